@@ -1,0 +1,159 @@
+# cplane: one Makefile for the whole tree.
+#
+#   make            build the host, plugins, fixture plugins, tests and benches
+#   make run        install missing packages, build, start cplane
+#   make test       install missing packages, build, run every test:
+#                   plain, then ASan+UBSan (leaks fatal), then TSan
+#   make bench      print the benchmark figures
+#   make install    PREFIX=/usr/local DESTDIR=
+#
+# Variants build into their own directories so they never mix objects:
+# SAN=1 -> build/asan, TSAN=1 -> build/tsan, otherwise build/release.
+
+PREFIX  ?= /usr/local
+DESTDIR ?=
+CC      ?= cc
+
+PKGS     := libevent libevent_pthreads libevent_openssl json-c inih sqlite3
+DEB_PKGS := build-essential pkg-config libevent-dev libjson-c-dev libinih-dev \
+            libcmocka-dev libsqlite3-dev libssl-dev abigail-tools \
+            etcd-server etcd-client
+
+ifeq ($(SAN),1)
+  VARIANT  := asan
+  SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all \
+              -fno-omit-frame-pointer
+else ifeq ($(TSAN),1)
+  VARIANT  := tsan
+  SANFLAGS := -fsanitize=thread -fno-omit-frame-pointer
+else
+  VARIANT  := release
+  SANFLAGS :=
+endif
+
+B := build/$(VARIANT)
+
+# pkg-config is only asked once the packages are there (make deps).
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+           -Wmissing-prototypes -Wno-unused-parameter
+OPT     ?= -O2
+CFLAGS  ?=
+CFLAGS  += -std=gnu11 -g $(OPT) $(WARN) $(SANFLAGS) -fPIC \
+           -D_GNU_SOURCE -Isdk/include -Ihost $(PKG_CFLAGS)
+LDLIBS  := $(PKG_LIBS) -ldl -lpthread -lm
+LDFLAGS += $(SANFLAGS)
+
+# Plugins never link against the host: -z defs proves every symbol is
+# resolved inside the .so itself.
+PLUGIN_CFLAGS := -std=gnu11 -g $(OPT) $(WARN) $(SANFLAGS) -fPIC \
+                 -fvisibility=hidden -Isdk/include
+PLUGIN_LDFLAGS := -shared -Wl,-z,defs $(SANFLAGS)
+
+HOST_SRCS := $(filter-out host/main.c,$(wildcard host/*.c host/*/*.c))
+HOST_OBJS := $(HOST_SRCS:%.c=$(B)/%.o)
+HOST_LIB  := $(B)/libcplane-host.a
+
+UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
+UNIT_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
+BENCH_SRCS := $(wildcard bench/bench_*.c)
+BENCH_BINS := $(BENCH_SRCS:bench/%.c=$(B)/bench/%)
+
+PLUGIN_DIRS   := $(wildcard plugins/*/)
+PLUGIN_SOS    := $(foreach d,$(PLUGIN_DIRS),$(B)/plugins/$(notdir $(d:%/=%)).so)
+FIXTURE_SRCS  := $(wildcard tests/plugins/*.c)
+FIXTURE_SOS   := $(FIXTURE_SRCS:tests/plugins/%.c=$(B)/tests/plugins/%.so)
+
+.PHONY: all deps run test test-suite test-unit test-integration test-abi \
+        bench install clean abi-baseline
+.DEFAULT_GOAL := all
+
+all: $(B)/cplane $(PLUGIN_SOS) $(FIXTURE_SOS) $(UNIT_BINS) $(BENCH_BINS)
+
+# Installs only what is missing, so a second run costs one dpkg query.
+deps:
+	@missing=""; for p in $(DEB_PKGS); do \
+	  dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "deps: installing$$missing"; \
+	  if [ "$$(id -u)" != 0 ]; then echo "deps: run as root or install:$$missing" >&2; exit 1; fi; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	    apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	else echo "deps: all packages present"; fi
+
+$(B)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(HOST_LIB): $(HOST_OBJS)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(B)/cplane: $(B)/host/main.o $(HOST_LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(B)/tests/%: tests/unit/%.c $(HOST_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(HOST_LIB) $(LDFLAGS) $(LDLIBS) -lcmocka
+
+$(B)/bench/%: bench/%.c $(HOST_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(HOST_LIB) $(LDFLAGS) $(LDLIBS)
+
+$(B)/plugins/%.so: plugins/%/*.c sdk/include/cplane/*.h
+	@mkdir -p $(dir $@)
+	$(CC) $(PLUGIN_CFLAGS) $(PLUGIN_LDFLAGS) -o $@ $(filter %.c,$^)
+
+$(B)/tests/plugins/%.so: tests/plugins/%.c sdk/include/cplane/*.h
+	@mkdir -p $(dir $@)
+	$(CC) $(PLUGIN_CFLAGS) $(PLUGIN_LDFLAGS) -o $@ $<
+
+-include $(shell find build -name '*.d' 2>/dev/null)
+
+run: deps
+	@$(MAKE) --no-print-directory $(B)/cplane $(PLUGIN_SOS)
+	@mkdir -p $(B)/run
+	$(B)/cplane --config config/cplane.ini --plugin-dir $(B)/plugins \
+	  --data-dir $(B)/run
+
+# The README's one test command: plain, then sanitizers, then TSan.
+test: deps
+	@$(MAKE) --no-print-directory test-suite
+	@$(MAKE) --no-print-directory test-suite SAN=1
+	@$(MAKE) --no-print-directory test-unit TSAN=1
+	@echo "make test: all variants passed"
+
+test-suite: test-unit test-integration test-abi
+
+test-unit: all
+	@B=$(B) VARIANT=$(VARIANT) tests/run-unit.sh $(UNIT_BINS)
+
+test-integration: all
+	@B=$(B) VARIANT=$(VARIANT) tests/run-integration.sh
+
+test-abi: deps
+	@tests/abi/check.sh
+
+abi-baseline:
+	@tests/abi/check.sh --update
+
+bench: deps
+	@$(MAKE) --no-print-directory all
+	@for b in $(BENCH_BINS); do echo "== $$b"; $$b || exit 1; done
+
+install: $(B)/cplane $(PLUGIN_SOS)
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/include/cplane \
+	  $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/lib/cplane/plugins \
+	  $(DESTDIR)$(PREFIX)/share/cplane/examples $(DESTDIR)$(PREFIX)/etc/cplane
+	install -m 0755 $(B)/cplane $(DESTDIR)$(PREFIX)/bin/cplane
+	install -m 0644 sdk/include/cplane/*.h $(DESTDIR)$(PREFIX)/include/cplane/
+	for p in $(PLUGIN_SOS); do install -m 0755 $$p $(DESTDIR)$(PREFIX)/lib/cplane/plugins/; done
+	install -m 0644 sdk/examples/* $(DESTDIR)$(PREFIX)/share/cplane/examples/
+	install -m 0644 config/cplane.ini $(DESTDIR)$(PREFIX)/etc/cplane/cplane.ini.example
+	sed -e 's|@PREFIX@|$(PREFIX)|g' sdk/cplane.pc.in \
+	  > $(DESTDIR)$(PREFIX)/lib/pkgconfig/cplane.pc
+
+clean:
+	rm -rf build

@@ -1,0 +1,308 @@
+/*
+ * cplane/host_api.h - the table of functions the host gives a plugin.
+ *
+ * The host passes one `const struct cplane_host_api *` to a plugin's init().
+ * A plugin never links against host symbols (it builds with -Wl,-z,defs);
+ * every service it uses is a pointer in this table.
+ *
+ * Stability (the sqlite3ext.h model): entries are only ever appended to the
+ * end. `struct_size` is the size of the table the running host filled in, so
+ * a plugin built against a newer SDK checks CPLANE_API_HAS(api, entry) before
+ * calling an entry that was added after ABI 1.0.
+ *
+ * Threading: every function here is thread-safe unless its comment says
+ * otherwise. None of them may be called before init() or after fini().
+ *
+ * Ownership words used below:
+ *   borrowed - owned by the host; valid for the stated lifetime; never free.
+ *   owned    - the caller must release it with the named function.
+ *
+ * Objects (cplane_object) are immutable, reference-counted snapshots of one
+ * Kubernetes object. A pointer handed to a callback is borrowed for the
+ * duration of that call; call object_retain() to keep it longer and
+ * object_release() when done. A retained object never changes: a newer
+ * version of the same object is a different snapshot.
+ *
+ * Paths name a value inside an object: segments separated by '.', array
+ * elements as [N], and '\' escaping a '.', '[' or '\' inside a key:
+ *   "metadata.name", "spec.containers[0].image",
+ *   "metadata.labels.app\.kubernetes\.io/name".
+ * NULL or "" is the object itself.
+ */
+#ifndef CPLANE_HOST_API_H
+#define CPLANE_HOST_API_H
+
+#include <cplane/version.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct cplane_object cplane_object;           /* opaque snapshot */
+typedef struct cplane_object_list cplane_object_list; /* opaque list */
+typedef struct cplane_plugin_ctx cplane_plugin_ctx;   /* opaque, per plugin */
+struct cplane_resource;                               /* see plugin.h */
+
+/* Called by object_foreach() for each member of a JSON object or element of
+ * an array (key is then the decimal index). `str` is the member's value when
+ * it is a string, else NULL. Both are borrowed for the call. Return 0 to go
+ * on, anything else to stop. */
+typedef int (*cplane_foreach_fn)(void *userdata, const char *key,
+                                 const char *str);
+
+struct cplane_host_api {
+  uint32_t struct_size; /* sizeof the table this host filled in */
+  uint16_t abi_major;   /* the host's CPLANE_ABI_MAJOR */
+  uint16_t abi_minor;   /* the host's CPLANE_ABI_MINOR */
+
+  /* ---- Memory ------------------------------------------------------- */
+
+  /* Allocates `size` bytes; NULL when out of memory. Anything a plugin hands
+   * to the host to free (init's errmsg) must come from here. */
+  void *(*alloc)(size_t size);
+  /* Frees memory from alloc() or any "owned ... free with api->free" result.
+   * NULL is ignored. */
+  void (*free)(void *ptr);
+
+  /* ---- Logging and context ------------------------------------------ */
+
+  /* Logs one line at `level` (CPLANE_LOG_*), tagged with the plugin name.
+   * Lines below the configured level cost one comparison. */
+  void (*log)(cplane_plugin_ctx *ctx, int level, const char *fmt, ...)
+      CPLANE_PRINTF(3, 4);
+  /* Nonzero when a line at `level` would be written. */
+  int (*log_enabled)(cplane_plugin_ctx *ctx, int level);
+  /* Stores the plugin's own state pointer; the host never looks at it.
+   * Call from init(); reading it from any thread afterwards is safe. */
+  void (*set_userdata)(cplane_plugin_ctx *ctx, void *userdata);
+  void *(*get_userdata)(cplane_plugin_ctx *ctx);
+  /* The plugin's configured name (its INI section is [plugin.NAME]).
+   * Borrowed; valid until fini() returns. */
+  const char *(*plugin_name)(cplane_plugin_ctx *ctx);
+  /* The value of `key` in the plugin's INI section, or NULL when absent.
+   * Borrowed; valid until fini() returns. The host's own keys (enabled,
+   * file, workers, resync, reconcile_deadline) are readable too. */
+  const char *(*config_get)(cplane_plugin_ctx *ctx, const char *key);
+
+  /* ---- The plugin's work queue -------------------------------------- */
+
+  /* Queues `key` for reconcile(). A key already queued is not queued twice;
+   * a key being reconciled is queued again once that run ends. Returns
+   * CPLANE_OK, or CPLANE_ESHUTDOWN while the plugin is stopping. */
+  int (*enqueue)(cplane_plugin_ctx *ctx, const char *key);
+  /* Queues `key` after `delay_ms` milliseconds. A key already waiting only
+   * moves earlier, never later. */
+  int (*enqueue_after)(cplane_plugin_ctx *ctx, const char *key,
+                       uint32_t delay_ms);
+
+  /* ---- Shared caches ------------------------------------------------ */
+  /* `resource` is an index into the plugin's own resources[] array. Keys
+   * are "namespace/name", or "name" for cluster-scoped objects. */
+
+  /* Asks for an index named `index_name` over the string value at `path`
+   * (e.g. "spec.nodeName"; an array of strings yields one entry each).
+   * Built in: "namespace" and "owner-uid" (every ownerReferences uid).
+   * Call from init(). Returns CPLANE_EINVAL for a bad name or path. */
+  int (*cache_add_index)(cplane_plugin_ctx *ctx, uint32_t resource,
+                         const char *index_name, const char *path);
+  /* Looks up one object. On success *out is owned: object_release() it.
+   * Returns CPLANE_OK or CPLANE_ENOENT. */
+  int (*cache_get)(cplane_plugin_ctx *ctx, uint32_t resource,
+                   const char *key, const cplane_object **out);
+  /* Lists objects in `ns` (NULL: all namespaces) whose labels match
+   * `label_selector` (NULL or "": all; set-based syntax as kubectl's
+   * -l). On success *out is owned: list_free() it. Returns CPLANE_OK or
+   * CPLANE_EINVAL for a bad selector. */
+  int (*cache_list)(cplane_plugin_ctx *ctx, uint32_t resource,
+                    const char *ns, const char *label_selector,
+                    cplane_object_list **out);
+  /* Lists the objects whose index `index_name` has `value`, filtered by
+   * `label_selector` as above. CPLANE_ENOENT for an unknown index. */
+  int (*cache_list_by_index)(cplane_plugin_ctx *ctx, uint32_t resource,
+                             const char *index_name, const char *value,
+                             const char *label_selector,
+                             cplane_object_list **out);
+  /* Nonzero once the cache holds a complete first list of the resource. */
+  int (*cache_has_synced)(cplane_plugin_ctx *ctx, uint32_t resource);
+
+  /* Lists: not thread-safe themselves; use one list from one thread. */
+  size_t (*list_len)(const cplane_object_list *list);
+  /* Borrowed; valid until list_free(). NULL past the end. */
+  const cplane_object *(*list_at)(const cplane_object_list *list, size_t i);
+  void (*list_free)(cplane_object_list *list);
+
+  /* ---- Objects ------------------------------------------------------ */
+
+  /* Takes a reference; returns `obj`. */
+  const cplane_object *(*object_retain)(const cplane_object *obj);
+  /* Drops a reference. NULL is ignored. */
+  void (*object_release)(const cplane_object *obj);
+  /* Parses JSON text into a new object. On success *out is owned. On
+   * failure returns CPLANE_EINVAL and, if errmsg is not NULL, sets *errmsg
+   * to an owned message (free with api->free). */
+  int (*object_parse)(const char *json, size_t len, const cplane_object **out,
+                      char **errmsg);
+  /* CPLANE_TYPE_* of the value at `path`, or CPLANE_ENOENT. */
+  int (*object_type)(const cplane_object *obj, const char *path);
+  /* The string at `path`, or NULL when absent or not a string. Borrowed;
+   * valid while the caller holds `obj`. */
+  const char *(*object_string)(const cplane_object *obj, const char *path);
+  /* The integer at `path`. CPLANE_ENOENT, CPLANE_ETYPE, CPLANE_ERANGE. */
+  int (*object_int)(const cplane_object *obj, const char *path,
+                    int64_t *out);
+  /* The number at `path` (an integer converts). */
+  int (*object_double)(const cplane_object *obj, const char *path,
+                       double *out);
+  /* The boolean at `path`, as 0 or 1. */
+  int (*object_bool)(const cplane_object *obj, const char *path, int *out);
+  /* Element count of the array, or member count of the object, at `path`;
+   * CPLANE_ENOENT or CPLANE_ETYPE otherwise. */
+  int (*object_len)(const cplane_object *obj, const char *path);
+  /* Calls fn for each member or element at `path`, in document order.
+   * Returns how many calls were made, or a negative status. */
+  int (*object_foreach)(const cplane_object *obj, const char *path,
+                        cplane_foreach_fn fn, void *userdata);
+  /* Compact JSON text of the value at `path`. Owned: free with api->free.
+   * NULL when absent or out of memory. */
+  char *(*object_json)(const cplane_object *obj, const char *path);
+
+  /* Metadata helpers; each is object_string() of the obvious path, or NULL.
+   * All returned strings are borrowed for the life of `obj`. */
+  const char *(*object_name)(const cplane_object *obj);
+  const char *(*object_namespace)(const cplane_object *obj);
+  const char *(*object_uid)(const cplane_object *obj);
+  const char *(*object_resource_version)(const cplane_object *obj);
+  /* The cache key: "namespace/name", or "name" when cluster-scoped. */
+  const char *(*object_key)(const cplane_object *obj);
+  /* metadata.generation, or 0 when absent. */
+  int64_t (*object_generation)(const cplane_object *obj);
+  const char *(*object_label)(const cplane_object *obj, const char *key);
+  const char *(*object_annotation)(const cplane_object *obj,
+                                   const char *key);
+  const char *(*object_deletion_timestamp)(const cplane_object *obj);
+  /* The uid of the ownerReference with controller: true, or NULL. */
+  const char *(*object_controller_uid)(const cplane_object *obj);
+  /* 1 when obj's labels match `label_selector`, 0 when not, CPLANE_EINVAL
+   * for a bad selector. */
+  int (*object_labels_match)(const cplane_object *obj,
+                             const char *label_selector);
+
+  /* ---- Building JSON ------------------------------------------------ */
+
+  /* Builds JSON text from a template in which ' stands for " (so C string
+   * literals stay readable) and these directives insert values, escaped:
+   *   %s  a JSON string from a const char * (NULL gives null)
+   *   %d  an int, %ld a long, %lld a long long, %u an unsigned int
+   *   %b  true or false from an int
+   *   %j  raw JSON text from a const char *, checked to be valid JSON
+   *   %%  a percent sign
+   * The result is checked to be valid JSON. Owned: free with api->free.
+   * NULL on a bad template, invalid %j text or out of memory. Example:
+   *   api->json_format("{'metadata':{'name':%s},'spec':{'replicas':%d}}",
+   *                    name, 3) */
+  char *(*json_format)(const char *fmt, ...);
+
+  /* ---- Writes through the API server -------------------------------- */
+  /* Each returns the HTTP status code the API server answered with (201,
+   * 200, 404, 409 on a conflict...), or a negative status when no request
+   * could be made (CPLANE_EUNAVAILABLE: no API server is configured).
+   * When `out` is not NULL and the write succeeded, *out is the object as
+   * the server stored it (owned). When `message` is not NULL, *message is
+   * the server's Status message on failure (owned; free with api->free),
+   * else NULL. A 409 Conflict is a normal result: re-read and retry. `ns`
+   * is NULL for cluster-scoped resources. These calls block: make them from
+   * reconcile(), never from on_add/on_update/on_delete. */
+  int (*create)(cplane_plugin_ctx *ctx, const struct cplane_resource *res,
+                const char *ns, const char *json, const cplane_object **out,
+                char **message);
+  int (*update)(cplane_plugin_ctx *ctx, const struct cplane_resource *res,
+                const char *ns, const char *name, const char *json,
+                const cplane_object **out, char **message);
+  int (*update_status)(cplane_plugin_ctx *ctx,
+                       const struct cplane_resource *res, const char *ns,
+                       const char *name, const char *json,
+                       const cplane_object **out, char **message);
+  /* `patch_type` is CPLANE_PATCH_*. */
+  int (*patch)(cplane_plugin_ctx *ctx, const struct cplane_resource *res,
+               const char *ns, const char *name, int patch_type,
+               const char *patch, const cplane_object **out, char **message);
+  /* `options_json` is a DeleteOptions body or NULL. */
+  int (*delete_object)(cplane_plugin_ctx *ctx,
+                       const struct cplane_resource *res, const char *ns,
+                       const char *name, const char *options_json,
+                       char **message);
+
+  /* New entries go here, at the end, and bump CPLANE_ABI_MINOR. */
+};
+
+/* Nonzero when the running host's table has `entry` and it is filled in. */
+#define CPLANE_API_HAS(api, entry)                                         \
+  (offsetof(struct cplane_host_api, entry) <                              \
+       (size_t)(api)->struct_size &&                                       \
+   (api)->entry != NULL)
+
+/* The layout is the ABI: every entry is one pointer after an 8-byte header.
+ * These fail the build of the host and of every plugin if anyone reorders
+ * the table. */
+#if UINTPTR_MAX == 0xffffffffffffffffu
+#define CPLANE__SLOT(f, n)                                                 \
+  CPLANE_STATIC_ASSERT(offsetof(struct cplane_host_api, f) == 8 + 8 * (n),       \
+                 "cplane_host_api." #f " moved: the ABI is append-only")
+CPLANE_STATIC_ASSERT(offsetof(struct cplane_host_api, abi_major) == 4, "abi");
+CPLANE_STATIC_ASSERT(offsetof(struct cplane_host_api, abi_minor) == 6, "abi");
+CPLANE__SLOT(alloc, 0);
+CPLANE__SLOT(free, 1);
+CPLANE__SLOT(log, 2);
+CPLANE__SLOT(log_enabled, 3);
+CPLANE__SLOT(set_userdata, 4);
+CPLANE__SLOT(get_userdata, 5);
+CPLANE__SLOT(plugin_name, 6);
+CPLANE__SLOT(config_get, 7);
+CPLANE__SLOT(enqueue, 8);
+CPLANE__SLOT(enqueue_after, 9);
+CPLANE__SLOT(cache_add_index, 10);
+CPLANE__SLOT(cache_get, 11);
+CPLANE__SLOT(cache_list, 12);
+CPLANE__SLOT(cache_list_by_index, 13);
+CPLANE__SLOT(cache_has_synced, 14);
+CPLANE__SLOT(list_len, 15);
+CPLANE__SLOT(list_at, 16);
+CPLANE__SLOT(list_free, 17);
+CPLANE__SLOT(object_retain, 18);
+CPLANE__SLOT(object_release, 19);
+CPLANE__SLOT(object_parse, 20);
+CPLANE__SLOT(object_type, 21);
+CPLANE__SLOT(object_string, 22);
+CPLANE__SLOT(object_int, 23);
+CPLANE__SLOT(object_double, 24);
+CPLANE__SLOT(object_bool, 25);
+CPLANE__SLOT(object_len, 26);
+CPLANE__SLOT(object_foreach, 27);
+CPLANE__SLOT(object_json, 28);
+CPLANE__SLOT(object_name, 29);
+CPLANE__SLOT(object_namespace, 30);
+CPLANE__SLOT(object_uid, 31);
+CPLANE__SLOT(object_resource_version, 32);
+CPLANE__SLOT(object_key, 33);
+CPLANE__SLOT(object_generation, 34);
+CPLANE__SLOT(object_label, 35);
+CPLANE__SLOT(object_annotation, 36);
+CPLANE__SLOT(object_deletion_timestamp, 37);
+CPLANE__SLOT(object_controller_uid, 38);
+CPLANE__SLOT(object_labels_match, 39);
+CPLANE__SLOT(json_format, 40);
+CPLANE__SLOT(create, 41);
+CPLANE__SLOT(update, 42);
+CPLANE__SLOT(update_status, 43);
+CPLANE__SLOT(patch, 44);
+CPLANE__SLOT(delete_object, 45);
+CPLANE_STATIC_ASSERT(sizeof(struct cplane_host_api) == 8 + 8 * 46,
+               "cplane_host_api grew: append, bump CPLANE_ABI_MINOR, and "
+               "update these asserts and the abidiff baseline");
+#undef CPLANE__SLOT
+#endif
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* CPLANE_HOST_API_H */
