@@ -1,1 +1,213 @@
-int main(void) { return 0; }
+/*
+ * cplane - the control plane daemon.
+ *
+ * This file only parses the command line, reads the INI file and wires the
+ * subsystems together; each concept lives in its own module under host/.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config/config.h"
+#include "log/log.h"
+#include "plugin/registry.h"
+
+#define CPLANE_VERSION "0.1.0"
+
+struct options {
+  const char *config_path;
+  const char *check_path;
+  const char *plugin_dir;
+  const char *data_dir;
+  const char *log_level;
+  int strict;
+};
+
+static void usage(FILE *out) {
+  fprintf(out,
+          "usage: cplane [options]\n"
+          "  -c, --config FILE        INI file (default config/cplane.ini)\n"
+          "      --check-config FILE  validate FILE and exit (0 when valid)\n"
+          "  -p, --plugin-dir DIR     override [host] plugin_dir\n"
+          "  -d, --data-dir DIR       override [host] data_dir\n"
+          "  -l, --log-level LEVEL    error, warn, info or debug\n"
+          "      --strict             any plugin refusal is fatal\n"
+          "  -V, --version            print the version and ABI, exit\n"
+          "  -h, --help               this text\n");
+}
+
+static int parse_args(int argc, char **argv, struct options *o) {
+  static const struct option longopts[] = {
+      {"config", required_argument, NULL, 'c'},
+      {"check-config", required_argument, NULL, 'C'},
+      {"plugin-dir", required_argument, NULL, 'p'},
+      {"data-dir", required_argument, NULL, 'd'},
+      {"log-level", required_argument, NULL, 'l'},
+      {"strict", no_argument, NULL, 'S'},
+      {"version", no_argument, NULL, 'V'},
+      {"help", no_argument, NULL, 'h'},
+      {NULL, 0, NULL, 0}};
+  int c;
+
+  memset(o, 0, sizeof *o);
+  o->config_path = "config/cplane.ini";
+  while ((c = getopt_long(argc, argv, "c:p:d:l:Vh", longopts, NULL)) != -1) {
+    switch (c) {
+    case 'c': o->config_path = optarg; break;
+    case 'C': o->check_path = optarg; break;
+    case 'p': o->plugin_dir = optarg; break;
+    case 'd': o->data_dir = optarg; break;
+    case 'l': o->log_level = optarg; break;
+    case 'S': o->strict = 1; break;
+    case 'V':
+      printf("cplane %s (plugin ABI %d.%d)\n", CPLANE_VERSION,
+             CPLANE_ABI_MAJOR, CPLANE_ABI_MINOR);
+      exit(0);
+    case 'h': usage(stdout); exit(0);
+    default: usage(stderr); return -1;
+    }
+  }
+  if (optind != argc) {
+    fprintf(stderr, "cplane: unexpected argument '%s'\n", argv[optind]);
+    usage(stderr);
+    return -1;
+  }
+  return 0;
+}
+
+static int check_config(const char *path) {
+  struct cp_config *cfg = NULL;
+  char *err = NULL;
+  size_t i, enabled = 0;
+
+  if (cp_config_load(path, &cfg, &err) < 0) {
+    fprintf(stderr, "%s\n", err != NULL ? err : "out of memory");
+    free(err);
+    return 1;
+  }
+  for (i = 0; i < cfg->n_plugins; i++)
+    enabled += cfg->plugins[i].enabled != 0;
+  printf("%s: ok (%zu plugin section(s), %zu enabled)\n", path,
+         cfg->n_plugins, enabled);
+  cp_config_free(cfg);
+  return 0;
+}
+
+/* Without plugin_dir anywhere, look beside the binary: build trees put
+ * plugins in <bin dir>/plugins, installs in <prefix>/lib/cplane/plugins. */
+static char *default_plugin_dir(void) {
+  char exe[PATH_MAX], *slash, *dir = NULL;
+  ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+
+  if (n <= 0)
+    return strdup("plugins");
+  exe[n] = '\0';
+  slash = strrchr(exe, '/');
+  if (slash != NULL)
+    *slash = '\0';
+  if (asprintf(&dir, "%s/plugins", exe) < 0)
+    return NULL;
+  if (access(dir, F_OK) == 0)
+    return dir;
+  free(dir);
+  if (asprintf(&dir, "%s/../lib/cplane/plugins", exe) < 0)
+    return NULL;
+  return dir;
+}
+
+static int wait_for_signal(void) {
+  sigset_t set;
+  int sig = 0;
+
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  if (sigwait(&set, &sig) != 0)
+    return -1;
+  return sig;
+}
+
+static int run(const struct options *o) {
+  struct cp_config *cfg = NULL;
+  struct cp_registry reg;
+  char *err = NULL, *plugin_dir = NULL;
+  int rc = 1, level, sig;
+  sigset_t set;
+
+  memset(&reg, 0, sizeof reg);
+  /* Signals go to the waiting main thread only: block them before any
+   * thread starts, so every thread inherits the mask. */
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, NULL);
+
+  if (cp_config_load(o->config_path, &cfg, &err) < 0) {
+    cp_log_error("config", "%s", err != NULL ? err : "out of memory");
+    goto out;
+  }
+  cp_log_set_level(cfg->log_level);
+  if (o->log_level != NULL) {
+    if ((level = cp_log_level_parse(o->log_level)) < 0) {
+      cp_log_error("cplane", "--log-level: '%s' is not error, warn, info "
+                             "or debug", o->log_level);
+      goto out;
+    }
+    cp_log_set_level(level);
+  }
+  if (o->plugin_dir != NULL)
+    plugin_dir = strdup(o->plugin_dir);
+  else if (cfg->plugin_dir != NULL)
+    plugin_dir = strdup(cfg->plugin_dir);
+  else
+    plugin_dir = default_plugin_dir();
+  if (plugin_dir == NULL) {
+    cp_log_error("cplane", "out of memory");
+    goto out;
+  }
+  cp_log_info("cplane", "cplane %s starting: config %s, plugin ABI %d.%d, "
+                        "plugin dir %s", CPLANE_VERSION, o->config_path,
+              CPLANE_ABI_MAJOR, CPLANE_ABI_MINOR, plugin_dir);
+  if (cp_registry_load(&reg, cfg, plugin_dir, o->strict, &err) < 0) {
+    cp_log_error("cplane", "--strict: stopping because a plugin was "
+                           "refused");
+    goto out;
+  }
+  if (cp_registry_start(&reg, &err) < 0) {
+    cp_log_error("cplane", "%s", err != NULL ? err : "cannot start");
+    goto out;
+  }
+  cp_log_warn("cplane", "no API server in this build yet: plugins run "
+                        "with empty caches and writes answer "
+                        "'unavailable'");
+  cp_log_info("cplane", "ready: %zu plugin(s) running, %zu refused; "
+                        "SIGTERM or SIGINT stops", reg.n_plugins,
+              reg.refused);
+  sig = wait_for_signal();
+  cp_log_info("cplane", "received %s: shutting down",
+              sig == SIGINT ? "SIGINT" : "SIGTERM");
+  rc = 0;
+out:
+  cp_registry_free(&reg);
+  if (rc == 0)
+    cp_log_info("cplane", "stopped cleanly");
+  free(err);
+  free(plugin_dir);
+  cp_config_free(cfg);
+  return rc;
+}
+
+int main(int argc, char **argv) {
+  struct options o;
+
+  if (parse_args(argc, argv, &o) < 0)
+    return 2;
+  if (o.check_path != NULL)
+    return check_config(o.check_path);
+  return run(&o);
+}

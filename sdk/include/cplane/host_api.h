@@ -232,6 +232,12 @@ struct cplane_host_api {
                        const char *name, const char *options_json,
                        char **message);
 
+  /* ---- Convenience --------------------------------------------------- */
+
+  /* A copy of `s` from alloc(), e.g. for init()'s *errmsg. Owned: free
+   * with api->free. NULL when s is NULL or out of memory. */
+  char *(*string_dup)(const char *s);
+
   /* New entries go here, at the end, and bump CPLANE_ABI_MINOR. */
 };
 
@@ -296,7 +302,8 @@ CPLANE__SLOT(update, 42);
 CPLANE__SLOT(update_status, 43);
 CPLANE__SLOT(patch, 44);
 CPLANE__SLOT(delete_object, 45);
-CPLANE_STATIC_ASSERT(sizeof(struct cplane_host_api) == 8 + 8 * 46,
+CPLANE__SLOT(string_dup, 46);
+CPLANE_STATIC_ASSERT(sizeof(struct cplane_host_api) == 8 + 8 * 47,
                "cplane_host_api grew: append, bump CPLANE_ABI_MINOR, and "
                "update these asserts and the abidiff baseline");
 #undef CPLANE__SLOT

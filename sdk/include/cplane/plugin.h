@@ -11,9 +11,11 @@
  *
  * Threading contract (the host guarantees all of it):
  *   - init() and fini() run once each, on the host's main thread.
- *   - on_add/on_update/on_delete run on one host dispatch thread per plugin,
- *     in order per object. They must not block: look at the object, call
- *     api->enqueue(), return. Never write through the API from them.
+ *   - on_add/on_update/on_delete run on a host dispatch thread, in order per
+ *     object (one dispatch thread per plugin and watched resource, so events
+ *     of two different resources may arrive concurrently). They must not
+ *     block: look at the object, call api->enqueue(), return. Never write
+ *     through the API from them.
  *   - reconcile() runs on the plugin's worker threads (`workers` in the INI,
  *     default 1). Different keys run concurrently; the same key never runs
  *     on two workers at once.

@@ -1,0 +1,428 @@
+/*
+ * config - see config.h.
+ *
+ * inih's handler is not told line numbers, so we feed it through our own
+ * line reader (ini_parse_stream) that counts lines; every error then names
+ * the exact line. Only the first error is kept: later ones are usually
+ * consequences of it.
+ */
+#include "config/config.h"
+
+#include <errno.h>
+#include <ini.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "log/log.h"
+
+#define PLUGIN_PREFIX "plugin."
+#define MAX_WORKERS 1024
+
+struct parse_state {
+  struct cp_config *cfg;
+  FILE *fp;
+  int line;            /* line most recently read */
+  char *error;         /* first error, malloc'd */
+  char *section;       /* current section name */
+  char **seen;         /* sections seen so far, for duplicates */
+  size_t n_seen;
+  struct cp_plugin_config *plugin; /* current plugin section or NULL */
+};
+
+static void set_error(struct parse_state *st, const char *fmt, ...)
+    CPLANE_PRINTF(2, 3);
+
+static void set_error(struct parse_state *st, const char *fmt, ...) {
+  char msg[512];
+  va_list ap;
+
+  if (st->error != NULL)
+    return;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  if (asprintf(&st->error, "%s:%d: %s", st->cfg->path, st->line, msg) < 0)
+    st->error = NULL;
+}
+
+static char *reader(char *buf, int size, void *stream) {
+  struct parse_state *st = stream;
+  char *r = fgets(buf, size, st->fp);
+
+  if (r != NULL)
+    st->line++;
+  return r;
+}
+
+int cp_config_parse_bool(const char *text) {
+  static const char *const yes[] = {"true", "yes", "on", "1"};
+  static const char *const no[] = {"false", "no", "off", "0"};
+  size_t i;
+
+  if (text == NULL)
+    return -1;
+  for (i = 0; i < 4; i++) {
+    if (strcasecmp(text, yes[i]) == 0)
+      return 1;
+    if (strcasecmp(text, no[i]) == 0)
+      return 0;
+  }
+  return -1;
+}
+
+int cp_config_parse_duration(const char *text, uint64_t *out_ms) {
+  char *end;
+  unsigned long long n;
+  uint64_t mult;
+
+  if (text == NULL || *text < '0' || *text > '9')
+    return -1;
+  errno = 0;
+  n = strtoull(text, &end, 10);
+  if (errno != 0)
+    return -1;
+  if (*end == '\0' || strcmp(end, "s") == 0)
+    mult = 1000;
+  else if (strcmp(end, "ms") == 0)
+    mult = 1;
+  else if (strcmp(end, "m") == 0)
+    mult = 60 * 1000;
+  else if (strcmp(end, "h") == 0)
+    mult = 3600 * 1000;
+  else
+    return -1;
+  if (n > UINT64_MAX / mult)
+    return -1;
+  *out_ms = (uint64_t)n * mult;
+  return 0;
+}
+
+static int parse_workers(struct parse_state *st, const char *v, int *out) {
+  char *end;
+  long n;
+
+  errno = 0;
+  n = strtol(v, &end, 10);
+  if (errno != 0 || *end != '\0' || end == v || n < 1 || n > MAX_WORKERS) {
+    set_error(st, "workers must be a whole number from 1 to %d, not '%s'",
+              MAX_WORKERS, v);
+    return 0;
+  }
+  *out = (int)n;
+  return 1;
+}
+
+static int set_string(struct parse_state *st, char **slot, const char *v) {
+  char *copy = strdup(v);
+
+  if (copy == NULL) {
+    set_error(st, "out of memory");
+    return 0;
+  }
+  free(*slot);
+  *slot = copy;
+  return 1;
+}
+
+static int host_key(struct parse_state *st, const char *k, const char *v) {
+  struct cp_config *cfg = st->cfg;
+  int level;
+
+  if (strcmp(k, "plugin_dir") == 0)
+    return set_string(st, &cfg->plugin_dir, v);
+  if (strcmp(k, "api_server") == 0)
+    return set_string(st, &cfg->api_server, v);
+  if (strcmp(k, "kubeconfig") == 0)
+    return set_string(st, &cfg->kubeconfig, v);
+  if (strcmp(k, "listen") == 0)
+    return set_string(st, &cfg->listen, v);
+  if (strcmp(k, "data_dir") == 0)
+    return set_string(st, &cfg->data_dir, v);
+  if (strcmp(k, "workers") == 0)
+    return parse_workers(st, v, &cfg->workers);
+  if (strcmp(k, "log_level") == 0) {
+    level = cp_log_level_parse(v);
+    if (level < 0) {
+      set_error(st, "log_level must be error, warn, info or debug, not '%s'",
+                v);
+      return 0;
+    }
+    cfg->log_level = level;
+    return 1;
+  }
+  set_error(st, "unknown key '%s' in [host] (known: plugin_dir, api_server, "
+                "kubeconfig, listen, data_dir, workers, log_level)", k);
+  return 0;
+}
+
+static int plugin_host_key(struct parse_state *st,
+                           struct cp_plugin_config *pc, const char *k,
+                           const char *v) {
+  int b;
+
+  if (strcmp(k, "enabled") == 0) {
+    b = cp_config_parse_bool(v);
+    if (b < 0) {
+      set_error(st, "enabled must be true or false, not '%s'", v);
+      return 0;
+    }
+    pc->enabled = b;
+    return 1;
+  }
+  if (strcmp(k, "file") == 0)
+    return set_string(st, &pc->file, v);
+  if (strcmp(k, "workers") == 0)
+    return parse_workers(st, v, &pc->workers);
+  if (strcmp(k, "resync") == 0 || strcmp(k, "reconcile_deadline") == 0) {
+    uint64_t *slot = strcmp(k, "resync") == 0 ? &pc->resync_ms
+                                              : &pc->reconcile_deadline_ms;
+    if (cp_config_parse_duration(v, slot) < 0) {
+      set_error(st, "%s must be a duration like 30s, 5m or 0, not '%s'", k,
+                v);
+      return 0;
+    }
+    return 1;
+  }
+  return 1; /* a plugin-specific key: the plugin validates it */
+}
+
+static int plugin_key(struct parse_state *st, const char *k, const char *v) {
+  struct cp_plugin_config *pc = st->plugin;
+  struct cp_config_kv *kv;
+  size_t i;
+
+  for (i = 0; i < pc->n_keys; i++) {
+    if (strcmp(pc->keys[i].key, k) == 0) {
+      set_error(st, "duplicate key '%s' in [%s]", k, st->section);
+      return 0;
+    }
+  }
+  kv = realloc(pc->keys, (pc->n_keys + 1) * sizeof *kv);
+  if (kv == NULL) {
+    set_error(st, "out of memory");
+    return 0;
+  }
+  pc->keys = kv;
+  kv[pc->n_keys].key = strdup(k);
+  kv[pc->n_keys].value = strdup(v);
+  pc->n_keys++;
+  if (kv[pc->n_keys - 1].key == NULL || kv[pc->n_keys - 1].value == NULL) {
+    set_error(st, "out of memory");
+    return 0;
+  }
+  return plugin_host_key(st, pc, k, v);
+}
+
+static int valid_plugin_name(const char *name) {
+  const char *p;
+
+  if (*name == '\0' || strlen(name) > 63)
+    return 0;
+  for (p = name; *p; p++)
+    if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
+          *p == '-' || *p == '_'))
+      return 0;
+  return 1;
+}
+
+static int open_plugin_section(struct parse_state *st, const char *name) {
+  struct cp_config *cfg = st->cfg;
+  struct cp_plugin_config *p;
+
+  if (!valid_plugin_name(name)) {
+    set_error(st, "invalid plugin name '%s' (use a-z, 0-9, '-' and '_', "
+                  "at most 63)", name);
+    return 0;
+  }
+  p = realloc(cfg->plugins, (cfg->n_plugins + 1) * sizeof *p);
+  if (p == NULL) {
+    set_error(st, "out of memory");
+    return 0;
+  }
+  cfg->plugins = p;
+  p = &cfg->plugins[cfg->n_plugins++];
+  memset(p, 0, sizeof *p);
+  p->line = st->line;
+  p->name = strdup(name);
+  if (p->name == NULL) {
+    set_error(st, "out of memory");
+    return 0;
+  }
+  st->plugin = p;
+  return 1;
+}
+
+/* Called when inih reports a section different from the previous one. */
+static int enter_section(struct parse_state *st, const char *section) {
+  char **seen;
+  size_t i;
+
+  for (i = 0; i < st->n_seen; i++) {
+    if (strcmp(st->seen[i], section) == 0) {
+      set_error(st, "duplicate section [%s]", section);
+      return 0;
+    }
+  }
+  seen = realloc(st->seen, (st->n_seen + 1) * sizeof *seen);
+  if (seen == NULL || (seen[st->n_seen] = strdup(section)) == NULL) {
+    st->seen = seen != NULL ? seen : st->seen;
+    set_error(st, "out of memory");
+    return 0;
+  }
+  st->seen = seen;
+  st->n_seen++;
+  st->section = seen[st->n_seen - 1];
+  st->plugin = NULL;
+  if (strncmp(section, PLUGIN_PREFIX, strlen(PLUGIN_PREFIX)) == 0)
+    return open_plugin_section(st, section + strlen(PLUGIN_PREFIX));
+  if (strcmp(section, "host") == 0)
+    return 1;
+  set_error(st, "unknown section [%s] (known: [host], [plugin.NAME])",
+            section);
+  return 0;
+}
+
+static int handler(void *user, const char *section, const char *name,
+                   const char *value) {
+  struct parse_state *st = user;
+
+  if (st->error != NULL)
+    return 0;
+  if (*section == '\0') {
+    set_error(st, "key '%s' outside any section", name);
+    return 0;
+  }
+  if (st->section == NULL || strcmp(st->section, section) != 0) {
+    if (!enter_section(st, section))
+      return 0;
+  }
+  if (strcmp(section, "host") == 0)
+    return host_key(st, name, value);
+  if (st->plugin != NULL)
+    return plugin_key(st, name, value);
+  return 0;
+}
+
+static int apply_defaults(struct cp_config *cfg) {
+  size_t i;
+
+  if (cfg->api_server == NULL && (cfg->api_server = strdup("embedded")) == NULL)
+    return -1;
+  if (cfg->listen == NULL &&
+      (cfg->listen = strdup("127.0.0.1:10257")) == NULL)
+    return -1;
+  if (cfg->data_dir == NULL &&
+      (cfg->data_dir = strdup("/var/lib/cplane")) == NULL)
+    return -1;
+  for (i = 0; i < cfg->n_plugins; i++) {
+    struct cp_plugin_config *pc = &cfg->plugins[i];
+    if (pc->workers == 0)
+      pc->workers = cfg->workers;
+    if (pc->file == NULL && asprintf(&pc->file, "%s.so", pc->name) < 0) {
+      pc->file = NULL;
+      return -1;
+    }
+  }
+  return 0;
+}
+
+int cp_config_load(const char *path, struct cp_config **out, char **errmsg) {
+  struct parse_state st;
+  struct cp_config *cfg;
+  size_t i;
+  int r, rc = -1;
+
+  *out = NULL;
+  *errmsg = NULL;
+  memset(&st, 0, sizeof st);
+  cfg = calloc(1, sizeof *cfg);
+  if (cfg == NULL || (cfg->path = strdup(path)) == NULL) {
+    if (asprintf(errmsg, "%s: out of memory", path) < 0)
+      *errmsg = NULL;
+    goto out;
+  }
+  cfg->workers = 1;
+  cfg->log_level = CPLANE_LOG_INFO;
+  st.cfg = cfg;
+  st.fp = fopen(path, "r");
+  if (st.fp == NULL) {
+    if (asprintf(errmsg, "%s: cannot open: %s", path, strerror(errno)) < 0)
+      *errmsg = NULL;
+    goto out;
+  }
+  r = ini_parse_stream(reader, &st, handler, &st);
+  if (r > 0 && st.error == NULL) {
+    st.line = r;
+    set_error(&st, "syntax error (expected '[section]', 'key = value' or "
+                   "a ; comment)");
+  } else if (r < 0 && st.error == NULL) {
+    set_error(&st, "cannot parse (out of memory)");
+  }
+  if (st.error == NULL && apply_defaults(cfg) < 0)
+    set_error(&st, "out of memory");
+  if (st.error != NULL) {
+    *errmsg = st.error;
+    st.error = NULL;
+    goto out;
+  }
+  *out = cfg;
+  cfg = NULL;
+  rc = 0;
+out:
+  if (st.fp != NULL)
+    fclose(st.fp);
+  for (i = 0; i < st.n_seen; i++)
+    free(st.seen[i]);
+  free(st.seen);
+  free(st.error);
+  cp_config_free(cfg);
+  return rc;
+}
+
+void cp_config_free(struct cp_config *cfg) {
+  size_t i, j;
+
+  if (cfg == NULL)
+    return;
+  for (i = 0; i < cfg->n_plugins; i++) {
+    struct cp_plugin_config *pc = &cfg->plugins[i];
+    for (j = 0; j < pc->n_keys; j++) {
+      free(pc->keys[j].key);
+      free(pc->keys[j].value);
+    }
+    free(pc->keys);
+    free(pc->name);
+    free(pc->file);
+  }
+  free(cfg->plugins);
+  free(cfg->path);
+  free(cfg->plugin_dir);
+  free(cfg->api_server);
+  free(cfg->kubeconfig);
+  free(cfg->listen);
+  free(cfg->data_dir);
+  free(cfg);
+}
+
+const struct cp_plugin_config *cp_config_plugin(const struct cp_config *cfg,
+                                                const char *name) {
+  size_t i;
+
+  for (i = 0; i < cfg->n_plugins; i++)
+    if (strcmp(cfg->plugins[i].name, name) == 0)
+      return &cfg->plugins[i];
+  return NULL;
+}
+
+const char *cp_plugin_config_get(const struct cp_plugin_config *pc,
+                                 const char *key) {
+  size_t i;
+
+  for (i = 0; i < pc->n_keys; i++)
+    if (strcmp(pc->keys[i].key, key) == 0)
+      return pc->keys[i].value;
+  return NULL;
+}

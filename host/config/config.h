@@ -1,0 +1,71 @@
+/*
+ * config - the host's INI file (parsed with inih).
+ *
+ * One file, e.g. config/cplane.ini:
+ *   [host]            plugin_dir, api_server, kubeconfig, workers,
+ *                     log_level, listen, data_dir
+ *   [plugin.NAME]     enabled, file, workers, resync, reconcile_deadline,
+ *                     plus any keys the plugin reads with api->config_get()
+ * Unknown sections, unknown keys in [host], bad values, duplicate sections
+ * and duplicate keys are errors reported as "FILE:LINE: message".
+ *
+ * Threading: a loaded cp_config is immutable; read it from any thread.
+ * Ownership: cp_config_load() returns an owned config; free it with
+ * cp_config_free(). Every string inside belongs to the config.
+ */
+#ifndef CPLANE_HOST_CONFIG_H
+#define CPLANE_HOST_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct cp_config_kv {
+  char *key;
+  char *value;
+};
+
+struct cp_plugin_config {
+  char *name;                     /* from [plugin.NAME] */
+  int enabled;                    /* default 0: plugins are opt-in */
+  char *file;                     /* default NAME.so, in plugin_dir */
+  int workers;                    /* 0: the host default */
+  uint64_t resync_ms;             /* 0: no resync */
+  uint64_t reconcile_deadline_ms; /* 0: none */
+  int line;                       /* where the section starts */
+  struct cp_config_kv *keys;      /* every key, host ones included */
+  size_t n_keys;
+};
+
+struct cp_config {
+  char *path;
+  char *plugin_dir;   /* default: the directory beside the binary */
+  char *api_server;   /* "embedded" (default) or a URL */
+  char *kubeconfig;   /* for an external API server, or NULL */
+  char *listen;       /* metrics and health address, default
+                         127.0.0.1:10257 */
+  char *data_dir;     /* default /var/lib/cplane */
+  int workers;        /* default workers per plugin, default 1 */
+  int log_level;      /* CPLANE_LOG_*, default INFO */
+  struct cp_plugin_config *plugins;
+  size_t n_plugins;
+};
+
+/* Loads and validates `path`. Returns 0 and sets *out (owned), or -1 and
+ * sets *errmsg (malloc'd, "FILE:LINE: what is wrong"). */
+int cp_config_load(const char *path, struct cp_config **out, char **errmsg);
+void cp_config_free(struct cp_config *cfg);
+
+/* The plugin section named `name`, or NULL. Borrowed from cfg. */
+const struct cp_plugin_config *cp_config_plugin(const struct cp_config *cfg,
+                                                const char *name);
+/* The value of `key` in a plugin section, or NULL. Borrowed from cfg. */
+const char *cp_plugin_config_get(const struct cp_plugin_config *pc,
+                                 const char *key);
+
+/* Parses "250ms", "30s", "5m", "2h" or a bare number of seconds into
+ * milliseconds. Returns 0, or -1 for anything else. */
+int cp_config_parse_duration(const char *text, uint64_t *out_ms);
+/* Parses true/false/yes/no/on/off/1/0. Returns 0/1, or -1. */
+int cp_config_parse_bool(const char *text);
+
+#endif /* CPLANE_HOST_CONFIG_H */

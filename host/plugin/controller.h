@@ -1,0 +1,37 @@
+/*
+ * controller - runs one loaded plugin: its informer handlers, its work
+ * queue and its reconcile workers.
+ *
+ * Events from each watched resource's shared informer reach the plugin's
+ * on_add/on_update/on_delete on that handler's dispatch thread. Keys the
+ * plugin enqueues are reconciled by `workers` threads; reconcile()'s
+ * result maps to the queue as controller-runtime does: DONE forgets the
+ * key's backoff, REQUEUE_AFTER forgets and re-adds after the delay, RETRY
+ * re-adds with rate-limited backoff, TERMINAL forgets and is counted. A
+ * reconcile running past the plugin's reconcile_deadline is logged with
+ * plugin, key and duration, and counted.
+ *
+ * Threading: start and stop run on the main thread; stop returns only
+ * when no callback of the plugin runs any more.
+ */
+#ifndef CPLANE_HOST_PLUGIN_CONTROLLER_H
+#define CPLANE_HOST_PLUGIN_CONTROLLER_H
+
+#include "plugin/plugin.h"
+
+struct cp_informer;
+
+/* Handler buffer size per plugin and resource. Bounded on purpose: a
+ * stalled plugin slows its feed instead of exhausting memory. */
+#define CP_CONTROLLER_BUFFER 4096
+
+/* Starts `p` (state READY) with informers[i] feeding resources[i]; the
+ * informers are borrowed and must outlive cp_controller_stop(). Returns 0
+ * or -1 with *errmsg (malloc'd). */
+int cp_controller_start(struct cplane_plugin_ctx *p,
+                        struct cp_informer **informers, char **errmsg);
+/* Stops dispatch, lets workers finish the keys already queued, joins them.
+ * Safe to call on a plugin that never started. */
+void cp_controller_stop(struct cplane_plugin_ctx *p);
+
+#endif /* CPLANE_HOST_PLUGIN_CONTROLLER_H */

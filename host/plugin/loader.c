@@ -1,0 +1,290 @@
+/*
+ * loader - finds, checks and opens plugin shared objects; see plugin.h.
+ *
+ * Every refusal is one message naming the plugin file, the check that
+ * failed and, where there is one, what to do about it. Nothing here logs:
+ * the caller decides whether a refusal is a warning or (--strict) fatal.
+ */
+#include "plugin/plugin.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* The descriptor a 1.0 plugin must at least provide: through reconcile. */
+#define DESC_MIN_SIZE                                                      \
+  (offsetof(struct cplane_plugin, reconcile) + sizeof(void *))
+#define RESOURCE_MIN_SIZE                                                  \
+  (offsetof(struct cplane_resource, field_selector) + sizeof(char *))
+#define MAX_RESOURCES 64
+
+static int fail(char **errmsg, const char *fmt, ...) CPLANE_PRINTF(2, 3);
+
+static int fail(char **errmsg, const char *fmt, ...) {
+  va_list ap;
+
+  va_start(ap, fmt);
+  if (vasprintf(errmsg, fmt, ap) < 0)
+    *errmsg = NULL;
+  va_end(ap);
+  return -1;
+}
+
+/* Refuses what a local user other than root or us could have replaced. */
+static int check_owner_and_mode(const struct stat *st, const char *what,
+                                const char *path, char **errmsg) {
+  uid_t me = geteuid();
+
+  if (st->st_uid != 0 && st->st_uid != me)
+    return fail(errmsg,
+                "plugin %s %s is owned by uid %u, not by root or the "
+                "running user (uid %u): chown it",
+                what, path, (unsigned)st->st_uid, (unsigned)me);
+  if (st->st_mode & (S_IWGRP | S_IWOTH))
+    return fail(errmsg,
+                "plugin %s %s is group- or world-writable (mode %04o): "
+                "chmod go-w it",
+                what, path, (unsigned)(st->st_mode & 07777));
+  return 0;
+}
+
+static int open_checked_dir(const char *dir, char **errmsg) {
+  struct stat st;
+  int fd;
+
+  fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0)
+    return fail(errmsg, "plugin directory %s: %s", dir, strerror(errno));
+  if (fstat(fd, &st) < 0 ||
+      check_owner_and_mode(&st, "directory", dir, errmsg) < 0) {
+    if (*errmsg == NULL)
+      fail(errmsg, "plugin directory %s: %s", dir, strerror(errno));
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+/* Opens dir/file without following links and checks what it opened. */
+static int open_checked_file(int dirfd, const char *path, const char *file,
+                             char **errmsg) {
+  struct stat st;
+  int fd;
+
+  if (strchr(file, '/') != NULL || strcmp(file, "..") == 0 ||
+      strcmp(file, ".") == 0)
+    return fail(errmsg,
+                "plugin file '%s': must be a file name inside the plugin "
+                "directory, not a path",
+                file);
+  fd = openat(dirfd, file, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ELOOP)
+      return fail(errmsg, "plugin file %s is a symbolic link: refused "
+                          "(copy the file into the plugin directory)", path);
+    return fail(errmsg, "plugin file %s: %s", path, strerror(errno));
+  }
+  if (fstat(fd, &st) < 0) {
+    fail(errmsg, "plugin file %s: %s", path, strerror(errno));
+    goto bad;
+  }
+  if (!S_ISREG(st.st_mode)) {
+    fail(errmsg, "plugin file %s is not a regular file", path);
+    goto bad;
+  }
+  if (check_owner_and_mode(&st, "file", path, errmsg) < 0)
+    goto bad;
+  return fd;
+bad:
+  close(fd);
+  return -1;
+}
+
+static int check_descriptor(const struct cplane_plugin *d, const char *path,
+                            char **errmsg) {
+  if (d == NULL)
+    return fail(errmsg, "plugin %s: cplane_plugin_entry() returned NULL",
+                path);
+  if (d->struct_size < DESC_MIN_SIZE)
+    return fail(errmsg,
+                "plugin %s: descriptor struct_size is %u, smaller than "
+                "ABI %d.0's %zu: rebuild it against the cplane SDK",
+                path, d->struct_size, CPLANE_ABI_MAJOR, DESC_MIN_SIZE);
+  if (d->abi_major != CPLANE_ABI_MAJOR)
+    return fail(errmsg,
+                "plugin %s: abi_major is %u, this host supports %d: "
+                "rebuild the plugin against this host's SDK",
+                path, d->abi_major, CPLANE_ABI_MAJOR);
+  if (d->abi_minor > CPLANE_ABI_MINOR)
+    return fail(errmsg,
+                "plugin %s: abi_minor is %u, newer than this host's %d: "
+                "upgrade cplane or rebuild the plugin against its SDK",
+                path, d->abi_minor, CPLANE_ABI_MINOR);
+  if (d->name == NULL || d->name[0] == '\0')
+    return fail(errmsg, "plugin %s: descriptor has no name", path);
+  if (d->kind != CPLANE_KIND_CONTROLLER && d->kind != CPLANE_KIND_SCHEDULER)
+    return fail(errmsg, "plugin %s: kind is %u, expected %d (controller) "
+                        "or %d (scheduler)",
+                path, d->kind, CPLANE_KIND_CONTROLLER, CPLANE_KIND_SCHEDULER);
+  if (d->n_resources > MAX_RESOURCES)
+    return fail(errmsg, "plugin %s: n_resources is %u, at most %d", path,
+                d->n_resources, MAX_RESOURCES);
+  if (d->n_resources > 0 && d->resources == NULL)
+    return fail(errmsg, "plugin %s: n_resources is %u but resources is "
+                        "NULL", path, d->n_resources);
+  return 0;
+}
+
+/* Copies resources[] honouring the plugin's own struct size as stride. */
+static int copy_resources(struct cplane_plugin_ctx *p, char **errmsg) {
+  const unsigned char *base = (const unsigned char *)p->desc.resources;
+  uint32_t i, stride;
+
+  if (p->desc.n_resources == 0)
+    return 0;
+  stride = p->desc.resources[0].struct_size;
+  if (stride < RESOURCE_MIN_SIZE)
+    return fail(errmsg, "plugin %s: resources[0].struct_size is %u, "
+                        "smaller than %zu", p->path, stride,
+                RESOURCE_MIN_SIZE);
+  p->resources = calloc(p->desc.n_resources, sizeof *p->resources);
+  if (p->resources == NULL)
+    return fail(errmsg, "plugin %s: out of memory", p->path);
+  for (i = 0; i < p->desc.n_resources; i++) {
+    const struct cplane_resource *r =
+        (const struct cplane_resource *)(base + (size_t)i * stride);
+    if (r->struct_size != stride)
+      return fail(errmsg, "plugin %s: resources[%u].struct_size is %u, "
+                          "resources[0]'s is %u", p->path, i,
+                  r->struct_size, stride);
+    memcpy(&p->resources[i], r, sizeof *r);
+    p->resources[i].struct_size = sizeof *r;
+    if (r->version == NULL || r->resource == NULL)
+      return fail(errmsg, "plugin %s: resources[%u] needs version and "
+                          "resource", p->path, i);
+    if (p->resources[i].group == NULL)
+      p->resources[i].group = "";
+  }
+  p->desc.resources = p->resources;
+  return 0;
+}
+
+static int open_shared_object(struct cplane_plugin_ctx *p, int fd,
+                              char **errmsg) {
+  char procpath[64];
+  cplane_plugin_entry_fn entry;
+  const struct cplane_plugin *d;
+  size_t n;
+
+  snprintf(procpath, sizeof procpath, "/proc/self/fd/%d", fd);
+  /* What dlopen maps is the file we checked, not whatever the name points
+   * to by now. NODELETE: code that has run is never unmapped. */
+  p->dl = dlopen(procpath, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
+  if (p->dl == NULL)
+    return fail(errmsg, "plugin %s: cannot load: %s", p->path, dlerror());
+  *(void **)&entry = dlsym(p->dl, CPLANE_PLUGIN_ENTRY_SYMBOL);
+  if (entry == NULL)
+    return fail(errmsg,
+                "plugin %s: no %s symbol: not a cplane plugin, or built "
+                "without CPLANE_PLUGIN_DEFINE()",
+                p->path, CPLANE_PLUGIN_ENTRY_SYMBOL);
+  d = entry();
+  if (check_descriptor(d, p->path, errmsg) < 0)
+    return -1;
+  /* Never copy blindly: take what both sides know, zero the rest. */
+  n = d->struct_size < sizeof p->desc ? d->struct_size : sizeof p->desc;
+  memset(&p->desc, 0, sizeof p->desc);
+  memcpy(&p->desc, d, n);
+  return copy_resources(p, errmsg);
+}
+
+int cp_plugin_load(const char *dir, const struct cp_plugin_config *pc,
+                   struct cplane_plugin_ctx **out, char **errmsg) {
+  struct cplane_plugin_ctx *p;
+  int dirfd = -1, fd = -1, rc = -1;
+
+  *out = NULL;
+  *errmsg = NULL;
+  p = calloc(1, sizeof *p);
+  if (p == NULL || asprintf(&p->path, "%s/%s", dir, pc->file) < 0) {
+    if (p != NULL)
+      p->path = NULL;
+    fail(errmsg, "plugin %s: out of memory", pc->name);
+    goto out;
+  }
+  p->config = pc;
+  dirfd = open_checked_dir(dir, errmsg);
+  if (dirfd < 0)
+    goto out;
+  fd = open_checked_file(dirfd, p->path, pc->file, errmsg);
+  if (fd < 0)
+    goto out;
+  if (open_shared_object(p, fd, errmsg) < 0)
+    goto out;
+  p->name = strdup(p->desc.name);
+  if (p->name == NULL) {
+    fail(errmsg, "plugin %s: out of memory", p->path);
+    goto out;
+  }
+  p->state = CP_PLUGIN_LOADED;
+  *out = p;
+  p = NULL;
+  rc = 0;
+out:
+  if (fd >= 0)
+    close(fd);
+  if (dirfd >= 0)
+    close(dirfd);
+  cp_plugin_free(p);
+  return rc;
+}
+
+int cp_plugin_init(struct cplane_plugin_ctx *p, char **errmsg) {
+  char *perr = NULL;
+  int r;
+
+  *errmsg = NULL;
+  if (p->desc.init == NULL) {
+    p->state = CP_PLUGIN_READY;
+    return 0;
+  }
+  r = p->desc.init(p, cp_host_api(), &perr);
+  if (r != CPLANE_OK) {
+    fail(errmsg, "plugin %s (%s): init failed with status %d: %s", p->name,
+         p->path, r, perr != NULL ? perr : "(no message)");
+    free(perr); /* allocated with api->alloc, which is malloc */
+    return -1;
+  }
+  free(perr);
+  p->state = CP_PLUGIN_READY;
+  return 0;
+}
+
+void cp_plugin_fini(struct cplane_plugin_ctx *p) {
+  if (p == NULL || p->state == CP_PLUGIN_LOADED ||
+      p->state == CP_PLUGIN_FINISHED)
+    return;
+  if (p->desc.fini != NULL)
+    p->desc.fini(p);
+  p->state = CP_PLUGIN_FINISHED;
+}
+
+void cp_plugin_free(struct cplane_plugin_ctx *p) {
+  if (p == NULL)
+    return;
+  /* p->dl is deliberately never closed: see plugin.h. */
+  free(p->resources);
+  free(p->workers);
+  free(p->informers);
+  free(p->handlers);
+  free(p->dispatch);
+  free(p->name);
+  free(p->path);
+  free(p);
+}

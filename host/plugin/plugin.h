@@ -1,0 +1,83 @@
+/*
+ * plugin - one loaded plugin as the host sees it, and the loader.
+ *
+ * struct cplane_plugin_ctx is the SDK's opaque per-plugin handle; here it
+ * is the host's record of the plugin: where it came from, a checked copy of
+ * its descriptor, its INI section, and (once started) its queue, workers
+ * and informer handlers.
+ *
+ * Loading (cp_plugin_load) checks, in order: the plugin directory and file
+ * are owned by root or the running user and not group/world-writable; the
+ * file is opened with O_NOFOLLOW, checked with fstat and the checked file
+ * descriptor is what dlopen() loads (through /proc/self/fd), with
+ * RTLD_NOW|RTLD_LOCAL|RTLD_NODELETE; the entry symbol exists; the
+ * descriptor's size and ABI version are compatible. A plugin is never
+ * dlclose()d: "disable" means stop dispatching.
+ *
+ * Threading: load, init, start, stop and fini run on the main thread. The
+ * runtime counters are atomics read by metrics from any thread.
+ * Ownership: cp_plugin_load() returns an owned plugin; cp_plugin_free()
+ * releases it (after cp_plugin_fini()).
+ */
+#ifndef CPLANE_HOST_PLUGIN_H
+#define CPLANE_HOST_PLUGIN_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include <cplane/cplane.h>
+
+#include "config/config.h"
+
+struct cp_workqueue;
+struct cp_informer;
+struct cp_informer_handler;
+struct cp_dispatch;
+
+enum cp_plugin_state {
+  CP_PLUGIN_LOADED,   /* checked, init() not called yet */
+  CP_PLUGIN_READY,    /* init() succeeded */
+  CP_PLUGIN_RUNNING,  /* dispatching and reconciling */
+  CP_PLUGIN_STOPPED,  /* drained; no callback runs any more */
+  CP_PLUGIN_FINISHED, /* fini() called */
+};
+
+struct cplane_plugin_ctx {
+  char *name;                      /* the descriptor's name */
+  char *path;                      /* plugin_dir/file, for messages */
+  struct cplane_plugin desc;       /* copy; zero past the plugin's size */
+  struct cplane_resource *resources; /* copies of desc.resources[] */
+  const struct cp_plugin_config *config; /* borrowed from the cp_config */
+  void *dl;                        /* dlopen handle, never closed */
+  void *userdata;                  /* the plugin's own, set_userdata() */
+  enum cp_plugin_state state;
+
+  /* Runtime, set up by cp_controller_start(). */
+  struct cp_workqueue *queue;
+  pthread_t *workers;
+  int n_workers;
+  struct cp_informer **informers;  /* per resource; borrowed */
+  struct cp_informer_handler **handlers; /* per resource */
+  struct cp_dispatch *dispatch;    /* per resource: handler userdata */
+  atomic_uint_fast64_t reconciles, reconcile_errors, reconcile_terminal,
+      reconcile_requeues, deadline_overruns;
+};
+
+/* Loads `pc->file` from `dir` and checks it as described above. Returns 0
+ * and sets *out (owned), or -1 and sets *errmsg (malloc'd, one line naming
+ * the plugin file and what is wrong). */
+int cp_plugin_load(const char *dir, const struct cp_plugin_config *pc,
+                   struct cplane_plugin_ctx **out, char **errmsg);
+/* Calls the plugin's init(). Returns 0, or -1 with *errmsg (malloc'd) that
+ * includes the plugin's own message when it gave one. */
+int cp_plugin_init(struct cplane_plugin_ctx *p, char **errmsg);
+/* Calls fini() once if init() succeeded; the plugin must be stopped. */
+void cp_plugin_fini(struct cplane_plugin_ctx *p);
+/* Frees the host's record. The shared object stays mapped. */
+void cp_plugin_free(struct cplane_plugin_ctx *p);
+
+/* The host API table given to every plugin (static, never freed). */
+const struct cplane_host_api *cp_host_api(void);
+
+#endif /* CPLANE_HOST_PLUGIN_H */

@@ -1,0 +1,51 @@
+/*
+ * registry - the set of plugins a host runs, and the shared informers they
+ * watch through.
+ *
+ * cp_registry_load() loads every plugin the config enables, in config
+ * order, refusing duplicates (by name, and by file identity through the
+ * loader), and calls each one's init(). A refusal is one ERROR log line and
+ * the host goes on, unless `strict`, when the first refusal is fatal.
+ * Plugins asking for the same resource and selectors share one informer.
+ *
+ * Threading: main thread only.
+ * Ownership: the registry owns its plugins and informers; it borrows the
+ * config, which must outlive it.
+ */
+#ifndef CPLANE_HOST_PLUGIN_REGISTRY_H
+#define CPLANE_HOST_PLUGIN_REGISTRY_H
+
+#include <stddef.h>
+
+#include "config/config.h"
+#include "plugin/plugin.h"
+
+struct cp_informer;
+
+struct cp_registry {
+  const struct cp_config *config;
+  struct cplane_plugin_ctx **plugins;
+  size_t n_plugins;
+  struct cp_shared_informer *informers;
+  size_t n_informers;
+  size_t refused; /* plugins that failed to load or init */
+};
+
+/* Returns 0, or -1 in strict mode on the first refusal (*errmsg set,
+ * malloc'd). The registry is usable either way; free it with
+ * cp_registry_free(). */
+int cp_registry_load(struct cp_registry *reg, const struct cp_config *cfg,
+                     const char *plugin_dir, int strict, char **errmsg);
+/* The shared informer for a resource, created on first use. Borrowed. */
+struct cp_informer *cp_registry_informer(struct cp_registry *reg,
+                                         const struct cplane_resource *res);
+/* Starts informers and every loaded plugin's controller. */
+int cp_registry_start(struct cp_registry *reg, char **errmsg);
+/* Stops every plugin (reverse order), then calls fini() on each. */
+void cp_registry_stop(struct cp_registry *reg);
+void cp_registry_free(struct cp_registry *reg);
+/* The plugin named `name`, or NULL. Borrowed. */
+struct cplane_plugin_ctx *cp_registry_find(struct cp_registry *reg,
+                                           const char *name);
+
+#endif /* CPLANE_HOST_PLUGIN_REGISTRY_H */

@@ -1,0 +1,13 @@
+/* newer_minor - built against a (future) SDK newer than the host. */
+#include <cplane/cplane.h>
+
+static const struct cplane_plugin desc = {
+    .struct_size = sizeof(struct cplane_plugin),
+    .abi_major = CPLANE_ABI_MAJOR,
+    .abi_minor = CPLANE_ABI_MINOR + 1,
+    .name = "newer_minor",
+    .version = "1",
+    .kind = CPLANE_KIND_CONTROLLER,
+};
+
+CPLANE_PLUGIN_DEFINE(desc)
