@@ -62,7 +62,10 @@ BENCH_SRCS := $(wildcard bench/bench_*.c)
 BENCH_BINS := $(BENCH_SRCS:bench/%.c=$(B)/bench/%)
 
 PLUGIN_DIRS   := $(wildcard plugins/*/)
-PLUGIN_SOS    := $(foreach d,$(PLUGIN_DIRS),$(B)/plugins/$(notdir $(d:%/=%)).so)
+# The SDK's template is built and shipped as a default plugin too, so the
+# example a plugin developer copies is always one the host really loads.
+PLUGIN_SOS    := $(foreach d,$(PLUGIN_DIRS),$(B)/plugins/$(notdir $(d:%/=%)).so) \
+                 $(B)/plugins/template.so
 FIXTURE_SRCS  := $(wildcard tests/plugins/*.c)
 FIXTURE_SOS   := $(FIXTURE_SRCS:tests/plugins/%.c=$(B)/tests/plugins/%.so)
 
@@ -106,7 +109,11 @@ $(B)/plugins/%.so: plugins/%/*.c sdk/include/cplane/*.h
 	@mkdir -p $(dir $@)
 	$(CC) $(PLUGIN_CFLAGS) $(PLUGIN_LDFLAGS) -o $@ $(filter %.c,$^)
 
-$(B)/tests/plugins/%.so: tests/plugins/%.c sdk/include/cplane/*.h
+$(B)/plugins/template.so: sdk/examples/template.c sdk/include/cplane/*.h
+	@mkdir -p $(dir $@)
+	$(CC) $(PLUGIN_CFLAGS) $(PLUGIN_LDFLAGS) -o $@ $<
+
+$(B)/tests/plugins/%.so: tests/plugins/%.c sdk/include/cplane/*.h tests/plugins/*.h
 	@mkdir -p $(dir $@)
 	$(CC) $(PLUGIN_CFLAGS) $(PLUGIN_LDFLAGS) -o $@ $<
 

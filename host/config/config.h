@@ -31,7 +31,7 @@ struct cp_plugin_config {
   int workers;                    /* 0: the host default */
   uint64_t resync_ms;             /* 0: no resync */
   uint64_t reconcile_deadline_ms; /* 0: none */
-  int line;                       /* where the section starts */
+  int line;                       /* line of the section's first key */
   struct cp_config_kv *keys;      /* every key, host ones included */
   size_t n_keys;
 };

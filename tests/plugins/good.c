@@ -7,16 +7,9 @@
  */
 #include <cplane/cplane.h>
 
-#include <stdatomic.h>
 #include <string.h>
 
-struct good_stats {
-  atomic_int inits, finis, adds, updates, deletes, reconciles, overlaps;
-  atomic_int retries_left; /* reconcile returns RETRY while > 0 */
-  atomic_int in_flight[64];
-  char last_config[64];
-  char last_add_key[128];
-};
+#include "good_stats.h"
 
 static struct good_stats stats;
 static const struct cplane_host_api *api;

@@ -1,0 +1,197 @@
+/*
+ * test_config - the INI loader: defaults, every key, and every error with
+ * its file:line.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config/config.h"
+#include "log/log.h"
+
+static char ini_path[64];
+
+/* Writes `text` to a fresh temp file; returns its path (static buffer). */
+static const char *write_ini(const char *text) {
+  int fd;
+
+  strcpy(ini_path, "/tmp/cplane-test-XXXXXX.ini");
+  fd = mkstemps(ini_path, 4);
+  assert_true(fd >= 0);
+  assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+  close(fd);
+  return ini_path;
+}
+
+static struct cp_config *load_ok(const char *text) {
+  struct cp_config *cfg = NULL;
+  char *err = NULL;
+  int r = cp_config_load(write_ini(text), &cfg, &err);
+
+  if (r != 0)
+    fprintf(stderr, "unexpected error: %s\n", err);
+  unlink(ini_path);
+  assert_int_equal(r, 0);
+  assert_null(err);
+  assert_non_null(cfg);
+  return cfg;
+}
+
+/* Asserts the load fails with a message containing ":LINE: " and `want`. */
+static void load_fails(const char *text, int line, const char *want) {
+  struct cp_config *cfg = NULL;
+  char *err = NULL, where[32];
+  int r = cp_config_load(write_ini(text), &cfg, &err);
+
+  unlink(ini_path);
+  assert_int_equal(r, -1);
+  assert_null(cfg);
+  assert_non_null(err);
+  snprintf(where, sizeof where, ".ini:%d: ", line);
+  if (strstr(err, where) == NULL || strstr(err, want) == NULL)
+    fail_msg("error '%s' lacks '%s' or '%s'", err, where, want);
+  free(err);
+}
+
+static void test_defaults(void **state) {
+  struct cp_config *cfg = load_ok("[host]\n");
+
+  assert_string_equal(cfg->api_server, "embedded");
+  assert_string_equal(cfg->listen, "127.0.0.1:10257");
+  assert_int_equal(cfg->workers, 1);
+  assert_int_equal(cfg->log_level, CPLANE_LOG_INFO);
+  assert_null(cfg->plugin_dir);
+  assert_int_equal(cfg->n_plugins, 0);
+  cp_config_free(cfg);
+}
+
+static void test_full_file(void **state) {
+  struct cp_config *cfg = load_ok(
+      "; a comment\n"
+      "[host]\n"
+      "plugin_dir = /opt/plugins\n"
+      "api_server = https://10.0.0.1:6443\n"
+      "kubeconfig = /etc/kube\n"
+      "listen = 127.0.0.1:9999\n"
+      "data_dir = /data\n"
+      "workers = 4\n"
+      "log_level = debug\n"
+      "\n"
+      "[plugin.replicaset]\n"
+      "enabled = yes\n"
+      "workers = 8\n"
+      "resync = 10m\n"
+      "reconcile_deadline = 1500ms\n"
+      "burst = 500\n"
+      "[plugin.gc]\n"
+      "file = garbage.so\n");
+  const struct cp_plugin_config *rs, *gc;
+
+  assert_string_equal(cfg->plugin_dir, "/opt/plugins");
+  assert_string_equal(cfg->api_server, "https://10.0.0.1:6443");
+  assert_string_equal(cfg->kubeconfig, "/etc/kube");
+  assert_string_equal(cfg->listen, "127.0.0.1:9999");
+  assert_string_equal(cfg->data_dir, "/data");
+  assert_int_equal(cfg->workers, 4);
+  assert_int_equal(cfg->log_level, CPLANE_LOG_DEBUG);
+  assert_int_equal(cfg->n_plugins, 2);
+  rs = cp_config_plugin(cfg, "replicaset");
+  assert_non_null(rs);
+  assert_true(rs->enabled);
+  assert_int_equal(rs->workers, 8);
+  assert_int_equal(rs->resync_ms, 600000);
+  assert_int_equal(rs->reconcile_deadline_ms, 1500);
+  assert_string_equal(rs->file, "replicaset.so");
+  assert_int_equal(rs->line, 12); /* its first key */
+  assert_string_equal(cp_plugin_config_get(rs, "burst"), "500");
+  assert_string_equal(cp_plugin_config_get(rs, "enabled"), "yes");
+  assert_null(cp_plugin_config_get(rs, "nope"));
+  gc = cp_config_plugin(cfg, "gc");
+  assert_non_null(gc);
+  assert_false(gc->enabled);
+  assert_int_equal(gc->workers, 4); /* the host default */
+  assert_string_equal(gc->file, "garbage.so");
+  assert_null(cp_config_plugin(cfg, "deployment"));
+  cp_config_free(cfg);
+}
+
+static void test_errors_name_file_and_line(void **state) {
+  load_fails("[host]\nbogus = 1\n", 2, "unknown key 'bogus' in [host]");
+  load_fails("[host]\nworkers = 0\n", 2, "workers must be");
+  load_fails("[host]\nworkers = many\n", 2, "workers must be");
+  load_fails("[host]\nworkers = 4x\n", 2, "workers must be");
+  load_fails("[host]\nlog_level = loud\n", 2, "log_level must be");
+  load_fails("[host]\n[nope]\nx = 1\n", 3, "unknown section [nope]");
+  load_fails("[host]\nworkers = 1\n[plugin.a]\nenabled=1\n[host]\nlisten=x\n",
+             6, "duplicate section [host]");
+  load_fails("[plugin.a]\nx = 1\nx = 2\n", 3, "duplicate key 'x'");
+  load_fails("[plugin.a]\nenabled = maybe\n", 2, "enabled must be");
+  load_fails("[plugin.a]\nresync = soon\n", 2, "resync must be");
+  load_fails("[plugin.a]\nreconcile_deadline = -1s\n", 2,
+             "reconcile_deadline must be");
+  load_fails("[plugin.Bad/Name]\nenabled = 1\n", 2, "invalid plugin name");
+  load_fails("top = 1\n", 1, "outside any section");
+  load_fails("[host]\nthis line has no equals sign\n", 2, "syntax error");
+}
+
+static void test_missing_file(void **state) {
+  struct cp_config *cfg = NULL;
+  char *err = NULL;
+
+  assert_int_equal(cp_config_load("/nonexistent/cplane.ini", &cfg, &err), -1);
+  assert_null(cfg);
+  assert_non_null(strstr(err, "/nonexistent/cplane.ini: cannot open"));
+  free(err);
+}
+
+static void test_durations_and_bools(void **state) {
+  uint64_t ms = 0;
+
+  assert_int_equal(cp_config_parse_duration("250ms", &ms), 0);
+  assert_int_equal(ms, 250);
+  assert_int_equal(cp_config_parse_duration("30", &ms), 0);
+  assert_int_equal(ms, 30000);
+  assert_int_equal(cp_config_parse_duration("2h", &ms), 0);
+  assert_int_equal(ms, 7200000);
+  assert_int_equal(cp_config_parse_duration("0", &ms), 0);
+  assert_int_equal(ms, 0);
+  assert_int_equal(cp_config_parse_duration("", &ms), -1);
+  assert_int_equal(cp_config_parse_duration("5d", &ms), -1);
+  assert_int_equal(cp_config_parse_duration("99999999999999999999", &ms), -1);
+  assert_int_equal(cp_config_parse_bool("TRUE"), 1);
+  assert_int_equal(cp_config_parse_bool("off"), 0);
+  assert_int_equal(cp_config_parse_bool("2"), -1);
+  assert_int_equal(cp_config_parse_bool(NULL), -1);
+}
+
+static void test_shipped_config_is_valid(void **state) {
+  struct cp_config *cfg = NULL;
+  char *err = NULL;
+  const char *path = getenv("CPLANE_SOURCE_DIR");
+  char full[4096];
+
+  snprintf(full, sizeof full, "%s/config/cplane.ini", path ? path : ".");
+  if (cp_config_load(full, &cfg, &err) != 0)
+    fail_msg("%s", err);
+  assert_non_null(cp_config_plugin(cfg, "template"));
+  cp_config_free(cfg);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_defaults),
+      cmocka_unit_test(test_full_file),
+      cmocka_unit_test(test_errors_name_file_and_line),
+      cmocka_unit_test(test_missing_file),
+      cmocka_unit_test(test_durations_and_bools),
+      cmocka_unit_test(test_shipped_config_is_valid),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
