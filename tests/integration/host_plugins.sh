@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# The cplane binary with real plugins: --check-config, loading the good and
+# refusing the bad with one log line each, a clean SIGTERM shutdown that
+# calls fini, and --strict making a refusal fatal.
+. "$(dirname "$0")/lib/common.sh"
+
+plugins="$TMP/plugins"
+mkdir -m 755 "$plugins"
+for f in good init_fails wrong_major newer_minor no_entry; do
+  install -m 0755 "$B/tests/plugins/$f.so" "$plugins/"
+done
+install -m 0755 "$B/plugins/template.so" "$plugins/"
+
+cat >"$TMP/ok.ini" <<INI
+[host]
+plugin_dir = $plugins
+log_level = info
+workers = 2
+[plugin.good]
+enabled = true
+greeting = hello
+[plugin.template]
+enabled = true
+[plugin.init_fails]
+enabled = true
+[plugin.wrong_major]
+enabled = true
+[plugin.newer_minor]
+enabled = true
+[plugin.no_entry]
+enabled = true
+[plugin.not_there]
+enabled = true
+[plugin.disabled]
+enabled = false
+INI
+
+# --check-config: valid and invalid files.
+out=$("$B/cplane" --check-config "$TMP/ok.ini")
+echo "$out" | grep -q "ok (9 plugin section(s), 8 enabled)" || fail "check-config: $out"
+printf '[host]\nworkers = 2\nlisten = x\nbogus = 1\n' >"$TMP/bad.ini"
+if out=$("$B/cplane" --check-config "$TMP/bad.ini" 2>&1); then
+  fail "check-config accepted a bad file"
+fi
+echo "$out" | grep -q "bad.ini:4: unknown key 'bogus' in \[host\]" || fail "check-config message: $out"
+pass "check-config"
+
+# A running host: good and template load; every bad plugin is one line.
+"$B/cplane" --config "$TMP/ok.ini" >"$TMP/log" 2>&1 &
+pid=$!
+PIDS+=("$pid")
+wait_for_log "$TMP/log" "ready: 2 plugin(s) running, 5 refused"
+expect_log "$TMP/log" "loaded plugin good 1.0.0 (ABI 1.0)"
+expect_log "$TMP/log" "loaded plugin template"
+expect_log "$TMP/log" "plugin template: watching configmaps"
+expect_log "$TMP/log" "init_fails.so): init failed with status -4: missing required key 'endpoint'"
+expect_log "$TMP/log" "wrong_major.so: abi_major is 2, this host supports 1"
+expect_log "$TMP/log" "newer_minor.so: abi_minor is 1, newer than this host's 0"
+expect_log "$TMP/log" "no_entry.so: no cplane_plugin_entry symbol"
+expect_log "$TMP/log" "not_there.so: No such file or directory"
+[ "$(grep -c ' ERROR ' "$TMP/log")" -eq 5 ] || fail "expected exactly 5 ERROR lines"
+grep -q "disabled" "$TMP/log" && fail "a disabled plugin was touched"
+kill -TERM "$pid"
+rc=$(wait_exit "$pid" 20)
+[ "$rc" -eq 0 ] || { cat "$TMP/log"; fail "exit status $rc after SIGTERM"; }
+expect_log "$TMP/log" "received SIGTERM: shutting down"
+expect_log "$TMP/log" "plugin template: stopping"
+expect_log "$TMP/log" "stopped cleanly"
+pass "host loads good plugins, refuses bad ones, stops cleanly"
+
+# --strict: the first refusal is fatal.
+if "$B/cplane" --config "$TMP/ok.ini" --strict >"$TMP/strict.log" 2>&1; then
+  fail "--strict started despite a bad plugin"
+fi
+expect_log "$TMP/strict.log" "init failed"
+expect_log "$TMP/strict.log" "stopping because a plugin was refused"
+pass "--strict"
+
+# Unsafe plugin directory: refused, host stays up.
+chmod 777 "$plugins"
+"$B/cplane" --config "$TMP/ok.ini" >"$TMP/perm.log" 2>&1 &
+pid=$!
+PIDS+=("$pid")
+wait_for_log "$TMP/perm.log" "ready: 0 plugin(s) running"
+expect_log "$TMP/perm.log" "group- or world-writable (mode 0777)"
+kill -INT "$pid"
+rc=$(wait_exit "$pid" 20)
+[ "$rc" -eq 0 ] || fail "exit status $rc after SIGINT"
+pass "world-writable plugin dir refused"
+echo "host_plugins: 4 passed, 0 failed"

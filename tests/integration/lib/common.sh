@@ -1,0 +1,58 @@
+# Shared helpers for integration tests: a temp dir removed on exit, every
+# started process killed on exit, bounded waits, and assertions that say
+# what was expected.
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
+B=${B:-build/release}
+case "$B" in /*) ;; *) B="$ROOT/$B" ;; esac
+VARIANT=${VARIANT:-release}
+TMP=$(mktemp -d /tmp/cplane-it-XXXXXX)
+chmod 755 "$TMP"
+PIDS=()
+
+cleanup() {
+  local p
+  for p in "${PIDS[@]:-}"; do
+    [ -n "$p" ] && kill -9 "$p" 2>/dev/null || true
+  done
+  rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+pass() { echo "ok: $*"; }
+
+# wait_for_log FILE PATTERN [SECONDS]: waits until FILE has a line matching.
+wait_for_log() {
+  local file=$1 pattern=$2 limit=${3:-20} i
+  for ((i = 0; i < limit * 10; i++)); do
+    grep -q -- "$pattern" "$file" 2>/dev/null && return 0
+    sleep 0.1
+  done
+  echo "--- $file:" >&2; cat "$file" >&2 || true
+  fail "no line matching '$pattern' in $file after ${limit}s"
+}
+
+# expect_log FILE PATTERN: FILE already has a matching line.
+expect_log() {
+  grep -q -- "$2" "$1" || { cat "$1" >&2; fail "expected '$2' in $1"; }
+}
+
+# wait_exit PID SECONDS: waits for PID to exit; prints its exit status.
+wait_exit() {
+  local pid=$1 limit=$2 i rc
+  for ((i = 0; i < limit * 10; i++)); do
+    if ! kill -0 "$pid" 2>/dev/null; then
+      wait "$pid" && rc=0 || rc=$?
+      echo "$rc"
+      return 0
+    fi
+    sleep 0.1
+  done
+  fail "process $pid still running after ${limit}s"
+}
+
+# The make flag that selects the current variant.
+variant_flag() {
+  case "$VARIANT" in asan) echo "SAN=1" ;; tsan) echo "TSAN=1" ;; *) echo "" ;; esac
+}

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# The SDK as a plugin developer gets it: `make install` into a prefix, the
+# template built outside the tree with the one documented cc line against
+# the installed pkg-config file, and the installed host loading it.
+. "$(dirname "$0")/lib/common.sh"
+
+prefix="$TMP/prefix"
+make -s -C "$ROOT" install PREFIX="$prefix" $(variant_flag) >"$TMP/install.log" 2>&1 ||
+  { cat "$TMP/install.log"; fail "make install"; }
+for f in bin/cplane include/cplane/cplane.h include/cplane/plugin.h \
+         include/cplane/host_api.h include/cplane/version.h \
+         lib/pkgconfig/cplane.pc lib/cplane/plugins/template.so \
+         share/cplane/examples/template.c etc/cplane/cplane.ini.example; do
+  [ -e "$prefix/$f" ] || fail "make install did not install $f"
+done
+pass "make install"
+
+# Outside the tree, as a plugin developer would.
+work="$TMP/dev"
+mkdir "$work"
+cp "$prefix/share/cplane/examples/template.c" "$work/x.c"
+sed -i 's/\.name = "template"/.name = "mine"/' "$work/x.c"
+export PKG_CONFIG_PATH="$prefix/lib/pkgconfig"
+( cd "$work" && cc -shared -fPIC $(pkg-config --cflags cplane) -o x.so x.c ) ||
+  fail "the one-line build failed"
+# The same with the strict flags: no undefined host symbol, no warning.
+( cd "$work" && cc -shared -fPIC -Wall -Wextra -Werror -Wl,-z,defs \
+    $(pkg-config --cflags cplane) -o x-strict.so x.c ) ||
+  fail "the plugin does not link with -z defs"
+nm -D --defined-only "$work/x.so" | grep -q " T cplane_plugin_entry$" ||
+  fail "cplane_plugin_entry not exported"
+pass "template builds out of tree with one cc line"
+
+plugins="$TMP/plugins"
+mkdir -m 755 "$plugins"
+install -m 0755 "$work/x.so" "$plugins/mine.so"
+printf '[host]\nplugin_dir = %s\n[plugin.mine]\nenabled = true\nlabel = tier\n' \
+  "$plugins" >"$TMP/dev.ini"
+"$prefix/bin/cplane" --config "$TMP/dev.ini" >"$TMP/log" 2>&1 &
+pid=$!
+PIDS+=("$pid")
+wait_for_log "$TMP/log" "ready: 1 plugin(s) running, 0 refused"
+expect_log "$TMP/log" "plugin mine: watching configmaps, label key 'tier'"
+kill -TERM "$pid"
+rc=$(wait_exit "$pid" 20)
+[ "$rc" -eq 0 ] || { cat "$TMP/log"; fail "exit $rc"; }
+pass "the installed host loads the out-of-tree plugin"
+echo "sdk_out_of_tree: 3 passed, 0 failed"
