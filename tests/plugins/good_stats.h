@@ -10,7 +10,6 @@
 struct good_stats {
   atomic_int inits, finis, adds, updates, deletes, reconciles, overlaps;
   atomic_int retries_left; /* reconcile returns RETRY while > 0 */
-  atomic_int in_flight[64];
   char last_config[64];
   char last_add_key[128];
 };
