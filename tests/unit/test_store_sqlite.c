@@ -230,10 +230,11 @@ static void test_slow_watcher_catches_up(void **state) {
 
 static void cancel_self_cb(void *ud, const cp_store_watch_msg *m) {
   cp_store_watcher **w = ud;
+  cp_store_watcher *self = __atomic_load_n(w, __ATOMIC_ACQUIRE);
 
-  if (m->kind == CP_STORE_WATCH_EVENTS && *w != NULL) {
-    cp_store_watch_cancel(*w);
-    *w = NULL;
+  if (m->kind == CP_STORE_WATCH_EVENTS && self != NULL) {
+    cp_store_watch_cancel(self);
+    __atomic_store_n(w, NULL, __ATOMIC_RELEASE);
   }
 }
 
@@ -242,7 +243,11 @@ static void test_cancel_from_callback(void **state) {
   cp_store_watcher *w = NULL;
   int64_t r;
 
-  assert_int_equal(cp_store_watch(s, S("cb/"), 0, cancel_self_cb, &w, &w), 0);
+  cp_store_watcher *tmp = NULL;
+
+  assert_int_equal(cp_store_watch(s, S("cb/"), 0, cancel_self_cb, &w, &tmp),
+                   0);
+  __atomic_store_n(&w, tmp, __ATOMIC_RELEASE);
   assert_int_equal(cp_store_create(s, S("cb/x"), S("1"), &r), 0);
   while (__atomic_load_n(&w, __ATOMIC_ACQUIRE) != NULL)
     usleep(1000);
