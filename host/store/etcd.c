@@ -1,0 +1,1280 @@
+/*
+ * etcd.c - the store on a real etcd 3.4+ cluster, through its v3 JSON
+ * gateway (POST /v3/kv/..., /v3/watch) with libevent's HTTP client.
+ *
+ * Wire facts this relies on (docs: etcd-scheduler.md A1): keys and values
+ * are base64, int64 come back as strings, zero values are left out, so an
+ * absent field means 0; a compacted watch start yields a "canceled"
+ * message with compact_revision and an open stream, which we close; the
+ * gateway cannot take more messages on a watch stream, so every watch is
+ * its own connection and is cancelled by closing it.
+ *
+ * Threads: a KV call runs on the caller's thread. It borrows a channel (an
+ * event_base with one keep-alive connection) from a pool and runs that
+ * base until the response arrives, so concurrent callers never wait on
+ * each other and nothing hops threads. Watches live on one watch thread
+ * with its own event_base; every watch callback runs there.
+ *
+ * Failures: a call that cannot reach a member moves to the next endpoint
+ * and retries with backoff until request_timeout_ms, then fails with
+ * CP_STORE_EUNAVAILABLE; it never hangs. A write whose outcome is unknown
+ * (the connection broke after sending) is retried; if the retry then
+ * meets our own value it counts as done. A broken watch reconnects to the
+ * next member from the revision after the last one delivered, so events
+ * stay gap-free across failover.
+ */
+#include "store/store_impl.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <event2/thread.h>
+#include <json-c/json.h>
+
+#include "log/log.h"
+
+#define DEFAULT_PREFIX "/registry/"
+#define DEFAULT_TIMEOUT_MS 5000
+#define BACKOFF_MIN_MS 50
+#define BACKOFF_MAX_MS 1000
+
+typedef struct endpoint {
+  char *url;
+  char *host;
+  int port;
+  int tls;
+} endpoint;
+
+/* One event_base and one keep-alive connection, used by one thread at a
+ * time. */
+typedef struct chan {
+  struct event_base *base;
+  struct evhttp_connection *conn;
+  int ep; /* endpoint conn points at */
+  struct chan *next;
+} chan;
+
+typedef struct etcd_store {
+  struct cp_store base;
+  endpoint *eps;
+  size_t ep_count;
+  int preferred; /* atomic: endpoint that answered last */
+  uint8_t *prefix;
+  size_t prefix_len;
+  int64_t timeout_ms;
+
+  pthread_mutex_t pool_mu;
+  chan *pool;
+
+  /* Watch thread. */
+  struct event_base *wbase;
+  pthread_t wthread;
+  pthread_mutex_t wmu;
+  pthread_cond_t wcond;
+  struct cp_store_watcher *watchers; /* under wmu; loop thread changes */
+} etcd_store;
+
+struct cp_store_watcher {
+  struct cp_store_watch_base base;
+  etcd_store *s;
+  uint8_t *key;   /* full key (store prefix + watch prefix) */
+  size_t key_len;
+  uint8_t *end;   /* range end, or NULL for "every key after key" */
+  size_t end_len;
+  cp_store_watch_cb cb;
+  void *userdata;
+  /* Loop thread only. */
+  struct evhttp_connection *conn;
+  struct evhttp_request *req;
+  struct event *retry;
+  struct evbuffer *line;
+  int ep;
+  int64_t next_rev; /* 0 until known: "from now" */
+  int backoff_ms;
+  int done; /* ended by COMPACTED or ERROR */
+  /* Under s->wmu. */
+  int cancelled;
+  int stopped;
+  int free_on_stop;
+  struct cp_store_watcher *next;
+};
+
+static const cp_store_ops etcd_ops;
+
+static int64_t now_ms(void) {
+  struct timespec ts;
+
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ---- base64 ----------------------------------------------------------- */
+
+static const char b64chars[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/* Appends the base64 of p[0..n) to out. */
+static int b64_add(struct evbuffer *out, const uint8_t *p, size_t n) {
+  size_t olen = (n + 2) / 3 * 4, i, j = 0;
+  struct evbuffer_iovec v;
+
+  if (olen == 0)
+    return 0;
+  if (evbuffer_reserve_space(out, (ev_ssize_t)olen, &v, 1) < 1)
+    return -1;
+  for (i = 0; i + 2 < n; i += 3) {
+    uint32_t x = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8 | p[i + 2];
+    char *d = (char *)v.iov_base + j;
+
+    d[0] = b64chars[x >> 18];
+    d[1] = b64chars[(x >> 12) & 63];
+    d[2] = b64chars[(x >> 6) & 63];
+    d[3] = b64chars[x & 63];
+    j += 4;
+  }
+  if (i < n) {
+    uint32_t x = (uint32_t)p[i] << 16 | (i + 1 < n ? (uint32_t)p[i + 1] << 8
+                                                   : 0);
+    char *d = (char *)v.iov_base + j;
+
+    d[0] = b64chars[x >> 18];
+    d[1] = b64chars[(x >> 12) & 63];
+    d[2] = i + 1 < n ? b64chars[(x >> 6) & 63] : '=';
+    d[3] = '=';
+    j += 4;
+  }
+  v.iov_len = j;
+  return evbuffer_commit_space(out, &v, 1);
+}
+
+static int b64_val(int c) {
+  if (c >= 'A' && c <= 'Z')
+    return c - 'A';
+  if (c >= 'a' && c <= 'z')
+    return c - 'a' + 26;
+  if (c >= '0' && c <= '9')
+    return c - '0' + 52;
+  if (c == '+')
+    return 62;
+  if (c == '/')
+    return 63;
+  return -1;
+}
+
+/* Decodes s into a malloc'd buffer (NUL-terminated), owned by the caller.
+ * Returns NULL on bad input or ENOMEM. */
+static uint8_t *b64_decode(const char *s, size_t n, size_t *out_len) {
+  uint8_t *o = malloc(n / 4 * 3 + 3);
+  uint32_t acc = 0;
+  size_t i, len = 0;
+  int bits = 0;
+
+  if (o == NULL)
+    return NULL;
+  for (i = 0; i < n && s[i] != '='; i++) {
+    int v = b64_val((unsigned char)s[i]);
+
+    if (v < 0) {
+      free(o);
+      return NULL;
+    }
+    acc = acc << 6 | (uint32_t)v;
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      o[len++] = (uint8_t)(acc >> bits);
+    }
+  }
+  o[len] = 0;
+  *out_len = len;
+  return o;
+}
+
+/* ---- JSON helpers ----------------------------------------------------- */
+
+/* An int64 field: a string or a number, absent meaning 0. */
+static int64_t jint(json_object *o, const char *name) {
+  json_object *v;
+
+  if (o == NULL || !json_object_object_get_ex(o, name, &v))
+    return 0;
+  return json_object_get_int64(v);
+}
+
+static json_object *jget(json_object *o, const char *name) {
+  json_object *v = NULL;
+
+  if (o != NULL)
+    json_object_object_get_ex(o, name, &v);
+  return v;
+}
+
+/* Decodes an etcd KeyValue into kv, removing the store prefix. */
+static int parse_kv(etcd_store *s, json_object *o, cp_store_kv *kv) {
+  json_object *k = jget(o, "key"), *v = jget(o, "value");
+  uint8_t *full;
+  size_t full_len = 0;
+
+  memset(kv, 0, sizeof *kv);
+  full = b64_decode(k ? json_object_get_string(k) : "",
+                    k ? (size_t)json_object_get_string_len(k) : 0, &full_len);
+  if (full == NULL)
+    return CPLANE_ENOMEM;
+  if (full_len >= s->prefix_len) {
+    memmove(full, full + s->prefix_len, full_len - s->prefix_len + 1);
+    full_len -= s->prefix_len;
+  }
+  kv->key = full;
+  kv->key_len = full_len;
+  kv->value = b64_decode(v ? json_object_get_string(v) : "",
+                         v ? (size_t)json_object_get_string_len(v) : 0,
+                         &kv->value_len);
+  if (kv->value == NULL) {
+    cp_store_kv_free(kv);
+    return CPLANE_ENOMEM;
+  }
+  kv->create_revision = jint(o, "create_revision");
+  kv->mod_revision = jint(o, "mod_revision");
+  kv->version = jint(o, "version");
+  return CPLANE_OK;
+}
+
+/* ---- Request bodies --------------------------------------------------- */
+
+/* Appends "name":"<base64 of prefix+key>" to b. */
+static int add_key(etcd_store *s, struct evbuffer *b, const char *name,
+                   const void *key, size_t key_len) {
+  uint8_t stack[512], *full = stack;
+  size_t n = s->prefix_len + key_len;
+  int rc;
+
+  if (n > sizeof stack && (full = malloc(n)) == NULL)
+    return -1;
+  memcpy(full, s->prefix, s->prefix_len);
+  if (key_len > 0)
+    memcpy(full + s->prefix_len, key, key_len);
+  rc = evbuffer_add_printf(b, "\"%s\":\"", name) < 0 ||
+       b64_add(b, full, n) != 0 || evbuffer_add(b, "\"", 1) != 0;
+  if (full != stack)
+    free(full);
+  return rc ? -1 : 0;
+}
+
+static int add_value(struct evbuffer *b, const void *v, size_t n) {
+  return evbuffer_add_printf(b, "\"value\":\"") < 0 ||
+                 b64_add(b, v, n) != 0 || evbuffer_add(b, "\"", 1) != 0
+             ? -1
+             : 0;
+}
+
+/* Range end of prefix+key as "range_end":..., for a prefix scan. */
+static int add_range_end(etcd_store *s, struct evbuffer *b, const void *key,
+                         size_t key_len) {
+  size_t n = s->prefix_len + key_len, end_len = 0;
+  uint8_t *full = malloc(n + 1), *end = malloc(n + 1);
+  int rc = -1;
+
+  if (full == NULL || end == NULL)
+    goto out;
+  memcpy(full, s->prefix, s->prefix_len);
+  if (key_len > 0)
+    memcpy(full + s->prefix_len, key, key_len);
+  cp_store_prefix_end(full, n, end, &end_len);
+  if (end_len == 0) { /* every key: the gateway's "\0" */
+    end[0] = 0;
+    end_len = 1;
+  }
+  rc = evbuffer_add_printf(b, "\"range_end\":\"") < 0 ||
+               b64_add(b, end, end_len) != 0 || evbuffer_add(b, "\"", 1) != 0
+           ? -1
+           : 0;
+out:
+  free(full);
+  free(end);
+  return rc;
+}
+
+/* ---- Channels and calls ----------------------------------------------- */
+
+typedef struct call_state {
+  int done;
+  int code;
+  struct evbuffer *resp;
+  struct event_base *base;
+} call_state;
+
+static void on_response(struct evhttp_request *req, void *arg) {
+  call_state *c = arg;
+
+  c->done = 1;
+  c->code = req ? evhttp_request_get_response_code(req) : 0;
+  if (req != NULL && c->code > 0)
+    evbuffer_add_buffer(c->resp, evhttp_request_get_input_buffer(req));
+  event_base_loopbreak(c->base);
+}
+
+static int chan_connect(etcd_store *s, chan *c, int ep) {
+  struct timeval tv;
+
+  if (c->conn != NULL)
+    evhttp_connection_free(c->conn);
+  c->conn = NULL;
+  c->ep = ep;
+  if (s->eps[ep].tls) {
+    cp_log_error("store", "etcd endpoint %s: TLS is not built into this "
+                 "cplane (it needs libssl at link time)",
+                 s->eps[ep].url);
+    return CP_STORE_EUNAVAILABLE;
+  }
+  c->conn = evhttp_connection_base_new(c->base, NULL, s->eps[ep].host,
+                                       (ev_uint16_t)s->eps[ep].port);
+  if (c->conn == NULL)
+    return CPLANE_ENOMEM;
+  tv.tv_sec = s->timeout_ms / 1000;
+  tv.tv_usec = (s->timeout_ms % 1000) * 1000;
+  evhttp_connection_set_timeout_tv(c->conn, &tv);
+  evhttp_connection_set_retries(c->conn, 0);
+  return CPLANE_OK;
+}
+
+static chan *chan_get(etcd_store *s) {
+  chan *c;
+
+  pthread_mutex_lock(&s->pool_mu);
+  c = s->pool;
+  if (c != NULL)
+    s->pool = c->next;
+  pthread_mutex_unlock(&s->pool_mu);
+  if (c != NULL)
+    return c;
+  c = calloc(1, sizeof *c);
+  if (c == NULL)
+    return NULL;
+  c->base = event_base_new();
+  c->ep = -1;
+  if (c->base == NULL) {
+    free(c);
+    return NULL;
+  }
+  return c;
+}
+
+static void chan_put(etcd_store *s, chan *c) {
+  pthread_mutex_lock(&s->pool_mu);
+  c->next = s->pool;
+  s->pool = c;
+  pthread_mutex_unlock(&s->pool_mu);
+}
+
+static void chan_free(chan *c) {
+  if (c->conn != NULL)
+    evhttp_connection_free(c->conn);
+  event_base_free(c->base);
+  free(c);
+}
+
+/* One HTTP exchange on c. Returns the HTTP status, 0 on a transport error.
+ * The body is consumed (drained) from body. */
+static int chan_post(etcd_store *s, chan *c, const char *path,
+                     struct evbuffer *body, struct evbuffer *resp) {
+  call_state st = {.resp = resp, .base = c->base};
+  struct evhttp_request *req = evhttp_request_new(on_response, &st);
+  struct evkeyvalq *h;
+
+  if (req == NULL)
+    return 0;
+  h = evhttp_request_get_output_headers(req);
+  evhttp_add_header(h, "Host", s->eps[c->ep].host);
+  evhttp_add_header(h, "Content-Type", "application/json");
+  evbuffer_add_buffer(evhttp_request_get_output_buffer(req), body);
+  if (evhttp_make_request(c->conn, req, EVHTTP_REQ_POST, path) != 0)
+    return 0; /* evhttp freed req */
+  while (!st.done)
+    if (event_base_dispatch(c->base) < 0)
+      break;
+  return st.done ? st.code : 0;
+}
+
+/* What an etcd error body means for us. retry is set for errors another
+ * member (or a later attempt) may not have. */
+static int map_error(int http, struct evbuffer *resp, int *retry) {
+  size_t n = evbuffer_get_length(resp);
+  const char *txt = (const char *)evbuffer_pullup(resp, (ev_ssize_t)n);
+  json_object *o = txt ? json_tokener_parse(txt) : NULL;
+  const char *msg = o ? json_object_get_string(jget(o, "message")) : NULL;
+  int code = (int)jint(o, "code"), rc = CP_STORE_EIO;
+
+  *retry = 0;
+  if (msg != NULL && strstr(msg, "compacted") != NULL)
+    rc = CP_STORE_ECOMPACTED;
+  else if (msg != NULL && strstr(msg, "future revision") != NULL)
+    rc = CP_STORE_EFUTURE;
+  else if (msg != NULL && strstr(msg, "too large") != NULL)
+    rc = CP_STORE_ETOOLARGE;
+  else if (code == 14 || code == 4 || http == 503 || http == 502)
+    *retry = 1; /* unavailable (no leader...) or deadline */
+  if (rc == CP_STORE_EIO && !*retry)
+    cp_log_error("store", "etcd: HTTP %d: %.*s", http, (int)(n > 300 ? 300 : n),
+                 txt ? txt : "");
+  json_object_put(o);
+  return rc;
+}
+
+/* POSTs body to path, failing over between endpoints with backoff until
+ * the call's deadline. On success *out is the parsed response (owned by
+ * the caller, json_object_put). *retried is set if an earlier attempt may
+ * have reached etcd. */
+static int etcd_call(etcd_store *s, const char *path, struct evbuffer *body,
+                     json_object **out, int *retried) {
+  struct evbuffer *copy = evbuffer_new(), *resp = evbuffer_new();
+  int64_t deadline = now_ms() + s->timeout_ms;
+  int backoff = BACKOFF_MIN_MS, rc = CP_STORE_EUNAVAILABLE, attempts = 0;
+  chan *c = chan_get(s);
+
+  *out = NULL;
+  if (retried != NULL)
+    *retried = 0;
+  if (copy == NULL || resp == NULL || c == NULL) {
+    rc = CPLANE_ENOMEM;
+    goto out;
+  }
+  for (;;) {
+    int ep = __atomic_load_n(&s->preferred, __ATOMIC_RELAXED), http, retry;
+
+    if (c->ep != ep || c->conn == NULL) {
+      rc = chan_connect(s, c, ep);
+      if (rc == CPLANE_ENOMEM)
+        goto out;
+    }
+    evbuffer_drain(resp, evbuffer_get_length(resp));
+    evbuffer_add_buffer_reference(copy, body);
+    http = c->conn != NULL ? chan_post(s, c, path, copy, resp) : 0;
+    evbuffer_drain(copy, evbuffer_get_length(copy));
+    attempts++;
+    if (http == 200) {
+      size_t n = evbuffer_get_length(resp);
+
+      *out = json_tokener_parse(
+          (const char *)evbuffer_pullup(resp, (ev_ssize_t)n));
+      rc = *out != NULL ? CPLANE_OK : CP_STORE_EIO;
+      __atomic_store_n(&s->preferred, ep, __ATOMIC_RELAXED);
+      goto out;
+    }
+    if (http != 0) {
+      rc = map_error(http, resp, &retry);
+      if (!retry)
+        goto out;
+    }
+    /* Transport error or an unavailable member: try the next one. The
+     * attempt may still have been applied. */
+    if (retried != NULL)
+      *retried = 1;
+    __atomic_compare_exchange_n(&s->preferred, &ep,
+                                (int)((size_t)(ep + 1) % s->ep_count), 0,
+                                __ATOMIC_RELAXED, __ATOMIC_RELAXED);
+    if (c->conn != NULL) {
+      evhttp_connection_free(c->conn);
+      c->conn = NULL;
+    }
+    if (now_ms() + backoff > deadline) {
+      rc = CP_STORE_EUNAVAILABLE;
+      cp_log_warn("store", "etcd unreachable: %s %s failed on every "
+                  "endpoint for %lld ms",
+                  s->eps[ep].url, path, (long long)s->timeout_ms);
+      goto out;
+    }
+    /* Every member was tried once: back off before the next round. */
+    if (attempts % (int)s->ep_count == 0) {
+      usleep((useconds_t)backoff * 1000);
+      backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff * 2;
+    }
+  }
+out:
+  if (c != NULL)
+    chan_put(s, c);
+  if (copy != NULL)
+    evbuffer_free(copy);
+  if (resp != NULL)
+    evbuffer_free(resp);
+  return rc;
+}
+
+/* ---- KV operations ---------------------------------------------------- */
+
+static int first_kv(etcd_store *s, json_object *kvs, cp_store_kv *out) {
+  if (kvs == NULL || json_object_array_length(kvs) == 0)
+    return CPLANE_ENOENT;
+  return parse_kv(s, json_object_array_get_idx(kvs, 0), out);
+}
+
+static int et_get(cp_store *base, const void *key, size_t key_len,
+                  int64_t rev, cp_store_kv *out, int64_t *header_rev) {
+  etcd_store *s = (etcd_store *)base;
+  struct evbuffer *b = evbuffer_new();
+  json_object *r = NULL;
+  int rc = CPLANE_ENOMEM;
+
+  if (b == NULL || evbuffer_add(b, "{", 1) || add_key(s, b, "key", key, key_len) ||
+      evbuffer_add_printf(b, ",\"revision\":\"%lld\"}", (long long)rev) < 0)
+    goto out;
+  rc = etcd_call(s, "/v3/kv/range", b, &r, NULL);
+  if (rc != CPLANE_OK)
+    goto out;
+  if (header_rev != NULL)
+    *header_rev = jint(jget(r, "header"), "revision");
+  rc = first_kv(s, jget(r, "kvs"), out);
+out:
+  json_object_put(r);
+  if (b != NULL)
+    evbuffer_free(b);
+  return rc;
+}
+
+static int et_list(cp_store *base, const void *prefix, size_t prefix_len,
+                   const void *start, size_t start_len, int64_t rev,
+                   size_t limit, cp_store_list_result *res) {
+  etcd_store *s = (etcd_store *)base;
+  struct evbuffer *b = evbuffer_new();
+  json_object *r = NULL, *kvs;
+  const void *lo = prefix;
+  size_t lo_len = prefix_len, i, n;
+  int rc = CPLANE_ENOMEM;
+
+  if (start_len > 0) {
+    size_t m = start_len < prefix_len ? start_len : prefix_len;
+    int cmp = m ? memcmp(start, prefix, m) : 0;
+
+    if (cmp > 0 || (cmp == 0 && start_len >= prefix_len)) {
+      lo = start;
+      lo_len = start_len;
+    }
+  }
+  if (b == NULL || evbuffer_add(b, "{", 1) || add_key(s, b, "key", lo, lo_len) ||
+      evbuffer_add(b, ",", 1) || add_range_end(s, b, prefix, prefix_len) ||
+      evbuffer_add_printf(b, ",\"revision\":\"%lld\",\"limit\":\"%zu\"}",
+                          (long long)rev, limit) < 0)
+    goto out;
+  rc = etcd_call(s, "/v3/kv/range", b, &r, NULL);
+  if (rc != CPLANE_OK)
+    goto out;
+  kvs = jget(r, "kvs");
+  n = kvs ? json_object_array_length(kvs) : 0;
+  res->revision = rev > 0 ? rev : jint(jget(r, "header"), "revision");
+  res->more = json_object_get_boolean(jget(r, "more"));
+  if (n > 0 && (res->kvs = calloc(n, sizeof *res->kvs)) == NULL) {
+    rc = CPLANE_ENOMEM;
+    goto out;
+  }
+  for (i = 0; i < n && rc == CPLANE_OK; i++) {
+    rc = parse_kv(s, json_object_array_get_idx(kvs, i), &res->kvs[i]);
+    if (rc == CPLANE_OK)
+      res->count++;
+  }
+out:
+  json_object_put(r);
+  if (b != NULL)
+    evbuffer_free(b);
+  if (rc != CPLANE_OK)
+    cp_store_list_result_free(res);
+  return rc;
+}
+
+/* A txn: if mod_revision(key) <cmp> rev then <then> else range key. */
+static int txn(etcd_store *s, const void *key, size_t key_len,
+               const char *cmp, int64_t rev, const void *value,
+               size_t value_len, int is_delete, json_object **out,
+               int *retried) {
+  struct evbuffer *b = evbuffer_new();
+  int rc = CPLANE_ENOMEM;
+
+  if (b == NULL)
+    return rc;
+  if (evbuffer_add(b, "{\"compare\":[{", 13) ||
+      add_key(s, b, "key", key, key_len) ||
+      evbuffer_add_printf(b,
+                          ",\"target\":\"MOD\",\"result\":\"%s\","
+                          "\"mod_revision\":\"%lld\"}],\"success\":[{",
+                          cmp, (long long)rev) < 0 ||
+      evbuffer_add_printf(b, is_delete ? "\"request_delete_range\":{"
+                                       : "\"request_put\":{") < 0 ||
+      add_key(s, b, "key", key, key_len) ||
+      (is_delete ? evbuffer_add_printf(b, ",\"prev_kv\":true") < 0
+                 : (evbuffer_add(b, ",", 1) ||
+                    add_value(b, value, value_len))) ||
+      evbuffer_add_printf(b, "}}],\"failure\":[{\"request_range\":{") < 0 ||
+      add_key(s, b, "key", key, key_len) ||
+      evbuffer_add_printf(b, "}}]}") < 0)
+    goto out;
+  rc = etcd_call(s, "/v3/kv/txn", b, out, retried);
+out:
+  evbuffer_free(b);
+  return rc;
+}
+
+/* The kvs of the failure branch's range (the key's current value). */
+static json_object *txn_range_kvs(json_object *r) {
+  json_object *resp = jget(r, "responses");
+
+  if (resp == NULL || json_object_array_length(resp) == 0)
+    return NULL;
+  return jget(jget(json_object_array_get_idx(resp, 0), "response_range"),
+              "kvs");
+}
+
+/* After a retried write lost its compare: was the winner our own first
+ * attempt? True if the key holds exactly our value. */
+static int is_own_write(etcd_store *s, json_object *r, const void *value,
+                        size_t value_len, int64_t *rev) {
+  cp_store_kv cur;
+  int own;
+
+  if (first_kv(s, txn_range_kvs(r), &cur) != CPLANE_OK)
+    return 0;
+  own = cur.value_len == value_len &&
+        (value_len == 0 || memcmp(cur.value, value, value_len) == 0);
+  *rev = cur.mod_revision;
+  cp_store_kv_free(&cur);
+  return own;
+}
+
+static int et_put(etcd_store *s, const void *key, size_t key_len,
+                  const void *value, size_t value_len, int64_t expected,
+                  int64_t *rev_out, cp_store_kv *current) {
+  json_object *r = NULL;
+  int retried = 0, rc;
+  int64_t rev = 0;
+
+  rc = txn(s, key, key_len, "EQUAL", expected, value, value_len, 0, &r,
+           &retried);
+  if (rc != CPLANE_OK)
+    goto out;
+  if (json_object_get_boolean(jget(r, "succeeded"))) {
+    rev = jint(jget(r, "header"), "revision");
+  } else if (retried && is_own_write(s, r, value, value_len, &rev)) {
+    cp_log_info("store", "etcd: a retried write had already succeeded");
+  } else {
+    rc = expected == 0 ? CP_STORE_EEXISTS : CP_STORE_ECONFLICT;
+    if (current != NULL && expected != 0 &&
+        first_kv(s, txn_range_kvs(r), current) == CPLANE_ENOMEM)
+      rc = CPLANE_ENOMEM;
+  }
+  if (rc == CPLANE_OK && rev_out != NULL)
+    *rev_out = rev;
+out:
+  json_object_put(r);
+  return rc;
+}
+
+static int et_create(cp_store *base, const void *key, size_t key_len,
+                     const void *value, size_t value_len, int64_t *rev_out) {
+  return et_put((etcd_store *)base, key, key_len, value, value_len, 0,
+                rev_out, NULL);
+}
+
+static int et_update(cp_store *base, const void *key, size_t key_len,
+                     const void *value, size_t value_len, int64_t expected,
+                     int64_t *rev_out, cp_store_kv *current) {
+  return et_put((etcd_store *)base, key, key_len, value, value_len, expected,
+                rev_out, current);
+}
+
+static int et_delete(cp_store *base, const void *key, size_t key_len,
+                     int64_t expected, int64_t *rev_out, cp_store_kv *prev) {
+  etcd_store *s = (etcd_store *)base;
+  json_object *r = NULL, *resp, *prevs;
+  int retried = 0, rc;
+
+  /* expected 0: "if it exists" is mod_revision > 0. */
+  rc = txn(s, key, key_len, expected ? "EQUAL" : "GREATER", expected, NULL, 0,
+           1, &r, &retried);
+  if (rc != CPLANE_OK)
+    goto out;
+  if (!json_object_get_boolean(jget(r, "succeeded"))) {
+    json_object *kvs = txn_range_kvs(r);
+
+    if (kvs == NULL || json_object_array_length(kvs) == 0)
+      rc = retried ? CPLANE_OK : CPLANE_ENOENT; /* a retry found it gone */
+    else
+      rc = CP_STORE_ECONFLICT;
+    if (rc == CP_STORE_ECONFLICT && prev != NULL &&
+        first_kv(s, kvs, prev) == CPLANE_ENOMEM)
+      rc = CPLANE_ENOMEM;
+    if (rc == CPLANE_OK && rev_out != NULL)
+      *rev_out = jint(jget(r, "header"), "revision");
+    goto out;
+  }
+  if (rev_out != NULL)
+    *rev_out = jint(jget(r, "header"), "revision");
+  resp = jget(r, "responses");
+  prevs = resp ? jget(jget(json_object_array_get_idx(resp, 0),
+                           "response_delete_range"),
+                      "prev_kvs")
+               : NULL;
+  if (prev != NULL && first_kv(s, prevs, prev) == CPLANE_ENOMEM)
+    rc = CPLANE_ENOMEM;
+out:
+  json_object_put(r);
+  return rc;
+}
+
+static int et_compact(cp_store *base, int64_t rev) {
+  etcd_store *s = (etcd_store *)base;
+  struct evbuffer *b = evbuffer_new();
+  json_object *r = NULL;
+  int rc = CPLANE_ENOMEM;
+
+  if (b == NULL ||
+      evbuffer_add_printf(b, "{\"revision\":\"%lld\"}", (long long)rev) < 0)
+    goto out;
+  rc = etcd_call(s, "/v3/kv/compaction", b, &r, NULL);
+out:
+  json_object_put(r);
+  if (b != NULL)
+    evbuffer_free(b);
+  return rc;
+}
+
+static int et_current_revision(cp_store *base, int64_t *rev) {
+  etcd_store *s = (etcd_store *)base;
+  struct evbuffer *b = evbuffer_new();
+  json_object *r = NULL;
+  int rc = CPLANE_ENOMEM;
+
+  /* A linearizable read of one key gives the cluster's revision. */
+  if (b == NULL || evbuffer_add(b, "{", 1) || add_key(s, b, "key", "", 0) ||
+      evbuffer_add_printf(b, ",\"count_only\":true}") < 0)
+    goto out;
+  rc = etcd_call(s, "/v3/kv/range", b, &r, NULL);
+  if (rc == CPLANE_OK)
+    *rev = jint(jget(r, "header"), "revision");
+out:
+  json_object_put(r);
+  if (b != NULL)
+    evbuffer_free(b);
+  return rc;
+}
+
+/* ---- Watches (watch thread) ------------------------------------------- */
+
+static void watch_connect(evutil_socket_t fd, short what, void *arg);
+
+static void watch_deliver(cp_store_watcher *w, int kind, int64_t rev,
+                          int status) {
+  cp_store_watch_msg m = {.kind = kind, .revision = rev, .status = status};
+
+  if (kind == CP_STORE_WATCH_COMPACTED || kind == CP_STORE_WATCH_ERROR)
+    w->done = 1;
+  w->cb(w->userdata, &m);
+}
+
+static int is_cancelled(cp_store_watcher *w) {
+  int c;
+
+  pthread_mutex_lock(&w->s->wmu);
+  c = w->cancelled;
+  pthread_mutex_unlock(&w->s->wmu);
+  return c;
+}
+
+static void watch_events(cp_store_watcher *w, json_object *evs) {
+  size_t n = json_object_array_length(evs), i, ok = 0;
+  cp_store_event *e = calloc(n, sizeof *e);
+  cp_store_watch_msg m = {.kind = CP_STORE_WATCH_EVENTS};
+
+  if (e == NULL) {
+    watch_deliver(w, CP_STORE_WATCH_ERROR, 0, CPLANE_ENOMEM);
+    return;
+  }
+  for (i = 0; i < n; i++, ok++) {
+    json_object *ev = json_object_array_get_idx(evs, i), *pkv;
+    const char *type = json_object_get_string(jget(ev, "type"));
+
+    e[i].type = type && strcmp(type, "DELETE") == 0 ? CP_STORE_EVENT_DELETE
+                                                    : CP_STORE_EVENT_PUT;
+    if (parse_kv(w->s, jget(ev, "kv"), &e[i].kv) != CPLANE_OK)
+      break;
+    pkv = jget(ev, "prev_kv");
+    if (pkv != NULL && parse_kv(w->s, pkv, &e[i].prev) != CPLANE_OK) {
+      cp_store_kv_free(&e[i].kv);
+      break;
+    }
+  }
+  if (ok < n) {
+    watch_deliver(w, CP_STORE_WATCH_ERROR, 0, CPLANE_ENOMEM);
+  } else if (n > 0) {
+    m.events = e;
+    m.count = n;
+    m.revision = e[n - 1].kv.mod_revision;
+    w->next_rev = m.revision + 1;
+    w->cb(w->userdata, &m);
+  }
+  for (i = 0; i < ok; i++) {
+    cp_store_kv_free(&e[i].kv);
+    cp_store_kv_free(&e[i].prev);
+  }
+  free(e);
+}
+
+/* Handles one {"result":{...}} line of the stream. */
+static void watch_message(cp_store_watcher *w, json_object *msg) {
+  json_object *res = jget(msg, "result"), *evs;
+  int64_t hrev = jint(jget(res, "header"), "revision");
+
+  if (res == NULL) {
+    cp_log_warn("store", "etcd watch: unexpected message %s",
+                json_object_to_json_string(msg));
+    return;
+  }
+  w->backoff_ms = BACKOFF_MIN_MS; /* the member answers: healthy */
+  if (json_object_get_boolean(jget(res, "canceled"))) {
+    int64_t crev = jint(res, "compact_revision");
+
+    if (crev > 0)
+      watch_deliver(w, CP_STORE_WATCH_COMPACTED, crev, 0);
+    else
+      watch_deliver(w, CP_STORE_WATCH_ERROR, 0, CP_STORE_EIO);
+    return;
+  }
+  if (json_object_get_boolean(jget(res, "created"))) {
+    if (w->next_rev == 0 && hrev > 0)
+      w->next_rev = hrev + 1;
+    return;
+  }
+  evs = jget(res, "events");
+  if (evs != NULL && json_object_array_length(evs) > 0) {
+    watch_events(w, evs);
+    return;
+  }
+  /* Header only: a progress notification. Everything up to hrev has
+   * been sent. */
+  if (hrev > 0 && hrev + 1 >= w->next_rev) {
+    w->next_rev = hrev + 1;
+    watch_deliver(w, CP_STORE_WATCH_PROGRESS, hrev, 0);
+  }
+}
+
+static void close_conn(cp_store_watcher *w) {
+  if (w->conn != NULL)
+    evhttp_connection_free(w->conn); /* frees w->req too */
+  w->conn = NULL;
+  w->req = NULL;
+}
+
+static void after_done(evutil_socket_t fd, short what, void *arg) {
+  close_conn(arg);
+}
+
+static void watch_chunk(struct evhttp_request *req, void *arg) {
+  cp_store_watcher *w = arg;
+  struct evbuffer *in = evhttp_request_get_input_buffer(req);
+  char *line;
+  size_t n;
+
+  evbuffer_add_buffer(w->line, in);
+  while (!w->done && !is_cancelled(w) &&
+         (line = evbuffer_readln(w->line, &n, EVBUFFER_EOL_LF)) != NULL) {
+    json_object *msg = json_tokener_parse(line);
+
+    free(line);
+    if (msg == NULL)
+      continue;
+    watch_message(w, msg);
+    json_object_put(msg);
+  }
+  /* The gateway leaves a cancelled stream open: close it, but not from
+   * inside its own callback. */
+  if (w->done)
+    event_base_once(w->s->wbase, -1, EV_TIMEOUT, after_done, w, NULL);
+}
+
+static void schedule_reconnect(cp_store_watcher *w) {
+  struct timeval tv = {w->backoff_ms / 1000, (w->backoff_ms % 1000) * 1000};
+
+  w->ep = (int)((size_t)(w->ep + 1) % w->s->ep_count);
+  w->backoff_ms = w->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS
+                                                     : w->backoff_ms * 2;
+  evtimer_add(w->retry, &tv);
+}
+
+/* The stream ended: the member went away, or we closed it. */
+static void watch_done(struct evhttp_request *req, void *arg) {
+  cp_store_watcher *w = arg;
+
+  w->req = NULL;
+  if (w->done || is_cancelled(w))
+    return;
+  cp_log_info("store", "etcd watch stream from %s ended; reconnecting from "
+              "revision %lld",
+              w->s->eps[w->ep].url, (long long)w->next_rev);
+  schedule_reconnect(w);
+}
+
+static struct evbuffer *watch_body(cp_store_watcher *w) {
+  struct evbuffer *b = evbuffer_new();
+
+  if (b == NULL)
+    return NULL;
+  if (evbuffer_add_printf(b, "{\"create_request\":{\"key\":\"") < 0 ||
+      b64_add(b, w->key, w->key_len) ||
+      evbuffer_add_printf(b, "\",\"range_end\":\"") < 0 ||
+      b64_add(b, w->end, w->end_len) ||
+      evbuffer_add_printf(b, "\",\"start_revision\":\"%lld\","
+                          "\"prev_kv\":true,\"progress_notify\":true}}",
+                          (long long)w->next_rev) < 0) {
+    evbuffer_free(b);
+    return NULL;
+  }
+  return b;
+}
+
+static void watch_connect(evutil_socket_t fd, short what, void *arg) {
+  cp_store_watcher *w = arg;
+  endpoint *ep;
+  struct evbuffer *b;
+
+  close_conn(w);
+  if (w->done || is_cancelled(w))
+    return;
+  ep = &w->s->eps[w->ep];
+  if (ep->tls) {
+    watch_deliver(w, CP_STORE_WATCH_ERROR, 0, CP_STORE_EUNAVAILABLE);
+    return;
+  }
+  evbuffer_drain(w->line, evbuffer_get_length(w->line));
+  w->conn = evhttp_connection_base_new(w->s->wbase, NULL, ep->host,
+                                       (ev_uint16_t)ep->port);
+  w->req = evhttp_request_new(watch_done, w);
+  b = watch_body(w);
+  if (w->conn == NULL || w->req == NULL || b == NULL) {
+    if (w->req != NULL && w->conn == NULL)
+      evhttp_request_free(w->req);
+    if (b != NULL)
+      evbuffer_free(b);
+    w->req = NULL;
+    schedule_reconnect(w);
+    return;
+  }
+  evhttp_connection_set_retries(w->conn, 0);
+  evhttp_request_set_chunked_cb(w->req, watch_chunk);
+  evhttp_add_header(evhttp_request_get_output_headers(w->req), "Host",
+                    ep->host);
+  evhttp_add_header(evhttp_request_get_output_headers(w->req),
+                    "Content-Type", "application/json");
+  evbuffer_add_buffer(evhttp_request_get_output_buffer(w->req), b);
+  evbuffer_free(b);
+  if (evhttp_make_request(w->conn, w->req, EVHTTP_REQ_POST, "/v3/watch") !=
+      0) {
+    w->req = NULL; /* freed by evhttp */
+    schedule_reconnect(w);
+  }
+}
+
+static void watcher_free(cp_store_watcher *w) {
+  if (w->retry != NULL)
+    event_free(w->retry);
+  if (w->line != NULL)
+    evbuffer_free(w->line);
+  free(w->key);
+  free(w->end);
+  free(w);
+}
+
+static void unlink_watcher(etcd_store *s, cp_store_watcher *w) {
+  cp_store_watcher **p;
+
+  for (p = &s->watchers; *p != NULL; p = &(*p)->next)
+    if (*p == w) {
+      *p = w->next;
+      break;
+    }
+}
+
+/* Runs on the watch thread: closes w and tells the canceller. */
+static void watch_stop(evutil_socket_t fd, short what, void *arg) {
+  cp_store_watcher *w = arg;
+  etcd_store *s = w->s;
+  int free_now;
+
+  evtimer_del(w->retry);
+  close_conn(w);
+  pthread_mutex_lock(&s->wmu);
+  unlink_watcher(s, w);
+  w->stopped = 1;
+  free_now = w->free_on_stop;
+  pthread_cond_broadcast(&s->wcond);
+  pthread_mutex_unlock(&s->wmu);
+  if (free_now)
+    watcher_free(w);
+}
+
+static int et_watch(cp_store *base, const void *prefix, size_t prefix_len,
+                    int64_t from_rev, cp_store_watch_cb cb, void *userdata,
+                    cp_store_watcher **out) {
+  etcd_store *s = (etcd_store *)base;
+  cp_store_watcher *w = calloc(1, sizeof *w);
+  size_t n = s->prefix_len + prefix_len;
+
+  if (w == NULL)
+    return CPLANE_ENOMEM;
+  w->base.store = base;
+  w->s = s;
+  w->cb = cb;
+  w->userdata = userdata;
+  w->next_rev = from_rev;
+  w->backoff_ms = BACKOFF_MIN_MS;
+  w->ep = __atomic_load_n(&s->preferred, __ATOMIC_RELAXED);
+  w->key = malloc(n + 1);
+  w->end = malloc(n + 1);
+  w->line = evbuffer_new();
+  w->retry = evtimer_new(s->wbase, watch_connect, w);
+  if (w->key == NULL || w->end == NULL || w->line == NULL ||
+      w->retry == NULL) {
+    watcher_free(w);
+    return CPLANE_ENOMEM;
+  }
+  memcpy(w->key, s->prefix, s->prefix_len);
+  if (prefix_len > 0)
+    memcpy(w->key + s->prefix_len, prefix, prefix_len);
+  w->key_len = n;
+  cp_store_prefix_end(w->key, n, w->end, &w->end_len);
+  if (w->end_len == 0) {
+    w->end[0] = 0;
+    w->end_len = 1;
+  }
+  pthread_mutex_lock(&s->wmu);
+  w->next = s->watchers;
+  s->watchers = w;
+  pthread_mutex_unlock(&s->wmu);
+  /* Connect on the watch thread, now. */
+  event_active(w->retry, EV_TIMEOUT, 0);
+  *out = w;
+  return CPLANE_OK;
+}
+
+static void et_watch_cancel(cp_store_watcher *w) {
+  etcd_store *s = w->s;
+  int on_loop = pthread_equal(pthread_self(), s->wthread);
+
+  pthread_mutex_lock(&s->wmu);
+  w->cancelled = 1;
+  w->free_on_stop = on_loop;
+  pthread_mutex_unlock(&s->wmu);
+  if (event_base_once(s->wbase, -1, EV_TIMEOUT, watch_stop, w, NULL) != 0) {
+    cp_log_error("store", "etcd watch cancel: cannot reach the watch thread");
+    return;
+  }
+  if (on_loop)
+    return;
+  pthread_mutex_lock(&s->wmu);
+  while (!w->stopped)
+    pthread_cond_wait(&s->wcond, &s->wmu);
+  pthread_mutex_unlock(&s->wmu);
+  watcher_free(w);
+}
+
+static void *watch_thread(void *arg) {
+  etcd_store *s = arg;
+
+  event_base_loop(s->wbase, EVLOOP_NO_EXIT_ON_EMPTY);
+  return NULL;
+}
+
+/* ---- Life cycle ------------------------------------------------------- */
+
+static void free_endpoints(etcd_store *s) {
+  size_t i;
+
+  for (i = 0; i < s->ep_count; i++) {
+    free(s->eps[i].url);
+    free(s->eps[i].host);
+  }
+  free(s->eps);
+}
+
+static void free_store(etcd_store *s) {
+  while (s->pool != NULL) {
+    chan *c = s->pool;
+
+    s->pool = c->next;
+    chan_free(c);
+  }
+  if (s->wbase != NULL)
+    event_base_free(s->wbase);
+  free_endpoints(s);
+  free(s->prefix);
+  pthread_mutex_destroy(&s->pool_mu);
+  pthread_mutex_destroy(&s->wmu);
+  pthread_cond_destroy(&s->wcond);
+  free(s);
+}
+
+static void stop_loop(evutil_socket_t fd, short what, void *arg) {
+  etcd_store *s = arg;
+
+  while (s->watchers != NULL) {
+    cp_store_watcher *w = s->watchers;
+
+    s->watchers = w->next;
+    evtimer_del(w->retry);
+    close_conn(w);
+    watcher_free(w);
+  }
+  event_base_loopbreak(s->wbase);
+}
+
+static void et_close(cp_store *base) {
+  etcd_store *s = (etcd_store *)base;
+
+  if (s->watchers != NULL)
+    cp_log_warn("store", "closing with etcd watches still open");
+  event_base_once(s->wbase, -1, EV_TIMEOUT, stop_loop, s, NULL);
+  pthread_join(s->wthread, NULL);
+  free_store(s);
+}
+
+static int parse_endpoint(const char *url, endpoint *ep) {
+  struct evhttp_uri *u = evhttp_uri_parse(url);
+  const char *scheme, *host;
+  int rc = CPLANE_EINVAL;
+
+  memset(ep, 0, sizeof *ep);
+  if (u == NULL)
+    return rc;
+  scheme = evhttp_uri_get_scheme(u);
+  host = evhttp_uri_get_host(u);
+  if (scheme == NULL || host == NULL ||
+      (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0))
+    goto out;
+  ep->tls = strcmp(scheme, "https") == 0;
+  ep->port = evhttp_uri_get_port(u);
+  if (ep->port <= 0)
+    ep->port = 2379;
+  ep->url = strdup(url);
+  ep->host = strdup(host);
+  rc = ep->url && ep->host ? CPLANE_OK : CPLANE_ENOMEM;
+out:
+  evhttp_uri_free(u);
+  return rc;
+}
+
+static int init_endpoints(etcd_store *s, const cp_store_etcd_opts *o,
+                          char **errmsg) {
+  size_t i;
+  int rc;
+
+  if (o->endpoint_count == 0 || o->endpoints == NULL) {
+    cp_store_set_errmsg(errmsg, "etcd: no endpoints configured");
+    return CPLANE_EINVAL;
+  }
+  s->eps = calloc(o->endpoint_count, sizeof *s->eps);
+  if (s->eps == NULL)
+    return CPLANE_ENOMEM;
+  for (i = 0; i < o->endpoint_count; i++) {
+    rc = parse_endpoint(o->endpoints[i], &s->eps[i]);
+    s->ep_count = i + 1;
+    if (rc == CPLANE_EINVAL)
+      cp_store_set_errmsg(errmsg,
+                          "etcd endpoint '%s' is not http://host:port or "
+                          "https://host:port",
+                          o->endpoints[i]);
+    if (rc != CPLANE_OK)
+      return rc;
+    if (s->eps[i].tls && (o->ca_file == NULL || o->ca_file[0] == '\0')) {
+      cp_store_set_errmsg(errmsg, "etcd endpoint '%s' uses https but no CA "
+                          "file is configured", o->endpoints[i]);
+      return CPLANE_EINVAL;
+    }
+  }
+  return CPLANE_OK;
+}
+
+/* Waits until some endpoint answers, up to dial_ms. */
+static int dial(etcd_store *s, int64_t dial_ms, char **errmsg) {
+  int64_t saved = s->timeout_ms, rev = 0;
+  int rc;
+
+  s->timeout_ms = dial_ms;
+  rc = et_current_revision(&s->base, &rev);
+  s->timeout_ms = saved;
+  if (rc == CPLANE_OK)
+    return rc;
+  cp_store_set_errmsg(errmsg,
+                      "cannot reach etcd at %s%s within %lld ms (%s); check "
+                      "that etcd is running and the endpoints are right",
+                      s->eps[0].url, s->ep_count > 1 ? " (and the others)" : "",
+                      (long long)dial_ms, cp_store_strerror(rc));
+  return rc == CPLANE_ENOMEM ? rc : CP_STORE_EUNAVAILABLE;
+}
+
+static pthread_once_t evthread_once = PTHREAD_ONCE_INIT;
+
+static void init_evthread(void) {
+  evthread_use_pthreads();
+}
+
+int cp_store_etcd_open(const cp_store_etcd_opts *o, cp_store **out,
+                       char **errmsg) {
+  etcd_store *s;
+  const char *prefix = o->prefix ? o->prefix : DEFAULT_PREFIX;
+  int rc;
+
+  *out = NULL;
+  if (errmsg != NULL)
+    *errmsg = NULL;
+  pthread_once(&evthread_once, init_evthread);
+  s = calloc(1, sizeof *s);
+  if (s == NULL)
+    return CPLANE_ENOMEM;
+  s->base.ops = &etcd_ops;
+  s->base.max_value_size =
+      o->max_value_size ? o->max_value_size : CP_STORE_DEFAULT_MAX_VALUE;
+  s->timeout_ms = o->request_timeout_ms > 0 ? o->request_timeout_ms
+                                            : DEFAULT_TIMEOUT_MS;
+  pthread_mutex_init(&s->pool_mu, NULL);
+  pthread_mutex_init(&s->wmu, NULL);
+  pthread_cond_init(&s->wcond, NULL);
+  s->prefix_len = strlen(prefix);
+  s->prefix = (uint8_t *)strdup(prefix);
+  s->wbase = event_base_new();
+  if (s->prefix == NULL || s->wbase == NULL) {
+    free_store(s);
+    return CPLANE_ENOMEM;
+  }
+  if ((rc = init_endpoints(s, o, errmsg)) != CPLANE_OK ||
+      (rc = dial(s, o->dial_timeout_ms > 0 ? o->dial_timeout_ms
+                                           : DEFAULT_TIMEOUT_MS,
+                 errmsg)) != CPLANE_OK) {
+    free_store(s);
+    return rc;
+  }
+  if (pthread_create(&s->wthread, NULL, watch_thread, s) != 0) {
+    cp_store_set_errmsg(errmsg, "cannot start the etcd watch thread");
+    free_store(s);
+    return CP_STORE_EIO;
+  }
+  *out = &s->base;
+  return CPLANE_OK;
+}
+
+static const cp_store_ops etcd_ops = {
+    .name = "etcd",
+    .get = et_get,
+    .list = et_list,
+    .create = et_create,
+    .update = et_update,
+    .del = et_delete,
+    .compact = et_compact,
+    .current_revision = et_current_revision,
+    .watch = et_watch,
+    .watch_cancel = et_watch_cancel,
+    .close = et_close,
+};
