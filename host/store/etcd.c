@@ -248,6 +248,21 @@ static int parse_kv(etcd_store *s, json_object *o, cp_store_kv *kv) {
   return CPLANE_OK;
 }
 
+/* Parses a response body, which is not NUL-terminated. Returns the object
+ * (owned by the caller) or NULL. */
+static json_object *parse_body(struct evbuffer *b) {
+  size_t n = evbuffer_get_length(b);
+  const char *p = (const char *)evbuffer_pullup(b, (ev_ssize_t)n);
+  json_tokener *tok;
+  json_object *o;
+
+  if (p == NULL || n == 0 || (tok = json_tokener_new()) == NULL)
+    return NULL;
+  o = json_tokener_parse_ex(tok, p, (int)n);
+  json_tokener_free(tok);
+  return o;
+}
+
 /* ---- Request bodies --------------------------------------------------- */
 
 /* Appends "name":"<base64 of prefix+key>" to b. */
@@ -409,7 +424,7 @@ static int chan_post(etcd_store *s, chan *c, const char *path,
 static int map_error(int http, struct evbuffer *resp, int *retry) {
   size_t n = evbuffer_get_length(resp);
   const char *txt = (const char *)evbuffer_pullup(resp, (ev_ssize_t)n);
-  json_object *o = txt ? json_tokener_parse(txt) : NULL;
+  json_object *o = parse_body(resp);
   const char *msg = o ? json_object_get_string(jget(o, "message")) : NULL;
   int code = (int)jint(o, "code"), rc = CP_STORE_EIO;
 
@@ -461,10 +476,7 @@ static int etcd_call(etcd_store *s, const char *path, struct evbuffer *body,
     evbuffer_drain(copy, evbuffer_get_length(copy));
     attempts++;
     if (http == 200) {
-      size_t n = evbuffer_get_length(resp);
-
-      *out = json_tokener_parse(
-          (const char *)evbuffer_pullup(resp, (ev_ssize_t)n));
+      *out = parse_body(resp);
       rc = *out != NULL ? CPLANE_OK : CP_STORE_EIO;
       __atomic_store_n(&s->preferred, ep, __ATOMIC_RELAXED);
       goto out;

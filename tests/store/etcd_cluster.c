@@ -130,7 +130,8 @@ static void etcd_cluster_stop(etcd_cluster *c) {
 }
 
 /* Kills member i as a crash would. */
-static void etcd_cluster_kill(etcd_cluster *c, int i) {
+__attribute__((unused)) static void etcd_cluster_kill(etcd_cluster *c,
+                                                      int i) {
   if (c->m[i].pid > 0) {
     kill(c->m[i].pid, SIGKILL);
     waitpid(c->m[i].pid, NULL, 0);
