@@ -4,9 +4,12 @@
  * Layout, learnt from kine's problems:
  *  - kv holds the current value of every live key, so a list is an index
  *    range scan, never a GROUP BY over history;
- *  - history holds one row per revision (the new value and the previous
- *    one) above the compaction revision only, for watches and for reads at
- *    a past revision; compaction deletes from it in small batches;
+ *  - history holds one row per revision above the compaction revision,
+ *    for watches and for reads at a past revision, with the value the
+ *    write replaced. The new value is not stored again: it is the next
+ *    event's previous value, or kv's value for the latest event, so each
+ *    write stores its value once (WAL bytes are the cost of a commit).
+ *    Compaction deletes from history in small batches;
  *  - meta holds the revision and the compaction revision.
  *
  * Threads: one writer thread owns the only write connection and applies
@@ -180,7 +183,7 @@ static const char *const schema =
     " mod_rev INTEGER NOT NULL, version INTEGER NOT NULL);"
     "CREATE TABLE IF NOT EXISTS history ("
     " rev INTEGER PRIMARY KEY, key BLOB NOT NULL, deleted INTEGER NOT NULL,"
-    " value BLOB, create_rev INTEGER, version INTEGER,"
+    " create_rev INTEGER, version INTEGER,"
     " prev_value BLOB, prev_create INTEGER, prev_mod INTEGER,"
     " prev_version INTEGER);"
     "CREATE INDEX IF NOT EXISTS history_key_rev ON history (key, rev);";
@@ -312,9 +315,9 @@ static int prepare_writer(sq_store *s) {
               &s->w_upd_kv) ||
       prepare(db, "DELETE FROM kv WHERE key = ?1", &s->w_del_kv) ||
       prepare(db,
-              "INSERT INTO history (rev, key, deleted, value, create_rev, "
+              "INSERT INTO history (rev, key, deleted, create_rev, "
               "version, prev_value, prev_create, prev_mod, prev_version) "
-              "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+              "VALUES (?1, ?2, ?3, ?5, ?6, ?7, ?8, ?9, ?10)",
               &s->w_ins_hist) ||
       prepare(db,
               "UPDATE meta SET revision = ?1, compact_revision = ?2 "
@@ -410,9 +413,13 @@ static rconn *rconn_new(sq_store *s) {
               "ORDER BY 1 LIMIT ?3",
               &c->list_past) ||
       prepare(c->db,
-              "SELECT rev, key, deleted, value, create_rev, version, "
-              "prev_value, prev_create, prev_mod, prev_version FROM history "
-              "WHERE rev >= ?1 AND rev <= ?2 AND key >= ?3 AND key < ?4 "
+              "SELECT rev, key, deleted, CASE WHEN deleted THEN NULL ELSE"
+              " coalesce((SELECT g.prev_value FROM history g WHERE"
+              " g.key = h.key AND g.rev > h.rev ORDER BY g.rev LIMIT 1),"
+              " (SELECT value FROM kv WHERE key = h.key AND mod_rev = h.rev))"
+              " END, create_rev, version, "
+              "prev_value, prev_create, prev_mod, prev_version FROM history"
+              " h WHERE rev >= ?1 AND rev <= ?2 AND key >= ?3 AND key < ?4 "
               "ORDER BY rev LIMIT ?5",
               &c->hist))
     goto fail;
@@ -768,8 +775,6 @@ static int w_history(sq_store *s, int64_t rev, const wop *op, int deleted,
   sqlite3_bind_blob(st, 2, op->key, (int)op->key_len, SQLITE_STATIC);
   sqlite3_bind_int(st, 3, deleted);
   if (!deleted) {
-    sqlite3_bind_blob(st, 4, op->value ? op->value : "", (int)op->value_len,
-                      SQLITE_STATIC);
     sqlite3_bind_int64(st, 5, kv->create_revision);
     sqlite3_bind_int64(st, 6, kv->version);
   }
