@@ -1,0 +1,184 @@
+/*
+ * informer - a thread-safe cache of one resource's objects, keyed
+ * "namespace/name" (or "name"), with secondary indexes, that tells
+ * registered handlers about every add, update and delete. A reflector (or a
+ * test) feeds it; controllers read it and react to its notifications. It
+ * is client-go's SharedIndexInformer with two differences: handler buffers
+ * are bounded (a stalled handler slows the feeder down instead of growing
+ * without limit), and an object older than the cached one is never stored.
+ *
+ * Threading: every function may be called from any thread, except as
+ * noted. Reads (get, list, len) share a rwlock and never wait for each
+ * other. Feeding (upsert, delete, replace, resync) is serialised, so every
+ * handler sees the changes of one key in the order they were made, always
+ * after the store and the indexes show them. Each handler has its own
+ * dispatch thread and bounded FIFO; its callbacks run one at a time on
+ * that thread, with no informer lock held, so they may read the cache.
+ * A callback must not feed this informer, add or remove a handler of it,
+ * stop or free it: a feeder blocked on that handler's full buffer would
+ * wait forever. (Removing a handler from its own callback is allowed.)
+ *
+ * Backpressure: a feed call returns once every handler's buffer has taken
+ * the notification; when one is full it waits for that handler. Before
+ * cp_informer_start() and after cp_informer_stop() nothing drains the
+ * buffers, so a feed that fills one waits until the next start.
+ *
+ * Ownership: objects fed in are owned by the informer (see each call).
+ * Everything read out is a retained snapshot: release what get() returns
+ * with cp_object_release(), lists with cp_informer_list_free(). Objects
+ * passed to callbacks are borrowed for the call; retain to keep them.
+ */
+#ifndef CPLANE_HOST_INFORMER_H
+#define CPLANE_HOST_INFORMER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "labels/selector.h"
+#include "object/object.h"
+
+typedef struct cp_informer cp_informer;
+typedef struct cp_informer_handler cp_informer_handler;
+
+/* Any callback may be NULL. on_update gets old_obj == new_obj on a resync.
+ * on_add's is_initial_list is 1 for the adds of the first full list and
+ * of a late handler's replay of the cache, 0 afterwards. on_delete gets
+ * the last state the informer knew. */
+struct cp_informer_handler_ops {
+  void (*on_add)(void *userdata, const cplane_object *obj,
+                 int is_initial_list);
+  void (*on_update)(void *userdata, const cplane_object *old_obj,
+                    const cplane_object *new_obj);
+  void (*on_delete)(void *userdata, const cplane_object *obj);
+};
+
+/* Buffer capacity used when add_handler is given 0. */
+#define CP_INFORMER_DEFAULT_BUFFER 1024
+/* Shortest resync period; shorter ones are raised to it. */
+#define CP_INFORMER_MIN_RESYNC_NS (10u * 1000 * 1000)
+/* How long cp_informer_stop() lets handlers drain by default. */
+#define CP_INFORMER_DEFAULT_DRAIN_NS (5ull * 1000 * 1000 * 1000)
+
+/* Returns a new, stopped, empty informer with the built-in indexes
+ * "namespace" and "owner-uid", or NULL when out of memory. `name` (copied)
+ * names it in logs. Free with cp_informer_free(). */
+cp_informer *cp_informer_new(const char *name);
+/* Stops the informer if running, removes every handler, releases every
+ * cached object. No feed call may be running or start afterwards. */
+void cp_informer_free(cp_informer *inf);
+
+/* Adds an index named `index_name` over the string at `path` (one entry
+ * per string when it is an array of strings; objects without it are not
+ * in the index). Built over the objects already cached. Asking again for
+ * an existing name with the same path returns CPLANE_OK (two users of a
+ * shared cache may both ask). Returns CPLANE_EINVAL for a bad path, an
+ * empty name, or a name already used with another path (or by a built-in
+ * index); CPLANE_ENOMEM. */
+int cp_informer_add_index(cp_informer *inf, const char *index_name,
+                          const char *path);
+
+/* Registers a handler: ops is copied; userdata is passed back to every
+ * callback. buffer_capacity bounds its FIFO (0: the default).
+ * resync_period_ns (0: never) asks for a periodic on_update(cached,
+ * cached) of every key with no notification pending for this handler.
+ * Objects already cached are replayed to this handler only, as on_add(obj,
+ * 1), before anything newer. Its thread starts now if the informer runs,
+ * else at cp_informer_start(). Returns the handler (owned by the informer
+ * until cp_informer_remove_handler()), or NULL when out of memory. */
+cp_informer_handler *cp_informer_add_handler(
+    cp_informer *inf, const struct cp_informer_handler_ops *ops,
+    void *userdata, size_t buffer_capacity, uint64_t resync_period_ns);
+/* Unregisters h and frees it, dropping its undelivered notifications. No
+ * callback of h runs after this returns (when called from one of h's own
+ * callbacks: after that callback returns). A feeder blocked on h's full
+ * buffer is released at once. */
+void cp_informer_remove_handler(cp_informer *inf, cp_informer_handler *h);
+
+/* Starts every handler's dispatch thread and the resync timer. Returns
+ * CPLANE_OK (also when already running) or CPLANE_ERR when a thread cannot
+ * be made (the informer is then stopped). */
+int cp_informer_start(cp_informer *inf);
+/* Lets each handler deliver what is buffered for up to the drain timeout,
+ * then joins every thread. Notifications left undelivered stay buffered
+ * for the next start. Stop the feeder first. A callback that never returns
+ * blocks this forever; nothing else does. */
+void cp_informer_stop(cp_informer *inf);
+/* Sets the drain bound used by cp_informer_stop(). */
+void cp_informer_set_drain_timeout(cp_informer *inf, uint64_t timeout_ns);
+
+/* Adds obj, or replaces the cached object of its key. Takes ownership of
+ * one reference to obj in every case, error or not. Ignored (CPLANE_OK,
+ * counted) when obj's resourceVersion is lower than the cached one (both
+ * decimal) or equal to it. Returns CPLANE_EINVAL for NULL or an object
+ * without metadata.name, CPLANE_ENOMEM (the cache is then unchanged). */
+int cp_informer_upsert(cp_informer *inf, cplane_object *obj);
+/* Removes the object under key; handlers get its last cached state.
+ * Returns CPLANE_OK, or CPLANE_ENOENT when key is not cached. */
+int cp_informer_delete(cp_informer *inf, const char *key);
+/* Removes the object of obj's key, as a watch DELETED event: handlers get
+ * obj, the final state. Takes ownership of one reference to obj. Ignored
+ * (CPLANE_OK, counted stale) when obj is older than the cached object.
+ * CPLANE_ENOENT when the key is not cached, CPLANE_EINVAL as upsert. */
+int cp_informer_delete_object(cp_informer *inf, cplane_object *obj);
+/* Makes the cache equal to a full list: adds new keys, updates changed
+ * ones (the same rules as upsert), deletes cached keys missing from the
+ * list (handlers get the last cached state), then marks the informer
+ * synced. Takes ownership of the n references (not of the array), also on
+ * error. Objects without a name are skipped (counted). CPLANE_ENOMEM
+ * leaves part of the list applied and the synced flag unchanged: relist. */
+int cp_informer_replace(cp_informer *inf, cplane_object **objs, size_t n);
+/* Marks the informer synced without a list (e.g. a resource known to be
+ * empty). */
+void cp_informer_mark_synced(cp_informer *inf);
+/* Runs a resync now for every handler that has a resync period, as the
+ * timer would. Does nothing while the informer is stopped. */
+void cp_informer_resync_now(cp_informer *inf);
+
+/* Nonzero once the first replace (or mark_synced) has been applied. */
+int cp_informer_has_synced(cp_informer *inf);
+/* Nonzero once the informer has synced and h has been delivered every
+ * notification of its initial state: its replay, or the first list. */
+int cp_informer_handler_has_synced(cp_informer_handler *h);
+
+/* The cached object under key, retained (release it), or NULL. */
+const cplane_object *cp_informer_get(cp_informer *inf, const char *key);
+/* Lists the cached objects in namespace ns (NULL or "": all namespaces)
+ * matching sel (NULL: all). On success *out is a malloc'd array of *n
+ * retained objects (NULL when *n is 0); free it with
+ * cp_informer_list_free(). Returns CPLANE_OK or CPLANE_ENOMEM. Order is
+ * unspecified. */
+int cp_informer_list(cp_informer *inf, const char *ns, const cp_selector *sel,
+                     const cplane_object ***out, size_t *n);
+/* As cp_informer_list(), over the objects whose index index_name has
+ * value. Returns CPLANE_ENOENT for an unknown index. The "namespace" index
+ * files cluster-scoped objects under "". */
+int cp_informer_list_by_index(cp_informer *inf, const char *index_name,
+                              const char *value, const cp_selector *sel,
+                              const cplane_object ***out, size_t *n);
+/* Releases every object of a list and frees the array. NULL is fine. */
+void cp_informer_list_free(const cplane_object **objs, size_t n);
+/* Number of cached objects. */
+size_t cp_informer_len(cp_informer *inf);
+
+struct cp_informer_handler_stats {
+  uint64_t depth;            /* notifications buffered now */
+  uint64_t depth_high_water; /* most ever buffered at once */
+  uint64_t delivered;        /* callbacks made, replay included */
+  uint64_t resyncs;          /* resync notifications queued */
+};
+void cp_informer_handler_stats(cp_informer_handler *h,
+                               struct cp_informer_handler_stats *out);
+
+struct cp_informer_stats {
+  uint64_t adds, updates, deletes; /* applied to the store */
+  uint64_t stale;     /* ignored: older resourceVersion than cached */
+  uint64_t unchanged; /* ignored: same resourceVersion (or same object) */
+  uint64_t invalid;   /* ignored: no metadata.name */
+};
+void cp_informer_stats(cp_informer *inf, struct cp_informer_stats *out);
+
+/* Heap bytes the store and its indexes hold, snapshots excluded (those are
+ * cp_object_heap_bytes each), handler buffers excluded. */
+size_t cp_informer_heap_bytes(cp_informer *inf);
+
+#endif /* CPLANE_HOST_INFORMER_H */
