@@ -41,9 +41,11 @@ typedef struct cp_informer cp_informer;
 typedef struct cp_informer_handler cp_informer_handler;
 
 /* Any callback may be NULL. on_update gets old_obj == new_obj on a resync.
- * on_add's is_initial_list is 1 for the adds of the first full list and
- * of a late handler's replay of the cache, 0 afterwards. on_delete gets
- * the last state the informer knew. */
+ * on_add's is_initial_list is 1 for the adds of the initial state: those
+ * applied before the informer first synced (the first list, whether
+ * replaced at once or streamed as upserts then mark_synced, as client-go
+ * does) and a late handler's replay of the cache; 0 afterwards. on_delete
+ * gets the last state the informer knew (or a delete event's object). */
 struct cp_informer_handler_ops {
   void (*on_add)(void *userdata, const cplane_object *obj,
                  int is_initial_list);
