@@ -246,7 +246,8 @@ static int run_watch_latency(cp_store *s, const char *label) {
   lat l = {0};
   char key[64], val[VALUE_LEN];
   int64_t t0, rev;
-  int i, total = WATCH_RATE * WATCH_SECONDS, started = 0;
+  int i, total = WATCH_RATE * WATCH_SECONDS, started = 0, written;
+  double rate;
 
   l.cap = (size_t)WATCHERS * (size_t)total;
   l.us = malloc(l.cap * sizeof *l.us);
@@ -263,6 +264,10 @@ static int run_watch_latency(cp_store *s, const char *label) {
   for (i = 0; i < total; i++) {
     int64_t due = t0 + (int64_t)i * 1000000000 / WATCH_RATE, sent;
 
+    /* A backend that cannot take the rate gets a bounded run, and the
+     * rate it did take is printed. */
+    if (now_ns() - t0 > (int64_t)WATCH_SECONDS * 3 * 1000000000)
+      break;
     while (now_ns() < due)
       usleep(100);
     snprintf(key, sizeof key, "lat/%d", i);
@@ -271,15 +276,18 @@ static int run_watch_latency(cp_store *s, const char *label) {
     if (cp_store_create(s, key, strlen(key), val, sizeof val, &rev) != 0)
       fprintf(stderr, "bench: watch writer error\n");
   }
+  rate = (double)i * 1e9 / (double)(now_ns() - t0);
+  written = i;
   sleep(1);
   for (i = 0; i < started; i++)
     cp_store_watch_cancel(w[i]);
   qsort(l.us, l.n, sizeof *l.us, cmp_i32);
   if (l.n > 0)
-    printf("watch latency %-6s %d watchers, %d writes/s: %zu deliveries "
-           "(expected %zu), p50 %.2f ms, p99 %.2f ms, max %.2f ms "
-           "(goal p99 <= 50 ms)\n",
-           label, started, WATCH_RATE, l.n, (size_t)started * (size_t)total,
+    printf("watch latency %-6s %d watchers, %.0f writes/s (target %d): "
+           "%zu deliveries (expected %zu), p50 %.2f ms, p99 %.2f ms, max "
+           "%.2f ms (goal p99 <= 50 ms)\n",
+           label, started, rate, WATCH_RATE, l.n,
+           (size_t)started * (size_t)written,
            l.us[l.n / 2] / 1000.0, l.us[l.n * 99 / 100] / 1000.0,
            l.us[l.n - 1] / 1000.0);
   free(l.us);
@@ -288,6 +296,10 @@ static int run_watch_latency(cp_store *s, const char *label) {
 }
 
 /* ---- Main ------------------------------------------------------------- */
+
+static double best(double a, double b) {
+  return a > b ? a : b;
+}
 
 static cp_store *open_sqlite(const char *dir, const char *name) {
   char path[256], *err = NULL;
@@ -322,8 +334,9 @@ int main(void) {
   char dir[] = "/tmp/cp-bench-store-XXXXXX", cmd[128];
   cp_store *sq = NULL, *et = NULL;
   double rsq[2], ret[2], rraw[2], rtxn[2];
-  int i, rc = 1;
+  int i, round, rc = 1;
 
+  setvbuf(stdout, NULL, _IOLBF, 0);
   if (mkdtemp(dir) == NULL)
     return 1;
   /* Profiling aid: only the SQLite backend at 64 writers. */
@@ -341,16 +354,23 @@ int main(void) {
   et = open_etcd(&c);
   if (sq == NULL || et == NULL)
     goto out;
-  printf("store write throughput, 1 KiB values, durable, %d ms per run\n",
+  printf("store write throughput, 1 KiB values, durable, best of 2 runs of "
+         "%d ms\n",
          RUN_MS);
   for (i = 0; i < 2; i++) {
     char tag[16];
 
-    snprintf(tag, sizeof tag, "w%d", counts[i]);
-    rraw[i] = run_raw(c.m[0].client_port, counts[i], 0);
-    rtxn[i] = run_raw(c.m[0].client_port, counts[i], 1);
-    ret[i] = run_store(et, counts[i], tag);
-    rsq[i] = run_store(sq, counts[i], tag);
+    snprintf(tag, sizeof tag, "xw%d", counts[i]);
+    /* Best of two interleaved rounds, so a burst of load from elsewhere
+     * on the machine does not decide a ratio. */
+    rraw[i] = rtxn[i] = ret[i] = rsq[i] = 0;
+    for (round = 0; round < 2; round++) {
+      tag[0] = round ? 'b' : 'a';
+      rraw[i] = best(rraw[i], run_raw(c.m[0].client_port, counts[i], 0));
+      rtxn[i] = best(rtxn[i], run_raw(c.m[0].client_port, counts[i], 1));
+      ret[i] = best(ret[i], run_store(et, counts[i], tag));
+      rsq[i] = best(rsq[i], run_store(sq, counts[i], tag));
+    }
     printf("  %2d writer(s): sqlite %8.0f/s   etcd backend %8.0f/s   raw "
            "etcd put %8.0f/s   raw etcd create txn %8.0f/s\n",
            counts[i], rsq[i], ret[i], rraw[i], rtxn[i]);

@@ -1035,8 +1035,20 @@ static int et_watch(cp_store *base, const void *prefix, size_t prefix_len,
   cp_store_watcher *w = calloc(1, sizeof *w);
   size_t n = s->prefix_len + prefix_len;
 
+  int rc;
+
   if (w == NULL)
     return CPLANE_ENOMEM;
+  /* "From now" is pinned to a revision here, so a reconnect before the
+   * first message still resumes without a gap. */
+  if (from_rev == 0) {
+    rc = et_current_revision(base, &from_rev);
+    if (rc != CPLANE_OK) {
+      free(w);
+      return rc;
+    }
+    from_rev++;
+  }
   w->base.store = base;
   w->s = s;
   w->cb = cb;
