@@ -2,15 +2,20 @@
  * informer.c - see informer.h.
  *
  * Locks, always taken in this order:
+ *   run_mu    serialises start and stop; held for the whole of either.
  *   feed_mu   serialises every change: store writes, notifications,
  *             resyncs, the handler list, the synced flag. Held while a
  *             feeder waits for buffer space, which is the backpressure.
- *   life_mu   start/stop state and dispatch threads; with feed_mu, the
+ *   life_mu   the running flag and dispatch threads; with feed_mu, the
  *             handler list (either one is enough to walk it).
  *   rw        the store and the indexes; writers also hold feed_mu,
  *             except add_index, which changes indexes only.
  *   h->mu     one handler's FIFO, replay and counters.
  *   timer_mu  the resync timer's sleep.
+ * run_mu and feed_mu are never held together. Stop joins the resync timer
+ * (which takes feed_mu) holding run_mu only, so a feeder or add_handler
+ * holding feed_mu can always finish first; it joins dispatch threads
+ * under life_mu, which they never take.
  * Callbacks run on dispatch threads holding none of them.
  *
  * A change is applied to the store under rw, then, with rw released but
@@ -84,6 +89,7 @@ struct cp_informer_handler {
 
 struct cp_informer {
   char *name;
+  pthread_mutex_t run_mu;
   pthread_mutex_t feed_mu;
   pthread_mutex_t life_mu;
   pthread_rwlock_t rw;
@@ -103,7 +109,7 @@ struct cp_informer {
   int timer_kick;            /* timer_mu: a handler with a period came */
   atomic_int timer_stop;
   pthread_t timer;
-  int has_timer; /* life_mu */
+  int has_timer; /* run_mu */
 
   _Atomic uint64_t n_adds, n_updates, n_deletes, n_stale, n_unchanged,
       n_invalid;
@@ -682,6 +688,7 @@ cp_informer *cp_informer_new(const char *name) {
     goto fail;
   inf->n_indexes = 2;
   atomic_store(&inf->drain_ns, CP_INFORMER_DEFAULT_DRAIN_NS);
+  pthread_mutex_init(&inf->run_mu, NULL);
   pthread_mutex_init(&inf->feed_mu, NULL);
   pthread_mutex_init(&inf->life_mu, NULL);
   pthread_rwlock_init(&inf->rw, NULL);
@@ -700,28 +707,34 @@ fail:
   return NULL;
 }
 
-/* life_mu held. */
-static void stop_locked(cp_informer *inf) {
+/* Stops the resync timer; a resync waiting for buffer space gives up.
+ * run_mu held, life_mu not. */
+static void stop_timer(cp_informer *inf) {
   cp_informer_handler *h;
-  uint64_t deadline;
 
-  if (!atomic_load(&inf->running))
-    return;
-  atomic_store(&inf->running, 0);
-  /* The timer first: a resync waiting for buffer space gives up. */
   atomic_store(&inf->timer_stop, 1);
   pthread_mutex_lock(&inf->timer_mu);
   pthread_cond_broadcast(&inf->timer_cond);
   pthread_mutex_unlock(&inf->timer_mu);
+  pthread_mutex_lock(&inf->life_mu);
   for (h = inf->handlers; h != NULL; h = h->next) {
     pthread_mutex_lock(&h->mu);
     pthread_cond_broadcast(&h->not_full);
     pthread_mutex_unlock(&h->mu);
   }
+  pthread_mutex_unlock(&inf->life_mu);
   if (inf->has_timer)
     pthread_join(inf->timer, NULL);
   inf->has_timer = 0;
-  deadline = now_ns() + atomic_load(&inf->drain_ns);
+}
+
+/* Lets every dispatch thread drain until the deadline, then joins it.
+ * run_mu held. */
+static void stop_dispatch(cp_informer *inf) {
+  cp_informer_handler *h;
+  uint64_t deadline = now_ns() + atomic_load(&inf->drain_ns);
+
+  pthread_mutex_lock(&inf->life_mu);
   for (h = inf->handlers; h != NULL; h = h->next) {
     pthread_mutex_lock(&h->mu);
     h->stopping = 1;
@@ -735,33 +748,58 @@ static void stop_locked(cp_informer *inf) {
     pthread_join(h->thread, NULL);
     h->has_thread = 0;
   }
+  pthread_mutex_unlock(&inf->life_mu);
 }
 
-int cp_informer_start(cp_informer *inf) {
+/* run_mu held. */
+static void stop_running(cp_informer *inf) {
+  pthread_mutex_lock(&inf->life_mu);
+  if (!atomic_load(&inf->running)) {
+    pthread_mutex_unlock(&inf->life_mu);
+    return;
+  }
+  atomic_store(&inf->running, 0);
+  pthread_mutex_unlock(&inf->life_mu);
+  stop_timer(inf);
+  stop_dispatch(inf);
+}
+
+/* Starts the dispatch threads of every live handler. run_mu and life_mu
+ * held. */
+static int start_dispatch(cp_informer *inf) {
   cp_informer_handler *h;
   uint64_t now = now_ns();
-  int r = CPLANE_OK;
 
-  if (inf == NULL)
-    return CPLANE_EINVAL;
-  pthread_mutex_lock(&inf->life_mu);
-  if (atomic_load(&inf->running))
-    goto out;
-  atomic_store(&inf->running, 1);
-  atomic_store(&inf->timer_stop, 0);
-  for (h = inf->handlers; h != NULL && r == CPLANE_OK; h = h->next) {
+  for (h = inf->handlers; h != NULL; h = h->next) {
     int removed;
 
     pthread_mutex_lock(&h->mu);
     removed = h->removed;
     pthread_mutex_unlock(&h->mu);
     atomic_store(&h->next_resync_ns, now + h->resync_period_ns);
-    if (!removed && !h->has_thread)
-      r = handler_start(h);
+    if (!removed && !h->has_thread && handler_start(h) != CPLANE_OK)
+      return CPLANE_ERR;
   }
-  if (r == CPLANE_OK) {
-    int e = pthread_create(&inf->timer, NULL, timer_main, inf);
+  return CPLANE_OK;
+}
 
+int cp_informer_start(cp_informer *inf) {
+  int r = CPLANE_OK, e;
+
+  if (inf == NULL)
+    return CPLANE_EINVAL;
+  pthread_mutex_lock(&inf->run_mu);
+  pthread_mutex_lock(&inf->life_mu);
+  if (atomic_load(&inf->running)) {
+    pthread_mutex_unlock(&inf->life_mu);
+    goto out;
+  }
+  atomic_store(&inf->running, 1);
+  atomic_store(&inf->timer_stop, 0);
+  r = start_dispatch(inf);
+  pthread_mutex_unlock(&inf->life_mu);
+  if (r == CPLANE_OK) {
+    e = pthread_create(&inf->timer, NULL, timer_main, inf);
     if (e != 0) {
       cp_log_error(LOG_COMPONENT, "%s: cannot start the resync timer: %s",
                    inf->name, strerror(e));
@@ -771,18 +809,18 @@ int cp_informer_start(cp_informer *inf) {
     }
   }
   if (r != CPLANE_OK)
-    stop_locked(inf);
+    stop_running(inf);
 out:
-  pthread_mutex_unlock(&inf->life_mu);
+  pthread_mutex_unlock(&inf->run_mu);
   return r;
 }
 
 void cp_informer_stop(cp_informer *inf) {
   if (inf == NULL)
     return;
-  pthread_mutex_lock(&inf->life_mu);
-  stop_locked(inf);
-  pthread_mutex_unlock(&inf->life_mu);
+  pthread_mutex_lock(&inf->run_mu);
+  stop_running(inf);
+  pthread_mutex_unlock(&inf->run_mu);
 }
 
 void cp_informer_set_drain_timeout(cp_informer *inf, uint64_t timeout_ns) {
@@ -813,6 +851,7 @@ void cp_informer_free(cp_informer *inf) {
   pthread_rwlock_destroy(&inf->rw);
   pthread_mutex_destroy(&inf->life_mu);
   pthread_mutex_destroy(&inf->feed_mu);
+  pthread_mutex_destroy(&inf->run_mu);
   free(inf->name);
   free(inf);
 }

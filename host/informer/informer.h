@@ -92,8 +92,9 @@ cp_informer_handler *cp_informer_add_handler(
     void *userdata, size_t buffer_capacity, uint64_t resync_period_ns);
 /* Unregisters h and frees it, dropping its undelivered notifications. No
  * callback of h runs after this returns (when called from one of h's own
- * callbacks: after that callback returns). A feeder blocked on h's full
- * buffer is released at once. */
+ * callbacks: after that callback returns; h is then freed by the next
+ * stop, free, or remove_handler(h) from another thread). A feeder blocked
+ * on h's full buffer is released at once. */
 void cp_informer_remove_handler(cp_informer *inf, cp_informer_handler *h);
 
 /* Starts every handler's dispatch thread and the resync timer. Returns
