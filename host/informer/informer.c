@@ -743,10 +743,18 @@ static void stop_dispatch(cp_informer *inf) {
     pthread_mutex_unlock(&h->mu);
   }
   for (h = inf->handlers; h != NULL; h = h->next) {
+    size_t left;
+
     if (!h->has_thread)
       continue;
     pthread_join(h->thread, NULL);
     h->has_thread = 0;
+    pthread_mutex_lock(&h->mu);
+    left = h->removed ? 0 : h->count + (h->replay_n - h->replay_pos);
+    pthread_mutex_unlock(&h->mu);
+    if (left > 0)
+      cp_log_warn(LOG_COMPONENT, "%s: a handler did not drain in time; %zu "
+                  "notification(s) kept for the next start", inf->name, left);
   }
   pthread_mutex_unlock(&inf->life_mu);
 }

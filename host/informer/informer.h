@@ -164,7 +164,8 @@ void cp_informer_list_free(const cplane_object **objs, size_t n);
 size_t cp_informer_len(cp_informer *inf);
 
 struct cp_informer_handler_stats {
-  uint64_t depth;            /* notifications buffered now */
+  uint64_t depth;            /* notifications buffered now (a late
+                                handler's replay is not counted) */
   uint64_t depth_high_water; /* most ever buffered at once */
   uint64_t delivered;        /* callbacks made, replay included */
   uint64_t resyncs;          /* resync notifications queued */
