@@ -14,7 +14,7 @@ PREFIX  ?= /usr/local
 DESTDIR ?=
 CC      ?= cc
 
-PKGS     := libevent libevent_pthreads libevent_openssl json-c inih sqlite3
+PKGS     := libevent libevent_pthreads libevent_openssl json-c inih sqlite3 openssl
 DEB_PKGS := build-essential pkg-config libevent-dev libjson-c-dev libinih-dev \
             libcmocka-dev libsqlite3-dev libssl-dev abigail-tools \
             etcd-server etcd-client
