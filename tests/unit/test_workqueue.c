@@ -201,25 +201,32 @@ static void test_delayed_key_while_queued_is_one_item(void **state) {
   cp_workqueue_free(q);
 }
 
+/* One get()/done() on a thread; key points at a copy (done frees the
+ * queue's own) or is NULL. */
 struct blocked_get {
   struct cp_workqueue *q;
   const char *key;
   uint64_t returned_ns;
+  char copy[32];
 };
 
 static void *get_thread(void *arg) {
   struct blocked_get *b = arg;
+  const char *k = cp_workqueue_get(b->q);
 
-  b->key = cp_workqueue_get(b->q);
   b->returned_ns = now_ns();
-  if (b->key != NULL)
-    cp_workqueue_done(b->q, b->key);
+  b->key = NULL;
+  if (k != NULL) {
+    snprintf(b->copy, sizeof b->copy, "%s", k);
+    b->key = b->copy;
+    cp_workqueue_done(b->q, k);
+  }
   return NULL;
 }
 
 static void test_sleeping_worker_wakes_for_earlier_deadline(void **state) {
   struct cp_workqueue *q = cp_workqueue_new("t", NULL);
-  struct blocked_get b = {q, NULL, 0};
+  struct blocked_get b = {.q = q};
   pthread_t th;
   uint64_t t0;
 
@@ -331,7 +338,7 @@ static void test_backoff_does_not_block_fresh_keys(void **state) {
 
 static void test_shutdown(void **state) {
   struct cp_workqueue *q = cp_workqueue_new("t", NULL);
-  struct blocked_get b = {q, "x", 0};
+  struct blocked_get b = {.q = q};
   pthread_t th;
   const char *k;
 
@@ -373,7 +380,7 @@ static void test_shutdown(void **state) {
 
 static void test_shutdown_drain_delivers_queued(void **state) {
   struct cp_workqueue *q = cp_workqueue_new("t", NULL);
-  struct blocked_get b = {q, NULL, 0};
+  struct blocked_get b = {.q = q};
   pthread_t th;
   const char *k;
 
