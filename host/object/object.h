@@ -40,6 +40,10 @@ int cp_object_parse(const char *json, size_t len, cplane_object **out,
  * json-c value is only read. */
 cplane_object *cp_object_from_json_c(struct json_object *jo);
 
+/* 1 when json[0..len) is exactly one valid JSON value of any type (used
+ * to check text before it is sent or embedded), else 0. */
+int cp_json_valid(const char *json, size_t len);
+
 const cplane_object *cp_object_retain(const cplane_object *obj);
 void cp_object_release(const cplane_object *obj);
 

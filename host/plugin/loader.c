@@ -207,7 +207,7 @@ static int open_shared_object(struct cplane_plugin_ctx *p, int fd,
 int cp_plugin_load(const char *dir, const struct cp_plugin_config *pc,
                    struct cplane_plugin_ctx **out, char **errmsg) {
   struct cplane_plugin_ctx *p;
-  int dirfd = -1, fd = -1, rc = -1;
+  int dirfd = -1, fd = -1, rc = -1, mapped = 0;
 
   *out = NULL;
   *errmsg = NULL;
@@ -225,8 +225,11 @@ int cp_plugin_load(const char *dir, const struct cp_plugin_config *pc,
   fd = open_checked_file(dirfd, p->path, pc->file, errmsg);
   if (fd < 0)
     goto out;
-  if (open_shared_object(p, fd, errmsg) < 0)
+  rc = open_shared_object(p, fd, errmsg);
+  mapped = p->dl != NULL;
+  if (rc < 0)
     goto out;
+  rc = -1;
   p->name = strdup(p->desc.name);
   if (p->name == NULL) {
     fail(errmsg, "plugin %s: out of memory", p->path);
@@ -237,7 +240,11 @@ int cp_plugin_load(const char *dir, const struct cp_plugin_config *pc,
   p = NULL;
   rc = 0;
 out:
-  if (fd >= 0)
+  /* A mapped plugin stays in the link map as "/proc/self/fd/N" forever
+   * (it is never unloaded), and glibc matches later dlopen()s by that
+   * name: if N were reused, the next plugin would silently get this one.
+   * So its fd stays open, which also keeps N unique. */
+  if (fd >= 0 && !mapped)
     close(fd);
   if (dirfd >= 0)
     close(dirfd);

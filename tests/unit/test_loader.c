@@ -40,7 +40,7 @@ static void find_fixtures(char *out, size_t len) {
   assert_true(n > 0);
   exe[n] = '\0';
   *strrchr(exe, '/') = '\0';
-  snprintf(out, len, "%s/plugins", exe);
+  assert_true(snprintf(out, len, "%s/plugins", exe) < (int)len);
 }
 
 static void copy_file(const char *from, const char *to, mode_t mode) {

@@ -1,0 +1,122 @@
+/*
+ * json_format - see json_format.h.
+ *
+ * The result is checked with the object parser: it must be exactly one
+ * JSON value (surrounding whitespace allowed), so a plugin can never send
+ * the API server half a document built from a bad template.
+ */
+#include "object/json_format.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "object/json_buf.h"
+#include "object/object.h"
+
+static void put_int(struct cp_json_buf *b, const char *fmt, ...) {
+  char num[32];
+  va_list ap;
+  int n;
+
+  va_start(ap, fmt);
+  n = vsnprintf(num, sizeof num, fmt, ap);
+  va_end(ap);
+  if (n > 0)
+    cp_json_buf_put(b, num, (size_t)n);
+}
+
+/* Expands one directive at *pp (just after '%'); advances *pp. Returns -1
+ * for an unknown directive or an invalid %j value. */
+static int directive(struct cp_json_buf *b, const char **pp, va_list *ap) {
+  const char *p = *pp, *s;
+
+  switch (*p) {
+  case '%':
+    cp_json_buf_put(b, "%", 1);
+    break;
+  case 's':
+    s = va_arg(*ap, const char *);
+    if (s == NULL)
+      cp_json_buf_put(b, "null", 4);
+    else
+      cp_json_buf_quoted(b, s, strlen(s));
+    break;
+  case 'd':
+    put_int(b, "%d", va_arg(*ap, int));
+    break;
+  case 'u':
+    put_int(b, "%u", va_arg(*ap, unsigned));
+    break;
+  case 'b':
+    cp_json_buf_puts(b, va_arg(*ap, int) ? "true" : "false");
+    break;
+  case 'j':
+    s = va_arg(*ap, const char *);
+    if (s == NULL) {
+      cp_json_buf_put(b, "null", 4);
+      break;
+    }
+    if (!cp_json_valid(s, strlen(s)))
+      return -1;
+    cp_json_buf_puts(b, s);
+    break;
+  case 'l':
+    if (p[1] == 'd') {
+      put_int(b, "%ld", va_arg(*ap, long));
+      p++;
+    } else if (p[1] == 'l' && p[2] == 'd') {
+      put_int(b, "%lld", va_arg(*ap, long long));
+      p += 2;
+    } else {
+      return -1;
+    }
+    break;
+  default:
+    return -1;
+  }
+  *pp = p + 1;
+  return 0;
+}
+
+char *cp_json_vformat(const char *fmt, va_list ap) {
+  struct cp_json_buf b = CP_JSON_BUF_INIT;
+  const char *p = fmt, *run;
+  va_list aq;
+  char *out = NULL;
+
+  if (fmt == NULL)
+    return NULL;
+  va_copy(aq, ap);
+  while (*p != '\0') {
+    run = p;
+    while (*p != '\0' && *p != '%' && *p != '\'')
+      p++;
+    cp_json_buf_put(&b, run, (size_t)(p - run));
+    if (*p == '\'') {
+      cp_json_buf_put(&b, "\"", 1);
+      p++;
+    } else if (*p == '%') {
+      p++;
+      if (directive(&b, &p, &aq) < 0)
+        goto out;
+    }
+  }
+  if (b.nomem || b.data == NULL || !cp_json_valid(b.data, b.len))
+    goto out;
+  out = cp_json_buf_take(&b);
+out:
+  va_end(aq);
+  cp_json_buf_reset(&b);
+  return out;
+}
+
+char *cp_json_format(const char *fmt, ...) {
+  va_list ap;
+  char *s;
+
+  va_start(ap, fmt);
+  s = cp_json_vformat(fmt, ap);
+  va_end(ap);
+  return s;
+}
