@@ -56,12 +56,14 @@ static void template_fini(cplane_plugin_ctx *ctx) {
  * the key. Reconcile does the work. */
 static void template_add(cplane_plugin_ctx *ctx, uint32_t resource,
                          const cplane_object *obj) {
+  (void)resource;
   api->enqueue(ctx, api->object_key(obj));
 }
 
 static void template_update(cplane_plugin_ctx *ctx, uint32_t resource,
                             const cplane_object *old_obj,
                             const cplane_object *new_obj) {
+  (void)resource;
   /* Resyncs deliver the same snapshot twice; nothing changed. */
   if (old_obj == new_obj)
     return;
@@ -70,6 +72,7 @@ static void template_update(cplane_plugin_ctx *ctx, uint32_t resource,
 
 static void template_delete(cplane_plugin_ctx *ctx, uint32_t resource,
                             const cplane_object *obj) {
+  (void)resource;
   api->enqueue(ctx, api->object_key(obj));
 }
 
@@ -80,6 +83,7 @@ static int template_reconcile(cplane_plugin_ctx *ctx, const char *key,
   const char *value;
   int n;
 
+  (void)requeue_after_ms; /* only read for CPLANE_RECONCILE_REQUEUE_AFTER */
   if (api->cache_get(ctx, 0, key, &cm) == CPLANE_ENOENT) {
     api->log(ctx, CPLANE_LOG_INFO, "%s is gone", key);
     return CPLANE_RECONCILE_DONE;

@@ -42,7 +42,7 @@ PIDS+=("$pid")
 wait_for_log "$TMP/log" "ready: 1 plugin(s) running, 0 refused"
 expect_log "$TMP/log" "plugin mine: watching configmaps, label key 'tier'"
 kill -TERM "$pid"
-rc=$(wait_exit "$pid" 20)
+wait_exit "$pid" 20; rc=$RC
 [ "$rc" -eq 0 ] || { cat "$TMP/log"; fail "exit $rc"; }
 pass "the installed host loads the out-of-tree plugin"
 echo "sdk_out_of_tree: 3 passed, 0 failed"

@@ -38,13 +38,16 @@ expect_log() {
   grep -q -- "$2" "$1" || { cat "$1" >&2; fail "expected '$2' in $1"; }
 }
 
-# wait_exit PID SECONDS: waits for PID to exit; prints its exit status.
+# wait_exit PID SECONDS: waits for PID (a child of this shell) to exit and
+# sets RC to its exit status. Not for $(...): a subshell cannot wait for
+# its parent's children.
 wait_exit() {
-  local pid=$1 limit=$2 i rc
+  local pid=$1 limit=$2 i
   for ((i = 0; i < limit * 10; i++)); do
-    if ! kill -0 "$pid" 2>/dev/null; then
-      wait "$pid" && rc=0 || rc=$?
-      echo "$rc"
+    # A zombie still answers kill -0; ps tells it apart.
+    if ! kill -0 "$pid" 2>/dev/null ||
+      [ "$(ps -o stat= -p "$pid" 2>/dev/null | cut -c1)" = Z ]; then
+      wait "$pid" && RC=0 || RC=$?
       return 0
     fi
     sleep 0.1
