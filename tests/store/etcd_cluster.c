@@ -143,7 +143,7 @@ __attribute__((unused)) static void etcd_cluster_kill(etcd_cluster *c,
  * accepts. Returns 0, or -1 with the reason on stderr (everything already
  * cleaned up). */
 static int etcd_cluster_start(etcd_cluster *c, int n) {
-  char initial[512] = "";
+  char initial[2048] = "";
   size_t len = 0;
   int i, up = 0;
   struct timespec t0, t;
