@@ -27,6 +27,7 @@
 #define DEFAULT_QPS 10.0
 #define DEFAULT_BURST 100
 #define MIN_TABLE 64
+#define SHRINK_ABOVE 65536
 
 /* Buckets 10 ns .. 1000 s, as controller-runtime's workqueue metrics. */
 #define N_BUCKETS 12
@@ -43,6 +44,7 @@ struct histogram {
 struct item {
   uint64_t hash;
   struct item *next;   /* ready FIFO */
+  struct item *pnext, *pprev; /* processing list */
   uint64_t added_ns;   /* when it last became dirty */
   uint64_t started_ns; /* when a worker took it */
   uint64_t ready_ns;   /* heap deadline */
@@ -53,17 +55,23 @@ struct item {
   char key[];
 };
 
+struct slot {
+  uint64_t hash;
+  struct item *it; /* NULL: empty */
+};
+
 struct cp_workqueue {
   pthread_mutex_t mu;
   pthread_cond_t ready_cv; /* a key is ready, or shutdown */
   pthread_cond_t drain_cv; /* processing + ready reached zero */
   char *name;
 
-  struct item **table; /* open addressing, linear probing */
+  struct slot *table; /* open addressing, linear probing */
   size_t table_cap, table_len;
 
   struct item *head, *tail;
   size_t depth, n_processing;
+  struct item *processing; /* keys held by workers: few, and hot */
 
   struct item **heap;
   size_t heap_len, heap_cap;
@@ -108,20 +116,27 @@ static void observe(struct histogram *h, uint64_t ns) {
 
 /* ---- hash table ---- */
 
-static struct item **slot_of(struct cp_workqueue *q, const char *key,
-                             uint64_t h) {
-  size_t mask = q->table_cap - 1, i = h & mask;
+/* Slots carry the hash so a probe compares it without touching the item
+ * (a cache miss per probe otherwise). */
+static inline size_t home_of(const struct cp_workqueue *q, uint64_t h) {
+  return (size_t)h & (q->table_cap - 1);
+}
 
-  while (q->table[i] != NULL) {
-    if (q->table[i]->hash == h && strcmp(q->table[i]->key, key) == 0)
-      return &q->table[i];
+/* Index of key's slot, or of the empty slot where it would go. */
+static size_t find_slot(const struct cp_workqueue *q, const char *key,
+                        uint64_t h) {
+  size_t mask = q->table_cap - 1, i = home_of(q, h);
+
+  while (q->table[i].it != NULL) {
+    if (q->table[i].hash == h && strcmp(q->table[i].it->key, key) == 0)
+      return i;
     i = (i + 1) & mask;
   }
-  return &q->table[i];
+  return i;
 }
 
 static int table_resize(struct cp_workqueue *q, size_t cap) {
-  struct item **old = q->table, **t = calloc(cap, sizeof *t);
+  struct slot *old = q->table, *t = calloc(cap, sizeof *t);
   size_t old_cap = q->table_cap, i;
 
   if (t == NULL)
@@ -131,10 +146,10 @@ static int table_resize(struct cp_workqueue *q, size_t cap) {
   for (i = 0; i < old_cap; i++) {
     size_t j;
 
-    if (old[i] == NULL)
+    if (old[i].it == NULL)
       continue;
-    j = old[i]->hash & (cap - 1);
-    while (t[j] != NULL)
+    j = home_of(q, old[i].hash);
+    while (t[j].it != NULL)
       j = (j + 1) & (cap - 1);
     t[j] = old[i];
   }
@@ -142,24 +157,24 @@ static int table_resize(struct cp_workqueue *q, size_t cap) {
   return 0;
 }
 
-/* Removes the item in slot i, shifting later entries of its probe run
+/* Removes the entry in slot i, shifting later entries of its probe run
  * back so lookups never need tombstones. */
 static void table_remove_at(struct cp_workqueue *q, size_t i) {
   size_t mask = q->table_cap - 1, j = i;
 
-  q->table[i] = NULL;
+  q->table[i].it = NULL;
   for (;;) {
     size_t home;
 
     j = (j + 1) & mask;
-    if (q->table[j] == NULL)
+    if (q->table[j].it == NULL)
       break;
-    home = q->table[j]->hash & mask;
+    home = home_of(q, q->table[j].hash);
     /* Move j back into the hole at i unless its home lies in (i, j]. */
     if ((j > i && (home <= i || home > j)) ||
         (j < i && (home <= i && home > j))) {
       q->table[i] = q->table[j];
-      q->table[j] = NULL;
+      q->table[j].it = NULL;
       i = j;
     }
   }
@@ -167,22 +182,22 @@ static void table_remove_at(struct cp_workqueue *q, size_t i) {
 }
 
 static struct item *lookup(struct cp_workqueue *q, const char *key) {
-  return *slot_of(q, key, hash_key(key));
+  return q->table[find_slot(q, key, hash_key(key))].it;
 }
 
 /* Returns the item for key, creating it. NULL when out of memory. */
 static struct item *lookup_or_create(struct cp_workqueue *q,
                                      const char *key) {
   uint64_t h = hash_key(key);
-  struct item **slot = slot_of(q, key, h), *it;
-  size_t len;
+  size_t i = find_slot(q, key, h), len;
+  struct item *it;
 
-  if (*slot != NULL)
-    return *slot;
+  if (q->table[i].it != NULL)
+    return q->table[i].it;
   if ((q->table_len + 1) * 2 > q->table_cap) {
     if (table_resize(q, q->table_cap * 2) < 0)
       return NULL;
-    slot = slot_of(q, key, h);
+    i = find_slot(q, key, h);
   }
   len = strlen(key);
   it = malloc(sizeof *it + len + 1);
@@ -192,22 +207,26 @@ static struct item *lookup_or_create(struct cp_workqueue *q,
   memcpy(it->key, key, len + 1);
   it->hash = h;
   it->heap_idx = -1;
-  *slot = it;
+  q->table[i].hash = h;
+  q->table[i].it = it;
   q->table_len++;
   return it;
 }
 
 /* Frees the item once nothing refers to it any more. */
 static void release_if_idle(struct cp_workqueue *q, struct item *it) {
-  struct item **slot;
+  size_t mask = q->table_cap - 1, i = home_of(q, it->hash);
 
   if (it->dirty || it->processing || it->heap_idx >= 0 || it->failures > 0)
     return;
-  slot = slot_of(q, it->key, it->hash);
-  table_remove_at(q, (size_t)(slot - q->table));
+  while (q->table[i].it != it) /* pointer compare: no strcmp needed */
+    i = (i + 1) & mask;
+  table_remove_at(q, i);
   free(it);
-  if (q->table_cap > MIN_TABLE && q->table_len * 8 < q->table_cap)
-    (void)table_resize(q, q->table_cap / 2); /* shrinking is optional */
+  /* Shrink late (1/64 full, and only big tables) so a queue that drains
+   * and refills does not rehash on every cycle. */
+  if (q->table_cap > SHRINK_ABOVE && q->table_len * 64 < q->table_cap)
+    (void)table_resize(q, q->table_cap / 4); /* shrinking is optional */
 }
 
 /* ---- timer heap ---- */
@@ -510,6 +529,11 @@ const char *cp_workqueue_get(struct cp_workqueue *q) {
   it->dirty = 0;
   it->processing = 1;
   it->started_ns = now;
+  it->pprev = NULL;
+  it->pnext = q->processing;
+  if (q->processing != NULL)
+    q->processing->pprev = it;
+  q->processing = it;
   q->n_processing++;
   q->gets++;
   observe(&q->queue_h, now - it->added_ns);
@@ -528,11 +552,22 @@ void cp_workqueue_done(struct cp_workqueue *q, const char *key) {
   if (key == NULL)
     return;
   pthread_mutex_lock(&q->mu);
-  it = lookup(q, key);
+  /* Usually key is the pointer get() returned: find it among the few
+   * processing items by address, sparing a cold hash-table probe. */
+  for (it = q->processing; it != NULL && it->key != key; it = it->pnext)
+    ;
+  if (it == NULL)
+    it = lookup(q, key);
   if (it == NULL || !it->processing)
     goto out; /* done() without get(): nothing to end */
   now = now_ns();
   it->processing = 0;
+  if (it->pprev != NULL)
+    it->pprev->pnext = it->pnext;
+  else
+    q->processing = it->pnext;
+  if (it->pnext != NULL)
+    it->pnext->pprev = it->pprev;
   q->n_processing--;
   observe(&q->work_h, now - it->started_ns);
   if (it->dirty && !q->shutting_down)
@@ -555,7 +590,7 @@ static void drop_pending(struct cp_workqueue *q, int with_ready) {
     /* Rebuild the table with only what is still referenced: forgetting
      * failures too, since no retry will happen. */
     size_t cap = q->table_cap, i;
-    struct item **old = q->table;
+    struct slot *old = q->table;
 
     q->table = calloc(cap, sizeof *q->table);
     if (q->table == NULL) {
@@ -564,7 +599,7 @@ static void drop_pending(struct cp_workqueue *q, int with_ready) {
     }
     q->table_len = 0;
     for (i = 0; i < cap; i++) {
-      struct item *it = old[i];
+      struct item *it = old[i].it;
 
       if (it == NULL)
         continue;
@@ -576,7 +611,7 @@ static void drop_pending(struct cp_workqueue *q, int with_ready) {
         free(it);
         continue;
       }
-      *slot_of(q, it->key, it->hash) = it;
+      q->table[find_slot(q, it->key, it->hash)] = old[i];
       q->table_len++;
     }
     free(old);
@@ -641,7 +676,7 @@ size_t cp_workqueue_len(struct cp_workqueue *q) {
 static void stats_locked(struct cp_workqueue *q,
                          struct cp_workqueue_stats *st) {
   uint64_t now = now_ns();
-  size_t i;
+  struct item *it;
 
   if (!q->shutting_down)
     promote_due(q, now);
@@ -652,12 +687,9 @@ static void stats_locked(struct cp_workqueue *q,
   st->depth = q->depth;
   st->waiting = q->heap_len;
   st->processing = q->n_processing;
-  for (i = 0; q->n_processing > 0 && i < q->table_cap; i++) {
-    struct item *it = q->table[i];
+  for (it = q->processing; it != NULL; it = it->pnext) {
     double s;
 
-    if (it == NULL || !it->processing)
-      continue;
     s = (double)(now - it->started_ns) / 1e9;
     st->unfinished_work_s += s;
     if (s > st->longest_running_s)
@@ -793,7 +825,16 @@ struct cp_workqueue *cp_workqueue_new(const char *name,
   pthread_condattr_destroy(&ca);
   if (!cond_ok)
     goto fail;
-  pthread_mutex_init(&q->mu, NULL);
+  {
+    /* Adaptive: spin briefly before sleeping, since the critical sections
+     * are a few dozen nanoseconds and workers contend on every get. */
+    pthread_mutexattr_t ma;
+
+    pthread_mutexattr_init(&ma);
+    pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_ADAPTIVE_NP);
+    pthread_mutex_init(&q->mu, &ma);
+    pthread_mutexattr_destroy(&ma);
+  }
   q->base_ns = rl != NULL && rl->base_delay_ns ? rl->base_delay_ns
                                                : DEFAULT_BASE_NS;
   q->max_ns =
@@ -816,7 +857,7 @@ void cp_workqueue_free(struct cp_workqueue *q) {
   if (q == NULL)
     return;
   for (i = 0; i < q->table_cap; i++)
-    free(q->table[i]);
+    free(q->table[i].it);
   free(q->table);
   free(q->heap);
   free(q->name);
