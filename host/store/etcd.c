@@ -25,6 +25,7 @@
  */
 #include "store/store_impl.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -34,11 +35,16 @@
 #include <unistd.h>
 
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 #include <event2/thread.h>
 #include <json-c/json.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 
 #include "log/log.h"
 
@@ -47,11 +53,15 @@
 #define BACKOFF_MIN_MS 50
 #define BACKOFF_MAX_MS 1000
 
+struct etcd_store;
+
 typedef struct endpoint {
   char *url;
   char *host;
   int port;
   int tls;
+  struct etcd_store *s;
+  char tls_error[200]; /* last TLS failure, under s->pool_mu */
 } endpoint;
 
 /* One event_base and one keep-alive connection, used by one thread at a
@@ -71,6 +81,7 @@ typedef struct etcd_store {
   uint8_t *prefix;
   size_t prefix_len;
   int64_t timeout_ms;
+  SSL_CTX *ssl_ctx; /* NULL unless an endpoint is https */
 
   pthread_mutex_t pool_mu;
   chan *pool;
@@ -337,6 +348,100 @@ static void on_response(struct evhttp_request *req, void *arg) {
   event_base_loopbreak(c->base);
 }
 
+/* Records why the server's certificate was rejected, while OpenSSL still
+ * knows (a failed connection is reset before its close callback runs). */
+static void note_tls_error(endpoint *ep, const char *why) {
+  pthread_mutex_lock(&ep->s->pool_mu);
+  if (strcmp(ep->tls_error, why) != 0) {
+    snprintf(ep->tls_error, sizeof ep->tls_error, "%s", why);
+    cp_log_error("store", "etcd endpoint %s: TLS: %s", ep->url, why);
+  }
+  pthread_mutex_unlock(&ep->s->pool_mu);
+}
+
+static int on_verify(int ok, X509_STORE_CTX *x) {
+  SSL *ssl = X509_STORE_CTX_get_ex_data(
+      x, SSL_get_ex_data_X509_STORE_CTX_idx());
+  endpoint *ep = ssl != NULL ? SSL_get_app_data(ssl) : NULL;
+  char why[200];
+
+  if (!ok && ep != NULL) {
+    snprintf(why, sizeof why, "server certificate rejected: %s",
+             X509_verify_cert_error_string(X509_STORE_CTX_get_error(x)));
+    note_tls_error(ep, why);
+  }
+  return ok;
+}
+
+/* When a TLS connection closes on an error, says why (the certificate
+ * check's verdict, or OpenSSL's error) once in the log, and keeps it for
+ * the message of a failed open. */
+static void on_tls_close(struct evhttp_connection *conn, void *arg) {
+  endpoint *ep = arg;
+  struct bufferevent *bev = evhttp_connection_get_bufferevent(conn);
+  SSL *ssl = bev != NULL ? bufferevent_openssl_get_ssl(bev) : NULL;
+  unsigned long e = bev != NULL ? bufferevent_get_openssl_error(bev) : 0;
+  long verify = ssl != NULL ? SSL_get_verify_result(ssl) : X509_V_OK;
+  char why[200];
+
+  if (verify != X509_V_OK)
+    snprintf(why, sizeof why, "server certificate rejected: %s",
+             X509_verify_cert_error_string(verify));
+  else if (e != 0)
+    ERR_error_string_n(e, why, sizeof why);
+  else
+    return; /* an ordinary close */
+  while (bev != NULL && bufferevent_get_openssl_error(bev) != 0)
+    ; /* drain the rest */
+  note_tls_error(ep, why);
+}
+
+/* A new connection to ep on base: plain, or TLS verifying the server's
+ * certificate against the CA and its name (or IP address) against ep's
+ * host. NULL when out of memory. */
+static struct evhttp_connection *ep_connect(etcd_store *s,
+                                            struct event_base *base,
+                                            endpoint *ep) {
+  struct evhttp_connection *conn;
+  struct bufferevent *bev;
+  unsigned char ip[16];
+  SSL *ssl;
+  int is_ip;
+
+  if (!ep->tls)
+    return evhttp_connection_base_new(base, NULL, ep->host,
+                                      (ev_uint16_t)ep->port);
+  if ((ssl = SSL_new(s->ssl_ctx)) == NULL)
+    return NULL;
+  SSL_set_app_data(ssl, ep);
+  is_ip = inet_pton(AF_INET, ep->host, ip) == 1 ||
+          inet_pton(AF_INET6, ep->host, ip) == 1;
+  if (is_ip)
+    X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), ep->host);
+  else if (!SSL_set_tlsext_host_name(ssl, ep->host) ||
+           !SSL_set1_host(ssl, ep->host)) {
+    SSL_free(ssl);
+    return NULL;
+  }
+  /* The bufferevent owns ssl from here, even on failure. */
+  bev = bufferevent_openssl_socket_new(
+      base, -1, ssl, BUFFEREVENT_SSL_CONNECTING,
+      BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+  if (bev == NULL)
+    return NULL;
+  /* etcd may close without close_notify; that ends a response, not an
+   * error. */
+  bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
+  conn = evhttp_connection_base_bufferevent_new(base, NULL, bev, ep->host,
+                                                (ev_uint16_t)ep->port);
+  if (conn == NULL) {
+    bufferevent_free(bev);
+    return NULL;
+  }
+  evhttp_connection_set_closecb(conn, on_tls_close, ep);
+  return conn;
+}
+
 static int chan_connect(etcd_store *s, chan *c, int ep) {
   struct timeval tv;
 
@@ -344,14 +449,7 @@ static int chan_connect(etcd_store *s, chan *c, int ep) {
     evhttp_connection_free(c->conn);
   c->conn = NULL;
   c->ep = ep;
-  if (s->eps[ep].tls) {
-    cp_log_error("store", "etcd endpoint %s: TLS is not built into this "
-                 "cplane (it needs libssl at link time)",
-                 s->eps[ep].url);
-    return CP_STORE_EUNAVAILABLE;
-  }
-  c->conn = evhttp_connection_base_new(c->base, NULL, s->eps[ep].host,
-                                       (ev_uint16_t)s->eps[ep].port);
+  c->conn = ep_connect(s, c->base, &s->eps[ep]);
   if (c->conn == NULL)
     return CPLANE_ENOMEM;
   tv.tv_sec = s->timeout_ms / 1000;
@@ -957,13 +1055,8 @@ static void watch_connect(evutil_socket_t fd, short what, void *arg) {
   if (w->done || is_cancelled(w))
     return;
   ep = &w->s->eps[w->ep];
-  if (ep->tls) {
-    watch_deliver(w, CP_STORE_WATCH_ERROR, 0, CP_STORE_EUNAVAILABLE);
-    return;
-  }
   evbuffer_drain(w->line, evbuffer_get_length(w->line));
-  w->conn = evhttp_connection_base_new(w->s->wbase, NULL, ep->host,
-                                       (ev_uint16_t)ep->port);
+  w->conn = ep_connect(w->s, w->s->wbase, ep);
   w->req = evhttp_request_new(watch_done, w);
   b = watch_body(w);
   if (w->conn == NULL || w->req == NULL || b == NULL) {
@@ -1134,6 +1227,8 @@ static void free_store(etcd_store *s) {
   if (s->wbase != NULL)
     event_base_free(s->wbase);
   free_endpoints(s);
+  if (s->ssl_ctx != NULL)
+    SSL_CTX_free(s->ssl_ctx);
   free(s->prefix);
   pthread_mutex_destroy(&s->pool_mu);
   pthread_mutex_destroy(&s->wmu);
@@ -1204,6 +1299,7 @@ static int init_endpoints(etcd_store *s, const cp_store_etcd_opts *o,
     return CPLANE_ENOMEM;
   for (i = 0; i < o->endpoint_count; i++) {
     rc = parse_endpoint(o->endpoints[i], &s->eps[i]);
+    s->eps[i].s = s;
     s->ep_count = i + 1;
     if (rc == CPLANE_EINVAL)
       cp_store_set_errmsg(errmsg,
@@ -1221,6 +1317,56 @@ static int init_endpoints(etcd_store *s, const cp_store_etcd_opts *o,
   return CPLANE_OK;
 }
 
+/* Sets *errmsg to what OpenSSL says went wrong with `what`. */
+static int tls_fail(char **errmsg, const char *what, const char *file) {
+  char buf[256] = "unknown error";
+  unsigned long e = ERR_peek_last_error();
+
+  if (e != 0)
+    ERR_error_string_n(e, buf, sizeof buf);
+  ERR_clear_error();
+  cp_store_set_errmsg(errmsg, "etcd TLS: cannot %s '%s': %s", what, file,
+                      buf);
+  return CPLANE_EINVAL;
+}
+
+/* One client context for every https endpoint: the CA that signs etcd's
+ * server certificates, and optionally our client certificate (etcd's
+ * --client-cert-auth). Peers are always verified. */
+static int init_tls(etcd_store *s, const cp_store_etcd_opts *o,
+                    char **errmsg) {
+  size_t i;
+  int any = 0;
+
+  for (i = 0; i < s->ep_count; i++)
+    any |= s->eps[i].tls;
+  if (!any)
+    return CPLANE_OK;
+  if ((o->cert_file != NULL) != (o->key_file != NULL)) {
+    cp_store_set_errmsg(errmsg, "etcd TLS: a client certificate needs both "
+                        "cert_file and key_file");
+    return CPLANE_EINVAL;
+  }
+  s->ssl_ctx = SSL_CTX_new(TLS_client_method());
+  if (s->ssl_ctx == NULL)
+    return CPLANE_ENOMEM;
+  SSL_CTX_set_min_proto_version(s->ssl_ctx, TLS1_2_VERSION);
+  SSL_CTX_set_verify(s->ssl_ctx, SSL_VERIFY_PEER, on_verify);
+  if (SSL_CTX_load_verify_locations(s->ssl_ctx, o->ca_file, NULL) != 1)
+    return tls_fail(errmsg, "load the CA file", o->ca_file);
+  if (o->cert_file == NULL)
+    return CPLANE_OK;
+  if (SSL_CTX_use_certificate_chain_file(s->ssl_ctx, o->cert_file) != 1)
+    return tls_fail(errmsg, "load the client certificate", o->cert_file);
+  if (SSL_CTX_use_PrivateKey_file(s->ssl_ctx, o->key_file,
+                                  SSL_FILETYPE_PEM) != 1)
+    return tls_fail(errmsg, "load the client key", o->key_file);
+  if (SSL_CTX_check_private_key(s->ssl_ctx) != 1)
+    return tls_fail(errmsg, "match the client key to its certificate",
+                    o->key_file);
+  return CPLANE_OK;
+}
+
 /* Waits until some endpoint answers, up to dial_ms. */
 static int dial(etcd_store *s, int64_t dial_ms, char **errmsg) {
   int64_t saved = s->timeout_ms, rev = 0;
@@ -1231,11 +1377,21 @@ static int dial(etcd_store *s, int64_t dial_ms, char **errmsg) {
   s->timeout_ms = saved;
   if (rc == CPLANE_OK)
     return rc;
-  cp_store_set_errmsg(errmsg,
-                      "cannot reach etcd at %s%s within %lld ms (%s); check "
-                      "that etcd is running and the endpoints are right",
-                      s->eps[0].url, s->ep_count > 1 ? " (and the others)" : "",
-                      (long long)dial_ms, cp_store_strerror(rc));
+  if (s->eps[0].tls_error[0] != '\0')
+    cp_store_set_errmsg(errmsg,
+                        "cannot reach etcd at %s%s within %lld ms: TLS: %s; "
+                        "check ca_file, cert_file and key_file",
+                        s->eps[0].url,
+                        s->ep_count > 1 ? " (and the others)" : "",
+                        (long long)dial_ms, s->eps[0].tls_error);
+  else
+    cp_store_set_errmsg(errmsg,
+                        "cannot reach etcd at %s%s within %lld ms (%s); "
+                        "check that etcd is running and the endpoints are "
+                        "right",
+                        s->eps[0].url,
+                        s->ep_count > 1 ? " (and the others)" : "",
+                        (long long)dial_ms, cp_store_strerror(rc));
   return rc == CPLANE_ENOMEM ? rc : CP_STORE_EUNAVAILABLE;
 }
 
@@ -1274,6 +1430,7 @@ int cp_store_etcd_open(const cp_store_etcd_opts *o, cp_store **out,
     return CPLANE_ENOMEM;
   }
   if ((rc = init_endpoints(s, o, errmsg)) != CPLANE_OK ||
+      (rc = init_tls(s, o, errmsg)) != CPLANE_OK ||
       (rc = dial(s, o->dial_timeout_ms > 0 ? o->dial_timeout_ms
                                            : DEFAULT_TIMEOUT_MS,
                  errmsg)) != CPLANE_OK) {

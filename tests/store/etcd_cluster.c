@@ -36,6 +36,9 @@ typedef struct etcd_member {
 typedef struct etcd_cluster {
   char dir[64];
   int n;
+  int tls; /* https client URLs with client-certificate auth */
+  /* With tls: files in dir. rogue_ca signs nothing etcd trusts. */
+  char ca[96], cert[96], key[96], rogue_ca[96];
   etcd_member m[ETCD_MAX_MEMBERS];
   const char *endpoints[ETCD_MAX_MEMBERS];
 } etcd_cluster;
@@ -74,10 +77,45 @@ static int etcd_port_open(int port) {
   return ok;
 }
 
+/* Makes a CA, a server certificate for IP 127.0.0.1 and a client
+ * certificate signed by it, and an unrelated CA, with the openssl CLI. */
+static int etcd_make_certs(etcd_cluster *c) {
+  char cmd[2048];
+  int n;
+
+  snprintf(c->ca, sizeof c->ca, "%s/ca.pem", c->dir);
+  snprintf(c->cert, sizeof c->cert, "%s/client.pem", c->dir);
+  snprintf(c->key, sizeof c->key, "%s/client-key.pem", c->dir);
+  snprintf(c->rogue_ca, sizeof c->rogue_ca, "%s/rogue-ca.pem", c->dir);
+  n = snprintf(
+      cmd, sizeof cmd,
+      "set -e; cd '%s'; K='-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 "
+      "-nodes'; "
+      "openssl req -x509 $K -keyout ca-key.pem -out ca.pem -days 2 "
+      "-subj /CN=cplane-test-ca; "
+      "openssl req -x509 $K -keyout rogue-key.pem -out rogue-ca.pem -days 2 "
+      "-subj /CN=rogue-ca; "
+      "printf 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth,"
+      "clientAuth\n' >server.ext; "
+      "printf 'extendedKeyUsage=clientAuth\n' >client.ext; "
+      "for w in server client; do "
+      "openssl req $K -keyout $w-key.pem -out $w.csr -subj /CN=$w; "
+      "openssl x509 -req -in $w.csr -CA ca.pem -CAkey ca-key.pem "
+      "-CAcreateserial -out $w.pem -days 2 -extfile $w.ext; done "
+      ">certs.log 2>&1",
+      c->dir);
+  if (n < 0 || (size_t)n >= sizeof cmd || system(cmd) != 0) {
+    fprintf(stderr, "etcd_cluster: cannot make test certificates with "
+            "openssl (see %s/certs.log)\n", c->dir);
+    return -1;
+  }
+  return 0;
+}
+
 static pid_t etcd_spawn(etcd_cluster *c, int i, const char *initial) {
   etcd_member *m = &c->m[i];
-  char data[128], log[128];
-  char *argv[] = {
+  char data[128], log[128], scert[128], skey[128];
+  char *argv[40] = {
       ETCD_BIN, "--name", m->name, "--data-dir", data,
       "--listen-client-urls", m->client_url,
       "--advertise-client-urls", m->client_url,
@@ -89,7 +127,23 @@ static pid_t etcd_spawn(etcd_cluster *c, int i, const char *initial) {
       "--experimental-watch-progress-notify-interval", "500ms",
       "--heartbeat-interval", "50", "--election-timeout", "500",
       NULL};
+  int a = 0;
   pid_t pid;
+
+  while (argv[a] != NULL)
+    a++;
+  if (c->tls) {
+    snprintf(scert, sizeof scert, "%s/server.pem", c->dir);
+    snprintf(skey, sizeof skey, "%s/server-key.pem", c->dir);
+    argv[a++] = "--cert-file";
+    argv[a++] = scert;
+    argv[a++] = "--key-file";
+    argv[a++] = skey;
+    argv[a++] = "--trusted-ca-file";
+    argv[a++] = c->ca;
+    argv[a++] = "--client-cert-auth";
+    argv[a] = NULL;
+  }
 
   snprintf(data, sizeof data, "%s/%s", c->dir, m->name);
   snprintf(log, sizeof log, "%s/%s.log", c->dir, m->name);
@@ -142,13 +196,14 @@ __attribute__((unused)) static void etcd_cluster_kill(etcd_cluster *c,
 /* Starts n members and waits (at most 20 s) until every client port
  * accepts. Returns 0, or -1 with the reason on stderr (everything already
  * cleaned up). */
-static int etcd_cluster_start(etcd_cluster *c, int n) {
+static int etcd_cluster_start_opts(etcd_cluster *c, int n, int tls) {
   char initial[2048] = "";
   size_t len = 0;
   int i, up = 0;
   struct timespec t0, t;
 
   memset(c, 0, sizeof *c);
+  c->tls = tls;
   if (access(ETCD_BIN, X_OK) != 0) {
     fprintf(stderr, "etcd_cluster: %s is missing; run 'make deps' "
             "(Debian package etcd-server)\n", ETCD_BIN);
@@ -160,14 +215,16 @@ static int etcd_cluster_start(etcd_cluster *c, int n) {
     return -1;
   }
   c->n = n;
+  if (tls && etcd_make_certs(c) != 0)
+    goto fail;
   for (i = 0; i < n; i++) {
     etcd_member *m = &c->m[i];
 
     m->client_port = etcd_free_port();
     m->peer_port = etcd_free_port();
     snprintf(m->name, sizeof m->name, "m%d", i);
-    snprintf(m->client_url, sizeof m->client_url, "http://127.0.0.1:%d",
-             m->client_port);
+    snprintf(m->client_url, sizeof m->client_url, "%s://127.0.0.1:%d",
+             tls ? "https" : "http", m->client_port);
     snprintf(m->peer_url, sizeof m->peer_url, "http://127.0.0.1:%d",
              m->peer_port);
     c->endpoints[i] = m->client_url;
@@ -197,4 +254,13 @@ fail:
   }
   etcd_cluster_stop(c);
   return -1;
+}
+
+__attribute__((unused)) static int etcd_cluster_start(etcd_cluster *c, int n) {
+  return etcd_cluster_start_opts(c, n, 0);
+}
+
+/* One member serving clients over TLS with --client-cert-auth. */
+__attribute__((unused)) static int etcd_cluster_start_tls(etcd_cluster *c) {
+  return etcd_cluster_start_opts(c, 1, 1);
 }
