@@ -14,6 +14,8 @@
  */
 #include "labels/selector.h"
 
+#include "labels/names.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -80,62 +82,6 @@ static void skip_ws(struct sel_parser *p) {
     p->pos++;
 }
 
-static int is_name_char(char c) {
-  return isalnum((unsigned char)c) || c == '-' || c == '_' || c == '.';
-}
-
-/* A DNS-1123 subdomain: lowercase alphanumerics, '-' and '.', each label
- * starting and ending alphanumeric, at most 253 characters. */
-static int valid_dns_subdomain(const char *s, size_t n) {
-  size_t i, label_len = 0;
-
-  if (n == 0 || n > 253)
-    return 0;
-  for (i = 0; i < n; i++) {
-    char c = s[i];
-    if (c == '.') {
-      if (label_len == 0 || s[i - 1] == '-')
-        return 0;
-      label_len = 0;
-      continue;
-    }
-    if (!(islower((unsigned char)c) || isdigit((unsigned char)c) || c == '-'))
-      return 0;
-    if (c == '-' && label_len == 0)
-      return 0;
-    if (++label_len > 63)
-      return 0;
-  }
-  return s[n - 1] != '-' && s[n - 1] != '.';
-}
-
-/* A label value or the name part of a key: at most 63 characters of
- * alphanumerics, '-', '_' and '.', starting and ending alphanumeric.
- * Values may be empty; names may not. */
-static int valid_name_part(const char *s, size_t n, int allow_empty) {
-  size_t i;
-
-  if (n == 0)
-    return allow_empty;
-  if (n > 63)
-    return 0;
-  if (!isalnum((unsigned char)s[0]) || !isalnum((unsigned char)s[n - 1]))
-    return 0;
-  for (i = 0; i < n; i++)
-    if (!is_name_char(s[i]))
-      return 0;
-  return 1;
-}
-
-static int valid_key(const char *key) {
-  const char *slash = strchr(key, '/');
-
-  if (slash == NULL)
-    return valid_name_part(key, strlen(key), 0);
-  return valid_dns_subdomain(key, (size_t)(slash - key)) &&
-         valid_name_part(slash + 1, strlen(slash + 1), 0);
-}
-
 /* Reads a key or value token: every character up to whitespace or one of
  * the operator characters. Returns a malloc'd copy (possibly ""). */
 static char *read_token(struct sel_parser *p) {
@@ -167,7 +113,7 @@ static int add_value(struct sel_parser *p, struct cp_sel_req *r, char *v) {
 
   if (v == NULL)
     return -1;
-  if (!valid_name_part(v, strlen(v), 1)) {
+  if (!cp_name_is_label_value(v)) {
     perr(p, "invalid label value \"%s\": at most 63 characters of "
             "alphanumerics, '-', '_' or '.', starting and ending with an "
             "alphanumeric", v);
@@ -291,7 +237,7 @@ static int parse_requirement(struct sel_parser *p, struct cp_sel_req *r) {
     perr(p, "expected a label key");
     return -1;
   }
-  if (!valid_key(r->key)) {
+  if (!cp_name_is_qualified(r->key)) {
     perr(p, "invalid label key \"%s\": a name of at most 63 characters "
             "(alphanumerics, '-', '_', '.'; starting and ending with an "
             "alphanumeric) with an optional DNS subdomain prefix and '/'",
