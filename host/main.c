@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "apiserver/embedded.h"
 #include "config/config.h"
 #include "log/log.h"
 #include "plugin/registry.h"
@@ -135,11 +136,13 @@ static int wait_for_signal(void) {
 static int run(const struct options *o) {
   struct cp_config *cfg = NULL;
   struct cp_registry reg;
+  struct cp_embedded api;
   char *err = NULL, *plugin_dir = NULL;
   int rc = 1, level, sig;
   sigset_t set;
 
   memset(&reg, 0, sizeof reg);
+  memset(&api, 0, sizeof api);
   /* Signals go to the waiting main thread only: block them before any
    * thread starts, so every thread inherits the mask. */
   sigemptyset(&set);
@@ -173,6 +176,13 @@ static int run(const struct options *o) {
   cp_log_info("cplane", "cplane %s starting: config %s, plugin ABI %d.%d, "
                         "plugin dir %s", CPLANE_VERSION, o->config_path,
               CPLANE_ABI_MAJOR, CPLANE_ABI_MINOR, plugin_dir);
+  if (strcmp(cfg->api_server, "embedded") == 0 &&
+      cp_embedded_start(cfg, o->data_dir ? o->data_dir : cfg->data_dir, &api,
+                        &err) < 0) {
+    cp_log_error("cplane", "cannot start the API server: %s",
+                 err != NULL ? err : "out of memory");
+    goto out;
+  }
   if (cp_registry_load(&reg, cfg, plugin_dir, o->strict, &err) < 0) {
     cp_log_error("cplane", "--strict: stopping because a plugin was "
                            "refused");
@@ -182,9 +192,14 @@ static int run(const struct options *o) {
     cp_log_error("cplane", "%s", err != NULL ? err : "cannot start");
     goto out;
   }
-  cp_log_warn("cplane", "no API server in this build yet: plugins run "
-                        "with empty caches and writes answer "
-                        "'unavailable'");
+  if (api.server == NULL)
+    cp_log_warn("cplane", "api_server = %s: connecting plugins to an "
+                          "external API server is not built yet; plugins "
+                          "run with empty caches",
+                cfg->api_server);
+  else
+    cp_log_info("cplane", "kubectl: KUBECONFIG=%s kubectl get pods",
+                api.kubeconfig);
   cp_log_info("cplane", "ready: %zu plugin(s) running, %zu refused; "
                         "SIGTERM or SIGINT stops", reg.n_plugins,
               reg.refused);
@@ -194,6 +209,7 @@ static int run(const struct options *o) {
   rc = 0;
 out:
   cp_registry_free(&reg);
+  cp_embedded_stop(&api);
   if (rc == 0)
     cp_log_info("cplane", "stopped cleanly");
   free(err);

@@ -255,6 +255,76 @@ static int open_plugin_section(struct parse_state *st, const char *name) {
   return 1;
 }
 
+static int parse_int_range(struct parse_state *st, const char *k,
+                           const char *v, long lo, long hi, long *out) {
+  char *end;
+  long n;
+
+  errno = 0;
+  n = strtol(v, &end, 10);
+  if (errno != 0 || *end != '\0' || end == v || n < lo || n > hi) {
+    set_error(st, "%s must be a whole number from %ld to %ld, not '%s'", k,
+              lo, hi, v);
+    return 0;
+  }
+  *out = n;
+  return 1;
+}
+
+static int apiserver_key(struct parse_state *st, const char *k,
+                         const char *v) {
+  struct cp_apiserver_settings *a = &st->cfg->apiserver;
+  long n;
+
+  if (strcmp(k, "address") == 0)
+    return set_string(st, &a->address, v);
+  if (strcmp(k, "port") == 0) {
+    if (!parse_int_range(st, k, v, 0, 65535, &n))
+      return 0;
+    a->port = (int)n;
+    st->cfg->apiserver_port_set = 1;
+    return 1;
+  }
+  if (strcmp(k, "store") == 0) {
+    if (strcmp(v, "sqlite") != 0 && strcmp(v, "etcd") != 0) {
+      set_error(st, "store must be sqlite or etcd, not '%s'", v);
+      return 0;
+    }
+    return set_string(st, &a->store, v);
+  }
+  if (strcmp(k, "sqlite_path") == 0)
+    return set_string(st, &a->sqlite_path, v);
+  if (strcmp(k, "etcd_endpoints") == 0)
+    return set_string(st, &a->etcd_endpoints, v);
+  if (strcmp(k, "etcd_prefix") == 0)
+    return set_string(st, &a->etcd_prefix, v);
+  if (strcmp(k, "etcd_ca_file") == 0)
+    return set_string(st, &a->etcd_ca_file, v);
+  if (strcmp(k, "etcd_cert_file") == 0)
+    return set_string(st, &a->etcd_cert_file, v);
+  if (strcmp(k, "etcd_key_file") == 0)
+    return set_string(st, &a->etcd_key_file, v);
+  if (strcmp(k, "kubeconfig_out") == 0)
+    return set_string(st, &a->kubeconfig_out, v);
+  if (strcmp(k, "workers") == 0) {
+    if (!parse_int_range(st, k, v, 1, 256, &n))
+      return 0;
+    a->workers = (int)n;
+    return 1;
+  }
+  if (strcmp(k, "max_body") == 0) {
+    if (!parse_int_range(st, k, v, 1024, 1L << 30, &n))
+      return 0;
+    a->max_body = (uint64_t)n;
+    return 1;
+  }
+  set_error(st, "unknown key '%s' in [apiserver] (known: address, port, "
+                "store, sqlite_path, etcd_endpoints, etcd_prefix, "
+                "etcd_ca_file, etcd_cert_file, etcd_key_file, workers, "
+                "max_body, kubeconfig_out)", k);
+  return 0;
+}
+
 /* Called when inih reports a section different from the previous one. */
 static int enter_section(struct parse_state *st, const char *section) {
   char **seen;
@@ -278,9 +348,10 @@ static int enter_section(struct parse_state *st, const char *section) {
   st->plugin = NULL;
   if (strncmp(section, PLUGIN_PREFIX, strlen(PLUGIN_PREFIX)) == 0)
     return open_plugin_section(st, section + strlen(PLUGIN_PREFIX));
-  if (strcmp(section, "host") == 0)
+  if (strcmp(section, "host") == 0 || strcmp(section, "apiserver") == 0)
     return 1;
-  set_error(st, "unknown section [%s] (known: [host], [plugin.NAME])",
+  set_error(st, "unknown section [%s] (known: [host], [apiserver], "
+                "[plugin.NAME])",
             section);
   return 0;
 }
@@ -301,6 +372,8 @@ static int handler(void *user, const char *section, const char *name,
   }
   if (strcmp(section, "host") == 0)
     return host_key(st, name, value);
+  if (strcmp(section, "apiserver") == 0)
+    return apiserver_key(st, name, value);
   if (st->plugin != NULL)
     return plugin_key(st, name, value);
   return 0;
@@ -317,6 +390,8 @@ static int apply_defaults(struct cp_config *cfg) {
   if (cfg->data_dir == NULL &&
       (cfg->data_dir = strdup("/var/lib/cplane")) == NULL)
     return -1;
+  if (!cfg->apiserver_port_set)
+    cfg->apiserver.port = 6443;
   for (i = 0; i < cfg->n_plugins; i++) {
     struct cp_plugin_config *pc = &cfg->plugins[i];
     if (pc->workers == 0)
@@ -404,6 +479,15 @@ void cp_config_free(struct cp_config *cfg) {
   free(cfg->kubeconfig);
   free(cfg->listen);
   free(cfg->data_dir);
+  free(cfg->apiserver.address);
+  free(cfg->apiserver.store);
+  free(cfg->apiserver.sqlite_path);
+  free(cfg->apiserver.etcd_endpoints);
+  free(cfg->apiserver.etcd_prefix);
+  free(cfg->apiserver.etcd_ca_file);
+  free(cfg->apiserver.etcd_cert_file);
+  free(cfg->apiserver.etcd_key_file);
+  free(cfg->apiserver.kubeconfig_out);
   free(cfg);
 }
 

@@ -36,6 +36,20 @@ struct cp_plugin_config {
   size_t n_keys;
 };
 
+/* [apiserver]: the embedded API server and its store. */
+struct cp_apiserver_settings {
+  char *address;        /* listen address, default 127.0.0.1 */
+  int port;             /* default 6443; 0 picks a free port */
+  char *store;          /* "sqlite" (default) or "etcd" */
+  char *sqlite_path;    /* default <data_dir>/cplane.db */
+  char *etcd_endpoints; /* comma-separated URLs */
+  char *etcd_prefix;    /* default /registry/ */
+  char *etcd_ca_file, *etcd_cert_file, *etcd_key_file;
+  int workers;          /* store worker threads, default 8 */
+  uint64_t max_body;    /* bytes, default 3 MiB */
+  char *kubeconfig_out; /* default <data_dir>/admin.kubeconfig */
+};
+
 struct cp_config {
   char *path;
   char *plugin_dir;   /* default: the directory beside the binary */
@@ -46,6 +60,8 @@ struct cp_config {
   char *data_dir;     /* default /var/lib/cplane */
   int workers;        /* default workers per plugin, default 1 */
   int log_level;      /* CPLANE_LOG_*, default INFO */
+  struct cp_apiserver_settings apiserver;
+  int apiserver_port_set;
   struct cp_plugin_config *plugins;
   size_t n_plugins;
 };

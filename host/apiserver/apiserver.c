@@ -1,0 +1,602 @@
+/*
+ * apiserver - see apiserver.h.
+ *
+ * The loop thread reads requests, answers discovery and health at once,
+ * starts watches, and hands resource requests to the worker pool as jobs.
+ * A worker runs the handler (store calls block), then queues the finished
+ * job and wakes the loop, which sends the reply: evhttp is only ever
+ * touched from the loop thread. A client that leaves before its reply
+ * marks the job dead (close callback), and the reply is dropped.
+ */
+#include "apiserver/apiserver.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <event2/listener.h>
+#include <event2/thread.h>
+
+#include "apiserver/discovery.h"
+#include "apiserver/request.h"
+#include "apiserver/status.h"
+#include "apiserver/watch.h"
+#include "log/log.h"
+
+#define DEFAULT_WORKERS 8
+#define DEFAULT_MAX_BODY (3u * 1024 * 1024)
+#define HARD_MAX_BODY (16u * 1024 * 1024)
+
+struct job {
+  struct cp_apiserver *srv;
+  struct evhttp_request *req;
+  struct cp_api_request rq;
+  struct cp_api_response rs;
+  cp_watch_job_fn fn; /* a watch's work instead of a request */
+  void *arg;
+  int dead; /* the client left; loop thread only */
+  struct job *next;
+};
+
+struct cp_apiserver {
+  struct cp_api_ctx ctx;
+  struct event_base *base;
+  struct evhttp *http;
+  struct event *done_ev;
+  pthread_t loop;
+  int port;
+  size_t max_body;
+  struct cp_watch_registry *watches;
+
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  struct job *todo_head, *todo_tail; /* for workers */
+  struct job *done;                  /* for the loop */
+  int stopping;
+  pthread_t *workers;
+  int n_workers;
+};
+
+/* ------------------------------------------------------------ pool */
+
+static void push_todo(struct cp_apiserver *s, struct job *j) {
+  j->next = NULL;
+  if (s->todo_tail != NULL)
+    s->todo_tail->next = j;
+  else
+    s->todo_head = j;
+  s->todo_tail = j;
+  pthread_cond_signal(&s->cv);
+}
+
+static int submit_watch_job(void *pool, cp_watch_job_fn fn, void *arg) {
+  struct cp_apiserver *s = pool;
+  struct job *j = calloc(1, sizeof *j);
+
+  if (j == NULL)
+    return -1;
+  j->srv = s;
+  j->fn = fn;
+  j->arg = arg;
+  pthread_mutex_lock(&s->mu);
+  push_todo(s, j);
+  pthread_mutex_unlock(&s->mu);
+  return 0;
+}
+
+static void *worker_main(void *arg) {
+  struct cp_apiserver *s = arg;
+
+  for (;;) {
+    struct job *j;
+
+    pthread_mutex_lock(&s->mu);
+    while (s->todo_head == NULL && !s->stopping)
+      pthread_cond_wait(&s->cv, &s->mu);
+    j = s->todo_head;
+    if (j == NULL) {
+      pthread_mutex_unlock(&s->mu);
+      return NULL;
+    }
+    s->todo_head = j->next;
+    if (s->todo_head == NULL)
+      s->todo_tail = NULL;
+    pthread_mutex_unlock(&s->mu);
+    if (j->fn != NULL) {
+      j->fn(j->arg);
+      free(j);
+      continue;
+    }
+    cp_api_handle(&s->ctx, &j->rq, &j->rs);
+    pthread_mutex_lock(&s->mu);
+    j->next = s->done;
+    s->done = j;
+    pthread_mutex_unlock(&s->mu);
+    event_active(s->done_ev, EV_WRITE, 0);
+  }
+}
+
+/* ------------------------------------------------------------ replies */
+
+static void send_body(struct evhttp_request *req, int code,
+                      const char *content_type, const char *body,
+                      size_t len) {
+  struct evbuffer *b = evbuffer_new();
+  const char *reason = cp_status_reason_for(code);
+
+  evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
+                    content_type);
+  evhttp_add_header(evhttp_request_get_output_headers(req),
+                    "Cache-Control", "no-cache, private");
+  if (b != NULL && body != NULL)
+    evbuffer_add(b, body, len);
+  if (code < 300)
+    reason = code == 201 ? "Created" : "OK";
+  evhttp_send_reply(req, code, reason[0] ? reason : "Error", b);
+  if (b != NULL)
+    evbuffer_free(b);
+}
+
+static void send_status(struct evhttp_request *req, int code, char *body) {
+  if (body == NULL) {
+    code = 500;
+    body = cp_status_failuref(500, "out of memory");
+  }
+  send_body(req, code, "application/json", body, body ? strlen(body) : 0);
+  free(body);
+}
+
+static void send_json(struct evhttp_request *req, char *body,
+                      const char *content_type) {
+  if (body == NULL) {
+    send_status(req, 404, cp_status_failuref(404, "the server could not "
+                                                  "find the requested "
+                                                  "resource"));
+    return;
+  }
+  send_body(req, 200, content_type, body, strlen(body));
+  free(body);
+}
+
+static void on_job_client_close(struct evhttp_connection *conn, void *arg) {
+  struct job *j = arg;
+
+  (void)conn;
+  j->dead = 1;
+}
+
+static void log_request(const struct job *j) {
+  static const char *names[] = {"GET", "POST", "PUT", "PATCH", "DELETE",
+                                "OTHER"};
+
+  if (j->rs.code >= 500)
+    cp_log_error("apiserver", "%s %s: %d %.*s", names[j->rq.method],
+                 j->rq.path, j->rs.code, (int)(j->rs.len > 200 ? 200
+                                                               : j->rs.len),
+                 j->rs.body ? j->rs.body : "");
+  else
+    cp_log_debug("apiserver", "%s %s: %d", names[j->rq.method], j->rq.path,
+                 j->rs.code);
+}
+
+/* Loop thread: send every finished job's reply. */
+static void on_done(evutil_socket_t fd, short what, void *arg) {
+  struct cp_apiserver *s = arg;
+  struct job *list, *j;
+
+  (void)fd;
+  (void)what;
+  pthread_mutex_lock(&s->mu);
+  list = s->done;
+  s->done = NULL;
+  pthread_mutex_unlock(&s->mu);
+  while ((j = list) != NULL) {
+    list = j->next;
+    log_request(j);
+    if (!j->dead) {
+      evhttp_connection_set_closecb(evhttp_request_get_connection(j->req),
+                                    NULL, NULL);
+      send_body(j->req, j->rs.code,
+                j->rs.content_type ? j->rs.content_type : "application/json",
+                j->rs.body, j->rs.len);
+    }
+    free(j->rs.body);
+    cp_api_request_clear(&j->rq);
+    free(j);
+  }
+}
+
+/* ------------------------------------------------------------ requests */
+
+static enum cp_api_method method_of(struct evhttp_request *req) {
+  switch (evhttp_request_get_command(req)) {
+  case EVHTTP_REQ_GET:
+    return CP_API_GET;
+  case EVHTTP_REQ_POST:
+    return CP_API_POST;
+  case EVHTTP_REQ_PUT:
+    return CP_API_PUT;
+  case EVHTTP_REQ_PATCH:
+    return CP_API_PATCH;
+  case EVHTTP_REQ_DELETE:
+    return CP_API_DELETE;
+  default:
+    return CP_API_OTHER;
+  }
+}
+
+static char *header_dup(struct evhttp_request *req, const char *name) {
+  const char *v =
+      evhttp_find_header(evhttp_request_get_input_headers(req), name);
+
+  return v != NULL ? strdup(v) : NULL;
+}
+
+/* Fills rq from req. Returns 0, or an HTTP code with *status set. */
+static int read_request(struct cp_apiserver *s, struct evhttp_request *req,
+                        struct cp_api_request *rq, char **status) {
+  const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
+  struct evbuffer *in = evhttp_request_get_input_buffer(req);
+  const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
+  size_t len = evbuffer_get_length(in);
+
+  memset(rq, 0, sizeof *rq);
+  rq->method = method_of(req);
+  rq->path = evhttp_uridecode(path && path[0] ? path : "/", 0, NULL);
+  rq->accept = header_dup(req, "Accept");
+  rq->content_type = header_dup(req, "Content-Type");
+  if (rq->path == NULL)
+    goto nomem;
+  if (cp_query_parse(uri ? evhttp_uri_get_query(uri) : NULL, &rq->query) <
+      0) {
+    *status = cp_status_failuref(400, "malformed query string");
+    return 400;
+  }
+  if (len > s->max_body) {
+    *status = cp_status_failuref(413, "the request body is %zu bytes, over "
+                                      "the limit of %zu",
+                                 len, s->max_body);
+    return 413;
+  }
+  if (len > 0) {
+    rq->body = malloc(len + 1);
+    if (rq->body == NULL)
+      goto nomem;
+    evbuffer_remove(in, rq->body, len);
+    rq->body[len] = '\0';
+    rq->body_len = len;
+  }
+  return 0;
+nomem:
+  *status = NULL;
+  return 500;
+}
+
+static char *version_json(void) {
+  return strdup("{\"major\":\"1\",\"minor\":\"32\",\"gitVersion\":"
+                "\"v1.32.0-cplane\",\"gitCommit\":\"cplane\","
+                "\"gitTreeState\":\"clean\",\"buildDate\":"
+                "\"2026-01-01T00:00:00Z\",\"goVersion\":\"c11\","
+                "\"compiler\":\"gcc\",\"platform\":\"linux/amd64\"}");
+}
+
+/* Non-resource endpoints. Returns 1 when it answered. */
+static int serve_fixed(struct cp_apiserver *s, struct evhttp_request *req,
+                       struct cp_api_request *rq) {
+  const char *p = rq->path;
+  int v2 = cp_discovery_wants_v2(rq->accept);
+  char g[128], v[64];
+
+  if (rq->method != CP_API_GET)
+    return 0;
+  if (strcmp(p, "/version") == 0 || strcmp(p, "/version/") == 0) {
+    send_json(req, version_json(), "application/json");
+  } else if (strcmp(p, "/livez") == 0 || strcmp(p, "/readyz") == 0 ||
+             strcmp(p, "/healthz") == 0) {
+    if (cp_query_get(&rq->query, "verbose") != NULL)
+      send_body(req, 200, "text/plain",
+                "[+]ping ok\n[+]store ok\ncheck passed\n", 35);
+    else
+      send_body(req, 200, "text/plain", "ok", 2);
+  } else if (strcmp(p, "/api") == 0 || strcmp(p, "/api/") == 0) {
+    if (v2)
+      send_json(req, cp_discovery_aggregated(s->ctx.resources, 1),
+                CP_DISCOVERY_V2_CONTENT_TYPE);
+    else
+      send_json(req, cp_discovery_api_versions(s->ctx.server_address),
+                "application/json");
+  } else if (strcmp(p, "/apis") == 0 || strcmp(p, "/apis/") == 0) {
+    if (v2)
+      send_json(req, cp_discovery_aggregated(s->ctx.resources, 0),
+                CP_DISCOVERY_V2_CONTENT_TYPE);
+    else
+      send_json(req, cp_discovery_group_list(s->ctx.resources),
+                "application/json");
+  } else if (strcmp(p, "/api/v1") == 0) {
+    send_json(req, cp_discovery_resource_list(s->ctx.resources, "", "v1"),
+              "application/json");
+  } else if (sscanf(p, "/apis/%127[^/]/%63[^/]", g, v) == 2 &&
+             strchr(p + 6 + strlen(g) + 1 + strlen(v), '/') == NULL) {
+    send_json(req, cp_discovery_resource_list(s->ctx.resources, g, v),
+              "application/json");
+  } else if (strcmp(p, "/openapi/v3") == 0) {
+    send_json(req, cp_openapi_root(s->ctx.resources), "application/json");
+  } else if (strcmp(p, "/openapi/v3/api/v1") == 0) {
+    send_json(req, cp_openapi_group_version(s->ctx.resources, "", "v1"),
+              "application/json");
+  } else if (sscanf(p, "/openapi/v3/apis/%127[^/]/%63[^/]", g, v) == 2) {
+    send_json(req, cp_openapi_group_version(s->ctx.resources, g, v),
+              "application/json");
+  } else {
+    return 0;
+  }
+  return 1;
+}
+
+static void on_request(struct evhttp_request *req, void *arg) {
+  struct cp_apiserver *s = arg;
+  struct job *j;
+  char *status = NULL;
+  int code, r;
+
+  if ((j = calloc(1, sizeof *j)) == NULL) {
+    send_status(req, 500, NULL);
+    return;
+  }
+  j->srv = s;
+  j->req = req;
+  code = read_request(s, req, &j->rq, &status);
+  if (code != 0) {
+    send_status(req, code, status);
+    goto drop;
+  }
+  if (serve_fixed(s, req, &j->rq))
+    goto drop;
+  r = cp_api_route(&s->ctx, &j->rq, &status);
+  if (r <= 0) {
+    send_status(req, 404, r < 0 && status != NULL
+                              ? status
+                              : cp_status_failuref(
+                                    404, "the server could not find the "
+                                         "requested resource"));
+    goto drop;
+  }
+  if (j->rq.method == CP_API_GET && j->rq.name == NULL &&
+      cp_query_bool(&j->rq.query, "watch")) {
+    cp_watch_start(s->watches, req, &j->rq);
+    goto drop;
+  }
+  evhttp_connection_set_closecb(evhttp_request_get_connection(req),
+                                on_job_client_close, j);
+  pthread_mutex_lock(&s->mu);
+  push_todo(s, j);
+  pthread_mutex_unlock(&s->mu);
+  return;
+drop:
+  cp_api_request_clear(&j->rq);
+  free(j);
+}
+
+/* ------------------------------------------------------------ life */
+
+static void *loop_main(void *arg) {
+  struct cp_apiserver *s = arg;
+
+  event_base_loop(s->base, EVLOOP_NO_EXIT_ON_EMPTY);
+  return NULL;
+}
+
+static pthread_once_t evthread_once = PTHREAD_ONCE_INIT;
+
+static void init_evthread(void) { evthread_use_pthreads(); }
+
+static int bound_port(struct evhttp_bound_socket *h) {
+  struct sockaddr_storage ss;
+  socklen_t len = sizeof ss;
+  evutil_socket_t fd = evhttp_bound_socket_get_fd(h);
+
+  if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0)
+    return -1;
+  if (ss.ss_family == AF_INET)
+    return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+  return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+}
+
+static int write_kubeconfig(const char *path, const char *server,
+                            char **errmsg) {
+  char *tmp = NULL;
+  FILE *f;
+  int ok;
+
+  if (asprintf(&tmp, "%s.tmp", path) < 0)
+    return -1;
+  f = fopen(tmp, "w");
+  if (f == NULL) {
+    if (asprintf(errmsg, "cannot write kubeconfig %s: %s", tmp,
+                 strerror(errno)) < 0)
+      *errmsg = NULL;
+    free(tmp);
+    return -1;
+  }
+  fprintf(f,
+          "apiVersion: v1\nkind: Config\nclusters:\n- name: cplane\n"
+          "  cluster:\n    server: %s\ncontexts:\n- name: cplane\n"
+          "  context:\n    cluster: cplane\n    user: admin\n"
+          "    namespace: default\ncurrent-context: cplane\nusers:\n"
+          "- name: admin\n  user: {}\n",
+          server);
+  ok = fclose(f) == 0 && rename(tmp, path) == 0;
+  if (!ok && asprintf(errmsg, "cannot write kubeconfig %s: %s", path,
+                      strerror(errno)) < 0)
+    *errmsg = NULL;
+  free(tmp);
+  return ok ? 0 : -1;
+}
+
+/* The namespaces every cluster starts with. */
+static void create_default_namespaces(struct cp_apiserver *s) {
+  static const char *const names[] = {"default", "kube-system",
+                                      "kube-public", "kube-node-lease"};
+  const struct cp_resource_type *t =
+      cp_resources_find(s->ctx.resources, "", "v1", "namespaces");
+  size_t i;
+
+  for (i = 0; i < sizeof names / sizeof names[0]; i++) {
+    struct cp_api_request rq = {0};
+    struct cp_api_response rs = {0};
+
+    rq.method = CP_API_POST;
+    rq.type = t;
+    if (asprintf(&rq.body, "{\"apiVersion\":\"v1\",\"kind\":\"Namespace\","
+                           "\"metadata\":{\"name\":\"%s\"},\"spec\":{"
+                           "\"finalizers\":[\"kubernetes\"]},\"status\":{"
+                           "\"phase\":\"Active\"}}",
+                 names[i]) < 0)
+      continue;
+    rq.body_len = strlen(rq.body);
+    rq.path = strdup("/api/v1/namespaces");
+    cp_api_handle(&s->ctx, &rq, &rs);
+    if (rs.code != 201 && rs.code != 409)
+      cp_log_warn("apiserver", "cannot create namespace %s: %.*s", names[i],
+                  (int)rs.len, rs.body ? rs.body : "");
+    free(rs.body);
+    cp_api_request_clear(&rq);
+  }
+}
+
+static void free_server(struct cp_apiserver *s) {
+  if (s->http != NULL)
+    evhttp_free(s->http);
+  if (s->done_ev != NULL)
+    event_free(s->done_ev);
+  if (s->base != NULL)
+    event_base_free(s->base);
+  cp_resources_free(s->ctx.resources);
+  pthread_mutex_destroy(&s->mu);
+  pthread_cond_destroy(&s->cv);
+  free(s->workers);
+  free(s);
+}
+
+int cp_apiserver_start(const struct cp_apiserver_config *cfg,
+                       struct cp_apiserver **out, char **errmsg) {
+  struct cp_apiserver *s;
+  struct evhttp_bound_socket *h;
+  const char *addr = cfg->address ? cfg->address : "127.0.0.1";
+  char url[128];
+  int i;
+
+  *out = NULL;
+  *errmsg = NULL;
+  pthread_once(&evthread_once, init_evthread);
+  if (cfg->store == NULL) {
+    *errmsg = strdup("apiserver: no store");
+    return CPLANE_EINVAL;
+  }
+  if ((s = calloc(1, sizeof *s)) == NULL)
+    return CPLANE_ENOMEM;
+  pthread_mutex_init(&s->mu, NULL);
+  pthread_cond_init(&s->cv, NULL);
+  s->ctx.store = cfg->store;
+  s->max_body = cfg->max_body ? cfg->max_body : DEFAULT_MAX_BODY;
+  s->n_workers = cfg->workers > 0 ? cfg->workers : DEFAULT_WORKERS;
+  s->ctx.resources = cp_resources_new();
+  s->base = event_base_new();
+  s->http = s->base ? evhttp_new(s->base) : NULL;
+  s->done_ev = s->base ? event_new(s->base, -1, 0, on_done, s) : NULL;
+  s->workers = calloc((size_t)s->n_workers, sizeof *s->workers);
+  if (s->ctx.resources == NULL || s->http == NULL || s->done_ev == NULL ||
+      s->workers == NULL) {
+    free_server(s);
+    return CPLANE_ENOMEM;
+  }
+  evhttp_set_allowed_methods(s->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST |
+                                          EVHTTP_REQ_PUT |
+                                          EVHTTP_REQ_PATCH |
+                                          EVHTTP_REQ_DELETE |
+                                          EVHTTP_REQ_HEAD);
+  /* Bodies over max_body get a Status from us; only absurd ones are cut
+   * off by evhttp itself. */
+  evhttp_set_max_body_size(s->http, HARD_MAX_BODY > s->max_body
+                                        ? HARD_MAX_BODY
+                                        : s->max_body + 1);
+  evhttp_set_gencb(s->http, on_request, s);
+  h = evhttp_bind_socket_with_handle(s->http, addr, (ev_uint16_t)cfg->port);
+  if (h == NULL) {
+    if (asprintf(errmsg, "apiserver: cannot listen on %s:%d: %s", addr,
+                 cfg->port, strerror(errno)) < 0)
+      *errmsg = NULL;
+    free_server(s);
+    return CPLANE_ERR;
+  }
+  s->port = bound_port(h);
+  snprintf(s->ctx.server_address, sizeof s->ctx.server_address, "%s:%d",
+           addr, s->port);
+  s->watches = cp_watch_registry_new(s->base, &s->ctx, submit_watch_job, s);
+  if (s->watches == NULL) {
+    free_server(s);
+    return CPLANE_ENOMEM;
+  }
+  for (i = 0; i < s->n_workers; i++)
+    if (pthread_create(&s->workers[i], NULL, worker_main, s) != 0)
+      break;
+  s->n_workers = i;
+  create_default_namespaces(s);
+  snprintf(url, sizeof url, "http://%s:%d", addr, s->port);
+  if (cfg->kubeconfig_path != NULL &&
+      write_kubeconfig(cfg->kubeconfig_path, url, errmsg) < 0) {
+    cp_apiserver_stop(s);
+    return CPLANE_ERR;
+  }
+  if (pthread_create(&s->loop, NULL, loop_main, s) != 0) {
+    *errmsg = strdup("apiserver: cannot start the event loop thread");
+    cp_apiserver_stop(s);
+    return CPLANE_ERR;
+  }
+  cp_log_info("apiserver", "serving the Kubernetes API on %s (store: %s, "
+                           "%d workers)%s%s",
+              url, cp_store_backend_name(cfg->store), s->n_workers,
+              cfg->kubeconfig_path ? "; kubeconfig: " : "",
+              cfg->kubeconfig_path ? cfg->kubeconfig_path : "");
+  *out = s;
+  return CPLANE_OK;
+}
+
+int cp_apiserver_port(const struct cp_apiserver *s) { return s->port; }
+
+static void stop_loop_cb(evutil_socket_t fd, short what, void *arg) {
+  struct cp_apiserver *s = arg;
+
+  (void)fd;
+  (void)what;
+  event_base_loopbreak(s->base);
+}
+
+void cp_apiserver_stop(struct cp_apiserver *s) {
+  int i;
+
+  if (s == NULL)
+    return;
+  if (s->loop != 0) {
+    event_base_once(s->base, -1, EV_TIMEOUT, stop_loop_cb, s, NULL);
+    pthread_join(s->loop, NULL);
+  }
+  pthread_mutex_lock(&s->mu);
+  s->stopping = 1;
+  pthread_cond_broadcast(&s->cv);
+  pthread_mutex_unlock(&s->mu);
+  for (i = 0; i < s->n_workers; i++)
+    pthread_join(s->workers[i], NULL);
+  /* Workers are gone: finish their replies, then end the watches. */
+  on_done(-1, 0, s);
+  cp_watch_registry_free(s->watches);
+  free_server(s);
+}

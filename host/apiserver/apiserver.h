@@ -1,0 +1,43 @@
+/*
+ * apiserver - the Kubernetes REST API on the store: the gateway to the
+ * single source of truth, served with libevent's HTTP server so that
+ * kubectl and the official client libraries work unmodified.
+ *
+ * The server runs its own thread (the event loop: accepting, parsing,
+ * replying, streaming watches) plus a pool of worker threads that run the
+ * blocking store calls, so that many clients share the store's group
+ * commit instead of queueing behind each other.
+ *
+ * Threading: start and stop from one thread; everything else is internal.
+ * Ownership: the server borrows the store (it must outlive the server);
+ * cp_apiserver_stop frees the server.
+ */
+#ifndef CPLANE_HOST_APISERVER_H
+#define CPLANE_HOST_APISERVER_H
+
+#include <stddef.h>
+
+#include "store/store.h"
+
+struct cp_apiserver;
+
+struct cp_apiserver_config {
+  const char *address; /* listen address, default 127.0.0.1 */
+  int port;            /* 0: any free port (see cp_apiserver_port) */
+  cp_store *store;     /* required */
+  int workers;         /* store worker threads, default 8 */
+  size_t max_body;     /* bytes, default 3 MiB like kube-apiserver */
+  /* Where to write an admin kubeconfig for this server (NULL: none). */
+  const char *kubeconfig_path;
+};
+
+/* Starts serving. On failure returns a negative code and sets *errmsg
+ * (malloc'd, caller frees) to a message naming the cause. */
+int cp_apiserver_start(const struct cp_apiserver_config *cfg,
+                       struct cp_apiserver **out, char **errmsg);
+/* The port actually bound. */
+int cp_apiserver_port(const struct cp_apiserver *s);
+/* Ends every watch, stops the threads and frees the server. */
+void cp_apiserver_stop(struct cp_apiserver *s);
+
+#endif /* CPLANE_HOST_APISERVER_H */

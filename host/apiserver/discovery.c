@@ -1,0 +1,356 @@
+/*
+ * discovery - see discovery.h. Documents are built with json-c and
+ * serialized compactly.
+ */
+#include "apiserver/discovery.h"
+
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_TYPES 512
+
+static const char *const all_verbs[] = {"create", "delete",
+                                        "deletecollection", "get", "list",
+                                        "patch", "update", "watch", NULL};
+static const char *const sub_verbs[] = {"get", "patch", "update", NULL};
+static const char *const create_verb[] = {"create", NULL};
+
+static json_object *strings(const char *const *v) {
+  json_object *a = json_object_new_array();
+
+  for (; a != NULL && *v != NULL; v++)
+    json_object_array_add(a, json_object_new_string(*v));
+  return a;
+}
+
+static void set_str(json_object *o, const char *k, const char *v) {
+  json_object_object_add(o, k, json_object_new_string(v));
+}
+
+/* Returns the text of o (malloc'd) and drops o. */
+static char *finish(json_object *o) {
+  char *s = NULL;
+
+  if (o != NULL) {
+    const char *t = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+
+    s = t != NULL ? strdup(t) : NULL;
+  }
+  json_object_put(o);
+  return s;
+}
+
+int cp_discovery_wants_v2(const char *accept) {
+  return accept != NULL && strstr(accept, "as=APIGroupDiscoveryList") &&
+         strstr(accept, "v=v2") != NULL;
+}
+
+char *cp_discovery_api_versions(const char *server_address) {
+  json_object *o = json_object_new_object(), *cidrs, *c;
+
+  set_str(o, "kind", "APIVersions");
+  json_object_object_add(o, "versions", strings((const char *[]){"v1",
+                                                                 NULL}));
+  cidrs = json_object_new_array();
+  c = json_object_new_object();
+  set_str(c, "clientCIDR", "0.0.0.0/0");
+  set_str(c, "serverAddress", server_address);
+  json_object_array_add(cidrs, c);
+  json_object_object_add(o, "serverAddressByClientCIDRs", cidrs);
+  return finish(o);
+}
+
+/* The distinct non-core groups with their (single) version, in
+ * registration order. */
+static size_t groups(struct cp_resources *r,
+                     const struct cp_resource_type **first, size_t max) {
+  const struct cp_resource_type *all[MAX_TYPES];
+  size_t n = cp_resources_list(r, all, MAX_TYPES), i, j, k = 0;
+
+  if (n > MAX_TYPES)
+    n = MAX_TYPES;
+  for (i = 0; i < n; i++) {
+    if (all[i]->group[0] == '\0')
+      continue;
+    for (j = 0; j < k; j++)
+      if (strcmp(first[j]->group, all[i]->group) == 0 &&
+          strcmp(first[j]->version, all[i]->version) == 0)
+        break;
+    if (j == k && k < max)
+      first[k++] = all[i];
+  }
+  return k;
+}
+
+char *cp_discovery_group_list(struct cp_resources *r) {
+  const struct cp_resource_type *g[MAX_TYPES];
+  size_t n = groups(r, g, MAX_TYPES), i;
+  json_object *o = json_object_new_object(), *list = json_object_new_array();
+  char gv[256];
+
+  set_str(o, "kind", "APIGroupList");
+  set_str(o, "apiVersion", "v1");
+  for (i = 0; i < n; i++) {
+    json_object *grp = json_object_new_object(), *vs, *v;
+
+    set_str(grp, "name", g[i]->group);
+    vs = json_object_new_array();
+    v = json_object_new_object();
+    set_str(v, "groupVersion", cp_resource_group_version(g[i], gv,
+                                                         sizeof gv));
+    set_str(v, "version", g[i]->version);
+    json_object_array_add(vs, v);
+    json_object_object_add(grp, "versions", vs);
+    json_object_object_add(grp, "preferredVersion", json_object_get(v));
+    json_object_array_add(list, grp);
+  }
+  json_object_object_add(o, "groups", list);
+  return finish(o);
+}
+
+static json_object *resource_entry(const char *name, const char *singular,
+                                   int namespaced, const char *kind,
+                                   const char *const *verbs) {
+  json_object *e = json_object_new_object();
+
+  set_str(e, "name", name);
+  set_str(e, "singularName", singular);
+  json_object_object_add(e, "namespaced", json_object_new_boolean(namespaced));
+  set_str(e, "kind", kind);
+  json_object_object_add(e, "verbs", strings(verbs));
+  return e;
+}
+
+static void add_subresources(json_object *list,
+                             const struct cp_resource_type *t) {
+  char name[300];
+  json_object *e;
+
+  if (t->subresources & CP_SUB_STATUS) {
+    snprintf(name, sizeof name, "%s/status", t->resource);
+    json_object_array_add(list, resource_entry(name, "", t->namespaced,
+                                               t->kind, sub_verbs));
+  }
+  if (t->subresources & CP_SUB_SCALE) {
+    snprintf(name, sizeof name, "%s/scale", t->resource);
+    e = resource_entry(name, "", t->namespaced, "Scale", sub_verbs);
+    set_str(e, "group", "autoscaling");
+    set_str(e, "version", "v1");
+    json_object_array_add(list, e);
+  }
+  if (t->subresources & CP_SUB_BINDING) {
+    snprintf(name, sizeof name, "%s/binding", t->resource);
+    json_object_array_add(list, resource_entry(name, "", t->namespaced,
+                                               "Binding", create_verb));
+  }
+}
+
+char *cp_discovery_resource_list(struct cp_resources *r, const char *group,
+                                 const char *version) {
+  const struct cp_resource_type *all[MAX_TYPES];
+  size_t n = cp_resources_list(r, all, MAX_TYPES), i, found = 0;
+  json_object *o, *list;
+  char gv[256];
+
+  if (n > MAX_TYPES)
+    n = MAX_TYPES;
+  o = json_object_new_object();
+  list = json_object_new_array();
+  for (i = 0; i < n; i++) {
+    const struct cp_resource_type *t = all[i];
+    json_object *e;
+
+    if (strcmp(t->group, group) != 0 || strcmp(t->version, version) != 0)
+      continue;
+    if (found++ == 0)
+      set_str(o, "groupVersion", cp_resource_group_version(t, gv, sizeof gv));
+    e = resource_entry(t->resource, t->singular, t->namespaced, t->kind,
+                       all_verbs);
+    if (t->short_names[0] != NULL)
+      json_object_object_add(e, "shortNames", strings(t->short_names));
+    json_object_array_add(list, e);
+    add_subresources(list, t);
+  }
+  if (found == 0) {
+    json_object_put(list);
+    json_object_put(o);
+    return NULL;
+  }
+  set_str(o, "kind", "APIResourceList");
+  set_str(o, "apiVersion", "v1");
+  json_object_object_add(o, "resources", list);
+  return finish(o);
+}
+
+static json_object *response_kind(const char *group, const char *version,
+                                  const char *kind) {
+  json_object *k = json_object_new_object();
+
+  set_str(k, "group", group);
+  set_str(k, "version", version);
+  set_str(k, "kind", kind);
+  return k;
+}
+
+static json_object *aggregated_resource(const struct cp_resource_type *t) {
+  json_object *e = json_object_new_object(), *subs = json_object_new_array();
+
+  set_str(e, "resource", t->resource);
+  json_object_object_add(e, "responseKind",
+                         response_kind(t->group, t->version, t->kind));
+  set_str(e, "scope", t->namespaced ? "Namespaced" : "Cluster");
+  set_str(e, "singularResource", t->singular);
+  json_object_object_add(e, "verbs", strings(all_verbs));
+  if (t->short_names[0] != NULL)
+    json_object_object_add(e, "shortNames", strings(t->short_names));
+  if (t->subresources & CP_SUB_STATUS) {
+    json_object *s = json_object_new_object();
+
+    set_str(s, "subresource", "status");
+    json_object_object_add(s, "responseKind",
+                           response_kind(t->group, t->version, t->kind));
+    json_object_object_add(s, "verbs", strings(sub_verbs));
+    json_object_array_add(subs, s);
+  }
+  if (t->subresources & CP_SUB_SCALE) {
+    json_object *s = json_object_new_object();
+
+    set_str(s, "subresource", "scale");
+    json_object_object_add(s, "responseKind",
+                           response_kind("autoscaling", "v1", "Scale"));
+    json_object_object_add(s, "verbs", strings(sub_verbs));
+    json_object_array_add(subs, s);
+  }
+  if (t->subresources & CP_SUB_BINDING) {
+    json_object *s = json_object_new_object();
+
+    set_str(s, "subresource", "binding");
+    json_object_object_add(s, "responseKind",
+                           response_kind("", "v1", "Binding"));
+    json_object_object_add(s, "verbs", strings(create_verb));
+    json_object_array_add(subs, s);
+  }
+  json_object_object_add(e, "subresources", subs);
+  return e;
+}
+
+char *cp_discovery_aggregated(struct cp_resources *r, int core) {
+  const struct cp_resource_type *all[MAX_TYPES];
+  size_t n = cp_resources_list(r, all, MAX_TYPES), i, j;
+  json_object *o = json_object_new_object(), *items = json_object_new_array();
+
+  if (n > MAX_TYPES)
+    n = MAX_TYPES;
+  set_str(o, "kind", "APIGroupDiscoveryList");
+  set_str(o, "apiVersion", "apidiscovery.k8s.io/v2");
+  json_object_object_add(o, "metadata", json_object_new_object());
+  for (i = 0; i < n; i++) {
+    const struct cp_resource_type *t = all[i];
+    json_object *item = NULL, *versions, *ver, *res;
+    size_t k = json_object_array_length(items);
+
+    if ((t->group[0] == '\0') != (core != 0))
+      continue;
+    for (j = 0; j < k; j++) {
+      json_object *it = json_object_array_get_idx(items, j), *md, *nm;
+
+      if (json_object_object_get_ex(it, "metadata", &md) &&
+          json_object_object_get_ex(md, "name", &nm) &&
+          strcmp(json_object_get_string(nm), t->group) == 0)
+        item = it;
+    }
+    if (item == NULL) {
+      json_object *md = json_object_new_object();
+
+      item = json_object_new_object();
+      set_str(md, "name", t->group);
+      json_object_object_add(item, "metadata", md);
+      versions = json_object_new_array();
+      ver = json_object_new_object();
+      set_str(ver, "version", t->version);
+      set_str(ver, "freshness", "Current");
+      json_object_object_add(ver, "resources", json_object_new_array());
+      json_object_array_add(versions, ver);
+      json_object_object_add(item, "versions", versions);
+      json_object_array_add(items, item);
+    }
+    json_object_object_get_ex(item, "versions", &versions);
+    ver = json_object_array_get_idx(versions, 0);
+    json_object_object_get_ex(ver, "resources", &res);
+    json_object_array_add(res, aggregated_resource(t));
+  }
+  json_object_object_add(o, "items", items);
+  return finish(o);
+}
+
+char *cp_openapi_root(struct cp_resources *r) {
+  const struct cp_resource_type *g[MAX_TYPES];
+  size_t n = groups(r, g, MAX_TYPES), i;
+  json_object *o = json_object_new_object(), *paths = json_object_new_object();
+  json_object *e = json_object_new_object();
+  char key[300], url[340];
+
+  set_str(e, "serverRelativeURL", "/openapi/v3/api/v1?hash=1");
+  json_object_object_add(paths, "api/v1", e);
+  for (i = 0; i < n; i++) {
+    snprintf(key, sizeof key, "apis/%s/%s", g[i]->group, g[i]->version);
+    snprintf(url, sizeof url, "/openapi/v3/%s?hash=1", key);
+    e = json_object_new_object();
+    set_str(e, "serverRelativeURL", url);
+    json_object_object_add(paths, key, e);
+  }
+  json_object_object_add(o, "paths", paths);
+  return finish(o);
+}
+
+/* kubectl reads only the PATCH operation of each object path, its
+ * x-kubernetes-group-version-kind and the fieldValidation parameter. */
+char *cp_openapi_group_version(struct cp_resources *r, const char *group,
+                               const char *version) {
+  const struct cp_resource_type *all[MAX_TYPES];
+  size_t n = cp_resources_list(r, all, MAX_TYPES), i, found = 0;
+  json_object *o = json_object_new_object(), *paths = json_object_new_object();
+  char path[512], gvpath[300];
+
+  if (n > MAX_TYPES)
+    n = MAX_TYPES;
+  for (i = 0; i < n; i++) {
+    const struct cp_resource_type *t = all[i];
+    json_object *item, *patch, *gvk, *params, *p;
+
+    if (strcmp(t->group, group) != 0 || strcmp(t->version, version) != 0)
+      continue;
+    found++;
+    if (t->group[0] == '\0')
+      snprintf(gvpath, sizeof gvpath, "/api/%s", t->version);
+    else
+      snprintf(gvpath, sizeof gvpath, "/apis/%s/%s", t->group, t->version);
+    snprintf(path, sizeof path, "%s%s/%s/{name}", gvpath,
+             t->namespaced ? "/namespaces/{namespace}" : "", t->resource);
+    gvk = json_object_new_object();
+    set_str(gvk, "group", t->group);
+    set_str(gvk, "version", t->version);
+    set_str(gvk, "kind", t->kind);
+    params = json_object_new_array();
+    p = json_object_new_object();
+    set_str(p, "name", "fieldValidation");
+    set_str(p, "in", "query");
+    json_object_array_add(params, p);
+    patch = json_object_new_object();
+    json_object_object_add(patch, "x-kubernetes-group-version-kind", gvk);
+    json_object_object_add(patch, "parameters", params);
+    item = json_object_new_object();
+    json_object_object_add(item, "patch", patch);
+    json_object_object_add(paths, path, item);
+  }
+  if (found == 0) {
+    json_object_put(paths);
+    json_object_put(o);
+    return NULL;
+  }
+  set_str(o, "openapi", "3.0.0");
+  json_object_object_add(o, "paths", paths);
+  return finish(o);
+}

@@ -1,0 +1,1629 @@
+/*
+ * handlers - the verbs on resources: get, list, create, update, patch,
+ * delete, and the status, scale and binding subresources. They run on
+ * worker threads, call the store, and fill a response.
+ *
+ * Objects are stored as compact JSON without metadata.resourceVersion:
+ * the store's mod_revision is the resourceVersion, filled in on the way
+ * out, as kube-apiserver does with etcd.
+ */
+#include "apiserver/request.h"
+
+#include <inttypes.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include "apiserver/patch.h"
+#include "apiserver/status.h"
+#include "labels/names.h"
+#include "labels/selector.h"
+
+#define JSON_TYPE "application/json"
+#define MAX_DEPTH 64
+#define CAS_RETRIES 8
+
+/* ------------------------------------------------------------ helpers */
+
+void cp_api_request_clear(struct cp_api_request *rq) {
+  free(rq->path);
+  cp_query_free(&rq->query);
+  free(rq->accept);
+  free(rq->content_type);
+  free(rq->body);
+  free(rq->ns);
+  free(rq->name);
+  free(rq->subresource);
+  memset(rq, 0, sizeof *rq);
+}
+
+void cp_api_respond_status(struct cp_api_response *rs, int code, char *body) {
+  free(rs->body);
+  rs->code = body != NULL ? code : 500;
+  rs->content_type = JSON_TYPE;
+  rs->body = body;
+  rs->len = body != NULL ? strlen(body) : 0;
+}
+
+static void respond_text(struct cp_api_response *rs, int code, char *text) {
+  if (text == NULL) {
+    cp_api_respond_status(rs, 500, cp_status_failure(500, NULL, "out of "
+                                                    "memory", NULL));
+    return;
+  }
+  free(rs->body);
+  rs->code = code;
+  rs->content_type = JSON_TYPE;
+  rs->body = text;
+  rs->len = strlen(text);
+}
+
+static char *to_text(json_object *o) {
+  const char *t = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+
+  return t != NULL ? strdup(t) : NULL;
+}
+
+static json_object *get(json_object *o, const char *k) {
+  json_object *v = NULL;
+
+  if (o == NULL || !json_object_is_type(o, json_type_object) ||
+      !json_object_object_get_ex(o, k, &v))
+    return NULL;
+  return v;
+}
+
+static const char *get_str(json_object *o, const char *k) {
+  json_object *v = get(o, k);
+
+  return v != NULL && json_object_is_type(v, json_type_string)
+             ? json_object_get_string(v)
+             : NULL;
+}
+
+/* metadata of o, created when absent or not an object. */
+static json_object *metadata(json_object *o) {
+  json_object *m = get(o, "metadata");
+
+  if (m == NULL || !json_object_is_type(m, json_type_object)) {
+    m = json_object_new_object();
+    json_object_object_add(o, "metadata", m);
+  }
+  return m;
+}
+
+static void set_str(json_object *o, const char *k, const char *v) {
+  json_object_object_add(o, k, json_object_new_string(v));
+}
+
+static void set_rv(json_object *o, int64_t rv) {
+  char buf[32];
+
+  snprintf(buf, sizeof buf, "%" PRId64, rv);
+  set_str(metadata(o), "resourceVersion", buf);
+}
+
+/* Parses a body, with a depth limit so a hostile document cannot recurse
+ * the parser into the ground. NULL with *err set on failure. */
+static json_object *parse_body(const char *s, size_t n, char **err) {
+  struct json_tokener *tok = json_tokener_new_ex(MAX_DEPTH);
+  json_object *o = NULL;
+  enum json_tokener_error e;
+
+  *err = NULL;
+  if (tok == NULL)
+    return NULL;
+  if (n > 0 && n < INT32_MAX)
+    o = json_tokener_parse_ex(tok, s, (int)n);
+  e = json_tokener_get_error(tok);
+  if (o != NULL && e == json_tokener_success) {
+    size_t end = json_tokener_get_parse_end(tok);
+
+    while (end < n && strchr(" \t\r\n", s[end]) != NULL)
+      end++;
+    if (end != n) {
+      json_object_put(o);
+      o = NULL;
+      e = json_tokener_error_parse_unexpected;
+    }
+  } else if (o == NULL && e == json_tokener_continue) {
+    e = json_tokener_error_parse_eof;
+  }
+  if (o == NULL && asprintf(err, "%s at byte %zu",
+                            n == 0 ? "empty body"
+                                   : json_tokener_error_desc(e),
+                            json_tokener_get_parse_end(tok)) < 0)
+    *err = NULL;
+  json_tokener_free(tok);
+  return o;
+}
+
+static json_object *parse_stored(const cp_store_kv *kv) {
+  char *err = NULL;
+  json_object *o = parse_body((const char *)kv->value, kv->value_len, &err);
+
+  free(err);
+  if (o != NULL)
+    set_rv(o, kv->mod_revision);
+  return o;
+}
+
+/* Strips what must not be stored (the resourceVersion) and serializes. */
+static char *stored_text(json_object *o) {
+  json_object_object_del(metadata(o), "resourceVersion");
+  return to_text(o);
+}
+
+static void now_rfc3339(char *buf, size_t len) {
+  time_t t = time(NULL);
+  struct tm tm;
+
+  gmtime_r(&t, &tm);
+  strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static void new_uid(char *buf, size_t len) {
+  unsigned char b[16];
+  size_t i;
+
+  if (getrandom(b, sizeof b, 0) != (ssize_t)sizeof b)
+    for (i = 0; i < sizeof b; i++)
+      b[i] = (unsigned char)rand();
+  b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
+  b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
+  snprintf(buf, len,
+           "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x"
+           "%02x",
+           b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10],
+           b[11], b[12], b[13], b[14], b[15]);
+}
+
+/* "deployments.apps" or "pods": how kube-apiserver names a resource in
+ * messages. */
+static void qualified_resource(const struct cp_resource_type *t, char *buf,
+                               size_t len) {
+  if (t->group[0] == '\0')
+    snprintf(buf, len, "%s", t->resource);
+  else
+    snprintf(buf, len, "%s.%s", t->resource, t->group);
+}
+
+static void not_found(struct cp_api_response *rs,
+                      const struct cp_resource_type *t, const char *name) {
+  struct cp_status_details d = {.name = name, .group = t->group,
+                                .kind = t->resource};
+  char qr[256], *msg = NULL;
+
+  qualified_resource(t, qr, sizeof qr);
+  if (asprintf(&msg, "%s \"%s\" not found", qr, name) < 0)
+    msg = NULL;
+  if (t->group[0] == '\0')
+    d.group = NULL;
+  cp_api_respond_status(rs, 404, msg ? cp_status_failure(404, NULL, msg, &d)
+                                     : NULL);
+  free(msg);
+}
+
+static void conflict(struct cp_api_response *rs,
+                     const struct cp_resource_type *t, const char *name) {
+  struct cp_status_details d = {.name = name, .group = t->group,
+                                .kind = t->resource};
+  char qr[256], *msg = NULL;
+
+  qualified_resource(t, qr, sizeof qr);
+  if (asprintf(&msg, "Operation cannot be fulfilled on %s \"%s\": the object "
+                     "has been modified; please apply your changes to the "
+                     "latest version and try again",
+               qr, name) < 0)
+    msg = NULL;
+  if (t->group[0] == '\0')
+    d.group = NULL;
+  cp_api_respond_status(rs, 409, msg ? cp_status_failure(409, NULL, msg, &d)
+                                     : NULL);
+  free(msg);
+}
+
+static void already_exists(struct cp_api_response *rs,
+                           const struct cp_resource_type *t,
+                           const char *name) {
+  struct cp_status_details d = {.name = name, .group = t->group,
+                                .kind = t->resource};
+  char qr[256], *msg = NULL;
+
+  qualified_resource(t, qr, sizeof qr);
+  if (asprintf(&msg, "%s \"%s\" already exists", qr, name) < 0)
+    msg = NULL;
+  if (t->group[0] == '\0')
+    d.group = NULL;
+  cp_api_respond_status(
+      rs, 409, msg ? cp_status_failure(409, "AlreadyExists", msg, &d) : NULL);
+  free(msg);
+}
+
+static void invalid(struct cp_api_response *rs,
+                    const struct cp_resource_type *t, const char *name,
+                    const char *field, const char *reason,
+                    const char *detail) {
+  struct cp_status_cause cause = {reason, detail, field};
+  struct cp_status_details d = {.name = name, .group = t->group,
+                                .kind = t->kind, .causes = &cause,
+                                .n_causes = 1};
+  char *msg = NULL;
+
+  if (asprintf(&msg, "%s \"%s\" is invalid: %s: %s", t->kind,
+               name != NULL ? name : "", field, detail) < 0)
+    msg = NULL;
+  if (t->group[0] == '\0')
+    d.group = NULL;
+  cp_api_respond_status(rs, 422, msg ? cp_status_failure(422, NULL, msg, &d)
+                                     : NULL);
+  free(msg);
+}
+
+static void store_error(struct cp_api_response *rs, int rc) {
+  int code = rc == CP_STORE_ETOOLARGE ? 413
+             : rc == CP_STORE_EUNAVAILABLE ? 503
+             : rc == CP_STORE_ECOMPACTED ? 410
+             : rc == CPLANE_ENOMEM ? 500
+                                   : 500;
+  const char *what = rc == CP_STORE_ETOOLARGE
+                         ? "the object is larger than the store accepts"
+                     : rc == CP_STORE_EUNAVAILABLE
+                         ? "the store is unavailable; retry later"
+                     : rc == CP_STORE_ECOMPACTED
+                         ? "the requested resourceVersion is compacted"
+                         : cp_store_strerror(rc);
+
+  cp_api_respond_status(rs, code, cp_status_failure(code, NULL, what, NULL));
+}
+
+/* ------------------------------------------------------------ keys */
+
+char *cp_api_key(const struct cp_resource_type *t, const char *ns,
+                 const char *name) {
+  char *k = NULL;
+  int n;
+
+  /* Built-in kinds as kube-apiserver lays them out; custom resources
+   * under their group so two groups' "widgets" never collide. */
+  if (!t->builtin)
+    n = asprintf(&k, "%s/%s/%s%s%s", t->group, t->resource, ns ? ns : "",
+                 ns ? "/" : "", name ? name : "");
+  else
+    n = asprintf(&k, "%s/%s%s%s", t->resource, ns ? ns : "", ns ? "/" : "",
+                 name ? name : "");
+  return n < 0 ? NULL : k;
+}
+
+/* ------------------------------------------------------------ routing */
+
+static char *dup_seg(const char *s, size_t n) {
+  char *d = malloc(n + 1);
+
+  if (d != NULL) {
+    memcpy(d, s, n);
+    d[n] = '\0';
+  }
+  return d;
+}
+
+int cp_api_route(struct cp_api_ctx *ctx, struct cp_api_request *rq,
+                 char **status_body) {
+  char *segs[10];
+  size_t n = 0, i = 0, k;
+  const char *p = rq->path, *group, *version, *resource;
+  int rc = 0;
+
+  *status_body = NULL;
+  while (*p == '/')
+    p++;
+  while (*p != '\0' && n < 10) {
+    const char *e = strchr(p, '/');
+    size_t len = e ? (size_t)(e - p) : strlen(p);
+
+    if ((segs[n] = dup_seg(p, len)) == NULL)
+      goto nomem;
+    n++;
+    p += len;
+    while (*p == '/')
+      p++;
+  }
+  if (*p != '\0')
+    goto unknown;
+  if (n >= 2 && strcmp(segs[0], "api") == 0) {
+    group = "";
+    version = segs[1];
+    i = 2;
+  } else if (n >= 3 && strcmp(segs[0], "apis") == 0) {
+    group = segs[1];
+    version = segs[2];
+    i = 3;
+  } else {
+    goto out; /* not a resource path */
+  }
+  if (i == n)
+    goto out; /* discovery of a group/version */
+  /* namespaces/NS/RESOURCE... names a namespaced resource; namespaces/NS
+   * alone (or with status/finalize) the namespace object itself. */
+  if (strcmp(segs[i], "namespaces") == 0 && n - i >= 3 &&
+      strcmp(segs[i + 2], "status") != 0 &&
+      strcmp(segs[i + 2], "finalize") != 0) {
+    rq->ns = strdup(segs[i + 1]);
+    if (rq->ns == NULL)
+      goto nomem;
+    i += 2;
+  }
+  resource = segs[i++];
+  rq->type = cp_resources_find(ctx->resources, group, version, resource);
+  if (rq->type == NULL)
+    goto unknown;
+  if (rq->ns != NULL && !rq->type->namespaced)
+    goto unknown;
+  if (i < n && (rq->name = strdup(segs[i++])) == NULL)
+    goto nomem;
+  if (i < n && (rq->subresource = strdup(segs[i++])) == NULL)
+    goto nomem;
+  if (i < n)
+    goto unknown;
+  rc = 1;
+  goto out;
+unknown:
+  rc = -1;
+  *status_body = cp_status_failuref(404, "the server could not find the "
+                                         "requested resource");
+  goto out;
+nomem:
+  rc = -1;
+  *status_body = NULL;
+out:
+  for (k = 0; k < n; k++)
+    free(segs[k]);
+  return rc;
+}
+
+/* ------------------------------------------------------------ selectors */
+
+/* A field selector: comma-separated path=value, path==value or
+ * path!=value terms on dotted JSON paths (metadata.name, spec.nodeName,
+ * status.phase, involvedObject.uid, ...). */
+struct field_term {
+  char *path, *value;
+  int negate;
+};
+
+struct field_sel {
+  struct field_term *terms;
+  size_t n;
+};
+
+static void field_sel_free(struct field_sel *f) {
+  size_t i;
+
+  for (i = 0; i < f->n; i++) {
+    free(f->terms[i].path);
+    free(f->terms[i].value);
+  }
+  free(f->terms);
+  memset(f, 0, sizeof *f);
+}
+
+static int field_sel_parse(const char *text, struct field_sel *f,
+                           char **err) {
+  char *copy, *save = NULL, *term;
+  int rc = 0;
+
+  memset(f, 0, sizeof *f);
+  if (text == NULL || text[0] == '\0')
+    return 0;
+  if ((copy = strdup(text)) == NULL)
+    return -1;
+  for (term = strtok_r(copy, ",", &save); term != NULL;
+       term = strtok_r(NULL, ",", &save)) {
+    char *op = strstr(term, "!="), *v;
+    int negate = op != NULL;
+    struct field_term *ts;
+
+    if (op == NULL)
+      op = strstr(term, "==");
+    if (op != NULL) {
+      *op = '\0';
+      v = op + 2;
+    } else if ((op = strchr(term, '=')) != NULL) {
+      *op = '\0';
+      v = op + 1;
+    } else {
+      if (asprintf(err, "invalid field selector \"%s\": \"%s\" is not "
+                        "key=value, key==value or key!=value",
+                   text, term) < 0)
+        *err = NULL;
+      rc = -1;
+      break;
+    }
+    ts = realloc(f->terms, (f->n + 1) * sizeof *ts);
+    if (ts == NULL) {
+      rc = -1;
+      break;
+    }
+    f->terms = ts;
+    ts[f->n].path = strdup(term);
+    ts[f->n].value = strdup(v);
+    ts[f->n].negate = negate;
+    f->n++;
+  }
+  free(copy);
+  if (rc != 0)
+    field_sel_free(f);
+  return rc;
+}
+
+/* The string at a dotted path, "" when absent (kube compares absent
+ * fields as empty). */
+static const char *field_value(json_object *o, const char *path,
+                               char *buf, size_t len) {
+  const char *p = path;
+  json_object *cur = o;
+
+  while (*p != '\0' && cur != NULL) {
+    const char *dot = strchr(p, '.');
+    size_t n = dot ? (size_t)(dot - p) : strlen(p);
+    char key[256];
+
+    if (n >= sizeof key)
+      return "";
+    memcpy(key, p, n);
+    key[n] = '\0';
+    cur = get(cur, key);
+    p += n;
+    if (*p == '.')
+      p++;
+  }
+  if (cur == NULL)
+    return "";
+  if (json_object_is_type(cur, json_type_string))
+    return json_object_get_string(cur);
+  snprintf(buf, len, "%s", json_object_to_json_string_ext(
+                               cur, JSON_C_TO_STRING_PLAIN));
+  return buf;
+}
+
+static int field_sel_matches(const struct field_sel *f, json_object *o) {
+  size_t i;
+  char buf[256];
+
+  for (i = 0; i < f->n; i++) {
+    int eq = strcmp(field_value(o, f->terms[i].path, buf, sizeof buf),
+                    f->terms[i].value) == 0;
+
+    if (eq == f->terms[i].negate)
+      return 0;
+  }
+  return 1;
+}
+
+static const char *label_of(void *userdata, const char *key) {
+  return get_str(get(get(userdata, "metadata"), "labels"), key);
+}
+
+struct cp_api_selectors {
+  cp_selector *labels;
+  struct field_sel fields;
+};
+
+static int selectors_parse(struct cp_api_request *rq,
+                           struct cp_api_selectors *s,
+                           struct cp_api_response *rs);
+static void selectors_free(struct cp_api_selectors *s);
+static int selectors_match(const struct cp_api_selectors *s,
+                           json_object *o);
+
+int cp_api_selectors_parse(struct cp_api_request *rq,
+                           struct cp_api_selectors **out,
+                           struct cp_api_response *rs) {
+  struct cp_api_selectors *s = calloc(1, sizeof *s);
+
+  *out = NULL;
+  if (s == NULL) {
+    cp_api_respond_status(rs, 500, NULL);
+    return -1;
+  }
+  if (selectors_parse(rq, s, rs) < 0) {
+    free(s);
+    return -1;
+  }
+  *out = s;
+  return 0;
+}
+
+void cp_api_selectors_free(struct cp_api_selectors *s) {
+  if (s == NULL)
+    return;
+  selectors_free(s);
+  free(s);
+}
+
+int cp_api_selectors_match(const struct cp_api_selectors *s,
+                           json_object *o) {
+  return s == NULL || selectors_match(s, o);
+}
+
+json_object *cp_api_parse_stored(const cp_store_kv *kv) {
+  return parse_stored(kv);
+}
+
+char *cp_api_to_text(json_object *o) { return to_text(o); }
+
+/* Parses the request's selectors; on a bad one responds 400. */
+static int selectors_parse(struct cp_api_request *rq,
+                           struct cp_api_selectors *s,
+                           struct cp_api_response *rs) {
+  char *err = NULL;
+
+  memset(s, 0, sizeof *s);
+  if (cp_selector_parse(cp_query_get(&rq->query, "labelSelector"),
+                        &s->labels, &err) != CPLANE_OK) {
+    cp_api_respond_status(rs, 400, cp_status_failure(400, NULL, err, NULL));
+    free(err);
+    return -1;
+  }
+  if (field_sel_parse(cp_query_get(&rq->query, "fieldSelector"), &s->fields,
+                      &err) != 0) {
+    cp_api_respond_status(
+        rs, 400, cp_status_failure(400, NULL, err ? err : "bad field "
+                                                          "selector", NULL));
+    free(err);
+    cp_selector_free(s->labels);
+    return -1;
+  }
+  return 0;
+}
+
+static void selectors_free(struct cp_api_selectors *s) {
+  cp_selector_free(s->labels);
+  field_sel_free(&s->fields);
+}
+
+static int selectors_match(const struct cp_api_selectors *s,
+                           json_object *o) {
+  return (s->labels == NULL || cp_selector_matches_fn(s->labels, label_of,
+                                                      o)) &&
+         field_sel_matches(&s->fields, o);
+}
+
+/* ------------------------------------------------------------ get */
+
+static char *scale_text(const struct cp_resource_type *t, json_object *o) {
+  json_object *md = get(o, "metadata"), *s = json_object_new_object();
+  json_object *smd = json_object_new_object(), *spec, *status;
+  json_object *sel = get(get(get(o, "spec"), "selector"), "matchLabels");
+  json_object *rep = get(get(o, "spec"), "replicas");
+  json_object *srep = get(get(o, "status"), "replicas");
+  const char *keys[] = {"name", "namespace", "uid", "resourceVersion",
+                        "creationTimestamp"};
+  char selbuf[1024] = "";
+  size_t i, used = 0;
+  char *text;
+
+  (void)t;
+  set_str(s, "kind", "Scale");
+  set_str(s, "apiVersion", "autoscaling/v1");
+  for (i = 0; i < 5; i++)
+    if (get_str(md, keys[i]) != NULL)
+      set_str(smd, keys[i], get_str(md, keys[i]));
+  json_object_object_add(s, "metadata", smd);
+  spec = json_object_new_object();
+  json_object_object_add(spec, "replicas",
+                         json_object_new_int(rep ? json_object_get_int(rep)
+                                                 : 1));
+  json_object_object_add(s, "spec", spec);
+  status = json_object_new_object();
+  json_object_object_add(
+      status, "replicas",
+      json_object_new_int(srep ? json_object_get_int(srep) : 0));
+  if (sel != NULL && json_object_is_type(sel, json_type_object)) {
+    json_object_object_foreach(sel, k, v) {
+      int w = snprintf(selbuf + used, sizeof selbuf - used, "%s%s=%s",
+                       used ? "," : "", k, json_object_get_string(v));
+
+      if (w < 0 || (size_t)w >= sizeof selbuf - used)
+        break;
+      used += (size_t)w;
+    }
+  }
+  set_str(status, "selector", selbuf);
+  json_object_object_add(s, "status", status);
+  text = to_text(s);
+  json_object_put(s);
+  return text;
+}
+
+static void do_get(struct cp_api_ctx *ctx, struct cp_api_request *rq,
+                   struct cp_api_response *rs) {
+  char *key = cp_api_key(rq->type, rq->ns, rq->name);
+  cp_store_kv kv;
+  json_object *o = NULL;
+  int rc;
+
+  memset(&kv, 0, sizeof kv);
+  if (key == NULL)
+    goto nomem;
+  rc = cp_store_get(ctx->store, key, strlen(key), 0, &kv, NULL);
+  if (rc == CPLANE_ENOENT) {
+    not_found(rs, rq->type, rq->name);
+    goto out;
+  }
+  if (rc != CPLANE_OK) {
+    store_error(rs, rc);
+    goto out;
+  }
+  if ((o = parse_stored(&kv)) == NULL)
+    goto nomem;
+  if (rq->subresource != NULL && strcmp(rq->subresource, "scale") == 0)
+    respond_text(rs, 200, scale_text(rq->type, o));
+  else
+    respond_text(rs, 200, to_text(o));
+  goto out;
+nomem:
+  cp_api_respond_status(rs, 500, NULL);
+out:
+  json_object_put(o);
+  cp_store_kv_free(&kv);
+  free(key);
+}
+
+/* ------------------------------------------------------------ list */
+
+static char *hex(const uint8_t *b, size_t n) {
+  char *s = malloc(2 * n + 1);
+  size_t i;
+
+  if (s == NULL)
+    return NULL;
+  for (i = 0; i < n; i++)
+    sprintf(s + 2 * i, "%02x", b[i]);
+  return s;
+}
+
+static int unhex(const char *s, uint8_t **out, size_t *n) {
+  size_t len = strlen(s), i;
+
+  if (len % 2 != 0 || (*out = malloc(len / 2 + 1)) == NULL)
+    return -1;
+  for (i = 0; i < len / 2; i++) {
+    unsigned v;
+
+    if (sscanf(s + 2 * i, "%2x", &v) != 1) {
+      free(*out);
+      return -1;
+    }
+    (*out)[i] = (uint8_t)v;
+  }
+  *n = len / 2;
+  return 0;
+}
+
+/* Opaque continue token: "<revision>.<hex of the next key>". */
+static int parse_continue(const char *tok, int64_t *rev, uint8_t **start,
+                          size_t *start_len) {
+  char *dot;
+  long long r;
+
+  if (tok == NULL || (dot = strchr(tok, '.')) == NULL)
+    return -1;
+  r = strtoll(tok, NULL, 10);
+  if (r <= 0)
+    return -1;
+  *rev = r;
+  return unhex(dot + 1, start, start_len);
+}
+
+static void do_list(struct cp_api_ctx *ctx, struct cp_api_request *rq,
+                    struct cp_api_response *rs) {
+  struct cp_api_selectors sel;
+  char *prefix = cp_api_key(rq->type, rq->ns, NULL), gv[256];
+  const char *cont = cp_query_get(&rq->query, "continue");
+  const char *rv_match = cp_query_get(&rq->query, "resourceVersionMatch");
+  uint8_t *start = NULL;
+  size_t start_len = 0, matched = 0;
+  int64_t limit = 0, rev = 0;
+  struct json_object *items = NULL;
+  cp_store_list_result res;
+  int more = 0, rc;
+
+  memset(&res, 0, sizeof res);
+  if (prefix == NULL) {
+    cp_api_respond_status(rs, 500, NULL);
+    return;
+  }
+  if (cp_query_int(&rq->query, "limit", 0, INT64_MAX, &limit) < 0) {
+    cp_api_respond_status(rs, 400, cp_status_failuref(400, "limit must be "
+                                                           "a non-negative "
+                                                           "integer"));
+    free(prefix);
+    return;
+  }
+  if (selectors_parse(rq, &sel, rs) < 0) {
+    free(prefix);
+    return;
+  }
+  if (cont != NULL && cont[0] != '\0' &&
+      parse_continue(cont, &rev, &start, &start_len) < 0) {
+    cp_api_respond_status(rs, 400, cp_status_failuref(400, "invalid continue "
+                                                           "token"));
+    goto out;
+  }
+  if (cont == NULL && rv_match != NULL && strcmp(rv_match, "Exact") == 0) {
+    int64_t r = 0;
+
+    if (cp_query_int(&rq->query, "resourceVersion", 1, INT64_MAX, &r) != 1) {
+      cp_api_respond_status(rs, 422, cp_status_failuref(
+                                         422, "resourceVersionMatch=Exact "
+                                              "needs a resourceVersion"));
+      goto out;
+    }
+    rev = r;
+  }
+  items = json_object_new_array();
+  for (;;) {
+    size_t i, want = limit > 0 ? (size_t)limit - matched : 0;
+
+    rc = cp_store_list(ctx->store, prefix, strlen(prefix),
+                       start ? start : (const uint8_t *)prefix,
+                       start ? start_len : strlen(prefix), rev,
+                       want > 0 ? want : 0, &res);
+    if (rc == CP_STORE_ECOMPACTED) {
+      cp_api_respond_status(
+          rs, 410, cp_status_failure(410, "Expired", "The provided continue "
+                                     "parameter is too old to display a "
+                                     "consistent list result. You can start "
+                                     "a new list without the continue "
+                                     "parameter.", NULL));
+      goto out;
+    }
+    if (rc != CPLANE_OK) {
+      store_error(rs, rc);
+      goto out;
+    }
+    rev = res.revision;
+    for (i = 0; i < res.count; i++) {
+      json_object *o = parse_stored(&res.kvs[i]);
+
+      if (o == NULL)
+        continue;
+      if (selectors_match(&sel, o)) {
+        json_object_array_add(items, o);
+        matched++;
+      } else {
+        json_object_put(o);
+      }
+    }
+    free(start);
+    start = NULL;
+    more = res.more;
+    if (res.count > 0 && (more || (limit > 0 && matched >= (size_t)limit))) {
+      cp_store_kv *last = &res.kvs[res.count - 1];
+
+      if ((start = malloc(last->key_len + 1)) == NULL)
+        goto out;
+      memcpy(start, last->key, last->key_len);
+      start[last->key_len] = 0; /* the key after the last one */
+      start_len = last->key_len + 1;
+    }
+    cp_store_list_result_free(&res);
+    if (!more || (limit > 0 && matched >= (size_t)limit))
+      break;
+  }
+  {
+    json_object *o = json_object_new_object(), *md = json_object_new_object();
+    char buf[32], *tok = NULL;
+
+    set_str(o, "kind", rq->type->list_kind);
+    set_str(o, "apiVersion", cp_resource_group_version(rq->type, gv,
+                                                       sizeof gv));
+    snprintf(buf, sizeof buf, "%" PRId64, rev);
+    set_str(md, "resourceVersion", buf);
+    if (more && start != NULL) {
+      char *h = hex(start, start_len);
+
+      if (h != NULL && asprintf(&tok, "%" PRId64 ".%s", rev, h) >= 0)
+        set_str(md, "continue", tok);
+      free(h);
+      free(tok);
+    }
+    json_object_object_add(o, "metadata", md);
+    json_object_object_add(o, "items", items);
+    items = NULL;
+    respond_text(rs, 200, to_text(o));
+    json_object_put(o);
+  }
+out:
+  json_object_put(items);
+  free(start);
+  free(prefix);
+  selectors_free(&sel);
+}
+
+/* ------------------------------------------------------------ validation */
+
+/* Checks what every object needs; responds and returns -1 if not. */
+static int validate_meta(const struct cp_resource_type *t, json_object *o,
+                         struct cp_api_response *rs) {
+  json_object *md = get(o, "metadata"), *labels = get(md, "labels");
+  const char *name = get_str(md, "name"), *why;
+  char *detail = NULL;
+
+  why = t->namespaced || strcmp(t->resource, "namespaces") != 0
+            ? cp_name_dns1123_subdomain_error(name)
+            : cp_name_dns1123_label_error(name);
+  if (why != NULL) {
+    if (asprintf(&detail, "Invalid value: \"%s\": %s", name, why) < 0)
+      detail = NULL;
+    invalid(rs, t, name, "metadata.name", "FieldValueInvalid",
+            detail ? detail : why);
+    free(detail);
+    return -1;
+  }
+  if (labels != NULL && json_object_is_type(labels, json_type_object)) {
+    json_object_object_foreach(labels, k, v) {
+      const char *val = json_object_get_string(v);
+      const char *kwhy = cp_name_qualified_error(k);
+      const char *vwhy = json_object_is_type(v, json_type_string)
+                             ? cp_name_label_value_error(val)
+                             : "must be a string";
+
+      if (kwhy == NULL && vwhy == NULL)
+        continue;
+      if (asprintf(&detail, "Invalid value: \"%s\": %s",
+                   kwhy ? k : val, kwhy ? kwhy : vwhy) < 0)
+        detail = NULL;
+      invalid(rs, t, name, "metadata.labels", "FieldValueInvalid",
+              detail ? detail : "invalid label");
+      free(detail);
+      return -1;
+    }
+  }
+  return 0;
+}
+
+/* kind/apiVersion, when given, must name this resource's kind. */
+static int check_kind(const struct cp_resource_type *t, json_object *o,
+                      struct cp_api_response *rs) {
+  const char *kind = get_str(o, "kind"), *av = get_str(o, "apiVersion");
+  char gv[256];
+
+  cp_resource_group_version(t, gv, sizeof gv);
+  if ((kind != NULL && strcmp(kind, t->kind) != 0) ||
+      (av != NULL && strcmp(av, gv) != 0)) {
+    cp_api_respond_status(
+        rs, 400, cp_status_failuref(400, "the body is a %s %s, but the "
+                                         "request is for %s %s",
+                                    av ? av : "?", kind ? kind : "?", gv,
+                                    t->kind));
+    return -1;
+  }
+  set_str(o, "kind", t->kind);
+  set_str(o, "apiVersion", gv);
+  return 0;
+}
+
+/* The path decides the namespace: fill it in, or refuse a different one. */
+static int check_namespace(struct cp_api_request *rq, json_object *o,
+                           struct cp_api_response *rs) {
+  json_object *md = metadata(o);
+  const char *ns = get_str(md, "namespace");
+
+  if (!rq->type->namespaced) {
+    json_object_object_del(md, "namespace");
+    return 0;
+  }
+  if (ns != NULL && ns[0] != '\0' && strcmp(ns, rq->ns) != 0) {
+    cp_api_respond_status(
+        rs, 400, cp_status_failuref(400, "the namespace of the provided "
+                                         "object does not match the "
+                                         "namespace sent on the request"));
+    return -1;
+  }
+  set_str(md, "namespace", rq->ns);
+  return 0;
+}
+
+static int namespace_exists(struct cp_api_ctx *ctx, const char *ns,
+                            struct cp_api_response *rs) {
+  static const struct cp_resource_type ns_type = {
+      "", "v1", "namespaces", "namespace", "Namespace", "NamespaceList",
+      0, {"ns"}, CP_SUB_STATUS, 1};
+  char *key = cp_api_key(&ns_type, NULL, ns);
+  cp_store_kv kv;
+  int rc;
+
+  if (key == NULL) {
+    cp_api_respond_status(rs, 500, NULL);
+    return 0;
+  }
+  memset(&kv, 0, sizeof kv);
+  rc = cp_store_get(ctx->store, key, strlen(key), 0, &kv, NULL);
+  free(key);
+  cp_store_kv_free(&kv);
+  if (rc == CPLANE_ENOENT) {
+    not_found(rs, &ns_type, ns);
+    return 0;
+  }
+  if (rc != CPLANE_OK) {
+    store_error(rs, rc);
+    return 0;
+  }
+  return 1;
+}
+
+static int dry_run(struct cp_api_request *rq) {
+  const char *d = cp_query_get(&rq->query, "dryRun");
+
+  return d != NULL && strcmp(d, "All") == 0;
+}
+
+/* ------------------------------------------------------------ create */
+
+static void do_create(struct cp_api_ctx *ctx, struct cp_api_request *rq,
+                      struct cp_api_response *rs) {
+  json_object *o, *md;
+  char *err = NULL, *key = NULL, *text = NULL, ts[32], uid[40];
+  const char *name, *gen;
+  int64_t rev = 0;
+  int rc, attempt;
+
+  o = parse_body(rq->body, rq->body_len, &err);
+  if (o == NULL || !json_object_is_type(o, json_type_object)) {
+    cp_api_respond_status(rs, 400, cp_status_failuref(
+                                       400, "the request body is not a JSON "
+                                            "object: %s",
+                                       err ? err : "not an object"));
+    goto out;
+  }
+  if (check_kind(rq->type, o, rs) < 0 || check_namespace(rq, o, rs) < 0)
+    goto out;
+  md = metadata(o);
+  name = get_str(md, "name");
+  gen = get_str(md, "generateName");
+  if ((name == NULL || name[0] == '\0') && (gen == NULL || gen[0] == '\0')) {
+    invalid(rs, rq->type, "", "metadata.name", "FieldValueRequired",
+            "Required value: name or generateName is required");
+    goto out;
+  }
+  if (get_str(md, "resourceVersion") != NULL &&
+      get_str(md, "resourceVersion")[0] != '\0') {
+    cp_api_respond_status(rs, 500, cp_status_failuref(
+                                       500, "resourceVersion should not be "
+                                            "set on objects to be created"));
+    goto out;
+  }
+  if (rq->type->namespaced && !namespace_exists(ctx, rq->ns, rs))
+    goto out;
+  new_uid(uid, sizeof uid);
+  now_rfc3339(ts, sizeof ts);
+  set_str(md, "uid", uid);
+  set_str(md, "creationTimestamp", ts);
+  json_object_object_add(md, "generation", json_object_new_int64(1));
+  json_object_object_del(md, "deletionTimestamp");
+  for (attempt = 0; attempt < 5; attempt++) {
+    if (name == NULL || name[0] == '\0' || attempt > 0) {
+      char suffix[6], full[300];
+      unsigned char r[5];
+      int i;
+
+      if (gen == NULL || gen[0] == '\0')
+        break;
+      if (getrandom(r, sizeof r, 0) != (ssize_t)sizeof r)
+        memset(r, attempt, sizeof r);
+      for (i = 0; i < 5; i++)
+        suffix[i] = "bcdfghjklmnpqrstvwxz2456789"[r[i] % 27];
+      suffix[5] = '\0';
+      snprintf(full, sizeof full, "%.58s%s", gen, suffix);
+      set_str(md, "name", full);
+      name = get_str(md, "name");
+    }
+    if (validate_meta(rq->type, o, rs) < 0)
+      goto out;
+    free(key);
+    free(text);
+    key = cp_api_key(rq->type, rq->ns, name);
+    text = stored_text(o);
+    if (key == NULL || text == NULL) {
+      cp_api_respond_status(rs, 500, NULL);
+      goto out;
+    }
+    if (dry_run(rq)) {
+      respond_text(rs, 201, to_text(o));
+      goto out;
+    }
+    rc = cp_store_create(ctx->store, key, strlen(key), text, strlen(text),
+                         &rev);
+    if (rc == CPLANE_OK) {
+      set_rv(o, rev);
+      respond_text(rs, 201, to_text(o));
+      goto out;
+    }
+    if (rc != CP_STORE_EEXISTS) {
+      store_error(rs, rc);
+      goto out;
+    }
+    if (gen == NULL || gen[0] == '\0' ||
+        (get_str(metadata(o), "generateName") == NULL))
+      break;
+  }
+  already_exists(rs, rq->type, name);
+out:
+  free(err);
+  free(key);
+  free(text);
+  json_object_put(o);
+}
+
+/* ------------------------------------------------------------ update */
+
+static int json_equal_member(json_object *a, json_object *b, const char *k) {
+  json_object *x = get(a, k), *y = get(b, k);
+
+  if (x == NULL || y == NULL)
+    return x == y;
+  return json_object_equal(x, y);
+}
+
+static int has_finalizers(json_object *o) {
+  json_object *f = get(get(o, "metadata"), "finalizers");
+
+  return f != NULL && json_object_is_type(f, json_type_array) &&
+         json_object_array_length(f) > 0;
+}
+
+/* Builds the object to store from the client's `in` and the current
+ * `cur`: server-managed metadata comes from cur, status or everything but
+ * status from one side depending on the subresource, and generation goes
+ * up when spec changed. Takes nothing; returns a new object. */
+static json_object *merge_update(const struct cp_resource_type *t,
+                                 const char *sub, json_object *in,
+                                 json_object *cur) {
+  json_object *out, *md, *cmd = get(cur, "metadata");
+  const char *keep[] = {"uid", "creationTimestamp", "deletionTimestamp",
+                        "deletionGracePeriodSeconds", "generation"};
+  size_t i;
+  int64_t gen;
+
+  if (sub != NULL && strcmp(sub, "status") == 0) {
+    out = NULL;
+    json_object_deep_copy(cur, &out, NULL);
+    if (out == NULL)
+      return NULL;
+    if (get(in, "status") != NULL) {
+      json_object *st = NULL;
+
+      json_object_deep_copy(get(in, "status"), &st, NULL);
+      json_object_object_add(out, "status", st);
+    }
+    return out;
+  }
+  out = NULL;
+  json_object_deep_copy(in, &out, NULL);
+  if (out == NULL)
+    return NULL;
+  md = metadata(out);
+  for (i = 0; i < sizeof keep / sizeof keep[0]; i++) {
+    json_object *v = get(cmd, keep[i]);
+
+    if (v != NULL)
+      json_object_object_add(md, keep[i], json_object_get(v));
+    else
+      json_object_object_del(md, keep[i]);
+  }
+  if ((t->subresources & CP_SUB_STATUS) != 0) {
+    if (get(cur, "status") != NULL)
+      json_object_object_add(out, "status",
+                             json_object_get(get(cur, "status")));
+    else
+      json_object_object_del(out, "status");
+  }
+  gen = get(cmd, "generation") ? json_object_get_int64(get(cmd, "generation"))
+                               : 1;
+  if (!json_equal_member(out, cur, "spec"))
+    json_object_object_add(md, "generation", json_object_new_int64(gen + 1));
+  return out;
+}
+
+/* Stores next over cur (CAS on cur's revision) or, when next is being
+ * deleted and has no finalizer left, removes it. Responds. Returns the
+ * store code so callers can retry on conflict. */
+static int write_over(struct cp_api_ctx *ctx, struct cp_api_request *rq,
+                      const char *key, json_object *next, int64_t cur_rev,
+                      struct cp_api_response *rs, int respond_conflict) {
+  char *text;
+  int64_t rev = 0;
+  int rc;
+
+  if (dry_run(rq)) {
+    set_rv(next, cur_rev);
+    respond_text(rs, 200, to_text(next));
+    return CPLANE_OK;
+  }
+  if (get_str(get(next, "metadata"), "deletionTimestamp") != NULL &&
+      !has_finalizers(next)) {
+    rc = cp_store_delete(ctx->store, key, strlen(key), cur_rev, &rev, NULL);
+    if (rc == CPLANE_OK) {
+      set_rv(next, rev);
+      respond_text(rs, 200, to_text(next));
+      return rc;
+    }
+  } else {
+    if ((text = stored_text(next)) == NULL) {
+      cp_api_respond_status(rs, 500, NULL);
+      return CPLANE_ENOMEM;
+    }
+    rc = cp_store_update(ctx->store, key, strlen(key), text, strlen(text),
+                         cur_rev, &rev, NULL);
+    free(text);
+    if (rc == CPLANE_OK) {
+      set_rv(next, rev);
+      if (rq->subresource != NULL && strcmp(rq->subresource, "scale") == 0)
+        respond_text(rs, 200, scale_text(rq->type, next));
+      else
+        respond_text(rs, 200, to_text(next));
+      return rc;
+    }
+  }
+  if (rc == CP_STORE_ECONFLICT || rc == CPLANE_ENOENT) {
+    if (respond_conflict || rc == CPLANE_ENOENT)
+      conflict(rs, rq->type, rq->name);
+    return CP_STORE_ECONFLICT;
+  }
+  store_error(rs, rc);
+  return rc;
+}
+
+/* Reads the current object. Responds 404/5xx and returns NULL if it
+ * cannot. */
+static json_object *read_current(struct cp_api_ctx *ctx,
+                                 struct cp_api_request *rq, const char *key,
+                                 int64_t *rev, struct cp_api_response *rs) {
+  cp_store_kv kv;
+  json_object *o;
+  int rc;
+
+  memset(&kv, 0, sizeof kv);
+  rc = cp_store_get(ctx->store, key, strlen(key), 0, &kv, NULL);
+  if (rc == CPLANE_ENOENT) {
+    not_found(rs, rq->type, rq->name);
+    return NULL;
+  }
+  if (rc != CPLANE_OK) {
+    store_error(rs, rc);
+    return NULL;
+  }
+  *rev = kv.mod_revision;
+  o = parse_stored(&kv);
+  cp_store_kv_free(&kv);
+  if (o == NULL)
+    cp_api_respond_status(rs, 500, cp_status_failuref(
+                                       500, "stored object %s is not JSON",
+                                       key));
+  return o;
+}
+
+/* The Scale a client sent, turned into the change of spec.replicas. */
+static json_object *apply_scale(json_object *scale, json_object *cur,
+                                struct cp_api_response *rs) {
+  json_object *rep = get(get(scale, "spec"), "replicas"), *out = NULL;
+  json_object *spec;
+
+  if (rep == NULL || !json_object_is_type(rep, json_type_int) ||
+      json_object_get_int64(rep) < 0) {
+    cp_api_respond_status(rs, 422, cp_status_failuref(
+                                       422, "spec.replicas must be a "
+                                            "non-negative integer"));
+    return NULL;
+  }
+  json_object_deep_copy(cur, &out, NULL);
+  if (out == NULL)
+    return NULL;
+  spec = get(out, "spec");
+  if (spec == NULL) {
+    spec = json_object_new_object();
+    json_object_object_add(out, "spec", spec);
+  }
+  json_object_object_add(spec, "replicas",
+                         json_object_new_int64(json_object_get_int64(rep)));
+  return out;
+}
+
+static void do_update(struct cp_api_ctx *ctx, struct cp_api_request *rq,
+                      struct cp_api_response *rs) {
+  json_object *in, *cur = NULL, *next = NULL;
+  char *err = NULL, *key = cp_api_key(rq->type, rq->ns, rq->name);
+  const char *rv, *name;
+  int64_t cur_rev = 0;
+  int is_scale = rq->subresource != NULL &&
+                 strcmp(rq->subresource, "scale") == 0;
+
+  in = parse_body(rq->body, rq->body_len, &err);
+  if (in == NULL || !json_object_is_type(in, json_type_object)) {
+    cp_api_respond_status(rs, 400, cp_status_failuref(
+                                       400, "the request body is not a JSON "
+                                            "object: %s",
+                                       err ? err : "not an object"));
+    goto out;
+  }
+  if (key == NULL) {
+    cp_api_respond_status(rs, 500, NULL);
+    goto out;
+  }
+  name = get_str(get(in, "metadata"), "name");
+  if (name != NULL && strcmp(name, rq->name) != 0) {
+    cp_api_respond_status(
+        rs, 400, cp_status_failuref(400, "the name of the object (%s) does "
+                                         "not match the name on the URL (%s)",
+                                    name, rq->name));
+    goto out;
+  }
+  if (!is_scale &&
+      (check_kind(rq->type, in, rs) < 0 || check_namespace(rq, in, rs) < 0))
+    goto out;
+  if ((cur = read_current(ctx, rq, key, &cur_rev, rs)) == NULL)
+    goto out;
+  rv = get_str(get(in, "metadata"), "resourceVersion");
+  if (rv != NULL && rv[0] != '\0' && strtoll(rv, NULL, 10) != cur_rev) {
+    conflict(rs, rq->type, rq->name);
+    goto out;
+  }
+  if (is_scale)
+    next = apply_scale(in, cur, rs);
+  else
+    next = merge_update(rq->type, rq->subresource, in, cur);
+  if (next == NULL) {
+    if (rs->body == NULL)
+      cp_api_respond_status(rs, 500, NULL);
+    goto out;
+  }
+  if (!is_scale && validate_meta(rq->type, next, rs) < 0)
+    goto out;
+  write_over(ctx, rq, key, next, cur_rev, rs, 1);
+out:
+  free(err);
+  free(key);
+  json_object_put(in);
+  json_object_put(cur);
+  json_object_put(next);
+}
+
+/* ------------------------------------------------------------ patch */
+
+static void do_patch(struct cp_api_ctx *ctx, struct cp_api_request *rq,
+                     struct cp_api_response *rs) {
+  enum cp_patch_type pt;
+  char *key = cp_api_key(rq->type, rq->ns, rq->name), *err = NULL;
+  int attempt, is_scale = rq->subresource != NULL &&
+                          strcmp(rq->subresource, "scale") == 0;
+
+  if (cp_patch_type_from_content_type(rq->content_type, &pt) < 0 ||
+      (pt == CP_PATCH_STRATEGIC && !rq->type->builtin)) {
+    cp_api_respond_status(
+        rs, 415, cp_status_failuref(415, "the body of the request was in an "
+                                         "unknown format - accepted media "
+                                         "types include: "
+                                         "application/json-patch+json, "
+                                         "application/merge-patch+json%s",
+                                    rq->type->builtin
+                                        ? ", application/strategic-merge-"
+                                          "patch+json"
+                                        : ""));
+    goto out;
+  }
+  if (key == NULL) {
+    cp_api_respond_status(rs, 500, NULL);
+    goto out;
+  }
+  for (attempt = 0; attempt < CAS_RETRIES; attempt++) {
+    json_object *cur, *base, *patched = NULL, *next = NULL;
+    int64_t cur_rev = 0;
+    const char *rv;
+    int rc;
+
+    if ((cur = read_current(ctx, rq, key, &cur_rev, rs)) == NULL)
+      goto out;
+    /* A scale patch applies to the Scale view of the object. */
+    base = cur;
+    if (is_scale) {
+      char *st = scale_text(rq->type, cur);
+
+      base = st ? parse_body(st, strlen(st), &err) : NULL;
+      free(st);
+      free(err);
+      err = NULL;
+    }
+    rc = base == NULL ? CPLANE_ENOMEM
+                      : cp_patch_apply(pt, base, rq->body, rq->body_len,
+                                       &patched, &err);
+    if (base != cur)
+      json_object_put(base);
+    if (rc != CPLANE_OK) {
+      int code = rc == CPLANE_ENOMEM ? 500 : 422;
+
+      cp_api_respond_status(rs, code, cp_status_failuref(
+                                          code, "the patch could not be "
+                                                "applied: %s",
+                                          err ? err : "out of memory"));
+      json_object_put(cur);
+      goto out;
+    }
+    rv = get_str(get(patched, "metadata"), "resourceVersion");
+    if (!is_scale && rv != NULL && strtoll(rv, NULL, 10) != cur_rev) {
+      /* The patch itself carried a resourceVersion: a precondition. */
+      conflict(rs, rq->type, rq->name);
+      json_object_put(cur);
+      json_object_put(patched);
+      goto out;
+    }
+    if (is_scale)
+      next = apply_scale(patched, cur, rs);
+    else if (!json_object_is_type(patched, json_type_object) ||
+             check_kind(rq->type, patched, rs) < 0 ||
+             check_namespace(rq, patched, rs) < 0)
+      next = NULL;
+    else
+      next = merge_update(rq->type, rq->subresource, patched, cur);
+    json_object_put(patched);
+    if (next == NULL || (!is_scale && validate_meta(rq->type, next, rs) < 0)) {
+      if (rs->body == NULL)
+        cp_api_respond_status(rs, 500, NULL);
+      json_object_put(cur);
+      json_object_put(next);
+      goto out;
+    }
+    rc = write_over(ctx, rq, key, next, cur_rev, rs,
+                    attempt == CAS_RETRIES - 1);
+    json_object_put(cur);
+    json_object_put(next);
+    if (rc != CP_STORE_ECONFLICT)
+      goto out;
+    free(rs->body); /* lost a race: patch the newer version */
+    rs->body = NULL;
+  }
+out:
+  free(err);
+  free(key);
+}
+
+/* ------------------------------------------------------------ delete */
+
+static void add_finalizer(json_object *md, const char *f) {
+  json_object *fs = get(md, "finalizers");
+  size_t i;
+
+  if (fs == NULL || !json_object_is_type(fs, json_type_array)) {
+    fs = json_object_new_array();
+    json_object_object_add(md, "finalizers", fs);
+  }
+  for (i = 0; i < json_object_array_length(fs); i++)
+    if (strcmp(json_object_get_string(json_object_array_get_idx(fs, i)), f) ==
+        0)
+      return;
+  json_object_array_add(fs, json_object_new_string(f));
+}
+
+static void do_delete(struct cp_api_ctx *ctx, struct cp_api_request *rq,
+                      struct cp_api_response *rs) {
+  json_object *opts = NULL, *cur = NULL, *pre;
+  char *key = cp_api_key(rq->type, rq->ns, rq->name), *err = NULL, ts[32];
+  const char *policy = NULL, *p_uid, *p_rv;
+  int64_t cur_rev = 0, rev = 0;
+  int dry, rc, attempt;
+
+  if (key == NULL) {
+    cp_api_respond_status(rs, 500, NULL);
+    goto out;
+  }
+  if (rq->body_len > 0) {
+    opts = parse_body(rq->body, rq->body_len, &err);
+    if (opts == NULL || !json_object_is_type(opts, json_type_object)) {
+      cp_api_respond_status(rs, 400, cp_status_failuref(
+                                         400, "the DeleteOptions body is not "
+                                              "a JSON object: %s",
+                                         err ? err : "not an object"));
+      goto out;
+    }
+  }
+  policy = get_str(opts, "propagationPolicy");
+  if (policy == NULL)
+    policy = cp_query_get(&rq->query, "propagationPolicy");
+  if (policy != NULL && strcmp(policy, "Foreground") != 0 &&
+      strcmp(policy, "Background") != 0 && strcmp(policy, "Orphan") != 0) {
+    cp_api_respond_status(rs, 400, cp_status_failuref(
+                                       400, "invalid propagationPolicy %s",
+                                       policy));
+    goto out;
+  }
+  dry = dry_run(rq);
+  if (get(opts, "dryRun") != NULL &&
+      json_object_array_length(get(opts, "dryRun")) > 0)
+    dry = 1;
+  for (attempt = 0; attempt < CAS_RETRIES; attempt++) {
+    json_object *md;
+
+    json_object_put(cur);
+    if ((cur = read_current(ctx, rq, key, &cur_rev, rs)) == NULL)
+      goto out;
+    md = metadata(cur);
+    pre = get(opts, "preconditions");
+    p_uid = get_str(pre, "uid");
+    p_rv = get_str(pre, "resourceVersion");
+    if ((p_uid != NULL && strcmp(p_uid, get_str(md, "uid") ? get_str(md,
+                                                                     "uid")
+                                                           : "") != 0) ||
+        (p_rv != NULL && strtoll(p_rv, NULL, 10) != cur_rev)) {
+      cp_api_respond_status(
+          rs, 409, cp_status_failuref(409, "Precondition failed: the object "
+                                           "changed (uid or "
+                                           "resourceVersion)"));
+      goto out;
+    }
+    if (policy != NULL && strcmp(policy, "Foreground") == 0)
+      add_finalizer(md, "foregroundDeletion");
+    else if (policy != NULL && strcmp(policy, "Orphan") == 0)
+      add_finalizer(md, "orphan");
+    if (dry) {
+      respond_text(rs, 200, to_text(cur));
+      goto out;
+    }
+    if (has_finalizers(cur)) {
+      /* Graceful: mark, and let the finalizers' owners finish. */
+      if (get_str(md, "deletionTimestamp") == NULL) {
+        json_object *g = get(md, "generation");
+
+        now_rfc3339(ts, sizeof ts);
+        set_str(md, "deletionTimestamp", ts);
+        json_object_object_add(md, "deletionGracePeriodSeconds",
+                               json_object_new_int(0));
+        json_object_object_add(
+            md, "generation",
+            json_object_new_int64((g ? json_object_get_int64(g) : 1) + 1));
+      }
+      rc = write_over(ctx, rq, key, cur, cur_rev, rs,
+                      attempt == CAS_RETRIES - 1);
+      if (rc != CP_STORE_ECONFLICT)
+        goto out;
+      free(rs->body);
+      rs->body = NULL;
+      continue;
+    }
+    rc = cp_store_delete(ctx->store, key, strlen(key), cur_rev, &rev, NULL);
+    if (rc == CPLANE_OK) {
+      set_rv(cur, rev);
+      respond_text(rs, 200, to_text(cur));
+      goto out;
+    }
+    if (rc == CPLANE_ENOENT) {
+      not_found(rs, rq->type, rq->name);
+      goto out;
+    }
+    if (rc != CP_STORE_ECONFLICT) {
+      store_error(rs, rc);
+      goto out;
+    }
+  }
+  conflict(rs, rq->type, rq->name);
+out:
+  free(err);
+  free(key);
+  json_object_put(opts);
+  json_object_put(cur);
+}
+
+/* ------------------------------------------------------------ binding */
+
+static void do_binding(struct cp_api_ctx *ctx, struct cp_api_request *rq,
+                       struct cp_api_response *rs) {
+  json_object *b, *cur = NULL, *spec;
+  char *key = cp_api_key(rq->type, rq->ns, rq->name), *err = NULL;
+  const char *node, *bound;
+  int64_t cur_rev = 0;
+  int rc;
+
+  b = parse_body(rq->body, rq->body_len, &err);
+  node = get_str(get(b, "target"), "name");
+  if (b == NULL || node == NULL || node[0] == '\0' || key == NULL) {
+    cp_api_respond_status(rs, 400, cp_status_failuref(
+                                       400, "a Binding needs target.name"));
+    goto out;
+  }
+  if ((cur = read_current(ctx, rq, key, &cur_rev, rs)) == NULL)
+    goto out;
+  bound = get_str(get(cur, "spec"), "nodeName");
+  if (bound != NULL && bound[0] != '\0') {
+    cp_api_respond_status(
+        rs, 409, cp_status_failuref(409, "pod %s is already assigned to node "
+                                         "\"%s\"", rq->name, bound));
+    goto out;
+  }
+  spec = get(cur, "spec");
+  if (spec == NULL) {
+    spec = json_object_new_object();
+    json_object_object_add(cur, "spec", spec);
+  }
+  set_str(spec, "nodeName", node);
+  rc = write_over(ctx, rq, key, cur, cur_rev, rs, 1);
+  if (rc == CPLANE_OK) {
+    struct cp_status_details d = {.name = rq->name, .kind = "pods"};
+
+    cp_api_respond_status(rs, 201, cp_status_success(&d));
+  }
+out:
+  free(err);
+  free(key);
+  json_object_put(b);
+  json_object_put(cur);
+}
+
+/* ------------------------------------------------------------ dispatch */
+
+static void method_not_allowed(struct cp_api_response *rs) {
+  cp_api_respond_status(rs, 405, cp_status_failuref(
+                                     405, "the server does not allow this "
+                                          "method on the requested "
+                                          "resource"));
+}
+
+void cp_api_handle(struct cp_api_ctx *ctx, struct cp_api_request *rq,
+                   struct cp_api_response *rs) {
+  const char *sub = rq->subresource;
+  unsigned subs = rq->type->subresources;
+
+  if (rq->type->namespaced && rq->ns == NULL && rq->name != NULL) {
+    cp_api_respond_status(rs, 404, cp_status_failuref(
+                                       404, "the server could not find the "
+                                            "requested resource"));
+    return;
+  }
+  if (sub != NULL &&
+      !((strcmp(sub, "status") == 0 && (subs & CP_SUB_STATUS)) ||
+        (strcmp(sub, "scale") == 0 && (subs & CP_SUB_SCALE)) ||
+        (strcmp(sub, "binding") == 0 && (subs & CP_SUB_BINDING)))) {
+    cp_api_respond_status(rs, 404, cp_status_failuref(
+                                       404, "the server could not find the "
+                                            "requested resource"));
+    return;
+  }
+  if (rq->name == NULL) {
+    if (rq->method == CP_API_GET)
+      do_list(ctx, rq, rs);
+    else if (rq->method == CP_API_POST && (rq->ns != NULL ||
+                                           !rq->type->namespaced))
+      do_create(ctx, rq, rs);
+    else
+      method_not_allowed(rs);
+    return;
+  }
+  if (sub != NULL && strcmp(sub, "binding") == 0) {
+    if (rq->method == CP_API_POST)
+      do_binding(ctx, rq, rs);
+    else
+      method_not_allowed(rs);
+    return;
+  }
+  switch (rq->method) {
+  case CP_API_GET:
+    do_get(ctx, rq, rs);
+    break;
+  case CP_API_PUT:
+    do_update(ctx, rq, rs);
+    break;
+  case CP_API_PATCH:
+    do_patch(ctx, rq, rs);
+    break;
+  case CP_API_DELETE:
+    if (sub == NULL)
+      do_delete(ctx, rq, rs);
+    else
+      method_not_allowed(rs);
+    break;
+  default:
+    method_not_allowed(rs);
+  }
+}

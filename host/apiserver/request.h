@@ -1,0 +1,93 @@
+/*
+ * request - one API request as the handlers see it, once the event loop
+ * has read it: method, route (resource type, namespace, name,
+ * subresource), query, the headers that matter and the body; and the
+ * response a handler fills in. Also the routing of a path to a resource.
+ *
+ * Threading: a request belongs to one worker thread at a time.
+ * Ownership: cp_api_request_clear frees every string the request owns;
+ * the response body is malloc'd and taken by the event loop.
+ */
+#ifndef CPLANE_HOST_APISERVER_REQUEST_H
+#define CPLANE_HOST_APISERVER_REQUEST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "apiserver/query.h"
+#include "apiserver/resources.h"
+#include "store/store.h"
+
+enum cp_api_method {
+  CP_API_GET,
+  CP_API_POST,
+  CP_API_PUT,
+  CP_API_PATCH,
+  CP_API_DELETE,
+  CP_API_OTHER
+};
+
+struct cp_api_request {
+  enum cp_api_method method;
+  char *path;
+  struct cp_query query;
+  char *accept, *content_type;
+  char *body;
+  size_t body_len;
+  /* Filled by cp_api_route for resource paths. */
+  const struct cp_resource_type *type;
+  char *ns, *name, *subresource;
+};
+
+struct cp_api_response {
+  int code;
+  const char *content_type; /* static string */
+  char *body;               /* malloc'd */
+  size_t len;
+};
+
+/* What the handlers share. */
+struct cp_api_ctx {
+  cp_store *store;
+  struct cp_resources *resources;
+  char server_address[64]; /* host:port, for /api */
+};
+
+/* Splits a resource path (/api/v1/..., /apis/g/v/...) into the request's
+ * route. Returns 1 for a resource path (rq->type set), 0 when the path is
+ * not one (discovery and other endpoints), -1 for an unknown resource or
+ * malformed path (then *status_body is a 404 Status, caller frees). */
+int cp_api_route(struct cp_api_ctx *ctx, struct cp_api_request *rq,
+                 char **status_body);
+
+/* Runs a resource request (not watch) against the store. */
+void cp_api_handle(struct cp_api_ctx *ctx, struct cp_api_request *rq,
+                   struct cp_api_response *rs);
+
+/* Sets rs to a Status body; takes body (NULL: 500 out of memory). */
+void cp_api_respond_status(struct cp_api_response *rs, int code, char *body);
+
+void cp_api_request_clear(struct cp_api_request *rq);
+
+/* The request's labelSelector and fieldSelector. On a bad one responds
+ * 400 and returns -1. *out is owned (cp_api_selectors_free). */
+struct cp_api_selectors;
+struct json_object;
+int cp_api_selectors_parse(struct cp_api_request *rq,
+                           struct cp_api_selectors **out,
+                           struct cp_api_response *rs);
+void cp_api_selectors_free(struct cp_api_selectors *s);
+/* 1 when o matches (NULL selectors match everything). */
+int cp_api_selectors_match(const struct cp_api_selectors *s,
+                           struct json_object *o);
+/* A stored value as an object with its resourceVersion; owned. */
+struct json_object *cp_api_parse_stored(const cp_store_kv *kv);
+/* Compact JSON text of o; malloc'd. */
+char *cp_api_to_text(struct json_object *o);
+
+/* Store key of one object or, with name NULL, the prefix of a list
+ * (namespace NULL: every namespace). malloc'd. */
+char *cp_api_key(const struct cp_resource_type *t, const char *ns,
+                 const char *name);
+
+#endif /* CPLANE_HOST_APISERVER_REQUEST_H */

@@ -1,0 +1,187 @@
+/*
+ * resources - see resources.h.
+ */
+#include "apiserver/resources.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const struct cp_resource_type builtins[] = {
+    {"", "v1", "namespaces", "namespace", "Namespace", "NamespaceList", 0,
+     {"ns"}, CP_SUB_STATUS, 1},
+    {"", "v1", "nodes", "node", "Node", "NodeList", 0, {"no"}, CP_SUB_STATUS,
+     1},
+    {"", "v1", "pods", "pod", "Pod", "PodList", 1, {"po"},
+     CP_SUB_STATUS | CP_SUB_BINDING, 1},
+    {"", "v1", "configmaps", "configmap", "ConfigMap", "ConfigMapList", 1,
+     {"cm"}, 0, 1},
+    {"", "v1", "secrets", "secret", "Secret", "SecretList", 1, {NULL}, 0, 1},
+    {"", "v1", "events", "event", "Event", "EventList", 1, {"ev"}, 0, 1},
+    {"apps", "v1", "deployments", "deployment", "Deployment",
+     "DeploymentList", 1, {"deploy"}, CP_SUB_STATUS | CP_SUB_SCALE, 1},
+    {"apps", "v1", "replicasets", "replicaset", "ReplicaSet",
+     "ReplicaSetList", 1, {"rs"}, CP_SUB_STATUS | CP_SUB_SCALE, 1},
+    {"coordination.k8s.io", "v1", "leases", "lease", "Lease", "LeaseList", 1,
+     {NULL}, 0, 1},
+    {"apiextensions.k8s.io", "v1", "customresourcedefinitions",
+     "customresourcedefinition", "CustomResourceDefinition",
+     "CustomResourceDefinitionList", 0, {"crd", "crds"}, CP_SUB_STATUS, 1},
+};
+
+/* A type added at run time owns copies of its strings. */
+struct owned_type {
+  struct cp_resource_type t;
+  char *strings[10];
+};
+
+struct cp_resources {
+  pthread_mutex_t mu;
+  const struct cp_resource_type **types;
+  struct owned_type **owned;
+  size_t n, cap, n_owned;
+};
+
+static int push(struct cp_resources *r, const struct cp_resource_type *t) {
+  if (r->n == r->cap) {
+    size_t cap = r->cap ? r->cap * 2 : 32;
+    const struct cp_resource_type **ts =
+        realloc(r->types, cap * sizeof *ts);
+
+    if (ts == NULL)
+      return -1;
+    r->types = ts;
+    r->cap = cap;
+  }
+  r->types[r->n++] = t;
+  return 0;
+}
+
+struct cp_resources *cp_resources_new(void) {
+  struct cp_resources *r = calloc(1, sizeof *r);
+  size_t i;
+
+  if (r == NULL)
+    return NULL;
+  pthread_mutex_init(&r->mu, NULL);
+  for (i = 0; i < sizeof builtins / sizeof builtins[0]; i++)
+    if (push(r, &builtins[i]) < 0) {
+      cp_resources_free(r);
+      return NULL;
+    }
+  return r;
+}
+
+void cp_resources_free(struct cp_resources *r) {
+  size_t i, j;
+
+  if (r == NULL)
+    return;
+  for (i = 0; i < r->n_owned; i++) {
+    for (j = 0; j < 10; j++)
+      free(r->owned[i]->strings[j]);
+    free(r->owned[i]);
+  }
+  free(r->owned);
+  free(r->types);
+  pthread_mutex_destroy(&r->mu);
+  free(r);
+}
+
+static const struct cp_resource_type *
+find_locked(struct cp_resources *r, const char *group, const char *version,
+            const char *resource) {
+  size_t i;
+
+  for (i = 0; i < r->n; i++) {
+    const struct cp_resource_type *t = r->types[i];
+
+    if (strcmp(t->resource, resource) == 0 &&
+        strcmp(t->group, group) == 0 && strcmp(t->version, version) == 0)
+      return t;
+  }
+  return NULL;
+}
+
+const struct cp_resource_type *cp_resources_find(struct cp_resources *r,
+                                                 const char *group,
+                                                 const char *version,
+                                                 const char *resource) {
+  const struct cp_resource_type *t;
+
+  pthread_mutex_lock(&r->mu);
+  t = find_locked(r, group, version, resource);
+  pthread_mutex_unlock(&r->mu);
+  return t;
+}
+
+/* Copies s into the type's string slot i; NULL stays NULL. */
+static const char *own(struct owned_type *o, int i, const char *s) {
+  if (s == NULL)
+    return NULL;
+  o->strings[i] = strdup(s);
+  return o->strings[i];
+}
+
+int cp_resources_add(struct cp_resources *r,
+                     const struct cp_resource_type *t) {
+  struct owned_type *o = calloc(1, sizeof *o), **owned;
+  int i, rc = -1;
+
+  if (o == NULL)
+    return -1;
+  o->t = *t;
+  o->t.group = own(o, 0, t->group);
+  o->t.version = own(o, 1, t->version);
+  o->t.resource = own(o, 2, t->resource);
+  o->t.singular = own(o, 3, t->singular);
+  o->t.kind = own(o, 4, t->kind);
+  o->t.list_kind = own(o, 5, t->list_kind);
+  for (i = 0; i < 3 && t->short_names[i] != NULL; i++)
+    o->t.short_names[i] = own(o, 6 + i, t->short_names[i]);
+  o->t.short_names[i] = NULL;
+  pthread_mutex_lock(&r->mu);
+  if (o->t.group == NULL || o->t.version == NULL || o->t.resource == NULL ||
+      o->t.kind == NULL || o->t.list_kind == NULL || o->t.singular == NULL ||
+      find_locked(r, t->group, t->version, t->resource) != NULL)
+    goto out;
+  owned = realloc(r->owned, (r->n_owned + 1) * sizeof *owned);
+  if (owned == NULL)
+    goto out;
+  r->owned = owned;
+  if (push(r, &o->t) < 0)
+    goto out;
+  r->owned[r->n_owned++] = o;
+  o = NULL;
+  rc = 0;
+out:
+  pthread_mutex_unlock(&r->mu);
+  if (o != NULL) {
+    for (i = 0; i < 10; i++)
+      free(o->strings[i]);
+    free(o);
+  }
+  return rc;
+}
+
+size_t cp_resources_list(struct cp_resources *r,
+                         const struct cp_resource_type **out, size_t max) {
+  size_t i, n;
+
+  pthread_mutex_lock(&r->mu);
+  n = r->n;
+  for (i = 0; i < n && i < max; i++)
+    out[i] = r->types[i];
+  pthread_mutex_unlock(&r->mu);
+  return n;
+}
+
+const char *cp_resource_group_version(const struct cp_resource_type *t,
+                                      char *buf, size_t len) {
+  if (t->group[0] == '\0')
+    snprintf(buf, len, "%s", t->version);
+  else
+    snprintf(buf, len, "%s/%s", t->group, t->version);
+  return buf;
+}

@@ -1,0 +1,58 @@
+/*
+ * resources - the registry of resource types the API server serves: one
+ * table that drives routing, discovery, OpenAPI and storage keys. The
+ * built-in types are compiled in; custom resource definitions add theirs
+ * at run time.
+ *
+ * Threading: lookups and additions may run on any thread (a mutex guards
+ * the table). A type, once registered, is never freed or changed before
+ * cp_resources_free, so its pointer stays valid.
+ * Ownership: the registry owns every type; callers borrow them.
+ */
+#ifndef CPLANE_HOST_APISERVER_RESOURCES_H
+#define CPLANE_HOST_APISERVER_RESOURCES_H
+
+#include <stddef.h>
+
+#define CP_SUB_STATUS 1u
+#define CP_SUB_SCALE 2u
+#define CP_SUB_BINDING 4u
+
+struct cp_resource_type {
+  const char *group;    /* "" for the core group */
+  const char *version;  /* "v1" */
+  const char *resource; /* plural, lowercase: "deployments" */
+  const char *singular; /* "deployment" */
+  const char *kind;     /* "Deployment" */
+  const char *list_kind; /* "DeploymentList" */
+  int namespaced;
+  const char *short_names[4]; /* NULL-terminated */
+  unsigned subresources;      /* CP_SUB_* */
+  int builtin;                /* compiled in (strategic merge patch) */
+};
+
+struct cp_resources;
+
+/* A registry holding the built-in types. NULL when out of memory. */
+struct cp_resources *cp_resources_new(void);
+void cp_resources_free(struct cp_resources *r);
+
+/* The type serving group/version/resource, or NULL. */
+const struct cp_resource_type *cp_resources_find(struct cp_resources *r,
+                                                 const char *group,
+                                                 const char *version,
+                                                 const char *resource);
+/* Adds a type (copied). Returns 0, -1 if group/version/resource is taken
+ * or when out of memory. */
+int cp_resources_add(struct cp_resources *r,
+                     const struct cp_resource_type *t);
+/* Copies up to max type pointers into out, in registration order; returns
+ * how many exist. */
+size_t cp_resources_list(struct cp_resources *r,
+                         const struct cp_resource_type **out, size_t max);
+
+/* "apps/v1", or "v1" for the core group, into buf. */
+const char *cp_resource_group_version(const struct cp_resource_type *t,
+                                      char *buf, size_t len);
+
+#endif /* CPLANE_HOST_APISERVER_RESOURCES_H */

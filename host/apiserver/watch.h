@@ -1,0 +1,39 @@
+/*
+ * watch - watch streams: newline-delimited compact JSON events
+ * (ADDED/MODIFIED/DELETED, BOOKMARK, ERROR 410) over a chunked HTTP
+ * response, fed by a store watch.
+ *
+ * Threading: a stream lives on the server's event loop. Store callbacks
+ * (store thread) and the initial list (a worker) append lines under the
+ * stream's mutex and wake the loop, which alone writes to the socket.
+ * Ownership: streams free themselves when the client leaves, the timeout
+ * passes or the store ends the watch; cp_watch_end_all ends the rest.
+ */
+#ifndef CPLANE_HOST_APISERVER_WATCH_H
+#define CPLANE_HOST_APISERVER_WATCH_H
+
+#include <event2/event.h>
+#include <event2/http.h>
+
+#include "apiserver/request.h"
+
+struct cp_watch_registry;
+
+/* Runs a job on a worker thread (the server's pool). */
+typedef void (*cp_watch_job_fn)(void *arg);
+typedef int (*cp_watch_submit_fn)(void *pool, cp_watch_job_fn fn, void *arg);
+
+struct cp_watch_registry *cp_watch_registry_new(struct event_base *base,
+                                                struct cp_api_ctx *ctx,
+                                                cp_watch_submit_fn submit,
+                                                void *pool);
+/* Ends every stream (loop thread) and frees the registry. */
+void cp_watch_registry_free(struct cp_watch_registry *r);
+size_t cp_watch_count(struct cp_watch_registry *r);
+
+/* Starts a watch for rq on req (loop thread). Takes rq's contents. On a
+ * bad request replies with a Status itself. */
+void cp_watch_start(struct cp_watch_registry *r, struct evhttp_request *req,
+                    struct cp_api_request *rq);
+
+#endif /* CPLANE_HOST_APISERVER_WATCH_H */
