@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/random.h>
 #include <time.h>
 
@@ -963,6 +964,30 @@ static int dry_run(struct cp_api_request *rq) {
   return d != NULL && strcmp(d, "All") == 0;
 }
 
+/* POST and PUT bodies must be JSON; anything else (kubectl's protobuf
+ * included) gets 415, which clients report as it is. */
+static int json_body_ok(struct cp_api_request *rq,
+                        struct cp_api_response *rs) {
+  const char *ct = rq->content_type;
+  size_t n;
+
+  if (ct == NULL || ct[0] == '\0')
+    return 1;
+  n = strcspn(ct, ";");
+  while (n > 0 && ct[n - 1] == ' ')
+    n--;
+  if ((n == 16 && strncasecmp(ct, "application/json", 16) == 0) ||
+      (n == 3 && strncmp(ct, "*/*", 3) == 0))
+    return 1;
+  cp_api_respond_status(
+      rs, 415, cp_status_failuref(415, "the body of the request was in an "
+                                       "unknown format (%.*s) - accepted "
+                                       "media types include: "
+                                       "application/json",
+                                  (int)n, ct));
+  return 0;
+}
+
 /* ------------------------------------------------------------ create */
 
 static void do_create(struct cp_api_ctx *ctx, struct cp_api_request *rq,
@@ -973,6 +998,8 @@ static void do_create(struct cp_api_ctx *ctx, struct cp_api_request *rq,
   int64_t rev = 0;
   int rc, attempt;
 
+  if (!json_body_ok(rq, rs))
+    return;
   o = parse_body(rq->body, rq->body_len, &err);
   if (o == NULL || !json_object_is_type(o, json_type_object)) {
     cp_api_respond_status(rs, 400, cp_status_failuref(
@@ -1243,6 +1270,10 @@ static void do_update(struct cp_api_ctx *ctx, struct cp_api_request *rq,
   int is_scale = rq->subresource != NULL &&
                  strcmp(rq->subresource, "scale") == 0;
 
+  if (!json_body_ok(rq, rs)) {
+    free(key);
+    return;
+  }
   in = parse_body(rq->body, rq->body_len, &err);
   if (in == NULL || !json_object_is_type(in, json_type_object)) {
     cp_api_respond_status(rs, 400, cp_status_failuref(

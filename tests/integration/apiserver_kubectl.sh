@@ -1,0 +1,168 @@
+#!/usr/bin/env bash
+# The API server with the real kubectl: discovery, apply (create, then a
+# strategic-merge 3-way patch), scale, label, the three patch types, a
+# stale replace (409), watch, finalizers, describe, api-resources; and bad
+# input over plain HTTP, each answered with the right Status code while
+# the server stays up.
+. "$(dirname "$0")/lib/common.sh"
+
+command -v kubectl >/dev/null || fail "kubectl is not installed"
+cat >"$TMP/c.ini" <<INI
+[host]
+log_level = info
+data_dir = $TMP/data
+plugin_dir = $TMP/noplugins
+[apiserver]
+port = 0
+INI
+mkdir -m 755 "$TMP/noplugins"
+"$B/cplane" -c "$TMP/c.ini" >"$TMP/log" 2>&1 &
+PIDS+=($!)
+wait_for_log "$TMP/log" "ready: "
+url=$(grep -o 'serving the Kubernetes API on http://[0-9.:]*' "$TMP/log" |
+  sed 's/.* on //')
+[ -n "$url" ] || fail "no API server URL in the log"
+K() { kubectl --kubeconfig "$TMP/data/admin.kubeconfig" \
+  --cache-dir "$TMP/cache" --request-timeout=20s "$@"; }
+
+out=$(K version 2>&1) || fail "kubectl version: $out"
+echo "$out" | grep -q "Server Version: v1.32" || fail "version: $out"
+K get ns default -o name | grep -qx "namespace/default" || fail "no default ns"
+pass "discovery and version"
+
+cat >"$TMP/app.yaml" <<'EOF'
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: nginx-deployment
+  labels: {app: nginx}
+spec:
+  replicas: 3
+  selector:
+    matchLabels: {app: nginx}
+  template:
+    metadata:
+      labels: {app: nginx}
+    spec:
+      containers:
+      - name: nginx
+        image: nginx:1.14.2
+        ports:
+        - containerPort: 80
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: game-config}
+data: {a: "1"}
+EOF
+out=$(K apply -f "$TMP/app.yaml" 2>&1) || fail "apply: $out"
+echo "$out" | grep -q "deployment.apps/nginx-deployment created" ||
+  fail "apply output: $out"
+[ "$(K get deploy nginx-deployment -o jsonpath='{.metadata.generation}')" = 1 ] ||
+  fail "generation after create"
+sed -i 's/nginx:1.14.2/nginx:1.16.1/' "$TMP/app.yaml"
+out=$(K apply -f "$TMP/app.yaml" 2>&1) || fail "re-apply: $out"
+echo "$out" | grep -q "configured" || fail "re-apply output: $out"
+got=$(K get deploy nginx-deployment -o \
+  jsonpath='{.spec.template.spec.containers[0].image} {.metadata.generation} {.spec.template.spec.containers[0].ports[0].containerPort}')
+[ "$got" = "nginx:1.16.1 2 80" ] || fail "after strategic merge: $got"
+pass "apply creates, then patches with a strategic merge"
+
+K scale deploy nginx-deployment --replicas=7 >/dev/null || fail "scale"
+[ "$(K get deploy nginx-deployment -o jsonpath='{.spec.replicas}')" = 7 ] ||
+  fail "replicas after scale"
+K label cm game-config tier=fe >/dev/null || fail "label"
+[ "$(K get cm -l 'tier in (fe,be)' -o name)" = "configmap/game-config" ] ||
+  fail "set-based selector"
+[ -z "$(K get cm -l 'tier!=fe' -o name)" ] || fail "!= selector"
+K patch cm game-config --type=json -p '[{"op":"add","path":"/data/b","value":"2"}]' >/dev/null ||
+  fail "json patch"
+K patch cm game-config --type=merge -p '{"data":{"c":"3"}}' >/dev/null ||
+  fail "merge patch"
+K patch deploy nginx-deployment --type=strategic \
+  -p '{"spec":{"template":{"spec":{"containers":[{"name":"sidecar","image":"busybox"}]}}}}' >/dev/null ||
+  fail "strategic patch"
+[ "$(K get deploy nginx-deployment -o jsonpath='{.spec.template.spec.containers[*].name}')" = "nginx sidecar" ] ||
+  fail "strategic patch merged containers by name"
+[ "$(K get cm game-config -o jsonpath='{.data.a}{.data.b}{.data.c}')" = 123 ] ||
+  fail "patched data"
+pass "scale, label, selectors, json/merge/strategic patch"
+
+K get cm game-config -o yaml >"$TMP/cm.yaml"
+sed -i 's/resourceVersion: .*/resourceVersion: "2"/' "$TMP/cm.yaml"
+if out=$(K replace -f "$TMP/cm.yaml" 2>&1); then
+  fail "a stale replace succeeded"
+fi
+echo "$out" | grep -q "Conflict" || fail "stale replace: $out"
+pass "stale replace is a 409 Conflict"
+
+K get cm -w --request-timeout=6s >"$TMP/watch" 2>&1 &
+wpid=$!
+sleep 1
+printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: watched}\n' |
+  K create -f - >/dev/null || fail "create watched"
+for i in $(seq 50); do grep -q '^watched' "$TMP/watch" && break; sleep 0.1; done
+grep -q '^watched' "$TMP/watch" || { cat "$TMP/watch"; fail "watch saw no event"; }
+kill "$wpid" 2>/dev/null || true
+pass "kubectl get -w sees a new object"
+
+printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: held, finalizers: [example.com/hold]}\n' |
+  K create -f - >/dev/null || fail "create held"
+K delete cm held --wait=false >/dev/null || fail "delete held"
+[ -n "$(K get cm held -o jsonpath='{.metadata.deletionTimestamp}')" ] ||
+  fail "held has no deletionTimestamp"
+K patch cm held --type=merge -p '{"metadata":{"finalizers":null}}' >/dev/null ||
+  fail "remove finalizer"
+if K get cm held >/dev/null 2>&1; then fail "held still exists"; fi
+K delete cm watched >/dev/null || fail "delete watched"
+K delete deploy nginx-deployment --cascade=foreground --wait=false >/dev/null ||
+  fail "foreground delete"
+[ "$(K get deploy nginx-deployment -o jsonpath='{.metadata.finalizers}')" = '["foregroundDeletion"]' ] ||
+  fail "foreground delete adds the foregroundDeletion finalizer"
+pass "finalizers hold a deleted object until removed"
+
+K describe cm game-config | grep -q "^Name: *game-config" || fail "describe"
+K api-resources | grep -q "^deployments .*deploy .*apps/v1 .*true .*Deployment" ||
+  fail "api-resources"
+pass "describe and api-resources"
+
+# Bad input: each gets its Status code and the server stays up.
+code() { # METHOD PATH CONTENT-TYPE BODY-FILE -> HTTP code
+  curl -s -o "$TMP/resp" -w '%{http_code}' -X "$1" -H "Content-Type: $3" \
+    --data-binary "@$4" "$url$2"
+}
+expect_code() { # WANT METHOD PATH CONTENT-TYPE BODY-FILE
+  local got
+  got=$(code "$2" "$3" "$4" "$5")
+  [ "$got" = "$1" ] || { cat "$TMP/resp"; fail "$2 $3: HTTP $got, want $1"; }
+  jq -e ".kind == \"Status\" and .code == $1" "$TMP/resp" >/dev/null ||
+    fail "$2 $3: not a Status with code $1: $(head -c 300 "$TMP/resp")"
+}
+CM=/api/v1/namespaces/default/configmaps
+printf '{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":' >"$TMP/bad"
+expect_code 400 POST $CM application/json "$TMP/bad"
+head -c 4194304 /dev/zero | tr '\0' ' ' >"$TMP/big"
+expect_code 413 POST $CM application/json "$TMP/big"
+python3 -c 'print("{\"a\":" * 10000 + "1" + "}" * 10000)' >"$TMP/deep"
+expect_code 400 POST $CM application/json "$TMP/deep"
+printf '{"metadata":{"name":"Bad_Name"}}' >"$TMP/badname"
+expect_code 422 POST $CM application/json "$TMP/badname"
+printf '{"metadata":{"name":"x","namespace":"other"}}' >"$TMP/otherns"
+expect_code 400 POST $CM application/json "$TMP/otherns"
+printf '\x0ak8s\x00' >"$TMP/pb"
+expect_code 415 POST $CM application/vnd.kubernetes.protobuf "$TMP/pb"
+printf '' >"$TMP/empty"
+expect_code 400 GET "$CM?labelSelector=a%20in%20(" application/json "$TMP/empty"
+expect_code 400 GET "$CM?limit=abc" application/json "$TMP/empty"
+expect_code 404 GET /api/v1/namespaces/default/widgets application/json "$TMP/empty"
+expect_code 404 GET $CM/nope application/json "$TMP/empty"
+expect_code 404 POST /api/v1/namespaces/nons/configmaps application/json "$TMP/badname"
+expect_code 415 PATCH $CM/game-config application/apply-patch+yaml "$TMP/empty"
+[ "$(K get cm game-config -o jsonpath='{.data.a}')" = 1 ] ||
+  fail "the server lost data after bad input"
+pass "bad input gets the right Status and loses nothing"
+
+kill -TERM "${PIDS[0]}"
+wait_exit "${PIDS[0]}" 20
+[ "$RC" -eq 0 ] || { cat "$TMP/log"; fail "exit status $RC after SIGTERM"; }
+pass "clean shutdown"
