@@ -9,6 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Compact, and '/' left alone as kube-apiserver writes it. */
+#define JSON_OUT (JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
+
 #define MAX_TYPES 512
 
 static const char *const all_verbs[] = {"create", "delete",
@@ -34,7 +37,7 @@ static char *finish(json_object *o) {
   char *s = NULL;
 
   if (o != NULL) {
-    const char *t = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+    const char *t = json_object_to_json_string_ext(o, JSON_OUT);
 
     s = t != NULL ? strdup(t) : NULL;
   }

@@ -23,6 +23,9 @@
 #include "labels/names.h"
 #include "labels/selector.h"
 
+/* Compact, and '/' left alone as kube-apiserver writes it. */
+#define JSON_OUT (JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
+
 #define JSON_TYPE "application/json"
 #define MAX_DEPTH 64
 #define CAS_RETRIES 8
@@ -63,7 +66,7 @@ static void respond_text(struct cp_api_response *rs, int code, char *text) {
 }
 
 static char *to_text(json_object *o) {
-  const char *t = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+  const char *t = json_object_to_json_string_ext(o, JSON_OUT);
 
   return t != NULL ? strdup(t) : NULL;
 }
@@ -486,7 +489,7 @@ static const char *field_value(json_object *o, const char *path,
   if (json_object_is_type(cur, json_type_string))
     return json_object_get_string(cur);
   snprintf(buf, len, "%s", json_object_to_json_string_ext(
-                               cur, JSON_C_TO_STRING_PLAIN));
+                               cur, JSON_OUT));
   return buf;
 }
 
@@ -1239,7 +1242,7 @@ static json_object *read_current(struct cp_api_ctx *ctx,
 static json_object *apply_scale(json_object *scale, json_object *cur,
                                 struct cp_api_response *rs) {
   json_object *rep = get(get(scale, "spec"), "replicas"), *out = NULL;
-  json_object *spec;
+  json_object *spec, *old, *md, *gen;
 
   if (rep == NULL || !json_object_is_type(rep, json_type_int) ||
       json_object_get_int64(rep) < 0) {
@@ -1255,6 +1258,15 @@ static json_object *apply_scale(json_object *scale, json_object *cur,
   if (spec == NULL) {
     spec = json_object_new_object();
     json_object_object_add(out, "spec", spec);
+  }
+  old = get(spec, "replicas");
+  if (old == NULL || json_object_get_int64(old) != json_object_get_int64(rep)) {
+    /* A spec change: the generation goes up as for any other. */
+    md = metadata(out);
+    gen = get(md, "generation");
+    json_object_object_add(
+        md, "generation",
+        json_object_new_int64((gen ? json_object_get_int64(gen) : 1) + 1));
   }
   json_object_object_add(spec, "replicas",
                          json_object_new_int64(json_object_get_int64(rep)));

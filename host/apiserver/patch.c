@@ -7,8 +7,10 @@
  * just drops the copy, which is what makes a JSON patch atomic and keeps
  * the caller's document untouched.
  *
- * Lists are rebuilt rather than edited: json-c 0.16 has no array insert,
- * and a new array that takes references to the kept elements is cheap.
+ * Strategic merge patch builds each patched list anew rather than editing
+ * it: json-c 0.16 has no array insert, and a new array that takes
+ * references to the kept elements is cheap. JSON patch inserts by shifting
+ * (arr_insert) because it must edit the array its pointer names.
  */
 #include "apiserver/patch.h"
 
@@ -86,8 +88,7 @@ static int copy_value(struct json_object *src, struct json_object **dst) {
   *dst = NULL;
   if (src == NULL)
     return CPLANE_OK;
-  return json_object_deep_copy(src, dst, NULL) == 0 ? CPLANE_OK
-                                                    : CPLANE_ENOMEM;
+  return json_object_deep_copy(src, dst, NULL) == 0 ? CPLANE_OK : CPLANE_ENOMEM;
 }
 
 /* Sets o[k] = v, taking v even on failure. */
@@ -414,8 +415,7 @@ static int array_index(const char *tok, size_t *idx) {
   if (*tok == '\0' || (tok[0] == '0' && tok[1] != '\0'))
     return -1;
   for (; *tok != '\0'; tok++) {
-    if (*tok < '0' || *tok > '9' ||
-        v > (SIZE_MAX - (size_t)(*tok - '0')) / 10)
+    if (*tok < '0' || *tok > '9' || v > (SIZE_MAX - (size_t)(*tok - '0')) / 10)
       return -1;
     v = v * 10 + (size_t)(*tok - '0');
   }
@@ -430,7 +430,7 @@ static int ptr_step(struct json_object *cur, const char *tok,
 
   if (json_object_is_type(cur, json_type_object))
     return json_object_object_get_ex(cur, tok, child) ? CPLANE_OK
-                                                       : CPLANE_ENOENT;
+                                                      : CPLANE_ENOENT;
   if (json_object_is_type(cur, json_type_array) &&
       array_index(tok, &idx) == 0 && idx < json_object_array_length(cur)) {
     *child = json_object_array_get_idx(cur, idx);
@@ -540,9 +540,9 @@ out:
  * removed value (for move). */
 static int op_remove(struct json_object **root, const char *path,
                      struct json_object **taken, const char **why) {
-  struct json_object *parent, *v = NULL;
+  struct json_object *parent = NULL, *v = NULL;
   char *last = NULL;
-  size_t idx;
+  size_t idx = 0;
   int rc;
 
   if (*path == '\0') {
@@ -574,9 +574,9 @@ out:
  * Takes val in every case. */
 static int op_replace(struct json_object **root, const char *path,
                       struct json_object *val, const char **why) {
-  struct json_object *parent, *old;
+  struct json_object *parent = NULL, *old;
   char *last = NULL;
-  size_t idx;
+  size_t idx = 0;
   int rc;
 
   if (*path == '\0') {
@@ -672,8 +672,8 @@ static const char *op_string(struct json_object *op, const char *k) {
   return json_object_get_string(v);
 }
 
-static int apply_op(struct json_object **root, struct json_object *op,
-                    size_t i, char **msg) {
+static int apply_op(struct json_object **root, struct json_object *op, size_t i,
+                    char **msg) {
   struct json_object *value = NULL, *v;
   const char *name, *path, *from = NULL, *why = "invalid operation";
   int has_value, needs_from, rc = CPLANE_EINVAL;
@@ -697,9 +697,9 @@ static int apply_op(struct json_object **root, struct json_object *op,
     why = "missing \"from\"";
   } else if (needs_from && !ptr_valid(from)) {
     why = "invalid JSON pointer in \"from\"";
-  } else if (!has_value && (strcmp(name, "add") == 0 ||
-                            strcmp(name, "replace") == 0 ||
-                            strcmp(name, "test") == 0)) {
+  } else if (!has_value &&
+             (strcmp(name, "add") == 0 || strcmp(name, "replace") == 0 ||
+              strcmp(name, "test") == 0)) {
     why = "missing \"value\"";
   } else if (strcmp(name, "add") == 0 || strcmp(name, "replace") == 0) {
     rc = copy_value(value, &v);
@@ -718,8 +718,7 @@ static int apply_op(struct json_object **root, struct json_object *op,
     why = "unknown operation";
   }
   if (rc == CPLANE_EINVAL)
-    rc = fail(msg, "json patch operation %zu (%s %s): %s", i, name, path,
-              why);
+    rc = fail(msg, "json patch operation %zu (%s %s): %s", i, name, path, why);
   return rc;
 }
 
@@ -751,8 +750,8 @@ static const char *merge_key_of(const char *field) {
 
 /* Primitive lists with the merge strategy: only metadata.finalizers. */
 static int is_set_list(const char *field, const char *parent) {
-  return field != NULL && parent != NULL &&
-         strcmp(field, "finalizers") == 0 && strcmp(parent, "metadata") == 0;
+  return field != NULL && parent != NULL && strcmp(field, "finalizers") == 0 &&
+         strcmp(parent, "metadata") == 0;
 }
 
 static int is_directive(const char *k) {
@@ -810,9 +809,8 @@ static int smp_list(struct json_object *orig, struct json_object *p,
 /* Builds a value from patch value p alone. Objects are merged onto an
  * empty object and lists onto an empty list rather than copied, so their
  * nulls and directives never reach the result. */
-static int smp_new(struct json_object *p, const char *name,
-                   const char *parent, struct json_object **out,
-                   char **msg) {
+static int smp_new(struct json_object *p, const char *name, const char *parent,
+                   struct json_object **out, char **msg) {
   struct json_object *o;
   int rc;
 
@@ -847,8 +845,8 @@ static int append_new(struct json_object *res, struct json_object *e,
 
 /* Validates the list's special elements and reports whether one asks for
  * the whole list to be replaced. */
-static int scan_list(struct json_object *p, const char *field,
-                     const char *mk, int *replace, char **msg) {
+static int scan_list(struct json_object *p, const char *field, const char *mk,
+                     int *replace, char **msg) {
   size_t i, n = json_object_array_length(p);
   struct json_object *e;
   enum directive d;
@@ -888,8 +886,8 @@ static int deleted_by(struct json_object *oe, struct json_object *p,
     return 0;
   for (i = 0; i < n; i++) {
     e = json_object_array_get_idx(p, i);
-    if (directive_of(e) == D_DELETE &&
-        json_object_object_get_ex(e, mk, &kv) && json_equal(kv, ev))
+    if (directive_of(e) == D_DELETE && json_object_object_get_ex(e, mk, &kv) &&
+        json_equal(kv, ev))
       return 1;
   }
   return 0;
@@ -965,8 +963,7 @@ out:
 }
 
 static int smp_member(struct json_object *t, const char *k,
-                      struct json_object *pv, const char *name,
-                      char **msg) {
+                      struct json_object *pv, const char *name, char **msg) {
   struct json_object *tv = NULL, *nv = NULL;
   enum directive d;
   int rc;
@@ -1083,21 +1080,25 @@ static int retain_keys(struct json_object *t, struct json_object *keys,
   int keep;
 
   if (!json_object_is_type(keys, json_type_array))
-    return fail(msg, "strategic merge patch: $retainKeys in \"%s\" is not "
-                     "a list", where(name));
+    return fail(msg,
+                "strategic merge patch: $retainKeys in \"%s\" is not "
+                "a list",
+                where(name));
   n = json_object_array_length(keys);
   for (i = 0; i < n; i++)
     if (!json_object_is_type(json_object_array_get_idx(keys, i),
                              json_type_string))
-      return fail(msg, "strategic merge patch: $retainKeys in \"%s\" holds "
-                       "a non-string", where(name));
+      return fail(msg,
+                  "strategic merge patch: $retainKeys in \"%s\" holds "
+                  "a non-string",
+                  where(name));
   for (e = json_object_get_object(t)->head; e != NULL; e = next) {
     next = e->next;
     k = (const char *)lh_entry_k(e);
     keep = 0;
     for (i = 0; !keep && i < n; i++)
-      keep = strcmp(json_object_get_string(
-                        json_object_array_get_idx(keys, i)), k) == 0;
+      keep = strcmp(json_object_get_string(json_object_array_get_idx(keys, i)),
+                    k) == 0;
     if (!keep)
       json_object_object_del(t, k);
   }
@@ -1124,8 +1125,8 @@ static int smp_object(struct json_object *t, struct json_object *p,
   json_object_object_foreachC(p, it) {
     if (!has_prefix(it.key, DELETE_PRIMITIVE_PREFIX))
       continue;
-    rc = delete_from_list(t, it.key + strlen(DELETE_PRIMITIVE_PREFIX),
-                          it.val, msg);
+    rc = delete_from_list(t, it.key + strlen(DELETE_PRIMITIVE_PREFIX), it.val,
+                          msg);
     if (rc != CPLANE_OK)
       return rc;
   }
@@ -1245,8 +1246,7 @@ int cp_patch_type_from_content_type(const char *content_type,
     end--;
   n = (size_t)(end - s);
   for (i = 0; i < sizeof types / sizeof types[0]; i++) {
-    if (strlen(types[i].name) == n &&
-        strncasecmp(s, types[i].name, n) == 0) {
+    if (strlen(types[i].name) == n && strncasecmp(s, types[i].name, n) == 0) {
       *type = types[i].type;
       return 0;
     }

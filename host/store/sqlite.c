@@ -1029,8 +1029,8 @@ static void *writer_main(void *arg) {
       w_batch(s, batch);
       continue;
     }
-    if (s->stop)
-      break;
+    if (__atomic_load_n(&s->stop, __ATOMIC_ACQUIRE))
+      break; /* written under qmu, read here without it */
     if (s->opts.compact_interval_ms > 0 && now_ms() >= s->next_compact_ms)
       w_timer(s);
     else if (s->purged_below < s->compact_rev)
@@ -1127,7 +1127,7 @@ static void sq_close(cp_store *base) {
   sq_store *s = (sq_store *)base;
 
   pthread_mutex_lock(&s->qmu);
-  s->stop = 1;
+  __atomic_store_n(&s->stop, 1, __ATOMIC_RELEASE);
   pthread_cond_signal(&s->qcond);
   pthread_mutex_unlock(&s->qmu);
   pthread_join(s->writer, NULL);

@@ -1,0 +1,566 @@
+/*
+ * Unit tests for host/apiserver: routing, the verbs on a real SQLite store
+ * (create with server-set metadata, get, list with selectors and
+ * pagination, optimistic concurrency, status and scale subresources,
+ * finalizers, binding), discovery documents, and the HTTP server itself
+ * under concurrent clients (worker pool, watch stream) so ThreadSanitizer
+ * sees the threads.
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <json-c/json.h>
+
+#include "apiserver/apiserver.h"
+#include "apiserver/discovery.h"
+#include "apiserver/request.h"
+#include "log/log.h"
+
+struct fixture {
+  char dir[64];
+  cp_store *store;
+  struct cp_api_ctx ctx;
+};
+
+static int setup(void **state) {
+  struct fixture *f = calloc(1, sizeof *f);
+  char path[128], *err = NULL;
+
+  cp_log_set_level(CPLANE_LOG_ERROR);
+  strcpy(f->dir, "/tmp/cp-api-XXXXXX");
+  assert_non_null(mkdtemp(f->dir));
+  snprintf(path, sizeof path, "%s/db", f->dir);
+  if (cp_store_sqlite_open(path, NULL, &f->store, &err) != 0)
+    fail_msg("%s", err);
+  f->ctx.store = f->store;
+  f->ctx.resources = cp_resources_new();
+  *state = f;
+  return 0;
+}
+
+static int teardown(void **state) {
+  struct fixture *f = *state;
+  char cmd[128];
+
+  cp_resources_free(f->ctx.resources);
+  cp_store_close(f->store);
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
+  assert_int_equal(system(cmd), 0);
+  free(f);
+  return 0;
+}
+
+/* Runs one request; returns the response (caller frees body). */
+static struct cp_api_response call(struct fixture *f, enum cp_api_method m,
+                                   const char *path_query, const char *ctype,
+                                   const char *body) {
+  struct cp_api_request rq = {0};
+  struct cp_api_response rs = {0};
+  const char *q = strchr(path_query, '?');
+  char *status = NULL;
+  int r;
+
+  rq.method = m;
+  rq.path = q ? strndup(path_query, (size_t)(q - path_query))
+              : strdup(path_query);
+  assert_int_equal(cp_query_parse(q ? q + 1 : NULL, &rq.query), 0);
+  rq.content_type = ctype ? strdup(ctype) : NULL;
+  if (body != NULL) {
+    rq.body = strdup(body);
+    rq.body_len = strlen(body);
+  }
+  r = cp_api_route(&f->ctx, &rq, &status);
+  if (r <= 0) {
+    rs.code = 404;
+    rs.body = status;
+    rs.len = status ? strlen(status) : 0;
+  } else {
+    cp_api_handle(&f->ctx, &rq, &rs);
+  }
+  cp_api_request_clear(&rq);
+  return rs;
+}
+
+/* The string at a dotted path of a JSON text, into buf ("" if absent). */
+static const char *jq(const char *text, const char *path, char *buf,
+                      size_t len) {
+  json_object *o = json_tokener_parse(text), *cur = o;
+  char p[256], *save = NULL, *seg;
+
+  buf[0] = '\0';
+  snprintf(p, sizeof p, "%s", path);
+  for (seg = strtok_r(p, ".", &save); seg && cur;
+       seg = strtok_r(NULL, ".", &save)) {
+    json_object *next = NULL;
+
+    if (json_object_is_type(cur, json_type_array))
+      next = json_object_array_get_idx(cur, (size_t)atoi(seg));
+    else if (!json_object_object_get_ex(cur, seg, &next))
+      next = NULL;
+    cur = next;
+  }
+  if (cur != NULL)
+    snprintf(buf, len, "%s", json_object_get_string(cur));
+  json_object_put(o);
+  return buf;
+}
+
+#define NS_CM "/api/v1/namespaces/default/configmaps"
+#define J "application/json"
+
+static void expect_code(struct cp_api_response rs, int code) {
+  if (rs.code != code)
+    fail_msg("HTTP %d, want %d: %.*s", rs.code, code, (int)rs.len,
+             rs.body ? rs.body : "");
+  free(rs.body);
+}
+
+static void make_namespace(struct fixture *f, const char *name) {
+  char body[128];
+
+  snprintf(body, sizeof body, "{\"metadata\":{\"name\":\"%s\"}}", name);
+  expect_code(call(f, CP_API_POST, "/api/v1/namespaces", J, body), 201);
+}
+
+static void test_routing(void **state) {
+  struct fixture *f = *state;
+  struct cp_api_response rs;
+  char buf[128];
+
+  rs = call(f, CP_API_GET, "/api/v1/namespaces/default/widgets", NULL, NULL);
+  assert_int_equal(rs.code, 404);
+  assert_string_equal(jq(rs.body, "kind", buf, sizeof buf), "Status");
+  free(rs.body);
+  /* A cluster-scoped kind under a namespace does not exist. */
+  expect_code(call(f, CP_API_GET, "/api/v1/namespaces/default/nodes", NULL,
+                   NULL), 404);
+  expect_code(call(f, CP_API_GET, "/apis/apps/v1/namespaces/default/"
+                                  "deployments/x/nosuchsub", NULL, NULL),
+              404);
+  expect_code(call(f, CP_API_GET, "/api/v1/namespaces/nope", NULL, NULL),
+              404);
+  expect_code(call(f, CP_API_PUT, NS_CM, J, "{}"), 405);
+}
+
+static void test_create_get_list(void **state) {
+  struct fixture *f = *state;
+  struct cp_api_response rs;
+  char buf[128], rv[32], path[256];
+  int i;
+
+  make_namespace(f, "default");
+  rs = call(f, CP_API_POST, NS_CM, J,
+            "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{"
+            "\"name\":\"a\",\"labels\":{\"app\":\"web\"},\"uid\":\"mine\"},"
+            "\"data\":{\"k\":\"v\"}}");
+  assert_int_equal(rs.code, 201);
+  assert_string_equal(jq(rs.body, "metadata.namespace", buf, sizeof buf),
+                      "default");
+  assert_string_not_equal(jq(rs.body, "metadata.uid", buf, sizeof buf),
+                          "mine"); /* the server sets uid */
+  assert_int_equal(strlen(buf), 36);
+  assert_string_not_equal(jq(rs.body, "metadata.creationTimestamp", buf,
+                             sizeof buf), "");
+  jq(rs.body, "metadata.resourceVersion", rv, sizeof rv);
+  assert_true(atoi(rv) > 0);
+  free(rs.body);
+  expect_code(call(f, CP_API_POST, NS_CM, J, "{\"metadata\":{\"name\":\"a\"}}"),
+              409);
+  rs = call(f, CP_API_GET, NS_CM "/a", NULL, NULL);
+  assert_int_equal(rs.code, 200);
+  assert_string_equal(jq(rs.body, "metadata.resourceVersion", buf,
+                         sizeof buf), rv);
+  assert_string_equal(jq(rs.body, "data.k", buf, sizeof buf), "v");
+  free(rs.body);
+  for (i = 0; i < 5; i++) {
+    char body[128];
+
+    snprintf(body, sizeof body, "{\"metadata\":{\"name\":\"p%d\",\"labels\":"
+                                "{\"app\":\"%s\"}}}", i,
+             i % 2 ? "web" : "db");
+    expect_code(call(f, CP_API_POST, NS_CM, J, body), 201);
+  }
+  rs = call(f, CP_API_GET, NS_CM "?labelSelector=app%3Dweb", NULL, NULL);
+  assert_int_equal(rs.code, 200);
+  assert_string_equal(jq(rs.body, "kind", buf, sizeof buf), "ConfigMapList");
+  assert_string_equal(jq(rs.body, "items.0.metadata.name", buf, sizeof buf),
+                      "a");
+  assert_string_equal(jq(rs.body, "items.2.metadata.name", buf, sizeof buf),
+                      "p3");
+  assert_string_equal(jq(rs.body, "items.3.metadata.name", buf, sizeof buf),
+                      "");
+  free(rs.body);
+  rs = call(f, CP_API_GET, NS_CM "?fieldSelector=metadata.name%3Dp4", NULL,
+            NULL);
+  assert_string_equal(jq(rs.body, "items.0.metadata.name", buf, sizeof buf),
+                      "p4");
+  assert_string_equal(jq(rs.body, "items.1.metadata.name", buf, sizeof buf),
+                      "");
+  free(rs.body);
+  /* Pages of 2 share one resourceVersion and end without a token. */
+  rs = call(f, CP_API_GET, NS_CM "?limit=2", NULL, NULL);
+  assert_string_equal(jq(rs.body, "items.1.metadata.name", buf, sizeof buf),
+                      "p0");
+  jq(rs.body, "metadata.continue", buf, sizeof buf);
+  assert_string_not_equal(buf, "");
+  snprintf(path, sizeof path, NS_CM "?limit=2&continue=%s", buf);
+  free(rs.body);
+  expect_code(call(f, CP_API_POST, NS_CM, J, "{\"metadata\":{\"name\":"
+                                             "\"late\"}}"), 201);
+  rs = call(f, CP_API_GET, path, NULL, NULL);
+  assert_string_equal(jq(rs.body, "items.0.metadata.name", buf, sizeof buf),
+                      "p1");
+  free(rs.body);
+  expect_code(call(f, CP_API_GET, NS_CM "?continue=zzz", NULL, NULL), 400);
+  expect_code(call(f, CP_API_GET, NS_CM "?labelSelector=a%20in%20(", NULL,
+                   NULL), 400);
+  expect_code(call(f, CP_API_GET, NS_CM "?fieldSelector=nonsense", NULL,
+                   NULL), 400);
+  /* Every namespace. */
+  rs = call(f, CP_API_GET, "/api/v1/configmaps", NULL, NULL);
+  assert_string_equal(jq(rs.body, "items.1.metadata.name", buf, sizeof buf),
+                      "late"); /* in key order */
+  assert_string_equal(jq(rs.body, "items.6.metadata.name", buf, sizeof buf),
+                      "p4");
+  free(rs.body);
+}
+
+static void test_validation(void **state) {
+  struct fixture *f = *state;
+  struct cp_api_response rs;
+  char buf[256];
+
+  make_namespace(f, "default");
+  rs = call(f, CP_API_POST, NS_CM, J, "{\"metadata\":{}}");
+  assert_int_equal(rs.code, 422);
+  assert_string_equal(jq(rs.body, "details.causes.0.field", buf, sizeof buf),
+                      "metadata.name");
+  assert_string_equal(jq(rs.body, "details.kind", buf, sizeof buf),
+                      "ConfigMap");
+  free(rs.body);
+  expect_code(call(f, CP_API_POST, NS_CM, J, "{\"metadata\":{\"name\":"
+                                             "\"UPPER\"}}"), 422);
+  expect_code(call(f, CP_API_POST, NS_CM, J, "{\"metadata\":{\"name\":\"x\","
+                                             "\"labels\":{\"-bad\":\"v\"}}}"),
+              422);
+  expect_code(call(f, CP_API_POST, NS_CM, J, "{\"kind\":\"Pod\",\"metadata\":"
+                                             "{\"name\":\"x\"}}"), 400);
+  expect_code(call(f, CP_API_POST, NS_CM, J, "[1]"), 400);
+  expect_code(call(f, CP_API_POST, NS_CM, J, "{\"metadata\":"), 400);
+  expect_code(call(f, CP_API_POST, NS_CM, "application/yaml",
+                   "metadata: {}"), 415);
+  expect_code(call(f, CP_API_POST, "/api/v1/namespaces/missing/configmaps",
+                   J, "{\"metadata\":{\"name\":\"x\"}}"), 404);
+  /* generateName gets a random suffix. */
+  rs = call(f, CP_API_POST, NS_CM, J, "{\"metadata\":{\"generateName\":"
+                                      "\"gen-\"}}");
+  assert_int_equal(rs.code, 201);
+  jq(rs.body, "metadata.name", buf, sizeof buf);
+  assert_int_equal(strncmp(buf, "gen-", 4), 0);
+  assert_int_equal(strlen(buf), 9);
+  free(rs.body);
+  /* dryRun stores nothing. */
+  expect_code(call(f, CP_API_POST, NS_CM "?dryRun=All", J,
+                   "{\"metadata\":{\"name\":\"dry\"}}"), 201);
+  expect_code(call(f, CP_API_GET, NS_CM "/dry", NULL, NULL), 404);
+}
+
+static void test_update_conflict_and_generation(void **state) {
+  struct fixture *f = *state;
+  struct cp_api_response rs;
+  char buf[128], body[512], rv[32];
+
+  make_namespace(f, "default");
+  rs = call(f, CP_API_POST, "/apis/apps/v1/namespaces/default/deployments",
+            J, "{\"metadata\":{\"name\":\"d\"},\"spec\":{\"replicas\":1},"
+               "\"status\":{\"replicas\":0}}");
+  assert_int_equal(rs.code, 201);
+  jq(rs.body, "metadata.resourceVersion", rv, sizeof rv);
+  free(rs.body);
+#define DEP "/apis/apps/v1/namespaces/default/deployments/d"
+  /* A status change through the main resource is ignored. */
+  snprintf(body, sizeof body, "{\"metadata\":{\"name\":\"d\","
+                              "\"resourceVersion\":\"%s\",\"labels\":{\"a\":"
+                              "\"b\"}},\"spec\":{\"replicas\":1},\"status\":"
+                              "{\"replicas\":9}}", rv);
+  rs = call(f, CP_API_PUT, DEP, J, body);
+  assert_int_equal(rs.code, 200);
+  assert_string_equal(jq(rs.body, "status.replicas", buf, sizeof buf), "0");
+  assert_string_equal(jq(rs.body, "metadata.generation", buf, sizeof buf),
+                      "1"); /* spec unchanged */
+  free(rs.body);
+  /* The old resourceVersion is now stale. */
+  rs = call(f, CP_API_PUT, DEP, J, body);
+  assert_int_equal(rs.code, 409);
+  assert_string_equal(jq(rs.body, "reason", buf, sizeof buf), "Conflict");
+  free(rs.body);
+  /* /status writes only status. */
+  rs = call(f, CP_API_PUT, DEP "/status", J,
+            "{\"metadata\":{\"name\":\"d\"},\"spec\":{\"replicas\":5},"
+            "\"status\":{\"replicas\":3}}");
+  assert_int_equal(rs.code, 200);
+  assert_string_equal(jq(rs.body, "status.replicas", buf, sizeof buf), "3");
+  assert_string_equal(jq(rs.body, "spec.replicas", buf, sizeof buf), "1");
+  free(rs.body);
+  /* A spec change bumps generation; the scale subresource too. */
+  rs = call(f, CP_API_PATCH, DEP, "application/merge-patch+json",
+            "{\"spec\":{\"replicas\":2}}");
+  assert_int_equal(rs.code, 200);
+  assert_string_equal(jq(rs.body, "metadata.generation", buf, sizeof buf),
+                      "2");
+  free(rs.body);
+  rs = call(f, CP_API_PATCH, DEP "/scale", "application/merge-patch+json",
+            "{\"spec\":{\"replicas\":7}}");
+  assert_int_equal(rs.code, 200);
+  assert_string_equal(jq(rs.body, "kind", buf, sizeof buf), "Scale");
+  assert_string_equal(jq(rs.body, "spec.replicas", buf, sizeof buf), "7");
+  free(rs.body);
+  rs = call(f, CP_API_GET, DEP, NULL, NULL);
+  assert_string_equal(jq(rs.body, "spec.replicas", buf, sizeof buf), "7");
+  assert_string_equal(jq(rs.body, "metadata.generation", buf, sizeof buf),
+                      "3");
+  free(rs.body);
+  expect_code(call(f, CP_API_PATCH, DEP, "application/apply-patch+yaml",
+                   "{}"), 415);
+  expect_code(call(f, CP_API_PATCH, DEP, "application/json-patch+json",
+                   "[{\"op\":\"test\",\"path\":\"/spec/replicas\","
+                   "\"value\":1}]"), 422);
+  expect_code(call(f, CP_API_PUT, DEP, J, "{\"metadata\":{\"name\":"
+                                          "\"other\"}}"), 400);
+}
+
+static void test_delete_and_finalizers(void **state) {
+  struct fixture *f = *state;
+  struct cp_api_response rs;
+  char buf[128];
+
+  make_namespace(f, "default");
+  expect_code(call(f, CP_API_POST, NS_CM, J, "{\"metadata\":{\"name\":\"f\","
+                                             "\"finalizers\":[\"x/y\"]}}"),
+              201);
+  rs = call(f, CP_API_DELETE, NS_CM "/f", J,
+            "{\"propagationPolicy\":\"Background\"}");
+  assert_int_equal(rs.code, 200);
+  assert_string_not_equal(jq(rs.body, "metadata.deletionTimestamp", buf,
+                             sizeof buf), "");
+  free(rs.body);
+  expect_code(call(f, CP_API_GET, NS_CM "/f", NULL, NULL), 200);
+  expect_code(call(f, CP_API_PATCH, NS_CM "/f", "application/merge-patch+json",
+                   "{\"metadata\":{\"finalizers\":[]}}"), 200);
+  expect_code(call(f, CP_API_GET, NS_CM "/f", NULL, NULL), 404);
+  /* Plain delete, preconditions, dry run, bad policy. */
+  expect_code(call(f, CP_API_POST, NS_CM, J, "{\"metadata\":{\"name\":"
+                                             "\"g\"}}"), 201);
+  expect_code(call(f, CP_API_DELETE, NS_CM "/g", J,
+                   "{\"preconditions\":{\"uid\":\"wrong\"}}"), 409);
+  expect_code(call(f, CP_API_DELETE, NS_CM "/g", J,
+                   "{\"dryRun\":[\"All\"]}"), 200);
+  expect_code(call(f, CP_API_DELETE, NS_CM "/g", J,
+                   "{\"propagationPolicy\":\"Sideways\"}"), 400);
+  expect_code(call(f, CP_API_DELETE, NS_CM "/g", NULL, NULL), 200);
+  expect_code(call(f, CP_API_DELETE, NS_CM "/g", NULL, NULL), 404);
+}
+
+static void test_binding(void **state) {
+  struct fixture *f = *state;
+  struct cp_api_response rs;
+  char buf[128];
+
+  make_namespace(f, "default");
+  expect_code(call(f, CP_API_POST, "/api/v1/namespaces/default/pods", J,
+                   "{\"metadata\":{\"name\":\"p\"},\"spec\":{\"containers\":"
+                   "[{\"name\":\"c\",\"image\":\"i\"}]}}"), 201);
+  expect_code(call(f, CP_API_POST, "/api/v1/namespaces/default/pods/p/binding",
+                   J, "{\"target\":{\"kind\":\"Node\",\"name\":\"n1\"}}"),
+              201);
+  rs = call(f, CP_API_GET, "/api/v1/namespaces/default/pods/p", NULL, NULL);
+  assert_string_equal(jq(rs.body, "spec.nodeName", buf, sizeof buf), "n1");
+  free(rs.body);
+  expect_code(call(f, CP_API_POST, "/api/v1/namespaces/default/pods/p/binding",
+                   J, "{\"target\":{\"kind\":\"Node\",\"name\":\"n2\"}}"),
+              409);
+}
+
+static void test_discovery(void **state) {
+  struct fixture *f = *state;
+  char *s, buf[256];
+
+  s = cp_discovery_resource_list(f->ctx.resources, "apps", "v1");
+  assert_non_null(s);
+  assert_string_equal(jq(s, "groupVersion", buf, sizeof buf), "apps/v1");
+  assert_non_null(strstr(s, "\"name\":\"deployments/scale\",\"singularName\":"
+                            "\"\",\"namespaced\":true,\"kind\":\"Scale\""));
+  free(s);
+  assert_null(cp_discovery_resource_list(f->ctx.resources, "nope", "v1"));
+  s = cp_discovery_aggregated(f->ctx.resources, 1);
+  assert_string_equal(jq(s, "items.0.metadata.name", buf, sizeof buf), "");
+  assert_non_null(strstr(s, "\"resource\":\"pods\""));
+  assert_null(strstr(s, "\"deployments\""));
+  free(s);
+  s = cp_discovery_aggregated(f->ctx.resources, 0);
+  assert_non_null(strstr(s, "\"resource\":\"deployments\""));
+  free(s);
+  s = cp_discovery_group_list(f->ctx.resources);
+  assert_string_equal(jq(s, "groups.0.name", buf, sizeof buf), "apps");
+  free(s);
+  s = cp_openapi_group_version(f->ctx.resources, "", "v1");
+  assert_non_null(strstr(s, "/api/v1/namespaces/{namespace}/configmaps/"
+                            "{name}"));
+  free(s);
+  assert_true(cp_discovery_wants_v2(
+      "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,"
+      "application/json"));
+  assert_false(cp_discovery_wants_v2("application/json, */*"));
+}
+
+/* ---- the HTTP server, with real sockets ---- */
+
+/* Sends one HTTP/1.0 request; returns the whole response (malloc'd). */
+static char *http(int port, const char *req) {
+  struct sockaddr_in a = {0};
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  size_t len = 0, cap = 4096;
+  char *out = malloc(cap);
+  ssize_t n;
+
+  a.sin_family = AF_INET;
+  a.sin_port = htons((uint16_t)port);
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (fd < 0 || out == NULL ||
+      connect(fd, (struct sockaddr *)&a, sizeof a) != 0 ||
+      write(fd, req, strlen(req)) != (ssize_t)strlen(req)) {
+    if (fd >= 0)
+      close(fd);
+    free(out);
+    return NULL;
+  }
+  while ((n = read(fd, out + len, cap - len - 1)) > 0) {
+    len += (size_t)n;
+    if (cap - len < 1024)
+      out = realloc(out, cap *= 2);
+  }
+  out[len] = '\0';
+  close(fd);
+  return out;
+}
+
+struct client {
+  int port, id, ok;
+};
+
+static void *client_main(void *arg) {
+  struct client *c = arg;
+  char req[512], body[128];
+  int i;
+
+  for (i = 0; i < 20; i++) {
+    char *r;
+
+    snprintf(body, sizeof body, "{\"metadata\":{\"name\":\"c%d-%d\"}}",
+             c->id, i);
+    snprintf(req, sizeof req,
+             "POST " NS_CM " HTTP/1.0\r\nContent-Type: application/json\r\n"
+             "Content-Length: %zu\r\n\r\n%s", strlen(body), body);
+    r = http(c->port, req);
+    if (r != NULL && strncmp(r + 8, " 201 ", 5) == 0)
+      c->ok++;
+    free(r);
+  }
+  return NULL;
+}
+
+static void test_http_server(void **state) {
+  struct fixture *f = *state;
+  struct cp_apiserver_config cfg = {0};
+  struct cp_apiserver *srv;
+  struct client cl[4];
+  pthread_t th[4];
+  char *err = NULL, *r, kc[128];
+  int i, port;
+
+  snprintf(kc, sizeof kc, "%s/kubeconfig", f->dir);
+  cfg.store = f->store;
+  cfg.workers = 4;
+  cfg.kubeconfig_path = kc;
+  if (cp_apiserver_start(&cfg, &srv, &err) != 0)
+    fail_msg("%s", err);
+  port = cp_apiserver_port(srv);
+  assert_true(port > 0);
+  assert_int_equal(access(kc, R_OK), 0);
+  r = http(port, "GET /version HTTP/1.0\r\n\r\n");
+  assert_non_null(strstr(r, "\"minor\":\"32\""));
+  free(r);
+  r = http(port, "GET /api HTTP/1.0\r\nAccept: application/json;g="
+                 "apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList\r\n\r\n");
+  assert_non_null(strstr(r, "Content-Type: application/json;g=apidiscovery."
+                            "k8s.io;v=v2;as=APIGroupDiscoveryList"));
+  free(r);
+  r = http(port, "GET /readyz?verbose HTTP/1.0\r\n\r\n");
+  assert_non_null(strstr(r, "[+]ping ok"));
+  free(r);
+  for (i = 0; i < 4; i++) {
+    cl[i].port = port;
+    cl[i].id = i;
+    cl[i].ok = 0;
+    pthread_create(&th[i], NULL, client_main, &cl[i]);
+  }
+  /* A watch from the current state: ends at its timeout with the events
+   * of the writes made meanwhile. */
+  r = http(port, "GET " NS_CM "?watch=1&timeoutSeconds=1 HTTP/1.0\r\n\r\n");
+  for (i = 0; i < 4; i++) {
+    pthread_join(th[i], NULL);
+    assert_int_equal(cl[i].ok, 20);
+  }
+  assert_non_null(r);
+  assert_non_null(strstr(r, " 200 OK"));
+  assert_non_null(strstr(r, "{\"type\":\"ADDED\",\"object\":{"));
+  free(r);
+  r = http(port, "GET " NS_CM "?limit=1000 HTTP/1.0\r\n\r\n");
+  assert_non_null(strstr(r, "\"c3-19\""));
+  free(r);
+  /* An old revision after compaction: a 410 ERROR event. */
+  {
+    int64_t rev = 0;
+
+    assert_int_equal(cp_store_current_revision(f->store, &rev), 0);
+    assert_int_equal(cp_store_compact(f->store, rev), 0);
+  }
+  r = http(port, "GET " NS_CM "?watch=true&resourceVersion=2 HTTP/1.0\r\n\r\n");
+  assert_non_null(strstr(r, "{\"type\":\"ERROR\",\"object\":{\"kind\":"
+                            "\"Status\""));
+  assert_non_null(strstr(r, "\"code\":410"));
+  free(r);
+  r = http(port, "GET " NS_CM "?watch=true&sendInitialEvents=true HTTP/1.0"
+                 "\r\n\r\n");
+  assert_non_null(strstr(r, " 422 Invalid"));
+  free(r);
+  cp_apiserver_stop(srv);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test_setup_teardown(test_routing, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_create_get_list, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_validation, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_update_conflict_and_generation,
+                                      setup, teardown),
+      cmocka_unit_test_setup_teardown(test_delete_and_finalizers, setup,
+                                      teardown),
+      cmocka_unit_test_setup_teardown(test_binding, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_discovery, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_http_server, setup, teardown),
+  };
+
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
