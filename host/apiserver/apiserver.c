@@ -25,6 +25,7 @@
 #include <event2/listener.h>
 #include <event2/thread.h>
 
+#include "apiserver/crd.h"
 #include "apiserver/discovery.h"
 #include "apiserver/request.h"
 #include "apiserver/status.h"
@@ -549,6 +550,9 @@ int cp_apiserver_start(const struct cp_apiserver_config *cfg,
     if (pthread_create(&s->workers[i], NULL, worker_main, s) != 0)
       break;
   s->n_workers = i;
+  if (cp_crd_load_all(&s->ctx) < 0)
+    cp_log_warn("apiserver", "cannot read the stored custom resource "
+                             "definitions; their resources are not served");
   create_default_namespaces(s);
   snprintf(url, sizeof url, "http://%s:%d", addr, s->port);
   if (cfg->kubeconfig_path != NULL &&

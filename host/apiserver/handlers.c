@@ -18,10 +18,12 @@
 #include <sys/random.h>
 #include <time.h>
 
+#include "apiserver/crd.h"
 #include "apiserver/patch.h"
 #include "apiserver/status.h"
 #include "labels/names.h"
 #include "labels/selector.h"
+#include "log/log.h"
 
 /* Compact, and '/' left alone as kube-apiserver writes it. */
 #define JSON_OUT (JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
@@ -967,6 +969,37 @@ static int dry_run(struct cp_api_request *rq) {
   return d != NULL && strcmp(d, "All") == 0;
 }
 
+static int is_crd(const struct cp_resource_type *t) {
+  return strcmp(t->resource, "customresourcedefinitions") == 0 &&
+         strcmp(t->group, "apiextensions.k8s.io") == 0;
+}
+
+/* A definition must be valid before it is stored; it is served at once,
+ * so its status says so. */
+static int crd_check(struct cp_api_request *rq, json_object *o,
+                     struct cp_api_response *rs) {
+  const char *field = NULL;
+  char *msg = NULL;
+
+  if (!is_crd(rq->type))
+    return 0;
+  if (cp_crd_validate(o, &field, &msg) < 0) {
+    invalid(rs, rq->type, get_str(get(o, "metadata"), "name"), field,
+            "FieldValueInvalid", msg ? msg : "invalid");
+    free(msg);
+    return -1;
+  }
+  cp_crd_set_status(o);
+  return 0;
+}
+
+static void crd_stored(struct cp_api_ctx *ctx, struct cp_api_request *rq,
+                       json_object *o) {
+  if (is_crd(rq->type) && cp_crd_register(ctx->resources, o) > 0)
+    cp_log_info("apiserver", "serving custom resource %s",
+                get_str(get(o, "metadata"), "name"));
+}
+
 /* POST and PUT bodies must be JSON; anything else (kubectl's protobuf
  * included) gets 415, which clients report as it is. */
 static int json_body_ok(struct cp_api_request *rq,
@@ -1053,7 +1086,7 @@ static void do_create(struct cp_api_ctx *ctx, struct cp_api_request *rq,
       set_str(md, "name", full);
       name = get_str(md, "name");
     }
-    if (validate_meta(rq->type, o, rs) < 0)
+    if (validate_meta(rq->type, o, rs) < 0 || crd_check(rq, o, rs) < 0)
       goto out;
     free(key);
     free(text);
@@ -1071,6 +1104,7 @@ static void do_create(struct cp_api_ctx *ctx, struct cp_api_request *rq,
                          &rev);
     if (rc == CPLANE_OK) {
       set_rv(o, rev);
+      crd_stored(ctx, rq, o);
       respond_text(rs, 201, to_text(o));
       goto out;
     }
@@ -1184,6 +1218,8 @@ static int write_over(struct cp_api_ctx *ctx, struct cp_api_request *rq,
       return rc;
     }
   } else {
+    if (crd_check(rq, next, rs) < 0)
+      return CPLANE_EINVAL;
     if ((text = stored_text(next)) == NULL) {
       cp_api_respond_status(rs, 500, NULL);
       return CPLANE_ENOMEM;
@@ -1193,6 +1229,7 @@ static int write_over(struct cp_api_ctx *ctx, struct cp_api_request *rq,
     free(text);
     if (rc == CPLANE_OK) {
       set_rv(next, rev);
+      crd_stored(ctx, rq, next);
       if (rq->subresource != NULL && strcmp(rq->subresource, "scale") == 0)
         respond_text(rs, 200, scale_text(rq->type, next));
       else

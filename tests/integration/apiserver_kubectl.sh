@@ -126,6 +126,35 @@ K api-resources | grep -q "^deployments .*deploy .*apps/v1 .*true .*Deployment" 
   fail "api-resources"
 pass "describe and api-resources"
 
+cat >"$TMP/crd.yaml" <<'EOF'
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: widgets.example.com}
+spec:
+  group: example.com
+  scope: Namespaced
+  names: {plural: widgets, singular: widget, kind: Widget, shortNames: [wd]}
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    subresources: {status: {}}
+    schema:
+      openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}
+EOF
+K apply -f "$TMP/crd.yaml" >/dev/null || fail "create CRD"
+K wait --for=condition=Established crd/widgets.example.com --timeout=10s >/dev/null ||
+  fail "CRD not Established"
+K api-resources | grep -q "^widgets .*wd .*example.com/v1 .*true .*Widget" ||
+  fail "widgets missing from api-resources"
+printf 'apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w1}\nspec: {size: 3}\n' >"$TMP/w.yaml"
+K apply -f "$TMP/w.yaml" >/dev/null || fail "create widget"
+sed -i 's/size: 3/size: 4/' "$TMP/w.yaml"
+K apply -f "$TMP/w.yaml" >/dev/null || fail "re-apply widget (merge patch)"
+[ "$(K get wd w1 -o jsonpath='{.spec.size} {.metadata.generation}')" = "4 2" ] ||
+  fail "widget after re-apply"
+pass "a CRD's custom resources are served, applied and listed"
+
 # Bad input: each gets its Status code and the server stays up.
 code() { # METHOD PATH CONTENT-TYPE BODY-FILE -> HTTP code
   curl -s -o "$TMP/resp" -w '%{http_code}' -X "$1" -H "Content-Type: $3" \

@@ -23,6 +23,7 @@
 #include <json-c/json.h>
 
 #include "apiserver/apiserver.h"
+#include "apiserver/crd.h"
 #include "apiserver/discovery.h"
 #include "apiserver/request.h"
 #include "log/log.h"
@@ -392,6 +393,59 @@ static void test_binding(void **state) {
               409);
 }
 
+static void test_crd(void **state) {
+  struct fixture *f = *state;
+  struct cp_api_response rs;
+  char buf[128];
+  static const char crd[] =
+      "{\"apiVersion\":\"apiextensions.k8s.io/v1\",\"kind\":"
+      "\"CustomResourceDefinition\",\"metadata\":{\"name\":"
+      "\"widgets.example.com\"},\"spec\":{\"group\":\"example.com\","
+      "\"scope\":\"Namespaced\",\"names\":{\"plural\":\"widgets\","
+      "\"kind\":\"Widget\"},\"versions\":[{\"name\":\"v1\","
+      "\"served\":true,\"storage\":true,\"subresources\":{\"status\":"
+      "{}}}]}}";
+#define CRDS "/apis/apiextensions.k8s.io/v1/customresourcedefinitions"
+#define WIDGETS "/apis/example.com/v1/namespaces/default/widgets"
+
+  make_namespace(f, "default");
+  expect_code(call(f, CP_API_GET, WIDGETS, NULL, NULL), 404);
+  /* The name must be plural.group. */
+  rs = call(f, CP_API_POST, CRDS, J,
+            "{\"metadata\":{\"name\":\"wrong\"},\"spec\":{\"group\":"
+            "\"example.com\",\"scope\":\"Namespaced\",\"names\":{"
+            "\"plural\":\"widgets\",\"kind\":\"Widget\"},\"versions\":"
+            "[{\"name\":\"v1\",\"served\":true}]}}");
+  assert_int_equal(rs.code, 422);
+  assert_string_equal(jq(rs.body, "details.causes.0.field", buf, sizeof buf),
+                      "metadata.name");
+  free(rs.body);
+  rs = call(f, CP_API_POST, CRDS, J, crd);
+  assert_int_equal(rs.code, 201);
+  assert_string_equal(jq(rs.body, "status.conditions.1.type", buf,
+                         sizeof buf), "Established");
+  free(rs.body);
+  rs = call(f, CP_API_POST, WIDGETS, J, "{\"apiVersion\":\"example.com/v1\","
+                                        "\"kind\":\"Widget\",\"metadata\":"
+                                        "{\"name\":\"w1\"},\"spec\":{"
+                                        "\"size\":3}}");
+  assert_int_equal(rs.code, 201);
+  free(rs.body);
+  expect_code(call(f, CP_API_PATCH, WIDGETS "/w1",
+                   "application/strategic-merge-patch+json", "{}"), 415);
+  rs = call(f, CP_API_GET, WIDGETS, NULL, NULL);
+  assert_string_equal(jq(rs.body, "kind", buf, sizeof buf), "WidgetList");
+  assert_string_equal(jq(rs.body, "items.0.spec.size", buf, sizeof buf),
+                      "3");
+  free(rs.body);
+  /* A server started later reads the definition back from the store. */
+  cp_resources_free(f->ctx.resources);
+  f->ctx.resources = cp_resources_new();
+  expect_code(call(f, CP_API_GET, WIDGETS "/w1", NULL, NULL), 404);
+  assert_int_equal(cp_crd_load_all(&f->ctx), 1);
+  expect_code(call(f, CP_API_GET, WIDGETS "/w1", NULL, NULL), 200);
+}
+
 static void test_discovery(void **state) {
   struct fixture *f = *state;
   char *s, buf[256];
@@ -558,6 +612,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_delete_and_finalizers, setup,
                                       teardown),
       cmocka_unit_test_setup_teardown(test_binding, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_crd, setup, teardown),
       cmocka_unit_test_setup_teardown(test_discovery, setup, teardown),
       cmocka_unit_test_setup_teardown(test_http_server, setup, teardown),
   };
