@@ -69,8 +69,12 @@ int cp_embedded_start(const struct cp_config *cfg, const char *data_dir,
       db = strdup(a->sqlite_path);
     else if (asprintf(&db, "%s/cplane.db", data_dir) < 0)
       db = NULL;
+    cp_store_sqlite_opts so;
+
+    memset(&so, 0, sizeof so);
+    so.compact_interval_ms = (int64_t)a->compact_interval_ms;
     if (db == NULL ||
-        cp_store_sqlite_open(db, NULL, &e->store, errmsg) != CPLANE_OK)
+        cp_store_sqlite_open(db, &so, &e->store, errmsg) != CPLANE_OK)
       goto out;
   }
   if (a->kubeconfig_out != NULL)

@@ -306,6 +306,15 @@ static int apiserver_key(struct parse_state *st, const char *k,
     return set_string(st, &a->etcd_key_file, v);
   if (strcmp(k, "kubeconfig_out") == 0)
     return set_string(st, &a->kubeconfig_out, v);
+  if (strcmp(k, "compact_interval") == 0) {
+    if (cp_config_parse_duration(v, &a->compact_interval_ms) < 0 ||
+        a->compact_interval_ms == 0) {
+      set_error(st, "compact_interval must be a duration such as 5m, not "
+                    "'%s'", v);
+      return 0;
+    }
+    return 1;
+  }
   if (strcmp(k, "workers") == 0) {
     if (!parse_int_range(st, k, v, 1, 256, &n))
       return 0;
@@ -321,7 +330,7 @@ static int apiserver_key(struct parse_state *st, const char *k,
   set_error(st, "unknown key '%s' in [apiserver] (known: address, port, "
                 "store, sqlite_path, etcd_endpoints, etcd_prefix, "
                 "etcd_ca_file, etcd_cert_file, etcd_key_file, workers, "
-                "max_body, kubeconfig_out)", k);
+                "max_body, kubeconfig_out, compact_interval)", k);
   return 0;
 }
 

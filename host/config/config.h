@@ -48,6 +48,7 @@ struct cp_apiserver_settings {
   int workers;          /* store worker threads, default 8 */
   uint64_t max_body;    /* bytes, default 3 MiB */
   char *kubeconfig_out; /* default <data_dir>/admin.kubeconfig */
+  uint64_t compact_interval_ms; /* SQLite history; 0: default 5 min */
 };
 
 struct cp_config {
