@@ -11,26 +11,35 @@
 #include "apiserver/apiserver.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 #include <event2/listener.h>
 #include <event2/thread.h>
 
+#include "apiserver/auth.h"
 #include "apiserver/crd.h"
+#include "apiserver/pki.h"
 #include "apiserver/discovery.h"
 #include "apiserver/request.h"
 #include "apiserver/status.h"
 #include "apiserver/watch.h"
 #include "log/log.h"
+
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
 
 #define DEFAULT_WORKERS 8
 #define DEFAULT_MAX_BODY (3u * 1024 * 1024)
@@ -56,6 +65,8 @@ struct cp_apiserver {
   int port;
   size_t max_body;
   struct cp_watch_registry *watches;
+  SSL_CTX *ssl_ctx;
+  struct cp_auth *auth;
 
   pthread_mutex_t mu;
   pthread_cond_t cv;
@@ -215,6 +226,128 @@ static void on_done(evutil_socket_t fd, short what, void *arg) {
   }
 }
 
+/* ------------------------------------------------------------ TLS */
+
+static struct bufferevent *tls_bevcb(struct event_base *base, void *arg) {
+  struct cp_apiserver *s = arg;
+  SSL *ssl = SSL_new(s->ssl_ctx);
+
+  if (ssl == NULL)
+    return NULL;
+  return bufferevent_openssl_socket_new(base, -1, ssl,
+                                        BUFFEREVENT_SSL_ACCEPTING,
+                                        BEV_OPT_CLOSE_ON_FREE);
+}
+
+/* ------------------------------------------------------------ auth */
+
+struct caller {
+  char name[256];
+  char *groups[16];
+  size_t n_groups;
+  char group_buf[16][128];
+};
+
+/* The verified client certificate's CN and O values, if any. */
+static int caller_from_cert(struct evhttp_request *req, struct caller *c) {
+  struct bufferevent *bev =
+      evhttp_connection_get_bufferevent(evhttp_request_get_connection(req));
+  SSL *ssl = bev ? bufferevent_openssl_get_ssl(bev) : NULL;
+  X509 *peer;
+  X509_NAME *subj;
+  int i = -1;
+
+  if (ssl == NULL || (peer = SSL_get1_peer_certificate(ssl)) == NULL)
+    return 0;
+  if (SSL_get_verify_result(ssl) != X509_V_OK) {
+    X509_free(peer);
+    return 0;
+  }
+  subj = X509_get_subject_name(peer);
+  if (X509_NAME_get_text_by_NID(subj, NID_commonName, c->name,
+                                sizeof c->name) <= 0) {
+    X509_free(peer);
+    return 0;
+  }
+  while (c->n_groups < 16 &&
+         (i = X509_NAME_get_index_by_NID(subj, NID_organizationName, i)) >=
+             0) {
+    ASN1_STRING *d = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subj, i));
+
+    snprintf(c->group_buf[c->n_groups], sizeof c->group_buf[0], "%.*s",
+             ASN1_STRING_length(d), (const char *)ASN1_STRING_get0_data(d));
+    c->groups[c->n_groups] = c->group_buf[c->n_groups];
+    c->n_groups++;
+  }
+  X509_free(peer);
+  return 1;
+}
+
+static int authenticate(struct cp_apiserver *s, struct evhttp_request *req,
+                        struct caller *c) {
+  const char *h = evhttp_find_header(evhttp_request_get_input_headers(req),
+                                     "Authorization");
+  const struct cp_user *u;
+  size_t i;
+
+  memset(c, 0, sizeof *c);
+  if (h != NULL && strncasecmp(h, "Bearer ", 7) == 0) {
+    u = cp_auth_token(s->auth, h + 7);
+    if (u == NULL)
+      return 0;
+    snprintf(c->name, sizeof c->name, "%s", u->name);
+    for (i = 0; i < u->n_groups && i < 16; i++)
+      c->groups[c->n_groups++] = u->groups[i];
+    return 1;
+  }
+  return s->ssl_ctx != NULL && caller_from_cert(req, c);
+}
+
+static const char *verb_of(const struct cp_api_request *rq) {
+  switch (rq->method) {
+  case CP_API_GET:
+    if (rq->name != NULL)
+      return "get";
+    return cp_query_bool(&rq->query, "watch") ? "watch" : "list";
+  case CP_API_POST:
+    return "create";
+  case CP_API_PUT:
+    return "update";
+  case CP_API_PATCH:
+    return "patch";
+  case CP_API_DELETE:
+    return rq->name ? "delete" : "deletecollection";
+  default:
+    return "unknown";
+  }
+}
+
+/* kube-apiserver's wording, so users recognise the message. */
+static char *forbidden(const struct caller *c, const struct cp_api_request *rq,
+                       const char *verb) {
+  char what[300];
+
+  if (rq->subresource != NULL)
+    snprintf(what, sizeof what, "%s/%s", rq->type->resource, rq->subresource);
+  else
+    snprintf(what, sizeof what, "%s", rq->type->resource);
+  if (rq->ns != NULL)
+    return cp_status_failuref(403, "%s is forbidden: User \"%s\" cannot %s "
+                                   "resource \"%s\" in API group \"%s\" "
+                                   "in the namespace \"%s\"",
+                              what, c->name, verb, what, rq->type->group,
+                              rq->ns);
+  return cp_status_failuref(403, "%s is forbidden: User \"%s\" cannot %s "
+                                 "resource \"%s\" in API group \"%s\" at "
+                                 "the cluster scope",
+                            what, c->name, verb, what, rq->type->group);
+}
+
+static int public_path(const char *p) {
+  return strcmp(p, "/version") == 0 || strcmp(p, "/healthz") == 0 ||
+         strcmp(p, "/livez") == 0 || strcmp(p, "/readyz") == 0;
+}
+
 /* ------------------------------------------------------------ requests */
 
 static enum cp_api_method method_of(struct evhttp_request *req) {
@@ -345,6 +478,7 @@ static int serve_fixed(struct cp_apiserver *s, struct evhttp_request *req,
 static void on_request(struct evhttp_request *req, void *arg) {
   struct cp_apiserver *s = arg;
   struct job *j;
+  struct caller caller;
   char *status = NULL;
   int code, r;
 
@@ -359,6 +493,12 @@ static void on_request(struct evhttp_request *req, void *arg) {
     send_status(req, code, status);
     goto drop;
   }
+  if (s->auth != NULL && !public_path(j->rq.path) &&
+      !authenticate(s, req, &caller)) {
+    send_status(req, 401, cp_status_failure(401, NULL, "Unauthorized",
+                                            NULL));
+    goto drop;
+  }
   if (serve_fixed(s, req, &j->rq))
     goto drop;
   r = cp_api_route(&s->ctx, &j->rq, &status);
@@ -369,6 +509,22 @@ static void on_request(struct evhttp_request *req, void *arg) {
                                     404, "the server could not find the "
                                          "requested resource"));
     goto drop;
+  }
+  if (s->auth != NULL) {
+    const char *verb = verb_of(&j->rq);
+    char res[300];
+
+    if (j->rq.subresource != NULL)
+      snprintf(res, sizeof res, "%s/%s", j->rq.type->resource,
+               j->rq.subresource);
+    else
+      snprintf(res, sizeof res, "%s", j->rq.type->resource);
+    if (!cp_auth_allowed(s->auth, caller.name, caller.groups,
+                         caller.n_groups, verb, res,
+                         j->rq.ns ? j->rq.ns : "")) {
+      send_status(req, 403, forbidden(&caller, &j->rq, verb));
+      goto drop;
+    }
   }
   if (j->rq.method == CP_API_GET && j->rq.name == NULL &&
       cp_query_bool(&j->rq.query, "watch")) {
@@ -412,28 +568,46 @@ static int bound_port(struct evhttp_bound_socket *h) {
 }
 
 static int write_kubeconfig(const char *path, const char *server,
+                            const char *ca_file, const char *token,
                             char **errmsg) {
-  char *tmp = NULL;
+  char *tmp = NULL, *ca = NULL;
   FILE *f;
-  int ok;
+  int ok, fd;
 
   if (asprintf(&tmp, "%s.tmp", path) < 0)
     return -1;
-  f = fopen(tmp, "w");
-  if (f == NULL) {
-    if (asprintf(errmsg, "cannot write kubeconfig %s: %s", tmp,
-                 strerror(errno)) < 0)
+  if (ca_file != NULL && (ca = cp_pki_file_base64(ca_file)) == NULL) {
+    if (asprintf(errmsg, "cannot read CA file %s for the kubeconfig",
+                 ca_file) < 0)
       *errmsg = NULL;
     free(tmp);
     return -1;
   }
-  fprintf(f,
-          "apiVersion: v1\nkind: Config\nclusters:\n- name: cplane\n"
-          "  cluster:\n    server: %s\ncontexts:\n- name: cplane\n"
-          "  context:\n    cluster: cplane\n    user: admin\n"
-          "    namespace: default\ncurrent-context: cplane\nusers:\n"
-          "- name: admin\n  user: {}\n",
-          server);
+  /* It holds the admin token: owner-only. */
+  fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  f = fd >= 0 ? fdopen(fd, "w") : NULL;
+  if (f == NULL) {
+    if (asprintf(errmsg, "cannot write kubeconfig %s: %s", tmp,
+                 strerror(errno)) < 0)
+      *errmsg = NULL;
+    if (fd >= 0)
+      close(fd);
+    free(tmp);
+    free(ca);
+    return -1;
+  }
+  fprintf(f, "apiVersion: v1\nkind: Config\nclusters:\n- name: cplane\n"
+             "  cluster:\n    server: %s\n", server);
+  if (ca != NULL)
+    fprintf(f, "    certificate-authority-data: %s\n", ca);
+  fprintf(f, "contexts:\n- name: cplane\n  context:\n    cluster: cplane\n"
+             "    user: admin\n    namespace: default\n"
+             "current-context: cplane\nusers:\n- name: admin\n");
+  if (token != NULL)
+    fprintf(f, "  user:\n    token: %s\n", token);
+  else
+    fprintf(f, "  user: {}\n");
+  free(ca);
   ok = fclose(f) == 0 && rename(tmp, path) == 0;
   if (!ok && asprintf(errmsg, "cannot write kubeconfig %s: %s", path,
                       strerror(errno)) < 0)
@@ -481,6 +655,9 @@ static void free_server(struct cp_apiserver *s) {
   if (s->base != NULL)
     event_base_free(s->base);
   cp_resources_free(s->ctx.resources);
+  if (s->ssl_ctx != NULL)
+    SSL_CTX_free(s->ssl_ctx);
+  cp_auth_free(s->auth);
   pthread_mutex_destroy(&s->mu);
   pthread_cond_destroy(&s->cv);
   free(s->workers);
@@ -506,6 +683,8 @@ int cp_apiserver_start(const struct cp_apiserver_config *cfg,
     return CPLANE_ENOMEM;
   pthread_mutex_init(&s->mu, NULL);
   pthread_cond_init(&s->cv, NULL);
+  s->ssl_ctx = cfg->ssl_ctx;
+  s->auth = cfg->auth;
   s->ctx.store = cfg->store;
   s->max_body = cfg->max_body ? cfg->max_body : DEFAULT_MAX_BODY;
   s->n_workers = cfg->workers > 0 ? cfg->workers : DEFAULT_WORKERS;
@@ -530,6 +709,8 @@ int cp_apiserver_start(const struct cp_apiserver_config *cfg,
                                         ? HARD_MAX_BODY
                                         : s->max_body + 1);
   evhttp_set_gencb(s->http, on_request, s);
+  if (s->ssl_ctx != NULL)
+    evhttp_set_bevcb(s->http, tls_bevcb, s);
   h = evhttp_bind_socket_with_handle(s->http, addr, (ev_uint16_t)cfg->port);
   if (h == NULL) {
     if (asprintf(errmsg, "apiserver: cannot listen on %s:%d: %s", addr,
@@ -554,9 +735,11 @@ int cp_apiserver_start(const struct cp_apiserver_config *cfg,
     cp_log_warn("apiserver", "cannot read the stored custom resource "
                              "definitions; their resources are not served");
   create_default_namespaces(s);
-  snprintf(url, sizeof url, "http://%s:%d", addr, s->port);
+  snprintf(url, sizeof url, "%s://%s:%d", s->ssl_ctx ? "https" : "http",
+           strcmp(addr, "0.0.0.0") == 0 ? "127.0.0.1" : addr, s->port);
   if (cfg->kubeconfig_path != NULL &&
-      write_kubeconfig(cfg->kubeconfig_path, url, errmsg) < 0) {
+      write_kubeconfig(cfg->kubeconfig_path, url, cfg->ca_file,
+                       cfg->admin_token, errmsg) < 0) {
     cp_apiserver_stop(s);
     return CPLANE_ERR;
   }

@@ -19,6 +19,9 @@
 
 #include "store/store.h"
 
+struct cp_auth;
+struct ssl_ctx_st;
+
 struct cp_apiserver;
 
 struct cp_apiserver_config {
@@ -29,6 +32,16 @@ struct cp_apiserver_config {
   size_t max_body;     /* bytes, default 3 MiB like kube-apiserver */
   /* Where to write an admin kubeconfig for this server (NULL: none). */
   const char *kubeconfig_path;
+  /* TLS: the server takes ownership of ssl_ctx (NULL: plain HTTP, which
+   * the caller allows only on loopback). ca_file goes into the
+   * kubeconfig. */
+  struct ssl_ctx_st *ssl_ctx;
+  const char *ca_file;
+  /* Authentication and authorization (owned by the server; NULL: every
+   * request is allowed, for tests). admin_token goes into the
+   * kubeconfig. */
+  struct cp_auth *auth;
+  const char *admin_token;
 };
 
 /* Starts serving. On failure returns a negative code and sets *errmsg

@@ -3,11 +3,15 @@
  */
 #include "apiserver/embedded.h"
 
+#include "apiserver/auth.h"
+#include "apiserver/pki.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #define MAX_ENDPOINTS 16
 
@@ -50,11 +54,100 @@ static int open_etcd(const struct cp_apiserver_settings *a, cp_store **out,
   return rc == CPLANE_OK ? 0 : -1;
 }
 
+static int is_loopback(const char *addr) {
+  return addr == NULL || strncmp(addr, "127.", 4) == 0 ||
+         strcmp(addr, "::1") == 0 || strcmp(addr, "localhost") == 0;
+}
+
+/* TLS material: configured files, or our own CA and certificate in
+ * <data_dir>/pki. Fills sc->ssl_ctx and sc->ca_file (ca_buf). */
+static int setup_tls(const struct cp_apiserver_settings *a,
+                     const char *data_dir, struct cp_apiserver_config *sc,
+                     char *ca_buf, size_t ca_len, char **errmsg) {
+  char pki[4096], cert[4200], key[4200];
+
+  if (!a->tls) {
+    if (!is_loopback(a->address)) {
+      if (asprintf(errmsg, "[apiserver] tls = false is only allowed on a "
+                           "loopback address, not %s", a->address) < 0)
+        *errmsg = NULL;
+      return -1;
+    }
+    return 0;
+  }
+  if ((a->tls_cert_file != NULL) != (a->tls_key_file != NULL)) {
+    *errmsg = strdup("[apiserver] tls_cert_file and tls_key_file go "
+                     "together");
+    return -1;
+  }
+  if (a->tls_cert_file != NULL) {
+    snprintf(cert, sizeof cert, "%s", a->tls_cert_file);
+    snprintf(key, sizeof key, "%s", a->tls_key_file);
+    if (a->tls_ca_file != NULL)
+      snprintf(ca_buf, ca_len, "%s", a->tls_ca_file);
+    else
+      ca_buf[0] = '\0';
+  } else {
+    snprintf(pki, sizeof pki, "%s/pki", data_dir);
+    if (cp_pki_ensure(pki, a->address, errmsg) < 0)
+      return -1;
+    snprintf(cert, sizeof cert, "%s/server.crt", pki);
+    snprintf(key, sizeof key, "%s/server.key", pki);
+    snprintf(ca_buf, ca_len, "%s/ca.crt", pki);
+  }
+  sc->ssl_ctx = cp_pki_server_ctx(cert, key, a->client_ca_file, errmsg);
+  sc->ca_file = ca_buf[0] ? ca_buf : NULL;
+  return sc->ssl_ctx != NULL ? 0 : -1;
+}
+
+/* Tokens and rules. A missing default tokens file is made, with a fresh
+ * admin token. */
+static int setup_auth(const struct cp_config *cfg, const char *data_dir,
+                      struct cp_apiserver_config *sc, char **errmsg) {
+  const struct cp_apiserver_settings *a = &cfg->apiserver;
+  struct cp_authz_rule_config *rules = NULL;
+  char *path = NULL, *made;
+  size_t i;
+  int rc = -1;
+
+  if (a->tokens_file != NULL)
+    path = strdup(a->tokens_file);
+  else if (asprintf(&path, "%s/tokens.csv", data_dir) < 0)
+    path = NULL;
+  if (path == NULL)
+    goto out;
+  if (a->tokens_file == NULL && access(path, F_OK) != 0) {
+    if ((made = cp_auth_make_token_file(path, errmsg)) == NULL)
+      goto out;
+    free(made);
+  }
+  if (cfg->n_authz > 0 &&
+      (rules = calloc(cfg->n_authz, sizeof *rules)) == NULL)
+    goto out;
+  for (i = 0; i < cfg->n_authz; i++) {
+    rules[i].name = cfg->authz[i].name;
+    rules[i].users = cfg->authz[i].users;
+    rules[i].groups = cfg->authz[i].groups;
+    rules[i].verbs = cfg->authz[i].verbs;
+    rules[i].resources = cfg->authz[i].resources;
+    rules[i].namespaces = cfg->authz[i].namespaces;
+  }
+  sc->auth = cp_auth_new(path, rules, cfg->n_authz, errmsg);
+  if (sc->auth == NULL)
+    goto out;
+  sc->admin_token = cp_auth_admin_token(sc->auth);
+  rc = 0;
+out:
+  free(rules);
+  free(path);
+  return rc;
+}
+
 int cp_embedded_start(const struct cp_config *cfg, const char *data_dir,
                       struct cp_embedded *e, char **errmsg) {
   const struct cp_apiserver_settings *a = &cfg->apiserver;
   struct cp_apiserver_config sc;
-  char *db = NULL;
+  char *db = NULL, ca_file[4200];
   int rc = -1;
 
   memset(e, 0, sizeof *e);
@@ -82,6 +175,13 @@ int cp_embedded_start(const struct cp_config *cfg, const char *data_dir,
   else if (asprintf(&e->kubeconfig, "%s/admin.kubeconfig", data_dir) < 0)
     e->kubeconfig = NULL;
   memset(&sc, 0, sizeof sc);
+  if (setup_tls(a, data_dir, &sc, ca_file, sizeof ca_file, errmsg) < 0 ||
+      setup_auth(cfg, data_dir, &sc, errmsg) < 0) {
+    if (sc.ssl_ctx != NULL)
+      SSL_CTX_free(sc.ssl_ctx);
+    cp_auth_free(sc.auth);
+    goto out;
+  }
   sc.address = a->address;
   sc.port = a->port;
   sc.store = e->store;

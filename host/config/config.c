@@ -30,6 +30,7 @@ struct parse_state {
   char **seen;         /* sections seen so far, for duplicates */
   size_t n_seen;
   struct cp_plugin_config *plugin; /* current plugin section or NULL */
+  struct cp_authz_config *authz;   /* current authz section or NULL */
 };
 
 static void set_error(struct parse_state *st, const char *fmt, ...)
@@ -306,6 +307,27 @@ static int apiserver_key(struct parse_state *st, const char *k,
     return set_string(st, &a->etcd_key_file, v);
   if (strcmp(k, "kubeconfig_out") == 0)
     return set_string(st, &a->kubeconfig_out, v);
+  if (strcmp(k, "tls") == 0) {
+    int b = cp_config_parse_bool(v);
+
+    if (b < 0) {
+      set_error(st, "tls must be true or false, not '%s'", v);
+      return 0;
+    }
+    a->tls = b;
+    st->cfg->apiserver_tls_set = 1;
+    return 1;
+  }
+  if (strcmp(k, "tls_cert_file") == 0)
+    return set_string(st, &a->tls_cert_file, v);
+  if (strcmp(k, "tls_key_file") == 0)
+    return set_string(st, &a->tls_key_file, v);
+  if (strcmp(k, "tls_ca_file") == 0)
+    return set_string(st, &a->tls_ca_file, v);
+  if (strcmp(k, "client_ca_file") == 0)
+    return set_string(st, &a->client_ca_file, v);
+  if (strcmp(k, "tokens_file") == 0)
+    return set_string(st, &a->tokens_file, v);
   if (strcmp(k, "compact_interval") == 0) {
     if (cp_config_parse_duration(v, &a->compact_interval_ms) < 0 ||
         a->compact_interval_ms == 0) {
@@ -330,7 +352,54 @@ static int apiserver_key(struct parse_state *st, const char *k,
   set_error(st, "unknown key '%s' in [apiserver] (known: address, port, "
                 "store, sqlite_path, etcd_endpoints, etcd_prefix, "
                 "etcd_ca_file, etcd_cert_file, etcd_key_file, workers, "
-                "max_body, kubeconfig_out, compact_interval)", k);
+                "max_body, kubeconfig_out, compact_interval, tls, "
+                "tls_cert_file, tls_key_file, tls_ca_file, client_ca_file, "
+                "tokens_file)", k);
+  return 0;
+}
+
+#define AUTHZ_PREFIX "authz."
+
+static int open_authz_section(struct parse_state *st, const char *name) {
+  struct cp_config *cfg = st->cfg;
+  struct cp_authz_config *a;
+
+  if (name[0] == '\0') {
+    set_error(st, "[authz.NAME] needs a name");
+    return 0;
+  }
+  a = realloc(cfg->authz, (cfg->n_authz + 1) * sizeof *a);
+  if (a == NULL) {
+    set_error(st, "out of memory");
+    return 0;
+  }
+  cfg->authz = a;
+  a = &cfg->authz[cfg->n_authz++];
+  memset(a, 0, sizeof *a);
+  a->line = st->line;
+  if ((a->name = strdup(name)) == NULL) {
+    set_error(st, "out of memory");
+    return 0;
+  }
+  st->authz = a;
+  return 1;
+}
+
+static int authz_key(struct parse_state *st, const char *k, const char *v) {
+  struct cp_authz_config *a = st->authz;
+
+  if (strcmp(k, "users") == 0)
+    return set_string(st, &a->users, v);
+  if (strcmp(k, "groups") == 0)
+    return set_string(st, &a->groups, v);
+  if (strcmp(k, "verbs") == 0)
+    return set_string(st, &a->verbs, v);
+  if (strcmp(k, "resources") == 0)
+    return set_string(st, &a->resources, v);
+  if (strcmp(k, "namespaces") == 0)
+    return set_string(st, &a->namespaces, v);
+  set_error(st, "unknown key '%s' in [authz.%s] (known: users, groups, "
+                "verbs, resources, namespaces)", k, a->name);
   return 0;
 }
 
@@ -355,12 +424,15 @@ static int enter_section(struct parse_state *st, const char *section) {
   st->n_seen++;
   st->section = seen[st->n_seen - 1];
   st->plugin = NULL;
+  st->authz = NULL;
+  if (strncmp(section, AUTHZ_PREFIX, strlen(AUTHZ_PREFIX)) == 0)
+    return open_authz_section(st, section + strlen(AUTHZ_PREFIX));
   if (strncmp(section, PLUGIN_PREFIX, strlen(PLUGIN_PREFIX)) == 0)
     return open_plugin_section(st, section + strlen(PLUGIN_PREFIX));
   if (strcmp(section, "host") == 0 || strcmp(section, "apiserver") == 0)
     return 1;
   set_error(st, "unknown section [%s] (known: [host], [apiserver], "
-                "[plugin.NAME])",
+                "[authz.NAME], [plugin.NAME])",
             section);
   return 0;
 }
@@ -383,6 +455,8 @@ static int handler(void *user, const char *section, const char *name,
     return host_key(st, name, value);
   if (strcmp(section, "apiserver") == 0)
     return apiserver_key(st, name, value);
+  if (st->authz != NULL)
+    return authz_key(st, name, value);
   if (st->plugin != NULL)
     return plugin_key(st, name, value);
   return 0;
@@ -401,6 +475,8 @@ static int apply_defaults(struct cp_config *cfg) {
     return -1;
   if (!cfg->apiserver_port_set)
     cfg->apiserver.port = 6443;
+  if (!cfg->apiserver_tls_set)
+    cfg->apiserver.tls = 1;
   for (i = 0; i < cfg->n_plugins; i++) {
     struct cp_plugin_config *pc = &cfg->plugins[i];
     if (pc->workers == 0)
@@ -497,6 +573,20 @@ void cp_config_free(struct cp_config *cfg) {
   free(cfg->apiserver.etcd_cert_file);
   free(cfg->apiserver.etcd_key_file);
   free(cfg->apiserver.kubeconfig_out);
+  free(cfg->apiserver.tls_cert_file);
+  free(cfg->apiserver.tls_key_file);
+  free(cfg->apiserver.tls_ca_file);
+  free(cfg->apiserver.client_ca_file);
+  free(cfg->apiserver.tokens_file);
+  for (i = 0; i < cfg->n_authz; i++) {
+    free(cfg->authz[i].name);
+    free(cfg->authz[i].users);
+    free(cfg->authz[i].groups);
+    free(cfg->authz[i].verbs);
+    free(cfg->authz[i].resources);
+    free(cfg->authz[i].namespaces);
+  }
+  free(cfg->authz);
   free(cfg);
 }
 

@@ -49,6 +49,17 @@ struct cp_apiserver_settings {
   uint64_t max_body;    /* bytes, default 3 MiB */
   char *kubeconfig_out; /* default <data_dir>/admin.kubeconfig */
   uint64_t compact_interval_ms; /* SQLite history; 0: default 5 min */
+  int tls;              /* default 1; 0 only on a loopback address */
+  char *tls_cert_file, *tls_key_file; /* default: made in <data_dir>/pki */
+  char *tls_ca_file;    /* CA for the kubeconfig with your own cert */
+  char *client_ca_file; /* enables client-certificate authentication */
+  char *tokens_file;    /* default <data_dir>/tokens.csv, made if absent */
+};
+
+/* [authz.NAME]: who may do what (comma-separated lists, "*" = any). */
+struct cp_authz_config {
+  char *name, *users, *groups, *verbs, *resources, *namespaces;
+  int line;
 };
 
 struct cp_config {
@@ -62,7 +73,9 @@ struct cp_config {
   int workers;        /* default workers per plugin, default 1 */
   int log_level;      /* CPLANE_LOG_*, default INFO */
   struct cp_apiserver_settings apiserver;
-  int apiserver_port_set;
+  int apiserver_port_set, apiserver_tls_set;
+  struct cp_authz_config *authz;
+  size_t n_authz;
   struct cp_plugin_config *plugins;
   size_t n_plugins;
 };

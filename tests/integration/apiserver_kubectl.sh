@@ -7,6 +7,9 @@
 . "$(dirname "$0")/lib/common.sh"
 
 command -v kubectl >/dev/null || fail "kubectl is not installed"
+mkdir -m 700 "$TMP/data"
+printf 'admintok,admin,1,"system:masters"\nviewtok,viewer,2,"readers"\n' \
+  >"$TMP/data/tokens.csv"
 cat >"$TMP/c.ini" <<INI
 [host]
 log_level = info
@@ -14,12 +17,18 @@ data_dir = $TMP/data
 plugin_dir = $TMP/noplugins
 [apiserver]
 port = 0
+tokens_file = $TMP/data/tokens.csv
+[authz.readers]
+groups = readers
+verbs = get, list, watch
+resources = configmaps
+namespaces = default
 INI
 mkdir -m 755 "$TMP/noplugins"
 "$B/cplane" -c "$TMP/c.ini" >"$TMP/log" 2>&1 &
 PIDS+=($!)
 wait_for_log "$TMP/log" "ready: "
-url=$(grep -o 'serving the Kubernetes API on http://[0-9.:]*' "$TMP/log" |
+url=$(grep -o 'serving the Kubernetes API on https://[0-9.:]*' "$TMP/log" |
   sed 's/.* on //')
 [ -n "$url" ] || fail "no API server URL in the log"
 K() { kubectl --kubeconfig "$TMP/data/admin.kubeconfig" \
@@ -156,13 +165,14 @@ K apply -f "$TMP/w.yaml" >/dev/null || fail "re-apply widget (merge patch)"
 pass "a CRD's custom resources are served, applied and listed"
 
 # Bad input: each gets its Status code and the server stays up.
-code() { # METHOD PATH CONTENT-TYPE BODY-FILE -> HTTP code
-  curl -s -o "$TMP/resp" -w '%{http_code}' -X "$1" -H "Content-Type: $3" \
+code() { # METHOD PATH CONTENT-TYPE BODY-FILE [TOKEN] -> HTTP code
+  curl -s -o "$TMP/resp" -w '%{http_code}' --cacert "$TMP/data/pki/ca.crt" \
+    -H "Authorization: Bearer ${5-admintok}" -X "$1" -H "Content-Type: $3" \
     --data-binary "@$4" "$url$2"
 }
-expect_code() { # WANT METHOD PATH CONTENT-TYPE BODY-FILE
+expect_code() { # WANT METHOD PATH CONTENT-TYPE BODY-FILE [TOKEN]
   local got
-  got=$(code "$2" "$3" "$4" "$5")
+  got=$(code "$2" "$3" "$4" "$5" "${6-admintok}")
   [ "$got" = "$1" ] || { cat "$TMP/resp"; fail "$2 $3: HTTP $got, want $1"; }
   jq -e ".kind == \"Status\" and .code == $1" "$TMP/resp" >/dev/null ||
     fail "$2 $3: not a Status with code $1: $(head -c 300 "$TMP/resp")"
@@ -190,6 +200,28 @@ expect_code 415 PATCH $CM/game-config application/apply-patch+yaml "$TMP/empty"
 [ "$(K get cm game-config -o jsonpath='{.data.a}')" = 1 ] ||
   fail "the server lost data after bad input"
 pass "bad input gets the right Status and loses nothing"
+
+# Who may do what: tokens and [authz.*] rules over TLS.
+grep -q "certificate-authority-data:" "$TMP/data/admin.kubeconfig" ||
+  fail "the kubeconfig has no CA"
+[ "$(stat -c %a "$TMP/data/admin.kubeconfig")" = 600 ] ||
+  fail "the kubeconfig (it holds a token) is not private"
+expect_code 401 GET $CM application/json "$TMP/empty" ""
+expect_code 401 GET $CM application/json "$TMP/empty" wrongtoken
+expect_code 401 GET /apis application/json "$TMP/empty" ""
+[ "$(code GET /version application/json "$TMP/empty" "")" = 200 ] ||
+  fail "/version must be public"
+[ "$(code GET $CM application/json "$TMP/empty" viewtok)" = 200 ] ||
+  fail "viewer cannot list configmaps in default"
+expect_code 403 POST $CM application/json "$TMP/badname" viewtok
+grep -q 'configmaps is forbidden: User \\"viewer\\" cannot create resource \\"configmaps\\" in API group \\"\\" in the namespace \\"default\\"' "$TMP/resp" ||
+  fail "403 message: $(cat "$TMP/resp")"
+expect_code 403 GET /api/v1/namespaces/kube-system/configmaps application/json "$TMP/empty" viewtok
+expect_code 403 GET /api/v1/namespaces/default/pods application/json "$TMP/empty" viewtok
+if curl -s -o /dev/null "http://${url#https://}/version"; then
+  fail "plain HTTP answered on the TLS port"
+fi
+pass "TLS, tokens and authorization rules"
 
 kill -TERM "${PIDS[0]}"
 wait_exit "${PIDS[0]}" 20

@@ -1,0 +1,55 @@
+/*
+ * auth - who is calling and what they may do. Authentication: bearer
+ * tokens from a static token file (kube-apiserver's CSV format:
+ * token,user,uid,"group1,group2") or a client certificate (CN is the user,
+ * O the groups). Authorization: rules from the INI's [authz.NAME]
+ * sections (users/groups -> verbs x resources x namespaces); members of
+ * system:masters may do anything.
+ *
+ * Threading: immutable after cp_auth_new; safe from any thread.
+ * Ownership: cp_auth_free releases everything; users returned by lookups
+ * are borrowed from the auth object.
+ */
+#ifndef CPLANE_HOST_APISERVER_AUTH_H
+#define CPLANE_HOST_APISERVER_AUTH_H
+
+#include <stddef.h>
+
+struct cp_user {
+  char *name;
+  char **groups;
+  size_t n_groups;
+};
+
+/* One [authz.NAME] section; each list is comma-separated, "*" = any. */
+struct cp_authz_rule_config {
+  const char *name, *users, *groups, *verbs, *resources, *namespaces;
+};
+
+struct cp_auth;
+
+/* Loads tokens_file (NULL: no tokens) and the rules. NULL with *errmsg
+ * naming the file and line, or the rule, on failure. */
+struct cp_auth *cp_auth_new(const char *tokens_file,
+                            const struct cp_authz_rule_config *rules,
+                            size_t n_rules, char **errmsg);
+void cp_auth_free(struct cp_auth *a);
+
+/* The user a bearer token belongs to, or NULL. */
+const struct cp_user *cp_auth_token(const struct cp_auth *a,
+                                    const char *token);
+/* 1 when user (in groups) may do verb on resource in namespace ns ("" for
+ * cluster-scoped requests). */
+int cp_auth_allowed(const struct cp_auth *a, const char *user,
+                    char *const *groups, size_t n_groups, const char *verb,
+                    const char *resource, const char *ns);
+
+/* The first token of a system:masters member (for the admin kubeconfig),
+ * or NULL. Borrowed. */
+const char *cp_auth_admin_token(const struct cp_auth *a);
+
+/* Writes a new token file with one admin token (system:masters) and
+ * returns that token (malloc'd), or NULL with *errmsg. */
+char *cp_auth_make_token_file(const char *path, char **errmsg);
+
+#endif /* CPLANE_HOST_APISERVER_AUTH_H */
