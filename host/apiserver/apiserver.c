@@ -52,7 +52,8 @@ struct job {
   struct cp_api_response rs;
   cp_watch_job_fn fn; /* a watch's work instead of a request */
   void *arg;
-  int dead; /* the client left; loop thread only */
+  int dead;     /* the client left; loop thread only */
+  int owns_req; /* evhttp detached req from its dead connection */
   struct job *next;
 };
 
@@ -183,6 +184,9 @@ static void on_job_client_close(struct evhttp_connection *conn, void *arg) {
 
   (void)conn;
   j->dead = 1;
+  /* An unanswered request is detached from a connection that dies, and
+   * becomes ours to free. */
+  j->owns_req = evhttp_request_get_connection(j->req) == NULL;
 }
 
 static void log_request(const struct job *j) {
@@ -219,6 +223,8 @@ static void on_done(evutil_socket_t fd, short what, void *arg) {
       send_body(j->req, j->rs.code,
                 j->rs.content_type ? j->rs.content_type : "application/json",
                 j->rs.body, j->rs.len);
+    } else if (j->owns_req) {
+      evhttp_request_free(j->req);
     }
     free(j->rs.body);
     cp_api_request_clear(&j->rq);

@@ -138,7 +138,11 @@ static void on_client_close(struct evhttp_connection *conn, void *arg) {
   struct stream *st = arg;
 
   (void)conn;
-  /* evhttp frees the request with the connection. */
+  /* A client that left mid-stream: evhttp has detached our unfinished
+   * request from the dying connection and left it to us to free. (An
+   * attached one is freed with the connection.) */
+  if (st->req != NULL && evhttp_request_get_connection(st->req) == NULL)
+    evhttp_request_free(st->req);
   st->req = NULL;
   stream_close(st, 0);
 }
