@@ -1596,6 +1596,71 @@ out:
   json_object_put(cur);
 }
 
+/* Deletes every object the selectors match, one by one with do_delete's
+ * rules (finalizers, preconditions, dry run), and answers with the list
+ * of what was deleted or marked. */
+static void do_delete_collection(struct cp_api_ctx *ctx,
+                                 struct cp_api_request *rq,
+                                 struct cp_api_response *rs) {
+  struct cp_api_selectors *sel = NULL;
+  char *prefix = cp_api_key(rq->type, rq->ns, NULL), gv[256];
+  cp_store_list_result res;
+  json_object *out = NULL, *items;
+  size_t i;
+  int rc;
+
+  memset(&res, 0, sizeof res);
+  if (prefix == NULL || cp_api_selectors_parse(rq, &sel, rs) < 0)
+    goto out;
+  rc = cp_store_list(ctx->store, prefix, strlen(prefix), NULL, 0, 0, 0, &res);
+  if (rc != CPLANE_OK) {
+    store_error(rs, rc);
+    goto out;
+  }
+  out = json_object_new_object();
+  items = json_object_new_array();
+  set_str(out, "kind", rq->type->list_kind);
+  set_str(out, "apiVersion", cp_resource_group_version(rq->type, gv,
+                                                       sizeof gv));
+  json_object_object_add(out, "metadata", json_object_new_object());
+  json_object_object_add(out, "items", items);
+  for (i = 0; i < res.count; i++) {
+    json_object *o = parse_stored(&res.kvs[i]), *done;
+    struct cp_api_response one = {0};
+    char *err = NULL;
+    const char *name;
+
+    if (o == NULL || !selectors_match(sel, o)) {
+      json_object_put(o);
+      continue;
+    }
+    name = get_str(get(o, "metadata"), "name");
+    free(rq->ns);
+    rq->ns = NULL;
+    if (get_str(get(o, "metadata"), "namespace") != NULL &&
+        (rq->ns = strdup(get_str(get(o, "metadata"), "namespace"))) == NULL) {
+      json_object_put(o);
+      continue;
+    }
+    rq->name = name ? strdup(name) : NULL;
+    if (rq->name != NULL)
+      do_delete(ctx, rq, &one);
+    if (one.code == 200 && (done = parse_body(one.body, one.len, &err)))
+      json_object_array_add(items, done);
+    free(err);
+    free(one.body);
+    free(rq->name);
+    rq->name = NULL;
+    json_object_put(o);
+  }
+  respond_text(rs, 200, to_text(out));
+out:
+  json_object_put(out);
+  cp_store_list_result_free(&res);
+  cp_api_selectors_free(sel);
+  free(prefix);
+}
+
 /* ------------------------------------------------------------ binding */
 
 static void do_binding(struct cp_api_ctx *ctx, struct cp_api_request *rq,
@@ -1676,6 +1741,8 @@ void cp_api_handle(struct cp_api_ctx *ctx, struct cp_api_request *rq,
     else if (rq->method == CP_API_POST && (rq->ns != NULL ||
                                            !rq->type->namespaced))
       do_create(ctx, rq, rs);
+    else if (rq->method == CP_API_DELETE)
+      do_delete_collection(ctx, rq, rs);
     else
       method_not_allowed(rs);
     return;

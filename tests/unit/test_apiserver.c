@@ -371,6 +371,21 @@ static void test_delete_and_finalizers(void **state) {
                    "{\"propagationPolicy\":\"Sideways\"}"), 400);
   expect_code(call(f, CP_API_DELETE, NS_CM "/g", NULL, NULL), 200);
   expect_code(call(f, CP_API_DELETE, NS_CM "/g", NULL, NULL), 404);
+  /* deletecollection with a selector. */
+  expect_code(call(f, CP_API_POST, NS_CM, J, "{\"metadata\":{\"name\":"
+                                             "\"k1\",\"labels\":{\"x\":"
+                                             "\"1\"}}}"), 201);
+  expect_code(call(f, CP_API_POST, NS_CM, J, "{\"metadata\":{\"name\":"
+                                             "\"k2\"}}"), 201);
+  rs = call(f, CP_API_DELETE, NS_CM "?labelSelector=x%3D1", NULL, NULL);
+  assert_int_equal(rs.code, 200);
+  assert_string_equal(jq(rs.body, "items.0.metadata.name", buf, sizeof buf),
+                      "k1");
+  assert_string_equal(jq(rs.body, "items.1.metadata.name", buf, sizeof buf),
+                      "");
+  free(rs.body);
+  expect_code(call(f, CP_API_GET, NS_CM "/k1", NULL, NULL), 404);
+  expect_code(call(f, CP_API_GET, NS_CM "/k2", NULL, NULL), 200);
 }
 
 static void test_binding(void **state) {
