@@ -17,7 +17,7 @@ CC      ?= cc
 PKGS     := libevent libevent_pthreads libevent_openssl json-c inih sqlite3 openssl
 DEB_PKGS := build-essential pkg-config libevent-dev libjson-c-dev libinih-dev \
             libcmocka-dev libsqlite3-dev libssl-dev abigail-tools \
-            etcd-server etcd-client procps openssl curl jq python3-kubernetes
+            etcd-server etcd-client procps openssl curl jq python3-kubernetes prometheus
 
 ifeq ($(SAN),1)
   VARIANT  := asan

@@ -11,6 +11,7 @@
 #include "apiserver/apiserver.h"
 
 #include <errno.h>
+#include <time.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -33,6 +34,7 @@
 #include "apiserver/crd.h"
 #include "apiserver/pki.h"
 #include "apiserver/discovery.h"
+#include "apiserver/metrics.h"
 #include "apiserver/request.h"
 #include "apiserver/status.h"
 #include "apiserver/watch.h"
@@ -52,6 +54,7 @@ struct job {
   struct cp_api_response rs;
   cp_watch_job_fn fn; /* a watch's work instead of a request */
   void *arg;
+  uint64_t start_ns;
   int dead;     /* the client left; loop thread only */
   int owns_req; /* evhttp detached req from its dead connection */
   struct job *next;
@@ -68,6 +71,7 @@ struct cp_apiserver {
   struct cp_watch_registry *watches;
   SSL_CTX *ssl_ctx;
   struct cp_auth *auth;
+  struct cp_api_metrics *metrics;
 
   pthread_mutex_t mu;
   pthread_cond_t cv;
@@ -77,6 +81,15 @@ struct cp_apiserver {
   pthread_t *workers;
   int n_workers;
 };
+
+static uint64_t now_ns(void) {
+  struct timespec ts;
+
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static const char *verb_of(const struct cp_api_request *rq);
 
 /* ------------------------------------------------------------ pool */
 
@@ -217,6 +230,8 @@ static void on_done(evutil_socket_t fd, short what, void *arg) {
   while ((j = list) != NULL) {
     list = j->next;
     log_request(j);
+    cp_api_metrics_observe(s->metrics, verb_of(&j->rq), j->rq.type->resource,
+                           j->rs.code, now_ns() - j->start_ns);
     if (!j->dead) {
       evhttp_connection_set_closecb(evhttp_request_get_connection(j->req),
                                     NULL, NULL);
@@ -467,6 +482,22 @@ static int serve_fixed(struct cp_apiserver *s, struct evhttp_request *req,
              strchr(p + 6 + strlen(g) + 1 + strlen(v), '/') == NULL) {
     send_json(req, cp_discovery_resource_list(s->ctx.resources, g, v),
               "application/json");
+  } else if (strcmp(p, "/metrics") == 0) {
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+
+    if (f == NULL || cp_api_metrics_write(s->metrics, f) < 0 ||
+        cp_watch_metrics_write(s->watches, f) < 0) {
+      if (f != NULL)
+        fclose(f);
+      free(text);
+      send_status(req, 500, cp_status_failuref(500, "cannot write metrics"));
+      return 1;
+    }
+    fclose(f);
+    send_body(req, 200, "text/plain; version=0.0.4", text, len);
+    free(text);
   } else if (strcmp(p, "/openapi/v3") == 0) {
     send_json(req, cp_openapi_root(s->ctx.resources), "application/json");
   } else if (strcmp(p, "/openapi/v3/api/v1") == 0) {
@@ -494,6 +525,7 @@ static void on_request(struct evhttp_request *req, void *arg) {
   }
   j->srv = s;
   j->req = req;
+  j->start_ns = now_ns();
   code = read_request(s, req, &j->rq, &status);
   if (code != 0) {
     send_status(req, code, status);
@@ -664,6 +696,7 @@ static void free_server(struct cp_apiserver *s) {
   if (s->ssl_ctx != NULL)
     SSL_CTX_free(s->ssl_ctx);
   cp_auth_free(s->auth);
+  cp_api_metrics_free(s->metrics);
   pthread_mutex_destroy(&s->mu);
   pthread_cond_destroy(&s->cv);
   free(s->workers);
@@ -695,12 +728,13 @@ int cp_apiserver_start(const struct cp_apiserver_config *cfg,
   s->max_body = cfg->max_body ? cfg->max_body : DEFAULT_MAX_BODY;
   s->n_workers = cfg->workers > 0 ? cfg->workers : DEFAULT_WORKERS;
   s->ctx.resources = cp_resources_new();
+  s->metrics = cp_api_metrics_new();
   s->base = event_base_new();
   s->http = s->base ? evhttp_new(s->base) : NULL;
   s->done_ev = s->base ? event_new(s->base, -1, 0, on_done, s) : NULL;
   s->workers = calloc((size_t)s->n_workers, sizeof *s->workers);
   if (s->ctx.resources == NULL || s->http == NULL || s->done_ev == NULL ||
-      s->workers == NULL) {
+      s->workers == NULL || s->metrics == NULL) {
     free_server(s);
     return CPLANE_ENOMEM;
   }

@@ -514,3 +514,27 @@ void cp_watch_registry_free(struct cp_watch_registry *r) {
 }
 
 size_t cp_watch_count(struct cp_watch_registry *r) { return r->count; }
+
+int cp_watch_metrics_write(struct cp_watch_registry *r, FILE *out) {
+  const char *names[256];
+  size_t counts[256], n = 0, i;
+  struct stream *st;
+
+  for (st = r->streams; st != NULL; st = st->next) {
+    for (i = 0; i < n && strcmp(names[i], st->rq.type->resource) != 0; i++)
+      ;
+    if (i == n && n < 256) {
+      names[n] = st->rq.type->resource;
+      counts[n++] = 0;
+    }
+    if (i < n)
+      counts[i]++;
+  }
+  fputs("# HELP apiserver_registered_watchers Number of currently "
+        "registered watchers for a given resource.\n"
+        "# TYPE apiserver_registered_watchers gauge\n", out);
+  for (i = 0; i < n; i++)
+    fprintf(out, "apiserver_registered_watchers{resource=\"%s\"} %zu\n",
+            names[i], counts[i]);
+  return ferror(out) ? -1 : 0;
+}

@@ -12,6 +12,8 @@
 #ifndef CPLANE_HOST_APISERVER_WATCH_H
 #define CPLANE_HOST_APISERVER_WATCH_H
 
+#include <stdio.h>
+
 #include <event2/event.h>
 #include <event2/http.h>
 
@@ -30,6 +32,9 @@ struct cp_watch_registry *cp_watch_registry_new(struct event_base *base,
 /* Ends every stream (loop thread) and frees the registry. */
 void cp_watch_registry_free(struct cp_watch_registry *r);
 size_t cp_watch_count(struct cp_watch_registry *r);
+/* apiserver_registered_watchers{resource}; loop thread. Returns 0, or -1
+ * on a write error. */
+int cp_watch_metrics_write(struct cp_watch_registry *r, FILE *out);
 
 /* Starts a watch for rq on req (loop thread). Takes rq's contents. On a
  * bad request replies with a Status itself. */

@@ -223,6 +223,17 @@ if curl -s -o /dev/null "http://${url#https://}/version"; then
 fi
 pass "TLS, tokens and authorization rules"
 
+curl -sf --cacert "$TMP/data/pki/ca.crt" -H "Authorization: Bearer admintok" \
+  "$url/metrics" >"$TMP/metrics" || fail "GET /metrics"
+grep -q '^apiserver_request_total{code="201",resource="configmaps",verb="create"} [1-9]' \
+  "$TMP/metrics" || fail "no create count in /metrics"
+grep -q '^apiserver_request_duration_seconds_bucket{resource="deployments",verb="patch",le="+Inf"}' \
+  "$TMP/metrics" || fail "no patch latency in /metrics"
+command -v promtool >/dev/null || fail "promtool is not installed"
+out=$(promtool check metrics <"$TMP/metrics" 2>&1) ||
+  fail "promtool check metrics: $out"
+pass "/metrics passes promtool check metrics"
+
 kill -TERM "${PIDS[0]}"
 wait_exit "${PIDS[0]}" 20
 [ "$RC" -eq 0 ] || { cat "$TMP/log"; fail "exit status $RC after SIGTERM"; }

@@ -598,6 +598,12 @@ static void test_http_server(void **state) {
   r = http(port, "GET " NS_CM "?limit=1000 HTTP/1.0\r\n\r\n");
   assert_non_null(strstr(r, "\"c3-19\""));
   free(r);
+  r = http(port, "GET /metrics HTTP/1.0\r\n\r\n");
+  assert_non_null(strstr(r, "apiserver_request_total{code=\"201\","
+                            "resource=\"configmaps\",verb=\"create\"} 80\n"));
+  assert_non_null(strstr(r, "# TYPE apiserver_request_duration_seconds "
+                            "histogram"));
+  free(r);
   /* An old revision after compaction: a 410 ERROR event. */
   {
     int64_t rev = 0;
