@@ -43,7 +43,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
-#define DEFAULT_WORKERS 8
+#define DEFAULT_WORKERS 32
 #define DEFAULT_MAX_BODY (3u * 1024 * 1024)
 #define HARD_MAX_BODY (16u * 1024 * 1024)
 
@@ -730,8 +730,16 @@ int cp_apiserver_start(const struct cp_apiserver_config *cfg,
   s->ctx.resources = cp_resources_new();
   s->metrics = cp_api_metrics_new();
   s->base = event_base_new();
+  /* Three priorities: replies first (0), then reading requests (1, the
+   * default), then watch streams (2). Under a flood of watch events a
+   * writer's reply still goes out at once, and each stream's events are
+   * coalesced into fewer, larger writes. */
+  if (s->base != NULL)
+    event_base_priority_init(s->base, 3);
   s->http = s->base ? evhttp_new(s->base) : NULL;
   s->done_ev = s->base ? event_new(s->base, -1, 0, on_done, s) : NULL;
+  if (s->done_ev != NULL)
+    event_priority_set(s->done_ev, 0);
   s->workers = calloc((size_t)s->n_workers, sizeof *s->workers);
   if (s->ctx.resources == NULL || s->http == NULL || s->done_ev == NULL ||
       s->workers == NULL || s->metrics == NULL) {

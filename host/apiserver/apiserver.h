@@ -28,7 +28,7 @@ struct cp_apiserver_config {
   const char *address; /* listen address, default 127.0.0.1 */
   int port;            /* 0: any free port (see cp_apiserver_port) */
   cp_store *store;     /* required */
-  int workers;         /* store worker threads, default 8 */
+  int workers;         /* store worker threads, default 32 */
   size_t max_body;     /* bytes, default 3 MiB like kube-apiserver */
   /* Where to write an admin kubeconfig for this server (NULL: none). */
   const char *kubeconfig_path;

@@ -528,10 +528,14 @@ static int selectors_match(const struct cp_api_selectors *s,
 int cp_api_selectors_parse(struct cp_api_request *rq,
                            struct cp_api_selectors **out,
                            struct cp_api_response *rs) {
-  struct cp_api_selectors *s = calloc(1, sizeof *s);
+  const char *l = cp_query_get(&rq->query, "labelSelector");
+  const char *f = cp_query_get(&rq->query, "fieldSelector");
+  struct cp_api_selectors *s;
 
   *out = NULL;
-  if (s == NULL) {
+  if ((l == NULL || l[0] == '\0') && (f == NULL || f[0] == '\0'))
+    return 0; /* none: everything matches */
+  if ((s = calloc(1, sizeof *s)) == NULL) {
     cp_api_respond_status(rs, 500, NULL);
     return -1;
   }

@@ -49,8 +49,22 @@ struct stream {
   struct stream *next, *prev; /* the registry's list; loop thread */
 };
 
+/* The encoded line of one event, shared by every watcher without
+ * selectors: with 1,000 watchers an event is parsed and printed once, not
+ * 1,000 times (the store delivers each event to every watcher in turn). */
+#define LINE_CACHE 4096
+
+struct cached_line {
+  int64_t rev;
+  const struct cp_resource_type *type;
+  char *line; /* NULL: empty, or the event is skipped */
+  size_t len;
+};
+
 struct cp_watch_registry {
   struct event_base *base;
+  pthread_mutex_t cache_mu;
+  struct cached_line cache[LINE_CACHE];
   struct cp_api_ctx *ctx;
   cp_watch_submit_fn submit;
   void *pool;
@@ -219,6 +233,55 @@ static void append_expired(struct stream *st, int64_t compacted) {
   free(msg);
 }
 
+/* The line for ev with no selectors (ADDED, MODIFIED or DELETED by the
+ * previous value), or NULL. malloc'd. */
+static char *encode_plain(const cp_store_event *ev, size_t *len) {
+  json_object *o;
+  cp_store_kv k;
+  char *text, *line = NULL;
+  const char *type;
+  int n;
+
+  if (ev->type == CP_STORE_EVENT_DELETE) {
+    if (ev->prev.mod_revision == 0)
+      return NULL;
+    k = ev->prev;
+    k.mod_revision = ev->kv.mod_revision;
+    o = cp_api_parse_stored(&k);
+    type = "DELETED";
+  } else {
+    o = cp_api_parse_stored(&ev->kv);
+    type = ev->prev.mod_revision != 0 ? "MODIFIED" : "ADDED";
+  }
+  text = o != NULL ? cp_api_to_text(o) : NULL;
+  json_object_put(o);
+  if (text != NULL &&
+      (n = asprintf(&line, "{\"type\":\"%s\",\"object\":%s}\n", type,
+                    text)) >= 0)
+    *len = (size_t)n;
+  else
+    line = NULL;
+  free(text);
+  return line;
+}
+
+static void append_cached(struct stream *st, const cp_store_event *ev) {
+  struct cp_watch_registry *r = st->reg;
+  int64_t rev = ev->kv.mod_revision;
+  struct cached_line *c = &r->cache[(uint64_t)rev % LINE_CACHE];
+
+  pthread_mutex_lock(&r->cache_mu);
+  if (c->rev != rev || c->type != st->rq.type) {
+    free(c->line);
+    c->rev = rev;
+    c->type = st->rq.type;
+    c->line = encode_plain(ev, &c->len);
+  }
+  if (c->line != NULL)
+    evbuffer_add(st->pending, c->line, c->len);
+  pthread_mutex_unlock(&r->cache_mu);
+}
+
 /* One store event as the client should see it, given the selectors:
  * entering the selection is ADDED, leaving it DELETED. */
 static void append_event(struct stream *st, const cp_store_event *ev) {
@@ -267,8 +330,12 @@ static void on_store(void *userdata, const cp_store_watch_msg *msg) {
   }
   switch (msg->kind) {
   case CP_STORE_WATCH_EVENTS:
-    for (i = 0; i < msg->count; i++)
-      append_event(st, &msg->events[i]);
+    for (i = 0; i < msg->count; i++) {
+      if (st->sel == NULL)
+        append_cached(st, &msg->events[i]);
+      else
+        append_event(st, &msg->events[i]);
+    }
     break;
   case CP_STORE_WATCH_PROGRESS:
     if (st->bookmarks && now_ms() - st->last_bookmark_ms >= BOOKMARK_EVERY_MS)
@@ -458,6 +525,8 @@ void cp_watch_start(struct cp_watch_registry *r, struct evhttp_request *req,
   pthread_mutex_init(&st->mu, NULL);
   st->pending = evbuffer_new();
   st->wake = event_new(r->base, -1, 0, on_wake, st);
+  if (st->wake != NULL)
+    event_priority_set(st->wake, 2); /* after replies and requests */
   st->timer = evtimer_new(r->base, on_timeout, st);
   st->prefix = cp_api_key(st->rq.type, st->rq.ns, NULL);
   st->last_bookmark_ms = now_ms();
@@ -499,6 +568,7 @@ struct cp_watch_registry *cp_watch_registry_new(struct event_base *base,
   if (r == NULL)
     return NULL;
   r->base = base;
+  pthread_mutex_init(&r->cache_mu, NULL);
   r->ctx = ctx;
   r->submit = submit;
   r->pool = pool;
@@ -506,10 +576,15 @@ struct cp_watch_registry *cp_watch_registry_new(struct event_base *base,
 }
 
 void cp_watch_registry_free(struct cp_watch_registry *r) {
+  size_t i;
+
   if (r == NULL)
     return;
   while (r->streams != NULL)
     stream_close(r->streams, 1);
+  for (i = 0; i < LINE_CACHE; i++)
+    free(r->cache[i].line);
+  pthread_mutex_destroy(&r->cache_mu);
   free(r);
 }
 
