@@ -21,6 +21,7 @@
 #include "apiserver/crd.h"
 #include "apiserver/patch.h"
 #include "apiserver/status.h"
+#include "object/json_buf.h"
 #include "labels/names.h"
 #include "labels/selector.h"
 #include "log/log.h"
@@ -738,7 +739,9 @@ static void do_list(struct cp_api_ctx *ctx, struct cp_api_request *rq,
   uint8_t *start = NULL;
   size_t start_len = 0, matched = 0;
   int64_t limit = 0, rev = 0;
-  struct json_object *items = NULL;
+  /* Items are printed as they are read, so a list costs its text, not a
+   * tree of every object. */
+  struct cp_json_buf items = CP_JSON_BUF_INIT;
   cp_store_list_result res;
   int more = 0, rc;
 
@@ -775,7 +778,6 @@ static void do_list(struct cp_api_ctx *ctx, struct cp_api_request *rq,
     }
     rev = r;
   }
-  items = json_object_new_array();
   for (;;) {
     size_t i, want = limit > 0 ? (size_t)limit - matched : 0;
 
@@ -803,11 +805,16 @@ static void do_list(struct cp_api_ctx *ctx, struct cp_api_request *rq,
       if (o == NULL)
         continue;
       if (selectors_match(&sel, o)) {
-        json_object_array_add(items, o);
-        matched++;
-      } else {
-        json_object_put(o);
+        char *t = to_text(o);
+
+        if (t != NULL) {
+          if (matched++ > 0)
+            cp_json_buf_put(&items, ",", 1);
+          cp_json_buf_puts(&items, t);
+        }
+        free(t);
       }
+      json_object_put(o);
     }
     free(start);
     start = NULL;
@@ -826,30 +833,33 @@ static void do_list(struct cp_api_ctx *ctx, struct cp_api_request *rq,
       break;
   }
   {
-    json_object *o = json_object_new_object(), *md = json_object_new_object();
-    char buf[32], *tok = NULL;
+    struct cp_json_buf out = CP_JSON_BUF_INIT;
+    char head[512], *h = NULL;
 
-    set_str(o, "kind", rq->type->list_kind);
-    set_str(o, "apiVersion", cp_resource_group_version(rq->type, gv,
-                                                       sizeof gv));
-    snprintf(buf, sizeof buf, "%" PRId64, rev);
-    set_str(md, "resourceVersion", buf);
-    if (more && start != NULL) {
-      char *h = hex(start, start_len);
-
-      if (h != NULL && asprintf(&tok, "%" PRId64 ".%s", rev, h) >= 0)
-        set_str(md, "continue", tok);
-      free(h);
-      free(tok);
+    if (more && start != NULL)
+      h = hex(start, start_len);
+    snprintf(head, sizeof head,
+             "{\"kind\":\"%s\",\"apiVersion\":\"%s\",\"metadata\":{"
+             "\"resourceVersion\":\"%" PRId64 "\"",
+             rq->type->list_kind,
+             cp_resource_group_version(rq->type, gv, sizeof gv), rev);
+    cp_json_buf_puts(&out, head);
+    if (h != NULL) {
+      snprintf(head, sizeof head, ",\"continue\":\"%" PRId64 ".", rev);
+      cp_json_buf_puts(&out, head);
+      cp_json_buf_puts(&out, h);
+      cp_json_buf_puts(&out, "\"");
     }
-    json_object_object_add(o, "metadata", md);
-    json_object_object_add(o, "items", items);
-    items = NULL;
-    respond_text(rs, 200, to_text(o));
-    json_object_put(o);
+    free(h);
+    cp_json_buf_puts(&out, "},\"items\":[");
+    if (items.data != NULL)
+      cp_json_buf_put(&out, items.data, items.len);
+    cp_json_buf_puts(&out, "]}");
+    respond_text(rs, 200, items.nomem ? NULL : cp_json_buf_take(&out));
+    cp_json_buf_reset(&out);
   }
 out:
-  json_object_put(items);
+  cp_json_buf_reset(&items);
   free(start);
   free(prefix);
   selectors_free(&sel);
