@@ -7,6 +7,7 @@
 #include "apiserver/pki.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -147,13 +148,16 @@ int cp_embedded_start(const struct cp_config *cfg, const char *data_dir,
                       struct cp_embedded *e, char **errmsg) {
   const struct cp_apiserver_settings *a = &cfg->apiserver;
   struct cp_apiserver_config sc;
-  char *db = NULL, ca_file[4200];
+  char *db = NULL, ca_file[4200], abs_dir[PATH_MAX];
   int rc = -1;
 
   memset(e, 0, sizeof *e);
   *errmsg = NULL;
   if (make_dir(data_dir, errmsg) < 0)
     return -1;
+  /* Absolute from here on: paths go into the log and the kubeconfig. */
+  if (realpath(data_dir, abs_dir) != NULL)
+    data_dir = abs_dir;
   if (a->store != NULL && strcmp(a->store, "etcd") == 0) {
     if (open_etcd(a, &e->store, errmsg) < 0)
       goto out;

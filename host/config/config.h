@@ -45,7 +45,7 @@ struct cp_apiserver_settings {
   char *etcd_endpoints; /* comma-separated URLs */
   char *etcd_prefix;    /* default /registry/ */
   char *etcd_ca_file, *etcd_cert_file, *etcd_key_file;
-  int workers;          /* store worker threads, default 8 */
+  int workers;          /* store worker threads, default 32 */
   uint64_t max_body;    /* bytes, default 3 MiB */
   char *kubeconfig_out; /* default <data_dir>/admin.kubeconfig */
   uint64_t compact_interval_ms; /* SQLite history; 0: default 5 min */
