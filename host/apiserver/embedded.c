@@ -89,7 +89,10 @@ static int setup_tls(const struct cp_apiserver_settings *a,
     else
       ca_buf[0] = '\0';
   } else {
-    snprintf(pki, sizeof pki, "%s/pki", data_dir);
+    if (snprintf(pki, sizeof pki, "%s/pki", data_dir) >= (int)sizeof pki) {
+      *errmsg = strdup("the data directory's path is too long");
+      return -1;
+    }
     if (cp_pki_ensure(pki, a->address, errmsg) < 0)
       return -1;
     snprintf(cert, sizeof cert, "%s/server.crt", pki);
