@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "apiserver/embedded.h"
+#include "client/client.h"
 #include "config/config.h"
 #include "log/log.h"
 #include "plugin/registry.h"
@@ -137,6 +138,7 @@ static int run(const struct options *o) {
   struct cp_config *cfg = NULL;
   struct cp_registry reg;
   struct cp_embedded api;
+  struct cp_client *client = NULL;
   char *err = NULL, *plugin_dir = NULL;
   int rc = 1, level, sig;
   sigset_t set;
@@ -183,11 +185,22 @@ static int run(const struct options *o) {
                  err != NULL ? err : "out of memory");
     goto out;
   }
+  if (api.server != NULL) {
+    struct cp_client_config cc = {.server = api.url, .ca_file = api.ca_file,
+                                  .token = api.token};
+
+    if (cp_client_new(&cc, &client, &err) < 0) {
+      cp_log_error("cplane", "cannot connect plugins to the API server: %s",
+                   err != NULL ? err : "out of memory");
+      goto out;
+    }
+  }
   if (cp_registry_load(&reg, cfg, plugin_dir, o->strict, &err) < 0) {
     cp_log_error("cplane", "--strict: stopping because a plugin was "
                            "refused");
     goto out;
   }
+  reg.client = client; /* load() reset reg */
   if (cp_registry_start(&reg, &err) < 0) {
     cp_log_error("cplane", "%s", err != NULL ? err : "cannot start");
     goto out;
@@ -209,6 +222,7 @@ static int run(const struct options *o) {
   rc = 0;
 out:
   cp_registry_free(&reg);
+  cp_client_free(client);
   cp_embedded_stop(&api);
   if (rc == 0)
     cp_log_info("cplane", "stopped cleanly");

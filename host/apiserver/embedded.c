@@ -195,8 +195,20 @@ int cp_embedded_start(const struct cp_config *cfg, const char *data_dir,
   sc.workers = a->workers;
   sc.max_body = (size_t)a->max_body;
   sc.kubeconfig_path = e->kubeconfig;
-  if (cp_apiserver_start(&sc, &e->server, errmsg) != CPLANE_OK)
-    goto out;
+  {
+    /* Copies first: the server owns (and may free) sc's auth. */
+    const char *addr = a->address && strcmp(a->address, "0.0.0.0") != 0
+                           ? a->address
+                           : "127.0.0.1";
+
+    e->token = sc.admin_token ? strdup(sc.admin_token) : NULL;
+    e->ca_file = sc.ca_file ? strdup(sc.ca_file) : NULL;
+    if (cp_apiserver_start(&sc, &e->server, errmsg) != CPLANE_OK)
+      goto out;
+    if (asprintf(&e->url, "%s://%s:%d", sc.ssl_ctx ? "https" : "http", addr,
+                 cp_apiserver_port(e->server)) < 0)
+      e->url = NULL;
+  }
   rc = 0;
 out:
   free(db);
@@ -209,5 +221,8 @@ void cp_embedded_stop(struct cp_embedded *e) {
   cp_apiserver_stop(e->server);
   cp_store_close(e->store);
   free(e->kubeconfig);
+  free(e->url);
+  free(e->ca_file);
+  free(e->token);
   memset(e, 0, sizeof *e);
 }

@@ -17,6 +17,8 @@ struct cp_embedded {
   cp_store *store;
   struct cp_apiserver *server;
   char *kubeconfig;
+  /* How this process's own clients reach the server. */
+  char *url, *ca_file, *token;
 };
 
 /* Returns 0, or -1 with *errmsg (malloc'd) saying what failed and on which

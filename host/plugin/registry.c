@@ -7,6 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <time.h>
+
+#include "client/reflector.h"
 #include "informer/informer.h"
 #include "log/log.h"
 #include "plugin/controller.h"
@@ -14,6 +17,9 @@
 struct cp_shared_informer {
   char *id; /* group/version/resource?labels&fields */
   struct cp_informer *informer;
+  struct cplane_resource res; /* what it watches (strings borrowed from
+                                 the plugin, which is never unloaded) */
+  struct cp_reflector *reflector;
 };
 
 static char *resource_id(const struct cplane_resource *r) {
@@ -49,6 +55,8 @@ struct cp_informer *cp_registry_informer(struct cp_registry *reg,
   reg->informers = s;
   s = &reg->informers[reg->n_informers];
   s->id = id;
+  s->res = *res;
+  s->reflector = NULL;
   s->informer = cp_informer_new(id);
   if (s->informer == NULL) {
     free(id);
@@ -161,6 +169,56 @@ int cp_registry_load(struct cp_registry *reg, const struct cp_config *cfg,
   return 0;
 }
 
+static int64_t now_ms(void) {
+  struct timespec ts;
+
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Starts a reflector per shared informer and waits for every cache to
+ * sync (bounded), naming the ones that did not. */
+static int start_reflectors(struct cp_registry *reg, char **errmsg) {
+  uint64_t limit = reg->sync_timeout_ms ? reg->sync_timeout_ms : 60000;
+  int64_t t0 = now_ms();
+  size_t i, synced;
+
+  for (i = 0; i < reg->n_informers; i++) {
+    struct cp_shared_informer *s = &reg->informers[i];
+
+    s->reflector = cp_reflector_new(reg->client, s->informer, s->res.group,
+                                    s->res.version, s->res.resource,
+                                    s->res.label_selector,
+                                    s->res.field_selector);
+    if (s->reflector == NULL || cp_reflector_start(s->reflector) != 0) {
+      if (asprintf(errmsg, "cannot start the reflector for %s", s->id) < 0)
+        *errmsg = NULL;
+      return -1;
+    }
+  }
+  do {
+    for (i = 0, synced = 0; i < reg->n_informers; i++)
+      synced += cp_informer_has_synced(reg->informers[i].informer) != 0;
+    if (synced == reg->n_informers)
+      break;
+    {
+      struct timespec ts = {0, 20000000};
+
+      nanosleep(&ts, NULL);
+    }
+  } while ((uint64_t)(now_ms() - t0) < limit);
+  for (i = 0; i < reg->n_informers; i++)
+    if (!cp_informer_has_synced(reg->informers[i].informer))
+      cp_log_warn("cplane", "cache %s not synced after %llu ms; its "
+                            "plugins start anyway and see objects as they "
+                            "arrive",
+                  cp_reflector_name(reg->informers[i].reflector),
+                  (unsigned long long)limit);
+  cp_log_info("cplane", "%zu of %zu cache(s) synced in %lld ms", synced,
+              reg->n_informers, (long long)(now_ms() - t0));
+  return 0;
+}
+
 int cp_registry_start(struct cp_registry *reg, char **errmsg) {
   size_t i;
 
@@ -173,6 +231,8 @@ int cp_registry_start(struct cp_registry *reg, char **errmsg) {
       return -1;
     }
   }
+  if (reg->client != NULL && start_reflectors(reg, errmsg) < 0)
+    return -1;
   for (i = 0; i < reg->n_plugins; i++)
     if (cp_controller_start(reg->plugins[i], reg->plugins[i]->informers,
                             errmsg) < 0)
@@ -183,6 +243,11 @@ int cp_registry_start(struct cp_registry *reg, char **errmsg) {
 void cp_registry_stop(struct cp_registry *reg) {
   size_t i;
 
+  /* Feeds first, then workers, then the caches. */
+  for (i = 0; i < reg->n_informers; i++) {
+    cp_reflector_free(reg->informers[i].reflector);
+    reg->informers[i].reflector = NULL;
+  }
   for (i = reg->n_plugins; i > 0; i--)
     cp_controller_stop(reg->plugins[i - 1]);
   for (i = 0; i < reg->n_informers; i++)

@@ -21,6 +21,7 @@
 #include "plugin/plugin.h"
 
 struct cp_informer;
+struct cp_client;
 
 struct cp_registry {
   const struct cp_config *config;
@@ -29,6 +30,10 @@ struct cp_registry {
   struct cp_shared_informer *informers;
   size_t n_informers;
   size_t refused; /* plugins that failed to load or init */
+  /* When set before cp_registry_start, every shared informer is fed by a
+   * reflector watching the API server through this client (borrowed). */
+  struct cp_client *client;
+  uint64_t sync_timeout_ms; /* wait for caches before workers; 0: 60 s */
 };
 
 /* Returns 0, or -1 in strict mode on the first refusal (*errmsg set,

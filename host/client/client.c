@@ -1,0 +1,496 @@
+/*
+ * client - see client.h.
+ *
+ * Blocking calls run a private event_base per connection: a caller takes
+ * a connection from the pool, dispatches its base until the response is
+ * complete, and puts it back. TLS connections are never reconnected in
+ * place (an SSL object cannot be reused after a close): a connection that
+ * closed is freed and a new one made on the next call.
+ */
+#include "client/client.h"
+
+#include <arpa/inet.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <event2/thread.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
+#define DEFAULT_TIMEOUT_MS 30000
+#define MAX_429_RETRIES 3
+
+struct chan {
+  struct event_base *base;
+  struct evhttp_connection *conn;
+  int closed; /* the connection went down: make a new one */
+  struct chan *next;
+};
+
+struct cp_client {
+  char *host;
+  int port, tls;
+  char *auth; /* "Bearer ..." or NULL */
+  SSL_CTX *ssl_ctx;
+  int timeout_ms;
+  pthread_mutex_t mu;
+  struct chan *pool;
+};
+
+struct cp_client_stream {
+  struct cp_client *c;
+  struct event_base *base;
+  atomic_int stop;
+};
+
+static pthread_once_t evthread_once = PTHREAD_ONCE_INIT;
+
+static void init_evthread(void) { evthread_use_pthreads(); }
+
+/* ------------------------------------------------------------ connect */
+
+static void on_conn_close(struct evhttp_connection *conn, void *arg) {
+  struct chan *ch = arg;
+
+  (void)conn;
+  if (ch != NULL)
+    ch->closed = 1;
+}
+
+static struct evhttp_connection *connect_to(struct cp_client *c,
+                                            struct event_base *base) {
+  struct evhttp_connection *conn;
+  struct bufferevent *bev;
+  unsigned char ip[16];
+  SSL *ssl;
+
+  if (!c->tls)
+    return evhttp_connection_base_new(base, NULL, c->host,
+                                      (ev_uint16_t)c->port);
+  if ((ssl = SSL_new(c->ssl_ctx)) == NULL)
+    return NULL;
+  if (inet_pton(AF_INET, c->host, ip) == 1 ||
+      inet_pton(AF_INET6, c->host, ip) == 1) {
+    X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), c->host);
+  } else if (!SSL_set_tlsext_host_name(ssl, c->host) ||
+             !SSL_set1_host(ssl, c->host)) {
+    SSL_free(ssl);
+    return NULL;
+  }
+  bev = bufferevent_openssl_socket_new(
+      base, -1, ssl, BUFFEREVENT_SSL_CONNECTING,
+      BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+  if (bev == NULL)
+    return NULL;
+  bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
+  conn = evhttp_connection_base_bufferevent_new(base, NULL, bev, c->host,
+                                                (ev_uint16_t)c->port);
+  if (conn == NULL)
+    bufferevent_free(bev);
+  return conn;
+}
+
+static struct chan *chan_get(struct cp_client *c) {
+  struct chan *ch;
+
+  pthread_mutex_lock(&c->mu);
+  ch = c->pool;
+  if (ch != NULL)
+    c->pool = ch->next;
+  pthread_mutex_unlock(&c->mu);
+  if (ch == NULL) {
+    if ((ch = calloc(1, sizeof *ch)) == NULL)
+      return NULL;
+    if ((ch->base = event_base_new()) == NULL) {
+      free(ch);
+      return NULL;
+    }
+  }
+  if (ch->conn != NULL && ch->closed) {
+    evhttp_connection_free(ch->conn);
+    ch->conn = NULL;
+  }
+  if (ch->conn == NULL) {
+    ch->closed = 0;
+    ch->conn = connect_to(c, ch->base);
+    if (ch->conn != NULL) {
+      struct timeval tv = {c->timeout_ms / 1000,
+                           (c->timeout_ms % 1000) * 1000};
+
+      evhttp_connection_set_timeout_tv(ch->conn, &tv);
+      evhttp_connection_set_retries(ch->conn, 0);
+      evhttp_connection_set_closecb(ch->conn, on_conn_close, ch);
+    }
+  }
+  return ch;
+}
+
+static void chan_put(struct cp_client *c, struct chan *ch) {
+  pthread_mutex_lock(&c->mu);
+  ch->next = c->pool;
+  c->pool = ch;
+  pthread_mutex_unlock(&c->mu);
+}
+
+static void chan_free(struct chan *ch) {
+  if (ch->conn != NULL)
+    evhttp_connection_free(ch->conn);
+  event_base_free(ch->base);
+  free(ch);
+}
+
+/* ------------------------------------------------------------ calls */
+
+struct call {
+  int done, code;
+  struct event_base *base;
+  struct evbuffer *body;
+  int retry_after;
+};
+
+static void on_response(struct evhttp_request *req, void *arg) {
+  struct call *cl = arg;
+
+  cl->done = 1;
+  cl->code = req ? evhttp_request_get_response_code(req) : 0;
+  if (req != NULL && cl->code > 0) {
+    const char *ra = evhttp_find_header(evhttp_request_get_input_headers(req),
+                                        "Retry-After");
+
+    cl->retry_after = ra ? atoi(ra) : 0;
+    evbuffer_add_buffer(cl->body, evhttp_request_get_input_buffer(req));
+  }
+  event_base_loopbreak(cl->base);
+}
+
+static enum evhttp_cmd_type cmd_of(const char *method) {
+  if (strcmp(method, "POST") == 0)
+    return EVHTTP_REQ_POST;
+  if (strcmp(method, "PUT") == 0)
+    return EVHTTP_REQ_PUT;
+  if (strcmp(method, "PATCH") == 0)
+    return EVHTTP_REQ_PATCH;
+  if (strcmp(method, "DELETE") == 0)
+    return EVHTTP_REQ_DELETE;
+  return EVHTTP_REQ_GET;
+}
+
+static void add_headers(struct cp_client *c, struct evhttp_request *req,
+                        const char *content_type) {
+  struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+
+  evhttp_add_header(h, "Host", c->host);
+  evhttp_add_header(h, "Accept", "application/json");
+  evhttp_add_header(h, "User-Agent", "cplane-host");
+  if (c->auth != NULL)
+    evhttp_add_header(h, "Authorization", c->auth);
+  if (content_type != NULL)
+    evhttp_add_header(h, "Content-Type", content_type);
+}
+
+static int one_call(struct cp_client *c, struct chan *ch, const char *method,
+                    const char *path, const char *content_type,
+                    const char *body, size_t body_len, struct call *cl) {
+  struct evhttp_request *req = evhttp_request_new(on_response, cl);
+
+  if (req == NULL)
+    return -1;
+  add_headers(c, req, body != NULL ? content_type : NULL);
+  if (body != NULL)
+    evbuffer_add(evhttp_request_get_output_buffer(req), body, body_len);
+  if (evhttp_make_request(ch->conn, req, cmd_of(method), path) != 0)
+    return -1; /* evhttp freed req */
+  while (!cl->done)
+    if (event_base_dispatch(ch->base) < 0)
+      break;
+  return 0;
+}
+
+int cp_client_request(struct cp_client *c, const char *method,
+                      const char *path, const char *content_type,
+                      const char *body, size_t body_len, char **resp,
+                      size_t *resp_len) {
+  struct chan *ch;
+  struct call cl;
+  int attempt, code = 0;
+
+  *resp = NULL;
+  *resp_len = 0;
+  for (attempt = 0; attempt <= MAX_429_RETRIES; attempt++) {
+    memset(&cl, 0, sizeof cl);
+    if ((ch = chan_get(c)) == NULL || ch->conn == NULL ||
+        (cl.body = evbuffer_new()) == NULL) {
+      if (ch != NULL)
+        chan_put(c, ch);
+      return 0;
+    }
+    cl.base = ch->base;
+    if (one_call(c, ch, method, path, content_type, body, body_len, &cl) < 0)
+      cl.code = 0;
+    code = cl.code;
+    if (code == 0)
+      ch->closed = 1; /* start afresh next time */
+    chan_put(c, ch);
+    if (code != 429 || attempt == MAX_429_RETRIES) {
+      size_t n = evbuffer_get_length(cl.body);
+
+      if (n > 0 && (*resp = malloc(n + 1)) != NULL) {
+        evbuffer_remove(cl.body, *resp, n);
+        (*resp)[n] = '\0';
+        *resp_len = n;
+      }
+      evbuffer_free(cl.body);
+      break;
+    }
+    evbuffer_free(cl.body);
+    sleep((unsigned)(cl.retry_after > 0 && cl.retry_after < 30
+                         ? cl.retry_after
+                         : 1));
+  }
+  return code;
+}
+
+/* ------------------------------------------------------------ streams */
+
+struct stream_call {
+  struct cp_client_stream *s;
+  struct evbuffer *partial, *err;
+  cp_client_line_fn fn;
+  void *userdata;
+  int done, code, stopped;
+};
+
+static void feed_lines(struct stream_call *sc, struct evbuffer *in) {
+  char *line;
+  size_t n;
+
+  evbuffer_add_buffer(sc->partial, in);
+  while (!sc->stopped &&
+         (line = evbuffer_readln(sc->partial, &n, EVBUFFER_EOL_LF)) !=
+             NULL) {
+    if (n > 0 && sc->fn(sc->userdata, line, n) != 0) {
+      sc->stopped = 1;
+      event_base_loopbreak(sc->s->base);
+    }
+    free(line);
+  }
+}
+
+static void on_stream_chunk(struct evhttp_request *req, void *arg) {
+  struct stream_call *sc = arg;
+  struct evbuffer *in = evhttp_request_get_input_buffer(req);
+
+  if (evhttp_request_get_response_code(req) != 200) {
+    evbuffer_add_buffer(sc->err, in);
+    return;
+  }
+  feed_lines(sc, in);
+}
+
+/* Closes the gap between checking the stop flag and blocking in
+ * dispatch: a stop that came just before still ends the loop. */
+static void on_stop_check(evutil_socket_t fd, short what, void *arg) {
+  struct cp_client_stream *s = arg;
+
+  (void)fd;
+  (void)what;
+  if (atomic_load(&s->stop))
+    event_base_loopbreak(s->base);
+}
+
+static void on_stream_done(struct evhttp_request *req, void *arg) {
+  struct stream_call *sc = arg;
+
+  sc->done = 1;
+  sc->code = req ? evhttp_request_get_response_code(req) : 0;
+  if (req != NULL && sc->code == 200)
+    feed_lines(sc, evhttp_request_get_input_buffer(req));
+  else if (req != NULL)
+    evbuffer_add_buffer(sc->err, evhttp_request_get_input_buffer(req));
+  event_base_loopbreak(sc->s->base);
+}
+
+struct cp_client_stream *cp_client_stream_new(struct cp_client *c) {
+  struct cp_client_stream *s = calloc(1, sizeof *s);
+
+  if (s == NULL)
+    return NULL;
+  s->c = c;
+  if ((s->base = event_base_new()) == NULL) {
+    free(s);
+    return NULL;
+  }
+  return s;
+}
+
+void cp_client_stream_free(struct cp_client_stream *s) {
+  if (s == NULL)
+    return;
+  event_base_free(s->base);
+  free(s);
+}
+
+void cp_client_stream_stop(struct cp_client_stream *s) {
+  atomic_store(&s->stop, 1);
+  event_base_loopbreak(s->base);
+}
+
+int cp_client_stream_get(struct cp_client_stream *s, const char *path,
+                         cp_client_line_fn fn, void *userdata,
+                         char **err_body) {
+  struct stream_call sc = {.s = s, .fn = fn, .userdata = userdata};
+  struct evhttp_connection *conn = NULL;
+  struct evhttp_request *req;
+  struct event *check = NULL;
+  struct timeval tick = {0, 200000};
+  int code = 0;
+
+  if (err_body != NULL)
+    *err_body = NULL;
+  if (atomic_load(&s->stop))
+    return 0;
+  check = event_new(s->base, -1, EV_PERSIST, on_stop_check, s);
+  if (check != NULL)
+    event_add(check, &tick);
+  sc.partial = evbuffer_new();
+  sc.err = evbuffer_new();
+  conn = connect_to(s->c, s->base);
+  req = conn ? evhttp_request_new(on_stream_done, &sc) : NULL;
+  if (sc.partial == NULL || sc.err == NULL || req == NULL)
+    goto out;
+  evhttp_connection_set_retries(conn, 0);
+  evhttp_request_set_chunked_cb(req, on_stream_chunk);
+  add_headers(s->c, req, NULL);
+  if (evhttp_make_request(conn, req, EVHTTP_REQ_GET, path) != 0) {
+    req = NULL;
+    goto out;
+  }
+  while (!sc.done && !sc.stopped && !atomic_load(&s->stop))
+    if (event_base_dispatch(s->base) < 0)
+      break;
+  if (!sc.done)
+    evhttp_cancel_request(req); /* stopped: frees req, resets conn */
+  code = sc.done ? sc.code : 200;
+  if (code != 200 && err_body != NULL && evbuffer_get_length(sc.err) > 0) {
+    size_t n = evbuffer_get_length(sc.err);
+
+    if ((*err_body = malloc(n + 1)) != NULL) {
+      evbuffer_remove(sc.err, *err_body, n);
+      (*err_body)[n] = '\0';
+    }
+  }
+out:
+  if (check != NULL)
+    event_free(check);
+  if (conn != NULL)
+    evhttp_connection_free(conn);
+  if (sc.partial != NULL)
+    evbuffer_free(sc.partial);
+  if (sc.err != NULL)
+    evbuffer_free(sc.err);
+  return code;
+}
+
+/* ------------------------------------------------------------ life */
+
+static int tls_setup(struct cp_client *c, const struct cp_client_config *cfg,
+                     char **errmsg) {
+  const char *what = NULL, *file = NULL;
+  char buf[256] = "";
+
+  c->ssl_ctx = SSL_CTX_new(TLS_client_method());
+  if (c->ssl_ctx == NULL)
+    return -1;
+  SSL_CTX_set_min_proto_version(c->ssl_ctx, TLS1_2_VERSION);
+  SSL_CTX_set_verify(c->ssl_ctx, SSL_VERIFY_PEER, NULL);
+  if (cfg->ca_file == NULL ||
+      SSL_CTX_load_verify_locations(c->ssl_ctx, cfg->ca_file, NULL) != 1) {
+    what = "load the CA file";
+    file = cfg->ca_file ? cfg->ca_file : "(none configured)";
+  } else if (cfg->cert_file != NULL &&
+             (SSL_CTX_use_certificate_chain_file(c->ssl_ctx,
+                                                 cfg->cert_file) != 1 ||
+              SSL_CTX_use_PrivateKey_file(c->ssl_ctx, cfg->key_file,
+                                          SSL_FILETYPE_PEM) != 1)) {
+    what = "load the client certificate or key";
+    file = cfg->cert_file;
+  }
+  if (what == NULL)
+    return 0;
+  ERR_error_string_n(ERR_peek_last_error(), buf, sizeof buf);
+  ERR_clear_error();
+  if (asprintf(errmsg, "client: cannot %s %s: %s", what, file, buf) < 0)
+    *errmsg = NULL;
+  return -1;
+}
+
+int cp_client_new(const struct cp_client_config *cfg, struct cp_client **out,
+                  char **errmsg) {
+  struct evhttp_uri *u = evhttp_uri_parse(cfg->server ? cfg->server : "");
+  struct cp_client *c = calloc(1, sizeof *c);
+  const char *scheme = u ? evhttp_uri_get_scheme(u) : NULL;
+  const char *host = u ? evhttp_uri_get_host(u) : NULL;
+  int rc = -1;
+
+  *out = NULL;
+  *errmsg = NULL;
+  pthread_once(&evthread_once, init_evthread);
+  if (c == NULL)
+    goto out;
+  pthread_mutex_init(&c->mu, NULL);
+  if (scheme == NULL || host == NULL ||
+      (strcmp(scheme, "https") != 0 && strcmp(scheme, "http") != 0)) {
+    if (asprintf(errmsg, "client: server '%s' is not https://host:port",
+                 cfg->server ? cfg->server : "") < 0)
+      *errmsg = NULL;
+    goto out;
+  }
+  c->tls = strcmp(scheme, "https") == 0;
+  c->port = evhttp_uri_get_port(u) > 0 ? evhttp_uri_get_port(u)
+                                       : (c->tls ? 443 : 80);
+  c->host = strdup(host);
+  c->timeout_ms = cfg->timeout_ms > 0 ? cfg->timeout_ms : DEFAULT_TIMEOUT_MS;
+  if (cfg->token != NULL &&
+      asprintf(&c->auth, "Bearer %s", cfg->token) < 0)
+    c->auth = NULL;
+  if (c->host == NULL || (cfg->token != NULL && c->auth == NULL))
+    goto out;
+  if (c->tls && tls_setup(c, cfg, errmsg) < 0)
+    goto out;
+  *out = c;
+  c = NULL;
+  rc = 0;
+out:
+  if (u != NULL)
+    evhttp_uri_free(u);
+  cp_client_free(c);
+  return rc;
+}
+
+void cp_client_free(struct cp_client *c) {
+  if (c == NULL)
+    return;
+  while (c->pool != NULL) {
+    struct chan *ch = c->pool;
+
+    c->pool = ch->next;
+    chan_free(ch);
+  }
+  if (c->ssl_ctx != NULL)
+    SSL_CTX_free(c->ssl_ctx);
+  free(c->host);
+  free(c->auth);
+  pthread_mutex_destroy(&c->mu);
+  free(c);
+}

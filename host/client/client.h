@@ -1,0 +1,64 @@
+/*
+ * client - a small REST client for the Kubernetes API over libevent:
+ * HTTPS with CA verification (or plain HTTP), a bearer token or a client
+ * certificate, keep-alive connections reused across calls, a timeout on
+ * every call, and streamed responses for watches. Used by the reflectors
+ * and by the host API's writes, against cplane's own API server or a real
+ * cluster.
+ *
+ * Threading: every function may be called from any thread; each call
+ * uses a connection no other thread holds. A stream blocks its caller's
+ * thread until it ends or cp_client_stream_stop() is called.
+ * Ownership: response bodies are malloc'd and owned by the caller.
+ */
+#ifndef CPLANE_HOST_CLIENT_H
+#define CPLANE_HOST_CLIENT_H
+
+#include <stddef.h>
+
+struct cp_client;
+
+struct cp_client_config {
+  const char *server;    /* "https://127.0.0.1:6443" */
+  const char *ca_file;   /* https: CA to verify the server (required) */
+  const char *token;     /* bearer token, or NULL */
+  const char *cert_file; /* client certificate, or NULL */
+  const char *key_file;
+  int timeout_ms;        /* per call (not streams); default 30 s */
+};
+
+int cp_client_new(const struct cp_client_config *cfg, struct cp_client **out,
+                  char **errmsg);
+void cp_client_free(struct cp_client *c);
+
+/* One request. method is "GET", "POST", "PUT", "PATCH" or "DELETE"; body
+ * may be NULL. Returns the HTTP status (0 when the server could not be
+ * reached or the call timed out) and sets *resp (malloc'd, NUL-terminated,
+ * may be NULL) and *resp_len. A 429 is retried after its Retry-After (at
+ * most 3 times). */
+int cp_client_request(struct cp_client *c, const char *method,
+                      const char *path, const char *content_type,
+                      const char *body, size_t body_len, char **resp,
+                      size_t *resp_len);
+
+/* Called for each complete line of a streamed response (without the
+ * newline). Return 0 to go on, anything else to stop the stream. */
+typedef int (*cp_client_line_fn)(void *userdata, const char *line,
+                                 size_t len);
+
+struct cp_client_stream;
+
+/* Opens a stream handle that another thread can stop. */
+struct cp_client_stream *cp_client_stream_new(struct cp_client *c);
+void cp_client_stream_free(struct cp_client_stream *s);
+/* GETs path and feeds each line to fn until the server ends the
+ * response, fn says stop, or cp_client_stream_stop. Returns the HTTP
+ * status (0: no connection). When the status is not 200 the body is in
+ * *err_body (malloc'd) when err_body is not NULL. */
+int cp_client_stream_get(struct cp_client_stream *s, const char *path,
+                         cp_client_line_fn fn, void *userdata,
+                         char **err_body);
+/* Ends a running cp_client_stream_get from any thread. */
+void cp_client_stream_stop(struct cp_client_stream *s);
+
+#endif /* CPLANE_HOST_CLIENT_H */
