@@ -207,8 +207,16 @@ static int one_call(struct cp_client *c, struct chan *ch, const char *method,
   if (req == NULL)
     return -1;
   add_headers(c, req, body != NULL ? content_type : NULL);
-  if (body != NULL)
+  if (body != NULL) {
+    char n[32];
+
+    /* evhttp adds Content-Length to POST and PUT only; PATCH and DELETE
+     * bodies would otherwise bleed into the next request. */
+    snprintf(n, sizeof n, "%zu", body_len);
+    evhttp_add_header(evhttp_request_get_output_headers(req),
+                      "Content-Length", n);
     evbuffer_add(evhttp_request_get_output_buffer(req), body, body_len);
+  }
   if (evhttp_make_request(ch->conn, req, cmd_of(method), path) != 0)
     return -1; /* evhttp freed req */
   while (!cl->done)

@@ -16,6 +16,9 @@
 #include "object/object.h"
 #include "plugin/plugin.h"
 #include "workqueue/workqueue.h"
+#include "client/client.h"
+
+#include <event2/http.h>
 
 struct cplane_object_list {
   const cplane_object **objs;
@@ -283,20 +286,95 @@ static int no_server(cplane_plugin_ctx *ctx, const char *verb,
   return CPLANE_EUNAVAILABLE;
 }
 
+/* /api/v1/namespaces/NS/pods[/NAME[/SUB]] for a resource. malloc'd. */
+static char *object_path(const struct cplane_resource *res, const char *ns,
+                         const char *name, const char *sub) {
+  char *p = NULL, *en = name ? evhttp_encode_uri(name) : NULL;
+  int n;
+
+  if (name != NULL && en == NULL)
+    return NULL;
+  n = asprintf(&p, "%s%s%s%s/%s%s%s%s%s%s%s",
+               res->group && res->group[0] ? "/apis/" : "/api",
+               res->group && res->group[0] ? res->group : "",
+               res->group && res->group[0] ? "/" : "/", res->version,
+               ns ? "namespaces/" : "", ns ? ns : "", ns ? "/" : "",
+               res->resource, en ? "/" : "", en ? en : "",
+               sub ? sub : "");
+  free(en);
+  return n < 0 ? NULL : p;
+}
+
+/* Runs one write and turns the answer into the SDK's contract: the HTTP
+ * status, *out (the stored object on 2xx) and *message (the Status
+ * message otherwise). */
+static int write_call(cplane_plugin_ctx *ctx, const char *verb,
+                      const char *method, const struct cplane_resource *res,
+                      const char *path, const char *ctype, const char *body,
+                      const cplane_object **out, char **message) {
+  char *resp = NULL, *msg = NULL;
+  size_t len = 0;
+  int code;
+
+  if (out != NULL)
+    *out = NULL;
+  if (message != NULL)
+    *message = NULL;
+  if (ctx == NULL || ctx->client == NULL)
+    return no_server(ctx, verb, res, message);
+  if (path == NULL)
+    return CPLANE_ENOMEM;
+  code = cp_client_request(ctx->client, method, path, ctype, body,
+                           body ? strlen(body) : 0, &resp, &len);
+  if (code == 0) {
+    if (message != NULL &&
+        asprintf(message, "cannot %s %s: the API server did not answer",
+                 verb, res->resource) < 0)
+      *message = NULL;
+    free(resp);
+    return CPLANE_EUNAVAILABLE;
+  }
+  if (code >= 200 && code < 300) {
+    cplane_object *o = NULL;
+
+    if (out != NULL && resp != NULL &&
+        cp_object_parse(resp, len, &o, NULL) == CPLANE_OK)
+      *out = o;
+  } else if (message != NULL) {
+    cplane_object *st = NULL;
+
+    if (resp != NULL && cp_object_parse(resp, len, &st, NULL) == CPLANE_OK &&
+        cp_object_string(st, "message") != NULL)
+      msg = strdup(cp_object_string(st, "message"));
+    else if (asprintf(&msg, "HTTP %d", code) < 0)
+      msg = NULL;
+    cp_object_release(st);
+    *message = msg;
+  }
+  free(resp);
+  return code;
+}
+
 static int api_create(cplane_plugin_ctx *ctx, const struct cplane_resource *res,
                       const char *ns, const char *json,
                       const cplane_object **out, char **message) {
-  if (out != NULL)
-    *out = NULL;
-  return no_server(ctx, "create", res, message);
+  char *path = res ? object_path(res, ns, NULL, NULL) : NULL;
+  int rc = write_call(ctx, "create", "POST", res, path, "application/json",
+                      json, out, message);
+
+  free(path);
+  return rc;
 }
 
 static int api_update(cplane_plugin_ctx *ctx, const struct cplane_resource *res,
                       const char *ns, const char *name, const char *json,
                       const cplane_object **out, char **message) {
-  if (out != NULL)
-    *out = NULL;
-  return no_server(ctx, "update", res, message);
+  char *path = res && name ? object_path(res, ns, name, NULL) : NULL;
+  int rc = write_call(ctx, "update", "PUT", res, path, "application/json",
+                      json, out, message);
+
+  free(path);
+  return rc;
 }
 
 static int api_update_status(cplane_plugin_ctx *ctx,
@@ -304,24 +382,43 @@ static int api_update_status(cplane_plugin_ctx *ctx,
                              const char *ns, const char *name,
                              const char *json, const cplane_object **out,
                              char **message) {
-  if (out != NULL)
-    *out = NULL;
-  return no_server(ctx, "update the status of", res, message);
+  char *path = res && name ? object_path(res, ns, name, "/status") : NULL;
+  int rc = write_call(ctx, "update the status of", "PUT", res, path,
+                      "application/json", json, out, message);
+
+  free(path);
+  return rc;
 }
 
 static int api_patch(cplane_plugin_ctx *ctx, const struct cplane_resource *res,
                      const char *ns, const char *name, int patch_type,
                      const char *patch, const cplane_object **out,
                      char **message) {
-  if (out != NULL)
-    *out = NULL;
-  return no_server(ctx, "patch", res, message);
+  const char *ctype = patch_type == CPLANE_PATCH_JSON
+                          ? "application/json-patch+json"
+                      : patch_type == CPLANE_PATCH_STRATEGIC
+                          ? "application/strategic-merge-patch+json"
+                          : "application/merge-patch+json";
+  char *path = res && name ? object_path(res, ns, name, NULL) : NULL;
+  int rc;
+
+  if (patch_type < CPLANE_PATCH_MERGE || patch_type > CPLANE_PATCH_STRATEGIC)
+    return CPLANE_EINVAL;
+  rc = write_call(ctx, "patch", "PATCH", res, path, ctype, patch, out,
+                  message);
+  free(path);
+  return rc;
 }
 
 static int api_delete(cplane_plugin_ctx *ctx, const struct cplane_resource *res,
                       const char *ns, const char *name,
                       const char *options_json, char **message) {
-  return no_server(ctx, "delete", res, message);
+  char *path = res && name ? object_path(res, ns, name, NULL) : NULL;
+  int rc = write_call(ctx, "delete", "DELETE", res, path, "application/json",
+                      options_json, NULL, message);
+
+  free(path);
+  return rc;
 }
 
 static const struct cplane_host_api host_api = {

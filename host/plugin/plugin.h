@@ -31,6 +31,7 @@
 #include "config/config.h"
 
 struct cp_workqueue;
+struct cp_client;
 struct cp_informer;
 struct cp_informer_handler;
 struct cp_dispatch;
@@ -55,6 +56,7 @@ struct cplane_plugin_ctx {
 
   /* Runtime, set up by cp_controller_start(). */
   struct cp_workqueue *queue;
+  struct cp_client *client; /* writes go here; NULL: no API server */
   pthread_t *workers;
   int n_workers;
   struct cp_informer **informers;  /* per resource; borrowed */

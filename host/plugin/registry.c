@@ -234,6 +234,8 @@ int cp_registry_start(struct cp_registry *reg, char **errmsg) {
   if (reg->client != NULL && start_reflectors(reg, errmsg) < 0)
     return -1;
   for (i = 0; i < reg->n_plugins; i++)
+    reg->plugins[i]->client = reg->client;
+  for (i = 0; i < reg->n_plugins; i++)
     if (cp_controller_start(reg->plugins[i], reg->plugins[i]->informers,
                             errmsg) < 0)
       return -1;

@@ -14,8 +14,11 @@ install -m 0755 "$B/plugins/template.so" "$plugins/"
 cat >"$TMP/ok.ini" <<INI
 [host]
 plugin_dir = $plugins
+data_dir = $TMP/data
 log_level = info
 workers = 2
+[apiserver]
+port = 0
 [plugin.good]
 enabled = true
 greeting = hello

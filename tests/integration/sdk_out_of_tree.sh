@@ -34,8 +34,8 @@ pass "template builds out of tree with one cc line"
 plugins="$TMP/plugins"
 mkdir -m 755 "$plugins"
 install -m 0755 "$work/x.so" "$plugins/mine.so"
-printf '[host]\nplugin_dir = %s\n[plugin.mine]\nenabled = true\nlabel = tier\n' \
-  "$plugins" >"$TMP/dev.ini"
+printf '[host]\nplugin_dir = %s\ndata_dir = %s/data\n[apiserver]\nport = 0\n[plugin.mine]\nenabled = true\nlabel = tier\n' \
+  "$plugins" "$TMP" >"$TMP/dev.ini"
 "$prefix/bin/cplane" --config "$TMP/dev.ini" >"$TMP/log" 2>&1 &
 pid=$!
 PIDS+=("$pid")
