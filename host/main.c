@@ -151,6 +151,10 @@ static int run(const struct options *o) {
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &set, NULL);
+  /* A peer that closes a socket we write to (a client leaving mid-watch,
+   * a TLS stream torn down) must be an error on that socket, not the end
+   * of the process. */
+  signal(SIGPIPE, SIG_IGN);
 
   if (cp_config_load(o->config_path, &cfg, &err) < 0) {
     cp_log_error("config", "%s", err != NULL ? err : "out of memory");

@@ -9,6 +9,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <signal.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -638,5 +639,6 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_http_server, setup, teardown),
   };
 
+  signal(SIGPIPE, SIG_IGN); /* as cplane's main does */
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
