@@ -201,6 +201,7 @@ static int on_line(void *userdata, const char *line, size_t len) {
   json_object *ev = json_tokener_parse(line), *obj = NULL;
   const char *type = json_str(ev, "type");
   cplane_object *o;
+  int deleted;
 
   (void)len;
   if (ev == NULL || type == NULL ||
@@ -225,6 +226,7 @@ static int on_line(void *userdata, const char *line, size_t len) {
     json_object_put(ev);
     return 0;
   }
+  deleted = strcmp(type, "DELETED") == 0; /* type dies with ev */
   o = cp_object_from_json_c(obj);
   json_object_put(ev);
   if (o == NULL)
@@ -232,7 +234,7 @@ static int on_line(void *userdata, const char *line, size_t len) {
   ws->events++;
   count(r, &r->stats.events);
   set_rv(r, cp_object_resource_version(o));
-  if (strcmp(type, "DELETED") == 0)
+  if (deleted)
     cp_informer_delete_object(r->inf, o);
   else
     cp_informer_upsert(r->inf, o);
