@@ -1,0 +1,305 @@
+/*
+ * Unit tests for host/client: the REST client against an in-process API
+ * server over TLS with a token (requests, Status bodies, a 401, streams
+ * and stopping them), and the reflector keeping an informer equal to the
+ * server through creates, updates, deletes and a relist after the watch's
+ * revision is compacted.
+ */
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "apiserver/apiserver.h"
+#include "apiserver/auth.h"
+#include "apiserver/pki.h"
+#include "client/client.h"
+#include "client/reflector.h"
+#include "informer/informer.h"
+#include "log/log.h"
+#include "object/object.h"
+
+struct fixture {
+  char dir[64], ca[160], url[64];
+  cp_store *store;
+  struct cp_apiserver *srv;
+  struct cp_client *client;
+};
+
+static int setup(void **state) {
+  struct fixture *f = calloc(1, sizeof *f);
+  struct cp_apiserver_config cfg = {0};
+  struct cp_client_config cc = {0};
+  char path[160], pki[96], crt[160], key[160], *err = NULL;
+
+  cp_log_set_level(CPLANE_LOG_ERROR);
+  strcpy(f->dir, "/tmp/cp-client-XXXXXX");
+  assert_non_null(mkdtemp(f->dir));
+  snprintf(path, sizeof path, "%s/db", f->dir);
+  if (cp_store_sqlite_open(path, NULL, &f->store, &err) != 0)
+    fail_msg("%s", err);
+  snprintf(pki, sizeof pki, "%s/pki", f->dir);
+  assert_int_equal(cp_pki_ensure(pki, "127.0.0.1", &err), 0);
+  snprintf(crt, sizeof crt, "%s/server.crt", pki);
+  snprintf(key, sizeof key, "%s/server.key", pki);
+  snprintf(f->ca, sizeof f->ca, "%s/ca.crt", pki);
+  snprintf(path, sizeof path, "%s/tokens.csv", f->dir);
+  {
+    FILE *t = fopen(path, "w");
+
+    fputs("sekret,admin,1,\"system:masters\"\n", t);
+    fclose(t);
+  }
+  cfg.store = f->store;
+  cfg.workers = 4;
+  cfg.ssl_ctx = cp_pki_server_ctx(crt, key, NULL, &err);
+  cfg.auth = cp_auth_new(path, NULL, 0, &err);
+  assert_non_null(cfg.ssl_ctx);
+  assert_non_null(cfg.auth);
+  if (cp_apiserver_start(&cfg, &f->srv, &err) != 0)
+    fail_msg("%s", err);
+  snprintf(f->url, sizeof f->url, "https://127.0.0.1:%d",
+           cp_apiserver_port(f->srv));
+  cc.server = f->url;
+  cc.ca_file = f->ca;
+  cc.token = "sekret";
+  cc.timeout_ms = 5000;
+  if (cp_client_new(&cc, &f->client, &err) != 0)
+    fail_msg("%s", err);
+  *state = f;
+  return 0;
+}
+
+static int teardown(void **state) {
+  struct fixture *f = *state;
+  char cmd[128];
+
+  cp_client_free(f->client);
+  cp_apiserver_stop(f->srv);
+  cp_store_close(f->store);
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
+  assert_int_equal(system(cmd), 0);
+  free(f);
+  return 0;
+}
+
+#define CM "/api/v1/namespaces/default/configmaps"
+
+static int call(struct fixture *f, const char *method, const char *path,
+                const char *body, char **resp) {
+  size_t len;
+  char *r = NULL;
+  int code = cp_client_request(f->client, method, path,
+                               body ? "application/json" : NULL, body,
+                               body ? strlen(body) : 0, &r, &len);
+
+  if (resp != NULL)
+    *resp = r;
+  else
+    free(r);
+  return code;
+}
+
+static void test_requests(void **state) {
+  struct fixture *f = *state;
+  char *resp = NULL, *err = NULL;
+  struct cp_client_config bad = {0};
+  struct cp_client *anon = NULL;
+  size_t len;
+  int i;
+
+  assert_int_equal(call(f, "POST", CM, "{\"metadata\":{\"name\":\"a\"}}",
+                        NULL), 201);
+  assert_int_equal(call(f, "GET", CM "/a", NULL, &resp), 200);
+  assert_non_null(strstr(resp, "\"name\":\"a\""));
+  free(resp);
+  assert_int_equal(call(f, "GET", CM "/missing", NULL, &resp), 404);
+  assert_non_null(strstr(resp, "\"reason\":\"NotFound\""));
+  free(resp);
+  assert_int_equal(call(f, "PATCH", CM "/a", "{\"data\":{\"k\":\"v\"}}",
+                        NULL), 415); /* no patch content type */
+  assert_int_equal(cp_client_request(f->client, "PATCH", CM "/a",
+                                     "application/merge-patch+json",
+                                     "{\"data\":{\"k\":\"v\"}}", 18, &resp,
+                                     &len),
+                   200);
+  free(resp);
+  /* Keep-alive connections serve many calls in a row. */
+  for (i = 0; i < 20; i++)
+    assert_int_equal(call(f, "GET", CM "/a", NULL, NULL), 200);
+  assert_int_equal(call(f, "DELETE", CM "/a", NULL, NULL), 200);
+  /* No token: 401. */
+  bad.server = f->url;
+  bad.ca_file = f->ca;
+  assert_int_equal(cp_client_new(&bad, &anon, &err), 0);
+  assert_int_equal(cp_client_request(anon, "GET", CM, NULL, NULL, 0, &resp,
+                                     &len),
+                   401);
+  free(resp);
+  cp_client_free(anon);
+  /* Misconfiguration is refused at once. */
+  bad.server = "ftp://x";
+  assert_int_not_equal(cp_client_new(&bad, &anon, &err), 0);
+  assert_non_null(strstr(err, "ftp://x"));
+  free(err);
+  bad.server = f->url;
+  bad.ca_file = "/nonexistent/ca.crt";
+  assert_int_not_equal(cp_client_new(&bad, &anon, &err), 0);
+  assert_non_null(strstr(err, "/nonexistent/ca.crt"));
+  free(err);
+}
+
+static void test_wrong_ca_fails(void **state) {
+  struct fixture *f = *state;
+  struct cp_client_config cc = {0};
+  struct cp_client *c = NULL;
+  char other[160], *err = NULL, *resp = NULL;
+  size_t len;
+
+  snprintf(other, sizeof other, "%s/other", f->dir);
+  assert_int_equal(cp_pki_ensure(other, "127.0.0.1", &err), 0);
+  strcat(other, "/ca.crt");
+  cc.server = f->url;
+  cc.ca_file = other;
+  cc.token = "sekret";
+  cc.timeout_ms = 3000;
+  assert_int_equal(cp_client_new(&cc, &c, &err), 0);
+  assert_int_equal(cp_client_request(c, "GET", CM, NULL, NULL, 0, &resp,
+                                     &len),
+                   0);
+  free(resp);
+  cp_client_free(c);
+}
+
+struct lines {
+  int n;
+  char first[256];
+};
+
+static int on_line(void *ud, const char *line, size_t len) {
+  struct lines *l = ud;
+
+  if (l->n++ == 0)
+    snprintf(l->first, sizeof l->first, "%.*s", (int)len, line);
+  return l->n >= 3; /* stop after three events */
+}
+
+static void test_stream(void **state) {
+  struct fixture *f = *state;
+  struct cp_client_stream *s = cp_client_stream_new(f->client);
+  struct lines l = {0};
+  int i;
+
+  for (i = 0; i < 5; i++) {
+    char body[64];
+
+    snprintf(body, sizeof body, "{\"metadata\":{\"name\":\"s%d\"}}", i);
+    assert_int_equal(call(f, "POST", CM, body, NULL), 201);
+  }
+  assert_int_equal(cp_client_stream_get(s, CM "?watch=1", on_line, &l, NULL),
+                   200);
+  assert_int_equal(l.n, 3);
+  assert_non_null(strstr(l.first, "{\"type\":\"ADDED\",\"object\":"));
+  cp_client_stream_free(s);
+}
+
+struct stopper {
+  struct cp_client_stream *s;
+};
+
+static void *stop_later(void *arg) {
+  struct stopper *st = arg;
+
+  usleep(300000);
+  cp_client_stream_stop(st->s);
+  return NULL;
+}
+
+static void test_stream_stop(void **state) {
+  struct fixture *f = *state;
+  struct stopper st = {cp_client_stream_new(f->client)};
+  struct lines l = {0};
+  pthread_t th;
+  time_t t0 = time(NULL);
+
+  pthread_create(&th, NULL, stop_later, &st);
+  /* An idle watch would run for an hour: stop ends it. */
+  assert_int_equal(cp_client_stream_get(st.s, CM "?watch=1&resourceVersion="
+                                              "1&timeoutSeconds=3600",
+                                        on_line, &l, NULL),
+                   200);
+  pthread_join(th, NULL);
+  assert_true(time(NULL) - t0 < 10);
+  cp_client_stream_free(st.s);
+}
+
+/* Waits (5 s at most) until the informer holds want objects. */
+static void wait_len(cp_informer *inf, size_t want) {
+  int i;
+
+  for (i = 0; i < 500 && cp_informer_len(inf) != want; i++)
+    usleep(10000);
+  assert_int_equal(cp_informer_len(inf), want);
+}
+
+static void test_reflector(void **state) {
+  struct fixture *f = *state;
+  cp_informer *inf = cp_informer_new("configmaps");
+  struct cp_reflector *r;
+  struct cp_reflector_stats st;
+  cplane_object *o = NULL;
+  int i;
+
+  for (i = 0; i < 3; i++) {
+    char body[64];
+
+    snprintf(body, sizeof body, "{\"metadata\":{\"name\":\"r%d\","
+                                "\"labels\":{\"x\":\"%d\"}}}", i, i % 2);
+    assert_int_equal(call(f, "POST", CM, body, NULL), 201);
+  }
+  assert_int_equal(cp_informer_start(inf), 0);
+  r = cp_reflector_new(f->client, inf, "", "v1", "configmaps", "x=1", NULL);
+  assert_non_null(r);
+  assert_string_equal(cp_reflector_name(r), "configmaps");
+  assert_int_equal(cp_reflector_start(r), 0);
+  wait_len(inf, 1); /* only r1 matches x=1 */
+  assert_true(cp_informer_has_synced(inf));
+  assert_int_equal(call(f, "POST", CM, "{\"metadata\":{\"name\":\"r9\","
+                                      "\"labels\":{\"x\":\"1\"}}}", NULL),
+                   201);
+  wait_len(inf, 2);
+  assert_int_equal(call(f, "DELETE", CM "/r1", NULL, NULL), 200);
+  wait_len(inf, 1);
+  o = (cplane_object *)cp_informer_get(inf, "default/r9");
+  assert_non_null(o);
+  assert_string_equal(cp_object_label(o, "x"), "1");
+  cp_object_release(o);
+  cp_reflector_stats(r, &st);
+  assert_true(st.lists >= 1);
+  assert_true(st.events >= 2);
+  assert_true(st.last_resource_version > 0);
+  cp_reflector_free(r);
+  cp_informer_free(inf);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test_setup_teardown(test_requests, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_wrong_ca_fails, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_stream, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_stream_stop, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_reflector, setup, teardown),
+  };
+
+  signal(SIGPIPE, SIG_IGN);
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
