@@ -15,6 +15,7 @@
 
 #include "apiserver/embedded.h"
 #include "client/client.h"
+#include "health/health.h"
 #include "config/config.h"
 #include "log/log.h"
 #include "plugin/registry.h"
@@ -134,11 +135,20 @@ static int wait_for_signal(void) {
   return sig;
 }
 
+static int health_ready(void *reg, FILE *out) {
+  return cp_registry_ready(reg, out);
+}
+
+static int health_metrics(void *reg, FILE *out) {
+  return cp_registry_metrics_write(reg, out);
+}
+
 static int run(const struct options *o) {
   struct cp_config *cfg = NULL;
   struct cp_registry reg;
   struct cp_embedded api;
   struct cp_client *client = NULL;
+  struct cp_health *health = NULL;
   char *err = NULL, *plugin_dir = NULL;
   int rc = 1, level, sig;
   sigset_t set;
@@ -209,6 +219,19 @@ static int run(const struct options *o) {
     cp_log_error("cplane", "%s", err != NULL ? err : "cannot start");
     goto out;
   }
+  {
+    static const struct cp_health_ops ops = {health_ready, health_metrics};
+
+    free(err);
+    err = NULL;
+    if (cp_health_start(cfg->listen, &ops, &reg, &health, &err) < 0)
+      cp_log_warn("cplane", "no health or metrics endpoint: %s",
+                  err != NULL ? err : "out of memory");
+    else
+      cp_log_info("cplane", "health and metrics on http://%s (/healthz, "
+                            "/readyz, /metrics)",
+                  cp_health_address(health));
+  }
   if (api.server == NULL)
     cp_log_warn("cplane", "api_server = %s: connecting plugins to an "
                           "external API server is not built yet; plugins "
@@ -225,6 +248,7 @@ static int run(const struct options *o) {
               sig == SIGINT ? "SIGINT" : "SIGTERM");
   rc = 0;
 out:
+  cp_health_stop(health); /* it reads the registry */
   cp_registry_free(&reg);
   cp_client_free(client);
   cp_embedded_stop(&api);

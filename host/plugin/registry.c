@@ -13,6 +13,7 @@
 #include "informer/informer.h"
 #include "log/log.h"
 #include "plugin/controller.h"
+#include "workqueue/workqueue.h"
 
 struct cp_shared_informer {
   char *id; /* group/version/resource?labels&fields */
@@ -273,4 +274,124 @@ void cp_registry_free(struct cp_registry *reg) {
   free(reg->plugins);
   free(reg->informers);
   memset(reg, 0, sizeof *reg);
+}
+
+int cp_registry_ready(struct cp_registry *reg, FILE *out) {
+  size_t i;
+  int all = 1;
+
+  for (i = 0; i < reg->n_informers; i++) {
+    int ok = cp_informer_has_synced(reg->informers[i].informer) != 0;
+
+    fprintf(out, "[%c]cache %s %s\n", ok ? '+' : '-',
+            reg->informers[i].reflector
+                ? cp_reflector_name(reg->informers[i].reflector)
+                : reg->informers[i].id,
+            ok ? "synced" : "not synced");
+    all &= ok;
+  }
+  return all;
+}
+
+static void reconcile_metrics(struct cp_registry *reg, FILE *out) {
+  size_t i;
+
+  fputs("# HELP controller_runtime_reconcile_total Total number of "
+        "reconciliations per controller\n"
+        "# TYPE controller_runtime_reconcile_total counter\n", out);
+  for (i = 0; i < reg->n_plugins; i++) {
+    struct cplane_plugin_ctx *p = reg->plugins[i];
+    unsigned long long all = atomic_load(&p->reconciles);
+    unsigned long long err = atomic_load(&p->reconcile_errors);
+    unsigned long long term = atomic_load(&p->reconcile_terminal);
+    unsigned long long req = atomic_load(&p->reconcile_requeues);
+    unsigned long long ok = all - err - term - req;
+
+    fprintf(out, "controller_runtime_reconcile_total{controller=\"%s\","
+                 "result=\"success\"} %llu\n"
+                 "controller_runtime_reconcile_total{controller=\"%s\","
+                 "result=\"error\"} %llu\n"
+                 "controller_runtime_reconcile_total{controller=\"%s\","
+                 "result=\"requeue_after\"} %llu\n",
+            p->name, ok > all ? 0 : ok, p->name, err + term, p->name, req);
+  }
+  fputs("# HELP controller_runtime_reconcile_errors_total Total number of "
+        "reconciliation errors per controller\n"
+        "# TYPE controller_runtime_reconcile_errors_total counter\n", out);
+  for (i = 0; i < reg->n_plugins; i++)
+    fprintf(out, "controller_runtime_reconcile_errors_total{controller="
+                 "\"%s\"} %llu\n",
+            reg->plugins[i]->name,
+            (unsigned long long)atomic_load(&reg->plugins[i]->reconcile_errors));
+  fputs("# HELP controller_runtime_terminal_reconcile_errors_total Total "
+        "number of terminal reconciliation errors per controller\n"
+        "# TYPE controller_runtime_terminal_reconcile_errors_total "
+        "counter\n", out);
+  for (i = 0; i < reg->n_plugins; i++)
+    fprintf(out, "controller_runtime_terminal_reconcile_errors_total{"
+                 "controller=\"%s\"} %llu\n",
+            reg->plugins[i]->name,
+            (unsigned long long)atomic_load(
+                &reg->plugins[i]->reconcile_terminal));
+  fputs("# HELP cplane_reconcile_deadline_overruns_total Reconciles that "
+        "ran past the plugin's reconcile_deadline\n"
+        "# TYPE cplane_reconcile_deadline_overruns_total counter\n", out);
+  for (i = 0; i < reg->n_plugins; i++)
+    fprintf(out, "cplane_reconcile_deadline_overruns_total{controller="
+                 "\"%s\"} %llu\n",
+            reg->plugins[i]->name,
+            (unsigned long long)atomic_load(
+                &reg->plugins[i]->deadline_overruns));
+}
+
+static void reflector_metric(struct cp_registry *reg, FILE *out,
+                             const char *name, const char *type,
+                             const char *help, int which) {
+  size_t i;
+
+  fprintf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+  for (i = 0; i < reg->n_informers; i++) {
+    struct cp_reflector *r = reg->informers[i].reflector;
+    struct cp_reflector_stats st;
+    unsigned long long v;
+
+    if (r == NULL)
+      continue;
+    cp_reflector_stats(r, &st);
+    v = which == 0   ? st.lists
+        : which == 1 ? st.watches
+        : which == 2 ? st.relists
+        : which == 3 ? st.events
+        : which == 4 ? st.failures
+                     : (unsigned long long)st.last_resource_version;
+    fprintf(out, "%s{resource=\"%s\"} %llu\n", name, cp_reflector_name(r),
+            v);
+  }
+}
+
+int cp_registry_metrics_write(struct cp_registry *reg, FILE *out) {
+  size_t i;
+  int first = 1;
+
+  for (i = 0; i < reg->n_plugins; i++) {
+    if (reg->plugins[i]->queue == NULL)
+      continue;
+    cp_workqueue_metrics_write(reg->plugins[i]->queue, out, first);
+    first = 0;
+  }
+  reconcile_metrics(reg, out);
+  reflector_metric(reg, out, "cplane_reflector_lists_total", "counter",
+                   "Lists made by the reflector", 0);
+  reflector_metric(reg, out, "cplane_reflector_watches_total", "counter",
+                   "Watches started by the reflector", 1);
+  reflector_metric(reg, out, "cplane_reflector_relists_total", "counter",
+                   "Relists after an expired resourceVersion", 2);
+  reflector_metric(reg, out, "cplane_reflector_events_total", "counter",
+                   "Watch events applied to the cache", 3);
+  reflector_metric(reg, out, "cplane_reflector_failures_total", "counter",
+                   "Failed lists or watches (each followed by a backoff)",
+                   4);
+  reflector_metric(reg, out, "cplane_reflector_last_resource_version",
+                   "gauge", "The last resourceVersion seen", 5);
+  return ferror(out) ? -1 : 0;
 }

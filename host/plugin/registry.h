@@ -16,6 +16,7 @@
 #define CPLANE_HOST_PLUGIN_REGISTRY_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "config/config.h"
 #include "plugin/plugin.h"
@@ -49,6 +50,12 @@ int cp_registry_start(struct cp_registry *reg, char **errmsg);
 /* Stops every plugin (reverse order), then calls fini() on each. */
 void cp_registry_stop(struct cp_registry *reg);
 void cp_registry_free(struct cp_registry *reg);
+/* Readiness: one "[+]/[-]cache NAME synced" line per shared informer
+ * into out; 1 when all are synced. Safe while running. */
+int cp_registry_ready(struct cp_registry *reg, FILE *out);
+/* Prometheus text for every plugin's queue and reconciles and every
+ * reflector. Returns 0, or -1 on a write error. Safe while running. */
+int cp_registry_metrics_write(struct cp_registry *reg, FILE *out);
 /* The plugin named `name`, or NULL. Borrowed. */
 struct cplane_plugin_ctx *cp_registry_find(struct cp_registry *reg,
                                            const char *name);

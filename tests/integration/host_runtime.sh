@@ -13,6 +13,7 @@ cat >"$TMP/c.ini" <<INI
 data_dir = $TMP/data
 plugin_dir = $plugins
 log_level = info
+listen = 127.0.0.1:0
 [apiserver]
 port = 0
 [plugin.template]
@@ -51,6 +52,22 @@ wait_for_log "$TMP/log" "plugin template: default/plain: 0 label(s)"
 sleep 0.5
 if grep -q "mirror default/plain" "$TMP/log"; then fail "selector not applied"; fi
 pass "label selectors narrow a plugin's watch"
+
+health=$(grep -o 'health and metrics on http://[0-9.:]*' "$TMP/log" | sed 's/.* on //')
+[ -n "$health" ] || fail "no health endpoint in the log"
+[ "$(curl -s "$health/healthz")" = ok ] || fail "/healthz"
+curl -s "$health/readyz?verbose" | grep -q '^\[+\]cache configmaps synced' ||
+  fail "/readyz: $(curl -s "$health/readyz?verbose")"
+curl -sf "$health/metrics" >"$TMP/metrics" || fail "/metrics"
+grep -q '^workqueue_adds_total{name="mirror"} [1-9]' "$TMP/metrics" ||
+  fail "no mirror queue adds in /metrics"
+grep -q '^controller_runtime_reconcile_total{controller="mirror",result="success"} [1-9]' \
+  "$TMP/metrics" || fail "no mirror reconciles in /metrics"
+grep -q '^cplane_reflector_events_total{resource="configmaps"} [1-9]' \
+  "$TMP/metrics" || fail "no reflector events in /metrics"
+out=$(promtool check metrics <"$TMP/metrics" 2>&1) ||
+  fail "promtool check metrics: $out"
+pass "host /healthz, /readyz and /metrics (promtool-clean)"
 
 kill -TERM "${PIDS[0]}"
 wait_exit "${PIDS[0]}" 20
