@@ -16,6 +16,7 @@
 #include "apiserver/embedded.h"
 #include "client/client.h"
 #include "health/health.h"
+#include "leader/leader.h"
 #include "config/config.h"
 #include "log/log.h"
 #include "plugin/registry.h"
@@ -123,6 +124,18 @@ static char *default_plugin_dir(void) {
   return dir;
 }
 
+/* Leader election reports to the main thread with signals to this
+ * process: SIGUSR1 "start the workers", SIGUSR2 "the lease is lost". */
+static void on_started_leading(void *ud) {
+  (void)ud;
+  kill(getpid(), SIGUSR1);
+}
+
+static void on_stopped_leading(void *ud) {
+  (void)ud;
+  kill(getpid(), SIGUSR2);
+}
+
 static int wait_for_signal(void) {
   sigset_t set;
   int sig = 0;
@@ -130,6 +143,8 @@ static int wait_for_signal(void) {
   sigemptyset(&set);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGUSR1);
+  sigaddset(&set, SIGUSR2);
   if (sigwait(&set, &sig) != 0)
     return -1;
   return sig;
@@ -149,6 +164,7 @@ static int run(const struct options *o) {
   struct cp_embedded api;
   struct cp_client *client = NULL;
   struct cp_health *health = NULL;
+  struct cp_leader *leader = NULL;
   char *err = NULL, *plugin_dir = NULL;
   int rc = 1, level, sig;
   sigset_t set;
@@ -160,6 +176,8 @@ static int run(const struct options *o) {
   sigemptyset(&set);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGUSR1);
+  sigaddset(&set, SIGUSR2);
   pthread_sigmask(SIG_BLOCK, &set, NULL);
   /* A peer that closes a socket we write to (a client leaving mid-watch,
    * a TLS stream torn down) must be an error on that socket, not the end
@@ -215,9 +233,27 @@ static int run(const struct options *o) {
     goto out;
   }
   reg.client = client; /* load() reset reg */
-  if (cp_registry_start(&reg, &err) < 0) {
+  if (cp_registry_start_caches(&reg, &err) < 0 ||
+      (!cfg->leader_elect && cp_registry_start_controllers(&reg, &err) < 0)) {
     cp_log_error("cplane", "%s", err != NULL ? err : "cannot start");
     goto out;
+  }
+  if (cfg->leader_elect) {
+    struct cp_leader_config lc = {
+        .lease_ms = cfg->leader_lease_ms,
+        .renew_deadline_ms = cfg->leader_renew_deadline_ms,
+        .retry_ms = cfg->leader_retry_ms,
+        .started_leading = on_started_leading,
+        .stopped_leading = on_stopped_leading};
+
+    if (client == NULL) {
+      cp_log_error("cplane", "leader_elect needs an API server");
+      goto out;
+    }
+    if (cp_leader_start(client, &lc, &leader, &err) < 0) {
+      cp_log_error("cplane", "%s", err != NULL ? err : "out of memory");
+      goto out;
+    }
   }
   {
     static const struct cp_health_ops ops = {health_ready, health_metrics};
@@ -240,16 +276,37 @@ static int run(const struct options *o) {
   else
     cp_log_info("cplane", "kubectl: KUBECONFIG=%s kubectl get pods",
                 api.kubeconfig);
-  cp_log_info("cplane", "ready: %zu plugin(s) running, %zu refused; "
+  cp_log_info("cplane", "ready: %zu plugin(s) %s, %zu refused; "
                         "SIGTERM or SIGINT stops", reg.n_plugins,
+              cfg->leader_elect ? "loaded, workers start when leading"
+                                : "running",
               reg.refused);
-  sig = wait_for_signal();
+  for (;;) {
+    sig = wait_for_signal();
+    if (sig == SIGUSR1) {
+      free(err);
+      err = NULL;
+      if (cp_registry_start_controllers(&reg, &err) < 0) {
+        cp_log_error("cplane", "%s", err ? err : "cannot start workers");
+        goto out;
+      }
+      continue;
+    }
+    break;
+  }
+  if (sig == SIGUSR2) {
+    /* As kube-controller-manager does: a host that lost the lease exits
+     * at once, so that no two hosts run workers together. */
+    cp_log_error("cplane", "lost the leader lease: stopping");
+    goto out;
+  }
   cp_log_info("cplane", "received %s: shutting down",
               sig == SIGINT ? "SIGINT" : "SIGTERM");
   rc = 0;
 out:
   cp_health_stop(health); /* it reads the registry */
-  cp_registry_free(&reg);
+  cp_registry_free(&reg);  /* workers stop before the lease goes */
+  cp_leader_stop(leader);  /* hands the lease back */
   cp_client_free(client);
   cp_embedded_stop(&api);
   if (rc == 0)

@@ -128,6 +128,15 @@ static int set_string(struct parse_state *st, char **slot, const char *v) {
   return 1;
 }
 
+static int set_duration(struct parse_state *st, const char *k,
+                        const char *v, uint64_t *slot) {
+  if (cp_config_parse_duration(v, slot) < 0 || *slot == 0) {
+    set_error(st, "%s must be a duration such as 15s, not '%s'", k, v);
+    return 0;
+  }
+  return 1;
+}
+
 static int host_key(struct parse_state *st, const char *k, const char *v) {
   struct cp_config *cfg = st->cfg;
   int level;
@@ -144,6 +153,19 @@ static int host_key(struct parse_state *st, const char *k, const char *v) {
     return set_string(st, &cfg->data_dir, v);
   if (strcmp(k, "workers") == 0)
     return parse_workers(st, v, &cfg->workers);
+  if (strcmp(k, "leader_elect") == 0) {
+    if ((cfg->leader_elect = cp_config_parse_bool(v)) < 0) {
+      set_error(st, "leader_elect must be true or false, not '%s'", v);
+      return 0;
+    }
+    return 1;
+  }
+  if (strcmp(k, "leader_lease") == 0)
+    return set_duration(st, k, v, &cfg->leader_lease_ms);
+  if (strcmp(k, "leader_renew_deadline") == 0)
+    return set_duration(st, k, v, &cfg->leader_renew_deadline_ms);
+  if (strcmp(k, "leader_retry") == 0)
+    return set_duration(st, k, v, &cfg->leader_retry_ms);
   if (strcmp(k, "log_level") == 0) {
     level = cp_log_level_parse(v);
     if (level < 0) {
@@ -155,7 +177,9 @@ static int host_key(struct parse_state *st, const char *k, const char *v) {
     return 1;
   }
   set_error(st, "unknown key '%s' in [host] (known: plugin_dir, api_server, "
-                "kubeconfig, listen, data_dir, workers, log_level)", k);
+                "kubeconfig, listen, data_dir, workers, log_level, "
+                "leader_elect, leader_lease, leader_renew_deadline, "
+                "leader_retry)", k);
   return 0;
 }
 

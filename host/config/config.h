@@ -72,6 +72,8 @@ struct cp_config {
   char *data_dir;     /* default /var/lib/cplane */
   int workers;        /* default workers per plugin, default 1 */
   int log_level;      /* CPLANE_LOG_*, default INFO */
+  int leader_elect;   /* default 0: run workers at once */
+  uint64_t leader_lease_ms, leader_renew_deadline_ms, leader_retry_ms;
   struct cp_apiserver_settings apiserver;
   int apiserver_port_set, apiserver_tls_set;
   struct cp_authz_config *authz;

@@ -221,6 +221,12 @@ static int start_reflectors(struct cp_registry *reg, char **errmsg) {
 }
 
 int cp_registry_start(struct cp_registry *reg, char **errmsg) {
+  if (cp_registry_start_caches(reg, errmsg) < 0)
+    return -1;
+  return cp_registry_start_controllers(reg, errmsg);
+}
+
+int cp_registry_start_caches(struct cp_registry *reg, char **errmsg) {
   size_t i;
 
   *errmsg = NULL;
@@ -236,6 +242,13 @@ int cp_registry_start(struct cp_registry *reg, char **errmsg) {
     return -1;
   for (i = 0; i < reg->n_plugins; i++)
     reg->plugins[i]->client = reg->client;
+  return 0;
+}
+
+int cp_registry_start_controllers(struct cp_registry *reg, char **errmsg) {
+  size_t i;
+
+  *errmsg = NULL;
   for (i = 0; i < reg->n_plugins; i++)
     if (cp_controller_start(reg->plugins[i], reg->plugins[i]->informers,
                             errmsg) < 0)

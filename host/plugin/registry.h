@@ -47,6 +47,10 @@ struct cp_informer *cp_registry_informer(struct cp_registry *reg,
                                          const struct cplane_resource *res);
 /* Starts informers and every loaded plugin's controller. */
 int cp_registry_start(struct cp_registry *reg, char **errmsg);
+/* The two halves, for leader election: caches (and their reflectors)
+ * first on every host, controllers (workers) only on the leader. */
+int cp_registry_start_caches(struct cp_registry *reg, char **errmsg);
+int cp_registry_start_controllers(struct cp_registry *reg, char **errmsg);
 /* Stops every plugin (reverse order), then calls fini() on each. */
 void cp_registry_stop(struct cp_registry *reg);
 void cp_registry_free(struct cp_registry *reg);
