@@ -14,9 +14,9 @@ PREFIX  ?= /usr/local
 DESTDIR ?=
 CC      ?= cc
 
-PKGS     := libevent libevent_pthreads libevent_openssl json-c inih sqlite3 openssl
+PKGS     := libevent libevent_pthreads libevent_openssl json-c inih sqlite3 openssl yaml-0.1
 DEB_PKGS := build-essential pkg-config libevent-dev libjson-c-dev libinih-dev \
-            libcmocka-dev libsqlite3-dev libssl-dev abigail-tools \
+            libcmocka-dev libsqlite3-dev libssl-dev libyaml-dev abigail-tools \
             etcd-server etcd-client procps openssl curl jq python3-kubernetes prometheus
 
 ifeq ($(SAN),1)

@@ -15,6 +15,7 @@
 
 #include "apiserver/embedded.h"
 #include "client/client.h"
+#include "client/kubeconfig.h"
 #include "health/health.h"
 #include "leader/leader.h"
 #include "config/config.h"
@@ -158,6 +159,44 @@ static int health_metrics(void *reg, FILE *out) {
   return cp_registry_metrics_write(reg, out);
 }
 
+/* api_server is not "embedded": plugins watch the cluster the [host]
+ * kubeconfig names (api_server, when a URL, overrides its server). */
+static int connect_external(const struct cp_config *cfg,
+                            struct cp_client **client, char **err) {
+  struct cp_kubeconfig kc;
+  struct cp_client_config cc;
+  int rc;
+
+  if (cfg->kubeconfig == NULL) {
+    if (asprintf(err, "api_server = %s needs [host] kubeconfig",
+                 cfg->api_server) < 0)
+      *err = NULL;
+    return -1;
+  }
+  if (cp_kubeconfig_load(cfg->kubeconfig, NULL, &kc, err) < 0)
+    return -1;
+  memset(&cc, 0, sizeof cc);
+  cc.server = strstr(cfg->api_server, "://") ? cfg->api_server : kc.server;
+  cc.ca_file = kc.ca_file;
+  cc.ca_pem = kc.ca_pem;
+  cc.token = kc.token;
+  cc.cert_file = kc.cert_file;
+  cc.cert_pem = kc.cert_pem;
+  cc.key_file = kc.key_file;
+  cc.key_pem = kc.key_pem;
+  cc.insecure = kc.insecure;
+  if (kc.insecure)
+    cp_log_warn("cplane", "kubeconfig %s skips TLS verification of %s",
+                cfg->kubeconfig, cc.server);
+  rc = cp_client_new(&cc, client, err);
+  if (rc == 0)
+    cp_log_info("cplane", "plugins watch the API server at %s (kubeconfig "
+                          "%s, context %s)",
+                cc.server, cfg->kubeconfig, kc.context);
+  cp_kubeconfig_free(&kc);
+  return rc;
+}
+
 static int run(const struct options *o) {
   struct cp_config *cfg = NULL;
   struct cp_registry reg;
@@ -226,6 +265,9 @@ static int run(const struct options *o) {
                    err != NULL ? err : "out of memory");
       goto out;
     }
+  } else if (connect_external(cfg, &client, &err) < 0) {
+    cp_log_error("cplane", "%s", err != NULL ? err : "out of memory");
+    goto out;
   }
   if (cp_registry_load(&reg, cfg, plugin_dir, o->strict, &err) < 0) {
     cp_log_error("cplane", "--strict: stopping because a plugin was "
@@ -268,12 +310,7 @@ static int run(const struct options *o) {
                             "/readyz, /metrics)",
                   cp_health_address(health));
   }
-  if (api.server == NULL)
-    cp_log_warn("cplane", "api_server = %s: connecting plugins to an "
-                          "external API server is not built yet; plugins "
-                          "run with empty caches",
-                cfg->api_server);
-  else
+  if (api.server != NULL)
     cp_log_info("cplane", "kubectl: KUBECONFIG=%s kubectl get pods",
                 api.kubeconfig);
   cp_log_info("cplane", "ready: %zu plugin(s) %s, %zu refused; "

@@ -25,6 +25,7 @@
 #include <event2/keyvalq_struct.h>
 #include <event2/thread.h>
 #include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
@@ -412,6 +413,38 @@ out:
 
 /* ------------------------------------------------------------ life */
 
+/* Adds the certificates of PEM text to the context's trust store. */
+static int load_ca_pem(SSL_CTX *ctx, const char *pem) {
+  BIO *bio = BIO_new_mem_buf(pem, -1);
+  X509_STORE *store = SSL_CTX_get_cert_store(ctx);
+  X509 *x;
+  int n = 0;
+
+  if (bio == NULL)
+    return 0;
+  while ((x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL) {
+    n += X509_STORE_add_cert(store, x) == 1;
+    X509_free(x);
+  }
+  ERR_clear_error(); /* the end of the text reads as an error */
+  BIO_free(bio);
+  return n > 0;
+}
+
+static int load_client_pem(SSL_CTX *ctx, const char *cert, const char *key) {
+  BIO *cb = BIO_new_mem_buf(cert, -1), *kb = BIO_new_mem_buf(key, -1);
+  X509 *x = cb ? PEM_read_bio_X509(cb, NULL, NULL, NULL) : NULL;
+  EVP_PKEY *k = kb ? PEM_read_bio_PrivateKey(kb, NULL, NULL, NULL) : NULL;
+  int ok = x != NULL && k != NULL && SSL_CTX_use_certificate(ctx, x) == 1 &&
+           SSL_CTX_use_PrivateKey(ctx, k) == 1;
+
+  X509_free(x);
+  EVP_PKEY_free(k);
+  BIO_free(cb);
+  BIO_free(kb);
+  return ok;
+}
+
 static int tls_setup(struct cp_client *c, const struct cp_client_config *cfg,
                      char **errmsg) {
   const char *what = NULL, *file = NULL;
@@ -421,18 +454,33 @@ static int tls_setup(struct cp_client *c, const struct cp_client_config *cfg,
   if (c->ssl_ctx == NULL)
     return -1;
   SSL_CTX_set_min_proto_version(c->ssl_ctx, TLS1_2_VERSION);
-  SSL_CTX_set_verify(c->ssl_ctx, SSL_VERIFY_PEER, NULL);
-  if (cfg->ca_file == NULL ||
-      SSL_CTX_load_verify_locations(c->ssl_ctx, cfg->ca_file, NULL) != 1) {
-    what = "load the CA file";
-    file = cfg->ca_file ? cfg->ca_file : "(none configured)";
-  } else if (cfg->cert_file != NULL &&
-             (SSL_CTX_use_certificate_chain_file(c->ssl_ctx,
-                                                 cfg->cert_file) != 1 ||
-              SSL_CTX_use_PrivateKey_file(c->ssl_ctx, cfg->key_file,
-                                          SSL_FILETYPE_PEM) != 1)) {
+  SSL_CTX_set_verify(c->ssl_ctx,
+                     cfg->insecure ? SSL_VERIFY_NONE : SSL_VERIFY_PEER, NULL);
+  if (cfg->ca_file != NULL) {
+    if (SSL_CTX_load_verify_locations(c->ssl_ctx, cfg->ca_file, NULL) != 1) {
+      what = "load the CA file";
+      file = cfg->ca_file;
+    }
+  } else if (cfg->ca_pem != NULL) {
+    if (!load_ca_pem(c->ssl_ctx, cfg->ca_pem)) {
+      what = "load the CA";
+      file = "(certificate-authority-data)";
+    }
+  } else if (!cfg->insecure) {
+    what = "verify the server without a CA";
+    file = "(set ca_file or certificate-authority-data)";
+  }
+  if (what == NULL && cfg->cert_file != NULL &&
+      (SSL_CTX_use_certificate_chain_file(c->ssl_ctx, cfg->cert_file) != 1 ||
+       SSL_CTX_use_PrivateKey_file(c->ssl_ctx, cfg->key_file,
+                                   SSL_FILETYPE_PEM) != 1)) {
     what = "load the client certificate or key";
     file = cfg->cert_file;
+  } else if (what == NULL && cfg->cert_file == NULL &&
+             cfg->cert_pem != NULL &&
+             !load_client_pem(c->ssl_ctx, cfg->cert_pem, cfg->key_pem)) {
+    what = "load the client certificate or key";
+    file = "(client-certificate-data)";
   }
   if (what == NULL)
     return 0;

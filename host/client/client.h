@@ -25,6 +25,11 @@ struct cp_client_config {
   const char *cert_file; /* client certificate, or NULL */
   const char *key_file;
   int timeout_ms;        /* per call (not streams); default 30 s */
+  /* The same material inline (PEM text), as kubeconfig *-data fields
+   * carry it; used when the file is NULL. */
+  const char *ca_pem, *cert_pem, *key_pem;
+  int insecure; /* skip server verification (kubeconfig's
+                   insecure-skip-tls-verify); logged as a warning */
 };
 
 int cp_client_new(const struct cp_client_config *cfg, struct cp_client **out,

@@ -1,0 +1,28 @@
+/*
+ * kubeconfig - reads a kubeconfig file (kubectl's format) into what the
+ * REST client needs: the current context's server, CA, token and client
+ * certificate, inline (*-data, base64) or as file paths. Parsed with
+ * libyaml.
+ *
+ * Threading: pure; safe from any thread.
+ * Ownership: cp_kubeconfig_free releases every string.
+ */
+#ifndef CPLANE_HOST_CLIENT_KUBECONFIG_H
+#define CPLANE_HOST_CLIENT_KUBECONFIG_H
+
+struct cp_kubeconfig {
+  char *context, *server;
+  char *ca_file, *ca_pem;     /* one of them, or neither (plain http) */
+  char *token;
+  char *cert_file, *cert_pem; /* client certificate */
+  char *key_file, *key_pem;
+  int insecure;               /* insecure-skip-tls-verify: true */
+};
+
+/* Loads path. context NULL takes current-context. Returns 0, or -1 with
+ * *errmsg (malloc'd) naming the file and what is missing. */
+int cp_kubeconfig_load(const char *path, const char *context,
+                       struct cp_kubeconfig *out, char **errmsg);
+void cp_kubeconfig_free(struct cp_kubeconfig *kc);
+
+#endif /* CPLANE_HOST_CLIENT_KUBECONFIG_H */
