@@ -196,7 +196,7 @@ __attribute__((unused)) static void etcd_cluster_kill(etcd_cluster *c,
 /* Starts n members and waits (at most 20 s) until every client port
  * accepts. Returns 0, or -1 with the reason on stderr (everything already
  * cleaned up). */
-static int etcd_cluster_start_opts(etcd_cluster *c, int n, int tls) {
+static int etcd_cluster_try_start(etcd_cluster *c, int n, int tls) {
   char initial[2048] = "";
   size_t len = 0;
   int i, up = 0;
@@ -253,6 +253,19 @@ fail:
       fprintf(stderr, "etcd_cluster: no logs\n");
   }
   etcd_cluster_stop(c);
+  return -1;
+}
+
+/* A free port can be taken by another process before etcd binds it:
+ * start afresh, with new ports, a few times. */
+static int etcd_cluster_start_opts(etcd_cluster *c, int n, int tls) {
+  int attempt;
+
+  for (attempt = 0; attempt < 3; attempt++) {
+    if (etcd_cluster_try_start(c, n, tls) == 0)
+      return 0;
+    fprintf(stderr, "etcd_cluster: retrying with new ports\n");
+  }
   return -1;
 }
 
