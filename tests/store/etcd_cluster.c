@@ -114,7 +114,7 @@ static int etcd_make_certs(etcd_cluster *c) {
 
 static pid_t etcd_spawn(etcd_cluster *c, int i, const char *initial) {
   etcd_member *m = &c->m[i];
-  char data[128], log[128], scert[128], skey[128];
+  char data[640], log[640], scert[640], skey[640];
   char *argv[40] = {
       ETCD_BIN, "--name", m->name, "--data-dir", data,
       "--listen-client-urls", m->client_url,
