@@ -291,6 +291,67 @@ static void test_reflector(void **state) {
   cp_informer_free(inf);
 }
 
+/* The server goes away; meanwhile the store moves on and is compacted
+ * past the reflector's revision. Back on the same port, the re-watch gets
+ * 410: the reflector relists, and the cache drops what vanished and gains
+ * what appeared. */
+static void test_reflector_relists_after_compaction(void **state) {
+  struct fixture *f = *state;
+  cp_informer *inf = cp_informer_new("configmaps");
+  struct cp_apiserver_config cfg = {0};
+  struct cp_reflector_stats st;
+  struct cp_reflector *r;
+  int port = cp_apiserver_port(f->srv), i;
+  int64_t rev = 0;
+  char *err = NULL;
+
+  assert_int_equal(call(f, "POST", CM, "{\"metadata\":{\"name\":\"old\"}}",
+                        NULL), 201);
+  assert_int_equal(cp_informer_start(inf), 0);
+  r = cp_reflector_new(f->client, inf, "", "v1", "configmaps", NULL, NULL);
+  assert_int_equal(cp_reflector_start(r), 0);
+  wait_len(inf, 1);
+  cp_apiserver_stop(f->srv);
+  /* Straight into the store while no server runs. */
+  assert_int_equal(cp_store_delete(f->store, "configmaps/default/old", 22, 0,
+                                   &rev, NULL), 0);
+  for (i = 0; i < 3; i++) {
+    char key[64], val[128];
+
+    snprintf(key, sizeof key, "configmaps/default/new%d", i);
+    snprintf(val, sizeof val, "{\"apiVersion\":\"v1\",\"kind\":"
+                              "\"ConfigMap\",\"metadata\":{\"name\":"
+                              "\"new%d\",\"namespace\":\"default\"}}", i);
+    assert_int_equal(cp_store_create(f->store, key, strlen(key), val,
+                                     strlen(val), &rev), 0);
+  }
+  assert_int_equal(cp_store_compact(f->store, rev), 0);
+  {
+    char crt[160], key[160], tokens[160];
+
+    snprintf(crt, sizeof crt, "%s/pki/server.crt", f->dir);
+    snprintf(key, sizeof key, "%s/pki/server.key", f->dir);
+    snprintf(tokens, sizeof tokens, "%s/tokens.csv", f->dir);
+    cfg.ssl_ctx = cp_pki_server_ctx(crt, key, NULL, &err);
+    cfg.auth = cp_auth_new(tokens, NULL, 0, &err);
+  }
+  cfg.store = f->store;
+  cfg.port = port;
+  cfg.workers = 4;
+  if (cp_apiserver_start(&cfg, &f->srv, &err) != 0)
+    fail_msg("%s", err);
+  /* The reflector's backoff (0.8 s, 1.6 s, ...) decides when it is back. */
+  for (i = 0; i < 1000 && cp_informer_len(inf) != 3; i++)
+    usleep(10000);
+  wait_len(inf, 3);
+  assert_null(cp_informer_get(inf, "default/old"));
+  cp_reflector_stats(r, &st);
+  assert_true(st.relists >= 1);
+  assert_true(st.lists >= 2);
+  cp_reflector_free(r);
+  cp_informer_free(inf);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_requests, setup, teardown),
@@ -298,6 +359,8 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_stream, setup, teardown),
       cmocka_unit_test_setup_teardown(test_stream_stop, setup, teardown),
       cmocka_unit_test_setup_teardown(test_reflector, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_reflector_relists_after_compaction,
+                                      setup, teardown),
   };
 
   signal(SIGPIPE, SIG_IGN);
