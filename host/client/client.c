@@ -91,7 +91,7 @@ static struct evhttp_connection *connect_to(struct cp_client *c,
   }
   bev = bufferevent_openssl_socket_new(
       base, -1, ssl, BUFFEREVENT_SSL_CONNECTING,
-      BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+      BEV_OPT_CLOSE_ON_FREE);
   if (bev == NULL)
     return NULL;
   bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);

@@ -426,7 +426,7 @@ static struct evhttp_connection *ep_connect(etcd_store *s,
   /* The bufferevent owns ssl from here, even on failure. */
   bev = bufferevent_openssl_socket_new(
       base, -1, ssl, BUFFEREVENT_SSL_CONNECTING,
-      BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+      BEV_OPT_CLOSE_ON_FREE);
   if (bev == NULL)
     return NULL;
   /* etcd may close without close_notify; that ends a response, not an
