@@ -146,6 +146,7 @@ static int wait_for_signal(void) {
   sigaddset(&set, SIGTERM);
   sigaddset(&set, SIGUSR1);
   sigaddset(&set, SIGUSR2);
+  sigaddset(&set, SIGHUP);
   if (sigwait(&set, &sig) != 0)
     return -1;
   return sig;
@@ -197,6 +198,36 @@ static int connect_external(const struct cp_config *cfg,
   return rc;
 }
 
+/* SIGHUP: re-read the INI and apply its plugin sections. The new
+ * configuration joins *olds (the registry borrows from it) and is freed at
+ * exit. Anything else that changed needs a restart, and says so. */
+static void reload(const struct options *o, struct cp_registry *reg,
+                   const char *plugin_dir, struct cp_config ***olds,
+                   size_t *n_olds) {
+  struct cp_config *cfg = NULL, **grown;
+  char *err = NULL;
+  int changed;
+
+  if (cp_config_load(o->config_path, &cfg, &err) < 0) {
+    cp_log_error("cplane", "SIGHUP: %s; keeping the running configuration",
+                 err != NULL ? err : "out of memory");
+    free(err);
+    return;
+  }
+  grown = realloc(*olds, (*n_olds + 1) * sizeof *grown);
+  if (grown == NULL) {
+    cp_config_free(cfg);
+    return;
+  }
+  *olds = grown;
+  (*olds)[(*n_olds)++] = cfg;
+  changed = cp_registry_reload(reg, cfg, plugin_dir, &err);
+  cp_log_info("cplane", "SIGHUP: %s re-read, %d plugin(s) changed (other "
+                        "settings apply at the next start)",
+              o->config_path, changed);
+  free(err);
+}
+
 static int run(const struct options *o) {
   struct cp_config *cfg = NULL;
   struct cp_registry reg;
@@ -204,6 +235,8 @@ static int run(const struct options *o) {
   struct cp_client *client = NULL;
   struct cp_health *health = NULL;
   struct cp_leader *leader = NULL;
+  struct cp_config **olds = NULL;
+  size_t n_olds = 0, k;
   char *err = NULL, *plugin_dir = NULL;
   int rc = 1, level, sig;
   sigset_t set;
@@ -217,6 +250,7 @@ static int run(const struct options *o) {
   sigaddset(&set, SIGTERM);
   sigaddset(&set, SIGUSR1);
   sigaddset(&set, SIGUSR2);
+  sigaddset(&set, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &set, NULL);
   /* A peer that closes a socket we write to (a client leaving mid-watch,
    * a TLS stream torn down) must be an error on that socket, not the end
@@ -313,8 +347,9 @@ static int run(const struct options *o) {
   if (api.server != NULL)
     cp_log_info("cplane", "kubectl: KUBECONFIG=%s kubectl get pods",
                 api.kubeconfig);
-  cp_log_info("cplane", "ready: %zu plugin(s) %s, %zu refused; "
-                        "SIGTERM or SIGINT stops", reg.n_plugins,
+  cp_log_info("cplane", "ready: %zu plugin(s) %s, %zu refused; SIGTERM or "
+                        "SIGINT stops, SIGHUP reloads",
+              reg.n_plugins,
               cfg->leader_elect ? "loaded, workers start when leading"
                                 : "running",
               reg.refused);
@@ -327,6 +362,10 @@ static int run(const struct options *o) {
         cp_log_error("cplane", "%s", err ? err : "cannot start workers");
         goto out;
       }
+      continue;
+    }
+    if (sig == SIGHUP) {
+      reload(o, &reg, plugin_dir, &olds, &n_olds);
       continue;
     }
     break;
@@ -351,6 +390,9 @@ out:
   free(err);
   free(plugin_dir);
   cp_config_free(cfg);
+  for (k = 0; k < n_olds; k++)
+    cp_config_free(olds[k]);
+  free(olds);
   return rc;
 }
 

@@ -123,6 +123,9 @@ static int start_handlers(struct cplane_plugin_ctx *p,
     goto nomem;
   if (p->informers != informers)
     memcpy(p->informers, informers, n * sizeof *informers);
+  /* A plugin restarted by a reload had these from its first start. */
+  free(p->handlers);
+  free(p->dispatch);
   p->handlers = calloc(n, sizeof *p->handlers);
   p->dispatch = calloc(n, sizeof *p->dispatch);
   if (p->handlers == NULL || p->dispatch == NULL)
@@ -151,6 +154,7 @@ static int start_workers(struct cplane_plugin_ctx *p, char **errmsg) {
                                                       : 1;
   int i;
 
+  free(p->workers);
   p->workers = calloc((size_t)n, sizeof *p->workers);
   if (p->workers == NULL)
     goto fail;
@@ -170,7 +174,7 @@ fail:
 int cp_controller_start(struct cplane_plugin_ctx *p,
                         struct cp_informer **informers, char **errmsg) {
   *errmsg = NULL;
-  if (p->state != CP_PLUGIN_READY) {
+  if (p->state != CP_PLUGIN_READY && p->state != CP_PLUGIN_STOPPED) {
     if (asprintf(errmsg, "plugin %s: cannot start from state %d", p->name,
                  (int)p->state) < 0)
       *errmsg = NULL;

@@ -148,6 +148,7 @@ int cp_registry_load(struct cp_registry *reg, const struct cp_config *cfg,
   char *err = NULL;
 
   memset(reg, 0, sizeof *reg);
+  pthread_mutex_init(&reg->mu, NULL);
   reg->config = cfg;
   *errmsg = NULL;
   for (i = 0; i < cfg->n_plugins; i++) {
@@ -249,11 +250,98 @@ int cp_registry_start_controllers(struct cp_registry *reg, char **errmsg) {
   size_t i;
 
   *errmsg = NULL;
+  reg->running = 1;
   for (i = 0; i < reg->n_plugins; i++)
     if (cp_controller_start(reg->plugins[i], reg->plugins[i]->informers,
                             errmsg) < 0)
       return -1;
   return 0;
+}
+
+/* Starts the informers (and reflectors) a reload added. */
+static void start_new_informers(struct cp_registry *reg, size_t from) {
+  size_t i;
+
+  for (i = from; i < reg->n_informers; i++) {
+    struct cp_shared_informer *s = &reg->informers[i];
+
+    cp_informer_start(s->informer);
+    if (reg->client == NULL)
+      continue;
+    s->reflector = cp_reflector_new(reg->client, s->informer, s->res.group,
+                                    s->res.version, s->res.resource,
+                                    s->res.label_selector,
+                                    s->res.field_selector);
+    if (s->reflector == NULL || cp_reflector_start(s->reflector) != 0)
+      cp_log_error("cplane", "cannot start the reflector for %s", s->id);
+  }
+}
+
+static const struct cp_plugin_config *find_config(const struct cp_config *c,
+                                                  const char *name) {
+  size_t i;
+
+  for (i = 0; i < c->n_plugins; i++)
+    if (strcmp(c->plugins[i].name, name) == 0)
+      return &c->plugins[i];
+  return NULL;
+}
+
+int cp_registry_reload(struct cp_registry *reg, const struct cp_config *cfg,
+                       const char *plugin_dir, char **errmsg) {
+  size_t i, informers_before;
+  int changed = 0;
+  char *err = NULL;
+
+  *errmsg = NULL;
+  /* Stop what is no longer enabled. */
+  for (i = 0; i < reg->n_plugins; i++) {
+    struct cplane_plugin_ctx *p = reg->plugins[i];
+    const struct cp_plugin_config *pc = find_config(cfg, p->name);
+
+    if ((pc == NULL || !pc->enabled) && p->state == CP_PLUGIN_RUNNING) {
+      cp_controller_stop(p);
+      cp_log_info("cplane", "plugin %s disabled by the new configuration",
+                  p->name);
+      changed++;
+    }
+  }
+  /* Start what is newly enabled. */
+  for (i = 0; i < cfg->n_plugins; i++) {
+    const struct cp_plugin_config *pc = &cfg->plugins[i];
+    struct cplane_plugin_ctx *p = cp_registry_find(reg, pc->name);
+
+    if (!pc->enabled || (p != NULL && p->state == CP_PLUGIN_RUNNING))
+      continue;
+    if (p == NULL) {
+      pthread_mutex_lock(&reg->mu);
+      informers_before = reg->n_informers;
+      if (load_one(reg, pc, plugin_dir, &err) < 0) {
+        pthread_mutex_unlock(&reg->mu);
+        cp_log_error("loader", "%s", err != NULL ? err : "out of memory");
+        free(*errmsg);
+        *errmsg = err;
+        err = NULL;
+        continue;
+      }
+      pthread_mutex_unlock(&reg->mu);
+      start_new_informers(reg, informers_before);
+      p = cp_registry_find(reg, pc->name);
+      p->client = reg->client;
+    }
+    p->config = pc;
+    if (reg->running && cp_controller_start(p, p->informers, &err) < 0) {
+      cp_log_error("cplane", "%s", err != NULL ? err : "cannot start");
+      free(err);
+      err = NULL;
+      continue;
+    }
+    cp_log_info("cplane", "plugin %s enabled by the new configuration",
+                p->name);
+    changed++;
+  }
+  reg->config = cfg;
+  return changed;
 }
 
 void cp_registry_stop(struct cp_registry *reg) {
@@ -286,6 +374,7 @@ void cp_registry_free(struct cp_registry *reg) {
   }
   free(reg->plugins);
   free(reg->informers);
+  pthread_mutex_destroy(&reg->mu);
   memset(reg, 0, sizeof *reg);
 }
 
@@ -293,6 +382,7 @@ int cp_registry_ready(struct cp_registry *reg, FILE *out) {
   size_t i;
   int all = 1;
 
+  pthread_mutex_lock(&reg->mu);
   for (i = 0; i < reg->n_informers; i++) {
     int ok = cp_informer_has_synced(reg->informers[i].informer) != 0;
 
@@ -303,6 +393,7 @@ int cp_registry_ready(struct cp_registry *reg, FILE *out) {
             ok ? "synced" : "not synced");
     all &= ok;
   }
+  pthread_mutex_unlock(&reg->mu);
   return all;
 }
 
@@ -386,6 +477,7 @@ int cp_registry_metrics_write(struct cp_registry *reg, FILE *out) {
   size_t i;
   int first = 1;
 
+  pthread_mutex_lock(&reg->mu);
   for (i = 0; i < reg->n_plugins; i++) {
     if (reg->plugins[i]->queue == NULL)
       continue;
@@ -406,5 +498,6 @@ int cp_registry_metrics_write(struct cp_registry *reg, FILE *out) {
                    4);
   reflector_metric(reg, out, "cplane_reflector_last_resource_version",
                    "gauge", "The last resourceVersion seen", 5);
+  pthread_mutex_unlock(&reg->mu);
   return ferror(out) ? -1 : 0;
 }

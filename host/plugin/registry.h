@@ -18,6 +18,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include <pthread.h>
+
 #include "config/config.h"
 #include "plugin/plugin.h"
 
@@ -35,6 +37,10 @@ struct cp_registry {
    * reflector watching the API server through this client (borrowed). */
   struct cp_client *client;
   uint64_t sync_timeout_ms; /* wait for caches before workers; 0: 60 s */
+  int running;              /* controllers started */
+  /* Guards the plugin and informer arrays against readers on other
+   * threads (health, metrics) while a reload grows them. */
+  pthread_mutex_t mu;
 };
 
 /* Returns 0, or -1 in strict mode on the first refusal (*errmsg set,
@@ -60,6 +66,13 @@ int cp_registry_ready(struct cp_registry *reg, FILE *out);
 /* Prometheus text for every plugin's queue and reconciles and every
  * reflector. Returns 0, or -1 on a write error. Safe while running. */
 int cp_registry_metrics_write(struct cp_registry *reg, FILE *out);
+/* Applies a re-read INI (SIGHUP): plugins newly enabled are loaded and
+ * started; plugins now disabled or gone stop dispatching and drain their
+ * workers (never unloaded: a later reload starts them again). cfg must
+ * outlive the registry. Returns how many plugins changed state; *errmsg
+ * gets the last refusal (or NULL). */
+int cp_registry_reload(struct cp_registry *reg, const struct cp_config *cfg,
+                       const char *plugin_dir, char **errmsg);
 /* The plugin named `name`, or NULL. Borrowed. */
 struct cplane_plugin_ctx *cp_registry_find(struct cp_registry *reg,
                                            const char *name);

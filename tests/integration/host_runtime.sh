@@ -7,7 +7,8 @@
 
 plugins="$TMP/plugins"
 mkdir -m 755 "$plugins"
-install -m 0755 "$B/plugins/template.so" "$B/tests/plugins/mirror.so" "$plugins/"
+install -m 0755 "$B/plugins/template.so" "$B/tests/plugins/mirror.so" \
+  "$B/tests/plugins/good.so" "$plugins/"
 cat >"$TMP/c.ini" <<INI
 [host]
 data_dir = $TMP/data
@@ -19,6 +20,8 @@ port = 0
 [plugin.template]
 enabled = true
 label = app
+[plugin.good]
+enabled = false
 [plugin.mirror]
 enabled = true
 INI
@@ -52,6 +55,32 @@ wait_for_log "$TMP/log" "plugin template: default/plain: 0 label(s)"
 sleep 0.5
 if grep -q "mirror default/plain" "$TMP/log"; then fail "selector not applied"; fi
 pass "label selectors narrow a plugin's watch"
+
+# SIGHUP: disable mirror, then enable it again.
+sed -i '/^\[plugin.mirror\]/,$ s/enabled = true/enabled = false/' "$TMP/c.ini"
+kill -HUP "${PIDS[0]}"
+wait_for_log "$TMP/log" "plugin mirror disabled by the new configuration"
+wait_for_log "$TMP/log" "mirror: stopped"
+printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: while-off, labels: {mirror: "yes"}}\n' |
+  K create -f - >/dev/null
+sleep 1
+if K get cm while-off-mirror >/dev/null 2>&1; then fail "a disabled plugin still ran"; fi
+sed -i '/^\[plugin.mirror\]/,$ s/enabled = false/enabled = true/' "$TMP/c.ini"
+kill -HUP "${PIDS[0]}"
+wait_for_log "$TMP/log" "plugin mirror enabled by the new configuration"
+# Re-enabled, it sees the cache again (replayed) and catches up.
+wait_for_log "$TMP/log" "mirror default/while-off -> while-off-mirror: 201"
+printf '[host]\nbogus = 1\n' >"$TMP/c.ini.bad"
+cp "$TMP/c.ini" "$TMP/c.ini.good"
+cp "$TMP/c.ini.bad" "$TMP/c.ini"
+kill -HUP "${PIDS[0]}"
+wait_for_log "$TMP/log" "keeping the running configuration"
+cp "$TMP/c.ini.good" "$TMP/c.ini"
+sed -i '/^\[plugin.good\]/,/^\[/ s/enabled = false/enabled = true/' "$TMP/c.ini"
+kill -HUP "${PIDS[0]}"
+wait_for_log "$TMP/log" "loaded plugin good"
+wait_for_log "$TMP/log" "good: started"
+pass "SIGHUP disables and re-enables a plugin, loads a new one; a bad file changes nothing"
 
 health=$(grep -o 'health and metrics on http://[0-9.:]*' "$TMP/log" | sed 's/.* on //')
 [ -n "$health" ] || fail "no health endpoint in the log"
