@@ -291,6 +291,95 @@ static void test_reflector(void **state) {
   cp_informer_free(inf);
 }
 
+/* What a handler saw, in order: "A name", "U name v", "D name". */
+struct journal {
+  pthread_mutex_t mu;
+  char lines[64][64];
+  int n;
+};
+
+static void journal_add(struct journal *j, const char *fmt, ...) {
+  va_list ap;
+
+  pthread_mutex_lock(&j->mu);
+  if (j->n < 64) {
+    va_start(ap, fmt);
+    vsnprintf(j->lines[j->n++], sizeof j->lines[0], fmt, ap);
+    va_end(ap);
+  }
+  pthread_mutex_unlock(&j->mu);
+}
+
+static void j_add(void *ud, const cplane_object *o, int initial) {
+  (void)initial;
+  journal_add(ud, "A %s", cp_object_name(o));
+}
+
+static void j_update(void *ud, const cplane_object *old_obj,
+                     const cplane_object *new_obj) {
+  (void)old_obj;
+  journal_add(ud, "U %s %s", cp_object_name(new_obj),
+              cp_object_string(new_obj, "data.v"));
+}
+
+static void j_delete(void *ud, const cplane_object *o) {
+  journal_add(ud, "D %s", cp_object_name(o));
+}
+
+/* Every create, update and delete made through the server reaches a
+ * handler exactly once, in order per object. */
+static void test_events_exactly_once_in_order(void **state) {
+  static const struct cp_informer_handler_ops ops = {j_add, j_update,
+                                                     j_delete};
+  static const char *const want[] = {"A e1", "U e1 2", "A e2", "U e1 3",
+                                     "D e2", "U e1 4", "D e1"};
+  struct fixture *f = *state;
+  struct journal j = {.mu = PTHREAD_MUTEX_INITIALIZER};
+  cp_informer *inf = cp_informer_new("configmaps");
+  struct cp_reflector *r;
+  size_t i;
+  int k;
+
+  cp_informer_add_handler(inf, &ops, &j, 0, 0);
+  assert_int_equal(cp_informer_start(inf), 0);
+  r = cp_reflector_new(f->client, inf, "", "v1", "configmaps", NULL, NULL);
+  assert_int_equal(cp_reflector_start(r), 0);
+  for (k = 0; k < 200 && !cp_informer_has_synced(inf); k++)
+    usleep(10000);
+  assert_true(cp_informer_has_synced(inf));
+  assert_int_equal(call(f, "POST", CM, "{\"metadata\":{\"name\":\"e1\"},"
+                                      "\"data\":{\"v\":\"1\"}}", NULL), 201);
+  assert_int_equal(call(f, "PUT", CM "/e1", "{\"metadata\":{\"name\":"
+                                           "\"e1\"},\"data\":{\"v\":\"2\"}}",
+                        NULL), 200);
+  assert_int_equal(call(f, "POST", CM, "{\"metadata\":{\"name\":\"e2\"}}",
+                        NULL), 201);
+  assert_int_equal(call(f, "PUT", CM "/e1", "{\"metadata\":{\"name\":"
+                                           "\"e1\"},\"data\":{\"v\":\"3\"}}",
+                        NULL), 200);
+  assert_int_equal(call(f, "DELETE", CM "/e2", NULL, NULL), 200);
+  assert_int_equal(call(f, "PUT", CM "/e1", "{\"metadata\":{\"name\":"
+                                           "\"e1\"},\"data\":{\"v\":\"4\"}}",
+                        NULL), 200);
+  assert_int_equal(call(f, "DELETE", CM "/e1", NULL, NULL), 200);
+  for (k = 0; k < 500; k++) {
+    pthread_mutex_lock(&j.mu);
+    i = (size_t)j.n;
+    pthread_mutex_unlock(&j.mu);
+    if (i >= sizeof want / sizeof want[0])
+      break;
+    usleep(10000);
+  }
+  usleep(200000); /* and nothing more arrives */
+  pthread_mutex_lock(&j.mu);
+  assert_int_equal(j.n, sizeof want / sizeof want[0]);
+  for (i = 0; i < sizeof want / sizeof want[0]; i++)
+    assert_string_equal(j.lines[i], want[i]);
+  pthread_mutex_unlock(&j.mu);
+  cp_reflector_free(r);
+  cp_informer_free(inf);
+}
+
 /* The server goes away; meanwhile the store moves on and is compacted
  * past the reflector's revision. Back on the same port, the re-watch gets
  * 410: the reflector relists, and the cache drops what vanished and gains
@@ -360,6 +449,8 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_stream_stop, setup, teardown),
       cmocka_unit_test_setup_teardown(test_reflector, setup, teardown),
       cmocka_unit_test_setup_teardown(test_reflector_relists_after_compaction,
+                                      setup, teardown),
+      cmocka_unit_test_setup_teardown(test_events_exactly_once_in_order,
                                       setup, teardown),
   };
 
