@@ -37,6 +37,7 @@ struct cp_reflector {
   pthread_cond_t cv;
   struct cp_reflector_stats stats;
   char rv[32];
+  int initial_done; /* the last WatchList stream delivered its state */
 };
 
 static int64_t now_ms(void) {
@@ -192,8 +193,21 @@ out:
 struct watch_state {
   struct cp_reflector *r;
   uint64_t events;
-  int gone; /* a 410 ERROR event: relist */
+  int gone;        /* a 410 ERROR event: relist */
+  int initial;     /* WatchList: collecting the initial objects */
+  int initial_end; /* ... and the initial-events-end bookmark came */
+  struct objs collected;
 };
+
+/* The WatchList bookmark that ends the initial objects. */
+static int is_initial_end(json_object *obj) {
+  json_object *md, *ann, *v;
+
+  return json_object_object_get_ex(obj, "metadata", &md) &&
+         json_object_object_get_ex(md, "annotations", &ann) &&
+         json_object_object_get_ex(ann, "k8s.io/initial-events-end", &v) &&
+         strcmp(json_object_get_string(v), "true") == 0;
+}
 
 static int on_line(void *userdata, const char *line, size_t len) {
   struct watch_state *ws = userdata;
@@ -223,6 +237,15 @@ static int on_line(void *userdata, const char *line, size_t len) {
 
     if (json_object_object_get_ex(obj, "metadata", &md))
       set_rv(r, json_str(md, "resourceVersion"));
+    if (ws->initial && is_initial_end(obj)) {
+      /* The initial state is complete: it becomes the cache at once,
+       * with deletes for what vanished, as a list would. */
+      ws->initial = 0;
+      ws->initial_end = 1;
+      r->initial_done = 1;
+      cp_informer_replace(r->inf, ws->collected.v, ws->collected.n);
+      ws->collected.n = 0;
+    }
     json_object_put(ev);
     return 0;
   }
@@ -231,6 +254,12 @@ static int on_line(void *userdata, const char *line, size_t len) {
   json_object_put(ev);
   if (o == NULL)
     return 0;
+  if (ws->initial) {
+    set_rv(r, cp_object_resource_version(o));
+    if (objs_push(&ws->collected, o) < 0)
+      cp_object_release(o);
+    return 0;
+  }
   ws->events++;
   count(r, &r->stats.events);
   set_rv(r, cp_object_resource_version(o));
@@ -241,10 +270,12 @@ static int on_line(void *userdata, const char *line, size_t len) {
   return 0;
 }
 
-enum watch_end { WATCH_OK, WATCH_GONE, WATCH_FAILED };
+enum watch_end { WATCH_OK, WATCH_GONE, WATCH_FAILED, WATCH_UNSUPPORTED };
 
-static enum watch_end do_watch(struct cp_reflector *r) {
-  struct watch_state ws = {.r = r};
+/* initial: WatchList (KEP-3157) - the stream starts with the current
+ * objects and a bookmark, instead of a separate LIST. */
+static enum watch_end do_watch(struct cp_reflector *r, int initial) {
+  struct watch_state ws = {.r = r, .initial = initial};
   char path[4096], rv[32], *err = NULL;
   int64_t t0 = now_ms();
   int code;
@@ -252,15 +283,25 @@ static enum watch_end do_watch(struct cp_reflector *r) {
   pthread_mutex_lock(&r->mu);
   snprintf(rv, sizeof rv, "%s", r->rv);
   pthread_mutex_unlock(&r->mu);
-  snprintf(path, sizeof path, "%s?watch=true&allowWatchBookmarks=true&"
-                              "resourceVersion=%s&timeoutSeconds=%u%s",
-           r->path, rv, 300 + rnd() % 300, r->selectors);
-  count(r, &r->stats.watches);
+  if (initial)
+    snprintf(path, sizeof path, "%s?watch=true&allowWatchBookmarks=true&"
+                                "sendInitialEvents=true&"
+                                "resourceVersionMatch=NotOlderThan&"
+                                "timeoutSeconds=%u%s",
+             r->path, 300 + rnd() % 300, r->selectors);
+  else
+    snprintf(path, sizeof path, "%s?watch=true&allowWatchBookmarks=true&"
+                                "resourceVersion=%s&timeoutSeconds=%u%s",
+             r->path, rv, 300 + rnd() % 300, r->selectors);
+  count(r, initial ? &r->stats.lists : &r->stats.watches);
   code = cp_client_stream_get(r->stream, path, on_line, &ws, &err);
   free(err);
+  objs_free(&ws.collected);
+  if (initial && code >= 400 && code < 500 && code != 410 && code != 429)
+    return WATCH_UNSUPPORTED; /* an older server: list instead */
   if (code == 410 || ws.gone)
     return WATCH_GONE;
-  if (code != 200)
+  if (code != 200 || (initial && !ws.initial_end))
     return WATCH_FAILED;
   if (ws.events == 0 && now_ms() - t0 < SHORT_WATCH_MS &&
       !atomic_load(&r->stop))
@@ -271,12 +312,41 @@ static enum watch_end do_watch(struct cp_reflector *r) {
 static void *reflector_main(void *arg) {
   struct cp_reflector *r = arg;
   int64_t backoff = BACKOFF_MIN_MS, healthy_since = now_ms();
-  int need_list = 1;
+  int need_list = 1, watchlist = 1;
 
   while (!atomic_load(&r->stop)) {
     int failed = 0;
 
-    if (need_list) {
+    if (need_list && watchlist) {
+      enum watch_end e;
+
+      r->initial_done = 0;
+      e = do_watch(r, 1);
+      /* Once the initial state arrived, a broken stream resumes from its
+       * revision like any watch; it does not start over. */
+      if (r->initial_done)
+        need_list = 0;
+      if (e == WATCH_UNSUPPORTED) {
+        cp_log_info("reflector", "%s: the server does not stream initial "
+                                 "events (WatchList): listing instead",
+                    r->name);
+        watchlist = 0;
+        continue;
+      }
+      if (e == WATCH_GONE) {
+        count(r, &r->stats.relists);
+        need_list = 1;
+        continue;
+      }
+      if (e == WATCH_OK) {
+        need_list = 0;
+        if (now_ms() - healthy_since > HEALTHY_RESET_MS)
+          backoff = BACKOFF_MIN_MS;
+        continue;
+      }
+      /* Failed: back off below, then try again. */
+      failed = 1;
+    } else if (need_list) {
       int rc = do_list(r);
 
       if (rc == 0) {
@@ -288,7 +358,7 @@ static void *reflector_main(void *arg) {
       }
     }
     if (!failed && !atomic_load(&r->stop)) {
-      enum watch_end e = do_watch(r);
+      enum watch_end e = do_watch(r, 0);
 
       if (e == WATCH_GONE) {
         count(r, &r->stats.relists);
