@@ -1,0 +1,383 @@
+/*
+ * replicaset - keeps the pods a ReplicaSet controls (ownerReferences with
+ * controller: true) at spec.replicas, and its status true.
+ *
+ * Creates and deletes happen in bounded batches, and each batch is
+ * remembered as an expectation (creates and deletes still to be seen in
+ * the cache) so that a cache that lags behind never causes a second batch:
+ * the ReplicaSet is not acted on again until the events arrive or five
+ * minutes pass. Extra pods go least valuable first: unscheduled, then not
+ * running, then the rest.
+ *
+ * Threading: callbacks run on the host's dispatch thread and only enqueue
+ * and count expectations; reconcile runs on the workers, never for one
+ * key on two at once. The expectation table has its own mutex.
+ */
+#include <cplane/cplane.h>
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define BATCH 100
+#define EXPECTATION_TTL_S 300
+#define MAX_EXPECT 4096
+
+static const struct cplane_host_api *api;
+
+static const struct cplane_resource resources[] = {
+    CPLANE_RESOURCE("apps", "v1", "replicasets"),
+    CPLANE_RESOURCE("", "v1", "pods"),
+};
+#define RS 0
+#define PODS 1
+
+/* ---- expectations ---- */
+
+struct expectation {
+  char key[256];
+  int creates, deletes;
+  time_t set_at;
+};
+
+static struct expectation expect[MAX_EXPECT];
+static pthread_mutex_t expect_mu = PTHREAD_MUTEX_INITIALIZER;
+
+/* The slot for key (created when create is set). Call with expect_mu. */
+static struct expectation *slot(const char *key, int create) {
+  struct expectation *free_slot = NULL;
+  size_t i;
+
+  for (i = 0; i < MAX_EXPECT; i++) {
+    if (expect[i].key[0] != '\0' && strcmp(expect[i].key, key) == 0)
+      return &expect[i];
+    if (expect[i].key[0] == '\0' && free_slot == NULL)
+      free_slot = &expect[i];
+  }
+  if (create && free_slot != NULL) {
+    snprintf(free_slot->key, sizeof free_slot->key, "%s", key);
+    free_slot->creates = free_slot->deletes = 0;
+  }
+  return create ? free_slot : NULL;
+}
+
+static void expect_set(const char *key, int creates, int deletes) {
+  struct expectation *e;
+
+  pthread_mutex_lock(&expect_mu);
+  if ((e = slot(key, 1)) != NULL) {
+    e->creates = creates;
+    e->deletes = deletes;
+    e->set_at = time(NULL);
+  }
+  pthread_mutex_unlock(&expect_mu);
+}
+
+static void expect_observed(const char *key, int created, int deleted) {
+  struct expectation *e;
+
+  pthread_mutex_lock(&expect_mu);
+  if ((e = slot(key, 0)) != NULL) {
+    e->creates -= created;
+    e->deletes -= deleted;
+  }
+  pthread_mutex_unlock(&expect_mu);
+}
+
+static int expect_satisfied(const char *key) {
+  struct expectation *e;
+  int ok = 1;
+
+  pthread_mutex_lock(&expect_mu);
+  if ((e = slot(key, 0)) != NULL) {
+    ok = (e->creates <= 0 && e->deletes <= 0) ||
+         time(NULL) - e->set_at > EXPECTATION_TTL_S;
+    if (ok)
+      e->key[0] = '\0';
+  }
+  pthread_mutex_unlock(&expect_mu);
+  return ok;
+}
+
+static void expect_forget(const char *key) {
+  struct expectation *e;
+
+  pthread_mutex_lock(&expect_mu);
+  if ((e = slot(key, 0)) != NULL)
+    e->key[0] = '\0';
+  pthread_mutex_unlock(&expect_mu);
+}
+
+/* ---- events ---- */
+
+/* "ns/name" of the ReplicaSet controlling pod, into buf; 0 if none. */
+static int owner_key(const cplane_object *pod, char *buf, size_t len) {
+  int n = api->object_len(pod, "metadata.ownerReferences"), i;
+  char path[96];
+
+  for (i = 0; i < n; i++) {
+    const char *kind, *name;
+    int ctl = 0;
+
+    snprintf(path, sizeof path, "metadata.ownerReferences[%d].controller",
+             i);
+    if (api->object_bool(pod, path, &ctl) != CPLANE_OK || !ctl)
+      continue;
+    snprintf(path, sizeof path, "metadata.ownerReferences[%d].kind", i);
+    kind = api->object_string(pod, path);
+    snprintf(path, sizeof path, "metadata.ownerReferences[%d].name", i);
+    name = api->object_string(pod, path);
+    if (kind == NULL || name == NULL || strcmp(kind, "ReplicaSet") != 0)
+      return 0;
+    snprintf(buf, len, "%s/%s", api->object_namespace(pod), name);
+    return 1;
+  }
+  return 0;
+}
+
+static void on_add(cplane_plugin_ctx *ctx, uint32_t res,
+                   const cplane_object *obj) {
+  char key[300];
+
+  if (res == RS) {
+    api->enqueue(ctx, api->object_key(obj));
+  } else if (owner_key(obj, key, sizeof key)) {
+    expect_observed(key, 1, 0);
+    api->enqueue(ctx, key);
+  }
+}
+
+static void on_update(cplane_plugin_ctx *ctx, uint32_t res,
+                      const cplane_object *old_obj,
+                      const cplane_object *new_obj) {
+  char key[300];
+
+  (void)old_obj;
+  if (res == RS)
+    api->enqueue(ctx, api->object_key(new_obj));
+  else if (owner_key(new_obj, key, sizeof key))
+    api->enqueue(ctx, key);
+}
+
+static void on_delete(cplane_plugin_ctx *ctx, uint32_t res,
+                      const cplane_object *obj) {
+  char key[300];
+
+  if (res == RS) {
+    expect_forget(api->object_key(obj));
+  } else if (owner_key(obj, key, sizeof key)) {
+    expect_observed(key, 0, 1);
+    api->enqueue(ctx, key);
+  }
+}
+
+/* ---- reconcile ---- */
+
+static int pod_ready(const cplane_object *pod) {
+  int n = api->object_len(pod, "status.conditions"), i;
+  char path[64];
+
+  for (i = 0; i < n; i++) {
+    const char *t, *s;
+
+    snprintf(path, sizeof path, "status.conditions[%d].type", i);
+    t = api->object_string(pod, path);
+    snprintf(path, sizeof path, "status.conditions[%d].status", i);
+    s = api->object_string(pod, path);
+    if (t != NULL && s != NULL && strcmp(t, "Ready") == 0)
+      return strcmp(s, "True") == 0;
+  }
+  return 0;
+}
+
+/* Lower is deleted first: unscheduled, then not running, then ready
+ * last. */
+static int pod_value(const cplane_object *pod) {
+  const char *node = api->object_string(pod, "spec.nodeName");
+  const char *phase = api->object_string(pod, "status.phase");
+
+  if (node == NULL || node[0] == '\0')
+    return 0;
+  if (phase == NULL || strcmp(phase, "Running") != 0)
+    return 1;
+  return pod_ready(pod) ? 3 : 2;
+}
+
+static int create_pods(cplane_plugin_ctx *ctx, const cplane_object *rs,
+                       const char *key, int n) {
+  char *labels = api->object_json(rs, "spec.template.metadata.labels");
+  char *spec = api->object_json(rs, "spec.template.spec");
+  char prefix[300], *msg = NULL;
+  int i, made = 0, code;
+
+  snprintf(prefix, sizeof prefix, "%s-", api->object_name(rs));
+  expect_set(key, n, 0);
+  for (i = 0; i < n; i++) {
+    char *body = api->json_format(
+        "{'apiVersion':'v1','kind':'Pod','metadata':{'generateName':%s,"
+        "'namespace':%s,'labels':%j,'ownerReferences':[{'apiVersion':"
+        "'apps/v1','kind':'ReplicaSet','name':%s,'uid':%s,'controller':"
+        "true,'blockOwnerDeletion':true}]},'spec':%j}",
+        prefix, api->object_namespace(rs), labels, api->object_name(rs),
+        api->object_uid(rs), spec);
+
+    code = body ? api->create(ctx, &resources[PODS],
+                              api->object_namespace(rs), body, NULL, &msg)
+                : CPLANE_ENOMEM;
+    api->free(body);
+    if (code != 201) {
+      api->log(ctx, CPLANE_LOG_WARN, "%s: creating a pod failed: %d %s",
+               key, code, msg ? msg : "");
+      api->free(msg);
+      msg = NULL;
+      /* No event will come for the ones not made. */
+      expect_observed(key, n - made, 0);
+      break;
+    }
+    made++;
+  }
+  api->free(labels);
+  api->free(spec);
+  if (made > 0)
+    api->log(ctx, CPLANE_LOG_INFO, "%s: created %d pod(s)", key, made);
+  return made == n ? 0 : -1;
+}
+
+static int delete_pods(cplane_plugin_ctx *ctx, const char *key,
+                       const cplane_object **pods, int n_pods, int n) {
+  int i, v, deleted = 0, failed = 0;
+
+  expect_set(key, 0, n);
+  /* Least valuable first. */
+  for (v = 0; v <= 3 && deleted + failed < n; v++) {
+    for (i = 0; i < n_pods && deleted + failed < n; i++) {
+      char *msg = NULL;
+      int code;
+
+      if (pods[i] == NULL || pod_value(pods[i]) != v)
+        continue;
+      code = api->delete_object(ctx, &resources[PODS],
+                                api->object_namespace(pods[i]),
+                                api->object_name(pods[i]), NULL, &msg);
+      pods[i] = NULL;
+      if (code == 200) {
+        deleted++;
+      } else {
+        failed++;
+        expect_observed(key, 0, 1);
+        api->log(ctx, CPLANE_LOG_WARN, "%s: deleting a pod failed: %d %s",
+                 key, code, msg ? msg : "");
+      }
+      api->free(msg);
+    }
+  }
+  if (deleted > 0)
+    api->log(ctx, CPLANE_LOG_INFO, "%s: deleted %d pod(s)", key, deleted);
+  return failed == 0 ? 0 : -1;
+}
+
+static void update_status(cplane_plugin_ctx *ctx, const cplane_object *rs,
+                          int replicas, int ready) {
+  int64_t cur_r = -1, cur_ready = -1, cur_gen = -1;
+  int64_t gen = api->object_generation(rs);
+  char *body, *msg = NULL;
+
+  api->object_int(rs, "status.replicas", &cur_r);
+  api->object_int(rs, "status.readyReplicas", &cur_ready);
+  api->object_int(rs, "status.observedGeneration", &cur_gen);
+  if (cur_r == replicas && cur_ready == ready && cur_gen == gen)
+    return;
+  body = api->json_format(
+      "{'apiVersion':'apps/v1','kind':'ReplicaSet','metadata':{'name':%s,"
+      "'namespace':%s},'status':{'replicas':%d,'readyReplicas':%d,"
+      "'availableReplicas':%d,'fullyLabeledReplicas':%d,"
+      "'observedGeneration':%lld}}",
+      api->object_name(rs), api->object_namespace(rs), replicas, ready,
+      ready, replicas, (long long)gen);
+  if (body != NULL)
+    api->update_status(ctx, &resources[RS], api->object_namespace(rs),
+                       api->object_name(rs), body, NULL, &msg);
+  api->free(msg);
+  api->free(body);
+}
+
+static int rs_reconcile(cplane_plugin_ctx *ctx, const char *key,
+                        uint32_t *requeue_after_ms) {
+  const cplane_object *rs = NULL, *pods[4096];
+  cplane_object_list *list = NULL;
+  int64_t want = 1;
+  int n = 0, ready = 0, rc = CPLANE_RECONCILE_DONE;
+  size_t i, len;
+
+  if (api->cache_get(ctx, RS, key, &rs) != CPLANE_OK) {
+    expect_forget(key);
+    return CPLANE_RECONCILE_DONE;
+  }
+  if (api->object_deletion_timestamp(rs) != NULL)
+    goto out; /* the garbage collector's turn */
+  if (!expect_satisfied(key)) {
+    *requeue_after_ms = 500;
+    rc = CPLANE_RECONCILE_REQUEUE_AFTER;
+    goto out;
+  }
+  api->object_int(rs, "spec.replicas", &want);
+  if (api->cache_list_by_index(ctx, PODS, "owner-uid", api->object_uid(rs),
+                               NULL, &list) != CPLANE_OK)
+    goto out;
+  len = api->list_len(list);
+  for (i = 0; i < len && n < 4096; i++) {
+    const cplane_object *p = api->list_at(list, i);
+
+    if (api->object_deletion_timestamp(p) != NULL)
+      continue;
+    if (api->object_controller_uid(p) == NULL ||
+        strcmp(api->object_controller_uid(p), api->object_uid(rs)) != 0)
+      continue;
+    pods[n++] = p;
+    ready += pod_ready(p);
+  }
+  if (n < want) {
+    int make = (int)(want - n) > BATCH ? BATCH : (int)(want - n);
+
+    if (create_pods(ctx, rs, key, make) < 0)
+      rc = CPLANE_RECONCILE_RETRY;
+  } else if (n > want) {
+    int drop = (int)(n - want) > BATCH ? BATCH : (int)(n - want);
+
+    if (delete_pods(ctx, key, pods, n, drop) < 0)
+      rc = CPLANE_RECONCILE_RETRY;
+  }
+  update_status(ctx, rs, n, ready);
+out:
+  api->list_free(list);
+  api->object_release(rs);
+  return rc;
+}
+
+static int rs_init(cplane_plugin_ctx *ctx,
+                   const struct cplane_host_api *host_api, char **errmsg) {
+  (void)errmsg;
+  if (host_api->struct_size < sizeof *host_api)
+    return CPLANE_EUNAVAILABLE;
+  api = host_api;
+  api->log(ctx, CPLANE_LOG_INFO, "keeping ReplicaSets at their replicas");
+  return CPLANE_OK;
+}
+
+static const struct cplane_plugin replicaset_plugin = {
+    CPLANE_PLUGIN_HEADER,
+    .name = "replicaset",
+    .version = "0.1.0",
+    .kind = CPLANE_KIND_CONTROLLER,
+    .n_resources = 2,
+    .resources = resources,
+    .init = rs_init,
+    .on_add = on_add,
+    .on_update = on_update,
+    .on_delete = on_delete,
+    .reconcile = rs_reconcile,
+};
+
+CPLANE_PLUGIN_DEFINE(replicaset_plugin)

@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# The replicaset plugin end to end with kubectl: a ReplicaSet gets its
+# pods (owned, labelled from the template), scales up and down, replaces a
+# deleted pod, and reports status.
+. "$(dirname "$0")/lib/common.sh"
+
+mkdir -m 755 "$TMP/plugins"
+install -m 0755 "$B/plugins/replicaset.so" "$TMP/plugins/"
+cat >"$TMP/c.ini" <<INI
+[host]
+data_dir = $TMP/data
+plugin_dir = $TMP/plugins
+listen = 127.0.0.1:0
+[apiserver]
+port = 0
+[plugin.replicaset]
+enabled = true
+workers = 2
+INI
+"$B/cplane" -c "$TMP/c.ini" >"$TMP/log" 2>&1 &
+PIDS+=($!)
+wait_for_log "$TMP/log" "ready: 1 plugin(s) running"
+K() { kubectl --kubeconfig "$TMP/data/admin.kubeconfig" --cache-dir "$TMP/cache" "$@"; }
+pods() { K get pods -l app=web -o name | wc -l; }
+wait_pods() { # N
+  local i
+  for i in $(seq 100); do [ "$(pods)" -eq "$1" ] && return 0; sleep 0.1; done
+  K get pods -o wide >&2; tail -20 "$TMP/log" >&2
+  fail "expected $1 pods, have $(pods)"
+}
+cat <<'EOF2' | K apply -f - >/dev/null || fail "apply rs"
+apiVersion: apps/v1
+kind: ReplicaSet
+metadata: {name: web}
+spec:
+  replicas: 3
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers: [{name: c, image: nginx}]
+EOF2
+wait_pods 3
+owner=$(K get pods -l app=web -o jsonpath='{.items[0].metadata.ownerReferences[0].name}')
+[ "$owner" = web ] || fail "pods not owned by the ReplicaSet: $owner"
+sleep 1
+[ "$(pods)" -eq 3 ] || fail "more than 3 pods: $(pods) (double creation)"
+for i in $(seq 50); do
+  [ "$(K get rs web -o jsonpath='{.status.replicas}')" = 3 ] && break; sleep 0.1
+done
+[ "$(K get rs web -o jsonpath='{.status.replicas}/{.status.observedGeneration}')" = 3/1 ] ||
+  fail "status: $(K get rs web -o jsonpath='{.status}')"
+pass "a ReplicaSet gets exactly its replicas, owned and labelled"
+
+K scale rs web --replicas=6 >/dev/null || fail "scale up"
+wait_pods 6
+K scale rs web --replicas=2 >/dev/null || fail "scale down"
+wait_pods 2
+pass "scale up and down"
+
+victim=$(K get pods -l app=web -o name | head -1)
+K delete "$victim" --wait=false >/dev/null || fail "delete a pod"
+sleep 0.5
+wait_pods 2
+K get "$victim" >/dev/null 2>&1 && fail "the deleted pod is back"
+pass "a deleted pod is replaced"
+
+kill -TERM "${PIDS[0]}"
+wait_exit "${PIDS[0]}" 20
+[ "$RC" -eq 0 ] || { cat "$TMP/log"; fail "exit status $RC after SIGTERM"; }
+pass "clean shutdown"
