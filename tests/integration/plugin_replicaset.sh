@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# The replicaset plugin end to end with kubectl: a ReplicaSet gets its
-# pods (owned, labelled from the template), scales up and down, replaces a
-# deleted pod, and reports status.
+# The replicaset and garbagecollector plugins end to end with kubectl: a
+# ReplicaSet gets its pods (owned, labelled from the template), scales up
+# and down, replaces a deleted pod, reports status; deleting it takes its
+# pods along (Background, Foreground) or leaves them ownerless (Orphan).
 . "$(dirname "$0")/lib/common.sh"
 
 mkdir -m 755 "$TMP/plugins"
-install -m 0755 "$B/plugins/replicaset.so" "$TMP/plugins/"
+install -m 0755 "$B/plugins/replicaset.so" "$B/plugins/garbagecollector.so" \
+  "$TMP/plugins/"
 cat >"$TMP/c.ini" <<INI
 [host]
 data_dir = $TMP/data
@@ -16,12 +18,14 @@ port = 0
 [plugin.replicaset]
 enabled = true
 workers = 2
+[plugin.garbagecollector]
+enabled = true
 INI
 "$B/cplane" -c "$TMP/c.ini" >"$TMP/log" 2>&1 &
 PIDS+=($!)
-wait_for_log "$TMP/log" "ready: 1 plugin(s) running"
+wait_for_log "$TMP/log" "ready: 2 plugin(s) running"
 K() { kubectl --kubeconfig "$TMP/data/admin.kubeconfig" --cache-dir "$TMP/cache" "$@"; }
-pods() { K get pods -l app=web -o name | wc -l; }
+pods() { K get pods -l "app=${APP:-web}" -o name | wc -l; }
 wait_pods() { # N
   local i
   for i in $(seq 100); do [ "$(pods)" -eq "$1" ] && return 0; sleep 0.1; done
@@ -64,6 +68,40 @@ sleep 0.5
 wait_pods 2
 K get "$victim" >/dev/null 2>&1 && fail "the deleted pod is back"
 pass "a deleted pod is replaced"
+
+K delete rs web >/dev/null || fail "delete rs (Background)"
+wait_pods 0
+pass "Background: deleting a ReplicaSet deletes its pods"
+
+mkrs() { # NAME
+  sed "s/web/$1/g" <<'EOF2' | K apply -f - >/dev/null || fail "apply rs $1"
+apiVersion: apps/v1
+kind: ReplicaSet
+metadata: {name: web}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers: [{name: c, image: nginx}]
+EOF2
+}
+APP=orph; mkrs orph; wait_pods 2
+K delete rs orph --cascade=orphan --wait=false >/dev/null || fail "orphan delete"
+for i in $(seq 100); do K get rs orph >/dev/null 2>&1 || break; sleep 0.1; done
+K get rs orph >/dev/null 2>&1 && fail "the orphaned ReplicaSet stays"
+sleep 1
+[ "$(pods)" -eq 2 ] || fail "orphan deleted the pods"
+[ -z "$(K get pods -l app=orph -o jsonpath='{.items[*].metadata.ownerReferences[*].uid}')" ] ||
+  fail "orphans keep their ownerReferences"
+pass "Orphan: the pods stay, without their owner"
+
+APP=fg; mkrs fg; wait_pods 2
+K delete rs fg --cascade=foreground >/dev/null || fail "foreground delete"
+[ "$(pods)" -eq 0 ] || fail "foreground delete returned before the pods went"
+K get rs fg >/dev/null 2>&1 && fail "the ReplicaSet outlived its foreground delete"
+pass "Foreground: the pods go first, then the ReplicaSet"
 
 kill -TERM "${PIDS[0]}"
 wait_exit "${PIDS[0]}" 20
