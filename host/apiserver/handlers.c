@@ -198,56 +198,44 @@ static void qualified_resource(const struct cp_resource_type *t, char *buf,
     snprintf(buf, len, "%s.%s", t->resource, t->group);
 }
 
-static void not_found(struct cp_api_response *rs,
-                      const struct cp_resource_type *t, const char *name) {
+/* A failure about one object, worded as kube-apiserver does:
+ * "<before><resource.group> "<name>"<after>", with details naming the
+ * object (the group omitted for the core group). */
+static void object_failure(struct cp_api_response *rs, int code,
+                           const char *reason,
+                           const struct cp_resource_type *t,
+                           const char *name, const char *before,
+                           const char *after) {
   struct cp_status_details d = {.name = name, .group = t->group,
                                 .kind = t->resource};
   char qr[256], *msg = NULL;
 
   qualified_resource(t, qr, sizeof qr);
-  if (asprintf(&msg, "%s \"%s\" not found", qr, name) < 0)
+  if (asprintf(&msg, "%s%s \"%s\"%s", before, qr, name, after) < 0)
     msg = NULL;
   if (t->group[0] == '\0')
     d.group = NULL;
-  cp_api_respond_status(rs, 404, msg ? cp_status_failure(404, NULL, msg, &d)
-                                     : NULL);
+  cp_api_respond_status(
+      rs, code, msg ? cp_status_failure(code, reason, msg, &d) : NULL);
   free(msg);
+}
+
+static void not_found(struct cp_api_response *rs,
+                      const struct cp_resource_type *t, const char *name) {
+  object_failure(rs, 404, NULL, t, name, "", " not found");
 }
 
 static void conflict(struct cp_api_response *rs,
                      const struct cp_resource_type *t, const char *name) {
-  struct cp_status_details d = {.name = name, .group = t->group,
-                                .kind = t->resource};
-  char qr[256], *msg = NULL;
-
-  qualified_resource(t, qr, sizeof qr);
-  if (asprintf(&msg, "Operation cannot be fulfilled on %s \"%s\": the object "
-                     "has been modified; please apply your changes to the "
-                     "latest version and try again",
-               qr, name) < 0)
-    msg = NULL;
-  if (t->group[0] == '\0')
-    d.group = NULL;
-  cp_api_respond_status(rs, 409, msg ? cp_status_failure(409, NULL, msg, &d)
-                                     : NULL);
-  free(msg);
+  object_failure(rs, 409, NULL, t, name, "Operation cannot be fulfilled on ",
+                 ": the object has been modified; please apply your changes "
+                 "to the latest version and try again");
 }
 
 static void already_exists(struct cp_api_response *rs,
                            const struct cp_resource_type *t,
                            const char *name) {
-  struct cp_status_details d = {.name = name, .group = t->group,
-                                .kind = t->resource};
-  char qr[256], *msg = NULL;
-
-  qualified_resource(t, qr, sizeof qr);
-  if (asprintf(&msg, "%s \"%s\" already exists", qr, name) < 0)
-    msg = NULL;
-  if (t->group[0] == '\0')
-    d.group = NULL;
-  cp_api_respond_status(
-      rs, 409, msg ? cp_status_failure(409, "AlreadyExists", msg, &d) : NULL);
-  free(msg);
+  object_failure(rs, 409, "AlreadyExists", t, name, "", " already exists");
 }
 
 static void invalid(struct cp_api_response *rs,
@@ -819,15 +807,9 @@ static void do_list(struct cp_api_ctx *ctx, struct cp_api_request *rq,
     free(start);
     start = NULL;
     more = res.more;
-    if (res.count > 0 && (more || (limit > 0 && matched >= (size_t)limit))) {
-      cp_store_kv *last = &res.kvs[res.count - 1];
-
-      if ((start = malloc(last->key_len + 1)) == NULL)
-        goto out;
-      memcpy(start, last->key, last->key_len);
-      start[last->key_len] = 0; /* the key after the last one */
-      start_len = last->key_len + 1;
-    }
+    if (res.count > 0 && (more || (limit > 0 && matched >= (size_t)limit)) &&
+        (start = cp_store_list_next_key(&res, &start_len)) == NULL)
+      goto out;
     cp_store_list_result_free(&res);
     if (!more || (limit > 0 && matched >= (size_t)limit))
       break;

@@ -387,16 +387,8 @@ static void init_job(void *arg) {
         json_object_put(o);
       }
       pthread_mutex_unlock(&st->mu);
-      if (res.more && res.count > 0) {
-        cp_store_kv *last = &res.kvs[res.count - 1];
-
-        start = malloc(last->key_len + 1);
-        if (start != NULL) {
-          memcpy(start, last->key, last->key_len);
-          start[last->key_len] = 0;
-          start_len = last->key_len + 1;
-        }
-      }
+      if (res.more)
+        start = cp_store_list_next_key(&res, &start_len);
       cp_store_list_result_free(&res);
       if (start == NULL)
         break;
