@@ -36,7 +36,7 @@ K() { kubectl --kubeconfig "$TMP/data/admin.kubeconfig" \
 
 out=$(K version 2>&1) || fail "kubectl version: $out"
 echo "$out" | grep -q "Server Version: v1.32" || fail "version: $out"
-K get ns default -o name | grep -qx "namespace/default" || fail "no default ns"
+K get ns default -o name | grep -x "namespace/default" >/dev/null || fail "no default ns"
 pass "discovery and version"
 
 cat >"$TMP/app.yaml" <<'EOF'
@@ -130,8 +130,8 @@ K delete deploy nginx-deployment --cascade=foreground --wait=false >/dev/null ||
   fail "foreground delete adds the foregroundDeletion finalizer"
 pass "finalizers hold a deleted object until removed"
 
-K describe cm game-config | grep -q "^Name: *game-config" || fail "describe"
-K api-resources | grep -q "^deployments .*deploy .*apps/v1 .*true .*Deployment" ||
+K describe cm game-config | grep "^Name: *game-config" >/dev/null || fail "describe"
+K api-resources | grep "^deployments .*deploy .*apps/v1 .*true .*Deployment" >/dev/null ||
   fail "api-resources"
 pass "describe and api-resources"
 
@@ -154,7 +154,7 @@ EOF
 K apply -f "$TMP/crd.yaml" >/dev/null || fail "create CRD"
 K wait --for=condition=Established crd/widgets.example.com --timeout=10s >/dev/null ||
   fail "CRD not Established"
-K api-resources | grep -q "^widgets .*wd .*example.com/v1 .*true .*Widget" ||
+K api-resources | grep "^widgets .*wd .*example.com/v1 .*true .*Widget" >/dev/null ||
   fail "widgets missing from api-resources"
 printf 'apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w1}\nspec: {size: 3}\n' >"$TMP/w.yaml"
 K apply -f "$TMP/w.yaml" >/dev/null || fail "create widget"

@@ -27,7 +27,7 @@ export PKG_CONFIG_PATH="$prefix/lib/pkgconfig"
 ( cd "$work" && cc -shared -fPIC -Wall -Wextra -Werror -Wl,-z,defs \
     $(pkg-config --cflags cplane) -o x-strict.so x.c ) ||
   fail "the plugin does not link with -z defs"
-nm -D --defined-only "$work/x.so" | grep -q " T cplane_plugin_entry$" ||
+nm -D --defined-only "$work/x.so" | grep " T cplane_plugin_entry$" >/dev/null ||
   fail "cplane_plugin_entry not exported"
 pass "template builds out of tree with one cc line"
 

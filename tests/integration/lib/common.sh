@@ -1,3 +1,5 @@
+# Under pipefail, "cmd | grep -q" fails when grep exits at the first match
+# and cmd dies of SIGPIPE: pipe into "grep ... >/dev/null" instead.
 # Shared helpers for integration tests: a temp dir removed on exit, every
 # started process killed on exit, bounded waits, and assertions that say
 # what was expected.
