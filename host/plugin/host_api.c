@@ -410,6 +410,34 @@ static int api_patch(cplane_plugin_ctx *ctx, const struct cplane_resource *res,
   return rc;
 }
 
+static int api_write_subresource(cplane_plugin_ctx *ctx,
+                                 const struct cplane_resource *res,
+                                 int method, const char *ns,
+                                 const char *name, const char *sub,
+                                 const char *json, const cplane_object **out,
+                                 char **message) {
+  char *path = NULL, *suffix = NULL;
+  int rc;
+
+  if (res == NULL || name == NULL || sub == NULL || sub[0] == '\0' ||
+      strchr(sub, '/') != NULL ||
+      (method != CPLANE_WRITE_CREATE && method != CPLANE_WRITE_UPDATE))
+    return CPLANE_EINVAL;
+  if (asprintf(&suffix, "/%s", sub) < 0) {
+    suffix = NULL;
+    rc = CPLANE_ENOMEM;
+    goto out;
+  }
+  path = object_path(res, ns, name, suffix);
+  rc = write_call(ctx, method == CPLANE_WRITE_CREATE ? "create" : "update",
+                  method == CPLANE_WRITE_CREATE ? "POST" : "PUT", res, path,
+                  "application/json", json, out, message);
+out:
+  free(suffix);
+  free(path);
+  return rc;
+}
+
 static int api_delete(cplane_plugin_ctx *ctx, const struct cplane_resource *res,
                       const char *ns, const char *name,
                       const char *options_json, char **message) {
@@ -472,6 +500,7 @@ static const struct cplane_host_api host_api = {
     .patch = api_patch,
     .delete_object = api_delete,
     .string_dup = api_string_dup,
+    .write_subresource = api_write_subresource,
 };
 
 const struct cplane_host_api *cp_host_api(void) { return &host_api; }

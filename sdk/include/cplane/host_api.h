@@ -238,6 +238,19 @@ struct cplane_host_api {
    * with api->free. NULL when s is NULL or out of memory. */
   char *(*string_dup)(const char *s);
 
+  /* ---- Added in ABI 1.1 ---------------------------------------------- */
+
+  /* Writes `json` to subresource `sub` of object ns/name: with
+   * CPLANE_WRITE_CREATE a POST (pods "binding", the scheduler's bind), with
+   * CPLANE_WRITE_UPDATE a PUT (namespaces "finalize", "scale"). Returns and
+   * owns as create() does. A 409 from "binding" means the pod is already
+   * bound. Blocks: call from reconcile() only. */
+  int (*write_subresource)(cplane_plugin_ctx *ctx,
+                           const struct cplane_resource *res, int method,
+                           const char *ns, const char *name, const char *sub,
+                           const char *json, const cplane_object **out,
+                           char **message);
+
   /* New entries go here, at the end, and bump CPLANE_ABI_MINOR. */
 };
 
@@ -303,7 +316,8 @@ CPLANE__SLOT(update_status, 43);
 CPLANE__SLOT(patch, 44);
 CPLANE__SLOT(delete_object, 45);
 CPLANE__SLOT(string_dup, 46);
-CPLANE_STATIC_ASSERT(sizeof(struct cplane_host_api) == 8 + 8 * 47,
+CPLANE__SLOT(write_subresource, 47);
+CPLANE_STATIC_ASSERT(sizeof(struct cplane_host_api) == 8 + 8 * 48,
                "cplane_host_api grew: append, bump CPLANE_ABI_MINOR, and "
                "update these asserts and the abidiff baseline");
 #undef CPLANE__SLOT

@@ -16,7 +16,7 @@
 #include <stdint.h>
 
 #define CPLANE_ABI_MAJOR 1
-#define CPLANE_ABI_MINOR 0
+#define CPLANE_ABI_MINOR 1
 
 /* The one symbol a plugin exports. It is a function, not data, because
  * dlsym() is only guaranteed to work on functions portably. */
@@ -80,5 +80,9 @@
 #define CPLANE_PATCH_MERGE 1     /* application/merge-patch+json */
 #define CPLANE_PATCH_JSON 2      /* application/json-patch+json */
 #define CPLANE_PATCH_STRATEGIC 3 /* application/strategic-merge-patch+json */
+
+/* Methods for cplane_host_api.write_subresource() (ABI 1.1). */
+#define CPLANE_WRITE_CREATE 1 /* POST */
+#define CPLANE_WRITE_UPDATE 2 /* PUT */
 
 #endif /* CPLANE_VERSION_H */
