@@ -19,6 +19,7 @@ static const char *const all_verbs[] = {"create", "delete",
                                         "patch", "update", "watch", NULL};
 static const char *const sub_verbs[] = {"get", "patch", "update", NULL};
 static const char *const create_verb[] = {"create", NULL};
+static const char *const update_verb[] = {"update", NULL};
 
 static json_object *strings(const char *const *v) {
   json_object *a = json_object_new_array();
@@ -148,6 +149,11 @@ static void add_subresources(json_object *list,
     json_object_array_add(list, resource_entry(name, "", t->namespaced,
                                                "Binding", create_verb));
   }
+  if (t->subresources & CP_SUB_FINALIZE) {
+    snprintf(name, sizeof name, "%s/finalize", t->resource);
+    json_object_array_add(list, resource_entry(name, "", t->namespaced,
+                                               t->kind, update_verb));
+  }
 }
 
 char *cp_discovery_resource_list(struct cp_resources *r, const char *group,
@@ -233,6 +239,15 @@ static json_object *aggregated_resource(const struct cp_resource_type *t) {
     json_object_object_add(s, "responseKind",
                            response_kind("", "v1", "Binding"));
     json_object_object_add(s, "verbs", strings(create_verb));
+    json_object_array_add(subs, s);
+  }
+  if (t->subresources & CP_SUB_FINALIZE) {
+    json_object *s = json_object_new_object();
+
+    set_str(s, "subresource", "finalize");
+    json_object_object_add(s, "responseKind",
+                           response_kind(t->group, t->version, t->kind));
+    json_object_object_add(s, "verbs", strings(update_verb));
     json_object_array_add(subs, s);
   }
   json_object_object_add(e, "subresources", subs);

@@ -1,7 +1,13 @@
 /*
  * handlers - the verbs on resources: get, list, create, update, patch,
- * delete, and the status, scale and binding subresources. They run on
- * worker threads, call the store, and fill a response.
+ * delete, and the status, scale, binding and finalize subresources. They
+ * run on worker threads, call the store, and fill a response.
+ *
+ * Namespaces follow kube-apiserver's lifecycle: created with the
+ * "kubernetes" finalizer in spec.finalizers and phase Active; a DELETE
+ * marks them Terminating until the finalize subresource has emptied
+ * spec.finalizers (the namespace plugin does that once the namespace is
+ * empty); nothing new is created in a Terminating namespace.
  *
  * Objects are stored as compact JSON without metadata.resourceVersion:
  * the store's mod_revision is the resourceVersion, filled in on the way
@@ -931,14 +937,50 @@ static int check_namespace(struct cp_api_request *rq, json_object *o,
   return 0;
 }
 
-static int namespace_exists(struct cp_api_ctx *ctx, const char *ns,
-                            struct cp_api_response *rs) {
+static int is_namespaces(const struct cp_resource_type *t) {
+  return t->builtin && t->group[0] == '\0' &&
+         strcmp(t->resource, "namespaces") == 0;
+}
+
+/* "<resource> "<name>" is forbidden: <why>" (no name when unknown), as
+ * kube-apiserver's admission words a refusal; cause may be NULL. */
+static void forbidden(struct cp_api_response *rs,
+                      const struct cp_resource_type *t, const char *name,
+                      const char *why, const struct cp_status_cause *cause) {
+  struct cp_status_details d = {.name = name, .group = t->group,
+                                .kind = t->resource, .causes = cause,
+                                .n_causes = cause != NULL ? 1 : 0};
+  char qr[256], *msg = NULL;
+  int n;
+
+  qualified_resource(t, qr, sizeof qr);
+  if (name != NULL && name[0] != '\0')
+    n = asprintf(&msg, "%s \"%s\" is forbidden: %s", qr, name, why);
+  else
+    n = asprintf(&msg, "%s is forbidden: %s", qr, why);
+  if (n < 0)
+    msg = NULL;
+  if (t->group[0] == '\0')
+    d.group = NULL;
+  cp_api_respond_status(
+      rs, 403, msg ? cp_status_failure(403, "Forbidden", msg, &d) : NULL);
+  free(msg);
+}
+
+/* kube-apiserver's NamespaceLifecycle for a create of `name` (NULL when
+ * the body is unreadable) of type t in ns: the namespace must exist (404
+ * NotFound) and not be terminating (403 Forbidden). Responds and returns
+ * 0 when the create may not go on. */
+static int namespace_admits(struct cp_api_ctx *ctx,
+                            const struct cp_resource_type *t, const char *ns,
+                            const char *name, struct cp_api_response *rs) {
   static const struct cp_resource_type ns_type = {
       "", "v1", "namespaces", "namespace", "Namespace", "NamespaceList",
-      0, {"ns"}, CP_SUB_STATUS, 1};
-  char *key = cp_api_key(&ns_type, NULL, ns);
+      0, {"ns"}, CP_SUB_STATUS | CP_SUB_FINALIZE, 1};
+  char *key = cp_api_key(&ns_type, NULL, ns), *why = NULL, *what = NULL;
+  json_object *o = NULL;
   cp_store_kv kv;
-  int rc;
+  int rc, ok = 0;
 
   if (key == NULL) {
     cp_api_respond_status(rs, 500, NULL);
@@ -947,16 +989,66 @@ static int namespace_exists(struct cp_api_ctx *ctx, const char *ns,
   memset(&kv, 0, sizeof kv);
   rc = cp_store_get(ctx->store, key, strlen(key), 0, &kv, NULL);
   free(key);
-  cp_store_kv_free(&kv);
   if (rc == CPLANE_ENOENT) {
     not_found(rs, &ns_type, ns);
-    return 0;
+    goto out;
   }
   if (rc != CPLANE_OK) {
     store_error(rs, rc);
-    return 0;
+    goto out;
   }
-  return 1;
+  o = parse_stored(&kv);
+  if (o == NULL ||
+      get_str(get(o, "metadata"), "deletionTimestamp") == NULL) {
+    ok = 1; /* an unreadable namespace is not this check's business */
+    goto out;
+  }
+  if (asprintf(&why, "unable to create new content in namespace %s "
+                     "because it is being terminated", ns) < 0 ||
+      asprintf(&what, "namespace %s is being terminated", ns) < 0) {
+    cp_api_respond_status(rs, 500, NULL);
+    goto out;
+  }
+  {
+    struct cp_status_cause cause = {"NamespaceTerminating", what,
+                                    "metadata.namespace"};
+
+    forbidden(rs, t, name, why, &cause);
+  }
+out:
+  free(why);
+  free(what);
+  json_object_put(o);
+  cp_store_kv_free(&kv);
+  return ok;
+}
+
+/* What kube-apiserver's namespace strategy sets on create: status.phase
+ * Active and "kubernetes" among spec.finalizers. */
+static void namespace_defaults(json_object *o) {
+  json_object *spec = get(o, "spec"), *fs, *status;
+  size_t i;
+
+  if (spec == NULL || !json_object_is_type(spec, json_type_object)) {
+    spec = json_object_new_object();
+    json_object_object_add(o, "spec", spec);
+  }
+  fs = get(spec, "finalizers");
+  if (fs == NULL || !json_object_is_type(fs, json_type_array)) {
+    fs = json_object_new_array();
+    json_object_object_add(spec, "finalizers", fs);
+  }
+  for (i = 0; i < json_object_array_length(fs); i++) {
+    const char *f = json_object_get_string(json_object_array_get_idx(fs, i));
+
+    if (f != NULL && strcmp(f, "kubernetes") == 0)
+      break;
+  }
+  if (i == json_object_array_length(fs))
+    json_object_array_add(fs, json_object_new_string("kubernetes"));
+  status = json_object_new_object();
+  set_str(status, "phase", "Active");
+  json_object_object_add(o, "status", status);
 }
 
 static int dry_run(struct cp_api_request *rq) {
@@ -997,7 +1089,8 @@ static void crd_stored(struct cp_api_ctx *ctx, struct cp_api_request *rq,
 }
 
 /* POST and PUT bodies must be JSON; anything else (kubectl's protobuf
- * included) gets 415, which clients report as it is. */
+ * included) gets 415, which clients report as it is. rs NULL: only
+ * tells. */
 static int json_body_ok(struct cp_api_request *rq,
                         struct cp_api_response *rs) {
   const char *ct = rq->content_type;
@@ -1011,6 +1104,8 @@ static int json_body_ok(struct cp_api_request *rq,
   if ((n == 16 && strncasecmp(ct, "application/json", 16) == 0) ||
       (n == 3 && strncmp(ct, "*/*", 3) == 0))
     return 1;
+  if (rs == NULL)
+    return 0;
   cp_api_respond_status(
       rs, 415, cp_status_failuref(415, "the body of the request was in an "
                                        "unknown format (%.*s) - accepted "
@@ -1024,15 +1119,25 @@ static int json_body_ok(struct cp_api_request *rq,
 
 static void do_create(struct cp_api_ctx *ctx, struct cp_api_request *rq,
                       struct cp_api_response *rs) {
-  json_object *o, *md;
+  json_object *o = NULL, *md;
   char *err = NULL, *key = NULL, *text = NULL, ts[32], uid[40];
   const char *name, *gen;
   int64_t rev = 0;
-  int rc, attempt;
+  int rc, attempt, json_ok = json_body_ok(rq, NULL);
 
-  if (!json_body_ok(rq, rs))
-    return;
-  o = parse_body(rq->body, rq->body_len, &err);
+  if (json_ok)
+    o = parse_body(rq->body, rq->body_len, &err);
+  /* Admission before decoding errors, so that a client whose body we
+   * cannot read (kubectl's protobuf) still hears why the namespace
+   * refuses it. */
+  if (rq->type->namespaced &&
+      !namespace_admits(ctx, rq->type, rq->ns,
+                        get_str(get(o, "metadata"), "name"), rs))
+    goto out;
+  if (!json_ok) {
+    json_body_ok(rq, rs);
+    goto out;
+  }
   if (o == NULL || !json_object_is_type(o, json_type_object)) {
     cp_api_respond_status(rs, 400, cp_status_failuref(
                                        400, "the request body is not a JSON "
@@ -1057,8 +1162,8 @@ static void do_create(struct cp_api_ctx *ctx, struct cp_api_request *rq,
                                             "set on objects to be created"));
     goto out;
   }
-  if (rq->type->namespaced && !namespace_exists(ctx, rq->ns, rs))
-    goto out;
+  if (is_namespaces(rq->type))
+    namespace_defaults(o);
   new_uid(uid, sizeof uid);
   now_rfc3339(ts, sizeof ts);
   set_str(md, "uid", uid);
@@ -1137,6 +1242,90 @@ static int has_finalizers(json_object *o) {
          json_object_array_length(f) > 0;
 }
 
+/* A namespace's own finalizers (spec.finalizers) are non-empty. */
+static int has_spec_finalizers(json_object *o) {
+  json_object *f = get(get(o, "spec"), "finalizers");
+
+  return f != NULL && json_object_is_type(f, json_type_array) &&
+         json_object_array_length(f) > 0;
+}
+
+/* Something still holds o once deletion starts: metadata.finalizers, and
+ * for a namespace spec.finalizers too. */
+static int holds_deletion(const struct cp_resource_type *t, json_object *o) {
+  return has_finalizers(o) || (is_namespaces(t) && has_spec_finalizers(o));
+}
+
+/* Sets o.spec.finalizers to a copy of `from` (NULL: removes it). */
+static void set_spec_finalizers(json_object *o, json_object *from) {
+  json_object *spec = get(o, "spec"), *copy = NULL;
+
+  if (from == NULL) {
+    json_object_object_del(spec, "finalizers");
+    return;
+  }
+  if (spec == NULL || !json_object_is_type(spec, json_type_object)) {
+    spec = json_object_new_object();
+    json_object_object_add(o, "spec", spec);
+  }
+  json_object_deep_copy(from, &copy, NULL);
+  json_object_object_add(spec, "finalizers", copy);
+}
+
+/* The custom resources of a namespace that is gone go with it. No
+ * controller empties them (the namespace plugin knows the built-in kinds
+ * only), so the server removes them at once, their own finalizers
+ * notwithstanding. Best effort: a failure is logged. */
+static void purge_custom_resources(struct cp_api_ctx *ctx, const char *ns) {
+  size_t n = cp_resources_list(ctx->resources, NULL, 0), i, j;
+  const struct cp_resource_type **all = calloc(n + 1, sizeof *all);
+
+  if (all == NULL)
+    return;
+  n = cp_resources_list(ctx->resources, all, n);
+  for (i = 0; i < n && all[i] != NULL; i++) {
+    const struct cp_resource_type *t = all[i];
+    char *prefix;
+    cp_store_list_result res;
+    size_t gone = 0;
+
+    if (t->builtin || !t->namespaced ||
+        (prefix = cp_api_key(t, ns, NULL)) == NULL)
+      continue;
+    memset(&res, 0, sizeof res);
+    if (cp_store_list(ctx->store, prefix, strlen(prefix), NULL, 0, 0, 0,
+                      &res) == CPLANE_OK) {
+      for (j = 0; j < res.count; j++) {
+        int64_t rev = 0;
+        int rc = cp_store_delete(ctx->store, res.kvs[j].key,
+                                 res.kvs[j].key_len, 0, &rev, NULL);
+
+        if (rc == CPLANE_OK)
+          gone++;
+        else if (rc != CPLANE_ENOENT)
+          cp_log_warn("apiserver", "namespace %s: cannot delete %.*s: %s",
+                      ns, (int)res.kvs[j].key_len,
+                      (const char *)res.kvs[j].key, cp_store_strerror(rc));
+      }
+    }
+    if (gone > 0)
+      cp_log_info("apiserver", "namespace %s: deleted %zu %s.%s", ns, gone,
+                  t->resource, t->group);
+    cp_store_list_result_free(&res);
+    free(prefix);
+  }
+  free(all);
+}
+
+/* After `o` of type t left the store: what goes with it. */
+static void deleted(struct cp_api_ctx *ctx, const struct cp_resource_type *t,
+                    json_object *o) {
+  const char *name = get_str(get(o, "metadata"), "name");
+
+  if (is_namespaces(t) && name != NULL)
+    purge_custom_resources(ctx, name);
+}
+
 /* Builds the object to store from the client's `in` and the current
  * `cur`: server-managed metadata comes from cur, status or everything but
  * status from one side depending on the subresource, and generation goes
@@ -1163,6 +1352,14 @@ static json_object *merge_update(const struct cp_resource_type *t,
     }
     return out;
   }
+  if (sub != NULL && strcmp(sub, "finalize") == 0) {
+    /* A namespace's finalize writes spec.finalizers and nothing else. */
+    out = NULL;
+    json_object_deep_copy(cur, &out, NULL);
+    if (out != NULL)
+      set_spec_finalizers(out, get(get(in, "spec"), "finalizers"));
+    return out;
+  }
   out = NULL;
   json_object_deep_copy(in, &out, NULL);
   if (out == NULL)
@@ -1183,6 +1380,9 @@ static json_object *merge_update(const struct cp_resource_type *t,
     else
       json_object_object_del(out, "status");
   }
+  /* Only the finalize subresource changes a namespace's finalizers. */
+  if (is_namespaces(t))
+    set_spec_finalizers(out, get(get(cur, "spec"), "finalizers"));
   gen = get(cmd, "generation") ? json_object_get_int64(get(cmd, "generation"))
                                : 1;
   if (!json_equal_member(out, cur, "spec"))
@@ -1206,9 +1406,10 @@ static int write_over(struct cp_api_ctx *ctx, struct cp_api_request *rq,
     return CPLANE_OK;
   }
   if (get_str(get(next, "metadata"), "deletionTimestamp") != NULL &&
-      !has_finalizers(next)) {
+      !holds_deletion(rq->type, next)) {
     rc = cp_store_delete(ctx->store, key, strlen(key), cur_rev, &rev, NULL);
     if (rc == CPLANE_OK) {
+      deleted(ctx, rq->type, next);
       set_rv(next, rev);
       respond_text(rs, 200, to_text(next));
       return rc;
@@ -1484,6 +1685,13 @@ static void add_finalizer(json_object *md, const char *f) {
   json_object_array_add(fs, json_object_new_string(f));
 }
 
+/* The namespaces kube-apiserver never lets go (NamespaceLifecycle). */
+static int immortal_namespace(const char *name) {
+  return name != NULL &&
+         (strcmp(name, "default") == 0 || strcmp(name, "kube-system") == 0 ||
+          strcmp(name, "kube-public") == 0);
+}
+
 static void do_delete(struct cp_api_ctx *ctx, struct cp_api_request *rq,
                       struct cp_api_response *rs) {
   json_object *opts = NULL, *cur = NULL, *pre;
@@ -1520,6 +1728,11 @@ static void do_delete(struct cp_api_ctx *ctx, struct cp_api_request *rq,
   if (get(opts, "dryRun") != NULL &&
       json_object_array_length(get(opts, "dryRun")) > 0)
     dry = 1;
+  if (is_namespaces(rq->type) && immortal_namespace(rq->name)) {
+    forbidden(rs, rq->type, rq->name, "this namespace may not be deleted",
+              NULL);
+    goto out;
+  }
   for (attempt = 0; attempt < CAS_RETRIES; attempt++) {
     json_object *md;
 
@@ -1548,8 +1761,26 @@ static void do_delete(struct cp_api_ctx *ctx, struct cp_api_request *rq,
       respond_text(rs, 200, to_text(cur));
       goto out;
     }
-    if (has_finalizers(cur)) {
+    if (is_namespaces(rq->type) && has_spec_finalizers(cur) &&
+        get_str(md, "deletionTimestamp") != NULL) {
+      object_failure(rs, 409, NULL, rq->type, rq->name,
+                     "Operation cannot be fulfilled on ",
+                     ": The system is ensuring all content is removed from "
+                     "this namespace. Upon completion, this namespace will "
+                     "automatically be purged by the system.");
+      goto out;
+    }
+    if (holds_deletion(rq->type, cur)) {
       /* Graceful: mark, and let the finalizers' owners finish. */
+      if (is_namespaces(rq->type)) {
+        json_object *st = get(cur, "status");
+
+        if (st == NULL || !json_object_is_type(st, json_type_object)) {
+          st = json_object_new_object();
+          json_object_object_add(cur, "status", st);
+        }
+        set_str(st, "phase", "Terminating");
+      }
       if (get_str(md, "deletionTimestamp") == NULL) {
         json_object *g = get(md, "generation");
 
@@ -1571,6 +1802,7 @@ static void do_delete(struct cp_api_ctx *ctx, struct cp_api_request *rq,
     }
     rc = cp_store_delete(ctx->store, key, strlen(key), cur_rev, &rev, NULL);
     if (rc == CPLANE_OK) {
+      deleted(ctx, rq->type, cur);
       set_rv(cur, rev);
       respond_text(rs, 200, to_text(cur));
       goto out;
@@ -1725,7 +1957,8 @@ void cp_api_handle(struct cp_api_ctx *ctx, struct cp_api_request *rq,
   if (sub != NULL &&
       !((strcmp(sub, "status") == 0 && (subs & CP_SUB_STATUS)) ||
         (strcmp(sub, "scale") == 0 && (subs & CP_SUB_SCALE)) ||
-        (strcmp(sub, "binding") == 0 && (subs & CP_SUB_BINDING)))) {
+        (strcmp(sub, "binding") == 0 && (subs & CP_SUB_BINDING)) ||
+        (strcmp(sub, "finalize") == 0 && (subs & CP_SUB_FINALIZE)))) {
     cp_api_respond_status(rs, 404, cp_status_failuref(
                                        404, "the server could not find the "
                                             "requested resource"));
@@ -1746,6 +1979,13 @@ void cp_api_handle(struct cp_api_ctx *ctx, struct cp_api_request *rq,
   if (sub != NULL && strcmp(sub, "binding") == 0) {
     if (rq->method == CP_API_POST)
       do_binding(ctx, rq, rs);
+    else
+      method_not_allowed(rs);
+    return;
+  }
+  if (sub != NULL && strcmp(sub, "finalize") == 0) {
+    if (rq->method == CP_API_PUT)
+      do_update(ctx, rq, rs);
     else
       method_not_allowed(rs);
     return;

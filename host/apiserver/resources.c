@@ -10,7 +10,7 @@
 
 static const struct cp_resource_type builtins[] = {
     {"", "v1", "namespaces", "namespace", "Namespace", "NamespaceList", 0,
-     {"ns"}, CP_SUB_STATUS, 1},
+     {"ns"}, CP_SUB_STATUS | CP_SUB_FINALIZE, 1},
     {"", "v1", "nodes", "node", "Node", "NodeList", 0, {"no"}, CP_SUB_STATUS,
      1},
     {"", "v1", "pods", "pod", "Pod", "PodList", 1, {"po"},

@@ -17,6 +17,7 @@
 #define CP_SUB_STATUS 1u
 #define CP_SUB_SCALE 2u
 #define CP_SUB_BINDING 4u
+#define CP_SUB_FINALIZE 8u /* namespaces/NAME/finalize: spec.finalizers */
 
 struct cp_resource_type {
   const char *group;    /* "" for the core group */

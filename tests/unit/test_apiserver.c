@@ -2,7 +2,9 @@
  * Unit tests for host/apiserver: routing, the verbs on a real SQLite store
  * (create with server-set metadata, get, list with selectors and
  * pagination, optimistic concurrency, status and scale subresources,
- * finalizers, binding), discovery documents, and the HTTP server itself
+ * finalizers, binding), the namespace lifecycle (Terminating, finalize,
+ * no new content in a terminating namespace), discovery documents, and
+ * the HTTP server itself
  * under concurrent clients (worker pool, watch stream) so ThreadSanitizer
  * sees the threads.
  */
@@ -119,6 +121,7 @@ static const char *jq(const char *text, const char *path, char *buf,
 }
 
 #define NS_CM "/api/v1/namespaces/default/configmaps"
+#define CRDS "/apis/apiextensions.k8s.io/v1/customresourcedefinitions"
 #define J "application/json"
 
 static void expect_code(struct cp_api_response rs, int code) {
@@ -389,6 +392,182 @@ static void test_delete_and_finalizers(void **state) {
   expect_code(call(f, CP_API_GET, NS_CM "/k2", NULL, NULL), 200);
 }
 
+#define NSS "/api/v1/namespaces"
+
+/* Asserts the response's code and that its body has `path` = want. */
+static void expect_at(struct cp_api_response rs, int code, const char *path,
+                      const char *want) {
+  char buf[512];
+
+  if (rs.code != code)
+    fail_msg("HTTP %d, want %d: %.*s", rs.code, code, (int)rs.len,
+             rs.body ? rs.body : "");
+  assert_string_equal(jq(rs.body, path, buf, sizeof buf), want);
+  free(rs.body);
+}
+
+static void test_namespace_lifecycle(void **state) {
+  struct fixture *f = *state;
+  struct cp_api_response rs;
+  char buf[256];
+
+  /* Created Active, with the "kubernetes" finalizer added to any others. */
+  make_namespace(f, "default");
+  rs = call(f, CP_API_POST, NSS, J, "{\"metadata\":{\"name\":\"x\"},"
+                                    "\"status\":{\"phase\":\"Terminating\"}}");
+  assert_int_equal(rs.code, 201);
+  assert_string_equal(jq(rs.body, "spec.finalizers", buf, sizeof buf),
+                      "[ \"kubernetes\" ]");
+  assert_string_equal(jq(rs.body, "status.phase", buf, sizeof buf),
+                      "Active");
+  free(rs.body);
+  expect_at(call(f, CP_API_POST, NSS, J,
+                 "{\"metadata\":{\"name\":\"y\"},\"spec\":{"
+                 "\"finalizers\":[\"example.com/z\"]}}"),
+            201, "spec.finalizers.1", "kubernetes");
+  expect_code(call(f, CP_API_POST, NSS "/x/configmaps", J,
+                   "{\"metadata\":{\"name\":\"c1\"}}"), 201);
+  /* Content needs an existing namespace. */
+  expect_at(call(f, CP_API_POST, NSS "/nope/configmaps", J,
+                 "{\"metadata\":{\"name\":\"c1\"}}"),
+            404, "message", "namespaces \"nope\" not found");
+  /* A main-resource write leaves spec.finalizers alone. */
+  expect_at(call(f, CP_API_PUT, NSS "/x", J,
+                 "{\"metadata\":{\"name\":\"x\",\"labels\":{\"a\":"
+                 "\"b\"}},\"spec\":{\"finalizers\":[]}}"),
+            200, "spec.finalizers.0", "kubernetes");
+  expect_at(call(f, CP_API_PATCH, NSS "/x", "application/merge-patch+json",
+                 "{\"spec\":{\"finalizers\":null}}"),
+            200, "spec.finalizers.0", "kubernetes");
+
+  /* DELETE marks it Terminating and answers with it; it stays. */
+  rs = call(f, CP_API_DELETE, NSS "/x", J,
+            "{\"propagationPolicy\":\"Background\"}");
+  assert_int_equal(rs.code, 200);
+  assert_string_equal(jq(rs.body, "kind", buf, sizeof buf), "Namespace");
+  assert_string_equal(jq(rs.body, "status.phase", buf, sizeof buf),
+                      "Terminating");
+  assert_string_not_equal(jq(rs.body, "metadata.deletionTimestamp", buf,
+                             sizeof buf), "");
+  free(rs.body);
+  expect_at(call(f, CP_API_GET, NSS "/x", NULL, NULL), 200, "status.phase",
+            "Terminating");
+  /* A status write keeps the finalizers and cannot delete it. */
+  expect_at(call(f, CP_API_PUT, NSS "/x/status", J,
+                 "{\"metadata\":{\"name\":\"x\"},\"status\":{\"phase\":"
+                 "\"Terminating\"}}"),
+            200, "spec.finalizers.0", "kubernetes");
+  /* A second DELETE changes nothing: 409, as kube-apiserver answers. */
+  rs = call(f, CP_API_DELETE, NSS "/x", NULL, NULL);
+  assert_int_equal(rs.code, 409);
+  assert_non_null(strstr(rs.body, "ensuring all content is removed"));
+  free(rs.body);
+  expect_at(call(f, CP_API_GET, NSS "/x", NULL, NULL), 200, "status.phase",
+            "Terminating");
+
+  /* Nothing new in a terminating namespace, whatever the body. */
+  rs = call(f, CP_API_POST, NSS "/x/configmaps", J,
+            "{\"metadata\":{\"name\":\"c2\"}}");
+  assert_int_equal(rs.code, 403);
+  assert_string_equal(jq(rs.body, "reason", buf, sizeof buf), "Forbidden");
+  assert_string_equal(jq(rs.body, "message", buf, sizeof buf),
+                      "configmaps \"c2\" is forbidden: unable to create new "
+                      "content in namespace x because it is being "
+                      "terminated");
+  assert_string_equal(jq(rs.body, "details.causes.0.reason", buf,
+                         sizeof buf), "NamespaceTerminating");
+  free(rs.body);
+  expect_at(call(f, CP_API_POST, NSS "/x/configmaps",
+                 "application/vnd.kubernetes.protobuf", "k8s\x01"),
+            403, "message",
+            "configmaps is forbidden: unable to create new content in "
+            "namespace x because it is being terminated");
+  expect_code(call(f, CP_API_POST, "/apis/apps/v1/namespaces/x/replicasets",
+                   J, "{\"metadata\":{\"generateName\":\"r-\"}}"), 403);
+  /* Updates and deletes of what is there still work. */
+  expect_code(call(f, CP_API_PUT, NSS "/x/configmaps/c1", J,
+                   "{\"metadata\":{\"name\":\"c1\"},\"data\":{\"k\":"
+                   "\"v\"}}"), 200);
+
+  /* finalize: PUT only, and only spec.finalizers changes. */
+  expect_code(call(f, CP_API_GET, NSS "/x/finalize", NULL, NULL), 405);
+  expect_code(call(f, CP_API_PATCH, NSS "/x/finalize",
+                   "application/merge-patch+json", "{}"), 405);
+  expect_code(call(f, CP_API_PUT, "/api/v1/nodes/n/finalize", J, "{}"), 404);
+  expect_code(call(f, CP_API_PUT, NSS "/x/finalize", J,
+                   "{\"metadata\":{\"name\":\"other\"}}"), 400);
+  /* Another finalizer left: the namespace stays. */
+  expect_at(call(f, CP_API_PUT, NSS "/x/finalize", J,
+                 "{\"metadata\":{\"name\":\"x\",\"labels\":{\"l\":"
+                 "\"1\"}},\"spec\":{\"finalizers\":[\"example.com/"
+                 "z\"]}}"),
+            200, "spec.finalizers", "[ \"example.com\\/z\" ]");
+  expect_at(call(f, CP_API_GET, NSS "/x", NULL, NULL), 200,
+            "metadata.labels.l", "");
+  /* The last one gone: the namespace goes. */
+  expect_code(call(f, CP_API_PUT, NSS "/x/finalize", J,
+                   "{\"metadata\":{\"name\":\"x\"},\"spec\":{"
+                   "\"finalizers\":[]}}"), 200);
+  expect_code(call(f, CP_API_GET, NSS "/x", NULL, NULL), 404);
+  /* Finalized before deletion: a DELETE removes it at once. */
+  expect_code(call(f, CP_API_PUT, NSS "/y/finalize", J,
+                   "{\"metadata\":{\"name\":\"y\"},\"spec\":{}}"), 200);
+  expect_at(call(f, CP_API_GET, NSS "/y", NULL, NULL), 200,
+            "status.phase", "Active");
+  expect_code(call(f, CP_API_DELETE, NSS "/y", NULL, NULL), 200);
+  expect_code(call(f, CP_API_GET, NSS "/y", NULL, NULL), 404);
+  /* metadata.finalizers hold it as for any object. */
+  expect_code(call(f, CP_API_POST, NSS, J,
+                   "{\"metadata\":{\"name\":\"m\",\"finalizers\":["
+                   "\"example.com/m\"]}}"), 201);
+  expect_code(call(f, CP_API_DELETE, NSS "/m", NULL, NULL), 200);
+  expect_code(call(f, CP_API_PUT, NSS "/m/finalize", J,
+                   "{\"metadata\":{\"name\":\"m\"}}"), 200);
+  expect_at(call(f, CP_API_GET, NSS "/m", NULL, NULL), 200,
+            "status.phase", "Terminating");
+  expect_code(call(f, CP_API_PATCH, NSS "/m", "application/merge-patch+json",
+                   "{\"metadata\":{\"finalizers\":null}}"), 200);
+  expect_code(call(f, CP_API_GET, NSS "/m", NULL, NULL), 404);
+
+  /* The namespaces every cluster needs cannot be deleted. */
+  expect_at(call(f, CP_API_DELETE, NSS "/default", NULL, NULL), 403,
+            "message",
+            "namespaces \"default\" is forbidden: this namespace may not be "
+            "deleted");
+  expect_code(call(f, CP_API_GET, NSS "/default", NULL, NULL), 200);
+}
+
+/* Custom resources go with their namespace, removed by the server. */
+static void test_namespace_purges_custom_resources(void **state) {
+  struct fixture *f = *state;
+  static const char crd[] =
+      "{\"metadata\":{\"name\":\"gadgets.example.com\"},\"spec\":{"
+      "\"group\":\"example.com\",\"scope\":\"Namespaced\",\"names\":{"
+      "\"plural\":\"gadgets\",\"kind\":\"Gadget\"},\"versions\":[{"
+      "\"name\":\"v1\",\"served\":true,\"storage\":true}]}}";
+#define GADGETS(ns) "/apis/example.com/v1/namespaces/" ns "/gadgets"
+
+  make_namespace(f, "w");
+  make_namespace(f, "w2");
+  expect_code(call(f, CP_API_POST, CRDS, J, crd), 201);
+  expect_code(call(f, CP_API_POST, GADGETS("w"), J,
+                   "{\"metadata\":{\"name\":\"g1\",\"finalizers\":["
+                   "\"example.com/keep\"]}}"), 201);
+  expect_code(call(f, CP_API_POST, GADGETS("w"), J,
+                   "{\"metadata\":{\"name\":\"g2\"}}"), 201);
+  expect_code(call(f, CP_API_POST, GADGETS("w2"), J,
+                   "{\"metadata\":{\"name\":\"g1\"}}"), 201);
+  expect_code(call(f, CP_API_DELETE, NSS "/w", NULL, NULL), 200);
+  expect_code(call(f, CP_API_GET, GADGETS("w") "/g2", NULL, NULL), 200);
+  expect_code(call(f, CP_API_PUT, NSS "/w/finalize", J,
+                   "{\"metadata\":{\"name\":\"w\"},\"spec\":{"
+                   "\"finalizers\":[]}}"), 200);
+  expect_code(call(f, CP_API_GET, NSS "/w", NULL, NULL), 404);
+  expect_code(call(f, CP_API_GET, GADGETS("w") "/g1", NULL, NULL), 404);
+  expect_code(call(f, CP_API_GET, GADGETS("w") "/g2", NULL, NULL), 404);
+  expect_code(call(f, CP_API_GET, GADGETS("w2") "/g1", NULL, NULL), 200);
+}
+
 static void test_binding(void **state) {
   struct fixture *f = *state;
   struct cp_api_response rs;
@@ -421,7 +600,6 @@ static void test_crd(void **state) {
       "\"kind\":\"Widget\"},\"versions\":[{\"name\":\"v1\","
       "\"served\":true,\"storage\":true,\"subresources\":{\"status\":"
       "{}}}]}}";
-#define CRDS "/apis/apiextensions.k8s.io/v1/customresourcedefinitions"
 #define WIDGETS "/apis/example.com/v1/namespaces/default/widgets"
 
   make_namespace(f, "default");
@@ -471,6 +649,11 @@ static void test_discovery(void **state) {
   assert_string_equal(jq(s, "groupVersion", buf, sizeof buf), "apps/v1");
   assert_non_null(strstr(s, "\"name\":\"deployments/scale\",\"singularName\":"
                             "\"\",\"namespaced\":true,\"kind\":\"Scale\""));
+  free(s);
+  s = cp_discovery_resource_list(f->ctx.resources, "", "v1");
+  assert_non_null(strstr(s, "\"name\":\"namespaces/finalize\",\"singularName\":"
+                            "\"\",\"namespaced\":false,\"kind\":"
+                            "\"Namespace\",\"verbs\":[\"update\"]"));
   free(s);
   assert_null(cp_discovery_resource_list(f->ctx.resources, "nope", "v1"));
   s = cp_discovery_aggregated(f->ctx.resources, 1);
@@ -633,6 +816,10 @@ int main(void) {
                                       setup, teardown),
       cmocka_unit_test_setup_teardown(test_delete_and_finalizers, setup,
                                       teardown),
+      cmocka_unit_test_setup_teardown(test_namespace_lifecycle, setup,
+                                      teardown),
+      cmocka_unit_test_setup_teardown(test_namespace_purges_custom_resources,
+                                      setup, teardown),
       cmocka_unit_test_setup_teardown(test_binding, setup, teardown),
       cmocka_unit_test_setup_teardown(test_crd, setup, teardown),
       cmocka_unit_test_setup_teardown(test_discovery, setup, teardown),
