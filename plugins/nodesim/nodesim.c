@@ -1,0 +1,1193 @@
+/*
+ * nodesim - simulated nodes for a cluster without kubelets, after kwok.
+ *
+ * It registers `count` Nodes named <name_prefix>0..N-1 (Ready, with the
+ * configured capacity, labels and taints), renews one Lease per node in
+ * kube-node-lease every `heartbeat`, and plays the kubelet for the pods
+ * bound to those nodes: a Pending pod turns Running and Ready after
+ * `pod_start_delay`, and a pod marked for deletion is removed once its
+ * grace period is over. Nothing runs in a container; only the API objects
+ * change. A node annotated cplane.io/nodesim-stopped=true acts like a dead
+ * machine: no lease renewals, no pod progress, until the annotation goes.
+ * Nodes outlive the plugin, like machines outlive their kubelet.
+ *
+ * Work keys (one queue for all kinds):
+ *   start            register every node (queued when the kube-node-lease
+ *                    namespace is seen: the first sign of a live server)
+ *   node/NAME        register NAME or refresh its status (about once a
+ *                    minute: the Lease is the real heartbeat)
+ *   lease/NAME       renew NAME's Lease, then again after `heartbeat`
+ *   pods-of/NAME     queue the pods of NAME that need work (after resume)
+ *   pod/NS/NAME      start or finish deleting one pod
+ *
+ * Threading: callbacks run on the host's dispatch threads and only look at
+ * the object and enqueue. reconcile() runs on the workers; the same key is
+ * never reconciled on two at once. The plugin's state is read-only after
+ * init() except the per-node pod IP counters, which are atomic.
+ */
+#include <cplane/cplane.h>
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define STOPPED_ANNOTATION "cplane.io/nodesim-stopped"
+#define LEASE_NS "kube-node-lease"
+#define LEASE_DURATION_S 40
+/* The Lease is the heartbeat; the Ready condition's lastHeartbeatTime is
+ * only refreshed this often, as the kubelet does when nothing changes. */
+#define STATUS_REFRESH_MS 60000u
+/* A 409 means our cache is behind the server: look again shortly. */
+#define CONFLICT_RETRY_MS 100u
+/* Pod IPs come from one /24 per node: 10.(128 + i/256).(i%256).0/24. */
+#define MAX_NODES 32768
+#define IPS_PER_NODE 254
+
+static const struct cplane_host_api *api;
+
+static const struct cplane_resource resources[] = {
+    CPLANE_RESOURCE("", "v1", "nodes"),
+    CPLANE_RESOURCE("", "v1", "pods"),
+    /* Only to learn that the server is up and the lease namespace exists:
+     * init() cannot enqueue, and an empty cluster sends no other event. */
+    {sizeof(struct cplane_resource), 0, "", "v1", "namespaces", NULL,
+     "metadata.name=" LEASE_NS},
+};
+#define NODES 0
+#define PODS 1
+#define NAMESPACES 2
+
+static const struct cplane_resource lease_res =
+    CPLANE_RESOURCE("coordination.k8s.io", "v1", "leases");
+
+struct label {
+  char *key, *value;
+};
+
+struct nodesim {
+  int count;
+  char prefix[64];
+  char cpu[32], memory[32], pods[32];
+  struct label *labels; /* extra labels from the INI, malloc'd */
+  int n_labels;
+  char *taints_json; /* JSON array of spec.taints, malloc'd; NULL: none */
+  uint32_t heartbeat_ms, pod_start_delay_ms, max_grace_ms;
+  uint32_t *ip_next; /* per node: next pod IP to try (atomic) */
+};
+
+/* ---- small helpers ---- */
+
+/* A growing string for JSON built piece by piece. Any failure sticks, so
+ * callers append freely and check once at the end. */
+struct sbuf {
+  char *p;
+  size_t len, cap;
+  int failed;
+};
+
+static void sb_add(struct sbuf *b, const char *s) {
+  size_t n;
+
+  if (b->failed)
+    return;
+  if (s == NULL) {
+    b->failed = 1;
+    return;
+  }
+  n = strlen(s);
+  if (b->len + n + 1 > b->cap) {
+    size_t cap = b->cap ? b->cap : 256;
+    char *p;
+
+    while (cap < b->len + n + 1)
+      cap *= 2;
+    if ((p = realloc(b->p, cap)) == NULL) {
+      b->failed = 1;
+      return;
+    }
+    b->p = p;
+    b->cap = cap;
+  }
+  memcpy(b->p + b->len, s, n + 1);
+  b->len += n;
+}
+
+/* Appends text owned by the host (json_format, object_json) and frees
+ * it; NULL marks the buffer failed. */
+static void sb_take(struct sbuf *b, char *owned) {
+  sb_add(b, owned);
+  api->free(owned);
+}
+
+/* The finished text (free with free()), or NULL if anything failed. */
+static char *sb_finish(struct sbuf *b) {
+  if (b->failed || b->p == NULL) {
+    free(b->p);
+    b->p = NULL;
+    return NULL;
+  }
+  return b->p;
+}
+
+static double now_s(void) {
+  struct timespec ts;
+
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* RFC 3339 in UTC; with `micro`, six fractional digits as Lease times
+ * (MicroTime) require. */
+static void format_time(char *buf, size_t len, double t, int micro) {
+  time_t sec = (time_t)t;
+  struct tm tm;
+  size_t n;
+
+  gmtime_r(&sec, &tm);
+  n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
+  if (micro)
+    snprintf(buf + n, len - n, ".%06ldZ", (long)((t - (double)sec) * 1e6));
+  else
+    snprintf(buf + n, len - n, "Z");
+}
+
+/* Parses RFC 3339 (fraction and offset optional) into seconds since the
+ * epoch. Returns 0, or -1 when s is not such a time. */
+static int parse_time(const char *s, double *out) {
+  struct tm tm;
+  int n = 0, oh = 0, om = 0;
+  double frac = 0;
+  const char *p;
+
+  if (s == NULL)
+    return -1;
+  memset(&tm, 0, sizeof tm);
+  if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon,
+             &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &n) != 6)
+    return -1;
+  p = s + n;
+  if (*p == '.') {
+    char *end;
+
+    frac = strtod(p, &end);
+    p = end;
+  }
+  if (*p == '+' || *p == '-') {
+    if (sscanf(p + 1, "%2d:%2d", &oh, &om) != 2)
+      return -1;
+    if (*p == '-')
+      oh = -oh, om = -om;
+  } else if (*p != 'Z' && *p != 'z') {
+    return -1;
+  }
+  tm.tm_year -= 1900;
+  tm.tm_mon -= 1;
+  *out = (double)timegm(&tm) + frac - oh * 3600.0 - om * 60.0;
+  return 0;
+}
+
+/* "250ms", "10s", "2m", "1h" or bare seconds, into milliseconds. */
+static int parse_duration_ms(const char *s, uint32_t *out) {
+  char *end;
+  double v, mult;
+
+  errno = 0;
+  v = strtod(s, &end);
+  if (end == s || errno != 0 || !(v >= 0) || v > 1e7)
+    return -1;
+  if (*end == '\0' || strcmp(end, "s") == 0)
+    mult = 1000;
+  else if (strcmp(end, "ms") == 0)
+    mult = 1;
+  else if (strcmp(end, "m") == 0)
+    mult = 60000;
+  else if (strcmp(end, "h") == 0)
+    mult = 3600000;
+  else
+    return -1;
+  if (v * mult > 1e9)
+    return -1;
+  *out = (uint32_t)(v * mult + 0.5);
+  return 0;
+}
+
+/* A resource quantity as Kubernetes writes them: "4", "500m", "16Gi",
+ * "1.5", "1000000", "1e3". */
+static int valid_quantity(const char *s) {
+  static const char *const suffixes[] = {"",   "m",  "k",  "M",  "G",
+                                         "T",  "P",  "E",  "Ki", "Mi",
+                                         "Gi", "Ti", "Pi", "Ei"};
+  const char *p = s;
+  size_t i;
+  int digits = 0;
+
+  while (*p >= '0' && *p <= '9')
+    p++, digits++;
+  if (*p == '.')
+    for (p++; *p >= '0' && *p <= '9'; p++)
+      digits++;
+  if (digits == 0)
+    return 0;
+  if ((*p == 'e' || *p == 'E') && p[1] >= '0' && p[1] <= '9') {
+    for (p++; *p >= '0' && *p <= '9'; p++)
+      ;
+    return *p == '\0';
+  }
+  for (i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++)
+    if (strcmp(p, suffixes[i]) == 0)
+      return 1;
+  return 0;
+}
+
+/* A DNS-1123 subdomain prefix: what a node name may start with. */
+static int valid_prefix(const char *s) {
+  size_t n = strlen(s), i;
+
+  if (n == 0 || n > 40)
+    return 0;
+  for (i = 0; i < n; i++)
+    if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') ||
+          s[i] == '-' || s[i] == '.'))
+      return 0;
+  return s[0] != '-' && s[0] != '.';
+}
+
+static struct nodesim *state(cplane_plugin_ctx *ctx) {
+  return api->get_userdata(ctx);
+}
+
+/* The index of node `name` if it is one of ours, else -1. */
+static int node_index(const struct nodesim *st, const char *name) {
+  size_t plen = strlen(st->prefix);
+  const char *p;
+  long v = 0;
+
+  if (name == NULL || strncmp(name, st->prefix, plen) != 0)
+    return -1;
+  p = name + plen;
+  if (*p == '\0' || (p[0] == '0' && p[1] != '\0'))
+    return -1;
+  for (; *p != '\0'; p++) {
+    if (*p < '0' || *p > '9')
+      return -1;
+    v = v * 10 + (*p - '0');
+    if (v >= st->count)
+      return -1;
+  }
+  return (int)v;
+}
+
+static int node_stopped(const cplane_object *node) {
+  const char *v = api->object_annotation(node, STOPPED_ANNOTATION);
+
+  return v != NULL && strcmp(v, "true") == 0;
+}
+
+static void node_ip(int i, char *buf, size_t len) {
+  snprintf(buf, len, "10.1.%d.%d", i / 254, i % 254 + 1);
+}
+
+/* The condition of `type` in obj's status.conditions, or -1. */
+static int find_condition(const cplane_object *obj, const char *type) {
+  int n = api->object_len(obj, "status.conditions"), i;
+  char path[64];
+
+  for (i = 0; i < n; i++) {
+    const char *t;
+
+    snprintf(path, sizeof path, "status.conditions[%d].type", i);
+    t = api->object_string(obj, path);
+    if (t != NULL && strcmp(t, type) == 0)
+      return i;
+  }
+  return -1;
+}
+
+static const char *condition_field(const cplane_object *obj, int i,
+                                   const char *field) {
+  char path[80];
+
+  if (i < 0)
+    return NULL;
+  snprintf(path, sizeof path, "status.conditions[%d].%s", i, field);
+  return api->object_string(obj, path);
+}
+
+static int keyf(char *buf, size_t len, const char *fmt, ...)
+    CPLANE_PRINTF(3, 4);
+static int keyf(char *buf, size_t len, const char *fmt, ...) {
+  va_list ap;
+  int n;
+
+  va_start(ap, fmt);
+  n = vsnprintf(buf, len, fmt, ap);
+  va_end(ap);
+  return n >= 0 && (size_t)n < len ? 0 : -1;
+}
+
+static void enqueue_kind(cplane_plugin_ctx *ctx, const char *kind,
+                         const char *name, uint32_t delay_ms) {
+  char key[320];
+
+  if (keyf(key, sizeof key, "%s/%s", kind, name) == 0)
+    api->enqueue_after(ctx, key, delay_ms);
+}
+
+/* ---- events ---- */
+
+/* Whether the pod needs us: bound to one of our nodes and either Pending
+ * or being deleted. */
+static int pod_wants_work(const struct nodesim *st, const cplane_object *pod,
+                          int *deleting) {
+  const char *phase = api->object_string(pod, "status.phase");
+
+  if (node_index(st, api->object_string(pod, "spec.nodeName")) < 0)
+    return 0;
+  *deleting = api->object_deletion_timestamp(pod) != NULL;
+  return *deleting || phase == NULL || strcmp(phase, "Pending") == 0;
+}
+
+static void queue_pod(cplane_plugin_ctx *ctx, const cplane_object *pod) {
+  const struct nodesim *st = state(ctx);
+  int deleting = 0;
+
+  /* A Pending pod starts pod_start_delay after we first see it bound;
+   * later events only move that earlier, never later. */
+  if (pod_wants_work(st, pod, &deleting))
+    enqueue_kind(ctx, "pod", api->object_key(pod),
+                 deleting ? 0 : st->pod_start_delay_ms);
+}
+
+static void on_add(cplane_plugin_ctx *ctx, uint32_t res,
+                   const cplane_object *obj) {
+  const struct nodesim *st = state(ctx);
+  const char *name = api->object_name(obj);
+
+  if (res == NAMESPACES) {
+    api->enqueue(ctx, "start");
+  } else if (res == NODES && node_index(st, name) >= 0) {
+    enqueue_kind(ctx, "node", name, 0);
+    enqueue_kind(ctx, "lease", name, 0);
+    /* Pods may have been bound before the node existed. */
+    enqueue_kind(ctx, "pods-of", name, 0);
+  } else if (res == PODS) {
+    queue_pod(ctx, obj);
+  }
+}
+
+static void on_update(cplane_plugin_ctx *ctx, uint32_t res,
+                      const cplane_object *old_obj,
+                      const cplane_object *new_obj) {
+  const struct nodesim *st = state(ctx);
+  const char *name = api->object_name(new_obj);
+
+  if (res == NAMESPACES) {
+    api->enqueue(ctx, "start");
+  } else if (res == NODES && node_index(st, name) >= 0) {
+    enqueue_kind(ctx, "node", name, 0);
+    if (node_stopped(new_obj))
+      return;
+    if (node_stopped(old_obj)) {
+      /* Resumed: heartbeat at once and catch up on its pods. */
+      enqueue_kind(ctx, "lease", name, 0);
+      enqueue_kind(ctx, "pods-of", name, 0);
+    } else {
+      /* Keeps the renewal loop alive even if a resume was missed. */
+      enqueue_kind(ctx, "lease", name, st->heartbeat_ms);
+    }
+  } else if (res == PODS) {
+    queue_pod(ctx, new_obj);
+  }
+}
+
+static void on_delete(cplane_plugin_ctx *ctx, uint32_t res,
+                      const cplane_object *obj) {
+  const struct nodesim *st = state(ctx);
+
+  /* A kubelet whose Node is deleted registers it again. */
+  if (res == NODES && node_index(st, api->object_name(obj)) >= 0)
+    enqueue_kind(ctx, "node", api->object_name(obj), 0);
+}
+
+/* ---- nodes ---- */
+
+/* metadata.labels: the INI's labels win over the defaults. */
+static void add_labels(struct sbuf *b, const struct nodesim *st,
+                       const char *name) {
+  static const char *const defaults[][2] = {
+      {"kubernetes.io/hostname", NULL},
+      {"kubernetes.io/os", "linux"},
+      {"kubernetes.io/arch", "amd64"},
+      {"type", "sim"},
+  };
+  size_t i;
+  int j, first = 1;
+
+  sb_add(b, "{");
+  for (j = 0; j < st->n_labels; j++) {
+    sb_add(b, first ? "" : ",");
+    sb_take(b, api->json_format("%s", st->labels[j].key));
+    sb_add(b, ":");
+    sb_take(b, api->json_format("%s", st->labels[j].value));
+    first = 0;
+  }
+  for (i = 0; i < sizeof defaults / sizeof defaults[0]; i++) {
+    int overridden = 0;
+
+    for (j = 0; j < st->n_labels; j++)
+      overridden |= strcmp(st->labels[j].key, defaults[i][0]) == 0;
+    if (overridden)
+      continue;
+    sb_add(b, first ? "" : ",");
+    sb_take(b, api->json_format("%s", defaults[i][0]));
+    sb_add(b, ":");
+    sb_take(b, api->json_format("%s", defaults[i][1] ? defaults[i][1]
+                                                     : name));
+    first = 0;
+  }
+  sb_add(b, "}");
+}
+
+/* The whole status a healthy node reports. `ready_since` keeps the Ready
+ * condition's lastTransitionTime when it was already True. Free with
+ * api->free. */
+static char *node_status_json(const struct nodesim *st, int i,
+                              const char *name, const char *created,
+                              const char *ready_since) {
+  char now[40], ip[32], id[40];
+  char *res, *conds, *out = NULL;
+
+  format_time(now, sizeof now, now_s(), 0);
+  node_ip(i, ip, sizeof ip);
+  snprintf(id, sizeof id, "c91a0e5%025d", i);
+  res = api->json_format("{'cpu':%s,'memory':%s,'pods':%s,"
+                         "'ephemeral-storage':'100Gi'}",
+                         st->cpu, st->memory, st->pods);
+  conds = api->json_format(
+      "[{'type':'MemoryPressure','status':'False','reason':"
+      "'KubeletHasSufficientMemory','message':'kubelet has sufficient "
+      "memory available','lastHeartbeatTime':%s,'lastTransitionTime':%s},"
+      "{'type':'DiskPressure','status':'False','reason':"
+      "'KubeletHasNoDiskPressure','message':'kubelet has no disk pressure',"
+      "'lastHeartbeatTime':%s,'lastTransitionTime':%s},"
+      "{'type':'PIDPressure','status':'False','reason':"
+      "'KubeletHasSufficientPID','message':'kubelet has sufficient PID "
+      "available','lastHeartbeatTime':%s,'lastTransitionTime':%s},"
+      "{'type':'Ready','status':'True','reason':'KubeletReady','message':"
+      "'kubelet is posting ready status','lastHeartbeatTime':%s,"
+      "'lastTransitionTime':%s}]",
+      now, created, now, created, now, created, now,
+      ready_since ? ready_since : now);
+  if (res == NULL || conds == NULL)
+    goto out;
+  out = api->json_format(
+      "{'capacity':%j,'allocatable':%j,'conditions':%j,'addresses':["
+      "{'type':'InternalIP','address':%s},{'type':'Hostname','address':%s}],"
+      "'daemonEndpoints':{'kubeletEndpoint':{'Port':10250}},'nodeInfo':{"
+      "'machineID':%s,'systemUUID':%s,'bootID':%s,'kernelVersion':"
+      "'6.1.0-nodesim','osImage':'cplane nodesim','containerRuntimeVersion':"
+      "'sim://1.0.0','kubeletVersion':'v1.31.0-nodesim','kubeProxyVersion':"
+      "'v1.31.0-nodesim','operatingSystem':'linux','architecture':'amd64'},"
+      "'images':[]}",
+      res, res, conds, ip, name, id, id, id);
+out:
+  api->free(res);
+  api->free(conds);
+  return out;
+}
+
+static int register_node(cplane_plugin_ctx *ctx, const struct nodesim *st,
+                         int i, const char *name, uint32_t *requeue_ms) {
+  struct sbuf labels = {0};
+  char now[40], cidr[40], *lab = NULL, *status = NULL, *body = NULL;
+  char *spec = NULL, *msg = NULL;
+  int code, rc = CPLANE_RECONCILE_RETRY;
+
+  format_time(now, sizeof now, now_s(), 0);
+  snprintf(cidr, sizeof cidr, "10.%d.%d.0/24", 128 + i / 256, i % 256);
+  add_labels(&labels, st, name);
+  lab = sb_finish(&labels);
+  status = node_status_json(st, i, name, now, NULL);
+  if (lab == NULL || status == NULL)
+    goto nomem;
+  /* No taints: no spec.taints at all, as a kubelet registers. */
+  spec = st->taints_json != NULL
+             ? api->json_format("{'podCIDR':%s,'podCIDRs':[%s],'taints':%j}",
+                                cidr, cidr, st->taints_json)
+             : api->json_format("{'podCIDR':%s,'podCIDRs':[%s]}", cidr,
+                                cidr);
+  if (spec == NULL)
+    goto nomem;
+  body = api->json_format(
+      "{'apiVersion':'v1','kind':'Node','metadata':{'name':%s,'labels':%j,"
+      "'annotations':{'cplane.io/nodesim':'true',"
+      "'node.alpha.kubernetes.io/ttl':'0'}},'spec':%j,'status':%j}",
+      name, lab, spec, status);
+  if (body == NULL)
+    goto nomem;
+  code = api->create(ctx, &resources[NODES], NULL, body, NULL, &msg);
+  if (code == 201) {
+    api->log(ctx, CPLANE_LOG_INFO, "registered node %s", name);
+  } else if (code != 409) {
+    api->log(ctx, CPLANE_LOG_WARN, "registering node %s failed: %d %s", name,
+             code, msg ? msg : "");
+    goto out;
+  }
+  /* 201: the status went in with the object (as a kubelet's does); our
+   * node event refreshes it. 409: it exists and our cache is behind. */
+  *requeue_ms = code == 201 ? STATUS_REFRESH_MS : CONFLICT_RETRY_MS;
+  rc = CPLANE_RECONCILE_REQUEUE_AFTER;
+  goto out;
+nomem:
+  api->log(ctx, CPLANE_LOG_ERROR, "node %s: out of memory building it",
+           name);
+out:
+  free(lab);
+  api->free(spec);
+  api->free(status);
+  api->free(body);
+  api->free(msg);
+  return rc;
+}
+
+/* Writes a healthy status over the node's if Ready is not True, the
+ * capacity is missing or the heartbeat is a minute old. */
+static int refresh_node(cplane_plugin_ctx *ctx, const struct nodesim *st,
+                        int i, const cplane_object *node,
+                        uint32_t *requeue_ms) {
+  const char *name = api->object_name(node);
+  int ready = find_condition(node, "Ready");
+  const char *rstatus = condition_field(node, ready, "status");
+  const char *since = NULL;
+  char *status = NULL, *body = NULL, *msg = NULL;
+  double hb = 0, age;
+  int code, rc = CPLANE_RECONCILE_RETRY;
+
+  if (rstatus != NULL && strcmp(rstatus, "True") == 0)
+    since = condition_field(node, ready, "lastTransitionTime");
+  age = parse_time(condition_field(node, ready, "lastHeartbeatTime"), &hb) ==
+                0
+            ? (now_s() - hb) * 1000
+            : STATUS_REFRESH_MS;
+  if (since != NULL && age < STATUS_REFRESH_MS &&
+      api->object_string(node, "status.capacity.cpu") != NULL) {
+    *requeue_ms = STATUS_REFRESH_MS - (uint32_t)(age > 0 ? age : 0);
+    return CPLANE_RECONCILE_REQUEUE_AFTER;
+  }
+  status = node_status_json(
+      st, i, name,
+      api->object_string(node, "metadata.creationTimestamp"), since);
+  if (status == NULL)
+    goto out;
+  body = api->json_format("{'apiVersion':'v1','kind':'Node','metadata':{"
+                          "'name':%s,'resourceVersion':%s},'status':%j}",
+                          name, api->object_resource_version(node), status);
+  if (body == NULL)
+    goto out;
+  code = api->update_status(ctx, &resources[NODES], NULL, name, body, NULL,
+                            &msg);
+  if (code == 200) {
+    if (since == NULL)
+      api->log(ctx, CPLANE_LOG_INFO, "node %s is Ready", name);
+    *requeue_ms = STATUS_REFRESH_MS;
+  } else if (code == 409 || code == 404) {
+    *requeue_ms = CONFLICT_RETRY_MS;
+  } else {
+    api->log(ctx, CPLANE_LOG_WARN, "status of node %s: %d %s", name, code,
+             msg ? msg : "");
+    goto out;
+  }
+  rc = CPLANE_RECONCILE_REQUEUE_AFTER;
+out:
+  api->free(status);
+  api->free(body);
+  api->free(msg);
+  return rc;
+}
+
+static int reconcile_node(cplane_plugin_ctx *ctx, const char *name,
+                          uint32_t *requeue_ms) {
+  const struct nodesim *st = state(ctx);
+  const cplane_object *node = NULL;
+  int i = node_index(st, name), rc = CPLANE_RECONCILE_DONE;
+
+  if (i < 0)
+    return CPLANE_RECONCILE_DONE;
+  if (api->cache_get(ctx, NODES, name, &node) != CPLANE_OK) {
+    if (!api->cache_has_synced(ctx, NODES)) {
+      *requeue_ms = 500;
+      return CPLANE_RECONCILE_REQUEUE_AFTER;
+    }
+    return register_node(ctx, st, i, name, requeue_ms);
+  }
+  /* A stopped machine reports nothing; the resume event queues us. */
+  if (!node_stopped(node))
+    rc = refresh_node(ctx, st, i, node, requeue_ms);
+  api->object_release(node);
+  return rc;
+}
+
+/* ---- leases ---- */
+
+static int reconcile_lease(cplane_plugin_ctx *ctx, const char *name,
+                           uint32_t *requeue_ms) {
+  const struct nodesim *st = state(ctx);
+  const cplane_object *node = NULL;
+  char now[40], *body = NULL, *msg = NULL;
+  int code, rc = CPLANE_RECONCILE_RETRY;
+
+  if (node_index(st, name) < 0 ||
+      api->cache_get(ctx, NODES, name, &node) != CPLANE_OK)
+    return CPLANE_RECONCILE_DONE; /* the node's add event queues us */
+  if (node_stopped(node)) {
+    rc = CPLANE_RECONCILE_DONE; /* the resume event queues us */
+    goto out;
+  }
+  format_time(now, sizeof now, now_s(), 1);
+  /* A merge patch needs no resourceVersion and we are the only writer. */
+  body = api->json_format("{'spec':{'holderIdentity':%s,"
+                          "'leaseDurationSeconds':%d,'renewTime':%s}}",
+                          name, LEASE_DURATION_S, now);
+  if (body == NULL)
+    goto out;
+  code = api->patch(ctx, &lease_res, LEASE_NS, name, CPLANE_PATCH_MERGE,
+                    body, NULL, &msg);
+  if (code == 404) {
+    api->free(body);
+    api->free(msg);
+    msg = NULL;
+    /* Owned by the Node, so the garbage collector removes it with it. */
+    body = api->json_format(
+        "{'apiVersion':'coordination.k8s.io/v1','kind':'Lease','metadata':{"
+        "'name':%s,'namespace':%s,'ownerReferences':[{'apiVersion':'v1',"
+        "'kind':'Node','name':%s,'uid':%s}]},'spec':{'holderIdentity':%s,"
+        "'leaseDurationSeconds':%d,'acquireTime':%s,'renewTime':%s}}",
+        name, LEASE_NS, name, api->object_uid(node), name, LEASE_DURATION_S,
+        now, now);
+    if (body == NULL)
+      goto out;
+    code = api->create(ctx, &lease_res, LEASE_NS, body, NULL, &msg);
+    if (code == 409) { /* created meanwhile: renew it soon */
+      *requeue_ms = CONFLICT_RETRY_MS;
+      rc = CPLANE_RECONCILE_REQUEUE_AFTER;
+      goto out;
+    }
+  }
+  if (code != 200 && code != 201) {
+    api->log(ctx, CPLANE_LOG_WARN, "renewing the lease of %s failed: %d %s",
+             name, code, msg ? msg : "");
+    goto out;
+  }
+  *requeue_ms = st->heartbeat_ms;
+  rc = CPLANE_RECONCILE_REQUEUE_AFTER;
+out:
+  api->free(body);
+  api->free(msg);
+  api->object_release(node);
+  return rc;
+}
+
+/* ---- pods ---- */
+
+/* Picks a pod IP in node i's /24 that no cached pod on the node holds.
+ * The atomic counter keeps two pods started at once apart even before
+ * the cache shows either. */
+static int pick_pod_ip(cplane_plugin_ctx *ctx, const struct nodesim *st,
+                       int i, const char *node, char *buf, size_t len) {
+  unsigned char used[IPS_PER_NODE + 2];
+  cplane_object_list *list = NULL;
+  char base[24];
+  size_t k, n, blen;
+  uint32_t c = 0;
+  int tries;
+
+  memset(used, 0, sizeof used);
+  blen = (size_t)snprintf(base, sizeof base, "10.%d.%d.", 128 + i / 256,
+                          i % 256);
+  if (api->cache_list_by_index(ctx, PODS, "node", node, NULL, &list) ==
+      CPLANE_OK) {
+    n = api->list_len(list);
+    for (k = 0; k < n; k++) {
+      const char *ip =
+          api->object_string(api->list_at(list, k), "status.podIP");
+      long last;
+
+      if (ip != NULL && strncmp(ip, base, blen) == 0 &&
+          (last = strtol(ip + blen, NULL, 10)) >= 1 && last <= IPS_PER_NODE)
+        used[last] = 1;
+    }
+    api->list_free(list);
+  }
+  for (tries = 0; tries < IPS_PER_NODE; tries++) {
+    c = __atomic_fetch_add(&st->ip_next[i], 1, __ATOMIC_RELAXED);
+    if (!used[c % IPS_PER_NODE + 1])
+      break;
+  }
+  /* More pods than addresses: reuse one rather than not start. */
+  snprintf(buf, len, "10.%d.%d.%u", 128 + i / 256, i % 256,
+           c % IPS_PER_NODE + 1);
+  return 0;
+}
+
+/* containerStatuses (or initContainerStatuses when `init`) for the
+ * containers at `path`, as the kubelet reports them once they run (or,
+ * for init containers, have completed). Appends to b. */
+static void add_container_statuses(struct sbuf *b, const cplane_object *pod,
+                                   const char *path, int init,
+                                   const char *now) {
+  int n = api->object_len(pod, path), i;
+  const char *uid = api->object_uid(pod);
+  char p[96];
+
+  sb_add(b, "[");
+  for (i = 0; i < n; i++) {
+    const char *name, *image;
+    char cid[128];
+
+    snprintf(p, sizeof p, "%s[%d].name", path, i);
+    name = api->object_string(pod, p);
+    snprintf(p, sizeof p, "%s[%d].image", path, i);
+    image = api->object_string(pod, p);
+    snprintf(cid, sizeof cid, "sim://%s-%s%d", uid ? uid : "", init ? "i" : "",
+             i);
+    if (i > 0)
+      sb_add(b, ",");
+    if (init)
+      sb_take(b, api->json_format(
+                     "{'name':%s,'image':%s,'imageID':%s,'containerID':%s,"
+                     "'ready':true,'started':false,'restartCount':0,"
+                     "'state':{'terminated':{'exitCode':0,'reason':"
+                     "'Completed','startedAt':%s,'finishedAt':%s,"
+                     "'containerID':%s}}}",
+                     name ? name : "", image ? image : "",
+                     image ? image : "", cid, now, now, cid));
+    else
+      sb_take(b, api->json_format(
+                     "{'name':%s,'image':%s,'imageID':%s,'containerID':%s,"
+                     "'ready':true,'started':true,'restartCount':0,"
+                     "'state':{'running':{'startedAt':%s}}}",
+                     name ? name : "", image ? image : "",
+                     image ? image : "", cid, now));
+  }
+  sb_add(b, "]");
+}
+
+static int start_pod(cplane_plugin_ctx *ctx, const struct nodesim *st,
+                     int i, const cplane_object *pod) {
+  const char *node = api->object_string(pod, "spec.nodeName");
+  struct sbuf b = {0};
+  char now[40], host_ip[32], pod_ip[32], *status = NULL, *body = NULL;
+  char *msg = NULL;
+  const char *scheduled;
+  int code, rc = CPLANE_RECONCILE_RETRY;
+
+  format_time(now, sizeof now, now_s(), 0);
+  node_ip(i, host_ip, sizeof host_ip);
+  pick_pod_ip(ctx, st, i, node, pod_ip, sizeof pod_ip);
+  scheduled = condition_field(pod, find_condition(pod, "PodScheduled"),
+                              "lastTransitionTime");
+  sb_take(&b, api->json_format(
+                  "{'phase':'Running','hostIP':%s,'hostIPs':[{'ip':%s}],"
+                  "'podIP':%s,'podIPs':[{'ip':%s}],'startTime':%s,"
+                  "'conditions':["
+                  "{'type':'PodReadyToStartContainers','status':'True',"
+                  "'lastProbeTime':null,'lastTransitionTime':%s},"
+                  "{'type':'Initialized','status':'True','lastProbeTime':null,"
+                  "'lastTransitionTime':%s},"
+                  "{'type':'Ready','status':'True','lastProbeTime':null,"
+                  "'lastTransitionTime':%s},"
+                  "{'type':'ContainersReady','status':'True','lastProbeTime':"
+                  "null,'lastTransitionTime':%s},"
+                  "{'type':'PodScheduled','status':'True','lastProbeTime':null,"
+                  "'lastTransitionTime':%s}]}",
+                  host_ip, host_ip, pod_ip, pod_ip, now, now, now, now, now,
+                  scheduled ? scheduled : now));
+  /* Drop the closing brace to append the container statuses. */
+  if (!b.failed && b.len > 0)
+    b.p[--b.len] = '\0';
+  if (api->object_len(pod, "spec.initContainers") > 0) {
+    sb_add(&b, ",\"initContainerStatuses\":");
+    add_container_statuses(&b, pod, "spec.initContainers", 1, now);
+  }
+  sb_add(&b, ",\"containerStatuses\":");
+  add_container_statuses(&b, pod, "spec.containers", 0, now);
+  sb_add(&b, "}");
+  if ((status = sb_finish(&b)) == NULL)
+    goto nomem;
+  body = api->json_format("{'apiVersion':'v1','kind':'Pod','metadata':{"
+                          "'name':%s,'namespace':%s,'resourceVersion':%s},"
+                          "'status':%j}",
+                          api->object_name(pod), api->object_namespace(pod),
+                          api->object_resource_version(pod), status);
+  if (body == NULL)
+    goto nomem;
+  code = api->update_status(ctx, &resources[PODS], api->object_namespace(pod),
+                            api->object_name(pod), body, NULL, &msg);
+  if (code == 200 || code == 404) {
+    rc = CPLANE_RECONCILE_DONE;
+  } else if (code == 409) {
+    /* Changed meanwhile: the update event queues us again; this retry
+     * covers an event that came before our cache caught up. */
+    rc = CPLANE_RECONCILE_RETRY;
+  } else {
+    api->log(ctx, CPLANE_LOG_WARN, "starting pod %s on %s failed: %d %s",
+             api->object_key(pod), node, code, msg ? msg : "");
+  }
+  goto out;
+nomem:
+  api->log(ctx, CPLANE_LOG_ERROR, "pod %s: cannot build its status (%s)",
+           api->object_key(pod), status ? "body" : "status");
+out:
+  free(status);
+  api->free(body);
+  api->free(msg);
+  return rc;
+}
+
+/* A pod marked for deletion: its containers get min(grace, max_grace)
+ * from the moment deletion was asked for (deletionTimestamp minus the
+ * grace period, as the API server sets it), then we remove it for good. */
+static int finish_delete(cplane_plugin_ctx *ctx, const struct nodesim *st,
+                         const cplane_object *pod, uint32_t *requeue_ms) {
+  int64_t grace = 0;
+  double asked, wait_s, deadline, now = now_s();
+  char *opts = NULL, *msg = NULL;
+  int code, rc = CPLANE_RECONCILE_RETRY;
+
+  api->object_int(pod, "metadata.deletionGracePeriodSeconds", &grace);
+  /* Finalizers hold it and our delete has already been seen: another
+   * delete would only rewrite the object and wake us again. */
+  if (api->object_len(pod, "metadata.finalizers") > 0 && grace == 0)
+    return CPLANE_RECONCILE_DONE;
+  if (parse_time(api->object_deletion_timestamp(pod), &asked) < 0)
+    asked = now;
+  asked -= (double)grace;
+  wait_s = (double)grace < st->max_grace_ms / 1000.0
+               ? (double)grace
+               : st->max_grace_ms / 1000.0;
+  deadline = asked + (wait_s > 0 ? wait_s : 0);
+  if (deadline > now) {
+    *requeue_ms = (uint32_t)((deadline - now) * 1000) + 1;
+    return CPLANE_RECONCILE_REQUEUE_AFTER;
+  }
+  opts = api->json_format("{'kind':'DeleteOptions','apiVersion':'v1',"
+                          "'gracePeriodSeconds':0,'preconditions':{'uid':%s}}",
+                          api->object_uid(pod));
+  if (opts == NULL)
+    goto out;
+  code = api->delete_object(ctx, &resources[PODS], api->object_namespace(pod),
+                            api->object_name(pod), opts, &msg);
+  /* 409: the uid precondition failed, a new pod took the name. */
+  if (code == 200 || code == 202 || code == 404 || code == 409) {
+    rc = CPLANE_RECONCILE_DONE;
+    goto out;
+  }
+  api->log(ctx, CPLANE_LOG_WARN, "deleting pod %s failed: %d %s",
+           api->object_key(pod), code, msg ? msg : "");
+out:
+  api->free(opts);
+  api->free(msg);
+  return rc;
+}
+
+static int reconcile_pod(cplane_plugin_ctx *ctx, const char *key,
+                         uint32_t *requeue_ms) {
+  const struct nodesim *st = state(ctx);
+  const cplane_object *pod = NULL, *node = NULL;
+  const char *phase;
+  int i, deleting = 0, rc = CPLANE_RECONCILE_DONE;
+
+  if (api->cache_get(ctx, PODS, key, &pod) != CPLANE_OK)
+    return CPLANE_RECONCILE_DONE;
+  if (!pod_wants_work(st, pod, &deleting))
+    goto out;
+  i = node_index(st, api->object_string(pod, "spec.nodeName"));
+  /* No node yet, or a dead one: its add or resume event queues us. */
+  if (api->cache_get(ctx, NODES, api->object_string(pod, "spec.nodeName"),
+                     &node) != CPLANE_OK ||
+      node_stopped(node))
+    goto out;
+  phase = api->object_string(pod, "status.phase");
+  if (deleting)
+    rc = finish_delete(ctx, st, pod, requeue_ms);
+  else if (phase == NULL || strcmp(phase, "Pending") == 0)
+    rc = start_pod(ctx, st, i, pod);
+out:
+  api->object_release(node);
+  api->object_release(pod);
+  return rc;
+}
+
+static int reconcile_pods_of(cplane_plugin_ctx *ctx, const char *name) {
+  const struct nodesim *st = state(ctx);
+  cplane_object_list *list = NULL;
+  size_t k, n;
+
+  if (api->cache_list_by_index(ctx, PODS, "node", name, NULL, &list) !=
+      CPLANE_OK)
+    return CPLANE_RECONCILE_DONE;
+  n = api->list_len(list);
+  for (k = 0; k < n; k++) {
+    const cplane_object *pod = api->list_at(list, k);
+    int deleting = 0;
+
+    if (pod_wants_work(st, pod, &deleting))
+      enqueue_kind(ctx, "pod", api->object_key(pod),
+                   deleting ? 0 : st->pod_start_delay_ms);
+  }
+  api->list_free(list);
+  return CPLANE_RECONCILE_DONE;
+}
+
+static int reconcile_start(cplane_plugin_ctx *ctx) {
+  const struct nodesim *st = state(ctx);
+  char name[96];
+  int i;
+
+  for (i = 0; i < st->count; i++) {
+    snprintf(name, sizeof name, "%s%d", st->prefix, i);
+    enqueue_kind(ctx, "node", name, 0);
+  }
+  return CPLANE_RECONCILE_DONE;
+}
+
+static int sim_reconcile(cplane_plugin_ctx *ctx, const char *key,
+                         uint32_t *requeue_after_ms) {
+  if (strcmp(key, "start") == 0)
+    return reconcile_start(ctx);
+  if (strncmp(key, "node/", 5) == 0)
+    return reconcile_node(ctx, key + 5, requeue_after_ms);
+  if (strncmp(key, "lease/", 6) == 0)
+    return reconcile_lease(ctx, key + 6, requeue_after_ms);
+  if (strncmp(key, "pod/", 4) == 0)
+    return reconcile_pod(ctx, key + 4, requeue_after_ms);
+  if (strncmp(key, "pods-of/", 8) == 0)
+    return reconcile_pods_of(ctx, key + 8);
+  return CPLANE_RECONCILE_TERMINAL;
+}
+
+/* ---- configuration ---- */
+
+static void free_state(struct nodesim *st) {
+  int j;
+
+  if (st == NULL)
+    return;
+  for (j = 0; j < st->n_labels; j++) {
+    free(st->labels[j].key);
+    free(st->labels[j].value);
+  }
+  free(st->labels);
+  free(st->taints_json);
+  free(st->ip_next);
+  free(st);
+}
+
+/* Splits "a=b, c=d" into labels. Returns NULL, or what is wrong. */
+static const char *parse_labels(struct nodesim *st, const char *text) {
+  char *copy = strdup(text), *save = NULL, *item;
+  const char *err = NULL;
+
+  if (copy == NULL)
+    return "out of memory";
+  for (item = strtok_r(copy, ",", &save); item != NULL;
+       item = strtok_r(NULL, ",", &save)) {
+    char *eq, *k, *v, *e;
+    struct label *grown;
+
+    while (*item == ' ')
+      item++;
+    for (e = item + strlen(item); e > item && e[-1] == ' ';)
+      *--e = '\0';
+    if (*item == '\0')
+      continue;
+    if ((eq = strchr(item, '=')) == NULL || eq == item) {
+      err = "labels: each item is key=value";
+      goto out;
+    }
+    *eq = '\0';
+    grown = realloc(st->labels, (size_t)(st->n_labels + 1) * sizeof *grown);
+    if (grown == NULL) {
+      err = "out of memory";
+      goto out;
+    }
+    st->labels = grown;
+    k = strdup(item);
+    v = strdup(eq + 1);
+    if (k == NULL || v == NULL) {
+      free(k);
+      free(v);
+      err = "out of memory";
+      goto out;
+    }
+    st->labels[st->n_labels].key = k;
+    st->labels[st->n_labels].value = v;
+    st->n_labels++;
+  }
+out:
+  free(copy);
+  return err;
+}
+
+/* "key=value:Effect, key:Effect" into a JSON array of taints. */
+static const char *parse_taints(struct nodesim *st, const char *text) {
+  char *copy = strdup(text ? text : ""), *save = NULL, *item;
+  const char *err = NULL;
+  struct sbuf b = {0};
+  int first = 1;
+
+  if (copy == NULL)
+    return "out of memory";
+  sb_add(&b, "[");
+  for (item = strtok_r(copy, ",", &save); item != NULL;
+       item = strtok_r(NULL, ",", &save)) {
+    char *colon, *eq, *e;
+
+    while (*item == ' ')
+      item++;
+    for (e = item + strlen(item); e > item && e[-1] == ' ';)
+      *--e = '\0';
+    if (*item == '\0')
+      continue;
+    if ((colon = strrchr(item, ':')) == NULL || colon == item ||
+        (strcmp(colon + 1, "NoSchedule") != 0 &&
+         strcmp(colon + 1, "PreferNoSchedule") != 0 &&
+         strcmp(colon + 1, "NoExecute") != 0)) {
+      err = "taints: each item is key[=value]:NoSchedule|PreferNoSchedule|"
+            "NoExecute";
+      goto out;
+    }
+    *colon = '\0';
+    if ((eq = strchr(item, '=')) != NULL)
+      *eq = '\0';
+    sb_add(&b, first ? "" : ",");
+    sb_take(&b, eq != NULL ? api->json_format("{'key':%s,'value':%s,"
+                                              "'effect':%s}",
+                                              item, eq + 1, colon + 1)
+                           : api->json_format("{'key':%s,'effect':%s}", item,
+                                              colon + 1));
+    first = 0;
+  }
+  sb_add(&b, "]");
+  if (first) /* none */
+    goto out;
+  if ((st->taints_json = sb_finish(&b)) == NULL)
+    err = "out of memory";
+  b.p = NULL;
+out:
+  free(b.p);
+  free(copy);
+  return err;
+}
+
+static const char *cfg(cplane_plugin_ctx *ctx, const char *key,
+                       const char *def) {
+  const char *v = api->config_get(ctx, key);
+
+  return v != NULL && v[0] != '\0' ? v : def;
+}
+
+/* Reads [plugin.nodesim]. Returns NULL, or what is wrong (static text). */
+static const char *configure(cplane_plugin_ctx *ctx, struct nodesim *st) {
+  const char *v, *err;
+  char *end;
+  long n;
+
+  v = cfg(ctx, "count", "3");
+  n = strtol(v, &end, 10);
+  if (*end != '\0' || n < 0 || n > MAX_NODES)
+    return "count: a number of nodes from 0 to 32768";
+  st->count = (int)n;
+  v = cfg(ctx, "name_prefix", "sim-");
+  if (!valid_prefix(v))
+    return "name_prefix: lowercase letters, digits, '-' and '.', at most "
+           "40";
+  snprintf(st->prefix, sizeof st->prefix, "%s", v);
+  v = cfg(ctx, "cpu", "4");
+  if (!valid_quantity(v) || strlen(v) >= sizeof st->cpu)
+    return "cpu: a quantity such as 4 or 500m";
+  snprintf(st->cpu, sizeof st->cpu, "%s", v);
+  v = cfg(ctx, "memory", "16Gi");
+  if (!valid_quantity(v) || strlen(v) >= sizeof st->memory)
+    return "memory: a quantity such as 16Gi, 512Mi or 1000000";
+  snprintf(st->memory, sizeof st->memory, "%s", v);
+  v = cfg(ctx, "pods", "110");
+  if (!valid_quantity(v) || strlen(v) >= sizeof st->pods)
+    return "pods: a number such as 110";
+  snprintf(st->pods, sizeof st->pods, "%s", v);
+  if (parse_duration_ms(cfg(ctx, "heartbeat", "10s"), &st->heartbeat_ms) <
+          0 ||
+      st->heartbeat_ms == 0)
+    return "heartbeat: a duration such as 250ms, 10s or 2m";
+  if (parse_duration_ms(cfg(ctx, "pod_start_delay", "200ms"),
+                        &st->pod_start_delay_ms) < 0)
+    return "pod_start_delay: a duration such as 200ms or 1s";
+  if (parse_duration_ms(cfg(ctx, "max_grace", "30s"), &st->max_grace_ms) < 0)
+    return "max_grace: a duration such as 30s";
+  if ((err = parse_labels(st, cfg(ctx, "labels", ""))) != NULL)
+    return err;
+  if ((err = parse_taints(st, api->config_get(ctx, "taints"))) != NULL)
+    return err;
+  if ((st->ip_next = calloc((size_t)(st->count ? st->count : 1),
+                            sizeof *st->ip_next)) == NULL)
+    return "out of memory";
+  return NULL;
+}
+
+static int sim_init(cplane_plugin_ctx *ctx,
+                    const struct cplane_host_api *host_api, char **errmsg) {
+  struct nodesim *st;
+  const char *err;
+  char buf[160];
+
+  if (!CPLANE_API_HAS(host_api, string_dup))
+    return CPLANE_EUNAVAILABLE;
+  api = host_api;
+  if ((st = calloc(1, sizeof *st)) == NULL)
+    return CPLANE_ENOMEM;
+  if ((err = configure(ctx, st)) != NULL) {
+    snprintf(buf, sizeof buf, "[plugin.%s] %s", api->plugin_name(ctx), err);
+    *errmsg = api->string_dup(buf);
+    free_state(st);
+    return CPLANE_EINVAL;
+  }
+  if (api->cache_add_index(ctx, PODS, "node", "spec.nodeName") !=
+      CPLANE_OK) {
+    *errmsg = api->string_dup("cannot add the spec.nodeName index on pods");
+    free_state(st);
+    return CPLANE_ERR;
+  }
+  api->set_userdata(ctx, st);
+  api->log(ctx, CPLANE_LOG_INFO,
+           "simulating %d node(s) %s0..%s%d (cpu %s, memory %s, pods %s), "
+           "heartbeat %ums, pods start after %ums",
+           st->count, st->prefix, st->prefix, st->count - 1, st->cpu,
+           st->memory, st->pods, st->heartbeat_ms, st->pod_start_delay_ms);
+  return CPLANE_OK;
+}
+
+static void sim_fini(cplane_plugin_ctx *ctx) {
+  /* Nodes, leases and pods stay: machines outlive their kubelet. */
+  free_state(state(ctx));
+  api->set_userdata(ctx, NULL);
+}
+
+static const struct cplane_plugin nodesim_plugin = {
+    CPLANE_PLUGIN_HEADER,
+    .name = "nodesim",
+    .version = "0.1.0",
+    .kind = CPLANE_KIND_CONTROLLER,
+    .n_resources = 3,
+    .resources = resources,
+    .init = sim_init,
+    .fini = sim_fini,
+    .on_add = on_add,
+    .on_update = on_update,
+    .on_delete = on_delete,
+    .reconcile = sim_reconcile,
+};
+
+CPLANE_PLUGIN_DEFINE(nodesim_plugin)
