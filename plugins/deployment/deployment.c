@@ -362,7 +362,9 @@ struct status {
 struct deploy {
   cplane_plugin_ctx *ctx;
   const cplane_object *o;
+  const cplane_object *patched; /* o after our own patch, or NULL */
   const char *key, *ns, *name, *uid;
+  const char *rv; /* resourceVersion of the newest of o and patched */
   int64_t replicas, gen, history, deadline, min_ready;
   int64_t surge, unavailable; /* resolved against replicas */
   int paused, recreate;
@@ -668,12 +670,16 @@ static int load(struct deploy *d) {
   d->ns = api->object_namespace(o);
   d->name = api->object_name(o);
   d->uid = api->object_uid(o);
+  d->rv = api->object_resource_version(o);
   d->gen = api->object_generation(o);
   d->replicas = get_int(o, "spec.replicas", 1);
   if (d->replicas < 0)
     d->replicas = 0;
   d->history = get_int(o, "spec.revisionHistoryLimit", 10);
   d->deadline = get_int(o, "spec.progressDeadlineSeconds", 600);
+  /* MaxInt32 is how Kubernetes spells "no deadline". */
+  if (d->deadline >= INT32_MAX)
+    d->deadline = 0;
   d->min_ready = get_int(o, "spec.minReadySeconds", 0);
   api->object_bool(o, "spec.paused", &paused);
   d->paused = paused;
@@ -723,6 +729,7 @@ static void unload(struct deploy *d) {
   free(d->cur.conds);
   free(d->next.conds);
   api->list_free(d->list);
+  api->object_release(d->patched);
 }
 
 /* ---- writes ---- */
@@ -753,11 +760,19 @@ static int rs_write(struct deploy *d, struct rsinfo *r, int64_t replicas,
   snprintf(rev, sizeof rev, "%" PRId64, revision);
   snprintf(want, sizeof want, "%" PRId64, d->replicas);
   snprintf(maxs, sizeof maxs, "%" PRId64, max);
-  patch = api->json_format(
-      "{'metadata':{'resourceVersion':%s,'annotations':{%s:%s,%s:%s,%s:%s}},"
-      "'spec':{'replicas':%lld}}",
-      api->object_resource_version(r->o), ANN_REVISION, rev, ANN_DESIRED,
-      want, ANN_MAX, maxs, (long long)replicas);
+  /* A ReplicaSet without a revision (not made by us) is not given "0". */
+  if (revision > 0)
+    patch = api->json_format(
+        "{'metadata':{'resourceVersion':%s,'annotations':{%s:%s,%s:%s,"
+        "%s:%s}},'spec':{'replicas':%lld}}",
+        api->object_resource_version(r->o), ANN_REVISION, rev, ANN_DESIRED,
+        want, ANN_MAX, maxs, (long long)replicas);
+  else
+    patch = api->json_format(
+        "{'metadata':{'resourceVersion':%s,'annotations':{%s:%s,%s:%s}},"
+        "'spec':{'replicas':%lld}}",
+        api->object_resource_version(r->o), ANN_DESIRED, want, ANN_MAX,
+        maxs, (long long)replicas);
   if (patch == NULL)
     return -1;
   code = api->patch(d->ctx, &resources[RS], d->ns, r->name,
@@ -811,11 +826,15 @@ static int sync_deployment_revision(struct deploy *d) {
   if (patch == NULL)
     return -1;
   code = api->patch(d->ctx, &resources[DEPLOY], d->ns, d->name,
-                    CPLANE_PATCH_MERGE, patch, NULL, &msg);
-  if (code != 200)
+                    CPLANE_PATCH_MERGE, patch, &d->patched, &msg);
+  if (code != 200) {
     rc = write_failed(d, "setting the revision", code, msg);
-  else
+  } else {
     api->free(msg);
+    /* The status write below is guarded by this newer version. */
+    if (d->patched != NULL)
+      d->rv = api->object_resource_version(d->patched);
+  }
   api->free(patch);
   return rc;
 }
@@ -1203,6 +1222,17 @@ static void paused_conditions(struct deploy *d) {
              "Deployment is resumed");
 }
 
+/* Milliseconds to wait for `seconds` to pass, a second late so the
+ * deadline has surely passed, and at most an hour (a longer wait just
+ * looks once more in between). */
+static uint32_t ms_after(int64_t seconds) {
+  if (seconds < 0)
+    seconds = 0;
+  if (seconds > 3600)
+    seconds = 3600;
+  return (uint32_t)(seconds + 1) * 1000;
+}
+
 /* Kubernetes' syncRolloutStatus: Progressing follows the rollout, and
  * turns False once the deadline passes without progress. Returns how many
  * milliseconds until the deadline would pass, or 0. */
@@ -1250,7 +1280,7 @@ static uint32_t rollout_conditions(struct deploy *d) {
     if (had_true)
       memcpy(cond_get(st, COND_PROGRESSING)->last_transition,
              keep.last_transition, sizeof keep.last_transition);
-    return (uint32_t)d->deadline * 1000 + 1000;
+    return ms_after(d->deadline);
   }
   if (c == NULL)
     return 0;
@@ -1268,7 +1298,7 @@ static uint32_t rollout_conditions(struct deploy *d) {
     return 0;
   }
   /* Look again when the deadline passes, if nothing happens before. */
-  return (uint32_t)(last + d->deadline - now) * 1000 + 1000;
+  return ms_after((int64_t)(last + d->deadline - now));
 }
 
 static int same_conditions(const struct status *a, const struct status *b) {
@@ -1320,14 +1350,27 @@ static int write_status(struct deploy *d) {
     rc = -1;
     goto out;
   }
-  body = api->json_format(
-      "{'apiVersion':'apps/v1','kind':'Deployment','metadata':{'name':%s,"
-      "'namespace':%s},'status':{'observedGeneration':%lld,'replicas':%lld,"
-      "'updatedReplicas':%lld,'readyReplicas':%lld,'availableReplicas':%lld,"
-      "'unavailableReplicas':%lld,'collisionCount':%lld,'conditions':%j}}",
-      d->name, d->ns, (long long)a->observed, (long long)a->replicas,
-      (long long)a->updated, (long long)a->ready, (long long)a->available,
-      (long long)a->unavailable, (long long)a->collisions, cj);
+  /* Guarded by the resourceVersion the status was computed from: a
+   * cache behind our last write gives a 409 and a fresh look, never an
+   * older status written over a newer one. collisionCount is left out
+   * while zero, as Kubernetes does. */
+#define STATUS_FMT(extra)                                                  \
+  "{'apiVersion':'apps/v1','kind':'Deployment','metadata':{'name':%s,"     \
+  "'namespace':%s,'resourceVersion':%s},'status':{"                        \
+  "'observedGeneration':%lld,'replicas':%lld,'updatedReplicas':%lld,"      \
+  "'readyReplicas':%lld,'availableReplicas':%lld,"                         \
+  "'unavailableReplicas':%lld,'conditions':%j" extra "}}"
+#define STATUS_ARGS                                                        \
+  d->name, d->ns, d->rv, (long long)a->observed, (long long)a->replicas,   \
+      (long long)a->updated, (long long)a->ready, (long long)a->available, \
+      (long long)a->unavailable, cj
+  if (a->collisions > 0)
+    body = api->json_format(STATUS_FMT(",'collisionCount':%lld"),
+                            STATUS_ARGS, (long long)a->collisions);
+  else
+    body = api->json_format(STATUS_FMT(""), STATUS_ARGS);
+#undef STATUS_FMT
+#undef STATUS_ARGS
   if (body == NULL) {
     rc = -1;
     goto out;

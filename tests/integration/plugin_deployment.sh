@@ -34,12 +34,14 @@ wait_for_log "$TMP/log" "ready: 3 plugin(s) running"
 K() { kubectl --kubeconfig "$TMP/data/admin.kubeconfig" --cache-dir "$TMP/cache" "$@"; }
 
 # The fake kubelet: every pod without a Ready condition becomes Running and
-# Ready. Bounded (about ten minutes), and killed at exit.
+# Ready, except pods labelled stuck=true. Bounded (about ten minutes), and
+# killed at exit.
 (
   set +e
   for _ in $(seq 3000); do
     for p in $(K get pods -o json 2>/dev/null | jq -r '.items[] |
         select(.metadata.deletionTimestamp == null) |
+        select(.metadata.labels.stuck != "true") |
         select([.status.conditions[]? | select(.type == "Ready")] |
           length == 0) | .metadata.name'); do
       K patch pod "$p" --subresource=status --type=merge -p \
@@ -284,6 +286,32 @@ wait_for "hist to keep 2 ReplicaSets (new + 1 old)" 20 rs_count_is hist 2
 revs=$(for r in $(rs_names hist); do rev_of_rs "$r"; echo; done | sort -n | tr '\n' ' ')
 [ "$revs" = "3 4 " ] || die "hist keeps revisions $revs, not 3 and 4"
 pass "revisionHistoryLimit=1: only the newest old ReplicaSet is kept"
+
+# ---- progress deadline ----
+K apply -f - >/dev/null <<EOF || fail "apply deployment stuck"
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: stuck}
+spec:
+  replicas: 2
+  progressDeadlineSeconds: 2
+  selector: {matchLabels: {app: stuck}}
+  template:
+    metadata: {labels: {app: stuck, stuck: "true"}}
+    spec:
+      containers: [{name: c, image: never-ready}]
+EOF
+timed_out() {
+  [ "$(dep_json stuck | jq -r '.status.conditions[] | select(.type == "Progressing") | "\(.status)/\(.reason)"')" = False/ProgressDeadlineExceeded ]
+}
+wait_for "Progressing False/ProgressDeadlineExceeded on stuck" 20 timed_out
+out=$(K rollout status deployment/stuck --timeout=20s 2>&1) &&
+  die "rollout status of a stuck Deployment succeeded: $out"
+echo "$out" | grep "exceeded its progress deadline" >/dev/null ||
+  die "rollout status of stuck said: $out"
+avail=$(dep_json stuck | jq -r '.status.conditions[] | select(.type == "Available") | "\(.status)/\(.reason)"')
+[ "$avail" = False/MinimumReplicasUnavailable ] || die "stuck is Available $avail"
+pass "no progress within progressDeadlineSeconds: ProgressDeadlineExceeded"
 
 # ---- delete ----
 K delete deployment web >/dev/null || die "kubectl delete deployment"
