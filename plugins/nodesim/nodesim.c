@@ -23,7 +23,8 @@
  * Threading: callbacks run on the host's dispatch threads and only look at
  * the object and enqueue. reconcile() runs on the workers; the same key is
  * never reconciled on two at once. The plugin's state is read-only after
- * init() except the per-node pod IP counters, which are atomic.
+ * init() except two per-node words, the pod IP counter and the time of the
+ * last Lease renewal, which are only touched with atomic builtins.
  */
 #include <cplane/cplane.h>
 
@@ -75,7 +76,8 @@ struct nodesim {
   int n_labels;
   char *taints_json; /* JSON array of spec.taints, malloc'd; NULL: none */
   uint32_t heartbeat_ms, pod_start_delay_ms, max_grace_ms;
-  uint32_t *ip_next; /* per node: next pod IP to try (atomic) */
+  uint32_t *ip_next;    /* per node: next pod IP to try (atomic) */
+  uint64_t *renewed_ms; /* per node: last Lease renewal, epoch ms (atomic) */
 };
 
 /* ---- small helpers ---- */
@@ -553,6 +555,13 @@ out:
   return rc;
 }
 
+/* Whether node i's Lease was renewed within two heartbeats. */
+static int lease_fresh(const struct nodesim *st, int i) {
+  uint64_t at = __atomic_load_n(&st->renewed_ms[i], __ATOMIC_RELAXED);
+
+  return at != 0 && now_s() * 1000 - (double)at < 2.0 * st->heartbeat_ms;
+}
+
 /* Writes a healthy status over the node's if Ready is not True, the
  * capacity is missing or the heartbeat is a minute old. */
 static int refresh_node(cplane_plugin_ctx *ctx, const struct nodesim *st,
@@ -577,6 +586,11 @@ static int refresh_node(cplane_plugin_ctx *ctx, const struct nodesim *st,
     *requeue_ms = STATUS_REFRESH_MS - (uint32_t)(age > 0 ? age : 0);
     return CPLANE_RECONCILE_REQUEUE_AFTER;
   }
+  /* Claim Ready only while our Lease renewals get through: else the node
+   * lifecycle controller and we would overwrite each other's Ready on
+   * every update. The next renewal queues us. */
+  if (since == NULL && !lease_fresh(st, i))
+    return CPLANE_RECONCILE_DONE;
   status = node_status_json(
       st, i, name,
       api->object_string(node, "metadata.creationTimestamp"), since);
@@ -637,6 +651,7 @@ static int reconcile_lease(cplane_plugin_ctx *ctx, const char *name,
   const struct nodesim *st = state(ctx);
   const cplane_object *node = NULL;
   char now[40], *body = NULL, *msg = NULL;
+  const char *ready;
   int code, rc = CPLANE_RECONCILE_RETRY;
 
   if (node_index(st, name) < 0 ||
@@ -681,6 +696,11 @@ static int reconcile_lease(cplane_plugin_ctx *ctx, const char *name,
              name, code, msg ? msg : "");
     goto out;
   }
+  __atomic_store_n(&st->renewed_ms[node_index(st, name)],
+                   (uint64_t)(now_s() * 1000), __ATOMIC_RELAXED);
+  ready = condition_field(node, find_condition(node, "Ready"), "status");
+  if (ready == NULL || strcmp(ready, "True") != 0)
+    enqueue_kind(ctx, "node", name, 0); /* alive again: say so */
   *requeue_ms = st->heartbeat_ms;
   rc = CPLANE_RECONCILE_REQUEUE_AFTER;
 out:
@@ -983,6 +1003,7 @@ static void free_state(struct nodesim *st) {
   free(st->labels);
   free(st->taints_json);
   free(st->ip_next);
+  free(st->renewed_ms);
   free(st);
 }
 
@@ -1132,7 +1153,9 @@ static const char *configure(cplane_plugin_ctx *ctx, struct nodesim *st) {
   if ((err = parse_taints(st, api->config_get(ctx, "taints"))) != NULL)
     return err;
   if ((st->ip_next = calloc((size_t)(st->count ? st->count : 1),
-                            sizeof *st->ip_next)) == NULL)
+                            sizeof *st->ip_next)) == NULL ||
+      (st->renewed_ms = calloc((size_t)(st->count ? st->count : 1),
+                               sizeof *st->renewed_ms)) == NULL)
     return "out of memory";
   return NULL;
 }
