@@ -26,6 +26,9 @@
 #include "store/store_impl.h"
 
 #include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -70,6 +73,7 @@ typedef struct chan {
   struct event_base *base;
   struct evhttp_connection *conn;
   int ep; /* endpoint conn points at */
+  int nodelay; /* TCP_NODELAY set on conn's socket */
   struct chan *next;
 } chan;
 
@@ -449,6 +453,7 @@ static int chan_connect(etcd_store *s, chan *c, int ep) {
     evhttp_connection_free(c->conn);
   c->conn = NULL;
   c->ep = ep;
+  c->nodelay = 0;
   c->conn = ep_connect(s, c->base, &s->eps[ep]);
   if (c->conn == NULL)
     return CPLANE_ENOMEM;
@@ -495,6 +500,21 @@ static void chan_free(chan *c) {
   free(c);
 }
 
+/* A TLS request goes out as several records; with Nagle on, each after the
+ * first waits for the server's delayed ACK. The socket exists once the
+ * first exchange has connected, so this runs after each until set. */
+static void chan_nodelay(chan *c) {
+  struct bufferevent *bev;
+  evutil_socket_t fd;
+  int one = 1;
+
+  if (c->nodelay || c->conn == NULL ||
+      (bev = evhttp_connection_get_bufferevent(c->conn)) == NULL ||
+      (fd = bufferevent_getfd(bev)) < 0)
+    return;
+  c->nodelay = setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) == 0;
+}
+
 /* One HTTP exchange on c. Returns the HTTP status, 0 on a transport error.
  * The body is consumed (drained) from body. */
 static int chan_post(etcd_store *s, chan *c, const char *path,
@@ -514,6 +534,8 @@ static int chan_post(etcd_store *s, chan *c, const char *path,
   while (!st.done)
     if (event_base_dispatch(c->base) < 0)
       break;
+  if (st.done && st.code != 0)
+    chan_nodelay(c);
   return st.done ? st.code : 0;
 }
 
