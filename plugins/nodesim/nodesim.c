@@ -332,7 +332,7 @@ static int keyf(char *buf, size_t len, const char *fmt, ...) {
 
 static void enqueue_kind(cplane_plugin_ctx *ctx, const char *kind,
                          const char *name, uint32_t delay_ms) {
-  char key[320];
+  char key[600];
 
   if (keyf(key, sizeof key, "%s/%s", kind, name) == 0)
     api->enqueue_after(ctx, key, delay_ms);

@@ -131,7 +131,7 @@ pass "pods without a toleration are evicted; a tolerating pod stays"
 K annotate node sim-1 cplane.io/nodesim-stopped- >/dev/null || fail "resume"
 back() { [ "$(ready sim-1)" = True ] && [ -z "$(taint sim-1)" ]; }
 until_true 6 "sim-1 Ready again without the taint" back
-expect_log "$TMP/log" "node sim-1 is reachable again"
+wait_for_log "$TMP/log" "node sim-1 is reachable again" 5
 running tolerant || fail "the tolerating pod is not running after resume"
 pass "a resumed node is Ready again and loses the taint"
 
