@@ -101,6 +101,13 @@ $(B)/tests/%: tests/unit/%.c $(HOST_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $< $(HOST_LIB) $(LDFLAGS) $(LDLIBS) -lcmocka
 
+# The scheduler plugin's modules are tested against the host's own object
+# code, as a plugin sees it.
+SCHED_MODULES := $(filter-out plugins/scheduler/scheduler.c,$(wildcard plugins/scheduler/*.c))
+$(B)/tests/test_scheduler: tests/unit/test_scheduler.c $(SCHED_MODULES) plugins/scheduler/*.h $(HOST_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Iplugins/scheduler -o $@ $< $(SCHED_MODULES) $(HOST_LIB) $(LDFLAGS) $(LDLIBS) -lcmocka
+
 $(B)/bench/%: bench/%.c $(HOST_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $< $(HOST_LIB) $(LDFLAGS) $(LDLIBS)
