@@ -172,10 +172,19 @@ static int cmp_str(const void *a, const void *b) {
   return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* 1 when canonical() text is an empty value that a typed client would
+ * leave out or add at will (kubectl rollout undo sends "resources":{} and
+ * "creationTimestamp":null that the stored template never had). */
+static int empty_value(const char *json) {
+  return strcmp(json, "null") == 0 || strcmp(json, "{}") == 0 ||
+         strcmp(json, "[]") == 0;
+}
+
 /* Appends the value at `path` to b as JSON with every object's keys
- * sorted, leaving out the member `skip_key` of the object at `skip_path`.
- * Two templates that differ only in key order or in pod-template-hash
- * thus come out the same. */
+ * sorted, leaving out members with empty values and the member
+ * `skip_key` of the object at `skip_path`. Two templates that differ only
+ * in key order, empty members or pod-template-hash thus come out the
+ * same, as Kubernetes' semantic comparison of typed templates has it. */
 static void canonical(const cplane_object *o, const char *path,
                       const char *skip_path, const char *skip_key,
                       struct buf *b) {
@@ -193,21 +202,30 @@ static void canonical(const cplane_object *o, const char *path,
     qsort(k.v, k.n, sizeof *k.v, cmp_str);
     buf_addn(b, "{", 1);
     for (i = 0; i < k.n; i++) {
-      char *child;
+      struct buf v = {0};
+      char *child, *text;
 
       if (strcmp(path, skip_path) == 0 && strcmp(k.v[i], skip_key) == 0)
         continue;
-      if (!first)
-        buf_addn(b, ",", 1);
-      first = 0;
-      buf_take(b, api->json_format("%s", k.v[i]));
-      buf_addn(b, ":", 1);
       if ((child = path_member(path, k.v[i])) == NULL) {
         b->oom = 1;
         goto out;
       }
-      canonical(o, child, skip_path, skip_key, b);
+      canonical(o, child, skip_path, skip_key, &v);
       free(child);
+      if ((text = buf_finish(&v)) == NULL) {
+        b->oom = 1;
+        goto out;
+      }
+      if (!empty_value(text)) {
+        if (!first)
+          buf_addn(b, ",", 1);
+        first = 0;
+        buf_take(b, api->json_format("%s", k.v[i]));
+        buf_addn(b, ":", 1);
+        buf_add(b, text);
+      }
+      free(text);
     }
     buf_addn(b, "}", 1);
   } else if (type == CPLANE_TYPE_ARRAY) {
@@ -659,6 +677,25 @@ static int load_replicasets(struct deploy *d) {
   return 0;
 }
 
+/* The pod-template-hash of the Deployment's template. The collision count
+ * goes into it, so a clash with a ReplicaSet that is not ours gives
+ * another name next time. */
+static int compute_hash(struct deploy *d) {
+  struct buf b = {0};
+  char n[32], *text;
+
+  buf_add(&b, d->template);
+  if (d->cur.collisions > 0) {
+    snprintf(n, sizeof n, "%" PRId64, d->cur.collisions);
+    buf_add(&b, n);
+  }
+  if ((text = buf_finish(&b)) == NULL)
+    return -1;
+  safe_encode(fnv1a(text), d->hash, sizeof d->hash);
+  free(text);
+  return 0;
+}
+
 /* Reads the Deployment, its settings with Kubernetes' defaults, its
  * status and the ReplicaSets it controls. */
 static int load(struct deploy *d) {
@@ -676,6 +713,8 @@ static int load(struct deploy *d) {
   if (d->replicas < 0)
     d->replicas = 0;
   d->history = get_int(o, "spec.revisionHistoryLimit", 10);
+  if (d->history < 0)
+    d->history = 0;
   d->deadline = get_int(o, "spec.progressDeadlineSeconds", 600);
   /* MaxInt32 is how Kubernetes spells "no deadline". */
   if (d->deadline >= INT32_MAX)
@@ -703,23 +742,8 @@ static int load(struct deploy *d) {
   if ((d->template = template_of(o)) == NULL)
     return -1;
   d->next.collisions = d->cur.collisions;
-  {
-    struct buf b = {0};
-    char n[32];
-    char *text;
-
-    /* The collision count goes into the hash, so a clash with a
-     * ReplicaSet that is not ours gives a new name next time. */
-    buf_add(&b, d->template);
-    if (d->cur.collisions > 0) {
-      snprintf(n, sizeof n, "%" PRId64, d->cur.collisions);
-      buf_add(&b, n);
-    }
-    if ((text = buf_finish(&b)) == NULL)
-      return -1;
-    safe_encode(fnv1a(text), d->hash, sizeof d->hash);
-    free(text);
-  }
+  if (compute_hash(d) < 0)
+    return -1;
   return load_replicasets(d);
 }
 

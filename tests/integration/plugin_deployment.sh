@@ -217,6 +217,17 @@ imgs=$(K get pods -l app=web -o jsonpath='{.items[*].spec.containers[0].image}' 
 [ "$(rev_of_deploy web)" = 4 ] || die "revision after resume is not 4"
 pass "paused: no rollout (scaling still works); resumed: rolls out revision 4"
 
+# ---- kubectl rollout history / undo (they read the revision annotations) ----
+hist=$(K rollout history deployment/web | awk '$1 ~ /^[0-9]+$/ {print $1}' | tr '\n' ' ')
+[ "$hist" = "2 3 4 " ] || die "kubectl rollout history lists revisions '$hist', not 2 3 4"
+K rollout undo deployment/web >/dev/null || die "kubectl rollout undo"
+rollout web
+imgs=$(K get pods -l app=web -o jsonpath='{.items[*].spec.containers[0].image}' | tr ' ' '\n' | sort -u)
+[ "$imgs" = nginx:1.25 ] || die "after undo pods run $imgs"
+rs_count_is web 3 || die "undo made a new ReplicaSet instead of reusing $rs1"
+[ "$(rev_of_rs "$rs1")" = 5 ] || die "after undo $rs1 is revision '$(rev_of_rs "$rs1")', not 5"
+pass "kubectl rollout history and undo: back onto $rs1 as revision 5"
+
 # ---- Recreate ----
 apply_rec() { # IMAGE
   K apply -f - >/dev/null <<EOF || fail "apply deployment rec"
