@@ -199,7 +199,8 @@ static void canonical(const cplane_object *o, const char *path,
       b->oom = 1;
       goto out;
     }
-    qsort(k.v, k.n, sizeof *k.v, cmp_str);
+    if (k.n > 1) /* qsort wants a real array, even of none */
+      qsort(k.v, k.n, sizeof *k.v, cmp_str);
     buf_addn(b, "{", 1);
     for (i = 0; i < k.n; i++) {
       struct buf v = {0};
