@@ -324,6 +324,43 @@ avail=$(dep_json stuck | jq -r '.status.conditions[] | select(.type == "Availabl
 [ "$avail" = False/MinimumReplicasUnavailable ] || die "stuck is Available $avail"
 pass "no progress within progressDeadlineSeconds: ProgressDeadlineExceeded"
 
+# ---- proportional scaling in the middle of a rollout ----
+# 4 replicas (maxSurge 1, maxUnavailable 1) rolling onto a template whose
+# pods never get ready stalls at old 3 + new 2. Scaled to 8 (maxSurge 2),
+# the 10 allowed pods are shared in proportion: old 6, new 4.
+apply_prop() { # STUCK
+  K apply -f - >/dev/null <<EOF || fail "apply deployment prop"
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: prop}
+spec:
+  replicas: 4
+  selector: {matchLabels: {app: prop}}
+  template:
+    metadata: {labels: {app: prop, stuck: "$1"}}
+    spec:
+      containers: [{name: c, image: x}]
+EOF
+}
+apply_prop false
+rollout prop
+prop_old=$(rs_names prop)
+apply_prop true
+sizes_are() { # OLD NEW
+  local new
+  new=$(rs_names prop | grep -v "^$prop_old\$") || return 1
+  [ "$(K get rs "$prop_old" -o jsonpath='{.spec.replicas}')/$(K get rs "$new" -o jsonpath='{.spec.replicas}')" = "$1/$2" ]
+}
+wait_for "prop to stall at old 3, new 2" 20 sizes_are 3 2
+sleep 1
+sizes_are 3 2 || die "prop moved on from 3/2 with unready pods"
+K scale deployment prop --replicas=8 >/dev/null || die "scale prop"
+wait_for "prop scaled in proportion to old 6, new 4" 20 sizes_are 6 4
+sleep 1
+sizes_are 6 4 || die "prop did not stay at 6/4"
+[ "$(ready_pods prop)" -ge 6 ] || die "prop has only $(ready_pods prop) ready pods (needs 6)"
+pass "scaled mid-rollout: old and new ReplicaSets grow in proportion"
+
 # ---- delete ----
 K delete deployment web >/dev/null || die "kubectl delete deployment"
 wait_for "web's ReplicaSets to go" 30 rs_count_is web 0
