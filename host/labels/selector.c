@@ -388,3 +388,123 @@ static const char *object_label_lookup(void *userdata, const char *key) {
 int cp_selector_matches(const cp_selector *sel, const cplane_object *obj) {
   return cp_selector_matches_fn(sel, object_label_lookup, (void *)obj);
 }
+
+/* ---- metav1.LabelSelector to text ---- */
+
+struct sel_text {
+  char *s;
+  size_t len, cap;
+  int failed;
+};
+
+static void st_add(struct sel_text *b, const char *s) {
+  size_t n = strlen(s);
+
+  if (b->failed)
+    return;
+  if (b->len + n + 1 > b->cap) {
+    size_t cap = (b->len + n + 1) * 2;
+    char *p = realloc(b->s, cap);
+
+    if (p == NULL) {
+      b->failed = 1;
+      return;
+    }
+    b->s = p;
+    b->cap = cap;
+  }
+  memcpy(b->s + b->len, s, n + 1);
+  b->len += n;
+}
+
+static int add_match_label(void *ud, const char *key, const char *str) {
+  struct sel_text *b = ud;
+
+  if (str == NULL) {
+    b->failed = 1;
+    return 1;
+  }
+  if (b->len > 0)
+    st_add(b, ",");
+  st_add(b, key);
+  st_add(b, "=");
+  st_add(b, str);
+  return 0;
+}
+
+/* One matchExpressions entry, at prefix (".matchExpressions[i]"). */
+static void add_expression(struct sel_text *b, const cplane_object *obj,
+                           const char *prefix) {
+  char p[512 + 32]; /* prefix (< 512) and the longest suffix */
+  const char *key, *op;
+  int nv, k;
+
+  snprintf(p, sizeof p, "%s.key", prefix);
+  key = cp_object_string(obj, p);
+  snprintf(p, sizeof p, "%s.operator", prefix);
+  op = cp_object_string(obj, p);
+  if (key == NULL || op == NULL) {
+    b->failed = 1;
+    return;
+  }
+  if (b->len > 0)
+    st_add(b, ",");
+  if (strcmp(op, "Exists") == 0) {
+    st_add(b, key);
+    return;
+  }
+  if (strcmp(op, "DoesNotExist") == 0) {
+    st_add(b, "!");
+    st_add(b, key);
+    return;
+  }
+  if (strcmp(op, "In") != 0 && strcmp(op, "NotIn") != 0) {
+    b->failed = 1;
+    return;
+  }
+  st_add(b, key);
+  st_add(b, strcmp(op, "In") == 0 ? " in (" : " notin (");
+  snprintf(p, sizeof p, "%s.values", prefix);
+  nv = cp_object_len(obj, p);
+  for (k = 0; k < nv; k++) {
+    const char *v;
+
+    snprintf(p, sizeof p, "%s.values[%d]", prefix, k);
+    if ((v = cp_object_string(obj, p)) == NULL)
+      b->failed = 1;
+    if (k > 0)
+      st_add(b, ",");
+    st_add(b, v ? v : "");
+  }
+  st_add(b, ")");
+}
+
+char *cp_selector_text_from(const cplane_object *obj, const char *path) {
+  struct sel_text b = {NULL, 0, 0, 0};
+  char p[512];
+  int n, i;
+
+  if (path == NULL || cp_object_type(obj, path) != CPLANE_TYPE_OBJECT)
+    return NULL;
+  st_add(&b, "");
+  snprintf(p, sizeof p, "%s.matchLabels", path);
+  if (cp_object_len(obj, p) > 0)
+    cp_object_foreach(obj, p, add_match_label, &b);
+  snprintf(p, sizeof p, "%s.matchExpressions", path);
+  n = cp_object_len(obj, p);
+  for (i = 0; i < n && !b.failed; i++) {
+    char prefix[512];
+
+    if (snprintf(prefix, sizeof prefix, "%s.matchExpressions[%d]", path, i) >=
+        (int)sizeof prefix) {
+      b.failed = 1;
+      break;
+    }
+    add_expression(&b, obj, prefix);
+  }
+  if (b.failed) {
+    free(b.s);
+    return NULL;
+  }
+  return b.s;
+}

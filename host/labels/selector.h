@@ -34,4 +34,11 @@ int cp_selector_matches_fn(const cp_selector *sel, cp_label_lookup_fn lookup,
 /* 1 when every requirement holds for obj's metadata.labels. */
 int cp_selector_matches(const cp_selector *sel, const cplane_object *obj);
 
+/* The metav1.LabelSelector ({matchLabels, matchExpressions}) at `path` of
+ * obj as selector text: "app=web,tier in (a,b),!canary". An empty
+ * selector ({}) gives "" (everything). NULL when the selector is absent,
+ * malformed (an unknown operator, a non-string value) or out of memory.
+ * Owned: free(). */
+char *cp_selector_text_from(const cplane_object *obj, const char *path);
+
 #endif /* CPLANE_HOST_LABELS_SELECTOR_H */

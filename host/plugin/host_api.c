@@ -501,6 +501,7 @@ static const struct cplane_host_api host_api = {
     .delete_object = api_delete,
     .string_dup = api_string_dup,
     .write_subresource = api_write_subresource,
+    .label_selector_text = cp_selector_text_from,
 };
 
 const struct cplane_host_api *cp_host_api(void) { return &host_api; }

@@ -395,108 +395,7 @@ static int parse_affinity(const struct cplane_host_api *api,
   return CPLANE_OK;
 }
 
-/* ---- label selectors and spread ---- */
-
-struct sbuf {
-  char *s;
-  size_t len, cap;
-  int failed;
-};
-
-static void sb_add(struct sbuf *b, const char *s) {
-  size_t n = strlen(s);
-
-  if (b->failed)
-    return;
-  if (b->len + n + 1 > b->cap) {
-    size_t cap = (b->len + n + 1) * 2;
-    char *p = realloc(b->s, cap);
-
-    if (p == NULL) {
-      b->failed = 1;
-      return;
-    }
-    b->s = p;
-    b->cap = cap;
-  }
-  memcpy(b->s + b->len, s, n + 1);
-  b->len += n;
-}
-
-static int add_match_label(void *ud, const char *key, const char *str) {
-  struct sbuf *b = ud;
-
-  if (str == NULL) {
-    b->failed = 1;
-    return 1;
-  }
-  if (b->len > 0)
-    sb_add(b, ",");
-  sb_add(b, key);
-  sb_add(b, "=");
-  sb_add(b, str);
-  return 0;
-}
-
-char *podinfo_label_selector(const struct cplane_host_api *api,
-                             const cplane_object *obj, const char *path) {
-  struct sbuf b = {NULL, 0, 0, 0};
-  char p[PATH_MAX_LEN];
-  int n, i, k;
-
-  sb_add(&b, "");
-  snprintf(p, sizeof p, "%s.matchLabels", path);
-  if (api->object_len(obj, p) > 0)
-    api->object_foreach(obj, p, add_match_label, &b);
-  snprintf(p, sizeof p, "%s.matchExpressions", path);
-  n = len_at(api, obj, p);
-  for (i = 0; i < n && !b.failed; i++) {
-    const char *key, *op;
-    int nv;
-
-    key = str_at(api, obj, p, sizeof p, "%s.matchExpressions[%d].key", path,
-                 i);
-    op = str_at(api, obj, p, sizeof p, "%s.matchExpressions[%d].operator",
-                path, i);
-    if (key == NULL || op == NULL) {
-      b.failed = 1;
-      break;
-    }
-    if (b.len > 0)
-      sb_add(&b, ",");
-    if (strcmp(op, "Exists") == 0) {
-      sb_add(&b, key);
-      continue;
-    }
-    if (strcmp(op, "DoesNotExist") == 0) {
-      sb_add(&b, "!");
-      sb_add(&b, key);
-      continue;
-    }
-    if (strcmp(op, "In") != 0 && strcmp(op, "NotIn") != 0) {
-      b.failed = 1;
-      break;
-    }
-    sb_add(&b, key);
-    sb_add(&b, strcmp(op, "In") == 0 ? " in (" : " notin (");
-    snprintf(p, sizeof p, "%s.matchExpressions[%d].values", path, i);
-    nv = len_at(api, obj, p);
-    for (k = 0; k < nv; k++) {
-      const char *v = str_at(api, obj, p, sizeof p,
-                             "%s.matchExpressions[%d].values[%d]", path, i, k);
-
-      if (k > 0)
-        sb_add(&b, ",");
-      sb_add(&b, v ? v : "");
-    }
-    sb_add(&b, ")");
-  }
-  if (b.failed) {
-    free(b.s);
-    return NULL;
-  }
-  return b.s;
-}
+/* ---- topology spread ---- */
 
 static int parse_spreads(const struct cplane_host_api *api,
                          const cplane_object *pod, struct sched_pod *p,
@@ -530,7 +429,10 @@ static int parse_spreads(const struct cplane_host_api *api,
     s->hard = when == NULL || strcmp(when, "ScheduleAnyway") != 0;
     snprintf(path, sizeof path,
              "spec.topologySpreadConstraints[%d].labelSelector", i);
-    if ((s->selector = podinfo_label_selector(api, pod, path)) == NULL) {
+    /* No selector counts no pods, so the constraint can never bind. */
+    if (api->object_type(pod, path) == CPLANE_ENOENT)
+      continue;
+    if ((s->selector = api->label_selector_text(pod, path)) == NULL) {
       *why = "a topology spread constraint has a malformed labelSelector";
       return CPLANE_EINVAL;
     }
@@ -546,6 +448,7 @@ int podinfo_parse(const struct cplane_host_api *api, const cplane_object *pod,
   int rc;
 
   memset(p, 0, sizeof *p);
+  p->api = api;
   p->obj = pod;
   *why = NULL;
   if (parse_requests(api, pod, p) != 0) {
@@ -585,7 +488,7 @@ void podinfo_free(struct sched_pod *p) {
   free_terms(p->required, p->cap_required);
   free_terms(p->preferred, p->cap_preferred);
   for (i = 0; i < p->cap_spreads; i++)
-    free(p->spreads[i].selector);
+    p->api->free(p->spreads[i].selector);
   free(p->spreads);
   memset(p, 0, sizeof *p);
 }

@@ -56,11 +56,12 @@ struct sched_spread {
   const char *topology_key;
   int64_t max_skew;
   int hard;       /* whenUnsatisfiable: DoNotSchedule */
-  char *selector; /* labelSelector as selector text; owned */
+  char *selector; /* labelSelector as selector text; owned (api->free) */
   int self_match; /* the pod itself matches the selector */
 };
 
 struct sched_pod {
+  const struct cplane_host_api *api;
   const cplane_object *obj; /* borrowed */
   int64_t cpu, mem;         /* requests: millicores, bytes */
   int64_t nz_cpu, nz_mem;   /* the same with defaults for empty requests,
@@ -90,12 +91,6 @@ void podinfo_free(struct sched_pod *p);
 /* 1 when toleration t tolerates a taint (key, value, effect). */
 int podinfo_tolerates(const struct sched_toleration *t, const char *key,
                       const char *value, int effect);
-
-/* Selector text ("a=b,c in (d,e),!f") for a LabelSelector at `path` of
- * obj, or NULL for a malformed one. An empty selector gives "". Owned:
- * free(). */
-char *podinfo_label_selector(const struct cplane_host_api *api,
-                             const cplane_object *obj, const char *path);
 
 /* Default requests used for scoring when a container asks for nothing
  * (kube-scheduler's non-zero defaults). */

@@ -170,6 +170,39 @@ static void test_matches_object(void **state) {
   cp_object_release(obj);
 }
 
+static void test_text_from_label_selector(void **state) {
+  static const char doc[] =
+      "{\"spec\":{\"selector\":{\"matchLabels\":{\"app\":\"web\"},"
+      "\"matchExpressions\":[{\"key\":\"tier\",\"operator\":\"In\","
+      "\"values\":[\"a\",\"b\"]},{\"key\":\"canary\",\"operator\":"
+      "\"DoesNotExist\"},{\"key\":\"zone\",\"operator\":\"Exists\"},"
+      "{\"key\":\"x\",\"operator\":\"NotIn\",\"values\":[\"y\"]}]},"
+      "\"empty\":{},\"bad\":{\"matchExpressions\":[{\"key\":\"a\","
+      "\"operator\":\"Gt\",\"values\":[\"1\"]}]}}}";
+  cplane_object *obj = NULL;
+  cp_selector *sel = NULL;
+  char *text;
+
+  (void)state;
+  assert_int_equal(cp_object_parse(doc, sizeof doc - 1, &obj, NULL),
+                   CPLANE_OK);
+  text = cp_selector_text_from(obj, "spec.selector");
+  assert_non_null(text);
+  assert_string_equal(text,
+                      "app=web,tier in (a,b),!canary,zone,x notin (y)");
+  /* The text is what the selector parser takes. */
+  assert_int_equal(cp_selector_parse(text, &sel, NULL), CPLANE_OK);
+  cp_selector_free(sel);
+  free(text);
+  text = cp_selector_text_from(obj, "spec.empty");
+  assert_non_null(text);
+  assert_string_equal(text, "");
+  free(text);
+  assert_null(cp_selector_text_from(obj, "spec.bad"));
+  assert_null(cp_selector_text_from(obj, "spec.absent"));
+  cp_object_release(obj);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_empty_matches_everything),
@@ -179,6 +212,7 @@ int main(void) {
       cmocka_unit_test(test_errors),
       cmocka_unit_test(test_error_without_errmsg),
       cmocka_unit_test(test_matches_object),
+      cmocka_unit_test(test_text_from_label_selector),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -250,6 +250,12 @@ struct cplane_host_api {
                            const char *ns, const char *name, const char *sub,
                            const char *json, const cplane_object **out,
                            char **message);
+  /* The metav1.LabelSelector ({matchLabels, matchExpressions}) at `path`
+   * of obj (e.g. "spec.selector") as selector text for cache_list() and
+   * object_labels_match(): "app=web,tier in (a,b),!canary". An empty
+   * selector ({}) gives "", which matches everything. NULL when absent or
+   * malformed. Owned: free with api->free. */
+  char *(*label_selector_text)(const cplane_object *obj, const char *path);
 
   /* New entries go here, at the end, and bump CPLANE_ABI_MINOR. */
 };
@@ -317,7 +323,8 @@ CPLANE__SLOT(patch, 44);
 CPLANE__SLOT(delete_object, 45);
 CPLANE__SLOT(string_dup, 46);
 CPLANE__SLOT(write_subresource, 47);
-CPLANE_STATIC_ASSERT(sizeof(struct cplane_host_api) == 8 + 8 * 48,
+CPLANE__SLOT(label_selector_text, 48);
+CPLANE_STATIC_ASSERT(sizeof(struct cplane_host_api) == 8 + 8 * 49,
                "cplane_host_api grew: append, bump CPLANE_ABI_MINOR, and "
                "update these asserts and the abidiff baseline");
 #undef CPLANE__SLOT
