@@ -9,6 +9,10 @@
  * minutes pass. Extra pods go least valuable first: unscheduled, then not
  * running, then the rest.
  *
+ * Pods that match the selector and have no controller are adopted; owned
+ * pods whose labels stop matching are released (both by a strategic merge
+ * patch of ownerReferences guarded by the pod's resourceVersion).
+ *
  * Threading: callbacks run on the host's dispatch thread and only enqueue
  * and count expectations; reconcile runs on the workers, never for one
  * key on two at once. The expectation table has its own mutex.
@@ -26,6 +30,8 @@
 #define MAX_EXPECT 4096
 
 static const struct cplane_host_api *api;
+
+static int is_terminal(const cplane_object *pod);
 
 static const struct cplane_resource resources[] = {
     CPLANE_RESOURCE("apps", "v1", "replicasets"),
@@ -137,6 +143,30 @@ static int owner_key(const cplane_object *pod, char *buf, size_t len) {
   return 0;
 }
 
+/* An orphan pod: queue every ReplicaSet in its namespace whose selector
+ * matches it, to adopt it. A cache read, so fine on the dispatch thread;
+ * orphans are rare. */
+static void enqueue_adopters(cplane_plugin_ctx *ctx, const cplane_object *pod) {
+  cplane_object_list *list = NULL;
+  size_t i;
+
+  if (api->object_controller_uid(pod) != NULL ||
+      api->object_deletion_timestamp(pod) != NULL ||
+      api->cache_list(ctx, RS, api->object_namespace(pod), NULL, &list) !=
+          CPLANE_OK)
+    return;
+  for (i = 0; i < api->list_len(list); i++) {
+    const cplane_object *rs = api->list_at(list, i);
+    char *sel = api->label_selector_text(rs, "spec.selector");
+
+    if (sel != NULL && sel[0] != '\0' &&
+        api->object_labels_match(pod, sel) == 1)
+      api->enqueue(ctx, api->object_key(rs));
+    api->free(sel);
+  }
+  api->list_free(list);
+}
+
 static void on_add(cplane_plugin_ctx *ctx, uint32_t res,
                    const cplane_object *obj) {
   char key[300];
@@ -146,6 +176,8 @@ static void on_add(cplane_plugin_ctx *ctx, uint32_t res,
   } else if (owner_key(obj, key, sizeof key)) {
     expect_observed(key, 1, 0);
     api->enqueue(ctx, key);
+  } else {
+    enqueue_adopters(ctx, obj);
   }
 }
 
@@ -159,6 +191,8 @@ static void on_update(cplane_plugin_ctx *ctx, uint32_t res,
     api->enqueue(ctx, api->object_key(new_obj));
   else if (owner_key(new_obj, key, sizeof key))
     api->enqueue(ctx, key);
+  else
+    enqueue_adopters(ctx, new_obj);
 }
 
 static void on_delete(cplane_plugin_ctx *ctx, uint32_t res,
@@ -190,6 +224,13 @@ static int pod_ready(const cplane_object *pod) {
       return strcmp(s, "True") == 0;
   }
   return 0;
+}
+
+static int is_terminal(const cplane_object *pod) {
+  const char *phase = api->object_string(pod, "status.phase");
+
+  return phase != NULL &&
+         (strcmp(phase, "Succeeded") == 0 || strcmp(phase, "Failed") == 0);
 }
 
 /* Lower is deleted first: unscheduled, then not running, then ready
@@ -303,13 +344,108 @@ static void update_status(cplane_plugin_ctx *ctx, const cplane_object *rs,
   api->free(body);
 }
 
+/* Takes pod into rs (adopt) or lets it go (release) with a strategic
+ * merge patch on ownerReferences (merged by uid), guarded by the pod's
+ * resourceVersion so that two controllers never both win. Returns 1 on
+ * success, 0 when the pod changed meanwhile or is gone. */
+static int set_owner(cplane_plugin_ctx *ctx, const cplane_object *rs,
+                     const cplane_object *pod, int adopt) {
+  char *body, *msg = NULL;
+  int code;
+
+  if (adopt)
+    body = api->json_format(
+        "{'metadata':{'resourceVersion':%s,'ownerReferences':[{"
+        "'apiVersion':'apps/v1','kind':'ReplicaSet','name':%s,'uid':%s,"
+        "'controller':true,'blockOwnerDeletion':true}]}}",
+        api->object_resource_version(pod), api->object_name(rs),
+        api->object_uid(rs));
+  else
+    body = api->json_format(
+        "{'metadata':{'resourceVersion':%s,'ownerReferences':[{"
+        "'$patch':'delete','uid':%s}]}}",
+        api->object_resource_version(pod), api->object_uid(rs));
+  if (body == NULL)
+    return 0;
+  code = api->patch(ctx, &resources[PODS], api->object_namespace(pod),
+                    api->object_name(pod), CPLANE_PATCH_STRATEGIC, body, NULL,
+                    &msg);
+  if (code == 200)
+    api->log(ctx, CPLANE_LOG_INFO, "%s/%s: %s pod %s",
+             api->object_namespace(rs), api->object_name(rs),
+             adopt ? "adopted" : "released", api->object_name(pod));
+  else if (code != 409 && code != 404)
+    api->log(ctx, CPLANE_LOG_WARN, "%s/%s: %s pod %s failed: %d %s",
+             api->object_namespace(rs), api->object_name(rs),
+             adopt ? "adopting" : "releasing", api->object_name(pod), code,
+             msg ? msg : "");
+  api->free(msg);
+  api->free(body);
+  return code == 200;
+}
+
+/* A growable array of borrowed pods (they live in the lists). */
+struct pod_set {
+  const cplane_object **pods;
+  int n, cap;
+};
+
+static int pod_set_add(struct pod_set *s, const cplane_object *p) {
+  if (s->n == s->cap) {
+    int cap = s->cap ? s->cap * 2 : 64;
+    const cplane_object **np = realloc(s->pods, (size_t)cap * sizeof *np);
+
+    if (np == NULL)
+      return -1;
+    s->pods = np;
+    s->cap = cap;
+  }
+  s->pods[s->n++] = p;
+  return 0;
+}
+
+/* The live pods rs controls, after releasing those that no longer match
+ * its selector and adopting matching orphans, into *out. */
+static int claim_pods(cplane_plugin_ctx *ctx, const cplane_object *rs,
+                      const char *selector, cplane_object_list *owned,
+                      cplane_object_list *matching, struct pod_set *out) {
+  const char *uid = api->object_uid(rs);
+  size_t i;
+
+  for (i = 0; i < api->list_len(owned); i++) {
+    const cplane_object *p = api->list_at(owned, i);
+    const char *ctl = api->object_controller_uid(p);
+
+    if (api->object_deletion_timestamp(p) != NULL || ctl == NULL ||
+        strcmp(ctl, uid) != 0)
+      continue;
+    if (api->object_labels_match(p, selector) != 1) {
+      set_owner(ctx, rs, p, 0);
+      continue;
+    }
+    if (pod_set_add(out, p) != 0)
+      return -1;
+  }
+  for (i = 0; matching != NULL && i < api->list_len(matching); i++) {
+    const cplane_object *p = api->list_at(matching, i);
+
+    if (api->object_deletion_timestamp(p) != NULL ||
+        api->object_controller_uid(p) != NULL || is_terminal(p))
+      continue;
+    if (set_owner(ctx, rs, p, 1) && pod_set_add(out, p) != 0)
+      return -1;
+  }
+  return 0;
+}
+
 static int rs_reconcile(cplane_plugin_ctx *ctx, const char *key,
                         uint32_t *requeue_after_ms) {
-  const cplane_object *rs = NULL, *pods[4096];
-  cplane_object_list *list = NULL;
+  const cplane_object *rs = NULL;
+  cplane_object_list *owned = NULL, *matching = NULL;
+  struct pod_set set = {NULL, 0, 0};
+  char *selector = NULL;
   int64_t want = 1;
-  int n = 0, ready = 0, rc = CPLANE_RECONCILE_DONE;
-  size_t i, len;
+  int ready = 0, rc = CPLANE_RECONCILE_DONE, i;
 
   if (api->cache_get(ctx, RS, key, &rs) != CPLANE_OK) {
     expect_forget(key);
@@ -322,36 +458,42 @@ static int rs_reconcile(cplane_plugin_ctx *ctx, const char *key,
     rc = CPLANE_RECONCILE_REQUEUE_AFTER;
     goto out;
   }
+  if ((selector = api->label_selector_text(rs, "spec.selector")) == NULL ||
+      selector[0] == '\0') {
+    /* The API server refuses these; one from elsewhere is left alone. */
+    api->log(ctx, CPLANE_LOG_WARN, "%s: spec.selector is missing, empty or "
+                                   "invalid: not managing its pods", key);
+    goto out;
+  }
   api->object_int(rs, "spec.replicas", &want);
   if (api->cache_list_by_index(ctx, PODS, "owner-uid", api->object_uid(rs),
-                               NULL, &list) != CPLANE_OK)
+                               NULL, &owned) != CPLANE_OK ||
+      api->cache_list(ctx, PODS, api->object_namespace(rs), selector,
+                      &matching) != CPLANE_OK)
     goto out;
-  len = api->list_len(list);
-  for (i = 0; i < len && n < 4096; i++) {
-    const cplane_object *p = api->list_at(list, i);
-
-    if (api->object_deletion_timestamp(p) != NULL)
-      continue;
-    if (api->object_controller_uid(p) == NULL ||
-        strcmp(api->object_controller_uid(p), api->object_uid(rs)) != 0)
-      continue;
-    pods[n++] = p;
-    ready += pod_ready(p);
+  if (claim_pods(ctx, rs, selector, owned, matching, &set) != 0) {
+    rc = CPLANE_RECONCILE_RETRY;
+    goto out;
   }
-  if (n < want) {
-    int make = (int)(want - n) > BATCH ? BATCH : (int)(want - n);
+  for (i = 0; i < set.n; i++)
+    ready += pod_ready(set.pods[i]);
+  if (set.n < want) {
+    int make = (int)(want - set.n) > BATCH ? BATCH : (int)(want - set.n);
 
     if (create_pods(ctx, rs, key, make) < 0)
       rc = CPLANE_RECONCILE_RETRY;
-  } else if (n > want) {
-    int drop = (int)(n - want) > BATCH ? BATCH : (int)(n - want);
+  } else if (set.n > want) {
+    int drop = (int)(set.n - want) > BATCH ? BATCH : (int)(set.n - want);
 
-    if (delete_pods(ctx, key, pods, n, drop) < 0)
+    if (delete_pods(ctx, key, set.pods, set.n, drop) < 0)
       rc = CPLANE_RECONCILE_RETRY;
   }
-  update_status(ctx, rs, n, ready);
+  update_status(ctx, rs, set.n, ready);
 out:
-  api->list_free(list);
+  free(set.pods);
+  api->free(selector);
+  api->list_free(owned);
+  api->list_free(matching);
   api->object_release(rs);
   return rc;
 }

@@ -69,6 +69,34 @@ wait_pods 2
 K get "$victim" >/dev/null 2>&1 && fail "the deleted pod is back"
 pass "a deleted pod is replaced"
 
+K apply -f - >/dev/null <<'EOF2' || fail "create an orphan pod"
+apiVersion: v1
+kind: Pod
+metadata: {name: stray, labels: {app: web}}
+spec: {containers: [{name: c, image: nginx}]}
+EOF2
+K scale rs web --replicas=3 >/dev/null || fail "scale to 3"
+for i in $(seq 100); do
+  [ "$(K get pod stray -o jsonpath='{.metadata.ownerReferences[0].name}')" = web ] && break
+  sleep 0.1
+done
+[ "$(K get pod stray -o jsonpath='{.metadata.ownerReferences[0].controller}')" = true ] ||
+  fail "the matching orphan was not adopted"
+sleep 0.5
+wait_pods 3
+pass "a matching orphan is adopted (and counted: no extra pod)"
+
+K label pod stray app=other --overwrite >/dev/null || fail "relabel"
+for i in $(seq 100); do
+  [ -z "$(K get pod stray -o jsonpath='{.metadata.ownerReferences[*].uid}')" ] && break
+  sleep 0.1
+done
+[ -z "$(K get pod stray -o jsonpath='{.metadata.ownerReferences[*].uid}')" ] ||
+  fail "a pod that stopped matching was not released"
+wait_pods 3
+K delete pod stray --wait=false >/dev/null
+pass "a pod that stops matching is released and replaced"
+
 K delete rs web >/dev/null || fail "delete rs (Background)"
 wait_pods 0
 pass "Background: deleting a ReplicaSet deletes its pods"
