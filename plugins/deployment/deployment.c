@@ -1495,6 +1495,139 @@ static int rollout_rolling(struct deploy *d) {
   return 0;
 }
 
+/* ---- selectors ---- */
+
+struct selector_text {
+  struct buf *b;
+  int first;
+};
+
+static int add_match_label(void *userdata, const char *key,
+                           const char *str) {
+  struct selector_text *t = userdata;
+
+  if (str == NULL)
+    return 0; /* not a string: matches nothing Kubernetes would accept */
+  if (!t->first)
+    buf_addn(t->b, ",", 1);
+  t->first = 0;
+  buf_add(t->b, key);
+  buf_addn(t->b, "=", 1);
+  buf_add(t->b, str);
+  return 0;
+}
+
+static int add_value(void *userdata, const char *key, const char *str) {
+  struct selector_text *t = userdata;
+
+  (void)key;
+  if (!t->first)
+    buf_addn(t->b, ",", 1);
+  t->first = 0;
+  buf_add(t->b, str ? str : "");
+  return 0;
+}
+
+/* A LabelSelector (matchLabels, matchExpressions) at `path` as the text
+ * cache_list() takes: "app=web,tier in (a,b),!canary". Owned: free().
+ * NULL when out of memory or when the selector is empty (which, for a
+ * Deployment, selects nothing). */
+static char *selector_of(const cplane_object *o, const char *path) {
+  struct buf b = {0};
+  struct selector_text t = {&b, 1};
+  char p[256];
+  int n, i;
+
+  snprintf(p, sizeof p, "%s.matchLabels", path);
+  api->object_foreach(o, p, add_match_label, &t);
+  snprintf(p, sizeof p, "%s.matchExpressions", path);
+  n = api->object_len(o, p);
+  for (i = 0; i < n; i++) {
+    const char *key, *op;
+    struct selector_text v = {&b, 1};
+
+    snprintf(p, sizeof p, "%s.matchExpressions[%d].key", path, i);
+    key = api->object_string(o, p);
+    snprintf(p, sizeof p, "%s.matchExpressions[%d].operator", path, i);
+    op = api->object_string(o, p);
+    if (key == NULL || op == NULL)
+      continue;
+    if (!t.first)
+      buf_addn(&b, ",", 1);
+    t.first = 0;
+    if (strcmp(op, "DoesNotExist") == 0)
+      buf_addn(&b, "!", 1);
+    buf_add(&b, key);
+    if (strcmp(op, "In") != 0 && strcmp(op, "NotIn") != 0)
+      continue;
+    buf_add(&b, strcmp(op, "In") == 0 ? " in (" : " notin (");
+    snprintf(p, sizeof p, "%s.matchExpressions[%d].values", path, i);
+    api->object_foreach(o, p, add_value, &v);
+    buf_addn(&b, ")", 1);
+  }
+  return buf_finish(&b);
+}
+
+/* Makes the Deployment the controller of ReplicaSets that match its
+ * selector and have no controller, as Kubernetes' ClaimReplicaSets does.
+ * The JSON patch tests the resourceVersion first, so a ReplicaSet that
+ * changed meanwhile (perhaps adopted by someone else) is left alone.
+ * Returns how many were adopted, or -1 after a failed write. */
+static int adopt_orphans(struct deploy *d) {
+  cplane_object_list *list = NULL;
+  char *sel = selector_of(d->o, "spec.selector");
+  size_t i, n;
+  int adopted = 0, failed = 0;
+
+  if (sel == NULL || api->cache_list(d->ctx, RS, d->ns, sel, &list) !=
+                         CPLANE_OK)
+    goto out;
+  n = api->list_len(list);
+  for (i = 0; i < n; i++) {
+    const cplane_object *o = api->list_at(list, i);
+    int has_refs =
+        api->object_type(o, "metadata.ownerReferences") == CPLANE_TYPE_ARRAY;
+    char *patch, *msg = NULL;
+    int code;
+
+    if (api->object_controller_uid(o) != NULL ||
+        api->object_deletion_timestamp(o) != NULL)
+      continue;
+    patch = api->json_format(
+        has_refs ? "[{'op':'test','path':'/metadata/resourceVersion',"
+                   "'value':%s},{'op':'add','path':"
+                   "'/metadata/ownerReferences/-','value':{'apiVersion':"
+                   "'apps/v1','kind':'Deployment','name':%s,'uid':%s,"
+                   "'controller':true,'blockOwnerDeletion':true}}]"
+                 : "[{'op':'test','path':'/metadata/resourceVersion',"
+                   "'value':%s},{'op':'add','path':"
+                   "'/metadata/ownerReferences','value':[{'apiVersion':"
+                   "'apps/v1','kind':'Deployment','name':%s,'uid':%s,"
+                   "'controller':true,'blockOwnerDeletion':true}]}]",
+        api->object_resource_version(o), d->name, d->uid);
+    if (patch == NULL) {
+      failed = 1;
+      break;
+    }
+    code = api->patch(d->ctx, &resources[RS], d->ns, api->object_name(o),
+                      CPLANE_PATCH_JSON, patch, NULL, &msg);
+    api->free(patch);
+    if (code != 200) {
+      write_failed(d, "adopting a ReplicaSet", code, msg);
+      failed = 1;
+      continue;
+    }
+    api->free(msg);
+    api->log(d->ctx, CPLANE_LOG_INFO, "%s: adopted ReplicaSet %s", d->key,
+             api->object_name(o));
+    adopted++;
+  }
+out:
+  api->list_free(list);
+  free(sel);
+  return failed ? -1 : adopted;
+}
+
 /* ---- events ---- */
 
 /* "ns/name" of the Deployment controlling a ReplicaSet, into buf; 0 if
@@ -1523,6 +1656,31 @@ static int owner_key(const cplane_object *rs, char *buf, size_t len) {
   return 0;
 }
 
+/* A ReplicaSet without a controller: every Deployment of its namespace
+ * that selects it may adopt it. Only reads the cache, so it does not
+ * block. */
+static void enqueue_adopters(cplane_plugin_ctx *ctx,
+                             const cplane_object *rs) {
+  cplane_object_list *list = NULL;
+  size_t i, n;
+
+  if (api->object_controller_uid(rs) != NULL ||
+      api->object_deletion_timestamp(rs) != NULL ||
+      api->cache_list(ctx, DEPLOY, api->object_namespace(rs), NULL,
+                      &list) != CPLANE_OK)
+    return;
+  n = api->list_len(list);
+  for (i = 0; i < n; i++) {
+    const cplane_object *dep = api->list_at(list, i);
+    char *sel = selector_of(dep, "spec.selector");
+
+    if (sel != NULL && api->object_labels_match(rs, sel) == 1)
+      api->enqueue(ctx, api->object_key(dep));
+    free(sel);
+  }
+  api->list_free(list);
+}
+
 static void on_add(cplane_plugin_ctx *ctx, uint32_t res,
                    const cplane_object *obj) {
   char key[512];
@@ -1531,6 +1689,8 @@ static void on_add(cplane_plugin_ctx *ctx, uint32_t res,
     api->enqueue(ctx, api->object_key(obj));
   else if (owner_key(obj, key, sizeof key))
     api->enqueue(ctx, key);
+  else
+    enqueue_adopters(ctx, obj);
 }
 
 static void on_update(cplane_plugin_ctx *ctx, uint32_t res,
@@ -1547,6 +1707,8 @@ static void on_update(cplane_plugin_ctx *ctx, uint32_t res,
     api->enqueue(ctx, key);
   if (owner_key(new_obj, key, sizeof key))
     api->enqueue(ctx, key);
+  else
+    enqueue_adopters(ctx, new_obj);
 }
 
 static void on_delete(cplane_plugin_ctx *ctx, uint32_t res,
@@ -1580,6 +1742,12 @@ static int deploy_reconcile(cplane_plugin_ctx *ctx, const char *key,
   if (load(&d) < 0) {
     api->log(ctx, CPLANE_LOG_WARN, "%s: out of memory", key);
     rc = CPLANE_RECONCILE_RETRY;
+    goto out;
+  }
+  if ((r = adopt_orphans(&d)) != 0) {
+    /* Adopted ones count once the cache shows them as ours. */
+    *requeue_after_ms = CACHE_LAG_MS;
+    rc = r < 0 ? CPLANE_RECONCILE_RETRY : CPLANE_RECONCILE_REQUEUE_AFTER;
     goto out;
   }
   paused_conditions(&d);

@@ -361,6 +361,41 @@ sizes_are 6 4 || die "prop did not stay at 6/4"
 [ "$(ready_pods prop)" -ge 6 ] || die "prop has only $(ready_pods prop) ready pods (needs 6)"
 pass "scaled mid-rollout: old and new ReplicaSets grow in proportion"
 
+# ---- adoption ----
+# A ReplicaSet without a controller that the Deployment's selector picks
+# is adopted, and with the same template it is the new one: no second.
+K apply -f - >/dev/null <<EOF || fail "apply orphan ReplicaSet"
+apiVersion: apps/v1
+kind: ReplicaSet
+metadata: {name: adopt-orphan, labels: {app: adopt}}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: adopt}}
+  template:
+    metadata: {labels: {app: adopt}}
+    spec:
+      containers: [{name: c, image: x}]
+EOF
+wait_for "2 pods for the orphan ReplicaSet" 20 pods_are adopt 2
+K apply -f - >/dev/null <<EOF || fail "apply deployment adopt"
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: adopt}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: adopt}}
+  template:
+    metadata: {labels: {app: adopt}}
+    spec:
+      containers: [{name: c, image: x}]
+EOF
+rollout adopt
+rs_count_is adopt 1 || die "adopt has $(rs_count adopt) ReplicaSets, not the adopted one alone"
+[ "$(K get rs adopt-orphan -o jsonpath='{.metadata.ownerReferences[0].kind}/{.metadata.ownerReferences[0].name}/{.metadata.ownerReferences[0].controller}')" = Deployment/adopt/true ] ||
+  die "adopt-orphan was not adopted"
+[ "$(rev_of_rs adopt-orphan)" = 1 ] || die "adopt-orphan is revision '$(rev_of_rs adopt-orphan)', not 1"
+pass "an orphan ReplicaSet with the Deployment's template is adopted as its new one"
+
 # ---- delete ----
 K delete deployment web >/dev/null || die "kubectl delete deployment"
 wait_for "web's ReplicaSets to go" 30 rs_count_is web 0
