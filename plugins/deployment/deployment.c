@@ -3,25 +3,32 @@
  * as kube-controller-manager's deployment controller does.
  *
  * Each pod template gets one ReplicaSet, "<deployment>-<hash>", where the
- * hash is taken over the template with its keys sorted (so key order never
- * makes a second ReplicaSet) and the ReplicaSet's selector, labels and
- * template carry pod-template-hash=<hash>. The ReplicaSet whose template
- * equals the Deployment's is the new one; the others are old. RollingUpdate
- * scales the new one up within replicas + maxSurge and the old ones down
- * (oldest first) while availability stays at replicas - maxUnavailable;
- * Recreate scales the old ones to zero, waits for their pods to go, then
- * scales the new one up. Revisions, history pruning, pausing, proportional
- * scaling and the Available/Progressing conditions follow Kubernetes.
+ * hash (FNV-1a, spelled as Kubernetes' SafeEncodeString) is taken over the
+ * template with its keys sorted and its empty members left out (so key
+ * order or a client's "resources":{} never makes a second ReplicaSet), and
+ * the ReplicaSet's selector, labels and template carry
+ * pod-template-hash=<hash>. The ReplicaSet whose template equals the
+ * Deployment's (pod-template-hash aside) is the new one; the others are
+ * old. ReplicaSets without a controller that the selector picks are
+ * adopted first. RollingUpdate scales the new one up within replicas +
+ * maxSurge and the old ones down (oldest first) while availability stays
+ * at replicas - maxUnavailable; Recreate scales the old ones to zero,
+ * waits for their pods to go, then scales the new one up. Revisions,
+ * history pruning, pausing, proportional scaling and the
+ * Available/Progressing conditions follow Kubernetes.
  *
  * Every write to a ReplicaSet is a merge patch carrying the resourceVersion
  * the decision was made from, so a lagging cache gives a 409 and a retry,
  * never a decision taken twice. ReplicaSet names are deterministic, so a
- * second create of the same ReplicaSet is a 409 as well.
+ * second create of the same ReplicaSet is a 409 as well. Status writes
+ * carry the Deployment's resourceVersion for the same reason.
  *
- * Threading: callbacks run on the host's dispatch threads and only
- * enqueue; reconcile runs on the workers, never for one key on two at
- * once, and keeps all its state on its own stack and heap. The only
- * global is the host's function table, written once in init().
+ * Threading: callbacks run on the host's dispatch threads and only read
+ * the cache and enqueue (a ReplicaSet's controlling Deployment, or for an
+ * orphan every Deployment selecting it); reconcile runs on the workers,
+ * never for one key on two at once, and keeps all its state on its own
+ * stack and heap. The only global is the host's function table, written
+ * once in init().
  */
 #include <cplane/cplane.h>
 
@@ -35,10 +42,6 @@
 #define ANN_DESIRED "deployment.kubernetes.io/desired-replicas"
 #define ANN_MAX "deployment.kubernetes.io/max-replicas"
 #define HASH_LABEL "pod-template-hash"
-/* object paths escape '.' in keys with a backslash */
-#define ANN_REVISION_PATH "deployment\\.kubernetes\\.io/revision"
-#define ANN_DESIRED_PATH "deployment\\.kubernetes\\.io/desired-replicas"
-#define ANN_MAX_PATH "deployment\\.kubernetes\\.io/max-replicas"
 
 #define COND_AVAILABLE "Available"
 #define COND_PROGRESSING "Progressing"
