@@ -1533,14 +1533,21 @@ static int add_value(void *userdata, const char *key, const char *str) {
 
 /* A LabelSelector (matchLabels, matchExpressions) at `path` as the text
  * cache_list() takes: "app=web,tier in (a,b),!canary". Owned: free().
- * NULL when out of memory or when the selector is empty (which, for a
- * Deployment, selects nothing). */
+ * NULL when out of memory, malformed or empty (which, for a Deployment,
+ * selects nothing). A host of ABI 1.1 or later does the work; for an
+ * older one the text is built here. */
 static char *selector_of(const cplane_object *o, const char *path) {
   struct buf b = {0};
   struct selector_text t = {&b, 1};
-  char p[256];
+  char p[256], *text, *copy;
   int n, i;
 
+  if (CPLANE_API_HAS(api, label_selector_text)) {
+    text = api->label_selector_text(o, path);
+    copy = text != NULL && text[0] != '\0' ? strdup(text) : NULL;
+    api->free(text);
+    return copy;
+  }
   snprintf(p, sizeof p, "%s.matchLabels", path);
   api->object_foreach(o, p, add_match_label, &t);
   snprintf(p, sizeof p, "%s.matchExpressions", path);
