@@ -65,6 +65,11 @@ static const struct cplane_resource resources[] = {
 static const struct cplane_resource events_res =
     CPLANE_RESOURCE("", "v1", "events");
 
+struct candidate {
+  int slot;
+  int64_t fit, balanced, taints, affinity, spread;
+};
+
 /* What the scheduler remembers of one pod. */
 struct pod_entry {
   int node;    /* index into S.nodes whose accounting has the pod; -1 */
@@ -85,6 +90,8 @@ static struct {
   struct smap pods;     /* "ns/name" -> struct pod_entry */
   struct smap unsched;  /* "ns/name" of pods waiting to fit */
   unsigned next_start;  /* round-robin start of the next search */
+  struct candidate *cand; /* scratch for one cycle, n_nodes long */
+  int cap_cand;
   unsigned seed;
   int64_t last_wake_ns;
   /* configuration */
@@ -482,10 +489,6 @@ static int64_t spread_soft_raw(const struct sched_node *n,
 
 /* ---- one scheduling cycle (S.mu held) ---- */
 
-struct candidate {
-  int slot;
-  int64_t fit, balanced, taints, affinity, spread;
-};
 
 /* How many feasible nodes to find before scoring (kube-scheduler's
  * numFeasibleNodesToFind). */
@@ -685,7 +688,6 @@ static int place(cplane_plugin_ctx *ctx, const char *key,
                  char **msg, uint32_t *delay_ms, int *write_msg) {
   int reasons[SCHED_N_REASONS] = {0}, best = -1, rc = CPLANE_OK, i, made = 0;
   struct spread_counts *counts = NULL;
-  struct candidate *cand = NULL;
   struct pod_entry *e;
 
   node[0] = '\0';
@@ -710,12 +712,20 @@ static int place(cplane_plugin_ctx *ctx, const char *key,
         goto out;
       }
   }
-  if (S.n_nodes > 0 &&
-      (cand = malloc((size_t)S.n_nodes * sizeof *cand)) == NULL) {
-    rc = CPLANE_ENOMEM;
-    goto out;
+  /* Kept between cycles: 5,000 nodes make it too big for malloc's heap,
+   * and an mmap per pod costs more than the whole search. */
+  if (S.n_nodes > S.cap_cand) {
+    struct candidate *c =
+        realloc(S.cand, (size_t)S.n_nodes * sizeof *S.cand);
+
+    if (c == NULL) {
+      rc = CPLANE_ENOMEM;
+      goto out;
+    }
+    S.cand = c;
+    S.cap_cand = S.n_nodes;
   }
-  best = cand != NULL ? choose(p, counts, reasons, cand) : -1;
+  best = S.n_nodes > 0 ? choose(p, counts, reasons, S.cand) : -1;
   if (best >= 0) {
     if (entry_requests(e, p) != CPLANE_OK) {
       rc = CPLANE_ENOMEM;
@@ -748,7 +758,6 @@ out:
   for (i = 0; counts != NULL && i < made; i++)
     smap_free(&counts[i].domains);
   free(counts);
-  free(cand);
   (void)ctx;
   return rc;
 }
@@ -914,6 +923,9 @@ static void sched_fini(cplane_plugin_ctx *ctx) {
     nodeinfo_free(api, S.nodes[i]);
   free(S.nodes);
   S.nodes = NULL;
+  free(S.cand);
+  S.cand = NULL;
+  S.cap_cand = 0;
   S.n_nodes = S.cap_nodes = S.live_nodes = 0;
   free(S.name);
   S.name = NULL;
