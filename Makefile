@@ -108,7 +108,7 @@ $(B)/tests/test_scheduler: tests/unit/test_scheduler.c $(SCHED_MODULES) plugins/
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Iplugins/scheduler -o $@ $< $(SCHED_MODULES) $(HOST_LIB) $(LDFLAGS) $(LDLIBS) -lcmocka
 
-$(B)/bench/%: bench/%.c $(HOST_LIB)
+$(B)/bench/%: bench/%.c $(wildcard bench/*.c) $(HOST_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $< $(HOST_LIB) $(LDFLAGS) $(LDLIBS)
 

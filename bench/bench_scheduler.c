@@ -82,6 +82,13 @@ static int seed(const char *db, unsigned n_nodes, unsigned n_pods) {
     fprintf(stderr, "bench_scheduler: %s\n", err);
     goto out;
   }
+  if (put(st, "namespaces/bench",
+          "{\"apiVersion\":\"v1\",\"kind\":\"Namespace\",\"metadata\":{"
+          "\"name\":\"bench\",\"uid\":\"0e7a0000-0000-4000-8000-"
+          "ffffffffffff\",\"creationTimestamp\":\"2026-11-25T00:00:00Z\"},"
+          "\"spec\":{\"finalizers\":[\"kubernetes\"]},\"status\":{"
+          "\"phase\":\"Active\"}}") != 0)
+    goto out;
   for (i = 0; i < n_nodes; i++) {
     snprintf(key, sizeof key, "nodes/node-%05u", i);
     snprintf(json, sizeof json,

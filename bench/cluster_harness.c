@@ -91,7 +91,7 @@ static int harness_write_ini(const struct harness *h, const char *extra) {
     return -1;
   fprintf(f,
           "[host]\ndata_dir = %s/data\nplugin_dir = %s/plugins\n"
-          "listen = 127.0.0.1:0\nlog_level = warn\n[apiserver]\nport = 0\n%s",
+          "listen = 127.0.0.1:0\nlog_level = info\n[apiserver]\nport = 0\n%s",
           h->dir, h->dir, extra);
   return fclose(f) == 0 ? 0 : -1;
 }
@@ -205,7 +205,7 @@ static void harness_stop(struct harness *h, int keep) {
     waitpid(h->pid, NULL, 0);
     h->pid = -1;
   }
-  if (!keep && h->dir[0] != '\0') {
+  if (!keep && getenv("CPLANE_BENCH_KEEP") == NULL && h->dir[0] != '\0') {
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", h->dir);
     if (system(cmd) != 0)
       fprintf(stderr, "bench: cannot remove %s\n", h->dir);

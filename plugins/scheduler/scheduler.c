@@ -30,6 +30,7 @@
 #include "nodeinfo.h"
 #include "podinfo.h"
 #include "quantity.h"
+#include "recorder.h"
 #include "smap.h"
 
 #include <pthread.h>
@@ -62,8 +63,6 @@ static const struct cplane_resource resources[] = {
     CPLANE_RESOURCE("", "v1", "pods"),
     CPLANE_RESOURCE("", "v1", "nodes"),
 };
-static const struct cplane_resource events_res =
-    CPLANE_RESOURCE("", "v1", "events");
 
 struct candidate {
   int slot;
@@ -595,9 +594,9 @@ static char *unschedulable_message(const int reasons[SCHED_N_REASONS],
 static void write_event(cplane_plugin_ctx *ctx, const cplane_object *pod,
                         const char *type, const char *reason,
                         const char *msg) {
-  char now[32], prefix[300], *body, *err = NULL;
-  int code;
+  char now[32], prefix[300], *body;
 
+  (void)ctx;
   rfc3339_now(now, sizeof now);
   snprintf(prefix, sizeof prefix, "%.250s.", api->object_name(pod));
   body = api->json_format(
@@ -609,15 +608,8 @@ static void write_event(cplane_plugin_ctx *ctx, const cplane_object *pod,
       prefix, api->object_namespace(pod), api->object_name(pod),
       api->object_namespace(pod), api->object_uid(pod), reason, msg, type,
       S.name, S.name, now, now);
-  if (body == NULL)
-    return;
-  code = api->create(ctx, &events_res, api->object_namespace(pod), body,
-                     NULL, &err);
-  if (code != 201)
-    api->log(ctx, CPLANE_LOG_WARN, "%s: writing event %s failed: %d %s",
-             api->object_key(pod), reason, code, err ? err : "");
-  api->free(err);
-  api->free(body);
+  if (body != NULL)
+    recorder_post(api->object_namespace(pod), body);
 }
 
 static void write_unschedulable(cplane_plugin_ctx *ctx,
@@ -892,6 +884,10 @@ static int sched_init(cplane_plugin_ctx *ctx,
   if (S.name == NULL || smap_init(&S.node_idx) != 0 ||
       smap_init(&S.pods) != 0 || smap_init(&S.unsched) != 0)
     goto fail;
+  /* Events wait in a queue of their own; 8 writers keep up with the
+   * binds, and a burst beyond 16,384 pending events is dropped. */
+  if (recorder_start(ctx, api, 8, 16384) != CPLANE_OK)
+    goto fail;
   api->log(ctx, CPLANE_LOG_INFO,
            "scheduling pods for schedulerName %s (nodes to score: %s)",
            S.name, S.percentage ? v : "adaptive");
@@ -914,7 +910,10 @@ static void free_entry(void *ud, const char *key, void *val) {
 static void sched_fini(cplane_plugin_ctx *ctx) {
   int i;
 
-  (void)ctx;
+  recorder_stop();
+  if (recorder_dropped() > 0)
+    api->log(ctx, CPLANE_LOG_WARN, "%lu event(s) dropped: the queue was full",
+             recorder_dropped());
   smap_foreach(&S.pods, free_entry, NULL);
   smap_free(&S.pods);
   smap_free(&S.unsched);
