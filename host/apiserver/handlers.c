@@ -1692,12 +1692,22 @@ static int immortal_namespace(const char *name) {
           strcmp(name, "kube-public") == 0);
 }
 
+static size_t finalizer_count(json_object *md) {
+  json_object *f = get(md, "finalizers");
+
+  return f != NULL && json_object_is_type(f, json_type_array)
+             ? json_object_array_length(f)
+             : 0;
+}
+
 static void do_delete(struct cp_api_ctx *ctx, struct cp_api_request *rq,
                       struct cp_api_response *rs) {
   json_object *opts = NULL, *cur = NULL, *pre;
   char *key = cp_api_key(rq->type, rq->ns, rq->name), *err = NULL, ts[32];
   const char *policy = NULL, *p_uid, *p_rv;
   int64_t cur_rev = 0, rev = 0;
+  size_t n_fin = 0;
+  int was_marked = 0;
   int dry, rc, attempt;
 
   if (key == NULL) {
@@ -1753,6 +1763,8 @@ static void do_delete(struct cp_api_ctx *ctx, struct cp_api_request *rq,
                                            "resourceVersion)"));
       goto out;
     }
+    was_marked = get_str(md, "deletionTimestamp") != NULL;
+    n_fin = finalizer_count(md);
     if (policy != NULL && strcmp(policy, "Foreground") == 0)
       add_finalizer(md, "foregroundDeletion");
     else if (policy != NULL && strcmp(policy, "Orphan") == 0)
@@ -1768,6 +1780,15 @@ static void do_delete(struct cp_api_ctx *ctx, struct cp_api_request *rq,
                      ": The system is ensuring all content is removed from "
                      "this namespace. Upon completion, this namespace will "
                      "automatically be purged by the system.");
+      goto out;
+    }
+    if (holds_deletion(rq->type, cur) && was_marked &&
+        finalizer_count(md) == n_fin) {
+      /* Already being deleted and nothing to add: writing it again would
+       * only be a new resourceVersion and a watch event for every
+       * controller that deletes on each update. */
+      set_rv(cur, cur_rev);
+      respond_text(rs, 200, to_text(cur));
       goto out;
     }
     if (holds_deletion(rq->type, cur)) {

@@ -359,7 +359,30 @@ static void test_delete_and_finalizers(void **state) {
   assert_int_equal(rs.code, 200);
   assert_string_not_equal(jq(rs.body, "metadata.deletionTimestamp", buf,
                              sizeof buf), "");
-  free(rs.body);
+  {
+    char rv[32], rv2[32];
+
+    snprintf(rv, sizeof rv, "%s",
+             jq(rs.body, "metadata.resourceVersion", buf, sizeof buf));
+    free(rs.body);
+    /* Deleting it again changes nothing: no new version, no event. */
+    rs = call(f, CP_API_DELETE, NS_CM "/f", NULL, NULL);
+    assert_int_equal(rs.code, 200);
+    snprintf(rv2, sizeof rv2, "%s",
+             jq(rs.body, "metadata.resourceVersion", buf, sizeof buf));
+    assert_string_equal(rv, rv2);
+    free(rs.body);
+    /* Foreground on top adds its finalizer: that is a write. */
+    rs = call(f, CP_API_DELETE, NS_CM "/f", J,
+              "{\"propagationPolicy\":\"Foreground\"}");
+    assert_int_equal(rs.code, 200);
+    assert_string_not_equal(jq(rs.body, "metadata.resourceVersion", buf,
+                               sizeof buf), rv);
+    free(rs.body);
+    expect_code(call(f, CP_API_PATCH, NS_CM "/f",
+                     "application/merge-patch+json",
+                     "{\"metadata\":{\"finalizers\":[\"x/y\"]}}"), 200);
+  }
   expect_code(call(f, CP_API_GET, NS_CM "/f", NULL, NULL), 200);
   expect_code(call(f, CP_API_PATCH, NS_CM "/f", "application/merge-patch+json",
                    "{\"metadata\":{\"finalizers\":[]}}"), 200);
