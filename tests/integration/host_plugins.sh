@@ -53,12 +53,13 @@ pass "check-config"
 pid=$!
 PIDS+=("$pid")
 wait_for_log "$TMP/log" "ready: 2 plugin(s) running, 5 refused"
-expect_log "$TMP/log" "loaded plugin good 1.0.0 (ABI 1.0)"
+minor=$(sed -n 's/^#define CPLANE_ABI_MINOR \([0-9]*\).*/\1/p' "$ROOT/sdk/include/cplane/version.h")
+expect_log "$TMP/log" "loaded plugin good 1.0.0 (ABI 1.$minor)"
 expect_log "$TMP/log" "loaded plugin template"
 expect_log "$TMP/log" "plugin template: watching configmaps"
 expect_log "$TMP/log" "init_fails.so): init failed with status -4: missing required key 'endpoint'"
 expect_log "$TMP/log" "wrong_major.so: abi_major is 2, this host supports 1"
-expect_log "$TMP/log" "newer_minor.so: abi_minor is 1, newer than this host's 0"
+expect_log "$TMP/log" "newer_minor.so: abi_minor is $((minor + 1)), newer than this host's $minor"
 expect_log "$TMP/log" "no_entry.so: no cplane_plugin_entry symbol"
 expect_log "$TMP/log" "not_there.so: No such file or directory"
 [ "$(grep -c ' ERROR ' "$TMP/log")" -eq 5 ] || fail "expected exactly 5 ERROR lines"
