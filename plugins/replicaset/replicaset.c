@@ -25,7 +25,8 @@
 #include <string.h>
 #include <time.h>
 
-#define BATCH 100
+#define BATCH 500 /* creates or deletes per round, as Kubernetes' burst */
+#define CREATE_THREADS 16
 #define EXPECTATION_TTL_S 300
 #define MAX_EXPECT 4096
 
@@ -246,44 +247,98 @@ static int pod_value(const cplane_object *pod) {
   return pod_ready(pod) ? 3 : 2;
 }
 
+/* One thread's share of a batch of creates. */
+struct creator {
+  cplane_plugin_ctx *ctx;
+  const char *ns, *body;
+  int todo, made, code;
+  char *msg; /* the first failure's message; owned (api->free) */
+};
+
+static void *creator_main(void *arg) {
+  struct creator *c = arg;
+
+  for (; c->made < c->todo; c->made++) {
+    c->code = api->create(c->ctx, &resources[PODS], c->ns, c->body, NULL,
+                          &c->msg);
+    if (c->code != 201)
+      break;
+  }
+  return NULL;
+}
+
+/* Creates n pods from the template in "slow start" batches of 1, 2, 4...
+ * as kube-controller-manager does: each batch runs in parallel (at most
+ * CREATE_THREADS calls at once), and the first failing batch ends the
+ * round, so a quota or an invalid template costs one call, not n. */
 static int create_pods(cplane_plugin_ctx *ctx, const cplane_object *rs,
                        const char *key, int n) {
   char *labels = api->object_json(rs, "spec.template.metadata.labels");
   char *spec = api->object_json(rs, "spec.template.spec");
-  char prefix[300], *msg = NULL;
-  int i, made = 0, code;
+  char prefix[300], *body = NULL, *first_msg = NULL;
+  int made = 0, batch = 1, remaining = n, failed = 0, first_code = 0, i;
 
   snprintf(prefix, sizeof prefix, "%s-", api->object_name(rs));
   expect_set(key, n, 0);
-  for (i = 0; i < n; i++) {
-    char *body = api->json_format(
-        "{'apiVersion':'v1','kind':'Pod','metadata':{'generateName':%s,"
-        "'namespace':%s,'labels':%j,'ownerReferences':[{'apiVersion':"
-        "'apps/v1','kind':'ReplicaSet','name':%s,'uid':%s,'controller':"
-        "true,'blockOwnerDeletion':true}]},'spec':%j}",
-        prefix, api->object_namespace(rs), labels, api->object_name(rs),
-        api->object_uid(rs), spec);
-
-    code = body ? api->create(ctx, &resources[PODS],
-                              api->object_namespace(rs), body, NULL, &msg)
-                : CPLANE_ENOMEM;
-    api->free(body);
-    if (code != 201) {
-      api->log(ctx, CPLANE_LOG_WARN, "%s: creating a pod failed: %d %s",
-               key, code, msg ? msg : "");
-      api->free(msg);
-      msg = NULL;
-      /* No event will come for the ones not made. */
-      expect_observed(key, n - made, 0);
-      break;
-    }
-    made++;
+  body = api->json_format(
+      "{'apiVersion':'v1','kind':'Pod','metadata':{'generateName':%s,"
+      "'namespace':%s,'labels':%j,'ownerReferences':[{'apiVersion':"
+      "'apps/v1','kind':'ReplicaSet','name':%s,'uid':%s,'controller':"
+      "true,'blockOwnerDeletion':true}]},'spec':%j}",
+      prefix, api->object_namespace(rs), labels, api->object_name(rs),
+      api->object_uid(rs), spec);
+  if (body == NULL) {
+    failed = 1;
+    first_code = CPLANE_ENOMEM;
   }
+  while (remaining > 0 && !failed) {
+    struct creator c[CREATE_THREADS];
+    pthread_t th[CREATE_THREADS];
+    int b = batch < remaining ? batch : remaining;
+    int t = b < CREATE_THREADS ? b : CREATE_THREADS;
+
+    int threaded[CREATE_THREADS] = {0};
+
+    for (i = 0; i < t; i++)
+      c[i] = (struct creator){ctx, api->object_namespace(rs), body,
+                              b / t + (i < b % t), 0, 201, NULL};
+    /* Shares 1.. on threads, share 0 (and any whose thread cannot start)
+     * on this one. */
+    for (i = 1; i < t; i++)
+      threaded[i] = pthread_create(&th[i], NULL, creator_main, &c[i]) == 0;
+    for (i = 0; i < t; i++)
+      if (!threaded[i])
+        creator_main(&c[i]);
+    for (i = 0; i < t; i++) {
+      if (threaded[i])
+        pthread_join(th[i], NULL);
+      made += c[i].made;
+      if (c[i].code != 201) {
+        failed = 1;
+        if (first_msg == NULL) {
+          first_msg = c[i].msg;
+          first_code = c[i].code;
+          c[i].msg = NULL;
+        }
+      }
+      api->free(c[i].msg);
+    }
+    remaining -= b;
+    batch *= 2;
+  }
+  if (failed) {
+    api->log(ctx, CPLANE_LOG_WARN, "%s: creating a pod failed: %d %s", key,
+             first_code, first_msg ? first_msg : "");
+    /* No event will come for the ones not made. */
+    expect_observed(key, n - made, 0);
+  }
+  api->free(first_msg);
+  api->free(body);
   api->free(labels);
   api->free(spec);
   if (made > 0)
     api->log(ctx, CPLANE_LOG_INFO, "%s: created %d pod(s)", key, made);
-  return made == n ? 0 : -1;
+  return failed ? -1 : 0;
 }
 
 static int delete_pods(cplane_plugin_ctx *ctx, const char *key,
