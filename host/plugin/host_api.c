@@ -6,6 +6,7 @@
  */
 #include <stdarg.h>
 #include <stdio.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -244,17 +245,78 @@ static int api_object_parse(const char *json, size_t len,
   return r;
 }
 
+/* A controller matches its pods against one selector many times in a row:
+ * each thread keeps the last selector it parsed (freed when the thread
+ * ends), so that a check costs a string compare, not a parse. */
+struct selector_memo {
+  char *text;
+  cp_selector *sel;
+};
+
+static pthread_key_t memo_key;
+static pthread_once_t memo_once = PTHREAD_ONCE_INIT;
+static int memo_ok;
+
+static void memo_free(void *p) {
+  struct selector_memo *m = p;
+
+  if (m == NULL)
+    return;
+  cp_selector_free(m->sel);
+  free(m->text);
+  free(m);
+}
+
+static void memo_init(void) {
+  memo_ok = pthread_key_create(&memo_key, memo_free) == 0;
+}
+
+/* The parsed form of text: the memo's, or a new one the caller frees
+ * (*owned set) when the memo cannot hold it. NULL for a bad selector. */
+static cp_selector *memo_selector(const char *text, int *owned) {
+  struct selector_memo *m;
+  cp_selector *sel = NULL;
+  char *copy;
+
+  *owned = 0;
+  if (text == NULL)
+    text = "";
+  pthread_once(&memo_once, memo_init);
+  m = memo_ok ? pthread_getspecific(memo_key) : NULL;
+  if (m != NULL && strcmp(m->text, text) == 0)
+    return m->sel;
+  if (cp_selector_parse(text, &sel, NULL) != CPLANE_OK)
+    return NULL;
+  if (!memo_ok || (copy = strdup(text)) == NULL) {
+    *owned = 1;
+    return sel;
+  }
+  if (m == NULL && ((m = calloc(1, sizeof *m)) == NULL ||
+                    pthread_setspecific(memo_key, m) != 0)) {
+    free(m);
+    free(copy);
+    *owned = 1;
+    return sel;
+  }
+  cp_selector_free(m->sel);
+  free(m->text);
+  m->text = copy;
+  m->sel = sel;
+  return sel;
+}
+
 static int api_object_labels_match(const cplane_object *obj,
                                    const char *label_selector) {
-  cp_selector *sel = NULL;
-  int r;
+  cp_selector *sel;
+  int r, owned;
 
   if (obj == NULL)
     return CPLANE_EINVAL;
-  if (cp_selector_parse(label_selector, &sel, NULL) != CPLANE_OK)
+  if ((sel = memo_selector(label_selector, &owned)) == NULL)
     return CPLANE_EINVAL;
   r = cp_selector_matches(sel, obj) ? 1 : 0;
-  cp_selector_free(sel);
+  if (owned)
+    cp_selector_free(sel);
   return r;
 }
 
