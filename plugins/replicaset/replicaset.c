@@ -117,6 +117,87 @@ static void expect_forget(const char *key) {
   pthread_mutex_unlock(&expect_mu);
 }
 
+/* ---- ReplicaSets to scan for orphans ---- */
+
+/* Looking for orphans means listing every pod the selector matches; doing
+ * it on each reconcile (every pod update) made a ReplicaSet of 3,000 pods
+ * quadratic. So it runs only when a ReplicaSet is first seen and when an
+ * orphan that it matches shows up. A small chained set of keys. */
+#define SCAN_BUCKETS 1024
+
+struct scan_node {
+  struct scan_node *next;
+  char key[];
+};
+
+static struct scan_node *scan_set[SCAN_BUCKETS];
+static pthread_mutex_t scan_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static unsigned scan_hash(const char *k) {
+  unsigned h = 2166136261u;
+
+  for (; *k != '\0'; k++)
+    h = (h ^ (unsigned char)*k) * 16777619u;
+  return h % SCAN_BUCKETS;
+}
+
+/* Asks for a scan of key. Returns -1 when out of memory (the orphan is
+ * then adopted on a later event that asks again). */
+static int scan_want(const char *key) {
+  unsigned h = scan_hash(key);
+  struct scan_node *n;
+  size_t len = strlen(key);
+  int rc = 0;
+
+  pthread_mutex_lock(&scan_mu);
+  for (n = scan_set[h]; n != NULL; n = n->next)
+    if (strcmp(n->key, key) == 0)
+      goto out;
+  if ((n = malloc(sizeof *n + len + 1)) == NULL) {
+    rc = -1;
+    goto out;
+  }
+  memcpy(n->key, key, len + 1);
+  n->next = scan_set[h];
+  scan_set[h] = n;
+out:
+  pthread_mutex_unlock(&scan_mu);
+  return rc;
+}
+
+/* 1 when a scan of key was asked for (and takes the request). */
+static int scan_take(const char *key) {
+  struct scan_node **p, *n;
+  int found = 0;
+
+  pthread_mutex_lock(&scan_mu);
+  for (p = &scan_set[scan_hash(key)]; (n = *p) != NULL; p = &n->next) {
+    if (strcmp(n->key, key) == 0) {
+      *p = n->next;
+      free(n);
+      found = 1;
+      break;
+    }
+  }
+  pthread_mutex_unlock(&scan_mu);
+  return found;
+}
+
+static void scan_free_all(void) {
+  size_t i;
+
+  pthread_mutex_lock(&scan_mu);
+  for (i = 0; i < SCAN_BUCKETS; i++) {
+    while (scan_set[i] != NULL) {
+      struct scan_node *n = scan_set[i];
+
+      scan_set[i] = n->next;
+      free(n);
+    }
+  }
+  pthread_mutex_unlock(&scan_mu);
+}
+
 /* ---- events ---- */
 
 /* "ns/name" of the ReplicaSet controlling pod, into buf; 0 if none. */
@@ -161,8 +242,10 @@ static void enqueue_adopters(cplane_plugin_ctx *ctx, const cplane_object *pod) {
     char *sel = api->label_selector_text(rs, "spec.selector");
 
     if (sel != NULL && sel[0] != '\0' &&
-        api->object_labels_match(pod, sel) == 1)
+        api->object_labels_match(pod, sel) == 1) {
+      scan_want(api->object_key(rs));
       api->enqueue(ctx, api->object_key(rs));
+    }
     api->free(sel);
   }
   api->list_free(list);
@@ -173,6 +256,7 @@ static void on_add(cplane_plugin_ctx *ctx, uint32_t res,
   char key[300];
 
   if (res == RS) {
+    scan_want(api->object_key(obj)); /* first seen: look for orphans */
     api->enqueue(ctx, api->object_key(obj));
   } else if (owner_key(obj, key, sizeof key)) {
     expect_observed(key, 1, 0);
@@ -202,6 +286,7 @@ static void on_delete(cplane_plugin_ctx *ctx, uint32_t res,
 
   if (res == RS) {
     expect_forget(api->object_key(obj));
+    scan_take(api->object_key(obj));
   } else if (owner_key(obj, key, sizeof key)) {
     expect_observed(key, 0, 1);
     api->enqueue(ctx, key);
@@ -522,10 +607,14 @@ static int rs_reconcile(cplane_plugin_ctx *ctx, const char *key,
   }
   api->object_int(rs, "spec.replicas", &want);
   if (api->cache_list_by_index(ctx, PODS, "owner-uid", api->object_uid(rs),
-                               NULL, &owned) != CPLANE_OK ||
-      api->cache_list(ctx, PODS, api->object_namespace(rs), selector,
-                      &matching) != CPLANE_OK)
+                               NULL, &owned) != CPLANE_OK)
     goto out;
+  if (scan_take(key) &&
+      api->cache_list(ctx, PODS, api->object_namespace(rs), selector,
+                      &matching) != CPLANE_OK) {
+    scan_want(key);
+    goto out;
+  }
   if (claim_pods(ctx, rs, selector, owned, matching, &set) != 0) {
     rc = CPLANE_RECONCILE_RETRY;
     goto out;
@@ -563,6 +652,11 @@ static int rs_init(cplane_plugin_ctx *ctx,
   return CPLANE_OK;
 }
 
+static void rs_fini(cplane_plugin_ctx *ctx) {
+  (void)ctx;
+  scan_free_all();
+}
+
 static const struct cplane_plugin replicaset_plugin = {
     CPLANE_PLUGIN_HEADER,
     .name = "replicaset",
@@ -571,6 +665,7 @@ static const struct cplane_plugin replicaset_plugin = {
     .n_resources = 2,
     .resources = resources,
     .init = rs_init,
+    .fini = rs_fini,
     .on_add = on_add,
     .on_update = on_update,
     .on_delete = on_delete,
