@@ -16,7 +16,9 @@
  *                    namespace is seen: the first sign of a live server)
  *   node/NAME        register NAME or refresh its status (about once a
  *                    minute: the Lease is the real heartbeat)
- *   lease/NAME       renew NAME's Lease, then again after `heartbeat`
+ *   lease/NAME       renew NAME's Lease now (the renewals themselves run
+ *                    on heartbeat threads of their own, every `heartbeat`,
+ *                    so that they never wait behind queued pod work)
  *   pods-of/NAME     queue the pods of NAME that need work (after resume)
  *   pod/NS/NAME      start or finish deleting one pod
  *
@@ -29,15 +31,20 @@
 #include <cplane/cplane.h>
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #define STOPPED_ANNOTATION "cplane.io/nodesim-stopped"
 #define LEASE_NS "kube-node-lease"
 #define LEASE_DURATION_S 40
+#define HB_THREADS_MAX 8
+#define HB_TICK_US 50000
+#define HB_RETRY_MS 1000
 /* The Lease is the heartbeat; the Ready condition's lastHeartbeatTime is
  * only refreshed this often, as the kubelet does when nothing changes. */
 #define STATUS_REFRESH_MS 60000u
@@ -78,6 +85,14 @@ struct nodesim {
   uint32_t heartbeat_ms, pod_start_delay_ms, max_grace_ms;
   uint32_t *ip_next;    /* per node: next pod IP to try (atomic) */
   uint64_t *renewed_ms; /* per node: last Lease renewal, epoch ms (atomic) */
+  uint64_t *due_ms;     /* per node: next renewal due, epoch ms (atomic) */
+  /* Heartbeat threads: Lease renewals must not wait behind thousands of
+   * queued pod starts, or every node looks dead to nodelifecycle exactly
+   * when the cluster is busiest (a kubelet heartbeats on its own too). */
+  cplane_plugin_ctx *ctx;
+  pthread_t hb[HB_THREADS_MAX];
+  int n_hb, n_started_hb;
+  int hb_started, hb_stop; /* atomic */
 };
 
 /* ---- small helpers ---- */
@@ -363,6 +378,14 @@ static void queue_pod(cplane_plugin_ctx *ctx, const cplane_object *pod) {
                  deleting ? 0 : st->pod_start_delay_ms);
 }
 
+/* Has the heartbeat threads renew name's Lease on their next tick. */
+static void lease_due_now(const struct nodesim *st, const char *name) {
+  int i = node_index(st, name);
+
+  if (i >= 0)
+    __atomic_store_n(&st->due_ms[i], 0, __ATOMIC_RELAXED);
+}
+
 static void on_add(cplane_plugin_ctx *ctx, uint32_t res,
                    const cplane_object *obj) {
   const struct nodesim *st = state(ctx);
@@ -372,7 +395,7 @@ static void on_add(cplane_plugin_ctx *ctx, uint32_t res,
     api->enqueue(ctx, "start");
   } else if (res == NODES && node_index(st, name) >= 0) {
     enqueue_kind(ctx, "node", name, 0);
-    enqueue_kind(ctx, "lease", name, 0);
+    lease_due_now(st, name);
     /* Pods may have been bound before the node existed. */
     enqueue_kind(ctx, "pods-of", name, 0);
   } else if (res == PODS) {
@@ -394,11 +417,8 @@ static void on_update(cplane_plugin_ctx *ctx, uint32_t res,
       return;
     if (node_stopped(old_obj)) {
       /* Resumed: heartbeat at once and catch up on its pods. */
-      enqueue_kind(ctx, "lease", name, 0);
+      lease_due_now(st, name);
       enqueue_kind(ctx, "pods-of", name, 0);
-    } else {
-      /* Keeps the renewal loop alive even if a resume was missed. */
-      enqueue_kind(ctx, "lease", name, st->heartbeat_ms);
     }
   } else if (res == PODS) {
     queue_pod(ctx, new_obj);
@@ -710,6 +730,82 @@ out:
   return rc;
 }
 
+/* ---- heartbeat threads ---- */
+
+struct hb_arg {
+  struct nodesim *st;
+  int slot;
+};
+
+/* Renews the Leases of nodes slot, slot + n_hb, ... as they fall due. */
+static void *heartbeat_main(void *arg) {
+  struct hb_arg a = *(struct hb_arg *)arg;
+  struct nodesim *st = a.st;
+  char name[96];
+  int i;
+
+  free(arg);
+  while (!__atomic_load_n(&st->hb_stop, __ATOMIC_RELAXED)) {
+    for (i = a.slot; i < st->count; i += st->n_hb) {
+      uint64_t now = (uint64_t)(now_s() * 1000), next;
+      uint32_t req = st->heartbeat_ms;
+      int rc;
+
+      if (__atomic_load_n(&st->hb_stop, __ATOMIC_RELAXED))
+        break;
+      if (__atomic_load_n(&st->due_ms[i], __ATOMIC_RELAXED) > now)
+        continue;
+      snprintf(name, sizeof name, "%s%d", st->prefix, i);
+      rc = reconcile_lease(st->ctx, name, &req);
+      next = rc == CPLANE_RECONCILE_REQUEUE_AFTER ? req
+             : rc == CPLANE_RECONCILE_RETRY       ? HB_RETRY_MS
+                                                  : st->heartbeat_ms;
+      __atomic_store_n(&st->due_ms[i], now + next, __ATOMIC_RELAXED);
+    }
+    usleep(HB_TICK_US);
+  }
+  return NULL;
+}
+
+/* Starts the heartbeat threads once (from the first reconcile: init is too
+ * early for API calls). One thread per 500 nodes, at most HB_THREADS_MAX:
+ * a renewal takes a few ms, and 5,000 nodes every 10 s are 500 a second. */
+static void heartbeat_start(struct nodesim *st) {
+  int want = st->count / 500 + 1, t, expected = 0;
+
+  if (!__atomic_compare_exchange_n(&st->hb_started, &expected, 1, 0,
+                                   __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+    return;
+  if (want > HB_THREADS_MAX)
+    want = HB_THREADS_MAX;
+  st->n_hb = want;
+  for (t = 0; t < want; t++) {
+    struct hb_arg *a = malloc(sizeof *a);
+
+    if (a == NULL)
+      break;
+    *a = (struct hb_arg){st, t};
+    if (pthread_create(&st->hb[t], NULL, heartbeat_main, a) != 0) {
+      free(a);
+      break;
+    }
+  }
+  st->n_started_hb = t;
+  if (t < want) /* a thread's share of nodes is left without heartbeats */
+    api->log(st->ctx, CPLANE_LOG_ERROR,
+             "only %d of %d heartbeat threads started: some nodes will "
+             "look dead", t, want);
+}
+
+static void heartbeat_stop(struct nodesim *st) {
+  int t;
+
+  __atomic_store_n(&st->hb_stop, 1, __ATOMIC_RELAXED);
+  for (t = 0; t < st->n_started_hb; t++)
+    pthread_join(st->hb[t], NULL);
+  st->n_started_hb = 0;
+}
+
 /* ---- pods ---- */
 
 /* Picks a pod IP in node i's /24 that no cached pod on the node holds.
@@ -963,10 +1059,11 @@ static int reconcile_pods_of(cplane_plugin_ctx *ctx, const char *name) {
 }
 
 static int reconcile_start(cplane_plugin_ctx *ctx) {
-  const struct nodesim *st = state(ctx);
+  struct nodesim *st = state(ctx);
   char name[96];
   int i;
 
+  heartbeat_start(st);
   for (i = 0; i < st->count; i++) {
     snprintf(name, sizeof name, "%s%d", st->prefix, i);
     enqueue_kind(ctx, "node", name, 0);
@@ -980,8 +1077,10 @@ static int sim_reconcile(cplane_plugin_ctx *ctx, const char *key,
     return reconcile_start(ctx);
   if (strncmp(key, "node/", 5) == 0)
     return reconcile_node(ctx, key + 5, requeue_after_ms);
-  if (strncmp(key, "lease/", 6) == 0)
-    return reconcile_lease(ctx, key + 6, requeue_after_ms);
+  if (strncmp(key, "lease/", 6) == 0) {
+    lease_due_now(state(ctx), key + 6); /* the heartbeat threads renew */
+    return CPLANE_RECONCILE_DONE;
+  }
   if (strncmp(key, "pod/", 4) == 0)
     return reconcile_pod(ctx, key + 4, requeue_after_ms);
   if (strncmp(key, "pods-of/", 8) == 0)
@@ -1004,6 +1103,7 @@ static void free_state(struct nodesim *st) {
   free(st->taints_json);
   free(st->ip_next);
   free(st->renewed_ms);
+  free(st->due_ms);
   free(st);
 }
 
@@ -1155,7 +1255,9 @@ static const char *configure(cplane_plugin_ctx *ctx, struct nodesim *st) {
   if ((st->ip_next = calloc((size_t)(st->count ? st->count : 1),
                             sizeof *st->ip_next)) == NULL ||
       (st->renewed_ms = calloc((size_t)(st->count ? st->count : 1),
-                               sizeof *st->renewed_ms)) == NULL)
+                               sizeof *st->renewed_ms)) == NULL ||
+      (st->due_ms = calloc((size_t)(st->count ? st->count : 1),
+                           sizeof *st->due_ms)) == NULL)
     return "out of memory";
   return NULL;
 }
@@ -1183,6 +1285,7 @@ static int sim_init(cplane_plugin_ctx *ctx,
     free_state(st);
     return CPLANE_ERR;
   }
+  st->ctx = ctx;
   api->set_userdata(ctx, st);
   api->log(ctx, CPLANE_LOG_INFO,
            "simulating %d node(s) %s0..%s%d (cpu %s, memory %s, pods %s), "
@@ -1194,6 +1297,7 @@ static int sim_init(cplane_plugin_ctx *ctx,
 
 static void sim_fini(cplane_plugin_ctx *ctx) {
   /* Nodes, leases and pods stay: machines outlive their kubelet. */
+  heartbeat_stop(state(ctx));
   free_state(state(ctx));
   api->set_userdata(ctx, NULL);
 }
