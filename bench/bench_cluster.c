@@ -173,12 +173,15 @@ static int scale_phase(unsigned n_nodes, unsigned replicas) {
     double secs = (now_ns() - t_nodes) / 1e9;
     unsigned r = atomic_load(&running);
 
+    long dead = harness_log_count(&h, "is unreachable");
+
     printf("cluster: %u of %u replicas Running on %u simulated nodes %.1f s "
            "after the Deployments were created (%.0f pods/s); cplane peak "
-           "RSS %.2f GiB (goal: all within 300 s, <= 4 GiB)\n",
+           "RSS %.2f GiB (goal: all within 300 s, <= 4 GiB); nodes wrongly "
+           "marked unreachable: %ld\n",
            r, replicas, n_nodes, secs, r / secs,
-           harness_peak_rss_kb(&h) / 1048576.0);
-    rc = r >= replicas ? 0 : -1;
+           harness_peak_rss_kb(&h) / 1048576.0, dead);
+    rc = r >= replicas && dead == 0 ? 0 : -1;
   }
 out:
   cp_reflector_free(rp);

@@ -194,6 +194,22 @@ __attribute__((unused)) static int harness_post(struct harness *h,
   return code;
 }
 
+/* Lines of cplane's log containing `text` (a fixed string). */
+__attribute__((unused)) static long harness_log_count(const struct harness *h,
+                                                      const char *text) {
+  char cmd[512];
+  long n = -1;
+  FILE *p;
+
+  snprintf(cmd, sizeof cmd, "grep -cF -- '%s' %s/log", text, h->dir);
+  if ((p = popen(cmd, "r")) == NULL)
+    return -1;
+  if (fscanf(p, "%ld", &n) != 1)
+    n = -1;
+  pclose(p);
+  return n;
+}
+
 static void harness_stop(struct harness *h, int keep) {
   char cmd[128];
 

@@ -42,7 +42,8 @@
 #define STOPPED_ANNOTATION "cplane.io/nodesim-stopped"
 #define LEASE_NS "kube-node-lease"
 #define LEASE_DURATION_S 40
-#define HB_THREADS_MAX 8
+#define HB_THREADS_MAX 32
+#define HB_NODES_PER_THREAD 100
 #define HB_TICK_US 50000
 #define HB_RETRY_MS 1000
 /* The Lease is the heartbeat; the Ready condition's lastHeartbeatTime is
@@ -768,10 +769,12 @@ static void *heartbeat_main(void *arg) {
 }
 
 /* Starts the heartbeat threads once (from the first reconcile: init is too
- * early for API calls). One thread per 500 nodes, at most HB_THREADS_MAX:
- * a renewal takes a few ms, and 5,000 nodes every 10 s are 500 a second. */
+ * early for API calls). One thread per 100 nodes, at most HB_THREADS_MAX:
+ * 5,000 nodes every 10 s are 500 renewals a second, and on a busy server
+ * a renewal (the first one is two calls: a 404, then the create) can take
+ * 50 ms. */
 static void heartbeat_start(struct nodesim *st) {
-  int want = st->count / 500 + 1, t, expected = 0;
+  int want = st->count / HB_NODES_PER_THREAD + 1, t, expected = 0;
 
   if (!__atomic_compare_exchange_n(&st->hb_started, &expected, 1, 0,
                                    __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
