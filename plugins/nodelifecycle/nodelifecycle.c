@@ -23,6 +23,9 @@
  */
 #include <cplane/cplane.h>
 
+#include "strbuf.h"
+#include "timeutil.h"
+
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -71,130 +74,9 @@ struct lifecycle {
 
 /* ---- small helpers ---- */
 
-/* A growing string for JSON built piece by piece. Any failure sticks, so
- * callers append freely and check once at the end. */
-struct sbuf {
-  char *p;
-  size_t len, cap;
-  int failed;
-};
-
-static void sb_add(struct sbuf *b, const char *s) {
-  size_t n;
-
-  if (b->failed)
-    return;
-  if (s == NULL) {
-    b->failed = 1;
-    return;
-  }
-  n = strlen(s);
-  if (b->len + n + 1 > b->cap) {
-    size_t cap = b->cap ? b->cap : 256;
-    char *p;
-
-    while (cap < b->len + n + 1)
-      cap *= 2;
-    if ((p = realloc(b->p, cap)) == NULL) {
-      b->failed = 1;
-      return;
-    }
-    b->p = p;
-    b->cap = cap;
-  }
-  memcpy(b->p + b->len, s, n + 1);
-  b->len += n;
-}
-
 /* Appends text owned by the host and frees it; NULL marks a failure. */
 static void sb_take(struct sbuf *b, char *owned) {
-  sb_add(b, owned);
-  api->free(owned);
-}
-
-/* The finished text (free with free()), or NULL if anything failed. */
-static char *sb_finish(struct sbuf *b) {
-  if (b->failed || b->p == NULL) {
-    free(b->p);
-    b->p = NULL;
-    return NULL;
-  }
-  return b->p;
-}
-
-static double now_s(void) {
-  struct timespec ts;
-
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static void format_time(char *buf, size_t len, double t) {
-  time_t sec = (time_t)t;
-  struct tm tm;
-
-  gmtime_r(&sec, &tm);
-  strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
-/* Parses RFC 3339 (fraction and offset optional) into seconds since the
- * epoch. Returns 0, or -1 when s is not such a time. */
-static int parse_time(const char *s, double *out) {
-  struct tm tm;
-  int n = 0, oh = 0, om = 0;
-  double frac = 0;
-  const char *p;
-
-  if (s == NULL)
-    return -1;
-  memset(&tm, 0, sizeof tm);
-  if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon,
-             &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &n) != 6)
-    return -1;
-  p = s + n;
-  if (*p == '.') {
-    char *end;
-
-    frac = strtod(p, &end);
-    p = end;
-  }
-  if (*p == '+' || *p == '-') {
-    if (sscanf(p + 1, "%2d:%2d", &oh, &om) != 2)
-      return -1;
-    if (*p == '-')
-      oh = -oh, om = -om;
-  } else if (*p != 'Z' && *p != 'z') {
-    return -1;
-  }
-  tm.tm_year -= 1900;
-  tm.tm_mon -= 1;
-  *out = (double)timegm(&tm) + frac - oh * 3600.0 - om * 60.0;
-  return 0;
-}
-
-/* "250ms", "10s", "2m", "1h" or bare seconds, into milliseconds. */
-static int parse_duration_ms(const char *s, uint32_t *out) {
-  char *end;
-  double v, mult;
-
-  errno = 0;
-  v = strtod(s, &end);
-  if (end == s || errno != 0 || !(v >= 0) || v > 1e7)
-    return -1;
-  if (*end == '\0' || strcmp(end, "s") == 0)
-    mult = 1000;
-  else if (strcmp(end, "ms") == 0)
-    mult = 1;
-  else if (strcmp(end, "m") == 0)
-    mult = 60000;
-  else if (strcmp(end, "h") == 0)
-    mult = 3600000;
-  else
-    return -1;
-  if (v * mult > 1e9)
-    return -1;
-  *out = (uint32_t)(v * mult + 0.5);
-  return 0;
+  sb_take_with(b, owned, api->free);
 }
 
 static uint32_t ms_until(double t, double now) {
@@ -455,7 +337,7 @@ static int write_ready(cplane_plugin_ctx *ctx, const cplane_object *node,
   char now[40], path[64], *st = NULL, *body = NULL, *msg = NULL;
   const char *hb;
 
-  format_time(now, sizeof now, now_s());
+  format_time(now, sizeof now, now_s(), 0);
   sb_add(&b, "{");
   if (api->object_type(node, "status") == CPLANE_TYPE_OBJECT)
     api->object_foreach(node, "status", copy_status_member, &copy);
@@ -521,7 +403,7 @@ static int write_taint(cplane_plugin_ctx *ctx, const cplane_object *node,
   struct sbuf b = {0};
   char now[40], path[48], *list = NULL, *body = NULL, *msg = NULL;
 
-  format_time(now, sizeof now, now_s());
+  format_time(now, sizeof now, now_s(), 0);
   sb_add(&b, "[");
   for (i = 0; i < n; i++) {
     if (i == mine)
