@@ -9,6 +9,7 @@
  * marks the job dead (close callback), and the reply is dropped.
  */
 #include "apiserver/apiserver.h"
+#include "apiserver/table.h"
 
 #include <errno.h>
 #include <time.h>
@@ -158,6 +159,26 @@ static int submit_watch_job(void *pool, cp_watch_job_fn fn, void *arg) {
   return 0;
 }
 
+/* kubectl get asks for a Table; a successful GET of a resource is turned
+ * into one (on the worker, not the loop thread). */
+static void as_table(struct cp_api_request *rq, struct cp_api_response *rs) {
+  const char *inc;
+  char *t;
+
+  if (rq->method != CP_API_GET || rs->code != 200 || rq->type == NULL ||
+      rq->subresource != NULL || !cp_table_wanted(rq->accept))
+    return;
+  inc = cp_query_get(&rq->query, "includeObject");
+  t = cp_table_render(rq->type, rs->body, rs->len,
+                      inc && strcmp(inc, "Object") == 0, (long long)time(NULL));
+  if (t == NULL)
+    return;
+  free(rs->body);
+  rs->body = t;
+  rs->len = strlen(t);
+  rs->content_type = CP_TABLE_CONTENT_TYPE;
+}
+
 static void *worker_main(void *arg) {
   struct cp_apiserver *s = arg;
 
@@ -178,6 +199,7 @@ static void *worker_main(void *arg) {
       continue;
     }
     cp_api_handle(&s->ctx, &j->rq, &j->rs);
+    as_table(&j->rq, &j->rs);
     pthread_mutex_lock(&s->mu);
     j->next = s->done;
     s->done = j;

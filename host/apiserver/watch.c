@@ -22,6 +22,7 @@
 #include <event2/keyvalq_struct.h>
 
 #include "apiserver/status.h"
+#include "apiserver/table.h"
 #include "log/log.h"
 
 #define BOOKMARK_EVERY_MS 60000
@@ -37,6 +38,7 @@ struct stream {
   int64_t from_rev; /* the last revision the client has: events after it */
   int initial;      /* send the current objects first */
   int bookmarks, initial_end_bookmark;
+  int table; /* objects as one-row meta.k8s.io/v1 Tables (kubectl get -w) */
 
   pthread_mutex_t mu; /* guards what follows */
   struct evbuffer *pending;
@@ -198,8 +200,16 @@ static void append_line(struct stream *st, const char *type,
 
 static void append_object(struct stream *st, const char *type,
                           json_object *o) {
-  char *text = cp_api_to_text(o);
+  char *text = cp_api_to_text(o), *t;
 
+  /* A Table list must go on as Table events, or kubectl's output changes
+   * format mid-stream. */
+  if (text != NULL && st->table &&
+      (t = cp_table_render(st->rq.type, text, strlen(text), 0,
+                           (long long)time(NULL))) != NULL) {
+    free(text);
+    text = t;
+  }
   if (text != NULL)
     append_line(st, type, text);
   free(text);
@@ -331,7 +341,7 @@ static void on_store(void *userdata, const cp_store_watch_msg *msg) {
   switch (msg->kind) {
   case CP_STORE_WATCH_EVENTS:
     for (i = 0; i < msg->count; i++) {
-      if (st->sel == NULL)
+      if (st->sel == NULL && !st->table)
         append_cached(st, &msg->events[i]);
       else
         append_event(st, &msg->events[i]);
@@ -476,6 +486,7 @@ static int parse_params(struct stream *st, struct evhttp_request *req) {
                 strcmp(rv, "0") == 0;
   st->initial_end_bookmark = send_initial;
   st->bookmarks = cp_query_bool(q, "allowWatchBookmarks");
+  st->table = cp_table_wanted(st->rq.accept);
   if (cp_query_int(q, "timeoutSeconds", 0, 24 * 3600, &t) < 0) {
     reply_status(req, 400, cp_status_failuref(
                                400, "timeoutSeconds must be a number of "

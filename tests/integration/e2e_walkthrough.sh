@@ -55,6 +55,17 @@ for n in $nodes; do case "$n" in sim-*) ;; *) fail "pod on $n" ;; esac; done
 K rollout status deployment/nginx-deployment --timeout=30s >/dev/null || fail "rollout status"
 pass "nginx Deployment: 3 pods Running on simulated nodes in $ms ms ($nodes)"
 
+# Server-side Tables: kubectl's usual columns, -o wide included.
+K get pods -o wide >"$TMP/table" || fail "kubectl get pods -o wide"
+head -1 "$TMP/table" | grep -E '^NAME +READY +STATUS +RESTARTS +AGE +IP +NODE' >/dev/null ||
+  fail "pod table header: $(head -1 "$TMP/table")"
+[ "$(grep -cE ' 1/1 +Running +0 +[0-9]+s +10\.[0-9.]+ +sim-[0-9]' "$TMP/table")" -eq 3 ] ||
+  { cat "$TMP/table" >&2; fail "pod rows"; }
+K get nodes | grep -cE '^sim-[0-9] +Ready ' | grep -x 3 >/dev/null || fail "node table: $(K get nodes)"
+K get deployment nginx-deployment | grep -E '^nginx-deployment +3/3 +3 +3 ' >/dev/null ||
+  fail "deployment table: $(K get deployment nginx-deployment)"
+pass "kubectl get prints the pod, node and Deployment columns"
+
 K scale deployment/nginx-deployment --replicas=10 >/dev/null || fail "scale"
 wait_running 10 20
 K rollout status deployment/nginx-deployment --timeout=30s >/dev/null || fail "rollout status after scale"

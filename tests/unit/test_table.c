@@ -1,0 +1,155 @@
+/*
+ * test_table - server-side printing: which Accept headers ask for a Table,
+ * the columns and cells of pods, nodes, Deployments, ReplicaSets,
+ * namespaces and the generic NAME/AGE, lists carrying their continue
+ * token, includeObject, and bodies that are not objects.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "apiserver/table.h"
+
+/* 2026-11-25T14:00:00Z */
+#define NOW 1795615200LL
+
+static const struct cp_resource_type pods = {
+    "", "v1", "pods", "pod", "Pod", "PodList", 1, {NULL}, 0, 1};
+static const struct cp_resource_type nodes = {
+    "", "v1", "nodes", "node", "Node", "NodeList", 0, {NULL}, 0, 1};
+static const struct cp_resource_type deploys = {
+    "apps", "v1", "deployments", "deployment", "Deployment",
+    "DeploymentList", 1, {NULL}, 0, 1};
+static const struct cp_resource_type cms = {
+    "", "v1", "configmaps", "configmap", "ConfigMap", "ConfigMapList", 1,
+    {NULL}, 0, 1};
+
+static json_object *render(const struct cp_resource_type *t, const char *in,
+                           int include) {
+  char *out = cp_table_render(t, in, strlen(in), include, NOW);
+  json_object *o;
+
+  assert_non_null(out);
+  o = json_tokener_parse(out);
+  free(out);
+  assert_non_null(o);
+  return o;
+}
+
+static const char *cell(json_object *t, int row, int col) {
+  json_object *rows, *r, *cells;
+
+  assert_true(json_object_object_get_ex(t, "rows", &rows));
+  r = json_object_array_get_idx(rows, (size_t)row);
+  assert_true(json_object_object_get_ex(r, "cells", &cells));
+  return json_object_get_string(json_object_array_get_idx(cells, (size_t)col));
+}
+
+static void test_wanted(void **state) {
+  (void)state;
+  assert_true(cp_table_wanted("application/json;as=Table;v=v1;g=meta.k8s.io,"
+                              "application/json;as=Table;v=v1beta1;"
+                              "g=meta.k8s.io,application/json"));
+  assert_false(cp_table_wanted("application/json"));
+  assert_false(cp_table_wanted(NULL));
+  assert_false(cp_table_wanted("application/json;as=Table"));
+}
+
+static void test_pod_list(void **state) {
+  json_object *t = render(
+      &pods,
+      "{\"kind\":\"PodList\",\"metadata\":{\"resourceVersion\":\"42\","
+      "\"continue\":\"abc\"},\"items\":[{\"metadata\":{\"name\":\"p1\","
+      "\"namespace\":\"default\",\"creationTimestamp\":"
+      "\"2026-11-25T13:55:00Z\"},\"spec\":{\"nodeName\":\"n1\","
+      "\"containers\":[{\"name\":\"a\"},{\"name\":\"b\"}]},\"status\":{"
+      "\"phase\":\"Running\",\"podIP\":\"10.0.0.1\",\"containerStatuses\":["
+      "{\"ready\":true,\"restartCount\":2},{\"ready\":false,"
+      "\"restartCount\":1}]}},{\"metadata\":{\"name\":\"p2\","
+      "\"deletionTimestamp\":\"2026-11-25T14:00:00Z\","
+      "\"creationTimestamp\":\"2026-11-25T13:59:30Z\"},\"spec\":{}}]}",
+      0);
+  json_object *m, *v, *rows, *obj;
+
+  (void)state;
+  assert_string_equal(cell(t, 0, 0), "p1");
+  assert_string_equal(cell(t, 0, 1), "1/2");
+  assert_string_equal(cell(t, 0, 2), "Running");
+  assert_string_equal(cell(t, 0, 3), "3");
+  assert_string_equal(cell(t, 0, 4), "5m");
+  assert_string_equal(cell(t, 0, 5), "10.0.0.1");
+  assert_string_equal(cell(t, 0, 6), "n1");
+  assert_string_equal(cell(t, 1, 2), "Terminating");
+  assert_string_equal(cell(t, 1, 4), "30s");
+  assert_string_equal(cell(t, 1, 6), "<none>");
+  /* The list's version and continue token carry over (kubectl pages). */
+  assert_true(json_object_object_get_ex(t, "metadata", &m));
+  assert_true(json_object_object_get_ex(m, "continue", &v));
+  assert_string_equal(json_object_get_string(v), "abc");
+  assert_true(json_object_object_get_ex(m, "resourceVersion", &v));
+  assert_string_equal(json_object_get_string(v), "42");
+  /* Rows carry the metadata only, by default. */
+  assert_true(json_object_object_get_ex(t, "rows", &rows));
+  assert_true(json_object_object_get_ex(
+      json_object_array_get_idx(rows, 0), "object", &obj));
+  assert_true(json_object_object_get_ex(obj, "kind", &v));
+  assert_string_equal(json_object_get_string(v), "PartialObjectMetadata");
+  assert_false(json_object_object_get_ex(obj, "spec", &v));
+  json_object_put(t);
+}
+
+static void test_kinds(void **state) {
+  json_object *t;
+
+  (void)state;
+  t = render(&nodes,
+             "{\"metadata\":{\"name\":\"n1\",\"creationTimestamp\":"
+             "\"2026-11-20T14:00:00Z\"},\"spec\":{\"unschedulable\":true},"
+             "\"status\":{\"conditions\":[{\"type\":\"Ready\",\"status\":"
+             "\"Unknown\"}],\"nodeInfo\":{\"kubeletVersion\":\"v1.31.0\"}}}",
+             0);
+  assert_string_equal(cell(t, 0, 1), "NotReady,SchedulingDisabled");
+  assert_string_equal(cell(t, 0, 3), "5d");
+  assert_string_equal(cell(t, 0, 4), "v1.31.0");
+  json_object_put(t);
+  t = render(&deploys,
+             "{\"metadata\":{\"name\":\"d\",\"creationTimestamp\":"
+             "\"2026-11-25T10:30:00Z\"},\"spec\":{\"replicas\":3},\"status\":"
+             "{\"readyReplicas\":2,\"updatedReplicas\":3,"
+             "\"availableReplicas\":2}}",
+             1);
+  assert_string_equal(cell(t, 0, 1), "2/3");
+  assert_string_equal(cell(t, 0, 2), "3");
+  assert_string_equal(cell(t, 0, 4), "3h30m");
+  json_object_put(t);
+  t = render(&cms, "{\"metadata\":{\"name\":\"c\"}}", 0);
+  assert_string_equal(cell(t, 0, 0), "c");
+  assert_string_equal(cell(t, 0, 1), "<unknown>");
+  json_object_put(t);
+  assert_null(cp_table_render(&cms, "[1,2]", 5, 0, NOW));
+  assert_null(cp_table_render(&cms, "{\"a\":", 5, 0, NOW));
+  /* A body need not end in a NUL: exactly len bytes are read. */
+  {
+    char *out = cp_table_render(&cms, "{\"metadata\":{}}garbage", 15, 0, NOW);
+
+    assert_non_null(out);
+    free(out);
+  }
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_wanted),
+      cmocka_unit_test(test_pod_list),
+      cmocka_unit_test(test_kinds),
+  };
+
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
