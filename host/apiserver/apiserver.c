@@ -9,6 +9,7 @@
  * marks the job dead (close callback), and the reply is dropped.
  */
 #include "apiserver/apiserver.h"
+#include "apiserver/protobuf.h"
 #include "apiserver/table.h"
 
 #include <errno.h>
@@ -179,6 +180,24 @@ static void as_table(struct cp_api_request *rq, struct cp_api_response *rs) {
   rs->content_type = CP_TABLE_CONTENT_TYPE;
 }
 
+/* kubectl >= 1.32 creates namespaces, configmaps and secrets with a
+ * protobuf body; one of those kinds is turned into JSON here, anything
+ * else is left for the handlers' 415. */
+static void from_protobuf(struct cp_api_request *rq) {
+  const char *why;
+  char *json;
+
+  if ((rq->method != CP_API_POST && rq->method != CP_API_PUT) ||
+      !cp_protobuf_is(rq->content_type) ||
+      cp_protobuf_to_json(rq->body, rq->body_len, &json, &why) != 0)
+    return;
+  free(rq->body);
+  rq->body = json;
+  rq->body_len = strlen(json);
+  free(rq->content_type);
+  rq->content_type = strdup("application/json");
+}
+
 static void *worker_main(void *arg) {
   struct cp_apiserver *s = arg;
 
@@ -198,6 +217,7 @@ static void *worker_main(void *arg) {
       free(j);
       continue;
     }
+    from_protobuf(&j->rq);
     cp_api_handle(&s->ctx, &j->rq, &j->rs);
     as_table(&j->rq, &j->rs);
     pthread_mutex_lock(&s->mu);

@@ -115,6 +115,19 @@ grep -q '^watched' "$TMP/watch" || { cat "$TMP/watch"; fail "watch saw no event"
 kill "$wpid" 2>/dev/null || true
 pass "kubectl get -w sees a new object"
 
+# kubectl >= 1.32 sends these three as protobuf.
+K create namespace pbns >/dev/null || fail "kubectl create namespace (protobuf body)"
+[ "$(K get ns pbns -o jsonpath='{.status.phase}')" = Active ] || fail "namespace pbns"
+K create configmap pbcm -n pbns --from-literal=a=1 --from-literal=b=two >/dev/null ||
+  fail "kubectl create configmap (protobuf body)"
+[ "$(K get cm pbcm -n pbns -o jsonpath='{.data.a}/{.data.b}')" = 1/two ] ||
+  fail "configmap data: $(K get cm pbcm -n pbns -o jsonpath='{.data}')"
+K create secret generic pbsec -n pbns --from-literal=password='s3cr3t!' >/dev/null ||
+  fail "kubectl create secret (protobuf body)"
+[ "$(K get secret pbsec -n pbns -o jsonpath='{.data.password}' | base64 -d)" = 's3cr3t!' ] ||
+  fail "secret data"
+pass "kubectl create namespace, configmap and secret (protobuf bodies)"
+
 printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: held, finalizers: [example.com/hold]}\n' |
   K create -f - >/dev/null || fail "create held"
 K delete cm held --wait=false >/dev/null || fail "delete held"
