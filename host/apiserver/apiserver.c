@@ -80,6 +80,7 @@ struct cp_apiserver {
   pthread_mutex_t mu;
   pthread_cond_t cv;
   struct job *todo_head, *todo_tail; /* for workers */
+  struct job *urgent_head, *urgent_tail; /* for workers, first */
   struct job *done;                  /* for the loop */
   int stopping;
   pthread_t *workers;
@@ -105,6 +106,43 @@ static void push_todo(struct cp_apiserver *s, struct job *j) {
     s->todo_head = j;
   s->todo_tail = j;
   pthread_cond_signal(&s->cv);
+}
+
+/* Lease writes (node heartbeats, leader election) go before everything
+ * else, as kube-apiserver's priority levels "system" and
+ * "leader-election" put them: behind a flood of pod writes a heartbeat
+ * that waits 40 s makes a live node look dead. */
+static void push_urgent(struct cp_apiserver *s, struct job *j) {
+  j->next = NULL;
+  if (s->urgent_tail != NULL)
+    s->urgent_tail->next = j;
+  else
+    s->urgent_head = j;
+  s->urgent_tail = j;
+  pthread_cond_signal(&s->cv);
+}
+
+static int is_urgent(const struct cp_api_request *rq) {
+  return rq->method != CP_API_GET && rq->type != NULL &&
+         strcmp(rq->type->resource, "leases") == 0;
+}
+
+/* The next job, urgent ones first. Call with s->mu held. */
+static struct job *pop_todo(struct cp_apiserver *s) {
+  struct job *j;
+
+  if ((j = s->urgent_head) != NULL) {
+    s->urgent_head = j->next;
+    if (s->urgent_head == NULL)
+      s->urgent_tail = NULL;
+    return j;
+  }
+  if ((j = s->todo_head) != NULL) {
+    s->todo_head = j->next;
+    if (s->todo_head == NULL)
+      s->todo_tail = NULL;
+  }
+  return j;
 }
 
 static int submit_watch_job(void *pool, cp_watch_job_fn fn, void *arg) {
@@ -167,16 +205,12 @@ static void *worker_main(void *arg) {
     struct job *j;
 
     pthread_mutex_lock(&s->mu);
-    while (s->todo_head == NULL && !s->stopping)
+    while (s->todo_head == NULL && s->urgent_head == NULL && !s->stopping)
       pthread_cond_wait(&s->cv, &s->mu);
-    j = s->todo_head;
-    if (j == NULL) {
+    if ((j = pop_todo(s)) == NULL) {
       pthread_mutex_unlock(&s->mu);
       return NULL;
     }
-    s->todo_head = j->next;
-    if (s->todo_head == NULL)
-      s->todo_tail = NULL;
     pthread_mutex_unlock(&s->mu);
     if (j->fn != NULL) {
       j->fn(j->arg);
@@ -616,7 +650,10 @@ static void on_request(struct evhttp_request *req, void *arg) {
   evhttp_connection_set_closecb(evhttp_request_get_connection(req),
                                 on_job_client_close, j);
   pthread_mutex_lock(&s->mu);
-  push_todo(s, j);
+  if (is_urgent(&j->rq))
+    push_urgent(s, j);
+  else
+    push_todo(s, j);
   pthread_mutex_unlock(&s->mu);
   return;
 drop:
@@ -891,5 +928,8 @@ void cp_apiserver_stop(struct cp_apiserver *s) {
   /* Workers are gone: finish their replies, then end the watches. */
   on_done(-1, 0, s);
   cp_watch_registry_free(s->watches);
+  /* Closed connections' TLS bufferevents are finalized by the base's
+   * callbacks: run them before the base goes, or their SSLs leak. */
+  event_base_loop(s->base, EVLOOP_NONBLOCK);
   free_server(s);
 }

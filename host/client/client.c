@@ -169,6 +169,9 @@ static void chan_put(struct cp_client *c, struct chan *ch) {
 static void chan_free(struct chan *ch) {
   if (ch->conn != NULL)
     evhttp_connection_free(ch->conn);
+  /* A TLS bufferevent is finalized by its base's callbacks: run them, or
+   * the connection's SSL outlives the base. */
+  event_base_loop(ch->base, EVLOOP_NONBLOCK);
   event_base_free(ch->base);
   free(ch);
 }
@@ -369,6 +372,7 @@ struct cp_client_stream *cp_client_stream_new(struct cp_client *c) {
 void cp_client_stream_free(struct cp_client_stream *s) {
   if (s == NULL)
     return;
+  event_base_loop(s->base, EVLOOP_NONBLOCK); /* as in chan_free */
   event_base_free(s->base);
   free(s);
 }
