@@ -496,6 +496,8 @@ static void chan_put(etcd_store *s, chan *c) {
 static void chan_free(chan *c) {
   if (c->conn != NULL)
     evhttp_connection_free(c->conn);
+  /* Let the base finalize the connection's bufferevent (and its SSL). */
+  event_base_loop(c->base, EVLOOP_NONBLOCK);
   event_base_free(c->base);
   free(c);
 }
