@@ -90,6 +90,14 @@ static json_object *string_of(const struct field *f) {
   return json_object_new_string_len((const char *)f->data, (int)f->len);
 }
 
+/* A scalar string field: protobuf writes empty strings that JSON leaves
+ * out (omitempty), and an empty protocol or policy must mean the default. */
+static void add_string(json_object *o, const char *key,
+                       const struct field *f) {
+  if (f->len > 0)
+    json_object_object_add(o, key, string_of(f));
+}
+
 static const char b64[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
@@ -187,7 +195,7 @@ static int object_meta(const struct field *f, json_object *md) {
 
   while ((r = next(&b, &m)) > 0) {
     if (m.num >= 1 && m.num <= 6 && m.wire == 2)
-      json_object_object_add(md, strings[m.num], string_of(&m));
+      add_string(md, strings[m.num], &m);
     else if (m.num == 11 && m.wire == 2 &&
              map_entry(&m, object_in(md, "labels"), 0) != 0)
       return -1;
@@ -248,9 +256,135 @@ static int decode_data(struct pb *b, json_object *o, int secret) {
       if (map_entry(&f, object_in(o, "binaryData"), 1) != 0)
         return -1;
     } else if (secret && f.num == 3) {
-      json_object_object_add(o, "type", string_of(&f));
+      add_string(o, "type", &f);
     } else if (secret && f.num == 4) {
       if (map_entry(&f, object_in(o, "stringData"), 0) != 0)
+        return -1;
+    }
+  }
+  return r;
+}
+
+/* ---- Deployment (kubectl create deployment) ---- */
+
+static int decode_label_selector(const struct field *f, json_object *sel) {
+  struct pb b = sub(f);
+  struct field g;
+  int r;
+
+  while ((r = next(&b, &g)) > 0)
+    if (g.num == 1 && g.wire == 2 &&
+        map_entry(&g, object_in(sel, "matchLabels"), 0) != 0)
+      return -1;
+  return r;
+}
+
+static int decode_container(const struct field *f, json_object *c) {
+  struct pb b = sub(f);
+  struct field g, h;
+  int r;
+
+  while ((r = next(&b, &g)) > 0) {
+    if (g.wire == 2 && g.num == 1)
+      add_string(c, "name", &g);
+    else if (g.wire == 2 && g.num == 2)
+      add_string(c, "image", &g);
+    else if (g.wire == 2 && g.num == 3)
+      json_object_array_add(array_in(c, "command"), string_of(&g));
+    else if (g.wire == 2 && g.num == 4)
+      json_object_array_add(array_in(c, "args"), string_of(&g));
+    else if (g.wire == 2 && g.num == 6) { /* ContainerPort */
+      struct pb p = sub(&g);
+      json_object *port = json_object_new_object();
+
+      while ((r = next(&p, &h)) > 0) {
+        if (h.wire == 0 && h.num == 3)
+          json_object_object_add(port, "containerPort",
+                                 json_object_new_int((int)h.v));
+        else if (h.wire == 2 && h.num == 4)
+          add_string(port, "protocol", &h);
+        else if (h.wire == 2 && h.num == 1)
+          add_string(port, "name", &h);
+      }
+      json_object_array_add(array_in(c, "ports"), port);
+      if (r < 0)
+        return -1;
+    } else if (g.wire == 2 && g.num == 7) { /* EnvVar with a value */
+      struct pb p = sub(&g);
+      json_object *env = json_object_new_object();
+
+      while ((r = next(&p, &h)) > 0)
+        if (h.wire == 2 && (h.num == 1 || h.num == 2))
+          add_string(env, h.num == 1 ? "name" : "value", &h);
+      json_object_array_add(array_in(c, "env"), env);
+      if (r < 0)
+        return -1;
+    } else if (g.wire == 2 && g.num == 14) {
+      add_string(c, "imagePullPolicy", &g);
+    }
+  }
+  return r;
+}
+
+static int decode_template(const struct field *f, json_object *t) {
+  struct pb b = sub(f);
+  struct field g, h;
+  int r;
+
+  while ((r = next(&b, &g)) > 0) {
+    if (g.num == 1 && g.wire == 2) {
+      if (object_meta(&g, object_in(t, "metadata")) < 0)
+        return -1;
+    } else if (g.num == 2 && g.wire == 2) { /* PodSpec */
+      struct pb p = sub(&g);
+      json_object *spec = object_in(t, "spec");
+
+      while ((r = next(&p, &h)) > 0) {
+        if (h.num == 2 && h.wire == 2) {
+          json_object *c = json_object_new_object();
+
+          json_object_array_add(array_in(spec, "containers"), c);
+          if (decode_container(&h, c) < 0)
+            return -1;
+        } else if (h.num == 3 && h.wire == 2) {
+          add_string(spec, "restartPolicy", &h);
+        } else if (h.num == 7 && h.wire == 2 &&
+                   map_entry(&h, object_in(spec, "nodeSelector"), 0) != 0) {
+          return -1;
+        }
+      }
+      if (r < 0)
+        return -1;
+    }
+  }
+  return r;
+}
+
+static int decode_deployment(struct pb *b, json_object *o) {
+  struct field f, g;
+  int r;
+
+  while ((r = next(b, &f)) > 0) {
+    if (f.num == 1 && f.wire == 2) {
+      if (object_meta(&f, object_in(o, "metadata")) < 0)
+        return -1;
+    } else if (f.num == 2 && f.wire == 2) { /* DeploymentSpec */
+      struct pb s = sub(&f);
+      json_object *spec = object_in(o, "spec");
+
+      while ((r = next(&s, &g)) > 0) {
+        if (g.num == 1 && g.wire == 0)
+          json_object_object_add(spec, "replicas",
+                                  json_object_new_int((int)g.v));
+        else if (g.num == 2 && g.wire == 2) {
+          if (decode_label_selector(&g, object_in(spec, "selector")) < 0)
+            return -1;
+        } else if (g.num == 3 && g.wire == 2) {
+          if (decode_template(&g, object_in(spec, "template")) < 0)
+            return -1;
+        }
+      }
+      if (r < 0)
         return -1;
     }
   }
@@ -292,20 +426,26 @@ int cp_protobuf_to_json(const char *body, size_t len, char **json,
   }
   if (r < 0 || raw.data == NULL)
     return -1;
-  if (strcmp(api_version, "v1") != 0 ||
-      (strcmp(kind, "Namespace") != 0 && strcmp(kind, "ConfigMap") != 0 &&
-       strcmp(kind, "Secret") != 0)) {
-    *why = "protobuf bodies are read for v1 Namespace, ConfigMap and Secret "
-           "only; send JSON (kubectl apply) for other kinds";
+  if (!(strcmp(api_version, "v1") == 0 &&
+        (strcmp(kind, "Namespace") == 0 || strcmp(kind, "ConfigMap") == 0 ||
+         strcmp(kind, "Secret") == 0)) &&
+      !(strcmp(api_version, "apps/v1") == 0 &&
+        strcmp(kind, "Deployment") == 0)) {
+    *why = "protobuf bodies are read for v1 Namespace, ConfigMap, Secret "
+           "and apps/v1 Deployment only; send JSON (kubectl apply) for "
+           "other kinds";
     return -1;
   }
   o = json_object_new_object();
-  json_object_object_add(o, "apiVersion", json_object_new_string("v1"));
+  json_object_object_add(o, "apiVersion", json_object_new_string(api_version));
   json_object_object_add(o, "kind", json_object_new_string(kind));
   b = sub(&raw);
-  r = strcmp(kind, "Namespace") == 0
-          ? decode_namespace(&b, o)
-          : decode_data(&b, o, strcmp(kind, "Secret") == 0);
+  if (strcmp(kind, "Deployment") == 0)
+    r = decode_deployment(&b, o);
+  else if (strcmp(kind, "Namespace") == 0)
+    r = decode_namespace(&b, o);
+  else
+    r = decode_data(&b, o, strcmp(kind, "Secret") == 0);
   if (r < 0)
     goto out;
   if ((*json = strdup(json_object_to_json_string_ext(

@@ -1,12 +1,14 @@
 /*
  * protobuf - reads the Kubernetes protobuf encoding kubectl >= 1.32 sends
- * for `kubectl create namespace|configmap|secret` (client-go's typed
- * clients default to it, and a 415 is not retried as JSON) and turns the
- * body into the JSON the handlers take.
+ * for `kubectl create namespace|configmap|secret|deployment` (client-go's
+ * typed clients default to it, and a 415 is not retried as JSON) and
+ * turns the body into the JSON the handlers take.
  *
- * Only the kinds those commands send are known: Namespace, ConfigMap and
- * Secret, with their ObjectMeta. Anything else stays protobuf and gets the
- * usual 415.
+ * Only the kinds and fields those commands send are known: Namespace,
+ * ConfigMap, Secret and Deployment (replicas, selector, and a template's
+ * labels and containers: name, image, command, args, ports, env, pull
+ * policy), with their ObjectMeta. Anything else stays protobuf and gets
+ * the usual 415.
  *
  * Threading: pure functions.
  */

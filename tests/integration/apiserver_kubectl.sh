@@ -126,7 +126,11 @@ K create secret generic pbsec -n pbns --from-literal=password='s3cr3t!' >/dev/nu
   fail "kubectl create secret (protobuf body)"
 [ "$(K get secret pbsec -n pbns -o jsonpath='{.data.password}' | base64 -d)" = 's3cr3t!' ] ||
   fail "secret data"
-pass "kubectl create namespace, configmap and secret (protobuf bodies)"
+K create deployment pbdep -n pbns --image=nginx:1.27 --replicas=2 --port=80 >/dev/null ||
+  fail "kubectl create deployment (protobuf body)"
+[ "$(K get deploy pbdep -n pbns -o jsonpath='{.spec.replicas}/{.spec.selector.matchLabels.app}/{.spec.template.spec.containers[0].image}/{.spec.template.spec.containers[0].ports[0].containerPort}')" = 2/pbdep/nginx:1.27/80 ] ||
+  fail "deployment spec: $(K get deploy pbdep -n pbns -o jsonpath='{.spec}')"
+pass "kubectl create namespace, configmap, secret and deployment (protobuf bodies)"
 
 printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: held, finalizers: [example.com/hold]}\n' |
   K create -f - >/dev/null || fail "create held"

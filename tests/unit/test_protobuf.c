@@ -56,18 +56,28 @@ static void put_entry(struct buf *b, int num, const char *k, const void *v,
 }
 
 /* "k8s\0" + runtime.Unknown{typeMeta, raw}. */
-static struct buf envelope(const char *kind, const struct buf *raw) {
+static struct buf envelope_gv(const char *gv, const char *kind,
+                              const struct buf *raw) {
   struct buf out = {.n = 0}, tm = {.n = 0};
 
   memcpy(out.d, "k8s\0", 4);
   out.n = 4;
-  put_str(&tm, 1, "v1");
+  put_str(&tm, 1, gv);
   put_str(&tm, 2, kind);
   put_msg(&out, 1, &tm);
   put_msg(&out, 2, raw);
   put_str(&out, 3, "");
   put_str(&out, 4, "application/vnd.kubernetes.protobuf");
   return out;
+}
+
+static struct buf envelope(const char *kind, const struct buf *raw) {
+  return envelope_gv("v1", kind, raw);
+}
+
+static void put_varint_field(struct buf *b, int num, uint64_t v) {
+  put_varint(b, (uint64_t)num << 3);
+  put_varint(b, v);
 }
 
 static json_object *decode(const struct buf *b) {
@@ -158,11 +168,11 @@ static void test_refused(void **state) {
 
   (void)state;
   put_str(&dep, 1, "x");
-  e = envelope("Deployment", &dep);
+  e = envelope_gv("apps/v1", "ReplicaSet", &dep);
   assert_int_equal(cp_protobuf_to_json((const char *)e.d, e.n, &json, &why),
                    -1);
   assert_null(json);
-  assert_non_null(strstr(why, "Namespace, ConfigMap and Secret"));
+  assert_non_null(strstr(why, "Deployment only"));
   /* No envelope, a truncated length, an empty body. */
   assert_int_equal(cp_protobuf_to_json("{\"a\":1}", 7, &json, &why), -1);
   e = envelope("Namespace", &dep);
@@ -173,10 +183,64 @@ static void test_refused(void **state) {
   assert_non_null(why);
 }
 
+/* What `kubectl create deployment web --image=nginx --replicas=2
+ * --port=80` sends, empty strings included as Go writes them. */
+static void test_deployment(void **state) {
+  struct buf md = {.n = 0}, sel = {.n = 0}, tmd = {.n = 0}, port = {.n = 0};
+  struct buf c = {.n = 0}, ps = {.n = 0}, tpl = {.n = 0}, spec = {.n = 0};
+  struct buf dep = {.n = 0}, e;
+  json_object *o, *v;
+
+  (void)state;
+  put_str(&md, 1, "web");
+  put_str(&md, 5, "");
+  put_entry(&md, 11, "app", "web", 3);
+  put_entry(&sel, 1, "app", "web", 3);
+  put_entry(&tmd, 11, "app", "web", 3);
+  put_str(&port, 1, "");
+  put_varint_field(&port, 3, 80);
+  put_str(&port, 4, "TCP");
+  put_str(&c, 1, "nginx");
+  put_str(&c, 2, "nginx:1.27");
+  put_msg(&c, 6, &port);
+  put_str(&c, 14, "");
+  put_msg(&ps, 2, &c);
+  put_str(&ps, 3, "");
+  put_msg(&tpl, 1, &tmd);
+  put_msg(&tpl, 2, &ps);
+  put_varint_field(&spec, 1, 2);
+  put_msg(&spec, 2, &sel);
+  put_msg(&spec, 3, &tpl);
+  put_msg(&dep, 1, &md);
+  put_msg(&dep, 2, &spec);
+  e = envelope_gv("apps/v1", "Deployment", &dep);
+  o = decode(&e);
+  assert_string_equal(jstr(o, "apiVersion", NULL), "apps/v1");
+  assert_true(json_object_object_get_ex(o, "spec", &v));
+  {
+    json_object *spec_o = v, *x;
+    const char *text = json_object_to_json_string_ext(spec_o,
+                                                      JSON_C_TO_STRING_PLAIN);
+
+    assert_string_equal(
+        text,
+        "{\"replicas\":2,\"selector\":{\"matchLabels\":{\"app\":\"web\"}},"
+        "\"template\":{\"metadata\":{\"labels\":{\"app\":\"web\"}},"
+        "\"spec\":{\"containers\":[{\"name\":\"nginx\",\"image\":"
+        "\"nginx:1.27\",\"ports\":[{\"containerPort\":80,\"protocol\":"
+        "\"TCP\"}]}]}}}");
+    /* Go's empty strings are left out, as JSON's omitempty would. */
+    assert_true(json_object_object_get_ex(o, "metadata", &x));
+    assert_false(json_object_object_get_ex(x, "uid", &x));
+  }
+  json_object_put(o);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_namespace),
       cmocka_unit_test(test_configmap_and_secret),
+      cmocka_unit_test(test_deployment),
       cmocka_unit_test(test_refused),
   };
 
