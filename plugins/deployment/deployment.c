@@ -32,6 +32,8 @@
  */
 #include <cplane/cplane.h>
 
+#include "objects.h"
+
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1643,27 +1645,7 @@ out:
 /* "ns/name" of the Deployment controlling a ReplicaSet, into buf; 0 if
  * none. */
 static int owner_key(const cplane_object *rs, char *buf, size_t len) {
-  int n = api->object_len(rs, "metadata.ownerReferences"), i;
-  char path[96];
-
-  for (i = 0; i < n; i++) {
-    const char *kind, *name;
-    int ctl = 0;
-
-    snprintf(path, sizeof path, "metadata.ownerReferences[%d].controller",
-             i);
-    if (api->object_bool(rs, path, &ctl) != CPLANE_OK || !ctl)
-      continue;
-    snprintf(path, sizeof path, "metadata.ownerReferences[%d].kind", i);
-    kind = api->object_string(rs, path);
-    snprintf(path, sizeof path, "metadata.ownerReferences[%d].name", i);
-    name = api->object_string(rs, path);
-    if (kind == NULL || name == NULL || strcmp(kind, "Deployment") != 0)
-      return 0;
-    return snprintf(buf, len, "%s/%s", api->object_namespace(rs), name) <
-           (int)len;
-  }
-  return 0;
+  return controller_owner_key(api, rs, "Deployment", buf, len);
 }
 
 /* A ReplicaSet without a controller: every Deployment of its namespace

@@ -19,6 +19,8 @@
  */
 #include <cplane/cplane.h>
 
+#include "objects.h"
+
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,7 +34,6 @@
 
 static const struct cplane_host_api *api;
 
-static int is_terminal(const cplane_object *pod);
 
 static const struct cplane_resource resources[] = {
     CPLANE_RESOURCE("apps", "v1", "replicasets"),
@@ -202,27 +203,7 @@ static void scan_free_all(void) {
 
 /* "ns/name" of the ReplicaSet controlling pod, into buf; 0 if none. */
 static int owner_key(const cplane_object *pod, char *buf, size_t len) {
-  int n = api->object_len(pod, "metadata.ownerReferences"), i;
-  char path[96];
-
-  for (i = 0; i < n; i++) {
-    const char *kind, *name;
-    int ctl = 0;
-
-    snprintf(path, sizeof path, "metadata.ownerReferences[%d].controller",
-             i);
-    if (api->object_bool(pod, path, &ctl) != CPLANE_OK || !ctl)
-      continue;
-    snprintf(path, sizeof path, "metadata.ownerReferences[%d].kind", i);
-    kind = api->object_string(pod, path);
-    snprintf(path, sizeof path, "metadata.ownerReferences[%d].name", i);
-    name = api->object_string(pod, path);
-    if (kind == NULL || name == NULL || strcmp(kind, "ReplicaSet") != 0)
-      return 0;
-    snprintf(buf, len, "%s/%s", api->object_namespace(pod), name);
-    return 1;
-  }
-  return 0;
+  return controller_owner_key(api, pod, "ReplicaSet", buf, len);
 }
 
 /* An orphan pod: queue every ReplicaSet in its namespace whose selector
@@ -310,13 +291,6 @@ static int pod_ready(const cplane_object *pod) {
       return strcmp(s, "True") == 0;
   }
   return 0;
-}
-
-static int is_terminal(const cplane_object *pod) {
-  const char *phase = api->object_string(pod, "status.phase");
-
-  return phase != NULL &&
-         (strcmp(phase, "Succeeded") == 0 || strcmp(phase, "Failed") == 0);
 }
 
 /* Lower is deleted first: unscheduled, then not running, then ready
@@ -570,7 +544,7 @@ static int claim_pods(cplane_plugin_ctx *ctx, const cplane_object *rs,
     const cplane_object *p = api->list_at(matching, i);
 
     if (api->object_deletion_timestamp(p) != NULL ||
-        api->object_controller_uid(p) != NULL || is_terminal(p))
+        api->object_controller_uid(p) != NULL || pod_is_terminal(api, p))
       continue;
     if (set_owner(ctx, rs, p, 1) && pod_set_add(out, p) != 0)
       return -1;

@@ -28,6 +28,7 @@
 #include <cplane/cplane.h>
 
 #include "nodeinfo.h"
+#include "objects.h"
 #include "podinfo.h"
 #include "quantity.h"
 #include "recorder.h"
@@ -115,13 +116,6 @@ static void rfc3339_now(char *buf, size_t len) {
 }
 
 /* ---- pods we are responsible for ---- */
-
-static int is_terminal(const cplane_object *pod) {
-  const char *phase = api->object_string(pod, "status.phase");
-
-  return phase != NULL &&
-         (strcmp(phase, "Succeeded") == 0 || strcmp(phase, "Failed") == 0);
-}
 
 static int is_ours(const cplane_object *pod) {
   const char *s = api->object_string(pod, "spec.schedulerName");
@@ -294,7 +288,7 @@ static void pod_event(cplane_plugin_ctx *ctx, const cplane_object *pod,
   struct pod_entry *e;
 
   pthread_mutex_lock(&S.mu);
-  if (node != NULL && !is_terminal(pod)) {
+  if (node != NULL && !pod_is_terminal(api, pod)) {
     pod_bound(ctx, pod, key, node);
   } else if (node != NULL) {
     forget_pod(ctx, key); /* finished: its resources are free again */
@@ -432,7 +426,7 @@ static int spread_count(const struct sched_pod *p,
                e->assumed) {
       slot = e->node; /* bound by us a moment ago; the cache lags */
     }
-    if (slot < 0 || is_terminal(o) ||
+    if (slot < 0 || pod_is_terminal(api, o) ||
         (v = api->object_label(S.nodes[slot]->obj, s->topology_key)) ==
             NULL ||
         (cur = (intptr_t)smap_get(&c->domains, v)) == 0)
@@ -772,7 +766,8 @@ static int sched_reconcile(cplane_plugin_ctx *ctx, const char *key,
   }
   if (api->cache_get(ctx, PODS, key, &pod) != CPLANE_OK)
     return CPLANE_RECONCILE_DONE; /* gone; on_delete forgot it */
-  if (node_name_of(pod) != NULL || !is_ours(pod) || is_terminal(pod) ||
+  if (node_name_of(pod) != NULL || !is_ours(pod) ||
+      pod_is_terminal(api, pod) ||
       api->object_deletion_timestamp(pod) != NULL)
     goto out;
   if ((code = podinfo_parse(api, pod, &p, &why)) != CPLANE_OK) {

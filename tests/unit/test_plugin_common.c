@@ -1,7 +1,8 @@
 /*
  * test_plugin_common - the helpers compiled into the in-tree plugins:
  * strbuf (growth, sticky failure, owned text) and timeutil (RFC 3339 both
- * ways, with fractions and offsets; INI durations).
+ * ways, with fractions and offsets; INI durations) and objects (the
+ * controller's key, finished pods), on the host's own object code.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,6 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "plugin/plugin.h"
+
+#include "objects.h"
 #include "strbuf.h"
 #include "timeutil.h"
 
@@ -104,11 +108,52 @@ static void test_durations(void **state) {
   assert_int_equal(ms, 7);
 }
 
+static const cplane_object *parse(const struct cplane_host_api *api,
+                                  const char *json) {
+  const cplane_object *o = NULL;
+
+  assert_int_equal(api->object_parse(json, strlen(json), &o, NULL),
+                   CPLANE_OK);
+  return o;
+}
+
+static void test_objects(void **state) {
+  const struct cplane_host_api *api = cp_host_api();
+  const cplane_object *pod = parse(
+      api, "{\"metadata\":{\"name\":\"p\",\"namespace\":\"ns\","
+           "\"ownerReferences\":[{\"kind\":\"Node\",\"name\":\"n\"},"
+           "{\"kind\":\"ReplicaSet\",\"name\":\"web\",\"controller\":"
+           "true}]},\"status\":{\"phase\":\"Succeeded\"}}");
+  const cplane_object *bare = parse(api, "{\"metadata\":{\"name\":\"q\"}}");
+  char key[64], tiny[4];
+
+  (void)state;
+  assert_int_equal(controller_owner_key(api, pod, "ReplicaSet", key,
+                                        sizeof key),
+                   1);
+  assert_string_equal(key, "ns/web");
+  /* The controller is of another kind, the buffer is too short, none. */
+  assert_int_equal(controller_owner_key(api, pod, "Deployment", key,
+                                        sizeof key),
+                   0);
+  assert_int_equal(controller_owner_key(api, pod, "ReplicaSet", tiny,
+                                        sizeof tiny),
+                   0);
+  assert_int_equal(controller_owner_key(api, bare, "ReplicaSet", key,
+                                        sizeof key),
+                   0);
+  assert_true(pod_is_terminal(api, pod));
+  assert_false(pod_is_terminal(api, bare));
+  api->object_release(pod);
+  api->object_release(bare);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_strbuf),
       cmocka_unit_test(test_times),
       cmocka_unit_test(test_durations),
+      cmocka_unit_test(test_objects),
   };
 
   return cmocka_run_group_tests(tests, NULL, NULL);
