@@ -35,7 +35,7 @@ K() { kubectl --kubeconfig "$TMP/data/admin.kubeconfig" \
   --cache-dir "$TMP/cache" --request-timeout=20s "$@"; }
 
 out=$(K version 2>&1) || fail "kubectl version: $out"
-echo "$out" | grep -q "Server Version: v1.32" || fail "version: $out"
+grep -q "Server Version: v1.32" <<<"$out" || fail "version: $out"
 K get ns default -o name | grep -x "namespace/default" >/dev/null || fail "no default ns"
 pass "discovery and version"
 
@@ -65,13 +65,13 @@ metadata: {name: game-config}
 data: {a: "1"}
 EOF
 out=$(K apply -f "$TMP/app.yaml" 2>&1) || fail "apply: $out"
-echo "$out" | grep -q "deployment.apps/nginx-deployment created" ||
+grep -q "deployment.apps/nginx-deployment created" <<<"$out" ||
   fail "apply output: $out"
 [ "$(K get deploy nginx-deployment -o jsonpath='{.metadata.generation}')" = 1 ] ||
   fail "generation after create"
 sed -i 's/nginx:1.14.2/nginx:1.16.1/' "$TMP/app.yaml"
 out=$(K apply -f "$TMP/app.yaml" 2>&1) || fail "re-apply: $out"
-echo "$out" | grep -q "configured" || fail "re-apply output: $out"
+grep -q "configured" <<<"$out" || fail "re-apply output: $out"
 got=$(K get deploy nginx-deployment -o \
   jsonpath='{.spec.template.spec.containers[0].image} {.metadata.generation} {.spec.template.spec.containers[0].ports[0].containerPort}')
 [ "$got" = "nginx:1.16.1 2 80" ] || fail "after strategic merge: $got"
@@ -102,7 +102,7 @@ sed -i 's/resourceVersion: .*/resourceVersion: "2"/' "$TMP/cm.yaml"
 if out=$(K replace -f "$TMP/cm.yaml" 2>&1); then
   fail "a stale replace succeeded"
 fi
-echo "$out" | grep -q "Conflict" || fail "stale replace: $out"
+grep -q "Conflict" <<<"$out" || fail "stale replace: $out"
 pass "stale replace is a 409 Conflict"
 
 K get cm -w --request-timeout=6s >"$TMP/watch" 2>&1 &

@@ -40,12 +40,12 @@ INI
 
 # --check-config: valid and invalid files.
 out=$("$B/cplane" --check-config "$TMP/ok.ini")
-echo "$out" | grep -q "ok (8 plugin section(s), 7 enabled)" || fail "check-config: $out"
+grep -q "ok (8 plugin section(s), 7 enabled)" <<<"$out" || fail "check-config: $out"
 printf '[host]\nworkers = 2\nlisten = x\nbogus = 1\n' >"$TMP/bad.ini"
 if out=$("$B/cplane" --check-config "$TMP/bad.ini" 2>&1); then
   fail "check-config accepted a bad file"
 fi
-echo "$out" | grep -q "bad.ini:4: unknown key 'bogus' in \[host\]" || fail "check-config message: $out"
+grep -q "bad.ini:4: unknown key 'bogus' in \[host\]" <<<"$out" || fail "check-config message: $out"
 pass "check-config"
 
 # A running host: good and template load; every bad plugin is one line.

@@ -62,7 +62,7 @@ K scale rs web --replicas=2 >/dev/null || fail "scale down"
 wait_pods 2
 pass "scale up and down"
 
-victim=$(K get pods -l app=web -o name | head -1)
+victim=$(K get pods -l app=web -o jsonpath='{.items[0].metadata.name}'); victim=pod/$victim
 K delete "$victim" --wait=false >/dev/null || fail "delete a pod"
 sleep 0.5
 wait_pods 2
