@@ -53,7 +53,11 @@ PLUGIN_CFLAGS := -std=gnu11 -g $(OPT) $(WARN) $(SANFLAGS) -fPIC \
 PLUGIN_LDFLAGS := -shared -Wl,-z,defs $(SANFLAGS)
 
 HOST_SRCS := $(filter-out host/main.c,$(wildcard host/*.c host/*/*.c))
-HOST_OBJS := $(HOST_SRCS:%.c=$(B)/%.o)
+# The built-in API schemas are JSON files assembled into the host with
+# .incbin (host/apiserver/schemas/builtin.S).
+SCHEMA_ASM  := host/apiserver/schemas/builtin.S
+SCHEMA_JSON := $(wildcard host/apiserver/schemas/*.json)
+HOST_OBJS := $(HOST_SRCS:%.c=$(B)/%.o) $(SCHEMA_ASM:%.S=$(B)/%.o)
 HOST_LIB  := $(B)/libcplane-host.a
 
 UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
@@ -91,6 +95,12 @@ deps:
 $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(B)/%.o: %.S
+	@mkdir -p $(dir $@)
+	$(CC) $(SANFLAGS) -c -o $@ $<
+
+$(SCHEMA_ASM:%.S=$(B)/%.o): $(SCHEMA_JSON)
 
 $(HOST_LIB): $(HOST_OBJS)
 	@mkdir -p $(dir $@)

@@ -313,6 +313,8 @@ static void on_done(evutil_socket_t fd, short what, void *arg) {
     if (!j->dead) {
       evhttp_connection_set_closecb(evhttp_request_get_connection(j->req),
                                     NULL, NULL);
+      cp_api_warning_headers(&j->rs,
+                             evhttp_request_get_output_headers(j->req));
       send_body(j->req, j->rs.code,
                 j->rs.content_type ? j->rs.content_type : "application/json",
                 j->rs.body, j->rs.len);

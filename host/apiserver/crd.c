@@ -8,7 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "apiserver/schema.h"
 #include "labels/names.h"
+#include "log/log.h"
 
 static json_object *get(json_object *o, const char *k) {
   json_object *v = NULL;
@@ -32,6 +34,36 @@ static int fail(const char **field, char **errmsg, const char *f,
   *field = f;
   *errmsg = strdup(msg);
   return -1;
+}
+
+/* Every version's openAPIV3Schema must compile, or its custom resources
+ * could not be checked. */
+static int check_schemas(json_object *versions, const char **field,
+                         char **errmsg) {
+  size_t i;
+
+  for (i = 0; i < json_object_array_length(versions); i++) {
+    json_object *sc = get(get(json_object_array_get_idx(versions, i),
+                              "schema"),
+                          "openAPIV3Schema");
+    struct cp_schema_doc *d;
+    char *err = NULL;
+
+    if (sc == NULL)
+      continue;
+    if ((d = cp_schema_doc_compile(sc, &err)) != NULL) {
+      cp_schema_doc_free(d);
+      continue;
+    }
+    /* *field is a borrowed constant, so the index goes in the message. */
+    *field = "spec.versions.schema.openAPIV3Schema";
+    if (asprintf(errmsg, "Invalid value: versions[%zu]: %s", i,
+                 err ? err : "out of memory") < 0)
+      *errmsg = NULL;
+    free(err);
+    return -1;
+  }
+  return 0;
 }
 
 int cp_crd_validate(json_object *crd, const char **field, char **errmsg) {
@@ -81,7 +113,7 @@ int cp_crd_validate(json_object *crd, const char **field, char **errmsg) {
   if (served == 0)
     return fail(field, errmsg, "spec.versions",
                 "Invalid value: at least one version must be served");
-  return 0;
+  return check_schemas(versions, field, errmsg);
 }
 
 void cp_crd_set_status(json_object *crd) {
@@ -113,6 +145,30 @@ void cp_crd_set_status(json_object *crd) {
   }
   json_object_object_add(st, "storedVersions", stored);
   json_object_object_add(crd, "status", st);
+}
+
+/* Compiles a served version's schema for its type, unless the type has
+ * this very schema already (a CRD is written again for every status
+ * change). */
+static void use_schema(struct cp_resources *r,
+                       const struct cp_resource_type *t, json_object *sc) {
+  struct cp_schema_doc *d;
+  const char *src;
+  char *err = NULL;
+
+  if (t == NULL || sc == NULL || t->builtin)
+    return;
+  src = json_object_to_json_string_ext(sc, JSON_C_TO_STRING_PLAIN);
+  if (src == NULL || cp_resources_schema_is(r, t, src))
+    return;
+  if ((d = cp_schema_doc_compile(sc, &err)) == NULL) {
+    cp_log_warn("apiserver", "%s.%s/%s: schema not used: %s", t->resource,
+                t->group, t->version, err ? err : "out of memory");
+    free(err);
+    return;
+  }
+  if (cp_resources_set_schema(r, t, d, src) != 1)
+    cp_schema_doc_free(d);
 }
 
 int cp_crd_register(struct cp_resources *r, json_object *crd) {
@@ -163,6 +219,9 @@ int cp_crd_register(struct cp_resources *r, json_object *crd) {
       t.subresources |= CP_SUB_SCALE;
     if (t.version != NULL && cp_resources_add(r, &t) == 0)
       added++;
+    if (t.version != NULL)
+      use_schema(r, cp_resources_find(r, t.group, t.version, t.resource),
+                 get(get(v, "schema"), "openAPIV3Schema"));
   }
   return added;
 }

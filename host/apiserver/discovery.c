@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "apiserver/schema.h"
+
 /* Compact, and '/' left alone as kube-apiserver writes it. */
 #define JSON_OUT (JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
 
@@ -323,23 +325,156 @@ char *cp_openapi_root(struct cp_resources *r) {
   return finish(o);
 }
 
+/* The definition name kube-apiserver gives a custom kind: the group's
+ * domain reversed, then version and kind ("com.example.v1.Widget"). */
+static void crd_def_name(const struct cp_resource_type *t, char *buf,
+                         size_t len) {
+  const char *g = t->group, *end = g + strlen(g), *dot;
+  size_t used = 0;
+
+  buf[0] = '\0';
+  while (end > g && used < len) {
+    for (dot = end; dot > g && dot[-1] != '.'; dot--)
+      ;
+    used += (size_t)snprintf(buf + used, len - used, "%.*s.",
+                             (int)(end - dot), dot);
+    end = dot > g ? dot - 1 : g;
+  }
+  if (used < len)
+    snprintf(buf + used, len - used, "%s.%s", t->version, t->kind);
+}
+
+static json_object *gvk_of(const struct cp_resource_type *t) {
+  json_object *gvk = json_object_new_object();
+
+  set_str(gvk, "group", t->group);
+  set_str(gvk, "version", t->version);
+  set_str(gvk, "kind", t->kind);
+  return gvk;
+}
+
+/* A custom kind's schema as a definition: its openAPIV3Schema with
+ * apiVersion, kind and metadata (an ObjectMeta) filled in, as
+ * kube-apiserver publishes it. NULL when the CRD gave none. */
+static json_object *crd_definition(struct cp_resources *r,
+                                   const struct cp_resource_type *t) {
+  char *text = cp_resources_schema_text(r, t);
+  json_object *d = text ? json_tokener_parse(text) : NULL, *props, *gvks, *m;
+
+  free(text);
+  if (d == NULL || !json_object_is_type(d, json_type_object)) {
+    json_object_put(d);
+    return NULL;
+  }
+  if (!json_object_object_get_ex(d, "properties", &props) ||
+      !json_object_is_type(props, json_type_object)) {
+    props = json_object_new_object();
+    json_object_object_add(d, "properties", props);
+  }
+  m = json_object_new_object();
+  set_str(m, "$ref",
+          "#/components/schemas/io.k8s.apimachinery.pkg.apis.meta.v1."
+          "ObjectMeta");
+  json_object_object_add(props, "metadata", m);
+  m = json_object_new_object();
+  set_str(m, "type", "string");
+  json_object_object_add(props, "apiVersion", m);
+  m = json_object_new_object();
+  set_str(m, "type", "string");
+  json_object_object_add(props, "kind", m);
+  gvks = json_object_new_array();
+  json_object_array_add(gvks, gvk_of(t));
+  json_object_object_add(d, "x-kubernetes-group-version-kind", gvks);
+  return d;
+}
+
+/* The PATCH operation of an object path: what kubectl's query parameter
+ * verifier reads (the GVK and fieldValidation), and the body's schema. */
+static json_object *patch_operation(const struct cp_resource_type *t,
+                                    const char *def) {
+  static const char *const types[] = {
+      "application/json-patch+json", "application/merge-patch+json",
+      "application/strategic-merge-patch+json", NULL};
+  json_object *patch = json_object_new_object(), *params, *p, *content;
+  json_object *body, *resp, *ok;
+  char ref[512];
+  size_t i;
+
+  params = json_object_new_array();
+  p = json_object_new_object();
+  set_str(p, "name", "fieldValidation");
+  set_str(p, "in", "query");
+  json_object_array_add(params, p);
+  json_object_object_add(patch, "x-kubernetes-group-version-kind", gvk_of(t));
+  json_object_object_add(patch, "parameters", params);
+  if (def == NULL)
+    return patch;
+  snprintf(ref, sizeof ref, "#/components/schemas/%s", def);
+  content = json_object_new_object();
+  for (i = 0; types[i] != NULL; i++) {
+    json_object *media = json_object_new_object(), *sc;
+
+    if (!t->builtin && strstr(types[i], "strategic") != NULL) {
+      json_object_put(media);
+      continue;
+    }
+    sc = json_object_new_object();
+    set_str(sc, "$ref", ref);
+    json_object_object_add(media, "schema", sc);
+    json_object_object_add(content, types[i], media);
+  }
+  body = json_object_new_object();
+  json_object_object_add(body, "content", content);
+  json_object_object_add(patch, "requestBody", body);
+  resp = json_object_new_object();
+  ok = json_object_new_object();
+  content = json_object_new_object();
+  p = json_object_new_object();
+  body = json_object_new_object();
+  set_str(body, "$ref", ref);
+  json_object_object_add(p, "schema", body);
+  json_object_object_add(content, "application/json", p);
+  json_object_object_add(ok, "content", content);
+  set_str(ok, "description", "OK");
+  json_object_object_add(resp, "200", ok);
+  json_object_object_add(patch, "responses", resp);
+  return patch;
+}
+
 /* kubectl reads only the PATCH operation of each object path, its
- * x-kubernetes-group-version-kind and the fieldValidation parameter. */
+ * x-kubernetes-group-version-kind and the fieldValidation parameter;
+ * kubectl explain reads components.schemas. */
 char *cp_openapi_group_version(struct cp_resources *r, const char *group,
                                const char *version) {
   const struct cp_resource_type *all[MAX_TYPES];
   size_t n = cp_resources_list(r, all, MAX_TYPES), i, found = 0;
   json_object *o = json_object_new_object(), *paths = json_object_new_object();
-  char path[512], gvpath[300];
+  json_object *defs = NULL, *comp;
+  const char *builtin_defs = cp_schema_builtin_definitions();
+  char path[512], gvpath[300], crd_def[600];
 
   if (n > MAX_TYPES)
     n = MAX_TYPES;
+  /* Every built-in definition goes in each document: they refer to one
+   * another across groups (ObjectMeta, PodTemplateSpec). */
+  if (builtin_defs != NULL)
+    defs = json_tokener_parse(builtin_defs);
+  if (defs == NULL)
+    defs = json_object_new_object();
   for (i = 0; i < n; i++) {
     const struct cp_resource_type *t = all[i];
-    json_object *item, *patch, *gvk, *params, *p;
+    json_object *item, *patch, *cd;
+    const char *def = NULL;
 
     if (strcmp(t->group, group) != 0 || strcmp(t->version, version) != 0)
       continue;
+    if (t->builtin) {
+      def = cp_schema_builtin_kind_name(t->group, t->version, t->kind);
+    } else if ((cd = crd_definition(r, t)) != NULL) {
+      crd_def_name(t, crd_def, sizeof crd_def);
+      json_object_object_add(defs, crd_def, cd);
+      def = crd_def;
+    }
     found++;
     if (t->group[0] == '\0')
       snprintf(gvpath, sizeof gvpath, "/api/%s", t->version);
@@ -347,28 +482,25 @@ char *cp_openapi_group_version(struct cp_resources *r, const char *group,
       snprintf(gvpath, sizeof gvpath, "/apis/%s/%s", t->group, t->version);
     snprintf(path, sizeof path, "%s%s/%s/{name}", gvpath,
              t->namespaced ? "/namespaces/{namespace}" : "", t->resource);
-    gvk = json_object_new_object();
-    set_str(gvk, "group", t->group);
-    set_str(gvk, "version", t->version);
-    set_str(gvk, "kind", t->kind);
-    params = json_object_new_array();
-    p = json_object_new_object();
-    set_str(p, "name", "fieldValidation");
-    set_str(p, "in", "query");
-    json_object_array_add(params, p);
-    patch = json_object_new_object();
-    json_object_object_add(patch, "x-kubernetes-group-version-kind", gvk);
-    json_object_object_add(patch, "parameters", params);
+    patch = patch_operation(t, def);
     item = json_object_new_object();
     json_object_object_add(item, "patch", patch);
     json_object_object_add(paths, path, item);
   }
   if (found == 0) {
+    json_object_put(defs);
     json_object_put(paths);
     json_object_put(o);
     return NULL;
   }
   set_str(o, "openapi", "3.0.0");
+  comp = json_object_new_object();
+  set_str(comp, "title", "Kubernetes");
+  set_str(comp, "version", "v1.32.0");
+  json_object_object_add(o, "info", comp);
   json_object_object_add(o, "paths", paths);
+  comp = json_object_new_object();
+  json_object_object_add(comp, "schemas", defs);
+  json_object_object_add(o, "components", comp);
   return finish(o);
 }

@@ -15,6 +15,8 @@
  */
 #include "apiserver/request.h"
 
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
 #include <inttypes.h>
 #include <json-c/json.h>
 #include <stdio.h>
@@ -26,6 +28,7 @@
 
 #include "apiserver/crd.h"
 #include "apiserver/patch.h"
+#include "apiserver/schema.h"
 #include "apiserver/status.h"
 #include "object/json_buf.h"
 #include "labels/names.h"
@@ -59,6 +62,36 @@ void cp_api_respond_status(struct cp_api_response *rs, int code, char *body) {
   rs->content_type = JSON_TYPE;
   rs->body = body;
   rs->len = body != NULL ? strlen(body) : 0;
+}
+
+void cp_api_add_warning(struct cp_api_response *rs, const char *text) {
+  size_t room = sizeof rs->warnings - rs->warnings_len, n = 0;
+  char *w = rs->warnings + rs->warnings_len;
+  const char *p;
+
+  /* "299 - " + quoted text with '"' and '\\' escaped + NUL. */
+  if (room < 10)
+    return;
+  memcpy(w, "299 - \"", 7);
+  n = 7;
+  for (p = text; *p != '\0'; p++) {
+    if (n + 4 > room)
+      return; /* does not fit: dropped whole, never cut */
+    if (*p == '"' || *p == '\\')
+      w[n++] = '\\';
+    w[n++] = *p;
+  }
+  w[n++] = '"';
+  w[n++] = '\0';
+  rs->warnings_len += n;
+}
+
+void cp_api_warning_headers(const struct cp_api_response *rs,
+                            struct evkeyvalq *headers) {
+  const char *w = rs->warnings, *end = rs->warnings + rs->warnings_len;
+
+  for (; w < end; w += strlen(w) + 1)
+    evhttp_add_header(headers, "Warning", w);
 }
 
 static void respond_text(struct cp_api_response *rs, int code, char *text) {
@@ -855,6 +888,37 @@ out:
 
 /* ------------------------------------------------------------ validation */
 
+/* Annotation keys are qualified names and all of them together, keys
+ * and values, at most 256 KiB (kube's TotalAnnotationSizeLimitB). */
+static int validate_annotations(const struct cp_resource_type *t,
+                                const char *name, json_object *ann,
+                                struct cp_api_response *rs) {
+  size_t total = 0;
+  char *detail = NULL;
+
+  if (ann == NULL || !json_object_is_type(ann, json_type_object))
+    return 0;
+  json_object_object_foreach(ann, k, v) {
+    const char *why = cp_name_qualified_error(k);
+
+    total += strlen(k) + (size_t)json_object_get_string_len(v);
+    if (why == NULL)
+      continue;
+    if (asprintf(&detail, "Invalid value: \"%s\": %s", k, why) < 0)
+      detail = NULL;
+    invalid(rs, t, name, "metadata.annotations", "FieldValueInvalid",
+            detail ? detail : why);
+    free(detail);
+    return -1;
+  }
+  if (total > 262144) {
+    invalid(rs, t, name, "metadata.annotations", "FieldValueTooLong",
+            "Too long: must have at most 262144 bytes");
+    return -1;
+  }
+  return 0;
+}
+
 /* Checks what every object needs; responds and returns -1 if not. */
 static int validate_meta(const struct cp_resource_type *t, json_object *o,
                          struct cp_api_response *rs) {
@@ -873,6 +937,8 @@ static int validate_meta(const struct cp_resource_type *t, json_object *o,
     free(detail);
     return -1;
   }
+  if (validate_annotations(t, name, get(md, "annotations"), rs) < 0)
+    return -1;
   if (labels != NULL && json_object_is_type(labels, json_type_object)) {
     json_object_object_foreach(labels, k, v) {
       const char *val = json_object_get_string(v);
@@ -893,6 +959,172 @@ static int validate_meta(const struct cp_resource_type *t, json_object *o,
     }
   }
   return 0;
+}
+
+/* ------------------------------------------------------------ schemas */
+
+/* fieldValidation: what to do about fields the schema does not know.
+ * They are pruned in every mode, as Go's decoding drops them. */
+enum field_validation { FV_IGNORE, FV_WARN, FV_STRICT };
+
+/* Reads fieldValidation (absent: Warn, as kube-apiserver >= 1.27). A bad
+ * value is refused as kube-apiserver's options validation does: 422 on
+ * the CreateOptions/UpdateOptions/PatchOptions. */
+static int field_validation(struct cp_api_request *rq,
+                            enum field_validation *fv,
+                            struct cp_api_response *rs) {
+  const char *v = cp_query_get(&rq->query, "fieldValidation");
+  const char *kind = rq->method == CP_API_POST  ? "CreateOptions"
+                     : rq->method == CP_API_PUT ? "UpdateOptions"
+                                                : "PatchOptions";
+  struct cp_status_cause cause = {"FieldValueNotSupported", NULL,
+                                  "fieldValidation"};
+  struct cp_status_details d = {.name = "", .group = "meta.k8s.io",
+                                .kind = kind, .causes = &cause,
+                                .n_causes = 1};
+  char *detail = NULL, *msg = NULL;
+
+  *fv = FV_WARN;
+  if (v == NULL || v[0] == '\0' || strcmp(v, "Warn") == 0)
+    return 0;
+  if (strcmp(v, "Strict") == 0 || strcmp(v, "Ignore") == 0) {
+    *fv = v[0] == 'S' ? FV_STRICT : FV_IGNORE;
+    return 0;
+  }
+  if (asprintf(&detail, "Unsupported value: \"%s\": supported values: "
+                        "\"\", \"Ignore\", \"Strict\", \"Warn\"", v) < 0)
+    detail = NULL;
+  cause.message = detail;
+  if (detail != NULL && asprintf(&msg, "%s.meta.k8s.io \"\" is invalid: "
+                                       "fieldValidation: %s", kind, detail) < 0)
+    msg = NULL;
+  cp_api_respond_status(rs, 422, msg ? cp_status_failure(422, NULL, msg, &d)
+                                     : NULL);
+  free(detail);
+  free(msg);
+  return -1;
+}
+
+/* The schema of t's objects: compiled in for built-in kinds, from the
+ * definition for custom resources; NULL when there is none. */
+static const struct cp_schema *type_schema(struct cp_api_ctx *ctx,
+                                           const struct cp_resource_type *t) {
+  if (t->builtin)
+    return cp_schema_builtin_kind(t->group, t->version, t->kind);
+  return cp_resources_schema(ctx->resources, t);
+}
+
+/* What decoding does to a body before anything looks at it: unknown
+ * fields found and pruned (Strict: 400 naming every one, as
+ * kube-apiserver's strict decoding; Warn: a Warning header each), then
+ * the defaults. Responds and returns -1 when the request must stop. */
+static int schema_decode(struct cp_api_ctx *ctx, struct cp_api_request *rq,
+                         json_object *o, enum field_validation fv,
+                         struct cp_api_response *rs) {
+  const struct cp_schema *s = type_schema(ctx, rq->type);
+  struct cp_schema_result r = {0};
+  struct cp_json_buf b = CP_JSON_BUF_INIT;
+  char *text = NULL;
+  size_t i;
+  int rc = 0;
+
+  if (s == NULL)
+    return 0;
+  cp_schema_prune(s, o, 1, &r);
+  if (fv == FV_STRICT && r.n_unknown > 0) {
+    for (i = 0; i < r.n_unknown; i++) {
+      cp_json_buf_puts(&b, i ? ", unknown field \"" : "unknown field \"");
+      cp_json_buf_puts(&b, r.unknown[i]);
+      cp_json_buf_puts(&b, "\"");
+    }
+    text = b.nomem ? NULL : cp_json_buf_take(&b);
+    cp_api_respond_status(
+        rs, 400, text ? cp_status_failuref(400, "%s in version \"%s\" cannot "
+                                                "be handled as a %s: strict "
+                                                "decoding error: %s",
+                                           rq->type->kind, rq->type->version,
+                                           rq->type->kind, text)
+                      : NULL);
+    rc = -1;
+    goto out;
+  }
+  for (i = 0; fv == FV_WARN && i < r.n_unknown; i++) {
+    char *w = NULL;
+
+    if (asprintf(&w, "unknown field \"%s\"", r.unknown[i]) >= 0)
+      cp_api_add_warning(rs, w);
+    free(w);
+  }
+  cp_schema_default(s, o);
+  if (rq->type->builtin)
+    cp_schema_builtin_hooks(rq->type->group, rq->type->kind, o);
+out:
+  free(text);
+  cp_json_buf_reset(&b);
+  cp_schema_result_clear(&r);
+  return rc;
+}
+
+/* 422 Invalid with one cause per field, as kube-apiserver words it:
+ * "Kind "name" is invalid: field: detail" ("[a, b]" for several). */
+static void invalid_fields(struct cp_api_response *rs,
+                           const struct cp_resource_type *t,
+                           const char *name,
+                           const struct cp_schema_result *r) {
+  struct cp_status_cause *causes = calloc(r->n_errors + 1, sizeof *causes);
+  struct cp_status_details d = {.name = name, .group = t->group,
+                                .kind = t->kind, .causes = causes,
+                                .n_causes = r->n_errors};
+  struct cp_json_buf b = CP_JSON_BUF_INIT;
+  char *list = NULL, *msg = NULL;
+  size_t i;
+
+  for (i = 0; causes != NULL && i < r->n_errors; i++) {
+    causes[i].reason = r->errors[i].reason;
+    causes[i].message = r->errors[i].message;
+    causes[i].field = r->errors[i].field;
+    cp_json_buf_puts(&b, i ? ", " : "");
+    cp_json_buf_puts(&b, r->errors[i].field);
+    cp_json_buf_puts(&b, ": ");
+    cp_json_buf_puts(&b, r->errors[i].message);
+  }
+  list = b.nomem ? NULL : cp_json_buf_take(&b);
+  if (t->group[0] == '\0')
+    d.group = NULL;
+  if (causes != NULL && list != NULL &&
+      asprintf(&msg, "%s%s%s \"%s\" is invalid: %s%s%s", t->kind,
+               t->group[0] ? "." : "", t->group, name ? name : "",
+               r->n_errors > 1 ? "[" : "", list,
+               r->n_errors > 1 ? "]" : "") < 0)
+    msg = NULL;
+  cp_api_respond_status(rs, 422, msg ? cp_status_failure(422, NULL, msg, &d)
+                                     : NULL);
+  free(msg);
+  free(list);
+  free(causes);
+  cp_json_buf_reset(&b);
+}
+
+/* Types, required fields and enums of the object about to be stored.
+ * Responds 422 and returns -1 when it is invalid. */
+static int schema_validate(struct cp_api_ctx *ctx,
+                           const struct cp_resource_type *t, json_object *o,
+                           struct cp_api_response *rs) {
+  const struct cp_schema *s = type_schema(ctx, t);
+  struct cp_schema_result r = {0};
+  int rc = 0;
+
+  if (s == NULL)
+    return 0;
+  if (cp_schema_validate(s, o, &r) > 0) {
+    invalid_fields(rs, t, get_str(get(o, "metadata"), "name"), &r);
+    rc = -1;
+  } else if (r.nomem) {
+    cp_api_respond_status(rs, 500, NULL);
+    rc = -1;
+  }
+  cp_schema_result_clear(&r);
+  return rc;
 }
 
 /* kind/apiVersion, when given, must name this resource's kind. */
@@ -1123,6 +1355,7 @@ static void do_create(struct cp_api_ctx *ctx, struct cp_api_request *rq,
   char *err = NULL, *key = NULL, *text = NULL, ts[32], uid[40];
   const char *name, *gen;
   int64_t rev = 0;
+  enum field_validation fv;
   int rc, attempt, json_ok = json_body_ok(rq, NULL);
 
   if (json_ok)
@@ -1145,7 +1378,8 @@ static void do_create(struct cp_api_ctx *ctx, struct cp_api_request *rq,
                                        err ? err : "not an object"));
     goto out;
   }
-  if (check_kind(rq->type, o, rs) < 0 || check_namespace(rq, o, rs) < 0)
+  if (field_validation(rq, &fv, rs) < 0 || check_kind(rq->type, o, rs) < 0 ||
+      check_namespace(rq, o, rs) < 0 || schema_decode(ctx, rq, o, fv, rs) < 0)
     goto out;
   md = metadata(o);
   name = get_str(md, "name");
@@ -1170,6 +1404,8 @@ static void do_create(struct cp_api_ctx *ctx, struct cp_api_request *rq,
   set_str(md, "creationTimestamp", ts);
   json_object_object_add(md, "generation", json_object_new_int64(1));
   json_object_object_del(md, "deletionTimestamp");
+  if (schema_validate(ctx, rq->type, o, rs) < 0)
+    goto out;
   for (attempt = 0; attempt < 5; attempt++) {
     if (name == NULL || name[0] == '\0' || attempt > 0) {
       char suffix[6], full[300];
@@ -1513,10 +1749,11 @@ static void do_update(struct cp_api_ctx *ctx, struct cp_api_request *rq,
   char *err = NULL, *key = cp_api_key(rq->type, rq->ns, rq->name);
   const char *rv, *name;
   int64_t cur_rev = 0;
+  enum field_validation fv;
   int is_scale = rq->subresource != NULL &&
                  strcmp(rq->subresource, "scale") == 0;
 
-  if (!json_body_ok(rq, rs)) {
+  if (!json_body_ok(rq, rs) || field_validation(rq, &fv, rs) < 0) {
     free(key);
     return;
   }
@@ -1541,7 +1778,8 @@ static void do_update(struct cp_api_ctx *ctx, struct cp_api_request *rq,
     goto out;
   }
   if (!is_scale &&
-      (check_kind(rq->type, in, rs) < 0 || check_namespace(rq, in, rs) < 0))
+      (check_kind(rq->type, in, rs) < 0 || check_namespace(rq, in, rs) < 0 ||
+       schema_decode(ctx, rq, in, fv, rs) < 0))
     goto out;
   if ((cur = read_current(ctx, rq, key, &cur_rev, rs)) == NULL)
     goto out;
@@ -1559,7 +1797,8 @@ static void do_update(struct cp_api_ctx *ctx, struct cp_api_request *rq,
       cp_api_respond_status(rs, 500, NULL);
     goto out;
   }
-  if (!is_scale && validate_meta(rq->type, next, rs) < 0)
+  if (!is_scale && (validate_meta(rq->type, next, rs) < 0 ||
+                    schema_validate(ctx, rq->type, next, rs) < 0))
     goto out;
   write_over(ctx, rq, key, next, cur_rev, rs, 1);
 out:
@@ -1575,6 +1814,7 @@ out:
 static void do_patch(struct cp_api_ctx *ctx, struct cp_api_request *rq,
                      struct cp_api_response *rs) {
   enum cp_patch_type pt;
+  enum field_validation fv;
   char *key = cp_api_key(rq->type, rq->ns, rq->name), *err = NULL;
   int attempt, is_scale = rq->subresource != NULL &&
                           strcmp(rq->subresource, "scale") == 0;
@@ -1597,6 +1837,8 @@ static void do_patch(struct cp_api_ctx *ctx, struct cp_api_request *rq,
     cp_api_respond_status(rs, 500, NULL);
     goto out;
   }
+  if (field_validation(rq, &fv, rs) < 0)
+    goto out;
   for (attempt = 0; attempt < CAS_RETRIES; attempt++) {
     json_object *cur, *base, *patched = NULL, *next = NULL;
     int64_t cur_rev = 0;
@@ -1616,8 +1858,10 @@ static void do_patch(struct cp_api_ctx *ctx, struct cp_api_request *rq,
       err = NULL;
     }
     rc = base == NULL ? CPLANE_ENOMEM
-                      : cp_patch_apply(pt, base, rq->body, rq->body_len,
-                                       &patched, &err);
+                      : cp_patch_apply_schema(
+                            pt, base, rq->body, rq->body_len,
+                            is_scale ? NULL : type_schema(ctx, rq->type),
+                            &patched, &err);
     if (base != cur)
       json_object_put(base);
     if (rc != CPLANE_OK) {
@@ -1644,10 +1888,17 @@ static void do_patch(struct cp_api_ctx *ctx, struct cp_api_request *rq,
              check_kind(rq->type, patched, rs) < 0 ||
              check_namespace(rq, patched, rs) < 0)
       next = NULL;
-    else
-      next = merge_update(rq->type, rq->subresource, patched, cur);
+    else {
+      /* A retry decodes again: only its warnings count. */
+      rs->warnings_len = 0;
+      next = schema_decode(ctx, rq, patched, fv, rs) < 0
+                 ? NULL
+                 : merge_update(rq->type, rq->subresource, patched, cur);
+    }
     json_object_put(patched);
-    if (next == NULL || (!is_scale && validate_meta(rq->type, next, rs) < 0)) {
+    if (next == NULL ||
+        (!is_scale && (validate_meta(rq->type, next, rs) < 0 ||
+                       schema_validate(ctx, rq->type, next, rs) < 0))) {
       if (rs->body == NULL)
         cp_api_respond_status(rs, 500, NULL);
       json_object_put(cur);

@@ -26,6 +26,8 @@
 
 #include <cplane/version.h>
 
+#include "apiserver/schema.h"
+
 #define MAX_DEPTH 64
 /* json-c counts an object member's value as a level of its own, so the
  * tokener gets headroom and check_depth() enforces the documented limit
@@ -35,9 +37,11 @@
 #define SET_ORDER_PREFIX "$setElementOrder/"
 #define DELETE_PRIMITIVE_PREFIX "$deleteFromPrimitiveList/"
 
-/* Strategic merge patch merge keys, looked up by the list field's name.
- * kube-apiserver reads these from the Go struct tags; a table by name
- * covers the built-in types kubectl patches. */
+/* Strategic merge patch merge keys by the list field's name: what is used
+ * where no schema says (cp_patch_apply without one, or a list inside a
+ * subtree the schema keeps as it is). kube-apiserver reads the keys from
+ * the Go struct tags; the built-in schemas carry them as
+ * x-kubernetes-patch-merge-key / -patch-strategy. */
 static const struct {
   const char *field;
   const char *key;
@@ -754,6 +758,28 @@ static int is_set_list(const char *field, const char *parent) {
          strcmp(parent, "metadata") == 0;
 }
 
+/* How list `field` (schema ls, NULL when unknown) merges: *mk its merge
+ * key, *set 1 for a list of primitives merged as a set; neither means the
+ * patch's list replaces the original. The schema decides when it knows
+ * the list; the table by name otherwise. */
+static void list_strategy(const struct cp_schema *ls, const char *field,
+                          const char *parent, const char **mk, int *set) {
+  const char *strategy;
+
+  if (ls == NULL) {
+    *mk = merge_key_of(field);
+    *set = is_set_list(field, parent);
+    return;
+  }
+  strategy = cp_schema_patch_strategy(ls);
+  *mk = NULL;
+  *set = 0;
+  if (strategy == NULL || strstr(strategy, "merge") == NULL)
+    return;
+  *mk = cp_schema_patch_merge_key(ls);
+  *set = *mk == NULL;
+}
+
 static int is_directive(const char *k) {
   return strcmp(k, "$patch") == 0 || strcmp(k, "$retainKeys") == 0 ||
          has_prefix(k, SET_ORDER_PREFIX) ||
@@ -801,28 +827,31 @@ static int get_directive(struct json_object *o, const char *name,
 }
 
 static int smp_object(struct json_object *t, struct json_object *p,
-                      const char *name, char **msg);
+                      const char *name, const struct cp_schema *s,
+                      char **msg);
 static int smp_list(struct json_object *orig, struct json_object *p,
                     const char *field, const char *parent,
-                    struct json_object **out, char **msg);
+                    const struct cp_schema *ls, struct json_object **out,
+                    char **msg);
 
 /* Builds a value from patch value p alone. Objects are merged onto an
  * empty object and lists onto an empty list rather than copied, so their
  * nulls and directives never reach the result. */
 static int smp_new(struct json_object *p, const char *name, const char *parent,
-                   struct json_object **out, char **msg) {
+                   const struct cp_schema *s, struct json_object **out,
+                   char **msg) {
   struct json_object *o;
   int rc;
 
   *out = NULL;
   if (json_object_is_type(p, json_type_array))
-    return smp_list(NULL, p, name, parent, out, msg);
+    return smp_list(NULL, p, name, parent, s, out, msg);
   if (!json_object_is_type(p, json_type_object))
     return copy_value(p, out);
   o = json_object_new_object();
   if (o == NULL)
     return CPLANE_ENOMEM;
-  rc = smp_object(o, p, name, msg);
+  rc = smp_object(o, p, name, s, msg);
   if (rc != CPLANE_OK) {
     json_object_put(o);
     return rc;
@@ -834,12 +863,13 @@ static int smp_new(struct json_object *p, const char *name, const char *parent,
 /* Appends a list element built from patch element e. A nested list has no
  * field name of its own, so it gets no merge key. */
 static int append_new(struct json_object *res, struct json_object *e,
-                      const char *field, char **msg) {
+                      const char *field, const struct cp_schema *es,
+                      char **msg) {
   struct json_object *v;
   int nested = json_object_is_type(e, json_type_array);
   int rc;
 
-  rc = smp_new(e, nested ? NULL : field, NULL, &v, msg);
+  rc = smp_new(e, nested ? NULL : field, NULL, es, &v, msg);
   return rc != CPLANE_OK ? rc : arr_add(res, v);
 }
 
@@ -896,7 +926,8 @@ static int deleted_by(struct json_object *oe, struct json_object *p,
 /* Merges patch element e into the element of res with the same merge key,
  * or appends it when there is none. */
 static int merge_element(struct json_object *res, struct json_object *e,
-                         const char *mk, const char *field, char **msg) {
+                         const char *mk, const char *field,
+                         const struct cp_schema *es, char **msg) {
   size_t i, n = json_object_array_length(res);
   struct json_object *kv, *cur, *cv;
 
@@ -909,24 +940,27 @@ static int merge_element(struct json_object *res, struct json_object *e,
   for (i = 0; i < n; i++) {
     cur = json_object_array_get_idx(res, i);
     if (json_object_object_get_ex(cur, mk, &cv) && json_equal(cv, kv))
-      return smp_object(cur, e, field, msg);
+      return smp_object(cur, e, field, es, msg);
   }
-  return append_new(res, e, field, msg);
+  return append_new(res, e, field, es, msg);
 }
 
 /* Merges list patch p onto orig (any value, or absent) into a new list.
  * Kept original elements are shared with orig, which the caller drops. */
 static int smp_list(struct json_object *orig, struct json_object *p,
                     const char *field, const char *parent,
-                    struct json_object **out, char **msg) {
-  const char *mk = merge_key_of(field);
-  int set = is_set_list(field, parent), merge = mk != NULL || set;
+                    const struct cp_schema *ls, struct json_object **out,
+                    char **msg) {
+  const struct cp_schema *es = cp_schema_items(ls);
+  const char *mk;
   size_t i, n = json_object_array_length(p);
   struct json_object *res = NULL, *e;
   enum directive d;
-  int replace, rc;
+  int set, merge, replace, rc;
 
   *out = NULL;
+  list_strategy(ls, field, parent, &mk, &set);
+  merge = mk != NULL || set;
   rc = scan_list(p, field, mk, &replace, msg);
   if (rc != CPLANE_OK)
     goto out;
@@ -949,9 +983,9 @@ static int smp_list(struct json_object *orig, struct json_object *p,
     if (d == D_REPLACE || d == D_DELETE)
       continue;
     if (merge && mk != NULL)
-      rc = merge_element(res, e, mk, field, msg);
+      rc = merge_element(res, e, mk, field, es, msg);
     else if (!merge || !list_contains(res, e))
-      rc = append_new(res, e, field, msg);
+      rc = append_new(res, e, field, es, msg);
   }
   if (rc != CPLANE_OK)
     goto out;
@@ -962,8 +996,11 @@ out:
   return rc;
 }
 
+/* s is the schema of the object t (NULL: unknown). */
 static int smp_member(struct json_object *t, const char *k,
-                      struct json_object *pv, const char *name, char **msg) {
+                      struct json_object *pv, const char *name,
+                      const struct cp_schema *s, char **msg) {
+  const struct cp_schema *ks = cp_schema_property(s, k);
   struct json_object *tv = NULL, *nv = NULL;
   enum directive d;
   int rc;
@@ -974,7 +1011,7 @@ static int smp_member(struct json_object *t, const char *k,
   }
   json_object_object_get_ex(t, k, &tv);
   if (json_object_is_type(pv, json_type_array)) {
-    rc = smp_list(tv, pv, k, name, &nv, msg);
+    rc = smp_list(tv, pv, k, name, ks, &nv, msg);
     return rc != CPLANE_OK ? rc : obj_set(t, k, nv);
   }
   if (!json_object_is_type(pv, json_type_object)) {
@@ -989,8 +1026,8 @@ static int smp_member(struct json_object *t, const char *k,
     return CPLANE_OK;
   }
   if (json_object_is_type(tv, json_type_object))
-    return smp_object(tv, pv, k, msg);
-  rc = smp_new(pv, k, name, &nv, msg);
+    return smp_object(tv, pv, k, ks, msg);
+  rc = smp_new(pv, k, name, ks, &nv, msg);
   return rc != CPLANE_OK ? rc : obj_set(t, k, nv);
 }
 
@@ -1026,13 +1063,17 @@ static int order_matches(struct json_object *want, struct json_object *e,
 /* $setElementOrder/<field>: the named elements first, in the given order,
  * then the rest in their current order. */
 static int set_order(struct json_object *t, const char *field,
+                     const char *parent, const struct cp_schema *s,
                      struct json_object *order, char **msg) {
-  const char *mk = merge_key_of(field);
+  const char *mk;
+  int set;
   struct json_object *list, *res = NULL, *e;
   unsigned char *used = NULL;
   size_t i, j, n, m;
   int rc = CPLANE_OK;
 
+  list_strategy(cp_schema_property(s, field), field, parent, &mk, &set);
+  (void)set; /* a set's entries are ordered by value, as any other */
   if (!json_object_is_type(order, json_type_array))
     return fail(msg, "strategic merge patch: %s%s is not a list",
                 SET_ORDER_PREFIX, field);
@@ -1109,7 +1150,8 @@ static int retain_keys(struct json_object *t, struct json_object *keys,
  * run before the members merge so a patch can remove one finalizer and add
  * another; ordering and $retainKeys run after, on the merged result. */
 static int smp_object(struct json_object *t, struct json_object *p,
-                      const char *name, char **msg) {
+                      const char *name, const struct cp_schema *s,
+                      char **msg) {
   struct json_object_iter it;
   struct json_object *keys;
   enum directive d;
@@ -1133,14 +1175,15 @@ static int smp_object(struct json_object *t, struct json_object *p,
   json_object_object_foreachC(p, it) {
     if (is_directive(it.key))
       continue;
-    rc = smp_member(t, it.key, it.val, name, msg);
+    rc = smp_member(t, it.key, it.val, name, s, msg);
     if (rc != CPLANE_OK)
       return rc;
   }
   json_object_object_foreachC(p, it) {
     if (!has_prefix(it.key, SET_ORDER_PREFIX))
       continue;
-    rc = set_order(t, it.key + strlen(SET_ORDER_PREFIX), it.val, msg);
+    rc = set_order(t, it.key + strlen(SET_ORDER_PREFIX), name, s, it.val,
+                   msg);
     if (rc != CPLANE_OK)
       return rc;
   }
@@ -1173,6 +1216,13 @@ static int check_shape(enum cp_patch_type type, struct json_object *p,
 int cp_patch_apply(enum cp_patch_type type, struct json_object *doc,
                    const char *patch, size_t len, struct json_object **out,
                    char **errmsg) {
+  return cp_patch_apply_schema(type, doc, patch, len, NULL, out, errmsg);
+}
+
+int cp_patch_apply_schema(enum cp_patch_type type, struct json_object *doc,
+                          const char *patch, size_t len,
+                          const struct cp_schema *schema,
+                          struct json_object **out, char **errmsg) {
   struct json_object *p = NULL, *res = NULL;
   int rc;
 
@@ -1205,7 +1255,7 @@ int cp_patch_apply(enum cp_patch_type type, struct json_object *doc,
   if (type == CP_PATCH_MERGE)
     rc = merge_object(res, p);
   else if (type == CP_PATCH_STRATEGIC)
-    rc = smp_object(res, p, NULL, errmsg);
+    rc = smp_object(res, p, NULL, schema, errmsg);
   else
     rc = json_patch(&res, p, errmsg);
 out:

@@ -7,8 +7,10 @@
  *     atomically: one failed operation fails the whole patch;
  *   - Kubernetes strategic merge patch
  *     (application/strategic-merge-patch+json), the subset kubectl and the
- *     client libraries send: lists merged by a merge key looked up by the
- *     list field's name, metadata.finalizers merged as a set, and the
+ *     client libraries send: lists merged by the merge key and strategy
+ *     the type's schema gives (x-kubernetes-patch-merge-key /
+ *     -patch-strategy), or without a schema by a table keyed by the list
+ *     field's name (metadata.finalizers merged as a set), and the
  *     $patch, $setElementOrder/, $retainKeys and $deleteFromPrimitiveList/
  *     directives.
  *
@@ -40,6 +42,13 @@ enum cp_patch_type { CP_PATCH_MERGE, CP_PATCH_JSON, CP_PATCH_STRATEGIC };
 int cp_patch_apply(enum cp_patch_type type, struct json_object *doc,
                    const char *patch, size_t len, struct json_object **out,
                    char **errmsg);
+/* cp_patch_apply with the schema of doc's type (schema.h; NULL: the table
+ * by field name) driving the strategic merge patch's list merges. */
+struct cp_schema;
+int cp_patch_apply_schema(enum cp_patch_type type, struct json_object *doc,
+                          const char *patch, size_t len,
+                          const struct cp_schema *schema,
+                          struct json_object **out, char **errmsg);
 /* Maps a Content-Type value (parameters after ';' ignored, case-insensitive)
  * to a patch type. Returns 0 and sets *type, or -1 for anything else
  * (including application/apply-patch+yaml, which the server answers 415). */

@@ -39,11 +39,18 @@ struct cp_api_request {
   char *ns, *name, *subresource;
 };
 
+/* kube-apiserver caps the warnings of one response at 4 KiB too. */
+#define CP_API_WARNINGS_MAX 4096
+
 struct cp_api_response {
   int code;
   const char *content_type; /* static string */
   char *body;               /* malloc'd */
   size_t len;
+  /* Warning header values (299 - "text"), each NUL-terminated, packed
+   * one after another; inline so that nobody has to free them. */
+  char warnings[CP_API_WARNINGS_MAX];
+  size_t warnings_len;
 };
 
 /* What the handlers share. */
@@ -63,6 +70,15 @@ int cp_api_route(struct cp_api_ctx *ctx, struct cp_api_request *rq,
 /* Runs a resource request (not watch) against the store. */
 void cp_api_handle(struct cp_api_ctx *ctx, struct cp_api_request *rq,
                    struct cp_api_response *rs);
+
+/* Adds a Warning header "299 - \"text\"" (text escaped) to rs; dropped
+ * when the response's warnings are full. */
+void cp_api_add_warning(struct cp_api_response *rs, const char *text);
+/* Adds rs's Warning headers to an outgoing header list (libevent's
+ * struct evkeyvalq); the event loop calls it before sending. */
+struct evkeyvalq;
+void cp_api_warning_headers(const struct cp_api_response *rs,
+                            struct evkeyvalq *headers);
 
 /* Sets rs to a Status body; takes body (NULL: 500 out of memory). */
 void cp_api_respond_status(struct cp_api_response *rs, int code, char *body);

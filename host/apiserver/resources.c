@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "apiserver/schema.h"
+
 static const struct cp_resource_type builtins[] = {
     {"", "v1", "namespaces", "namespace", "Namespace", "NamespaceList", 0,
      {"ns"}, CP_SUB_STATUS | CP_SUB_FINALIZE, 1},
@@ -30,10 +32,18 @@ static const struct cp_resource_type builtins[] = {
      "CustomResourceDefinitionList", 0, {"crd", "crds"}, CP_SUB_STATUS, 1},
 };
 
+/* A custom type's schema: doc is read without the lock by request
+ * threads (atomically), src only under the registry's lock. */
+struct cp_schema_slot {
+  struct cp_schema_doc *doc;
+  char *src;
+};
+
 /* A type added at run time owns copies of its strings. */
 struct owned_type {
   struct cp_resource_type t;
   char *strings[10];
+  struct cp_schema_slot slot;
 };
 
 struct cp_resources {
@@ -41,6 +51,8 @@ struct cp_resources {
   const struct cp_resource_type **types;
   struct owned_type **owned;
   size_t n, cap, n_owned;
+  struct cp_schema_doc **retired; /* replaced schemas, freed last */
+  size_t n_retired;
 };
 
 static int push(struct cp_resources *r, const struct cp_resource_type *t) {
@@ -81,8 +93,13 @@ void cp_resources_free(struct cp_resources *r) {
   for (i = 0; i < r->n_owned; i++) {
     for (j = 0; j < 10; j++)
       free(r->owned[i]->strings[j]);
+    cp_schema_doc_free(r->owned[i]->slot.doc);
+    free(r->owned[i]->slot.src);
     free(r->owned[i]);
   }
+  for (i = 0; i < r->n_retired; i++)
+    cp_schema_doc_free(r->retired[i]);
+  free(r->retired);
   free(r->owned);
   free(r->types);
   pthread_mutex_destroy(&r->mu);
@@ -175,6 +192,90 @@ size_t cp_resources_list(struct cp_resources *r,
     out[i] = r->types[i];
   pthread_mutex_unlock(&r->mu);
   return n;
+}
+
+/* The schema slot of a type added at run time; NULL for the static
+ * built-ins. Every other type the registry hands out is an owned_type. */
+static struct cp_schema_slot *slot_of(const struct cp_resource_type *t) {
+  const struct cp_resource_type *end =
+      builtins + sizeof builtins / sizeof builtins[0];
+
+  if (t >= builtins && t < end)
+    return NULL;
+  return &((struct owned_type *)(void *)t)->slot;
+}
+
+int cp_resources_set_schema(struct cp_resources *r,
+                            const struct cp_resource_type *t,
+                            struct cp_schema_doc *doc, const char *src) {
+  struct cp_schema_slot *slot = slot_of(t);
+  struct cp_schema_doc *old, **retired;
+  char *copy;
+  int rc = -1;
+
+  if (slot == NULL)
+    return -1;
+  pthread_mutex_lock(&r->mu);
+  if (slot->src != NULL && src != NULL && strcmp(slot->src, src) == 0) {
+    rc = 0;
+    goto out;
+  }
+  copy = src != NULL ? strdup(src) : NULL;
+  retired = realloc(r->retired, (r->n_retired + 1) * sizeof *retired);
+  if ((src != NULL && copy == NULL) || retired == NULL) {
+    free(copy);
+    if (retired != NULL)
+      r->retired = retired;
+    goto out;
+  }
+  r->retired = retired;
+  old = __atomic_exchange_n(&slot->doc, doc, __ATOMIC_ACQ_REL);
+  if (old != NULL)
+    r->retired[r->n_retired++] = old;
+  free(slot->src);
+  slot->src = copy;
+  rc = 1;
+out:
+  pthread_mutex_unlock(&r->mu);
+  return rc;
+}
+
+int cp_resources_schema_is(struct cp_resources *r,
+                           const struct cp_resource_type *t,
+                           const char *src) {
+  struct cp_schema_slot *slot = slot_of(t);
+  int same;
+
+  if (slot == NULL)
+    return 0;
+  pthread_mutex_lock(&r->mu);
+  same = slot->src != NULL && src != NULL && strcmp(slot->src, src) == 0;
+  pthread_mutex_unlock(&r->mu);
+  return same;
+}
+
+char *cp_resources_schema_text(struct cp_resources *r,
+                               const struct cp_resource_type *t) {
+  struct cp_schema_slot *slot = slot_of(t);
+  char *copy = NULL;
+
+  if (slot == NULL)
+    return NULL;
+  pthread_mutex_lock(&r->mu);
+  if (slot->src != NULL)
+    copy = strdup(slot->src);
+  pthread_mutex_unlock(&r->mu);
+  return copy;
+}
+
+const struct cp_schema *cp_resources_schema(struct cp_resources *r,
+                                            const struct cp_resource_type *t) {
+  struct cp_schema_slot *slot = slot_of(t);
+
+  (void)r;
+  if (slot == NULL)
+    return NULL;
+  return cp_schema_doc_root(__atomic_load_n(&slot->doc, __ATOMIC_ACQUIRE));
 }
 
 const char *cp_resource_group_version(const struct cp_resource_type *t,

@@ -52,6 +52,32 @@ int cp_resources_add(struct cp_resources *r,
 size_t cp_resources_list(struct cp_resources *r,
                          const struct cp_resource_type **out, size_t max);
 
+struct cp_schema;
+struct cp_schema_doc;
+/* Schemas of types added at run time (custom resources; the built-in
+ * kinds' are compiled in, see schema.h). t must be a type this registry
+ * returned. */
+/* Gives custom type t the compiled schema of its version (doc, taken;
+ * src is the schema's JSON text, copied, so that an unchanged schema is
+ * not compiled again: returns 0 without taking doc when src is the text
+ * already in place, 1 when doc was taken, -1 when out of memory or t is
+ * a built-in). The document replaced stays alive until cp_resources_free:
+ * another thread may be walking it. */
+int cp_resources_set_schema(struct cp_resources *r,
+                            const struct cp_resource_type *t,
+                            struct cp_schema_doc *doc, const char *src);
+/* 1 when src is the text t's schema was compiled from. */
+int cp_resources_schema_is(struct cp_resources *r,
+                           const struct cp_resource_type *t,
+                           const char *src);
+/* A copy of the JSON text t's schema was compiled from (malloc'd, caller
+ * frees), or NULL. */
+char *cp_resources_schema_text(struct cp_resources *r,
+                               const struct cp_resource_type *t);
+/* The root schema of custom type t, or NULL (none given, or a built-in). */
+const struct cp_schema *cp_resources_schema(struct cp_resources *r,
+                                            const struct cp_resource_type *t);
+
 /* "apps/v1", or "v1" for the core group, into buf. */
 const char *cp_resource_group_version(const struct cp_resource_type *t,
                                       char *buf, size_t len);

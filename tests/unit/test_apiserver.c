@@ -286,10 +286,17 @@ static void test_update_conflict_and_generation(void **state) {
   struct cp_api_response rs;
   char buf[128], body[512], rv[32];
 
+/* What a Deployment's spec must have besides replicas (kube-apiserver
+ * refuses one without a selector or a template). */
+#define DSPEC                                                                \
+  "\"selector\":{\"matchLabels\":{\"app\":\"d\"}},\"template\":{"           \
+  "\"metadata\":{\"labels\":{\"app\":\"d\"}},\"spec\":{\"containers\":["    \
+  "{\"name\":\"c\",\"image\":\"i\"}]}}"
+
   make_namespace(f, "default");
   rs = call(f, CP_API_POST, "/apis/apps/v1/namespaces/default/deployments",
-            J, "{\"metadata\":{\"name\":\"d\"},\"spec\":{\"replicas\":1},"
-               "\"status\":{\"replicas\":0}}");
+            J, "{\"metadata\":{\"name\":\"d\"},\"spec\":{\"replicas\":1,"
+               DSPEC "},\"status\":{\"replicas\":0}}");
   assert_int_equal(rs.code, 201);
   jq(rs.body, "metadata.resourceVersion", rv, sizeof rv);
   free(rs.body);
@@ -297,8 +304,8 @@ static void test_update_conflict_and_generation(void **state) {
   /* A status change through the main resource is ignored. */
   snprintf(body, sizeof body, "{\"metadata\":{\"name\":\"d\","
                               "\"resourceVersion\":\"%s\",\"labels\":{\"a\":"
-                              "\"b\"}},\"spec\":{\"replicas\":1},\"status\":"
-                              "{\"replicas\":9}}", rv);
+                              "\"b\"}},\"spec\":{\"replicas\":1," DSPEC
+                              "},\"status\":{\"replicas\":9}}", rv);
   rs = call(f, CP_API_PUT, DEP, J, body);
   assert_int_equal(rs.code, 200);
   assert_string_equal(jq(rs.body, "status.replicas", buf, sizeof buf), "0");

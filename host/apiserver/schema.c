@@ -1,0 +1,1280 @@
+/*
+ * schema - see schema.h.
+ *
+ * A document is an arena: every node is on one list and freed with it, so
+ * "$ref" may make the tree a graph (shared definitions, even cycles)
+ * without anyone counting references. A "$ref" node stays in the tree as
+ * a forwarding node; resolve() points it at its definition and every walk
+ * follows it with deref().
+ */
+#include "apiserver/schema.h"
+
+#include <json-c/json.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log/log.h"
+
+#define REF_PREFIX "#/components/schemas/"
+#define OBJECT_META "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"
+#define MAX_DEREF 32
+
+enum stype { T_NONE, T_OBJECT, T_ARRAY, T_STRING, T_INTEGER, T_NUMBER,
+             T_BOOLEAN };
+
+struct prop {
+  char *name;
+  struct cp_schema *s;
+};
+
+struct cp_schema {
+  enum stype type;
+  struct prop *props;
+  size_t n_props;
+  struct cp_schema *items;
+  struct cp_schema *additional; /* additionalProperties as a schema */
+  int additional_any;           /* additionalProperties: true */
+  char **required;
+  size_t n_required;
+  json_object *enum_vals;   /* owned array, or NULL */
+  json_object *default_val; /* owned, or NULL */
+  char *format;
+  int has_max_len, has_min, has_max;
+  long long max_len;
+  double min, max;
+  int nullable, preserve, int_or_string, embedded;
+  char *merge_key, *strategy, *list_type;
+  char *ref;                /* "$ref" text until resolved */
+  struct cp_schema *target; /* what ref names */
+  struct cp_schema *next_node; /* the document's arena list */
+};
+
+struct def {
+  char *name;
+  struct cp_schema *s;
+};
+
+struct cp_schema_doc {
+  struct cp_schema *nodes; /* arena */
+  struct cp_schema *root;
+  struct def *defs;
+  size_t n_defs;
+  int allow_refs;
+};
+
+/* ------------------------------------------------------------ compile */
+
+static int errf(char **err, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Sets *err to the first problem only; returns -1. */
+static int errf(char **err, const char *fmt, ...) {
+  va_list ap;
+
+  if (err == NULL || *err != NULL)
+    return -1;
+  va_start(ap, fmt);
+  if (vasprintf(err, fmt, ap) < 0)
+    *err = NULL;
+  va_end(ap);
+  return -1;
+}
+
+static struct cp_schema *node_new(struct cp_schema_doc *d) {
+  struct cp_schema *s = calloc(1, sizeof *s);
+
+  if (s == NULL)
+    return NULL;
+  s->next_node = d->nodes;
+  d->nodes = s;
+  return s;
+}
+
+static void node_free(struct cp_schema *s) {
+  size_t i;
+
+  for (i = 0; i < s->n_props; i++)
+    free(s->props[i].name);
+  free(s->props);
+  for (i = 0; i < s->n_required; i++)
+    free(s->required[i]);
+  free(s->required);
+  json_object_put(s->enum_vals);
+  json_object_put(s->default_val);
+  free(s->format);
+  free(s->merge_key);
+  free(s->strategy);
+  free(s->list_type);
+  free(s->ref);
+  free(s);
+}
+
+void cp_schema_doc_free(struct cp_schema_doc *d) {
+  struct cp_schema *s, *next;
+  size_t i;
+
+  if (d == NULL)
+    return;
+  for (s = d->nodes; s != NULL; s = next) {
+    next = s->next_node;
+    node_free(s);
+  }
+  for (i = 0; i < d->n_defs; i++)
+    free(d->defs[i].name);
+  free(d->defs);
+  free(d);
+}
+
+static json_object *member(json_object *o, const char *k) {
+  json_object *v = NULL;
+
+  if (!json_object_is_type(o, json_type_object) ||
+      !json_object_object_get_ex(o, k, &v))
+    return NULL;
+  return v;
+}
+
+static int parse_type(const char *t, enum stype *out) {
+  static const struct {
+    const char *name;
+    enum stype type;
+  } types[] = {{"object", T_OBJECT},   {"array", T_ARRAY},
+               {"string", T_STRING},   {"integer", T_INTEGER},
+               {"number", T_NUMBER},   {"boolean", T_BOOLEAN}};
+  size_t i;
+
+  for (i = 0; i < sizeof types / sizeof types[0]; i++)
+    if (strcmp(types[i].name, t) == 0) {
+      *out = types[i].type;
+      return 0;
+    }
+  return -1;
+}
+
+/* A string member copied into *out (absent: NULL). -1 if not a string. */
+static int str_member(json_object *o, const char *k, char **out,
+                      const char *at, char **err) {
+  json_object *v = member(o, k);
+
+  *out = NULL;
+  if (v == NULL)
+    return 0;
+  if (!json_object_is_type(v, json_type_string))
+    return errf(err, "%s.%s: must be a string", at, k);
+  if ((*out = strdup(json_object_get_string(v))) == NULL)
+    return errf(err, "out of memory");
+  return 0;
+}
+
+static int bool_member(json_object *o, const char *k, int *out,
+                       const char *at, char **err) {
+  json_object *v = member(o, k);
+
+  *out = 0;
+  if (v == NULL)
+    return 0;
+  if (!json_object_is_type(v, json_type_boolean))
+    return errf(err, "%s.%s: must be a boolean", at, k);
+  *out = json_object_get_boolean(v);
+  return 0;
+}
+
+static int num_member(json_object *o, const char *k, int *has, double *out,
+                      const char *at, char **err) {
+  json_object *v = member(o, k);
+
+  *has = 0;
+  if (v == NULL)
+    return 0;
+  if (!json_object_is_type(v, json_type_int) &&
+      !json_object_is_type(v, json_type_double))
+    return errf(err, "%s.%s: must be a number", at, k);
+  *has = 1;
+  *out = json_object_get_double(v);
+  return 0;
+}
+
+static int copy_member(json_object *o, const char *k, json_object **out,
+                       char **err) {
+  json_object *v = member(o, k);
+
+  *out = NULL;
+  if (v == NULL)
+    return 0;
+  if (json_object_deep_copy(v, out, NULL) != 0)
+    return errf(err, "out of memory");
+  return 0;
+}
+
+static struct cp_schema *compile(struct cp_schema_doc *d, json_object *j,
+                                 const char *at, char **err);
+
+static int compile_props(struct cp_schema_doc *d, struct cp_schema *s,
+                         json_object *props, const char *at, char **err) {
+  size_t n = 0;
+  char *where = NULL;
+
+  if (!json_object_is_type(props, json_type_object))
+    return errf(err, "%s.properties: must be an object", at);
+  s->props = calloc((size_t)json_object_object_length(props) + 1,
+                    sizeof *s->props);
+  if (s->props == NULL)
+    return errf(err, "out of memory");
+  json_object_object_foreach(props, k, v) {
+    if (asprintf(&where, "%s.properties.%s", at, k) < 0)
+      return errf(err, "out of memory");
+    s->props[n].name = strdup(k);
+    s->props[n].s = compile(d, v, where, err);
+    free(where);
+    if (s->props[n].name == NULL || s->props[n].s == NULL) {
+      free(s->props[n].name);
+      s->n_props = n;
+      return errf(err, "out of memory");
+    }
+    s->n_props = ++n;
+  }
+  return 0;
+}
+
+static int compile_required(struct cp_schema *s, json_object *req,
+                            const char *at, char **err) {
+  size_t i, n;
+
+  if (!json_object_is_type(req, json_type_array))
+    return errf(err, "%s.required: must be a list of strings", at);
+  n = json_object_array_length(req);
+  if ((s->required = calloc(n + 1, sizeof *s->required)) == NULL)
+    return errf(err, "out of memory");
+  for (i = 0; i < n; i++) {
+    json_object *e = json_object_array_get_idx(req, i);
+
+    if (!json_object_is_type(e, json_type_string))
+      return errf(err, "%s.required[%zu]: must be a string", at, i);
+    if ((s->required[i] = strdup(json_object_get_string(e))) == NULL)
+      return errf(err, "out of memory");
+    s->n_required = i + 1;
+  }
+  return 0;
+}
+
+/* "$ref" directly, or kube's OpenAPI v3 form allOf:[{"$ref": ...}]. */
+static const char *ref_of(json_object *j) {
+  json_object *r = member(j, "$ref"), *all = member(j, "allOf");
+
+  if (r == NULL && json_object_is_type(all, json_type_array) &&
+      json_object_array_length(all) == 1)
+    r = member(json_object_array_get_idx(all, 0), "$ref");
+  return json_object_is_type(r, json_type_string) ? json_object_get_string(r)
+                                                  : NULL;
+}
+
+static int compile_ext(struct cp_schema *s, json_object *j, const char *at,
+                       char **err) {
+  json_object *ap = member(j, "additionalProperties");
+  int has;
+
+  if (str_member(j, "format", &s->format, at, err) < 0 ||
+      bool_member(j, "nullable", &s->nullable, at, err) < 0 ||
+      bool_member(j, "x-kubernetes-preserve-unknown-fields", &s->preserve, at,
+                  err) < 0 ||
+      bool_member(j, "x-kubernetes-int-or-string", &s->int_or_string, at,
+                  err) < 0 ||
+      bool_member(j, "x-kubernetes-embedded-resource", &s->embedded, at,
+                  err) < 0 ||
+      str_member(j, "x-kubernetes-patch-merge-key", &s->merge_key, at, err) <
+          0 ||
+      str_member(j, "x-kubernetes-patch-strategy", &s->strategy, at, err) <
+          0 ||
+      str_member(j, "x-kubernetes-list-type", &s->list_type, at, err) < 0 ||
+      num_member(j, "minimum", &s->has_min, &s->min, at, err) < 0 ||
+      num_member(j, "maximum", &s->has_max, &s->max, at, err) < 0 ||
+      copy_member(j, "default", &s->default_val, err) < 0 ||
+      copy_member(j, "enum", &s->enum_vals, err) < 0)
+    return -1;
+  if (s->enum_vals != NULL && !json_object_is_type(s->enum_vals,
+                                                   json_type_array))
+    return errf(err, "%s.enum: must be a list", at);
+  {
+    double ml = 0;
+
+    if (num_member(j, "maxLength", &has, &ml, at, err) < 0)
+      return -1;
+    s->has_max_len = has;
+    s->max_len = (long long)ml;
+  }
+  if (ap != NULL && json_object_is_type(ap, json_type_boolean))
+    s->additional_any = json_object_get_boolean(ap);
+  else if (ap != NULL && !json_object_is_type(ap, json_type_object))
+    return errf(err, "%s.additionalProperties: must be a schema or a "
+                     "boolean", at);
+  return 0;
+}
+
+/* Compiles schema j (borrowed) into a new node of d; at names where j is,
+ * for error messages. NULL with *err set on failure. */
+static struct cp_schema *compile(struct cp_schema_doc *d, json_object *j,
+                                 const char *at, char **err) {
+  struct cp_schema *s;
+  json_object *t, *items, *ap, *props, *req;
+  const char *ref;
+  char *where = NULL;
+
+  if (!json_object_is_type(j, json_type_object)) {
+    errf(err, "%s: a schema must be an object", at);
+    return NULL;
+  }
+  if ((s = node_new(d)) == NULL) {
+    errf(err, "out of memory");
+    return NULL;
+  }
+  if ((ref = ref_of(j)) != NULL) {
+    if (!d->allow_refs) {
+      errf(err, "%s: $ref is not allowed here", at);
+      return NULL;
+    }
+    if ((s->ref = strdup(ref)) == NULL)
+      errf(err, "out of memory");
+    return s->ref != NULL ? s : NULL;
+  }
+  t = member(j, "type");
+  if (t != NULL && (!json_object_is_type(t, json_type_string) ||
+                    parse_type(json_object_get_string(t), &s->type) < 0)) {
+    errf(err, "%s.type: unknown type %s (want object, array, string, "
+              "integer, number or boolean)",
+         at, json_object_to_json_string(t));
+    return NULL;
+  }
+  if (compile_ext(s, j, at, err) < 0)
+    return NULL;
+  if ((props = member(j, "properties")) != NULL &&
+      compile_props(d, s, props, at, err) < 0)
+    return NULL;
+  if ((req = member(j, "required")) != NULL &&
+      compile_required(s, req, at, err) < 0)
+    return NULL;
+  if ((items = member(j, "items")) != NULL) {
+    if (asprintf(&where, "%s.items", at) < 0) {
+      errf(err, "out of memory");
+      return NULL;
+    }
+    s->items = compile(d, items, where, err);
+    free(where);
+    if (s->items == NULL)
+      return NULL;
+  }
+  ap = member(j, "additionalProperties");
+  if (ap != NULL && json_object_is_type(ap, json_type_object)) {
+    if (asprintf(&where, "%s.additionalProperties", at) < 0) {
+      errf(err, "out of memory");
+      return NULL;
+    }
+    s->additional = compile(d, ap, where, err);
+    free(where);
+    if (s->additional == NULL)
+      return NULL;
+  }
+  if (s->type == T_ARRAY && s->items == NULL && !s->preserve) {
+    errf(err, "%s: an array needs items", at);
+    return NULL;
+  }
+  return s;
+}
+
+static struct cp_schema *find_def(const struct cp_schema_doc *d,
+                                  const char *name) {
+  size_t i;
+
+  for (i = 0; i < d->n_defs; i++)
+    if (strcmp(d->defs[i].name, name) == 0)
+      return d->defs[i].s;
+  return NULL;
+}
+
+static int add_defs(struct cp_schema_doc *d, json_object *defs, char **err) {
+  size_t n = (size_t)json_object_object_length(defs);
+  struct def *nd;
+  char *where = NULL;
+
+  nd = realloc(d->defs, (d->n_defs + n + 1) * sizeof *nd);
+  if (nd == NULL)
+    return errf(err, "out of memory");
+  d->defs = nd;
+  json_object_object_foreach(defs, k, v) {
+    struct cp_schema *s;
+
+    if (find_def(d, k) != NULL)
+      return errf(err, "components.schemas.%s: defined twice", k);
+    if (asprintf(&where, "components.schemas.%s", k) < 0)
+      return errf(err, "out of memory");
+    s = compile(d, v, where, err);
+    free(where);
+    if (s == NULL)
+      return -1;
+    if ((d->defs[d->n_defs].name = strdup(k)) == NULL)
+      return errf(err, "out of memory");
+    d->defs[d->n_defs++].s = s;
+  }
+  return 0;
+}
+
+/* Points every "$ref" node at its definition. */
+static int resolve(struct cp_schema_doc *d, char **err) {
+  struct cp_schema *s;
+
+  for (s = d->nodes; s != NULL; s = s->next_node) {
+    const char *name;
+
+    if (s->ref == NULL)
+      continue;
+    if (strncmp(s->ref, REF_PREFIX, strlen(REF_PREFIX)) != 0)
+      return errf(err, "$ref %s: only " REF_PREFIX "NAME is supported",
+                  s->ref);
+    name = s->ref + strlen(REF_PREFIX);
+    if ((s->target = find_def(d, name)) == NULL)
+      return errf(err, "$ref %s: no such definition", s->ref);
+  }
+  return 0;
+}
+
+static struct cp_schema_doc *doc_new(int allow_refs) {
+  struct cp_schema_doc *d = calloc(1, sizeof *d);
+
+  if (d != NULL)
+    d->allow_refs = allow_refs;
+  return d;
+}
+
+/* Adds one parsed document (components or a single root) to d. */
+static int doc_add(struct cp_schema_doc *d, json_object *j, char **err) {
+  json_object *defs = member(member(j, "components"), "schemas");
+
+  if (defs != NULL) {
+    if (!json_object_is_type(defs, json_type_object))
+      return errf(err, "components.schemas: must be an object");
+    return add_defs(d, defs, err);
+  }
+  if (d->root != NULL)
+    return errf(err, "a document has one root schema");
+  d->root = compile(d, j, "<root>", err);
+  return d->root != NULL ? 0 : -1;
+}
+
+static json_object *parse_text(const char *text, char **err) {
+  enum json_tokener_error e = json_tokener_success;
+  json_object *j = json_tokener_parse_verbose(text, &e);
+
+  if (j == NULL)
+    errf(err, "not JSON: %s", json_tokener_error_desc(e));
+  return j;
+}
+
+struct cp_schema_doc *cp_schema_doc_parse(const char *text, char **err) {
+  struct cp_schema_doc *d = doc_new(1);
+  json_object *j;
+
+  *err = NULL;
+  if (d == NULL || (j = parse_text(text, err)) == NULL) {
+    if (d == NULL)
+      errf(err, "out of memory");
+    cp_schema_doc_free(d);
+    return NULL;
+  }
+  if (doc_add(d, j, err) < 0 || resolve(d, err) < 0) {
+    cp_schema_doc_free(d);
+    d = NULL;
+  }
+  json_object_put(j);
+  return d;
+}
+
+struct cp_schema_doc *cp_schema_doc_compile(json_object *schema, char **err) {
+  struct cp_schema_doc *d = doc_new(0);
+
+  *err = NULL;
+  if (d == NULL) {
+    errf(err, "out of memory");
+    return NULL;
+  }
+  if ((d->root = compile(d, schema, "<root>", err)) == NULL) {
+    cp_schema_doc_free(d);
+    return NULL;
+  }
+  return d;
+}
+
+const struct cp_schema *cp_schema_doc_root(const struct cp_schema_doc *d) {
+  return d != NULL ? d->root : NULL;
+}
+
+const struct cp_schema *cp_schema_doc_get(const struct cp_schema_doc *d,
+                                          const char *name) {
+  return d != NULL ? find_def(d, name) : NULL;
+}
+
+/* ------------------------------------------------------------ built-ins */
+
+/* The JSON files of host/apiserver/schemas/, linked in by builtin.S. */
+extern const char cp_schema_blob_meta[], cp_schema_blob_core[],
+    cp_schema_blob_apps[], cp_schema_blob_other[];
+
+static pthread_once_t builtin_once = PTHREAD_ONCE_INIT;
+static struct cp_schema_doc *builtin_doc;
+static char *builtin_defs_text;
+
+struct gvk_entry {
+  char *group, *version, *kind;
+  const struct cp_schema *s;
+};
+static struct gvk_entry *builtin_kinds;
+static size_t n_builtin_kinds;
+
+/* Indexes the definitions that carry x-kubernetes-group-version-kind. */
+static int index_kinds(json_object *defs) {
+  size_t n = (size_t)json_object_object_length(defs);
+
+  if ((builtin_kinds = calloc(n + 1, sizeof *builtin_kinds)) == NULL)
+    return -1;
+  json_object_object_foreach(defs, k, v) {
+    json_object *gvks = member(v, "x-kubernetes-group-version-kind"), *g;
+    struct gvk_entry *e = &builtin_kinds[n_builtin_kinds];
+
+    if (!json_object_is_type(gvks, json_type_array) ||
+        json_object_array_length(gvks) == 0)
+      continue;
+    g = json_object_array_get_idx(gvks, 0);
+    e->group = strdup(json_object_get_string(member(g, "group")));
+    e->version = strdup(json_object_get_string(member(g, "version")));
+    e->kind = strdup(json_object_get_string(member(g, "kind")));
+    e->s = find_def(builtin_doc, k);
+    if (e->group == NULL || e->version == NULL || e->kind == NULL)
+      return -1;
+    n_builtin_kinds++;
+  }
+  return 0;
+}
+
+static void builtin_load(void) {
+  const char *blobs[] = {cp_schema_blob_meta, cp_schema_blob_core,
+                         cp_schema_blob_apps, cp_schema_blob_other};
+  json_object *all = json_object_new_object();
+  struct cp_schema_doc *d = doc_new(1);
+  char *err = NULL;
+  size_t i;
+
+  if (d == NULL || all == NULL) {
+    errf(&err, "out of memory");
+    goto out;
+  }
+  for (i = 0; i < sizeof blobs / sizeof blobs[0]; i++) {
+    json_object *j = parse_text(blobs[i], &err), *defs;
+
+    if (j == NULL)
+      goto out;
+    if (doc_add(d, j, &err) < 0) {
+      json_object_put(j);
+      goto out;
+    }
+    defs = member(member(j, "components"), "schemas");
+    json_object_object_foreach(defs, k, v)
+        json_object_object_add(all, k, json_object_get(v));
+    json_object_put(j);
+  }
+  if (resolve(d, &err) < 0)
+    goto out;
+  builtin_doc = d;
+  d = NULL;
+  if (index_kinds(all) < 0 ||
+      (builtin_defs_text = strdup(json_object_to_json_string_ext(
+           all, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE))) ==
+          NULL)
+    errf(&err, "out of memory");
+out:
+  if (err != NULL)
+    cp_log_error("apiserver", "built-in schemas: %s", err);
+  free(err);
+  cp_schema_doc_free(d);
+  json_object_put(all);
+}
+
+const struct cp_schema_doc *cp_schema_builtins(void) {
+  pthread_once(&builtin_once, builtin_load);
+  return builtin_doc;
+}
+
+static const struct gvk_entry *builtin_entry(const char *group,
+                                             const char *version,
+                                             const char *kind) {
+  size_t i;
+
+  if (cp_schema_builtins() == NULL)
+    return NULL;
+  for (i = 0; i < n_builtin_kinds; i++) {
+    const struct gvk_entry *e = &builtin_kinds[i];
+
+    if (strcmp(e->kind, kind) == 0 && strcmp(e->group, group) == 0 &&
+        strcmp(e->version, version) == 0)
+      return e;
+  }
+  return NULL;
+}
+
+const struct cp_schema *cp_schema_builtin_kind(const char *group,
+                                               const char *version,
+                                               const char *kind) {
+  const struct gvk_entry *e = builtin_entry(group, version, kind);
+
+  return e != NULL ? e->s : NULL;
+}
+
+const char *cp_schema_builtin_kind_name(const char *group,
+                                        const char *version,
+                                        const char *kind) {
+  const struct gvk_entry *e = builtin_entry(group, version, kind);
+  size_t i;
+
+  if (e == NULL)
+    return NULL;
+  for (i = 0; i < builtin_doc->n_defs; i++)
+    if (builtin_doc->defs[i].s == e->s)
+      return builtin_doc->defs[i].name;
+  return NULL;
+}
+
+const char *cp_schema_builtin_definitions(void) {
+  cp_schema_builtins();
+  return builtin_defs_text;
+}
+
+static const struct cp_schema *object_meta(void) {
+  return cp_schema_doc_get(cp_schema_builtins(), OBJECT_META);
+}
+
+/* ------------------------------------------------------------ walking */
+
+static const struct cp_schema *deref(const struct cp_schema *s) {
+  int i;
+
+  for (i = 0; s != NULL && s->ref != NULL && i < MAX_DEREF; i++)
+    s = s->target;
+  return s != NULL && s->ref != NULL ? NULL : s;
+}
+
+static const struct cp_schema *prop_of(const struct cp_schema *s,
+                                       const char *name) {
+  size_t i;
+
+  for (i = 0; i < s->n_props; i++)
+    if (strcmp(s->props[i].name, name) == 0)
+      return s->props[i].s;
+  return NULL;
+}
+
+/* The path being walked, grown and cut back as the walk goes. */
+struct path {
+  char *buf;
+  size_t len, cap;
+  int nomem;
+};
+
+static size_t path_push(struct path *p, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Appends to the path; returns the length to cut back to. */
+static size_t path_push(struct path *p, const char *fmt, ...) {
+  size_t mark = p->len;
+  va_list ap;
+  int n;
+
+  va_start(ap, fmt);
+  n = vsnprintf(NULL, 0, fmt, ap);
+  va_end(ap);
+  if (n < 0)
+    return mark;
+  if (p->len + (size_t)n + 1 > p->cap) {
+    size_t cap = (p->len + (size_t)n + 1) * 2;
+    char *b = realloc(p->buf, cap);
+
+    if (b == NULL) {
+      p->nomem = 1;
+      return mark;
+    }
+    p->buf = b;
+    p->cap = cap;
+  }
+  va_start(ap, fmt);
+  vsnprintf(p->buf + p->len, p->cap - p->len, fmt, ap);
+  va_end(ap);
+  p->len += (size_t)n;
+  return mark;
+}
+
+static size_t path_key(struct path *p, const char *k) {
+  return path_push(p, p->len > 0 ? ".%s" : "%s", k);
+}
+
+static void path_cut(struct path *p, size_t mark) {
+  p->len = mark;
+  if (p->buf != NULL)
+    p->buf[mark] = '\0';
+}
+
+static const char *path_str(const struct path *p) {
+  return p->buf != NULL && p->len > 0 ? p->buf : "<root>";
+}
+
+static void add_unknown(struct cp_schema_result *r, const struct path *p) {
+  char **u = realloc(r->unknown, (r->n_unknown + 1) * sizeof *u);
+
+  if (u == NULL) {
+    r->nomem = 1;
+    return;
+  }
+  r->unknown = u;
+  if ((u[r->n_unknown] = strdup(path_str(p))) == NULL)
+    r->nomem = 1;
+  else
+    r->n_unknown++;
+}
+
+static void add_error(struct cp_schema_result *r, const struct path *p,
+                      const char *reason, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void add_error(struct cp_schema_result *r, const struct path *p,
+                      const char *reason, const char *fmt, ...) {
+  struct cp_schema_error *e = realloc(r->errors, (r->n_errors + 1) *
+                                                     sizeof *e);
+  va_list ap;
+  int n;
+
+  if (e == NULL) {
+    r->nomem = 1;
+    return;
+  }
+  r->errors = e;
+  e = &r->errors[r->n_errors];
+  e->reason = reason;
+  e->field = strdup(path_str(p));
+  va_start(ap, fmt);
+  n = vasprintf(&e->message, fmt, ap);
+  va_end(ap);
+  if (n < 0 || e->field == NULL) {
+    free(e->field);
+    if (n >= 0)
+      free(e->message);
+    r->nomem = 1;
+    return;
+  }
+  r->n_errors++;
+}
+
+void cp_schema_result_clear(struct cp_schema_result *r) {
+  size_t i;
+
+  for (i = 0; i < r->n_unknown; i++)
+    free(r->unknown[i]);
+  free(r->unknown);
+  for (i = 0; i < r->n_errors; i++) {
+    free(r->errors[i].field);
+    free(r->errors[i].message);
+  }
+  free(r->errors);
+  memset(r, 0, sizeof *r);
+}
+
+/* apiVersion, kind and metadata at the top of an object or an embedded
+ * resource: known whatever the schema says; metadata is an ObjectMeta. */
+static int is_resource_key(const char *k) {
+  return strcmp(k, "apiVersion") == 0 || strcmp(k, "kind") == 0 ||
+         strcmp(k, "metadata") == 0;
+}
+
+/* The schema that governs member k of an object with schema s (which may
+ * be a resource top), or NULL when k is unknown. *any is set when k is
+ * known but unconstrained. */
+static const struct cp_schema *member_schema(const struct cp_schema *s,
+                                             const char *k, int resource,
+                                             int *any) {
+  const struct cp_schema *c;
+
+  *any = 0;
+  if (resource && is_resource_key(k)) {
+    if (strcmp(k, "metadata") == 0)
+      return object_meta();
+    *any = 1;
+    return NULL;
+  }
+  if ((c = prop_of(s, k)) != NULL)
+    return c;
+  if (s->additional != NULL)
+    return s->additional;
+  if (s->additional_any || s->preserve || s->int_or_string)
+    *any = 1;
+  return NULL;
+}
+
+struct prune_walk {
+  struct path path;
+  struct cp_schema_result *r;
+  int prune;
+};
+
+static void prune_node(struct prune_walk *w, const struct cp_schema *s,
+                       json_object *o, int resource);
+
+static void prune_object(struct prune_walk *w, const struct cp_schema *s,
+                         json_object *o, int resource) {
+  struct lh_entry *e, *next;
+
+  for (e = json_object_get_object(o)->head; e != NULL; e = next) {
+    const char *k = (const char *)lh_entry_k(e);
+    json_object *v = (json_object *)lh_entry_v(e);
+    const struct cp_schema *c;
+    size_t mark;
+    int any;
+
+    next = e->next;
+    c = deref(member_schema(s, k, resource, &any));
+    if (v == NULL && c != NULL && !c->nullable) {
+      json_object_object_del(o, k); /* null is absent */
+      continue;
+    }
+    mark = path_key(&w->path, k);
+    if (c != NULL)
+      prune_node(w, c, v, 0);
+    else if (!any) {
+      add_unknown(w->r, &w->path);
+      if (w->prune)
+        json_object_object_del(o, k);
+    }
+    path_cut(&w->path, mark);
+  }
+}
+
+static void prune_node(struct prune_walk *w, const struct cp_schema *s,
+                       json_object *o, int resource) {
+  size_t i, mark;
+
+  s = deref(s);
+  if (s == NULL || o == NULL)
+    return;
+  resource = resource || s->embedded;
+  if (json_object_is_type(o, json_type_object)) {
+    if (s->type != T_NONE && s->type != T_OBJECT)
+      return; /* a type error, for validation */
+    if (s->type == T_NONE && s->n_props == 0 && s->additional == NULL &&
+        !resource)
+      return; /* int-or-string, preserve or untyped: nothing to prune */
+    prune_object(w, s, o, resource);
+    return;
+  }
+  if (json_object_is_type(o, json_type_array) && s->items != NULL) {
+    for (i = 0; i < json_object_array_length(o); i++) {
+      mark = path_push(&w->path, "[%zu]", i);
+      prune_node(w, s->items, json_object_array_get_idx(o, i), 0);
+      path_cut(&w->path, mark);
+    }
+  }
+}
+
+void cp_schema_prune(const struct cp_schema *s, json_object *o, int prune,
+                     struct cp_schema_result *r) {
+  struct prune_walk w = {{NULL, 0, 0, 0}, r, prune};
+
+  s = deref(s);
+  if (s != NULL && json_object_is_type(o, json_type_object))
+    prune_object(&w, s, o, 1);
+  if (w.path.nomem)
+    r->nomem = 1;
+  free(w.path.buf);
+}
+
+static void default_node(const struct cp_schema *s, json_object *o,
+                         int resource, int depth);
+
+static void default_object(const struct cp_schema *s, json_object *o,
+                           int resource, int depth) {
+  size_t i;
+
+  for (i = 0; i < s->n_props; i++) {
+    const struct cp_schema *c = deref(s->props[i].s);
+    json_object *copy = NULL;
+
+    if (c == NULL || c->default_val == NULL ||
+        json_object_object_get_ex(o, s->props[i].name, NULL))
+      continue;
+    if (json_object_deep_copy(c->default_val, &copy, NULL) == 0)
+      json_object_object_add(o, s->props[i].name, copy);
+  }
+  json_object_object_foreach(o, k, v) {
+    int any;
+    const struct cp_schema *c = member_schema(s, k, resource, &any);
+
+    if (c != NULL)
+      default_node(c, v, 0, depth + 1);
+  }
+}
+
+static void default_node(const struct cp_schema *s, json_object *o,
+                         int resource, int depth) {
+  size_t i;
+
+  s = deref(s);
+  if (s == NULL || o == NULL || depth > 64)
+    return;
+  resource = resource || s->embedded;
+  if (json_object_is_type(o, json_type_object) &&
+      (s->type == T_OBJECT || s->type == T_NONE))
+    default_object(s, o, resource, depth);
+  else if (json_object_is_type(o, json_type_array) && s->items != NULL)
+    for (i = 0; i < json_object_array_length(o); i++)
+      default_node(s->items, json_object_array_get_idx(o, i), 0, depth + 1);
+}
+
+void cp_schema_default(const struct cp_schema *s, json_object *o) {
+  default_node(s, o, 1, 0);
+}
+
+static const char *json_type_name(json_object *o) {
+  switch (json_object_get_type(o)) {
+  case json_type_null:
+    return "null";
+  case json_type_boolean:
+    return "boolean";
+  case json_type_double:
+    return "number";
+  case json_type_int:
+    return "integer";
+  case json_type_string:
+    return "string";
+  case json_type_array:
+    return "array";
+  case json_type_object:
+    return "object";
+  }
+  return "unknown";
+}
+
+static const char *type_name(enum stype t) {
+  static const char *names[] = {"", "object", "array", "string", "integer",
+                                "number", "boolean"};
+
+  return names[t];
+}
+
+static int type_ok(const struct cp_schema *s, json_object *o) {
+  if (s->int_or_string)
+    return json_object_is_type(o, json_type_int) ||
+           json_object_is_type(o, json_type_string);
+  switch (s->type) {
+  case T_NONE:
+    return 1;
+  case T_OBJECT:
+    return json_object_is_type(o, json_type_object);
+  case T_ARRAY:
+    return json_object_is_type(o, json_type_array);
+  case T_STRING:
+    return json_object_is_type(o, json_type_string);
+  case T_INTEGER:
+    return json_object_is_type(o, json_type_int);
+  case T_NUMBER:
+    return json_object_is_type(o, json_type_int) ||
+           json_object_is_type(o, json_type_double);
+  case T_BOOLEAN:
+    return json_object_is_type(o, json_type_boolean);
+  }
+  return 0;
+}
+
+static const char *text_of(json_object *o) {
+  return json_object_to_json_string_ext(
+      o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+}
+
+/* UTF-8 characters in s, as kube counts maxLength. */
+static size_t utf8_len(const char *s) {
+  size_t n = 0;
+
+  for (; *s != '\0'; s++)
+    if (((unsigned char)*s & 0xc0) != 0x80)
+      n++;
+  return n;
+}
+
+/* The text of a schema's own value. json-c caches a serialization inside
+ * the object it serializes, and schemas are shared between threads, so
+ * this serializes a private copy. Returns malloc'd text or NULL. */
+static char *shared_text(json_object *v) {
+  json_object *copy = NULL;
+  char *t = NULL;
+
+  if (json_object_deep_copy(v, &copy, NULL) == 0 && text_of(copy) != NULL)
+    t = strdup(text_of(copy));
+  json_object_put(copy);
+  return t;
+}
+
+static void check_enum(struct prune_walk *w, const struct cp_schema *s,
+                       json_object *o) {
+  size_t i, n = json_object_array_length(s->enum_vals);
+  char *list = NULL, *next, *one;
+
+  for (i = 0; i < n; i++)
+    if (json_object_equal(o, json_object_array_get_idx(s->enum_vals, i)))
+      return;
+  for (i = 0; i < n; i++) {
+    one = shared_text(json_object_array_get_idx(s->enum_vals, i));
+    if (one == NULL || asprintf(&next, "%s%s%s", list ? list : "",
+                                list ? ", " : "", one) < 0) {
+      free(one);
+      w->r->nomem = 1;
+      free(list);
+      return;
+    }
+    free(one);
+    free(list);
+    list = next;
+  }
+  add_error(w->r, &w->path, "FieldValueNotSupported",
+            "Unsupported value: %s: supported values: %s", text_of(o),
+            list ? list : "");
+  free(list);
+}
+
+static void check_scalar(struct prune_walk *w, const struct cp_schema *s,
+                         json_object *o) {
+  double d;
+
+  if (s->enum_vals != NULL)
+    check_enum(w, s, o);
+  if (json_object_is_type(o, json_type_string) && s->has_max_len &&
+      utf8_len(json_object_get_string(o)) > (size_t)s->max_len)
+    add_error(w->r, &w->path, "FieldValueTooLong",
+              "Too long: may not be more than %lld bytes", s->max_len);
+  if (!json_object_is_type(o, json_type_int) &&
+      !json_object_is_type(o, json_type_double))
+    return;
+  d = json_object_get_double(o);
+  if (s->has_min && d < s->min)
+    add_error(w->r, &w->path, "FieldValueInvalid",
+              "Invalid value: %s: %s in body should be greater than or equal "
+              "to %g",
+              text_of(o), path_str(&w->path), s->min);
+  if (s->has_max && d > s->max)
+    add_error(w->r, &w->path, "FieldValueInvalid",
+              "Invalid value: %s: %s in body should be less than or equal to "
+              "%g",
+              text_of(o), path_str(&w->path), s->max);
+  if (s->format != NULL && strcmp(s->format, "int32") == 0 &&
+      json_object_is_type(o, json_type_int) &&
+      (d > 2147483647.0 || d < -2147483648.0))
+    add_error(w->r, &w->path, "FieldValueInvalid",
+              "Invalid value: %s: %s in body must be a 32-bit integer",
+              text_of(o), path_str(&w->path));
+}
+
+static void validate_node(struct prune_walk *w, const struct cp_schema *s,
+                          json_object *o, int resource, int depth);
+
+static void validate_object(struct prune_walk *w, const struct cp_schema *s,
+                            json_object *o, int resource, int depth) {
+  size_t i, mark;
+
+  for (i = 0; i < s->n_required; i++) {
+    json_object *v = NULL;
+
+    if (json_object_object_get_ex(o, s->required[i], &v) && v != NULL)
+      continue;
+    mark = path_key(&w->path, s->required[i]);
+    add_error(w->r, &w->path, "FieldValueRequired", "Required value");
+    path_cut(&w->path, mark);
+  }
+  json_object_object_foreach(o, k, v) {
+    int any;
+    const struct cp_schema *c = member_schema(s, k, resource, &any);
+
+    if (c == NULL)
+      continue;
+    mark = path_key(&w->path, k);
+    validate_node(w, c, v, 0, depth + 1);
+    path_cut(&w->path, mark);
+  }
+}
+
+static void validate_node(struct prune_walk *w, const struct cp_schema *s,
+                          json_object *o, int resource, int depth) {
+  size_t i, mark;
+
+  s = deref(s);
+  if (s == NULL || depth > 64)
+    return;
+  resource = resource || s->embedded;
+  if (o == NULL) {
+    if (!s->nullable)
+      add_error(w->r, &w->path, "FieldValueInvalid",
+                "Invalid value: \"null\": %s in body must be of type %s: "
+                "\"null\"",
+                path_str(&w->path), type_name(s->type));
+    return;
+  }
+  if (!type_ok(s, o)) {
+    add_error(w->r, &w->path, "FieldValueTypeInvalid",
+              "Invalid value: \"%s\": %s in body must be of type %s: \"%s\"",
+              json_type_name(o), path_str(&w->path),
+              s->int_or_string ? "integer-or-string" : type_name(s->type),
+              json_type_name(o));
+    return;
+  }
+  if (json_object_is_type(o, json_type_object)) {
+    validate_object(w, s, o, resource, depth);
+    return;
+  }
+  if (json_object_is_type(o, json_type_array)) {
+    for (i = 0; s->items != NULL && i < json_object_array_length(o); i++) {
+      mark = path_push(&w->path, "[%zu]", i);
+      validate_node(w, s->items, json_object_array_get_idx(o, i), 0,
+                    depth + 1);
+      path_cut(&w->path, mark);
+    }
+    return;
+  }
+  check_scalar(w, s, o);
+}
+
+size_t cp_schema_validate(const struct cp_schema *s, json_object *o,
+                          struct cp_schema_result *r) {
+  struct prune_walk w = {{NULL, 0, 0, 0}, r, 0};
+  size_t before = r->n_errors;
+
+  validate_node(&w, s, o, 1, 0);
+  if (w.path.nomem)
+    r->nomem = 1;
+  free(w.path.buf);
+  return r->n_errors - before;
+}
+
+/* ------------------------------------------------------------ hooks */
+
+static json_object *obj_at(json_object *o, const char *k) {
+  json_object *v = member(o, k);
+
+  return json_object_is_type(v, json_type_object) ? v : NULL;
+}
+
+static void set_default_str(json_object *o, const char *k, const char *v) {
+  if (member(o, k) == NULL)
+    json_object_object_add(o, k, json_object_new_string(v));
+}
+
+/* kube's imagePullPolicy default: Always for ":latest" or no tag (a
+ * digest counts as a tag), IfNotPresent otherwise. */
+static void pull_policy(json_object *containers) {
+  size_t i;
+
+  if (!json_object_is_type(containers, json_type_array))
+    return;
+  for (i = 0; i < json_object_array_length(containers); i++) {
+    json_object *c = json_object_array_get_idx(containers, i);
+    json_object *img = member(c, "image");
+    const char *image, *slash, *colon;
+
+    if (!json_object_is_type(c, json_type_object) || member(c,
+                                                            "imagePullPolicy"))
+      continue;
+    image = json_object_is_type(img, json_type_string)
+                ? json_object_get_string(img)
+                : "";
+    slash = strrchr(image, '/');
+    colon = strrchr(slash ? slash : image, ':');
+    if (strchr(image, '@') == NULL &&
+        (colon == NULL || strcmp(colon, ":latest") == 0))
+      set_default_str(c, "imagePullPolicy", "Always");
+    else
+      set_default_str(c, "imagePullPolicy", "IfNotPresent");
+  }
+}
+
+static void pod_spec_hooks(json_object *spec) {
+  if (spec == NULL)
+    return;
+  pull_policy(member(spec, "containers"));
+  pull_policy(member(spec, "initContainers"));
+}
+
+/* RollingUpdate with 25%/25% unless another strategy is named. */
+static void deployment_strategy(json_object *spec) {
+  json_object *st = obj_at(spec, "strategy"), *ru;
+  const char *type;
+
+  if (spec == NULL)
+    return;
+  if (st == NULL) {
+    st = json_object_new_object();
+    json_object_object_add(spec, "strategy", st);
+  }
+  set_default_str(st, "type", "RollingUpdate");
+  type = json_object_get_string(member(st, "type"));
+  if (type == NULL || strcmp(type, "RollingUpdate") != 0)
+    return;
+  if ((ru = obj_at(st, "rollingUpdate")) == NULL) {
+    ru = json_object_new_object();
+    json_object_object_add(st, "rollingUpdate", ru);
+  }
+  set_default_str(ru, "maxUnavailable", "25%");
+  set_default_str(ru, "maxSurge", "25%");
+}
+
+void cp_schema_builtin_hooks(const char *group, const char *kind,
+                             json_object *o) {
+  json_object *spec = obj_at(o, "spec");
+
+  if (group[0] == '\0' && strcmp(kind, "Pod") == 0) {
+    pod_spec_hooks(spec);
+  } else if (strcmp(group, "apps") == 0 &&
+             (strcmp(kind, "Deployment") == 0 ||
+              strcmp(kind, "ReplicaSet") == 0)) {
+    pod_spec_hooks(obj_at(obj_at(spec, "template"), "spec"));
+    if (strcmp(kind, "Deployment") == 0)
+      deployment_strategy(spec);
+  }
+}
+
+/* ------------------------------------------------------------ navigation */
+
+const struct cp_schema *cp_schema_property(const struct cp_schema *s,
+                                           const char *name) {
+  const struct cp_schema *c;
+
+  s = deref(s);
+  if (s == NULL)
+    return NULL;
+  if ((c = prop_of(s, name)) != NULL)
+    return deref(c);
+  if (s->embedded && strcmp(name, "metadata") == 0)
+    return object_meta();
+  return deref(s->additional);
+}
+
+const struct cp_schema *cp_schema_items(const struct cp_schema *s) {
+  s = deref(s);
+  return s != NULL ? deref(s->items) : NULL;
+}
+
+const char *cp_schema_patch_merge_key(const struct cp_schema *s) {
+  s = deref(s);
+  return s != NULL ? s->merge_key : NULL;
+}
+
+const char *cp_schema_patch_strategy(const struct cp_schema *s) {
+  s = deref(s);
+  return s != NULL ? s->strategy : NULL;
+}
+
+int cp_schema_preserves_unknown(const struct cp_schema *s) {
+  s = deref(s);
+  return s != NULL && s->preserve;
+}

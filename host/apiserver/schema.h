@@ -1,0 +1,112 @@
+/*
+ * schema - structural schemas in the form of a CRD's openAPIV3Schema,
+ * compiled once and then used on json-c objects to find and prune unknown
+ * fields, apply defaults and validate types, required fields and enums,
+ * with kube-apiserver's paths and messages. The built-in types' schemas
+ * are JSON documents compiled into the binary (host/apiserver/schemas/);
+ * they may name shared definitions with "$ref", resolved at load. A
+ * custom resource's schema comes from its CRD and has no "$ref".
+ *
+ * Threading: a compiled document is immutable once returned, so any
+ * number of threads may use it at once. The built-in document is loaded
+ * once, on first use, from any thread.
+ * Ownership: a document owns every node in it; nodes are borrowed and
+ * live as long as their document. The built-in document lives as long as
+ * the process. Results (struct cp_schema_result) own their strings.
+ */
+#ifndef CPLANE_HOST_APISERVER_SCHEMA_H
+#define CPLANE_HOST_APISERVER_SCHEMA_H
+
+#include <stddef.h>
+
+struct json_object;
+struct cp_schema;     /* one node */
+struct cp_schema_doc; /* a set of nodes: a root and/or named definitions */
+
+/* Compiles JSON text: either one schema (the document's root) or
+ * {"components":{"schemas":{NAME: schema, ...}}} (named definitions,
+ * referred to as "#/components/schemas/NAME"). Returns the document, or
+ * NULL with *err (malloc'd) naming the problem and where it is. */
+struct cp_schema_doc *cp_schema_doc_parse(const char *text, char **err);
+/* Compiles an already parsed schema (borrowed) as a document's root;
+ * "$ref" is refused. For CRD schemas. NULL with *err on failure. */
+struct cp_schema_doc *cp_schema_doc_compile(struct json_object *schema,
+                                            char **err);
+void cp_schema_doc_free(struct cp_schema_doc *d);
+/* The root, or NULL for a document of definitions only. */
+const struct cp_schema *cp_schema_doc_root(const struct cp_schema_doc *d);
+/* The definition NAME, or NULL. */
+const struct cp_schema *cp_schema_doc_get(const struct cp_schema_doc *d,
+                                          const char *name);
+
+/* The compiled-in document of every built-in type (NULL only if the
+ * embedded data is broken, which test_schema proves it is not). */
+const struct cp_schema_doc *cp_schema_builtins(void);
+/* The schema of a built-in kind of group/version, or NULL. */
+const struct cp_schema *cp_schema_builtin_kind(const char *group,
+                                               const char *version,
+                                               const char *kind);
+/* The definition name of that kind ("io.k8s.api.apps.v1.Deployment"), or
+ * NULL. Borrowed from the built-in document. */
+const char *cp_schema_builtin_kind_name(const char *group,
+                                        const char *version,
+                                        const char *kind);
+/* The built-in definitions as JSON text for OpenAPI's components.schemas
+ * (an object NAME -> schema, "$ref"s as written). Borrowed, never freed;
+ * text rather than a json_object because json-c caches a serialization
+ * inside the object, which two threads must not do at once. */
+const char *cp_schema_builtin_definitions(void);
+
+/* What walking an object found. Paths are kube-apiserver's:
+ * "spec.template.spec.containers[0].image". */
+struct cp_schema_error {
+  char *field;
+  const char *reason;  /* "FieldValueRequired", "FieldValueTypeInvalid"... */
+  char *message;       /* "Required value", "Invalid value: ..." */
+};
+
+struct cp_schema_result {
+  char **unknown; /* unknown field paths, in document order */
+  size_t n_unknown;
+  struct cp_schema_error *errors;
+  size_t n_errors;
+  int nomem; /* something could not be recorded */
+};
+
+void cp_schema_result_clear(struct cp_schema_result *r);
+
+/* Walks object o (a whole object: apiVersion, kind and metadata are always
+ * known at its top, metadata checked as ObjectMeta) and records every
+ * field s does not know in r->unknown; with prune, removes them from o.
+ * A null where null is not allowed is removed as if absent, as Go's
+ * decoding does. Values of the wrong type are left for validation. */
+void cp_schema_prune(const struct cp_schema *s, struct json_object *o,
+                     int prune, struct cp_schema_result *r);
+/* Adds every "default" s gives for a field absent from an object that is
+ * present in o, recursively (defaults of defaults too). */
+void cp_schema_default(const struct cp_schema *s, struct json_object *o);
+/* Checks o against s (types, required, enum, bounds) and records one
+ * error per bad field in r->errors. Returns the number of errors. */
+size_t cp_schema_validate(const struct cp_schema *s, struct json_object *o,
+                          struct cp_schema_result *r);
+
+/* The defaults a schema cannot say (they depend on other fields):
+ * Deployment strategy, containers' imagePullPolicy, Secret type...
+ * Applied after cp_schema_default; a no-op for kinds without any. */
+void cp_schema_builtin_hooks(const char *group, const char *kind,
+                             struct json_object *o);
+
+/* Navigation, for strategic merge patch. The schema of property name of
+ * an object schema (additionalProperties' when not a property), or NULL. */
+const struct cp_schema *cp_schema_property(const struct cp_schema *s,
+                                           const char *name);
+/* The items schema of an array schema, or NULL. */
+const struct cp_schema *cp_schema_items(const struct cp_schema *s);
+/* x-kubernetes-patch-merge-key / -patch-strategy, or NULL. */
+const char *cp_schema_patch_merge_key(const struct cp_schema *s);
+const char *cp_schema_patch_strategy(const struct cp_schema *s);
+/* 1 when the node keeps unknown fields (x-kubernetes-preserve-unknown-
+ * fields). */
+int cp_schema_preserves_unknown(const struct cp_schema *s);
+
+#endif /* CPLANE_HOST_APISERVER_SCHEMA_H */
