@@ -201,6 +201,7 @@ static void from_protobuf(struct cp_api_request *rq) {
 static void *worker_main(void *arg) {
   struct cp_apiserver *s = arg;
 
+  pthread_setname_np(pthread_self(), "api-worker"); /* top -H, perf */
   for (;;) {
     struct job *j;
 
@@ -668,6 +669,7 @@ drop:
 static void *loop_main(void *arg) {
   struct cp_apiserver *s = arg;
 
+  pthread_setname_np(pthread_self(), "api-loop"); /* top -H, perf */
   event_base_loop(s->base, EVLOOP_NO_EXIT_ON_EMPTY);
   return NULL;
 }

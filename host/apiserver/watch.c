@@ -27,6 +27,11 @@
 
 #define BOOKMARK_EVERY_MS 60000
 #define LIST_PAGE 500
+/* A busy stream is written at most once per FLUSH_MS: with 1,000 watchers
+ * and 1,000 events/s, one write (and one read by the client) per event
+ * would be a million system calls a second. An idle stream's first event
+ * still goes out at once, so a quiet watch sees no delay. */
+#define FLUSH_MS 40
 
 struct stream {
   struct cp_watch_registry *reg;
@@ -46,7 +51,9 @@ struct stream {
   int refs;
   int gone;     /* the client left or the stream ended */
   int finished; /* end the response once pending is written */
+  int armed;    /* wake is active or timed: no need to activate it again */
   int64_t last_bookmark_ms;
+  int64_t last_flush_ms; /* loop thread only */
 
   struct stream *next, *prev; /* the registry's list; loop thread */
 };
@@ -169,25 +176,49 @@ static void on_timeout(evutil_socket_t fd, short what, void *arg) {
   stream_close(arg, 1);
 }
 
-/* Loop thread: writes what the workers and the store queued. */
+/* Loop thread: writes what the workers and the store queued, or, when the
+ * last write was under FLUSH_MS ago, comes back when it is due. */
 static void on_wake(evutil_socket_t fd, short what, void *arg) {
   struct stream *st = arg;
-  struct evbuffer *out = evbuffer_new();
+  struct evbuffer *out;
+  int64_t now = now_ms(), wait_ms;
   int fin;
 
   (void)fd;
   (void)what;
+  pthread_mutex_lock(&st->mu);
+  fin = st->finished;
+  wait_ms = st->last_flush_ms + FLUSH_MS - now;
+  if (!fin && wait_ms > 0 && st->req != NULL) {
+    struct timeval tv = {0, (suseconds_t)wait_ms * 1000};
+
+    pthread_mutex_unlock(&st->mu);
+    event_add(st->wake, &tv);
+    return;
+  }
+  st->armed = 0;
+  out = evbuffer_new();
+  if (out != NULL)
+    evbuffer_add_buffer(out, st->pending);
+  pthread_mutex_unlock(&st->mu);
   if (out == NULL)
     return;
-  pthread_mutex_lock(&st->mu);
-  evbuffer_add_buffer(out, st->pending);
-  fin = st->finished;
-  pthread_mutex_unlock(&st->mu);
-  if (st->req != NULL && evbuffer_get_length(out) > 0)
+  if (st->req != NULL && evbuffer_get_length(out) > 0) {
     evhttp_send_reply_chunk(st->req, out);
+    st->last_flush_ms = now;
+  }
   evbuffer_free(out);
   if (fin)
     stream_close(st, 1);
+}
+
+/* With st->mu held: 1 when the caller must activate the wake event (it is
+ * neither active nor timed yet). */
+static int arm_locked(struct stream *st) {
+  if (st->armed)
+    return 0;
+  st->armed = 1;
+  return 1;
 }
 
 /* ------------------------------------------------------------ lines */
@@ -332,6 +363,7 @@ static void append_event(struct stream *st, const cp_store_event *ev) {
 static void on_store(void *userdata, const cp_store_watch_msg *msg) {
   struct stream *st = userdata;
   size_t i;
+  int activate;
 
   pthread_mutex_lock(&st->mu);
   if (st->gone) {
@@ -358,8 +390,12 @@ static void on_store(void *userdata, const cp_store_watch_msg *msg) {
   default:
     st->finished = 1;
   }
+  activate = evbuffer_get_length(st->pending) > 0 || st->finished
+                 ? arm_locked(st)
+                 : 0;
   pthread_mutex_unlock(&st->mu);
-  event_active(st->wake, EV_WRITE, 0);
+  if (activate)
+    event_active(st->wake, EV_WRITE, 0);
 }
 
 /* ------------------------------------------------------------ start */
@@ -431,6 +467,7 @@ static void init_job(void *arg) {
   gone = st->gone;
   if (!gone)
     st->sw = sw;
+  st->armed = 1;
   pthread_mutex_unlock(&st->mu);
   if (gone && sw != NULL)
     cp_store_watch_cancel(sw);

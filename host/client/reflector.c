@@ -314,6 +314,7 @@ static void *reflector_main(void *arg) {
   int64_t backoff = BACKOFF_MIN_MS, healthy_since = now_ms();
   int need_list = 1, watchlist = 1;
 
+  pthread_setname_np(pthread_self(), "reflector"); /* top -H, perf */
   while (!atomic_load(&r->stop)) {
     int failed = 0;
 

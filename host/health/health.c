@@ -81,6 +81,7 @@ static void on_request(struct evhttp_request *req, void *arg) {
 static void *loop_main(void *arg) {
   struct cp_health *h = arg;
 
+  pthread_setname_np(pthread_self(), "health"); /* top -H, perf */
   event_base_loop(h->base, EVLOOP_NO_EXIT_ON_EMPTY);
   return NULL;
 }

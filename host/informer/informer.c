@@ -495,6 +495,7 @@ static void *dispatch_main(void *arg) {
   cp_informer_handler *h = arg;
   struct note n;
 
+  pthread_setname_np(pthread_self(), "informer"); /* top -H, perf */
   pthread_mutex_lock(&h->mu);
   for (;;) {
     if (h->removed)
@@ -635,6 +636,7 @@ static void *timer_main(void *arg) {
   cp_informer *inf = arg;
   uint64_t next = run_due_resyncs(inf);
 
+  pthread_setname_np(pthread_self(), "informer-timer"); /* top -H, perf */
   for (;;) {
     int stop;
 

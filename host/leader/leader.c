@@ -159,6 +159,7 @@ static void *elector_main(void *arg) {
   struct cp_leader *l = arg;
   struct timespec ts;
 
+  pthread_setname_np(pthread_self(), "leader"); /* top -H, perf */
   pthread_mutex_lock(&l->mu);
   while (!l->stop) {
     int held;

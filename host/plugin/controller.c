@@ -88,6 +88,7 @@ static void *worker_main(void *arg) {
                              : 0;
   const char *key;
 
+  pthread_setname_np(pthread_self(), "ctl-worker"); /* top -H, perf */
   while ((key = cp_workqueue_get(p->queue)) != NULL) {
     uint32_t after_ms = 0;
     uint64_t t0 = now_ns(), took;

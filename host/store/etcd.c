@@ -1225,6 +1225,7 @@ static void et_watch_cancel(cp_store_watcher *w) {
 static void *watch_thread(void *arg) {
   etcd_store *s = arg;
 
+  pthread_setname_np(pthread_self(), "etcd-watch"); /* top -H, perf */
   event_base_loop(s->wbase, EVLOOP_NO_EXIT_ON_EMPTY);
   return NULL;
 }

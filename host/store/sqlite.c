@@ -1022,6 +1022,7 @@ static wop *w_wait(sq_store *s) {
 static void *writer_main(void *arg) {
   sq_store *s = arg;
 
+  pthread_setname_np(pthread_self(), "sqlite-writer"); /* top -H, perf */
   for (;;) {
     wop *batch = w_wait(s);
 

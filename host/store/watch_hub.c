@@ -383,6 +383,7 @@ static void *dispatcher_main(void *arg) {
   cp_hub_event **scratch = NULL;
   size_t scratch_cap = 0;
 
+  pthread_setname_np(pthread_self(), "watch-hub"); /* top -H, perf */
   pthread_mutex_lock(&hub->mu);
   while (!hub->stop) {
     uint64_t seen = hub->seq;
