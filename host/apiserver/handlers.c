@@ -1065,6 +1065,20 @@ out:
   return rc;
 }
 
+/* Drops, silently, what the schema does not know from a stored object,
+ * as kube-apiserver's decoding of storage does: an object written before
+ * its schema knew better must not make every later patch of it fail
+ * under Strict for fields the client never sent. */
+static void prune_stored(struct cp_api_ctx *ctx,
+                         const struct cp_resource_type *t, json_object *o) {
+  const struct cp_schema *s = type_schema(ctx, t);
+  struct cp_schema_result r = {0};
+
+  if (s != NULL)
+    cp_schema_prune(s, o, 1, &r);
+  cp_schema_result_clear(&r);
+}
+
 /* 422 Invalid with one cause per field, as kube-apiserver words it:
  * "Kind "name" is invalid: field: detail" ("[a, b]" for several). */
 static void invalid_fields(struct cp_api_response *rs,
@@ -1847,6 +1861,8 @@ static void do_patch(struct cp_api_ctx *ctx, struct cp_api_request *rq,
 
     if ((cur = read_current(ctx, rq, key, &cur_rev, rs)) == NULL)
       goto out;
+    if (!is_scale)
+      prune_stored(ctx, rq->type, cur);
     /* A scale patch applies to the Scale view of the object. */
     base = cur;
     if (is_scale) {

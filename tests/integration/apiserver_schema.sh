@@ -294,6 +294,12 @@ if out=$(K apply -f "$TMP/g2.yaml" 2>&1); then fail "bad gadget: $out"; fi
 grep -q 'spec.size: Invalid value: "string": spec.size in body must be of type integer' \
   <<<"$out" || fail "gadget type: $out"
 grep -q 'spec.color: Unsupported value: "green"' <<<"$out" || fail "gadget enum: $out"
+sed -e 's/gadgets/gizmos/g; s/gadget/gizmo/; s/Gadget/Gizmo/' \
+  -e 's/size: {type: integer, minimum: 1}/size: {type: int}/' \
+  "$TMP/crd.yaml" >"$TMP/badcrd.yaml"
+if out=$(K apply -f "$TMP/badcrd.yaml" 2>&1); then fail "bad CRD: $out"; fi
+grep -q 'openAPIV3Schema: Invalid value: .*unknown type "int"' <<<"$out" ||
+  fail "bad CRD message: $out"
 pass "a CRD's schema prunes, rejects (Strict), preserves, defaults and validates"
 
 # kubectl explain reads the OpenAPI v3 components.
@@ -302,7 +308,9 @@ grep -q 'FIELD: *replicas *<integer>' <<<"$out" || fail "explain output: $out"
 grep -q 'Number of desired pods' <<<"$out" || fail "explain description: $out"
 out=$(K explain pod.spec.containers.image 2>&1) || fail "explain pod: $out"
 grep -q 'FIELD: *image *<string>' <<<"$out" || fail "explain pod output: $out"
-pass "kubectl explain deployment.spec.replicas"
+out=$(K explain gadget.spec.color 2>&1) || fail "explain gadget: $out"
+grep -q 'FIELD: *color *<string>' <<<"$out" || fail "explain gadget output: $out"
+pass "kubectl explain deployment.spec.replicas, pod and custom fields"
 
 kill -TERM "${PIDS[0]}"
 wait_exit "${PIDS[0]}" 20

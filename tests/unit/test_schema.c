@@ -19,6 +19,7 @@
 #include <json-c/json.h>
 
 #include "apiserver/patch.h"
+#include "apiserver/request.h"
 #include "apiserver/schema.h"
 
 static json_object *parse(const char *text) {
@@ -536,6 +537,32 @@ static void test_smp_from_schema(void **state) {
   cp_schema_doc_free(d);
 }
 
+/* Warning header values: kube's 299 form, quotes escaped, packed, and
+ * never more than the response's 4 KiB (a warning that does not fit is
+ * dropped whole). */
+static void test_warning_headers(void **state) {
+  struct cp_api_response *rs = calloc(1, sizeof *rs);
+  size_t n = 0;
+  const char *w;
+
+  (void)state;
+  assert_non_null(rs);
+  cp_api_add_warning(rs, "unknown field \"spec.foo\"");
+  assert_string_equal(rs->warnings, "299 - \"unknown field \\\"spec.foo\\\"\"");
+  while (rs->warnings_len < sizeof rs->warnings - 64)
+    cp_api_add_warning(rs, "unknown field \"spec.a-rather-long-field-name\"");
+  cp_api_add_warning(rs, "unknown field \"spec.a-rather-long-field-name\"");
+  assert_true(rs->warnings_len <= sizeof rs->warnings);
+  for (w = rs->warnings; w < rs->warnings + rs->warnings_len;
+       w += strlen(w) + 1) {
+    assert_true(strncmp(w, "299 - \"", 7) == 0);
+    assert_int_equal(w[strlen(w) - 1], '"');
+    n++;
+  }
+  assert_true(n > 50);
+  free(rs);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_parse_refs),
@@ -550,6 +577,7 @@ int main(void) {
       cmocka_unit_test(test_builtin_hooks),
       cmocka_unit_test(test_builtin_pod_and_node),
       cmocka_unit_test(test_smp_from_schema),
+      cmocka_unit_test(test_warning_headers),
   };
 
   return cmocka_run_group_tests(tests, NULL, NULL);
