@@ -503,6 +503,7 @@ int main(void) {
   api1 = best(run_creates(port, 1), run_creates(port, 1));
   raw1 = best(run_raw(c.m[0].client_port, 1, 0),
               run_raw(c.m[0].client_port, 1, 0));
+  printf("  (64 clients...)\n");
   api64 = best(run_creates(port, 64), run_creates(port, 64));
   raw64 = best(run_raw(c.m[0].client_port, 64, 0),
                run_raw(c.m[0].client_port, 64, 0));

@@ -61,8 +61,7 @@ static int arr_len(json_object *o, const char *path) {
 
 /* kubectl's HumanDuration: "45s", "5m10s", "2h", "3d4h"; a zero
  * remainder is left out. */
-static void age(char *buf, size_t len, json_object *obj, long long now) {
-  const char *ts = str(obj, "metadata.creationTimestamp");
+static void age_since(char *buf, size_t len, const char *ts, long long now) {
   struct tm tm;
   long long s, m, h, d;
 
@@ -93,6 +92,10 @@ static void age(char *buf, size_t len, json_object *obj, long long now) {
     snprintf(buf, len, "%lldy%lldd", d / 365, d % 365);
   else
     snprintf(buf, len, "%lldy", d / 365);
+}
+
+static void age(char *buf, size_t len, json_object *obj, long long now) {
+  age_since(buf, len, str(obj, "metadata.creationTimestamp"), now);
 }
 
 static void add_str(json_object *cells, const char *s) {
@@ -168,6 +171,64 @@ static void replicas_cells(json_object *cells, json_object *o, const char *ag,
   add_str(cells, ag);
 }
 
+static int map_len(json_object *o, const char *path) {
+  json_object *v = at(o, path);
+
+  return v != NULL && json_object_is_type(v, json_type_object)
+             ? json_object_object_length(v)
+             : 0;
+}
+
+/* kubectl's event printer: Last Seen, Type, Reason, Object, Subobject,
+ * Source, Message, First Seen, Count, Name. The newest of the timestamps
+ * an event may carry counts as last seen (events.k8s.io writers set only
+ * eventTime and series). */
+static void event_cells(json_object *cells, json_object *e, long long now) {
+  const char *last = str(e, "series.lastObservedTime");
+  const char *first = str(e, "firstTimestamp");
+  const char *kind = str(e, "involvedObject.kind");
+  const char *comp = str(e, "source.component");
+  char buf[320], ag[32];
+  long long count = num(e, "count");
+  size_t i;
+
+  if (last == NULL)
+    last = str(e, "lastTimestamp");
+  if (last == NULL)
+    last = str(e, "eventTime");
+  if (last == NULL)
+    last = str(e, "metadata.creationTimestamp");
+  if (first == NULL)
+    first = str(e, "eventTime");
+  if (first == NULL)
+    first = str(e, "metadata.creationTimestamp");
+  age_since(ag, sizeof ag, last, now);
+  add_str(cells, ag);
+  add_str(cells, str(e, "type"));
+  add_str(cells, str(e, "reason"));
+  snprintf(buf, sizeof buf, "%s/%s", kind ? kind : "",
+           str(e, "involvedObject.name") ? str(e, "involvedObject.name")
+                                         : "");
+  for (i = 0; buf[i] != '/' && buf[i] != '\0'; i++)
+    if (buf[i] >= 'A' && buf[i] <= 'Z')
+      buf[i] = (char)(buf[i] - 'A' + 'a');
+  add_str(cells, buf);
+  add_str(cells, str(e, "involvedObject.fieldPath")
+                     ? str(e, "involvedObject.fieldPath")
+                     : "");
+  if (comp == NULL)
+    comp = str(e, "reportingComponent");
+  snprintf(buf, sizeof buf, "%s%s%s", comp ? comp : "",
+           str(e, "source.host") ? ", " : "",
+           str(e, "source.host") ? str(e, "source.host") : "");
+  add_str(cells, buf);
+  add_str(cells, str(e, "message") ? str(e, "message") : "");
+  age_since(ag, sizeof ag, first, now);
+  add_str(cells, ag);
+  add_int(cells, count > 0 ? count : 1);
+  add_str(cells, str(e, "metadata.name"));
+}
+
 /* ---- the table ---- */
 
 struct column {
@@ -205,8 +266,33 @@ static const struct column ns_cols[] = {
     {"Status", "string", "", 0},
     {"Age", "string", "", 0},
 };
+/* Events lead with Last Seen, not Name (kubectl's own order). */
+static const struct column event_cols[] = {
+    {"Last Seen", "string", "", 0}, {"Type", "string", "", 0},
+    {"Reason", "string", "", 0},    {"Object", "string", "", 0},
+    {"Subobject", "string", "", 1}, {"Source", "string", "", 1},
+    {"Message", "string", "", 0},   {"First Seen", "string", "", 1},
+    {"Count", "integer", "", 1},    {"Name", "string", "name", 1},
+};
+static const struct column cm_cols[] = {
+    {"Data", "integer", "", 0},
+    {"Age", "string", "", 0},
+};
+static const struct column secret_cols[] = {
+    {"Type", "string", "", 0},
+    {"Data", "integer", "", 0},
+    {"Age", "string", "", 0},
+};
+static const struct column lease_cols[] = {
+    {"Holder", "string", "", 0},
+    {"Age", "string", "", 0},
+};
+static const struct column crd_cols[] = {
+    {"Created At", "date", "", 0},
+};
 
-enum shape { GENERIC, POD, NODE, DEPLOY, RS, NS };
+enum shape { GENERIC, POD, NODE, DEPLOY, RS, NS, EVENT, CM, SECRET, LEASE,
+             CRD };
 
 static enum shape shape_of(const struct cp_resource_type *t) {
   if (t->group[0] == '\0' && strcmp(t->resource, "pods") == 0)
@@ -219,6 +305,18 @@ static enum shape shape_of(const struct cp_resource_type *t) {
     return DEPLOY;
   if (strcmp(t->group, "apps") == 0 && strcmp(t->resource, "replicasets") == 0)
     return RS;
+  if (t->group[0] == '\0' && strcmp(t->resource, "events") == 0)
+    return EVENT;
+  if (t->group[0] == '\0' && strcmp(t->resource, "configmaps") == 0)
+    return CM;
+  if (t->group[0] == '\0' && strcmp(t->resource, "secrets") == 0)
+    return SECRET;
+  if (strcmp(t->group, "coordination.k8s.io") == 0 &&
+      strcmp(t->resource, "leases") == 0)
+    return LEASE;
+  if (strcmp(t->group, "apiextensions.k8s.io") == 0 &&
+      strcmp(t->resource, "customresourcedefinitions") == 0)
+    return CRD;
   return GENERIC;
 }
 
@@ -238,7 +336,8 @@ static json_object *columns(enum shape s) {
   const struct column *cols = NULL;
   size_t n = 0, i;
 
-  add_column(defs, &name_col);
+  if (s != EVENT)
+    add_column(defs, &name_col);
   switch (s) {
   case POD:
     cols = pod_cols, n = sizeof pod_cols / sizeof pod_cols[0];
@@ -254,6 +353,21 @@ static json_object *columns(enum shape s) {
     break;
   case NS:
     cols = ns_cols, n = sizeof ns_cols / sizeof ns_cols[0];
+    break;
+  case EVENT:
+    cols = event_cols, n = sizeof event_cols / sizeof event_cols[0];
+    break;
+  case CM:
+    cols = cm_cols, n = sizeof cm_cols / sizeof cm_cols[0];
+    break;
+  case SECRET:
+    cols = secret_cols, n = sizeof secret_cols / sizeof secret_cols[0];
+    break;
+  case LEASE:
+    cols = lease_cols, n = sizeof lease_cols / sizeof lease_cols[0];
+    break;
+  case CRD:
+    cols = crd_cols, n = sizeof crd_cols / sizeof crd_cols[0];
     break;
   case GENERIC:
     cols = &age_col, n = 1;
@@ -272,7 +386,8 @@ static json_object *row(enum shape s, json_object *obj, int include_object,
   char ag[32];
 
   age(ag, sizeof ag, obj, now);
-  add_str(cells, str(obj, "metadata.name"));
+  if (s != EVENT)
+    add_str(cells, str(obj, "metadata.name"));
   switch (s) {
   case POD:
     pod_cells(cells, obj, ag);
@@ -289,6 +404,25 @@ static json_object *row(enum shape s, json_object *obj, int include_object,
   case NS:
     add_str(cells, str(obj, "status.phase"));
     add_str(cells, ag);
+    break;
+  case EVENT:
+    event_cells(cells, obj, now);
+    break;
+  case CM:
+    add_int(cells, map_len(obj, "data") + map_len(obj, "binaryData"));
+    add_str(cells, ag);
+    break;
+  case SECRET:
+    add_str(cells, str(obj, "type") ? str(obj, "type") : "Opaque");
+    add_int(cells, map_len(obj, "data"));
+    add_str(cells, ag);
+    break;
+  case LEASE:
+    add_str(cells, str(obj, "spec.holderIdentity"));
+    add_str(cells, ag);
+    break;
+  case CRD:
+    add_str(cells, str(obj, "metadata.creationTimestamp"));
     break;
   case GENERIC:
     add_str(cells, ag);

@@ -31,6 +31,17 @@ static const struct cp_resource_type cms = {
     "", "v1", "configmaps", "configmap", "ConfigMap", "ConfigMapList", 1,
     {NULL}, 0, 1};
 
+static const struct cp_resource_type events = {
+    "", "v1", "events", "event", "Event", "EventList", 1, {NULL}, 0, 1};
+static const struct cp_resource_type secrets = {
+    "", "v1", "secrets", "secret", "Secret", "SecretList", 1, {NULL}, 0, 1};
+static const struct cp_resource_type leases = {
+    "coordination.k8s.io", "v1", "leases", "lease", "Lease", "LeaseList", 1,
+    {NULL}, 0, 1};
+static const struct cp_resource_type widgets = {
+    "example.com", "v1", "widgets", "widget", "Widget", "WidgetList", 1,
+    {NULL}, 0, 0};
+
 static json_object *render(const struct cp_resource_type *t, const char *in,
                            int include) {
   char *out = cp_table_render(t, in, strlen(in), include, NOW);
@@ -129,9 +140,25 @@ static void test_kinds(void **state) {
   assert_string_equal(cell(t, 0, 2), "3");
   assert_string_equal(cell(t, 0, 4), "3h30m");
   json_object_put(t);
-  t = render(&cms, "{\"metadata\":{\"name\":\"c\"}}", 0);
+  t = render(&cms, "{\"metadata\":{\"name\":\"c\"},\"data\":{\"a\":\"1\","
+                   "\"b\":\"2\"},\"binaryData\":{\"c\":\"AA==\"}}", 0);
   assert_string_equal(cell(t, 0, 0), "c");
+  assert_string_equal(cell(t, 0, 1), "3");
+  assert_string_equal(cell(t, 0, 2), "<unknown>");
+  json_object_put(t);
+  t = render(&widgets, "{\"metadata\":{\"name\":\"w\"}}", 0);
+  assert_string_equal(cell(t, 0, 0), "w");
   assert_string_equal(cell(t, 0, 1), "<unknown>");
+  json_object_put(t);
+  t = render(&secrets, "{\"metadata\":{\"name\":\"s\"},\"type\":"
+                       "\"kubernetes.io/tls\",\"data\":{\"tls.crt\":\"\","
+                       "\"tls.key\":\"\"}}", 0);
+  assert_string_equal(cell(t, 0, 1), "kubernetes.io/tls");
+  assert_string_equal(cell(t, 0, 2), "2");
+  json_object_put(t);
+  t = render(&leases, "{\"metadata\":{\"name\":\"l\"},\"spec\":{"
+                      "\"holderIdentity\":\"sim-0\"}}", 0);
+  assert_string_equal(cell(t, 0, 1), "sim-0");
   json_object_put(t);
   assert_null(cp_table_render(&cms, "[1,2]", 5, 0, NOW));
   assert_null(cp_table_render(&cms, "{\"a\":", 5, 0, NOW));
@@ -144,11 +171,56 @@ static void test_kinds(void **state) {
   }
 }
 
+/* Events lead with Last Seen (the newest timestamp), the object as
+ * kind/name in lower case, and keep Name for -o wide. */
+static void test_events(void **state) {
+  json_object *t, *defs;
+
+  (void)state;
+  t = render(&events,
+             "{\"metadata\":{\"name\":\"web.1\",\"creationTimestamp\":"
+             "\"2026-11-25T13:00:00Z\"},\"involvedObject\":{\"kind\":"
+             "\"Pod\",\"name\":\"web\"},\"reason\":\"Scheduled\","
+             "\"message\":\"Successfully assigned default/web to sim-0\","
+             "\"type\":\"Normal\",\"source\":{\"component\":"
+             "\"default-scheduler\"},\"firstTimestamp\":"
+             "\"2026-11-25T13:00:00Z\",\"lastTimestamp\":"
+             "\"2026-11-25T13:59:15Z\",\"count\":4}",
+             0);
+  assert_true(json_object_object_get_ex(t, "columnDefinitions", &defs));
+  assert_string_equal(
+      json_object_get_string(json_object_object_get(
+          json_object_array_get_idx(defs, 0), "name")),
+      "Last Seen");
+  assert_string_equal(cell(t, 0, 0), "45s");
+  assert_string_equal(cell(t, 0, 1), "Normal");
+  assert_string_equal(cell(t, 0, 2), "Scheduled");
+  assert_string_equal(cell(t, 0, 3), "pod/web");
+  assert_string_equal(cell(t, 0, 5), "default-scheduler");
+  assert_string_equal(cell(t, 0, 6),
+                      "Successfully assigned default/web to sim-0");
+  assert_string_equal(cell(t, 0, 7), "60m");
+  assert_string_equal(cell(t, 0, 8), "4");
+  assert_string_equal(cell(t, 0, 9), "web.1");
+  json_object_put(t);
+  /* events.k8s.io writers set only eventTime. */
+  t = render(&events,
+             "{\"metadata\":{\"name\":\"e\"},\"eventTime\":"
+             "\"2026-11-25T13:59:50.000000Z\",\"involvedObject\":{\"kind\":"
+             "\"Node\",\"name\":\"n\"}}",
+             0);
+  assert_string_equal(cell(t, 0, 0), "10s");
+  assert_string_equal(cell(t, 0, 3), "node/n");
+  assert_string_equal(cell(t, 0, 8), "1");
+  json_object_put(t);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_wanted),
       cmocka_unit_test(test_pod_list),
       cmocka_unit_test(test_kinds),
+      cmocka_unit_test(test_events),
   };
 
   return cmocka_run_group_tests(tests, NULL, NULL);
