@@ -1166,8 +1166,22 @@ static json_object *obj_at(json_object *o, const char *k) {
 }
 
 static void set_default_str(json_object *o, const char *k, const char *v) {
-  if (member(o, k) == NULL)
-    json_object_object_add(o, k, json_object_new_string(v));
+  json_object *s;
+
+  if (member(o, k) == NULL && (s = json_object_new_string(v)) != NULL)
+    json_object_object_add(o, k, s);
+}
+
+/* Member k of o as an object, made when absent; NULL when out of memory
+ * or when k holds something else (validation reports that). */
+static json_object *obj_make(json_object *o, const char *k) {
+  json_object *v = member(o, k);
+
+  if (v != NULL)
+    return json_object_is_type(v, json_type_object) ? v : NULL;
+  if ((v = json_object_new_object()) != NULL)
+    json_object_object_add(o, k, v);
+  return v;
 }
 
 /* kube's imagePullPolicy default: Always for ":latest" or no tag (a
@@ -1207,23 +1221,16 @@ static void pod_spec_hooks(json_object *spec) {
 
 /* RollingUpdate with 25%/25% unless another strategy is named. */
 static void deployment_strategy(json_object *spec) {
-  json_object *st = obj_at(spec, "strategy"), *ru;
+  json_object *st, *ru;
   const char *type;
 
-  if (spec == NULL)
+  if (spec == NULL || (st = obj_make(spec, "strategy")) == NULL)
     return;
-  if (st == NULL) {
-    st = json_object_new_object();
-    json_object_object_add(spec, "strategy", st);
-  }
   set_default_str(st, "type", "RollingUpdate");
   type = json_object_get_string(member(st, "type"));
-  if (type == NULL || strcmp(type, "RollingUpdate") != 0)
+  if (type == NULL || strcmp(type, "RollingUpdate") != 0 ||
+      (ru = obj_make(st, "rollingUpdate")) == NULL)
     return;
-  if ((ru = obj_at(st, "rollingUpdate")) == NULL) {
-    ru = json_object_new_object();
-    json_object_object_add(st, "rollingUpdate", ru);
-  }
   set_default_str(ru, "maxUnavailable", "25%");
   set_default_str(ru, "maxSurge", "25%");
 }
