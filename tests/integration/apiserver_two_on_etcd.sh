@@ -48,6 +48,38 @@ kill "$wpid" 2>/dev/null || true
 A label cm shared via=a >/dev/null || fail "label through a"
 [ "$(Bk get cm -l via=a -o name)" = "configmap/shared" ] || fail "b lists a's label"
 pass "two API servers share one etcd: writes, reads and watches cross over"
+
+# Twenty clients watching ConfigMaps through b (all namespaces, one
+# namespace, Tables and plain JSON) cost etcd one watch, not twenty: the
+# API server shares a store watch per resource type.
+watchers() { curl -s "http://127.0.0.1:$cport/metrics" |
+  awk '$1 == "etcd_debugging_mvcc_watcher_total" { print $2 }'; }
+before=$(watchers)
+wpids=()
+for i in $(seq 10); do
+  Bk get cm -w --request-timeout=20s >/dev/null 2>&1 &
+  wpids+=($!)
+  Bk get cm -n default -w -o json --request-timeout=20s >"$TMP/w$i" 2>&1 &
+  wpids+=($!)
+done
+for i in $(seq 100); do
+  [ "$(grep -c '^ *"name": "shared"' "$TMP/w10" 2>/dev/null || true)" -ge 1 ] && break
+  sleep 0.1
+done
+printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: fan}\n' |
+  A create -f - >/dev/null || fail "create fan through a"
+for i in $(seq 100); do
+  n=0
+  for j in $(seq 10); do grep -q '"name": "fan"' "$TMP/w$j" && n=$((n + 1)); done
+  [ "$n" -eq 10 ] && break
+  sleep 0.1
+done
+[ "$n" -eq 10 ] || fail "only $n of 10 watchers on b saw a's write"
+after=$(watchers)
+[ $((after - before)) -le 1 ] ||
+  fail "20 watch clients on b cost etcd $((after - before)) watches (want <= 1)"
+for p in "${wpids[@]}"; do kill "$p" 2>/dev/null || true; done
+pass "20 watchers on one server share one etcd watch ($before -> $after)"
 for p in "${PIDS[@]:1}"; do kill -TERM "$p"; done
 for p in "${PIDS[@]:1}"; do wait_exit "$p" 20; [ "$RC" -eq 0 ] || fail "exit $RC"; done
 pass "clean shutdown"

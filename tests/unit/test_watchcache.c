@@ -1,0 +1,304 @@
+/*
+ * test_watchcache - the API server's shared watch per resource type, on a
+ * real SQLite store: one store watch however many subscribers, catch-up
+ * from the ring, prefixes, misses for starts the cache cannot serve,
+ * ordering without gaps or repeats under concurrent writers, and that an
+ * unsubscribe is final.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "apiserver/watchcache.h"
+#include "store/store.h"
+
+static char tmpdir[] = "/tmp/cp-watchcache-XXXXXX";
+static int seq;
+
+/* What one subscriber saw. */
+struct seen {
+  pthread_mutex_t mu;
+  int64_t revs[4096];
+  char keys[4096][32];
+  size_t n;
+  int progress, ended;
+};
+
+static void on_msg(void *ud, const cp_store_watch_msg *msg) {
+  struct seen *s = ud;
+  size_t i;
+
+  pthread_mutex_lock(&s->mu);
+  if (msg->kind == CP_STORE_WATCH_PROGRESS)
+    s->progress++;
+  else if (msg->kind != CP_STORE_WATCH_EVENTS)
+    s->ended++;
+  for (i = 0; msg->kind == CP_STORE_WATCH_EVENTS && i < msg->count; i++) {
+    if (s->n < 4096) {
+      s->revs[s->n] = msg->events[i].kv.mod_revision;
+      snprintf(s->keys[s->n], sizeof s->keys[0], "%.*s",
+               (int)msg->events[i].kv.key_len,
+               (const char *)msg->events[i].kv.key);
+      s->n++;
+    }
+  }
+  pthread_mutex_unlock(&s->mu);
+}
+
+static struct seen *seen_new(void) {
+  struct seen *s = calloc(1, sizeof *s);
+
+  assert_non_null(s);
+  pthread_mutex_init(&s->mu, NULL);
+  return s;
+}
+
+static size_t seen_count(struct seen *s) {
+  size_t n;
+
+  pthread_mutex_lock(&s->mu);
+  n = s->n;
+  pthread_mutex_unlock(&s->mu);
+  return n;
+}
+
+static void wait_count(struct seen *s, size_t want) {
+  int i;
+
+  for (i = 0; i < 500 && seen_count(s) < want; i++)
+    usleep(10000);
+  assert_int_equal(seen_count(s), want);
+}
+
+static cp_store *open_store(void) {
+  cp_store_sqlite_opts o = {0};
+  cp_store *st = NULL;
+  char path[256], *err = NULL;
+
+  o.progress_interval_ms = 100;
+  snprintf(path, sizeof path, "%s/w%d.db", tmpdir, ++seq);
+  assert_int_equal(cp_store_sqlite_open(path, &o, &st, &err), 0);
+  return st;
+}
+
+static int64_t put(cp_store *st, const char *key) {
+  int64_t rev = 0;
+
+  assert_int_equal(cp_store_create(st, key, strlen(key), "{}", 2, &rev), 0);
+  return rev;
+}
+
+static void test_shared_and_filtered(void **state) {
+  cp_store *st = open_store();
+  struct cp_watch_cache *c = cp_watch_cache_new(st, 16);
+  struct seen *all = seen_new(), *ns = seen_new(), *other = seen_new();
+  cp_watch_sub *a = NULL, *b = NULL, *o = NULL;
+  int64_t rev = 0;
+
+  (void)state;
+  assert_int_equal(cp_store_current_revision(st, &rev), 0);
+  assert_int_equal(cp_watch_cache_subscribe(c, "pods/", "pods/", rev + 1,
+                                            on_msg, all, &a),
+                   0);
+  assert_int_equal(cp_watch_cache_subscribe(c, "pods/", "pods/ns1/", rev + 1,
+                                            on_msg, ns, &b),
+                   0);
+  assert_int_equal(cp_watch_cache_subscribe(c, "configmaps/", "configmaps/",
+                                            rev + 1, on_msg, other, &o),
+                   0);
+  /* Two types, three subscribers: two store watches. */
+  assert_int_equal(cp_watch_cache_store_watches(c), 2);
+  put(st, "pods/ns1/a");
+  put(st, "pods/ns2/b");
+  put(st, "configmaps/ns1/c");
+  put(st, "pods/ns1/d");
+  wait_count(all, 3);
+  wait_count(ns, 2);
+  wait_count(other, 1);
+  assert_string_equal(ns->keys[0], "pods/ns1/a");
+  assert_string_equal(ns->keys[1], "pods/ns1/d");
+  assert_true(all->revs[0] < all->revs[1] && all->revs[1] < all->revs[2]);
+  /* Idle subscribers hear the store's progress (for bookmarks). */
+  usleep(300000);
+  pthread_mutex_lock(&all->mu);
+  assert_true(all->progress > 0);
+  pthread_mutex_unlock(&all->mu);
+  cp_watch_cache_unsubscribe(a);
+  cp_watch_cache_unsubscribe(b);
+  cp_watch_cache_unsubscribe(o);
+  cp_watch_cache_free(c);
+  cp_store_close(st);
+  free(all);
+  free(ns);
+  free(other);
+}
+
+/* A late subscriber starting from a past revision gets exactly the events
+ * since then from the ring; a start older than the ring, or newer than
+ * what the cache has seen, is a miss. */
+static void test_catch_up_and_miss(void **state) {
+  cp_store *st = open_store();
+  struct cp_watch_cache *c = cp_watch_cache_new(st, 4);
+  struct seen *first = seen_new(), *late = seen_new(), *tmp = seen_new();
+  cp_watch_sub *a = NULL, *b = NULL, *m = NULL;
+  int64_t rev = 0, r[6];
+  int i;
+  char key[32];
+
+  (void)state;
+  assert_int_equal(cp_store_current_revision(st, &rev), 0);
+  assert_int_equal(cp_watch_cache_subscribe(c, "pods/", "pods/", rev + 1,
+                                            on_msg, first, &a),
+                   0);
+  for (i = 0; i < 6; i++) {
+    snprintf(key, sizeof key, "pods/ns/p%d", i);
+    r[i] = put(st, key);
+  }
+  wait_count(first, 6);
+  /* The ring holds the last 4 events: r[2]..r[5]. */
+  assert_int_equal(cp_watch_cache_subscribe(c, "pods/", "pods/", r[3],
+                                            on_msg, late, &b),
+                   0);
+  assert_int_equal(seen_count(late), 3);
+  assert_int_equal(late->revs[0], r[3]);
+  assert_int_equal(late->revs[2], r[5]);
+  assert_int_equal(cp_watch_cache_subscribe(c, "pods/", "pods/", r[1],
+                                            on_msg, tmp, &m),
+                   CP_WATCH_CACHE_MISS);
+  assert_null(m);
+  assert_int_equal(cp_watch_cache_subscribe(c, "pods/", "pods/", r[5] + 5,
+                                            on_msg, tmp, &m),
+                   CP_WATCH_CACHE_MISS);
+  /* Both go on with new events, without repeats. */
+  put(st, "pods/ns/later");
+  wait_count(first, 7);
+  wait_count(late, 4);
+  assert_int_equal(seen_count(tmp), 0);
+  cp_watch_cache_unsubscribe(a);
+  cp_watch_cache_unsubscribe(b);
+  cp_watch_cache_free(c);
+  cp_store_close(st);
+  free(first);
+  free(late);
+  free(tmp);
+}
+
+struct writer_arg {
+  cp_store *st;
+  int id;
+};
+
+static void *writer(void *p) {
+  struct writer_arg *w = p;
+  char key[32];
+  int i;
+
+  for (i = 0; i < 100; i++) {
+    snprintf(key, sizeof key, "pods/w%d/%d", w->id, i);
+    put(w->st, key);
+  }
+  return NULL;
+}
+
+/* Subscribers joining and leaving while 4 writers write: every one that
+ * stays sees every revision once, in order; one that leaves hears nothing
+ * after unsubscribe returns. */
+static void test_concurrent_order(void **state) {
+  cp_store *st = open_store();
+  struct cp_watch_cache *c = cp_watch_cache_new(st, 64);
+  struct seen *keep = seen_new(), *gone = seen_new();
+  cp_watch_sub *a = NULL, *b = NULL;
+  struct writer_arg wa[4];
+  pthread_t th[4];
+  int64_t rev = 0;
+  size_t i, n_gone;
+
+  (void)state;
+  assert_int_equal(cp_store_current_revision(st, &rev), 0);
+  assert_int_equal(cp_watch_cache_subscribe(c, "pods/", "pods/", rev + 1,
+                                            on_msg, keep, &a),
+                   0);
+  assert_int_equal(cp_watch_cache_subscribe(c, "pods/", "pods/", rev + 1,
+                                            on_msg, gone, &b),
+                   0);
+  for (i = 0; i < 4; i++) {
+    wa[i] = (struct writer_arg){st, (int)i};
+    pthread_create(&th[i], NULL, writer, &wa[i]);
+  }
+  usleep(20000);
+  cp_watch_cache_unsubscribe(b);
+  n_gone = seen_count(gone);
+  for (i = 0; i < 4; i++)
+    pthread_join(th[i], NULL);
+  wait_count(keep, 400);
+  for (i = 0; i < 400; i++)
+    assert_int_equal(keep->revs[i], rev + 1 + (int64_t)i);
+  assert_int_equal(seen_count(gone), n_gone);
+  cp_watch_cache_unsubscribe(a);
+  cp_watch_cache_free(c);
+  cp_store_close(st);
+  free(keep);
+  free(gone);
+}
+
+/* A compaction does not disturb the shared watch (it follows the head),
+ * and a subscriber from before the compaction is a miss, so that the
+ * store reports it. */
+static void test_compaction(void **state) {
+  cp_store *st = open_store();
+  struct cp_watch_cache *c = cp_watch_cache_new(st, 2);
+  struct seen *s1 = seen_new(), *s2 = seen_new();
+  cp_watch_sub *a = NULL, *b = NULL;
+  int64_t rev = 0, r1, r2, r3;
+
+  (void)state;
+  assert_int_equal(cp_store_current_revision(st, &rev), 0);
+  assert_int_equal(cp_watch_cache_subscribe(c, "pods/", "pods/", rev + 1,
+                                            on_msg, s1, &a),
+                   0);
+  r1 = put(st, "pods/a");
+  r2 = put(st, "pods/b");
+  r3 = put(st, "pods/c");
+  wait_count(s1, 3);
+  assert_int_equal(cp_store_compact(st, r3), 0);
+  put(st, "pods/d");
+  wait_count(s1, 4);
+  assert_int_equal(cp_watch_cache_subscribe(c, "pods/", "pods/", r1, on_msg,
+                                            s2, &b),
+                   CP_WATCH_CACHE_MISS);
+  (void)r2;
+  pthread_mutex_lock(&s1->mu);
+  assert_int_equal(s1->ended, 0);
+  pthread_mutex_unlock(&s1->mu);
+  cp_watch_cache_unsubscribe(a);
+  cp_watch_cache_free(c);
+  cp_store_close(st);
+  free(s1);
+  free(s2);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_shared_and_filtered),
+      cmocka_unit_test(test_catch_up_and_miss),
+      cmocka_unit_test(test_concurrent_order),
+      cmocka_unit_test(test_compaction),
+  };
+  char cmd[64];
+  int rc;
+
+  if (mkdtemp(tmpdir) == NULL)
+    return 1;
+  rc = cmocka_run_group_tests(tests, NULL, NULL);
+  snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
+  if (system(cmd) != 0)
+    rc = 1;
+  return rc;
+}
