@@ -59,6 +59,7 @@ struct stream {
   int finished; /* end the response once pending is written */
   int armed;    /* wake is active or timed: no need to activate it again */
   int64_t last_bookmark_ms;
+  int64_t seen_rev; /* the client will have every event up to this one */
   int64_t last_flush_ms; /* loop thread only */
 
   struct stream *next, *prev; /* the registry's list; loop thread */
@@ -190,10 +191,21 @@ static void on_client_close(struct evhttp_connection *conn, void *arg) {
   stream_close(st, 0);
 }
 
+static void on_wake(evutil_socket_t fd, short what, void *arg);
+static void append_bookmark(struct stream *st, int64_t rev, int end);
+
+/* The timeout ends the stream; a client that takes bookmarks gets one
+ * first, as kube-apiserver sends, so it resumes from there instead of
+ * from its last event. */
 static void on_timeout(evutil_socket_t fd, short what, void *arg) {
-  (void)fd;
-  (void)what;
-  stream_close(arg, 1);
+  struct stream *st = arg;
+
+  pthread_mutex_lock(&st->mu);
+  if (st->bookmarks && st->seen_rev > 0 && !st->finished)
+    append_bookmark(st, st->seen_rev, 0);
+  st->finished = 1;
+  pthread_mutex_unlock(&st->mu);
+  on_wake(fd, what, st);
 }
 
 /* Loop thread: writes what the workers and the store queued, or, when the
@@ -391,6 +403,10 @@ static void on_store(void *userdata, const cp_store_watch_msg *msg) {
     pthread_mutex_unlock(&st->mu);
     return;
   }
+  if ((msg->kind == CP_STORE_WATCH_EVENTS ||
+       msg->kind == CP_STORE_WATCH_PROGRESS) &&
+      msg->revision > st->seen_rev)
+    st->seen_rev = msg->revision;
   switch (msg->kind) {
   case CP_STORE_WATCH_EVENTS:
     for (i = 0; i < msg->count; i++) {
@@ -467,9 +483,12 @@ static void init_job(void *arg) {
     st->from_rev = rev;
   }
   /* The end of the initial events goes before any watch event can. */
-  if (rc == CPLANE_OK && st->initial_end_bookmark) {
+  if (rc == CPLANE_OK) {
     pthread_mutex_lock(&st->mu);
-    append_bookmark(st, rev, 1);
+    if (st->initial_end_bookmark)
+      append_bookmark(st, rev, 1);
+    if (rev > st->seen_rev)
+      st->seen_rev = rev;
     pthread_mutex_unlock(&st->mu);
   }
   if (rc == CPLANE_OK) {

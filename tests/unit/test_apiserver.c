@@ -812,6 +812,25 @@ static void test_http_server(void **state) {
   r = http(port, "GET " NS_CM "?limit=1000 HTTP/1.0\r\n\r\n");
   assert_non_null(strstr(r, "\"c3-19\""));
   free(r);
+  /* A client that takes bookmarks gets one as the timeout ends the
+   * stream, at the revision it has everything up to; one that does not
+   * take them gets none. */
+  {
+    int64_t rev = 0;
+    char want[96];
+
+    assert_int_equal(cp_store_current_revision(f->store, &rev), 0);
+    r = http(port, "GET " NS_CM "?watch=1&allowWatchBookmarks=true&"
+                   "timeoutSeconds=1 HTTP/1.0\r\n\r\n");
+    snprintf(want, sizeof want, "\"resourceVersion\":\"%lld\"}}}\n",
+             (long long)rev);
+    assert_non_null(strstr(r, "{\"type\":\"BOOKMARK\""));
+    assert_non_null(strstr(r, want));
+    free(r);
+    r = http(port, "GET " NS_CM "?watch=1&timeoutSeconds=1 HTTP/1.0\r\n\r\n");
+    assert_null(strstr(r, "BOOKMARK"));
+    free(r);
+  }
   r = http(port, "GET /metrics HTTP/1.0\r\n\r\n");
   assert_non_null(strstr(r, "apiserver_request_total{code=\"201\","
                             "resource=\"configmaps\",verb=\"create\"} 80\n"));
