@@ -213,6 +213,10 @@ static int copy_member(json_object *o, const char *k, json_object **out,
 static struct cp_schema *compile(struct cp_schema_doc *d, json_object *j,
                                  const char *at, char **err);
 
+static int prop_cmp(const void *a, const void *b) {
+  return strcmp(((const struct prop *)a)->name, ((const struct prop *)b)->name);
+}
+
 static int compile_props(struct cp_schema_doc *d, struct cp_schema *s,
                          json_object *props, const char *at, char **err) {
   size_t n = 0;
@@ -237,6 +241,8 @@ static int compile_props(struct cp_schema_doc *d, struct cp_schema *s,
     }
     s->n_props = ++n;
   }
+  /* Looked up once per member of every object walked: binary search. */
+  qsort(s->props, s->n_props, sizeof *s->props, prop_cmp);
   return 0;
 }
 
@@ -524,6 +530,7 @@ extern const char cp_schema_blob_meta[], cp_schema_blob_core[],
 static pthread_once_t builtin_once = PTHREAD_ONCE_INIT;
 static struct cp_schema_doc *builtin_doc;
 static char *builtin_defs_text;
+static const struct cp_schema *builtin_object_meta;
 
 struct gvk_entry {
   char *group, *version, *kind;
@@ -586,6 +593,7 @@ static void builtin_load(void) {
   if (resolve(d, &err) < 0)
     goto out;
   builtin_doc = d;
+  builtin_object_meta = find_def(d, OBJECT_META);
   d = NULL;
   if (index_kinds(all) < 0 ||
       (builtin_defs_text = strdup(json_object_to_json_string_ext(
@@ -650,7 +658,8 @@ const char *cp_schema_builtin_definitions(void) {
 }
 
 static const struct cp_schema *object_meta(void) {
-  return cp_schema_doc_get(cp_schema_builtins(), OBJECT_META);
+  cp_schema_builtins();
+  return builtin_object_meta;
 }
 
 /* ------------------------------------------------------------ walking */
@@ -663,13 +672,22 @@ static const struct cp_schema *deref(const struct cp_schema *s) {
   return s != NULL && s->ref != NULL ? NULL : s;
 }
 
+/* Properties are sorted by name at compile time (sort_props). */
 static const struct cp_schema *prop_of(const struct cp_schema *s,
                                        const char *name) {
-  size_t i;
+  size_t lo = 0, hi = s->n_props;
 
-  for (i = 0; i < s->n_props; i++)
-    if (strcmp(s->props[i].name, name) == 0)
-      return s->props[i].s;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    int c = strcmp(name, s->props[mid].name);
+
+    if (c == 0)
+      return s->props[mid].s;
+    if (c < 0)
+      hi = mid;
+    else
+      lo = mid + 1;
+  }
   return NULL;
 }
 
@@ -680,40 +698,52 @@ struct path {
   int nomem;
 };
 
-static size_t path_push(struct path *p, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+/* Room for n more bytes and a NUL; 0 when out of memory. */
+static int path_room(struct path *p, size_t n) {
+  size_t cap;
+  char *b;
 
-/* Appends to the path; returns the length to cut back to. */
-static size_t path_push(struct path *p, const char *fmt, ...) {
-  size_t mark = p->len;
-  va_list ap;
-  int n;
-
-  va_start(ap, fmt);
-  n = vsnprintf(NULL, 0, fmt, ap);
-  va_end(ap);
-  if (n < 0)
-    return mark;
-  if (p->len + (size_t)n + 1 > p->cap) {
-    size_t cap = (p->len + (size_t)n + 1) * 2;
-    char *b = realloc(p->buf, cap);
-
-    if (b == NULL) {
-      p->nomem = 1;
-      return mark;
-    }
-    p->buf = b;
-    p->cap = cap;
+  if (p->len + n + 1 <= p->cap)
+    return 1;
+  cap = (p->len + n + 1) * 2;
+  if ((b = realloc(p->buf, cap)) == NULL) {
+    p->nomem = 1;
+    return 0;
   }
-  va_start(ap, fmt);
-  vsnprintf(p->buf + p->len, p->cap - p->len, fmt, ap);
-  va_end(ap);
-  p->len += (size_t)n;
+  p->buf = b;
+  p->cap = cap;
+  return 1;
+}
+
+/* Appends ".k" ("k" at the start). Every member of every object walked
+ * goes through here, so it copies rather than formats. */
+static size_t path_key(struct path *p, const char *k) {
+  size_t mark = p->len, n = strlen(k);
+
+  if (!path_room(p, n + 1))
+    return mark;
+  if (p->len > 0)
+    p->buf[p->len++] = '.';
+  memcpy(p->buf + p->len, k, n + 1);
+  p->len += n;
   return mark;
 }
 
-static size_t path_key(struct path *p, const char *k) {
-  return path_push(p, p->len > 0 ? ".%s" : "%s", k);
+static size_t path_index(struct path *p, size_t i) {
+  char digits[24];
+  size_t n = sizeof digits, mark = p->len;
+
+  do
+    digits[--n] = (char)('0' + i % 10);
+  while ((i /= 10) > 0 && n > 1);
+  if (!path_room(p, sizeof digits - n + 2))
+    return mark;
+  p->buf[p->len++] = '[';
+  memcpy(p->buf + p->len, digits + n, sizeof digits - n);
+  p->len += sizeof digits - n;
+  p->buf[p->len++] = ']';
+  p->buf[p->len] = '\0';
+  return mark;
 }
 
 static void path_cut(struct path *p, size_t mark) {
@@ -817,16 +847,18 @@ static const struct cp_schema *member_schema(const struct cp_schema *s,
   return NULL;
 }
 
-struct prune_walk {
+/* One walk over an object (pruning or validation): where it is, what it
+ * found, and whether unknown fields are removed. */
+struct walk {
   struct path path;
   struct cp_schema_result *r;
   int prune;
 };
 
-static void prune_node(struct prune_walk *w, const struct cp_schema *s,
+static void prune_node(struct walk *w, const struct cp_schema *s,
                        json_object *o, int resource);
 
-static void prune_object(struct prune_walk *w, const struct cp_schema *s,
+static void prune_object(struct walk *w, const struct cp_schema *s,
                          json_object *o, int resource) {
   struct lh_entry *e, *next;
 
@@ -855,7 +887,7 @@ static void prune_object(struct prune_walk *w, const struct cp_schema *s,
   }
 }
 
-static void prune_node(struct prune_walk *w, const struct cp_schema *s,
+static void prune_node(struct walk *w, const struct cp_schema *s,
                        json_object *o, int resource) {
   size_t i, mark;
 
@@ -874,7 +906,7 @@ static void prune_node(struct prune_walk *w, const struct cp_schema *s,
   }
   if (json_object_is_type(o, json_type_array) && s->items != NULL) {
     for (i = 0; i < json_object_array_length(o); i++) {
-      mark = path_push(&w->path, "[%zu]", i);
+      mark = path_index(&w->path, i);
       prune_node(w, s->items, json_object_array_get_idx(o, i), 0);
       path_cut(&w->path, mark);
     }
@@ -883,7 +915,7 @@ static void prune_node(struct prune_walk *w, const struct cp_schema *s,
 
 void cp_schema_prune(const struct cp_schema *s, json_object *o, int prune,
                      struct cp_schema_result *r) {
-  struct prune_walk w = {{NULL, 0, 0, 0}, r, prune};
+  struct walk w = {{NULL, 0, 0, 0}, r, prune};
 
   s = deref(s);
   if (s != NULL && json_object_is_type(o, json_type_object))
@@ -1018,7 +1050,7 @@ static char *shared_text(json_object *v) {
   return t;
 }
 
-static void check_enum(struct prune_walk *w, const struct cp_schema *s,
+static void check_enum(struct walk *w, const struct cp_schema *s,
                        json_object *o) {
   size_t i, n = json_object_array_length(s->enum_vals);
   char *list = NULL, *next, *one;
@@ -1045,7 +1077,7 @@ static void check_enum(struct prune_walk *w, const struct cp_schema *s,
   free(list);
 }
 
-static void check_scalar(struct prune_walk *w, const struct cp_schema *s,
+static void check_scalar(struct walk *w, const struct cp_schema *s,
                          json_object *o) {
   double d;
 
@@ -1077,10 +1109,10 @@ static void check_scalar(struct prune_walk *w, const struct cp_schema *s,
               text_of(o), path_str(&w->path));
 }
 
-static void validate_node(struct prune_walk *w, const struct cp_schema *s,
+static void validate_node(struct walk *w, const struct cp_schema *s,
                           json_object *o, int resource, int depth);
 
-static void validate_object(struct prune_walk *w, const struct cp_schema *s,
+static void validate_object(struct walk *w, const struct cp_schema *s,
                             json_object *o, int resource, int depth) {
   size_t i, mark;
 
@@ -1105,7 +1137,7 @@ static void validate_object(struct prune_walk *w, const struct cp_schema *s,
   }
 }
 
-static void validate_node(struct prune_walk *w, const struct cp_schema *s,
+static void validate_node(struct walk *w, const struct cp_schema *s,
                           json_object *o, int resource, int depth) {
   size_t i, mark;
 
@@ -1135,7 +1167,7 @@ static void validate_node(struct prune_walk *w, const struct cp_schema *s,
   }
   if (json_object_is_type(o, json_type_array)) {
     for (i = 0; s->items != NULL && i < json_object_array_length(o); i++) {
-      mark = path_push(&w->path, "[%zu]", i);
+      mark = path_index(&w->path, i);
       validate_node(w, s->items, json_object_array_get_idx(o, i), 0,
                     depth + 1);
       path_cut(&w->path, mark);
@@ -1147,7 +1179,7 @@ static void validate_node(struct prune_walk *w, const struct cp_schema *s,
 
 size_t cp_schema_validate(const struct cp_schema *s, json_object *o,
                           struct cp_schema_result *r) {
-  struct prune_walk w = {{NULL, 0, 0, 0}, r, 0};
+  struct walk w = {{NULL, 0, 0, 0}, r, 0};
   size_t before = r->n_errors;
 
   validate_node(&w, s, o, 1, 0);
