@@ -90,9 +90,9 @@ void cp_schema_default(const struct cp_schema *s, struct json_object *o);
 size_t cp_schema_validate(const struct cp_schema *s, struct json_object *o,
                           struct cp_schema_result *r);
 
-/* The defaults a schema cannot say (they depend on other fields):
- * Deployment strategy, containers' imagePullPolicy, Secret type...
- * Applied after cp_schema_default; a no-op for kinds without any. */
+/* What a schema cannot say (it depends on other fields): a Deployment's
+ * strategy, containers' imagePullPolicy, a Secret's stringData moved into
+ * data. Applied after cp_schema_default; a no-op for other kinds. */
 void cp_schema_builtin_hooks(const char *group, const char *kind,
                              struct json_object *o);
 

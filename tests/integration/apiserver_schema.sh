@@ -151,7 +151,13 @@ gen=$(K get deploy typo -o jsonpath='{.metadata.generation}')
 K apply --validate=warn -f "$TMP/typo.yaml" >/dev/null 2>&1 || fail "re-apply"
 [ "$(K get deploy typo -o jsonpath='{.metadata.generation}')" = "$gen" ] ||
   fail "a re-apply without change bumped the generation"
-pass "defaults on Deployments and Pods; no generation bump from defaults"
+printf 'apiVersion: v1\nkind: Secret\nmetadata: {name: s1}\nstringData: {user: admin}\n' \
+  >"$TMP/s1.yaml"
+K apply -f "$TMP/s1.yaml" >/dev/null || fail "secret s1"
+json=$(K get secret s1 -o json)
+jq -e '.type == "Opaque" and .data.user == "YWRtaW4=" and (has("stringData") | not)' \
+  <<<"$json" >/dev/null || fail "secret defaults: $json"
+pass "defaults on Deployments, Pods and Secrets; no generation bump from defaults"
 
 # A real documentation Pod under Strict.
 cat >"$TMP/docpod.yaml" <<'EOF'

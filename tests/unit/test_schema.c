@@ -432,6 +432,13 @@ static void test_builtin_hooks(void **state) {
   assert_json(d, "{\"spec\":{\"strategy\":{\"type\":\"Recreate\"}}}");
   json_object_put(o);
   json_object_put(d);
+  /* stringData goes into data as base64, winning over data. */
+  o = parse("{\"data\":{\"a\":\"eA==\",\"b\":\"eA==\"},\"stringData\":{"
+            "\"b\":\"hello\",\"c\":\"hi!\",\"d\":\"\"}}");
+  cp_schema_builtin_hooks("", "Secret", o);
+  assert_json(o, "{\"data\":{\"a\":\"eA==\",\"b\":\"aGVsbG8=\","
+                 "\"c\":\"aGkh\",\"d\":\"\"}}");
+  json_object_put(o);
 }
 
 static void test_builtin_pod_and_node(void **state) {
