@@ -20,6 +20,7 @@
 #include <cplane/cplane.h>
 
 #include "objects.h"
+#include "timeutil.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -276,21 +277,63 @@ static void on_delete(cplane_plugin_ctx *ctx, uint32_t res,
 
 /* ---- reconcile ---- */
 
-static int pod_ready(const cplane_object *pod) {
+/* 1 when pod is Ready; *since (if not NULL) is when it became so, or 0
+ * when the condition has no transition time. */
+static int pod_ready_since(const cplane_object *pod, double *since) {
   int n = api->object_len(pod, "status.conditions"), i;
   char path[64];
 
+  if (since != NULL)
+    *since = 0;
   for (i = 0; i < n; i++) {
-    const char *t, *s;
+    const char *t, *s, *ts;
 
     snprintf(path, sizeof path, "status.conditions[%d].type", i);
     t = api->object_string(pod, path);
     snprintf(path, sizeof path, "status.conditions[%d].status", i);
     s = api->object_string(pod, path);
-    if (t != NULL && s != NULL && strcmp(t, "Ready") == 0)
-      return strcmp(s, "True") == 0;
+    if (t == NULL || s == NULL || strcmp(t, "Ready") != 0)
+      continue;
+    if (strcmp(s, "True") != 0)
+      return 0;
+    snprintf(path, sizeof path, "status.conditions[%d].lastTransitionTime",
+             i);
+    ts = api->object_string(pod, path);
+    if (since != NULL && ts != NULL && parse_time(ts, since) != 0)
+      *since = 0;
+    return 1;
   }
   return 0;
+}
+
+static int pod_ready(const cplane_object *pod) {
+  return pod_ready_since(pod, NULL);
+}
+
+/* Counts the ready pods, and the available ones: ready for at least
+ * min_ready seconds (a pod without a transition time counts at once).
+ * *next_ms is when the next ready pod becomes available (0: none waits). */
+static void count_ready(const cplane_object *const *pods, int n,
+                        int64_t min_ready, int *ready, int *available,
+                        uint32_t *next_ms) {
+  double now = now_s(), since, wait, soonest = 0;
+  int i;
+
+  *ready = *available = 0;
+  for (i = 0; i < n; i++) {
+    if (!pod_ready_since(pods[i], &since))
+      continue;
+    (*ready)++;
+    wait = since + (double)min_ready - now;
+    if (min_ready <= 0 || since == 0 || wait <= 0) {
+      (*available)++;
+      continue;
+    }
+    if (soonest == 0 || wait < soonest)
+      soonest = wait;
+  }
+  /* A little late rather than early, so the pod is available then. */
+  *next_ms = soonest > 0 ? (uint32_t)(soonest * 1000) + 50 : 0;
 }
 
 /* Lower is deleted first: unscheduled, then not running, then ready
@@ -434,15 +477,17 @@ static int delete_pods(cplane_plugin_ctx *ctx, const char *key,
 }
 
 static void update_status(cplane_plugin_ctx *ctx, const cplane_object *rs,
-                          int replicas, int ready) {
-  int64_t cur_r = -1, cur_ready = -1, cur_gen = -1;
+                          int replicas, int ready, int available) {
+  int64_t cur_r = -1, cur_ready = -1, cur_avail = -1, cur_gen = -1;
   int64_t gen = api->object_generation(rs);
   char *body, *msg = NULL;
 
   api->object_int(rs, "status.replicas", &cur_r);
   api->object_int(rs, "status.readyReplicas", &cur_ready);
+  api->object_int(rs, "status.availableReplicas", &cur_avail);
   api->object_int(rs, "status.observedGeneration", &cur_gen);
-  if (cur_r == replicas && cur_ready == ready && cur_gen == gen)
+  if (cur_r == replicas && cur_ready == ready && cur_avail == available &&
+      cur_gen == gen)
     return;
   body = api->json_format(
       "{'apiVersion':'apps/v1','kind':'ReplicaSet','metadata':{'name':%s,"
@@ -450,7 +495,7 @@ static void update_status(cplane_plugin_ctx *ctx, const cplane_object *rs,
       "'availableReplicas':%d,'fullyLabeledReplicas':%d,"
       "'observedGeneration':%lld}}",
       api->object_name(rs), api->object_namespace(rs), replicas, ready,
-      ready, replicas, (long long)gen);
+      available, replicas, (long long)gen);
   if (body != NULL)
     api->update_status(ctx, &resources[RS], api->object_namespace(rs),
                        api->object_name(rs), body, NULL, &msg);
@@ -558,8 +603,9 @@ static int rs_reconcile(cplane_plugin_ctx *ctx, const char *key,
   cplane_object_list *owned = NULL, *matching = NULL;
   struct pod_set set = {NULL, 0, 0};
   char *selector = NULL;
-  int64_t want = 1;
-  int ready = 0, rc = CPLANE_RECONCILE_DONE, i;
+  int64_t want = 1, min_ready = 0;
+  int ready = 0, available = 0, rc = CPLANE_RECONCILE_DONE;
+  uint32_t next_ms = 0;
 
   if (api->cache_get(ctx, RS, key, &rs) != CPLANE_OK) {
     expect_forget(key);
@@ -593,8 +639,8 @@ static int rs_reconcile(cplane_plugin_ctx *ctx, const char *key,
     rc = CPLANE_RECONCILE_RETRY;
     goto out;
   }
-  for (i = 0; i < set.n; i++)
-    ready += pod_ready(set.pods[i]);
+  api->object_int(rs, "spec.minReadySeconds", &min_ready);
+  count_ready(set.pods, set.n, min_ready, &ready, &available, &next_ms);
   if (set.n < want) {
     int make = (int)(want - set.n) > BATCH ? BATCH : (int)(want - set.n);
 
@@ -606,7 +652,12 @@ static int rs_reconcile(cplane_plugin_ctx *ctx, const char *key,
     if (delete_pods(ctx, key, set.pods, set.n, drop) < 0)
       rc = CPLANE_RECONCILE_RETRY;
   }
-  update_status(ctx, rs, set.n, ready);
+  update_status(ctx, rs, set.n, ready, available);
+  /* Nothing else would wake us when a pod's minReadySeconds pass. */
+  if (rc == CPLANE_RECONCILE_DONE && next_ms > 0) {
+    *requeue_after_ms = next_ms;
+    rc = CPLANE_RECONCILE_REQUEUE_AFTER;
+  }
 out:
   free(set.pods);
   api->free(selector);

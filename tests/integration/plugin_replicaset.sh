@@ -131,6 +131,32 @@ K delete rs fg --cascade=foreground >/dev/null || fail "foreground delete"
 K get rs fg >/dev/null 2>&1 && fail "the ReplicaSet outlived its foreground delete"
 pass "Foreground: the pods go first, then the ReplicaSet"
 
+# minReadySeconds: a pod counts as available only once it has been Ready
+# that long, and the status catches up with nothing else changing.
+sed 's/replicas: 2/replicas: 1\n  minReadySeconds: 3/' <<'EOF2' | K apply -f - >/dev/null || fail "apply rs slow"
+apiVersion: apps/v1
+kind: ReplicaSet
+metadata: {name: slow}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: slow}}
+  template:
+    metadata: {labels: {app: slow}}
+    spec:
+      containers: [{name: c, image: nginx}]
+EOF2
+APP=slow; wait_pods 1
+pod=$(K get pods -l app=slow -o jsonpath='{.items[0].metadata.name}')
+now=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+K patch pod "$pod" --subresource=status --type=merge -p "{\"status\":{\"phase\":\"Running\",\"conditions\":[{\"type\":\"Ready\",\"status\":\"True\",\"lastTransitionTime\":\"$now\"}]}}" >/dev/null ||
+  fail "mark the pod Ready"
+rs_status() { K get rs slow -o jsonpath='{.status.readyReplicas}/{.status.availableReplicas}'; }
+for i in $(seq 50); do [ "$(rs_status)" = 1/0 ] && break; sleep 0.1; done
+[ "$(rs_status)" = 1/0 ] || fail "ready but not yet available: want 1/0, have $(rs_status)"
+for i in $(seq 60); do [ "$(rs_status)" = 1/1 ] && break; sleep 0.1; done
+[ "$(rs_status)" = 1/1 ] || fail "available after minReadySeconds: want 1/1, have $(rs_status)"
+pass "minReadySeconds: ready at once, available 3 s later"
+
 kill -TERM "${PIDS[0]}"
 wait_exit "${PIDS[0]}" 20
 [ "$RC" -eq 0 ] || { cat "$TMP/log"; fail "exit status $RC after SIGTERM"; }
