@@ -120,9 +120,9 @@ $(B)/tests/test_plugin_common: tests/unit/test_plugin_common.c $(PLUGIN_COMMON) 
 # The scheduler plugin's modules are tested against the host's own object
 # code, as a plugin sees it.
 SCHED_MODULES := $(filter-out plugins/scheduler/scheduler.c,$(wildcard plugins/scheduler/*.c))
-$(B)/tests/test_scheduler: tests/unit/test_scheduler.c $(SCHED_MODULES) plugins/scheduler/*.h $(HOST_LIB)
+$(B)/tests/test_scheduler: tests/unit/test_scheduler.c $(SCHED_MODULES) plugins/common/smap.c plugins/scheduler/*.h plugins/common/smap.h $(HOST_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Iplugins/scheduler -o $@ $< $(SCHED_MODULES) $(HOST_LIB) $(LDFLAGS) $(LDLIBS) -lcmocka
+	$(CC) $(CFLAGS) -Iplugins/scheduler -Iplugins/common -o $@ $< $(SCHED_MODULES) plugins/common/smap.c $(HOST_LIB) $(LDFLAGS) $(LDLIBS) -lcmocka
 
 $(B)/bench/%: bench/%.c $(wildcard bench/*.c) $(HOST_LIB)
 	@mkdir -p $(dir $@)

@@ -20,6 +20,7 @@
 #include <cplane/cplane.h>
 
 #include "objects.h"
+#include "smap.h"
 #include "timeutil.h"
 
 #include <pthread.h>
@@ -31,7 +32,6 @@
 #define BATCH 500 /* creates or deletes per round, as Kubernetes' burst */
 #define CREATE_THREADS 16
 #define EXPECTATION_TTL_S 300
-#define MAX_EXPECT 4096
 
 static const struct cplane_host_api *api;
 
@@ -46,40 +46,36 @@ static const struct cplane_resource resources[] = {
 /* ---- expectations ---- */
 
 struct expectation {
-  char key[256];
   int creates, deletes;
   time_t set_at;
 };
 
-static struct expectation expect[MAX_EXPECT];
+/* ReplicaSet key -> malloc'd struct expectation; guarded by expect_mu. A
+ * map, not a fixed table: a full table would drop expectations and let a
+ * slow cache cause double creation. */
+static struct smap expect;
 static pthread_mutex_t expect_mu = PTHREAD_MUTEX_INITIALIZER;
 
-/* The slot for key (created when create is set). Call with expect_mu. */
-static struct expectation *slot(const char *key, int create) {
-  struct expectation *free_slot = NULL;
-  size_t i;
-
-  for (i = 0; i < MAX_EXPECT; i++) {
-    if (expect[i].key[0] != '\0' && strcmp(expect[i].key, key) == 0)
-      return &expect[i];
-    if (expect[i].key[0] == '\0' && free_slot == NULL)
-      free_slot = &expect[i];
-  }
-  if (create && free_slot != NULL) {
-    snprintf(free_slot->key, sizeof free_slot->key, "%s", key);
-    free_slot->creates = free_slot->deletes = 0;
-  }
-  return create ? free_slot : NULL;
-}
-
-static void expect_set(const char *key, int creates, int deletes) {
+static void expect_set(cplane_plugin_ctx *ctx, const char *key, int creates,
+                       int deletes) {
   struct expectation *e;
 
   pthread_mutex_lock(&expect_mu);
-  if ((e = slot(key, 1)) != NULL) {
+  e = smap_get(&expect, key);
+  if (e == NULL && (e = calloc(1, sizeof *e)) != NULL &&
+      smap_put(&expect, key, e, NULL) != 0) {
+    free(e);
+    e = NULL;
+  }
+  if (e != NULL) {
     e->creates = creates;
     e->deletes = deletes;
     e->set_at = time(NULL);
+  } else {
+    /* Out of memory: without the expectation the next reconcile may act
+     * on a stale cache; say so rather than fail silently. */
+    api->log(ctx, CPLANE_LOG_WARN, "%s: out of memory recording "
+                                    "expectations", key);
   }
   pthread_mutex_unlock(&expect_mu);
 }
@@ -88,7 +84,7 @@ static void expect_observed(const char *key, int created, int deleted) {
   struct expectation *e;
 
   pthread_mutex_lock(&expect_mu);
-  if ((e = slot(key, 0)) != NULL) {
+  if ((e = smap_get(&expect, key)) != NULL) {
     e->creates -= created;
     e->deletes -= deleted;
   }
@@ -100,23 +96,26 @@ static int expect_satisfied(const char *key) {
   int ok = 1;
 
   pthread_mutex_lock(&expect_mu);
-  if ((e = slot(key, 0)) != NULL) {
+  if ((e = smap_get(&expect, key)) != NULL) {
     ok = (e->creates <= 0 && e->deletes <= 0) ||
          time(NULL) - e->set_at > EXPECTATION_TTL_S;
     if (ok)
-      e->key[0] = '\0';
+      free(smap_del(&expect, key));
   }
   pthread_mutex_unlock(&expect_mu);
   return ok;
 }
 
 static void expect_forget(const char *key) {
-  struct expectation *e;
-
   pthread_mutex_lock(&expect_mu);
-  if ((e = slot(key, 0)) != NULL)
-    e->key[0] = '\0';
+  free(smap_del(&expect, key));
   pthread_mutex_unlock(&expect_mu);
+}
+
+static void free_value(void *ud, const char *key, void *val) {
+  (void)ud;
+  (void)key;
+  free(val);
 }
 
 /* ---- ReplicaSets to scan for orphans ---- */
@@ -381,7 +380,7 @@ static int create_pods(cplane_plugin_ctx *ctx, const cplane_object *rs,
   int made = 0, batch = 1, remaining = n, failed = 0, first_code = 0, i;
 
   snprintf(prefix, sizeof prefix, "%s-", api->object_name(rs));
-  expect_set(key, n, 0);
+  expect_set(ctx, key, n, 0);
   body = api->json_format(
       "{'apiVersion':'v1','kind':'Pod','metadata':{'generateName':%s,"
       "'namespace':%s,'labels':%j,'ownerReferences':[{'apiVersion':"
@@ -447,7 +446,7 @@ static int delete_pods(cplane_plugin_ctx *ctx, const char *key,
                        const cplane_object **pods, int n_pods, int n) {
   int i, v, deleted = 0, failed = 0;
 
-  expect_set(key, 0, n);
+  expect_set(ctx, key, 0, n);
   /* Least valuable first. */
   for (v = 0; v <= 3 && deleted + failed < n; v++) {
     for (i = 0; i < n_pods && deleted + failed < n; i++) {
@@ -669,10 +668,16 @@ out:
 
 static int rs_init(cplane_plugin_ctx *ctx,
                    const struct cplane_host_api *host_api, char **errmsg) {
-  (void)errmsg;
   if (host_api->struct_size < sizeof *host_api)
     return CPLANE_EUNAVAILABLE;
   api = host_api;
+  if (smap_init(&expect) != 0) {
+    static const char oom[] = "out of memory for the expectation map";
+
+    if ((*errmsg = api->alloc(sizeof oom)) != NULL)
+      memcpy(*errmsg, oom, sizeof oom);
+    return CPLANE_ENOMEM;
+  }
   api->log(ctx, CPLANE_LOG_INFO, "keeping ReplicaSets at their replicas");
   return CPLANE_OK;
 }
@@ -680,6 +685,8 @@ static int rs_init(cplane_plugin_ctx *ctx,
 static void rs_fini(cplane_plugin_ctx *ctx) {
   (void)ctx;
   scan_free_all();
+  smap_foreach(&expect, free_value, NULL);
+  smap_free(&expect);
 }
 
 static const struct cplane_plugin replicaset_plugin = {

@@ -1,11 +1,12 @@
 /*
- * smap - a string-keyed hash map (chained, grows at load factor 1) for the
- * scheduler's pod and node tables, which reach 150,000 and 5,000 entries.
+ * smap - a string-keyed hash map (chained, grows at load factor 1), shared
+ * by the in-tree plugins: the scheduler's pod and node tables (150,000 and
+ * 5,000 entries), the replicaset controller's expectations.
  *
- * Threading: none inside; the scheduler guards every map with its mutex.
+ * Threading: none inside; callers guard each map with their own mutex.
  */
-#ifndef SCHED_SMAP_H
-#define SCHED_SMAP_H
+#ifndef PLUGINS_COMMON_SMAP_H
+#define PLUGINS_COMMON_SMAP_H
 
 #include <stddef.h>
 #include <stdint.h>
