@@ -594,10 +594,53 @@ json_object *cp_api_parse_stored(const cp_store_kv *kv) {
 char *cp_api_to_text(json_object *o) { return to_text(o); }
 
 /* Parses the request's selectors; on a bad one responds 400. */
+/* The field labels kube-apiserver lets each built-in kind be selected by
+ * (besides metadata.name and metadata.namespace, which every kind has). A
+ * field outside them is refused, as kube refuses it, rather than silently
+ * matching nothing. */
+static const struct {
+  const char *group, *resource;
+  const char *fields[12];
+} field_labels[] = {
+    {"", "pods",
+     {"spec.nodeName", "spec.restartPolicy", "spec.schedulerName",
+      "spec.serviceAccountName", "spec.hostNetwork", "status.phase",
+      "status.podIP", "status.podIPs", "status.nominatedNodeName", NULL}},
+    {"", "events",
+     {"involvedObject.kind", "involvedObject.namespace",
+      "involvedObject.name", "involvedObject.uid",
+      "involvedObject.apiVersion", "involvedObject.resourceVersion",
+      "involvedObject.fieldPath", "reason", "reportingComponent", "source",
+      "type", NULL}},
+    {"", "nodes", {"spec.unschedulable", NULL}},
+    {"", "namespaces", {"status.phase", NULL}},
+    {"", "secrets", {"type", NULL}},
+    {"apps", "replicasets", {"status.replicas", NULL}},
+};
+
+static int field_label_ok(const struct cp_resource_type *t,
+                          const char *path) {
+  size_t i, j;
+
+  if (strcmp(path, "metadata.name") == 0 ||
+      strcmp(path, "metadata.namespace") == 0)
+    return 1;
+  for (i = 0; i < sizeof field_labels / sizeof field_labels[0]; i++) {
+    if (strcmp(field_labels[i].group, t->group) != 0 ||
+        strcmp(field_labels[i].resource, t->resource) != 0)
+      continue;
+    for (j = 0; field_labels[i].fields[j] != NULL; j++)
+      if (strcmp(field_labels[i].fields[j], path) == 0)
+        return 1;
+  }
+  return 0;
+}
+
 static int selectors_parse(struct cp_api_request *rq,
                            struct cp_api_selectors *s,
                            struct cp_api_response *rs) {
   char *err = NULL;
+  size_t i;
 
   memset(s, 0, sizeof *s);
   if (cp_selector_parse(cp_query_get(&rq->query, "labelSelector"),
@@ -612,6 +655,16 @@ static int selectors_parse(struct cp_api_request *rq,
         rs, 400, cp_status_failure(400, NULL, err ? err : "bad field "
                                                           "selector", NULL));
     free(err);
+    cp_selector_free(s->labels);
+    return -1;
+  }
+  for (i = 0; rq->type != NULL && i < s->fields.n; i++) {
+    if (field_label_ok(rq->type, s->fields.terms[i].path))
+      continue;
+    cp_api_respond_status(
+        rs, 400, cp_status_failuref(400, "field label not supported: %s",
+                                    s->fields.terms[i].path));
+    field_sel_free(&s->fields);
     cp_selector_free(s->labels);
     return -1;
   }
@@ -757,6 +810,42 @@ static int parse_continue(const char *tok, int64_t *rev, uint8_t **start,
   return unhex(dot + 1, start, start_len);
 }
 
+/* kube-apiserver's ListOptions checks on resourceVersionMatch: 422
+ * Invalid, with its wording. Returns -1 after responding. */
+static int list_options_invalid(struct cp_api_request *rq,
+                                struct cp_api_response *rs) {
+  const char *m = cp_query_get(&rq->query, "resourceVersionMatch");
+  const char *rv = cp_query_get(&rq->query, "resourceVersion");
+  const char *cont = cp_query_get(&rq->query, "continue");
+  const char *why = NULL;
+  char buf[160];
+
+  if (m == NULL || m[0] == '\0')
+    return 0;
+  if (strcmp(m, "Exact") != 0 && strcmp(m, "NotOlderThan") != 0) {
+    snprintf(buf, sizeof buf, "Unsupported value: \"%.64s\": supported "
+                              "values: \"Exact\", \"NotOlderThan\"", m);
+    why = buf;
+  } else if (rv == NULL || rv[0] == '\0') {
+    why = "Forbidden: resourceVersionMatch is forbidden unless "
+          "resourceVersion is provided";
+  } else if (cont != NULL && cont[0] != '\0') {
+    why = "Forbidden: resourceVersionMatch is forbidden when continue is "
+          "provided";
+  } else if (strcmp(m, "Exact") == 0 && strcmp(rv, "0") == 0) {
+    why = "Forbidden: resourceVersionMatch \"exact\" is forbidden for "
+          "resourceVersion \"0\"";
+  }
+  if (why == NULL)
+    return 0;
+  cp_api_respond_status(
+      rs, 422, cp_status_failuref(422,
+                              "ListOptions.meta.k8s.io \"\" is invalid: "
+                              "resourceVersionMatch: %s",
+                              why));
+  return -1;
+}
+
 static void do_list(struct cp_api_ctx *ctx, struct cp_api_request *rq,
                     struct cp_api_response *rs) {
   struct cp_api_selectors sel;
@@ -794,6 +883,8 @@ static void do_list(struct cp_api_ctx *ctx, struct cp_api_request *rq,
                                                            "token"));
     goto out;
   }
+  if (list_options_invalid(rq, rs) < 0)
+    goto out;
   if (cont == NULL && rv_match != NULL && strcmp(rv_match, "Exact") == 0) {
     int64_t r = 0;
 
@@ -812,6 +903,16 @@ static void do_list(struct cp_api_ctx *ctx, struct cp_api_request *rq,
                        start ? start : (const uint8_t *)prefix,
                        start ? start_len : strlen(prefix), rev,
                        want > 0 ? want : 0, &res);
+    if (rc == CP_STORE_ECOMPACTED && (cont == NULL || cont[0] == '\0')) {
+      int64_t cur = 0;
+
+      cp_store_current_revision(ctx->store, &cur);
+      cp_api_respond_status(
+          rs, 410, cp_status_failuref(410, "too old resource version: %" PRId64
+                                   " (%" PRId64 ")",
+                              rev, cur));
+      goto out;
+    }
     if (rc == CP_STORE_ECOMPACTED) {
       cp_api_respond_status(
           rs, 410, cp_status_failure(410, "Expired", "The provided continue "

@@ -232,6 +232,37 @@ static void test_create_get_list(void **state) {
                    NULL), 400);
   expect_code(call(f, CP_API_GET, NS_CM "?fieldSelector=nonsense", NULL,
                    NULL), 400);
+  /* Only the field labels kube knows for the kind. */
+  rs = call(f, CP_API_GET, NS_CM "?fieldSelector=data.a%3Dx", NULL, NULL);
+  assert_int_equal(rs.code, 400);
+  assert_non_null(strstr(rs.body, "field label not supported: data.a"));
+  free(rs.body);
+  expect_code(call(f, CP_API_GET, NS_CM "?fieldSelector=metadata.name%3Dp1",
+                   NULL, NULL),
+              200);
+  expect_code(call(f, CP_API_GET,
+                   "/api/v1/pods?fieldSelector=spec.nodeName%3Dn1,"
+                   "status.phase!%3DRunning",
+                   NULL, NULL),
+              200);
+  /* resourceVersionMatch as kube-apiserver checks it. */
+  rs = call(f, CP_API_GET, NS_CM "?resourceVersionMatch=Bogus&"
+                                 "resourceVersion=1",
+            NULL, NULL);
+  assert_int_equal(rs.code, 422);
+  assert_non_null(strstr(rs.body, "Unsupported value: \\\"Bogus\\\""));
+  free(rs.body);
+  expect_code(call(f, CP_API_GET, NS_CM "?resourceVersionMatch=NotOlderThan",
+                   NULL, NULL),
+              422);
+  expect_code(call(f, CP_API_GET, NS_CM "?resourceVersionMatch=Exact&"
+                                        "resourceVersion=0",
+                   NULL, NULL),
+              422);
+  expect_code(call(f, CP_API_GET, NS_CM "?resourceVersionMatch=NotOlderThan&"
+                                        "resourceVersion=1",
+                   NULL, NULL),
+              200);
   /* Every namespace. */
   rs = call(f, CP_API_GET, "/api/v1/configmaps", NULL, NULL);
   assert_string_equal(jq(rs.body, "items.1.metadata.name", buf, sizeof buf),
