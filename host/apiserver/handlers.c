@@ -1627,54 +1627,99 @@ static void set_spec_finalizers(json_object *o, json_object *from) {
  * controller empties them (the namespace plugin knows the built-in kinds
  * only), so the server removes them at once, their own finalizers
  * notwithstanding. Best effort: a failure is logged. */
+static size_t purge_prefix(struct cp_api_ctx *ctx, const char *prefix);
+
 static void purge_custom_resources(struct cp_api_ctx *ctx, const char *ns) {
-  size_t n = cp_resources_list(ctx->resources, NULL, 0), i, j;
+  size_t n = cp_resources_list(ctx->resources, NULL, 0), i, gone;
   const struct cp_resource_type **all = calloc(n + 1, sizeof *all);
+  char *prefix;
 
   if (all == NULL)
     return;
   n = cp_resources_list(ctx->resources, all, n);
   for (i = 0; i < n && all[i] != NULL; i++) {
     const struct cp_resource_type *t = all[i];
-    char *prefix;
-    cp_store_list_result res;
-    size_t gone = 0;
 
     if (t->builtin || !t->namespaced ||
         (prefix = cp_api_key(t, ns, NULL)) == NULL)
       continue;
-    memset(&res, 0, sizeof res);
-    if (cp_store_list(ctx->store, prefix, strlen(prefix), NULL, 0, 0, 0,
-                      &res) == CPLANE_OK) {
-      for (j = 0; j < res.count; j++) {
-        int64_t rev = 0;
-        int rc = cp_store_delete(ctx->store, res.kvs[j].key,
-                                 res.kvs[j].key_len, 0, &rev, NULL);
-
-        if (rc == CPLANE_OK)
-          gone++;
-        else if (rc != CPLANE_ENOENT)
-          cp_log_warn("apiserver", "namespace %s: cannot delete %.*s: %s",
-                      ns, (int)res.kvs[j].key_len,
-                      (const char *)res.kvs[j].key, cp_store_strerror(rc));
-      }
-    }
+    gone = purge_prefix(ctx, prefix);
     if (gone > 0)
       cp_log_info("apiserver", "namespace %s: deleted %zu %s.%s", ns, gone,
                   t->resource, t->group);
-    cp_store_list_result_free(&res);
     free(prefix);
   }
   free(all);
 }
 
 /* After `o` of type t left the store: what goes with it. */
+/* Deletes every key under prefix (a whole custom type); returns how many
+ * went. */
+static size_t purge_prefix(struct cp_api_ctx *ctx, const char *prefix) {
+  cp_store_list_result res;
+  size_t j, gone = 0;
+
+  memset(&res, 0, sizeof res);
+  if (cp_store_list(ctx->store, prefix, strlen(prefix), NULL, 0, 0, 0,
+                    &res) != CPLANE_OK)
+    return 0;
+  for (j = 0; j < res.count; j++) {
+    int64_t rev = 0;
+    int rc = cp_store_delete(ctx->store, res.kvs[j].key, res.kvs[j].key_len,
+                             0, &rev, NULL);
+
+    if (rc == CPLANE_OK)
+      gone++;
+    else if (rc != CPLANE_ENOENT)
+      cp_log_warn("apiserver", "cannot delete %.*s: %s",
+                  (int)res.kvs[j].key_len, (const char *)res.kvs[j].key,
+                  cp_store_strerror(rc));
+  }
+  cp_store_list_result_free(&res);
+  return gone;
+}
+
+/* A deleted CustomResourceDefinition takes its types out of routing and
+ * discovery and its custom resources out of the store, as kube's
+ * customresourcecleanup finalizer does (without waiting for the
+ * resources' own finalizers). */
+static void crd_deleted(struct cp_api_ctx *ctx, json_object *crd) {
+  json_object *spec = get(crd, "spec"), *versions = get(spec, "versions");
+  const char *group = get_str(spec, "group");
+  const char *plural = get_str(get(spec, "names"), "plural");
+  const struct cp_resource_type *t, *any = NULL;
+  size_t i, gone;
+  char *prefix;
+
+  if (group == NULL || plural == NULL ||
+      !json_object_is_type(versions, json_type_array))
+    return;
+  for (i = 0; i < json_object_array_length(versions); i++) {
+    const char *v = get_str(json_object_array_get_idx(versions, i), "name");
+
+    if (v == NULL ||
+        (t = cp_resources_find(ctx->resources, group, v, plural)) == NULL)
+      continue;
+    any = t;
+    cp_resources_remove(ctx->resources, group, v, plural);
+  }
+  if (any == NULL || (prefix = cp_api_key(any, NULL, NULL)) == NULL)
+    return;
+  gone = purge_prefix(ctx, prefix);
+  free(prefix);
+  cp_log_info("apiserver", "customresourcedefinition %s.%s deleted: no "
+              "longer served, %zu custom resource(s) deleted",
+              plural, group, gone);
+}
+
 static void deleted(struct cp_api_ctx *ctx, const struct cp_resource_type *t,
                     json_object *o) {
   const char *name = get_str(get(o, "metadata"), "name");
 
   if (is_namespaces(t) && name != NULL)
     purge_custom_resources(ctx, name);
+  if (is_crd(t))
+    crd_deleted(ctx, o);
 }
 
 /* Builds the object to store from the client's `in` and the current

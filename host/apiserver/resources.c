@@ -44,6 +44,7 @@ struct owned_type {
   struct cp_resource_type t;
   char *strings[10];
   struct cp_schema_slot slot;
+  int removed; /* its CRD was deleted: not served; under the lock */
 };
 
 struct cp_resources {
@@ -106,6 +107,38 @@ void cp_resources_free(struct cp_resources *r) {
   free(r);
 }
 
+/* The owned_type behind a type added at run time; NULL for a built-in. */
+static struct owned_type *owned_of(const struct cp_resource_type *t) {
+  const struct cp_resource_type *end =
+      builtins + sizeof builtins / sizeof builtins[0];
+
+  if (t >= builtins && t < end)
+    return NULL;
+  return (struct owned_type *)(void *)t;
+}
+
+static int removed_locked(const struct cp_resource_type *t) {
+  struct owned_type *o = owned_of(t);
+
+  return o != NULL && o->removed;
+}
+
+/* The type, removed or not. */
+static const struct cp_resource_type *
+any_locked(struct cp_resources *r, const char *group, const char *version,
+           const char *resource) {
+  size_t i;
+
+  for (i = 0; i < r->n; i++) {
+    const struct cp_resource_type *t = r->types[i];
+
+    if (strcmp(t->resource, resource) == 0 &&
+        strcmp(t->group, group) == 0 && strcmp(t->version, version) == 0)
+      return t;
+  }
+  return NULL;
+}
+
 static const struct cp_resource_type *
 find_locked(struct cp_resources *r, const char *group, const char *version,
             const char *resource) {
@@ -114,6 +147,8 @@ find_locked(struct cp_resources *r, const char *group, const char *version,
   for (i = 0; i < r->n; i++) {
     const struct cp_resource_type *t = r->types[i];
 
+    if (removed_locked(t))
+      continue;
     if (strcmp(t->resource, resource) == 0 &&
         strcmp(t->group, group) == 0 && strcmp(t->version, version) == 0)
       return t;
@@ -141,12 +176,49 @@ static const char *own(struct owned_type *o, int i, const char *s) {
   return o->strings[i];
 }
 
+/* A removed type served again (its CRD re-created): what a definition
+ * may change is taken over. Lock held. */
+static int revive_locked(struct cp_resources *r,
+                         const struct cp_resource_type *t) {
+  const struct cp_resource_type *old =
+      any_locked(r, t->group, t->version, t->resource);
+  struct owned_type *o = old != NULL ? owned_of(old) : NULL;
+
+  if (o == NULL || !o->removed)
+    return -1;
+  o->t.namespaced = t->namespaced;
+  o->t.subresources = t->subresources;
+  o->removed = 0;
+  return 0;
+}
+
+int cp_resources_remove(struct cp_resources *r, const char *group,
+                        const char *version, const char *resource) {
+  const struct cp_resource_type *t;
+  struct owned_type *o;
+  int rc = -1;
+
+  pthread_mutex_lock(&r->mu);
+  t = find_locked(r, group, version, resource);
+  if (t != NULL && (o = owned_of(t)) != NULL) {
+    o->removed = 1;
+    rc = 0;
+  }
+  pthread_mutex_unlock(&r->mu);
+  return rc;
+}
+
 int cp_resources_add(struct cp_resources *r,
                      const struct cp_resource_type *t) {
-  struct owned_type *o = calloc(1, sizeof *o), **owned;
+  struct owned_type *o, **owned;
   int i, rc = -1;
 
-  if (o == NULL)
+  pthread_mutex_lock(&r->mu);
+  rc = revive_locked(r, t);
+  pthread_mutex_unlock(&r->mu);
+  if (rc == 0)
+    return 0;
+  if ((o = calloc(1, sizeof *o)) == NULL)
     return -1;
   o->t = *t;
   o->t.group = own(o, 0, t->group);
@@ -161,7 +233,7 @@ int cp_resources_add(struct cp_resources *r,
   pthread_mutex_lock(&r->mu);
   if (o->t.group == NULL || o->t.version == NULL || o->t.resource == NULL ||
       o->t.kind == NULL || o->t.list_kind == NULL || o->t.singular == NULL ||
-      find_locked(r, t->group, t->version, t->resource) != NULL)
+      any_locked(r, t->group, t->version, t->resource) != NULL)
     goto out;
   owned = realloc(r->owned, (r->n_owned + 1) * sizeof *owned);
   if (owned == NULL)
@@ -184,12 +256,16 @@ out:
 
 size_t cp_resources_list(struct cp_resources *r,
                          const struct cp_resource_type **out, size_t max) {
-  size_t i, n;
+  size_t i, n = 0;
 
   pthread_mutex_lock(&r->mu);
-  n = r->n;
-  for (i = 0; i < n && i < max; i++)
-    out[i] = r->types[i];
+  for (i = 0; i < r->n; i++) {
+    if (removed_locked(r->types[i]))
+      continue;
+    if (n < max)
+      out[n] = r->types[i];
+    n++;
+  }
   pthread_mutex_unlock(&r->mu);
   return n;
 }
@@ -197,12 +273,9 @@ size_t cp_resources_list(struct cp_resources *r,
 /* The schema slot of a type added at run time; NULL for the static
  * built-ins. Every other type the registry hands out is an owned_type. */
 static struct cp_schema_slot *slot_of(const struct cp_resource_type *t) {
-  const struct cp_resource_type *end =
-      builtins + sizeof builtins / sizeof builtins[0];
+  struct owned_type *o = owned_of(t);
 
-  if (t >= builtins && t < end)
-    return NULL;
-  return &((struct owned_type *)(void *)t)->slot;
+  return o != NULL ? &o->slot : NULL;
 }
 
 int cp_resources_set_schema(struct cp_resources *r,

@@ -47,6 +47,11 @@ const struct cp_resource_type *cp_resources_find(struct cp_resources *r,
  * or when out of memory. */
 int cp_resources_add(struct cp_resources *r,
                      const struct cp_resource_type *t);
+/* Stops serving a type added at run time (its CRD was deleted): find and
+ * list no longer return it; adding it again serves it again. The pointer
+ * stays valid. Returns 0, or -1 for an unknown or built-in type. */
+int cp_resources_remove(struct cp_resources *r, const char *group,
+                        const char *version, const char *resource);
 /* Copies up to max type pointers into out, in registration order; returns
  * how many exist. */
 size_t cp_resources_list(struct cp_resources *r,

@@ -181,6 +181,20 @@ K apply -f "$TMP/w.yaml" >/dev/null || fail "re-apply widget (merge patch)"
   fail "widget after re-apply"
 pass "a CRD's custom resources are served, applied and listed"
 
+# Deleting the CRD takes its resources and its type away; creating it
+# again serves an empty type.
+K delete crd widgets.example.com >/dev/null || fail "delete CRD"
+out=$(K get wd 2>&1) && fail "widgets still served after the CRD went: $out"
+K api-resources | grep "^widgets " >/dev/null && fail "widgets still in api-resources"
+K apply -f "$TMP/crd.yaml" >/dev/null || fail "re-create CRD"
+K wait --for=condition=Established crd/widgets.example.com --timeout=10s >/dev/null ||
+  fail "re-created CRD not Established"
+[ -z "$(K get wd -o name 2>&1)" ] || fail "old widgets came back: $(K get wd -o name 2>&1)"
+K apply -f "$TMP/w.yaml" >/dev/null || fail "create widget after re-create"
+[ "$(K get wd w1 -o jsonpath='{.spec.size} {.metadata.generation}')" = "4 1" ] ||
+  fail "widget after re-create"
+pass "deleting a CRD deletes its resources and stops serving them; re-creating it serves it again"
+
 # Bad input: each gets its Status code and the server stays up.
 code() { # METHOD PATH CONTENT-TYPE BODY-FILE [TOKEN] -> HTTP code
   curl -s -o "$TMP/resp" -w '%{http_code}' --cacert "$TMP/data/pki/ca.crt" \

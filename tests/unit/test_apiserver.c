@@ -699,6 +699,26 @@ static void test_crd(void **state) {
   expect_code(call(f, CP_API_GET, WIDGETS "/w1", NULL, NULL), 404);
   assert_int_equal(cp_crd_load_all(&f->ctx), 1);
   expect_code(call(f, CP_API_GET, WIDGETS "/w1", NULL, NULL), 200);
+  /* Deleting the definition stops serving the type (404, out of
+   * discovery) and deletes its resources; defining it again serves an
+   * empty type, as cluster-scoped now. */
+  expect_code(call(f, CP_API_DELETE, CRDS "/widgets.example.com", NULL, NULL),
+              200);
+  expect_code(call(f, CP_API_GET, WIDGETS, NULL, NULL), 404);
+  assert_null(cp_discovery_resource_list(f->ctx.resources, "example.com",
+                                         "v1"));
+  rs = call(f, CP_API_POST, CRDS, J,
+            "{\"metadata\":{\"name\":\"widgets.example.com\"},\"spec\":{"
+            "\"group\":\"example.com\",\"scope\":\"Cluster\",\"names\":{"
+            "\"plural\":\"widgets\",\"kind\":\"Widget\"},\"versions\":[{"
+            "\"name\":\"v1\",\"served\":true,\"storage\":true}]}}");
+  assert_int_equal(rs.code, 201);
+  free(rs.body);
+  rs = call(f, CP_API_GET, "/apis/example.com/v1/widgets", NULL, NULL);
+  assert_int_equal(rs.code, 200);
+  assert_null(strstr(rs.body, "\"w1\""));
+  free(rs.body);
+  expect_code(call(f, CP_API_GET, WIDGETS, NULL, NULL), 404);
 }
 
 static void test_discovery(void **state) {
