@@ -989,13 +989,25 @@ out:
 
 /* ------------------------------------------------------------ validation */
 
+/* 422 for one field whose value is wrong: "Invalid value: "v": why". */
+static void invalid_value(struct cp_api_response *rs,
+                          const struct cp_resource_type *t, const char *name,
+                          const char *field, const char *value,
+                          const char *why) {
+  char *detail = NULL;
+
+  if (asprintf(&detail, "Invalid value: \"%s\": %s", value, why) < 0)
+    detail = NULL;
+  invalid(rs, t, name, field, "FieldValueInvalid", detail ? detail : why);
+  free(detail);
+}
+
 /* Annotation keys are qualified names and all of them together, keys
  * and values, at most 256 KiB (kube's TotalAnnotationSizeLimitB). */
 static int validate_annotations(const struct cp_resource_type *t,
                                 const char *name, json_object *ann,
                                 struct cp_api_response *rs) {
   size_t total = 0;
-  char *detail = NULL;
 
   if (ann == NULL || !json_object_is_type(ann, json_type_object))
     return 0;
@@ -1005,11 +1017,7 @@ static int validate_annotations(const struct cp_resource_type *t,
     total += strlen(k) + (size_t)json_object_get_string_len(v);
     if (why == NULL)
       continue;
-    if (asprintf(&detail, "Invalid value: \"%s\": %s", k, why) < 0)
-      detail = NULL;
-    invalid(rs, t, name, "metadata.annotations", "FieldValueInvalid",
-            detail ? detail : why);
-    free(detail);
+    invalid_value(rs, t, name, "metadata.annotations", k, why);
     return -1;
   }
   if (total > 262144) {
@@ -1025,17 +1033,12 @@ static int validate_meta(const struct cp_resource_type *t, json_object *o,
                          struct cp_api_response *rs) {
   json_object *md = get(o, "metadata"), *labels = get(md, "labels");
   const char *name = get_str(md, "name"), *why;
-  char *detail = NULL;
 
   why = t->namespaced || strcmp(t->resource, "namespaces") != 0
             ? cp_name_dns1123_subdomain_error(name)
             : cp_name_dns1123_label_error(name);
   if (why != NULL) {
-    if (asprintf(&detail, "Invalid value: \"%s\": %s", name, why) < 0)
-      detail = NULL;
-    invalid(rs, t, name, "metadata.name", "FieldValueInvalid",
-            detail ? detail : why);
-    free(detail);
+    invalid_value(rs, t, name, "metadata.name", name, why);
     return -1;
   }
   if (validate_annotations(t, name, get(md, "annotations"), rs) < 0)
@@ -1050,12 +1053,8 @@ static int validate_meta(const struct cp_resource_type *t, json_object *o,
 
       if (kwhy == NULL && vwhy == NULL)
         continue;
-      if (asprintf(&detail, "Invalid value: \"%s\": %s",
-                   kwhy ? k : val, kwhy ? kwhy : vwhy) < 0)
-        detail = NULL;
-      invalid(rs, t, name, "metadata.labels", "FieldValueInvalid",
-              detail ? detail : "invalid label");
-      free(detail);
+      invalid_value(rs, t, name, "metadata.labels", kwhy ? k : val,
+                    kwhy ? kwhy : vwhy);
       return -1;
     }
   }

@@ -123,37 +123,34 @@ static int removed_locked(const struct cp_resource_type *t) {
   return o != NULL && o->removed;
 }
 
-/* The type, removed or not. */
+/* The type serving group/version/resource; a removed one only when
+ * with_removed. */
 static const struct cp_resource_type *
-any_locked(struct cp_resources *r, const char *group, const char *version,
-           const char *resource) {
+lookup_locked(struct cp_resources *r, const char *group, const char *version,
+              const char *resource, int with_removed) {
   size_t i;
 
   for (i = 0; i < r->n; i++) {
     const struct cp_resource_type *t = r->types[i];
 
     if (strcmp(t->resource, resource) == 0 &&
-        strcmp(t->group, group) == 0 && strcmp(t->version, version) == 0)
+        strcmp(t->group, group) == 0 && strcmp(t->version, version) == 0 &&
+        (with_removed || !removed_locked(t)))
       return t;
   }
   return NULL;
 }
 
 static const struct cp_resource_type *
+any_locked(struct cp_resources *r, const char *group, const char *version,
+           const char *resource) {
+  return lookup_locked(r, group, version, resource, 1);
+}
+
+static const struct cp_resource_type *
 find_locked(struct cp_resources *r, const char *group, const char *version,
             const char *resource) {
-  size_t i;
-
-  for (i = 0; i < r->n; i++) {
-    const struct cp_resource_type *t = r->types[i];
-
-    if (removed_locked(t))
-      continue;
-    if (strcmp(t->resource, resource) == 0 &&
-        strcmp(t->group, group) == 0 && strcmp(t->version, version) == 0)
-      return t;
-  }
-  return NULL;
+  return lookup_locked(r, group, version, resource, 0);
 }
 
 const struct cp_resource_type *cp_resources_find(struct cp_resources *r,

@@ -331,50 +331,29 @@ static void add_column(json_object *defs, const struct column *c) {
   json_object_array_add(defs, d);
 }
 
+#define COLS(a) a, sizeof a / sizeof a[0]
+
+/* Each shape's columns after Name (events have no leading Name). */
+static const struct {
+  const struct column *cols;
+  size_t n;
+} shape_cols[] = {
+    [GENERIC] = {&age_col, 1},        [POD] = {COLS(pod_cols)},
+    [NODE] = {COLS(node_cols)},       [DEPLOY] = {COLS(deploy_cols)},
+    [RS] = {COLS(rs_cols)},           [NS] = {COLS(ns_cols)},
+    [EVENT] = {COLS(event_cols)},     [CM] = {COLS(cm_cols)},
+    [SECRET] = {COLS(secret_cols)},   [LEASE] = {COLS(lease_cols)},
+    [CRD] = {COLS(crd_cols)},
+};
+
 static json_object *columns(enum shape s) {
   json_object *defs = json_object_new_array();
-  const struct column *cols = NULL;
-  size_t n = 0, i;
+  size_t i;
 
   if (s != EVENT)
     add_column(defs, &name_col);
-  switch (s) {
-  case POD:
-    cols = pod_cols, n = sizeof pod_cols / sizeof pod_cols[0];
-    break;
-  case NODE:
-    cols = node_cols, n = sizeof node_cols / sizeof node_cols[0];
-    break;
-  case DEPLOY:
-    cols = deploy_cols, n = sizeof deploy_cols / sizeof deploy_cols[0];
-    break;
-  case RS:
-    cols = rs_cols, n = sizeof rs_cols / sizeof rs_cols[0];
-    break;
-  case NS:
-    cols = ns_cols, n = sizeof ns_cols / sizeof ns_cols[0];
-    break;
-  case EVENT:
-    cols = event_cols, n = sizeof event_cols / sizeof event_cols[0];
-    break;
-  case CM:
-    cols = cm_cols, n = sizeof cm_cols / sizeof cm_cols[0];
-    break;
-  case SECRET:
-    cols = secret_cols, n = sizeof secret_cols / sizeof secret_cols[0];
-    break;
-  case LEASE:
-    cols = lease_cols, n = sizeof lease_cols / sizeof lease_cols[0];
-    break;
-  case CRD:
-    cols = crd_cols, n = sizeof crd_cols / sizeof crd_cols[0];
-    break;
-  case GENERIC:
-    cols = &age_col, n = 1;
-    break;
-  }
-  for (i = 0; i < n; i++)
-    add_column(defs, &cols[i]);
+  for (i = 0; i < shape_cols[s].n; i++)
+    add_column(defs, &shape_cols[s].cols[i]);
   return defs;
 }
 
