@@ -39,6 +39,7 @@
 #include "apiserver/pki.h"
 #include "apiserver/discovery.h"
 #include "apiserver/metrics.h"
+#include "apiserver/nscache.h"
 #include "apiserver/request.h"
 #include "apiserver/status.h"
 #include "apiserver/watch.h"
@@ -791,6 +792,7 @@ static void free_server(struct cp_apiserver *s) {
   if (s->base != NULL)
     event_base_free(s->base);
   cp_resources_free(s->ctx.resources);
+  cp_ns_cache_free(s->ctx.ns_cache);
   if (s->ssl_ctx != NULL)
     SSL_CTX_free(s->ssl_ctx);
   cp_auth_free(s->auth);
@@ -826,6 +828,7 @@ int cp_apiserver_start(const struct cp_apiserver_config *cfg,
   s->max_body = cfg->max_body ? cfg->max_body : DEFAULT_MAX_BODY;
   s->n_workers = cfg->workers > 0 ? cfg->workers : DEFAULT_WORKERS;
   s->ctx.resources = cp_resources_new();
+  s->ctx.ns_cache = cp_ns_cache_new(); /* NULL: admission reads the store */
   s->metrics = cp_api_metrics_new();
   s->base = event_base_new();
   /* Three priorities: replies first (0), then reading requests (1, the

@@ -27,6 +27,7 @@
 #include <time.h>
 
 #include "apiserver/crd.h"
+#include "apiserver/nscache.h"
 #include "apiserver/patch.h"
 #include "apiserver/schema.h"
 #include "apiserver/status.h"
@@ -1317,56 +1318,71 @@ static void forbidden(struct cp_api_response *rs,
  * the body is unreadable) of type t in ns: the namespace must exist (404
  * NotFound) and not be terminating (403 Forbidden). Responds and returns
  * 0 when the create may not go on. */
-static int namespace_admits(struct cp_api_ctx *ctx,
-                            const struct cp_resource_type *t, const char *ns,
-                            const char *name, struct cp_api_response *rs) {
+/* Whether namespace ns is being deleted: 1 yes, 0 no, -1 after
+ * responding (it does not exist, or the store failed). */
+static int namespace_terminating(struct cp_api_ctx *ctx, const char *ns,
+                                 struct cp_api_response *rs) {
   static const struct cp_resource_type ns_type = {
       "", "v1", "namespaces", "namespace", "Namespace", "NamespaceList",
       0, {"ns"}, CP_SUB_STATUS | CP_SUB_FINALIZE, 1};
-  char *key = cp_api_key(&ns_type, NULL, ns), *why = NULL, *what = NULL;
+  char *key;
   json_object *o = NULL;
   cp_store_kv kv;
-  int rc, ok = 0;
+  uint64_t epoch = 0;
+  int rc, terminating = 0;
 
-  if (key == NULL) {
+  if (ctx->ns_cache != NULL) {
+    if (cp_ns_cache_get(ctx->ns_cache, ns, &terminating))
+      return terminating;
+    epoch = cp_ns_cache_epoch(ctx->ns_cache);
+  }
+  if ((key = cp_api_key(&ns_type, NULL, ns)) == NULL) {
     cp_api_respond_status(rs, 500, NULL);
-    return 0;
+    return -1;
   }
   memset(&kv, 0, sizeof kv);
   rc = cp_store_get(ctx->store, key, strlen(key), 0, &kv, NULL);
   free(key);
   if (rc == CPLANE_ENOENT) {
     not_found(rs, &ns_type, ns);
-    goto out;
+    return -1;
   }
   if (rc != CPLANE_OK) {
     store_error(rs, rc);
-    goto out;
+    return -1;
   }
+  /* An unreadable namespace is not this check's business. */
   o = parse_stored(&kv);
-  if (o == NULL ||
-      get_str(get(o, "metadata"), "deletionTimestamp") == NULL) {
-    ok = 1; /* an unreadable namespace is not this check's business */
-    goto out;
-  }
+  terminating =
+      o != NULL && get_str(get(o, "metadata"), "deletionTimestamp") != NULL;
+  json_object_put(o);
+  cp_store_kv_free(&kv);
+  if (ctx->ns_cache != NULL)
+    cp_ns_cache_put(ctx->ns_cache, ns, terminating, epoch);
+  return terminating;
+}
+
+static int namespace_admits(struct cp_api_ctx *ctx,
+                            const struct cp_resource_type *t, const char *ns,
+                            const char *name, struct cp_api_response *rs) {
+  char *why = NULL, *what = NULL;
+  int state = namespace_terminating(ctx, ns, rs);
+
+  if (state <= 0)
+    return state == 0;
   if (asprintf(&why, "unable to create new content in namespace %s "
                      "because it is being terminated", ns) < 0 ||
       asprintf(&what, "namespace %s is being terminated", ns) < 0) {
     cp_api_respond_status(rs, 500, NULL);
-    goto out;
-  }
-  {
+  } else {
     struct cp_status_cause cause = {"NamespaceTerminating", what,
                                     "metadata.namespace"};
 
     forbidden(rs, t, name, why, &cause);
   }
-out:
   free(why);
   free(what);
-  json_object_put(o);
-  cp_store_kv_free(&kv);
-  return ok;
+  return 0;
 }
 
 /* What kube-apiserver's namespace strategy sets on create: status.phase
@@ -2376,7 +2392,24 @@ static void method_not_allowed(struct cp_api_response *rs) {
                                           "resource"));
 }
 
+static void handle(struct cp_api_ctx *ctx, struct cp_api_request *rq,
+                   struct cp_api_response *rs);
+
 void cp_api_handle(struct cp_api_ctx *ctx, struct cp_api_request *rq,
+                   struct cp_api_response *rs) {
+  /* A write to a namespace may change what admission must answer: no
+   * cached state from before it, or from while it runs, survives it. */
+  int ns_write = ctx->ns_cache != NULL && is_namespaces(rq->type) &&
+                 rq->method != CP_API_GET;
+
+  if (ns_write)
+    cp_ns_cache_invalidate(ctx->ns_cache);
+  handle(ctx, rq, rs);
+  if (ns_write)
+    cp_ns_cache_invalidate(ctx->ns_cache);
+}
+
+static void handle(struct cp_api_ctx *ctx, struct cp_api_request *rq,
                    struct cp_api_response *rs) {
   const char *sub = rq->subresource;
   unsigned subs = rq->type->subresources;

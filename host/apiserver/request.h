@@ -54,9 +54,11 @@ struct cp_api_response {
 };
 
 /* What the handlers share. */
+struct cp_ns_cache;
 struct cp_api_ctx {
   cp_store *store;
   struct cp_resources *resources;
+  struct cp_ns_cache *ns_cache; /* NULL: admission reads the store */
   char server_address[64]; /* host:port, for /api */
 };
 

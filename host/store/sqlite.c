@@ -64,6 +64,8 @@ typedef struct wop {
 typedef struct rconn {
   sqlite3 *db;
   sqlite3_stmt *meta, *get_cur, *get_past, *list_cur, *list_past, *hist;
+  /* Prepared once: sqlite3_exec("BEGIN") parsed the text on every read. */
+  sqlite3_stmt *begin, *commit;
 } rconn;
 
 typedef struct sq_store {
@@ -364,6 +366,8 @@ static int open_writer(sq_store *s, char **errmsg) {
 static void rconn_free(rconn *c) {
   if (c == NULL)
     return;
+  sqlite3_finalize(c->begin);
+  sqlite3_finalize(c->commit);
   sqlite3_finalize(c->meta);
   sqlite3_finalize(c->get_cur);
   sqlite3_finalize(c->get_past);
@@ -381,7 +385,9 @@ static rconn *rconn_new(sq_store *s) {
     return NULL;
   if (open_db(s, 1, &c->db) != SQLITE_OK)
     goto fail;
-  if (prepare(c->db,
+  if (prepare(c->db, "BEGIN", &c->begin) ||
+      prepare(c->db, "COMMIT", &c->commit) ||
+      prepare(c->db,
               "SELECT revision, compact_revision FROM meta WHERE id = 1",
               &c->meta) ||
       prepare(c->db,
@@ -466,8 +472,10 @@ static void pool_put(sq_store *s, rconn *c) {
 static int read_begin(rconn *c, int64_t rev, int64_t *header) {
   int rc;
 
-  if (sqlite3_exec(c->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
-    return map_sqlite(c->db, sqlite3_errcode(c->db), "begin");
+  rc = sqlite3_step(c->begin);
+  sqlite3_reset(c->begin);
+  if (rc != SQLITE_DONE)
+    return map_sqlite(c->db, rc, "begin");
   rc = sqlite3_step(c->meta);
   if (rc != SQLITE_ROW) {
     rc = map_sqlite(c->db, rc, "read meta");
@@ -485,7 +493,8 @@ static int read_begin(rconn *c, int64_t rev, int64_t *header) {
 }
 
 static void read_end(rconn *c) {
-  sqlite3_exec(c->db, "COMMIT", NULL, NULL, NULL);
+  sqlite3_step(c->commit);
+  sqlite3_reset(c->commit);
 }
 
 static int step_kv(sqlite3 *db, sqlite3_stmt *st, cp_store_kv *out) {

@@ -27,6 +27,7 @@
 
 #include "apiserver/apiserver.h"
 #include "apiserver/crd.h"
+#include "apiserver/nscache.h"
 #include "apiserver/discovery.h"
 #include "apiserver/request.h"
 #include "log/log.h"
@@ -49,6 +50,10 @@ static int setup(void **state) {
     fail_msg("%s", err);
   f->ctx.store = f->store;
   f->ctx.resources = cp_resources_new();
+  /* As the server runs: namespace admission through its cache, so every
+   * namespace test below also checks that a namespace write is seen at
+   * once. */
+  f->ctx.ns_cache = cp_ns_cache_new();
   *state = f;
   return 0;
 }
@@ -58,6 +63,7 @@ static int teardown(void **state) {
   char cmd[128];
 
   cp_resources_free(f->ctx.resources);
+  cp_ns_cache_free(f->ctx.ns_cache);
   cp_store_close(f->store);
   snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
   assert_int_equal(system(cmd), 0);
