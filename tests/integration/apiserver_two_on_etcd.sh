@@ -16,6 +16,13 @@ pport=$(free_port)
   --initial-advertise-peer-urls "http://127.0.0.1:$pport" \
   --initial-cluster "m0=http://127.0.0.1:$pport" >"$TMP/etcd.log" 2>&1 &
 PIDS+=($!)
+# cplane gives etcd 5 s at start: do not race a slow etcd start (CI).
+for i in $(seq 300); do
+  curl -sf "http://127.0.0.1:$cport/health" >/dev/null 2>&1 && break
+  sleep 0.1
+done
+curl -sf "http://127.0.0.1:$cport/health" >/dev/null ||
+  { cat "$TMP/etcd.log"; fail "etcd did not become healthy in 30 s"; }
 for n in a b; do
   mkdir -m 755 -p "$TMP/np"
   cat >"$TMP/$n.ini" <<INI
