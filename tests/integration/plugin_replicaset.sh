@@ -133,7 +133,7 @@ pass "Foreground: the pods go first, then the ReplicaSet"
 
 # minReadySeconds: a pod counts as available only once it has been Ready
 # that long, and the status catches up with nothing else changing.
-sed 's/replicas: 2/replicas: 1\n  minReadySeconds: 3/' <<'EOF2' | K apply -f - >/dev/null || fail "apply rs slow"
+sed 's/replicas: 2/replicas: 1\n  minReadySeconds: 5/' <<'EOF2' | K apply -f - >/dev/null || fail "apply rs slow"
 apiVersion: apps/v1
 kind: ReplicaSet
 metadata: {name: slow}
@@ -153,9 +153,9 @@ K patch pod "$pod" --subresource=status --type=merge -p "{\"status\":{\"phase\":
 rs_status() { K get rs slow -o jsonpath='{.status.readyReplicas}/{.status.availableReplicas}'; }
 for i in $(seq 50); do [ "$(rs_status)" = 1/0 ] && break; sleep 0.1; done
 [ "$(rs_status)" = 1/0 ] || fail "ready but not yet available: want 1/0, have $(rs_status)"
-for i in $(seq 60); do [ "$(rs_status)" = 1/1 ] && break; sleep 0.1; done
+for i in $(seq 100); do [ "$(rs_status)" = 1/1 ] && break; sleep 0.1; done
 [ "$(rs_status)" = 1/1 ] || fail "available after minReadySeconds: want 1/1, have $(rs_status)"
-pass "minReadySeconds: ready at once, available 3 s later"
+pass "minReadySeconds: ready at once, available 5 s later"
 
 kill -TERM "${PIDS[0]}"
 wait_exit "${PIDS[0]}" 20
