@@ -50,6 +50,8 @@ static int open_etcd(const struct cp_apiserver_settings *a, cp_store **out,
   o.ca_file = a->etcd_ca_file;
   o.cert_file = a->etcd_cert_file;
   o.key_file = a->etcd_key_file;
+  o.dial_timeout_ms = (int64_t)a->etcd_dial_timeout_ms;
+  o.request_timeout_ms = (int64_t)a->etcd_request_timeout_ms;
   rc = cp_store_etcd_open(&o, out, errmsg);
   free(copy);
   return rc == CPLANE_OK ? 0 : -1;

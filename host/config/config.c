@@ -329,6 +329,10 @@ static int apiserver_key(struct parse_state *st, const char *k,
     return set_string(st, &a->etcd_cert_file, v);
   if (strcmp(k, "etcd_key_file") == 0)
     return set_string(st, &a->etcd_key_file, v);
+  if (strcmp(k, "etcd_dial_timeout") == 0)
+    return set_duration(st, k, v, &a->etcd_dial_timeout_ms);
+  if (strcmp(k, "etcd_request_timeout") == 0)
+    return set_duration(st, k, v, &a->etcd_request_timeout_ms);
   if (strcmp(k, "kubeconfig_out") == 0)
     return set_string(st, &a->kubeconfig_out, v);
   if (strcmp(k, "tls") == 0) {

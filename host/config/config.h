@@ -45,6 +45,8 @@ struct cp_apiserver_settings {
   char *etcd_endpoints; /* comma-separated URLs */
   char *etcd_prefix;    /* default /registry/ */
   char *etcd_ca_file, *etcd_cert_file, *etcd_key_file;
+  uint64_t etcd_dial_timeout_ms; /* wait for etcd at start; 0: 5 s */
+  uint64_t etcd_request_timeout_ms; /* per request with retries; 0: 5 s */
   int workers;          /* store worker threads, default 32 */
   uint64_t max_body;    /* bytes, default 3 MiB */
   char *kubeconfig_out; /* default <data_dir>/admin.kubeconfig */

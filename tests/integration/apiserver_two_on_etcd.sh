@@ -33,6 +33,7 @@ plugin_dir = $TMP/np
 port = 0
 store = etcd
 etcd_endpoints = http://127.0.0.1:$cport
+etcd_dial_timeout = 30s
 INI
   "$B/cplane" -c "$TMP/$n.ini" >"$TMP/$n.log" 2>&1 &
   PIDS+=($!)

@@ -139,6 +139,25 @@ static void test_errors_name_file_and_line(void **state) {
   load_fails("[plugin.Bad/Name]\nenabled = 1\n", 2, "invalid plugin name");
   load_fails("top = 1\n", 1, "outside any section");
   load_fails("[host]\nthis line has no equals sign\n", 2, "syntax error");
+  load_fails("[apiserver]\netcd_dial_timeout = soon\n", 2,
+             "etcd_dial_timeout must be a duration");
+  load_fails("[apiserver]\netcd_request_timeout = 0\n", 2,
+             "etcd_request_timeout must be a duration");
+}
+
+static void test_etcd_timeouts(void **state) {
+  struct cp_config *cfg = load_ok("[apiserver]\nstore = etcd\n"
+                                  "etcd_endpoints = http://127.0.0.1:2379\n"
+                                  "etcd_dial_timeout = 30s\n"
+                                  "etcd_request_timeout = 1500ms\n");
+
+  (void)state;
+  assert_int_equal(cfg->apiserver.etcd_dial_timeout_ms, 30000);
+  assert_int_equal(cfg->apiserver.etcd_request_timeout_ms, 1500);
+  cp_config_free(cfg);
+  cfg = load_ok("[apiserver]\nstore = etcd\n");
+  assert_int_equal(cfg->apiserver.etcd_dial_timeout_ms, 0); /* store's 5 s */
+  cp_config_free(cfg);
 }
 
 static void test_missing_file(void **state) {
@@ -191,6 +210,7 @@ int main(void) {
       cmocka_unit_test(test_errors_name_file_and_line),
       cmocka_unit_test(test_missing_file),
       cmocka_unit_test(test_durations_and_bools),
+      cmocka_unit_test(test_etcd_timeouts),
       cmocka_unit_test(test_shipped_config_is_valid),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
