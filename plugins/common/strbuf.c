@@ -4,16 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-void sb_add(struct sbuf *b, const char *s) {
-  size_t n;
-
+void sb_addn(struct sbuf *b, const char *s, size_t n) {
   if (b->failed)
     return;
-  if (s == NULL) {
-    b->failed = 1;
-    return;
-  }
-  n = strlen(s);
   if (b->len + n + 1 > b->cap) {
     size_t cap = b->cap ? b->cap : 256;
     char *p;
@@ -27,8 +20,17 @@ void sb_add(struct sbuf *b, const char *s) {
     b->p = p;
     b->cap = cap;
   }
-  memcpy(b->p + b->len, s, n + 1);
+  if (n > 0)
+    memcpy(b->p + b->len, s, n);
   b->len += n;
+  b->p[b->len] = '\0';
+}
+
+void sb_add(struct sbuf *b, const char *s) {
+  if (s == NULL)
+    b->failed = 1;
+  else
+    sb_addn(b, s, strlen(s));
 }
 
 void sb_take_with(struct sbuf *b, char *owned, void (*free_fn)(void *)) {

@@ -16,6 +16,9 @@ struct sbuf {
   int failed;
 };
 
+/* Appends the n bytes at s (n may be 0: the text is then "" rather than
+ * NULL). */
+void sb_addn(struct sbuf *b, const char *s, size_t n);
 /* Appends s; NULL marks the buffer failed. */
 void sb_add(struct sbuf *b, const char *s);
 /* Appends owned text and frees it with free_fn (api->free for text from

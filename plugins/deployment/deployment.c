@@ -33,6 +33,7 @@
 #include <cplane/cplane.h>
 
 #include "objects.h"
+#include "strbuf.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -61,76 +62,24 @@ static const struct cplane_resource resources[] = {
 #define DEPLOY 0
 #define RS 1
 
-/* ---- a growing string ---- */
-
-struct buf {
-  char *p;
-  size_t len, cap;
-  int oom; /* set once an allocation failed; later appends do nothing */
-};
-
-static void buf_addn(struct buf *b, const char *s, size_t n) {
-  if (b->oom)
-    return;
-  if (b->len + n + 1 > b->cap) {
-    size_t cap = b->cap ? b->cap : 256;
-    char *p;
-
-    while (cap < b->len + n + 1)
-      cap *= 2;
-    if ((p = realloc(b->p, cap)) == NULL) {
-      b->oom = 1;
-      return;
-    }
-    b->p = p;
-    b->cap = cap;
-  }
-  memcpy(b->p + b->len, s, n);
-  b->len += n;
-  b->p[b->len] = '\0';
-}
-
-static void buf_add(struct buf *b, const char *s) {
-  if (s == NULL)
-    b->oom = 1; /* a failed api call upstream */
-  else
-    buf_addn(b, s, strlen(s));
-}
-
-/* Appends text owned by the host and frees it. */
-static void buf_take(struct buf *b, char *s) {
-  buf_add(b, s);
-  api->free(s);
-}
-
-/* The string built so far (owned by the caller, free()), or NULL when an
- * allocation failed. */
-static char *buf_finish(struct buf *b) {
-  if (b->oom || b->p == NULL) {
-    free(b->p);
-    return NULL;
-  }
-  return b->p;
-}
-
 /* Path of member `key` below `path`, with '.', '[' and '\' escaped as
  * object paths want. Owned: free(). */
 static char *path_member(const char *path, const char *key) {
-  struct buf b = {0};
+  struct sbuf b = {0};
   const char *k;
 
   if (path != NULL && path[0] != '\0') {
-    buf_add(&b, path);
-    buf_addn(&b, ".", 1);
+    sb_add(&b, path);
+    sb_addn(&b, ".", 1);
   }
   for (k = key; *k != '\0'; k++) {
     if (*k == '.' || *k == '[' || *k == '\\')
-      buf_addn(&b, "\\", 1);
-    buf_addn(&b, k, 1);
+      sb_addn(&b, "\\", 1);
+    sb_addn(&b, k, 1);
   }
   if (b.p == NULL)
-    buf_addn(&b, "", 0);
-  return buf_finish(&b);
+    sb_addn(&b, "", 0);
+  return sb_finish(&b);
 }
 
 /* ---- JSON helpers over objects ---- */
@@ -138,7 +87,7 @@ static char *path_member(const char *path, const char *key) {
 struct keys {
   char **v;
   size_t n, cap;
-  int oom;
+  int failed; /* an allocation failed */
 };
 
 static int collect_key(void *userdata, const char *key, const char *str) {
@@ -151,14 +100,14 @@ static int collect_key(void *userdata, const char *key, const char *str) {
     char **v = realloc(k->v, cap * sizeof *v);
 
     if (v == NULL) {
-      k->oom = 1;
+      k->failed = 1;
       return 1;
     }
     k->v = v;
     k->cap = cap;
   }
   if ((copy = strdup(key)) == NULL) {
-    k->oom = 1;
+    k->failed = 1;
     return 1;
   }
   k->v[k->n++] = copy;
@@ -192,7 +141,7 @@ static int empty_value(const char *json) {
  * same, as Kubernetes' semantic comparison of typed templates has it. */
 static void canonical(const cplane_object *o, const char *path,
                       const char *skip_path, const char *skip_key,
-                      struct buf *b) {
+                      struct sbuf *b) {
   int type = api->object_type(o, path);
   struct keys k = {0};
   size_t i;
@@ -200,63 +149,63 @@ static void canonical(const cplane_object *o, const char *path,
 
   if (type == CPLANE_TYPE_OBJECT) {
     api->object_foreach(o, path, collect_key, &k);
-    if (k.oom) {
-      b->oom = 1;
+    if (k.failed) {
+      b->failed = 1;
       goto out;
     }
     if (k.n > 1) /* qsort wants a real array, even of none */
       qsort(k.v, k.n, sizeof *k.v, cmp_str);
-    buf_addn(b, "{", 1);
+    sb_addn(b, "{", 1);
     for (i = 0; i < k.n; i++) {
-      struct buf v = {0};
+      struct sbuf v = {0};
       char *child, *text;
 
       if (strcmp(path, skip_path) == 0 && strcmp(k.v[i], skip_key) == 0)
         continue;
       if ((child = path_member(path, k.v[i])) == NULL) {
-        b->oom = 1;
+        b->failed = 1;
         goto out;
       }
       canonical(o, child, skip_path, skip_key, &v);
       free(child);
-      if ((text = buf_finish(&v)) == NULL) {
-        b->oom = 1;
+      if ((text = sb_finish(&v)) == NULL) {
+        b->failed = 1;
         goto out;
       }
       if (!empty_value(text)) {
         if (!first)
-          buf_addn(b, ",", 1);
+          sb_addn(b, ",", 1);
         first = 0;
-        buf_take(b, api->json_format("%s", k.v[i]));
-        buf_addn(b, ":", 1);
-        buf_add(b, text);
+        sb_take_with(b, api->json_format("%s", k.v[i]), api->free);
+        sb_addn(b, ":", 1);
+        sb_add(b, text);
       }
       free(text);
     }
-    buf_addn(b, "}", 1);
+    sb_addn(b, "}", 1);
   } else if (type == CPLANE_TYPE_ARRAY) {
     n = api->object_len(o, path);
-    buf_addn(b, "[", 1);
+    sb_addn(b, "[", 1);
     for (i = 0; i < (size_t)(n > 0 ? n : 0); i++) {
       char child[32];
-      struct buf p = {0};
+      struct sbuf p = {0};
       char *cp;
 
       snprintf(child, sizeof child, "[%zu]", i);
-      buf_add(&p, path);
-      buf_add(&p, child);
-      if ((cp = buf_finish(&p)) == NULL) {
-        b->oom = 1;
+      sb_add(&p, path);
+      sb_add(&p, child);
+      if ((cp = sb_finish(&p)) == NULL) {
+        b->failed = 1;
         goto out;
       }
       if (i > 0)
-        buf_addn(b, ",", 1);
+        sb_addn(b, ",", 1);
       canonical(o, cp, skip_path, skip_key, b);
       free(cp);
     }
-    buf_addn(b, "]", 1);
+    sb_addn(b, "]", 1);
   } else {
-    buf_take(b, api->object_json(o, path));
+    sb_take_with(b, api->object_json(o, path), api->free);
   }
 out:
   keys_free(&k);
@@ -268,7 +217,7 @@ out:
 static char *with_member(const cplane_object *o, const char *path,
                          const char *key, const char *value) {
   struct keys k = {0};
-  struct buf b = {0};
+  struct sbuf b = {0};
   size_t i;
   int found = 0;
 
@@ -276,41 +225,41 @@ static char *with_member(const cplane_object *o, const char *path,
     return NULL;
   if (api->object_type(o, path) == CPLANE_TYPE_OBJECT)
     api->object_foreach(o, path, collect_key, &k);
-  if (k.oom)
+  if (k.failed)
     goto out;
-  buf_addn(&b, "{", 1);
+  sb_addn(&b, "{", 1);
   for (i = 0; i < k.n; i++) {
     char *child;
 
     if (i > 0)
-      buf_addn(&b, ",", 1);
-    buf_take(&b, api->json_format("%s", k.v[i]));
-    buf_addn(&b, ":", 1);
+      sb_addn(&b, ",", 1);
+    sb_take_with(&b, api->json_format("%s", k.v[i]), api->free);
+    sb_addn(&b, ":", 1);
     if (strcmp(k.v[i], key) == 0) {
-      buf_add(&b, value);
+      sb_add(&b, value);
       found = 1;
       continue;
     }
     if ((child = path_member(path, k.v[i])) == NULL) {
-      b.oom = 1;
+      b.failed = 1;
       break;
     }
-    buf_take(&b, api->object_json(o, child));
+    sb_take_with(&b, api->object_json(o, child), api->free);
     free(child);
   }
   if (!found) {
     if (k.n > 0)
-      buf_addn(&b, ",", 1);
-    buf_take(&b, api->json_format("%s", key));
-    buf_addn(&b, ":", 1);
-    buf_add(&b, value);
+      sb_addn(&b, ",", 1);
+    sb_take_with(&b, api->json_format("%s", key), api->free);
+    sb_addn(&b, ":", 1);
+    sb_add(&b, value);
   }
-  buf_addn(&b, "}", 1);
+  sb_addn(&b, "}", 1);
 out:
   keys_free(&k);
-  if (k.oom)
-    b.oom = 1;
-  return buf_finish(&b);
+  if (k.failed)
+    b.failed = 1;
+  return sb_finish(&b);
 }
 
 /* FNV-1a, 32 bits: the hash Kubernetes takes of a pod template. */
@@ -626,11 +575,11 @@ static struct rsinfo **rs_select(struct deploy *d, int old_only,
 }
 
 static char *template_of(const cplane_object *o) {
-  struct buf b = {0};
+  struct sbuf b = {0};
 
   canonical(o, "spec.template", "spec.template.metadata.labels", HASH_LABEL,
             &b);
-  return buf_finish(&b);
+  return sb_finish(&b);
 }
 
 static int load_replicasets(struct deploy *d) {
@@ -687,15 +636,15 @@ static int load_replicasets(struct deploy *d) {
  * goes into it, so a clash with a ReplicaSet that is not ours gives
  * another name next time. */
 static int compute_hash(struct deploy *d) {
-  struct buf b = {0};
+  struct sbuf b = {0};
   char n[32], *text;
 
-  buf_add(&b, d->template);
+  sb_add(&b, d->template);
   if (d->cur.collisions > 0) {
     snprintf(n, sizeof n, "%" PRId64, d->cur.collisions);
-    buf_add(&b, n);
+    sb_add(&b, n);
   }
-  if ((text = buf_finish(&b)) == NULL)
+  if ((text = sb_finish(&b)) == NULL)
     return -1;
   safe_encode(fnv1a(text), d->hash, sizeof d->hash);
   free(text);
@@ -1352,7 +1301,7 @@ static int same_conditions(const struct status *a, const struct status *b) {
 /* Writes d->next when it differs from what the Deployment reports. */
 static int write_status(struct deploy *d) {
   struct status *a = &d->next, *b = &d->cur;
-  struct buf conds = {0};
+  struct sbuf conds = {0};
   char *cj = NULL, *body = NULL, *msg = NULL;
   size_t i;
   int code, rc = 0;
@@ -1362,21 +1311,21 @@ static int write_status(struct deploy *d) {
       a->available == b->available && a->unavailable == b->unavailable &&
       a->collisions == b->collisions && same_conditions(a, b))
     return 0;
-  buf_addn(&conds, "[", 1);
+  sb_addn(&conds, "[", 1);
   for (i = 0; i < a->n_conds; i++) {
     const struct condition *c = &a->conds[i];
 
     if (i > 0)
-      buf_addn(&conds, ",", 1);
-    buf_take(&conds,
+      sb_addn(&conds, ",", 1);
+    sb_take_with(&conds,
              api->json_format("{'type':%s,'status':%s,'reason':%s,"
                               "'message':%s,'lastUpdateTime':%s,"
                               "'lastTransitionTime':%s}",
                               c->type, c->status, c->reason, c->message,
-                              c->last_update, c->last_transition));
+                              c->last_update, c->last_transition), api->free);
   }
-  buf_addn(&conds, "]", 1);
-  if ((cj = buf_finish(&conds)) == NULL) {
+  sb_addn(&conds, "]", 1);
+  if ((cj = sb_finish(&conds)) == NULL) {
     rc = -1;
     goto out;
   }
@@ -1503,7 +1452,7 @@ static int rollout_rolling(struct deploy *d) {
 /* ---- selectors ---- */
 
 struct selector_text {
-  struct buf *b;
+  struct sbuf *b;
   int first;
 };
 
@@ -1514,11 +1463,11 @@ static int add_match_label(void *userdata, const char *key,
   if (str == NULL)
     return 0; /* not a string: matches nothing Kubernetes would accept */
   if (!t->first)
-    buf_addn(t->b, ",", 1);
+    sb_addn(t->b, ",", 1);
   t->first = 0;
-  buf_add(t->b, key);
-  buf_addn(t->b, "=", 1);
-  buf_add(t->b, str);
+  sb_add(t->b, key);
+  sb_addn(t->b, "=", 1);
+  sb_add(t->b, str);
   return 0;
 }
 
@@ -1527,9 +1476,9 @@ static int add_value(void *userdata, const char *key, const char *str) {
 
   (void)key;
   if (!t->first)
-    buf_addn(t->b, ",", 1);
+    sb_addn(t->b, ",", 1);
   t->first = 0;
-  buf_add(t->b, str ? str : "");
+  sb_add(t->b, str ? str : "");
   return 0;
 }
 
@@ -1539,7 +1488,7 @@ static int add_value(void *userdata, const char *key, const char *str) {
  * selects nothing). A host of ABI 1.1 or later does the work; for an
  * older one the text is built here. */
 static char *selector_of(const cplane_object *o, const char *path) {
-  struct buf b = {0};
+  struct sbuf b = {0};
   struct selector_text t = {&b, 1};
   char p[256], *text, *copy;
   int n, i;
@@ -1565,19 +1514,19 @@ static char *selector_of(const cplane_object *o, const char *path) {
     if (key == NULL || op == NULL)
       continue;
     if (!t.first)
-      buf_addn(&b, ",", 1);
+      sb_addn(&b, ",", 1);
     t.first = 0;
     if (strcmp(op, "DoesNotExist") == 0)
-      buf_addn(&b, "!", 1);
-    buf_add(&b, key);
+      sb_addn(&b, "!", 1);
+    sb_add(&b, key);
     if (strcmp(op, "In") != 0 && strcmp(op, "NotIn") != 0)
       continue;
-    buf_add(&b, strcmp(op, "In") == 0 ? " in (" : " notin (");
+    sb_add(&b, strcmp(op, "In") == 0 ? " in (" : " notin (");
     snprintf(p, sizeof p, "%s.matchExpressions[%d].values", path, i);
     api->object_foreach(o, p, add_value, &v);
-    buf_addn(&b, ")", 1);
+    sb_addn(&b, ")", 1);
   }
-  return buf_finish(&b);
+  return sb_finish(&b);
 }
 
 /* Makes the Deployment the controller of ReplicaSets that match its

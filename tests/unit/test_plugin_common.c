@@ -58,6 +58,20 @@ static void test_strbuf(void **state) {
   assert_null(sb_finish(&b));
   memset(&b, 0, sizeof b);
   assert_null(sb_finish(&b)); /* nothing added */
+  /* Counted pieces: part of a string, or nothing at all, which still
+   * makes an empty text rather than none. */
+  memset(&b, 0, sizeof b);
+  sb_addn(&b, "", 0);
+  s = sb_finish(&b);
+  assert_string_equal(s, "");
+  free(s);
+  memset(&b, 0, sizeof b);
+  sb_addn(&b, "a.b.c", 2);
+  sb_addn(&b, "\\", 1);
+  sb_add(&b, "x");
+  s = sb_finish(&b);
+  assert_string_equal(s, "a.\\x");
+  free(s);
 }
 
 static void test_times(void **state) {
