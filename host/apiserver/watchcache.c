@@ -121,26 +121,37 @@ static int scratch_fit(struct type_cache *tc, size_t n) {
   return 0;
 }
 
-/* Gives s the events of evs[0..n) it has not had and that lie under its
- * prefix, as one message. */
-static void give_events(struct type_cache *tc, struct cp_watch_sub *s,
-                        const cp_store_event *evs, size_t n,
-                        int64_t last_rev) {
-  cp_store_watch_msg msg = {.kind = CP_STORE_WATCH_EVENTS};
-  size_t i, k = 0;
+/* 1 when s has not had e and e lies under its prefix. */
+static int wants(const struct cp_watch_sub *s, const cp_store_event *e) {
+  return e->kv.mod_revision >= s->next_rev &&
+         has_prefix(&e->kv, s->prefix, s->prefix_len);
+}
 
-  for (i = 0; i < n; i++)
-    if (evs[i].kv.mod_revision >= s->next_rev &&
-        has_prefix(&evs[i].kv, s->prefix, s->prefix_len))
-      tc->scratch[k++] = evs[i];
-  if (last_rev >= s->next_rev)
-    s->next_rev = last_rev + 1;
+/* Gives s the first k events of the scratch array as one message. */
+static void send_scratch(struct type_cache *tc, struct cp_watch_sub *s,
+                         size_t k) {
+  cp_store_watch_msg msg = {.kind = CP_STORE_WATCH_EVENTS};
+
   if (k == 0)
     return;
   msg.events = tc->scratch;
   msg.count = k;
   msg.revision = tc->scratch[k - 1].kv.mod_revision;
   s->cb(s->userdata, &msg);
+}
+
+/* Gives s the events of evs[0..n) it wants, as one message. */
+static void give_events(struct type_cache *tc, struct cp_watch_sub *s,
+                        const cp_store_event *evs, size_t n,
+                        int64_t last_rev) {
+  size_t i, k = 0;
+
+  for (i = 0; i < n; i++)
+    if (wants(s, &evs[i]))
+      tc->scratch[k++] = evs[i];
+  if (last_rev >= s->next_rev)
+    s->next_rev = last_rev + 1;
+  send_scratch(tc, s, k);
 }
 
 static void on_events(struct type_cache *tc, const cp_store_watch_msg *msg) {
@@ -280,7 +291,6 @@ fail:
  * message. Lock held. CPLANE_ENOMEM if they cannot be gathered: then the
  * subscription must not go on with a hole. */
 static int catch_up(struct type_cache *tc, struct cp_watch_sub *s) {
-  cp_store_watch_msg msg = {.kind = CP_STORE_WATCH_EVENTS};
   size_t i, k = 0;
 
   if (scratch_fit(tc, tc->len) < 0)
@@ -288,17 +298,11 @@ static int catch_up(struct type_cache *tc, struct cp_watch_sub *s) {
   for (i = 0; i < tc->len; i++) {
     const cp_store_event *e = &tc->ring[(tc->start + i) % tc->cap];
 
-    if (e->kv.mod_revision >= s->next_rev &&
-        has_prefix(&e->kv, s->prefix, s->prefix_len))
+    if (wants(s, e))
       tc->scratch[k++] = *e;
   }
   s->next_rev = tc->head + 1;
-  if (k == 0)
-    return CPLANE_OK;
-  msg.events = tc->scratch;
-  msg.count = k;
-  msg.revision = tc->scratch[k - 1].kv.mod_revision;
-  s->cb(s->userdata, &msg);
+  send_scratch(tc, s, k);
   return CPLANE_OK;
 }
 
