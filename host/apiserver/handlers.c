@@ -813,12 +813,31 @@ static int parse_continue(const char *tok, int64_t *rev, uint8_t **start,
 
 /* kube-apiserver's ListOptions checks on resourceVersionMatch: 422
  * Invalid, with its wording. Returns -1 after responding. */
+/* 422 for a bad request option, as kube-apiserver words it:
+ * "<Kind>.meta.k8s.io "" is invalid: <field>: <detail>", with the cause. */
+static void options_invalid(struct cp_api_response *rs, const char *kind,
+                            const char *field, const char *reason,
+                            const char *detail) {
+  struct cp_status_cause cause = {reason, detail, field};
+  struct cp_status_details d = {.name = "", .group = "meta.k8s.io",
+                                .kind = kind, .causes = &cause,
+                                .n_causes = 1};
+  char *msg = NULL;
+
+  if (asprintf(&msg, "%s.meta.k8s.io \"\" is invalid: %s: %s", kind, field,
+               detail) < 0)
+    msg = NULL;
+  cp_api_respond_status(rs, 422, msg ? cp_status_failure(422, NULL, msg, &d)
+                                     : NULL);
+  free(msg);
+}
+
 static int list_options_invalid(struct cp_api_request *rq,
                                 struct cp_api_response *rs) {
   const char *m = cp_query_get(&rq->query, "resourceVersionMatch");
   const char *rv = cp_query_get(&rq->query, "resourceVersion");
   const char *cont = cp_query_get(&rq->query, "continue");
-  const char *why = NULL;
+  const char *why = NULL, *reason = "FieldValueForbidden";
   char buf[160];
 
   if (m == NULL || m[0] == '\0')
@@ -827,6 +846,7 @@ static int list_options_invalid(struct cp_api_request *rq,
     snprintf(buf, sizeof buf, "Unsupported value: \"%.64s\": supported "
                               "values: \"Exact\", \"NotOlderThan\"", m);
     why = buf;
+    reason = "FieldValueNotSupported";
   } else if (rv == NULL || rv[0] == '\0') {
     why = "Forbidden: resourceVersionMatch is forbidden unless "
           "resourceVersion is provided";
@@ -839,11 +859,7 @@ static int list_options_invalid(struct cp_api_request *rq,
   }
   if (why == NULL)
     return 0;
-  cp_api_respond_status(
-      rs, 422, cp_status_failuref(422,
-                              "ListOptions.meta.k8s.io \"\" is invalid: "
-                              "resourceVersionMatch: %s",
-                              why));
+  options_invalid(rs, "ListOptions", "resourceVersionMatch", reason, why);
   return -1;
 }
 
@@ -1078,12 +1094,7 @@ static int field_validation(struct cp_api_request *rq,
   const char *kind = rq->method == CP_API_POST  ? "CreateOptions"
                      : rq->method == CP_API_PUT ? "UpdateOptions"
                                                 : "PatchOptions";
-  struct cp_status_cause cause = {"FieldValueNotSupported", NULL,
-                                  "fieldValidation"};
-  struct cp_status_details d = {.name = "", .group = "meta.k8s.io",
-                                .kind = kind, .causes = &cause,
-                                .n_causes = 1};
-  char *detail = NULL, *msg = NULL;
+  char *detail = NULL;
 
   *fv = FV_WARN;
   if (v == NULL || v[0] == '\0' || strcmp(v, "Warn") == 0)
@@ -1094,15 +1105,11 @@ static int field_validation(struct cp_api_request *rq,
   }
   if (asprintf(&detail, "Unsupported value: \"%s\": supported values: "
                         "\"\", \"Ignore\", \"Strict\", \"Warn\"", v) < 0)
-    detail = NULL;
-  cause.message = detail;
-  if (detail != NULL && asprintf(&msg, "%s.meta.k8s.io \"\" is invalid: "
-                                       "fieldValidation: %s", kind, detail) < 0)
-    msg = NULL;
-  cp_api_respond_status(rs, 422, msg ? cp_status_failure(422, NULL, msg, &d)
-                                     : NULL);
+    cp_api_respond_status(rs, 500, NULL);
+  else
+    options_invalid(rs, kind, "fieldValidation", "FieldValueNotSupported",
+                    detail);
   free(detail);
-  free(msg);
   return -1;
 }
 
