@@ -5,20 +5,39 @@
  * ends or the client leaves), the worker running its initial list and
  * store-watch start, and the store watch itself (until cancelled). The
  * first two hold references; the store watch is cancelled before the last
- * reference goes, so no callback can see a freed stream.
+ * reference goes, so no callback can see a freed stream. A flusher holds
+ * one more while the stream is on its lists.
+ *
+ * Output: every event is encoded once into a shared, reference-counted
+ * line, and a stream queues pointers to lines, not copies. On plain HTTP,
+ * once the response's headers are on the wire, the stream goes "direct":
+ * a flusher thread writes its chunks straight to the socket with one
+ * sendmsg of the queued lines, instead of the loop copying them into
+ * evhttp's buffer and paying an epoll_ctl pair per write. The loop keeps
+ * the start of the response, its end, and TLS streams (an SSL object
+ * cannot be written by one thread while another reads it).
  */
 #include "apiserver/watch.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <json-c/json.h>
+#include <limits.h>
 #include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
 #include <event2/keyvalq_struct.h>
 
 #include "apiserver/status.h"
@@ -35,6 +54,30 @@
  * reads in bursts instead of being woken all the time. An idle stream's
  * first event still goes out at once, so a quiet watch sees no delay. */
 #define FLUSH_MS 20
+/* Lines per chunk of a direct write: one sendmsg, within IOV_MAX. */
+#define CHUNK_LINES 512
+#define MAX_FLUSHERS 4
+
+/* One encoded line ("{...}\n"), shared by every stream it goes to. */
+struct wline {
+  atomic_long refs;
+  size_t len;
+  char data[];
+};
+
+/* A thread that writes direct streams' chunks: streams whose first event
+ * after a quiet spell is due at once, and busy ones on the shared tick.
+ * Lists are linked through stream.fnext. */
+struct flusher {
+  pthread_t thread;
+  pthread_mutex_t mu;
+  pthread_cond_t cond;
+  struct stream *now, *now_tail, *tick, *tick_tail;
+  int64_t next_tick_ms; /* when the tick list is due; 0: not set */
+  int waiting;          /* 1: until the tick, 2: until signalled */
+  int stop;
+  int started;
+};
 
 struct stream {
   struct cp_watch_registry *reg;
@@ -49,7 +92,8 @@ struct stream {
   int table; /* objects as one-row meta.k8s.io/v1 Tables (kubectl get -w) */
 
   pthread_mutex_t mu; /* guards what follows */
-  struct evbuffer *pending;
+  struct wline **lines; /* queued for the client, not yet written */
+  size_t nlines, cap;
   /* The event source: the type's shared watch, or (for a start the cache
    * cannot serve) a store watch of the stream's own. */
   cp_watch_sub *sub;
@@ -60,7 +104,17 @@ struct stream {
   int armed;    /* wake is active or timed: no need to activate it again */
   int64_t last_bookmark_ms;
   int64_t seen_rev; /* the client will have every event up to this one */
-  int64_t last_flush_ms; /* loop thread only */
+  int64_t last_flush_ms;
+  /* Direct writing: the flusher owns the socket's output until it hands
+   * the stream back (finished) or the client leaves. */
+  struct flusher *fl;
+  int direct;
+  int chunked; /* HTTP/1.1: chunks; 1.0: the body is the lines as they are */
+  int queued; /* on fl's lists or being flushed; fl holds a reference */
+  int fd;
+  char *backlog; /* a chunk's unsent remainder (the socket was full) */
+  size_t backlog_len, backlog_off;
+  struct stream *fnext; /* fl's lists */
 
   struct stream *next, *prev; /* the registry's list; loop thread */
 };
@@ -73,8 +127,7 @@ struct stream {
 struct cached_line {
   int64_t rev;
   const struct cp_resource_type *type;
-  char *line; /* NULL: empty, or the event is skipped */
-  size_t len;
+  struct wline *line; /* NULL: empty, or the event is skipped */
 };
 
 struct cp_watch_registry {
@@ -87,6 +140,8 @@ struct cp_watch_registry {
   void *pool;
   struct stream *streams;
   size_t count;
+  struct flusher fl[MAX_FLUSHERS];
+  size_t nfl, next_fl;
 };
 
 static int64_t now_ms(void) {
@@ -98,12 +153,92 @@ static int64_t now_ms(void) {
 
 /* ------------------------------------------------------------ lifetime */
 
+/* ------------------------------------------------------------ lines */
+
+/* A line of len bytes to fill, with one reference: the caller's. */
+static struct wline *wline_new(size_t len) {
+  struct wline *l = malloc(sizeof *l + len + 1);
+
+  if (l == NULL)
+    return NULL;
+  atomic_init(&l->refs, 1);
+  l->len = len;
+  return l;
+}
+
+/* A line printed from fmt; one reference, the caller's. */
+static struct wline *wline_printf(const char *fmt, ...) {
+  va_list ap;
+  struct wline *l;
+  int n;
+
+  va_start(ap, fmt);
+  n = vsnprintf(NULL, 0, fmt, ap);
+  va_end(ap);
+  if (n < 0 || (l = wline_new((size_t)n)) == NULL)
+    return NULL;
+  va_start(ap, fmt);
+  vsnprintf(l->data, (size_t)n + 1, fmt, ap);
+  va_end(ap);
+  return l;
+}
+
+static void wline_unref(struct wline *l) {
+  if (l != NULL && atomic_fetch_sub(&l->refs, 1) == 1)
+    free(l);
+}
+
+/* evbuffer_add_reference's cleanup: the loop wrote the line. */
+static void wline_release(const void *data, size_t len, void *arg) {
+  (void)data;
+  (void)len;
+  wline_unref(arg);
+}
+
+/* With st->mu held: queues l, taking the caller's reference. A stream
+ * that cannot queue (out of memory) ends, so the client re-lists rather
+ * than silently missing an event. */
+static void push_line(struct stream *st, struct wline *l) {
+  if (l == NULL) {
+    st->finished = 1;
+    return;
+  }
+  if (st->nlines == st->cap) {
+    size_t cap = st->cap ? st->cap * 2 : 16;
+    struct wline **n = realloc(st->lines, cap * sizeof *n);
+
+    if (n == NULL) {
+      wline_unref(l);
+      st->finished = 1;
+      return;
+    }
+    st->lines = n;
+    st->cap = cap;
+  }
+  st->lines[st->nlines++] = l;
+}
+
+/* With st->mu held: the first n queued lines are written. */
+static void drop_lines(struct stream *st, size_t n) {
+  size_t i;
+
+  for (i = 0; i < n; i++)
+    wline_unref(st->lines[i]);
+  st->nlines -= n;
+  if (st->nlines > 0)
+    memmove(st->lines, st->lines + n, st->nlines * sizeof *st->lines);
+}
+
+/* ------------------------------------------------------------ lifetime */
+
 static void stream_free(struct stream *st) {
   if (st->wake != NULL)
     event_free(st->wake);
   if (st->timer != NULL)
     event_free(st->timer);
-  evbuffer_free(st->pending);
+  drop_lines(st, st->nlines);
+  free(st->lines);
+  free(st->backlog);
   cp_api_selectors_free(st->sel);
   cp_api_request_clear(&st->rq);
   free(st->prefix);
@@ -156,6 +291,8 @@ static void stream_close(struct stream *st, int send_end) {
   sub = st->sub;
   st->sw = NULL;
   st->sub = NULL;
+  if (st->backlog != NULL)
+    send_end = 0; /* the end would land inside a chunk the client lacks */
   pthread_mutex_unlock(&st->mu);
   /* First: after this no store callback touches the stream. */
   stop_source(sw, sub);
@@ -208,22 +345,300 @@ static void on_timeout(evutil_socket_t fd, short what, void *arg) {
   on_wake(fd, what, st);
 }
 
+/* ------------------------------------------------------------ flushers */
+
+static void flusher_push(struct stream **head, struct stream **tail,
+                         struct stream *st) {
+  st->fnext = NULL;
+  if (*tail != NULL)
+    (*tail)->fnext = st;
+  else
+    *head = st;
+  *tail = st;
+}
+
+/* With st->mu held, st direct: hands st to its flusher, at once when its
+ * last write was FLUSH_MS ago or it is ending, else on the next tick. */
+static void flusher_queue_locked(struct stream *st) {
+  struct flusher *fl = st->fl;
+  int due_now;
+
+  if (st->queued)
+    return;
+  st->queued = 1;
+  st->refs++;
+  due_now = st->finished || now_ms() - st->last_flush_ms >= FLUSH_MS;
+  pthread_mutex_lock(&fl->mu);
+  if (due_now)
+    flusher_push(&fl->now, &fl->now_tail, st);
+  else
+    flusher_push(&fl->tick, &fl->tick_tail, st);
+  if (fl->waiting == 2 || (due_now && fl->waiting == 1))
+    pthread_cond_signal(&fl->cond);
+  pthread_mutex_unlock(&fl->mu);
+}
+
+/* Copies what iov[0..n) holds past its first skip bytes into the
+ * stream's backlog. Returns 0, or -1 out of memory. */
+static int keep_backlog(struct stream *st, const struct iovec *iov, int n,
+                        size_t skip) {
+  size_t total = 0, off = 0;
+  int i;
+
+  for (i = 0; i < n; i++)
+    total += iov[i].iov_len;
+  st->backlog = malloc(total - skip);
+  if (st->backlog == NULL)
+    return -1;
+  for (i = 0; i < n; i++) {
+    size_t len = iov[i].iov_len;
+    const char *p = iov[i].iov_base;
+
+    if (skip >= len) {
+      skip -= len;
+      continue;
+    }
+    memcpy(st->backlog + off, p + skip, len - skip);
+    off += len - skip;
+    skip = 0;
+  }
+  st->backlog_len = off;
+  st->backlog_off = 0;
+  return 0;
+}
+
+enum { FLUSH_DONE, FLUSH_AGAIN, FLUSH_ERROR };
+
+/* Sends what iov[0..n) holds; *sent is what went. */
+static int send_iov(int fd, struct iovec *iov, int n, size_t *sent) {
+  struct msghdr mh = {.msg_iov = iov, .msg_iovlen = (size_t)n};
+  ssize_t w;
+
+  do
+    w = sendmsg(fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+  while (w < 0 && errno == EINTR);
+  *sent = w > 0 ? (size_t)w : 0;
+  if (w < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
+    return FLUSH_ERROR;
+  return FLUSH_DONE;
+}
+
+/* Flusher, st->mu held: the backlog, then the queued lines as chunks. */
+static int write_direct_locked(struct stream *st) {
+  struct iovec iov[CHUNK_LINES + 2];
+  char hdr[24];
+  size_t sent, total, k, i;
+
+  if (st->backlog != NULL) {
+    iov[0] = (struct iovec){st->backlog + st->backlog_off,
+                            st->backlog_len - st->backlog_off};
+    if (send_iov(st->fd, iov, 1, &sent) != FLUSH_DONE)
+      return FLUSH_ERROR;
+    st->backlog_off += sent;
+    if (st->backlog_off < st->backlog_len)
+      return FLUSH_AGAIN;
+    free(st->backlog);
+    st->backlog = NULL;
+  }
+  while (st->nlines > 0) {
+    k = st->nlines < CHUNK_LINES ? st->nlines : CHUNK_LINES;
+    for (i = 0, total = 0; i < k; i++) {
+      iov[i + 1] = (struct iovec){st->lines[i]->data, st->lines[i]->len};
+      total += st->lines[i]->len;
+    }
+    iov[0] = (struct iovec){hdr, (size_t)snprintf(hdr, sizeof hdr, "%zx\r\n",
+                                                  total)};
+    iov[k + 1] = (struct iovec){(char *)"\r\n", 2};
+    if (!st->chunked)
+      iov[0].iov_len = iov[k + 1].iov_len = 0;
+    if (send_iov(st->fd, iov, (int)k + 2, &sent) != FLUSH_DONE)
+      return FLUSH_ERROR;
+    if (sent == 0)
+      return FLUSH_AGAIN; /* nothing of this chunk went: it stays queued */
+    st->last_flush_ms = now_ms();
+    if (sent < iov[0].iov_len + total + iov[k + 1].iov_len &&
+        keep_backlog(st, iov, (int)k + 2, sent) < 0)
+      return FLUSH_ERROR;
+    drop_lines(st, k);
+    if (st->backlog != NULL)
+      return FLUSH_AGAIN;
+  }
+  return FLUSH_DONE;
+}
+
+/* Flusher: writes one stream it was handed, and drops its reference. */
+static void flush_stream(struct flusher *fl, struct stream *st) {
+  int rc = FLUSH_DONE, hand_back = 0;
+
+  pthread_mutex_lock(&st->mu);
+  if (!st->gone && st->direct)
+    rc = write_direct_locked(st);
+  if (rc == FLUSH_AGAIN && !st->gone) {
+    /* The client's socket is full: try again on the next tick. */
+    pthread_mutex_lock(&fl->mu);
+    flusher_push(&fl->tick, &fl->tick_tail, st);
+    pthread_mutex_unlock(&fl->mu);
+    pthread_mutex_unlock(&st->mu);
+    return;
+  }
+  if (rc == FLUSH_ERROR) {
+    /* The client is gone or broken: the loop ends the response, and sees
+     * the connection close. */
+    drop_lines(st, st->nlines);
+    st->finished = 1;
+  }
+  st->queued = 0;
+  if (!st->gone && st->direct && st->finished) {
+    st->direct = 0; /* the loop ends the response */
+    st->armed = 1;
+    hand_back = 1;
+  }
+  pthread_mutex_unlock(&st->mu);
+  if (hand_back)
+    event_active(st->wake, EV_WRITE, 0);
+  stream_unref(st);
+}
+
+static int64_t next_tick_ms(int64_t now) {
+  return (now / FLUSH_MS + 1) * FLUSH_MS;
+}
+
+static void *flusher_main(void *arg) {
+  struct flusher *fl = arg;
+  struct stream *batch, *st, *next;
+
+  pthread_setname_np(pthread_self(), "watch-flush");
+  pthread_mutex_lock(&fl->mu);
+  while (!fl->stop) {
+    int64_t now = now_ms();
+
+    if (fl->now != NULL) {
+      batch = fl->now;
+      fl->now = fl->now_tail = NULL;
+    } else if (fl->tick != NULL) {
+      if (fl->next_tick_ms == 0)
+        fl->next_tick_ms = next_tick_ms(now);
+      if (now < fl->next_tick_ms) {
+        struct timespec ts = {(time_t)(fl->next_tick_ms / 1000),
+                              (long)(fl->next_tick_ms % 1000) * 1000000};
+
+        fl->waiting = 1;
+        pthread_cond_timedwait(&fl->cond, &fl->mu, &ts);
+        fl->waiting = 0;
+        continue;
+      }
+      batch = fl->tick;
+      fl->tick = fl->tick_tail = NULL;
+      fl->next_tick_ms = 0;
+    } else {
+      fl->waiting = 2;
+      pthread_cond_wait(&fl->cond, &fl->mu);
+      fl->waiting = 0;
+      continue;
+    }
+    pthread_mutex_unlock(&fl->mu);
+    for (st = batch; st != NULL; st = next) {
+      next = st->fnext;
+      flush_stream(fl, st);
+    }
+    pthread_mutex_lock(&fl->mu);
+  }
+  pthread_mutex_unlock(&fl->mu);
+  return NULL;
+}
+
+static int flusher_start(struct flusher *fl) {
+  pthread_condattr_t ca;
+
+  pthread_mutex_init(&fl->mu, NULL);
+  pthread_condattr_init(&ca);
+  pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+  pthread_cond_init(&fl->cond, &ca);
+  pthread_condattr_destroy(&ca);
+  if (pthread_create(&fl->thread, NULL, flusher_main, fl) != 0) {
+    pthread_cond_destroy(&fl->cond);
+    pthread_mutex_destroy(&fl->mu);
+    return -1;
+  }
+  fl->started = 1;
+  return 0;
+}
+
+/* After every stream is closed: the thread ends and drops the references
+ * its lists still hold. */
+static void flusher_stop(struct flusher *fl) {
+  struct stream *lists[2], *st, *next;
+  int i;
+
+  if (fl->started) {
+    pthread_mutex_lock(&fl->mu);
+    fl->stop = 1;
+    pthread_cond_signal(&fl->cond);
+    pthread_mutex_unlock(&fl->mu);
+    pthread_join(fl->thread, NULL);
+  }
+  lists[0] = fl->now;
+  lists[1] = fl->tick;
+  for (i = 0; i < 2; i++)
+    for (st = lists[i]; st != NULL; st = next) {
+      next = st->fnext;
+      pthread_mutex_lock(&st->mu);
+      st->queued = 0;
+      pthread_mutex_unlock(&st->mu);
+      stream_unref(st);
+    }
+  pthread_cond_destroy(&fl->cond);
+  pthread_mutex_destroy(&fl->mu);
+}
+
+/* ------------------------------------------------------------ loop side */
+
+/* Loop thread, st->mu held: the socket can be written directly from now
+ * on (plain HTTP, and evhttp has written everything it was given). */
+static int can_go_direct(struct stream *st) {
+  struct evhttp_connection *conn;
+  struct bufferevent *bev;
+
+  if (st->req == NULL || st->fl == NULL || st->finished ||
+      (conn = evhttp_request_get_connection(st->req)) == NULL ||
+      (bev = evhttp_connection_get_bufferevent(conn)) == NULL ||
+      bufferevent_openssl_get_ssl(bev) != NULL ||
+      evbuffer_get_length(bufferevent_get_output(bev)) > 0)
+    return 0;
+  st->fd = bufferevent_getfd(bev);
+  /* evhttp chunks a started reply only for HTTP/1.1 clients, and says so
+   * in the headers it sent. */
+  st->chunked = evhttp_find_header(evhttp_request_get_output_headers(st->req),
+                                   "Transfer-Encoding") != NULL;
+  return st->fd >= 0;
+}
+
 /* Loop thread: writes what the workers and the store queued, or, when the
- * last write was under FLUSH_MS ago, comes back when it is due. */
+ * last write was under FLUSH_MS ago, comes back when it is due; a direct
+ * stream goes to its flusher instead. */
 static void on_wake(evutil_socket_t fd, short what, void *arg) {
   struct stream *st = arg;
   struct evbuffer *out;
   int64_t now = now_ms(), wait_ms;
+  size_t i;
   int fin;
 
   (void)fd;
   (void)what;
   pthread_mutex_lock(&st->mu);
+  if (st->direct || (!st->gone && can_go_direct(st))) {
+    st->direct = 1;
+    st->armed = 0;
+    if (st->nlines > 0 || st->finished)
+      flusher_queue_locked(st);
+    pthread_mutex_unlock(&st->mu);
+    return;
+  }
   fin = st->finished;
   wait_ms = st->last_flush_ms + FLUSH_MS - now;
   if (!fin && wait_ms > 0 && st->req != NULL) {
     /* To the next tick boundary, where the other busy streams go too. */
-    struct timeval tv = {0, (suseconds_t)(FLUSH_MS - now % FLUSH_MS) * 1000};
+    struct timeval tv = {0, (suseconds_t)(next_tick_ms(now) - now) * 1000};
 
     pthread_mutex_unlock(&st->mu);
     event_add(st->wake, &tv);
@@ -231,35 +646,54 @@ static void on_wake(evutil_socket_t fd, short what, void *arg) {
   }
   st->armed = 0;
   out = evbuffer_new();
-  if (out != NULL)
-    evbuffer_add_buffer(out, st->pending);
-  pthread_mutex_unlock(&st->mu);
-  if (out == NULL)
-    return;
-  if (st->req != NULL && evbuffer_get_length(out) > 0) {
-    evhttp_send_reply_chunk(st->req, out);
-    st->last_flush_ms = now;
+  for (i = 0; out != NULL && i < st->nlines; i++)
+    if (evbuffer_add_reference(out, st->lines[i]->data, st->lines[i]->len,
+                               wline_release, st->lines[i]) != 0)
+      break;
+  /* The buffer owns the references it took. Out of memory, the stream
+   * ends after what it could take, so the client re-watches from there
+   * rather than missing events. */
+  st->nlines -= i;
+  if (st->nlines > 0) {
+    memmove(st->lines, st->lines + i, st->nlines * sizeof *st->lines);
+    drop_lines(st, st->nlines);
+    st->finished = fin = 1;
   }
-  evbuffer_free(out);
+  if (st->req != NULL && out != NULL && evbuffer_get_length(out) > 0)
+    st->last_flush_ms = now;
+  pthread_mutex_unlock(&st->mu);
+  if (out != NULL && st->req != NULL && evbuffer_get_length(out) > 0)
+    evhttp_send_reply_chunk(st->req, out);
+  if (out != NULL)
+    evbuffer_free(out);
   if (fin)
     stream_close(st, 1);
 }
 
-/* With st->mu held: 1 when the caller must activate the wake event (it is
- * neither active nor timed yet). */
-static int arm_locked(struct stream *st) {
-  if (st->armed)
+/* With st->mu held, after queueing: a direct stream with something to
+ * write goes to its flusher; otherwise 1 when the caller must activate
+ * the wake event (it is neither active nor timed yet). force: even with
+ * nothing queued. */
+static int notify_locked(struct stream *st, int force) {
+  int work = st->nlines > 0 || st->finished;
+
+  if (st->direct) {
+    if (work)
+      flusher_queue_locked(st);
+    return 0;
+  }
+  if ((!work && !force) || st->armed)
     return 0;
   st->armed = 1;
   return 1;
 }
 
-/* ------------------------------------------------------------ lines */
+/* ------------------------------------------------------------ events */
 
 static void append_line(struct stream *st, const char *type,
                         const char *object) {
-  evbuffer_add_printf(st->pending, "{\"type\":\"%s\",\"object\":%s}\n", type,
-                      object);
+  push_line(st, wline_printf("{\"type\":\"%s\",\"object\":%s}\n", type,
+                             object));
 }
 
 static void append_object(struct stream *st, const char *type,
@@ -276,6 +710,8 @@ static void append_object(struct stream *st, const char *type,
   }
   if (text != NULL)
     append_line(st, type, text);
+  else
+    push_line(st, NULL);
   free(text);
 }
 
@@ -283,14 +719,14 @@ static void append_bookmark(struct stream *st, int64_t rev, int end) {
   char gv[256];
 
   cp_resource_group_version(st->rq.type, gv, sizeof gv);
-  evbuffer_add_printf(st->pending,
-                      "{\"type\":\"BOOKMARK\",\"object\":{\"kind\":\"%s\","
-                      "\"apiVersion\":\"%s\",\"metadata\":{"
-                      "\"resourceVersion\":\"%" PRId64 "\"%s}}}\n",
-                      st->rq.type->kind, gv, rev,
-                      end ? ",\"annotations\":{\"k8s.io/initial-events-end\":"
-                            "\"true\"}"
-                          : "");
+  push_line(st,
+            wline_printf("{\"type\":\"BOOKMARK\",\"object\":{\"kind\":"
+                         "\"%s\",\"apiVersion\":\"%s\",\"metadata\":{"
+                         "\"resourceVersion\":\"%" PRId64 "\"%s}}}\n",
+                         st->rq.type->kind, gv, rev,
+                         end ? ",\"annotations\":{\"k8s.io/initial-events-"
+                               "end\":\"true\"}"
+                             : ""));
   st->last_bookmark_ms = now_ms();
 }
 
@@ -309,12 +745,12 @@ static void append_expired(struct stream *st, int64_t compacted) {
 
 /* The line for ev with no selectors (ADDED, MODIFIED or DELETED by the
  * previous value), or NULL. malloc'd. */
-static char *encode_plain(const cp_store_event *ev, size_t *len) {
+static struct wline *encode_plain(const cp_store_event *ev) {
   json_object *o;
   cp_store_kv k;
-  char *text, *line = NULL;
+  char *text;
+  struct wline *line = NULL;
   const char *type;
-  int n;
 
   if (ev->type == CP_STORE_EVENT_DELETE) {
     if (ev->prev.mod_revision == 0)
@@ -329,12 +765,8 @@ static char *encode_plain(const cp_store_event *ev, size_t *len) {
   }
   text = o != NULL ? cp_api_to_text(o) : NULL;
   json_object_put(o);
-  if (text != NULL &&
-      (n = asprintf(&line, "{\"type\":\"%s\",\"object\":%s}\n", type,
-                    text)) >= 0)
-    *len = (size_t)n;
-  else
-    line = NULL;
+  if (text != NULL)
+    line = wline_printf("{\"type\":\"%s\",\"object\":%s}\n", type, text);
   free(text);
   return line;
 }
@@ -346,13 +778,15 @@ static void append_cached(struct stream *st, const cp_store_event *ev) {
 
   pthread_mutex_lock(&r->cache_mu);
   if (c->rev != rev || c->type != st->rq.type) {
-    free(c->line);
+    wline_unref(c->line);
     c->rev = rev;
     c->type = st->rq.type;
-    c->line = encode_plain(ev, &c->len);
+    c->line = encode_plain(ev);
   }
-  if (c->line != NULL)
-    evbuffer_add(st->pending, c->line, c->len);
+  if (c->line != NULL) {
+    atomic_fetch_add(&c->line->refs, 1);
+    push_line(st, c->line);
+  }
   pthread_mutex_unlock(&r->cache_mu);
 }
 
@@ -427,9 +861,7 @@ static void on_store(void *userdata, const cp_store_watch_msg *msg) {
   default:
     st->finished = 1;
   }
-  activate = evbuffer_get_length(st->pending) > 0 || st->finished
-                 ? arm_locked(st)
-                 : 0;
+  activate = notify_locked(st, 0);
   pthread_mutex_unlock(&st->mu);
   if (activate)
     event_active(st->wake, EV_WRITE, 0);
@@ -448,7 +880,7 @@ static void init_job(void *arg) {
   cp_store_watcher *sw = NULL;
   cp_watch_sub *sub = NULL;
   char *type_prefix = NULL;
-  int rc = CPLANE_OK, gone;
+  int rc = CPLANE_OK, gone, activate;
 
   memset(&res, 0, sizeof res);
   if (st->initial) {
@@ -524,11 +956,11 @@ static void init_job(void *arg) {
     st->sw = sw;
     st->sub = sub;
   }
-  st->armed = 1;
+  activate = !gone && notify_locked(st, 1);
   pthread_mutex_unlock(&st->mu);
   if (gone)
     stop_source(sw, sub);
-  if (!gone)
+  if (activate)
     event_active(st->wake, EV_WRITE, 0);
   stream_unref(st);
 }
@@ -620,14 +1052,15 @@ void cp_watch_start(struct cp_watch_registry *r, struct evhttp_request *req,
   st->rq = *rq;
   memset(rq, 0, sizeof *rq);
   pthread_mutex_init(&st->mu, NULL);
-  st->pending = evbuffer_new();
+  st->fl = r->nfl > 0 ? &r->fl[r->next_fl++ % r->nfl] : NULL;
+  st->fd = -1;
   st->wake = event_new(r->base, -1, 0, on_wake, st);
   if (st->wake != NULL)
     event_priority_set(st->wake, 2); /* after replies and requests */
   st->timer = evtimer_new(r->base, on_timeout, st);
   st->prefix = cp_api_key(st->rq.type, st->rq.ns, NULL);
   st->last_bookmark_ms = now_ms();
-  if (st->pending == NULL || st->wake == NULL || st->timer == NULL ||
+  if (st->wake == NULL || st->timer == NULL ||
       st->prefix == NULL) {
     reply_status(req, 500, cp_status_failuref(500, "out of memory"));
     stream_free(st);
@@ -674,6 +1107,16 @@ struct cp_watch_registry *cp_watch_registry_new(struct event_base *base,
   r->ctx = ctx;
   r->submit = submit;
   r->pool = pool;
+  /* One flusher per core (the loop and the clients share them): without
+   * one, streams stay on the loop, which still works. */
+  {
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    size_t want = cpus < 1 ? 1 : cpus > MAX_FLUSHERS ? MAX_FLUSHERS
+                                                     : (size_t)cpus;
+
+    while (r->nfl < want && flusher_start(&r->fl[r->nfl]) == 0)
+      r->nfl++;
+  }
   return r;
 }
 
@@ -684,9 +1127,11 @@ void cp_watch_registry_free(struct cp_watch_registry *r) {
     return;
   while (r->streams != NULL)
     stream_close(r->streams, 1);
+  for (i = 0; i < r->nfl; i++)
+    flusher_stop(&r->fl[i]);
   cp_watch_cache_free(r->shared);
   for (i = 0; i < LINE_CACHE; i++)
-    free(r->cache[i].line);
+    wline_unref(r->cache[i].line);
   pthread_mutex_destroy(&r->cache_mu);
   free(r);
 }
