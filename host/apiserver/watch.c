@@ -467,20 +467,12 @@ static int write_direct_locked(struct stream *st) {
 }
 
 /* Flusher: writes one stream it was handed, and drops its reference. */
-static void flush_stream(struct flusher *fl, struct stream *st) {
+static void flush_stream(struct stream *st) {
   int rc = FLUSH_DONE, hand_back = 0;
 
   pthread_mutex_lock(&st->mu);
   if (!st->gone && st->direct)
     rc = write_direct_locked(st);
-  if (rc == FLUSH_AGAIN && !st->gone) {
-    /* The client's socket is full: try again on the next tick. */
-    pthread_mutex_lock(&fl->mu);
-    flusher_push(&fl->tick, &fl->tick_tail, st);
-    pthread_mutex_unlock(&fl->mu);
-    pthread_mutex_unlock(&st->mu);
-    return;
-  }
   if (rc == FLUSH_ERROR) {
     /* The client is gone or broken: the loop ends the response, and sees
      * the connection close. */
@@ -488,8 +480,12 @@ static void flush_stream(struct flusher *fl, struct stream *st) {
     st->finished = 1;
   }
   st->queued = 0;
-  if (!st->gone && st->direct && st->finished) {
-    st->direct = 0; /* the loop ends the response */
+  /* Ending, or the client's socket is full: the loop takes the stream
+   * back, to end the response, or to let libevent wait until the socket
+   * drains (polling it on every tick would hold a slow client to one
+   * socket buffer per tick). */
+  if (!st->gone && st->direct && (st->finished || rc == FLUSH_AGAIN)) {
+    st->direct = 0;
     st->armed = 1;
     hand_back = 1;
   }
@@ -539,7 +535,7 @@ static void *flusher_main(void *arg) {
     pthread_mutex_unlock(&fl->mu);
     for (st = batch; st != NULL; st = next) {
       next = st->fnext;
-      flush_stream(fl, st);
+      flush_stream(st);
     }
     pthread_mutex_lock(&fl->mu);
   }
@@ -600,6 +596,7 @@ static int can_go_direct(struct stream *st) {
   struct bufferevent *bev;
 
   if (st->req == NULL || st->fl == NULL || st->finished ||
+      st->backlog != NULL ||
       (conn = evhttp_request_get_connection(st->req)) == NULL ||
       (bev = evhttp_connection_get_bufferevent(conn)) == NULL ||
       bufferevent_openssl_get_ssl(bev) != NULL ||
@@ -611,6 +608,23 @@ static int can_go_direct(struct stream *st) {
   st->chunked = evhttp_find_header(evhttp_request_get_output_headers(st->req),
                                    "Transfer-Encoding") != NULL;
   return st->fd >= 0;
+}
+
+/* Loop thread, st->mu held: the rest of a chunk a flusher could not write
+ * goes to the connection's output as it is (it is framed already), ahead
+ * of anything evhttp writes next. */
+static void take_backlog(struct stream *st) {
+  struct evhttp_connection *conn =
+      st->req != NULL ? evhttp_request_get_connection(st->req) : NULL;
+  struct bufferevent *bev =
+      conn != NULL ? evhttp_connection_get_bufferevent(conn) : NULL;
+
+  if (bev == NULL ||
+      bufferevent_write(bev, st->backlog + st->backlog_off,
+                        st->backlog_len - st->backlog_off) != 0)
+    st->finished = 1; /* a stream missing part of a chunk cannot go on */
+  free(st->backlog);
+  st->backlog = NULL;
 }
 
 /* Loop thread: writes what the workers and the store queued, or, when the
@@ -626,6 +640,8 @@ static void on_wake(evutil_socket_t fd, short what, void *arg) {
   (void)fd;
   (void)what;
   pthread_mutex_lock(&st->mu);
+  if (!st->direct && st->backlog != NULL)
+    take_backlog(st);
   if (st->direct || (!st->gone && can_go_direct(st))) {
     st->direct = 1;
     st->armed = 0;
