@@ -472,7 +472,7 @@ static int write_direct_locked(struct stream *st) {
 
 /* Flusher: writes one stream it was handed, and drops its reference. */
 static void flush_stream(struct stream *st) {
-  int rc = FLUSH_DONE, hand_back = 0;
+  int rc = FLUSH_DONE;
 
   pthread_mutex_lock(&st->mu);
   if (!st->gone && st->direct)
@@ -491,11 +491,11 @@ static void flush_stream(struct stream *st) {
   if (!st->gone && st->direct && (st->finished || rc == FLUSH_AGAIN)) {
     st->direct = 0;
     st->armed = 1;
-    hand_back = 1;
+    /* Under the mutex: once the loop closes the stream (gone), nothing
+     * may wake it again. */
+    event_active(st->wake, EV_WRITE, 0);
   }
   pthread_mutex_unlock(&st->mu);
-  if (hand_back)
-    event_active(st->wake, EV_WRITE, 0);
   stream_unref(st);
 }
 
