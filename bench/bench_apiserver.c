@@ -455,6 +455,29 @@ static void *paced_writer(void *p) {
   return NULL;
 }
 
+/* One sorted array of n parts' samples (malloc'd, caller frees; *total
+ * its length, 0 out of memory). Frees the parts. */
+static int32_t *gather_sorted(int32_t *const *parts, const size_t *counts,
+                              int n, size_t *total) {
+  int32_t *all;
+  size_t len = 0;
+  int i;
+
+  for (i = 0; i < n; i++)
+    len += counts[i];
+  all = malloc((len + 1) * sizeof *all);
+  for (i = 0, len = 0; i < n; i++) {
+    if (all != NULL)
+      memcpy(all + len, parts[i], counts[i] * sizeof *all);
+    len += counts[i];
+    free(parts[i]);
+  }
+  *total = all != NULL ? len : 0;
+  if (all != NULL)
+    qsort(all, len, sizeof *all, cmp_i32);
+  return all;
+}
+
 static int run_watch_latency(cp_store *store, int port, int rate) {
   struct reader rd[READERS];
   struct wconn *conns;
@@ -462,8 +485,8 @@ static int run_watch_latency(cp_store *store, int port, int rate) {
   pthread_t th[READERS], wth[WATCH_WRITERS];
   int64_t t0, rev = 0, elapsed;
   double cpu0, writers_cpu = 0, readers_cpu = 0, server_cpu;
-  int32_t *rtt, *lat;
-  size_t n_rtt = 0, n_lat = 0, cap;
+  int32_t *rtt, *lat, *parts[WATCH_WRITERS + READERS];
+  size_t n_rtt = 0, n_lat = 0, cap, counts[WATCH_WRITERS + READERS];
   volatile int stop = 0;
   long sent = 0;
   int i, closed = 0;
@@ -508,18 +531,11 @@ static int run_watch_latency(cp_store *store, int port, int rate) {
       fprintf(stderr, "bench_apiserver: watch writer %d failed\n", i);
   }
   elapsed = now_ns() - t0;
-  for (i = 0; i < WATCH_WRITERS; i++)
-    n_rtt += wr[i].n_rtt;
-  rtt = malloc((n_rtt + 1) * sizeof *rtt);
-  for (i = 0, n_rtt = 0; i < WATCH_WRITERS; i++) {
-    if (rtt != NULL)
-      memcpy(rtt + n_rtt, wr[i].rtt_us, wr[i].n_rtt * sizeof *rtt);
-    n_rtt += wr[i].n_rtt;
-    free(wr[i].rtt_us);
+  for (i = 0; i < WATCH_WRITERS; i++) {
+    parts[i] = wr[i].rtt_us;
+    counts[i] = wr[i].n_rtt;
   }
-  if (rtt == NULL)
-    n_rtt = 0;
-  qsort(rtt, n_rtt, sizeof *rtt, cmp_i32);
+  rtt = gather_sorted(parts, counts, WATCH_WRITERS, &n_rtt);
   /* Every delivery, or 10 s for stragglers. */
   for (i = 0; i < 1000; i++) {
     size_t got = 0;
@@ -535,23 +551,17 @@ static int run_watch_latency(cp_store *store, int port, int rate) {
   for (i = 0; i < READERS; i++) {
     pthread_join(th[i], NULL);
     readers_cpu += rd[i].cpu_s;
-    n_lat += rd[i].n;
     closed += rd[i].closed;
   }
   for (i = 0; i < WATCH_WRITERS; i++)
     writers_cpu += wr[i].cpu_s;
   server_cpu = process_cpu_s() - cpu0 - readers_cpu - writers_cpu;
-  lat = malloc((n_lat + 1) * sizeof *lat);
-  for (i = 0, n_lat = 0; i < READERS; i++) {
-    if (lat != NULL)
-      memcpy(lat + n_lat, rd[i].lat_us, rd[i].n * sizeof *lat);
-    n_lat += rd[i].n;
-    free(rd[i].lat_us);
+  for (i = 0; i < READERS; i++) {
+    parts[i] = rd[i].lat_us;
+    counts[i] = rd[i].n;
     close(rd[i].epfd);
   }
-  if (lat == NULL)
-    n_lat = 0;
-  qsort(lat, n_lat, sizeof *lat, cmp_i32);
+  lat = gather_sorted(parts, counts, READERS, &n_lat);
   if (closed > 0)
     fprintf(stderr, "bench_apiserver: %d watch streams ended early\n",
             closed);
