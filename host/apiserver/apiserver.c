@@ -77,6 +77,7 @@ struct cp_apiserver {
   SSL_CTX *ssl_ctx;
   struct cp_auth *auth;
   struct cp_api_metrics *metrics;
+  struct cp_crd_sync *crd_sync; /* definitions written elsewhere */
 
   pthread_mutex_t mu;
   pthread_cond_t cv;
@@ -809,6 +810,7 @@ int cp_apiserver_start(const struct cp_apiserver_config *cfg,
   struct evhttp_bound_socket *h;
   const char *addr = cfg->address ? cfg->address : "127.0.0.1";
   char url[128];
+  int64_t crd_rev;
   int i;
 
   *out = NULL;
@@ -881,9 +883,19 @@ int cp_apiserver_start(const struct cp_apiserver_config *cfg,
     if (pthread_create(&s->workers[i], NULL, worker_main, s) != 0)
       break;
   s->n_workers = i;
-  if (cp_crd_load_all(&s->ctx) < 0)
+  crd_rev = 0;
+  if (cp_crd_load_all(&s->ctx, &crd_rev) < 0) {
     cp_log_warn("apiserver", "cannot read the stored custom resource "
-                             "definitions; their resources are not served");
+                             "definitions; their resources are not served "
+                             "until a retry succeeds");
+  }
+  /* Other API servers on the store may define or delete CRDs. */
+  if ((s->crd_sync = cp_crd_sync_start(&s->ctx, crd_rev)) == NULL) {
+    *errmsg = strdup("apiserver: cannot start the custom resource "
+                     "definition watch");
+    cp_apiserver_stop(s);
+    return CPLANE_ENOMEM;
+  }
   create_default_namespaces(s);
   snprintf(url, sizeof url, "%s://%s:%d", s->ssl_ctx ? "https" : "http",
            strcmp(addr, "0.0.0.0") == 0 ? "127.0.0.1" : addr, s->port);
@@ -922,6 +934,9 @@ void cp_apiserver_stop(struct cp_apiserver *s) {
 
   if (s == NULL)
     return;
+  /* Its callbacks use the registry, freed below. */
+  cp_crd_sync_stop(s->crd_sync);
+  s->crd_sync = NULL;
   if (s->loop != 0) {
     event_base_once(s->base, -1, EV_TIMEOUT, stop_loop_cb, s, NULL);
     pthread_join(s->loop, NULL);

@@ -3,14 +3,20 @@
  */
 #include "apiserver/crd.h"
 
+#include <errno.h>
 #include <json-c/json.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "apiserver/schema.h"
 #include "labels/names.h"
 #include "log/log.h"
+
+/* Where the definitions are stored (built-in kind layout). */
+#define CRD_PREFIX "customresourcedefinitions/"
 
 static json_object *get(json_object *o, const char *k) {
   json_object *v = NULL;
@@ -27,6 +33,11 @@ static const char *str(json_object *o, const char *k) {
   return v != NULL && json_object_is_type(v, json_type_string)
              ? json_object_get_string(v)
              : NULL;
+}
+
+/* 1 when version v of a definition is served. */
+static int is_served(json_object *v) {
+  return get(v, "served") != NULL && json_object_get_boolean(get(v, "served"));
 }
 
 static int fail(const char **field, char **errmsg, const char *f,
@@ -107,7 +118,7 @@ int cp_crd_validate(json_object *crd, const char **field, char **errmsg) {
     if (vn == NULL || !cp_name_is_dns1123_label(vn, strlen(vn)))
       return fail(field, errmsg, "spec.versions.name",
                   "Required value: a DNS-1123 label such as v1");
-    if (get(v, "served") != NULL && json_object_get_boolean(get(v, "served")))
+    if (is_served(v))
       served++;
   }
   if (served == 0)
@@ -210,7 +221,7 @@ int cp_crd_register(struct cp_resources *r, json_object *crd) {
   for (i = 0; versions && i < json_object_array_length(versions); i++) {
     json_object *v = json_object_array_get_idx(versions, i);
 
-    if (get(v, "served") == NULL || !json_object_get_boolean(get(v, "served")))
+    if (!is_served(v))
       continue;
     t.version = str(v, "name");
     t.subresources =
@@ -226,25 +237,320 @@ int cp_crd_register(struct cp_resources *r, json_object *crd) {
   return added;
 }
 
-int cp_crd_load_all(struct cp_api_ctx *ctx) {
-  static const char prefix[] = "customresourcedefinitions/";
-  cp_store_list_result res;
+const struct cp_resource_type *cp_crd_unregister(struct cp_resources *r,
+                                                json_object *crd) {
+  json_object *spec = get(crd, "spec"), *versions = get(spec, "versions");
+  const char *group = str(spec, "group");
+  const char *plural = str(get(spec, "names"), "plural");
+  const struct cp_resource_type *t, *any = NULL;
   size_t i;
-  int rc, n = 0;
+
+  if (group == NULL || plural == NULL ||
+      !json_object_is_type(versions, json_type_array))
+    return NULL;
+  for (i = 0; i < json_object_array_length(versions); i++) {
+    const char *v = str(json_object_array_get_idx(versions, i), "name");
+
+    if (v == NULL || (t = cp_resources_find(r, group, v, plural)) == NULL)
+      continue;
+    /* Two threads may unregister one definition at once (its handler
+     * and the CRD watch): only the one whose remove succeeds reports. */
+    if (cp_resources_remove(r, group, v, plural) == 0)
+      any = t;
+  }
+  return any;
+}
+
+/* 1 when one of the n definitions in crds serves custom type t. */
+static int defined(const struct cp_resource_type *t, json_object **crds,
+                   size_t n) {
+  size_t i, j;
+
+  for (i = 0; i < n; i++) {
+    json_object *spec = get(crds[i], "spec"), *vs = get(spec, "versions");
+    const char *group = str(spec, "group");
+    const char *plural = str(get(spec, "names"), "plural");
+
+    if (group == NULL || plural == NULL || strcmp(group, t->group) != 0 ||
+        strcmp(plural, t->resource) != 0 ||
+        !json_object_is_type(vs, json_type_array))
+      continue;
+    for (j = 0; j < json_object_array_length(vs); j++) {
+      json_object *v = json_object_array_get_idx(vs, j);
+      const char *name = str(v, "name");
+
+      if (name != NULL && strcmp(name, t->version) == 0 && is_served(v))
+        return 1;
+    }
+  }
+  return 0;
+}
+
+/* Stops serving every custom type that none of the n stored definitions
+ * in crds serves any more (deleted while this server's watch was down).
+ * A definition written after the list they came from may lose its types
+ * here for a moment: the watch that follows brings them back. */
+static void drop_stale(struct cp_resources *r, json_object **crds,
+                       size_t n) {
+  const struct cp_resource_type **all;
+  size_t i, count = cp_resources_list(r, NULL, 0);
+
+  if ((all = calloc(count ? count : 1, sizeof *all)) == NULL) {
+    cp_log_warn("apiserver", "out of memory: deleted custom resource "
+                             "definitions may still be served");
+    return;
+  }
+  i = cp_resources_list(r, all, count);
+  count = i < count ? i : count; /* the registry may have grown since */
+  for (i = 0; i < count; i++) {
+    const struct cp_resource_type *t = all[i];
+
+    if (t->builtin || defined(t, crds, n) ||
+        cp_resources_remove(r, t->group, t->version, t->resource) != 0)
+      continue;
+    cp_log_info("apiserver", "%s.%s/%s: its customresourcedefinition is "
+                "gone from the store: no longer served",
+                t->resource, t->group, t->version);
+  }
+  free(all);
+}
+
+int cp_crd_load_all(struct cp_api_ctx *ctx, int64_t *rev) {
+  cp_store_list_result res;
+  json_object **crds = NULL;
+  size_t i, n = 0;
+  int rc;
 
   memset(&res, 0, sizeof res);
-  rc = cp_store_list(ctx->store, prefix, strlen(prefix), NULL, 0, 0, 0, &res);
+  rc = cp_store_list(ctx->store, CRD_PREFIX, strlen(CRD_PREFIX), NULL, 0, 0,
+                     0, &res);
   if (rc != CPLANE_OK)
     return rc;
+  if ((crds = calloc(res.count ? res.count : 1, sizeof *crds)) == NULL) {
+    rc = CPLANE_ENOMEM;
+    goto out;
+  }
   for (i = 0; i < res.count; i++) {
     json_object *o = cp_api_parse_stored(&res.kvs[i]);
 
-    if (o != NULL) {
-      cp_crd_register(ctx->resources, o);
-      n++;
-    }
-    json_object_put(o);
+    if (o == NULL)
+      continue;
+    cp_crd_register(ctx->resources, o);
+    crds[n++] = o;
   }
+  drop_stale(ctx->resources, crds, n);
+  if (rev != NULL)
+    *rev = res.revision;
+  rc = (int)n;
+out:
+  for (i = 0; i < n; i++)
+    json_object_put(crds[i]);
+  free(crds);
   cp_store_list_result_free(&res);
-  return n;
+  return rc;
+}
+
+/* ------------------------------------------------------------ sync */
+
+/* The least time between two reloads (and watches) of the definitions. */
+#define RETRY_MS 1000
+
+struct cp_crd_sync {
+  struct cp_api_ctx *ctx; /* borrowed; outlives the sync */
+  pthread_t thread;
+  pthread_mutex_t mu;
+  pthread_cond_t cv;      /* CLOCK_MONOTONIC */
+  cp_store_watcher *sw;   /* under mu */
+  int resync;             /* the watch ended: load and watch again */
+  int stopping;
+};
+
+/* Store thread: one definition written or deleted, through any API
+ * server (this one's handler may have been first: register and
+ * unregister are then no-ops). A definition's registration is quick
+ * enough for the store's callback thread, and definitions change
+ * rarely. */
+static void apply_event(struct cp_resources *r, const cp_store_event *ev) {
+  json_object *o, *spec;
+  const char *name;
+  cp_store_kv k;
+
+  if (ev->type == CP_STORE_EVENT_DELETE) {
+    if (ev->prev.mod_revision == 0)
+      return;
+    k = ev->prev;
+    k.mod_revision = ev->kv.mod_revision;
+    o = cp_api_parse_stored(&k);
+    name = str(get(o, "metadata"), "name");
+    /* The custom resources are left alone: the server that handled the
+     * DELETE purges them. */
+    if (o != NULL && cp_crd_unregister(r, o) != NULL)
+      cp_log_info("apiserver", "customresourcedefinition %s deleted "
+                  "through another API server: no longer served",
+                  name ? name : "?");
+    json_object_put(o);
+    return;
+  }
+  o = cp_api_parse_stored(&ev->kv);
+  spec = get(o, "spec");
+  name = str(get(o, "metadata"), "name");
+  /* > 0 only with group and plural set. */
+  if (o != NULL && cp_crd_register(r, o) > 0)
+    cp_log_info("apiserver", "customresourcedefinition %s defined through "
+                "another API server: serving %s.%s",
+                name ? name : "?", str(get(spec, "names"), "plural"),
+                str(spec, "group"));
+  json_object_put(o);
+}
+
+/* Store thread. A watch that ended is restarted by the sync thread: a
+ * new watch is not started from a store callback. */
+static void on_watch(void *userdata, const cp_store_watch_msg *msg) {
+  struct cp_crd_sync *s = userdata;
+  size_t i;
+
+  if (msg->kind == CP_STORE_WATCH_PROGRESS)
+    return;
+  if (msg->kind == CP_STORE_WATCH_EVENTS) {
+    for (i = 0; i < msg->count; i++)
+      apply_event(s->ctx->resources, &msg->events[i]);
+    return;
+  }
+  cp_log_warn("apiserver", "the customresourcedefinitions watch ended (%s): "
+              "reading them again and watching anew",
+              msg->kind == CP_STORE_WATCH_COMPACTED
+                  ? "history compacted"
+                  : cp_store_strerror(msg->status));
+  pthread_mutex_lock(&s->mu);
+  s->resync = 1;
+  pthread_cond_signal(&s->cv);
+  pthread_mutex_unlock(&s->mu);
+}
+
+/* Watches the definitions written after revision rev. Returns 0 or -1
+ * (logged). */
+static int watch_from(struct cp_crd_sync *s, int64_t rev) {
+  cp_store_watcher *w = NULL;
+  int rc = cp_store_watch(s->ctx->store, CRD_PREFIX, strlen(CRD_PREFIX),
+                          rev + 1, on_watch, s, &w);
+
+  if (rc != CPLANE_OK) {
+    cp_log_warn("apiserver", "cannot watch customresourcedefinitions: %s; "
+                "retrying in %d ms", cp_store_strerror(rc), RETRY_MS);
+    return -1;
+  }
+  pthread_mutex_lock(&s->mu);
+  s->sw = w;
+  pthread_mutex_unlock(&s->mu);
+  return 0;
+}
+
+/* Sync thread: the registry made equal to the store, then a new watch.
+ * Returns 0 or -1 (logged). */
+static int resync(struct cp_crd_sync *s) {
+  int64_t rev = 0;
+  int rc = cp_crd_load_all(s->ctx, &rev);
+
+  if (rc < 0) {
+    cp_log_warn("apiserver", "cannot read the stored customresourcedefinitions:"
+                " %s; retrying in %d ms", cp_store_strerror(rc), RETRY_MS);
+    return -1;
+  }
+  return watch_from(s, rev);
+}
+
+/* The monotonic time RETRY_MS from now, into t. */
+static void retry_time(struct timespec *t) {
+  clock_gettime(CLOCK_MONOTONIC, t);
+  t->tv_sec += RETRY_MS / 1000;
+  t->tv_nsec += (long)(RETRY_MS % 1000) * 1000000L;
+  if (t->tv_nsec >= 1000000000L) {
+    t->tv_sec++;
+    t->tv_nsec -= 1000000000L;
+  }
+}
+
+/* Waits until the monotonic time until unless stopped meanwhile (at
+ * once when it is past). s->mu held. */
+static void wait_until(struct cp_crd_sync *s, const struct timespec *until) {
+  while (!s->stopping)
+    if (pthread_cond_timedwait(&s->cv, &s->mu, until) == ETIMEDOUT)
+      break;
+}
+
+static void *sync_main(void *arg) {
+  struct cp_crd_sync *s = arg;
+  struct timespec next = {0, 0}; /* no resync before it (monotonic) */
+  cp_store_watcher *old;
+  int rc;
+
+  pthread_setname_np(pthread_self(), "api-crd-sync"); /* top -H */
+  pthread_mutex_lock(&s->mu);
+  for (;;) {
+    while (!s->resync && !s->stopping)
+      pthread_cond_wait(&s->cv, &s->mu);
+    /* At most one attempt a RETRY_MS: an unreachable store, or a watch
+     * that keeps ending, is not retried in a busy loop. */
+    wait_until(s, &next);
+    if (s->stopping)
+      break;
+    s->resync = 0;
+    old = s->sw;
+    s->sw = NULL;
+    pthread_mutex_unlock(&s->mu);
+    /* The old handle must still be cancelled after its end message; from
+     * this thread the call waits for its callback to return. */
+    if (old != NULL)
+      cp_store_watch_cancel(old);
+    retry_time(&next);
+    rc = resync(s);
+    pthread_mutex_lock(&s->mu);
+    if (rc < 0)
+      s->resync = 1;
+  }
+  pthread_mutex_unlock(&s->mu);
+  return NULL;
+}
+
+struct cp_crd_sync *cp_crd_sync_start(struct cp_api_ctx *ctx, int64_t rev) {
+  struct cp_crd_sync *s = calloc(1, sizeof *s);
+  pthread_condattr_t ca;
+
+  if (s == NULL)
+    return NULL;
+  s->ctx = ctx;
+  pthread_mutex_init(&s->mu, NULL);
+  pthread_condattr_init(&ca);
+  pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+  pthread_cond_init(&s->cv, &ca);
+  pthread_condattr_destroy(&ca);
+  /* Without a revision (the load failed) the sync thread loads first. */
+  if (rev <= 0 || watch_from(s, rev) < 0)
+    s->resync = 1;
+  if (pthread_create(&s->thread, NULL, sync_main, s) != 0) {
+    s->stopping = 1; /* no thread: stop only cancels and frees */
+    cp_crd_sync_stop(s);
+    return NULL;
+  }
+  return s;
+}
+
+void cp_crd_sync_stop(struct cp_crd_sync *s) {
+  int no_thread;
+
+  if (s == NULL)
+    return;
+  pthread_mutex_lock(&s->mu);
+  no_thread = s->stopping; /* set already: the thread never started */
+  s->stopping = 1;
+  pthread_cond_signal(&s->cv);
+  pthread_mutex_unlock(&s->mu);
+  if (!no_thread)
+    pthread_join(s->thread, NULL);
+  /* The thread is gone: nothing else touches s->sw. */
+  if (s->sw != NULL)
+    cp_store_watch_cancel(s->sw);
+  pthread_cond_destroy(&s->cv);
+  pthread_mutex_destroy(&s->mu);
+  free(s);
 }

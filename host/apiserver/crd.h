@@ -4,12 +4,19 @@
  * served under their own group, listed in discovery and watched like any
  * built-in kind.
  *
+ * Every API server on one store keeps its registry in step with the
+ * stored definitions through a store watch (cp_crd_sync), so a definition
+ * created or deleted through another server is served, or no longer,
+ * within moments.
+ *
  * Threading: safe from any thread (the registry locks itself).
  * Ownership: the registry copies what it keeps; errmsg results are
  * malloc'd (caller frees).
  */
 #ifndef CPLANE_HOST_APISERVER_CRD_H
 #define CPLANE_HOST_APISERVER_CRD_H
+
+#include <stdint.h>
 
 #include "apiserver/request.h"
 
@@ -28,8 +35,31 @@ void cp_crd_set_status(struct json_object *crd);
  * version whose schema is removed keeps the last one until restart).
  * Returns how many types were added (0 when all were known already). */
 int cp_crd_register(struct cp_resources *r, struct json_object *crd);
-/* Registers every definition in the store (at start-up). Returns the
- * number of definitions read, or a negative store code. */
-int cp_crd_load_all(struct cp_api_ctx *ctx);
+/* Stops serving every version crd lists (its custom resources stay in
+ * the store: the caller purges them if it must). Returns one type it
+ * removed (borrowed from the registry, which keeps it alive), or NULL
+ * when none was served: unregistering an unknown definition is a no-op.
+ */
+const struct cp_resource_type *cp_crd_unregister(struct cp_resources *r,
+                                                struct json_object *crd);
+/* Makes the registry's custom types those of the definitions in the
+ * store: registers every one, and stops serving custom types none of them
+ * serves any more. *rev (if not NULL) receives the store revision read.
+ * Returns the number of definitions read, or a negative store code. */
+int cp_crd_load_all(struct cp_api_ctx *ctx, int64_t *rev);
+
+/* Keeps ctx's registry in step with the stored definitions: a store watch
+ * from rev + 1 (rev: what cp_crd_load_all read; <= 0 when it failed, and
+ * the sync loads them first) applies every definition written or deleted
+ * through any API server, without touching custom resources. When the
+ * watch ends (compaction, store error) a thread of its own loads them all
+ * again and watches anew, retrying every second. ctx is borrowed and must
+ * outlive the sync. Returns the sync (owned; cp_crd_sync_stop) or NULL
+ * when out of memory or threads. */
+struct cp_crd_sync;
+struct cp_crd_sync *cp_crd_sync_start(struct cp_api_ctx *ctx, int64_t rev);
+/* Ends the watch and the thread and frees s (NULL is ignored). When it
+ * returns no callback runs: the registry and store may go. */
+void cp_crd_sync_stop(struct cp_crd_sync *s);
 
 #endif /* CPLANE_HOST_APISERVER_CRD_H */

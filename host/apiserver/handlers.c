@@ -1706,32 +1706,28 @@ static size_t purge_prefix(struct cp_api_ctx *ctx, const char *prefix) {
  * customresourcecleanup finalizer does (without waiting for the
  * resources' own finalizers). */
 static void crd_deleted(struct cp_api_ctx *ctx, json_object *crd) {
-  json_object *spec = get(crd, "spec"), *versions = get(spec, "versions");
-  const char *group = get_str(spec, "group");
-  const char *plural = get_str(get(spec, "names"), "plural");
-  const struct cp_resource_type *t, *any = NULL;
-  size_t i, gone;
+  json_object *spec = get(crd, "spec");
+  struct cp_resource_type key;
+  size_t gone;
   char *prefix;
 
-  if (group == NULL || plural == NULL ||
-      !json_object_is_type(versions, json_type_array))
+  memset(&key, 0, sizeof key);
+  key.group = get_str(spec, "group");
+  key.resource = get_str(get(spec, "names"), "plural");
+  if (key.group == NULL || key.resource == NULL)
     return;
-  for (i = 0; i < json_object_array_length(versions); i++) {
-    const char *v = get_str(json_object_array_get_idx(versions, i), "name");
-
-    if (v == NULL ||
-        (t = cp_resources_find(ctx->resources, group, v, plural)) == NULL)
-      continue;
-    any = t;
-    cp_resources_remove(ctx->resources, group, v, plural);
-  }
-  if (any == NULL || (prefix = cp_api_key(any, NULL, NULL)) == NULL)
+  /* This server's CRD watch (crd.c) may have taken the types out first,
+   * so the store prefix comes from the definition (a custom type's
+   * prefix needs only its group and plural), not from what this call
+   * removed. */
+  cp_crd_unregister(ctx->resources, crd);
+  if ((prefix = cp_api_key(&key, NULL, NULL)) == NULL)
     return;
   gone = purge_prefix(ctx, prefix);
   free(prefix);
   cp_log_info("apiserver", "customresourcedefinition %s.%s deleted: no "
               "longer served, %zu custom resource(s) deleted",
-              plural, group, gone);
+              key.resource, key.group, gone);
 }
 
 static void deleted(struct cp_api_ctx *ctx, const struct cp_resource_type *t,

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Two API servers on one real etcd: a write through one is seen by a
-# watcher on the other, and both list the same state.
+# watcher on the other, both list the same state, and a CRD created or
+# deleted through one is served, or no longer, by the other.
 . "$(dirname "$0")/lib/common.sh"
 
 [ -x /usr/bin/etcd ] || fail "etcd is not installed (Debian etcd-server)"
@@ -89,6 +90,42 @@ after=$(watchers)
   fail "20 watch clients on b cost etcd $((after - before)) watches (want <= 1)"
 for p in "${wpids[@]}"; do kill "$p" 2>/dev/null || true; done
 pass "20 watchers on one server share one etcd watch ($before -> $after)"
+
+# A CRD created through a is served by b within moments (every server
+# watches the stored definitions), and its deletion through a ends it on b.
+printf '%s\n' 'apiVersion: apiextensions.k8s.io/v1' 'kind: CustomResourceDefinition' \
+  'metadata: {name: widgets.example.com}' \
+  'spec: {group: example.com, scope: Namespaced, names: {plural: widgets, kind: Widget},' \
+  '  versions: [{name: v1, served: true, storage: true, schema: {openAPIV3Schema:' \
+  '    {type: object, x-kubernetes-preserve-unknown-fields: true}}}]}' |
+  A apply -f - >/dev/null || fail "create CRD through a"
+served=0
+for i in $(seq 300); do
+  Bk get widgets >/dev/null 2>&1 && { served=1; break; }
+  sleep 0.1
+done
+[ "$served" = 1 ] || { Bk get widgets || true; fail "b does not serve a's CRD after 30 s"; }
+# The line follows the registration that kubectl may have beaten.
+wait_for_log "$TMP/b.log" "customresourcedefinition widgets.example.com defined through another API server: serving widgets.example.com" 5
+printf 'apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w1}\nspec: {size: 3}\n' |
+  Bk create -f - >/dev/null || fail "create a widget through b"
+[ "$(A get widgets w1 -o jsonpath='{.spec.size}')" = 3 ] || fail "a cannot read b's widget"
+pass "a CRD created through a is served by b"
+A delete crd widgets.example.com >/dev/null || fail "delete CRD through a"
+gone=0
+out=
+for i in $(seq 300); do
+  if ! out=$(Bk get widgets 2>&1); then
+    # Discovery no longer lists the type, or its path is a 404.
+    grep -E "doesn't have a resource type|could not find the requested resource" \
+      >/dev/null <<<"$out" && { gone=1; break; }
+  fi
+  sleep 0.1
+done
+[ "$gone" = 1 ] || { echo "$out" >&2; fail "b still serves widgets 30 s after a deleted the CRD"; }
+wait_for_log "$TMP/b.log" "customresourcedefinition widgets.example.com deleted through another API server" 5
+pass "a CRD deleted through a is no longer served by b"
+
 for p in "${PIDS[@]:1}"; do kill -TERM "$p"; done
 for p in "${PIDS[@]:1}"; do wait_exit "$p" 20; [ "$RC" -eq 0 ] || fail "exit $RC"; done
 pass "clean shutdown"

@@ -703,7 +703,7 @@ static void test_crd(void **state) {
   cp_resources_free(f->ctx.resources);
   f->ctx.resources = cp_resources_new();
   expect_code(call(f, CP_API_GET, WIDGETS "/w1", NULL, NULL), 404);
-  assert_int_equal(cp_crd_load_all(&f->ctx), 1);
+  assert_int_equal(cp_crd_load_all(&f->ctx, NULL), 1);
   expect_code(call(f, CP_API_GET, WIDGETS "/w1", NULL, NULL), 200);
   /* Deleting the definition stops serving the type (404, out of
    * discovery) and deletes its resources; defining it again serves an
@@ -725,6 +725,111 @@ static void test_crd(void **state) {
   assert_null(strstr(rs.body, "\"w1\""));
   free(rs.body);
   expect_code(call(f, CP_API_GET, WIDGETS, NULL, NULL), 404);
+}
+
+/* A definition with two served versions, for the tests below. */
+static const char two_versions_crd[] =
+    "{\"metadata\":{\"name\":\"widgets.example.com\"},\"spec\":{"
+    "\"group\":\"example.com\",\"scope\":\"Namespaced\",\"names\":{"
+    "\"plural\":\"widgets\",\"kind\":\"Widget\"},\"versions\":["
+    "{\"name\":\"v1\",\"served\":true,\"storage\":true},"
+    "{\"name\":\"v2\",\"served\":true}]}}";
+
+/* cp_crd_unregister takes every version out of routing and names one type
+ * it removed; an unknown definition is a no-op. cp_crd_load_all also
+ * stops serving types whose definition left the store. */
+static void test_crd_unregister(void **state) {
+  struct fixture *f = *state;
+  json_object *crd = json_tokener_parse(two_versions_crd);
+  json_object *other = json_tokener_parse(
+      "{\"metadata\":{\"name\":\"gizmos.example.org\"},\"spec\":{"
+      "\"group\":\"example.org\",\"scope\":\"Cluster\",\"names\":{"
+      "\"plural\":\"gizmos\",\"kind\":\"Gizmo\"},\"versions\":[{"
+      "\"name\":\"v1\",\"served\":true,\"storage\":true}]}}");
+  const struct cp_resource_type *t;
+
+  assert_non_null(crd);
+  assert_non_null(other);
+  make_namespace(f, "default");
+  assert_null(cp_crd_unregister(f->ctx.resources, crd));
+  assert_int_equal(cp_crd_register(f->ctx.resources, crd), 2);
+  assert_int_equal(cp_crd_register(f->ctx.resources, crd), 0);
+  expect_code(call(f, CP_API_GET, WIDGETS, NULL, NULL), 200);
+  t = cp_crd_unregister(f->ctx.resources, crd);
+  assert_non_null(t);
+  assert_string_equal(t->group, "example.com");
+  assert_string_equal(t->resource, "widgets");
+  expect_code(call(f, CP_API_GET, WIDGETS, NULL, NULL), 404);
+  expect_code(call(f, CP_API_GET, "/apis/example.com/v2/namespaces/default/"
+                                  "widgets", NULL, NULL), 404);
+  assert_null(cp_crd_unregister(f->ctx.resources, crd));
+  assert_null(cp_crd_unregister(f->ctx.resources, other));
+  /* Registering again serves it again. */
+  assert_int_equal(cp_crd_register(f->ctx.resources, crd), 2);
+  expect_code(call(f, CP_API_GET, WIDGETS, NULL, NULL), 200);
+  /* Only gizmos is in the store: a load serves it and drops widgets. */
+  expect_code(call(f, CP_API_POST, CRDS, J,
+                   json_object_to_json_string(other)), 201);
+  assert_int_equal(cp_crd_load_all(&f->ctx, NULL), 1);
+  expect_code(call(f, CP_API_GET, WIDGETS, NULL, NULL), 404);
+  expect_code(call(f, CP_API_GET, "/apis/example.org/v1/gizmos", NULL, NULL),
+              200);
+  json_object_put(crd);
+  json_object_put(other);
+}
+
+/* Polls GET path until it answers code; 0 when it did within 10 s. */
+static int wait_code(struct fixture *f, const char *path, int code) {
+  int i;
+
+  for (i = 0; i < 200; i++) {
+    struct cp_api_response rs = call(f, CP_API_GET, path, NULL, NULL);
+
+    free(rs.body);
+    if (rs.code == code)
+      return 0;
+    usleep(50 * 1000);
+  }
+  return -1;
+}
+
+/* The sync applies definitions written to the store by anyone (here
+ * straight to the store, as another API server would), and a watch that
+ * cannot start (history compacted) ends in a full reload. */
+static void test_crd_sync(void **state) {
+  struct fixture *f = *state;
+  static const char key[] = "customresourcedefinitions/widgets.example.com";
+  json_object *stale = json_tokener_parse(
+      "{\"metadata\":{\"name\":\"gizmos.example.org\"},\"spec\":{"
+      "\"group\":\"example.org\",\"scope\":\"Cluster\",\"names\":{"
+      "\"plural\":\"gizmos\",\"kind\":\"Gizmo\"},\"versions\":[{"
+      "\"name\":\"v1\",\"served\":true,\"storage\":true}]}}");
+  struct cp_crd_sync *sync;
+  int64_t rev = 0;
+
+  make_namespace(f, "default");
+  /* Served here, but not in the store: gone after the reload. */
+  assert_int_equal(cp_crd_register(f->ctx.resources, stale), 1);
+  assert_int_equal(cp_store_create(f->store, key, strlen(key),
+                                   two_versions_crd, strlen(two_versions_crd),
+                                   &rev), 0);
+  assert_int_equal(cp_store_compact(f->store, rev), 0);
+  expect_code(call(f, CP_API_GET, WIDGETS, NULL, NULL), 404);
+  sync = cp_crd_sync_start(&f->ctx, 1);
+  assert_non_null(sync);
+  assert_int_equal(wait_code(f, WIDGETS, 200), 0);
+  assert_int_equal(wait_code(f, "/apis/example.org/v1/gizmos", 404), 0);
+  /* Then the watch: a delete, and a definition written again. */
+  assert_int_equal(cp_store_delete(f->store, key, strlen(key), 0, &rev, NULL),
+                   0);
+  assert_int_equal(wait_code(f, WIDGETS, 404), 0);
+  assert_int_equal(cp_store_create(f->store, key, strlen(key),
+                                   two_versions_crd, strlen(two_versions_crd),
+                                   &rev), 0);
+  assert_int_equal(wait_code(f, "/apis/example.com/v2/namespaces/default/"
+                                "widgets", 200), 0);
+  cp_crd_sync_stop(sync);
+  json_object_put(stale);
 }
 
 static void test_discovery(void **state) {
@@ -913,6 +1018,81 @@ static void test_http_server(void **state) {
   cp_apiserver_stop(srv);
 }
 
+/* GET path from the server on port until the status line says code;
+ * 0 when it did within 10 s. */
+static int http_wait(int port, const char *path, int code) {
+  char req[512], want[16];
+  int i;
+
+  snprintf(req, sizeof req, "GET %s HTTP/1.0\r\n\r\n", path);
+  snprintf(want, sizeof want, " %d ", code);
+  for (i = 0; i < 200; i++) {
+    char *r = http(port, req);
+    int ok = r != NULL && strlen(r) > 13 && strncmp(r + 8, want, 5) == 0;
+
+    free(r);
+    if (ok)
+      return 0;
+    usleep(50 * 1000);
+  }
+  return -1;
+}
+
+/* Sends a request with a JSON body; returns the HTTP status. */
+static int http_send(int port, const char *method, const char *path,
+                     const char *body) {
+  char req[2048];
+  char *r;
+  int code = -1;
+
+  snprintf(req, sizeof req,
+           "%s %s HTTP/1.0\r\nContent-Type: application/json\r\n"
+           "Content-Length: %zu\r\n\r\n%s", method, path,
+           body ? strlen(body) : 0, body ? body : "");
+  r = http(port, req);
+  if (r != NULL && strlen(r) > 12)
+    code = atoi(r + 9);
+  free(r);
+  return code;
+}
+
+/* Two API servers on one store: a CRD created through the first is
+ * served by the second within moments, and its deletion through the
+ * first ends it there too. */
+static void test_crd_two_servers(void **state) {
+  struct fixture *f = *state;
+  struct cp_apiserver_config cfg = {0};
+  struct cp_apiserver *s1, *s2;
+  char *err = NULL;
+  int p1, p2;
+
+  cfg.store = f->store;
+  cfg.workers = 2;
+  if (cp_apiserver_start(&cfg, &s1, &err) != 0)
+    fail_msg("%s", err);
+  if (cp_apiserver_start(&cfg, &s2, &err) != 0)
+    fail_msg("%s", err);
+  p1 = cp_apiserver_port(s1);
+  p2 = cp_apiserver_port(s2);
+  assert_int_equal(http_send(p2, "GET", WIDGETS, NULL), 404);
+  assert_int_equal(http_send(p1, "POST", CRDS, two_versions_crd), 201);
+  assert_int_equal(http_wait(p2, WIDGETS, 200), 0);
+  assert_int_equal(http_send(p2, "POST", WIDGETS,
+                             "{\"apiVersion\":\"example.com/v1\",\"kind\":"
+                             "\"Widget\",\"metadata\":{\"name\":\"w1\"}}"),
+                   201);
+  assert_int_equal(http_send(p1, "GET", WIDGETS "/w1", NULL), 200);
+  assert_int_equal(http_send(p1, "DELETE", CRDS "/widgets.example.com", NULL),
+                   200);
+  assert_int_equal(http_send(p1, "GET", WIDGETS, NULL), 404);
+  /* A list answers 200 (empty) for as long as the type is served. */
+  assert_int_equal(http_wait(p2, WIDGETS, 404), 0);
+  assert_int_equal(http_wait(p2, "/apis/example.com/v2/namespaces/default/"
+                                 "widgets", 404), 0);
+  cp_apiserver_stop(s2);
+  cp_apiserver_stop(s1);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_routing, setup, teardown),
@@ -928,8 +1108,11 @@ int main(void) {
                                       setup, teardown),
       cmocka_unit_test_setup_teardown(test_binding, setup, teardown),
       cmocka_unit_test_setup_teardown(test_crd, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_crd_unregister, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_crd_sync, setup, teardown),
       cmocka_unit_test_setup_teardown(test_discovery, setup, teardown),
       cmocka_unit_test_setup_teardown(test_http_server, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_crd_two_servers, setup, teardown),
   };
 
   signal(SIGPIPE, SIG_IGN); /* as cplane's main does */
