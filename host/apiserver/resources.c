@@ -183,8 +183,13 @@ static int revive_locked(struct cp_resources *r,
 
   if (o == NULL || !o->removed)
     return -1;
-  o->t.namespaced = t->namespaced;
-  o->t.subresources = t->subresources;
+  /* Readers hold type pointers without the lock: write only what the new
+   * definition changed (scope or subresources across a delete and
+   * re-create), so re-creating the same CRD touches nothing they read. */
+  if (o->t.namespaced != t->namespaced)
+    o->t.namespaced = t->namespaced;
+  if (o->t.subresources != t->subresources)
+    o->t.subresources = t->subresources;
   o->removed = 0;
   return 0;
 }
