@@ -52,12 +52,8 @@
  * client wake-up) per event would be a million system calls a second, and
  * ticks that line up let the flushers and the clients do their writes and
  * reads in bursts instead of being woken all the time. An idle stream's
- * first event still goes out at once, so a quiet watch sees no delay.
- * 25 ms rather than 20: at 1,000 watchers x 1,000 events/s on two cores a
- * fifth fewer writes (and client reads) is what keeps the machine out of
- * saturation (bench_apiserver: p99 80-370 ms instead of 0.5-1.5 s), for
- * 2-5 ms more at light load. */
-#define FLUSH_MS 25
+ * first event still goes out at once, so a quiet watch sees no delay. */
+#define FLUSH_MS 20
 /* Lines per chunk of a direct write: one sendmsg, within IOV_MAX. */
 #define CHUNK_LINES 512
 #define MAX_FLUSHERS 4
