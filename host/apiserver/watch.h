@@ -4,8 +4,11 @@
  * response, fed by a store watch.
  *
  * Threading: a stream lives on the server's event loop. Store callbacks
- * (store thread) and the initial list (a worker) append lines under the
- * stream's mutex and wake the loop, which alone writes to the socket.
+ * (store thread) and the initial list (a worker) queue lines under the
+ * stream's mutex. The loop starts and ends every response and writes TLS
+ * streams; once a plain-HTTP stream's headers are out, the registry's
+ * flusher threads write its chunks straight to the socket, under the
+ * same mutex, until they hand it back to the loop.
  * Ownership: streams free themselves when the client leaves, the timeout
  * passes or the store ends the watch; cp_watch_end_all ends the rest.
  */
