@@ -36,6 +36,7 @@
 
 #include "apiserver/auth.h"
 #include "apiserver/crd.h"
+#include "apiserver/crd_cleanup.h"
 #include "apiserver/pki.h"
 #include "apiserver/discovery.h"
 #include "apiserver/metrics.h"
@@ -78,6 +79,7 @@ struct cp_apiserver {
   struct cp_auth *auth;
   struct cp_api_metrics *metrics;
   struct cp_crd_sync *crd_sync; /* definitions written elsewhere */
+  struct cp_crd_cleanup *crd_cleanup; /* definitions being deleted */
 
   pthread_mutex_t mu;
   pthread_cond_t cv;
@@ -889,6 +891,13 @@ int cp_apiserver_start(const struct cp_apiserver_config *cfg,
                              "definitions; their resources are not served "
                              "until a retry succeeds");
   }
+  /* Before the sync, which kicks it. */
+  if ((s->crd_cleanup = cp_crd_cleanup_start(&s->ctx)) == NULL) {
+    *errmsg = strdup("apiserver: cannot start the custom resource "
+                     "definition cleanup");
+    cp_apiserver_stop(s);
+    return CPLANE_ENOMEM;
+  }
   /* Other API servers on the store may define or delete CRDs. */
   if ((s->crd_sync = cp_crd_sync_start(&s->ctx, crd_rev)) == NULL) {
     *errmsg = strdup("apiserver: cannot start the custom resource "
@@ -947,6 +956,9 @@ void cp_apiserver_stop(struct cp_apiserver *s) {
   pthread_mutex_unlock(&s->mu);
   for (i = 0; i < s->n_workers; i++)
     pthread_join(s->workers[i], NULL);
+  /* Its requests use the store and registry; nothing kicks it now. */
+  cp_crd_cleanup_stop(s->crd_cleanup);
+  s->crd_cleanup = NULL;
   /* Workers are gone: finish their replies, then end the watches. */
   on_done(-1, 0, s);
   cp_watch_registry_free(s->watches);

@@ -144,6 +144,20 @@ void cp_crd_set_status(json_object *crd) {
                                               : "NoConflicts"));
     json_object_array_add(conds, c);
   }
+  /* Being deleted: its cleanup (crd_cleanup.h) is deleting the custom
+   * resources. */
+  if (str(get(crd, "metadata"), "deletionTimestamp") != NULL) {
+    json_object *c = json_object_new_object();
+
+    json_object_object_add(c, "type", json_object_new_string("Terminating"));
+    json_object_object_add(c, "status", json_object_new_string("True"));
+    json_object_object_add(c, "reason", json_object_new_string(
+                                            "InstanceDeletionInProgress"));
+    json_object_object_add(c, "message", json_object_new_string(
+                                             "CustomResource deletion is in "
+                                             "progress"));
+    json_object_array_add(conds, c);
+  }
   json_object_object_add(st, "conditions", conds);
   if (names != NULL)
     json_object_object_add(st, "acceptedNames", json_object_get(names));
@@ -370,7 +384,8 @@ struct cp_crd_sync {
  * unregister are then no-ops). A definition's registration is quick
  * enough for the store's callback thread, and definitions change
  * rarely. */
-static void apply_event(struct cp_resources *r, const cp_store_event *ev) {
+static void apply_event(struct cp_api_ctx *ctx, const cp_store_event *ev) {
+  struct cp_resources *r = ctx->resources;
   json_object *o, *spec;
   const char *name;
   cp_store_kv k;
@@ -400,6 +415,10 @@ static void apply_event(struct cp_resources *r, const cp_store_event *ev) {
                 "another API server: serving %s.%s",
                 name ? name : "?", str(get(spec, "names"), "plural"),
                 str(spec, "group"));
+  /* Deleted through any API server: every one's cleanup may work on it. */
+  if (str(get(o, "metadata"), "deletionTimestamp") != NULL &&
+      ctx->crd_terminating != NULL)
+    ctx->crd_terminating(ctx->crd_terminating_arg);
   json_object_put(o);
 }
 
@@ -413,7 +432,7 @@ static void on_watch(void *userdata, const cp_store_watch_msg *msg) {
     return;
   if (msg->kind == CP_STORE_WATCH_EVENTS) {
     for (i = 0; i < msg->count; i++)
-      apply_event(s->ctx->resources, &msg->events[i]);
+      apply_event(s->ctx, &msg->events[i]);
     return;
   }
   cp_log_warn("apiserver", "the customresourcedefinitions watch ended (%s): "

@@ -28,7 +28,8 @@ struct json_object;
 int cp_crd_validate(struct json_object *crd, const char **field,
                     char **errmsg);
 /* Sets the status a served definition reports (Established,
- * NamesAccepted, acceptedNames, storedVersions). */
+ * NamesAccepted, Terminating once it is being deleted, acceptedNames,
+ * storedVersions). */
 void cp_crd_set_status(struct json_object *crd);
 /* Registers every served version of a valid crd, and gives each its
  * compiled openAPIV3Schema (compiled again only when it changed; a

@@ -27,6 +27,7 @@
 #include <time.h>
 
 #include "apiserver/crd.h"
+#include "apiserver/crd_cleanup.h"
 #include "apiserver/nscache.h"
 #include "apiserver/patch.h"
 #include "apiserver/schema.h"
@@ -1457,6 +1458,50 @@ static void crd_stored(struct cp_api_ctx *ctx, struct cp_api_request *rq,
                 get_str(get(o, "metadata"), "name"));
 }
 
+/* kube's apiextensions server refuses new custom resources of type t
+ * while their definition is being deleted: its cleanup could miss them.
+ * Responds (405, or the store's error) and returns 0 when the create may
+ * not go on. A definition missing from the store does not block: the
+ * sync stops serving the type within moments. */
+static int crd_admits(struct cp_api_ctx *ctx,
+                      const struct cp_resource_type *t,
+                      struct cp_api_response *rs) {
+  struct cp_status_details d = {.group = t->group, .kind = t->resource};
+  json_object *crd;
+  cp_store_kv kv;
+  char *key = NULL;
+  int rc, terminating;
+
+  if (t->builtin)
+    return 1;
+  /* A definition's name is plural.group (cp_crd_validate). */
+  if (asprintf(&key, "customresourcedefinitions/%s.%s", t->resource,
+               t->group) < 0) {
+    cp_api_respond_status(rs, 500, NULL);
+    return 0;
+  }
+  memset(&kv, 0, sizeof kv);
+  rc = cp_store_get(ctx->store, key, strlen(key), 0, &kv, NULL);
+  free(key);
+  if (rc == CPLANE_ENOENT)
+    return 1;
+  if (rc != CPLANE_OK) {
+    store_error(rs, rc);
+    return 0;
+  }
+  crd = parse_stored(&kv);
+  terminating = get_str(get(crd, "metadata"), "deletionTimestamp") != NULL;
+  json_object_put(crd);
+  cp_store_kv_free(&kv);
+  if (!terminating)
+    return 1;
+  cp_api_respond_status(
+      rs, 405, cp_status_failure(405, "MethodNotAllowed",
+                                 "create not allowed while custom resource "
+                                 "definition is terminating", &d));
+  return 0;
+}
+
 /* POST and PUT bodies must be JSON; anything else (kubectl's protobuf
  * included) gets 415, which clients report as it is. rs NULL: only
  * tells. */
@@ -1486,6 +1531,8 @@ static int json_body_ok(struct cp_api_request *rq,
 
 /* ------------------------------------------------------------ create */
 
+static void add_finalizer(json_object *md, const char *f);
+
 static void do_create(struct cp_api_ctx *ctx, struct cp_api_request *rq,
                       struct cp_api_response *rs) {
   json_object *o = NULL, *md;
@@ -1503,6 +1550,8 @@ static void do_create(struct cp_api_ctx *ctx, struct cp_api_request *rq,
   if (rq->type->namespaced &&
       !namespace_admits(ctx, rq->type, rq->ns,
                         get_str(get(o, "metadata"), "name"), rs))
+    goto out;
+  if (!crd_admits(ctx, rq->type, rs))
     goto out;
   if (!json_ok) {
     json_body_ok(rq, rs);
@@ -1535,6 +1584,9 @@ static void do_create(struct cp_api_ctx *ctx, struct cp_api_request *rq,
   }
   if (is_namespaces(rq->type))
     namespace_defaults(o);
+  /* Deleting the definition then waits for its custom resources. */
+  if (is_crd(rq->type))
+    add_finalizer(md, CP_CRD_CLEANUP_FINALIZER);
   new_uid(uid, sizeof uid);
   now_rfc3339(ts, sizeof ts);
   set_str(md, "uid", uid);
@@ -1701,10 +1753,12 @@ static size_t purge_prefix(struct cp_api_ctx *ctx, const char *prefix) {
   return gone;
 }
 
-/* A deleted CustomResourceDefinition takes its types out of routing and
- * discovery and its custom resources out of the store, as kube's
- * customresourcecleanup finalizer does (without waiting for the
- * resources' own finalizers). */
+/* A CustomResourceDefinition that left the store takes its types out of
+ * routing and discovery and whatever custom resources are left out of
+ * the store. With the cleanup finalizer (crd_cleanup.h) none is left but
+ * one created in a race with its deletion; a definition stored without
+ * the finalizer (before it existed) goes at once, and its resources with
+ * it, their own finalizers notwithstanding. */
 static void crd_deleted(struct cp_api_ctx *ctx, json_object *crd) {
   json_object *spec = get(crd, "spec");
   struct cp_resource_type key;
@@ -2131,6 +2185,19 @@ static size_t finalizer_count(json_object *md) {
              : 0;
 }
 
+/* o of type t has just been marked for deletion: a definition's cleanup
+ * starts. */
+static void marked(struct cp_api_ctx *ctx, const struct cp_resource_type *t,
+                   json_object *o) {
+  if (!is_crd(t))
+    return;
+  cp_log_info("apiserver", "customresourcedefinition %s terminating: its "
+              "custom resources are being deleted",
+              get_str(get(o, "metadata"), "name"));
+  if (ctx->crd_terminating != NULL)
+    ctx->crd_terminating(ctx->crd_terminating_arg);
+}
+
 static void do_delete(struct cp_api_ctx *ctx, struct cp_api_request *rq,
                       struct cp_api_response *rs) {
   json_object *opts = NULL, *cur = NULL, *pre;
@@ -2246,6 +2313,8 @@ static void do_delete(struct cp_api_ctx *ctx, struct cp_api_request *rq,
       }
       rc = write_over(ctx, rq, key, cur, cur_rev, rs,
                       attempt == CAS_RETRIES - 1);
+      if (rc == CPLANE_OK && !was_marked)
+        marked(ctx, rq->type, cur);
       if (rc != CP_STORE_ECONFLICT)
         goto out;
       free(rs->body);

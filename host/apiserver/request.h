@@ -60,6 +60,11 @@ struct cp_api_ctx {
   struct cp_resources *resources;
   struct cp_ns_cache *ns_cache; /* NULL: admission reads the store */
   char server_address[64]; /* host:port, for /api */
+  /* Called from any thread when a CustomResourceDefinition starts
+   * terminating, so that its cleanup (crd_cleanup.h) begins at once;
+   * NULL: nothing cleans up. Set before the threads that use ctx run. */
+  void (*crd_terminating)(void *arg);
+  void *crd_terminating_arg;
 };
 
 /* Splits a resource path (/api/v1/..., /apis/g/v/...) into the request's

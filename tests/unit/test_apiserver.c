@@ -3,7 +3,9 @@
  * (create with server-set metadata, get, list with selectors and
  * pagination, optimistic concurrency, status and scale subresources,
  * finalizers, binding), the namespace lifecycle (Terminating, finalize,
- * no new content in a terminating namespace), discovery documents, and
+ * no new content in a terminating namespace), CRDs (served, synced
+ * between servers, deleted only once their custom resources are gone),
+ * discovery documents, and
  * the HTTP server itself
  * under concurrent clients (worker pool, watch stream) so ThreadSanitizer
  * sees the threads.
@@ -27,6 +29,7 @@
 
 #include "apiserver/apiserver.h"
 #include "apiserver/crd.h"
+#include "apiserver/crd_cleanup.h"
 #include "apiserver/nscache.h"
 #include "apiserver/discovery.h"
 #include "apiserver/request.h"
@@ -655,8 +658,11 @@ static void test_binding(void **state) {
               409);
 }
 
+static int wait_code(struct fixture *f, const char *path, int code);
+
 static void test_crd(void **state) {
   struct fixture *f = *state;
+  struct cp_crd_cleanup *cleanup;
   struct cp_api_response rs;
   char buf[128];
   static const char crd[] =
@@ -685,6 +691,9 @@ static void test_crd(void **state) {
   assert_int_equal(rs.code, 201);
   assert_string_equal(jq(rs.body, "status.conditions.1.type", buf,
                          sizeof buf), "Established");
+  /* Its deletion will wait for its custom resources. */
+  assert_string_equal(jq(rs.body, "metadata.finalizers.0", buf, sizeof buf),
+                      CP_CRD_CLEANUP_FINALIZER);
   free(rs.body);
   rs = call(f, CP_API_POST, WIDGETS, J, "{\"apiVersion\":\"example.com/v1\","
                                         "\"kind\":\"Widget\",\"metadata\":"
@@ -705,11 +714,14 @@ static void test_crd(void **state) {
   expect_code(call(f, CP_API_GET, WIDGETS "/w1", NULL, NULL), 404);
   assert_int_equal(cp_crd_load_all(&f->ctx, NULL), 1);
   expect_code(call(f, CP_API_GET, WIDGETS "/w1", NULL, NULL), 200);
-  /* Deleting the definition stops serving the type (404, out of
-   * discovery) and deletes its resources; defining it again serves an
-   * empty type, as cluster-scoped now. */
+  /* Deleting the definition (its cleanup deletes its resources) stops
+   * serving the type (404, out of discovery); defining it again serves
+   * an empty type, as cluster-scoped now. */
+  cleanup = cp_crd_cleanup_start(&f->ctx);
+  assert_non_null(cleanup);
   expect_code(call(f, CP_API_DELETE, CRDS "/widgets.example.com", NULL, NULL),
               200);
+  assert_int_equal(wait_code(f, CRDS "/widgets.example.com", 404), 0);
   expect_code(call(f, CP_API_GET, WIDGETS, NULL, NULL), 404);
   assert_null(cp_discovery_resource_list(f->ctx.resources, "example.com",
                                          "v1"));
@@ -725,6 +737,7 @@ static void test_crd(void **state) {
   assert_null(strstr(rs.body, "\"w1\""));
   free(rs.body);
   expect_code(call(f, CP_API_GET, WIDGETS, NULL, NULL), 404);
+  cp_crd_cleanup_stop(cleanup);
 }
 
 /* A definition with two served versions, for the tests below. */
@@ -830,6 +843,114 @@ static void test_crd_sync(void **state) {
                                 "widgets", 200), 0);
   cp_crd_sync_stop(sync);
   json_object_put(stale);
+}
+
+/* Polls GET path until the string at jpath is non-empty; 0 when it was
+ * within 10 s. */
+static int wait_set(struct fixture *f, const char *path, const char *jpath) {
+  char buf[128];
+  int i;
+
+  for (i = 0; i < 200; i++) {
+    struct cp_api_response rs = call(f, CP_API_GET, path, NULL, NULL);
+    int set = rs.code == 200 && jq(rs.body, jpath, buf, sizeof buf)[0] != '\0';
+
+    free(rs.body);
+    if (set)
+      return 0;
+    usleep(50 * 1000);
+  }
+  return -1;
+}
+
+/* 1 when key is in the store. */
+static int stored(struct fixture *f, const char *key) {
+  cp_store_kv kv;
+  int rc;
+
+  memset(&kv, 0, sizeof kv);
+  rc = cp_store_get(f->store, key, strlen(key), 0, &kv, NULL);
+  cp_store_kv_free(&kv);
+  return rc == 0;
+}
+
+/* Deleting a definition waits for its custom resources, as kube's
+ * customresourcecleanup finalizer does: it stays (terminating) while a
+ * resource's finalizer holds that resource, new resources are refused,
+ * and it goes once the last one is gone. */
+static void test_crd_cleanup(void **state) {
+  struct fixture *f = *state;
+  struct cp_crd_cleanup *cleanup = cp_crd_cleanup_start(&f->ctx);
+  struct cp_api_response rs;
+  char buf[256];
+
+  assert_non_null(cleanup);
+  make_namespace(f, "default");
+  expect_code(call(f, CP_API_POST, CRDS, J, two_versions_crd), 201);
+  expect_code(call(f, CP_API_POST, WIDGETS, J,
+                   "{\"metadata\":{\"name\":\"w1\"}}"), 201);
+  expect_code(call(f, CP_API_POST, WIDGETS, J,
+                   "{\"metadata\":{\"name\":\"w2\",\"finalizers\":["
+                   "\"example.com/hold\"]}}"), 201);
+  expect_code(call(f, CP_API_DELETE, CRDS "/widgets.example.com", NULL, NULL),
+              200);
+  rs = call(f, CP_API_GET, CRDS "/widgets.example.com", NULL, NULL);
+  assert_int_equal(rs.code, 200);
+  assert_string_not_equal(jq(rs.body, "metadata.deletionTimestamp", buf,
+                             sizeof buf), "");
+  assert_string_equal(jq(rs.body, "status.conditions.2.type", buf,
+                         sizeof buf), "Terminating");
+  assert_string_equal(jq(rs.body, "status.conditions.2.reason", buf,
+                         sizeof buf), "InstanceDeletionInProgress");
+  free(rs.body);
+  rs = call(f, CP_API_POST, "/apis/example.com/v2/namespaces/default/widgets",
+            J, "{\"metadata\":{\"name\":\"w3\"}}");
+  assert_int_equal(rs.code, 405);
+  assert_string_equal(jq(rs.body, "message", buf, sizeof buf),
+                      "create not allowed while custom resource definition "
+                      "is terminating");
+  assert_string_equal(jq(rs.body, "reason", buf, sizeof buf),
+                      "MethodNotAllowed");
+  free(rs.body);
+  /* w1 goes; w2 is held, and the definition with it. */
+  assert_int_equal(wait_code(f, WIDGETS "/w1", 404), 0);
+  assert_int_equal(wait_set(f, WIDGETS "/w2", "metadata.deletionTimestamp"),
+                   0);
+  usleep(1500 * 1000); /* a pass or more */
+  expect_code(call(f, CP_API_GET, CRDS "/widgets.example.com", NULL, NULL),
+              200);
+  expect_code(call(f, CP_API_GET, WIDGETS "/w2", NULL, NULL), 200);
+  /* Its controller lets go: both go. */
+  expect_code(call(f, CP_API_PATCH, WIDGETS "/w2",
+                   "application/merge-patch+json",
+                   "{\"metadata\":{\"finalizers\":null}}"), 200);
+  assert_int_equal(wait_code(f, CRDS "/widgets.example.com", 404), 0);
+  expect_code(call(f, CP_API_GET, WIDGETS "/w2", NULL, NULL), 404);
+  assert_false(stored(f, "example.com/widgets/default/w2"));
+  cp_crd_cleanup_stop(cleanup);
+}
+
+/* A definition stored before the cleanup finalizer existed goes at once,
+ * its custom resources with it, their finalizers notwithstanding. */
+static void test_crd_without_finalizer(void **state) {
+  struct fixture *f = *state;
+  static const char key[] = "customresourcedefinitions/widgets.example.com";
+  int64_t rev = 0;
+
+  make_namespace(f, "default");
+  assert_int_equal(cp_store_create(f->store, key, strlen(key),
+                                   two_versions_crd, strlen(two_versions_crd),
+                                   &rev), 0);
+  assert_int_equal(cp_crd_load_all(&f->ctx, NULL), 1);
+  expect_code(call(f, CP_API_POST, WIDGETS, J,
+                   "{\"metadata\":{\"name\":\"w1\",\"finalizers\":["
+                   "\"example.com/hold\"]}}"), 201);
+  expect_code(call(f, CP_API_DELETE, CRDS "/widgets.example.com", NULL, NULL),
+              200);
+  expect_code(call(f, CP_API_GET, CRDS "/widgets.example.com", NULL, NULL),
+              404);
+  expect_code(call(f, CP_API_GET, WIDGETS, NULL, NULL), 404);
+  assert_false(stored(f, "example.com/widgets/default/w1"));
 }
 
 static void test_discovery(void **state) {
@@ -1084,7 +1205,8 @@ static void test_crd_two_servers(void **state) {
   assert_int_equal(http_send(p1, "GET", WIDGETS "/w1", NULL), 200);
   assert_int_equal(http_send(p1, "DELETE", CRDS "/widgets.example.com", NULL),
                    200);
-  assert_int_equal(http_send(p1, "GET", WIDGETS, NULL), 404);
+  /* Once its cleanup (either server's) has deleted w1. */
+  assert_int_equal(http_wait(p1, WIDGETS, 404), 0);
   /* A list answers 200 (empty) for as long as the type is served. */
   assert_int_equal(http_wait(p2, WIDGETS, 404), 0);
   assert_int_equal(http_wait(p2, "/apis/example.com/v2/namespaces/default/"
@@ -1110,6 +1232,9 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_crd, setup, teardown),
       cmocka_unit_test_setup_teardown(test_crd_unregister, setup, teardown),
       cmocka_unit_test_setup_teardown(test_crd_sync, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_crd_cleanup, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_crd_without_finalizer, setup,
+                                      teardown),
       cmocka_unit_test_setup_teardown(test_discovery, setup, teardown),
       cmocka_unit_test_setup_teardown(test_http_server, setup, teardown),
       cmocka_unit_test_setup_teardown(test_crd_two_servers, setup, teardown),
