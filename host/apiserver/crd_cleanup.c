@@ -15,7 +15,7 @@
 
 /* Where the definitions are stored (built-in kind layout). */
 #define CRD_PREFIX "customresourcedefinitions/"
-/* The time between two passes when nothing kicks the loop. */
+/* The time between two passes while a definition is terminating. */
 #define PASS_MS 1000
 
 /* How many custom resources this loop has deleted for one terminating
@@ -297,11 +297,13 @@ static void clean_one(struct cp_crd_cleanup *c, json_object *crd) {
 }
 
 /* Loop thread: every terminating definition in the store that still has
- * the cleanup finalizer. */
-static void pass(struct cp_crd_cleanup *c) {
+ * the cleanup finalizer. Returns how many there were (-1: the store could
+ * not be read), so an idle server does not list the definitions every
+ * second. */
+static int pass(struct cp_crd_cleanup *c) {
   cp_store_list_result res;
   size_t i;
-  int rc;
+  int rc, found = 0;
 
   memset(&res, 0, sizeof res);
   rc = cp_store_list(c->ctx->store, CRD_PREFIX, strlen(CRD_PREFIX), NULL, 0,
@@ -309,18 +311,21 @@ static void pass(struct cp_crd_cleanup *c) {
   if (rc != CPLANE_OK) {
     cp_log_warn("apiserver", "cannot read the customresourcedefinitions to "
                 "clean up: %s; will retry", cp_store_strerror(rc));
-    return;
+    return -1;
   }
   for (i = 0; i < res.count; i++) {
     json_object *o = cp_api_parse_stored(&res.kvs[i]);
 
     if (o != NULL && being_deleted(o) &&
-        finalizer_at(o, CP_CRD_CLEANUP_FINALIZER) >= 0)
+        finalizer_at(o, CP_CRD_CLEANUP_FINALIZER) >= 0) {
       clean_one(c, o);
+      found++;
+    }
     json_object_put(o);
   }
   cp_store_list_result_free(&res);
   drop_tallies(c, 0);
+  return found;
 }
 
 /* The monotonic time PASS_MS from now, into t. */
@@ -338,13 +343,20 @@ static void *cleanup_main(void *arg) {
   pthread_setname_np(pthread_self(), "api-crd-clean"); /* top -H */
   pthread_mutex_lock(&c->mu);
   while (!c->stopping) {
+    int busy;
+
     c->kicked = 0;
     pthread_mutex_unlock(&c->mu);
-    pass(c);
+    busy = pass(c) != 0;
     next_pass_time(&next);
     pthread_mutex_lock(&c->mu);
+    /* Nothing terminating: sleep until a definition starts terminating
+     * (the DELETE handler and the definitions' watch kick). Otherwise
+     * come back every PASS_MS: the resources' own finalizers go without
+     * telling us. */
     while (!c->kicked && !c->stopping)
-      if (pthread_cond_timedwait(&c->cv, &c->mu, &next) == ETIMEDOUT)
+      if (busy ? pthread_cond_timedwait(&c->cv, &c->mu, &next) == ETIMEDOUT
+               : pthread_cond_wait(&c->cv, &c->mu) != 0)
         break;
   }
   pthread_mutex_unlock(&c->mu);
