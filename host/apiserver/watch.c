@@ -76,6 +76,7 @@ struct flusher {
   pthread_cond_t cond;
   struct stream *now, *now_tail, *tick, *tick_tail;
   int64_t next_tick_ms; /* when the tick list is due; 0: not set */
+  int64_t offset_ms;    /* this flusher's ticks, after the shared grid's */
   int waiting;          /* 1: until the tick, 2: until signalled */
   int stop;
   int started;
@@ -528,7 +529,7 @@ static void *flusher_main(void *arg) {
       fl->now = fl->now_tail = NULL;
     } else if (fl->tick != NULL) {
       if (fl->next_tick_ms == 0)
-        fl->next_tick_ms = next_tick_ms(now);
+        fl->next_tick_ms = next_tick_ms(now - fl->offset_ms) + fl->offset_ms;
       if (now < fl->next_tick_ms) {
         struct timespec ts = {(time_t)(fl->next_tick_ms / 1000),
                               (long)(fl->next_tick_ms % 1000) * 1000000};
@@ -1145,8 +1146,14 @@ struct cp_watch_registry *cp_watch_registry_new(struct event_base *base,
     size_t want = cpus < 1 ? 1 : cpus > MAX_FLUSHERS ? MAX_FLUSHERS
                                                      : (size_t)cpus;
 
-    while (r->nfl < want && flusher_start(&r->fl[r->nfl]) == 0)
+    /* Staggered ticks: one flusher's burst of writes at a time, while
+     * the other cores are free for the clients reading the last one's. */
+    while (r->nfl < want) {
+      r->fl[r->nfl].offset_ms = (int64_t)r->nfl * FLUSH_MS / (int64_t)want;
+      if (flusher_start(&r->fl[r->nfl]) != 0)
+        break;
       r->nfl++;
+    }
   }
   return r;
 }
