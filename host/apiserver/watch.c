@@ -53,7 +53,7 @@
  * ticks that line up let the flushers and the clients do their writes and
  * reads in bursts instead of being woken all the time. An idle stream's
  * first event still goes out at once, so a quiet watch sees no delay. */
-#define FLUSH_MS 20
+#define FLUSH_MS 15
 /* Lines per chunk of a direct write: one sendmsg, within IOV_MAX. */
 #define CHUNK_LINES 512
 #define MAX_FLUSHERS 4
