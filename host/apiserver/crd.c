@@ -400,8 +400,8 @@ static void apply_event(struct cp_api_ctx *ctx, const cp_store_event *ev) {
     /* The custom resources are left alone: the server that handled the
      * DELETE purges them. */
     if (o != NULL && cp_crd_unregister(r, o) != NULL)
-      cp_log_info("apiserver", "customresourcedefinition %s deleted "
-                  "through another API server: no longer served",
+      cp_log_info("apiserver", "customresourcedefinition %s gone from the "
+                  "store: no longer served",
                   name ? name : "?");
     json_object_put(o);
     return;
@@ -411,8 +411,10 @@ static void apply_event(struct cp_api_ctx *ctx, const cp_store_event *ev) {
   name = str(get(o, "metadata"), "name");
   /* > 0 only with group and plural set. */
   if (o != NULL && cp_crd_register(r, o) > 0)
-    cp_log_info("apiserver", "customresourcedefinition %s defined through "
-                "another API server: serving %s.%s",
+    /* Not "through another server": this server's own watch can beat
+     * the handler that stored it. */
+    cp_log_info("apiserver", "customresourcedefinition %s seen in the "
+                "store: serving %s.%s",
                 name ? name : "?", str(get(spec, "names"), "plural"),
                 str(spec, "group"));
   /* Deleted through any API server: every one's cleanup may work on it. */
