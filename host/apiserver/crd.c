@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "apiserver/schema.h"
+#include "clock/deadline.h"
 #include "labels/names.h"
 #include "log/log.h"
 
@@ -480,17 +481,6 @@ static int resync(struct cp_crd_sync *s) {
   return watch_from(s, rev);
 }
 
-/* The monotonic time RETRY_MS from now, into t. */
-static void retry_time(struct timespec *t) {
-  clock_gettime(CLOCK_MONOTONIC, t);
-  t->tv_sec += RETRY_MS / 1000;
-  t->tv_nsec += (long)(RETRY_MS % 1000) * 1000000L;
-  if (t->tv_nsec >= 1000000000L) {
-    t->tv_sec++;
-    t->tv_nsec -= 1000000000L;
-  }
-}
-
 /* Waits until the monotonic time until unless stopped meanwhile (at
  * once when it is past). s->mu held. */
 static void wait_until(struct cp_crd_sync *s, const struct timespec *until) {
@@ -523,7 +513,7 @@ static void *sync_main(void *arg) {
      * this thread the call waits for its callback to return. */
     if (old != NULL)
       cp_store_watch_cancel(old);
-    retry_time(&next);
+    cp_deadline_after_ms(CLOCK_MONOTONIC, RETRY_MS, &next);
     rc = resync(s);
     pthread_mutex_lock(&s->mu);
     if (rc < 0)

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock/deadline.h"
 #include "log/log.h"
 
 /* Where the definitions are stored (built-in kind layout). */
@@ -328,14 +329,6 @@ static int pass(struct cp_crd_cleanup *c) {
   return found;
 }
 
-/* The monotonic time PASS_MS from now, into t. */
-static void next_pass_time(struct timespec *t) {
-  clock_gettime(CLOCK_MONOTONIC, t);
-  t->tv_nsec += (long)PASS_MS * 1000000L;
-  t->tv_sec += t->tv_nsec / 1000000000L;
-  t->tv_nsec %= 1000000000L;
-}
-
 static void *cleanup_main(void *arg) {
   struct cp_crd_cleanup *c = arg;
   struct timespec next;
@@ -348,7 +341,7 @@ static void *cleanup_main(void *arg) {
     c->kicked = 0;
     pthread_mutex_unlock(&c->mu);
     busy = pass(c) != 0;
-    next_pass_time(&next);
+    cp_deadline_after_ms(CLOCK_MONOTONIC, PASS_MS, &next);
     pthread_mutex_lock(&c->mu);
     /* Nothing terminating: sleep until a definition starts terminating
      * (the DELETE handler and the definitions' watch kick). Otherwise

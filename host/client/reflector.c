@@ -16,6 +16,7 @@
 
 #include <event2/http.h>
 
+#include "clock/deadline.h"
 #include "log/log.h"
 #include "object/object.h"
 
@@ -74,13 +75,7 @@ static void set_rv(struct cp_reflector *r, const char *rv) {
 static void nap(struct cp_reflector *r, int64_t ms) {
   struct timespec ts;
 
-  clock_gettime(CLOCK_REALTIME, &ts);
-  ts.tv_sec += ms / 1000;
-  ts.tv_nsec += (ms % 1000) * 1000000;
-  if (ts.tv_nsec >= 1000000000) {
-    ts.tv_sec++;
-    ts.tv_nsec -= 1000000000;
-  }
+  cp_deadline_after_ms(CLOCK_REALTIME, ms, &ts);
   pthread_mutex_lock(&r->mu);
   while (!atomic_load(&r->stop))
     if (pthread_cond_timedwait(&r->cv, &r->mu, &ts) != 0)

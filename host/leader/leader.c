@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock/deadline.h"
 #include "log/log.h"
 
 struct cp_leader {
@@ -184,13 +185,7 @@ static void *elector_main(void *arg) {
       if (l->stopped != NULL)
         l->stopped(l->userdata);
     }
-    clock_gettime(CLOCK_REALTIME, &ts);
-    ts.tv_sec += (time_t)(l->retry_ms / 1000);
-    ts.tv_nsec += (long)(l->retry_ms % 1000) * 1000000L;
-    if (ts.tv_nsec >= 1000000000L) {
-      ts.tv_sec++;
-      ts.tv_nsec -= 1000000000L;
-    }
+    cp_deadline_after_ms(CLOCK_REALTIME, (int64_t)l->retry_ms, &ts);
     pthread_mutex_lock(&l->mu);
     while (!l->stop && pthread_cond_timedwait(&l->cv, &l->mu, &ts) == 0)
       ;

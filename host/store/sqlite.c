@@ -21,6 +21,7 @@
  * each commit.
  */
 #include "store/store_impl.h"
+#include "clock/deadline.h"
 #include "store/watch_hub.h"
 
 #include <errno.h>
@@ -1013,13 +1014,7 @@ static wop *w_wait(sq_store *s) {
     wait_ms = s->opts.compact_interval_ms > 0
                   ? s->next_compact_ms - now_ms()
                   : 3600 * 1000;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    ts.tv_sec += wait_ms / 1000;
-    ts.tv_nsec += (wait_ms % 1000) * 1000000;
-    if (ts.tv_nsec >= 1000000000) {
-      ts.tv_sec++;
-      ts.tv_nsec -= 1000000000;
-    }
+    cp_deadline_after_ms(CLOCK_MONOTONIC, wait_ms, &ts);
     pthread_cond_timedwait(&s->qcond, &s->qmu, &ts);
   }
   batch = s->qhead;

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock/deadline.h"
 #include "log/log.h"
 
 #define BACKFILL_BATCH 1000
@@ -365,13 +366,7 @@ static void wait_for_work(cp_watch_hub *hub, uint64_t seen) {
 
   if (wait_ms < 10)
     wait_ms = 10;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  ts.tv_sec += wait_ms / 1000;
-  ts.tv_nsec += (wait_ms % 1000) * 1000000;
-  if (ts.tv_nsec >= 1000000000) {
-    ts.tv_sec++;
-    ts.tv_nsec -= 1000000000;
-  }
+  cp_deadline_after_ms(CLOCK_MONOTONIC, wait_ms, &ts);
   while (!hub->stop && hub->seq == seen) {
     if (pthread_cond_timedwait(&hub->wake, &hub->mu, &ts) == ETIMEDOUT)
       break;
