@@ -27,8 +27,10 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <dirent.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -229,6 +231,74 @@ static double process_cpu_s(void) {
   getrusage(RUSAGE_SELF, &ru);
   return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
          (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+}
+
+/* CPU seconds per thread name ("watch-flush", "api-loop", ...), summed
+ * over this process's threads, for the server's share by role. */
+#define ROLES 16
+
+struct roles {
+  char name[ROLES][16];
+  double cpu_s[ROLES];
+  int n;
+};
+
+static void roles_read(struct roles *r) {
+  DIR *d = opendir("/proc/self/task");
+  struct dirent *e;
+  long tick = sysconf(_SC_CLK_TCK);
+
+  memset(r, 0, sizeof *r);
+  while (d != NULL && (e = readdir(d)) != NULL) {
+    char path[300], buf[512], *l, *rp;
+    unsigned long ut, st;
+    FILE *f;
+    int i;
+
+    if (e->d_name[0] == '.')
+      continue;
+    snprintf(path, sizeof path, "/proc/self/task/%s/stat", e->d_name);
+    if ((f = fopen(path, "r")) == NULL)
+      continue;
+    l = fgets(buf, sizeof buf, f);
+    fclose(f);
+    /* pid (comm) state ppid ... utime stime: fields 14 and 15 */
+    if (l == NULL || (l = strchr(buf, '(')) == NULL ||
+        (rp = strrchr(buf, ')')) == NULL ||
+        sscanf(rp + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
+               &ut, &st) != 2)
+      continue;
+    *rp = '\0';
+    for (i = 0; i < r->n && strcmp(r->name[i], l + 1) != 0; i++)
+      ;
+    if (i == r->n) {
+      if (r->n == ROLES)
+        continue;
+      snprintf(r->name[r->n++], sizeof r->name[0], "%s", l + 1);
+    }
+    r->cpu_s[i] += (double)(ut + st) / (double)tick;
+  }
+  if (d != NULL)
+    closedir(d);
+}
+
+/* Prints the server threads' CPU between before and after (the bench's
+ * own threads, named bench-*, and the main thread left out). */
+static void roles_print(const struct roles *before, const struct roles *after) {
+  int i, j;
+
+  printf("  server CPU by thread:");
+  for (i = 0; i < after->n; i++) {
+    double b = 0;
+
+    if (strncmp(after->name[i], "bench", 5) == 0)
+      continue;
+    for (j = 0; j < before->n; j++)
+      if (strcmp(before->name[j], after->name[i]) == 0)
+        b = before->cpu_s[j];
+    printf(" %s %.2f s", after->name[i], after->cpu_s[i] - b);
+  }
+  printf("\n");
 }
 
 /* The 1,000 watchers share this process's two cores with the server, so
@@ -498,7 +568,8 @@ static int32_t *gather_sorted(int32_t *const *parts, const size_t *counts,
   return all;
 }
 
-static int run_watch_latency(cp_store *store, int port, int rate) {
+static int run_watch_latency(cp_store *store, int port, int rate,
+                             double *p99_ms) {
   struct reader rd[READERS];
   struct wconn *conns;
   struct writer wr[WATCH_WRITERS];
@@ -508,6 +579,7 @@ static int run_watch_latency(cp_store *store, int port, int rate) {
   int32_t *rtt, *lat, *parts[WATCH_WRITERS + READERS];
   size_t n_rtt = 0, n_lat = 0, cap, counts[WATCH_WRITERS + READERS];
   volatile int stop = 0;
+  struct roles roles0, roles1;
   long sent = 0;
   int i, closed = 0;
 
@@ -533,6 +605,7 @@ static int run_watch_latency(cp_store *store, int port, int rate) {
   for (i = 0; i < READERS; i++)
     pthread_create(&th[i], NULL, watch_loop, &rd[i]);
   sleep(2); /* every watch registered */
+  roles_read(&roles0);
   cpu0 = process_cpu_s();
   /* Several writers, as many clients would: one blocking writer cannot
    * make 1,000 durable round trips a second. */
@@ -577,6 +650,7 @@ static int run_watch_latency(cp_store *store, int port, int rate) {
   for (i = 0; i < WATCH_WRITERS; i++)
     writers_cpu += wr[i].cpu_s;
   server_cpu = process_cpu_s() - cpu0 - readers_cpu - writers_cpu;
+  roles_read(&roles1);
   for (i = 0; i < READERS; i++) {
     parts[i] = rd[i].lat_us;
     counts[i] = rd[i].n;
@@ -604,6 +678,8 @@ static int run_watch_latency(cp_store *store, int port, int rate) {
          server_cpu, n_lat ? server_cpu * 1e6 / (double)n_lat : 0.0,
          readers_cpu, n_lat ? readers_cpu * 1e6 / (double)n_lat : 0.0,
          writers_cpu);
+  roles_print(&roles0, &roles1);
+  *p99_ms = n_lat ? lat[n_lat * 99 / 100] / 1e3 : 0.0;
   free(rtt);
   free(lat);
   for (i = 0; i < WATCHERS; i++) {
@@ -691,11 +767,17 @@ static int run_creates_part(int port) {
 
 /* The goal's rate, then lower ones: where the two cores, shared by the
  * server and 1,000 clients, stop keeping up. */
+#include "watch_floor.c"
+
 static int run_watch_part(cp_store *store, int port) {
-  if (run_watch_latency(store, port, 1000) < 0 ||
-      run_watch_latency(store, port, 500) < 0 ||
-      run_watch_latency(store, port, 250) < 0)
-    return -1;
+  static const int rates[] = {1000, 500, 250};
+  double p99;
+  size_t i;
+
+  for (i = 0; i < sizeof rates / sizeof rates[0]; i++)
+    if (run_watch_latency(store, port, rates[i], &p99) < 0 ||
+        run_watch_floor(rates[i], p99) < 0)
+      return -1;
   return 0;
 }
 
