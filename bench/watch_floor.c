@@ -9,8 +9,11 @@
  *
  * On a 2-core VM where one loopback send or read costs 10-20 us, this
  * floor is most of the figure; printed beside the server's, in the same
- * run, it tells a slow machine from a slow server. Included by
- * bench_apiserver.c (uses its now_ns, thread_cpu_s, gather_sorted).
+ * run, it tells a slow machine from a slow server. A second run at 1,000
+ * events/s has the server take the same creates meanwhile (with no
+ * watchers of its own), for the floor beside that load. Included by
+ * bench_apiserver.c (uses its now_ns, thread_cpu_s, gather_sorted and
+ * paced_writer).
  */
 #define FLOOR_TICK_MS 15
 #define FLOOR_SENDERS 2
@@ -163,8 +166,14 @@ out:
 
 /* Runs the floor at rate events/s for WATCH_SECONDS with WATCHERS streams
  * and prints it; server_p99_ms (the server's figure at the same rate) is
- * printed as a ratio. 0, or -1 when it cannot run. */
-static int run_watch_floor(int rate, double server_p99_ms) {
+ * printed as a ratio. With load_port, the watch part's paced writers
+ * create objects at the same rate through the server on that port
+ * meanwhile (it has no watchers then): the floor beside the machine's
+ * share of the creates. 0, or -1 when it cannot run. */
+static int run_watch_floor(int rate, double server_p99_ms, int load_port) {
+  struct writer wr[WATCH_WRITERS];
+  pthread_t wth[WATCH_WRITERS];
+  int writers = 0;
   struct floor_run f = {.n = WATCHERS, .rate = rate};
   struct floor_sender snd[FLOOR_SENDERS];
   struct floor_reader rd[READERS];
@@ -215,11 +224,18 @@ static int run_watch_floor(int rate, double server_p99_ms) {
     snd[i] = (struct floor_sender){.f = &f, .id = i};
     pthread_create(&st[i], NULL, floor_send, &snd[i]);
   }
+  for (; load_port > 0 && writers < WATCH_WRITERS; writers++) {
+    wr[writers] = (struct writer){
+        .port = load_port, .id = writers, .rate = rate, .t0 = f.t0};
+    pthread_create(&wth[writers], NULL, paced_writer, &wr[writers]);
+  }
   for (i = 0; i < FLOOR_SENDERS; i++) {
     pthread_join(st[i], NULL);
     sends += snd[i].sends;
     send_cpu += snd[i].cpu_s;
   }
+  for (i = 0; i < writers; i++)
+    pthread_join(wth[i], NULL);
   for (i = 0; i < 1000; i++) {
     size_t got = 0;
     int r;
@@ -247,10 +263,12 @@ out:
   }
   lat = gather_sorted(parts, counts, READERS, &n_lat);
   if (rc == 0 && n_lat > 0)
-    printf("  floor, no server (the same %d loopback streams written every "
+    printf("  floor, %s (the same %d loopback streams written every "
            "%d ms by %d threads, read as above): p50 %.2f ms, p99 %.2f ms; "
            "%.1f us CPU per send, %.1f us per read; the server's p99 is "
            "%.2fx this\n",
+           load_port > 0 ? "beside the same creates (no server watchers)"
+                         : "no server",
            f.n, FLOOR_TICK_MS, FLOOR_SENDERS, lat[n_lat / 2] / 1e3,
            lat[n_lat * 99 / 100] / 1e3,
            sends ? send_cpu * 1e6 / (double)sends : 0.0,
