@@ -197,6 +197,33 @@ static void use_schema(struct cp_resources *r,
     cp_schema_doc_free(d);
 }
 
+/* Flags every registered version of crd terminating or not, as crd
+ * says: how the create path learns, without a store read, that a
+ * definition is being deleted. Every version the definition lists, so
+ * that one no longer served but still registered is flagged too. */
+static void set_terminating(struct cp_resources *r, json_object *crd) {
+  json_object *spec = get(crd, "spec"), *versions = get(spec, "versions");
+  json_object *md = get(crd, "metadata");
+  const char *group = str(spec, "group");
+  const char *plural = str(get(spec, "names"), "plural");
+  const char *rv = str(md, "resourceVersion");
+  int terminating = str(md, "deletionTimestamp") != NULL;
+  int64_t rev = rv != NULL ? strtoll(rv, NULL, 10) : 0;
+  size_t i;
+
+  if (group == NULL || plural == NULL ||
+      !json_object_is_type(versions, json_type_array))
+    return;
+  for (i = 0; i < json_object_array_length(versions); i++) {
+    const char *v = str(json_object_array_get_idx(versions, i), "name");
+    const struct cp_resource_type *t =
+        v != NULL ? cp_resources_find(r, group, v, plural) : NULL;
+
+    if (t != NULL)
+      cp_resources_set_terminating(r, t, terminating, rev);
+  }
+}
+
 int cp_crd_register(struct cp_resources *r, json_object *crd) {
   json_object *spec = get(crd, "spec"), *names = get(spec, "names");
   json_object *versions = get(spec, "versions"), *shorts = get(names,
@@ -249,6 +276,7 @@ int cp_crd_register(struct cp_resources *r, json_object *crd) {
       use_schema(r, cp_resources_find(r, t.group, t.version, t.resource),
                  get(get(v, "schema"), "openAPIV3Schema"));
   }
+  set_terminating(r, crd);
   return added;
 }
 
@@ -418,7 +446,9 @@ static void apply_event(struct cp_api_ctx *ctx, const cp_store_event *ev) {
                 "store: serving %s.%s",
                 name ? name : "?", str(get(spec, "names"), "plural"),
                 str(spec, "group"));
-  /* Deleted through any API server: every one's cleanup may work on it. */
+  /* Deleted through any API server: cp_crd_register above flagged its
+   * types terminating, so this server refuses their creates too, and
+   * every server's cleanup may work on it. */
   if (str(get(o, "metadata"), "deletionTimestamp") != NULL &&
       ctx->crd_terminating != NULL)
     ctx->crd_terminating(ctx->crd_terminating_arg);

@@ -7,7 +7,8 @@
  * Every API server on one store keeps its registry in step with the
  * stored definitions through a store watch (cp_crd_sync), so a definition
  * created or deleted through another server is served, or no longer,
- * within moments.
+ * within moments, and one marked for deletion there has its creates
+ * refused here too.
  *
  * Threading: safe from any thread (the registry locks itself).
  * Ownership: the registry copies what it keeps; errmsg results are
@@ -34,7 +35,12 @@ void cp_crd_set_status(struct json_object *crd);
 /* Registers every served version of a valid crd, and gives each its
  * compiled openAPIV3Schema (compiled again only when it changed; a
  * version whose schema is removed keeps the last one until restart).
- * Returns how many types were added (0 when all were known already). */
+ * Flags its types terminating while crd carries
+ * metadata.deletionTimestamp (cp_resources_set_terminating, at crd's
+ * metadata.resourceVersion), so that creates are refused without a store
+ * read; every caller (the handlers after a write, the sync, a load)
+ * passes the definition as stored. Returns how many types were added (0
+ * when all were known already). */
 int cp_crd_register(struct cp_resources *r, struct json_object *crd);
 /* Stops serving every version crd lists (its custom resources stay in
  * the store: the caller purges them if it must). Returns one type it
@@ -44,9 +50,10 @@ int cp_crd_register(struct cp_resources *r, struct json_object *crd);
 const struct cp_resource_type *cp_crd_unregister(struct cp_resources *r,
                                                 struct json_object *crd);
 /* Makes the registry's custom types those of the definitions in the
- * store: registers every one, and stops serving custom types none of them
- * serves any more. *rev (if not NULL) receives the store revision read.
- * Returns the number of definitions read, or a negative store code. */
+ * store: registers every one (flagging those already terminating), and
+ * stops serving custom types none of them serves any more. *rev (if not
+ * NULL) receives the store revision read. Returns the number of
+ * definitions read, or a negative store code. */
 int cp_crd_load_all(struct cp_api_ctx *ctx, int64_t *rev);
 
 /* Keeps ctx's registry in step with the stored definitions: a store watch

@@ -1460,40 +1460,16 @@ static void crd_stored(struct cp_api_ctx *ctx, struct cp_api_request *rq,
 
 /* kube's apiextensions server refuses new custom resources of type t
  * while their definition is being deleted: its cleanup could miss them.
- * Responds (405, or the store's error) and returns 0 when the create may
- * not go on. A definition missing from the store does not block: the
- * sync stops serving the type within moments. */
+ * Like kube, which asks its informer cache, this asks the registry: the
+ * flag cp_crd_register sets from every definition this server writes,
+ * watches or loads, so a create costs no store read. Responds 405 and
+ * returns 0 when the create may not go on. */
 static int crd_admits(struct cp_api_ctx *ctx,
                       const struct cp_resource_type *t,
                       struct cp_api_response *rs) {
   struct cp_status_details d = {.group = t->group, .kind = t->resource};
-  json_object *crd;
-  cp_store_kv kv;
-  char *key = NULL;
-  int rc, terminating;
 
-  if (t->builtin)
-    return 1;
-  /* A definition's name is plural.group (cp_crd_validate). */
-  if (asprintf(&key, "customresourcedefinitions/%s.%s", t->resource,
-               t->group) < 0) {
-    cp_api_respond_status(rs, 500, NULL);
-    return 0;
-  }
-  memset(&kv, 0, sizeof kv);
-  rc = cp_store_get(ctx->store, key, strlen(key), 0, &kv, NULL);
-  free(key);
-  if (rc == CPLANE_ENOENT)
-    return 1;
-  if (rc != CPLANE_OK) {
-    store_error(rs, rc);
-    return 0;
-  }
-  crd = parse_stored(&kv);
-  terminating = get_str(get(crd, "metadata"), "deletionTimestamp") != NULL;
-  json_object_put(crd);
-  cp_store_kv_free(&kv);
-  if (!terminating)
+  if (!cp_resources_terminating(ctx->resources, t))
     return 1;
   cp_api_respond_status(
       rs, 405, cp_status_failure(405, "MethodNotAllowed",

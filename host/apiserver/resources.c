@@ -45,6 +45,10 @@ struct owned_type {
   char *strings[10];
   struct cp_schema_slot slot;
   int removed; /* its CRD was deleted: not served; under the lock */
+  /* Its CRD is being deleted: read without the lock by request threads
+   * (atomically), written under it. */
+  int terminating;
+  int64_t terminating_rev; /* the CRD revision it was set from; lock */
 };
 
 struct cp_resources {
@@ -190,6 +194,9 @@ static int revive_locked(struct cp_resources *r,
     o->t.namespaced = t->namespaced;
   if (o->t.subresources != t->subresources)
     o->t.subresources = t->subresources;
+  /* Defined again: a definition re-created after its deletion. One still
+   * terminating (a late watch event) sets the flag again at once. */
+  __atomic_store_n(&o->terminating, 0, __ATOMIC_RELEASE);
   o->removed = 0;
   return 0;
 }
@@ -270,6 +277,30 @@ size_t cp_resources_list(struct cp_resources *r,
   }
   pthread_mutex_unlock(&r->mu);
   return n;
+}
+
+int cp_resources_terminating(struct cp_resources *r,
+                             const struct cp_resource_type *t) {
+  struct owned_type *o = owned_of(t);
+
+  (void)r;
+  return o != NULL && __atomic_load_n(&o->terminating, __ATOMIC_ACQUIRE);
+}
+
+void cp_resources_set_terminating(struct cp_resources *r,
+                                  const struct cp_resource_type *t,
+                                  int terminating, int64_t rev) {
+  struct owned_type *o = owned_of(t);
+
+  if (o == NULL)
+    return;
+  pthread_mutex_lock(&r->mu);
+  if (rev <= 0 || rev >= o->terminating_rev) {
+    if (rev > 0)
+      o->terminating_rev = rev;
+    __atomic_store_n(&o->terminating, terminating != 0, __ATOMIC_RELEASE);
+  }
+  pthread_mutex_unlock(&r->mu);
 }
 
 /* The schema slot of a type added at run time; NULL for the static

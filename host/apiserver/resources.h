@@ -6,13 +6,15 @@
  *
  * Threading: lookups and additions may run on any thread (a mutex guards
  * the table). A type, once registered, is never freed or changed before
- * cp_resources_free, so its pointer stays valid.
+ * cp_resources_free, so its pointer stays valid; only its terminating
+ * flag changes, read and written atomically.
  * Ownership: the registry owns every type; callers borrow them.
  */
 #ifndef CPLANE_HOST_APISERVER_RESOURCES_H
 #define CPLANE_HOST_APISERVER_RESOURCES_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #define CP_SUB_STATUS 1u
 #define CP_SUB_SCALE 2u
@@ -48,10 +50,25 @@ const struct cp_resource_type *cp_resources_find(struct cp_resources *r,
 int cp_resources_add(struct cp_resources *r,
                      const struct cp_resource_type *t);
 /* Stops serving a type added at run time (its CRD was deleted): find and
- * list no longer return it; adding it again serves it again. The pointer
- * stays valid. Returns 0, or -1 for an unknown or built-in type. */
+ * list no longer return it; adding it again serves it again, not
+ * terminating. The pointer stays valid. Returns 0, or -1 for an unknown
+ * or built-in type. */
 int cp_resources_remove(struct cp_resources *r, const char *group,
                         const char *version, const char *resource);
+/* 1 while custom type t's definition is being deleted (it carries
+ * metadata.deletionTimestamp): creates of its resources are refused
+ * meanwhile. A lock-free atomic load, for the create path on any thread;
+ * 0 for a built-in. */
+int cp_resources_terminating(struct cp_resources *r,
+                             const struct cp_resource_type *t);
+/* Records whether custom type t's definition, as stored at revision rev,
+ * is being deleted. A revision older than one recorded already is
+ * ignored: the store watch may bring a write after the handler applied a
+ * later one. rev <= 0 (unknown) always applies. Serving a removed type
+ * again (cp_resources_add) clears the flag. No-op for a built-in. */
+void cp_resources_set_terminating(struct cp_resources *r,
+                                  const struct cp_resource_type *t,
+                                  int terminating, int64_t rev);
 /* Copies up to max type pointers into out, in registration order; returns
  * how many exist. */
 size_t cp_resources_list(struct cp_resources *r,

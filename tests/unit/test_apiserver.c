@@ -4,7 +4,8 @@
  * pagination, optimistic concurrency, status and scale subresources,
  * finalizers, binding), the namespace lifecycle (Terminating, finalize,
  * no new content in a terminating namespace), CRDs (served, synced
- * between servers, deleted only once their custom resources are gone),
+ * between servers, refusing new custom resources while terminating,
+ * deleted only once their custom resources are gone),
  * discovery documents, and
  * the HTTP server itself
  * under concurrent clients (worker pool, watch stream) so ThreadSanitizer
@@ -874,6 +875,26 @@ static int stored(struct fixture *f, const char *key) {
   return rc == 0;
 }
 
+/* Expects the 405 kube answers a create of a custom resource while its
+ * definition terminates. */
+static void expect_terminating(struct cp_api_response rs) {
+  char buf[256];
+
+  if (rs.code != 405)
+    fail_msg("HTTP %d, want 405: %.*s", rs.code, (int)rs.len,
+             rs.body ? rs.body : "");
+  assert_string_equal(jq(rs.body, "message", buf, sizeof buf),
+                      "create not allowed while custom resource definition "
+                      "is terminating");
+  assert_string_equal(jq(rs.body, "reason", buf, sizeof buf),
+                      "MethodNotAllowed");
+  assert_string_equal(jq(rs.body, "details.group", buf, sizeof buf),
+                      "example.com");
+  assert_string_equal(jq(rs.body, "details.kind", buf, sizeof buf),
+                      "widgets");
+  free(rs.body);
+}
+
 /* Deleting a definition waits for its custom resources, as kube's
  * customresourcecleanup finalizer does: it stays (terminating) while a
  * resource's finalizer holds that resource, new resources are refused,
@@ -903,15 +924,9 @@ static void test_crd_cleanup(void **state) {
   assert_string_equal(jq(rs.body, "status.conditions.2.reason", buf,
                          sizeof buf), "InstanceDeletionInProgress");
   free(rs.body);
-  rs = call(f, CP_API_POST, "/apis/example.com/v2/namespaces/default/widgets",
-            J, "{\"metadata\":{\"name\":\"w3\"}}");
-  assert_int_equal(rs.code, 405);
-  assert_string_equal(jq(rs.body, "message", buf, sizeof buf),
-                      "create not allowed while custom resource definition "
-                      "is terminating");
-  assert_string_equal(jq(rs.body, "reason", buf, sizeof buf),
-                      "MethodNotAllowed");
-  free(rs.body);
+  expect_terminating(call(f, CP_API_POST, "/apis/example.com/v2/namespaces/"
+                                          "default/widgets", J,
+                          "{\"metadata\":{\"name\":\"w3\"}}"));
   /* w1 goes; w2 is held, and the definition with it. */
   assert_int_equal(wait_code(f, WIDGETS "/w1", 404), 0);
   assert_int_equal(wait_set(f, WIDGETS "/w2", "metadata.deletionTimestamp"),
@@ -927,7 +942,79 @@ static void test_crd_cleanup(void **state) {
   assert_int_equal(wait_code(f, CRDS "/widgets.example.com", 404), 0);
   expect_code(call(f, CP_API_GET, WIDGETS "/w2", NULL, NULL), 404);
   assert_false(stored(f, "example.com/widgets/default/w2"));
+  /* Defined again, its types are not terminating any more. */
+  expect_code(call(f, CP_API_POST, CRDS, J, two_versions_crd), 201);
+  expect_code(call(f, CP_API_POST, WIDGETS, J,
+                   "{\"metadata\":{\"name\":\"w4\"}}"), 201);
+  expect_code(call(f, CP_API_POST, "/apis/example.com/v2/namespaces/default/"
+                                   "widgets", J,
+                   "{\"metadata\":{\"name\":\"w5\"}}"), 201);
   cp_crd_cleanup_stop(cleanup);
+}
+
+/* Creates are refused from the registry's terminating flag, not from a
+ * store read: set by the DELETE handler and by a load of a definition
+ * already terminating, kept through a late (older) event of the
+ * definition, cleared when the definition is created again. No cleanup
+ * loop runs, so the definition stays terminating. */
+static void test_crd_terminating_flag(void **state) {
+  struct fixture *f = *state;
+  static const char key[] = "customresourcedefinitions/widgets.example.com";
+  const struct cp_resource_type *t;
+  struct cp_api_response rs;
+  json_object *before;
+  int64_t rev = 0;
+
+  make_namespace(f, "default");
+  rs = call(f, CP_API_POST, CRDS, J, two_versions_crd);
+  assert_int_equal(rs.code, 201);
+  before = json_tokener_parse(rs.body); /* as stored, at its create */
+  free(rs.body);
+  assert_non_null(before);
+  expect_code(call(f, CP_API_POST, WIDGETS, J,
+                   "{\"metadata\":{\"name\":\"w1\",\"finalizers\":["
+                   "\"example.com/hold\"]}}"), 201);
+  t = cp_resources_find(f->ctx.resources, "example.com", "v1", "widgets");
+  assert_non_null(t);
+  assert_false(cp_resources_terminating(f->ctx.resources, t));
+  expect_code(call(f, CP_API_DELETE, CRDS "/widgets.example.com", NULL, NULL),
+              200);
+  assert_true(cp_resources_terminating(f->ctx.resources, t));
+  expect_terminating(call(f, CP_API_POST, WIDGETS, J,
+                          "{\"metadata\":{\"name\":\"w2\"}}"));
+  expect_terminating(call(f, CP_API_POST, "/apis/example.com/v2/namespaces/"
+                                          "default/widgets", J,
+                          "{\"metadata\":{\"name\":\"w2\"}}"));
+  /* Reads go on. */
+  expect_code(call(f, CP_API_GET, WIDGETS "/w1", NULL, NULL), 200);
+  /* A server started now learns it from its load. */
+  cp_resources_free(f->ctx.resources);
+  f->ctx.resources = cp_resources_new();
+  assert_int_equal(cp_crd_load_all(&f->ctx, NULL), 1);
+  expect_terminating(call(f, CP_API_POST, WIDGETS, J,
+                          "{\"metadata\":{\"name\":\"w2\"}}"));
+  /* An event of the definition as it was before its deletion, late from
+   * the watch, does not clear the flag. */
+  assert_int_equal(cp_crd_register(f->ctx.resources, before), 0);
+  expect_terminating(call(f, CP_API_POST, WIDGETS, J,
+                          "{\"metadata\":{\"name\":\"w2\"}}"));
+  /* The store is not asked: with the definition gone from it (and no
+   * sync here to stop serving the type) the flag still refuses. */
+  assert_int_equal(cp_store_delete(f->store, key, strlen(key), 0, &rev, NULL),
+                   0);
+  expect_terminating(call(f, CP_API_POST, WIDGETS, J,
+                          "{\"metadata\":{\"name\":\"w2\"}}"));
+  /* Its deletion seen (as the sync would), then created again: served
+   * and admitting. */
+  assert_non_null(cp_crd_unregister(f->ctx.resources, before));
+  expect_code(call(f, CP_API_GET, WIDGETS, NULL, NULL), 404);
+  expect_code(call(f, CP_API_POST, CRDS, J, two_versions_crd), 201);
+  expect_code(call(f, CP_API_POST, WIDGETS, J,
+                   "{\"metadata\":{\"name\":\"w2\"}}"), 201);
+  expect_code(call(f, CP_API_POST, "/apis/example.com/v2/namespaces/default/"
+                                   "widgets", J,
+                   "{\"metadata\":{\"name\":\"w3\"}}"), 201);
+  json_object_put(before);
 }
 
 /* A definition stored before the cleanup finalizer existed goes at once,
@@ -1159,16 +1246,17 @@ static int http_wait(int port, const char *path, int code) {
   return -1;
 }
 
-/* Sends a request with a JSON body; returns the HTTP status. */
-static int http_send(int port, const char *method, const char *path,
-                     const char *body) {
+/* Sends a request with a body of content type ctype; returns the HTTP
+ * status. */
+static int http_send_as(int port, const char *method, const char *path,
+                        const char *ctype, const char *body) {
   char req[2048];
   char *r;
   int code = -1;
 
   snprintf(req, sizeof req,
-           "%s %s HTTP/1.0\r\nContent-Type: application/json\r\n"
-           "Content-Length: %zu\r\n\r\n%s", method, path,
+           "%s %s HTTP/1.0\r\nContent-Type: %s\r\n"
+           "Content-Length: %zu\r\n\r\n%s", method, path, ctype,
            body ? strlen(body) : 0, body ? body : "");
   r = http(port, req);
   if (r != NULL && strlen(r) > 12)
@@ -1177,24 +1265,38 @@ static int http_send(int port, const char *method, const char *path,
   return code;
 }
 
+/* Sends a request with a JSON body; returns the HTTP status. */
+static int http_send(int port, const char *method, const char *path,
+                     const char *body) {
+  return http_send_as(port, method, path, J, body);
+}
+
+/* Starts two API servers on f's store (owned: cp_apiserver_stop);
+ * *p1 and *p2 receive their ports. */
+static void start_two(struct fixture *f, struct cp_apiserver **s1, int *p1,
+                      struct cp_apiserver **s2, int *p2) {
+  struct cp_apiserver_config cfg = {0};
+  char *err = NULL;
+
+  cfg.store = f->store;
+  cfg.workers = 2;
+  if (cp_apiserver_start(&cfg, s1, &err) != 0)
+    fail_msg("%s", err);
+  if (cp_apiserver_start(&cfg, s2, &err) != 0)
+    fail_msg("%s", err);
+  *p1 = cp_apiserver_port(*s1);
+  *p2 = cp_apiserver_port(*s2);
+}
+
 /* Two API servers on one store: a CRD created through the first is
  * served by the second within moments, and its deletion through the
  * first ends it there too. */
 static void test_crd_two_servers(void **state) {
   struct fixture *f = *state;
-  struct cp_apiserver_config cfg = {0};
   struct cp_apiserver *s1, *s2;
-  char *err = NULL;
   int p1, p2;
 
-  cfg.store = f->store;
-  cfg.workers = 2;
-  if (cp_apiserver_start(&cfg, &s1, &err) != 0)
-    fail_msg("%s", err);
-  if (cp_apiserver_start(&cfg, &s2, &err) != 0)
-    fail_msg("%s", err);
-  p1 = cp_apiserver_port(s1);
-  p2 = cp_apiserver_port(s2);
+  start_two(f, &s1, &p1, &s2, &p2);
   assert_int_equal(http_send(p2, "GET", WIDGETS, NULL), 404);
   assert_int_equal(http_send(p1, "POST", CRDS, two_versions_crd), 201);
   assert_int_equal(http_wait(p2, WIDGETS, 200), 0);
@@ -1211,6 +1313,63 @@ static void test_crd_two_servers(void **state) {
   assert_int_equal(http_wait(p2, WIDGETS, 404), 0);
   assert_int_equal(http_wait(p2, "/apis/example.com/v2/namespaces/default/"
                                  "widgets", 404), 0);
+  cp_apiserver_stop(s2);
+  cp_apiserver_stop(s1);
+}
+
+/* POSTs custom resources through port (a new name each time) until one
+ * is refused with 405; 0 when that happened within 5 s. */
+static int http_wait_refused(int port, const char *path) {
+  char body[128];
+  int i, code;
+
+  for (i = 0; i < 100; i++) {
+    snprintf(body, sizeof body, "{\"metadata\":{\"name\":\"try-%d\"}}", i);
+    if ((code = http_send(port, "POST", path, body)) == 405)
+      return 0;
+    if (code != 201)
+      fail_msg("HTTP %d, want 201 or 405", code);
+    usleep(50 * 1000);
+  }
+  return -1;
+}
+
+/* Two API servers on one store: a definition deleted through the first
+ * refuses creates through the second once its watch brings the news (no
+ * store read per create there either), and defined again after its
+ * deletion it admits them again on both. */
+static void test_crd_two_servers_terminating(void **state) {
+  struct fixture *f = *state;
+  struct cp_apiserver *s1, *s2;
+  int p1, p2;
+
+  start_two(f, &s1, &p1, &s2, &p2);
+  assert_int_equal(http_send(p1, "POST", CRDS, two_versions_crd), 201);
+  assert_int_equal(http_wait(p2, WIDGETS, 200), 0);
+  assert_int_equal(http_send(p2, "POST", WIDGETS,
+                             "{\"metadata\":{\"name\":\"w1\",\"finalizers\""
+                             ":[\"example.com/hold\"]}}"), 201);
+  assert_int_equal(http_send(p1, "DELETE", CRDS "/widgets.example.com", NULL),
+                   200);
+  /* The server that took the DELETE refuses at once. */
+  assert_int_equal(http_send(p1, "POST", WIDGETS,
+                             "{\"metadata\":{\"name\":\"w2\"}}"), 405);
+  assert_int_equal(http_wait_refused(p2, WIDGETS), 0);
+  assert_int_equal(http_wait_refused(p2, "/apis/example.com/v2/namespaces/"
+                                         "default/widgets"), 0);
+  /* w1's controller lets go: the definition goes, then comes back. */
+  assert_int_equal(http_send_as(p2, "PATCH", WIDGETS "/w1",
+                                "application/merge-patch+json",
+                                "{\"metadata\":{\"finalizers\":null}}"),
+                   200);
+  assert_int_equal(http_wait(p1, CRDS "/widgets.example.com", 404), 0);
+  assert_int_equal(http_wait(p2, WIDGETS, 404), 0);
+  assert_int_equal(http_send(p1, "POST", CRDS, two_versions_crd), 201);
+  assert_int_equal(http_wait(p2, WIDGETS, 200), 0);
+  assert_int_equal(http_send(p2, "POST", WIDGETS,
+                             "{\"metadata\":{\"name\":\"w3\"}}"), 201);
+  assert_int_equal(http_send(p1, "POST", WIDGETS,
+                             "{\"metadata\":{\"name\":\"w4\"}}"), 201);
   cp_apiserver_stop(s2);
   cp_apiserver_stop(s1);
 }
@@ -1235,9 +1394,13 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_crd_cleanup, setup, teardown),
       cmocka_unit_test_setup_teardown(test_crd_without_finalizer, setup,
                                       teardown),
+      cmocka_unit_test_setup_teardown(test_crd_terminating_flag, setup,
+                                      teardown),
       cmocka_unit_test_setup_teardown(test_discovery, setup, teardown),
       cmocka_unit_test_setup_teardown(test_http_server, setup, teardown),
       cmocka_unit_test_setup_teardown(test_crd_two_servers, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_crd_two_servers_terminating, setup,
+                                      teardown),
   };
 
   signal(SIGPIPE, SIG_IGN); /* as cplane's main does */
