@@ -1228,19 +1228,71 @@ static void invalid_fields(struct cp_api_response *rs,
   cp_json_buf_reset(&b);
 }
 
+/* The first value of the wrong JSON type in r, as kube-apiserver answers
+ * a create or update body of a built-in kind that Go's decoding into the
+ * typed object refuses: 400 BadRequest, before any validation. NULL when
+ * r has no type error. */
+static const struct cp_schema_error *
+first_type_error(const struct cp_schema_result *r) {
+  size_t i;
+
+  for (i = 0; i < r->n_errors; i++)
+    if (r->errors[i].got != NULL)
+      return &r->errors[i];
+  return NULL;
+}
+
+/* "Deployment in version "v1" cannot be handled as a Deployment: json:
+ * cannot unmarshal string into Go struct field Deployment.spec.replicas
+ * of type int32" (Go names the innermost struct; the schema keeps only
+ * the kind's name). Go's path has no list indices. */
+static void undecodable(struct cp_api_response *rs,
+                        const struct cp_resource_type *t,
+                        const struct cp_schema_error *e) {
+  char *path = strdup(e->field), *p, *q;
+
+  for (p = q = path; p != NULL && *p != '\0'; p++) {
+    if (*p == '[') {
+      while (*p != '\0' && *p != ']')
+        p++;
+      if (*p == '\0')
+        break;
+      continue;
+    }
+    *q++ = *p;
+  }
+  if (q != NULL)
+    *q = '\0';
+  cp_api_respond_status(
+      rs, 400,
+      path ? cp_status_failuref(400, "%s in version \"%s\" cannot be handled "
+                                     "as a %s: json: cannot unmarshal %s into "
+                                     "Go struct field %s.%s of type %s",
+                                t->kind, t->version, t->kind, e->got,
+                                t->kind, path, e->want)
+           : NULL);
+  free(path);
+}
+
 /* Types, required fields and enums of the object about to be stored.
- * Responds 422 and returns -1 when it is invalid. */
+ * Responds 422 and returns -1 when it is invalid; with body (a create or
+ * update of a built-in kind: what kube decodes into a typed object), 400
+ * for a value of the wrong type. */
 static int schema_validate(struct cp_api_ctx *ctx,
                            const struct cp_resource_type *t, json_object *o,
-                           struct cp_api_response *rs) {
+                           int body, struct cp_api_response *rs) {
   const struct cp_schema *s = type_schema(ctx, t);
   struct cp_schema_result r = {0};
+  const struct cp_schema_error *e;
   int rc = 0;
 
   if (s == NULL)
     return 0;
   if (cp_schema_validate(s, o, &r) > 0) {
-    invalid_fields(rs, t, get_str(get(o, "metadata"), "name"), &r);
+    if (body && t->builtin && (e = first_type_error(&r)) != NULL)
+      undecodable(rs, t, e);
+    else
+      invalid_fields(rs, t, get_str(get(o, "metadata"), "name"), &r);
     rc = -1;
   } else if (r.nomem) {
     cp_api_respond_status(rs, 500, NULL);
@@ -1569,7 +1621,7 @@ static void do_create(struct cp_api_ctx *ctx, struct cp_api_request *rq,
   set_str(md, "creationTimestamp", ts);
   json_object_object_add(md, "generation", json_object_new_int64(1));
   json_object_object_del(md, "deletionTimestamp");
-  if (schema_validate(ctx, rq->type, o, rs) < 0)
+  if (schema_validate(ctx, rq->type, o, 1, rs) < 0)
     goto out;
   for (attempt = 0; attempt < 5; attempt++) {
     if (name == NULL || name[0] == '\0' || attempt > 0) {
@@ -2006,7 +2058,7 @@ static void do_update(struct cp_api_ctx *ctx, struct cp_api_request *rq,
     goto out;
   }
   if (!is_scale && (validate_meta(rq->type, next, rs) < 0 ||
-                    schema_validate(ctx, rq->type, next, rs) < 0))
+                    schema_validate(ctx, rq->type, next, 1, rs) < 0))
     goto out;
   write_over(ctx, rq, key, next, cur_rev, rs, 1);
 out:
@@ -2108,7 +2160,7 @@ static void do_patch(struct cp_api_ctx *ctx, struct cp_api_request *rq,
     json_object_put(patched);
     if (next == NULL ||
         (!is_scale && (validate_meta(rq->type, next, rs) < 0 ||
-                       schema_validate(ctx, rq->type, next, rs) < 0))) {
+                       schema_validate(ctx, rq->type, next, 0, rs) < 0))) {
       if (rs->body == NULL)
         cp_api_respond_status(rs, 500, NULL);
       json_object_put(cur);

@@ -788,6 +788,7 @@ static void add_error(struct cp_schema_result *r, const struct path *p,
   r->errors = e;
   e = &r->errors[r->n_errors];
   e->reason = reason;
+  e->got = e->want = NULL;
   e->field = strdup(path_str(p));
   va_start(ap, fmt);
   n = vasprintf(&e->message, fmt, ap);
@@ -998,6 +999,44 @@ static const char *type_name(enum stype t) {
   return names[t];
 }
 
+/* How Go's encoding/json names a JSON value's type in its errors. */
+static const char *go_json_name(json_object *o) {
+  switch (json_object_get_type(o)) {
+  case json_type_boolean:
+    return "bool";
+  case json_type_double:
+  case json_type_int:
+    return "number";
+  case json_type_array:
+    return "array";
+  case json_type_object:
+    return "object";
+  default:
+    return "string";
+  }
+}
+
+/* The Go type behind s, as kube-apiserver's decoding errors name it; the
+ * schema type for objects and arrays, whose Go struct names the schema
+ * does not keep. */
+static const char *go_type_name(const struct cp_schema *s) {
+  if (s->int_or_string)
+    return "intstr.IntOrString";
+  switch (s->type) {
+  case T_INTEGER:
+    return s->format != NULL && strcmp(s->format, "int32") == 0 ? "int32"
+                                                                 : "int64";
+  case T_NUMBER:
+    return "float64";
+  case T_BOOLEAN:
+    return "bool";
+  case T_STRING:
+    return "string";
+  default:
+    return type_name(s->type);
+  }
+}
+
 static int type_ok(const struct cp_schema *s, json_object *o) {
   if (s->int_or_string)
     return json_object_is_type(o, json_type_int) ||
@@ -1154,11 +1193,17 @@ static void validate_node(struct walk *w, const struct cp_schema *s,
     return;
   }
   if (!type_ok(s, o)) {
+    size_t n = w->r->n_errors;
+
     add_error(w->r, &w->path, "FieldValueTypeInvalid",
               "Invalid value: \"%s\": %s in body must be of type %s: \"%s\"",
               json_type_name(o), path_str(&w->path),
               s->int_or_string ? "integer-or-string" : type_name(s->type),
               json_type_name(o));
+    if (w->r->n_errors > n) {
+      w->r->errors[n].got = go_json_name(o);
+      w->r->errors[n].want = go_type_name(s);
+    }
     return;
   }
   if (json_object_is_type(o, json_type_object)) {

@@ -63,6 +63,10 @@ struct cp_schema_error {
   char *field;
   const char *reason;  /* "FieldValueRequired", "FieldValueTypeInvalid"... */
   char *message;       /* "Required value", "Invalid value: ..." */
+  /* FieldValueTypeInvalid only (else NULL), as Go's JSON decoding names
+   * them: the value's JSON type ("string", "number", "bool", "object",
+   * "array") and the field's type ("int32", "string", "bool", ...). */
+  const char *got, *want;
 };
 
 struct cp_schema_result {

@@ -325,7 +325,7 @@ static void test_validation(void **state) {
 static void test_update_conflict_and_generation(void **state) {
   struct fixture *f = *state;
   struct cp_api_response rs;
-  char buf[128], body[512], rv[32];
+  char buf[256], body[512], rv[32];
 
 /* What a Deployment's spec must have besides replicas (kube-apiserver
  * refuses one without a selector or a template). */
@@ -391,6 +391,43 @@ static void test_update_conflict_and_generation(void **state) {
                    "\"value\":1}]"), 422);
   expect_code(call(f, CP_API_PUT, DEP, J, "{\"metadata\":{\"name\":"
                                           "\"other\"}}"), 400);
+  /* A value of the wrong type in a create or update body of a built-in
+   * kind is a decoding error, 400, as Go's decoding into the typed
+   * object answers in kube-apiserver; in a patch it stays 422. */
+  rs = call(f, CP_API_POST, "/apis/apps/v1/namespaces/default/deployments",
+            J, "{\"metadata\":{\"name\":\"t\"},\"spec\":{\"replicas\":"
+               "\"three\"," DSPEC "}}");
+  assert_int_equal(rs.code, 400);
+  assert_string_equal(jq(rs.body, "reason", buf, sizeof buf), "BadRequest");
+  assert_string_equal(jq(rs.body, "message", buf, sizeof buf),
+                      "Deployment in version \"v1\" cannot be handled as a "
+                      "Deployment: json: cannot unmarshal string into Go "
+                      "struct field Deployment.spec.replicas of type int32");
+  free(rs.body);
+  expect_code(call(f, CP_API_GET,
+                   "/apis/apps/v1/namespaces/default/deployments/t", NULL,
+                   NULL),
+              404);
+  rs = call(f, CP_API_POST, NS_CM, J,
+            "{\"metadata\":{\"name\":\"tc\"},\"data\":{\"k\":1}}");
+  assert_int_equal(rs.code, 400);
+  assert_string_equal(jq(rs.body, "message", buf, sizeof buf),
+                      "ConfigMap in version \"v1\" cannot be handled as a "
+                      "ConfigMap: json: cannot unmarshal number into Go "
+                      "struct field ConfigMap.data.k of type string");
+  free(rs.body);
+  rs = call(f, CP_API_PUT, DEP, J,
+            "{\"metadata\":{\"name\":\"d\"},\"spec\":{\"replicas\":1,"
+            "\"paused\":\"yes\"," DSPEC "}}");
+  assert_int_equal(rs.code, 400);
+  assert_non_null(strstr(rs.body, "cannot unmarshal string into Go struct "
+                                  "field Deployment.spec.paused of type bool"));
+  free(rs.body);
+  rs = call(f, CP_API_PATCH, DEP, "application/merge-patch+json",
+            "{\"spec\":{\"replicas\":\"x\"}}");
+  assert_int_equal(rs.code, 422);
+  assert_string_equal(jq(rs.body, "reason", buf, sizeof buf), "Invalid");
+  free(rs.body);
 }
 
 static void test_delete_and_finalizers(void **state) {
