@@ -224,6 +224,39 @@ static void set_terminating(struct cp_resources *r, json_object *crd) {
   }
 }
 
+static int defined(const struct cp_resource_type *t, json_object **crds,
+                   size_t n);
+
+/* Stops serving the versions of crd's type that crd no longer serves
+ * (taken out of its list, or served: false), as kube-apiserver does when
+ * a definition is updated. Their objects stay in the store: the type's
+ * other versions still serve them. */
+static void drop_unserved(struct cp_resources *r, json_object *crd) {
+  json_object *spec = get(crd, "spec");
+  const char *group = str(spec, "group");
+  const char *plural = str(get(spec, "names"), "plural");
+  const struct cp_resource_type **all = NULL;
+  size_t i, n = cp_resources_list(r, NULL, 0);
+
+  if (group == NULL || plural == NULL ||
+      (all = calloc(n + 1, sizeof *all)) == NULL)
+    goto out;
+  n = cp_resources_list(r, all, n);
+  for (i = 0; i < n && all[i] != NULL; i++) {
+    const struct cp_resource_type *t = all[i];
+
+    if (t->builtin || strcmp(t->group, group) != 0 ||
+        strcmp(t->resource, plural) != 0 || defined(t, &crd, 1) ||
+        cp_resources_remove(r, t->group, t->version, t->resource) != 0)
+      continue;
+    cp_log_info("apiserver", "%s.%s/%s: no longer served by its "
+                "customresourcedefinition",
+                t->resource, t->group, t->version);
+  }
+out:
+  free(all);
+}
+
 int cp_crd_register(struct cp_resources *r, json_object *crd) {
   json_object *spec = get(crd, "spec"), *names = get(spec, "names");
   json_object *versions = get(spec, "versions"), *shorts = get(names,
@@ -277,6 +310,7 @@ int cp_crd_register(struct cp_resources *r, json_object *crd) {
                  get(get(v, "schema"), "openAPIV3Schema"));
   }
   set_terminating(r, crd);
+  drop_unserved(r, crd);
   return added;
 }
 
@@ -374,7 +408,7 @@ int cp_crd_load_all(struct cp_api_ctx *ctx, int64_t *rev) {
     goto out;
   }
   for (i = 0; i < res.count; i++) {
-    json_object *o = cp_api_parse_stored(&res.kvs[i]);
+    json_object *o = cp_api_parse_stored(NULL, &res.kvs[i]);
 
     if (o == NULL)
       continue;
@@ -424,7 +458,7 @@ static void apply_event(struct cp_api_ctx *ctx, const cp_store_event *ev) {
       return;
     k = ev->prev;
     k.mod_revision = ev->kv.mod_revision;
-    o = cp_api_parse_stored(&k);
+    o = cp_api_parse_stored(NULL, &k);
     name = str(get(o, "metadata"), "name");
     /* The custom resources are left alone: the server that handled the
      * DELETE purges them. */
@@ -435,7 +469,7 @@ static void apply_event(struct cp_api_ctx *ctx, const cp_store_event *ev) {
     json_object_put(o);
     return;
   }
-  o = cp_api_parse_stored(&ev->kv);
+  o = cp_api_parse_stored(NULL, &ev->kv);
   spec = get(o, "spec");
   name = str(get(o, "metadata"), "name");
   /* > 0 only with group and plural set. */

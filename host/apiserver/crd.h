@@ -39,8 +39,10 @@ void cp_crd_set_status(struct json_object *crd);
  * metadata.deletionTimestamp (cp_resources_set_terminating, at crd's
  * metadata.resourceVersion), so that creates are refused without a store
  * read; every caller (the handlers after a write, the sync, a load)
- * passes the definition as stored. Returns how many types were added (0
- * when all were known already). */
+ * passes the definition as stored. Versions of its type that crd no
+ * longer serves (removed from its list, or served: false) stop being
+ * served. Returns how many types were added (0 when all were known
+ * already). */
 int cp_crd_register(struct cp_resources *r, struct json_object *crd);
 /* Stops serving every version crd lists (its custom resources stay in
  * the store: the caller purges them if it must). Returns one type it

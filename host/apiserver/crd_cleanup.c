@@ -226,7 +226,7 @@ static long delete_all(struct cp_api_ctx *ctx, const struct cp_resource_type *t,
     return -1;
   }
   for (i = 0; i < res.count; i++) {
-    json_object *o = cp_api_parse_stored(&res.kvs[i]);
+    json_object *o = cp_api_parse_stored(NULL, &res.kvs[i]);
 
     /* Marked already: their controllers are removing the finalizers. */
     if (o == NULL || being_deleted(o))
@@ -315,7 +315,7 @@ static int pass(struct cp_crd_cleanup *c) {
     return -1;
   }
   for (i = 0; i < res.count; i++) {
-    json_object *o = cp_api_parse_stored(&res.kvs[i]);
+    json_object *o = cp_api_parse_stored(NULL, &res.kvs[i]);
 
     if (o != NULL && being_deleted(o) &&
         finalizer_at(o, CP_CRD_CLEANUP_FINALIZER) >= 0) {

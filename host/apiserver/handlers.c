@@ -189,13 +189,24 @@ static json_object *parse_body(const char *s, size_t n, char **err) {
   return o;
 }
 
-static json_object *parse_stored(const cp_store_kv *kv) {
+/* A stored object as the client of type t sees it (t NULL: as stored):
+ * with its resourceVersion, and, for a custom resource, in t's version.
+ * A definition's versions differ only in name here (no conversion
+ * webhooks: kube's "None" strategy), so an object written through one
+ * version is served through another with that one's apiVersion, as
+ * kube-apiserver does. Owned by the caller. */
+static json_object *parse_stored(const struct cp_resource_type *t,
+                                 const cp_store_kv *kv) {
   char *err = NULL;
   json_object *o = parse_body((const char *)kv->value, kv->value_len, &err);
+  char gv[300];
 
   free(err);
-  if (o != NULL)
-    set_rv(o, kv->mod_revision);
+  if (o == NULL)
+    return NULL;
+  set_rv(o, kv->mod_revision);
+  if (t != NULL && !t->builtin)
+    set_str(o, "apiVersion", cp_resource_group_version(t, gv, sizeof gv));
   return o;
 }
 
@@ -589,8 +600,9 @@ int cp_api_selectors_match(const struct cp_api_selectors *s,
   return s == NULL || selectors_match(s, o);
 }
 
-json_object *cp_api_parse_stored(const cp_store_kv *kv) {
-  return parse_stored(kv);
+json_object *cp_api_parse_stored(const struct cp_resource_type *t,
+                                 const cp_store_kv *kv) {
+  return parse_stored(t, kv);
 }
 
 char *cp_api_to_text(json_object *o) { return to_text(o); }
@@ -751,7 +763,7 @@ static void do_get(struct cp_api_ctx *ctx, struct cp_api_request *rq,
     store_error(rs, rc);
     goto out;
   }
-  if ((o = parse_stored(&kv)) == NULL)
+  if ((o = parse_stored(rq->type, &kv)) == NULL)
     goto nomem;
   if (rq->subresource != NULL && strcmp(rq->subresource, "scale") == 0)
     respond_text(rs, 200, scale_text(rq->type, o));
@@ -946,7 +958,7 @@ static void do_list(struct cp_api_ctx *ctx, struct cp_api_request *rq,
     }
     rev = res.revision;
     for (i = 0; i < res.count; i++) {
-      json_object *o = parse_stored(&res.kvs[i]);
+      json_object *o = parse_stored(rq->type, &res.kvs[i]);
 
       if (o == NULL)
         continue;
@@ -1412,7 +1424,7 @@ static int namespace_terminating(struct cp_api_ctx *ctx, const char *ns,
     return -1;
   }
   /* An unreadable namespace is not this check's business. */
-  o = parse_stored(&kv);
+  o = parse_stored(NULL, &kv);
   terminating =
       o != NULL && get_str(get(o, "metadata"), "deletionTimestamp") != NULL;
   json_object_put(o);
@@ -1959,7 +1971,7 @@ static json_object *read_current(struct cp_api_ctx *ctx,
     return NULL;
   }
   *rev = kv.mod_revision;
-  o = parse_stored(&kv);
+  o = parse_stored(rq->type, &kv);
   cp_store_kv_free(&kv);
   if (o == NULL)
     cp_api_respond_status(rs, 500, cp_status_failuref(
@@ -2402,7 +2414,7 @@ static void do_delete_collection(struct cp_api_ctx *ctx,
   json_object_object_add(out, "metadata", json_object_new_object());
   json_object_object_add(out, "items", items);
   for (i = 0; i < res.count; i++) {
-    json_object *o = parse_stored(&res.kvs[i]), *done;
+    json_object *o = parse_stored(rq->type, &res.kvs[i]), *done;
     struct cp_api_response one = {0};
     char *err = NULL;
     const char *name;

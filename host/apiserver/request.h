@@ -103,8 +103,10 @@ void cp_api_selectors_free(struct cp_api_selectors *s);
 /* 1 when o matches (NULL selectors match everything). */
 int cp_api_selectors_match(const struct cp_api_selectors *s,
                            struct json_object *o);
-/* A stored value as an object with its resourceVersion; owned. */
-struct json_object *cp_api_parse_stored(const cp_store_kv *kv);
+/* A stored value as an object with its resourceVersion, and for a custom
+ * type t in t's version (t NULL: as stored); owned. */
+struct json_object *cp_api_parse_stored(const struct cp_resource_type *t,
+                                        const cp_store_kv *kv);
 /* Compact JSON text of o; malloc'd. */
 char *cp_api_to_text(struct json_object *o);
 

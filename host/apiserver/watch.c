@@ -776,8 +776,9 @@ static void append_expired(struct stream *st, int64_t compacted) {
 }
 
 /* The line for ev with no selectors (ADDED, MODIFIED or DELETED by the
- * previous value), or NULL. malloc'd. */
-static struct wline *encode_plain(const cp_store_event *ev) {
+ * previous value) as a client of type t sees it, or NULL. malloc'd. */
+static struct wline *encode_plain(const struct cp_resource_type *t,
+                                  const cp_store_event *ev) {
   json_object *o;
   cp_store_kv k;
   char *text;
@@ -789,10 +790,10 @@ static struct wline *encode_plain(const cp_store_event *ev) {
       return NULL;
     k = ev->prev;
     k.mod_revision = ev->kv.mod_revision;
-    o = cp_api_parse_stored(&k);
+    o = cp_api_parse_stored(t, &k);
     type = "DELETED";
   } else {
-    o = cp_api_parse_stored(&ev->kv);
+    o = cp_api_parse_stored(t, &ev->kv);
     type = ev->prev.mod_revision != 0 ? "MODIFIED" : "ADDED";
   }
   text = o != NULL ? cp_api_to_text(o) : NULL;
@@ -813,7 +814,7 @@ static void append_cached(struct stream *st, const cp_store_event *ev) {
     wline_unref(c->line);
     c->rev = rev;
     c->type = st->rq.type;
-    c->line = encode_plain(ev);
+    c->line = encode_plain(st->rq.type, ev);
   }
   if (c->line != NULL) {
     atomic_fetch_add(&c->line->refs, 1);
@@ -834,18 +835,18 @@ static void append_event(struct stream *st, const cp_store_event *ev) {
     cp_store_kv k = ev->prev;
 
     k.mod_revision = ev->kv.mod_revision;
-    old = cp_api_parse_stored(&k);
+    old = cp_api_parse_stored(st->rq.type, &k);
     if (old != NULL && cp_api_selectors_match(st->sel, old))
       append_object(st, "DELETED", old);
     json_object_put(old);
     return;
   }
-  cur = cp_api_parse_stored(&ev->kv);
+  cur = cp_api_parse_stored(st->rq.type, &ev->kv);
   if (cur == NULL)
     return;
   in_new = cp_api_selectors_match(st->sel, cur);
   if (ev->prev.mod_revision != 0 && st->sel != NULL) {
-    old = cp_api_parse_stored(&ev->prev);
+    old = cp_api_parse_stored(st->rq.type, &ev->prev);
     in_old = old != NULL && cp_api_selectors_match(st->sel, old);
   } else {
     in_old = ev->prev.mod_revision != 0;
@@ -929,7 +930,7 @@ static void init_job(void *arg) {
       rev = res.revision;
       pthread_mutex_lock(&st->mu);
       for (i = 0; i < res.count; i++) {
-        json_object *o = cp_api_parse_stored(&res.kvs[i]);
+        json_object *o = cp_api_parse_stored(st->rq.type, &res.kvs[i]);
 
         if (o != NULL && cp_api_selectors_match(st->sel, o))
           append_object(st, "ADDED", o);

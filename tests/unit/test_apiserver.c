@@ -829,6 +829,70 @@ static void test_crd_unregister(void **state) {
   json_object_put(other);
 }
 
+/* An update of a definition that stops serving a version (served: false,
+ * or taken out of its list) stops serving it at once, as kube-apiserver
+ * does; serving it again brings it back with its objects. */
+static void test_crd_versions_change(void **state) {
+  struct fixture *f = *state;
+  struct cp_api_response rs;
+  char buf[128];
+#define V2_WIDGETS "/apis/example.com/v2/namespaces/default/widgets"
+#define WIDGETS_CRD CRDS "/widgets.example.com"
+#define MERGE "application/merge-patch+json"
+
+  make_namespace(f, "default");
+  expect_code(call(f, CP_API_POST, CRDS, J, two_versions_crd), 201);
+  expect_code(call(f, CP_API_POST, V2_WIDGETS, J,
+                   "{\"metadata\":{\"name\":\"w\"}}"), 201);
+  /* Each version serves the object as its own (no conversion: kube's
+   * "None" strategy), in a get, a list and a patch alike. */
+  rs = call(f, CP_API_GET, WIDGETS, NULL, NULL);
+  assert_string_equal(jq(rs.body, "items.0.apiVersion", buf, sizeof buf),
+                      "example.com/v1");
+  free(rs.body);
+  rs = call(f, CP_API_PATCH, WIDGETS "/w", MERGE,
+            "{\"metadata\":{\"labels\":{\"a\":\"b\"}}}");
+  assert_int_equal(rs.code, 200);
+  assert_string_equal(jq(rs.body, "apiVersion", buf, sizeof buf),
+                      "example.com/v1");
+  free(rs.body);
+  rs = call(f, CP_API_GET, V2_WIDGETS "/w", NULL, NULL);
+  assert_string_equal(jq(rs.body, "apiVersion", buf, sizeof buf),
+                      "example.com/v2");
+  assert_string_equal(jq(rs.body, "metadata.labels.a", buf, sizeof buf), "b");
+  free(rs.body);
+  expect_code(call(f, CP_API_PATCH, WIDGETS_CRD, MERGE,
+                   "{\"spec\":{\"versions\":[{\"name\":\"v1\",\"served\":"
+                   "true,\"storage\":true},{\"name\":\"v2\",\"served\":"
+                   "false}]}}"),
+              200);
+  expect_code(call(f, CP_API_GET, V2_WIDGETS, NULL, NULL), 404);
+  assert_null(cp_discovery_resource_list(f->ctx.resources, "example.com",
+                                         "v2"));
+  /* The other version still serves the object. */
+  rs = call(f, CP_API_GET, WIDGETS "/w", NULL, NULL);
+  assert_int_equal(rs.code, 200);
+  assert_string_equal(jq(rs.body, "apiVersion", buf, sizeof buf),
+                      "example.com/v1");
+  free(rs.body);
+  expect_code(call(f, CP_API_PATCH, WIDGETS_CRD, MERGE,
+                   "{\"spec\":{\"versions\":[{\"name\":\"v1\",\"served\":"
+                   "true,\"storage\":true},{\"name\":\"v2\",\"served\":"
+                   "true}]}}"),
+              200);
+  expect_code(call(f, CP_API_GET, V2_WIDGETS "/w", NULL, NULL), 200);
+  /* Taken out of the list: the same. */
+  expect_code(call(f, CP_API_PATCH, WIDGETS_CRD, MERGE,
+                   "{\"spec\":{\"versions\":[{\"name\":\"v1\",\"served\":"
+                   "true,\"storage\":true}]}}"),
+              200);
+  expect_code(call(f, CP_API_GET, V2_WIDGETS, NULL, NULL), 404);
+  expect_code(call(f, CP_API_GET, WIDGETS "/w", NULL, NULL), 200);
+#undef MERGE
+#undef WIDGETS_CRD
+#undef V2_WIDGETS
+}
+
 /* Polls GET path until it answers code; 0 when it did within 10 s. */
 static int wait_code(struct fixture *f, const char *path, int code) {
   int i;
@@ -1416,6 +1480,8 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_routing, setup, teardown),
       cmocka_unit_test_setup_teardown(test_create_get_list, setup, teardown),
       cmocka_unit_test_setup_teardown(test_validation, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_crd_versions_change, setup,
+                                      teardown),
       cmocka_unit_test_setup_teardown(test_update_conflict_and_generation,
                                       setup, teardown),
       cmocka_unit_test_setup_teardown(test_delete_and_finalizers, setup,
