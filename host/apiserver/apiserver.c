@@ -563,6 +563,11 @@ static int serve_fixed(struct cp_apiserver *s, struct evhttp_request *req,
   } else if (strcmp(p, "/api/v1") == 0) {
     send_json(req, cp_discovery_resource_list(s->ctx.resources, "", "v1"),
               "application/json");
+  } else if (sscanf(p, "/apis/%127[^/]", g) == 1 &&
+             (p[6 + strlen(g)] == '\0' ||
+              strcmp(p + 6 + strlen(g), "/") == 0)) {
+    send_json(req, cp_discovery_group(s->ctx.resources, g),
+              "application/json");
   } else if (sscanf(p, "/apis/%127[^/]/%63[^/]", g, v) == 2 &&
              strchr(p + 6 + strlen(g) + 1 + strlen(v), '/') == NULL) {
     send_json(req, cp_discovery_resource_list(s->ctx.resources, g, v),

@@ -68,51 +68,151 @@ char *cp_discovery_api_versions(const char *server_address) {
   return finish(o);
 }
 
-/* The distinct non-core groups with their (single) version, in
- * registration order. */
-static size_t groups(struct cp_resources *r,
-                     const struct cp_resource_type **first, size_t max) {
+#define MAX_VERSIONS 16
+
+/* A version string as kube orders them: v<major>, v<major>beta<minor>,
+ * v<major>alpha<minor> ("kube-like"), or anything else. */
+struct kube_version {
+  int rank; /* 3 GA, 2 beta, 1 alpha, 0 not kube-like */
+  long major, minor;
+};
+
+static struct kube_version parse_version(const char *v) {
+  struct kube_version k = {0, 0, 0};
+  char *end;
+
+  if (v[0] != 'v' || v[1] < '1' || v[1] > '9')
+    return k;
+  k.major = strtol(v + 1, &end, 10);
+  if (*end == '\0') {
+    k.rank = 3;
+    return k;
+  }
+  if (strncmp(end, "beta", 4) == 0)
+    k.rank = 2, end += 4;
+  else if (strncmp(end, "alpha", 5) == 0)
+    k.rank = 1, end += 5;
+  else
+    return (struct kube_version){0, 0, 0};
+  if (*end < '1' || *end > '9')
+    return (struct kube_version){0, 0, 0};
+  k.minor = strtol(end, &end, 10);
+  if (*end != '\0')
+    return (struct kube_version){0, 0, 0};
+  return k;
+}
+
+/* < 0 when a comes before b in kube's version priority (the order a
+ * CRD's versions are discovered in, the first preferred): GA, then beta,
+ * then alpha, each by major then minor, highest first; then the rest,
+ * alphabetically. */
+static int version_cmp(const char *a, const char *b) {
+  struct kube_version x = parse_version(a), y = parse_version(b);
+
+  if (x.rank != y.rank)
+    return y.rank - x.rank;
+  if (x.rank == 0)
+    return strcmp(a, b);
+  if (x.major != y.major)
+    return x.major > y.major ? -1 : 1;
+  if (x.minor != y.minor)
+    return x.minor > y.minor ? -1 : 1;
+  return 0;
+}
+
+/* One non-core group and its versions, in priority order. The strings
+ * are the registry's, valid while its types are. */
+struct api_group {
+  const char *name;
+  const char *versions[MAX_VERSIONS];
+  size_t n;
+};
+
+/* Adds version v to g in priority order, once. */
+static void group_add_version(struct api_group *g, const char *v) {
+  size_t i, at;
+
+  for (i = 0; i < g->n; i++)
+    if (strcmp(g->versions[i], v) == 0)
+      return;
+  if (g->n == MAX_VERSIONS)
+    return;
+  for (at = 0; at < g->n && version_cmp(g->versions[at], v) <= 0; at++)
+    ;
+  memmove(&g->versions[at + 1], &g->versions[at],
+          (g->n - at) * sizeof g->versions[0]);
+  g->versions[at] = v;
+  g->n++;
+}
+
+/* The non-core groups served (only `only` when not NULL), in
+ * registration order, each with every version it serves. */
+static size_t api_groups(struct cp_resources *r, const char *only,
+                         struct api_group *out, size_t max) {
   const struct cp_resource_type *all[MAX_TYPES];
   size_t n = cp_resources_list(r, all, MAX_TYPES), i, j, k = 0;
 
   if (n > MAX_TYPES)
     n = MAX_TYPES;
   for (i = 0; i < n; i++) {
-    if (all[i]->group[0] == '\0')
+    if (all[i]->group[0] == '\0' ||
+        (only != NULL && strcmp(all[i]->group, only) != 0))
       continue;
-    for (j = 0; j < k; j++)
-      if (strcmp(first[j]->group, all[i]->group) == 0 &&
-          strcmp(first[j]->version, all[i]->version) == 0)
-        break;
-    if (j == k && k < max)
-      first[k++] = all[i];
+    for (j = 0; j < k && strcmp(out[j].name, all[i]->group) != 0; j++)
+      ;
+    if (j == k) {
+      if (k == max)
+        continue;
+      out[k++] = (struct api_group){.name = all[i]->group};
+    }
+    group_add_version(&out[j], all[i]->version);
   }
   return k;
 }
 
+/* An APIGroup document's body (name, versions, preferredVersion). */
+static json_object *group_json(const struct api_group *g) {
+  json_object *grp = json_object_new_object(), *vs = json_object_new_array();
+  char gv[300];
+  size_t i;
+
+  set_str(grp, "name", g->name);
+  for (i = 0; i < g->n; i++) {
+    json_object *v = json_object_new_object();
+
+    snprintf(gv, sizeof gv, "%s/%s", g->name, g->versions[i]);
+    set_str(v, "groupVersion", gv);
+    set_str(v, "version", g->versions[i]);
+    json_object_array_add(vs, v);
+  }
+  json_object_object_add(grp, "versions", vs);
+  json_object_object_add(grp, "preferredVersion",
+                         json_object_get(json_object_array_get_idx(vs, 0)));
+  return grp;
+}
+
 char *cp_discovery_group_list(struct cp_resources *r) {
-  const struct cp_resource_type *g[MAX_TYPES];
-  size_t n = groups(r, g, MAX_TYPES), i;
+  struct api_group g[MAX_TYPES];
+  size_t n = api_groups(r, NULL, g, MAX_TYPES), i;
   json_object *o = json_object_new_object(), *list = json_object_new_array();
-  char gv[256];
 
   set_str(o, "kind", "APIGroupList");
   set_str(o, "apiVersion", "v1");
-  for (i = 0; i < n; i++) {
-    json_object *grp = json_object_new_object(), *vs, *v;
-
-    set_str(grp, "name", g[i]->group);
-    vs = json_object_new_array();
-    v = json_object_new_object();
-    set_str(v, "groupVersion", cp_resource_group_version(g[i], gv,
-                                                         sizeof gv));
-    set_str(v, "version", g[i]->version);
-    json_object_array_add(vs, v);
-    json_object_object_add(grp, "versions", vs);
-    json_object_object_add(grp, "preferredVersion", json_object_get(v));
-    json_object_array_add(list, grp);
-  }
+  for (i = 0; i < n; i++)
+    json_object_array_add(list, group_json(&g[i]));
   json_object_object_add(o, "groups", list);
+  return finish(o);
+}
+
+char *cp_discovery_group(struct cp_resources *r, const char *group) {
+  struct api_group g;
+  json_object *o;
+
+  if (api_groups(r, group, &g, 1) == 0)
+    return NULL;
+  o = group_json(&g);
+  set_str(o, "kind", "APIGroup");
+  set_str(o, "apiVersion", "v1");
   return finish(o);
 }
 
@@ -256,10 +356,44 @@ static json_object *aggregated_resource(const struct cp_resource_type *t) {
   return e;
 }
 
+static const char *entry_version(json_object *ver) {
+  json_object *name;
+
+  return json_object_object_get_ex(ver, "version", &name)
+             ? json_object_get_string(name)
+             : "";
+}
+
+/* The entry for version v in an aggregated group's versions, added when
+ * missing. */
+static json_object *version_entry(json_object *versions, const char *v) {
+  size_t i, n = json_object_array_length(versions);
+  json_object *ver;
+
+  for (i = 0; i < n; i++) {
+    ver = json_object_array_get_idx(versions, i);
+    if (strcmp(entry_version(ver), v) == 0)
+      return ver;
+  }
+  ver = json_object_new_object();
+  set_str(ver, "version", v);
+  set_str(ver, "freshness", "Current");
+  json_object_object_add(ver, "resources", json_object_new_array());
+  json_object_array_add(versions, ver);
+  return ver;
+}
+
+/* json_object_array_sort's comparison: kube's version priority. */
+static int entry_cmp(const void *a, const void *b) {
+  return version_cmp(entry_version(*(json_object *const *)a),
+                     entry_version(*(json_object *const *)b));
+}
+
 char *cp_discovery_aggregated(struct cp_resources *r, int core) {
   const struct cp_resource_type *all[MAX_TYPES];
   size_t n = cp_resources_list(r, all, MAX_TYPES), i, j;
   json_object *o = json_object_new_object(), *items = json_object_new_array();
+  json_object *vs;
 
   if (n > MAX_TYPES)
     n = MAX_TYPES;
@@ -287,40 +421,41 @@ char *cp_discovery_aggregated(struct cp_resources *r, int core) {
       item = json_object_new_object();
       set_str(md, "name", t->group);
       json_object_object_add(item, "metadata", md);
-      versions = json_object_new_array();
-      ver = json_object_new_object();
-      set_str(ver, "version", t->version);
-      set_str(ver, "freshness", "Current");
-      json_object_object_add(ver, "resources", json_object_new_array());
-      json_object_array_add(versions, ver);
-      json_object_object_add(item, "versions", versions);
+      json_object_object_add(item, "versions", json_object_new_array());
       json_object_array_add(items, item);
     }
     json_object_object_get_ex(item, "versions", &versions);
-    ver = json_object_array_get_idx(versions, 0);
+    ver = version_entry(versions, t->version);
     json_object_object_get_ex(ver, "resources", &res);
     json_object_array_add(res, aggregated_resource(t));
   }
+  /* A group's versions in priority order: clients take the first as
+   * the preferred one. */
+  for (i = 0; i < json_object_array_length(items); i++)
+    if (json_object_object_get_ex(json_object_array_get_idx(items, i),
+                                  "versions", &vs))
+      json_object_array_sort(vs, entry_cmp);
   json_object_object_add(o, "items", items);
   return finish(o);
 }
 
 char *cp_openapi_root(struct cp_resources *r) {
-  const struct cp_resource_type *g[MAX_TYPES];
-  size_t n = groups(r, g, MAX_TYPES), i;
+  struct api_group g[MAX_TYPES];
+  size_t n = api_groups(r, NULL, g, MAX_TYPES), i, j;
   json_object *o = json_object_new_object(), *paths = json_object_new_object();
   json_object *e = json_object_new_object();
   char key[300], url[340];
 
   set_str(e, "serverRelativeURL", "/openapi/v3/api/v1?hash=1");
   json_object_object_add(paths, "api/v1", e);
-  for (i = 0; i < n; i++) {
-    snprintf(key, sizeof key, "apis/%s/%s", g[i]->group, g[i]->version);
-    snprintf(url, sizeof url, "/openapi/v3/%s?hash=1", key);
-    e = json_object_new_object();
-    set_str(e, "serverRelativeURL", url);
-    json_object_object_add(paths, key, e);
-  }
+  for (i = 0; i < n; i++)
+    for (j = 0; j < g[i].n; j++) {
+      snprintf(key, sizeof key, "apis/%s/%s", g[i].name, g[i].versions[j]);
+      snprintf(url, sizeof url, "/openapi/v3/%s?hash=1", key);
+      e = json_object_new_object();
+      set_str(e, "serverRelativeURL", url);
+      json_object_object_add(paths, key, e);
+    }
   json_object_object_add(o, "paths", paths);
   return finish(o);
 }

@@ -25,6 +25,9 @@ int cp_discovery_wants_v2(const char *accept);
 
 char *cp_discovery_api_versions(const char *server_address);
 char *cp_discovery_group_list(struct cp_resources *r);
+/* /apis/<group>: the APIGroup, its versions in kube's priority order (the
+ * first preferred); NULL when no version of group is served. */
+char *cp_discovery_group(struct cp_resources *r, const char *group);
 char *cp_discovery_resource_list(struct cp_resources *r, const char *group,
                                  const char *version);
 /* core: 1 for /api (the core group only), 0 for /apis (every other). */

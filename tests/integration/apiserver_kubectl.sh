@@ -181,6 +181,38 @@ K apply -f "$TMP/w.yaml" >/dev/null || fail "re-apply widget (merge patch)"
   fail "widget after re-apply"
 pass "a CRD's custom resources are served, applied and listed"
 
+# A second version shares the objects (no conversion): each serves them
+# with its own apiVersion, in a get and in a watch; served: false takes
+# it away at once.
+K patch crd widgets.example.com --type=json -p '[{"op":"add","path":"/spec/versions/-","value":{"name":"v2","served":true,"storage":false,"schema":{"openAPIV3Schema":{"type":"object","x-kubernetes-preserve-unknown-fields":true}}}}]' \
+  >/dev/null || fail "add version v2"
+[ "$(K get --raw /apis/example.com | jq -r '[.kind, .preferredVersion.version, (.versions | map(.version) | join(","))] | join(" ")')" = "APIGroup v2 v2,v1" ] ||
+  fail "/apis/example.com: $(K get --raw /apis/example.com 2>&1)"
+[ "$(K get widgets.v2.example.com w1 -o jsonpath='{.apiVersion} {.spec.size}')" = "example.com/v2 4" ] ||
+  fail "w1 through v2: $(K get widgets.v2.example.com w1 -o json 2>&1)"
+K get widgets.v2.example.com -w --output-watch-events -o json >"$TMP/w2.watch" 2>&1 &
+wpid=$!
+for _ in $(seq 100); do # the watch has listed: the label comes after
+  grep -q '"ADDED"' "$TMP/w2.watch" && break
+  sleep 0.1
+done
+K label widgets.v1.example.com w1 seen=yes >/dev/null || fail "label w1 through v1"
+for _ in $(seq 100); do
+  grep -q '"seen": "yes"' "$TMP/w2.watch" && break
+  sleep 0.1
+done
+kill "$wpid" 2>/dev/null || true
+wait "$wpid" 2>/dev/null || true
+jq -e -s 'map(select(.type == "MODIFIED")) | .[-1].object |
+  .apiVersion == "example.com/v2" and .metadata.labels.seen == "yes"' \
+  "$TMP/w2.watch" >/dev/null || fail "v2 watch: $(cat "$TMP/w2.watch")"
+K patch crd widgets.example.com --type=json -p '[{"op":"replace","path":"/spec/versions/1/served","value":false}]' \
+  >/dev/null || fail "stop serving v2"
+out=$(K get widgets.v2.example.com w1 2>&1) && fail "v2 still served: $out"
+[ "$(K get widgets.v1.example.com w1 -o jsonpath='{.apiVersion}')" = "example.com/v1" ] ||
+  fail "w1 through v1 after v2 went"
+pass "a CRD's versions share its objects, each with its own apiVersion; served: false stops one"
+
 # Deleting the CRD takes its resources and its type away; creating it
 # again serves an empty type.
 K delete crd widgets.example.com >/dev/null || fail "delete CRD"

@@ -1178,6 +1178,79 @@ static void test_discovery(void **state) {
   assert_false(cp_discovery_wants_v2("application/json, */*"));
 }
 
+/* A group with several versions is one group, its versions in kube's
+ * priority order (GA, beta, alpha; highest first), the first preferred,
+ * in every discovery document; each version lists only its own types. */
+static void test_discovery_versions(void **state) {
+  struct fixture *f = *state;
+  json_object *crd = json_tokener_parse(
+      "{\"metadata\":{\"name\":\"widgets.example.com\"},\"spec\":{"
+      "\"group\":\"example.com\",\"scope\":\"Namespaced\",\"names\":{"
+      "\"plural\":\"widgets\",\"kind\":\"Widget\"},\"versions\":["
+      "{\"name\":\"v1beta1\",\"served\":true},"
+      "{\"name\":\"v1\",\"served\":true,\"storage\":true},"
+      "{\"name\":\"v2alpha1\",\"served\":true},"
+      "{\"name\":\"v2\",\"served\":true}]}}");
+  char *s, buf[256];
+  size_t i;
+  static const char *const order[] = {"v2", "v1", "v1beta1", "v2alpha1"};
+
+  assert_non_null(crd);
+  assert_int_equal(cp_crd_register(f->ctx.resources, crd), 4);
+  s = cp_discovery_group_list(f->ctx.resources);
+  assert_null(strstr(strstr(s, "\"name\":\"example.com\"") + 1,
+                     "\"name\":\"example.com\"")); /* once */
+  free(s);
+  s = cp_discovery_group(f->ctx.resources, "example.com");
+  assert_non_null(s);
+  assert_string_equal(jq(s, "kind", buf, sizeof buf), "APIGroup");
+  assert_string_equal(jq(s, "preferredVersion.groupVersion", buf, sizeof buf),
+                      "example.com/v2");
+  for (i = 0; i < 4; i++) {
+    char path[32];
+
+    snprintf(path, sizeof path, "versions.%zu.version", i);
+    assert_string_equal(jq(s, path, buf, sizeof buf), order[i]);
+  }
+  free(s);
+  assert_null(cp_discovery_group(f->ctx.resources, "nope.example.com"));
+  s = cp_discovery_aggregated(f->ctx.resources, 0);
+  {
+    json_object *o = json_tokener_parse(s), *items, *it = NULL, *vs;
+
+    assert_non_null(o);
+    assert_true(json_object_object_get_ex(o, "items", &items));
+    for (i = 0; i < json_object_array_length(items); i++) {
+      json_object *x = json_object_array_get_idx(items, i), *md, *nm;
+
+      if (json_object_object_get_ex(x, "metadata", &md) &&
+          json_object_object_get_ex(md, "name", &nm) &&
+          strcmp(json_object_get_string(nm), "example.com") == 0) {
+        assert_null(it); /* one item for the group */
+        it = x;
+      }
+    }
+    assert_non_null(it);
+    assert_true(json_object_object_get_ex(it, "versions", &vs));
+    assert_int_equal(json_object_array_length(vs), 4);
+    for (i = 0; i < 4; i++) {
+      json_object *v = json_object_array_get_idx(vs, i), *name, *res;
+
+      assert_true(json_object_object_get_ex(v, "version", &name));
+      assert_string_equal(json_object_get_string(name), order[i]);
+      assert_true(json_object_object_get_ex(v, "resources", &res));
+      assert_int_equal(json_object_array_length(res), 1);
+    }
+    json_object_put(o);
+  }
+  free(s);
+  s = cp_openapi_root(f->ctx.resources);
+  assert_non_null(strstr(s, "\"apis/example.com/v2alpha1\""));
+  assert_non_null(strstr(s, "\"apis/example.com/v1\""));
+  free(s);
+  json_object_put(crd);
+}
+
 /* ---- the HTTP server, with real sockets ---- */
 
 /* Sends one HTTP/1.0 request; returns the whole response (malloc'd). */
@@ -1480,6 +1553,8 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_routing, setup, teardown),
       cmocka_unit_test_setup_teardown(test_create_get_list, setup, teardown),
       cmocka_unit_test_setup_teardown(test_validation, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_discovery_versions, setup,
+                                      teardown),
       cmocka_unit_test_setup_teardown(test_crd_versions_change, setup,
                                       teardown),
       cmocka_unit_test_setup_teardown(test_update_conflict_and_generation,
