@@ -128,13 +128,14 @@ static int removed_locked(const struct cp_resource_type *t) {
 }
 
 /* The type serving group/version/resource; a removed one only when
- * with_removed. */
+ * with_removed. Newest first: a definition that changed a type's shape
+ * retired the old one (removed) and added another. */
 static const struct cp_resource_type *
 lookup_locked(struct cp_resources *r, const char *group, const char *version,
               const char *resource, int with_removed) {
   size_t i;
 
-  for (i = 0; i < r->n; i++) {
+  for (i = r->n; i-- > 0;) {
     const struct cp_resource_type *t = r->types[i];
 
     if (strcmp(t->resource, resource) == 0 &&
@@ -177,28 +178,53 @@ static const char *own(struct owned_type *o, int i, const char *s) {
   return o->strings[i];
 }
 
-/* A removed type served again (its CRD re-created): what a definition
- * may change is taken over. Lock held. */
+static int same_str(const char *a, const char *b) {
+  return a == b || (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+/* 1 when t would serve just as a does. */
+static int same_shape(const struct cp_resource_type *a,
+                      const struct cp_resource_type *t) {
+  int i;
+
+  if (a->namespaced != t->namespaced || a->subresources != t->subresources ||
+      !same_str(a->kind, t->kind) || !same_str(a->list_kind, t->list_kind) ||
+      !same_str(a->singular, t->singular))
+    return 0;
+  for (i = 0; i < 3; i++)
+    if (!same_str(a->short_names[i], t->short_names[i]))
+      return 0;
+  return 1;
+}
+
+enum { REVIVED, KNOWN, ADD_NEW };
+
+/* What adding t finds, lock held: the same type removed (its CRD
+ * re-created: served again, REVIVED), or served already (KNOWN), or none
+ * (ADD_NEW). Readers hold type pointers without the lock, so a type is
+ * never changed in place: one whose definition changed its shape (scope
+ * across a delete and re-create, subresources or names in an update) is
+ * retired, removed but still valid for them, and ADD_NEW adds its
+ * successor. */
 static int revive_locked(struct cp_resources *r,
                          const struct cp_resource_type *t) {
   const struct cp_resource_type *old =
       any_locked(r, t->group, t->version, t->resource);
   struct owned_type *o = old != NULL ? owned_of(old) : NULL;
 
-  if (o == NULL || !o->removed)
-    return -1;
-  /* Readers hold type pointers without the lock: write only what the new
-   * definition changed (scope or subresources across a delete and
-   * re-create), so re-creating the same CRD touches nothing they read. */
-  if (o->t.namespaced != t->namespaced)
-    o->t.namespaced = t->namespaced;
-  if (o->t.subresources != t->subresources)
-    o->t.subresources = t->subresources;
+  if (o == NULL)
+    return ADD_NEW;
+  if (!same_shape(&o->t, t)) {
+    o->removed = 1;
+    return ADD_NEW;
+  }
+  if (!o->removed)
+    return KNOWN;
   /* Defined again: a definition re-created after its deletion. One still
    * terminating (a late watch event) sets the flag again at once. */
   __atomic_store_n(&o->terminating, 0, __ATOMIC_RELEASE);
   o->removed = 0;
-  return 0;
+  return REVIVED;
 }
 
 int cp_resources_remove(struct cp_resources *r, const char *group,
@@ -225,8 +251,9 @@ int cp_resources_add(struct cp_resources *r,
   pthread_mutex_lock(&r->mu);
   rc = revive_locked(r, t);
   pthread_mutex_unlock(&r->mu);
-  if (rc == 0)
-    return 0;
+  if (rc != ADD_NEW)
+    return rc == REVIVED ? 0 : -1;
+  rc = -1;
   if ((o = calloc(1, sizeof *o)) == NULL)
     return -1;
   o->t = *t;
@@ -242,8 +269,8 @@ int cp_resources_add(struct cp_resources *r,
   pthread_mutex_lock(&r->mu);
   if (o->t.group == NULL || o->t.version == NULL || o->t.resource == NULL ||
       o->t.kind == NULL || o->t.list_kind == NULL || o->t.singular == NULL ||
-      any_locked(r, t->group, t->version, t->resource) != NULL)
-    goto out;
+      find_locked(r, t->group, t->version, t->resource) != NULL)
+    goto out; /* added meanwhile by another thread */
   owned = realloc(r->owned, (r->n_owned + 1) * sizeof *owned);
   if (owned == NULL)
     goto out;

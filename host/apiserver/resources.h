@@ -7,7 +7,8 @@
  * Threading: lookups and additions may run on any thread (a mutex guards
  * the table). A type, once registered, is never freed or changed before
  * cp_resources_free, so its pointer stays valid; only its terminating
- * flag changes, read and written atomically.
+ * flag changes, read and written atomically. A definition that changes a
+ * type's shape retires it (as removed) and registers a successor.
  * Ownership: the registry owns every type; callers borrow them.
  */
 #ifndef CPLANE_HOST_APISERVER_RESOURCES_H
@@ -45,8 +46,11 @@ const struct cp_resource_type *cp_resources_find(struct cp_resources *r,
                                                  const char *group,
                                                  const char *version,
                                                  const char *resource);
-/* Adds a type (copied). Returns 0, -1 if group/version/resource is taken
- * or when out of memory. */
+/* Adds a type (copied), or serves a removed one with the same shape
+ * again. One with another shape (scope, subresources, names) already
+ * there is replaced: the old pointer stays valid, with the old shape, for
+ * whoever holds it. Returns 0, or -1 if group/version/resource is served
+ * already with this shape, or out of memory. */
 int cp_resources_add(struct cp_resources *r,
                      const struct cp_resource_type *t);
 /* Stops serving a type added at run time (its CRD was deleted): find and

@@ -881,6 +881,33 @@ static void test_crd_versions_change(void **state) {
                    "true}]}}"),
               200);
   expect_code(call(f, CP_API_GET, V2_WIDGETS "/w", NULL, NULL), 200);
+  /* An update that adds a subresource serves it at once, through a new
+   * type: a reader holding the old one still sees the old shape. */
+  {
+    const struct cp_resource_type *old =
+        cp_resources_find(f->ctx.resources, "example.com", "v1", "widgets"),
+                                  *now;
+
+    assert_non_null(old);
+    expect_code(call(f, CP_API_GET, WIDGETS "/w/status", NULL, NULL), 404);
+    expect_code(call(f, CP_API_PATCH, WIDGETS_CRD, MERGE,
+                     "{\"spec\":{\"versions\":[{\"name\":\"v1\",\"served\":"
+                     "true,\"storage\":true,\"subresources\":{\"status\":{}}},"
+                     "{\"name\":\"v2\",\"served\":true}]}}"),
+                200);
+    expect_code(call(f, CP_API_GET, WIDGETS "/w/status", NULL, NULL), 200);
+    now = cp_resources_find(f->ctx.resources, "example.com", "v1", "widgets");
+    assert_ptr_not_equal(now, old);
+    assert_true(now->subresources & CP_SUB_STATUS);
+    assert_false(old->subresources & CP_SUB_STATUS);
+    /* The same definition again changes nothing. */
+    expect_code(call(f, CP_API_PATCH, WIDGETS_CRD, MERGE,
+                     "{\"metadata\":{\"labels\":{\"x\":\"y\"}}}"),
+                200);
+    assert_ptr_equal(cp_resources_find(f->ctx.resources, "example.com", "v1",
+                                       "widgets"),
+                     now);
+  }
   /* Taken out of the list: the same. */
   expect_code(call(f, CP_API_PATCH, WIDGETS_CRD, MERGE,
                    "{\"spec\":{\"versions\":[{\"name\":\"v1\",\"served\":"
