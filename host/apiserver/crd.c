@@ -224,38 +224,8 @@ static void set_terminating(struct cp_resources *r, json_object *crd) {
   }
 }
 
-static int defined(const struct cp_resource_type *t, json_object **crds,
-                   size_t n);
-
-/* Stops serving the versions of crd's type that crd no longer serves
- * (taken out of its list, or served: false), as kube-apiserver does when
- * a definition is updated. Their objects stay in the store: the type's
- * other versions still serve them. */
-static void drop_unserved(struct cp_resources *r, json_object *crd) {
-  json_object *spec = get(crd, "spec");
-  const char *group = str(spec, "group");
-  const char *plural = str(get(spec, "names"), "plural");
-  const struct cp_resource_type **all = NULL;
-  size_t i, n = cp_resources_list(r, NULL, 0);
-
-  if (group == NULL || plural == NULL ||
-      (all = calloc(n + 1, sizeof *all)) == NULL)
-    goto out;
-  n = cp_resources_list(r, all, n);
-  for (i = 0; i < n && all[i] != NULL; i++) {
-    const struct cp_resource_type *t = all[i];
-
-    if (t->builtin || strcmp(t->group, group) != 0 ||
-        strcmp(t->resource, plural) != 0 || defined(t, &crd, 1) ||
-        cp_resources_remove(r, t->group, t->version, t->resource) != 0)
-      continue;
-    cp_log_info("apiserver", "%s.%s/%s: no longer served by its "
-                "customresourcedefinition",
-                t->resource, t->group, t->version);
-  }
-out:
-  free(all);
-}
+static void drop_unserved(struct cp_resources *r, json_object **crds,
+                          size_t n, int own_type);
 
 int cp_crd_register(struct cp_resources *r, json_object *crd) {
   json_object *spec = get(crd, "spec"), *names = get(spec, "names");
@@ -310,7 +280,10 @@ int cp_crd_register(struct cp_resources *r, json_object *crd) {
                  get(get(v, "schema"), "openAPIV3Schema"));
   }
   set_terminating(r, crd);
-  drop_unserved(r, crd);
+  /* Versions it no longer serves (out of its list, or served: false)
+   * stop being served, as kube-apiserver does on an update. Their
+   * objects stay in the store: the type's other versions serve them. */
+  drop_unserved(r, &crd, 1, 1);
   return added;
 }
 
@@ -363,18 +336,26 @@ static int defined(const struct cp_resource_type *t, json_object **crds,
   return 0;
 }
 
-/* Stops serving every custom type that none of the n stored definitions
- * in crds serves any more (deleted while this server's watch was down).
- * A definition written after the list they came from may lose its types
- * here for a moment: the watch that follows brings them back. */
-static void drop_stale(struct cp_resources *r, json_object **crds,
-                       size_t n) {
+/* Stops serving every custom type that none of the n definitions in crds
+ * serves any more; with own_type, only the versions of crds[0]'s own type
+ * (an update of that definition). Without it, the crds are all the stored
+ * ones: types whose definition was deleted while this server's watch was
+ * down go, and a definition written after the list they came from may
+ * lose its types here for a moment, until the watch that follows brings
+ * them back. */
+static void drop_unserved(struct cp_resources *r, json_object **crds,
+                          size_t n, int own_type) {
+  json_object *spec = own_type ? get(crds[0], "spec") : NULL;
+  const char *group = str(spec, "group");
+  const char *plural = str(get(spec, "names"), "plural");
   const struct cp_resource_type **all;
   size_t i, count = cp_resources_list(r, NULL, 0);
 
+  if (own_type && (group == NULL || plural == NULL))
+    return;
   if ((all = calloc(count ? count : 1, sizeof *all)) == NULL) {
-    cp_log_warn("apiserver", "out of memory: deleted custom resource "
-                             "definitions may still be served");
+    cp_log_warn("apiserver", "out of memory: custom resource versions "
+                             "no longer defined may still be served");
     return;
   }
   i = cp_resources_list(r, all, count);
@@ -382,12 +363,17 @@ static void drop_stale(struct cp_resources *r, json_object **crds,
   for (i = 0; i < count; i++) {
     const struct cp_resource_type *t = all[i];
 
-    if (t->builtin || defined(t, crds, n) ||
+    if (t->builtin ||
+        (own_type && (strcmp(t->group, group) != 0 ||
+                      strcmp(t->resource, plural) != 0)) ||
+        defined(t, crds, n) ||
         cp_resources_remove(r, t->group, t->version, t->resource) != 0)
       continue;
-    cp_log_info("apiserver", "%s.%s/%s: its customresourcedefinition is "
-                "gone from the store: no longer served",
-                t->resource, t->group, t->version);
+    cp_log_info("apiserver", "%s.%s/%s: %s: no longer served",
+                t->resource, t->group, t->version,
+                own_type ? "its customresourcedefinition dropped it"
+                         : "its customresourcedefinition is gone from the "
+                           "store");
   }
   free(all);
 }
@@ -415,7 +401,7 @@ int cp_crd_load_all(struct cp_api_ctx *ctx, int64_t *rev) {
     cp_crd_register(ctx->resources, o);
     crds[n++] = o;
   }
-  drop_stale(ctx->resources, crds, n);
+  drop_unserved(ctx->resources, crds, n, 0);
   if (rev != NULL)
     *rev = res.revision;
   rc = (int)n;
