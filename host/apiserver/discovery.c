@@ -145,8 +145,8 @@ static void group_add_version(struct api_group *g, const char *v) {
   g->n++;
 }
 
-/* The non-core groups served (only `only` when not NULL), in
- * registration order, each with every version it serves. */
+/* The groups served, in registration order, each with every version it
+ * serves: every non-core group, or only `only` ("" for the core group). */
 static size_t api_groups(struct cp_resources *r, const char *only,
                          struct api_group *out, size_t max) {
   const struct cp_resource_type *all[MAX_TYPES];
@@ -155,8 +155,8 @@ static size_t api_groups(struct cp_resources *r, const char *only,
   if (n > MAX_TYPES)
     n = MAX_TYPES;
   for (i = 0; i < n; i++) {
-    if (all[i]->group[0] == '\0' ||
-        (only != NULL && strcmp(all[i]->group, only) != 0))
+    if (only != NULL ? strcmp(all[i]->group, only) != 0
+                     : all[i]->group[0] == '\0')
       continue;
     for (j = 0; j < k && strcmp(out[j].name, all[i]->group) != 0; j++)
       ;
@@ -356,85 +356,41 @@ static json_object *aggregated_resource(const struct cp_resource_type *t) {
   return e;
 }
 
-static const char *entry_version(json_object *ver) {
-  json_object *name;
-
-  return json_object_object_get_ex(ver, "version", &name)
-             ? json_object_get_string(name)
-             : "";
-}
-
-/* The entry for version v in an aggregated group's versions, added when
- * missing. */
-static json_object *version_entry(json_object *versions, const char *v) {
-  size_t i, n = json_object_array_length(versions);
-  json_object *ver;
-
-  for (i = 0; i < n; i++) {
-    ver = json_object_array_get_idx(versions, i);
-    if (strcmp(entry_version(ver), v) == 0)
-      return ver;
-  }
-  ver = json_object_new_object();
-  set_str(ver, "version", v);
-  set_str(ver, "freshness", "Current");
-  json_object_object_add(ver, "resources", json_object_new_array());
-  json_object_array_add(versions, ver);
-  return ver;
-}
-
-/* json_object_array_sort's comparison: kube's version priority. */
-static int entry_cmp(const void *a, const void *b) {
-  return version_cmp(entry_version(*(json_object *const *)a),
-                     entry_version(*(json_object *const *)b));
-}
-
 char *cp_discovery_aggregated(struct cp_resources *r, int core) {
   const struct cp_resource_type *all[MAX_TYPES];
-  size_t n = cp_resources_list(r, all, MAX_TYPES), i, j;
+  struct api_group g[MAX_TYPES];
+  size_t n = cp_resources_list(r, all, MAX_TYPES), i, j, k;
+  size_t ng = api_groups(r, core ? "" : NULL, g, MAX_TYPES);
   json_object *o = json_object_new_object(), *items = json_object_new_array();
-  json_object *vs;
 
   if (n > MAX_TYPES)
     n = MAX_TYPES;
   set_str(o, "kind", "APIGroupDiscoveryList");
   set_str(o, "apiVersion", "apidiscovery.k8s.io/v2");
   json_object_object_add(o, "metadata", json_object_new_object());
-  for (i = 0; i < n; i++) {
-    const struct cp_resource_type *t = all[i];
-    json_object *item = NULL, *versions, *ver, *res;
-    size_t k = json_object_array_length(items);
+  for (i = 0; i < ng; i++) {
+    json_object *item = json_object_new_object();
+    json_object *md = json_object_new_object(), *vs = json_object_new_array();
 
-    if ((t->group[0] == '\0') != (core != 0))
-      continue;
-    for (j = 0; j < k; j++) {
-      json_object *it = json_object_array_get_idx(items, j), *md, *nm;
+    set_str(md, "name", g[i].name);
+    json_object_object_add(item, "metadata", md);
+    /* In priority order: clients take the first as the preferred one. */
+    for (j = 0; j < g[i].n; j++) {
+      json_object *ver = json_object_new_object();
+      json_object *res = json_object_new_array();
 
-      if (json_object_object_get_ex(it, "metadata", &md) &&
-          json_object_object_get_ex(md, "name", &nm) &&
-          strcmp(json_object_get_string(nm), t->group) == 0)
-        item = it;
+      set_str(ver, "version", g[i].versions[j]);
+      set_str(ver, "freshness", "Current");
+      for (k = 0; k < n; k++)
+        if (strcmp(all[k]->group, g[i].name) == 0 &&
+            strcmp(all[k]->version, g[i].versions[j]) == 0)
+          json_object_array_add(res, aggregated_resource(all[k]));
+      json_object_object_add(ver, "resources", res);
+      json_object_array_add(vs, ver);
     }
-    if (item == NULL) {
-      json_object *md = json_object_new_object();
-
-      item = json_object_new_object();
-      set_str(md, "name", t->group);
-      json_object_object_add(item, "metadata", md);
-      json_object_object_add(item, "versions", json_object_new_array());
-      json_object_array_add(items, item);
-    }
-    json_object_object_get_ex(item, "versions", &versions);
-    ver = version_entry(versions, t->version);
-    json_object_object_get_ex(ver, "resources", &res);
-    json_object_array_add(res, aggregated_resource(t));
+    json_object_object_add(item, "versions", vs);
+    json_object_array_add(items, item);
   }
-  /* A group's versions in priority order: clients take the first as
-   * the preferred one. */
-  for (i = 0; i < json_object_array_length(items); i++)
-    if (json_object_object_get_ex(json_object_array_get_idx(items, i),
-                                  "versions", &vs))
-      json_object_array_sort(vs, entry_cmp);
   json_object_object_add(o, "items", items);
   return finish(o);
 }
