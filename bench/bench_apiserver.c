@@ -490,6 +490,14 @@ static int cmp_i32(const void *a, const void *b) {
   return (x > y) - (x < y);
 }
 
+/* Sleeps until the monotonic time t (ns), through interruptions. */
+static void sleep_until_ns(int64_t t) {
+  struct timespec ts = {(time_t)(t / 1000000000), (long)(t % 1000000000)};
+
+  while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) != 0)
+    ;
+}
+
 /* One of the paced writers: object k (of all writers) is due at
  * t0 + k / rate; a writer that falls behind sends at once, so the
  * achieved rate is honest. */
@@ -518,14 +526,8 @@ static void *paced_writer(void *p) {
 
     if (due >= end)
       break;
-    {
-      struct timespec ts = {(time_t)(due / 1000000000),
-                            (long)(due % 1000000000)};
-
-      /* Sleep to the due time: polling would cost the server CPU. */
-      while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) != 0)
-        ;
-    }
+    /* Sleep to the due time: polling would cost the server CPU. */
+    sleep_until_ns(due);
     int64_t sent = now_ns();
 
     snprintf(body, sizeof body,

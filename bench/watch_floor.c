@@ -12,8 +12,8 @@
  * run, it tells a slow machine from a slow server. A second run at 1,000
  * events/s has the server take the same creates meanwhile (with no
  * watchers of its own), for the floor beside that load. Included by
- * bench_apiserver.c (uses its now_ns, thread_cpu_s, gather_sorted and
- * paced_writer).
+ * bench_apiserver.c (uses its now_ns, thread_cpu_s, sleep_until_ns,
+ * gather_sorted and paced_writer).
  */
 #define FLOOR_TICK_MS 15
 #define FLOOR_SENDERS 2
@@ -50,13 +50,6 @@ static int64_t floor_due(const struct floor_run *f, long k) {
   return f->t0 + (int64_t)k * 1000000000 / f->rate;
 }
 
-static void floor_sleep_until(int64_t t) {
-  struct timespec ts = {(time_t)(t / 1000000000), (long)(t % 1000000000)};
-
-  while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) != 0)
-    ;
-}
-
 /* Every tick: the events due since the last one, as one buffer sent to
  * each of this thread's streams (all of them are at the same point). */
 static void *floor_send(void *p) {
@@ -73,7 +66,7 @@ static void *floor_send(void *p) {
     size_t len = 0;
 
     at += tick;
-    floor_sleep_until(at);
+    sleep_until_ns(at);
     for (upto = next; upto < total && floor_due(f, upto) <= now_ns() &&
                       upto - next < FLOOR_MAX_LINES;
          upto++)
