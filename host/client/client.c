@@ -33,6 +33,11 @@
 #include <openssl/x509v3.h>
 
 #define DEFAULT_TIMEOUT_MS 30000
+/* A watch is quiet between events; kube-apiserver (and ours) bookmark it
+ * once a minute. Two and a half intervals: one lost bookmark does not end
+ * a healthy stream, and a dead peer is still noticed. (libevent's own
+ * default, 50 s, ended every idle watch before its first bookmark.) */
+#define DEFAULT_STREAM_IDLE_MS 150000
 #define MAX_429_RETRIES 3
 
 struct chan {
@@ -57,11 +62,18 @@ struct cp_client_stream {
   struct cp_client *c;
   struct event_base *base;
   atomic_int stop;
+  int idle_ms; /* read timeout once the response began */
 };
 
 static pthread_once_t evthread_once = PTHREAD_ONCE_INIT;
 
 static void init_evthread(void) { evthread_use_pthreads(); }
+
+static struct timeval tv_of_ms(int ms) {
+  struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+
+  return tv;
+}
 
 /* ------------------------------------------------------------ connect */
 
@@ -131,8 +143,7 @@ static struct chan *chan_get(struct cp_client *c) {
     ch->nodelay = 0;
     ch->conn = connect_to(c, ch->base);
     if (ch->conn != NULL) {
-      struct timeval tv = {c->timeout_ms / 1000,
-                           (c->timeout_ms % 1000) * 1000};
+      struct timeval tv = tv_of_ms(c->timeout_ms);
 
       evhttp_connection_set_timeout_tv(ch->conn, &tv);
       evhttp_connection_set_retries(ch->conn, 0);
@@ -304,6 +315,7 @@ struct stream_call {
   cp_client_line_fn fn;
   void *userdata;
   int done, code, stopped;
+  int began; /* a 200 response's headers arrived */
 };
 
 static void feed_lines(struct stream_call *sc, struct evbuffer *in) {
@@ -320,6 +332,24 @@ static void feed_lines(struct stream_call *sc, struct evbuffer *in) {
     }
     free(line);
   }
+}
+
+/* The response began: from now on the stream may be quiet for idle_ms
+ * (until here the client's per-call timeout covered the connect and the
+ * headers, so an unreachable server is noticed as fast as for a call). */
+static int on_stream_headers(struct evhttp_request *req, void *arg) {
+  struct stream_call *sc = arg;
+  struct evhttp_connection *conn = evhttp_request_get_connection(req);
+
+  if (evhttp_request_get_response_code(req) != 200)
+    return 0;
+  sc->began = 1;
+  if (conn != NULL) {
+    struct timeval tv = tv_of_ms(sc->s->idle_ms);
+
+    evhttp_connection_set_timeout_tv(conn, &tv);
+  }
+  return 0;
 }
 
 static void on_stream_chunk(struct evhttp_request *req, void *arg) {
@@ -362,6 +392,7 @@ struct cp_client_stream *cp_client_stream_new(struct cp_client *c) {
   if (s == NULL)
     return NULL;
   s->c = c;
+  s->idle_ms = DEFAULT_STREAM_IDLE_MS;
   if ((s->base = event_base_new()) == NULL) {
     free(s);
     return NULL;
@@ -377,6 +408,10 @@ void cp_client_stream_free(struct cp_client_stream *s) {
   free(s);
 }
 
+void cp_client_stream_set_idle_timeout(struct cp_client_stream *s, int ms) {
+  s->idle_ms = ms > 0 ? ms : DEFAULT_STREAM_IDLE_MS;
+}
+
 void cp_client_stream_stop(struct cp_client_stream *s) {
   atomic_store(&s->stop, 1);
   event_base_loopbreak(s->base);
@@ -389,7 +424,7 @@ int cp_client_stream_get(struct cp_client_stream *s, const char *path,
   struct evhttp_connection *conn = NULL;
   struct evhttp_request *req;
   struct event *check = NULL;
-  struct timeval tick = {0, 200000};
+  struct timeval tick = {0, 200000}, tv = tv_of_ms(s->c->timeout_ms);
   int code = 0;
 
   if (err_body != NULL)
@@ -406,6 +441,8 @@ int cp_client_stream_get(struct cp_client_stream *s, const char *path,
   if (sc.partial == NULL || sc.err == NULL || req == NULL)
     goto out;
   evhttp_connection_set_retries(conn, 0);
+  evhttp_connection_set_timeout_tv(conn, &tv);
+  evhttp_request_set_header_cb(req, on_stream_headers);
   evhttp_request_set_chunked_cb(req, on_stream_chunk);
   add_headers(s->c, req, NULL);
   if (evhttp_make_request(conn, req, EVHTTP_REQ_GET, path) != 0) {
@@ -417,7 +454,10 @@ int cp_client_stream_get(struct cp_client_stream *s, const char *path,
       break;
   if (!sc.done)
     evhttp_cancel_request(req); /* stopped: frees req, resets conn */
-  code = sc.done ? sc.code : 200;
+  /* A stream that began is a 200 however it ended: the server's end, the
+   * idle timeout, a broken connection (libevent reports those as no
+   * response) or a stop. */
+  code = sc.began || !sc.done ? 200 : sc.code;
   if (code != 200 && err_body != NULL && evbuffer_get_length(sc.err) > 0) {
     size_t n = evbuffer_get_length(sc.err);
 

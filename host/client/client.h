@@ -56,10 +56,18 @@ struct cp_client_stream;
 /* Opens a stream handle that another thread can stop. */
 struct cp_client_stream *cp_client_stream_new(struct cp_client *c);
 void cp_client_stream_free(struct cp_client_stream *s);
+/* How long a stream may go without a byte once its response began; until
+ * then the client's per-call timeout applies. Default 150 s: longer than
+ * two of the API server's one-minute watch bookmarks. Set before
+ * cp_client_stream_get, from the thread that runs it. */
+void cp_client_stream_set_idle_timeout(struct cp_client_stream *s, int ms);
 /* GETs path and feeds each line to fn until the server ends the
- * response, fn says stop, or cp_client_stream_stop. Returns the HTTP
- * status (0: no connection). When the status is not 200 the body is in
- * *err_body (malloc'd) when err_body is not NULL. */
+ * response, it stays quiet past the idle timeout, the connection breaks,
+ * fn says stop, or cp_client_stream_stop. Returns the HTTP status: 200
+ * once a 200 response began, however it ended; 0 when none began (no
+ * connection, or no answer within the per-call timeout). When the status
+ * is not 200 the body is in *err_body (malloc'd) when err_body is not
+ * NULL. */
 int cp_client_stream_get(struct cp_client_stream *s, const char *path,
                          cp_client_line_fn fn, void *userdata,
                          char **err_body);

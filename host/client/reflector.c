@@ -21,10 +21,17 @@
 #include "object/object.h"
 
 #define PAGE 500
-#define BACKOFF_MIN_MS 800
-#define BACKOFF_MAX_MS 30000
-#define HEALTHY_RESET_MS 120000
 #define SHORT_WATCH_MS 1000
+
+/* client-go's: minWatchTimeout 5 min, backoff 800 ms doubling to 30 s,
+ * reset after 2 minutes without a failure. */
+static const struct cp_reflector_timing default_timing = {
+    .watch_timeout_s = 300,
+    .idle_ms = 150000,
+    .backoff_min_ms = 800,
+    .backoff_max_ms = 30000,
+    .healthy_reset_ms = 120000,
+};
 
 struct cp_reflector {
   struct cp_client *client;
@@ -37,6 +44,7 @@ struct cp_reflector {
   pthread_mutex_t mu; /* guards stats and the sleep */
   pthread_cond_t cv;
   struct cp_reflector_stats stats;
+  struct cp_reflector_timing timing;
   char rv[32];
   int initial_done; /* the last WatchList stream delivered its state */
 };
@@ -267,8 +275,18 @@ static int on_line(void *userdata, const char *line, size_t len) {
 
 enum watch_end { WATCH_OK, WATCH_GONE, WATCH_FAILED, WATCH_UNSUPPORTED };
 
+/* timeoutSeconds of a watch: random in [min, 2*min), as client-go's
+ * reflector spreads its watches' ends over time. */
+static unsigned watch_timeout_s(const struct cp_reflector *r) {
+  return r->timing.watch_timeout_s + rnd() % r->timing.watch_timeout_s;
+}
+
 /* initial: WatchList (KEP-3157) - the stream starts with the current
- * objects and a bookmark, instead of a separate LIST. */
+ * objects and a bookmark, instead of a separate LIST. A watch the server
+ * ends (its timeoutSeconds, a restart) or that stays quiet past the idle
+ * timeout is over, not failed: client-go's StreamWatcher treats EOF and
+ * timeouts alike as a normal close. Only no answer, an error status, or a
+ * "very short watch" (under a second, nothing received) is a failure. */
 static enum watch_end do_watch(struct cp_reflector *r, int initial) {
   struct watch_state ws = {.r = r, .initial = initial};
   char path[4096], rv[32], *err = NULL;
@@ -283,97 +301,113 @@ static enum watch_end do_watch(struct cp_reflector *r, int initial) {
                                 "sendInitialEvents=true&"
                                 "resourceVersionMatch=NotOlderThan&"
                                 "timeoutSeconds=%u%s",
-             r->path, 300 + rnd() % 300, r->selectors);
+             r->path, watch_timeout_s(r), r->selectors);
   else
     snprintf(path, sizeof path, "%s?watch=true&allowWatchBookmarks=true&"
                                 "resourceVersion=%s&timeoutSeconds=%u%s",
-             r->path, rv, 300 + rnd() % 300, r->selectors);
+             r->path, rv, watch_timeout_s(r), r->selectors);
   count(r, initial ? &r->stats.lists : &r->stats.watches);
+  cp_client_stream_set_idle_timeout(r->stream, r->timing.idle_ms);
   code = cp_client_stream_get(r->stream, path, on_line, &ws, &err);
-  free(err);
   objs_free(&ws.collected);
-  if (initial && code >= 400 && code < 500 && code != 410 && code != 429)
+  if (initial && code >= 400 && code < 500 && code != 410 && code != 429) {
+    free(err);
     return WATCH_UNSUPPORTED; /* an older server: list instead */
-  if (code == 410 || ws.gone)
+  }
+  if (code == 410 || ws.gone) {
+    free(err);
     return WATCH_GONE;
-  if (code != 200 || (initial && !ws.initial_end))
+  }
+  if (code != 200 || (initial && !ws.initial_end)) {
+    cp_log_warn("reflector", "%s: watch failed: %s%d %.200s", r->name,
+                code ? "HTTP " : "no answer ", code, err ? err : "");
+    free(err);
     return WATCH_FAILED;
+  }
+  free(err);
   if (ws.events == 0 && now_ms() - t0 < SHORT_WATCH_MS &&
-      !atomic_load(&r->stop))
-    return WATCH_FAILED; /* "very short watch" */
+      !atomic_load(&r->stop)) {
+    cp_log_warn("reflector", "%s: very short watch: it ended within a "
+                             "second and received nothing", r->name);
+    return WATCH_FAILED;
+  }
+  cp_log_debug("reflector", "%s: watch ended after %" PRId64 " ms, %" PRIu64
+                            " events: watching again from %s",
+               r->name, now_ms() - t0, ws.events, r->rv);
   return WATCH_OK;
+}
+
+/* One LIST-or-WatchList and WATCH round. Returns nonzero when it failed
+ * (the caller backs off); a watch that merely ended is not a failure and
+ * the next round re-watches at once from the last resourceVersion. */
+static int round_once(struct cp_reflector *r, int *need_list,
+                      int *watchlist) {
+  enum watch_end e;
+
+  if (*need_list && *watchlist) {
+    r->initial_done = 0;
+    e = do_watch(r, 1);
+    /* Once the initial state arrived, a broken stream resumes from its
+     * revision like any watch; it does not start over. */
+    if (r->initial_done)
+      *need_list = 0;
+    if (e == WATCH_UNSUPPORTED) {
+      cp_log_info("reflector", "%s: the server does not stream initial "
+                               "events (WatchList): listing instead",
+                  r->name);
+      *watchlist = 0;
+      return 0;
+    }
+  } else {
+    if (*need_list) {
+      int rc = do_list(r);
+
+      if (rc == 410) {
+        count(r, &r->stats.relists);
+        return 0; /* a continue token expired: list again at once */
+      }
+      if (rc != 0)
+        return 1;
+      *need_list = 0;
+      cp_log_debug("reflector", "%s: listed at resourceVersion %s", r->name,
+                   r->rv);
+      if (atomic_load(&r->stop))
+        return 0;
+    }
+    e = do_watch(r, 0);
+  }
+  if (e == WATCH_GONE) {
+    count(r, &r->stats.relists);
+    cp_log_info("reflector", "%s: resourceVersion %s expired: relisting",
+                r->name, r->rv);
+    *need_list = 1;
+    return 0;
+  }
+  return e == WATCH_FAILED;
 }
 
 static void *reflector_main(void *arg) {
   struct cp_reflector *r = arg;
-  int64_t backoff = BACKOFF_MIN_MS, healthy_since = now_ms();
+  int64_t backoff = r->timing.backoff_min_ms, last_failure = 0;
   int need_list = 1, watchlist = 1;
 
   pthread_setname_np(pthread_self(), "reflector"); /* top -H, perf */
   while (!atomic_load(&r->stop)) {
-    int failed = 0;
+    int64_t now;
 
-    if (need_list && watchlist) {
-      enum watch_end e;
-
-      r->initial_done = 0;
-      e = do_watch(r, 1);
-      /* Once the initial state arrived, a broken stream resumes from its
-       * revision like any watch; it does not start over. */
-      if (r->initial_done)
-        need_list = 0;
-      if (e == WATCH_UNSUPPORTED) {
-        cp_log_info("reflector", "%s: the server does not stream initial "
-                                 "events (WatchList): listing instead",
-                    r->name);
-        watchlist = 0;
-        continue;
-      }
-      if (e == WATCH_GONE) {
-        count(r, &r->stats.relists);
-        need_list = 1;
-        continue;
-      }
-      if (e == WATCH_OK) {
-        need_list = 0;
-        if (now_ms() - healthy_since > HEALTHY_RESET_MS)
-          backoff = BACKOFF_MIN_MS;
-        continue;
-      }
-      /* Failed: back off below, then try again. */
-      failed = 1;
-    } else if (need_list) {
-      int rc = do_list(r);
-
-      if (rc == 0) {
-        need_list = 0;
-        cp_log_debug("reflector", "%s: listed at resourceVersion %s",
-                     r->name, r->rv);
-      } else {
-        failed = 1;
-      }
-    }
-    if (!failed && !atomic_load(&r->stop)) {
-      enum watch_end e = do_watch(r, 0);
-
-      if (e == WATCH_GONE) {
-        count(r, &r->stats.relists);
-        cp_log_info("reflector", "%s: resourceVersion %s expired: relisting",
-                    r->name, r->rv);
-        need_list = 1;
-        continue;
-      }
-      failed = e == WATCH_FAILED;
-    }
-    if (!failed) {
-      if (now_ms() - healthy_since > HEALTHY_RESET_MS)
-        backoff = BACKOFF_MIN_MS;
+    if (!round_once(r, &need_list, &watchlist) || atomic_load(&r->stop))
       continue;
-    }
+    /* A real failure. The backoff starts over after a healthy period
+     * without one, as client-go's backoff manager does. */
     count(r, &r->stats.failures);
-    healthy_since = now_ms();
+    now = now_ms();
+    if (last_failure != 0 && now - last_failure > r->timing.healthy_reset_ms)
+      backoff = r->timing.backoff_min_ms;
+    last_failure = now;
     nap(r, backoff + (int64_t)(rnd() % (unsigned)(backoff / 2 + 1)));
-    backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff * 2;
+    backoff = backoff * 2 > r->timing.backoff_max_ms
+                  ? r->timing.backoff_max_ms
+                  : backoff * 2;
   }
   return NULL;
 }
@@ -405,6 +439,7 @@ struct cp_reflector *cp_reflector_new(struct cp_client *c, cp_informer *inf,
     return NULL;
   r->client = c;
   r->inf = inf;
+  r->timing = default_timing;
   pthread_mutex_init(&r->mu, NULL);
   pthread_cond_init(&r->cv, NULL);
   if (group == NULL || group[0] == '\0') {
@@ -426,6 +461,17 @@ struct cp_reflector *cp_reflector_new(struct cp_client *c, cp_informer *inf,
     return NULL;
   }
   return r;
+}
+
+void cp_reflector_set_timing(struct cp_reflector *r,
+                             const struct cp_reflector_timing *t) {
+  r->timing = *t;
+  if (r->timing.watch_timeout_s == 0)
+    r->timing.watch_timeout_s = 1;
+  if (r->timing.backoff_min_ms < 1)
+    r->timing.backoff_min_ms = 1;
+  if (r->timing.backoff_max_ms < r->timing.backoff_min_ms)
+    r->timing.backoff_max_ms = r->timing.backoff_min_ms;
 }
 
 int cp_reflector_start(struct cp_reflector *r) {
