@@ -690,8 +690,11 @@ static void selectors_free(struct cp_api_selectors *s) {
   field_sel_free(&s->fields);
 }
 
+/* s is NULL when the request had no selectors: everything matches. */
 static int selectors_match(const struct cp_api_selectors *s,
                            json_object *o) {
+  if (s == NULL)
+    return 1;
   return (s->labels == NULL || cp_selector_matches_fn(s->labels, label_of,
                                                       o)) &&
          field_sel_matches(&s->fields, o);

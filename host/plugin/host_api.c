@@ -511,6 +511,42 @@ static int api_delete(cplane_plugin_ctx *ctx, const struct cplane_resource *res,
   return rc;
 }
 
+/* The raw request of ABI 1.2: no resource to name, so a path is checked
+ * for shape only; the API server judges the rest. */
+static int api_request(cplane_plugin_ctx *ctx, const char *method,
+                       const char *path, const char *json, char **response,
+                       size_t *response_len) {
+  char *resp = NULL;
+  size_t len = 0;
+  int code;
+
+  if (response != NULL)
+    *response = NULL;
+  if (response_len != NULL)
+    *response_len = 0;
+  if (method == NULL || path == NULL || path[0] != '/' ||
+      (strcmp(method, "GET") != 0 && strcmp(method, "POST") != 0 &&
+       strcmp(method, "PUT") != 0 && strcmp(method, "DELETE") != 0))
+    return CPLANE_EINVAL;
+  if (ctx == NULL || ctx->client == NULL)
+    return CPLANE_EUNAVAILABLE;
+  code = cp_client_request(ctx->client, method, path,
+                           json ? "application/json" : NULL, json,
+                           json ? strlen(json) : 0, &resp, &len);
+  if (code == 0) {
+    free(resp);
+    return CPLANE_EUNAVAILABLE;
+  }
+  if (response != NULL) {
+    *response = resp;
+    resp = NULL;
+  }
+  if (response_len != NULL)
+    *response_len = len;
+  free(resp);
+  return code;
+}
+
 static const struct cplane_host_api host_api = {
     .struct_size = sizeof(struct cplane_host_api),
     .abi_major = CPLANE_ABI_MAJOR,
@@ -564,6 +600,7 @@ static const struct cplane_host_api host_api = {
     .string_dup = api_string_dup,
     .write_subresource = api_write_subresource,
     .label_selector_text = cp_selector_text_from,
+    .request = api_request,
 };
 
 const struct cplane_host_api *cp_host_api(void) { return &host_api; }

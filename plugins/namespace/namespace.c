@@ -4,19 +4,25 @@
  *
  * The API server marks a deleted namespace Terminating (deletionTimestamp
  * set) and keeps it while spec.finalizers holds "kubernetes". For such a
- * namespace this plugin deletes every object of every namespaced built-in
- * kind in it (from its caches, by name; a 404 is fine), comes back every
- * half second until its caches show none left, then removes "kubernetes"
- * through the namespace's finalize subresource; the API server deletes the
- * namespace once spec.finalizers and metadata.finalizers are both empty,
- * and removes the namespace's custom resources with it.
+ * namespace this plugin (content.c) finds every namespaced resource through
+ * discovery - built-in and custom - deletes its objects in the namespace
+ * (deletecollection, background propagation), and lists it again, fresh
+ * from the API server: the caches may lag (a watch that was down when the
+ * objects were created), and a namespace finalized on a stale cache would
+ * leave its objects behind. The outcome goes into the namespace's
+ * conditions (conditions.c); while anything remains, or any discovery,
+ * delete or list failed, it comes back (every second, or with backoff);
+ * once all is gone it removes "kubernetes" through the namespace's
+ * finalize subresource, and the API server deletes the namespace.
  *
  * Objects held by their own finalizers are deleted once (their
  * controllers finish them) and waited for. New objects cannot appear
  * meanwhile: the API server refuses creates in a terminating namespace.
  *
  * Threading: callbacks only enqueue; reconcile runs on the workers, never
- * for one namespace on two at once. No state besides the host's caches.
+ * for one namespace on two at once. No state of its own. The caches of
+ * the content kinds below only wake a namespace up early when something
+ * in it is deleted; they never decide anything.
  */
 #include <cplane/cplane.h>
 
@@ -24,15 +30,18 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "conditions.h"
+#include "content.h"
+
 #define FINALIZER "kubernetes"
-#define POLL_MS 500
+/* kube requeues a namespace with content left after estimate/2 + 1 s;
+ * with no estimate, 1 s. A deletion seen in a cache comes sooner. */
+#define POLL_MS 1000
 
 static const struct cplane_host_api *api;
 
-/* resources[NAMESPACES] is the namespaces; every other entry is a
- * namespaced built-in kind to empty (host/apiserver/resources.c), owners
- * before what they own, so that a ReplicaSet is gone before its pods are
- * deleted and does not make new ones. */
+/* resources[NAMESPACES] is the namespaces; the other entries are common
+ * namespaced kinds whose deletions wake a terminating namespace up. */
 static const struct cplane_resource resources[] = {
     CPLANE_RESOURCE("", "v1", "namespaces"),
     CPLANE_RESOURCE("apps", "v1", "deployments"),
@@ -107,44 +116,24 @@ static int collect(void *userdata, const char *key, const char *str) {
   return 0;
 }
 
-/* Deletes what the caches still show in ns; returns how many objects are
- * left (deleted now or waiting on their finalizers), or -1 when a cache
- * has not synced or a delete failed. */
-static int empty_namespace(cplane_plugin_ctx *ctx, const char *ns) {
-  uint32_t r;
-  int left = 0, failed = 0;
+/* The namespace as the API server has it now (a cache may lag): 200 and
+ * *out (owned), 404, or another failure. */
+static int get_namespace(cplane_plugin_ctx *ctx, const char *name,
+                         const cplane_object **out) {
+  char path[300], *body = NULL;
+  size_t len = 0;
+  int code;
 
-  for (r = NAMESPACES + 1; r < N_RESOURCES; r++) {
-    cplane_object_list *list = NULL;
-    size_t i, n;
-
-    if (!api->cache_has_synced(ctx, r))
-      return -1;
-    if (api->cache_list(ctx, r, ns, NULL, &list) != CPLANE_OK)
-      return -1;
-    n = api->list_len(list);
-    for (i = 0; i < n; i++) {
-      const cplane_object *o = api->list_at(list, i);
-      char *msg = NULL;
-      int code;
-
-      left++;
-      if (api->object_deletion_timestamp(o) != NULL)
-        continue; /* deleted before; its finalizers are someone's job */
-      code = api->delete_object(ctx, &resources[r], ns, api->object_name(o),
-                                "{\"propagationPolicy\":\"Background\"}",
-                                &msg);
-      if (code != 200 && code != 202 && code != 404) {
-        api->log(ctx, CPLANE_LOG_WARN, "%s: deleting %s %s failed: %d %s",
-                 ns, resources[r].resource, api->object_name(o), code,
-                 msg ? msg : "");
-        failed = 1;
-      }
-      api->free(msg);
-    }
-    api->list_free(list);
-  }
-  return failed ? -1 : left;
+  *out = NULL;
+  if (snprintf(path, sizeof path, "/api/v1/namespaces/%s", name) >=
+      (int)sizeof path)
+    return CPLANE_EINVAL;
+  code = api->request(ctx, "GET", path, NULL, &body, &len);
+  if (code == 200 &&
+      (body == NULL || api->object_parse(body, len, out, NULL) != CPLANE_OK))
+    code = CPLANE_ERR;
+  api->free(body);
+  return code;
 }
 
 /* PUT /api/v1/namespaces/NAME/finalize with spec.finalizers minus ours,
@@ -181,14 +170,25 @@ static int finalize(cplane_plugin_ctx *ctx, const cplane_object *nsobj,
   return code;
 }
 
+/* One pass of kube's NamespacedResourcesDeleter: delete the content,
+ * record the outcome in the namespace's conditions, and finalize only
+ * when fresh lists of every namespaced resource came back empty and
+ * nothing failed (a failed discovery or list may hide content). */
 static int ns_reconcile(cplane_plugin_ctx *ctx, const char *key,
                         uint32_t *requeue_after_ms) {
   const cplane_object *nsobj = NULL;
   struct finalizers f = {0, 0, 1, "["};
-  int rc = CPLANE_RECONCILE_DONE, left, code;
+  struct ns_content *c = NULL;
+  int rc = CPLANE_RECONCILE_DONE, code;
 
-  if (api->cache_get(ctx, NAMESPACES, key, &nsobj) != CPLANE_OK)
+  code = get_namespace(ctx, key, &nsobj);
+  if (code == 404)
     return CPLANE_RECONCILE_DONE;
+  if (code != 200) {
+    api->log(ctx, CPLANE_LOG_WARN, "namespace %s: reading it failed: %d",
+             key, code);
+    return CPLANE_RECONCILE_RETRY;
+  }
   if (api->object_deletion_timestamp(nsobj) == NULL)
     goto out;
   api->object_foreach(nsobj, "spec.finalizers", collect, &f);
@@ -198,8 +198,27 @@ static int ns_reconcile(cplane_plugin_ctx *ctx, const char *key,
   }
   if (!f.has_ours)
     goto out; /* finalized already; the API server does the rest */
-  left = empty_namespace(ctx, key);
-  if (left != 0) {
+  if ((c = api->alloc(sizeof *c)) == NULL) {
+    rc = CPLANE_RECONCILE_RETRY;
+    goto out;
+  }
+  ns_delete_content(api, ctx, key, c);
+  if (ns_update_conditions(api, ctx, &resources[NAMESPACES], nsobj, c) ==
+      200) {
+    api->object_release(nsobj); /* finalize needs its resourceVersion */
+    if (get_namespace(ctx, key, &nsobj) != 200) {
+      rc = CPLANE_RECONCILE_RETRY;
+      goto out;
+    }
+  }
+  if (c->discovery_failures > 0 || c->delete_failures > 0) {
+    api->log(ctx, CPLANE_LOG_WARN, "namespace %s: %s%s%s", key,
+             c->discovery_errors, c->discovery_failures ? "; " : "",
+             c->delete_errors);
+    rc = CPLANE_RECONCILE_RETRY;
+    goto out;
+  }
+  if (c->remaining > 0) {
     *requeue_after_ms = POLL_MS;
     rc = CPLANE_RECONCILE_REQUEUE_AFTER;
     goto out;
@@ -212,17 +231,19 @@ static int ns_reconcile(cplane_plugin_ctx *ctx, const char *key,
   else if (code != 404)
     rc = CPLANE_RECONCILE_RETRY; /* 409: the next run sees the newer one */
 out:
+  api->free(c);
   api->object_release(nsobj);
   return rc;
 }
 
 static int ns_init(cplane_plugin_ctx *ctx,
                    const struct cplane_host_api *host_api, char **errmsg) {
-  (void)errmsg;
-  /* The ABI 1.0 table is enough; newer entries are checked at use. */
-  if (host_api->struct_size <
-      offsetof(struct cplane_host_api, string_dup) + sizeof(void *))
+  /* Emptiness is decided from the API server, through request() (ABI
+   * 1.2); the loader refuses this plugin on an older host anyway. */
+  if (!CPLANE_API_HAS(host_api, request)) {
+    *errmsg = host_api->string_dup("the host has no request() (ABI 1.2)");
     return CPLANE_EUNAVAILABLE;
+  }
   api = host_api;
   api->log(ctx, CPLANE_LOG_INFO, "emptying namespaces that are deleted");
   return CPLANE_OK;

@@ -257,6 +257,24 @@ struct cplane_host_api {
    * malformed. Owned: free with api->free. */
   char *(*label_selector_text)(const cplane_object *obj, const char *path);
 
+  /* ---- Added in ABI 1.2 ---------------------------------------------- */
+
+  /* One request straight to the API server, past the caches, for what a
+   * cache cannot answer or may not know yet: discovery (GET /api, /apis,
+   * /apis/GROUP/VERSION), a fresh list (GET .../pods?limit=500), a
+   * deletecollection (DELETE .../pods with DeleteOptions). `method` is
+   * "GET", "POST", "PUT" or "DELETE"; `json`, a body or NULL, is sent as
+   * application/json. `path` starts with '/' and carries its query,
+   * escaped. Returns the HTTP status, or a negative status when no request
+   * could be made (CPLANE_EUNAVAILABLE: no API server is configured, or it
+   * did not answer; CPLANE_EINVAL: a bad method or path). *response is the
+   * body whatever the status (owned: free with api->free; NUL-terminated;
+   * NULL when empty) and *response_len its length; either may be NULL.
+   * Blocks: call from reconcile() only. */
+  int (*request)(cplane_plugin_ctx *ctx, const char *method,
+                 const char *path, const char *json, char **response,
+                 size_t *response_len);
+
   /* New entries go here, at the end, and bump CPLANE_ABI_MINOR. */
 };
 
@@ -324,7 +342,8 @@ CPLANE__SLOT(delete_object, 45);
 CPLANE__SLOT(string_dup, 46);
 CPLANE__SLOT(write_subresource, 47);
 CPLANE__SLOT(label_selector_text, 48);
-CPLANE_STATIC_ASSERT(sizeof(struct cplane_host_api) == 8 + 8 * 49,
+CPLANE__SLOT(request, 49);
+CPLANE_STATIC_ASSERT(sizeof(struct cplane_host_api) == 8 + 8 * 50,
                "cplane_host_api grew: append, bump CPLANE_ABI_MINOR, and "
                "update these asserts and the abidiff baseline");
 #undef CPLANE__SLOT

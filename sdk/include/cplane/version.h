@@ -16,7 +16,7 @@
 #include <stdint.h>
 
 #define CPLANE_ABI_MAJOR 1
-#define CPLANE_ABI_MINOR 1
+#define CPLANE_ABI_MINOR 2
 
 /* The one symbol a plugin exports. It is a function, not data, because
  * dlsym() is only guaranteed to work on functions portably. */
