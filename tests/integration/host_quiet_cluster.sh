@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# A quiet cluster keeps its controllers sighted: after more than a minute
+# without a single write (longer than the server's 60 s bookmark interval,
+# and than the 50 s read timeout that once ended every idle watch), a new
+# Deployment is rolled out at once - its ReplicaSet and pods made and its
+# status updated within 2 s - and no reflector counted a failure
+# (cplane_reflector_failures_total stays 0: a watch that ends or idles is
+# re-watched, not backed off). QUIET_S sets the idle time (70 s; 55 s
+# under ASan to keep the suite short, still past the old 50 s).
+. "$(dirname "$0")/lib/common.sh"
+
+command -v kubectl >/dev/null || fail "kubectl is not installed"
+QUIET_S=${QUIET_S:-$([ "$VARIANT" = asan ] && echo 55 || echo 70)}
+mkdir -m 755 "$TMP/plugins"
+install -m 0755 "$B/plugins/replicaset.so" "$B/plugins/garbagecollector.so" \
+  "$B/plugins/deployment.so" "$TMP/plugins/"
+cat >"$TMP/c.ini" <<INI
+[host]
+data_dir = $TMP/data
+plugin_dir = $TMP/plugins
+listen = 127.0.0.1:0
+[apiserver]
+port = 0
+[plugin.replicaset]
+enabled = true
+[plugin.garbagecollector]
+enabled = true
+[plugin.deployment]
+enabled = true
+INI
+"$B/cplane" -c "$TMP/c.ini" >"$TMP/log" 2>&1 &
+PIDS+=($!)
+wait_for_log "$TMP/log" "ready: 3 plugin(s) running"
+K() { kubectl --kubeconfig "$TMP/data/admin.kubeconfig" --cache-dir "$TMP/cache" "$@"; }
+health=$(grep -o 'health and metrics on http://[0-9.:]*' "$TMP/log" | sed 's/.* on //')
+failures() { # the sum of cplane_reflector_failures_total over resources
+  curl -sf "$health/metrics" |
+    awk '/^cplane_reflector_failures_total\{/ { s += $2; n++ }
+         END { if (n == 0) print "none"; else print s }'
+}
+watches() {
+  curl -sf "$health/metrics" |
+    awk '/^cplane_reflector_watches_total\{/ { s += $2 } END { print s + 0 }'
+}
+[ "$(failures)" = 0 ] || fail "reflector failures at the start: $(failures)"
+
+sleep "$QUIET_S"
+pass "quiet for $QUIET_S s"
+
+start=$(date +%s%N)
+cat <<'EOF2' | K apply -f - >/dev/null || fail "apply the Deployment"
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers: [{name: c, image: nginx}]
+EOF2
+for i in $(seq 200); do
+  got=$(K get deployment web -o jsonpath='{.status.updatedReplicas}/{.status.replicas}' 2>/dev/null)
+  [ "$got" = 2/2 ] && [ "$(K get pods -l app=web -o name | wc -l)" -eq 2 ] && break
+  sleep 0.05
+done
+took=$((($(date +%s%N) - start) / 1000000))
+[ "$got" = 2/2 ] || fail "the Deployment is not rolled out after ${took} ms: status $got"
+[ "$took" -lt 2000 ] || fail "the Deployment took ${took} ms (want < 2 s)"
+pass "a Deployment made after ${QUIET_S}s of quiet is rolled out in ${took} ms"
+
+[ "$(failures)" = 0 ] || {
+  grep reflector "$TMP/log" >&2 || true
+  fail "cplane_reflector_failures_total is $(failures), want 0"
+}
+pass "no reflector failure ($(watches) watches restarted)"
+
+kill -TERM "${PIDS[0]}"
+wait_exit "${PIDS[0]}" 20
+[ "$RC" -eq 0 ] || { cat "$TMP/log"; fail "exit status $RC after SIGTERM"; }
+pass "clean shutdown"
