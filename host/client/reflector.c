@@ -197,6 +197,7 @@ struct watch_state {
   struct cp_reflector *r;
   uint64_t events;
   int gone;        /* a 410 ERROR event: relist */
+  int error;       /* another ERROR event: a failure */
   int initial;     /* WatchList: collecting the initial objects */
   int initial_end; /* ... and the initial-events-end bookmark came */
   struct objs collected;
@@ -232,6 +233,8 @@ static int on_line(void *userdata, const char *line, size_t len) {
     if (json_object_object_get_ex(obj, "code", &code) &&
         json_object_get_int(code) == 410)
       ws->gone = 1;
+    else
+      ws->error = 1;
     json_object_put(ev);
     return 1; /* the stream is over either way */
   }
@@ -318,9 +321,12 @@ static enum watch_end do_watch(struct cp_reflector *r, int initial) {
     free(err);
     return WATCH_GONE;
   }
-  if (code != 200 || (initial && !ws.initial_end)) {
+  if (code != 200 || ws.error || (initial && !ws.initial_end)) {
     cp_log_warn("reflector", "%s: watch failed: %s%d %.200s", r->name,
-                code ? "HTTP " : "no answer ", code, err ? err : "");
+                ws.error ? "an ERROR event, HTTP "
+                : code   ? "HTTP "
+                         : "no answer ",
+                code, err ? err : "");
     free(err);
     return WATCH_FAILED;
   }

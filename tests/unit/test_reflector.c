@@ -13,6 +13,7 @@
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -39,6 +40,7 @@ enum action {
   W_EVENT_2S,  /* 200, one event, 2 s, then the end */
   W_410,       /* 410 Gone status */
   W_ERROR_410, /* 200, an ERROR event with code 410 */
+  W_ERROR_500, /* 200, an ERROR event with code 500 */
   W_500,       /* 500 */
 };
 
@@ -47,7 +49,7 @@ enum action {
 struct fake {
   int lfd, port;
   pthread_t th;
-  volatile int stop;
+  atomic_int stop;
   const enum action *script;
   int n_script, watches_seen;
   int rv; /* the next resourceVersion handed out */
@@ -100,7 +102,7 @@ static int await_close(struct fake *f, int fd, int ms) {
   int64_t end = now_ms() + ms;
   char b[512];
 
-  while (!f->stop && (ms < 0 || now_ms() < end)) {
+  while (!atomic_load(&f->stop) && (ms < 0 || now_ms() < end)) {
     struct pollfd p = {fd, POLLIN, 0};
 
     if (poll(&p, 1, 50) > 0 && recv(fd, b, sizeof b, 0) <= 0)
@@ -177,6 +179,12 @@ static void answer(struct fake *f, int fd, const char *path) {
               "\"Expired\",\"code\":410}}\n");
     chunk(fd, "");
     break;
+  case W_ERROR_500:
+    chunk(fd, "{\"type\":\"ERROR\",\"object\":{\"kind\":\"Status\","
+              "\"apiVersion\":\"v1\",\"status\":\"Failure\",\"reason\":"
+              "\"InternalError\",\"code\":500}}\n");
+    chunk(fd, "");
+    break;
   default:
     await_close(f, fd, -1);
     break;
@@ -186,7 +194,7 @@ static void answer(struct fake *f, int fd, const char *path) {
 static void *serve(void *arg) {
   struct fake *f = arg;
 
-  while (!f->stop) {
+  while (!atomic_load(&f->stop)) {
     struct pollfd p = {f->lfd, POLLIN, 0};
     char req[4096], line[256];
     size_t have = 0;
@@ -240,7 +248,7 @@ static struct fake *fake_start(const enum action *script, int n) {
 }
 
 static void fake_stop(struct fake *f) {
-  f->stop = 1;
+  atomic_store(&f->stop, 1);
   pthread_join(f->th, NULL);
   close(f->lfd);
   pthread_mutex_destroy(&f->mu);
@@ -337,7 +345,7 @@ static void test_ended_watch_rewatches_at_once(void **state) {
       watch_rv(f->path[4]) != 12 || watch_rv(f->path[5]) != 12 ||
       watch_rv(f->path[6]) != 12 || f->at[3] - f->at[2] > 600 ||
       f->at[4] - f->at[3] > 600 || f->at[5] - f->at[4] > 1200 + 600 ||
-      f->at[6] - f->at[5] < 1500 || f->at[6] - f->at[5] > 1500 + 600) {
+      f->at[6] - f->at[5] < 1300 || f->at[6] - f->at[5] > 1500 + 600) {
     dump(f);
     fail_msg("failures %llu relists %llu", (unsigned long long)st.failures,
              (unsigned long long)st.relists);
@@ -350,9 +358,12 @@ static void test_ended_watch_rewatches_at_once(void **state) {
 }
 
 /* A 410, as a status or as an ERROR event, relists at once - no
- * failure, no backoff - and the watch goes on from the new list. */
+ * failure, no backoff - and the watch goes on from the new list. Another
+ * ERROR event is a failure: backed off (2 s here), then a re-watch from
+ * the same resourceVersion. */
 static void test_gone_relists(void **state) {
-  static const enum action script[] = {W_410, W_ERROR_410, W_HOLD};
+  static const enum action script[] = {W_410, W_ERROR_410, W_ERROR_500,
+                                       W_HOLD};
   const struct cp_reflector_timing t = {60, 150000, 2000, 4000, 60000};
   struct cp_reflector_stats st;
   struct rig g;
@@ -360,16 +371,19 @@ static void test_gone_relists(void **state) {
   int i;
 
   (void)state;
-  rig_start(&g, script, 3, &t);
+  rig_start(&g, script, 4, &t);
   f = g.f;
-  /* 0 WatchList, 1 LIST, 2 W_410, 3 LIST, 4 W_ERROR_410, 5 LIST, 6 watch */
-  wait_requests(f, 7);
+  /* 0 WatchList, 1 LIST, 2 W_410, 3 LIST, 4 W_ERROR_410, 5 LIST,
+   * 6 W_ERROR_500, 7 watch */
+  wait_requests(f, 8);
   cp_reflector_stats(g.r, &st);
   pthread_mutex_lock(&f->mu);
   for (i = 2; i < 7; i++)
     if (is_list(f->path[i]) != (i % 2 == 1) || f->at[i] - f->at[i - 1] > 600)
       break;
-  if (i < 7 || st.relists != 2 || st.failures != 0) {
+  if (i < 7 || st.relists != 2 || st.failures != 1 || is_list(f->path[7]) ||
+      watch_rv(f->path[7]) != watch_rv(f->path[6]) ||
+      f->at[7] - f->at[6] < 2000) {
     dump(f);
     fail_msg("request %d; relists %llu failures %llu", i,
              (unsigned long long)st.relists,
