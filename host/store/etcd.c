@@ -897,6 +897,11 @@ out:
   return rc;
 }
 
+static int et_check(cp_store *base, char **why) {
+  (void)base; (void)why;
+  return CPLANE_OK;
+}
+
 /* ---- Watches (watch thread) ------------------------------------------- */
 
 static void watch_connect(evutil_socket_t fd, short what, void *arg);
@@ -1480,6 +1485,7 @@ static const cp_store_ops etcd_ops = {
     .del = et_delete,
     .compact = et_compact,
     .current_revision = et_current_revision,
+    .check = et_check,
     .watch = et_watch,
     .watch_cancel = et_watch_cancel,
     .close = et_close,

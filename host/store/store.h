@@ -155,6 +155,14 @@ int cp_store_compact(cp_store *s, int64_t rev);
  * write). */
 int cp_store_current_revision(cp_store *s, int64_t *rev);
 
+/* Whether the store can serve now, for /livez and /readyz. Never blocks:
+ * it answers from what the backend saw last (SQLite: the writer's last
+ * commit or recovery; etcd: the last call or health ping, refreshed in the
+ * background at most once a second while someone asks). CPLANE_OK, or
+ * CP_STORE_EUNAVAILABLE / CP_STORE_EIO with *why (if not NULL) set to a
+ * malloc'd reason for the log, owned by the caller. */
+int cp_store_check(cp_store *s, char **why);
+
 /* ---- Watches ---------------------------------------------------------- */
 
 #define CP_STORE_EVENT_PUT 0
