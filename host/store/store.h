@@ -86,6 +86,10 @@ typedef struct cp_store_etcd_opts {
   size_t max_value_size; /* default CP_STORE_DEFAULT_MAX_VALUE */
   int64_t request_timeout_ms; /* one call, all retries; default 5 s */
   int64_t dial_timeout_ms;    /* wait for etcd at open; default 5 s */
+  /* Compaction as kube-apiserver does it, shared with every other API
+   * server on the cluster through the key compact_rev_key; default 5 min;
+   * < 0 turns it off. */
+  int64_t compact_interval_ms;
 } cp_store_etcd_opts;
 
 /* Opens (creating if absent) the SQLite store at path. Only one process
