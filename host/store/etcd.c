@@ -57,9 +57,13 @@
 #define BACKOFF_MIN_MS 50
 #define BACKOFF_MAX_MS 1000
 /* One attempt on one member gets this share of a call's budget (at least
- * ATTEMPT_MIN_MS), so that a member stuck in a leader election cannot take
- * the whole of it while another one could answer. */
-#define ATTEMPT_SHARE 5
+ * ATTEMPT_MIN_MS): a write sent to a follower just as the leader dies is
+ * dropped and waits for etcd's own 5 s timeout, while another member can
+ * answer as soon as a new leader is elected (under a second). A list may
+ * be slow because it is large, so it gets a bigger share; every attempt
+ * doubles after each round over the members. */
+#define ATTEMPT_SHARE 8      /* 625 ms of the default 5 s */
+#define LIST_ATTEMPT_SHARE 2 /* 2.5 s */
 #define ATTEMPT_MIN_MS 300
 #define HEALTH_REFRESH_MS 1000 /* ping at most this often... */
 #define HEALTH_IDLE_MS 10000   /* ...while someone asked this recently */
@@ -599,13 +603,16 @@ static void note_fail(etcd_store *s, const char *why) {
   pthread_mutex_unlock(&s->hmu);
 }
 
-/* How long the next attempt may take: its share of the budget, never past
- * the deadline. */
-static int64_t attempt_ms(int64_t budget, int64_t deadline) {
-  int64_t left = deadline - now_ms(), ms = budget / ATTEMPT_SHARE;
+/* How long the next attempt may take: its share of the budget, doubled
+ * after each round over every member (a request that is slow everywhere,
+ * a large list, still gets the time it needs), never past the deadline. */
+static int64_t attempt_ms(int64_t budget, int share, int64_t deadline,
+                          int round) {
+  int64_t left = deadline - now_ms(), ms = budget / share;
 
   if (ms < ATTEMPT_MIN_MS)
     ms = ATTEMPT_MIN_MS;
+  ms <<= round < 10 ? round : 10;
   if (left < 1)
     left = 1; /* 0 would mean libevent's default of 50 s */
   return ms < left ? ms : left;
@@ -624,7 +631,8 @@ static void set_timeout(chan *c, int64_t ms) {
  * parsed response (owned by the caller, json_object_put). *retried is set
  * if an earlier attempt may have reached etcd. */
 static int call_within(etcd_store *s, const char *path, struct evbuffer *body,
-                       json_object **out, int *retried, int64_t budget_ms) {
+                       json_object **out, int *retried, int64_t budget_ms,
+                       int share) {
   struct evbuffer *copy = evbuffer_new(), *resp = evbuffer_new();
   int64_t start = now_ms(), deadline = start + budget_ms;
   int backoff = BACKOFF_MIN_MS, rc = CP_STORE_EUNAVAILABLE, attempts = 0;
@@ -640,7 +648,9 @@ static int call_within(etcd_store *s, const char *path, struct evbuffer *body,
   }
   for (;;) {
     int ep = __atomic_load_n(&s->preferred, __ATOMIC_RELAXED), http, retry;
-    int64_t ms = attempt_ms(budget_ms, deadline), wait;
+    int64_t ms = attempt_ms(budget_ms, share, deadline,
+                            attempts / (int)s->ep_count),
+            wait;
 
     if (c->ep != ep || c->conn == NULL) {
       rc = chan_connect(s, c, ep);
@@ -712,7 +722,8 @@ out:
 
 static int etcd_call(etcd_store *s, const char *path, struct evbuffer *body,
                      json_object **out, int *retried) {
-  return call_within(s, path, body, out, retried, s->timeout_ms);
+  return call_within(s, path, body, out, retried, s->timeout_ms,
+                     ATTEMPT_SHARE);
 }
 
 /* ---- KV operations ---------------------------------------------------- */
@@ -770,7 +781,8 @@ static int et_list(cp_store *base, const void *prefix, size_t prefix_len,
       evbuffer_add_printf(b, ",\"revision\":\"%lld\",\"limit\":\"%zu\"}",
                           (long long)rev, limit) < 0)
     goto out;
-  rc = etcd_call(s, "/v3/kv/range", b, &r, NULL);
+  rc = call_within(s, "/v3/kv/range", b, &r, NULL, s->timeout_ms,
+                   LIST_ATTEMPT_SHARE);
   if (rc != CPLANE_OK)
     goto out;
   kvs = jget(r, "kvs");
@@ -1004,7 +1016,8 @@ static void health_ping(etcd_store *s) {
   if (b != NULL && evbuffer_add(b, "{", 1) == 0 &&
       add_key(s, b, "key", "health", 6) == 0 &&
       evbuffer_add_printf(b, ",\"count_only\":true}") >= 0)
-    call_within(s, "/v3/kv/range", b, &r, NULL, HEALTH_TIMEOUT_MS);
+    call_within(s, "/v3/kv/range", b, &r, NULL, HEALTH_TIMEOUT_MS,
+                ATTEMPT_SHARE);
   json_object_put(r);
   if (b != NULL)
     evbuffer_free(b);
