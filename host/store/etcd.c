@@ -13,10 +13,13 @@
  * event_base with one keep-alive connection) from a pool and runs that
  * base until the response arrives, so concurrent callers never wait on
  * each other and nothing hops threads. Watches live on one watch thread
- * with its own event_base; every watch callback runs there.
+ * with its own event_base; every watch callback runs there. A maintenance
+ * thread pings etcd for cp_store_check while someone asks and runs
+ * kube-apiserver's compaction timer.
  *
- * Failures: a call that cannot reach a member moves to the next endpoint
- * and retries with backoff until request_timeout_ms, then fails with
+ * Failures: a call that cannot reach a member, or whose attempt outlives
+ * its share of the budget, moves to the next endpoint and retries with
+ * backoff until request_timeout_ms, then fails with
  * CP_STORE_EUNAVAILABLE; it never hangs. A write whose outcome is unknown
  * (the connection broke after sending) is retried; if the retry then
  * meets our own value it counts as done. A broken watch reconnects to the
@@ -618,10 +621,11 @@ static int64_t attempt_ms(int64_t budget, int share, int64_t deadline,
   return ms < left ? ms : left;
 }
 
-static void set_timeout(chan *c, int64_t ms) {
+/* Connect, read and write timeout of conn (ms > 0). */
+static void set_timeout(struct evhttp_connection *conn, int64_t ms) {
   struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000};
 
-  evhttp_connection_set_timeout_tv(c->conn, &tv);
+  evhttp_connection_set_timeout_tv(conn, &tv);
 }
 
 /* POSTs body to path, failing over between endpoints with backoff until
@@ -660,7 +664,7 @@ static int call_within(etcd_store *s, const char *path, struct evbuffer *body,
     evbuffer_drain(resp, evbuffer_get_length(resp));
     evbuffer_add_buffer_reference(copy, body);
     if (c->conn != NULL)
-      set_timeout(c, ms);
+      set_timeout(c->conn, ms);
     http = c->conn != NULL ? chan_post(s, c, path, copy, resp) : 0;
     evbuffer_drain(copy, evbuffer_get_length(copy));
     attempts++;
@@ -1383,14 +1387,9 @@ static void watch_connect(evutil_socket_t fd, short what, void *arg) {
     return;
   }
   evhttp_connection_set_retries(w->conn, 0);
-  {
-    /* Until the stream answers: a member that does not answer at all is
-     * left for the next one as a call would be. */
-    struct timeval tv = {(time_t)(w->s->timeout_ms / 1000),
-                         (suseconds_t)(w->s->timeout_ms % 1000) * 1000};
-
-    evhttp_connection_set_timeout_tv(w->conn, &tv);
-  }
+  /* Until the stream answers (watch_stream_up): a member that does not
+   * answer at all is left for the next one as a call would be. */
+  set_timeout(w->conn, w->s->timeout_ms);
   evhttp_request_set_chunked_cb(w->req, watch_chunk);
   evhttp_add_header(evhttp_request_get_output_headers(w->req), "Host",
                     ep->host);

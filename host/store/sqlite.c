@@ -18,7 +18,9 @@
  * runs compaction, so compaction never meets "database is locked". Readers
  * use a small pool of read connections, which WAL lets run beside the
  * writer. Watch fan-out is a watch_hub fed straight from the writer after
- * each commit.
+ * each commit. After a failed commit the writer reopens its connection
+ * (or exits the process when it cannot), and cp_store_check reports the
+ * failure until then.
  */
 #include "store/store_impl.h"
 #include "clock/deadline.h"
