@@ -72,6 +72,8 @@
 #define HEALTH_IDLE_MS 10000   /* ...while someone asked this recently */
 #define HEALTH_TIMEOUT_MS 2000 /* kube's --etcd-healthcheck-timeout */
 #define DEFAULT_COMPACT_MS (5 * 60 * 1000)
+/* Above etcd's default progress notification interval (10 min). */
+#define WATCH_READ_TIMEOUT_S (11 * 60)
 /* kube-apiserver's key (storage/etcd3/compact.go), outside any prefix, so
  * every API server on the cluster, cplane or not, takes turns through it. */
 #define COMPACT_REV_KEY "compact_rev_key"
@@ -1277,18 +1279,21 @@ static void after_done(evutil_socket_t fd, short what, void *arg) {
  * libevent 2.1 ends a response that sends nothing for 50 s, and an idle
  * watch sends nothing for as long as etcd's progress interval (10 min by
  * default), so every idle stream ended and reconnected. Once the stream
- * answers it has no read timeout; TCP keepalive (about a minute) finds a
- * member that vanished without closing the connection.
+ * answers its read timeout is above that interval: only a member that
+ * stopped answering (a hung process) ends it. TCP keepalive (about a
+ * minute) finds sooner a member that vanished without closing the
+ * connection.
  */
 static void watch_stream_up(cp_store_watcher *w) {
   struct bufferevent *bev = evhttp_connection_get_bufferevent(w->conn);
+  struct timeval rd = {WATCH_READ_TIMEOUT_S, 0};
   int on = 1, idle = 30, intvl = 10, cnt = 3;
   evutil_socket_t fd;
 
   w->stream_up = 1;
   if (bev == NULL)
     return;
-  bufferevent_set_timeouts(bev, NULL, NULL);
+  bufferevent_set_timeouts(bev, &rd, NULL);
   fd = bufferevent_getfd(bev);
   if (fd < 0)
     return;
