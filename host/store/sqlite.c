@@ -314,28 +314,30 @@ static void check_dir_mode(const char *path) {
   free(dir);
 }
 
-/* Makes path (if present) private to its owner. */
-static int make_private(const char *path) {
+/* Makes path (if present) private to its owner; says so when it cannot
+ * (not our file), which does not stop the store. */
+static void make_private(const char *path) {
   struct stat st;
 
-  if (stat(path, &st) != 0)
-    return errno == ENOENT ? 0 : -1;
-  if ((st.st_mode & 077) == 0)
-    return 0;
-  cp_log_warn("store", "'%s' was readable by others; making it 0600", path);
-  return chmod(path, 0600);
+  if (stat(path, &st) != 0 || (st.st_mode & 077) == 0)
+    return;
+  if (chmod(path, 0600) == 0)
+    cp_log_warn("store", "'%s' was open to others (mode %o); it is 0600 "
+                "now", path, (unsigned)(st.st_mode & 0777));
+  else
+    cp_log_warn("store", "'%s' is open to others (mode %o) and cannot be "
+                "made 0600: %s", path, (unsigned)(st.st_mode & 0777),
+                strerror(errno));
 }
 
 /*
  * Every file of the store is 0600: SQLite creates -wal and -shm with the
  * main file's mode, so it is enough that the main file is created 0600
- * (before SQLite creates it 0644) and that files left by older versions
- * lose their group and other bits.
+ * before SQLite would create it 0644 (create_private), and that files an
+ * older version left open lose their group and other bits once the file
+ * is known to be a cplane store (make_store_private).
  */
-static int private_files(sq_store *s, char **errmsg) {
-  static const char *const suffixes[] = {"", "-wal", "-shm"};
-  char *p = NULL;
-  size_t i;
+static int create_private(sq_store *s, char **errmsg) {
   int fd = open(s->path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 
   if (fd < 0) {
@@ -346,18 +348,21 @@ static int private_files(sq_store *s, char **errmsg) {
     return CP_STORE_EIO;
   }
   close(fd);
+  check_dir_mode(s->path);
+  return CPLANE_OK;
+}
+
+static int make_store_private(sq_store *s) {
+  static const char *const suffixes[] = {"", "-wal", "-shm"};
+  char *p = NULL;
+  size_t i;
+
   for (i = 0; i < sizeof suffixes / sizeof *suffixes; i++) {
     if (asprintf(&p, "%s%s", s->path, suffixes[i]) < 0)
       return CPLANE_ENOMEM;
-    if (make_private(p) != 0) {
-      cp_store_set_errmsg(errmsg, "cannot make '%s' private (chmod 0600): %s",
-                          p, strerror(errno));
-      free(p);
-      return CP_STORE_EIO;
-    }
+    make_private(p);
     free(p);
   }
-  check_dir_mode(s->path);
   return CPLANE_OK;
 }
 
@@ -443,6 +448,8 @@ static int open_writer(sq_store *s, int check, int64_t *rev, char **errmsg) {
     return CP_STORE_EIO;
   }
   if ((rc = check_identity(s, s->wdb, errmsg)) != CPLANE_OK)
+    return rc;
+  if (check && (rc = make_store_private(s)) != CPLANE_OK)
     return rc;
   if (check && !s->opts.skip_integrity_check &&
       (rc = integrity_check(s, s->wdb, errmsg)) != CPLANE_OK)
@@ -1454,7 +1461,7 @@ int cp_store_sqlite_open(const char *path, const cp_store_sqlite_opts *opts,
   pthread_cond_init(&s->pcond, NULL);
   pthread_mutex_init(&s->hmu, NULL);
   if ((rc = take_lock(s, errmsg)) != CPLANE_OK ||
-      (rc = private_files(s, errmsg)) != CPLANE_OK ||
+      (rc = create_private(s, errmsg)) != CPLANE_OK ||
       (rc = open_writer(s, 1, &s->rev, errmsg)) != CPLANE_OK) {
     free_store(s);
     return rc;

@@ -109,6 +109,7 @@ static void test_damaged_pages_refused(void **state) {
 }
 
 static void test_foreign_database_refused(void **state) {
+  struct stat st;
   char path[256];
   sqlite3 *db;
   cp_store *s = NULL;
@@ -119,9 +120,13 @@ static void test_foreign_database_refused(void **state) {
   assert_int_equal(sqlite3_exec(db, "CREATE TABLE t (x)", NULL, NULL, NULL),
                    SQLITE_OK);
   sqlite3_close(db);
+  assert_int_equal(chmod(path, 0644), 0);
   assert_int_equal(cp_store_sqlite_open(path, NULL, &s, &err), CPLANE_EINVAL);
   assert_non_null(strstr(err, "not a cplane store"));
   free(err);
+  /* Another program's file keeps its mode. */
+  assert_int_equal(stat(path, &st), 0);
+  assert_int_equal(st.st_mode & 0777, 0644);
 }
 
 static void test_unwritable_directory(void **state) {
