@@ -39,6 +39,7 @@
 #include "apiserver/crd_cleanup.h"
 #include "apiserver/pki.h"
 #include "apiserver/discovery.h"
+#include "apiserver/healthz.h"
 #include "apiserver/metrics.h"
 #include "apiserver/nscache.h"
 #include "apiserver/request.h"
@@ -541,11 +542,18 @@ static int serve_fixed(struct cp_apiserver *s, struct evhttp_request *req,
     send_json(req, version_json(), "application/json");
   } else if (strcmp(p, "/livez") == 0 || strcmp(p, "/readyz") == 0 ||
              strcmp(p, "/healthz") == 0) {
-    if (cp_query_get(&rq->query, "verbose") != NULL)
-      send_body(req, 200, "text/plain",
-                "[+]ping ok\n[+]store ok\ncheck passed\n", 35);
-    else
-      send_body(req, 200, "text/plain", "ok", 2);
+    int code;
+    size_t len;
+    char *body = cp_api_healthz(s->ctx.store, p + 1,
+                                cp_query_get(&rq->query, "verbose") != NULL,
+                                &code, &len);
+
+    if (body == NULL) {
+      send_status(req, 500, cp_status_failuref(500, "out of memory"));
+      return 1;
+    }
+    send_body(req, code, "text/plain; charset=utf-8", body, len);
+    free(body);
   } else if (strcmp(p, "/api") == 0 || strcmp(p, "/api/") == 0) {
     if (v2)
       send_json(req, cp_discovery_aggregated(s->ctx.resources, 1),

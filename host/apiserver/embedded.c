@@ -52,6 +52,7 @@ static int open_etcd(const struct cp_apiserver_settings *a, cp_store **out,
   o.key_file = a->etcd_key_file;
   o.dial_timeout_ms = (int64_t)a->etcd_dial_timeout_ms;
   o.request_timeout_ms = (int64_t)a->etcd_request_timeout_ms;
+  o.compact_interval_ms = (int64_t)a->compact_interval_ms;
   rc = cp_store_etcd_open(&o, out, errmsg);
   free(copy);
   return rc == CPLANE_OK ? 0 : -1;

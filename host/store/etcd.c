@@ -13,10 +13,13 @@
  * event_base with one keep-alive connection) from a pool and runs that
  * base until the response arrives, so concurrent callers never wait on
  * each other and nothing hops threads. Watches live on one watch thread
- * with its own event_base; every watch callback runs there.
+ * with its own event_base; every watch callback runs there. A maintenance
+ * thread pings etcd for cp_store_check while someone asks and runs
+ * kube-apiserver's compaction timer.
  *
- * Failures: a call that cannot reach a member moves to the next endpoint
- * and retries with backoff until request_timeout_ms, then fails with
+ * Failures: a call that cannot reach a member, or whose attempt outlives
+ * its share of the budget, moves to the next endpoint and retries with
+ * backoff until request_timeout_ms, then fails with
  * CP_STORE_EUNAVAILABLE; it never hangs. A write whose outcome is unknown
  * (the connection broke after sending) is retried; if the retry then
  * meets our own value it counts as done. A broken watch reconnects to the
@@ -24,6 +27,7 @@
  * stay gap-free across failover.
  */
 #include "store/store_impl.h"
+#include "clock/deadline.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -55,6 +59,24 @@
 #define DEFAULT_TIMEOUT_MS 5000
 #define BACKOFF_MIN_MS 50
 #define BACKOFF_MAX_MS 1000
+/* One attempt on one member gets this share of a call's budget (at least
+ * ATTEMPT_MIN_MS): a write sent to a follower just as the leader dies is
+ * dropped and waits for etcd's own 5 s timeout, while another member can
+ * answer as soon as a new leader is elected (under a second). A list may
+ * be slow because it is large, so it gets a bigger share; every attempt
+ * doubles after each round over the members. */
+#define ATTEMPT_SHARE 8      /* 625 ms of the default 5 s */
+#define LIST_ATTEMPT_SHARE 2 /* 2.5 s */
+#define ATTEMPT_MIN_MS 300
+#define HEALTH_REFRESH_MS 1000 /* ping at most this often... */
+#define HEALTH_IDLE_MS 10000   /* ...while someone asked this recently */
+#define HEALTH_TIMEOUT_MS 2000 /* kube's --etcd-healthcheck-timeout */
+#define DEFAULT_COMPACT_MS (5 * 60 * 1000)
+/* Above etcd's default progress notification interval (10 min). */
+#define WATCH_READ_TIMEOUT_S (11 * 60)
+/* kube-apiserver's key (storage/etcd3/compact.go), outside any prefix, so
+ * every API server on the cluster, cplane or not, takes turns through it. */
+#define COMPACT_REV_KEY "compact_rev_key"
 
 struct etcd_store;
 
@@ -86,6 +108,19 @@ typedef struct etcd_store {
   size_t prefix_len;
   int64_t timeout_ms;
   SSL_CTX *ssl_ctx; /* NULL unless an endpoint is https */
+  int64_t compact_interval_ms; /* <= 0: no compaction */
+
+  /* Health: ok_ms is atomic; the rest under hmu. The maintenance thread
+   * pings etcd on demand and runs the compaction timer. */
+  int64_t ok_ms;   /* last time etcd answered */
+  int64_t fail_ms; /* last time a call gave up on every member */
+  char fail_why[200];
+  int64_t asked_ms, pinged_ms;
+  int mstop;
+  pthread_mutex_t hmu;
+  pthread_cond_t hcond;
+  pthread_t mthread;
+  int mthread_started;
 
   pthread_mutex_t pool_mu;
   chan *pool;
@@ -115,6 +150,7 @@ struct cp_store_watcher {
   int ep;
   int64_t next_rev; /* 0 until known: "from now" */
   int backoff_ms;
+  int stream_up; /* the first bytes came: read timeout off */
   int done; /* ended by COMPACTED or ERROR */
   /* Under s->wmu. */
   int cancelled;
@@ -447,8 +483,6 @@ static struct evhttp_connection *ep_connect(etcd_store *s,
 }
 
 static int chan_connect(etcd_store *s, chan *c, int ep) {
-  struct timeval tv;
-
   if (c->conn != NULL)
     evhttp_connection_free(c->conn);
   c->conn = NULL;
@@ -457,9 +491,6 @@ static int chan_connect(etcd_store *s, chan *c, int ep) {
   c->conn = ep_connect(s, c->base, &s->eps[ep]);
   if (c->conn == NULL)
     return CPLANE_ENOMEM;
-  tv.tv_sec = s->timeout_ms / 1000;
-  tv.tv_usec = (s->timeout_ms % 1000) * 1000;
-  evhttp_connection_set_timeout_tv(c->conn, &tv);
   evhttp_connection_set_retries(c->conn, 0);
   return CPLANE_OK;
 }
@@ -566,16 +597,53 @@ static int map_error(int http, struct evbuffer *resp, int *retry) {
   return rc;
 }
 
+static void note_ok(etcd_store *s) {
+  __atomic_store_n(&s->ok_ms, now_ms(), __ATOMIC_RELAXED);
+}
+
+static void note_fail(etcd_store *s, const char *why) {
+  pthread_mutex_lock(&s->hmu);
+  s->fail_ms = now_ms();
+  snprintf(s->fail_why, sizeof s->fail_why, "%s", why);
+  pthread_mutex_unlock(&s->hmu);
+}
+
+/* How long the next attempt may take: its share of the budget, doubled
+ * after each round over every member (a request that is slow everywhere,
+ * a large list, still gets the time it needs), never past the deadline. */
+static int64_t attempt_ms(int64_t budget, int share, int64_t deadline,
+                          int round) {
+  int64_t left = deadline - now_ms(), ms = budget / share;
+
+  if (ms < ATTEMPT_MIN_MS)
+    ms = ATTEMPT_MIN_MS;
+  ms <<= round < 10 ? round : 10;
+  if (left < 1)
+    left = 1; /* 0 would mean libevent's default of 50 s */
+  return ms < left ? ms : left;
+}
+
+/* Connect, read and write timeout of conn (ms > 0). */
+static void set_timeout(struct evhttp_connection *conn, int64_t ms) {
+  struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000};
+
+  evhttp_connection_set_timeout_tv(conn, &tv);
+}
+
 /* POSTs body to path, failing over between endpoints with backoff until
- * the call's deadline. On success *out is the parsed response (owned by
- * the caller, json_object_put). *retried is set if an earlier attempt may
- * have reached etcd. */
-static int etcd_call(etcd_store *s, const char *path, struct evbuffer *body,
-                     json_object **out, int *retried) {
+ * budget_ms have passed. Each attempt gets a share of the budget, so a
+ * member that hangs (a follower waiting for a new leader) costs only
+ * that share before the next member is asked. On success *out is the
+ * parsed response (owned by the caller, json_object_put). *retried is set
+ * if an earlier attempt may have reached etcd. */
+static int call_within(etcd_store *s, const char *path, struct evbuffer *body,
+                       json_object **out, int *retried, int64_t budget_ms,
+                       int share) {
   struct evbuffer *copy = evbuffer_new(), *resp = evbuffer_new();
-  int64_t deadline = now_ms() + s->timeout_ms;
+  int64_t start = now_ms(), deadline = start + budget_ms;
   int backoff = BACKOFF_MIN_MS, rc = CP_STORE_EUNAVAILABLE, attempts = 0;
   chan *c = chan_get(s);
+  char why[200];
 
   *out = NULL;
   if (retried != NULL)
@@ -586,6 +654,9 @@ static int etcd_call(etcd_store *s, const char *path, struct evbuffer *body,
   }
   for (;;) {
     int ep = __atomic_load_n(&s->preferred, __ATOMIC_RELAXED), http, retry;
+    int64_t ms = attempt_ms(budget_ms, share, deadline,
+                            attempts / (int)s->ep_count),
+            wait;
 
     if (c->ep != ep || c->conn == NULL) {
       rc = chan_connect(s, c, ep);
@@ -594,6 +665,8 @@ static int etcd_call(etcd_store *s, const char *path, struct evbuffer *body,
     }
     evbuffer_drain(resp, evbuffer_get_length(resp));
     evbuffer_add_buffer_reference(copy, body);
+    if (c->conn != NULL)
+      set_timeout(c->conn, ms);
     http = c->conn != NULL ? chan_post(s, c, path, copy, resp) : 0;
     evbuffer_drain(copy, evbuffer_get_length(copy));
     attempts++;
@@ -601,15 +674,18 @@ static int etcd_call(etcd_store *s, const char *path, struct evbuffer *body,
       *out = parse_body(resp);
       rc = *out != NULL ? CPLANE_OK : CP_STORE_EIO;
       __atomic_store_n(&s->preferred, ep, __ATOMIC_RELAXED);
+      note_ok(s);
       goto out;
     }
     if (http != 0) {
       rc = map_error(http, resp, &retry);
-      if (!retry)
+      if (!retry) {
+        note_ok(s); /* an answer, if not the one we hoped for */
         goto out;
+      }
     }
-    /* Transport error or an unavailable member: try the next one. The
-     * attempt may still have been applied. */
+    /* Transport error, timeout or an unavailable member: try the next
+     * one. The attempt may still have been applied. */
     if (retried != NULL)
       *retried = 1;
     __atomic_compare_exchange_n(&s->preferred, &ep,
@@ -619,16 +695,24 @@ static int etcd_call(etcd_store *s, const char *path, struct evbuffer *body,
       evhttp_connection_free(c->conn);
       c->conn = NULL;
     }
-    if (now_ms() + backoff > deadline) {
+    /* Every member was tried once: back off before the next round. */
+    wait = attempts % (int)s->ep_count == 0 ? backoff : 0;
+    if (now_ms() + wait >= deadline) {
+      size_t tried = (size_t)attempts < s->ep_count ? (size_t)attempts
+                                                    : s->ep_count;
+
       rc = CP_STORE_EUNAVAILABLE;
-      cp_log_warn("store", "etcd unreachable: %s %s failed on every "
-                  "endpoint for %lld ms",
-                  s->eps[ep].url, path, (long long)s->timeout_ms);
+      snprintf(why, sizeof why, "%s failed on %zu of %zu endpoint%s (%d "
+               "attempt%s, last %s) within %lld ms",
+               path, tried, s->ep_count, s->ep_count == 1 ? "" : "s",
+               attempts, attempts == 1 ? "" : "s", s->eps[ep].url,
+               (long long)(now_ms() - start));
+      cp_log_warn("store", "etcd unreachable: %s", why);
+      note_fail(s, why);
       goto out;
     }
-    /* Every member was tried once: back off before the next round. */
-    if (attempts % (int)s->ep_count == 0) {
-      usleep((useconds_t)backoff * 1000);
+    if (wait > 0) {
+      usleep((useconds_t)wait * 1000);
       backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff * 2;
     }
   }
@@ -640,6 +724,12 @@ out:
   if (resp != NULL)
     evbuffer_free(resp);
   return rc;
+}
+
+static int etcd_call(etcd_store *s, const char *path, struct evbuffer *body,
+                     json_object **out, int *retried) {
+  return call_within(s, path, body, out, retried, s->timeout_ms,
+                     ATTEMPT_SHARE);
 }
 
 /* ---- KV operations ---------------------------------------------------- */
@@ -697,7 +787,8 @@ static int et_list(cp_store *base, const void *prefix, size_t prefix_len,
       evbuffer_add_printf(b, ",\"revision\":\"%lld\",\"limit\":\"%zu\"}",
                           (long long)rev, limit) < 0)
     goto out;
-  rc = etcd_call(s, "/v3/kv/range", b, &r, NULL);
+  rc = call_within(s, "/v3/kv/range", b, &r, NULL, s->timeout_ms,
+                   LIST_ATTEMPT_SHARE);
   if (rc != CPLANE_OK)
     goto out;
   kvs = jget(r, "kvs");
@@ -897,6 +988,183 @@ out:
   return rc;
 }
 
+/* ---- Health and compaction (maintenance thread) ----------------------- */
+
+/* Answers from the last outcome (a call that got an answer, or one that
+ * gave up on every member) and asks the maintenance thread for a fresh
+ * ping when that is over a second old: never waits for the network, so
+ * /readyz can run on the API server's event loop. */
+static int et_check(cp_store *base, char **why) {
+  etcd_store *s = (etcd_store *)base;
+  int64_t now = now_ms(), ok = __atomic_load_n(&s->ok_ms, __ATOMIC_RELAXED);
+  int rc = CPLANE_OK;
+
+  pthread_mutex_lock(&s->hmu);
+  s->asked_ms = now;
+  if (now - (ok > s->fail_ms ? ok : s->fail_ms) >= HEALTH_REFRESH_MS)
+    pthread_cond_signal(&s->hcond);
+  if (s->fail_ms > ok) {
+    rc = CP_STORE_EUNAVAILABLE;
+    if (why != NULL)
+      *why = strdup(s->fail_why);
+  }
+  pthread_mutex_unlock(&s->hmu);
+  return rc;
+}
+
+/* kube-apiserver's check: read <prefix>health, linearizable (so only a
+ * member with a leader answers), within --etcd-healthcheck-timeout. The
+ * outcome is recorded by call_within. */
+static void health_ping(etcd_store *s) {
+  struct evbuffer *b = evbuffer_new();
+  json_object *r = NULL;
+
+  if (b != NULL && evbuffer_add(b, "{", 1) == 0 &&
+      add_key(s, b, "key", "health", 6) == 0 &&
+      evbuffer_add_printf(b, ",\"count_only\":true}") >= 0)
+    call_within(s, "/v3/kv/range", b, &r, NULL, HEALTH_TIMEOUT_MS,
+                ATTEMPT_SHARE);
+  json_object_put(r);
+  if (b != NULL)
+    evbuffer_free(b);
+}
+
+/* The compaction transaction: if compact_rev_key's version is *ktime, put
+ * rev into it, else read it. */
+static struct evbuffer *compact_txn_body(int64_t ktime, int64_t rev) {
+  struct evbuffer *b = evbuffer_new();
+  char val[32];
+  int n = snprintf(val, sizeof val, "%lld", (long long)rev);
+  const uint8_t *key = (const uint8_t *)COMPACT_REV_KEY;
+  size_t klen = sizeof COMPACT_REV_KEY - 1;
+
+  if (b == NULL)
+    return NULL;
+  if (evbuffer_add_printf(b, "{\"compare\":[{\"key\":\"") < 0 ||
+      b64_add(b, key, klen) != 0 ||
+      evbuffer_add_printf(b, "\",\"target\":\"VERSION\",\"result\":\"EQUAL\","
+                          "\"version\":\"%lld\"}],\"success\":[{"
+                          "\"request_put\":{\"key\":\"",
+                          (long long)ktime) < 0 ||
+      b64_add(b, key, klen) != 0 ||
+      evbuffer_add_printf(b, "\",\"value\":\"") < 0 ||
+      b64_add(b, (const uint8_t *)val, (size_t)n) != 0 ||
+      evbuffer_add_printf(b, "\"}}],\"failure\":[{\"request_range\":"
+                          "{\"key\":\"") < 0 ||
+      b64_add(b, key, klen) != 0 || evbuffer_add_printf(b, "\"}}]}") < 0) {
+    evbuffer_free(b);
+    return NULL;
+  }
+  return b;
+}
+
+/*
+ * One tick of kube-apiserver's compactor (storage/etcd3/compact.go), so
+ * that several API servers on one etcd compact once per interval between
+ * them: whoever's compare on compact_rev_key's version (*ktime) wins
+ * stores the revision it saw one tick ago (*krev) and compacts to it,
+ * keeping about one interval of history; the others learn the key's
+ * version and the current revision and try again next tick.
+ */
+static void compact_tick(etcd_store *s, int64_t *ktime, int64_t *krev) {
+  struct evbuffer *b = compact_txn_body(*ktime, *krev);
+  json_object *r = NULL;
+  int64_t cur;
+  int rc = CPLANE_ENOMEM;
+
+  if (b != NULL)
+    rc = etcd_call(s, "/v3/kv/txn", b, &r, NULL);
+  if (rc != CPLANE_OK) {
+    cp_log_warn("store", "etcd: compaction skipped: %s",
+                cp_store_strerror(rc));
+    goto out;
+  }
+  cur = jint(jget(r, "header"), "revision");
+  if (!json_object_get_boolean(jget(r, "succeeded"))) {
+    json_object *kvs = txn_range_kvs(r);
+
+    *ktime = kvs != NULL && json_object_array_length(kvs) > 0
+                 ? jint(json_object_array_get_idx(kvs, 0), "version")
+                 : 0;
+    *krev = cur;
+    goto out;
+  }
+  (*ktime)++;
+  if (*krev > 0) { /* not on the first tick: nothing seen yet */
+    rc = et_compact(&s->base, *krev);
+    if (rc == CPLANE_OK)
+      cp_log_info("store", "etcd: compacted to revision %lld",
+                  (long long)*krev);
+    else if (rc != CP_STORE_ECOMPACTED)
+      cp_log_warn("store", "etcd: compaction to revision %lld failed: %s",
+                  (long long)*krev, cp_store_strerror(rc));
+  }
+  *krev = cur;
+out:
+  json_object_put(r);
+  if (b != NULL)
+    evbuffer_free(b);
+}
+
+/* Whether a ping is due: someone asked lately and nothing was heard for a
+ * second. hmu held. */
+static int ping_due(etcd_store *s, int64_t now) {
+  int64_t ok = __atomic_load_n(&s->ok_ms, __ATOMIC_RELAXED);
+  int64_t last = ok > s->fail_ms ? ok : s->fail_ms;
+
+  return now - s->asked_ms < HEALTH_IDLE_MS &&
+         now - s->pinged_ms >= HEALTH_REFRESH_MS &&
+         now - last >= HEALTH_REFRESH_MS;
+}
+
+static void *maint_main(void *arg) {
+  etcd_store *s = arg;
+  int64_t ktime = 0, krev = 0, next_compact = INT64_MAX;
+  struct timespec ts;
+
+  pthread_setname_np(pthread_self(), "etcd-maint"); /* top -H, perf */
+  if (s->compact_interval_ms > 0)
+    next_compact = now_ms() + s->compact_interval_ms;
+  pthread_mutex_lock(&s->hmu);
+  while (!s->mstop) {
+    int64_t now = now_ms(), wake = next_compact;
+
+    if (ping_due(s, now)) {
+      s->pinged_ms = now;
+      pthread_mutex_unlock(&s->hmu);
+      health_ping(s);
+      pthread_mutex_lock(&s->hmu);
+      continue;
+    }
+    if (now >= next_compact) {
+      pthread_mutex_unlock(&s->hmu);
+      compact_tick(s, &ktime, &krev);
+      pthread_mutex_lock(&s->hmu);
+      next_compact = now_ms() + s->compact_interval_ms;
+      continue;
+    }
+    if (now - s->asked_ms < HEALTH_IDLE_MS && now + HEALTH_REFRESH_MS < wake)
+      wake = now + HEALTH_REFRESH_MS;
+    if (wake - now > 3600 * 1000)
+      wake = now + 3600 * 1000;
+    cp_deadline_after_ms(CLOCK_MONOTONIC, wake - now, &ts);
+    pthread_cond_timedwait(&s->hcond, &s->hmu, &ts);
+  }
+  pthread_mutex_unlock(&s->hmu);
+  return NULL;
+}
+
+static void stop_maint(etcd_store *s) {
+  if (!s->mthread_started)
+    return;
+  pthread_mutex_lock(&s->hmu);
+  s->mstop = 1;
+  pthread_cond_signal(&s->hcond);
+  pthread_mutex_unlock(&s->hmu);
+  pthread_join(s->mthread, NULL);
+  s->mthread_started = 0;
+}
+
 /* ---- Watches (watch thread) ------------------------------------------- */
 
 static void watch_connect(evutil_socket_t fd, short what, void *arg);
@@ -1007,12 +1275,42 @@ static void after_done(evutil_socket_t fd, short what, void *arg) {
   close_conn(arg);
 }
 
+/*
+ * libevent 2.1 ends a response that sends nothing for 50 s, and an idle
+ * watch sends nothing for as long as etcd's progress interval (10 min by
+ * default), so every idle stream ended and reconnected. Once the stream
+ * answers its read timeout is above that interval: only a member that
+ * stopped answering (a hung process) ends it. TCP keepalive (about a
+ * minute) finds sooner a member that vanished without closing the
+ * connection.
+ */
+static void watch_stream_up(cp_store_watcher *w) {
+  struct bufferevent *bev = evhttp_connection_get_bufferevent(w->conn);
+  struct timeval rd = {WATCH_READ_TIMEOUT_S, 0};
+  int on = 1, idle = 30, intvl = 10, cnt = 3;
+  evutil_socket_t fd;
+
+  w->stream_up = 1;
+  if (bev == NULL)
+    return;
+  bufferevent_set_timeouts(bev, &rd, NULL);
+  fd = bufferevent_getfd(bev);
+  if (fd < 0)
+    return;
+  setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof on);
+  setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof idle);
+  setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof intvl);
+  setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof cnt);
+}
+
 static void watch_chunk(struct evhttp_request *req, void *arg) {
   cp_store_watcher *w = arg;
   struct evbuffer *in = evhttp_request_get_input_buffer(req);
   char *line;
   size_t n;
 
+  if (!w->stream_up && w->conn != NULL)
+    watch_stream_up(w);
   evbuffer_add_buffer(w->line, in);
   while (!w->done && !is_cancelled(w) &&
          (line = evbuffer_readln(w->line, &n, EVBUFFER_EOL_LF)) != NULL) {
@@ -1079,6 +1377,7 @@ static void watch_connect(evutil_socket_t fd, short what, void *arg) {
   if (w->done || is_cancelled(w))
     return;
   ep = &w->s->eps[w->ep];
+  w->stream_up = 0;
   evbuffer_drain(w->line, evbuffer_get_length(w->line));
   w->conn = ep_connect(w->s, w->s->wbase, ep);
   w->req = evhttp_request_new(watch_done, w);
@@ -1093,6 +1392,9 @@ static void watch_connect(evutil_socket_t fd, short what, void *arg) {
     return;
   }
   evhttp_connection_set_retries(w->conn, 0);
+  /* Until the stream answers (watch_stream_up): a member that does not
+   * answer at all is left for the next one as a call would be. */
+  set_timeout(w->conn, w->s->timeout_ms);
   evhttp_request_set_chunked_cb(w->req, watch_chunk);
   evhttp_add_header(evhttp_request_get_output_headers(w->req), "Host",
                     ep->host);
@@ -1258,6 +1560,8 @@ static void free_store(etcd_store *s) {
   pthread_mutex_destroy(&s->pool_mu);
   pthread_mutex_destroy(&s->wmu);
   pthread_cond_destroy(&s->wcond);
+  pthread_mutex_destroy(&s->hmu);
+  pthread_cond_destroy(&s->hcond);
   free(s);
 }
 
@@ -1278,6 +1582,7 @@ static void stop_loop(evutil_socket_t fd, short what, void *arg) {
 static void et_close(cp_store *base) {
   etcd_store *s = (etcd_store *)base;
 
+  stop_maint(s);
   if (s->watchers != NULL)
     cp_log_warn("store", "closing with etcd watches still open");
   event_base_once(s->wbase, -1, EV_TIMEOUT, stop_loop, s, NULL);
@@ -1430,6 +1735,7 @@ int cp_store_etcd_open(const cp_store_etcd_opts *o, cp_store **out,
                        char **errmsg) {
   etcd_store *s;
   const char *prefix = o->prefix ? o->prefix : DEFAULT_PREFIX;
+  pthread_condattr_t ca;
   int rc;
 
   *out = NULL;
@@ -1447,6 +1753,14 @@ int cp_store_etcd_open(const cp_store_etcd_opts *o, cp_store **out,
   pthread_mutex_init(&s->pool_mu, NULL);
   pthread_mutex_init(&s->wmu, NULL);
   pthread_cond_init(&s->wcond, NULL);
+  pthread_mutex_init(&s->hmu, NULL);
+  pthread_condattr_init(&ca);
+  pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+  pthread_cond_init(&s->hcond, &ca);
+  pthread_condattr_destroy(&ca);
+  s->compact_interval_ms = o->compact_interval_ms == 0
+                               ? DEFAULT_COMPACT_MS
+                               : o->compact_interval_ms;
   s->prefix_len = strlen(prefix);
   s->prefix = (uint8_t *)strdup(prefix);
   s->wbase = event_base_new();
@@ -1467,6 +1781,13 @@ int cp_store_etcd_open(const cp_store_etcd_opts *o, cp_store **out,
     free_store(s);
     return CP_STORE_EIO;
   }
+  /* Without it the store works, but /readyz only learns from calls and
+   * nothing compacts: say so. */
+  s->mthread_started =
+      pthread_create(&s->mthread, NULL, maint_main, s) == 0;
+  if (!s->mthread_started)
+    cp_log_error("store", "cannot start the etcd maintenance thread: no "
+                 "health pings or compaction");
   *out = &s->base;
   return CPLANE_OK;
 }
@@ -1480,6 +1801,7 @@ static const cp_store_ops etcd_ops = {
     .del = et_delete,
     .compact = et_compact,
     .current_revision = et_current_revision,
+    .check = et_check,
     .watch = et_watch,
     .watch_cancel = et_watch_cancel,
     .close = et_close,

@@ -18,7 +18,9 @@
  * runs compaction, so compaction never meets "database is locked". Readers
  * use a small pool of read connections, which WAL lets run beside the
  * writer. Watch fan-out is a watch_hub fed straight from the writer after
- * each commit.
+ * each commit. After a failed commit the writer reopens its connection
+ * (or exits the process when it cannot), and cp_store_check reports the
+ * failure until then.
  */
 #include "store/store_impl.h"
 #include "clock/deadline.h"
@@ -33,6 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -43,6 +46,8 @@
 #define PURGE_BATCH 5000
 #define DEFAULT_COMPACT_MS (5 * 60 * 1000)
 #define DEFAULT_PROGRESS_MS 5000
+#define RECOVER_ATTEMPTS 5
+#define RECOVER_BACKOFF_MS 200 /* doubling: 3 s in all before giving up */
 
 enum { OP_CREATE, OP_UPDATE, OP_DELETE, OP_COMPACT };
 
@@ -96,6 +101,12 @@ typedef struct sq_store {
   size_t pool_free, pool_open;
 
   cp_watch_hub *hub;
+
+  /* Health for cp_store_check, under hmu; the writer sets it. */
+  pthread_mutex_t hmu;
+  int health_rc;
+  char health_why[256];
+  int unhealthy; /* writer only: health_rc != CPLANE_OK */
 } sq_store;
 
 static const cp_store_ops sqlite_ops;
@@ -267,6 +278,94 @@ static int integrity_check(sq_store *s, sqlite3 *db, char **errmsg) {
   return rc;
 }
 
+/* Go's os.FileMode text ("drwxr-xr-x"), as etcd prints it. */
+static void mode_text(mode_t m, char out[11]) {
+  static const char rwx[] = "rwxrwxrwx";
+  int i;
+
+  out[0] = S_ISDIR(m) ? 'd' : '-';
+  for (i = 0; i < 9; i++)
+    out[i + 1] = m & (0400 >> i) ? rwx[i] : '-';
+  out[10] = 0;
+}
+
+/* The store holds Secrets: warn, as etcd does, when others may enter the
+ * directory that holds it. */
+static void check_dir_mode(const char *path) {
+  char *dir = strdup(path), *slash, text[11];
+  struct stat st;
+
+  if (dir == NULL)
+    return;
+  slash = strrchr(dir, '/');
+  if (slash == NULL)
+    snprintf(dir, strlen(dir) + 1, ".");
+  else if (slash == dir)
+    slash[1] = 0;
+  else
+    *slash = 0;
+  if (stat(dir, &st) == 0 && (st.st_mode & 077) != 0) {
+    mode_text(st.st_mode, text);
+    cp_log_warn("store", "check file permission: directory \"%s\" exists, "
+                "but the permission is \"%s\". The recommended permission "
+                "is \"-rwx------\" to prevent possible unprivileged access "
+                "to the data", dir, text);
+  }
+  free(dir);
+}
+
+/* Makes path (if present) private to its owner; says so when it cannot
+ * (not our file), which does not stop the store. */
+static void make_private(const char *path) {
+  struct stat st;
+
+  if (stat(path, &st) != 0 || (st.st_mode & 077) == 0)
+    return;
+  if (chmod(path, 0600) == 0)
+    cp_log_warn("store", "'%s' was open to others (mode %o); it is 0600 "
+                "now", path, (unsigned)(st.st_mode & 0777));
+  else
+    cp_log_warn("store", "'%s' is open to others (mode %o) and cannot be "
+                "made 0600: %s", path, (unsigned)(st.st_mode & 0777),
+                strerror(errno));
+}
+
+/*
+ * Every file of the store is 0600: SQLite creates -wal and -shm with the
+ * main file's mode, so it is enough that the main file is created 0600
+ * before SQLite would create it 0644 (create_private), and that files an
+ * older version left open lose their group and other bits once the file
+ * is known to be a cplane store (make_store_private).
+ */
+static int create_private(sq_store *s, char **errmsg) {
+  int fd = open(s->path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+
+  if (fd < 0) {
+    cp_store_set_errmsg(errmsg,
+                        "cannot open store file '%s': %s; check that the "
+                        "directory exists and is writable",
+                        s->path, strerror(errno));
+    return CP_STORE_EIO;
+  }
+  close(fd);
+  check_dir_mode(s->path);
+  return CPLANE_OK;
+}
+
+static int make_store_private(sq_store *s) {
+  static const char *const suffixes[] = {"", "-wal", "-shm"};
+  char *p = NULL;
+  size_t i;
+
+  for (i = 0; i < sizeof suffixes / sizeof *suffixes; i++) {
+    if (asprintf(&p, "%s%s", s->path, suffixes[i]) < 0)
+      return CPLANE_ENOMEM;
+    make_private(p);
+    free(p);
+  }
+  return CPLANE_OK;
+}
+
 static int open_db(sq_store *s, int readonly, sqlite3 **out) {
   int flags = SQLITE_OPEN_NOMUTEX | (readonly ? SQLITE_OPEN_READONLY
                                               : SQLITE_OPEN_READWRITE |
@@ -278,7 +377,10 @@ static int open_db(sq_store *s, int readonly, sqlite3 **out) {
   return rc;
 }
 
-static int load_meta(sq_store *s, char **errmsg) {
+/* Reads the revisions. The revision goes to *rev, not s->rev: readers
+ * load s->rev at any time, and a recovery must publish what it finds
+ * first. */
+static int load_meta(sq_store *s, int64_t *rev, char **errmsg) {
   sqlite3_stmt *st = NULL;
   int rc = CPLANE_OK;
 
@@ -291,11 +393,11 @@ static int load_meta(sq_store *s, char **errmsg) {
     rc = corrupt(s, s->wdb, errmsg, NULL);
     goto out;
   }
-  s->rev = sqlite3_column_int64(st, 0);
+  *rev = sqlite3_column_int64(st, 0);
   s->compact_rev = sqlite3_column_int64(st, 1);
   s->purged_below = sqlite3_column_int64(st, 2);
   if (s->purged_below == 0)
-    s->purged_below = s->rev + 1;
+    s->purged_below = *rev + 1;
 out:
   sqlite3_finalize(st);
   return rc;
@@ -332,7 +434,9 @@ static int prepare_writer(sq_store *s) {
   return CPLANE_OK;
 }
 
-static int open_writer(sq_store *s, char **errmsg) {
+/* Opens the write connection; *rev receives the stored revision. A
+ * recovery passes check 0: the file was checked at start. */
+static int open_writer(sq_store *s, int check, int64_t *rev, char **errmsg) {
   int rc = open_db(s, 0, &s->wdb);
 
   if (rc != SQLITE_OK) {
@@ -345,7 +449,9 @@ static int open_writer(sq_store *s, char **errmsg) {
   }
   if ((rc = check_identity(s, s->wdb, errmsg)) != CPLANE_OK)
     return rc;
-  if (!s->opts.skip_integrity_check &&
+  if (check && (rc = make_store_private(s)) != CPLANE_OK)
+    return rc;
+  if (check && !s->opts.skip_integrity_check &&
       (rc = integrity_check(s, s->wdb, errmsg)) != CPLANE_OK)
     return rc;
   if (exec_sql(s->wdb, pragmas) != SQLITE_OK)
@@ -355,7 +461,7 @@ static int open_writer(sq_store *s, char **errmsg) {
       exec_sql(s->wdb, "PRAGMA application_id=1668312174") != SQLITE_OK ||
       exec_sql(s->wdb, "COMMIT") != SQLITE_OK)
     return corrupt(s, s->wdb, errmsg, NULL);
-  if ((rc = load_meta(s, errmsg)) != CPLANE_OK)
+  if ((rc = load_meta(s, rev, errmsg)) != CPLANE_OK)
     return rc;
   if ((rc = prepare_writer(s)) != CPLANE_OK)
     return corrupt(s, s->wdb, errmsg, NULL);
@@ -923,9 +1029,159 @@ static void finish_batch(sq_store *s, wop *batch, int failed_rc,
   }
 }
 
+/* ---- Health and recovery (writer thread) ------------------------------ */
+
+static void set_health(sq_store *s, int rc, const char *why) {
+  pthread_mutex_lock(&s->hmu);
+  s->health_rc = rc;
+  snprintf(s->health_why, sizeof s->health_why, "%s", why ? why : "");
+  pthread_mutex_unlock(&s->hmu);
+  s->unhealthy = rc != CPLANE_OK;
+}
+
+static int sq_check(cp_store *base, char **why) {
+  sq_store *s = (sq_store *)base;
+  int rc;
+
+  pthread_mutex_lock(&s->hmu);
+  rc = s->health_rc;
+  if (rc != CPLANE_OK && why != NULL)
+    *why = strdup(s->health_why);
+  pthread_mutex_unlock(&s->hmu);
+  return rc;
+}
+
+static void close_writer(sq_store *s) {
+  sqlite3_stmt **sts[] = {&s->w_sel,    &s->w_ins_kv,   &s->w_upd_kv,
+                          &s->w_del_kv, &s->w_ins_hist, &s->w_meta,
+                          &s->w_purge};
+  size_t i;
+
+  for (i = 0; i < sizeof sts / sizeof *sts; i++) {
+    sqlite3_finalize(*sts[i]);
+    *sts[i] = NULL;
+  }
+  if (s->wdb != NULL)
+    sqlite3_close(s->wdb);
+  s->wdb = NULL;
+}
+
+/* Ends a failed transaction. SQLite may have rolled it back itself (it
+ * does after an I/O error in COMMIT); a ROLLBACK then only fails with
+ * "cannot rollback - no transaction is active". */
+static void w_rollback(sq_store *s) {
+  if (s->wdb != NULL && !sqlite3_get_autocommit(s->wdb))
+    exec_sql(s->wdb, "ROLLBACK");
+}
+
+/* One real write and fsync: proves a new connection can commit. */
+static int w_probe(sq_store *s) {
+  if (exec_sql(s->wdb, "BEGIN IMMEDIATE") == SQLITE_OK &&
+      exec_sql(s->wdb, "UPDATE meta SET revision = revision WHERE id = 1") ==
+          SQLITE_OK &&
+      exec_sql(s->wdb, "COMMIT") == SQLITE_OK)
+    return CPLANE_OK;
+  w_rollback(s);
+  return CP_STORE_EIO;
+}
+
+/* A commit reported failed may still be on disk (the error came after
+ * the WAL frames were written): hands its events, revisions (from, to],
+ * to the watch hub so watches stay gap-free. */
+static int publish_found(sq_store *s, int64_t from, int64_t to) {
+  while (from < to) {
+    cp_store_event *evs = NULL;
+    cp_hub_event *hev[64];
+    size_t n = 0, i, k = 0;
+    int64_t covered = to, crev = 0;
+    int rc = sq_backfill(s, NULL, 0, from + 1, to, 64, &evs, &n, &covered,
+                         &crev);
+
+    if (rc != CPLANE_OK)
+      return rc;
+    for (i = 0; i < n; i++) {
+      hev[k] = cp_hub_event_new(evs[i].type, &evs[i].kv,
+                                evs[i].prev.mod_revision ? &evs[i].prev
+                                                         : NULL);
+      if (hev[k] == NULL)
+        rc = CPLANE_ENOMEM;
+      else
+        k++;
+    }
+    cp_hub_events_free(evs, n);
+    if (rc != CPLANE_OK) {
+      while (k > 0)
+        cp_hub_event_unref(hev[--k]);
+      return rc;
+    }
+    cp_watch_hub_publish(s->hub, hev, k);
+    __atomic_store_n(&s->rev, covered, __ATOMIC_RELEASE);
+    from = covered;
+  }
+  return CPLANE_OK;
+}
+
+/* Closes the write connection and opens a new one, as a restart would. */
+static int w_reopen(sq_store *s, char **errmsg) {
+  int64_t before = s->rev, found = 0;
+  int rc;
+
+  close_writer(s);
+  rc = open_writer(s, 0, &found, errmsg);
+  if (rc == CPLANE_OK)
+    rc = w_probe(s);
+  if (rc != CPLANE_OK) /* not open_writer's advice on corrupt files */
+    cp_store_set_errmsg(errmsg, "%s",
+                        s->wdb ? sqlite3_errmsg(s->wdb) : "cannot open");
+  if (rc == CPLANE_OK && found > before) {
+    cp_log_warn("store", "sqlite: revisions %lld to %lld were written "
+                "although their commit reported an error",
+                (long long)before + 1, (long long)found);
+    rc = publish_found(s, before, found);
+  }
+  return rc;
+}
+
+/*
+ * After a failed commit SQLite can refuse every later transaction on the
+ * same connection (its pager stays in an error state), so the writer
+ * starts over with a new connection and goes on from the revision on
+ * disk. If that keeps failing it exits, as etcd stops when it cannot
+ * write its log: a supervisor restarts a process that serves nothing, but
+ * not one that answers every write with an error while looking healthy.
+ */
+static void w_recover(sq_store *s, const char *why) {
+  char *err = NULL;
+  int i, rc = CP_STORE_EIO;
+
+  set_health(s, CP_STORE_EIO, why);
+  cp_log_error("store", "sqlite: a write to '%s' failed (%s); reopening it",
+               s->path, why);
+  for (i = 0; i < RECOVER_ATTEMPTS && rc != CPLANE_OK; i++) {
+    if (i > 0)
+      usleep((useconds_t)(RECOVER_BACKOFF_MS << (i - 1)) * 1000);
+    rc = w_reopen(s, &err);
+    if (rc != CPLANE_OK)
+      cp_log_error("store", "sqlite: reopening '%s' failed: %s", s->path,
+                   err ? err : cp_store_strerror(rc));
+    free(err);
+    err = NULL;
+  }
+  if (rc != CPLANE_OK) {
+    cp_log_error("store", "sqlite: '%s' cannot be written after %d "
+                 "attempts; exiting so that a supervisor restarts cplane",
+                 s->path, RECOVER_ATTEMPTS);
+    _exit(EXIT_FAILURE);
+  }
+  set_health(s, CPLANE_OK, NULL);
+  cp_log_info("store", "sqlite: '%s' reopened at revision %lld; writes go on",
+              s->path, (long long)s->rev);
+}
+
 /* Applies a batch of queued writes in one transaction: one fsync. */
 static void w_batch(sq_store *s, wop *batch) {
   int64_t rev = s->rev, compact = s->compact_rev;
+  char why[256] = "";
   int rc;
   wop *op;
 
@@ -947,11 +1203,16 @@ static void w_batch(sq_store *s, wop *batch) {
     rc = CP_STORE_EIO;
   if (rc != CPLANE_OK) {
     /* Nothing of the batch is kept, so every write in it failed. */
-    exec_sql(s->wdb, "ROLLBACK");
+    snprintf(why, sizeof why, "%s", sqlite3_errmsg(s->wdb));
+    w_rollback(s);
   } else {
     __atomic_store_n(&s->rev, rev, __ATOMIC_RELEASE);
   }
   finish_batch(s, batch, rc, compact);
+  if (rc == CP_STORE_EIO)
+    w_recover(s, why);
+  else if (rc == CPLANE_OK && s->unhealthy)
+    set_health(s, CPLANE_OK, NULL);
 }
 
 /* Deletes one batch of history below the compaction revision. Short
@@ -967,7 +1228,11 @@ static void w_purge_some(sq_store *s) {
   sqlite3_bind_int64(s->w_purge, 2, hi);
   if (w_step(s, s->w_purge) != CPLANE_OK ||
       exec_sql(s->wdb, "COMMIT") != SQLITE_OK) {
-    exec_sql(s->wdb, "ROLLBACK");
+    char why[256];
+
+    snprintf(why, sizeof why, "%s", sqlite3_errmsg(s->wdb));
+    w_rollback(s);
+    w_recover(s, why);
     return;
   }
   s->purged_below = hi;
@@ -1109,21 +1374,14 @@ static void free_store(sq_store *s) {
   cp_watch_hub_free(s->hub);
   for (i = 0; i < s->pool_free; i++)
     rconn_free(s->pool[i]);
-  sqlite3_finalize(s->w_sel);
-  sqlite3_finalize(s->w_ins_kv);
-  sqlite3_finalize(s->w_upd_kv);
-  sqlite3_finalize(s->w_del_kv);
-  sqlite3_finalize(s->w_ins_hist);
-  sqlite3_finalize(s->w_meta);
-  sqlite3_finalize(s->w_purge);
-  if (s->wdb != NULL)
-    sqlite3_close(s->wdb);
+  close_writer(s);
   if (s->lock_fd >= 0)
     close(s->lock_fd);
   pthread_mutex_destroy(&s->qmu);
   pthread_cond_destroy(&s->qcond);
   pthread_mutex_destroy(&s->pmu);
   pthread_cond_destroy(&s->pcond);
+  pthread_mutex_destroy(&s->hmu);
   free(s->path);
   free(s);
 }
@@ -1201,8 +1459,10 @@ int cp_store_sqlite_open(const char *path, const cp_store_sqlite_opts *opts,
   pthread_condattr_destroy(&ca);
   pthread_mutex_init(&s->pmu, NULL);
   pthread_cond_init(&s->pcond, NULL);
+  pthread_mutex_init(&s->hmu, NULL);
   if ((rc = take_lock(s, errmsg)) != CPLANE_OK ||
-      (rc = open_writer(s, errmsg)) != CPLANE_OK) {
+      (rc = create_private(s, errmsg)) != CPLANE_OK ||
+      (rc = open_writer(s, 1, &s->rev, errmsg)) != CPLANE_OK) {
     free_store(s);
     return rc;
   }
@@ -1223,6 +1483,7 @@ static const cp_store_ops sqlite_ops = {
     .del = sq_delete,
     .compact = sq_compact,
     .current_revision = sq_current_revision,
+    .check = sq_check,
     .watch = sq_watch,
     .watch_cancel = cp_watch_hub_cancel,
     .close = sq_close,

@@ -241,6 +241,12 @@ int cp_store_current_revision(cp_store *s, int64_t *rev) {
   return s->ops->current_revision(s, rev);
 }
 
+int cp_store_check(cp_store *s, char **why) {
+  if (why != NULL)
+    *why = NULL;
+  return s->ops->check(s, why);
+}
+
 int cp_store_watch(cp_store *s, const void *prefix, size_t prefix_len,
                    int64_t from_rev, cp_store_watch_cb cb, void *userdata,
                    cp_store_watcher **out) {

@@ -86,6 +86,10 @@ typedef struct cp_store_etcd_opts {
   size_t max_value_size; /* default CP_STORE_DEFAULT_MAX_VALUE */
   int64_t request_timeout_ms; /* one call, all retries; default 5 s */
   int64_t dial_timeout_ms;    /* wait for etcd at open; default 5 s */
+  /* Compaction as kube-apiserver does it, shared with every other API
+   * server on the cluster through the key compact_rev_key; default 5 min;
+   * < 0 turns it off. */
+  int64_t compact_interval_ms;
 } cp_store_etcd_opts;
 
 /* Opens (creating if absent) the SQLite store at path. Only one process
@@ -154,6 +158,14 @@ int cp_store_compact(cp_store *s, int64_t rev);
 /* The store's latest revision (linearizable: includes every acknowledged
  * write). */
 int cp_store_current_revision(cp_store *s, int64_t *rev);
+
+/* Whether the store can serve now, for /livez and /readyz. Never blocks:
+ * it answers from what the backend saw last (SQLite: the writer's last
+ * commit or recovery; etcd: the last call or health ping, refreshed in the
+ * background at most once a second while someone asks). CPLANE_OK, or
+ * CP_STORE_EUNAVAILABLE / CP_STORE_EIO with *why (if not NULL) set to a
+ * malloc'd reason for the log, owned by the caller. */
+int cp_store_check(cp_store *s, char **why);
 
 /* ---- Watches ---------------------------------------------------------- */
 

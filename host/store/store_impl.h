@@ -27,6 +27,7 @@ typedef struct cp_store_ops {
              int64_t expected_rev, int64_t *rev_out, cp_store_kv *prev);
   int (*compact)(cp_store *s, int64_t rev);
   int (*current_revision)(cp_store *s, int64_t *rev);
+  int (*check)(cp_store *s, char **why);
   int (*watch)(cp_store *s, const void *prefix, size_t prefix_len,
                int64_t from_rev, cp_store_watch_cb cb, void *userdata,
                cp_store_watcher **out);

@@ -574,10 +574,21 @@ static void conf_binary_keys(void **state) {
   assert_int_equal(cp_store_create(s, NULL, 0, val, 1, &r), CPLANE_EINVAL);
 }
 
+/* A store that just opened can serve: its check passes, with no reason. */
+static void conf_check_healthy(void **state) {
+  cp_store *s = *state;
+  char *why = NULL;
+
+  assert_int_equal(cp_store_check(s, &why), CPLANE_OK);
+  assert_null(why);
+  assert_int_equal(cp_store_check(s, NULL), CPLANE_OK);
+}
+
 #define CONF_TEST(f) cmocka_unit_test_setup_teardown(f, conf_setup, conf_teardown)
 
 static const struct CMUnitTest conformance_tests[] = {
     CONF_TEST(conf_create_if_absent),
+    CONF_TEST(conf_check_healthy),
     CONF_TEST(conf_update_cas),
     CONF_TEST(conf_delete_expected),
     CONF_TEST(conf_list_pagination),

@@ -277,3 +277,76 @@ __attribute__((unused)) static int etcd_cluster_start(etcd_cluster *c, int n) {
 __attribute__((unused)) static int etcd_cluster_start_tls(etcd_cluster *c) {
   return etcd_cluster_start_opts(c, 1, 1);
 }
+
+/* The body of a POST of body to path on member i (Connection: close), in
+ * buf; 0 or -1. */
+static int etcd_member_post(etcd_cluster *c, int i, const char *path,
+                            const char *body, char *buf, size_t cap) {
+  struct sockaddr_in a;
+  char req[512];
+  size_t len = 0;
+  ssize_t n;
+  int fd = socket(AF_INET, SOCK_STREAM, 0), rc = -1;
+
+  if (fd < 0)
+    return -1;
+  memset(&a, 0, sizeof a);
+  a.sin_family = AF_INET;
+  a.sin_port = htons((uint16_t)c->m[i].client_port);
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  n = snprintf(req, sizeof req,
+               "POST %s HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: "
+               "application/json\r\nContent-Length: %zu\r\nConnection: "
+               "close\r\n\r\n%s",
+               path, strlen(body), body);
+  if (connect(fd, (struct sockaddr *)&a, sizeof a) != 0 ||
+      write(fd, req, (size_t)n) != n)
+    goto out;
+  while (len + 1 < cap && (n = read(fd, buf + len, cap - 1 - len)) > 0)
+    len += (size_t)n;
+  buf[len] = 0;
+  rc = len > 0 ? 0 : -1;
+out:
+  close(fd);
+  return rc;
+}
+
+/* The quoted value of "name":"..." in s, copied to out; 0 or -1. */
+static int etcd_json_str(const char *s, const char *name, char *out,
+                         size_t cap) {
+  char pat[64];
+  const char *p, *e;
+
+  snprintf(pat, sizeof pat, "\"%s\":\"", name);
+  if ((p = strstr(s, pat)) == NULL)
+    return -1;
+  p += strlen(pat);
+  if ((e = strchr(p, '"')) == NULL || (size_t)(e - p) >= cap)
+    return -1;
+  memcpy(out, p, (size_t)(e - p));
+  out[e - p] = 0;
+  return 0;
+}
+
+/* The index of the member that leads now, or -1 if none is known. */
+__attribute__((unused)) static int etcd_cluster_leader(etcd_cluster *c) {
+  char buf[4096], id[32], leader[32] = "";
+  int i;
+
+  for (i = 0; i < c->n; i++)
+    if (c->m[i].pid > 0 &&
+        etcd_member_post(c, i, "/v3/maintenance/status", "{}", buf,
+                         sizeof buf) == 0 &&
+        etcd_json_str(buf, "leader", leader, sizeof leader) == 0)
+      break;
+  if (leader[0] == '\0')
+    return -1;
+  for (i = 0; i < c->n; i++)
+    if (c->m[i].pid > 0 &&
+        etcd_member_post(c, i, "/v3/maintenance/status", "{}", buf,
+                         sizeof buf) == 0 &&
+        etcd_json_str(buf, "member_id", id, sizeof id) == 0 &&
+        strcmp(id, leader) == 0)
+      return i;
+  return -1;
+}

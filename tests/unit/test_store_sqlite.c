@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 static char tmpdir[] = "/tmp/cp-store-sqlite-XXXXXX";
 static int store_seq;
@@ -108,6 +109,7 @@ static void test_damaged_pages_refused(void **state) {
 }
 
 static void test_foreign_database_refused(void **state) {
+  struct stat st;
   char path[256];
   sqlite3 *db;
   cp_store *s = NULL;
@@ -118,9 +120,13 @@ static void test_foreign_database_refused(void **state) {
   assert_int_equal(sqlite3_exec(db, "CREATE TABLE t (x)", NULL, NULL, NULL),
                    SQLITE_OK);
   sqlite3_close(db);
+  assert_int_equal(chmod(path, 0644), 0);
   assert_int_equal(cp_store_sqlite_open(path, NULL, &s, &err), CPLANE_EINVAL);
   assert_non_null(strstr(err, "not a cplane store"));
   free(err);
+  /* Another program's file keeps its mode. */
+  assert_int_equal(stat(path, &st), 0);
+  assert_int_equal(st.st_mode & 0777, 0644);
 }
 
 static void test_unwritable_directory(void **state) {
@@ -254,6 +260,258 @@ static void test_cancel_from_callback(void **state) {
   assert_int_equal(cp_store_create(s, S("cb/y"), S("1"), &r), 0);
 }
 
+/* ---- Fault injection: a VFS over the default one that fails the WAL's
+ * fsync on demand, as a failing disk would. Registered as the default
+ * VFS, so the store uses it without knowing. ---- */
+
+typedef struct faulty_file {
+  sqlite3_file base;
+  int is_wal;
+  sqlite3_file *real; /* follows this struct in the same allocation */
+} faulty_file;
+
+static sqlite3_vfs faulty_vfs, *real_vfs;
+static int fail_syncs;   /* atomic: WAL fsyncs still to fail; -1 forever */
+static int failed_syncs; /* atomic: how many failed */
+static int fail_writes;  /* atomic: WAL writes still to fail */
+
+#define REAL(f) (((faulty_file *)(f))->real)
+
+static int ff_close(sqlite3_file *f) {
+  int rc = REAL(f)->pMethods->xClose(REAL(f));
+
+  return rc;
+}
+static int ff_read(sqlite3_file *f, void *b, int n, sqlite3_int64 o) {
+  return REAL(f)->pMethods->xRead(REAL(f), b, n, o);
+}
+static int ff_write(sqlite3_file *f, const void *b, int n, sqlite3_int64 o) {
+  int left = __atomic_load_n(&fail_writes, __ATOMIC_ACQUIRE);
+
+  if (((faulty_file *)f)->is_wal && left != 0) {
+    if (left > 0)
+      __atomic_fetch_sub(&fail_writes, 1, __ATOMIC_ACQ_REL);
+    return SQLITE_IOERR_WRITE;
+  }
+  return REAL(f)->pMethods->xWrite(REAL(f), b, n, o);
+}
+static int ff_truncate(sqlite3_file *f, sqlite3_int64 n) {
+  return REAL(f)->pMethods->xTruncate(REAL(f), n);
+}
+static int ff_sync(sqlite3_file *f, int flags) {
+  int left = __atomic_load_n(&fail_syncs, __ATOMIC_ACQUIRE);
+
+  if (((faulty_file *)f)->is_wal && left != 0) {
+    if (left > 0)
+      __atomic_fetch_sub(&fail_syncs, 1, __ATOMIC_ACQ_REL);
+    __atomic_fetch_add(&failed_syncs, 1, __ATOMIC_ACQ_REL);
+    return SQLITE_IOERR_FSYNC;
+  }
+  return REAL(f)->pMethods->xSync(REAL(f), flags);
+}
+static int ff_size(sqlite3_file *f, sqlite3_int64 *n) {
+  return REAL(f)->pMethods->xFileSize(REAL(f), n);
+}
+static int ff_lock(sqlite3_file *f, int l) {
+  return REAL(f)->pMethods->xLock(REAL(f), l);
+}
+static int ff_unlock(sqlite3_file *f, int l) {
+  return REAL(f)->pMethods->xUnlock(REAL(f), l);
+}
+static int ff_check_lock(sqlite3_file *f, int *r) {
+  return REAL(f)->pMethods->xCheckReservedLock(REAL(f), r);
+}
+static int ff_control(sqlite3_file *f, int op, void *a) {
+  return REAL(f)->pMethods->xFileControl(REAL(f), op, a);
+}
+static int ff_sector(sqlite3_file *f) {
+  return REAL(f)->pMethods->xSectorSize(REAL(f));
+}
+static int ff_chars(sqlite3_file *f) {
+  return REAL(f)->pMethods->xDeviceCharacteristics(REAL(f));
+}
+static int ff_shm_map(sqlite3_file *f, int pg, int sz, int ext,
+                      void volatile **p) {
+  return REAL(f)->pMethods->xShmMap(REAL(f), pg, sz, ext, p);
+}
+static int ff_shm_lock(sqlite3_file *f, int off, int n, int flags) {
+  return REAL(f)->pMethods->xShmLock(REAL(f), off, n, flags);
+}
+static void ff_shm_barrier(sqlite3_file *f) {
+  REAL(f)->pMethods->xShmBarrier(REAL(f));
+}
+static int ff_shm_unmap(sqlite3_file *f, int del) {
+  return REAL(f)->pMethods->xShmUnmap(REAL(f), del);
+}
+
+static const sqlite3_io_methods faulty_io = {
+    .iVersion = 2,
+    .xClose = ff_close,
+    .xRead = ff_read,
+    .xWrite = ff_write,
+    .xTruncate = ff_truncate,
+    .xSync = ff_sync,
+    .xFileSize = ff_size,
+    .xLock = ff_lock,
+    .xUnlock = ff_unlock,
+    .xCheckReservedLock = ff_check_lock,
+    .xFileControl = ff_control,
+    .xSectorSize = ff_sector,
+    .xDeviceCharacteristics = ff_chars,
+    .xShmMap = ff_shm_map,
+    .xShmLock = ff_shm_lock,
+    .xShmBarrier = ff_shm_barrier,
+    .xShmUnmap = ff_shm_unmap,
+};
+
+static int ff_open(sqlite3_vfs *vfs, const char *name, sqlite3_file *f,
+                   int flags, int *out_flags) {
+  faulty_file *ff = (faulty_file *)f;
+  int rc;
+
+  ff->real = (sqlite3_file *)&ff[1];
+  ff->is_wal = (flags & SQLITE_OPEN_WAL) != 0;
+  rc = real_vfs->xOpen(real_vfs, name, ff->real, flags, out_flags);
+  f->pMethods = rc == SQLITE_OK ? &faulty_io : NULL;
+  return rc;
+}
+
+static void faulty_vfs_install(void) {
+  real_vfs = sqlite3_vfs_find(NULL);
+  assert_non_null(real_vfs);
+  faulty_vfs = *real_vfs;
+  faulty_vfs.zName = "cplane-faulty";
+  faulty_vfs.szOsFile = (int)sizeof(faulty_file) + real_vfs->szOsFile;
+  faulty_vfs.xOpen = ff_open;
+  assert_int_equal(sqlite3_vfs_register(&faulty_vfs, 1), SQLITE_OK);
+}
+
+static void faulty_vfs_remove(void) {
+  sqlite3_vfs_unregister(&faulty_vfs);
+}
+
+static int recovered_check(cp_store *s, int64_t deadline_ms) {
+  int rc;
+
+  while ((rc = cp_store_check(s, NULL)) != CPLANE_OK && mono_ms() < deadline_ms)
+    usleep(10000);
+  return rc;
+}
+
+/* One failed commit (disk I/O error) fails its batch, and the store goes
+ * on: later writes succeed, nothing acknowledged is lost, a watch sees
+ * every acknowledged write once, and the health check says so. */
+static void test_failed_commit_recovers(void **state) {
+  cp_store_sqlite_opts o = test_opts();
+  char path[256], *why = NULL;
+  cp_store *s = NULL;
+  cp_store_watcher *w = NULL;
+  cp_store_kv kv;
+  collector c;
+  int64_t r1, r2 = 0, r3, cur;
+  int rc;
+
+  faulty_vfs_install();
+  snprintf(path, sizeof path, "%s/faulty.db", tmpdir);
+  assert_int_equal(cp_store_sqlite_open(path, &o, &s, NULL), 0);
+  assert_int_equal(cp_store_check(s, &why), CPLANE_OK);
+  assert_null(why);
+  collector_init(&c);
+  assert_int_equal(cp_store_watch(s, S("f/"), 0, collector_cb, &c, &w), 0);
+  assert_int_equal(cp_store_create(s, S("f/a"), S("1"), &r1), 0);
+  __atomic_store_n(&fail_writes, 1, __ATOMIC_RELEASE);
+  rc = cp_store_create(s, S("f/b"), S("2"), &r2);
+  assert_int_equal(rc, CP_STORE_EIO);
+  rc = cp_store_create(s, S("f/b2"), S("2"), &r2);
+  assert_int_equal(rc, CPLANE_OK);
+  __atomic_store_n(&fail_syncs, 1, __ATOMIC_RELEASE);
+  rc = cp_store_create(s, S("f/b"), S("2"), &r2);
+  assert_int_equal(rc, CP_STORE_EIO);
+  assert_int_equal(__atomic_load_n(&failed_syncs, __ATOMIC_ACQUIRE), 1);
+  /* The writer reopens the file; every later write works. */
+  assert_int_equal(cp_store_create(s, S("f/c"), S("3"), &r3), 0);
+  assert_int_equal(cp_store_update(s, S("f/a"), S("4"), r1, &r3, NULL), 0);
+  assert_int_equal(recovered_check(s, mono_ms() + 5000), CPLANE_OK);
+  assert_int_equal(cp_store_get(s, S("f/a"), 0, &kv, NULL), 0);
+  kv_is(&kv, "f/a", "4");
+  cp_store_kv_free(&kv);
+  assert_int_equal(cp_store_current_revision(s, &cur), 0);
+  assert_int_equal(cur, r3);
+  /* The watch got every write that is in the store, in order. */
+  assert_true(collector_wait(&c, &c.count, (size_t)(r3 - r1 + 1), 5000) >=
+              (size_t)(r3 - r1 + 1));
+  assert_int_equal(c.out_of_order, 0);
+  assert_int_equal(c.errors, 0);
+  cp_store_watch_cancel(w);
+  collector_free(&c);
+  cp_store_close(s);
+  /* And the file reopens with everything acknowledged. */
+  assert_int_equal(cp_store_sqlite_open(path, &o, &s, NULL), 0);
+  assert_int_equal(cp_store_get(s, S("f/c"), 0, &kv, NULL), 0);
+  kv_is(&kv, "f/c", "3");
+  cp_store_kv_free(&kv);
+  cp_store_close(s);
+  faulty_vfs_remove();
+}
+
+/* A disk that keeps failing: the store does not serve errors forever
+ * looking healthy; it exits so that a supervisor restarts it. */
+static void test_failing_disk_exits(void **state) {
+  char path[256];
+  pid_t pid;
+  int status = 0;
+
+  snprintf(path, sizeof path, "%s/dying.db", tmpdir);
+  pid = fork();
+  assert_true(pid >= 0);
+  if (pid == 0) {
+    cp_store_sqlite_opts o = test_opts();
+    cp_store *s = NULL;
+    int64_t r;
+
+    faulty_vfs_install();
+    if (cp_store_sqlite_open(path, &o, &s, NULL) != 0)
+      _exit(2);
+    __atomic_store_n(&fail_syncs, -1, __ATOMIC_RELEASE);
+    cp_store_create(s, S("x"), S("1"), &r);
+    sleep(30);
+    _exit(3); /* still running: the writer did not give up */
+  }
+  assert_int_equal(waitpid(pid, &status, 0), pid);
+  assert_true(WIFEXITED(status));
+  assert_int_equal(WEXITSTATUS(status), EXIT_FAILURE);
+}
+
+/* Secrets live in the file: it and its -wal and -shm are 0600 even in a
+ * directory anyone can read, and with a permissive umask. */
+static void test_files_private(void **state) {
+  static const char *const suffixes[] = {"", "-wal", "-shm", ".lock"};
+  char dir[256], path[300], f[320];
+  cp_store *s = NULL;
+  struct stat st;
+  mode_t old = umask(022);
+  int64_t r;
+  size_t i;
+
+  snprintf(dir, sizeof dir, "%s/open", tmpdir);
+  assert_int_equal(mkdir(dir, 0755), 0);
+  snprintf(path, sizeof path, "%s/cplane.db", dir);
+  /* A -wal file an older version left 0644 loses its other bits. */
+  snprintf(f, sizeof f, "%s-wal", path);
+  write_file(f, "", 0);
+  assert_int_equal(chmod(f, 0644), 0);
+  assert_int_equal(cp_store_sqlite_open(path, NULL, &s, NULL), 0);
+  assert_int_equal(cp_store_create(s, S("k"), S("v"), &r), 0);
+  for (i = 0; i < sizeof suffixes / sizeof *suffixes; i++) {
+    snprintf(f, sizeof f, "%s%s", path, suffixes[i]);
+    assert_int_equal(stat(f, &st), 0);
+    if ((st.st_mode & 0777) != 0600)
+      fail_msg("%s has mode %o", f, st.st_mode & 0777);
+  }
+  cp_store_close(s);
+  umask(old);
+}
+
 static int group_setup(void **state) {
   conf_backend_in_use = &sqlite_backend;
   return 0;
@@ -270,6 +528,9 @@ int main(void) {
       cmocka_unit_test(test_compaction_timer),
       CONF_TEST(test_slow_watcher_catches_up),
       CONF_TEST(test_cancel_from_callback),
+      cmocka_unit_test(test_failed_commit_recovers),
+      cmocka_unit_test(test_failing_disk_exits),
+      cmocka_unit_test(test_files_private),
   };
   char cmd[300];
   int rc;

@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# Two API servers on one etcd: they compact its history between them (one
+# compaction per interval through kube's compact_rev_key, not one each),
+# a list or watch below the compaction answers 410, and /readyz and
+# /livez say 500 while etcd is down and 200 once it is back.
+. "$(dirname "$0")/lib/common.sh"
+
+[ -x /usr/bin/etcd ] || fail "etcd is not installed (Debian etcd-server)"
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+cport=$(free_port)
+pport=$(free_port)
+start_etcd() {
+  /usr/bin/etcd --name m0 --data-dir "$TMP/etcd" \
+    --listen-client-urls "http://127.0.0.1:$cport" \
+    --advertise-client-urls "http://127.0.0.1:$cport" \
+    --listen-peer-urls "http://127.0.0.1:$pport" \
+    --initial-advertise-peer-urls "http://127.0.0.1:$pport" \
+    --initial-cluster "m0=http://127.0.0.1:$pport" >>"$TMP/etcd.log" 2>&1 &
+  ETCD=$!
+  PIDS+=($ETCD)
+  for i in $(seq 300); do
+    curl -sf "http://127.0.0.1:$cport/health" >/dev/null 2>&1 && return 0
+    sleep 0.1
+  done
+  cat "$TMP/etcd.log"
+  fail "etcd did not become healthy in 30 s"
+}
+start_etcd
+for n in a b; do
+  mkdir -m 755 -p "$TMP/np"
+  cat >"$TMP/$n.ini" <<INI
+[host]
+data_dir = $TMP/$n
+plugin_dir = $TMP/np
+[apiserver]
+port = 0
+store = etcd
+etcd_endpoints = http://127.0.0.1:$cport
+etcd_dial_timeout = 30s
+etcd_request_timeout = 2s
+compact_interval = 2s
+INI
+  "$B/cplane" -c "$TMP/$n.ini" >"$TMP/$n.log" 2>&1 &
+  PIDS+=($!)
+done
+wait_for_log "$TMP/a.log" "ready: " 30
+wait_for_log "$TMP/b.log" "ready: " 30
+A() { kubectl --kubeconfig "$TMP/a/admin.kubeconfig" --cache-dir "$TMP/ca" "$@"; }
+url=$(A config view --raw -o jsonpath='{.clusters[0].cluster.server}')
+token=$(A config view --raw -o jsonpath='{.users[0].user.token}')
+api() { curl -sk -H "Authorization: Bearer $token" "$@"; }
+
+printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: old}\ndata: {k: v}\n' |
+  A create -f - >/dev/null || fail "create"
+old=$(A get cm old -o jsonpath='{.metadata.resourceVersion}')
+for i in 1 2 3; do A label cm old "n=$i" --overwrite >/dev/null; done
+# Compaction needs two ticks (the first only records the revision seen).
+for i in $(seq 150); do
+  [ "$(cat "$TMP/a.log" "$TMP/b.log" | grep -c 'etcd: compacted to revision')" -ge 2 ] && break
+  sleep 0.1
+done
+sleep 3
+n=$(cat "$TMP/a.log" "$TMP/b.log" | grep -c 'etcd: compacted to revision' || true)
+[ "$n" -ge 2 ] || { cat "$TMP/a.log"; fail "no compaction after 15 s"; }
+dups=$(cat "$TMP/a.log" "$TMP/b.log" | grep -o 'compacted to revision [0-9]*' |
+  sort | uniq -d | wc -l)
+[ "$dups" -eq 0 ] || fail "both servers compacted to the same revision"
+# About one compaction per 2 s interval between both servers, not two.
+[ "$n" -le 6 ] || fail "$n compactions in about 8 s at a 2 s interval: both servers compact"
+pass "two servers share compaction: $n compactions, no revision twice"
+
+code=$(api -o "$TMP/list" -w '%{http_code}' \
+  "$url/api/v1/namespaces/default/configmaps?resourceVersion=$old&resourceVersionMatch=Exact")
+[ "$code" = 410 ] || { cat "$TMP/list"; fail "list at compacted $old: $code, want 410"; }
+api -m 5 "$url/api/v1/namespaces/default/configmaps?watch=1&resourceVersion=$old" >"$TMP/watch" || true
+grep -q '"code":410' "$TMP/watch" || { cat "$TMP/watch"; fail "watch at compacted $old: no 410"; }
+pass "a list or watch below the compaction is 410"
+
+ready() { curl -sk -o "$TMP/ready" -w '%{http_code}' "$url/$1?verbose"; }
+[ "$(ready readyz)" = 200 ] || { cat "$TMP/ready"; fail "/readyz not 200 with etcd up"; }
+grep -q '^\[+\]etcd ok' "$TMP/ready" || { cat "$TMP/ready"; fail "/readyz lacks [+]etcd ok"; }
+kill "$ETCD"
+wait "$ETCD" 2>/dev/null || true
+code=
+for i in $(seq 100); do
+  code=$(ready readyz)
+  [ "$code" = 500 ] && break
+  sleep 0.1
+done
+[ "$code" = 500 ] || { cat "$TMP/ready"; fail "/readyz is $code 10 s after etcd stopped"; }
+grep -q '^\[-\]etcd failed: reason withheld' "$TMP/ready" || { cat "$TMP/ready"; fail "/readyz body"; }
+grep -q '^readyz check failed' "$TMP/ready" || { cat "$TMP/ready"; fail "/readyz body"; }
+[ "$(ready livez)" = 500 ] || { cat "$TMP/ready"; fail "/livez not 500 with etcd down"; }
+pass "/readyz and /livez 500 while etcd is down"
+start_etcd
+for i in $(seq 100); do
+  code=$(ready readyz)
+  [ "$code" = 200 ] && break
+  sleep 0.1
+done
+[ "$code" = 200 ] || { cat "$TMP/ready"; fail "/readyz is $code 10 s after etcd returned"; }
+A get cm old >/dev/null || fail "read after etcd returned"
+pass "/readyz 200 again once etcd is back"
