@@ -26,6 +26,7 @@
 #include <sys/random.h>
 #include <time.h>
 
+#include "apiserver/continue_token.h"
 #include "apiserver/crd.h"
 #include "apiserver/crd_cleanup.h"
 #include "apiserver/nscache.h"
@@ -43,6 +44,7 @@
 #define JSON_TYPE "application/json"
 #define MAX_DEPTH 64
 #define CAS_RETRIES 8
+#define LIST_PAGE_MAX 10000
 
 /* ------------------------------------------------------------ helpers */
 
@@ -780,50 +782,6 @@ out:
 
 /* ------------------------------------------------------------ list */
 
-static char *hex(const uint8_t *b, size_t n) {
-  char *s = malloc(2 * n + 1);
-  size_t i;
-
-  if (s == NULL)
-    return NULL;
-  for (i = 0; i < n; i++)
-    sprintf(s + 2 * i, "%02x", b[i]);
-  return s;
-}
-
-static int unhex(const char *s, uint8_t **out, size_t *n) {
-  size_t len = strlen(s), i;
-
-  if (len % 2 != 0 || (*out = malloc(len / 2 + 1)) == NULL)
-    return -1;
-  for (i = 0; i < len / 2; i++) {
-    unsigned v;
-
-    if (sscanf(s + 2 * i, "%2x", &v) != 1) {
-      free(*out);
-      return -1;
-    }
-    (*out)[i] = (uint8_t)v;
-  }
-  *n = len / 2;
-  return 0;
-}
-
-/* Opaque continue token: "<revision>.<hex of the next key>". */
-static int parse_continue(const char *tok, int64_t *rev, uint8_t **start,
-                          size_t *start_len) {
-  char *dot;
-  long long r;
-
-  if (tok == NULL || (dot = strchr(tok, '.')) == NULL)
-    return -1;
-  r = strtoll(tok, NULL, 10);
-  if (r <= 0)
-    return -1;
-  *rev = r;
-  return unhex(dot + 1, start, start_len);
-}
-
 /* kube-apiserver's ListOptions checks on resourceVersionMatch: 422
  * Invalid, with its wording. Returns -1 after responding. */
 /* 422 for a bad request option, as kube-apiserver words it:
@@ -876,6 +834,24 @@ static int list_options_invalid(struct cp_api_request *rq,
   return -1;
 }
 
+/* A list at a resourceVersion the store has not reached: kube's
+ * NewTooLargeResourceVersionError, a 504 Timeout clients retry after a
+ * second, not a 500. */
+static void too_large_rv(struct cp_api_ctx *ctx, struct cp_api_response *rs,
+                         int64_t want) {
+  struct cp_status_cause cause = {"ResourceVersionTooLarge",
+                                  "Too large resource version", NULL};
+  struct cp_status_details d = {.causes = &cause, .n_causes = 1,
+                                .retry_after_seconds = 1};
+  int64_t cur = 0;
+  char msg[128];
+
+  cp_store_current_revision(ctx->store, &cur);
+  snprintf(msg, sizeof msg, "Timeout: Too large resource version: %" PRId64
+           ", current: %" PRId64, want, cur);
+  cp_api_respond_status(rs, 504, cp_status_failure(504, "Timeout", msg, &d));
+}
+
 static void do_list(struct cp_api_ctx *ctx, struct cp_api_request *rq,
                     struct cp_api_response *rs) {
   struct cp_api_selectors sel;
@@ -908,7 +884,7 @@ static void do_list(struct cp_api_ctx *ctx, struct cp_api_request *rq,
     return;
   }
   if (cont != NULL && cont[0] != '\0' &&
-      parse_continue(cont, &rev, &start, &start_len) < 0) {
+      cp_continue_decode(cont, &rev, &start, &start_len) < 0) {
     cp_api_respond_status(rs, 400, cp_status_failuref(400, "invalid continue "
                                                            "token"));
     goto out;
@@ -925,9 +901,26 @@ static void do_list(struct cp_api_ctx *ctx, struct cp_api_request *rq,
       goto out;
     }
     rev = r;
+  } else if (cont == NULL || cont[0] == '\0') {
+    int64_t r = 0, cur = 0;
+
+    /* NotOlderThan (resourceVersionMatch or none): a revision the store
+     * has not reached yet cannot be served. */
+    if (cp_query_int(&rq->query, "resourceVersion", 1, INT64_MAX, &r) == 1 &&
+        cp_store_current_revision(ctx->store, &cur) == CPLANE_OK &&
+        r > cur) {
+      too_large_rv(ctx, rs, r);
+      goto out;
+    }
   }
   for (;;) {
     size_t i, want = limit > 0 ? (size_t)limit - matched : 0;
+
+    /* One store round trip reads at most LIST_PAGE_MAX rows (a larger
+     * limit, up to INT64_MAX, just loops), so no store ever computes
+     * limit + 1 near the top of its integer type. */
+    if (want > LIST_PAGE_MAX)
+      want = LIST_PAGE_MAX;
 
     rc = cp_store_list(ctx->store, prefix, strlen(prefix),
                        start ? start : (const uint8_t *)prefix,
@@ -941,6 +934,10 @@ static void do_list(struct cp_api_ctx *ctx, struct cp_api_request *rq,
           rs, 410, cp_status_failuref(410, "too old resource version: %" PRId64
                                    " (%" PRId64 ")",
                               rev, cur));
+      goto out;
+    }
+    if (rc == CP_STORE_EFUTURE) {
+      too_large_rv(ctx, rs, rev);
       goto out;
     }
     if (rc == CP_STORE_ECOMPACTED) {
@@ -989,7 +986,7 @@ static void do_list(struct cp_api_ctx *ctx, struct cp_api_request *rq,
     char head[512], *h = NULL;
 
     if (more && start != NULL)
-      h = hex(start, start_len);
+      h = cp_continue_encode(rev, start, start_len);
     snprintf(head, sizeof head,
              "{\"kind\":\"%s\",\"apiVersion\":\"%s\",\"metadata\":{"
              "\"resourceVersion\":\"%" PRId64 "\"",
@@ -997,8 +994,7 @@ static void do_list(struct cp_api_ctx *ctx, struct cp_api_request *rq,
              cp_resource_group_version(rq->type, gv, sizeof gv), rev);
     cp_json_buf_puts(&out, head);
     if (h != NULL) {
-      snprintf(head, sizeof head, ",\"continue\":\"%" PRId64 ".", rev);
-      cp_json_buf_puts(&out, head);
+      cp_json_buf_puts(&out, ",\"continue\":\"");
       cp_json_buf_puts(&out, h);
       cp_json_buf_puts(&out, "\"");
     }
@@ -2238,11 +2234,77 @@ static void marked(struct cp_api_ctx *ctx, const struct cp_resource_type *t,
     ctx->crd_terminating(ctx->crd_terminating_arg);
 }
 
+/* The JSON type name Go's decoder reports for v. */
+static const char *go_json_type(json_object *v) {
+  switch (json_object_get_type(v)) {
+  case json_type_boolean: return "bool";
+  case json_type_double:
+  case json_type_int: return "number";
+  case json_type_object: return "object";
+  case json_type_array: return "array";
+  default: return "string";
+  }
+}
+
+/* DeleteOptions as Go decodes it: every known field of its type (null
+ * is always fine: the zero value). NULL when opts is acceptable, else
+ * the message kube's decoder gives, in a static buffer of this thread. */
+static const char *delete_options_error(json_object *opts) {
+  static const struct {
+    const char *field, *go_type;
+    json_type type;
+  } fields[] = {
+      {"kind", "string", json_type_string},
+      {"apiVersion", "string", json_type_string},
+      {"gracePeriodSeconds", "int64", json_type_int},
+      {"preconditions", "v1.Preconditions", json_type_object},
+      {"orphanDependents", "bool", json_type_boolean},
+      {"propagationPolicy", "v1.DeletionPropagation", json_type_string},
+      {"dryRun", "[]string", json_type_array},
+  };
+  static __thread char msg[192];
+  json_object *v, *pre;
+  size_t i;
+
+  for (i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+    v = get(opts, fields[i].field);
+    if (v == NULL || json_object_is_type(v, fields[i].type))
+      continue;
+    snprintf(msg, sizeof msg, "json: cannot unmarshal %s into Go struct "
+             "field DeleteOptions.%s of type %s", go_json_type(v),
+             fields[i].field, fields[i].go_type);
+    return msg;
+  }
+  v = get(opts, "dryRun");
+  for (i = 0; v != NULL && i < json_object_array_length(v); i++) {
+    json_object *e = json_object_array_get_idx(v, i);
+
+    if (e != NULL && !json_object_is_type(e, json_type_string)) {
+      snprintf(msg, sizeof msg, "json: cannot unmarshal %s into Go struct "
+               "field DeleteOptions.dryRun of type string", go_json_type(e));
+      return msg;
+    }
+  }
+  pre = get(opts, "preconditions");
+  for (i = 0; i < 2; i++) {
+    const char *f = i == 0 ? "uid" : "resourceVersion";
+
+    v = get(pre, f);
+    if (v == NULL || json_object_is_type(v, json_type_string))
+      continue;
+    snprintf(msg, sizeof msg, "json: cannot unmarshal %s into Go struct "
+             "field Preconditions.preconditions.%s of type %s",
+             go_json_type(v), f, i == 0 ? "types.UID" : "string");
+    return msg;
+  }
+  return NULL;
+}
+
 static void do_delete(struct cp_api_ctx *ctx, struct cp_api_request *rq,
                       struct cp_api_response *rs) {
   json_object *opts = NULL, *cur = NULL, *pre;
   char *key = cp_api_key(rq->type, rq->ns, rq->name), *err = NULL, ts[32];
-  const char *policy = NULL, *p_uid, *p_rv;
+  const char *policy = NULL, *p_uid, *p_rv, *why;
   int64_t cur_rev = 0, rev = 0;
   size_t n_fin = 0;
   int was_marked = 0;
@@ -2272,8 +2334,13 @@ static void do_delete(struct cp_api_ctx *ctx, struct cp_api_request *rq,
                                        policy));
     goto out;
   }
+  if ((why = delete_options_error(opts)) != NULL) {
+    cp_api_respond_status(rs, 400, cp_status_failure(400, NULL, why, NULL));
+    goto out;
+  }
   dry = dry_run(rq);
   if (get(opts, "dryRun") != NULL &&
+      json_object_is_type(get(opts, "dryRun"), json_type_array) &&
       json_object_array_length(get(opts, "dryRun")) > 0)
     dry = 1;
   if (is_namespaces(rq->type) && immortal_namespace(rq->name)) {
@@ -2419,7 +2486,7 @@ static void do_delete_collection(struct cp_api_ctx *ctx,
     char *err = NULL;
     const char *name;
 
-    if (o == NULL || !selectors_match(sel, o)) {
+    if (o == NULL || !cp_api_selectors_match(sel, o)) {
       json_object_put(o);
       continue;
     }
