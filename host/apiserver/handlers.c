@@ -34,6 +34,7 @@
 #include "apiserver/schema.h"
 #include "apiserver/status.h"
 #include "object/json_buf.h"
+#include "object/json_strict.h"
 #include "labels/names.h"
 #include "labels/selector.h"
 #include "log/log.h"
@@ -156,39 +157,32 @@ static void set_rv(json_object *o, int64_t rv) {
   set_str(metadata(o), "resourceVersion", buf);
 }
 
-/* Parses a body, with a depth limit so a hostile document cannot recurse
- * the parser into the ground. NULL with *err set on failure. */
-static json_object *parse_body(const char *s, size_t n, char **err) {
-  struct json_tokener *tok = json_tokener_new_ex(MAX_DEPTH);
+/* Parses a body strictly (object/json_strict: exactly what kube's
+ * decoder takes, so nothing a real client cannot read is ever stored),
+ * with a depth limit so a hostile document cannot recurse the parser into
+ * the ground. Duplicate keys are reported in *dups when it is not NULL.
+ * NULL with *err set on failure (and for the literal null). */
+static json_object *parse_body_dups(const char *s, size_t n,
+                                    struct cp_json_strict_dups *dups,
+                                    char **err) {
   json_object *o = NULL;
-  enum json_tokener_error e;
+  const char *why = NULL;
+  size_t at = 0;
 
   *err = NULL;
-  if (tok == NULL)
-    return NULL;
-  if (n > 0 && n < INT32_MAX)
-    o = json_tokener_parse_ex(tok, s, (int)n);
-  e = json_tokener_get_error(tok);
-  if (o != NULL && e == json_tokener_success) {
-    size_t end = json_tokener_get_parse_end(tok);
-
-    while (end < n && strchr(" \t\r\n", s[end]) != NULL)
-      end++;
-    if (end != n) {
-      json_object_put(o);
-      o = NULL;
-      e = json_tokener_error_parse_unexpected;
-    }
-  } else if (o == NULL && e == json_tokener_continue) {
-    e = json_tokener_error_parse_eof;
+  if (cp_json_strict_parse(s, n, MAX_DEPTH, &o, dups, &why, &at) ==
+      CP_JSON_STRICT_OK) {
+    if (o != NULL)
+      return o;
+    why = "null";
   }
-  if (o == NULL && asprintf(err, "%s at byte %zu",
-                            n == 0 ? "empty body"
-                                   : json_tokener_error_desc(e),
-                            json_tokener_get_parse_end(tok)) < 0)
+  if (asprintf(err, "%s at byte %zu", n == 0 ? "empty body" : why, at) < 0)
     *err = NULL;
-  json_tokener_free(tok);
-  return o;
+  return NULL;
+}
+
+static json_object *parse_body(const char *s, size_t n, char **err) {
+  return parse_body_dups(s, n, NULL, err);
 }
 
 /* A stored object as the client of type t sees it (t NULL: as stored):
@@ -1137,20 +1131,28 @@ static const struct cp_schema *type_schema(struct cp_api_ctx *ctx,
  * the defaults. Responds and returns -1 when the request must stop. */
 static int schema_decode(struct cp_api_ctx *ctx, struct cp_api_request *rq,
                          json_object *o, enum field_validation fv,
+                         const struct cp_json_strict_dups *dups,
                          struct cp_api_response *rs) {
   const struct cp_schema *s = type_schema(ctx, rq->type);
   struct cp_schema_result r = {0};
   struct cp_json_buf b = CP_JSON_BUF_INIT;
+  size_t i, n_dups = dups != NULL ? dups->n : 0;
   char *text = NULL;
-  size_t i;
   int rc = 0;
 
-  if (s == NULL)
-    return 0;
-  cp_schema_prune(s, o, 1, &r);
-  if (fv == FV_STRICT && r.n_unknown > 0) {
+  if (s != NULL)
+    cp_schema_prune(s, o, 1, &r);
+  if (fv == FV_STRICT && (r.n_unknown > 0 || n_dups > 0)) {
+    /* Duplicates first: Go's decoder meets them while reading, before
+     * anything is compared with the schema. */
+    for (i = 0; i < n_dups; i++) {
+      cp_json_buf_puts(&b, i ? ", duplicate field \"" : "duplicate field \"");
+      cp_json_buf_puts(&b, dups->paths[i]);
+      cp_json_buf_puts(&b, "\"");
+    }
     for (i = 0; i < r.n_unknown; i++) {
-      cp_json_buf_puts(&b, i ? ", unknown field \"" : "unknown field \"");
+      cp_json_buf_puts(&b, i || n_dups ? ", unknown field \""
+                                       : "unknown field \"");
       cp_json_buf_puts(&b, r.unknown[i]);
       cp_json_buf_puts(&b, "\"");
     }
@@ -1165,6 +1167,13 @@ static int schema_decode(struct cp_api_ctx *ctx, struct cp_api_request *rq,
     rc = -1;
     goto out;
   }
+  for (i = 0; fv == FV_WARN && i < n_dups; i++) {
+    char *w = NULL;
+
+    if (asprintf(&w, "duplicate field \"%s\"", dups->paths[i]) >= 0)
+      cp_api_add_warning(rs, w);
+    free(w);
+  }
   for (i = 0; fv == FV_WARN && i < r.n_unknown; i++) {
     char *w = NULL;
 
@@ -1172,6 +1181,8 @@ static int schema_decode(struct cp_api_ctx *ctx, struct cp_api_request *rq,
       cp_api_add_warning(rs, w);
     free(w);
   }
+  if (s == NULL)
+    goto out;
   cp_schema_default(s, o);
   if (rq->type->builtin)
     cp_schema_builtin_hooks(rq->type->group, rq->type->kind, o);
@@ -1577,9 +1588,10 @@ static void do_create(struct cp_api_ctx *ctx, struct cp_api_request *rq,
   int64_t rev = 0;
   enum field_validation fv;
   int rc, attempt, json_ok = json_body_ok(rq, NULL);
+  struct cp_json_strict_dups dups = {0};
 
   if (json_ok)
-    o = parse_body(rq->body, rq->body_len, &err);
+    o = parse_body_dups(rq->body, rq->body_len, &dups, &err);
   /* Admission before decoding errors, so that a client whose body we
    * cannot read (kubectl's protobuf) still hears why the namespace
    * refuses it. */
@@ -1601,7 +1613,8 @@ static void do_create(struct cp_api_ctx *ctx, struct cp_api_request *rq,
     goto out;
   }
   if (field_validation(rq, &fv, rs) < 0 || check_kind(rq->type, o, rs) < 0 ||
-      check_namespace(rq, o, rs) < 0 || schema_decode(ctx, rq, o, fv, rs) < 0)
+      check_namespace(rq, o, rs) < 0 ||
+      schema_decode(ctx, rq, o, fv, &dups, rs) < 0)
     goto out;
   md = metadata(o);
   name = get_str(md, "name");
@@ -1680,6 +1693,7 @@ static void do_create(struct cp_api_ctx *ctx, struct cp_api_request *rq,
   }
   already_exists(rs, rq->type, name);
 out:
+  cp_json_strict_dups_clear(&dups);
   free(err);
   free(key);
   free(text);
@@ -2020,12 +2034,13 @@ static void do_update(struct cp_api_ctx *ctx, struct cp_api_request *rq,
   enum field_validation fv;
   int is_scale = rq->subresource != NULL &&
                  strcmp(rq->subresource, "scale") == 0;
+  struct cp_json_strict_dups dups = {0};
 
   if (!json_body_ok(rq, rs) || field_validation(rq, &fv, rs) < 0) {
     free(key);
     return;
   }
-  in = parse_body(rq->body, rq->body_len, &err);
+  in = parse_body_dups(rq->body, rq->body_len, &dups, &err);
   if (in == NULL || !json_object_is_type(in, json_type_object)) {
     cp_api_respond_status(rs, 400, cp_status_failuref(
                                        400, "the request body is not a JSON "
@@ -2047,7 +2062,7 @@ static void do_update(struct cp_api_ctx *ctx, struct cp_api_request *rq,
   }
   if (!is_scale &&
       (check_kind(rq->type, in, rs) < 0 || check_namespace(rq, in, rs) < 0 ||
-       schema_decode(ctx, rq, in, fv, rs) < 0))
+       schema_decode(ctx, rq, in, fv, &dups, rs) < 0))
     goto out;
   if ((cur = read_current(ctx, rq, key, &cur_rev, rs)) == NULL)
     goto out;
@@ -2070,6 +2085,7 @@ static void do_update(struct cp_api_ctx *ctx, struct cp_api_request *rq,
     goto out;
   write_over(ctx, rq, key, next, cur_rev, rs, 1);
 out:
+  cp_json_strict_dups_clear(&dups);
   free(err);
   free(key);
   json_object_put(in);
@@ -2161,7 +2177,7 @@ static void do_patch(struct cp_api_ctx *ctx, struct cp_api_request *rq,
     else {
       /* A retry decodes again: only its warnings count. */
       rs->warnings_len = 0;
-      next = schema_decode(ctx, rq, patched, fv, rs) < 0
+      next = schema_decode(ctx, rq, patched, fv, NULL, rs) < 0
                  ? NULL
                  : merge_update(rq->type, rq->subresource, patched, cur);
     }

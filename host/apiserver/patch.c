@@ -27,6 +27,7 @@
 #include <cplane/version.h>
 
 #include "apiserver/schema.h"
+#include "object/json_strict.h"
 
 #define MAX_DEPTH 64
 /* json-c counts an object member's value as a level of its own, so the
@@ -286,45 +287,23 @@ static int check_depth(struct json_object *o, int level, char **msg) {
  * that is the literal null, which the caller's shape check rejects. */
 static int parse_patch(const char *text, size_t len, struct json_object **out,
                        char **msg) {
-  struct json_tokener *tok;
-  struct json_object *o;
-  enum json_tokener_error err;
-  size_t end;
-  int rc;
+  const char *why = NULL;
+  size_t at = 0;
 
-  *out = NULL;
-  if (len > INT_MAX)
-    return fail(msg, "patch is too large");
-  tok = json_tokener_new_ex(TOKENER_DEPTH);
-  if (tok == NULL)
+  /* Strictly, as kube decodes a patch: NaN or a comment in a patch must
+   * never reach the object it is applied to. Duplicate keys: the last
+   * wins, as Go's map decoding does. */
+  switch (cp_json_strict_parse(text, len, TOKENER_DEPTH, out, NULL, &why,
+                               &at)) {
+  case CP_JSON_STRICT_OK:
+    return CPLANE_OK;
+  case CP_JSON_STRICT_DEPTH:
+    return too_deep(msg);
+  case CP_JSON_STRICT_NOMEM:
     return CPLANE_ENOMEM;
-  json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
-  o = json_tokener_parse_ex(tok, text != NULL ? text : "", (int)len);
-  err = json_tokener_get_error(tok);
-  end = json_tokener_get_parse_end(tok);
-  /* The tokener cannot know a number (or an unfinished document) ended
-   * with the buffer; a NUL tells it so. */
-  if (o == NULL && err == json_tokener_continue) {
-    o = json_tokener_parse_ex(tok, "", 1);
-    err = json_tokener_get_error(tok);
-    end = len;
+  default:
+    return fail(msg, "malformed patch: %s at byte %zu", why, at);
   }
-  if (err == json_tokener_error_depth)
-    rc = too_deep(msg);
-  else if (err != json_tokener_success)
-    rc = fail(msg, "malformed patch: %s at byte %zu",
-              json_tokener_error_desc(err), end);
-  else if (end < len)
-    rc = fail(msg, "malformed patch: unexpected data at byte %zu", end);
-  else
-    rc = CPLANE_OK;
-  if (rc == CPLANE_OK) {
-    *out = o;
-    o = NULL;
-  }
-  json_object_put(o);
-  json_tokener_free(tok);
-  return rc;
 }
 
 /* ---- JSON merge patch (RFC 7386) ---- */

@@ -335,7 +335,7 @@ static json_object *parse_number(struct parser *ps) {
   if (integer) {
     const char *d = start + (*start == '-');
     int neg = *start == '-';
-    uint64_t v = 0, lim = neg ? (uint64_t)INT64_MAX + 1 : INT64_MAX;
+    uint64_t v = 0, lim = neg ? (uint64_t)INT64_MAX + 1 : UINT64_MAX;
 
     for (; d < p; d++) {
       unsigned dig = (unsigned)(*d - '0');
@@ -344,8 +344,11 @@ static json_object *parse_number(struct parser *ps) {
         break;
       v = v * 10 + dig;
     }
+    /* Up to UINT64_MAX stays exact, as json-c's own reader keeps it. */
     if (d == p) {
-      o = json_object_new_int64(neg ? (int64_t)(0 - v) : (int64_t)v);
+      o = neg ? json_object_new_int64((int64_t)(0 - v))
+          : v > INT64_MAX ? json_object_new_uint64(v)
+                          : json_object_new_int64((int64_t)v);
       goto done;
     }
   }

@@ -21,7 +21,8 @@
  * .name") is reported so that fieldValidation can refuse or warn about it
  * as kube's strict decoding does.
  *
- * Numbers: an integer literal that fits int64 becomes a json-c int; any
+ * Numbers: an integer literal that fits int64 (or, positive, uint64)
+ * becomes a json-c int; any
  * other number a double that keeps its original text, so it re-serializes
  * exactly as written.
  *
