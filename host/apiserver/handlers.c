@@ -2150,6 +2150,14 @@ static void do_patch(struct cp_api_ctx *ctx, struct cp_api_request *rq,
                             &patched, &err);
     if (base != cur)
       json_object_put(base);
+    if (rc == CP_PATCH_ETOOMANY) {
+      /* kube: NewRequestEntityTooLargeError. */
+      cp_api_respond_status(rs, 413, cp_status_failuref(
+                                         413, "Request entity too large: %s",
+                                         err ? err : "too many operations"));
+      json_object_put(cur);
+      goto out;
+    }
     if (rc != CPLANE_OK) {
       int code = rc == CPLANE_ENOMEM ? 500 : 422;
 
