@@ -1048,6 +1048,59 @@ static int validate_annotations(const struct cp_resource_type *t,
   return 0;
 }
 
+/* metadata.finalizers is a list of qualified names. A null element is
+ * "" to Go's decoder, which validation then refuses; a finalizer that is
+ * not a string would otherwise crash every later strcmp over the list. */
+static int validate_finalizers(const struct cp_resource_type *t,
+                               const char *name, json_object *fs,
+                               struct cp_api_response *rs) {
+  char field[64];
+  size_t i, n;
+
+  if (fs == NULL)
+    return 0;
+  if (!json_object_is_type(fs, json_type_array)) {
+    invalid(rs, t, name, "metadata.finalizers", "FieldValueInvalid",
+            "Invalid value: must be a list of strings");
+    return -1;
+  }
+  n = json_object_array_length(fs);
+  for (i = 0; i < n; i++) {
+    json_object *f = json_object_array_get_idx(fs, i);
+    const char *v = f != NULL && json_object_is_type(f, json_type_string)
+                        ? json_object_get_string(f)
+                        : "";
+    const char *why = f == NULL || json_object_is_type(f, json_type_string)
+                          ? cp_name_qualified_error(v)
+                          : "must be a string";
+
+    if (why == NULL)
+      continue;
+    snprintf(field, sizeof field, "metadata.finalizers[%zu]", i);
+    invalid_value(rs, t, name, field, v, why);
+    return -1;
+  }
+  return 0;
+}
+
+/* Kind-specific checks kube's validation makes that the schema cannot:
+ * a pod needs at least one container ("spec.containers: Required
+ * value"), or it would be shown Running with nothing in it. */
+static int validate_kind(const struct cp_resource_type *t, json_object *o,
+                         struct cp_api_response *rs) {
+  json_object *cs;
+
+  if (!t->builtin || t->group[0] != '\0' || strcmp(t->resource, "pods") != 0)
+    return 0;
+  cs = get(get(o, "spec"), "containers");
+  if (cs != NULL && json_object_is_type(cs, json_type_array) &&
+      json_object_array_length(cs) > 0)
+    return 0;
+  invalid(rs, t, get_str(get(o, "metadata"), "name"), "spec.containers",
+          "FieldValueRequired", "Required value");
+  return -1;
+}
+
 /* Checks what every object needs; responds and returns -1 if not. */
 static int validate_meta(const struct cp_resource_type *t, json_object *o,
                          struct cp_api_response *rs) {
@@ -1061,11 +1114,13 @@ static int validate_meta(const struct cp_resource_type *t, json_object *o,
     invalid_value(rs, t, name, "metadata.name", name, why);
     return -1;
   }
-  if (validate_annotations(t, name, get(md, "annotations"), rs) < 0)
+  if (validate_annotations(t, name, get(md, "annotations"), rs) < 0 ||
+      validate_finalizers(t, name, get(md, "finalizers"), rs) < 0 ||
+      validate_kind(t, o, rs) < 0)
     return -1;
   if (labels != NULL && json_object_is_type(labels, json_type_object)) {
     json_object_object_foreach(labels, k, v) {
-      const char *val = json_object_get_string(v);
+      const char *val = v != NULL ? json_object_get_string(v) : "";
       const char *kwhy = cp_name_qualified_error(k);
       const char *vwhy = json_object_is_type(v, json_type_string)
                              ? cp_name_label_value_error(val)
@@ -1505,10 +1560,10 @@ static int is_crd(const struct cp_resource_type *t) {
 
 /* A definition must be valid before it is stored; it is served at once,
  * so its status says so. */
-static int crd_check(struct cp_api_request *rq, json_object *o,
-                     struct cp_api_response *rs) {
-  const char *field = NULL;
-  char *msg = NULL;
+static int crd_check(struct cp_api_ctx *ctx, struct cp_api_request *rq,
+                     json_object *o, struct cp_api_response *rs) {
+  const char *field = NULL, *conflict;
+  char *msg = NULL, why[320];
 
   if (!is_crd(rq->type))
     return 0;
@@ -1518,7 +1573,8 @@ static int crd_check(struct cp_api_request *rq, json_object *o,
     free(msg);
     return -1;
   }
-  cp_crd_set_status(o);
+  conflict = cp_crd_names_conflict(ctx, o, why, sizeof why);
+  cp_crd_set_status(o, conflict, why);
   return 0;
 }
 
@@ -1661,7 +1717,7 @@ static void do_create(struct cp_api_ctx *ctx, struct cp_api_request *rq,
       set_str(md, "name", full);
       name = get_str(md, "name");
     }
-    if (validate_meta(rq->type, o, rs) < 0 || crd_check(rq, o, rs) < 0)
+    if (validate_meta(rq->type, o, rs) < 0 || crd_check(ctx, rq, o, rs) < 0)
       goto out;
     free(key);
     free(text);
@@ -1933,7 +1989,7 @@ static int write_over(struct cp_api_ctx *ctx, struct cp_api_request *rq,
       return rc;
     }
   } else {
-    if (crd_check(rq, next, rs) < 0)
+    if (crd_check(ctx, rq, next, rs) < 0)
       return CPLANE_EINVAL;
     if ((text = stored_text(next)) == NULL) {
       cp_api_respond_status(rs, 500, NULL);
@@ -2223,10 +2279,13 @@ static void add_finalizer(json_object *md, const char *f) {
     fs = json_object_new_array();
     json_object_object_add(md, "finalizers", fs);
   }
-  for (i = 0; i < json_object_array_length(fs); i++)
-    if (strcmp(json_object_get_string(json_object_array_get_idx(fs, i)), f) ==
-        0)
+  for (i = 0; i < json_object_array_length(fs); i++) {
+    json_object *e = json_object_array_get_idx(fs, i);
+
+    if (e != NULL && json_object_is_type(e, json_type_string) &&
+        strcmp(json_object_get_string(e), f) == 0)
       return;
+  }
   json_object_array_add(fs, json_object_new_string(f));
 }
 
