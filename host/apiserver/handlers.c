@@ -146,6 +146,12 @@ static json_object *metadata(json_object *o) {
   return m;
 }
 
+/* generation + 1, saturating: a stored generation at INT64_MAX must not
+ * overflow (undefined behaviour). */
+static int64_t next_generation(int64_t g) {
+  return g < INT64_MAX ? g + 1 : g;
+}
+
 static void set_str(json_object *o, const char *k, const char *v) {
   json_object_object_add(o, k, json_object_new_string(v));
 }
@@ -1792,7 +1798,9 @@ static void set_spec_finalizers(json_object *o, json_object *from) {
   json_object *spec = get(o, "spec"), *copy = NULL;
 
   if (from == NULL) {
-    json_object_object_del(spec, "finalizers");
+    /* json-c asserts (aborts) on a delete from a non-object. */
+    if (spec != NULL && json_object_is_type(spec, json_type_object))
+      json_object_object_del(spec, "finalizers");
     return;
   }
   if (spec == NULL || !json_object_is_type(spec, json_type_object)) {
@@ -1960,7 +1968,8 @@ static json_object *merge_update(const struct cp_resource_type *t,
   gen = get(cmd, "generation") ? json_object_get_int64(get(cmd, "generation"))
                                : 1;
   if (!json_equal_member(out, cur, "spec"))
-    json_object_object_add(md, "generation", json_object_new_int64(gen + 1));
+    json_object_object_add(md, "generation",
+                           json_object_new_int64(next_generation(gen)));
   return out;
 }
 
@@ -2063,7 +2072,7 @@ static json_object *apply_scale(json_object *scale, json_object *cur,
   if (out == NULL)
     return NULL;
   spec = get(out, "spec");
-  if (spec == NULL) {
+  if (spec == NULL || !json_object_is_type(spec, json_type_object)) {
     spec = json_object_new_object();
     json_object_object_add(out, "spec", spec);
   }
@@ -2074,7 +2083,8 @@ static json_object *apply_scale(json_object *scale, json_object *cur,
     gen = get(md, "generation");
     json_object_object_add(
         md, "generation",
-        json_object_new_int64((gen ? json_object_get_int64(gen) : 1) + 1));
+        json_object_new_int64(next_generation(gen ? json_object_get_int64(gen)
+                                                  : 1)));
   }
   json_object_object_add(spec, "replicas",
                          json_object_new_int64(json_object_get_int64(rep)));
@@ -2499,7 +2509,8 @@ static void do_delete(struct cp_api_ctx *ctx, struct cp_api_request *rq,
                                json_object_new_int(0));
         json_object_object_add(
             md, "generation",
-            json_object_new_int64((g ? json_object_get_int64(g) : 1) + 1));
+            json_object_new_int64(
+                next_generation(g ? json_object_get_int64(g) : 1)));
       }
       rc = write_over(ctx, rq, key, cur, cur_rev, rs,
                       attempt == CAS_RETRIES - 1);
