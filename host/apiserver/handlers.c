@@ -19,6 +19,7 @@
 #include <event2/keyvalq_struct.h>
 #include <inttypes.h>
 #include <json-c/json.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -191,6 +192,61 @@ static json_object *parse_body(const char *s, size_t n, char **err) {
   return parse_body_dups(s, n, NULL, err);
 }
 
+/* Non-finite numbers (NaN, Infinity, 1e400 read as inf) replaced by null,
+ * in place: what JSON can say of them. */
+static void scrub_non_finite(json_object *o, int depth) {
+  size_t i, n;
+
+  if (depth > MAX_DEPTH)
+    return;
+  if (json_object_is_type(o, json_type_array)) {
+    n = json_object_array_length(o);
+    for (i = 0; i < n; i++) {
+      json_object *e = json_object_array_get_idx(o, i);
+
+      if (json_object_is_type(e, json_type_double) &&
+          !isfinite(json_object_get_double(e)))
+        json_object_array_put_idx(o, i, NULL);
+      else
+        scrub_non_finite(e, depth + 1);
+    }
+    return;
+  }
+  if (!json_object_is_type(o, json_type_object))
+    return;
+  json_object_object_foreach(o, k, v) {
+    if (json_object_is_type(v, json_type_double) &&
+        !isfinite(json_object_get_double(v)))
+      json_object_object_add(o, k, NULL);
+    else
+      scrub_non_finite(v, depth + 1);
+  }
+}
+
+/* A stored value the strict decoder refuses was written before request
+ * bodies were decoded strictly (json-c took NaN, comments, ...). It is
+ * read leniently, with what JSON cannot say nulled, so that it can still
+ * be listed, fixed and deleted, and no response carries non-JSON. */
+static json_object *parse_legacy(const char *s, size_t n) {
+  struct json_tokener *tok = json_tokener_new_ex(MAX_DEPTH);
+  json_object *o = NULL;
+
+  if (tok == NULL || n == 0 || n >= INT32_MAX) {
+    json_tokener_free(tok);
+    return NULL;
+  }
+  o = json_tokener_parse_ex(tok, s, (int)n);
+  if (o != NULL && (json_tokener_get_error(tok) != json_tokener_success ||
+                    !json_object_is_type(o, json_type_object))) {
+    json_object_put(o);
+    o = NULL;
+  }
+  json_tokener_free(tok);
+  if (o != NULL)
+    scrub_non_finite(o, 0);
+  return o;
+}
+
 /* A stored object as the client of type t sees it (t NULL: as stored):
  * with its resourceVersion, and, for a custom resource, in t's version.
  * A definition's versions differ only in name here (no conversion
@@ -204,7 +260,8 @@ static json_object *parse_stored(const struct cp_resource_type *t,
   char gv[300];
 
   free(err);
-  if (o == NULL)
+  if (o == NULL &&
+      (o = parse_legacy((const char *)kv->value, kv->value_len)) == NULL)
     return NULL;
   set_rv(o, kv->mod_revision);
   if (t != NULL && !t->builtin)

@@ -1797,12 +1797,45 @@ static void test_hardening_crd_names(void **state) {
                    NULL), 404);
 }
 
+/* An object stored before bodies were decoded strictly (json-c took NaN
+ * and comments) is still listed, read and deleted, with what JSON cannot
+ * say nulled: no response carries non-JSON. */
+static void test_hardening_legacy_stored(void **state) {
+  struct fixture *f = *state;
+  static const char key[] = "configmaps/default/old";
+  static const char val[] = "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\","
+                            "\"metadata\":{\"name\":\"old\",\"namespace\":"
+                            "\"default\"},/*c*/\"x\":[NaN,1],\"y\":Infinity}";
+  struct cp_api_response rs;
+  char buf[64];
+  int64_t rev = 0;
+
+  make_namespace(f, "default");
+  assert_int_equal(cp_store_create(f->store, key, strlen(key), val,
+                                   strlen(val), &rev),
+                   CPLANE_OK);
+  rs = call(f, CP_API_GET, NS_CM, NULL, NULL);
+  assert_int_equal(rs.code, 200);
+  assert_non_null(strstr(rs.body, "\"x\":[null,1],\"y\":null"));
+  assert_null(strstr(rs.body, "NaN"));
+  free(rs.body);
+  rs = call(f, CP_API_GET, NS_CM "/old", NULL, NULL);
+  assert_int_equal(rs.code, 200);
+  assert_string_equal(jq(rs.body, "metadata.name", buf, sizeof buf), "old");
+  assert_null(strstr(rs.body, "Infinity"));
+  free(rs.body);
+  expect_code(call(f, CP_API_DELETE, NS_CM "/old", NULL, NULL), 200);
+  expect_code(call(f, CP_API_GET, NS_CM "/old", NULL, NULL), 404);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_routing, setup, teardown),
       cmocka_unit_test_setup_teardown(test_hardening_requests, setup,
                                       teardown),
       cmocka_unit_test_setup_teardown(test_hardening_bodies, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_hardening_legacy_stored, setup,
+                                      teardown),
       cmocka_unit_test_setup_teardown(test_hardening_crd_names, setup,
                                       teardown),
       cmocka_unit_test_setup_teardown(test_create_get_list, setup, teardown),
