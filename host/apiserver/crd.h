@@ -55,8 +55,9 @@ int cp_crd_names_accepted(struct json_object *crd);
  * read; every caller (the handlers after a write, the sync, a load)
  * passes the definition as stored. Versions of its type that crd no
  * longer serves (removed from its list, or served: false) stop being
- * served. Returns how many types were added (0 when all were known
- * already). */
+ * served. A definition whose status says NamesAccepted=False (its names
+ * conflict with another's) is not served. Returns how many types were
+ * added (0 when all were known already). */
 int cp_crd_register(struct cp_resources *r, struct json_object *crd);
 /* Stops serving every version crd lists (its custom resources stay in
  * the store: the caller purges them if it must). Returns one type it
