@@ -128,22 +128,130 @@ int cp_crd_validate(json_object *crd, const char **field, char **errmsg) {
   return check_schemas(versions, field, errmsg);
 }
 
-void cp_crd_set_status(json_object *crd) {
+static void add_condition(json_object *conds, const char *type,
+                          const char *status, const char *reason,
+                          const char *message) {
+  json_object *c = json_object_new_object();
+
+  json_object_object_add(c, "type", json_object_new_string(type));
+  json_object_object_add(c, "status", json_object_new_string(status));
+  json_object_object_add(c, "reason", json_object_new_string(reason));
+  json_object_object_add(c, "message", json_object_new_string(message));
+  json_object_array_add(conds, c);
+}
+
+/* 1 when s is in the array of strings a (or equals the string a). */
+static int in_names(json_object *a, const char *s) {
+  size_t i;
+
+  if (s == NULL || a == NULL)
+    return 0;
+  if (json_object_is_type(a, json_type_string))
+    return strcmp(json_object_get_string(a), s) == 0;
+  if (!json_object_is_type(a, json_type_array))
+    return 0;
+  for (i = 0; i < json_object_array_length(a); i++)
+    if (in_names(json_object_array_get_idx(a, i), s))
+      return 1;
+  return 0;
+}
+
+/* kube's naming controller for one other definition of the same group:
+ * its accepted names claim resources (plural, singular, shortNames,
+ * listKind) and kinds (kind, listKind). A name crd requests conflicts
+ * when another claims it and crd has not accepted it already. */
+static const char *names_conflict(json_object *crd, json_object *other,
+                                  char *msg, size_t len) {
+  json_object *want = get(get(crd, "spec"), "names");
+  json_object *had = get(get(crd, "status"), "acceptedNames");
+  json_object *acc = get(get(other, "status"), "acceptedNames");
+  const char *plural = str(want, "plural"), *kind = str(want, "kind");
+  const char *list_kind = str(want, "listKind");
+
+  if (acc == NULL)
+    return NULL;
+  if (plural != NULL && !in_names(get(had, "plural"), plural) &&
+      (in_names(get(acc, "plural"), plural) ||
+       in_names(get(acc, "singular"), plural) ||
+       in_names(get(acc, "shortNames"), plural) ||
+       in_names(get(acc, "listKind"), plural))) {
+    snprintf(msg, len, "\"%s\" is already in use", plural);
+    return "PluralConflict";
+  }
+  if (kind != NULL && !in_names(get(had, "kind"), kind) &&
+      (in_names(get(acc, "kind"), kind) ||
+       in_names(get(acc, "listKind"), kind))) {
+    snprintf(msg, len, "\"%s\" is already in use", kind);
+    return "KindConflict";
+  }
+  if (list_kind != NULL && !in_names(get(had, "listKind"), list_kind) &&
+      (in_names(get(acc, "kind"), list_kind) ||
+       in_names(get(acc, "listKind"), list_kind))) {
+    snprintf(msg, len, "\"%s\" is already in use", list_kind);
+    return "ListKindConflict";
+  }
+  return NULL;
+}
+
+const char *cp_crd_names_conflict(struct cp_api_ctx *ctx, json_object *crd,
+                                  char *msg, size_t len) {
+  const char *group = str(get(crd, "spec"), "group");
+  const char *name = str(get(crd, "metadata"), "name"), *why = NULL;
+  cp_store_list_result res;
+  size_t i;
+
+  memset(&res, 0, sizeof res);
+  if (group == NULL || name == NULL ||
+      cp_store_list(ctx->store, CRD_PREFIX, strlen(CRD_PREFIX), NULL, 0, 0, 0,
+                    &res) != CPLANE_OK)
+    return NULL;
+  for (i = 0; i < res.count && why == NULL; i++) {
+    json_object *o = cp_api_parse_stored(NULL, &res.kvs[i]);
+    const char *og = str(get(o, "spec"), "group");
+    const char *on = str(get(o, "metadata"), "name");
+
+    if (og != NULL && on != NULL && strcmp(og, group) == 0 &&
+        strcmp(on, name) != 0)
+      why = names_conflict(crd, o, msg, len);
+    json_object_put(o);
+  }
+  cp_store_list_result_free(&res);
+  return why;
+}
+
+int cp_crd_names_accepted(json_object *crd) {
+  json_object *conds = get(get(crd, "status"), "conditions");
+  size_t i;
+
+  if (!json_object_is_type(conds, json_type_array))
+    return 1;
+  for (i = 0; i < json_object_array_length(conds); i++) {
+    json_object *c = json_object_array_get_idx(conds, i);
+    const char *t = str(c, "type"), *st = str(c, "status");
+
+    if (t != NULL && st != NULL && strcmp(t, "NamesAccepted") == 0)
+      return strcmp(st, "False") != 0;
+  }
+  return 1;
+}
+
+void cp_crd_set_status(json_object *crd, const char *conflict,
+                       const char *conflict_msg) {
   json_object *spec = get(crd, "spec"), *names = get(spec, "names");
   json_object *versions = get(spec, "versions"), *st = json_object_new_object();
   json_object *conds = json_object_new_array(), *stored;
-  const char *types[] = {"NamesAccepted", "Established"};
   size_t i;
 
-  for (i = 0; i < 2; i++) {
-    json_object *c = json_object_new_object();
-
-    json_object_object_add(c, "type", json_object_new_string(types[i]));
-    json_object_object_add(c, "status", json_object_new_string("True"));
-    json_object_object_add(c, "reason", json_object_new_string(
-                                            i ? "InitialNamesAccepted"
-                                              : "NoConflicts"));
-    json_object_array_add(conds, c);
+  if (conflict == NULL) {
+    add_condition(conds, "NamesAccepted", "True", "NoConflicts",
+                  "no conflicts found");
+    add_condition(conds, "Established", "True", "InitialNamesAccepted",
+                  "the initial names have been accepted");
+  } else {
+    /* kube: the names stay unaccepted and the type is not served. */
+    add_condition(conds, "NamesAccepted", "False", conflict, conflict_msg);
+    add_condition(conds, "Established", "False", "NotAccepted",
+                  "not all names are accepted");
   }
   /* Being deleted: its cleanup (crd_cleanup.h) is deleting the custom
    * resources. */
@@ -160,9 +268,13 @@ void cp_crd_set_status(json_object *crd) {
     json_object_array_add(conds, c);
   }
   json_object_object_add(st, "conditions", conds);
-  if (names != NULL)
+  if (names != NULL && conflict == NULL)
     json_object_object_add(st, "acceptedNames", json_object_get(names));
+  else
+    json_object_object_add(st, "acceptedNames", json_object_new_object());
   stored = json_object_new_array();
+  if (!json_object_is_type(versions, json_type_array))
+    versions = NULL;
   for (i = 0; versions && i < json_object_array_length(versions); i++) {
     json_object *v = json_object_array_get_idx(versions, i);
 
@@ -237,6 +349,13 @@ int cp_crd_register(struct cp_resources *r, json_object *crd) {
   int added = 0;
 
   memset(&t, 0, sizeof t);
+  /* A definition whose names conflict with another's is not served. */
+  if (!cp_crd_names_accepted(crd))
+    return 0;
+  if (!json_object_is_type(versions, json_type_array))
+    versions = NULL;
+  if (!json_object_is_type(shorts, json_type_array))
+    shorts = NULL;
   t.group = str(spec, "group");
   t.resource = str(names, "plural");
   t.kind = str(names, "kind");
@@ -260,9 +379,12 @@ int cp_crd_register(struct cp_resources *r, json_object *crd) {
   t.singular = singular;
   t.namespaced = str(spec, "scope") != NULL &&
                  strcmp(str(spec, "scope"), "Namespaced") == 0;
-  for (j = 0; shorts && j < 3 && j < json_object_array_length(shorts); j++)
-    t.short_names[j] =
-        json_object_get_string(json_object_array_get_idx(shorts, j));
+  for (i = 0, j = 0; shorts && j < 3 && i < json_object_array_length(shorts);
+       i++)
+    if (json_object_is_type(json_object_array_get_idx(shorts, i),
+                            json_type_string))
+      t.short_names[j++] =
+          json_object_get_string(json_object_array_get_idx(shorts, i));
   for (i = 0; versions && i < json_object_array_length(versions); i++) {
     json_object *v = json_object_array_get_idx(versions, i);
 

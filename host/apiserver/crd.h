@@ -17,6 +17,7 @@
 #ifndef CPLANE_HOST_APISERVER_CRD_H
 #define CPLANE_HOST_APISERVER_CRD_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "apiserver/request.h"
@@ -28,10 +29,23 @@ struct json_object;
  * (malloc'd) naming the first problem. */
 int cp_crd_validate(struct json_object *crd, const char **field,
                     char **errmsg);
-/* Sets the status a served definition reports (Established,
- * NamesAccepted, Terminating once it is being deleted, acceptedNames,
- * storedVersions). */
-void cp_crd_set_status(struct json_object *crd);
+/* Sets the status a definition reports (Established, NamesAccepted,
+ * Terminating once it is being deleted, acceptedNames, storedVersions).
+ * conflict NULL: its names are accepted and it is served; else the
+ * NamesAccepted=False reason ("KindConflict", ...) and its message, and
+ * it is not served (Established=False, NotAccepted). */
+void cp_crd_set_status(struct json_object *crd, const char *conflict,
+                       const char *conflict_msg);
+/* kube's naming controller: whether a name crd requests (plural, kind,
+ * listKind) is already claimed by another stored definition of its group.
+ * Returns NULL, or the reason ("PluralConflict", "KindConflict",
+ * "ListKindConflict") with msg[len] set to kube's message ("\"Widget\"
+ * is already in use"). Reads the store. */
+const char *cp_crd_names_conflict(struct cp_api_ctx *ctx,
+                                  struct json_object *crd, char *msg,
+                                  size_t len);
+/* 0 when crd's status says NamesAccepted=False (it must not be served). */
+int cp_crd_names_accepted(struct json_object *crd);
 /* Registers every served version of a valid crd, and gives each its
  * compiled openAPIV3Schema (compiled again only when it changed; a
  * version whose schema is removed keeps the last one until restart).
@@ -41,8 +55,9 @@ void cp_crd_set_status(struct json_object *crd);
  * read; every caller (the handlers after a write, the sync, a load)
  * passes the definition as stored. Versions of its type that crd no
  * longer serves (removed from its list, or served: false) stop being
- * served. Returns how many types were added (0 when all were known
- * already). */
+ * served. A definition whose status says NamesAccepted=False (its names
+ * conflict with another's) is not served. Returns how many types were
+ * added (0 when all were known already). */
 int cp_crd_register(struct cp_resources *r, struct json_object *crd);
 /* Stops serving every version crd lists (its custom resources stay in
  * the store: the caller purges them if it must). Returns one type it

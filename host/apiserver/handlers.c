@@ -19,6 +19,7 @@
 #include <event2/keyvalq_struct.h>
 #include <inttypes.h>
 #include <json-c/json.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,7 @@
 #include <sys/random.h>
 #include <time.h>
 
+#include "apiserver/continue_token.h"
 #include "apiserver/crd.h"
 #include "apiserver/crd_cleanup.h"
 #include "apiserver/nscache.h"
@@ -33,6 +35,7 @@
 #include "apiserver/schema.h"
 #include "apiserver/status.h"
 #include "object/json_buf.h"
+#include "object/json_strict.h"
 #include "labels/names.h"
 #include "labels/selector.h"
 #include "log/log.h"
@@ -43,6 +46,7 @@
 #define JSON_TYPE "application/json"
 #define MAX_DEPTH 64
 #define CAS_RETRIES 8
+#define LIST_PAGE_MAX 10000
 
 /* ------------------------------------------------------------ helpers */
 
@@ -143,6 +147,12 @@ static json_object *metadata(json_object *o) {
   return m;
 }
 
+/* generation + 1, saturating: a stored generation at INT64_MAX must not
+ * overflow (undefined behaviour). */
+static int64_t next_generation(int64_t g) {
+  return g < INT64_MAX ? g + 1 : g;
+}
+
 static void set_str(json_object *o, const char *k, const char *v) {
   json_object_object_add(o, k, json_object_new_string(v));
 }
@@ -154,38 +164,86 @@ static void set_rv(json_object *o, int64_t rv) {
   set_str(metadata(o), "resourceVersion", buf);
 }
 
-/* Parses a body, with a depth limit so a hostile document cannot recurse
- * the parser into the ground. NULL with *err set on failure. */
-static json_object *parse_body(const char *s, size_t n, char **err) {
-  struct json_tokener *tok = json_tokener_new_ex(MAX_DEPTH);
+/* Parses a body strictly (object/json_strict: exactly what kube's
+ * decoder takes, so nothing a real client cannot read is ever stored),
+ * with a depth limit so a hostile document cannot recurse the parser into
+ * the ground. Duplicate keys are reported in *dups when it is not NULL.
+ * NULL with *err set on failure (and for the literal null). */
+static json_object *parse_body_dups(const char *s, size_t n,
+                                    struct cp_json_strict_dups *dups,
+                                    char **err) {
   json_object *o = NULL;
-  enum json_tokener_error e;
+  const char *why = NULL;
+  size_t at = 0;
 
   *err = NULL;
-  if (tok == NULL)
-    return NULL;
-  if (n > 0 && n < INT32_MAX)
-    o = json_tokener_parse_ex(tok, s, (int)n);
-  e = json_tokener_get_error(tok);
-  if (o != NULL && e == json_tokener_success) {
-    size_t end = json_tokener_get_parse_end(tok);
-
-    while (end < n && strchr(" \t\r\n", s[end]) != NULL)
-      end++;
-    if (end != n) {
-      json_object_put(o);
-      o = NULL;
-      e = json_tokener_error_parse_unexpected;
-    }
-  } else if (o == NULL && e == json_tokener_continue) {
-    e = json_tokener_error_parse_eof;
+  if (cp_json_strict_parse(s, n, MAX_DEPTH, &o, dups, &why, &at) ==
+      CP_JSON_STRICT_OK) {
+    if (o != NULL)
+      return o;
+    why = "null";
   }
-  if (o == NULL && asprintf(err, "%s at byte %zu",
-                            n == 0 ? "empty body"
-                                   : json_tokener_error_desc(e),
-                            json_tokener_get_parse_end(tok)) < 0)
+  if (asprintf(err, "%s at byte %zu", n == 0 ? "empty body" : why, at) < 0)
     *err = NULL;
+  return NULL;
+}
+
+static json_object *parse_body(const char *s, size_t n, char **err) {
+  return parse_body_dups(s, n, NULL, err);
+}
+
+/* Non-finite numbers (NaN, Infinity, 1e400 read as inf) replaced by null,
+ * in place: what JSON can say of them. */
+static void scrub_non_finite(json_object *o, int depth) {
+  size_t i, n;
+
+  if (depth > MAX_DEPTH)
+    return;
+  if (json_object_is_type(o, json_type_array)) {
+    n = json_object_array_length(o);
+    for (i = 0; i < n; i++) {
+      json_object *e = json_object_array_get_idx(o, i);
+
+      if (json_object_is_type(e, json_type_double) &&
+          !isfinite(json_object_get_double(e)))
+        json_object_array_put_idx(o, i, NULL);
+      else
+        scrub_non_finite(e, depth + 1);
+    }
+    return;
+  }
+  if (!json_object_is_type(o, json_type_object))
+    return;
+  json_object_object_foreach(o, k, v) {
+    if (json_object_is_type(v, json_type_double) &&
+        !isfinite(json_object_get_double(v)))
+      json_object_object_add(o, k, NULL);
+    else
+      scrub_non_finite(v, depth + 1);
+  }
+}
+
+/* A stored value the strict decoder refuses was written before request
+ * bodies were decoded strictly (json-c took NaN, comments, ...). It is
+ * read leniently, with what JSON cannot say nulled, so that it can still
+ * be listed, fixed and deleted, and no response carries non-JSON. */
+static json_object *parse_legacy(const char *s, size_t n) {
+  struct json_tokener *tok = json_tokener_new_ex(MAX_DEPTH);
+  json_object *o = NULL;
+
+  if (tok == NULL || n == 0 || n >= INT32_MAX) {
+    json_tokener_free(tok);
+    return NULL;
+  }
+  o = json_tokener_parse_ex(tok, s, (int)n);
+  if (o != NULL && (json_tokener_get_error(tok) != json_tokener_success ||
+                    !json_object_is_type(o, json_type_object))) {
+    json_object_put(o);
+    o = NULL;
+  }
   json_tokener_free(tok);
+  if (o != NULL)
+    scrub_non_finite(o, 0);
   return o;
 }
 
@@ -202,7 +260,8 @@ static json_object *parse_stored(const struct cp_resource_type *t,
   char gv[300];
 
   free(err);
-  if (o == NULL)
+  if (o == NULL &&
+      (o = parse_legacy((const char *)kv->value, kv->value_len)) == NULL)
     return NULL;
   set_rv(o, kv->mod_revision);
   if (t != NULL && !t->builtin)
@@ -783,50 +842,6 @@ out:
 
 /* ------------------------------------------------------------ list */
 
-static char *hex(const uint8_t *b, size_t n) {
-  char *s = malloc(2 * n + 1);
-  size_t i;
-
-  if (s == NULL)
-    return NULL;
-  for (i = 0; i < n; i++)
-    sprintf(s + 2 * i, "%02x", b[i]);
-  return s;
-}
-
-static int unhex(const char *s, uint8_t **out, size_t *n) {
-  size_t len = strlen(s), i;
-
-  if (len % 2 != 0 || (*out = malloc(len / 2 + 1)) == NULL)
-    return -1;
-  for (i = 0; i < len / 2; i++) {
-    unsigned v;
-
-    if (sscanf(s + 2 * i, "%2x", &v) != 1) {
-      free(*out);
-      return -1;
-    }
-    (*out)[i] = (uint8_t)v;
-  }
-  *n = len / 2;
-  return 0;
-}
-
-/* Opaque continue token: "<revision>.<hex of the next key>". */
-static int parse_continue(const char *tok, int64_t *rev, uint8_t **start,
-                          size_t *start_len) {
-  char *dot;
-  long long r;
-
-  if (tok == NULL || (dot = strchr(tok, '.')) == NULL)
-    return -1;
-  r = strtoll(tok, NULL, 10);
-  if (r <= 0)
-    return -1;
-  *rev = r;
-  return unhex(dot + 1, start, start_len);
-}
-
 /* kube-apiserver's ListOptions checks on resourceVersionMatch: 422
  * Invalid, with its wording. Returns -1 after responding. */
 /* 422 for a bad request option, as kube-apiserver words it:
@@ -879,6 +894,24 @@ static int list_options_invalid(struct cp_api_request *rq,
   return -1;
 }
 
+/* A list at a resourceVersion the store has not reached: kube's
+ * NewTooLargeResourceVersionError, a 504 Timeout clients retry after a
+ * second, not a 500. */
+static void too_large_rv(struct cp_api_ctx *ctx, struct cp_api_response *rs,
+                         int64_t want) {
+  struct cp_status_cause cause = {"ResourceVersionTooLarge",
+                                  "Too large resource version", NULL};
+  struct cp_status_details d = {.causes = &cause, .n_causes = 1,
+                                .retry_after_seconds = 1};
+  int64_t cur = 0;
+  char msg[128];
+
+  cp_store_current_revision(ctx->store, &cur);
+  snprintf(msg, sizeof msg, "Timeout: Too large resource version: %" PRId64
+           ", current: %" PRId64, want, cur);
+  cp_api_respond_status(rs, 504, cp_status_failure(504, "Timeout", msg, &d));
+}
+
 static void do_list(struct cp_api_ctx *ctx, struct cp_api_request *rq,
                     struct cp_api_response *rs) {
   struct cp_api_selectors sel;
@@ -911,7 +944,7 @@ static void do_list(struct cp_api_ctx *ctx, struct cp_api_request *rq,
     return;
   }
   if (cont != NULL && cont[0] != '\0' &&
-      parse_continue(cont, &rev, &start, &start_len) < 0) {
+      cp_continue_decode(cont, &rev, &start, &start_len) < 0) {
     cp_api_respond_status(rs, 400, cp_status_failuref(400, "invalid continue "
                                                            "token"));
     goto out;
@@ -928,9 +961,26 @@ static void do_list(struct cp_api_ctx *ctx, struct cp_api_request *rq,
       goto out;
     }
     rev = r;
+  } else if (cont == NULL || cont[0] == '\0') {
+    int64_t r = 0, cur = 0;
+
+    /* NotOlderThan (resourceVersionMatch or none): a revision the store
+     * has not reached yet cannot be served. */
+    if (cp_query_int(&rq->query, "resourceVersion", 1, INT64_MAX, &r) == 1 &&
+        cp_store_current_revision(ctx->store, &cur) == CPLANE_OK &&
+        r > cur) {
+      too_large_rv(ctx, rs, r);
+      goto out;
+    }
   }
   for (;;) {
     size_t i, want = limit > 0 ? (size_t)limit - matched : 0;
+
+    /* One store round trip reads at most LIST_PAGE_MAX rows (a larger
+     * limit, up to INT64_MAX, just loops), so no store ever computes
+     * limit + 1 near the top of its integer type. */
+    if (want > LIST_PAGE_MAX)
+      want = LIST_PAGE_MAX;
 
     rc = cp_store_list(ctx->store, prefix, strlen(prefix),
                        start ? start : (const uint8_t *)prefix,
@@ -944,6 +994,10 @@ static void do_list(struct cp_api_ctx *ctx, struct cp_api_request *rq,
           rs, 410, cp_status_failuref(410, "too old resource version: %" PRId64
                                    " (%" PRId64 ")",
                               rev, cur));
+      goto out;
+    }
+    if (rc == CP_STORE_EFUTURE) {
+      too_large_rv(ctx, rs, rev);
       goto out;
     }
     if (rc == CP_STORE_ECOMPACTED) {
@@ -992,7 +1046,7 @@ static void do_list(struct cp_api_ctx *ctx, struct cp_api_request *rq,
     char head[512], *h = NULL;
 
     if (more && start != NULL)
-      h = hex(start, start_len);
+      h = cp_continue_encode(rev, start, start_len);
     snprintf(head, sizeof head,
              "{\"kind\":\"%s\",\"apiVersion\":\"%s\",\"metadata\":{"
              "\"resourceVersion\":\"%" PRId64 "\"",
@@ -1000,8 +1054,7 @@ static void do_list(struct cp_api_ctx *ctx, struct cp_api_request *rq,
              cp_resource_group_version(rq->type, gv, sizeof gv), rev);
     cp_json_buf_puts(&out, head);
     if (h != NULL) {
-      snprintf(head, sizeof head, ",\"continue\":\"%" PRId64 ".", rev);
-      cp_json_buf_puts(&out, head);
+      cp_json_buf_puts(&out, ",\"continue\":\"");
       cp_json_buf_puts(&out, h);
       cp_json_buf_puts(&out, "\"");
     }
@@ -1061,6 +1114,59 @@ static int validate_annotations(const struct cp_resource_type *t,
   return 0;
 }
 
+/* metadata.finalizers is a list of qualified names. A null element is
+ * "" to Go's decoder, which validation then refuses; a finalizer that is
+ * not a string would otherwise crash every later strcmp over the list. */
+static int validate_finalizers(const struct cp_resource_type *t,
+                               const char *name, json_object *fs,
+                               struct cp_api_response *rs) {
+  char field[64];
+  size_t i, n;
+
+  if (fs == NULL)
+    return 0;
+  if (!json_object_is_type(fs, json_type_array)) {
+    invalid(rs, t, name, "metadata.finalizers", "FieldValueInvalid",
+            "Invalid value: must be a list of strings");
+    return -1;
+  }
+  n = json_object_array_length(fs);
+  for (i = 0; i < n; i++) {
+    json_object *f = json_object_array_get_idx(fs, i);
+    const char *v = f != NULL && json_object_is_type(f, json_type_string)
+                        ? json_object_get_string(f)
+                        : "";
+    const char *why = f == NULL || json_object_is_type(f, json_type_string)
+                          ? cp_name_qualified_error(v)
+                          : "must be a string";
+
+    if (why == NULL)
+      continue;
+    snprintf(field, sizeof field, "metadata.finalizers[%zu]", i);
+    invalid_value(rs, t, name, field, v, why);
+    return -1;
+  }
+  return 0;
+}
+
+/* Kind-specific checks kube's validation makes that the schema cannot:
+ * a pod needs at least one container ("spec.containers: Required
+ * value"), or it would be shown Running with nothing in it. */
+static int validate_kind(const struct cp_resource_type *t, json_object *o,
+                         struct cp_api_response *rs) {
+  json_object *cs;
+
+  if (!t->builtin || t->group[0] != '\0' || strcmp(t->resource, "pods") != 0)
+    return 0;
+  cs = get(get(o, "spec"), "containers");
+  if (cs != NULL && json_object_is_type(cs, json_type_array) &&
+      json_object_array_length(cs) > 0)
+    return 0;
+  invalid(rs, t, get_str(get(o, "metadata"), "name"), "spec.containers",
+          "FieldValueRequired", "Required value");
+  return -1;
+}
+
 /* Checks what every object needs; responds and returns -1 if not. */
 static int validate_meta(const struct cp_resource_type *t, json_object *o,
                          struct cp_api_response *rs) {
@@ -1074,11 +1180,13 @@ static int validate_meta(const struct cp_resource_type *t, json_object *o,
     invalid_value(rs, t, name, "metadata.name", name, why);
     return -1;
   }
-  if (validate_annotations(t, name, get(md, "annotations"), rs) < 0)
+  if (validate_annotations(t, name, get(md, "annotations"), rs) < 0 ||
+      validate_finalizers(t, name, get(md, "finalizers"), rs) < 0 ||
+      validate_kind(t, o, rs) < 0)
     return -1;
   if (labels != NULL && json_object_is_type(labels, json_type_object)) {
     json_object_object_foreach(labels, k, v) {
-      const char *val = json_object_get_string(v);
+      const char *val = v != NULL ? json_object_get_string(v) : "";
       const char *kwhy = cp_name_qualified_error(k);
       const char *vwhy = json_object_is_type(v, json_type_string)
                              ? cp_name_label_value_error(val)
@@ -1144,20 +1252,28 @@ static const struct cp_schema *type_schema(struct cp_api_ctx *ctx,
  * the defaults. Responds and returns -1 when the request must stop. */
 static int schema_decode(struct cp_api_ctx *ctx, struct cp_api_request *rq,
                          json_object *o, enum field_validation fv,
+                         const struct cp_json_strict_dups *dups,
                          struct cp_api_response *rs) {
   const struct cp_schema *s = type_schema(ctx, rq->type);
   struct cp_schema_result r = {0};
   struct cp_json_buf b = CP_JSON_BUF_INIT;
+  size_t i, n_dups = dups != NULL ? dups->n : 0;
   char *text = NULL;
-  size_t i;
   int rc = 0;
 
-  if (s == NULL)
-    return 0;
-  cp_schema_prune(s, o, 1, &r);
-  if (fv == FV_STRICT && r.n_unknown > 0) {
+  if (s != NULL)
+    cp_schema_prune(s, o, 1, &r);
+  if (fv == FV_STRICT && (r.n_unknown > 0 || n_dups > 0)) {
+    /* Duplicates first: Go's decoder meets them while reading, before
+     * anything is compared with the schema. */
+    for (i = 0; i < n_dups; i++) {
+      cp_json_buf_puts(&b, i ? ", duplicate field \"" : "duplicate field \"");
+      cp_json_buf_puts(&b, dups->paths[i]);
+      cp_json_buf_puts(&b, "\"");
+    }
     for (i = 0; i < r.n_unknown; i++) {
-      cp_json_buf_puts(&b, i ? ", unknown field \"" : "unknown field \"");
+      cp_json_buf_puts(&b, i || n_dups ? ", unknown field \""
+                                       : "unknown field \"");
       cp_json_buf_puts(&b, r.unknown[i]);
       cp_json_buf_puts(&b, "\"");
     }
@@ -1172,6 +1288,13 @@ static int schema_decode(struct cp_api_ctx *ctx, struct cp_api_request *rq,
     rc = -1;
     goto out;
   }
+  for (i = 0; fv == FV_WARN && i < n_dups; i++) {
+    char *w = NULL;
+
+    if (asprintf(&w, "duplicate field \"%s\"", dups->paths[i]) >= 0)
+      cp_api_add_warning(rs, w);
+    free(w);
+  }
   for (i = 0; fv == FV_WARN && i < r.n_unknown; i++) {
     char *w = NULL;
 
@@ -1179,6 +1302,8 @@ static int schema_decode(struct cp_api_ctx *ctx, struct cp_api_request *rq,
       cp_api_add_warning(rs, w);
     free(w);
   }
+  if (s == NULL)
+    goto out;
   cp_schema_default(s, o);
   if (rq->type->builtin)
     cp_schema_builtin_hooks(rq->type->group, rq->type->kind, o);
@@ -1501,10 +1626,10 @@ static int is_crd(const struct cp_resource_type *t) {
 
 /* A definition must be valid before it is stored; it is served at once,
  * so its status says so. */
-static int crd_check(struct cp_api_request *rq, json_object *o,
-                     struct cp_api_response *rs) {
-  const char *field = NULL;
-  char *msg = NULL;
+static int crd_check(struct cp_api_ctx *ctx, struct cp_api_request *rq,
+                     json_object *o, struct cp_api_response *rs) {
+  const char *field = NULL, *conflict;
+  char *msg = NULL, why[320];
 
   if (!is_crd(rq->type))
     return 0;
@@ -1514,7 +1639,8 @@ static int crd_check(struct cp_api_request *rq, json_object *o,
     free(msg);
     return -1;
   }
-  cp_crd_set_status(o);
+  conflict = cp_crd_names_conflict(ctx, o, why, sizeof why);
+  cp_crd_set_status(o, conflict, why);
   return 0;
 }
 
@@ -1584,9 +1710,10 @@ static void do_create(struct cp_api_ctx *ctx, struct cp_api_request *rq,
   int64_t rev = 0;
   enum field_validation fv;
   int rc, attempt, json_ok = json_body_ok(rq, NULL);
+  struct cp_json_strict_dups dups = {0};
 
   if (json_ok)
-    o = parse_body(rq->body, rq->body_len, &err);
+    o = parse_body_dups(rq->body, rq->body_len, &dups, &err);
   /* Admission before decoding errors, so that a client whose body we
    * cannot read (kubectl's protobuf) still hears why the namespace
    * refuses it. */
@@ -1608,7 +1735,8 @@ static void do_create(struct cp_api_ctx *ctx, struct cp_api_request *rq,
     goto out;
   }
   if (field_validation(rq, &fv, rs) < 0 || check_kind(rq->type, o, rs) < 0 ||
-      check_namespace(rq, o, rs) < 0 || schema_decode(ctx, rq, o, fv, rs) < 0)
+      check_namespace(rq, o, rs) < 0 ||
+      schema_decode(ctx, rq, o, fv, &dups, rs) < 0)
     goto out;
   md = metadata(o);
   name = get_str(md, "name");
@@ -1655,7 +1783,7 @@ static void do_create(struct cp_api_ctx *ctx, struct cp_api_request *rq,
       set_str(md, "name", full);
       name = get_str(md, "name");
     }
-    if (validate_meta(rq->type, o, rs) < 0 || crd_check(rq, o, rs) < 0)
+    if (validate_meta(rq->type, o, rs) < 0 || crd_check(ctx, rq, o, rs) < 0)
       goto out;
     free(key);
     free(text);
@@ -1687,6 +1815,7 @@ static void do_create(struct cp_api_ctx *ctx, struct cp_api_request *rq,
   }
   already_exists(rs, rq->type, name);
 out:
+  cp_json_strict_dups_clear(&dups);
   free(err);
   free(key);
   free(text);
@@ -1729,7 +1858,9 @@ static void set_spec_finalizers(json_object *o, json_object *from) {
   json_object *spec = get(o, "spec"), *copy = NULL;
 
   if (from == NULL) {
-    json_object_object_del(spec, "finalizers");
+    /* json-c asserts (aborts) on a delete from a non-object. */
+    if (spec != NULL && json_object_is_type(spec, json_type_object))
+      json_object_object_del(spec, "finalizers");
     return;
   }
   if (spec == NULL || !json_object_is_type(spec, json_type_object)) {
@@ -1897,7 +2028,8 @@ static json_object *merge_update(const struct cp_resource_type *t,
   gen = get(cmd, "generation") ? json_object_get_int64(get(cmd, "generation"))
                                : 1;
   if (!json_equal_member(out, cur, "spec"))
-    json_object_object_add(md, "generation", json_object_new_int64(gen + 1));
+    json_object_object_add(md, "generation",
+                           json_object_new_int64(next_generation(gen)));
   return out;
 }
 
@@ -1926,7 +2058,7 @@ static int write_over(struct cp_api_ctx *ctx, struct cp_api_request *rq,
       return rc;
     }
   } else {
-    if (crd_check(rq, next, rs) < 0)
+    if (crd_check(ctx, rq, next, rs) < 0)
       return CPLANE_EINVAL;
     if ((text = stored_text(next)) == NULL) {
       cp_api_respond_status(rs, 500, NULL);
@@ -2000,7 +2132,7 @@ static json_object *apply_scale(json_object *scale, json_object *cur,
   if (out == NULL)
     return NULL;
   spec = get(out, "spec");
-  if (spec == NULL) {
+  if (spec == NULL || !json_object_is_type(spec, json_type_object)) {
     spec = json_object_new_object();
     json_object_object_add(out, "spec", spec);
   }
@@ -2011,7 +2143,8 @@ static json_object *apply_scale(json_object *scale, json_object *cur,
     gen = get(md, "generation");
     json_object_object_add(
         md, "generation",
-        json_object_new_int64((gen ? json_object_get_int64(gen) : 1) + 1));
+        json_object_new_int64(next_generation(gen ? json_object_get_int64(gen)
+                                                  : 1)));
   }
   json_object_object_add(spec, "replicas",
                          json_object_new_int64(json_object_get_int64(rep)));
@@ -2027,12 +2160,13 @@ static void do_update(struct cp_api_ctx *ctx, struct cp_api_request *rq,
   enum field_validation fv;
   int is_scale = rq->subresource != NULL &&
                  strcmp(rq->subresource, "scale") == 0;
+  struct cp_json_strict_dups dups = {0};
 
   if (!json_body_ok(rq, rs) || field_validation(rq, &fv, rs) < 0) {
     free(key);
     return;
   }
-  in = parse_body(rq->body, rq->body_len, &err);
+  in = parse_body_dups(rq->body, rq->body_len, &dups, &err);
   if (in == NULL || !json_object_is_type(in, json_type_object)) {
     cp_api_respond_status(rs, 400, cp_status_failuref(
                                        400, "the request body is not a JSON "
@@ -2054,7 +2188,7 @@ static void do_update(struct cp_api_ctx *ctx, struct cp_api_request *rq,
   }
   if (!is_scale &&
       (check_kind(rq->type, in, rs) < 0 || check_namespace(rq, in, rs) < 0 ||
-       schema_decode(ctx, rq, in, fv, rs) < 0))
+       schema_decode(ctx, rq, in, fv, &dups, rs) < 0))
     goto out;
   if ((cur = read_current(ctx, rq, key, &cur_rev, rs)) == NULL)
     goto out;
@@ -2077,6 +2211,7 @@ static void do_update(struct cp_api_ctx *ctx, struct cp_api_request *rq,
     goto out;
   write_over(ctx, rq, key, next, cur_rev, rs, 1);
 out:
+  cp_json_strict_dups_clear(&dups);
   free(err);
   free(key);
   json_object_put(in);
@@ -2141,6 +2276,14 @@ static void do_patch(struct cp_api_ctx *ctx, struct cp_api_request *rq,
                             &patched, &err);
     if (base != cur)
       json_object_put(base);
+    if (rc == CP_PATCH_ETOOMANY) {
+      /* kube: NewRequestEntityTooLargeError. */
+      cp_api_respond_status(rs, 413, cp_status_failuref(
+                                         413, "Request entity too large: %s",
+                                         err ? err : "too many operations"));
+      json_object_put(cur);
+      goto out;
+    }
     if (rc != CPLANE_OK) {
       int code = rc == CPLANE_ENOMEM ? 500 : 422;
 
@@ -2168,7 +2311,7 @@ static void do_patch(struct cp_api_ctx *ctx, struct cp_api_request *rq,
     else {
       /* A retry decodes again: only its warnings count. */
       rs->warnings_len = 0;
-      next = schema_decode(ctx, rq, patched, fv, rs) < 0
+      next = schema_decode(ctx, rq, patched, fv, NULL, rs) < 0
                  ? NULL
                  : merge_update(rq->type, rq->subresource, patched, cur);
     }
@@ -2206,10 +2349,13 @@ static void add_finalizer(json_object *md, const char *f) {
     fs = json_object_new_array();
     json_object_object_add(md, "finalizers", fs);
   }
-  for (i = 0; i < json_object_array_length(fs); i++)
-    if (strcmp(json_object_get_string(json_object_array_get_idx(fs, i)), f) ==
-        0)
+  for (i = 0; i < json_object_array_length(fs); i++) {
+    json_object *e = json_object_array_get_idx(fs, i);
+
+    if (e != NULL && json_object_is_type(e, json_type_string) &&
+        strcmp(json_object_get_string(e), f) == 0)
       return;
+  }
   json_object_array_add(fs, json_object_new_string(f));
 }
 
@@ -2241,11 +2387,77 @@ static void marked(struct cp_api_ctx *ctx, const struct cp_resource_type *t,
     ctx->crd_terminating(ctx->crd_terminating_arg);
 }
 
+/* The JSON type name Go's decoder reports for v. */
+static const char *go_json_type(json_object *v) {
+  switch (json_object_get_type(v)) {
+  case json_type_boolean: return "bool";
+  case json_type_double:
+  case json_type_int: return "number";
+  case json_type_object: return "object";
+  case json_type_array: return "array";
+  default: return "string";
+  }
+}
+
+/* DeleteOptions as Go decodes it: every known field of its type (null
+ * is always fine: the zero value). NULL when opts is acceptable, else
+ * the message kube's decoder gives, in a static buffer of this thread. */
+static const char *delete_options_error(json_object *opts) {
+  static const struct {
+    const char *field, *go_type;
+    json_type type;
+  } fields[] = {
+      {"kind", "string", json_type_string},
+      {"apiVersion", "string", json_type_string},
+      {"gracePeriodSeconds", "int64", json_type_int},
+      {"preconditions", "v1.Preconditions", json_type_object},
+      {"orphanDependents", "bool", json_type_boolean},
+      {"propagationPolicy", "v1.DeletionPropagation", json_type_string},
+      {"dryRun", "[]string", json_type_array},
+  };
+  static __thread char msg[192];
+  json_object *v, *pre;
+  size_t i;
+
+  for (i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+    v = get(opts, fields[i].field);
+    if (v == NULL || json_object_is_type(v, fields[i].type))
+      continue;
+    snprintf(msg, sizeof msg, "json: cannot unmarshal %s into Go struct "
+             "field DeleteOptions.%s of type %s", go_json_type(v),
+             fields[i].field, fields[i].go_type);
+    return msg;
+  }
+  v = get(opts, "dryRun");
+  for (i = 0; v != NULL && i < json_object_array_length(v); i++) {
+    json_object *e = json_object_array_get_idx(v, i);
+
+    if (e != NULL && !json_object_is_type(e, json_type_string)) {
+      snprintf(msg, sizeof msg, "json: cannot unmarshal %s into Go struct "
+               "field DeleteOptions.dryRun of type string", go_json_type(e));
+      return msg;
+    }
+  }
+  pre = get(opts, "preconditions");
+  for (i = 0; i < 2; i++) {
+    const char *f = i == 0 ? "uid" : "resourceVersion";
+
+    v = get(pre, f);
+    if (v == NULL || json_object_is_type(v, json_type_string))
+      continue;
+    snprintf(msg, sizeof msg, "json: cannot unmarshal %s into Go struct "
+             "field Preconditions.preconditions.%s of type %s",
+             go_json_type(v), f, i == 0 ? "types.UID" : "string");
+    return msg;
+  }
+  return NULL;
+}
+
 static void do_delete(struct cp_api_ctx *ctx, struct cp_api_request *rq,
                       struct cp_api_response *rs) {
   json_object *opts = NULL, *cur = NULL, *pre;
   char *key = cp_api_key(rq->type, rq->ns, rq->name), *err = NULL, ts[32];
-  const char *policy = NULL, *p_uid, *p_rv;
+  const char *policy = NULL, *p_uid, *p_rv, *why;
   int64_t cur_rev = 0, rev = 0;
   size_t n_fin = 0;
   int was_marked = 0;
@@ -2275,8 +2487,13 @@ static void do_delete(struct cp_api_ctx *ctx, struct cp_api_request *rq,
                                        policy));
     goto out;
   }
+  if ((why = delete_options_error(opts)) != NULL) {
+    cp_api_respond_status(rs, 400, cp_status_failure(400, NULL, why, NULL));
+    goto out;
+  }
   dry = dry_run(rq);
   if (get(opts, "dryRun") != NULL &&
+      json_object_is_type(get(opts, "dryRun"), json_type_array) &&
       json_object_array_length(get(opts, "dryRun")) > 0)
     dry = 1;
   if (is_namespaces(rq->type) && immortal_namespace(rq->name)) {
@@ -2352,7 +2569,8 @@ static void do_delete(struct cp_api_ctx *ctx, struct cp_api_request *rq,
                                json_object_new_int(0));
         json_object_object_add(
             md, "generation",
-            json_object_new_int64((g ? json_object_get_int64(g) : 1) + 1));
+            json_object_new_int64(
+                next_generation(g ? json_object_get_int64(g) : 1)));
       }
       rc = write_over(ctx, rq, key, cur, cur_rev, rs,
                       attempt == CAS_RETRIES - 1);
@@ -2422,7 +2640,7 @@ static void do_delete_collection(struct cp_api_ctx *ctx,
     char *err = NULL;
     const char *name;
 
-    if (o == NULL || !selectors_match(sel, o)) {
+    if (o == NULL || !cp_api_selectors_match(sel, o)) {
       json_object_put(o);
       continue;
     }

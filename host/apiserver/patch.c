@@ -27,6 +27,7 @@
 #include <cplane/version.h>
 
 #include "apiserver/schema.h"
+#include "object/json_strict.h"
 
 #define MAX_DEPTH 64
 /* json-c counts an object member's value as a level of its own, so the
@@ -286,45 +287,23 @@ static int check_depth(struct json_object *o, int level, char **msg) {
  * that is the literal null, which the caller's shape check rejects. */
 static int parse_patch(const char *text, size_t len, struct json_object **out,
                        char **msg) {
-  struct json_tokener *tok;
-  struct json_object *o;
-  enum json_tokener_error err;
-  size_t end;
-  int rc;
+  const char *why = NULL;
+  size_t at = 0;
 
-  *out = NULL;
-  if (len > INT_MAX)
-    return fail(msg, "patch is too large");
-  tok = json_tokener_new_ex(TOKENER_DEPTH);
-  if (tok == NULL)
+  /* Strictly, as kube decodes a patch: NaN or a comment in a patch must
+   * never reach the object it is applied to. Duplicate keys: the last
+   * wins, as Go's map decoding does. */
+  switch (cp_json_strict_parse(text, len, TOKENER_DEPTH, out, NULL, &why,
+                               &at)) {
+  case CP_JSON_STRICT_OK:
+    return CPLANE_OK;
+  case CP_JSON_STRICT_DEPTH:
+    return too_deep(msg);
+  case CP_JSON_STRICT_NOMEM:
     return CPLANE_ENOMEM;
-  json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
-  o = json_tokener_parse_ex(tok, text != NULL ? text : "", (int)len);
-  err = json_tokener_get_error(tok);
-  end = json_tokener_get_parse_end(tok);
-  /* The tokener cannot know a number (or an unfinished document) ended
-   * with the buffer; a NUL tells it so. */
-  if (o == NULL && err == json_tokener_continue) {
-    o = json_tokener_parse_ex(tok, "", 1);
-    err = json_tokener_get_error(tok);
-    end = len;
+  default:
+    return fail(msg, "malformed patch: %s at byte %zu", why, at);
   }
-  if (err == json_tokener_error_depth)
-    rc = too_deep(msg);
-  else if (err != json_tokener_success)
-    rc = fail(msg, "malformed patch: %s at byte %zu",
-              json_tokener_error_desc(err), end);
-  else if (end < len)
-    rc = fail(msg, "malformed patch: unexpected data at byte %zu", end);
-  else
-    rc = CPLANE_OK;
-  if (rc == CPLANE_OK) {
-    *out = o;
-    o = NULL;
-  }
-  json_object_put(o);
-  json_tokener_free(tok);
-  return rc;
 }
 
 /* ---- JSON merge patch (RFC 7386) ---- */
@@ -634,10 +613,43 @@ static int op_move(struct json_object **root, const char *from,
   return op_add(root, path, v, why);
 }
 
-/* RFC 6902 4.5. */
+/* The length of v as compact JSON, counted only up to budget (the walk
+ * stops as soon as it is over, so measuring a huge value costs little).
+ * Strings count their bytes plus quotes (escapes not expanded: a lower
+ * bound, as the limit only needs to stop doubling). */
+static size_t json_size(struct json_object *v, size_t budget) {
+  size_t n = 0, i, len;
+
+  switch (json_object_get_type(v)) {
+  case json_type_null: return 4;
+  case json_type_boolean: return 5;
+  case json_type_int:
+  case json_type_double: return 8;
+  case json_type_string:
+    return (size_t)json_object_get_string_len(v) + 2;
+  case json_type_array:
+    len = json_object_array_length(v);
+    n = 2 + (len > 0 ? len - 1 : 0);
+    for (i = 0; i < len && n <= budget; i++)
+      n += json_size(json_object_array_get_idx(v, i), budget - n);
+    return n;
+  case json_type_object:
+    n = 2;
+    json_object_object_foreach(v, k, m) {
+      if (n > budget)
+        break;
+      n += strlen(k) + 4 + json_size(m, budget - n);
+    }
+    return n;
+  }
+  return n;
+}
+
+/* RFC 6902 4.5. *copied is what the patch's copies have added so far. */
 static int op_copy(struct json_object **root, const char *from,
-                   const char *path, const char **why) {
+                   const char *path, size_t *copied, const char **why) {
   struct json_object *v, *c;
+  size_t size;
   int rc;
 
   rc = ptr_get(*root, from, &v, why);
@@ -645,6 +657,17 @@ static int op_copy(struct json_object **root, const char *from,
     *why = "\"from\" path not found";
   if (rc != CPLANE_OK)
     return rc;
+  size = json_size(v, CP_PATCH_COPY_LIMIT - *copied + 1);
+  if (size > CP_PATCH_COPY_LIMIT - *copied) {
+    static __thread char msg[160];
+
+    snprintf(msg, sizeof msg, "Unable to complete the copy, the "
+             "accumulated size increase of copy is %zu, exceeding the "
+             "limit %d", *copied + size, CP_PATCH_COPY_LIMIT);
+    *why = msg;
+    return CPLANE_ERANGE;
+  }
+  *copied += size;
   rc = copy_value(v, &c);
   if (rc != CPLANE_OK)
     return rc;
@@ -677,7 +700,7 @@ static const char *op_string(struct json_object *op, const char *k) {
 }
 
 static int apply_op(struct json_object **root, struct json_object *op, size_t i,
-                    char **msg) {
+                    size_t *copied, char **msg) {
   struct json_object *value = NULL, *v;
   const char *name, *path, *from = NULL, *why = "invalid operation";
   int has_value, needs_from, rc = CPLANE_EINVAL;
@@ -715,11 +738,15 @@ static int apply_op(struct json_object **root, struct json_object *op, size_t i,
   } else if (strcmp(name, "move") == 0) {
     rc = op_move(root, from, path, &why);
   } else if (strcmp(name, "copy") == 0) {
-    rc = op_copy(root, from, path, &why);
+    rc = op_copy(root, from, path, copied, &why);
   } else if (strcmp(name, "test") == 0) {
     rc = op_test(*root, path, value, &why);
   } else {
     why = "unknown operation";
+  }
+  if (rc == CPLANE_ERANGE) {
+    fail(msg, "%s", why);
+    return CPLANE_ERANGE;
   }
   if (rc == CPLANE_EINVAL)
     rc = fail(msg, "json patch operation %zu (%s %s): %s", i, name, path, why);
@@ -728,11 +755,11 @@ static int apply_op(struct json_object **root, struct json_object *op, size_t i,
 
 static int json_patch(struct json_object **root, struct json_object *ops,
                       char **msg) {
-  size_t i, n = json_object_array_length(ops);
+  size_t i, n = json_object_array_length(ops), copied = 0;
   int rc;
 
   for (i = 0; i < n; i++) {
-    rc = apply_op(root, json_object_array_get_idx(ops, i), i, msg);
+    rc = apply_op(root, json_object_array_get_idx(ops, i), i, &copied, msg);
     if (rc != CPLANE_OK)
       return rc;
   }
@@ -1238,6 +1265,12 @@ int cp_patch_apply_schema(enum cp_patch_type type, struct json_object *doc,
     rc = check_shape(type, p, errmsg);
   if (rc == CPLANE_OK)
     rc = check_depth(p, 1, errmsg);
+  if (rc == CPLANE_OK && type == CP_PATCH_JSON &&
+      json_object_array_length(p) > CP_PATCH_MAX_OPS) {
+    fail(errmsg, "The allowed maximum operations in a JSON patch is %d, "
+         "got %zu", CP_PATCH_MAX_OPS, json_object_array_length(p));
+    rc = CP_PATCH_ETOOMANY;
+  }
   if (rc == CPLANE_OK)
     rc = copy_value(doc, &res);
   if (rc != CPLANE_OK)

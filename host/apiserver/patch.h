@@ -42,6 +42,16 @@ enum cp_patch_type { CP_PATCH_MERGE, CP_PATCH_JSON, CP_PATCH_STRATEGIC };
 int cp_patch_apply(enum cp_patch_type type, struct json_object *doc,
                    const char *patch, size_t len, struct json_object **out,
                    char **errmsg);
+/* What a JSON patch may do, as kube-apiserver bounds it (the class of
+ * CVE-2019-1002100, where N copies double a document N times): at most
+ * CP_PATCH_MAX_OPS operations (more: CP_PATCH_ETOOMANY, which kube
+ * answers 413), and "copy" operations adding at most
+ * CP_PATCH_COPY_LIMIT bytes of JSON in all (evanphx/json-patch's
+ * AccumulatedCopySizeLimit, set by kube to its 3 MiB request limit; more:
+ * CPLANE_ERANGE, 422). Both are refused before anything is allocated. */
+#define CP_PATCH_MAX_OPS 10000
+#define CP_PATCH_COPY_LIMIT (3 * 1024 * 1024)
+#define CP_PATCH_ETOOMANY -201
 /* cp_patch_apply with the schema of doc's type (schema.h; NULL: the table
  * by field name) driving the strategic merge patch's list merges. */
 struct cp_schema;

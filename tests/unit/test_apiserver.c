@@ -1575,9 +1575,270 @@ static void test_crd_two_servers_terminating(void **state) {
   cp_apiserver_stop(s1);
 }
 
+/* issue #12: one request must never crash the server or poison what
+ * later readers get. Each case failed (crash, abort or wrong answer)
+ * before its fix. */
+static void expect_message(struct cp_api_response rs, int code,
+                           const char *part) {
+  if (rs.code != code || rs.body == NULL || strstr(rs.body, part) == NULL)
+    fail_msg("HTTP %d, want %d with \"%s\": %.*s", rs.code, code, part,
+             (int)rs.len, rs.body ? rs.body : "");
+  free(rs.body);
+}
+
+static void test_hardening_requests(void **state) {
+  struct fixture *f = *state;
+  struct cp_api_response rs;
+  char buf[256];
+
+  make_namespace(f, "default");
+  expect_code(call(f, CP_API_POST, NS_CM, J,
+                   "{\"metadata\":{\"name\":\"a\"}}"), 201);
+  expect_code(call(f, CP_API_POST, NS_CM, J,
+                   "{\"metadata\":{\"name\":\"b\"}}"), 201);
+  /* Malformed continue tokens: 400, no double free. */
+  expect_message(call(f, CP_API_GET, NS_CM "?continue=1.zz", NULL, NULL),
+                 400, "invalid continue token");
+  expect_code(call(f, CP_API_GET, NS_CM "?continue=1.z", NULL, NULL), 400);
+  expect_code(call(f, CP_API_GET, NS_CM "?continue=-3.61", NULL, NULL), 400);
+  /* A page token round-trips. */
+  rs = call(f, CP_API_GET, NS_CM "?limit=1", NULL, NULL);
+  assert_int_equal(rs.code, 200);
+  jq(rs.body, "metadata.continue", buf, sizeof buf);
+  free(rs.body);
+  assert_true(buf[0] != '\0');
+  {
+    char path[400];
+
+    snprintf(path, sizeof path, NS_CM "?limit=1&continue=%s", buf);
+    rs = call(f, CP_API_GET, path, NULL, NULL);
+    assert_int_equal(rs.code, 200);
+    assert_string_equal(jq(rs.body, "items.0.metadata.name", buf, sizeof buf),
+                        "b");
+    free(rs.body);
+  }
+  /* limit at the top of int64: no overflow, everything. */
+  rs = call(f, CP_API_GET, NS_CM "?limit=9223372036854775807", NULL, NULL);
+  assert_int_equal(rs.code, 200);
+  assert_string_equal(jq(rs.body, "items.1.metadata.name", buf, sizeof buf),
+                      "b");
+  free(rs.body);
+  /* A resourceVersion the store has not reached: 504 Timeout. */
+  rs = call(f, CP_API_GET, NS_CM "?resourceVersion=99999999", NULL, NULL);
+  assert_int_equal(rs.code, 504);
+  assert_string_equal(jq(rs.body, "reason", buf, sizeof buf), "Timeout");
+  assert_string_equal(jq(rs.body, "details.causes.0.reason", buf, sizeof buf),
+                      "ResourceVersionTooLarge");
+  assert_non_null(strstr(rs.body, "Timeout: Too large resource version: "
+                                  "99999999, current: "));
+  free(rs.body);
+  expect_code(call(f, CP_API_GET,
+                   NS_CM "?resourceVersion=99999999&resourceVersionMatch=Exact",
+                   NULL, NULL), 504);
+  /* DeleteOptions decoded with types checked. */
+  expect_message(call(f, CP_API_DELETE, NS_CM "/a", J, "{\"dryRun\":\"All\"}"),
+                 400, "cannot unmarshal string into Go struct field "
+                      "DeleteOptions.dryRun of type []string");
+  expect_code(call(f, CP_API_DELETE, NS_CM "/a", J, "{\"dryRun\":[1]}"), 400);
+  expect_code(call(f, CP_API_DELETE, NS_CM "/a", J,
+                   "{\"preconditions\":\"x\"}"), 400);
+  expect_code(call(f, CP_API_DELETE, NS_CM "/a", J,
+                   "{\"preconditions\":{\"uid\":5}}"), 400);
+  expect_code(call(f, CP_API_DELETE, NS_CM "/a", J,
+                   "{\"gracePeriodSeconds\":\"5\"}"), 400);
+  expect_code(call(f, CP_API_DELETE, NS_CM "/a", J, "{\"dryRun\":null}"),
+              200);
+  /* DELETE on the collection without selectors (kubectl delete --all). */
+  rs = call(f, CP_API_DELETE, NS_CM, NULL, NULL);
+  assert_int_equal(rs.code, 200);
+  assert_string_equal(jq(rs.body, "items.0.metadata.name", buf, sizeof buf),
+                      "b");
+  free(rs.body);
+  rs = call(f, CP_API_GET, NS_CM, NULL, NULL);
+  assert_string_equal(jq(rs.body, "items.0.metadata.name", buf, sizeof buf),
+                      "");
+  free(rs.body);
+}
+
+static void test_hardening_bodies(void **state) {
+  struct fixture *f = *state;
+  struct cp_api_response rs;
+  char *bomb, *w;
+  int i;
+
+  make_namespace(f, "default");
+  /* Non-JSON never reaches the store. */
+  expect_message(call(f, CP_API_POST, NS_CM, J,
+                      "{\"metadata\":{\"name\":\"n\"},\"data\":{\"x\":NaN}}"),
+                 400, "invalid character 'N'");
+  expect_message(call(f, CP_API_POST, NS_CM, J,
+                      "{\"metadata\":{\"name\":\"n\"},\"binaryData\":null,"
+                      "\"x\":1e400}"),
+                 400, "cannot unmarshal number 1e400");
+  expect_code(call(f, CP_API_POST, NS_CM, J,
+                   "{\"metadata\":{\"name\":\"n\"},}"), 400);
+  expect_code(call(f, CP_API_POST, NS_CM, J,
+                   "{\"metadata\":{\"name\":\"n\"}}/**/"), 400);
+  expect_code(call(f, CP_API_POST, NS_CM, J,
+                   "{'metadata':{'name':'n'}}"), 400);
+  expect_message(call(f, CP_API_POST, NS_CM, J,
+                      "{\"metadata\":{\"name\":\"n\"},\"data\":{"
+                      "\"a\\u0000b\":\"x\"}}"),
+                 400, "U+0000");
+  expect_code(call(f, CP_API_GET, NS_CM "/n", NULL, NULL), 404);
+  /* Duplicate fields follow fieldValidation. */
+  expect_message(call(f, CP_API_POST, NS_CM "?fieldValidation=Strict", J,
+                      "{\"metadata\":{\"name\":\"n\",\"name\":\"m\"}}"),
+                 400, "strict decoding error: duplicate field "
+                      "\\\"metadata.name\\\"");
+  rs = call(f, CP_API_POST, NS_CM, J,
+            "{\"metadata\":{\"name\":\"n\",\"name\":\"m\"}}");
+  assert_int_equal(rs.code, 201);
+  assert_non_null(strstr(rs.warnings, "duplicate field \\\"metadata.name\\\""));
+  assert_non_null(strstr(rs.body, "\"name\":\"m\""));
+  free(rs.body);
+  rs = call(f, CP_API_PUT, NS_CM "/m?fieldValidation=Ignore", J,
+            "{\"metadata\":{\"name\":\"m\"},\"data\":{\"k\":\"1\",\"k\":\"2\"}}");
+  assert_int_equal(rs.code, 200);
+  assert_int_equal(rs.warnings_len, 0);
+  assert_non_null(strstr(rs.body, "\"k\":\"2\""));
+  free(rs.body);
+  /* A pod needs containers; finalizers are names. */
+  expect_message(call(f, CP_API_POST, "/api/v1/namespaces/default/pods", J,
+                      "{\"metadata\":{\"name\":\"p\"},\"spec\":{}}"),
+                 422, "Pod \\\"p\\\" is invalid: spec.containers: "
+                      "Required value");
+  expect_code(call(f, CP_API_POST, "/api/v1/namespaces/default/pods", J,
+                   "{\"metadata\":{\"name\":\"p\"},\"spec\":{\"containers\":"
+                   "[]}}"), 422);
+  expect_code(call(f, CP_API_POST, "/api/v1/namespaces/default/pods", J,
+                   "{\"metadata\":{\"name\":\"p\"},\"spec\":{\"containers\":"
+                   "null}}"), 422);
+  expect_code(call(f, CP_API_POST, "/api/v1/namespaces/default/pods", J,
+                   "{\"metadata\":{\"name\":\"p\"},\"spec\":{\"containers\":"
+                   "[{\"name\":\"c\",\"image\":\"i\"}]}}"), 201);
+  expect_message(call(f, CP_API_POST, NS_CM, J,
+                      "{\"metadata\":{\"name\":\"f\",\"finalizers\":[null]}}"),
+                 422, "metadata.finalizers[0]");
+  expect_code(call(f, CP_API_POST, NS_CM, J,
+                   "{\"metadata\":{\"name\":\"f\",\"finalizers\":[3]}}"), 400);
+  /* JSON patch: 10,000 operations at most, copies bounded. */
+  bomb = malloc(64 * 100 + 16);
+  assert_non_null(bomb);
+  w = bomb + sprintf(bomb, "[");
+  for (i = 0; i < 40; i++)
+    w += sprintf(w, "%s{\"op\":\"copy\",\"from\":\"/metadata\",\"path\":"
+                 "\"/metadata/annotations/x%d\"}", i ? "," : "", i);
+  sprintf(w, "]");
+  expect_code(call(f, CP_API_PATCH, NS_CM "/m", J,
+                   "{\"metadata\":{\"annotations\":{\"a\":\"b\"}}}"), 415);
+  expect_message(call(f, CP_API_PATCH, NS_CM "/m",
+                      "application/json-patch+json", "[{\"op\":\"add\","
+                      "\"path\":\"/metadata/annotations\",\"value\":{}}]"),
+                 200, "annotations");
+  expect_message(call(f, CP_API_PATCH, NS_CM "/m",
+                      "application/json-patch+json", bomb),
+                 422, "Unable to complete the copy");
+  free(bomb);
+}
+
+static void test_hardening_crd_names(void **state) {
+  struct fixture *f = *state;
+  struct cp_api_response rs;
+  char buf[256];
+  static const char crd_fmt[] =
+      "{\"apiVersion\":\"apiextensions.k8s.io/v1\",\"kind\":"
+      "\"CustomResourceDefinition\",\"metadata\":{\"name\":"
+      "\"%s.example.com\"},\"spec\":{\"group\":\"example.com\","
+      "\"scope\":\"Namespaced\",\"names\":{\"plural\":\"%s\","
+      "\"kind\":\"Widget\"},\"versions\":[{\"name\":\"v1\","
+      "\"served\":true,\"storage\":true}]}}";
+  char body[600];
+
+  make_namespace(f, "default");
+  snprintf(body, sizeof body, crd_fmt, "widgets", "widgets");
+  rs = call(f, CP_API_POST, CRDS, J, body);
+  assert_int_equal(rs.code, 201);
+  assert_string_equal(jq(rs.body, "status.conditions.0.status", buf,
+                         sizeof buf), "True");
+  assert_string_equal(jq(rs.body, "status.conditions.0.message", buf,
+                         sizeof buf), "no conflicts found");
+  free(rs.body);
+  /* A second definition of kind Widget in the group: not accepted, not
+   * served, as kube's naming controller decides. */
+  snprintf(body, sizeof body, crd_fmt, "gadgets", "gadgets");
+  rs = call(f, CP_API_POST, CRDS, J, body);
+  assert_int_equal(rs.code, 201);
+  assert_string_equal(jq(rs.body, "status.conditions.0.type", buf,
+                         sizeof buf), "NamesAccepted");
+  assert_string_equal(jq(rs.body, "status.conditions.0.status", buf,
+                         sizeof buf), "False");
+  assert_string_equal(jq(rs.body, "status.conditions.0.reason", buf,
+                         sizeof buf), "KindConflict");
+  assert_string_equal(jq(rs.body, "status.conditions.0.message", buf,
+                         sizeof buf), "\"Widget\" is already in use");
+  assert_string_equal(jq(rs.body, "status.conditions.1.status", buf,
+                         sizeof buf), "False");
+  assert_string_equal(jq(rs.body, "status.conditions.1.reason", buf,
+                         sizeof buf), "NotAccepted");
+  free(rs.body);
+  expect_code(call(f, CP_API_GET,
+                   "/apis/example.com/v1/namespaces/default/widgets", NULL,
+                   NULL), 200);
+  expect_code(call(f, CP_API_GET,
+                   "/apis/example.com/v1/namespaces/default/gadgets", NULL,
+                   NULL), 404);
+  /* A restart does not serve it either. */
+  cp_resources_free(f->ctx.resources);
+  f->ctx.resources = cp_resources_new();
+  assert_int_equal(cp_crd_load_all(&f->ctx, NULL), 2);
+  expect_code(call(f, CP_API_GET,
+                   "/apis/example.com/v1/namespaces/default/gadgets", NULL,
+                   NULL), 404);
+}
+
+/* An object stored before bodies were decoded strictly (json-c took NaN
+ * and comments) is still listed, read and deleted, with what JSON cannot
+ * say nulled: no response carries non-JSON. */
+static void test_hardening_legacy_stored(void **state) {
+  struct fixture *f = *state;
+  static const char key[] = "configmaps/default/old";
+  static const char val[] = "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\","
+                            "\"metadata\":{\"name\":\"old\",\"namespace\":"
+                            "\"default\"},/*c*/\"x\":[NaN,1],\"y\":Infinity}";
+  struct cp_api_response rs;
+  char buf[64];
+  int64_t rev = 0;
+
+  make_namespace(f, "default");
+  assert_int_equal(cp_store_create(f->store, key, strlen(key), val,
+                                   strlen(val), &rev),
+                   CPLANE_OK);
+  rs = call(f, CP_API_GET, NS_CM, NULL, NULL);
+  assert_int_equal(rs.code, 200);
+  if (strstr(rs.body, "\"x\":[null,1],\"y\":null") == NULL)
+    fail_msg("list: %s", rs.body);
+  assert_null(strstr(rs.body, "NaN"));
+  free(rs.body);
+  rs = call(f, CP_API_GET, NS_CM "/old", NULL, NULL);
+  assert_int_equal(rs.code, 200);
+  assert_string_equal(jq(rs.body, "metadata.name", buf, sizeof buf), "old");
+  assert_null(strstr(rs.body, "Infinity"));
+  free(rs.body);
+  expect_code(call(f, CP_API_DELETE, NS_CM "/old", NULL, NULL), 200);
+  expect_code(call(f, CP_API_GET, NS_CM "/old", NULL, NULL), 404);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_routing, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_hardening_requests, setup,
+                                      teardown),
+      cmocka_unit_test_setup_teardown(test_hardening_bodies, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_hardening_legacy_stored, setup,
+                                      teardown),
+      cmocka_unit_test_setup_teardown(test_hardening_crd_names, setup,
+                                      teardown),
       cmocka_unit_test_setup_teardown(test_create_get_list, setup, teardown),
       cmocka_unit_test_setup_teardown(test_validation, setup, teardown),
       cmocka_unit_test_setup_teardown(test_discovery_versions, setup,

@@ -909,6 +909,96 @@ static void test_content_type(void **state) {
   assert_int_equal(t, CP_PATCH_MERGE); /* untouched on failure */
 }
 
+/* CVE-2019-1002100's class: copies that double the document. Refused
+ * once the copies would add more than CP_PATCH_COPY_LIMIT, with
+ * evanphx/json-patch's message, long before gigabytes are built. */
+static void test_json_patch_copy_bomb(void **state) {
+  char *patch = malloc(64 * 80 + 16), *w = patch;
+  const char *doc = "{\"metadata\":{\"name\":\"x\",\"annotations\":{"
+                    "\"a\":\"0123456789012345678901234567890123456789\"}}}";
+  struct json_object *d = parse(doc), *out = NULL;
+  char *msg = NULL;
+  int i;
+
+  (void)state;
+  assert_non_null(patch);
+  w += sprintf(w, "[");
+  for (i = 0; i < 64; i++)
+    w += sprintf(w, "%s{\"op\":\"copy\",\"from\":\"/metadata\","
+                 "\"path\":\"/metadata/annotations/x%d\"}", i ? "," : "", i);
+  sprintf(w, "]");
+  assert_int_equal(cp_patch_apply(CP_PATCH_JSON, d, patch, strlen(patch),
+                                  &out, &msg),
+                   CPLANE_ERANGE);
+  assert_null(out);
+  assert_non_null(msg);
+  assert_non_null(strstr(msg, "Unable to complete the copy, the accumulated "
+                              "size increase of copy is "));
+  assert_non_null(strstr(msg, "exceeding the limit 3145728"));
+  free(msg);
+  /* A few copies stay fine. */
+  expect(CP_PATCH_JSON, "{\"a\":{\"b\":1}}",
+         "[{\"op\":\"copy\",\"from\":\"/a\",\"path\":\"/c\"},"
+         "{\"op\":\"copy\",\"from\":\"/c\",\"path\":\"/a/d\"}]",
+         "{\"a\":{\"b\":1,\"d\":{\"b\":1}},\"c\":{\"b\":1}}");
+  json_object_put(d);
+  free(patch);
+}
+
+/* kube allows at most 10,000 operations in one JSON patch. */
+static void test_json_patch_max_ops(void **state) {
+  const char *op = "{\"op\":\"test\",\"path\":\"/a\",\"value\":1}";
+  size_t n = CP_PATCH_MAX_OPS + 1, i, len = strlen(op);
+  char *patch = malloc(n * (len + 1) + 2), *w = patch;
+  struct json_object *d = parse("{\"a\":1}"), *out = NULL;
+  char *msg = NULL;
+
+  (void)state;
+  assert_non_null(patch);
+  *w++ = '[';
+  for (i = 0; i < n; i++) {
+    if (i)
+      *w++ = ',';
+    memcpy(w, op, len);
+    w += len;
+  }
+  *w++ = ']';
+  assert_int_equal(cp_patch_apply(CP_PATCH_JSON, d, patch, (size_t)(w - patch),
+                                  &out, &msg),
+                   CP_PATCH_ETOOMANY);
+  assert_null(out);
+  assert_string_equal(msg, "The allowed maximum operations in a JSON patch "
+                           "is 10000, got 10001");
+  free(msg);
+  msg = NULL;
+  /* Exactly the maximum is applied. */
+  assert_int_equal(cp_patch_apply(CP_PATCH_JSON, d, patch,
+                                  (size_t)(w - patch) - len - 2, &out, &msg),
+                   CPLANE_EINVAL); /* cut mid-array: malformed, not 413 */
+  free(msg);
+  msg = NULL;
+  w -= len + 1;
+  w[-1] = ']';
+  assert_int_equal(cp_patch_apply(CP_PATCH_JSON, d, patch, (size_t)(w - patch),
+                                  &out, &msg),
+                   CPLANE_OK);
+  json_object_put(out);
+  json_object_put(d);
+  free(patch);
+}
+
+/* Patch text is decoded as strictly as a body: what json-c alone took. */
+static void test_patch_text_is_strict(void **state) {
+  (void)state;
+  expect_einval(CP_PATCH_MERGE, "{}", "{\"a\":NaN}");
+  expect_einval(CP_PATCH_MERGE, "{}", "{\"a\":1e400}");
+  expect_einval(CP_PATCH_MERGE, "{}", "{\"a\":1,}");
+  expect_einval(CP_PATCH_STRATEGIC, "{}", "{/*x*/\"a\":1}");
+  expect_einval(CP_PATCH_JSON, "{}",
+                "[{'op':'add','path':'/a','value':Infinity}]");
+  expect(CP_PATCH_MERGE, "{}", "{\"a\":1,\"a\":2}", "{\"a\":2}");
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_merge_rfc7386_appendix_a),
@@ -938,6 +1028,9 @@ int main(void) {
       cmocka_unit_test(test_depth_limit_json_patch),
       cmocka_unit_test(test_doc_may_be_any_value),
       cmocka_unit_test(test_content_type),
+      cmocka_unit_test(test_json_patch_copy_bomb),
+      cmocka_unit_test(test_json_patch_max_ops),
+      cmocka_unit_test(test_patch_text_is_strict),
   };
 
   return cmocka_run_group_tests(tests, NULL, NULL);
