@@ -17,6 +17,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "plugin/abi_note.h"
+
 /* The descriptor a 1.0 plugin must at least provide: through reconcile. */
 #define DESC_MIN_SIZE                                                      \
   (offsetof(struct cplane_plugin, reconcile) + sizeof(void *))
@@ -54,11 +56,29 @@ static int check_owner_and_mode(const struct stat *st, const char *what,
   return 0;
 }
 
+/* The directory is held to the same rule as the files: a symbolic link
+ * (its last component) is refused, since whoever may change the link
+ * chooses the code the host runs. */
 static int open_checked_dir(const char *dir, char **errmsg) {
   struct stat st;
+  char *trimmed;
+  size_t len = strlen(dir);
   int fd;
 
-  fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  /* "dir/" would follow a link even with O_NOFOLLOW. */
+  while (len > 1 && dir[len - 1] == '/')
+    len--;
+  trimmed = strndup(dir, len);
+  if (trimmed == NULL)
+    return fail(errmsg, "plugin directory %s: out of memory", dir);
+  fd = open(trimmed, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0 && (errno == ELOOP || errno == ENOTDIR) &&
+      lstat(trimmed, &st) == 0 && S_ISLNK(st.st_mode)) {
+    free(trimmed);
+    return fail(errmsg, "plugin directory %s is a symbolic link: refused "
+                        "(set plugin_dir to the directory itself)", dir);
+  }
+  free(trimmed);
   if (fd < 0)
     return fail(errmsg, "plugin directory %s: %s", dir, strerror(errno));
   if (fstat(fd, &st) < 0 ||
@@ -175,6 +195,34 @@ static int copy_resources(struct cplane_plugin_ctx *p, char **errmsg) {
   return 0;
 }
 
+/* The ABI the file says it was built for, read before dlopen() so that a
+ * plugin for another ABI never runs a line of code (constructors
+ * included) inside the host. The messages match check_descriptor()'s. */
+static int check_abi_note(int fd, const char *path, char **errmsg) {
+  struct cplane_abi_note note;
+  int r = cp_abi_note_read(fd, path, &note, errmsg);
+
+  if (r < 0)
+    return -1;
+  if (r == 0)
+    return fail(errmsg,
+                "plugin %s: no cplane ABI note (section %s): built without "
+                "CPLANE_PLUGIN_DEFINE() or with an SDK older than this "
+                "host's; rebuild it against this host's SDK",
+                path, CPLANE_ABI_NOTE_SECTION);
+  if (note.abi_major != CPLANE_ABI_MAJOR)
+    return fail(errmsg,
+                "plugin %s: abi_major is %u, this host supports %d: "
+                "rebuild the plugin against this host's SDK",
+                path, note.abi_major, CPLANE_ABI_MAJOR);
+  if (note.abi_minor > CPLANE_ABI_MINOR)
+    return fail(errmsg,
+                "plugin %s: abi_minor is %u, newer than this host's %d: "
+                "upgrade cplane or rebuild the plugin against its SDK",
+                path, note.abi_minor, CPLANE_ABI_MINOR);
+  return 0;
+}
+
 static int open_shared_object(struct cplane_plugin_ctx *p, int fd,
                               char **errmsg) {
   char procpath[64];
@@ -224,6 +272,8 @@ int cp_plugin_load(const char *dir, const struct cp_plugin_config *pc,
     goto out;
   fd = open_checked_file(dirfd, p->path, pc->file, errmsg);
   if (fd < 0)
+    goto out;
+  if (check_abi_note(fd, p->path, errmsg) < 0)
     goto out;
   rc = open_shared_object(p, fd, errmsg);
   mapped = p->dl != NULL;

@@ -7,9 +7,11 @@
  * and informer handlers.
  *
  * Loading (cp_plugin_load) checks, in order: the plugin directory and file
- * are owned by root or the running user and not group/world-writable; the
- * file is opened with O_NOFOLLOW, checked with fstat and the checked file
- * descriptor is what dlopen() loads (through /proc/self/fd), with
+ * are neither symbolic links nor owned by anyone but root or the running
+ * user, nor group/world-writable; the file is opened with O_NOFOLLOW and
+ * checked with fstat; its ABI note (abi_note.h) is read from the file and
+ * must match before anything runs; the checked file descriptor is what
+ * dlopen() loads (through /proc/self/fd), with
  * RTLD_NOW|RTLD_LOCAL|RTLD_NODELETE; the entry symbol exists; the
  * descriptor's size and ABI version are compatible. A plugin is never
  * dlclose()d: "disable" means stop dispatching.
