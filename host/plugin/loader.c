@@ -260,6 +260,8 @@ int cp_plugin_load(const char *dir, const struct cp_plugin_config *pc,
   *out = NULL;
   *errmsg = NULL;
   p = calloc(1, sizeof *p);
+  if (p != NULL) /* named after the descriptor once it is read */
+    cp_inflight_set_init(&p->inflight, "loader");
   if (p == NULL || asprintf(&p->path, "%s/%s", dir, pc->file) < 0) {
     if (p != NULL)
       p->path = NULL;
@@ -285,6 +287,7 @@ int cp_plugin_load(const char *dir, const struct cp_plugin_config *pc,
     fail(errmsg, "plugin %s: out of memory", p->path);
     goto out;
   }
+  p->inflight.plugin = p->name;
   p->state = CP_PLUGIN_LOADED;
   *out = p;
   p = NULL;
@@ -341,6 +344,7 @@ void cp_plugin_free(struct cplane_plugin_ctx *p) {
   free(p->informers);
   free(p->handlers);
   free(p->dispatch);
+  cp_inflight_set_destroy(&p->inflight);
   free(p->name);
   free(p->path);
   free(p);

@@ -31,12 +31,14 @@
 #include <cplane/cplane.h>
 
 #include "config/config.h"
+#include "plugin/inflight.h"
 
 struct cp_workqueue;
 struct cp_client;
 struct cp_informer;
 struct cp_informer_handler;
 struct cp_dispatch;
+struct cp_worker;
 
 enum cp_plugin_state {
   CP_PLUGIN_LOADED,   /* checked, init() not called yet */
@@ -59,13 +61,16 @@ struct cplane_plugin_ctx {
   /* Runtime, set up by cp_controller_start(). */
   struct cp_workqueue *queue;
   struct cp_client *client; /* writes go here; NULL: no API server */
-  pthread_t *workers;
+  struct cp_worker *workers;       /* controller.c's, n_workers of them */
   int n_workers;
   struct cp_informer **informers;  /* per resource; borrowed */
   struct cp_informer_handler **handlers; /* per resource */
   struct cp_dispatch *dispatch;    /* per resource: handler userdata */
   atomic_uint_fast64_t reconciles, reconcile_errors, reconcile_terminal,
       reconcile_requeues, deadline_overruns;
+  /* Calls running now: slot i < n_resources is resource i's dispatch
+   * thread, slot n_resources + w is worker w (inflight.h). */
+  struct cp_inflight_set inflight;
 };
 
 /* Loads `pc->file` from `dir` and checks it as described above. Returns 0

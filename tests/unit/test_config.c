@@ -200,6 +200,9 @@ static void test_shipped_config_is_valid(void **state) {
   if (cp_config_load(full, &cfg, &err) != 0)
     fail_msg("%s", err);
   assert_non_null(cp_config_plugin(cfg, "template"));
+  /* The SDK demo logs a line per object: shipped off. */
+  assert_int_equal(cp_config_plugin(cfg, "template")->enabled, 0);
+  assert_int_equal(cfg->shutdown_timeout_ms, 10000); /* the default */
   cp_config_free(cfg);
 }
 
