@@ -73,18 +73,13 @@ static void rank_unlock(pthread_mutex_t *mu, unsigned rank) {
   pthread_mutex_unlock(mu);
 }
 
-static void rank_rdlock(pthread_rwlock_t *rw) {
+static void rank_rwlock(pthread_rwlock_t *rw, int write) {
   if (CP_ASSERTS_ON)
     rank_check(RANK_RW);
-  pthread_rwlock_rdlock(rw);
-  if (CP_ASSERTS_ON)
-    held_ranks |= RANK_RW;
-}
-
-static void rank_wrlock(pthread_rwlock_t *rw) {
-  if (CP_ASSERTS_ON)
-    rank_check(RANK_RW);
-  pthread_rwlock_wrlock(rw);
+  if (write)
+    pthread_rwlock_wrlock(rw);
+  else
+    pthread_rwlock_rdlock(rw);
   if (CP_ASSERTS_ON)
     held_ranks |= RANK_RW;
 }
@@ -331,7 +326,7 @@ static int snapshot_store(cp_informer *inf, const cplane_object ***out,
   uint32_t i;
   int r = CPLANE_OK;
 
-  rank_rdlock(&inf->rw);
+  rank_rwlock(&inf->rw, 0);
   if (inf->store.len > 0) {
     objs = malloc(inf->store.len * sizeof *objs);
     if (objs == NULL) {
@@ -1064,7 +1059,7 @@ int cp_informer_upsert(cp_informer *inf, cplane_object *obj) {
     return CPLANE_EINVAL;
   }
   rank_lock(&inf->feed_mu, RANK_FEED);
-  rank_wrlock(&inf->rw);
+  rank_rwlock(&inf->rw, 1);
   r = apply_upsert(inf, obj, &note);
   rank_rwunlock(&inf->rw);
   if (r > 0)
@@ -1081,7 +1076,7 @@ static int delete_key(cp_informer *inf, const char *key,
   int r = CPLANE_OK;
 
   rank_lock(&inf->feed_mu, RANK_FEED);
-  rank_wrlock(&inf->rw);
+  rank_rwlock(&inf->rw, 1);
   old = store_get(inf, key);
   if (old == NULL) {
     r = CPLANE_ENOENT;
@@ -1145,7 +1140,7 @@ static int replace_locked(cp_informer *inf, cplane_object **objs, size_t n,
   size_t n_gone = 0, n_notes = 0, i;
   int r = CPLANE_OK;
 
-  rank_wrlock(&inf->rw);
+  rank_rwlock(&inf->rw, 1);
   gone = malloc((inf->store.len + 1) * sizeof *gone);
   notes = malloc((n + inf->store.len + 1) * sizeof *notes);
   if (gone == NULL || notes == NULL) {
@@ -1249,7 +1244,7 @@ const cplane_object *cp_informer_get(cp_informer *inf, const char *key) {
 
   if (inf == NULL || key == NULL)
     return NULL;
-  rank_rdlock(&inf->rw);
+  rank_rwlock(&inf->rw, 0);
   obj = store_get(inf, key);
   if (obj != NULL)
     cp_object_retain(obj);
@@ -1312,7 +1307,7 @@ int cp_informer_list(cp_informer *inf, const char *ns, const cp_selector *sel,
   *n = 0;
   if (inf == NULL)
     return CPLANE_EINVAL;
-  rank_rdlock(&inf->rw);
+  rank_rwlock(&inf->rw, 0);
   if (ns != NULL && *ns != '\0')
     r = collect(bucket_objs(inf->indexes[0], ns), sel, out, n);
   else
@@ -1333,7 +1328,7 @@ int cp_informer_list_by_index(cp_informer *inf, const char *index_name,
   *n = 0;
   if (inf == NULL || index_name == NULL || value == NULL)
     return CPLANE_EINVAL;
-  rank_rdlock(&inf->rw);
+  rank_rwlock(&inf->rw, 0);
   ix = find_index(inf, index_name);
   r = ix != NULL ? collect(bucket_objs(ix, value), sel, out, n)
                  : CPLANE_ENOENT;
@@ -1356,7 +1351,7 @@ size_t cp_informer_len(cp_informer *inf) {
 
   if (inf == NULL)
     return 0;
-  rank_rdlock(&inf->rw);
+  rank_rwlock(&inf->rw, 0);
   n = inf->store.len;
   rank_rwunlock(&inf->rw);
   return n;
@@ -1367,7 +1362,7 @@ size_t cp_informer_heap_bytes(cp_informer *inf) {
 
   if (inf == NULL)
     return 0;
-  rank_rdlock(&inf->rw);
+  rank_rwlock(&inf->rw, 0);
   n = inf->heap;
   rank_rwunlock(&inf->rw);
   return n;
@@ -1413,7 +1408,7 @@ int cp_informer_add_index(cp_informer *inf, const char *index_name,
   if (inf == NULL || index_name == NULL || *index_name == '\0' ||
       !cp_index_path_valid(path))
     return CPLANE_EINVAL;
-  rank_wrlock(&inf->rw);
+  rank_rwlock(&inf->rw, 1);
   old = find_index(inf, index_name);
   if (old != NULL) {
     r = old->kind == CP_INDEX_PATH && strcmp(old->path, path) == 0

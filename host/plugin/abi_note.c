@@ -6,12 +6,13 @@
 #include <elf.h>
 #include <errno.h>
 #include <link.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "plugin/plugin.h"
 
 /* The host's own ELF flavour: a plugin must match it to be loadable. */
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
@@ -28,18 +29,6 @@
 /* Bound on what is read (e_shnum is 16-bit, so bounded by itself); real
  * plugins are far below it. */
 #define MAX_SHSTRTAB (1u << 20)
-
-static int fail(char **errmsg, const char *fmt, ...) CPLANE_PRINTF(2, 3);
-
-static int fail(char **errmsg, const char *fmt, ...) {
-  va_list ap;
-
-  va_start(ap, fmt);
-  if (vasprintf(errmsg, fmt, ap) < 0)
-    *errmsg = NULL;
-  va_end(ap);
-  return -1;
-}
 
 /* Reads exactly len bytes at off, which the caller checked lie inside a
  * file of `size` bytes. */
@@ -64,19 +53,19 @@ static int read_at(int fd, void *buf, size_t len, uint64_t off,
 static int check_header(const ElfW(Ehdr) *eh, uint64_t size,
                         const char *path, char **errmsg) {
   if (memcmp(eh->e_ident, ELFMAG, SELFMAG) != 0)
-    return fail(errmsg, "plugin %s: cannot load: not an ELF file", path);
+    return cp_plugin_fail(errmsg, "plugin %s: cannot load: not an ELF file", path);
   if (eh->e_ident[EI_CLASS] != HOST_CLASS ||
       eh->e_ident[EI_DATA] != HOST_DATA)
-    return fail(errmsg, "plugin %s: cannot load: ELF class or byte order "
+    return cp_plugin_fail(errmsg, "plugin %s: cannot load: ELF class or byte order "
                         "differs from this host's", path);
   if (eh->e_type != ET_DYN)
-    return fail(errmsg, "plugin %s: cannot load: not a shared object "
+    return cp_plugin_fail(errmsg, "plugin %s: cannot load: not a shared object "
                         "(ELF type %u)", path, (unsigned)eh->e_type);
   if (eh->e_shentsize != sizeof(ElfW(Shdr)) || eh->e_shnum == 0 ||
       eh->e_shstrndx >= eh->e_shnum ||
       eh->e_shoff > size ||
       (uint64_t)eh->e_shnum * sizeof(ElfW(Shdr)) > size - eh->e_shoff)
-    return fail(errmsg, "plugin %s: cannot load: malformed ELF section "
+    return cp_plugin_fail(errmsg, "plugin %s: cannot load: malformed ELF section "
                         "table", path);
   return 0;
 }
@@ -94,17 +83,17 @@ int cp_abi_note_read(int fd, const char *path, struct cplane_abi_note *out,
 
   *errmsg = NULL;
   if (fstat(fd, &st) < 0)
-    return fail(errmsg, "plugin %s: %s", path, strerror(errno));
+    return cp_plugin_fail(errmsg, "plugin %s: %s", path, strerror(errno));
   size = (uint64_t)st.st_size;
   if (read_at(fd, &eh, sizeof eh, 0, size) < 0)
-    return fail(errmsg, "plugin %s: cannot load: not an ELF file", path);
+    return cp_plugin_fail(errmsg, "plugin %s: cannot load: not an ELF file", path);
   if (check_header(&eh, size, path, errmsg) < 0)
     return -1;
   sh = calloc(eh.e_shnum, sizeof *sh);
   if (sh == NULL)
-    return fail(errmsg, "plugin %s: out of memory", path);
+    return cp_plugin_fail(errmsg, "plugin %s: out of memory", path);
   if (read_at(fd, sh, eh.e_shnum * sizeof *sh, eh.e_shoff, size) < 0) {
-    fail(errmsg, "plugin %s: cannot load: unreadable ELF section table",
+    cp_plugin_fail(errmsg, "plugin %s: cannot load: unreadable ELF section table",
          path);
     goto out;
   }
@@ -112,7 +101,7 @@ int cp_abi_note_read(int fd, const char *path, struct cplane_abi_note *out,
   if (strs->sh_size == 0 || strs->sh_size > MAX_SHSTRTAB ||
       (names = malloc(strs->sh_size + 1)) == NULL ||
       read_at(fd, names, strs->sh_size, strs->sh_offset, size) < 0) {
-    fail(errmsg, "plugin %s: cannot load: malformed ELF section names",
+    cp_plugin_fail(errmsg, "plugin %s: cannot load: malformed ELF section names",
          path);
     goto out;
   }
@@ -125,7 +114,7 @@ int cp_abi_note_read(int fd, const char *path, struct cplane_abi_note *out,
     if (sh[i].sh_type != SHT_PROGBITS || sh[i].sh_size != sizeof *out ||
         read_at(fd, out, sizeof *out, sh[i].sh_offset, size) < 0 ||
         out->magic != CPLANE_ABI_NOTE_MAGIC) {
-      rc = fail(errmsg, "plugin %s: its %s section is malformed (%llu "
+      rc = cp_plugin_fail(errmsg, "plugin %s: its %s section is malformed (%llu "
                         "bytes): rebuild it with CPLANE_PLUGIN_DEFINE()",
                 path, want, (unsigned long long)sh[i].sh_size);
       goto out;

@@ -95,55 +95,46 @@ static int is_stuck(const struct cp_inflight *f, uint64_t now_ns) {
          now_ns - f->started_ns > f->bound_ns;
 }
 
-size_t cp_inflight_report(struct cp_inflight_set *s, uint64_t now_ns) {
+/* Walks the stuck calls: lines into out when set, a WARN line for each
+ * one not logged yet when log_new. Returns how many are stuck. */
+static size_t walk_stuck(struct cp_inflight_set *s, uint64_t now_ns,
+                         FILE *out, int log_new) {
   size_t i, stuck = 0;
 
   pthread_mutex_lock(&s->mu);
   for (i = 0; i < s->n; i++) {
     struct cp_inflight *f = s->slots[i];
+    double ran;
 
     if (!is_stuck(f, now_ns))
       continue;
     stuck++;
-    if (f->reported)
+    ran = (now_ns - f->started_ns) / 1e9;
+    if (out != NULL)
+      fprintf(out, "[-]plugin %s: %s %s stuck for %.1f s (bound %.1f s)\n",
+              s->plugin, f->callback, f->key, ran, f->bound_ns / 1e9);
+    if (!log_new || f->reported)
       continue;
     f->reported = 1;
     cp_log_warn(s->plugin, "%s %s is stuck: running for %.1f s, past its "
                            "bound of %.1f s",
-                f->callback, f->key, (now_ns - f->started_ns) / 1e9,
-                f->bound_ns / 1e9);
+                f->callback, f->key, ran, f->bound_ns / 1e9);
   }
   pthread_mutex_unlock(&s->mu);
   return stuck;
 }
 
-size_t cp_inflight_stuck(struct cp_inflight_set *s, uint64_t now_ns) {
-  size_t i, stuck = 0;
+size_t cp_inflight_report(struct cp_inflight_set *s, uint64_t now_ns) {
+  return walk_stuck(s, now_ns, NULL, 1);
+}
 
-  pthread_mutex_lock(&s->mu);
-  for (i = 0; i < s->n; i++)
-    stuck += is_stuck(s->slots[i], now_ns);
-  pthread_mutex_unlock(&s->mu);
-  return stuck;
+size_t cp_inflight_stuck(struct cp_inflight_set *s, uint64_t now_ns) {
+  return walk_stuck(s, now_ns, NULL, 0);
 }
 
 size_t cp_inflight_ready_lines(struct cp_inflight_set *s, uint64_t now_ns,
                                FILE *out) {
-  size_t i, stuck = 0;
-
-  pthread_mutex_lock(&s->mu);
-  for (i = 0; i < s->n; i++) {
-    struct cp_inflight *f = s->slots[i];
-
-    if (!is_stuck(f, now_ns))
-      continue;
-    stuck++;
-    fprintf(out, "[-]plugin %s: %s %s stuck for %.1f s (bound %.1f s)\n",
-            s->plugin, f->callback, f->key, (now_ns - f->started_ns) / 1e9,
-            f->bound_ns / 1e9);
-  }
-  pthread_mutex_unlock(&s->mu);
-  return stuck;
+  return walk_stuck(s, now_ns, out, 0);
 }
 
 size_t cp_inflight_log_running(struct cp_inflight_set *s, uint64_t now_ns) {

@@ -86,6 +86,10 @@ void cp_plugin_fini(struct cplane_plugin_ctx *p);
 /* Frees the host's record. The shared object stays mapped. */
 void cp_plugin_free(struct cplane_plugin_ctx *p);
 
+/* Sets *errmsg to the formatted message (malloc'd; NULL when out of
+ * memory) and returns -1: the loader's one way of refusing. */
+int cp_plugin_fail(char **errmsg, const char *fmt, ...) CPLANE_PRINTF(2, 3);
+
 /* The host API table given to every plugin (static, never freed). */
 const struct cplane_host_api *cp_host_api(void);
 

@@ -470,26 +470,26 @@ int cp_registry_ready(struct cp_registry *reg, FILE *out) {
   return all;
 }
 
-size_t cp_registry_watch(struct cp_registry *reg) {
+/* Sums fn over every plugin's in-flight calls, now. */
+static size_t each_inflight(struct cp_registry *reg,
+                            size_t (*fn)(struct cp_inflight_set *,
+                                         uint64_t)) {
   uint64_t now = cp_inflight_now_ns();
-  size_t i, stuck = 0;
+  size_t i, sum = 0;
 
   pthread_mutex_lock(&reg->mu);
   for (i = 0; i < reg->n_plugins; i++)
-    stuck += cp_inflight_report(&reg->plugins[i]->inflight, now);
+    sum += fn(&reg->plugins[i]->inflight, now);
   pthread_mutex_unlock(&reg->mu);
-  return stuck;
+  return sum;
+}
+
+size_t cp_registry_watch(struct cp_registry *reg) {
+  return each_inflight(reg, cp_inflight_report);
 }
 
 size_t cp_registry_log_running(struct cp_registry *reg) {
-  uint64_t now = cp_inflight_now_ns();
-  size_t i, running = 0;
-
-  pthread_mutex_lock(&reg->mu);
-  for (i = 0; i < reg->n_plugins; i++)
-    running += cp_inflight_log_running(&reg->plugins[i]->inflight, now);
-  pthread_mutex_unlock(&reg->mu);
-  return running;
+  return each_inflight(reg, cp_inflight_log_running);
 }
 
 static void stuck_metrics(struct cp_registry *reg, FILE *out) {
