@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "log/assert.h"
 #include "plugin/abi_note.h"
 
 /* The descriptor a 1.0 plugin must at least provide: through reconcile. */
@@ -328,6 +329,8 @@ void cp_plugin_fini(struct cplane_plugin_ctx *p) {
   if (p == NULL || p->state == CP_PLUGIN_LOADED ||
       p->state == CP_PLUGIN_FINISHED)
     return;
+  /* The SDK promises no callback runs once fini() has started. */
+  CP_ASSERT(p->state != CP_PLUGIN_RUNNING && p->queue == NULL);
   if (p->desc.fini != NULL)
     p->desc.fini(p);
   p->state = CP_PLUGIN_FINISHED;
