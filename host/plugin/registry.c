@@ -350,6 +350,17 @@ int cp_registry_reload(struct cp_registry *reg, const struct cp_config *cfg,
     const struct cp_plugin_config *pc = find_config(cfg, p->name);
 
     if ((pc == NULL || !pc->enabled) && p->state == CP_PLUGIN_RUNNING) {
+      size_t stuck = cp_inflight_stuck(&p->inflight, cp_inflight_now_ns());
+
+      /* Draining waits for every call to return: with one known stuck,
+       * the main thread would wait forever, deaf to SIGTERM. */
+      if (stuck > 0) {
+        cp_log_error("cplane", "plugin %s has %zu stuck call(s): not "
+                               "disabled now (draining would block the "
+                               "host); reload again once they return, or "
+                               "restart", p->name, stuck);
+        continue;
+      }
       cp_controller_stop(p);
       cp_log_info("cplane", "plugin %s disabled by the new configuration",
                   p->name);

@@ -356,6 +356,45 @@ static void test_stuck_reconcile_reported_while_stuck(void **state) {
   stuck_stop(&s);
 }
 
+/* A reload that disables a plugin with a stuck call leaves it running
+ * (draining would block the main thread forever) and says so; once the
+ * call returns, the next reload disables it. */
+static void test_reload_keeps_stuck_plugin(void **state) {
+  struct stuck_fixture s;
+  struct cp_config *off = NULL;
+  char ini[] = "/tmp/cplane-stuck-off-XXXXXX", *err = NULL;
+  FILE *fp;
+  char dir[PATH_MAX];
+  int i;
+
+  (void)state;
+  stuck_start(&s);
+  plugin_dir(dir, sizeof dir);
+  assert_true(mkstemp(ini) >= 0);
+  fp = fopen(ini, "w");
+  fputs("[plugin.stuck]\nenabled = false\n", fp);
+  fclose(fp);
+  assert_int_equal(cp_config_load(ini, &off, &err), 0);
+  assert_int_equal(cp_informer_upsert(s.p->informers[0],
+                                      configmap("stuck-2")), 0);
+  wait_blocked(&s, 1);
+  for (i = 0; i < 500 && cp_inflight_stuck(&s.p->inflight,
+                                           cp_inflight_now_ns()) == 0; i++)
+    usleep(10000);
+  assert_int_equal(cp_registry_reload(&s.reg, off, dir, &err), 0);
+  assert_int_equal(s.p->state, CP_PLUGIN_RUNNING);
+  s.release();
+  wait_blocked(&s, 0);
+  for (i = 0; i < 500 && cp_inflight_stuck(&s.p->inflight,
+                                           cp_inflight_now_ns()) != 0; i++)
+    usleep(10000);
+  assert_int_equal(cp_registry_reload(&s.reg, off, dir, &err), 1);
+  assert_int_equal(s.p->state, CP_PLUGIN_STOPPED);
+  stuck_stop(&s);
+  cp_config_free(off);
+  unlink(ini);
+}
+
 /* on_add must not block at all: its bound is CP_DISPATCH_STUCK_NS, judged
  * here at a time past it rather than by waiting 10 s. */
 static void test_stuck_on_add_reported(void **state) {
@@ -400,6 +439,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_host_api_table, setup, teardown),
       cmocka_unit_test(test_stuck_reconcile_reported_while_stuck),
       cmocka_unit_test(test_stuck_on_add_reported),
+      cmocka_unit_test(test_reload_keeps_stuck_plugin),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
