@@ -163,6 +163,7 @@ static void forget_refusal(struct cp_registry *reg, const char *name) {
 static void note_refusal(struct cp_registry *reg, const char *name,
                          const char *why) {
   struct cp_refusal *grown;
+  char *p;
 
   CP_ASSERT_HELD(&reg->mu);
   forget_refusal(reg, name);
@@ -176,6 +177,11 @@ static void note_refusal(struct cp_registry *reg, const char *name,
     free(grown[reg->n_refusals].why);
     return;
   }
+  /* A plugin's own init message may hold newlines: /readyz is a line per
+   * check. */
+  for (p = grown[reg->n_refusals].why; p != NULL && *p != '\0'; p++)
+    if (*p == '\n' || *p == '\r')
+      *p = ' ';
   reg->n_refusals++;
 }
 
