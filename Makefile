@@ -19,16 +19,21 @@ DEB_PKGS := build-essential pkg-config libevent-dev libjson-c-dev libinih-dev \
             libcmocka-dev libsqlite3-dev libssl-dev libyaml-dev abigail-tools \
             etcd-server etcd-client procps openssl curl jq python3-kubernetes prometheus
 
+# CP_ASSERT (host/log/assert.h) checks invariants in the sanitizer builds
+# only; release compiles them out.
 ifeq ($(SAN),1)
   VARIANT  := asan
   SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all \
               -fno-omit-frame-pointer
+  ASSERTS  := -DCP_ASSERTS
 else ifeq ($(TSAN),1)
   VARIANT  := tsan
   SANFLAGS := -fsanitize=thread -fno-omit-frame-pointer
+  ASSERTS  := -DCP_ASSERTS
 else
   VARIANT  := release
   SANFLAGS :=
+  ASSERTS  :=
 endif
 
 B := build/$(VARIANT)
@@ -41,7 +46,7 @@ WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
            -Wmissing-prototypes -Wno-unused-parameter
 OPT     ?= -O2
 CFLAGS  ?=
-CFLAGS  += -std=gnu11 -g $(OPT) $(WARN) $(SANFLAGS) -fPIC \
+CFLAGS  += -std=gnu11 -g $(OPT) $(WARN) $(SANFLAGS) $(ASSERTS) -fPIC \
            -D_GNU_SOURCE -Isdk/include -Ihost $(PKG_CFLAGS)
 LDLIBS  := $(PKG_LIBS) -ldl -lpthread -lm
 LDFLAGS += $(SANFLAGS)

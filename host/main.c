@@ -5,12 +5,16 @@
  * subsystems together; each concept lives in its own module under host/.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
+#include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/signalfd.h>
 #include <unistd.h>
 
 #include "apiserver/embedded.h"
@@ -21,6 +25,7 @@
 #include "config/config.h"
 #include "log/log.h"
 #include "plugin/registry.h"
+#include "plugin/watchdog.h"
 
 #define CPLANE_VERSION "0.1.0"
 
@@ -125,39 +130,194 @@ static char *default_plugin_dir(void) {
   return dir;
 }
 
-/* Leader election reports to the main thread with signals to this
- * process: SIGUSR1 "start the workers", SIGUSR2 "the lease is lost". */
-static void on_started_leading(void *ud) {
-  (void)ud;
-  kill(getpid(), SIGUSR1);
+/* What the main thread waits for: the signals it handles, through a
+ * signalfd, and the leader elector's news, through a pipe only this
+ * process holds. Leadership changes only through the pipe: a SIGUSR1 or
+ * SIGUSR2 sent from outside is logged and ignored, so that nobody can
+ * start a standby's workers without the lease. */
+struct host_events {
+  int sigfd;
+  int leader_rd, leader_wr;
+};
+
+enum host_event {
+  EV_ERROR = -1,
+  EV_STOP,    /* SIGTERM or SIGINT; *sig says which */
+  EV_RELOAD,  /* SIGHUP */
+  EV_LEADING, /* this host now holds the lease: start the workers */
+  EV_LOST,    /* the lease is lost: stop at once */
+};
+
+#define LEADER_STARTED 'L'
+#define LEADER_STOPPED 'X'
+#define EV_IGNORED (-2)
+
+/* The elector's callbacks (its thread): one byte each, read in order. A
+ * one-byte write to a pipe is atomic and the pipe never holds more than a
+ * few, so this does not block. */
+static void leader_notify(struct host_events *ev, char what) {
+  ssize_t n;
+
+  do
+    n = write(ev->leader_wr, &what, 1);
+  while (n < 0 && errno == EINTR);
+  if (n != 1)
+    cp_log_error("cplane", "cannot tell the main thread about leadership: "
+                           "%s", strerror(errno));
 }
 
-static void on_stopped_leading(void *ud) {
-  (void)ud;
-  kill(getpid(), SIGUSR2);
+static void on_started_leading(void *ud) { leader_notify(ud, LEADER_STARTED); }
+
+static void on_stopped_leading(void *ud) { leader_notify(ud, LEADER_STOPPED); }
+
+static void handled_signals(sigset_t *set) {
+  sigemptyset(set);
+  sigaddset(set, SIGINT);
+  sigaddset(set, SIGTERM);
+  sigaddset(set, SIGHUP);
+  /* Still blocked and read (their default action would kill the
+   * process), but they mean nothing any more. */
+  sigaddset(set, SIGUSR1);
+  sigaddset(set, SIGUSR2);
 }
 
-static int wait_for_signal(void) {
+static int host_events_open(struct host_events *ev) {
   sigset_t set;
-  int sig = 0;
+  int fds[2];
 
-  sigemptyset(&set);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGTERM);
-  sigaddset(&set, SIGUSR1);
-  sigaddset(&set, SIGUSR2);
-  sigaddset(&set, SIGHUP);
-  if (sigwait(&set, &sig) != 0)
+  handled_signals(&set);
+  ev->sigfd = signalfd(-1, &set, SFD_CLOEXEC);
+  if (ev->sigfd < 0 || pipe2(fds, O_CLOEXEC) < 0)
     return -1;
-  return sig;
+  ev->leader_rd = fds[0];
+  ev->leader_wr = fds[1];
+  return 0;
 }
 
-static int health_ready(void *reg, FILE *out) {
-  return cp_registry_ready(reg, out);
+static void host_events_close(struct host_events *ev) {
+  if (ev->sigfd >= 0)
+    close(ev->sigfd);
+  if (ev->leader_rd >= 0)
+    close(ev->leader_rd);
+  if (ev->leader_wr >= 0)
+    close(ev->leader_wr);
 }
 
-static int health_metrics(void *reg, FILE *out) {
-  return cp_registry_metrics_write(reg, out);
+/* One signal from the signalfd: an event, or EV_IGNORED. */
+static int read_signal(struct host_events *ev, int *sig) {
+  struct signalfd_siginfo si;
+  ssize_t n = read(ev->sigfd, &si, sizeof si);
+
+  if (n < 0 && (errno == EINTR || errno == EAGAIN))
+    return EV_IGNORED;
+  if (n != (ssize_t)sizeof si)
+    return EV_ERROR;
+  *sig = (int)si.ssi_signo;
+  if (*sig == SIGINT || *sig == SIGTERM)
+    return EV_STOP;
+  if (*sig == SIGHUP)
+    return EV_RELOAD;
+  cp_log_warn("cplane", "ignoring %s from pid %u (uid %u): leadership "
+                        "changes only through the lease",
+              *sig == SIGUSR1 ? "SIGUSR1" : "SIGUSR2", si.ssi_pid,
+              si.ssi_uid);
+  return EV_IGNORED;
+}
+
+/* Waits for the next event. The elector's news is read first when both
+ * are ready: a lost lease must not wait behind a reload. */
+static int wait_event(struct host_events *ev, int *sig) {
+  struct pollfd pfd[2] = {{ev->leader_rd, POLLIN, 0},
+                          {ev->sigfd, POLLIN, 0}};
+  char what;
+  int r;
+
+  for (;;) {
+    if (poll(pfd, 2, -1) < 0) {
+      if (errno == EINTR)
+        continue;
+      return EV_ERROR;
+    }
+    if (pfd[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+      if (read(ev->leader_rd, &what, 1) != 1)
+        return EV_ERROR;
+      return what == LEADER_STARTED ? EV_LEADING : EV_LOST;
+    }
+    if (pfd[1].revents & (POLLIN | POLLHUP | POLLERR)) {
+      r = read_signal(ev, sig);
+      if (r != EV_IGNORED)
+        return r;
+    }
+  }
+}
+
+/* What the health endpoint reports on (its thread reads it). */
+struct host_health {
+  struct cp_registry *reg;
+  struct cp_embedded *api;
+};
+
+/* Hook for the store's health (issue #12, the "store" part): with the
+ * embedded API server, the store's health belongs in the host's /readyz
+ * too. Write one "[+]store ok" / "[-]store ..." line and return 1/0 from
+ * the store's health function here once it exists; until then the store
+ * adds nothing. */
+static int store_ready(struct cp_embedded *api, FILE *out) {
+  (void)api;
+  (void)out;
+  return 1;
+}
+
+static int health_ready(void *ud, FILE *out) {
+  struct host_health *h = ud;
+  int ok = cp_registry_ready(h->reg, out);
+
+  if (h->api->server != NULL)
+    ok &= store_ready(h->api, out);
+  return ok;
+}
+
+static int health_metrics(void *ud, FILE *out) {
+  struct host_health *h = ud;
+
+  return cp_registry_metrics_write(h->reg, out);
+}
+
+/* The watchdog's view of the registry. Cleared (under mu) before the
+ * registry is freed; tick and expiry only look while it is set. */
+struct host_watch {
+  pthread_mutex_t mu;
+  struct cp_registry *reg;
+  uint64_t shutdown_timeout_ms;
+};
+
+static void watch_tick(void *ud) {
+  struct host_watch *w = ud;
+
+  pthread_mutex_lock(&w->mu);
+  if (w->reg != NULL)
+    cp_registry_watch(w->reg);
+  pthread_mutex_unlock(&w->mu);
+}
+
+/* The bounded stop ran out of time: name what is abandoned and end the
+ * process now. No fini, no lease hand-back: a plugin thread may still run,
+ * so a standby must wait for the lease to expire rather than run workers
+ * beside it. _exit, not exit: atexit handlers and destructors would race
+ * the abandoned threads. */
+static void watch_expired(void *ud) {
+  struct host_watch *w = ud;
+  size_t n = 0;
+
+  pthread_mutex_lock(&w->mu);
+  if (w->reg != NULL)
+    n = cp_registry_log_running(w->reg);
+  pthread_mutex_unlock(&w->mu);
+  cp_log_error("cplane", "stop did not finish within shutdown_timeout "
+                         "(%.1f s): abandoning %zu plugin call(s) still "
+                         "running; exiting with status 1",
+               w->shutdown_timeout_ms / 1e3, n);
+  _exit(1);
 }
 
 /* api_server is not "embedded": plugins watch the cluster the [host]
@@ -236,22 +396,26 @@ static int run(const struct options *o) {
   struct cp_health *health = NULL;
   struct cp_leader *leader = NULL;
   struct cp_config **olds = NULL;
+  struct cp_watchdog *watchdog = NULL;
+  struct host_events events = {-1, -1, -1};
+  struct host_health hh = {&reg, &api};
+  struct host_watch watch = {PTHREAD_MUTEX_INITIALIZER, NULL, 10000};
   size_t n_olds = 0, k;
   char *err = NULL, *plugin_dir = NULL;
-  int rc = 1, level, sig;
+  int rc = 1, level, sig = 0, ev;
   sigset_t set;
 
   memset(&reg, 0, sizeof reg);
   memset(&api, 0, sizeof api);
-  /* Signals go to the waiting main thread only: block them before any
+  /* Signals go to the main thread's signalfd only: block them before any
    * thread starts, so every thread inherits the mask. */
-  sigemptyset(&set);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGTERM);
-  sigaddset(&set, SIGUSR1);
-  sigaddset(&set, SIGUSR2);
-  sigaddset(&set, SIGHUP);
+  handled_signals(&set);
   pthread_sigmask(SIG_BLOCK, &set, NULL);
+  if (host_events_open(&events) < 0) {
+    cp_log_error("cplane", "cannot make the signal and leader channels: %s",
+                 strerror(errno));
+    goto out;
+  }
   /* A peer that closes a socket we write to (a client leaving mid-watch,
    * a TLS stream torn down) must be an error on that socket, not the end
    * of the process. */
@@ -309,6 +473,18 @@ static int run(const struct options *o) {
     goto out;
   }
   reg.client = client; /* load() reset reg */
+  watch.reg = &reg;
+  watch.shutdown_timeout_ms = cfg->shutdown_timeout_ms;
+  {
+    static const struct cp_watchdog_ops wops = {watch_tick, watch_expired};
+
+    /* One coarse tick: stuck calls are reported within a second of
+     * passing their bound. */
+    if (cp_watchdog_start(1000, &wops, &watch, &watchdog) < 0) {
+      cp_log_error("cplane", "cannot start the watchdog thread");
+      goto out;
+    }
+  }
   if (cp_registry_start_caches(&reg, &err) < 0 ||
       (!cfg->leader_elect && cp_registry_start_controllers(&reg, &err) < 0)) {
     cp_log_error("cplane", "%s", err != NULL ? err : "cannot start");
@@ -320,7 +496,8 @@ static int run(const struct options *o) {
         .renew_deadline_ms = cfg->leader_renew_deadline_ms,
         .retry_ms = cfg->leader_retry_ms,
         .started_leading = on_started_leading,
-        .stopped_leading = on_stopped_leading};
+        .stopped_leading = on_stopped_leading,
+        .userdata = &events};
 
     if (client == NULL) {
       cp_log_error("cplane", "leader_elect needs an API server");
@@ -336,7 +513,7 @@ static int run(const struct options *o) {
 
     free(err);
     err = NULL;
-    if (cp_health_start(cfg->listen, &ops, &reg, &health, &err) < 0)
+    if (cp_health_start(cfg->listen, &ops, &hh, &health, &err) < 0)
       cp_log_warn("cplane", "no health or metrics endpoint: %s",
                   err != NULL ? err : "out of memory");
     else
@@ -354,8 +531,8 @@ static int run(const struct options *o) {
                                 : "running",
               reg.refused);
   for (;;) {
-    sig = wait_for_signal();
-    if (sig == SIGUSR1) {
+    ev = wait_event(&events, &sig);
+    if (ev == EV_LEADING) {
       free(err);
       err = NULL;
       if (cp_registry_start_controllers(&reg, &err) < 0) {
@@ -364,13 +541,18 @@ static int run(const struct options *o) {
       }
       continue;
     }
-    if (sig == SIGHUP) {
+    if (ev == EV_RELOAD) {
       reload(o, &reg, plugin_dir, &olds, &n_olds);
       continue;
     }
     break;
   }
-  if (sig == SIGUSR2) {
+  if (ev == EV_ERROR) {
+    cp_log_error("cplane", "waiting for signals failed: %s; stopping",
+                 strerror(errno));
+    goto out;
+  }
+  if (ev == EV_LOST) {
     /* As kube-controller-manager does: a host that lost the lease exits
      * at once, so that no two hosts run workers together. */
     cp_log_error("cplane", "lost the leader lease: stopping");
@@ -380,11 +562,20 @@ static int run(const struct options *o) {
               sig == SIGINT ? "SIGINT" : "SIGTERM");
   rc = 0;
 out:
+  /* A bounded stop: past shutdown_timeout the watchdog names the plugin
+   * calls that never returned and ends the process (watch_expired). */
+  cp_watchdog_arm(watchdog, watch.shutdown_timeout_ms);
   cp_health_stop(health); /* it reads the registry */
-  cp_registry_free(&reg);  /* workers stop before the lease goes */
+  cp_registry_stop(&reg); /* workers stop before the lease goes */
+  pthread_mutex_lock(&watch.mu);
+  watch.reg = NULL;
+  pthread_mutex_unlock(&watch.mu);
+  cp_registry_free(&reg);
   cp_leader_stop(leader);  /* hands the lease back */
   cp_client_free(client);
   cp_embedded_stop(&api);
+  cp_watchdog_stop(watchdog);
+  host_events_close(&events);
   if (rc == 0)
     cp_log_info("cplane", "stopped cleanly");
   free(err);

@@ -166,6 +166,8 @@ static int host_key(struct parse_state *st, const char *k, const char *v) {
     return set_duration(st, k, v, &cfg->leader_renew_deadline_ms);
   if (strcmp(k, "leader_retry") == 0)
     return set_duration(st, k, v, &cfg->leader_retry_ms);
+  if (strcmp(k, "shutdown_timeout") == 0)
+    return set_duration(st, k, v, &cfg->shutdown_timeout_ms);
   if (strcmp(k, "log_level") == 0) {
     level = cp_log_level_parse(v);
     if (level < 0) {
@@ -179,7 +181,7 @@ static int host_key(struct parse_state *st, const char *k, const char *v) {
   set_error(st, "unknown key '%s' in [host] (known: plugin_dir, api_server, "
                 "kubeconfig, listen, data_dir, workers, log_level, "
                 "leader_elect, leader_lease, leader_renew_deadline, "
-                "leader_retry)", k);
+                "leader_retry, shutdown_timeout)", k);
   return 0;
 }
 
@@ -495,6 +497,8 @@ static int apply_defaults(struct cp_config *cfg) {
 
   if (cfg->api_server == NULL && (cfg->api_server = strdup("embedded")) == NULL)
     return -1;
+  if (cfg->shutdown_timeout_ms == 0)
+    cfg->shutdown_timeout_ms = 10000;
   if (cfg->listen == NULL &&
       (cfg->listen = strdup("127.0.0.1:10257")) == NULL)
     return -1;

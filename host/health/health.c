@@ -47,7 +47,10 @@ static void on_request(struct evhttp_request *req, void *arg) {
   FILE *f;
   int ok;
 
-  if (plen == 8 && strncmp(uri, "/healthz", 8) == 0) {
+  /* /livez (and the older /healthz) is about the process answering,
+   * never about plugins: restarting would not unstick them. */
+  if ((plen == 8 && strncmp(uri, "/healthz", 8) == 0) ||
+      (plen == 6 && strncmp(uri, "/livez", 6) == 0)) {
     reply(req, 200, "text/plain", "ok", 2);
     return;
   }

@@ -1,7 +1,9 @@
 /*
- * health - the host's own HTTP endpoint on [host] listen: /healthz (the
- * process answers), /readyz (every cache synced; ?verbose lists them) and
- * /metrics (work queues, reconciles and reflectors, Prometheus text).
+ * health - the host's own HTTP endpoint on [host] listen: /livez and
+ * /healthz (the process answers), /readyz (every enabled plugin loaded, no
+ * call stuck, every cache synced; ?verbose lists each check, 503 when one
+ * fails) and /metrics (work queues, reconciles, stuck calls and
+ * reflectors, Prometheus text).
  * What to report comes from callbacks, so this module knows nothing of
  * plugins.
  *

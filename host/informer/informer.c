@@ -35,7 +35,60 @@
 
 #include "informer/index.h"
 #include "informer/ptab.h"
+#include "log/assert.h"
 #include "log/log.h"
+
+/* The lock order above, checked under CP_ASSERTS: each thread keeps the
+ * ranks of the informer locks it holds, and may take a lock only while it
+ * holds none of a later rank (run_mu and feed_mu: never both). Compiled
+ * out of release builds. */
+enum lock_rank {
+  RANK_RUN = 1u << 0,
+  RANK_FEED = 1u << 1,
+  RANK_LIFE = 1u << 2,
+  RANK_RW = 1u << 3,
+  RANK_HANDLER = 1u << 4,
+  RANK_TIMER = 1u << 5,
+};
+
+static _Thread_local unsigned held_ranks;
+
+static void rank_check(unsigned rank) {
+  CP_ASSERT((held_ranks & ~((rank << 1) - 1)) == 0);
+  CP_ASSERT(!(rank == RANK_FEED && (held_ranks & RANK_RUN)));
+  CP_ASSERT(!(rank == RANK_RUN && (held_ranks & RANK_FEED)));
+}
+
+static void rank_lock(pthread_mutex_t *mu, unsigned rank) {
+  if (CP_ASSERTS_ON)
+    rank_check(rank);
+  pthread_mutex_lock(mu);
+  if (CP_ASSERTS_ON)
+    held_ranks |= rank;
+}
+
+static void rank_unlock(pthread_mutex_t *mu, unsigned rank) {
+  if (CP_ASSERTS_ON)
+    held_ranks &= ~rank;
+  pthread_mutex_unlock(mu);
+}
+
+static void rank_rwlock(pthread_rwlock_t *rw, int write) {
+  if (CP_ASSERTS_ON)
+    rank_check(RANK_RW);
+  if (write)
+    pthread_rwlock_wrlock(rw);
+  else
+    pthread_rwlock_rdlock(rw);
+  if (CP_ASSERTS_ON)
+    held_ranks |= RANK_RW;
+}
+
+static void rank_rwunlock(pthread_rwlock_t *rw) {
+  if (CP_ASSERTS_ON)
+    held_ranks &= ~RANK_RW;
+  pthread_rwlock_unlock(rw);
+}
 
 #define LOG_COMPONENT "informer"
 #define NS_PER_S 1000000000ull
@@ -273,7 +326,7 @@ static int snapshot_store(cp_informer *inf, const cplane_object ***out,
   uint32_t i;
   int r = CPLANE_OK;
 
-  pthread_rwlock_rdlock(&inf->rw);
+  rank_rwlock(&inf->rw, 0);
   if (inf->store.len > 0) {
     objs = malloc(inf->store.len * sizeof *objs);
     if (objs == NULL) {
@@ -285,7 +338,7 @@ static int snapshot_store(cp_informer *inf, const cplane_object ***out,
         objs[k++] = cp_object_retain(inf->store.items[i]);
   }
 out:
-  pthread_rwlock_unlock(&inf->rw);
+  rank_rwunlock(&inf->rw);
   *out = objs;
   *n = k;
   return r;
@@ -365,12 +418,12 @@ static void ring_push(cp_informer_handler *h, const struct note *n) {
 /* Queues n to h, waiting while h's buffer is full. Dropped when h is
  * being removed. */
 static void handler_enqueue(cp_informer_handler *h, const struct note *n) {
-  pthread_mutex_lock(&h->mu);
+  rank_lock(&h->mu, RANK_HANDLER);
   while (h->count == h->cap && !h->removed)
     pthread_cond_wait(&h->not_full, &h->mu);
   if (!h->removed)
     ring_push(h, n);
-  pthread_mutex_unlock(&h->mu);
+  rank_unlock(&h->mu, RANK_HANDLER);
 }
 
 /* Queues a resync of obj to h unless something of its key is pending (or
@@ -381,7 +434,7 @@ static int resync_enqueue(cp_informer *inf, cp_informer_handler *h,
   struct note n = {obj, obj, NOTE_UPDATE, 0, 1};
   int r = 0;
 
-  pthread_mutex_lock(&h->mu);
+  rank_lock(&h->mu, RANK_HANDLER);
   if (h->pending_lost || h->replay_pos < h->replay_n ||
       pending_get(h, cp_object_key(obj)) != NULL)
     goto out;
@@ -394,7 +447,7 @@ static int resync_enqueue(cp_informer *inf, cp_informer_handler *h,
   ring_push(h, &n);
   h->resyncs++;
 out:
-  pthread_mutex_unlock(&h->mu);
+  rank_unlock(&h->mu, RANK_HANDLER);
   return r;
 }
 
@@ -404,6 +457,7 @@ static void deliver(cp_informer *inf, struct note *notes, size_t n) {
   cp_informer_handler *h;
   size_t i;
 
+  CP_ASSERT((held_ranks & (RANK_FEED | RANK_RW)) == RANK_FEED);
   for (i = 0; i < n; i++)
     for (h = inf->handlers; h != NULL; h = h->next)
       handler_enqueue(h, &notes[i]);
@@ -416,6 +470,7 @@ static void resync_handler(cp_informer *inf, cp_informer_handler *h) {
   const cplane_object **objs;
   size_t n, i;
 
+  CP_ASSERT((held_ranks & RANK_FEED));
   if (snapshot_store(inf, &objs, &n) != CPLANE_OK) {
     cp_log_warn(LOG_COMPONENT, "%s: out of memory; resync skipped",
                 inf->name);
@@ -431,13 +486,14 @@ static void resync_handler(cp_informer *inf, cp_informer_handler *h) {
 static void mark_synced_locked(cp_informer *inf) {
   cp_informer_handler *h;
 
+  CP_ASSERT((held_ranks & RANK_FEED));
   if (atomic_load(&inf->synced))
     return;
   for (h = inf->handlers; h != NULL; h = h->next) {
-    pthread_mutex_lock(&h->mu);
+    rank_lock(&h->mu, RANK_HANDLER);
     h->sync_known = 1;
     h->sync_target = h->enq_seq;
-    pthread_mutex_unlock(&h->mu);
+    rank_unlock(&h->mu, RANK_HANDLER);
   }
   atomic_store(&inf->synced, 1);
 }
@@ -496,19 +552,19 @@ static void *dispatch_main(void *arg) {
   struct note n;
 
   pthread_setname_np(pthread_self(), "informer"); /* top -H, perf */
-  pthread_mutex_lock(&h->mu);
+  rank_lock(&h->mu, RANK_HANDLER);
   for (;;) {
     if (h->removed)
       break;
     if (h->stopping && now_ns() >= h->drain_deadline_ns)
       break;
     if (take_next(h, &n)) {
-      pthread_mutex_unlock(&h->mu);
+      rank_unlock(&h->mu, RANK_HANDLER);
       current_handler = h;
       call(h, &n);
       current_handler = NULL;
       note_release(&n);
-      pthread_mutex_lock(&h->mu);
+      rank_lock(&h->mu, RANK_HANDLER);
       h->done_seq++;
       h->delivered++;
       continue;
@@ -517,7 +573,7 @@ static void *dispatch_main(void *arg) {
       break;
     pthread_cond_wait(&h->not_empty, &h->mu);
   }
-  pthread_mutex_unlock(&h->mu);
+  rank_unlock(&h->mu, RANK_HANDLER);
   return NULL;
 }
 
@@ -525,9 +581,10 @@ static void *dispatch_main(void *arg) {
 static int handler_start(cp_informer_handler *h) {
   int r;
 
-  pthread_mutex_lock(&h->mu);
+  CP_ASSERT((held_ranks & RANK_LIFE));
+  rank_lock(&h->mu, RANK_HANDLER);
   h->stopping = 0;
-  pthread_mutex_unlock(&h->mu);
+  rank_unlock(&h->mu, RANK_HANDLER);
   r = pthread_create(&h->thread, NULL, dispatch_main, h);
   if (r != 0) {
     cp_log_error(LOG_COMPONENT, "%s: cannot start a handler thread: %s",
@@ -600,10 +657,10 @@ static cp_informer_handler *handler_new(
 /* ---- Resync timer ----------------------------------------------------- */
 
 static void timer_kick(cp_informer *inf) {
-  pthread_mutex_lock(&inf->timer_mu);
+  rank_lock(&inf->timer_mu, RANK_TIMER);
   inf->timer_kick = 1;
   pthread_cond_signal(&inf->timer_cond);
-  pthread_mutex_unlock(&inf->timer_mu);
+  rank_unlock(&inf->timer_mu, RANK_TIMER);
 }
 
 /* Resyncs every handler that is due; returns when the next one is due
@@ -612,7 +669,7 @@ static uint64_t run_due_resyncs(cp_informer *inf) {
   cp_informer_handler *h;
   uint64_t earliest = 0;
 
-  pthread_mutex_lock(&inf->feed_mu);
+  rank_lock(&inf->feed_mu, RANK_FEED);
   for (h = inf->handlers; h != NULL; h = h->next) {
     uint64_t due;
 
@@ -628,7 +685,7 @@ static uint64_t run_due_resyncs(cp_informer *inf) {
     if (earliest == 0 || due < earliest)
       earliest = due;
   }
-  pthread_mutex_unlock(&inf->feed_mu);
+  rank_unlock(&inf->feed_mu, RANK_FEED);
   return earliest;
 }
 
@@ -640,7 +697,7 @@ static void *timer_main(void *arg) {
   for (;;) {
     int stop;
 
-    pthread_mutex_lock(&inf->timer_mu);
+    rank_lock(&inf->timer_mu, RANK_TIMER);
     for (;;) {
       struct timespec ts;
 
@@ -658,7 +715,7 @@ static void *timer_main(void *arg) {
     }
     inf->timer_kick = 0;
     stop = atomic_load(&inf->timer_stop);
-    pthread_mutex_unlock(&inf->timer_mu);
+    rank_unlock(&inf->timer_mu, RANK_TIMER);
     if (stop)
       break;
     next = run_due_resyncs(inf);
@@ -715,16 +772,16 @@ static void stop_timer(cp_informer *inf) {
   cp_informer_handler *h;
 
   atomic_store(&inf->timer_stop, 1);
-  pthread_mutex_lock(&inf->timer_mu);
+  rank_lock(&inf->timer_mu, RANK_TIMER);
   pthread_cond_broadcast(&inf->timer_cond);
-  pthread_mutex_unlock(&inf->timer_mu);
-  pthread_mutex_lock(&inf->life_mu);
+  rank_unlock(&inf->timer_mu, RANK_TIMER);
+  rank_lock(&inf->life_mu, RANK_LIFE);
   for (h = inf->handlers; h != NULL; h = h->next) {
-    pthread_mutex_lock(&h->mu);
+    rank_lock(&h->mu, RANK_HANDLER);
     pthread_cond_broadcast(&h->not_full);
-    pthread_mutex_unlock(&h->mu);
+    rank_unlock(&h->mu, RANK_HANDLER);
   }
-  pthread_mutex_unlock(&inf->life_mu);
+  rank_unlock(&inf->life_mu, RANK_LIFE);
   if (inf->has_timer)
     pthread_join(inf->timer, NULL);
   inf->has_timer = 0;
@@ -736,13 +793,13 @@ static void stop_dispatch(cp_informer *inf) {
   cp_informer_handler *h;
   uint64_t deadline = now_ns() + atomic_load(&inf->drain_ns);
 
-  pthread_mutex_lock(&inf->life_mu);
+  rank_lock(&inf->life_mu, RANK_LIFE);
   for (h = inf->handlers; h != NULL; h = h->next) {
-    pthread_mutex_lock(&h->mu);
+    rank_lock(&h->mu, RANK_HANDLER);
     h->stopping = 1;
     h->drain_deadline_ns = deadline;
     pthread_cond_broadcast(&h->not_empty);
-    pthread_mutex_unlock(&h->mu);
+    rank_unlock(&h->mu, RANK_HANDLER);
   }
   for (h = inf->handlers; h != NULL; h = h->next) {
     size_t left;
@@ -751,25 +808,25 @@ static void stop_dispatch(cp_informer *inf) {
       continue;
     pthread_join(h->thread, NULL);
     h->has_thread = 0;
-    pthread_mutex_lock(&h->mu);
+    rank_lock(&h->mu, RANK_HANDLER);
     left = h->removed ? 0 : h->count + (h->replay_n - h->replay_pos);
-    pthread_mutex_unlock(&h->mu);
+    rank_unlock(&h->mu, RANK_HANDLER);
     if (left > 0)
       cp_log_warn(LOG_COMPONENT, "%s: a handler did not drain in time; %zu "
                   "notification(s) kept for the next start", inf->name, left);
   }
-  pthread_mutex_unlock(&inf->life_mu);
+  rank_unlock(&inf->life_mu, RANK_LIFE);
 }
 
 /* run_mu held. */
 static void stop_running(cp_informer *inf) {
-  pthread_mutex_lock(&inf->life_mu);
+  rank_lock(&inf->life_mu, RANK_LIFE);
   if (!atomic_load(&inf->running)) {
-    pthread_mutex_unlock(&inf->life_mu);
+    rank_unlock(&inf->life_mu, RANK_LIFE);
     return;
   }
   atomic_store(&inf->running, 0);
-  pthread_mutex_unlock(&inf->life_mu);
+  rank_unlock(&inf->life_mu, RANK_LIFE);
   stop_timer(inf);
   stop_dispatch(inf);
 }
@@ -783,9 +840,9 @@ static int start_dispatch(cp_informer *inf) {
   for (h = inf->handlers; h != NULL; h = h->next) {
     int removed;
 
-    pthread_mutex_lock(&h->mu);
+    rank_lock(&h->mu, RANK_HANDLER);
     removed = h->removed;
-    pthread_mutex_unlock(&h->mu);
+    rank_unlock(&h->mu, RANK_HANDLER);
     atomic_store(&h->next_resync_ns, now + h->resync_period_ns);
     if (!removed && !h->has_thread && handler_start(h) != CPLANE_OK)
       return CPLANE_ERR;
@@ -798,16 +855,16 @@ int cp_informer_start(cp_informer *inf) {
 
   if (inf == NULL)
     return CPLANE_EINVAL;
-  pthread_mutex_lock(&inf->run_mu);
-  pthread_mutex_lock(&inf->life_mu);
+  rank_lock(&inf->run_mu, RANK_RUN);
+  rank_lock(&inf->life_mu, RANK_LIFE);
   if (atomic_load(&inf->running)) {
-    pthread_mutex_unlock(&inf->life_mu);
+    rank_unlock(&inf->life_mu, RANK_LIFE);
     goto out;
   }
   atomic_store(&inf->running, 1);
   atomic_store(&inf->timer_stop, 0);
   r = start_dispatch(inf);
-  pthread_mutex_unlock(&inf->life_mu);
+  rank_unlock(&inf->life_mu, RANK_LIFE);
   if (r == CPLANE_OK) {
     e = pthread_create(&inf->timer, NULL, timer_main, inf);
     if (e != 0) {
@@ -821,16 +878,16 @@ int cp_informer_start(cp_informer *inf) {
   if (r != CPLANE_OK)
     stop_running(inf);
 out:
-  pthread_mutex_unlock(&inf->run_mu);
+  rank_unlock(&inf->run_mu, RANK_RUN);
   return r;
 }
 
 void cp_informer_stop(cp_informer *inf) {
   if (inf == NULL)
     return;
-  pthread_mutex_lock(&inf->run_mu);
+  rank_lock(&inf->run_mu, RANK_RUN);
   stop_running(inf);
-  pthread_mutex_unlock(&inf->run_mu);
+  rank_unlock(&inf->run_mu, RANK_RUN);
 }
 
 void cp_informer_set_drain_timeout(cp_informer *inf, uint64_t timeout_ns) {
@@ -872,6 +929,8 @@ void cp_informer_free(cp_informer *inf) {
 static void link_handler(cp_informer *inf, cp_informer_handler *h) {
   cp_informer_handler **pp = &inf->handlers;
 
+  CP_ASSERT((held_ranks & (RANK_FEED | RANK_LIFE)) ==
+            (RANK_FEED | RANK_LIFE));
   while (*pp != NULL)
     pp = &(*pp)->next;
   *pp = h;
@@ -902,7 +961,7 @@ cp_informer_handler *cp_informer_add_handler(
     return NULL;
   /* feed_mu: no change slips between the replay and the first queued
    * notification, so h sees each key's history exactly once. */
-  pthread_mutex_lock(&inf->feed_mu);
+  rank_lock(&inf->feed_mu, RANK_FEED);
   if (snapshot_store(inf, &h->replay, &h->replay_n) != CPLANE_OK)
     goto fail_feed;
   h->enq_seq = h->replay_n;
@@ -910,21 +969,21 @@ cp_informer_handler *cp_informer_add_handler(
     h->sync_known = 1;
     h->sync_target = h->replay_n;
   }
-  pthread_mutex_lock(&inf->life_mu);
+  rank_lock(&inf->life_mu, RANK_LIFE);
   link_handler(inf, h);
   atomic_store(&h->next_resync_ns, now_ns() + resync_period_ns);
   if (atomic_load(&inf->running) && handler_start(h) != CPLANE_OK) {
     unlink_handler(inf, h);
-    pthread_mutex_unlock(&inf->life_mu);
+    rank_unlock(&inf->life_mu, RANK_LIFE);
     goto fail_feed;
   }
-  pthread_mutex_unlock(&inf->life_mu);
-  pthread_mutex_unlock(&inf->feed_mu);
+  rank_unlock(&inf->life_mu, RANK_LIFE);
+  rank_unlock(&inf->feed_mu, RANK_FEED);
   if (resync_period_ns > 0)
     timer_kick(inf);
   return h;
 fail_feed:
-  pthread_mutex_unlock(&inf->feed_mu);
+  rank_unlock(&inf->feed_mu, RANK_FEED);
   handler_destroy(h);
   return NULL;
 }
@@ -936,7 +995,7 @@ void cp_informer_remove_handler(cp_informer *inf, cp_informer_handler *h) {
     return;
   /* First stop callbacks and release a feeder blocked on h, so taking
    * feed_mu below cannot wait for h itself. */
-  pthread_mutex_lock(&h->mu);
+  rank_lock(&h->mu, RANK_HANDLER);
   h->removed = 1;
   pthread_cond_broadcast(&h->not_full);
   pthread_cond_broadcast(&h->not_empty);
@@ -945,17 +1004,17 @@ void cp_informer_remove_handler(cp_informer *inf, cp_informer_handler *h) {
      * callback returns. It stays listed (feeders skip it) and is joined
      * and freed by stop or free. */
     handler_drop_queued(h);
-    pthread_mutex_unlock(&h->mu);
+    rank_unlock(&h->mu, RANK_HANDLER);
     return;
   }
-  pthread_mutex_unlock(&h->mu);
-  pthread_mutex_lock(&inf->feed_mu);
-  pthread_mutex_lock(&inf->life_mu);
+  rank_unlock(&h->mu, RANK_HANDLER);
+  rank_lock(&inf->feed_mu, RANK_FEED);
+  rank_lock(&inf->life_mu, RANK_LIFE);
   unlink_handler(inf, h);
   joinable = h->has_thread;
   h->has_thread = 0;
-  pthread_mutex_unlock(&inf->life_mu);
-  pthread_mutex_unlock(&inf->feed_mu);
+  rank_unlock(&inf->life_mu, RANK_LIFE);
+  rank_unlock(&inf->feed_mu, RANK_FEED);
   if (joinable)
     pthread_join(h->thread, NULL);
   handler_destroy(h);
@@ -966,9 +1025,9 @@ int cp_informer_handler_has_synced(cp_informer_handler *h) {
 
   if (h == NULL)
     return 0;
-  pthread_mutex_lock(&h->mu);
+  rank_lock(&h->mu, RANK_HANDLER);
   r = h->sync_known && h->done_seq >= h->sync_target;
-  pthread_mutex_unlock(&h->mu);
+  rank_unlock(&h->mu, RANK_HANDLER);
   return r;
 }
 
@@ -977,12 +1036,12 @@ void cp_informer_handler_stats(cp_informer_handler *h,
   memset(out, 0, sizeof *out);
   if (h == NULL)
     return;
-  pthread_mutex_lock(&h->mu);
+  rank_lock(&h->mu, RANK_HANDLER);
   out->depth = h->count;
   out->depth_high_water = h->high_water;
   out->delivered = h->delivered;
   out->resyncs = h->resyncs;
-  pthread_mutex_unlock(&h->mu);
+  rank_unlock(&h->mu, RANK_HANDLER);
 }
 
 /* ---- Feeding ---------------------------------------------------------- */
@@ -999,13 +1058,13 @@ int cp_informer_upsert(cp_informer *inf, cplane_object *obj) {
     cp_object_release(obj);
     return CPLANE_EINVAL;
   }
-  pthread_mutex_lock(&inf->feed_mu);
-  pthread_rwlock_wrlock(&inf->rw);
+  rank_lock(&inf->feed_mu, RANK_FEED);
+  rank_rwlock(&inf->rw, 1);
   r = apply_upsert(inf, obj, &note);
-  pthread_rwlock_unlock(&inf->rw);
+  rank_rwunlock(&inf->rw);
   if (r > 0)
     deliver(inf, &note, 1);
-  pthread_mutex_unlock(&inf->feed_mu);
+  rank_unlock(&inf->feed_mu, RANK_FEED);
   return r < 0 ? r : CPLANE_OK;
 }
 
@@ -1016,8 +1075,8 @@ static int delete_key(cp_informer *inf, const char *key,
   struct note note;
   int r = CPLANE_OK;
 
-  pthread_mutex_lock(&inf->feed_mu);
-  pthread_rwlock_wrlock(&inf->rw);
+  rank_lock(&inf->feed_mu, RANK_FEED);
+  rank_rwlock(&inf->rw, 1);
   old = store_get(inf, key);
   if (old == NULL) {
     r = CPLANE_ENOENT;
@@ -1028,10 +1087,10 @@ static int delete_key(cp_informer *inf, const char *key,
     apply_delete(inf, old, final, &note);
     final = NULL;
   }
-  pthread_rwlock_unlock(&inf->rw);
+  rank_rwunlock(&inf->rw);
   if (old != NULL)
     deliver(inf, &note, 1);
-  pthread_mutex_unlock(&inf->feed_mu);
+  rank_unlock(&inf->feed_mu, RANK_FEED);
   if (final != NULL)
     cp_object_release(final);
   return r;
@@ -1081,12 +1140,12 @@ static int replace_locked(cp_informer *inf, cplane_object **objs, size_t n,
   size_t n_gone = 0, n_notes = 0, i;
   int r = CPLANE_OK;
 
-  pthread_rwlock_wrlock(&inf->rw);
+  rank_rwlock(&inf->rw, 1);
   gone = malloc((inf->store.len + 1) * sizeof *gone);
   notes = malloc((n + inf->store.len + 1) * sizeof *notes);
   if (gone == NULL || notes == NULL) {
     r = CPLANE_ENOMEM;
-    pthread_rwlock_unlock(&inf->rw);
+    rank_rwunlock(&inf->rw);
     goto out;
   }
   n_gone = find_vanished(inf, listed, gone);
@@ -1111,7 +1170,7 @@ static int replace_locked(cp_informer *inf, cplane_object **objs, size_t n,
   }
   for (i = 0; i < n_gone; i++)
     apply_delete(inf, gone[i], NULL, &notes[n_notes++]);
-  pthread_rwlock_unlock(&inf->rw);
+  rank_rwunlock(&inf->rw);
   deliver(inf, notes, n_notes);
   if (r == CPLANE_OK)
     mark_synced_locked(inf);
@@ -1141,9 +1200,9 @@ int cp_informer_replace(cp_informer *inf, cplane_object **objs, size_t n) {
     if (key != NULL)
       cp_ptab_put(&listed, cp_index_obj_key, objs[i], cp_ptab_hash(key));
   }
-  pthread_mutex_lock(&inf->feed_mu);
+  rank_lock(&inf->feed_mu, RANK_FEED);
   r = replace_locked(inf, objs, n, &done, &listed);
-  pthread_mutex_unlock(&inf->feed_mu);
+  rank_unlock(&inf->feed_mu, RANK_FEED);
 out:
   cp_ptab_free(&listed, NULL);
   for (i = done; objs != NULL && i < n; i++)
@@ -1157,9 +1216,9 @@ out:
 void cp_informer_mark_synced(cp_informer *inf) {
   if (inf == NULL)
     return;
-  pthread_mutex_lock(&inf->feed_mu);
+  rank_lock(&inf->feed_mu, RANK_FEED);
   mark_synced_locked(inf);
-  pthread_mutex_unlock(&inf->feed_mu);
+  rank_unlock(&inf->feed_mu, RANK_FEED);
 }
 
 void cp_informer_resync_now(cp_informer *inf) {
@@ -1167,11 +1226,11 @@ void cp_informer_resync_now(cp_informer *inf) {
 
   if (inf == NULL || !atomic_load(&inf->running))
     return;
-  pthread_mutex_lock(&inf->feed_mu);
+  rank_lock(&inf->feed_mu, RANK_FEED);
   for (h = inf->handlers; h != NULL; h = h->next)
     if (h->resync_period_ns > 0)
       resync_handler(inf, h);
-  pthread_mutex_unlock(&inf->feed_mu);
+  rank_unlock(&inf->feed_mu, RANK_FEED);
 }
 
 int cp_informer_has_synced(cp_informer *inf) {
@@ -1185,11 +1244,11 @@ const cplane_object *cp_informer_get(cp_informer *inf, const char *key) {
 
   if (inf == NULL || key == NULL)
     return NULL;
-  pthread_rwlock_rdlock(&inf->rw);
+  rank_rwlock(&inf->rw, 0);
   obj = store_get(inf, key);
   if (obj != NULL)
     cp_object_retain(obj);
-  pthread_rwlock_unlock(&inf->rw);
+  rank_rwunlock(&inf->rw);
   return obj;
 }
 
@@ -1248,12 +1307,12 @@ int cp_informer_list(cp_informer *inf, const char *ns, const cp_selector *sel,
   *n = 0;
   if (inf == NULL)
     return CPLANE_EINVAL;
-  pthread_rwlock_rdlock(&inf->rw);
+  rank_rwlock(&inf->rw, 0);
   if (ns != NULL && *ns != '\0')
     r = collect(bucket_objs(inf->indexes[0], ns), sel, out, n);
   else
     r = collect(&inf->store, sel, out, n);
-  pthread_rwlock_unlock(&inf->rw);
+  rank_rwunlock(&inf->rw);
   return r;
 }
 
@@ -1269,11 +1328,11 @@ int cp_informer_list_by_index(cp_informer *inf, const char *index_name,
   *n = 0;
   if (inf == NULL || index_name == NULL || value == NULL)
     return CPLANE_EINVAL;
-  pthread_rwlock_rdlock(&inf->rw);
+  rank_rwlock(&inf->rw, 0);
   ix = find_index(inf, index_name);
   r = ix != NULL ? collect(bucket_objs(ix, value), sel, out, n)
                  : CPLANE_ENOENT;
-  pthread_rwlock_unlock(&inf->rw);
+  rank_rwunlock(&inf->rw);
   return r;
 }
 
@@ -1292,9 +1351,9 @@ size_t cp_informer_len(cp_informer *inf) {
 
   if (inf == NULL)
     return 0;
-  pthread_rwlock_rdlock(&inf->rw);
+  rank_rwlock(&inf->rw, 0);
   n = inf->store.len;
-  pthread_rwlock_unlock(&inf->rw);
+  rank_rwunlock(&inf->rw);
   return n;
 }
 
@@ -1303,9 +1362,9 @@ size_t cp_informer_heap_bytes(cp_informer *inf) {
 
   if (inf == NULL)
     return 0;
-  pthread_rwlock_rdlock(&inf->rw);
+  rank_rwlock(&inf->rw, 0);
   n = inf->heap;
-  pthread_rwlock_unlock(&inf->rw);
+  rank_rwunlock(&inf->rw);
   return n;
 }
 
@@ -1349,7 +1408,7 @@ int cp_informer_add_index(cp_informer *inf, const char *index_name,
   if (inf == NULL || index_name == NULL || *index_name == '\0' ||
       !cp_index_path_valid(path))
     return CPLANE_EINVAL;
-  pthread_rwlock_wrlock(&inf->rw);
+  rank_rwlock(&inf->rw, 1);
   old = find_index(inf, index_name);
   if (old != NULL) {
     r = old->kind == CP_INDEX_PATH && strcmp(old->path, path) == 0
@@ -1373,6 +1432,6 @@ int cp_informer_add_index(cp_informer *inf, const char *index_name,
   }
   inf->indexes[inf->n_indexes++] = ix;
 out:
-  pthread_rwlock_unlock(&inf->rw);
+  rank_rwunlock(&inf->rw);
   return r;
 }

@@ -9,13 +9,29 @@
 #include <time.h>
 
 #include "informer/informer.h"
+#include "log/assert.h"
 #include "log/log.h"
+#include "object/object.h"
 #include "workqueue/workqueue.h"
 
 struct cp_dispatch {
   struct cplane_plugin_ctx *plugin;
   uint32_t resource;
+  struct cp_inflight *call; /* this resource's dispatch thread's slot */
 };
+
+struct cp_worker {
+  pthread_t thread;
+  struct cplane_plugin_ctx *plugin;
+  struct cp_inflight *call;
+};
+
+/* The bound of one call of each kind (inflight.h). */
+static uint64_t reconcile_bound_ns(const struct cplane_plugin_ctx *p) {
+  if (p->config != NULL && p->config->reconcile_deadline_ms != 0)
+    return p->config->reconcile_deadline_ms * 1000000u;
+  return CP_RECONCILE_STUCK_DEFAULT_NS;
+}
 
 static uint64_t now_ns(void) {
   struct timespec ts;
@@ -27,24 +43,39 @@ static uint64_t now_ns(void) {
 static void dispatch_add(void *userdata, const cplane_object *obj,
                          int is_initial_list) {
   struct cp_dispatch *d = userdata;
+  struct cplane_plugin_ctx *p = d->plugin;
 
-  if (d->plugin->desc.on_add != NULL)
-    d->plugin->desc.on_add(d->plugin, d->resource, obj);
+  if (p->desc.on_add == NULL)
+    return;
+  cp_inflight_begin(&p->inflight, d->call, "on_add", cp_object_key(obj),
+                    CP_DISPATCH_STUCK_NS);
+  p->desc.on_add(p, d->resource, obj);
+  cp_inflight_end(&p->inflight, d->call);
 }
 
 static void dispatch_update(void *userdata, const cplane_object *old_obj,
                             const cplane_object *new_obj) {
   struct cp_dispatch *d = userdata;
+  struct cplane_plugin_ctx *p = d->plugin;
 
-  if (d->plugin->desc.on_update != NULL)
-    d->plugin->desc.on_update(d->plugin, d->resource, old_obj, new_obj);
+  if (p->desc.on_update == NULL)
+    return;
+  cp_inflight_begin(&p->inflight, d->call, "on_update",
+                    cp_object_key(new_obj), CP_DISPATCH_STUCK_NS);
+  p->desc.on_update(p, d->resource, old_obj, new_obj);
+  cp_inflight_end(&p->inflight, d->call);
 }
 
 static void dispatch_delete(void *userdata, const cplane_object *obj) {
   struct cp_dispatch *d = userdata;
+  struct cplane_plugin_ctx *p = d->plugin;
 
-  if (d->plugin->desc.on_delete != NULL)
-    d->plugin->desc.on_delete(d->plugin, d->resource, obj);
+  if (p->desc.on_delete == NULL)
+    return;
+  cp_inflight_begin(&p->inflight, d->call, "on_delete", cp_object_key(obj),
+                    CP_DISPATCH_STUCK_NS);
+  p->desc.on_delete(p, d->resource, obj);
+  cp_inflight_end(&p->inflight, d->call);
 }
 
 static const struct cp_informer_handler_ops dispatch_ops = {
@@ -82,10 +113,12 @@ static void apply_result(struct cplane_plugin_ctx *p, const char *key,
 }
 
 static void *worker_main(void *arg) {
-  struct cplane_plugin_ctx *p = arg;
+  struct cp_worker *w = arg;
+  struct cplane_plugin_ctx *p = w->plugin;
   uint64_t deadline_ns = p->config != NULL
                              ? p->config->reconcile_deadline_ms * 1000000u
                              : 0;
+  uint64_t bound_ns = reconcile_bound_ns(p);
   const char *key;
 
   pthread_setname_np(pthread_self(), "ctl-worker"); /* top -H, perf */
@@ -94,8 +127,11 @@ static void *worker_main(void *arg) {
     uint64_t t0 = now_ns(), took;
     int result = CPLANE_RECONCILE_DONE;
 
-    if (p->desc.reconcile != NULL)
+    if (p->desc.reconcile != NULL) {
+      cp_inflight_begin(&p->inflight, w->call, "reconcile", key, bound_ns);
       result = p->desc.reconcile(p, key, &after_ms);
+      cp_inflight_end(&p->inflight, w->call);
+    }
     took = now_ns() - t0;
     atomic_fetch_add(&p->reconciles, 1);
     if (deadline_ns != 0 && took > deadline_ns) {
@@ -134,6 +170,7 @@ static int start_handlers(struct cplane_plugin_ctx *p,
   for (i = 0; i < n; i++) {
     p->dispatch[i].plugin = p;
     p->dispatch[i].resource = i;
+    p->dispatch[i].call = cp_inflight_slot(&p->inflight, i);
   }
   for (i = 0; i < n; i++) {
     p->handlers[i] =
@@ -160,7 +197,12 @@ static int start_workers(struct cplane_plugin_ctx *p, char **errmsg) {
   if (p->workers == NULL)
     goto fail;
   for (i = 0; i < n; i++) {
-    if (pthread_create(&p->workers[i], NULL, worker_main, p) != 0)
+    struct cp_worker *w = &p->workers[i];
+
+    w->plugin = p;
+    w->call = cp_inflight_slot(&p->inflight,
+                               (size_t)p->desc.n_resources + (size_t)i);
+    if (pthread_create(&w->thread, NULL, worker_main, w) != 0)
       goto fail;
     p->n_workers++;
   }
@@ -195,6 +237,7 @@ int cp_controller_start(struct cplane_plugin_ctx *p,
     cp_controller_stop(p);
     return -1;
   }
+  CP_ASSERT(p->n_workers > 0 && p->queue != NULL);
   p->state = CP_PLUGIN_RUNNING;
   cp_log_info(p->name, "started: %d worker(s), %u resource(s)",
               p->n_workers, p->desc.n_resources);
@@ -207,6 +250,7 @@ void cp_controller_stop(struct cplane_plugin_ctx *p) {
 
   if (p == NULL || p->state != CP_PLUGIN_RUNNING)
     return;
+  CP_ASSERT(p->queue != NULL);
   /* Handlers first, so nothing new is enqueued while workers drain. */
   for (i = 0; p->handlers != NULL && i < p->desc.n_resources; i++) {
     if (p->handlers[i] != NULL)
@@ -215,7 +259,7 @@ void cp_controller_stop(struct cplane_plugin_ctx *p) {
   }
   cp_workqueue_shutdown(p->queue);
   for (w = 0; w < p->n_workers; w++)
-    pthread_join(p->workers[w], NULL);
+    pthread_join(p->workers[w].thread, NULL);
   p->n_workers = 0;
   cp_workqueue_free(p->queue);
   p->queue = NULL;

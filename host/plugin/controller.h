@@ -9,7 +9,9 @@
  * key's backoff, REQUEUE_AFTER forgets and re-adds after the delay, RETRY
  * re-adds with rate-limited backoff, TERMINAL forgets and is counted. A
  * reconcile running past the plugin's reconcile_deadline is logged with
- * plugin, key and duration, and counted.
+ * plugin, key and duration, and counted; every callback is marked in the
+ * plugin's in-flight set (inflight.h), so one that never returns is
+ * reported while it is stuck.
  *
  * Threading: start and stop run on the main thread; stop returns only
  * when no callback of the plugin runs any more.
@@ -24,6 +26,12 @@ struct cp_informer;
 /* Handler buffer size per plugin and resource. Bounded on purpose: a
  * stalled plugin slows its feed instead of exhausting memory. */
 #define CP_CONTROLLER_BUFFER 4096
+/* A call is reported stuck (log, cplane_plugin_stuck_calls, /readyz) once
+ * it runs past: the plugin's reconcile_deadline for reconcile (this when
+ * it has none), this for on_add/on_update/on_delete, which must not block
+ * at all. */
+#define CP_RECONCILE_STUCK_DEFAULT_NS (60ull * 1000 * 1000 * 1000)
+#define CP_DISPATCH_STUCK_NS (10ull * 1000 * 1000 * 1000)
 
 /* Starts `p` (state READY) with informers[i] feeding resources[i]; the
  * informers are borrowed and must outlive cp_controller_stop(). Returns 0

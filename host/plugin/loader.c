@@ -17,6 +17,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "log/assert.h"
+#include "plugin/abi_note.h"
+
 /* The descriptor a 1.0 plugin must at least provide: through reconcile. */
 #define DESC_MIN_SIZE                                                      \
   (offsetof(struct cplane_plugin, reconcile) + sizeof(void *))
@@ -24,9 +27,7 @@
   (offsetof(struct cplane_resource, field_selector) + sizeof(char *))
 #define MAX_RESOURCES 64
 
-static int fail(char **errmsg, const char *fmt, ...) CPLANE_PRINTF(2, 3);
-
-static int fail(char **errmsg, const char *fmt, ...) {
+int cp_plugin_fail(char **errmsg, const char *fmt, ...) {
   va_list ap;
 
   va_start(ap, fmt);
@@ -42,29 +43,47 @@ static int check_owner_and_mode(const struct stat *st, const char *what,
   uid_t me = geteuid();
 
   if (st->st_uid != 0 && st->st_uid != me)
-    return fail(errmsg,
+    return cp_plugin_fail(errmsg,
                 "plugin %s %s is owned by uid %u, not by root or the "
                 "running user (uid %u): chown it",
                 what, path, (unsigned)st->st_uid, (unsigned)me);
   if (st->st_mode & (S_IWGRP | S_IWOTH))
-    return fail(errmsg,
+    return cp_plugin_fail(errmsg,
                 "plugin %s %s is group- or world-writable (mode %04o): "
                 "chmod go-w it",
                 what, path, (unsigned)(st->st_mode & 07777));
   return 0;
 }
 
+/* The directory is held to the same rule as the files: a symbolic link
+ * (its last component) is refused, since whoever may change the link
+ * chooses the code the host runs. */
 static int open_checked_dir(const char *dir, char **errmsg) {
   struct stat st;
+  char *trimmed;
+  size_t len = strlen(dir);
   int fd;
 
-  fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  /* "dir/" would follow a link even with O_NOFOLLOW. */
+  while (len > 1 && dir[len - 1] == '/')
+    len--;
+  trimmed = strndup(dir, len);
+  if (trimmed == NULL)
+    return cp_plugin_fail(errmsg, "plugin directory %s: out of memory", dir);
+  fd = open(trimmed, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0 && (errno == ELOOP || errno == ENOTDIR) &&
+      lstat(trimmed, &st) == 0 && S_ISLNK(st.st_mode)) {
+    free(trimmed);
+    return cp_plugin_fail(errmsg, "plugin directory %s is a symbolic link: refused "
+                        "(set plugin_dir to the directory itself)", dir);
+  }
+  free(trimmed);
   if (fd < 0)
-    return fail(errmsg, "plugin directory %s: %s", dir, strerror(errno));
+    return cp_plugin_fail(errmsg, "plugin directory %s: %s", dir, strerror(errno));
   if (fstat(fd, &st) < 0 ||
       check_owner_and_mode(&st, "directory", dir, errmsg) < 0) {
     if (*errmsg == NULL)
-      fail(errmsg, "plugin directory %s: %s", dir, strerror(errno));
+      cp_plugin_fail(errmsg, "plugin directory %s: %s", dir, strerror(errno));
     close(fd);
     return -1;
   }
@@ -79,23 +98,23 @@ static int open_checked_file(int dirfd, const char *path, const char *file,
 
   if (strchr(file, '/') != NULL || strcmp(file, "..") == 0 ||
       strcmp(file, ".") == 0)
-    return fail(errmsg,
+    return cp_plugin_fail(errmsg,
                 "plugin file '%s': must be a file name inside the plugin "
                 "directory, not a path",
                 file);
   fd = openat(dirfd, file, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0) {
     if (errno == ELOOP)
-      return fail(errmsg, "plugin file %s is a symbolic link: refused "
+      return cp_plugin_fail(errmsg, "plugin file %s is a symbolic link: refused "
                           "(copy the file into the plugin directory)", path);
-    return fail(errmsg, "plugin file %s: %s", path, strerror(errno));
+    return cp_plugin_fail(errmsg, "plugin file %s: %s", path, strerror(errno));
   }
   if (fstat(fd, &st) < 0) {
-    fail(errmsg, "plugin file %s: %s", path, strerror(errno));
+    cp_plugin_fail(errmsg, "plugin file %s: %s", path, strerror(errno));
     goto bad;
   }
   if (!S_ISREG(st.st_mode)) {
-    fail(errmsg, "plugin file %s is not a regular file", path);
+    cp_plugin_fail(errmsg, "plugin file %s is not a regular file", path);
     goto bad;
   }
   if (check_owner_and_mode(&st, "file", path, errmsg) < 0)
@@ -109,34 +128,34 @@ bad:
 static int check_descriptor(const struct cplane_plugin *d, const char *path,
                             char **errmsg) {
   if (d == NULL)
-    return fail(errmsg, "plugin %s: cplane_plugin_entry() returned NULL",
+    return cp_plugin_fail(errmsg, "plugin %s: cplane_plugin_entry() returned NULL",
                 path);
   if (d->struct_size < DESC_MIN_SIZE)
-    return fail(errmsg,
+    return cp_plugin_fail(errmsg,
                 "plugin %s: descriptor struct_size is %u, smaller than "
                 "ABI %d.0's %zu: rebuild it against the cplane SDK",
                 path, d->struct_size, CPLANE_ABI_MAJOR, DESC_MIN_SIZE);
   if (d->abi_major != CPLANE_ABI_MAJOR)
-    return fail(errmsg,
+    return cp_plugin_fail(errmsg,
                 "plugin %s: abi_major is %u, this host supports %d: "
                 "rebuild the plugin against this host's SDK",
                 path, d->abi_major, CPLANE_ABI_MAJOR);
   if (d->abi_minor > CPLANE_ABI_MINOR)
-    return fail(errmsg,
+    return cp_plugin_fail(errmsg,
                 "plugin %s: abi_minor is %u, newer than this host's %d: "
                 "upgrade cplane or rebuild the plugin against its SDK",
                 path, d->abi_minor, CPLANE_ABI_MINOR);
   if (d->name == NULL || d->name[0] == '\0')
-    return fail(errmsg, "plugin %s: descriptor has no name", path);
+    return cp_plugin_fail(errmsg, "plugin %s: descriptor has no name", path);
   if (d->kind != CPLANE_KIND_CONTROLLER && d->kind != CPLANE_KIND_SCHEDULER)
-    return fail(errmsg, "plugin %s: kind is %u, expected %d (controller) "
+    return cp_plugin_fail(errmsg, "plugin %s: kind is %u, expected %d (controller) "
                         "or %d (scheduler)",
                 path, d->kind, CPLANE_KIND_CONTROLLER, CPLANE_KIND_SCHEDULER);
   if (d->n_resources > MAX_RESOURCES)
-    return fail(errmsg, "plugin %s: n_resources is %u, at most %d", path,
+    return cp_plugin_fail(errmsg, "plugin %s: n_resources is %u, at most %d", path,
                 d->n_resources, MAX_RESOURCES);
   if (d->n_resources > 0 && d->resources == NULL)
-    return fail(errmsg, "plugin %s: n_resources is %u but resources is "
+    return cp_plugin_fail(errmsg, "plugin %s: n_resources is %u but resources is "
                         "NULL", path, d->n_resources);
   return 0;
 }
@@ -150,28 +169,56 @@ static int copy_resources(struct cplane_plugin_ctx *p, char **errmsg) {
     return 0;
   stride = p->desc.resources[0].struct_size;
   if (stride < RESOURCE_MIN_SIZE)
-    return fail(errmsg, "plugin %s: resources[0].struct_size is %u, "
+    return cp_plugin_fail(errmsg, "plugin %s: resources[0].struct_size is %u, "
                         "smaller than %zu", p->path, stride,
                 RESOURCE_MIN_SIZE);
   p->resources = calloc(p->desc.n_resources, sizeof *p->resources);
   if (p->resources == NULL)
-    return fail(errmsg, "plugin %s: out of memory", p->path);
+    return cp_plugin_fail(errmsg, "plugin %s: out of memory", p->path);
   for (i = 0; i < p->desc.n_resources; i++) {
     const struct cplane_resource *r =
         (const struct cplane_resource *)(base + (size_t)i * stride);
     if (r->struct_size != stride)
-      return fail(errmsg, "plugin %s: resources[%u].struct_size is %u, "
+      return cp_plugin_fail(errmsg, "plugin %s: resources[%u].struct_size is %u, "
                           "resources[0]'s is %u", p->path, i,
                   r->struct_size, stride);
     memcpy(&p->resources[i], r, sizeof *r);
     p->resources[i].struct_size = sizeof *r;
     if (r->version == NULL || r->resource == NULL)
-      return fail(errmsg, "plugin %s: resources[%u] needs version and "
+      return cp_plugin_fail(errmsg, "plugin %s: resources[%u] needs version and "
                           "resource", p->path, i);
     if (p->resources[i].group == NULL)
       p->resources[i].group = "";
   }
   p->desc.resources = p->resources;
+  return 0;
+}
+
+/* The ABI the file says it was built for, read before dlopen() so that a
+ * plugin for another ABI never runs a line of code (constructors
+ * included) inside the host. The messages match check_descriptor()'s. */
+static int check_abi_note(int fd, const char *path, char **errmsg) {
+  struct cplane_abi_note note;
+  int r = cp_abi_note_read(fd, path, &note, errmsg);
+
+  if (r < 0)
+    return -1;
+  if (r == 0)
+    return cp_plugin_fail(errmsg,
+                "plugin %s: no cplane ABI note (section %s): built without "
+                "CPLANE_PLUGIN_DEFINE() or with an SDK older than this "
+                "host's; rebuild it against this host's SDK",
+                path, CPLANE_ABI_NOTE_SECTION);
+  if (note.abi_major != CPLANE_ABI_MAJOR)
+    return cp_plugin_fail(errmsg,
+                "plugin %s: abi_major is %u, this host supports %d: "
+                "rebuild the plugin against this host's SDK",
+                path, note.abi_major, CPLANE_ABI_MAJOR);
+  if (note.abi_minor > CPLANE_ABI_MINOR)
+    return cp_plugin_fail(errmsg,
+                "plugin %s: abi_minor is %u, newer than this host's %d: "
+                "upgrade cplane or rebuild the plugin against its SDK",
+                path, note.abi_minor, CPLANE_ABI_MINOR);
   return 0;
 }
 
@@ -187,10 +234,10 @@ static int open_shared_object(struct cplane_plugin_ctx *p, int fd,
    * to by now. NODELETE: code that has run is never unmapped. */
   p->dl = dlopen(procpath, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
   if (p->dl == NULL)
-    return fail(errmsg, "plugin %s: cannot load: %s", p->path, dlerror());
+    return cp_plugin_fail(errmsg, "plugin %s: cannot load: %s", p->path, dlerror());
   *(void **)&entry = dlsym(p->dl, CPLANE_PLUGIN_ENTRY_SYMBOL);
   if (entry == NULL)
-    return fail(errmsg,
+    return cp_plugin_fail(errmsg,
                 "plugin %s: no %s symbol: not a cplane plugin, or built "
                 "without CPLANE_PLUGIN_DEFINE()",
                 p->path, CPLANE_PLUGIN_ENTRY_SYMBOL);
@@ -212,10 +259,12 @@ int cp_plugin_load(const char *dir, const struct cp_plugin_config *pc,
   *out = NULL;
   *errmsg = NULL;
   p = calloc(1, sizeof *p);
+  if (p != NULL) /* named after the descriptor once it is read */
+    cp_inflight_set_init(&p->inflight, "loader");
   if (p == NULL || asprintf(&p->path, "%s/%s", dir, pc->file) < 0) {
     if (p != NULL)
       p->path = NULL;
-    fail(errmsg, "plugin %s: out of memory", pc->name);
+    cp_plugin_fail(errmsg, "plugin %s: out of memory", pc->name);
     goto out;
   }
   p->config = pc;
@@ -225,6 +274,8 @@ int cp_plugin_load(const char *dir, const struct cp_plugin_config *pc,
   fd = open_checked_file(dirfd, p->path, pc->file, errmsg);
   if (fd < 0)
     goto out;
+  if (check_abi_note(fd, p->path, errmsg) < 0)
+    goto out;
   rc = open_shared_object(p, fd, errmsg);
   mapped = p->dl != NULL;
   if (rc < 0)
@@ -232,9 +283,10 @@ int cp_plugin_load(const char *dir, const struct cp_plugin_config *pc,
   rc = -1;
   p->name = strdup(p->desc.name);
   if (p->name == NULL) {
-    fail(errmsg, "plugin %s: out of memory", p->path);
+    cp_plugin_fail(errmsg, "plugin %s: out of memory", p->path);
     goto out;
   }
+  p->inflight.plugin = p->name;
   p->state = CP_PLUGIN_LOADED;
   *out = p;
   p = NULL;
@@ -263,7 +315,7 @@ int cp_plugin_init(struct cplane_plugin_ctx *p, char **errmsg) {
   }
   r = p->desc.init(p, cp_host_api(), &perr);
   if (r != CPLANE_OK) {
-    fail(errmsg, "plugin %s (%s): init failed with status %d: %s", p->name,
+    cp_plugin_fail(errmsg, "plugin %s (%s): init failed with status %d: %s", p->name,
          p->path, r, perr != NULL ? perr : "(no message)");
     free(perr); /* allocated with api->alloc, which is malloc */
     return -1;
@@ -277,6 +329,8 @@ void cp_plugin_fini(struct cplane_plugin_ctx *p) {
   if (p == NULL || p->state == CP_PLUGIN_LOADED ||
       p->state == CP_PLUGIN_FINISHED)
     return;
+  /* The SDK promises no callback runs once fini() has started. */
+  CP_ASSERT(p->state != CP_PLUGIN_RUNNING && p->queue == NULL);
   if (p->desc.fini != NULL)
     p->desc.fini(p);
   p->state = CP_PLUGIN_FINISHED;
@@ -291,6 +345,7 @@ void cp_plugin_free(struct cplane_plugin_ctx *p) {
   free(p->informers);
   free(p->handlers);
   free(p->dispatch);
+  cp_inflight_set_destroy(&p->inflight);
   free(p->name);
   free(p->path);
   free(p);

@@ -7,9 +7,11 @@
  * and informer handlers.
  *
  * Loading (cp_plugin_load) checks, in order: the plugin directory and file
- * are owned by root or the running user and not group/world-writable; the
- * file is opened with O_NOFOLLOW, checked with fstat and the checked file
- * descriptor is what dlopen() loads (through /proc/self/fd), with
+ * are neither symbolic links nor owned by anyone but root or the running
+ * user, nor group/world-writable; the file is opened with O_NOFOLLOW and
+ * checked with fstat; its ABI note (abi_note.h) is read from the file and
+ * must match before anything runs; the checked file descriptor is what
+ * dlopen() loads (through /proc/self/fd), with
  * RTLD_NOW|RTLD_LOCAL|RTLD_NODELETE; the entry symbol exists; the
  * descriptor's size and ABI version are compatible. A plugin is never
  * dlclose()d: "disable" means stop dispatching.
@@ -29,12 +31,14 @@
 #include <cplane/cplane.h>
 
 #include "config/config.h"
+#include "plugin/inflight.h"
 
 struct cp_workqueue;
 struct cp_client;
 struct cp_informer;
 struct cp_informer_handler;
 struct cp_dispatch;
+struct cp_worker;
 
 enum cp_plugin_state {
   CP_PLUGIN_LOADED,   /* checked, init() not called yet */
@@ -57,13 +61,16 @@ struct cplane_plugin_ctx {
   /* Runtime, set up by cp_controller_start(). */
   struct cp_workqueue *queue;
   struct cp_client *client; /* writes go here; NULL: no API server */
-  pthread_t *workers;
+  struct cp_worker *workers;       /* controller.c's, n_workers of them */
   int n_workers;
   struct cp_informer **informers;  /* per resource; borrowed */
   struct cp_informer_handler **handlers; /* per resource */
   struct cp_dispatch *dispatch;    /* per resource: handler userdata */
   atomic_uint_fast64_t reconciles, reconcile_errors, reconcile_terminal,
       reconcile_requeues, deadline_overruns;
+  /* Calls running now: slot i < n_resources is resource i's dispatch
+   * thread, slot n_resources + w is worker w (inflight.h). */
+  struct cp_inflight_set inflight;
 };
 
 /* Loads `pc->file` from `dir` and checks it as described above. Returns 0
@@ -78,6 +85,10 @@ int cp_plugin_init(struct cplane_plugin_ctx *p, char **errmsg);
 void cp_plugin_fini(struct cplane_plugin_ctx *p);
 /* Frees the host's record. The shared object stays mapped. */
 void cp_plugin_free(struct cplane_plugin_ctx *p);
+
+/* Sets *errmsg to the formatted message (malloc'd; NULL when out of
+ * memory) and returns -1: the loader's one way of refusing. */
+int cp_plugin_fail(char **errmsg, const char *fmt, ...) CPLANE_PRINTF(2, 3);
 
 /* The host API table given to every plugin (static, never freed). */
 const struct cplane_host_api *cp_host_api(void);

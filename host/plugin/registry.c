@@ -11,6 +11,7 @@
 
 #include "client/reflector.h"
 #include "informer/informer.h"
+#include "log/assert.h"
 #include "log/log.h"
 #include "plugin/controller.h"
 #include "workqueue/workqueue.h"
@@ -142,6 +143,48 @@ fail:
   return -1;
 }
 
+/* Forgets the refusal of section `name`, if any. Caller holds mu. */
+static void forget_refusal(struct cp_registry *reg, const char *name) {
+  size_t i;
+
+  CP_ASSERT_HELD(&reg->mu);
+  for (i = 0; i < reg->n_refusals; i++) {
+    if (strcmp(reg->refusals[i].name, name) != 0)
+      continue;
+    free(reg->refusals[i].name);
+    free(reg->refusals[i].why);
+    reg->refusals[i] = reg->refusals[--reg->n_refusals];
+    return;
+  }
+}
+
+/* Remembers why section `name` is not running, for /readyz. Caller holds
+ * mu. Out of memory loses the message, never the failing check. */
+static void note_refusal(struct cp_registry *reg, const char *name,
+                         const char *why) {
+  struct cp_refusal *grown;
+  char *p;
+
+  CP_ASSERT_HELD(&reg->mu);
+  forget_refusal(reg, name);
+  grown = realloc(reg->refusals, (reg->n_refusals + 1) * sizeof *grown);
+  if (grown == NULL)
+    return;
+  reg->refusals = grown;
+  grown[reg->n_refusals].name = strdup(name);
+  grown[reg->n_refusals].why = strdup(why != NULL ? why : "out of memory");
+  if (grown[reg->n_refusals].name == NULL) {
+    free(grown[reg->n_refusals].why);
+    return;
+  }
+  /* A plugin's own init message may hold newlines: /readyz is a line per
+   * check. */
+  for (p = grown[reg->n_refusals].why; p != NULL && *p != '\0'; p++)
+    if (*p == '\n' || *p == '\r')
+      *p = ' ';
+  reg->n_refusals++;
+}
+
 int cp_registry_load(struct cp_registry *reg, const struct cp_config *cfg,
                      const char *plugin_dir, int strict, char **errmsg) {
   size_t i;
@@ -161,6 +204,9 @@ int cp_registry_load(struct cp_registry *reg, const struct cp_config *cfg,
       continue;
     reg->refused++;
     cp_log_error("loader", "%s", err != NULL ? err : "out of memory");
+    pthread_mutex_lock(&reg->mu);
+    note_refusal(reg, pc->name, err);
+    pthread_mutex_unlock(&reg->mu);
     if (strict) {
       *errmsg = err;
       return -1;
@@ -294,12 +340,33 @@ int cp_registry_reload(struct cp_registry *reg, const struct cp_config *cfg,
   char *err = NULL;
 
   *errmsg = NULL;
+  /* A refused section now disabled or gone no longer fails readiness. */
+  pthread_mutex_lock(&reg->mu);
+  for (i = reg->n_refusals; i > 0; i--) {
+    const struct cp_plugin_config *pc =
+        find_config(cfg, reg->refusals[i - 1].name);
+
+    if (pc == NULL || !pc->enabled)
+      forget_refusal(reg, reg->refusals[i - 1].name);
+  }
+  pthread_mutex_unlock(&reg->mu);
   /* Stop what is no longer enabled. */
   for (i = 0; i < reg->n_plugins; i++) {
     struct cplane_plugin_ctx *p = reg->plugins[i];
     const struct cp_plugin_config *pc = find_config(cfg, p->name);
 
     if ((pc == NULL || !pc->enabled) && p->state == CP_PLUGIN_RUNNING) {
+      size_t stuck = cp_inflight_stuck(&p->inflight, cp_inflight_now_ns());
+
+      /* Draining waits for every call to return: with one known stuck,
+       * the main thread would wait forever, deaf to SIGTERM. */
+      if (stuck > 0) {
+        cp_log_error("cplane", "plugin %s has %zu stuck call(s): not "
+                               "disabled now (draining would block the "
+                               "host); reload again once they return, or "
+                               "restart", p->name, stuck);
+        continue;
+      }
       cp_controller_stop(p);
       cp_log_info("cplane", "plugin %s disabled by the new configuration",
                   p->name);
@@ -317,6 +384,7 @@ int cp_registry_reload(struct cp_registry *reg, const struct cp_config *cfg,
       pthread_mutex_lock(&reg->mu);
       informers_before = reg->n_informers;
       if (load_one(reg, pc, plugin_dir, &err) < 0) {
+        note_refusal(reg, pc->name, err);
         pthread_mutex_unlock(&reg->mu);
         cp_log_error("loader", "%s", err != NULL ? err : "out of memory");
         free(*errmsg);
@@ -324,6 +392,7 @@ int cp_registry_reload(struct cp_registry *reg, const struct cp_config *cfg,
         err = NULL;
         continue;
       }
+      forget_refusal(reg, pc->name);
       pthread_mutex_unlock(&reg->mu);
       start_new_informers(reg, informers_before);
       p = cp_registry_find(reg, pc->name);
@@ -372,6 +441,11 @@ void cp_registry_free(struct cp_registry *reg) {
     cp_informer_free(reg->informers[i].informer);
     free(reg->informers[i].id);
   }
+  for (i = 0; i < reg->n_refusals; i++) {
+    free(reg->refusals[i].name);
+    free(reg->refusals[i].why);
+  }
+  free(reg->refusals);
   free(reg->plugins);
   free(reg->informers);
   pthread_mutex_destroy(&reg->mu);
@@ -379,10 +453,26 @@ void cp_registry_free(struct cp_registry *reg) {
 }
 
 int cp_registry_ready(struct cp_registry *reg, FILE *out) {
+  uint64_t now = cp_inflight_now_ns();
   size_t i;
   int all = 1;
 
   pthread_mutex_lock(&reg->mu);
+  for (i = 0; i < reg->n_refusals; i++) {
+    fprintf(out, "[-]plugin %s failed to load: %s\n", reg->refusals[i].name,
+            reg->refusals[i].why);
+    all = 0;
+  }
+  for (i = 0; i < reg->n_plugins; i++) {
+    struct cplane_plugin_ctx *p = reg->plugins[i];
+
+    /* Not p->state: the main thread changes it without mu. A call stuck
+     * in a plugin that a reload is draining is as stuck as any. */
+    if (cp_inflight_ready_lines(&p->inflight, now, out) > 0)
+      all = 0;
+    else
+      fprintf(out, "[+]plugin %s ok\n", p->name);
+  }
   for (i = 0; i < reg->n_informers; i++) {
     int ok = cp_informer_has_synced(reg->informers[i].informer) != 0;
 
@@ -395,6 +485,42 @@ int cp_registry_ready(struct cp_registry *reg, FILE *out) {
   }
   pthread_mutex_unlock(&reg->mu);
   return all;
+}
+
+/* Sums fn over every plugin's in-flight calls, now. */
+static size_t each_inflight(struct cp_registry *reg,
+                            size_t (*fn)(struct cp_inflight_set *,
+                                         uint64_t)) {
+  uint64_t now = cp_inflight_now_ns();
+  size_t i, sum = 0;
+
+  pthread_mutex_lock(&reg->mu);
+  for (i = 0; i < reg->n_plugins; i++)
+    sum += fn(&reg->plugins[i]->inflight, now);
+  pthread_mutex_unlock(&reg->mu);
+  return sum;
+}
+
+size_t cp_registry_watch(struct cp_registry *reg) {
+  return each_inflight(reg, cp_inflight_report);
+}
+
+size_t cp_registry_log_running(struct cp_registry *reg) {
+  return each_inflight(reg, cp_inflight_log_running);
+}
+
+static void stuck_metrics(struct cp_registry *reg, FILE *out) {
+  uint64_t now = cp_inflight_now_ns();
+  size_t i;
+
+  fputs("# HELP cplane_plugin_stuck_calls Plugin callbacks running past "
+        "their bound right now (reconcile_deadline, or 10 s for event "
+        "handlers)\n"
+        "# TYPE cplane_plugin_stuck_calls gauge\n", out);
+  for (i = 0; i < reg->n_plugins; i++)
+    fprintf(out, "cplane_plugin_stuck_calls{plugin=\"%s\"} %zu\n",
+            reg->plugins[i]->name,
+            cp_inflight_stuck(&reg->plugins[i]->inflight, now));
 }
 
 static void reconcile_metrics(struct cp_registry *reg, FILE *out) {
@@ -485,6 +611,7 @@ int cp_registry_metrics_write(struct cp_registry *reg, FILE *out) {
     first = 0;
   }
   reconcile_metrics(reg, out);
+  stuck_metrics(reg, out);
   reflector_metric(reg, out, "cplane_reflector_lists_total", "counter",
                    "Lists made by the reflector", 0);
   reflector_metric(reg, out, "cplane_reflector_watches_total", "counter",

@@ -8,7 +8,8 @@
  * the host goes on, unless `strict`, when the first refusal is fatal.
  * Plugins asking for the same resource and selectors share one informer.
  *
- * Threading: main thread only.
+ * Threading: main thread only, except where a function says otherwise
+ * (readiness, metrics and the watchdog's functions take `mu`).
  * Ownership: the registry owns its plugins and informers; it borrows the
  * config, which must outlive it.
  */
@@ -26,6 +27,11 @@
 struct cp_informer;
 struct cp_client;
 
+struct cp_refusal {
+  char *name; /* [plugin.NAME] */
+  char *why;  /* the loader's message */
+};
+
 struct cp_registry {
   const struct cp_config *config;
   struct cplane_plugin_ctx **plugins;
@@ -33,6 +39,11 @@ struct cp_registry {
   struct cp_shared_informer *informers;
   size_t n_informers;
   size_t refused; /* plugins that failed to load or init */
+  /* Enabled plugins not running because they were refused, by section
+   * name: each makes /readyz fail until a reload loads or disables it.
+   * Guarded by mu. */
+  struct cp_refusal *refusals;
+  size_t n_refusals;
   /* When set before cp_registry_start, every shared informer is fed by a
    * reflector watching the API server through this client (borrowed). */
   struct cp_client *client;
@@ -60,11 +71,21 @@ int cp_registry_start_controllers(struct cp_registry *reg, char **errmsg);
 /* Stops every plugin (reverse order), then calls fini() on each. */
 void cp_registry_stop(struct cp_registry *reg);
 void cp_registry_free(struct cp_registry *reg);
-/* Readiness: one "[+]/[-]cache NAME synced" line per shared informer
- * into out; 1 when all are synced. Safe while running. */
+/* Readiness, one line per check into out: "[-]plugin NAME failed to
+ * load: WHY" per refused plugin, "[+]plugin NAME ok" per loaded one, one
+ * "[-]plugin NAME: CALLBACK KEY stuck for ..." per stuck call, and
+ * "[+]/[-]cache NAME synced" per shared informer. Returns 1 when nothing
+ * failed. Safe while running. */
 int cp_registry_ready(struct cp_registry *reg, FILE *out);
-/* Prometheus text for every plugin's queue and reconciles and every
- * reflector. Returns 0, or -1 on a write error. Safe while running. */
+/* The watchdog's tick: logs each call newly stuck (inflight.h). Returns how
+ * many calls are stuck. Safe while running, until cp_registry_free(). */
+size_t cp_registry_watch(struct cp_registry *reg);
+/* At a bounded stop that ran out of time: logs every plugin call still
+ * running (the calls being abandoned). Returns how many. Safe while
+ * cp_registry_stop() runs on another thread. */
+size_t cp_registry_log_running(struct cp_registry *reg);
+/* Prometheus text for every plugin's queue, reconciles and stuck calls
+ * (cplane_plugin_stuck_calls) and every reflector. Returns 0, or -1 on a write error. Safe while running. */
 int cp_registry_metrics_write(struct cp_registry *reg, FILE *out);
 /* Applies a re-read INI (SIGHUP): plugins newly enabled are loaded and
  * started; plugins now disabled or gone stop dispatching and drain their

@@ -21,6 +21,8 @@
 
 #include <cplane/version.h>
 
+#include "log/assert.h"
+
 #define NS_PER_S 1000000000ull
 #define DEFAULT_BASE_NS (5ull * 1000000ull)
 #define DEFAULT_MAX_NS (1000ull * NS_PER_S)
@@ -219,6 +221,7 @@ static void release_if_idle(struct cp_workqueue *q, struct item *it) {
 
   if (it->dirty || it->processing || it->heap_idx >= 0 || it->failures > 0)
     return;
+  CP_ASSERT(!it->queued); /* a queued item is always dirty */
   while (q->table[i].it != it) /* pointer compare: no strcmp needed */
     i = (i + 1) & mask;
   table_remove_at(q, i);
@@ -293,6 +296,7 @@ static int heap_push(struct cp_workqueue *q, struct item *it) {
 static void heap_remove(struct cp_workqueue *q, struct item *it) {
   size_t i = (size_t)it->heap_idx;
 
+  CP_ASSERT(it->heap_idx >= 0 && i < q->heap_len && q->heap[i] == it);
   it->heap_idx = -1;
   q->heap_len--;
   if (i == q->heap_len)
@@ -304,7 +308,12 @@ static void heap_remove(struct cp_workqueue *q, struct item *it) {
 
 /* ---- queue core ---- */
 
+/* Item states (q->mu held): dirty = an add is pending; queued = on the
+ * ready FIFO (implies dirty, not processing); processing = held by a
+ * worker; heap_idx >= 0 = waiting on the timer heap. */
 static void push_ready(struct cp_workqueue *q, struct item *it) {
+  CP_ASSERT_HELD(&q->mu);
+  CP_ASSERT(it->dirty && !it->queued && !it->processing);
   it->next = NULL;
   it->queued = 1;
   if (q->tail != NULL)
@@ -320,6 +329,7 @@ static void push_ready(struct cp_workqueue *q, struct item *it) {
 static struct item *pop_ready(struct cp_workqueue *q) {
   struct item *it = q->head;
 
+  CP_ASSERT(it->queued && it->dirty && !it->processing);
   q->head = it->next;
   if (q->head == NULL)
     q->tail = NULL;
@@ -526,6 +536,7 @@ const char *cp_workqueue_get(struct cp_workqueue *q) {
     wait_ready(q);
   }
   it = pop_ready(q);
+  CP_ASSERT(!it->processing);
   it->dirty = 0;
   it->processing = 1;
   it->started_ns = now;
@@ -561,6 +572,7 @@ void cp_workqueue_done(struct cp_workqueue *q, const char *key) {
   if (it == NULL || !it->processing)
     goto out; /* done() without get(): nothing to end */
   now = now_ns();
+  CP_ASSERT(!it->queued && q->n_processing > 0);
   it->processing = 0;
   if (it->pprev != NULL)
     it->pprev->pnext = it->pnext;

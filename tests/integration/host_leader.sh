@@ -2,7 +2,8 @@
 # Leader election: two hosts (each with its API server, both on one etcd)
 # run the template plugin; exactly one leads and runs workers. kill -9 the
 # leader: the other takes over within the lease. SIGTERM a leader: it
-# hands the lease back at once.
+# hands the lease back at once. A SIGUSR1 from outside never starts a
+# standby's workers (leadership is only the lease).
 . "$(dirname "$0")/lib/common.sh"
 
 [ -x /usr/bin/etcd ] || fail "etcd is not installed (Debian etcd-server)"
@@ -57,6 +58,17 @@ sleep 3
 if grep -q "became the leader" "$TMP/b.log"; then fail "two leaders"; fi
 if grep -q "template: started" "$TMP/b.log"; then fail "a follower runs workers"; fi
 pass "exactly one host leads and runs workers"
+
+# SIGUSR1 was once the elector's "you lead" signal: from outside, it must
+# change nothing (and not kill the process either).
+kill -USR1 "$pid_b"
+kill -USR2 "$pid_b"
+wait_for_log "$TMP/b.log" "ignoring SIGUSR1 from pid $$"
+wait_for_log "$TMP/b.log" "ignoring SIGUSR2 from pid $$"
+sleep 1
+kill -0 "$pid_b" || fail "SIGUSR1/2 killed the standby"
+if grep -q "template: started" "$TMP/b.log"; then fail "kill -USR1 started a standby's workers"; fi
+pass "kill -USR1 on a standby does not start its workers"
 
 t0=$(date +%s)
 kill -9 "$pid_a"

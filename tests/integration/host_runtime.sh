@@ -2,13 +2,16 @@
 # The host runtime against cplane's own API server: reflectors feed the
 # plugins' caches from a real watch (label selector passed to the server),
 # reconcile runs on the events, and writes made through the host API
-# (create, merge patch, delete) come back through the server.
+# (create, merge patch, delete) come back through the server. A reconcile
+# that never returns shows in the log, the stuck-calls gauge and /readyz
+# while it is stuck, and SIGTERM still stops the host within
+# shutdown_timeout.
 . "$(dirname "$0")/lib/common.sh"
 
 plugins="$TMP/plugins"
 mkdir -m 755 "$plugins"
 install -m 0755 "$B/plugins/template.so" "$B/tests/plugins/mirror.so" \
-  "$B/tests/plugins/good.so" "$plugins/"
+  "$B/tests/plugins/good.so" "$B/tests/plugins/stuck.so" "$plugins/"
 cat >"$TMP/c.ini" <<INI
 [host]
 data_dir = $TMP/data
@@ -102,3 +105,48 @@ kill -TERM "${PIDS[0]}"
 wait_exit "${PIDS[0]}" 20
 [ "$RC" -eq 0 ] || { cat "$TMP/log"; fail "exit status $RC after SIGTERM"; }
 pass "clean shutdown"
+
+# A reconcile that never returns: reported while stuck, and the stop is
+# bounded (3 s) instead of waiting for it forever.
+cat >"$TMP/s.ini" <<INI
+[host]
+data_dir = $TMP/sdata
+plugin_dir = $plugins
+log_level = info
+listen = 127.0.0.1:0
+shutdown_timeout = 3s
+[apiserver]
+port = 0
+[plugin.stuck]
+enabled = true
+workers = 2
+reconcile_deadline = 1s
+INI
+"$B/cplane" -c "$TMP/s.ini" >"$TMP/slog" 2>&1 &
+spid=$!
+PIDS+=("$spid")
+wait_for_log "$TMP/slog" "ready: 1 plugin(s) running"
+health=$(grep -o 'health and metrics on http://[0-9.:]*' "$TMP/slog" | sed 's/.* on //')
+S() { kubectl --kubeconfig "$TMP/sdata/admin.kubeconfig" --cache-dir "$TMP/scache" "$@"; }
+[ "$(curl -s -o /dev/null -w '%{http_code}' "$health/readyz")" = 200 ] ||
+  fail "/readyz before anything is stuck: $(curl -s "$health/readyz?verbose")"
+printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: stuck-1}\n' | S create -f - >/dev/null
+wait_for_log "$TMP/slog" "stuck: reconcile default/stuck-1 is stuck: running for" 15
+curl -s "$health/metrics" | grep '^cplane_plugin_stuck_calls{plugin="stuck"} 1$' >/dev/null ||
+  fail "no stuck call in /metrics: $(curl -s "$health/metrics" | grep stuck)"
+code=$(curl -s -o "$TMP/ready" -w '%{http_code}' "$health/readyz?verbose")
+[ "$code" = 503 ] || fail "/readyz with a stuck reconcile: $code"
+grep '^\[-\]plugin stuck: reconcile default/stuck-1 stuck for' "$TMP/ready" >/dev/null ||
+  fail "/readyz?verbose does not name the stuck call: $(cat "$TMP/ready")"
+[ "$(curl -s "$health/livez")" = ok ] || fail "/livez is about the process"
+pass "a stuck reconcile shows in the log, /metrics and /readyz while stuck"
+
+t0=$(date +%s)
+kill -TERM "$spid"
+wait_exit "$spid" 15
+took=$(( $(date +%s) - t0 ))
+[ "$RC" -eq 1 ] || { cat "$TMP/slog"; fail "exit status $RC after an abandoned stop, want 1"; }
+[ "$took" -le 8 ] || fail "stop took ${took}s with shutdown_timeout = 3s"
+expect_log "$TMP/slog" "stuck: abandoning reconcile default/stuck-1, running for"
+expect_log "$TMP/slog" "stop did not finish within shutdown_timeout (3.0 s): abandoning 1 plugin call(s)"
+pass "SIGTERM with a stuck plugin exits within shutdown_timeout (${took}s)"

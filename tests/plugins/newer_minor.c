@@ -1,4 +1,5 @@
-/* newer_minor - built against a (future) SDK newer than the host. */
+/* newer_minor - built against a (future) SDK newer than the host: its ABI
+ * note carries the newer minor, so it is refused before dlopen(). */
 #include <cplane/cplane.h>
 
 static const struct cplane_plugin desc = {
@@ -10,4 +11,8 @@ static const struct cplane_plugin desc = {
     .kind = CPLANE_KIND_CONTROLLER,
 };
 
-CPLANE_PLUGIN_DEFINE(desc)
+CPLANE_PLUGIN_ABI_NOTE(CPLANE_ABI_MAJOR, CPLANE_ABI_MINOR + 1)
+CPLANE_EXPORT const struct cplane_plugin *cplane_plugin_entry(void);
+CPLANE_EXPORT const struct cplane_plugin *cplane_plugin_entry(void) {
+  return &desc;
+}

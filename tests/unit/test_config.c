@@ -143,6 +143,16 @@ static void test_errors_name_file_and_line(void **state) {
              "etcd_dial_timeout must be a duration");
   load_fails("[apiserver]\netcd_request_timeout = 0\n", 2,
              "etcd_request_timeout must be a duration");
+  load_fails("[host]\nshutdown_timeout = 0\n", 2,
+             "shutdown_timeout must be a duration");
+}
+
+static void test_shutdown_timeout(void **state) {
+  struct cp_config *cfg = load_ok("[host]\nshutdown_timeout = 3s\n");
+
+  (void)state;
+  assert_int_equal(cfg->shutdown_timeout_ms, 3000);
+  cp_config_free(cfg);
 }
 
 static void test_etcd_timeouts(void **state) {
@@ -200,6 +210,9 @@ static void test_shipped_config_is_valid(void **state) {
   if (cp_config_load(full, &cfg, &err) != 0)
     fail_msg("%s", err);
   assert_non_null(cp_config_plugin(cfg, "template"));
+  /* The SDK demo logs a line per object: shipped off. */
+  assert_int_equal(cp_config_plugin(cfg, "template")->enabled, 0);
+  assert_int_equal(cfg->shutdown_timeout_ms, 10000); /* the default */
   cp_config_free(cfg);
 }
 
@@ -211,6 +224,7 @@ int main(void) {
       cmocka_unit_test(test_missing_file),
       cmocka_unit_test(test_durations_and_bools),
       cmocka_unit_test(test_etcd_timeouts),
+      cmocka_unit_test(test_shutdown_timeout),
       cmocka_unit_test(test_shipped_config_is_valid),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

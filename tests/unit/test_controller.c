@@ -2,8 +2,9 @@
  * test_controller - a real plugin (the `good` fixture) run by the host:
  * events fed into the shared informers reach its callbacks, the keys it
  * enqueues are reconciled, a key is never on two workers at once, errors
- * are retried with growing delays, and the host API table behaves as the
- * SDK documents.
+ * are retried with growing delays, the host API table behaves as the SDK
+ * documents; and (the `stuck` fixture) a reconcile or on_add that does not
+ * return is reported while it is stuck: watchdog log, gauge, /readyz.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -23,6 +24,8 @@
 #include "informer/informer.h"
 #include "log/log.h"
 #include "object/object.h"
+#include "plugin/controller.h"
+#include "plugin/inflight.h"
 #include "plugin/plugin.h"
 #include "plugin/registry.h"
 #include "workqueue/workqueue.h"
@@ -224,6 +227,207 @@ static void test_host_api_table(void **state) {
   api->free(msg);
 }
 
+/* A registry running only the `stuck` fixture, reconcile_deadline 200ms. */
+struct stuck_fixture {
+  struct cp_config *cfg;
+  struct cp_registry reg;
+  struct cplane_plugin_ctx *p;
+  int (*blocked)(void);
+  void (*release)(void);
+  char ini[64];
+};
+
+static void stuck_start(struct stuck_fixture *s) {
+  char dir[PATH_MAX], *err = NULL;
+  FILE *fp;
+
+  memset(s, 0, sizeof *s);
+  plugin_dir(dir, sizeof dir);
+  strcpy(s->ini, "/tmp/cplane-stuck-XXXXXX");
+  assert_true(mkstemp(s->ini) >= 0);
+  fp = fopen(s->ini, "w");
+  fputs("[plugin.stuck]\nenabled = true\nworkers = 2\n"
+        "reconcile_deadline = 200ms\n", fp);
+  fclose(fp);
+  if (cp_config_load(s->ini, &s->cfg, &err) != 0)
+    fail_msg("%s", err);
+  assert_int_equal(cp_registry_load(&s->reg, s->cfg, dir, 1, &err), 0);
+  s->p = cp_registry_find(&s->reg, "stuck");
+  assert_non_null(s->p);
+  *(void **)&s->blocked = dlsym(s->p->dl, "fixture_stuck_blocked");
+  *(void **)&s->release = dlsym(s->p->dl, "fixture_stuck_release");
+  assert_non_null(s->blocked);
+  assert_non_null(s->release);
+  assert_int_equal(cp_registry_start(&s->reg, &err), 0);
+  cp_informer_mark_synced(s->p->informers[0]);
+}
+
+static void stuck_stop(struct stuck_fixture *s) {
+  cp_registry_free(&s->reg);
+  cp_config_free(s->cfg);
+  unlink(s->ini);
+}
+
+static cplane_object *configmap(const char *name) {
+  char json[256];
+  cplane_object *obj = NULL;
+  char *err = NULL;
+
+  snprintf(json, sizeof json,
+           "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":"
+           "{\"name\":\"%s\",\"namespace\":\"default\","
+           "\"resourceVersion\":\"1\"}}", name);
+  assert_int_equal(cp_object_parse(json, strlen(json), &obj, &err), 0);
+  return obj;
+}
+
+/* The registry's /readyz and /metrics text. */
+static int ready_text(struct cp_registry *reg, char **text) {
+  size_t len;
+  FILE *f = open_memstream(text, &len);
+  int ok = cp_registry_ready(reg, f);
+
+  fclose(f);
+  return ok;
+}
+
+static void metrics_text(struct cp_registry *reg, char **text) {
+  size_t len;
+  FILE *f = open_memstream(text, &len);
+
+  assert_int_equal(cp_registry_metrics_write(reg, f), 0);
+  fclose(f);
+}
+
+static void wait_blocked(struct stuck_fixture *s, int want) {
+  int i;
+
+  for (i = 0; i < 500 && s->blocked() != want; i++)
+    usleep(10000);
+  assert_int_equal(s->blocked(), want);
+}
+
+static void test_stuck_reconcile_reported_while_stuck(void **state) {
+  struct stuck_fixture s;
+  char *text = NULL;
+  int i;
+
+  (void)state;
+  stuck_start(&s);
+  assert_int_equal(cp_informer_upsert(s.p->informers[0],
+                                      configmap("stuck-1")), 0);
+  wait_blocked(&s, 1);
+  /* Running, but not past its 200 ms bound yet. */
+  assert_int_equal(cp_registry_watch(&s.reg), 0);
+  assert_int_equal(ready_text(&s.reg, &text), 1);
+  assert_non_null(strstr(text, "[+]plugin stuck ok"));
+  free(text);
+  usleep(300000);
+  /* Past it: the watchdog's tick reports it (once), readiness fails
+   * naming plugin, callback and key, the gauge counts it. */
+  assert_int_equal(cp_registry_watch(&s.reg), 1);
+  assert_int_equal(cp_registry_watch(&s.reg), 1);
+  assert_int_equal(ready_text(&s.reg, &text), 0);
+  if (strstr(text, "[-]plugin stuck: reconcile default/stuck-1 stuck for") ==
+      NULL)
+    fail_msg("readyz: %s", text);
+  free(text);
+  metrics_text(&s.reg, &text);
+  assert_non_null(strstr(text, "# TYPE cplane_plugin_stuck_calls gauge\n"));
+  assert_non_null(strstr(text, "cplane_plugin_stuck_calls{plugin=\"stuck\"} 1\n"));
+  free(text);
+  /* Other keys still run on the other worker. */
+  assert_int_equal(cp_informer_upsert(s.p->informers[0], configmap("ok-1")),
+                   0);
+  for (i = 0; i < 500 && atomic_load(&s.p->reconciles) < 1; i++)
+    usleep(10000);
+  assert_int_equal(atomic_load(&s.p->reconciles), 1);
+  /* Once it returns, it is neither stuck nor failing readiness. */
+  s.release();
+  wait_blocked(&s, 0);
+  for (i = 0; i < 500 && atomic_load(&s.p->reconciles) < 2; i++)
+    usleep(10000);
+  assert_int_equal(cp_registry_watch(&s.reg), 0);
+  assert_int_equal(ready_text(&s.reg, &text), 1);
+  free(text);
+  metrics_text(&s.reg, &text);
+  assert_non_null(strstr(text, "cplane_plugin_stuck_calls{plugin=\"stuck\"} 0\n"));
+  free(text);
+  stuck_stop(&s);
+}
+
+/* A reload that disables a plugin with a stuck call leaves it running
+ * (draining would block the main thread forever) and says so; once the
+ * call returns, the next reload disables it. */
+static void test_reload_keeps_stuck_plugin(void **state) {
+  struct stuck_fixture s;
+  struct cp_config *off = NULL;
+  char ini[] = "/tmp/cplane-stuck-off-XXXXXX", *err = NULL;
+  FILE *fp;
+  char dir[PATH_MAX];
+  int i;
+
+  (void)state;
+  stuck_start(&s);
+  plugin_dir(dir, sizeof dir);
+  assert_true(mkstemp(ini) >= 0);
+  fp = fopen(ini, "w");
+  fputs("[plugin.stuck]\nenabled = false\n", fp);
+  fclose(fp);
+  assert_int_equal(cp_config_load(ini, &off, &err), 0);
+  assert_int_equal(cp_informer_upsert(s.p->informers[0],
+                                      configmap("stuck-2")), 0);
+  wait_blocked(&s, 1);
+  for (i = 0; i < 500 && cp_inflight_stuck(&s.p->inflight,
+                                           cp_inflight_now_ns()) == 0; i++)
+    usleep(10000);
+  assert_int_equal(cp_registry_reload(&s.reg, off, dir, &err), 0);
+  assert_int_equal(s.p->state, CP_PLUGIN_RUNNING);
+  s.release();
+  wait_blocked(&s, 0);
+  for (i = 0; i < 500 && cp_inflight_stuck(&s.p->inflight,
+                                           cp_inflight_now_ns()) != 0; i++)
+    usleep(10000);
+  assert_int_equal(cp_registry_reload(&s.reg, off, dir, &err), 1);
+  assert_int_equal(s.p->state, CP_PLUGIN_STOPPED);
+  stuck_stop(&s);
+  cp_config_free(off);
+  unlink(ini);
+}
+
+/* on_add must not block at all: its bound is CP_DISPATCH_STUCK_NS, judged
+ * here at a time past it rather than by waiting 10 s. */
+static void test_stuck_on_add_reported(void **state) {
+  struct stuck_fixture s;
+  uint64_t later;
+  char *text = NULL;
+  size_t len;
+  FILE *f;
+
+  (void)state;
+  stuck_start(&s);
+  assert_int_equal(cp_informer_upsert(s.p->informers[0],
+                                      configmap("hang-add-1")), 0);
+  wait_blocked(&s, 1);
+  assert_int_equal(cp_inflight_stuck(&s.p->inflight, cp_inflight_now_ns()),
+                   0);
+  later = cp_inflight_now_ns() + CP_DISPATCH_STUCK_NS + 1000000000ull;
+  assert_int_equal(cp_inflight_stuck(&s.p->inflight, later), 1);
+  f = open_memstream(&text, &len);
+  assert_int_equal(cp_inflight_ready_lines(&s.p->inflight, later, f), 1);
+  fclose(f);
+  if (strstr(text, "[-]plugin stuck: on_add default/hang-add-1 stuck for") ==
+      NULL)
+    fail_msg("ready line: %s", text);
+  free(text);
+  assert_int_equal(cp_inflight_report(&s.p->inflight, later), 1);
+  /* At a stop that runs out of time, this is the call abandoned. */
+  assert_int_equal(cp_registry_log_running(&s.reg), 1);
+  s.release();
+  wait_blocked(&s, 0);
+  stuck_stop(&s);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(
@@ -233,6 +437,9 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_errors_retry_with_backoff, setup,
                                       teardown),
       cmocka_unit_test_setup_teardown(test_host_api_table, setup, teardown),
+      cmocka_unit_test(test_stuck_reconcile_reported_while_stuck),
+      cmocka_unit_test(test_stuck_on_add_reported),
+      cmocka_unit_test(test_reload_keeps_stuck_plugin),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -18,7 +18,10 @@
 
 #include <cmocka.h>
 
+#include "config/config.h"
 #include "health/health.h"
+#include "log/log.h"
+#include "plugin/registry.h"
 
 static atomic_int is_ready; /* written by the test, read by the server */
 
@@ -69,6 +72,10 @@ static void test_endpoints(void **state) {
   r = get(cp_health_address(h), "/readyz");
   assert_non_null(strstr(r, " 503 "));
   free(r);
+  /* Liveness is the process, not its plugins. */
+  r = get(cp_health_address(h), "/livez");
+  assert_non_null(strstr(r, " 200 "));
+  free(r);
   r = get(cp_health_address(h), "/readyz?verbose");
   assert_non_null(strstr(r, "[-]cache pods not synced"));
   assert_non_null(strstr(r, "readyz check failed"));
@@ -107,10 +114,66 @@ static void test_bad_address(void **state) {
   cp_health_stop(h);
 }
 
+/* Readiness through the registry: an enabled plugin that was refused
+ * (here: 0 of 1 loaded, as with a world-writable plugin directory) fails
+ * /readyz with a line saying why, until a reload disables it. */
+static int reg_ready(void *reg, FILE *out) {
+  return cp_registry_ready(reg, out);
+}
+
+static int reg_metrics(void *reg, FILE *out) {
+  return cp_registry_metrics_write(reg, out);
+}
+
+static void test_refused_plugin_not_ready(void **state) {
+  static const struct cp_health_ops ops = {reg_ready, reg_metrics};
+  char ini[] = "/tmp/cplane-health-XXXXXX", dir[] = "/tmp/cplane-hdir-XXXXXX";
+  struct cp_config *cfg = NULL, *cfg2 = NULL;
+  struct cp_registry reg;
+  struct cp_health *h = NULL;
+  char *err = NULL, *r;
+  FILE *fp;
+
+  (void)state;
+  cp_log_set_level(CPLANE_LOG_ERROR);
+  assert_non_null(mkdtemp(dir));
+  assert_true(mkstemp(ini) >= 0);
+  fp = fopen(ini, "w");
+  fputs("[plugin.gone]\nenabled = true\n", fp);
+  fclose(fp);
+  assert_int_equal(cp_config_load(ini, &cfg, &err), 0);
+  assert_int_equal(cp_registry_load(&reg, cfg, dir, 0, &err), 0);
+  assert_int_equal(reg.n_plugins, 0);
+  assert_int_equal(cp_health_start("127.0.0.1:0", &ops, &reg, &h, &err), 0);
+  r = get(cp_health_address(h), "/readyz?verbose");
+  assert_non_null(strstr(r, " 503 "));
+  if (strstr(r, "[-]plugin gone failed to load: plugin file ") == NULL ||
+      strstr(r, "gone.so: No such file or directory") == NULL)
+    fail_msg("readyz: %s", r);
+  free(r);
+  /* Disabled by a reload: nothing fails any more. */
+  fp = fopen(ini, "w");
+  fputs("[plugin.gone]\nenabled = false\n", fp);
+  fclose(fp);
+  assert_int_equal(cp_config_load(ini, &cfg2, &err), 0);
+  cp_registry_reload(&reg, cfg2, dir, &err);
+  free(err);
+  r = get(cp_health_address(h), "/readyz");
+  assert_non_null(strstr(r, " 200 "));
+  free(r);
+  cp_health_stop(h);
+  cp_registry_free(&reg);
+  cp_config_free(cfg);
+  cp_config_free(cfg2);
+  unlink(ini);
+  rmdir(dir);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_endpoints),
       cmocka_unit_test(test_bad_address),
+      cmocka_unit_test(test_refused_plugin_not_ready),
   };
 
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -3,7 +3,8 @@
  * checks every refusal: missing file, bad permissions, wrong owner,
  * symbolic link, missing entry symbol, wrong ABI major, newer minor, short
  * descriptor, init failing with a message, duplicate name, name mismatch,
- * strict mode; and that a good plugin is loaded, initialised and finished.
+ * strict mode, a wrong or missing ABI note refused before any of the
+ * plugin's code runs, a symlinked plugin directory, a truncated ELF file; and that a good plugin is loaded, initialised and finished.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -193,6 +194,86 @@ static void test_symlink_refused(void **state) {
   expect_refusal(f, "link.so", "symbolic link", NULL);
 }
 
+/* The directory gets the files' rule: a link is refused, same wording. */
+static void test_symlinked_dir_refused(void **state) {
+  struct fixture *f = *state;
+  char link[128], slash[132];
+  char *err = NULL;
+  struct cp_plugin_config pc = {.name = "good", .file = "good.so",
+                                .enabled = 1};
+  struct cplane_plugin_ctx *p = NULL;
+
+  install(f, "good", NULL);
+  snprintf(link, sizeof link, "%s-link", f->dir);
+  unlink(link);
+  assert_int_equal(symlink(f->dir, link), 0);
+  assert_int_equal(cp_plugin_load(link, &pc, &p, &err), -1);
+  assert_null(p);
+  assert_non_null(strstr(err, "plugin directory"));
+  assert_non_null(strstr(err, "is a symbolic link: refused"));
+  free(err);
+  /* A trailing slash must not make the link followed. */
+  snprintf(slash, sizeof slash, "%s/", link);
+  assert_int_equal(cp_plugin_load(slash, &pc, &p, &err), -1);
+  assert_non_null(strstr(err, "is a symbolic link: refused"));
+  free(err);
+  unlink(link);
+  /* The real directory, with or without a slash, still loads. */
+  snprintf(slash, sizeof slash, "%s/", f->dir);
+  assert_int_equal(cp_plugin_load(slash, &pc, &p, &err), 0);
+  cp_plugin_free(p);
+}
+
+/* Refused from its ABI note: the constructor never ran, so the marker file
+ * it would write does not exist. */
+static void expect_refused_before_dlopen(struct fixture *f, const char *name,
+                                         const char *want) {
+  char marker[128], file[64];
+
+  snprintf(marker, sizeof marker, "%s/constructor-ran", f->dir);
+  snprintf(file, sizeof file, "%s.so", name);
+  unlink(marker);
+  setenv("CPLANE_TEST_MARKER", marker, 1);
+  install(f, name, NULL);
+  expect_refusal(f, file, want, file);
+  unsetenv("CPLANE_TEST_MARKER");
+  if (access(marker, F_OK) == 0)
+    fail_msg("%s's constructor ran inside the host before the refusal",
+             name);
+}
+
+static void test_wrong_abi_never_runs_constructor(void **state) {
+  char want[64];
+
+  snprintf(want, sizeof want, "abi_major is %d, this host supports %d",
+           CPLANE_ABI_MAJOR + 1, CPLANE_ABI_MAJOR);
+  expect_refused_before_dlopen(*state, "wrong_major", want);
+}
+
+static void test_no_abi_note_refused(void **state) {
+  expect_refused_before_dlopen(*state, "no_note",
+                               "no cplane ABI note (section cplane_abi)");
+}
+
+/* An ELF header promising sections past the end of the file. */
+static void test_truncated_elf_refused(void **state) {
+  struct fixture *f = *state;
+  char from[PATH_MAX + 64], path[128], buf[256];
+  int in, out;
+
+  snprintf(from, sizeof from, "%s/good.so", f->fixtures);
+  snprintf(path, sizeof path, "%s/short.so", f->dir);
+  in = open(from, O_RDONLY);
+  assert_true(in >= 0);
+  assert_int_equal(read(in, buf, sizeof buf), (ssize_t)sizeof buf);
+  close(in);
+  out = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0755);
+  assert_true(out >= 0);
+  assert_int_equal(write(out, buf, sizeof buf), (ssize_t)sizeof buf);
+  close(out);
+  expect_refusal(f, "short.so", "cannot load", "malformed ELF");
+}
+
 static void test_path_outside_dir_refused(void **state) {
   expect_refusal(*state, "../good.so", "not a path", NULL);
 }
@@ -354,6 +435,14 @@ int main(void) {
                                       teardown),
       cmocka_unit_test_setup_teardown(test_foreign_owner, setup, teardown),
       cmocka_unit_test_setup_teardown(test_symlink_refused, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_symlinked_dir_refused, setup,
+                                      teardown),
+      cmocka_unit_test_setup_teardown(test_wrong_abi_never_runs_constructor,
+                                      setup, teardown),
+      cmocka_unit_test_setup_teardown(test_no_abi_note_refused, setup,
+                                      teardown),
+      cmocka_unit_test_setup_teardown(test_truncated_elf_refused, setup,
+                                      teardown),
       cmocka_unit_test_setup_teardown(test_path_outside_dir_refused, setup,
                                       teardown),
       cmocka_unit_test_setup_teardown(test_no_entry_symbol, setup, teardown),

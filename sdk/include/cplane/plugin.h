@@ -117,10 +117,34 @@ CPLANE_STATIC_ASSERT(offsetof(struct cplane_plugin, reconcile) == 80, "abi");
 /* The entry point's type, for hosts and tests that dlsym() it. */
 typedef const struct cplane_plugin *(*cplane_plugin_entry_fn)(void);
 
-/* Defines the exported entry point returning &desc. Use once per plugin:
+/* The ABI numbers a plugin was built for, stored in its own ELF section
+ * (CPLANE_ABI_NOTE_SECTION) so that the host reads them from the file and
+ * refuses a mismatch before dlopen() runs any of the plugin's code (its
+ * ELF constructors included). CPLANE_PLUGIN_DEFINE() emits it; a plugin
+ * without it is refused. All fields are in the plugin's (= the host's)
+ * byte order. */
+struct cplane_abi_note {
+  uint32_t magic; /* CPLANE_ABI_NOTE_MAGIC */
+  uint32_t abi_major;
+  uint32_t abi_minor;
+  uint32_t reserved; /* 0 */
+};
+#define CPLANE_ABI_NOTE_SECTION "cplane_abi"
+#define CPLANE_ABI_NOTE_MAGIC 0x4e4c5043u /* "CPLN" */
+
+/* Emits the ABI note; CPLANE_PLUGIN_DEFINE() does it for you. `used`
+ * keeps the otherwise unreferenced object in the output. */
+#define CPLANE_PLUGIN_ABI_NOTE(major, minor)                               \
+  __attribute__((used, aligned(4), section(CPLANE_ABI_NOTE_SECTION)))      \
+  static const struct cplane_abi_note cplane_abi_note_ = {                 \
+      CPLANE_ABI_NOTE_MAGIC, (major), (minor), 0};
+
+/* Defines the exported entry point returning &desc, and the ABI note. Use
+ * once per plugin:
  *   static const struct cplane_plugin desc = { ... };
  *   CPLANE_PLUGIN_DEFINE(desc)                                           */
 #define CPLANE_PLUGIN_DEFINE(desc)                                         \
+  CPLANE_PLUGIN_ABI_NOTE(CPLANE_ABI_MAJOR, CPLANE_ABI_MINOR)               \
   CPLANE_EXPORT const struct cplane_plugin *cplane_plugin_entry(void);     \
   CPLANE_EXPORT const struct cplane_plugin *cplane_plugin_entry(void) {    \
     return &(desc);                                                        \
