@@ -257,15 +257,19 @@ struct host_health {
   struct cp_embedded *api;
 };
 
-/* Hook for the store's health (issue #12, the "store" part): with the
- * embedded API server, the store's health belongs in the host's /readyz
- * too. Write one "[+]store ok" / "[-]store ..." line and return 1/0 from
- * the store's health function here once it exists; until then the store
- * adds nothing. */
+/* With the embedded API server the store is part of this process, so its
+ * health belongs in the host's /readyz too: a host whose API server answers
+ * every write with 503 is not ready. */
 static int store_ready(struct cp_embedded *api, FILE *out) {
-  (void)api;
-  (void)out;
-  return 1;
+  char *why = NULL;
+  int rc = cp_store_check(api->store, &why);
+
+  if (rc == CPLANE_OK)
+    fputs("[+]store ok\n", out);
+  else
+    fprintf(out, "[-]store failed: %s\n", why ? why : cp_store_strerror(rc));
+  free(why);
+  return rc == CPLANE_OK;
 }
 
 static int health_ready(void *ud, FILE *out) {

@@ -656,7 +656,7 @@ void cp_api_selectors_free(struct cp_api_selectors *s) {
 
 int cp_api_selectors_match(const struct cp_api_selectors *s,
                            json_object *o) {
-  return s == NULL || selectors_match(s, o);
+  return selectors_match(s, o);
 }
 
 json_object *cp_api_parse_stored(const struct cp_resource_type *t,

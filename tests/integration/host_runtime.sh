@@ -90,6 +90,9 @@ health=$(grep -o 'health and metrics on http://[0-9.:]*' "$TMP/log" | sed 's/.* 
 [ "$(curl -s "$health/healthz")" = ok ] || fail "/healthz"
 curl -s "$health/readyz?verbose" | grep '^\[+\]cache configmaps synced' >/dev/null ||
   fail "/readyz: $(curl -s "$health/readyz?verbose")"
+# With the embedded API server, the store's health is the host's too.
+curl -s "$health/readyz?verbose" | grep '^\[+\]store ok' >/dev/null ||
+  fail "/readyz lacks the store: $(curl -s "$health/readyz?verbose")"
 curl -sf "$health/metrics" >"$TMP/metrics" || fail "/metrics"
 grep -q '^workqueue_adds_total{name="mirror"} [1-9]' "$TMP/metrics" ||
   fail "no mirror queue adds in /metrics"
