@@ -42,6 +42,7 @@
 #include "apiserver/metrics.h"
 #include "apiserver/nscache.h"
 #include "apiserver/request.h"
+#include "apiserver/request_info.h"
 #include "apiserver/status.h"
 #include "apiserver/watch.h"
 #include "log/log.h"
@@ -428,25 +429,80 @@ static const char *verb_of(const struct cp_api_request *rq) {
   }
 }
 
-/* kube-apiserver's wording, so users recognise the message. */
-static char *forbidden(const struct caller *c, const struct cp_api_request *rq,
-                       const char *verb) {
-  char what[300];
+/* kube-apiserver's wording (its forbiddenMessage and NewForbidden), so
+ * users recognise the message. */
+static char *forbidden(const struct caller *c,
+                       const struct cp_request_info *ri) {
+  struct cp_status_details d = {0};
+  const char *sub = ri->subresource[0] != '\0' ? "/" : "";
+  const char *dot = ri->group[0] != '\0' ? "." : "";
+  char *msg = NULL, *body;
+  int n;
 
-  if (rq->subresource != NULL)
-    snprintf(what, sizeof what, "%s/%s", rq->type->resource, rq->subresource);
+  if (!ri->resource_request)
+    n = asprintf(&msg, "forbidden: User \"%s\" cannot %s path \"%s\"",
+                 c->name, ri->verb, ri->path);
   else
-    snprintf(what, sizeof what, "%s", rq->type->resource);
-  if (rq->ns != NULL)
-    return cp_status_failuref(403, "%s is forbidden: User \"%s\" cannot %s "
-                                   "resource \"%s\" in API group \"%s\" "
-                                   "in the namespace \"%s\"",
-                              what, c->name, verb, what, rq->type->group,
-                              rq->ns);
-  return cp_status_failuref(403, "%s is forbidden: User \"%s\" cannot %s "
-                                 "resource \"%s\" in API group \"%s\" at "
-                                 "the cluster scope",
-                            what, c->name, verb, what, rq->type->group);
+    n = asprintf(&msg, "%s%s%s%s%s%sis forbidden: User \"%s\" cannot %s "
+                       "resource \"%s%s%s\" in API group \"%s\" %s%s%s",
+                 ri->resource, dot, ri->group, ri->name[0] ? " \"" : "",
+                 ri->name, ri->name[0] ? "\" " : " ", c->name, ri->verb,
+                 ri->resource, sub, ri->subresource, ri->group,
+                 ri->ns[0] ? "in the namespace \"" : "at the cluster scope",
+                 ri->ns, ri->ns[0] ? "\"" : "");
+  if (n < 0)
+    return NULL;
+  if (ri->resource_request) {
+    d.group = ri->group;
+    d.kind = ri->resource;
+    d.name = ri->name[0] != '\0' ? ri->name : NULL;
+  }
+  body = cp_status_failure(403, NULL, msg, &d);
+  free(msg);
+  return body;
+}
+
+/* Every authenticated user may read discovery, OpenAPI, the version and
+ * health (kube's system:discovery and system:public-info-viewer roles,
+ * bound to system:authenticated); any other path, /metrics among them,
+ * needs a rule naming it in non_resource_urls. */
+static int discovery_path(const char *p) {
+  return strcmp(p, "/api") == 0 || strncmp(p, "/api/", 5) == 0 ||
+         strcmp(p, "/apis") == 0 || strncmp(p, "/apis/", 6) == 0 ||
+         strcmp(p, "/openapi") == 0 || strncmp(p, "/openapi/", 9) == 0 ||
+         strcmp(p, "/version") == 0 || strcmp(p, "/version/") == 0 ||
+         strcmp(p, "/healthz") == 0 || strcmp(p, "/livez") == 0 ||
+         strcmp(p, "/readyz") == 0;
+}
+
+/* Authorization on the attributes the URL names, before anything looks
+ * the resource up. Returns 1 when allowed, else 0 with *status set. */
+static int authorize(struct cp_apiserver *s, const struct caller *c,
+                     const struct cp_api_request *rq, char **status) {
+  struct cp_request_info ri;
+  int ok;
+
+  if (cp_request_info_parse(rq->method, rq->path,
+                            cp_query_bool(&rq->query, "watch"), &ri) < 0) {
+    *status = NULL;
+    return 0;
+  }
+  if (!ri.resource_request) {
+    ok = (discovery_path(ri.path) && rq->method == CP_API_GET) ||
+         cp_auth_allowed_path(s->auth, c->name, c->groups, c->n_groups,
+                              ri.verb, ri.path);
+  } else {
+    char res[300];
+
+    snprintf(res, sizeof res, "%s%s%s", ri.resource,
+             ri.subresource[0] ? "/" : "", ri.subresource);
+    ok = cp_auth_allowed(s->auth, c->name, c->groups, c->n_groups, ri.verb,
+                         res, ri.ns);
+  }
+  if (!ok)
+    *status = forbidden(c, &ri);
+  cp_request_info_clear(&ri);
+  return ok;
 }
 
 static int public_path(const char *p) {
@@ -621,11 +677,16 @@ static void on_request(struct evhttp_request *req, void *arg) {
     send_status(req, code, status);
     goto drop;
   }
-  if (s->auth != NULL && !public_path(j->rq.path) &&
-      !authenticate(s, req, &caller)) {
-    send_status(req, 401, cp_status_failure(401, NULL, "Unauthorized",
-                                            NULL));
-    goto drop;
+  if (s->auth != NULL && !public_path(j->rq.path)) {
+    if (!authenticate(s, req, &caller)) {
+      send_status(req, 401, cp_status_failure(401, NULL, "Unauthorized",
+                                              NULL));
+      goto drop;
+    }
+    if (!authorize(s, &caller, &j->rq, &status)) {
+      send_status(req, 403, status);
+      goto drop;
+    }
   }
   if (serve_fixed(s, req, &j->rq))
     goto drop;
@@ -637,22 +698,6 @@ static void on_request(struct evhttp_request *req, void *arg) {
                                     404, "the server could not find the "
                                          "requested resource"));
     goto drop;
-  }
-  if (s->auth != NULL) {
-    const char *verb = verb_of(&j->rq);
-    char res[300];
-
-    if (j->rq.subresource != NULL)
-      snprintf(res, sizeof res, "%s/%s", j->rq.type->resource,
-               j->rq.subresource);
-    else
-      snprintf(res, sizeof res, "%s", j->rq.type->resource);
-    if (!cp_auth_allowed(s->auth, caller.name, caller.groups,
-                         caller.n_groups, verb, res,
-                         j->rq.ns ? j->rq.ns : "")) {
-      send_status(req, 403, forbidden(&caller, &j->rq, verb));
-      goto drop;
-    }
   }
   if (j->rq.method == CP_API_GET && j->rq.name == NULL &&
       cp_query_bool(&j->rq.query, "watch")) {
