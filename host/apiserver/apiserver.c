@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -72,6 +73,10 @@ struct cp_apiserver {
   struct event_base *base;
   struct evhttp *http;
   struct event *done_ev;
+  struct evconnlistener *listener; /* evhttp's; we set its error cb */
+  struct event *accept_resume_ev;  /* ends an accept pause */
+  int accept_backoff_ms;           /* loop thread only */
+  uint64_t accept_failed_ns;
   pthread_t loop;
   int port;
   size_t max_body;
@@ -730,7 +735,116 @@ static void *loop_main(void *arg) {
 
 static pthread_once_t evthread_once = PTHREAD_ONCE_INIT;
 
-static void init_evthread(void) { evthread_use_pthreads(); }
+/* libevent's own warnings go through our log (and its repeat count)
+ * instead of straight to stderr. */
+static void on_libevent_log(int severity, const char *msg) {
+  int level = severity >= EVENT_LOG_ERR    ? CPLANE_LOG_ERROR
+              : severity >= EVENT_LOG_WARN ? CPLANE_LOG_WARN
+              : severity >= EVENT_LOG_MSG  ? CPLANE_LOG_INFO
+                                           : CPLANE_LOG_DEBUG;
+
+  cp_log(level, "libevent", "%s", msg);
+}
+
+static void init_evthread(void) {
+  evthread_use_pthreads();
+  event_set_log_callback(on_libevent_log);
+}
+
+/* Every connection is a descriptor: the soft limit (often 1024) goes up
+ * to the hard one, as Go's runtime does at start. Process-wide, and
+ * harmless to repeat. */
+static void raise_fd_limit(void) {
+  struct rlimit rl;
+
+  if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= rl.rlim_max)
+    return;
+  rl.rlim_cur = rl.rlim_max;
+  if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+    cp_log_warn("apiserver", "cannot raise the open file limit: %s",
+                strerror(errno));
+}
+
+/* ------------------------------------------------------------ accept */
+
+#define ACCEPT_BACKOFF_MIN_MS 5
+#define ACCEPT_BACKOFF_MAX_MS 1000
+#define MAX_SERVERS 16
+
+/* libevent calls a listener's error callback with evhttp's pointer, not
+ * ours: the servers of this process, by their evhttp, for it. */
+static pthread_mutex_t servers_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct cp_apiserver *servers[MAX_SERVERS];
+
+static void servers_add(struct cp_apiserver *s) {
+  int i;
+
+  pthread_mutex_lock(&servers_mu);
+  for (i = 0; i < MAX_SERVERS && servers[i] != NULL; i++)
+    ;
+  if (i < MAX_SERVERS)
+    servers[i] = s; /* else: no pause on accept errors for this one */
+  pthread_mutex_unlock(&servers_mu);
+}
+
+static void servers_remove(struct cp_apiserver *s) {
+  int i;
+
+  pthread_mutex_lock(&servers_mu);
+  for (i = 0; i < MAX_SERVERS; i++)
+    if (servers[i] == s)
+      servers[i] = NULL;
+  pthread_mutex_unlock(&servers_mu);
+}
+
+static struct cp_apiserver *server_of(const void *http) {
+  struct cp_apiserver *found = NULL;
+  int i;
+
+  pthread_mutex_lock(&servers_mu);
+  for (i = 0; i < MAX_SERVERS && found == NULL; i++)
+    if (servers[i] != NULL && (const void *)servers[i]->http == http)
+      found = servers[i];
+  pthread_mutex_unlock(&servers_mu);
+  return found;
+}
+
+static void on_accept_resume(evutil_socket_t fd, short what, void *arg) {
+  struct cp_apiserver *s = arg;
+
+  (void)fd;
+  (void)what;
+  evconnlistener_enable(s->listener);
+}
+
+/* accept() failed. Out of descriptors (or memory) the listener would be
+ * readable again at once and the loop would spin writing the error: it
+ * stops accepting for a while instead, doubling the pause while the
+ * failures go on (5 ms to 1 s, as Go's http.Server). The connections
+ * wait in the backlog and are taken when descriptors free up. */
+static void on_accept_error(struct evconnlistener *lev, void *http) {
+  struct cp_apiserver *s = server_of(http);
+  int err = EVUTIL_SOCKET_ERROR();
+  uint64_t now = now_ns();
+  struct timeval tv;
+
+  if (s == NULL || (err != EMFILE && err != ENFILE && err != ENOBUFS && err != ENOMEM)) {
+    cp_log_warn("apiserver", "accept(): %s", strerror(err));
+    return;
+  }
+  if (s->accept_backoff_ms == 0 ||
+      now - s->accept_failed_ns > 2000000000u) /* a new episode */
+    s->accept_backoff_ms = ACCEPT_BACKOFF_MIN_MS;
+  else if ((s->accept_backoff_ms *= 2) > ACCEPT_BACKOFF_MAX_MS)
+    s->accept_backoff_ms = ACCEPT_BACKOFF_MAX_MS;
+  s->accept_failed_ns = now;
+  cp_log_warn("apiserver", "accept(): %s; not accepting connections for a "
+                           "while", strerror(err));
+  evconnlistener_disable(lev);
+  tv.tv_sec = s->accept_backoff_ms / 1000;
+  tv.tv_usec = (s->accept_backoff_ms % 1000) * 1000;
+  evtimer_add(s->accept_resume_ev, &tv);
+}
 
 /* Accepted sockets inherit TCP_NODELAY from the listener on Linux: an
  * answer written as headers then body must not wait 40 ms for the
@@ -838,10 +952,13 @@ static void create_default_namespaces(struct cp_apiserver *s) {
 }
 
 static void free_server(struct cp_apiserver *s) {
+  servers_remove(s);
   if (s->http != NULL)
     evhttp_free(s->http);
   if (s->done_ev != NULL)
     event_free(s->done_ev);
+  if (s->accept_resume_ev != NULL)
+    event_free(s->accept_resume_ev);
   if (s->base != NULL)
     event_base_free(s->base);
   cp_resources_free(s->ctx.resources);
@@ -868,6 +985,7 @@ int cp_apiserver_start(const struct cp_apiserver_config *cfg,
   *out = NULL;
   *errmsg = NULL;
   pthread_once(&evthread_once, init_evthread);
+  raise_fd_limit();
   if (cfg->store == NULL) {
     *errmsg = strdup("apiserver: no store");
     return CPLANE_EINVAL;
@@ -895,9 +1013,12 @@ int cp_apiserver_start(const struct cp_apiserver_config *cfg,
   s->done_ev = s->base ? event_new(s->base, -1, 0, on_done, s) : NULL;
   if (s->done_ev != NULL)
     event_priority_set(s->done_ev, 0);
+  s->accept_resume_ev = s->base ? evtimer_new(s->base, on_accept_resume, s)
+                                : NULL;
   s->workers = calloc((size_t)s->n_workers, sizeof *s->workers);
   if (s->ctx.resources == NULL || s->http == NULL || s->done_ev == NULL ||
-      s->workers == NULL || s->metrics == NULL) {
+      s->accept_resume_ev == NULL || s->workers == NULL ||
+      s->metrics == NULL) {
     free_server(s);
     return CPLANE_ENOMEM;
   }
@@ -924,6 +1045,9 @@ int cp_apiserver_start(const struct cp_apiserver_config *cfg,
   }
   s->port = bound_port(h);
   nodelay_listener(h);
+  s->listener = evhttp_bound_socket_get_listener(h);
+  servers_add(s);
+  evconnlistener_set_error_cb(s->listener, on_accept_error);
   snprintf(s->ctx.server_address, sizeof s->ctx.server_address, "%s:%d",
            addr, s->port);
   s->watches = cp_watch_registry_new(s->base, &s->ctx, submit_watch_job, s);
