@@ -40,6 +40,7 @@
 #include "apiserver/crd_cleanup.h"
 #include "apiserver/pki.h"
 #include "apiserver/discovery.h"
+#include "apiserver/gate.h"
 #include "apiserver/metrics.h"
 #include "apiserver/nscache.h"
 #include "apiserver/request.h"
@@ -54,6 +55,9 @@
 #define DEFAULT_WORKERS 32
 #define DEFAULT_MAX_BODY (3u * 1024 * 1024)
 #define HARD_MAX_BODY (16u * 1024 * 1024)
+/* kube-apiserver's (k8s.io/apiserver secure_serving.go). */
+#define DEFAULT_READ_HEADER_TIMEOUT_MS 32000u
+#define DEFAULT_IDLE_TIMEOUT_MS 90000u
 
 struct job {
   struct cp_apiserver *srv;
@@ -80,9 +84,12 @@ struct cp_apiserver {
   pthread_t loop;
   int port;
   size_t max_body;
+  uint64_t read_header_timeout_ms;
+  struct timeval idle_tv; /* every connection's, between requests */
   struct cp_watch_registry *watches;
   SSL_CTX *ssl_ctx;
   struct cp_auth *auth;
+  struct cp_gates *gates; /* NULL without auth */
   struct cp_api_metrics *metrics;
   struct cp_crd_sync *crd_sync; /* definitions written elsewhere */
   struct cp_crd_cleanup *crd_cleanup; /* definitions being deleted */
@@ -340,15 +347,27 @@ static void on_done(evutil_socket_t fd, short what, void *arg) {
 
 /* ------------------------------------------------------------ TLS */
 
-static struct bufferevent *tls_bevcb(struct event_base *base, void *arg) {
+/* Each connection's bufferevent: TLS when configured, under the gate
+ * (gate.h) when callers must authenticate. */
+static struct bufferevent *new_bev(struct event_base *base, void *arg) {
   struct cp_apiserver *s = arg;
-  SSL *ssl = SSL_new(s->ssl_ctx);
+  struct bufferevent *bev;
+  SSL *ssl;
 
-  if (ssl == NULL)
+  if (s->ssl_ctx != NULL) {
+    if ((ssl = SSL_new(s->ssl_ctx)) == NULL)
+      return NULL;
+    bev = bufferevent_openssl_socket_new(base, -1, ssl,
+                                         BUFFEREVENT_SSL_ACCEPTING,
+                                         BEV_OPT_CLOSE_ON_FREE);
+  } else {
+    bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
+  }
+  if (bev != NULL && s->gates != NULL && cp_gate_attach(s->gates, bev) < 0) {
+    bufferevent_free(bev);
     return NULL;
-  return bufferevent_openssl_socket_new(base, -1, ssl,
-                                        BUFFEREVENT_SSL_ACCEPTING,
-                                        BEV_OPT_CLOSE_ON_FREE);
+  }
+  return bev;
 }
 
 /* ------------------------------------------------------------ auth */
@@ -361,9 +380,7 @@ struct caller {
 };
 
 /* The verified client certificate's CN and O values, if any. */
-static int caller_from_cert(struct evhttp_request *req, struct caller *c) {
-  struct bufferevent *bev =
-      evhttp_connection_get_bufferevent(evhttp_request_get_connection(req));
+static int caller_from_cert(struct bufferevent *bev, struct caller *c) {
   SSL *ssl = bev ? bufferevent_openssl_get_ssl(bev) : NULL;
   X509 *peer;
   X509_NAME *subj;
@@ -412,7 +429,10 @@ static int authenticate(struct cp_apiserver *s, struct evhttp_request *req,
       c->groups[c->n_groups++] = u->groups[i];
     return 1;
   }
-  return s->ssl_ctx != NULL && caller_from_cert(req, c);
+  return s->ssl_ctx != NULL &&
+         caller_from_cert(evhttp_connection_get_bufferevent(
+                              evhttp_request_get_connection(req)),
+                          c);
 }
 
 static const char *verb_of(const struct cp_api_request *rq) {
@@ -458,7 +478,7 @@ static char *forbidden(const struct caller *c,
   if (n < 0)
     return NULL;
   if (ri->resource_request) {
-    d.group = ri->group;
+    d.group = ri->group[0] != '\0' ? ri->group : NULL;
     d.kind = ri->resource;
     d.name = ri->name[0] != '\0' ? ri->name : NULL;
   }
@@ -513,6 +533,53 @@ static int authorize(struct cp_apiserver *s, const struct caller *c,
 static int public_path(const char *p) {
   return strcmp(p, "/version") == 0 || strcmp(p, "/healthz") == 0 ||
          strcmp(p, "/livez") == 0 || strcmp(p, "/readyz") == 0;
+}
+
+/* The gate's question, on a request's head before its body: does the
+ * caller hold a credential? A bearer token is checked as authenticate()
+ * checks it; a client certificate covers the whole connection. */
+static enum cp_gate_verdict admit(void *arg, const struct cp_gate_head *h,
+                                  struct bufferevent *conn) {
+  struct cp_apiserver *s = arg;
+  struct caller c;
+
+  memset(&c, 0, sizeof c);
+  if (h->authorization != NULL) {
+    if (strncasecmp(h->authorization, "Bearer ", 7) == 0 &&
+        cp_auth_token(s->auth, h->authorization + 7) != NULL)
+      return CP_GATE_OPEN;
+  } else if (s->ssl_ctx != NULL && caller_from_cert(conn, &c)) {
+    return CP_GATE_OPEN;
+  }
+  if (!h->has_body && strcmp(h->method, "GET") == 0 && public_path(h->path))
+    return CP_GATE_PUBLIC;
+  return CP_GATE_REJECT;
+}
+
+/* A request the gate made up in place of the client's: answer it as
+ * kube-apiserver answers the client's (evhttp closes the connection
+ * after, as the made-up request asks). Returns 1 when it was one. */
+static int answer_gate(struct evhttp_request *req) {
+  static const char too_large[] = "431 Request Header Fields Too Large";
+  struct evbuffer *b;
+
+  switch (cp_gate_code(req)) {
+  case 0:
+    return 0;
+  case 431:
+    /* Go's net/http words it so, in plain text. */
+    evhttp_add_header(evhttp_request_get_output_headers(req),
+                      "Content-Type", "text/plain; charset=utf-8");
+    if ((b = evbuffer_new()) != NULL)
+      evbuffer_add(b, too_large, sizeof too_large - 1);
+    evhttp_send_reply(req, 431, "Request Header Fields Too Large", b);
+    if (b != NULL)
+      evbuffer_free(b);
+    return 1;
+  default:
+    send_status(req, 401, cp_status_failure(401, NULL, "Unauthorized", NULL));
+    return 1;
+  }
 }
 
 /* ------------------------------------------------------------ requests */
@@ -663,6 +730,30 @@ static int serve_fixed(struct cp_apiserver *s, struct evhttp_request *req,
   return 1;
 }
 
+/* evhttp's timeouts (the idle timeout, set on every connection) would cut
+ * a watch that has had nothing to send for that long, or a slow request:
+ * while a request is being served its connection has none, and they
+ * come back when evhttp has sent the whole answer. */
+static void resume_idle_timeout(struct evhttp_request *req, void *arg) {
+  struct cp_apiserver *s = arg;
+  struct evhttp_connection *c = evhttp_request_get_connection(req);
+  struct bufferevent *bev = c ? evhttp_connection_get_bufferevent(c) : NULL;
+
+  if (bev != NULL)
+    bufferevent_set_timeouts(bev, &s->idle_tv, &s->idle_tv);
+}
+
+static void pause_idle_timeout(struct cp_apiserver *s,
+                               struct evhttp_request *req) {
+  struct evhttp_connection *c = evhttp_request_get_connection(req);
+  struct bufferevent *bev = c ? evhttp_connection_get_bufferevent(c) : NULL;
+
+  if (bev == NULL)
+    return;
+  bufferevent_set_timeouts(bev, NULL, NULL);
+  evhttp_request_set_on_complete_cb(req, resume_idle_timeout, s);
+}
+
 static void on_request(struct evhttp_request *req, void *arg) {
   struct cp_apiserver *s = arg;
   struct job *j;
@@ -670,6 +761,9 @@ static void on_request(struct evhttp_request *req, void *arg) {
   char *status = NULL;
   int code, r;
 
+  if (answer_gate(req))
+    return;
+  pause_idle_timeout(s, req);
   if ((j = calloc(1, sizeof *j)) == NULL) {
     send_status(req, 500, NULL);
     return;
@@ -955,6 +1049,7 @@ static void free_server(struct cp_apiserver *s) {
   servers_remove(s);
   if (s->http != NULL)
     evhttp_free(s->http);
+  cp_gates_free(s->gates); /* after evhttp has freed its connections */
   if (s->done_ev != NULL)
     event_free(s->done_ev);
   if (s->accept_resume_ev != NULL)
@@ -998,6 +1093,16 @@ int cp_apiserver_start(const struct cp_apiserver_config *cfg,
   s->auth = cfg->auth;
   s->ctx.store = cfg->store;
   s->max_body = cfg->max_body ? cfg->max_body : DEFAULT_MAX_BODY;
+  s->read_header_timeout_ms = cfg->read_header_timeout_ms
+                                  ? cfg->read_header_timeout_ms
+                                  : DEFAULT_READ_HEADER_TIMEOUT_MS;
+  {
+    uint64_t ms =
+        cfg->idle_timeout_ms ? cfg->idle_timeout_ms : DEFAULT_IDLE_TIMEOUT_MS;
+
+    s->idle_tv.tv_sec = (time_t)(ms / 1000);
+    s->idle_tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
+  }
   s->n_workers = cfg->workers > 0 ? cfg->workers : DEFAULT_WORKERS;
   s->ctx.resources = cp_resources_new();
   s->ctx.ns_cache = cp_ns_cache_new(); /* NULL: admission reads the store */
@@ -1033,8 +1138,20 @@ int cp_apiserver_start(const struct cp_apiserver_config *cfg,
                                         ? HARD_MAX_BODY
                                         : s->max_body + 1);
   evhttp_set_gencb(s->http, on_request, s);
-  if (s->ssl_ctx != NULL)
-    evhttp_set_bevcb(s->http, tls_bevcb, s);
+  if (s->auth != NULL) {
+    struct cp_gate_config gc = {s->read_header_timeout_ms, admit, s};
+
+    if ((s->gates = cp_gates_new(&gc)) == NULL) {
+      free_server(s);
+      return CPLANE_ENOMEM;
+    }
+  }
+  if (s->ssl_ctx != NULL || s->auth != NULL)
+    evhttp_set_bevcb(s->http, new_bev, s);
+  /* The gate answers heads over its limit with 431; past an open gate
+   * evhttp's own limit (a 400) still bounds them. */
+  evhttp_set_max_headers_size(s->http, CP_GATE_MAX_HEADER_BYTES + 65536);
+  evhttp_set_timeout_tv(s->http, &s->idle_tv);
   h = evhttp_bind_socket_with_handle(s->http, addr, (ev_uint16_t)cfg->port);
   if (h == NULL) {
     if (asprintf(errmsg, "apiserver: cannot listen on %s:%d: %s", addr,

@@ -86,3 +86,31 @@ jq -e '.message == "forbidden: User \"nobody\" cannot get path \"/metrics\""' \
 [ "$(req nobodytok GET /nonexistent)" = 403 ] || fail "/nonexistent for nobody"
 [ "$(req "" GET /version)" = 200 ] || fail "/version is public"
 pass "authorization before routing: 403 for unknown and known resources, /metrics needs a rule"
+
+# --- Unauthenticated clients: headers bounded, bodies never read.
+HC="python3 $ROOT/tests/integration/clients/hostile_conns.py"
+rss0=$(rss_kb)
+$HC big-header 127.0.0.1 "$port" "$CA" 64 || fail "64 MiB header"
+$HC unauth-body 127.0.0.1 "$port" "$CA" 40 || fail "unauthenticated bodies"
+rss1=$(rss_kb)
+[ $((rss1 - rss0)) -lt 65536 ] ||
+  fail "RSS grew $(((rss1 - rss0) / 1024)) MiB on unauthenticated input"
+echo "  RSS ${rss0} -> ${rss1} KiB"
+pass "a 64 MiB header gets 431, 40 unauthenticated 3 MB bodies get 401 unread"
+
+# --- Slow and idle connections are closed; a quiet watch is not.
+K get configmaps --watch-only -o name >"$TMP/watch" 2>"$TMP/watch.err" &
+WPID=$!
+PIDS+=($WPID)
+$HC idle 127.0.0.1 "$port" "$CA" 20 8 || fail "idle connections"
+$HC keepalive 127.0.0.1 "$port" "$CA" admintok 8 || fail "keep-alive"
+K create configmap after-quiet >/dev/null
+for _ in $(seq 50); do
+  grep -q "configmap/after-quiet" "$TMP/watch" && break
+  sleep 0.1
+done
+grep -q "configmap/after-quiet" "$TMP/watch" ||
+  fail "a watch quiet for longer than the idle timeout was cut: $(cat "$TMP/watch.err")"
+kill "$WPID" 2>/dev/null || true
+pass "slow heads and idle connections closed after their timeouts, a quiet watch kept"
+stop_server
