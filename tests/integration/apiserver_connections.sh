@@ -114,3 +114,42 @@ grep -q "configmap/after-quiet" "$TMP/watch" ||
 kill "$WPID" 2>/dev/null || true
 pass "slow heads and idle connections closed after their timeouts, a quiet watch kept"
 stop_server
+
+# --- Out of descriptors: 1,500 silent connections against a limit of 512.
+# The listener pauses instead of spinning, the log does not flood, and a
+# real client is served once the silent ones time out.
+command -v prlimit >/dev/null || fail "prlimit is not installed"
+start_server prlimit --nofile=512:512
+cpu() { awk '{print $14 + $15}' "/proc/$SPID/stat"; }
+lines0=$(wc -l <"$TMP/log")
+cpu0=$(cpu)
+t0=$(date +%s)
+mkfifo "$TMP/hold"
+$HC flood 127.0.0.1 "$port" 1500 <"$TMP/hold" >"$TMP/flood" 2>&1 &
+FPID=$!
+PIDS+=($FPID)
+exec 7>"$TMP/hold"
+for _ in $(seq 100); do
+  grep -q "^ok" "$TMP/flood" && break
+  sleep 0.1
+done
+grep -q "^ok" "$TMP/flood" || fail "flood: $(cat "$TMP/flood")"
+sleep 1
+out=$(K get ns default -o name --request-timeout=40s 2>&1) ||
+  fail "kubectl with 1,500 silent connections: $out"
+[ "$out" = "namespace/default" ] || fail "kubectl: $out"
+t1=$(date +%s)
+cpu1=$(cpu)
+exec 7>&-
+wait "$FPID" 2>/dev/null || true
+lines=$(($(wc -l <"$TMP/log") - lines0))
+accepts=$(grep -c "accept()" "$TMP/log" || true)
+ticks=$(getconf CLK_TCK)
+echo "  kubectl answered after $((t1 - t0)) s; server CPU $(((cpu1 - cpu0) * 1000 / ticks)) ms; $lines log lines ($accepts about accept())"
+[ "$accepts" -ge 1 ] || fail "the descriptor limit was never reached"
+[ "$lines" -lt 200 ] || { tail -20 "$TMP/log"; fail "$lines log lines"; }
+# Spinning would be about one core for the whole time.
+[ $(((cpu1 - cpu0) * 1000 / ticks)) -lt $(((t1 - t0) * 500 + 1000)) ] ||
+  fail "the server spun: $(((cpu1 - cpu0) * 1000 / ticks)) ms of CPU in $((t1 - t0)) s"
+pass "out of descriptors: no spin, no log flood, kubectl still answered"
+stop_server
