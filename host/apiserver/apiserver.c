@@ -544,9 +544,9 @@ static enum cp_gate_verdict admit(void *arg, const struct cp_gate_head *h,
   struct caller c;
 
   memset(&c, 0, sizeof c);
-  if (h->authorization != NULL) {
-    if (strncasecmp(h->authorization, "Bearer ", 7) == 0 &&
-        cp_auth_token(s->auth, h->authorization + 7) != NULL)
+  if (h->authorization != NULL &&
+      strncasecmp(h->authorization, "Bearer ", 7) == 0) {
+    if (cp_auth_token(s->auth, h->authorization + 7) != NULL)
       return CP_GATE_OPEN;
   } else if (s->ssl_ctx != NULL && caller_from_cert(conn, &c)) {
     return CP_GATE_OPEN;

@@ -106,7 +106,9 @@ static void on_timer(evutil_socket_t fd, short what, void *arg) {
   (void)what;
   if (!freed_by_evhttp(g->bev)) {
     if (g->mode == DRAINING && mono_ns() < g->deadline_ns) {
+      /* Answered: the made-up request read and the answer written. */
       if (!g->shut_wr && s >= 0 &&
+          evbuffer_get_length(bufferevent_get_input(g->bev)) == 0 &&
           evbuffer_get_length(bufferevent_get_output(g->bev)) == 0) {
         shutdown(s, SHUT_WR);
         g->shut_wr = 1;
