@@ -436,22 +436,8 @@ static int authenticate(struct cp_apiserver *s, struct evhttp_request *req,
 }
 
 static const char *verb_of(const struct cp_api_request *rq) {
-  switch (rq->method) {
-  case CP_API_GET:
-    if (rq->name != NULL)
-      return "get";
-    return cp_query_bool(&rq->query, "watch") ? "watch" : "list";
-  case CP_API_POST:
-    return "create";
-  case CP_API_PUT:
-    return "update";
-  case CP_API_PATCH:
-    return "patch";
-  case CP_API_DELETE:
-    return rq->name ? "delete" : "deletecollection";
-  default:
-    return "unknown";
-  }
+  return cp_request_verb(rq->method, rq->name != NULL,
+                         cp_query_bool(&rq->query, "watch"));
 }
 
 /* kube-apiserver's wording (its forbiddenMessage and NewForbidden), so

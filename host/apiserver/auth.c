@@ -283,9 +283,10 @@ static int is_master(char *const *groups, size_t n_groups) {
   return 0;
 }
 
-int cp_auth_allowed(const struct cp_auth *a, const char *user,
-                    char *const *groups, size_t n_groups, const char *verb,
-                    const char *resource, const char *ns) {
+/* A resource request when path is NULL, else a non-resource one. */
+static int allowed(const struct cp_auth *a, const char *user,
+                   char *const *groups, size_t n_groups, const char *verb,
+                   const char *resource, const char *ns, const char *path) {
   size_t i;
 
   if (is_master(groups, n_groups))
@@ -293,30 +294,27 @@ int cp_auth_allowed(const struct cp_auth *a, const char *user,
   for (i = 0; a != NULL && i < a->n_rules; i++) {
     const struct rule *r = &a->rules[i];
 
-    if (rule_names(r, user, groups, n_groups) && list_has(&r->verbs, verb) &&
-        list_has(&r->resources, resource) &&
-        (ns[0] == '\0' ? list_has(&r->namespaces, "*")
-                       : list_has(&r->namespaces, ns)))
+    if (!rule_names(r, user, groups, n_groups) || !list_has(&r->verbs, verb))
+      continue;
+    if (path != NULL ? paths_have(&r->paths, path)
+                     : list_has(&r->resources, resource) &&
+                           (ns[0] == '\0' ? list_has(&r->namespaces, "*")
+                                          : list_has(&r->namespaces, ns)))
       return 1;
   }
   return 0;
 }
 
+int cp_auth_allowed(const struct cp_auth *a, const char *user,
+                    char *const *groups, size_t n_groups, const char *verb,
+                    const char *resource, const char *ns) {
+  return allowed(a, user, groups, n_groups, verb, resource, ns, NULL);
+}
+
 int cp_auth_allowed_path(const struct cp_auth *a, const char *user,
                          char *const *groups, size_t n_groups,
                          const char *verb, const char *path) {
-  size_t i;
-
-  if (is_master(groups, n_groups))
-    return 1;
-  for (i = 0; a != NULL && i < a->n_rules; i++) {
-    const struct rule *r = &a->rules[i];
-
-    if (rule_names(r, user, groups, n_groups) && list_has(&r->verbs, verb) &&
-        paths_have(&r->paths, path))
-      return 1;
-  }
-  return 0;
+  return allowed(a, user, groups, n_groups, verb, NULL, NULL, path);
 }
 
 const char *cp_auth_admin_token(const struct cp_auth *a) {

@@ -15,10 +15,11 @@ static int namespace_subresource(const char *s) {
   return strcmp(s, "status") == 0 || strcmp(s, "finalize") == 0;
 }
 
-static const char *resource_verb(enum cp_api_method m) {
-  switch (m) {
+const char *cp_request_verb(enum cp_api_method method, int has_name,
+                            int watch) {
+  switch (method) {
   case CP_API_GET:
-    return "get";
+    return has_name ? "get" : watch ? "watch" : "list";
   case CP_API_POST:
     return "create";
   case CP_API_PUT:
@@ -26,28 +27,18 @@ static const char *resource_verb(enum cp_api_method m) {
   case CP_API_PATCH:
     return "patch";
   case CP_API_DELETE:
-    return "delete";
+    return has_name ? "delete" : "deletecollection";
   default:
-    return "";
+    return "unknown";
   }
 }
 
 /* A non-resource request's verb is the method in lower case. */
 static const char *path_verb(enum cp_api_method m) {
-  switch (m) {
-  case CP_API_GET:
-    return "get";
-  case CP_API_POST:
-    return "post";
-  case CP_API_PUT:
-    return "put";
-  case CP_API_PATCH:
-    return "patch";
-  case CP_API_DELETE:
-    return "delete";
-  default:
-    return "";
-  }
+  static const char *const names[] = {"get", "post", "put", "patch",
+                                      "delete"};
+
+  return m >= CP_API_GET && m <= CP_API_DELETE ? names[m] : "";
 }
 
 /* Splits buf in place at '/', skipping empty segments as the router
@@ -99,7 +90,6 @@ int cp_request_info_parse(enum cp_api_method method, const char *path,
   info->resource_request = 1;
   info->group = group;
   info->version = parts[i - 1];
-  info->verb = resource_verb(method);
   if (strcmp(parts[i], "namespaces") == 0 && n - i > 1) {
     info->ns = parts[i + 1];
     if (n - i > 2 && !namespace_subresource(parts[i + 2]))
@@ -110,10 +100,7 @@ int cp_request_info_parse(enum cp_api_method method, const char *path,
     info->name = parts[i + 1];
   if (n - i >= 3)
     info->subresource = parts[i + 2];
-  if (info->name[0] == '\0' && strcmp(info->verb, "get") == 0)
-    info->verb = watch ? "watch" : "list";
-  if (info->name[0] == '\0' && strcmp(info->verb, "delete") == 0)
-    info->verb = "deletecollection";
+  info->verb = cp_request_verb(method, info->name[0] != '\0', watch);
   return 0;
 }
 

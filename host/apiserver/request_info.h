@@ -31,4 +31,9 @@ int cp_request_info_parse(enum cp_api_method method, const char *path,
                           int watch, struct cp_request_info *info);
 void cp_request_info_clear(struct cp_request_info *info);
 
+/* A resource request's verb: get, list, watch, create, update, patch,
+ * delete, deletecollection ("unknown" for other methods). */
+const char *cp_request_verb(enum cp_api_method method, int has_name,
+                            int watch);
+
 #endif /* CPLANE_HOST_APISERVER_REQUEST_INFO_H */
