@@ -543,8 +543,8 @@ static enum cp_gate_verdict admit(void *arg, const struct cp_gate_head *h,
 }
 
 /* A request the gate made up in place of the client's: answer it as
- * kube-apiserver answers the client's (evhttp closes the connection
- * after, as the made-up request asks). Returns 1 when it was one. */
+ * kube-apiserver answers the client's (the gate then ends the
+ * connection). Returns 1 when it was one. */
 static int answer_gate(struct evhttp_request *req) {
   static const char too_large[] = "431 Request Header Fields Too Large";
   struct evbuffer *b;
@@ -908,7 +908,8 @@ static void on_accept_error(struct evconnlistener *lev, void *http) {
   uint64_t now = now_ns();
   struct timeval tv;
 
-  if (s == NULL || (err != EMFILE && err != ENFILE && err != ENOBUFS && err != ENOMEM)) {
+  if (s == NULL ||
+      (err != EMFILE && err != ENFILE && err != ENOBUFS && err != ENOMEM)) {
     cp_log_warn("apiserver", "accept(): %s", strerror(err));
     return;
   }

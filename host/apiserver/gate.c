@@ -123,8 +123,9 @@ static void on_timer(evutil_socket_t fd, short what, void *arg) {
 }
 
 /* The length of the head at the start of src (through its empty line),
- * or 0 while it is incomplete (or over the limit). Resumes where the last call stopped, so
- * that a head trickling in a byte at a time costs linear time. */
+ * or 0 while it is incomplete (or over the limit). Resumes where the
+ * last call stopped, so that a head trickling in a byte at a time costs
+ * linear time. */
 static size_t head_end(struct gate *g, struct evbuffer *src) {
   size_t len = evbuffer_get_length(src);
 

@@ -173,9 +173,8 @@ static void test_public_then_rejected(void **state) {
   send_str(f, "GET /version HTTP/1.1\n\nGET /secret HTTP/1.1\r\n\r\n");
   run(f, 20);
   assert_int_equal(f->admits, 2);
-  assert_int_equal(strncmp(got(f), "GET /version HTTP/1.1\n\nGET / HTTP/1.1\r\n",
-                           39),
-                   0);
+  assert_int_equal(
+      strncmp(got(f), "GET /version HTTP/1.1\n\nGET / HTTP/1.1\r\n", 39), 0);
   assert_non_null(strstr(got(f), "X-Cplane-Gate: 401"));
   close_fixture(f);
 }
