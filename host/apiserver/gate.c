@@ -24,9 +24,10 @@ enum mode {
   DRAINING      /* answered: input is dropped until evhttp closes */
 };
 
-/* Connections in a gate poll this often, once answered, for evhttp to
- * have freed them: the reference a gate holds keeps the socket open. */
-#define DRAIN_POLL_MS 100
+/* A gated connection polls this often for evhttp to have freed it (the
+ * client left): the reference the gate holds keeps the socket open, so
+ * that the gate can tell, until it lets go. */
+#define POLL_MS 200
 
 struct gate {
   struct cp_gates *gs;
@@ -89,7 +90,7 @@ static int freed_by_evhttp(struct bufferevent *bev) {
   return eventcb == NULL;
 }
 
-/* The header timeout, or a poll of an answered connection.
+/* A poll, or the header timeout.
  *
  * Answered: once the answer has left, the gate ends the stream (FIN) but
  * goes on dropping what the client sends until the client closes or
@@ -101,25 +102,29 @@ static int freed_by_evhttp(struct bufferevent *bev) {
 static void on_timer(evutil_socket_t fd, short what, void *arg) {
   struct gate *g = arg;
   evutil_socket_t s = bufferevent_getfd(g->bev);
+  uint64_t now = mono_ns(), left;
 
   (void)fd;
   (void)what;
-  if (!freed_by_evhttp(g->bev)) {
-    if (g->mode == DRAINING && mono_ns() < g->deadline_ns) {
-      /* Answered: the made-up request read and the answer written. */
-      if (!g->shut_wr && s >= 0 &&
-          evbuffer_get_length(bufferevent_get_input(g->bev)) == 0 &&
-          evbuffer_get_length(bufferevent_get_output(g->bev)) == 0) {
-        shutdown(s, SHUT_WR);
-        g->shut_wr = 1;
-      }
-      arm(g, DRAIN_POLL_MS);
-      return;
-    }
+  if (freed_by_evhttp(g->bev)) {
+    let_go(g);
+    return;
+  }
+  if (now >= g->deadline_ns) {
     if (s >= 0)
       shutdown(s, SHUT_RDWR);
+    let_go(g);
+    return;
   }
-  let_go(g);
+  /* Answered: the made-up request read and the answer written. */
+  if (g->mode == DRAINING && !g->shut_wr && s >= 0 &&
+      evbuffer_get_length(bufferevent_get_input(g->bev)) == 0 &&
+      evbuffer_get_length(bufferevent_get_output(g->bev)) == 0) {
+    shutdown(s, SHUT_WR);
+    g->shut_wr = 1;
+  }
+  left = (g->deadline_ns - now) / 1000000u + 1;
+  arm(g, left < POLL_MS ? left : POLL_MS);
 }
 
 /* The length of the head at the start of src (through its empty line),
@@ -236,7 +241,6 @@ static void make_up(struct gate *g, struct evbuffer *in, const char *req) {
   evbuffer_drain(g->held, evbuffer_get_length(g->held));
   evbuffer_add(in, req, strlen(req));
   g->mode = DRAINING;
-  arm(g, DRAIN_POLL_MS);
 }
 
 /* Judges the heads complete in held. Returns 1 when the gate let go. */
@@ -344,12 +348,13 @@ int cp_gate_attach(struct cp_gates *gs, struct bufferevent *bev) {
     return -1;
   }
   bufferevent_incref(bev);
-  if (gs->cfg.read_header_timeout_ms > 0) {
-    g->deadline_ns = mono_ns() + gs->cfg.read_header_timeout_ms * 1000000u;
-    arm(g, gs->cfg.read_header_timeout_ms);
-  } else {
-    g->deadline_ns = UINT64_MAX;
-  }
+  g->deadline_ns = gs->cfg.read_header_timeout_ms > 0
+                       ? mono_ns() + gs->cfg.read_header_timeout_ms * 1000000u
+                       : UINT64_MAX;
+  arm(g, gs->cfg.read_header_timeout_ms > 0 &&
+                 gs->cfg.read_header_timeout_ms < POLL_MS
+             ? gs->cfg.read_header_timeout_ms
+             : POLL_MS);
   g->next = gs->head;
   if (gs->head != NULL)
     gs->head->prev = g;

@@ -27,8 +27,9 @@
  * Threading: the event loop's thread only (bevcb and the base's
  * callbacks); cp_gates_free after the loop has stopped.
  * Ownership: a gate holds a reference on its bufferevent until it lets
- * go (so that it can tell when evhttp has freed it); cp_gates_free lets
- * go of all that remain. The caller owns the cp_gates.
+ * go, so that it can tell when evhttp has freed it (it looks five times
+ * a second; the socket stays open until then); cp_gates_free lets go of
+ * all that remain. The caller owns the cp_gates.
  */
 #ifndef CPLANE_HOST_APISERVER_GATE_H
 #define CPLANE_HOST_APISERVER_GATE_H

@@ -226,6 +226,24 @@ static void test_open_has_no_header_timeout(void **state) {
   close_fixture(f);
 }
 
+/* A client that leaves mid-head: once evhttp has freed the connection
+ * the gate lets go within a poll, and the socket closes then, not at the
+ * header timeout. */
+static void test_left_mid_head(void **state) {
+  struct fixture *f = open_fixture(60000);
+  char c;
+
+  (void)state;
+  send_str(f, "GET /api/v1/pods HTTP/1.1\r\n");
+  run(f, 20);
+  bufferevent_free(f->bev); /* evhttp on the client's end of stream */
+  f->bev = NULL;
+  assert_int_equal(recv(f->client, &c, 1, MSG_DONTWAIT), -1);
+  run(f, 300);
+  assert_int_equal(recv(f->client, &c, 1, MSG_DONTWAIT), 0);
+  close_fixture(f);
+}
+
 static void test_gate_code(void **state) {
   struct evhttp_request *req = evhttp_request_new(NULL, NULL);
 
@@ -250,6 +268,7 @@ int main(void) {
       cmocka_unit_test(test_header_limit),
       cmocka_unit_test(test_header_timeout),
       cmocka_unit_test(test_open_has_no_header_timeout),
+      cmocka_unit_test(test_left_mid_head),
       cmocka_unit_test(test_gate_code),
   };
 
