@@ -36,7 +36,7 @@ struct gate {
   struct evbuffer *held;           /* the head so far */
   struct evbuffer *older;          /* scratch for take_new */
   struct event *timer;
-  uint64_t deadline_ns; /* 0: none */
+  uint64_t deadline_ns; /* UINT64_MAX: no header timeout */
   enum mode mode;
   int busy;       /* moving bytes itself: its own callback ignores them */
   int shut_wr;    /* answered, and the answer's end sent (FIN) */
@@ -229,6 +229,12 @@ static enum cp_gate_verdict judge(struct gate *g, size_t len) {
     return CP_GATE_REJECT;
   evbuffer_copyout(g->held, buf, len);
   buf[len] = '\0';
+  /* A NUL would hide the rest of the head from the parse below but not
+   * from evhttp's. */
+  if (memchr(buf, '\0', len) != NULL) {
+    free(buf);
+    return CP_GATE_REJECT;
+  }
   parse_head(buf, &h);
   v = g->gs->cfg.admit(g->gs->cfg.arg, &h, g->bev);
   free(buf);

@@ -179,6 +179,21 @@ static void test_public_then_rejected(void **state) {
   close_fixture(f);
 }
 
+/* A NUL in a head would hide a Content-Length from the gate's parse but
+ * not from evhttp's. */
+static void test_nul_in_head(void **state) {
+  struct fixture *f = open_fixture(0);
+  static const char req[] = "GET /version\0 HTTP/1.1\r\nContent-Length: 9"
+                            "\r\n\r\n";
+
+  (void)state;
+  assert_int_equal(send(f->client, req, sizeof req - 1, 0),
+                   (ssize_t)sizeof req - 1);
+  run(f, 20);
+  assert_non_null(strstr(got(f), "X-Cplane-Gate: 401"));
+  close_fixture(f);
+}
+
 static void test_header_limit(void **state) {
   struct fixture *f = open_fixture(0);
   char chunk[65536];
@@ -265,6 +280,7 @@ int main(void) {
       cmocka_unit_test(test_authenticated_opens),
       cmocka_unit_test(test_rejected_body_never_reaches_evhttp),
       cmocka_unit_test(test_public_then_rejected),
+      cmocka_unit_test(test_nul_in_head),
       cmocka_unit_test(test_header_limit),
       cmocka_unit_test(test_header_timeout),
       cmocka_unit_test(test_open_has_no_header_timeout),
