@@ -202,10 +202,12 @@ static void test_header_limit(void **state) {
   (void)state;
   memset(chunk, 'a', sizeof chunk);
   send_str(f, "GET /version HTTP/1.1\r\nX-Big: ");
+  /* Never blocking: the gate reads only while the loop runs. */
   while (sent <= CP_GATE_MAX_HEADER_BYTES) {
-    assert_int_equal(send(f->client, chunk, sizeof chunk, 0),
-                     (ssize_t)sizeof chunk);
-    sent += sizeof chunk;
+    ssize_t n = send(f->client, chunk, sizeof chunk, MSG_DONTWAIT);
+
+    if (n > 0)
+      sent += (size_t)n;
     run(f, 1);
   }
   run(f, 20);
