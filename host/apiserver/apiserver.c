@@ -740,6 +740,18 @@ static void pause_idle_timeout(struct cp_apiserver *s,
   evhttp_request_set_on_complete_cb(req, resume_idle_timeout, s);
 }
 
+/* The last pass of the loop in cp_apiserver_stop can still read a
+ * request: no worker is left to take it, and the watch registry is
+ * gone. */
+static int stopping(struct cp_apiserver *s) {
+  int r;
+
+  pthread_mutex_lock(&s->mu);
+  r = s->stopping;
+  pthread_mutex_unlock(&s->mu);
+  return r;
+}
+
 static void on_request(struct evhttp_request *req, void *arg) {
   struct cp_apiserver *s = arg;
   struct job *j;
@@ -749,6 +761,11 @@ static void on_request(struct evhttp_request *req, void *arg) {
 
   if (answer_gate(req))
     return;
+  if (stopping(s)) {
+    send_status(req, 503, cp_status_failuref(503, "the server is shutting "
+                                                  "down"));
+    return;
+  }
   pause_idle_timeout(s, req);
   if ((j = calloc(1, sizeof *j)) == NULL) {
     send_status(req, 500, NULL);
