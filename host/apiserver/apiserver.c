@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -39,10 +40,12 @@
 #include "apiserver/crd_cleanup.h"
 #include "apiserver/pki.h"
 #include "apiserver/discovery.h"
+#include "apiserver/gate.h"
 #include "apiserver/healthz.h"
 #include "apiserver/metrics.h"
 #include "apiserver/nscache.h"
 #include "apiserver/request.h"
+#include "apiserver/request_info.h"
 #include "apiserver/status.h"
 #include "apiserver/watch.h"
 #include "log/log.h"
@@ -53,6 +56,9 @@
 #define DEFAULT_WORKERS 32
 #define DEFAULT_MAX_BODY (3u * 1024 * 1024)
 #define HARD_MAX_BODY (16u * 1024 * 1024)
+/* kube-apiserver's (k8s.io/apiserver secure_serving.go). */
+#define DEFAULT_READ_HEADER_TIMEOUT_MS 32000u
+#define DEFAULT_IDLE_TIMEOUT_MS 90000u
 
 struct job {
   struct cp_apiserver *srv;
@@ -72,12 +78,19 @@ struct cp_apiserver {
   struct event_base *base;
   struct evhttp *http;
   struct event *done_ev;
+  struct evconnlistener *listener; /* evhttp's; we set its error cb */
+  struct event *accept_resume_ev;  /* ends an accept pause */
+  int accept_backoff_ms;           /* loop thread only */
+  uint64_t accept_failed_ns;
   pthread_t loop;
   int port;
   size_t max_body;
+  uint64_t read_header_timeout_ms;
+  struct timeval idle_tv; /* every connection's, between requests */
   struct cp_watch_registry *watches;
   SSL_CTX *ssl_ctx;
   struct cp_auth *auth;
+  struct cp_gates *gates; /* NULL without auth */
   struct cp_api_metrics *metrics;
   struct cp_crd_sync *crd_sync; /* definitions written elsewhere */
   struct cp_crd_cleanup *crd_cleanup; /* definitions being deleted */
@@ -335,15 +348,27 @@ static void on_done(evutil_socket_t fd, short what, void *arg) {
 
 /* ------------------------------------------------------------ TLS */
 
-static struct bufferevent *tls_bevcb(struct event_base *base, void *arg) {
+/* Each connection's bufferevent: TLS when configured, under the gate
+ * (gate.h) when callers must authenticate. */
+static struct bufferevent *new_bev(struct event_base *base, void *arg) {
   struct cp_apiserver *s = arg;
-  SSL *ssl = SSL_new(s->ssl_ctx);
+  struct bufferevent *bev;
+  SSL *ssl;
 
-  if (ssl == NULL)
+  if (s->ssl_ctx != NULL) {
+    if ((ssl = SSL_new(s->ssl_ctx)) == NULL)
+      return NULL;
+    bev = bufferevent_openssl_socket_new(base, -1, ssl,
+                                         BUFFEREVENT_SSL_ACCEPTING,
+                                         BEV_OPT_CLOSE_ON_FREE);
+  } else {
+    bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
+  }
+  if (bev != NULL && s->gates != NULL && cp_gate_attach(s->gates, bev) < 0) {
+    bufferevent_free(bev);
     return NULL;
-  return bufferevent_openssl_socket_new(base, -1, ssl,
-                                        BUFFEREVENT_SSL_ACCEPTING,
-                                        BEV_OPT_CLOSE_ON_FREE);
+  }
+  return bev;
 }
 
 /* ------------------------------------------------------------ auth */
@@ -356,9 +381,7 @@ struct caller {
 };
 
 /* The verified client certificate's CN and O values, if any. */
-static int caller_from_cert(struct evhttp_request *req, struct caller *c) {
-  struct bufferevent *bev =
-      evhttp_connection_get_bufferevent(evhttp_request_get_connection(req));
+static int caller_from_cert(struct bufferevent *bev, struct caller *c) {
   SSL *ssl = bev ? bufferevent_openssl_get_ssl(bev) : NULL;
   X509 *peer;
   X509_NAME *subj;
@@ -407,52 +430,143 @@ static int authenticate(struct cp_apiserver *s, struct evhttp_request *req,
       c->groups[c->n_groups++] = u->groups[i];
     return 1;
   }
-  return s->ssl_ctx != NULL && caller_from_cert(req, c);
+  return s->ssl_ctx != NULL &&
+         caller_from_cert(evhttp_connection_get_bufferevent(
+                              evhttp_request_get_connection(req)),
+                          c);
 }
 
 static const char *verb_of(const struct cp_api_request *rq) {
-  switch (rq->method) {
-  case CP_API_GET:
-    if (rq->name != NULL)
-      return "get";
-    return cp_query_bool(&rq->query, "watch") ? "watch" : "list";
-  case CP_API_POST:
-    return "create";
-  case CP_API_PUT:
-    return "update";
-  case CP_API_PATCH:
-    return "patch";
-  case CP_API_DELETE:
-    return rq->name ? "delete" : "deletecollection";
-  default:
-    return "unknown";
-  }
+  return cp_request_verb(rq->method, rq->name != NULL,
+                         cp_query_bool(&rq->query, "watch"));
 }
 
-/* kube-apiserver's wording, so users recognise the message. */
-static char *forbidden(const struct caller *c, const struct cp_api_request *rq,
-                       const char *verb) {
-  char what[300];
+/* kube-apiserver's wording (its forbiddenMessage and NewForbidden), so
+ * users recognise the message. */
+static char *forbidden(const struct caller *c,
+                       const struct cp_request_info *ri) {
+  struct cp_status_details d = {0};
+  const char *sub = ri->subresource[0] != '\0' ? "/" : "";
+  const char *dot = ri->group[0] != '\0' ? "." : "";
+  char *msg = NULL, *body;
+  int n;
 
-  if (rq->subresource != NULL)
-    snprintf(what, sizeof what, "%s/%s", rq->type->resource, rq->subresource);
+  if (!ri->resource_request)
+    n = asprintf(&msg, "forbidden: User \"%s\" cannot %s path \"%s\"",
+                 c->name, ri->verb, ri->path);
   else
-    snprintf(what, sizeof what, "%s", rq->type->resource);
-  if (rq->ns != NULL)
-    return cp_status_failuref(403, "%s is forbidden: User \"%s\" cannot %s "
-                                   "resource \"%s\" in API group \"%s\" "
-                                   "in the namespace \"%s\"",
-                              what, c->name, verb, what, rq->type->group,
-                              rq->ns);
-  return cp_status_failuref(403, "%s is forbidden: User \"%s\" cannot %s "
-                                 "resource \"%s\" in API group \"%s\" at "
-                                 "the cluster scope",
-                            what, c->name, verb, what, rq->type->group);
+    n = asprintf(&msg, "%s%s%s%s%s%sis forbidden: User \"%s\" cannot %s "
+                       "resource \"%s%s%s\" in API group \"%s\" %s%s%s",
+                 ri->resource, dot, ri->group, ri->name[0] ? " \"" : "",
+                 ri->name, ri->name[0] ? "\" " : " ", c->name, ri->verb,
+                 ri->resource, sub, ri->subresource, ri->group,
+                 ri->ns[0] ? "in the namespace \"" : "at the cluster scope",
+                 ri->ns, ri->ns[0] ? "\"" : "");
+  if (n < 0)
+    return NULL;
+  if (ri->resource_request) {
+    d.group = ri->group[0] != '\0' ? ri->group : NULL;
+    d.kind = ri->resource;
+    d.name = ri->name[0] != '\0' ? ri->name : NULL;
+  }
+  body = cp_status_failure(403, NULL, msg, &d);
+  free(msg);
+  return body;
+}
+
+/* Every authenticated user may read discovery, OpenAPI, the version and
+ * health (kube's system:discovery and system:public-info-viewer roles,
+ * bound to system:authenticated); any other path, /metrics among them,
+ * needs a rule naming it in non_resource_urls. */
+static int discovery_path(const char *p) {
+  return strcmp(p, "/api") == 0 || strncmp(p, "/api/", 5) == 0 ||
+         strcmp(p, "/apis") == 0 || strncmp(p, "/apis/", 6) == 0 ||
+         strcmp(p, "/openapi") == 0 || strncmp(p, "/openapi/", 9) == 0 ||
+         strcmp(p, "/version") == 0 || strcmp(p, "/version/") == 0 ||
+         strcmp(p, "/healthz") == 0 || strcmp(p, "/livez") == 0 ||
+         strcmp(p, "/readyz") == 0;
+}
+
+/* Authorization on the attributes the URL names, before anything looks
+ * the resource up. Returns 1 when allowed, else 0 with *status set. */
+static int authorize(struct cp_apiserver *s, const struct caller *c,
+                     const struct cp_api_request *rq, char **status) {
+  struct cp_request_info ri;
+  int ok;
+
+  if (cp_request_info_parse(rq->method, rq->path,
+                            cp_query_bool(&rq->query, "watch"), &ri) < 0) {
+    *status = NULL;
+    return 0;
+  }
+  if (!ri.resource_request) {
+    ok = (discovery_path(ri.path) && rq->method == CP_API_GET) ||
+         cp_auth_allowed_path(s->auth, c->name, c->groups, c->n_groups,
+                              ri.verb, ri.path);
+  } else {
+    char res[300];
+
+    snprintf(res, sizeof res, "%s%s%s", ri.resource,
+             ri.subresource[0] ? "/" : "", ri.subresource);
+    ok = cp_auth_allowed(s->auth, c->name, c->groups, c->n_groups, ri.verb,
+                         res, ri.ns);
+  }
+  if (!ok)
+    *status = forbidden(c, &ri);
+  cp_request_info_clear(&ri);
+  return ok;
 }
 
 static int public_path(const char *p) {
   return strcmp(p, "/version") == 0 || strcmp(p, "/healthz") == 0 ||
          strcmp(p, "/livez") == 0 || strcmp(p, "/readyz") == 0;
+}
+
+/* The gate's question, on a request's head before its body: does the
+ * caller hold a credential? A bearer token is checked as authenticate()
+ * checks it; a client certificate covers the whole connection. */
+static enum cp_gate_verdict admit(void *arg, const struct cp_gate_head *h,
+                                  struct bufferevent *conn) {
+  struct cp_apiserver *s = arg;
+  struct caller c;
+
+  memset(&c, 0, sizeof c);
+  if (h->authorization != NULL &&
+      strncasecmp(h->authorization, "Bearer ", 7) == 0) {
+    if (cp_auth_token(s->auth, h->authorization + 7) != NULL)
+      return CP_GATE_OPEN;
+  } else if (s->ssl_ctx != NULL && caller_from_cert(conn, &c)) {
+    return CP_GATE_OPEN;
+  }
+  if (!h->has_body && strcmp(h->method, "GET") == 0 && public_path(h->path))
+    return CP_GATE_PUBLIC;
+  return CP_GATE_REJECT;
+}
+
+/* A request the gate made up in place of the client's: answer it as
+ * kube-apiserver answers the client's (the gate then ends the
+ * connection). Returns 1 when it was one. */
+static int answer_gate(struct evhttp_request *req) {
+  static const char too_large[] = "431 Request Header Fields Too Large";
+  struct evbuffer *b;
+
+  switch (cp_gate_code(req)) {
+  case 0:
+    return 0;
+  case 431:
+    /* Go's net/http words it so, in plain text. */
+    evhttp_add_header(evhttp_request_get_output_headers(req),
+                      "Content-Type", "text/plain; charset=utf-8");
+    if ((b = evbuffer_new()) != NULL)
+      evbuffer_add(b, too_large, sizeof too_large - 1);
+    evhttp_send_reply(req, 431, "Request Header Fields Too Large", b);
+    if (b != NULL)
+      evbuffer_free(b);
+    return 1;
+  default:
+    send_status(req, 401, cp_status_failure(401, NULL, "Unauthorized", NULL));
+    return 1;
+  }
 }
 
 /* ------------------------------------------------------------ requests */
@@ -610,6 +724,42 @@ static int serve_fixed(struct cp_apiserver *s, struct evhttp_request *req,
   return 1;
 }
 
+/* evhttp's timeouts (the idle timeout, set on every connection) would cut
+ * a watch that has had nothing to send for that long, or a slow request:
+ * while a request is being served its connection has none, and they
+ * come back when evhttp has sent the whole answer. */
+static void resume_idle_timeout(struct evhttp_request *req, void *arg) {
+  struct cp_apiserver *s = arg;
+  struct evhttp_connection *c = evhttp_request_get_connection(req);
+  struct bufferevent *bev = c ? evhttp_connection_get_bufferevent(c) : NULL;
+
+  if (bev != NULL)
+    bufferevent_set_timeouts(bev, &s->idle_tv, &s->idle_tv);
+}
+
+static void pause_idle_timeout(struct cp_apiserver *s,
+                               struct evhttp_request *req) {
+  struct evhttp_connection *c = evhttp_request_get_connection(req);
+  struct bufferevent *bev = c ? evhttp_connection_get_bufferevent(c) : NULL;
+
+  if (bev == NULL)
+    return;
+  bufferevent_set_timeouts(bev, NULL, NULL);
+  evhttp_request_set_on_complete_cb(req, resume_idle_timeout, s);
+}
+
+/* The last pass of the loop in cp_apiserver_stop can still read a
+ * request: no worker is left to take it, and the watch registry is
+ * gone. */
+static int stopping(struct cp_apiserver *s) {
+  int r;
+
+  pthread_mutex_lock(&s->mu);
+  r = s->stopping;
+  pthread_mutex_unlock(&s->mu);
+  return r;
+}
+
 static void on_request(struct evhttp_request *req, void *arg) {
   struct cp_apiserver *s = arg;
   struct job *j;
@@ -617,6 +767,14 @@ static void on_request(struct evhttp_request *req, void *arg) {
   char *status = NULL;
   int code, r;
 
+  if (answer_gate(req))
+    return;
+  if (stopping(s)) {
+    send_status(req, 503, cp_status_failuref(503, "the server is shutting "
+                                                  "down"));
+    return;
+  }
+  pause_idle_timeout(s, req);
   if ((j = calloc(1, sizeof *j)) == NULL) {
     send_status(req, 500, NULL);
     return;
@@ -629,11 +787,16 @@ static void on_request(struct evhttp_request *req, void *arg) {
     send_status(req, code, status);
     goto drop;
   }
-  if (s->auth != NULL && !public_path(j->rq.path) &&
-      !authenticate(s, req, &caller)) {
-    send_status(req, 401, cp_status_failure(401, NULL, "Unauthorized",
-                                            NULL));
-    goto drop;
+  if (s->auth != NULL && !public_path(j->rq.path)) {
+    if (!authenticate(s, req, &caller)) {
+      send_status(req, 401, cp_status_failure(401, NULL, "Unauthorized",
+                                              NULL));
+      goto drop;
+    }
+    if (!authorize(s, &caller, &j->rq, &status)) {
+      send_status(req, 403, status);
+      goto drop;
+    }
   }
   if (serve_fixed(s, req, &j->rq))
     goto drop;
@@ -645,22 +808,6 @@ static void on_request(struct evhttp_request *req, void *arg) {
                                     404, "the server could not find the "
                                          "requested resource"));
     goto drop;
-  }
-  if (s->auth != NULL) {
-    const char *verb = verb_of(&j->rq);
-    char res[300];
-
-    if (j->rq.subresource != NULL)
-      snprintf(res, sizeof res, "%s/%s", j->rq.type->resource,
-               j->rq.subresource);
-    else
-      snprintf(res, sizeof res, "%s", j->rq.type->resource);
-    if (!cp_auth_allowed(s->auth, caller.name, caller.groups,
-                         caller.n_groups, verb, res,
-                         j->rq.ns ? j->rq.ns : "")) {
-      send_status(req, 403, forbidden(&caller, &j->rq, verb));
-      goto drop;
-    }
   }
   if (j->rq.method == CP_API_GET && j->rq.name == NULL &&
       cp_query_bool(&j->rq.query, "watch")) {
@@ -693,7 +840,117 @@ static void *loop_main(void *arg) {
 
 static pthread_once_t evthread_once = PTHREAD_ONCE_INIT;
 
-static void init_evthread(void) { evthread_use_pthreads(); }
+/* libevent's own warnings go through our log (and its repeat count)
+ * instead of straight to stderr. */
+static void on_libevent_log(int severity, const char *msg) {
+  int level = severity >= EVENT_LOG_ERR    ? CPLANE_LOG_ERROR
+              : severity >= EVENT_LOG_WARN ? CPLANE_LOG_WARN
+              : severity >= EVENT_LOG_MSG  ? CPLANE_LOG_INFO
+                                           : CPLANE_LOG_DEBUG;
+
+  cp_log(level, "libevent", "%s", msg);
+}
+
+static void init_evthread(void) {
+  evthread_use_pthreads();
+  event_set_log_callback(on_libevent_log);
+}
+
+/* Every connection is a descriptor: the soft limit (often 1024) goes up
+ * to the hard one, as Go's runtime does at start. Process-wide, and
+ * harmless to repeat. */
+static void raise_fd_limit(void) {
+  struct rlimit rl;
+
+  if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= rl.rlim_max)
+    return;
+  rl.rlim_cur = rl.rlim_max;
+  if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+    cp_log_warn("apiserver", "cannot raise the open file limit: %s",
+                strerror(errno));
+}
+
+/* ------------------------------------------------------------ accept */
+
+#define ACCEPT_BACKOFF_MIN_MS 5
+#define ACCEPT_BACKOFF_MAX_MS 1000
+#define MAX_SERVERS 16
+
+/* libevent calls a listener's error callback with evhttp's pointer, not
+ * ours: the servers of this process, by their evhttp, for it. */
+static pthread_mutex_t servers_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct cp_apiserver *servers[MAX_SERVERS];
+
+static void servers_add(struct cp_apiserver *s) {
+  int i;
+
+  pthread_mutex_lock(&servers_mu);
+  for (i = 0; i < MAX_SERVERS && servers[i] != NULL; i++)
+    ;
+  if (i < MAX_SERVERS)
+    servers[i] = s; /* else: no pause on accept errors for this one */
+  pthread_mutex_unlock(&servers_mu);
+}
+
+static void servers_remove(struct cp_apiserver *s) {
+  int i;
+
+  pthread_mutex_lock(&servers_mu);
+  for (i = 0; i < MAX_SERVERS; i++)
+    if (servers[i] == s)
+      servers[i] = NULL;
+  pthread_mutex_unlock(&servers_mu);
+}
+
+static struct cp_apiserver *server_of(const void *http) {
+  struct cp_apiserver *found = NULL;
+  int i;
+
+  pthread_mutex_lock(&servers_mu);
+  for (i = 0; i < MAX_SERVERS && found == NULL; i++)
+    if (servers[i] != NULL && (const void *)servers[i]->http == http)
+      found = servers[i];
+  pthread_mutex_unlock(&servers_mu);
+  return found;
+}
+
+static void on_accept_resume(evutil_socket_t fd, short what, void *arg) {
+  struct cp_apiserver *s = arg;
+
+  (void)fd;
+  (void)what;
+  evconnlistener_enable(s->listener);
+}
+
+/* accept() failed. Out of descriptors (or memory) the listener would be
+ * readable again at once and the loop would spin writing the error: it
+ * stops accepting for a while instead, doubling the pause while the
+ * failures go on (5 ms to 1 s, as Go's http.Server). The connections
+ * wait in the backlog and are taken when descriptors free up. */
+static void on_accept_error(struct evconnlistener *lev, void *http) {
+  struct cp_apiserver *s = server_of(http);
+  int err = EVUTIL_SOCKET_ERROR();
+  uint64_t now = now_ns();
+  struct timeval tv;
+
+  if (s == NULL ||
+      (err != EMFILE && err != ENFILE && err != ENOBUFS && err != ENOMEM)) {
+    cp_log_warn("apiserver", "accept(): %s", strerror(err));
+    return;
+  }
+  if (s->accept_backoff_ms == 0 ||
+      now - s->accept_failed_ns > 2000000000u) /* a new episode */
+    s->accept_backoff_ms = ACCEPT_BACKOFF_MIN_MS;
+  else if ((s->accept_backoff_ms *= 2) > ACCEPT_BACKOFF_MAX_MS)
+    s->accept_backoff_ms = ACCEPT_BACKOFF_MAX_MS;
+  s->accept_failed_ns = now;
+  cp_log_warn("apiserver", "accept(): %s; not accepting connections for a "
+                           "while", strerror(err));
+  evconnlistener_disable(lev);
+  tv.tv_sec = s->accept_backoff_ms / 1000;
+  tv.tv_usec = (s->accept_backoff_ms % 1000) * 1000;
+  evtimer_add(s->accept_resume_ev, &tv);
+}
 
 /* Accepted sockets inherit TCP_NODELAY from the listener on Linux: an
  * answer written as headers then body must not wait 40 ms for the
@@ -801,10 +1058,14 @@ static void create_default_namespaces(struct cp_apiserver *s) {
 }
 
 static void free_server(struct cp_apiserver *s) {
+  servers_remove(s);
   if (s->http != NULL)
     evhttp_free(s->http);
+  cp_gates_free(s->gates); /* after evhttp has freed its connections */
   if (s->done_ev != NULL)
     event_free(s->done_ev);
+  if (s->accept_resume_ev != NULL)
+    event_free(s->accept_resume_ev);
   if (s->base != NULL)
     event_base_free(s->base);
   cp_resources_free(s->ctx.resources);
@@ -831,6 +1092,7 @@ int cp_apiserver_start(const struct cp_apiserver_config *cfg,
   *out = NULL;
   *errmsg = NULL;
   pthread_once(&evthread_once, init_evthread);
+  raise_fd_limit();
   if (cfg->store == NULL) {
     *errmsg = strdup("apiserver: no store");
     return CPLANE_EINVAL;
@@ -843,6 +1105,16 @@ int cp_apiserver_start(const struct cp_apiserver_config *cfg,
   s->auth = cfg->auth;
   s->ctx.store = cfg->store;
   s->max_body = cfg->max_body ? cfg->max_body : DEFAULT_MAX_BODY;
+  s->read_header_timeout_ms = cfg->read_header_timeout_ms
+                                  ? cfg->read_header_timeout_ms
+                                  : DEFAULT_READ_HEADER_TIMEOUT_MS;
+  {
+    uint64_t ms =
+        cfg->idle_timeout_ms ? cfg->idle_timeout_ms : DEFAULT_IDLE_TIMEOUT_MS;
+
+    s->idle_tv.tv_sec = (time_t)(ms / 1000);
+    s->idle_tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
+  }
   s->n_workers = cfg->workers > 0 ? cfg->workers : DEFAULT_WORKERS;
   s->ctx.resources = cp_resources_new();
   s->ctx.ns_cache = cp_ns_cache_new(); /* NULL: admission reads the store */
@@ -858,9 +1130,12 @@ int cp_apiserver_start(const struct cp_apiserver_config *cfg,
   s->done_ev = s->base ? event_new(s->base, -1, 0, on_done, s) : NULL;
   if (s->done_ev != NULL)
     event_priority_set(s->done_ev, 0);
+  s->accept_resume_ev = s->base ? evtimer_new(s->base, on_accept_resume, s)
+                                : NULL;
   s->workers = calloc((size_t)s->n_workers, sizeof *s->workers);
   if (s->ctx.resources == NULL || s->http == NULL || s->done_ev == NULL ||
-      s->workers == NULL || s->metrics == NULL) {
+      s->accept_resume_ev == NULL || s->workers == NULL ||
+      s->metrics == NULL) {
     free_server(s);
     return CPLANE_ENOMEM;
   }
@@ -875,8 +1150,20 @@ int cp_apiserver_start(const struct cp_apiserver_config *cfg,
                                         ? HARD_MAX_BODY
                                         : s->max_body + 1);
   evhttp_set_gencb(s->http, on_request, s);
-  if (s->ssl_ctx != NULL)
-    evhttp_set_bevcb(s->http, tls_bevcb, s);
+  if (s->auth != NULL) {
+    struct cp_gate_config gc = {s->read_header_timeout_ms, admit, s};
+
+    if ((s->gates = cp_gates_new(&gc)) == NULL) {
+      free_server(s);
+      return CPLANE_ENOMEM;
+    }
+  }
+  if (s->ssl_ctx != NULL || s->auth != NULL)
+    evhttp_set_bevcb(s->http, new_bev, s);
+  /* The gate answers heads over its limit with 431; past an open gate
+   * evhttp's own limit (a 400) still bounds them. */
+  evhttp_set_max_headers_size(s->http, CP_GATE_MAX_HEADER_BYTES + 65536);
+  evhttp_set_timeout_tv(s->http, &s->idle_tv);
   h = evhttp_bind_socket_with_handle(s->http, addr, (ev_uint16_t)cfg->port);
   if (h == NULL) {
     if (asprintf(errmsg, "apiserver: cannot listen on %s:%d: %s", addr,
@@ -887,6 +1174,9 @@ int cp_apiserver_start(const struct cp_apiserver_config *cfg,
   }
   s->port = bound_port(h);
   nodelay_listener(h);
+  s->listener = evhttp_bound_socket_get_listener(h);
+  servers_add(s);
+  evconnlistener_set_error_cb(s->listener, on_accept_error);
   snprintf(s->ctx.server_address, sizeof s->ctx.server_address, "%s:%d",
            addr, s->port);
   s->watches = cp_watch_registry_new(s->base, &s->ctx, submit_watch_job, s);

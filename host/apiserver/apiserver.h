@@ -30,6 +30,11 @@ struct cp_apiserver_config {
   cp_store *store;     /* required */
   int workers;         /* store worker threads, default 32 */
   size_t max_body;     /* bytes, default 3 MiB like kube-apiserver */
+  /* kube-apiserver's ReadHeaderTimeout (a request's headers, TLS
+   * handshake included, must arrive within it; default 32 s) and
+   * IdleTimeout (a connection with nothing to read or write is closed;
+   * default 90 s). A watch waiting for events is not idle. */
+  uint64_t read_header_timeout_ms, idle_timeout_ms;
   /* Where to write an admin kubeconfig for this server (NULL: none). */
   const char *kubeconfig_path;
   /* TLS: the server takes ownership of ssl_ctx (NULL: plain HTTP, which

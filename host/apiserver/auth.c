@@ -22,7 +22,7 @@ struct list {
 };
 
 struct rule {
-  struct list users, groups, verbs, resources, namespaces;
+  struct list users, groups, verbs, resources, namespaces, paths;
 };
 
 struct cp_auth {
@@ -183,12 +183,13 @@ struct cp_auth *cp_auth_new(const char *tokens_file,
     if (split(c->users, &r->users) < 0 || split(c->groups, &r->groups) < 0 ||
         split(c->verbs, &r->verbs) < 0 ||
         split(c->resources, &r->resources) < 0 ||
-        split(c->namespaces ? c->namespaces : "*", &r->namespaces) < 0)
+        split(c->namespaces ? c->namespaces : "*", &r->namespaces) < 0 ||
+        split(c->non_resource_urls, &r->paths) < 0)
       goto fail;
     if ((r->users.n == 0 && r->groups.n == 0) || r->verbs.n == 0 ||
-        r->resources.n == 0) {
+        (r->resources.n == 0 && r->paths.n == 0)) {
       if (asprintf(errmsg, "[authz.%s] needs users or groups, verbs and "
-                           "resources", c->name) < 0)
+                           "resources or non_resource_urls", c->name) < 0)
         *errmsg = NULL;
       goto fail;
     }
@@ -218,6 +219,7 @@ void cp_auth_free(struct cp_auth *a) {
     list_free(&a->rules[i].verbs);
     list_free(&a->rules[i].resources);
     list_free(&a->rules[i].namespaces);
+    list_free(&a->rules[i].paths);
   }
   free(a->rules);
   free(a);
@@ -245,27 +247,74 @@ const struct cp_user *cp_auth_token(const struct cp_auth *a,
   return NULL;
 }
 
-int cp_auth_allowed(const struct cp_auth *a, const char *user,
-                    char *const *groups, size_t n_groups, const char *verb,
-                    const char *resource, const char *ns) {
-  size_t i, g;
+/* RBAC's nonResourceURLs match: exact, or a prefix ending in "*". */
+static int paths_have(const struct list *l, const char *path) {
+  size_t i, n;
+
+  for (i = 0; i < l->n; i++) {
+    n = strlen(l->items[i]);
+    if (n > 0 && l->items[i][n - 1] == '*'
+            ? strncmp(l->items[i], path, n - 1) == 0
+            : strcmp(l->items[i], path) == 0)
+      return 1;
+  }
+  return 0;
+}
+
+/* The rules that name who: a user or one of the groups. */
+static int rule_names(const struct rule *r, const char *user,
+                      char *const *groups, size_t n_groups) {
+  size_t g;
+
+  if (list_has(&r->users, user))
+    return 1;
+  for (g = 0; g < n_groups; g++)
+    if (list_has(&r->groups, groups[g]))
+      return 1;
+  return 0;
+}
+
+static int is_master(char *const *groups, size_t n_groups) {
+  size_t g;
 
   for (g = 0; g < n_groups; g++)
     if (strcmp(groups[g], "system:masters") == 0)
       return 1;
+  return 0;
+}
+
+/* A resource request when path is NULL, else a non-resource one. */
+static int allowed(const struct cp_auth *a, const char *user,
+                   char *const *groups, size_t n_groups, const char *verb,
+                   const char *resource, const char *ns, const char *path) {
+  size_t i;
+
+  if (is_master(groups, n_groups))
+    return 1;
   for (i = 0; a != NULL && i < a->n_rules; i++) {
     const struct rule *r = &a->rules[i];
-    int who = list_has(&r->users, user);
 
-    for (g = 0; !who && g < n_groups; g++)
-      who = list_has(&r->groups, groups[g]);
-    if (who && list_has(&r->verbs, verb) &&
-        list_has(&r->resources, resource) &&
-        (ns[0] == '\0' ? list_has(&r->namespaces, "*")
-                       : list_has(&r->namespaces, ns)))
+    if (!rule_names(r, user, groups, n_groups) || !list_has(&r->verbs, verb))
+      continue;
+    if (path != NULL ? paths_have(&r->paths, path)
+                     : list_has(&r->resources, resource) &&
+                           (ns[0] == '\0' ? list_has(&r->namespaces, "*")
+                                          : list_has(&r->namespaces, ns)))
       return 1;
   }
   return 0;
+}
+
+int cp_auth_allowed(const struct cp_auth *a, const char *user,
+                    char *const *groups, size_t n_groups, const char *verb,
+                    const char *resource, const char *ns) {
+  return allowed(a, user, groups, n_groups, verb, resource, ns, NULL);
+}
+
+int cp_auth_allowed_path(const struct cp_auth *a, const char *user,
+                         char *const *groups, size_t n_groups,
+                         const char *verb, const char *path) {
+  return allowed(a, user, groups, n_groups, verb, NULL, NULL, path);
 }
 
 const char *cp_auth_admin_token(const struct cp_auth *a) {

@@ -21,9 +21,12 @@ struct cp_user {
   size_t n_groups;
 };
 
-/* One [authz.NAME] section; each list is comma-separated, "*" = any. */
+/* One [authz.NAME] section; each list is comma-separated, "*" = any.
+ * non_resource_urls are paths such as /metrics (RBAC's nonResourceURLs:
+ * a trailing "*" matches any path with that prefix). */
 struct cp_authz_rule_config {
   const char *name, *users, *groups, *verbs, *resources, *namespaces;
+  const char *non_resource_urls;
 };
 
 struct cp_auth;
@@ -43,6 +46,11 @@ const struct cp_user *cp_auth_token(const struct cp_auth *a,
 int cp_auth_allowed(const struct cp_auth *a, const char *user,
                     char *const *groups, size_t n_groups, const char *verb,
                     const char *resource, const char *ns);
+/* 1 when user (in groups) may do verb (the lower-case HTTP method, as
+ * kube's non-resource requests) on the non-resource path. */
+int cp_auth_allowed_path(const struct cp_auth *a, const char *user,
+                         char *const *groups, size_t n_groups,
+                         const char *verb, const char *path);
 
 /* The first token of a system:masters member (for the admin kubeconfig),
  * or NULL. Borrowed. */

@@ -138,6 +138,7 @@ static int setup_auth(const struct cp_config *cfg, const char *data_dir,
     rules[i].verbs = cfg->authz[i].verbs;
     rules[i].resources = cfg->authz[i].resources;
     rules[i].namespaces = cfg->authz[i].namespaces;
+    rules[i].non_resource_urls = cfg->authz[i].non_resource_urls;
   }
   sc->auth = cp_auth_new(path, rules, cfg->n_authz, errmsg);
   if (sc->auth == NULL)
@@ -197,6 +198,8 @@ int cp_embedded_start(const struct cp_config *cfg, const char *data_dir,
   sc.store = e->store;
   sc.workers = a->workers;
   sc.max_body = (size_t)a->max_body;
+  sc.read_header_timeout_ms = a->read_header_timeout_ms;
+  sc.idle_timeout_ms = a->idle_timeout_ms;
   sc.kubeconfig_path = e->kubeconfig;
   {
     /* Copies first: the server owns (and may free) sc's auth. */

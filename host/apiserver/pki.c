@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -17,6 +18,7 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
+#include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
 #define DAY (24L * 3600L)
@@ -168,6 +170,45 @@ out:
   return rc;
 }
 
+/* Go's default secure TLS 1.2 suites, which kube-apiserver serves unless
+ * told otherwise: ECDHE with AEAD ciphers only, no CBC, no RSA key
+ * exchange. TLS 1.3 keeps OpenSSL's defaults (all AEAD). */
+#define TLS12_CIPHERS                                                      \
+  "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"             \
+  "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"             \
+  "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305"
+
+/* Go's answer to plain HTTP on a TLS port (net/http's serve). */
+#define PLAINTEXT_ANSWER                                                   \
+  "HTTP/1.0 400 Bad Request\r\n\r\nClient sent an HTTP request to an "   \
+  "HTTPS server.\n"
+
+/* A handshake that failed because the first bytes were a plain HTTP
+ * request (OpenSSL says so: SSL_R_HTTP_REQUEST) gets Go's 400 written on
+ * the socket as it is, instead of a silent close, so that a client with
+ * http:// in its URL learns why. Runs on the thread doing the handshake;
+ * the connection is closed by its owner right after. */
+static void on_tls_info(const SSL *ssl, int where, int ret) {
+  unsigned long e = ERR_peek_last_error();
+  char drain[4096];
+  int fd, i;
+
+  if (!(where & SSL_CB_ACCEPT_EXIT) || ret > 0 ||
+      ERR_GET_LIB(e) != ERR_LIB_SSL ||
+      ERR_GET_REASON(e) != SSL_R_HTTP_REQUEST ||
+      (fd = SSL_get_fd(ssl)) < 0)
+    return;
+  /* Read what the client sent (bounded), so that the close is a FIN and
+   * not a reset that could discard our answer before it is read. */
+  for (i = 0; i < 16; i++)
+    if (recv(fd, drain, sizeof drain, MSG_DONTWAIT) <= 0)
+      break;
+  if (send(fd, PLAINTEXT_ANSWER, sizeof PLAINTEXT_ANSWER - 1,
+           MSG_DONTWAIT | MSG_NOSIGNAL) < 0) {
+    /* The client is gone; nothing to tell it. */
+  }
+}
+
 SSL_CTX *cp_pki_server_ctx(const char *cert, const char *key,
                            const char *client_ca, char **errmsg) {
   SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
@@ -178,6 +219,11 @@ SSL_CTX *cp_pki_server_ctx(const char *cert, const char *key,
     return NULL;
   }
   SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+  if (SSL_CTX_set_cipher_list(ctx, TLS12_CIPHERS) != 1) {
+    set_err(errmsg, "set the TLS 1.2 cipher suites", NULL);
+    goto fail;
+  }
+  SSL_CTX_set_info_callback(ctx, on_tls_info);
   if (SSL_CTX_use_certificate_chain_file(ctx, cert) != 1) {
     set_err(errmsg, "load the serving certificate", cert);
     goto fail;

@@ -379,12 +379,16 @@ static int apiserver_key(struct parse_state *st, const char *k,
     a->max_body = (uint64_t)n;
     return 1;
   }
+  if (strcmp(k, "read_header_timeout") == 0)
+    return set_duration(st, k, v, &a->read_header_timeout_ms);
+  if (strcmp(k, "idle_timeout") == 0)
+    return set_duration(st, k, v, &a->idle_timeout_ms);
   set_error(st, "unknown key '%s' in [apiserver] (known: address, port, "
                 "store, sqlite_path, etcd_endpoints, etcd_prefix, "
                 "etcd_ca_file, etcd_cert_file, etcd_key_file, workers, "
-                "max_body, kubeconfig_out, compact_interval, tls, "
-                "tls_cert_file, tls_key_file, tls_ca_file, client_ca_file, "
-                "tokens_file)", k);
+                "max_body, read_header_timeout, idle_timeout, kubeconfig_out, "
+                "compact_interval, tls, tls_cert_file, tls_key_file, "
+                "tls_ca_file, client_ca_file, tokens_file)", k);
   return 0;
 }
 
@@ -428,8 +432,11 @@ static int authz_key(struct parse_state *st, const char *k, const char *v) {
     return set_string(st, &a->resources, v);
   if (strcmp(k, "namespaces") == 0)
     return set_string(st, &a->namespaces, v);
+  if (strcmp(k, "non_resource_urls") == 0)
+    return set_string(st, &a->non_resource_urls, v);
   set_error(st, "unknown key '%s' in [authz.%s] (known: users, groups, "
-                "verbs, resources, namespaces)", k, a->name);
+                "verbs, resources, namespaces, non_resource_urls)", k,
+            a->name);
   return 0;
 }
 
@@ -617,6 +624,7 @@ void cp_config_free(struct cp_config *cfg) {
     free(cfg->authz[i].verbs);
     free(cfg->authz[i].resources);
     free(cfg->authz[i].namespaces);
+    free(cfg->authz[i].non_resource_urls);
   }
   free(cfg->authz);
   free(cfg);

@@ -50,6 +50,9 @@ struct cp_apiserver_settings {
   uint64_t etcd_request_timeout_ms; /* per request with retries; 0: 5 s */
   int workers;          /* store worker threads, default 32 */
   uint64_t max_body;    /* bytes, default 3 MiB */
+  /* Connection timeouts (kube-apiserver's ReadHeaderTimeout and
+   * IdleTimeout); 0: the defaults, 32 s and 90 s. */
+  uint64_t read_header_timeout_ms, idle_timeout_ms;
   char *kubeconfig_out; /* default <data_dir>/admin.kubeconfig */
   uint64_t compact_interval_ms; /* SQLite history; 0: default 5 min */
   int tls;              /* default 1; 0 only on a loopback address */
@@ -62,6 +65,7 @@ struct cp_apiserver_settings {
 /* [authz.NAME]: who may do what (comma-separated lists, "*" = any). */
 struct cp_authz_config {
   char *name, *users, *groups, *verbs, *resources, *namespaces;
+  char *non_resource_urls; /* paths such as /metrics, as RBAC's */
   int line;
 };
 

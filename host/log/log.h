@@ -24,6 +24,13 @@ const char *cp_log_level_name(int level);
 /* Redirects output to fd (default 2). The caller keeps ownership of fd. */
 void cp_log_set_fd(int fd);
 
+/* A line equal to the one before it, within this many milliseconds of
+ * that line's first copy, is not written but counted; the count comes
+ * out as the line with " (repeated N times)" when another line is logged
+ * or the window has passed. 0 writes every line. */
+#define CP_LOG_REPEAT_WINDOW_MS 5000
+void cp_log_set_repeat_window_ms(int ms);
+
 void cp_log(int level, const char *component, const char *fmt, ...)
     CPLANE_PRINTF(3, 4);
 void cp_logv(int level, const char *component, const char *fmt, va_list ap);

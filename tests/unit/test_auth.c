@@ -50,8 +50,9 @@ static void write_file(const char *name, const char *text, char *path,
 static void test_tokens_and_rules(void **state) {
   static const struct cp_authz_rule_config rules[] = {
       {"readers", NULL, "readers", "get,list, watch", "configmaps, pods",
-       "default"},
-      {"ops", "bob", NULL, "*", "deployments", NULL},
+       "default", NULL},
+      {"ops", "bob", NULL, "*", "deployments", NULL, NULL},
+      {"scrapers", "prom", NULL, "get", NULL, NULL, "/metrics, /debug/*"},
   };
   char path[128], *err = NULL;
   struct cp_auth *a;
@@ -62,7 +63,7 @@ static void test_tokens_and_rules(void **state) {
   write_file("t.csv", "# comment\n\nadmintok,admin,1,\"system:masters\"\n"
                       "viewtok,alice,2,\"readers,devs\"\nbobtok,bob,3\n",
              path, sizeof path);
-  a = cp_auth_new(path, rules, 2, &err);
+  a = cp_auth_new(path, rules, 3, &err);
   assert_non_null(a);
   u = cp_auth_token(a, "viewtok");
   assert_non_null(u);
@@ -93,12 +94,23 @@ static void test_tokens_and_rules(void **state) {
   assert_true(cp_auth_allowed(a, "bob", none, 0, "list", "deployments", ""));
   assert_false(cp_auth_allowed(a, "eve", none, 0, "get", "deployments",
                                "x"));
+  /* Non-resource paths: only a rule naming the path (or a prefix* of it)
+   * and the verb allows it; system:masters may do anything. */
+  assert_true(cp_auth_allowed_path(a, "prom", none, 0, "get", "/metrics"));
+  assert_true(cp_auth_allowed_path(a, "prom", none, 0, "get", "/debug/x"));
+  assert_false(cp_auth_allowed_path(a, "prom", none, 0, "post", "/metrics"));
+  assert_false(cp_auth_allowed_path(a, "prom", none, 0, "get", "/metricsx"));
+  assert_false(cp_auth_allowed_path(a, "bob", none, 0, "get", "/metrics"));
+  assert_false(cp_auth_allowed(a, "prom", none, 0, "get", "pods", "x"));
+  u = cp_auth_token(a, "admintok");
+  assert_true(cp_auth_allowed_path(a, u->name, u->groups, u->n_groups, "get",
+                                   "/metrics"));
   cp_auth_free(a);
 }
 
 static void test_bad_input(void **state) {
   static const struct cp_authz_rule_config no_verbs[] = {
-      {"broken", "bob", NULL, NULL, "pods", NULL}};
+      {"broken", "bob", NULL, NULL, "pods", NULL, NULL}};
   char path[128], *err = NULL;
 
   (void)state;

@@ -145,6 +145,12 @@ static void test_errors_name_file_and_line(void **state) {
              "etcd_request_timeout must be a duration");
   load_fails("[host]\nshutdown_timeout = 0\n", 2,
              "shutdown_timeout must be a duration");
+  load_fails("[apiserver]\nidle_timeout = 0\n", 2,
+             "idle_timeout must be a duration");
+  load_fails("[apiserver]\nread_header_timeout = soon\n", 2,
+             "read_header_timeout must be a duration");
+  load_fails("[authz.x]\nnonresourceurls = /metrics\n", 2,
+             "unknown key 'nonresourceurls' in [authz.x]");
 }
 
 static void test_shutdown_timeout(void **state) {
@@ -152,6 +158,25 @@ static void test_shutdown_timeout(void **state) {
 
   (void)state;
   assert_int_equal(cfg->shutdown_timeout_ms, 3000);
+  cp_config_free(cfg);
+}
+
+/* The connection timeouts and a non-resource rule. */
+static void test_connection_keys(void **state) {
+  struct cp_config *cfg = load_ok("[apiserver]\nread_header_timeout = 5s\n"
+                                  "idle_timeout = 250ms\n"
+                                  "[authz.prom]\nusers = prom\nverbs = get\n"
+                                  "non_resource_urls = /metrics\n");
+
+  (void)state;
+  assert_int_equal(cfg->apiserver.read_header_timeout_ms, 5000);
+  assert_int_equal(cfg->apiserver.idle_timeout_ms, 250);
+  assert_int_equal(cfg->n_authz, 1);
+  assert_string_equal(cfg->authz[0].non_resource_urls, "/metrics");
+  cp_config_free(cfg);
+  cfg = load_ok("[apiserver]\n");
+  assert_int_equal(cfg->apiserver.read_header_timeout_ms, 0); /* 32 s */
+  assert_int_equal(cfg->apiserver.idle_timeout_ms, 0);        /* 90 s */
   cp_config_free(cfg);
 }
 
@@ -225,6 +250,7 @@ int main(void) {
       cmocka_unit_test(test_durations_and_bools),
       cmocka_unit_test(test_etcd_timeouts),
       cmocka_unit_test(test_shutdown_timeout),
+      cmocka_unit_test(test_connection_keys),
       cmocka_unit_test(test_shipped_config_is_valid),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -74,6 +74,77 @@ static void test_long_line_is_one_line(void **state) {
   assert_ptr_equal(strchr(out, '\n'), out + strlen(out) - 1);
 }
 
+/* Logs n copies of msg then "other" through one pipe; returns the
+ * output (static buffer). */
+static const char *capture_repeats(const char *msg, int n) {
+  static char buf[65536];
+  size_t len = 0;
+  ssize_t r;
+  int fds[2], i;
+
+  assert_int_equal(pipe(fds), 0);
+  fcntl(fds[0], F_SETFL, O_NONBLOCK);
+  cp_log_set_fd(fds[1]);
+  for (i = 0; i < n; i++) {
+    cp_log(CPLANE_LOG_WARN, "unit", "%s", msg);
+    while ((r = read(fds[0], buf + len, sizeof buf - 1 - len)) > 0)
+      len += (size_t)r;
+  }
+  cp_log(CPLANE_LOG_WARN, "unit", "other");
+  cp_log_set_fd(2);
+  while ((r = read(fds[0], buf + len, sizeof buf - 1 - len)) > 0)
+    len += (size_t)r;
+  buf[len] = '\0';
+  close(fds[0]);
+  close(fds[1]);
+  return buf;
+}
+
+static int count_lines(const char *s) {
+  int n = 0;
+
+  for (; *s; s++)
+    n += *s == '\n';
+  return n;
+}
+
+/* A flood of one line (accept() failing in a loop) comes out as the line
+ * and its count, not 100,000 lines. */
+static void test_repeats_are_counted(void **state) {
+  const char *out;
+
+  cp_log_set_level(CPLANE_LOG_INFO);
+  cp_log_set_repeat_window_ms(60000);
+  out = capture_repeats("accept(): Too many open files", 100000);
+  assert_int_equal(count_lines(out), 3);
+  assert_non_null(strstr(out, "WARN  unit: accept(): Too many open files\n"));
+  assert_non_null(strstr(out, "WARN  unit: accept(): Too many open files "
+                              "(repeated 99999 times)\n"));
+  assert_non_null(strstr(out, "WARN  unit: other\n"));
+  /* Different lines are never merged. */
+  out = capture_repeats("once", 1);
+  assert_int_equal(count_lines(out), 2);
+  cp_log_set_repeat_window_ms(CP_LOG_REPEAT_WINDOW_MS);
+}
+
+/* After the window the line is written again (with the count before
+ * it), so a repeating failure stays visible; 0 turns counting off. */
+static void test_repeat_window(void **state) {
+  const char *out;
+
+  cp_log_set_level(CPLANE_LOG_INFO);
+  cp_log_set_repeat_window_ms(0);
+  out = capture_repeats("tick", 5);
+  assert_int_equal(count_lines(out), 6);
+  cp_log_set_repeat_window_ms(1);
+  out = capture_repeats("slow", 1);
+  usleep(5000);
+  out = capture_repeats("slow", 1);
+  assert_int_equal(count_lines(out), 2);
+  assert_null(strstr(out, "repeated"));
+  cp_log_set_repeat_window_ms(CP_LOG_REPEAT_WINDOW_MS);
+}
+
 static void test_level_names(void **state) {
   assert_int_equal(cp_log_level_parse("debug"), CPLANE_LOG_DEBUG);
   assert_int_equal(cp_log_level_parse("WARNING"), CPLANE_LOG_WARN);
@@ -90,6 +161,8 @@ int main(void) {
       cmocka_unit_test(test_level_filter),
       cmocka_unit_test(test_long_line_is_one_line),
       cmocka_unit_test(test_level_names),
+      cmocka_unit_test(test_repeats_are_counted),
+      cmocka_unit_test(test_repeat_window),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
