@@ -53,17 +53,38 @@ static inline int fuzz_split(const uint8_t *data, size_t size, char **head,
   return 0;
 }
 
-/* Writes data to this process's scratch file (in TMPDIR, named for the
- * pid so parallel jobs never share it) and returns its path, or NULL.
- * The path is static and stays valid until the next call. */
+static const char *fuzz_input_path;
+
+static inline void fuzz_input_file_remove(void) {
+  if (fuzz_input_path != NULL)
+    unlink(fuzz_input_path);
+}
+
+/* The directory for scratch files: TMPDIR, else tmpfs /dev/shm (a file
+ * written per run costs no disk there), else /tmp. */
+static inline const char *fuzz_scratch_dir(void) {
+  const char *dir = getenv("TMPDIR");
+
+  if (dir != NULL && dir[0] != '\0')
+    return dir;
+  return access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
+}
+
+/* Writes data to this process's scratch file (named for the pid so
+ * parallel jobs never share it) and returns its path, or NULL. The path
+ * is static and stays valid until the next call; removed at exit. */
 static inline const char *fuzz_input_file(const uint8_t *data, size_t size) {
   static char path[256];
-  const char *dir = getenv("TMPDIR");
+  static int registered;
+  const char *dir = fuzz_scratch_dir();
   FILE *f;
 
-  if (dir == NULL || dir[0] == '\0')
-    dir = "/tmp";
   snprintf(path, sizeof path, "%s/cplane-fuzz-%ld.in", dir, (long)getpid());
+  if (!registered) {
+    registered = 1;
+    fuzz_input_path = path;
+    atexit(fuzz_input_file_remove);
+  }
   f = fopen(path, "wb");
   if (f == NULL)
     return NULL;

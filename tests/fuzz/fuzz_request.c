@@ -43,7 +43,7 @@ static void done(void) {
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv) {
-  const char *tmp = getenv("TMPDIR");
+  const char *tmp = fuzz_scratch_dir();
   char path[300], *err = NULL;
   cp_store_sqlite_opts opts = {.compact_interval_ms = -1,
                                .skip_integrity_check = 1};
@@ -51,8 +51,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
   (void)argc;
   (void)argv;
   cp_log_set_level(CPLANE_LOG_ERROR + 1);
-  if (tmp == NULL || tmp[0] == '\0')
-    tmp = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
   snprintf(dir, sizeof dir, "%s/cplane-fuzz-request-XXXXXX", tmp);
   if (mkdtemp(dir) == NULL)
     abort();

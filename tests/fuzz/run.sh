@@ -27,7 +27,7 @@ for t in "$@"; do
   crashes="$root/build/fuzz/crashes"
   mkdir -p "$work" "$crashes" "$seeds"
   dict=()
-  [ -f "$here/$name.dict" ] && dict=(-dict="$here/$name.dict")
+  [ -f "$here/dict/$name.dict" ] && dict=(-dict="$here/dict/$name.dict")
   if [ "$mode" = smoke ]; then
     # A fresh work corpus: the smoke run is the same on every machine.
     work=$(mktemp -d)
