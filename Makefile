@@ -209,7 +209,7 @@ fuzz: deps
 	@$(MAKE) --no-print-directory fuzz-targets
 	@$(MAKE) --no-print-directory SAN=1 build/asan/cplane
 	@tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_BINS)
-	@B=build/asan VARIANT=asan python3 tests/fuzz/request_fuzzer.py \
+	@B=build/asan VARIANT=asan /usr/bin/python3 tests/fuzz/request_fuzzer.py \
 	  --seconds $(FUZZ_SECONDS)
 
 bench: deps
