@@ -64,7 +64,7 @@ KNOWN_CRASHERS = [
      lambda r: r.verb == "deletecollection" and
      not r.query.get("labelSelector") and not r.query.get("fieldSelector")),
     ("malformed continue token freed twice",
-     lambda r: "continue" in r.query),
+     lambda r: "continue" in r.query and r.query["continue"] not in ISSUED),
     ("DeleteOptions dryRun of the wrong type (assertion)",
      lambda r: r.method == "DELETE" and b"dryRun" in (r.body or b"")),
     ("JSON patch copy bomb",
@@ -81,6 +81,17 @@ KNOWN_5XX = [
      lambda r, code: code == 500 and r.method == "GET" and
      "resourceVersion" in r.query),
 ]
+
+
+# Continue tokens the server handed out (list metadata.continue): sent back
+# as they are, or damaged (those are the known crashers above).
+ISSUED = set()
+ISSUED_LOCK = threading.Lock()
+
+
+def issued_token(rng):
+    with ISSUED_LOCK:
+        return rng.choice(sorted(ISSUED)) if ISSUED else None
 
 
 # ------------------------------------------------------------ the server
@@ -386,7 +397,8 @@ class Generator:
         choices = {
             "limit": lambda: str(r.choice([0, 1, 2, 5, 500, -1, 2 ** 31,
                                            "x", ""])),
-            "continue": lambda: r.choice(["", "abc", base64.b64encode(
+            "continue": lambda: issued_token(r) if r.random() < 0.7 and
+            ISSUED else r.choice(["", "abc", base64.b64encode(
                 json.dumps({"v": "meta.k8s.io/v1", "rv": r.randint(-1, 99),
                             "start": "x"}).encode()).decode()]),
             "resourceVersion": lambda: str(r.choice([0, 1, "", "x", -1,
@@ -644,7 +656,15 @@ class Worker(threading.Thread):
         elif code < 200 or code >= 300:
             self.stats.violation("an unexpected %d" % code, req)
         elif req.verb != "watch" and "json" in ctype:
-            if parse_json(body, self.stats) is None:
+            o = parse_json(body, self.stats)
+            token = o.get("metadata", {}).get("continue") \
+                if isinstance(o, dict) and isinstance(o.get("metadata"),
+                                                      dict) else None
+            if isinstance(token, str) and token:
+                with ISSUED_LOCK:
+                    if len(ISSUED) < 1000:
+                        ISSUED.add(token)
+            if o is None:
                 self.stats.violation("a %d with a body that is not JSON "
                                      "(%s): %r" % (code, ctype, body[:200]),
                                      req)
