@@ -25,13 +25,18 @@ for t in "$@"; do
   seeds="$here/corpus/$name"
   work="$root/build/fuzz/corpus/$name"
   crashes="$root/build/fuzz/crashes"
-  mkdir -p "$work" "$crashes" "$seeds"
+  mkdir -p "$work" "$crashes"
+  # A target may have no seeds yet; libFuzzer refuses a missing directory.
+  corpora=("$work")
+  [ -d "$seeds" ] && corpora+=("$seeds")
   dict=()
   [ -f "$here/dict/$name.dict" ] && dict=(-dict="$here/dict/$name.dict")
   if [ "$mode" = smoke ]; then
-    # A fresh work corpus: the smoke run is the same on every machine.
-    work=$(mktemp -d)
-    limits=(-runs="${FUZZ_RUNS:-20000}" -max_total_time="${FUZZ_SMOKE_SECONDS:-6}")
+    # A fresh work corpus and a fixed seed: the smoke run is the same on
+    # every machine and every time.
+    work=$(mktemp -d); corpora[0]=$work
+    limits=(-seed=1 -runs="${FUZZ_RUNS:-20000}"
+            -max_total_time="${FUZZ_SMOKE_SECONDS:-6}")
   else
     limits=(-max_total_time="$mode")
   fi
@@ -40,7 +45,7 @@ for t in "$@"; do
   if timeout $(( ${mode/smoke/${FUZZ_SMOKE_SECONDS:-6}} + 120 )) "$t" \
       "${limits[@]}" "${dict[@]}" -max_len=8192 -timeout=10 -rss_limit_mb=2048 \
       -print_final_stats=1 -artifact_prefix="$crashes/$name-" \
-      "$work" "$seeds" >"$log" 2>&1; then
+      "${corpora[@]}" >"$log" 2>&1; then
     pass=$((pass + 1))
     runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
     rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log")
