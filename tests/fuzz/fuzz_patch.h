@@ -33,7 +33,8 @@ static const char fuzz_patch_default_doc[] =
     "\"env\":[{\"name\":\"X\",\"value\":\"1\"}]},"
     "{\"name\":\"b\",\"image\":\"busybox\",\"args\":[\"x\",\"y\"]}],"
     "\"volumes\":[{\"name\":\"v\",\"emptyDir\":{}}]}}},"
-    "\"status\":{\"conditions\":[{\"type\":\"Available\",\"status\":\"True\"}]}}";
+    "\"status\":{\"conditions\":[{\"type\":\"Available\","
+    "\"status\":\"True\"}]}}";
 
 /* The built-in schema of doc's apiVersion and kind, or NULL (then the
  * strategic engine uses its own table, as for custom resources). */

@@ -142,7 +142,8 @@ static int read_request(const uint8_t *data, size_t size,
   ct_end = memchr(ct, '\n', (size_t)(end - ct));
   if (ct_end == NULL)
     ct_end = end;
-  if (ct_end > ct && (rq->content_type = strndup(ct, (size_t)(ct_end - ct))) == NULL)
+  if (ct_end > ct &&
+      (rq->content_type = strndup(ct, (size_t)(ct_end - ct))) == NULL)
     return -1;
   if (ct_end < end) {
     rq->body_len = (size_t)(end - ct_end - 1);

@@ -49,6 +49,7 @@ import urllib.parse
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 # Answers a request may take at most (watches: their timeoutSeconds more).
 # Generous: the machine is shared and the server may run under ASan.
@@ -277,6 +278,30 @@ WEIRD_VALUES = [None, True, False, 0, -1, 2 ** 31, 2 ** 63, -2 ** 63,
                 [[[[[]]]]], {"a": {"b": {"c": {}}}}]
 
 
+# The kinds kubectl >= 1.32 creates with protobuf bodies (make_seeds.py
+# has the encoder).
+PROTOBUF_KINDS = ("namespaces", "configmaps", "secrets", "deployments")
+
+
+def protobuf_body(plural, name, ns):
+    from make_seeds import entry, envelope, field, meta
+    labels = {"fuzz": "1", "app": name}
+    if plural == "namespaces":
+        return envelope("v1", "Namespace", meta(name, labels=labels))
+    if plural == "configmaps":
+        return envelope("v1", "ConfigMap", meta(name, ns, labels) +
+                        entry(2, "k", "v"))
+    if plural == "secrets":
+        return envelope("v1", "Secret", meta(name, ns, labels) +
+                        entry(2, "k", b"\x00v") + field(3, "Opaque"))
+    container = field(1, "c") + field(2, "nginx") + \
+        field(6, field(3, 80) + field(4, "TCP"))
+    template = meta("", labels={"app": "x"}) + field(2, field(2, container))
+    spec = field(1, 1) + field(2, entry(1, "app", "x")) + field(3, template)
+    return envelope("apps/v1", "Deployment", meta(name, ns, labels) +
+                    field(2, spec))
+
+
 class Req:
     """One request and what it is, for the known-bug predicates."""
 
@@ -457,6 +482,10 @@ class Generator:
         if mutate and verb in ("create", "update", "status"):
             body = self.m.mutate(body)
         if verb == "create":
+            if plural in PROTOBUF_KINDS and r.random() < 0.15:
+                return Req(verb, "POST", base, q, self.damage(
+                    protobuf_body(plural, name, ns)),
+                    "application/vnd.kubernetes.protobuf")
             data = enc(body)
             return Req(verb, "POST", base, q, self.damage(data), js)
         if verb in ("update", "status"):
@@ -480,7 +509,10 @@ class Generator:
         data = self.damage(enc(opts)) if r.random() < 0.7 else None
         if verb == "delete":
             return Req(verb, "DELETE", item, q, data, js if data else None)
-        if "labelSelector" not in q and r.random() < 0.8:
+        # Namespaces hold what the others write: a selector such as "!x"
+        # would end every namespace, and with them most of the run.
+        if plural == "namespaces" or ("labelSelector" not in q and
+                                      r.random() < 0.8):
             q["labelSelector"] = "fuzz=1,app=" + self.name()
         return Req(verb, "DELETE", base, q, data, js if data else None)
 
@@ -534,6 +566,8 @@ class Stats:
         self.skipped = collections.Counter()
         self.known_5xx = collections.Counter()
         self.violations = []
+        self.show = set()  # codes to print samples of (--show)
+        self.samples = collections.defaultdict(list)
 
     def violation(self, what, req=None):
         with self.lock:
@@ -541,11 +575,14 @@ class Stats:
                 self.violations.append(what + (": " + req.describe()
                                                if req else ""))
 
-    def answered(self, req, code):
+    def answered(self, req, code, body):
         with self.lock:
             self.requests += 1
             self.codes[code] += 1
             self.verbs[req.verb] += 1
+            if code in self.show and len(self.samples[code]) < 3:
+                self.samples[code].append("%s -> %r" % (req.describe(),
+                                                        body[:300]))
 
 
 def parse_json(body, stats):
@@ -641,7 +678,7 @@ class Worker(threading.Thread):
         self.conn = None
 
     def judge(self, req, code, body, ctype):
-        self.stats.answered(req, code)
+        self.stats.answered(req, code, body)
         if code >= 500:
             for what, pred in KNOWN_5XX:
                 if pred(req, code):
@@ -905,6 +942,8 @@ def main():
     ap.add_argument("--seed", type=int, default=None)
     ap.add_argument("--rss-limit-mb", type=int, default=None,
                     help="default 512, 1536 under ASan")
+    ap.add_argument("--show", type=int, action="append", default=[],
+                    help="print sample requests answered with this code")
     ap.add_argument("--flood", type=int, default=300,
                     help="idle connections per flood")
     args = ap.parse_args()
@@ -923,6 +962,7 @@ def main():
         server = Server(build, tmp)
         setup_objects(server)
         stats = Stats()
+        stats.show = set(args.show)
         probes(server, stats)
         start = time.time()
         deadline = start + args.seconds
@@ -980,6 +1020,9 @@ def main():
         print("  peak RSS: %d MiB (bound %d MiB)" %
               (server.peak_rss_kb // 1024, rss_limit))
         print("  listed afterwards: %d objects" % listed)
+        for code in sorted(stats.samples):
+            for sample in stats.samples[code]:
+                print("  sample %d: %s" % (code, sample))
         if stats.violations:
             print("VIOLATIONS (%d):" % len(stats.violations))
             for v in stats.violations[:50]:
