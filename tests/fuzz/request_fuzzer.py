@@ -1007,7 +1007,7 @@ def main():
         print("  5xx: %d (known: %d)" % (sum(
             v for c, v in stats.codes.items() if c >= 500),
             sum(v for k, v in stats.known_5xx.items()
-                if k != KNOWN_BAD_UTF8)))
+                if not k.startswith(KNOWN_BAD_UTF8))))
         print("  raw abuse: " + ", ".join("%s %d" % kv for kv in
                                           sorted(abuser.sent.items())))
         for what, n in sorted(stats.skipped.items()):
