@@ -5,10 +5,13 @@
 #   make test       install missing packages, build, run every test:
 #                   plain, then ASan+UBSan (leaks fatal), then TSan
 #   make bench      print the benchmark figures
+#   make fuzz       run every fuzz target and the request fuzzer,
+#                   FUZZ_SECONDS each (default 60)
 #   make install    PREFIX=/usr/local DESTDIR=
 #
 # Variants build into their own directories so they never mix objects:
-# SAN=1 -> build/asan, TSAN=1 -> build/tsan, otherwise build/release.
+# SAN=1 -> build/asan, TSAN=1 -> build/tsan, FUZZ=1 -> build/fuzz (clang,
+# libFuzzer instrumentation with ASan+UBSan), otherwise build/release.
 
 PREFIX  ?= /usr/local
 DESTDIR ?=
@@ -17,7 +20,8 @@ CC      ?= cc
 PKGS     := libevent libevent_pthreads libevent_openssl json-c inih sqlite3 openssl yaml-0.1
 DEB_PKGS := build-essential pkg-config libevent-dev libjson-c-dev libinih-dev \
             libcmocka-dev libsqlite3-dev libssl-dev libyaml-dev abigail-tools \
-            etcd-server etcd-client procps openssl curl jq python3-kubernetes prometheus
+            etcd-server etcd-client procps openssl curl jq python3-kubernetes prometheus \
+            clang
 
 # CP_ASSERT (host/log/assert.h) checks invariants in the sanitizer builds
 # only; release compiles them out.
@@ -29,6 +33,14 @@ ifeq ($(SAN),1)
 else ifeq ($(TSAN),1)
   VARIANT  := tsan
   SANFLAGS := -fsanitize=thread -fno-omit-frame-pointer
+  ASSERTS  := -DCP_ASSERTS
+else ifeq ($(FUZZ),1)
+  # libFuzzer needs clang; the host library gets the coverage hooks
+  # (fuzzer-no-link) and each target links the fuzzer's main.
+  VARIANT  := fuzz
+  CC       := clang
+  SANFLAGS := -fsanitize=fuzzer-no-link,address,undefined \
+              -fno-sanitize-recover=all -fno-omit-frame-pointer
   ASSERTS  := -DCP_ASSERTS
 else
   VARIANT  := release
@@ -80,8 +92,14 @@ PLUGIN_SOS    := $(foreach d,$(PLUGIN_DIRS),$(B)/plugins/$(notdir $(d:%/=%)).so)
 FIXTURE_SRCS  := $(wildcard tests/plugins/*.c)
 FIXTURE_SOS   := $(FIXTURE_SRCS:tests/plugins/%.c=$(B)/tests/plugins/%.so)
 
+# One libFuzzer target per tests/fuzz/fuzz_NAME.c, seeds in
+# tests/fuzz/corpus/NAME/; always built in the fuzz variant.
+FUZZ_SRCS    := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS    := $(FUZZ_SRCS:tests/fuzz/%.c=build/fuzz/fuzz/%)
+FUZZ_SECONDS ?= 60
+
 .PHONY: all deps run test test-suite test-unit test-integration test-abi \
-        bench install clean abi-baseline
+        bench install clean abi-baseline fuzz fuzz-targets test-fuzz
 .DEFAULT_GOAL := all
 
 all: $(B)/cplane $(PLUGIN_SOS) $(FIXTURE_SOS) $(UNIT_BINS) $(BENCH_BINS)
@@ -129,6 +147,10 @@ $(B)/tests/test_scheduler: tests/unit/test_scheduler.c $(SCHED_MODULES) plugins/
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Iplugins/scheduler -Iplugins/common -o $@ $< $(SCHED_MODULES) plugins/common/smap.c $(HOST_LIB) $(LDFLAGS) $(LDLIBS) -lcmocka
 
+$(B)/fuzz/%: tests/fuzz/%.c $(HOST_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -fsanitize=fuzzer -o $@ $< $(HOST_LIB) $(LDFLAGS) $(LDLIBS)
+
 $(B)/bench/%: bench/%.c $(wildcard bench/*.c) $(HOST_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $< $(HOST_LIB) $(LDFLAGS) $(LDLIBS)
@@ -158,6 +180,7 @@ test: deps
 	@$(MAKE) --no-print-directory test-suite
 	@$(MAKE) --no-print-directory test-suite SAN=1
 	@$(MAKE) --no-print-directory test-unit TSAN=1
+	@$(MAKE) --no-print-directory test-fuzz
 	@echo "make test: all variants passed"
 
 test-suite: test-unit test-integration test-abi
@@ -173,6 +196,27 @@ test-abi: deps
 
 abi-baseline:
 	@tests/abi/check.sh --update
+
+# The fuzz targets, built with clang in build/fuzz whatever the variant.
+fuzz-targets:
+	@$(MAKE) --no-print-directory FUZZ=1 $(FUZZ_BINS)
+
+# A smoke run of every target over its seeds and a bounded number of
+# mutations (tests/fuzz/run.sh), so a crash a seed or a shallow mutation
+# finds fails the suite. The request fuzzer runs among the integration
+# scripts (tests/integration/apiserver_request_fuzz.sh).
+test-fuzz: deps
+	@$(MAKE) --no-print-directory fuzz-targets
+	@tests/fuzz/run.sh smoke $(FUZZ_BINS)
+
+# Long runs: each target FUZZ_SECONDS, then the request fuzzer as long
+# against the ASan+UBSan server.
+fuzz: deps
+	@$(MAKE) --no-print-directory fuzz-targets
+	@$(MAKE) --no-print-directory SAN=1 build/asan/cplane
+	@tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_BINS)
+	@B=build/asan VARIANT=asan /usr/bin/python3 tests/fuzz/request_fuzzer.py \
+	  --seconds $(FUZZ_SECONDS)
 
 bench: deps
 	@$(MAKE) --no-print-directory all

@@ -601,15 +601,23 @@ static int read_request(struct cp_apiserver *s, struct evhttp_request *req,
   const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
   struct evbuffer *in = evhttp_request_get_input_buffer(req);
   const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
-  size_t len = evbuffer_get_length(in);
+  size_t len = evbuffer_get_length(in), path_len = 0;
 
   memset(rq, 0, sizeof *rq);
   rq->method = method_of(req);
-  rq->path = evhttp_uridecode(path && path[0] ? path : "/", 0, NULL);
+  rq->path = evhttp_uridecode(path && path[0] ? path : "/", 0, &path_len);
   rq->accept = header_dup(req, "Accept");
   rq->content_type = header_dup(req, "Content-Type");
   if (rq->path == NULL)
     goto nomem;
+  /* A %00 would cut the C string short: ".../configmaps/%00" read as
+   * ".../configmaps/", the collection. No name holds a NUL, so nothing
+   * is found, as kube-apiserver answers for a name it does not have. */
+  if (strlen(rq->path) != path_len) {
+    *status = cp_status_failuref(404, "the server could not find the "
+                                      "requested resource");
+    return 404;
+  }
   if (cp_query_parse(uri ? evhttp_uri_get_query(uri) : NULL, &rq->query) <
       0) {
     *status = cp_status_failuref(400, "malformed query string");

@@ -1369,6 +1369,11 @@ void cp_schema_builtin_hooks(const char *group, const char *kind,
 
   if (group[0] == '\0' && strcmp(kind, "Secret") == 0) {
     secret_string_data(o);
+  } else if (group[0] == '\0' && strcmp(kind, "Event") == 0) {
+    /* involvedObject is a Go struct without omitempty: absent (or null)
+     * it decodes to the zero ObjectReference and is served as {}.
+     * Clients rely on it (the Python client refuses an Event without). */
+    (void)obj_make(o, "involvedObject");
   } else if (group[0] == '\0' && strcmp(kind, "Pod") == 0) {
     pod_spec_hooks(spec);
   } else if (strcmp(group, "apps") == 0 &&

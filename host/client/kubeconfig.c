@@ -117,8 +117,10 @@ int cp_kubeconfig_load(const char *path, const char *context,
     return fail(errmsg, path, "cannot be read");
   yaml_parser_initialize(&parser);
   yaml_parser_set_input_file(&parser, f);
-  if (!yaml_parser_load(&parser, &doc) ||
-      yaml_document_get_root_node(&doc) == NULL) {
+  /* An empty file loads (a document without a root node) and must be
+   * deleted like any other. */
+  loaded = yaml_parser_load(&parser, &doc);
+  if (!loaded || yaml_document_get_root_node(&doc) == NULL) {
     char what[256];
 
     snprintf(what, sizeof what, "not YAML: %s at line %zu",
@@ -127,7 +129,6 @@ int cp_kubeconfig_load(const char *path, const char *context,
     fail(errmsg, path, what);
     goto out;
   }
-  loaded = 1;
   if (context == NULL)
     context = scalar(map_get(&doc, yaml_document_get_root_node(&doc),
                              "current-context"));

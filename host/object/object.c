@@ -107,8 +107,12 @@ static void skip_ws(struct parser *ps) {
 static struct node *new_node(struct parser *ps, int type, uint32_t key) {
   struct node *n;
 
-  if (ps->n_nodes >= ps->max_nodes)
-    return NULL; /* cannot happen: max_nodes is a proven bound */
+  /* max_nodes is a bound (parse_document); refusing past it keeps a
+   * mistake in that proof from writing past the scratch buffer. */
+  if (ps->n_nodes >= ps->max_nodes) {
+    fail(ps, "too many values");
+    return NULL;
+  }
   n = &ps->nodes[ps->n_nodes++];
   n->key = key;
   n->tag = (uint32_t)type;
@@ -279,7 +283,8 @@ static int parse_number(struct parser *ps, uint32_t key) {
     return fail(ps, "number too long");
   memcpy(buf, s, len);
   buf[len] = '\0';
-  n = new_node(ps, CPLANE_TYPE_INT, key);
+  if ((n = new_node(ps, CPLANE_TYPE_INT, key)) == NULL)
+    return -1;
   if (is_int) {
     char *endp;
     long long v;
@@ -305,7 +310,9 @@ static int parse_container(struct parser *ps, uint32_t key, int depth,
 
   if (depth >= CP_OBJECT_MAX_DEPTH)
     return fail(ps, "nesting deeper than 64 levels");
-  new_node(ps, is_object ? CPLANE_TYPE_OBJECT : CPLANE_TYPE_ARRAY, key);
+  if (new_node(ps, is_object ? CPLANE_TYPE_OBJECT : CPLANE_TYPE_ARRAY,
+               key) == NULL)
+    return -1;
   ps->p++;
   skip_ws(ps);
   if (ps->p < ps->end && *ps->p == close) {
@@ -370,25 +377,26 @@ static int parse_value(struct parser *ps, uint32_t key, int depth) {
   case '"':
     if ((off = parse_string(ps, &len)) == NONE)
       return -1;
-    n = new_node(ps, CPLANE_TYPE_STRING, key);
+    if ((n = new_node(ps, CPLANE_TYPE_STRING, key)) == NULL)
+      return -1;
     n->v.s.off = off;
     n->v.s.len = len;
     return 0;
   case 't':
     if (literal(ps, "true", 4) < 0)
       return -1;
-    new_node(ps, CPLANE_TYPE_BOOL, key)->v.i = 1;
+    if ((n = new_node(ps, CPLANE_TYPE_BOOL, key)) == NULL)
+      return -1;
+    n->v.i = 1;
     return 0;
   case 'f':
     if (literal(ps, "false", 5) < 0)
       return -1;
-    new_node(ps, CPLANE_TYPE_BOOL, key);
-    return 0;
+    return new_node(ps, CPLANE_TYPE_BOOL, key) != NULL ? 0 : -1;
   case 'n':
     if (literal(ps, "null", 4) < 0)
       return -1;
-    new_node(ps, CPLANE_TYPE_NULL, key);
-    return 0;
+    return new_node(ps, CPLANE_TYPE_NULL, key) != NULL ? 0 : -1;
   default:
     if (*ps->p == '-' || (*ps->p >= '0' && *ps->p <= '9'))
       return parse_number(ps, key);
@@ -563,9 +571,11 @@ static int parse_document(struct parser *ps, const char *json, size_t len,
     return CPLANE_EINVAL;
   }
   /* A value costs at least two bytes of text (N values need >= 2N - 1
-   * bytes: containers their brackets, scalars a byte plus a separator);
-   * decoded strings never grow; the key adds at most len + 2 bytes. */
-  max_nodes = len / 2 + 2;
+   * bytes: containers their brackets, scalars a byte plus a separator),
+   * except the containers the text leaves open, one byte each and at
+   * most one per level ("[[[[1" is five values in five bytes); decoded
+   * strings never grow; the key adds at most len + 2 bytes. */
+  max_nodes = len / 2 + 2 + CP_OBJECT_MAX_DEPTH;
   pool_cap = 2 * len + 16;
   nodes_bytes = max_nodes * sizeof(struct node);
   if ((scratch = malloc(nodes_bytes + pool_cap)) == NULL)

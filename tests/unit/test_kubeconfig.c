@@ -122,6 +122,11 @@ static void test_errors(void **state) {
                "{cluster: c, user: u}\nclusters:\n- name: c\n  cluster: {}\n",
                "has no server");
   expect_error("a: [unclosed\n", "not YAML");
+  /* An empty document loads without a root; it leaked (found by
+   * tests/fuzz/fuzz_kubeconfig; the ASan run proves it is freed). */
+  expect_error("\n\n", "not YAML: empty document");
+  expect_error("", "not YAML: empty document");
+  expect_error("---\n...\n", "no current-context");
   assert_int_equal(cp_kubeconfig_load("/nonexistent/kc", NULL, &kc, &err),
                    -1);
   assert_non_null(strstr(err, "/nonexistent/kc: cannot be read"));

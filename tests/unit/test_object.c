@@ -315,6 +315,34 @@ static void test_errors_name_the_byte(void **state) {
   }
 }
 
+/* Containers the text leaves open cost one byte each, fewer than the two
+ * the parser's node bound assumed: "[[[[...1e1" overran its scratch
+ * buffer (found by tests/fuzz/fuzz_object). Refused, with a message. */
+static void test_unclosed_containers(void **state) {
+  static const char fuzzed[] = "[[[[[[[[[\r[[[[\r[[[[[1e1";
+  char text[80];
+  char *err;
+  cplane_object *o = (cplane_object *)&o;
+  int n;
+
+  (void)state;
+  assert_int_equal(cp_json_valid(fuzzed, sizeof fuzzed - 1), 0);
+  for (n = 0; n < 60; n++)
+    text[n] = '[';
+  text[0] = '{';
+  memcpy(text + 1, "\"a\":", 4);
+  memcpy(text + 60, "1", 2);
+  for (n = 5; n <= 61; n++) {
+    assert_int_equal(cp_json_valid(text, (size_t)n), 0);
+    err = NULL;
+    assert_int_equal(cp_object_parse(text, (size_t)n, &o, &err),
+                     CPLANE_EINVAL);
+    assert_null(o);
+    assert_non_null(err);
+    free(err);
+  }
+}
+
 static void test_depth_limit(void **state) {
   char deep[256], ok[256];
   char *err;
@@ -443,6 +471,7 @@ int main(void) {
       cmocka_unit_test(test_control_characters_escaped_on_output),
       cmocka_unit_test(test_errors_name_the_byte),
       cmocka_unit_test(test_depth_limit),
+      cmocka_unit_test(test_unclosed_containers),
       cmocka_unit_test(test_not_nul_terminated_and_null_input),
       cmocka_unit_test(test_refcount),
       cmocka_unit_test(test_from_json_c),

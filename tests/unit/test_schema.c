@@ -439,6 +439,16 @@ static void test_builtin_hooks(void **state) {
   assert_json(o, "{\"data\":{\"a\":\"eA==\",\"b\":\"aGVsbG8=\","
                  "\"c\":\"aGkh\",\"d\":\"\"}}");
   json_object_put(o);
+  /* An Event's involvedObject is always served, {} when not given (the
+   * request fuzzer's Event without one broke the Python client's list). */
+  o = parse("{\"reason\":\"x\"}");
+  cp_schema_builtin_hooks("", "Event", o);
+  assert_json(o, "{\"reason\":\"x\",\"involvedObject\":{}}");
+  json_object_put(o);
+  o = parse("{\"involvedObject\":{\"kind\":\"Pod\"}}");
+  cp_schema_builtin_hooks("", "Event", o);
+  assert_json(o, "{\"involvedObject\":{\"kind\":\"Pod\"}}");
+  json_object_put(o);
 }
 
 static void test_builtin_pod_and_node(void **state) {

@@ -1,0 +1,34 @@
+/*
+ * libFuzzer target: kubeconfig files (host/client/kubeconfig.c, libyaml
+ * underneath). The input is the file; it is loaded with its
+ * current-context and with a named one.
+ */
+#include "client/kubeconfig.h"
+#include "fuzz_input.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void load(const char *path, const char *context) {
+  struct cp_kubeconfig kc;
+  char *err = NULL;
+
+  memset(&kc, 0, sizeof kc);
+  if (cp_kubeconfig_load(path, context, &kc, &err) == 0) {
+    if (err != NULL)
+      abort(); /* no message on success */
+    cp_kubeconfig_free(&kc);
+  } else if (err == NULL) {
+    abort(); /* a refusal always says why */
+  }
+  free(err);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  const char *path = fuzz_input_file(data, size);
+
+  if (path == NULL)
+    return 0;
+  load(path, NULL);
+  load(path, "admin");
+  return 0;
+}
