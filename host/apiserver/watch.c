@@ -40,6 +40,7 @@
 #include <event2/bufferevent_ssl.h>
 #include <event2/keyvalq_struct.h>
 
+#include "apiserver/memtrim.h"
 #include "apiserver/status.h"
 #include "apiserver/table.h"
 #include "apiserver/watchcache.h"
@@ -59,12 +60,40 @@
 #define MAX_FLUSHERS 4
 /* Ticks a stream's socket may stay full before the loop takes it over. */
 #define STALL_TICKS 4
+/* Writes a flusher (or the loop) may make per FLUSH_MS outside the tick,
+ * for streams written less than FLUSH_MS ago: a pod's start is three
+ * watch hops in a row (scheduler, node, client), and on the tick each
+ * waited up to 15 ms. At low rates every write goes at once; under load
+ * the credit is gone early in each window and the tick batches the rest,
+ * so 1,000 busy streams still cost one write per tick each. */
+#define EARLY_PER_TICK 32
+/* Default for cp_watch_limits.stream_bytes: how far (bytes of encoded
+ * events beyond its initial list) a client may fall behind before its
+ * watch is closed, as kube-apiserver's cacher closes a watcher whose
+ * bounded channel stays full ("Forcing watcher close due to
+ * unresponsiveness"); the client then watches again or re-lists. */
+#define DEFAULT_STREAM_BYTES (16u << 20)
+/* The shared line cache's bytes: 4,096 lines of 1 MB objects would be
+ * 4 GB. Past this the oldest lines leave the cache (streams that hold
+ * them keep them). */
+#define LINE_CACHE_BYTES (32u << 20)
+/* How long a closed-for-overflow client may take to read what is already
+ * in its connection's output before the connection is dropped. */
+#define OVERFLOW_DRAIN_S 10
+/* How often the loop looks whether enough was freed to trim the heap. */
+#define TRIM_EVERY_MS 1000
 
 /* One encoded line ("{...}\n"), shared by every stream it goes to. */
 struct wline {
   atomic_long refs;
   size_t len;
   char data[];
+};
+
+/* Out-of-tick writes left in the current FLUSH_MS window. */
+struct early {
+  int64_t window_ms;
+  int used;
 };
 
 /* A thread that writes direct streams' chunks: streams whose first event
@@ -77,6 +106,7 @@ struct flusher {
   struct stream *now, *now_tail, *tick, *tick_tail;
   int64_t next_tick_ms; /* when the tick list is due; 0: not set */
   int64_t offset_ms;    /* this flusher's ticks, after the shared grid's */
+  struct early early;   /* under mu */
   int waiting;          /* 1: until the tick, 2: until signalled */
   int stop;
   int started;
@@ -97,6 +127,9 @@ struct stream {
   pthread_mutex_t mu; /* guards what follows */
   struct wline **lines; /* queued for the client, not yet written */
   size_t nlines, cap;
+  size_t qbytes;      /* bytes of lines[] */
+  size_t limit_bytes; /* qbytes + unsent output past this: closed */
+  int overflowed;     /* closed for falling behind */
   /* The event source: the type's shared watch, or (for a start the cache
    * cannot serve) a store watch of the stream's own. */
   cp_watch_sub *sub;
@@ -139,6 +172,10 @@ struct cp_watch_registry {
   struct cp_watch_cache *shared; /* one store watch per type */
   pthread_mutex_t cache_mu;
   struct cached_line cache[LINE_CACHE];
+  size_t cache_bytes; /* of the lines in cache[]; under cache_mu */
+  size_t stream_bytes;
+  struct early early; /* the loop's out-of-tick writes; loop thread */
+  struct event *trim; /* housekeeping: gives freed memory back */
   struct cp_api_ctx *ctx;
   cp_watch_submit_fn submit;
   void *pool;
@@ -188,8 +225,10 @@ static struct wline *wline_printf(const char *fmt, ...) {
 }
 
 static void wline_unref(struct wline *l) {
-  if (l != NULL && atomic_fetch_sub(&l->refs, 1) == 1)
+  if (l != NULL && atomic_fetch_sub(&l->refs, 1) == 1) {
+    cp_memtrim_freed(l->len);
     free(l);
+  }
 }
 
 /* evbuffer_add_reference's cleanup: the loop wrote the line. */
@@ -220,17 +259,53 @@ static void push_line(struct stream *st, struct wline *l) {
     st->cap = cap;
   }
   st->lines[st->nlines++] = l;
+  st->qbytes += l->len;
 }
 
 /* With st->mu held: the first n queued lines are written. */
 static void drop_lines(struct stream *st, size_t n) {
   size_t i;
 
-  for (i = 0; i < n; i++)
+  for (i = 0; i < n; i++) {
+    st->qbytes -= st->lines[i]->len;
     wline_unref(st->lines[i]);
+  }
   st->nlines -= n;
   if (st->nlines > 0)
     memmove(st->lines, st->lines + n, st->nlines * sizeof *st->lines);
+}
+
+/* 1 when one more write may go out before the tick: EARLY_PER_TICK per
+ * FLUSH_MS window. The caller serialises calls on e. */
+static int early_take(struct early *e, int64_t now) {
+  if (now - e->window_ms >= FLUSH_MS) {
+    e->window_ms = now;
+    e->used = 0;
+  }
+  if (e->used >= EARLY_PER_TICK)
+    return 0;
+  e->used++;
+  return 1;
+}
+
+/* With st->mu held: 1 (and the stream is ending, its queue dropped) when
+ * out, the bytes written but not yet on their way to the client, plus
+ * what is queued exceed the stream's bound. The client resumes from the
+ * last event it read, so dropping what it has not read loses nothing. */
+static int overflow_locked(struct stream *st, size_t out) {
+  size_t behind = st->qbytes + out;
+
+  if (st->overflowed)
+    return 1;
+  if (behind <= st->limit_bytes)
+    return 0;
+  cp_log_warn("apiserver", "Forcing %s watcher close due to "
+                           "unresponsiveness: %zu bytes behind (bound %zu)",
+              st->rq.type->resource, behind, st->limit_bytes);
+  drop_lines(st, st->nlines);
+  st->overflowed = 1;
+  st->finished = 1;
+  return 1;
 }
 
 /* ------------------------------------------------------------ lifetime */
@@ -284,6 +359,7 @@ static void stream_close(struct stream *st, int send_end) {
   struct cp_watch_registry *r = st->reg;
   cp_store_watcher *sw;
   cp_watch_sub *sub;
+  int overflowed;
 
   pthread_mutex_lock(&st->mu);
   if (st->gone) {
@@ -297,14 +373,20 @@ static void stream_close(struct stream *st, int send_end) {
   st->sub = NULL;
   if (st->backlog != NULL)
     send_end = 0; /* the end would land inside a chunk the client lacks */
+  overflowed = st->overflowed;
   pthread_mutex_unlock(&st->mu);
   /* First: after this no store callback touches the stream. */
   stop_source(sw, sub);
   evtimer_del(st->timer);
   event_del(st->wake);
   if (st->req != NULL) {
-    evhttp_connection_set_closecb(evhttp_request_get_connection(st->req),
-                                  NULL, NULL);
+    struct evhttp_connection *conn = evhttp_request_get_connection(st->req);
+
+    evhttp_connection_set_closecb(conn, NULL, NULL);
+    /* A client that stopped reading must not hold what is already in
+     * its connection's output for ever: the write timeout drops it. */
+    if (overflowed)
+      evhttp_connection_set_timeout(conn, OVERFLOW_DRAIN_S);
     if (send_end)
       evhttp_send_reply_end(st->req);
   }
@@ -362,17 +444,22 @@ static void flusher_push(struct stream **head, struct stream **tail,
 }
 
 /* With st->mu held, st direct: hands st to its flusher, at once when its
- * last write was FLUSH_MS ago or it is ending, else on the next tick. */
+ * last write was FLUSH_MS ago, it is ending or the flusher has early
+ * credit left, else on the next tick. */
 static void flusher_queue_locked(struct stream *st) {
   struct flusher *fl = st->fl;
   int due_now;
+
+  int64_t now;
 
   if (st->queued)
     return;
   st->queued = 1;
   st->refs++;
-  due_now = st->finished || now_ms() - st->last_flush_ms >= FLUSH_MS;
+  now = now_ms();
   pthread_mutex_lock(&fl->mu);
+  due_now = st->finished || now - st->last_flush_ms >= FLUSH_MS ||
+            early_take(&fl->early, now);
   if (due_now)
     flusher_push(&fl->now, &fl->now_tail, st);
   else
@@ -643,9 +730,21 @@ static void take_backlog(struct stream *st) {
   st->backlog = NULL;
 }
 
+/* Loop thread: bytes in st's connection's output, not yet on the socket
+ * (a client that reads slowly, on the loop's side). */
+static size_t conn_output_len(struct stream *st) {
+  struct evhttp_connection *conn =
+      st->req != NULL ? evhttp_request_get_connection(st->req) : NULL;
+  struct bufferevent *bev =
+      conn != NULL ? evhttp_connection_get_bufferevent(conn) : NULL;
+
+  return bev != NULL ? evbuffer_get_length(bufferevent_get_output(bev)) : 0;
+}
+
 /* Loop thread: writes what the workers and the store queued, or, when the
- * last write was under FLUSH_MS ago, comes back when it is due; a direct
- * stream goes to its flusher instead. */
+ * last write was under FLUSH_MS ago and the loop has no early credit
+ * left, comes back when it is due; a direct stream goes to its flusher
+ * instead. */
 static void on_wake(evutil_socket_t fd, short what, void *arg) {
   struct stream *st = arg;
   struct evbuffer *out;
@@ -666,9 +765,12 @@ static void on_wake(evutil_socket_t fd, short what, void *arg) {
     pthread_mutex_unlock(&st->mu);
     return;
   }
+  if (overflow_locked(st, conn_output_len(st)))
+    st->finished = 1;
   fin = st->finished;
   wait_ms = st->last_flush_ms + FLUSH_MS - now;
-  if (!fin && wait_ms > 0 && st->req != NULL) {
+  if (!fin && wait_ms > 0 && st->req != NULL &&
+      !(st->nlines > 0 && early_take(&st->reg->early, now))) {
     /* To the next tick boundary, where the other busy streams go too. */
     struct timeval tv = {0, (suseconds_t)(next_tick_ms(now) - now) * 1000};
 
@@ -685,6 +787,8 @@ static void on_wake(evutil_socket_t fd, short what, void *arg) {
   /* The buffer owns the references it took. Out of memory, the stream
    * ends after what it could take, so the client re-watches from there
    * rather than missing events. */
+  for (size_t j = 0; j < i; j++)
+    st->qbytes -= st->lines[j]->len;
   st->nlines -= i;
   if (st->nlines > 0) {
     memmove(st->lines, st->lines + i, st->nlines * sizeof *st->lines);
@@ -804,6 +908,25 @@ static struct wline *encode_plain(const struct cp_resource_type *t,
   return line;
 }
 
+/* cache_mu held: empties slot c. */
+static void cache_drop(struct cp_watch_registry *r, struct cached_line *c) {
+  if (c->line != NULL)
+    r->cache_bytes -= c->line->len;
+  wline_unref(c->line);
+  c->line = NULL;
+  c->rev = 0;
+}
+
+/* cache_mu held: over LINE_CACHE_BYTES, empties the slots after rev's,
+ * which hold the oldest revisions (the cache is indexed by revision),
+ * until under it. rev's own line stays, however big. */
+static void cache_trim(struct cp_watch_registry *r, int64_t rev) {
+  size_t k;
+
+  for (k = 1; k < LINE_CACHE && r->cache_bytes > LINE_CACHE_BYTES; k++)
+    cache_drop(r, &r->cache[((uint64_t)rev + k) % LINE_CACHE]);
+}
+
 static void append_cached(struct stream *st, const cp_store_event *ev) {
   struct cp_watch_registry *r = st->reg;
   int64_t rev = ev->kv.mod_revision;
@@ -811,10 +934,14 @@ static void append_cached(struct stream *st, const cp_store_event *ev) {
 
   pthread_mutex_lock(&r->cache_mu);
   if (c->rev != rev || c->type != st->rq.type) {
-    wline_unref(c->line);
+    cache_drop(r, c);
     c->rev = rev;
     c->type = st->rq.type;
     c->line = encode_plain(st->rq.type, ev);
+    if (c->line != NULL) {
+      r->cache_bytes += c->line->len;
+      cache_trim(r, rev);
+    }
   }
   if (c->line != NULL) {
     atomic_fetch_add(&c->line->refs, 1);
@@ -894,6 +1021,8 @@ static void on_store(void *userdata, const cp_store_watch_msg *msg) {
   default:
     st->finished = 1;
   }
+  overflow_locked(st, st->backlog != NULL ? st->backlog_len - st->backlog_off
+                                          : 0);
   activate = notify_locked(st, 0);
   pthread_mutex_unlock(&st->mu);
   if (activate)
@@ -950,6 +1079,9 @@ static void init_job(void *arg) {
   /* The end of the initial events goes before any watch event can. */
   if (rc == CPLANE_OK) {
     pthread_mutex_lock(&st->mu);
+    /* The initial list is what the client asked for, however big: the
+     * bound is on falling behind the events after it. */
+    st->limit_bytes = st->reg->stream_bytes + st->qbytes;
     if (st->initial_end_bookmark)
       append_bookmark(st, rev, 1);
     if (rev > st->seen_rev)
@@ -1087,6 +1219,7 @@ void cp_watch_start(struct cp_watch_registry *r, struct evhttp_request *req,
   pthread_mutex_init(&st->mu, NULL);
   st->fl = r->nfl > 0 ? &r->fl[r->next_fl++ % r->nfl] : NULL;
   st->fd = -1;
+  st->limit_bytes = r->stream_bytes;
   st->wake = event_new(r->base, -1, 0, on_wake, st);
   if (st->wake != NULL)
     event_priority_set(st->wake, 2); /* after replies and requests */
@@ -1122,20 +1255,48 @@ void cp_watch_start(struct cp_watch_registry *r, struct evhttp_request *req,
   }
 }
 
-struct cp_watch_registry *cp_watch_registry_new(struct event_base *base,
-                                                struct cp_api_ctx *ctx,
-                                                cp_watch_submit_fn submit,
-                                                void *pool) {
+/* Worker: malloc_trim can take a while on a big heap, so not on the loop. */
+static void trim_job(void *arg) {
+  (void)arg;
+  cp_memtrim_run();
+}
+
+/* Loop thread, every TRIM_EVERY_MS: after a burst (slow watchers closed,
+ * a big list written, the caches turned over) glibc keeps the freed
+ * pages; handing them back keeps the server's footprint what it uses. */
+static void on_trim_tick(evutil_socket_t fd, short what, void *arg) {
+  struct cp_watch_registry *r = arg;
+
+  (void)fd;
+  (void)what;
+  if (cp_memtrim_due())
+    r->submit(r->pool, trim_job, NULL);
+}
+
+struct cp_watch_registry *cp_watch_registry_new(
+    struct event_base *base, struct cp_api_ctx *ctx,
+    const struct cp_watch_limits *limits, cp_watch_submit_fn submit,
+    void *pool) {
   struct cp_watch_registry *r = calloc(1, sizeof *r);
+  struct timeval every = {TRIM_EVERY_MS / 1000, TRIM_EVERY_MS % 1000 * 1000};
 
   if (r == NULL)
     return NULL;
   r->base = base;
-  r->shared = cp_watch_cache_new(ctx->store, 0);
-  if (r->shared == NULL) {
+  r->stream_bytes = limits != NULL && limits->stream_bytes > 0
+                        ? limits->stream_bytes
+                        : DEFAULT_STREAM_BYTES;
+  r->shared = cp_watch_cache_new(ctx->store, 0,
+                                 limits != NULL ? limits->cache_bytes : 0);
+  r->trim = event_new(base, -1, EV_PERSIST, on_trim_tick, r);
+  if (r->shared == NULL || r->trim == NULL) {
+    cp_watch_cache_free(r->shared);
+    if (r->trim != NULL)
+      event_free(r->trim);
     free(r);
     return NULL;
   }
+  event_add(r->trim, &every);
   pthread_mutex_init(&r->cache_mu, NULL);
   r->ctx = ctx;
   r->submit = submit;
@@ -1164,6 +1325,7 @@ void cp_watch_registry_free(struct cp_watch_registry *r) {
 
   if (r == NULL)
     return;
+  event_free(r->trim);
   while (r->streams != NULL)
     stream_close(r->streams, 1);
   for (i = 0; i < r->nfl; i++)

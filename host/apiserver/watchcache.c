@@ -1,9 +1,11 @@
 /*
  * watchcache - see watchcache.h.
  *
- * Per type: the store watch, a ring of the latest events (deep copies,
- * with their previous values for selector transitions), and the
- * subscriptions. `floor` is the oldest start the ring can serve: every
+ * Per type: the store watch, a ring of the latest events (copies, with
+ * their previous values for selector transitions; the one copy the
+ * server keeps: subscribers get views of it, and streams keep encoded
+ * lines, never events), and the subscriptions. The rings of all types
+ * share one byte bound; the oldest events go first. `floor` is the oldest start the ring can serve: every
  * event from floor to `head` is in the ring. A subscription's next_rev is
  * the first revision it has not been given; events are fanned out under
  * the cache's lock, which is what makes unsubscribe final.
@@ -19,9 +21,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "apiserver/memtrim.h"
 #include "log/log.h"
 
 #define DEFAULT_RING 4096
+/* All types together: 4,096 events of a 1 MB ConfigMap (with its previous
+ * value) were 8 GB. */
+#define DEFAULT_BYTES (64u << 20)
 
 struct type_cache;
 
@@ -53,6 +59,7 @@ struct type_cache {
 struct cp_watch_cache {
   cp_store *store;
   size_t ring_events;
+  size_t max_bytes, bytes; /* of the events in every live ring; under mu */
   pthread_mutex_t mu;
   struct type_cache *types; /* live ones; broken ones are off this list */
 };
@@ -80,30 +87,63 @@ static int has_prefix(const cp_store_kv *kv, const char *p, size_t n) {
   return kv->key_len >= n && memcmp(kv->key, p, n) == 0;
 }
 
+/* What an event costs the cache, for its byte bound. */
+static size_t event_bytes(const cp_store_event *e) {
+  return sizeof *e + e->kv.key_len + e->kv.value_len + e->prev.key_len +
+         e->prev.value_len;
+}
+
+/* Lock held: drops tc's oldest event; the floor rises past it. */
+static void ring_pop(struct type_cache *tc) {
+  cp_store_event *slot = &tc->ring[tc->start];
+  size_t n = event_bytes(slot);
+
+  tc->floor = slot->kv.mod_revision + 1;
+  tc->c->bytes -= n;
+  cp_memtrim_freed(n);
+  event_clear(slot);
+  tc->start = (tc->start + 1) % tc->cap;
+  tc->len--;
+}
+
+/* Lock held: over the byte bound, drops the oldest events, tc's first
+ * (the type being written), then the other types'. A start before what
+ * is left misses the cache and goes to the store, which replays its
+ * history or answers 410 Gone. */
+static void evict_bytes(struct cp_watch_cache *c, struct type_cache *tc) {
+  struct type_cache *o;
+
+  while (c->bytes > c->max_bytes && tc->len > 0)
+    ring_pop(tc);
+  for (o = c->types; o != NULL && c->bytes > c->max_bytes; o = o->next)
+    while (c->bytes > c->max_bytes && o->len > 0)
+      ring_pop(o);
+}
+
+/* Lock held: empties tc's ring (a broken type serves no new start). */
+static void ring_clear(struct type_cache *tc) {
+  while (tc->len > 0)
+    ring_pop(tc);
+}
+
 /* Appends a copy of e, dropping the oldest event when full (the floor
- * rises past it). On ENOMEM the ring is emptied and the floor moves past
- * e: later starts before it go to the store, which is always right. */
+ * rises past it) and then as many as the byte bound needs. On ENOMEM
+ * the ring is emptied and the floor moves past e: later starts before it
+ * go to the store, which is always right. */
 static void ring_push(struct type_cache *tc, const cp_store_event *e) {
   cp_store_event *slot;
 
-  if (tc->len == tc->cap) {
-    slot = &tc->ring[tc->start];
-    tc->floor = slot->kv.mod_revision + 1;
-    event_clear(slot);
-    tc->start = (tc->start + 1) % tc->cap;
-    tc->len--;
-  }
+  if (tc->len == tc->cap)
+    ring_pop(tc);
   slot = &tc->ring[(tc->start + tc->len) % tc->cap];
   if (event_copy(slot, e) != CPLANE_OK) {
-    while (tc->len > 0) {
-      event_clear(&tc->ring[tc->start]);
-      tc->start = (tc->start + 1) % tc->cap;
-      tc->len--;
-    }
+    ring_clear(tc);
     tc->floor = e->kv.mod_revision + 1;
     return;
   }
   tc->len++;
+  tc->c->bytes += event_bytes(slot);
+  evict_bytes(tc->c, tc);
 }
 
 /* ---- fan-out (cache lock held) ---- */
@@ -237,6 +277,7 @@ static void on_store(void *userdata, const cp_store_watch_msg *msg) {
   }
   if (tc->broken) {
     unlink_type(c, tc);
+    ring_clear(tc);
     cp_store_watch_cancel(tc->sw); /* our own watch: allowed here */
     tc->sw = NULL;
     free_now = tc->subs == NULL;
@@ -308,14 +349,15 @@ static int catch_up(struct type_cache *tc, struct cp_watch_sub *s) {
 
 /* ---- API ---- */
 
-struct cp_watch_cache *cp_watch_cache_new(cp_store *store,
-                                          size_t ring_events) {
+struct cp_watch_cache *cp_watch_cache_new(cp_store *store, size_t ring_events,
+                                          size_t ring_bytes) {
   struct cp_watch_cache *c = calloc(1, sizeof *c);
 
   if (c == NULL)
     return NULL;
   c->store = store;
   c->ring_events = ring_events > 0 ? ring_events : DEFAULT_RING;
+  c->max_bytes = ring_bytes > 0 ? ring_bytes : DEFAULT_BYTES;
   pthread_mutex_init(&c->mu, NULL);
   return c;
 }

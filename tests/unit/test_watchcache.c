@@ -97,7 +97,7 @@ static int64_t put(cp_store *st, const char *key) {
 
 static void test_shared_and_filtered(void **state) {
   cp_store *st = open_store();
-  struct cp_watch_cache *c = cp_watch_cache_new(st, 16);
+  struct cp_watch_cache *c = cp_watch_cache_new(st, 16, 0);
   struct seen *all = seen_new(), *ns = seen_new(), *other = seen_new();
   cp_watch_sub *a = NULL, *b = NULL, *o = NULL;
   int64_t rev = 0;
@@ -145,7 +145,7 @@ static void test_shared_and_filtered(void **state) {
  * what the cache has seen, is a miss. */
 static void test_catch_up_and_miss(void **state) {
   cp_store *st = open_store();
-  struct cp_watch_cache *c = cp_watch_cache_new(st, 4);
+  struct cp_watch_cache *c = cp_watch_cache_new(st, 4, 0);
   struct seen *first = seen_new(), *late = seen_new(), *tmp = seen_new();
   cp_watch_sub *a = NULL, *b = NULL, *m = NULL;
   int64_t rev = 0, r[6];
@@ -212,7 +212,7 @@ static void *writer(void *p) {
  * after unsubscribe returns. */
 static void test_concurrent_order(void **state) {
   cp_store *st = open_store();
-  struct cp_watch_cache *c = cp_watch_cache_new(st, 64);
+  struct cp_watch_cache *c = cp_watch_cache_new(st, 64, 0);
   struct seen *keep = seen_new(), *gone = seen_new();
   cp_watch_sub *a = NULL, *b = NULL;
   struct writer_arg wa[4];
@@ -253,7 +253,7 @@ static void test_concurrent_order(void **state) {
  * store reports it. */
 static void test_compaction(void **state) {
   cp_store *st = open_store();
-  struct cp_watch_cache *c = cp_watch_cache_new(st, 2);
+  struct cp_watch_cache *c = cp_watch_cache_new(st, 2, 0);
   struct seen *s1 = seen_new(), *s2 = seen_new();
   cp_watch_sub *a = NULL, *b = NULL;
   int64_t rev = 0, r1, r2, r3;
