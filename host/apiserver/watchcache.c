@@ -106,18 +106,24 @@ static void ring_pop(struct type_cache *tc) {
   tc->len--;
 }
 
-/* Lock held: over the byte bound, drops the oldest events, tc's first
- * (the type being written), then the other types'. A start before what
- * is left misses the cache and goes to the store, which replays its
- * history or answers 410 Gone. */
+/* Lock held: over the byte bound, drops the oldest events of all types
+ * (revisions are global), so that a busy type does not empty a quiet
+ * one's ring. A start before what is left misses the cache and goes to
+ * the store, which replays its history or answers 410 Gone. tc (the type
+ * being written) may be off the list already. */
 static void evict_bytes(struct cp_watch_cache *c, struct type_cache *tc) {
-  struct type_cache *o;
+  while (c->bytes > c->max_bytes) {
+    struct type_cache *o, *oldest = tc->len > 0 ? tc : NULL;
 
-  while (c->bytes > c->max_bytes && tc->len > 0)
-    ring_pop(tc);
-  for (o = c->types; o != NULL && c->bytes > c->max_bytes; o = o->next)
-    while (c->bytes > c->max_bytes && o->len > 0)
-      ring_pop(o);
+    for (o = c->types; o != NULL; o = o->next)
+      if (o->len > 0 &&
+          (oldest == NULL || o->ring[o->start].kv.mod_revision <
+                                 oldest->ring[oldest->start].kv.mod_revision))
+        oldest = o;
+    if (oldest == NULL)
+      return;
+    ring_pop(oldest);
+  }
 }
 
 /* Lock held: empties tc's ring (a broken type serves no new start). */
