@@ -118,6 +118,11 @@ struct stream {
   struct cp_api_request rq;
   struct cp_api_selectors *sel;
   struct event *wake, *timer;
+  /* A direct stream whose socket stayed full: the loop waits for it to
+   * drain (EV_WRITE on the fd) and hands it back to the flusher, so the
+   * queued lines stay shared instead of being copied into evhttp's
+   * output. */
+  struct event *writable;
   char *prefix;
   int64_t from_rev; /* the last revision the client has: events after it */
   int initial;      /* send the current objects first */
@@ -148,6 +153,7 @@ struct stream {
   int chunked; /* HTTP/1.1: chunks; 1.0: the body is the lines as they are */
   int queued; /* on fl's lists or being flushed; fl holds a reference */
   int stalls; /* flushes in a row that found the socket full */
+  int blocked; /* waiting for writable: new lines wait too */
   int fd;
   char *backlog; /* a chunk's unsent remainder (the socket was full) */
   size_t backlog_len, backlog_off;
@@ -167,8 +173,20 @@ struct cached_line {
   struct wline *line; /* NULL: empty, or the event is skipped */
 };
 
+/* apiserver_terminated_watchers_total{group,resource}: copies of the
+ * names, as a type can be retired while its count lives on. */
+#define TERMINATED_TYPES 64
+
+struct terminated {
+  char group[128], resource[128];
+  unsigned long count;
+};
+
 struct cp_watch_registry {
   struct event_base *base;
+  pthread_mutex_t term_mu; /* guards term */
+  struct terminated term[TERMINATED_TYPES];
+  size_t nterm;
   struct cp_watch_cache *shared; /* one store watch per type */
   pthread_mutex_t cache_mu;
   struct cached_line cache[LINE_CACHE];
@@ -231,13 +249,6 @@ static void wline_unref(struct wline *l) {
   }
 }
 
-/* evbuffer_add_reference's cleanup: the loop wrote the line. */
-static void wline_release(const void *data, size_t len, void *arg) {
-  (void)data;
-  (void)len;
-  wline_unref(arg);
-}
-
 /* With st->mu held: queues l, taking the caller's reference. A stream
  * that cannot queue (out of memory) ends, so the client re-lists rather
  * than silently missing an event. */
@@ -288,6 +299,28 @@ static int early_take(struct early *e, int64_t now) {
   return 1;
 }
 
+/* One more watcher of t closed for falling behind. Any thread. */
+static void count_terminated(struct cp_watch_registry *r,
+                             const struct cp_resource_type *t) {
+  size_t i;
+
+  pthread_mutex_lock(&r->term_mu);
+  for (i = 0; i < r->nterm; i++)
+    if (strcmp(r->term[i].group, t->group) == 0 &&
+        strcmp(r->term[i].resource, t->resource) == 0)
+      break;
+  if (i == r->nterm && i < TERMINATED_TYPES) {
+    snprintf(r->term[i].group, sizeof r->term[i].group, "%s", t->group);
+    snprintf(r->term[i].resource, sizeof r->term[i].resource, "%s",
+             t->resource);
+    r->term[i].count = 0;
+    r->nterm++;
+  }
+  if (i < r->nterm)
+    r->term[i].count++;
+  pthread_mutex_unlock(&r->term_mu);
+}
+
 /* With st->mu held: 1 (and the stream is ending, its queue dropped) when
  * out, the bytes written but not yet on their way to the client, plus
  * what is queued exceed the stream's bound. The client resumes from the
@@ -302,6 +335,7 @@ static int overflow_locked(struct stream *st, size_t out) {
   cp_log_warn("apiserver", "Forcing %s watcher close due to "
                            "unresponsiveness: %zu bytes behind (bound %zu)",
               st->rq.type->resource, behind, st->limit_bytes);
+  count_terminated(st->reg, st->rq.type);
   drop_lines(st, st->nlines);
   st->overflowed = 1;
   st->finished = 1;
@@ -315,6 +349,8 @@ static void stream_free(struct stream *st) {
     event_free(st->wake);
   if (st->timer != NULL)
     event_free(st->timer);
+  if (st->writable != NULL)
+    event_free(st->writable);
   drop_lines(st, st->nlines);
   free(st->lines);
   free(st->backlog);
@@ -379,6 +415,8 @@ static void stream_close(struct stream *st, int send_end) {
   stop_source(sw, sub);
   evtimer_del(st->timer);
   event_del(st->wake);
+  if (st->writable != NULL)
+    event_del(st->writable); /* before evhttp closes the fd */
   if (st->req != NULL) {
     struct evhttp_connection *conn = evhttp_request_get_connection(st->req);
 
@@ -452,7 +490,7 @@ static void flusher_queue_locked(struct stream *st) {
 
   int64_t now;
 
-  if (st->queued)
+  if (st->queued || (st->blocked && !st->finished))
     return;
   st->queued = 1;
   st->refs++;
@@ -583,10 +621,21 @@ static void flush_stream(struct flusher *fl, struct stream *st) {
     st->finished = 1;
   }
   st->queued = 0;
-  /* Ending, or the client's socket stayed full: the loop takes the
-   * stream back, to end the response, or to let libevent wait until the
-   * socket drains (polling it on every tick would hold a slow client to
-   * one socket buffer per tick). */
+  /* The client's socket stayed full: the loop waits until it drains
+   * (polling it on every tick would hold a slow client to one socket
+   * buffer per tick), and the lines wait here, shared, counted against
+   * the stream's bound. */
+  if (!st->gone && st->direct && !st->finished && rc == FLUSH_AGAIN &&
+      st->writable != NULL) {
+    st->blocked = 1;
+    event_add(st->writable, NULL);
+    pthread_mutex_unlock(&st->mu);
+    stream_unref(st);
+    return;
+  }
+  /* Ending (or the socket full with no event to wait on): the loop takes
+   * the stream back, to end the response, or to let libevent write the
+   * rest when the socket drains. */
   if (!st->gone && st->direct && (st->finished || rc == FLUSH_AGAIN)) {
     st->direct = 0;
     st->armed = 1;
@@ -692,6 +741,20 @@ static void flusher_stop(struct flusher *fl) {
 
 /* ------------------------------------------------------------ loop side */
 
+/* Loop thread: a blocked stream's socket has room again. */
+static void on_writable(evutil_socket_t fd, short what, void *arg) {
+  struct stream *st = arg;
+
+  (void)fd;
+  (void)what;
+  pthread_mutex_lock(&st->mu);
+  st->blocked = 0;
+  st->stalls = 0;
+  if (!st->gone && st->direct)
+    flusher_queue_locked(st);
+  pthread_mutex_unlock(&st->mu);
+}
+
 /* Loop thread, st->mu held: the socket can be written directly from now
  * on (plain HTTP, and evhttp has written everything it was given). */
 static int can_go_direct(struct stream *st) {
@@ -706,6 +769,12 @@ static int can_go_direct(struct stream *st) {
       evbuffer_get_length(bufferevent_get_output(bev)) > 0)
     return 0;
   st->fd = bufferevent_getfd(bev);
+  if (st->fd >= 0 && st->writable == NULL) {
+    st->writable = event_new(st->reg->base, st->fd, EV_WRITE, on_writable,
+                             st);
+    if (st->writable != NULL)
+      event_priority_set(st->writable, 2);
+  }
   /* evhttp chunks a started reply only for HTTP/1.1 clients, and says so
    * in the headers it sent. */
   st->chunked = evhttp_find_header(evhttp_request_get_output_headers(st->req),
@@ -780,21 +849,18 @@ static void on_wake(evutil_socket_t fd, short what, void *arg) {
   }
   st->armed = 0;
   out = evbuffer_new();
+  /* Copied, not referenced: evbuffer spends a 512-byte chain on each
+   * reference, more than most lines, which the output's length (what
+   * the bound counts) does not show; a copy costs what it says. (Plain
+   * HTTP streams, direct, write their shared lines with no copy.) */
   for (i = 0; out != NULL && i < st->nlines; i++)
-    if (evbuffer_add_reference(out, st->lines[i]->data, st->lines[i]->len,
-                               wline_release, st->lines[i]) != 0)
+    if (evbuffer_add(out, st->lines[i]->data, st->lines[i]->len) != 0)
       break;
-  /* The buffer owns the references it took. Out of memory, the stream
-   * ends after what it could take, so the client re-watches from there
-   * rather than missing events. */
-  for (size_t j = 0; j < i; j++)
-    st->qbytes -= st->lines[j]->len;
-  st->nlines -= i;
-  if (st->nlines > 0) {
-    memmove(st->lines, st->lines + i, st->nlines * sizeof *st->lines);
-    drop_lines(st, st->nlines);
+  /* Out of memory, the stream ends after what it could take, so the
+   * client re-watches from there rather than missing events. */
+  if (i < st->nlines)
     st->finished = fin = 1;
-  }
+  drop_lines(st, st->nlines);
   if (st->req != NULL && out != NULL && evbuffer_get_length(out) > 0)
     st->last_flush_ms = now;
   pthread_mutex_unlock(&st->mu);
@@ -1298,6 +1364,7 @@ struct cp_watch_registry *cp_watch_registry_new(
   }
   event_add(r->trim, &every);
   pthread_mutex_init(&r->cache_mu, NULL);
+  pthread_mutex_init(&r->term_mu, NULL);
   r->ctx = ctx;
   r->submit = submit;
   r->pool = pool;
@@ -1334,6 +1401,7 @@ void cp_watch_registry_free(struct cp_watch_registry *r) {
   for (i = 0; i < LINE_CACHE; i++)
     wline_unref(r->cache[i].line);
   pthread_mutex_destroy(&r->cache_mu);
+  pthread_mutex_destroy(&r->term_mu);
   free(r);
 }
 
@@ -1360,5 +1428,14 @@ int cp_watch_metrics_write(struct cp_watch_registry *r, FILE *out) {
   for (i = 0; i < n; i++)
     fprintf(out, "apiserver_registered_watchers{resource=\"%s\"} %zu\n",
             names[i], counts[i]);
+  fputs("# HELP apiserver_terminated_watchers_total Counter of watchers "
+        "closed due to unresponsiveness broken by resource type.\n"
+        "# TYPE apiserver_terminated_watchers_total counter\n", out);
+  pthread_mutex_lock(&r->term_mu);
+  for (i = 0; i < r->nterm; i++)
+    fprintf(out, "apiserver_terminated_watchers_total{group=\"%s\","
+                 "resource=\"%s\"} %lu\n",
+            r->term[i].group, r->term[i].resource, r->term[i].count);
+  pthread_mutex_unlock(&r->term_mu);
   return ferror(out) ? -1 : 0;
 }

@@ -50,7 +50,8 @@ struct cp_watch_registry *cp_watch_registry_new(
 /* Ends every stream (loop thread) and frees the registry. */
 void cp_watch_registry_free(struct cp_watch_registry *r);
 size_t cp_watch_count(struct cp_watch_registry *r);
-/* apiserver_registered_watchers{resource}; loop thread. Returns 0, or -1
+/* apiserver_registered_watchers{resource} and
+ * apiserver_terminated_watchers_total{group,resource}; loop thread. Returns 0, or -1
  * on a write error. */
 int cp_watch_metrics_write(struct cp_watch_registry *r, FILE *out);
 

@@ -514,7 +514,7 @@ static int cm_watchers(int port) {
 static void test_never_reader_closed(void **state) {
   struct fixture *f = *state;
   struct wclient slow, quick;
-  char q[128], name[32];
+  char q[128], name[32], *m;
   size_t got;
   int i;
 
@@ -536,6 +536,10 @@ static void test_never_reader_closed(void **state) {
   for (i = 0; i < 100 && cm_watchers(f->port) != 1; i++)
     usleep(100000);
   assert_int_equal(cm_watchers(f->port), 1);
+  m = get_body(f->port, "/metrics");
+  assert_non_null(strstr(m, "apiserver_terminated_watchers_total{group=\"\","
+                            "resource=\"configmaps\"} 1\n"));
+  free(m);
   got = wc_read(&slow, 400, 20000);
   assert_true(slow.ended || slow.eof);
   assert_true(got < 400);
