@@ -49,6 +49,8 @@ struct cp_apiserver_settings {
   uint64_t etcd_request_timeout_ms; /* per request with retries; 0: 5 s */
   int workers;          /* store worker threads, default 32 */
   uint64_t max_body;    /* bytes, default 3 MiB */
+  /* Watch memory bounds, bytes (0: 16 MiB and 64 MiB; see watch.h). */
+  uint64_t watch_stream_bytes, watch_cache_bytes;
   char *kubeconfig_out; /* default <data_dir>/admin.kubeconfig */
   uint64_t compact_interval_ms; /* SQLite history; 0: default 5 min */
   int tls;              /* default 1; 0 only on a loopback address */
