@@ -80,6 +80,12 @@
 /* How long a closed-for-overflow client may take to read what is already
  * in its connection's output before the connection is dropped. */
 #define OVERFLOW_DRAIN_S 10
+/* The loop's writes (TLS streams, and plain ones not yet direct) stop
+ * copying lines into evhttp's output while it holds OUT_HIGH bytes the
+ * client has not read, and resume once it is down to OUT_LOW: a slow
+ * client's backlog stays in its queue of shared lines, not a copy each. */
+#define OUT_HIGH (256u << 10)
+#define OUT_LOW (64u << 10)
 /* How often the loop looks whether enough was freed to trim the heap. */
 #define TRIM_EVERY_MS 1000
 
@@ -154,6 +160,12 @@ struct stream {
   int queued; /* on fl's lists or being flushed; fl holds a reference */
   int stalls; /* flushes in a row that found the socket full */
   int blocked; /* waiting for writable: new lines wait too */
+  /* Loop side (TLS, or not yet direct): a client behind by OUT_HIGH
+   * waits for evhttp's output to drain. The callback entry is the loop
+   * thread's; draining is under mu. */
+  struct evbuffer *out_buf;
+  struct evbuffer_cb_entry *drain_cb;
+  int draining;
   int fd;
   char *backlog; /* a chunk's unsent remainder (the socket was full) */
   size_t backlog_len, backlog_off;
@@ -417,6 +429,11 @@ static void stream_close(struct stream *st, int send_end) {
   event_del(st->wake);
   if (st->writable != NULL)
     event_del(st->writable); /* before evhttp closes the fd */
+  /* The connection (and its output) outlives the stream: even in the
+   * close callback it is still there. */
+  if (st->drain_cb != NULL)
+    evbuffer_remove_cb_entry(st->out_buf, st->drain_cb);
+  st->drain_cb = NULL;
   if (st->req != NULL) {
     struct evhttp_connection *conn = evhttp_request_get_connection(st->req);
 
@@ -810,6 +827,47 @@ static size_t conn_output_len(struct stream *st) {
   return bev != NULL ? evbuffer_get_length(bufferevent_get_output(bev)) : 0;
 }
 
+/* Loop thread, evhttp's output changed: once a client that was behind
+ * has read it down to OUT_LOW, its queued lines go out. */
+static void on_out_drained(struct evbuffer *buf,
+                           const struct evbuffer_cb_info *info, void *arg) {
+  struct stream *st = arg;
+  int wake = 0;
+
+  if (info->n_deleted == 0 || evbuffer_get_length(buf) > OUT_LOW)
+    return;
+  pthread_mutex_lock(&st->mu);
+  if (st->draining && !st->gone) {
+    st->draining = 0;
+    wake = 1;
+  }
+  pthread_mutex_unlock(&st->mu);
+  if (wake)
+    event_active(st->wake, EV_WRITE, 0);
+}
+
+/* Loop thread, st->mu held: waits for the connection's output to drain
+ * (registering on_out_drained once). Returns 0, or -1 when it cannot
+ * (the caller then writes as before). */
+static int watch_drain(struct stream *st) {
+  struct evhttp_connection *conn =
+      st->req != NULL ? evhttp_request_get_connection(st->req) : NULL;
+  struct bufferevent *bev =
+      conn != NULL ? evhttp_connection_get_bufferevent(conn) : NULL;
+
+  if (bev == NULL)
+    return -1;
+  if (st->drain_cb == NULL) {
+    st->out_buf = bufferevent_get_output(bev);
+    st->drain_cb = evbuffer_add_cb(st->out_buf, on_out_drained, st);
+    if (st->drain_cb == NULL)
+      return -1;
+  }
+  st->draining = 1;
+  st->armed = 1;
+  return 0;
+}
+
 /* Loop thread: writes what the workers and the store queued, or, when the
  * last write was under FLUSH_MS ago and the loop has no early credit
  * left, comes back when it is due; a direct stream goes to its flusher
@@ -837,6 +895,13 @@ static void on_wake(evutil_socket_t fd, short what, void *arg) {
   if (overflow_locked(st, conn_output_len(st)))
     st->finished = 1;
   fin = st->finished;
+  if (!fin && conn_output_len(st) >= OUT_HIGH && watch_drain(st) == 0) {
+    /* The client is behind: its lines wait here, shared, until evhttp's
+     * output drains (on_out_drained), instead of a private copy each.
+     * armed stays set: no wake until then. */
+    pthread_mutex_unlock(&st->mu);
+    return;
+  }
   wait_ms = st->last_flush_ms + FLUSH_MS - now;
   if (!fin && wait_ms > 0 && st->req != NULL &&
       !(st->nlines > 0 && early_take(&st->reg->early, now))) {
@@ -1056,7 +1121,7 @@ static void append_event(struct stream *st, const cp_store_event *ev) {
 static void on_store(void *userdata, const cp_store_watch_msg *msg) {
   struct stream *st = userdata;
   size_t i;
-  int activate;
+  int activate, was_over;
 
   pthread_mutex_lock(&st->mu);
   if (st->gone) {
@@ -1087,9 +1152,15 @@ static void on_store(void *userdata, const cp_store_watch_msg *msg) {
   default:
     st->finished = 1;
   }
+  was_over = st->overflowed;
   overflow_locked(st, st->backlog != NULL ? st->backlog_len - st->backlog_off
                                           : 0);
   activate = notify_locked(st, 0);
+  if (!was_over && st->overflowed && !st->direct && st->draining) {
+    /* Waiting for a client that stopped reading: end it now. */
+    st->draining = 0;
+    activate = 1;
+  }
   pthread_mutex_unlock(&st->mu);
   if (activate)
     event_active(st->wake, EV_WRITE, 0);
