@@ -16,6 +16,12 @@
  * evhttp's buffer and paying an epoll_ctl pair per write. The loop keeps
  * the start of the response, its end, and TLS streams (an SSL object
  * cannot be written by one thread while another reads it).
+ *
+ * Memory: a stream's queue and unsent output are bounded (limit_bytes);
+ * a client further behind is closed, as kube closes an unresponsive
+ * watcher. A slow client's backlog stays in its queue of shared lines:
+ * a direct stream waits for EV_WRITE on its socket, the loop for its
+ * connection's output to drain below OUT_LOW, before writing more.
  */
 #include "apiserver/watch.h"
 
@@ -58,7 +64,7 @@
 /* Lines per chunk of a direct write: one sendmsg, within IOV_MAX. */
 #define CHUNK_LINES 512
 #define MAX_FLUSHERS 4
-/* Ticks a stream's socket may stay full before the loop takes it over. */
+/* Ticks a stream's socket may stay full before the loop waits for it. */
 #define STALL_TICKS 4
 /* Writes a flusher (or the loop) may make per FLUSH_MS outside the tick,
  * for streams written less than FLUSH_MS ago: a pod's start is three
@@ -503,9 +509,8 @@ static void flusher_push(struct stream **head, struct stream **tail,
  * credit left, else on the next tick. */
 static void flusher_queue_locked(struct stream *st) {
   struct flusher *fl = st->fl;
-  int due_now;
-
   int64_t now;
+  int due_now;
 
   if (st->queued || (st->blocked && !st->finished))
     return;
@@ -799,14 +804,19 @@ static int can_go_direct(struct stream *st) {
   return st->fd >= 0;
 }
 
+/* Loop thread: the bufferevent of st's connection, or NULL. */
+static struct bufferevent *stream_bev(struct stream *st) {
+  struct evhttp_connection *conn =
+      st->req != NULL ? evhttp_request_get_connection(st->req) : NULL;
+
+  return conn != NULL ? evhttp_connection_get_bufferevent(conn) : NULL;
+}
+
 /* Loop thread, st->mu held: the rest of a chunk a flusher could not write
  * goes to the connection's output as it is (it is framed already), ahead
  * of anything evhttp writes next. */
 static void take_backlog(struct stream *st) {
-  struct evhttp_connection *conn =
-      st->req != NULL ? evhttp_request_get_connection(st->req) : NULL;
-  struct bufferevent *bev =
-      conn != NULL ? evhttp_connection_get_bufferevent(conn) : NULL;
+  struct bufferevent *bev = stream_bev(st);
 
   if (bev == NULL ||
       bufferevent_write(bev, st->backlog + st->backlog_off,
@@ -819,10 +829,7 @@ static void take_backlog(struct stream *st) {
 /* Loop thread: bytes in st's connection's output, not yet on the socket
  * (a client that reads slowly, on the loop's side). */
 static size_t conn_output_len(struct stream *st) {
-  struct evhttp_connection *conn =
-      st->req != NULL ? evhttp_request_get_connection(st->req) : NULL;
-  struct bufferevent *bev =
-      conn != NULL ? evhttp_connection_get_bufferevent(conn) : NULL;
+  struct bufferevent *bev = stream_bev(st);
 
   return bev != NULL ? evbuffer_get_length(bufferevent_get_output(bev)) : 0;
 }
@@ -850,10 +857,7 @@ static void on_out_drained(struct evbuffer *buf,
  * (registering on_out_drained once). Returns 0, or -1 when it cannot
  * (the caller then writes as before). */
 static int watch_drain(struct stream *st) {
-  struct evhttp_connection *conn =
-      st->req != NULL ? evhttp_request_get_connection(st->req) : NULL;
-  struct bufferevent *bev =
-      conn != NULL ? evhttp_connection_get_bufferevent(conn) : NULL;
+  struct bufferevent *bev = stream_bev(st);
 
   if (bev == NULL)
     return -1;
