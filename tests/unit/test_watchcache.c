@@ -309,11 +309,13 @@ static void on_big(void *ud, const cp_store_watch_msg *msg) {
 }
 
 /* The rings of all types share a byte bound: updates of a 20 KB object
- * (40 KB an event with its previous value) under a 100 KB bound keep the
- * last two, evicting the other type's events first-come; a start before
- * what is left misses (the store then replays or answers 410), a live
- * subscriber still gets every event, and every evicted event is freed
- * once (ASan). */
+ * under a 100 KB bound keep the last three (each event's previous value
+ * is the buffer the last event holds as its new value, so an update costs
+ * 20 KB, not 40; the oldest kept still holds its predecessor's value),
+ * the other type's older event going first; a start before what is left
+ * misses (the store then replays or answers 410), a live subscriber
+ * still gets every event, and every shared buffer is freed once
+ * (ASan). */
 static void test_byte_bound(void **state) {
   cp_store *st = open_store();
   struct cp_watch_cache *c = cp_watch_cache_new(st, 0, 100000);
@@ -352,21 +354,22 @@ static void test_byte_bound(void **state) {
   assert_int_equal(cp_watch_cache_subscribe(c, "pods/", "pods/", r[0],
                                             on_big, late, &m),
                    CP_WATCH_CACHE_MISS);
-  assert_int_equal(cp_watch_cache_subscribe(c, "pods/", "pods/", r[5],
+  assert_int_equal(cp_watch_cache_subscribe(c, "pods/", "pods/", r[4],
                                             on_big, late, &m),
                    CP_WATCH_CACHE_MISS);
-  /* Two events of ~40 KB fit under 100 KB. */
-  assert_int_equal(cp_watch_cache_subscribe(c, "pods/", "pods/", r[6],
+  /* Three updates and the value before the first fit under 100 KB (with
+   * a copy of each previous value, only two would). */
+  assert_int_equal(cp_watch_cache_subscribe(c, "pods/", "pods/", r[5],
                                             on_big, late, &b),
                    0);
-  assert_int_equal(seen_count(late), 2);
-  assert_int_equal(late->revs[0], r[6]);
+  assert_int_equal(seen_count(late), 3);
+  assert_int_equal(late->revs[0], r[5]);
   /* Both go on. */
   assert_int_equal(cp_store_update(st, "pods/a", 6, v, vlen, r[7], &cur,
                                    NULL),
                    0);
   wait_count(live, 9);
-  wait_count(late, 3);
+  wait_count(late, 4);
   pthread_mutex_lock(&live->mu);
   assert_int_equal(live->progress, 0);
   pthread_mutex_unlock(&live->mu);
