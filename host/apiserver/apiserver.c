@@ -1187,7 +1187,11 @@ int cp_apiserver_start(const struct cp_apiserver_config *cfg,
   evconnlistener_set_error_cb(s->listener, on_accept_error);
   snprintf(s->ctx.server_address, sizeof s->ctx.server_address, "%s:%d",
            addr, s->port);
-  s->watches = cp_watch_registry_new(s->base, &s->ctx, submit_watch_job, s);
+  s->watches = cp_watch_registry_new(
+      s->base, &s->ctx,
+      &(struct cp_watch_limits){.stream_bytes = cfg->watch_stream_bytes,
+                                .cache_bytes = cfg->watch_cache_bytes},
+      submit_watch_job, s);
   if (s->watches == NULL) {
     free_server(s);
     return CPLANE_ENOMEM;

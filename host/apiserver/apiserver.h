@@ -47,6 +47,11 @@ struct cp_apiserver_config {
    * kubeconfig. */
   struct cp_auth *auth;
   const char *admin_token;
+  /* Watch memory bounds (0: defaults; see watch.h's cp_watch_limits):
+   * how far a watch client may fall behind before it is closed, and the
+   * bytes of recent events the watch cache keeps. */
+  size_t watch_stream_bytes;
+  size_t watch_cache_bytes;
 };
 
 /* Starts serving. On failure returns a negative code and sets *errmsg

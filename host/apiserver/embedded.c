@@ -200,6 +200,8 @@ int cp_embedded_start(const struct cp_config *cfg, const char *data_dir,
   sc.max_body = (size_t)a->max_body;
   sc.read_header_timeout_ms = a->read_header_timeout_ms;
   sc.idle_timeout_ms = a->idle_timeout_ms;
+  sc.watch_stream_bytes = (size_t)a->watch_stream_bytes;
+  sc.watch_cache_bytes = (size_t)a->watch_cache_bytes;
   sc.kubeconfig_path = e->kubeconfig;
   {
     /* Copies first: the server owns (and may free) sc's auth. */

@@ -11,6 +11,8 @@
  * same mutex, until they hand it back to the loop.
  * Ownership: streams free themselves when the client leaves, the timeout
  * passes or the store ends the watch; cp_watch_end_all ends the rest.
+ * Memory: a stream's pending output is bounded (cp_watch_limits); a client
+ * that falls further behind is closed, never buffered without end.
  */
 #ifndef CPLANE_HOST_APISERVER_WATCH_H
 #define CPLANE_HOST_APISERVER_WATCH_H
@@ -28,14 +30,28 @@ struct cp_watch_registry;
 typedef void (*cp_watch_job_fn)(void *arg);
 typedef int (*cp_watch_submit_fn)(void *pool, cp_watch_job_fn fn, void *arg);
 
-struct cp_watch_registry *cp_watch_registry_new(struct event_base *base,
-                                                struct cp_api_ctx *ctx,
-                                                cp_watch_submit_fn submit,
-                                                void *pool);
+/* Memory bounds; zero means the default. */
+struct cp_watch_limits {
+  /* Bytes of events a stream may have pending (queued, or written but
+   * not yet on the socket) beyond its initial list before it is closed,
+   * as kube closes an unresponsive watcher; the client watches again.
+   * Default 16 MiB. */
+  size_t stream_bytes;
+  /* Bytes of events the watch cache keeps, all types together (see
+   * watchcache.h). Default 64 MiB. */
+  size_t cache_bytes;
+};
+
+/* limits may be NULL (the defaults); read during the call only. */
+struct cp_watch_registry *cp_watch_registry_new(
+    struct event_base *base, struct cp_api_ctx *ctx,
+    const struct cp_watch_limits *limits, cp_watch_submit_fn submit,
+    void *pool);
 /* Ends every stream (loop thread) and frees the registry. */
 void cp_watch_registry_free(struct cp_watch_registry *r);
 size_t cp_watch_count(struct cp_watch_registry *r);
-/* apiserver_registered_watchers{resource}; loop thread. Returns 0, or -1
+/* apiserver_registered_watchers{resource} and
+ * apiserver_terminated_watchers_total{group,resource}; loop thread. Returns 0, or -1
  * on a write error. */
 int cp_watch_metrics_write(struct cp_watch_registry *r, FILE *out);
 

@@ -1,9 +1,11 @@
 /*
  * watchcache - see watchcache.h.
  *
- * Per type: the store watch, a ring of the latest events (deep copies,
- * with their previous values for selector transitions), and the
- * subscriptions. `floor` is the oldest start the ring can serve: every
+ * Per type: the store watch, a ring of the latest events (copies, with
+ * their previous values for selector transitions; the one copy the
+ * server keeps: subscribers get views of it, and streams keep encoded
+ * lines, never events), and the subscriptions. The rings of all types
+ * share one byte bound; the oldest events go first. `floor` is the oldest start the ring can serve: every
  * event from floor to `head` is in the ring. A subscription's next_rev is
  * the first revision it has not been given; events are fanned out under
  * the cache's lock, which is what makes unsubscribe final.
@@ -16,12 +18,17 @@
 #include "apiserver/watchcache.h"
 
 #include <pthread.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "apiserver/memtrim.h"
 #include "log/log.h"
 
 #define DEFAULT_RING 4096
+/* All types together: 4,096 events of a 1 MB ConfigMap (with its previous
+ * value) were 8 GB. */
+#define DEFAULT_BYTES (64u << 20)
 
 struct type_cache;
 
@@ -53,57 +60,184 @@ struct type_cache {
 struct cp_watch_cache {
   cp_store *store;
   size_t ring_events;
+  size_t max_bytes, bytes; /* of the events in every live ring; under mu */
   pthread_mutex_t mu;
   struct type_cache *types; /* live ones; broken ones are off this list */
 };
 
 /* ---- events ---- */
 
-static void event_clear(cp_store_event *e) {
-  cp_store_kv_free(&e->kv);
-  cp_store_kv_free(&e->prev);
+/* The ring's keys and values live in reference-counted buffers, so that
+ * an update's previous value is the one the ring already holds as the
+ * last event's new value (and its key the event's own), not a second
+ * copy: 1,250 updates of a 1 MB object were 2.5 GB, half of it previous
+ * values. The cache's byte count is that of its buffers. Lock held. */
+struct vbuf {
+  size_t refs;
+  size_t len;
+  uint8_t data[];
+};
+
+/* How far back (events) an update's previous value is looked for. */
+#define SHARE_LOOKBACK 64
+
+static struct vbuf *vbuf_of(uint8_t *p) {
+  return (struct vbuf *)(void *)(p - offsetof(struct vbuf, data));
+}
+
+/* A buffer holding a copy of src[0..len) (NUL-terminated, as store values
+ * are), counted in c->bytes; NULL when out of memory. */
+static uint8_t *vbuf_new(struct cp_watch_cache *c, const uint8_t *src,
+                         size_t len) {
+  struct vbuf *b = malloc(sizeof *b + len + 1);
+
+  if (b == NULL)
+    return NULL;
+  b->refs = 1;
+  b->len = len;
+  if (len > 0)
+    memcpy(b->data, src, len);
+  b->data[len] = '\0';
+  c->bytes += sizeof *b + len;
+  return b->data;
+}
+
+static uint8_t *vbuf_ref(uint8_t *p) {
+  vbuf_of(p)->refs++;
+  return p;
+}
+
+static void vbuf_unref(struct cp_watch_cache *c, uint8_t *p) {
+  struct vbuf *b;
+
+  if (p == NULL)
+    return;
+  b = vbuf_of(p);
+  if (--b->refs > 0)
+    return;
+  c->bytes -= sizeof *b + b->len;
+  cp_memtrim_freed(b->len);
+  free(b);
+}
+
+static void event_clear(struct cp_watch_cache *c, cp_store_event *e) {
+  vbuf_unref(c, e->kv.key);
+  vbuf_unref(c, e->kv.value);
+  vbuf_unref(c, e->prev.key);
+  vbuf_unref(c, e->prev.value);
   memset(e, 0, sizeof *e);
 }
 
-static int event_copy(cp_store_event *dst, const cp_store_event *src) {
-  memset(dst, 0, sizeof *dst);
-  dst->type = src->type;
-  if (cp_store_kv_copy(&dst->kv, &src->kv) != CPLANE_OK ||
-      cp_store_kv_copy(&dst->prev, &src->prev) != CPLANE_OK) {
-    event_clear(dst);
-    return CPLANE_ENOMEM;
+static int same_key(const cp_store_kv *a, const cp_store_kv *b) {
+  return a->key_len == b->key_len &&
+         memcmp(a->key, b->key, a->key_len) == 0;
+}
+
+/* The ring's buffer holding prev's value (the new value of a recent event
+ * of the same key at prev's revision), or NULL. */
+static uint8_t *find_prev(struct type_cache *tc, const cp_store_kv *prev) {
+  size_t i, n = tc->len < SHARE_LOOKBACK ? tc->len : SHARE_LOOKBACK;
+
+  for (i = 1; i <= n; i++) {
+    cp_store_event *e = &tc->ring[(tc->start + tc->len - i) % tc->cap];
+
+    if (e->kv.mod_revision == prev->mod_revision && e->kv.value != NULL &&
+        e->kv.value_len == prev->value_len && same_key(&e->kv, prev))
+      return e->kv.value;
+  }
+  return NULL;
+}
+
+/* A copy of src in dst, sharing what the ring already holds. */
+static int event_copy(struct type_cache *tc, cp_store_event *dst,
+                      const cp_store_event *src) {
+  struct cp_watch_cache *c = tc->c;
+  uint8_t *shared;
+
+  *dst = *src;
+  dst->kv.key = dst->kv.value = dst->prev.key = dst->prev.value = NULL;
+  if ((dst->kv.key = vbuf_new(c, src->kv.key, src->kv.key_len)) == NULL ||
+      (src->kv.value != NULL &&
+       (dst->kv.value = vbuf_new(c, src->kv.value, src->kv.value_len)) ==
+           NULL))
+    goto fail;
+  if (src->prev.key != NULL)
+    dst->prev.key = same_key(&src->prev, &src->kv)
+                        ? vbuf_ref(dst->kv.key)
+                        : vbuf_new(c, src->prev.key, src->prev.key_len);
+  if (src->prev.key != NULL && dst->prev.key == NULL)
+    goto fail;
+  if (src->prev.value != NULL) {
+    shared = find_prev(tc, &src->prev);
+    dst->prev.value = shared != NULL ? vbuf_ref(shared)
+                                     : vbuf_new(c, src->prev.value,
+                                                src->prev.value_len);
+    if (dst->prev.value == NULL)
+      goto fail;
   }
   return CPLANE_OK;
+fail:
+  event_clear(c, dst);
+  return CPLANE_ENOMEM;
 }
 
 static int has_prefix(const cp_store_kv *kv, const char *p, size_t n) {
   return kv->key_len >= n && memcmp(kv->key, p, n) == 0;
 }
 
+/* Lock held: drops tc's oldest event; the floor rises past it. */
+static void ring_pop(struct type_cache *tc) {
+  cp_store_event *slot = &tc->ring[tc->start];
+
+  tc->floor = slot->kv.mod_revision + 1;
+  event_clear(tc->c, slot);
+  tc->start = (tc->start + 1) % tc->cap;
+  tc->len--;
+}
+
+/* Lock held: over the byte bound, drops the oldest events of all types
+ * (revisions are global), so that a busy type does not empty a quiet
+ * one's ring. A start before what is left misses the cache and goes to
+ * the store, which replays its history or answers 410 Gone. tc (the type
+ * being written) may be off the list already. */
+static void evict_bytes(struct cp_watch_cache *c, struct type_cache *tc) {
+  while (c->bytes > c->max_bytes) {
+    struct type_cache *o, *oldest = tc->len > 0 ? tc : NULL;
+
+    for (o = c->types; o != NULL; o = o->next)
+      if (o->len > 0 &&
+          (oldest == NULL || o->ring[o->start].kv.mod_revision <
+                                 oldest->ring[oldest->start].kv.mod_revision))
+        oldest = o;
+    if (oldest == NULL)
+      return;
+    ring_pop(oldest);
+  }
+}
+
+/* Lock held: empties tc's ring (a broken type serves no new start). */
+static void ring_clear(struct type_cache *tc) {
+  while (tc->len > 0)
+    ring_pop(tc);
+}
+
 /* Appends a copy of e, dropping the oldest event when full (the floor
- * rises past it). On ENOMEM the ring is emptied and the floor moves past
- * e: later starts before it go to the store, which is always right. */
+ * rises past it) and then as many as the byte bound needs. On ENOMEM
+ * the ring is emptied and the floor moves past e: later starts before it
+ * go to the store, which is always right. */
 static void ring_push(struct type_cache *tc, const cp_store_event *e) {
   cp_store_event *slot;
 
-  if (tc->len == tc->cap) {
-    slot = &tc->ring[tc->start];
-    tc->floor = slot->kv.mod_revision + 1;
-    event_clear(slot);
-    tc->start = (tc->start + 1) % tc->cap;
-    tc->len--;
-  }
+  if (tc->len == tc->cap)
+    ring_pop(tc);
   slot = &tc->ring[(tc->start + tc->len) % tc->cap];
-  if (event_copy(slot, e) != CPLANE_OK) {
-    while (tc->len > 0) {
-      event_clear(&tc->ring[tc->start]);
-      tc->start = (tc->start + 1) % tc->cap;
-      tc->len--;
-    }
+  if (event_copy(tc, slot, e) != CPLANE_OK) {
+    ring_clear(tc);
     tc->floor = e->kv.mod_revision + 1;
     return;
   }
   tc->len++;
+  evict_bytes(tc->c, tc);
 }
 
 /* ---- fan-out (cache lock held) ---- */
@@ -191,7 +325,7 @@ static void type_free(struct type_cache *tc) {
   size_t i;
 
   for (i = 0; i < tc->len; i++)
-    event_clear(&tc->ring[(tc->start + i) % tc->cap]);
+    event_clear(tc->c, &tc->ring[(tc->start + i) % tc->cap]);
   free(tc->ring);
   free(tc->scratch);
   free(tc->prefix);
@@ -237,6 +371,7 @@ static void on_store(void *userdata, const cp_store_watch_msg *msg) {
   }
   if (tc->broken) {
     unlink_type(c, tc);
+    ring_clear(tc);
     cp_store_watch_cancel(tc->sw); /* our own watch: allowed here */
     tc->sw = NULL;
     free_now = tc->subs == NULL;
@@ -308,14 +443,15 @@ static int catch_up(struct type_cache *tc, struct cp_watch_sub *s) {
 
 /* ---- API ---- */
 
-struct cp_watch_cache *cp_watch_cache_new(cp_store *store,
-                                          size_t ring_events) {
+struct cp_watch_cache *cp_watch_cache_new(cp_store *store, size_t ring_events,
+                                          size_t ring_bytes) {
   struct cp_watch_cache *c = calloc(1, sizeof *c);
 
   if (c == NULL)
     return NULL;
   c->store = store;
   c->ring_events = ring_events > 0 ? ring_events : DEFAULT_RING;
+  c->max_bytes = ring_bytes > 0 ? ring_bytes : DEFAULT_BYTES;
   pthread_mutex_init(&c->mu, NULL);
   return c;
 }

@@ -6,7 +6,8 @@
  * per stream (1,000 watchers held etcd to ~20 writes/s). With it the
  * store sees one watch per type however many clients watch.
  *
- * The cache keeps the type's most recent events (a ring) so that a stream
+ * The cache keeps the type's most recent events (a ring, bounded in events
+ * per type and in bytes over all types) so that a stream
  * starting from a recent resourceVersion is caught up from memory. A start
  * the cache cannot serve (older than the ring, or newer than the events it
  * has seen so far) is CP_WATCH_CACHE_MISS: the caller then watches the
@@ -33,8 +34,12 @@ struct cp_watch_cache;
 typedef struct cp_watch_sub cp_watch_sub;
 
 /* A cache over store keeping up to ring_events events per type (0: a
- * default of 4096). NULL when out of memory. */
-struct cp_watch_cache *cp_watch_cache_new(cp_store *store, size_t ring_events);
+ * default of 4096) and up to ring_bytes bytes of events (keys, values and
+ * previous values) over all types (0: a default of 64 MiB); past either
+ * the oldest go, and a start before them is CP_WATCH_CACHE_MISS. NULL
+ * when out of memory. */
+struct cp_watch_cache *cp_watch_cache_new(cp_store *store, size_t ring_events,
+                                          size_t ring_bytes);
 /* Stops every store watch. Every subscription must be gone already. */
 void cp_watch_cache_free(struct cp_watch_cache *c);
 

@@ -383,10 +383,23 @@ static int apiserver_key(struct parse_state *st, const char *k,
     return set_duration(st, k, v, &a->read_header_timeout_ms);
   if (strcmp(k, "idle_timeout") == 0)
     return set_duration(st, k, v, &a->idle_timeout_ms);
+  if (strcmp(k, "watch_stream_bytes") == 0) {
+    if (!parse_int_range(st, k, v, 65536, 1L << 40, &n))
+      return 0;
+    a->watch_stream_bytes = (uint64_t)n;
+    return 1;
+  }
+  if (strcmp(k, "watch_cache_bytes") == 0) {
+    if (!parse_int_range(st, k, v, 65536, 1L << 40, &n))
+      return 0;
+    a->watch_cache_bytes = (uint64_t)n;
+    return 1;
+  }
   set_error(st, "unknown key '%s' in [apiserver] (known: address, port, "
                 "store, sqlite_path, etcd_endpoints, etcd_prefix, "
                 "etcd_ca_file, etcd_cert_file, etcd_key_file, workers, "
-                "max_body, read_header_timeout, idle_timeout, kubeconfig_out, "
+                "max_body, read_header_timeout, idle_timeout, "
+                "watch_stream_bytes, watch_cache_bytes, kubeconfig_out, "
                 "compact_interval, tls, tls_cert_file, tls_key_file, "
                 "tls_ca_file, client_ca_file, tokens_file)", k);
   return 0;

@@ -53,6 +53,8 @@ struct cp_apiserver_settings {
   /* Connection timeouts (kube-apiserver's ReadHeaderTimeout and
    * IdleTimeout); 0: the defaults, 32 s and 90 s. */
   uint64_t read_header_timeout_ms, idle_timeout_ms;
+  /* Watch memory bounds, bytes (0: 16 MiB and 64 MiB; see watch.h). */
+  uint64_t watch_stream_bytes, watch_cache_bytes;
   char *kubeconfig_out; /* default <data_dir>/admin.kubeconfig */
   uint64_t compact_interval_ms; /* SQLite history; 0: default 5 min */
   int tls;              /* default 1; 0 only on a loopback address */

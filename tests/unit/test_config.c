@@ -195,6 +195,26 @@ static void test_etcd_timeouts(void **state) {
   cp_config_free(cfg);
 }
 
+/* The watch memory bounds: bytes, at least 64 KiB; absent, 0 (the
+ * server's defaults). */
+static void test_watch_bounds(void **state) {
+  struct cp_config *cfg = load_ok("[apiserver]\nwatch_stream_bytes = 1048576\n"
+                                  "watch_cache_bytes = 33554432\n");
+
+  (void)state;
+  assert_int_equal(cfg->apiserver.watch_stream_bytes, 1048576);
+  assert_int_equal(cfg->apiserver.watch_cache_bytes, 33554432);
+  cp_config_free(cfg);
+  cfg = load_ok("[apiserver]\nport = 0\n");
+  assert_int_equal(cfg->apiserver.watch_stream_bytes, 0);
+  assert_int_equal(cfg->apiserver.watch_cache_bytes, 0);
+  cp_config_free(cfg);
+  load_fails("[apiserver]\nwatch_stream_bytes = 100\n", 2,
+             "watch_stream_bytes must be");
+  load_fails("[apiserver]\nwatch_cache_bytes = lots\n", 2,
+             "watch_cache_bytes must be");
+}
+
 static void test_missing_file(void **state) {
   struct cp_config *cfg = NULL;
   char *err = NULL;
@@ -246,6 +266,7 @@ int main(void) {
       cmocka_unit_test(test_defaults),
       cmocka_unit_test(test_full_file),
       cmocka_unit_test(test_errors_name_file_and_line),
+      cmocka_unit_test(test_watch_bounds),
       cmocka_unit_test(test_missing_file),
       cmocka_unit_test(test_durations_and_bools),
       cmocka_unit_test(test_etcd_timeouts),

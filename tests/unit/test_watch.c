@@ -4,8 +4,10 @@
  * flusher threads, a client that reads slowly (its socket fills and the
  * rest follows as it drains), HTTP/1.0 clients (no chunks), the end of a
  * stream at its timeout handing the connection back to evhttp (the next
- * request on it is answered), and clients that leave while events flow,
- * with streams still open when the server stops.
+ * request on it is answered), clients that leave while events flow,
+ * with streams still open when the server stops, a client that never
+ * reads closed at its bound while another gets everything, and 410 for
+ * a start the bounded watch cache and the store no longer hold.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -40,11 +42,14 @@ struct fixture {
   int port;
 };
 
-static int setup(void **state) {
+/* A server on a fresh store; bounds 0 are the defaults. */
+static int setup_with(void **state, size_t stream_bytes, size_t cache_bytes) {
   struct fixture *f = calloc(1, sizeof *f);
   struct cp_apiserver_config cfg = {0};
   char path[128], *err = NULL;
 
+  cfg.watch_stream_bytes = stream_bytes;
+  cfg.watch_cache_bytes = cache_bytes;
   cp_log_set_level(CPLANE_LOG_ERROR);
   strcpy(f->dir, "/tmp/cp-watch-XXXXXX");
   assert_non_null(mkdtemp(f->dir));
@@ -58,6 +63,14 @@ static int setup(void **state) {
   f->port = cp_apiserver_port(f->srv);
   *state = f;
   return 0;
+}
+
+static int setup(void **state) { return setup_with(state, 0, 0); }
+
+/* Small bounds: a stream 1 MiB behind is closed; the watch cache keeps
+ * 64 KiB of events. */
+static int setup_small(void **state) {
+  return setup_with(state, 1u << 20, 64u << 10);
 }
 
 static int teardown(void **state) {
@@ -141,7 +154,7 @@ struct wclient {
   size_t raw_len, raw_cap;
   char *body; /* decoded */
   size_t body_len, body_cap;
-  int headers_done, ended;
+  int headers_done, ended, eof;
   size_t chunk_left;
   size_t lines, counted; /* newlines in body[0..counted) */
 };
@@ -252,6 +265,7 @@ static size_t wc_read(struct wclient *c, size_t want, int timeout_ms) {
     }
     n = read(c->fd, c->raw + c->raw_len, c->raw_cap - c->raw_len);
     if (n <= 0) {
+      c->eof = 1;
       if (!c->chunked)
         c->ended = 1; /* HTTP/1.0: the close ends the body */
       return c->lines;
@@ -449,6 +463,145 @@ static void test_clients_leave(void **state) {
   }
 }
 
+/* The body of GET path (HTTP/1.0, read to the close). malloc'd. */
+static char *get_body(int port, const char *path) {
+  char req[256], *buf = NULL, *body;
+  size_t len = 0, cap = 0;
+  int fd = dial(port, 0), n;
+  ssize_t r;
+
+  n = snprintf(req, sizeof req, "GET %s HTTP/1.0\r\n\r\n", path);
+  send_all(fd, req, (size_t)n);
+  for (;;) {
+    if (cap - len < 4096) {
+      cap = cap * 2 + 4096;
+      buf = realloc(buf, cap + 1);
+      assert_non_null(buf);
+    }
+    r = read(fd, buf + len, cap - len);
+    if (r <= 0)
+      break;
+    len += (size_t)r;
+  }
+  close(fd);
+  assert_non_null(buf);
+  buf[len] = '\0';
+  body = strstr(buf, "\r\n\r\n");
+  assert_non_null(body);
+  body = strdup(body + 4);
+  free(buf);
+  return body;
+}
+
+/* apiserver_registered_watchers for configmaps, from /metrics. */
+static int cm_watchers(int port) {
+  char *m = get_body(port, "/metrics"), *p;
+  int n = 0;
+
+  p = strstr(m, "apiserver_registered_watchers{resource=\"configmaps\"} ");
+  if (p != NULL)
+    n = atoi(strchr(p, '}') + 2);
+  free(m);
+  return n;
+}
+
+/* A client that never reads, beside one that does, while 12.5 MiB of
+ * events go out: the server closes the stalled one once it is more than
+ * its bound (1 MiB here) behind, instead of holding every event for it
+ * (200 such clients took a server to 5.4 GB); the other gets every
+ * event. What the stalled one does read is whole, in order, and ends
+ * with the stream's end (or the connection's close). */
+static void test_never_reader_closed(void **state) {
+  struct fixture *f = *state;
+  struct wclient slow, quick;
+  char q[128], name[32], *m;
+  size_t got;
+  int i;
+
+  snprintf(q, sizeof q, "watch=1&resourceVersion=%lld&timeoutSeconds=120",
+           current_rev(f));
+  wc_open(&slow, f->port, 4096, q, 0);
+  wc_open(&quick, f->port, 0, q, 0);
+  usleep(200000);
+  assert_int_equal(cm_watchers(f->port), 2);
+  for (i = 0; i < 400; i++) {
+    snprintf(name, sizeof name, "n-%d", i);
+    create_cm(f->port, name, 32768);
+    if (i % 50 == 49)
+      assert_int_equal(wc_read(&quick, (size_t)i + 1, 20000), i + 1);
+  }
+  assert_int_equal(wc_read(&quick, 400, 20000), 400);
+  expect_added(&quick, "n", 400, 32768);
+  assert_false(quick.ended);
+  for (i = 0; i < 100 && cm_watchers(f->port) != 1; i++)
+    usleep(100000);
+  assert_int_equal(cm_watchers(f->port), 1);
+  m = get_body(f->port, "/metrics");
+  assert_non_null(strstr(m, "apiserver_terminated_watchers_total{group=\"\","
+                            "resource=\"configmaps\"} 1\n"));
+  free(m);
+  got = wc_read(&slow, 400, 20000);
+  assert_true(slow.ended || slow.eof);
+  assert_true(got < 400);
+  expect_added(&slow, "n", (int)got, 32768);
+  wc_close(&quick);
+  wc_close(&slow);
+}
+
+/* Once the watch cache's byte bound (64 KiB here) has evicted the events
+ * from a resourceVersion on, and the store has compacted them, a watch
+ * from there gets 410 Expired, as kube-apiserver answers, and ends; one
+ * from the head goes on. (Before the bound, the cache kept 4,096 events
+ * of any size and served this start.) */
+static void test_evicted_and_compacted_gone(void **state) {
+  struct fixture *f = *state;
+  struct wclient old, cur, live;
+  char q[128], name[32];
+  long long first = current_rev(f) + 1, head;
+  json_object *o, *obj, *v;
+  int i;
+
+  /* A watcher from before the writes: the shared watch sees them all. */
+  snprintf(q, sizeof q, "watch=1&resourceVersion=%lld", first - 1);
+  wc_open(&live, f->port, 0, q, 0);
+  usleep(200000);
+  for (i = 0; i < 10; i++) {
+    snprintf(name, sizeof name, "g-%d", i);
+    create_cm(f->port, name, 32768);
+  }
+  head = current_rev(f);
+  assert_int_equal(wc_read(&live, 10, 10000), 10);
+  assert_int_equal(cp_store_compact(f->store, head), 0);
+  snprintf(q, sizeof q, "watch=1&resourceVersion=%lld", first);
+  wc_open(&old, f->port, 0, q, 0);
+  assert_int_equal(wc_read(&old, 1, 10000), 1);
+  o = json_tokener_parse(old.body);
+  assert_non_null(o);
+  assert_string_equal(json_object_get_string(json_object_object_get(o, "type")),
+                      "ERROR");
+  assert_true(json_object_object_get_ex(o, "object", &obj));
+  assert_true(json_object_object_get_ex(obj, "code", &v));
+  assert_int_equal(json_object_get_int(v), 410);
+  assert_string_equal(
+      json_object_get_string(json_object_object_get(obj, "reason")),
+      "Expired");
+  assert_non_null(strstr(
+      json_object_get_string(json_object_object_get(obj, "message")),
+      "too old resource version"));
+  json_object_put(o);
+  wc_read(&old, 2, 10000);
+  assert_true(old.ended);
+  snprintf(q, sizeof q, "watch=1&resourceVersion=%lld", head);
+  wc_open(&cur, f->port, 0, q, 0);
+  usleep(200000);
+  create_cm(f->port, "g-after", 10);
+  assert_int_equal(wc_read(&cur, 1, 10000), 1);
+  assert_non_null(strstr(cur.body, "g-after"));
+  wc_close(&old);
+  wc_close(&cur);
+  wc_close(&live);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_chunked_order_and_end, setup,
@@ -456,6 +609,10 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_slow_reader, setup, teardown),
       cmocka_unit_test_setup_teardown(test_http10_lines, setup, teardown),
       cmocka_unit_test_setup_teardown(test_clients_leave, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_never_reader_closed, setup_small,
+                                      teardown),
+      cmocka_unit_test_setup_teardown(test_evicted_and_compacted_gone,
+                                      setup_small, teardown),
   };
 
   signal(SIGPIPE, SIG_IGN);

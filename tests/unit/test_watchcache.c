@@ -2,8 +2,8 @@
  * test_watchcache - the API server's shared watch per resource type, on a
  * real SQLite store: one store watch however many subscribers, catch-up
  * from the ring, prefixes, misses for starts the cache cannot serve,
- * ordering without gaps or repeats under concurrent writers, and that an
- * unsubscribe is final.
+ * ordering without gaps or repeats under concurrent writers, that an
+ * unsubscribe is final, and the byte bound over all types' rings.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -97,7 +97,7 @@ static int64_t put(cp_store *st, const char *key) {
 
 static void test_shared_and_filtered(void **state) {
   cp_store *st = open_store();
-  struct cp_watch_cache *c = cp_watch_cache_new(st, 16);
+  struct cp_watch_cache *c = cp_watch_cache_new(st, 16, 0);
   struct seen *all = seen_new(), *ns = seen_new(), *other = seen_new();
   cp_watch_sub *a = NULL, *b = NULL, *o = NULL;
   int64_t rev = 0;
@@ -145,7 +145,7 @@ static void test_shared_and_filtered(void **state) {
  * what the cache has seen, is a miss. */
 static void test_catch_up_and_miss(void **state) {
   cp_store *st = open_store();
-  struct cp_watch_cache *c = cp_watch_cache_new(st, 4);
+  struct cp_watch_cache *c = cp_watch_cache_new(st, 4, 0);
   struct seen *first = seen_new(), *late = seen_new(), *tmp = seen_new();
   cp_watch_sub *a = NULL, *b = NULL, *m = NULL;
   int64_t rev = 0, r[6];
@@ -212,7 +212,7 @@ static void *writer(void *p) {
  * after unsubscribe returns. */
 static void test_concurrent_order(void **state) {
   cp_store *st = open_store();
-  struct cp_watch_cache *c = cp_watch_cache_new(st, 64);
+  struct cp_watch_cache *c = cp_watch_cache_new(st, 64, 0);
   struct seen *keep = seen_new(), *gone = seen_new();
   cp_watch_sub *a = NULL, *b = NULL;
   struct writer_arg wa[4];
@@ -253,7 +253,7 @@ static void test_concurrent_order(void **state) {
  * store reports it. */
 static void test_compaction(void **state) {
   cp_store *st = open_store();
-  struct cp_watch_cache *c = cp_watch_cache_new(st, 2);
+  struct cp_watch_cache *c = cp_watch_cache_new(st, 2, 0);
   struct seen *s1 = seen_new(), *s2 = seen_new();
   cp_watch_sub *a = NULL, *b = NULL;
   int64_t rev = 0, r1, r2, r3;
@@ -284,12 +284,113 @@ static void test_compaction(void **state) {
   free(s2);
 }
 
+/* Reads every byte of every value a subscriber is given (so that ASan
+ * sees a view of a freed event) and counts the events. */
+static void on_big(void *ud, const cp_store_watch_msg *msg) {
+  struct seen *s = ud;
+  size_t i, j;
+  unsigned sum = 0;
+
+  if (msg->kind != CP_STORE_WATCH_EVENTS)
+    return;
+  for (i = 0; i < msg->count; i++) {
+    const cp_store_event *e = &msg->events[i];
+
+    for (j = 0; j < e->kv.value_len; j++)
+      sum += e->kv.value[j];
+    for (j = 0; j < e->prev.value_len; j++)
+      sum += e->prev.value[j];
+  }
+  pthread_mutex_lock(&s->mu);
+  for (i = 0; i < msg->count && s->n < 4096; i++)
+    s->revs[s->n++] = msg->events[i].kv.mod_revision;
+  s->progress += sum == 0; /* never: values are 'v' bytes */
+  pthread_mutex_unlock(&s->mu);
+}
+
+/* The rings of all types share a byte bound: updates of a 20 KB object
+ * under a 100 KB bound keep the last three (each event's previous value
+ * is the buffer the last event holds as its new value, so an update costs
+ * 20 KB, not 40; the oldest kept still holds its predecessor's value),
+ * the other type's older event going first; a start before what is left
+ * misses (the store then replays or answers 410), a live subscriber
+ * still gets every event, and every shared buffer is freed once
+ * (ASan). */
+static void test_byte_bound(void **state) {
+  cp_store *st = open_store();
+  struct cp_watch_cache *c = cp_watch_cache_new(st, 0, 100000);
+  struct seen *live = seen_new(), *late = seen_new(), *tmp = seen_new();
+  cp_watch_sub *a = NULL, *b = NULL, *m = NULL, *cm = NULL;
+  size_t vlen = 20000;
+  char *v = malloc(vlen);
+  int64_t rev = 0, cm_rev, r[8], cur;
+  int i;
+
+  (void)state;
+  assert_non_null(v);
+  memset(v, 'v', vlen);
+  assert_int_equal(cp_store_current_revision(st, &rev), 0);
+  assert_int_equal(cp_watch_cache_subscribe(c, "pods/", "pods/", rev + 1,
+                                            on_big, live, &a),
+                   0);
+  assert_int_equal(cp_watch_cache_subscribe(c, "configmaps/", "configmaps/",
+                                            rev + 1, on_big, tmp, &cm),
+                   0);
+  assert_int_equal(cp_store_create(st, "configmaps/x", 12, v, vlen, &cm_rev),
+                   0);
+  wait_count(tmp, 1);
+  assert_int_equal(cp_store_create(st, "pods/a", 6, v, vlen, &r[0]), 0);
+  for (i = 1; i < 8; i++)
+    assert_int_equal(cp_store_update(st, "pods/a", 6, v, vlen, r[i - 1],
+                                     &r[i], NULL),
+                     0);
+  wait_count(live, 8);
+  for (i = 0; i < 8; i++)
+    assert_int_equal(live->revs[i], r[i]);
+  /* The other type's event went first, then the oldest updates. */
+  assert_int_equal(cp_watch_cache_subscribe(c, "configmaps/", "configmaps/",
+                                            cm_rev, on_big, late, &m),
+                   CP_WATCH_CACHE_MISS);
+  assert_int_equal(cp_watch_cache_subscribe(c, "pods/", "pods/", r[0],
+                                            on_big, late, &m),
+                   CP_WATCH_CACHE_MISS);
+  assert_int_equal(cp_watch_cache_subscribe(c, "pods/", "pods/", r[4],
+                                            on_big, late, &m),
+                   CP_WATCH_CACHE_MISS);
+  /* Three updates and the value before the first fit under 100 KB (with
+   * a copy of each previous value, only two would). */
+  assert_int_equal(cp_watch_cache_subscribe(c, "pods/", "pods/", r[5],
+                                            on_big, late, &b),
+                   0);
+  assert_int_equal(seen_count(late), 3);
+  assert_int_equal(late->revs[0], r[5]);
+  /* Both go on. */
+  assert_int_equal(cp_store_update(st, "pods/a", 6, v, vlen, r[7], &cur,
+                                   NULL),
+                   0);
+  wait_count(live, 9);
+  wait_count(late, 4);
+  pthread_mutex_lock(&live->mu);
+  assert_int_equal(live->progress, 0);
+  pthread_mutex_unlock(&live->mu);
+  cp_watch_cache_unsubscribe(a);
+  cp_watch_cache_unsubscribe(b);
+  cp_watch_cache_unsubscribe(cm);
+  cp_watch_cache_free(c);
+  cp_store_close(st);
+  free(v);
+  free(live);
+  free(late);
+  free(tmp);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_shared_and_filtered),
       cmocka_unit_test(test_catch_up_and_miss),
       cmocka_unit_test(test_concurrent_order),
       cmocka_unit_test(test_compaction),
+      cmocka_unit_test(test_byte_bound),
   };
   char cmd[64];
   int rc;
