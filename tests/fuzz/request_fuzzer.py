@@ -198,7 +198,8 @@ KINDS = {
     "nodes": ("/api/v1", False, lambda n, ns: obj(
         "v1", "Node", n, None, spec={"unschedulable": False}), True),
     "events": ("/api/v1", True, lambda n, ns: obj(
-        "v1", "Event", n, ns, involvedObject={"kind": "Pod", "name": "p"},
+        "v1", "Event", n, ns,
+        involvedObject={"kind": "Pod", "name": "p", "namespace": ns},
         reason="Fuzz", message="m", type="Normal"), False),
     "serviceaccounts": ("/api/v1", True, lambda n, ns: obj(
         "v1", "ServiceAccount", n, ns), False),
