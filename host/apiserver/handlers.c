@@ -1169,7 +1169,9 @@ static int validate_pod(const struct cp_resource_type *t, json_object *o,
  * one about a cluster-scoped object (involvedObject.namespace empty,
  * which an empty or absent involvedObject is) only in "default", or,
  * for a new-style event (eventTime set), also "kube-system". A
- * new-style event also needs its reporting fields, action and reason. */
+ * new-style event also needs its reporting fields, action and reason,
+ * each bounded (the *LengthLimit constants of events.go), and names its
+ * reporter by a qualified name. */
 static int validate_event(const struct cp_resource_type *t, json_object *o,
                           struct cp_api_response *rs) {
   const char *name = get_str(get(o, "metadata"), "name");
@@ -1177,9 +1179,14 @@ static int validate_event(const struct cp_resource_type *t, json_object *o,
   const char *ions = get_str(get(o, "involvedObject"), "namespace");
   const char *et = get_str(o, "eventTime");
   int legacy = et == NULL || et[0] == '\0';
-  static const char *const required[] = {"reportingComponent",
-                                         "reportingInstance", "action",
-                                         "reason"};
+  static const struct {
+    const char *field;
+    int required;
+    size_t max; /* 0: no bound */
+  } fields[] = {{"reportingComponent", 1, 0}, {"reportingInstance", 1, 128},
+                {"action", 1, 128},           {"reason", 1, 128},
+                {"message", 0, 1024}};
+  char why[64];
   size_t i;
 
   if (ns == NULL)
@@ -1196,14 +1203,24 @@ static int validate_event(const struct cp_resource_type *t, json_object *o,
   }
   if (legacy)
     return 0;
-  for (i = 0; i < sizeof required / sizeof required[0]; i++) {
-    const char *v = get_str(o, required[i]);
+  for (i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+    const char *v = get_str(o, fields[i].field), *bad;
 
-    if (v != NULL && v[0] != '\0')
-      continue;
-    invalid(rs, t, name, required[i], "FieldValueRequired",
-            "Required value");
-    return -1;
+    if (fields[i].required && (v == NULL || v[0] == '\0')) {
+      invalid(rs, t, name, fields[i].field, "FieldValueRequired",
+              "Required value");
+      return -1;
+    }
+    if (v != NULL && fields[i].max > 0 && strlen(v) > fields[i].max) {
+      snprintf(why, sizeof why, "can have at most %zu characters",
+               fields[i].max);
+      invalid_value(rs, t, name, fields[i].field, "", why);
+      return -1;
+    }
+    if (i == 0 && (bad = cp_name_qualified_error(v)) != NULL) {
+      invalid_value(rs, t, name, fields[i].field, v, bad);
+      return -1;
+    }
   }
   return 0;
 }

@@ -1703,6 +1703,23 @@ static void test_validate_kinds(void **state) {
                       "{\"namespace\":\"team\"},\"eventTime\":"
                       "\"2026-01-01T00:00:00.000000Z\"}"),
                  422, "reportingComponent: Required value");
+  expect_message(call(f, CP_API_POST, ev, J,
+                      "{\"metadata\":{\"name\":\"e8\"},\"involvedObject\":"
+                      "{\"namespace\":\"team\"},\"eventTime\":"
+                      "\"2026-01-01T00:00:00.000000Z\",\"reportingComponent\":"
+                      "\"a b\",\"reportingInstance\":\"i\",\"action\":\"A\","
+                      "\"reason\":\"R\"}"),
+                 422, "reportingComponent: Invalid value: \\\"a b\\\"");
+  expect_message(call(f, CP_API_POST, ev, J,
+                      "{\"metadata\":{\"name\":\"e9\"},\"involvedObject\":"
+                      "{\"namespace\":\"team\"},\"eventTime\":"
+                      "\"2026-01-01T00:00:00.000000Z\",\"reportingComponent\":"
+                      "\"c\",\"reportingInstance\":\"i\",\"action\":\"A\","
+                      "\"reason\":\"RRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRR"
+                      "RRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRR"
+                      "RRRRRRRRRRRRRRRRRRRRRRRRRR\"}"),
+                 422, "reason: Invalid value: \\\"\\\": can have at most 128 "
+                      "characters");
   expect_code(call(f, CP_API_POST, ev, J,
                    "{\"metadata\":{\"name\":\"e7\"},\"involvedObject\":"
                    "{\"namespace\":\"team\"},\"eventTime\":"
