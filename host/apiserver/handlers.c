@@ -1149,22 +1149,92 @@ static int validate_finalizers(const struct cp_resource_type *t,
   return 0;
 }
 
-/* Kind-specific checks kube's validation makes that the schema cannot:
- * a pod needs at least one container ("spec.containers: Required
- * value"), or it would be shown Running with nothing in it. */
-static int validate_kind(const struct cp_resource_type *t, json_object *o,
-                         struct cp_api_response *rs) {
-  json_object *cs;
+/* A pod needs at least one container ("spec.containers: Required
+ * value"), or it would be shown Running with nothing in it; no spec at
+ * all is the same answer. */
+static int validate_pod(const struct cp_resource_type *t, json_object *o,
+                        struct cp_api_response *rs) {
+  json_object *cs = get(get(o, "spec"), "containers");
 
-  if (!t->builtin || t->group[0] != '\0' || strcmp(t->resource, "pods") != 0)
-    return 0;
-  cs = get(get(o, "spec"), "containers");
   if (cs != NULL && json_object_is_type(cs, json_type_array) &&
       json_object_array_length(cs) > 0)
     return 0;
   invalid(rs, t, get_str(get(o, "metadata"), "name"), "spec.containers",
           "FieldValueRequired", "Required value");
   return -1;
+}
+
+/* The core/v1 Event checks of kube's legacyValidateEvent (events.go):
+ * an event about a namespaced object lives in that object's namespace;
+ * one about a cluster-scoped object (involvedObject.namespace empty,
+ * which an empty or absent involvedObject is) only in "default", or,
+ * for a new-style event (eventTime set), also "kube-system". A
+ * new-style event also needs its reporting fields, action and reason,
+ * each bounded (the *LengthLimit constants of events.go), and names its
+ * reporter by a qualified name. */
+static int validate_event(const struct cp_resource_type *t, json_object *o,
+                          struct cp_api_response *rs) {
+  const char *name = get_str(get(o, "metadata"), "name");
+  const char *ns = get_str(get(o, "metadata"), "namespace");
+  const char *ions = get_str(get(o, "involvedObject"), "namespace");
+  const char *et = get_str(o, "eventTime");
+  int legacy = et == NULL || et[0] == '\0';
+  static const struct {
+    const char *field;
+    int required;
+    size_t max; /* 0: no bound */
+  } fields[] = {{"reportingComponent", 1, 0}, {"reportingInstance", 1, 128},
+                {"action", 1, 128},           {"reason", 1, 128},
+                {"message", 0, 1024}};
+  char why[64];
+  size_t i;
+
+  if (ns == NULL)
+    ns = "";
+  if (ions == NULL)
+    ions = "";
+  if (ions[0] != '\0' ? legacy && strcmp(ns, ions) != 0
+                      : strcmp(ns, "default") != 0 &&
+                            (legacy ? ns[0] != '\0'
+                                    : strcmp(ns, "kube-system") != 0)) {
+    invalid_value(rs, t, name, "involvedObject.namespace", ions,
+                  "does not match event.namespace");
+    return -1;
+  }
+  if (legacy)
+    return 0;
+  for (i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+    const char *v = get_str(o, fields[i].field), *bad;
+
+    if (fields[i].required && (v == NULL || v[0] == '\0')) {
+      invalid(rs, t, name, fields[i].field, "FieldValueRequired",
+              "Required value");
+      return -1;
+    }
+    if (v != NULL && fields[i].max > 0 && strlen(v) > fields[i].max) {
+      snprintf(why, sizeof why, "can have at most %zu characters",
+               fields[i].max);
+      invalid_value(rs, t, name, fields[i].field, "", why);
+      return -1;
+    }
+    if (i == 0 && (bad = cp_name_qualified_error(v)) != NULL) {
+      invalid_value(rs, t, name, fields[i].field, v, bad);
+      return -1;
+    }
+  }
+  return 0;
+}
+
+/* Kind-specific checks kube's validation makes that the schema cannot. */
+static int validate_kind(const struct cp_resource_type *t, json_object *o,
+                         struct cp_api_response *rs) {
+  if (!t->builtin || t->group[0] != '\0')
+    return 0;
+  if (strcmp(t->resource, "pods") == 0)
+    return validate_pod(t, o, rs);
+  if (strcmp(t->resource, "events") == 0)
+    return validate_event(t, o, rs);
+  return 0;
 }
 
 /* Checks what every object needs; responds and returns -1 if not. */

@@ -605,15 +605,15 @@ int cp_json_strict_parse(const char *s, size_t n, int max_depth,
                          json_object **out,
                          struct cp_json_strict_dups *dups, const char **err,
                          size_t *err_at) {
-  struct parser ps = {.s = s, .end = s + n, .p = s, .max_depth = max_depth,
-                      .dups = dups};
+  /* No body is an empty one; NULL + 0 is undefined, so never formed. */
+  const char *text = s != NULL ? s : "";
+  struct parser ps = {.s = text, .end = text + (s != NULL ? n : 0),
+                      .p = text, .max_depth = max_depth, .dups = dups};
   json_object *o;
 
   *out = NULL;
   *err = NULL;
   *err_at = 0;
-  if (s == NULL)
-    ps.s = ps.p = ps.end = "";
   if (n > INT32_MAX) { /* json-c lengths are int */
     *err = "document too large";
     return CP_JSON_STRICT_SYNTAX;

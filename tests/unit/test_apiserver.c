@@ -1660,6 +1660,79 @@ static void test_hardening_requests(void **state) {
   free(rs.body);
 }
 
+/* Kind-specific validation the fuzzer found missing: a pod without any
+ * spec, and kube's legacyValidateEvent rules for core/v1 Events. */
+static void test_validate_kinds(void **state) {
+  struct fixture *f = *state;
+  const char *ev = "/api/v1/namespaces/team/events";
+
+  make_namespace(f, "default");
+  make_namespace(f, "team");
+  expect_message(call(f, CP_API_POST, "/api/v1/namespaces/default/pods", J,
+                      "{\"metadata\":{\"name\":\"p\"}}"),
+                 422, "Pod \\\"p\\\" is invalid: spec.containers: "
+                      "Required value");
+  expect_message(call(f, CP_API_POST, "/api/v1/namespaces/default/pods", J,
+                      "{\"metadata\":{\"name\":\"p\"},\"spec\":null}"),
+                 422, "spec.containers: Required value");
+  /* About a cluster-scoped object: only in "default". */
+  expect_message(call(f, CP_API_POST, ev, J,
+                      "{\"metadata\":{\"name\":\"e1\"},"
+                      "\"involvedObject\":{}}"),
+                 422, "Event \\\"e1\\\" is invalid: "
+                      "involvedObject.namespace: Invalid value: \\\"\\\": "
+                      "does not match event.namespace");
+  expect_message(call(f, CP_API_POST, ev, J, "{\"metadata\":{\"name\":\"e2\"}}"),
+                 422, "involvedObject.namespace");
+  expect_code(call(f, CP_API_POST, "/api/v1/namespaces/default/events", J,
+                   "{\"metadata\":{\"name\":\"e3\"}}"), 201);
+  /* About a namespaced object: in its namespace. */
+  expect_message(call(f, CP_API_POST, ev, J,
+                      "{\"metadata\":{\"name\":\"e4\"},\"involvedObject\":"
+                      "{\"kind\":\"Pod\",\"name\":\"p\",\"namespace\":"
+                      "\"default\"}}"),
+                 422, "Invalid value: \\\"default\\\": does not match "
+                      "event.namespace");
+  expect_code(call(f, CP_API_POST, ev, J,
+                   "{\"metadata\":{\"name\":\"e5\"},\"involvedObject\":"
+                   "{\"kind\":\"Pod\",\"name\":\"p\",\"namespace\":"
+                   "\"team\"}}"), 201);
+  /* A new-style event (eventTime) names who reported it and why. */
+  expect_message(call(f, CP_API_POST, ev, J,
+                      "{\"metadata\":{\"name\":\"e6\"},\"involvedObject\":"
+                      "{\"namespace\":\"team\"},\"eventTime\":"
+                      "\"2026-01-01T00:00:00.000000Z\"}"),
+                 422, "reportingComponent: Required value");
+  expect_message(call(f, CP_API_POST, ev, J,
+                      "{\"metadata\":{\"name\":\"e8\"},\"involvedObject\":"
+                      "{\"namespace\":\"team\"},\"eventTime\":"
+                      "\"2026-01-01T00:00:00.000000Z\",\"reportingComponent\":"
+                      "\"a b\",\"reportingInstance\":\"i\",\"action\":\"A\","
+                      "\"reason\":\"R\"}"),
+                 422, "reportingComponent: Invalid value: \\\"a b\\\"");
+  expect_message(call(f, CP_API_POST, ev, J,
+                      "{\"metadata\":{\"name\":\"e9\"},\"involvedObject\":"
+                      "{\"namespace\":\"team\"},\"eventTime\":"
+                      "\"2026-01-01T00:00:00.000000Z\",\"reportingComponent\":"
+                      "\"c\",\"reportingInstance\":\"i\",\"action\":\"A\","
+                      "\"reason\":\"RRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRR"
+                      "RRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRR"
+                      "RRRRRRRRRRRRRRRRRRRRRRRRRR\"}"),
+                 422, "reason: Invalid value: \\\"\\\": can have at most 128 "
+                      "characters");
+  expect_code(call(f, CP_API_POST, ev, J,
+                   "{\"metadata\":{\"name\":\"e7\"},\"involvedObject\":"
+                   "{\"namespace\":\"team\"},\"eventTime\":"
+                   "\"2026-01-01T00:00:00.000000Z\",\"reportingComponent\":"
+                   "\"c\",\"reportingInstance\":\"i\",\"action\":\"A\","
+                   "\"reason\":\"R\"}"), 201);
+  /* An update is held to the same rules. */
+  expect_message(call(f, CP_API_PUT, "/api/v1/namespaces/team/events/e5", J,
+                      "{\"metadata\":{\"name\":\"e5\"},\"involvedObject\":"
+                      "{}}"),
+                 422, "does not match event.namespace");
+}
+
 static void test_hardening_bodies(void **state) {
   struct fixture *f = *state;
   struct cp_api_response rs;
@@ -1834,6 +1907,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_routing, setup, teardown),
       cmocka_unit_test_setup_teardown(test_hardening_requests, setup,
                                       teardown),
+      cmocka_unit_test_setup_teardown(test_validate_kinds, setup, teardown),
       cmocka_unit_test_setup_teardown(test_hardening_bodies, setup, teardown),
       cmocka_unit_test_setup_teardown(test_hardening_legacy_stored, setup,
                                       teardown),

@@ -129,6 +129,23 @@ static void test_nul_byte_input(void **state) {
                    CP_JSON_STRICT_SYNTAX);
 }
 
+/* No body at all (a PUT with none, found by fuzz_request) is an empty
+ * document, and parsing it forms no pointer from NULL (UBSan). */
+static void test_no_body(void **state) {
+  json_object *o = (json_object *)1;
+  const char *err = NULL;
+  size_t at = 1;
+
+  (void)state;
+  assert_int_equal(cp_json_strict_parse(NULL, 0, 8, &o, NULL, &err, &at),
+                   CP_JSON_STRICT_SYNTAX);
+  assert_null(o);
+  assert_non_null(strstr(err, "unexpected end of JSON input"));
+  assert_int_equal(at, 0);
+  assert_int_equal(cp_json_strict_parse(NULL, 5, 8, &o, NULL, &err, &at),
+                   CP_JSON_STRICT_SYNTAX);
+}
+
 static void test_duplicates(void **state) {
   struct cp_json_strict_dups d = {0};
   const char *s = "{\"metadata\":{\"name\":\"a\",\"name\":\"b\"},"
@@ -177,6 +194,7 @@ int main(void) {
       cmocka_unit_test(test_repairs_like_go),
       cmocka_unit_test(test_refuses_non_json),
       cmocka_unit_test(test_nul_byte_input),
+      cmocka_unit_test(test_no_body),
       cmocka_unit_test(test_duplicates),
       cmocka_unit_test(test_depth),
   };
