@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "apiserver/query.h"
+
 static const char hexdig[] = "0123456789abcdef";
 
 char *cp_continue_encode(int64_t rev, const uint8_t *start,
@@ -33,16 +35,6 @@ char *cp_continue_encode(int64_t rev, const uint8_t *start,
   }
   s[n + 2 * start_len] = '\0';
   return s;
-}
-
-static int hexval(char c) {
-  if (c >= '0' && c <= '9')
-    return c - '0';
-  if (c >= 'a' && c <= 'f')
-    return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F')
-    return c - 'A' + 10;
-  return -1;
 }
 
 /* The revision before the dot: digits only, no leading zero, no
@@ -82,7 +74,7 @@ int cp_continue_decode(const char *tok, int64_t *rev, uint8_t **start,
   if ((b = malloc(hn / 2 + 1)) == NULL)
     return -1;
   for (i = 0; i < hn / 2; i++) {
-    int hi = hexval(h[2 * i]), lo = hexval(h[2 * i + 1]);
+    int hi = cp_query_hexval(h[2 * i]), lo = cp_query_hexval(h[2 * i + 1]);
 
     if (hi < 0 || lo < 0) {
       free(b);

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
-static int hexval(char c) {
+int cp_query_hexval(char c) {
   if (c >= '0' && c <= '9')
     return c - '0';
   if (c >= 'a' && c <= 'f')
@@ -35,8 +35,8 @@ static char *decode(const char *s, size_t n) {
         free(out);
         return NULL;
       }
-      hi = hexval(s[i + 1]);
-      lo = hexval(s[i + 2]);
+      hi = cp_query_hexval(s[i + 1]);
+      lo = cp_query_hexval(s[i + 2]);
       if (hi < 0 || lo < 0) {
         free(out);
         return NULL;

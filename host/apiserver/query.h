@@ -33,4 +33,8 @@ int cp_query_bool(const struct cp_query *q, const char *key);
 int cp_query_int(const struct cp_query *q, const char *key, int64_t min,
                  int64_t max, int64_t *out);
 
+/* The value of one hex digit (either case), or -1: %XX escapes here, and
+ * the key in a continue token. */
+int cp_query_hexval(char c);
+
 #endif /* CPLANE_HOST_APISERVER_QUERY_H */
