@@ -419,6 +419,24 @@ static int enter(struct parser *ps) {
   return 0;
 }
 
+/* What may follow an object member or an array element: a ',' (0: the
+ * next item follows, white space skipped), the container's closer (1:
+ * consumed), or anything else (-1: a syntax error naming context). */
+static int after_item(struct parser *ps, char closer, const char *context) {
+  skip_ws(ps);
+  if (ps->p < ps->end && *ps->p == ',') {
+    ps->p++;
+    skip_ws(ps);
+    return 0;
+  }
+  if (ps->p < ps->end && *ps->p == closer) {
+    ps->p++;
+    return 1;
+  }
+  bad_char(ps, ps->p, context);
+  return -1;
+}
+
 static json_object *parse_object(struct parser *ps) {
   json_object *obj = json_object_new_object(), *v;
   char stackkey[KEY_STACK], *key = NULL;
@@ -487,18 +505,14 @@ static json_object *parse_object(struct parser *ps) {
     if (key != stackkey)
       free(key);
     key = NULL;
-    skip_ws(ps);
-    if (ps->p < ps->end && *ps->p == ',') {
-      ps->p++;
-      skip_ws(ps);
+    switch (after_item(ps, '}', "after object key:value pair")) {
+    case 0:
       continue;
-    }
-    if (ps->p < ps->end && *ps->p == '}') {
-      ps->p++;
+    case 1:
       return obj;
+    default:
+      goto fail;
     }
-    bad_char(ps, ps->p, "after object key:value pair");
-    goto fail;
   }
 fail:
   if (key != stackkey)
@@ -532,18 +546,14 @@ static json_object *parse_array(struct parser *ps) {
       goto fail;
     }
     ps->frames[ps->depth].key = NULL;
-    skip_ws(ps);
-    if (ps->p < ps->end && *ps->p == ',') {
-      ps->p++;
-      skip_ws(ps);
+    switch (after_item(ps, ']', "after array element")) {
+    case 0:
       continue;
-    }
-    if (ps->p < ps->end && *ps->p == ']') {
-      ps->p++;
+    case 1:
       return arr;
+    default:
+      goto fail;
     }
-    bad_char(ps, ps->p, "after array element");
-    goto fail;
   }
 fail:
   json_object_put(arr);
