@@ -69,7 +69,7 @@ PLUGIN_CFLAGS := -std=gnu11 -g $(OPT) $(WARN) $(SANFLAGS) -fPIC \
                  -fvisibility=hidden -Isdk/include
 PLUGIN_LDFLAGS := -shared -Wl,-z,defs $(SANFLAGS)
 
-HOST_SRCS := $(filter-out host/main.c,$(wildcard host/*.c host/*/*.c))
+HOST_SRCS := $(filter-out host/main.c,$(wildcard host/*.c host/*/*.c host/*/*/*.c))
 # The built-in API schemas are JSON files assembled into the host with
 # .incbin (host/apiserver/schemas/builtin.S).
 SCHEMA_ASM  := host/apiserver/schemas/builtin.S

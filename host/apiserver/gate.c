@@ -2,6 +2,7 @@
  * gate - see gate.h.
  */
 #include "apiserver/gate.h"
+#include "log/assert.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 #include <time.h>
 
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/keyvalq_struct.h>
 
@@ -21,8 +23,15 @@
 
 enum mode {
   READING_HEAD, /* the next head is held until complete */
-  DRAINING      /* answered: input is dropped until evhttp closes */
+  DRAINING,     /* answered: input is dropped until evhttp closes */
+  LINGERING     /* evhttp is done: dropping input a while before close */
 };
+
+/* How long a connection evhttp has finished with after a made-up answer
+ * still drops what the client sends before the socket closes: closing
+ * with the client's bytes unread sends a reset, and a reset that
+ * overtakes the answer loses it (Go waits 500 ms, rstAvoidanceDelay). */
+#define LINGER_MS 1000
 
 /* A gated connection polls this often for evhttp to have freed it (the
  * client left): the reference the gate holds keeps the socket open, so
@@ -40,6 +49,7 @@ struct gate {
   enum mode mode;
   int busy;       /* moving bytes itself: its own callback ignores them */
   int shut_wr;    /* answered, and the answer's end sent (FIN) */
+  int peer_done;  /* LINGERING: the client closed, or the socket failed */
   size_t scanned; /* bytes of held looked at */
   int newline;    /* they end a line (a CR does not count) */
   struct gate *prev, *next;
@@ -90,6 +100,46 @@ static int freed_by_evhttp(struct bufferevent *bev) {
   return eventcb == NULL;
 }
 
+/* LINGERING: the bufferevent's own callbacks are the gate's now. Only
+ * notes the end: freeing the bufferevent from inside its own callback is
+ * not safe, the timer does it. */
+static void on_linger_event(struct bufferevent *bev, short what, void *arg) {
+  struct gate *g = arg;
+
+  (void)bev;
+  if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT)) {
+    g->peer_done = 1;
+    evtimer_del(g->timer);
+    arm(g, 0);
+  }
+}
+
+static void on_linger_read(struct bufferevent *bev, void *arg) {
+  (void)arg;
+  evbuffer_drain(bufferevent_get_input(bev),
+                 evbuffer_get_length(bufferevent_get_input(bev)));
+}
+
+/* evhttp freed a connection it answered with a made-up request: keep
+ * reading and dropping for LINGER_MS, or until the client closes. */
+static void linger(struct gate *g, uint64_t now) {
+  evutil_socket_t s = bufferevent_getfd(g->bev);
+
+  CP_ASSERT(g->mode == DRAINING);
+  if (s < 0) {
+    let_go(g);
+    return;
+  }
+  if (!g->shut_wr)
+    shutdown(s, SHUT_WR);
+  g->shut_wr = 1;
+  g->mode = LINGERING;
+  g->deadline_ns = now + (uint64_t)LINGER_MS * 1000000u;
+  bufferevent_setcb(g->bev, on_linger_read, NULL, on_linger_event, g);
+  bufferevent_enable(g->bev, EV_READ);
+  arm(g, POLL_MS);
+}
+
 /* A poll, or the header timeout.
  *
  * Answered: once the answer has left, the gate ends the stream (FIN) but
@@ -106,8 +156,20 @@ static void on_timer(evutil_socket_t fd, short what, void *arg) {
 
   (void)fd;
   (void)what;
+  if (g->mode == LINGERING) {
+    if (g->peer_done || now >= g->deadline_ns) {
+      let_go(g);
+      return;
+    }
+    left = (g->deadline_ns - now) / 1000000u + 1;
+    arm(g, left < POLL_MS ? left : POLL_MS);
+    return;
+  }
   if (freed_by_evhttp(g->bev)) {
-    let_go(g);
+    if (g->mode == DRAINING)
+      linger(g, now);
+    else
+      let_go(g);
     return;
   }
   if (now >= g->deadline_ns) {
@@ -303,7 +365,7 @@ static void on_input(struct evbuffer *in, const struct evbuffer_cb_info *info,
   if (g->busy || info->n_added == 0)
     return;
   g->busy = 1;
-  if (g->mode == DRAINING) {
+  if (g->mode != READING_HEAD) {
     take_new(g, in, info->n_added, NULL);
   } else {
     take_new(g, in, info->n_added, g->held);

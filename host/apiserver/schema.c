@@ -525,7 +525,9 @@ const struct cp_schema *cp_schema_doc_get(const struct cp_schema_doc *d,
 
 /* The JSON files of host/apiserver/schemas/, linked in by builtin.S. */
 extern const char cp_schema_blob_meta[], cp_schema_blob_core[],
-    cp_schema_blob_apps[], cp_schema_blob_other[];
+    cp_schema_blob_apps[], cp_schema_blob_other[],
+    cp_schema_blob_kinds_core[], cp_schema_blob_kinds_workloads[],
+    cp_schema_blob_kinds_platform[];
 
 static pthread_once_t builtin_once = PTHREAD_ONCE_INIT;
 static struct cp_schema_doc *builtin_doc;
@@ -566,7 +568,10 @@ static int index_kinds(json_object *defs) {
 
 static void builtin_load(void) {
   const char *blobs[] = {cp_schema_blob_meta, cp_schema_blob_core,
-                         cp_schema_blob_apps, cp_schema_blob_other};
+                         cp_schema_blob_apps, cp_schema_blob_other,
+                         cp_schema_blob_kinds_core,
+                         cp_schema_blob_kinds_workloads,
+                         cp_schema_blob_kinds_platform};
   json_object *all = json_object_new_object();
   struct cp_schema_doc *d = doc_new(1);
   char *err = NULL;

@@ -1,0 +1,49 @@
+/*
+ * registry - cp_strategy_for: the built-in kinds' strategies by group
+ * and resource. A new kind adds its strategy's name to `all` below.
+ */
+#include "apiserver/strategy/strategy.h"
+
+#include <string.h>
+
+/* The default for a built-in kind with no strategy of its own yet and
+ * for custom resources: kube's generic registry behaviour. */
+static const struct cp_strategy generic = {.group = "", .resource = ""};
+
+static const struct cp_strategy *const all[] = {
+    NULL /* keep last */
+};
+
+const struct cp_strategy *cp_strategy_for(const struct cp_resource_type *t) {
+  size_t i;
+
+  if (t == NULL || !t->builtin)
+    return &generic;
+  for (i = 0; all[i] != NULL; i++)
+    if (strcmp(all[i]->group, t->group) == 0 &&
+        strcmp(all[i]->resource, t->resource) == 0)
+      return all[i];
+  return &generic;
+}
+
+static int in_list(const char *const *list, const char *s) {
+  size_t i;
+
+  for (i = 0; list != NULL && list[i] != NULL; i++)
+    if (strcmp(list[i], s) == 0)
+      return 1;
+  return 0;
+}
+
+int cp_strategy_field_label_ok(const struct cp_resource_type *t,
+                               const char *path) {
+  if (strcmp(path, "metadata.name") == 0 ||
+      strcmp(path, "metadata.namespace") == 0)
+    return 1;
+  return in_list(cp_strategy_for(t)->field_labels, path);
+}
+
+int cp_strategy_in_category(const struct cp_resource_type *t,
+                            const char *c) {
+  return in_list(cp_strategy_for(t)->categories, c);
+}

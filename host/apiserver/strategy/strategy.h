@@ -1,0 +1,143 @@
+/*
+ * strategy - what the API server knows about one resource type, in one
+ * place, as kube-apiserver's registry strategies (pkg/registry/<group>/
+ * <resource>/strategy.go): what the server sets or resets on create and
+ * update, how an object is validated beyond its schema, the warnings it
+ * earns, which field selectors it supports, how it prints as a Table,
+ * which categories it belongs to, and what admission and deletion must
+ * do for it. The verbs (read, write, delete) ask the strategy; they hold
+ * no per-kind branches.
+ *
+ * A built-in kind is a schema (schemas/<group>.json) plus a strategy
+ * file (strategy/<resource>.c) defining one `const struct cp_strategy`
+ * and listed in strategy/registry.c. Custom resources share
+ * cp_strategy_custom (status/scale from their CRD, printer columns from
+ * additionalPrinterColumns). Every member below may be NULL/0: the
+ * default is what kube's generic registry does.
+ *
+ * Call order on a write (create, update, patch; the status and scale
+ * subresources are updates of the same object):
+ *   decode + schema defaults + prune (schema.c)
+ *   prepare_create | prepare_update      (may change obj; never fails)
+ *   validate                             (adds to errs; any -> 422)
+ *   admit                                (may change obj or refuse)
+ *   warnings
+ *   store write
+ * and after a delete has removed the object from the store, deleted().
+ *
+ * Threading: strategies are immutable tables; every hook is called on a
+ * request worker thread and must be safe to run on several at once (no
+ * state of their own outside ctx->store, which is thread-safe).
+ * Ownership: hooks borrow obj/old; they may change obj (not old).
+ */
+#ifndef CPLANE_HOST_APISERVER_STRATEGY_STRATEGY_H
+#define CPLANE_HOST_APISERVER_STRATEGY_STRATEGY_H
+
+#include <stddef.h>
+
+#include "apiserver/field_errors.h"
+#include "apiserver/request.h"
+#include "apiserver/resources.h"
+
+struct json_object;
+
+/* What the write is. Subresource writes are updates with sub set. */
+enum cp_strategy_op { CP_OP_CREATE, CP_OP_UPDATE };
+
+struct cp_strategy_write {
+  enum cp_strategy_op op;
+  const char *subresource; /* NULL, "status", "scale", ... */
+  int dry_run;             /* dryRun=All: admit must not keep anything */
+  struct cp_api_ctx *ctx;  /* the store and registry, for admit */
+  struct cp_api_request *rq;
+};
+
+/* One Table column, as meta.k8s.io/v1 TableColumnDefinition. priority
+ * 0 prints always, 1 only with -o wide. */
+struct cp_table_column {
+  const char *name;
+  const char *type;   /* "string", "integer", "date", ... */
+  const char *format; /* "name" for the NAME column, else "" */
+  int priority;
+  const char *description;
+};
+
+/* Flags: the generic behaviour a kind opts into. */
+/* The kind has a spec: metadata.generation is 1 on create and goes up
+ * by one whenever the spec (anything outside metadata and status)
+ * changes; a kind without spec never gets one (kube: ConfigMap has no
+ * generation). */
+#define CP_STRATEGY_GENERATION 1u
+/* The kind has a status subresource: an update of the main resource
+ * keeps the stored status, an update of /status keeps everything but
+ * status (and metadata labels/annotations, as kube). */
+#define CP_STRATEGY_STATUS_SPLIT 2u
+/* Cluster-scoped objects of this kind are only deleted after their
+ * spec.finalizers empty (namespaces). */
+#define CP_STRATEGY_SPEC_FINALIZERS 4u
+
+struct cp_strategy {
+  const char *group;    /* "" for core */
+  const char *resource; /* plural: matches cp_resource_type */
+  unsigned flags;       /* CP_STRATEGY_* */
+  const char *const *categories; /* NULL-terminated; {"all", NULL} */
+  /* Field selector paths beyond metadata.name and metadata.namespace,
+   * NULL-terminated (kube's <kind>ToSelectableFields /
+   * AddFieldLabelConversionFunc). */
+  const char *const *field_labels;
+
+  /* Sets what the server owns before validation: status cleared on
+   * create, defaults kube's defaulting funcs set that the schema's
+   * `default` cannot (computed ones), pod status.phase Pending, ... */
+  void (*prepare_create)(const struct cp_strategy_write *w,
+                         struct json_object *obj);
+  /* The same on update; old is the stored object (the status/spec
+   * resets of CP_STRATEGY_STATUS_SPLIT and the generation are done by
+   * the caller before this runs). */
+  void (*prepare_update)(const struct cp_strategy_write *w,
+                         struct json_object *obj, struct json_object *old);
+  /* kube's ValidateXxx / ValidateXxxUpdate beyond the schema; old NULL
+   * on create. Adds every error found to errs. Metadata (name,
+   * labels, annotations, finalizers) is validated by the caller. */
+  void (*validate)(const struct cp_strategy_write *w,
+                   struct json_object *obj, struct json_object *old,
+                   struct cp_field_errors *errs);
+  /* Admission the kind needs inside the server (allocating a Service's
+   * ClusterIP, a pod's priority from its PriorityClass, ...). Returns 0,
+   * or -1 having set rs to the refusal. On dry run nothing may be kept
+   * (allocate nothing, or release it before returning). */
+  int (*admit)(const struct cp_strategy_write *w, struct json_object *obj,
+               struct json_object *old, struct cp_api_response *rs);
+  /* Warnings for a write (kube's WarningsOnCreate/WarningsOnUpdate):
+   * cp_api_add_warning(rs, ...). */
+  void (*warnings)(const struct cp_strategy_write *w,
+                   struct json_object *obj, struct json_object *old,
+                   struct cp_api_response *rs);
+  /* After the object was removed from the store (not on dry run):
+   * release what admit took. */
+  void (*deleted)(struct cp_api_ctx *ctx, struct json_object *obj);
+
+  /* Table output (kubectl get); columns NULL: NAME, AGE. The cells
+   * function appends one cell per column (including NAME, and the
+   * priority-1 ones), now being the time ages count to. */
+  const struct cp_table_column *columns;
+  size_t n_columns;
+  void (*cells)(struct json_object *obj, long long now,
+                struct json_object *cells);
+};
+
+/* The strategy of type t: the built-in kind's, else the custom
+ * resource default (t not built in), else the generic default. Never
+ * NULL. */
+const struct cp_strategy *cp_strategy_for(const struct cp_resource_type *t);
+
+/* 1 when path is a field label of t (metadata.name and
+ * metadata.namespace always are). */
+int cp_strategy_field_label_ok(const struct cp_resource_type *t,
+                               const char *path);
+
+/* 1 when t belongs to category c ("all"). */
+int cp_strategy_in_category(const struct cp_resource_type *t,
+                            const char *c);
+
+#endif /* CPLANE_HOST_APISERVER_STRATEGY_STRATEGY_H */
