@@ -34,6 +34,7 @@
 #include "apiserver/patch.h"
 #include "apiserver/schema.h"
 #include "apiserver/status.h"
+#include "apiserver/strategy/strategy.h"
 #include "object/json_buf.h"
 #include "object/json_strict.h"
 #include "labels/names.h"
@@ -1772,6 +1773,45 @@ static int json_body_ok(struct cp_api_request *rq,
 
 static void add_finalizer(json_object *md, const char *f);
 
+/* The kind's strategy on a create (old NULL) or update: prepare,
+ * validate (every error, one 422), admit, warnings. Responds and returns
+ * -1 when the write is refused. A write that fails after this returned 0
+ * hands what admit took back through strategy_release. */
+static int strategy_checks(struct cp_api_ctx *ctx, struct cp_api_request *rq,
+                           json_object *o, json_object *old,
+                           struct cp_api_response *rs) {
+  const struct cp_strategy *st = cp_strategy_for(rq->type);
+  struct cp_strategy_write w = {old != NULL ? CP_OP_UPDATE : CP_OP_CREATE,
+                                rq->subresource, dry_run(rq), ctx, rq};
+  struct cp_field_errors errs = CP_FIELD_ERRORS_INIT;
+
+  if (old == NULL && st->prepare_create != NULL)
+    st->prepare_create(&w, o);
+  if (old != NULL && st->prepare_update != NULL)
+    st->prepare_update(&w, o, old);
+  if (st->validate != NULL)
+    st->validate(&w, o, old, &errs);
+  if (cp_field_errors_any(&errs)) {
+    cp_field_errors_respond(&errs, rq->type,
+                            get_str(get(o, "metadata"), "name"), rs);
+    cp_field_errors_clear(&errs);
+    return -1;
+  }
+  if (st->admit != NULL && st->admit(&w, o, old, rs) < 0)
+    return -1;
+  if (st->warnings != NULL)
+    st->warnings(&w, o, old, rs);
+  return 0;
+}
+
+static void strategy_release(struct cp_api_ctx *ctx,
+                             struct cp_api_request *rq, json_object *o) {
+  const struct cp_strategy *st = cp_strategy_for(rq->type);
+
+  if (st->admit != NULL && st->deleted != NULL && !dry_run(rq))
+    st->deleted(ctx, o);
+}
+
 static void do_create(struct cp_api_ctx *ctx, struct cp_api_request *rq,
                       struct cp_api_response *rs) {
   json_object *o = NULL, *md;
@@ -1779,7 +1819,7 @@ static void do_create(struct cp_api_ctx *ctx, struct cp_api_request *rq,
   const char *name, *gen;
   int64_t rev = 0;
   enum field_validation fv;
-  int rc, attempt, json_ok = json_body_ok(rq, NULL);
+  int rc, attempt, json_ok = json_body_ok(rq, NULL), admitted = 0;
   struct cp_json_strict_dups dups = {0};
 
   if (json_ok)
@@ -1834,8 +1874,10 @@ static void do_create(struct cp_api_ctx *ctx, struct cp_api_request *rq,
   set_str(md, "creationTimestamp", ts);
   json_object_object_add(md, "generation", json_object_new_int64(1));
   json_object_object_del(md, "deletionTimestamp");
-  if (schema_validate(ctx, rq->type, o, 1, rs) < 0)
+  if (schema_validate(ctx, rq->type, o, 1, rs) < 0 ||
+      strategy_checks(ctx, rq, o, NULL, rs) < 0)
     goto out;
+  admitted = 1;
   for (attempt = 0; attempt < 5; attempt++) {
     if (name == NULL || name[0] == '\0' || attempt > 0) {
       char suffix[6], full[300];
@@ -1885,6 +1927,8 @@ static void do_create(struct cp_api_ctx *ctx, struct cp_api_request *rq,
   }
   already_exists(rs, rq->type, name);
 out:
+  if (admitted && rs->code != 201)
+    strategy_release(ctx, rq, o);
   cp_json_strict_dups_clear(&dups);
   free(err);
   free(key);
@@ -2036,6 +2080,8 @@ static void deleted(struct cp_api_ctx *ctx, const struct cp_resource_type *t,
     purge_custom_resources(ctx, name);
   if (is_crd(t))
     crd_deleted(ctx, o);
+  if (cp_strategy_for(t)->deleted != NULL)
+    cp_strategy_for(t)->deleted(ctx, o);
 }
 
 /* Builds the object to store from the client's `in` and the current
@@ -2277,7 +2323,8 @@ static void do_update(struct cp_api_ctx *ctx, struct cp_api_request *rq,
     goto out;
   }
   if (!is_scale && (validate_meta(rq->type, next, rs) < 0 ||
-                    schema_validate(ctx, rq->type, next, 1, rs) < 0))
+                    schema_validate(ctx, rq->type, next, 1, rs) < 0 ||
+                    strategy_checks(ctx, rq, next, cur, rs) < 0))
     goto out;
   write_over(ctx, rq, key, next, cur_rev, rs, 1);
 out:
@@ -2388,7 +2435,8 @@ static void do_patch(struct cp_api_ctx *ctx, struct cp_api_request *rq,
     json_object_put(patched);
     if (next == NULL ||
         (!is_scale && (validate_meta(rq->type, next, rs) < 0 ||
-                       schema_validate(ctx, rq->type, next, 0, rs) < 0))) {
+                       schema_validate(ctx, rq->type, next, 0, rs) < 0 ||
+                       strategy_checks(ctx, rq, next, cur, rs) < 0))) {
       if (rs->body == NULL)
         cp_api_respond_status(rs, 500, NULL);
       json_object_put(cur);
