@@ -144,6 +144,13 @@ conds=$(dep_json web | jq -r '[.status.conditions[] | "\(.type)=\(.status)/\(.re
 [ "$conds" = "Available=True/MinimumReplicasAvailable Progressing=True/NewReplicaSetAvailable" ] ||
   die "conditions: $conds"
 pass "a Deployment gets one owned ReplicaSet (revision 1), its pods, and rolls out"
+# kubectl describe rs shows what kube's describer shows: the owner, the
+# pods' phases and the template.
+desc=$(K describe rs "$rs1")
+for want in "Controlled By:  Deployment/web" "Pods Status:    3 Running / 0 Waiting / 0 Succeeded / 0 Failed" "Pod Template:"; do
+  grep -qF "$want" <<<"$desc" || die "kubectl describe rs lacks '$want': $desc"
+done
+pass "kubectl describe rs: Controlled By, Pods Status, Pod Template"
 
 # ---- scale ----
 K scale deployment web --replicas=6 >/dev/null || die "kubectl scale"

@@ -77,6 +77,12 @@ first=$(lease)
 renewed() { [ "$(lease)" != "$first" ]; }
 until_true 5 "the lease of sim-1 renewed" renewed
 pass "leases are renewed (renewTime advances)"
+# kubectl describe node finds the node's Lease under its name in
+# kube-node-lease (kube prints "Failed to get lease" otherwise).
+desc=$(K describe node sim-1)
+grep -q "^  HolderIdentity:  sim-1$" <<<"$desc" || fail "describe node: no lease: $desc"
+! grep -q "Failed to get lease" <<<"$desc" || fail "describe node: Failed to get lease"
+pass "kubectl describe node shows the node's Lease"
 
 mkpod() { # NAME NODE [TOLERATIONS_JSON]
   K apply -f - >/dev/null <<EOF || fail "create pod $1"
