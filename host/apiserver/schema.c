@@ -624,6 +624,12 @@ struct cp_schema_doc *cp_schema_doc_parse(const char *text, char **err) {
 }
 
 struct cp_schema_doc *cp_schema_doc_compile(json_object *schema, char **err) {
+  return cp_schema_doc_compile_at(schema, "<root>", err);
+}
+
+struct cp_schema_doc *cp_schema_doc_compile_at(json_object *schema,
+                                               const char *root,
+                                               char **err) {
   struct cp_schema_doc *d = doc_new(0);
 
   *err = NULL;
@@ -631,7 +637,7 @@ struct cp_schema_doc *cp_schema_doc_compile(json_object *schema, char **err) {
     errf(err, "out of memory");
     return NULL;
   }
-  if ((d->root = compile(d, schema, "<root>", err)) == NULL) {
+  if ((d->root = compile(d, schema, root, err)) == NULL) {
     cp_schema_doc_free(d);
     return NULL;
   }
