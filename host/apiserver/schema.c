@@ -1434,12 +1434,41 @@ static uint64_t value_hash(json_object *o, int depth) {
   }
 }
 
-static int values_equal(json_object *a, json_object *b) {
-  if ((json_object_is_type(a, json_type_int) ||
-       json_object_is_type(a, json_type_double)) &&
-      (json_object_is_type(b, json_type_int) ||
-       json_object_is_type(b, json_type_double)))
+static int is_number(json_object *o) {
+  return json_object_is_type(o, json_type_int) ||
+         json_object_is_type(o, json_type_double);
+}
+
+/* Equality as Go's reflect.DeepEqual sees decoded JSON: numbers by
+ * value at any depth, objects whatever their member order. */
+static int values_equal(json_object *a, json_object *b, int depth) {
+  json_object *bv;
+  size_t i, n;
+
+  if (is_number(a) && is_number(b))
     return json_object_get_double(a) == json_object_get_double(b);
+  if (json_object_get_type(a) != json_object_get_type(b) || depth > 64)
+    return 0;
+  if (json_object_is_type(a, json_type_array)) {
+    n = json_object_array_length(a);
+    if (n != json_object_array_length(b))
+      return 0;
+    for (i = 0; i < n; i++)
+      if (!values_equal(json_object_array_get_idx(a, i),
+                        json_object_array_get_idx(b, i), depth + 1))
+        return 0;
+    return 1;
+  }
+  if (json_object_is_type(a, json_type_object)) {
+    if (json_object_object_length(a) != json_object_object_length(b))
+      return 0;
+    json_object_object_foreach(a, k, av) {
+      if (!json_object_object_get_ex(b, k, &bv) ||
+          !values_equal(av, bv, depth + 1))
+        return 0;
+    }
+    return 1;
+  }
   return json_object_equal(a, b);
 }
 
@@ -1472,7 +1501,7 @@ static int has_duplicates(json_object *o) {
   qsort(h, n, sizeof *h, hashed_cmp);
   for (i = 0; i < n && !dup; i++)
     for (j = i + 1; j < n && h[j].h == h[i].h && !dup; j++)
-      dup = values_equal(h[i].v, h[j].v);
+      dup = values_equal(h[i].v, h[j].v, 0);
   free(h);
   return dup;
 }
