@@ -474,8 +474,9 @@ static struct cp_schema *compile(struct cp_schema_doc *d, json_object *j,
   t = member(j, "type");
   if (t != NULL && (!json_object_is_type(t, json_type_string) ||
                     parse_type(json_object_get_string(t), &s->type) < 0)) {
-    errf(err, "%s.type: unknown type %s (want object, array, string, "
-              "integer, number or boolean)",
+    errf(err, "%s.type: Unsupported value: %s: supported values: "
+              "\"array\", \"boolean\", \"integer\", \"number\", "
+              "\"object\", \"string\"",
          at, json_object_to_json_string(t));
     return NULL;
   }

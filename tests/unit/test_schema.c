@@ -118,7 +118,7 @@ static void test_bad_schemas_refused(void **state) {
   (void)state;
   expect_refused("{\"type\":\"object\",\"properties\":{\"a\":{\"type\":"
                  "\"strin\"}}}",
-                 "<root>.properties[a].type: unknown type \"strin\"");
+                 "<root>.properties[a].type: Unsupported value: \"strin\"");
   expect_refused("{\"type\":\"object\",\"required\":\"a\"}",
                  "<root>.required: must be a list of strings");
   expect_refused("{\"type\":\"array\"}", "<root>: an array needs items");
