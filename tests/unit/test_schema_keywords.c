@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 #include <time.h>
 
 #include <cmocka.h>
@@ -487,6 +488,54 @@ static void test_printer_columns(void **state) {
   json_object_put(obj);
 }
 
+/* Request threads render rows and match patterns while a CRD is
+ * registered again and again (TSan checks the sharing). */
+static const struct cp_resource_type race_type = {
+    "example.com", "v1", "races", "race", "Race", "RaceList", 1, {NULL},
+    0, 0};
+static struct cp_pattern *race_pattern;
+
+static void *race_reader(void *arg) {
+  json_object *obj = parse("{\"metadata\":{\"name\":\"r\"},\"spec\":"
+                           "{\"n\":1}}");
+  int i;
+
+  (void)arg;
+  for (i = 0; i < 2000; i++) {
+    json_object *c = cp_printer_columns_cells(&race_type, obj, 0);
+    json_object *d = cp_printer_columns_definitions(&race_type);
+
+    json_object_put(c);
+    json_object_put(d);
+    if (cp_pattern_match(race_pattern, "abc", 3) != 1)
+      fail_msg("shared pattern did not match");
+  }
+  json_object_put(obj);
+  return NULL;
+}
+
+static void test_concurrent_use(void **state) {
+  json_object *cols = parse("[{\"name\":\"N\",\"type\":\"integer\","
+                            "\"jsonPath\":\".spec.n\"}]");
+  pthread_t th[3];
+  char *err = NULL;
+  int i;
+
+  (void)state;
+  race_pattern = cp_pattern_compile("^[a-c]+$", &err);
+  assert_non_null(race_pattern);
+  for (i = 0; i < 3; i++)
+    assert_int_equal(pthread_create(&th[i], NULL, race_reader, NULL), 0);
+  for (i = 0; i < 500; i++)
+    assert_int_equal(cp_printer_columns_set(&race_type,
+                                            i % 2 ? cols : NULL, NULL),
+                     0);
+  for (i = 0; i < 3; i++)
+    pthread_join(th[i], NULL);
+  cp_pattern_free(race_pattern);
+  json_object_put(cols);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_strings),
@@ -500,6 +549,7 @@ int main(void) {
       cmocka_unit_test(test_pattern_catastrophic),
       cmocka_unit_test(test_crd_refuses_bad_pattern_and_columns),
       cmocka_unit_test(test_printer_columns),
+      cmocka_unit_test(test_concurrent_use),
   };
 
   return cmocka_run_group_tests(tests, NULL, NULL);
