@@ -17,11 +17,12 @@ PREFIX  ?= /usr/local
 DESTDIR ?=
 CC      ?= cc
 
-PKGS     := libevent libevent_pthreads libevent_openssl json-c inih sqlite3 openssl yaml-0.1
+PKGS     := libevent libevent_pthreads libevent_openssl json-c inih sqlite3 openssl yaml-0.1 \
+            libpcre2-8
 DEB_PKGS := build-essential pkg-config libevent-dev libjson-c-dev libinih-dev \
             libcmocka-dev libsqlite3-dev libssl-dev libyaml-dev abigail-tools \
             etcd-server etcd-client procps openssl curl jq python3-kubernetes prometheus \
-            clang
+            clang libpcre2-dev
 
 # CP_ASSERT (host/log/assert.h) checks invariants in the sanitizer builds
 # only; release compiles them out.

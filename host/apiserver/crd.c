@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "apiserver/printer_columns.h"
 #include "apiserver/schema.h"
 #include "clock/deadline.h"
 #include "labels/names.h"
@@ -48,8 +49,27 @@ static int fail(const char **field, char **errmsg, const char *f,
   return -1;
 }
 
+/* A problem at a computed path: *errmsg is msg, then a NUL, then the
+ * first flen bytes of f, which *field points at (so freeing *errmsg
+ * frees both). Returns -1. */
+static int fail_at(const char **field, char **errmsg, const char *f,
+                   size_t flen, const char *msg) {
+  size_t mlen = strlen(msg);
+
+  if ((*errmsg = malloc(mlen + flen + 2)) == NULL)
+    return -1;
+  memcpy(*errmsg, msg, mlen + 1);
+  memcpy(*errmsg + mlen + 1, f, flen);
+  (*errmsg)[mlen + 1 + flen] = '\0';
+  *field = *errmsg + mlen + 1;
+  return -1;
+}
+
 /* Every version's openAPIV3Schema must compile, or its custom resources
- * could not be checked. */
+ * could not be checked. The schema compiler names the place as kube's
+ * CRD validation does ("spec.versions[0].schema.openAPIV3Schema.
+ * properties[spec].pattern: Invalid value: ..."); that path becomes
+ * *field, stored after the message's NUL in the same allocation. */
 static int check_schemas(json_object *versions, const char **field,
                          char **errmsg) {
   size_t i;
@@ -59,20 +79,50 @@ static int check_schemas(json_object *versions, const char **field,
                               "schema"),
                           "openAPIV3Schema");
     struct cp_schema_doc *d;
-    char *err = NULL;
+    char root[96], *err = NULL, *sep;
 
     if (sc == NULL)
       continue;
-    if ((d = cp_schema_doc_compile(sc, &err)) != NULL) {
+    snprintf(root, sizeof root, "spec.versions[%zu].schema.openAPIV3Schema",
+             i);
+    if ((d = cp_schema_doc_compile_at(sc, root, &err)) != NULL) {
       cp_schema_doc_free(d);
       continue;
     }
-    /* *field is a borrowed constant, so the index goes in the message. */
     *field = "spec.versions.schema.openAPIV3Schema";
-    if (asprintf(errmsg, "Invalid value: versions[%zu]: %s", i,
-                 err ? err : "out of memory") < 0)
-      *errmsg = NULL;
+    sep = err != NULL ? strstr(err, ": ") : NULL;
+    if (sep == NULL) {
+      *errmsg = err;
+      return -1;
+    }
+    fail_at(field, errmsg, err, (size_t)(sep - err), sep + 2);
     free(err);
+    return -1;
+  }
+  return 0;
+}
+
+/* Every version's additionalPrinterColumns must be columns kube would
+ * print; field and message share one allocation, as in check_schemas. */
+static int check_columns(json_object *versions, const char **field,
+                         char **errmsg) {
+  size_t i;
+
+  for (i = 0; i < json_object_array_length(versions); i++) {
+    char at[80], *f = NULL, *m = NULL;
+
+    snprintf(at, sizeof at, "spec.versions[%zu].additionalPrinterColumns", i);
+    if (cp_printer_columns_check(
+            get(json_object_array_get_idx(versions, i),
+                "additionalPrinterColumns"),
+            at, &f, &m) == 0)
+      continue;
+    *field = "spec.versions.additionalPrinterColumns";
+    *errmsg = NULL;
+    if (f != NULL && m != NULL)
+      fail_at(field, errmsg, f, strlen(f), m);
+    free(f);
+    free(m);
     return -1;
   }
   return 0;
@@ -125,6 +175,8 @@ int cp_crd_validate(json_object *crd, const char **field, char **errmsg) {
   if (served == 0)
     return fail(field, errmsg, "spec.versions",
                 "Invalid value: at least one version must be served");
+  if (check_columns(versions, field, errmsg) < 0)
+    return -1;
   return check_schemas(versions, field, errmsg);
 }
 
@@ -397,9 +449,15 @@ int cp_crd_register(struct cp_resources *r, json_object *crd) {
       t.subresources |= CP_SUB_SCALE;
     if (t.version != NULL && cp_resources_add(r, &t) == 0)
       added++;
-    if (t.version != NULL)
-      use_schema(r, cp_resources_find(r, t.group, t.version, t.resource),
-                 get(get(v, "schema"), "openAPIV3Schema"));
+    if (t.version != NULL) {
+      const struct cp_resource_type *rt =
+          cp_resources_find(r, t.group, t.version, t.resource);
+
+      use_schema(r, rt, get(get(v, "schema"), "openAPIV3Schema"));
+      if (rt != NULL && !rt->builtin)
+        cp_printer_columns_set(rt, get(v, "additionalPrinterColumns"),
+                               get(names, "categories"));
+    }
   }
   set_terminating(r, crd);
   /* Versions it no longer serves (out of its list, or served: false)

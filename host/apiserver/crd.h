@@ -25,8 +25,9 @@
 struct json_object;
 
 /* Checks crd (a parsed CustomResourceDefinition), its versions' schemas
- * included. Returns 0, or -1 with *field (borrowed constant) and *errmsg
- * (malloc'd) naming the first problem. */
+ * included. Returns 0, or -1 with *field and *errmsg (malloc'd) naming
+ * the first problem; *field is a constant or lies inside *errmsg's
+ * allocation, so it is valid until *errmsg is freed. */
 int cp_crd_validate(struct json_object *crd, const char **field,
                     char **errmsg);
 /* Sets the status a definition reports (Established, NamesAccepted,

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "apiserver/printer_columns.h"
 #include "apiserver/schema.h"
 
 /* Compact, and '/' left alone as kube-apiserver writes it. */
@@ -281,6 +282,7 @@ char *cp_discovery_resource_list(struct cp_resources *r, const char *group,
                        all_verbs);
     if (t->short_names[0] != NULL)
       json_object_object_add(e, "shortNames", strings(t->short_names));
+    cp_printer_columns_add_categories(t, e);
     json_object_array_add(list, e);
     add_subresources(list, t);
   }
@@ -316,6 +318,7 @@ static json_object *aggregated_resource(const struct cp_resource_type *t) {
   json_object_object_add(e, "verbs", strings(all_verbs));
   if (t->short_names[0] != NULL)
     json_object_object_add(e, "shortNames", strings(t->short_names));
+  cp_printer_columns_add_categories(t, e);
   if (t->subresources & CP_SUB_STATUS) {
     json_object *s = json_object_new_object();
 

@@ -13,15 +13,22 @@
 #include <math.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "apiserver/schema_format.h"
+#include "apiserver/schema_pattern.h"
 #include "log/log.h"
 
 #define REF_PREFIX "#/components/schemas/"
 #define OBJECT_META "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"
 #define MAX_DEREF 32
+/* Validation visits at most this many nodes per object: allOf/anyOf/
+ * oneOf validate a value once per branch, and nested they multiply, so
+ * a schema could otherwise make one request run for ever. */
+#define MAX_STEPS 2000000u
 
 enum stype { T_NONE, T_OBJECT, T_ARRAY, T_STRING, T_INTEGER, T_NUMBER,
              T_BOOLEAN };
@@ -46,6 +53,15 @@ struct cp_schema {
   int has_max_len, has_min, has_max;
   long long max_len;
   double min, max;
+  /* The value keywords beyond the above: -1 where absent. */
+  long long min_len, min_items, max_items, min_props, max_props;
+  int excl_min, excl_max, unique_items, has_multiple_of;
+  double multiple_of;
+  char *pattern;          /* as written, for messages */
+  struct cp_pattern *re;  /* compiled once, with the schema */
+  /* allOf/anyOf/oneOf/not: they validate, never prune or default. */
+  struct cp_schema **all_of, **any_of, **one_of, *not_of;
+  size_t n_all_of, n_any_of, n_one_of;
   int nullable, preserve, int_or_string, embedded;
   char *merge_key, *strategy, *list_type;
   char *ref;                /* "$ref" text until resolved */
@@ -110,6 +126,11 @@ static void node_free(struct cp_schema *s) {
   free(s->strategy);
   free(s->list_type);
   free(s->ref);
+  free(s->pattern);
+  cp_pattern_free(s->re);
+  free(s->all_of);
+  free(s->any_of);
+  free(s->one_of);
   free(s);
 }
 
@@ -213,6 +234,110 @@ static int copy_member(json_object *o, const char *k, json_object **out,
 static struct cp_schema *compile(struct cp_schema_doc *d, json_object *j,
                                  const char *at, char **err);
 
+/* A count (minLength, maxItems...): a non-negative integer; -1 absent. */
+static int count_member(json_object *o, const char *k, long long *out,
+                        const char *at, char **err) {
+  json_object *v = member(o, k);
+  double d;
+
+  *out = -1;
+  if (v == NULL)
+    return 0;
+  if (!json_object_is_type(v, json_type_int) &&
+      !json_object_is_type(v, json_type_double))
+    return errf(err, "%s.%s: must be a non-negative integer", at, k);
+  d = json_object_get_double(v);
+  if (d < 0 || d != floor(d) || d > 9e18)
+    return errf(err, "%s.%s: must be a non-negative integer", at, k);
+  *out = json_object_is_type(v, json_type_int) ? json_object_get_int64(v)
+                                               : (long long)d;
+  return 0;
+}
+
+/* pattern, compiled now so that a bad one refuses the schema (and so
+ * the CRD) with kube's message, not each object later. */
+static int compile_pattern(struct cp_schema *s, json_object *j,
+                           const char *at, char **err) {
+  char *why = NULL;
+
+  if (str_member(j, "pattern", &s->pattern, at, err) < 0)
+    return -1;
+  if (s->pattern == NULL)
+    return 0;
+  if ((s->re = cp_pattern_compile(s->pattern, &why)) != NULL)
+    return 0;
+  errf(err, "%s.pattern: Invalid value: \"%s\": must be a valid regular "
+            "expression, but isn't: %s",
+       at, s->pattern, why ? why : "out of memory");
+  free(why);
+  return -1;
+}
+
+/* The value keywords kube-openapi's validators check beyond type. */
+static int compile_values(struct cp_schema *s, json_object *j,
+                          const char *at, char **err) {
+  if (count_member(j, "minLength", &s->min_len, at, err) < 0 ||
+      count_member(j, "minItems", &s->min_items, at, err) < 0 ||
+      count_member(j, "maxItems", &s->max_items, at, err) < 0 ||
+      count_member(j, "minProperties", &s->min_props, at, err) < 0 ||
+      count_member(j, "maxProperties", &s->max_props, at, err) < 0 ||
+      bool_member(j, "exclusiveMinimum", &s->excl_min, at, err) < 0 ||
+      bool_member(j, "exclusiveMaximum", &s->excl_max, at, err) < 0 ||
+      bool_member(j, "uniqueItems", &s->unique_items, at, err) < 0 ||
+      num_member(j, "multipleOf", &s->has_multiple_of, &s->multiple_of, at,
+                 err) < 0)
+    return -1;
+  if (s->has_multiple_of && !(s->multiple_of > 0))
+    return errf(err, "%s.multipleOf: Invalid value: %g: must be greater "
+                     "than zero", at, s->multiple_of);
+  return compile_pattern(s, j, at, err);
+}
+
+/* allOf/anyOf/oneOf (lists of schemas) into *out. */
+static int compile_list(struct cp_schema_doc *d, json_object *j,
+                        const char *k, struct cp_schema ***out, size_t *n,
+                        const char *at, char **err) {
+  json_object *l = member(j, k);
+  size_t i, len;
+  char *where = NULL;
+
+  if (l == NULL)
+    return 0;
+  if (!json_object_is_type(l, json_type_array))
+    return errf(err, "%s.%s: must be a list of schemas", at, k);
+  len = json_object_array_length(l);
+  if ((*out = calloc(len + 1, sizeof **out)) == NULL)
+    return errf(err, "out of memory");
+  for (i = 0; i < len; i++) {
+    if (asprintf(&where, "%s.%s[%zu]", at, k, i) < 0)
+      return errf(err, "out of memory");
+    (*out)[i] = compile(d, json_object_array_get_idx(l, i), where, err);
+    free(where);
+    if ((*out)[i] == NULL)
+      return -1;
+    *n = i + 1;
+  }
+  return 0;
+}
+
+static int compile_composition(struct cp_schema_doc *d, struct cp_schema *s,
+                               json_object *j, const char *at, char **err) {
+  json_object *n = member(j, "not");
+  char *where = NULL;
+
+  if (compile_list(d, j, "allOf", &s->all_of, &s->n_all_of, at, err) < 0 ||
+      compile_list(d, j, "anyOf", &s->any_of, &s->n_any_of, at, err) < 0 ||
+      compile_list(d, j, "oneOf", &s->one_of, &s->n_one_of, at, err) < 0)
+    return -1;
+  if (n == NULL)
+    return 0;
+  if (asprintf(&where, "%s.not", at) < 0)
+    return errf(err, "out of memory");
+  s->not_of = compile(d, n, where, err);
+  free(where);
+  return s->not_of != NULL ? 0 : -1;
+}
+
 static int prop_cmp(const void *a, const void *b) {
   return strcmp(((const struct prop *)a)->name, ((const struct prop *)b)->name);
 }
@@ -229,7 +354,7 @@ static int compile_props(struct cp_schema_doc *d, struct cp_schema *s,
   if (s->props == NULL)
     return errf(err, "out of memory");
   json_object_object_foreach(props, k, v) {
-    if (asprintf(&where, "%s.properties.%s", at, k) < 0)
+    if (asprintf(&where, "%s.properties[%s]", at, k) < 0)
       return errf(err, "out of memory");
     s->props[n].name = strdup(k);
     s->props[n].s = compile(d, v, where, err);
@@ -349,12 +474,14 @@ static struct cp_schema *compile(struct cp_schema_doc *d, json_object *j,
   t = member(j, "type");
   if (t != NULL && (!json_object_is_type(t, json_type_string) ||
                     parse_type(json_object_get_string(t), &s->type) < 0)) {
-    errf(err, "%s.type: unknown type %s (want object, array, string, "
-              "integer, number or boolean)",
+    errf(err, "%s.type: Unsupported value: %s: supported values: "
+              "\"array\", \"boolean\", \"integer\", \"number\", "
+              "\"object\", \"string\"",
          at, json_object_to_json_string(t));
     return NULL;
   }
-  if (compile_ext(s, j, at, err) < 0)
+  if (compile_ext(s, j, at, err) < 0 || compile_values(s, j, at, err) < 0 ||
+      compile_composition(d, s, j, at, err) < 0)
     return NULL;
   if ((props = member(j, "properties")) != NULL &&
       compile_props(d, s, props, at, err) < 0)
@@ -498,6 +625,12 @@ struct cp_schema_doc *cp_schema_doc_parse(const char *text, char **err) {
 }
 
 struct cp_schema_doc *cp_schema_doc_compile(json_object *schema, char **err) {
+  return cp_schema_doc_compile_at(schema, "<root>", err);
+}
+
+struct cp_schema_doc *cp_schema_doc_compile_at(json_object *schema,
+                                               const char *root,
+                                               char **err) {
   struct cp_schema_doc *d = doc_new(0);
 
   *err = NULL;
@@ -505,7 +638,7 @@ struct cp_schema_doc *cp_schema_doc_compile(json_object *schema, char **err) {
     errf(err, "out of memory");
     return NULL;
   }
-  if ((d->root = compile(d, schema, "<root>", err)) == NULL) {
+  if ((d->root = compile(d, schema, root, err)) == NULL) {
     cp_schema_doc_free(d);
     return NULL;
   }
@@ -779,11 +912,10 @@ static void add_error(struct cp_schema_result *r, const struct path *p,
                       const char *reason, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
-static void add_error(struct cp_schema_result *r, const struct path *p,
-                      const char *reason, const char *fmt, ...) {
+static void add_verror(struct cp_schema_result *r, const char *field,
+                       const char *reason, const char *fmt, va_list ap) {
   struct cp_schema_error *e = realloc(r->errors, (r->n_errors + 1) *
                                                      sizeof *e);
-  va_list ap;
   int n;
 
   if (e == NULL) {
@@ -794,10 +926,8 @@ static void add_error(struct cp_schema_result *r, const struct path *p,
   e = &r->errors[r->n_errors];
   e->reason = reason;
   e->got = e->want = NULL;
-  e->field = strdup(path_str(p));
-  va_start(ap, fmt);
+  e->field = strdup(field);
   n = vasprintf(&e->message, fmt, ap);
-  va_end(ap);
   if (n < 0 || e->field == NULL) {
     free(e->field);
     if (n >= 0)
@@ -806,6 +936,31 @@ static void add_error(struct cp_schema_result *r, const struct path *p,
     return;
   }
   r->n_errors++;
+}
+
+static void add_error(struct cp_schema_result *r, const struct path *p,
+                      const char *reason, const char *fmt, ...) {
+  va_list ap;
+
+  va_start(ap, fmt);
+  add_verror(r, path_str(p), reason, fmt, ap);
+  va_end(ap);
+}
+
+/* An error kube reports at the object's root path, which it prints as
+ * "<nil>": allOf/anyOf/oneOf/not failures (kube-openapi's composite
+ * errors). */
+static void add_root_error(struct cp_schema_result *r, const char *reason,
+                           const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void add_root_error(struct cp_schema_result *r, const char *reason,
+                           const char *fmt, ...) {
+  va_list ap;
+
+  va_start(ap, fmt);
+  add_verror(r, "<nil>", reason, fmt, ap);
+  va_end(ap);
 }
 
 void cp_schema_result_clear(struct cp_schema_result *r) {
@@ -859,6 +1014,8 @@ struct walk {
   struct path path;
   struct cp_schema_result *r;
   int prune;
+  size_t steps; /* nodes visited by validation, for MAX_STEPS */
+  int too_complex;
 };
 
 static void prune_node(struct walk *w, const struct cp_schema *s,
@@ -921,7 +1078,7 @@ static void prune_node(struct walk *w, const struct cp_schema *s,
 
 void cp_schema_prune(const struct cp_schema *s, json_object *o, int prune,
                      struct cp_schema_result *r) {
-  struct walk w = {{NULL, 0, 0, 0}, r, prune};
+  struct walk w = {{NULL, 0, 0, 0}, r, prune, 0, 0};
 
   s = deref(s);
   if (s != NULL && json_object_is_type(o, json_type_object))
@@ -1121,45 +1278,283 @@ static void check_enum(struct walk *w, const struct cp_schema *s,
   free(list);
 }
 
-static void check_scalar(struct walk *w, const struct cp_schema *s,
-                         json_object *o) {
-  double d;
+/* A number as Go's %v prints a float64 (kube-openapi's limits are
+ * float64s): the shortest digits that read back the same, in %e form
+ * when the exponent is < -4 or >= 6 ("1e+06"). */
+static void go_float(double v, char *buf, size_t len) {
+  int prec, exp;
+  char tmp[40];
 
-  if (s->enum_vals != NULL)
-    check_enum(w, s, o);
-  if (json_object_is_type(o, json_type_string) && s->has_max_len &&
-      utf8_len(json_object_get_string(o)) > (size_t)s->max_len)
-    add_error(w->r, &w->path, "FieldValueTooLong",
-              "Too long: may not be more than %lld bytes", s->max_len);
-  if (!json_object_is_type(o, json_type_int) &&
-      !json_object_is_type(o, json_type_double))
+  if (v == 0 || !isfinite(v)) {
+    snprintf(buf, len, "%g", v == 0 ? 0.0 : v);
     return;
-  d = json_object_get_double(o);
-  if (s->has_min && d < s->min)
+  }
+  for (prec = 1; prec < 17; prec++) {
+    snprintf(tmp, sizeof tmp, "%.*e", prec - 1, v);
+    if (strtod(tmp, NULL) == v)
+      break;
+  }
+  snprintf(tmp, sizeof tmp, "%.*e", prec - 1, v);
+  exp = atoi(strchr(tmp, 'e') + 1);
+  if (exp < -4 || exp >= 6)
+    snprintf(buf, len, "%s", tmp);
+  else
+    snprintf(buf, len, "%.*f", prec - 1 - exp > 0 ? prec - 1 - exp : 0, v);
+}
+
+/* A value as kube's field errors print it: strings quoted, numbers and
+ * booleans bare. */
+static const char *value_text(json_object *o, char *buf, size_t len) {
+  if (json_object_is_type(o, json_type_double)) {
+    go_float(json_object_get_double(o), buf, len);
+    return buf;
+  }
+  return text_of(o);
+}
+
+static void check_string(struct walk *w, const struct cp_schema *s,
+                         json_object *o) {
+  const char *v = json_object_get_string(o);
+  size_t len = (size_t)json_object_get_string_len(o), chars;
+  int m;
+
+  if (!s->has_max_len && s->min_len < 0 && s->re == NULL &&
+      !cp_format_known(s->format))
+    return;
+  chars = utf8_len(v);
+  if (s->has_max_len && chars > (size_t)s->max_len)
+    add_error(w->r, &w->path, "FieldValueTooLong",
+              "Too long: may not be longer than %lld", s->max_len);
+  if (s->min_len >= 0 && chars < (size_t)s->min_len)
     add_error(w->r, &w->path, "FieldValueInvalid",
-              "Invalid value: %s: %s in body should be greater than or equal "
-              "to %g",
-              text_of(o), path_str(&w->path), s->min);
-  if (s->has_max && d > s->max)
+              "Invalid value: %s: %s in body should be at least %lld chars "
+              "long",
+              text_of(o), path_str(&w->path), s->min_len);
+  if (s->re != NULL && (m = cp_pattern_match(s->re, v, len)) != 1)
     add_error(w->r, &w->path, "FieldValueInvalid",
-              "Invalid value: %s: %s in body should be less than or equal to "
-              "%g",
-              text_of(o), path_str(&w->path), s->max);
+              "Invalid value: %s: %s in body should match '%s'", text_of(o),
+              path_str(&w->path), s->pattern);
+  if (!cp_format_valid(s->format, v, len))
+    add_error(w->r, &w->path, "FieldValueTypeInvalid",
+              "Invalid value: %s: %s in body must be of type %s: %s",
+              text_of(o), path_str(&w->path), s->format, text_of(o));
+}
+
+static void check_number(struct walk *w, const struct cp_schema *s,
+                         json_object *o) {
+  double d = json_object_get_double(o), q;
+  char buf[48], lim[48];
+  const char *val = value_text(o, buf, sizeof buf);
+  if (s->has_multiple_of) {
+    q = d / s->multiple_of;
+    if (q != floor(q)) {
+      go_float(s->multiple_of, lim, sizeof lim);
+      add_error(w->r, &w->path, "FieldValueInvalid",
+                "Invalid value: %s: %s in body should be a multiple of %s",
+                val, path_str(&w->path), lim);
+    }
+  }
+  if (s->has_max && (s->excl_max ? d >= s->max : d > s->max)) {
+    go_float(s->max, lim, sizeof lim);
+    add_error(w->r, &w->path, "FieldValueInvalid",
+              "Invalid value: %s: %s in body should be less than %s%s", val,
+              path_str(&w->path), s->excl_max ? "" : "or equal to ", lim);
+  }
+  if (s->has_min && (s->excl_min ? d <= s->min : d < s->min)) {
+    go_float(s->min, lim, sizeof lim);
+    add_error(w->r, &w->path, "FieldValueInvalid",
+              "Invalid value: %s: %s in body should be greater than %s%s",
+              val, path_str(&w->path), s->excl_min ? "" : "or equal to ",
+              lim);
+  }
   if (s->format != NULL && strcmp(s->format, "int32") == 0 &&
       json_object_is_type(o, json_type_int) &&
       (d > 2147483647.0 || d < -2147483648.0))
     add_error(w->r, &w->path, "FieldValueInvalid",
-              "Invalid value: %s: %s in body must be a 32-bit integer",
-              text_of(o), path_str(&w->path));
+              "Invalid value: %s: %s in body must be a 32-bit integer", val,
+              path_str(&w->path));
+}
+
+/* kube's order: string, format, number, then enum (kube-openapi runs
+ * its string, format, number and common validators in that order). */
+static void check_scalar(struct walk *w, const struct cp_schema *s,
+                         json_object *o) {
+  if (json_object_is_type(o, json_type_string))
+    check_string(w, s, o);
+  if (json_object_is_type(o, json_type_int) ||
+      json_object_is_type(o, json_type_double))
+    check_number(w, s, o);
+  if (s->enum_vals != NULL)
+    check_enum(w, s, o);
+}
+
+/* A hash of a JSON value equal for equal values: numbers by value (1
+ * and 1.0 are one number to Go), objects whatever their member order. */
+static uint64_t value_hash(json_object *o, int depth) {
+  uint64_t h = 1469598103934665603ull, m;
+  const char *p;
+  double d;
+  size_t i;
+
+  if (depth > 64)
+    return h;
+  switch (json_object_get_type(o)) {
+  case json_type_int:
+  case json_type_double:
+    d = json_object_get_double(o);
+    if (d == 0)
+      d = 0; /* -0 == 0 */
+    memcpy(&m, &d, sizeof m);
+    return m * 0x9e3779b97f4a7c15ull;
+  case json_type_boolean:
+    return json_object_get_boolean(o) ? 3 : 5;
+  case json_type_string:
+    for (p = json_object_get_string(o), i = 0;
+         i < (size_t)json_object_get_string_len(o); i++)
+      h = (h ^ (unsigned char)p[i]) * 1099511628211ull;
+    return h;
+  case json_type_array:
+    for (i = 0; i < json_object_array_length(o); i++)
+      h = (h ^ value_hash(json_object_array_get_idx(o, i), depth + 1)) *
+          1099511628211ull;
+    return h;
+  case json_type_object: {
+    uint64_t sum = 7;
+
+    json_object_object_foreach(o, k, v) {
+      uint64_t kh = 1469598103934665603ull;
+
+      for (p = k; *p != '\0'; p++)
+        kh = (kh ^ (unsigned char)*p) * 1099511628211ull;
+      sum += (kh ^ value_hash(v, depth + 1)) * 0x9e3779b97f4a7c15ull;
+    }
+    return sum;
+  }
+  default:
+    return 11;
+  }
+}
+
+static int is_number(json_object *o) {
+  return json_object_is_type(o, json_type_int) ||
+         json_object_is_type(o, json_type_double);
+}
+
+/* Equality as Go's reflect.DeepEqual sees decoded JSON: numbers by
+ * value at any depth, objects whatever their member order. */
+static int values_equal(json_object *a, json_object *b, int depth) {
+  json_object *bv;
+  size_t i, n;
+
+  if (is_number(a) && is_number(b))
+    return json_object_get_double(a) == json_object_get_double(b);
+  if (json_object_get_type(a) != json_object_get_type(b) || depth > 64)
+    return 0;
+  if (json_object_is_type(a, json_type_array)) {
+    n = json_object_array_length(a);
+    if (n != json_object_array_length(b))
+      return 0;
+    for (i = 0; i < n; i++)
+      if (!values_equal(json_object_array_get_idx(a, i),
+                        json_object_array_get_idx(b, i), depth + 1))
+        return 0;
+    return 1;
+  }
+  if (json_object_is_type(a, json_type_object)) {
+    if (json_object_object_length(a) != json_object_object_length(b))
+      return 0;
+    json_object_object_foreach(a, k, av) {
+      if (!json_object_object_get_ex(b, k, &bv) ||
+          !values_equal(av, bv, depth + 1))
+        return 0;
+    }
+    return 1;
+  }
+  return json_object_equal(a, b);
+}
+
+struct hashed {
+  uint64_t h;
+  json_object *v;
+};
+
+static int hashed_cmp(const void *a, const void *b) {
+  uint64_t x = ((const struct hashed *)a)->h, y = ((const struct hashed *)b)->h;
+
+  return x < y ? -1 : x > y;
+}
+
+/* 1 when array o holds two equal items; -1 out of memory. Sorted by
+ * hash, so a long list costs n log n, not n squared. */
+static int has_duplicates(json_object *o) {
+  size_t i, j, n = json_object_array_length(o);
+  struct hashed *h;
+  int dup = 0;
+
+  if (n < 2)
+    return 0;
+  if ((h = calloc(n, sizeof *h)) == NULL)
+    return -1;
+  for (i = 0; i < n; i++) {
+    h[i].v = json_object_array_get_idx(o, i);
+    h[i].h = value_hash(h[i].v, 0);
+  }
+  qsort(h, n, sizeof *h, hashed_cmp);
+  for (i = 0; i < n && !dup; i++)
+    for (j = i + 1; j < n && h[j].h == h[i].h && !dup; j++)
+      dup = values_equal(h[i].v, h[j].v, 0);
+  free(h);
+  return dup;
 }
 
 static void validate_node(struct walk *w, const struct cp_schema *s,
                           json_object *o, int resource, int depth);
 
+static void validate_array(struct walk *w, const struct cp_schema *s,
+                           json_object *o, int depth) {
+  size_t i, mark, n = json_object_array_length(o);
+
+  if (s->min_items >= 0 && n < (size_t)s->min_items)
+    add_error(w->r, &w->path, "FieldValueInvalid",
+              "Invalid value: %zu: %s in body should have at least %lld "
+              "items",
+              n, path_str(&w->path), s->min_items);
+  if (s->max_items >= 0 && n > (size_t)s->max_items)
+    add_error(w->r, &w->path, "FieldValueTooMany",
+              "Too many: %zu: must have at most %lld items", n,
+              s->max_items);
+  if (s->unique_items) {
+    int dup = has_duplicates(o);
+
+    if (dup < 0)
+      w->r->nomem = 1;
+    else if (dup)
+      add_error(w->r, &w->path, "FieldValueInvalid",
+                "Invalid value: \"\": %s in body shouldn't contain "
+                "duplicates",
+                path_str(&w->path));
+  }
+  for (i = 0; s->items != NULL && i < n; i++) {
+    mark = path_index(&w->path, i);
+    validate_node(w, s->items, json_object_array_get_idx(o, i), 0,
+                  depth + 1);
+    path_cut(&w->path, mark);
+  }
+}
+
 static void validate_object(struct walk *w, const struct cp_schema *s,
                             json_object *o, int resource, int depth) {
-  size_t i, mark;
+  size_t i, mark, n = (size_t)json_object_object_length(o);
 
+  if (s->min_props >= 0 && n < (size_t)s->min_props)
+    add_error(w->r, &w->path, "FieldValueInvalid",
+              "Invalid value: %zu: %s in body should have at least %lld "
+              "properties",
+              n, path_str(&w->path), s->min_props);
+  if (s->max_props >= 0 && n > (size_t)s->max_props)
+    add_error(w->r, &w->path, "FieldValueTooMany",
+              "Too many: %zu: must have at most %lld items", n,
+              s->max_props);
   for (i = 0; i < s->n_required; i++) {
     json_object *v = NULL;
 
@@ -1181,13 +1576,144 @@ static void validate_object(struct walk *w, const struct cp_schema *s,
   }
 }
 
+/* Validates o against branch s into a result of its own, so that the
+ * caller decides which of a junctor's errors kube would report. */
+static size_t try_branch(struct walk *w, const struct cp_schema *s,
+                         json_object *o, int depth,
+                         struct cp_schema_result *into) {
+  struct cp_schema_result *saved = w->r;
+
+  w->r = into;
+  validate_node(w, s, o, 0, depth + 1);
+  w->r = saved;
+  if (into->nomem)
+    saved->nomem = 1;
+  return into->n_errors;
+}
+
+/* Moves every error of from to the end of to. */
+static void take_errors(struct cp_schema_result *to,
+                        struct cp_schema_result *from) {
+  struct cp_schema_error *e;
+
+  if (from->n_errors == 0)
+    return;
+  e = realloc(to->errors, (to->n_errors + from->n_errors) * sizeof *e);
+  if (e == NULL) {
+    to->nomem = 1;
+    return;
+  }
+  to->errors = e;
+  memcpy(e + to->n_errors, from->errors, from->n_errors * sizeof *e);
+  to->n_errors += from->n_errors;
+  from->n_errors = 0;
+}
+
+/* anyOf or oneOf: how many branches o satisfies; the errors of the
+ * branch that failed least go to *best (kube keeps its best failure). */
+static size_t count_valid(struct walk *w, struct cp_schema *const *br,
+                          size_t n, json_object *o, int depth,
+                          struct cp_schema_result *best) {
+  size_t i, valid = 0;
+  int have = 0;
+
+  for (i = 0; i < n; i++) {
+    struct cp_schema_result r = {0};
+
+    if (try_branch(w, br[i], o, depth, &r) == 0) {
+      valid++;
+    } else if (!have || r.n_errors < best->n_errors) {
+      cp_schema_result_clear(best);
+      *best = r;
+      have = 1;
+      continue;
+    }
+    cp_schema_result_clear(&r);
+  }
+  return valid;
+}
+
+static void check_any_one(struct walk *w, const struct cp_schema *s,
+                          json_object *o, int depth) {
+  struct cp_schema_result best = {0};
+  const char *at = w->path.len > 0 ? w->path.buf : "";
+  size_t valid;
+
+  if (s->n_any_of > 0) {
+    valid = count_valid(w, s->any_of, s->n_any_of, o, depth, &best);
+    if (valid == 0) {
+      add_root_error(w->r, "FieldValueInvalid",
+                     "Invalid value: \"\": \"%s\" must validate at least one "
+                     "schema (anyOf)",
+                     at);
+      take_errors(w->r, &best);
+    }
+    cp_schema_result_clear(&best);
+  }
+  if (s->n_one_of > 0) {
+    valid = count_valid(w, s->one_of, s->n_one_of, o, depth, &best);
+    if (valid == 0) {
+      add_root_error(w->r, "FieldValueInvalid",
+                     "Invalid value: \"\": \"%s\" must validate one and only "
+                     "one schema (oneOf). Found none valid",
+                     at);
+      take_errors(w->r, &best);
+    } else if (valid > 1) {
+      add_root_error(w->r, "FieldValueInvalid",
+                     "Invalid value: \"\": \"%s\" must validate one and only "
+                     "one schema (oneOf). Found %zu valid alternatives",
+                     at, valid);
+    }
+    cp_schema_result_clear(&best);
+  }
+}
+
+/* allOf, anyOf, oneOf and not, in kube-openapi's order. */
+static void check_junctors(struct walk *w, const struct cp_schema *s,
+                           json_object *o, int depth) {
+  const char *at = w->path.len > 0 ? w->path.buf : "";
+  size_t i, valid = 0;
+
+  check_any_one(w, s, o, depth);
+  for (i = 0; i < s->n_all_of; i++) {
+    struct cp_schema_result r = {0};
+
+    if (try_branch(w, s->all_of[i], o, depth, &r) == 0)
+      valid++;
+    take_errors(w->r, &r);
+    cp_schema_result_clear(&r);
+  }
+  if (valid < s->n_all_of)
+    add_root_error(w->r, "FieldValueInvalid",
+                   "Invalid value: \"\": \"%s\" must validate all the schemas "
+                   "(allOf)%s",
+                   at, valid == 0 ? ". None validated" : "");
+  if (s->not_of != NULL) {
+    struct cp_schema_result r = {0};
+
+    if (try_branch(w, s->not_of, o, depth, &r) == 0)
+      add_root_error(w->r, "FieldValueInvalid",
+                     "Invalid value: \"\": \"%s\" must not validate the "
+                     "schema (not)",
+                     at);
+    cp_schema_result_clear(&r);
+  }
+}
+
+static int has_junctors(const struct cp_schema *s) {
+  return s->n_all_of > 0 || s->n_any_of > 0 || s->n_one_of > 0 ||
+         s->not_of != NULL;
+}
+
 static void validate_node(struct walk *w, const struct cp_schema *s,
                           json_object *o, int resource, int depth) {
-  size_t i, mark;
-
   s = deref(s);
   if (s == NULL || depth > 64)
     return;
+  if (++w->steps > MAX_STEPS) {
+    w->too_complex = 1;
+    return;
+  }
   resource = resource || s->embedded;
   if (o == NULL) {
     if (!s->nullable)
@@ -1211,28 +1737,26 @@ static void validate_node(struct walk *w, const struct cp_schema *s,
     }
     return;
   }
-  if (json_object_is_type(o, json_type_object)) {
+  if (has_junctors(s))
+    check_junctors(w, s, o, depth);
+  if (json_object_is_type(o, json_type_object))
     validate_object(w, s, o, resource, depth);
-    return;
-  }
-  if (json_object_is_type(o, json_type_array)) {
-    for (i = 0; s->items != NULL && i < json_object_array_length(o); i++) {
-      mark = path_index(&w->path, i);
-      validate_node(w, s->items, json_object_array_get_idx(o, i), 0,
-                    depth + 1);
-      path_cut(&w->path, mark);
-    }
-    return;
-  }
-  check_scalar(w, s, o);
+  else if (json_object_is_type(o, json_type_array))
+    validate_array(w, s, o, depth);
+  else
+    check_scalar(w, s, o);
 }
 
 size_t cp_schema_validate(const struct cp_schema *s, json_object *o,
                           struct cp_schema_result *r) {
-  struct walk w = {{NULL, 0, 0, 0}, r, 0};
+  struct walk w = {{NULL, 0, 0, 0}, r, 0, 0, 0};
   size_t before = r->n_errors;
 
   validate_node(&w, s, o, 1, 0);
+  if (w.too_complex)
+    add_root_error(r, "InternalError",
+                   "Internal error: the schema is too complex to check "
+                   "this object");
   if (w.path.nomem)
     r->nomem = 1;
   free(w.path.buf);

@@ -32,6 +32,11 @@ struct cp_schema_doc *cp_schema_doc_parse(const char *text, char **err);
  * "$ref" is refused. For CRD schemas. NULL with *err on failure. */
 struct cp_schema_doc *cp_schema_doc_compile(struct json_object *schema,
                                             char **err);
+/* The same, naming places in *err from root (a CRD's
+ * "spec.versions[0].schema.openAPIV3Schema") rather than "<root>". */
+struct cp_schema_doc *cp_schema_doc_compile_at(struct json_object *schema,
+                                               const char *root,
+                                               char **err);
 void cp_schema_doc_free(struct cp_schema_doc *d);
 /* The root, or NULL for a document of definitions only. */
 const struct cp_schema *cp_schema_doc_root(const struct cp_schema_doc *d);

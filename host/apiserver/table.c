@@ -10,6 +10,8 @@
 
 #include <json-c/json.h>
 
+#include "apiserver/printer_columns.h"
+
 int cp_table_wanted(const char *accept) {
   return accept != NULL && strstr(accept, "as=Table") != NULL &&
          strstr(accept, "g=meta.k8s.io") != NULL;
@@ -92,6 +94,10 @@ static void age_since(char *buf, size_t len, const char *ts, long long now) {
     snprintf(buf, len, "%lldy%lldd", d / 365, d % 365);
   else
     snprintf(buf, len, "%lldy", d / 365);
+}
+
+void cp_table_age(char *buf, size_t len, const char *ts, long long now) {
+  age_since(buf, len, ts, now);
 }
 
 static void age(char *buf, size_t len, json_object *obj, long long now) {
@@ -292,7 +298,7 @@ static const struct column crd_cols[] = {
 };
 
 enum shape { GENERIC, POD, NODE, DEPLOY, RS, NS, EVENT, CM, SECRET, LEASE,
-             CRD };
+             CRD, GENERIC_DONE };
 
 static enum shape shape_of(const struct cp_resource_type *t) {
   if (t->group[0] == '\0' && strcmp(t->resource, "pods") == 0)
@@ -358,16 +364,21 @@ static json_object *columns(enum shape s) {
 }
 
 /* One row; takes a reference to obj when it goes in whole. */
-static json_object *row(enum shape s, json_object *obj, int include_object,
-                        long long now) {
+static json_object *row(const struct cp_resource_type *type, enum shape s,
+                        json_object *obj, int include_object, long long now) {
   json_object *r = json_object_new_object(), *cells = json_object_new_array();
-  json_object *meta, *md;
+  json_object *meta, *md, *custom = cp_printer_columns_cells(type, obj, now);
   char ag[32];
 
   age(ag, sizeof ag, obj, now);
-  if (s != EVENT)
+  if (custom != NULL) { /* a CRD's additionalPrinterColumns */
+    json_object_put(cells);
+    cells = custom;
+  } else if (s != EVENT)
     add_str(cells, str(obj, "metadata.name"));
-  switch (s) {
+  switch (custom != NULL ? GENERIC_DONE : s) {
+  case GENERIC_DONE:
+    break;
   case POD:
     pod_cells(cells, obj, ag);
     break;
@@ -444,7 +455,7 @@ out:
 char *cp_table_render(const struct cp_resource_type *type, const char *body,
                       size_t len, int include_object, long long now) {
   json_object *in = parse_len(body, len), *t = NULL;
-  json_object *rows, *items, *lmeta, *tmeta;
+  json_object *rows, *items, *lmeta, *tmeta, *cols;
   enum shape s = shape_of(type);
   char *out = NULL;
   size_t i;
@@ -457,7 +468,8 @@ char *cp_table_render(const struct cp_resource_type *type, const char *body,
                          json_object_new_string("meta.k8s.io/v1"));
   tmeta = json_object_new_object();
   json_object_object_add(t, "metadata", tmeta);
-  json_object_object_add(t, "columnDefinitions", columns(s));
+  cols = cp_printer_columns_definitions(type);
+  json_object_object_add(t, "columnDefinitions", cols ? cols : columns(s));
   rows = json_object_new_array();
   json_object_object_add(t, "rows", rows);
   if (json_object_object_get_ex(in, "items", &items) &&
@@ -477,7 +489,7 @@ char *cp_table_render(const struct cp_resource_type *type, const char *body,
     }
     for (i = 0; i < json_object_array_length(items); i++)
       json_object_array_add(rows,
-                            row(s, json_object_array_get_idx(items, i),
+                            row(type, s, json_object_array_get_idx(items, i),
                                 include_object, now));
   } else {
     const char *rv = str(in, "metadata.resourceVersion");
@@ -485,7 +497,7 @@ char *cp_table_render(const struct cp_resource_type *type, const char *body,
     if (rv != NULL)
       json_object_object_add(tmeta, "resourceVersion",
                              json_object_new_string(rv));
-    json_object_array_add(rows, row(s, in, include_object, now));
+    json_object_array_add(rows, row(type, s, in, include_object, now));
   }
   out = strdup(json_object_to_json_string_ext(t, JSON_C_TO_STRING_PLAIN));
 out:

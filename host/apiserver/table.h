@@ -28,4 +28,8 @@ int cp_table_wanted(const char *accept);
 char *cp_table_render(const struct cp_resource_type *type, const char *body,
                       size_t len, int include_object, long long now);
 
+/* kubectl's HumanDuration of the time from RFC 3339 timestamp ts to now
+ * ("45s", "5m10s", "3d4h"), or "<unknown>", into buf. */
+void cp_table_age(char *buf, size_t len, const char *ts, long long now);
+
 #endif

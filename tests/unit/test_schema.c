@@ -118,7 +118,7 @@ static void test_bad_schemas_refused(void **state) {
   (void)state;
   expect_refused("{\"type\":\"object\",\"properties\":{\"a\":{\"type\":"
                  "\"strin\"}}}",
-                 "<root>.properties.a.type: unknown type \"strin\"");
+                 "<root>.properties[a].type: Unsupported value: \"strin\"");
   expect_refused("{\"type\":\"object\",\"required\":\"a\"}",
                  "<root>.required: must be a list of strings");
   expect_refused("{\"type\":\"array\"}", "<root>: an array needs items");
@@ -126,7 +126,7 @@ static void test_bad_schemas_refused(void **state) {
                  "\"#/components/schemas/B\"}}}}",
                  "$ref #/components/schemas/B: no such definition");
   expect_refused("{\"type\":\"object\",\"properties\":{\"a\":3}}",
-                 "<root>.properties.a: a schema must be an object");
+                 "<root>.properties[a]: a schema must be an object");
   expect_refused("not json", "not JSON");
   /* A CRD schema may not use $ref. */
   j = parse("{\"type\":\"object\",\"properties\":{\"a\":{\"$ref\":"
