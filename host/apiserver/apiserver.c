@@ -198,9 +198,9 @@ static void as_table(struct cp_api_request *rq, struct cp_api_response *rs) {
   rs->content_type = CP_TABLE_CONTENT_TYPE;
 }
 
-/* kubectl >= 1.32 creates namespaces, configmaps and secrets with a
- * protobuf body; one of those kinds is turned into JSON here, anything
- * else is left for the handlers' 415. */
+/* client-go's typed clients (kubectl >= 1.32 create, run, expose) send
+ * protobuf bodies; a kind the table knows is turned into JSON here,
+ * anything else is left for the handlers' 415. */
 static void from_protobuf(struct cp_api_request *rq) {
   const char *why;
   char *json;
@@ -214,6 +214,31 @@ static void from_protobuf(struct cp_api_request *rq) {
   rq->body_len = strlen(json);
   free(rq->content_type);
   rq->content_type = strdup("application/json");
+}
+
+/* A client whose Accept prefers protobuf (client-go's typed clients:
+ * kubectl create, run, expose) gets the object, list or Status it would
+ * get as JSON in protobuf, as kube-apiserver answers; a kind the table
+ * has no message for, a Table and anything not JSON stay as they are. */
+static void to_protobuf(const struct cp_api_request *rq,
+                        struct cp_api_response *rs) {
+  json_object *o;
+  char *pb;
+  size_t len;
+
+  if (rs->body == NULL || rs->content_type == NULL ||
+      strncmp(rs->content_type, "application/json", 16) != 0 ||
+      !cp_protobuf_wanted(rq->accept))
+    return;
+  if ((o = json_tokener_parse(rs->body)) == NULL)
+    return;
+  if (cp_protobuf_from_json(o, &pb, &len) == 0) {
+    free(rs->body);
+    rs->body = pb;
+    rs->len = len;
+    rs->content_type = CP_PROTOBUF_CONTENT_TYPE;
+  }
+  json_object_put(o);
 }
 
 static void *worker_main(void *arg) {
@@ -239,6 +264,7 @@ static void *worker_main(void *arg) {
     from_protobuf(&j->rq);
     cp_api_handle(&s->ctx, &j->rq, &j->rs);
     as_table(&j->rq, &j->rs);
+    to_protobuf(&j->rq, &j->rs);
     pthread_mutex_lock(&s->mu);
     j->next = s->done;
     s->done = j;

@@ -168,11 +168,11 @@ static void test_refused(void **state) {
 
   (void)state;
   put_str(&dep, 1, "x");
-  e = envelope_gv("apps/v1", "ReplicaSet", &dep);
+  e = envelope_gv("apps/v1", "Frobnicator", &dep);
   assert_int_equal(cp_protobuf_to_json((const char *)e.d, e.n, &json, &why),
                    -1);
   assert_null(json);
-  assert_non_null(strstr(why, "Deployment only"));
+  assert_non_null(strstr(why, "no protobuf message"));
   /* No envelope, a truncated length, an empty body. */
   assert_int_equal(cp_protobuf_to_json("{\"a\":1}", 7, &json, &why), -1);
   e = envelope("Namespace", &dep);
