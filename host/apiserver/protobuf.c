@@ -636,7 +636,9 @@ static int decode_field(const struct cp_pb_field *f, const struct wire *w,
     json_object_object_del(o, f->json);
     return 0;
   }
-  if (v == NULL && (f->flags & (CP_PB_OMITEMPTY | CP_PB_POINTER))) {
+  /* A zero Time or RawExtension is null, omitempty or not (Go does not
+   * omit structs); a nil pointer was not sent at all. */
+  if (v == NULL && (f->flags & CP_PB_POINTER)) {
     json_object_object_del(o, f->json);
     return 0;
   }
