@@ -14,6 +14,7 @@
 #include <openssl/evp.h>
 
 #include "apiserver/protobuf_fields.h"
+#include "apiserver/protobuf_wire.h"
 
 static const char magic[4] = {'k', '8', 's', '\0'};
 
@@ -230,24 +231,31 @@ static int unbase64(const char *s, size_t n, unsigned char **out,
 
 /* ---- times and durations ---- */
 
-static json_object *time_json(int64_t sec, int64_t nanos, int micro) {
+/* kube's Time and MicroTime: no bytes at all is the zero time (JSON
+ * null); otherwise seconds (and, for a MicroTime, nanos) since the epoch,
+ * even 0. A year JSON cannot hold is refused, as Go's MarshalJSON does. */
+static int time_json(int empty, int64_t sec, int64_t nanos, int micro,
+                     json_object **out) {
   struct tm tm;
   time_t t = (time_t)sec;
   char s[64];
   size_t n;
 
-  if (sec == 0 && nanos == 0)
-    return NULL; /* the zero time is null in kube's JSON */
-  if (gmtime_r(&t, &tm) == NULL || tm.tm_year + 1900 > 9999 ||
-      tm.tm_year + 1900 < 1)
-    return json_object_new_string("");
+  *out = NULL;
+  if (empty)
+    return 0;
+  if (sec < -62167219200LL || sec > 253402300799LL ||
+      gmtime_r(&t, &tm) == NULL)
+    return -1;
   n = strftime(s, sizeof s, "%Y-%m-%dT%H:%M:%S", &tm);
+  if (n != 19)
+    return -1;
   if (micro)
     snprintf(s + n, sizeof s - n, ".%06dZ",
-             (int)((nanos < 0 ? 0 : nanos % 1000000000) / 1000));
+             (int)((nanos < 0 || nanos > 999999999 ? 0 : nanos) / 1000));
   else
     snprintf(s + n, sizeof s - n, "Z");
-  return json_object_new_string(s);
+  return (*out = json_object_new_string(s)) != NULL ? 0 : -1;
 }
 
 static int digits(const char **p, int n, int *out) {
@@ -300,49 +308,60 @@ static int parse_time(const char *s, int64_t *sec, int32_t *nanos) {
   return 0;
 }
 
+/* whole.frac of v / unit, frac trimmed of trailing zeros, then suffix;
+ * exact, as Go's time.Duration.String() prints. */
+static int fixed_point(char *s, size_t cap, uint64_t v, uint64_t unit,
+                       int prec, const char *suffix) {
+  int n = snprintf(s, cap, "%" PRIu64, v / unit);
+
+  if (v % unit != 0) {
+    n += snprintf(s + n, cap - (size_t)n, ".%0*" PRIu64, prec, v % unit);
+    while (s[n - 1] == '0')
+      s[--n] = '\0';
+  }
+  return n + snprintf(s + n, cap - (size_t)n, "%s", suffix);
+}
+
 /* Go's time.Duration.String(). */
 static json_object *duration_json(int64_t ns) {
   char s[64];
   uint64_t u = ns < 0 ? -(uint64_t)ns : (uint64_t)ns;
-  const char *neg = ns < 0 ? "-" : "";
-  int n;
+  int n = ns < 0 ? snprintf(s, sizeof s, "-") : 0;
 
   if (u == 0)
     return json_object_new_string("0s");
   if (u < 1000)
-    snprintf(s, sizeof s, "%s%" PRIu64 "ns", neg, u);
+    fixed_point(s + n, sizeof s - (size_t)n, u, 1, 0, "ns");
   else if (u < 1000000)
-    snprintf(s, sizeof s, "%s%g\xc2\xb5s", neg, (double)u / 1e3);
+    fixed_point(s + n, sizeof s - (size_t)n, u, 1000, 3, "\xc2\xb5s");
   else if (u < 1000000000)
-    snprintf(s, sizeof s, "%s%gms", neg, (double)u / 1e6);
+    fixed_point(s + n, sizeof s - (size_t)n, u, 1000000, 6, "ms");
   else {
     uint64_t h = u / 3600000000000ull, m = u / 60000000000ull % 60;
-    uint64_t sec = u / 1000000000ull % 60, frac = u % 1000000000ull;
 
-    n = snprintf(s, sizeof s, "%s", neg);
     if (h > 0)
       n += snprintf(s + n, sizeof s - (size_t)n, "%" PRIu64 "h", h);
     if (h > 0 || m > 0)
       n += snprintf(s + n, sizeof s - (size_t)n, "%" PRIu64 "m", m);
-    n += snprintf(s + n, sizeof s - (size_t)n, "%" PRIu64, sec);
-    if (frac > 0) {
-      n += snprintf(s + n, sizeof s - (size_t)n, ".%09" PRIu64, frac);
-      while (s[n - 1] == '0')
-        s[--n] = '\0';
-    }
-    snprintf(s + n, sizeof s - (size_t)n, "s");
+    fixed_point(s + n, sizeof s - (size_t)n, u % 60000000000ull, 1000000000,
+                9, "s");
   }
   return json_object_new_string(s);
 }
 
-/* Go's time.ParseDuration, for the units kube's durations use. */
+/* Go's time.ParseDuration, exact: [-+]{number[.fraction]unit}... */
 static int parse_duration(const char *s, int64_t *out) {
   static const struct {
     const char *unit;
-    double ns;
-  } units[] = {{"ns", 1}, {"us", 1e3}, {"\xc2\xb5s", 1e3}, {"ms", 1e6},
-               {"s", 1e9}, {"m", 6e10}, {"h", 3.6e12}};
-  double total = 0;
+    uint64_t ns;
+  } units[] = {{"ns", 1},
+               {"us", 1000},
+               {"\xc2\xb5s", 1000},
+               {"ms", 1000000},
+               {"s", 1000000000ull},
+               {"m", 60000000000ull},
+               {"h", 3600000000000ull}};
+  uint64_t total = 0;
   int neg = 0;
 
   if (*s == '-' || *s == '+')
@@ -354,29 +373,87 @@ static int parse_duration(const char *s, int64_t *out) {
   if (*s == '\0')
     return -1;
   while (*s != '\0') {
-    char *end;
-    double v = strtod(s, &end);
+    uint64_t whole = 0, frac = 0, scale = 1, v;
     size_t i, best = 0, blen = 0;
+    int any = 0;
 
-    if (end == s || !(isdigit((unsigned char)*s) || *s == '.'))
+    for (; isdigit((unsigned char)*s); s++, any = 1) {
+      if (whole > (UINT64_MAX - 9) / 10)
+        return -1;
+      whole = whole * 10 + (uint64_t)(*s - '0');
+    }
+    if (*s == '.')
+      for (s++; isdigit((unsigned char)*s); s++, any = 1)
+        if (scale < 1000000000000000000ull) {
+          frac = frac * 10 + (uint64_t)(*s - '0');
+          scale *= 10;
+        }
+    if (!any)
       return -1;
     for (i = 0; i < sizeof units / sizeof units[0]; i++) {
       size_t l = strlen(units[i].unit);
 
-      if (strncmp(end, units[i].unit, l) == 0 && l > blen) {
+      if (strncmp(s, units[i].unit, l) == 0 && l > blen) {
         best = i;
         blen = l;
       }
     }
-    if (blen == 0)
+    if (blen == 0 || (whole > 0 && units[best].ns > UINT64_MAX / whole))
       return -1;
-    total += v * units[best].ns;
-    s = end + blen;
+    v = whole * units[best].ns +
+        (uint64_t)((double)frac * (double)units[best].ns / (double)scale);
+    if (v > (uint64_t)INT64_MAX + (uint64_t)neg - total)
+      return -1;
+    total += v;
+    s += blen;
   }
-  if (total > 9.2e18)
-    return -1;
-  *out = (int64_t)(neg ? -total : total);
+  *out = neg ? (int64_t)(0 - total) : (int64_t)total;
   return 0;
+}
+
+/* A protobuf string as JSON: invalid UTF-8 becomes U+FFFD, as Go's JSON
+ * encoder writes it. */
+static json_object *utf8_string(const unsigned char *p, size_t n) {
+  size_t i = 0, o = 0;
+  char *fixed;
+  json_object *j;
+
+  if (n > INT32_MAX / 3)
+    return NULL;
+  if ((fixed = malloc(n * 3 + 1)) == NULL)
+    return NULL;
+  while (i < n) {
+    unsigned char c = p[i];
+    size_t len = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2
+                             : (c & 0xf0) == 0xe0 ? 3
+                             : (c & 0xf8) == 0xf0 ? 4 : 0;
+    uint32_t cp = len == 2 ? c & 0x1f : len == 3 ? c & 0x0f : c & 0x07;
+    size_t k;
+
+    for (k = 1; len > 1 && k < len; k++) {
+      if (i + k >= n || (p[i + k] & 0xc0) != 0x80) {
+        len = 0;
+        break;
+      }
+      cp = cp << 6 | (p[i + k] & 0x3f);
+    }
+    if (len > 1 && ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) ||
+                    (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+                    (cp >= 0xd800 && cp <= 0xdfff)))
+      len = 0;
+    if (len == 0) {
+      memcpy(fixed + o, "\xef\xbf\xbd", 3);
+      o += 3;
+      i++;
+      continue;
+    }
+    memcpy(fixed + o, p + i, len);
+    o += len;
+    i += len;
+  }
+  j = json_object_new_string_len(fixed, (int)o);
+  free(fixed);
+  return j;
 }
 
 /* ---- protobuf -> JSON ---- */
@@ -384,6 +461,8 @@ static int parse_duration(const char *s, int64_t *out) {
 static int decode_message(const struct cp_pb_message *m,
                           const unsigned char *p, size_t n, json_object *o,
                           int depth);
+static int enveloped_json(const char *body, size_t len, int depth,
+                          json_object **out, const char **why);
 
 /* A message's JSON value: its own shape for the special ones. *out NULL
  * for JSON null. */
@@ -417,9 +496,7 @@ static int decode_special(const struct cp_pb_message *m,
       s1 = w.data;
       l1 = w.len;
       if (m->special == CP_PB_SPECIAL_LIST &&
-          json_object_array_add(*items, json_object_new_string_len(
-                                            (const char *)w.data,
-                                            (int)w.len)) != 0)
+          json_object_array_add(*items, utf8_string(w.data, w.len)) != 0)
         return -1;
     } else if (w.wire == 2 && w.num == 3) {
       s3 = w.data;
@@ -431,18 +508,16 @@ static int decode_special(const struct cp_pb_message *m,
   switch (m->special) {
   case CP_PB_SPECIAL_TIME:
   case CP_PB_SPECIAL_MICROTIME:
-    *out = time_json(f1, (int32_t)f2, m->special == CP_PB_SPECIAL_MICROTIME);
-    return 0;
+    return time_json(n == 0, f1, (int32_t)f2,
+                     m->special == CP_PB_SPECIAL_MICROTIME, out);
   case CP_PB_SPECIAL_DURATION:
     *out = duration_json(f1);
     break;
   case CP_PB_SPECIAL_QUANTITY:
-    *out = l1 > 0 ? json_object_new_string_len((const char *)s1, (int)l1)
-                  : json_object_new_string("0");
+    *out = l1 > 0 ? utf8_string(s1, l1) : json_object_new_string("0");
     break;
   case CP_PB_SPECIAL_INTORSTRING:
-    *out = f1 == 1 ? json_object_new_string_len((const char *)s3, (int)l3)
-                   : json_object_new_int((int32_t)f2);
+    *out = f1 == 1 ? utf8_string(s3, l3) : json_object_new_int((int32_t)f2);
     break;
   case CP_PB_SPECIAL_RAWJSON: {
     struct json_tokener *tok;
@@ -450,17 +525,13 @@ static int decode_special(const struct cp_pb_message *m,
     if (l1 == 0)
       return 0;
     if (l1 >= 4 && memcmp(s1, magic, 4) == 0) { /* an enveloped object */
-      char *json;
       const char *why;
 
-      if (cp_protobuf_to_json((const char *)s1, l1, &json, &why) != 0)
-        return -1;
-      *out = json_tokener_parse(json);
-      free(json);
-      break;
+      return enveloped_json((const char *)s1, l1, depth + 1, out, &why);
     }
     if (l1 > INT32_MAX || (tok = json_tokener_new()) == NULL)
       return -1;
+    json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
     *out = json_tokener_parse_ex(tok, (const char *)s1, (int)l1);
     if (json_tokener_get_error(tok) != json_tokener_success ||
         tok->char_offset != (int)l1) {
@@ -507,9 +578,7 @@ static int decode_value(const struct cp_pb_field *f, int type,
     *v = json_object_new_int64((int64_t)w->v);
     break;
   case CP_PB_STRING:
-    if (w->len > INT32_MAX)
-      return -1;
-    *v = json_object_new_string_len((const char *)w->data, (int)w->len);
+    *v = utf8_string(w->data, w->len);
     break;
   case CP_PB_BYTES:
     *v = base64_of(w->data, w->len);
@@ -562,8 +631,12 @@ static int decode_map_entry(const struct cp_pb_field *f,
     return -1;
   while ((r = next(&b, &e)) > 0) {
     if (e.num == 1 && e.wire == 2) {
+      json_object *k = utf8_string(e.data, e.len);
+
       free(key);
-      if ((key = strndup((const char *)e.data, e.len)) == NULL)
+      key = k != NULL ? strdup(json_object_get_string(k)) : NULL;
+      json_object_put(k);
+      if (key == NULL)
         goto out;
     } else if (e.num == 2 &&
                e.wire == (f->type == CP_PB_BOOL || f->type == CP_PB_INT32 ||
@@ -699,17 +772,17 @@ static int unknown(const char *body, size_t len, char *api_version,
   return r;
 }
 
-int cp_protobuf_to_json(const char *body, size_t len, char **json,
-                        const char **why) {
+/* The object a "k8s\0" envelope holds, at message depth depth. */
+static int enveloped_json(const char *body, size_t len, int depth,
+                          json_object **out, const char **why) {
   char kind[128], api_version[128];
   const struct cp_pb_message *m;
   struct wire raw;
   json_object *o = NULL;
-  int rc = -1;
 
-  *json = NULL;
+  *out = NULL;
   *why = "the protobuf body is malformed";
-  if (len > CP_PROTOBUF_MAX_BYTES ||
+  if (len > CP_PROTOBUF_MAX_BYTES || depth > CP_PROTOBUF_MAX_DEPTH ||
       unknown(body, len, api_version, kind, sizeof kind, &raw) != 0)
     return -1;
   if ((m = kind_message(api_version, kind)) == NULL) {
@@ -722,79 +795,43 @@ int cp_protobuf_to_json(const char *body, size_t len, char **json,
   json_object_object_add(o, "kind", json_object_new_string(kind));
   json_object_object_add(o, "apiVersion",
                          json_object_new_string(api_version));
-  if (raw.data != NULL && decode_message(m, raw.data, raw.len, o, 0) != 0)
-    goto out;
+  if (raw.data != NULL && decode_message(m, raw.data, raw.len, o, depth) != 0) {
+    json_object_put(o);
+    return -1;
+  }
   /* The envelope's TypeMeta is the truth: the message has none. */
   json_object_object_add(o, "kind", json_object_new_string(kind));
   json_object_object_add(o, "apiVersion",
                          json_object_new_string(api_version));
-  if ((*json = strdup(json_object_to_json_string_ext(
-           o, JSON_C_TO_STRING_PLAIN))) == NULL)
-    goto oom;
-  rc = 0;
-  goto out;
+  *out = o;
+  return 0;
 oom:
   *why = "out of memory";
-out:
+  return -1;
+}
+
+int cp_protobuf_to_json(const char *body, size_t len, char **json,
+                        const char **why) {
+  json_object *o;
+
+  *json = NULL;
+  if (enveloped_json(body, len, 0, &o, why) != 0)
+    return -1;
+  if ((*json = strdup(json_object_to_json_string_ext(
+           o, JSON_C_TO_STRING_PLAIN))) == NULL)
+    *why = "out of memory";
   json_object_put(o);
-  return rc;
+  return *json != NULL ? 0 : -1;
 }
 
 /* ---- JSON -> protobuf ---- */
 
-struct buf {
-  unsigned char *p;
-  size_t len, cap;
-};
-
-static int grow(struct buf *b, size_t n) {
-  size_t cap;
-  unsigned char *p;
-
-  if (b->len + n <= b->cap)
-    return 0;
-  if (b->len + n > CP_PROTOBUF_MAX_BYTES)
-    return -1;
-  cap = b->cap ? b->cap : 256;
-  while (cap < b->len + n)
-    cap *= 2;
-  if ((p = realloc(b->p, cap)) == NULL)
-    return -1;
-  b->p = p;
-  b->cap = cap;
-  return 0;
-}
-
-static int put_varint(struct buf *b, uint64_t v) {
-  if (grow(b, 10) != 0)
-    return -1;
-  do {
-    b->p[b->len++] = (unsigned char)((v & 0x7f) | (v > 0x7f ? 0x80 : 0));
-    v >>= 7;
-  } while (v != 0);
-  return 0;
-}
-
-static int put_bytes(struct buf *b, int num, const void *p, size_t n) {
-  if (put_varint(b, (uint64_t)num << 3 | 2) != 0 || put_varint(b, n) != 0 ||
-      grow(b, n) != 0)
-    return -1;
-  if (n > 0)
-    memcpy(b->p + b->len, p, n);
-  b->len += n;
-  return 0;
-}
-
-static int put_int(struct buf *b, int num, uint64_t v) {
-  return put_varint(b, (uint64_t)num << 3) != 0 ? -1 : put_varint(b, v);
-}
-
 static int encode_message(const struct cp_pb_message *m, json_object *o,
-                          struct buf *b, int depth);
+                          struct cp_pb_buf *b, int depth);
 
 /* A special or plain message's bytes from its JSON (NULL: the zero). */
 static int encode_special(const struct cp_pb_message *m, json_object *v,
-                          struct buf *b, int depth) {
+                          struct cp_pb_buf *b, int depth) {
   const char *s;
   int64_t sec = 0, ns = 0;
   int32_t nanos = 0;
@@ -815,41 +852,41 @@ static int encode_special(const struct cp_pb_message *m, json_object *v,
       return -1;
     if (m->special == CP_PB_SPECIAL_TIME)
       nanos = 0; /* kube keeps seconds only in a Time */
-    return put_int(b, 1, (uint64_t)sec) || put_int(b, 2, (uint64_t)nanos)
+    return cp_pb_put_int(b, 1, (uint64_t)sec) || cp_pb_put_int(b, 2, (uint64_t)nanos)
                ? -1
                : 0;
   case CP_PB_SPECIAL_DURATION:
     if (v != NULL && (!json_object_is_type(v, json_type_string) ||
                       parse_duration(json_object_get_string(v), &ns) != 0))
       return -1;
-    return put_int(b, 1, (uint64_t)ns);
+    return cp_pb_put_int(b, 1, (uint64_t)ns);
   case CP_PB_SPECIAL_QUANTITY:
     s = v == NULL ? "0" : json_object_get_string(v);
     if (v != NULL && !json_object_is_type(v, json_type_string) &&
         !json_object_is_type(v, json_type_int) &&
         !json_object_is_type(v, json_type_double))
       return -1;
-    return put_bytes(b, 1, s, strlen(s));
+    return cp_pb_put_bytes(b, 1, s, strlen(s));
   case CP_PB_SPECIAL_INTORSTRING:
     if (v != NULL && json_object_is_type(v, json_type_string))
-      return put_int(b, 1, 1) || put_int(b, 2, 0) ||
-                     put_bytes(b, 3, json_object_get_string(v),
+      return cp_pb_put_int(b, 1, 1) || cp_pb_put_int(b, 2, 0) ||
+                     cp_pb_put_bytes(b, 3, json_object_get_string(v),
                                (size_t)json_object_get_string_len(v))
                  ? -1
                  : 0;
     if (v != NULL && !json_object_is_type(v, json_type_int))
       return -1;
-    return put_int(b, 1, 0) ||
-                   put_int(b, 2, (uint64_t)(int64_t)(
+    return cp_pb_put_int(b, 1, 0) ||
+                   cp_pb_put_int(b, 2, (uint64_t)(int64_t)(
                                      v ? json_object_get_int(v) : 0)) ||
-                   put_bytes(b, 3, "", 0)
+                   cp_pb_put_bytes(b, 3, "", 0)
                ? -1
                : 0;
   case CP_PB_SPECIAL_RAWJSON:
     if (v == NULL)
       return 0;
     s = json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN);
-    return put_bytes(b, 1, s, strlen(s));
+    return cp_pb_put_bytes(b, 1, s, strlen(s));
   case CP_PB_SPECIAL_LIST:
     if (v == NULL)
       return 0;
@@ -859,7 +896,7 @@ static int encode_special(const struct cp_pb_message *m, json_object *v,
       json_object *e = json_object_array_get_idx(v, i);
 
       if (!json_object_is_type(e, json_type_string) ||
-          put_bytes(b, 1, json_object_get_string(e),
+          cp_pb_put_bytes(b, 1, json_object_get_string(e),
                     (size_t)json_object_get_string_len(e)) != 0)
         return -1;
     }
@@ -871,8 +908,8 @@ static int encode_special(const struct cp_pb_message *m, json_object *v,
 
 /* One value of f with number num (a map entry's value is number 2). */
 static int encode_value(const struct cp_pb_field *f, int num,
-                        json_object *v, struct buf *b, int depth) {
-  struct buf sub = {NULL, 0, 0};
+                        json_object *v, struct cp_pb_buf *b, int depth) {
+  struct cp_pb_buf sub = {NULL, 0, 0};
   unsigned char *raw;
   size_t n;
   int64_t i;
@@ -882,23 +919,23 @@ static int encode_value(const struct cp_pb_field *f, int num,
   case CP_PB_STRING:
     if (v != NULL && !json_object_is_type(v, json_type_string))
       return -1;
-    return put_bytes(b, num, v ? json_object_get_string(v) : "",
+    return cp_pb_put_bytes(b, num, v ? json_object_get_string(v) : "",
                      v ? (size_t)json_object_get_string_len(v) : 0);
   case CP_PB_BYTES:
     if (v != NULL && !json_object_is_type(v, json_type_string))
       return -1;
     if (v == NULL)
-      return put_bytes(b, num, "", 0);
+      return cp_pb_put_bytes(b, num, "", 0);
     if (unbase64(json_object_get_string(v),
                  (size_t)json_object_get_string_len(v), &raw, &n) != 0)
       return -1;
-    rc = put_bytes(b, num, raw, n);
+    rc = cp_pb_put_bytes(b, num, raw, n);
     free(raw);
     return rc;
   case CP_PB_BOOL:
     if (v != NULL && !json_object_is_type(v, json_type_boolean))
       return -1;
-    return put_int(b, num, v != NULL && json_object_get_boolean(v));
+    return cp_pb_put_int(b, num, v != NULL && json_object_get_boolean(v));
   case CP_PB_INT32:
   case CP_PB_INT64:
     if (v != NULL && !json_object_is_type(v, json_type_int))
@@ -906,13 +943,13 @@ static int encode_value(const struct cp_pb_field *f, int num,
     i = v ? json_object_get_int64(v) : 0;
     if (f->type == CP_PB_INT32 && (i < INT32_MIN || i > INT32_MAX))
       return -1;
-    return put_int(b, num, (uint64_t)i);
+    return cp_pb_put_int(b, num, (uint64_t)i);
   default:
     if (encode_special(&cp_pb_messages[f->msg], v, &sub, depth) != 0) {
       free(sub.p);
       return -1;
     }
-    rc = put_bytes(b, num, sub.p, sub.len);
+    rc = cp_pb_put_bytes(b, num, sub.p, sub.len);
     free(sub.p);
     return rc;
   }
@@ -924,10 +961,10 @@ static int key_cmp(const void *a, const void *b) {
 
 /* A map's entries by key order, as kube's marshalers write them. */
 static int encode_map(const struct cp_pb_field *f, json_object *v,
-                      struct buf *b, int depth) {
+                      struct cp_pb_buf *b, int depth) {
   size_t n = 0, i;
   const char **keys;
-  struct buf e = {NULL, 0, 0};
+  struct cp_pb_buf e = {NULL, 0, 0};
   int rc = -1;
 
   if (!json_object_is_type(v, json_type_object))
@@ -946,9 +983,9 @@ static int encode_map(const struct cp_pb_field *f, json_object *v,
     json_object *val = json_object_object_get(v, keys[i]);
 
     e.len = 0;
-    if (put_bytes(&e, 1, keys[i], strlen(keys[i])) != 0 ||
+    if (cp_pb_put_bytes(&e, 1, keys[i], strlen(keys[i])) != 0 ||
         encode_value(f, 2, val, &e, depth) != 0 ||
-        put_bytes(b, f->num, e.p, e.len) != 0)
+        cp_pb_put_bytes(b, f->num, e.p, e.len) != 0)
       goto out;
   }
   rc = 0;
@@ -959,16 +996,16 @@ out:
 }
 
 static int encode_field(const struct cp_pb_field *f, json_object *o,
-                        struct buf *b, int depth) {
+                        struct cp_pb_buf *b, int depth) {
   json_object *v = NULL;
   size_t i;
 
   if (f->flags & CP_PB_INLINE) {
-    struct buf sub = {NULL, 0, 0};
+    struct cp_pb_buf sub = {NULL, 0, 0};
     int rc = encode_message(&cp_pb_messages[f->msg], o, &sub, depth + 1);
 
     if (rc == 0)
-      rc = put_bytes(b, f->num, sub.p, sub.len);
+      rc = cp_pb_put_bytes(b, f->num, sub.p, sub.len);
     free(sub.p);
     return rc;
   }
@@ -996,7 +1033,7 @@ static int encode_field(const struct cp_pb_field *f, json_object *o,
 }
 
 static int encode_message(const struct cp_pb_message *m, json_object *o,
-                          struct buf *b, int depth) {
+                          struct cp_pb_buf *b, int depth) {
   uint16_t i;
 
   if (depth > CP_PROTOBUF_MAX_DEPTH)
@@ -1008,10 +1045,10 @@ static int encode_message(const struct cp_pb_message *m, json_object *o,
 }
 
 /* The "k8s\0" + runtime.Unknown of obj into b. */
-static int envelope(json_object *obj, struct buf *b) {
+static int envelope(json_object *obj, struct cp_pb_buf *b) {
   json_object *av, *k;
   const struct cp_pb_message *m;
-  struct buf tm = {NULL, 0, 0}, raw = {NULL, 0, 0};
+  struct cp_pb_buf tm = {NULL, 0, 0}, raw = {NULL, 0, 0};
   int rc = -1;
 
   if (!json_object_object_get_ex(obj, "apiVersion", &av) ||
@@ -1022,17 +1059,17 @@ static int envelope(json_object *obj, struct buf *b) {
                         json_object_get_string(k))) == NULL)
     return -1;
   if (encode_message(m, obj, &raw, 0) != 0 ||
-      put_bytes(&tm, 1, json_object_get_string(av),
+      cp_pb_put_bytes(&tm, 1, json_object_get_string(av),
                 (size_t)json_object_get_string_len(av)) != 0 ||
-      put_bytes(&tm, 2, json_object_get_string(k),
+      cp_pb_put_bytes(&tm, 2, json_object_get_string(k),
                 (size_t)json_object_get_string_len(k)) != 0 ||
-      grow(b, 4) != 0)
+      cp_pb_grow(b, 4) != 0)
     goto out;
   memcpy(b->p + b->len, magic, 4);
   b->len += 4;
-  if (put_bytes(b, 1, tm.p, tm.len) != 0 ||
-      put_bytes(b, 2, raw.p, raw.len) != 0 || put_bytes(b, 3, "", 0) != 0 ||
-      put_bytes(b, 4, "", 0) != 0)
+  if (cp_pb_put_bytes(b, 1, tm.p, tm.len) != 0 ||
+      cp_pb_put_bytes(b, 2, raw.p, raw.len) != 0 || cp_pb_put_bytes(b, 3, "", 0) != 0 ||
+      cp_pb_put_bytes(b, 4, "", 0) != 0)
     goto out;
   rc = 0;
 out:
@@ -1042,7 +1079,7 @@ out:
 }
 
 int cp_protobuf_from_json(json_object *obj, char **out, size_t *len) {
-  struct buf b = {NULL, 0, 0};
+  struct cp_pb_buf b = {NULL, 0, 0};
 
   *out = NULL;
   *len = 0;
@@ -1057,15 +1094,15 @@ int cp_protobuf_from_json(json_object *obj, char **out, size_t *len) {
 
 int cp_protobuf_watch_frame(const char *type, json_object *obj, char **out,
                             size_t *len) {
-  struct buf inner = {NULL, 0, 0}, raw = {NULL, 0, 0}, ev = {NULL, 4, 0};
+  struct cp_pb_buf inner = {NULL, 0, 0}, raw = {NULL, 0, 0}, ev = {NULL, 4, 0};
   int rc = -1;
 
   *out = NULL;
   *len = 0;
-  if (grow(&ev, 0) != 0 || envelope(obj, &inner) != 0 ||
-      put_bytes(&raw, 1, inner.p, inner.len) != 0 ||
-      put_bytes(&ev, 1, type, strlen(type)) != 0 ||
-      put_bytes(&ev, 2, raw.p, raw.len) != 0)
+  if (cp_pb_grow(&ev, 0) != 0 || envelope(obj, &inner) != 0 ||
+      cp_pb_put_bytes(&raw, 1, inner.p, inner.len) != 0 ||
+      cp_pb_put_bytes(&ev, 1, type, strlen(type)) != 0 ||
+      cp_pb_put_bytes(&ev, 2, raw.p, raw.len) != 0)
     goto out;
   ev.p[0] = (unsigned char)((ev.len - 4) >> 24);
   ev.p[1] = (unsigned char)((ev.len - 4) >> 16);

@@ -29,8 +29,9 @@
 #define CP_PROTOBUF_WATCH_CONTENT_TYPE \
   "application/vnd.kubernetes.protobuf;stream=watch"
 
-/* Bounds: nesting of messages, and an encoded or decoded body. */
-#define CP_PROTOBUF_MAX_DEPTH 64
+/* Bounds: nesting of messages (kube's deepest objects nest ~12; the JSON
+ * they become stays within the JSON parser's 64), and a body. */
+#define CP_PROTOBUF_MAX_DEPTH 24
 #define CP_PROTOBUF_MAX_BYTES (64u << 20)
 
 /* Nonzero when a Content-Type names the Kubernetes protobuf encoding. */
