@@ -9,6 +9,7 @@
  * marks the job dead (close callback), and the reply is dropped.
  */
 #include "apiserver/apiserver.h"
+#include "apiserver/openapi_v2.h"
 #include "apiserver/protobuf.h"
 #include "apiserver/table.h"
 
@@ -75,6 +76,7 @@ struct job {
 
 struct cp_apiserver {
   struct cp_api_ctx ctx;
+  struct cp_openapi_v2 *openapi_v2; /* /openapi/v2, built on first use */
   struct event_base *base;
   struct evhttp *http;
   struct event *done_ev;
@@ -678,6 +680,37 @@ static char *version_json(void) {
 }
 
 /* Non-resource endpoints. Returns 1 when it answered. */
+/* GET /openapi/v2, JSON or protobuf, with kube's ETag and 304. */
+static void send_openapi_v2(struct cp_apiserver *s,
+                            struct evhttp_request *req,
+                            const struct cp_api_request *rq) {
+  struct cp_openapi_v2_reply r;
+  struct evkeyvalq *out = evhttp_request_get_output_headers(req);
+
+  cp_openapi_v2_get(
+      s->openapi_v2, rq->accept,
+      evhttp_find_header(evhttp_request_get_input_headers(req),
+                         "If-None-Match"),
+      &r);
+  if (r.etag[0] != '\0')
+    evhttp_add_header(out, "Etag", r.etag);
+  evhttp_add_header(out, "Vary", "Accept");
+  if (r.code == 406)
+    send_status(req, 406, cp_status_failuref(406, "only the following media "
+                                                  "types are accepted: "
+                                                  "application/json, "
+                                                  "application/com.github."
+                                                  "proto-openapi.spec.v2@"
+                                                  "v1.0+protobuf"));
+  else if (r.code == 500)
+    send_status(req, 500, cp_status_failuref(500, "out of memory"));
+  else if (r.code == 304)
+    evhttp_send_reply(req, 304, "Not Modified", NULL);
+  else
+    send_body(req, 200, r.content_type, r.body, r.len);
+  free(r.body);
+}
+
 static int serve_fixed(struct cp_apiserver *s, struct evhttp_request *req,
                        struct cp_api_request *rq) {
   const char *p = rq->path;
@@ -744,6 +777,8 @@ static int serve_fixed(struct cp_apiserver *s, struct evhttp_request *req,
     fclose(f);
     send_body(req, 200, "text/plain; version=0.0.4", text, len);
     free(text);
+  } else if (strcmp(p, "/openapi/v2") == 0) {
+    send_openapi_v2(s, req, rq);
   } else if (strcmp(p, "/openapi/v3") == 0) {
     send_json(req, cp_openapi_root(s->ctx.resources), "application/json");
   } else if (strcmp(p, "/openapi/v3/api/v1") == 0) {
@@ -1102,6 +1137,7 @@ static void free_server(struct cp_apiserver *s) {
     event_free(s->accept_resume_ev);
   if (s->base != NULL)
     event_base_free(s->base);
+  cp_openapi_v2_free(s->openapi_v2);
   cp_resources_free(s->ctx.resources);
   cp_ns_cache_free(s->ctx.ns_cache);
   if (s->ssl_ctx != NULL)
@@ -1151,6 +1187,8 @@ int cp_apiserver_start(const struct cp_apiserver_config *cfg,
   }
   s->n_workers = cfg->workers > 0 ? cfg->workers : DEFAULT_WORKERS;
   s->ctx.resources = cp_resources_new();
+  s->openapi_v2 = s->ctx.resources ? cp_openapi_v2_new(s->ctx.resources)
+                                   : NULL;
   s->ctx.ns_cache = cp_ns_cache_new(); /* NULL: admission reads the store */
   s->metrics = cp_api_metrics_new();
   s->base = event_base_new();
@@ -1167,7 +1205,8 @@ int cp_apiserver_start(const struct cp_apiserver_config *cfg,
   s->accept_resume_ev = s->base ? evtimer_new(s->base, on_accept_resume, s)
                                 : NULL;
   s->workers = calloc((size_t)s->n_workers, sizeof *s->workers);
-  if (s->ctx.resources == NULL || s->http == NULL || s->done_ev == NULL ||
+  if (s->ctx.resources == NULL || s->openapi_v2 == NULL || s->http == NULL ||
+      s->done_ev == NULL ||
       s->accept_resume_ev == NULL || s->workers == NULL ||
       s->metrics == NULL) {
     free_server(s);
