@@ -481,7 +481,11 @@ static int decode_special(const struct cp_pb_message *m,
   if (m->special == CP_PB_SPECIAL_NONE) {
     if ((*out = json_object_new_object()) == NULL)
       return -1;
-    return decode_message(m, p, n, *out, depth + 1);
+    if (decode_message(m, p, n, *out, depth + 1) == 0)
+      return 0;
+    json_object_put(*out);
+    *out = NULL;
+    return -1;
   }
   if (m->special == CP_PB_SPECIAL_LIST &&
       (*out = json_object_new_array()) == NULL)
@@ -496,15 +500,21 @@ static int decode_special(const struct cp_pb_message *m,
       s1 = w.data;
       l1 = w.len;
       if (m->special == CP_PB_SPECIAL_LIST &&
-          json_object_array_add(*items, utf8_string(w.data, w.len)) != 0)
+          json_object_array_add(*items, utf8_string(w.data, w.len)) != 0) {
+        json_object_put(*out);
+        *out = NULL;
         return -1;
+      }
     } else if (w.wire == 2 && w.num == 3) {
       s3 = w.data;
       l3 = w.len;
     }
   }
-  if (r < 0)
+  if (r < 0) {
+    json_object_put(*out); /* a LIST's array */
+    *out = NULL;
     return -1;
+  }
   switch (m->special) {
   case CP_PB_SPECIAL_TIME:
   case CP_PB_SPECIAL_MICROTIME:
@@ -651,7 +661,8 @@ static int decode_map_entry(const struct cp_pb_field *f,
   if (r < 0)
     goto out;
   if (val == NULL && f->type == CP_PB_MESSAGE &&
-      decode_special(&cp_pb_messages[f->msg], NULL, 0, depth, &val) != 0)
+      decode_special(&cp_pb_messages[f->msg], (const unsigned char *)"", 0,
+                     depth, &val) != 0)
     goto out;
   if (val == NULL && f->type != CP_PB_MESSAGE)
     val = json_object_new_string("");

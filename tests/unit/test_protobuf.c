@@ -511,6 +511,40 @@ static void test_encode_refused(void **state) {
   }
 }
 
+/* Found by the fuzzer: a map entry with no value is the value's zero (a
+ * Quantity "0"), and a nested message that fails to decode is freed. */
+static void test_fuzz_regressions(void **state) {
+  struct buf spec = {.n = 0}, rq = {.n = 0}, entry = {.n = 0}, e;
+  struct buf bad = {.n = 0}, dep = {.n = 0};
+  json_object *o, *v;
+  char *json = NULL;
+  const char *why = NULL;
+
+  (void)state;
+  put_str(&entry, 1, "cpu"); /* key only */
+  put_msg(&spec, 1, &entry); /* ResourceQuotaSpec.hard */
+  put_msg(&rq, 2, &spec);
+  e = envelope("ResourceQuota", &rq);
+  o = decode(&e);
+  assert_true(json_object_object_get_ex(o, "spec", &v));
+  assert_true(json_object_object_get_ex(v, "hard", &v));
+  assert_string_equal(jstr(v, "cpu", NULL), "0");
+  json_object_put(o);
+  /* DeploymentSpec.template (3) holding a truncated field */
+  bad.d[bad.n++] = 0x1a;
+  bad.d[bad.n++] = 0x05;
+  bad.d[bad.n++] = 0x0a;
+  bad.d[bad.n++] = 0x09;
+  bad.d[bad.n++] = 'x';
+  bad.d[bad.n++] = 'y';
+  bad.d[bad.n++] = 'z';
+  put_msg(&dep, 2, &bad);
+  e = envelope_gv("apps/v1", "Deployment", &dep);
+  assert_int_equal(cp_protobuf_to_json((const char *)e.d, e.n, &json, &why),
+                   -1);
+  assert_null(json);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_namespace),
@@ -523,6 +557,7 @@ int main(void) {
       cmocka_unit_test(test_accept),
       cmocka_unit_test(test_watch_frame),
       cmocka_unit_test(test_encode_refused),
+      cmocka_unit_test(test_fuzz_regressions),
   };
 
   return cmocka_run_group_tests(tests, NULL, NULL);
