@@ -242,8 +242,10 @@ static void test_deployment(void **state) {
 }
 
 
-/* kubectl's own bytes: decoded, then encoded back to the same bytes (the
- * encoder writes what Go's marshalers write, zero fields included). */
+/* kubectl's own bytes: decoded to exactly the JSON kubectl prints for the
+ * same object (--dry-run=client -o json), then encoded back to the same
+ * bytes (the encoder writes what Go's marshalers write, zero fields
+ * included). */
 static void test_kubectl_goldens(void **state) {
   size_t i;
 
@@ -259,6 +261,15 @@ static void test_kubectl_goldens(void **state) {
       fail_msg("%s: %s", goldens[i].name, why);
     o = json_tokener_parse(json);
     assert_non_null(o);
+    {
+      json_object *want = json_tokener_parse(goldens[i].json);
+
+      assert_non_null(want);
+      if (!json_object_equal(o, want))
+        fail_msg("%s: decoded\n%s\nkubectl's JSON\n%s", goldens[i].name,
+                 json, goldens[i].json);
+      json_object_put(want);
+    }
     if (cp_protobuf_from_json(o, &pb, &len) != 0)
       fail_msg("%s: not encoded back: %s", goldens[i].name, json);
     for (at = 0; at < len && at < goldens[i].len; at++)
