@@ -200,14 +200,15 @@ static void as_table(struct cp_api_request *rq, struct cp_api_response *rs) {
   rs->content_type = CP_TABLE_CONTENT_TYPE;
 }
 
-/* client-go's typed clients (kubectl >= 1.32 create, run, expose) send
- * protobuf bodies; a kind the table knows is turned into JSON here,
- * anything else is left for the handlers' 415. */
+/* client-go's typed clients (kubectl >= 1.32 create; controllers) send
+ * protobuf bodies, DeleteOptions included; a kind the table knows is
+ * turned into JSON here, anything else is left for the handlers' 415. */
 static void from_protobuf(struct cp_api_request *rq) {
   const char *why;
   char *json;
 
-  if ((rq->method != CP_API_POST && rq->method != CP_API_PUT) ||
+  if ((rq->method != CP_API_POST && rq->method != CP_API_PUT &&
+       rq->method != CP_API_DELETE) ||
       !cp_protobuf_is(rq->content_type) ||
       cp_protobuf_to_json(rq->body, rq->body_len, &json, &why) != 0)
     return;

@@ -129,6 +129,28 @@ C -H "Accept: $PB;as=Table;v=v1;g=meta.k8s.io, application/json;as=Table;v=v1;g=
 K get cm -n pb >/dev/null || fail "kubectl get"
 pass "objects, lists and Status in protobuf; JSON and Table unchanged"
 
+# client-go's typed Delete sends DeleteOptions in protobuf too.
+python3 - >"$TMP/delopts.pb" <<'PY'
+import sys
+def v(n):
+    out = b""
+    while True:
+        b, n = n & 0x7f, n >> 7
+        if not n:
+            return out + bytes([b])
+        out += bytes([b | 0x80])
+def f(num, data): return v(num << 3 | 2) + v(len(data)) + data
+def i(num, n): return v(num << 3) + v(n)
+tm = f(1, b"meta.k8s.io/v1") + f(2, b"DeleteOptions")
+raw = i(1, 0) + f(4, b"Background")  # gracePeriodSeconds, propagationPolicy
+sys.stdout.buffer.write(b"k8s\0" + f(1, tm) + f(2, raw) + f(3, b"") + f(4, b""))
+PY
+code=$(C -X DELETE -H "Content-Type: $PB" --data-binary @"$TMP/delopts.pb" \
+  -o "$TMP/d.json" -w '%{http_code}' "$url/api/v1/namespaces/pb/configmaps/cm1")
+[ "$code" = 200 ] || fail "DELETE with protobuf DeleteOptions: $code $(cat "$TMP/d.json")"
+K create configmap cm1 -n pb --from-literal=a=1 --from-literal=b=two >/dev/null
+pass "DELETE with a protobuf DeleteOptions body"
+
 # Watch: 4-byte length frames of a WatchEvent whose object is enveloped.
 C -N -H "Accept: $PB" -D "$TMP/wh" -o "$TMP/w.pb" \
   "$url/api/v1/namespaces/pb/configmaps?watch=1&timeoutSeconds=2" || true
