@@ -6,17 +6,18 @@ types do (which fields are pointers, omitempty, inlined into their parent
 in JSON, or JSON-named differently), read from the same packages' *.go.
 
 Usage: tools/gen_protobuf_fields.py [MIRROR_DIR [TAG]] > host/apiserver/protobuf_fields.c
-MIRROR_DIR holds git mirrors named kubernetes+api, kubernetes+apimachinery
-and kubernetes+kube-aggregator (each with a bare `repo`), as the `fetch`
-tool leaves them (default /work/.mirror).
+MIRROR_DIR holds git mirrors named kubernetes+api, kubernetes+apimachinery,
+kubernetes+kube-aggregator and kubernetes+apiextensions-apiserver (each
+with a bare `repo`), as the `fetch` tool leaves them (default
+/work/.mirror).
 """
 import re
 import subprocess
 import sys
 
 MIRROR = sys.argv[1] if len(sys.argv) > 1 else "/work/.mirror"
-# The release the table follows (k8s.io/api, apimachinery and
-# kube-aggregator share their tags).
+# The release the table follows (k8s.io/api, apimachinery,
+# kube-aggregator and apiextensions-apiserver share their tags).
 REF = sys.argv[2] if len(sys.argv) > 2 else "v0.34.9"
 
 # (mirror, package dir, apiVersion or None for support packages)
@@ -45,6 +46,8 @@ PACKAGES = [
     ("kubernetes+api", "certificates/v1", "certificates.k8s.io/v1"),
     ("kubernetes+kube-aggregator", "pkg/apis/apiregistration/v1",
      "apiregistration.k8s.io/v1"),
+    ("kubernetes+apiextensions-apiserver", "pkg/apis/apiextensions/v1",
+     "apiextensions.k8s.io/v1"),
 ]
 
 # Kinds that have no XxxList but are sent or answered as objects.
@@ -69,10 +72,18 @@ SPECIAL = {
     "k8s.io.apimachinery.pkg.runtime.RawExtension": "RAWJSON",
     "k8s.io.apimachinery.pkg.api.resource.Quantity": "QUANTITY",
     "k8s.io.apimachinery.pkg.util.intstr.IntOrString": "INTORSTRING",
+    "k8s.io.apiextensions_apiserver.pkg.apis.apiextensions.v1.JSON":
+        "RAWJSON",
+    "k8s.io.apiextensions_apiserver.pkg.apis.apiextensions.v1."
+    "JSONSchemaPropsOrArray": "ORARRAY",
+    "k8s.io.apiextensions_apiserver.pkg.apis.apiextensions.v1."
+    "JSONSchemaPropsOrBool": "ORBOOL",
+    "k8s.io.apiextensions_apiserver.pkg.apis.apiextensions.v1."
+    "JSONSchemaPropsOrStringArray": "ORSTRINGARRAY",
 }
 
 SCALARS = {"string": "STRING", "bytes": "BYTES", "bool": "BOOL",
-           "int32": "INT32", "int64": "INT64"}
+           "int32": "INT32", "int64": "INT64", "double": "DOUBLE"}
 
 
 def git_show(mirror, path):
@@ -160,11 +171,15 @@ def parse_go(text):
             continue
         pb = PB_RE.search(line)
         js = TAG_RE.search(line)
-        if not pb or not js:
+        if not pb:
             continue
-        parts = js.group(1).split(",")
         toks = line.split()
         gotype = toks[1] if not toks[1].startswith("`") else toks[0]
+        if not js:  # a type with its own MarshalJSON: pointers still count
+            out[(struct, int(pb.group(1)))] = (
+                "", gotype.startswith("*"), True, False)
+            continue
+        parts = js.group(1).split(",")
         inline = parts[0] == "" and ("inline" in parts or js.group(1) == "")
         out[(struct, int(pb.group(1)))] = (
             parts[0], gotype.startswith("*"), "omitempty" in parts, inline)

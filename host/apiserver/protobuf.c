@@ -167,11 +167,16 @@ static int next(struct pb *b, struct wire *f) {
   switch (f->wire) {
   case 0:
     return varint(b, &f->v) == 0 ? 1 : -1;
-  case 1:
+  case 1: { /* fixed64: kept little-endian in v (doubles) */
+    int i;
+
     if (b->end - b->p < 8)
       return -1;
+    for (i = 7; i >= 0; i--)
+      f->v = f->v << 8 | b->p[i];
     b->p += 8;
     return 1;
+  }
   case 5:
     if (b->end - b->p < 4)
       return -1;
@@ -187,6 +192,13 @@ static int next(struct pb *b, struct wire *f) {
   default:
     return -1;
   }
+}
+
+/* The wire type a value of type t travels as. */
+static int wire_of(int t) {
+  return t == CP_PB_BOOL || t == CP_PB_INT32 || t == CP_PB_INT64 ? 0
+         : t == CP_PB_DOUBLE                                     ? 1
+                                                                 : 2;
 }
 
 /* ---- base64 (bytes fields) ---- */
@@ -463,6 +475,73 @@ static int decode_message(const struct cp_pb_message *m,
                           int depth);
 static int enveloped_json(const char *body, size_t len, int depth,
                           json_object **out, const char **why);
+static int decode_special(const struct cp_pb_message *m,
+                          const unsigned char *p, size_t n, int depth,
+                          json_object **out);
+
+/* The JSON value raw bytes hold, exactly (strict, nothing after it). The
+ * text is given a terminating NUL so that a bare number ends. */
+static int raw_json(const unsigned char *p, size_t n, json_object **out) {
+  struct json_tokener *tok;
+  char *text;
+  int rc = -1;
+
+  *out = NULL;
+  if (n > INT32_MAX - 1 || (text = malloc(n + 1)) == NULL)
+    return -1;
+  memcpy(text, p, n);
+  text[n] = '\0';
+  if ((tok = json_tokener_new()) == NULL) {
+    free(text);
+    return -1;
+  }
+  json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+  *out = json_tokener_parse_ex(tok, text, (int)n + 1);
+  if (*out != NULL && json_tokener_get_error(tok) == json_tokener_success &&
+      strlen(text) == n && tok->char_offset >= (int)n)
+    rc = 0;
+  if (rc != 0) {
+    json_object_put(*out);
+    *out = NULL;
+  }
+  json_tokener_free(tok);
+  free(text);
+  return rc;
+}
+
+/* JSONSchemaPropsOrArray/OrBool/OrStringArray as their MarshalJSON
+ * writes them: the list when it has items, else the schema, else (OrBool)
+ * the boolean or null. */
+static int decode_union(const struct cp_pb_message *m,
+                        const unsigned char *p, size_t n, int depth,
+                        json_object **out) {
+  json_object *o = json_object_new_object(), *v;
+  int rc = -1;
+
+  *out = NULL;
+  if (o == NULL || decode_message(m, p, n, o, depth + 1) != 0)
+    goto out;
+  if (m->special == CP_PB_SPECIAL_ORBOOL) {
+    if (json_object_object_get_ex(o, "schema", &v))
+      *out = json_object_get(v);
+    else
+      *out = json_object_new_boolean(
+          json_object_object_get_ex(o, "allows", &v) &&
+          json_object_get_boolean(v));
+    rc = *out != NULL ? 0 : -1;
+    goto out;
+  }
+  if ((json_object_object_get_ex(o, "jSONSchemas", &v) ||
+       json_object_object_get_ex(o, "property", &v)) &&
+      json_object_array_length(v) > 0)
+    *out = json_object_get(v);
+  else if (json_object_object_get_ex(o, "schema", &v))
+    *out = json_object_get(v);
+  rc = 0;
+out:
+  json_object_put(o);
+  return rc;
+}
 
 /* A message's JSON value: its own shape for the special ones. *out NULL
  * for JSON null. */
@@ -487,6 +566,10 @@ static int decode_special(const struct cp_pb_message *m,
     *out = NULL;
     return -1;
   }
+  if (m->special == CP_PB_SPECIAL_ORARRAY ||
+      m->special == CP_PB_SPECIAL_ORBOOL ||
+      m->special == CP_PB_SPECIAL_ORSTRINGARRAY)
+    return decode_union(m, p, n, depth, out);
   if (m->special == CP_PB_SPECIAL_LIST &&
       (*out = json_object_new_array()) == NULL)
     return -1;
@@ -530,8 +613,6 @@ static int decode_special(const struct cp_pb_message *m,
     *out = f1 == 1 ? utf8_string(s3, l3) : json_object_new_int((int32_t)f2);
     break;
   case CP_PB_SPECIAL_RAWJSON: {
-    struct json_tokener *tok;
-
     if (l1 == 0)
       return 0;
     if (l1 >= 4 && memcmp(s1, magic, 4) == 0) { /* an enveloped object */
@@ -539,19 +620,7 @@ static int decode_special(const struct cp_pb_message *m,
 
       return enveloped_json((const char *)s1, l1, depth + 1, out, &why);
     }
-    if (l1 > INT32_MAX || (tok = json_tokener_new()) == NULL)
-      return -1;
-    json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
-    *out = json_tokener_parse_ex(tok, (const char *)s1, (int)l1);
-    if (json_tokener_get_error(tok) != json_tokener_success ||
-        tok->char_offset != (int)l1) {
-      json_object_put(*out);
-      *out = NULL;
-      json_tokener_free(tok);
-      return -1;
-    }
-    json_tokener_free(tok);
-    return 0;
+    return raw_json(s1, l1, out);
   }
   default:
     return 0; /* LIST: built above */
@@ -565,6 +634,8 @@ static int is_zero(json_object *v) {
     return !json_object_get_boolean(v);
   case json_type_int:
     return json_object_get_int64(v) == 0;
+  case json_type_double:
+    return json_object_get_double(v) == 0;
   case json_type_string:
     return json_object_get_string_len(v) == 0;
   default:
@@ -587,6 +658,17 @@ static int decode_value(const struct cp_pb_field *f, int type,
   case CP_PB_INT64:
     *v = json_object_new_int64((int64_t)w->v);
     break;
+  case CP_PB_DOUBLE: {
+    double d;
+
+    memcpy(&d, &w->v, sizeof d);
+    if (d != d || d - d != 0) /* NaN and infinities have no JSON */
+      return -1;
+    *v = d == (double)(int64_t)d && d > -9e15 && d < 9e15
+             ? json_object_new_int64((int64_t)d) /* Go prints 2, not 2.0 */
+             : json_object_new_double(d);
+    break;
+  }
   case CP_PB_STRING:
     *v = utf8_string(w->data, w->len);
     break;
@@ -608,7 +690,18 @@ static int packed(const struct cp_pb_field *f, const struct wire *w,
   json_object *v;
 
   while (b.p < b.end) {
-    if (varint(&b, &e.v) != 0 || decode_value(f, f->type, &e, 0, &v) != 0 ||
+    if (f->type == CP_PB_DOUBLE) {
+      int i;
+
+      if (b.end - b.p < 8)
+        return -1;
+      for (e.v = 0, i = 7; i >= 0; i--)
+        e.v = e.v << 8 | b.p[i];
+      b.p += 8;
+    } else if (varint(&b, &e.v) != 0) {
+      return -1;
+    }
+    if (decode_value(f, f->type, &e, 0, &v) != 0 ||
         json_object_array_add(arr, v) != 0)
       return -1;
   }
@@ -648,11 +741,7 @@ static int decode_map_entry(const struct cp_pb_field *f,
       json_object_put(k);
       if (key == NULL)
         goto out;
-    } else if (e.num == 2 &&
-               e.wire == (f->type == CP_PB_BOOL || f->type == CP_PB_INT32 ||
-                                  f->type == CP_PB_INT64
-                              ? 0
-                              : 2)) {
+    } else if (e.num == 2 && e.wire == wire_of(f->type)) {
       json_object_put(val);
       if (decode_value(f, f->type, &e, depth, &val) != 0)
         goto out;
@@ -677,8 +766,7 @@ out:
 
 static int decode_field(const struct cp_pb_field *f, const struct wire *w,
                         json_object *o, int depth) {
-  int scalar = f->type == CP_PB_BOOL || f->type == CP_PB_INT32 ||
-               f->type == CP_PB_INT64;
+  int scalar = wire_of(f->type) != 2;
   json_object *v, *old;
 
   if (f->flags & CP_PB_MAP)
@@ -688,7 +776,7 @@ static int decode_field(const struct cp_pb_field *f, const struct wire *w,
 
     return arr != NULL ? packed(f, w, arr) : -1;
   }
-  if (w->wire != (scalar ? 0 : 2))
+  if (w->wire != wire_of(f->type))
     return -1;
   if (f->flags & CP_PB_INLINE)
     return cp_pb_messages[f->msg].special == CP_PB_SPECIAL_NONE
@@ -840,6 +928,40 @@ int cp_protobuf_to_json(const char *body, size_t len, char **json,
 static int encode_message(const struct cp_pb_message *m, json_object *o,
                           struct cp_pb_buf *b, int depth);
 
+/* A JSONSchemaProps union from its JSON, as its UnmarshalJSON reads it:
+ * an object is the schema (OrBool: allows too), an array the list, a
+ * boolean OrBool's allows. */
+static int encode_union(const struct cp_pb_message *m, json_object *v,
+                        struct cp_pb_buf *b, int depth) {
+  json_object *o = json_object_new_object();
+  int rc = -1;
+
+  if (o == NULL)
+    return -1;
+  if (v == NULL) {
+    /* the zero: nothing set */
+  } else if (json_object_is_type(v, json_type_object)) {
+    json_object_object_add(o, "schema", json_object_get(v));
+    if (m->special == CP_PB_SPECIAL_ORBOOL)
+      json_object_object_add(o, "allows", json_object_new_boolean(1));
+  } else if (json_object_is_type(v, json_type_array) &&
+             m->special != CP_PB_SPECIAL_ORBOOL) {
+    json_object_object_add(o,
+                           m->special == CP_PB_SPECIAL_ORARRAY ? "jSONSchemas"
+                                                               : "property",
+                           json_object_get(v));
+  } else if (json_object_is_type(v, json_type_boolean) &&
+             m->special == CP_PB_SPECIAL_ORBOOL) {
+    json_object_object_add(o, "allows", json_object_get(v));
+  } else {
+    goto out;
+  }
+  rc = encode_message(m, o, b, depth + 1);
+out:
+  json_object_put(o);
+  return rc;
+}
+
 /* A special or plain message's bytes from its JSON (NULL: the zero). */
 static int encode_special(const struct cp_pb_message *m, json_object *v,
                           struct cp_pb_buf *b, int depth) {
@@ -898,6 +1020,10 @@ static int encode_special(const struct cp_pb_message *m, json_object *v,
       return 0;
     s = json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN);
     return cp_pb_put_bytes(b, 1, s, strlen(s));
+  case CP_PB_SPECIAL_ORARRAY:
+  case CP_PB_SPECIAL_ORBOOL:
+  case CP_PB_SPECIAL_ORSTRINGARRAY:
+    return encode_union(m, v, b, depth);
   case CP_PB_SPECIAL_LIST:
     if (v == NULL)
       return 0;
@@ -947,6 +1073,11 @@ static int encode_value(const struct cp_pb_field *f, int num,
     if (v != NULL && !json_object_is_type(v, json_type_boolean))
       return -1;
     return cp_pb_put_int(b, num, v != NULL && json_object_get_boolean(v));
+  case CP_PB_DOUBLE:
+    if (v != NULL && !json_object_is_type(v, json_type_int) &&
+        !json_object_is_type(v, json_type_double))
+      return -1;
+    return cp_pb_put_double(b, num, v ? json_object_get_double(v) : 0.0);
   case CP_PB_INT32:
   case CP_PB_INT64:
     if (v != NULL && !json_object_is_type(v, json_type_int))

@@ -2,6 +2,7 @@
  * edit. The field numbers of kubernetes' generated.proto files, with
  * what the Go types add (pointers, omitempty, inlined members), at
  *   kubernetes/api 65439aea744e9416dbbbbe466f63e6dc3b22053f
+ *   kubernetes/apiextensions-apiserver 9ca314e0c5fe1dd541621d5702723bc1767c453f
  *   kubernetes/apimachinery 454f531d3fb5292c1656efd39dbf30f1d6183438
  *   kubernetes/kube-aggregator 00fbdb4c3db006b7558fdeabd035ca3196eb38d3
  */
@@ -22,8 +23,8 @@ static const struct cp_pb_field f2[] = {
     {"expression", 2, CP_PB_STRING, 0, -1},
 };
 static const struct cp_pb_field f3[] = {
-    {"namespaceSelector", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 476},
-    {"objectSelector", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 476},
+    {"namespaceSelector", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 503},
+    {"objectSelector", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 503},
     {"resourceRules", 3, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 7},
     {"excludeResourceRules", 4, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 7},
     {"matchPolicy", 7, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
@@ -33,21 +34,21 @@ static const struct cp_pb_field f4[] = {
     {"clientConfig", 2, CP_PB_MESSAGE, 0, 26},
     {"rules", 3, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 11},
     {"failurePolicy", 4, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
-    {"namespaceSelector", 5, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 476},
+    {"namespaceSelector", 5, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 503},
     {"sideEffects", 6, CP_PB_STRING, CP_PB_POINTER, -1},
     {"timeoutSeconds", 7, CP_PB_INT32, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"admissionReviewVersions", 8, CP_PB_STRING, CP_PB_REPEATED, -1},
     {"matchPolicy", 9, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"reinvocationPolicy", 10, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
-    {"objectSelector", 11, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 476},
+    {"objectSelector", 11, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 503},
     {"matchConditions", 12, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 2},
 };
 static const struct cp_pb_field f5[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 483},
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 510},
     {"webhooks", 2, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 4},
 };
 static const struct cp_pb_field f6[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 479},
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 506},
     {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 5},
 };
 static const struct cp_pb_field f7[] = {
@@ -61,7 +62,7 @@ static const struct cp_pb_field f8[] = {
 static const struct cp_pb_field f9[] = {
     {"name", 1, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"namespace", 2, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
-    {"selector", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 476},
+    {"selector", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 503},
     {"parameterNotFoundAction", 4, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
 static const struct cp_pb_field f10[] = {
@@ -84,16 +85,16 @@ static const struct cp_pb_field f13[] = {
     {"expressionWarnings", 1, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 1},
 };
 static const struct cp_pb_field f14[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 483},
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 510},
     {"spec", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 19},
     {"status", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 20},
 };
 static const struct cp_pb_field f15[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 483},
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 510},
     {"spec", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 17},
 };
 static const struct cp_pb_field f16[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 479},
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 506},
     {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 15},
 };
 static const struct cp_pb_field f17[] = {
@@ -103,7 +104,7 @@ static const struct cp_pb_field f17[] = {
     {"validationActions", 4, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
 };
 static const struct cp_pb_field f18[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 479},
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 506},
     {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 14},
 };
 static const struct cp_pb_field f19[] = {
@@ -118,27 +119,27 @@ static const struct cp_pb_field f19[] = {
 static const struct cp_pb_field f20[] = {
     {"observedGeneration", 1, CP_PB_INT64, CP_PB_OMITEMPTY, -1},
     {"typeChecking", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 13},
-    {"conditions", 3, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 463},
+    {"conditions", 3, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 490},
 };
 static const struct cp_pb_field f21[] = {
     {"name", 1, CP_PB_STRING, 0, -1},
     {"clientConfig", 2, CP_PB_MESSAGE, 0, 26},
     {"rules", 3, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 11},
     {"failurePolicy", 4, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
-    {"namespaceSelector", 5, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 476},
+    {"namespaceSelector", 5, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 503},
     {"sideEffects", 6, CP_PB_STRING, CP_PB_POINTER, -1},
     {"timeoutSeconds", 7, CP_PB_INT32, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"admissionReviewVersions", 8, CP_PB_STRING, CP_PB_REPEATED, -1},
     {"matchPolicy", 9, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
-    {"objectSelector", 10, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 476},
+    {"objectSelector", 10, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 503},
     {"matchConditions", 11, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 2},
 };
 static const struct cp_pb_field f22[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 483},
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 510},
     {"webhooks", 2, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 21},
 };
 static const struct cp_pb_field f23[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 479},
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 506},
     {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 22},
 };
 static const struct cp_pb_field f24[] = {
@@ -157,32 +158,32 @@ static const struct cp_pb_field f26[] = {
     {"url", 3, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
 static const struct cp_pb_field f27[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 483},
-    {"data", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 502},
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 510},
+    {"data", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 529},
     {"revision", 3, CP_PB_INT64, 0, -1},
 };
 static const struct cp_pb_field f28[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 479},
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 506},
     {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 27},
 };
 static const struct cp_pb_field f29[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 483},
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 510},
     {"spec", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 32},
     {"status", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 33},
 };
 static const struct cp_pb_field f30[] = {
     {"type", 1, CP_PB_STRING, 0, -1},
     {"status", 2, CP_PB_STRING, 0, -1},
-    {"lastTransitionTime", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 496},
+    {"lastTransitionTime", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 523},
     {"reason", 4, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"message", 5, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
 };
 static const struct cp_pb_field f31[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 479},
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 506},
     {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 29},
 };
 static const struct cp_pb_field f32[] = {
-    {"selector", 1, CP_PB_MESSAGE, CP_PB_POINTER, 476},
+    {"selector", 1, CP_PB_MESSAGE, CP_PB_POINTER, 503},
     {"template", 2, CP_PB_MESSAGE, 0, 290},
     {"updateStrategy", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 34},
     {"minReadySeconds", 4, CP_PB_INT32, CP_PB_OMITEMPTY, -1},
@@ -205,7 +206,7 @@ static const struct cp_pb_field f34[] = {
     {"rollingUpdate", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 46},
 };
 static const struct cp_pb_field f35[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 483},
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 510},
     {"spec", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 38},
     {"status", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 39},
 };
@@ -214,16 +215,16 @@ static const struct cp_pb_field f36[] = {
     {"status", 2, CP_PB_STRING, 0, -1},
     {"reason", 4, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"message", 5, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
-    {"lastUpdateTime", 6, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 496},
-    {"lastTransitionTime", 7, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 496},
+    {"lastUpdateTime", 6, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 523},
+    {"lastTransitionTime", 7, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 523},
 };
 static const struct cp_pb_field f37[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 479},
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 506},
     {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 35},
 };
 static const struct cp_pb_field f38[] = {
     {"replicas", 1, CP_PB_INT32, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
-    {"selector", 2, CP_PB_MESSAGE, CP_PB_POINTER, 476},
+    {"selector", 2, CP_PB_MESSAGE, CP_PB_POINTER, 503},
     {"template", 3, CP_PB_MESSAGE, 0, 290},
     {"strategy", 4, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 40},
     {"minReadySeconds", 5, CP_PB_INT32, CP_PB_OMITEMPTY, -1},
@@ -247,24 +248,24 @@ static const struct cp_pb_field f40[] = {
     {"rollingUpdate", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 47},
 };
 static const struct cp_pb_field f41[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 483},
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 510},
     {"spec", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 44},
     {"status", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 45},
 };
 static const struct cp_pb_field f42[] = {
     {"type", 1, CP_PB_STRING, 0, -1},
     {"status", 2, CP_PB_STRING, 0, -1},
-    {"lastTransitionTime", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 496},
+    {"lastTransitionTime", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 523},
     {"reason", 4, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"message", 5, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
 };
 static const struct cp_pb_field f43[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 479},
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 506},
     {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 41},
 };
 static const struct cp_pb_field f44[] = {
     {"replicas", 1, CP_PB_INT32, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
-    {"selector", 2, CP_PB_MESSAGE, CP_PB_POINTER, 476},
+    {"selector", 2, CP_PB_MESSAGE, CP_PB_POINTER, 503},
     {"template", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 290},
     {"minReadySeconds", 4, CP_PB_INT32, CP_PB_OMITEMPTY, -1},
 };
@@ -278,31 +279,31 @@ static const struct cp_pb_field f45[] = {
     {"terminatingReplicas", 7, CP_PB_INT32, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
 static const struct cp_pb_field f46[] = {
-    {"maxUnavailable", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 505},
-    {"maxSurge", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 505},
+    {"maxUnavailable", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 532},
+    {"maxSurge", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 532},
 };
 static const struct cp_pb_field f47[] = {
-    {"maxUnavailable", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 505},
-    {"maxSurge", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 505},
+    {"maxUnavailable", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 532},
+    {"maxSurge", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 532},
 };
 static const struct cp_pb_field f48[] = {
     {"partition", 1, CP_PB_INT32, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
-    {"maxUnavailable", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 505},
+    {"maxUnavailable", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 532},
 };
 static const struct cp_pb_field f49[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 483},
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 510},
     {"spec", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 54},
     {"status", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 55},
 };
 static const struct cp_pb_field f50[] = {
     {"type", 1, CP_PB_STRING, 0, -1},
     {"status", 2, CP_PB_STRING, 0, -1},
-    {"lastTransitionTime", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 496},
+    {"lastTransitionTime", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 523},
     {"reason", 4, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"message", 5, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
 };
 static const struct cp_pb_field f51[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 479},
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 506},
     {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 49},
 };
 static const struct cp_pb_field f52[] = {
@@ -314,7 +315,7 @@ static const struct cp_pb_field f53[] = {
 };
 static const struct cp_pb_field f54[] = {
     {"replicas", 1, CP_PB_INT32, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
-    {"selector", 2, CP_PB_MESSAGE, CP_PB_POINTER, 476},
+    {"selector", 2, CP_PB_MESSAGE, CP_PB_POINTER, 503},
     {"template", 3, CP_PB_MESSAGE, 0, 290},
     {"volumeClaimTemplates", 4, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 250},
     {"serviceName", 5, CP_PB_STRING, 0, -1},
@@ -344,13 +345,13 @@ static const struct cp_pb_field f56[] = {
 static const struct cp_pb_field f57[] = {
     {"name", 1, CP_PB_STRING, 0, -1},
     {"targetAverageUtilization", 2, CP_PB_INT32, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
-    {"targetAverageValue", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 455},
+    {"targetAverageValue", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 482},
     {"container", 5, CP_PB_STRING, 0, -1},
 };
 static const struct cp_pb_field f58[] = {
     {"name", 1, CP_PB_STRING, 0, -1},
     {"currentAverageUtilization", 2, CP_PB_INT32, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
-    {"currentAverageValue", 3, CP_PB_MESSAGE, 0, 455},
+    {"currentAverageValue", 3, CP_PB_MESSAGE, 0, 482},
     {"container", 4, CP_PB_STRING, 0, -1},
 };
 static const struct cp_pb_field f59[] = {
@@ -360,30 +361,30 @@ static const struct cp_pb_field f59[] = {
 };
 static const struct cp_pb_field f60[] = {
     {"metricName", 1, CP_PB_STRING, 0, -1},
-    {"metricSelector", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 476},
-    {"targetValue", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 455},
-    {"targetAverageValue", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 455},
+    {"metricSelector", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 503},
+    {"targetValue", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 482},
+    {"targetAverageValue", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 482},
 };
 static const struct cp_pb_field f61[] = {
     {"metricName", 1, CP_PB_STRING, 0, -1},
-    {"metricSelector", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 476},
-    {"currentValue", 3, CP_PB_MESSAGE, 0, 455},
-    {"currentAverageValue", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 455},
+    {"metricSelector", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 503},
+    {"currentValue", 3, CP_PB_MESSAGE, 0, 482},
+    {"currentAverageValue", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 482},
 };
 static const struct cp_pb_field f62[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 483},
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 510},
     {"spec", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 65},
     {"status", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 66},
 };
 static const struct cp_pb_field f63[] = {
     {"type", 1, CP_PB_STRING, 0, -1},
     {"status", 2, CP_PB_STRING, 0, -1},
-    {"lastTransitionTime", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 496},
+    {"lastTransitionTime", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 523},
     {"reason", 4, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"message", 5, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
 };
 static const struct cp_pb_field f64[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 479},
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 506},
     {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 62},
 };
 static const struct cp_pb_field f65[] = {
@@ -394,7 +395,7 @@ static const struct cp_pb_field f65[] = {
 };
 static const struct cp_pb_field f66[] = {
     {"observedGeneration", 1, CP_PB_INT64, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
-    {"lastScaleTime", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 496},
+    {"lastScaleTime", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 523},
     {"currentReplicas", 3, CP_PB_INT32, 0, -1},
     {"desiredReplicas", 4, CP_PB_INT32, 0, -1},
     {"currentCPUUtilizationPercentage", 5, CP_PB_INT32, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
@@ -418,39 +419,39 @@ static const struct cp_pb_field f68[] = {
 static const struct cp_pb_field f69[] = {
     {"target", 1, CP_PB_MESSAGE, 0, 59},
     {"metricName", 2, CP_PB_STRING, 0, -1},
-    {"targetValue", 3, CP_PB_MESSAGE, 0, 455},
-    {"selector", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 476},
-    {"averageValue", 5, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 455},
+    {"targetValue", 3, CP_PB_MESSAGE, 0, 482},
+    {"selector", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 503},
+    {"averageValue", 5, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 482},
 };
 static const struct cp_pb_field f70[] = {
     {"target", 1, CP_PB_MESSAGE, 0, 59},
     {"metricName", 2, CP_PB_STRING, 0, -1},
-    {"currentValue", 3, CP_PB_MESSAGE, 0, 455},
-    {"selector", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 476},
-    {"averageValue", 5, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 455},
+    {"currentValue", 3, CP_PB_MESSAGE, 0, 482},
+    {"selector", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 503},
+    {"averageValue", 5, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 482},
 };
 static const struct cp_pb_field f71[] = {
     {"metricName", 1, CP_PB_STRING, 0, -1},
-    {"targetAverageValue", 2, CP_PB_MESSAGE, 0, 455},
-    {"selector", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 476},
+    {"targetAverageValue", 2, CP_PB_MESSAGE, 0, 482},
+    {"selector", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 503},
 };
 static const struct cp_pb_field f72[] = {
     {"metricName", 1, CP_PB_STRING, 0, -1},
-    {"currentAverageValue", 2, CP_PB_MESSAGE, 0, 455},
-    {"selector", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 476},
+    {"currentAverageValue", 2, CP_PB_MESSAGE, 0, 482},
+    {"selector", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 503},
 };
 static const struct cp_pb_field f73[] = {
     {"name", 1, CP_PB_STRING, 0, -1},
     {"targetAverageUtilization", 2, CP_PB_INT32, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
-    {"targetAverageValue", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 455},
+    {"targetAverageValue", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 482},
 };
 static const struct cp_pb_field f74[] = {
     {"name", 1, CP_PB_STRING, 0, -1},
     {"currentAverageUtilization", 2, CP_PB_INT32, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
-    {"currentAverageValue", 3, CP_PB_MESSAGE, 0, 455},
+    {"currentAverageValue", 3, CP_PB_MESSAGE, 0, 482},
 };
 static const struct cp_pb_field f75[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 483},
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 510},
     {"spec", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 76},
     {"status", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 77},
 };
@@ -493,10 +494,10 @@ static const struct cp_pb_field f84[] = {
     {"selectPolicy", 1, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"policies", 2, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 83},
     {"stabilizationWindowSeconds", 3, CP_PB_INT32, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
-    {"tolerance", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 455},
+    {"tolerance", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 482},
 };
 static const struct cp_pb_field f85[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 483},
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 510},
     {"spec", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 89},
     {"status", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 90},
 };
@@ -507,12 +508,12 @@ static const struct cp_pb_field f86[] = {
 static const struct cp_pb_field f87[] = {
     {"type", 1, CP_PB_STRING, 0, -1},
     {"status", 2, CP_PB_STRING, 0, -1},
-    {"lastTransitionTime", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 496},
+    {"lastTransitionTime", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 523},
     {"reason", 4, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"message", 5, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
 };
 static const struct cp_pb_field f88[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 479},
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 506},
     {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 85},
 };
 static const struct cp_pb_field f89[] = {
@@ -524,7 +525,7 @@ static const struct cp_pb_field f89[] = {
 };
 static const struct cp_pb_field f90[] = {
     {"observedGeneration", 1, CP_PB_INT64, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
-    {"lastScaleTime", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 496},
+    {"lastScaleTime", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 523},
     {"currentReplicas", 3, CP_PB_INT32, CP_PB_OMITEMPTY, -1},
     {"desiredReplicas", 4, CP_PB_INT32, 0, -1},
     {"currentMetrics", 5, CP_PB_MESSAGE, CP_PB_REPEATED, 93},
@@ -532,7 +533,7 @@ static const struct cp_pb_field f90[] = {
 };
 static const struct cp_pb_field f91[] = {
     {"name", 1, CP_PB_STRING, 0, -1},
-    {"selector", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 476},
+    {"selector", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 503},
 };
 static const struct cp_pb_field f92[] = {
     {"type", 1, CP_PB_STRING, 0, -1},
@@ -552,13 +553,13 @@ static const struct cp_pb_field f93[] = {
 };
 static const struct cp_pb_field f94[] = {
     {"type", 1, CP_PB_STRING, 0, -1},
-    {"value", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 455},
-    {"averageValue", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 455},
+    {"value", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 482},
+    {"averageValue", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 482},
     {"averageUtilization", 4, CP_PB_INT32, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
 static const struct cp_pb_field f95[] = {
-    {"value", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 455},
-    {"averageValue", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 455},
+    {"value", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 482},
+    {"averageValue", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 482},
     {"averageUtilization", 3, CP_PB_INT32, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
 static const struct cp_pb_field f96[] = {
@@ -588,12 +589,12 @@ static const struct cp_pb_field f101[] = {
     {"current", 2, CP_PB_MESSAGE, 0, 95},
 };
 static const struct cp_pb_field f102[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 483},
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 510},
     {"spec", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 104},
     {"status", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 105},
 };
 static const struct cp_pb_field f103[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 479},
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 506},
     {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 102},
 };
 static const struct cp_pb_field f104[] = {
@@ -608,31 +609,31 @@ static const struct cp_pb_field f104[] = {
 };
 static const struct cp_pb_field f105[] = {
     {"active", 1, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 248},
-    {"lastScheduleTime", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 496},
-    {"lastSuccessfulTime", 5, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 496},
+    {"lastScheduleTime", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 523},
+    {"lastSuccessfulTime", 5, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 523},
 };
 static const struct cp_pb_field f106[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 483},
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 510},
     {"spec", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 109},
     {"status", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 110},
 };
 static const struct cp_pb_field f107[] = {
     {"type", 1, CP_PB_STRING, 0, -1},
     {"status", 2, CP_PB_STRING, 0, -1},
-    {"lastProbeTime", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 496},
-    {"lastTransitionTime", 4, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 496},
+    {"lastProbeTime", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 523},
+    {"lastTransitionTime", 4, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 523},
     {"reason", 5, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"message", 6, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
 };
 static const struct cp_pb_field f108[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 479},
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 506},
     {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 106},
 };
 static const struct cp_pb_field f109[] = {
     {"parallelism", 1, CP_PB_INT32, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"completions", 2, CP_PB_INT32, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"activeDeadlineSeconds", 3, CP_PB_INT64, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
-    {"selector", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 476},
+    {"selector", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 503},
     {"manualSelector", 5, CP_PB_BOOL, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"template", 6, CP_PB_MESSAGE, 0, 290},
     {"backoffLimit", 7, CP_PB_INT32, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
@@ -648,8 +649,8 @@ static const struct cp_pb_field f109[] = {
 };
 static const struct cp_pb_field f110[] = {
     {"conditions", 1, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 107},
-    {"startTime", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 496},
-    {"completionTime", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 496},
+    {"startTime", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 523},
+    {"completionTime", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 523},
     {"active", 4, CP_PB_INT32, CP_PB_OMITEMPTY, -1},
     {"succeeded", 5, CP_PB_INT32, CP_PB_OMITEMPTY, -1},
     {"failed", 6, CP_PB_INT32, CP_PB_OMITEMPTY, -1},
@@ -660,7 +661,7 @@ static const struct cp_pb_field f110[] = {
     {"terminating", 11, CP_PB_INT32, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
 static const struct cp_pb_field f111[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 483},
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 510},
     {"spec", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 109},
 };
 static const struct cp_pb_field f112[] = {
@@ -692,7 +693,7 @@ static const struct cp_pb_field f118[] = {
     {"failed", 2, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
 };
 static const struct cp_pb_field f119[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 483},
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 510},
     {"spec", 2, CP_PB_MESSAGE, 0, 122},
     {"status", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 123},
 };
@@ -700,12 +701,12 @@ static const struct cp_pb_field f120[] = {
     {"type", 1, CP_PB_STRING, 0, -1},
     {"reason", 2, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"message", 3, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
-    {"lastUpdateTime", 4, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 496},
-    {"lastTransitionTime", 5, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 496},
+    {"lastUpdateTime", 4, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 523},
+    {"lastTransitionTime", 5, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 523},
     {"status", 6, CP_PB_STRING, 0, -1},
 };
 static const struct cp_pb_field f121[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 479},
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 506},
     {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 119},
 };
 static const struct cp_pb_field f122[] = {
@@ -726,18 +727,18 @@ static const struct cp_pb_field f124[] = {
     {"items", 1, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
 };
 static const struct cp_pb_field f125[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 483},
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 510},
     {"spec", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 127},
 };
 static const struct cp_pb_field f126[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 479},
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 506},
     {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 125},
 };
 static const struct cp_pb_field f127[] = {
     {"holderIdentity", 1, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"leaseDurationSeconds", 2, CP_PB_INT32, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
-    {"acquireTime", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 482},
-    {"renewTime", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 482},
+    {"acquireTime", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 509},
+    {"renewTime", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 509},
     {"leaseTransitions", 5, CP_PB_INT32, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"strategy", 6, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"preferredHolder", 7, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
@@ -784,7 +785,7 @@ static const struct cp_pb_field f135[] = {
     {"readOnly", 3, CP_PB_BOOL, CP_PB_OMITEMPTY, -1},
 };
 static const struct cp_pb_field f136[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 483},
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 510},
     {"target", 2, CP_PB_MESSAGE, 0, 248},
 };
 static const struct cp_pb_field f137[] = {
@@ -844,7 +845,7 @@ static const struct cp_pb_field f144[] = {
 static const struct cp_pb_field f145[] = {
     {"name", 1, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"signerName", 2, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
-    {"labelSelector", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 476},
+    {"labelSelector", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 503},
     {"path", 4, CP_PB_STRING, 0, -1},
     {"optional", 5, CP_PB_BOOL, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
@@ -855,15 +856,15 @@ static const struct cp_pb_field f146[] = {
     {"error", 4, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
 };
 static const struct cp_pb_field f147[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 483},
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 510},
     {"conditions", 2, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 146},
 };
 static const struct cp_pb_field f148[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 479},
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 506},
     {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 147},
 };
 static const struct cp_pb_field f149[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 483},
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 510},
     {"data", 2, CP_PB_STRING, CP_PB_MAP | CP_PB_OMITEMPTY, -1},
     {"binaryData", 3, CP_PB_BYTES, CP_PB_MAP | CP_PB_OMITEMPTY, -1},
     {"immutable", 4, CP_PB_BOOL, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
@@ -878,7 +879,7 @@ static const struct cp_pb_field f151[] = {
     {"optional", 3, CP_PB_BOOL, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
 static const struct cp_pb_field f152[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 479},
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 506},
     {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 149},
 };
 static const struct cp_pb_field f153[] = {
@@ -960,15 +961,15 @@ static const struct cp_pb_field f163[] = {
     {"terminated", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 165},
 };
 static const struct cp_pb_field f164[] = {
-    {"startedAt", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 496},
+    {"startedAt", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 523},
 };
 static const struct cp_pb_field f165[] = {
     {"exitCode", 1, CP_PB_INT32, 0, -1},
     {"signal", 2, CP_PB_INT32, CP_PB_OMITEMPTY, -1},
     {"reason", 3, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"message", 4, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
-    {"startedAt", 5, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 496},
-    {"finishedAt", 6, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 496},
+    {"startedAt", 5, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 523},
+    {"finishedAt", 6, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 523},
     {"containerID", 7, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
 };
 static const struct cp_pb_field f166[] = {
@@ -985,7 +986,7 @@ static const struct cp_pb_field f167[] = {
     {"imageID", 7, CP_PB_STRING, 0, -1},
     {"containerID", 8, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"started", 9, CP_PB_BOOL, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
-    {"allocatedResources", 10, CP_PB_MESSAGE, CP_PB_MAP | CP_PB_OMITEMPTY, 455},
+    {"allocatedResources", 10, CP_PB_MESSAGE, CP_PB_MAP | CP_PB_OMITEMPTY, 482},
     {"resources", 11, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 315},
     {"volumeMounts", 12, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 357},
     {"user", 13, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 168},
@@ -1013,7 +1014,7 @@ static const struct cp_pb_field f172[] = {
 };
 static const struct cp_pb_field f173[] = {
     {"medium", 1, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
-    {"sizeLimit", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 455},
+    {"sizeLimit", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 482},
 };
 static const struct cp_pb_field f174[] = {
     {"ip", 1, CP_PB_STRING, 0, -1},
@@ -1033,11 +1034,11 @@ static const struct cp_pb_field f176[] = {
     {"ports", 3, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 175},
 };
 static const struct cp_pb_field f177[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 483},
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 510},
     {"subsets", 2, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 176},
 };
 static const struct cp_pb_field f178[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 479},
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 506},
     {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 177},
 };
 static const struct cp_pb_field f179[] = {
@@ -1092,16 +1093,16 @@ static const struct cp_pb_field f184[] = {
     {"volumeClaimTemplate", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 255},
 };
 static const struct cp_pb_field f185[] = {
-    {"metadata", 1, CP_PB_MESSAGE, 0, 483},
+    {"metadata", 1, CP_PB_MESSAGE, 0, 510},
     {"involvedObject", 2, CP_PB_MESSAGE, 0, 248},
     {"reason", 3, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"message", 4, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"source", 5, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 188},
-    {"firstTimestamp", 6, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 496},
-    {"lastTimestamp", 7, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 496},
+    {"firstTimestamp", 6, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 523},
+    {"lastTimestamp", 7, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 523},
     {"count", 8, CP_PB_INT32, CP_PB_OMITEMPTY, -1},
     {"type", 9, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
-    {"eventTime", 10, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 482},
+    {"eventTime", 10, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 509},
     {"series", 11, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 187},
     {"action", 12, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"related", 13, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 248},
@@ -1109,12 +1110,12 @@ static const struct cp_pb_field f185[] = {
     {"reportingInstance", 15, CP_PB_STRING, 0, -1},
 };
 static const struct cp_pb_field f186[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 479},
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 506},
     {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 185},
 };
 static const struct cp_pb_field f187[] = {
     {"count", 1, CP_PB_INT32, CP_PB_OMITEMPTY, -1},
-    {"lastObservedTime", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 482},
+    {"lastObservedTime", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 509},
 };
 static const struct cp_pb_field f188[] = {
     {"component", 1, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
@@ -1182,7 +1183,7 @@ static const struct cp_pb_field f199[] = {
 };
 static const struct cp_pb_field f200[] = {
     {"path", 1, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
-    {"port", 2, CP_PB_MESSAGE, 0, 505},
+    {"port", 2, CP_PB_MESSAGE, 0, 532},
     {"host", 3, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"scheme", 4, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"httpHeaders", 5, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 201},
@@ -1249,19 +1250,19 @@ static const struct cp_pb_field f210[] = {
     {"sleep", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 342},
 };
 static const struct cp_pb_field f211[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 483},
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 510},
     {"spec", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 214},
 };
 static const struct cp_pb_field f212[] = {
     {"type", 1, CP_PB_STRING, 0, -1},
-    {"max", 2, CP_PB_MESSAGE, CP_PB_MAP | CP_PB_OMITEMPTY, 455},
-    {"min", 3, CP_PB_MESSAGE, CP_PB_MAP | CP_PB_OMITEMPTY, 455},
-    {"default", 4, CP_PB_MESSAGE, CP_PB_MAP | CP_PB_OMITEMPTY, 455},
-    {"defaultRequest", 5, CP_PB_MESSAGE, CP_PB_MAP | CP_PB_OMITEMPTY, 455},
-    {"maxLimitRequestRatio", 6, CP_PB_MESSAGE, CP_PB_MAP | CP_PB_OMITEMPTY, 455},
+    {"max", 2, CP_PB_MESSAGE, CP_PB_MAP | CP_PB_OMITEMPTY, 482},
+    {"min", 3, CP_PB_MESSAGE, CP_PB_MAP | CP_PB_OMITEMPTY, 482},
+    {"default", 4, CP_PB_MESSAGE, CP_PB_MAP | CP_PB_OMITEMPTY, 482},
+    {"defaultRequest", 5, CP_PB_MESSAGE, CP_PB_MAP | CP_PB_OMITEMPTY, 482},
+    {"maxLimitRequestRatio", 6, CP_PB_MESSAGE, CP_PB_MAP | CP_PB_OMITEMPTY, 482},
 };
 static const struct cp_pb_field f213[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 479},
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 506},
     {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 211},
 };
 static const struct cp_pb_field f214[] = {
@@ -1273,8 +1274,8 @@ static const struct cp_pb_field f215[] = {
     {"supplementalGroups", 3, CP_PB_INT64, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
 };
 static const struct cp_pb_field f216[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 479},
-    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 502},
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 506},
+    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 529},
 };
 static const struct cp_pb_field f217[] = {
     {"ip", 1, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
@@ -1302,19 +1303,19 @@ static const struct cp_pb_field f222[] = {
     {"readOnly", 3, CP_PB_BOOL, CP_PB_OMITEMPTY, -1},
 };
 static const struct cp_pb_field f223[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 483},
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 510},
     {"spec", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 226},
     {"status", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 227},
 };
 static const struct cp_pb_field f224[] = {
     {"type", 1, CP_PB_STRING, 0, -1},
     {"status", 2, CP_PB_STRING, 0, -1},
-    {"lastTransitionTime", 4, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 496},
+    {"lastTransitionTime", 4, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 523},
     {"reason", 5, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"message", 6, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
 };
 static const struct cp_pb_field f225[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 479},
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 506},
     {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 223},
 };
 static const struct cp_pb_field f226[] = {
@@ -1325,7 +1326,7 @@ static const struct cp_pb_field f227[] = {
     {"conditions", 2, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 224},
 };
 static const struct cp_pb_field f228[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 483},
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 510},
     {"spec", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 243},
     {"status", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 244},
 };
@@ -1340,8 +1341,8 @@ static const struct cp_pb_field f230[] = {
 static const struct cp_pb_field f231[] = {
     {"type", 1, CP_PB_STRING, 0, -1},
     {"status", 2, CP_PB_STRING, 0, -1},
-    {"lastHeartbeatTime", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 496},
-    {"lastTransitionTime", 4, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 496},
+    {"lastHeartbeatTime", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 523},
+    {"lastTransitionTime", 4, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 523},
     {"reason", 5, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"message", 6, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
 };
@@ -1361,7 +1362,7 @@ static const struct cp_pb_field f235[] = {
     {"supplementalGroupsPolicy", 1, CP_PB_BOOL, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
 static const struct cp_pb_field f236[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 479},
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 506},
     {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 228},
 };
 static const struct cp_pb_field f237[] = {
@@ -1397,8 +1398,8 @@ static const struct cp_pb_field f243[] = {
     {"podCIDRs", 7, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
 };
 static const struct cp_pb_field f244[] = {
-    {"capacity", 1, CP_PB_MESSAGE, CP_PB_MAP | CP_PB_OMITEMPTY, 455},
-    {"allocatable", 2, CP_PB_MESSAGE, CP_PB_MAP | CP_PB_OMITEMPTY, 455},
+    {"capacity", 1, CP_PB_MESSAGE, CP_PB_MAP | CP_PB_OMITEMPTY, 482},
+    {"allocatable", 2, CP_PB_MESSAGE, CP_PB_MAP | CP_PB_OMITEMPTY, 482},
     {"phase", 3, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"conditions", 4, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 231},
     {"addresses", 5, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 229},
@@ -1441,32 +1442,32 @@ static const struct cp_pb_field f248[] = {
     {"fieldPath", 7, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
 };
 static const struct cp_pb_field f249[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 483},
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 510},
     {"spec", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 259},
     {"status", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 260},
 };
 static const struct cp_pb_field f250[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 483},
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 510},
     {"spec", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 253},
     {"status", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 254},
 };
 static const struct cp_pb_field f251[] = {
     {"type", 1, CP_PB_STRING, 0, -1},
     {"status", 2, CP_PB_STRING, 0, -1},
-    {"lastProbeTime", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 496},
-    {"lastTransitionTime", 4, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 496},
+    {"lastProbeTime", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 523},
+    {"lastTransitionTime", 4, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 523},
     {"reason", 5, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"message", 6, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
 };
 static const struct cp_pb_field f252[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 479},
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 506},
     {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 250},
 };
 static const struct cp_pb_field f253[] = {
     {"accessModes", 1, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
     {"resources", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 360},
     {"volumeName", 3, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
-    {"selector", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 476},
+    {"selector", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 503},
     {"storageClassName", 5, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"volumeMode", 6, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"dataSource", 7, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 352},
@@ -1476,15 +1477,15 @@ static const struct cp_pb_field f253[] = {
 static const struct cp_pb_field f254[] = {
     {"phase", 1, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"accessModes", 2, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
-    {"capacity", 3, CP_PB_MESSAGE, CP_PB_MAP | CP_PB_OMITEMPTY, 455},
+    {"capacity", 3, CP_PB_MESSAGE, CP_PB_MAP | CP_PB_OMITEMPTY, 482},
     {"conditions", 4, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 251},
-    {"allocatedResources", 5, CP_PB_MESSAGE, CP_PB_MAP | CP_PB_OMITEMPTY, 455},
+    {"allocatedResources", 5, CP_PB_MESSAGE, CP_PB_MAP | CP_PB_OMITEMPTY, 482},
     {"allocatedResourceStatuses", 7, CP_PB_STRING, CP_PB_MAP | CP_PB_OMITEMPTY, -1},
     {"currentVolumeAttributesClassName", 8, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"modifyVolumeStatus", 9, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 221},
 };
 static const struct cp_pb_field f255[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 483},
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 510},
     {"spec", 2, CP_PB_MESSAGE, 0, 253},
 };
 static const struct cp_pb_field f256[] = {
@@ -1492,7 +1493,7 @@ static const struct cp_pb_field f256[] = {
     {"readOnly", 2, CP_PB_BOOL, CP_PB_OMITEMPTY, -1},
 };
 static const struct cp_pb_field f257[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 479},
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 506},
     {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 249},
 };
 static const struct cp_pb_field f258[] = {
@@ -1520,7 +1521,7 @@ static const struct cp_pb_field f258[] = {
     {"csi", 22, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 137},
 };
 static const struct cp_pb_field f259[] = {
-    {"capacity", 1, CP_PB_MESSAGE, CP_PB_MAP | CP_PB_OMITEMPTY, 455},
+    {"capacity", 1, CP_PB_MESSAGE, CP_PB_MAP | CP_PB_OMITEMPTY, 482},
     {"persistentVolumeSource", 2, CP_PB_MESSAGE, CP_PB_INLINE, 258},
     {"accessModes", 3, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
     {"claimRef", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 248},
@@ -1535,14 +1536,14 @@ static const struct cp_pb_field f260[] = {
     {"phase", 1, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"message", 2, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"reason", 3, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
-    {"lastPhaseTransitionTime", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 496},
+    {"lastPhaseTransitionTime", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 523},
 };
 static const struct cp_pb_field f261[] = {
     {"pdID", 1, CP_PB_STRING, 0, -1},
     {"fsType", 2, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
 };
 static const struct cp_pb_field f262[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 483},
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 510},
     {"spec", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 285},
     {"status", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 286},
 };
@@ -1551,10 +1552,10 @@ static const struct cp_pb_field f263[] = {
     {"preferredDuringSchedulingIgnoredDuringExecution", 2, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 363},
 };
 static const struct cp_pb_field f264[] = {
-    {"labelSelector", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 476},
+    {"labelSelector", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 503},
     {"namespaces", 2, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
     {"topologyKey", 3, CP_PB_STRING, 0, -1},
-    {"namespaceSelector", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 476},
+    {"namespaceSelector", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 503},
     {"matchLabelKeys", 5, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
     {"mismatchLabelKeys", 6, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
 };
@@ -1580,8 +1581,8 @@ static const struct cp_pb_field f267[] = {
 static const struct cp_pb_field f268[] = {
     {"type", 1, CP_PB_STRING, 0, -1},
     {"status", 2, CP_PB_STRING, 0, -1},
-    {"lastProbeTime", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 496},
-    {"lastTransitionTime", 4, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 496},
+    {"lastProbeTime", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 523},
+    {"lastTransitionTime", 4, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 523},
     {"reason", 5, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"message", 6, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"observedGeneration", 7, CP_PB_INT64, CP_PB_OMITEMPTY, -1},
@@ -1611,7 +1612,7 @@ static const struct cp_pb_field f273[] = {
     {"ip", 1, CP_PB_STRING, 0, -1},
 };
 static const struct cp_pb_field f274[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 479},
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 506},
     {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 262},
 };
 static const struct cp_pb_field f275[] = {
@@ -1619,7 +1620,7 @@ static const struct cp_pb_field f275[] = {
     {"follow", 2, CP_PB_BOOL, CP_PB_OMITEMPTY, -1},
     {"previous", 3, CP_PB_BOOL, CP_PB_OMITEMPTY, -1},
     {"sinceSeconds", 4, CP_PB_INT64, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
-    {"sinceTime", 5, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 496},
+    {"sinceTime", 5, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 523},
     {"timestamps", 6, CP_PB_BOOL, CP_PB_OMITEMPTY, -1},
     {"tailLines", 7, CP_PB_INT64, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"limitBytes", 8, CP_PB_INT64, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
@@ -1666,7 +1667,7 @@ static const struct cp_pb_field f283[] = {
     {"seLinuxChangePolicy", 13, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
 static const struct cp_pb_field f284[] = {
-    {"podController", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 484},
+    {"podController", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 511},
 };
 static const struct cp_pb_field f285[] = {
     {"volumes", 1, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 354},
@@ -1700,7 +1701,7 @@ static const struct cp_pb_field f285[] = {
     {"runtimeClassName", 29, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"enableServiceLinks", 30, CP_PB_BOOL, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"preemptionPolicy", 31, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
-    {"overhead", 32, CP_PB_MESSAGE, CP_PB_MAP | CP_PB_OMITEMPTY, 455},
+    {"overhead", 32, CP_PB_MESSAGE, CP_PB_MAP | CP_PB_OMITEMPTY, 482},
     {"topologySpreadConstraints", 33, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 351},
     {"ephemeralContainers", 34, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 182},
     {"setHostnameAsFQDN", 35, CP_PB_BOOL, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
@@ -1718,7 +1719,7 @@ static const struct cp_pb_field f286[] = {
     {"reason", 4, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"hostIP", 5, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"podIP", 6, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
-    {"startTime", 7, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 496},
+    {"startTime", 7, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 523},
     {"containerStatuses", 8, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 167},
     {"qosClass", 9, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"initContainerStatuses", 10, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 167},
@@ -1732,19 +1733,19 @@ static const struct cp_pb_field f286[] = {
     {"extendedResourceClaimStatus", 18, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 272},
 };
 static const struct cp_pb_field f287[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 483},
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 510},
     {"status", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 286},
 };
 static const struct cp_pb_field f288[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 483},
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 510},
     {"template", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 290},
 };
 static const struct cp_pb_field f289[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 479},
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 506},
     {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 288},
 };
 static const struct cp_pb_field f290[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 483},
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 510},
     {"spec", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 285},
 };
 static const struct cp_pb_field f291[] = {
@@ -1762,7 +1763,7 @@ static const struct cp_pb_field f293[] = {
 };
 static const struct cp_pb_field f294[] = {
     {"podSignature", 1, CP_PB_MESSAGE, 0, 284},
-    {"evictionTime", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 496},
+    {"evictionTime", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 523},
     {"reason", 3, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"message", 4, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
 };
@@ -1818,24 +1819,24 @@ static const struct cp_pb_field f301[] = {
     {"readOnly", 8, CP_PB_BOOL, CP_PB_OMITEMPTY, -1},
 };
 static const struct cp_pb_field f302[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 483},
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 510},
     {"range", 2, CP_PB_STRING, 0, -1},
     {"data", 3, CP_PB_BYTES, 0, -1},
 };
 static const struct cp_pb_field f303[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 483},
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 510},
     {"spec", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 306},
     {"status", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 307},
 };
 static const struct cp_pb_field f304[] = {
     {"type", 1, CP_PB_STRING, 0, -1},
     {"status", 2, CP_PB_STRING, 0, -1},
-    {"lastTransitionTime", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 496},
+    {"lastTransitionTime", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 523},
     {"reason", 4, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"message", 5, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
 };
 static const struct cp_pb_field f305[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 479},
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 506},
     {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 303},
 };
 static const struct cp_pb_field f306[] = {
@@ -1859,33 +1860,33 @@ static const struct cp_pb_field f308[] = {
 static const struct cp_pb_field f309[] = {
     {"containerName", 1, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"resource", 2, CP_PB_STRING, 0, -1},
-    {"divisor", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 455},
+    {"divisor", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 482},
 };
 static const struct cp_pb_field f310[] = {
     {"resourceID", 1, CP_PB_STRING, 0, -1},
     {"health", 2, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
 };
 static const struct cp_pb_field f311[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 483},
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 510},
     {"spec", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 313},
     {"status", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 314},
 };
 static const struct cp_pb_field f312[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 479},
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 506},
     {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 311},
 };
 static const struct cp_pb_field f313[] = {
-    {"hard", 1, CP_PB_MESSAGE, CP_PB_MAP | CP_PB_OMITEMPTY, 455},
+    {"hard", 1, CP_PB_MESSAGE, CP_PB_MAP | CP_PB_OMITEMPTY, 482},
     {"scopes", 2, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
     {"scopeSelector", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 320},
 };
 static const struct cp_pb_field f314[] = {
-    {"hard", 1, CP_PB_MESSAGE, CP_PB_MAP | CP_PB_OMITEMPTY, 455},
-    {"used", 2, CP_PB_MESSAGE, CP_PB_MAP | CP_PB_OMITEMPTY, 455},
+    {"hard", 1, CP_PB_MESSAGE, CP_PB_MAP | CP_PB_OMITEMPTY, 482},
+    {"used", 2, CP_PB_MESSAGE, CP_PB_MAP | CP_PB_OMITEMPTY, 482},
 };
 static const struct cp_pb_field f315[] = {
-    {"limits", 1, CP_PB_MESSAGE, CP_PB_MAP | CP_PB_OMITEMPTY, 455},
-    {"requests", 2, CP_PB_MESSAGE, CP_PB_MAP | CP_PB_OMITEMPTY, 455},
+    {"limits", 1, CP_PB_MESSAGE, CP_PB_MAP | CP_PB_OMITEMPTY, 482},
+    {"requests", 2, CP_PB_MESSAGE, CP_PB_MAP | CP_PB_OMITEMPTY, 482},
     {"claims", 3, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 308},
 };
 static const struct cp_pb_field f316[] = {
@@ -1935,7 +1936,7 @@ static const struct cp_pb_field f322[] = {
     {"localhostProfile", 2, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
 static const struct cp_pb_field f323[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 483},
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 510},
     {"data", 2, CP_PB_BYTES, CP_PB_MAP | CP_PB_OMITEMPTY, -1},
     {"type", 3, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"stringData", 4, CP_PB_STRING, CP_PB_MAP | CP_PB_OMITEMPTY, -1},
@@ -1951,7 +1952,7 @@ static const struct cp_pb_field f325[] = {
     {"optional", 3, CP_PB_BOOL, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
 static const struct cp_pb_field f326[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 479},
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 506},
     {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 323},
 };
 static const struct cp_pb_field f327[] = {
@@ -1987,18 +1988,18 @@ static const struct cp_pb_field f331[] = {
     {"reference", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 248},
 };
 static const struct cp_pb_field f332[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 483},
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 510},
     {"spec", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 339},
     {"status", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 340},
 };
 static const struct cp_pb_field f333[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 483},
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 510},
     {"secrets", 2, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 248},
     {"imagePullSecrets", 3, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 219},
     {"automountServiceAccountToken", 4, CP_PB_BOOL, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
 static const struct cp_pb_field f334[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 479},
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 506},
     {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 333},
 };
 static const struct cp_pb_field f335[] = {
@@ -2007,14 +2008,14 @@ static const struct cp_pb_field f335[] = {
     {"path", 3, CP_PB_STRING, 0, -1},
 };
 static const struct cp_pb_field f336[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 479},
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 506},
     {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 332},
 };
 static const struct cp_pb_field f337[] = {
     {"name", 1, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"protocol", 2, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"port", 3, CP_PB_INT32, 0, -1},
-    {"targetPort", 4, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 505},
+    {"targetPort", 4, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 532},
     {"nodePort", 5, CP_PB_INT32, CP_PB_OMITEMPTY, -1},
     {"appProtocol", 6, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
@@ -2045,7 +2046,7 @@ static const struct cp_pb_field f339[] = {
 };
 static const struct cp_pb_field f340[] = {
     {"loadBalancer", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 218},
-    {"conditions", 2, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 463},
+    {"conditions", 2, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 490},
 };
 static const struct cp_pb_field f341[] = {
     {"clientIP", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 144},
@@ -2072,14 +2073,14 @@ static const struct cp_pb_field f345[] = {
     {"value", 2, CP_PB_STRING, 0, -1},
 };
 static const struct cp_pb_field f346[] = {
-    {"port", 1, CP_PB_MESSAGE, 0, 505},
+    {"port", 1, CP_PB_MESSAGE, 0, 532},
     {"host", 2, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
 };
 static const struct cp_pb_field f347[] = {
     {"key", 1, CP_PB_STRING, 0, -1},
     {"value", 2, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"effect", 3, CP_PB_STRING, 0, -1},
-    {"timeAdded", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 496},
+    {"timeAdded", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 523},
 };
 static const struct cp_pb_field f348[] = {
     {"key", 1, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
@@ -2099,7 +2100,7 @@ static const struct cp_pb_field f351[] = {
     {"maxSkew", 1, CP_PB_INT32, 0, -1},
     {"topologyKey", 2, CP_PB_STRING, 0, -1},
     {"whenUnsatisfiable", 3, CP_PB_STRING, 0, -1},
-    {"labelSelector", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 476},
+    {"labelSelector", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 503},
     {"minDomains", 5, CP_PB_INT32, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"nodeAffinityPolicy", 6, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"nodeTaintsPolicy", 7, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
@@ -2151,8 +2152,8 @@ static const struct cp_pb_field f359[] = {
     {"podCertificate", 6, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 267},
 };
 static const struct cp_pb_field f360[] = {
-    {"limits", 1, CP_PB_MESSAGE, CP_PB_MAP | CP_PB_OMITEMPTY, 455},
-    {"requests", 2, CP_PB_MESSAGE, CP_PB_MAP | CP_PB_OMITEMPTY, 455},
+    {"limits", 1, CP_PB_MESSAGE, CP_PB_MAP | CP_PB_OMITEMPTY, 482},
+    {"requests", 2, CP_PB_MESSAGE, CP_PB_MAP | CP_PB_OMITEMPTY, 482},
 };
 static const struct cp_pb_field f361[] = {
     {"hostPath", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 204},
@@ -2228,13 +2229,13 @@ static const struct cp_pb_field f368[] = {
     {"appProtocol", 4, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
 static const struct cp_pb_field f369[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 483},
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 510},
     {"endpoints", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 365},
     {"ports", 3, CP_PB_MESSAGE, CP_PB_REPEATED, 368},
     {"addressType", 4, CP_PB_STRING, 0, -1},
 };
 static const struct cp_pb_field f370[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 479},
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 506},
     {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 369},
 };
 static const struct cp_pb_field f371[] = {
@@ -2244,8 +2245,8 @@ static const struct cp_pb_field f372[] = {
     {"name", 1, CP_PB_STRING, 0, -1},
 };
 static const struct cp_pb_field f373[] = {
-    {"metadata", 1, CP_PB_MESSAGE, 0, 483},
-    {"eventTime", 2, CP_PB_MESSAGE, 0, 482},
+    {"metadata", 1, CP_PB_MESSAGE, 0, 510},
+    {"eventTime", 2, CP_PB_MESSAGE, 0, 509},
     {"series", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 375},
     {"reportingController", 4, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"reportingInstance", 5, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
@@ -2256,17 +2257,17 @@ static const struct cp_pb_field f373[] = {
     {"note", 10, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"type", 11, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"deprecatedSource", 12, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 188},
-    {"deprecatedFirstTimestamp", 13, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 496},
-    {"deprecatedLastTimestamp", 14, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 496},
+    {"deprecatedFirstTimestamp", 13, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 523},
+    {"deprecatedLastTimestamp", 14, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 523},
     {"deprecatedCount", 15, CP_PB_INT32, CP_PB_OMITEMPTY, -1},
 };
 static const struct cp_pb_field f374[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 479},
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 506},
     {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 373},
 };
 static const struct cp_pb_field f375[] = {
     {"count", 1, CP_PB_INT32, 0, -1},
-    {"lastObservedTime", 2, CP_PB_MESSAGE, 0, 482},
+    {"lastObservedTime", 2, CP_PB_MESSAGE, 0, 509},
 };
 static const struct cp_pb_field f376[] = {
     {"path", 1, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
@@ -2277,11 +2278,11 @@ static const struct cp_pb_field f377[] = {
     {"paths", 1, CP_PB_MESSAGE, CP_PB_REPEATED, 376},
 };
 static const struct cp_pb_field f378[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 483},
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 510},
     {"spec", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 380},
 };
 static const struct cp_pb_field f379[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 479},
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 506},
     {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 378},
 };
 static const struct cp_pb_field f380[] = {
@@ -2292,7 +2293,7 @@ static const struct cp_pb_field f381[] = {
     {"except", 2, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
 };
 static const struct cp_pb_field f382[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 483},
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 510},
     {"spec", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 395},
     {"status", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 396},
 };
@@ -2301,11 +2302,11 @@ static const struct cp_pb_field f383[] = {
     {"service", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 394},
 };
 static const struct cp_pb_field f384[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 483},
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 510},
     {"spec", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 387},
 };
 static const struct cp_pb_field f385[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 479},
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 506},
     {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 384},
 };
 static const struct cp_pb_field f386[] = {
@@ -2320,7 +2321,7 @@ static const struct cp_pb_field f387[] = {
     {"parameters", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 386},
 };
 static const struct cp_pb_field f388[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 479},
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 506},
     {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 382},
 };
 static const struct cp_pb_field f389[] = {
@@ -2361,7 +2362,7 @@ static const struct cp_pb_field f397[] = {
     {"secretName", 2, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
 };
 static const struct cp_pb_field f398[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 483},
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 510},
     {"spec", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 404},
 };
 static const struct cp_pb_field f399[] = {
@@ -2373,21 +2374,21 @@ static const struct cp_pb_field f400[] = {
     {"from", 2, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 402},
 };
 static const struct cp_pb_field f401[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 479},
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 506},
     {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 398},
 };
 static const struct cp_pb_field f402[] = {
-    {"podSelector", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 476},
-    {"namespaceSelector", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 476},
+    {"podSelector", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 503},
+    {"namespaceSelector", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 503},
     {"ipBlock", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 381},
 };
 static const struct cp_pb_field f403[] = {
     {"protocol", 1, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
-    {"port", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 505},
+    {"port", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 532},
     {"endPort", 3, CP_PB_INT32, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
 static const struct cp_pb_field f404[] = {
-    {"podSelector", 1, CP_PB_MESSAGE, 0, 476},
+    {"podSelector", 1, CP_PB_MESSAGE, 0, 503},
     {"ingress", 2, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 400},
     {"egress", 3, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 399},
     {"policyTypes", 4, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
@@ -2403,31 +2404,31 @@ static const struct cp_pb_field f406[] = {
     {"number", 2, CP_PB_INT32, CP_PB_OMITEMPTY, -1},
 };
 static const struct cp_pb_field f407[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 483},
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 510},
     {"spec", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 409},
     {"status", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 410},
 };
 static const struct cp_pb_field f408[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 479},
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 506},
     {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 407},
 };
 static const struct cp_pb_field f409[] = {
     {"cidrs", 1, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
 };
 static const struct cp_pb_field f410[] = {
-    {"conditions", 1, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 463},
+    {"conditions", 1, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 490},
 };
 static const struct cp_pb_field f411[] = {
-    {"podFixed", 1, CP_PB_MESSAGE, CP_PB_MAP | CP_PB_OMITEMPTY, 455},
+    {"podFixed", 1, CP_PB_MESSAGE, CP_PB_MAP | CP_PB_OMITEMPTY, 482},
 };
 static const struct cp_pb_field f412[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 483},
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 510},
     {"handler", 2, CP_PB_STRING, 0, -1},
     {"overhead", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 411},
     {"scheduling", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 414},
 };
 static const struct cp_pb_field f413[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 479},
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 506},
     {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 412},
 };
 static const struct cp_pb_field f414[] = {
@@ -2435,52 +2436,52 @@ static const struct cp_pb_field f414[] = {
     {"tolerations", 2, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 348},
 };
 static const struct cp_pb_field f415[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 483},
-    {"deleteOptions", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 465},
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 510},
+    {"deleteOptions", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 492},
 };
 static const struct cp_pb_field f416[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 483},
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 510},
     {"spec", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 418},
     {"status", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 419},
 };
 static const struct cp_pb_field f417[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 479},
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 506},
     {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 416},
 };
 static const struct cp_pb_field f418[] = {
-    {"minAvailable", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 505},
-    {"selector", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 476},
-    {"maxUnavailable", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 505},
+    {"minAvailable", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 532},
+    {"selector", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 503},
+    {"maxUnavailable", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 532},
     {"unhealthyPodEvictionPolicy", 4, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
 static const struct cp_pb_field f419[] = {
     {"observedGeneration", 1, CP_PB_INT64, CP_PB_OMITEMPTY, -1},
-    {"disruptedPods", 2, CP_PB_MESSAGE, CP_PB_MAP | CP_PB_OMITEMPTY, 496},
+    {"disruptedPods", 2, CP_PB_MESSAGE, CP_PB_MAP | CP_PB_OMITEMPTY, 523},
     {"disruptionsAllowed", 3, CP_PB_INT32, 0, -1},
     {"currentHealthy", 4, CP_PB_INT32, 0, -1},
     {"desiredHealthy", 5, CP_PB_INT32, 0, -1},
     {"expectedPods", 6, CP_PB_INT32, 0, -1},
-    {"conditions", 7, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 463},
+    {"conditions", 7, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 490},
 };
 static const struct cp_pb_field f420[] = {
-    {"clusterRoleSelectors", 1, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 476},
+    {"clusterRoleSelectors", 1, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 503},
 };
 static const struct cp_pb_field f421[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 483},
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 510},
     {"rules", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 425},
     {"aggregationRule", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 420},
 };
 static const struct cp_pb_field f422[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 483},
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 510},
     {"subjects", 2, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 431},
     {"roleRef", 3, CP_PB_MESSAGE, 0, 430},
 };
 static const struct cp_pb_field f423[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 479},
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 506},
     {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 422},
 };
 static const struct cp_pb_field f424[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 479},
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 506},
     {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 421},
 };
 static const struct cp_pb_field f425[] = {
@@ -2491,20 +2492,20 @@ static const struct cp_pb_field f425[] = {
     {"nonResourceURLs", 5, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
 };
 static const struct cp_pb_field f426[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 483},
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 510},
     {"rules", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 425},
 };
 static const struct cp_pb_field f427[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 483},
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 510},
     {"subjects", 2, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 431},
     {"roleRef", 3, CP_PB_MESSAGE, 0, 430},
 };
 static const struct cp_pb_field f428[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 479},
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 506},
     {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 427},
 };
 static const struct cp_pb_field f429[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 479},
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 506},
     {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 426},
 };
 static const struct cp_pb_field f430[] = {
@@ -2519,22 +2520,22 @@ static const struct cp_pb_field f431[] = {
     {"namespace", 4, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
 };
 static const struct cp_pb_field f432[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 483},
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 510},
     {"value", 2, CP_PB_INT32, 0, -1},
     {"globalDefault", 3, CP_PB_BOOL, CP_PB_OMITEMPTY, -1},
     {"description", 4, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"preemptionPolicy", 5, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
 static const struct cp_pb_field f433[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 479},
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 506},
     {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 432},
 };
 static const struct cp_pb_field f434[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 483},
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 510},
     {"spec", 2, CP_PB_MESSAGE, 0, 436},
 };
 static const struct cp_pb_field f435[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 479},
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 506},
     {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 434},
 };
 static const struct cp_pb_field f436[] = {
@@ -2549,7 +2550,7 @@ static const struct cp_pb_field f436[] = {
     {"nodeAllocatableUpdatePeriodSeconds", 9, CP_PB_INT64, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
 static const struct cp_pb_field f437[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 483},
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 510},
     {"spec", 2, CP_PB_MESSAGE, 0, 440},
 };
 static const struct cp_pb_field f438[] = {
@@ -2559,25 +2560,25 @@ static const struct cp_pb_field f438[] = {
     {"allocatable", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 454},
 };
 static const struct cp_pb_field f439[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 479},
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 506},
     {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 437},
 };
 static const struct cp_pb_field f440[] = {
     {"drivers", 1, CP_PB_MESSAGE, CP_PB_REPEATED, 438},
 };
 static const struct cp_pb_field f441[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 483},
-    {"nodeTopology", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 476},
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 510},
+    {"nodeTopology", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 503},
     {"storageClassName", 3, CP_PB_STRING, 0, -1},
-    {"capacity", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 455},
-    {"maximumVolumeSize", 5, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 455},
+    {"capacity", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 482},
+    {"maximumVolumeSize", 5, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 482},
 };
 static const struct cp_pb_field f442[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 479},
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 506},
     {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 441},
 };
 static const struct cp_pb_field f443[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 483},
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 510},
     {"provisioner", 2, CP_PB_STRING, 0, -1},
     {"parameters", 3, CP_PB_STRING, CP_PB_MAP | CP_PB_OMITEMPTY, -1},
     {"reclaimPolicy", 4, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
@@ -2587,7 +2588,7 @@ static const struct cp_pb_field f443[] = {
     {"allowedTopologies", 8, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 350},
 };
 static const struct cp_pb_field f444[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 479},
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 506},
     {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 443},
 };
 static const struct cp_pb_field f445[] = {
@@ -2595,12 +2596,12 @@ static const struct cp_pb_field f445[] = {
     {"expirationSeconds", 2, CP_PB_INT64, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
 static const struct cp_pb_field f446[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 483},
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 510},
     {"spec", 2, CP_PB_MESSAGE, 0, 449},
     {"status", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 450},
 };
 static const struct cp_pb_field f447[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 479},
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 506},
     {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 446},
 };
 static const struct cp_pb_field f448[] = {
@@ -2619,16 +2620,16 @@ static const struct cp_pb_field f450[] = {
     {"detachError", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 453},
 };
 static const struct cp_pb_field f451[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 483},
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 510},
     {"driverName", 2, CP_PB_STRING, 0, -1},
     {"parameters", 3, CP_PB_STRING, CP_PB_MAP | CP_PB_OMITEMPTY, -1},
 };
 static const struct cp_pb_field f452[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 479},
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 506},
     {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 451},
 };
 static const struct cp_pb_field f453[] = {
-    {"time", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 496},
+    {"time", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 523},
     {"message", 2, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"errorCode", 3, CP_PB_INT32, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
@@ -2636,25 +2637,202 @@ static const struct cp_pb_field f454[] = {
     {"count", 1, CP_PB_INT32, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
 static const struct cp_pb_field f455[] = {
-    {"string", 1, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
+    {"uid", 1, CP_PB_STRING, 0, -1},
+    {"desiredAPIVersion", 2, CP_PB_STRING, 0, -1},
+    {"objects", 3, CP_PB_MESSAGE, CP_PB_REPEATED, 529},
 };
 static const struct cp_pb_field f456[] = {
-    {"string", 1, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
+    {"uid", 1, CP_PB_STRING, 0, -1},
+    {"convertedObjects", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 529},
+    {"result", 3, CP_PB_MESSAGE, 0, 519},
 };
 static const struct cp_pb_field f457[] = {
-    {"name", 1, CP_PB_STRING, 0, -1},
-    {"versions", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 473},
-    {"preferredVersion", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 473},
-    {"serverAddressByClientCIDRs", 4, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 491},
+    {"request", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 455},
+    {"response", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 456},
 };
 static const struct cp_pb_field f458[] = {
-    {"groups", 1, CP_PB_MESSAGE, CP_PB_REPEATED, 457},
+    {"name", 1, CP_PB_STRING, 0, -1},
+    {"type", 2, CP_PB_STRING, 0, -1},
+    {"format", 3, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
+    {"description", 4, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
+    {"priority", 5, CP_PB_INT32, CP_PB_OMITEMPTY, -1},
+    {"jsonPath", 6, CP_PB_STRING, 0, -1},
 };
 static const struct cp_pb_field f459[] = {
+    {"strategy", 1, CP_PB_STRING, 0, -1},
+    {"webhook", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 481},
+};
+static const struct cp_pb_field f460[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 510},
+    {"spec", 2, CP_PB_MESSAGE, 0, 464},
+    {"status", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 465},
+};
+static const struct cp_pb_field f461[] = {
+    {"type", 1, CP_PB_STRING, 0, -1},
+    {"status", 2, CP_PB_STRING, 0, -1},
+    {"lastTransitionTime", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 523},
+    {"reason", 4, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
+    {"message", 5, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
+};
+static const struct cp_pb_field f462[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 506},
+    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 460},
+};
+static const struct cp_pb_field f463[] = {
+    {"plural", 1, CP_PB_STRING, 0, -1},
+    {"singular", 2, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
+    {"shortNames", 3, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
+    {"kind", 4, CP_PB_STRING, 0, -1},
+    {"listKind", 5, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
+    {"categories", 6, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
+};
+static const struct cp_pb_field f464[] = {
+    {"group", 1, CP_PB_STRING, 0, -1},
+    {"names", 3, CP_PB_MESSAGE, 0, 463},
+    {"scope", 4, CP_PB_STRING, 0, -1},
+    {"versions", 7, CP_PB_MESSAGE, CP_PB_REPEATED, 466},
+    {"conversion", 9, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 459},
+    {"preserveUnknownFields", 10, CP_PB_BOOL, CP_PB_OMITEMPTY, -1},
+};
+static const struct cp_pb_field f465[] = {
+    {"conditions", 1, CP_PB_MESSAGE, CP_PB_REPEATED, 461},
+    {"acceptedNames", 2, CP_PB_MESSAGE, 0, 463},
+    {"storedVersions", 3, CP_PB_STRING, CP_PB_REPEATED, -1},
+};
+static const struct cp_pb_field f466[] = {
+    {"name", 1, CP_PB_STRING, 0, -1},
+    {"served", 2, CP_PB_BOOL, 0, -1},
+    {"storage", 3, CP_PB_BOOL, 0, -1},
+    {"schema", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 470},
+    {"subresources", 5, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 469},
+    {"additionalPrinterColumns", 6, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 458},
+    {"deprecated", 7, CP_PB_BOOL, CP_PB_OMITEMPTY, -1},
+    {"deprecationWarning", 8, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
+    {"selectableFields", 9, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 477},
+};
+static const struct cp_pb_field f467[] = {
+    {"specReplicasPath", 1, CP_PB_STRING, 0, -1},
+    {"statusReplicasPath", 2, CP_PB_STRING, 0, -1},
+    {"labelSelectorPath", 3, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
+};
+static const struct cp_pb_field f469[] = {
+    {"status", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 468},
+    {"scale", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 467},
+};
+static const struct cp_pb_field f470[] = {
+    {"openAPIV3Schema", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 473},
+};
+static const struct cp_pb_field f471[] = {
+    {"description", 1, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
+    {"url", 2, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
+};
+static const struct cp_pb_field f472[] = {
+    {"-", 1, CP_PB_BYTES, 0, -1},
+};
+static const struct cp_pb_field f473[] = {
+    {"id", 1, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
+    {"$schema", 2, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
+    {"$ref", 3, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
+    {"description", 4, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
+    {"type", 5, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
+    {"format", 6, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
+    {"title", 7, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
+    {"default", 8, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 472},
+    {"maximum", 9, CP_PB_DOUBLE, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
+    {"exclusiveMaximum", 10, CP_PB_BOOL, CP_PB_OMITEMPTY, -1},
+    {"minimum", 11, CP_PB_DOUBLE, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
+    {"exclusiveMinimum", 12, CP_PB_BOOL, CP_PB_OMITEMPTY, -1},
+    {"maxLength", 13, CP_PB_INT64, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
+    {"minLength", 14, CP_PB_INT64, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
+    {"pattern", 15, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
+    {"maxItems", 16, CP_PB_INT64, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
+    {"minItems", 17, CP_PB_INT64, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
+    {"uniqueItems", 18, CP_PB_BOOL, CP_PB_OMITEMPTY, -1},
+    {"multipleOf", 19, CP_PB_DOUBLE, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
+    {"enum", 20, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 472},
+    {"maxProperties", 21, CP_PB_INT64, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
+    {"minProperties", 22, CP_PB_INT64, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
+    {"required", 23, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
+    {"items", 24, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 474},
+    {"allOf", 25, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 473},
+    {"oneOf", 26, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 473},
+    {"anyOf", 27, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 473},
+    {"not", 28, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 473},
+    {"properties", 29, CP_PB_MESSAGE, CP_PB_MAP | CP_PB_OMITEMPTY, 473},
+    {"additionalProperties", 30, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 475},
+    {"patternProperties", 31, CP_PB_MESSAGE, CP_PB_MAP | CP_PB_OMITEMPTY, 473},
+    {"dependencies", 32, CP_PB_MESSAGE, CP_PB_MAP | CP_PB_OMITEMPTY, 476},
+    {"additionalItems", 33, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 475},
+    {"definitions", 34, CP_PB_MESSAGE, CP_PB_MAP | CP_PB_OMITEMPTY, 473},
+    {"externalDocs", 35, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 471},
+    {"example", 36, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 472},
+    {"nullable", 37, CP_PB_BOOL, CP_PB_OMITEMPTY, -1},
+    {"x-kubernetes-preserve-unknown-fields", 38, CP_PB_BOOL, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
+    {"x-kubernetes-embedded-resource", 39, CP_PB_BOOL, CP_PB_OMITEMPTY, -1},
+    {"x-kubernetes-int-or-string", 40, CP_PB_BOOL, CP_PB_OMITEMPTY, -1},
+    {"x-kubernetes-list-map-keys", 41, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
+    {"x-kubernetes-list-type", 42, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
+    {"x-kubernetes-map-type", 43, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
+    {"x-kubernetes-validations", 44, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 479},
+};
+static const struct cp_pb_field f474[] = {
+    {"schema", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 473},
+    {"jSONSchemas", 2, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 473},
+};
+static const struct cp_pb_field f475[] = {
+    {"allows", 1, CP_PB_BOOL, CP_PB_OMITEMPTY, -1},
+    {"schema", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 473},
+};
+static const struct cp_pb_field f476[] = {
+    {"schema", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 473},
+    {"property", 2, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
+};
+static const struct cp_pb_field f477[] = {
+    {"jsonPath", 1, CP_PB_STRING, 0, -1},
+};
+static const struct cp_pb_field f478[] = {
+    {"namespace", 1, CP_PB_STRING, 0, -1},
+    {"name", 2, CP_PB_STRING, 0, -1},
+    {"path", 3, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
+    {"port", 4, CP_PB_INT32, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
+};
+static const struct cp_pb_field f479[] = {
+    {"rule", 1, CP_PB_STRING, 0, -1},
+    {"message", 2, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
+    {"messageExpression", 3, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
+    {"reason", 4, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
+    {"fieldPath", 5, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
+    {"optionalOldSelf", 6, CP_PB_BOOL, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
+};
+static const struct cp_pb_field f480[] = {
+    {"service", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 478},
+    {"caBundle", 2, CP_PB_BYTES, CP_PB_OMITEMPTY, -1},
+    {"url", 3, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
+};
+static const struct cp_pb_field f481[] = {
+    {"clientConfig", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 480},
+    {"conversionReviewVersions", 3, CP_PB_STRING, CP_PB_REPEATED, -1},
+};
+static const struct cp_pb_field f482[] = {
+    {"string", 1, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
+};
+static const struct cp_pb_field f483[] = {
+    {"string", 1, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
+};
+static const struct cp_pb_field f484[] = {
+    {"name", 1, CP_PB_STRING, 0, -1},
+    {"versions", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 500},
+    {"preferredVersion", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 500},
+    {"serverAddressByClientCIDRs", 4, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 518},
+};
+static const struct cp_pb_field f485[] = {
+    {"groups", 1, CP_PB_MESSAGE, CP_PB_REPEATED, 484},
+};
+static const struct cp_pb_field f486[] = {
     {"name", 1, CP_PB_STRING, 0, -1},
     {"namespaced", 2, CP_PB_BOOL, 0, -1},
     {"kind", 3, CP_PB_STRING, 0, -1},
-    {"verbs", 4, CP_PB_MESSAGE, 0, 500},
+    {"verbs", 4, CP_PB_MESSAGE, 0, 527},
     {"shortNames", 5, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
     {"singularName", 6, CP_PB_STRING, 0, -1},
     {"categories", 7, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
@@ -2662,100 +2840,100 @@ static const struct cp_pb_field f459[] = {
     {"version", 9, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"storageVersionHash", 10, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f460[] = {
+static const struct cp_pb_field f487[] = {
     {"groupVersion", 1, CP_PB_STRING, 0, -1},
-    {"resources", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 459},
+    {"resources", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 486},
 };
-static const struct cp_pb_field f461[] = {
+static const struct cp_pb_field f488[] = {
     {"versions", 1, CP_PB_STRING, CP_PB_REPEATED, -1},
-    {"serverAddressByClientCIDRs", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 491},
+    {"serverAddressByClientCIDRs", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 518},
 };
-static const struct cp_pb_field f462[] = {
+static const struct cp_pb_field f489[] = {
     {"dryRun", 1, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
     {"force", 2, CP_PB_BOOL, 0, -1},
     {"fieldManager", 3, CP_PB_STRING, 0, -1},
 };
-static const struct cp_pb_field f463[] = {
+static const struct cp_pb_field f490[] = {
     {"type", 1, CP_PB_STRING, 0, -1},
     {"status", 2, CP_PB_STRING, 0, -1},
     {"observedGeneration", 3, CP_PB_INT64, CP_PB_OMITEMPTY, -1},
-    {"lastTransitionTime", 4, CP_PB_MESSAGE, 0, 496},
+    {"lastTransitionTime", 4, CP_PB_MESSAGE, 0, 523},
     {"reason", 5, CP_PB_STRING, 0, -1},
     {"message", 6, CP_PB_STRING, 0, -1},
 };
-static const struct cp_pb_field f464[] = {
+static const struct cp_pb_field f491[] = {
     {"dryRun", 1, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
     {"fieldManager", 3, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"fieldValidation", 4, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f465[] = {
+static const struct cp_pb_field f492[] = {
     {"gracePeriodSeconds", 1, CP_PB_INT64, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
-    {"preconditions", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 489},
+    {"preconditions", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 516},
     {"orphanDependents", 3, CP_PB_BOOL, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"propagationPolicy", 4, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"dryRun", 5, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
     {"ignoreStoreReadErrorWithClusterBreakingPotential", 6, CP_PB_BOOL, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f466[] = {
+static const struct cp_pb_field f493[] = {
     {"duration", 1, CP_PB_INT64, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f467[] = {
+static const struct cp_pb_field f494[] = {
     {"key", 1, CP_PB_STRING, 0, -1},
     {"operator", 2, CP_PB_STRING, 0, -1},
     {"values", 3, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f468[] = {
+static const struct cp_pb_field f495[] = {
     {"-", 1, CP_PB_BYTES, 0, -1},
 };
-static const struct cp_pb_field f469[] = {
+static const struct cp_pb_field f496[] = {
     {"resourceVersion", 1, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f470[] = {
+static const struct cp_pb_field f497[] = {
     {"group", 1, CP_PB_STRING, 0, -1},
     {"kind", 2, CP_PB_STRING, 0, -1},
 };
-static const struct cp_pb_field f471[] = {
+static const struct cp_pb_field f498[] = {
     {"group", 1, CP_PB_STRING, 0, -1},
     {"resource", 2, CP_PB_STRING, 0, -1},
 };
-static const struct cp_pb_field f472[] = {
+static const struct cp_pb_field f499[] = {
     {"group", 1, CP_PB_STRING, 0, -1},
     {"version", 2, CP_PB_STRING, 0, -1},
 };
-static const struct cp_pb_field f473[] = {
+static const struct cp_pb_field f500[] = {
     {"groupVersion", 1, CP_PB_STRING, 0, -1},
     {"version", 2, CP_PB_STRING, 0, -1},
 };
-static const struct cp_pb_field f474[] = {
+static const struct cp_pb_field f501[] = {
     {"group", 1, CP_PB_STRING, 0, -1},
     {"version", 2, CP_PB_STRING, 0, -1},
     {"kind", 3, CP_PB_STRING, 0, -1},
 };
-static const struct cp_pb_field f475[] = {
+static const struct cp_pb_field f502[] = {
     {"group", 1, CP_PB_STRING, 0, -1},
     {"version", 2, CP_PB_STRING, 0, -1},
     {"resource", 3, CP_PB_STRING, 0, -1},
 };
-static const struct cp_pb_field f476[] = {
+static const struct cp_pb_field f503[] = {
     {"matchLabels", 1, CP_PB_STRING, CP_PB_MAP | CP_PB_OMITEMPTY, -1},
-    {"matchExpressions", 2, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 477},
+    {"matchExpressions", 2, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 504},
 };
-static const struct cp_pb_field f477[] = {
+static const struct cp_pb_field f504[] = {
     {"key", 1, CP_PB_STRING, 0, -1},
     {"operator", 2, CP_PB_STRING, 0, -1},
     {"values", 3, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f478[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 479},
-    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 502},
+static const struct cp_pb_field f505[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 506},
+    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 529},
 };
-static const struct cp_pb_field f479[] = {
+static const struct cp_pb_field f506[] = {
     {"selfLink", 1, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"resourceVersion", 2, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"continue", 3, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"remainingItemCount", 4, CP_PB_INT64, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f480[] = {
+static const struct cp_pb_field f507[] = {
     {"labelSelector", 1, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"fieldSelector", 2, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"watch", 3, CP_PB_BOOL, CP_PB_OMITEMPTY, -1},
@@ -2767,20 +2945,20 @@ static const struct cp_pb_field f480[] = {
     {"resourceVersionMatch", 10, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"sendInitialEvents", 11, CP_PB_BOOL, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f481[] = {
+static const struct cp_pb_field f508[] = {
     {"manager", 1, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"operation", 2, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"apiVersion", 3, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
-    {"time", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 496},
+    {"time", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 523},
     {"fieldsType", 6, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
-    {"fieldsV1", 7, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 468},
+    {"fieldsV1", 7, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 495},
     {"subresource", 8, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f482[] = {
+static const struct cp_pb_field f509[] = {
     {"seconds", 1, CP_PB_INT64, CP_PB_OMITEMPTY, -1},
     {"nanos", 2, CP_PB_INT32, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f483[] = {
+static const struct cp_pb_field f510[] = {
     {"name", 1, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"generateName", 2, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"namespace", 3, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
@@ -2788,16 +2966,16 @@ static const struct cp_pb_field f483[] = {
     {"uid", 5, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"resourceVersion", 6, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"generation", 7, CP_PB_INT64, CP_PB_OMITEMPTY, -1},
-    {"creationTimestamp", 8, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 496},
-    {"deletionTimestamp", 9, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 496},
+    {"creationTimestamp", 8, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 523},
+    {"deletionTimestamp", 9, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 523},
     {"deletionGracePeriodSeconds", 10, CP_PB_INT64, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"labels", 11, CP_PB_STRING, CP_PB_MAP | CP_PB_OMITEMPTY, -1},
     {"annotations", 12, CP_PB_STRING, CP_PB_MAP | CP_PB_OMITEMPTY, -1},
-    {"ownerReferences", 13, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 484},
+    {"ownerReferences", 13, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 511},
     {"finalizers", 14, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
-    {"managedFields", 17, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 481},
+    {"managedFields", 17, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 508},
 };
-static const struct cp_pb_field f484[] = {
+static const struct cp_pb_field f511[] = {
     {"kind", 1, CP_PB_STRING, 0, -1},
     {"name", 3, CP_PB_STRING, 0, -1},
     {"uid", 4, CP_PB_STRING, 0, -1},
@@ -2805,114 +2983,114 @@ static const struct cp_pb_field f484[] = {
     {"controller", 6, CP_PB_BOOL, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"blockOwnerDeletion", 7, CP_PB_BOOL, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f485[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 483},
+static const struct cp_pb_field f512[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 510},
 };
-static const struct cp_pb_field f486[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 479},
-    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 485},
+static const struct cp_pb_field f513[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 506},
+    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 512},
 };
-static const struct cp_pb_field f488[] = {
+static const struct cp_pb_field f515[] = {
     {"dryRun", 1, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
     {"force", 2, CP_PB_BOOL, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"fieldManager", 3, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"fieldValidation", 4, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f489[] = {
+static const struct cp_pb_field f516[] = {
     {"uid", 1, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"resourceVersion", 2, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f490[] = {
+static const struct cp_pb_field f517[] = {
     {"paths", 1, CP_PB_STRING, CP_PB_REPEATED, -1},
 };
-static const struct cp_pb_field f491[] = {
+static const struct cp_pb_field f518[] = {
     {"clientCIDR", 1, CP_PB_STRING, 0, -1},
     {"serverAddress", 2, CP_PB_STRING, 0, -1},
 };
-static const struct cp_pb_field f492[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 479},
+static const struct cp_pb_field f519[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 506},
     {"status", 2, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"message", 3, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"reason", 4, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
-    {"details", 5, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 494},
+    {"details", 5, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 521},
     {"code", 6, CP_PB_INT32, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f493[] = {
+static const struct cp_pb_field f520[] = {
     {"reason", 1, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"message", 2, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"field", 3, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f494[] = {
+static const struct cp_pb_field f521[] = {
     {"name", 1, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"group", 2, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"kind", 3, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
-    {"causes", 4, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 493},
+    {"causes", 4, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 520},
     {"retryAfterSeconds", 5, CP_PB_INT32, CP_PB_OMITEMPTY, -1},
     {"uid", 6, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f495[] = {
+static const struct cp_pb_field f522[] = {
     {"includeObject", 1, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f496[] = {
+static const struct cp_pb_field f523[] = {
     {"seconds", 1, CP_PB_INT64, CP_PB_OMITEMPTY, -1},
     {"nanos", 2, CP_PB_INT32, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f497[] = {
+static const struct cp_pb_field f524[] = {
     {"seconds", 1, CP_PB_INT64, 0, -1},
     {"nanos", 2, CP_PB_INT32, 0, -1},
 };
-static const struct cp_pb_field f498[] = {
+static const struct cp_pb_field f525[] = {
     {"kind", 1, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"apiVersion", 2, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f499[] = {
+static const struct cp_pb_field f526[] = {
     {"dryRun", 1, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
     {"fieldManager", 2, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"fieldValidation", 3, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f500[] = {
+static const struct cp_pb_field f527[] = {
     {"items", 1, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f501[] = {
+static const struct cp_pb_field f528[] = {
     {"type", 1, CP_PB_STRING, 0, -1},
-    {"object", 2, CP_PB_MESSAGE, 0, 502},
+    {"object", 2, CP_PB_MESSAGE, 0, 529},
 };
-static const struct cp_pb_field f502[] = {
+static const struct cp_pb_field f529[] = {
     {"-", 1, CP_PB_BYTES, 0, -1},
 };
-static const struct cp_pb_field f503[] = {
+static const struct cp_pb_field f530[] = {
     {"apiVersion", 1, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"kind", 2, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f504[] = {
-    {"typeMeta", 1, CP_PB_MESSAGE, CP_PB_INLINE, 503},
+static const struct cp_pb_field f531[] = {
+    {"typeMeta", 1, CP_PB_MESSAGE, CP_PB_INLINE, 530},
     {"-", 2, CP_PB_BYTES, 0, -1},
     {"contentEncoding", 3, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"contentType", 4, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f505[] = {
+static const struct cp_pb_field f532[] = {
     {"type", 1, CP_PB_INT64, CP_PB_OMITEMPTY, -1},
     {"intVal", 2, CP_PB_INT32, CP_PB_OMITEMPTY, -1},
     {"strVal", 3, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f506[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 483},
-    {"spec", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 509},
-    {"status", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 510},
+static const struct cp_pb_field f533[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 510},
+    {"spec", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 536},
+    {"status", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 537},
 };
-static const struct cp_pb_field f507[] = {
+static const struct cp_pb_field f534[] = {
     {"type", 1, CP_PB_STRING, 0, -1},
     {"status", 2, CP_PB_STRING, 0, -1},
-    {"lastTransitionTime", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 496},
+    {"lastTransitionTime", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 523},
     {"reason", 4, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"message", 5, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f508[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 479},
-    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 506},
+static const struct cp_pb_field f535[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 506},
+    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 533},
 };
-static const struct cp_pb_field f509[] = {
-    {"service", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 511},
+static const struct cp_pb_field f536[] = {
+    {"service", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 538},
     {"group", 2, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"version", 3, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"insecureSkipTLSVerify", 4, CP_PB_BOOL, CP_PB_OMITEMPTY, -1},
@@ -2920,10 +3098,10 @@ static const struct cp_pb_field f509[] = {
     {"groupPriorityMinimum", 7, CP_PB_INT32, 0, -1},
     {"versionPriority", 8, CP_PB_INT32, 0, -1},
 };
-static const struct cp_pb_field f510[] = {
-    {"conditions", 1, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 507},
+static const struct cp_pb_field f537[] = {
+    {"conditions", 1, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 534},
 };
-static const struct cp_pb_field f511[] = {
+static const struct cp_pb_field f538[] = {
     {"namespace", 1, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"name", 2, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"port", 3, CP_PB_INT32, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
@@ -3385,65 +3563,92 @@ const struct cp_pb_message cp_pb_messages[] = {
     {"k8s.io.api.storage.v1.VolumeAttributesClassList", CP_PB_SPECIAL_NONE, 2, f452},
     {"k8s.io.api.storage.v1.VolumeError", CP_PB_SPECIAL_NONE, 3, f453},
     {"k8s.io.api.storage.v1.VolumeNodeResources", CP_PB_SPECIAL_NONE, 1, f454},
-    {"k8s.io.apimachinery.pkg.api.resource.Quantity", CP_PB_SPECIAL_QUANTITY, 1, f455},
-    {"k8s.io.apimachinery.pkg.api.resource.QuantityValue", CP_PB_SPECIAL_NONE, 1, f456},
-    {"k8s.io.apimachinery.pkg.apis.meta.v1.APIGroup", CP_PB_SPECIAL_NONE, 4, f457},
-    {"k8s.io.apimachinery.pkg.apis.meta.v1.APIGroupList", CP_PB_SPECIAL_NONE, 1, f458},
-    {"k8s.io.apimachinery.pkg.apis.meta.v1.APIResource", CP_PB_SPECIAL_NONE, 10, f459},
-    {"k8s.io.apimachinery.pkg.apis.meta.v1.APIResourceList", CP_PB_SPECIAL_NONE, 2, f460},
-    {"k8s.io.apimachinery.pkg.apis.meta.v1.APIVersions", CP_PB_SPECIAL_NONE, 2, f461},
-    {"k8s.io.apimachinery.pkg.apis.meta.v1.ApplyOptions", CP_PB_SPECIAL_NONE, 3, f462},
-    {"k8s.io.apimachinery.pkg.apis.meta.v1.Condition", CP_PB_SPECIAL_NONE, 6, f463},
-    {"k8s.io.apimachinery.pkg.apis.meta.v1.CreateOptions", CP_PB_SPECIAL_NONE, 3, f464},
-    {"k8s.io.apimachinery.pkg.apis.meta.v1.DeleteOptions", CP_PB_SPECIAL_NONE, 6, f465},
-    {"k8s.io.apimachinery.pkg.apis.meta.v1.Duration", CP_PB_SPECIAL_DURATION, 1, f466},
-    {"k8s.io.apimachinery.pkg.apis.meta.v1.FieldSelectorRequirement", CP_PB_SPECIAL_NONE, 3, f467},
-    {"k8s.io.apimachinery.pkg.apis.meta.v1.FieldsV1", CP_PB_SPECIAL_RAWJSON, 1, f468},
-    {"k8s.io.apimachinery.pkg.apis.meta.v1.GetOptions", CP_PB_SPECIAL_NONE, 1, f469},
-    {"k8s.io.apimachinery.pkg.apis.meta.v1.GroupKind", CP_PB_SPECIAL_NONE, 2, f470},
-    {"k8s.io.apimachinery.pkg.apis.meta.v1.GroupResource", CP_PB_SPECIAL_NONE, 2, f471},
-    {"k8s.io.apimachinery.pkg.apis.meta.v1.GroupVersion", CP_PB_SPECIAL_NONE, 2, f472},
-    {"k8s.io.apimachinery.pkg.apis.meta.v1.GroupVersionForDiscovery", CP_PB_SPECIAL_NONE, 2, f473},
-    {"k8s.io.apimachinery.pkg.apis.meta.v1.GroupVersionKind", CP_PB_SPECIAL_NONE, 3, f474},
-    {"k8s.io.apimachinery.pkg.apis.meta.v1.GroupVersionResource", CP_PB_SPECIAL_NONE, 3, f475},
-    {"k8s.io.apimachinery.pkg.apis.meta.v1.LabelSelector", CP_PB_SPECIAL_NONE, 2, f476},
-    {"k8s.io.apimachinery.pkg.apis.meta.v1.LabelSelectorRequirement", CP_PB_SPECIAL_NONE, 3, f477},
-    {"k8s.io.apimachinery.pkg.apis.meta.v1.List", CP_PB_SPECIAL_NONE, 2, f478},
-    {"k8s.io.apimachinery.pkg.apis.meta.v1.ListMeta", CP_PB_SPECIAL_NONE, 4, f479},
-    {"k8s.io.apimachinery.pkg.apis.meta.v1.ListOptions", CP_PB_SPECIAL_NONE, 10, f480},
-    {"k8s.io.apimachinery.pkg.apis.meta.v1.ManagedFieldsEntry", CP_PB_SPECIAL_NONE, 7, f481},
-    {"k8s.io.apimachinery.pkg.apis.meta.v1.MicroTime", CP_PB_SPECIAL_MICROTIME, 2, f482},
-    {"k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta", CP_PB_SPECIAL_NONE, 15, f483},
-    {"k8s.io.apimachinery.pkg.apis.meta.v1.OwnerReference", CP_PB_SPECIAL_NONE, 6, f484},
-    {"k8s.io.apimachinery.pkg.apis.meta.v1.PartialObjectMetadata", CP_PB_SPECIAL_NONE, 1, f485},
-    {"k8s.io.apimachinery.pkg.apis.meta.v1.PartialObjectMetadataList", CP_PB_SPECIAL_NONE, 2, f486},
+    {"k8s.io.apiextensions_apiserver.pkg.apis.apiextensions.v1.ConversionRequest", CP_PB_SPECIAL_NONE, 3, f455},
+    {"k8s.io.apiextensions_apiserver.pkg.apis.apiextensions.v1.ConversionResponse", CP_PB_SPECIAL_NONE, 3, f456},
+    {"k8s.io.apiextensions_apiserver.pkg.apis.apiextensions.v1.ConversionReview", CP_PB_SPECIAL_NONE, 2, f457},
+    {"k8s.io.apiextensions_apiserver.pkg.apis.apiextensions.v1.CustomResourceColumnDefinition", CP_PB_SPECIAL_NONE, 6, f458},
+    {"k8s.io.apiextensions_apiserver.pkg.apis.apiextensions.v1.CustomResourceConversion", CP_PB_SPECIAL_NONE, 2, f459},
+    {"k8s.io.apiextensions_apiserver.pkg.apis.apiextensions.v1.CustomResourceDefinition", CP_PB_SPECIAL_NONE, 3, f460},
+    {"k8s.io.apiextensions_apiserver.pkg.apis.apiextensions.v1.CustomResourceDefinitionCondition", CP_PB_SPECIAL_NONE, 5, f461},
+    {"k8s.io.apiextensions_apiserver.pkg.apis.apiextensions.v1.CustomResourceDefinitionList", CP_PB_SPECIAL_NONE, 2, f462},
+    {"k8s.io.apiextensions_apiserver.pkg.apis.apiextensions.v1.CustomResourceDefinitionNames", CP_PB_SPECIAL_NONE, 6, f463},
+    {"k8s.io.apiextensions_apiserver.pkg.apis.apiextensions.v1.CustomResourceDefinitionSpec", CP_PB_SPECIAL_NONE, 6, f464},
+    {"k8s.io.apiextensions_apiserver.pkg.apis.apiextensions.v1.CustomResourceDefinitionStatus", CP_PB_SPECIAL_NONE, 3, f465},
+    {"k8s.io.apiextensions_apiserver.pkg.apis.apiextensions.v1.CustomResourceDefinitionVersion", CP_PB_SPECIAL_NONE, 9, f466},
+    {"k8s.io.apiextensions_apiserver.pkg.apis.apiextensions.v1.CustomResourceSubresourceScale", CP_PB_SPECIAL_NONE, 3, f467},
+    {"k8s.io.apiextensions_apiserver.pkg.apis.apiextensions.v1.CustomResourceSubresourceStatus", CP_PB_SPECIAL_NONE, 0, NULL},
+    {"k8s.io.apiextensions_apiserver.pkg.apis.apiextensions.v1.CustomResourceSubresources", CP_PB_SPECIAL_NONE, 2, f469},
+    {"k8s.io.apiextensions_apiserver.pkg.apis.apiextensions.v1.CustomResourceValidation", CP_PB_SPECIAL_NONE, 1, f470},
+    {"k8s.io.apiextensions_apiserver.pkg.apis.apiextensions.v1.ExternalDocumentation", CP_PB_SPECIAL_NONE, 2, f471},
+    {"k8s.io.apiextensions_apiserver.pkg.apis.apiextensions.v1.JSON", CP_PB_SPECIAL_RAWJSON, 1, f472},
+    {"k8s.io.apiextensions_apiserver.pkg.apis.apiextensions.v1.JSONSchemaProps", CP_PB_SPECIAL_NONE, 44, f473},
+    {"k8s.io.apiextensions_apiserver.pkg.apis.apiextensions.v1.JSONSchemaPropsOrArray", CP_PB_SPECIAL_ORARRAY, 2, f474},
+    {"k8s.io.apiextensions_apiserver.pkg.apis.apiextensions.v1.JSONSchemaPropsOrBool", CP_PB_SPECIAL_ORBOOL, 2, f475},
+    {"k8s.io.apiextensions_apiserver.pkg.apis.apiextensions.v1.JSONSchemaPropsOrStringArray", CP_PB_SPECIAL_ORSTRINGARRAY, 2, f476},
+    {"k8s.io.apiextensions_apiserver.pkg.apis.apiextensions.v1.SelectableField", CP_PB_SPECIAL_NONE, 1, f477},
+    {"k8s.io.apiextensions_apiserver.pkg.apis.apiextensions.v1.ServiceReference", CP_PB_SPECIAL_NONE, 4, f478},
+    {"k8s.io.apiextensions_apiserver.pkg.apis.apiextensions.v1.ValidationRule", CP_PB_SPECIAL_NONE, 6, f479},
+    {"k8s.io.apiextensions_apiserver.pkg.apis.apiextensions.v1.WebhookClientConfig", CP_PB_SPECIAL_NONE, 3, f480},
+    {"k8s.io.apiextensions_apiserver.pkg.apis.apiextensions.v1.WebhookConversion", CP_PB_SPECIAL_NONE, 2, f481},
+    {"k8s.io.apimachinery.pkg.api.resource.Quantity", CP_PB_SPECIAL_QUANTITY, 1, f482},
+    {"k8s.io.apimachinery.pkg.api.resource.QuantityValue", CP_PB_SPECIAL_NONE, 1, f483},
+    {"k8s.io.apimachinery.pkg.apis.meta.v1.APIGroup", CP_PB_SPECIAL_NONE, 4, f484},
+    {"k8s.io.apimachinery.pkg.apis.meta.v1.APIGroupList", CP_PB_SPECIAL_NONE, 1, f485},
+    {"k8s.io.apimachinery.pkg.apis.meta.v1.APIResource", CP_PB_SPECIAL_NONE, 10, f486},
+    {"k8s.io.apimachinery.pkg.apis.meta.v1.APIResourceList", CP_PB_SPECIAL_NONE, 2, f487},
+    {"k8s.io.apimachinery.pkg.apis.meta.v1.APIVersions", CP_PB_SPECIAL_NONE, 2, f488},
+    {"k8s.io.apimachinery.pkg.apis.meta.v1.ApplyOptions", CP_PB_SPECIAL_NONE, 3, f489},
+    {"k8s.io.apimachinery.pkg.apis.meta.v1.Condition", CP_PB_SPECIAL_NONE, 6, f490},
+    {"k8s.io.apimachinery.pkg.apis.meta.v1.CreateOptions", CP_PB_SPECIAL_NONE, 3, f491},
+    {"k8s.io.apimachinery.pkg.apis.meta.v1.DeleteOptions", CP_PB_SPECIAL_NONE, 6, f492},
+    {"k8s.io.apimachinery.pkg.apis.meta.v1.Duration", CP_PB_SPECIAL_DURATION, 1, f493},
+    {"k8s.io.apimachinery.pkg.apis.meta.v1.FieldSelectorRequirement", CP_PB_SPECIAL_NONE, 3, f494},
+    {"k8s.io.apimachinery.pkg.apis.meta.v1.FieldsV1", CP_PB_SPECIAL_RAWJSON, 1, f495},
+    {"k8s.io.apimachinery.pkg.apis.meta.v1.GetOptions", CP_PB_SPECIAL_NONE, 1, f496},
+    {"k8s.io.apimachinery.pkg.apis.meta.v1.GroupKind", CP_PB_SPECIAL_NONE, 2, f497},
+    {"k8s.io.apimachinery.pkg.apis.meta.v1.GroupResource", CP_PB_SPECIAL_NONE, 2, f498},
+    {"k8s.io.apimachinery.pkg.apis.meta.v1.GroupVersion", CP_PB_SPECIAL_NONE, 2, f499},
+    {"k8s.io.apimachinery.pkg.apis.meta.v1.GroupVersionForDiscovery", CP_PB_SPECIAL_NONE, 2, f500},
+    {"k8s.io.apimachinery.pkg.apis.meta.v1.GroupVersionKind", CP_PB_SPECIAL_NONE, 3, f501},
+    {"k8s.io.apimachinery.pkg.apis.meta.v1.GroupVersionResource", CP_PB_SPECIAL_NONE, 3, f502},
+    {"k8s.io.apimachinery.pkg.apis.meta.v1.LabelSelector", CP_PB_SPECIAL_NONE, 2, f503},
+    {"k8s.io.apimachinery.pkg.apis.meta.v1.LabelSelectorRequirement", CP_PB_SPECIAL_NONE, 3, f504},
+    {"k8s.io.apimachinery.pkg.apis.meta.v1.List", CP_PB_SPECIAL_NONE, 2, f505},
+    {"k8s.io.apimachinery.pkg.apis.meta.v1.ListMeta", CP_PB_SPECIAL_NONE, 4, f506},
+    {"k8s.io.apimachinery.pkg.apis.meta.v1.ListOptions", CP_PB_SPECIAL_NONE, 10, f507},
+    {"k8s.io.apimachinery.pkg.apis.meta.v1.ManagedFieldsEntry", CP_PB_SPECIAL_NONE, 7, f508},
+    {"k8s.io.apimachinery.pkg.apis.meta.v1.MicroTime", CP_PB_SPECIAL_MICROTIME, 2, f509},
+    {"k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta", CP_PB_SPECIAL_NONE, 15, f510},
+    {"k8s.io.apimachinery.pkg.apis.meta.v1.OwnerReference", CP_PB_SPECIAL_NONE, 6, f511},
+    {"k8s.io.apimachinery.pkg.apis.meta.v1.PartialObjectMetadata", CP_PB_SPECIAL_NONE, 1, f512},
+    {"k8s.io.apimachinery.pkg.apis.meta.v1.PartialObjectMetadataList", CP_PB_SPECIAL_NONE, 2, f513},
     {"k8s.io.apimachinery.pkg.apis.meta.v1.Patch", CP_PB_SPECIAL_NONE, 0, NULL},
-    {"k8s.io.apimachinery.pkg.apis.meta.v1.PatchOptions", CP_PB_SPECIAL_NONE, 4, f488},
-    {"k8s.io.apimachinery.pkg.apis.meta.v1.Preconditions", CP_PB_SPECIAL_NONE, 2, f489},
-    {"k8s.io.apimachinery.pkg.apis.meta.v1.RootPaths", CP_PB_SPECIAL_NONE, 1, f490},
-    {"k8s.io.apimachinery.pkg.apis.meta.v1.ServerAddressByClientCIDR", CP_PB_SPECIAL_NONE, 2, f491},
-    {"k8s.io.apimachinery.pkg.apis.meta.v1.Status", CP_PB_SPECIAL_NONE, 6, f492},
-    {"k8s.io.apimachinery.pkg.apis.meta.v1.StatusCause", CP_PB_SPECIAL_NONE, 3, f493},
-    {"k8s.io.apimachinery.pkg.apis.meta.v1.StatusDetails", CP_PB_SPECIAL_NONE, 6, f494},
-    {"k8s.io.apimachinery.pkg.apis.meta.v1.TableOptions", CP_PB_SPECIAL_NONE, 1, f495},
-    {"k8s.io.apimachinery.pkg.apis.meta.v1.Time", CP_PB_SPECIAL_TIME, 2, f496},
-    {"k8s.io.apimachinery.pkg.apis.meta.v1.Timestamp", CP_PB_SPECIAL_NONE, 2, f497},
-    {"k8s.io.apimachinery.pkg.apis.meta.v1.TypeMeta", CP_PB_SPECIAL_NONE, 2, f498},
-    {"k8s.io.apimachinery.pkg.apis.meta.v1.UpdateOptions", CP_PB_SPECIAL_NONE, 3, f499},
-    {"k8s.io.apimachinery.pkg.apis.meta.v1.Verbs", CP_PB_SPECIAL_LIST, 1, f500},
-    {"k8s.io.apimachinery.pkg.apis.meta.v1.WatchEvent", CP_PB_SPECIAL_NONE, 2, f501},
-    {"k8s.io.apimachinery.pkg.runtime.RawExtension", CP_PB_SPECIAL_RAWJSON, 1, f502},
-    {"k8s.io.apimachinery.pkg.runtime.TypeMeta", CP_PB_SPECIAL_NONE, 2, f503},
-    {"k8s.io.apimachinery.pkg.runtime.Unknown", CP_PB_SPECIAL_NONE, 4, f504},
-    {"k8s.io.apimachinery.pkg.util.intstr.IntOrString", CP_PB_SPECIAL_INTORSTRING, 3, f505},
-    {"k8s.io.kube_aggregator.pkg.apis.apiregistration.v1.APIService", CP_PB_SPECIAL_NONE, 3, f506},
-    {"k8s.io.kube_aggregator.pkg.apis.apiregistration.v1.APIServiceCondition", CP_PB_SPECIAL_NONE, 5, f507},
-    {"k8s.io.kube_aggregator.pkg.apis.apiregistration.v1.APIServiceList", CP_PB_SPECIAL_NONE, 2, f508},
-    {"k8s.io.kube_aggregator.pkg.apis.apiregistration.v1.APIServiceSpec", CP_PB_SPECIAL_NONE, 7, f509},
-    {"k8s.io.kube_aggregator.pkg.apis.apiregistration.v1.APIServiceStatus", CP_PB_SPECIAL_NONE, 1, f510},
-    {"k8s.io.kube_aggregator.pkg.apis.apiregistration.v1.ServiceReference", CP_PB_SPECIAL_NONE, 3, f511},
+    {"k8s.io.apimachinery.pkg.apis.meta.v1.PatchOptions", CP_PB_SPECIAL_NONE, 4, f515},
+    {"k8s.io.apimachinery.pkg.apis.meta.v1.Preconditions", CP_PB_SPECIAL_NONE, 2, f516},
+    {"k8s.io.apimachinery.pkg.apis.meta.v1.RootPaths", CP_PB_SPECIAL_NONE, 1, f517},
+    {"k8s.io.apimachinery.pkg.apis.meta.v1.ServerAddressByClientCIDR", CP_PB_SPECIAL_NONE, 2, f518},
+    {"k8s.io.apimachinery.pkg.apis.meta.v1.Status", CP_PB_SPECIAL_NONE, 6, f519},
+    {"k8s.io.apimachinery.pkg.apis.meta.v1.StatusCause", CP_PB_SPECIAL_NONE, 3, f520},
+    {"k8s.io.apimachinery.pkg.apis.meta.v1.StatusDetails", CP_PB_SPECIAL_NONE, 6, f521},
+    {"k8s.io.apimachinery.pkg.apis.meta.v1.TableOptions", CP_PB_SPECIAL_NONE, 1, f522},
+    {"k8s.io.apimachinery.pkg.apis.meta.v1.Time", CP_PB_SPECIAL_TIME, 2, f523},
+    {"k8s.io.apimachinery.pkg.apis.meta.v1.Timestamp", CP_PB_SPECIAL_NONE, 2, f524},
+    {"k8s.io.apimachinery.pkg.apis.meta.v1.TypeMeta", CP_PB_SPECIAL_NONE, 2, f525},
+    {"k8s.io.apimachinery.pkg.apis.meta.v1.UpdateOptions", CP_PB_SPECIAL_NONE, 3, f526},
+    {"k8s.io.apimachinery.pkg.apis.meta.v1.Verbs", CP_PB_SPECIAL_LIST, 1, f527},
+    {"k8s.io.apimachinery.pkg.apis.meta.v1.WatchEvent", CP_PB_SPECIAL_NONE, 2, f528},
+    {"k8s.io.apimachinery.pkg.runtime.RawExtension", CP_PB_SPECIAL_RAWJSON, 1, f529},
+    {"k8s.io.apimachinery.pkg.runtime.TypeMeta", CP_PB_SPECIAL_NONE, 2, f530},
+    {"k8s.io.apimachinery.pkg.runtime.Unknown", CP_PB_SPECIAL_NONE, 4, f531},
+    {"k8s.io.apimachinery.pkg.util.intstr.IntOrString", CP_PB_SPECIAL_INTORSTRING, 3, f532},
+    {"k8s.io.kube_aggregator.pkg.apis.apiregistration.v1.APIService", CP_PB_SPECIAL_NONE, 3, f533},
+    {"k8s.io.kube_aggregator.pkg.apis.apiregistration.v1.APIServiceCondition", CP_PB_SPECIAL_NONE, 5, f534},
+    {"k8s.io.kube_aggregator.pkg.apis.apiregistration.v1.APIServiceList", CP_PB_SPECIAL_NONE, 2, f535},
+    {"k8s.io.kube_aggregator.pkg.apis.apiregistration.v1.APIServiceSpec", CP_PB_SPECIAL_NONE, 7, f536},
+    {"k8s.io.kube_aggregator.pkg.apis.apiregistration.v1.APIServiceStatus", CP_PB_SPECIAL_NONE, 1, f537},
+    {"k8s.io.kube_aggregator.pkg.apis.apiregistration.v1.ServiceReference", CP_PB_SPECIAL_NONE, 3, f538},
 };
-const size_t cp_pb_nmessages = 512;
+const size_t cp_pb_nmessages = 539;
 
 const struct cp_pb_kind cp_pb_kinds[] = {
     {"admissionregistration.k8s.io/v1", "MutatingWebhookConfiguration", 5},
@@ -3454,8 +3659,10 @@ const struct cp_pb_kind cp_pb_kinds[] = {
     {"admissionregistration.k8s.io/v1", "ValidatingAdmissionPolicyList", 18},
     {"admissionregistration.k8s.io/v1", "ValidatingWebhookConfiguration", 22},
     {"admissionregistration.k8s.io/v1", "ValidatingWebhookConfigurationList", 23},
-    {"apiregistration.k8s.io/v1", "APIService", 506},
-    {"apiregistration.k8s.io/v1", "APIServiceList", 508},
+    {"apiextensions.k8s.io/v1", "CustomResourceDefinition", 460},
+    {"apiextensions.k8s.io/v1", "CustomResourceDefinitionList", 462},
+    {"apiregistration.k8s.io/v1", "APIService", 533},
+    {"apiregistration.k8s.io/v1", "APIServiceList", 535},
     {"apps/v1", "ControllerRevision", 27},
     {"apps/v1", "ControllerRevisionList", 28},
     {"apps/v1", "DaemonSet", 29},
@@ -3483,8 +3690,8 @@ const struct cp_pb_kind cp_pb_kinds[] = {
     {"discovery.k8s.io/v1", "EndpointSliceList", 370},
     {"events.k8s.io/v1", "Event", 373},
     {"events.k8s.io/v1", "EventList", 374},
-    {"meta.k8s.io/v1", "DeleteOptions", 465},
-    {"meta.k8s.io/v1", "Status", 492},
+    {"meta.k8s.io/v1", "DeleteOptions", 492},
+    {"meta.k8s.io/v1", "Status", 519},
     {"networking.k8s.io/v1", "IPAddress", 378},
     {"networking.k8s.io/v1", "IPAddressList", 379},
     {"networking.k8s.io/v1", "Ingress", 382},
@@ -3527,7 +3734,7 @@ const struct cp_pb_kind cp_pb_kinds[] = {
     {"v1", "ComponentStatusList", 148},
     {"v1", "ConfigMap", 149},
     {"v1", "ConfigMapList", 152},
-    {"v1", "DeleteOptions", 465},
+    {"v1", "DeleteOptions", 492},
     {"v1", "Endpoints", 177},
     {"v1", "EndpointsList", 178},
     {"v1", "Event", 185},
@@ -3556,9 +3763,9 @@ const struct cp_pb_kind cp_pb_kinds[] = {
     {"v1", "ServiceAccount", 333},
     {"v1", "ServiceAccountList", 334},
     {"v1", "ServiceList", 336},
-    {"v1", "Status", 492},
+    {"v1", "Status", 519},
 };
-const size_t cp_pb_nkinds = 111;
-const int cp_pb_msg_watchevent = 501;
-const int cp_pb_msg_unknown = 504;
-const int cp_pb_msg_status = 492;
+const size_t cp_pb_nkinds = 113;
+const int cp_pb_msg_watchevent = 528;
+const int cp_pb_msg_unknown = 531;
+const int cp_pb_msg_status = 519;

@@ -1,7 +1,8 @@
 /*
  * protobuf_fields - the field-number table of every message of the
  * built-in API groups (k8s.io/api, apimachinery's meta/v1, runtime,
- * resource.Quantity, intstr, kube-aggregator's apiregistration), generated
+ * resource.Quantity, intstr, kube-aggregator's apiregistration,
+ * apiextensions-apiserver's CustomResourceDefinition), generated
  * by tools/gen_protobuf_fields.py from kubernetes' generated.proto files
  * and the Go types beside them. protobuf.c walks it both ways; there is no
  * code per kind.
@@ -21,6 +22,7 @@ enum cp_pb_type {
   CP_PB_BOOL,
   CP_PB_INT32,
   CP_PB_INT64, /* a JSON number, as kube writes it */
+  CP_PB_DOUBLE,
   CP_PB_MESSAGE,
 };
 
@@ -42,6 +44,10 @@ enum cp_pb_special {
   CP_PB_SPECIAL_QUANTITY,    /* {string}: a string */
   CP_PB_SPECIAL_INTORSTRING, /* {type, intVal, strVal}: number or string */
   CP_PB_SPECIAL_LIST,        /* {repeated items}: a JSON array */
+  /* apiextensions' JSONSchemaProps unions, as their MarshalJSON writes: */
+  CP_PB_SPECIAL_ORARRAY,       /* {schema, repeated jSONSchemas} */
+  CP_PB_SPECIAL_ORBOOL,        /* {allows, schema}: a bool or a schema */
+  CP_PB_SPECIAL_ORSTRINGARRAY, /* {schema, repeated property} */
 };
 
 struct cp_pb_field {

@@ -303,6 +303,8 @@ static json_object *sample(const struct cp_pb_field *f, int depth) {
     return json_object_new_int(-7 - f->num);
   case CP_PB_INT64:
     return json_object_new_int64(((int64_t)1 << 40) + f->num);
+  case CP_PB_DOUBLE:
+    return json_object_new_double(f->num + 0.5);
   default:
     break;
   }
@@ -322,7 +324,13 @@ static json_object *sample(const struct cp_pb_field *f, int depth) {
   case CP_PB_SPECIAL_RAWJSON:
     return json_tokener_parse("{\"a\":[1,\"b\"]}");
   case CP_PB_SPECIAL_LIST:
+  case CP_PB_SPECIAL_ORSTRINGARRAY:
     return json_tokener_parse("[\"x\",\"y\"]");
+  case CP_PB_SPECIAL_ORARRAY:
+    return json_tokener_parse("[{\"type\":\"string\"},{\"minimum\":2}]");
+  case CP_PB_SPECIAL_ORBOOL:
+    return f->num % 2 ? json_object_new_boolean(0)
+                      : json_tokener_parse("{\"type\":\"object\"}");
   default:
     o = json_object_new_object();
     fill(m, o, depth + 1);
@@ -331,14 +339,21 @@ static json_object *sample(const struct cp_pb_field *f, int depth) {
 }
 
 static void fill(const struct cp_pb_message *m, json_object *o, int depth) {
+  static const struct cp_pb_message *stack[64];
   uint16_t i;
+  int d, again = 0;
 
+  for (d = 0; d < depth && d < 64; d++)
+    again |= stack[d] == m;
+  if (depth < 64)
+    stack[depth] = m;
   for (i = 0; i < m->nfields; i++) {
     const struct cp_pb_field *f = &m->fields[i];
     json_object *v;
 
-    /* Deep down, only what Go cannot leave out (non-pointer structs). */
-    if (depth > 8 && f->type == CP_PB_MESSAGE &&
+    /* Deep down or in a message inside itself (JSONSchemaProps), only
+     * what Go cannot leave out (non-pointer structs). */
+    if ((depth > 8 || again) && f->type == CP_PB_MESSAGE &&
         (f->flags & (CP_PB_POINTER | CP_PB_REPEATED | CP_PB_MAP)))
       continue;
 
@@ -556,6 +571,60 @@ static void test_fuzz_regressions(void **state) {
   assert_null(json);
 }
 
+/* A CRD's schema: JSONSchemaProps' unions (additionalProperties a bool or
+ * a schema, items a schema or a list), doubles, JSON values (default,
+ * enum) survive protobuf as their MarshalJSON writes them. */
+static void test_crd_schema(void **state) {
+  static const char crd[] =
+      "{\"apiVersion\":\"apiextensions.k8s.io/v1\","
+      "\"kind\":\"CustomResourceDefinition\","
+      "\"metadata\":{\"name\":\"gadgets.example.com\"},"
+      "\"spec\":{\"group\":\"example.com\",\"scope\":\"Namespaced\","
+      "\"names\":{\"plural\":\"gadgets\",\"kind\":\"Gadget\"},"
+      "\"versions\":[{\"name\":\"v1\",\"served\":true,\"storage\":true,"
+      "\"schema\":{\"openAPIV3Schema\":{\"type\":\"object\","
+      "\"properties\":{\"spec\":{\"type\":\"object\","
+      "\"additionalProperties\":false,\"required\":[\"size\"],"
+      "\"properties\":{\"size\":{\"type\":\"number\","
+      "\"maximum\":2.5,\"default\":1},"
+      "\"mode\":{\"type\":\"string\",\"enum\":[\"a\",\"b\"]},"
+      "\"port\":{\"x-kubernetes-int-or-string\":true},"
+      "\"tags\":{\"type\":\"array\",\"items\":{\"type\":\"string\"}},"
+      "\"extra\":{\"type\":\"object\",\"additionalProperties\":{"
+      "\"type\":\"integer\"}},"
+      "\"raw\":{\"x-kubernetes-preserve-unknown-fields\":true}}}}}}}]}}";
+  json_object *o = json_tokener_parse(crd), *back, *p;
+  char *pb, *json;
+  const char *why;
+  size_t len;
+
+  (void)state;
+  assert_non_null(o);
+  assert_int_equal(cp_protobuf_from_json(o, &pb, &len), 0);
+  assert_int_equal(cp_protobuf_to_json(pb, len, &json, &why), 0);
+  back = json_tokener_parse(json);
+  assert_true(json_object_object_get_ex(back, "spec", &p));
+  assert_true(json_object_object_get_ex(p, "versions", &p));
+  p = json_object_array_get_idx(p, 0);
+  assert_true(json_object_object_get_ex(p, "schema", &p));
+  assert_true(json_object_object_get_ex(p, "openAPIV3Schema", &p));
+  {
+    json_object *want;
+
+    assert_true(json_object_object_get_ex(o, "spec", &want));
+    assert_true(json_object_object_get_ex(want, "versions", &want));
+    want = json_object_array_get_idx(want, 0);
+    assert_true(json_object_object_get_ex(want, "schema", &want));
+    assert_true(json_object_object_get_ex(want, "openAPIV3Schema", &want));
+    if (!json_object_equal(p, want))
+      fail_msg("schema changed:\n%s", json_object_to_json_string(p));
+  }
+  free(pb);
+  free(json);
+  json_object_put(back);
+  json_object_put(o);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_namespace),
@@ -569,6 +638,7 @@ int main(void) {
       cmocka_unit_test(test_watch_frame),
       cmocka_unit_test(test_encode_refused),
       cmocka_unit_test(test_fuzz_regressions),
+      cmocka_unit_test(test_crd_schema),
   };
 
   return cmocka_run_group_tests(tests, NULL, NULL);
