@@ -664,7 +664,7 @@ static int decode_value(const struct cp_pb_field *f, int type,
     memcpy(&d, &w->v, sizeof d);
     if (d != d || d - d != 0) /* NaN and infinities have no JSON */
       return -1;
-    *v = d == (double)(int64_t)d && d > -9e15 && d < 9e15
+    *v = d > -9e15 && d < 9e15 && d == (double)(int64_t)d
              ? json_object_new_int64((int64_t)d) /* Go prints 2, not 2.0 */
              : json_object_new_double(d);
     break;

@@ -569,6 +569,35 @@ static void test_fuzz_regressions(void **state) {
   assert_int_equal(cp_protobuf_to_json((const char *)e.d, e.n, &json, &why),
                    -1);
   assert_null(json);
+  /* A double too large for an int64 stays a double (UB to convert). */
+  {
+    struct buf crd = {.n = 0}, sp = {.n = 0}, ver = {.n = 0}, val = {.n = 0};
+    struct buf props = {.n = 0};
+    double big = 3.3e180;
+    unsigned char raw[8];
+    int k;
+
+    memcpy(raw, &big, 8);
+    put_varint(&props, 9 << 3 | 1); /* JSONSchemaProps.maximum */
+    for (k = 0; k < 8; k++)
+      props.d[props.n++] = raw[k];
+    put_msg(&val, 1, &props);   /* CustomResourceValidation.openAPIV3Schema */
+    put_str(&ver, 1, "v1");
+    put_msg(&ver, 4, &val);     /* CustomResourceDefinitionVersion.schema */
+    put_msg(&sp, 7, &ver);      /* CustomResourceDefinitionSpec.versions */
+    put_msg(&crd, 2, &sp);
+    e = envelope_gv("apiextensions.k8s.io/v1", "CustomResourceDefinition",
+                    &crd);
+    o = decode(&e);
+    {
+      const char *text =
+          json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+
+      if (strstr(text, "\"maximum\":3.29") == NULL)
+        fail_msg("%s", text);
+    }
+    json_object_put(o);
+  }
 }
 
 /* A CRD's schema: JSONSchemaProps' unions (additionalProperties a bool or
