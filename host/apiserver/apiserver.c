@@ -9,6 +9,7 @@
  * marks the job dead (close callback), and the reply is dropped.
  */
 #include "apiserver/apiserver.h"
+#include "apiserver/openapi_v2.h"
 #include "apiserver/protobuf.h"
 #include "apiserver/table.h"
 
@@ -75,6 +76,7 @@ struct job {
 
 struct cp_apiserver {
   struct cp_api_ctx ctx;
+  struct cp_openapi_v2 *openapi_v2; /* /openapi/v2, built on first use */
   struct event_base *base;
   struct evhttp *http;
   struct event *done_ev;
@@ -198,14 +200,15 @@ static void as_table(struct cp_api_request *rq, struct cp_api_response *rs) {
   rs->content_type = CP_TABLE_CONTENT_TYPE;
 }
 
-/* kubectl >= 1.32 creates namespaces, configmaps and secrets with a
- * protobuf body; one of those kinds is turned into JSON here, anything
- * else is left for the handlers' 415. */
+/* client-go's typed clients (kubectl >= 1.32 create; controllers) send
+ * protobuf bodies, DeleteOptions included; a kind the table knows is
+ * turned into JSON here, anything else is left for the handlers' 415. */
 static void from_protobuf(struct cp_api_request *rq) {
   const char *why;
   char *json;
 
-  if ((rq->method != CP_API_POST && rq->method != CP_API_PUT) ||
+  if ((rq->method != CP_API_POST && rq->method != CP_API_PUT &&
+       rq->method != CP_API_DELETE) ||
       !cp_protobuf_is(rq->content_type) ||
       cp_protobuf_to_json(rq->body, rq->body_len, &json, &why) != 0)
     return;
@@ -214,6 +217,31 @@ static void from_protobuf(struct cp_api_request *rq) {
   rq->body_len = strlen(json);
   free(rq->content_type);
   rq->content_type = strdup("application/json");
+}
+
+/* A client whose Accept prefers protobuf (client-go's typed clients:
+ * kubectl create, run, expose) gets the object, list or Status it would
+ * get as JSON in protobuf, as kube-apiserver answers; a kind the table
+ * has no message for, a Table and anything not JSON stay as they are. */
+static void to_protobuf(const struct cp_api_request *rq,
+                        struct cp_api_response *rs) {
+  json_object *o;
+  char *pb;
+  size_t len;
+
+  if (rs->body == NULL || rs->content_type == NULL ||
+      strncmp(rs->content_type, "application/json", 16) != 0 ||
+      !cp_protobuf_wanted(rq->accept))
+    return;
+  if ((o = json_tokener_parse(rs->body)) == NULL)
+    return;
+  if (cp_protobuf_from_json(o, &pb, &len) == 0) {
+    free(rs->body);
+    rs->body = pb;
+    rs->len = len;
+    rs->content_type = CP_PROTOBUF_CONTENT_TYPE;
+  }
+  json_object_put(o);
 }
 
 static void *worker_main(void *arg) {
@@ -239,6 +267,7 @@ static void *worker_main(void *arg) {
     from_protobuf(&j->rq);
     cp_api_handle(&s->ctx, &j->rq, &j->rs);
     as_table(&j->rq, &j->rs);
+    to_protobuf(&j->rq, &j->rs);
     pthread_mutex_lock(&s->mu);
     j->next = s->done;
     s->done = j;
@@ -652,6 +681,37 @@ static char *version_json(void) {
 }
 
 /* Non-resource endpoints. Returns 1 when it answered. */
+/* GET /openapi/v2, JSON or protobuf, with kube's ETag and 304. */
+static void send_openapi_v2(struct cp_apiserver *s,
+                            struct evhttp_request *req,
+                            const struct cp_api_request *rq) {
+  struct cp_openapi_v2_reply r;
+  struct evkeyvalq *out = evhttp_request_get_output_headers(req);
+
+  cp_openapi_v2_get(
+      s->openapi_v2, rq->accept,
+      evhttp_find_header(evhttp_request_get_input_headers(req),
+                         "If-None-Match"),
+      &r);
+  if (r.etag[0] != '\0')
+    evhttp_add_header(out, "Etag", r.etag);
+  evhttp_add_header(out, "Vary", "Accept");
+  if (r.code == 406)
+    send_status(req, 406, cp_status_failuref(406, "only the following media "
+                                                  "types are accepted: "
+                                                  "application/json, "
+                                                  "application/com.github."
+                                                  "proto-openapi.spec.v2@"
+                                                  "v1.0+protobuf"));
+  else if (r.code == 500)
+    send_status(req, 500, cp_status_failuref(500, "out of memory"));
+  else if (r.code == 304)
+    evhttp_send_reply(req, 304, "Not Modified", NULL);
+  else
+    send_body(req, 200, r.content_type, r.body, r.len);
+  free(r.body);
+}
+
 static int serve_fixed(struct cp_apiserver *s, struct evhttp_request *req,
                        struct cp_api_request *rq) {
   const char *p = rq->path;
@@ -718,6 +778,8 @@ static int serve_fixed(struct cp_apiserver *s, struct evhttp_request *req,
     fclose(f);
     send_body(req, 200, "text/plain; version=0.0.4", text, len);
     free(text);
+  } else if (strcmp(p, "/openapi/v2") == 0) {
+    send_openapi_v2(s, req, rq);
   } else if (strcmp(p, "/openapi/v3") == 0) {
     send_json(req, cp_openapi_root(s->ctx.resources), "application/json");
   } else if (strcmp(p, "/openapi/v3/api/v1") == 0) {
@@ -1076,6 +1138,7 @@ static void free_server(struct cp_apiserver *s) {
     event_free(s->accept_resume_ev);
   if (s->base != NULL)
     event_base_free(s->base);
+  cp_openapi_v2_free(s->openapi_v2);
   cp_resources_free(s->ctx.resources);
   cp_ns_cache_free(s->ctx.ns_cache);
   if (s->ssl_ctx != NULL)
@@ -1125,6 +1188,8 @@ int cp_apiserver_start(const struct cp_apiserver_config *cfg,
   }
   s->n_workers = cfg->workers > 0 ? cfg->workers : DEFAULT_WORKERS;
   s->ctx.resources = cp_resources_new();
+  s->openapi_v2 = s->ctx.resources ? cp_openapi_v2_new(s->ctx.resources)
+                                   : NULL;
   s->ctx.ns_cache = cp_ns_cache_new(); /* NULL: admission reads the store */
   s->metrics = cp_api_metrics_new();
   s->base = event_base_new();
@@ -1141,7 +1206,8 @@ int cp_apiserver_start(const struct cp_apiserver_config *cfg,
   s->accept_resume_ev = s->base ? evtimer_new(s->base, on_accept_resume, s)
                                 : NULL;
   s->workers = calloc((size_t)s->n_workers, sizeof *s->workers);
-  if (s->ctx.resources == NULL || s->http == NULL || s->done_ev == NULL ||
+  if (s->ctx.resources == NULL || s->openapi_v2 == NULL || s->http == NULL ||
+      s->done_ev == NULL ||
       s->accept_resume_ev == NULL || s->workers == NULL ||
       s->metrics == NULL) {
     free_server(s);

@@ -53,6 +53,7 @@ struct owned_type {
 
 struct cp_resources {
   pthread_mutex_t mu;
+  uint64_t generation; /* bumped by every change of what is served */
   const struct cp_resource_type **types;
   struct owned_type **owned;
   size_t n, cap, n_owned;
@@ -237,6 +238,7 @@ int cp_resources_remove(struct cp_resources *r, const char *group,
   t = find_locked(r, group, version, resource);
   if (t != NULL && (o = owned_of(t)) != NULL) {
     o->removed = 1;
+    r->generation++;
     rc = 0;
   }
   pthread_mutex_unlock(&r->mu);
@@ -250,6 +252,8 @@ int cp_resources_add(struct cp_resources *r,
 
   pthread_mutex_lock(&r->mu);
   rc = revive_locked(r, t);
+  if (rc == REVIVED)
+    r->generation++;
   pthread_mutex_unlock(&r->mu);
   if (rc != ADD_NEW)
     return rc == REVIVED ? 0 : -1;
@@ -278,6 +282,7 @@ int cp_resources_add(struct cp_resources *r,
   if (push(r, &o->t) < 0)
     goto out;
   r->owned[r->n_owned++] = o;
+  r->generation++;
   o = NULL;
   rc = 0;
 out:
@@ -367,6 +372,7 @@ int cp_resources_set_schema(struct cp_resources *r,
     r->retired[r->n_retired++] = old;
   free(slot->src);
   slot->src = copy;
+  r->generation++;
   rc = 1;
 out:
   pthread_mutex_unlock(&r->mu);
@@ -418,4 +424,13 @@ const char *cp_resource_group_version(const struct cp_resource_type *t,
   else
     snprintf(buf, len, "%s/%s", t->group, t->version);
   return buf;
+}
+
+uint64_t cp_resources_generation(struct cp_resources *r) {
+  uint64_t g;
+
+  pthread_mutex_lock(&r->mu);
+  g = r->generation;
+  pthread_mutex_unlock(&r->mu);
+  return g;
 }

@@ -104,6 +104,11 @@ char *cp_resources_schema_text(struct cp_resources *r,
 const struct cp_schema *cp_resources_schema(struct cp_resources *r,
                                             const struct cp_resource_type *t);
 
+/* A number that changes whenever what is served changes (a type added,
+ * removed or served again, a custom type's schema replaced): documents
+ * built from the registry (/openapi/v2) are cached by it. */
+uint64_t cp_resources_generation(struct cp_resources *r);
+
 /* "apps/v1", or "v1" for the core group, into buf. */
 const char *cp_resource_group_version(const struct cp_resource_type *t,
                                       char *buf, size_t len);

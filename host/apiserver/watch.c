@@ -48,6 +48,7 @@
 
 #include "apiserver/memtrim.h"
 #include "apiserver/status.h"
+#include "apiserver/protobuf.h"
 #include "apiserver/table.h"
 #include "apiserver/watchcache.h"
 #include "log/log.h"
@@ -135,6 +136,7 @@ struct stream {
   int initial;      /* send the current objects first */
   int bookmarks, initial_end_bookmark;
   int table; /* objects as one-row meta.k8s.io/v1 Tables (kubectl get -w) */
+  int protobuf; /* events as protobuf frames (client-go typed watches) */
 
   pthread_mutex_t mu; /* guards what follows */
   struct wline **lines; /* queued for the client, not yet written */
@@ -264,7 +266,29 @@ static void wline_unref(struct wline *l) {
 /* With st->mu held: queues l, taking the caller's reference. A stream
  * that cannot queue (out of memory) ends, so the client re-lists rather
  * than silently missing an event. */
+/* A JSON event line as the protobuf frame a protobuf watcher reads; an
+ * object the table cannot encode ends the stream as any failure does. */
+static struct wline *protobuf_line(struct wline *l) {
+  json_object *ev = json_tokener_parse(l->data), *type, *obj;
+  struct wline *f = NULL;
+  char *pb = NULL;
+  size_t len;
+
+  if (ev != NULL && json_object_object_get_ex(ev, "type", &type) &&
+      json_object_object_get_ex(ev, "object", &obj) &&
+      cp_protobuf_watch_frame(json_object_get_string(type), obj, &pb,
+                              &len) == 0 &&
+      (f = wline_new(len)) != NULL)
+    memcpy(f->data, pb, len);
+  free(pb);
+  json_object_put(ev);
+  wline_unref(l);
+  return f;
+}
+
 static void push_line(struct stream *st, struct wline *l) {
+  if (l != NULL && st->protobuf)
+    l = protobuf_line(l);
   if (l == NULL) {
     st->finished = 1;
     return;
@@ -1286,6 +1310,13 @@ static int parse_params(struct stream *st, struct evhttp_request *req) {
   st->initial_end_bookmark = send_initial;
   st->bookmarks = cp_query_bool(q, "allowWatchBookmarks");
   st->table = cp_table_wanted(st->rq.accept);
+  {
+    char gv[256];
+
+    cp_resource_group_version(st->rq.type, gv, sizeof gv);
+    st->protobuf = !st->table && cp_protobuf_wanted(st->rq.accept) &&
+                   cp_protobuf_known(gv, st->rq.type->kind);
+  }
   if (cp_query_int(q, "timeoutSeconds", 0, 24 * 3600, &t) < 0) {
     reply_status(req, 400, cp_status_failuref(
                                400, "timeoutSeconds must be a number of "
@@ -1348,7 +1379,8 @@ void cp_watch_start(struct cp_watch_registry *r, struct evhttp_request *req,
   st->req = req;
   st->refs = 2; /* the loop and the init job */
   evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
-                    "application/json");
+                    st->protobuf ? CP_PROTOBUF_WATCH_CONTENT_TYPE
+                                 : "application/json");
   evhttp_send_reply_start(req, 200, "OK");
   evhttp_connection_set_closecb(evhttp_request_get_connection(req),
                                 on_client_close, st);

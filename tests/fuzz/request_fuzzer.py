@@ -575,6 +575,9 @@ def kube_5xx(req, code, body):
     request: a read at a resourceVersion the store has not reached yet is
     504 Timeout, cause ResourceVersionTooLarge, retry after a second
     (storage.NewTooLargeResourceVersionError), not an error of ours."""
+    if body.startswith(b"k8s\x00"):  # the same Status in protobuf
+        return (code == 504 and req.method == "GET" and
+                b"ResourceVersionTooLarge" in body and b"Timeout" in body)
     s = parse_json(body)
     if code != 504 or req.method != "GET" or \
             "resourceVersion" not in req.query or not isinstance(s, dict):
@@ -591,7 +594,13 @@ def kube_5xx(req, code, body):
 
 
 def check_status_body(code, body, ctype, stats):
-    """A 4xx must carry a Status with that code."""
+    """A 4xx must carry a Status with that code (in protobuf when the
+    client asked for it: the "k8s\\0" envelope of a v1 Status)."""
+    if ctype.startswith("application/vnd.kubernetes.protobuf"):
+        if not body.startswith(b"k8s\x00") or b"Status" not in body[:40]:
+            return "a %d whose protobuf body is not a Status: %r" % (
+                code, body[:200])
+        return None
     s = parse_json(body)
     if s is None:
         return "a %d whose body is not JSON (%s): %r" % (code, ctype,
