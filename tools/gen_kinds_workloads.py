@@ -206,7 +206,7 @@ D[BT + "JobSpec"] = obj({
     "podReplacementPolicy": {"type": "string",
                              "enum": ["Failed", "TerminatingOrFailed"]},
     "managedBy": S,
-}, ["template"])
+})  # template: a Go struct, never "missing"; the strategy validates it
 D[BT + "JobStatus"] = obj({
     "conditions": arr(condition("lastProbeTime", "lastTransitionTime"), **{
         "x-kubernetes-patch-merge-key": "type",

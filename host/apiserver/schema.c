@@ -1387,6 +1387,15 @@ void cp_schema_builtin_hooks(const char *group, const char *kind,
     pod_spec_hooks(obj_at(obj_at(spec, "template"), "spec"));
     if (strcmp(kind, "Deployment") == 0)
       deployment_strategy(spec);
+  } else if ((strcmp(group, "apps") == 0 &&
+              (strcmp(kind, "DaemonSet") == 0 ||
+               strcmp(kind, "StatefulSet") == 0)) ||
+             (strcmp(group, "batch") == 0 && strcmp(kind, "Job") == 0)) {
+    pod_spec_hooks(obj_at(obj_at(spec, "template"), "spec"));
+  } else if (strcmp(group, "batch") == 0 && strcmp(kind, "CronJob") == 0) {
+    pod_spec_hooks(obj_at(
+        obj_at(obj_at(obj_at(spec, "jobTemplate"), "spec"), "template"),
+        "spec"));
   }
 }
 

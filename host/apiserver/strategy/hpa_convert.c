@@ -208,8 +208,16 @@ static void to_v1(json_object *obj) {
   if (json_object_array_length(cur) > 0)
     annotate(obj, ANN_CURRENT, cur);
   if (behavior != NULL && json_object_is_type(behavior, json_type_object)) {
-    json_object *b = recase(behavior, toupper);
+    /* kube marshals its Go struct: ScaleUp before ScaleDown. */
+    json_object *b = json_object_new_object();
 
+    if (cp_field_at(behavior, "scaleUp") != NULL)
+      json_object_object_add(
+          b, "ScaleUp", recase(cp_field_at(behavior, "scaleUp"), toupper));
+    if (cp_field_at(behavior, "scaleDown") != NULL)
+      json_object_object_add(
+          b, "ScaleDown",
+          recase(cp_field_at(behavior, "scaleDown"), toupper));
     annotate(obj, ANN_BEHAVIOR, b);
     json_object_put(b);
   }
@@ -425,6 +433,9 @@ static void to_v2(json_object *obj) {
       cp_field_set(status, "currentMetrics", cms);
     }
     json_object_object_del(status, "currentCPUUtilizationPercentage");
+    /* v2's currentReplicas is omitempty. */
+    if (cp_field_int_or(status, "currentReplicas", 1) == 0)
+      json_object_object_del(status, "currentReplicas");
     if (conds != NULL)
       cp_field_set(status, "conditions", json_object_get(conds));
   }
