@@ -38,6 +38,29 @@ static void defaults(json_object *obj) {
   cp_field_default(spec, "revisionHistoryLimit", json_object_new_int(10));
 }
 
+/* The annotation's key has dots: not a path for cp_field_*. */
+static long long template_generation(json_object *obj) {
+  json_object *ann =
+      cp_field_typed(obj, "metadata.annotations", json_type_object);
+  json_object *v = NULL;
+
+  if (ann == NULL || !json_object_object_get_ex(ann, TEMPLATE_GENERATION, &v) ||
+      !json_object_is_type(v, json_type_string))
+    return 0;
+  return cp_decimal(json_object_get_string(v));
+}
+
+static void set_template_generation(json_object *obj, long long gen) {
+  json_object *ann = cp_field_obj(obj, "metadata.annotations");
+  char buf[32];
+
+  if (ann == NULL)
+    return;
+  snprintf(buf, sizeof buf, "%lld", gen);
+  json_object_object_add(ann, TEMPLATE_GENERATION,
+                         json_object_new_string(buf));
+}
+
 static void prepare_create(const struct cp_strategy_write *w,
                            json_object *obj) {
   json_object *status = json_object_new_object();
@@ -51,15 +74,12 @@ static void prepare_create(const struct cp_strategy_write *w,
                          json_object_new_int(0));
   json_object_object_add(status, "numberReady", json_object_new_int(0));
   cp_field_set(obj, "status", status);
-  cp_field_set(obj, "metadata.annotations." TEMPLATE_GENERATION,
-               json_object_new_string("1"));
+  set_template_generation(obj, 1);
 }
 
 static void prepare_update(const struct cp_strategy_write *w,
                            json_object *obj, json_object *old) {
-  const char *was = cp_field_str(old, "metadata.annotations." TEMPLATE_GENERATION);
-  long long gen = was != NULL ? cp_decimal(was) : 0;
-  char buf[32];
+  long long gen = template_generation(old);
 
   defaults(obj);
   if (w->subresource != NULL)
@@ -67,9 +87,7 @@ static void prepare_update(const struct cp_strategy_write *w,
   if (!json_object_equal(cp_field_at(obj, "spec.template"),
                          cp_field_at(old, "spec.template")))
     gen++;
-  snprintf(buf, sizeof buf, "%lld", gen > 0 ? gen : 1);
-  cp_field_set(obj, "metadata.annotations." TEMPLATE_GENERATION,
-               json_object_new_string(buf));
+  set_template_generation(obj, gen > 0 ? gen : 1);
 }
 
 static void validate(const struct cp_strategy_write *w, json_object *obj,
