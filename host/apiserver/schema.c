@@ -8,6 +8,7 @@
  * follows it with deref().
  */
 #include "apiserver/schema.h"
+#include "apiserver/strategy/workloads.h"
 
 #include <json-c/json.h>
 #include <math.h>
@@ -1397,6 +1398,8 @@ void cp_schema_builtin_hooks(const char *group, const char *kind,
         obj_at(obj_at(obj_at(spec, "jobTemplate"), "spec"), "template"),
         "spec"));
   }
+  /* The workload kinds' SetDefaults_<Kind> (strategy/workloads.h). */
+  cp_workload_defaults(group, kind, o);
 }
 
 /* ------------------------------------------------------------ navigation */

@@ -24,7 +24,7 @@
  * be a valid label value. */
 #define MAX_NAME 52
 
-static void defaults(json_object *obj) {
+void cp_defaults_cronjob(json_object *obj) {
   json_object *spec = cp_field_obj(obj, "spec");
 
   if (spec == NULL)
@@ -38,7 +38,7 @@ static void defaults(json_object *obj) {
 static void prepare_create(const struct cp_strategy_write *w,
                            json_object *obj) {
   (void)w;
-  defaults(obj);
+  cp_defaults_cronjob(obj);
   cp_field_set(obj, "status", json_object_new_object());
 }
 
@@ -46,7 +46,7 @@ static void prepare_update(const struct cp_strategy_write *w,
                            json_object *obj, json_object *old) {
   (void)w;
   (void)old;
-  defaults(obj);
+  cp_defaults_cronjob(obj);
 }
 
 /* A time zone name the tz database knows (kube loads it the same way). */

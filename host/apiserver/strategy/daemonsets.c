@@ -20,7 +20,7 @@
 #define TEMPLATE_GENERATION "deprecated.daemonset.template.generation"
 
 /* SetDefaults_DaemonSet: what decoding any apps/v1 DaemonSet sets. */
-static void defaults(json_object *obj) {
+void cp_defaults_daemonset(json_object *obj) {
   json_object *spec = cp_field_obj(obj, "spec");
   const char *type;
 
@@ -66,7 +66,7 @@ static void prepare_create(const struct cp_strategy_write *w,
   json_object *status = json_object_new_object();
 
   (void)w;
-  defaults(obj);
+  cp_defaults_daemonset(obj);
   json_object_object_add(status, "currentNumberScheduled",
                          json_object_new_int(0));
   json_object_object_add(status, "numberMisscheduled", json_object_new_int(0));
@@ -81,7 +81,7 @@ static void prepare_update(const struct cp_strategy_write *w,
                            json_object *obj, json_object *old) {
   long long gen = template_generation(old);
 
-  defaults(obj);
+  cp_defaults_daemonset(obj);
   if (w->subresource != NULL)
     return;
   if (!json_object_equal(cp_field_at(obj, "spec.template"),

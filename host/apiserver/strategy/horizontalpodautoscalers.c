@@ -66,7 +66,7 @@ static json_object *default_metric(void) {
   return m;
 }
 
-static void defaults(json_object *obj) {
+void cp_defaults_hpa(json_object *obj) {
   json_object *spec = cp_field_obj(obj, "spec"), *ms, *b;
 
   if (spec == NULL)
@@ -91,7 +91,7 @@ static void prepare_create(const struct cp_strategy_write *w,
   json_object *status = json_object_new_object();
 
   (void)w;
-  defaults(obj);
+  cp_defaults_hpa(obj);
   if (is_v1(obj))
     json_object_object_add(status, "currentReplicas", json_object_new_int(0));
   json_object_object_add(status, "desiredReplicas", json_object_new_int(0));
@@ -102,7 +102,7 @@ static void prepare_update(const struct cp_strategy_write *w,
                            json_object *obj, json_object *old) {
   (void)w;
   (void)old;
-  defaults(obj);
+  cp_defaults_hpa(obj);
 }
 
 static void validate(const struct cp_strategy_write *w, json_object *obj,

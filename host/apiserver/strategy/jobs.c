@@ -27,7 +27,7 @@
 
 /* SetDefaults_Job (the labels copy is done after the selector is
  * generated, as kube's decode of the stored object does). */
-static void defaults(json_object *obj) {
+void cp_defaults_job(json_object *obj) {
   json_object *spec = cp_field_obj(obj, "spec");
 
   if (spec == NULL)
@@ -88,7 +88,7 @@ static void generate_selector(json_object *obj) {
 static void prepare_create(const struct cp_strategy_write *w,
                            json_object *obj) {
   (void)w;
-  defaults(obj);
+  cp_defaults_job(obj);
   if (!cp_field_true(obj, "spec.manualSelector"))
     generate_selector(obj);
   labels_from_template(obj);
@@ -99,7 +99,7 @@ static void prepare_update(const struct cp_strategy_write *w,
                            json_object *obj, json_object *old) {
   (void)w;
   (void)old;
-  defaults(obj);
+  cp_defaults_job(obj);
   labels_from_template(obj);
 }
 

@@ -48,7 +48,7 @@ static const struct system_class *system_class(const char *name) {
   return NULL;
 }
 
-static void defaults(json_object *obj) {
+void cp_defaults_priorityclass(json_object *obj) {
   cp_field_default(obj, "preemptionPolicy",
                    json_object_new_string("PreemptLowerPriority"));
 }
@@ -56,14 +56,14 @@ static void defaults(json_object *obj) {
 static void prepare_create(const struct cp_strategy_write *w,
                            json_object *obj) {
   (void)w;
-  defaults(obj);
+  cp_defaults_priorityclass(obj);
 }
 
 static void prepare_update(const struct cp_strategy_write *w,
                            json_object *obj, json_object *old) {
   (void)w;
   (void)old;
-  defaults(obj);
+  cp_defaults_priorityclass(obj);
 }
 
 /* IsKnownSystemPriorityClass's verdict on a class named system-*. */

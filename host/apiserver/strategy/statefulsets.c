@@ -40,7 +40,7 @@ static void claim_defaults(json_object *spec) {
 }
 
 /* SetDefaults_StatefulSet. */
-static void defaults(json_object *obj) {
+void cp_defaults_statefulset(json_object *obj) {
   json_object *spec = cp_field_obj(obj, "spec");
   const char *type;
 
@@ -68,7 +68,7 @@ static void prepare_create(const struct cp_strategy_write *w,
   json_object *status = json_object_new_object();
 
   (void)w;
-  defaults(obj);
+  cp_defaults_statefulset(obj);
   json_object_object_add(status, "replicas", json_object_new_int(0));
   json_object_object_add(status, "availableReplicas", json_object_new_int(0));
   cp_field_set(obj, "status", status);
@@ -78,7 +78,7 @@ static void prepare_update(const struct cp_strategy_write *w,
                            json_object *obj, json_object *old) {
   (void)w;
   (void)old;
-  defaults(obj);
+  cp_defaults_statefulset(obj);
 }
 
 /* ValidateStatefulSetUpdate: the spec fields that may change. */

@@ -64,3 +64,26 @@ long long cp_decimal(const char *s) {
   v = strtoll(s, &end, 10);
   return end != NULL && *end == '\0' ? v : 0;
 }
+
+void cp_workload_defaults(const char *group, const char *kind,
+                          json_object *obj) {
+  static const struct {
+    const char *group, *kind;
+    void (*fn)(json_object *);
+  } kinds[] = {
+      {"apps", "DaemonSet", cp_defaults_daemonset},
+      {"apps", "StatefulSet", cp_defaults_statefulset},
+      {"batch", "Job", cp_defaults_job},
+      {"batch", "CronJob", cp_defaults_cronjob},
+      {"autoscaling", "HorizontalPodAutoscaler", cp_defaults_hpa},
+      {"scheduling.k8s.io", "PriorityClass", cp_defaults_priorityclass},
+  };
+  size_t i;
+
+  for (i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
+    if (strcmp(kinds[i].group, group) == 0 &&
+        strcmp(kinds[i].kind, kind) == 0) {
+      kinds[i].fn(obj);
+      return;
+    }
+}

@@ -25,6 +25,19 @@ extern const struct cp_strategy cp_strategy_horizontalpodautoscalers;
 extern const struct cp_strategy cp_strategy_priorityclasses;
 extern const struct cp_strategy cp_strategy_runtimeclasses;
 
+/* kube's SetDefaults_<Kind> of each kind (what decoding any object of
+ * the kind sets, on every write, before anything compares it). */
+void cp_defaults_daemonset(json_object *obj);
+void cp_defaults_statefulset(json_object *obj);
+void cp_defaults_job(json_object *obj);
+void cp_defaults_cronjob(json_object *obj);
+void cp_defaults_hpa(json_object *obj);
+void cp_defaults_priorityclass(json_object *obj);
+/* The one of kind (group, kind), if it is one of these; called by
+ * schema.c's built-in hooks when a request body is decoded. */
+void cp_workload_defaults(const char *group, const char *kind,
+                          json_object *obj);
+
 /* When obj's field (at prefix "spec") is an integer below 0: kube's
  * "<prefix>.<field>: Invalid value: -1: must be greater than or equal
  * to 0". */
