@@ -234,11 +234,10 @@ static void test_selector_checks(void **state) {
                        cp_field_at(expr, "spec.selector"),
                        cp_field_at(expr, "spec.template.metadata.labels")),
                    0);
-  assert_int_equal(cp_label_selector_matches(
-                       parse("{\"matchExpressions\":[{\"key\":\"a\","
-                             "\"operator\":\"Bogus\"}]}"),
-                       NULL),
-                   -1);
+  json_object_put(ds);
+  ds = parse("{\"matchExpressions\":[{\"key\":\"a\",\"operator\":"
+             "\"Bogus\"}]}");
+  assert_int_equal(cp_label_selector_matches(ds, NULL), -1);
   json_object_put(ds);
   json_object_put(sts);
   json_object_put(expr);
