@@ -239,6 +239,20 @@ static void test_selector_checks(void **state) {
              "\"Bogus\"}]}");
   assert_int_equal(cp_label_selector_matches(ds, NULL), -1);
   json_object_put(ds);
+  ds = parse("{\"metadata\":{\"name\":\"d\"},\"spec\":{\"selector\":{"
+             "\"matchExpressions\":[{\"key\":\"a\",\"operator\":\"Bogus\"},"
+             "{\"key\":\"b\",\"operator\":\"In\"},{\"key\":\"c\","
+             "\"operator\":\"Exists\",\"values\":[\"x\"]}]},"
+             POD_TEMPLATE("{}", "Always") "}}");
+  assert_string_equal(
+      errors_of(&cp_strategy_daemonsets, &create_w, ds, NULL),
+      "spec.selector.matchExpressions[0].operator: Invalid value: "
+      "\"Bogus\": not a valid selector operator; "
+      "spec.selector.matchExpressions[1].values: Required value: must be "
+      "specified when `operator` is 'In' or 'NotIn'; "
+      "spec.selector.matchExpressions[2].values: Forbidden: may not be "
+      "specified when `operator` is 'Exists' or 'DoesNotExist'");
+  json_object_put(ds);
   json_object_put(sts);
   json_object_put(expr);
 }
