@@ -553,6 +553,24 @@ static void test_hpa_defaults_and_cells(void **state) {
       errors_of(&cp_strategy_horizontalpodautoscalers, &create_w, h, NULL),
       "spec.scaleTargetRef.name: Required value; spec.maxReplicas: Invalid "
       "value: 5: must be greater than or equal to `minReplicas`");
+  cp_field_set(h, "spec.minReplicas", json_object_new_int(1));
+  cp_field_set(h, "spec.scaleTargetRef.name", json_object_new_string("web"));
+  cp_field_set(h, "spec.metrics",
+               parse("[{\"type\":\"Resource\",\"resource\":{\"name\":"
+                     "\"cpu\",\"target\":{\"type\":\"Percent\","
+                     "\"averageUtilization\":0}},\"pods\":{}},{\"type\":"
+                     "\"Pods\"},{\"type\":\"Gauge\"}]"));
+  assert_string_equal(
+      errors_of(&cp_strategy_horizontalpodautoscalers, &create_w, h, NULL),
+      "spec.metrics[0].pods: Forbidden: must populate the given metric "
+      "source only; spec.metrics[0].resource.target.type: Invalid value: "
+      "\"Percent\": must be either Utilization, Value, or AverageValue; "
+      "spec.metrics[0].resource.target.averageUtilization: Invalid value: "
+      "0: must be greater than 0; spec.metrics[1].pods: Required value: "
+      "must populate information for the given metric source; "
+      "spec.metrics[2].type: Unsupported value: \"Gauge\": supported "
+      "values: \"ContainerResource\", \"External\", \"Object\", "
+      "\"Pods\", \"Resource\"");
   json_object_put(cells);
   json_object_put(h);
 }

@@ -105,6 +105,98 @@ static void prepare_update(const struct cp_strategy_write *w,
   cp_defaults_hpa(obj);
 }
 
+/* validateMetricTarget. */
+static void check_target(json_object *t, const char *at,
+                         struct cp_field_errors *errs) {
+  const char *type = cp_field_str(t, "type");
+  int64_t u;
+
+  if (type == NULL)
+    cp_field_errors_addf(errs, CP_FIELD_REQUIRED, NULL,
+                         "must specify a metric target type", "%s.type", at);
+  else if (strcmp(type, "Utilization") != 0 && strcmp(type, "Value") != 0 &&
+           strcmp(type, "AverageValue") != 0) {
+    char value[96];
+
+    snprintf(value, sizeof value, "\"%.80s\"", type);
+    cp_field_errors_addf(errs, CP_FIELD_INVALID, value,
+                         "must be either Utilization, Value, or AverageValue",
+                         "%s.type", at);
+  }
+  if (cp_field_int(t, "averageUtilization", &u) && u < 1) {
+    char value[32];
+
+    snprintf(value, sizeof value, "%lld", (long long)u);
+    cp_field_errors_addf(errs, CP_FIELD_INVALID, value, "must be greater than 0",
+                         "%s.averageUtilization", at);
+  }
+}
+
+/* validateResourceSource (and its container form). */
+static void check_resource(json_object *src, const char *at,
+                           struct cp_field_errors *errs) {
+  json_object *t = cp_field_at(src, "target");
+  char tat[128];
+
+  if (cp_field_str(src, "name") == NULL)
+    cp_field_errors_addf(errs, CP_FIELD_REQUIRED, NULL,
+                         "must specify a resource name", "%s.name", at);
+  snprintf(tat, sizeof tat, "%s.target", at);
+  check_target(t, tat, errs);
+  if (cp_field_at(t, "averageUtilization") == NULL &&
+      cp_field_at(t, "averageValue") == NULL)
+    cp_field_errors_addf(errs, CP_FIELD_REQUIRED, NULL,
+                         "must set either a target raw value or a target "
+                         "utilization",
+                         "%s.averageUtilization", tat);
+  if (cp_field_at(t, "averageUtilization") != NULL &&
+      cp_field_at(t, "averageValue") != NULL)
+    cp_field_errors_addf(errs, CP_FIELD_FORBIDDEN, NULL,
+                         "may not set both a target raw value and a target "
+                         "utilization",
+                         "%s.averageValue", tat);
+}
+
+/* validateMetricSpec: a known type, its source and no other. */
+static void check_metric(json_object *m, size_t i,
+                         struct cp_field_errors *errs) {
+  static const char *const types[] = {"ContainerResource", "External",
+                                      "Object", "Pods", "Resource", NULL};
+  static const char *const fields[] = {"containerResource", "external",
+                                       "object", "pods", "resource", NULL};
+  const char *type = cp_field_str(m, "type");
+  char at[64], path[96];
+  size_t k, want = 5;
+
+  snprintf(at, sizeof at, "spec.metrics[%zu]", i);
+  for (k = 0; type != NULL && types[k] != NULL; k++)
+    if (strcmp(types[k], type) == 0)
+      want = k;
+  if (type == NULL || type[0] == '\0')
+    cp_field_errors_addf(errs, CP_FIELD_REQUIRED, NULL,
+                         "must specify a metric source type", "%s.type", at);
+  if (want == 5) {
+    snprintf(path, sizeof path, "%s.type", at);
+    cp_field_not_supported(errs, path, type != NULL ? type : "", types);
+    return;
+  }
+  if (cp_field_at(m, fields[want]) == NULL)
+    cp_field_errors_addf(errs, CP_FIELD_REQUIRED, NULL,
+                         "must populate information for the given metric "
+                         "source",
+                         "%s.%s", at, fields[want]);
+  for (k = 0; fields[k] != NULL; k++)
+    if (k != want && cp_field_at(m, fields[k]) != NULL)
+      cp_field_errors_addf(errs, CP_FIELD_FORBIDDEN, NULL,
+                           "must populate the given metric source only",
+                           "%s.%s", at, fields[k]);
+  if (want == 0 || want == 4) {
+    snprintf(path, sizeof path, "%s.%s", at, fields[want]);
+    if (cp_field_at(m, fields[want]) != NULL)
+      check_resource(cp_field_at(m, fields[want]), path, errs);
+  }
+}
+
 static void validate(const struct cp_strategy_write *w, json_object *obj,
                      json_object *old, struct cp_field_errors *errs) {
   json_object *spec = cp_field_at(obj, "spec");
@@ -126,6 +218,13 @@ static void validate(const struct cp_strategy_write *w, json_object *obj,
     cp_field_invalid_int(errs, "spec.maxReplicas", max,
                          "must be greater than or equal to `minReplicas`");
   cp_check_at_least(spec, "spec", "targetCPUUtilizationPercentage", 1, errs);
+  {
+    json_object *ms = cp_field_typed(spec, "metrics", json_type_array);
+    size_t i;
+
+    for (i = 0; ms != NULL && i < json_object_array_length(ms); i++)
+      check_metric(json_object_array_get_idx(ms, i), i, errs);
+  }
 }
 
 /* kube's formatHPAMetrics for the common cases: "cpu: 40%/80%",
