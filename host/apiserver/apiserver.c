@@ -42,6 +42,7 @@
 #include "apiserver/pki.h"
 #include "apiserver/discovery.h"
 #include "apiserver/gate.h"
+#include "apiserver/strategy/priorityclasses.h"
 #include "apiserver/healthz.h"
 #include "apiserver/metrics.h"
 #include "apiserver/nscache.h"
@@ -1287,6 +1288,7 @@ int cp_apiserver_start(const struct cp_apiserver_config *cfg,
     return CPLANE_ENOMEM;
   }
   create_default_namespaces(s);
+  cp_priority_class_bootstrap(&s->ctx);
   snprintf(url, sizeof url, "%s://%s:%d", s->ssl_ctx ? "https" : "http",
            strcmp(addr, "0.0.0.0") == 0 ? "127.0.0.1" : addr, s->port);
   if (cfg->kubeconfig_path != NULL &&

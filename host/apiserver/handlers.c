@@ -267,6 +267,10 @@ static json_object *parse_stored(const struct cp_resource_type *t,
   set_rv(o, kv->mod_revision);
   if (t != NULL && !t->builtin)
     set_str(o, "apiVersion", cp_resource_group_version(t, gv, sizeof gv));
+  /* A built-in kind served in several versions (autoscaling v1/v2 HPA):
+   * every read converts to the version asked for. */
+  if (t != NULL && t->builtin && cp_strategy_for(t)->convert != NULL)
+    cp_strategy_for(t)->convert(o, t->version);
   return o;
 }
 

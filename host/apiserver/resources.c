@@ -30,6 +30,32 @@ static const struct cp_resource_type builtins[] = {
     {"apiextensions.k8s.io", "v1", "customresourcedefinitions",
      "customresourcedefinition", "CustomResourceDefinition",
      "CustomResourceDefinitionList", 0, {"crd", "crds"}, CP_SUB_STATUS, 1},
+    /* Workload and policy kinds (strategy/<resource>.c). */
+    {"apps", "v1", "daemonsets", "daemonset", "DaemonSet", "DaemonSetList", 1,
+     {"ds"}, CP_SUB_STATUS, 1},
+    {"apps", "v1", "statefulsets", "statefulset", "StatefulSet",
+     "StatefulSetList", 1, {"sts"}, CP_SUB_STATUS | CP_SUB_SCALE, 1},
+    {"apps", "v1", "controllerrevisions", "controllerrevision",
+     "ControllerRevision", "ControllerRevisionList", 1, {NULL}, 0, 1},
+    {"batch", "v1", "jobs", "job", "Job", "JobList", 1, {NULL},
+     CP_SUB_STATUS, 1},
+    {"batch", "v1", "cronjobs", "cronjob", "CronJob", "CronJobList", 1,
+     {"cj"}, CP_SUB_STATUS, 1},
+    {"policy", "v1", "poddisruptionbudgets", "poddisruptionbudget",
+     "PodDisruptionBudget", "PodDisruptionBudgetList", 1, {"pdb"},
+     CP_SUB_STATUS, 1},
+    /* Both versions over the same stored objects (one key prefix:
+     * horizontalpodautoscalers/), converted by the strategy. */
+    {"autoscaling", "v2", "horizontalpodautoscalers",
+     "horizontalpodautoscaler", "HorizontalPodAutoscaler",
+     "HorizontalPodAutoscalerList", 1, {"hpa"}, CP_SUB_STATUS, 1},
+    {"autoscaling", "v1", "horizontalpodautoscalers",
+     "horizontalpodautoscaler", "HorizontalPodAutoscaler",
+     "HorizontalPodAutoscalerList", 1, {"hpa"}, CP_SUB_STATUS, 1},
+    {"scheduling.k8s.io", "v1", "priorityclasses", "priorityclass",
+     "PriorityClass", "PriorityClassList", 0, {"pc"}, 0, 1},
+    {"node.k8s.io", "v1", "runtimeclasses", "runtimeclass", "RuntimeClass",
+     "RuntimeClassList", 0, {NULL}, 0, 1},
 };
 
 /* A custom type's schema: doc is read without the lock by request

@@ -8,6 +8,7 @@
  * follows it with deref().
  */
 #include "apiserver/schema.h"
+#include "apiserver/strategy/workloads.h"
 
 #include <json-c/json.h>
 #include <math.h>
@@ -1911,7 +1912,18 @@ void cp_schema_builtin_hooks(const char *group, const char *kind,
     pod_spec_hooks(obj_at(obj_at(spec, "template"), "spec"));
     if (strcmp(kind, "Deployment") == 0)
       deployment_strategy(spec);
+  } else if ((strcmp(group, "apps") == 0 &&
+              (strcmp(kind, "DaemonSet") == 0 ||
+               strcmp(kind, "StatefulSet") == 0)) ||
+             (strcmp(group, "batch") == 0 && strcmp(kind, "Job") == 0)) {
+    pod_spec_hooks(obj_at(obj_at(spec, "template"), "spec"));
+  } else if (strcmp(group, "batch") == 0 && strcmp(kind, "CronJob") == 0) {
+    pod_spec_hooks(obj_at(
+        obj_at(obj_at(obj_at(spec, "jobTemplate"), "spec"), "template"),
+        "spec"));
   }
+  /* The workload kinds' SetDefaults_<Kind> (strategy/workloads.h). */
+  cp_workload_defaults(group, kind, o);
 }
 
 /* ------------------------------------------------------------ navigation */

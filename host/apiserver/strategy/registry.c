@@ -6,11 +6,22 @@
 
 #include <string.h>
 
+#include "apiserver/strategy/workloads.h"
+
 /* The default for a built-in kind with no strategy of its own yet and
  * for custom resources: kube's generic registry behaviour. */
 static const struct cp_strategy generic = {.group = "", .resource = ""};
 
 static const struct cp_strategy *const all[] = {
+    &cp_strategy_daemonsets,
+    &cp_strategy_statefulsets,
+    &cp_strategy_controllerrevisions,
+    &cp_strategy_jobs,
+    &cp_strategy_cronjobs,
+    &cp_strategy_poddisruptionbudgets,
+    &cp_strategy_horizontalpodautoscalers,
+    &cp_strategy_priorityclasses,
+    &cp_strategy_runtimeclasses,
     NULL /* keep last */
 };
 

@@ -124,6 +124,25 @@ struct cp_strategy {
   size_t n_columns;
   void (*cells)(struct json_object *obj, long long now,
                 struct json_object *cells);
+
+  /* Added by kwork (members at the end, as strategy.h allows). */
+  /* Before a delete of obj (the stored object; not on a collection
+   * delete's dry run either): returns 0, or -1 having set rs to the
+   * refusal (kube: a system PriorityClass "cannot be deleted"). NULL:
+   * every delete may go on. */
+  int (*admit_delete)(struct cp_api_ctx *ctx,
+                      const struct cp_resource_type *t,
+                      struct json_object *obj, struct cp_api_response *rs);
+  /* Kinds served in several versions over one store prefix (autoscaling
+   * v1 and v2 HorizontalPodAutoscaler): the version objects are stored
+   * in, and the conversion of obj, in place, to version `to` of the
+   * kind's group (apiVersion included). Returns 0, or -1 when obj cannot
+   * be converted (then it is unchanged). The verbs convert a written
+   * object to storage_version before storing it, and every object they
+   * answer with (get, list, watch, the write's reply) to the request's
+   * version. NULL: one version only. */
+  const char *storage_version;
+  int (*convert)(struct json_object *obj, const char *to);
 };
 
 /* The strategy of type t: the built-in kind's, else the custom
