@@ -395,3 +395,9 @@ left=$(K get ingress,netpol,role,rolebinding,sc,csidriver,csinode,volumeattachme
 [ -z "$left" ] || fail "left after delete: $left"
 grep -E "ERROR|AddressSanitizer|runtime error" "$TMP/log" && fail "server log has errors"
 pass "every platform object deleted; server log clean"
+
+# Under ASan a leak or an error makes the exit status nonzero.
+kill -TERM "${PIDS[0]}"
+wait_exit "${PIDS[0]}" 20
+[ "$RC" -eq 0 ] || { cat "$TMP/log"; fail "exit status $RC after SIGTERM"; }
+pass "clean shutdown"
