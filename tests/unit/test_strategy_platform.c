@@ -421,6 +421,13 @@ static void test_storageclass(void **state) {
                 "forbidden.; reclaimPolicy: Forbidden: updates to "
                 "reclaimPolicy are forbidden.; volumeBindingMode: Invalid "
                 "value: \"WaitForFirstConsumer\": field is immutable");
+  /* A value that is not a string (a client's null) is no crash. */
+  expect_errors(&t_sc,
+                "{\"provisioner\":\"a.b/c\",\"parameters\":{\"k\":null,"
+                "\"\":\"v\"},\"volumeBindingMode\":\"Immediate\"}",
+                NULL,
+                "parameters: Invalid value: {\"k\":null,\"\":\"v\"}: invalid "
+                "empty parameter name");
   expect_cells(&t_sc,
                "{\"metadata\":{\"name\":\"fast\",\"annotations\":{"
                "\"storageclass.kubernetes.io/is-default-class\":\"true\"}},"

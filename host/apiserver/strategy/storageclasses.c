@@ -47,7 +47,10 @@ static void validate_parameters(json_object *params,
   if (params == NULL)
     return;
   json_object_object_foreach(params, k, v) {
-    total += strlen(k) + strlen(json_object_get_string(v));
+    /* The schema keeps only strings; a null would read as "". */
+    total += strlen(k) + (json_object_is_type(v, json_type_string)
+                              ? strlen(json_object_get_string(v))
+                              : 0);
     empty |= k[0] == '\0';
   }
   if (total > MAX_PARAMETERS_SIZE) {
