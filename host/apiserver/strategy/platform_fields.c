@@ -205,6 +205,8 @@ void cp_plat_immutable(struct cp_field_errors *e, const char *field,
 }
 
 const char *cp_plat_path_segment_error(const char *name) {
+  if (name == NULL)
+    return NULL; /* a missing name is the metadata checks' to report */
   if (strcmp(name, ".") == 0)
     return "may not be '.'";
   if (strcmp(name, "..") == 0)

@@ -52,7 +52,7 @@ void cp_plat_immutable(struct cp_field_errors *e, const char *field,
                        json_object *now, json_object *was);
 
 /* apimachinery path.IsValidPathSegmentName (RBAC and APIService names):
- * kube's message, or NULL when valid. */
+ * kube's message, or NULL when valid (or name is NULL). */
 const char *cp_plat_path_segment_error(const char *name);
 /* validation.IsDNS1035Label: kube's message, or NULL. */
 const char *cp_plat_dns1035_error(const char *s);

@@ -129,7 +129,8 @@ struct cp_strategy {
   /* kube's rule for metadata.name when it is not the DNS-1123 subdomain
    * every other kind has (RBAC and APIService names are path segment
    * names, so "system:controller:x" is valid): the message for name, or
-   * NULL when valid. NULL: the DNS-1123 subdomain rule. */
+   * NULL when valid (name NULL: NULL). NULL: the DNS-1123 subdomain
+   * rule. */
   const char *(*name_error)(const char *name);
 };
 
