@@ -46,6 +46,7 @@
 #include "apiserver/healthz.h"
 #include "apiserver/metrics.h"
 #include "apiserver/nscache.h"
+#include "apiserver/rbac_bootstrap.h"
 #include "apiserver/request.h"
 #include "apiserver/request_info.h"
 #include "apiserver/status.h"
@@ -1289,6 +1290,7 @@ int cp_apiserver_start(const struct cp_apiserver_config *cfg,
   }
   create_default_namespaces(s);
   cp_priority_class_bootstrap(&s->ctx);
+  cp_rbac_bootstrap(&s->ctx);
   snprintf(url, sizeof url, "%s://%s:%d", s->ssl_ctx ? "https" : "http",
            strcmp(addr, "0.0.0.0") == 0 ? "127.0.0.1" : addr, s->port);
   if (cfg->kubeconfig_path != NULL &&

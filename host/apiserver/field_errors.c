@@ -232,7 +232,10 @@ void cp_field_errors_respond(const struct cp_field_errors *e,
   d.causes = causes;
   d.n_causes = e->n;
   d.group = t->group[0] != '\0' ? t->group : NULL;
-  if (asprintf(&msg, "%s \"%s\" is invalid: %s", t->kind,
+  /* kube names the kind qualified by its group (errors.NewInvalid's
+   * qualifiedKind): RoleBinding.rbac.authorization.k8s.io "x". */
+  if (asprintf(&msg, "%s%s%s \"%s\" is invalid: %s", t->kind,
+               d.group != NULL ? "." : "", d.group != NULL ? d.group : "",
                name != NULL ? name : "", agg) < 0)
     msg = NULL;
 out:

@@ -12,6 +12,23 @@
  * for custom resources: kube's generic registry behaviour. */
 static const struct cp_strategy generic = {.group = "", .resource = ""};
 
+/* The platform kinds (kplat). */
+extern const struct cp_strategy cp_strategy_ingresses;
+extern const struct cp_strategy cp_strategy_ingressclasses;
+extern const struct cp_strategy cp_strategy_networkpolicies;
+extern const struct cp_strategy cp_strategy_roles;
+extern const struct cp_strategy cp_strategy_clusterroles;
+extern const struct cp_strategy cp_strategy_rolebindings;
+extern const struct cp_strategy cp_strategy_clusterrolebindings;
+extern const struct cp_strategy cp_strategy_storageclasses;
+extern const struct cp_strategy cp_strategy_csidrivers;
+extern const struct cp_strategy cp_strategy_csinodes;
+extern const struct cp_strategy cp_strategy_volumeattachments;
+extern const struct cp_strategy cp_strategy_validatingwebhookconfigurations;
+extern const struct cp_strategy cp_strategy_mutatingwebhookconfigurations;
+extern const struct cp_strategy cp_strategy_apiservices;
+extern const struct cp_strategy cp_strategy_certificatesigningrequests;
+
 static const struct cp_strategy *const all[] = {
     &cp_strategy_daemonsets,
     &cp_strategy_statefulsets,
@@ -22,6 +39,21 @@ static const struct cp_strategy *const all[] = {
     &cp_strategy_horizontalpodautoscalers,
     &cp_strategy_priorityclasses,
     &cp_strategy_runtimeclasses,
+    &cp_strategy_ingresses,
+    &cp_strategy_ingressclasses,
+    &cp_strategy_networkpolicies,
+    &cp_strategy_roles,
+    &cp_strategy_clusterroles,
+    &cp_strategy_rolebindings,
+    &cp_strategy_clusterrolebindings,
+    &cp_strategy_storageclasses,
+    &cp_strategy_csidrivers,
+    &cp_strategy_csinodes,
+    &cp_strategy_volumeattachments,
+    &cp_strategy_validatingwebhookconfigurations,
+    &cp_strategy_mutatingwebhookconfigurations,
+    &cp_strategy_apiservices,
+    &cp_strategy_certificatesigningrequests,
     NULL /* keep last */
 };
 

@@ -143,6 +143,14 @@ struct cp_strategy {
    * version. NULL: one version only. */
   const char *storage_version;
   int (*convert)(struct json_object *obj, const char *to);
+
+  /* Added by kplat (members at the end, as strategy.h allows). */
+  /* kube's rule for metadata.name when it is not the DNS-1123 subdomain
+   * every other kind has (RBAC and APIService names are path segment
+   * names, so "system:controller:x" is valid): the message for name, or
+   * NULL when valid (name NULL: NULL). NULL: the DNS-1123 subdomain
+   * rule. */
+  const char *(*name_error)(const char *name);
 };
 
 /* The strategy of type t: the built-in kind's, else the custom
