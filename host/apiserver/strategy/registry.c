@@ -6,11 +6,24 @@
 
 #include <string.h>
 
+#include "apiserver/strategy/core_kinds.h"
+
 /* The default for a built-in kind with no strategy of its own yet and
  * for custom resources: kube's generic registry behaviour. */
 static const struct cp_strategy generic = {.group = "", .resource = ""};
 
 static const struct cp_strategy *const all[] = {
+    /* core kinds (kcore) */
+    &cp_strategy_services,
+    &cp_strategy_endpoints,
+    &cp_strategy_serviceaccounts,
+    &cp_strategy_persistentvolumes,
+    &cp_strategy_persistentvolumeclaims,
+    &cp_strategy_resourcequotas,
+    &cp_strategy_limitranges,
+    &cp_strategy_podtemplates,
+    &cp_strategy_replicationcontrollers,
+    &cp_strategy_endpointslices,
     NULL /* keep last */
 };
 
