@@ -53,6 +53,10 @@ static const struct cp_resource_type builtins[] = {
      CP_SUB_STATUS | CP_SUB_SCALE, 1},
     {"discovery.k8s.io", "v1", "endpointslices", "endpointslice",
      "EndpointSlice", "EndpointSliceList", 1, {NULL}, 0, 1},
+    /* The same objects as core/v1 events, under the same keys (built-in
+     * keys carry no group); its strategy converts (event_convert.h). */
+    {"events.k8s.io", "v1", "events", "event", "Event", "EventList", 1,
+     {"ev"}, 0, 1},
 };
 
 /* A custom type's schema: doc is read without the lock by request

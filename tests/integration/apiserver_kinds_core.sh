@@ -251,6 +251,28 @@ expect_invalid "$(printf 'apiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\n
   'addressType: Unsupported value: "IPv5": supported values: "FQDN", "IPv4", "IPv6"'
 pass "422s of ReplicationController, PVC, PV, EndpointSlice"
 
+# --- events.k8s.io/v1: the same objects as core/v1 Events
+cat >"$TMP/ev.yaml" <<'YAML'
+apiVersion: events.k8s.io/v1
+kind: Event
+metadata: {name: ev1}
+eventTime: "2026-01-01T00:00:00.000000Z"
+reportingController: example.com/ctl
+reportingInstance: ctl-1
+action: Testing
+reason: Checked
+note: seen through both groups
+type: Normal
+regarding: {kind: Pod, name: p1, namespace: default}
+YAML
+out=$(K create -f "$TMP/ev.yaml" 2>&1) || fail "create events.k8s.io Event: $out"
+got=$(K get events.v1. ev1 -o jsonpath='{.message} {.involvedObject.name} {.reportingComponent}' 2>&1)
+[ "$got" = "seen through both groups p1 example.com/ctl" ] || fail "core/v1 view: $got"
+expect_invalid "$(printf 'apiVersion: events.k8s.io/v1\nkind: Event\nmetadata: {name: ev2}\nreason: R\nregarding: {kind: Pod, name: p1, namespace: default}\n')" \
+  'eventTime: Required value'
+K delete events.v1. ev1 >/dev/null || fail "delete event"
+pass "an events.k8s.io/v1 Event is stored as, and read back as, a core/v1 Event"
+
 # --- a restart runs the repair pass: it frees only what no Service holds
 # (leaked allocations are the unit test's, test_service_alloc), so every
 # address held before is still taken after.

@@ -132,7 +132,7 @@ static void test_service_defaults(void **state) {
 
   (void)state;
   assert_string_equal(errs, "");
-  assert_string_equal(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN),
+  assert_string_equal(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE),
                       want);
   free(errs);
   json_object_put(o);
@@ -209,7 +209,7 @@ static void test_service_update(void **state) {
   free(errs);
   assert_string_equal(
       json_object_to_json_string_ext(json_object_object_get(o, "spec"),
-                                     JSON_C_TO_STRING_PLAIN),
+                                     JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE),
       "{\"type\":\"NodePort\",\"ports\":[{\"port\":80,\"protocol\":\"TCP\","
       "\"nodePort\":30123,\"targetPort\":80}],\"clusterIP\":\"10.96.0.9\","
       "\"clusterIPs\":[\"10.96.0.9\"],\"sessionAffinity\":\"None\","
@@ -390,7 +390,7 @@ static void test_replication_controller(void **state) {
       json_object_to_json_string_ext(
           json_object_object_get(json_object_object_get(o, "spec"),
                                  "selector"),
-          JSON_C_TO_STRING_PLAIN),
+          JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE),
       "{\"app\":\"x\"}");
   json_object_put(o);
   expect_errors("", "replicationcontrollers",
@@ -545,6 +545,45 @@ static void test_small_kinds(void **state) {
                "pt|c|nginx|app=x");
 }
 
+/* events.k8s.io/v1 <-> core/v1: the renames both ways, converting twice
+ * is harmless, and the new-style checks in events.k8s.io's names. */
+static void test_events_v1(void **state) {
+  const struct cp_strategy *s = st("events.k8s.io", "events");
+  json_object *o = parse(
+      "{\"apiVersion\":\"events.k8s.io/v1\",\"kind\":\"Event\","
+      "\"metadata\":{\"name\":\"e\"},\"regarding\":{\"kind\":\"Pod\"},"
+      "\"note\":\"hi\",\"reportingController\":\"x.io/c\","
+      "\"deprecatedCount\":3,\"reason\":\"R\"}");
+  const char *core =
+      "{\"apiVersion\":\"v1\",\"kind\":\"Event\",\"metadata\":{\"name\":"
+      "\"e\"},\"reason\":\"R\",\"involvedObject\":{\"kind\":\"Pod\"},"
+      "\"message\":\"hi\",\"reportingComponent\":\"x.io/c\",\"count\":3}";
+
+  (void)state;
+  s->to_storage(o);
+  assert_string_equal(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE),
+                      core);
+  s->to_storage(o);
+  assert_string_equal(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE),
+                      core);
+  s->from_storage(o);
+  assert_string_equal(
+      json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE),
+      "{\"apiVersion\":\"events.k8s.io/v1\",\"kind\":\"Event\","
+      "\"metadata\":{\"name\":\"e\"},\"reason\":\"R\",\"regarding\":{"
+      "\"kind\":\"Pod\"},\"note\":\"hi\",\"reportingController\":"
+      "\"x.io/c\",\"deprecatedCount\":3}");
+  json_object_put(o);
+  expect_errors("events.k8s.io", "events",
+                "{\"metadata\":{\"namespace\":\"ns1\"},\"reason\":\"R\"}",
+                "eventTime: Required value\n"
+                "regarding.namespace: Invalid value: \"\": does not match "
+                "event.namespace\n"
+                "reportingController: Required value\n"
+                "reportingInstance: Required value\n"
+                "action: Required value\n");
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_service_defaults),
@@ -557,6 +596,7 @@ int main(void) {
       cmocka_unit_test(test_volumes),
       cmocka_unit_test(test_endpoints),
       cmocka_unit_test(test_small_kinds),
+      cmocka_unit_test(test_events_v1),
   };
   int rc;
 

@@ -24,6 +24,7 @@ static const struct cp_strategy *const all[] = {
     &cp_strategy_podtemplates,
     &cp_strategy_replicationcontrollers,
     &cp_strategy_endpointslices,
+    &cp_strategy_events_v1,
     NULL /* keep last */
 };
 

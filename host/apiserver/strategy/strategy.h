@@ -124,6 +124,16 @@ struct cp_strategy {
   size_t n_columns;
   void (*cells)(struct json_object *obj, long long now,
                 struct json_object *cells);
+
+  /* A kind stored in another group's version under the same keys
+   * (events.k8s.io/v1 Event as core/v1 Event; built-in keys carry no
+   * group, so both share "events/"): to_storage turns obj, as validated,
+   * into the stored form before a write; from_storage turns a stored
+   * object into this kind's form before it is served (get, list, watch,
+   * and the current object a patch applies to). NULL: stored as served.
+   * Both are pure and idempotent. */
+  void (*to_storage)(struct json_object *obj);
+  void (*from_storage)(struct json_object *obj);
 };
 
 /* The strategy of type t: the built-in kind's, else the custom
