@@ -21,13 +21,15 @@ listen = 127.0.0.1:0
 [apiserver]
 port = 0
 INI
+# start LOG: a fresh log per start, so that a restart never reads the
+# previous server's "ready" line.
 start() {
-  "$B/cplane" -c "$TMP/c.ini" >"$TMP/log" 2>&1 &
+  "$B/cplane" -c "$TMP/c.ini" >"$TMP/$1" 2>&1 &
   PIDS+=($!)
   SRV=$!
-  wait_for_log "$TMP/log" "ready: " 30
+  wait_for_log "$TMP/$1" "ready: " 30
 }
-start
+start log
 K() { kubectl --kubeconfig "$TMP/data/admin.kubeconfig" \
   --cache-dir "$TMP/cache" --request-timeout=20s "$@"; }
 
@@ -278,7 +280,8 @@ pass "an events.k8s.io/v1 Event is stored as, and read back as, a core/v1 Event"
 # address held before is still taken after.
 kill "$SRV"
 wait_exit "$SRV" 20
-start
+[ "$RC" = 0 ] || fail "the server exited with $RC: $(tail -5 "$TMP/log")"
+start log2
 [ "$(K get svc kubernetes -o jsonpath='{.spec.clusterIP}')" = 10.96.0.1 ] ||
   fail "kubernetes Service after restart"
 expect_invalid "$(printf 'apiVersion: v1\nkind: Service\nmetadata: {name: bad}\nspec:\n  clusterIP: %s\n  ports: [{port: 80}]\n' "$webip")" \
@@ -293,3 +296,8 @@ K delete sa builder >/dev/null && K delete quota q1 >/dev/null || fail "delete s
 [ -z "$(K get ep,pv,pvc,limits,podtemplates,rc,endpointslices -o name 2>&1 | grep -v '^endpoints/kubernetes$' || true)" ] ||
   fail "left after delete: $(K get ep,pv,pvc,limits,podtemplates,rc,endpointslices -o name 2>&1)"
 pass "delete of every core kind"
+
+kill "$SRV"
+wait_exit "$SRV" 20
+[ "$RC" = 0 ] || fail "the server exited with $RC: $(tail -5 "$TMP/log2")"
+pass "clean shutdown"

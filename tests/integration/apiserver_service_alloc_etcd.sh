@@ -44,6 +44,7 @@ service_node_port_range = 30000-30299
 INI
   "$B/cplane" -c "$TMP/$n.ini" >"$TMP/$n.log" 2>&1 &
   PIDS+=($!)
+  eval "pid_$n=\$!"
 done
 wait_for_log "$TMP/a.log" "ready: " 30
 wait_for_log "$TMP/b.log" "ready: " 30
@@ -101,3 +102,11 @@ A delete svc s7 s1 >/dev/null || fail "delete through a"
 printf 'apiVersion: v1\nkind: Service\nmetadata: {name: again}\nspec:\n  type: NodePort\n  clusterIP: %s\n  ports: [{port: 80, nodePort: %s}]\n' "$ip" "$port" |
   Bk create -f - >/dev/null || fail "b cannot take the address a released"
 pass "a taken address is refused by the other server, and free again after a delete"
+
+for n in a b; do
+  eval "pid=\$pid_$n"
+  kill "$pid"
+  wait_exit "$pid" 20
+  [ "$RC" = 0 ] || fail "server $n exited with $RC: $(tail -5 "$TMP/$n.log")"
+done
+pass "clean shutdown"
