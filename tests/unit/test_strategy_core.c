@@ -217,6 +217,19 @@ static void test_service_update(void **state) {
       "\"Cluster\",\"ipFamilyPolicy\":\"SingleStack\",\"ipFamilies\":"
       "[\"IPv4\"]}");
   json_object_put(o);
+  /* Back to ClusterIP: the NodePort kept from before goes (kube's
+   * dropTypeDependentFields), so the update is valid. */
+  o = parse("{\"spec\":{\"type\":\"ClusterIP\",\"ports\":[{\"port\":80,"
+            "\"protocol\":\"TCP\",\"nodePort\":30123}]}}");
+  errs = check("", "services", o, old);
+  assert_string_equal(errs, "");
+  free(errs);
+  assert_null(json_object_object_get(
+      json_object_array_get_idx(
+          json_object_object_get(json_object_object_get(o, "spec"), "ports"),
+          0),
+      "nodePort"));
+  json_object_put(o);
   o = parse("{\"spec\":{\"clusterIP\":\"10.96.0.10\",\"ports\":[{\"port\":"
             "80}]}}");
   errs = check("", "services", o, old);

@@ -159,6 +159,18 @@ static void prepare_update(const struct cp_strategy_write *w, json_object *o,
     if (ips != NULL)
       cp_field_set(o, "spec.clusterIPs", json_object_get(ips));
   }
+  /* kube's dropTypeDependentFields: a Service that no longer needs
+   * NodePorts loses the ones it kept unchanged from before. */
+  if (!needs_node_ports(type_of(o)) && needs_node_ports(type_of(old)))
+    for (i = 0; i < n && i < MAX_PORTS; i++) {
+      json_object *p = json_object_array_get_idx(ports, i), *q;
+      int64_t np, had;
+
+      if (cp_field_int(p, "nodePort", &np) &&
+          (q = same_port(old_ports, p)) != NULL &&
+          cp_field_int(q, "nodePort", &had) && had == np)
+        json_object_object_del(p, "nodePort");
+    }
   if (needs_node_ports(type_of(o)))
     for (i = 0; i < n && i < MAX_PORTS; i++) {
       json_object *p = json_object_array_get_idx(ports, i), *q;
