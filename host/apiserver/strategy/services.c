@@ -14,6 +14,7 @@
 #include <json-c/json.h>
 
 #include "apiserver/alloc/service_alloc.h"
+#include "apiserver/status.h"
 #include "apiserver/strategy/fields.h"
 #include "apiserver/strategy/printers.h"
 
@@ -427,19 +428,19 @@ static void give_back(cp_store *s, const struct taken *t) {
     cp_svc_release_port(s, t->ports[i]);
 }
 
-/* The 500 kube answers when a range is full. */
+/* kube's 500 when a range is full: an InternalError whose one cause is
+ * the allocator's error. */
 static void respond_full(struct cp_api_response *rs, const char *what) {
-  char *body = NULL;
+  char msg[128], full[160];
+  struct cp_status_cause cause = {NULL, msg, NULL};
+  struct cp_status_details d = {0};
 
-  if (asprintf(&body, "{\"kind\":\"Status\",\"apiVersion\":\"v1\","
-                      "\"metadata\":{},\"status\":\"Failure\",\"message\":"
-                      "\"Internal error occurred: failed to allocate a %s: "
-                      "range is full\",\"reason\":\"InternalError\","
-                      "\"details\":{\"causes\":[{\"message\":\"failed to "
-                      "allocate a %s: range is full\"}]},\"code\":500}",
-               what, what) < 0)
-    body = NULL;
-  cp_api_respond_status(rs, 500, body);
+  snprintf(msg, sizeof msg, "failed to allocate a %s: range is full", what);
+  snprintf(full, sizeof full, "Internal error occurred: %s", msg);
+  d.causes = &cause;
+  d.n_causes = 1;
+  cp_api_respond_status(rs, 500, cp_status_failure(500, "InternalError",
+                                                    full, &d));
 }
 
 /* The ClusterIP: one to allocate when the Service needs one it does not
@@ -460,8 +461,9 @@ static int admit_ip(struct cp_svc_alloc *a, cp_store *s, json_object *o,
   if (want != NULL && old_ip != NULL && strcmp(want, old_ip) == 0)
     return 0;
   rc = cp_svc_alloc_ip(a, s, want, ns, name, got);
-  if (rc == CP_SVC_EFULL)
-    return rc;
+  if (rc != 0 && rc != CP_SVC_ETAKEN && rc != CP_SVC_ERANGE &&
+      rc != CP_SVC_EINVAL)
+    return rc; /* full, or the store failed */
   if (rc != 0) {
     fail_ip(errs, a, want ? want : "", rc);
     return rc;
@@ -497,8 +499,8 @@ static int admit_ports(struct cp_svc_alloc *a, cp_store *s, json_object *o,
         cp_field_int(q, "nodePort", &had) && had == want)
       continue; /* held already */
     rc = cp_svc_alloc_port(a, s, (int)want, ns, name, &got);
-    if (rc == CP_SVC_EFULL)
-      return rc;
+    if (rc != 0 && rc != CP_SVC_ETAKEN && rc != CP_SVC_ERANGE)
+      return rc; /* full, or the store failed */
     if (rc != 0) {
       fail_port(errs, a, i, (int)want, rc);
       continue;
@@ -514,6 +516,7 @@ static int admit(const struct cp_strategy_write *w, json_object *o,
   struct cp_svc_alloc *a = w->ctx != NULL ? w->ctx->svc_alloc : NULL;
   struct cp_field_errors errs = CP_FIELD_ERRORS_INIT;
   struct taken *t;
+  const char *full = NULL;
   const char *ns = cp_field_str(o, "metadata.namespace");
   const char *name = cp_field_str(o, "metadata.name");
   int rc;
@@ -527,16 +530,23 @@ static int admit(const struct cp_strategy_write *w, json_object *o,
   ns = ns ? ns : "";
   name = name ? name : "";
   rc = admit_ip(a, w->ctx->store, o, old, ns, name, t, &errs);
-  if (rc == 0)
-    rc = admit_ports(a, w->ctx->store, o, old, ns, name, t, &errs);
   if (rc == CP_SVC_EFULL)
-    respond_full(rs, t->ip[0] == '\0' && !cp_field_errors_any(&errs) &&
-                             !needs_node_ports(type_of(o))
-                         ? "serviceIP"
-                         : "nodePort");
+    full = "serviceIP";
+  else if (rc == 0 &&
+           (rc = admit_ports(a, w->ctx->store, o, old, ns, name, t,
+                             &errs)) == CP_SVC_EFULL)
+    full = "nodePort";
+  if (full != NULL)
+    respond_full(rs, full);
   else if (cp_field_errors_any(&errs))
     cp_field_errors_respond(&errs, w->rq != NULL ? w->rq->type : NULL, name,
                             rs);
+  else if (rc != 0) /* the store failed */
+    cp_api_respond_status(rs, 500,
+                          cp_status_failuref(500, "Internal error occurred: "
+                                                  "cannot allocate the "
+                                                  "Service's addresses: "
+                                                  "store error %d", rc));
   /* Dry run keeps nothing; a refusal hands back what it took. */
   if (rc != 0 || cp_field_errors_any(&errs) || w->dry_run)
     give_back(w->ctx->store, t);
