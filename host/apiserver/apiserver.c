@@ -1236,7 +1236,9 @@ int cp_apiserver_start(const struct cp_apiserver_config *cfg,
     return CPLANE_ENOMEM;
   }
   create_default_namespaces(s);
-  cp_svc_bootstrap(&s->ctx, s->port);
+  cp_svc_bootstrap(&s->ctx,
+                   strcmp(addr, "0.0.0.0") == 0 ? "127.0.0.1" : addr,
+                   s->port);
   snprintf(url, sizeof url, "%s://%s:%d", s->ssl_ctx ? "https" : "http",
            strcmp(addr, "0.0.0.0") == 0 ? "127.0.0.1" : addr, s->port);
   if (cfg->kubeconfig_path != NULL &&

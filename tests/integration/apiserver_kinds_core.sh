@@ -47,7 +47,12 @@ for row in "services +svc +v1 +true +Service" "endpoints +ep +v1 +true +Endpoint
 done
 [ "$(K get svc kubernetes -o jsonpath='{.spec.clusterIP} {.spec.ports[0].port}')" = "10.96.0.1 443" ] ||
   fail "kubernetes Service: $(K get svc kubernetes -o yaml 2>&1)"
-pass "discovery lists the core kinds; default/kubernetes holds 10.96.0.1"
+port=$(grep -o 'serving the Kubernetes API on https://[0-9.:]*' "$TMP/log" | sed 's/.*://')
+K describe svc kubernetes | grep -E "^Endpoints: +127\.0\.0\.1:$port$" >/dev/null ||
+  fail "kubernetes Endpoints: $(K describe svc kubernetes)"
+[ "$(K get endpointslices kubernetes -o jsonpath='{.endpoints[0].addresses[0]} {.ports[0].port}')" = "127.0.0.1 $port" ] ||
+  fail "kubernetes EndpointSlice: $(K get endpointslices kubernetes -o yaml)"
+pass "discovery lists the core kinds; default/kubernetes holds 10.96.0.1, its endpoints the server"
 
 # --- kubectl create service / serviceaccount / quota. kubectl sends these
 # as protobuf, which the server decodes once the protobuf work lands;
@@ -293,7 +298,7 @@ pass "restart keeps the kubernetes Service and every allocation held"
 K delete svc --all >/dev/null || fail "delete all svc"
 K delete -f "$TMP/kinds.yaml" >/dev/null || fail "delete kinds"
 K delete sa builder >/dev/null && K delete quota q1 >/dev/null || fail "delete sa, quota"
-[ -z "$(K get ep,pv,pvc,limits,podtemplates,rc,endpointslices -o name 2>&1 | grep -v '^endpoints/kubernetes$' || true)" ] ||
+[ -z "$(K get ep,pv,pvc,limits,podtemplates,rc,endpointslices -o name 2>&1 | grep -v '/kubernetes$' || true)" ] ||
   fail "left after delete: $(K get ep,pv,pvc,limits,podtemplates,rc,endpointslices -o name 2>&1)"
 pass "delete of every core kind"
 
