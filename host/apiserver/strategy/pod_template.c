@@ -163,6 +163,46 @@ char *cp_go_string_map(json_object *m) {
   "&LabelSelector{MatchLabels:map[string]string{},MatchExpressions:[]"       \
   "LabelSelectorRequirement{},}"
 
+/* kube's ValidateLabelSelectorRequirement for each matchExpressions
+ * entry; returns how many errors it added. */
+static int check_expressions(json_object *sel, struct cp_field_errors *errs) {
+  json_object *me = cp_field_typed(sel, "matchExpressions", json_type_array);
+  size_t i, n = me != NULL ? json_object_array_length(me) : 0;
+  int bad = 0;
+
+  for (i = 0; i < n; i++) {
+    json_object *e = json_object_array_get_idx(me, i);
+    const char *op = cp_field_str(e, "operator");
+    json_object *vs = cp_field_typed(e, "values", json_type_array);
+    size_t nv = vs != NULL ? json_object_array_length(vs) : 0;
+    int in = op != NULL && (strcmp(op, "In") == 0 || strcmp(op, "NotIn") == 0);
+    int ex = op != NULL && (strcmp(op, "Exists") == 0 ||
+                            strcmp(op, "DoesNotExist") == 0);
+    char path[96];
+
+    if (in && nv == 0) {
+      snprintf(path, sizeof path, "spec.selector.matchExpressions[%zu].values",
+               i);
+      cp_field_required(errs, path, "must be specified when `operator` is "
+                                    "'In' or 'NotIn'");
+      bad++;
+    } else if (ex && nv > 0) {
+      snprintf(path, sizeof path, "spec.selector.matchExpressions[%zu].values",
+               i);
+      cp_field_forbidden(errs, path, "may not be specified when `operator` "
+                                     "is 'Exists' or 'DoesNotExist'");
+      bad++;
+    } else if (!in && !ex) {
+      snprintf(path, sizeof path,
+               "spec.selector.matchExpressions[%zu].operator", i);
+      cp_field_invalid_str(errs, path, op != NULL ? op : "",
+                           "not a valid selector operator");
+      bad++;
+    }
+  }
+  return bad;
+}
+
 void cp_pod_template_check_selector(json_object *spec, const char *what,
                                     struct cp_field_errors *errs) {
   json_object *sel = cp_field_at(spec, "selector");
@@ -182,6 +222,8 @@ void cp_pod_template_check_selector(json_object *spec, const char *what,
                         EMPTY_SELECTOR, detail);
     return;
   }
+  if (check_expressions(sel, errs) > 0)
+    return;
   r = cp_label_selector_matches(sel, labels);
   if (r < 0) {
     cp_field_errors_add(errs, CP_FIELD_INVALID, "spec.selector",
