@@ -8,6 +8,8 @@
  * touched from the loop thread. A client that leaves before its reply
  * marks the job dead (close callback), and the reply is dropped.
  */
+#include "apiserver/alloc/service_alloc.h"
+#include "apiserver/alloc/service_bootstrap.h"
 #include "apiserver/apiserver.h"
 #include "apiserver/openapi_v2.h"
 #include "apiserver/protobuf.h"
@@ -1143,6 +1145,7 @@ static void free_server(struct cp_apiserver *s) {
   cp_openapi_v2_free(s->openapi_v2);
   cp_resources_free(s->ctx.resources);
   cp_ns_cache_free(s->ctx.ns_cache);
+  cp_svc_alloc_free(s->ctx.svc_alloc);
   if (s->ssl_ctx != NULL)
     SSL_CTX_free(s->ssl_ctx);
   cp_auth_free(s->auth);
@@ -1193,6 +1196,18 @@ int cp_apiserver_start(const struct cp_apiserver_config *cfg,
   s->openapi_v2 = s->ctx.resources ? cp_openapi_v2_new(s->ctx.resources)
                                    : NULL;
   s->ctx.ns_cache = cp_ns_cache_new(); /* NULL: admission reads the store */
+  s->ctx.svc_alloc =
+      cp_svc_alloc_new(cfg->service_cidr, cfg->service_node_port_range);
+  if (s->ctx.svc_alloc == NULL) {
+    if (asprintf(errmsg, "apiserver: bad service_cidr '%s' or "
+                         "service_node_port_range '%s'",
+                 cfg->service_cidr ? cfg->service_cidr : CP_SVC_DEFAULT_CIDR,
+                 cfg->service_node_port_range ? cfg->service_node_port_range
+                                              : CP_SVC_DEFAULT_PORTS) < 0)
+      *errmsg = NULL;
+    free_server(s);
+    return CPLANE_EINVAL;
+  }
   s->metrics = cp_api_metrics_new();
   s->base = event_base_new();
   /* Three priorities: replies first (0), then reading requests (1, the
@@ -1291,6 +1306,9 @@ int cp_apiserver_start(const struct cp_apiserver_config *cfg,
   create_default_namespaces(s);
   cp_priority_class_bootstrap(&s->ctx);
   cp_rbac_bootstrap(&s->ctx);
+  cp_svc_bootstrap(&s->ctx,
+                   strcmp(addr, "0.0.0.0") == 0 ? "127.0.0.1" : addr,
+                   s->port);
   snprintf(url, sizeof url, "%s://%s:%d", s->ssl_ctx ? "https" : "http",
            strcmp(addr, "0.0.0.0") == 0 ? "127.0.0.1" : addr, s->port);
   if (cfg->kubeconfig_path != NULL &&

@@ -52,6 +52,9 @@ struct cp_apiserver_config {
    * bytes of recent events the watch cache keeps. */
   size_t watch_stream_bytes;
   size_t watch_cache_bytes;
+  /* Services' ClusterIP range and NodePort range (NULL: 10.96.0.0/12
+   * and 30000-32767; see alloc/service_alloc.h). */
+  const char *service_cidr, *service_node_port_range;
 };
 
 /* Starts serving. On failure returns a negative code and sets *errmsg

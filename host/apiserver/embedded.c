@@ -202,6 +202,8 @@ int cp_embedded_start(const struct cp_config *cfg, const char *data_dir,
   sc.idle_timeout_ms = a->idle_timeout_ms;
   sc.watch_stream_bytes = (size_t)a->watch_stream_bytes;
   sc.watch_cache_bytes = (size_t)a->watch_cache_bytes;
+  sc.service_cidr = a->service_cidr;
+  sc.service_node_port_range = a->service_node_port_range;
   sc.kubeconfig_path = e->kubeconfig;
   {
     /* Copies first: the server owns (and may free) sc's auth. */

@@ -65,6 +65,9 @@ struct cp_api_ctx {
    * NULL: nothing cleans up. Set before the threads that use ctx run. */
   void (*crd_terminating)(void *arg);
   void *crd_terminating_arg;
+  /* Services' ClusterIPs and NodePorts (alloc/service_alloc.h); NULL:
+   * Services get none. Set before the threads that use ctx run. */
+  struct cp_svc_alloc *svc_alloc;
 };
 
 /* Splits a resource path (/api/v1/..., /apis/g/v/...) into the request's

@@ -93,6 +93,33 @@ static const struct cp_resource_type builtins[] = {
     {"certificates.k8s.io", "v1", "certificatesigningrequests",
      "certificatesigningrequest", "CertificateSigningRequest",
      "CertificateSigningRequestList", 0, {"csr"}, CP_SUB_STATUS, 1},
+    /* issue #13, core kinds (kcore) */
+    {"", "v1", "services", "service", "Service", "ServiceList", 1, {"svc"},
+     CP_SUB_STATUS, 1},
+    {"", "v1", "endpoints", "endpoints", "Endpoints", "EndpointsList", 1,
+     {"ep"}, 0, 1},
+    {"", "v1", "serviceaccounts", "serviceaccount", "ServiceAccount",
+     "ServiceAccountList", 1, {"sa"}, 0, 1},
+    {"", "v1", "persistentvolumes", "persistentvolume", "PersistentVolume",
+     "PersistentVolumeList", 0, {"pv"}, CP_SUB_STATUS, 1},
+    {"", "v1", "persistentvolumeclaims", "persistentvolumeclaim",
+     "PersistentVolumeClaim", "PersistentVolumeClaimList", 1, {"pvc"},
+     CP_SUB_STATUS, 1},
+    {"", "v1", "resourcequotas", "resourcequota", "ResourceQuota",
+     "ResourceQuotaList", 1, {"quota"}, CP_SUB_STATUS, 1},
+    {"", "v1", "limitranges", "limitrange", "LimitRange", "LimitRangeList",
+     1, {"limits"}, 0, 1},
+    {"", "v1", "podtemplates", "podtemplate", "PodTemplate",
+     "PodTemplateList", 1, {NULL}, 0, 1},
+    {"", "v1", "replicationcontrollers", "replicationcontroller",
+     "ReplicationController", "ReplicationControllerList", 1, {"rc"},
+     CP_SUB_STATUS | CP_SUB_SCALE, 1},
+    {"discovery.k8s.io", "v1", "endpointslices", "endpointslice",
+     "EndpointSlice", "EndpointSliceList", 1, {NULL}, 0, 1},
+    /* The same objects as core/v1 events, under the same keys (built-in
+     * keys carry no group); its strategy converts (event_convert.h). */
+    {"events.k8s.io", "v1", "events", "event", "Event", "EventList", 1,
+     {"ev"}, 0, 1},
 };
 
 /* A custom type's schema: doc is read without the lock by request

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "apiserver/alloc/service_alloc.h"
 #include "log/log.h"
 
 #define PLUGIN_PREFIX "plugin."
@@ -358,6 +359,28 @@ static int apiserver_key(struct parse_state *st, const char *k,
     return set_string(st, &a->client_ca_file, v);
   if (strcmp(k, "tokens_file") == 0)
     return set_string(st, &a->tokens_file, v);
+  if (strcmp(k, "service_cidr") == 0) {
+    uint32_t net;
+    int bits;
+
+    if (cp_svc_parse_cidr(v, &net, &bits) < 0) {
+      set_error(st, "service_cidr must be an IPv4 network such as "
+                    "10.96.0.0/12 (prefix 8 to 30, host bits zero), not "
+                    "'%s'", v);
+      return 0;
+    }
+    return set_string(st, &a->service_cidr, v);
+  }
+  if (strcmp(k, "service_node_port_range") == 0) {
+    int lo, hi;
+
+    if (cp_svc_parse_ports(v, &lo, &hi) < 0) {
+      set_error(st, "service_node_port_range must be a port range such as "
+                    "30000-32767, not '%s'", v);
+      return 0;
+    }
+    return set_string(st, &a->service_node_port_range, v);
+  }
   if (strcmp(k, "compact_interval") == 0) {
     if (cp_config_parse_duration(v, &a->compact_interval_ms) < 0 ||
         a->compact_interval_ms == 0) {
@@ -401,7 +424,8 @@ static int apiserver_key(struct parse_state *st, const char *k,
                 "max_body, read_header_timeout, idle_timeout, "
                 "watch_stream_bytes, watch_cache_bytes, kubeconfig_out, "
                 "compact_interval, tls, tls_cert_file, tls_key_file, "
-                "tls_ca_file, client_ca_file, tokens_file)", k);
+                "tls_ca_file, client_ca_file, tokens_file, service_cidr, "
+                "service_node_port_range)", k);
   return 0;
 }
 
@@ -630,6 +654,8 @@ void cp_config_free(struct cp_config *cfg) {
   free(cfg->apiserver.tls_ca_file);
   free(cfg->apiserver.client_ca_file);
   free(cfg->apiserver.tokens_file);
+  free(cfg->apiserver.service_cidr);
+  free(cfg->apiserver.service_node_port_range);
   for (i = 0; i < cfg->n_authz; i++) {
     free(cfg->authz[i].name);
     free(cfg->authz[i].users);

@@ -62,6 +62,9 @@ struct cp_apiserver_settings {
   char *tls_ca_file;    /* CA for the kubeconfig with your own cert */
   char *client_ca_file; /* enables client-certificate authentication */
   char *tokens_file;    /* default <data_dir>/tokens.csv, made if absent */
+  /* Services: ClusterIPs from service_cidr (IPv4; NULL: 10.96.0.0/12),
+   * NodePorts from service_node_port_range (NULL: 30000-32767). */
+  char *service_cidr, *service_node_port_range;
 };
 
 /* [authz.NAME]: who may do what (comma-separated lists, "*" = any). */

@@ -204,6 +204,34 @@ KINDS = {
         reason="Fuzz", message="m", type="Normal"), False),
     "serviceaccounts": ("/api/v1", True, lambda n, ns: obj(
         "v1", "ServiceAccount", n, ns), False),
+    # issue #13's core kinds (kcore)
+    "endpoints": ("/api/v1", True, lambda n, ns: obj(
+        "v1", "Endpoints", n, ns, subsets=[{
+            "addresses": [{"ip": "10.1.0.1"}], "ports": [{"port": 80}]}]),
+        False),
+    "persistentvolumes": ("/api/v1", False, lambda n, ns: obj(
+        "v1", "PersistentVolume", n, None, spec={
+            "capacity": {"storage": "1Gi"}, "accessModes": ["ReadWriteOnce"],
+            "hostPath": {"path": "/tmp/x"}}), True),
+    "persistentvolumeclaims": ("/api/v1", True, lambda n, ns: obj(
+        "v1", "PersistentVolumeClaim", n, ns, spec={
+            "accessModes": ["ReadWriteOnce"],
+            "resources": {"requests": {"storage": "1Gi"}}}), True),
+    "resourcequotas": ("/api/v1", True, lambda n, ns: obj(
+        "v1", "ResourceQuota", n, ns, spec={"hard": {"pods": "10"}}), True),
+    "limitranges": ("/api/v1", True, lambda n, ns: obj(
+        "v1", "LimitRange", n, ns, spec={"limits": [{
+            "type": "Container", "default": {"cpu": "1"}}]}), False),
+    "podtemplates": ("/api/v1", True, lambda n, ns: obj(
+        "v1", "PodTemplate", n, ns, template=TEMPLATE), False),
+    "replicationcontrollers": ("/api/v1", True, lambda n, ns: obj(
+        "v1", "ReplicationController", n, ns, spec={
+            "replicas": 1, "selector": {"app": "x"}, "template": TEMPLATE}),
+        True),
+    "endpointslices": ("/apis/discovery.k8s.io/v1", True, lambda n, ns: obj(
+        "discovery.k8s.io/v1", "EndpointSlice", n, ns, addressType="IPv4",
+        endpoints=[{"addresses": ["10.1.0.1"]}], ports=[{"port": 80}]),
+        False),
     "deployments": ("/apis/apps/v1", True, lambda n, ns: obj(
         "apps/v1", "Deployment", n, ns, spec={
             "replicas": 1, "selector": {"matchLabels": {"app": "x"}},

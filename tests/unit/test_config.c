@@ -215,6 +215,34 @@ static void test_watch_bounds(void **state) {
              "watch_cache_bytes must be");
 }
 
+/* The Service ranges: kept as written when they parse; absent, NULL (the
+ * server's defaults, 10.96.0.0/12 and 30000-32767); a bad one names the
+ * key and the line. */
+static void test_service_ranges(void **state) {
+  struct cp_config *cfg =
+      load_ok("[apiserver]\nservice_cidr = 10.0.0.0/16\n"
+              "service_node_port_range = 31000-31999\n");
+
+  (void)state;
+  assert_string_equal(cfg->apiserver.service_cidr, "10.0.0.0/16");
+  assert_string_equal(cfg->apiserver.service_node_port_range, "31000-31999");
+  cp_config_free(cfg);
+  cfg = load_ok("[apiserver]\nport = 0\n");
+  assert_null(cfg->apiserver.service_cidr);
+  assert_null(cfg->apiserver.service_node_port_range);
+  cp_config_free(cfg);
+  load_fails("[apiserver]\nservice_cidr = 10.96.0.1/12\n", 2,
+             "service_cidr must be an IPv4 network");
+  load_fails("[apiserver]\n\nservice_cidr = fd00::/108\n", 3,
+             "service_cidr must be");
+  load_fails("[apiserver]\nservice_cidr = 10.0.0.0/31\n", 2,
+             "service_cidr must be");
+  load_fails("[apiserver]\nservice_node_port_range = 32767-30000\n", 2,
+             "service_node_port_range must be a port range");
+  load_fails("[apiserver]\nservice_node_port_range = 80\n", 2,
+             "service_node_port_range must be");
+}
+
 static void test_missing_file(void **state) {
   struct cp_config *cfg = NULL;
   char *err = NULL;
@@ -267,6 +295,7 @@ int main(void) {
       cmocka_unit_test(test_full_file),
       cmocka_unit_test(test_errors_name_file_and_line),
       cmocka_unit_test(test_watch_bounds),
+      cmocka_unit_test(test_service_ranges),
       cmocka_unit_test(test_missing_file),
       cmocka_unit_test(test_durations_and_bools),
       cmocka_unit_test(test_etcd_timeouts),

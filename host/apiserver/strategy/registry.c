@@ -6,6 +6,7 @@
 
 #include <string.h>
 
+#include "apiserver/strategy/core_kinds.h"
 #include "apiserver/strategy/workloads.h"
 
 /* The default for a built-in kind with no strategy of its own yet and
@@ -54,6 +55,18 @@ static const struct cp_strategy *const all[] = {
     &cp_strategy_mutatingwebhookconfigurations,
     &cp_strategy_apiservices,
     &cp_strategy_certificatesigningrequests,
+    /* core kinds (kcore) */
+    &cp_strategy_services,
+    &cp_strategy_endpoints,
+    &cp_strategy_serviceaccounts,
+    &cp_strategy_persistentvolumes,
+    &cp_strategy_persistentvolumeclaims,
+    &cp_strategy_resourcequotas,
+    &cp_strategy_limitranges,
+    &cp_strategy_podtemplates,
+    &cp_strategy_replicationcontrollers,
+    &cp_strategy_endpointslices,
+    &cp_strategy_events_v1,
     NULL /* keep last */
 };
 

@@ -151,6 +151,16 @@ struct cp_strategy {
    * NULL when valid (name NULL: NULL). NULL: the DNS-1123 subdomain
    * rule. */
   const char *(*name_error)(const char *name);
+
+  /* A kind stored in another group's version under the same keys
+   * (events.k8s.io/v1 Event as core/v1 Event; built-in keys carry no
+   * group, so both share "events/"): to_storage turns obj, as validated,
+   * into the stored form before a write; from_storage turns a stored
+   * object into this kind's form before it is served (get, list, watch,
+   * and the current object a patch applies to). NULL: stored as served.
+   * Both are pure and idempotent. */
+  void (*to_storage)(struct json_object *obj);
+  void (*from_storage)(struct json_object *obj);
 };
 
 /* The strategy of type t: the built-in kind's, else the custom

@@ -1,0 +1,106 @@
+/*
+ * persistentvolumeclaims - core/v1 PersistentVolumeClaim: kube's defaults
+ * (volume mode Filesystem, phase Pending), ValidatePersistentVolumeClaim's
+ * access mode and storage request checks, and the columns `kubectl get
+ * pvc` prints.
+ */
+#include "apiserver/strategy/core_kinds.h"
+
+#include <json-c/json.h>
+
+#include "apiserver/strategy/fields.h"
+#include "apiserver/strategy/printers.h"
+#include "apiserver/strategy/volumes.h"
+
+static void prepare_create(const struct cp_strategy_write *w,
+                           json_object *o) {
+  json_object *st = json_object_new_object();
+
+  (void)w;
+  cp_field_default(o, "spec.volumeMode", json_object_new_string("Filesystem"));
+  if (st != NULL)
+    json_object_object_add(st, "phase", json_object_new_string("Pending"));
+  cp_field_set(o, "status", st);
+}
+
+static void prepare_update(const struct cp_strategy_write *w, json_object *o,
+                           json_object *old) {
+  (void)w;
+  (void)old;
+  cp_field_default(o, "spec.volumeMode", json_object_new_string("Filesystem"));
+}
+
+static void validate(const struct cp_strategy_write *w, json_object *o,
+                     json_object *old, struct cp_field_errors *errs) {
+  json_object *req = cp_field_typed(o, "spec.resources.requests",
+                                    json_type_object);
+
+  (void)old;
+  if (w->subresource != NULL)
+    return;
+  cp_access_modes_check(cp_field_typed(o, "spec.accessModes",
+                                       json_type_array),
+                        "spec.accessModes", 1, errs);
+  if (!json_object_object_get_ex(req, "storage", NULL))
+    cp_field_required(errs, "spec.resources[storage]", NULL);
+}
+
+static const struct cp_table_column columns[] = {
+    {"Name", "string", "name", 0, "Name must be unique within a namespace."},
+    {"Status", "string", "", 0, "phase represents the current phase of "
+                                "PersistentVolumeClaim."},
+    {"Volume", "string", "", 0, "volumeName is the binding reference to the "
+                                "PersistentVolume backing this claim."},
+    {"Capacity", "string", "", 0, "capacity represents the actual resources "
+                                  "of the underlying volume."},
+    {"Access Modes", "string", "", 0, "accessModes contains the desired "
+                                      "access modes the volume should "
+                                      "have."},
+    {"StorageClass", "string", "", 0, "StorageClass of the pvc"},
+    {"VolumeAttributesClass", "string", "", 0, "VolumeAttributesClass of the "
+                                               "pvc"},
+    {"Age", "string", "", 0, "CreationTimestamp is a timestamp representing "
+                             "the server time when this object was "
+                             "created."},
+    {"VolumeMode", "string", "", 1, "volumeMode defines what type of volume "
+                                    "is required by the claim."},
+};
+
+static void cells(json_object *o, long long now, json_object *out) {
+  const char *phase = cp_field_str(o, "status.phase");
+  const char *vol = cp_field_str(o, "spec.volumeName");
+  const char *vac = cp_field_str(o, "spec.volumeAttributesClassName");
+  const char *mode = cp_field_str(o, "spec.volumeMode");
+  int bound = vol != NULL && vol[0] != '\0';
+  char buf[64] = "";
+
+  if (cp_field_at(o, "metadata.deletionTimestamp") != NULL)
+    phase = "Terminating";
+  cp_cell_name(out, o);
+  cp_cell_str(out, phase != NULL ? phase : "");
+  cp_cell_str(out, vol != NULL ? vol : "");
+  cp_cell_str(out, bound ? cp_volume_quantity(cp_field_at(
+                               o, "status.capacity.storage"))
+                         : "");
+  if (bound)
+    cp_access_modes_text(cp_field_typed(o, "status.accessModes",
+                                        json_type_array),
+                         buf, sizeof buf);
+  cp_cell_str(out, buf);
+  cp_cell_str(out, cp_volume_storage_class(o));
+  cp_cell_str(out, vac != NULL && vac[0] != '\0' ? vac : "<unset>");
+  cp_cell_age(out, o, now);
+  cp_cell_str(out, mode != NULL ? mode : "<unset>");
+}
+
+const struct cp_strategy cp_strategy_persistentvolumeclaims = {
+    .group = "",
+    .resource = "persistentvolumeclaims",
+    .flags = CP_STRATEGY_STATUS_SPLIT,
+    .prepare_create = prepare_create,
+    .prepare_update = prepare_update,
+    .validate = validate,
+    .columns = columns,
+    .n_columns = sizeof columns / sizeof columns[0],
+    .cells = cells,
+};
