@@ -16,11 +16,6 @@
 #include "apiserver/verbs.h"
 #include "log/log.h"
 
-int cp_verbs_is_namespaces(const struct cp_resource_type *t) {
-  return t->builtin && t->group[0] == '\0' &&
-         strcmp(t->resource, "namespaces") == 0;
-}
-
 /* kube-apiserver's NamespaceLifecycle for a create of `name` (NULL when
  * the body is unreadable) of type t in ns: the namespace must exist (404
  * NotFound) and not be terminating (403 Forbidden). Responds and returns
@@ -29,9 +24,7 @@ int cp_verbs_is_namespaces(const struct cp_resource_type *t) {
  * responding (it does not exist, or the store failed). */
 static int namespace_terminating(struct cp_api_ctx *ctx, const char *ns,
                                  struct cp_api_response *rs) {
-  static const struct cp_resource_type ns_type = {
-      "", "v1", "namespaces", "namespace", "Namespace", "NamespaceList",
-      0, {"ns"}, CP_SUB_STATUS | CP_SUB_FINALIZE, 1};
+  const struct cp_resource_type *ns_type;
   char *key;
   json_object *o = NULL;
   cp_store_kv kv;
@@ -43,7 +36,8 @@ static int namespace_terminating(struct cp_api_ctx *ctx, const char *ns,
       return terminating;
     epoch = cp_ns_cache_epoch(ctx->ns_cache);
   }
-  if ((key = cp_api_key(&ns_type, NULL, ns)) == NULL) {
+  ns_type = cp_resources_find(ctx->resources, "", "v1", "namespaces");
+  if (ns_type == NULL || (key = cp_api_key(ns_type, NULL, ns)) == NULL) {
     cp_api_respond_status(rs, 500, NULL);
     return -1;
   }
@@ -51,7 +45,7 @@ static int namespace_terminating(struct cp_api_ctx *ctx, const char *ns,
   rc = cp_store_get(ctx->store, key, strlen(key), 0, &kv, NULL);
   free(key);
   if (rc == CPLANE_ENOENT) {
-    cp_verbs_not_found(rs, &ns_type, ns);
+    cp_verbs_not_found(rs, ns_type, ns);
     return -1;
   }
   if (rc != CPLANE_OK) {
@@ -90,66 +84,6 @@ int cp_admission_namespace(struct cp_api_ctx *ctx,
   free(why);
   free(what);
   return 0;
-}
-
-/* What kube-apiserver's namespace strategy sets on create: status.phase
- * Active and "kubernetes" among spec.finalizers. */
-void cp_verbs_namespace_defaults(json_object *o) {
-  json_object *spec = get(o, "spec"), *fs, *status;
-  size_t i;
-
-  if (spec == NULL || !json_object_is_type(spec, json_type_object)) {
-    spec = json_object_new_object();
-    json_object_object_add(o, "spec", spec);
-  }
-  fs = get(spec, "finalizers");
-  if (fs == NULL || !json_object_is_type(fs, json_type_array)) {
-    fs = json_object_new_array();
-    json_object_object_add(spec, "finalizers", fs);
-  }
-  for (i = 0; i < json_object_array_length(fs); i++) {
-    const char *f = json_object_get_string(json_object_array_get_idx(fs, i));
-
-    if (f != NULL && strcmp(f, "kubernetes") == 0)
-      break;
-  }
-  if (i == json_object_array_length(fs))
-    json_object_array_add(fs, json_object_new_string("kubernetes"));
-  status = json_object_new_object();
-  set_str(status, "phase", "Active");
-  json_object_object_add(o, "status", status);
-}
-
-int cp_verbs_is_crd(const struct cp_resource_type *t) {
-  return strcmp(t->resource, "customresourcedefinitions") == 0 &&
-         strcmp(t->group, "apiextensions.k8s.io") == 0;
-}
-
-/* A definition must be valid before it is stored; it is served at once,
- * so its status says so. */
-int cp_verbs_crd_check(struct cp_api_ctx *ctx, struct cp_api_request *rq,
-                     json_object *o, struct cp_api_response *rs) {
-  const char *field = NULL, *conflict;
-  char *msg = NULL, why[320];
-
-  if (!cp_verbs_is_crd(rq->type))
-    return 0;
-  if (cp_crd_validate(o, &field, &msg) < 0) {
-    cp_verbs_invalid(rs, rq->type, get_str(get(o, "metadata"), "name"), field,
-            "FieldValueInvalid", msg ? msg : "invalid");
-    free(msg);
-    return -1;
-  }
-  conflict = cp_crd_names_conflict(ctx, o, why, sizeof why);
-  cp_crd_set_status(o, conflict, why);
-  return 0;
-}
-
-void cp_verbs_crd_stored(struct cp_api_ctx *ctx, struct cp_api_request *rq,
-                       json_object *o) {
-  if (cp_verbs_is_crd(rq->type) && cp_crd_register(ctx->resources, o) > 0)
-    cp_log_info("apiserver", "serving custom resource %s",
-                get_str(get(o, "metadata"), "name"));
 }
 
 /* kube's apiextensions server refuses new custom resources of type t

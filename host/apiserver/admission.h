@@ -23,11 +23,6 @@ struct json_object;
 int cp_admission_namespace(struct cp_api_ctx *ctx,
                            const struct cp_resource_type *t, const char *ns,
                            const char *name, struct cp_api_response *rs);
-/* Whether namespace ns is being deleted: 1 yes, 0 no, -1 after
- * responding (it does not exist, or the store failed). */
-int cp_admission_namespace_terminating(struct cp_api_ctx *ctx,
-                                       const char *ns,
-                                       struct cp_api_response *rs);
 /* A create of a custom resource of type t while its definition is
  * terminating: 0 having responded 405; else 1. */
 int cp_admission_crd(struct cp_api_ctx *ctx, const struct cp_resource_type *t,

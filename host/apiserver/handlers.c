@@ -11,6 +11,7 @@
 
 #include "apiserver/nscache.h"
 #include "apiserver/status.h"
+#include "apiserver/strategy/strategy.h"
 #include "apiserver/verbs.h"
 
 /* ------------------------------------------------------------ dispatch */
@@ -29,7 +30,9 @@ void cp_api_handle(struct cp_api_ctx *ctx, struct cp_api_request *rq,
                    struct cp_api_response *rs) {
   /* A write to a namespace may change what admission must answer: no
    * cached state from before it, or from while it runs, survives it. */
-  int ns_write = ctx->ns_cache != NULL && cp_verbs_is_namespaces(rq->type) &&
+  int ns_write = ctx->ns_cache != NULL &&
+                 (cp_strategy_for(rq->type)->flags &
+                  CP_STRATEGY_ADMISSION_STATE) != 0 &&
                  rq->method != CP_API_GET;
 
   if (ns_write)

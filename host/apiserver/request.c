@@ -24,6 +24,7 @@
 
 #include "apiserver/field_selector.h"
 #include "apiserver/status.h"
+#include "apiserver/strategy/strategy.h"
 #include "apiserver/verbs.h"
 #include "labels/selector.h"
 #include "object/json_strict.h"
@@ -521,7 +522,7 @@ static int selectors_parse(struct cp_api_request *rq,
     return -1;
   }
   for (i = 0; rq->type != NULL && i < s->fields.n; i++) {
-    if (cp_field_label_ok(rq->type, s->fields.terms[i].path))
+    if (cp_strategy_field_label_ok(rq->type, s->fields.terms[i].path))
       continue;
     cp_api_respond_status(
         rs, 400, cp_status_failuref(400, "field label not supported: %s",

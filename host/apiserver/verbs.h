@@ -143,20 +143,11 @@ int cp_verbs_holds_deletion(const struct cp_resource_type *t, json_object *o);
 /* After o of type t left the store: what goes with it. */
 void cp_verbs_deleted(struct cp_api_ctx *ctx,
                       const struct cp_resource_type *t, json_object *o);
+/* Deletes every key under prefix, finalizers notwithstanding (what a
+ * namespace or a definition leaves when it goes); returns how many. */
+size_t cp_verbs_purge_prefix(struct cp_api_ctx *ctx, const char *prefix);
 /* Adds finalizer f to metadata md unless present. */
 void cp_verbs_add_finalizer(json_object *md, const char *f);
-
-/* ---- per-kind behaviour not yet in a strategy (admission.c) */
-
-int cp_verbs_is_namespaces(const struct cp_resource_type *t);
-int cp_verbs_is_crd(const struct cp_resource_type *t);
-void cp_verbs_namespace_defaults(json_object *o);
-int cp_verbs_crd_check(struct cp_api_ctx *ctx, struct cp_api_request *rq,
-                       json_object *o, struct cp_api_response *rs);
-void cp_verbs_crd_stored(struct cp_api_ctx *ctx, struct cp_api_request *rq,
-                         json_object *o);
-/* The field labels of t (field_selector.c). */
-int cp_field_label_ok(const struct cp_resource_type *t, const char *path);
 
 /* ---- the verbs (handlers.c dispatches) */
 

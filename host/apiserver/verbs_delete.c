@@ -35,44 +35,16 @@ static int has_spec_finalizers(json_object *o) {
 }
 
 /* Something still holds o once deletion starts: metadata.finalizers, and
- * for a namespace spec.finalizers too. */
+ * for a kind with CP_STRATEGY_SPEC_FINALIZERS spec.finalizers too. */
 int cp_verbs_holds_deletion(const struct cp_resource_type *t, json_object *o) {
-  return has_finalizers(o) || (cp_verbs_is_namespaces(t) && has_spec_finalizers(o));
+  return has_finalizers(o) ||
+         ((cp_strategy_for(t)->flags & CP_STRATEGY_SPEC_FINALIZERS) != 0 &&
+          has_spec_finalizers(o));
 }
 
-/* The custom resources of a namespace that is gone go with it. No
- * controller empties them (the namespace plugin knows the built-in kinds
- * only), so the server removes them at once, their own finalizers
- * notwithstanding. Best effort: a failure is logged. */
-static size_t purge_prefix(struct cp_api_ctx *ctx, const char *prefix);
-
-static void purge_custom_resources(struct cp_api_ctx *ctx, const char *ns) {
-  size_t n = cp_resources_list(ctx->resources, NULL, 0), i, gone;
-  const struct cp_resource_type **all = calloc(n + 1, sizeof *all);
-  char *prefix;
-
-  if (all == NULL)
-    return;
-  n = cp_resources_list(ctx->resources, all, n);
-  for (i = 0; i < n && all[i] != NULL; i++) {
-    const struct cp_resource_type *t = all[i];
-
-    if (t->builtin || !t->namespaced ||
-        (prefix = cp_api_key(t, ns, NULL)) == NULL)
-      continue;
-    gone = purge_prefix(ctx, prefix);
-    if (gone > 0)
-      cp_log_info("apiserver", "namespace %s: deleted %zu %s.%s", ns, gone,
-                  t->resource, t->group);
-    free(prefix);
-  }
-  free(all);
-}
-
-/* After `o` of type t left the store: what goes with it. */
-/* Deletes every key under prefix (a whole custom type); returns how many
- * went. */
-static size_t purge_prefix(struct cp_api_ctx *ctx, const char *prefix) {
+/* Deletes every key under prefix (a whole custom type), finalizers
+ * notwithstanding; returns how many went. Failures are logged. */
+size_t cp_verbs_purge_prefix(struct cp_api_ctx *ctx, const char *prefix) {
   cp_store_list_result res;
   size_t j, gone = 0;
 
@@ -96,47 +68,13 @@ static size_t purge_prefix(struct cp_api_ctx *ctx, const char *prefix) {
   return gone;
 }
 
-/* A CustomResourceDefinition that left the store takes its types out of
- * routing and discovery and whatever custom resources are left out of
- * the store. With the cleanup finalizer (crd_cleanup.h) none is left but
- * one created in a race with its deletion; a definition stored without
- * the finalizer (before it existed) goes at once, and its resources with
- * it, their own finalizers notwithstanding. */
-static void crd_deleted(struct cp_api_ctx *ctx, json_object *crd) {
-  json_object *spec = get(crd, "spec");
-  struct cp_resource_type key;
-  size_t gone;
-  char *prefix;
-
-  memset(&key, 0, sizeof key);
-  key.group = get_str(spec, "group");
-  key.resource = get_str(get(spec, "names"), "plural");
-  if (key.group == NULL || key.resource == NULL)
-    return;
-  /* This server's CRD watch (crd.c) may have taken the types out first,
-   * so the store prefix comes from the definition (a custom type's
-   * prefix needs only its group and plural), not from what this call
-   * removed. */
-  cp_crd_unregister(ctx->resources, crd);
-  if ((prefix = cp_api_key(&key, NULL, NULL)) == NULL)
-    return;
-  gone = purge_prefix(ctx, prefix);
-  free(prefix);
-  cp_log_info("apiserver", "customresourcedefinition %s.%s deleted: no "
-              "longer served, %zu custom resource(s) deleted",
-              key.resource, key.group, gone);
-}
-
+/* After `o` of type t left the store: what goes with it. */
 void cp_verbs_deleted(struct cp_api_ctx *ctx, const struct cp_resource_type *t,
-                    json_object *o) {
-  const char *name = get_str(get(o, "metadata"), "name");
+                      json_object *o) {
+  const struct cp_strategy *st = cp_strategy_for(t);
 
-  if (cp_verbs_is_namespaces(t) && name != NULL)
-    purge_custom_resources(ctx, name);
-  if (cp_verbs_is_crd(t))
-    crd_deleted(ctx, o);
-  if (cp_strategy_for(t)->deleted != NULL)
-    cp_strategy_for(t)->deleted(ctx, o);
+  if (st->deleted != NULL)
+    st->deleted(ctx, o);
 }
 
 /* ------------------------------------------------------------ delete */
@@ -159,11 +97,16 @@ void cp_verbs_add_finalizer(json_object *md, const char *f) {
   json_object_array_add(fs, json_object_new_string(f));
 }
 
-/* The namespaces kube-apiserver never lets go (NamespaceLifecycle). */
-static int immortal_namespace(const char *name) {
-  return name != NULL &&
-         (strcmp(name, "default") == 0 || strcmp(name, "kube-system") == 0 ||
-          strcmp(name, "kube-public") == 0);
+/* name may never be deleted (the strategy's undeletable list). */
+static int undeletable(const struct cp_strategy *st, const char *name) {
+  size_t i;
+
+  for (i = 0; name != NULL && st->undeletable != NULL &&
+              st->undeletable[i] != NULL;
+       i++)
+    if (strcmp(st->undeletable[i], name) == 0)
+      return 1;
+  return 0;
 }
 
 static size_t finalizer_count(json_object *md) {
@@ -172,19 +115,6 @@ static size_t finalizer_count(json_object *md) {
   return f != NULL && json_object_is_type(f, json_type_array)
              ? json_object_array_length(f)
              : 0;
-}
-
-/* o of type t has just been marked for deletion: a definition's cleanup
- * starts. */
-static void marked(struct cp_api_ctx *ctx, const struct cp_resource_type *t,
-                   json_object *o) {
-  if (!cp_verbs_is_crd(t))
-    return;
-  cp_log_info("apiserver", "customresourcedefinition %s terminating: its "
-              "custom resources are being deleted",
-              get_str(get(o, "metadata"), "name"));
-  if (ctx->crd_terminating != NULL)
-    ctx->crd_terminating(ctx->crd_terminating_arg);
 }
 
 /* The JSON type name Go's decoder reports for v. */
@@ -255,6 +185,7 @@ static const char *delete_options_error(json_object *opts) {
 
 void cp_verb_delete(struct cp_api_ctx *ctx, struct cp_api_request *rq,
                       struct cp_api_response *rs) {
+  const struct cp_strategy *st = cp_strategy_for(rq->type);
   json_object *opts = NULL, *cur = NULL, *pre;
   char *key = cp_api_key(rq->type, rq->ns, rq->name), *err = NULL, ts[32];
   const char *policy = NULL, *p_uid, *p_rv, *why;
@@ -296,9 +227,9 @@ void cp_verb_delete(struct cp_api_ctx *ctx, struct cp_api_request *rq,
       json_object_is_type(get(opts, "dryRun"), json_type_array) &&
       json_object_array_length(get(opts, "dryRun")) > 0)
     dry = 1;
-  if (cp_verbs_is_namespaces(rq->type) && immortal_namespace(rq->name)) {
-    cp_verbs_forbidden(rs, rq->type, rq->name, "this namespace may not be deleted",
-              NULL);
+  if (undeletable(st, rq->name)) {
+    cp_verbs_forbidden(rs, rq->type, rq->name,
+                       "this namespace may not be deleted", NULL);
     goto out;
   }
   for (attempt = 0; attempt < CP_VERBS_CAS_RETRIES; attempt++) {
@@ -331,7 +262,8 @@ void cp_verb_delete(struct cp_api_ctx *ctx, struct cp_api_request *rq,
       cp_verbs_respond_text(rs, 200, cp_api_to_text(cur));
       goto out;
     }
-    if (cp_verbs_is_namespaces(rq->type) && has_spec_finalizers(cur) &&
+    if ((st->flags & CP_STRATEGY_SPEC_FINALIZERS) != 0 &&
+        has_spec_finalizers(cur) &&
         get_str(md, "deletionTimestamp") != NULL) {
       cp_verbs_object_failure(rs, 409, NULL, rq->type, rq->name,
                      "Operation cannot be fulfilled on ",
@@ -351,15 +283,6 @@ void cp_verb_delete(struct cp_api_ctx *ctx, struct cp_api_request *rq,
     }
     if (cp_verbs_holds_deletion(rq->type, cur)) {
       /* Graceful: mark, and let the finalizers' owners finish. */
-      if (cp_verbs_is_namespaces(rq->type)) {
-        json_object *st = get(cur, "status");
-
-        if (st == NULL || !json_object_is_type(st, json_type_object)) {
-          st = json_object_new_object();
-          json_object_object_add(cur, "status", st);
-        }
-        set_str(st, "phase", "Terminating");
-      }
       if (get_str(md, "deletionTimestamp") == NULL) {
         json_object *g = get(md, "generation");
 
@@ -367,15 +290,18 @@ void cp_verb_delete(struct cp_api_ctx *ctx, struct cp_api_request *rq,
         set_str(md, "deletionTimestamp", ts);
         json_object_object_add(md, "deletionGracePeriodSeconds",
                                json_object_new_int(0));
-        json_object_object_add(
-            md, "generation",
-            json_object_new_int64(
-                next_generation(g ? json_object_get_int64(g) : 1)));
+        /* kube's BeforeDelete: a kind with a generation has it go up. */
+        if (g != NULL)
+          json_object_object_add(
+              md, "generation",
+              json_object_new_int64(next_generation(json_object_get_int64(g))));
       }
+      if (st->deleting != NULL)
+        st->deleting(ctx, cur);
       rc = cp_verbs_write_over(ctx, rq, key, cur, cur_rev, rs,
                       attempt == CP_VERBS_CAS_RETRIES - 1);
-      if (rc == CPLANE_OK && !was_marked)
-        marked(ctx, rq->type, cur);
+      if (rc == CPLANE_OK && !was_marked && st->marked != NULL)
+        st->marked(ctx, cur);
       if (rc != CP_STORE_ECONFLICT)
         goto out;
       free(rs->body);

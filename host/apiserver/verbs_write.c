@@ -11,10 +11,10 @@
 #include <sys/random.h>
 
 #include "apiserver/admission.h"
-#include "apiserver/crd_cleanup.h"
 #include "apiserver/patch.h"
 #include "apiserver/schema.h"
 #include "apiserver/status.h"
+#include "apiserver/strategy/strategy.h"
 #include "apiserver/verbs.h"
 #include "labels/names.h"
 #include "object/json_buf.h"
@@ -96,101 +96,13 @@ static int validate_finalizers(const struct cp_resource_type *t,
   return 0;
 }
 
-/* A pod needs at least one container ("spec.containers: Required
- * value"), or it would be shown Running with nothing in it; no spec at
- * all is the same answer. */
-static int validate_pod(const struct cp_resource_type *t, json_object *o,
-                        struct cp_api_response *rs) {
-  json_object *cs = get(get(o, "spec"), "containers");
-
-  if (cs != NULL && json_object_is_type(cs, json_type_array) &&
-      json_object_array_length(cs) > 0)
-    return 0;
-  cp_verbs_invalid(rs, t, get_str(get(o, "metadata"), "name"), "spec.containers",
-          "FieldValueRequired", "Required value");
-  return -1;
-}
-
-/* The core/v1 Event checks of kube's legacyValidateEvent (events.go):
- * an event about a namespaced object lives in that object's namespace;
- * one about a cluster-scoped object (involvedObject.namespace empty,
- * which an empty or absent involvedObject is) only in "default", or,
- * for a new-style event (eventTime set), also "kube-system". A
- * new-style event also needs its reporting fields, action and reason,
- * each bounded (the *LengthLimit constants of events.go), and names its
- * reporter by a qualified name. */
-static int validate_event(const struct cp_resource_type *t, json_object *o,
-                          struct cp_api_response *rs) {
-  const char *name = get_str(get(o, "metadata"), "name");
-  const char *ns = get_str(get(o, "metadata"), "namespace");
-  const char *ions = get_str(get(o, "involvedObject"), "namespace");
-  const char *et = get_str(o, "eventTime");
-  int legacy = et == NULL || et[0] == '\0';
-  static const struct {
-    const char *field;
-    int required;
-    size_t max; /* 0: no bound */
-  } fields[] = {{"reportingComponent", 1, 0}, {"reportingInstance", 1, 128},
-                {"action", 1, 128},           {"reason", 1, 128},
-                {"message", 0, 1024}};
-  char why[64];
-  size_t i;
-
-  if (ns == NULL)
-    ns = "";
-  if (ions == NULL)
-    ions = "";
-  if (ions[0] != '\0' ? legacy && strcmp(ns, ions) != 0
-                      : strcmp(ns, "default") != 0 &&
-                            (legacy ? ns[0] != '\0'
-                                    : strcmp(ns, "kube-system") != 0)) {
-    invalid_value(rs, t, name, "involvedObject.namespace", ions,
-                  "does not match event.namespace");
-    return -1;
-  }
-  if (legacy)
-    return 0;
-  for (i = 0; i < sizeof fields / sizeof fields[0]; i++) {
-    const char *v = get_str(o, fields[i].field), *bad;
-
-    if (fields[i].required && (v == NULL || v[0] == '\0')) {
-      cp_verbs_invalid(rs, t, name, fields[i].field, "FieldValueRequired",
-              "Required value");
-      return -1;
-    }
-    if (v != NULL && fields[i].max > 0 && strlen(v) > fields[i].max) {
-      snprintf(why, sizeof why, "can have at most %zu characters",
-               fields[i].max);
-      invalid_value(rs, t, name, fields[i].field, "", why);
-      return -1;
-    }
-    if (i == 0 && (bad = cp_name_qualified_error(v)) != NULL) {
-      invalid_value(rs, t, name, fields[i].field, v, bad);
-      return -1;
-    }
-  }
-  return 0;
-}
-
-/* Kind-specific checks kube's validation makes that the schema cannot. */
-static int validate_kind(const struct cp_resource_type *t, json_object *o,
-                         struct cp_api_response *rs) {
-  if (!t->builtin || t->group[0] != '\0')
-    return 0;
-  if (strcmp(t->resource, "pods") == 0)
-    return validate_pod(t, o, rs);
-  if (strcmp(t->resource, "events") == 0)
-    return validate_event(t, o, rs);
-  return 0;
-}
-
 /* Checks what every object needs; responds and returns -1 if not. */
 static int validate_meta(const struct cp_resource_type *t, json_object *o,
                          struct cp_api_response *rs) {
   json_object *md = get(o, "metadata"), *labels = get(md, "labels");
   const char *name = get_str(md, "name"), *why;
 
-  why = t->namespaced || strcmp(t->resource, "namespaces") != 0
+  why = (cp_strategy_for(t)->flags & CP_STRATEGY_NAME_DNS_LABEL) == 0
             ? cp_name_dns1123_subdomain_error(name)
             : cp_name_dns1123_label_error(name);
   if (why != NULL) {
@@ -198,8 +110,7 @@ static int validate_meta(const struct cp_resource_type *t, json_object *o,
     return -1;
   }
   if (validate_annotations(t, name, get(md, "annotations"), rs) < 0 ||
-      validate_finalizers(t, name, get(md, "finalizers"), rs) < 0 ||
-      validate_kind(t, o, rs) < 0)
+      validate_finalizers(t, name, get(md, "finalizers"), rs) < 0)
     return -1;
   if (labels != NULL && json_object_is_type(labels, json_type_object)) {
     json_object_object_foreach(labels, k, v) {
@@ -528,6 +439,15 @@ static int json_body_ok(struct cp_api_request *rq,
   return 0;
 }
 
+/* A write was stored: the kind's stored hook (a definition is served). */
+static void stored(struct cp_api_ctx *ctx, struct cp_api_request *rq,
+                   json_object *o) {
+  const struct cp_strategy *st = cp_strategy_for(rq->type);
+
+  if (st->stored != NULL)
+    st->stored(ctx, o);
+}
+
 void cp_verb_create(struct cp_api_ctx *ctx, struct cp_api_request *rq,
                       struct cp_api_response *rs) {
   json_object *o = NULL, *md;
@@ -579,16 +499,15 @@ void cp_verb_create(struct cp_api_ctx *ctx, struct cp_api_request *rq,
                                             "set on objects to be created"));
     goto out;
   }
-  if (cp_verbs_is_namespaces(rq->type))
-    cp_verbs_namespace_defaults(o);
-  /* Deleting the definition then waits for its custom resources. */
-  if (cp_verbs_is_crd(rq->type))
-    cp_verbs_add_finalizer(md, CP_CRD_CLEANUP_FINALIZER);
   cp_verbs_new_uid(uid, sizeof uid);
   cp_verbs_now_rfc3339(ts, sizeof ts);
   set_str(md, "uid", uid);
   set_str(md, "creationTimestamp", ts);
-  json_object_object_add(md, "generation", json_object_new_int64(1));
+  /* kube's strategies set generation 1 where a kind has a spec. */
+  if (cp_strategy_for(rq->type)->flags & CP_STRATEGY_GENERATION)
+    json_object_object_add(md, "generation", json_object_new_int64(1));
+  else
+    json_object_object_del(md, "generation");
   json_object_object_del(md, "deletionTimestamp");
   if (schema_validate(ctx, rq->type, o, 1, rs) < 0 ||
       cp_admission_strategy(ctx, rq, o, NULL, rs) < 0)
@@ -611,7 +530,7 @@ void cp_verb_create(struct cp_api_ctx *ctx, struct cp_api_request *rq,
       set_str(md, "name", full);
       name = get_str(md, "name");
     }
-    if (validate_meta(rq->type, o, rs) < 0 || cp_verbs_crd_check(ctx, rq, o, rs) < 0)
+    if (validate_meta(rq->type, o, rs) < 0)
       goto out;
     free(key);
     free(text);
@@ -629,7 +548,7 @@ void cp_verb_create(struct cp_api_ctx *ctx, struct cp_api_request *rq,
                          &rev);
     if (rc == CPLANE_OK) {
       cp_verbs_set_rv(o, rev);
-      cp_verbs_crd_stored(ctx, rq, o);
+      stored(ctx, rq, o);
       cp_verbs_respond_text(rs, 201, cp_api_to_text(o));
       goto out;
     }
@@ -687,6 +606,7 @@ static void set_spec_finalizers(json_object *o, json_object *from) {
 static json_object *merge_update(const struct cp_resource_type *t,
                                  const char *sub, json_object *in,
                                  json_object *cur) {
+  const struct cp_strategy *strat = cp_strategy_for(t);
   json_object *out, *md, *cmd = get(cur, "metadata");
   const char *keep[] = {"uid", "creationTimestamp", "deletionTimestamp",
                         "deletionGracePeriodSeconds", "generation"};
@@ -727,7 +647,8 @@ static json_object *merge_update(const struct cp_resource_type *t,
     else
       json_object_object_del(md, keep[i]);
   }
-  if ((t->subresources & CP_SUB_STATUS) != 0) {
+  if ((strat->flags & CP_STRATEGY_STATUS_SPLIT) != 0 ||
+      (t->subresources & CP_SUB_STATUS) != 0) {
     if (get(cur, "status") != NULL)
       json_object_object_add(out, "status",
                              json_object_get(get(cur, "status")));
@@ -735,11 +656,12 @@ static json_object *merge_update(const struct cp_resource_type *t,
       json_object_object_del(out, "status");
   }
   /* Only the finalize subresource changes a namespace's finalizers. */
-  if (cp_verbs_is_namespaces(t))
+  if (strat->flags & CP_STRATEGY_SPEC_FINALIZERS)
     set_spec_finalizers(out, get(get(cur, "spec"), "finalizers"));
   gen = get(cmd, "generation") ? json_object_get_int64(get(cmd, "generation"))
                                : 1;
-  if (!json_equal_member(out, cur, "spec"))
+  if ((strat->flags & CP_STRATEGY_GENERATION) &&
+      !json_equal_member(out, cur, "spec"))
     json_object_object_add(md, "generation",
                            json_object_new_int64(next_generation(gen)));
   return out;
@@ -770,8 +692,6 @@ int cp_verbs_write_over(struct cp_api_ctx *ctx, struct cp_api_request *rq,
       return rc;
     }
   } else {
-    if (cp_verbs_crd_check(ctx, rq, next, rs) < 0)
-      return CPLANE_EINVAL;
     if ((text = cp_verbs_stored_text(next)) == NULL) {
       cp_api_respond_status(rs, 500, NULL);
       return CPLANE_ENOMEM;
@@ -781,7 +701,7 @@ int cp_verbs_write_over(struct cp_api_ctx *ctx, struct cp_api_request *rq,
     free(text);
     if (rc == CPLANE_OK) {
       cp_verbs_set_rv(next, rev);
-      cp_verbs_crd_stored(ctx, rq, next);
+      stored(ctx, rq, next);
       if (rq->subresource != NULL && strcmp(rq->subresource, "scale") == 0)
         cp_verbs_respond_text(rs, 200, cp_verbs_scale_text(rq->type, next));
       else
@@ -1087,7 +1007,8 @@ void cp_verb_binding(struct cp_api_ctx *ctx, struct cp_api_request *rq,
   set_str(spec, "nodeName", node);
   rc = cp_verbs_write_over(ctx, rq, key, cur, cur_rev, rs, 1);
   if (rc == CPLANE_OK) {
-    struct cp_status_details d = {.name = rq->name, .kind = "pods"};
+    struct cp_status_details d = {.name = rq->name,
+                                  .kind = rq->type->resource};
 
     cp_api_respond_status(rs, 201, cp_status_success(&d));
   }

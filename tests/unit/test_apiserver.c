@@ -1902,9 +1902,99 @@ static void test_hardening_legacy_stored(void **state) {
   expect_code(call(f, CP_API_GET, NS_CM "/old", NULL, NULL), 404);
 }
 
+/* The kind's strategy decides metadata.generation, as kube's strategies
+ * do: a ConfigMap has no spec and never gets one (not on create, update
+ * or when a delete marks it); a Deployment starts at 1. */
+static void test_strategy_generation(void **state) {
+  struct fixture *f = *state;
+  struct cp_api_response rs;
+  char buf[256];
+  const char *cm = "/api/v1/namespaces/default/configmaps";
+
+  make_namespace(f, "default");
+  rs = call(f, CP_API_POST, cm, J,
+            "{\"metadata\":{\"name\":\"c\",\"generation\":5,"
+            "\"finalizers\":[\"example.com/hold\"]},"
+            "\"data\":{\"a\":\"b\"}}");
+  assert_int_equal(rs.code, 201);
+  assert_string_equal(jq(rs.body, "metadata.generation", buf, sizeof buf),
+                      "");
+  free(rs.body);
+  rs = call(f, CP_API_PATCH, "/api/v1/namespaces/default/configmaps/c",
+            "application/merge-patch+json", "{\"data\":{\"a\":\"c\"}}");
+  assert_int_equal(rs.code, 200);
+  assert_string_equal(jq(rs.body, "metadata.generation", buf, sizeof buf),
+                      "");
+  free(rs.body);
+  rs = call(f, CP_API_DELETE, "/api/v1/namespaces/default/configmaps/c", NULL,
+            NULL);
+  assert_int_equal(rs.code, 200);
+  assert_string_not_equal(jq(rs.body, "metadata.deletionTimestamp", buf,
+                             sizeof buf), "");
+  assert_string_equal(jq(rs.body, "metadata.generation", buf, sizeof buf),
+                      "");
+  free(rs.body);
+  rs = call(f, CP_API_POST, "/apis/apps/v1/namespaces/default/deployments", J,
+            "{\"metadata\":{\"name\":\"d\"},\"spec\":{\"replicas\":1,"
+            "\"selector\":{\"matchLabels\":{\"app\":\"d\"}},"
+            "\"template\":{\"metadata\":{\"labels\":{\"app\":\"d\"}},"
+            "\"spec\":{\"containers\":[{\"name\":\"c\",\"image\":"
+            "\"i\"}]}}}}");
+  assert_int_equal(rs.code, 201);
+  assert_string_equal(jq(rs.body, "metadata.generation", buf, sizeof buf),
+                      "1");
+  free(rs.body);
+}
+
+/* Discovery says which kinds are in "all" (kube: pods, deployments and
+ * replicasets among ours), so that kubectl get all lists them. */
+static void test_strategy_categories(void **state) {
+  struct fixture *f = *state;
+  char *s;
+
+  s = cp_discovery_resource_list(f->ctx.resources, "", "v1");
+  assert_non_null(strstr(s, "\"kind\":\"Pod\",\"verbs\":["));
+  assert_non_null(strstr(s, "\"shortNames\":[\"po\"],\"categories\":"
+                            "[\"all\"]"));
+  assert_null(strstr(s, "\"shortNames\":[\"cm\"],\"categories\""));
+  free(s);
+  s = cp_discovery_resource_list(f->ctx.resources, "apps", "v1");
+  assert_non_null(strstr(s, "\"shortNames\":[\"deploy\"],\"categories\":"
+                            "[\"all\"]"));
+  assert_non_null(strstr(s, "\"shortNames\":[\"rs\"],\"categories\":"
+                            "[\"all\"]"));
+  free(s);
+  s = cp_discovery_aggregated(f->ctx.resources, 0);
+  assert_non_null(strstr(s, "\"categories\":[\"all\"]"));
+  free(s);
+}
+
+/* A kind's validation reports every error at once, as kube's
+ * field.ErrorList: a new-style Event in the wrong namespace without
+ * action or reason hears of all three. */
+static void test_strategy_every_error(void **state) {
+  struct fixture *f = *state;
+
+  make_namespace(f, "team");
+  expect_message(
+      call(f, CP_API_POST, "/api/v1/namespaces/team/events", J,
+           "{\"metadata\":{\"name\":\"e\"},\"eventTime\":"
+           "\"2024-01-01T00:00:00.000000Z\",\"reportingComponent\":\"c\","
+           "\"reportingInstance\":\"i\"}"),
+      422, "Event \\\"e\\\" is invalid: [involvedObject.namespace: "
+           "Invalid value: \\\"\\\": does not match event.namespace, "
+           "action: Required value, reason: Required value]");
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_routing, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_strategy_generation, setup,
+                                      teardown),
+      cmocka_unit_test_setup_teardown(test_strategy_categories, setup,
+                                      teardown),
+      cmocka_unit_test_setup_teardown(test_strategy_every_error, setup,
+                                      teardown),
       cmocka_unit_test_setup_teardown(test_hardening_requests, setup,
                                       teardown),
       cmocka_unit_test_setup_teardown(test_validate_kinds, setup, teardown),

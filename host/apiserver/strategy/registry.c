@@ -6,19 +6,46 @@
 
 #include <string.h>
 
-/* The default for a built-in kind with no strategy of its own yet and
- * for custom resources: kube's generic registry behaviour. */
+/* The default for a built-in kind with no strategy of its own yet:
+ * kube's generic registry behaviour. */
 static const struct cp_strategy generic = {.group = "", .resource = ""};
 
+/* Custom resources (custom.c). */
+extern const struct cp_strategy cp_strategy_custom;
+
+/* The built-in kinds, one file each. */
+extern const struct cp_strategy cp_strategy_namespaces;
+extern const struct cp_strategy cp_strategy_nodes;
+extern const struct cp_strategy cp_strategy_pods;
+extern const struct cp_strategy cp_strategy_configmaps;
+extern const struct cp_strategy cp_strategy_secrets;
+extern const struct cp_strategy cp_strategy_events;
+extern const struct cp_strategy cp_strategy_deployments;
+extern const struct cp_strategy cp_strategy_replicasets;
+extern const struct cp_strategy cp_strategy_leases;
+extern const struct cp_strategy cp_strategy_customresourcedefinitions;
+
 static const struct cp_strategy *const all[] = {
+    &cp_strategy_namespaces,
+    &cp_strategy_nodes,
+    &cp_strategy_pods,
+    &cp_strategy_configmaps,
+    &cp_strategy_secrets,
+    &cp_strategy_events,
+    &cp_strategy_deployments,
+    &cp_strategy_replicasets,
+    &cp_strategy_leases,
+    &cp_strategy_customresourcedefinitions,
     NULL /* keep last */
 };
 
 const struct cp_strategy *cp_strategy_for(const struct cp_resource_type *t) {
   size_t i;
 
-  if (t == NULL || !t->builtin)
+  if (t == NULL)
     return &generic;
+  if (!t->builtin)
+    return &cp_strategy_custom;
   for (i = 0; all[i] != NULL; i++)
     if (strcmp(all[i]->group, t->group) == 0 &&
         strcmp(all[i]->resource, t->resource) == 0)

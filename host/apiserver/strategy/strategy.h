@@ -75,6 +75,12 @@ struct cp_table_column {
 /* Cluster-scoped objects of this kind are only deleted after their
  * spec.finalizers empty (namespaces). */
 #define CP_STRATEGY_SPEC_FINALIZERS 4u
+/* Writes of this kind change what admission answers for others
+ * (namespaces: NamespaceLifecycle); the admission cache is dropped
+ * around every write of it. */
+#define CP_STRATEGY_ADMISSION_STATE 8u
+/* metadata.name is a DNS-1123 label (namespaces), not a subdomain. */
+#define CP_STRATEGY_NAME_DNS_LABEL 16u
 
 struct cp_strategy {
   const char *group;    /* "" for core */
@@ -124,6 +130,22 @@ struct cp_strategy {
   size_t n_columns;
   void (*cells)(struct json_object *obj, long long now,
                 struct json_object *cells);
+
+  /* Names of objects of this kind a delete is refused for, 403 (kube's
+   * NamespaceLifecycle: default, kube-system, kube-public);
+   * NULL-terminated. */
+  const char *const *undeletable;
+  /* A delete is marking obj for deletion (finalizers hold it; its
+   * deletionTimestamp is set, the write still to come): what the kind
+   * changes on it then (a namespace's phase Terminating, a definition's
+   * Terminating condition). */
+  void (*deleting)(struct cp_api_ctx *ctx, struct json_object *obj);
+  /* After obj was first marked for deletion and stored (not on dry
+   * run): a definition's cleanup starts. */
+  void (*marked)(struct cp_api_ctx *ctx, struct json_object *obj);
+  /* After a create or update of obj was stored (not on dry run): a
+   * definition's types start being served. */
+  void (*stored)(struct cp_api_ctx *ctx, struct json_object *obj);
 };
 
 /* The strategy of type t: the built-in kind's, else the custom
