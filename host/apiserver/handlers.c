@@ -23,6 +23,18 @@ static void method_not_allowed(struct cp_api_response *rs) {
                                           "resource"));
 }
 
+/* kube-apiserver's 404 for a path it does not serve, details included
+ * (empty): clients such as kubectl debug read them. */
+static void route_not_found(struct cp_api_response *rs) {
+  struct cp_status_details d = {0};
+
+  cp_api_respond_status(rs, 404,
+                        cp_status_failure(404, NULL,
+                                          "the server could not find the "
+                                          "requested resource",
+                                          &d));
+}
+
 static void handle(struct cp_api_ctx *ctx, struct cp_api_request *rq,
                    struct cp_api_response *rs);
 
@@ -48,9 +60,7 @@ static void handle(struct cp_api_ctx *ctx, struct cp_api_request *rq,
   unsigned subs = rq->type->subresources;
 
   if (rq->type->namespaced && rq->ns == NULL && rq->name != NULL) {
-    cp_api_respond_status(rs, 404, cp_status_failuref(
-                                       404, "the server could not find the "
-                                            "requested resource"));
+    route_not_found(rs);
     return;
   }
   if (sub != NULL &&
@@ -58,9 +68,7 @@ static void handle(struct cp_api_ctx *ctx, struct cp_api_request *rq,
         (strcmp(sub, "scale") == 0 && (subs & CP_SUB_SCALE)) ||
         (strcmp(sub, "binding") == 0 && (subs & CP_SUB_BINDING)) ||
         (strcmp(sub, "finalize") == 0 && (subs & CP_SUB_FINALIZE)))) {
-    cp_api_respond_status(rs, 404, cp_status_failuref(
-                                       404, "the server could not find the "
-                                            "requested resource"));
+    route_not_found(rs);
     return;
   }
   if (rq->name == NULL) {

@@ -478,8 +478,15 @@ int cp_api_route(struct cp_api_ctx *ctx, struct cp_api_request *rq,
   goto out;
 unknown:
   rc = -1;
-  *status_body = cp_status_failuref(404, "the server could not find the "
-                                         "requested resource");
+  {
+    /* kube's 404 for a path it does not serve: empty details. */
+    struct cp_status_details d = {0};
+
+    *status_body = cp_status_failure(404, NULL,
+                                     "the server could not find the "
+                                     "requested resource",
+                                     &d);
+  }
   goto out;
 nomem:
   rc = -1;

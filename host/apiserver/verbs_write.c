@@ -412,6 +412,19 @@ static int check_namespace(struct cp_api_request *rq, json_object *o,
   return 0;
 }
 
+/* A body that is not a JSON object, as kube-apiserver's decoder words
+ * it: 400 "the object provided is unrecognized (must be of type Kind):
+ * couldn't get version/kind; json parse error: ...". */
+static void unrecognized(struct cp_api_response *rs,
+                         const struct cp_resource_type *t, const char *err) {
+  cp_api_respond_status(
+      rs, 400,
+      cp_status_failuref(400, "the object provided is unrecognized (must be "
+                              "of type %s): couldn't get version/kind; json "
+                              "parse error: %s",
+                         t->kind, err ? err : "not a JSON object"));
+}
+
 /* POST and PUT bodies must be JSON; anything else (kubectl's protobuf
  * included) gets 415, which clients report as it is. rs NULL: only
  * tells. */
@@ -474,10 +487,7 @@ void cp_verb_create(struct cp_api_ctx *ctx, struct cp_api_request *rq,
     goto out;
   }
   if (o == NULL || !json_object_is_type(o, json_type_object)) {
-    cp_api_respond_status(rs, 400, cp_status_failuref(
-                                       400, "the request body is not a JSON "
-                                            "object: %s",
-                                       err ? err : "not an object"));
+    unrecognized(rs, rq->type, err);
     goto out;
   }
   if (field_validation(rq, &fv, rs) < 0 || check_kind(rq->type, o, rs) < 0 ||
@@ -783,6 +793,23 @@ static json_object *apply_scale(json_object *scale, json_object *cur,
   return out;
 }
 
+/* A write that would store exactly what is stored is not made, as kube's
+ * GuaranteedUpdate skips it: the response is the current object, with
+ * its resourceVersion, and watchers see no event (kubectl then says
+ * "(no change)"). Returns 1 having responded. */
+static int unchanged(struct cp_api_request *rq, json_object *next,
+                     json_object *cur, int64_t cur_rev,
+                     struct cp_api_response *rs) {
+  cp_verbs_set_rv(next, cur_rev);
+  if (!json_object_equal(next, cur))
+    return 0;
+  if (rq->subresource != NULL && strcmp(rq->subresource, "scale") == 0)
+    cp_verbs_respond_text(rs, 200, cp_verbs_scale_text(rq->type, cur));
+  else
+    cp_verbs_respond_text(rs, 200, cp_api_to_text(cur));
+  return 1;
+}
+
 void cp_verb_update(struct cp_api_ctx *ctx, struct cp_api_request *rq,
                       struct cp_api_response *rs) {
   json_object *in, *cur = NULL, *next = NULL;
@@ -800,10 +827,7 @@ void cp_verb_update(struct cp_api_ctx *ctx, struct cp_api_request *rq,
   }
   in = cp_verbs_parse_body_dups(rq->body, rq->body_len, &dups, &err);
   if (in == NULL || !json_object_is_type(in, json_type_object)) {
-    cp_api_respond_status(rs, 400, cp_status_failuref(
-                                       400, "the request body is not a JSON "
-                                            "object: %s",
-                                       err ? err : "not an object"));
+    unrecognized(rs, rq->type, err);
     goto out;
   }
   if (key == NULL) {
@@ -825,7 +849,10 @@ void cp_verb_update(struct cp_api_ctx *ctx, struct cp_api_request *rq,
   if ((cur = cp_verbs_read_current(ctx, rq, key, &cur_rev, rs)) == NULL)
     goto out;
   rv = get_str(get(in, "metadata"), "resourceVersion");
-  if (rv != NULL && rv[0] != '\0' && strtoll(rv, NULL, 10) != cur_rev) {
+  /* "0" (or none) is unconditional, as kube's GuaranteedUpdate takes
+   * it; anything else must be the current revision. */
+  if (rv != NULL && rv[0] != '\0' && strcmp(rv, "0") != 0 &&
+      strtoll(rv, NULL, 10) != cur_rev) {
     cp_verbs_conflict(rs, rq->type, rq->name);
     goto out;
   }
@@ -841,6 +868,8 @@ void cp_verb_update(struct cp_api_ctx *ctx, struct cp_api_request *rq,
   if (!is_scale && (validate_meta(rq->type, next, rs) < 0 ||
                     schema_validate(ctx, rq->type, next, 1, rs) < 0 ||
                     cp_admission_strategy(ctx, rq, next, cur, rs) < 0))
+    goto out;
+  if (unchanged(rq, next, cur, cur_rev, rs))
     goto out;
   cp_verbs_write_over(ctx, rq, key, next, cur_rev, rs, 1);
 out:
@@ -955,6 +984,11 @@ void cp_verb_patch(struct cp_api_ctx *ctx, struct cp_api_request *rq,
                        cp_admission_strategy(ctx, rq, next, cur, rs) < 0))) {
       if (rs->body == NULL)
         cp_api_respond_status(rs, 500, NULL);
+      json_object_put(cur);
+      json_object_put(next);
+      goto out;
+    }
+    if (unchanged(rq, next, cur, cur_rev, rs)) {
       json_object_put(cur);
       json_object_put(next);
       goto out;

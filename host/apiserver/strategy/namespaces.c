@@ -5,9 +5,10 @@
  * marks it Terminating, and it leaves the store only once the finalize
  * subresource has emptied spec.finalizers (the namespace plugin does
  * that once the namespace is empty); default, kube-system and
- * kube-public cannot be deleted; its name is a DNS-1123 label; writes to
- * it change what NamespaceLifecycle admits. The custom resources left in
- * a namespace that is gone go with it.
+ * kube-public cannot be deleted, and the system namespaces are created
+ * again once gone; its name is a DNS-1123 label; writes to it change
+ * what NamespaceLifecycle admits. The custom resources left in a
+ * namespace that is gone go with it.
  */
 #include "apiserver/strategy/strategy.h"
 
@@ -16,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "apiserver/strategy/namespaces.h"
 #include "apiserver/table.h"
 #include "apiserver/verbs.h"
 #include "log/log.h"
@@ -49,6 +51,45 @@ static void prepare_create(const struct cp_strategy_write *w,
   json_object_object_add(o, "status", status);
 }
 
+const char *const cp_system_namespaces[] = {"default", "kube-system",
+                                            "kube-public", "kube-node-lease",
+                                            NULL};
+
+void cp_namespace_ensure(struct cp_api_ctx *ctx, const char *name) {
+  struct cp_api_request rq = {0};
+  struct cp_api_response rs = {0};
+
+  rq.method = CP_API_POST;
+  rq.type = cp_resources_find(ctx->resources, "", "v1", "namespaces");
+  rq.path = strdup("/api/v1/namespaces");
+  if (rq.type == NULL || rq.path == NULL ||
+      asprintf(&rq.body, "{\"apiVersion\":\"v1\",\"kind\":\"Namespace\","
+                         "\"metadata\":{\"name\":\"%s\"}}",
+               name) < 0) {
+    rq.body = NULL;
+    cp_log_warn("apiserver", "cannot create namespace %s: out of memory",
+                name);
+    goto out;
+  }
+  rq.body_len = strlen(rq.body);
+  cp_api_handle(ctx, &rq, &rs);
+  if (rs.code != 201 && rs.code != 409)
+    cp_log_warn("apiserver", "cannot create namespace %s: %.*s", name,
+                (int)rs.len, rs.body ? rs.body : "");
+out:
+  free(rs.body);
+  cp_api_request_clear(&rq);
+}
+
+static int is_system(const char *name) {
+  size_t i;
+
+  for (i = 0; cp_system_namespaces[i] != NULL; i++)
+    if (strcmp(cp_system_namespaces[i], name) == 0)
+      return 1;
+  return 0;
+}
+
 /* Marked for deletion: Terminating until its finalizers are done. */
 static void deleting(struct cp_api_ctx *ctx, json_object *o) {
   json_object *st = get(o, "status");
@@ -63,7 +104,8 @@ static void deleting(struct cp_api_ctx *ctx, json_object *o) {
 /* The custom resources of a namespace that is gone go with it. No
  * controller empties them (the namespace plugin knows the built-in kinds
  * only), so the server removes them at once, their own finalizers
- * notwithstanding. Best effort: a failure is logged. */
+ * notwithstanding. Best effort: a failure is logged. A system namespace
+ * is created again at once (kube's controller does within a minute). */
 static void deleted(struct cp_api_ctx *ctx, json_object *o) {
   const char *ns = get_str(get(o, "metadata"), "name");
   size_t n = cp_resources_list(ctx->resources, NULL, 0), i, gone;
@@ -86,6 +128,9 @@ static void deleted(struct cp_api_ctx *ctx, json_object *o) {
     free(prefix);
   }
   free(all);
+  /* kube-apiserver's system namespaces controller: they come back. */
+  if (is_system(ns))
+    cp_namespace_ensure(ctx, ns);
 }
 
 static const struct cp_table_column columns[] = {

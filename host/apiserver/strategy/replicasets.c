@@ -10,8 +10,17 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "apiserver/strategy/pod_template.h"
 #include "apiserver/table.h"
 #include "apiserver/verbs.h"
+
+/* kube's Validate{Deployment,ReplicaSet}Spec beyond the schema; a
+ * status update validates the status only, as kube's status strategy. */
+static void validate(const struct cp_strategy_write *w, json_object *o,
+                     json_object *old, struct cp_field_errors *errs) {
+  if (w->subresource == NULL)
+    cp_pod_template_check_selector(o, errs);
+}
 
 static const struct cp_table_column columns[] = {
     {"Name", "string", "name", 0, NULL},
@@ -40,6 +49,7 @@ const struct cp_strategy cp_strategy_replicasets = {
     .resource = "replicasets",
     .flags = CP_STRATEGY_GENERATION | CP_STRATEGY_STATUS_SPLIT,
     .categories = categories,
+    .validate = validate,
     .field_labels = field_labels,
     .columns = columns,
     .n_columns = sizeof columns / sizeof columns[0],
