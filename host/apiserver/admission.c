@@ -64,15 +64,17 @@ static int namespace_terminating(struct cp_api_ctx *ctx, const char *ns,
 }
 
 int cp_admission_namespace(struct cp_api_ctx *ctx,
-                            const struct cp_resource_type *t, const char *ns,
-                            const char *name, struct cp_api_response *rs) {
+                           const struct cp_resource_type *t, const char *ns,
+                           const char *name, struct cp_api_response *rs) {
   char *why = NULL, *what = NULL;
   int state = namespace_terminating(ctx, ns, rs);
 
   if (state <= 0)
     return state == 0;
-  if (asprintf(&why, "unable to create new content in namespace %s "
-                     "because it is being terminated", ns) < 0 ||
+  if (asprintf(&why,
+               "unable to create new content in namespace %s "
+               "because it is being terminated",
+               ns) < 0 ||
       asprintf(&what, "namespace %s is being terminated", ns) < 0) {
     cp_api_respond_status(rs, 500, NULL);
   } else {
@@ -92,17 +94,18 @@ int cp_admission_namespace(struct cp_api_ctx *ctx,
  * flag cp_crd_register sets from every definition this server writes,
  * watches or loads, so a create costs no store read. Responds 405 and
  * returns 0 when the create may not go on. */
-int cp_admission_crd(struct cp_api_ctx *ctx,
-                      const struct cp_resource_type *t,
-                      struct cp_api_response *rs) {
+int cp_admission_crd(struct cp_api_ctx *ctx, const struct cp_resource_type *t,
+                     struct cp_api_response *rs) {
   struct cp_status_details d = {.group = t->group, .kind = t->resource};
 
   if (!cp_resources_terminating(ctx->resources, t))
     return 1;
   cp_api_respond_status(
-      rs, 405, cp_status_failure(405, "MethodNotAllowed",
-                                 "create not allowed while custom resource "
-                                 "definition is terminating", &d));
+      rs, 405,
+      cp_status_failure(405, "MethodNotAllowed",
+                        "create not allowed while custom resource "
+                        "definition is terminating",
+                        &d));
   return 0;
 }
 
@@ -111,8 +114,8 @@ int cp_admission_crd(struct cp_api_ctx *ctx,
  * -1 when the write is refused. A write that fails after this returned 0
  * hands what admit took back through strategy_release. */
 int cp_admission_strategy(struct cp_api_ctx *ctx, struct cp_api_request *rq,
-                           json_object *o, json_object *old,
-                           struct cp_api_response *rs) {
+                          json_object *o, json_object *old,
+                          struct cp_api_response *rs) {
   const struct cp_strategy *st = cp_strategy_for(rq->type);
   struct cp_strategy_write w = {old != NULL ? CP_OP_UPDATE : CP_OP_CREATE,
                                 rq->subresource, cp_verbs_dry_run(rq), ctx, rq};
@@ -137,8 +140,8 @@ int cp_admission_strategy(struct cp_api_ctx *ctx, struct cp_api_request *rq,
   return 0;
 }
 
-void cp_admission_release(struct cp_api_ctx *ctx,
-                             struct cp_api_request *rq, json_object *o) {
+void cp_admission_release(struct cp_api_ctx *ctx, struct cp_api_request *rq,
+                          json_object *o) {
   const struct cp_strategy *st = cp_strategy_for(rq->type);
 
   if (st->admit != NULL && st->deleted != NULL && !cp_verbs_dry_run(rq))

@@ -23,7 +23,7 @@ void cp_field_selector_free(struct cp_field_selector *f) {
 }
 
 int cp_field_selector_parse(const char *text, struct cp_field_selector *f,
-                           char **err) {
+                            char **err) {
   char *copy, *save = NULL, *term;
   int rc = 0;
 
@@ -47,8 +47,9 @@ int cp_field_selector_parse(const char *text, struct cp_field_selector *f,
       *op = '\0';
       v = op + 1;
     } else {
-      if (asprintf(err, "invalid field selector \"%s\": \"%s\" is not "
-                        "key=value, key==value or key!=value",
+      if (asprintf(err,
+                   "invalid field selector \"%s\": \"%s\" is not "
+                   "key=value, key==value or key!=value",
                    text, term) < 0)
         *err = NULL;
       rc = -1;
@@ -73,8 +74,8 @@ int cp_field_selector_parse(const char *text, struct cp_field_selector *f,
 
 /* The string at a dotted path, "" when absent (kube compares absent
  * fields as empty). */
-static const char *field_value(json_object *o, const char *path,
-                               char *buf, size_t len) {
+static const char *field_value(json_object *o, const char *path, char *buf,
+                               size_t len) {
   const char *p = path;
   json_object *cur = o;
 
@@ -96,12 +97,13 @@ static const char *field_value(json_object *o, const char *path,
     return "";
   if (json_object_is_type(cur, json_type_string))
     return json_object_get_string(cur);
-  snprintf(buf, len, "%s", json_object_to_json_string_ext(
-                               cur, CP_VERBS_JSON_OUT));
+  snprintf(buf, len, "%s",
+           json_object_to_json_string_ext(cur, CP_VERBS_JSON_OUT));
   return buf;
 }
 
-int cp_field_selector_matches(const struct cp_field_selector *f, json_object *o) {
+int cp_field_selector_matches(const struct cp_field_selector *f,
+                              json_object *o) {
   size_t i;
   char buf[256];
 

@@ -17,10 +17,11 @@
 /* ------------------------------------------------------------ dispatch */
 
 static void method_not_allowed(struct cp_api_response *rs) {
-  cp_api_respond_status(rs, 405, cp_status_failuref(
-                                     405, "the server does not allow this "
-                                          "method on the requested "
-                                          "resource"));
+  cp_api_respond_status(rs, 405,
+                        cp_status_failuref(405,
+                                           "the server does not allow this "
+                                           "method on the requested "
+                                           "resource"));
 }
 
 /* kube-apiserver's 404 for a path it does not serve, details included
@@ -42,10 +43,10 @@ void cp_api_handle(struct cp_api_ctx *ctx, struct cp_api_request *rq,
                    struct cp_api_response *rs) {
   /* A write to a namespace may change what admission must answer: no
    * cached state from before it, or from while it runs, survives it. */
-  int ns_write = ctx->ns_cache != NULL &&
-                 (cp_strategy_for(rq->type)->flags &
-                  CP_STRATEGY_ADMISSION_STATE) != 0 &&
-                 rq->method != CP_API_GET;
+  int ns_write =
+      ctx->ns_cache != NULL &&
+      (cp_strategy_for(rq->type)->flags & CP_STRATEGY_ADMISSION_STATE) != 0 &&
+      rq->method != CP_API_GET;
 
   if (ns_write)
     cp_ns_cache_invalidate(ctx->ns_cache);
@@ -74,8 +75,8 @@ static void handle(struct cp_api_ctx *ctx, struct cp_api_request *rq,
   if (rq->name == NULL) {
     if (rq->method == CP_API_GET)
       cp_verb_list(ctx, rq, rs);
-    else if (rq->method == CP_API_POST && (rq->ns != NULL ||
-                                           !rq->type->namespaced))
+    else if (rq->method == CP_API_POST &&
+             (rq->ns != NULL || !rq->type->namespaced))
       cp_verb_create(ctx, rq, rs);
     else if (rq->method == CP_API_DELETE)
       cp_verb_delete_collection(ctx, rq, rs);

@@ -86,8 +86,11 @@ void cp_api_warning_headers(const struct cp_api_response *rs,
 
 void cp_verbs_respond_text(struct cp_api_response *rs, int code, char *text) {
   if (text == NULL) {
-    cp_api_respond_status(rs, 500, cp_status_failure(500, NULL, "out of "
-                                                    "memory", NULL));
+    cp_api_respond_status(rs, 500,
+                          cp_status_failure(500, NULL,
+                                            "out of "
+                                            "memory",
+                                            NULL));
     return;
   }
   free(rs->body);
@@ -116,8 +119,8 @@ void cp_verbs_set_rv(json_object *o, int64_t rv) {
  * the ground. Duplicate keys are reported in *dups when it is not NULL.
  * NULL with *err set on failure (and for the literal null). */
 json_object *cp_verbs_parse_body_dups(const char *s, size_t n,
-                                    struct cp_json_strict_dups *dups,
-                                    char **err) {
+                                      struct cp_json_strict_dups *dups,
+                                      char **err) {
   json_object *o = NULL;
   const char *why = NULL;
   size_t at = 0;
@@ -202,7 +205,8 @@ static json_object *parse_legacy(const char *s, size_t n) {
 json_object *cp_api_parse_stored(const struct cp_resource_type *t,
                                  const cp_store_kv *kv) {
   char *err = NULL;
-  json_object *o = cp_verbs_parse_body((const char *)kv->value, kv->value_len, &err);
+  json_object *o =
+      cp_verbs_parse_body((const char *)kv->value, kv->value_len, &err);
   char gv[300];
 
   free(err);
@@ -248,7 +252,7 @@ void cp_verbs_new_uid(char *buf, size_t len) {
 /* "deployments.apps" or "pods": how kube-apiserver names a resource in
  * messages. */
 void cp_verbs_qualified_resource(const struct cp_resource_type *t, char *buf,
-                               size_t len) {
+                                 size_t len) {
   if (t->group[0] == '\0')
     snprintf(buf, len, "%s", t->resource);
   else
@@ -259,12 +263,11 @@ void cp_verbs_qualified_resource(const struct cp_resource_type *t, char *buf,
  * "<before><resource.group> "<name>"<after>", with details naming the
  * object (the group omitted for the core group). */
 void cp_verbs_object_failure(struct cp_api_response *rs, int code,
-                           const char *reason,
-                           const struct cp_resource_type *t,
-                           const char *name, const char *before,
-                           const char *after) {
-  struct cp_status_details d = {.name = name, .group = t->group,
-                                .kind = t->resource};
+                             const char *reason,
+                             const struct cp_resource_type *t, const char *name,
+                             const char *before, const char *after) {
+  struct cp_status_details d = {
+      .name = name, .group = t->group, .kind = t->resource};
   char qr[256], *msg = NULL;
 
   cp_verbs_qualified_resource(t, qr, sizeof qr);
@@ -272,36 +275,40 @@ void cp_verbs_object_failure(struct cp_api_response *rs, int code,
     msg = NULL;
   if (t->group[0] == '\0')
     d.group = NULL;
-  cp_api_respond_status(
-      rs, code, msg ? cp_status_failure(code, reason, msg, &d) : NULL);
+  cp_api_respond_status(rs, code,
+                        msg ? cp_status_failure(code, reason, msg, &d) : NULL);
   free(msg);
 }
 
 void cp_verbs_not_found(struct cp_api_response *rs,
-                      const struct cp_resource_type *t, const char *name) {
+                        const struct cp_resource_type *t, const char *name) {
   cp_verbs_object_failure(rs, 404, NULL, t, name, "", " not found");
 }
 
 void cp_verbs_conflict(struct cp_api_response *rs,
-                     const struct cp_resource_type *t, const char *name) {
-  cp_verbs_object_failure(rs, 409, NULL, t, name, "Operation cannot be fulfilled on ",
-                 ": the object has been modified; please apply your changes "
-                 "to the latest version and try again");
+                       const struct cp_resource_type *t, const char *name) {
+  cp_verbs_object_failure(
+      rs, 409, NULL, t, name, "Operation cannot be fulfilled on ",
+      ": the object has been modified; please apply your changes "
+      "to the latest version and try again");
 }
 
 void cp_verbs_already_exists(struct cp_api_response *rs,
-                           const struct cp_resource_type *t,
-                           const char *name) {
-  cp_verbs_object_failure(rs, 409, "AlreadyExists", t, name, "", " already exists");
+                             const struct cp_resource_type *t,
+                             const char *name) {
+  cp_verbs_object_failure(rs, 409, "AlreadyExists", t, name, "",
+                          " already exists");
 }
 
 void cp_verbs_invalid(struct cp_api_response *rs,
-                    const struct cp_resource_type *t, const char *name,
-                    const char *field, const char *reason,
-                    const char *detail) {
+                      const struct cp_resource_type *t, const char *name,
+                      const char *field, const char *reason,
+                      const char *detail) {
   struct cp_status_cause cause = {reason, detail, field};
-  struct cp_status_details d = {.name = name, .group = t->group,
-                                .kind = t->kind, .causes = &cause,
+  struct cp_status_details d = {.name = name,
+                                .group = t->group,
+                                .kind = t->kind,
+                                .causes = &cause,
                                 .n_causes = 1};
   char *msg = NULL;
 
@@ -310,24 +317,22 @@ void cp_verbs_invalid(struct cp_api_response *rs,
     msg = NULL;
   if (t->group[0] == '\0')
     d.group = NULL;
-  cp_api_respond_status(rs, 422, msg ? cp_status_failure(422, NULL, msg, &d)
-                                     : NULL);
+  cp_api_respond_status(rs, 422,
+                        msg ? cp_status_failure(422, NULL, msg, &d) : NULL);
   free(msg);
 }
 
 void cp_verbs_store_error(struct cp_api_response *rs, int rc) {
-  int code = rc == CP_STORE_ETOOLARGE ? 413
+  int code = rc == CP_STORE_ETOOLARGE      ? 413
              : rc == CP_STORE_EUNAVAILABLE ? 503
-             : rc == CP_STORE_ECOMPACTED ? 410
-             : rc == CPLANE_ENOMEM ? 500
-                                   : 500;
-  const char *what = rc == CP_STORE_ETOOLARGE
-                         ? "the object is larger than the store accepts"
-                     : rc == CP_STORE_EUNAVAILABLE
-                         ? "the store is unavailable; retry later"
-                     : rc == CP_STORE_ECOMPACTED
-                         ? "the requested resourceVersion is compacted"
-                         : cp_store_strerror(rc);
+             : rc == CP_STORE_ECOMPACTED   ? 410
+             : rc == CPLANE_ENOMEM         ? 500
+                                           : 500;
+  const char *what =
+      rc == CP_STORE_ETOOLARGE ? "the object is larger than the store accepts"
+      : rc == CP_STORE_EUNAVAILABLE ? "the store is unavailable; retry later"
+      : rc == CP_STORE_ECOMPACTED ? "the requested resourceVersion is compacted"
+                                  : cp_store_strerror(rc);
 
   cp_api_respond_status(rs, code, cp_status_failure(code, NULL, what, NULL));
 }
@@ -339,29 +344,33 @@ void cp_verbs_store_error(struct cp_api_response *rs, int rc) {
 /* 422 for a bad request option, as kube-apiserver words it:
  * "<Kind>.meta.k8s.io "" is invalid: <field>: <detail>", with the cause. */
 void cp_verbs_options_invalid(struct cp_api_response *rs, const char *kind,
-                            const char *field, const char *reason,
-                            const char *detail) {
+                              const char *field, const char *reason,
+                              const char *detail) {
   struct cp_status_cause cause = {reason, detail, field};
-  struct cp_status_details d = {.name = "", .group = "meta.k8s.io",
-                                .kind = kind, .causes = &cause,
+  struct cp_status_details d = {.name = "",
+                                .group = "meta.k8s.io",
+                                .kind = kind,
+                                .causes = &cause,
                                 .n_causes = 1};
   char *msg = NULL;
 
   if (asprintf(&msg, "%s.meta.k8s.io \"\" is invalid: %s: %s", kind, field,
                detail) < 0)
     msg = NULL;
-  cp_api_respond_status(rs, 422, msg ? cp_status_failure(422, NULL, msg, &d)
-                                     : NULL);
+  cp_api_respond_status(rs, 422,
+                        msg ? cp_status_failure(422, NULL, msg, &d) : NULL);
   free(msg);
 }
 
 /* "<resource> "<name>" is forbidden: <why>" (no name when unknown), as
  * kube-apiserver's admission words a refusal; cause may be NULL. */
 void cp_verbs_forbidden(struct cp_api_response *rs,
-                      const struct cp_resource_type *t, const char *name,
-                      const char *why, const struct cp_status_cause *cause) {
-  struct cp_status_details d = {.name = name, .group = t->group,
-                                .kind = t->resource, .causes = cause,
+                        const struct cp_resource_type *t, const char *name,
+                        const char *why, const struct cp_status_cause *cause) {
+  struct cp_status_details d = {.name = name,
+                                .group = t->group,
+                                .kind = t->resource,
+                                .causes = cause,
                                 .n_causes = cause != NULL ? 1 : 0};
   char qr[256], *msg = NULL;
   int n;
@@ -513,17 +522,20 @@ static int selectors_parse(struct cp_api_request *rq,
   size_t i;
 
   memset(s, 0, sizeof *s);
-  if (cp_selector_parse(cp_query_get(&rq->query, "labelSelector"),
-                        &s->labels, &err) != CPLANE_OK) {
+  if (cp_selector_parse(cp_query_get(&rq->query, "labelSelector"), &s->labels,
+                        &err) != CPLANE_OK) {
     cp_api_respond_status(rs, 400, cp_status_failure(400, NULL, err, NULL));
     free(err);
     return -1;
   }
-  if (cp_field_selector_parse(cp_query_get(&rq->query, "fieldSelector"), &s->fields,
-                      &err) != 0) {
-    cp_api_respond_status(
-        rs, 400, cp_status_failure(400, NULL, err ? err : "bad field "
-                                                          "selector", NULL));
+  if (cp_field_selector_parse(cp_query_get(&rq->query, "fieldSelector"),
+                              &s->fields, &err) != 0) {
+    cp_api_respond_status(rs, 400,
+                          cp_status_failure(400, NULL,
+                                            err ? err
+                                                : "bad field "
+                                                  "selector",
+                                            NULL));
     free(err);
     cp_selector_free(s->labels);
     return -1;
@@ -531,9 +543,10 @@ static int selectors_parse(struct cp_api_request *rq,
   for (i = 0; rq->type != NULL && i < s->fields.n; i++) {
     if (cp_strategy_field_label_ok(rq->type, s->fields.terms[i].path))
       continue;
-    cp_api_respond_status(
-        rs, 400, cp_status_failuref(400, "field label not supported: %s",
-                                    s->fields.terms[i].path));
+    cp_api_respond_status(rs, 400,
+                          cp_status_failuref(400,
+                                             "field label not supported: %s",
+                                             s->fields.terms[i].path));
     cp_field_selector_free(&s->fields);
     cp_selector_free(s->labels);
     return -1;
@@ -547,12 +560,11 @@ static void selectors_free(struct cp_api_selectors *s) {
 }
 
 /* s is NULL when the request had no selectors: everything matches. */
-static int selectors_match(const struct cp_api_selectors *s,
-                           json_object *o) {
+static int selectors_match(const struct cp_api_selectors *s, json_object *o) {
   if (s == NULL)
     return 1;
-  return (s->labels == NULL || cp_selector_matches_fn(s->labels, label_of,
-                                                      o)) &&
+  return (s->labels == NULL ||
+          cp_selector_matches_fn(s->labels, label_of, o)) &&
          cp_field_selector_matches(&s->fields, o);
 }
 
@@ -585,7 +597,6 @@ void cp_api_selectors_free(struct cp_api_selectors *s) {
   free(s);
 }
 
-int cp_api_selectors_match(const struct cp_api_selectors *s,
-                           json_object *o) {
+int cp_api_selectors_match(const struct cp_api_selectors *s, json_object *o) {
   return selectors_match(s, o);
 }

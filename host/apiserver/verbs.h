@@ -23,7 +23,7 @@
 #include "apiserver/status.h"
 
 /* Compact, and '/' left alone as kube-apiserver writes it. */
-#define CP_VERBS_JSON_OUT                                                    \
+#define CP_VERBS_JSON_OUT                                                      \
   (JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
 /* Compare-and-swap attempts of a patch or delete before 409. */
 #define CP_VERBS_CAS_RETRIES 8
@@ -96,9 +96,8 @@ void cp_verbs_qualified_resource(const struct cp_resource_type *t, char *buf,
 /* "<before><resource.group> "<name>"<after>", details naming the object. */
 void cp_verbs_object_failure(struct cp_api_response *rs, int code,
                              const char *reason,
-                             const struct cp_resource_type *t,
-                             const char *name, const char *before,
-                             const char *after);
+                             const struct cp_resource_type *t, const char *name,
+                             const char *before, const char *after);
 void cp_verbs_not_found(struct cp_api_response *rs,
                         const struct cp_resource_type *t, const char *name);
 void cp_verbs_conflict(struct cp_api_response *rs,
@@ -129,9 +128,8 @@ char *cp_verbs_scale_text(const struct cp_resource_type *t, json_object *o);
 /* Reads the current object at key; responds 404/5xx and returns NULL
  * when it cannot. */
 json_object *cp_verbs_read_current(struct cp_api_ctx *ctx,
-                                   struct cp_api_request *rq,
-                                   const char *key, int64_t *rev,
-                                   struct cp_api_response *rs);
+                                   struct cp_api_request *rq, const char *key,
+                                   int64_t *rev, struct cp_api_response *rs);
 /* Stores next over the revision cur_rev (or removes it once deletion
  * has nothing left holding it). Responds; returns the store code,
  * CP_STORE_ECONFLICT so callers may retry. */
@@ -141,8 +139,8 @@ int cp_verbs_write_over(struct cp_api_ctx *ctx, struct cp_api_request *rq,
 /* Something still holds o once its deletion started. */
 int cp_verbs_holds_deletion(const struct cp_resource_type *t, json_object *o);
 /* After o of type t left the store: what goes with it. */
-void cp_verbs_deleted(struct cp_api_ctx *ctx,
-                      const struct cp_resource_type *t, json_object *o);
+void cp_verbs_deleted(struct cp_api_ctx *ctx, const struct cp_resource_type *t,
+                      json_object *o);
 /* Deletes every key under prefix, finalizers notwithstanding (what a
  * namespace or a definition leaves when it goes); returns how many. */
 size_t cp_verbs_purge_prefix(struct cp_api_ctx *ctx, const char *prefix);

@@ -49,13 +49,13 @@ size_t cp_verbs_purge_prefix(struct cp_api_ctx *ctx, const char *prefix) {
   size_t j, gone = 0;
 
   memset(&res, 0, sizeof res);
-  if (cp_store_list(ctx->store, prefix, strlen(prefix), NULL, 0, 0, 0,
-                    &res) != CPLANE_OK)
+  if (cp_store_list(ctx->store, prefix, strlen(prefix), NULL, 0, 0, 0, &res) !=
+      CPLANE_OK)
     return 0;
   for (j = 0; j < res.count; j++) {
     int64_t rev = 0;
-    int rc = cp_store_delete(ctx->store, res.kvs[j].key, res.kvs[j].key_len,
-                             0, &rev, NULL);
+    int rc = cp_store_delete(ctx->store, res.kvs[j].key, res.kvs[j].key_len, 0,
+                             &rev, NULL);
 
     if (rc == CPLANE_OK)
       gone++;
@@ -101,8 +101,8 @@ void cp_verbs_add_finalizer(json_object *md, const char *f) {
 static int undeletable(const struct cp_strategy *st, const char *name) {
   size_t i;
 
-  for (i = 0; name != NULL && st->undeletable != NULL &&
-              st->undeletable[i] != NULL;
+  for (i = 0;
+       name != NULL && st->undeletable != NULL && st->undeletable[i] != NULL;
        i++)
     if (strcmp(st->undeletable[i], name) == 0)
       return 1;
@@ -120,12 +120,17 @@ static size_t finalizer_count(json_object *md) {
 /* The JSON type name Go's decoder reports for v. */
 static const char *go_json_type(json_object *v) {
   switch (json_object_get_type(v)) {
-  case json_type_boolean: return "bool";
+  case json_type_boolean:
+    return "bool";
   case json_type_double:
-  case json_type_int: return "number";
-  case json_type_object: return "object";
-  case json_type_array: return "array";
-  default: return "string";
+  case json_type_int:
+    return "number";
+  case json_type_object:
+    return "object";
+  case json_type_array:
+    return "array";
+  default:
+    return "string";
   }
 }
 
@@ -153,9 +158,10 @@ static const char *delete_options_error(json_object *opts) {
     v = get(opts, fields[i].field);
     if (v == NULL || json_object_is_type(v, fields[i].type))
       continue;
-    snprintf(msg, sizeof msg, "json: cannot unmarshal %s into Go struct "
-             "field DeleteOptions.%s of type %s", go_json_type(v),
-             fields[i].field, fields[i].go_type);
+    snprintf(msg, sizeof msg,
+             "json: cannot unmarshal %s into Go struct "
+             "field DeleteOptions.%s of type %s",
+             go_json_type(v), fields[i].field, fields[i].go_type);
     return msg;
   }
   v = get(opts, "dryRun");
@@ -163,8 +169,10 @@ static const char *delete_options_error(json_object *opts) {
     json_object *e = json_object_array_get_idx(v, i);
 
     if (e != NULL && !json_object_is_type(e, json_type_string)) {
-      snprintf(msg, sizeof msg, "json: cannot unmarshal %s into Go struct "
-               "field DeleteOptions.dryRun of type string", go_json_type(e));
+      snprintf(msg, sizeof msg,
+               "json: cannot unmarshal %s into Go struct "
+               "field DeleteOptions.dryRun of type string",
+               go_json_type(e));
       return msg;
     }
   }
@@ -175,7 +183,8 @@ static const char *delete_options_error(json_object *opts) {
     v = get(pre, f);
     if (v == NULL || json_object_is_type(v, json_type_string))
       continue;
-    snprintf(msg, sizeof msg, "json: cannot unmarshal %s into Go struct "
+    snprintf(msg, sizeof msg,
+             "json: cannot unmarshal %s into Go struct "
              "field Preconditions.preconditions.%s of type %s",
              go_json_type(v), f, i == 0 ? "types.UID" : "string");
     return msg;
@@ -184,7 +193,7 @@ static const char *delete_options_error(json_object *opts) {
 }
 
 void cp_verb_delete(struct cp_api_ctx *ctx, struct cp_api_request *rq,
-                      struct cp_api_response *rs) {
+                    struct cp_api_response *rs) {
   const struct cp_strategy *st = cp_strategy_for(rq->type);
   json_object *opts = NULL, *cur = NULL, *pre;
   char *key = cp_api_key(rq->type, rq->ns, rq->name), *err = NULL, ts[32];
@@ -201,10 +210,11 @@ void cp_verb_delete(struct cp_api_ctx *ctx, struct cp_api_request *rq,
   if (rq->body_len > 0) {
     opts = cp_verbs_parse_body(rq->body, rq->body_len, &err);
     if (opts == NULL || !json_object_is_type(opts, json_type_object)) {
-      cp_api_respond_status(rs, 400, cp_status_failuref(
-                                         400, "the DeleteOptions body is not "
-                                              "a JSON object: %s",
-                                         err ? err : "not an object"));
+      cp_api_respond_status(rs, 400,
+                            cp_status_failuref(400,
+                                               "the DeleteOptions body is not "
+                                               "a JSON object: %s",
+                                               err ? err : "not an object"));
       goto out;
     }
   }
@@ -213,9 +223,9 @@ void cp_verb_delete(struct cp_api_ctx *ctx, struct cp_api_request *rq,
     policy = cp_query_get(&rq->query, "propagationPolicy");
   if (policy != NULL && strcmp(policy, "Foreground") != 0 &&
       strcmp(policy, "Background") != 0 && strcmp(policy, "Orphan") != 0) {
-    cp_api_respond_status(rs, 400, cp_status_failuref(
-                                       400, "invalid propagationPolicy %s",
-                                       policy));
+    cp_api_respond_status(
+        rs, 400,
+        cp_status_failuref(400, "invalid propagationPolicy %s", policy));
     goto out;
   }
   if ((why = delete_options_error(opts)) != NULL) {
@@ -242,14 +252,14 @@ void cp_verb_delete(struct cp_api_ctx *ctx, struct cp_api_request *rq,
     pre = get(opts, "preconditions");
     p_uid = get_str(pre, "uid");
     p_rv = get_str(pre, "resourceVersion");
-    if ((p_uid != NULL && strcmp(p_uid, get_str(md, "uid") ? get_str(md,
-                                                                     "uid")
-                                                           : "") != 0) ||
+    if ((p_uid != NULL &&
+         strcmp(p_uid, get_str(md, "uid") ? get_str(md, "uid") : "") != 0) ||
         (p_rv != NULL && strtoll(p_rv, NULL, 10) != cur_rev)) {
       cp_api_respond_status(
-          rs, 409, cp_status_failuref(409, "Precondition failed: the object "
-                                           "changed (uid or "
-                                           "resourceVersion)"));
+          rs, 409,
+          cp_status_failuref(409, "Precondition failed: the object "
+                                  "changed (uid or "
+                                  "resourceVersion)"));
       goto out;
     }
     was_marked = get_str(md, "deletionTimestamp") != NULL;
@@ -263,13 +273,13 @@ void cp_verb_delete(struct cp_api_ctx *ctx, struct cp_api_request *rq,
       goto out;
     }
     if ((st->flags & CP_STRATEGY_SPEC_FINALIZERS) != 0 &&
-        has_spec_finalizers(cur) &&
-        get_str(md, "deletionTimestamp") != NULL) {
-      cp_verbs_object_failure(rs, 409, NULL, rq->type, rq->name,
-                     "Operation cannot be fulfilled on ",
-                     ": The system is ensuring all content is removed from "
-                     "this namespace. Upon completion, this namespace will "
-                     "automatically be purged by the system.");
+        has_spec_finalizers(cur) && get_str(md, "deletionTimestamp") != NULL) {
+      cp_verbs_object_failure(
+          rs, 409, NULL, rq->type, rq->name,
+          "Operation cannot be fulfilled on ",
+          ": The system is ensuring all content is removed from "
+          "this namespace. Upon completion, this namespace will "
+          "automatically be purged by the system.");
       goto out;
     }
     if (cp_verbs_holds_deletion(rq->type, cur) && was_marked &&
@@ -299,7 +309,7 @@ void cp_verb_delete(struct cp_api_ctx *ctx, struct cp_api_request *rq,
       if (st->deleting != NULL)
         st->deleting(ctx, cur);
       rc = cp_verbs_write_over(ctx, rq, key, cur, cur_rev, rs,
-                      attempt == CP_VERBS_CAS_RETRIES - 1);
+                               attempt == CP_VERBS_CAS_RETRIES - 1);
       if (rc == CPLANE_OK && !was_marked && st->marked != NULL)
         st->marked(ctx, cur);
       if (rc != CP_STORE_ECONFLICT)
@@ -336,8 +346,8 @@ out:
  * rules (finalizers, preconditions, dry run), and answers with the list
  * of what was deleted or marked. */
 void cp_verb_delete_collection(struct cp_api_ctx *ctx,
-                                 struct cp_api_request *rq,
-                                 struct cp_api_response *rs) {
+                               struct cp_api_request *rq,
+                               struct cp_api_response *rs) {
   struct cp_api_selectors *sel = NULL;
   char *prefix = cp_api_key(rq->type, rq->ns, NULL), gv[256];
   cp_store_list_result res;
@@ -356,8 +366,8 @@ void cp_verb_delete_collection(struct cp_api_ctx *ctx,
   out = json_object_new_object();
   items = json_object_new_array();
   set_str(out, "kind", rq->type->list_kind);
-  set_str(out, "apiVersion", cp_resource_group_version(rq->type, gv,
-                                                       sizeof gv));
+  set_str(out, "apiVersion",
+          cp_resource_group_version(rq->type, gv, sizeof gv));
   json_object_object_add(out, "metadata", json_object_new_object());
   json_object_object_add(out, "items", items);
   for (i = 0; i < res.count; i++) {
@@ -381,7 +391,8 @@ void cp_verb_delete_collection(struct cp_api_ctx *ctx,
     rq->name = name ? strdup(name) : NULL;
     if (rq->name != NULL)
       cp_verb_delete(ctx, rq, &one);
-    if (one.code == 200 && (done = cp_verbs_parse_body(one.body, one.len, &err)))
+    if (one.code == 200 &&
+        (done = cp_verbs_parse_body(one.body, one.len, &err)))
       json_object_array_add(items, done);
     free(err);
     free(one.body);

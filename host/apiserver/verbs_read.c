@@ -36,9 +36,9 @@ char *cp_verbs_scale_text(const struct cp_resource_type *t, json_object *o) {
       set_str(smd, keys[i], get_str(md, keys[i]));
   json_object_object_add(s, "metadata", smd);
   spec = json_object_new_object();
-  json_object_object_add(spec, "replicas",
-                         json_object_new_int(rep ? json_object_get_int(rep)
-                                                 : 1));
+  json_object_object_add(
+      spec, "replicas",
+      json_object_new_int(rep ? json_object_get_int(rep) : 1));
   json_object_object_add(s, "spec", spec);
   status = json_object_new_object();
   json_object_object_add(
@@ -62,7 +62,7 @@ char *cp_verbs_scale_text(const struct cp_resource_type *t, json_object *o) {
 }
 
 void cp_verb_get(struct cp_api_ctx *ctx, struct cp_api_request *rq,
-                   struct cp_api_response *rs) {
+                 struct cp_api_response *rs) {
   char *key = cp_api_key(rq->type, rq->ns, rq->name);
   cp_store_kv kv;
   json_object *o = NULL;
@@ -106,8 +106,10 @@ static int list_options_invalid(struct cp_api_request *rq,
   if (m == NULL || m[0] == '\0')
     return 0;
   if (strcmp(m, "Exact") != 0 && strcmp(m, "NotOlderThan") != 0) {
-    snprintf(buf, sizeof buf, "Unsupported value: \"%.64s\": supported "
-                              "values: \"Exact\", \"NotOlderThan\"", m);
+    snprintf(buf, sizeof buf,
+             "Unsupported value: \"%.64s\": supported "
+             "values: \"Exact\", \"NotOlderThan\"",
+             m);
     why = buf;
     reason = "FieldValueNotSupported";
   } else if (rv == NULL || rv[0] == '\0') {
@@ -122,7 +124,8 @@ static int list_options_invalid(struct cp_api_request *rq,
   }
   if (why == NULL)
     return 0;
-  cp_verbs_options_invalid(rs, "ListOptions", "resourceVersionMatch", reason, why);
+  cp_verbs_options_invalid(rs, "ListOptions", "resourceVersionMatch", reason,
+                           why);
   return -1;
 }
 
@@ -133,19 +136,21 @@ static void too_large_rv(struct cp_api_ctx *ctx, struct cp_api_response *rs,
                          int64_t want) {
   struct cp_status_cause cause = {"ResourceVersionTooLarge",
                                   "Too large resource version", NULL};
-  struct cp_status_details d = {.causes = &cause, .n_causes = 1,
-                                .retry_after_seconds = 1};
+  struct cp_status_details d = {
+      .causes = &cause, .n_causes = 1, .retry_after_seconds = 1};
   int64_t cur = 0;
   char msg[128];
 
   cp_store_current_revision(ctx->store, &cur);
-  snprintf(msg, sizeof msg, "Timeout: Too large resource version: %" PRId64
-           ", current: %" PRId64, want, cur);
+  snprintf(msg, sizeof msg,
+           "Timeout: Too large resource version: %" PRId64
+           ", current: %" PRId64,
+           want, cur);
   cp_api_respond_status(rs, 504, cp_status_failure(504, "Timeout", msg, &d));
 }
 
 void cp_verb_list(struct cp_api_ctx *ctx, struct cp_api_request *rq,
-                    struct cp_api_response *rs) {
+                  struct cp_api_response *rs) {
   struct cp_api_selectors *sel = NULL;
   char *prefix = cp_api_key(rq->type, rq->ns, NULL), gv[256];
   const char *cont = cp_query_get(&rq->query, "continue");
@@ -165,9 +170,10 @@ void cp_verb_list(struct cp_api_ctx *ctx, struct cp_api_request *rq,
     return;
   }
   if (cp_query_int(&rq->query, "limit", 0, INT64_MAX, &limit) < 0) {
-    cp_api_respond_status(rs, 400, cp_status_failuref(400, "limit must be "
-                                                           "a non-negative "
-                                                           "integer"));
+    cp_api_respond_status(rs, 400,
+                          cp_status_failuref(400, "limit must be "
+                                                  "a non-negative "
+                                                  "integer"));
     free(prefix);
     return;
   }
@@ -177,8 +183,9 @@ void cp_verb_list(struct cp_api_ctx *ctx, struct cp_api_request *rq,
   }
   if (cont != NULL && cont[0] != '\0' &&
       cp_continue_decode(cont, &rev, &start, &start_len) < 0) {
-    cp_api_respond_status(rs, 400, cp_status_failuref(400, "invalid continue "
-                                                           "token"));
+    cp_api_respond_status(rs, 400,
+                          cp_status_failuref(400, "invalid continue "
+                                                  "token"));
     goto out;
   }
   if (list_options_invalid(rq, rs) < 0)
@@ -187,9 +194,10 @@ void cp_verb_list(struct cp_api_ctx *ctx, struct cp_api_request *rq,
     int64_t r = 0;
 
     if (cp_query_int(&rq->query, "resourceVersion", 1, INT64_MAX, &r) != 1) {
-      cp_api_respond_status(rs, 422, cp_status_failuref(
-                                         422, "resourceVersionMatch=Exact "
-                                              "needs a resourceVersion"));
+      cp_api_respond_status(rs, 422,
+                            cp_status_failuref(422,
+                                               "resourceVersionMatch=Exact "
+                                               "needs a resourceVersion"));
       goto out;
     }
     rev = r;
@@ -199,8 +207,7 @@ void cp_verb_list(struct cp_api_ctx *ctx, struct cp_api_request *rq,
     /* NotOlderThan (resourceVersionMatch or none): a revision the store
      * has not reached yet cannot be served. */
     if (cp_query_int(&rq->query, "resourceVersion", 1, INT64_MAX, &r) == 1 &&
-        cp_store_current_revision(ctx->store, &cur) == CPLANE_OK &&
-        r > cur) {
+        cp_store_current_revision(ctx->store, &cur) == CPLANE_OK && r > cur) {
       too_large_rv(ctx, rs, r);
       goto out;
     }
@@ -223,9 +230,10 @@ void cp_verb_list(struct cp_api_ctx *ctx, struct cp_api_request *rq,
 
       cp_store_current_revision(ctx->store, &cur);
       cp_api_respond_status(
-          rs, 410, cp_status_failuref(410, "too old resource version: %" PRId64
-                                   " (%" PRId64 ")",
-                              rev, cur));
+          rs, 410,
+          cp_status_failuref(
+              410, "too old resource version: %" PRId64 " (%" PRId64 ")", rev,
+              cur));
       goto out;
     }
     if (rc == CP_STORE_EFUTURE) {
@@ -234,11 +242,14 @@ void cp_verb_list(struct cp_api_ctx *ctx, struct cp_api_request *rq,
     }
     if (rc == CP_STORE_ECOMPACTED) {
       cp_api_respond_status(
-          rs, 410, cp_status_failure(410, "Expired", "The provided continue "
-                                     "parameter is too old to display a "
-                                     "consistent list result. You can start "
-                                     "a new list without the continue "
-                                     "parameter.", NULL));
+          rs, 410,
+          cp_status_failure(410, "Expired",
+                            "The provided continue "
+                            "parameter is too old to display a "
+                            "consistent list result. You can start "
+                            "a new list without the continue "
+                            "parameter.",
+                            NULL));
       goto out;
     }
     if (rc != CPLANE_OK) {

@@ -31,7 +31,8 @@ static void invalid_value(struct cp_api_response *rs,
 
   if (asprintf(&detail, "Invalid value: \"%s\": %s", value, why) < 0)
     detail = NULL;
-  cp_verbs_invalid(rs, t, name, field, "FieldValueInvalid", detail ? detail : why);
+  cp_verbs_invalid(rs, t, name, field, "FieldValueInvalid",
+                   detail ? detail : why);
   free(detail);
 }
 
@@ -55,7 +56,7 @@ static int validate_annotations(const struct cp_resource_type *t,
   }
   if (total > 262144) {
     cp_verbs_invalid(rs, t, name, "metadata.annotations", "FieldValueTooLong",
-            "Too long: must have at most 262144 bytes");
+                     "Too long: must have at most 262144 bytes");
     return -1;
   }
   return 0;
@@ -74,7 +75,7 @@ static int validate_finalizers(const struct cp_resource_type *t,
     return 0;
   if (!json_object_is_type(fs, json_type_array)) {
     cp_verbs_invalid(rs, t, name, "metadata.finalizers", "FieldValueInvalid",
-            "Invalid value: must be a list of strings");
+                     "Invalid value: must be a list of strings");
     return -1;
   }
   n = json_object_array_length(fs);
@@ -155,12 +156,14 @@ static int field_validation(struct cp_api_request *rq,
     *fv = v[0] == 'S' ? FV_STRICT : FV_IGNORE;
     return 0;
   }
-  if (asprintf(&detail, "Unsupported value: \"%s\": supported values: "
-                        "\"\", \"Ignore\", \"Strict\", \"Warn\"", v) < 0)
+  if (asprintf(&detail,
+               "Unsupported value: \"%s\": supported values: "
+               "\"\", \"Ignore\", \"Strict\", \"Warn\"",
+               v) < 0)
     cp_api_respond_status(rs, 500, NULL);
   else
-    cp_verbs_options_invalid(rs, kind, "fieldValidation", "FieldValueNotSupported",
-                    detail);
+    cp_verbs_options_invalid(rs, kind, "fieldValidation",
+                             "FieldValueNotSupported", detail);
   free(detail);
   return -1;
 }
@@ -200,19 +203,21 @@ static int schema_decode(struct cp_api_ctx *ctx, struct cp_api_request *rq,
       cp_json_buf_puts(&b, "\"");
     }
     for (i = 0; i < r.n_unknown; i++) {
-      cp_json_buf_puts(&b, i || n_dups ? ", unknown field \""
-                                       : "unknown field \"");
+      cp_json_buf_puts(&b,
+                       i || n_dups ? ", unknown field \"" : "unknown field \"");
       cp_json_buf_puts(&b, r.unknown[i]);
       cp_json_buf_puts(&b, "\"");
     }
     text = b.nomem ? NULL : cp_json_buf_take(&b);
     cp_api_respond_status(
-        rs, 400, text ? cp_status_failuref(400, "%s in version \"%s\" cannot "
-                                                "be handled as a %s: strict "
-                                                "decoding error: %s",
-                                           rq->type->kind, rq->type->version,
-                                           rq->type->kind, text)
-                      : NULL);
+        rs, 400,
+        text ? cp_status_failuref(400,
+                                  "%s in version \"%s\" cannot "
+                                  "be handled as a %s: strict "
+                                  "decoding error: %s",
+                                  rq->type->kind, rq->type->version,
+                                  rq->type->kind, text)
+             : NULL);
     rc = -1;
     goto out;
   }
@@ -259,12 +264,13 @@ static void prune_stored(struct cp_api_ctx *ctx,
 /* 422 Invalid with one cause per field, as kube-apiserver words it:
  * "Kind "name" is invalid: field: detail" ("[a, b]" for several). */
 static void invalid_fields(struct cp_api_response *rs,
-                           const struct cp_resource_type *t,
-                           const char *name,
+                           const struct cp_resource_type *t, const char *name,
                            const struct cp_schema_result *r) {
   struct cp_status_cause *causes = calloc(r->n_errors + 1, sizeof *causes);
-  struct cp_status_details d = {.name = name, .group = t->group,
-                                .kind = t->kind, .causes = causes,
+  struct cp_status_details d = {.name = name,
+                                .group = t->group,
+                                .kind = t->kind,
+                                .causes = causes,
                                 .n_causes = r->n_errors};
   struct cp_json_buf b = CP_JSON_BUF_INIT;
   char *list = NULL, *msg = NULL;
@@ -288,8 +294,8 @@ static void invalid_fields(struct cp_api_response *rs,
                r->n_errors > 1 ? "[" : "", list,
                r->n_errors > 1 ? "]" : "") < 0)
     msg = NULL;
-  cp_api_respond_status(rs, 422, msg ? cp_status_failure(422, NULL, msg, &d)
-                                     : NULL);
+  cp_api_respond_status(rs, 422,
+                        msg ? cp_status_failure(422, NULL, msg, &d) : NULL);
   free(msg);
   free(list);
   free(causes);
@@ -333,11 +339,12 @@ static void undecodable(struct cp_api_response *rs,
     *q = '\0';
   cp_api_respond_status(
       rs, 400,
-      path ? cp_status_failuref(400, "%s in version \"%s\" cannot be handled "
-                                     "as a %s: json: cannot unmarshal %s into "
-                                     "Go struct field %s.%s of type %s",
-                                t->kind, t->version, t->kind, e->got,
-                                t->kind, path, e->want)
+      path ? cp_status_failuref(400,
+                                "%s in version \"%s\" cannot be handled "
+                                "as a %s: json: cannot unmarshal %s into "
+                                "Go struct field %s.%s of type %s",
+                                t->kind, t->version, t->kind, e->got, t->kind,
+                                path, e->want)
            : NULL);
   free(path);
 }
@@ -379,11 +386,12 @@ static int check_kind(const struct cp_resource_type *t, json_object *o,
   cp_resource_group_version(t, gv, sizeof gv);
   if ((kind != NULL && strcmp(kind, t->kind) != 0) ||
       (av != NULL && strcmp(av, gv) != 0)) {
-    cp_api_respond_status(
-        rs, 400, cp_status_failuref(400, "the body is a %s %s, but the "
-                                         "request is for %s %s",
-                                    av ? av : "?", kind ? kind : "?", gv,
-                                    t->kind));
+    cp_api_respond_status(rs, 400,
+                          cp_status_failuref(400,
+                                             "the body is a %s %s, but the "
+                                             "request is for %s %s",
+                                             av ? av : "?", kind ? kind : "?",
+                                             gv, t->kind));
     return -1;
   }
   set_str(o, "kind", t->kind);
@@ -402,10 +410,11 @@ static int check_namespace(struct cp_api_request *rq, json_object *o,
     return 0;
   }
   if (ns != NULL && ns[0] != '\0' && strcmp(ns, rq->ns) != 0) {
-    cp_api_respond_status(
-        rs, 400, cp_status_failuref(400, "the namespace of the provided "
-                                         "object does not match the "
-                                         "namespace sent on the request"));
+    cp_api_respond_status(rs, 400,
+                          cp_status_failuref(400,
+                                             "the namespace of the provided "
+                                             "object does not match the "
+                                             "namespace sent on the request"));
     return -1;
   }
   set_str(md, "namespace", rq->ns);
@@ -419,17 +428,17 @@ static void unrecognized(struct cp_api_response *rs,
                          const struct cp_resource_type *t, const char *err) {
   cp_api_respond_status(
       rs, 400,
-      cp_status_failuref(400, "the object provided is unrecognized (must be "
-                              "of type %s): couldn't get version/kind; json "
-                              "parse error: %s",
+      cp_status_failuref(400,
+                         "the object provided is unrecognized (must be "
+                         "of type %s): couldn't get version/kind; json "
+                         "parse error: %s",
                          t->kind, err ? err : "not a JSON object"));
 }
 
 /* POST and PUT bodies must be JSON; anything else (kubectl's protobuf
  * included) gets 415, which clients report as it is. rs NULL: only
  * tells. */
-static int json_body_ok(struct cp_api_request *rq,
-                        struct cp_api_response *rs) {
+static int json_body_ok(struct cp_api_request *rq, struct cp_api_response *rs) {
   const char *ct = rq->content_type;
   size_t n;
 
@@ -443,12 +452,13 @@ static int json_body_ok(struct cp_api_request *rq,
     return 1;
   if (rs == NULL)
     return 0;
-  cp_api_respond_status(
-      rs, 415, cp_status_failuref(415, "the body of the request was in an "
-                                       "unknown format (%.*s) - accepted "
-                                       "media types include: "
-                                       "application/json",
-                                  (int)n, ct));
+  cp_api_respond_status(rs, 415,
+                        cp_status_failuref(415,
+                                           "the body of the request was in an "
+                                           "unknown format (%.*s) - accepted "
+                                           "media types include: "
+                                           "application/json",
+                                           (int)n, ct));
   return 0;
 }
 
@@ -462,7 +472,7 @@ static void stored(struct cp_api_ctx *ctx, struct cp_api_request *rq,
 }
 
 void cp_verb_create(struct cp_api_ctx *ctx, struct cp_api_request *rq,
-                      struct cp_api_response *rs) {
+                    struct cp_api_response *rs) {
   json_object *o = NULL, *md;
   char *err = NULL, *key = NULL, *text = NULL, ts[32], uid[40];
   const char *name, *gen;
@@ -478,7 +488,7 @@ void cp_verb_create(struct cp_api_ctx *ctx, struct cp_api_request *rq,
    * refuses it. */
   if (rq->type->namespaced &&
       !cp_admission_namespace(ctx, rq->type, rq->ns,
-                        get_str(get(o, "metadata"), "name"), rs))
+                              get_str(get(o, "metadata"), "name"), rs))
     goto out;
   if (!cp_admission_crd(ctx, rq->type, rs))
     goto out;
@@ -499,14 +509,15 @@ void cp_verb_create(struct cp_api_ctx *ctx, struct cp_api_request *rq,
   gen = get_str(md, "generateName");
   if ((name == NULL || name[0] == '\0') && (gen == NULL || gen[0] == '\0')) {
     cp_verbs_invalid(rs, rq->type, "", "metadata.name", "FieldValueRequired",
-            "Required value: name or generateName is required");
+                     "Required value: name or generateName is required");
     goto out;
   }
   if (get_str(md, "resourceVersion") != NULL &&
       get_str(md, "resourceVersion")[0] != '\0') {
-    cp_api_respond_status(rs, 500, cp_status_failuref(
-                                       500, "resourceVersion should not be "
-                                            "set on objects to be created"));
+    cp_api_respond_status(rs, 500,
+                          cp_status_failuref(500,
+                                             "resourceVersion should not be "
+                                             "set on objects to be created"));
     goto out;
   }
   cp_verbs_new_uid(uid, sizeof uid);
@@ -554,8 +565,8 @@ void cp_verb_create(struct cp_api_ctx *ctx, struct cp_api_request *rq,
       cp_verbs_respond_text(rs, 201, cp_api_to_text(o));
       goto out;
     }
-    rc = cp_store_create(ctx->store, key, strlen(key), text, strlen(text),
-                         &rev);
+    rc =
+        cp_store_create(ctx->store, key, strlen(key), text, strlen(text), &rev);
     if (rc == CPLANE_OK) {
       cp_verbs_set_rv(o, rev);
       stored(ctx, rq, o);
@@ -681,8 +692,8 @@ static json_object *merge_update(const struct cp_resource_type *t,
  * deleted and has no finalizer left, removes it. Responds. Returns the
  * store code so callers can retry on conflict. */
 int cp_verbs_write_over(struct cp_api_ctx *ctx, struct cp_api_request *rq,
-                      const char *key, json_object *next, int64_t cur_rev,
-                      struct cp_api_response *rs, int respond_conflict) {
+                        const char *key, json_object *next, int64_t cur_rev,
+                        struct cp_api_response *rs, int respond_conflict) {
   char *text;
   int64_t rev = 0;
   int rc;
@@ -731,8 +742,8 @@ int cp_verbs_write_over(struct cp_api_ctx *ctx, struct cp_api_request *rq,
 /* Reads the current object. Responds 404/5xx and returns NULL if it
  * cannot. */
 json_object *cp_verbs_read_current(struct cp_api_ctx *ctx,
-                                 struct cp_api_request *rq, const char *key,
-                                 int64_t *rev, struct cp_api_response *rs) {
+                                   struct cp_api_request *rq, const char *key,
+                                   int64_t *rev, struct cp_api_response *rs) {
   cp_store_kv kv;
   json_object *o;
   int rc;
@@ -751,9 +762,8 @@ json_object *cp_verbs_read_current(struct cp_api_ctx *ctx,
   o = cp_api_parse_stored(rq->type, &kv);
   cp_store_kv_free(&kv);
   if (o == NULL)
-    cp_api_respond_status(rs, 500, cp_status_failuref(
-                                       500, "stored object %s is not JSON",
-                                       key));
+    cp_api_respond_status(
+        rs, 500, cp_status_failuref(500, "stored object %s is not JSON", key));
   return o;
 }
 
@@ -765,9 +775,9 @@ static json_object *apply_scale(json_object *scale, json_object *cur,
 
   if (rep == NULL || !json_object_is_type(rep, json_type_int) ||
       json_object_get_int64(rep) < 0) {
-    cp_api_respond_status(rs, 422, cp_status_failuref(
-                                       422, "spec.replicas must be a "
-                                            "non-negative integer"));
+    cp_api_respond_status(rs, 422,
+                          cp_status_failuref(422, "spec.replicas must be a "
+                                                  "non-negative integer"));
     return NULL;
   }
   json_object_deep_copy(cur, &out, NULL);
@@ -783,10 +793,9 @@ static json_object *apply_scale(json_object *scale, json_object *cur,
     /* A spec change: the generation goes up as for any other. */
     md = metadata(out);
     gen = get(md, "generation");
-    json_object_object_add(
-        md, "generation",
-        json_object_new_int64(next_generation(gen ? json_object_get_int64(gen)
-                                                  : 1)));
+    json_object_object_add(md, "generation",
+                           json_object_new_int64(next_generation(
+                               gen ? json_object_get_int64(gen) : 1)));
   }
   json_object_object_add(spec, "replicas",
                          json_object_new_int64(json_object_get_int64(rep)));
@@ -811,14 +820,14 @@ static int unchanged(struct cp_api_request *rq, json_object *next,
 }
 
 void cp_verb_update(struct cp_api_ctx *ctx, struct cp_api_request *rq,
-                      struct cp_api_response *rs) {
+                    struct cp_api_response *rs) {
   json_object *in, *cur = NULL, *next = NULL;
   char *err = NULL, *key = cp_api_key(rq->type, rq->ns, rq->name);
   const char *rv, *name;
   int64_t cur_rev = 0;
   enum field_validation fv;
-  int is_scale = rq->subresource != NULL &&
-                 strcmp(rq->subresource, "scale") == 0;
+  int is_scale =
+      rq->subresource != NULL && strcmp(rq->subresource, "scale") == 0;
   struct cp_json_strict_dups dups = {0};
 
   if (!json_body_ok(rq, rs) || field_validation(rq, &fv, rs) < 0) {
@@ -837,9 +846,11 @@ void cp_verb_update(struct cp_api_ctx *ctx, struct cp_api_request *rq,
   name = get_str(get(in, "metadata"), "name");
   if (name != NULL && strcmp(name, rq->name) != 0) {
     cp_api_respond_status(
-        rs, 400, cp_status_failuref(400, "the name of the object (%s) does "
-                                         "not match the name on the URL (%s)",
-                                    name, rq->name));
+        rs, 400,
+        cp_status_failuref(400,
+                           "the name of the object (%s) does "
+                           "not match the name on the URL (%s)",
+                           name, rq->name));
     goto out;
   }
   if (!is_scale &&
@@ -884,7 +895,7 @@ out:
 /* ------------------------------------------------------------ patch */
 
 void cp_verb_patch(struct cp_api_ctx *ctx, struct cp_api_request *rq,
-                     struct cp_api_response *rs) {
+                   struct cp_api_response *rs) {
   enum cp_patch_type pt;
   enum field_validation fv;
   char *key = cp_api_key(rq->type, rq->ns, rq->name), *err = NULL;
@@ -894,15 +905,16 @@ void cp_verb_patch(struct cp_api_ctx *ctx, struct cp_api_request *rq,
   if (cp_patch_type_from_content_type(rq->content_type, &pt) < 0 ||
       (pt == CP_PATCH_STRATEGIC && !rq->type->builtin)) {
     cp_api_respond_status(
-        rs, 415, cp_status_failuref(415, "the body of the request was in an "
-                                         "unknown format - accepted media "
-                                         "types include: "
-                                         "application/json-patch+json, "
-                                         "application/merge-patch+json%s",
-                                    rq->type->builtin
-                                        ? ", application/strategic-merge-"
-                                          "patch+json"
-                                        : ""));
+        rs, 415,
+        cp_status_failuref(415,
+                           "the body of the request was in an "
+                           "unknown format - accepted media "
+                           "types include: "
+                           "application/json-patch+json, "
+                           "application/merge-patch+json%s",
+                           rq->type->builtin ? ", application/strategic-merge-"
+                                               "patch+json"
+                                             : ""));
     goto out;
   }
   if (key == NULL) {
@@ -940,19 +952,21 @@ void cp_verb_patch(struct cp_api_ctx *ctx, struct cp_api_request *rq,
       json_object_put(base);
     if (rc == CP_PATCH_ETOOMANY) {
       /* kube: NewRequestEntityTooLargeError. */
-      cp_api_respond_status(rs, 413, cp_status_failuref(
-                                         413, "Request entity too large: %s",
-                                         err ? err : "too many operations"));
+      cp_api_respond_status(
+          rs, 413,
+          cp_status_failuref(413, "Request entity too large: %s",
+                             err ? err : "too many operations"));
       json_object_put(cur);
       goto out;
     }
     if (rc != CPLANE_OK) {
       int code = rc == CPLANE_ENOMEM ? 500 : 422;
 
-      cp_api_respond_status(rs, code, cp_status_failuref(
-                                          code, "the patch could not be "
-                                                "applied: %s",
-                                          err ? err : "out of memory"));
+      cp_api_respond_status(rs, code,
+                            cp_status_failuref(code,
+                                               "the patch could not be "
+                                               "applied: %s",
+                                               err ? err : "out of memory"));
       json_object_put(cur);
       goto out;
     }
@@ -994,7 +1008,7 @@ void cp_verb_patch(struct cp_api_ctx *ctx, struct cp_api_request *rq,
       goto out;
     }
     rc = cp_verbs_write_over(ctx, rq, key, next, cur_rev, rs,
-                    attempt == CP_VERBS_CAS_RETRIES - 1);
+                             attempt == CP_VERBS_CAS_RETRIES - 1);
     json_object_put(cur);
     json_object_put(next);
     if (rc != CP_STORE_ECONFLICT)
@@ -1010,7 +1024,7 @@ out:
 /* ------------------------------------------------------------ binding */
 
 void cp_verb_binding(struct cp_api_ctx *ctx, struct cp_api_request *rq,
-                       struct cp_api_response *rs) {
+                     struct cp_api_response *rs) {
   json_object *b, *cur = NULL, *spec;
   char *key = cp_api_key(rq->type, rq->ns, rq->name), *err = NULL;
   const char *node, *bound;
@@ -1020,8 +1034,8 @@ void cp_verb_binding(struct cp_api_ctx *ctx, struct cp_api_request *rq,
   b = cp_verbs_parse_body(rq->body, rq->body_len, &err);
   node = get_str(get(b, "target"), "name");
   if (b == NULL || node == NULL || node[0] == '\0' || key == NULL) {
-    cp_api_respond_status(rs, 400, cp_status_failuref(
-                                       400, "a Binding needs target.name"));
+    cp_api_respond_status(
+        rs, 400, cp_status_failuref(400, "a Binding needs target.name"));
     goto out;
   }
   if ((cur = cp_verbs_read_current(ctx, rq, key, &cur_rev, rs)) == NULL)
@@ -1029,8 +1043,11 @@ void cp_verb_binding(struct cp_api_ctx *ctx, struct cp_api_request *rq,
   bound = get_str(get(cur, "spec"), "nodeName");
   if (bound != NULL && bound[0] != '\0') {
     cp_api_respond_status(
-        rs, 409, cp_status_failuref(409, "pod %s is already assigned to node "
-                                         "\"%s\"", rq->name, bound));
+        rs, 409,
+        cp_status_failuref(409,
+                           "pod %s is already assigned to node "
+                           "\"%s\"",
+                           rq->name, bound));
     goto out;
   }
   spec = get(cur, "spec");
@@ -1041,8 +1058,7 @@ void cp_verb_binding(struct cp_api_ctx *ctx, struct cp_api_request *rq,
   set_str(spec, "nodeName", node);
   rc = cp_verbs_write_over(ctx, rq, key, cur, cur_rev, rs, 1);
   if (rc == CPLANE_OK) {
-    struct cp_status_details d = {.name = rq->name,
-                                  .kind = rq->type->resource};
+    struct cp_status_details d = {.name = rq->name, .kind = rq->type->resource};
 
     cp_api_respond_status(rs, 201, cp_status_success(&d));
   }

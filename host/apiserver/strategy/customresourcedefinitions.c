@@ -22,8 +22,7 @@
 #include "log/log.h"
 
 /* Deleting the definition then waits for its custom resources. */
-static void prepare_create(const struct cp_strategy_write *w,
-                           json_object *o) {
+static void prepare_create(const struct cp_strategy_write *w, json_object *o) {
   cp_verbs_add_finalizer(metadata(o), CP_CRD_CLEANUP_FINALIZER);
 }
 
@@ -72,7 +71,8 @@ static void stored(struct cp_api_ctx *ctx, json_object *o) {
 
 /* Its cleanup starts. */
 static void marked(struct cp_api_ctx *ctx, json_object *o) {
-  cp_log_info("apiserver", "customresourcedefinition %s terminating: its "
+  cp_log_info("apiserver",
+              "customresourcedefinition %s terminating: its "
               "custom resources are being deleted",
               get_str(get(o, "metadata"), "name"));
   if (ctx->crd_terminating != NULL)
@@ -105,7 +105,8 @@ static void deleted(struct cp_api_ctx *ctx, json_object *crd) {
     return;
   gone = cp_verbs_purge_prefix(ctx, prefix);
   free(prefix);
-  cp_log_info("apiserver", "customresourcedefinition %s.%s deleted: no "
+  cp_log_info("apiserver",
+              "customresourcedefinition %s.%s deleted: no "
               "longer served, %zu custom resource(s) deleted",
               key.resource, key.group, gone);
 }

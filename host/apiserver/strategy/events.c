@@ -32,8 +32,10 @@ static void validate(const struct cp_strategy_write *w, json_object *o,
     const char *field;
     int required;
     size_t max; /* 0: no bound */
-  } fields[] = {{"reportingComponent", 1, 0}, {"reportingInstance", 1, 128},
-                {"action", 1, 128},           {"reason", 1, 128},
+  } fields[] = {{"reportingComponent", 1, 0},
+                {"reportingInstance", 1, 128},
+                {"action", 1, 128},
+                {"reason", 1, 128},
                 {"message", 0, 1024}};
   char why[64];
   size_t i;
@@ -42,10 +44,10 @@ static void validate(const struct cp_strategy_write *w, json_object *o,
     ns = "";
   if (ions == NULL)
     ions = "";
-  if (ions[0] != '\0' ? legacy && strcmp(ns, ions) != 0
-                      : strcmp(ns, "default") != 0 &&
-                            (legacy ? ns[0] != '\0'
-                                    : strcmp(ns, "kube-system") != 0))
+  if (ions[0] != '\0'
+          ? legacy && strcmp(ns, ions) != 0
+          : strcmp(ns, "default") != 0 &&
+                (legacy ? ns[0] != '\0' : strcmp(ns, "kube-system") != 0))
     cp_field_invalid_str(errs, "involvedObject.namespace", ions,
                          "does not match event.namespace");
   if (legacy)
@@ -101,35 +103,43 @@ static void cells(json_object *e, long long now, json_object *out) {
   cp_table_add_str(out, cp_table_str(e, "type"));
   cp_table_add_str(out, cp_table_str(e, "reason"));
   snprintf(buf, sizeof buf, "%s/%s", kind ? kind : "",
-           cp_table_str(e, "involvedObject.name") ? cp_table_str(e, "involvedObject.name")
-                                         : "");
+           cp_table_str(e, "involvedObject.name")
+               ? cp_table_str(e, "involvedObject.name")
+               : "");
   for (i = 0; buf[i] != '/' && buf[i] != '\0'; i++)
     if (buf[i] >= 'A' && buf[i] <= 'Z')
       buf[i] = (char)(buf[i] - 'A' + 'a');
   cp_table_add_str(out, buf);
   cp_table_add_str(out, cp_table_str(e, "involvedObject.fieldPath")
-                     ? cp_table_str(e, "involvedObject.fieldPath")
-                     : "");
+                            ? cp_table_str(e, "involvedObject.fieldPath")
+                            : "");
   if (comp == NULL)
     comp = cp_table_str(e, "reportingComponent");
   snprintf(buf, sizeof buf, "%s%s%s", comp ? comp : "",
            cp_table_str(e, "source.host") ? ", " : "",
-           cp_table_str(e, "source.host") ? cp_table_str(e, "source.host") : "");
+           cp_table_str(e, "source.host") ? cp_table_str(e, "source.host")
+                                          : "");
   cp_table_add_str(out, buf);
-  cp_table_add_str(out, cp_table_str(e, "message") ? cp_table_str(e, "message") : "");
+  cp_table_add_str(out, cp_table_str(e, "message") ? cp_table_str(e, "message")
+                                                   : "");
   cp_table_age_since(ag, sizeof ag, first, now);
   cp_table_add_str(out, ag);
   cp_table_add_int(out, count > 0 ? count : 1);
   cp_table_add_str(out, cp_table_str(e, "metadata.name"));
 }
 
-static const char *const field_labels[] = {
-    "involvedObject.kind",       "involvedObject.namespace",
-    "involvedObject.name",       "involvedObject.uid",
-    "involvedObject.apiVersion", "involvedObject.resourceVersion",
-    "involvedObject.fieldPath",  "reason",
-    "reportingComponent",        "source",
-    "type",                      NULL};
+static const char *const field_labels[] = {"involvedObject.kind",
+                                           "involvedObject.namespace",
+                                           "involvedObject.name",
+                                           "involvedObject.uid",
+                                           "involvedObject.apiVersion",
+                                           "involvedObject.resourceVersion",
+                                           "involvedObject.fieldPath",
+                                           "reason",
+                                           "reportingComponent",
+                                           "source",
+                                           "type",
+                                           NULL};
 
 const struct cp_strategy cp_strategy_events = {
     .group = "",

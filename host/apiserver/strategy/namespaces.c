@@ -24,8 +24,7 @@
 
 /* What kube-apiserver's namespace strategy sets on create: status.phase
  * Active and "kubernetes" among spec.finalizers. */
-static void prepare_create(const struct cp_strategy_write *w,
-                           json_object *o) {
+static void prepare_create(const struct cp_strategy_write *w, json_object *o) {
   json_object *spec = get(o, "spec"), *fs, *status;
   size_t i;
 
@@ -51,9 +50,8 @@ static void prepare_create(const struct cp_strategy_write *w,
   json_object_object_add(o, "status", status);
 }
 
-const char *const cp_system_namespaces[] = {"default", "kube-system",
-                                            "kube-public", "kube-node-lease",
-                                            NULL};
+const char *const cp_system_namespaces[] = {
+    "default", "kube-system", "kube-public", "kube-node-lease", NULL};
 
 void cp_namespace_ensure(struct cp_api_ctx *ctx, const char *name) {
   struct cp_api_request rq = {0};
@@ -63,12 +61,12 @@ void cp_namespace_ensure(struct cp_api_ctx *ctx, const char *name) {
   rq.type = cp_resources_find(ctx->resources, "", "v1", "namespaces");
   rq.path = strdup("/api/v1/namespaces");
   if (rq.type == NULL || rq.path == NULL ||
-      asprintf(&rq.body, "{\"apiVersion\":\"v1\",\"kind\":\"Namespace\","
-                         "\"metadata\":{\"name\":\"%s\"}}",
+      asprintf(&rq.body,
+               "{\"apiVersion\":\"v1\",\"kind\":\"Namespace\","
+               "\"metadata\":{\"name\":\"%s\"}}",
                name) < 0) {
     rq.body = NULL;
-    cp_log_warn("apiserver", "cannot create namespace %s: out of memory",
-                name);
+    cp_log_warn("apiserver", "cannot create namespace %s: out of memory", name);
     goto out;
   }
   rq.body_len = strlen(rq.body);

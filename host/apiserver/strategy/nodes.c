@@ -13,10 +13,8 @@
 #include "apiserver/verbs.h"
 
 static const struct cp_table_column columns[] = {
-    {"Name", "string", "name", 0, NULL},
-    {"Status", "string", "", 0, NULL},
-    {"Roles", "string", "", 0, NULL},
-    {"Age", "string", "", 0, NULL},
+    {"Name", "string", "name", 0, NULL}, {"Status", "string", "", 0, NULL},
+    {"Roles", "string", "", 0, NULL},    {"Age", "string", "", 0, NULL},
     {"Version", "string", "", 0, NULL},
 };
 

@@ -69,8 +69,8 @@ static char *go_map(json_object *labels) {
 
 void cp_pod_template_check_selector(json_object *o,
                                     struct cp_field_errors *errs) {
-  json_object *labels = get(get(get(get(o, "spec"), "template"), "metadata"),
-                            "labels");
+  json_object *labels =
+      get(get(get(get(o, "spec"), "template"), "metadata"), "labels");
   cplane_object *co = cp_object_from_json_c(o);
   char *text = NULL, *err = NULL, *shown = NULL;
   cp_selector *sel = NULL;

@@ -27,9 +27,9 @@ static void validate(const struct cp_strategy_write *w, json_object *o,
 }
 
 static const struct cp_table_column columns[] = {
-    {"Name", "string", "name", 0, NULL},  {"Ready", "string", "", 0, NULL},
-    {"Status", "string", "", 0, NULL},    {"Restarts", "integer", "", 0, NULL},
-    {"Age", "string", "", 0, NULL},       {"IP", "string", "", 1, NULL},
+    {"Name", "string", "name", 0, NULL}, {"Ready", "string", "", 0, NULL},
+    {"Status", "string", "", 0, NULL},   {"Restarts", "integer", "", 0, NULL},
+    {"Age", "string", "", 0, NULL},      {"IP", "string", "", 1, NULL},
     {"Node", "string", "", 1, NULL},
 };
 
@@ -61,11 +61,16 @@ static void cells(json_object *p, long long now, json_object *out) {
 }
 
 static const char *const categories[] = {"all", NULL};
-static const char *const field_labels[] = {
-    "spec.nodeName",     "spec.restartPolicy",      "spec.schedulerName",
-    "spec.serviceAccountName", "spec.hostNetwork",  "status.phase",
-    "status.podIP",      "status.podIPs",           "status.nominatedNodeName",
-    NULL};
+static const char *const field_labels[] = {"spec.nodeName",
+                                           "spec.restartPolicy",
+                                           "spec.schedulerName",
+                                           "spec.serviceAccountName",
+                                           "spec.hostNetwork",
+                                           "status.phase",
+                                           "status.podIP",
+                                           "status.podIPs",
+                                           "status.nominatedNodeName",
+                                           NULL};
 
 const struct cp_strategy cp_strategy_pods = {
     .group = "",

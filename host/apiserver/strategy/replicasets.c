@@ -23,10 +23,8 @@ static void validate(const struct cp_strategy_write *w, json_object *o,
 }
 
 static const struct cp_table_column columns[] = {
-    {"Name", "string", "name", 0, NULL},
-    {"Desired", "integer", "", 0, NULL},
-    {"Current", "integer", "", 0, NULL},
-    {"Ready", "integer", "", 0, NULL},
+    {"Name", "string", "name", 0, NULL}, {"Desired", "integer", "", 0, NULL},
+    {"Current", "integer", "", 0, NULL}, {"Ready", "integer", "", 0, NULL},
     {"Age", "string", "", 0, NULL},
 };
 
