@@ -52,6 +52,7 @@
 #include "apiserver/request.h"
 #include "apiserver/request_info.h"
 #include "apiserver/status.h"
+#include "apiserver/strategy/namespaces.h"
 #include "apiserver/watch.h"
 #include "log/log.h"
 
@@ -1102,33 +1103,10 @@ static int write_kubeconfig(const char *path, const char *server,
 
 /* The namespaces every cluster starts with. */
 static void create_default_namespaces(struct cp_apiserver *s) {
-  static const char *const names[] = {"default", "kube-system",
-                                      "kube-public", "kube-node-lease"};
-  const struct cp_resource_type *t =
-      cp_resources_find(s->ctx.resources, "", "v1", "namespaces");
   size_t i;
 
-  for (i = 0; i < sizeof names / sizeof names[0]; i++) {
-    struct cp_api_request rq = {0};
-    struct cp_api_response rs = {0};
-
-    rq.method = CP_API_POST;
-    rq.type = t;
-    if (asprintf(&rq.body, "{\"apiVersion\":\"v1\",\"kind\":\"Namespace\","
-                           "\"metadata\":{\"name\":\"%s\"},\"spec\":{"
-                           "\"finalizers\":[\"kubernetes\"]},\"status\":{"
-                           "\"phase\":\"Active\"}}",
-                 names[i]) < 0)
-      continue;
-    rq.body_len = strlen(rq.body);
-    rq.path = strdup("/api/v1/namespaces");
-    cp_api_handle(&s->ctx, &rq, &rs);
-    if (rs.code != 201 && rs.code != 409)
-      cp_log_warn("apiserver", "cannot create namespace %s: %.*s", names[i],
-                  (int)rs.len, rs.body ? rs.body : "");
-    free(rs.body);
-    cp_api_request_clear(&rq);
-  }
+  for (i = 0; cp_system_namespaces[i] != NULL; i++)
+    cp_namespace_ensure(&s->ctx, cp_system_namespaces[i]);
 }
 
 static void free_server(struct cp_apiserver *s) {

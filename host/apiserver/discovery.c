@@ -11,6 +11,7 @@
 
 #include "apiserver/printer_columns.h"
 #include "apiserver/schema.h"
+#include "apiserver/strategy/strategy.h"
 
 /* Compact, and '/' left alone as kube-apiserver writes it. */
 #define JSON_OUT (JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
@@ -259,6 +260,22 @@ static void add_subresources(json_object *list,
   }
 }
 
+/* The categories the kind's strategy puts it in ("all": kubectl get
+ * all lists it), as kube-apiserver's discovery says. */
+/* A built-in kind's from its strategy, a custom resource's from its
+ * definition (spec.names.categories). */
+static void add_categories(json_object *e, const struct cp_resource_type *t) {
+  const char *const *c = cp_strategy_for(t)->categories;
+
+  if (!t->builtin) {
+    cp_printer_columns_add_categories(t, e);
+    return;
+  }
+
+  if (c != NULL && c[0] != NULL)
+    json_object_object_add(e, "categories", strings(c));
+}
+
 char *cp_discovery_resource_list(struct cp_resources *r, const char *group,
                                  const char *version) {
   const struct cp_resource_type *all[MAX_TYPES];
@@ -282,7 +299,7 @@ char *cp_discovery_resource_list(struct cp_resources *r, const char *group,
                        all_verbs);
     if (t->short_names[0] != NULL)
       json_object_object_add(e, "shortNames", strings(t->short_names));
-    cp_printer_columns_add_categories(t, e);
+    add_categories(e, t);
     json_object_array_add(list, e);
     add_subresources(list, t);
   }
@@ -318,7 +335,7 @@ static json_object *aggregated_resource(const struct cp_resource_type *t) {
   json_object_object_add(e, "verbs", strings(all_verbs));
   if (t->short_names[0] != NULL)
     json_object_object_add(e, "shortNames", strings(t->short_names));
-  cp_printer_columns_add_categories(t, e);
+  add_categories(e, t);
   if (t->subresources & CP_SUB_STATUS) {
     json_object *s = json_object_new_object();
 

@@ -560,7 +560,7 @@ static json_object *cell(const struct column *c, json_object *v,
       return json_object_new_boolean(json_object_get_boolean(v));
   } else if (strcmp(c->type, "date") == 0) {
     if (json_object_is_type(v, json_type_string)) {
-      cp_table_age(age, sizeof age, json_object_get_string(v), now);
+      cp_table_age_since(age, sizeof age, json_object_get_string(v), now);
       return json_object_new_string(strcmp(age, "<unknown>") == 0
                                         ? "<invalid>"
                                         : age);

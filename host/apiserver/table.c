@@ -11,6 +11,7 @@
 #include <json-c/json.h>
 
 #include "apiserver/printer_columns.h"
+#include "apiserver/strategy/strategy.h"
 
 int cp_table_wanted(const char *accept) {
   return accept != NULL && strstr(accept, "as=Table") != NULL &&
@@ -37,7 +38,7 @@ static json_object *at(json_object *o, const char *path) {
   return o;
 }
 
-static const char *str(json_object *o, const char *path) {
+const char *cp_table_str(json_object *o, const char *path) {
   json_object *v = at(o, path);
 
   return v != NULL && json_object_is_type(v, json_type_string)
@@ -45,13 +46,13 @@ static const char *str(json_object *o, const char *path) {
              : NULL;
 }
 
-static long long num(json_object *o, const char *path) {
+long long cp_table_num(json_object *o, const char *path) {
   json_object *v = at(o, path);
 
   return v != NULL ? json_object_get_int64(v) : 0;
 }
 
-static int arr_len(json_object *o, const char *path) {
+int cp_table_arr_len(json_object *o, const char *path) {
   json_object *v = at(o, path);
 
   return v != NULL && json_object_is_type(v, json_type_array)
@@ -63,7 +64,8 @@ static int arr_len(json_object *o, const char *path) {
 
 /* kubectl's HumanDuration: "45s", "5m10s", "2h", "3d4h"; a zero
  * remainder is left out. */
-static void age_since(char *buf, size_t len, const char *ts, long long now) {
+void cp_table_age_since(char *buf, size_t len, const char *ts,
+                        long long now) {
   struct tm tm;
   long long s, m, h, d;
 
@@ -96,88 +98,12 @@ static void age_since(char *buf, size_t len, const char *ts, long long now) {
     snprintf(buf, len, "%lldy", d / 365);
 }
 
-void cp_table_age(char *buf, size_t len, const char *ts, long long now) {
-  age_since(buf, len, ts, now);
+void cp_table_age(char *buf, size_t len, json_object *obj, long long now) {
+  cp_table_age_since(buf, len, cp_table_str(obj, "metadata.creationTimestamp"),
+                     now);
 }
 
-static void age(char *buf, size_t len, json_object *obj, long long now) {
-  age_since(buf, len, str(obj, "metadata.creationTimestamp"), now);
-}
-
-static void add_str(json_object *cells, const char *s) {
-  json_object_array_add(cells, json_object_new_string(s ? s : "<none>"));
-}
-
-static void add_int(json_object *cells, long long v) {
-  json_object_array_add(cells, json_object_new_int64(v));
-}
-
-static void pod_cells(json_object *cells, json_object *p, const char *ag) {
-  int n = arr_len(p, "spec.containers"), i, ready = 0;
-  json_object *cs = at(p, "status.containerStatuses");
-  long long restarts = 0;
-  char buf[32];
-  const char *phase = str(p, "status.phase");
-
-  for (i = 0; cs != NULL && i < arr_len(p, "status.containerStatuses"); i++) {
-    json_object *c = json_object_array_get_idx(cs, (size_t)i);
-
-    ready += json_object_get_boolean(at(c, "ready"));
-    restarts += num(c, "restartCount");
-  }
-  snprintf(buf, sizeof buf, "%d/%d", ready, n);
-  add_str(cells, buf);
-  if (str(p, "metadata.deletionTimestamp") != NULL)
-    phase = "Terminating";
-  add_str(cells, phase ? phase : "Pending");
-  add_int(cells, restarts);
-  add_str(cells, ag);
-  add_str(cells, str(p, "status.podIP"));
-  add_str(cells, str(p, "spec.nodeName"));
-}
-
-static void node_cells(json_object *cells, json_object *n, const char *ag) {
-  json_object *conds = at(n, "status.conditions");
-  const char *status = "Unknown";
-  char buf[64];
-  int i;
-
-  for (i = 0; conds != NULL && i < arr_len(n, "status.conditions"); i++) {
-    json_object *c = json_object_array_get_idx(conds, (size_t)i);
-    const char *t = str(c, "type"), *s = str(c, "status");
-
-    if (t != NULL && strcmp(t, "Ready") == 0 && s != NULL)
-      status = strcmp(s, "True") == 0 ? "Ready" : "NotReady";
-  }
-  snprintf(buf, sizeof buf, "%s%s", status,
-           json_object_get_boolean(at(n, "spec.unschedulable"))
-               ? ",SchedulingDisabled"
-               : "");
-  add_str(cells, buf);
-  add_str(cells, "<none>");
-  add_str(cells, ag);
-  add_str(cells, str(n, "status.nodeInfo.kubeletVersion"));
-}
-
-static void replicas_cells(json_object *cells, json_object *o, const char *ag,
-                           int deployment) {
-  char buf[48];
-
-  if (deployment) {
-    snprintf(buf, sizeof buf, "%lld/%lld", num(o, "status.readyReplicas"),
-             num(o, "spec.replicas"));
-    add_str(cells, buf);
-    add_int(cells, num(o, "status.updatedReplicas"));
-    add_int(cells, num(o, "status.availableReplicas"));
-  } else {
-    add_int(cells, num(o, "spec.replicas"));
-    add_int(cells, num(o, "status.replicas"));
-    add_int(cells, num(o, "status.readyReplicas"));
-  }
-  add_str(cells, ag);
-}
-
-static int map_len(json_object *o, const char *path) {
+int cp_table_map_len(json_object *o, const char *path) {
   json_object *v = at(o, path);
 
   return v != NULL && json_object_is_type(v, json_type_object)
@@ -185,238 +111,66 @@ static int map_len(json_object *o, const char *path) {
              : 0;
 }
 
-/* kubectl's event printer: Last Seen, Type, Reason, Object, Subobject,
- * Source, Message, First Seen, Count, Name. The newest of the timestamps
- * an event may carry counts as last seen (events.k8s.io writers set only
- * eventTime and series). */
-static void event_cells(json_object *cells, json_object *e, long long now) {
-  const char *last = str(e, "series.lastObservedTime");
-  const char *first = str(e, "firstTimestamp");
-  const char *kind = str(e, "involvedObject.kind");
-  const char *comp = str(e, "source.component");
-  char buf[320], ag[32];
-  long long count = num(e, "count");
-  size_t i;
+void cp_table_add_str(json_object *cells, const char *s) {
+  json_object_array_add(cells, json_object_new_string(s ? s : "<none>"));
+}
 
-  if (last == NULL)
-    last = str(e, "lastTimestamp");
-  if (last == NULL)
-    last = str(e, "eventTime");
-  if (last == NULL)
-    last = str(e, "metadata.creationTimestamp");
-  if (first == NULL)
-    first = str(e, "eventTime");
-  if (first == NULL)
-    first = str(e, "metadata.creationTimestamp");
-  age_since(ag, sizeof ag, last, now);
-  add_str(cells, ag);
-  add_str(cells, str(e, "type"));
-  add_str(cells, str(e, "reason"));
-  snprintf(buf, sizeof buf, "%s/%s", kind ? kind : "",
-           str(e, "involvedObject.name") ? str(e, "involvedObject.name")
-                                         : "");
-  for (i = 0; buf[i] != '/' && buf[i] != '\0'; i++)
-    if (buf[i] >= 'A' && buf[i] <= 'Z')
-      buf[i] = (char)(buf[i] - 'A' + 'a');
-  add_str(cells, buf);
-  add_str(cells, str(e, "involvedObject.fieldPath")
-                     ? str(e, "involvedObject.fieldPath")
-                     : "");
-  if (comp == NULL)
-    comp = str(e, "reportingComponent");
-  snprintf(buf, sizeof buf, "%s%s%s", comp ? comp : "",
-           str(e, "source.host") ? ", " : "",
-           str(e, "source.host") ? str(e, "source.host") : "");
-  add_str(cells, buf);
-  add_str(cells, str(e, "message") ? str(e, "message") : "");
-  age_since(ag, sizeof ag, first, now);
-  add_str(cells, ag);
-  add_int(cells, count > 0 ? count : 1);
-  add_str(cells, str(e, "metadata.name"));
+void cp_table_add_int(json_object *cells, long long v) {
+  json_object_array_add(cells, json_object_new_int64(v));
 }
 
 /* ---- the table ---- */
 
-struct column {
-  const char *name, *type, *format;
-  int priority;
+static const struct cp_table_column default_cols[] = {
+    {"Name", "string", "name", 0, NULL},
+    {"Age", "string", "", 0, NULL},
 };
 
-static const struct column name_col = {"Name", "string", "name", 0};
-static const struct column age_col = {"Age", "string", "", 0};
-
-static const struct column pod_cols[] = {
-    {"Ready", "string", "", 0},      {"Status", "string", "", 0},
-    {"Restarts", "integer", "", 0},  {"Age", "string", "", 0},
-    {"IP", "string", "", 1},         {"Node", "string", "", 1},
-};
-static const struct column node_cols[] = {
-    {"Status", "string", "", 0},
-    {"Roles", "string", "", 0},
-    {"Age", "string", "", 0},
-    {"Version", "string", "", 0},
-};
-static const struct column deploy_cols[] = {
-    {"Ready", "string", "", 0},
-    {"Up-to-date", "integer", "", 0},
-    {"Available", "integer", "", 0},
-    {"Age", "string", "", 0},
-};
-static const struct column rs_cols[] = {
-    {"Desired", "integer", "", 0},
-    {"Current", "integer", "", 0},
-    {"Ready", "integer", "", 0},
-    {"Age", "string", "", 0},
-};
-static const struct column ns_cols[] = {
-    {"Status", "string", "", 0},
-    {"Age", "string", "", 0},
-};
-/* Events lead with Last Seen, not Name (kubectl's own order). */
-static const struct column event_cols[] = {
-    {"Last Seen", "string", "", 0}, {"Type", "string", "", 0},
-    {"Reason", "string", "", 0},    {"Object", "string", "", 0},
-    {"Subobject", "string", "", 1}, {"Source", "string", "", 1},
-    {"Message", "string", "", 0},   {"First Seen", "string", "", 1},
-    {"Count", "integer", "", 1},    {"Name", "string", "name", 1},
-};
-static const struct column cm_cols[] = {
-    {"Data", "integer", "", 0},
-    {"Age", "string", "", 0},
-};
-static const struct column secret_cols[] = {
-    {"Type", "string", "", 0},
-    {"Data", "integer", "", 0},
-    {"Age", "string", "", 0},
-};
-static const struct column lease_cols[] = {
-    {"Holder", "string", "", 0},
-    {"Age", "string", "", 0},
-};
-static const struct column crd_cols[] = {
-    {"Created At", "date", "", 0},
-};
-
-enum shape { GENERIC, POD, NODE, DEPLOY, RS, NS, EVENT, CM, SECRET, LEASE,
-             CRD, GENERIC_DONE };
-
-static enum shape shape_of(const struct cp_resource_type *t) {
-  if (t->group[0] == '\0' && strcmp(t->resource, "pods") == 0)
-    return POD;
-  if (t->group[0] == '\0' && strcmp(t->resource, "nodes") == 0)
-    return NODE;
-  if (t->group[0] == '\0' && strcmp(t->resource, "namespaces") == 0)
-    return NS;
-  if (strcmp(t->group, "apps") == 0 && strcmp(t->resource, "deployments") == 0)
-    return DEPLOY;
-  if (strcmp(t->group, "apps") == 0 && strcmp(t->resource, "replicasets") == 0)
-    return RS;
-  if (t->group[0] == '\0' && strcmp(t->resource, "events") == 0)
-    return EVENT;
-  if (t->group[0] == '\0' && strcmp(t->resource, "configmaps") == 0)
-    return CM;
-  if (t->group[0] == '\0' && strcmp(t->resource, "secrets") == 0)
-    return SECRET;
-  if (strcmp(t->group, "coordination.k8s.io") == 0 &&
-      strcmp(t->resource, "leases") == 0)
-    return LEASE;
-  if (strcmp(t->group, "apiextensions.k8s.io") == 0 &&
-      strcmp(t->resource, "customresourcedefinitions") == 0)
-    return CRD;
-  return GENERIC;
-}
-
-static void add_column(json_object *defs, const struct column *c) {
-  json_object *d = json_object_new_object();
-
-  json_object_object_add(d, "name", json_object_new_string(c->name));
-  json_object_object_add(d, "type", json_object_new_string(c->type));
-  json_object_object_add(d, "format", json_object_new_string(c->format));
-  json_object_object_add(d, "description", json_object_new_string(""));
-  json_object_object_add(d, "priority", json_object_new_int(c->priority));
-  json_object_array_add(defs, d);
-}
-
-#define COLS(a) a, sizeof a / sizeof a[0]
-
-/* Each shape's columns after Name (events have no leading Name). */
-static const struct {
-  const struct column *cols;
-  size_t n;
-} shape_cols[] = {
-    [GENERIC] = {&age_col, 1},        [POD] = {COLS(pod_cols)},
-    [NODE] = {COLS(node_cols)},       [DEPLOY] = {COLS(deploy_cols)},
-    [RS] = {COLS(rs_cols)},           [NS] = {COLS(ns_cols)},
-    [EVENT] = {COLS(event_cols)},     [CM] = {COLS(cm_cols)},
-    [SECRET] = {COLS(secret_cols)},   [LEASE] = {COLS(lease_cols)},
-    [CRD] = {COLS(crd_cols)},
-};
-
-static json_object *columns(enum shape s) {
+static json_object *columns(const struct cp_strategy *st) {
+  const struct cp_table_column *cols = st->columns ? st->columns : default_cols;
+  size_t n = st->columns ? st->n_columns : 2, i;
   json_object *defs = json_object_new_array();
-  size_t i;
 
-  if (s != EVENT)
-    add_column(defs, &name_col);
-  for (i = 0; i < shape_cols[s].n; i++)
-    add_column(defs, &shape_cols[s].cols[i]);
+  for (i = 0; i < n; i++) {
+    json_object *d = json_object_new_object();
+
+    json_object_object_add(d, "name", json_object_new_string(cols[i].name));
+    json_object_object_add(d, "type", json_object_new_string(cols[i].type));
+    json_object_object_add(d, "format",
+                           json_object_new_string(cols[i].format));
+    json_object_object_add(
+        d, "description",
+        json_object_new_string(cols[i].description ? cols[i].description
+                                                   : ""));
+    json_object_object_add(d, "priority",
+                           json_object_new_int(cols[i].priority));
+    json_object_array_add(defs, d);
+  }
   return defs;
 }
 
 /* One row; takes a reference to obj when it goes in whole. */
-static json_object *row(const struct cp_resource_type *type, enum shape s,
-                        json_object *obj, int include_object, long long now) {
-  json_object *r = json_object_new_object(), *cells = json_object_new_array();
-  json_object *meta, *md, *custom = cp_printer_columns_cells(type, obj, now);
+static json_object *row(const struct cp_resource_type *type,
+                        const struct cp_strategy *st, json_object *obj,
+                        int include_object, long long now) {
+  json_object *r = json_object_new_object(), *cells = NULL;
+  json_object *meta, *md;
   char ag[32];
 
-  age(ag, sizeof ag, obj, now);
-  if (custom != NULL) { /* a CRD's additionalPrinterColumns */
-    json_object_put(cells);
-    cells = custom;
-  } else if (s != EVENT)
-    add_str(cells, str(obj, "metadata.name"));
-  switch (custom != NULL ? GENERIC_DONE : s) {
-  case GENERIC_DONE:
-    break;
-  case POD:
-    pod_cells(cells, obj, ag);
-    break;
-  case NODE:
-    node_cells(cells, obj, ag);
-    break;
-  case DEPLOY:
-    replicas_cells(cells, obj, ag, 1);
-    break;
-  case RS:
-    replicas_cells(cells, obj, ag, 0);
-    break;
-  case NS:
-    add_str(cells, str(obj, "status.phase"));
-    add_str(cells, ag);
-    break;
-  case EVENT:
-    event_cells(cells, obj, now);
-    break;
-  case CM:
-    add_int(cells, map_len(obj, "data") + map_len(obj, "binaryData"));
-    add_str(cells, ag);
-    break;
-  case SECRET:
-    add_str(cells, str(obj, "type") ? str(obj, "type") : "Opaque");
-    add_int(cells, map_len(obj, "data"));
-    add_str(cells, ag);
-    break;
-  case LEASE:
-    add_str(cells, str(obj, "spec.holderIdentity"));
-    add_str(cells, ag);
-    break;
-  case CRD:
-    add_str(cells, str(obj, "metadata.creationTimestamp"));
-    break;
-  case GENERIC:
-    add_str(cells, ag);
-    break;
+  /* A custom resource's additionalPrinterColumns, when its CRD has any. */
+  if (!type->builtin)
+    cells = cp_printer_columns_cells(type, obj, now);
+  if (cells != NULL) {
+    /* made whole by its definition */
+  } else if ((cells = json_object_new_array()) == NULL) {
+    json_object_put(r);
+    return NULL;
+  } else if (st->columns != NULL && st->cells != NULL) {
+    st->cells(obj, now, cells);
+  } else {
+    cp_table_age(ag, sizeof ag, obj, now);
+    cp_table_add_str(cells, cp_table_str(obj, "metadata.name"));
+    cp_table_add_str(cells, ag);
   }
   json_object_object_add(r, "cells", cells);
   if (include_object) {
@@ -456,7 +210,7 @@ char *cp_table_render(const struct cp_resource_type *type, const char *body,
                       size_t len, int include_object, long long now) {
   json_object *in = parse_len(body, len), *t = NULL;
   json_object *rows, *items, *lmeta, *tmeta, *cols;
-  enum shape s = shape_of(type);
+  const struct cp_strategy *st = cp_strategy_for(type);
   char *out = NULL;
   size_t i;
 
@@ -468,8 +222,9 @@ char *cp_table_render(const struct cp_resource_type *type, const char *body,
                          json_object_new_string("meta.k8s.io/v1"));
   tmeta = json_object_new_object();
   json_object_object_add(t, "metadata", tmeta);
-  cols = cp_printer_columns_definitions(type);
-  json_object_object_add(t, "columnDefinitions", cols ? cols : columns(s));
+  cols = type->builtin ? NULL : cp_printer_columns_definitions(type);
+  json_object_object_add(t, "columnDefinitions",
+                         cols != NULL ? cols : columns(st));
   rows = json_object_new_array();
   json_object_object_add(t, "rows", rows);
   if (json_object_object_get_ex(in, "items", &items) &&
@@ -477,8 +232,8 @@ char *cp_table_render(const struct cp_resource_type *type, const char *body,
     /* A list: its resourceVersion and continue token carry over, so that
      * kubectl's chunked listing (limit=500) goes on. */
     if (json_object_object_get_ex(in, "metadata", &lmeta)) {
-      const char *rv = str(lmeta, "resourceVersion"),
-                 *cont = str(lmeta, "continue");
+      const char *rv = cp_table_str(lmeta, "resourceVersion"),
+                 *cont = cp_table_str(lmeta, "continue");
 
       if (rv != NULL)
         json_object_object_add(tmeta, "resourceVersion",
@@ -489,15 +244,15 @@ char *cp_table_render(const struct cp_resource_type *type, const char *body,
     }
     for (i = 0; i < json_object_array_length(items); i++)
       json_object_array_add(rows,
-                            row(type, s, json_object_array_get_idx(items, i),
+                            row(type, st, json_object_array_get_idx(items, i),
                                 include_object, now));
   } else {
-    const char *rv = str(in, "metadata.resourceVersion");
+    const char *rv = cp_table_str(in, "metadata.resourceVersion");
 
     if (rv != NULL)
       json_object_object_add(tmeta, "resourceVersion",
                              json_object_new_string(rv));
-    json_object_array_add(rows, row(type, s, in, include_object, now));
+    json_object_array_add(rows, row(type, st, in, include_object, now));
   }
   out = strdup(json_object_to_json_string_ext(t, JSON_C_TO_STRING_PLAIN));
 out:

@@ -1902,9 +1902,241 @@ static void test_hardening_legacy_stored(void **state) {
   expect_code(call(f, CP_API_GET, NS_CM "/old", NULL, NULL), 404);
 }
 
+/* The kind's strategy decides metadata.generation, as kube's strategies
+ * do: a ConfigMap has no spec and never gets one (not on create, update
+ * or when a delete marks it); a Deployment starts at 1. */
+static void test_strategy_generation(void **state) {
+  struct fixture *f = *state;
+  struct cp_api_response rs;
+  char buf[256];
+  const char *cm = "/api/v1/namespaces/default/configmaps";
+
+  make_namespace(f, "default");
+  rs = call(f, CP_API_POST, cm, J,
+            "{\"metadata\":{\"name\":\"c\",\"generation\":5,"
+            "\"finalizers\":[\"example.com/hold\"]},"
+            "\"data\":{\"a\":\"b\"}}");
+  assert_int_equal(rs.code, 201);
+  assert_string_equal(jq(rs.body, "metadata.generation", buf, sizeof buf),
+                      "");
+  free(rs.body);
+  rs = call(f, CP_API_PATCH, "/api/v1/namespaces/default/configmaps/c",
+            "application/merge-patch+json", "{\"data\":{\"a\":\"c\"}}");
+  assert_int_equal(rs.code, 200);
+  assert_string_equal(jq(rs.body, "metadata.generation", buf, sizeof buf),
+                      "");
+  free(rs.body);
+  rs = call(f, CP_API_DELETE, "/api/v1/namespaces/default/configmaps/c", NULL,
+            NULL);
+  assert_int_equal(rs.code, 200);
+  assert_string_not_equal(jq(rs.body, "metadata.deletionTimestamp", buf,
+                             sizeof buf), "");
+  assert_string_equal(jq(rs.body, "metadata.generation", buf, sizeof buf),
+                      "");
+  free(rs.body);
+  rs = call(f, CP_API_POST, "/apis/apps/v1/namespaces/default/deployments", J,
+            "{\"metadata\":{\"name\":\"d\"},\"spec\":{\"replicas\":1,"
+            "\"selector\":{\"matchLabels\":{\"app\":\"d\"}},"
+            "\"template\":{\"metadata\":{\"labels\":{\"app\":\"d\"}},"
+            "\"spec\":{\"containers\":[{\"name\":\"c\",\"image\":"
+            "\"i\"}]}}}}");
+  assert_int_equal(rs.code, 201);
+  assert_string_equal(jq(rs.body, "metadata.generation", buf, sizeof buf),
+                      "1");
+  free(rs.body);
+}
+
+/* Discovery says which kinds are in "all" (kube: pods, deployments and
+ * replicasets among ours), so that kubectl get all lists them. */
+static void test_strategy_categories(void **state) {
+  struct fixture *f = *state;
+  char *s;
+
+  s = cp_discovery_resource_list(f->ctx.resources, "", "v1");
+  assert_non_null(strstr(s, "\"kind\":\"Pod\",\"verbs\":["));
+  assert_non_null(strstr(s, "\"shortNames\":[\"po\"],\"categories\":"
+                            "[\"all\"]"));
+  assert_null(strstr(s, "\"shortNames\":[\"cm\"],\"categories\""));
+  free(s);
+  s = cp_discovery_resource_list(f->ctx.resources, "apps", "v1");
+  assert_non_null(strstr(s, "\"shortNames\":[\"deploy\"],\"categories\":"
+                            "[\"all\"]"));
+  assert_non_null(strstr(s, "\"shortNames\":[\"rs\"],\"categories\":"
+                            "[\"all\"]"));
+  free(s);
+  s = cp_discovery_aggregated(f->ctx.resources, 0);
+  assert_non_null(strstr(s, "\"categories\":[\"all\"]"));
+  free(s);
+}
+
+/* A kind's validation reports every error at once, as kube's
+ * field.ErrorList: a new-style Event in the wrong namespace without
+ * action or reason hears of all three. */
+static void test_strategy_every_error(void **state) {
+  struct fixture *f = *state;
+
+  make_namespace(f, "team");
+  expect_message(
+      call(f, CP_API_POST, "/api/v1/namespaces/team/events", J,
+           "{\"metadata\":{\"name\":\"e\"},\"eventTime\":"
+           "\"2024-01-01T00:00:00.000000Z\",\"reportingComponent\":\"c\","
+           "\"reportingInstance\":\"i\"}"),
+      422, "Event \\\"e\\\" is invalid: [involvedObject.namespace: "
+           "Invalid value: \\\"\\\": does not match event.namespace, "
+           "action: Required value, reason: Required value]");
+}
+
+/* A write that changes nothing is not made (kube's GuaranteedUpdate):
+ * same resourceVersion, no new store revision, so no watch event. An
+ * update's resourceVersion "0" is unconditional. */
+static void test_no_op_write(void **state) {
+  struct fixture *f = *state;
+  struct cp_api_response rs;
+  char rv[32], buf[128];
+  int64_t before = 0, after = 0;
+  const char *cm = "/api/v1/namespaces/default/configmaps/c";
+
+  make_namespace(f, "default");
+  rs = call(f, CP_API_POST, "/api/v1/namespaces/default/configmaps", J,
+            "{\"metadata\":{\"name\":\"c\"},\"data\":{\"a\":\"b\"}}");
+  assert_int_equal(rs.code, 201);
+  jq(rs.body, "metadata.resourceVersion", rv, sizeof rv);
+  free(rs.body);
+  assert_int_equal(cp_store_current_revision(f->store, &before), 0);
+  rs = call(f, CP_API_PATCH, cm, "application/merge-patch+json",
+            "{\"data\":{\"a\":\"b\"}}");
+  assert_int_equal(rs.code, 200);
+  assert_string_equal(jq(rs.body, "metadata.resourceVersion", buf,
+                         sizeof buf), rv);
+  free(rs.body);
+  rs = call(f, CP_API_PUT, cm, J,
+            "{\"metadata\":{\"name\":\"c\"},\"data\":{\"a\":\"b\"}}");
+  assert_int_equal(rs.code, 200);
+  assert_string_equal(jq(rs.body, "metadata.resourceVersion", buf,
+                         sizeof buf), rv);
+  free(rs.body);
+  assert_int_equal(cp_store_current_revision(f->store, &after), 0);
+  assert_true(after == before);
+  /* A real change with resourceVersion "0": unconditional. */
+  rs = call(f, CP_API_PUT, cm, J,
+            "{\"metadata\":{\"name\":\"c\",\"resourceVersion\":\"0\"},"
+            "\"data\":{\"a\":\"z\"}}");
+  assert_int_equal(rs.code, 200);
+  assert_string_not_equal(jq(rs.body, "metadata.resourceVersion", buf,
+                             sizeof buf), rv);
+  free(rs.body);
+  /* Any other stale one still conflicts. */
+  snprintf(buf, sizeof buf, "{\"metadata\":{\"name\":\"c\","
+                            "\"resourceVersion\":\"%s\"},\"data\":{}}", rv);
+  expect_code(call(f, CP_API_PUT, cm, J, buf), 409);
+}
+
+/* A Deployment or ReplicaSet whose selector does not select its
+ * template's labels is refused, worded as kube's ValidateDeploymentSpec;
+ * its status updates are not held to it. */
+static void test_selector_matches_template(void **state) {
+  struct fixture *f = *state;
+
+  make_namespace(f, "default");
+  expect_message(
+      call(f, CP_API_POST, "/apis/apps/v1/namespaces/default/deployments", J,
+           "{\"metadata\":{\"name\":\"d\"},\"spec\":{\"selector\":{"
+           "\"matchLabels\":{\"app\":\"d\"}},\"template\":{\"metadata\":{"
+           "\"labels\":{\"tier\":\"x\",\"app\":\"e\"}},\"spec\":{"
+           "\"containers\":[{\"name\":\"c\",\"image\":\"i\"}]}}}}"),
+      422, "Deployment \\\"d\\\" is invalid: spec.template.metadata.labels: "
+           "Invalid value: map[string]string{\\\"app\\\":\\\"e\\\", "
+           "\\\"tier\\\":\\\"x\\\"}: `selector` does not match template "
+           "`labels`");
+  expect_message(
+      call(f, CP_API_POST, "/apis/apps/v1/namespaces/default/replicasets", J,
+           "{\"metadata\":{\"name\":\"r\"},\"spec\":{\"selector\":{"
+           "\"matchExpressions\":[{\"key\":\"app\",\"operator\":\"In\","
+           "\"values\":[\"r\"]}]},\"template\":{\"spec\":{"
+           "\"containers\":[{\"name\":\"c\",\"image\":\"i\"}]}}}}"),
+      422, "map[string]string(nil): `selector` does not match template");
+  expect_code(
+      call(f, CP_API_POST, "/apis/apps/v1/namespaces/default/replicasets", J,
+           "{\"metadata\":{\"name\":\"r\"},\"spec\":{\"selector\":{"
+           "\"matchExpressions\":[{\"key\":\"app\",\"operator\":\"In\","
+           "\"values\":[\"r\"]}]},\"template\":{\"metadata\":{\"labels\":"
+           "{\"app\":\"r\"}},\"spec\":{"
+           "\"containers\":[{\"name\":\"c\",\"image\":\"i\"}]}}}}"),
+      201);
+}
+
+/* Errors kube words its own way: a body that is not JSON, and a path
+ * or subresource not served (404 with details, which kubectl debug
+ * reads). */
+static void test_error_wording(void **state) {
+  struct fixture *f = *state;
+  struct cp_api_response rs;
+
+  expect_message(call(f, CP_API_POST, "/api/v1/namespaces", J, "not json"),
+                 400, "the object provided is unrecognized (must be of type "
+                      "Namespace): couldn't get version/kind; json parse "
+                      "error: ");
+  make_namespace(f, "default");
+  expect_code(call(f, CP_API_POST, "/api/v1/namespaces/default/configmaps", J,
+                   "{\"metadata\":{\"name\":\"c\"}}"), 201);
+  rs = call(f, CP_API_GET, "/api/v1/namespaces/default/configmaps/c/status",
+            NULL, NULL);
+  expect_message(rs, 404, "\"reason\":\"NotFound\",\"details\":{}");
+  rs = call(f, CP_API_GET, "/api/v1/namespaces/default/nothings", NULL, NULL);
+  expect_message(rs, 404, "\"details\":{}");
+}
+
+/* The system namespaces come back once deleted, as kube-apiserver's
+ * system namespaces controller makes them (kube-node-lease is the one
+ * that can be deleted). */
+static void test_system_namespace_recreated(void **state) {
+  struct fixture *f = *state;
+  struct cp_api_response rs;
+  char uid[64], buf[64];
+
+  make_namespace(f, "kube-node-lease");
+  rs = call(f, CP_API_GET, "/api/v1/namespaces/kube-node-lease", NULL, NULL);
+  jq(rs.body, "metadata.uid", uid, sizeof uid);
+  free(rs.body);
+  expect_code(call(f, CP_API_DELETE, "/api/v1/namespaces/kube-node-lease",
+                   NULL, NULL), 200);
+  expect_code(call(f, CP_API_PUT,
+                   "/api/v1/namespaces/kube-node-lease/finalize", J,
+                   "{\"metadata\":{\"name\":\"kube-node-lease\"},"
+                   "\"spec\":{\"finalizers\":[]}}"), 200);
+  rs = call(f, CP_API_GET, "/api/v1/namespaces/kube-node-lease", NULL, NULL);
+  assert_int_equal(rs.code, 200);
+  assert_string_not_equal(jq(rs.body, "metadata.uid", buf, sizeof buf), uid);
+  assert_string_equal(jq(rs.body, "status.phase", buf, sizeof buf), "Active");
+  assert_string_equal(jq(rs.body, "metadata.deletionTimestamp", buf,
+                         sizeof buf), "");
+  free(rs.body);
+  /* Any other namespace stays gone. */
+  make_namespace(f, "team");
+  expect_code(call(f, CP_API_DELETE, "/api/v1/namespaces/team", NULL, NULL),
+              200);
+  expect_code(call(f, CP_API_PUT, "/api/v1/namespaces/team/finalize", J,
+                   "{\"metadata\":{\"name\":\"team\"},"
+                   "\"spec\":{\"finalizers\":[]}}"), 200);
+  expect_code(call(f, CP_API_GET, "/api/v1/namespaces/team", NULL, NULL),
+              404);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_routing, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_strategy_generation, setup,
+                                      teardown),
+      cmocka_unit_test_setup_teardown(test_strategy_categories, setup,
+                                      teardown),
+      cmocka_unit_test_setup_teardown(test_strategy_every_error, setup,
+                                      teardown),
+      cmocka_unit_test_setup_teardown(test_no_op_write, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_selector_matches_template, setup,
+                                      teardown),
+      cmocka_unit_test_setup_teardown(test_error_wording, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_system_namespace_recreated, setup,
+                                      teardown),
       cmocka_unit_test_setup_teardown(test_hardening_requests, setup,
                                       teardown),
       cmocka_unit_test_setup_teardown(test_validate_kinds, setup, teardown),

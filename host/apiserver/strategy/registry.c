@@ -9,9 +9,24 @@
 #include "apiserver/strategy/core_kinds.h"
 #include "apiserver/strategy/workloads.h"
 
-/* The default for a built-in kind with no strategy of its own yet and
- * for custom resources: kube's generic registry behaviour. */
+/* The default for a built-in kind with no strategy of its own yet:
+ * kube's generic registry behaviour. */
 static const struct cp_strategy generic = {.group = "", .resource = ""};
+
+/* Custom resources (custom.c). */
+extern const struct cp_strategy cp_strategy_custom;
+
+/* The built-in kinds, one file each. */
+extern const struct cp_strategy cp_strategy_namespaces;
+extern const struct cp_strategy cp_strategy_nodes;
+extern const struct cp_strategy cp_strategy_pods;
+extern const struct cp_strategy cp_strategy_configmaps;
+extern const struct cp_strategy cp_strategy_secrets;
+extern const struct cp_strategy cp_strategy_events;
+extern const struct cp_strategy cp_strategy_deployments;
+extern const struct cp_strategy cp_strategy_replicasets;
+extern const struct cp_strategy cp_strategy_leases;
+extern const struct cp_strategy cp_strategy_customresourcedefinitions;
 
 /* The platform kinds (kplat). */
 extern const struct cp_strategy cp_strategy_ingresses;
@@ -31,6 +46,16 @@ extern const struct cp_strategy cp_strategy_apiservices;
 extern const struct cp_strategy cp_strategy_certificatesigningrequests;
 
 static const struct cp_strategy *const all[] = {
+    &cp_strategy_namespaces,
+    &cp_strategy_nodes,
+    &cp_strategy_pods,
+    &cp_strategy_configmaps,
+    &cp_strategy_secrets,
+    &cp_strategy_events,
+    &cp_strategy_deployments,
+    &cp_strategy_replicasets,
+    &cp_strategy_leases,
+    &cp_strategy_customresourcedefinitions,
     &cp_strategy_daemonsets,
     &cp_strategy_statefulsets,
     &cp_strategy_controllerrevisions,
@@ -73,8 +98,10 @@ static const struct cp_strategy *const all[] = {
 const struct cp_strategy *cp_strategy_for(const struct cp_resource_type *t) {
   size_t i;
 
-  if (t == NULL || !t->builtin)
+  if (t == NULL)
     return &generic;
+  if (!t->builtin)
+    return &cp_strategy_custom;
   for (i = 0; all[i] != NULL; i++)
     if (strcmp(all[i]->group, t->group) == 0 &&
         strcmp(all[i]->resource, t->resource) == 0)
@@ -102,4 +129,14 @@ int cp_strategy_field_label_ok(const struct cp_resource_type *t,
 int cp_strategy_in_category(const struct cp_resource_type *t,
                             const char *c) {
   return in_list(cp_strategy_for(t)->categories, c);
+}
+
+void cp_strategy_from_storage(const struct cp_resource_type *t,
+                              struct json_object *obj) {
+  const struct cp_strategy *st = cp_strategy_for(t);
+
+  if (st->from_storage != NULL)
+    st->from_storage(obj);
+  if (st->convert != NULL)
+    st->convert(obj, t->version);
 }

@@ -75,6 +75,12 @@ struct cp_table_column {
 /* Cluster-scoped objects of this kind are only deleted after their
  * spec.finalizers empty (namespaces). */
 #define CP_STRATEGY_SPEC_FINALIZERS 4u
+/* Writes of this kind change what admission answers for others
+ * (namespaces: NamespaceLifecycle); the admission cache is dropped
+ * around every write of it. */
+#define CP_STRATEGY_ADMISSION_STATE 8u
+/* metadata.name is a DNS-1123 label (namespaces), not a subdomain. */
+#define CP_STRATEGY_NAME_DNS_LABEL 16u
 
 struct cp_strategy {
   const char *group;    /* "" for core */
@@ -161,6 +167,22 @@ struct cp_strategy {
    * Both are pure and idempotent. */
   void (*to_storage)(struct json_object *obj);
   void (*from_storage)(struct json_object *obj);
+
+  /* Names of objects of this kind a delete is refused for, 403 (kube's
+   * NamespaceLifecycle: default, kube-system, kube-public);
+   * NULL-terminated. */
+  const char *const *undeletable;
+  /* A delete is marking obj for deletion (finalizers hold it; its
+   * deletionTimestamp is set, the write still to come): what the kind
+   * changes on it then (a namespace's phase Terminating, a definition's
+   * Terminating condition). */
+  void (*deleting)(struct cp_api_ctx *ctx, struct json_object *obj);
+  /* After obj was first marked for deletion and stored (not on dry
+   * run): a definition's cleanup starts. */
+  void (*marked)(struct cp_api_ctx *ctx, struct json_object *obj);
+  /* After a create or update of obj was stored (not on dry run): a
+   * definition's types start being served. */
+  void (*stored)(struct cp_api_ctx *ctx, struct json_object *obj);
 };
 
 /* The strategy of type t: the built-in kind's, else the custom
@@ -172,6 +194,11 @@ const struct cp_strategy *cp_strategy_for(const struct cp_resource_type *t);
  * metadata.namespace always are). */
 int cp_strategy_field_label_ok(const struct cp_resource_type *t,
                                const char *path);
+
+/* Turns a stored object of built-in type t into the form t serves
+ * (from_storage, then convert to t's version); what every read does. */
+void cp_strategy_from_storage(const struct cp_resource_type *t,
+                              struct json_object *obj);
 
 /* 1 when t belongs to category c ("all"). */
 int cp_strategy_in_category(const struct cp_resource_type *t,

@@ -1,0 +1,149 @@
+/*
+ * admission - NamespaceLifecycle, the terminating-definition refusal and
+ * the kind's strategy before a write (admission.h).
+ */
+#include "apiserver/admission.h"
+
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "apiserver/crd.h"
+#include "apiserver/nscache.h"
+#include "apiserver/status.h"
+#include "apiserver/strategy/strategy.h"
+#include "apiserver/verbs.h"
+#include "log/log.h"
+
+/* kube-apiserver's NamespaceLifecycle for a create of `name` (NULL when
+ * the body is unreadable) of type t in ns: the namespace must exist (404
+ * NotFound) and not be terminating (403 Forbidden). Responds and returns
+ * 0 when the create may not go on. */
+/* Whether namespace ns is being deleted: 1 yes, 0 no, -1 after
+ * responding (it does not exist, or the store failed). */
+static int namespace_terminating(struct cp_api_ctx *ctx, const char *ns,
+                                 struct cp_api_response *rs) {
+  const struct cp_resource_type *ns_type;
+  char *key;
+  json_object *o = NULL;
+  cp_store_kv kv;
+  uint64_t epoch = 0;
+  int rc, terminating = 0;
+
+  if (ctx->ns_cache != NULL) {
+    if (cp_ns_cache_get(ctx->ns_cache, ns, &terminating))
+      return terminating;
+    epoch = cp_ns_cache_epoch(ctx->ns_cache);
+  }
+  ns_type = cp_resources_find(ctx->resources, "", "v1", "namespaces");
+  if (ns_type == NULL || (key = cp_api_key(ns_type, NULL, ns)) == NULL) {
+    cp_api_respond_status(rs, 500, NULL);
+    return -1;
+  }
+  memset(&kv, 0, sizeof kv);
+  rc = cp_store_get(ctx->store, key, strlen(key), 0, &kv, NULL);
+  free(key);
+  if (rc == CPLANE_ENOENT) {
+    cp_verbs_not_found(rs, ns_type, ns);
+    return -1;
+  }
+  if (rc != CPLANE_OK) {
+    cp_verbs_store_error(rs, rc);
+    return -1;
+  }
+  /* An unreadable namespace is not this check's business. */
+  o = cp_api_parse_stored(NULL, &kv);
+  terminating =
+      o != NULL && get_str(get(o, "metadata"), "deletionTimestamp") != NULL;
+  json_object_put(o);
+  cp_store_kv_free(&kv);
+  if (ctx->ns_cache != NULL)
+    cp_ns_cache_put(ctx->ns_cache, ns, terminating, epoch);
+  return terminating;
+}
+
+int cp_admission_namespace(struct cp_api_ctx *ctx,
+                           const struct cp_resource_type *t, const char *ns,
+                           const char *name, struct cp_api_response *rs) {
+  char *why = NULL, *what = NULL;
+  int state = namespace_terminating(ctx, ns, rs);
+
+  if (state <= 0)
+    return state == 0;
+  if (asprintf(&why,
+               "unable to create new content in namespace %s "
+               "because it is being terminated",
+               ns) < 0 ||
+      asprintf(&what, "namespace %s is being terminated", ns) < 0) {
+    cp_api_respond_status(rs, 500, NULL);
+  } else {
+    struct cp_status_cause cause = {"NamespaceTerminating", what,
+                                    "metadata.namespace"};
+
+    cp_verbs_forbidden(rs, t, name, why, &cause);
+  }
+  free(why);
+  free(what);
+  return 0;
+}
+
+/* kube's apiextensions server refuses new custom resources of type t
+ * while their definition is being deleted: its cleanup could miss them.
+ * Like kube, which asks its informer cache, this asks the registry: the
+ * flag cp_crd_register sets from every definition this server writes,
+ * watches or loads, so a create costs no store read. Responds 405 and
+ * returns 0 when the create may not go on. */
+int cp_admission_crd(struct cp_api_ctx *ctx, const struct cp_resource_type *t,
+                     struct cp_api_response *rs) {
+  struct cp_status_details d = {.group = t->group, .kind = t->resource};
+
+  if (!cp_resources_terminating(ctx->resources, t))
+    return 1;
+  cp_api_respond_status(
+      rs, 405,
+      cp_status_failure(405, "MethodNotAllowed",
+                        "create not allowed while custom resource "
+                        "definition is terminating",
+                        &d));
+  return 0;
+}
+
+/* The kind's strategy on a create (old NULL) or update: prepare,
+ * validate (every error, one 422), admit, warnings. Responds and returns
+ * -1 when the write is refused. A write that fails after this returned 0
+ * hands what admit took back through strategy_release. */
+int cp_admission_strategy(struct cp_api_ctx *ctx, struct cp_api_request *rq,
+                          json_object *o, json_object *old,
+                          struct cp_api_response *rs) {
+  const struct cp_strategy *st = cp_strategy_for(rq->type);
+  struct cp_strategy_write w = {old != NULL ? CP_OP_UPDATE : CP_OP_CREATE,
+                                rq->subresource, cp_verbs_dry_run(rq), ctx, rq};
+  struct cp_field_errors errs = CP_FIELD_ERRORS_INIT;
+
+  if (old == NULL && st->prepare_create != NULL)
+    st->prepare_create(&w, o);
+  if (old != NULL && st->prepare_update != NULL)
+    st->prepare_update(&w, o, old);
+  if (st->validate != NULL)
+    st->validate(&w, o, old, &errs);
+  if (cp_field_errors_any(&errs)) {
+    cp_field_errors_respond(&errs, rq->type,
+                            get_str(get(o, "metadata"), "name"), rs);
+    cp_field_errors_clear(&errs);
+    return -1;
+  }
+  if (st->admit != NULL && st->admit(&w, o, old, rs) < 0)
+    return -1;
+  if (st->warnings != NULL)
+    st->warnings(&w, o, old, rs);
+  return 0;
+}
+
+void cp_admission_release(struct cp_api_ctx *ctx, struct cp_api_request *rq,
+                          json_object *o) {
+  const struct cp_strategy *st = cp_strategy_for(rq->type);
+
+  if (st->admit != NULL && st->deleted != NULL && !cp_verbs_dry_run(rq))
+    st->deleted(ctx, o);
+}

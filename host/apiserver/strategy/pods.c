@@ -1,0 +1,87 @@
+/*
+ * pods - core/v1 Pod (kube's pkg/registry/core/pod/strategy.go): a
+ * status subresource, no metadata.generation (kube 1.32), in "all",
+ * selectable by the fields kube's PodToSelectableFields lists, printed
+ * as kubectl prints pods.
+ */
+#include "apiserver/strategy/strategy.h"
+
+#include <json-c/json.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "apiserver/strategy/pod_priority.h"
+#include "apiserver/table.h"
+#include "apiserver/verbs.h"
+
+/* A pod needs at least one container ("spec.containers: Required
+ * value"), or it would be shown Running with nothing in it; no spec at
+ * all is the same answer. */
+static void validate(const struct cp_strategy_write *w, json_object *o,
+                     json_object *old, struct cp_field_errors *errs) {
+  json_object *cs = get(get(o, "spec"), "containers");
+
+  if (cs != NULL && json_object_is_type(cs, json_type_array) &&
+      json_object_array_length(cs) > 0)
+    return;
+  cp_field_required(errs, "spec.containers", NULL);
+}
+
+static const struct cp_table_column columns[] = {
+    {"Name", "string", "name", 0, NULL}, {"Ready", "string", "", 0, NULL},
+    {"Status", "string", "", 0, NULL},   {"Restarts", "integer", "", 0, NULL},
+    {"Age", "string", "", 0, NULL},      {"IP", "string", "", 1, NULL},
+    {"Node", "string", "", 1, NULL},
+};
+
+static void cells(json_object *p, long long now, json_object *out) {
+  int n = cp_table_arr_len(p, "spec.containers"), i, ready = 0;
+  int n_status = cp_table_arr_len(p, "status.containerStatuses");
+  json_object *cs = get(get(p, "status"), "containerStatuses");
+  long long restarts = 0;
+  char buf[32], ag[32];
+  const char *phase = cp_table_str(p, "status.phase");
+
+  for (i = 0; cs != NULL && i < n_status; i++) {
+    json_object *c = json_object_array_get_idx(cs, (size_t)i);
+
+    ready += json_object_get_boolean(get(c, "ready"));
+    restarts += cp_table_num(c, "restartCount");
+  }
+  cp_table_age(ag, sizeof ag, p, now);
+  cp_table_add_str(out, cp_table_str(p, "metadata.name"));
+  snprintf(buf, sizeof buf, "%d/%d", ready, n);
+  cp_table_add_str(out, buf);
+  if (cp_table_str(p, "metadata.deletionTimestamp") != NULL)
+    phase = "Terminating";
+  cp_table_add_str(out, phase ? phase : "Pending");
+  cp_table_add_int(out, restarts);
+  cp_table_add_str(out, ag);
+  cp_table_add_str(out, cp_table_str(p, "status.podIP"));
+  cp_table_add_str(out, cp_table_str(p, "spec.nodeName"));
+}
+
+static const char *const categories[] = {"all", NULL};
+static const char *const field_labels[] = {"spec.nodeName",
+                                           "spec.restartPolicy",
+                                           "spec.schedulerName",
+                                           "spec.serviceAccountName",
+                                           "spec.hostNetwork",
+                                           "status.phase",
+                                           "status.podIP",
+                                           "status.podIPs",
+                                           "status.nominatedNodeName",
+                                           NULL};
+
+const struct cp_strategy cp_strategy_pods = {
+    .group = "",
+    .resource = "pods",
+    .flags = CP_STRATEGY_STATUS_SPLIT,
+    .categories = categories,
+    .field_labels = field_labels,
+    .validate = validate,
+    .admit = cp_pod_priority_admit,
+    .columns = columns,
+    .n_columns = sizeof columns / sizeof columns[0],
+    .cells = cells,
+};
