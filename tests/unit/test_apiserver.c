@@ -2044,7 +2044,7 @@ static void test_selector_matches_template(void **state) {
            "\"matchLabels\":{\"app\":\"d\"}},\"template\":{\"metadata\":{"
            "\"labels\":{\"tier\":\"x\",\"app\":\"e\"}},\"spec\":{"
            "\"containers\":[{\"name\":\"c\",\"image\":\"i\"}]}}}}"),
-      422, "Deployment \\\"d\\\" is invalid: spec.template.metadata.labels: "
+      422, "Deployment.apps \\\"d\\\" is invalid: spec.template.metadata.labels: "
            "Invalid value: map[string]string{\\\"app\\\":\\\"e\\\", "
            "\\\"tier\\\":\\\"x\\\"}: `selector` does not match template "
            "`labels`");
