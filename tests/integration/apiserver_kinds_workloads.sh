@@ -228,7 +228,7 @@ else
   echo "skip: strategy-driven Table columns (the verbs do not use the strategies' columns yet)"
 fi
 # The "all" category comes with the strategies' categories in discovery.
-if K api-resources -o wide | grep -E "^jobs .*[[ ,]all[] ,]" >/dev/null; then
+if K api-resources -o wide | grep -E "^jobs .*[[ ,]all([] ,]|$)" >/dev/null; then
   all=$(K get all -o name)
   grep -E "^(daemonset.apps/agent|statefulset.apps/web|job.batch/pi|cronjob.batch/hello|horizontalpodautoscaler.autoscaling/web)$" <<<"$all" |
     wc -l | grep -x 5 >/dev/null || fail "get all: $all"
