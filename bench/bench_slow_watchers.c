@@ -378,7 +378,9 @@ static int prepare(void) {
       char *b;
 
       snprintf(name, sizeof name, "w%d-%d", i, j);
-      b = cm_body(name, 0);
+      /* seq -1: every PUT the writers make changes the object (an
+       * update that changes nothing is no event, as in kube). */
+      b = cm_body(name, -1);
       if (b == NULL || request(fd, "POST", NS_CM, b, NULL) != 201) {
         free(b);
         goto out;
