@@ -561,6 +561,18 @@ static int check_and_decrement(struct eviction *e, json_object *pdb,
   return 0;
 }
 
+/* A pod that is not Ready counts for nothing: kube deletes it without
+ * spending a disruption when the budget says AlwaysAllow, or when the
+ * budget is met without it. */
+static int unready_may_go(json_object *pdb) {
+  json_object *status = get(pdb, "status");
+  int64_t desired = get_int(status, "desiredHealthy", 0);
+
+  return str_eq(get_str(get(pdb, "spec"), "unhealthyPodEvictionPolicy"),
+                "AlwaysAllow") ||
+         (desired > 0 && get_int(status, "currentHealthy", 0) >= desired);
+}
+
 /* Spends one of budget name's disruptions on the pod by a CAS write of
  * the budget's status, retried on conflict. *unready is set instead when
  * the pod is not Ready and the budget is met without it (kube deletes it
@@ -602,10 +614,7 @@ static int spend_disruption(struct eviction *e, json_object *pod,
       }
       compute_status(e, pdb, pods);
     }
-    if (!pod_ready(pod) &&
-        get_int(get(pdb, "status"), "desiredHealthy", 0) > 0 &&
-        get_int(get(pdb, "status"), "currentHealthy", 0) >=
-            get_int(get(pdb, "status"), "desiredHealthy", 0)) {
+    if (!pod_ready(pod) && unready_may_go(pdb)) {
       *unready = 1;
       rc = 0;
       goto out;

@@ -349,6 +349,29 @@ static void test_unready_pod(void **state) {
   assert_string_equal(buf, "");
 }
 
+/* unhealthyPodEvictionPolicy AlwaysAllow: a not Ready pod goes even
+ * when the budget is not met, spending nothing. */
+static void test_always_allow_unhealthy(void **state) {
+  struct fixture *f = *state;
+
+  expect(f, CP_API_POST, "/api/v1/namespaces",
+         "{\"metadata\":{\"name\":\"default\"}}", 201);
+  make_pod(f, "p1", "Running", 0, NULL);
+  make_pod(f, "p2", "Running", 1, NULL);
+  make_pdb(f, "pdb", "\"minAvailable\":2");
+  expect_refused(f, "p1",
+                 "\"The disruption budget pdb needs 2 healthy pods and has 1 "
+                 "currently\"");
+  expect(f, CP_API_DELETE, PDBS "/pdb", NULL, 200);
+  make_pdb(f, "pdb",
+           "\"minAvailable\":2,\"unhealthyPodEvictionPolicy\":"
+           "\"AlwaysAllow\"");
+  expect_evicted(f, "p1");
+  expect_refused(f, "p2",
+                 "\"The disruption budget pdb needs 2 healthy pods and has 1 "
+                 "currently\"");
+}
+
 /* A status a controller observed (observedGeneration = generation) is
  * used as it is: here it allows what the pods alone would not. */
 static void test_observed_status_used(void **state) {
@@ -480,6 +503,8 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_two_budgets_500, setup, teardown),
       cmocka_unit_test_setup_teardown(test_dry_run, setup, teardown),
       cmocka_unit_test_setup_teardown(test_unready_pod, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_always_allow_unhealthy, setup,
+                                      teardown),
       cmocka_unit_test_setup_teardown(test_observed_status_used, setup,
                                       teardown),
       cmocka_unit_test_setup_teardown(test_percentages, setup, teardown),
