@@ -123,6 +123,30 @@ code=$(curl -sk -o "$TMP/resp" -w '%{http_code}' -H "Authorization: Bearer $toke
 K get pod "$pod" >/dev/null || fail "the pod went"
 pass "a refused eviction is kube's 429 with the DisruptionBudget cause"
 
+# The same Eviction as protobuf (k8s magic + runtime.Unknown), as
+# client-go's typed clients send it.
+python3 - "$pod" >"$TMP/ev.pb" <<'PY'
+import sys
+def ld(field, b):
+    n, v = len(b), b''
+    while True:
+        if n < 0x80:
+            v += bytes([n]); break
+        v += bytes([n & 0x7f | 0x80]); n >>= 7
+    return bytes([field << 3 | 2]) + v + b
+name = sys.argv[1].encode()
+ev = ld(1, ld(1, name) + ld(3, b"default"))
+tm = ld(1, b"policy/v1") + ld(2, b"Eviction")
+sys.stdout.buffer.write(b"k8s\x00" + ld(1, tm) + ld(2, ev))
+PY
+code=$(curl -sk -o "$TMP/resp" -w '%{http_code}' -H "Authorization: Bearer $token" \
+  -H 'Content-Type: application/vnd.kubernetes.protobuf' -H 'Accept: application/json' \
+  -X POST --data-binary "@$TMP/ev.pb" \
+  "$url/api/v1/namespaces/default/pods/$pod/eviction")
+[ "$code" = 429 ] && [ "$(jq -r '.details.causes[0].reason' "$TMP/resp")" = DisruptionBudget ] ||
+  fail "protobuf eviction: $code $(cat "$TMP/resp")"
+pass "a protobuf Eviction is read as the JSON one"
+
 # Discovery: kubectl's and kube's pods/eviction entry.
 [ "$(K get --raw /api/v1 | jq -c '.resources[]|select(.name=="pods/eviction")|[.kind,.group,.version,.verbs]')" = \
   '["Eviction","policy","v1",["create"]]' ] || fail "discovery"
