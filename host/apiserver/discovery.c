@@ -253,6 +253,13 @@ static void add_subresources(json_object *list,
     json_object_array_add(list, resource_entry(name, "", t->namespaced,
                                                "Binding", create_verb));
   }
+  if (t->subresources & CP_SUB_EVICTION) {
+    snprintf(name, sizeof name, "%s/eviction", t->resource);
+    e = resource_entry(name, "", t->namespaced, "Eviction", create_verb);
+    set_str(e, "group", "policy");
+    set_str(e, "version", "v1");
+    json_object_array_add(list, e);
+  }
   if (t->subresources & CP_SUB_FINALIZE) {
     snprintf(name, sizeof name, "%s/finalize", t->resource);
     json_object_array_add(list, resource_entry(name, "", t->namespaced,
@@ -360,6 +367,15 @@ static json_object *aggregated_resource(const struct cp_resource_type *t) {
     set_str(s, "subresource", "binding");
     json_object_object_add(s, "responseKind",
                            response_kind("", "v1", "Binding"));
+    json_object_object_add(s, "verbs", strings(create_verb));
+    json_object_array_add(subs, s);
+  }
+  if (t->subresources & CP_SUB_EVICTION) {
+    json_object *s = json_object_new_object();
+
+    set_str(s, "subresource", "eviction");
+    json_object_object_add(s, "responseKind",
+                           response_kind("policy", "v1", "Eviction"));
     json_object_object_add(s, "verbs", strings(create_verb));
     json_object_array_add(subs, s);
   }

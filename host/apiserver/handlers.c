@@ -1,7 +1,8 @@
 /*
  * handlers - cp_api_handle: the dispatch of a resource request to its
  * verb (verbs_read.c get/list, verbs_write.c create/update/patch/
- * binding, verbs_delete.c delete/deletecollection), after the checks
+ * binding, verbs_delete.c delete/deletecollection, verbs_eviction.c a
+ * pod's eviction), after the checks
  * every verb shares (the path names a served subresource).
  */
 #include "apiserver/request.h"
@@ -68,6 +69,7 @@ static void handle(struct cp_api_ctx *ctx, struct cp_api_request *rq,
       !((strcmp(sub, "status") == 0 && (subs & CP_SUB_STATUS)) ||
         (strcmp(sub, "scale") == 0 && (subs & CP_SUB_SCALE)) ||
         (strcmp(sub, "binding") == 0 && (subs & CP_SUB_BINDING)) ||
+        (strcmp(sub, "eviction") == 0 && (subs & CP_SUB_EVICTION)) ||
         (strcmp(sub, "finalize") == 0 && (subs & CP_SUB_FINALIZE)))) {
     route_not_found(rs);
     return;
@@ -87,6 +89,13 @@ static void handle(struct cp_api_ctx *ctx, struct cp_api_request *rq,
   if (sub != NULL && strcmp(sub, "binding") == 0) {
     if (rq->method == CP_API_POST)
       cp_verb_binding(ctx, rq, rs);
+    else
+      method_not_allowed(rs);
+    return;
+  }
+  if (sub != NULL && strcmp(sub, "eviction") == 0) {
+    if (rq->method == CP_API_POST)
+      cp_verb_eviction(ctx, rq, rs);
     else
       method_not_allowed(rs);
     return;

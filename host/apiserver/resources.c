@@ -16,7 +16,7 @@ static const struct cp_resource_type builtins[] = {
     {"", "v1", "nodes", "node", "Node", "NodeList", 0, {"no"}, CP_SUB_STATUS,
      1},
     {"", "v1", "pods", "pod", "Pod", "PodList", 1, {"po"},
-     CP_SUB_STATUS | CP_SUB_BINDING, 1},
+     CP_SUB_STATUS | CP_SUB_BINDING | CP_SUB_EVICTION, 1},
     {"", "v1", "configmaps", "configmap", "ConfigMap", "ConfigMapList", 1,
      {"cm"}, 0, 1},
     {"", "v1", "secrets", "secret", "Secret", "SecretList", 1, {NULL}, 0, 1},

@@ -163,6 +163,9 @@ void cp_verb_binding(struct cp_api_ctx *ctx, struct cp_api_request *rq,
                      struct cp_api_response *rs);
 void cp_verb_delete(struct cp_api_ctx *ctx, struct cp_api_request *rq,
                     struct cp_api_response *rs);
+/* verbs_eviction.c: pods/NAME/eviction. */
+void cp_verb_eviction(struct cp_api_ctx *ctx, struct cp_api_request *rq,
+                      struct cp_api_response *rs);
 void cp_verb_delete_collection(struct cp_api_ctx *ctx,
                                struct cp_api_request *rq,
                                struct cp_api_response *rs);
