@@ -1168,6 +1168,31 @@ static void test_crd_without_finalizer(void **state) {
   assert_false(stored(f, "example.com/widgets/default/w1"));
 }
 
+/* Each resource's storageVersionHash is kube's, computed from the
+ * version it is stored in; subresources have none. */
+static void test_discovery_storage_version_hash(void **state) {
+  struct fixture *f = *state;
+  char *s;
+
+  s = cp_discovery_resource_list(f->ctx.resources, "", "v1");
+  assert_non_null(strstr(s, "\"storageVersionHash\":\"xPOwRZ+Yhw8=\""));
+  assert_null(strstr(s, "\"name\":\"pods/status\",\"singularName\":\"\","
+                        "\"namespaced\":true,\"kind\":\"Pod\",\"verbs\":["
+                        "\"get\",\"patch\",\"update\"],\"storageVersionHash"));
+  free(s);
+  s = cp_discovery_resource_list(f->ctx.resources, "apps", "v1");
+  assert_non_null(strstr(s, "\"storageVersionHash\":\"8aSe+NMegvE=\""));
+  free(s);
+  /* Stored as core/v1 Event, as kube's events.k8s.io events are. */
+  s = cp_discovery_resource_list(f->ctx.resources, "events.k8s.io", "v1");
+  assert_non_null(strstr(s, "\"storageVersionHash\":\"r2yiGXH7wu8=\""));
+  free(s);
+  /* Both HPA versions are stored as autoscaling/v2. */
+  s = cp_discovery_resource_list(f->ctx.resources, "autoscaling", "v1");
+  assert_non_null(strstr(s, "\"storageVersionHash\":\"qwQve8ut294=\""));
+  free(s);
+}
+
 static void test_discovery(void **state) {
   struct fixture *f = *state;
   char *s, buf[256];
@@ -2169,6 +2194,8 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_crd_terminating_flag, setup,
                                       teardown),
       cmocka_unit_test_setup_teardown(test_discovery, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_discovery_storage_version_hash,
+                                      setup, teardown),
       cmocka_unit_test_setup_teardown(test_http_server, setup, teardown),
       cmocka_unit_test_setup_teardown(test_crd_two_servers, setup, teardown),
       cmocka_unit_test_setup_teardown(test_crd_two_servers_terminating, setup,
