@@ -1226,6 +1226,36 @@ static void test_scale_answers(void **state) {
   free(rs.body);
 }
 
+/* A new pod carries kube's defaults: status Pending with its QoS class
+ * (whatever status was sent), requests from limits, the not-ready and
+ * unreachable tolerations, enableServiceLinks, securityContext {}. */
+static void test_pod_create_defaults(void **state) {
+  struct fixture *f = *state;
+  struct cp_api_response rs;
+  char buf[256];
+
+  make_namespace(f, "default");
+  rs = call(f, CP_API_POST, "/api/v1/namespaces/default/pods", J,
+            "{\"metadata\":{\"name\":\"p\"},\"spec\":{\"containers\":[{"
+            "\"name\":\"c\",\"image\":\"nginx:1.27\",\"resources\":{"
+            "\"limits\":{\"cpu\":\"1\",\"memory\":\"1Gi\"}}}]},"
+            "\"status\":{\"phase\":\"Running\"}}");
+  assert_int_equal(rs.code, 201);
+  assert_string_equal(jq(rs.body, "status.phase", buf, sizeof buf), "Pending");
+  assert_string_equal(jq(rs.body, "status.qosClass", buf, sizeof buf),
+                      "Guaranteed");
+  assert_string_equal(jq(rs.body, "spec.containers.0.resources.requests.cpu",
+                         buf, sizeof buf),
+                      "1");
+  assert_string_equal(jq(rs.body, "spec.tolerations.1.key", buf, sizeof buf),
+                      "node.kubernetes.io/unreachable");
+  assert_string_equal(jq(rs.body, "spec.enableServiceLinks", buf, sizeof buf),
+                      "true");
+  assert_string_equal(jq(rs.body, "spec.securityContext", buf, sizeof buf),
+                      "{ }");
+  free(rs.body);
+}
+
 /* Each resource's storageVersionHash is kube's, computed from the
  * version it is stored in; subresources have none. */
 static void test_discovery_storage_version_hash(void **state) {
@@ -2253,6 +2283,8 @@ int main(void) {
                                       teardown),
       cmocka_unit_test_setup_teardown(test_discovery, setup, teardown),
       cmocka_unit_test_setup_teardown(test_scale_answers, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_pod_create_defaults, setup,
+                                      teardown),
       cmocka_unit_test_setup_teardown(test_discovery_storage_version_hash,
                                       setup, teardown),
       cmocka_unit_test_setup_teardown(test_http_server, setup, teardown),
