@@ -158,7 +158,7 @@ static void test_default_tolerations(void **state) {
   json_object *tols, *t;
 
   (void)state;
-  cp_pod_default_tolerations(p);
+  cp_pod_default_tolerations(p, 0, 0);
   tols = cp_field_at(p, "spec.tolerations");
   assert_int_equal(json_object_array_length(tols), 2);
   t = json_object_array_get_idx(tols, 0);
@@ -169,18 +169,26 @@ static void test_default_tolerations(void **state) {
   assert_string_equal(str_at(json_object_array_get_idx(tols, 1), "key"),
                       "node.kubernetes.io/unreachable");
   /* Idempotent: a second pass (an update) adds nothing. */
-  cp_pod_default_tolerations(p);
+  cp_pod_default_tolerations(p, 0, 0);
   assert_int_equal(json_object_array_length(tols), 2);
+  json_object_put(p);
+  /* The seconds configured (kube-apiserver's flags). */
+  p = parse("{\"spec\":{}}");
+  cp_pod_default_tolerations(p, 5, 7);
+  assert_int_equal(cp_field_int_or(json_object_array_get_idx(cp_field_at(
+                                       p, "spec.tolerations"), 1),
+                                   "tolerationSeconds", 0),
+                   7);
   json_object_put(p);
   /* A toleration of every key (empty key, any effect) covers both. */
   p = parse("{\"spec\":{\"tolerations\":[{\"operator\":\"Exists\"}]}}");
-  cp_pod_default_tolerations(p);
+  cp_pod_default_tolerations(p, 0, 0);
   assert_int_equal(json_object_array_length(cp_field_at(p, "spec.tolerations")),
                    1);
   json_object_put(p);
   /* Not an array: left for validation. */
   p = parse("{\"spec\":{\"tolerations\":\"x\"}}");
-  cp_pod_default_tolerations(p);
+  cp_pod_default_tolerations(p, 0, 0);
   assert_string_equal(str_at(p, "spec.tolerations"), "x");
   json_object_put(p);
 }

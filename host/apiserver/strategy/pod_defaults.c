@@ -258,7 +258,8 @@ static int tolerates(json_object *t, const char *key) {
          (e == NULL || e[0] == '\0' || strcmp(e, "NoExecute") == 0);
 }
 
-static void add_toleration(json_object *tols, const char *key) {
+static void add_toleration(json_object *tols, const char *key,
+                           int64_t seconds) {
   json_object *t = json_object_new_object();
 
   if (t == NULL)
@@ -267,14 +268,18 @@ static void add_toleration(json_object *tols, const char *key) {
   json_object_object_add(t, "operator", json_object_new_string("Exists"));
   json_object_object_add(t, "effect", json_object_new_string("NoExecute"));
   json_object_object_add(t, "tolerationSeconds",
-                         json_object_new_int64(TOLERATION_SECONDS));
+                         json_object_new_int64(seconds > 0
+                                                   ? seconds
+                                                   : TOLERATION_SECONDS));
   json_object_array_add(tols, t);
 }
 
-void cp_pod_default_tolerations(json_object *pod) {
+void cp_pod_default_tolerations(json_object *pod, int64_t not_ready_s,
+                                int64_t unreachable_s) {
   static const char *const keys[] = {"node.kubernetes.io/not-ready",
                                      "node.kubernetes.io/unreachable"};
   json_object *spec = member_obj(pod, "spec"), *tols;
+  int64_t seconds[2] = {not_ready_s, unreachable_s};
   int has[2] = {0, 0};
   size_t i, k, n;
 
@@ -294,5 +299,5 @@ void cp_pod_default_tolerations(json_object *pod) {
       has[k] |= tolerates(json_object_array_get_idx(tols, i), keys[k]);
   for (k = 0; k < 2; k++)
     if (!has[k])
-      add_toleration(tols, keys[k]);
+      add_toleration(tols, keys[k], seconds[k]);
 }

@@ -33,11 +33,14 @@
 #define CPLANE_HOST_APISERVER_STRATEGY_POD_DEFAULTS_H
 
 #include <json-c/json.h>
+#include <stdint.h>
 
 void cp_pod_spec_defaults(json_object *spec);
 void cp_pod_defaults(json_object *pod);
 void cp_pod_status_on_create(json_object *pod);
-void cp_pod_default_tolerations(json_object *pod);
+/* not_ready_s, unreachable_s: their tolerationSeconds (0: kube's 300). */
+void cp_pod_default_tolerations(json_object *pod, int64_t not_ready_s,
+                                int64_t unreachable_s);
 
 /* "Guaranteed", "Burstable" or "BestEffort" for pod (after defaults). */
 const char *cp_pod_qos_class(json_object *pod);

@@ -12,6 +12,7 @@
 
 #include "apiserver/strategy/pod_defaults.h"
 #include "apiserver/strategy/pod_priority.h"
+#include "apiserver/request.h"
 #include "apiserver/table.h"
 #include "apiserver/verbs.h"
 
@@ -42,7 +43,9 @@ static int admit(const struct cp_strategy_write *w, json_object *o,
   if (cp_pod_priority_admit(w, o, old, rs) < 0)
     return -1;
   if (w->subresource == NULL)
-    cp_pod_default_tolerations(o);
+    cp_pod_default_tolerations(
+        o, w->ctx ? w->ctx->not_ready_toleration_seconds : 0,
+        w->ctx ? w->ctx->unreachable_toleration_seconds : 0);
   return 0;
 }
 
