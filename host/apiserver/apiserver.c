@@ -1174,6 +1174,10 @@ int cp_apiserver_start(const struct cp_apiserver_config *cfg,
   s->openapi_v2 = s->ctx.resources ? cp_openapi_v2_new(s->ctx.resources)
                                    : NULL;
   s->ctx.ns_cache = cp_ns_cache_new(); /* NULL: admission reads the store */
+  s->ctx.not_ready_toleration_seconds =
+      cfg->default_not_ready_toleration_seconds;
+  s->ctx.unreachable_toleration_seconds =
+      cfg->default_unreachable_toleration_seconds;
   s->ctx.svc_alloc =
       cp_svc_alloc_new(cfg->service_cidr, cfg->service_node_port_range);
   if (s->ctx.svc_alloc == NULL) {

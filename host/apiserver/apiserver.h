@@ -55,6 +55,10 @@ struct cp_apiserver_config {
   /* Services' ClusterIP range and NodePort range (NULL: 10.96.0.0/12
    * and 30000-32767; see alloc/service_alloc.h). */
   const char *service_cidr, *service_node_port_range;
+  /* tolerationSeconds of the not-ready and unreachable NoExecute
+   * tolerations every pod gets (0: kube's 300). */
+  int64_t default_not_ready_toleration_seconds;
+  int64_t default_unreachable_toleration_seconds;
 };
 
 /* Starts serving. On failure returns a negative code and sets *errmsg

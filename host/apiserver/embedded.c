@@ -204,6 +204,10 @@ int cp_embedded_start(const struct cp_config *cfg, const char *data_dir,
   sc.watch_cache_bytes = (size_t)a->watch_cache_bytes;
   sc.service_cidr = a->service_cidr;
   sc.service_node_port_range = a->service_node_port_range;
+  sc.default_not_ready_toleration_seconds =
+      (int64_t)a->default_not_ready_toleration_seconds;
+  sc.default_unreachable_toleration_seconds =
+      (int64_t)a->default_unreachable_toleration_seconds;
   sc.kubeconfig_path = e->kubeconfig;
   {
     /* Copies first: the server owns (and may free) sc's auth. */

@@ -68,6 +68,8 @@ struct cp_api_ctx {
   /* Services' ClusterIPs and NodePorts (alloc/service_alloc.h); NULL:
    * Services get none. Set before the threads that use ctx run. */
   struct cp_svc_alloc *svc_alloc;
+  /* The pods' default NoExecute tolerations (pod_defaults.h); 0: 300. */
+  int64_t not_ready_toleration_seconds, unreachable_toleration_seconds;
 };
 
 /* Splits a resource path (/api/v1/..., /apis/g/v/...) into the request's

@@ -8,6 +8,7 @@
  * follows it with deref().
  */
 #include "apiserver/schema.h"
+#include "apiserver/strategy/pod_defaults.h"
 #include "apiserver/strategy/workloads.h"
 
 #include <json-c/json.h>
@@ -1824,6 +1825,7 @@ static void pod_spec_hooks(json_object *spec) {
     return;
   pull_policy(member(spec, "containers"));
   pull_policy(member(spec, "initContainers"));
+  cp_pod_spec_defaults(spec);
 }
 
 /* RollingUpdate with 25%/25% unless another strategy is named. */
@@ -1905,7 +1907,12 @@ void cp_schema_builtin_hooks(const char *group, const char *kind,
      * Clients rely on it (the Python client refuses an Event without). */
     (void)obj_make(o, "involvedObject");
   } else if (group[0] == '\0' && strcmp(kind, "Pod") == 0) {
+    cp_pod_defaults(o);
     pod_spec_hooks(spec);
+  } else if (group[0] == '\0' && strcmp(kind, "ReplicationController") == 0) {
+    pod_spec_hooks(obj_at(obj_at(spec, "template"), "spec"));
+  } else if (group[0] == '\0' && strcmp(kind, "PodTemplate") == 0) {
+    pod_spec_hooks(obj_at(obj_at(o, "template"), "spec"));
   } else if (strcmp(group, "apps") == 0 &&
              (strcmp(kind, "Deployment") == 0 ||
               strcmp(kind, "ReplicaSet") == 0)) {

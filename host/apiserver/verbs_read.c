@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "apiserver/continue_token.h"
+#include "apiserver/scale_selector.h"
 #include "apiserver/status.h"
 #include "apiserver/verbs.h"
 #include "object/json_buf.h"
@@ -16,19 +17,19 @@
 
 /* ------------------------------------------------------------ get */
 
+/* The autoscaling/v1 Scale view of o, as kube's scale subresources
+ * answer: spec.replicas and status.selector are omitempty there. */
 char *cp_verbs_scale_text(const struct cp_resource_type *t, json_object *o) {
   json_object *md = get(o, "metadata"), *s = json_object_new_object();
   json_object *smd = json_object_new_object(), *spec, *status;
-  json_object *sel = get(get(get(o, "spec"), "selector"), "matchLabels");
   json_object *rep = get(get(o, "spec"), "replicas");
   json_object *srep = get(get(o, "status"), "replicas");
   const char *keys[] = {"name", "namespace", "uid", "resourceVersion",
                         "creationTimestamp"};
-  char selbuf[1024] = "";
-  size_t i, used = 0;
-  char *text;
+  int64_t replicas = rep ? json_object_get_int64(rep) : 1;
+  char *sel = cp_scale_selector(t, o), *text;
+  size_t i;
 
-  (void)t;
   set_str(s, "kind", "Scale");
   set_str(s, "apiVersion", "autoscaling/v1");
   for (i = 0; i < 5; i++)
@@ -36,28 +37,19 @@ char *cp_verbs_scale_text(const struct cp_resource_type *t, json_object *o) {
       set_str(smd, keys[i], get_str(md, keys[i]));
   json_object_object_add(s, "metadata", smd);
   spec = json_object_new_object();
-  json_object_object_add(
-      spec, "replicas",
-      json_object_new_int(rep ? json_object_get_int(rep) : 1));
+  if (replicas != 0)
+    json_object_object_add(spec, "replicas", json_object_new_int64(replicas));
   json_object_object_add(s, "spec", spec);
   status = json_object_new_object();
   json_object_object_add(
       status, "replicas",
-      json_object_new_int(srep ? json_object_get_int(srep) : 0));
-  if (sel != NULL && json_object_is_type(sel, json_type_object)) {
-    json_object_object_foreach(sel, k, v) {
-      int w = snprintf(selbuf + used, sizeof selbuf - used, "%s%s=%s",
-                       used ? "," : "", k, json_object_get_string(v));
-
-      if (w < 0 || (size_t)w >= sizeof selbuf - used)
-        break;
-      used += (size_t)w;
-    }
-  }
-  set_str(status, "selector", selbuf);
+      json_object_new_int64(srep ? json_object_get_int64(srep) : 0));
+  if (sel != NULL && sel[0] != '\0')
+    set_str(status, "selector", sel);
   json_object_object_add(s, "status", status);
-  text = cp_api_to_text(s);
+  text = sel != NULL ? cp_api_to_text(s) : NULL;
   json_object_put(s);
+  free(sel);
   return text;
 }
 

@@ -690,6 +690,15 @@ static json_object *merge_update(const struct cp_resource_type *t,
   return out;
 }
 
+/* The reply text of a write of o: its Scale for the scale subresource
+ * (stored, unchanged or dry run alike: kube always answers a Scale
+ * there), else o. */
+static char *scale_or_object(struct cp_api_request *rq, json_object *o) {
+  if (rq->subresource != NULL && strcmp(rq->subresource, "scale") == 0)
+    return cp_verbs_scale_text(rq->type, o);
+  return cp_api_to_text(o);
+}
+
 /* Stores next over cur (CAS on cur's revision) or, when next is being
  * deleted and has no finalizer left, removes it. Responds. Returns the
  * store code so callers can retry on conflict. */
@@ -702,7 +711,7 @@ int cp_verbs_write_over(struct cp_api_ctx *ctx, struct cp_api_request *rq,
 
   if (cp_verbs_dry_run(rq)) {
     cp_verbs_set_rv(next, cur_rev);
-    cp_verbs_respond_text(rs, 200, cp_api_to_text(next));
+    cp_verbs_respond_text(rs, 200, scale_or_object(rq, next));
     return CPLANE_OK;
   }
   if (get_str(get(next, "metadata"), "deletionTimestamp") != NULL &&
@@ -725,10 +734,7 @@ int cp_verbs_write_over(struct cp_api_ctx *ctx, struct cp_api_request *rq,
     if (rc == CPLANE_OK) {
       cp_verbs_set_rv(next, rev);
       stored(ctx, rq, next);
-      if (rq->subresource != NULL && strcmp(rq->subresource, "scale") == 0)
-        cp_verbs_respond_text(rs, 200, cp_verbs_scale_text(rq->type, next));
-      else
-        cp_verbs_respond_text(rs, 200, cp_api_to_text(next));
+      cp_verbs_respond_text(rs, 200, scale_or_object(rq, next));
       return rc;
     }
   }
@@ -814,10 +820,7 @@ static int unchanged(struct cp_api_request *rq, json_object *next,
   cp_verbs_set_rv(next, cur_rev);
   if (!json_object_equal(next, cur))
     return 0;
-  if (rq->subresource != NULL && strcmp(rq->subresource, "scale") == 0)
-    cp_verbs_respond_text(rs, 200, cp_verbs_scale_text(rq->type, cur));
-  else
-    cp_verbs_respond_text(rs, 200, cp_api_to_text(cur));
+  cp_verbs_respond_text(rs, 200, scale_or_object(rq, cur));
   return 1;
 }
 

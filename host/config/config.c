@@ -418,6 +418,16 @@ static int apiserver_key(struct parse_state *st, const char *k,
     a->watch_cache_bytes = (uint64_t)n;
     return 1;
   }
+  if (strcmp(k, "default_not_ready_toleration_seconds") == 0 ||
+      strcmp(k, "default_unreachable_toleration_seconds") == 0) {
+    if (!parse_int_range(st, k, v, 1, 1L << 31, &n))
+      return 0;
+    if (k[8] == 'n') /* default_[n]ot_ready */
+      a->default_not_ready_toleration_seconds = (uint64_t)n;
+    else
+      a->default_unreachable_toleration_seconds = (uint64_t)n;
+    return 1;
+  }
   set_error(st, "unknown key '%s' in [apiserver] (known: address, port, "
                 "store, sqlite_path, etcd_endpoints, etcd_prefix, "
                 "etcd_ca_file, etcd_cert_file, etcd_key_file, workers, "
@@ -425,7 +435,9 @@ static int apiserver_key(struct parse_state *st, const char *k,
                 "watch_stream_bytes, watch_cache_bytes, kubeconfig_out, "
                 "compact_interval, tls, tls_cert_file, tls_key_file, "
                 "tls_ca_file, client_ca_file, tokens_file, service_cidr, "
-                "service_node_port_range)", k);
+                "service_node_port_range, "
+                "default_not_ready_toleration_seconds, "
+                "default_unreachable_toleration_seconds)", k);
   return 0;
 }
 

@@ -65,6 +65,11 @@ struct cp_apiserver_settings {
   /* Services: ClusterIPs from service_cidr (IPv4; NULL: 10.96.0.0/12),
    * NodePorts from service_node_port_range (NULL: 30000-32767). */
   char *service_cidr, *service_node_port_range;
+  /* kube-apiserver's --default-not-ready-toleration-seconds and
+   * --default-unreachable-toleration-seconds: the tolerationSeconds of
+   * the NoExecute tolerations every pod gets (0: 300). */
+  uint64_t default_not_ready_toleration_seconds;
+  uint64_t default_unreachable_toleration_seconds;
 };
 
 /* [authz.NAME]: who may do what (comma-separated lists, "*" = any). */

@@ -5,7 +5,8 @@
  * A node is unreachable when its Lease in kube-node-lease was last renewed
  * more than `grace_period` ago (or, with no Lease, it was created that long
  * ago). Then its Ready condition becomes Unknown and it gets the NoExecute
- * taint node.kubernetes.io/unreachable. Pods on it that do not tolerate
+ * taint node.kubernetes.io/unreachable (and its NoSchedule twin, so the
+ * scheduler sends no new pod there). Pods on it that do not tolerate
  * the taint are deleted once their toleration (tolerationSeconds, else
  * `default_toleration_seconds`) counted from the taint's timeAdded runs
  * out, at most `eviction_rate` per second. A renewed Lease lifts the taint.
@@ -104,8 +105,9 @@ static int find_condition(const cplane_object *obj, const char *type) {
   return -1;
 }
 
-/* The index of our unreachable NoExecute taint in spec.taints, or -1. */
-static int find_taint(const cplane_object *node) {
+/* The index of our unreachable taint with that effect in spec.taints,
+ * or -1. */
+static int find_taint_effect(const cplane_object *node, const char *effect) {
   int n = api->object_len(node, "spec.taints"), i;
   char path[64];
 
@@ -117,10 +119,15 @@ static int find_taint(const cplane_object *node) {
     snprintf(path, sizeof path, "spec.taints[%d].effect", i);
     e = api->object_string(node, path);
     if (k != NULL && e != NULL && strcmp(k, TAINT_KEY) == 0 &&
-        strcmp(e, "NoExecute") == 0)
+        strcmp(e, effect) == 0)
       return i;
   }
   return -1;
+}
+
+/* The index of our unreachable NoExecute taint in spec.taints, or -1. */
+static int find_taint(const cplane_object *node) {
+  return find_taint_effect(node, "NoExecute");
 }
 
 /* When the taint went on (its timeAdded), or `fallback`. */
@@ -399,6 +406,7 @@ out:
 static int write_taint(cplane_plugin_ctx *ctx, const cplane_object *node,
                        int add) {
   int n = api->object_len(node, "spec.taints"), i, mine = find_taint(node);
+  int mine_ns = find_taint_effect(node, "NoSchedule");
   int code = CPLANE_ENOMEM, first = 1;
   struct sbuf b = {0};
   char now[40], path[48], *list = NULL, *body = NULL, *msg = NULL;
@@ -406,7 +414,7 @@ static int write_taint(cplane_plugin_ctx *ctx, const cplane_object *node,
   format_time(now, sizeof now, now_s(), 0);
   sb_add(&b, "[");
   for (i = 0; i < n; i++) {
-    if (i == mine)
+    if (i == mine || i == mine_ns)
       continue;
     snprintf(path, sizeof path, "spec.taints[%d]", i);
     sb_add(&b, first ? "" : ",");
@@ -414,7 +422,13 @@ static int write_taint(cplane_plugin_ctx *ctx, const cplane_object *node,
     first = 0;
   }
   if (add) {
+    /* NoSchedule as well, as kube's TaintNodesByCondition: every pod
+     * tolerates the NoExecute one for a while (the API server's
+     * DefaultTolerationSeconds), and must still not be scheduled here. */
     sb_add(&b, first ? "" : ",");
+    sb_take(&b, api->json_format("{'key':%s,'effect':'NoSchedule'}",
+                                 TAINT_KEY));
+    sb_add(&b, ",");
     sb_take(&b, api->json_format("{'key':%s,'effect':'NoExecute',"
                                  "'timeAdded':%s}",
                                  TAINT_KEY, now));

@@ -16,6 +16,8 @@ awk -v tmp="$TMP" '
   /^\[plugin.nodelifecycle\]/ { print; print "grace_period = 3s";
     print "default_toleration_seconds = 2"; print "check_interval = 1s"; next }
   /^\[plugin.nodesim\]/ { print; print "heartbeat = 1s"; next }
+  /^\[apiserver\]/ { print; print "default_not_ready_toleration_seconds = 2";
+    print "default_unreachable_toleration_seconds = 2"; next }
   /^data_dir = / { print "data_dir = " tmp "/data"; next }
   /^listen = / { print "listen = 127.0.0.1:0"; next }
   /^port = / { print "port = 0"; next }

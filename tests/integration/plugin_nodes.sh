@@ -18,6 +18,8 @@ plugin_dir = $TMP/plugins
 listen = 127.0.0.1:0
 [apiserver]
 port = 0
+default_not_ready_toleration_seconds = 2
+default_unreachable_toleration_seconds = 2
 [plugin.nodesim]
 enabled = true
 count = 3
@@ -41,7 +43,7 @@ K() { kubectl --kubeconfig "$TMP/data/admin.kubeconfig" --cache-dir "$TMP/cache"
 # jp OBJECT JSONPATH: the value, or "" when the object is not there.
 jp() { K get "$1" ${NS:+-n "$NS"} -o jsonpath="$2" 2>/dev/null || true; }
 ready() { jp "node/$1" '{.status.conditions[?(@.type=="Ready")].status}'; }
-taint() { jp "node/$1" '{.spec.taints[?(@.key=="node.kubernetes.io/unreachable")].effect}'; }
+taint() { jp "node/$1" '{.spec.taints[?(@.key=="node.kubernetes.io/unreachable")].effect}' | tr " " "\n" | grep -x NoExecute; }
 # until_true SECONDS WHAT CMD...: polls CMD every 0.1 s.
 until_true() {
   local limit=$1 what=$2 i
@@ -118,6 +120,8 @@ K annotate node sim-1 cplane.io/nodesim-stopped=true >/dev/null ||
 t0=$SECONDS
 unreachable() { [ "$(ready sim-1)" = Unknown ] && [ "$(taint sim-1)" = NoExecute ]; }
 until_true 8 "sim-1 Ready=Unknown with the unreachable taint" unreachable
+[ "$(jp node/sim-1 '{.spec.taints[?(@.effect=="NoSchedule")].key}')" = node.kubernetes.io/unreachable ] ||
+  fail "no unreachable NoSchedule taint: $(jp node/sim-1 '{.spec.taints}')"
 [ "$(jp node/sim-1 '{.status.conditions[?(@.type=="Ready")].reason}')" = NodeStatusUnknown ] ||
   fail "reason: $(jp node/sim-1 '{.status.conditions}')"
 [ "$(jp node/sim-1 '{.status.conditions[?(@.type=="MemoryPressure")].status}')" = False ] ||

@@ -1168,6 +1168,119 @@ static void test_crd_without_finalizer(void **state) {
   assert_false(stored(f, "example.com/widgets/default/w1"));
 }
 
+/* Every answer of a scale subresource is an autoscaling/v1 Scale (a dry
+ * run too), its status.selector kube's selector string: requirements
+ * sorted by key, set values sorted; an RC's plain map as key=value. */
+static void test_scale_answers(void **state) {
+  struct fixture *f = *state;
+  struct cp_api_response rs;
+  char buf[256];
+
+  make_namespace(f, "default");
+#define RS "/apis/apps/v1/namespaces/default/replicasets"
+  rs = call(f, CP_API_POST, RS, J,
+            "{\"metadata\":{\"name\":\"r\"},\"spec\":{\"replicas\":2,"
+            "\"selector\":{\"matchLabels\":{\"tier\":\"fe\",\"app\":\"web\"},"
+            "\"matchExpressions\":[{\"key\":\"env\",\"operator\":\"In\","
+            "\"values\":[\"prod\",\"dev\"]},{\"key\":\"canary\",\"operator\":"
+            "\"DoesNotExist\"}]},\"template\":{\"metadata\":{\"labels\":{"
+            "\"tier\":\"fe\",\"app\":\"web\",\"env\":\"prod\"}},\"spec\":{"
+            "\"containers\":[{\"name\":\"c\",\"image\":\"i\"}]}}}}");
+  assert_int_equal(rs.code, 201);
+  free(rs.body);
+  rs = call(f, CP_API_GET, RS "/r/scale", NULL, NULL);
+  assert_int_equal(rs.code, 200);
+  assert_string_equal(jq(rs.body, "status.selector", buf, sizeof buf),
+                      "app=web,!canary,env in (dev,prod),tier=fe");
+  free(rs.body);
+  rs = call(f, CP_API_PUT, RS "/r/scale?dryRun=All", J,
+            "{\"metadata\":{\"name\":\"r\"},\"spec\":{\"replicas\":5}}");
+  assert_int_equal(rs.code, 200);
+  assert_string_equal(jq(rs.body, "kind", buf, sizeof buf), "Scale");
+  assert_string_equal(jq(rs.body, "spec.replicas", buf, sizeof buf), "5");
+  free(rs.body);
+  rs = call(f, CP_API_PATCH, RS "/r/scale?dryRun=All",
+            "application/merge-patch+json", "{\"spec\":{\"replicas\":6}}");
+  assert_int_equal(rs.code, 200);
+  assert_string_equal(jq(rs.body, "apiVersion", buf, sizeof buf),
+                      "autoscaling/v1");
+  assert_string_equal(jq(rs.body, "spec.replicas", buf, sizeof buf), "6");
+  free(rs.body);
+  rs = call(f, CP_API_GET, RS "/r", NULL, NULL);
+  assert_string_equal(jq(rs.body, "spec.replicas", buf, sizeof buf), "2");
+  free(rs.body);
+#undef RS
+  rs = call(f, CP_API_POST, "/api/v1/namespaces/default/replicationcontrollers",
+            J, "{\"metadata\":{\"name\":\"rc\"},\"spec\":{\"replicas\":1,"
+               "\"selector\":{\"b\":\"2\",\"app\":\"web\"},\"template\":{"
+               "\"metadata\":{\"labels\":{\"b\":\"2\",\"app\":\"web\"}},"
+               "\"spec\":{\"containers\":[{\"name\":\"c\",\"image\":\"i\"}]}}}}");
+  assert_int_equal(rs.code, 201);
+  free(rs.body);
+  rs = call(f, CP_API_GET,
+            "/api/v1/namespaces/default/replicationcontrollers/rc/scale", NULL,
+            NULL);
+  assert_int_equal(rs.code, 200);
+  assert_string_equal(jq(rs.body, "status.selector", buf, sizeof buf),
+                      "app=web,b=2");
+  free(rs.body);
+}
+
+/* A new pod carries kube's defaults: status Pending with its QoS class
+ * (whatever status was sent), requests from limits, the not-ready and
+ * unreachable tolerations, enableServiceLinks, securityContext {}. */
+static void test_pod_create_defaults(void **state) {
+  struct fixture *f = *state;
+  struct cp_api_response rs;
+  char buf[256];
+
+  make_namespace(f, "default");
+  rs = call(f, CP_API_POST, "/api/v1/namespaces/default/pods", J,
+            "{\"metadata\":{\"name\":\"p\"},\"spec\":{\"containers\":[{"
+            "\"name\":\"c\",\"image\":\"nginx:1.27\",\"resources\":{"
+            "\"limits\":{\"cpu\":\"1\",\"memory\":\"1Gi\"}}}]},"
+            "\"status\":{\"phase\":\"Running\"}}");
+  assert_int_equal(rs.code, 201);
+  assert_string_equal(jq(rs.body, "status.phase", buf, sizeof buf), "Pending");
+  assert_string_equal(jq(rs.body, "status.qosClass", buf, sizeof buf),
+                      "Guaranteed");
+  assert_string_equal(jq(rs.body, "spec.containers.0.resources.requests.cpu",
+                         buf, sizeof buf),
+                      "1");
+  assert_string_equal(jq(rs.body, "spec.tolerations.1.key", buf, sizeof buf),
+                      "node.kubernetes.io/unreachable");
+  assert_string_equal(jq(rs.body, "spec.enableServiceLinks", buf, sizeof buf),
+                      "true");
+  assert_string_equal(jq(rs.body, "spec.securityContext", buf, sizeof buf),
+                      "{ }");
+  free(rs.body);
+}
+
+/* Each resource's storageVersionHash is kube's, computed from the
+ * version it is stored in; subresources have none. */
+static void test_discovery_storage_version_hash(void **state) {
+  struct fixture *f = *state;
+  char *s;
+
+  s = cp_discovery_resource_list(f->ctx.resources, "", "v1");
+  assert_non_null(strstr(s, "\"storageVersionHash\":\"xPOwRZ+Yhw8=\""));
+  assert_null(strstr(s, "\"name\":\"pods/status\",\"singularName\":\"\","
+                        "\"namespaced\":true,\"kind\":\"Pod\",\"verbs\":["
+                        "\"get\",\"patch\",\"update\"],\"storageVersionHash"));
+  free(s);
+  s = cp_discovery_resource_list(f->ctx.resources, "apps", "v1");
+  assert_non_null(strstr(s, "\"storageVersionHash\":\"8aSe+NMegvE=\""));
+  free(s);
+  /* Stored as core/v1 Event, as kube's events.k8s.io events are. */
+  s = cp_discovery_resource_list(f->ctx.resources, "events.k8s.io", "v1");
+  assert_non_null(strstr(s, "\"storageVersionHash\":\"r2yiGXH7wu8=\""));
+  free(s);
+  /* Both HPA versions are stored as autoscaling/v2. */
+  s = cp_discovery_resource_list(f->ctx.resources, "autoscaling", "v1");
+  assert_non_null(strstr(s, "\"storageVersionHash\":\"qwQve8ut294=\""));
+  free(s);
+}
+
 static void test_discovery(void **state) {
   struct fixture *f = *state;
   char *s, buf[256];
@@ -2169,6 +2282,11 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_crd_terminating_flag, setup,
                                       teardown),
       cmocka_unit_test_setup_teardown(test_discovery, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_scale_answers, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_pod_create_defaults, setup,
+                                      teardown),
+      cmocka_unit_test_setup_teardown(test_discovery_storage_version_hash,
+                                      setup, teardown),
       cmocka_unit_test_setup_teardown(test_http_server, setup, teardown),
       cmocka_unit_test_setup_teardown(test_crd_two_servers, setup, teardown),
       cmocka_unit_test_setup_teardown(test_crd_two_servers_terminating, setup,

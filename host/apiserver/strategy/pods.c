@@ -10,7 +10,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "apiserver/strategy/pod_defaults.h"
 #include "apiserver/strategy/pod_priority.h"
+#include "apiserver/request.h"
 #include "apiserver/table.h"
 #include "apiserver/verbs.h"
 
@@ -25,6 +27,26 @@ static void validate(const struct cp_strategy_write *w, json_object *o,
       json_object_array_length(cs) > 0)
     return;
   cp_field_required(errs, "spec.containers", NULL);
+}
+
+/* kube's PrepareForCreate: a new pod's status is Pending with its QoS
+ * class, whatever the client sent. */
+static void prepare_create(const struct cp_strategy_write *w, json_object *o) {
+  (void)w;
+  cp_pod_status_on_create(o);
+}
+
+/* The admission kube runs on pods in the server: Priority, then
+ * DefaultTolerationSeconds (create and update of the pod itself). */
+static int admit(const struct cp_strategy_write *w, json_object *o,
+                 json_object *old, struct cp_api_response *rs) {
+  if (cp_pod_priority_admit(w, o, old, rs) < 0)
+    return -1;
+  if (w->subresource == NULL)
+    cp_pod_default_tolerations(
+        o, w->ctx ? w->ctx->not_ready_toleration_seconds : 0,
+        w->ctx ? w->ctx->unreachable_toleration_seconds : 0);
+  return 0;
 }
 
 static const struct cp_table_column columns[] = {
@@ -79,8 +101,9 @@ const struct cp_strategy cp_strategy_pods = {
     .flags = CP_STRATEGY_STATUS_SPLIT,
     .categories = categories,
     .field_labels = field_labels,
+    .prepare_create = prepare_create,
     .validate = validate,
-    .admit = cp_pod_priority_admit,
+    .admit = admit,
     .columns = columns,
     .n_columns = sizeof columns / sizeof columns[0],
     .cells = cells,
