@@ -1,19 +1,21 @@
 /*
  * libFuzzer target: kubeconfig files (host/client/kubeconfig.c, libyaml
- * underneath). The input is the file; it is loaded with its
- * current-context and with a named one.
+ * underneath). The input is the file's text, read in memory
+ * (cp_kubeconfig_parse, what cp_kubeconfig_load runs after reading the
+ * file); it is loaded with its current-context and with a named one.
  */
 #include "client/kubeconfig.h"
 #include "fuzz_input.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static void load(const char *path, const char *context) {
+static void load(const uint8_t *data, size_t size, const char *context) {
   struct cp_kubeconfig kc;
   char *err = NULL;
 
   memset(&kc, 0, sizeof kc);
-  if (cp_kubeconfig_load(path, context, &kc, &err) == 0) {
+  if (cp_kubeconfig_parse("/fuzz/kubeconfig", (const char *)data, size,
+                          context, &kc, &err) == 0) {
     if (err != NULL)
       abort(); /* no message on success */
     cp_kubeconfig_free(&kc);
@@ -24,11 +26,7 @@ static void load(const char *path, const char *context) {
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  const char *path = fuzz_input_file(data, size);
-
-  if (path == NULL)
-    return 0;
-  load(path, NULL);
-  load(path, "admin");
+  load(data, size, NULL);
+  load(data, size, "admin");
   return 0;
 }
