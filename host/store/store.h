@@ -183,9 +183,15 @@ typedef struct cp_store_event {
 #define CP_STORE_WATCH_COMPACTED 2 /* start below revision: watch ended */
 #define CP_STORE_WATCH_ERROR 3     /* status: watch ended */
 
+struct cp_shared_event;
+
 typedef struct cp_store_watch_msg {
   int kind;
   const cp_store_event *events;
+  /* NULL, or for each of events[] the immutable shared event it views
+   * (store/shared_event.h): a receiver may keep one past the callback by
+   * taking a reference, instead of copying it. */
+  struct cp_shared_event *const *shared;
   size_t count;
   /* EVENTS: the last event's revision; PROGRESS: every event up to this
    * revision was delivered; COMPACTED: the compaction revision. */
