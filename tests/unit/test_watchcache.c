@@ -3,7 +3,8 @@
  * real SQLite store: one store watch however many subscribers, catch-up
  * from the ring, prefixes, misses for starts the cache cannot serve,
  * ordering without gaps or repeats under concurrent writers, that an
- * unsubscribe is final, and the byte bound over all types' rings.
+ * unsubscribe is final, the byte bound over all types' rings, and that
+ * the cache shares the store's copy of each event.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -384,8 +385,104 @@ static void test_byte_bound(void **state) {
   free(tmp);
 }
 
+/* Where each event's bytes were, by revision. */
+struct where {
+  pthread_mutex_t mu;
+  const uint8_t *value[256], *prev[256];
+  size_t n;
+};
+
+static void on_where(void *ud, const cp_store_watch_msg *msg) {
+  struct where *w = ud;
+  size_t i;
+
+  if (msg->kind != CP_STORE_WATCH_EVENTS)
+    return;
+  pthread_mutex_lock(&w->mu);
+  for (i = 0; i < msg->count; i++) {
+    int64_t rev = msg->events[i].kv.mod_revision;
+
+    if (rev > 0 && rev < 256) {
+      w->value[rev] = msg->events[i].kv.value;
+      w->prev[rev] = msg->events[i].prev.value;
+      w->n++;
+    }
+  }
+  pthread_mutex_unlock(&w->mu);
+}
+
+static size_t where_count(struct where *w) {
+  size_t n;
+
+  pthread_mutex_lock(&w->mu);
+  n = w->n;
+  pthread_mutex_unlock(&w->mu);
+  return n;
+}
+
+/* One copy of each event: the cache's events are the store's own (the
+ * same bytes a direct store watch sees), and an update's previous value
+ * is the buffer of the key's last event, though 100 events of other keys
+ * lie between (the cache used to look 64 events back and copy it). */
+static void test_one_copy_shared_with_store(void **state) {
+  cp_store *st = open_store();
+  struct cp_watch_cache *c = cp_watch_cache_new(st, 4096, 0);
+  struct where *direct = calloc(1, sizeof *direct);
+  struct where *cached = calloc(1, sizeof *cached);
+  cp_store_watcher *sw = NULL;
+  cp_watch_sub *sub = NULL;
+  int64_t rev = 0, created, updated, r;
+  char key[32];
+  int i;
+
+  (void)state;
+  assert_non_null(direct);
+  assert_non_null(cached);
+  pthread_mutex_init(&direct->mu, NULL);
+  pthread_mutex_init(&cached->mu, NULL);
+  assert_int_equal(cp_store_current_revision(st, &rev), 0);
+  assert_int_equal(cp_store_watch(st, "configmaps/", 11, rev + 1, on_where,
+                                  direct, &sw),
+                   0);
+  assert_int_equal(cp_watch_cache_subscribe(c, "configmaps/", "configmaps/",
+                                            rev + 1, on_where, cached, &sub),
+                   0);
+  assert_int_equal(cp_store_create(st, "configmaps/a", 12, "{\"v\":1}", 7,
+                                   &created),
+                   0);
+  for (i = 0; i < 100; i++) {
+    snprintf(key, sizeof key, "configmaps/o%d", i);
+    assert_int_equal(cp_store_create(st, key, strlen(key), "{}", 2, &r), 0);
+  }
+  assert_int_equal(cp_store_update(st, "configmaps/a", 12, "{\"v\":2}", 7,
+                                   created, &updated, NULL),
+                   0);
+  assert_true(updated < 256);
+  for (i = 0; i < 500 && (where_count(direct) < 102 ||
+                          where_count(cached) < 102);
+       i++)
+    usleep(10000);
+  assert_int_equal(where_count(direct), 102);
+  assert_int_equal(where_count(cached), 102);
+  /* The cache holds the store's events: no bytes of its own. */
+  for (r = created; r <= updated; r++)
+    assert_ptr_equal(cached->value[r], direct->value[r]);
+  /* The previous value is the create's value buffer, not a copy. */
+  assert_ptr_equal(cached->prev[updated], cached->value[created]);
+  assert_memory_equal(cached->prev[updated], "{\"v\":1}", 7);
+  cp_store_watch_cancel(sw);
+  cp_watch_cache_unsubscribe(sub);
+  cp_watch_cache_free(c);
+  cp_store_close(st);
+  pthread_mutex_destroy(&direct->mu);
+  pthread_mutex_destroy(&cached->mu);
+  free(direct);
+  free(cached);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_one_copy_shared_with_store),
       cmocka_unit_test(test_shared_and_filtered),
       cmocka_unit_test(test_catch_up_and_miss),
       cmocka_unit_test(test_concurrent_order),
