@@ -14,7 +14,9 @@
  * Ownership: keys and values passed in are borrowed for the call only.
  * Results (cp_store_kv, cp_store_list_result) are owned by the caller and
  * released with their free function. Watch events passed to a callback are
- * borrowed for the duration of the callback only.
+ * borrowed for the duration of the callback only, unless the message
+ * hands over their shared events (cp_store_watch_msg.shared), of which
+ * the callback may keep references.
  */
 #ifndef CPLANE_HOST_STORE_H
 #define CPLANE_HOST_STORE_H
