@@ -8,8 +8,9 @@
  * ring), so an event's bytes exist once in the server; otherwise (etcd)
  * it builds shared events itself, an update's previous value then being
  * the buffer of the key's last event in the ring (a key index), however
- * far back. Subscribers get views of the ring, and streams keep encoded
- * lines, never events. The rings of all types share one byte bound,
+ * far back. Subscribers get views (of the ring when caught up, of the
+ * store's message when live), and streams keep encoded lines, never
+ * events. The rings of all types share one byte bound,
  * counting each buffer they keep alive once; the oldest events go first.
  * `floor` is the oldest start the ring can serve: every
  * event from floor to `head` is in the ring. A subscription's next_rev is
@@ -129,8 +130,9 @@ static void evict_bytes(struct cp_watch_cache *c, struct type_cache *tc) {
     struct type_cache *o, *oldest = tc->len > 0 ? tc : NULL;
 
     for (o = c->types; o != NULL; o = o->next)
-      if (o->len > 0 && (oldest == NULL || ring_at(o, 0)->kv.mod_revision <
-                                               ring_at(oldest, 0)->kv.mod_revision))
+      if (o->len > 0 &&
+          (oldest == NULL || ring_at(o, 0)->kv.mod_revision <
+                                 ring_at(oldest, 0)->kv.mod_revision))
         oldest = o;
     if (oldest == NULL)
       return;
