@@ -1,11 +1,18 @@
 /*
  * watchcache - see watchcache.h.
  *
- * Per type: the store watch, a ring of the latest events (copies, with
- * their previous values for selector transitions; the one copy the
- * server keeps: subscribers get views of it, and streams keep encoded
- * lines, never events), and the subscriptions. The rings of all types
- * share one byte bound; the oldest events go first. `floor` is the oldest start the ring can serve: every
+ * Per type: the store watch, a ring of the latest events (with their
+ * previous values for selector transitions), and the subscriptions. The
+ * ring holds references to the store's own immutable events
+ * (shared_event.h) when the store hands them over (the SQLite backend's
+ * ring), so an event's bytes exist once in the server; otherwise (etcd)
+ * it builds shared events itself, an update's previous value then being
+ * the buffer of the key's last event in the ring (a key index), however
+ * far back. Subscribers get views (of the ring when caught up, of the
+ * store's message when live), and streams keep encoded lines, never
+ * events. The rings of all types share one byte bound,
+ * counting each buffer they keep alive once; the oldest events go first.
+ * `floor` is the oldest start the ring can serve: every
  * event from floor to `head` is in the ring. A subscription's next_rev is
  * the first revision it has not been given; events are fanned out under
  * the cache's lock, which is what makes unsubscribe final.
@@ -24,6 +31,7 @@
 
 #include "apiserver/memtrim.h"
 #include "log/log.h"
+#include "store/shared_event.h"
 
 #define DEFAULT_RING 4096
 /* All types together: 4,096 events of a 1 MB ConfigMap (with its previous
@@ -49,8 +57,10 @@ struct type_cache {
   cp_store_watcher *sw;
   int broken;
   int64_t floor, head;
-  cp_store_event *ring; /* ring[(start + i) % cap], i < len */
+  cp_shared_event **ring; /* ring[(start + i) % cap], i < len */
   size_t cap, start, len;
+  /* Each key's latest event in the ring, for events the cache builds. */
+  struct cp_event_index index;
   cp_store_event *scratch; /* one subscriber's share of a batch */
   size_t scratch_cap;
   struct cp_watch_sub *subs;
@@ -67,118 +77,32 @@ struct cp_watch_cache {
 
 /* ---- events ---- */
 
-/* The ring's keys and values live in reference-counted buffers, so that
- * an update's previous value is the one the ring already holds as the
- * last event's new value (and its key the event's own), not a second
- * copy: 1,250 updates of a 1 MB object were 2.5 GB, half of it previous
- * values. The cache's byte count is that of its buffers. Lock held. */
-struct vbuf {
-  size_t refs;
-  size_t len;
-  uint8_t data[];
-};
-
-/* How far back (events) an update's previous value is looked for. */
-#define SHARE_LOOKBACK 64
-
-static struct vbuf *vbuf_of(uint8_t *p) {
-  return (struct vbuf *)(void *)(p - offsetof(struct vbuf, data));
+/* Lock held: tc's event i (0: the oldest). */
+static cp_store_event *ring_at(struct type_cache *tc, size_t i) {
+  return &tc->ring[(tc->start + i) % tc->cap]->ev;
 }
 
-/* A buffer holding a copy of src[0..len) (NUL-terminated, as store values
- * are), counted in c->bytes; NULL when out of memory. */
-static uint8_t *vbuf_new(struct cp_watch_cache *c, const uint8_t *src,
-                         size_t len) {
-  struct vbuf *b = malloc(sizeof *b + len + 1);
+/* Lock held: the event to keep for e: the store's own when it handed it
+ * over, else one built here; one reference, the ring's. NULL on ENOMEM. */
+static cp_shared_event *event_keep(struct type_cache *tc,
+                                   const cp_store_watch_msg *msg, size_t i) {
+  const cp_store_event *e = &msg->events[i];
+  cp_shared_event *se;
 
-  if (b == NULL)
-    return NULL;
-  b->refs = 1;
-  b->len = len;
-  if (len > 0)
-    memcpy(b->data, src, len);
-  b->data[len] = '\0';
-  c->bytes += sizeof *b + len;
-  return b->data;
+  if (msg->shared != NULL && msg->shared[i] != NULL)
+    return cp_shared_event_ref(msg->shared[i]);
+  se = cp_shared_event_new(e->type, &e->kv, &e->prev);
+  if (se != NULL)
+    cp_event_index_add(&tc->index, se);
+  return se;
 }
 
-static uint8_t *vbuf_ref(uint8_t *p) {
-  vbuf_of(p)->refs++;
-  return p;
-}
-
-static void vbuf_unref(struct cp_watch_cache *c, uint8_t *p) {
-  struct vbuf *b;
-
-  if (p == NULL)
-    return;
-  b = vbuf_of(p);
-  if (--b->refs > 0)
-    return;
-  c->bytes -= sizeof *b + b->len;
-  cp_memtrim_freed(b->len);
-  free(b);
-}
-
-static void event_clear(struct cp_watch_cache *c, cp_store_event *e) {
-  vbuf_unref(c, e->kv.key);
-  vbuf_unref(c, e->kv.value);
-  vbuf_unref(c, e->prev.key);
-  vbuf_unref(c, e->prev.value);
-  memset(e, 0, sizeof *e);
-}
-
-static int same_key(const cp_store_kv *a, const cp_store_kv *b) {
-  return a->key_len == b->key_len &&
-         memcmp(a->key, b->key, a->key_len) == 0;
-}
-
-/* The ring's buffer holding prev's value (the new value of a recent event
- * of the same key at prev's revision), or NULL. */
-static uint8_t *find_prev(struct type_cache *tc, const cp_store_kv *prev) {
-  size_t i, n = tc->len < SHARE_LOOKBACK ? tc->len : SHARE_LOOKBACK;
-
-  for (i = 1; i <= n; i++) {
-    cp_store_event *e = &tc->ring[(tc->start + tc->len - i) % tc->cap];
-
-    if (e->kv.mod_revision == prev->mod_revision && e->kv.value != NULL &&
-        e->kv.value_len == prev->value_len && same_key(&e->kv, prev))
-      return e->kv.value;
-  }
-  return NULL;
-}
-
-/* A copy of src in dst, sharing what the ring already holds. */
-static int event_copy(struct type_cache *tc, cp_store_event *dst,
-                      const cp_store_event *src) {
-  struct cp_watch_cache *c = tc->c;
-  uint8_t *shared;
-
-  *dst = *src;
-  dst->kv.key = dst->kv.value = dst->prev.key = dst->prev.value = NULL;
-  if ((dst->kv.key = vbuf_new(c, src->kv.key, src->kv.key_len)) == NULL ||
-      (src->kv.value != NULL &&
-       (dst->kv.value = vbuf_new(c, src->kv.value, src->kv.value_len)) ==
-           NULL))
-    goto fail;
-  if (src->prev.key != NULL)
-    dst->prev.key = same_key(&src->prev, &src->kv)
-                        ? vbuf_ref(dst->kv.key)
-                        : vbuf_new(c, src->prev.key, src->prev.key_len);
-  if (src->prev.key != NULL && dst->prev.key == NULL)
-    goto fail;
-  if (src->prev.value != NULL) {
-    shared = find_prev(tc, &src->prev);
-    dst->prev.value = shared != NULL ? vbuf_ref(shared)
-                                     : vbuf_new(c, src->prev.value,
-                                                src->prev.value_len);
-    if (dst->prev.value == NULL)
-      goto fail;
-  }
-  return CPLANE_OK;
-fail:
-  event_clear(c, dst);
-  return CPLANE_ENOMEM;
+/* Lock held: tc lets go of se. */
+static void event_drop(struct type_cache *tc, cp_shared_event *se) {
+  cp_event_index_forget(&tc->index, se);
+  cp_memtrim_freed(cp_shared_event_release(se, CP_SHARED_CACHE,
+                                           &tc->c->bytes));
+  cp_shared_event_unref(se);
 }
 
 static int has_prefix(const cp_store_kv *kv, const char *p, size_t n) {
@@ -187,10 +111,11 @@ static int has_prefix(const cp_store_kv *kv, const char *p, size_t n) {
 
 /* Lock held: drops tc's oldest event; the floor rises past it. */
 static void ring_pop(struct type_cache *tc) {
-  cp_store_event *slot = &tc->ring[tc->start];
+  cp_shared_event *oldest = tc->ring[tc->start];
 
-  tc->floor = slot->kv.mod_revision + 1;
-  event_clear(tc->c, slot);
+  tc->floor = oldest->ev.kv.mod_revision + 1;
+  tc->ring[tc->start] = NULL;
+  event_drop(tc, oldest);
   tc->start = (tc->start + 1) % tc->cap;
   tc->len--;
 }
@@ -206,8 +131,8 @@ static void evict_bytes(struct cp_watch_cache *c, struct type_cache *tc) {
 
     for (o = c->types; o != NULL; o = o->next)
       if (o->len > 0 &&
-          (oldest == NULL || o->ring[o->start].kv.mod_revision <
-                                 oldest->ring[oldest->start].kv.mod_revision))
+          (oldest == NULL || ring_at(o, 0)->kv.mod_revision <
+                                 ring_at(oldest, 0)->kv.mod_revision))
         oldest = o;
     if (oldest == NULL)
       return;
@@ -221,22 +146,25 @@ static void ring_clear(struct type_cache *tc) {
     ring_pop(tc);
 }
 
-/* Appends a copy of e, dropping the oldest event when full (the floor
+/* Appends msg's event i, dropping the oldest event when full (the floor
  * rises past it) and then as many as the byte bound needs. On ENOMEM
- * the ring is emptied and the floor moves past e: later starts before it
- * go to the store, which is always right. */
-static void ring_push(struct type_cache *tc, const cp_store_event *e) {
-  cp_store_event *slot;
+ * the ring is emptied and the floor moves past the event: later starts
+ * before it go to the store, which is always right. */
+static void ring_push(struct type_cache *tc, const cp_store_watch_msg *msg,
+                      size_t i) {
+  cp_shared_event *se;
 
   if (tc->len == tc->cap)
     ring_pop(tc);
-  slot = &tc->ring[(tc->start + tc->len) % tc->cap];
-  if (event_copy(tc, slot, e) != CPLANE_OK) {
+  se = event_keep(tc, msg, i);
+  if (se == NULL) {
     ring_clear(tc);
-    tc->floor = e->kv.mod_revision + 1;
+    tc->floor = msg->events[i].kv.mod_revision + 1;
     return;
   }
+  tc->ring[(tc->start + tc->len) % tc->cap] = se;
   tc->len++;
+  cp_shared_event_hold(se, CP_SHARED_CACHE, &tc->c->bytes);
   evict_bytes(tc->c, tc);
 }
 
@@ -293,7 +221,7 @@ static void on_events(struct type_cache *tc, const cp_store_watch_msg *msg) {
   size_t i;
 
   for (i = 0; i < msg->count; i++)
-    ring_push(tc, &msg->events[i]);
+    ring_push(tc, msg, i);
   if (msg->revision > tc->head)
     tc->head = msg->revision;
   if (scratch_fit(tc, msg->count) < 0) {
@@ -321,11 +249,10 @@ static void unlink_type(struct cp_watch_cache *c, struct type_cache *tc) {
     }
 }
 
+/* Lock held, or tc unreachable by any other thread. */
 static void type_free(struct type_cache *tc) {
-  size_t i;
-
-  for (i = 0; i < tc->len; i++)
-    event_clear(tc->c, &tc->ring[(tc->start + i) % tc->cap]);
+  ring_clear(tc);
+  cp_event_index_free(&tc->index);
   free(tc->ring);
   free(tc->scratch);
   free(tc->prefix);
@@ -431,7 +358,7 @@ static int catch_up(struct type_cache *tc, struct cp_watch_sub *s) {
   if (scratch_fit(tc, tc->len) < 0)
     return CPLANE_ENOMEM;
   for (i = 0; i < tc->len; i++) {
-    const cp_store_event *e = &tc->ring[(tc->start + i) % tc->cap];
+    const cp_store_event *e = ring_at(tc, i);
 
     if (wants(s, e))
       tc->scratch[k++] = *e;

@@ -17,8 +17,9 @@
  * store's watch thread (or, for the catch-up, on the subscribing thread)
  * with the cache's lock held, one at a time: they must be quick and must
  * not call back into the cache.
- * Ownership: the cache owns its copies of events; a subscription is owned
- * by the caller until cp_watch_cache_unsubscribe().
+ * Ownership: the cache holds references to immutable shared events (the
+ * store's own when it hands them over, see store/shared_event.h); a
+ * subscription is owned by the caller until cp_watch_cache_unsubscribe().
  */
 #ifndef CPLANE_HOST_APISERVER_WATCHCACHE_H
 #define CPLANE_HOST_APISERVER_WATCHCACHE_H
@@ -34,8 +35,9 @@ struct cp_watch_cache;
 typedef struct cp_watch_sub cp_watch_sub;
 
 /* A cache over store keeping up to ring_events events per type (0: a
- * default of 4096) and up to ring_bytes bytes of events (keys, values and
- * previous values) over all types (0: a default of 64 MiB); past either
+ * default of 4096) and up to ring_bytes bytes of events (the keys, values
+ * and previous values they keep alive, each buffer counted once however
+ * many events share it) over all types (0: a default of 64 MiB); past either
  * the oldest go, and a start before them is CP_WATCH_CACHE_MISS. NULL
  * when out of memory. */
 struct cp_watch_cache *cp_watch_cache_new(cp_store *store, size_t ring_events,

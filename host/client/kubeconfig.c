@@ -4,6 +4,7 @@
  */
 #include "client/kubeconfig.h"
 
+#include <errno.h>
 #include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +12,8 @@
 #include <yaml.h>
 
 #include <openssl/evp.h>
+
+#include "config/read_file.h"
 
 static yaml_node_t *map_get(yaml_document_t *d, yaml_node_t *map,
                             const char *key) {
@@ -102,21 +105,20 @@ static int fail(char **errmsg, const char *path, const char *what) {
   return -1;
 }
 
-int cp_kubeconfig_load(const char *path, const char *context,
-                       struct cp_kubeconfig *kc, char **errmsg) {
+int cp_kubeconfig_parse(const char *path, const char *text, size_t len,
+                        const char *context, struct cp_kubeconfig *kc,
+                        char **errmsg) {
   yaml_parser_t parser;
   yaml_document_t doc;
   yaml_node_t *ctx, *cluster, *user;
-  FILE *f;
   const char *v;
   int rc = -1, loaded = 0;
 
   memset(kc, 0, sizeof *kc);
   *errmsg = NULL;
-  if ((f = fopen(path, "r")) == NULL)
-    return fail(errmsg, path, "cannot be read");
-  yaml_parser_initialize(&parser);
-  yaml_parser_set_input_file(&parser, f);
+  if (!yaml_parser_initialize(&parser))
+    return fail(errmsg, path, "out of memory");
+  yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
   /* An empty file loads (a document without a root node) and must be
    * deleted like any other. */
   loaded = yaml_parser_load(&parser, &doc);
@@ -167,9 +169,26 @@ out:
   if (loaded)
     yaml_document_delete(&doc);
   yaml_parser_delete(&parser);
-  fclose(f);
   if (rc < 0)
     cp_kubeconfig_free(kc);
+  return rc;
+}
+
+int cp_kubeconfig_load(const char *path, const char *context,
+                       struct cp_kubeconfig *kc, char **errmsg) {
+  size_t len = 0;
+  char *text;
+  int rc;
+
+  memset(kc, 0, sizeof *kc);
+  *errmsg = NULL;
+  rc = cp_read_file(path, CP_KUBECONFIG_MAX_BYTES, &text, &len);
+  if (rc == EFBIG)
+    return fail(errmsg, path, "larger than 16 MiB");
+  if (rc != 0)
+    return fail(errmsg, path, "cannot be read");
+  rc = cp_kubeconfig_parse(path, text, len, context, kc, errmsg);
+  free(text);
   return rc;
 }
 

@@ -4,7 +4,9 @@
  * inih's handler is not told line numbers, so we feed it through our own
  * line reader (ini_parse_stream) that counts lines; every error then names
  * the exact line. Only the first error is kept: later ones are usually
- * consequences of it.
+ * consequences of it. The reader works on text in memory
+ * (cp_config_parse); cp_config_load reads the file whole first, so the
+ * file and the fuzzer take the same path through the parser.
  */
 #include "config/config.h"
 
@@ -17,6 +19,7 @@
 #include <strings.h>
 
 #include "apiserver/alloc/service_alloc.h"
+#include "config/read_file.h"
 #include "log/log.h"
 
 #define PLUGIN_PREFIX "plugin."
@@ -24,7 +27,8 @@
 
 struct parse_state {
   struct cp_config *cfg;
-  FILE *fp;
+  const char *text;    /* what is left to read, text_left bytes */
+  size_t text_left;
   int line;            /* line most recently read */
   char *error;         /* first error, malloc'd */
   char *section;       /* current section name */
@@ -50,13 +54,26 @@ static void set_error(struct parse_state *st, const char *fmt, ...) {
     st->error = NULL;
 }
 
+/* fgets over the text: at most size - 1 bytes, up to and including a
+ * newline. A NUL byte inside ends the line early for inih, as it would
+ * with fgets on a file. */
 static char *reader(char *buf, int size, void *stream) {
   struct parse_state *st = stream;
-  char *r = fgets(buf, size, st->fp);
+  const char *nl;
+  size_t n;
 
-  if (r != NULL)
-    st->line++;
-  return r;
+  if (st->text_left == 0 || size < 2)
+    return NULL;
+  n = st->text_left < (size_t)size - 1 ? st->text_left : (size_t)size - 1;
+  nl = memchr(st->text, '\n', n);
+  if (nl != NULL)
+    n = (size_t)(nl - st->text) + 1;
+  memcpy(buf, st->text, n);
+  buf[n] = '\0';
+  st->text += n;
+  st->text_left -= n;
+  st->line++;
+  return buf;
 }
 
 int cp_config_parse_bool(const char *text) {
@@ -577,7 +594,8 @@ static int apply_defaults(struct cp_config *cfg) {
   return 0;
 }
 
-int cp_config_load(const char *path, struct cp_config **out, char **errmsg) {
+int cp_config_parse(const char *name, const char *text, size_t len,
+                    struct cp_config **out, char **errmsg) {
   struct parse_state st;
   struct cp_config *cfg;
   size_t i;
@@ -587,20 +605,16 @@ int cp_config_load(const char *path, struct cp_config **out, char **errmsg) {
   *errmsg = NULL;
   memset(&st, 0, sizeof st);
   cfg = calloc(1, sizeof *cfg);
-  if (cfg == NULL || (cfg->path = strdup(path)) == NULL) {
-    if (asprintf(errmsg, "%s: out of memory", path) < 0)
+  if (cfg == NULL || (cfg->path = strdup(name)) == NULL) {
+    if (asprintf(errmsg, "%s: out of memory", name) < 0)
       *errmsg = NULL;
     goto out;
   }
   cfg->workers = 1;
   cfg->log_level = CPLANE_LOG_INFO;
   st.cfg = cfg;
-  st.fp = fopen(path, "r");
-  if (st.fp == NULL) {
-    if (asprintf(errmsg, "%s: cannot open: %s", path, strerror(errno)) < 0)
-      *errmsg = NULL;
-    goto out;
-  }
+  st.text = text;
+  st.text_left = len;
   r = ini_parse_stream(reader, &st, handler, &st);
   if (r > 0 && st.error == NULL) {
     st.line = r;
@@ -620,13 +634,32 @@ int cp_config_load(const char *path, struct cp_config **out, char **errmsg) {
   cfg = NULL;
   rc = 0;
 out:
-  if (st.fp != NULL)
-    fclose(st.fp);
   for (i = 0; i < st.n_seen; i++)
     free(st.seen[i]);
   free(st.seen);
   free(st.error);
   cp_config_free(cfg);
+  return rc;
+}
+
+int cp_config_load(const char *path, struct cp_config **out, char **errmsg) {
+  size_t len = 0;
+  char *text;
+  int rc;
+
+  *out = NULL;
+  *errmsg = NULL;
+  rc = cp_read_file(path, CP_CONFIG_MAX_BYTES, &text, &len);
+  if (rc != 0) {
+    if ((rc == EFBIG ? asprintf(errmsg, "%s: larger than %d bytes", path,
+                                CP_CONFIG_MAX_BYTES)
+                     : asprintf(errmsg, "%s: cannot open: %s", path,
+                                strerror(rc))) < 0)
+      *errmsg = NULL;
+    return -1;
+  }
+  rc = cp_config_parse(path, text, len, out, errmsg);
+  free(text);
   return rc;
 }
 

@@ -100,9 +100,18 @@ struct cp_config {
   size_t n_plugins;
 };
 
-/* Loads and validates `path`. Returns 0 and sets *out (owned), or -1 and
- * sets *errmsg (malloc'd, "FILE:LINE: what is wrong"). */
+/* A configuration file larger than this is refused (a few KiB is usual). */
+#define CP_CONFIG_MAX_BYTES (1 << 20)
+
+/* Loads and validates `path` (read whole, at most CP_CONFIG_MAX_BYTES,
+ * then cp_config_parse). Returns 0 and sets *out (owned), or -1 and sets
+ * *errmsg (malloc'd, "FILE:LINE: what is wrong"). */
 int cp_config_load(const char *path, struct cp_config **out, char **errmsg);
+/* The same over text[0..len) in memory (need not be NUL-terminated; a NUL
+ * byte ends its line, as in a file). `name` stands for the file in
+ * cfg->path and in every message ("NAME:LINE: ..."). */
+int cp_config_parse(const char *name, const char *text, size_t len,
+                    struct cp_config **out, char **errmsg);
 void cp_config_free(struct cp_config *cfg);
 
 /* The plugin section named `name`, or NULL. Borrowed from cfg. */

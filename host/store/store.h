@@ -14,7 +14,9 @@
  * Ownership: keys and values passed in are borrowed for the call only.
  * Results (cp_store_kv, cp_store_list_result) are owned by the caller and
  * released with their free function. Watch events passed to a callback are
- * borrowed for the duration of the callback only.
+ * borrowed for the duration of the callback only, unless the message
+ * hands over their shared events (cp_store_watch_msg.shared), of which
+ * the callback may keep references.
  */
 #ifndef CPLANE_HOST_STORE_H
 #define CPLANE_HOST_STORE_H
@@ -183,9 +185,15 @@ typedef struct cp_store_event {
 #define CP_STORE_WATCH_COMPACTED 2 /* start below revision: watch ended */
 #define CP_STORE_WATCH_ERROR 3     /* status: watch ended */
 
+struct cp_shared_event;
+
 typedef struct cp_store_watch_msg {
   int kind;
   const cp_store_event *events;
+  /* NULL, or for each of events[] the immutable shared event it views
+   * (store/shared_event.h): a receiver may keep one past the callback by
+   * taking a reference, instead of copying it. */
+  struct cp_shared_event *const *shared;
   size_t count;
   /* EVENTS: the last event's revision; PROGRESS: every event up to this
    * revision was delivered; COMPACTED: the compaction revision. */

@@ -19,12 +19,6 @@
 
 #define BACKFILL_BATCH 1000
 
-struct cp_hub_event {
-  int refs; /* atomic */
-  size_t bytes;
-  cp_store_event ev; /* buffers live in the same allocation */
-};
-
 struct cp_store_watcher {
   struct cp_store_watch_base base;
   cp_watch_hub *hub;
@@ -53,7 +47,10 @@ struct cp_watch_hub {
   cp_hub_event **ring;
   size_t ring_cap;
   size_t ring_bytes_max;
-  size_t ring_bytes;
+  size_t ring_bytes; /* of the buffers the ring's events keep alive */
+  /* Each key's latest event in the ring: an update's previous value is
+   * that event's value, not a copy. */
+  struct cp_event_index index;
   int64_t ring_first; /* revision of the oldest event held */
   int64_t head;       /* revision of the newest event published */
   int64_t compact_rev;
@@ -81,52 +78,14 @@ static int has_prefix(const cp_store_kv *kv, const uint8_t *p, size_t n) {
 
 /* ---- Events ----------------------------------------------------------- */
 
-static uint8_t *place(uint8_t **cur, const void *src, size_t n) {
-  uint8_t *dst = *cur;
-
-  if (n > 0)
-    memcpy(dst, src, n);
-  dst[n] = 0;
-  *cur += n + 1;
-  return dst;
-}
-
-static void place_kv(uint8_t **cur, cp_store_kv *dst, const cp_store_kv *src) {
-  *dst = *src;
-  dst->key = place(cur, src->key, src->key_len);
-  dst->value = place(cur, src->value, src->value_len);
-}
-
 cp_hub_event *cp_hub_event_new(int type, const cp_store_kv *kv,
                                const cp_store_kv *prev) {
-  static const cp_store_kv none;
-  size_t bytes;
-  cp_hub_event *e;
-  uint8_t *cur;
-
-  if (prev == NULL)
-    prev = &none;
-  bytes = kv->key_len + kv->value_len + prev->key_len + prev->value_len + 4;
-  e = malloc(sizeof *e + bytes);
-  if (e == NULL)
-    return NULL;
-  e->refs = 1;
-  e->bytes = bytes;
-  e->ev.type = type;
-  cur = (uint8_t *)(e + 1);
-  place_kv(&cur, &e->ev.kv, kv);
-  place_kv(&cur, &e->ev.prev, prev);
-  return e;
+  return cp_shared_event_new(type, kv, prev);
 }
 
-static void event_ref(cp_hub_event *e) {
-  __atomic_add_fetch(&e->refs, 1, __ATOMIC_RELAXED);
-}
+static void event_ref(cp_hub_event *e) { (void)cp_shared_event_ref(e); }
 
-void cp_hub_event_unref(cp_hub_event *e) {
-  if (e != NULL && __atomic_sub_fetch(&e->refs, 1, __ATOMIC_ACQ_REL) == 0)
-    free(e);
-}
+void cp_hub_event_unref(cp_hub_event *e) { cp_shared_event_unref(e); }
 
 void cp_hub_events_free(cp_store_event *events, size_t count) {
   size_t i;
@@ -151,7 +110,8 @@ static size_t ring_len(const cp_watch_hub *hub) {
 static void ring_evict_oldest(cp_watch_hub *hub) {
   cp_hub_event **slot = ring_slot(hub, hub->ring_first);
 
-  hub->ring_bytes -= (*slot)->bytes;
+  cp_event_index_forget(&hub->index, *slot);
+  cp_shared_event_release(*slot, CP_SHARED_HUB, &hub->ring_bytes);
   cp_hub_event_unref(*slot);
   *slot = NULL;
   hub->ring_first++;
@@ -165,9 +125,12 @@ void cp_watch_hub_publish(cp_watch_hub *hub, cp_hub_event **events,
   for (i = 0; i < count; i++) {
     if (ring_len(hub) == hub->ring_cap)
       ring_evict_oldest(hub);
+    /* Still the caller's alone: its previous value may yet become the
+     * ring's copy. */
+    cp_event_index_add(&hub->index, events[i]);
     hub->head = events[i]->ev.kv.mod_revision;
     *ring_slot(hub, hub->head) = events[i];
-    hub->ring_bytes += events[i]->bytes;
+    cp_shared_event_hold(events[i], CP_SHARED_HUB, &hub->ring_bytes);
     while (hub->ring_bytes > hub->ring_bytes_max && ring_len(hub) > 1)
       ring_evict_oldest(hub);
   }
@@ -241,6 +204,7 @@ static void deliver_ring(cp_watch_hub *hub, cp_store_watcher *w,
   for (i = 0; i < n; i++)
     evs[i] = (*scratch)[i]->ev;
   msg.events = evs;
+  msg.shared = (cp_shared_event *const *)*scratch;
   msg.count = n;
   msg.revision = evs[n - 1].kv.mod_revision;
   deliver(hub, w, &msg);
@@ -523,6 +487,7 @@ void cp_watch_hub_free(cp_watch_hub *hub) {
   free(hub->active);
   while (hub->ring_first <= hub->head)
     ring_evict_oldest(hub);
+  cp_event_index_free(&hub->index);
   free(hub->ring);
   pthread_cond_destroy(&hub->wake);
   pthread_cond_destroy(&hub->removed);

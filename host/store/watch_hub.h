@@ -11,16 +11,21 @@
  * callbacks (watch callbacks and backfill) run on the dispatcher thread.
  *
  * Ownership: the hub owns published events (refcounted, freed when the
- * ring and every delivery are done with them) and watcher handles until
- * they are cancelled.
+ * ring, every delivery and every holder a delivery gave them to are done
+ * with them) and watcher handles until they are cancelled. An update's
+ * previous value is the buffer of the key's last event in the ring, not a
+ * copy.
  */
 #ifndef CPLANE_HOST_STORE_WATCH_HUB_H
 #define CPLANE_HOST_STORE_WATCH_HUB_H
 
+#include "store/shared_event.h"
 #include "store/store_impl.h"
 
 typedef struct cp_watch_hub cp_watch_hub;
-typedef struct cp_hub_event cp_hub_event;
+/* The ring's events are the shared ones (shared_event.h): delivered with
+ * cp_store_watch_msg.shared, a holder keeps them without a copy. */
+typedef cp_shared_event cp_hub_event;
 
 /* Reads durable history: every event with revision in [from, to] whose key
  * starts with prefix, at most max events. Fills *events (owned by the hub,
@@ -38,7 +43,8 @@ typedef struct cp_watch_hub_opts {
   int64_t head_rev;       /* the store's revision at start */
   int64_t compact_rev;    /* its compaction revision at start */
   size_t ring_events;     /* ring capacity, events */
-  size_t ring_bytes;      /* ring soft limit, bytes of keys and values */
+  size_t ring_bytes;      /* ring soft limit, bytes of the keys and values
+                             its events keep alive, each buffer once */
   int64_t progress_ms;    /* idle watchers get PROGRESS this often */
   cp_hub_backfill_fn backfill;
   void *backfill_ctx;

@@ -1,9 +1,9 @@
 /*
  * fuzz_input - what the fuzz targets share: splitting one input into
- * parts, and handing an input to readers that take a path.
+ * parts, and where scratch files go. (Every reader under test has an
+ * in-memory entry; no target writes its input to a file.)
  *
- * Ownership: the returned strings are malloc'd and owned by the caller;
- * the file fuzz_input_file writes is reused by every run of the process.
+ * Ownership: the returned strings are malloc'd and owned by the caller.
  * Threading: libFuzzer runs a target on one thread; so do these.
  */
 #ifndef CPLANE_TESTS_FUZZ_INPUT_H
@@ -53,48 +53,14 @@ static inline int fuzz_split(const uint8_t *data, size_t size, char **head,
   return 0;
 }
 
-static const char *fuzz_input_path;
-
-static inline void fuzz_input_file_remove(void) {
-  if (fuzz_input_path != NULL)
-    unlink(fuzz_input_path);
-}
-
-/* The directory for scratch files: TMPDIR, else tmpfs /dev/shm (a file
- * written per run costs no disk there), else /tmp. */
+/* The directory for scratch files (the request target's database):
+ * TMPDIR, else tmpfs /dev/shm (costs no disk), else /tmp. */
 static inline const char *fuzz_scratch_dir(void) {
   const char *dir = getenv("TMPDIR");
 
   if (dir != NULL && dir[0] != '\0')
     return dir;
   return access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
-}
-
-/* Writes data to this process's scratch file (named for the pid so
- * parallel jobs never share it) and returns its path, or NULL. The path
- * is static and stays valid until the next call; removed at exit. */
-static inline const char *fuzz_input_file(const uint8_t *data, size_t size) {
-  static char path[256];
-  static int registered;
-  const char *dir = fuzz_scratch_dir();
-  FILE *f;
-
-  snprintf(path, sizeof path, "%s/cplane-fuzz-%ld.in", dir, (long)getpid());
-  if (!registered) {
-    registered = 1;
-    fuzz_input_path = path;
-    atexit(fuzz_input_file_remove);
-  }
-  f = fopen(path, "wb");
-  if (f == NULL)
-    return NULL;
-  if (size > 0 && fwrite(data, 1, size, f) != size) {
-    fclose(f);
-    return NULL;
-  }
-  if (fclose(f) != 0)
-    return NULL;
-  return path;
 }
 
 #endif /* CPLANE_TESTS_FUZZ_INPUT_H */

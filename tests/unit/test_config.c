@@ -273,6 +273,69 @@ static void test_durations_and_bools(void **state) {
   assert_int_equal(cp_config_parse_bool(NULL), -1);
 }
 
+/* The in-memory entry the fuzzer drives: errors name the given name and
+ * the line, the text needs no NUL, and it reads as the same file would. */
+static void test_parse_in_memory(void **state) {
+  static const char text[] = "[host]\nworkers = 3\n[plugin.a]\nenabled = "
+                             "yes\nfoo = bar\n[bogus]\nx = 1\n";
+  struct cp_config *cfg = NULL;
+  char *err = NULL;
+  size_t upto_bogus = (size_t)(strstr(text, "[bogus]") - text);
+
+  /* Only the first upto_bogus bytes: [bogus] lies past the end. */
+  assert_int_equal(cp_config_parse("mem.ini", text, upto_bogus, &cfg, &err),
+                   0);
+  assert_null(err);
+  assert_string_equal(cfg->path, "mem.ini");
+  assert_int_equal(cfg->workers, 3);
+  assert_int_equal(cp_config_plugin(cfg, "a")->enabled, 1);
+  assert_string_equal(cp_plugin_config_get(cp_config_plugin(cfg, "a"), "foo"),
+                      "bar");
+  cp_config_free(cfg);
+
+  assert_int_equal(cp_config_parse("mem.ini", text, strlen(text), &cfg, &err),
+                   -1);
+  assert_null(cfg);
+  assert_non_null(err);
+  if (strncmp(err, "mem.ini:7: ", 11) != 0 || strstr(err, "bogus") == NULL)
+    fail_msg("error '%s'", err);
+  free(err);
+
+  /* A NUL byte ends its line as in a file: the key is cut at it, and
+   * the lines after it still count. */
+  assert_int_equal(
+      cp_config_parse("nul.ini", "[host]\nworkers = 2\0junk\nbad\n", 27,
+                      &cfg, &err),
+      -1);
+  if (strncmp(err, "nul.ini:3: syntax error", 23) != 0)
+    fail_msg("error '%s'", err);
+  free(err);
+
+  /* Empty text: every default. */
+  assert_int_equal(cp_config_parse("empty.ini", "", 0, &cfg, &err), 0);
+  assert_int_equal(cfg->apiserver.port, 6443);
+  cp_config_free(cfg);
+}
+
+/* A file past CP_CONFIG_MAX_BYTES is refused, not read whole. */
+static void test_file_too_large(void **state) {
+  struct cp_config *cfg = NULL;
+  char *err = NULL;
+  const char *path = write_ini("");
+  FILE *f = fopen(path, "w");
+
+  assert_non_null(f);
+  assert_int_equal(fseek(f, CP_CONFIG_MAX_BYTES, SEEK_SET), 0);
+  fputc(';', f); /* one byte past the limit */
+  fclose(f);
+  assert_int_equal(cp_config_load(path, &cfg, &err), -1);
+  unlink(path);
+  assert_null(cfg);
+  if (strstr(err, "larger than") == NULL || strstr(err, path) == NULL)
+    fail_msg("error '%s'", err);
+  free(err);
+}
+
 static void test_shipped_config_is_valid(void **state) {
   struct cp_config *cfg = NULL;
   char *err = NULL;
@@ -302,6 +365,8 @@ int main(void) {
       cmocka_unit_test(test_shutdown_timeout),
       cmocka_unit_test(test_connection_keys),
       cmocka_unit_test(test_shipped_config_is_valid),
+      cmocka_unit_test(test_parse_in_memory),
+      cmocka_unit_test(test_file_too_large),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

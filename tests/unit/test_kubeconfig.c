@@ -133,11 +133,62 @@ static void test_errors(void **state) {
   free(err);
 }
 
+/* The in-memory entry the fuzzer drives: the text need not end in a NUL,
+ * relative paths resolve against the directory of the path it stands
+ * for, and errors name that path. */
+static void test_parse_in_memory(void **state) {
+  struct cp_kubeconfig kc;
+  char *err = NULL;
+  char *text = malloc(sizeof kc_text - 1);
+
+  (void)state;
+  assert_non_null(text);
+  memcpy(text, kc_text, sizeof kc_text - 1); /* no NUL after it */
+  assert_int_equal(cp_kubeconfig_parse("/etc/kube/config", text,
+                                       sizeof kc_text - 1, "ops", &kc, &err),
+                   0);
+  assert_null(err);
+  assert_string_equal(kc.ca_file, "/etc/kube/pki/ca.crt");
+  assert_string_equal(kc.key_pem, "key\n");
+  cp_kubeconfig_free(&kc);
+  /* Only the first line: no contexts. */
+  assert_int_equal(cp_kubeconfig_parse("/etc/kube/config", text, 15, "ops",
+                                       &kc, &err),
+                   -1);
+  assert_string_equal(err, "kubeconfig /etc/kube/config: the context is not "
+                           "in contexts");
+  free(err);
+  assert_int_equal(cp_kubeconfig_parse("mem", "a: [", 4, NULL, &kc, &err), -1);
+  assert_non_null(strstr(err, "kubeconfig mem: not YAML"));
+  free(err);
+  free(text);
+}
+
+/* A file past CP_KUBECONFIG_MAX_BYTES is refused, not read whole. */
+static void test_file_too_large(void **state) {
+  struct cp_kubeconfig kc;
+  char *err = NULL;
+  FILE *f;
+
+  (void)state;
+  write_kc("current-context: x\n");
+  f = fopen(path, "r+");
+  assert_non_null(f);
+  assert_int_equal(fseek(f, CP_KUBECONFIG_MAX_BYTES, SEEK_SET), 0);
+  fputc('\n', f);
+  fclose(f);
+  assert_int_equal(cp_kubeconfig_load(path, NULL, &kc, &err), -1);
+  assert_non_null(strstr(err, "larger than"));
+  free(err);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_current_and_named_context, setup,
                                       teardown),
       cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
+      cmocka_unit_test(test_parse_in_memory),
+      cmocka_unit_test_setup_teardown(test_file_too_large, setup, teardown),
   };
 
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -3,7 +3,8 @@
  * real SQLite store: one store watch however many subscribers, catch-up
  * from the ring, prefixes, misses for starts the cache cannot serve,
  * ordering without gaps or repeats under concurrent writers, that an
- * unsubscribe is final, and the byte bound over all types' rings.
+ * unsubscribe is final, the byte bound over all types' rings, and that
+ * the cache shares the store's copy of each event.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -18,6 +19,8 @@
 
 #include "apiserver/watchcache.h"
 #include "store/store.h"
+
+#include "../store/etcd_cluster.c"
 
 static char tmpdir[] = "/tmp/cp-watchcache-XXXXXX";
 static int seq;
@@ -384,8 +387,153 @@ static void test_byte_bound(void **state) {
   free(tmp);
 }
 
+/* Where each event's bytes were, by revision. */
+struct where {
+  pthread_mutex_t mu;
+  int64_t base; /* index = revision - base */
+  const uint8_t *value[256], *prev[256];
+  size_t n;
+};
+
+static void on_where(void *ud, const cp_store_watch_msg *msg) {
+  struct where *w = ud;
+  size_t i;
+
+  if (msg->kind != CP_STORE_WATCH_EVENTS)
+    return;
+  pthread_mutex_lock(&w->mu);
+  for (i = 0; i < msg->count; i++) {
+    int64_t rev = msg->events[i].kv.mod_revision - w->base;
+
+    if (rev > 0 && rev < 256) {
+      w->value[rev] = msg->events[i].kv.value;
+      w->prev[rev] = msg->events[i].prev.value;
+      w->n++;
+    }
+  }
+  pthread_mutex_unlock(&w->mu);
+}
+
+static size_t where_count(struct where *w) {
+  size_t n;
+
+  pthread_mutex_lock(&w->mu);
+  n = w->n;
+  pthread_mutex_unlock(&w->mu);
+  return n;
+}
+
+/* Through the cache on st: creates configmaps/a, 100 other keys, then
+ * updates a; in the cache's ring (as a late subscriber gets it) the
+ * update's previous value must be the buffer of the create's value,
+ * though 100 events lie between (the cache used to look 64 events back
+ * and copy it). With same_as_store the cache's events must be the store's
+ * own bytes, those a direct store watch sees (the SQLite store hands its
+ * ring's events over). */
+static void check_one_copy(cp_store *st, int same_as_store) {
+  struct cp_watch_cache *c = cp_watch_cache_new(st, 4096, 0);
+  struct where *direct = calloc(1, sizeof *direct);
+  struct where *cached = calloc(1, sizeof *cached);
+  struct where *late = calloc(1, sizeof *late);
+  cp_store_watcher *sw = NULL;
+  cp_watch_sub *sub = NULL, *lsub = NULL;
+  int64_t rev = 0, created, updated, r, base;
+  char key[32];
+  int i;
+
+  assert_non_null(direct);
+  assert_non_null(cached);
+  assert_non_null(late);
+  pthread_mutex_init(&direct->mu, NULL);
+  pthread_mutex_init(&cached->mu, NULL);
+  pthread_mutex_init(&late->mu, NULL);
+  assert_int_equal(cp_store_current_revision(st, &rev), 0);
+  base = rev; /* revisions are kept relative to it */
+  direct->base = cached->base = base;
+  assert_int_equal(cp_store_watch(st, "configmaps/", 11, rev + 1, on_where,
+                                  direct, &sw),
+                   0);
+  assert_int_equal(cp_watch_cache_subscribe(c, "configmaps/", "configmaps/",
+                                            rev + 1, on_where, cached, &sub),
+                   0);
+  assert_int_equal(cp_store_create(st, "configmaps/a", 12, "{\"v\":1}", 7,
+                                   &created),
+                   0);
+  for (i = 0; i < 100; i++) {
+    snprintf(key, sizeof key, "configmaps/o%d", i);
+    assert_int_equal(cp_store_create(st, key, strlen(key), "{}", 2, &r), 0);
+  }
+  assert_int_equal(cp_store_update(st, "configmaps/a", 12, "{\"v\":2}", 7,
+                                   created, &updated, NULL),
+                   0);
+  assert_true(updated - base < 256);
+  for (i = 0; i < 1000 && (where_count(direct) < 102 ||
+                           where_count(cached) < 102);
+       i++)
+    usleep(10000);
+  assert_int_equal(where_count(direct), 102);
+  assert_int_equal(where_count(cached), 102);
+  for (r = created; same_as_store && r <= updated; r++)
+    assert_ptr_equal(cached->value[r - base], direct->value[r - base]);
+  /* What the ring holds, as a late subscriber is caught up from it. */
+  late->base = base;
+  assert_int_equal(cp_watch_cache_subscribe(c, "configmaps/", "configmaps/",
+                                            base + 1, on_where, late, &lsub),
+                   0);
+  assert_int_equal(where_count(late), 102);
+  for (r = created; same_as_store && r <= updated; r++)
+    assert_ptr_equal(late->value[r - base], direct->value[r - base]);
+  assert_ptr_equal(late->prev[updated - base], late->value[created - base]);
+  assert_memory_equal(late->prev[updated - base], "{\"v\":1}", 7);
+  cp_store_watch_cancel(sw);
+  cp_watch_cache_unsubscribe(sub);
+  cp_watch_cache_unsubscribe(lsub);
+  cp_watch_cache_free(c);
+  pthread_mutex_destroy(&direct->mu);
+  pthread_mutex_destroy(&cached->mu);
+  pthread_mutex_destroy(&late->mu);
+  free(direct);
+  free(cached);
+  free(late);
+}
+
+/* One copy of each event on SQLite: shared with the store's ring. */
+static void test_one_copy_shared_with_store(void **state) {
+  cp_store *st = open_store();
+
+  (void)state;
+  check_one_copy(st, 1);
+  cp_store_close(st);
+}
+
+/* On etcd (events parsed per watch, none handed over) the cache builds
+ * its own shared events, previous values found by key. */
+static void test_prev_shared_on_etcd(void **state) {
+  etcd_cluster ec;
+  cp_store_etcd_opts o = {0};
+  cp_store *st = NULL;
+  char *err = NULL;
+
+  (void)state;
+  if (etcd_cluster_start(&ec, 1) != 0)
+    fail_msg("cannot start etcd");
+  o.endpoints = ec.endpoints;
+  o.endpoint_count = 1;
+  o.dial_timeout_ms = 15000;
+  o.request_timeout_ms = 10000;
+  if (cp_store_etcd_open(&o, &st, &err) != 0) {
+    etcd_cluster_stop(&ec);
+    fail_msg("etcd open: %s", err != NULL ? err : "?");
+  }
+  check_one_copy(st, 0);
+  cp_store_close(st);
+  etcd_cluster_stop(&ec);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_one_copy_shared_with_store),
+      cmocka_unit_test(test_prev_shared_on_etcd),
       cmocka_unit_test(test_shared_and_filtered),
       cmocka_unit_test(test_catch_up_and_miss),
       cmocka_unit_test(test_concurrent_order),
