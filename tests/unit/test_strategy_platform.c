@@ -562,13 +562,25 @@ static void test_apiservice(void **state) {
 
 /* A PEM CSR signed with a fresh P-256 key, base64'd as the API carries
  * it; tamper flips one byte of the signed subject first. */
+/* A memory BIO's bytes as a C string (they end without a NUL, which
+ * strndup may read past looking for). Owned: free(). */
+static char *bio_text(BIO *bio) {
+  char *data = NULL, *copy;
+  long len = BIO_get_mem_data(bio, &data);
+
+  copy = malloc((size_t)len + 1);
+  assert_non_null(copy);
+  memcpy(copy, data, (size_t)len);
+  copy[len] = '\0';
+  return copy;
+}
+
 static char *make_csr(int tamper) {
   EVP_PKEY *key = EVP_EC_gen("P-256");
   X509_REQ *req = X509_REQ_new();
   X509_NAME *n = X509_NAME_new();
   BIO *bio = BIO_new(BIO_s_mem());
   char *pem = NULL, *b64;
-  long len;
 
   assert_non_null(key);
   X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC,
@@ -578,8 +590,7 @@ static char *make_csr(int tamper) {
   X509_REQ_set_pubkey(req, key);
   assert_true(X509_REQ_sign(req, key, EVP_sha256()) > 0);
   PEM_write_bio_X509_REQ(bio, req);
-  len = BIO_get_mem_data(bio, &pem);
-  pem = strndup(pem, (size_t)len);
+  pem = bio_text(bio);
   if (tamper) {
     /* Change the CN in the DER: re-encode with another subject but keep
      * the old signature. */
@@ -594,8 +605,7 @@ static char *make_csr(int tamper) {
     free(pem);
     (void)BIO_reset(bio);
     PEM_write_bio_X509_REQ(bio, req);
-    len = BIO_get_mem_data(bio, &pem);
-    pem = strndup(pem, (size_t)len);
+    pem = bio_text(bio);
     X509_NAME_free(m);
   }
   b64 = malloc(strlen(pem) * 2 + 4);
