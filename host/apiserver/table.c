@@ -64,17 +64,9 @@ int cp_table_arr_len(json_object *o, const char *path) {
 
 /* kubectl's HumanDuration: "45s", "5m10s", "2h", "3d4h"; a zero
  * remainder is left out. */
-void cp_table_age_since(char *buf, size_t len, const char *ts,
-                        long long now) {
-  struct tm tm;
-  long long s, m, h, d;
+void cp_table_duration(char *buf, size_t len, long long s) {
+  long long m, h, d;
 
-  memset(&tm, 0, sizeof tm);
-  if (ts == NULL || strptime(ts, "%Y-%m-%dT%H:%M:%S", &tm) == NULL) {
-    snprintf(buf, len, "<unknown>");
-    return;
-  }
-  s = now - (long long)timegm(&tm);
   if (s < 0)
     s = 0;
   m = s / 60, h = s / 3600, d = s / 86400;
@@ -96,6 +88,18 @@ void cp_table_age_since(char *buf, size_t len, const char *ts,
     snprintf(buf, len, "%lldy%lldd", d / 365, d % 365);
   else
     snprintf(buf, len, "%lldy", d / 365);
+}
+
+void cp_table_age_since(char *buf, size_t len, const char *ts,
+                        long long now) {
+  struct tm tm;
+
+  memset(&tm, 0, sizeof tm);
+  if (ts == NULL || strptime(ts, "%Y-%m-%dT%H:%M:%S", &tm) == NULL) {
+    snprintf(buf, len, "<unknown>");
+    return;
+  }
+  cp_table_duration(buf, len, now - (long long)timegm(&tm));
 }
 
 void cp_table_age(char *buf, size_t len, json_object *obj, long long now) {

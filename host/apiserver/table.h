@@ -41,6 +41,8 @@ long long cp_table_num(struct json_object *o, const char *path);
 /* The length of the array (object) at a dotted path, 0 when not one. */
 int cp_table_arr_len(struct json_object *o, const char *path);
 int cp_table_map_len(struct json_object *o, const char *path);
+/* kubectl's HumanDuration of s seconds ("45s", "5m10s", "3d4h"). */
+void cp_table_duration(char *buf, size_t len, long long s);
 /* kubectl's HumanDuration from RFC 3339 ts to now ("<unknown>" when ts
  * is NULL or unreadable); of metadata.creationTimestamp for _age. */
 void cp_table_age_since(char *buf, size_t len, const char *ts,

@@ -9,32 +9,11 @@
 #include <time.h>
 
 #include "apiserver/strategy/fields.h"
+#include "apiserver/table.h"
 #include "apiserver/strategy/pod_template.h"
 
 void cp_print_duration(char *buf, size_t len, long long s) {
-  long long m, h, d;
-
-  if (s < 0)
-    s = 0;
-  m = s / 60, h = s / 3600, d = s / 86400;
-  if (s < 120)
-    snprintf(buf, len, "%llds", s);
-  else if (m < 10 && s % 60 != 0)
-    snprintf(buf, len, "%lldm%llds", m, s % 60);
-  else if (h < 3)
-    snprintf(buf, len, "%lldm", m);
-  else if (h < 8 && m % 60 != 0)
-    snprintf(buf, len, "%lldh%lldm", h, m % 60);
-  else if (h < 48)
-    snprintf(buf, len, "%lldh", h);
-  else if (h < 192 && h % 24 != 0)
-    snprintf(buf, len, "%lldd%lldh", d, h % 24);
-  else if (d < 365 * 2)
-    snprintf(buf, len, "%lldd", d);
-  else if (d % 365 != 0)
-    snprintf(buf, len, "%lldy%lldd", d / 365, d % 365);
-  else
-    snprintf(buf, len, "%lldy", d / 365);
+  cp_table_duration(buf, len, s);
 }
 
 long long cp_print_time(const char *ts) {
