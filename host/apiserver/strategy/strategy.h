@@ -143,10 +143,11 @@ struct cp_strategy {
    * v1 and v2 HorizontalPodAutoscaler): the version objects are stored
    * in, and the conversion of obj, in place, to version `to` of the
    * kind's group (apiVersion included). Returns 0, or -1 when obj cannot
-   * be converted (then it is unchanged). The verbs convert a written
-   * object to storage_version before storing it, and every object they
-   * answer with (get, list, watch, the write's reply) to the request's
-   * version. NULL: one version only. */
+   * be converted (then it is unchanged). Every read converts the stored
+   * object to the request's version (cp_strategy_from_storage); a write
+   * is stored in the version it was made in, so that reads must convert
+   * from either. storage_version names the version discovery's
+   * storageVersionHash is computed from. NULL: one version only. */
   const char *storage_version;
   int (*convert)(struct json_object *obj, const char *to);
 
@@ -161,10 +162,11 @@ struct cp_strategy {
   /* A kind stored in another group's version under the same keys
    * (events.k8s.io/v1 Event as core/v1 Event; built-in keys carry no
    * group, so both share "events/"): to_storage turns obj, as validated,
-   * into the stored form before a write; from_storage turns a stored
-   * object into this kind's form before it is served (get, list, watch,
-   * and the current object a patch applies to). NULL: stored as served.
-   * Both are pure and idempotent. */
+   * into the stored form (the verbs do not call it: the kind's admit
+   * does, and its presence tells discovery the storage version);
+   * from_storage turns a stored object into this kind's form on every
+   * read (cp_strategy_from_storage). NULL: stored as served. Both are
+   * pure and idempotent. */
   void (*to_storage)(struct json_object *obj);
   void (*from_storage)(struct json_object *obj);
 
