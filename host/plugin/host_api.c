@@ -9,6 +9,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "informer/informer.h"
 #include "labels/selector.h"
@@ -547,6 +548,72 @@ static int api_request(cplane_plugin_ctx *ctx, const char *method,
   return code;
 }
 
+/* ---- ABI 1.3: stubs until each is implemented (see host_api.h) ---- */
+
+static int64_t api_now_ms(cplane_plugin_ctx *ctx) {
+  struct timespec ts;
+
+  (void)ctx;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static const char *api_json_format_error(void) { return NULL; }
+
+static int api_patch_subresource(cplane_plugin_ctx *ctx,
+                                 const struct cplane_resource *res,
+                                 const char *ns, const char *name,
+                                 const char *sub, int patch_type,
+                                 const char *patch, const cplane_object **out,
+                                 char **message) {
+  (void)ctx; (void)res; (void)ns; (void)name; (void)sub; (void)patch_type;
+  (void)patch; (void)out; (void)message;
+  return CPLANE_EUNAVAILABLE;
+}
+
+static int api_get(cplane_plugin_ctx *ctx, const struct cplane_resource *res,
+                   const char *ns, const char *name, const cplane_object **out,
+                   char **message) {
+  (void)ctx; (void)res; (void)ns; (void)name; (void)out; (void)message;
+  return CPLANE_EUNAVAILABLE;
+}
+
+static int api_list(cplane_plugin_ctx *ctx, const struct cplane_resource *res,
+                    const char *ns, const char *label_selector,
+                    const char *field_selector, cplane_object_list **out,
+                    char **message) {
+  (void)ctx; (void)res; (void)ns; (void)label_selector; (void)field_selector;
+  (void)out; (void)message;
+  return CPLANE_EUNAVAILABLE;
+}
+
+static int api_cache_add_index_fn(cplane_plugin_ctx *ctx, uint32_t resource,
+                                  const char *index_name, cplane_index_fn fn,
+                                  void *userdata) {
+  (void)ctx; (void)resource; (void)index_name; (void)fn; (void)userdata;
+  return CPLANE_EUNAVAILABLE;
+}
+
+static int api_enqueue_owner(cplane_plugin_ctx *ctx, uint32_t resource,
+                             const char *owner_group, const char *owner_kind,
+                             uint32_t flags) {
+  (void)ctx; (void)resource; (void)owner_group; (void)owner_kind; (void)flags;
+  return CPLANE_EUNAVAILABLE;
+}
+
+static int api_event_record(cplane_plugin_ctx *ctx,
+                            const struct cplane_resource *res,
+                            const cplane_object *regarding, const char *type,
+                            const char *reason, const char *fmt, ...)
+    CPLANE_PRINTF(6, 7);
+static int api_event_record(cplane_plugin_ctx *ctx,
+                            const struct cplane_resource *res,
+                            const cplane_object *regarding, const char *type,
+                            const char *reason, const char *fmt, ...) {
+  (void)ctx; (void)res; (void)regarding; (void)type; (void)reason; (void)fmt;
+  return CPLANE_EUNAVAILABLE;
+}
+
 static const struct cplane_host_api host_api = {
     .struct_size = sizeof(struct cplane_host_api),
     .abi_major = CPLANE_ABI_MAJOR,
@@ -601,6 +668,14 @@ static const struct cplane_host_api host_api = {
     .write_subresource = api_write_subresource,
     .label_selector_text = cp_selector_text_from,
     .request = api_request,
+    .now_ms = api_now_ms,
+    .json_format_error = api_json_format_error,
+    .patch_subresource = api_patch_subresource,
+    .get = api_get,
+    .list = api_list,
+    .cache_add_index_fn = api_cache_add_index_fn,
+    .enqueue_owner = api_enqueue_owner,
+    .event_record = api_event_record,
 };
 
 const struct cplane_host_api *cp_host_api(void) { return &host_api; }

@@ -1451,82 +1451,16 @@ static int rollout_rolling(struct deploy *d) {
 
 /* ---- selectors ---- */
 
-struct selector_text {
-  struct sbuf *b;
-  int first;
-};
-
-static int add_match_label(void *userdata, const char *key,
-                           const char *str) {
-  struct selector_text *t = userdata;
-
-  if (str == NULL)
-    return 0; /* not a string: matches nothing Kubernetes would accept */
-  if (!t->first)
-    sb_addn(t->b, ",", 1);
-  t->first = 0;
-  sb_add(t->b, key);
-  sb_addn(t->b, "=", 1);
-  sb_add(t->b, str);
-  return 0;
-}
-
-static int add_value(void *userdata, const char *key, const char *str) {
-  struct selector_text *t = userdata;
-
-  (void)key;
-  if (!t->first)
-    sb_addn(t->b, ",", 1);
-  t->first = 0;
-  sb_add(t->b, str ? str : "");
-  return 0;
-}
-
 /* A LabelSelector (matchLabels, matchExpressions) at `path` as the text
  * cache_list() takes: "app=web,tier in (a,b),!canary". Owned: free().
  * NULL when out of memory, malformed or empty (which, for a Deployment,
- * selects nothing). A host of ABI 1.1 or later does the work; for an
- * older one the text is built here. */
+ * selects nothing). */
 static char *selector_of(const cplane_object *o, const char *path) {
-  struct sbuf b = {0};
-  struct selector_text t = {&b, 1};
-  char p[256], *text, *copy;
-  int n, i;
+  char *text = api->label_selector_text(o, path), *copy;
 
-  if (CPLANE_API_HAS(api, label_selector_text)) {
-    text = api->label_selector_text(o, path);
-    copy = text != NULL && text[0] != '\0' ? strdup(text) : NULL;
-    api->free(text);
-    return copy;
-  }
-  snprintf(p, sizeof p, "%s.matchLabels", path);
-  api->object_foreach(o, p, add_match_label, &t);
-  snprintf(p, sizeof p, "%s.matchExpressions", path);
-  n = api->object_len(o, p);
-  for (i = 0; i < n; i++) {
-    const char *key, *op;
-    struct selector_text v = {&b, 1};
-
-    snprintf(p, sizeof p, "%s.matchExpressions[%d].key", path, i);
-    key = api->object_string(o, p);
-    snprintf(p, sizeof p, "%s.matchExpressions[%d].operator", path, i);
-    op = api->object_string(o, p);
-    if (key == NULL || op == NULL)
-      continue;
-    if (!t.first)
-      sb_addn(&b, ",", 1);
-    t.first = 0;
-    if (strcmp(op, "DoesNotExist") == 0)
-      sb_addn(&b, "!", 1);
-    sb_add(&b, key);
-    if (strcmp(op, "In") != 0 && strcmp(op, "NotIn") != 0)
-      continue;
-    sb_add(&b, strcmp(op, "In") == 0 ? " in (" : " notin (");
-    snprintf(p, sizeof p, "%s.matchExpressions[%d].values", path, i);
-    api->object_foreach(o, p, add_value, &v);
-    sb_addn(&b, ")", 1);
-  }
-  return sb_finish(&b);
+  copy = text != NULL && text[0] != '\0' ? strdup(text) : NULL;
+  api->free(text);
+  return copy;
 }
 
 /* Makes the Deployment the controller of ReplicaSets that match its
@@ -1729,8 +1663,6 @@ static int deploy_init(cplane_plugin_ctx *ctx,
                        const struct cplane_host_api *host_api,
                        char **errmsg) {
   (void)errmsg;
-  if (!CPLANE_API_HAS(host_api, string_dup))
-    return CPLANE_EUNAVAILABLE;
   api = host_api;
   api->log(ctx, CPLANE_LOG_INFO,
            "rolling Deployments out through ReplicaSets");

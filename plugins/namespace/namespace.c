@@ -143,8 +143,7 @@ static int get_namespace(cplane_plugin_ctx *ctx, const char *name,
 static int finalize(cplane_plugin_ctx *ctx, const cplane_object *nsobj,
                     const char *others) {
   const char *name = api->object_name(nsobj);
-  char path[300], *body, *msg = NULL;
-  struct cplane_resource fin = CPLANE_RESOURCE("", "v1", NULL);
+  char *body, *msg = NULL;
   int code;
 
   body = api->json_format(
@@ -153,15 +152,9 @@ static int finalize(cplane_plugin_ctx *ctx, const cplane_object *nsobj,
       name, api->object_resource_version(nsobj), others);
   if (body == NULL)
     return CPLANE_ENOMEM;
-  if (CPLANE_API_HAS(api, write_subresource)) {
-    code = api->write_subresource(ctx, &resources[NAMESPACES],
-                                  CPLANE_WRITE_UPDATE, NULL, name,
-                                  "finalize", body, NULL, &msg);
-  } else {
-    snprintf(path, sizeof path, "namespaces/%s", name);
-    fin.resource = path;
-    code = api->update(ctx, &fin, NULL, "finalize", body, NULL, &msg);
-  }
+  code = api->write_subresource(ctx, &resources[NAMESPACES],
+                                CPLANE_WRITE_UPDATE, NULL, name, "finalize",
+                                body, NULL, &msg);
   if (code != 200 && code != 409)
     api->log(ctx, CPLANE_LOG_WARN, "%s: finalize failed: %d %s", name, code,
              msg ? msg : "");
@@ -238,12 +231,7 @@ out:
 
 static int ns_init(cplane_plugin_ctx *ctx,
                    const struct cplane_host_api *host_api, char **errmsg) {
-  /* Emptiness is decided from the API server, through request() (ABI
-   * 1.2); the loader refuses this plugin on an older host anyway. */
-  if (!CPLANE_API_HAS(host_api, request)) {
-    *errmsg = host_api->string_dup("the host has no request() (ABI 1.2)");
-    return CPLANE_EUNAVAILABLE;
-  }
+  (void)errmsg;
   api = host_api;
   api->log(ctx, CPLANE_LOG_INFO, "emptying namespaces that are deleted");
   return CPLANE_OK;

@@ -710,8 +710,6 @@ static int lc_init(cplane_plugin_ctx *ctx,
   const char *err;
   char buf[160];
 
-  if (!CPLANE_API_HAS(host_api, string_dup))
-    return CPLANE_EUNAVAILABLE;
   api = host_api;
   if ((lc = calloc(1, sizeof *lc)) == NULL)
     return CPLANE_ENOMEM;

@@ -1145,8 +1145,6 @@ static int sim_init(cplane_plugin_ctx *ctx,
   const char *err;
   char buf[160];
 
-  if (!CPLANE_API_HAS(host_api, string_dup))
-    return CPLANE_EUNAVAILABLE;
   api = host_api;
   if ((st = calloc(1, sizeof *st)) == NULL)
     return CPLANE_ENOMEM;

@@ -852,9 +852,6 @@ static int sched_init(cplane_plugin_ctx *ctx,
   const char *v;
   char *end;
 
-  if (host_api->struct_size < sizeof *host_api ||
-      !CPLANE_API_HAS(host_api, write_subresource))
-    return CPLANE_EUNAVAILABLE;
   api = host_api;
   plugin_ctx = ctx;
   v = api->config_get(ctx, "scheduler_name");

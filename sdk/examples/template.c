@@ -30,10 +30,6 @@ static struct template_state state;
 static int template_init(cplane_plugin_ctx *ctx,
                          const struct cplane_host_api *host_api,
                          char **errmsg) {
-  /* A host older than this SDK fills a shorter table: refuse politely
-   * rather than call past its end. */
-  if (!CPLANE_API_HAS(host_api, string_dup))
-    return CPLANE_EUNAVAILABLE;
   api = host_api;
   state.label = api->config_get(ctx, "label");
   if (state.label == NULL)

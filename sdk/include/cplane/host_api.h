@@ -5,10 +5,10 @@
  * A plugin never links against host symbols (it builds with -Wl,-z,defs);
  * every service it uses is a pointer in this table.
  *
- * Stability (the sqlite3ext.h model): entries are only ever appended to the
- * end. `struct_size` is the size of the table the running host filled in, so
- * a plugin built against a newer SDK checks CPLANE_API_HAS(api, entry) before
- * calling an entry that was added after ABI 1.0.
+ * Stability: entries are only ever appended to the end, and every entry
+ * of the SDK a plugin was built with is filled in by any host that loads
+ * it (the version rule in version.h: a host refuses a plugin built for a
+ * newer minor). So a plugin never tests whether an entry exists.
  *
  * Threading: every function here is thread-safe unless its comment says
  * otherwise. None of them may be called before init() or after fini().
@@ -49,6 +49,15 @@ struct cplane_resource;                               /* see plugin.h */
  * on, anything else to stop. */
 typedef int (*cplane_foreach_fn)(void *userdata, const char *key,
                                  const char *str);
+
+/* For cache_add_index_fn(): emit() adds one index value (copied) for the
+ * object being indexed; fn calls it zero or more times. */
+typedef void (*cplane_index_emit_fn)(void *emit_ctx, const char *value);
+typedef void (*cplane_index_fn)(void *userdata, const cplane_object *obj,
+                                cplane_index_emit_fn emit, void *emit_ctx);
+
+/* enqueue_owner() flags. */
+#define CPLANE_OWNER_CONTROLLER 1u /* only the controller: true reference */
 
 struct cplane_host_api {
   uint32_t struct_size; /* sizeof the table this host filled in */
@@ -275,14 +284,77 @@ struct cplane_host_api {
                  const char *path, const char *json, char **response,
                  size_t *response_len);
 
+  /* ---- Added in ABI 1.3 ---------------------------------------------- */
+
+  /* The host's wall clock in milliseconds since the Unix epoch. Use it for
+   * every time a plugin writes (conditions, events, its own delays) so
+   * that the test kit can set the time. */
+  int64_t (*now_ms)(cplane_plugin_ctx *ctx);
+  /* Why the last json_format() on this thread returned NULL ("%j text is
+   * not JSON at offset 12", "unknown directive %q", "out of memory"), or
+   * NULL when it did not fail. Borrowed; valid until the next
+   * json_format() on the same thread. */
+  const char *(*json_format_error)(void);
+  /* Patches subresource `sub` of ns/name ("status", "scale"; NULL or ""
+   * is the object itself) with a CPLANE_PATCH_* body: the way to write
+   * status without rebuilding the object, e.g.
+   *   api->patch_subresource(ctx, &res, ns, name, "status",
+   *       CPLANE_PATCH_MERGE, "{\"status\":{\"ready\":true}}", NULL, NULL);
+   * Returns and owns as patch() does. Blocks: call from reconcile() only. */
+  int (*patch_subresource)(cplane_plugin_ctx *ctx,
+                           const struct cplane_resource *res, const char *ns,
+                           const char *name, const char *sub, int patch_type,
+                           const char *patch, const cplane_object **out,
+                           char **message);
+  /* Uncached reads, for what the plugin does not watch: one object (200
+   * with *out owned, 404...), or a list filtered by selectors (either may
+   * be NULL; 200 with *out owned, list_free() it). Each returns the HTTP
+   * status or a negative status; *message as for the writes. Blocks: call
+   * from reconcile() only. */
+  int (*get)(cplane_plugin_ctx *ctx, const struct cplane_resource *res,
+             const char *ns, const char *name, const cplane_object **out,
+             char **message);
+  int (*list)(cplane_plugin_ctx *ctx, const struct cplane_resource *res,
+              const char *ns, const char *label_selector,
+              const char *field_selector, cplane_object_list **out,
+              char **message);
+  /* Asks for an index named `index_name` whose values the plugin
+   * computes: fn is called (on a host thread, under no plugin lock) for
+   * each object added to or updated in the cache and calls
+   * emit(emit_ctx, value) once per value (none: the object is not in the
+   * index). fn must not block or call back into the host other than the
+   * object_* readers. Call from init(). */
+  int (*cache_add_index_fn)(cplane_plugin_ctx *ctx, uint32_t resource,
+                            const char *index_name, cplane_index_fn fn,
+                            void *userdata);
+  /* Declares that a change to an object of resources[resource] (add,
+   * update, delete) enqueues the key of its owner of kind `owner_kind` in
+   * group `owner_group` ("" for core), as controller-runtime's
+   * EnqueueRequestForOwner: the owner's key is "namespace/name" from the
+   * dependent's namespace and the ownerReference's name. With
+   * CPLANE_OWNER_CONTROLLER only the controller reference counts. The
+   * host does this before calling the plugin's own on_* (which may then be
+   * NULL for that resource). Call from init(). */
+  int (*enqueue_owner)(cplane_plugin_ctx *ctx, uint32_t resource,
+                       const char *owner_group, const char *owner_kind,
+                       uint32_t flags);
+  /* Records a core/v1 Event about `regarding` (an object of `res`;
+   * involvedObject is filled from it), type "Normal" or "Warning", a
+   * CamelCase reason and a printf message. Never blocks: events are
+   * queued, aggregated as kube's recorder does (the same event again
+   * bumps count and lastTimestamp of one Event) and spam-limited per
+   * object (a burst of 25, then one per 5 minutes); an event dropped by
+   * the limit is counted, not an error. Callable from any callback.
+   * Returns CPLANE_OK, CPLANE_EINVAL (bad type or reason) or
+   * CPLANE_ENOMEM. */
+  int (*event_record)(cplane_plugin_ctx *ctx,
+                      const struct cplane_resource *res,
+                      const cplane_object *regarding, const char *type,
+                      const char *reason, const char *fmt, ...)
+      CPLANE_PRINTF(6, 7);
+
   /* New entries go here, at the end, and bump CPLANE_ABI_MINOR. */
 };
-
-/* Nonzero when the running host's table has `entry` and it is filled in. */
-#define CPLANE_API_HAS(api, entry)                                         \
-  (offsetof(struct cplane_host_api, entry) <                              \
-       (size_t)(api)->struct_size &&                                       \
-   (api)->entry != NULL)
 
 /* The layout is the ABI: every entry is one pointer after an 8-byte header.
  * These fail the build of the host and of every plugin if anyone reorders
@@ -343,7 +415,15 @@ CPLANE__SLOT(string_dup, 46);
 CPLANE__SLOT(write_subresource, 47);
 CPLANE__SLOT(label_selector_text, 48);
 CPLANE__SLOT(request, 49);
-CPLANE_STATIC_ASSERT(sizeof(struct cplane_host_api) == 8 + 8 * 50,
+CPLANE__SLOT(now_ms, 50);
+CPLANE__SLOT(json_format_error, 51);
+CPLANE__SLOT(patch_subresource, 52);
+CPLANE__SLOT(get, 53);
+CPLANE__SLOT(list, 54);
+CPLANE__SLOT(cache_add_index_fn, 55);
+CPLANE__SLOT(enqueue_owner, 56);
+CPLANE__SLOT(event_record, 57);
+CPLANE_STATIC_ASSERT(sizeof(struct cplane_host_api) == 8 + 8 * 58,
                "cplane_host_api grew: append, bump CPLANE_ABI_MINOR, and "
                "update these asserts and the abidiff baseline");
 #undef CPLANE__SLOT

@@ -88,6 +88,15 @@ struct cplane_plugin {
    * plugin that only observes. */
   int (*reconcile)(cplane_plugin_ctx *ctx, const char *key,
                    uint32_t *requeue_after_ms);
+
+  /* ---- Added in ABI 1.3 ---------------------------------------------- */
+
+  /* The keys the plugin reads from its [plugin.NAME] section, ending with
+   * NULL (the host's own keys need not be listed). `cplane --check-config`
+   * and start-up report any other key in the section, with file and line,
+   * as a likely misspelling. NULL: the plugin does not say, nothing is
+   * checked. */
+  const char *const *config_keys;
 };
 
 #if UINTPTR_MAX == 0xffffffffffffffffu
@@ -98,7 +107,7 @@ CPLANE_STATIC_ASSERT(offsetof(struct cplane_resource, version) == 16, "abi");
 CPLANE_STATIC_ASSERT(offsetof(struct cplane_resource, resource) == 24, "abi");
 CPLANE_STATIC_ASSERT(offsetof(struct cplane_resource, label_selector) == 32, "abi");
 CPLANE_STATIC_ASSERT(offsetof(struct cplane_resource, field_selector) == 40, "abi");
-CPLANE_STATIC_ASSERT(sizeof(struct cplane_plugin) == 88, "cplane_plugin");
+CPLANE_STATIC_ASSERT(sizeof(struct cplane_plugin) == 96, "cplane_plugin");
 CPLANE_STATIC_ASSERT(offsetof(struct cplane_plugin, abi_major) == 4, "abi");
 CPLANE_STATIC_ASSERT(offsetof(struct cplane_plugin, abi_minor) == 6, "abi");
 CPLANE_STATIC_ASSERT(offsetof(struct cplane_plugin, name) == 8, "abi");
@@ -112,6 +121,7 @@ CPLANE_STATIC_ASSERT(offsetof(struct cplane_plugin, on_add) == 56, "abi");
 CPLANE_STATIC_ASSERT(offsetof(struct cplane_plugin, on_update) == 64, "abi");
 CPLANE_STATIC_ASSERT(offsetof(struct cplane_plugin, on_delete) == 72, "abi");
 CPLANE_STATIC_ASSERT(offsetof(struct cplane_plugin, reconcile) == 80, "abi");
+CPLANE_STATIC_ASSERT(offsetof(struct cplane_plugin, config_keys) == 88, "abi");
 #endif
 
 /* The entry point's type, for hosts and tests that dlsym() it. */

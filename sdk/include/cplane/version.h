@@ -5,9 +5,18 @@
  * with fixed-width integers and opaque pointers: no json-c, libevent or
  * SQLite type ever appears here, so upgrading those never breaks a plugin.
  *
- * Compatibility rule: the host loads a plugin whose ABI major equals the
- * host's and whose ABI minor is not newer than the host's. Minor bumps only
- * append fields to the end of size-prefixed structs.
+ * The version rule (one rule; the loader enforces it and
+ * tests/unit/test_loader.c tests it):
+ *   - A host loads a plugin whose ABI major equals the host's and whose
+ *     ABI minor is not newer than the host's; anything else is refused at
+ *     load, with a message naming both versions, before any plugin code
+ *     runs.
+ *   - A minor bump only appends: entries to the end of struct
+ *     cplane_host_api, fields to the end of size-prefixed structs. So a
+ *     plugin built for 1.N runs unchanged on every host 1.M with M >= N.
+ *   - Hence every entry of the SDK a plugin was built with is there when
+ *     it runs: never test for one, never carry a fallback. To use a newer
+ *     entry, build against the newer SDK; the plugin then needs that host.
  */
 #ifndef CPLANE_VERSION_H
 #define CPLANE_VERSION_H
@@ -16,7 +25,7 @@
 #include <stdint.h>
 
 #define CPLANE_ABI_MAJOR 1
-#define CPLANE_ABI_MINOR 2
+#define CPLANE_ABI_MINOR 3
 
 /* The one symbol a plugin exports. It is a function, not data, because
  * dlsym() is only guaranteed to work on functions portably. */
@@ -49,6 +58,23 @@
                                   host too old for this entry */
 #define CPLANE_ERANGE -7       /* number out of range, index out of bounds */
 #define CPLANE_ESHUTDOWN -8    /* the host is stopping this plugin */
+
+/* The name of a status code ("CPLANE_ENOENT"), for log lines. An HTTP
+ * status (>= 100) gives "HTTP"; anything unknown gives "CPLANE_?". */
+static inline const char *cplane_status_name(int status) {
+  switch (status) {
+  case CPLANE_OK: return "CPLANE_OK";
+  case CPLANE_ERR: return "CPLANE_ERR";
+  case CPLANE_ENOENT: return "CPLANE_ENOENT";
+  case CPLANE_ETYPE: return "CPLANE_ETYPE";
+  case CPLANE_EINVAL: return "CPLANE_EINVAL";
+  case CPLANE_ENOMEM: return "CPLANE_ENOMEM";
+  case CPLANE_EUNAVAILABLE: return "CPLANE_EUNAVAILABLE";
+  case CPLANE_ERANGE: return "CPLANE_ERANGE";
+  case CPLANE_ESHUTDOWN: return "CPLANE_ESHUTDOWN";
+  default: return status >= 100 ? "HTTP" : "CPLANE_?";
+  }
+}
 
 /* Log levels, most severe first. */
 #define CPLANE_LOG_ERROR 0
