@@ -17,6 +17,8 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include "admin/pidfile.h"
+#include "admin/plugins_cmd.h"
 #include "apiserver/embedded.h"
 #include "client/client.h"
 #include "client/kubeconfig.h"
@@ -25,6 +27,7 @@
 #include "config/config.h"
 #include "log/log.h"
 #include "plugin/registry.h"
+#include "plugin/upgrade.h"
 #include "plugin/watchdog.h"
 
 #define CPLANE_VERSION "0.1.0"
@@ -41,6 +44,7 @@ struct options {
 static void usage(FILE *out) {
   fprintf(out,
           "usage: cplane [options]\n"
+          "       cplane plugins reload [-c FILE] [-d DIR] (as SIGHUP)\n"
           "  -c, --config FILE        INI file (default config/cplane.ini)\n"
           "      --check-config FILE  validate FILE and exit (0 when valid)\n"
           "  -p, --plugin-dir DIR     override [host] plugin_dir\n"
@@ -386,10 +390,27 @@ static void reload(const struct options *o, struct cp_registry *reg,
   *olds = grown;
   (*olds)[(*n_olds)++] = cfg;
   changed = cp_registry_reload(reg, cfg, plugin_dir, &err);
+  changed += (int)cp_upgrade_all(reg, cfg, plugin_dir);
   cp_log_info("cplane", "SIGHUP: %s re-read, %d plugin(s) changed (other "
                         "settings apply at the next start)",
               o->config_path, changed);
   free(err);
+}
+
+/* <data_dir>/cplane.pid for `cplane plugins reload`; best effort (an
+ * external-mode host may have no data directory). Returns the path to
+ * remove at exit, or NULL. */
+static char *write_pidfile(const char *data_dir) {
+  char *path = cp_pidfile_path(data_dir), *err = NULL;
+
+  if (path != NULL && cp_pidfile_write(path, &err) == 0)
+    return path;
+  cp_log_debug("cplane", "no pid file (cplane plugins reload will not "
+                         "find this process): %s",
+               err != NULL ? err : "out of memory");
+  free(err);
+  free(path);
+  return NULL;
 }
 
 static int run(const struct options *o) {
@@ -405,7 +426,7 @@ static int run(const struct options *o) {
   struct host_health hh = {&reg, &api};
   struct host_watch watch = {PTHREAD_MUTEX_INITIALIZER, NULL, 10000};
   size_t n_olds = 0, k;
-  char *err = NULL, *plugin_dir = NULL;
+  char *err = NULL, *plugin_dir = NULL, *pidfile = NULL;
   int rc = 1, level, sig = 0, ev;
   sigset_t set;
 
@@ -528,6 +549,7 @@ static int run(const struct options *o) {
   if (api.server != NULL)
     cp_log_info("cplane", "kubectl: KUBECONFIG=%s kubectl get pods",
                 api.kubeconfig);
+  pidfile = write_pidfile(o->data_dir ? o->data_dir : cfg->data_dir);
   cp_log_info("cplane", "ready: %zu plugin(s) %s, %zu refused; SIGTERM or "
                         "SIGINT stops, SIGHUP reloads",
               reg.n_plugins,
@@ -580,6 +602,8 @@ out:
   cp_embedded_stop(&api);
   cp_watchdog_stop(watchdog);
   host_events_close(&events);
+  cp_pidfile_remove(pidfile);
+  free(pidfile);
   if (rc == 0)
     cp_log_info("cplane", "stopped cleanly");
   free(err);
@@ -594,6 +618,8 @@ out:
 int main(int argc, char **argv) {
   struct options o;
 
+  if (argc >= 2 && strcmp(argv[1], "plugins") == 0)
+    return cp_plugins_command(argc - 1, argv + 1);
   if (parse_args(argc, argv, &o) < 0)
     return 2;
   if (o.check_path != NULL)

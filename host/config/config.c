@@ -155,6 +155,9 @@ static int set_duration(struct parse_state *st, const char *k,
   return 1;
 }
 
+static int upgrade_host_key(struct parse_state *st, const char *k,
+                            const char *v);
+
 static int host_key(struct parse_state *st, const char *k, const char *v) {
   struct cp_config *cfg = st->cfg;
   int level;
@@ -196,10 +199,12 @@ static int host_key(struct parse_state *st, const char *k, const char *v) {
     cfg->log_level = level;
     return 1;
   }
+  if (strcmp(k, "max_retained_images") == 0)
+    return upgrade_host_key(st, k, v);
   set_error(st, "unknown key '%s' in [host] (known: plugin_dir, api_server, "
                 "kubeconfig, listen, data_dir, workers, log_level, "
                 "leader_elect, leader_lease, leader_renew_deadline, "
-                "leader_retry, shutdown_timeout)", k);
+                "leader_retry, shutdown_timeout, max_retained_images)", k);
   return 0;
 }
 
@@ -313,6 +318,17 @@ static int parse_int_range(struct parse_state *st, const char *k,
     return 0;
   }
   *out = n;
+  return 1;
+}
+
+/* Hot upgrade's bound (upgrade.h): 0 forbids upgrades. */
+static int upgrade_host_key(struct parse_state *st, const char *k,
+                            const char *v) {
+  long n;
+
+  if (!parse_int_range(st, k, v, 0, 1024, &n))
+    return 0;
+  st->cfg->max_retained_images = (int)n;
   return 1;
 }
 
@@ -612,6 +628,7 @@ int cp_config_parse(const char *name, const char *text, size_t len,
   }
   cfg->workers = 1;
   cfg->log_level = CPLANE_LOG_INFO;
+  cfg->max_retained_images = 8;
   st.cfg = cfg;
   st.text = text;
   st.text_left = len;

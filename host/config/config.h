@@ -4,7 +4,7 @@
  * One file, e.g. config/cplane.ini:
  *   [host]            plugin_dir, api_server, kubeconfig, workers,
  *                     log_level, listen, data_dir, leader_*,
- *                     shutdown_timeout
+ *                     shutdown_timeout, max_retained_images
  *   [plugin.NAME]     enabled, file, workers, resync, reconcile_deadline,
  *                     plus any keys the plugin reads with api->config_get()
  * Unknown sections, unknown keys in [host], bad values, duplicate sections
@@ -92,6 +92,9 @@ struct cp_config {
   int leader_elect;   /* default 0: run workers at once */
   uint64_t leader_lease_ms, leader_renew_deadline_ms, leader_retry_ms;
   uint64_t shutdown_timeout_ms; /* bounded stop; default 10 s */
+  /* Old images of one plugin a hot upgrade may leave mapped; past it an
+   * upgrade is refused until a restart. Default 8. */
+  int max_retained_images;
   struct cp_apiserver_settings apiserver;
   int apiserver_port_set, apiserver_tls_set;
   struct cp_authz_config *authz;

@@ -214,8 +214,10 @@ fail:
   return -1;
 }
 
-int cp_controller_start(struct cplane_plugin_ctx *p,
-                        struct cp_informer **informers, char **errmsg) {
+/* Starts p on `queue` (adopted, paused by cp_controller_detach()) or on a
+ * new queue when it is NULL. */
+static int start_on(struct cplane_plugin_ctx *p, struct cp_informer **informers,
+                    struct cp_workqueue *queue, char **errmsg) {
   *errmsg = NULL;
   if (p->state != CP_PLUGIN_READY && p->state != CP_PLUGIN_STOPPED) {
     if (asprintf(errmsg, "plugin %s: cannot start from state %d", p->name,
@@ -223,13 +225,14 @@ int cp_controller_start(struct cplane_plugin_ctx *p,
       *errmsg = NULL;
     return -1;
   }
-  p->queue = cp_workqueue_new(p->name, NULL);
+  p->queue = queue != NULL ? queue : cp_workqueue_new(p->name, NULL);
   if (p->queue == NULL) {
     if (asprintf(errmsg, "plugin %s: out of memory creating its queue",
                  p->name) < 0)
       *errmsg = NULL;
     return -1;
   }
+  cp_workqueue_pause(p->queue, 0);
   /* Workers first: the first events may enqueue at once. */
   if (start_workers(p, errmsg) < 0 ||
       start_handlers(p, informers, errmsg) < 0) {
@@ -244,26 +247,65 @@ int cp_controller_start(struct cplane_plugin_ctx *p,
   return 0;
 }
 
-void cp_controller_stop(struct cplane_plugin_ctx *p) {
-  uint32_t i;
-  int w;
+int cp_controller_start(struct cplane_plugin_ctx *p,
+                        struct cp_informer **informers, char **errmsg) {
+  return start_on(p, informers, NULL, errmsg);
+}
 
-  if (p == NULL || p->state != CP_PLUGIN_RUNNING)
-    return;
-  CP_ASSERT(p->queue != NULL);
-  /* Handlers first, so nothing new is enqueued while workers drain. */
+int cp_controller_start_on(struct cplane_plugin_ctx *p,
+                           struct cp_informer **informers,
+                           struct cp_workqueue *queue, char **errmsg) {
+  CP_ASSERT(queue != NULL);
+  return start_on(p, informers, queue, errmsg);
+}
+
+/* Unregisters p's informer handlers: no on_* runs after this. */
+static void remove_handlers(struct cplane_plugin_ctx *p) {
+  uint32_t i;
+
   for (i = 0; p->handlers != NULL && i < p->desc.n_resources; i++) {
     if (p->handlers[i] != NULL)
       cp_informer_remove_handler(p->informers[i], p->handlers[i]);
     p->handlers[i] = NULL;
   }
-  cp_workqueue_shutdown(p->queue);
+}
+
+static void join_workers(struct cplane_plugin_ctx *p) {
+  int w;
+
   for (w = 0; w < p->n_workers; w++)
     pthread_join(p->workers[w].thread, NULL);
   p->n_workers = 0;
+}
+
+void cp_controller_stop(struct cplane_plugin_ctx *p) {
+  if (p == NULL || p->state != CP_PLUGIN_RUNNING)
+    return;
+  CP_ASSERT(p->queue != NULL);
+  /* Handlers first, so nothing new is enqueued while workers drain. */
+  remove_handlers(p);
+  cp_workqueue_shutdown(p->queue);
+  join_workers(p);
   cp_workqueue_free(p->queue);
   p->queue = NULL;
   p->state = CP_PLUGIN_STOPPED;
   cp_log_info(p->name, "stopped after %llu reconcile(s)",
               (unsigned long long)atomic_load(&p->reconciles));
+}
+
+struct cp_workqueue *cp_controller_detach(struct cplane_plugin_ctx *p) {
+  struct cp_workqueue *q;
+
+  if (p == NULL || p->state != CP_PLUGIN_RUNNING)
+    return NULL;
+  CP_ASSERT(p->queue != NULL);
+  remove_handlers(p);
+  /* Each worker finishes the key it runs (its requeue or retry lands in
+   * the queue as usual), then finds the queue paused and returns. */
+  cp_workqueue_pause(p->queue, 1);
+  join_workers(p);
+  q = p->queue;
+  p->queue = NULL;
+  p->state = CP_PLUGIN_STOPPED;
+  return q;
 }

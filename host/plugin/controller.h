@@ -22,6 +22,7 @@
 #include "plugin/plugin.h"
 
 struct cp_informer;
+struct cp_workqueue;
 
 /* Handler buffer size per plugin and resource. Bounded on purpose: a
  * stalled plugin slows its feed instead of exhausting memory. */
@@ -38,6 +39,18 @@ struct cp_informer;
  * or -1 with *errmsg (malloc'd). */
 int cp_controller_start(struct cplane_plugin_ctx *p,
                         struct cp_informer **informers, char **errmsg);
+/* As cp_controller_start() on `queue`, which p adopts (owned by p from
+ * now on) and resumes: the queue cp_controller_detach() took from the
+ * build p replaces, with every key, delay and backoff it held. */
+int cp_controller_start_on(struct cplane_plugin_ctx *p,
+                           struct cp_informer **informers,
+                           struct cp_workqueue *queue, char **errmsg);
+/* For a hot upgrade: unregisters p's handlers, lets each worker finish the
+ * key it is running, joins them, and returns p's queue, paused, with the
+ * keys still queued or delayed (owned by the caller, for
+ * cp_controller_start_on()). p is then STOPPED, ready for fini(). NULL
+ * when p is not running. */
+struct cp_workqueue *cp_controller_detach(struct cplane_plugin_ctx *p);
 /* Stops dispatch, lets workers finish the keys already queued, joins them.
  * Safe to call on a plugin that never started. */
 void cp_controller_stop(struct cplane_plugin_ctx *p);

@@ -251,32 +251,66 @@ static int open_shared_object(struct cplane_plugin_ctx *p, int fd,
   return copy_resources(p, errmsg);
 }
 
-int cp_plugin_load(const char *dir, const struct cp_plugin_config *pc,
-                   struct cplane_plugin_ctx **out, char **errmsg) {
+/* Formats dir/file, the name every message uses. */
+static char *plugin_path(const char *dir, const char *file) {
+  char *path = NULL;
+
+  if (asprintf(&path, "%s/%s", dir, file) < 0)
+    return NULL;
+  return path;
+}
+
+int cp_plugin_read(const char *dir, const struct cp_plugin_config *pc,
+                   struct cp_plugin_image *img, char **errmsg) {
+  char *path = plugin_path(dir, pc->file);
+  int dirfd = -1, fd = -1, rc = -1;
+
+  *errmsg = NULL;
+  img->fd = -1;
+  if (path == NULL)
+    return cp_plugin_fail(errmsg, "plugin %s: out of memory", pc->name);
+  dirfd = open_checked_dir(dir, errmsg);
+  if (dirfd < 0)
+    goto out;
+  fd = open_checked_file(dirfd, path, pc->file, errmsg);
+  if (fd < 0)
+    goto out;
+  if (cp_plugin_image_copy(fd, path, img, errmsg) < 0)
+    goto out;
+  /* The note is read from the copy: what is checked is what is mapped. */
+  if (check_abi_note(img->fd, path, errmsg) < 0) {
+    cp_plugin_image_close(img);
+    goto out;
+  }
+  rc = 0;
+out:
+  if (fd >= 0)
+    close(fd);
+  if (dirfd >= 0)
+    close(dirfd);
+  free(path);
+  return rc;
+}
+
+int cp_plugin_load_image(const char *dir, const struct cp_plugin_config *pc,
+                         struct cp_plugin_image *img,
+                         struct cplane_plugin_ctx **out, char **errmsg) {
   struct cplane_plugin_ctx *p;
-  int dirfd = -1, fd = -1, rc = -1, mapped = 0;
+  int rc = -1, mapped = 0;
 
   *out = NULL;
   *errmsg = NULL;
   p = calloc(1, sizeof *p);
   if (p != NULL) /* named after the descriptor once it is read */
     cp_inflight_set_init(&p->inflight, "loader");
-  if (p == NULL || asprintf(&p->path, "%s/%s", dir, pc->file) < 0) {
-    if (p != NULL)
-      p->path = NULL;
+  if (p == NULL || (p->path = plugin_path(dir, pc->file)) == NULL) {
     cp_plugin_fail(errmsg, "plugin %s: out of memory", pc->name);
     goto out;
   }
   p->config = pc;
-  dirfd = open_checked_dir(dir, errmsg);
-  if (dirfd < 0)
-    goto out;
-  fd = open_checked_file(dirfd, p->path, pc->file, errmsg);
-  if (fd < 0)
-    goto out;
-  if (check_abi_note(fd, p->path, errmsg) < 0)
-    goto out;
-  rc = open_shared_object(p, fd, errmsg);
+  memcpy(p->sha256, img->sha256, sizeof p->sha256);
+  p->images = 1;
+  rc = open_shared_object(p, img->fd, errmsg);
   mapped = p->dl != NULL;
   if (rc < 0)
     goto out;
@@ -295,13 +329,22 @@ out:
   /* A mapped plugin stays in the link map as "/proc/self/fd/N" forever
    * (it is never unloaded), and glibc matches later dlopen()s by that
    * name: if N were reused, the next plugin would silently get this one.
-   * So its fd stays open, which also keeps N unique. */
-  if (fd >= 0 && !mapped)
-    close(fd);
-  if (dirfd >= 0)
-    close(dirfd);
+   * So its memfd stays open, which also keeps N unique. */
+  if (mapped)
+    img->fd = -1;
+  cp_plugin_image_close(img);
   cp_plugin_free(p);
   return rc;
+}
+
+int cp_plugin_load(const char *dir, const struct cp_plugin_config *pc,
+                   struct cplane_plugin_ctx **out, char **errmsg) {
+  struct cp_plugin_image img;
+
+  *out = NULL;
+  if (cp_plugin_read(dir, pc, &img, errmsg) < 0)
+    return -1;
+  return cp_plugin_load_image(dir, pc, &img, out, errmsg);
 }
 
 int cp_plugin_init(struct cplane_plugin_ctx *p, char **errmsg) {

@@ -9,10 +9,10 @@
  * Loading (cp_plugin_load) checks, in order: the plugin directory and file
  * are neither symbolic links nor owned by anyone but root or the running
  * user, nor group/world-writable; the file is opened with O_NOFOLLOW and
- * checked with fstat; its ABI note (abi_note.h) is read from the file and
- * must match before anything runs; the checked file descriptor is what
- * dlopen() loads (through /proc/self/fd), with
- * RTLD_NOW|RTLD_LOCAL|RTLD_NODELETE; the entry symbol exists; the
+ * checked with fstat; its bytes are copied into a sealed private image
+ * and hashed (image.h); the ABI note (abi_note.h) is read from that image
+ * and must match before anything runs; the image is what dlopen() loads
+ * (through /proc/self/fd), with RTLD_NOW|RTLD_LOCAL|RTLD_NODELETE; the entry symbol exists; the
  * descriptor's size and ABI version are compatible. A plugin is never
  * dlclose()d: "disable" means stop dispatching.
  *
@@ -31,6 +31,7 @@
 #include <cplane/cplane.h>
 
 #include "config/config.h"
+#include "plugin/image.h"
 #include "plugin/inflight.h"
 
 struct cp_workqueue;
@@ -71,6 +72,14 @@ struct cplane_plugin_ctx {
   /* Calls running now: slot i < n_resources is resource i's dispatch
    * thread, slot n_resources + w is worker w (inflight.h). */
   struct cp_inflight_set inflight;
+
+  /* The image loaded (image.h), and for hot upgrades (upgrade.h): how
+   * many images of this plugin are mapped, this one included, and the
+   * last build an upgrade refused (not tried again). */
+  unsigned char sha256[CP_PLUGIN_SHA256_LEN];
+  unsigned images;
+  unsigned char refused_sha256[CP_PLUGIN_SHA256_LEN];
+  int has_refused;
 };
 
 /* Loads `pc->file` from `dir` and checks it as described above. Returns 0
@@ -78,6 +87,17 @@ struct cplane_plugin_ctx {
  * the plugin file and what is wrong). */
 int cp_plugin_load(const char *dir, const struct cp_plugin_config *pc,
                    struct cplane_plugin_ctx **out, char **errmsg);
+/* The two halves of cp_plugin_load(), for a hot upgrade that compares
+ * the file's content before loading it. cp_plugin_read() runs every file
+ * check and reads dir/pc->file into a sealed image (image.h) whose ABI
+ * note matches; returns 0, or -1 with *errmsg. cp_plugin_load_image()
+ * maps the image and checks its descriptor; it takes img's memfd either
+ * way. Returns as cp_plugin_load(). */
+int cp_plugin_read(const char *dir, const struct cp_plugin_config *pc,
+                   struct cp_plugin_image *img, char **errmsg);
+int cp_plugin_load_image(const char *dir, const struct cp_plugin_config *pc,
+                         struct cp_plugin_image *img,
+                         struct cplane_plugin_ctx **out, char **errmsg);
 /* Calls the plugin's init(). Returns 0, or -1 with *errmsg (malloc'd) that
  * includes the plugin's own message when it gave one. */
 int cp_plugin_init(struct cplane_plugin_ctx *p, char **errmsg);

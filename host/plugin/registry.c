@@ -628,3 +628,32 @@ int cp_registry_metrics_write(struct cp_registry *reg, FILE *out) {
   pthread_mutex_unlock(&reg->mu);
   return ferror(out) ? -1 : 0;
 }
+
+int cp_registry_attach(struct cp_registry *reg, struct cplane_plugin_ctx *p,
+                       char **errmsg) {
+  size_t before;
+  int rc;
+
+  *errmsg = NULL;
+  pthread_mutex_lock(&reg->mu);
+  before = reg->n_informers;
+  rc = attach_informers(reg, p, errmsg);
+  pthread_mutex_unlock(&reg->mu);
+  /* Only a resource no plugin watched before gets a new cache (and
+   * watch); the others are the shared, warm ones. */
+  start_new_informers(reg, before);
+  p->client = reg->client;
+  return rc;
+}
+
+void cp_registry_replace(struct cp_registry *reg,
+                         struct cplane_plugin_ctx *old,
+                         struct cplane_plugin_ctx *nu) {
+  size_t i;
+
+  pthread_mutex_lock(&reg->mu);
+  for (i = 0; i < reg->n_plugins; i++)
+    if (reg->plugins[i] == old)
+      reg->plugins[i] = nu;
+  pthread_mutex_unlock(&reg->mu);
+}

@@ -94,6 +94,17 @@ int cp_registry_metrics_write(struct cp_registry *reg, FILE *out);
  * gets the last refusal (or NULL). */
 int cp_registry_reload(struct cp_registry *reg, const struct cp_config *cfg,
                        const char *plugin_dir, char **errmsg);
+/* For a hot upgrade (upgrade.h). cp_registry_attach() wires a plugin
+ * loaded outside the registry to its shared informers (creating and
+ * starting those for resources nobody watched yet) and to the client, so
+ * its init() can ask for indexes. cp_registry_replace() puts nu where old
+ * was (under mu: readers on other threads never see a freed plugin);
+ * old then belongs to the caller. */
+int cp_registry_attach(struct cp_registry *reg, struct cplane_plugin_ctx *p,
+                       char **errmsg);
+void cp_registry_replace(struct cp_registry *reg,
+                         struct cplane_plugin_ctx *old,
+                         struct cplane_plugin_ctx *nu);
 /* The plugin named `name`, or NULL. Borrowed. */
 struct cplane_plugin_ctx *cp_registry_find(struct cp_registry *reg,
                                            const char *name);

@@ -80,6 +80,7 @@ struct cp_workqueue {
   uint64_t heap_seq;
 
   int shutting_down, draining, n_waiters;
+  int paused; /* get() returns NULL; keys stay (cp_workqueue_pause) */
 
   /* Rate limiter. */
   uint64_t base_ns, max_ns;
@@ -525,7 +526,7 @@ const char *cp_workqueue_get(struct cp_workqueue *q) {
 
   pthread_mutex_lock(&q->mu);
   for (;;) {
-    if (q->shutting_down)
+    if (q->shutting_down || q->paused)
       goto out;
     now = now_ns();
     promote_due(q, now);
@@ -663,6 +664,15 @@ int cp_workqueue_shutdown_drain(struct cp_workqueue *q, uint64_t timeout_ns) {
   pthread_cond_broadcast(&q->ready_cv);
   pthread_mutex_unlock(&q->mu);
   return rc;
+}
+
+void cp_workqueue_pause(struct cp_workqueue *q, int paused) {
+  pthread_mutex_lock(&q->mu);
+  q->paused = paused != 0;
+  /* Paused: idle workers leave get() now. Resumed: keys that became
+   * ready meanwhile are there for the next get(). */
+  pthread_cond_broadcast(&q->ready_cv);
+  pthread_mutex_unlock(&q->mu);
 }
 
 int cp_workqueue_is_shutdown(struct cp_workqueue *q) {

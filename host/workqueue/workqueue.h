@@ -90,6 +90,12 @@ void cp_workqueue_shutdown(struct cp_workqueue *q);
  * timeout. */
 int cp_workqueue_shutdown_drain(struct cp_workqueue *q, uint64_t timeout_ns);
 int cp_workqueue_is_shutdown(struct cp_workqueue *q);
+/* Paused (nonzero), every get() returns NULL at once, as after shutdown,
+ * but nothing is dropped: adds, delayed adds and done() of the keys being
+ * processed go on as usual, and resuming (0) hands the queue to a new set
+ * of workers with every key, backoff and failure count it had (a hot
+ * plugin upgrade moves the queue from the old build to the new). */
+void cp_workqueue_pause(struct cp_workqueue *q, int paused);
 
 /* Keys ready in the queue (not waiting, not processing). */
 size_t cp_workqueue_len(struct cp_workqueue *q);
