@@ -69,6 +69,7 @@ static int upg_init(cplane_plugin_ctx *ctx,
 
 static void upg_fini(cplane_plugin_ctx *ctx) {
   api->log(ctx, CPLANE_LOG_INFO, "upgradable %s fini", UPG_VERSION);
+  atomic_store(&stats.running_at_fini, atomic_load(&stats.running));
   free(upg_buffer);
   upg_buffer = NULL;
   atomic_fetch_add(&stats.finis, 1);

@@ -11,6 +11,7 @@
 struct upgradable_stats {
   atomic_int inits, finis, adds, reconciles;
   atomic_int running; /* a reconcile is sleeping now */
+  atomic_int running_at_fini; /* `running` when fini() began: must be 0 */
 };
 
 typedef struct upgradable_stats *(*upgradable_stats_fn)(void);
