@@ -8,7 +8,8 @@
  * the same content; max_retained_images refuses past the bound; a key
  * being reconciled during the swap finishes on the old build before its
  * fini(), and the keys still queued are reconciled by the new one. Also
- * the workqueue's pause, which carries the queue over.
+ * the workqueue's pause, which carries the queue over, and the
+ * [host] max_retained_images key.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -404,6 +405,34 @@ static void test_queue_pause_keeps_keys(void **state) {
   cp_workqueue_free(q);
 }
 
+/* [host] max_retained_images: default 8, 0 allowed, bounded. */
+static void test_max_retained_images_key(void **state) {
+  static const char *bad[] = {"-1", "1025", "eight", ""};
+  struct cp_config *cfg = NULL;
+  char text[128], *err = NULL;
+  size_t i;
+
+  (void)state;
+  assert_int_equal(cp_config_parse("t.ini", "[host]\n", 7, &cfg, &err), 0);
+  assert_int_equal(cfg->max_retained_images, 8);
+  cp_config_free(cfg);
+  snprintf(text, sizeof text, "[host]\nmax_retained_images = 0\n");
+  assert_int_equal(cp_config_parse("t.ini", text, strlen(text), &cfg, &err),
+                   0);
+  assert_int_equal(cfg->max_retained_images, 0);
+  cp_config_free(cfg);
+  for (i = 0; i < sizeof bad / sizeof *bad; i++) {
+    snprintf(text, sizeof text, "[host]\nmax_retained_images = %s\n",
+             bad[i]);
+    assert_int_equal(
+        cp_config_parse("t.ini", text, strlen(text), &cfg, &err), -1);
+    assert_non_null(strstr(err, "t.ini:2: max_retained_images must be a "
+                                "whole number from 0 to 1024"));
+    free(err);
+    err = NULL;
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_changed_content_upgrades, setup,
@@ -419,6 +448,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(
           test_running_key_finishes_on_old_queue_moves, setup, teardown),
       cmocka_unit_test(test_queue_pause_keeps_keys),
+      cmocka_unit_test(test_max_retained_images_key),
   };
 
   return cmocka_run_group_tests(tests, NULL, NULL);
