@@ -7,7 +7,8 @@
  * an init() failure keeps the old build running and is not retried for
  * the same content; max_retained_images refuses past the bound; a key
  * being reconciled during the swap finishes on the old build before its
- * fini(), and the keys still queued are reconciled by the new one. Also
+ * fini(), and the keys still queued are reconciled by the new one; a
+ * standby's plugin is swapped without starting. Also
  * the workqueue's pause, which carries the queue over, and the
  * [host] max_retained_images key.
  */
@@ -137,8 +138,9 @@ static struct upgradable_stats *stats_of(struct cplane_plugin_ctx *p) {
   return fn();
 }
 
-/* Loads and starts the registry with v1 installed and `workers`. */
-static void start(struct fixture *f, int workers) {
+/* Loads the registry with v1 installed and `workers`; starts its caches,
+ * and its controllers unless `standby` (leader election, not leading). */
+static void start_as(struct fixture *f, int workers, int standby) {
   char *err = NULL;
   FILE *fp = fopen(f->ini, "w");
 
@@ -150,10 +152,14 @@ static void start(struct fixture *f, int workers) {
   if (cp_config_load(f->ini, &f->cfg, &err) != 0)
     fail_msg("%s", err);
   assert_int_equal(cp_registry_load(&f->reg, f->cfg, f->dir, 1, &err), 0);
-  assert_int_equal(cp_registry_start(&f->reg, &err), 0);
   f->started = 1;
+  assert_int_equal(cp_registry_start_caches(&f->reg, &err), 0);
+  if (!standby)
+    assert_int_equal(cp_registry_start_controllers(&f->reg, &err), 0);
   assert_string_equal(plugin(f)->desc.version, "0.1.0");
 }
+
+static void start(struct fixture *f, int workers) { start_as(f, workers, 0); }
 
 static int setup(void **state) {
   struct fixture *f = calloc(1, sizeof *f);
@@ -379,6 +385,28 @@ static void test_running_key_finishes_on_old_queue_moves(void **state) {
   wait_for(&s2->reconciles, 3);
 }
 
+/* A standby's plugin (no workers yet) is swapped without starting; the
+ * new build's workers start when the host leads. */
+static void test_standby_swaps_without_starting(void **state) {
+  struct fixture *f = *state;
+  struct upgradable_stats *s1, *s2;
+  char *err = NULL;
+
+  start_as(f, 1, 1);
+  s1 = stats_of(plugin(f));
+  feed(f, "cm", 1, 0);
+  install(f, "v2");
+  assert_int_equal(upgrade(f, 8, NULL), CP_UPGRADE_DONE);
+  assert_int_equal(plugin(f)->state, CP_PLUGIN_READY);
+  assert_null(plugin(f)->queue);
+  assert_int_equal(s1->finis, 1);
+  s2 = stats_of(plugin(f));
+  assert_int_equal(s2->reconciles, 0);
+  assert_int_equal(cp_registry_start_controllers(&f->reg, &err), 0);
+  wait_for(&s2->reconciles, 1);
+  assert_int_equal(s1->reconciles, 0);
+}
+
 static void test_queue_pause_keeps_keys(void **state) {
   struct cp_workqueue *q = cp_workqueue_new("paused", NULL);
   const char *k;
@@ -447,6 +475,8 @@ int main(void) {
                                       setup, teardown),
       cmocka_unit_test_setup_teardown(
           test_running_key_finishes_on_old_queue_moves, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_standby_swaps_without_starting,
+                                      setup, teardown),
       cmocka_unit_test(test_queue_pause_keeps_keys),
       cmocka_unit_test(test_max_retained_images_key),
   };
