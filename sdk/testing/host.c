@@ -159,14 +159,11 @@ static int refuse(struct cplane_test_host *h, int rc, const char *fmt, ...)
 
 static int refuse(struct cplane_test_host *h, int rc, const char *fmt, ...) {
   va_list ap;
-  char *s = NULL;
 
-  va_start(ap, fmt);
-  if (vasprintf(&s, fmt, ap) < 0)
-    s = NULL;
-  va_end(ap);
   free(h->start_error);
-  h->start_error = s;
+  va_start(ap, fmt);
+  h->start_error = kit_vstrf(fmt, ap);
+  va_end(ap);
   return rc;
 }
 

@@ -20,6 +20,7 @@
 #define CPLANE_SDK_TESTING_KIT_H
 
 #include <pthread.h>
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -135,6 +136,10 @@ struct cplane_test_host {
 };
 
 /* ---- objects.c ---- */
+/* printf into a malloc'd string; NULL when out of memory. */
+char *kit_strf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+char *kit_vstrf(const char *fmt, va_list ap)
+    __attribute__((format(printf, 1, 0)));
 struct cplane_object_list {
   const cplane_object **objs;
   size_t n;

@@ -3,6 +3,8 @@
  * selectors, forwarded to the host's own modules (object, json_format,
  * labels) so a plugin under test sees exactly the host's semantics.
  */
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,6 +16,24 @@
 /* Why the last json_format() on this thread failed. The host module does
  * not say more than that it failed; the kit says which kind of failure. */
 static _Thread_local const char *format_error;
+
+char *kit_vstrf(const char *fmt, va_list ap) {
+  char *s = NULL;
+
+  if (vasprintf(&s, fmt, ap) < 0)
+    return NULL;
+  return s;
+}
+
+char *kit_strf(const char *fmt, ...) {
+  va_list ap;
+  char *s;
+
+  va_start(ap, fmt);
+  s = kit_vstrf(fmt, ap);
+  va_end(ap);
+  return s;
+}
 
 static void *kit_alloc(size_t size) { return malloc(size); }
 static void kit_free(void *ptr) { free(ptr); }

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "apiserver/query.h"
 #include "apiserver/status.h"
 #include "kit.h"
 #include "object/object.h"
@@ -24,48 +25,19 @@ struct route {
   char label_selector[512], field_selector[512];
 };
 
-static int hex(char c) {
-  if (c >= '0' && c <= '9')
-    return c - '0';
-  if (c >= 'a' && c <= 'f')
-    return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F')
-    return c - 'A' + 10;
-  return -1;
-}
+/* The selectors of the query string, decoded as kube-apiserver does. */
+static int parse_query(struct route *rt, const char *qs) {
+  struct cp_query q;
+  const char *v;
 
-/* Percent-decodes src[0..n) into dst (len bytes); '+' is a space. */
-static void url_decode(const char *src, size_t n, char *dst, size_t len) {
-  size_t i, o = 0;
-
-  for (i = 0; i < n && o + 1 < len; i++) {
-    if (src[i] == '%' && i + 2 < n && hex(src[i + 1]) >= 0 &&
-        hex(src[i + 2]) >= 0) {
-      dst[o++] = (char)(hex(src[i + 1]) * 16 + hex(src[i + 2]));
-      i += 2;
-    } else {
-      dst[o++] = src[i] == '+' ? ' ' : src[i];
-    }
-  }
-  dst[o] = '\0';
-}
-
-static void parse_query(struct route *rt, const char *q) {
-  while (q != NULL && *q != '\0') {
-    const char *end = strchr(q, '&'), *eq;
-    size_t n = end != NULL ? (size_t)(end - q) : strlen(q);
-
-    eq = memchr(q, '=', n);
-    if (eq != NULL && (size_t)(eq - q) == 13 &&
-        strncmp(q, "labelSelector", 13) == 0)
-      url_decode(eq + 1, n - 14, rt->label_selector,
-                 sizeof rt->label_selector);
-    else if (eq != NULL && (size_t)(eq - q) == 13 &&
-             strncmp(q, "fieldSelector", 13) == 0)
-      url_decode(eq + 1, n - 14, rt->field_selector,
-                 sizeof rt->field_selector);
-    q = end != NULL ? end + 1 : NULL;
-  }
+  if (cp_query_parse(qs, &q) != 0)
+    return -1;
+  if ((v = cp_query_get(&q, "labelSelector")) != NULL)
+    snprintf(rt->label_selector, sizeof rt->label_selector, "%s", v);
+  if ((v = cp_query_get(&q, "fieldSelector")) != NULL)
+    snprintf(rt->field_selector, sizeof rt->field_selector, "%s", v);
+  cp_query_free(&q);
+  return 0;
 }
 
 /* Takes a path apart; 0, or -1 when it names no resource. */
@@ -79,7 +51,8 @@ static int route_parse(struct route *rt, const char *path) {
   strcpy(rt->buf, path);
   if ((query = strchr(rt->buf, '?')) != NULL) {
     *query++ = '\0';
-    parse_query(rt, query);
+    if (parse_query(rt, query) != 0)
+      return -1;
   }
   for (p = strtok(rt->buf + 1, "/"); p != NULL; p = strtok(NULL, "/")) {
     if (n == MAX_SEGMENTS)

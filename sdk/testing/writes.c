@@ -20,25 +20,12 @@
 
 /* ---- messages ---- */
 
-static char *msgf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static char *msgf(const char *fmt, ...) {
-  va_list ap;
-  char *s = NULL;
-
-  va_start(ap, fmt);
-  if (vasprintf(&s, fmt, ap) < 0)
-    s = NULL;
-  va_end(ap);
-  return s;
-}
-
 static char *not_found(const char *resource, const char *name) {
-  return msgf("%s \"%s\" not found", resource, name != NULL ? name : "");
+  return kit_strf("%s \"%s\" not found", resource, name != NULL ? name : "");
 }
 
 static char *conflict(const char *resource, const char *name) {
-  return msgf("Operation cannot be fulfilled on %s \"%s\": the object has "
+  return kit_strf("Operation cannot be fulfilled on %s \"%s\": the object has "
               "been modified; please apply your changes to the latest "
               "version and try again",
               resource, name != NULL ? name : "");
@@ -54,6 +41,12 @@ static void give(char **message, char *m) {
     *message = m;
   else
     free(m);
+}
+
+/* A 500 without a message is the kit running out of memory. */
+static void oom_message(int code, char **message) {
+  if (code == 500 && message != NULL && *message == NULL)
+    give(message, strdup("Internal error occurred: out of memory"));
 }
 
 /* ---- dispatch-thread rule, records, failures ---- */
@@ -145,7 +138,7 @@ int kit_take_failure(struct cplane_test_host *h, const char *verb,
     give(message, strdup("Internal error occurred: injected by "
                          "cplane_test_fail()"));
   else
-    give(message, msgf("injected by cplane_test_fail(): %d", code));
+    give(message, kit_strf("injected by cplane_test_fail(): %d", code));
   if (--f->times == 0) {
     free(f->verb);
     free(f->resource);
@@ -399,7 +392,7 @@ static int bind_pod(struct cplane_test_host *h, struct kit_resource *r,
   bound = cp_object_string(e->stored, "spec.nodeName");
   if (bound != NULL && bound[0] != '\0') {
     code = 409;
-    give(message, msgf("Operation cannot be fulfilled on pods/binding "
+    give(message, kit_strf("Operation cannot be fulfilled on pods/binding "
                        "\"%s\": pod %s is already assigned to node \"%s\"",
                        name, name, bound));
     goto out;
@@ -433,7 +426,7 @@ static int new_metadata(struct cplane_test_host *h, struct kit_resource *r,
     return 400;
   }
   if ((n == NULL || n[0] == '\0') && (gen == NULL || gen[0] == '\0')) {
-    give(message, msgf("%s \"\" is invalid: metadata.name: Required value: "
+    give(message, kit_strf("%s \"\" is invalid: metadata.name: Required value: "
                        "name or generateName is required",
                        r->resource));
     return 422;
@@ -512,13 +505,12 @@ int kit_do_create(struct cplane_test_host *h, const char *resource,
   }
   if (e->stored != NULL) {
     code = 409;
-    give(message, msgf("%s \"%s\" already exists", r->name, new_name));
+    give(message, kit_strf("%s \"%s\" already exists", r->name, new_name));
     goto out;
   }
   code = commit(h, r, e, doc, out) == CPLANE_OK ? 201 : 500;
 out:
-  if (code == 500 && message != NULL && *message == NULL)
-    give(message, strdup("Internal error occurred: out of memory"));
+  oom_message(code, message);
   kit_record_write(h, "create", resource, sub,
                    ns, new_name[0] != '\0' ? new_name : name, 0, json, code);
   pthread_mutex_unlock(&h->mu);
@@ -549,7 +541,7 @@ static int store_next(struct cplane_test_host *h, struct kit_resource *r,
   }
   if (body_name != NULL && strcmp(body_name, name) != 0) {
     code = 400;
-    give(message, msgf("the name of the object (%s) does not match the "
+    give(message, kit_strf("the name of the object (%s) does not match the "
                        "name on the URL (%s)", body_name, name));
     goto out;
   }
@@ -626,8 +618,7 @@ int kit_do_update(struct cplane_test_host *h, const char *resource,
                           out, message)
              : 500;
 out:
-  if (code == 500 && message != NULL && *message == NULL)
-    give(message, strdup("Internal error occurred: out of memory"));
+  oom_message(code, message);
   kit_record_write(h, "update", resource, sub, ns, name, 0, json, code);
   pthread_mutex_unlock(&h->mu);
   json_object_put(next);
@@ -666,7 +657,7 @@ static int do_patch(struct cplane_test_host *h, const char *resource,
   }
   if (patch_type_of(patch_type, &pt) != 0 || patch == NULL) {
     code = 415;
-    give(message, msgf("the body of the request was in an unknown format - "
+    give(message, kit_strf("the body of the request was in an unknown format - "
                        "accepted media types include: "
                        "application/json-patch+json, "
                        "application/merge-patch+json, "
@@ -691,18 +682,17 @@ static int do_patch(struct cplane_test_host *h, const char *resource,
   rc = cp_patch_apply(pt, cur, patch, strlen(patch), &patched, &err);
   if (rc == CP_PATCH_ETOOMANY) {
     code = 413;
-    give(message, msgf("Request entity too large: %s",
+    give(message, kit_strf("Request entity too large: %s",
                        err ? err : "too many operations"));
   } else if (rc != CPLANE_OK) {
     code = rc == CPLANE_ENOMEM ? 500 : 422;
-    give(message, msgf("the patch could not be applied: %s",
+    give(message, kit_strf("the patch could not be applied: %s",
                        err ? err : "out of memory"));
   } else {
     code = store_next(h, r, e, name, sub, patched, out, message);
   }
 out:
-  if (code == 500 && message != NULL && *message == NULL)
-    give(message, strdup("Internal error occurred: out of memory"));
+  oom_message(code, message);
   kit_record_write(h, "patch", resource, sub, ns, name, patch_type, patch,
                    code);
   pthread_mutex_unlock(&h->mu);
@@ -775,12 +765,12 @@ static int precondition_failed(struct json_object *opts,
   const char *have_rv = cp_object_resource_version(cur);
 
   if (uid != NULL && (have_uid == NULL || strcmp(uid, have_uid) != 0)) {
-    give(message, msgf("Precondition failed: UID in precondition: %s, UID in "
+    give(message, kit_strf("Precondition failed: UID in precondition: %s, UID in "
                        "object meta: %s", uid, have_uid ? have_uid : ""));
     return 409;
   }
   if (rv != NULL && (have_rv == NULL || strcmp(rv, have_rv) != 0)) {
-    give(message, msgf("Precondition failed: ResourceVersion in "
+    give(message, kit_strf("Precondition failed: ResourceVersion in "
                        "precondition: %s, ResourceVersion in object meta: "
                        "%s", rv, have_rv ? have_rv : ""));
     return 409;
@@ -833,8 +823,7 @@ int kit_do_delete(struct cplane_test_host *h, const char *resource,
   }
   kit_store_set(h, r, e, NULL);
 out:
-  if (code == 500 && message != NULL && *message == NULL)
-    give(message, strdup("Internal error occurred: out of memory"));
+  oom_message(code, message);
   kit_record_write(h, "delete", resource, "", ns, name, 0, options, code);
   pthread_mutex_unlock(&h->mu);
   json_object_put(opts);
@@ -879,7 +868,7 @@ int kit_do_list(struct cplane_test_host *h, const char *resource,
   int code;
 
   if (!kit_selector_valid(label_selector)) {
-    give(message, msgf("unable to parse requirement: %s", label_selector));
+    give(message, kit_strf("unable to parse requirement: %s", label_selector));
     return 400;
   }
   pthread_mutex_lock(&h->mu);
@@ -916,8 +905,7 @@ out:
     else
       kit_list_free(list);
   }
-  if (code == 500 && message != NULL && *message == NULL)
-    give(message, strdup("Internal error occurred: out of memory"));
+  oom_message(code, message);
   return code;
 }
 
