@@ -765,8 +765,9 @@ static int precondition_failed(struct json_object *opts,
   const char *have_rv = cp_object_resource_version(cur);
 
   if (uid != NULL && (have_uid == NULL || strcmp(uid, have_uid) != 0)) {
-    give(message, kit_strf("Precondition failed: UID in precondition: %s, UID in "
-                       "object meta: %s", uid, have_uid ? have_uid : ""));
+    give(message, kit_strf("Precondition failed: UID in precondition: %s, "
+                           "UID in object meta: %s",
+                           uid, have_uid ? have_uid : ""));
     return 409;
   }
   if (rv != NULL && (have_rv == NULL || strcmp(rv, have_rv) != 0)) {

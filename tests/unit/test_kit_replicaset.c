@@ -120,6 +120,21 @@ static void test_creates_missing_pods(void **state) {
   cplane_test_host_free(h);
 }
 
+/* From zero to ten in slow-start batches of 1, 2, 4 and 3, the larger
+ * ones made on the plugin's own threads at once: the kit's store is
+ * shared by them (this test is the one TSan watches). */
+static void test_scales_up_in_parallel_batches(void **state) {
+  cplane_test_host *h = start();
+
+  (void)state;
+  assert_int_equal(cplane_test_add(h, "replicasets.apps", RS_JSON(10)), 0);
+  assert_true(cplane_test_drain(h) >= 1);
+  assert_int_equal(cplane_test_writes_count(h, "create", "pods"), 10);
+  assert_int_equal(cplane_test_count(h, "pods", "default", "app=web"), 10);
+  assert_int_equal(rs_status_replicas(h), 10);
+  cplane_test_host_free(h);
+}
+
 /* One wanted, three there: the unscheduled and the pending pods go, the
  * running and ready one stays. */
 static void test_deletes_least_valuable(void **state) {
@@ -222,6 +237,7 @@ static void test_status_conflict_is_written_again(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_creates_missing_pods),
+      cmocka_unit_test(test_scales_up_in_parallel_batches),
       cmocka_unit_test(test_deletes_least_valuable),
       cmocka_unit_test(test_adopts_orphan),
       cmocka_unit_test(test_failed_create_is_retried),

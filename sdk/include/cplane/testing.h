@@ -17,11 +17,11 @@
  * A test, in short:
  *   cplane_test_host *h = cplane_test_host_new();
  *   cplane_test_config_set(h, "label", "tier");       // [plugin.NAME] keys
- *   cplane_test_add(h, "configmaps", "{...}");         // before or after
- *   cplane_test_start(h, cplane_plugin_entry());       // init(), then on_add
- *   cplane_test_drain(h);                               // reconcile queued keys
- *   cplane_test_writes_count(h, "create", "pods");      // what it wrote
- *   cplane_test_host_free(h);                           // fini()
+ *   cplane_test_add(h, "configmaps", "{...}");     // before or after
+ *   cplane_test_start(h, cplane_plugin_entry());   // init(), then on_add
+ *   cplane_test_drain(h);                          // reconcile queued keys
+ *   cplane_test_writes_count(h, "create", "pods"); // what it wrote
+ *   cplane_test_host_free(h);                      // fini()
  *
  * Resources are named as kubectl names them, "resource.group" ("pods",
  * "replicasets.apps", "leases.coordination.k8s.io"); where a subresource
