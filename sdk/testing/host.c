@@ -229,8 +229,10 @@ static int adopt_descriptor(struct cplane_test_host *h,
                     "resource", i);
     pthread_mutex_lock(&h->mu);
     kr = kit_resource_get(h, kit_resource_name(r, name, sizeof name));
-    if (kr != NULL)
+    if (kr != NULL) {
       h->watches[i].store_res = (size_t)(kr - h->res);
+      kit_resource_note(kr, r->version, NULL);
+    }
     pthread_mutex_unlock(&h->mu);
     if (kr == NULL || (sel != NULL && sel[0] != '\0' &&
                        (h->watches[i].label_selector = strdup(sel)) == NULL))

@@ -42,6 +42,8 @@ struct kit_resource {
   char *name;     /* "resource.group" or "resource" */
   char *group;    /* "" for core */
   char *resource; /* "replicasets" */
+  char *version;  /* the first one seen ("v1"), or NULL */
+  char *kind;     /* the first one seen ("ReplicaSet"), or NULL */
   struct kit_entry *entries;
   size_t n, cap;
 };
@@ -166,6 +168,10 @@ struct kit_resource *kit_resource_get(struct cplane_test_host *h,
 /* "resource.group" for a plugin's struct cplane_resource, into buf. */
 const char *kit_resource_name(const struct cplane_resource *r, char *buf,
                               size_t len);
+/* Remembers the version and kind of r from an object of it (apiVersion
+ * "apps/v1", kind), for discovery; the first seen stands. */
+void kit_resource_note(struct kit_resource *r, const char *api_version,
+                       const char *kind);
 struct kit_entry *kit_entry_find(struct kit_resource *r, const char *key);
 /* The entry for key, created empty when absent. */
 struct kit_entry *kit_entry_get(struct kit_resource *r, const char *key);

@@ -3,11 +3,16 @@
  * resource paths (/api/v1/..., /apis/GROUP/VERSION/...) with GET (one
  * object, or a list with labelSelector and fieldSelector), POST, PUT and
  * DELETE (one object, or a collection), answered as kube-apiserver does,
- * failures as a metav1.Status. Discovery is not modelled: 404.
+ * failures as a metav1.Status; and discovery (/api, /apis, /api/v1,
+ * /apis/GROUP/VERSION) of the resources the store knows, namespaced
+ * unless kube's are cluster-scoped or every object stored has no
+ * namespace.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <json-c/json.h>
 
 #include "apiserver/query.h"
 #include "apiserver/status.h"
@@ -132,6 +137,156 @@ static char *list_body(struct cplane_test_host *h, const struct route *rt,
   return body;
 }
 
+/* ---- discovery ---- */
+
+/* kube's cluster-scoped resources, by "resource.group". */
+static const char *const cluster_scoped[] = {
+    "namespaces", "nodes", "persistentvolumes", "componentstatuses",
+    "clusterroles.rbac.authorization.k8s.io",
+    "clusterrolebindings.rbac.authorization.k8s.io",
+    "storageclasses.storage.k8s.io", "csidrivers.storage.k8s.io",
+    "csinodes.storage.k8s.io", "volumeattachments.storage.k8s.io",
+    "priorityclasses.scheduling.k8s.io", "runtimeclasses.node.k8s.io",
+    "ingressclasses.networking.k8s.io",
+    "customresourcedefinitions.apiextensions.k8s.io",
+    "apiservices.apiregistration.k8s.io",
+    "certificatesigningrequests.certificates.k8s.io",
+    "mutatingwebhookconfigurations.admissionregistration.k8s.io",
+    "validatingwebhookconfigurations.admissionregistration.k8s.io",
+    NULL};
+
+static int namespaced(const struct kit_resource *r) {
+  size_t i, stored = 0, with_ns = 0;
+
+  for (i = 0; cluster_scoped[i] != NULL; i++)
+    if (strcmp(cluster_scoped[i], r->name) == 0)
+      return 0;
+  for (i = 0; i < r->n; i++) {
+    const char *ns;
+
+    if (r->entries[i].stored == NULL)
+      continue;
+    stored++;
+    ns = cp_object_namespace(r->entries[i].stored);
+    with_ns += ns != NULL && ns[0] != '\0';
+  }
+  return stored == 0 || with_ns > 0;
+}
+
+static const char *version_of(const struct kit_resource *r) {
+  return r->version != NULL ? r->version : "v1";
+}
+
+static int add_str(struct json_object *o, const char *k, const char *v) {
+  return json_object_object_add(o, k, json_object_new_string(v));
+}
+
+/* APIResourceList of group/version. */
+static struct json_object *resource_list(struct cplane_test_host *h,
+                                         const char *group,
+                                         const char *version) {
+  static const char *const verbs[] = {"create", "delete", "deletecollection",
+                                      "get", "list", "patch", "update",
+                                      "watch"};
+  struct json_object *doc = json_object_new_object();
+  struct json_object *list = json_object_new_array();
+  char gv[300];
+  size_t i, v;
+
+  snprintf(gv, sizeof gv, "%s%s%s", group, group[0] ? "/" : "", version);
+  add_str(doc, "kind", "APIResourceList");
+  add_str(doc, "apiVersion", "v1");
+  add_str(doc, "groupVersion", gv);
+  json_object_object_add(doc, "resources", list);
+  for (i = 0; i < h->n_res; i++) {
+    const struct kit_resource *r = &h->res[i];
+    struct json_object *e, *vs;
+
+    if (strcmp(r->group, group) != 0 || strcmp(version_of(r), version) != 0)
+      continue;
+    e = json_object_new_object();
+    vs = json_object_new_array();
+    add_str(e, "name", r->resource);
+    add_str(e, "singularName", "");
+    json_object_object_add(e, "namespaced",
+                           json_object_new_boolean(namespaced(r)));
+    add_str(e, "kind", r->kind != NULL ? r->kind : "");
+    for (v = 0; v < sizeof verbs / sizeof verbs[0]; v++)
+      json_object_array_add(vs, json_object_new_string(verbs[v]));
+    json_object_object_add(e, "verbs", vs);
+    json_object_array_add(list, e);
+  }
+  return doc;
+}
+
+/* APIGroupList of the groups (not core) the store knows. */
+static struct json_object *group_list(struct cplane_test_host *h) {
+  struct json_object *doc = json_object_new_object();
+  struct json_object *groups = json_object_new_array();
+  size_t i, j;
+
+  add_str(doc, "kind", "APIGroupList");
+  add_str(doc, "apiVersion", "v1");
+  json_object_object_add(doc, "groups", groups);
+  for (i = 0; i < h->n_res; i++) {
+    const struct kit_resource *r = &h->res[i];
+    struct json_object *g, *versions, *gv;
+    char text[300];
+    int seen = 0;
+
+    for (j = 0; j < i && !seen; j++)
+      seen = strcmp(h->res[j].group, r->group) == 0;
+    if (r->group[0] == '\0' || seen)
+      continue;
+    snprintf(text, sizeof text, "%s/%s", r->group, version_of(r));
+    g = json_object_new_object();
+    versions = json_object_new_array();
+    gv = json_object_new_object();
+    add_str(gv, "groupVersion", text);
+    add_str(gv, "version", version_of(r));
+    add_str(g, "name", r->group);
+    json_object_array_add(versions, json_object_get(gv));
+    json_object_object_add(g, "versions", versions);
+    json_object_object_add(g, "preferredVersion", gv);
+    json_object_array_add(groups, g);
+  }
+  return doc;
+}
+
+/* Answers a discovery path: 200 with *body, or 0 when path is none. */
+static int discovery(struct cplane_test_host *h, const char *method,
+                     const char *path, char **body) {
+  char buf[512], *p, *seg[4];
+  struct json_object *doc = NULL;
+  size_t n = 0;
+
+  if (strcmp(method, "GET") != 0 || strlen(path) >= sizeof buf)
+    return 0;
+  strcpy(buf, path);
+  if ((p = strchr(buf, '?')) != NULL)
+    *p = '\0';
+  for (p = strtok(buf + 1, "/"); p != NULL && n < 4; p = strtok(NULL, "/"))
+    seg[n++] = p;
+  if (p != NULL || n == 0)
+    return 0;
+  pthread_mutex_lock(&h->mu);
+  if (strcmp(seg[0], "api") == 0 && n == 1)
+    doc = json_tokener_parse("{\"kind\":\"APIVersions\",\"versions\":"
+                             "[\"v1\"],\"serverAddressByClientCIDRs\":[]}");
+  else if (strcmp(seg[0], "api") == 0 && n == 2)
+    doc = resource_list(h, "", seg[1]);
+  else if (strcmp(seg[0], "apis") == 0 && n == 1)
+    doc = group_list(h);
+  else if (strcmp(seg[0], "apis") == 0 && n == 3)
+    doc = resource_list(h, seg[1], seg[2]);
+  pthread_mutex_unlock(&h->mu);
+  if (doc == NULL)
+    return 0;
+  *body = strdup(json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PLAIN));
+  json_object_put(doc);
+  return *body != NULL ? 200 : 500;
+}
+
 /* ---- verbs ---- */
 
 static int delete_collection(struct cplane_test_host *h,
@@ -217,6 +372,8 @@ static int kit_request(cplane_plugin_ctx *ctx, const char *method,
        strcmp(method, "PUT") != 0 && strcmp(method, "DELETE") != 0))
     return CPLANE_EINVAL;
   kit_check_dispatch(h, "request");
+  if ((code = discovery(h, method, path, &body)) != 0)
+    goto out;
   if ((rt = malloc(sizeof *rt)) == NULL)
     return CPLANE_ENOMEM;
   if (route_parse(rt, path) != 0) {
@@ -227,6 +384,7 @@ static int kit_request(cplane_plugin_ctx *ctx, const char *method,
     code = route_run(h, method, rt, json, &body);
   }
   free(rt);
+out:
   if (response_len != NULL && body != NULL)
     *response_len = strlen(body);
   if (response != NULL)

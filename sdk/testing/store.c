@@ -64,6 +64,18 @@ struct kit_resource *kit_resource_get(struct cplane_test_host *h,
   return r;
 }
 
+void kit_resource_note(struct kit_resource *r, const char *api_version,
+                       const char *kind) {
+  const char *slash;
+
+  if (r->version == NULL && api_version != NULL && api_version[0] != '\0') {
+    slash = strchr(api_version, '/');
+    r->version = strdup(slash != NULL ? slash + 1 : api_version);
+  }
+  if (r->kind == NULL && kind != NULL && kind[0] != '\0')
+    r->kind = strdup(kind);
+}
+
 struct kit_entry *kit_entry_find(struct kit_resource *r, const char *key) {
   size_t i;
 
@@ -404,6 +416,8 @@ static int put(struct cplane_test_host *h, const char *name,
     goto out;
   }
   *res_index = (size_t)(r - h->res);
+  kit_resource_note(r, cp_object_string(obj, "apiVersion"),
+                    cp_object_string(obj, "kind"));
   if (must_exist != (e->stored != NULL)) {
     rc = must_exist ? CPLANE_ENOENT : CPLANE_ERANGE;
     entry_compact(r, e);
@@ -874,6 +888,8 @@ void kit_store_free(struct cplane_test_host *h) {
       free(kr->entries[i].key);
     }
     free(kr->entries);
+    free(kr->version);
+    free(kr->kind);
     free(kr->name);
     free(kr->group);
     free(kr->resource);

@@ -230,13 +230,19 @@ static struct json_object *to_json(const cplane_object *obj) {
   return jo;
 }
 
-/* 1 when metadata.finalizers is a non-empty array. */
-static int has_finalizers(struct json_object *doc) {
-  struct json_object *f = get_member(get_member(doc, "metadata"),
-                                     "finalizers");
+static int non_empty_array(struct json_object *a) {
+  return a != NULL && json_object_is_type(a, json_type_array) &&
+         json_object_array_length(a) > 0;
+}
 
-  return f != NULL && json_object_is_type(f, json_type_array) &&
-         json_object_array_length(f) > 0;
+/* 1 when finalizers hold doc: metadata.finalizers, and for a namespace
+ * spec.finalizers too (emptied through namespaces/NAME/finalize). */
+static int has_finalizers(const struct kit_resource *r,
+                          struct json_object *doc) {
+  if (non_empty_array(get_member(get_member(doc, "metadata"), "finalizers")))
+    return 1;
+  return strcmp(r->name, "namespaces") == 0 &&
+         non_empty_array(get_member(get_member(doc, "spec"), "finalizers"));
 }
 
 /* Stores doc as the new version of e: a new resourceVersion, or, for an
@@ -257,7 +263,8 @@ static int commit(struct cplane_test_host *h, struct kit_resource *r,
     return CPLANE_ENOMEM;
   if (out != NULL)
     *out = cp_object_retain(obj);
-  if (get_member(meta, "deletionTimestamp") != NULL && !has_finalizers(doc)) {
+  if (get_member(meta, "deletionTimestamp") != NULL &&
+      !has_finalizers(r, doc)) {
     cp_object_release(obj);
     obj = NULL;
   }
@@ -508,6 +515,7 @@ int kit_do_create(struct cplane_test_host *h, const char *resource,
     give(message, kit_strf("%s \"%s\" already exists", r->name, new_name));
     goto out;
   }
+  kit_resource_note(r, get_str(doc, "apiVersion"), get_str(doc, "kind"));
   code = commit(h, r, e, doc, out) == CPLANE_OK ? 201 : 500;
 out:
   oom_message(code, message);
@@ -726,10 +734,19 @@ static int add_finalizer(struct json_object *meta, const char *f) {
   return CPLANE_OK;
 }
 
+static int held_by_finalizers(const struct kit_resource *r,
+                              const cplane_object *obj) {
+  struct json_object *doc = to_json(obj);
+  int held = doc != NULL && has_finalizers(r, doc);
+
+  json_object_put(doc);
+  return held;
+}
+
 /* Marks e deleted: deletionTimestamp set, the policy's finalizer added. */
 static int mark_deleting(struct cplane_test_host *h, struct kit_resource *r,
                          struct kit_entry *e, const char *policy) {
-  struct json_object *doc = to_json(e->stored), *meta, *zero = NULL;
+  struct json_object *doc = to_json(e->stored), *meta, *st, *zero = NULL;
   char ts[32];
   int rc = CPLANE_ENOMEM;
 
@@ -749,6 +766,11 @@ static int mark_deleting(struct cplane_test_host *h, struct kit_resource *r,
     json_object_put(zero);
     goto out;
   }
+  /* A namespace says so in its phase, as kube's strategy does. */
+  if (strcmp(r->name, "namespaces") == 0 &&
+      ((st = kit_json_object_at(doc, "status")) == NULL ||
+       kit_json_set_string(st, "phase", "Terminating") != CPLANE_OK))
+    goto out;
   rc = commit(h, r, e, doc, NULL);
 out:
   json_object_put(doc);
@@ -815,7 +837,7 @@ int kit_do_delete(struct cplane_test_host *h, const char *resource,
   deleting = cp_object_deletion_timestamp(e->stored) != NULL;
   if (deleting)
     goto out; /* already being deleted: nothing changes */
-  if (cp_object_len(e->stored, "metadata.finalizers") > 0 ||
+  if (held_by_finalizers(r, e->stored) ||
       (policy != NULL && (strcmp(policy, "Orphan") == 0 ||
                           strcmp(policy, "Foreground") == 0))) {
     if (mark_deleting(h, r, e, policy) != CPLANE_OK)

@@ -524,7 +524,34 @@ static void test_reads_and_request(void **state) {
   assert_int_equal(cplane_test_count(h, "pods", "n", NULL), 1);
   assert_int_equal(cplane_test_writes_count(h, "deletecollection", "pods"),
                    1);
-  code = api->request(CTX(h), "GET", "/apis", NULL, NULL, NULL);
+  /* Discovery of what the store knows. */
+  assert_int_equal(cplane_test_add(h, "replicasets.apps",
+                                   "{\"apiVersion\":\"apps/v1\",\"kind\":"
+                                   "\"ReplicaSet\",\"metadata\":{\"name\":"
+                                   "\"r\",\"namespace\":\"n\"}}"),
+                   CPLANE_OK);
+  code = api->request(CTX(h), "GET", "/apis", NULL, &body, &len);
+  assert_int_equal(code, 200);
+  assert_int_equal(api->object_parse(body, len, &doc, NULL), CPLANE_OK);
+  assert_string_equal(api->object_string(doc, "groups[0].preferredVersion."
+                                              "groupVersion"),
+                      "apps/v1");
+  api->object_release(doc);
+  api->free(body);
+  code = api->request(CTX(h), "GET", "/api/v1", NULL, &body, &len);
+  assert_int_equal(code, 200);
+  assert_int_equal(api->object_parse(body, len, &doc, NULL), CPLANE_OK);
+  assert_string_equal(api->object_string(doc, "resources[1].name"), "pods");
+  {
+    int nsd = 0;
+
+    assert_int_equal(api->object_bool(doc, "resources[1].namespaced", &nsd),
+                     CPLANE_OK);
+    assert_int_equal(nsd, 1);
+  }
+  api->object_release(doc);
+  api->free(body);
+  code = api->request(CTX(h), "GET", "/version", NULL, NULL, NULL);
   assert_int_equal(code, 404);
   code = api->request(CTX(h), "PATCH", "/api/v1/pods", NULL, NULL, NULL);
   assert_int_equal(code, CPLANE_EINVAL);
