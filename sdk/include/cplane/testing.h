@@ -36,8 +36,10 @@
  * everything else; a delete of an object with finalizers (or with the
  * Foreground or Orphan policy) only sets deletionTimestamp, and the object
  * goes once its last finalizer does. Patches are applied by the host's own
- * merge, JSON and strategic merge patch code. Not modelled: validation and
- * defaulting, admission, field managers, discovery.
+ * merge, JSON and strategic merge patch code. request() serves the same
+ * store by path, and discovery (/api, /apis...) of the resources it
+ * knows. Not modelled: validation and defaulting, admission, field
+ * managers, watch, paging (lists come whole).
  *
  * Events: a write by the plugin changes the store at once; its cache and
  * callbacks see the change only when the test delivers the watch events
