@@ -45,6 +45,9 @@ static void test_counts_labels(void **state) {
   assert_int_equal(cplane_test_drain(h), 1);
   assert_int_equal(
       cplane_test_logs_count(h, "default/web: 2 label(s), tier=frontend"), 1);
+  /* A resync hands over the same snapshot twice: nothing to do. */
+  cplane_test_resync(h);
+  assert_int_equal(cplane_test_queue_len(h), 0);
   /* It only reads: no write, and nothing written from a callback. */
   assert_int_equal(cplane_test_writes_len(h), 0);
   assert_int_equal(cplane_test_dispatch_writes(h), 0);

@@ -317,7 +317,9 @@ int kit_deliver(struct cplane_test_host *h) {
   }
 }
 
-void kit_initial_list(struct cplane_test_host *h) {
+/* Calls the plugin for every cached object: as on_add (the initial list)
+ * or, for a resync, as on_update(obj, obj). Without mu. */
+static void replay_cache(struct cplane_test_host *h, int resync) {
   size_t r, i, n = 0, k;
   const cplane_object **objs = NULL;
   size_t *res_of = NULL;
@@ -337,11 +339,18 @@ void kit_initial_list(struct cplane_test_host *h) {
     }
   pthread_mutex_unlock(&h->mu);
   for (k = 0; k < n; k++) {
-    dispatch(h, res_of[k], NULL, objs[k]);
+    dispatch(h, res_of[k], resync ? objs[k] : NULL, objs[k]);
     cp_object_release(objs[k]);
   }
   free(objs);
   free(res_of);
+}
+
+void kit_initial_list(struct cplane_test_host *h) { replay_cache(h, 0); }
+
+void cplane_test_resync(cplane_test_host *h) {
+  if (h != NULL)
+    replay_cache(h, 1);
 }
 
 /* ---- objects the test adds, updates and deletes ---- */

@@ -18,6 +18,9 @@
 #include "kit.h"
 #include "object/object.h"
 
+/* The longest object name kube accepts (a DNS subdomain). */
+#define MAX_NAME 253
+
 /* ---- messages ---- */
 
 static char *not_found(const char *resource, const char *name) {
@@ -436,6 +439,14 @@ static int new_metadata(struct cplane_test_host *h, struct kit_resource *r,
     give(message, kit_strf("%s \"\" is invalid: metadata.name: Required value: "
                        "name or generateName is required",
                        r->resource));
+    return 422;
+  }
+  if ((n != NULL && strlen(n) > MAX_NAME) ||
+      (gen != NULL && strlen(gen) > MAX_NAME - 5)) {
+    give(message, kit_strf("%s \"%.*s\" is invalid: metadata.name: Invalid "
+                           "value: must be no more than %d characters",
+                           r->resource, MAX_NAME, n != NULL ? n : gen,
+                           MAX_NAME));
     return 422;
   }
   if (n == NULL || n[0] == '\0') {

@@ -193,6 +193,20 @@ static void test_create_fills_metadata(void **state) {
   assert_int_equal(cplane_test_count(h, "configmaps", "default", NULL), 1);
   cplane_test_writes_clear(h);
   assert_int_equal(cplane_test_writes_len(h), 0);
+
+  /* Names are bounded as kube bounds them. */
+  {
+    char long_name[300], *body;
+
+    memset(long_name, 'x', sizeof long_name - 1);
+    long_name[sizeof long_name - 1] = '\0';
+    body = api->json_format("{'metadata':{'name':%s}}", long_name);
+    code = api->create(CTX(h), &probe_res[0], "default", body, NULL, &msg);
+    api->free(body);
+    assert_int_equal(code, 422);
+    assert_non_null(strstr(msg, "must be no more than 253 characters"));
+    api->free(msg);
+  }
 }
 
 static void test_update_conflict_and_status(void **state) {

@@ -144,6 +144,10 @@ int cplane_test_delete(cplane_test_host *h, const char *resource,
  * informer sees it). Returns how many were delivered. */
 int cplane_test_deliver(cplane_test_host *h);
 
+/* A resync, as the host's informers do every `resync` period: on_update
+ * with old_obj == new_obj for every object in the plugin's caches. */
+void cplane_test_resync(cplane_test_host *h);
+
 /* The store's current object ("namespace/name" or "name"). On success
  * *out is owned. CPLANE_OK or CPLANE_ENOENT. */
 int cplane_test_get(cplane_test_host *h, const char *resource,
@@ -193,7 +197,7 @@ struct cplane_test_write {
   const char *resource;
   const char *subresource;
   const char *ns;   /* "" for cluster-scoped */
-  const char *name; /* the name asked for; for a create, the one given */
+  const char *name; /* the object's name; for a create, the one stored */
   int patch_type;   /* CPLANE_PATCH_* for a patch, else 0 */
   const char *body; /* the body sent (JSON, DeleteOptions), or "" */
   int code;         /* the HTTP status answered */
