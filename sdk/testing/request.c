@@ -299,13 +299,10 @@ static int delete_collection(struct cplane_test_host *h,
   pthread_mutex_lock(&h->mu);
   code = kit_take_failure(h, "deletecollection", rt->resource, "", NULL,
                           message);
-  kit_record_write(h, "deletecollection", rt->resource, "", rt->ns, "", 0,
-                   json, code ? code : 200);
   pthread_mutex_unlock(&h->mu);
-  if (code)
-    return code;
-  code = kit_do_list(h, rt->resource, rt->ns, rt->label_selector,
-                     rt->field_selector, &list, message);
+  if (code == 0)
+    code = kit_do_list(h, rt->resource, rt->ns, rt->label_selector,
+                       rt->field_selector, &list, message);
   for (i = 0; code == 200 && i < list->n; i++) {
     int c = kit_do_delete(h, rt->resource, cp_object_namespace(list->objs[i]),
                           cp_object_name(list->objs[i]), json, NULL);
@@ -314,6 +311,10 @@ static int delete_collection(struct cplane_test_host *h,
       code = c;
   }
   kit_list_free(list);
+  pthread_mutex_lock(&h->mu);
+  kit_record_write(h, "deletecollection", rt->resource, "", rt->ns, "", 0,
+                   json, code);
+  pthread_mutex_unlock(&h->mu);
   return code;
 }
 
@@ -325,7 +326,8 @@ static int route_run(struct cplane_test_host *h, const char *method,
   char *message = NULL;
   int code;
 
-  if (strcmp(method, "GET") == 0 && rt->name != NULL && rt->sub[0] == '\0') {
+  if (strcmp(method, "GET") == 0 && rt->name != NULL &&
+      (rt->sub[0] == '\0' || strcmp(rt->sub, "status") == 0)) {
     code = kit_do_get(h, rt->resource, rt->ns, rt->name, &obj, &message);
   } else if (strcmp(method, "GET") == 0 && rt->name == NULL) {
     code = kit_do_list(h, rt->resource, rt->ns, rt->label_selector,

@@ -778,6 +778,19 @@ static void test_start_checks(void **state) {
   cplane_test_host *h = cplane_test_host_new();
 
   (void)state;
+  /* Every entry of the table is filled: a new ABI entry the kit does not
+   * fill fails here. */
+  {
+    const struct cplane_host_api *t = cplane_test_api(h);
+    const void *const *slot = (const void *const *)((const char *)t + 8);
+    size_t i;
+
+    assert_int_equal(t->struct_size, sizeof *t);
+    assert_int_equal(t->abi_major, CPLANE_ABI_MAJOR);
+    assert_int_equal(t->abi_minor, CPLANE_ABI_MINOR);
+    for (i = 0; i < (sizeof *t - 8) / sizeof(void *); i++)
+      assert_non_null(slot[i]);
+  }
   newer.abi_minor = CPLANE_ABI_MINOR + 1;
   assert_int_equal(cplane_test_start(h, &newer), CPLANE_EINVAL);
   assert_non_null(strstr(cplane_test_start_error(h), "newer than"));
