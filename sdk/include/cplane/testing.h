@@ -121,8 +121,8 @@ char *cplane_test_rfc3339(int64_t ms, char *buf, size_t len);
 
 /* ---- Objects --------------------------------------------------------- */
 
-/* Adds an object (JSON text) to the store and the caches, filling in
- * uid, resourceVersion and creationTimestamp when absent, and calls the
+/* Adds an object (JSON text) to the store and the caches, with a fresh
+ * resourceVersion, and uid and creationTimestamp when absent, and calls the
  * plugin's on_add (after the host's enqueue_owner mappings) for each of
  * its resources that watches it. Returns CPLANE_OK, CPLANE_EINVAL (not a
  * JSON object, no metadata.name; the reason is logged), CPLANE_ERANGE
@@ -221,7 +221,8 @@ size_t cplane_test_dispatch_writes(const cplane_test_host *h);
 /* ---- Failures -------------------------------------------------------- */
 
 /* The next `times` calls of `verb` ("create", "update", "patch",
- * "delete", "get", "list"; NULL: any) on `resource` (as in
+ * "delete", "deletecollection", "get", "list"; NULL: any; request()
+ * counts as the verb its method and path make) on `resource` (as in
  * cplane_test_writes_count; NULL: any) answer `code` (409, 404, 500...)
  * with a Status whose message is `message`, or kube's usual one for the
  * code when NULL, and change nothing. Rules are tried in the order added.
