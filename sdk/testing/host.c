@@ -39,7 +39,7 @@ cplane_test_host *cplane_test_host_new(void) {
   kit_objects_fill(&h->api);
   kit_record_fill(&h->api);
   kit_queue_fill(&h->api);
-  kit_store_fill(&h->api);
+  kit_cache_fill(&h->api);
   kit_writes_fill(&h->api);
   kit_request_fill(&h->api);
   h->api.config_get = kit_config_get;
@@ -59,7 +59,9 @@ void cplane_test_host_free(cplane_test_host *h) {
   if (h->dl != NULL)
     dlclose(h->dl);
   kit_store_free(h);
+  kit_cache_free(h);
   kit_writes_free(h);
+  kit_failures_free(h);
   kit_queue_free(h);
   kit_record_free(h);
   for (i = 0; h->watches != NULL && i < h->plugin->n_resources; i++)

@@ -2,10 +2,14 @@
  * kit - the fake host behind cplane/testing.h, shared by its modules:
  *   host.c    lifecycle, the plugin, its config, the host table
  *   objects.c the table's object, list, JSON and selector entries
- *   store.c   the fake API server's objects and the plugin's caches,
- *             watch events and callbacks (dispatch)
- *   writes.c  the table's write and uncached read entries against the
- *             store, recorded, with injected failures
+ *   store.c   the fake API server's objects beside the plugin's caches,
+ *             watch events and callbacks (dispatch), the test's objects
+ *   cache.c   the table's cache entries, indexes and owner mappings
+ *   entries.c the table's write and uncached read entries
+ *   writes.c  their verbs against the store, with kube's semantics
+ *   versions.c how a new version of a stored object is made
+ *   recorded.c the writes made, and the dispatch-thread rule
+ *   failures.c kube's failure messages, and injected failures
  *   request.c the table's raw request() entry, routed onto writes.c
  *   queue.c   the fake clock, the work queue, reconcile and drain
  *   record.c  log lines and events
@@ -187,9 +191,12 @@ void kit_next_suffix(struct cplane_test_host *h, char *buf, size_t len);
 int kit_deliver(struct cplane_test_host *h);
 /* on_add for every cached object a watch sees; called without mu. */
 void kit_initial_list(struct cplane_test_host *h);
-/* Fills the cache entries of api. */
-void kit_store_fill(struct cplane_host_api *api);
 void kit_store_free(struct cplane_test_host *h);
+
+/* ---- cache.c ---- */
+/* Fills the cache, index and enqueue_owner entries of api. */
+void kit_cache_fill(struct cplane_host_api *api);
+void kit_cache_free(struct cplane_test_host *h);
 /* Sets the JSON object member `key` of jo to a string (copied). */
 int kit_json_set_string(struct json_object *jo, const char *key,
                         const char *value);
@@ -200,16 +207,66 @@ struct json_object *kit_json_object_at(struct json_object *jo,
 /* A snapshot of jo (serialized and parsed); NULL when out of memory. */
 const cplane_object *kit_object_from(struct json_object *jo);
 
-/* ---- writes.c ---- */
-void kit_writes_fill(struct cplane_host_api *api);
-void kit_writes_free(struct cplane_test_host *h);
-/* Flags a blocking call made from a dispatch callback; without mu. */
-int kit_check_dispatch(struct cplane_test_host *h, const char *what);
+/* ---- failures.c ---- */
+/* kube's messages: `pods "x" not found`, the Conflict on a stale
+ * resourceVersion, an unknown path. malloc'd; NULL when out of memory. */
+char *kit_msg_not_found(const char *resource, const char *name);
+char *kit_msg_conflict(const char *resource, const char *name);
+char *kit_msg_no_such_resource(void);
+/* Hands m to the caller through message (when not NULL), or frees it. */
+void kit_give(char **message, char *m);
+/* Gives the out-of-memory message for a 500 that has none. */
+void kit_oom_message(int code, char **message);
+/* 1 when a pattern ("pods", "replicasets.apps/status"; NULL: any) names
+ * resource/sub: without "/sub" the object and its subresources. */
+int kit_pattern_matches(const char *pattern, const char *resource,
+                        const char *sub);
 /* The injected failure for verb on resource/sub, consumed: the code, or 0
  * when none applies; *message is then an owned Status message. With mu. */
 int kit_take_failure(struct cplane_test_host *h, const char *verb,
                      const char *resource, const char *sub, const char *name,
                      char **message);
+void kit_failures_free(struct cplane_test_host *h);
+
+/* ---- recorded.c ---- */
+/* Flags a blocking call made from a dispatch callback; without mu. */
+int kit_check_dispatch(struct cplane_test_host *h, const char *what);
+/* Records a write (copies every string). With mu. */
+void kit_record_write(struct cplane_test_host *h, const char *verb,
+                      const char *resource, const char *sub, const char *ns,
+                      const char *name, int patch_type, const char *body,
+                      int code);
+void kit_writes_free(struct cplane_test_host *h);
+
+/* ---- versions.c ---- (all with mu held) */
+/* jo's member k, or NULL; its string value, or NULL when not a string. */
+struct json_object *kit_json_get(struct json_object *jo, const char *k);
+const char *kit_json_str(struct json_object *jo, const char *k);
+/* Copies member k of from into to (replacing), or removes it from to when
+ * from has none. CPLANE_OK or CPLANE_ENOMEM. */
+int kit_json_carry(struct json_object *to, struct json_object *from,
+                   const char *k);
+/* A json-c copy of a snapshot; NULL when out of memory. */
+struct json_object *kit_to_json(const cplane_object *obj);
+/* The entry of ns/name whose object is in the store, or NULL. */
+struct kit_entry *kit_stored_entry(struct cplane_test_host *h,
+                                   struct kit_resource *r, const char *ns,
+                                   const char *name);
+/* 1 when finalizers hold doc (for a namespace, spec.finalizers too). */
+int kit_has_finalizers(const struct kit_resource *r, struct json_object *doc);
+/* Stores doc as the new version of e (see versions.c); *out (when not
+ * NULL) the new snapshot. CPLANE_OK or CPLANE_ENOMEM. */
+int kit_commit(struct cplane_test_host *h, struct kit_resource *r,
+               struct kit_entry *e, struct json_object *doc,
+               const cplane_object **out);
+/* 409 when doc carries a resourceVersion other than cur's, else 0. */
+int kit_stale(struct json_object *doc, const cplane_object *cur);
+/* The new version of cur from next for subresource sub ("" or
+ * "status"), into *result (owned). next is modified. */
+int kit_merge_version(struct json_object *cur, struct json_object *next,
+                      const char *sub, struct json_object **result);
+
+/* ---- writes.c ---- (each takes mu) */
 /* The core of the write entries, shared with request.c. Each returns the
  * HTTP status; *out (owned) on success when out is not NULL; *message
  * (malloc'd) on failure when message is not NULL. */
@@ -221,6 +278,10 @@ int kit_do_update(struct cplane_test_host *h, const char *resource,
                   const char *ns, const char *name, const char *sub,
                   const char *json, const cplane_object **out,
                   char **message);
+int kit_do_patch(struct cplane_test_host *h, const char *resource,
+                 const char *ns, const char *name, const char *sub,
+                 int patch_type, const char *patch, const cplane_object **out,
+                 char **message);
 int kit_do_delete(struct cplane_test_host *h, const char *resource,
                   const char *ns, const char *name, const char *options,
                   char **message);
@@ -231,11 +292,8 @@ int kit_do_list(struct cplane_test_host *h, const char *resource,
                 const char *ns, const char *label_selector,
                 const char *field_selector, cplane_object_list **out,
                 char **message);
-/* Records a write (copies every string). With mu. */
-void kit_record_write(struct cplane_test_host *h, const char *verb,
-                      const char *resource, const char *sub, const char *ns,
-                      const char *name, int patch_type, const char *body,
-                      int code);
+/* ---- entries.c ---- */
+void kit_writes_fill(struct cplane_host_api *api);
 
 /* ---- request.c ---- */
 void kit_request_fill(struct cplane_host_api *api);
