@@ -294,8 +294,8 @@ static int kit_enqueue_owner(cplane_plugin_ctx *ctx, uint32_t resource,
   }
   h->owners = grown;
   o = &h->owners[h->n_owners];
-  *o = (struct kit_owner_map){resource, strdup(owner_group),
-                              strdup(owner_kind), flags};
+  *o = (struct kit_owner_map){resource, strdup(owner_group), strdup(owner_kind),
+                              flags};
   if (o->group == NULL || o->kind == NULL) {
     free(o->group);
     free(o->kind);

@@ -13,28 +13,24 @@
 
 /* The host and the resource name of a call, after the common checks;
  * NULL for a bad call. */
-static struct cplane_test_host *start_call(cplane_plugin_ctx *ctx,
-                                           const struct cplane_resource *res,
-                                           const char *what, char *name,
-                                           size_t len,
-                                           const cplane_object **out,
-                                           char **message) {
+static struct cplane_test_host *
+start_call(cplane_plugin_ctx *ctx, const struct cplane_resource *res,
+           const char *what, char *name, size_t len, const cplane_object **out,
+           char **message) {
   if (out != NULL)
     *out = NULL;
   if (message != NULL)
     *message = NULL;
-  if (ctx == NULL || ctx->host == NULL || res == NULL ||
-      res->resource == NULL)
+  if (ctx == NULL || ctx->host == NULL || res == NULL || res->resource == NULL)
     return NULL;
   kit_check_dispatch(ctx->host, what);
   kit_resource_name(res, name, len);
   return ctx->host;
 }
 
-static int kit_create(cplane_plugin_ctx *ctx,
-                      const struct cplane_resource *res, const char *ns,
-                      const char *json, const cplane_object **out,
-                      char **message) {
+static int kit_create(cplane_plugin_ctx *ctx, const struct cplane_resource *res,
+                      const char *ns, const char *json,
+                      const cplane_object **out, char **message) {
   char name[256];
   struct cplane_test_host *h =
       start_call(ctx, res, "create", name, sizeof name, out, message);
@@ -44,9 +40,8 @@ static int kit_create(cplane_plugin_ctx *ctx,
   return kit_do_create(h, name, ns, NULL, NULL, json, out, message);
 }
 
-static int kit_update(cplane_plugin_ctx *ctx,
-                      const struct cplane_resource *res, const char *ns,
-                      const char *name, const char *json,
+static int kit_update(cplane_plugin_ctx *ctx, const struct cplane_resource *res,
+                      const char *ns, const char *name, const char *json,
                       const cplane_object **out, char **message) {
   char rname[256];
   struct cplane_test_host *h =
@@ -58,13 +53,12 @@ static int kit_update(cplane_plugin_ctx *ctx,
 }
 
 static int kit_update_status(cplane_plugin_ctx *ctx,
-                             const struct cplane_resource *res,
-                             const char *ns, const char *name,
-                             const char *json, const cplane_object **out,
-                             char **message) {
+                             const struct cplane_resource *res, const char *ns,
+                             const char *name, const char *json,
+                             const cplane_object **out, char **message) {
   char rname[256];
-  struct cplane_test_host *h = start_call(ctx, res, "update_status", rname,
-                                          sizeof rname, out, message);
+  struct cplane_test_host *h =
+      start_call(ctx, res, "update_status", rname, sizeof rname, out, message);
 
   if (h == NULL || name == NULL || json == NULL)
     return CPLANE_EINVAL;
@@ -90,14 +84,14 @@ static int kit_patch(cplane_plugin_ctx *ctx, const struct cplane_resource *res,
                      const char *ns, const char *name, int patch_type,
                      const char *patch, const cplane_object **out,
                      char **message) {
-  return kit_patch_subresource(ctx, res, ns, name, "", patch_type, patch,
-                               out, message);
+  return kit_patch_subresource(ctx, res, ns, name, "", patch_type, patch, out,
+                               message);
 }
 
 static int kit_delete_object(cplane_plugin_ctx *ctx,
-                             const struct cplane_resource *res,
-                             const char *ns, const char *name,
-                             const char *options_json, char **message) {
+                             const struct cplane_resource *res, const char *ns,
+                             const char *name, const char *options_json,
+                             char **message) {
   char rname[256];
   struct cplane_test_host *h =
       start_call(ctx, res, "delete", rname, sizeof rname, NULL, message);
@@ -108,13 +102,13 @@ static int kit_delete_object(cplane_plugin_ctx *ctx,
 }
 
 static int kit_write_subresource(cplane_plugin_ctx *ctx,
-                                 const struct cplane_resource *res,
-                                 int method, const char *ns, const char *name,
+                                 const struct cplane_resource *res, int method,
+                                 const char *ns, const char *name,
                                  const char *sub, const char *json,
                                  const cplane_object **out, char **message) {
   char rname[256];
-  struct cplane_test_host *h = start_call(ctx, res, "write_subresource",
-                                          rname, sizeof rname, out, message);
+  struct cplane_test_host *h = start_call(ctx, res, "write_subresource", rname,
+                                          sizeof rname, out, message);
 
   if (h == NULL || name == NULL || sub == NULL || sub[0] == '\0' ||
       json == NULL)

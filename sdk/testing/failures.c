@@ -19,9 +19,9 @@ char *kit_msg_not_found(const char *resource, const char *name) {
 
 char *kit_msg_conflict(const char *resource, const char *name) {
   return kit_strf("Operation cannot be fulfilled on %s \"%s\": the object has "
-              "been modified; please apply your changes to the latest "
-              "version and try again",
-              resource, name != NULL ? name : "");
+                  "been modified; please apply your changes to the latest "
+                  "version and try again",
+                  resource, name != NULL ? name : "");
 }
 
 char *kit_msg_no_such_resource(void) {
@@ -44,7 +44,7 @@ void kit_oom_message(int code, char **message) {
 
 /* 1 when a rule's resource pattern names resource/sub. */
 int kit_pattern_matches(const char *pattern, const char *resource,
-                           const char *sub) {
+                        const char *sub) {
   const char *slash;
 
   if (pattern == NULL)
@@ -79,23 +79,21 @@ int kit_take_failure(struct cplane_test_host *h, const char *verb,
     kit_give(message, kit_msg_conflict(resource, name));
   else if (code == 500)
     kit_give(message, strdup("Internal error occurred: injected by "
-                         "cplane_test_fail()"));
+                             "cplane_test_fail()"));
   else
     kit_give(message, kit_strf("injected by cplane_test_fail(): %d", code));
   if (--f->times == 0) {
     free(f->verb);
     free(f->resource);
     free(f->message);
-    memmove(f, f + 1, (h->n_failures - (size_t)(f - h->failures) - 1) *
-                          sizeof *f);
+    memmove(f, f + 1,
+            (h->n_failures - (size_t)(f - h->failures) - 1) * sizeof *f);
     h->n_failures--;
   }
   return code;
 }
 
-static char *dup_or_null(const char *s) {
-  return s != NULL ? strdup(s) : NULL;
-}
+static char *dup_or_null(const char *s) { return s != NULL ? strdup(s) : NULL; }
 
 int cplane_test_fail(cplane_test_host *h, const char *verb,
                      const char *resource, unsigned times, int code,

@@ -11,9 +11,9 @@
 #include "kit.h"
 
 /* The host's own keys of a [plugin.NAME] section, always readable. */
-static const char *const host_keys[] = {"enabled", "file", "workers",
-                                        "resync", "reconcile_deadline",
-                                        "isolation", NULL};
+static const char *const host_keys[] = {
+    "enabled",   "file", "workers", "resync", "reconcile_deadline",
+    "isolation", NULL};
 
 #define MAX_RESOURCES 64
 
@@ -133,8 +133,9 @@ static void check_config_keys(struct cplane_test_host *h) {
     for (k = 0; host_keys[k] != NULL && !known; k++)
       known = strcmp(host_keys[k], h->config[i].key) == 0;
     if (!known)
-      kit_log(h, "KIT", "[plugin.%s]: unknown key '%s' (not in the "
-                        "plugin's config_keys)",
+      kit_log(h, "KIT",
+              "[plugin.%s]: unknown key '%s' (not in the "
+              "plugin's config_keys)",
               h->plugin->name, h->config[i].key);
   }
 }
@@ -174,16 +175,20 @@ static int check_descriptor(struct cplane_test_host *h,
                             const struct cplane_plugin *d) {
   if (d == NULL)
     return refuse(h, CPLANE_EINVAL, "no plugin descriptor");
-  if (d->struct_size < offsetof(struct cplane_plugin, reconcile) +
-                           sizeof d->reconcile)
-    return refuse(h, CPLANE_EINVAL, "descriptor struct_size is %u: rebuild "
-                  "it against the cplane SDK", d->struct_size);
+  if (d->struct_size <
+      offsetof(struct cplane_plugin, reconcile) + sizeof d->reconcile)
+    return refuse(h, CPLANE_EINVAL,
+                  "descriptor struct_size is %u: rebuild "
+                  "it against the cplane SDK",
+                  d->struct_size);
   if (d->abi_major != CPLANE_ABI_MAJOR)
     return refuse(h, CPLANE_EINVAL, "abi_major is %u, this host supports %d",
                   d->abi_major, CPLANE_ABI_MAJOR);
   if (d->abi_minor > CPLANE_ABI_MINOR)
-    return refuse(h, CPLANE_EINVAL, "abi_minor is %u, newer than this "
-                  "host's %d", d->abi_minor, CPLANE_ABI_MINOR);
+    return refuse(h, CPLANE_EINVAL,
+                  "abi_minor is %u, newer than this "
+                  "host's %d",
+                  d->abi_minor, CPLANE_ABI_MINOR);
   if (d->name == NULL || d->name[0] == '\0')
     return refuse(h, CPLANE_EINVAL, "descriptor has no name");
   if (d->kind != CPLANE_KIND_CONTROLLER && d->kind != CPLANE_KIND_SCHEDULER)
@@ -208,8 +213,8 @@ static int adopt_descriptor(struct cplane_test_host *h,
 
   if (copy == NULL)
     return refuse(h, CPLANE_ENOMEM, "out of memory");
-  memcpy(copy, d, d->struct_size < sizeof *copy ? d->struct_size
-                                                : sizeof *copy);
+  memcpy(copy, d,
+         d->struct_size < sizeof *copy ? d->struct_size : sizeof *copy);
   h->plugin = copy;
   if (d->n_resources > 0 &&
       stride < offsetof(struct cplane_resource, resource) + sizeof(char *))
@@ -221,14 +226,17 @@ static int adopt_descriptor(struct cplane_test_host *h,
     const struct cplane_resource *r =
         (const struct cplane_resource *)(base + (size_t)i * stride);
     struct kit_resource *kr;
-    const char *sel = stride >= offsetof(struct cplane_resource,
-                                         label_selector) + sizeof(char *)
-                          ? r->label_selector
-                          : NULL;
+    const char *sel =
+        stride >= offsetof(struct cplane_resource, label_selector) +
+                      sizeof(char *)
+            ? r->label_selector
+            : NULL;
 
     if (r->resource == NULL || r->version == NULL)
-      return refuse(h, CPLANE_EINVAL, "resources[%u] needs version and "
-                    "resource", i);
+      return refuse(h, CPLANE_EINVAL,
+                    "resources[%u] needs version and "
+                    "resource",
+                    i);
     pthread_mutex_lock(&h->mu);
     kr = kit_resource_get(h, kit_resource_name(r, name, sizeof name));
     if (kr != NULL) {
@@ -250,7 +258,8 @@ int cplane_test_start(cplane_test_host *h, const struct cplane_plugin *plugin) {
   if (h == NULL)
     return CPLANE_EINVAL;
   if (h->plugin != NULL)
-    return refuse(h, CPLANE_EINVAL, "a plugin was already started on this "
+    return refuse(h, CPLANE_EINVAL,
+                  "a plugin was already started on this "
                   "host");
   if ((rc = check_descriptor(h, plugin)) != CPLANE_OK ||
       (rc = adopt_descriptor(h, plugin)) != CPLANE_OK)
@@ -277,7 +286,8 @@ int cplane_test_start_so(cplane_test_host *h, const char *path) {
   if (h == NULL || path == NULL)
     return CPLANE_EINVAL;
   if (h->dl != NULL || h->plugin != NULL)
-    return refuse(h, CPLANE_EINVAL, "a plugin was already started on this "
+    return refuse(h, CPLANE_EINVAL,
+                  "a plugin was already started on this "
                   "host");
   if ((h->dl = dlopen(path, RTLD_NOW | RTLD_LOCAL)) == NULL)
     return refuse(h, CPLANE_ENOENT, "%s", dlerror());

@@ -35,10 +35,10 @@ struct json_object;
 /* One object of one resource: what the fake API server has, and what the
  * plugin's cache has seen so far. */
 struct kit_entry {
-  char *key;                     /* "ns/name" or "name" */
-  const cplane_object *stored;   /* NULL: gone from the store */
-  const cplane_object *cached;   /* NULL: not (yet) in the cache */
-  int pending;                   /* a watch event waits for delivery */
+  char *key;                   /* "ns/name" or "name" */
+  const cplane_object *stored; /* NULL: gone from the store */
+  const cplane_object *cached; /* NULL: not (yet) in the cache */
+  int pending;                 /* a watch event waits for delivery */
 };
 
 /* A resource of the store: "replicasets.apps". */
@@ -56,7 +56,7 @@ struct kit_resource {
 struct kit_index {
   uint32_t resource; /* into the plugin's resources[] */
   char *name;
-  char *path;        /* NULL for a fn index */
+  char *path; /* NULL for a fn index */
   cplane_index_fn fn;
   void *userdata;
 };
@@ -73,7 +73,7 @@ struct kit_owner_map {
 struct kit_qitem {
   char *key;
   int64_t due_ms;
-  uint64_t seq;     /* FIFO among keys due at once */
+  uint64_t seq; /* FIFO among keys due at once */
   unsigned failures;
   int queued;
 };
@@ -86,8 +86,8 @@ struct kit_failure {
 
 /* The plugin's view of one of its resources[]. */
 struct kit_watch {
-  size_t store_res;       /* into host->res */
-  char *label_selector;   /* copied; NULL: everything */
+  size_t store_res;     /* into host->res */
+  char *label_selector; /* copied; NULL: everything */
 };
 
 struct kv {
@@ -105,9 +105,9 @@ struct cplane_test_host {
 
   /* The plugin: set by start, read-only afterwards. */
   const struct cplane_plugin *plugin;
-  void *dl;            /* dlopen handle of a .so plugin, or NULL */
-  int started;         /* init() returned CPLANE_OK */
-  int in_init;         /* init() is running: indexes may be declared */
+  void *dl;    /* dlopen handle of a .so plugin, or NULL */
+  int started; /* init() returned CPLANE_OK */
+  int in_init; /* init() is running: indexes may be declared */
   char *start_error;
   void *userdata;
   struct kit_watch *watches; /* plugin->n_resources of them */
@@ -202,8 +202,7 @@ int kit_json_set_string(struct json_object *jo, const char *key,
                         const char *value);
 /* jo's object member `key`, created empty when absent or not an object;
  * NULL when out of memory. */
-struct json_object *kit_json_object_at(struct json_object *jo,
-                                       const char *key);
+struct json_object *kit_json_object_at(struct json_object *jo, const char *key);
 /* A snapshot of jo (serialized and parsed); NULL when out of memory. */
 const cplane_object *kit_object_from(struct json_object *jo);
 
@@ -272,12 +271,10 @@ int kit_merge_version(struct json_object *cur, struct json_object *next,
  * (malloc'd) on failure when message is not NULL. */
 int kit_do_create(struct cplane_test_host *h, const char *resource,
                   const char *ns, const char *sub, const char *name,
-                  const char *json, const cplane_object **out,
-                  char **message);
+                  const char *json, const cplane_object **out, char **message);
 int kit_do_update(struct cplane_test_host *h, const char *resource,
                   const char *ns, const char *name, const char *sub,
-                  const char *json, const cplane_object **out,
-                  char **message);
+                  const char *json, const cplane_object **out, char **message);
 int kit_do_patch(struct cplane_test_host *h, const char *resource,
                  const char *ns, const char *name, const char *sub,
                  int patch_type, const char *patch, const cplane_object **out,
@@ -285,9 +282,8 @@ int kit_do_patch(struct cplane_test_host *h, const char *resource,
 int kit_do_delete(struct cplane_test_host *h, const char *resource,
                   const char *ns, const char *name, const char *options,
                   char **message);
-int kit_do_get(struct cplane_test_host *h, const char *resource,
-               const char *ns, const char *name, const cplane_object **out,
-               char **message);
+int kit_do_get(struct cplane_test_host *h, const char *resource, const char *ns,
+               const char *name, const cplane_object **out, char **message);
 int kit_do_list(struct cplane_test_host *h, const char *resource,
                 const char *ns, const char *label_selector,
                 const char *field_selector, cplane_object_list **out,

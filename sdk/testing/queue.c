@@ -74,8 +74,7 @@ static struct kit_qitem *item_find(const struct cplane_test_host *h,
   return NULL;
 }
 
-static struct kit_qitem *item_get(struct cplane_test_host *h,
-                                  const char *key) {
+static struct kit_qitem *item_get(struct cplane_test_host *h, const char *key) {
   struct kit_qitem *q = item_find(h, key), *grown;
 
   if (q != NULL)
@@ -196,11 +195,15 @@ int cplane_test_reconcile(cplane_test_host *h, const char *key,
   pthread_mutex_unlock(&h->mu);
   result = h->plugin->reconcile(&h->ctx, key, &requeue);
   if (result == CPLANE_RECONCILE_REQUEUE_AFTER && requeue == 0)
-    kit_log(h, "KIT", "%s: REQUEUE_AFTER with a 0 ms delay: treated as a "
-                      "retry with backoff", key);
+    kit_log(h, "KIT",
+            "%s: REQUEUE_AFTER with a 0 ms delay: treated as a "
+            "retry with backoff",
+            key);
   if (result < CPLANE_RECONCILE_DONE || result > CPLANE_RECONCILE_TERMINAL)
-    kit_log(h, "KIT", "%s: reconcile returned %d, not a "
-                      "CPLANE_RECONCILE_* value", key, result);
+    kit_log(h, "KIT",
+            "%s: reconcile returned %d, not a "
+            "CPLANE_RECONCILE_* value",
+            key, result);
   pthread_mutex_lock(&h->mu);
   after_reconcile(h, key, result, requeue);
   pthread_mutex_unlock(&h->mu);
@@ -243,8 +246,10 @@ int cplane_test_drain(cplane_test_host *h) {
     if (!next_due(h, key, sizeof key))
       return runs;
     if (runs == DRAIN_LIMIT) {
-      kit_log(h, "KIT", "drain: %d reconciles and keys still due (%s): the "
-                        "plugin never settles", DRAIN_LIMIT, key);
+      kit_log(h, "KIT",
+              "drain: %d reconciles and keys still due (%s): the "
+              "plugin never settles",
+              DRAIN_LIMIT, key);
       return CPLANE_ERANGE;
     }
     cplane_test_reconcile(h, key, NULL);

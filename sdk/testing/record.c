@@ -16,10 +16,14 @@
 
 static const char *level_name(int level) {
   switch (level) {
-  case CPLANE_LOG_ERROR: return "ERROR";
-  case CPLANE_LOG_WARN: return "WARN";
-  case CPLANE_LOG_INFO: return "INFO";
-  default: return "DEBUG";
+  case CPLANE_LOG_ERROR:
+    return "ERROR";
+  case CPLANE_LOG_WARN:
+    return "WARN";
+  case CPLANE_LOG_INFO:
+    return "INFO";
+  default:
+    return "DEBUG";
   }
 }
 
@@ -63,8 +67,8 @@ void kit_log(struct cplane_test_host *h, const char *level, const char *fmt,
   va_end(ap);
 }
 
-static void kit_api_log(cplane_plugin_ctx *ctx, int level, const char *fmt,
-                        ...) CPLANE_PRINTF(3, 4);
+static void kit_api_log(cplane_plugin_ctx *ctx, int level, const char *fmt, ...)
+    CPLANE_PRINTF(3, 4);
 
 static void kit_api_log(cplane_plugin_ctx *ctx, int level, const char *fmt,
                         ...) {
@@ -175,8 +179,7 @@ const struct cplane_test_event *cplane_test_event_at(const cplane_test_host *h,
   return h != NULL && i < h->n_events ? h->events[i] : NULL;
 }
 
-size_t cplane_test_events_count(const cplane_test_host *h,
-                                const char *reason) {
+size_t cplane_test_events_count(const cplane_test_host *h, const char *reason) {
   size_t i, n = 0;
 
   for (i = 0; h != NULL && i < h->n_events; i++)

@@ -21,8 +21,10 @@ int kit_check_dispatch(struct cplane_test_host *h, const char *what) {
   pthread_mutex_lock(&h->mu);
   h->dispatch_writes++;
   pthread_mutex_unlock(&h->mu);
-  kit_log(h, "KIT", "%s from %s: blocking calls belong in reconcile(), "
-                    "never in a dispatch callback", what, cb);
+  kit_log(h, "KIT",
+          "%s from %s: blocking calls belong in reconcile(), "
+          "never in a dispatch callback",
+          what, cb);
   return 1;
 }
 

@@ -90,9 +90,9 @@ static int route_parse(struct route *rt, const char *path) {
 /* ---- bodies ---- */
 
 static char *status_body(int code, char *message) {
-  char *body = code >= 400 ? cp_status_failure(code, NULL,
-                                               message ? message : "", NULL)
-                           : cp_status_success(NULL);
+  char *body = code >= 400
+                   ? cp_status_failure(code, NULL, message ? message : "", NULL)
+                   : cp_status_success(NULL);
 
   free(message);
   return body;
@@ -109,8 +109,8 @@ static char *object_body(const cplane_object *obj) {
 static char *list_body(struct cplane_test_host *h, const struct route *rt,
                        cplane_object_list *list) {
   size_t i, len = 256, used;
-  const char *kind = list->n > 0 ? cp_object_string(list->objs[0], "kind")
-                                 : NULL;
+  const char *kind =
+      list->n > 0 ? cp_object_string(list->objs[0], "kind") : NULL;
   char *body, **items = calloc(list->n + 1, sizeof *items);
 
   for (i = 0; items != NULL && i < list->n; i++)
@@ -141,12 +141,18 @@ static char *list_body(struct cplane_test_host *h, const struct route *rt,
 
 /* kube's cluster-scoped resources, by "resource.group". */
 static const char *const cluster_scoped[] = {
-    "namespaces", "nodes", "persistentvolumes", "componentstatuses",
+    "namespaces",
+    "nodes",
+    "persistentvolumes",
+    "componentstatuses",
     "clusterroles.rbac.authorization.k8s.io",
     "clusterrolebindings.rbac.authorization.k8s.io",
-    "storageclasses.storage.k8s.io", "csidrivers.storage.k8s.io",
-    "csinodes.storage.k8s.io", "volumeattachments.storage.k8s.io",
-    "priorityclasses.scheduling.k8s.io", "runtimeclasses.node.k8s.io",
+    "storageclasses.storage.k8s.io",
+    "csidrivers.storage.k8s.io",
+    "csinodes.storage.k8s.io",
+    "volumeattachments.storage.k8s.io",
+    "priorityclasses.scheduling.k8s.io",
+    "runtimeclasses.node.k8s.io",
     "ingressclasses.networking.k8s.io",
     "customresourcedefinitions.apiextensions.k8s.io",
     "apiservices.apiregistration.k8s.io",
@@ -186,8 +192,8 @@ static struct json_object *resource_list(struct cplane_test_host *h,
                                          const char *group,
                                          const char *version) {
   static const char *const verbs[] = {"create", "delete", "deletecollection",
-                                      "get", "list", "patch", "update",
-                                      "watch"};
+                                      "get",    "list",   "patch",
+                                      "update", "watch"};
   struct json_object *doc = json_object_new_object();
   struct json_object *list = json_object_new_array();
   char gv[300];
@@ -289,16 +295,15 @@ static int discovery(struct cplane_test_host *h, const char *method,
 
 /* ---- verbs ---- */
 
-static int delete_collection(struct cplane_test_host *h,
-                             const struct route *rt, const char *json,
-                             char **message) {
+static int delete_collection(struct cplane_test_host *h, const struct route *rt,
+                             const char *json, char **message) {
   cplane_object_list *list = NULL;
   int code;
   size_t i;
 
   pthread_mutex_lock(&h->mu);
-  code = kit_take_failure(h, "deletecollection", rt->resource, "", NULL,
-                          message);
+  code =
+      kit_take_failure(h, "deletecollection", rt->resource, "", NULL, message);
   pthread_mutex_unlock(&h->mu);
   if (code == 0)
     code = kit_do_list(h, rt->resource, rt->ns, rt->label_selector,
@@ -312,8 +317,8 @@ static int delete_collection(struct cplane_test_host *h,
   }
   kit_list_free(list);
   pthread_mutex_lock(&h->mu);
-  kit_record_write(h, "deletecollection", rt->resource, "", rt->ns, "", 0,
-                   json, code);
+  kit_record_write(h, "deletecollection", rt->resource, "", rt->ns, "", 0, json,
+                   code);
   pthread_mutex_unlock(&h->mu);
   return code;
 }
@@ -337,11 +342,11 @@ static int route_run(struct cplane_test_host *h, const char *method,
       return code;
     }
   } else if (strcmp(method, "POST") == 0 && json != NULL) {
-    code = kit_do_create(h, rt->resource, rt->ns, rt->sub, rt->name, json,
-                         &obj, &message);
+    code = kit_do_create(h, rt->resource, rt->ns, rt->sub, rt->name, json, &obj,
+                         &message);
   } else if (strcmp(method, "PUT") == 0 && rt->name != NULL && json != NULL) {
-    code = kit_do_update(h, rt->resource, rt->ns, rt->name, rt->sub, json,
-                         &obj, &message);
+    code = kit_do_update(h, rt->resource, rt->ns, rt->name, rt->sub, json, &obj,
+                         &message);
   } else if (strcmp(method, "DELETE") == 0 && rt->name != NULL) {
     code = kit_do_delete(h, rt->resource, rt->ns, rt->name, json, &message);
   } else if (strcmp(method, "DELETE") == 0) {

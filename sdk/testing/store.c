@@ -52,8 +52,8 @@ struct kit_resource *kit_resource_get(struct cplane_test_host *h,
   dot = strchr(name, '.');
   r->name = strdup(name);
   r->group = strdup(dot != NULL ? dot + 1 : "");
-  r->resource = dot != NULL ? strndup(name, (size_t)(dot - name))
-                            : strdup(name);
+  r->resource =
+      dot != NULL ? strndup(name, (size_t)(dot - name)) : strdup(name);
   if (r->name == NULL || r->group == NULL || r->resource == NULL) {
     free(r->name);
     free(r->group);
@@ -387,10 +387,10 @@ static int prepare(struct cplane_test_host *h, const char *json,
       goto unlock;
   }
   if (!json_object_object_get_ex(meta, "creationTimestamp", NULL)) {
-    const char *ts = old_obj != NULL
-                         ? cp_object_string(old_obj,
-                                            "metadata.creationTimestamp")
-                         : NULL;
+    const char *ts =
+        old_obj != NULL
+            ? cp_object_string(old_obj, "metadata.creationTimestamp")
+            : NULL;
 
     if (ts == NULL)
       ts = cplane_test_rfc3339(h->now_ms, buf, sizeof buf);
@@ -402,16 +402,18 @@ unlock:
   pthread_mutex_unlock(&h->mu);
 out:
   if (r == CPLANE_EINVAL)
-    kit_log(h, "KIT", "cplane_test: not a JSON object with metadata.name: "
-                      "%.200s", json != NULL ? json : "(null)");
+    kit_log(h, "KIT",
+            "cplane_test: not a JSON object with metadata.name: "
+            "%.200s",
+            json != NULL ? json : "(null)");
   json_object_put(jo);
   return r;
 }
 
 /* Puts obj (owned) in the store and the cache of resource `name` as the
  * object with its key; *old_out gets the cached object it replaced. */
-static int put(struct cplane_test_host *h, const char *name,
-               const char *key, const cplane_object *obj, int must_exist,
+static int put(struct cplane_test_host *h, const char *name, const char *key,
+               const cplane_object *obj, int must_exist,
                const cplane_object **old_out, size_t *res_index) {
   struct kit_resource *r;
   struct kit_entry *e;
@@ -518,8 +520,8 @@ int cplane_test_deliver(cplane_test_host *h) {
   return h != NULL ? kit_deliver(h) : 0;
 }
 
-int cplane_test_get(cplane_test_host *h, const char *resource,
-                    const char *key, const cplane_object **out) {
+int cplane_test_get(cplane_test_host *h, const char *resource, const char *key,
+                    const cplane_object **out) {
   struct kit_resource *r;
   struct kit_entry *e;
   int rc = CPLANE_ENOENT;

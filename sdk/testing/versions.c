@@ -33,8 +33,8 @@ const char *kit_json_str(struct json_object *jo, const char *k) {
 
 /* The stored object's entry, or NULL. */
 struct kit_entry *kit_stored_entry(struct cplane_test_host *h,
-                                      struct kit_resource *r, const char *ns,
-                                      const char *name) {
+                                   struct kit_resource *r, const char *ns,
+                                   const char *name) {
   char key[512];
   struct kit_entry *e;
 
@@ -65,9 +65,9 @@ static int non_empty_array(struct json_object *a) {
 
 /* 1 when finalizers hold doc: metadata.finalizers, and for a namespace
  * spec.finalizers too (emptied through namespaces/NAME/finalize). */
-int kit_has_finalizers(const struct kit_resource *r,
-                          struct json_object *doc) {
-  if (non_empty_array(kit_json_get(kit_json_get(doc, "metadata"), "finalizers")))
+int kit_has_finalizers(const struct kit_resource *r, struct json_object *doc) {
+  if (non_empty_array(
+          kit_json_get(kit_json_get(doc, "metadata"), "finalizers")))
     return 1;
   return strcmp(r->name, "namespaces") == 0 &&
          non_empty_array(kit_json_get(kit_json_get(doc, "spec"), "finalizers"));
@@ -77,8 +77,8 @@ int kit_has_finalizers(const struct kit_resource *r,
  * object being deleted that has no finalizer left, its removal. *out gets
  * the new snapshot. CPLANE_OK or CPLANE_ENOMEM. */
 int kit_commit(struct cplane_test_host *h, struct kit_resource *r,
-                  struct kit_entry *e, struct json_object *doc,
-                  const cplane_object **out) {
+               struct kit_entry *e, struct json_object *doc,
+               const cplane_object **out) {
   struct json_object *meta = kit_json_object_at(doc, "metadata");
   const cplane_object *obj;
   char rv[32];
@@ -103,7 +103,8 @@ int kit_commit(struct cplane_test_host *h, struct kit_resource *r,
 /* The resourceVersion precondition of a body: 409 when it names another
  * version than the stored one, else 0. */
 int kit_stale(struct json_object *doc, const cplane_object *cur) {
-  const char *rv = kit_json_str(kit_json_get(doc, "metadata"), "resourceVersion");
+  const char *rv =
+      kit_json_str(kit_json_get(doc, "metadata"), "resourceVersion");
   const char *have = cp_object_resource_version(cur);
 
   if (rv == NULL || rv[0] == '\0')
@@ -114,7 +115,7 @@ int kit_stale(struct json_object *doc, const cplane_object *cur) {
 /* Copies member k of from into to (replacing), or removes it from to when
  * from has none. */
 int kit_json_carry(struct json_object *to, struct json_object *from,
-                 const char *k) {
+                   const char *k) {
   struct json_object *v = kit_json_get(from, k), *copy = NULL;
 
   if (v == NULL) {
@@ -160,12 +161,15 @@ static int spec_changed(struct json_object *a, struct json_object *b) {
  * ("" or "status"): identity kept, the other half of the object kept, the
  * generation bumped when the spec changed. next is modified. */
 int kit_merge_version(struct json_object *cur, struct json_object *next,
-                         const char *sub, struct json_object **result) {
+                      const char *sub, struct json_object **result) {
   struct json_object *cm = kit_json_get(cur, "metadata"), *nm;
-  static const char *const kept[] = {"uid", "creationTimestamp",
+  static const char *const kept[] = {"uid",
+                                     "creationTimestamp",
                                      "deletionTimestamp",
                                      "deletionGracePeriodSeconds",
-                                     "generation", "name", "namespace"};
+                                     "generation",
+                                     "name",
+                                     "namespace"};
   size_t i;
   int64_t gen;
 
@@ -202,4 +206,3 @@ int kit_merge_version(struct json_object *cur, struct json_object *next,
   *result = json_object_get(next);
   return CPLANE_OK;
 }
-

@@ -45,9 +45,10 @@ static int bind_pod(struct cplane_test_host *h, struct kit_resource *r,
   bound = cp_object_string(e->stored, "spec.nodeName");
   if (bound != NULL && bound[0] != '\0') {
     code = 409;
-    kit_give(message, kit_strf("Operation cannot be fulfilled on pods/binding "
-                       "\"%s\": pod %s is already assigned to node \"%s\"",
-                       name, name, bound));
+    kit_give(message,
+             kit_strf("Operation cannot be fulfilled on pods/binding "
+                      "\"%s\": pod %s is already assigned to node \"%s\"",
+                      name, name, bound));
     goto out;
   }
   if ((cur = kit_to_json(e->stored)) == NULL ||
@@ -65,9 +66,10 @@ out:
 
 /* Fills a new object's metadata; 0 or an HTTP status with *message. */
 static int new_metadata(struct cplane_test_host *h, struct kit_resource *r,
-                        const char *ns, struct json_object *meta,
-                        char *name, size_t len, char **message) {
-  const char *n = kit_json_str(meta, "name"), *gen = kit_json_str(meta, "generateName");
+                        const char *ns, struct json_object *meta, char *name,
+                        size_t len, char **message) {
+  const char *n = kit_json_str(meta, "name"),
+             *gen = kit_json_str(meta, "generateName");
   const char *body_ns = kit_json_str(meta, "namespace");
   char buf[64];
   struct json_object *g;
@@ -75,21 +77,22 @@ static int new_metadata(struct cplane_test_host *h, struct kit_resource *r,
   if (body_ns != NULL && body_ns[0] != '\0' && ns != NULL &&
       strcmp(body_ns, ns) != 0) {
     kit_give(message, strdup("the namespace of the provided object does not "
-                         "match the namespace sent on the request"));
+                             "match the namespace sent on the request"));
     return 400;
   }
   if ((n == NULL || n[0] == '\0') && (gen == NULL || gen[0] == '\0')) {
-    kit_give(message, kit_strf("%s \"\" is invalid: metadata.name: Required value: "
-                       "name or generateName is required",
-                       r->resource));
+    kit_give(message,
+             kit_strf("%s \"\" is invalid: metadata.name: Required value: "
+                      "name or generateName is required",
+                      r->resource));
     return 422;
   }
   if ((n != NULL && strlen(n) > MAX_NAME) ||
       (gen != NULL && strlen(gen) > MAX_NAME - 5)) {
-    kit_give(message, kit_strf("%s \"%.*s\" is invalid: metadata.name: Invalid "
-                           "value: must be no more than %d characters",
-                           r->resource, MAX_NAME, n != NULL ? n : gen,
-                           MAX_NAME));
+    kit_give(message,
+             kit_strf("%s \"%.*s\" is invalid: metadata.name: Invalid "
+                      "value: must be no more than %d characters",
+                      r->resource, MAX_NAME, n != NULL ? n : gen, MAX_NAME));
     return 422;
   }
   if (n == NULL || n[0] == '\0') {
@@ -119,8 +122,7 @@ static int new_metadata(struct cplane_test_host *h, struct kit_resource *r,
 
 int kit_do_create(struct cplane_test_host *h, const char *resource,
                   const char *ns, const char *sub, const char *name,
-                  const char *json, const cplane_object **out,
-                  char **message) {
+                  const char *json, const cplane_object **out, char **message) {
   struct json_object *doc = json != NULL ? json_tokener_parse(json) : NULL;
   struct json_object *meta = NULL;
   struct kit_resource *r;
@@ -169,12 +171,13 @@ int kit_do_create(struct cplane_test_host *h, const char *resource,
     kit_give(message, kit_strf("%s \"%s\" already exists", r->name, new_name));
     goto out;
   }
-  kit_resource_note(r, kit_json_str(doc, "apiVersion"), kit_json_str(doc, "kind"));
+  kit_resource_note(r, kit_json_str(doc, "apiVersion"),
+                    kit_json_str(doc, "kind"));
   code = kit_commit(h, r, e, doc, out) == CPLANE_OK ? 201 : 500;
 out:
   kit_oom_message(code, message);
-  kit_record_write(h, "create", resource, sub,
-                   ns, new_name[0] != '\0' ? new_name : name, 0, json, code);
+  kit_record_write(h, "create", resource, sub, ns,
+                   new_name[0] != '\0' ? new_name : name, 0, json, code);
   pthread_mutex_unlock(&h->mu);
   json_object_put(doc);
   return code;
@@ -204,7 +207,8 @@ static int store_next(struct cplane_test_host *h, struct kit_resource *r,
   if (body_name != NULL && strcmp(body_name, name) != 0) {
     code = 400;
     kit_give(message, kit_strf("the name of the object (%s) does not match the "
-                       "name on the URL (%s)", body_name, name));
+                               "name on the URL (%s)",
+                               body_name, name));
     goto out;
   }
   if (kit_merge_version(cur, next, sub, &result) != CPLANE_OK ||
@@ -222,7 +226,8 @@ static struct json_object *finalize_body(const cplane_object *cur,
   struct json_object *next = kit_to_json(cur), *spec;
 
   if (next == NULL || (spec = kit_json_object_at(next, "spec")) == NULL ||
-      kit_json_carry(spec, kit_json_get(body, "spec"), "finalizers") != CPLANE_OK) {
+      kit_json_carry(spec, kit_json_get(body, "spec"), "finalizers") !=
+          CPLANE_OK) {
     json_object_put(next);
     return NULL;
   }
@@ -231,8 +236,7 @@ static struct json_object *finalize_body(const cplane_object *cur,
 
 int kit_do_update(struct cplane_test_host *h, const char *resource,
                   const char *ns, const char *name, const char *sub,
-                  const char *json, const cplane_object **out,
-                  char **message) {
+                  const char *json, const cplane_object **out, char **message) {
   struct json_object *doc = json != NULL ? json_tokener_parse(json) : NULL;
   struct json_object *next = NULL;
   struct kit_resource *r;
@@ -274,11 +278,10 @@ int kit_do_update(struct cplane_test_host *h, const char *resource,
   } else {
     next = json_object_get(doc);
   }
-  code = next != NULL
-             ? store_next(h, r, e, name,
-                          strcmp(sub, "status") == 0 ? "status" : "", next,
-                          out, message)
-             : 500;
+  code = next != NULL ? store_next(h, r, e, name,
+                                   strcmp(sub, "status") == 0 ? "status" : "",
+                                   next, out, message)
+                      : 500;
 out:
   kit_oom_message(code, message);
   kit_record_write(h, "update", resource, sub, ns, name, 0, json, code);
@@ -290,17 +293,24 @@ out:
 
 static int patch_type_of(int t, enum cp_patch_type *out) {
   switch (t) {
-  case CPLANE_PATCH_MERGE: *out = CP_PATCH_MERGE; return 0;
-  case CPLANE_PATCH_JSON: *out = CP_PATCH_JSON; return 0;
-  case CPLANE_PATCH_STRATEGIC: *out = CP_PATCH_STRATEGIC; return 0;
-  default: return -1;
+  case CPLANE_PATCH_MERGE:
+    *out = CP_PATCH_MERGE;
+    return 0;
+  case CPLANE_PATCH_JSON:
+    *out = CP_PATCH_JSON;
+    return 0;
+  case CPLANE_PATCH_STRATEGIC:
+    *out = CP_PATCH_STRATEGIC;
+    return 0;
+  default:
+    return -1;
   }
 }
 
 int kit_do_patch(struct cplane_test_host *h, const char *resource,
-                    const char *ns, const char *name, const char *sub,
-                    int patch_type, const char *patch,
-                    const cplane_object **out, char **message) {
+                 const char *ns, const char *name, const char *sub,
+                 int patch_type, const char *patch, const cplane_object **out,
+                 char **message) {
   struct json_object *cur = NULL, *patched = NULL;
   struct kit_resource *r;
   struct kit_entry *e;
@@ -319,12 +329,13 @@ int kit_do_patch(struct cplane_test_host *h, const char *resource,
   }
   if (patch_type_of(patch_type, &pt) != 0 || patch == NULL) {
     code = 415;
-    kit_give(message, kit_strf("the body of the request was in an unknown format - "
-                       "accepted media types include: "
-                       "application/json-patch+json, "
-                       "application/merge-patch+json, "
-                       "application/apply-patch+yaml, "
-                       "application/strategic-merge-patch+json"));
+    kit_give(message,
+             kit_strf("the body of the request was in an unknown format - "
+                      "accepted media types include: "
+                      "application/json-patch+json, "
+                      "application/merge-patch+json, "
+                      "application/apply-patch+yaml, "
+                      "application/strategic-merge-patch+json"));
     goto out;
   }
   if (sub[0] != '\0' && strcmp(sub, "status") != 0) {
@@ -345,11 +356,11 @@ int kit_do_patch(struct cplane_test_host *h, const char *resource,
   if (rc == CP_PATCH_ETOOMANY) {
     code = 413;
     kit_give(message, kit_strf("Request entity too large: %s",
-                       err ? err : "too many operations"));
+                               err ? err : "too many operations"));
   } else if (rc != CPLANE_OK) {
     code = rc == CPLANE_ENOMEM ? 500 : 422;
     kit_give(message, kit_strf("the patch could not be applied: %s",
-                       err ? err : "out of memory"));
+                               err ? err : "out of memory"));
   } else {
     code = store_next(h, r, e, name, sub, patched, out, message);
   }
@@ -377,8 +388,8 @@ static int add_finalizer(struct json_object *meta, const char *f) {
       return CPLANE_ENOMEM;
   }
   for (i = 0; i < json_object_array_length(list); i++)
-    if (strcmp(json_object_get_string(json_object_array_get_idx(list, i)),
-               f) == 0)
+    if (strcmp(json_object_get_string(json_object_array_get_idx(list, i)), f) ==
+        0)
       return CPLANE_OK;
   if ((s = json_object_new_string(f)) == NULL ||
       json_object_array_add(list, s) != 0) {
@@ -436,20 +447,23 @@ static int precondition_failed(struct json_object *opts,
                                const cplane_object *cur, const char *name,
                                char **message) {
   struct json_object *pre = kit_json_get(opts, "preconditions");
-  const char *uid = kit_json_str(pre, "uid"), *rv = kit_json_str(pre, "resourceVersion");
+  const char *uid = kit_json_str(pre, "uid"),
+             *rv = kit_json_str(pre, "resourceVersion");
   const char *have_uid = cp_object_uid(cur);
   const char *have_rv = cp_object_resource_version(cur);
 
   if (uid != NULL && (have_uid == NULL || strcmp(uid, have_uid) != 0)) {
     kit_give(message, kit_strf("Precondition failed: UID in precondition: %s, "
-                           "UID in object meta: %s",
-                           uid, have_uid ? have_uid : ""));
+                               "UID in object meta: %s",
+                               uid, have_uid ? have_uid : ""));
     return 409;
   }
   if (rv != NULL && (have_rv == NULL || strcmp(rv, have_rv) != 0)) {
-    kit_give(message, kit_strf("Precondition failed: ResourceVersion in "
-                       "precondition: %s, ResourceVersion in object meta: "
-                       "%s", rv, have_rv ? have_rv : ""));
+    kit_give(message,
+             kit_strf("Precondition failed: ResourceVersion in "
+                      "precondition: %s, ResourceVersion in object meta: "
+                      "%s",
+                      rv, have_rv ? have_rv : ""));
     return 409;
   }
   (void)name;
@@ -459,8 +473,8 @@ static int precondition_failed(struct json_object *opts,
 int kit_do_delete(struct cplane_test_host *h, const char *resource,
                   const char *ns, const char *name, const char *options,
                   char **message) {
-  struct json_object *opts = options != NULL ? json_tokener_parse(options)
-                                             : NULL;
+  struct json_object *opts =
+      options != NULL ? json_tokener_parse(options) : NULL;
   const char *policy = kit_json_str(opts, "propagationPolicy");
   struct kit_resource *r;
   struct kit_entry *e;
@@ -474,8 +488,8 @@ int kit_do_delete(struct cplane_test_host *h, const char *resource,
     code = 500;
     goto out;
   }
-  if (options != NULL && (opts == NULL ||
-                          !json_object_is_type(opts, json_type_object))) {
+  if (options != NULL &&
+      (opts == NULL || !json_object_is_type(opts, json_type_object))) {
     code = 400;
     kit_give(message, strdup("the DeleteOptions body is not a JSON object"));
     goto out;
@@ -492,8 +506,8 @@ int kit_do_delete(struct cplane_test_host *h, const char *resource,
   if (deleting)
     goto out; /* already being deleted: nothing changes */
   if (held_by_finalizers(r, e->stored) ||
-      (policy != NULL && (strcmp(policy, "Orphan") == 0 ||
-                          strcmp(policy, "Foreground") == 0))) {
+      (policy != NULL &&
+       (strcmp(policy, "Orphan") == 0 || strcmp(policy, "Foreground") == 0))) {
     if (mark_deleting(h, r, e, policy) != CPLANE_OK)
       code = 500;
     goto out;
@@ -509,9 +523,8 @@ out:
 
 /* ---- reads ---- */
 
-int kit_do_get(struct cplane_test_host *h, const char *resource,
-               const char *ns, const char *name, const cplane_object **out,
-               char **message) {
+int kit_do_get(struct cplane_test_host *h, const char *resource, const char *ns,
+               const char *name, const cplane_object **out, char **message) {
   struct kit_resource *r;
   struct kit_entry *e;
   int code;
@@ -545,7 +558,8 @@ int kit_do_list(struct cplane_test_host *h, const char *resource,
   int code;
 
   if (!kit_selector_valid(label_selector)) {
-    kit_give(message, kit_strf("unable to parse requirement: %s", label_selector));
+    kit_give(message,
+             kit_strf("unable to parse requirement: %s", label_selector));
     return 400;
   }
   pthread_mutex_lock(&h->mu);
@@ -562,8 +576,7 @@ int kit_do_list(struct cplane_test_host *h, const char *resource,
     if (o == NULL)
       continue;
     ons = cp_object_namespace(o);
-    if (ns != NULL && ns[0] != '\0' &&
-        (ons == NULL || strcmp(ons, ns) != 0))
+    if (ns != NULL && ns[0] != '\0' && (ons == NULL || strcmp(ons, ns) != 0))
       continue;
     if (kit_labels_match(o, label_selector) == 1 &&
         kit_fields_match(o, field_selector))
@@ -585,4 +598,3 @@ out:
   kit_oom_message(code, message);
   return code;
 }
-
