@@ -28,6 +28,16 @@ int kit_check_dispatch(struct cplane_test_host *h, const char *what) {
   return 1;
 }
 
+static void write_free(struct cplane_test_write *w) {
+  free((char *)w->verb);
+  free((char *)w->resource);
+  free((char *)w->subresource);
+  free((char *)w->ns);
+  free((char *)w->name);
+  free((char *)w->body);
+  free(w);
+}
+
 void kit_record_write(struct cplane_test_host *h, const char *verb,
                       const char *resource, const char *sub, const char *ns,
                       const char *name, int patch_type, const char *body,
@@ -50,13 +60,7 @@ void kit_record_write(struct cplane_test_host *h, const char *verb,
       w->subresource == NULL || w->ns == NULL || w->name == NULL ||
       w->body == NULL) {
     h->writes = grown != NULL ? grown : h->writes;
-    free((char *)w->verb);
-    free((char *)w->resource);
-    free((char *)w->subresource);
-    free((char *)w->ns);
-    free((char *)w->name);
-    free((char *)w->body);
-    free(w);
+    write_free(w);
     return;
   }
   h->writes = grown;
@@ -86,16 +90,6 @@ size_t cplane_test_writes_count(const cplane_test_host *h, const char *verb,
       n++;
   }
   return n;
-}
-
-static void write_free(struct cplane_test_write *w) {
-  free((char *)w->verb);
-  free((char *)w->resource);
-  free((char *)w->subresource);
-  free((char *)w->ns);
-  free((char *)w->name);
-  free((char *)w->body);
-  free(w);
 }
 
 void cplane_test_writes_clear(cplane_test_host *h) {
