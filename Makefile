@@ -79,7 +79,7 @@ HOST_OBJS := $(HOST_SRCS:%.c=$(B)/%.o) $(SCHEMA_ASM:%.S=$(B)/%.o)
 HOST_LIB  := $(B)/libcplane-host.a
 
 UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
-UNIT_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%) $(B)/tests/test_kit_template
+UNIT_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
 
 # The test kit (sdk/include/cplane/testing.h): the fake host's modules and
 # the host modules they reuse, in one PIC archive that is installed, so a
@@ -87,6 +87,8 @@ UNIT_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%) $(B)/tests/test_kit_templ
 KIT_SRCS := $(wildcard sdk/testing/*.c)
 KIT_OBJS := $(KIT_SRCS:%.c=$(B)/%.o)
 KIT_LIB  := $(B)/libcplane-testing.a
+# The template's tests (sdk/examples/template_test.c) run with the units.
+UNIT_BINS += $(B)/tests/test_kit_template
 BENCH_SRCS := $(wildcard bench/bench_*.c)
 BENCH_BINS := $(BENCH_SRCS:bench/%.c=$(B)/bench/%)
 
@@ -110,7 +112,7 @@ FUZZ_SECONDS ?= 60
         bench install clean abi-baseline fuzz fuzz-targets test-fuzz
 .DEFAULT_GOAL := all
 
-all: $(B)/cplane $(PLUGIN_SOS) $(FIXTURE_SOS) $(UNIT_BINS) $(BENCH_BINS) $(KIT_LIB)
+all: $(B)/cplane $(PLUGIN_SOS) $(FIXTURE_SOS) $(UNIT_BINS) $(BENCH_BINS)
 
 # Installs only what is missing, so a second run costs one dpkg query.
 deps:
@@ -140,6 +142,9 @@ $(HOST_LIB): $(HOST_OBJS)
 $(KIT_LIB): $(KIT_OBJS) $(HOST_OBJS)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
+
+# Built by `make` (the kit's tests need it) and installed.
+all install: $(KIT_LIB)
 
 $(B)/cplane: $(B)/host/main.o $(HOST_LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -250,7 +255,7 @@ bench: deps
 	@$(MAKE) --no-print-directory all
 	@for b in $(BENCH_BINS); do echo "== $$b"; $$b || exit 1; done
 
-install: $(B)/cplane $(PLUGIN_SOS) $(KIT_LIB)
+install: $(B)/cplane $(PLUGIN_SOS)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/include/cplane \
 	  $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/lib/cplane/plugins \
 	  $(DESTDIR)$(PREFIX)/share/cplane/examples $(DESTDIR)$(PREFIX)/etc/cplane
