@@ -80,6 +80,15 @@ HOST_LIB  := $(B)/libcplane-host.a
 
 UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
 UNIT_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
+
+# The test kit (sdk/include/cplane/testing.h): the fake host's modules and
+# the host modules they reuse, in one PIC archive that is installed, so a
+# plugin's tests link one library (see sdk/cplane-testing.pc.in).
+KIT_SRCS := $(wildcard sdk/testing/*.c)
+KIT_OBJS := $(KIT_SRCS:%.c=$(B)/%.o)
+KIT_LIB  := $(B)/libcplane-testing.a
+# The template's tests (sdk/examples/template_test.c) run with the units.
+UNIT_BINS += $(B)/tests/test_kit_template
 BENCH_SRCS := $(wildcard bench/bench_*.c)
 BENCH_BINS := $(BENCH_SRCS:bench/%.c=$(B)/bench/%)
 
@@ -130,6 +139,13 @@ $(HOST_LIB): $(HOST_OBJS)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
+$(KIT_LIB): $(KIT_OBJS) $(HOST_OBJS)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+# Built by `make` (the kit's tests need it) and installed.
+all install: $(KIT_LIB)
+
 $(B)/cplane: $(B)/host/main.o $(HOST_LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
@@ -147,6 +163,22 @@ SCHED_MODULES := $(filter-out plugins/scheduler/scheduler.c,$(wildcard plugins/s
 $(B)/tests/test_scheduler: tests/unit/test_scheduler.c $(SCHED_MODULES) plugins/common/smap.c plugins/scheduler/*.h plugins/common/smap.h $(HOST_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Iplugins/scheduler -Iplugins/common -o $@ $< $(SCHED_MODULES) plugins/common/smap.c $(HOST_LIB) $(LDFLAGS) $(LDLIBS) -lcmocka
+
+# Tests through the kit. test_kit_NAME links the in-tree plugin
+# plugins/NAME/*.c (and plugins/common) unchanged; the template's test is
+# the example in sdk/examples/.
+$(B)/tests/test_testing_kit: tests/unit/test_testing_kit.c $(KIT_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(KIT_LIB) $(LDFLAGS) $(LDLIBS) -lcmocka
+
+$(B)/tests/test_kit_template: sdk/examples/template_test.c sdk/examples/template.c $(KIT_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $(filter %.c,$^) $(KIT_LIB) $(LDFLAGS) $(LDLIBS) -lcmocka
+
+$(B)/tests/test_kit_%: tests/unit/test_kit_%.c $(KIT_LIB) $(wildcard plugins/*/*.c plugins/*/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Iplugins/common -Iplugins/$* -o $@ $< \
+	  $(wildcard plugins/$*/*.c) $(PLUGIN_COMMON) $(KIT_LIB) $(LDFLAGS) $(LDLIBS) -lcmocka
 
 $(B)/fuzz/%: tests/fuzz/%.c $(HOST_LIB)
 	@mkdir -p $(dir $@)
@@ -234,6 +266,10 @@ install: $(B)/cplane $(PLUGIN_SOS)
 	install -m 0644 config/cplane.ini $(DESTDIR)$(PREFIX)/etc/cplane/cplane.ini.example
 	sed -e 's|@PREFIX@|$(PREFIX)|g' sdk/cplane.pc.in \
 	  > $(DESTDIR)$(PREFIX)/lib/pkgconfig/cplane.pc
+	install -m 0644 $(KIT_LIB) $(DESTDIR)$(PREFIX)/lib/libcplane-testing.a
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBS@|$(strip $(LDLIBS))|g' \
+	  -e 's|@SANFLAGS@|$(strip $(SANFLAGS))|g' sdk/cplane-testing.pc.in \
+	  > $(DESTDIR)$(PREFIX)/lib/pkgconfig/cplane-testing.pc
 
 clean:
 	rm -rf build

@@ -10,7 +10,9 @@ make -s -C "$ROOT" install PREFIX="$prefix" $(variant_flag) >"$TMP/install.log" 
 for f in bin/cplane include/cplane/cplane.h include/cplane/plugin.h \
          include/cplane/host_api.h include/cplane/version.h \
          lib/pkgconfig/cplane.pc lib/cplane/plugins/template.so \
-         share/cplane/examples/template.c etc/cplane/cplane.ini.example; do
+         share/cplane/examples/template.c etc/cplane/cplane.ini.example \
+         include/cplane/testing.h lib/libcplane-testing.a \
+         lib/pkgconfig/cplane-testing.pc share/cplane/examples/template_test.c; do
   [ -e "$prefix/$f" ] || fail "make install did not install $f"
 done
 pass "make install"
@@ -31,6 +33,19 @@ nm -D --defined-only "$work/x.so" | grep " T cplane_plugin_entry$" >/dev/null ||
   fail "cplane_plugin_entry not exported"
 pass "template builds out of tree with one cc line"
 
+# The template's unit tests, built out of tree against the installed test
+# kit with the line template_test.c documents, and run.
+cp "$prefix/share/cplane/examples/template.c" \
+   "$prefix/share/cplane/examples/template_test.c" "$work/"
+( cd "$work" && cc -Wall -Wextra -Werror -o template_test template_test.c \
+    template.c $(pkg-config --cflags --libs cplane-testing) -lcmocka ) ||
+  fail "the template's tests do not build against the installed kit"
+"$work/template_test" >"$TMP/kit.log" 2>&1 ||
+  { cat "$TMP/kit.log"; fail "the template's tests failed out of tree"; }
+grep "PASSED.*3 test" "$TMP/kit.log" >/dev/null ||
+  { cat "$TMP/kit.log"; fail "the template's tests did not all run"; }
+pass "the template's unit tests build and pass against the installed kit"
+
 plugins="$TMP/plugins"
 mkdir -m 755 "$plugins"
 install -m 0755 "$work/x.so" "$plugins/mine.so"
@@ -45,4 +60,4 @@ kill -TERM "$pid"
 wait_exit "$pid" 20; rc=$RC
 [ "$rc" -eq 0 ] || { cat "$TMP/log"; fail "exit $rc"; }
 pass "the installed host loads the out-of-tree plugin"
-echo "sdk_out_of_tree: 3 passed, 0 failed"
+echo "sdk_out_of_tree: 4 passed, 0 failed"
