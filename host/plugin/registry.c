@@ -535,15 +535,19 @@ static void reconcile_metrics(struct cp_registry *reg, FILE *out) {
     unsigned long long err = atomic_load(&p->reconcile_errors);
     unsigned long long term = atomic_load(&p->reconcile_terminal);
     unsigned long long req = atomic_load(&p->reconcile_requeues);
-    unsigned long long ok = all - err - term - req;
+    unsigned long long now = atomic_load(&p->reconcile_requeues_now);
+    unsigned long long ok = all - err - term - req - now;
 
     fprintf(out, "controller_runtime_reconcile_total{controller=\"%s\","
                  "result=\"success\"} %llu\n"
                  "controller_runtime_reconcile_total{controller=\"%s\","
                  "result=\"error\"} %llu\n"
                  "controller_runtime_reconcile_total{controller=\"%s\","
-                 "result=\"requeue_after\"} %llu\n",
-            p->name, ok > all ? 0 : ok, p->name, err + term, p->name, req);
+                 "result=\"requeue_after\"} %llu\n"
+                 "controller_runtime_reconcile_total{controller=\"%s\","
+                 "result=\"requeue\"} %llu\n",
+            p->name, ok > all ? 0 : ok, p->name, err + term, p->name, req,
+            p->name, now);
   }
   fputs("# HELP controller_runtime_reconcile_errors_total Total number of "
         "reconciliation errors per controller\n"
