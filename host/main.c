@@ -24,7 +24,9 @@
 #include "leader/leader.h"
 #include "config/config.h"
 #include "log/log.h"
+#include "plugin/config_keys.h"
 #include "plugin/registry.h"
+#include "plugin/summary.h"
 #include "plugin/watchdog.h"
 
 #define CPLANE_VERSION "0.1.0"
@@ -42,7 +44,8 @@ static void usage(FILE *out) {
   fprintf(out,
           "usage: cplane [options]\n"
           "  -c, --config FILE        INI file (default config/cplane.ini)\n"
-          "      --check-config FILE  validate FILE and exit (0 when valid)\n"
+          "      --check-config FILE  validate FILE and the enabled plugins' keys,\n"
+          "                           exit (0 when valid)\n"
           "  -p, --plugin-dir DIR     override [host] plugin_dir\n"
           "  -d, --data-dir DIR       override [host] data_dir\n"
           "  -l, --log-level LEVEL    error, warn, info or debug\n"
@@ -90,22 +93,76 @@ static int parse_args(int argc, char **argv, struct options *o) {
   return 0;
 }
 
-static int check_config(const char *path) {
-  struct cp_config *cfg = NULL;
-  char *err = NULL;
-  size_t i, enabled = 0;
+static char *default_plugin_dir(void);
 
-  if (cp_config_load(path, &cfg, &err) < 0) {
+static void print_line(void *ud, const char *msg) {
+  fprintf(ud, "%s\n", msg);
+}
+
+/* Loads each enabled plugin's descriptor with the loader's checks (no
+ * init) and reports the keys of its section that neither it nor the host
+ * reads. A plugin that cannot load is named, not counted: the host would
+ * refuse it and go on. Returns how many unknown keys, or -1. */
+static int check_plugin_keys(const struct cp_config *cfg, const char *dir) {
+  size_t i;
+  int unknown = 0, n;
+
+  for (i = 0; i < cfg->n_plugins; i++) {
+    const struct cp_plugin_config *pc = &cfg->plugins[i];
+    struct cplane_plugin_ctx *p = NULL;
+    char *err = NULL;
+
+    if (!pc->enabled)
+      continue;
+    if (cp_plugin_load(dir, pc, &p, &err) < 0) {
+      fprintf(stderr, "%s:%d: [plugin.%s] keys not checked: %s\n",
+              cfg->path, pc->line, pc->name, err ? err : "out of memory");
+      free(err);
+      continue;
+    }
+    n = cp_config_keys_check(p->desc.config_keys, pc, cfg->path, print_line,
+                             stderr);
+    cp_plugin_free(p);
+    if (n < 0)
+      return -1;
+    unknown += n;
+  }
+  return unknown;
+}
+
+static int check_config(const struct options *o) {
+  struct cp_config *cfg = NULL;
+  char *err = NULL, *dir = NULL;
+  size_t i, enabled = 0;
+  int rc = 1, unknown;
+
+  if (cp_config_load(o->check_path, &cfg, &err) < 0) {
     fprintf(stderr, "%s\n", err != NULL ? err : "out of memory");
-    free(err);
-    return 1;
+    goto out;
+  }
+  dir = o->plugin_dir   ? strdup(o->plugin_dir)
+        : cfg->plugin_dir ? strdup(cfg->plugin_dir)
+                          : default_plugin_dir();
+  if (dir == NULL) {
+    fprintf(stderr, "cplane: out of memory\n");
+    goto out;
+  }
+  cp_log_set_level(CPLANE_LOG_ERROR); /* the loader's INFO lines */
+  if ((unknown = check_plugin_keys(cfg, dir)) != 0) {
+    if (unknown < 0)
+      fprintf(stderr, "cplane: out of memory\n");
+    goto out;
   }
   for (i = 0; i < cfg->n_plugins; i++)
     enabled += cfg->plugins[i].enabled != 0;
-  printf("%s: ok (%zu plugin section(s), %zu enabled)\n", path,
+  printf("%s: ok (%zu plugin section(s), %zu enabled)\n", o->check_path,
          cfg->n_plugins, enabled);
+  rc = 0;
+out:
+  free(err);
+  free(dir);
   cp_config_free(cfg);
-  return 0;
+  return rc;
 }
 
 /* Without plugin_dir anywhere, look beside the binary: build trees put
@@ -476,6 +533,7 @@ static int run(const struct options *o) {
                            "refused");
     goto out;
   }
+  cp_plugin_summary_log(&reg, cfg, plugin_dir);
   reg.client = client; /* load() reset reg */
   watch.reg = &reg;
   watch.shutdown_timeout_ms = cfg->shutdown_timeout_ms;
@@ -597,6 +655,6 @@ int main(int argc, char **argv) {
   if (parse_args(argc, argv, &o) < 0)
     return 2;
   if (o.check_path != NULL)
-    return check_config(o.check_path);
+    return check_config(&o);
   return run(&o);
 }

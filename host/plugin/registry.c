@@ -13,6 +13,7 @@
 #include "informer/informer.h"
 #include "log/assert.h"
 #include "log/log.h"
+#include "plugin/config_keys.h"
 #include "plugin/controller.h"
 #include "workqueue/workqueue.h"
 
@@ -102,6 +103,21 @@ nomem:
   return -1;
 }
 
+static void warn_line(void *ud, const char *msg) {
+  (void)ud;
+  cp_log_warn("config", "%s", msg);
+}
+
+/* A key in the section that neither the plugin nor the host reads is a
+ * likely misspelling (config_keys.h): said at start-up, not fatal. */
+static void warn_unknown_keys(struct cp_registry *reg,
+                              const struct cplane_plugin_ctx *p,
+                              const struct cp_plugin_config *pc) {
+  const char *path = reg->config != NULL ? reg->config->path : "config";
+
+  (void)cp_config_keys_check(p->desc.config_keys, pc, path, warn_line, NULL);
+}
+
 static int load_one(struct cp_registry *reg, const struct cp_plugin_config *pc,
                     const char *dir, char **errmsg) {
   struct cplane_plugin_ctx *p = NULL, *other, **grown;
@@ -123,6 +139,7 @@ static int load_one(struct cp_registry *reg, const struct cp_plugin_config *pc,
       *errmsg = NULL;
     goto fail;
   }
+  warn_unknown_keys(reg, p, pc);
   if (attach_informers(reg, p, errmsg) < 0 || cp_plugin_init(p, errmsg) < 0)
     goto fail;
   grown = realloc(reg->plugins, (reg->n_plugins + 1) * sizeof *grown);
