@@ -203,6 +203,7 @@ enum host_event {
   EV_RELOAD,  /* SIGHUP */
   EV_LEADING, /* this host now holds the lease: start the workers */
   EV_LOST,    /* the lease is lost: stop at once */
+  EV_TICK,    /* the wait's timeout passed */
 };
 
 #define LEADER_STARTED 'L'
@@ -281,20 +282,23 @@ static int read_signal(struct host_events *ev, int *sig) {
   return EV_IGNORED;
 }
 
-/* Waits for the next event. The elector's news is read first when both
- * are ready: a lost lease must not wait behind a reload. */
-static int wait_event(struct host_events *ev, int *sig) {
+/* Waits for the next event, or timeout_ms (-1: no timeout) for EV_TICK.
+ * The elector's news is read first when both are ready: a lost lease must
+ * not wait behind a reload. */
+static int wait_event(struct host_events *ev, int *sig, int timeout_ms) {
   struct pollfd pfd[2] = {{ev->leader_rd, POLLIN, 0},
                           {ev->sigfd, POLLIN, 0}};
   char what;
-  int r;
+  int r, n;
 
   for (;;) {
-    if (poll(pfd, 2, -1) < 0) {
+    if ((n = poll(pfd, 2, timeout_ms)) < 0) {
       if (errno == EINTR)
         continue;
       return EV_ERROR;
     }
+    if (n == 0)
+      return EV_TICK;
     if (pfd[0].revents & (POLLIN | POLLHUP | POLLERR)) {
       if (read(ev->leader_rd, &what, 1) != 1)
         return EV_ERROR;
@@ -593,7 +597,15 @@ static int run(const struct options *o) {
                                 : "running",
               reg.refused);
   for (;;) {
-    ev = wait_event(&events, &sig);
+    /* While a plugin waits for a resource to be served, look again
+     * every few seconds (registry.h). */
+    ev = wait_event(&events, &sig,
+                    cp_registry_waiting(&reg) > 0 ? CP_REGISTRY_RECHECK_MS
+                                                  : -1);
+    if (ev == EV_TICK) {
+      cp_registry_recheck(&reg);
+      continue;
+    }
     if (ev == EV_LEADING) {
       free(err);
       err = NULL;
