@@ -7,6 +7,8 @@
  *                     shutdown_timeout
  *   [plugin.NAME]     enabled, file, workers, resync, reconcile_deadline,
  *                     plus any keys the plugin reads with api->config_get()
+ *                     (each kept with its line: plugin/config_keys.h reports
+ *                     those the plugin does not declare)
  * Unknown sections, unknown keys in [host], bad values, duplicate sections
  * and duplicate keys are errors reported as "FILE:LINE: message".
  *
