@@ -62,6 +62,7 @@ struct cp_informer *cp_registry_informer(struct cp_registry *reg,
   s->id = id;
   s->res = *res;
   s->reflector = NULL;
+  s->not_served = 0;
   s->informer = cp_informer_new(id);
   if (s->informer == NULL) {
     free(id);

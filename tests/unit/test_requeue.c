@@ -109,11 +109,13 @@ static void test_zero_delay_is_rate_limited(void **state) {
   struct fixture *f = start("0");
   const struct cplane_host_api *api = cp_host_api();
   char *text;
-  int n;
+  int n, i;
 
   (void)state;
   assert_int_equal(api->enqueue(f->p, "ns/a"), CPLANE_OK);
   assert_int_equal(api->enqueue(f->p, "ns/b"), CPLANE_OK);
+  for (i = 0; i < 500 && atomic_load(f->reconciles) < 2; i++)
+    usleep(10000);
   usleep(50000);
   n = atomic_load(f->reconciles);
   /* Backoff 5, 10, 20, 40 ms per key: a handful in 50 ms, where the old
