@@ -95,41 +95,6 @@ static int parse_args(int argc, char **argv, struct options *o) {
 
 static char *default_plugin_dir(void);
 
-static void print_line(void *ud, const char *msg) {
-  fprintf(ud, "%s\n", msg);
-}
-
-/* Loads each enabled plugin's descriptor with the loader's checks (no
- * init) and reports the keys of its section that neither it nor the host
- * reads. A plugin that cannot load is named, not counted: the host would
- * refuse it and go on. Returns how many unknown keys, or -1. */
-static int check_plugin_keys(const struct cp_config *cfg, const char *dir) {
-  size_t i;
-  int unknown = 0, n;
-
-  for (i = 0; i < cfg->n_plugins; i++) {
-    const struct cp_plugin_config *pc = &cfg->plugins[i];
-    struct cplane_plugin_ctx *p = NULL;
-    char *err = NULL;
-
-    if (!pc->enabled)
-      continue;
-    if (cp_plugin_load(dir, pc, &p, &err) < 0) {
-      fprintf(stderr, "%s:%d: [plugin.%s] keys not checked: %s\n",
-              cfg->path, pc->line, pc->name, err ? err : "out of memory");
-      free(err);
-      continue;
-    }
-    n = cp_config_keys_check(p->desc.config_keys, pc, cfg->path, print_line,
-                             stderr);
-    cp_plugin_free(p);
-    if (n < 0)
-      return -1;
-    unknown += n;
-  }
-  return unknown;
-}
-
 static int check_config(const struct options *o) {
   struct cp_config *cfg = NULL;
   char *err = NULL, *dir = NULL;
@@ -148,7 +113,7 @@ static int check_config(const struct options *o) {
     goto out;
   }
   cp_log_set_level(CPLANE_LOG_ERROR); /* the loader's INFO lines */
-  if ((unknown = check_plugin_keys(cfg, dir)) != 0) {
+  if ((unknown = cp_config_keys_check_all(cfg, dir, stderr)) != 0) {
     if (unknown < 0)
       fprintf(stderr, "cplane: out of memory\n");
     goto out;

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "plugin/plugin.h"
+
 /* A plugin's key list is its own data: bound what we walk and print. */
 #define MAX_DECLARED 256
 #define MAX_KEY_LEN 128
@@ -68,4 +70,36 @@ int cp_config_keys_check(const char *const *declared,
   }
   free(list);
   return n;
+}
+
+static void print_line(void *ud, const char *msg) {
+  fprintf(ud, "%s\n", msg);
+}
+
+int cp_config_keys_check_all(const struct cp_config *cfg,
+                             const char *plugin_dir, FILE *out) {
+  size_t i;
+  int unknown = 0, n;
+
+  for (i = 0; i < cfg->n_plugins; i++) {
+    const struct cp_plugin_config *pc = &cfg->plugins[i];
+    struct cplane_plugin_ctx *p = NULL;
+    char *err = NULL;
+
+    if (!pc->enabled)
+      continue;
+    if (cp_plugin_load(plugin_dir, pc, &p, &err) < 0) {
+      fprintf(out, "%s:%d: [plugin.%s] keys not checked: %s\n", cfg->path,
+              pc->line, pc->name, err != NULL ? err : "out of memory");
+      free(err);
+      continue;
+    }
+    n = cp_config_keys_check(p->desc.config_keys, pc, cfg->path, print_line,
+                             out);
+    cp_plugin_free(p);
+    if (n < 0)
+      return -1;
+    unknown += n;
+  }
+  return unknown;
 }
