@@ -255,6 +255,10 @@ bench: deps
 	@$(MAKE) --no-print-directory all
 	@for b in $(BENCH_BINS); do echo "== $$b"; $$b || exit 1; done
 
+# cplane.pc states what the headers and the binary say, never a copy.
+SDK_ABI := $(shell sed -n 's/^\#define CPLANE_ABI_MAJOR \([0-9]*\).*/\1/p' sdk/include/cplane/version.h).$(shell sed -n 's/^\#define CPLANE_ABI_MINOR \([0-9]*\).*/\1/p' sdk/include/cplane/version.h)
+CPLANE_VERSION := $(shell sed -n 's/^\#define CPLANE_VERSION "\(.*\)"/\1/p' host/main.c)
+
 install: $(B)/cplane $(PLUGIN_SOS)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/include/cplane \
 	  $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/lib/cplane/plugins \
@@ -264,7 +268,8 @@ install: $(B)/cplane $(PLUGIN_SOS)
 	for p in $(PLUGIN_SOS); do install -m 0755 $$p $(DESTDIR)$(PREFIX)/lib/cplane/plugins/; done
 	install -m 0644 sdk/examples/* $(DESTDIR)$(PREFIX)/share/cplane/examples/
 	install -m 0644 config/cplane.ini $(DESTDIR)$(PREFIX)/etc/cplane/cplane.ini.example
-	sed -e 's|@PREFIX@|$(PREFIX)|g' sdk/cplane.pc.in \
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@ABI@|$(SDK_ABI)|g' \
+	  -e 's|@VERSION@|$(CPLANE_VERSION)|g' sdk/cplane.pc.in \
 	  > $(DESTDIR)$(PREFIX)/lib/pkgconfig/cplane.pc
 	install -m 0644 $(KIT_LIB) $(DESTDIR)$(PREFIX)/lib/libcplane-testing.a
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBS@|$(strip $(LDLIBS))|g' \

@@ -26,8 +26,10 @@
 #include "leader/leader.h"
 #include "config/config.h"
 #include "log/log.h"
+#include "plugin/config_keys.h"
 #include "plugin/registry.h"
 #include "plugin/upgrade.h"
+#include "plugin/summary.h"
 #include "plugin/watchdog.h"
 
 #define CPLANE_VERSION "0.1.0"
@@ -46,7 +48,8 @@ static void usage(FILE *out) {
           "usage: cplane [options]\n"
           "       cplane plugins reload [-c FILE] [-d DIR] (as SIGHUP)\n"
           "  -c, --config FILE        INI file (default config/cplane.ini)\n"
-          "      --check-config FILE  validate FILE and exit (0 when valid)\n"
+          "      --check-config FILE  validate FILE and the enabled plugins' keys,\n"
+          "                           exit (0 when valid)\n"
           "  -p, --plugin-dir DIR     override [host] plugin_dir\n"
           "  -d, --data-dir DIR       override [host] data_dir\n"
           "  -l, --log-level LEVEL    error, warn, info or debug\n"
@@ -94,22 +97,41 @@ static int parse_args(int argc, char **argv, struct options *o) {
   return 0;
 }
 
-static int check_config(const char *path) {
-  struct cp_config *cfg = NULL;
-  char *err = NULL;
-  size_t i, enabled = 0;
+static char *default_plugin_dir(void);
 
-  if (cp_config_load(path, &cfg, &err) < 0) {
+static int check_config(const struct options *o) {
+  struct cp_config *cfg = NULL;
+  char *err = NULL, *dir = NULL;
+  size_t i, enabled = 0;
+  int rc = 1, unknown;
+
+  if (cp_config_load(o->check_path, &cfg, &err) < 0) {
     fprintf(stderr, "%s\n", err != NULL ? err : "out of memory");
-    free(err);
-    return 1;
+    goto out;
+  }
+  dir = o->plugin_dir   ? strdup(o->plugin_dir)
+        : cfg->plugin_dir ? strdup(cfg->plugin_dir)
+                          : default_plugin_dir();
+  if (dir == NULL) {
+    fprintf(stderr, "cplane: out of memory\n");
+    goto out;
+  }
+  cp_log_set_level(CPLANE_LOG_ERROR); /* the loader's INFO lines */
+  if ((unknown = cp_config_keys_check_all(cfg, dir, stderr)) != 0) {
+    if (unknown < 0)
+      fprintf(stderr, "cplane: out of memory\n");
+    goto out;
   }
   for (i = 0; i < cfg->n_plugins; i++)
     enabled += cfg->plugins[i].enabled != 0;
-  printf("%s: ok (%zu plugin section(s), %zu enabled)\n", path,
+  printf("%s: ok (%zu plugin section(s), %zu enabled)\n", o->check_path,
          cfg->n_plugins, enabled);
+  rc = 0;
+out:
+  free(err);
+  free(dir);
   cp_config_free(cfg);
-  return 0;
+  return rc;
 }
 
 /* Without plugin_dir anywhere, look beside the binary: build trees put
@@ -150,6 +172,7 @@ enum host_event {
   EV_RELOAD,  /* SIGHUP */
   EV_LEADING, /* this host now holds the lease: start the workers */
   EV_LOST,    /* the lease is lost: stop at once */
+  EV_TICK,    /* the wait's timeout passed */
 };
 
 #define LEADER_STARTED 'L'
@@ -228,20 +251,23 @@ static int read_signal(struct host_events *ev, int *sig) {
   return EV_IGNORED;
 }
 
-/* Waits for the next event. The elector's news is read first when both
- * are ready: a lost lease must not wait behind a reload. */
-static int wait_event(struct host_events *ev, int *sig) {
+/* Waits for the next event, or timeout_ms (-1: no timeout) for EV_TICK.
+ * The elector's news is read first when both are ready: a lost lease must
+ * not wait behind a reload. */
+static int wait_event(struct host_events *ev, int *sig, int timeout_ms) {
   struct pollfd pfd[2] = {{ev->leader_rd, POLLIN, 0},
                           {ev->sigfd, POLLIN, 0}};
   char what;
-  int r;
+  int r, n;
 
   for (;;) {
-    if (poll(pfd, 2, -1) < 0) {
+    if ((n = poll(pfd, 2, timeout_ms)) < 0) {
       if (errno == EINTR)
         continue;
       return EV_ERROR;
     }
+    if (n == 0)
+      return EV_TICK;
     if (pfd[0].revents & (POLLIN | POLLHUP | POLLERR)) {
       if (read(ev->leader_rd, &what, 1) != 1)
         return EV_ERROR;
@@ -497,6 +523,7 @@ static int run(const struct options *o) {
                            "refused");
     goto out;
   }
+  cp_plugin_summary_log(&reg, cfg, plugin_dir);
   reg.client = client; /* load() reset reg */
   watch.reg = &reg;
   watch.shutdown_timeout_ms = cfg->shutdown_timeout_ms;
@@ -557,7 +584,15 @@ static int run(const struct options *o) {
                                 : "running",
               reg.refused);
   for (;;) {
-    ev = wait_event(&events, &sig);
+    /* While a plugin waits for a resource to be served, look again
+     * every few seconds (registry.h). */
+    ev = wait_event(&events, &sig,
+                    cp_registry_waiting(&reg) > 0 ? CP_REGISTRY_RECHECK_MS
+                                                  : -1);
+    if (ev == EV_TICK) {
+      cp_registry_recheck(&reg);
+      continue;
+    }
     if (ev == EV_LEADING) {
       free(err);
       err = NULL;
@@ -623,6 +658,6 @@ int main(int argc, char **argv) {
   if (parse_args(argc, argv, &o) < 0)
     return 2;
   if (o.check_path != NULL)
-    return check_config(o.check_path);
+    return check_config(&o);
   return run(&o);
 }

@@ -208,6 +208,22 @@ static int host_key(struct parse_state *st, const char *k, const char *v) {
   return 0;
 }
 
+/* Every key plugin_host_key() reads: a plugin need not declare these in
+ * its config_keys. Add a key here when the host starts reading it. */
+static const char *const host_plugin_keys[] = {
+    "enabled", "file", "workers", "resync", "reconcile_deadline", NULL};
+const char cp_config_host_plugin_keys[] =
+    "enabled, file, workers, resync, reconcile_deadline";
+
+int cp_config_is_host_plugin_key(const char *key) {
+  size_t i;
+
+  for (i = 0; host_plugin_keys[i] != NULL; i++)
+    if (strcmp(host_plugin_keys[i], key) == 0)
+      return 1;
+  return 0;
+}
+
 static int plugin_host_key(struct parse_state *st,
                            struct cp_plugin_config *pc, const char *k,
                            const char *v) {
@@ -258,6 +274,7 @@ static int plugin_key(struct parse_state *st, const char *k, const char *v) {
   pc->keys = kv;
   kv[pc->n_keys].key = strdup(k);
   kv[pc->n_keys].value = strdup(v);
+  kv[pc->n_keys].line = st->line;
   pc->n_keys++;
   if (kv[pc->n_keys - 1].key == NULL || kv[pc->n_keys - 1].value == NULL) {
     set_error(st, "out of memory");

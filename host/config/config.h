@@ -7,6 +7,8 @@
  *                     shutdown_timeout, max_retained_images
  *   [plugin.NAME]     enabled, file, workers, resync, reconcile_deadline,
  *                     plus any keys the plugin reads with api->config_get()
+ *                     (each kept with its line: plugin/config_keys.h reports
+ *                     those the plugin does not declare)
  * Unknown sections, unknown keys in [host], bad values, duplicate sections
  * and duplicate keys are errors reported as "FILE:LINE: message".
  *
@@ -23,6 +25,7 @@
 struct cp_config_kv {
   char *key;
   char *value;
+  int line; /* where the key is, for "FILE:LINE:" messages */
 };
 
 struct cp_plugin_config {
@@ -120,6 +123,12 @@ void cp_config_free(struct cp_config *cfg);
 /* The plugin section named `name`, or NULL. Borrowed from cfg. */
 const struct cp_plugin_config *cp_config_plugin(const struct cp_config *cfg,
                                                 const char *name);
+/* 1 when `key` is one the host itself reads in every [plugin.NAME]
+ * (enabled, file, workers, ...), 0 when it is the plugin's own. */
+int cp_config_is_host_plugin_key(const char *key);
+/* The host's own plugin keys, comma-separated, for messages. */
+extern const char cp_config_host_plugin_keys[];
+
 /* The value of `key` in a plugin section, or NULL. Borrowed from cfg. */
 const char *cp_plugin_config_get(const struct cp_plugin_config *pc,
                                  const char *key);

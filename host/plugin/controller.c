@@ -84,6 +84,20 @@ static const struct cp_informer_handler_ops dispatch_ops = {
     .on_delete = dispatch_delete,
 };
 
+/* REQUEUE_AFTER with a delay under the floor: re-added at once, it would
+ * spin a worker on one key (20,000 reconciles in 5 ms). It goes through
+ * the rate limiter instead, as controller-runtime's Requeue: true does,
+ * and says so once per plugin; later ones are only counted. */
+static void requeue_now(struct cplane_plugin_ctx *p, const char *key) {
+  if (atomic_fetch_add(&p->reconcile_requeues_now, 1) == 0)
+    cp_log_warn(p->name, "reconcile %s returned REQUEUE_AFTER with a delay "
+                         "of 0 ms: rate-limited as a RETRY instead of "
+                         "spinning (counted in controller_runtime_"
+                         "reconcile_total{result=\"requeue\"}; this is "
+                         "said once)", key);
+  cp_workqueue_add_rate_limited(p->queue, key);
+}
+
 static void apply_result(struct cplane_plugin_ctx *p, const char *key,
                          int result, uint32_t after_ms) {
   switch (result) {
@@ -91,6 +105,10 @@ static void apply_result(struct cplane_plugin_ctx *p, const char *key,
     cp_workqueue_forget(p->queue, key);
     break;
   case CPLANE_RECONCILE_REQUEUE_AFTER:
+    if (after_ms < CP_REQUEUE_AFTER_FLOOR_MS) {
+      requeue_now(p, key);
+      break;
+    }
     atomic_fetch_add(&p->reconcile_requeues, 1);
     cp_workqueue_forget(p->queue, key);
     cp_workqueue_add_after(p->queue, key, (uint64_t)after_ms * 1000000u);

@@ -8,6 +8,9 @@
  * result maps to the queue as controller-runtime does: DONE forgets the
  * key's backoff, REQUEUE_AFTER forgets and re-adds after the delay, RETRY
  * re-adds with rate-limited backoff, TERMINAL forgets and is counted. A
+ * REQUEUE_AFTER below CP_REQUEUE_AFTER_FLOOR_MS (a 0 delay) would spin a
+ * worker: it is rate-limited like a RETRY (controller-runtime's
+ * Requeue: true), warned about once per plugin and counted. A
  * reconcile running past the plugin's reconcile_deadline is logged with
  * plugin, key and duration, and counted; every callback is marked in the
  * plugin's in-flight set (inflight.h), so one that never returns is
@@ -33,6 +36,8 @@ struct cp_workqueue;
  * at all. */
 #define CP_RECONCILE_STUCK_DEFAULT_NS (60ull * 1000 * 1000 * 1000)
 #define CP_DISPATCH_STUCK_NS (10ull * 1000 * 1000 * 1000)
+/* A REQUEUE_AFTER delay below this goes through the rate limiter. */
+#define CP_REQUEUE_AFTER_FLOOR_MS 1u
 
 /* Starts `p` (state READY) with informers[i] feeding resources[i]; the
  * informers are borrowed and must outlive cp_controller_stop(). Returns 0

@@ -69,6 +69,8 @@ struct cplane_plugin_ctx {
   struct cp_dispatch *dispatch;    /* per resource: handler userdata */
   atomic_uint_fast64_t reconciles, reconcile_errors, reconcile_terminal,
       reconcile_requeues, deadline_overruns;
+  /* REQUEUE_AFTER under the floor, rate-limited (controller.c). */
+  atomic_uint_fast64_t reconcile_requeues_now;
   /* Calls running now: slot i < n_resources is resource i's dispatch
    * thread, slot n_resources + w is worker w (inflight.h). */
   struct cp_inflight_set inflight;

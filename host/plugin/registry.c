@@ -13,7 +13,9 @@
 #include "informer/informer.h"
 #include "log/assert.h"
 #include "log/log.h"
+#include "plugin/config_keys.h"
 #include "plugin/controller.h"
+#include "plugin/served.h"
 #include "workqueue/workqueue.h"
 
 struct cp_shared_informer {
@@ -22,6 +24,7 @@ struct cp_shared_informer {
   struct cplane_resource res; /* what it watches (strings borrowed from
                                  the plugin, which is never unloaded) */
   struct cp_reflector *reflector;
+  int not_served; /* discovery does not list it (served.h); under mu */
 };
 
 static char *resource_id(const struct cplane_resource *r) {
@@ -59,6 +62,7 @@ struct cp_informer *cp_registry_informer(struct cp_registry *reg,
   s->id = id;
   s->res = *res;
   s->reflector = NULL;
+  s->not_served = 0;
   s->informer = cp_informer_new(id);
   if (s->informer == NULL) {
     free(id);
@@ -102,6 +106,21 @@ nomem:
   return -1;
 }
 
+static void warn_line(void *ud, const char *msg) {
+  (void)ud;
+  cp_log_warn("config", "%s", msg);
+}
+
+/* A key in the section that neither the plugin nor the host reads is a
+ * likely misspelling (config_keys.h): said at start-up, not fatal. */
+static void warn_unknown_keys(struct cp_registry *reg,
+                              const struct cplane_plugin_ctx *p,
+                              const struct cp_plugin_config *pc) {
+  const char *path = reg->config != NULL ? reg->config->path : "config";
+
+  (void)cp_config_keys_check(p->desc.config_keys, pc, path, warn_line, NULL);
+}
+
 static int load_one(struct cp_registry *reg, const struct cp_plugin_config *pc,
                     const char *dir, char **errmsg) {
   struct cplane_plugin_ctx *p = NULL, *other, **grown;
@@ -123,6 +142,7 @@ static int load_one(struct cp_registry *reg, const struct cp_plugin_config *pc,
       *errmsg = NULL;
     goto fail;
   }
+  warn_unknown_keys(reg, p, pc);
   if (attach_informers(reg, p, errmsg) < 0 || cp_plugin_init(p, errmsg) < 0)
     goto fail;
   grown = realloc(reg->plugins, (reg->n_plugins + 1) * sizeof *grown);
@@ -224,6 +244,28 @@ static int64_t now_ms(void) {
   return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* Asks discovery whether s is served and records it. Main thread. */
+static enum cp_served check_served(struct cp_registry *reg,
+                                   struct cp_shared_informer *s) {
+  enum cp_served r = cp_served_check(reg->client, &s->res);
+
+  pthread_mutex_lock(&reg->mu);
+  s->not_served = r == CP_SERVED_NO;
+  pthread_mutex_unlock(&reg->mu);
+  return r;
+}
+
+static int start_reflector(struct cp_registry *reg,
+                           struct cp_shared_informer *s) {
+  s->reflector = cp_reflector_new(reg->client, s->informer, s->res.group,
+                                  s->res.version, s->res.resource,
+                                  s->res.label_selector,
+                                  s->res.field_selector);
+  if (s->reflector == NULL || cp_reflector_start(s->reflector) != 0)
+    return -1;
+  return 0;
+}
+
 /* Starts a reflector per shared informer and waits for every cache to
  * sync (bounded), naming the ones that did not. */
 static int start_reflectors(struct cp_registry *reg, char **errmsg) {
@@ -231,14 +273,17 @@ static int start_reflectors(struct cp_registry *reg, char **errmsg) {
   int64_t t0 = now_ms();
   size_t i, synced;
 
+  size_t served = 0;
+
   for (i = 0; i < reg->n_informers; i++) {
     struct cp_shared_informer *s = &reg->informers[i];
 
-    s->reflector = cp_reflector_new(reg->client, s->informer, s->res.group,
-                                    s->res.version, s->res.resource,
-                                    s->res.label_selector,
-                                    s->res.field_selector);
-    if (s->reflector == NULL || cp_reflector_start(s->reflector) != 0) {
+    /* A resource not served yet is not waited for: its plugins wait on
+     * their own (cp_registry_recheck) and hold nobody else. */
+    if (check_served(reg, s) == CP_SERVED_NO)
+      continue;
+    served++;
+    if (start_reflector(reg, s) < 0) {
       if (asprintf(errmsg, "cannot start the reflector for %s", s->id) < 0)
         *errmsg = NULL;
       return -1;
@@ -246,8 +291,9 @@ static int start_reflectors(struct cp_registry *reg, char **errmsg) {
   }
   do {
     for (i = 0, synced = 0; i < reg->n_informers; i++)
-      synced += cp_informer_has_synced(reg->informers[i].informer) != 0;
-    if (synced == reg->n_informers)
+      synced += !reg->informers[i].not_served &&
+                cp_informer_has_synced(reg->informers[i].informer) != 0;
+    if (synced == served)
       break;
     {
       struct timespec ts = {0, 20000000};
@@ -256,15 +302,158 @@ static int start_reflectors(struct cp_registry *reg, char **errmsg) {
     }
   } while ((uint64_t)(now_ms() - t0) < limit);
   for (i = 0; i < reg->n_informers; i++)
-    if (!cp_informer_has_synced(reg->informers[i].informer))
+    if (!reg->informers[i].not_served &&
+        !cp_informer_has_synced(reg->informers[i].informer))
       cp_log_warn("cplane", "cache %s not synced after %llu ms; its "
                             "plugins start anyway and see objects as they "
                             "arrive",
                   cp_reflector_name(reg->informers[i].reflector),
                   (unsigned long long)limit);
   cp_log_info("cplane", "%zu of %zu cache(s) synced in %lld ms", synced,
-              reg->n_informers, (long long)(now_ms() - t0));
+              served, (long long)(now_ms() - t0));
   return 0;
+}
+
+/* ---- plugins waiting for a resource that is not served yet ---- */
+
+/* 1 when one of p's resources is not served; its name goes in what. */
+static int plugin_unserved(struct cp_registry *reg,
+                           const struct cplane_plugin_ctx *p, char *what,
+                           size_t len) {
+  uint32_t r;
+  size_t i;
+
+  for (r = 0; p->informers != NULL && r < p->desc.n_resources; r++)
+    for (i = 0; i < reg->n_informers; i++)
+      if (reg->informers[i].informer == p->informers[r] &&
+          reg->informers[i].not_served) {
+        cp_served_name(&reg->informers[i].res, what, len);
+        return 1;
+      }
+  return 0;
+}
+
+static struct cp_wait *find_wait(struct cp_registry *reg,
+                                 const struct cplane_plugin_ctx *p) {
+  size_t i;
+
+  for (i = 0; i < reg->n_waits; i++)
+    if (reg->waits[i].plugin == p)
+      return &reg->waits[i];
+  return NULL;
+}
+
+/* Records that p waits for `what`, and says so once. */
+static void add_wait(struct cp_registry *reg, struct cplane_plugin_ctx *p,
+                     const char *what) {
+  struct cp_wait *grown;
+
+  if (find_wait(reg, p) != NULL)
+    return;
+  pthread_mutex_lock(&reg->mu);
+  grown = realloc(reg->waits, (reg->n_waits + 1) * sizeof *grown);
+  if (grown != NULL) {
+    reg->waits = grown;
+    grown[reg->n_waits].plugin = p;
+    snprintf(grown[reg->n_waits].what, sizeof grown[0].what, "%s", what);
+    reg->n_waits++;
+  }
+  pthread_mutex_unlock(&reg->mu);
+  if (grown == NULL) {
+    cp_log_error("cplane", "plugin %s: out of memory noting its wait for "
+                           "%s", p->name, what);
+    return;
+  }
+  cp_log_warn("cplane", "plugin %s waiting for %s (not served): the other "
+                        "plugins run without it; it starts once %s is "
+                        "served", p->name, what, what);
+}
+
+static void remove_wait(struct cp_registry *reg,
+                        const struct cplane_plugin_ctx *p) {
+  struct cp_wait *w = find_wait(reg, p);
+
+  if (w == NULL)
+    return;
+  pthread_mutex_lock(&reg->mu);
+  *w = reg->waits[--reg->n_waits];
+  pthread_mutex_unlock(&reg->mu);
+}
+
+/* Starts p, or records it as waiting when a resource it watches is not
+ * served: it must hold neither the other plugins nor /readyz. */
+static int start_or_wait(struct cp_registry *reg, struct cplane_plugin_ctx *p,
+                         char **errmsg) {
+  char what[256];
+
+  if (plugin_unserved(reg, p, what, sizeof what)) {
+    add_wait(reg, p, what);
+    return 0;
+  }
+  return cp_controller_start(p, p->informers, errmsg);
+}
+
+/* 1 when a waiting plugin watches s. */
+static int wanted_by_waiting(struct cp_registry *reg,
+                             const struct cp_shared_informer *s) {
+  size_t w;
+  uint32_t r;
+
+  for (w = 0; w < reg->n_waits; w++) {
+    const struct cplane_plugin_ctx *p = reg->waits[w].plugin;
+
+    for (r = 0; p->informers != NULL && r < p->desc.n_resources; r++)
+      if (p->informers[r] == s->informer)
+        return 1;
+  }
+  return 0;
+}
+
+/* 1 when every cache p watches has synced. */
+static int caches_synced(const struct cplane_plugin_ctx *p) {
+  uint32_t r;
+
+  for (r = 0; p->informers != NULL && r < p->desc.n_resources; r++)
+    if (!cp_informer_has_synced(p->informers[r]))
+      return 0;
+  return 1;
+}
+
+size_t cp_registry_waiting(struct cp_registry *reg) { return reg->n_waits; }
+
+void cp_registry_recheck(struct cp_registry *reg) {
+  char what[256], *err = NULL;
+  size_t i;
+
+  for (i = 0; i < reg->n_informers; i++) {
+    struct cp_shared_informer *s = &reg->informers[i];
+
+    if (reg->client == NULL || !s->not_served ||
+        !wanted_by_waiting(reg, s) || check_served(reg, s) == CP_SERVED_NO)
+      continue;
+    cp_served_name(&s->res, what, sizeof what);
+    cp_log_info("cplane", "%s is served now: watching it", what);
+    if (start_reflector(reg, s) < 0)
+      cp_log_error("cplane", "cannot start the reflector for %s", s->id);
+  }
+  for (i = reg->n_waits; i > 0; i--) {
+    struct cplane_plugin_ctx *p = reg->waits[i - 1].plugin;
+
+    snprintf(what, sizeof what, "%s", reg->waits[i - 1].what);
+    if (plugin_unserved(reg, p, what, sizeof what) || !caches_synced(p))
+      continue;
+    remove_wait(reg, p);
+    if (!reg->running)
+      continue;
+    if (cp_controller_start(p, p->informers, &err) < 0) {
+      cp_log_error("cplane", "%s", err != NULL ? err : "cannot start");
+      free(err);
+      err = NULL;
+      continue;
+    }
+    cp_log_info("cplane", "plugin %s started: %s is served now", p->name,
+                what);
+  }
 }
 
 int cp_registry_start(struct cp_registry *reg, char **errmsg) {
@@ -297,10 +486,10 @@ int cp_registry_start_controllers(struct cp_registry *reg, char **errmsg) {
 
   *errmsg = NULL;
   reg->running = 1;
-  for (i = 0; i < reg->n_plugins; i++)
-    if (cp_controller_start(reg->plugins[i], reg->plugins[i]->informers,
-                            errmsg) < 0)
+  for (i = 0; i < reg->n_plugins; i++) {
+    if (start_or_wait(reg, reg->plugins[i], errmsg) < 0)
       return -1;
+  }
   return 0;
 }
 
@@ -312,13 +501,9 @@ static void start_new_informers(struct cp_registry *reg, size_t from) {
     struct cp_shared_informer *s = &reg->informers[i];
 
     cp_informer_start(s->informer);
-    if (reg->client == NULL)
+    if (reg->client == NULL || check_served(reg, s) == CP_SERVED_NO)
       continue;
-    s->reflector = cp_reflector_new(reg->client, s->informer, s->res.group,
-                                    s->res.version, s->res.resource,
-                                    s->res.label_selector,
-                                    s->res.field_selector);
-    if (s->reflector == NULL || cp_reflector_start(s->reflector) != 0)
+    if (start_reflector(reg, s) < 0)
       cp_log_error("cplane", "cannot start the reflector for %s", s->id);
   }
 }
@@ -355,6 +540,14 @@ int cp_registry_reload(struct cp_registry *reg, const struct cp_config *cfg,
     struct cplane_plugin_ctx *p = reg->plugins[i];
     const struct cp_plugin_config *pc = find_config(cfg, p->name);
 
+    if ((pc == NULL || !pc->enabled) && find_wait(reg, p) != NULL) {
+      remove_wait(reg, p);
+      cp_log_info("cplane", "plugin %s disabled by the new configuration "
+                            "(it was waiting for a resource)", p->name);
+      changed++;
+      continue;
+    }
+
     if ((pc == NULL || !pc->enabled) && p->state == CP_PLUGIN_RUNNING) {
       size_t stuck = cp_inflight_stuck(&p->inflight, cp_inflight_now_ns());
 
@@ -378,7 +571,8 @@ int cp_registry_reload(struct cp_registry *reg, const struct cp_config *cfg,
     const struct cp_plugin_config *pc = &cfg->plugins[i];
     struct cplane_plugin_ctx *p = cp_registry_find(reg, pc->name);
 
-    if (!pc->enabled || (p != NULL && p->state == CP_PLUGIN_RUNNING))
+    if (!pc->enabled || (p != NULL && (p->state == CP_PLUGIN_RUNNING ||
+                                        find_wait(reg, p) != NULL)))
       continue;
     if (p == NULL) {
       pthread_mutex_lock(&reg->mu);
@@ -399,7 +593,7 @@ int cp_registry_reload(struct cp_registry *reg, const struct cp_config *cfg,
       p->client = reg->client;
     }
     p->config = pc;
-    if (reg->running && cp_controller_start(p, p->informers, &err) < 0) {
+    if (reg->running && start_or_wait(reg, p, &err) < 0) {
       cp_log_error("cplane", "%s", err != NULL ? err : "cannot start");
       free(err);
       err = NULL;
@@ -446,6 +640,7 @@ void cp_registry_free(struct cp_registry *reg) {
     free(reg->refusals[i].why);
   }
   free(reg->refusals);
+  free(reg->waits);
   free(reg->plugins);
   free(reg->informers);
   pthread_mutex_destroy(&reg->mu);
@@ -468,13 +663,22 @@ int cp_registry_ready(struct cp_registry *reg, FILE *out) {
 
     /* Not p->state: the main thread changes it without mu. A call stuck
      * in a plugin that a reload is draining is as stuck as any. */
+    struct cp_wait *w = find_wait(reg, p);
+
     if (cp_inflight_ready_lines(&p->inflight, now, out) > 0)
       all = 0;
+    else if (w != NULL)
+      fprintf(out, "[+]plugin %s waiting for %s (not served)\n", p->name,
+              w->what);
     else
       fprintf(out, "[+]plugin %s ok\n", p->name);
   }
   for (i = 0; i < reg->n_informers; i++) {
     int ok = cp_informer_has_synced(reg->informers[i].informer) != 0;
+
+    /* Nothing to sync: its plugins say they wait. */
+    if (reg->informers[i].not_served)
+      continue;
 
     fprintf(out, "[%c]cache %s %s\n", ok ? '+' : '-',
             reg->informers[i].reflector
@@ -535,15 +739,19 @@ static void reconcile_metrics(struct cp_registry *reg, FILE *out) {
     unsigned long long err = atomic_load(&p->reconcile_errors);
     unsigned long long term = atomic_load(&p->reconcile_terminal);
     unsigned long long req = atomic_load(&p->reconcile_requeues);
-    unsigned long long ok = all - err - term - req;
+    unsigned long long now = atomic_load(&p->reconcile_requeues_now);
+    unsigned long long ok = all - err - term - req - now;
 
     fprintf(out, "controller_runtime_reconcile_total{controller=\"%s\","
                  "result=\"success\"} %llu\n"
                  "controller_runtime_reconcile_total{controller=\"%s\","
                  "result=\"error\"} %llu\n"
                  "controller_runtime_reconcile_total{controller=\"%s\","
-                 "result=\"requeue_after\"} %llu\n",
-            p->name, ok > all ? 0 : ok, p->name, err + term, p->name, req);
+                 "result=\"requeue_after\"} %llu\n"
+                 "controller_runtime_reconcile_total{controller=\"%s\","
+                 "result=\"requeue\"} %llu\n",
+            p->name, ok > all ? 0 : ok, p->name, err + term, p->name, req,
+            p->name, now);
   }
   fputs("# HELP controller_runtime_reconcile_errors_total Total number of "
         "reconciliation errors per controller\n"

@@ -32,6 +32,16 @@ struct cp_refusal {
   char *why;  /* the loader's message */
 };
 
+/* An enabled plugin not started because a resource it watches is not
+ * served yet (served.h). It holds nobody else and not /readyz. */
+struct cp_wait {
+  struct cplane_plugin_ctx *plugin;
+  char what[256]; /* "widgets.example.com/v1" */
+};
+
+/* How often the main thread re-checks discovery while a plugin waits. */
+#define CP_REGISTRY_RECHECK_MS 2000
+
 struct cp_registry {
   const struct cp_config *config;
   struct cplane_plugin_ctx **plugins;
@@ -49,6 +59,10 @@ struct cp_registry {
   struct cp_client *client;
   uint64_t sync_timeout_ms; /* wait for caches before workers; 0: 60 s */
   int running;              /* controllers started */
+  /* Plugins waiting for a resource to be served. Guarded by mu (the main
+   * thread changes it, /readyz reads it). */
+  struct cp_wait *waits;
+  size_t n_waits;
   /* Guards the plugin and informer arrays against readers on other
    * threads (health, metrics) while a reload grows them. */
   pthread_mutex_t mu;
@@ -72,7 +86,8 @@ int cp_registry_start_controllers(struct cp_registry *reg, char **errmsg);
 void cp_registry_stop(struct cp_registry *reg);
 void cp_registry_free(struct cp_registry *reg);
 /* Readiness, one line per check into out: "[-]plugin NAME failed to
- * load: WHY" per refused plugin, "[+]plugin NAME ok" per loaded one, one
+ * load: WHY" per refused plugin, "[+]plugin NAME ok" per loaded one,
+ * "[+]plugin NAME waiting for RES (not served)" per waiting one, one
  * "[-]plugin NAME: CALLBACK KEY stuck for ..." per stuck call, and
  * "[+]/[-]cache NAME synced" per shared informer. Returns 1 when nothing
  * failed. Safe while running. */
@@ -105,6 +120,13 @@ int cp_registry_attach(struct cp_registry *reg, struct cplane_plugin_ctx *p,
 void cp_registry_replace(struct cp_registry *reg,
                          struct cplane_plugin_ctx *old,
                          struct cplane_plugin_ctx *nu);
+/* How many plugins wait for a resource that is not served yet. */
+size_t cp_registry_waiting(struct cp_registry *reg);
+/* Re-checks discovery for what the waiting plugins watch: a resource now
+ * served gets its reflector, and a plugin whose caches have all synced
+ * starts. Main thread; call every CP_REGISTRY_RECHECK_MS while
+ * cp_registry_waiting() is not 0. */
+void cp_registry_recheck(struct cp_registry *reg);
 /* The plugin named `name`, or NULL. Borrowed. */
 struct cplane_plugin_ctx *cp_registry_find(struct cp_registry *reg,
                                            const char *name);

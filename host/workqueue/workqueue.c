@@ -397,9 +397,12 @@ static int add_after_locked(struct cp_workqueue *q, const char *key,
     return rc;
   if ((it = lookup_or_create(q, key)) == NULL)
     return CPLANE_ENOMEM;
-  q->retries++;
-  if (failed)
+  /* Only rate-limited adds are retries: a planned requeue (add_after)
+   * is not a failure and must not look like one on a dashboard. */
+  if (failed) {
+    q->retries++;
     it->failures++;
+  }
   if (delay_ns == 0) {
     mark_dirty(q, it, now);
     return CPLANE_OK;
@@ -413,8 +416,10 @@ static int add_after_locked(struct cp_workqueue *q, const char *key,
   } else {
     it->ready_ns = now + delay_ns;
     if (heap_push(q, it) < 0) {
-      if (failed)
+      if (failed) {
+        q->retries--;
         it->failures--;
+      }
       release_if_idle(q, it);
       return CPLANE_ENOMEM;
     }

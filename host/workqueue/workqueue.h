@@ -39,7 +39,8 @@ struct cp_rate_limiter_config {
 /* Counters since creation (monotonic) and current gauges. */
 struct cp_workqueue_stats {
   uint64_t adds;            /* accepted add() calls, incl. from timers */
-  uint64_t retries;         /* add_after / add_rate_limited calls */
+  uint64_t retries;         /* add_rate_limited calls (not add_after:
+                               a planned requeue is no retry) */
   uint64_t gets;            /* keys handed to workers */
   size_t depth;             /* keys ready in the queue */
   size_t waiting;           /* keys on the timer heap */

@@ -1669,6 +1669,10 @@ static int deploy_init(cplane_plugin_ctx *ctx,
   return CPLANE_OK;
 }
 
+/* This plugin reads no [plugin.NAME] key of its own: --check-config
+ * and start-up report any key beside the host's as a misspelling. */
+static const char *const deployment_config_keys[] = {NULL};
+
 static const struct cplane_plugin deployment_plugin = {
     CPLANE_PLUGIN_HEADER,
     .name = "deployment",
@@ -1681,6 +1685,7 @@ static const struct cplane_plugin deployment_plugin = {
     .on_update = on_update,
     .on_delete = on_delete,
     .reconcile = deploy_reconcile,
+    .config_keys = deployment_config_keys,
 };
 
 CPLANE_PLUGIN_DEFINE(deployment_plugin)

@@ -445,6 +445,10 @@ static int gc_init(cplane_plugin_ctx *ctx,
   return CPLANE_OK;
 }
 
+/* This plugin reads no [plugin.NAME] key of its own: --check-config
+ * and start-up report any key beside the host's as a misspelling. */
+static const char *const gc_config_keys[] = {NULL};
+
 static const struct cplane_plugin gc_plugin = {
     CPLANE_PLUGIN_HEADER,
     .name = "garbagecollector",
@@ -457,6 +461,7 @@ static const struct cplane_plugin gc_plugin = {
     .on_update = on_update,
     .on_delete = on_delete,
     .reconcile = gc_reconcile,
+    .config_keys = gc_config_keys,
 };
 
 CPLANE_PLUGIN_DEFINE(gc_plugin)

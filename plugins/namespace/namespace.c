@@ -237,6 +237,10 @@ static int ns_init(cplane_plugin_ctx *ctx,
   return CPLANE_OK;
 }
 
+/* This plugin reads no [plugin.NAME] key of its own: --check-config
+ * and start-up report any key beside the host's as a misspelling. */
+static const char *const namespace_config_keys[] = {NULL};
+
 static const struct cplane_plugin namespace_plugin = {
     CPLANE_PLUGIN_HEADER,
     .name = "namespace",
@@ -249,6 +253,7 @@ static const struct cplane_plugin namespace_plugin = {
     .on_update = on_update,
     .on_delete = on_delete,
     .reconcile = ns_reconcile,
+    .config_keys = namespace_config_keys,
 };
 
 CPLANE_PLUGIN_DEFINE(namespace_plugin)

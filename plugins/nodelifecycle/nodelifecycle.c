@@ -745,6 +745,12 @@ static void lc_fini(cplane_plugin_ctx *ctx) {
   api->set_userdata(ctx, NULL);
 }
 
+/* The [plugin.NAME] keys this plugin reads, beside the host's own:
+ * --check-config and start-up report any other as a misspelling. */
+static const char *const nodelifecycle_config_keys[] = {
+    "grace_period", "default_toleration_seconds", "eviction_rate",
+    "check_interval", NULL};
+
 static const struct cplane_plugin nodelifecycle_plugin = {
     CPLANE_PLUGIN_HEADER,
     .name = "nodelifecycle",
@@ -758,6 +764,7 @@ static const struct cplane_plugin nodelifecycle_plugin = {
     .on_update = on_update,
     .on_delete = on_delete,
     .reconcile = lc_reconcile,
+    .config_keys = nodelifecycle_config_keys,
 };
 
 CPLANE_PLUGIN_DEFINE(nodelifecycle_plugin)

@@ -1177,6 +1177,12 @@ static void sim_fini(cplane_plugin_ctx *ctx) {
   api->set_userdata(ctx, NULL);
 }
 
+/* The [plugin.NAME] keys this plugin reads, beside the host's own:
+ * --check-config and start-up report any other as a misspelling. */
+static const char *const nodesim_config_keys[] = {
+    "count", "name_prefix", "cpu", "memory", "pods", "heartbeat",
+    "pod_start_delay", "max_grace", "labels", "taints", NULL};
+
 static const struct cplane_plugin nodesim_plugin = {
     CPLANE_PLUGIN_HEADER,
     .name = "nodesim",
@@ -1190,6 +1196,7 @@ static const struct cplane_plugin nodesim_plugin = {
     .on_update = on_update,
     .on_delete = on_delete,
     .reconcile = sim_reconcile,
+    .config_keys = nodesim_config_keys,
 };
 
 CPLANE_PLUGIN_DEFINE(nodesim_plugin)

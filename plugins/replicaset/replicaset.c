@@ -689,6 +689,10 @@ static void rs_fini(cplane_plugin_ctx *ctx) {
   smap_free(&expect);
 }
 
+/* This plugin reads no [plugin.NAME] key of its own: --check-config
+ * and start-up report any key beside the host's as a misspelling. */
+static const char *const replicaset_config_keys[] = {NULL};
+
 static const struct cplane_plugin replicaset_plugin = {
     CPLANE_PLUGIN_HEADER,
     .name = "replicaset",
@@ -702,6 +706,7 @@ static const struct cplane_plugin replicaset_plugin = {
     .on_update = on_update,
     .on_delete = on_delete,
     .reconcile = rs_reconcile,
+    .config_keys = replicaset_config_keys,
 };
 
 CPLANE_PLUGIN_DEFINE(replicaset_plugin)

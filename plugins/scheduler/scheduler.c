@@ -922,6 +922,12 @@ static void sched_fini(cplane_plugin_ctx *ctx) {
   S.name = NULL;
 }
 
+/* The [plugin.NAME] keys this plugin reads, beside the host's own:
+ * --check-config and start-up report any other as a misspelling. */
+static const char *const scheduler_config_keys[] = {
+    "scheduler_name", "percentage_of_nodes_to_score", "scheduled_events",
+    NULL};
+
 static const struct cplane_plugin scheduler_plugin = {
     CPLANE_PLUGIN_HEADER,
     .name = "scheduler",
@@ -935,6 +941,7 @@ static const struct cplane_plugin scheduler_plugin = {
     .on_update = on_update,
     .on_delete = on_delete,
     .reconcile = sched_reconcile,
+    .config_keys = scheduler_config_keys,
 };
 
 CPLANE_PLUGIN_DEFINE(scheduler_plugin)

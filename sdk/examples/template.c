@@ -9,6 +9,8 @@
  *   enabled = true
  *   workers = 2
  *   label = app          ; a key of our own, read with api->config_get()
+ * and listed in config_keys below, so that a misspelt key ("lable") is
+ * reported by `cplane --check-config` and at start-up.
  *
  * What it does: watches ConfigMaps, queues the key of each one that changes,
  * and in reconcile() logs how many labels it has. Replace the body of
@@ -96,6 +98,10 @@ static const struct cplane_resource template_resources[] = {
     CPLANE_RESOURCE("", "v1", "configmaps"),
 };
 
+/* The [plugin.NAME] keys this plugin reads, beside the host's own:
+ * --check-config and start-up report any other as a misspelling. */
+static const char *const template_config_keys[] = {"label", NULL};
+
 static const struct cplane_plugin template_plugin = {
     CPLANE_PLUGIN_HEADER,
     .name = "template",
@@ -109,6 +115,7 @@ static const struct cplane_plugin template_plugin = {
     .on_update = template_update,
     .on_delete = template_delete,
     .reconcile = template_reconcile,
+    .config_keys = template_config_keys,
 };
 
 CPLANE_PLUGIN_DEFINE(template_plugin)

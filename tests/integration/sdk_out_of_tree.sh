@@ -17,6 +17,19 @@ for f in bin/cplane include/cplane/cplane.h include/cplane/plugin.h \
 done
 pass "make install"
 
+# cplane.pc says what version.h and the binary say (it said ABI 1.0 while
+# the SDK was 1.1).
+export PKG_CONFIG_PATH="$prefix/lib/pkgconfig"
+hdr="$prefix/include/cplane/version.h"
+abi="$(sed -n 's/^#define CPLANE_ABI_MAJOR \([0-9]*\).*/\1/p' "$hdr").$(sed -n 's/^#define CPLANE_ABI_MINOR \([0-9]*\).*/\1/p' "$hdr")"
+[ "$abi" != . ] || fail "cannot read the ABI from $hdr"
+desc=$(pkg-config --print-variables cplane >/dev/null && grep '^Description:' "$prefix/lib/pkgconfig/cplane.pc")
+case "$desc" in *"plugin ABI $abi)"*) ;; *) fail "cplane.pc: '$desc', version.h says ABI $abi" ;; esac
+ver=$(pkg-config --modversion cplane) || fail "pkg-config --modversion cplane"
+"$prefix/bin/cplane" --version | grep -F "cplane $ver (plugin ABI $abi)" >/dev/null ||
+  fail "pkg-config says $ver, cplane --version says: $("$prefix/bin/cplane" --version)"
+pass "cplane.pc: Version $ver and ABI $abi, as the binary and version.h"
+
 # Outside the tree, as a plugin developer would.
 work="$TMP/dev"
 mkdir "$work"

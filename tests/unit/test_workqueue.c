@@ -137,7 +137,13 @@ static void test_add_after_waits(void **state) {
   assert_int_equal(cp_workqueue_len(q), 0);
   cp_workqueue_stats(q, &st);
   assert_int_equal(st.waiting, 1);
+  /* A planned requeue is no retry (workqueue_retries_total). */
+  assert_int_equal(st.retries, 0);
+  assert_int_equal(cp_workqueue_add_rate_limited(q, "b"), CPLANE_OK);
+  cp_workqueue_stats(q, &st);
   assert_int_equal(st.retries, 1);
+  expect_get(q, "b");
+  cp_workqueue_done(q, "b");
   expect_get(q, "a"); /* blocks until the deadline */
   assert_true(now_ns() - t0 >= 60 * MS);
   cp_workqueue_free(q);
@@ -548,12 +554,15 @@ static void test_metrics(void **state) {
   cp_workqueue_done(q, k);
   cp_workqueue_add_after(q, "d", 3600000 * MS);
   text = metrics_text(q, 1);
+  /* add_after is a requeue, not a retry. */
+  assert_non_null(
+      strstr(text, "workqueue_retries_total{name=\"replica\\\"set\"} 0\n"));
+  free(text);
+  text = metrics_text(q, 1);
   assert_non_null(strstr(text, "# TYPE workqueue_depth gauge\n"));
   assert_non_null(strstr(text, "workqueue_depth{name=\"replica\\\"set\"} 2\n"));
   assert_non_null(
       strstr(text, "workqueue_adds_total{name=\"replica\\\"set\"} 3\n"));
-  assert_non_null(
-      strstr(text, "workqueue_retries_total{name=\"replica\\\"set\"} 1\n"));
   assert_non_null(strstr(text, "# TYPE workqueue_queue_duration_seconds "
                                "histogram\n"));
   assert_non_null(strstr(text, "workqueue_queue_duration_seconds_bucket{"
@@ -568,6 +577,13 @@ static void test_metrics(void **state) {
   text = metrics_text(q, 0);
   assert_null(strstr(text, "# HELP"));
   assert_non_null(strstr(text, "workqueue_depth{"));
+  free(text);
+  /* A rate-limited add is what counts as a retry, as client-go's
+   * AddRateLimited. */
+  cp_workqueue_add_rate_limited(q, "e");
+  text = metrics_text(q, 0);
+  assert_non_null(
+      strstr(text, "workqueue_retries_total{name=\"replica\\\"set\"} 1\n"));
   free(text);
   cp_workqueue_free(q);
 }
