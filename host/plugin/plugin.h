@@ -31,7 +31,9 @@
 #include <cplane/cplane.h>
 
 #include "config/config.h"
+#include "plugin/event_recorder.h"
 #include "plugin/inflight.h"
+#include "plugin/owner_map.h"
 
 struct cp_workqueue;
 struct cp_client;
@@ -71,6 +73,14 @@ struct cplane_plugin_ctx {
   /* Calls running now: slot i < n_resources is resource i's dispatch
    * thread, slot n_resources + w is worker w (inflight.h). */
   struct cp_inflight_set inflight;
+  /* dispatch_guard.h: a blocking call from on_* was logged already. */
+  atomic_int dispatch_write_warned;
+  /* api->enqueue_owner's rules, declared in init() (owner_map.h). */
+  struct cp_owner_map owners;
+  /* api->event_record: made on first use, stopped with the plugin
+   * (event_recorder.h); the counts outlive it, for /metrics. */
+  struct cp_event_recorder *_Atomic events;
+  struct cp_event_counts event_counts;
 };
 
 /* Loads `pc->file` from `dir` and checks it as described above. Returns 0
