@@ -3,6 +3,7 @@
  */
 #include "plugin/host_api_writes.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -383,12 +384,18 @@ out:
   return rc;
 }
 
+static _Atomic unsigned list_page = CP_API_LIST_PAGE;
+
+void cp_api_set_list_page(unsigned limit) {
+  atomic_store(&list_page, limit != 0 ? limit : CP_API_LIST_PAGE);
+}
+
 /* The collection path with the query of one page. malloc'd. */
 static char *page_path(const char *base, const char *labels,
                        const char *fields, const char *cont) {
   char *p = NULL;
 
-  if (asprintf(&p, "%s?limit=%d%s%s%s%s%s%s", base, CP_API_LIST_PAGE,
+  if (asprintf(&p, "%s?limit=%u%s%s%s%s%s%s", base, atomic_load(&list_page),
                labels ? "&labelSelector=" : "", labels ? labels : "",
                fields ? "&fieldSelector=" : "", fields ? fields : "",
                cont ? "&continue=" : "", cont ? cont : "") < 0)

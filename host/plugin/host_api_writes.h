@@ -33,6 +33,9 @@ int cp_api_make_list(const cplane_object **objs, size_t n,
  * this many objects; past it the call fails rather than grow unbounded. */
 #define CP_API_LIST_PAGE 500
 #define CP_API_LIST_MAX 1000000
+/* Sets the page size of list() (0: CP_API_LIST_PAGE). For tests, so that
+ * paging shows with a few objects. */
+void cp_api_set_list_page(unsigned limit);
 
 int cp_api_create(cplane_plugin_ctx *ctx, const struct cplane_resource *res,
                   const char *ns, const char *json, const cplane_object **out,
