@@ -5,6 +5,7 @@
 
 #include <stdatomic.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "log/log.h"
 #include "plugin/plugin.h"
@@ -26,13 +27,16 @@ void cp_dispatch_guard_leave(void) {
 
 int cp_dispatch_guard_check(const char *call) {
   struct cplane_plugin_ctx *p = cur_plugin;
+  char component[80];
 
   if (p == NULL)
     return 0;
   /* Once per plugin: a plugin doing this does it on every event. */
-  if (atomic_exchange(&p->dispatch_write_warned, 1) == 0)
-    cp_log_warn("plugin", "plugin %s: %s() called from %s: writes block; "
-                          "enqueue and write from reconcile()",
-                p->name, call, cur_callback);
+  if (atomic_exchange(&p->dispatch_write_warned, 1) != 0)
+    return 1;
+  /* The component as api->log() tags a plugin's own lines. */
+  snprintf(component, sizeof component, "plugin %s", p->name);
+  cp_log_warn(component, "%s() called from %s: writes block; enqueue and "
+                         "write from reconcile()", call, cur_callback);
   return 1;
 }

@@ -354,16 +354,18 @@ static void set_kind(json_object *item, const char *list_kind,
 }
 
 /* Adds the items of one page; sets *cont (malloc'd, escaped) when there is
- * another. Returns 0 or -1. */
+ * another. Returns CPLANE_OK, CPLANE_ERR (the body is not a list),
+ * CPLANE_ERANGE (past CP_API_LIST_MAX) or CPLANE_ENOMEM. */
 static int take_page(const char *body, struct objs *all, char **cont) {
   json_object *list = json_tokener_parse(body), *items, *md;
   size_t i;
-  int rc = -1;
+  int rc = CPLANE_ERR;
 
   *cont = NULL;
   if (list == NULL || !json_object_object_get_ex(list, "items", &items) ||
       !json_object_is_type(items, json_type_array))
     goto out;
+  rc = CPLANE_ENOMEM;
   for (i = 0; i < json_object_array_length(items); i++) {
     json_object *item = json_object_array_get_idx(items, i);
     cplane_object *o;
@@ -371,14 +373,19 @@ static int take_page(const char *body, struct objs *all, char **cont) {
     if (!json_object_is_type(item, json_type_object))
       continue;
     set_kind(item, jstr(list, "kind"), jstr(list, "apiVersion"));
-    if ((o = cp_object_from_json_c(item)) == NULL || objs_push(all, o) < 0)
+    if ((o = cp_object_from_json_c(item)) == NULL)
       goto out;
+    if (objs_push(all, o) < 0) {
+      if (all->n >= CP_API_LIST_MAX)
+        rc = CPLANE_ERANGE;
+      goto out;
+    }
   }
   if (json_object_object_get_ex(list, "metadata", &md) &&
       jstr(md, "continue") != NULL && jstr(md, "continue")[0] != '\0' &&
       (*cont = evhttp_uriencode(jstr(md, "continue"), -1, 0)) == NULL)
     goto out;
-  rc = 0;
+  rc = CPLANE_OK;
 out:
   json_object_put(list);
   return rc;
@@ -463,9 +470,15 @@ int cp_api_list(cplane_plugin_ctx *ctx, const struct cplane_resource *res,
       goto out;
     }
     free(cont);
-    if (resp == NULL || take_page(resp, &all, &cont) < 0) {
-      code = all.n >= CP_API_LIST_MAX ? CPLANE_ERANGE : CPLANE_ENOMEM;
-      cont = NULL;
+    cont = NULL;
+    code = resp != NULL ? take_page(resp, &all, &cont) : CPLANE_ERR;
+    if (code != CPLANE_OK) {
+      if (message != NULL)
+        *message = strdup(code == CPLANE_ERANGE
+                              ? "the list is too long (over 1000000 items)"
+                          : code == CPLANE_ERR
+                              ? "the API server's answer is not a list"
+                              : "out of memory reading the list");
       goto out;
     }
     if (cont == NULL)

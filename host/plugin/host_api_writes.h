@@ -30,7 +30,8 @@ int cp_api_make_list(const cplane_object **objs, size_t n,
                      cplane_object_list **out);
 
 /* A list answered by the API server is read page by page (limit) up to
- * this many objects; past it the call fails rather than grow unbounded. */
+ * this many objects; past it list() returns CPLANE_ERANGE rather than
+ * grow unbounded (an answer that is no list: CPLANE_ERR). */
 #define CP_API_LIST_PAGE 500
 #define CP_API_LIST_MAX 1000000
 /* Sets the page size of list() (0: CP_API_LIST_PAGE). For tests, so that
