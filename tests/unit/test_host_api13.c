@@ -653,6 +653,22 @@ static void test_event_record(void **state) {
   assert_int_equal(num(item(l, 0), "count"), 29);
   json_object_put(l);
   assert_int_equal(atomic_load(&p->event_counts.dropped), 4);
+  /* The Event expired (deleted): the next one is created again, its
+   * count going on, as kube's recorder does on a 404. */
+  assert_int_equal(cp_client_request(client, "DELETE",
+                                     "/api/v1/namespaces/default/events/"
+                                     "web.17979cfe362a0000", NULL, NULL, 0,
+                                     &text, &len), 200);
+  free(text);
+  text = NULL;
+  atomic_fetch_add(&fake_now, 300 * 1000);
+  record_n(p, &pods, pod1, 1, "synced web");
+  l = events_about("default", "web");
+  assert_int_equal(n_items(l), 1);
+  assert_int_equal(num(item(l, 0), "count"), 31);
+  assert_string_equal(str(item(l, 0), "metadata", "name"),
+                      "web.17979cfe362a0000");
+  json_object_put(l);
 
   /* Ten different messages with one reason: the tenth and later become
    * one "(combined from similar events)" Event. */
