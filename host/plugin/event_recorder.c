@@ -18,6 +18,7 @@
 #include <event2/http.h>
 
 #include "client/client.h"
+#include "informer/ptab.h"
 #include "log/log.h"
 #include "object/json_format.h"
 #include "object/object.h"
@@ -35,6 +36,7 @@ struct ev {
 /* One entry of a cache; each cache uses its own fields. */
 struct slot {
   char *key;
+  uint32_t hash;                          /* of key: most compares end here */
   uint64_t used;                          /* LRU tick */
   int64_t last_ms;                        /* aggregation */
   char *locals[CP_EVENT_AGGREGATE_MAX];   /* aggregation: messages */
@@ -193,12 +195,15 @@ static void cache_free(struct cache *c) {
  * in place of the least recently used one when the cache is full. */
 static struct slot *cache_get(struct cp_event_recorder *r, struct cache *c,
                               const char *key, int create, int *fresh) {
+  uint32_t hash = cp_ptab_hash(key);
   struct slot *s = NULL;
   size_t i, lru = 0;
 
   *fresh = 0;
+  /* A scan: keys share long prefixes (component, host), so the hash
+   * spares nearly every strcmp; 4096 entries at most. */
   for (i = 0; i < c->n; i++) {
-    if (strcmp(c->slots[i].key, key) == 0) {
+    if (c->slots[i].hash == hash && strcmp(c->slots[i].key, key) == 0) {
       c->slots[i].used = ++r->tick;
       return &c->slots[i];
     }
@@ -219,6 +224,7 @@ static struct slot *cache_get(struct cp_event_recorder *r, struct cache *c,
     memset(&c->slots[c->n], 0, sizeof *s);
     return NULL;
   }
+  s->hash = hash;
   s->used = ++r->tick;
   *fresh = 1;
   return s;
