@@ -33,18 +33,36 @@ const char *cp_json_format_error(void) {
 }
 
 /* Records why text (a %j argument, or the whole result) is not JSON, with
- * the parser's own words, which name the byte offset. */
+ * the parser's words and the offset in text. The object parser takes only
+ * an object at the top, so the text is parsed as the value of a wrapper
+ * object and the offset moved back by the wrapper's 5 bytes. */
 static int fail_json(const char *what, const char *text, size_t len) {
+  static const char head[] = "{\"v\":";
+  const size_t hl = sizeof head - 1;
+  char *wrapped = malloc(len + hl + 2), *err = NULL;
   cplane_object *o = NULL;
-  char *err = NULL;
+  size_t off = 0;
+  int pos = 0;
 
-  if (cp_object_parse(text, len, &o, &err) == CPLANE_OK) {
-    cp_object_release(o); /* valid as an object but not as one value */
-    return fail("%s is not one JSON value", what);
+  if (wrapped == NULL)
+    return fail("%s is not JSON (out of memory for details)", what);
+  memcpy(wrapped, head, hl);
+  memcpy(wrapped + hl, text, len);
+  wrapped[hl + len] = '}';
+  if (cp_object_parse(wrapped, len + hl + 1, &o, &err) == CPLANE_OK) {
+    cp_object_release(o); /* cannot happen for text the checker refused */
+    fail("%s is not one JSON value", what);
+  } else if (err != NULL &&
+             sscanf(err, "invalid JSON at byte %zu: %n", &off, &pos) == 1 &&
+             pos > 0) {
+    off = off > hl ? off - hl : 0;
+    fail("%s is not JSON at offset %zu: %s", what, off < len ? off : len,
+         err + pos);
+  } else {
+    fail("%s is not JSON", what);
   }
-  fail("%s is not JSON: %s", what,
-       err != NULL ? err : "invalid JSON (out of memory for details)");
   free(err);
+  free(wrapped);
   return -1;
 }
 
