@@ -717,6 +717,41 @@ static void test_event_record(void **state) {
   cp_event_recorder_set_clock(NULL);
 }
 
+/* Stopping the plugin sends what is queued (bounded) or counts it: every
+ * recorded event is accounted for, nothing leaks. */
+static void test_event_stop_accounts_for_all(void **state) {
+  struct cplane_plugin_ctx *p = plugin("stopper");
+  struct cp_event_counts *c = &p->event_counts;
+  cplane_object *again = parse("{\"metadata\":{\"name\":\"again\","
+                               "\"namespace\":\"default\"}}");
+  char json[256];
+  int i;
+
+  (void)state;
+  for (i = 0; i < 40; i++) {
+    cplane_object *o;
+
+    snprintf(json, sizeof json,
+             "{\"kind\":\"Pod\",\"apiVersion\":\"v1\",\"metadata\":{"
+             "\"name\":\"s%d\",\"namespace\":\"default\"}}", i);
+    o = parse(json);
+    assert_int_equal(api->event_record(p, &pods, o, "Normal", "Started",
+                                       "started %d", i), CPLANE_OK);
+    cp_object_release(o);
+  }
+  cp_event_recorder_stop(p);
+  assert_null(atomic_load(&p->events));
+  assert_int_equal(atomic_load(&c->created) + atomic_load(&c->aggregated) +
+                       atomic_load(&c->dropped) + atomic_load(&c->failed),
+                   40);
+  assert_int_equal(atomic_load(&c->failed), 0);
+  /* A record after the stop starts a new recorder. */
+  assert_int_equal(api->event_record(p, &pods, again, "Normal", "Started",
+                                     "again"), CPLANE_OK);
+  cp_object_release(again);
+  plugin_free(p);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_json_format_error),
@@ -725,6 +760,7 @@ int main(void) {
       cmocka_unit_test(test_enqueue_owner),
       cmocka_unit_test(test_dispatch_write_warned_once),
       cmocka_unit_test(test_event_record),
+      cmocka_unit_test(test_event_stop_accounts_for_all),
   };
 
   return cmocka_run_group_tests(tests, setup, teardown);
