@@ -1,11 +1,11 @@
 /*
  * event_recorder - see event_recorder.h.
  *
- * The caches (aggregation, deduplication, spam) are touched by the
- * background thread only, so they need no lock; the queue is guarded by
- * the recorder's mutex. The rules follow client-go tools/record
- * events_cache.go: EventAggregate, then eventObserve, then the spam
- * filter, and the Event is PATCHed when its count is above one.
+ * The correlator (event_correlator.h: kube's aggregation, deduplication
+ * and spam filter) is used by the background thread only, so it needs no
+ * lock; the queue is guarded by the recorder's mutex. As client-go's
+ * recordToSink, an Event whose count is above one is PATCHed, and created
+ * anew when that PATCH finds it gone.
  */
 #include "plugin/event_recorder.h"
 
@@ -18,10 +18,10 @@
 #include <event2/http.h>
 
 #include "client/client.h"
-#include "informer/ptab.h"
 #include "log/log.h"
 #include "object/json_format.h"
 #include "object/object.h"
+#include "plugin/event_correlator.h"
 #include "plugin/plugin.h"
 
 /* One queued event: everything copied, so the caller's object may go. */
@@ -31,25 +31,6 @@ struct ev {
   char *api_version, *kind; /* from the object; NULL when it has none */
   char *ns, *name, *uid, *rv;
   char *type, *reason, *message;
-};
-
-/* One entry of a cache; each cache uses its own fields. */
-struct slot {
-  char *key;
-  uint32_t hash;                          /* of key: most compares end here */
-  uint64_t used;                          /* LRU tick */
-  int64_t last_ms;                        /* aggregation */
-  char *locals[CP_EVENT_AGGREGATE_MAX];   /* aggregation: messages */
-  size_t n_locals;
-  char *name, *rv;                        /* deduplication */
-  int64_t count, first_ms;
-  double tokens;                          /* spam */
-  int64_t refill_ms;
-};
-
-struct cache {
-  struct slot *slots; /* CP_EVENT_CACHE_MAX, allocated on first use */
-  size_t n;
 };
 
 #define KINDS_MAX 64
@@ -65,9 +46,7 @@ struct cp_event_recorder {
   size_t head, len;
   int busy, stopping;
   int64_t stop_by_ms; /* monotonic: give up flushing then */
-  uint64_t seq;       /* names events apart within one nanosecond */
-  uint64_t tick;
-  struct cache agg, log, spam;
+  struct cp_event_correlator *correlator; /* recorder thread only */
   struct {
     char *gvr, *kind;
   } kinds[KINDS_MAX];
@@ -168,189 +147,6 @@ static struct ev *ev_make(const struct cplane_resource *res,
   return e;
 }
 
-/* ---- LRU caches (background thread only) ------------------------------ */
-
-static void slot_clear(struct slot *s) {
-  size_t i;
-
-  free(s->key);
-  for (i = 0; i < s->n_locals; i++)
-    free(s->locals[i]);
-  free(s->name);
-  free(s->rv);
-  memset(s, 0, sizeof *s);
-}
-
-static void cache_free(struct cache *c) {
-  size_t i;
-
-  for (i = 0; i < c->n; i++)
-    slot_clear(&c->slots[i]);
-  free(c->slots);
-  c->slots = NULL;
-  c->n = 0;
-}
-
-/* The entry of key, or NULL. With create, a new cleared entry (*fresh set)
- * in place of the least recently used one when the cache is full. */
-static struct slot *cache_get(struct cp_event_recorder *r, struct cache *c,
-                              const char *key, int create, int *fresh) {
-  uint32_t hash = cp_ptab_hash(key);
-  struct slot *s = NULL;
-  size_t i, lru = 0;
-
-  *fresh = 0;
-  /* A scan: keys share long prefixes (component, host), so the hash
-   * spares nearly every strcmp; 4096 entries at most. */
-  for (i = 0; i < c->n; i++) {
-    if (c->slots[i].hash == hash && strcmp(c->slots[i].key, key) == 0) {
-      c->slots[i].used = ++r->tick;
-      return &c->slots[i];
-    }
-    if (c->slots[i].used < c->slots[lru].used)
-      lru = i;
-  }
-  if (!create)
-    return NULL;
-  if (c->slots == NULL &&
-      (c->slots = calloc(CP_EVENT_CACHE_MAX, sizeof *c->slots)) == NULL)
-    return NULL;
-  if (c->n < CP_EVENT_CACHE_MAX)
-    s = &c->slots[c->n++];
-  else
-    slot_clear(s = &c->slots[lru]);
-  if ((s->key = strdup(key)) == NULL) {
-    *s = c->slots[--c->n]; /* give the slot back (it may be the last) */
-    memset(&c->slots[c->n], 0, sizeof *s);
-    return NULL;
-  }
-  s->hash = hash;
-  s->used = ++r->tick;
-  *fresh = 1;
-  return s;
-}
-
-/* ---- Correlation: kube's EventCorrelator ------------------------------ */
-
-/* What one event becomes on the wire. */
-struct outcome {
-  char *name;     /* owned */
-  char *message;  /* owned */
-  char *rv;       /* borrowed from the dedup entry, or NULL */
-  int64_t count, first_ms;
-  struct slot *seen; /* the dedup entry, to store the new rv in */
-};
-
-static char *join(const struct ev *e, const char *kind, const char *av,
-                  const char *host, const char *component, int level) {
-  char *k = NULL;
-  int n;
-
-  /* level 0: spam key; 1: aggregate key; 2: event key. */
-  n = asprintf(&k, "%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%s"
-                   "\x1f%s",
-               component, host, kind, e->ns ? e->ns : "", e->name,
-               e->uid ? e->uid : "", av, level > 0 ? e->type : "",
-               level > 0 ? e->reason : "", level > 1 ? e->message : "");
-  return n < 0 ? NULL : k;
-}
-
-static int has_local(const struct slot *s, const char *m) {
-  size_t i;
-
-  for (i = 0; i < s->n_locals; i++)
-    if (strcmp(s->locals[i], m) == 0)
-      return 1;
-  return 0;
-}
-
-/* EventAggregate: *message becomes the combined message and *key the
- * aggregate key once CP_EVENT_AGGREGATE_MAX different messages were seen
- * within the window. Returns 0 or -1 (out of memory). */
-static int aggregate(struct cp_event_recorder *r, const struct ev *e,
-                     const char *agg_key, char **key, char **message) {
-  struct slot *s;
-  int fresh;
-  size_t i;
-
-  s = cache_get(r, &r->agg, agg_key, 1, &fresh);
-  if (s == NULL)
-    return -1;
-  if (!fresh && e->ms - s->last_ms > CP_EVENT_AGGREGATE_WINDOW_MS) {
-    for (i = 0; i < s->n_locals; i++)
-      free(s->locals[i]);
-    s->n_locals = 0;
-  }
-  s->last_ms = e->ms;
-  if (!has_local(s, e->message) && s->n_locals < CP_EVENT_AGGREGATE_MAX &&
-      (s->locals[s->n_locals] = strdup(e->message)) != NULL)
-    s->n_locals++;
-  if (s->n_locals < CP_EVENT_AGGREGATE_MAX)
-    return 0;
-  /* Do not grow the set past the bound (kube's PopAny). */
-  free(s->locals[--s->n_locals]);
-  free(*key);
-  *key = strdup(agg_key);
-  free(*message);
-  if (asprintf(message, "(combined from similar events): %s", e->message) <
-      0)
-    *message = NULL;
-  return *key != NULL && *message != NULL ? 0 : -1;
-}
-
-/* eventObserve: a key seen before continues its Event (name, count,
- * firstTimestamp); the entry is updated at once, as kube does. */
-static int observe(struct cp_event_recorder *r, const struct ev *e,
-                   const char *key, struct outcome *o) {
-  struct slot *s = cache_get(r, &r->log, key, 1, &(int){0});
-
-  if (s == NULL)
-    return -1;
-  if (s->name != NULL) {
-    o->count = s->count + 1;
-    o->first_ms = s->first_ms;
-    o->name = strdup(s->name);
-  } else {
-    o->count = 1;
-    o->first_ms = e->ms;
-    if (asprintf(&o->name, "%s.%llx", e->name,
-                 (unsigned long long)e->ms * 1000000ull + r->seq++ % 1000000u) <
-        0)
-      o->name = NULL;
-    if (o->name != NULL && (s->name = strdup(o->name)) == NULL)
-      return -1;
-  }
-  s->count = o->count;
-  s->first_ms = o->first_ms;
-  o->rv = s->rv;
-  o->seen = s;
-  return o->name != NULL ? 0 : -1;
-}
-
-/* The spam filter: 1 when the token bucket of key has a token to spend. */
-static int spam_allows(struct cp_event_recorder *r, const char *key,
-                       int64_t now) {
-  int fresh;
-  struct slot *s = cache_get(r, &r->spam, key, 1, &fresh);
-
-  if (s == NULL)
-    return 1; /* no memory for the bucket: let it through */
-  if (fresh) {
-    s->tokens = CP_EVENT_SPAM_BURST;
-    s->refill_ms = now;
-  }
-  if (now > s->refill_ms) {
-    s->tokens += (double)(now - s->refill_ms) / CP_EVENT_SPAM_REFILL_MS;
-    if (s->tokens > CP_EVENT_SPAM_BURST)
-      s->tokens = CP_EVENT_SPAM_BURST;
-    s->refill_ms = now;
-  }
-  if (s->tokens < 1.0)
-    return 0;
-  s->tokens -= 1.0;
-  return 1;
-}
-
 /* ---- Writing ---------------------------------------------------------- */
 
 /* The kind of e's resource through discovery, cached. NULL when unknown. */
@@ -412,15 +208,13 @@ static void rfc3339(int64_t ms, char *buf, size_t size) {
   strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-/* POST or PATCH one event; returns the HTTP status (0: no answer). On a
- * 2xx, the stored resourceVersion goes into the dedup entry. */
+/* POST or PATCH one event; returns the HTTP status (0: no answer). */
 static int send_event(struct cp_event_recorder *r, const struct ev *e,
                       const char *kind, const char *av,
-                      const struct outcome *o, int patch) {
+                      const struct cp_event_decision *o, int patch) {
   const char *ns = e->ns != NULL && e->ns[0] ? e->ns : "default";
   char first[32], last[32], *body = NULL, *path = NULL, *resp = NULL;
   char *en = evhttp_encode_uri(ns), *nn = evhttp_encode_uri(o->name);
-  cplane_object *stored = NULL;
   size_t len = 0;
   int code = 0;
 
@@ -453,14 +247,7 @@ static int send_event(struct cp_event_recorder *r, const struct ev *e,
                            patch ? "application/merge-patch+json"
                                  : "application/json",
                            body, strlen(body), &resp, &len);
-  if (code >= 200 && code < 300 && resp != NULL &&
-      cp_object_parse(resp, len, &stored, NULL) == CPLANE_OK &&
-      cp_object_resource_version(stored) != NULL) {
-    free(o->seen->rv);
-    o->seen->rv = strdup(cp_object_resource_version(stored));
-  }
 out:
-  cp_object_release(stored);
   free(resp);
   free(path);
   free(body);
@@ -472,50 +259,39 @@ out:
 /* Correlates and writes one event (background thread). */
 static void handle(struct cp_event_recorder *r, const struct ev *e) {
   struct cp_event_counts *c = &r->p->event_counts;
-  struct outcome o = {0};
-  char *spam_key = NULL, *agg_key = NULL, *key = NULL, av_buf[256];
+  struct cp_event_decision d;
+  struct cp_event_fields f;
   const char *kind = e->kind, *av = e->api_version;
-  int code;
+  char av_buf[256];
+  int code, verdict;
 
-  if (kind == NULL)
-    kind = discover_kind(r, e);
-  if (kind == NULL)
+  if (kind == NULL && (kind = discover_kind(r, e)) == NULL)
     kind = "";
   if (av == NULL) {
     snprintf(av_buf, sizeof av_buf, "%s%s%s", e->group,
              e->group[0] ? "/" : "", e->version);
     av = av_buf;
   }
-  spam_key = join(e, kind, av, r->host, r->p->name, 0);
-  agg_key = join(e, kind, av, r->host, r->p->name, 1);
-  key = join(e, kind, av, r->host, r->p->name, 2);
-  o.message = strdup(e->message);
-  if (spam_key == NULL || agg_key == NULL || key == NULL ||
-      o.message == NULL || aggregate(r, e, agg_key, &key, &o.message) < 0 ||
-      observe(r, e, key, &o) < 0) {
+  f = (struct cp_event_fields){r->p->name, r->host, kind, av, e->ns,
+                               e->name, e->uid, e->type, e->reason,
+                               e->message, e->ms};
+  verdict = cp_event_correlate(r->correlator, &f, &d);
+  if (verdict <= 0) { /* the spam filter, or out of memory */
     atomic_fetch_add(&c->dropped, 1);
-    goto out;
+    cp_event_decision_clear(&d);
+    return;
   }
-  if (!spam_allows(r, spam_key, e->ms)) {
-    atomic_fetch_add(&c->dropped, 1);
-    goto out;
-  }
-  code = send_event(r, e, kind, av, &o, o.count > 1);
-  if (o.count > 1 && code == 404) /* the Event expired: write it anew */
-    code = send_event(r, e, kind, av, &o, 0);
-  if (code >= 200 && code < 300)
-    atomic_fetch_add(o.count > 1 ? &c->aggregated : &c->created, 1);
-  else {
+  code = send_event(r, e, kind, av, &d, d.count > 1);
+  if (d.count > 1 && code == 404) /* the Event expired: write it anew */
+    code = send_event(r, e, kind, av, &d, 0);
+  if (code >= 200 && code < 300) {
+    atomic_fetch_add(d.count > 1 ? &c->aggregated : &c->created, 1);
+  } else {
     atomic_fetch_add(&c->failed, 1);
     cp_log_debug(r->p->name, "event %s %s about %s: HTTP %d", e->type,
                  e->reason, e->name, code);
   }
-out:
-  free(o.name);
-  free(o.message);
-  free(spam_key);
-  free(agg_key);
-  free(key);
+  cp_event_decision_clear(&d);
 }
 
 static void *recorder_main(void *arg) {
@@ -558,9 +334,7 @@ static void *recorder_main(void *arg) {
 static void recorder_free(struct cp_event_recorder *r) {
   size_t i;
 
-  cache_free(&r->agg);
-  cache_free(&r->log);
-  cache_free(&r->spam);
+  cp_event_correlator_free(r->correlator);
   for (i = 0; i < r->n_kinds; i++) {
     free(r->kinds[i].gvr);
     free(r->kinds[i].kind);
@@ -582,6 +356,11 @@ static struct cp_event_recorder *recorder_of(struct cplane_plugin_ctx *p) {
     goto out;
   if ((r = calloc(1, sizeof *r)) == NULL)
     goto out;
+  if ((r->correlator = cp_event_correlator_new()) == NULL) {
+    free(r);
+    r = NULL;
+    goto out;
+  }
   r->p = p;
   r->clock_ms = atomic_load(&clock_override);
   if (r->clock_ms == NULL)

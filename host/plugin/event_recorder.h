@@ -45,11 +45,6 @@ struct cplane_resource;
 struct cp_event_recorder;
 
 #define CP_EVENT_QUEUE_MAX 1000   /* kube's maxQueuedEvents */
-#define CP_EVENT_CACHE_MAX 4096   /* kube's maxLruCacheEntries */
-#define CP_EVENT_SPAM_BURST 25
-#define CP_EVENT_SPAM_REFILL_MS (300 * 1000)
-#define CP_EVENT_AGGREGATE_MAX 10 /* distinct messages before combining */
-#define CP_EVENT_AGGREGATE_WINDOW_MS (600 * 1000)
 #define CP_EVENT_MESSAGE_MAX 1024 /* longer messages are cut */
 #define CP_EVENT_FLUSH_MS 2000
 
