@@ -50,6 +50,123 @@ static void owner_uids(const cplane_object *obj, struct walk *w) {
   }
 }
 
+/* ---- CP_INDEX_FN: the values a plugin's function gave, per snapshot ---- */
+
+struct fn_record {
+  const cplane_object *obj;
+  size_t n;                           /* values, back to back below */
+  char key[2 + 2 * sizeof(void *) + 1]; /* obj's address: the table key */
+  char values[];
+};
+
+/* What the plugin emitted so far for one object. */
+struct fn_collect {
+  char *buf;
+  size_t len, cap, n;
+  int nomem;
+};
+
+static const char *record_key(const void *r) {
+  return ((const struct fn_record *)r)->key;
+}
+
+static void address_key(const cplane_object *obj, char *key, size_t size) {
+  snprintf(key, size, "%p", (const void *)obj);
+}
+
+/* emit() for the plugin: copies value unless it is a repeat, too long or
+ * one too many (a plugin must not make the host grow without bound). */
+static void fn_emit(void *emit_ctx, const char *value) {
+  struct fn_collect *c = emit_ctx;
+  size_t len, i;
+  const char *v;
+
+  if (value == NULL || c->nomem || c->n >= CP_INDEX_FN_MAX_VALUES)
+    return;
+  len = strnlen(value, CP_INDEX_FN_MAX_VALUE + 1);
+  if (len > CP_INDEX_FN_MAX_VALUE)
+    return;
+  for (i = 0, v = c->buf; i < c->n; i++, v += strlen(v) + 1)
+    if (strcmp(v, value) == 0)
+      return;
+  if (c->len + len + 1 > c->cap) {
+    size_t cap = c->cap ? c->cap * 2 : 256;
+    char *grown;
+
+    while (cap < c->len + len + 1)
+      cap *= 2;
+    if ((grown = realloc(c->buf, cap)) == NULL) {
+      c->nomem = 1;
+      return;
+    }
+    c->buf = grown;
+    c->cap = cap;
+  }
+  memcpy(c->buf + c->len, value, len + 1);
+  c->len += len + 1;
+  c->n++;
+}
+
+static struct fn_record *record_find(const struct cp_index *ix,
+                                     const cplane_object *obj) {
+  char key[sizeof ((struct fn_record *)0)->key];
+
+  address_key(obj, key, sizeof key);
+  return cp_ptab_get(&ix->records, record_key, key, cp_ptab_hash(key));
+}
+
+/* Runs the plugin's function once for obj and keeps what it emitted.
+ * Returns 0 or CPLANE_ENOMEM. */
+static int record_make(struct cp_index *ix, const cplane_object *obj,
+                       size_t *acct) {
+  struct fn_collect c = {NULL, 0, 0, 0, 0};
+  struct fn_record *r;
+
+  if (record_find(ix, obj) != NULL)
+    return 0;
+  ix->fn(ix->fn_userdata, obj, fn_emit, &c);
+  if (c.nomem || cp_ptab_reserve(&ix->records, 1, acct) != 0 ||
+      (r = malloc(sizeof *r + c.len)) == NULL) {
+    free(c.buf);
+    return CPLANE_ENOMEM;
+  }
+  r->obj = obj;
+  r->n = c.n;
+  address_key(obj, r->key, sizeof r->key);
+  if (c.len > 0)
+    memcpy(r->values, c.buf, c.len);
+  free(c.buf);
+  if (acct != NULL)
+    *acct += cp_ptab_alloc_size(r);
+  cp_ptab_put(&ix->records, record_key, r, cp_ptab_hash(r->key));
+  return 0;
+}
+
+static void record_drop(struct cp_index *ix, const cplane_object *obj,
+                        size_t *acct) {
+  struct fn_record *r = record_find(ix, obj);
+
+  if (r == NULL)
+    return;
+  cp_ptab_del(&ix->records, record_key, r->key, cp_ptab_hash(r->key), r,
+              acct);
+  if (acct != NULL)
+    *acct -= cp_ptab_alloc_size(r);
+  free(r);
+}
+
+static void record_values(const struct cp_index *ix, const cplane_object *obj,
+                          struct walk *w) {
+  const struct fn_record *r = record_find(ix, obj);
+  const char *v;
+  size_t i;
+
+  if (r == NULL)
+    return;
+  for (i = 0, v = r->values; i < r->n && !w->stopped; i++, v += strlen(v) + 1)
+    w->stopped = w->fn(w->userdata, v);
+}
+
 /* Calls fn for each value obj has in ix (a value may repeat). Returns
  * nonzero when fn stopped the walk. */
 static int for_each_value(const struct cp_index *ix, const cplane_object *obj,
@@ -76,6 +193,9 @@ static int for_each_value(const struct cp_index *ix, const cplane_object *obj,
     default:
       break;
     }
+    break;
+  case CP_INDEX_FN:
+    record_values(ix, obj, &w);
     break;
   }
   return w.stopped;
@@ -136,6 +256,20 @@ struct cp_index *cp_index_new(const char *name, enum cp_index_kind kind,
   return ix;
 }
 
+struct cp_index *cp_index_new_fn(const char *name, cplane_index_fn fn,
+                                 void *userdata, size_t *acct) {
+  struct cp_index *ix;
+
+  if (fn == NULL)
+    return NULL;
+  ix = cp_index_new(name, CP_INDEX_FN, NULL, acct);
+  if (ix == NULL)
+    return NULL;
+  ix->fn = fn;
+  ix->fn_userdata = userdata;
+  return ix;
+}
+
 static void bucket_free(struct cp_index_bucket *b, size_t *acct) {
   cp_ptab_free(&b->objs, acct);
   if (acct != NULL)
@@ -152,6 +286,14 @@ void cp_index_free(struct cp_index *ix, size_t *acct) {
     if (ix->buckets.items[i] != NULL)
       bucket_free(ix->buckets.items[i], acct);
   cp_ptab_free(&ix->buckets, acct);
+  for (i = 0; i < ix->records.cap; i++) {
+    if (ix->records.items[i] == NULL)
+      continue;
+    if (acct != NULL)
+      *acct -= cp_ptab_alloc_size(ix->records.items[i]);
+    free(ix->records.items[i]);
+  }
+  cp_ptab_free(&ix->records, acct);
   if (acct != NULL)
     *acct -= cp_ptab_alloc_size(ix) + cp_ptab_alloc_size(ix->name) +
              cp_ptab_alloc_size(ix->path);
@@ -260,10 +402,15 @@ int cp_index_prepare(struct cp_index *ix, const cplane_object *obj,
                      size_t *acct) {
   struct change c;
 
+  if (ix->kind == CP_INDEX_FN && record_make(ix, obj, acct) != 0)
+    return CPLANE_ENOMEM;
   change_init(&c, ix, obj, acct);
   for_each_value(ix, obj, prepare_value, &c);
-  if (c.err != 0)
+  if (c.err != 0) {
     for_each_value(ix, obj, sweep_value, &c);
+    if (ix->kind == CP_INDEX_FN)
+      record_drop(ix, obj, acct);
+  }
   return c.err;
 }
 
@@ -273,6 +420,8 @@ void cp_index_sweep(struct cp_index *ix, const cplane_object *obj,
 
   change_init(&c, ix, obj, acct);
   for_each_value(ix, obj, sweep_value, &c);
+  if (ix->kind == CP_INDEX_FN)
+    record_drop(ix, obj, acct);
 }
 
 void cp_index_insert(struct cp_index *ix, const cplane_object *obj) {
@@ -288,4 +437,6 @@ void cp_index_remove(struct cp_index *ix, const cplane_object *obj,
 
   change_init(&c, ix, obj, acct);
   for_each_value(ix, obj, remove_value, &c);
+  if (ix->kind == CP_INDEX_FN)
+    record_drop(ix, obj, acct);
 }

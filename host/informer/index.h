@@ -10,6 +10,15 @@
  * indexed can always be recomputed from it, so no per-object record of
  * them is kept. Sets hold the very snapshot pointer the store holds.
  *
+ * The one exception is an index whose values a plugin's function computes
+ * (CP_INDEX_FN): nothing makes that function pure, and a value it gave at
+ * insert but not at removal would leave a freed snapshot in a bucket. So
+ * such an index keeps, per stored snapshot, the values the function gave
+ * once (deduplicated, at most CP_INDEX_FN_MAX_VALUES of at most
+ * CP_INDEX_FN_MAX_VALUE bytes each; others are dropped), and removal uses
+ * that record. The function runs inside cp_index_prepare(), that is with
+ * the informer's rwlock held for writing: it must not read the cache.
+ *
  * Threading: none; the informer's rwlock guards every index.
  * Ownership: an index owns its name, path, buckets and bucket value
  * copies; it only borrows the objects, which the store owns.
@@ -25,8 +34,13 @@
 enum cp_index_kind {
   CP_INDEX_NAMESPACE, /* built in as "namespace" */
   CP_INDEX_OWNER_UID, /* built in as "owner-uid" */
-  CP_INDEX_PATH       /* the string(s) at a path */
+  CP_INDEX_PATH,      /* the string(s) at a path */
+  CP_INDEX_FN         /* values a plugin's cplane_index_fn emits */
 };
+
+/* Bounds on what one object may emit into a CP_INDEX_FN index. */
+#define CP_INDEX_FN_MAX_VALUES 256
+#define CP_INDEX_FN_MAX_VALUE 4096
 
 struct cp_index_bucket {
   struct cp_ptab objs; /* cplane_object *, keyed by cp_object_key */
@@ -38,6 +52,9 @@ struct cp_index {
   char *path;                 /* owned; NULL unless CP_INDEX_PATH */
   enum cp_index_kind kind;
   struct cp_ptab buckets;     /* struct cp_index_bucket *, by value */
+  cplane_index_fn fn;         /* CP_INDEX_FN only; borrowed */
+  void *fn_userdata;          /* passed to fn; borrowed */
+  struct cp_ptab records;     /* CP_INDEX_FN only: values per snapshot */
 };
 
 /* Key function for tables of objects. */
@@ -51,6 +68,9 @@ int cp_index_path_valid(const char *path);
 struct cp_index *cp_index_new(const char *name, enum cp_index_kind kind,
                               const char *path, size_t *acct);
 void cp_index_free(struct cp_index *ix, size_t *acct);
+/* As cp_index_new() for a CP_INDEX_FN index calling fn(userdata, ...). */
+struct cp_index *cp_index_new_fn(const char *name, cplane_index_fn fn,
+                                 void *userdata, size_t *acct);
 
 /* The bucket for `value`, or NULL. Borrowed, valid until the index next
  * changes. */

@@ -1398,22 +1398,27 @@ static int index_build(cp_informer *inf, struct cp_index *ix) {
   return CPLANE_OK;
 }
 
-int cp_informer_add_index(cp_informer *inf, const char *index_name,
-                          const char *path) {
+/* 1 when the existing index `old` is the one being asked for again. */
+static int same_index(const struct cp_index *old, const char *path,
+                      cplane_index_fn fn, void *userdata) {
+  if (path != NULL)
+    return old->kind == CP_INDEX_PATH && strcmp(old->path, path) == 0;
+  return old->kind == CP_INDEX_FN && old->fn == fn &&
+         old->fn_userdata == userdata;
+}
+
+/* Adds the index over `path`, or computed by fn when path is NULL. */
+static int add_index(cp_informer *inf, const char *index_name,
+                     const char *path, cplane_index_fn fn, void *userdata) {
   const struct cp_index *old;
   struct cp_index *ix = NULL, **grown;
   size_t before;
   int r = CPLANE_OK;
 
-  if (inf == NULL || index_name == NULL || *index_name == '\0' ||
-      !cp_index_path_valid(path))
-    return CPLANE_EINVAL;
   rank_rwlock(&inf->rw, 1);
   old = find_index(inf, index_name);
   if (old != NULL) {
-    r = old->kind == CP_INDEX_PATH && strcmp(old->path, path) == 0
-            ? CPLANE_OK
-            : CPLANE_EINVAL;
+    r = same_index(old, path, fn, userdata) ? CPLANE_OK : CPLANE_EINVAL;
     goto out;
   }
   before = cp_ptab_alloc_size(inf->indexes);
@@ -1424,7 +1429,9 @@ int cp_informer_add_index(cp_informer *inf, const char *index_name,
   }
   inf->indexes = grown;
   inf->heap = inf->heap - before + cp_ptab_alloc_size(grown);
-  ix = cp_index_new(index_name, CP_INDEX_PATH, path, &inf->heap);
+  ix = path != NULL
+           ? cp_index_new(index_name, CP_INDEX_PATH, path, &inf->heap)
+           : cp_index_new_fn(index_name, fn, userdata, &inf->heap);
   if (ix == NULL || (r = index_build(inf, ix)) != CPLANE_OK) {
     cp_index_free(ix, &inf->heap);
     r = CPLANE_ENOMEM;
@@ -1434,4 +1441,20 @@ int cp_informer_add_index(cp_informer *inf, const char *index_name,
 out:
   rank_rwunlock(&inf->rw);
   return r;
+}
+
+int cp_informer_add_index(cp_informer *inf, const char *index_name,
+                          const char *path) {
+  if (inf == NULL || index_name == NULL || *index_name == '\0' ||
+      !cp_index_path_valid(path))
+    return CPLANE_EINVAL;
+  return add_index(inf, index_name, path, NULL, NULL);
+}
+
+int cp_informer_add_index_fn(cp_informer *inf, const char *index_name,
+                             cplane_index_fn fn, void *userdata) {
+  if (inf == NULL || index_name == NULL || *index_name == '\0' ||
+      fn == NULL)
+    return CPLANE_EINVAL;
+  return add_index(inf, index_name, NULL, fn, userdata);
 }

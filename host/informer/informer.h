@@ -78,6 +78,19 @@ void cp_informer_free(cp_informer *inf);
  * index); CPLANE_ENOMEM. */
 int cp_informer_add_index(cp_informer *inf, const char *index_name,
                           const char *path);
+/* Adds an index named `index_name` whose values fn computes: for each
+ * object stored (those cached now, then every add and update), fn(userdata,
+ * obj, emit, emit_ctx) calls emit zero or more times; repeats are kept
+ * once, and past 256 values or a value over 4096 bytes the rest are
+ * dropped. What fn emitted for a snapshot is remembered, so an impure fn
+ * cannot corrupt the index. Locking: fn runs on the feeding thread (or the
+ * caller of this function) with this informer's rwlock held for writing:
+ * it must not call any function of this informer, block, or keep obj.
+ * Names share one space with cp_informer_add_index(): asking again with
+ * the same fn and userdata returns CPLANE_OK; any other reuse of a name is
+ * CPLANE_EINVAL, as is a NULL fn. CPLANE_ENOMEM. */
+int cp_informer_add_index_fn(cp_informer *inf, const char *index_name,
+                             cplane_index_fn fn, void *userdata);
 
 /* Registers a handler: ops is copied; userdata is passed back to every
  * callback. buffer_capacity bounds its FIFO (0: the default).

@@ -12,6 +12,8 @@
 #include "log/assert.h"
 #include "log/log.h"
 #include "object/object.h"
+#include "plugin/dispatch_guard.h"
+#include "plugin/event_recorder.h"
 #include "workqueue/workqueue.h"
 
 struct cp_dispatch {
@@ -40,17 +42,34 @@ static uint64_t now_ns(void) {
   return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+/* Runs before each on_*: the owner mapping of api->enqueue_owner
+ * (owner_map.h), then the dispatch-thread mark that lets a blocking call
+ * made from the callback be noticed (dispatch_guard.h). */
+static void dispatch_begin(struct cp_dispatch *d, const char *callback,
+                           const cplane_object *obj) {
+  struct cplane_plugin_ctx *p = d->plugin;
+
+  cp_inflight_begin(&p->inflight, d->call, callback, cp_object_key(obj),
+                    CP_DISPATCH_STUCK_NS);
+  cp_dispatch_guard_enter(p, callback);
+}
+
+static void dispatch_end(struct cp_dispatch *d) {
+  cp_dispatch_guard_leave();
+  cp_inflight_end(&d->plugin->inflight, d->call);
+}
+
 static void dispatch_add(void *userdata, const cplane_object *obj,
                          int is_initial_list) {
   struct cp_dispatch *d = userdata;
   struct cplane_plugin_ctx *p = d->plugin;
 
+  cp_owner_map_enqueue(&p->owners, d->resource, obj, p->queue);
   if (p->desc.on_add == NULL)
     return;
-  cp_inflight_begin(&p->inflight, d->call, "on_add", cp_object_key(obj),
-                    CP_DISPATCH_STUCK_NS);
+  dispatch_begin(d, "on_add", obj);
   p->desc.on_add(p, d->resource, obj);
-  cp_inflight_end(&p->inflight, d->call);
+  dispatch_end(d);
 }
 
 static void dispatch_update(void *userdata, const cplane_object *old_obj,
@@ -58,24 +77,27 @@ static void dispatch_update(void *userdata, const cplane_object *old_obj,
   struct cp_dispatch *d = userdata;
   struct cplane_plugin_ctx *p = d->plugin;
 
+  /* Both: an owner the dependent left must hear of it too. */
+  if (old_obj != new_obj)
+    cp_owner_map_enqueue(&p->owners, d->resource, old_obj, p->queue);
+  cp_owner_map_enqueue(&p->owners, d->resource, new_obj, p->queue);
   if (p->desc.on_update == NULL)
     return;
-  cp_inflight_begin(&p->inflight, d->call, "on_update",
-                    cp_object_key(new_obj), CP_DISPATCH_STUCK_NS);
+  dispatch_begin(d, "on_update", new_obj);
   p->desc.on_update(p, d->resource, old_obj, new_obj);
-  cp_inflight_end(&p->inflight, d->call);
+  dispatch_end(d);
 }
 
 static void dispatch_delete(void *userdata, const cplane_object *obj) {
   struct cp_dispatch *d = userdata;
   struct cplane_plugin_ctx *p = d->plugin;
 
+  cp_owner_map_enqueue(&p->owners, d->resource, obj, p->queue);
   if (p->desc.on_delete == NULL)
     return;
-  cp_inflight_begin(&p->inflight, d->call, "on_delete", cp_object_key(obj),
-                    CP_DISPATCH_STUCK_NS);
+  dispatch_begin(d, "on_delete", obj);
   p->desc.on_delete(p, d->resource, obj);
-  cp_inflight_end(&p->inflight, d->call);
+  dispatch_end(d);
 }
 
 static const struct cp_informer_handler_ops dispatch_ops = {
@@ -293,6 +315,8 @@ static void join_workers(struct cplane_plugin_ctx *p) {
 
   for (w = 0; w < p->n_workers; w++)
     pthread_join(p->workers[w].thread, NULL);
+  /* No callback runs any more: send what they recorded (bounded). */
+  cp_event_recorder_stop(p);
   p->n_workers = 0;
 }
 

@@ -16,16 +16,12 @@
 #include "log/log.h"
 #include "object/json_format.h"
 #include "object/object.h"
+#include "plugin/event_recorder.h"
+#include "plugin/host_api_writes.h"
+#include "plugin/owner_map.h"
 #include "plugin/plugin.h"
 #include "workqueue/workqueue.h"
-#include "client/client.h"
 
-#include <event2/http.h>
-
-struct cplane_object_list {
-  const cplane_object **objs;
-  size_t n;
-};
 
 static void *api_alloc(size_t size) { return malloc(size); }
 
@@ -127,7 +123,7 @@ static int api_cache_get(cplane_plugin_ctx *ctx, uint32_t resource,
   return CPLANE_OK;
 }
 
-static int make_list(const cplane_object **objs, size_t n,
+int cp_api_make_list(const cplane_object **objs, size_t n,
                      cplane_object_list **out) {
   cplane_object_list *list = malloc(sizeof *list);
 
@@ -179,7 +175,7 @@ static int api_cache_list(cplane_plugin_ctx *ctx, uint32_t resource,
   cp_selector_free(sel);
   if (r != CPLANE_OK)
     return r;
-  return make_list(objs, n, out);
+  return cp_api_make_list(objs, n, out);
 }
 
 static int api_cache_list_by_index(cplane_plugin_ctx *ctx, uint32_t resource,
@@ -203,7 +199,7 @@ static int api_cache_list_by_index(cplane_plugin_ctx *ctx, uint32_t resource,
   cp_selector_free(sel);
   if (r != CPLANE_OK)
     return r;
-  return make_list(objs, n, out);
+  return cp_api_make_list(objs, n, out);
 }
 
 static int api_cache_has_synced(cplane_plugin_ctx *ctx, uint32_t resource) {
@@ -331,224 +327,7 @@ static char *api_json_format(const char *fmt, ...) {
   return s;
 }
 
-/* Writes need the REST client of the host runtime; until a host is
- * configured with an API server they say so instead of pretending. */
-static int no_server(cplane_plugin_ctx *ctx, const char *verb,
-                     const struct cplane_resource *res, char **message) {
-  char *m = NULL;
-
-  if (asprintf(&m, "cannot %s %s: no API server is configured for this "
-                   "host", verb,
-               res != NULL && res->resource != NULL ? res->resource : "?") <
-      0)
-    m = NULL;
-  if (message != NULL)
-    *message = m;
-  else
-    free(m);
-  return CPLANE_EUNAVAILABLE;
-}
-
-/* /api/v1/namespaces/NS/pods[/NAME[/SUB]] for a resource. malloc'd. */
-static char *object_path(const struct cplane_resource *res, const char *ns,
-                         const char *name, const char *sub) {
-  char *p = NULL, *en = name ? evhttp_encode_uri(name) : NULL;
-  int n;
-
-  if (name != NULL && en == NULL)
-    return NULL;
-  n = asprintf(&p, "%s%s%s%s/%s%s%s%s%s%s%s",
-               res->group && res->group[0] ? "/apis/" : "/api",
-               res->group && res->group[0] ? res->group : "",
-               res->group && res->group[0] ? "/" : "/", res->version,
-               ns ? "namespaces/" : "", ns ? ns : "", ns ? "/" : "",
-               res->resource, en ? "/" : "", en ? en : "",
-               sub ? sub : "");
-  free(en);
-  return n < 0 ? NULL : p;
-}
-
-/* Runs one write and turns the answer into the SDK's contract: the HTTP
- * status, *out (the stored object on 2xx) and *message (the Status
- * message otherwise). */
-static int write_call(cplane_plugin_ctx *ctx, const char *verb,
-                      const char *method, const struct cplane_resource *res,
-                      const char *path, const char *ctype, const char *body,
-                      const cplane_object **out, char **message) {
-  char *resp = NULL, *msg = NULL;
-  size_t len = 0;
-  int code;
-
-  if (out != NULL)
-    *out = NULL;
-  if (message != NULL)
-    *message = NULL;
-  if (ctx == NULL || ctx->client == NULL)
-    return no_server(ctx, verb, res, message);
-  if (path == NULL)
-    return CPLANE_ENOMEM;
-  code = cp_client_request(ctx->client, method, path, ctype, body,
-                           body ? strlen(body) : 0, &resp, &len);
-  if (code == 0) {
-    if (message != NULL &&
-        asprintf(message, "cannot %s %s: the API server did not answer",
-                 verb, res->resource) < 0)
-      *message = NULL;
-    free(resp);
-    return CPLANE_EUNAVAILABLE;
-  }
-  if (code >= 200 && code < 300) {
-    cplane_object *o = NULL;
-
-    if (out != NULL && resp != NULL &&
-        cp_object_parse(resp, len, &o, NULL) == CPLANE_OK)
-      *out = o;
-  } else if (message != NULL) {
-    cplane_object *st = NULL;
-
-    if (resp != NULL && cp_object_parse(resp, len, &st, NULL) == CPLANE_OK &&
-        cp_object_string(st, "message") != NULL)
-      msg = strdup(cp_object_string(st, "message"));
-    else if (asprintf(&msg, "HTTP %d", code) < 0)
-      msg = NULL;
-    cp_object_release(st);
-    *message = msg;
-  }
-  free(resp);
-  return code;
-}
-
-static int api_create(cplane_plugin_ctx *ctx, const struct cplane_resource *res,
-                      const char *ns, const char *json,
-                      const cplane_object **out, char **message) {
-  char *path = res ? object_path(res, ns, NULL, NULL) : NULL;
-  int rc = write_call(ctx, "create", "POST", res, path, "application/json",
-                      json, out, message);
-
-  free(path);
-  return rc;
-}
-
-static int api_update(cplane_plugin_ctx *ctx, const struct cplane_resource *res,
-                      const char *ns, const char *name, const char *json,
-                      const cplane_object **out, char **message) {
-  char *path = res && name ? object_path(res, ns, name, NULL) : NULL;
-  int rc = write_call(ctx, "update", "PUT", res, path, "application/json",
-                      json, out, message);
-
-  free(path);
-  return rc;
-}
-
-static int api_update_status(cplane_plugin_ctx *ctx,
-                             const struct cplane_resource *res,
-                             const char *ns, const char *name,
-                             const char *json, const cplane_object **out,
-                             char **message) {
-  char *path = res && name ? object_path(res, ns, name, "/status") : NULL;
-  int rc = write_call(ctx, "update the status of", "PUT", res, path,
-                      "application/json", json, out, message);
-
-  free(path);
-  return rc;
-}
-
-static int api_patch(cplane_plugin_ctx *ctx, const struct cplane_resource *res,
-                     const char *ns, const char *name, int patch_type,
-                     const char *patch, const cplane_object **out,
-                     char **message) {
-  const char *ctype = patch_type == CPLANE_PATCH_JSON
-                          ? "application/json-patch+json"
-                      : patch_type == CPLANE_PATCH_STRATEGIC
-                          ? "application/strategic-merge-patch+json"
-                          : "application/merge-patch+json";
-  char *path = res && name ? object_path(res, ns, name, NULL) : NULL;
-  int rc;
-
-  if (patch_type < CPLANE_PATCH_MERGE || patch_type > CPLANE_PATCH_STRATEGIC)
-    return CPLANE_EINVAL;
-  rc = write_call(ctx, "patch", "PATCH", res, path, ctype, patch, out,
-                  message);
-  free(path);
-  return rc;
-}
-
-static int api_write_subresource(cplane_plugin_ctx *ctx,
-                                 const struct cplane_resource *res,
-                                 int method, const char *ns,
-                                 const char *name, const char *sub,
-                                 const char *json, const cplane_object **out,
-                                 char **message) {
-  char *path = NULL, *suffix = NULL;
-  int rc;
-
-  if (res == NULL || name == NULL || sub == NULL || sub[0] == '\0' ||
-      strchr(sub, '/') != NULL ||
-      (method != CPLANE_WRITE_CREATE && method != CPLANE_WRITE_UPDATE))
-    return CPLANE_EINVAL;
-  if (asprintf(&suffix, "/%s", sub) < 0) {
-    suffix = NULL;
-    rc = CPLANE_ENOMEM;
-    goto out;
-  }
-  path = object_path(res, ns, name, suffix);
-  rc = write_call(ctx, method == CPLANE_WRITE_CREATE ? "create" : "update",
-                  method == CPLANE_WRITE_CREATE ? "POST" : "PUT", res, path,
-                  "application/json", json, out, message);
-out:
-  free(suffix);
-  free(path);
-  return rc;
-}
-
-static int api_delete(cplane_plugin_ctx *ctx, const struct cplane_resource *res,
-                      const char *ns, const char *name,
-                      const char *options_json, char **message) {
-  char *path = res && name ? object_path(res, ns, name, NULL) : NULL;
-  int rc = write_call(ctx, "delete", "DELETE", res, path, "application/json",
-                      options_json, NULL, message);
-
-  free(path);
-  return rc;
-}
-
-/* The raw request of ABI 1.2: no resource to name, so a path is checked
- * for shape only; the API server judges the rest. */
-static int api_request(cplane_plugin_ctx *ctx, const char *method,
-                       const char *path, const char *json, char **response,
-                       size_t *response_len) {
-  char *resp = NULL;
-  size_t len = 0;
-  int code;
-
-  if (response != NULL)
-    *response = NULL;
-  if (response_len != NULL)
-    *response_len = 0;
-  if (method == NULL || path == NULL || path[0] != '/' ||
-      (strcmp(method, "GET") != 0 && strcmp(method, "POST") != 0 &&
-       strcmp(method, "PUT") != 0 && strcmp(method, "DELETE") != 0))
-    return CPLANE_EINVAL;
-  if (ctx == NULL || ctx->client == NULL)
-    return CPLANE_EUNAVAILABLE;
-  code = cp_client_request(ctx->client, method, path,
-                           json ? "application/json" : NULL, json,
-                           json ? strlen(json) : 0, &resp, &len);
-  if (code == 0) {
-    free(resp);
-    return CPLANE_EUNAVAILABLE;
-  }
-  if (response != NULL) {
-    *response = resp;
-    resp = NULL;
-  }
-  if (response_len != NULL)
-    *response_len = len;
-  free(resp);
-  return code;
-}
-
-/* ---- ABI 1.3: stubs until each is implemented (see host_api.h) ---- */
+/* ---- ABI 1.3 ---------------------------------------------------------- */
 
 static int64_t api_now_ms(cplane_plugin_ctx *ctx) {
   struct timespec ts;
@@ -558,47 +337,35 @@ static int64_t api_now_ms(cplane_plugin_ctx *ctx) {
   return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static const char *api_json_format_error(void) { return NULL; }
-
-static int api_patch_subresource(cplane_plugin_ctx *ctx,
-                                 const struct cplane_resource *res,
-                                 const char *ns, const char *name,
-                                 const char *sub, int patch_type,
-                                 const char *patch, const cplane_object **out,
-                                 char **message) {
-  (void)ctx; (void)res; (void)ns; (void)name; (void)sub; (void)patch_type;
-  (void)patch; (void)out; (void)message;
-  return CPLANE_EUNAVAILABLE;
-}
-
-static int api_get(cplane_plugin_ctx *ctx, const struct cplane_resource *res,
-                   const char *ns, const char *name, const cplane_object **out,
-                   char **message) {
-  (void)ctx; (void)res; (void)ns; (void)name; (void)out; (void)message;
-  return CPLANE_EUNAVAILABLE;
-}
-
-static int api_list(cplane_plugin_ctx *ctx, const struct cplane_resource *res,
-                    const char *ns, const char *label_selector,
-                    const char *field_selector, cplane_object_list **out,
-                    char **message) {
-  (void)ctx; (void)res; (void)ns; (void)label_selector; (void)field_selector;
-  (void)out; (void)message;
-  return CPLANE_EUNAVAILABLE;
+static const char *api_json_format_error(void) {
+  return cp_json_format_error();
 }
 
 static int api_cache_add_index_fn(cplane_plugin_ctx *ctx, uint32_t resource,
                                   const char *index_name, cplane_index_fn fn,
                                   void *userdata) {
-  (void)ctx; (void)resource; (void)index_name; (void)fn; (void)userdata;
-  return CPLANE_EUNAVAILABLE;
+  cp_informer *inf = informer_of(ctx, resource);
+
+  if (inf == NULL || index_name == NULL || fn == NULL)
+    return CPLANE_EINVAL;
+  /* Names are per informer, as for cache_add_index: two plugins sharing a
+   * cache need different names, or the very same fn and userdata. */
+  return cp_informer_add_index_fn(inf, index_name, fn, userdata);
 }
 
 static int api_enqueue_owner(cplane_plugin_ctx *ctx, uint32_t resource,
                              const char *owner_group, const char *owner_kind,
                              uint32_t flags) {
-  (void)ctx; (void)resource; (void)owner_group; (void)owner_kind; (void)flags;
-  return CPLANE_EUNAVAILABLE;
+  if (ctx == NULL || resource >= ctx->desc.n_resources)
+    return CPLANE_EINVAL;
+  /* Rules are read without a lock by dispatch threads: init() only. */
+  if (ctx->state != CP_PLUGIN_LOADED) {
+    cp_log_warn(ctx->name, "enqueue_owner(%s) called after init(): "
+                           "ignored", owner_kind ? owner_kind : "NULL");
+    return CPLANE_EINVAL;
+  }
+  return cp_owner_map_add(&ctx->owners, resource, owner_group, owner_kind,
+                          flags);
 }
 
 static int api_event_record(cplane_plugin_ctx *ctx,
@@ -610,8 +377,13 @@ static int api_event_record(cplane_plugin_ctx *ctx,
                             const struct cplane_resource *res,
                             const cplane_object *regarding, const char *type,
                             const char *reason, const char *fmt, ...) {
-  (void)ctx; (void)res; (void)regarding; (void)type; (void)reason; (void)fmt;
-  return CPLANE_EUNAVAILABLE;
+  va_list ap;
+  int r;
+
+  va_start(ap, fmt);
+  r = cp_event_recorder_record(ctx, res, regarding, type, reason, fmt, ap);
+  va_end(ap);
+  return r;
 }
 
 static const struct cplane_host_api host_api = {
@@ -659,20 +431,20 @@ static const struct cplane_host_api host_api = {
     .object_controller_uid = cp_object_controller_uid,
     .object_labels_match = api_object_labels_match,
     .json_format = api_json_format,
-    .create = api_create,
-    .update = api_update,
-    .update_status = api_update_status,
-    .patch = api_patch,
-    .delete_object = api_delete,
+    .create = cp_api_create,
+    .update = cp_api_update,
+    .update_status = cp_api_update_status,
+    .patch = cp_api_patch,
+    .delete_object = cp_api_delete,
     .string_dup = api_string_dup,
-    .write_subresource = api_write_subresource,
+    .write_subresource = cp_api_write_subresource,
     .label_selector_text = cp_selector_text_from,
-    .request = api_request,
+    .request = cp_api_request,
     .now_ms = api_now_ms,
     .json_format_error = api_json_format_error,
-    .patch_subresource = api_patch_subresource,
-    .get = api_get,
-    .list = api_list,
+    .patch_subresource = cp_api_patch_subresource,
+    .get = cp_api_get,
+    .list = cp_api_list,
     .cache_add_index_fn = api_cache_add_index_fn,
     .enqueue_owner = api_enqueue_owner,
     .event_record = api_event_record,

@@ -389,6 +389,8 @@ void cp_plugin_free(struct cplane_plugin_ctx *p) {
   free(p->handlers);
   free(p->dispatch);
   cp_inflight_set_destroy(&p->inflight);
+  cp_event_recorder_stop(p); /* events recorded by init() or fini() */
+  cp_owner_map_clear(&p->owners);
   free(p->name);
   free(p->path);
   free(p);

@@ -32,7 +32,9 @@
 
 #include "config/config.h"
 #include "plugin/image.h"
+#include "plugin/event_recorder.h"
 #include "plugin/inflight.h"
+#include "plugin/owner_map.h"
 
 struct cp_workqueue;
 struct cp_client;
@@ -82,6 +84,14 @@ struct cplane_plugin_ctx {
   unsigned images;
   unsigned char refused_sha256[CP_PLUGIN_SHA256_LEN];
   int has_refused;
+  /* dispatch_guard.h: a blocking call from on_* was logged already. */
+  atomic_int dispatch_write_warned;
+  /* api->enqueue_owner's rules, declared in init() (owner_map.h). */
+  struct cp_owner_map owners;
+  /* api->event_record: made on first use, stopped with the plugin
+   * (event_recorder.h); the counts outlive it, for /metrics. */
+  struct cp_event_recorder *_Atomic events;
+  struct cp_event_counts event_counts;
 };
 
 /* Loads `pc->file` from `dir` and checks it as described above. Returns 0

@@ -820,6 +820,7 @@ int cp_registry_metrics_write(struct cp_registry *reg, FILE *out) {
   }
   reconcile_metrics(reg, out);
   stuck_metrics(reg, out);
+  cp_event_recorder_metrics_write(reg->plugins, reg->n_plugins, out);
   reflector_metric(reg, out, "cplane_reflector_lists_total", "counter",
                    "Lists made by the reflector", 0);
   reflector_metric(reg, out, "cplane_reflector_watches_total", "counter",

@@ -1,7 +1,7 @@
 /*
  * Unit tests for host/object/json_format: quote mapping, every directive,
- * escaping of hostile strings, %j validation, and refusal of templates
- * that would produce invalid JSON.
+ * escaping of hostile strings, %j validation, refusal of templates that
+ * would produce invalid JSON, and the reason cp_json_format_error() gives.
  */
 #include <limits.h>
 #include <setjmp.h>
@@ -82,6 +82,33 @@ static void test_result_parses(void **state) {
   free(s);
 }
 
+/* cp_json_format_error(): why the last call failed, NULL after success. */
+static void test_error_says_why(void **state) {
+  (void)state;
+  expect(cp_json_format("[%d]", 1), "[1]");
+  assert_null(cp_json_format_error());
+  assert_null(cp_json_format("{'a':%x}", 1));
+  assert_string_equal(cp_json_format_error(),
+                      "unknown directive %x at offset 5 of the template");
+  assert_null(cp_json_format("[%j]", "[1,"));
+  assert_non_null(strstr(cp_json_format_error(),
+                         "%j text is not JSON at offset 3: "));
+  assert_null(cp_json_format("[%j]", "1 2"));
+  assert_non_null(strstr(cp_json_format_error(),
+                         "%j text is not JSON at offset 2: "));
+  assert_null(cp_json_format("[%j]", "{\"a\":tru}"));
+  assert_non_null(strstr(cp_json_format_error(),
+                         "%j text is not JSON at offset 5: "));
+  assert_null(cp_json_format("{'a':1"));
+  assert_non_null(strstr(cp_json_format_error(), "the result is not JSON"));
+  assert_null(cp_json_format(""));
+  assert_string_equal(cp_json_format_error(), "the template is empty");
+  assert_null(cp_json_format(NULL));
+  assert_string_equal(cp_json_format_error(), "the template is NULL");
+  expect(cp_json_format("%s", "x"), "\"x\"");
+  assert_null(cp_json_format_error());
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_quotes_and_strings),
@@ -89,6 +116,7 @@ int main(void) {
       cmocka_unit_test(test_raw_json),
       cmocka_unit_test(test_bad_templates),
       cmocka_unit_test(test_result_parses),
+      cmocka_unit_test(test_error_says_why),
   };
 
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -323,7 +323,12 @@ struct cplane_host_api {
    * each object added to or updated in the cache and calls
    * emit(emit_ctx, value) once per value (none: the object is not in the
    * index). fn must not block or call back into the host other than the
-   * object_* readers. Call from init(). */
+   * object_* readers (it runs with the cache locked for writing, so a
+   * cache_* call from it would deadlock). Repeated values count once; at
+   * most 256 values of at most 4096 bytes are kept per object. Index names
+   * share one space per shared cache with cache_add_index(): the same
+   * name with the same fn and userdata again is CPLANE_OK, any other reuse
+   * CPLANE_EINVAL. Call from init(). */
   int (*cache_add_index_fn)(cplane_plugin_ctx *ctx, uint32_t resource,
                             const char *index_name, cplane_index_fn fn,
                             void *userdata);
@@ -334,7 +339,7 @@ struct cplane_host_api {
    * dependent's namespace and the ownerReference's name. With
    * CPLANE_OWNER_CONTROLLER only the controller reference counts. The
    * host does this before calling the plugin's own on_* (which may then be
-   * NULL for that resource). Call from init(). */
+   * NULL for that resource). Call from init() (later: CPLANE_EINVAL). */
   int (*enqueue_owner)(cplane_plugin_ctx *ctx, uint32_t resource,
                        const char *owner_group, const char *owner_kind,
                        uint32_t flags);
