@@ -25,85 +25,27 @@
 #include <json-c/json_pointer.h>
 
 #include "apiserver/discovery.h"
-#include "apiserver/nscache.h"
-#include "apiserver/request.h"
-#include "log/log.h"
+#include "api_fixture.h"
 
 #define J "application/json"
 #define NS "/api/v1/namespaces/default"
 #define PDBS "/apis/policy/v1/namespaces/default/poddisruptionbudgets"
 
-struct fixture {
-  char dir[64];
-  cp_store *store;
-  struct cp_api_ctx ctx;
-};
-
 static int setup(void **state) {
-  struct fixture *f = calloc(1, sizeof *f);
-  char path[128], *err = NULL;
-
-  cp_log_set_level(CPLANE_LOG_ERROR);
-  strcpy(f->dir, "/tmp/cp-evict-XXXXXX");
-  assert_non_null(mkdtemp(f->dir));
-  snprintf(path, sizeof path, "%s/db", f->dir);
-  if (cp_store_sqlite_open(path, NULL, &f->store, &err) != 0)
-    fail_msg("%s", err);
-  f->ctx.store = f->store;
-  f->ctx.resources = cp_resources_new();
-  f->ctx.ns_cache = cp_ns_cache_new();
-  *state = f;
-  return 0;
+  return api_fixture_setup_tagged(state, "cp-evict", 1);
 }
 
-static int teardown(void **state) {
-  struct fixture *f = *state;
-  char cmd[128];
+static int teardown(void **state) { return api_fixture_teardown(state); }
 
-  cp_resources_free(f->ctx.resources);
-  cp_ns_cache_free(f->ctx.ns_cache);
-  cp_store_close(f->store);
-  snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
-  assert_int_equal(system(cmd), 0);
-  free(f);
-  return 0;
-}
-
-/* Runs one request; the caller frees the body. */
-static struct cp_api_response call(struct fixture *f, enum cp_api_method m,
+/* Runs one JSON request; the caller frees the body. */
+static struct cp_api_response call(struct api_fixture *f, enum cp_api_method m,
                                    const char *path_query, const char *body) {
-  struct cp_api_request rq = {0};
-  struct cp_api_response rs = {0};
-  const char *q = strchr(path_query, '?');
-  char *status = NULL;
-
-  rq.method = m;
-  rq.path = q ? strndup(path_query, (size_t)(q - path_query))
-              : strdup(path_query);
-  assert_int_equal(cp_query_parse(q ? q + 1 : NULL, &rq.query), 0);
-  rq.content_type = strdup(J);
-  if (body != NULL) {
-    rq.body = strdup(body);
-    rq.body_len = strlen(body);
-  }
-  if (cp_api_route(&f->ctx, &rq, &status) <= 0) {
-    rs.code = 404;
-    rs.body = status;
-  } else {
-    cp_api_handle(&f->ctx, &rq, &rs);
-  }
-  cp_api_request_clear(&rq);
-  return rs;
+  return api_fixture_call(f, m, path_query, J, body);
 }
 
-static void expect(struct fixture *f, enum cp_api_method m, const char *path,
+static void expect(struct api_fixture *f, enum cp_api_method m, const char *path,
                    const char *body, int code) {
-  struct cp_api_response rs = call(f, m, path, body);
-
-  if (rs.code != code)
-    fail_msg("%s: %d, wanted %d: %s", path, rs.code, code,
-             rs.body ? rs.body : "");
-  free(rs.body);
+  api_fixture_expect(f, m, path, body, code);
 }
 
 /* The JSON value at pointer ptr of text, as JSON text ("" if absent). */
@@ -122,7 +64,7 @@ static const char *at(const char *text, const char *ptr, char *buf,
 
 /* A pod labelled app=web in phase phase, Ready or not, optionally
  * controlled by ReplicaSet owner. */
-static void make_pod(struct fixture *f, const char *name, const char *phase,
+static void make_pod(struct api_fixture *f, const char *name, const char *phase,
                      int ready, const char *owner) {
   char body[1024], path[256], ref[256] = "";
 
@@ -147,7 +89,7 @@ static void make_pod(struct fixture *f, const char *name, const char *phase,
   expect(f, CP_API_PUT, path, body, 200);
 }
 
-static void make_pdb(struct fixture *f, const char *name, const char *rule) {
+static void make_pdb(struct api_fixture *f, const char *name, const char *rule) {
   char body[512];
 
   snprintf(body, sizeof body,
@@ -157,7 +99,7 @@ static void make_pdb(struct fixture *f, const char *name, const char *rule) {
   expect(f, CP_API_POST, PDBS, body, 201);
 }
 
-static struct cp_api_response evict(struct fixture *f, const char *pod,
+static struct cp_api_response evict(struct api_fixture *f, const char *pod,
                                     const char *query) {
   char path[256], body[256];
 
@@ -169,7 +111,7 @@ static struct cp_api_response evict(struct fixture *f, const char *pod,
   return call(f, CP_API_POST, path, body);
 }
 
-static void expect_evicted(struct fixture *f, const char *pod) {
+static void expect_evicted(struct api_fixture *f, const char *pod) {
   struct cp_api_response rs = evict(f, pod, "");
   char path[256];
 
@@ -183,7 +125,7 @@ static void expect_evicted(struct fixture *f, const char *pod) {
   expect(f, CP_API_GET, path, NULL, 404);
 }
 
-static void expect_refused(struct fixture *f, const char *pod,
+static void expect_refused(struct api_fixture *f, const char *pod,
                            const char *cause) {
   struct cp_api_response rs = evict(f, pod, "");
   char buf[512], path[256];
@@ -204,7 +146,7 @@ static void expect_refused(struct fixture *f, const char *pod,
   expect(f, CP_API_GET, path, NULL, 200);
 }
 
-static void pdb_status(struct fixture *f, const char *ptr, char *buf,
+static void pdb_status(struct api_fixture *f, const char *ptr, char *buf,
                        size_t len) {
   struct cp_api_response rs = call(f, CP_API_GET, PDBS "/pdb", NULL);
 
@@ -216,7 +158,7 @@ static void pdb_status(struct fixture *f, const char *ptr, char *buf,
 /* ------------------------------------------------------------ tests */
 
 static void test_no_budget_deletes(void **state) {
-  struct fixture *f = *state;
+  struct api_fixture *f = *state;
 
   expect(f, CP_API_POST, "/api/v1/namespaces",
          "{\"metadata\":{\"name\":\"default\"}}", 201);
@@ -228,7 +170,7 @@ static void test_no_budget_deletes(void **state) {
 }
 
 static void test_bad_bodies(void **state) {
-  struct fixture *f = *state;
+  struct api_fixture *f = *state;
   struct cp_api_response rs;
   char buf[256];
 
@@ -254,7 +196,7 @@ static void test_bad_bodies(void **state) {
 /* minAvailable 2 over three Ready pods: one disruption, spent in the
  * budget's status before the delete; then kube's 429 and cause. */
 static void test_budget_spent_then_429(void **state) {
-  struct fixture *f = *state;
+  struct api_fixture *f = *state;
   char buf[256];
 
   expect(f, CP_API_POST, "/api/v1/namespaces",
@@ -282,7 +224,7 @@ static void test_budget_spent_then_429(void **state) {
 
 /* Pending, terminal or terminating pods go without the budget. */
 static void test_ignores_budget(void **state) {
-  struct fixture *f = *state;
+  struct api_fixture *f = *state;
 
   expect(f, CP_API_POST, "/api/v1/namespaces",
          "{\"metadata\":{\"name\":\"default\"}}", 201);
@@ -296,7 +238,7 @@ static void test_ignores_budget(void **state) {
 }
 
 static void test_two_budgets_500(void **state) {
-  struct fixture *f = *state;
+  struct api_fixture *f = *state;
   struct cp_api_response rs;
 
   expect(f, CP_API_POST, "/api/v1/namespaces",
@@ -317,7 +259,7 @@ static void test_two_budgets_500(void **state) {
 
 /* dryRun on the query: nothing deleted, the budget not written. */
 static void test_dry_run(void **state) {
-  struct fixture *f = *state;
+  struct api_fixture *f = *state;
   struct cp_api_response rs;
   char buf[64];
 
@@ -336,7 +278,7 @@ static void test_dry_run(void **state) {
 
 /* A not Ready pod while the budget is met goes without spending. */
 static void test_unready_pod(void **state) {
-  struct fixture *f = *state;
+  struct api_fixture *f = *state;
   char buf[64];
 
   expect(f, CP_API_POST, "/api/v1/namespaces",
@@ -352,7 +294,7 @@ static void test_unready_pod(void **state) {
 /* unhealthyPodEvictionPolicy AlwaysAllow: a not Ready pod goes even
  * when the budget is not met, spending nothing. */
 static void test_always_allow_unhealthy(void **state) {
-  struct fixture *f = *state;
+  struct api_fixture *f = *state;
 
   expect(f, CP_API_POST, "/api/v1/namespaces",
          "{\"metadata\":{\"name\":\"default\"}}", 201);
@@ -375,7 +317,7 @@ static void test_always_allow_unhealthy(void **state) {
 /* A status a controller observed (observedGeneration = generation) is
  * used as it is: here it allows what the pods alone would not. */
 static void test_observed_status_used(void **state) {
-  struct fixture *f = *state;
+  struct api_fixture *f = *state;
 
   expect(f, CP_API_POST, "/api/v1/namespaces",
          "{\"metadata\":{\"name\":\"default\"}}", 201);
@@ -393,7 +335,7 @@ static void test_observed_status_used(void **state) {
 /* Percentages scale against the ReplicaSet's replicas, rounding up:
  * maxUnavailable 50% of 3 is 2 (desired 1), minAvailable 50% of 3 is 2. */
 static void test_percentages(void **state) {
-  struct fixture *f = *state;
+  struct api_fixture *f = *state;
   char buf[64];
 
   expect(f, CP_API_POST, "/api/v1/namespaces",
@@ -423,7 +365,7 @@ static void test_percentages(void **state) {
 }
 
 struct racer {
-  struct fixture *f;
+  struct api_fixture *f;
   const char *pod;
   int code;
 };
@@ -440,7 +382,7 @@ static void *race(void *arg) {
 /* Two evictions at once with one disruption left: the budget's CAS lets
  * exactly one through. */
 static void test_concurrent_one_wins(void **state) {
-  struct fixture *f = *state;
+  struct api_fixture *f = *state;
   struct racer a = {f, "p1", 0}, b = {f, "p2", 0};
   pthread_t ta, tb;
 
@@ -459,7 +401,7 @@ static void test_concurrent_one_wins(void **state) {
 }
 
 static void test_discovery(void **state) {
-  struct fixture *f = *state;
+  struct api_fixture *f = *state;
   char *s = cp_discovery_resource_list(f->ctx.resources, "", "v1");
   json_object *o = json_tokener_parse(s), *list = NULL;
   size_t i;

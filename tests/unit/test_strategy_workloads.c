@@ -31,6 +31,7 @@
 #include "apiserver/strategy/priorityclasses.h"
 #include "apiserver/strategy/strategy.h"
 #include "apiserver/strategy/workloads.h"
+#include "api_fixture.h"
 #include "log/log.h"
 #include "store/store.h"
 
@@ -741,66 +742,22 @@ static void test_categories(void **state) {
 
 /* ------------------------------------- through the API, in-process */
 
-struct fixture {
-  char dir[64];
-  cp_store *store;
-  struct cp_api_ctx ctx;
-};
-
+/* Namespace admission reads the store here (no cache), as the
+ * priority tests were written for. */
 static int setup(void **state) {
-  struct fixture *f = calloc(1, sizeof *f);
-  char path[128], *err = NULL;
-
-  cp_log_set_level(CPLANE_LOG_ERROR);
-  strcpy(f->dir, "/tmp/cp-kw-XXXXXX");
-  assert_non_null(mkdtemp(f->dir));
-  snprintf(path, sizeof path, "%s/db", f->dir);
-  if (cp_store_sqlite_open(path, NULL, &f->store, &err) != 0)
-    fail_msg("%s", err);
-  f->ctx.store = f->store;
-  f->ctx.resources = cp_resources_new();
-  *state = f;
-  return 0;
+  return api_fixture_setup_tagged(state, "cp-kw", 0);
 }
 
-static int teardown(void **state) {
-  struct fixture *f = *state;
-  char cmd[128];
+static int teardown(void **state) { return api_fixture_teardown(state); }
 
-  cp_resources_free(f->ctx.resources);
-  cp_store_close(f->store);
-  snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
-  assert_int_equal(system(cmd), 0);
-  free(f);
-  return 0;
-}
-
-static struct cp_api_response call(struct fixture *f, enum cp_api_method m,
+static struct cp_api_response call(struct api_fixture *f, enum cp_api_method m,
                                    const char *path, const char *body) {
-  struct cp_api_request rq = {0};
-  struct cp_api_response rs = {0};
-  char *status = NULL;
-
-  rq.method = m;
-  rq.path = strdup(path);
-  rq.content_type = strdup("application/json");
-  if (body != NULL) {
-    rq.body = strdup(body);
-    rq.body_len = strlen(body);
-  }
-  if (cp_api_route(&f->ctx, &rq, &status) <= 0) {
-    rs.code = 404;
-    rs.body = status;
-  } else {
-    cp_api_handle(&f->ctx, &rq, &rs);
-  }
-  cp_api_request_clear(&rq);
-  return rs;
+  return api_fixture_call(f, m, path, API_FIXTURE_JSON, body);
 }
 
 #define PCS "/apis/scheduling.k8s.io/v1/priorityclasses"
 
-static void post_class(struct fixture *f, const char *name, int value,
+static void post_class(struct api_fixture *f, const char *name, int value,
                        int global, int want) {
   char body[256];
   struct cp_api_response rs;
@@ -821,7 +778,7 @@ static const struct cp_resource_type pods_type = {
 
 /* Runs the Priority admission on a pod; returns the code (0: admitted)
  * and leaves the pod as admission made it. */
-static int admit_pod(struct fixture *f, json_object *pod, char **body) {
+static int admit_pod(struct api_fixture *f, json_object *pod, char **body) {
   struct cp_api_request rq = {0};
   struct cp_api_response rs = {0};
   struct cp_strategy_write w = {CP_OP_CREATE, NULL, 0, &f->ctx, &rq};
@@ -837,7 +794,7 @@ static int admit_pod(struct fixture *f, json_object *pod, char **body) {
 }
 
 static void test_pod_priority(void **state) {
-  struct fixture *f = *state;
+  struct api_fixture *f = *state;
   json_object *pod;
   char *body = NULL;
 
@@ -887,7 +844,7 @@ static void test_pod_priority(void **state) {
 }
 
 static void test_system_classes(void **state) {
-  struct fixture *f = *state;
+  struct api_fixture *f = *state;
   struct cp_priority_class pc;
   struct cp_api_response rs;
   json_object *o;
