@@ -127,4 +127,14 @@ static inline void api_fixture_expect(struct api_fixture *f,
   free(rs.body);
 }
 
+/* Creates namespace name. */
+static inline void api_fixture_namespace(struct api_fixture *f,
+                                         const char *name) {
+  char body[160];
+
+  snprintf(body, sizeof body, "{\"metadata\":{\"name\":\"%.100s\"}}",
+           name);
+  api_fixture_expect(f, CP_API_POST, "/api/v1/namespaces", body, 201);
+}
+
 #endif /* CPLANE_TESTS_UNIT_API_FIXTURE_H */

@@ -185,6 +185,17 @@ struct cp_strategy {
   /* After a create or update of obj was stored (not on dry run): a
    * definition's types start being served. */
   void (*stored)(struct cp_api_ctx *ctx, struct json_object *obj);
+
+  /* Added by k13 (members at the end, as strategy.h allows). */
+  /* An update that admission let through has ended (not on dry run):
+   * stored 1 when obj
+   * replaced old in the store (or removed it), 0 when the write did not
+   * happen. Hands back what admit took that is no longer held: old's
+   * extra allocations after a stored write, obj's after a failed one
+   * (kube's service REST update releases a Service's ClusterIP and
+   * NodePorts it stops using). */
+  void (*update_done)(struct cp_api_ctx *ctx, struct json_object *obj,
+                      struct json_object *old, int stored);
 };
 
 /* The strategy of type t: the built-in kind's, else the custom
