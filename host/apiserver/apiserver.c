@@ -368,6 +368,8 @@ static void on_done(evutil_socket_t fd, short what, void *arg) {
                                     NULL, NULL);
       cp_api_warning_headers(&j->rs,
                              evhttp_request_get_output_headers(j->req));
+      cp_api_retry_after_header(&j->rs,
+                                evhttp_request_get_output_headers(j->req));
       send_body(j->req, j->rs.code,
                 j->rs.content_type ? j->rs.content_type : "application/json",
                 j->rs.body, j->rs.len);

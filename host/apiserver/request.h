@@ -91,6 +91,11 @@ void cp_api_add_warning(struct cp_api_response *rs, const char *text);
 struct evkeyvalq;
 void cp_api_warning_headers(const struct cp_api_response *rs,
                             struct evkeyvalq *headers);
+/* Adds the Retry-After header an error Status asks for through
+ * details.retryAfterSeconds, as kube-apiserver's ErrorNegotiated does
+ * (a 429 or 5xx whose client should wait). */
+void cp_api_retry_after_header(const struct cp_api_response *rs,
+                               struct evkeyvalq *headers);
 
 /* Sets rs to a Status body; takes body (NULL: 500 out of memory). */
 void cp_api_respond_status(struct cp_api_response *rs, int code, char *body);

@@ -8,7 +8,8 @@
  * observed, computes an unobserved status as the disruption controller
  * (integers and percentages against the controller's replicas), and lets
  * exactly one of two concurrent evictions spend the last disruption.
- * Discovery lists pods/eviction as kube does.
+ * Discovery lists pods/eviction as kube does. An evicted pod carries
+ * kube's DisruptionTarget condition before it goes.
  */
 #include <pthread.h>
 #include <setjmp.h>
@@ -123,6 +124,47 @@ static void expect_evicted(struct api_fixture *f, const char *pod) {
   free(rs.body);
   snprintf(path, sizeof path, NS "/pods/%s", pod);
   expect(f, CP_API_GET, path, NULL, 404);
+}
+
+/* Evicts pod, which a finalizer holds: 201, and the pod, marked for
+ * deletion, carries kube's DisruptionTarget condition. */
+static void expect_evicted_held(struct api_fixture *f, const char *pod) {
+  struct cp_api_response rs = evict(f, pod, "");
+  char path[256], buf[512];
+  json_object *o, *conds, *c = NULL;
+  size_t i;
+
+  if (rs.code != 201)
+    fail_msg("evict %s: %d %s", pod, rs.code, rs.body ? rs.body : "");
+  free(rs.body);
+  snprintf(path, sizeof path, NS "/pods/%s", pod);
+  rs = call(f, CP_API_GET, path, NULL);
+  assert_int_equal(rs.code, 200);
+  assert_string_not_equal(at(rs.body, "/metadata/deletionTimestamp", buf,
+                             sizeof buf),
+                          "");
+  o = json_tokener_parse(rs.body);
+  assert_true(json_pointer_get(o, "/status/conditions", &conds) == 0);
+  for (i = 0; i < json_object_array_length(conds); i++) {
+    json_object *t = json_object_object_get(
+        json_object_array_get_idx(conds, i), "type");
+
+    if (strcmp(json_object_get_string(t), "DisruptionTarget") == 0)
+      c = json_object_array_get_idx(conds, i);
+  }
+  assert_non_null(c);
+  assert_string_equal(json_object_get_string(json_object_object_get(c,
+                                                                    "status")),
+                      "True");
+  assert_string_equal(json_object_get_string(json_object_object_get(c,
+                                                                    "reason")),
+                      "EvictionByEvictionAPI");
+  assert_string_equal(
+      json_object_get_string(json_object_object_get(c, "message")),
+      "Eviction API: evicting");
+  assert_non_null(json_object_object_get(c, "lastTransitionTime"));
+  json_object_put(o);
+  free(rs.body);
 }
 
 static void expect_refused(struct api_fixture *f, const char *pod,
@@ -435,6 +477,50 @@ static void test_discovery(void **state) {
   free(s);
 }
 
+/* kube marks the pod DisruptionTarget before deleting it (seen here
+ * through a finalizer that holds the pod); a dry run marks nothing; a
+ * stale resourceVersion precondition is kube's 409 and marks nothing. */
+static void test_disruption_target(void **state) {
+  struct api_fixture *f = *state;
+  struct cp_api_response rs;
+  char buf[512], body[512];
+  const char *hold = "{\"metadata\":{\"finalizers\":[\"example.com/hold\"]}}";
+
+  expect(f, CP_API_POST, "/api/v1/namespaces",
+         "{\"metadata\":{\"name\":\"default\"}}", 201);
+  make_pod(f, "p1", "Running", 1, NULL);
+  make_pod(f, "p2", "Pending", 0, NULL);
+  rs = api_fixture_call(f, CP_API_PATCH, NS "/pods/p1",
+                        "application/merge-patch+json", hold);
+  assert_int_equal(rs.code, 200);
+  free(rs.body);
+  rs = api_fixture_call(f, CP_API_PATCH, NS "/pods/p2",
+                        "application/merge-patch+json", hold);
+  assert_int_equal(rs.code, 200);
+  free(rs.body);
+  rs = evict(f, "p1", "?dryRun=All");
+  assert_int_equal(rs.code, 201);
+  free(rs.body);
+  rs = call(f, CP_API_GET, NS "/pods/p1", NULL);
+  assert_string_equal(at(rs.body, "/status/conditions/1", buf, sizeof buf),
+                      "");
+  free(rs.body);
+  /* A precondition the pod no longer meets. */
+  snprintf(body, sizeof body,
+           "{\"metadata\":{\"name\":\"p1\"},\"deleteOptions\":{"
+           "\"preconditions\":{\"resourceVersion\":\"1\"}}}");
+  rs = call(f, CP_API_POST, NS "/pods/p1/eviction", body);
+  assert_int_equal(rs.code, 409);
+  assert_true(strstr(rs.body, "Operation cannot be fulfilled on Pod "
+                              "\\\"p1\\\": the ResourceVersion in the "
+                              "precondition (1) does not match the "
+                              "ResourceVersion in record (") != NULL);
+  free(rs.body);
+  expect_evicted_held(f, "p1");
+  /* A Pending pod goes without a budget check, marked all the same. */
+  expect_evicted_held(f, "p2");
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_no_budget_deletes, setup, teardown),
@@ -453,6 +539,8 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_concurrent_one_wins, setup,
                                       teardown),
       cmocka_unit_test_setup_teardown(test_discovery, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_disruption_target, setup,
+                                      teardown),
   };
 
   return cmocka_run_group_tests(tests, NULL, NULL);
