@@ -205,23 +205,46 @@ static void as_table(struct cp_api_request *rq, struct cp_api_response *rs) {
   rs->content_type = CP_TABLE_CONTENT_TYPE;
 }
 
+/* A create or update of a built-in kind the protobuf table serves whose
+ * protobuf body does not decode: kube's decoder answers 400, not 415. */
+static int protobuf_undecodable(const struct cp_api_request *rq) {
+  char gv[256];
+
+  if ((rq->method != CP_API_POST && rq->method != CP_API_PUT) ||
+      rq->type == NULL || !rq->type->builtin || rq->subresource != NULL)
+    return 0;
+  cp_resource_group_version(rq->type, gv, sizeof gv);
+  return cp_protobuf_known(gv, rq->type->kind);
+}
+
 /* client-go's typed clients (kubectl >= 1.32 create; controllers) send
  * protobuf bodies, DeleteOptions included; a kind the table knows is
- * turned into JSON here, anything else is left for the handlers' 415. */
-static void from_protobuf(struct cp_api_request *rq) {
+ * turned into JSON here, a malformed body of such a kind is kube's 400
+ * (returns -1 having set rs), anything else is left for the handlers'
+ * 415. */
+static int from_protobuf(struct cp_api_request *rq,
+                         struct cp_api_response *rs) {
   const char *why;
   char *json;
 
   if ((rq->method != CP_API_POST && rq->method != CP_API_PUT &&
        rq->method != CP_API_DELETE) ||
-      !cp_protobuf_is(rq->content_type) ||
-      cp_protobuf_to_json(rq->body, rq->body_len, &json, &why) != 0)
-    return;
+      !cp_protobuf_is(rq->content_type))
+    return 0;
+  if (cp_protobuf_to_json(rq->body, rq->body_len, &json, &why) != 0) {
+    if (!protobuf_undecodable(rq))
+      return 0;
+    cp_api_respond_status(rs, 400,
+                          cp_protobuf_decode_failure(rq->body, rq->body_len,
+                                                     why, rq->type->kind));
+    return -1;
+  }
   free(rq->body);
   rq->body = json;
   rq->body_len = strlen(json);
   free(rq->content_type);
   rq->content_type = strdup("application/json");
+  return 0;
 }
 
 /* A client whose Accept prefers protobuf (client-go's typed clients:
@@ -269,8 +292,8 @@ static void *worker_main(void *arg) {
       free(j);
       continue;
     }
-    from_protobuf(&j->rq);
-    cp_api_handle(&s->ctx, &j->rq, &j->rs);
+    if (from_protobuf(&j->rq, &j->rs) == 0)
+      cp_api_handle(&s->ctx, &j->rq, &j->rs);
     as_table(&j->rq, &j->rs);
     to_protobuf(&j->rq, &j->rs);
     pthread_mutex_lock(&s->mu);
