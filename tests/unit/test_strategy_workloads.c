@@ -657,6 +657,67 @@ static void test_hpa_conversion(void **state) {
   json_object_put(h);
 }
 
+/* Every metric source type survives v2 -> v1 (annotations) -> v2: the
+ * one table drives both directions. */
+static void test_hpa_table_round_trip(void **state) {
+  json_object *h = parse(
+      "{\"apiVersion\":\"autoscaling/v2\",\"kind\":\"HorizontalPodAutoscaler\","
+      "\"metadata\":{\"name\":\"web\"},\"spec\":{\"maxReplicas\":5,"
+      "\"metrics\":["
+      "{\"type\":\"Resource\",\"resource\":{\"name\":\"memory\",\"target\":"
+      "{\"type\":\"AverageValue\",\"averageValue\":\"1Gi\"}}},"
+      "{\"type\":\"ContainerResource\",\"containerResource\":{\"name\":"
+      "\"cpu\",\"container\":\"app\",\"target\":{\"type\":\"Utilization\","
+      "\"averageUtilization\":50}}},"
+      "{\"type\":\"Pods\",\"pods\":{\"metric\":{\"name\":\"qps\",\"selector\":"
+      "{\"matchLabels\":{\"a\":\"b\"}}},\"target\":{\"type\":"
+      "\"AverageValue\",\"averageValue\":\"10\"}}},"
+      "{\"type\":\"Object\",\"object\":{\"describedObject\":{\"kind\":"
+      "\"Ingress\",\"name\":\"main\"},\"metric\":{\"name\":\"rps\"},"
+      "\"target\":{\"type\":\"Value\",\"value\":\"2k\"}}},"
+      "{\"type\":\"External\",\"external\":{\"metric\":{\"name\":\"queue\"},"
+      "\"target\":{\"type\":\"AverageValue\",\"averageValue\":\"30\"}}}]},"
+      "\"status\":{\"desiredReplicas\":2,\"currentReplicas\":2,"
+      "\"currentMetrics\":["
+      "{\"type\":\"Resource\",\"resource\":{\"name\":\"memory\",\"current\":"
+      "{\"averageUtilization\":70,\"averageValue\":\"700Mi\"}}},"
+      "{\"type\":\"Pods\",\"pods\":{\"metric\":{\"name\":\"qps\"},\"current\":"
+      "{\"averageValue\":\"9\"}}},"
+      "{\"type\":\"Object\",\"object\":{\"describedObject\":{\"kind\":"
+      "\"Ingress\",\"name\":\"main\"},\"metric\":{\"name\":\"rps\"},"
+      "\"current\":{\"value\":\"1k\",\"averageValue\":\"500\"}}},"
+      "{\"type\":\"External\",\"external\":{\"metric\":{\"name\":\"queue\"},"
+      "\"current\":{\"value\":\"3\",\"averageValue\":\"1\"}}}]}}");
+  json_object *orig = NULL, *v = NULL;
+
+  (void)state;
+  assert_int_equal(json_object_deep_copy(h, &orig, NULL), 0);
+  assert_int_equal(cp_hpa_convert(h, "v1"), 0);
+  assert_true(json_object_object_get_ex(
+      cp_field_at(h, "metadata.annotations"),
+      "autoscaling.alpha.kubernetes.io/metrics", &v));
+  assert_string_equal(
+      json_object_get_string(v),
+      "[{\"type\":\"Resource\",\"resource\":{\"name\":\"memory\","
+      "\"targetAverageValue\":\"1Gi\"}},"
+      "{\"type\":\"ContainerResource\",\"containerResource\":{\"name\":"
+      "\"cpu\",\"container\":\"app\",\"targetAverageUtilization\":50}},"
+      "{\"type\":\"Pods\",\"pods\":{\"metricName\":\"qps\","
+      "\"targetAverageValue\":\"10\",\"selector\":{\"matchLabels\":{\"a\":"
+      "\"b\"}}}},"
+      "{\"type\":\"Object\",\"object\":{\"target\":{\"kind\":\"Ingress\","
+      "\"name\":\"main\"},\"metricName\":\"rps\",\"targetValue\":\"2k\"}},"
+      "{\"type\":\"External\",\"external\":{\"metricName\":\"queue\","
+      "\"targetAverageValue\":\"30\"}}]");
+  assert_int_equal(cp_hpa_convert(h, "v2"), 0);
+  assert_true(json_object_equal(cp_field_at(h, "spec.metrics"),
+                                cp_field_at(orig, "spec.metrics")));
+  assert_true(json_object_equal(cp_field_at(h, "status.currentMetrics"),
+                                cp_field_at(orig, "status.currentMetrics")));
+  json_object_put(h);
+  json_object_put(orig);
+}
+
 /* ------------------------------------------------ PriorityClass, RC */
 
 static void test_priority_class_validation(void **state) {
@@ -896,6 +957,7 @@ int main(void) {
       cmocka_unit_test(test_pdb),
       cmocka_unit_test(test_hpa_defaults_and_cells),
       cmocka_unit_test(test_hpa_conversion),
+      cmocka_unit_test(test_hpa_table_round_trip),
       cmocka_unit_test(test_priority_class_validation),
       cmocka_unit_test(test_runtime_class),
       cmocka_unit_test(test_categories),
