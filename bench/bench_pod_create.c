@@ -19,6 +19,7 @@
 
 #include "apiserver/nscache.h"
 #include "apiserver/request.h"
+#include "apiserver/strategy/priorityclass_cache.h"
 #include "apiserver/strategy/priorityclasses.h"
 #include "log/log.h"
 
@@ -108,6 +109,7 @@ int main(void) {
   ctx.store = store;
   ctx.resources = cp_resources_new();
   ctx.ns_cache = cp_ns_cache_new();
+  ctx.pc_cache = cp_pc_cache_new(); /* as the server runs */
   if (ctx.resources == NULL ||
       call(&ctx, CP_API_POST, "/api/v1/namespaces",
            "{\"metadata\":{\"name\":\"default\"}}") != 201)
@@ -134,6 +136,8 @@ out:
     cp_resources_free(ctx.resources);
   if (ctx.ns_cache != NULL)
     cp_ns_cache_free(ctx.ns_cache);
+  if (ctx.pc_cache != NULL)
+    cp_pc_cache_free(ctx.pc_cache);
   if (store != NULL)
     cp_store_close(store);
   free(err);

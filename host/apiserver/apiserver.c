@@ -48,6 +48,7 @@
 #include "apiserver/healthz.h"
 #include "apiserver/metrics.h"
 #include "apiserver/nscache.h"
+#include "apiserver/strategy/priorityclass_cache.h"
 #include "apiserver/rbac_bootstrap.h"
 #include "apiserver/request.h"
 #include "apiserver/request_info.h"
@@ -1148,6 +1149,7 @@ static void free_server(struct cp_apiserver *s) {
   cp_openapi_v2_free(s->openapi_v2);
   cp_resources_free(s->ctx.resources);
   cp_ns_cache_free(s->ctx.ns_cache);
+  cp_pc_cache_free(s->ctx.pc_cache);
   cp_svc_alloc_free(s->ctx.svc_alloc);
   if (s->ssl_ctx != NULL)
     SSL_CTX_free(s->ssl_ctx);
@@ -1199,6 +1201,7 @@ int cp_apiserver_start(const struct cp_apiserver_config *cfg,
   s->openapi_v2 = s->ctx.resources ? cp_openapi_v2_new(s->ctx.resources)
                                    : NULL;
   s->ctx.ns_cache = cp_ns_cache_new(); /* NULL: admission reads the store */
+  s->ctx.pc_cache = cp_pc_cache_new(); /* the same */
   s->ctx.not_ready_toleration_seconds =
       cfg->default_not_ready_toleration_seconds;
   s->ctx.unreachable_toleration_seconds =

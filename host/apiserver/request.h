@@ -55,6 +55,7 @@ struct cp_api_response {
 
 /* What the handlers share. */
 struct cp_ns_cache;
+struct cp_pc_cache;
 struct cp_api_ctx {
   cp_store *store;
   struct cp_resources *resources;
@@ -70,6 +71,9 @@ struct cp_api_ctx {
   struct cp_svc_alloc *svc_alloc;
   /* The pods' default NoExecute tolerations (pod_defaults.h); 0: 300. */
   int64_t not_ready_toleration_seconds, unreachable_toleration_seconds;
+  /* The PriorityClasses pod admission reads (priorityclass_cache.h);
+   * NULL: admission reads the store. */
+  struct cp_pc_cache *pc_cache;
 };
 
 /* Splits a resource path (/api/v1/..., /apis/g/v/...) into the request's

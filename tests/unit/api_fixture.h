@@ -28,6 +28,7 @@
 
 #include "apiserver/nscache.h"
 #include "apiserver/request.h"
+#include "apiserver/strategy/priorityclass_cache.h"
 #include "log/log.h"
 
 #define API_FIXTURE_JSON "application/json"
@@ -38,11 +39,11 @@ struct api_fixture {
   struct cp_api_ctx ctx;
 };
 
-/* A fixture in *state, its directory /tmp/<tag>-XXXXXX. with_ns_cache:
- * namespace admission through the cache, as the server runs (0: it reads
- * the store). */
+/* A fixture in *state, its directory /tmp/<tag>-XXXXXX. with_caches:
+ * namespace and PriorityClass admission through their caches, as the
+ * server runs (0: they read the store). */
 static inline int api_fixture_setup_tagged(void **state, const char *tag,
-                                           int with_ns_cache) {
+                                           int with_caches) {
   struct api_fixture *f = calloc(1, sizeof *f);
   char path[128], *err = NULL;
 
@@ -56,15 +57,17 @@ static inline int api_fixture_setup_tagged(void **state, const char *tag,
   f->ctx.store = f->store;
   f->ctx.resources = cp_resources_new();
   assert_non_null(f->ctx.resources);
-  if (with_ns_cache) {
+  if (with_caches) {
     f->ctx.ns_cache = cp_ns_cache_new();
+    f->ctx.pc_cache = cp_pc_cache_new();
     assert_non_null(f->ctx.ns_cache);
+    assert_non_null(f->ctx.pc_cache);
   }
   *state = f;
   return 0;
 }
 
-/* The usual fixture: namespace admission through the cache. */
+/* The usual fixture: admission through the caches. */
 static inline int api_fixture_setup(void **state) {
   return api_fixture_setup_tagged(state, "cp-api", 1);
 }
@@ -76,6 +79,8 @@ static inline int api_fixture_teardown(void **state) {
   cp_resources_free(f->ctx.resources);
   if (f->ctx.ns_cache != NULL)
     cp_ns_cache_free(f->ctx.ns_cache);
+  if (f->ctx.pc_cache != NULL)
+    cp_pc_cache_free(f->ctx.pc_cache);
   cp_store_close(f->store);
   snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
   assert_int_equal(system(cmd), 0);

@@ -803,10 +803,10 @@ static void test_categories(void **state) {
 
 /* ------------------------------------- through the API, in-process */
 
-/* Namespace admission reads the store here (no cache), as the
- * priority tests were written for. */
+/* Admission through its caches, as the server runs: the priority tests
+ * below also check that a PriorityClass write is seen at once. */
 static int setup(void **state) {
-  return api_fixture_setup_tagged(state, "cp-kw", 0);
+  return api_fixture_setup_tagged(state, "cp-kw", 1);
 }
 
 static int teardown(void **state) { return api_fixture_teardown(state); }
@@ -856,6 +856,7 @@ static int admit_pod(struct api_fixture *f, json_object *pod, char **body) {
 
 static void test_pod_priority(void **state) {
   struct api_fixture *f = *state;
+  struct cp_api_response rs;
   json_object *pod;
   char *body = NULL;
 
@@ -900,6 +901,17 @@ static void test_pod_priority(void **state) {
                                "be provided in pod spec; priority admission "
                                "controller computed 1000 from the given "
                                "PriorityClass name"));
+  free(body);
+  json_object_put(pod);
+
+  /* A deleted class is gone for the next pod at once (the admission
+   * cache is dropped around every class write). */
+  rs = call(f, CP_API_DELETE, PCS "/gold", NULL);
+  assert_int_equal(rs.code, 200);
+  free(rs.body);
+  pod = parse("{\"metadata\":{\"name\":\"web\"},\"spec\":{"
+              "\"priorityClassName\":\"gold\"}}");
+  assert_int_equal(admit_pod(f, pod, &body), 403);
   free(body);
   json_object_put(pod);
 }

@@ -76,8 +76,8 @@ struct cp_table_column {
  * spec.finalizers empty (namespaces). */
 #define CP_STRATEGY_SPEC_FINALIZERS 4u
 /* Writes of this kind change what admission answers for others
- * (namespaces: NamespaceLifecycle); the admission cache is dropped
- * around every write of it. */
+ * (namespaces: NamespaceLifecycle; PriorityClasses: Priority); the
+ * admission caches are dropped around every write of it. */
 #define CP_STRATEGY_ADMISSION_STATE 8u
 /* metadata.name is a DNS-1123 label (namespaces), not a subdomain. */
 #define CP_STRATEGY_NAME_DNS_LABEL 16u
