@@ -55,49 +55,47 @@ static void invalid(struct cp_field_errors *errs, size_t i, int m,
   cp_field_invalid_str(errs, path, value, detail);
 }
 
-/* kube's ValidateLimitRange order checks for one resource of limit i:
- * min <= defaultRequest <= default <= max, min <= max, ratio >= 1. */
+/* kube's ValidateLimitRange order checks, in its order: lo's value may
+ * not exceed hi's; the error is at map `at` and shows map `shown`'s
+ * value; the detail names lo's then hi's value. */
+static const struct order_rule {
+  int lo, hi, at, shown;
+  const char *fmt;
+} order_rules[] = {
+    {L_MIN, L_MAX, L_MIN, L_MIN,
+     "min value %.60s is greater than max value %.60s"},
+    {L_MIN, L_DEFAULT_REQUEST, L_DEFAULT_REQUEST, L_DEFAULT_REQUEST,
+     "min value %.60s is greater than default request value %.60s"},
+    {L_DEFAULT_REQUEST, L_MAX, L_DEFAULT_REQUEST, L_DEFAULT_REQUEST,
+     "default request value %.60s is greater than max value %.60s"},
+    {L_DEFAULT_REQUEST, L_DEFAULT, L_DEFAULT_REQUEST, L_DEFAULT_REQUEST,
+     "default request value %.60s is greater than default limit value "
+     "%.60s"},
+    {L_MIN, L_DEFAULT, L_DEFAULT, L_MIN,
+     "min value %.60s is greater than default value %.60s"},
+    {L_DEFAULT, L_MAX, L_DEFAULT, L_MAX,
+     "default value %.60s is greater than max value %.60s"},
+};
+
+/* min <= defaultRequest <= default <= max and ratio >= 1 for one
+ * resource of limit i. */
 static void check_resource(json_object *limit, size_t i, const char *res,
                            struct cp_field_errors *errs) {
   struct values v;
   int has[L_MAPS], m;
+  size_t r;
   char d[256];
 
   for (m = 0; m < L_MAPS; m++)
     has[m] = value_of(limit, m, res, &v);
-#define CMP_FAIL(a, b) (has[a] && has[b] && v.q[a] > v.q[b])
-  if (CMP_FAIL(L_MIN, L_MAX)) {
-    snprintf(d, sizeof d, "min value %.60s is greater than max value %.60s",
-             text(&v, L_MIN), text(&v, L_MAX));
-    invalid(errs, i, L_MIN, res, text(&v, L_MIN), d);
+  for (r = 0; r < sizeof order_rules / sizeof order_rules[0]; r++) {
+    const struct order_rule *o = &order_rules[r];
+
+    if (!has[o->lo] || !has[o->hi] || v.q[o->lo] <= v.q[o->hi])
+      continue;
+    snprintf(d, sizeof d, o->fmt, text(&v, o->lo), text(&v, o->hi));
+    invalid(errs, i, o->at, res, text(&v, o->shown), d);
   }
-  if (CMP_FAIL(L_MIN, L_DEFAULT_REQUEST)) {
-    snprintf(d, sizeof d, "min value %.60s is greater than default request "
-             "value %.60s", text(&v, L_MIN), text(&v, L_DEFAULT_REQUEST));
-    invalid(errs, i, L_DEFAULT_REQUEST, res, text(&v, L_DEFAULT_REQUEST), d);
-  }
-  if (CMP_FAIL(L_DEFAULT_REQUEST, L_MAX)) {
-    snprintf(d, sizeof d, "default request value %.60s is greater than max "
-             "value %.60s", text(&v, L_DEFAULT_REQUEST), text(&v, L_MAX));
-    invalid(errs, i, L_DEFAULT_REQUEST, res, text(&v, L_DEFAULT_REQUEST), d);
-  }
-  if (CMP_FAIL(L_DEFAULT_REQUEST, L_DEFAULT)) {
-    snprintf(d, sizeof d, "default request value %.60s is greater than "
-             "default limit value %.60s", text(&v, L_DEFAULT_REQUEST),
-             text(&v, L_DEFAULT));
-    invalid(errs, i, L_DEFAULT_REQUEST, res, text(&v, L_DEFAULT_REQUEST), d);
-  }
-  if (CMP_FAIL(L_MIN, L_DEFAULT)) {
-    snprintf(d, sizeof d, "min value %.60s is greater than default value "
-             "%.60s", text(&v, L_MIN), text(&v, L_DEFAULT));
-    invalid(errs, i, L_DEFAULT, res, text(&v, L_MIN), d);
-  }
-  if (CMP_FAIL(L_DEFAULT, L_MAX)) {
-    snprintf(d, sizeof d, "default value %.60s is greater than max value "
-             "%.60s", text(&v, L_DEFAULT), text(&v, L_MAX));
-    invalid(errs, i, L_DEFAULT, res, text(&v, L_MAX), d);
-  }
-#undef CMP_FAIL
   if (has[L_RATIO] && v.q[L_RATIO] < (cp_quantity)1000000000) {
     snprintf(d, sizeof d, "ratio %.60s is less than 1", text(&v, L_RATIO));
     invalid(errs, i, L_RATIO, res, text(&v, L_RATIO), d);

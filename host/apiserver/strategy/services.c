@@ -574,28 +574,7 @@ static int admit(const struct cp_strategy_write *w, json_object *o,
   return rc;
 }
 
-static void deleted(struct cp_api_ctx *ctx, json_object *o) {
-  json_object *ips = cp_field_typed(o, "spec.clusterIPs", json_type_array);
-  json_object *ports = ports_of(o);
-  size_t i, n;
-  int64_t np;
-
-  n = ips != NULL ? json_object_array_length(ips) : 0;
-  for (i = 0; i < n && i < 2; i++) {
-    json_object *ip = json_object_array_get_idx(ips, i);
-
-    if (json_object_is_type(ip, json_type_string) &&
-        strcmp(json_object_get_string(ip), "None") != 0)
-      cp_svc_release_ip(ctx->store, json_object_get_string(ip));
-  }
-  n = ports != NULL ? json_object_array_length(ports) : 0;
-  for (i = 0; i < n && i < MAX_PORTS; i++)
-    if (cp_field_int(json_object_array_get_idx(ports, i), "nodePort", &np) &&
-        np > 0)
-      cp_svc_release_port(ctx->store, (int)np);
-}
-
-/* 1 when o holds ClusterIP ip. */
+/* 1 when o (NULL: none) holds ClusterIP ip. */
 static int holds_ip(json_object *o, const char *ip) {
   json_object *ips = cp_field_typed(o, "spec.clusterIPs", json_type_array);
   size_t i, n = ips != NULL ? json_object_array_length(ips) : 0;
@@ -610,7 +589,7 @@ static int holds_ip(json_object *o, const char *ip) {
   return 0;
 }
 
-/* 1 when one of o's ports holds NodePort np. */
+/* 1 when one of o's ports (o NULL: none) holds NodePort np. */
 static int holds_port(json_object *o, int64_t np) {
   json_object *ports = ports_of(o);
   size_t i, n = ports != NULL ? json_object_array_length(ports) : 0;
@@ -623,7 +602,8 @@ static int holds_port(json_object *o, int64_t np) {
   return 0;
 }
 
-/* Releases every address `from` holds that `keep` does not. */
+/* Releases every address `from` holds that `keep` (NULL: nothing) does
+ * not. */
 static void release_unheld(cp_store *s, json_object *from, json_object *keep) {
   json_object *ips = cp_field_typed(from, "spec.clusterIPs", json_type_array);
   json_object *ports = ports_of(from);
@@ -646,6 +626,10 @@ static void release_unheld(cp_store *s, json_object *from, json_object *keep) {
     if (cp_field_int(json_object_array_get_idx(ports, i), "nodePort", &np) &&
         np > 0 && !holds_port(keep, np))
       cp_svc_release_port(s, (int)np);
+}
+
+static void deleted(struct cp_api_ctx *ctx, json_object *o) {
+  release_unheld(ctx->store, o, NULL);
 }
 
 /* kube's service REST update, after the write: the stored Service keeps
