@@ -296,6 +296,7 @@ static void *worker_main(void *arg) {
     if (from_protobuf(&j->rq, &j->rs) == 0)
       cp_api_handle(&s->ctx, &j->rq, &j->rs);
     as_table(&j->rq, &j->rs);
+    cp_api_note_retry_after(&j->rs);
     to_protobuf(&j->rq, &j->rs);
     pthread_mutex_lock(&s->mu);
     j->next = s->done;

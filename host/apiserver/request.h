@@ -51,6 +51,9 @@ struct cp_api_response {
    * one after another; inline so that nobody has to free them. */
   char warnings[CP_API_WARNINGS_MAX];
   size_t warnings_len;
+  /* The Retry-After header's seconds (0: none), noted from the Status
+   * body by cp_api_note_retry_after before it may turn protobuf. */
+  int retry_after_seconds;
 };
 
 /* What the handlers share. */
@@ -95,9 +98,12 @@ void cp_api_add_warning(struct cp_api_response *rs, const char *text);
 struct evkeyvalq;
 void cp_api_warning_headers(const struct cp_api_response *rs,
                             struct evkeyvalq *headers);
-/* Adds the Retry-After header an error Status asks for through
- * details.retryAfterSeconds, as kube-apiserver's ErrorNegotiated does
- * (a 429 or 5xx whose client should wait). */
+/* Notes the delay an error Status asks for in details.retryAfterSeconds
+ * (rs->retry_after_seconds), on the worker while the body is still JSON;
+ * then adds it as the Retry-After header on the event loop, as
+ * kube-apiserver's ErrorNegotiated does (a 429 or 5xx whose client
+ * should wait). */
+void cp_api_note_retry_after(struct cp_api_response *rs);
 void cp_api_retry_after_header(const struct cp_api_response *rs,
                                struct evkeyvalq *headers);
 

@@ -140,6 +140,12 @@ code=$(curl -sk -D "$TMP/hdr" -o "$TMP/resp" -w '%{http_code}' \
 [ "$code" = 504 ] && [ "$(jq -r '.details.retryAfterSeconds' "$TMP/resp")" = 1 ] ||
   fail "future resourceVersion: $code $(cat "$TMP/resp")"
 grep -qi '^Retry-After: 1' "$TMP/hdr" || fail "no Retry-After header: $(cat "$TMP/hdr")"
+# The same Status sent as protobuf keeps the header.
+curl -sk -D "$TMP/hdr" -o /dev/null -H "Authorization: Bearer $token" \
+  -H 'Accept: application/vnd.kubernetes.protobuf' \
+  "$url/api/v1/namespaces/default/configmaps?resourceVersion=999999999"
+grep -qi '^Content-Type: application/vnd.kubernetes.protobuf' "$TMP/hdr" &&
+  grep -qi '^Retry-After: 1' "$TMP/hdr" || fail "protobuf 504 headers: $(cat "$TMP/hdr")"
 pass "Retry-After follows details.retryAfterSeconds"
 
 # kube marks an evicted pod DisruptionTarget before deleting it: a
