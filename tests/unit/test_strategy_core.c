@@ -18,6 +18,7 @@
 
 #include <json-c/json.h>
 
+#include "api_fixture.h"
 #include "apiserver/alloc/service_alloc.h"
 #include "apiserver/request.h"
 #include "apiserver/resources.h"
@@ -240,44 +241,25 @@ static void test_service_update(void **state) {
   json_object_put(old);
 }
 
-struct store_fixture {
-  char dir[64];
-  cp_store *store;
-  struct cp_api_ctx ctx;
-};
-
+/* The in-process fixture with a two-port NodePort range. */
 static int store_setup(void **state) {
-  struct store_fixture *f = calloc(1, sizeof *f);
-  char path[96], *err = NULL;
+  struct api_fixture *f;
 
-  assert_non_null(f);
-  strcpy(f->dir, "/tmp/cp-stcore-XXXXXX");
-  assert_non_null(mkdtemp(f->dir));
-  snprintf(path, sizeof path, "%s/db", f->dir);
-  if (cp_store_sqlite_open(path, NULL, &f->store, &err) != 0)
-    fail_msg("%s", err);
-  f->ctx.store = f->store;
-  f->ctx.resources = reg;
+  api_fixture_setup_tagged(state, "cp-stcore", 0);
+  f = *state;
   f->ctx.svc_alloc = cp_svc_alloc_new(NULL, "30000-30001");
   assert_non_null(f->ctx.svc_alloc);
-  *state = f;
   return 0;
 }
 
 static int store_teardown(void **state) {
-  struct store_fixture *f = *state;
-  char cmd[128];
+  struct api_fixture *f = *state;
 
   cp_svc_alloc_free(f->ctx.svc_alloc);
-  cp_store_close(f->store);
-  snprintf(cmd, sizeof cmd, "rm -rf %s", f->dir);
-  assert_int_equal(system(cmd), 0);
-  free(f);
-  return 0;
+  return api_fixture_teardown(state);
 }
 
-/* admit on a create: 0, or the response's code. */
-static int admit(struct store_fixture *f, json_object *o, int dry_run,
+static int admit(struct api_fixture *f, json_object *o, int dry_run,
                  char **body) {
   const struct cp_strategy *s = st("", "services");
   struct cp_api_request rq = {0};
@@ -300,7 +282,7 @@ static const char *ip_of(json_object *o) {
 }
 
 static void test_service_admit(void **state) {
-  struct store_fixture *f = *state;
+  struct api_fixture *f = *state;
   json_object *a = parse("{\"metadata\":{\"name\":\"a\",\"namespace\":\"d\"},"
                          "\"spec\":{\"clusterIP\":\"10.96.0.10\",\"ports\":"
                          "[{\"port\":80}]}}");
