@@ -149,7 +149,7 @@ all install: $(KIT_LIB)
 $(B)/cplane: $(B)/host/main.o $(HOST_LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(B)/tests/%: tests/unit/%.c $(HOST_LIB)
+$(B)/tests/%: tests/unit/%.c tests/unit/*.h $(HOST_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $< $(HOST_LIB) $(LDFLAGS) $(LDLIBS) -lcmocka
 

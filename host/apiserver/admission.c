@@ -147,3 +147,12 @@ void cp_admission_release(struct cp_api_ctx *ctx, struct cp_api_request *rq,
   if (st->admit != NULL && st->deleted != NULL && !cp_verbs_dry_run(rq))
     st->deleted(ctx, o);
 }
+
+void cp_admission_update_done(struct cp_api_ctx *ctx,
+                              struct cp_api_request *rq, json_object *o,
+                              json_object *old, int stored) {
+  const struct cp_strategy *st = cp_strategy_for(rq->type);
+
+  if (st->update_done != NULL && !cp_verbs_dry_run(rq))
+    st->update_done(ctx, o, old, stored);
+}

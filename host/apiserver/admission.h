@@ -36,5 +36,11 @@ int cp_admission_strategy(struct cp_api_ctx *ctx, struct cp_api_request *rq,
                           struct cp_api_response *rs);
 void cp_admission_release(struct cp_api_ctx *ctx, struct cp_api_request *rq,
                           struct json_object *o);
+/* An update of old to o that cp_admission_strategy admitted has ended:
+ * stored 1 when o was written (or the write removed it), 0 when it was
+ * not. The kind hands back what is no longer held (update_done). */
+void cp_admission_update_done(struct cp_api_ctx *ctx,
+                              struct cp_api_request *rq, struct json_object *o,
+                              struct json_object *old, int stored);
 
 #endif /* CPLANE_HOST_APISERVER_ADMISSION_H */

@@ -48,6 +48,7 @@
 #include "apiserver/healthz.h"
 #include "apiserver/metrics.h"
 #include "apiserver/nscache.h"
+#include "apiserver/strategy/priorityclass_cache.h"
 #include "apiserver/rbac_bootstrap.h"
 #include "apiserver/request.h"
 #include "apiserver/request_info.h"
@@ -205,23 +206,46 @@ static void as_table(struct cp_api_request *rq, struct cp_api_response *rs) {
   rs->content_type = CP_TABLE_CONTENT_TYPE;
 }
 
+/* A create or update of a built-in kind the protobuf table serves whose
+ * protobuf body does not decode: kube's decoder answers 400, not 415. */
+static int protobuf_undecodable(const struct cp_api_request *rq) {
+  char gv[256];
+
+  if ((rq->method != CP_API_POST && rq->method != CP_API_PUT) ||
+      rq->type == NULL || !rq->type->builtin || rq->subresource != NULL)
+    return 0;
+  cp_resource_group_version(rq->type, gv, sizeof gv);
+  return cp_protobuf_known(gv, rq->type->kind);
+}
+
 /* client-go's typed clients (kubectl >= 1.32 create; controllers) send
  * protobuf bodies, DeleteOptions included; a kind the table knows is
- * turned into JSON here, anything else is left for the handlers' 415. */
-static void from_protobuf(struct cp_api_request *rq) {
+ * turned into JSON here, a malformed body of such a kind is kube's 400
+ * (returns -1 having set rs), anything else is left for the handlers'
+ * 415. */
+static int from_protobuf(struct cp_api_request *rq,
+                         struct cp_api_response *rs) {
   const char *why;
   char *json;
 
   if ((rq->method != CP_API_POST && rq->method != CP_API_PUT &&
        rq->method != CP_API_DELETE) ||
-      !cp_protobuf_is(rq->content_type) ||
-      cp_protobuf_to_json(rq->body, rq->body_len, &json, &why) != 0)
-    return;
+      !cp_protobuf_is(rq->content_type))
+    return 0;
+  if (cp_protobuf_to_json(rq->body, rq->body_len, &json, &why) != 0) {
+    if (!protobuf_undecodable(rq))
+      return 0;
+    cp_api_respond_status(rs, 400,
+                          cp_protobuf_decode_failure(rq->body, rq->body_len,
+                                                     why, rq->type->kind));
+    return -1;
+  }
   free(rq->body);
   rq->body = json;
   rq->body_len = strlen(json);
   free(rq->content_type);
   rq->content_type = strdup("application/json");
+  return 0;
 }
 
 /* A client whose Accept prefers protobuf (client-go's typed clients:
@@ -269,9 +293,10 @@ static void *worker_main(void *arg) {
       free(j);
       continue;
     }
-    from_protobuf(&j->rq);
-    cp_api_handle(&s->ctx, &j->rq, &j->rs);
+    if (from_protobuf(&j->rq, &j->rs) == 0)
+      cp_api_handle(&s->ctx, &j->rq, &j->rs);
     as_table(&j->rq, &j->rs);
+    cp_api_note_retry_after(&j->rs);
     to_protobuf(&j->rq, &j->rs);
     pthread_mutex_lock(&s->mu);
     j->next = s->done;
@@ -368,6 +393,8 @@ static void on_done(evutil_socket_t fd, short what, void *arg) {
                                     NULL, NULL);
       cp_api_warning_headers(&j->rs,
                              evhttp_request_get_output_headers(j->req));
+      cp_api_retry_after_header(&j->rs,
+                                evhttp_request_get_output_headers(j->req));
       send_body(j->req, j->rs.code,
                 j->rs.content_type ? j->rs.content_type : "application/json",
                 j->rs.body, j->rs.len);
@@ -1123,6 +1150,7 @@ static void free_server(struct cp_apiserver *s) {
   cp_openapi_v2_free(s->openapi_v2);
   cp_resources_free(s->ctx.resources);
   cp_ns_cache_free(s->ctx.ns_cache);
+  cp_pc_cache_free(s->ctx.pc_cache);
   cp_svc_alloc_free(s->ctx.svc_alloc);
   if (s->ssl_ctx != NULL)
     SSL_CTX_free(s->ssl_ctx);
@@ -1174,6 +1202,7 @@ int cp_apiserver_start(const struct cp_apiserver_config *cfg,
   s->openapi_v2 = s->ctx.resources ? cp_openapi_v2_new(s->ctx.resources)
                                    : NULL;
   s->ctx.ns_cache = cp_ns_cache_new(); /* NULL: admission reads the store */
+  s->ctx.pc_cache = cp_pc_cache_new(); /* the same */
   s->ctx.not_ready_toleration_seconds =
       cfg->default_not_ready_toleration_seconds;
   s->ctx.unreachable_toleration_seconds =

@@ -12,6 +12,7 @@
 
 #include "apiserver/nscache.h"
 #include "apiserver/status.h"
+#include "apiserver/strategy/priorityclass_cache.h"
 #include "apiserver/strategy/strategy.h"
 #include "apiserver/verbs.h"
 
@@ -40,20 +41,28 @@ static void route_not_found(struct cp_api_response *rs) {
 static void handle(struct cp_api_ctx *ctx, struct cp_api_request *rq,
                    struct cp_api_response *rs);
 
+/* Drops what admission caches (namespaces, PriorityClasses). */
+static void invalidate_admission(struct cp_api_ctx *ctx) {
+  if (ctx->ns_cache != NULL)
+    cp_ns_cache_invalidate(ctx->ns_cache);
+  if (ctx->pc_cache != NULL)
+    cp_pc_cache_invalidate(ctx->pc_cache);
+}
+
 void cp_api_handle(struct cp_api_ctx *ctx, struct cp_api_request *rq,
                    struct cp_api_response *rs) {
-  /* A write to a namespace may change what admission must answer: no
-   * cached state from before it, or from while it runs, survives it. */
-  int ns_write =
-      ctx->ns_cache != NULL &&
+  /* A write to a namespace or a PriorityClass may change what admission
+   * must answer: no cached state from before it, or from while it runs,
+   * survives it. */
+  int admission_write =
       (cp_strategy_for(rq->type)->flags & CP_STRATEGY_ADMISSION_STATE) != 0 &&
       rq->method != CP_API_GET;
 
-  if (ns_write)
-    cp_ns_cache_invalidate(ctx->ns_cache);
+  if (admission_write)
+    invalidate_admission(ctx);
   handle(ctx, rq, rs);
-  if (ns_write)
-    cp_ns_cache_invalidate(ctx->ns_cache);
+  if (admission_write)
+    invalidate_admission(ctx);
 }
 
 static void handle(struct cp_api_ctx *ctx, struct cp_api_request *rq,

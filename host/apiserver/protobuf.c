@@ -15,6 +15,7 @@
 
 #include "apiserver/protobuf_fields.h"
 #include "apiserver/protobuf_wire.h"
+#include "apiserver/status.h"
 
 static const char magic[4] = {'k', '8', 's', '\0'};
 
@@ -880,13 +881,26 @@ static int enveloped_json(const char *body, size_t len, int depth,
   json_object *o = NULL;
 
   *out = NULL;
-  *why = "the protobuf body is malformed";
+  /* kube's protobuf Serializer.Decode words the first three. */
+  if (len == 0) {
+    *why = "empty data";
+    return -1;
+  }
+  if (len < 4 || memcmp(body, magic, 4) != 0) {
+    *why = "provided data does not appear to be a protobuf message, "
+           "expected prefix [107 56 115 0]";
+    return -1;
+  }
+  if (len == 4) {
+    *why = "empty body";
+    return -1;
+  }
+  *why = CP_PROTOBUF_MALFORMED;
   if (len > CP_PROTOBUF_MAX_BYTES || depth > CP_PROTOBUF_MAX_DEPTH ||
       unknown(body, len, api_version, kind, sizeof kind, &raw) != 0)
     return -1;
   if ((m = kind_message(api_version, kind)) == NULL) {
-    *why = "the protobuf body names a kind this server has no protobuf "
-           "message for";
+    *why = CP_PROTOBUF_NO_MESSAGE;
     return -1;
   }
   if ((o = json_object_new_object()) == NULL)
@@ -921,6 +935,58 @@ int cp_protobuf_to_json(const char *body, size_t len, char **json,
     *why = "out of memory";
   json_object_put(o);
   return *json != NULL ? 0 : -1;
+}
+
+/* kube's summarizeData: the first 30 bytes, as text when the body
+ * looks like JSON, else in hex. */
+static void summarize(const char *body, size_t len, char *out, size_t cap) {
+  static const char hex[] = "0123456789abcdef";
+  size_t i, n = len > 30 ? 30 : len, o = 0;
+
+  if (len == 0) {
+    snprintf(out, cap, "<empty>");
+    return;
+  }
+  if (body[0] == '{') {
+    snprintf(out, cap, "%.*s%s", (int)n, body, len > 30 ? " ..." : "");
+    return;
+  }
+  for (i = 0; i < n && o + 3 < cap; i++) {
+    out[o++] = hex[(unsigned char)body[i] >> 4];
+    out[o++] = hex[(unsigned char)body[i] & 15];
+  }
+  out[o] = '\0';
+  if (len > 30)
+    snprintf(out + o, cap - o, " ...");
+}
+
+char *cp_protobuf_decode_failure(const char *body, size_t len,
+                                 const char *why, const char *into_kind) {
+  char api_version[128], kind[128], summary[80];
+  const char *version;
+  struct wire raw;
+
+  /* The envelope parsed: kube's decoder knows the kind it names. */
+  if (len > 4 && len <= CP_PROTOBUF_MAX_BYTES &&
+      unknown(body, len, api_version, kind, sizeof kind, &raw) == 0 &&
+      kind[0] != '\0') {
+    version = strchr(api_version, '/');
+    version = version != NULL ? version + 1 : api_version;
+    if (why != NULL && strcmp(why, CP_PROTOBUF_NO_MESSAGE) == 0)
+      return cp_status_failuref(400, "%s in version \"%s\" cannot be "
+                                     "handled as a %s: no kind \"%s\" is "
+                                     "registered for version \"%s\" in "
+                                     "scheme \"pkg/api/legacyscheme/"
+                                     "scheme.go:30\"",
+                                kind, version, into_kind, kind, api_version);
+    return cp_status_failuref(400, "%s in version \"%s\" cannot be handled "
+                                   "as a %s: %s",
+                              kind, version, into_kind, why);
+  }
+  summarize(body, len, summary, sizeof summary);
+  return cp_status_failuref(400, "the object provided is unrecognized (must "
+                                 "be of type %s): %s (%s)",
+                            into_kind, why, summary);
 }
 
 /* ---- JSON -> protobuf ---- */

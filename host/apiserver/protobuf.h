@@ -51,6 +51,21 @@ int cp_protobuf_known(const char *api_version, const char *kind);
 int cp_protobuf_to_json(const char *body, size_t len, char **json,
                         const char **why);
 
+/* The why of cp_protobuf_to_json for a body whose envelope or message
+ * does not parse, and for an envelope naming a kind the table lacks
+ * (compare with strcmp). */
+#define CP_PROTOBUF_MALFORMED "unexpected EOF"
+#define CP_PROTOBUF_NO_MESSAGE "no protobuf message for the kind"
+
+/* kube-apiserver's 400 for a create or update body of kind into_kind
+ * that cp_protobuf_to_json refused with why (transformDecodeError):
+ * "<Kind> in version "<v>" cannot be handled as a <into_kind>: ..." once
+ * the envelope names a kind, else "the object provided is unrecognized
+ * (must be of type <into_kind>): <why> (<first bytes>)". A Status text
+ * (owned: free()), NULL out of memory. */
+char *cp_protobuf_decode_failure(const char *body, size_t len,
+                                 const char *why, const char *into_kind);
+
 /* Encodes obj (with apiVersion and kind the table knows) as a
  * "k8s\0"-enveloped runtime.Unknown. Returns 0 with *out (owned: free())
  * and *len, or -1 for an unknown kind, a member of the wrong JSON type or

@@ -84,6 +84,33 @@ void cp_api_warning_headers(const struct cp_api_response *rs,
     evhttp_add_header(headers, "Warning", w);
 }
 
+void cp_api_note_retry_after(struct cp_api_response *rs) {
+  json_object *o, *v;
+
+  /* Only a Status that names a delay has one; most bodies are skipped
+   * without parsing. */
+  rs->retry_after_seconds = 0;
+  if (rs->code < 400 || rs->body == NULL ||
+      strstr(rs->body, "\"retryAfterSeconds\"") == NULL)
+    return;
+  o = json_tokener_parse(rs->body);
+  if (json_object_object_get_ex(o, "details", &v) &&
+      json_object_object_get_ex(v, "retryAfterSeconds", &v) &&
+      json_object_is_type(v, json_type_int) && json_object_get_int(v) > 0)
+    rs->retry_after_seconds = json_object_get_int(v);
+  json_object_put(o);
+}
+
+void cp_api_retry_after_header(const struct cp_api_response *rs,
+                               struct evkeyvalq *headers) {
+  char num[16];
+
+  if (rs->retry_after_seconds <= 0)
+    return;
+  snprintf(num, sizeof num, "%d", rs->retry_after_seconds);
+  evhttp_add_header(headers, "Retry-After", num);
+}
+
 void cp_verbs_respond_text(struct cp_api_response *rs, int code, char *text) {
   if (text == NULL) {
     cp_api_respond_status(rs, 500,

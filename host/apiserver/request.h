@@ -51,10 +51,14 @@ struct cp_api_response {
    * one after another; inline so that nobody has to free them. */
   char warnings[CP_API_WARNINGS_MAX];
   size_t warnings_len;
+  /* The Retry-After header's seconds (0: none), noted from the Status
+   * body by cp_api_note_retry_after before it may turn protobuf. */
+  int retry_after_seconds;
 };
 
 /* What the handlers share. */
 struct cp_ns_cache;
+struct cp_pc_cache;
 struct cp_api_ctx {
   cp_store *store;
   struct cp_resources *resources;
@@ -70,6 +74,9 @@ struct cp_api_ctx {
   struct cp_svc_alloc *svc_alloc;
   /* The pods' default NoExecute tolerations (pod_defaults.h); 0: 300. */
   int64_t not_ready_toleration_seconds, unreachable_toleration_seconds;
+  /* The PriorityClasses pod admission reads (priorityclass_cache.h);
+   * NULL: admission reads the store. */
+  struct cp_pc_cache *pc_cache;
 };
 
 /* Splits a resource path (/api/v1/..., /apis/g/v/...) into the request's
@@ -91,6 +98,14 @@ void cp_api_add_warning(struct cp_api_response *rs, const char *text);
 struct evkeyvalq;
 void cp_api_warning_headers(const struct cp_api_response *rs,
                             struct evkeyvalq *headers);
+/* Notes the delay an error Status asks for in details.retryAfterSeconds
+ * (rs->retry_after_seconds), on the worker while the body is still JSON;
+ * then adds it as the Retry-After header on the event loop, as
+ * kube-apiserver's ErrorNegotiated does (a 429 or 5xx whose client
+ * should wait). */
+void cp_api_note_retry_after(struct cp_api_response *rs);
+void cp_api_retry_after_header(const struct cp_api_response *rs,
+                               struct evkeyvalq *headers);
 
 /* Sets rs to a Status body; takes body (NULL: 500 out of memory). */
 void cp_api_respond_status(struct cp_api_response *rs, int code, char *body);

@@ -10,7 +10,9 @@
  *   - otherwise the budget's status.disruptionsAllowed is decremented
  *     and status.disruptedPods[pod] set by a compare-and-swap write of
  *     the budget before the delete, retried on conflict: two concurrent
- *     evictions cannot both spend the last disruption.
+ *     evictions cannot both spend the last disruption;
+ *   - the pod is marked DisruptionTarget (eviction_condition.h) and then
+ *     deleted.
  *
  * Nothing maintains a budget's status yet (the disruption controller
  * belongs to the workload controllers' issue). Where kube answers 429
@@ -30,6 +32,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "apiserver/eviction_condition.h"
 #include "apiserver/resources.h"
 #include "apiserver/status.h"
 #include "apiserver/strategy/pod_template.h"
@@ -444,8 +447,9 @@ out:
   return rc;
 }
 
-/* Deletes the pod with the Eviction's options, rv > 0 as the
- * resourceVersion precondition unless the client gave one. Answers the
+/* Marks the pod DisruptionTarget and deletes it with the Eviction's
+ * options, rv > 0 as the resourceVersion precondition unless the client
+ * gave one. Answers the
  * delete's failure as it is, a success as the eviction's 201. */
 static void delete_pod(struct eviction *e, int64_t rv) {
   struct cp_api_request drq = *e->rq;
@@ -465,6 +469,9 @@ static void delete_pod(struct eviction *e, int64_t rv) {
     snprintf(num, sizeof num, "%lld", (long long)rv);
     set_str(pre, "resourceVersion", num);
   }
+  /* kube marks the pod DisruptionTarget first (not on a dry run). */
+  if (!e->dry && cp_eviction_mark_disruption(e->ctx, e->rq, opts, e->rs) != 0)
+    goto out;
   if ((text = cp_api_to_text(opts)) == NULL) {
     cp_api_respond_status(e->rs, 500, NULL);
     goto out;

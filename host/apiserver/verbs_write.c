@@ -833,6 +833,7 @@ void cp_verb_update(struct cp_api_ctx *ctx, struct cp_api_request *rq,
   enum field_validation fv;
   int is_scale =
       rq->subresource != NULL && strcmp(rq->subresource, "scale") == 0;
+  int admitted = 0, written = 0;
   struct cp_json_strict_dups dups = {0};
 
   if (!json_body_ok(rq, rs) || field_validation(rq, &fv, rs) < 0) {
@@ -885,10 +886,14 @@ void cp_verb_update(struct cp_api_ctx *ctx, struct cp_api_request *rq,
                     schema_validate(ctx, rq->type, next, 1, rs) < 0 ||
                     cp_admission_strategy(ctx, rq, next, cur, rs) < 0))
     goto out;
+  admitted = !is_scale;
   if (unchanged(rq, next, cur, cur_rev, rs))
     goto out;
-  cp_verbs_write_over(ctx, rq, key, next, cur_rev, rs, 1);
+  written = cp_verbs_write_over(ctx, rq, key, next, cur_rev, rs, 1) ==
+            CPLANE_OK;
 out:
+  if (admitted)
+    cp_admission_update_done(ctx, rq, next, cur, written);
   cp_json_strict_dups_clear(&dups);
   free(err);
   free(key);
@@ -1014,6 +1019,8 @@ void cp_verb_patch(struct cp_api_ctx *ctx, struct cp_api_request *rq,
     }
     rc = cp_verbs_write_over(ctx, rq, key, next, cur_rev, rs,
                              attempt == CP_VERBS_CAS_RETRIES - 1);
+    if (!is_scale)
+      cp_admission_update_done(ctx, rq, next, cur, rc == CPLANE_OK);
     json_object_put(cur);
     json_object_put(next);
     if (rc != CP_STORE_ECONFLICT)

@@ -59,6 +59,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     round_trip(json);
   } else if (why == NULL) {
     abort(); /* a refusal always says why */
+  } else {
+    /* The 400 the server answers for it is always a Status. */
+    char *status = cp_protobuf_decode_failure((const char *)data, size, why,
+                                              "ConfigMap");
+
+    if (status == NULL || !cp_json_valid(status, strlen(status)))
+      abort();
+    free(status);
   }
   free(json);
   return 0;

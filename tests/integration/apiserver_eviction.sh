@@ -123,6 +123,48 @@ code=$(curl -sk -o "$TMP/resp" -w '%{http_code}' -H "Authorization: Bearer $toke
 K get pod "$pod" >/dev/null || fail "the pod went"
 pass "a refused eviction is kube's 429 with the DisruptionBudget cause"
 
+# kube's budget 429 names no delay (NewTooManyRequests(..., 0)): no
+# retryAfterSeconds and no Retry-After header; a Status that names one
+# (a list at a future resourceVersion, 504 after 1 s) carries the header
+# too, as kube's ErrorNegotiated writes it.
+curl -sk -D "$TMP/hdr" -o "$TMP/resp" -H "Authorization: Bearer $token" \
+  -H 'Content-Type: application/json' -X POST \
+  -d "{\"apiVersion\":\"policy/v1\",\"kind\":\"Eviction\",\"metadata\":{\"name\":\"$pod\"}}" \
+  "$url/api/v1/namespaces/default/pods/$pod/eviction" >/dev/null
+grep -qi '^Retry-After' "$TMP/hdr" && fail "429 with a Retry-After: $(cat "$TMP/hdr")"
+[ "$(jq -r '.details.retryAfterSeconds // "none"' "$TMP/resp")" = none ] ||
+  fail "429 retryAfterSeconds: $(cat "$TMP/resp")"
+code=$(curl -sk -D "$TMP/hdr" -o "$TMP/resp" -w '%{http_code}' \
+  -H "Authorization: Bearer $token" \
+  "$url/api/v1/namespaces/default/configmaps?resourceVersion=999999999")
+[ "$code" = 504 ] && [ "$(jq -r '.details.retryAfterSeconds' "$TMP/resp")" = 1 ] ||
+  fail "future resourceVersion: $code $(cat "$TMP/resp")"
+grep -qi '^Retry-After: 1' "$TMP/hdr" || fail "no Retry-After header: $(cat "$TMP/hdr")"
+# The same Status sent as protobuf keeps the header.
+curl -sk -D "$TMP/hdr" -o /dev/null -H "Authorization: Bearer $token" \
+  -H 'Accept: application/vnd.kubernetes.protobuf' \
+  "$url/api/v1/namespaces/default/configmaps?resourceVersion=999999999"
+grep -qi '^Content-Type: application/vnd.kubernetes.protobuf' "$TMP/hdr" &&
+  grep -qi '^Retry-After: 1' "$TMP/hdr" || fail "protobuf 504 headers: $(cat "$TMP/hdr")"
+pass "Retry-After follows details.retryAfterSeconds"
+
+# kube marks an evicted pod DisruptionTarget before deleting it: a
+# finalizer holds this one so that the mark can be read.
+K run held --image=nginx --restart=Never --overrides='{"metadata":{"finalizers":["example.com/hold"]}}' >/dev/null ||
+  fail "create held pod"
+until_true 15 "held pod Running" sh -c '[ "$(kubectl --kubeconfig "$0" get pod held -o jsonpath="{.status.phase}")" = Running ]' "$TMP/data/admin.kubeconfig"
+code=$(curl -sk -o "$TMP/resp" -w '%{http_code}' -H "Authorization: Bearer $token" \
+  -H 'Content-Type: application/json' -X POST \
+  -d '{"apiVersion":"policy/v1","kind":"Eviction","metadata":{"name":"held"}}' \
+  "$url/api/v1/namespaces/default/pods/held/eviction")
+[ "$code" = 201 ] || fail "evict held: $code $(cat "$TMP/resp")"
+[ "$(K get pod held -o jsonpath='{range .status.conditions[?(@.type=="DisruptionTarget")]}{.status}|{.reason}|{.message}{end}')" = \
+  "True|EvictionByEvictionAPI|Eviction API: evicting" ] ||
+  fail "no DisruptionTarget: $(K get pod held -o json)"
+[ -n "$(K get pod held -o jsonpath='{.metadata.deletionTimestamp}')" ] || fail "held pod not deleting"
+K patch pod held --type=merge -p '{"metadata":{"finalizers":null}}' >/dev/null || fail "release held"
+pass "an evicted pod is marked DisruptionTarget before it goes"
+
 # The same Eviction as protobuf (k8s magic + runtime.Unknown), as
 # client-go's typed clients send it.
 python3 - "$pod" >"$TMP/ev.pb" <<'PY'

@@ -145,6 +145,24 @@ printf 'apiVersion: v1\nkind: Service\nmetadata: {name: reuse}\nspec:\n  type: N
   K create -f - >/dev/null || fail "a deleted Service's addresses were not released"
 pass "headless gets no address, dry run keeps none, updates keep theirs, deletes release them"
 
+# An update releases what the Service stops using (kube's service REST
+# update): ExternalName frees the ClusterIP, ClusterIP the NodePorts.
+printf 'apiVersion: v1\nkind: Service\nmetadata: {name: turn}\nspec:\n  type: NodePort\n  ports: [{port: 80}]\n' |
+  K create -f - >/dev/null || fail "create turn"
+turnip=$(K get svc turn -o jsonpath='{.spec.clusterIP}')
+turnnp=$(K get svc turn -o jsonpath='{.spec.ports[0].nodePort}')
+K patch svc turn --type=merge -p '{"spec":{"type":"ClusterIP"}}' >/dev/null || fail "turn ClusterIP"
+[ -z "$(K get svc turn -o jsonpath='{.spec.ports[0].nodePort}')" ] || fail "nodePort kept"
+K create service nodeport takenp --tcp=80:80 --node-port="$turnnp" >/dev/null ||
+  fail "the NodePort $turnnp was not released"
+K patch svc turn --type=merge -p '{"spec":{"type":"ExternalName","externalName":"example.com"}}' >/dev/null ||
+  fail "turn ExternalName"
+[ -z "$(K get svc turn -o jsonpath='{.spec.clusterIP}')" ] || fail "clusterIP kept"
+printf 'apiVersion: v1\nkind: Service\nmetadata: {name: takeip}\nspec:\n  clusterIP: %s\n  ports: [{port: 80}]\n' "$turnip" |
+  K create -f - >/dev/null || fail "the ClusterIP $turnip was not released"
+K delete svc turn takenp takeip >/dev/null || fail "delete turn"
+pass "a Service update releases the ClusterIP and NodePorts it stops using"
+
 # --- the other kinds: apply, get -o yaml / -o wide, describe, delete
 cat >"$TMP/kinds.yaml" <<'YAML'
 apiVersion: v1
@@ -256,7 +274,18 @@ expect_invalid "$(printf 'apiVersion: v1\nkind: PersistentVolume\nmetadata: {nam
   'spec: Required value: must specify a volume type'
 expect_invalid "$(printf 'apiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\nmetadata: {name: bad}\naddressType: IPv5\nendpoints: []\n')" \
   'addressType: Unsupported value: "IPv5": supported values: "FQDN", "IPv4", "IPv6"'
-pass "422s of ReplicationController, PVC, PV, EndpointSlice"
+printf 'apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {name: fixed}\nspec:\n  accessModes: [ReadWriteOnce]\n  resources: {requests: {storage: 1Gi}}\n' |
+  K create -f - >/dev/null || fail "create pvc fixed"
+out=$(K patch pvc fixed --type=merge -p '{"spec":{"accessModes":["ReadWriteMany"]}}' 2>&1) &&
+  fail "pvc spec changed: $out"
+grep -qF 'spec: Forbidden: spec is immutable after creation except resources.requests and volumeAttributesClassName for bound claims' <<<"$out" ||
+  fail "pvc update: $out"
+K delete pvc fixed >/dev/null
+expect_invalid "$(printf 'apiVersion: v1\nkind: ResourceQuota\nmetadata: {name: bad}\nspec:\n  hard: {cpu: "-1"}\n')" \
+  'spec.hard[cpu]: Invalid value: "-1": must be greater than or equal to 0'
+expect_invalid "$(printf 'apiVersion: v1\nkind: LimitRange\nmetadata: {name: bad}\nspec:\n  limits: [{type: Container, min: {cpu: "2"}, max: {cpu: "1"}}]\n')" \
+  'spec.limits[0].min[cpu]: Invalid value: "2": min value 2 is greater than max value 1'
+pass "422s of ReplicationController, PVC (and its update), PV, EndpointSlice, ResourceQuota, LimitRange"
 
 # --- events.k8s.io/v1: the same objects as core/v1 Events
 cat >"$TMP/ev.yaml" <<'YAML'

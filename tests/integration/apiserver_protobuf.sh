@@ -151,6 +151,29 @@ code=$(C -X DELETE -H "Content-Type: $PB" --data-binary @"$TMP/delopts.pb" \
 K create configmap cm1 -n pb --from-literal=a=1 --from-literal=b=two >/dev/null
 pass "DELETE with a protobuf DeleteOptions body"
 
+# A protobuf body of a served kind that does not decode is kube's 400
+# (transformDecodeError), not a 415.
+malformed() { # NAME BODY-FILE WANT-MESSAGE
+  local code
+  code=$(C -X POST -H "Content-Type: $PB" -H 'Accept: application/json' \
+    --data-binary @"$2" -o "$TMP/m.json" -w '%{http_code}' \
+    "$url/api/v1/namespaces/pb/configmaps")
+  [ "$code" = 400 ] || fail "$1: $code $(cat "$TMP/m.json")"
+  [ "$(jq -r '.reason+"|"+.message' "$TMP/m.json")" = "BadRequest|$3" ] ||
+    fail "$1: $(cat "$TMP/m.json")"
+}
+printf 'garbage' >"$TMP/g.pb"
+malformed garbage "$TMP/g.pb" \
+  'the object provided is unrecognized (must be of type ConfigMap): provided data does not appear to be a protobuf message, expected prefix [107 56 115 0] (67617262616765)'
+printf 'k8s\0' >"$TMP/e.pb"
+malformed "empty body" "$TMP/e.pb" \
+  'the object provided is unrecognized (must be of type ConfigMap): empty body (6b387300)'
+printf 'k8s\0\n\017\n\002v1\022\011ConfigMap\022\004\n\377\377\377' >"$TMP/t.pb"
+malformed truncated "$TMP/t.pb" \
+  'ConfigMap in version "v1" cannot be handled as a ConfigMap: unexpected EOF'
+[ -z "$(K get configmaps -n pb -o name | grep -v cm1 || true)" ] || fail "a malformed body stored something"
+pass "a malformed protobuf body is kube's 400 BadRequest"
+
 # Watch: 4-byte length frames of a WatchEvent whose object is enveloped.
 C -N -H "Accept: $PB" -D "$TMP/wh" -o "$TMP/w.pb" \
   "$url/api/v1/namespaces/pb/configmaps?watch=1&timeoutSeconds=2" || true

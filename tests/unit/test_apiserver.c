@@ -34,76 +34,18 @@
 #include "apiserver/nscache.h"
 #include "apiserver/discovery.h"
 #include "apiserver/request.h"
+#include "api_fixture.h"
 #include "log/log.h"
 
-struct fixture {
-  char dir[64];
-  cp_store *store;
-  struct cp_api_ctx ctx;
-};
+static int setup(void **state) { return api_fixture_setup(state); }
 
-static int setup(void **state) {
-  struct fixture *f = calloc(1, sizeof *f);
-  char path[128], *err = NULL;
-
-  cp_log_set_level(CPLANE_LOG_ERROR);
-  strcpy(f->dir, "/tmp/cp-api-XXXXXX");
-  assert_non_null(mkdtemp(f->dir));
-  snprintf(path, sizeof path, "%s/db", f->dir);
-  if (cp_store_sqlite_open(path, NULL, &f->store, &err) != 0)
-    fail_msg("%s", err);
-  f->ctx.store = f->store;
-  f->ctx.resources = cp_resources_new();
-  /* As the server runs: namespace admission through its cache, so every
-   * namespace test below also checks that a namespace write is seen at
-   * once. */
-  f->ctx.ns_cache = cp_ns_cache_new();
-  *state = f;
-  return 0;
-}
-
-static int teardown(void **state) {
-  struct fixture *f = *state;
-  char cmd[128];
-
-  cp_resources_free(f->ctx.resources);
-  cp_ns_cache_free(f->ctx.ns_cache);
-  cp_store_close(f->store);
-  snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
-  assert_int_equal(system(cmd), 0);
-  free(f);
-  return 0;
-}
+static int teardown(void **state) { return api_fixture_teardown(state); }
 
 /* Runs one request; returns the response (caller frees body). */
-static struct cp_api_response call(struct fixture *f, enum cp_api_method m,
+static struct cp_api_response call(struct api_fixture *f, enum cp_api_method m,
                                    const char *path_query, const char *ctype,
                                    const char *body) {
-  struct cp_api_request rq = {0};
-  struct cp_api_response rs = {0};
-  const char *q = strchr(path_query, '?');
-  char *status = NULL;
-  int r;
-
-  rq.method = m;
-  rq.path = q ? strndup(path_query, (size_t)(q - path_query))
-              : strdup(path_query);
-  assert_int_equal(cp_query_parse(q ? q + 1 : NULL, &rq.query), 0);
-  rq.content_type = ctype ? strdup(ctype) : NULL;
-  if (body != NULL) {
-    rq.body = strdup(body);
-    rq.body_len = strlen(body);
-  }
-  r = cp_api_route(&f->ctx, &rq, &status);
-  if (r <= 0) {
-    rs.code = 404;
-    rs.body = status;
-    rs.len = status ? strlen(status) : 0;
-  } else {
-    cp_api_handle(&f->ctx, &rq, &rs);
-  }
-  cp_api_request_clear(&rq);
-  return rs;
+  return api_fixture_call(f, m, path_query, ctype, body);
 }
 
 /* The string at a dotted path of a JSON text, into buf ("" if absent). */
@@ -141,7 +83,7 @@ static void expect_code(struct cp_api_response rs, int code) {
   free(rs.body);
 }
 
-static void make_namespace(struct fixture *f, const char *name) {
+static void make_namespace(struct api_fixture *f, const char *name) {
   char body[128];
 
   snprintf(body, sizeof body, "{\"metadata\":{\"name\":\"%s\"}}", name);
@@ -149,7 +91,7 @@ static void make_namespace(struct fixture *f, const char *name) {
 }
 
 static void test_routing(void **state) {
-  struct fixture *f = *state;
+  struct api_fixture *f = *state;
   struct cp_api_response rs;
   char buf[128];
 
@@ -169,7 +111,7 @@ static void test_routing(void **state) {
 }
 
 static void test_create_get_list(void **state) {
-  struct fixture *f = *state;
+  struct api_fixture *f = *state;
   struct cp_api_response rs;
   char buf[128], rv[32], path[256];
   int i;
@@ -283,7 +225,7 @@ static void test_create_get_list(void **state) {
 }
 
 static void test_validation(void **state) {
-  struct fixture *f = *state;
+  struct api_fixture *f = *state;
   struct cp_api_response rs;
   char buf[256];
 
@@ -323,7 +265,7 @@ static void test_validation(void **state) {
 }
 
 static void test_update_conflict_and_generation(void **state) {
-  struct fixture *f = *state;
+  struct api_fixture *f = *state;
   struct cp_api_response rs;
   char buf[256], body[512], rv[32];
 
@@ -431,7 +373,7 @@ static void test_update_conflict_and_generation(void **state) {
 }
 
 static void test_delete_and_finalizers(void **state) {
-  struct fixture *f = *state;
+  struct api_fixture *f = *state;
   struct cp_api_response rs;
   char buf[128];
 
@@ -515,7 +457,7 @@ static void expect_at(struct cp_api_response rs, int code, const char *path,
 }
 
 static void test_namespace_lifecycle(void **state) {
-  struct fixture *f = *state;
+  struct api_fixture *f = *state;
   struct cp_api_response rs;
   char buf[256];
 
@@ -647,7 +589,7 @@ static void test_namespace_lifecycle(void **state) {
 
 /* Custom resources go with their namespace, removed by the server. */
 static void test_namespace_purges_custom_resources(void **state) {
-  struct fixture *f = *state;
+  struct api_fixture *f = *state;
   static const char crd[] =
       "{\"metadata\":{\"name\":\"gadgets.example.com\"},\"spec\":{"
       "\"group\":\"example.com\",\"scope\":\"Namespaced\",\"names\":{"
@@ -677,7 +619,7 @@ static void test_namespace_purges_custom_resources(void **state) {
 }
 
 static void test_binding(void **state) {
-  struct fixture *f = *state;
+  struct api_fixture *f = *state;
   struct cp_api_response rs;
   char buf[128];
 
@@ -696,10 +638,10 @@ static void test_binding(void **state) {
               409);
 }
 
-static int wait_code(struct fixture *f, const char *path, int code);
+static int wait_code(struct api_fixture *f, const char *path, int code);
 
 static void test_crd(void **state) {
-  struct fixture *f = *state;
+  struct api_fixture *f = *state;
   struct cp_crd_cleanup *cleanup;
   struct cp_api_response rs;
   char buf[128];
@@ -790,7 +732,7 @@ static const char two_versions_crd[] =
  * it removed; an unknown definition is a no-op. cp_crd_load_all also
  * stops serving types whose definition left the store. */
 static void test_crd_unregister(void **state) {
-  struct fixture *f = *state;
+  struct api_fixture *f = *state;
   json_object *crd = json_tokener_parse(two_versions_crd);
   json_object *other = json_tokener_parse(
       "{\"metadata\":{\"name\":\"gizmos.example.org\"},\"spec\":{"
@@ -833,7 +775,7 @@ static void test_crd_unregister(void **state) {
  * or taken out of its list) stops serving it at once, as kube-apiserver
  * does; serving it again brings it back with its objects. */
 static void test_crd_versions_change(void **state) {
-  struct fixture *f = *state;
+  struct api_fixture *f = *state;
   struct cp_api_response rs;
   char buf[128];
 #define V2_WIDGETS "/apis/example.com/v2/namespaces/default/widgets"
@@ -921,7 +863,7 @@ static void test_crd_versions_change(void **state) {
 }
 
 /* Polls GET path until it answers code; 0 when it did within 10 s. */
-static int wait_code(struct fixture *f, const char *path, int code) {
+static int wait_code(struct api_fixture *f, const char *path, int code) {
   int i;
 
   for (i = 0; i < 200; i++) {
@@ -939,7 +881,7 @@ static int wait_code(struct fixture *f, const char *path, int code) {
  * straight to the store, as another API server would), and a watch that
  * cannot start (history compacted) ends in a full reload. */
 static void test_crd_sync(void **state) {
-  struct fixture *f = *state;
+  struct api_fixture *f = *state;
   static const char key[] = "customresourcedefinitions/widgets.example.com";
   json_object *stale = json_tokener_parse(
       "{\"metadata\":{\"name\":\"gizmos.example.org\"},\"spec\":{"
@@ -976,7 +918,7 @@ static void test_crd_sync(void **state) {
 
 /* Polls GET path until the string at jpath is non-empty; 0 when it was
  * within 10 s. */
-static int wait_set(struct fixture *f, const char *path, const char *jpath) {
+static int wait_set(struct api_fixture *f, const char *path, const char *jpath) {
   char buf[128];
   int i;
 
@@ -993,7 +935,7 @@ static int wait_set(struct fixture *f, const char *path, const char *jpath) {
 }
 
 /* 1 when key is in the store. */
-static int stored(struct fixture *f, const char *key) {
+static int stored(struct api_fixture *f, const char *key) {
   cp_store_kv kv;
   int rc;
 
@@ -1028,7 +970,7 @@ static void expect_terminating(struct cp_api_response rs) {
  * resource's finalizer holds that resource, new resources are refused,
  * and it goes once the last one is gone. */
 static void test_crd_cleanup(void **state) {
-  struct fixture *f = *state;
+  struct api_fixture *f = *state;
   struct cp_crd_cleanup *cleanup = cp_crd_cleanup_start(&f->ctx);
   struct cp_api_response rs;
   char buf[256];
@@ -1086,7 +1028,7 @@ static void test_crd_cleanup(void **state) {
  * definition, cleared when the definition is created again. No cleanup
  * loop runs, so the definition stays terminating. */
 static void test_crd_terminating_flag(void **state) {
-  struct fixture *f = *state;
+  struct api_fixture *f = *state;
   static const char key[] = "customresourcedefinitions/widgets.example.com";
   const struct cp_resource_type *t;
   struct cp_api_response rs;
@@ -1148,7 +1090,7 @@ static void test_crd_terminating_flag(void **state) {
 /* A definition stored before the cleanup finalizer existed goes at once,
  * its custom resources with it, their finalizers notwithstanding. */
 static void test_crd_without_finalizer(void **state) {
-  struct fixture *f = *state;
+  struct api_fixture *f = *state;
   static const char key[] = "customresourcedefinitions/widgets.example.com";
   int64_t rev = 0;
 
@@ -1172,7 +1114,7 @@ static void test_crd_without_finalizer(void **state) {
  * run too), its status.selector kube's selector string: requirements
  * sorted by key, set values sorted; an RC's plain map as key=value. */
 static void test_scale_answers(void **state) {
-  struct fixture *f = *state;
+  struct api_fixture *f = *state;
   struct cp_api_response rs;
   char buf[256];
 
@@ -1230,7 +1172,7 @@ static void test_scale_answers(void **state) {
  * (whatever status was sent), requests from limits, the not-ready and
  * unreachable tolerations, enableServiceLinks, securityContext {}. */
 static void test_pod_create_defaults(void **state) {
-  struct fixture *f = *state;
+  struct api_fixture *f = *state;
   struct cp_api_response rs;
   char buf[256];
 
@@ -1259,7 +1201,7 @@ static void test_pod_create_defaults(void **state) {
 /* Each resource's storageVersionHash is kube's, computed from the
  * version it is stored in; subresources have none. */
 static void test_discovery_storage_version_hash(void **state) {
-  struct fixture *f = *state;
+  struct api_fixture *f = *state;
   char *s;
 
   s = cp_discovery_resource_list(f->ctx.resources, "", "v1");
@@ -1282,7 +1224,7 @@ static void test_discovery_storage_version_hash(void **state) {
 }
 
 static void test_discovery(void **state) {
-  struct fixture *f = *state;
+  struct api_fixture *f = *state;
   char *s, buf[256];
 
   s = cp_discovery_resource_list(f->ctx.resources, "apps", "v1");
@@ -1322,7 +1264,7 @@ static void test_discovery(void **state) {
  * priority order (GA, beta, alpha; highest first), the first preferred,
  * in every discovery document; each version lists only its own types. */
 static void test_discovery_versions(void **state) {
-  struct fixture *f = *state;
+  struct api_fixture *f = *state;
   json_object *crd = json_tokener_parse(
       "{\"metadata\":{\"name\":\"widgets.example.com\"},\"spec\":{"
       "\"group\":\"example.com\",\"scope\":\"Namespaced\",\"names\":{"
@@ -1448,7 +1390,7 @@ static void *client_main(void *arg) {
 }
 
 static void test_http_server(void **state) {
-  struct fixture *f = *state;
+  struct api_fixture *f = *state;
   struct cp_apiserver_config cfg = {0};
   struct cp_apiserver *srv;
   struct client cl[4];
@@ -1587,7 +1529,7 @@ static int http_send(int port, const char *method, const char *path,
 
 /* Starts two API servers on f's store (owned: cp_apiserver_stop);
  * *p1 and *p2 receive their ports. */
-static void start_two(struct fixture *f, struct cp_apiserver **s1, int *p1,
+static void start_two(struct api_fixture *f, struct cp_apiserver **s1, int *p1,
                       struct cp_apiserver **s2, int *p2) {
   struct cp_apiserver_config cfg = {0};
   char *err = NULL;
@@ -1606,7 +1548,7 @@ static void start_two(struct fixture *f, struct cp_apiserver **s1, int *p1,
  * served by the second within moments, and its deletion through the
  * first ends it there too. */
 static void test_crd_two_servers(void **state) {
-  struct fixture *f = *state;
+  struct api_fixture *f = *state;
   struct cp_apiserver *s1, *s2;
   int p1, p2;
 
@@ -1653,7 +1595,7 @@ static int http_wait_refused(int port, const char *path) {
  * store read per create there either), and defined again after its
  * deletion it admits them again on both. */
 static void test_crd_two_servers_terminating(void **state) {
-  struct fixture *f = *state;
+  struct api_fixture *f = *state;
   struct cp_apiserver *s1, *s2;
   int p1, p2;
 
@@ -1700,7 +1642,7 @@ static void expect_message(struct cp_api_response rs, int code,
 }
 
 static void test_hardening_requests(void **state) {
-  struct fixture *f = *state;
+  struct api_fixture *f = *state;
   struct cp_api_response rs;
   char buf[256];
 
@@ -1776,7 +1718,7 @@ static void test_hardening_requests(void **state) {
 /* Kind-specific validation the fuzzer found missing: a pod without any
  * spec, and kube's legacyValidateEvent rules for core/v1 Events. */
 static void test_validate_kinds(void **state) {
-  struct fixture *f = *state;
+  struct api_fixture *f = *state;
   const char *ev = "/api/v1/namespaces/team/events";
 
   make_namespace(f, "default");
@@ -1847,7 +1789,7 @@ static void test_validate_kinds(void **state) {
 }
 
 static void test_hardening_bodies(void **state) {
-  struct fixture *f = *state;
+  struct api_fixture *f = *state;
   struct cp_api_response rs;
   char *bomb, *w;
   int i;
@@ -1929,7 +1871,7 @@ static void test_hardening_bodies(void **state) {
 }
 
 static void test_hardening_crd_names(void **state) {
-  struct fixture *f = *state;
+  struct api_fixture *f = *state;
   struct cp_api_response rs;
   char buf[256];
   static const char crd_fmt[] =
@@ -1987,7 +1929,7 @@ static void test_hardening_crd_names(void **state) {
  * and comments) is still listed, read and deleted, with what JSON cannot
  * say nulled: no response carries non-JSON. */
 static void test_hardening_legacy_stored(void **state) {
-  struct fixture *f = *state;
+  struct api_fixture *f = *state;
   static const char key[] = "configmaps/default/old";
   static const char val[] = "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\","
                             "\"metadata\":{\"name\":\"old\",\"namespace\":"
@@ -2019,7 +1961,7 @@ static void test_hardening_legacy_stored(void **state) {
  * do: a ConfigMap has no spec and never gets one (not on create, update
  * or when a delete marks it); a Deployment starts at 1. */
 static void test_strategy_generation(void **state) {
-  struct fixture *f = *state;
+  struct api_fixture *f = *state;
   struct cp_api_response rs;
   char buf[256];
   const char *cm = "/api/v1/namespaces/default/configmaps";
@@ -2062,7 +2004,7 @@ static void test_strategy_generation(void **state) {
 /* Discovery says which kinds are in "all" (kube: pods, deployments and
  * replicasets among ours), so that kubectl get all lists them. */
 static void test_strategy_categories(void **state) {
-  struct fixture *f = *state;
+  struct api_fixture *f = *state;
   char *s;
 
   s = cp_discovery_resource_list(f->ctx.resources, "", "v1");
@@ -2086,7 +2028,7 @@ static void test_strategy_categories(void **state) {
  * field.ErrorList: a new-style Event in the wrong namespace without
  * action or reason hears of all three. */
 static void test_strategy_every_error(void **state) {
-  struct fixture *f = *state;
+  struct api_fixture *f = *state;
 
   make_namespace(f, "team");
   expect_message(
@@ -2103,7 +2045,7 @@ static void test_strategy_every_error(void **state) {
  * same resourceVersion, no new store revision, so no watch event. An
  * update's resourceVersion "0" is unconditional. */
 static void test_no_op_write(void **state) {
-  struct fixture *f = *state;
+  struct api_fixture *f = *state;
   struct cp_api_response rs;
   char rv[32], buf[128];
   int64_t before = 0, after = 0;
@@ -2148,7 +2090,7 @@ static void test_no_op_write(void **state) {
  * template's labels is refused, worded as kube's ValidateDeploymentSpec;
  * its status updates are not held to it. */
 static void test_selector_matches_template(void **state) {
-  struct fixture *f = *state;
+  struct api_fixture *f = *state;
 
   make_namespace(f, "default");
   expect_message(
@@ -2182,7 +2124,7 @@ static void test_selector_matches_template(void **state) {
  * or subresource not served (404 with details, which kubectl debug
  * reads). */
 static void test_error_wording(void **state) {
-  struct fixture *f = *state;
+  struct api_fixture *f = *state;
   struct cp_api_response rs;
 
   expect_message(call(f, CP_API_POST, "/api/v1/namespaces", J, "not json"),
@@ -2203,7 +2145,7 @@ static void test_error_wording(void **state) {
  * system namespaces controller makes them (kube-node-lease is the one
  * that can be deleted). */
 static void test_system_namespace_recreated(void **state) {
-  struct fixture *f = *state;
+  struct api_fixture *f = *state;
   struct cp_api_response rs;
   char uid[64], buf[64];
 

@@ -8,7 +8,8 @@
  * observed, computes an unobserved status as the disruption controller
  * (integers and percentages against the controller's replicas), and lets
  * exactly one of two concurrent evictions spend the last disruption.
- * Discovery lists pods/eviction as kube does.
+ * Discovery lists pods/eviction as kube does. An evicted pod carries
+ * kube's DisruptionTarget condition before it goes.
  */
 #include <pthread.h>
 #include <setjmp.h>
@@ -25,85 +26,27 @@
 #include <json-c/json_pointer.h>
 
 #include "apiserver/discovery.h"
-#include "apiserver/nscache.h"
-#include "apiserver/request.h"
-#include "log/log.h"
+#include "api_fixture.h"
 
 #define J "application/json"
 #define NS "/api/v1/namespaces/default"
 #define PDBS "/apis/policy/v1/namespaces/default/poddisruptionbudgets"
 
-struct fixture {
-  char dir[64];
-  cp_store *store;
-  struct cp_api_ctx ctx;
-};
-
 static int setup(void **state) {
-  struct fixture *f = calloc(1, sizeof *f);
-  char path[128], *err = NULL;
-
-  cp_log_set_level(CPLANE_LOG_ERROR);
-  strcpy(f->dir, "/tmp/cp-evict-XXXXXX");
-  assert_non_null(mkdtemp(f->dir));
-  snprintf(path, sizeof path, "%s/db", f->dir);
-  if (cp_store_sqlite_open(path, NULL, &f->store, &err) != 0)
-    fail_msg("%s", err);
-  f->ctx.store = f->store;
-  f->ctx.resources = cp_resources_new();
-  f->ctx.ns_cache = cp_ns_cache_new();
-  *state = f;
-  return 0;
+  return api_fixture_setup_tagged(state, "cp-evict", 1);
 }
 
-static int teardown(void **state) {
-  struct fixture *f = *state;
-  char cmd[128];
+static int teardown(void **state) { return api_fixture_teardown(state); }
 
-  cp_resources_free(f->ctx.resources);
-  cp_ns_cache_free(f->ctx.ns_cache);
-  cp_store_close(f->store);
-  snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
-  assert_int_equal(system(cmd), 0);
-  free(f);
-  return 0;
-}
-
-/* Runs one request; the caller frees the body. */
-static struct cp_api_response call(struct fixture *f, enum cp_api_method m,
+/* Runs one JSON request; the caller frees the body. */
+static struct cp_api_response call(struct api_fixture *f, enum cp_api_method m,
                                    const char *path_query, const char *body) {
-  struct cp_api_request rq = {0};
-  struct cp_api_response rs = {0};
-  const char *q = strchr(path_query, '?');
-  char *status = NULL;
-
-  rq.method = m;
-  rq.path = q ? strndup(path_query, (size_t)(q - path_query))
-              : strdup(path_query);
-  assert_int_equal(cp_query_parse(q ? q + 1 : NULL, &rq.query), 0);
-  rq.content_type = strdup(J);
-  if (body != NULL) {
-    rq.body = strdup(body);
-    rq.body_len = strlen(body);
-  }
-  if (cp_api_route(&f->ctx, &rq, &status) <= 0) {
-    rs.code = 404;
-    rs.body = status;
-  } else {
-    cp_api_handle(&f->ctx, &rq, &rs);
-  }
-  cp_api_request_clear(&rq);
-  return rs;
+  return api_fixture_call(f, m, path_query, J, body);
 }
 
-static void expect(struct fixture *f, enum cp_api_method m, const char *path,
+static void expect(struct api_fixture *f, enum cp_api_method m, const char *path,
                    const char *body, int code) {
-  struct cp_api_response rs = call(f, m, path, body);
-
-  if (rs.code != code)
-    fail_msg("%s: %d, wanted %d: %s", path, rs.code, code,
-             rs.body ? rs.body : "");
-  free(rs.body);
+  api_fixture_expect(f, m, path, body, code);
 }
 
 /* The JSON value at pointer ptr of text, as JSON text ("" if absent). */
@@ -122,7 +65,7 @@ static const char *at(const char *text, const char *ptr, char *buf,
 
 /* A pod labelled app=web in phase phase, Ready or not, optionally
  * controlled by ReplicaSet owner. */
-static void make_pod(struct fixture *f, const char *name, const char *phase,
+static void make_pod(struct api_fixture *f, const char *name, const char *phase,
                      int ready, const char *owner) {
   char body[1024], path[256], ref[256] = "";
 
@@ -147,7 +90,7 @@ static void make_pod(struct fixture *f, const char *name, const char *phase,
   expect(f, CP_API_PUT, path, body, 200);
 }
 
-static void make_pdb(struct fixture *f, const char *name, const char *rule) {
+static void make_pdb(struct api_fixture *f, const char *name, const char *rule) {
   char body[512];
 
   snprintf(body, sizeof body,
@@ -157,7 +100,7 @@ static void make_pdb(struct fixture *f, const char *name, const char *rule) {
   expect(f, CP_API_POST, PDBS, body, 201);
 }
 
-static struct cp_api_response evict(struct fixture *f, const char *pod,
+static struct cp_api_response evict(struct api_fixture *f, const char *pod,
                                     const char *query) {
   char path[256], body[256];
 
@@ -169,7 +112,7 @@ static struct cp_api_response evict(struct fixture *f, const char *pod,
   return call(f, CP_API_POST, path, body);
 }
 
-static void expect_evicted(struct fixture *f, const char *pod) {
+static void expect_evicted(struct api_fixture *f, const char *pod) {
   struct cp_api_response rs = evict(f, pod, "");
   char path[256];
 
@@ -183,7 +126,48 @@ static void expect_evicted(struct fixture *f, const char *pod) {
   expect(f, CP_API_GET, path, NULL, 404);
 }
 
-static void expect_refused(struct fixture *f, const char *pod,
+/* Evicts pod, which a finalizer holds: 201, and the pod, marked for
+ * deletion, carries kube's DisruptionTarget condition. */
+static void expect_evicted_held(struct api_fixture *f, const char *pod) {
+  struct cp_api_response rs = evict(f, pod, "");
+  char path[256], buf[512];
+  json_object *o, *conds, *c = NULL;
+  size_t i;
+
+  if (rs.code != 201)
+    fail_msg("evict %s: %d %s", pod, rs.code, rs.body ? rs.body : "");
+  free(rs.body);
+  snprintf(path, sizeof path, NS "/pods/%s", pod);
+  rs = call(f, CP_API_GET, path, NULL);
+  assert_int_equal(rs.code, 200);
+  assert_string_not_equal(at(rs.body, "/metadata/deletionTimestamp", buf,
+                             sizeof buf),
+                          "");
+  o = json_tokener_parse(rs.body);
+  assert_true(json_pointer_get(o, "/status/conditions", &conds) == 0);
+  for (i = 0; i < json_object_array_length(conds); i++) {
+    json_object *t = json_object_object_get(
+        json_object_array_get_idx(conds, i), "type");
+
+    if (strcmp(json_object_get_string(t), "DisruptionTarget") == 0)
+      c = json_object_array_get_idx(conds, i);
+  }
+  assert_non_null(c);
+  assert_string_equal(json_object_get_string(json_object_object_get(c,
+                                                                    "status")),
+                      "True");
+  assert_string_equal(json_object_get_string(json_object_object_get(c,
+                                                                    "reason")),
+                      "EvictionByEvictionAPI");
+  assert_string_equal(
+      json_object_get_string(json_object_object_get(c, "message")),
+      "Eviction API: evicting");
+  assert_non_null(json_object_object_get(c, "lastTransitionTime"));
+  json_object_put(o);
+  free(rs.body);
+}
+
+static void expect_refused(struct api_fixture *f, const char *pod,
                            const char *cause) {
   struct cp_api_response rs = evict(f, pod, "");
   char buf[512], path[256];
@@ -204,7 +188,7 @@ static void expect_refused(struct fixture *f, const char *pod,
   expect(f, CP_API_GET, path, NULL, 200);
 }
 
-static void pdb_status(struct fixture *f, const char *ptr, char *buf,
+static void pdb_status(struct api_fixture *f, const char *ptr, char *buf,
                        size_t len) {
   struct cp_api_response rs = call(f, CP_API_GET, PDBS "/pdb", NULL);
 
@@ -216,7 +200,7 @@ static void pdb_status(struct fixture *f, const char *ptr, char *buf,
 /* ------------------------------------------------------------ tests */
 
 static void test_no_budget_deletes(void **state) {
-  struct fixture *f = *state;
+  struct api_fixture *f = *state;
 
   expect(f, CP_API_POST, "/api/v1/namespaces",
          "{\"metadata\":{\"name\":\"default\"}}", 201);
@@ -228,7 +212,7 @@ static void test_no_budget_deletes(void **state) {
 }
 
 static void test_bad_bodies(void **state) {
-  struct fixture *f = *state;
+  struct api_fixture *f = *state;
   struct cp_api_response rs;
   char buf[256];
 
@@ -254,7 +238,7 @@ static void test_bad_bodies(void **state) {
 /* minAvailable 2 over three Ready pods: one disruption, spent in the
  * budget's status before the delete; then kube's 429 and cause. */
 static void test_budget_spent_then_429(void **state) {
-  struct fixture *f = *state;
+  struct api_fixture *f = *state;
   char buf[256];
 
   expect(f, CP_API_POST, "/api/v1/namespaces",
@@ -282,7 +266,7 @@ static void test_budget_spent_then_429(void **state) {
 
 /* Pending, terminal or terminating pods go without the budget. */
 static void test_ignores_budget(void **state) {
-  struct fixture *f = *state;
+  struct api_fixture *f = *state;
 
   expect(f, CP_API_POST, "/api/v1/namespaces",
          "{\"metadata\":{\"name\":\"default\"}}", 201);
@@ -296,7 +280,7 @@ static void test_ignores_budget(void **state) {
 }
 
 static void test_two_budgets_500(void **state) {
-  struct fixture *f = *state;
+  struct api_fixture *f = *state;
   struct cp_api_response rs;
 
   expect(f, CP_API_POST, "/api/v1/namespaces",
@@ -317,7 +301,7 @@ static void test_two_budgets_500(void **state) {
 
 /* dryRun on the query: nothing deleted, the budget not written. */
 static void test_dry_run(void **state) {
-  struct fixture *f = *state;
+  struct api_fixture *f = *state;
   struct cp_api_response rs;
   char buf[64];
 
@@ -336,7 +320,7 @@ static void test_dry_run(void **state) {
 
 /* A not Ready pod while the budget is met goes without spending. */
 static void test_unready_pod(void **state) {
-  struct fixture *f = *state;
+  struct api_fixture *f = *state;
   char buf[64];
 
   expect(f, CP_API_POST, "/api/v1/namespaces",
@@ -352,7 +336,7 @@ static void test_unready_pod(void **state) {
 /* unhealthyPodEvictionPolicy AlwaysAllow: a not Ready pod goes even
  * when the budget is not met, spending nothing. */
 static void test_always_allow_unhealthy(void **state) {
-  struct fixture *f = *state;
+  struct api_fixture *f = *state;
 
   expect(f, CP_API_POST, "/api/v1/namespaces",
          "{\"metadata\":{\"name\":\"default\"}}", 201);
@@ -375,7 +359,7 @@ static void test_always_allow_unhealthy(void **state) {
 /* A status a controller observed (observedGeneration = generation) is
  * used as it is: here it allows what the pods alone would not. */
 static void test_observed_status_used(void **state) {
-  struct fixture *f = *state;
+  struct api_fixture *f = *state;
 
   expect(f, CP_API_POST, "/api/v1/namespaces",
          "{\"metadata\":{\"name\":\"default\"}}", 201);
@@ -393,7 +377,7 @@ static void test_observed_status_used(void **state) {
 /* Percentages scale against the ReplicaSet's replicas, rounding up:
  * maxUnavailable 50% of 3 is 2 (desired 1), minAvailable 50% of 3 is 2. */
 static void test_percentages(void **state) {
-  struct fixture *f = *state;
+  struct api_fixture *f = *state;
   char buf[64];
 
   expect(f, CP_API_POST, "/api/v1/namespaces",
@@ -423,7 +407,7 @@ static void test_percentages(void **state) {
 }
 
 struct racer {
-  struct fixture *f;
+  struct api_fixture *f;
   const char *pod;
   int code;
 };
@@ -440,7 +424,7 @@ static void *race(void *arg) {
 /* Two evictions at once with one disruption left: the budget's CAS lets
  * exactly one through. */
 static void test_concurrent_one_wins(void **state) {
-  struct fixture *f = *state;
+  struct api_fixture *f = *state;
   struct racer a = {f, "p1", 0}, b = {f, "p2", 0};
   pthread_t ta, tb;
 
@@ -459,7 +443,7 @@ static void test_concurrent_one_wins(void **state) {
 }
 
 static void test_discovery(void **state) {
-  struct fixture *f = *state;
+  struct api_fixture *f = *state;
   char *s = cp_discovery_resource_list(f->ctx.resources, "", "v1");
   json_object *o = json_tokener_parse(s), *list = NULL;
   size_t i;
@@ -493,6 +477,50 @@ static void test_discovery(void **state) {
   free(s);
 }
 
+/* kube marks the pod DisruptionTarget before deleting it (seen here
+ * through a finalizer that holds the pod); a dry run marks nothing; a
+ * stale resourceVersion precondition is kube's 409 and marks nothing. */
+static void test_disruption_target(void **state) {
+  struct api_fixture *f = *state;
+  struct cp_api_response rs;
+  char buf[512], body[512];
+  const char *hold = "{\"metadata\":{\"finalizers\":[\"example.com/hold\"]}}";
+
+  expect(f, CP_API_POST, "/api/v1/namespaces",
+         "{\"metadata\":{\"name\":\"default\"}}", 201);
+  make_pod(f, "p1", "Running", 1, NULL);
+  make_pod(f, "p2", "Pending", 0, NULL);
+  rs = api_fixture_call(f, CP_API_PATCH, NS "/pods/p1",
+                        "application/merge-patch+json", hold);
+  assert_int_equal(rs.code, 200);
+  free(rs.body);
+  rs = api_fixture_call(f, CP_API_PATCH, NS "/pods/p2",
+                        "application/merge-patch+json", hold);
+  assert_int_equal(rs.code, 200);
+  free(rs.body);
+  rs = evict(f, "p1", "?dryRun=All");
+  assert_int_equal(rs.code, 201);
+  free(rs.body);
+  rs = call(f, CP_API_GET, NS "/pods/p1", NULL);
+  assert_string_equal(at(rs.body, "/status/conditions/1", buf, sizeof buf),
+                      "");
+  free(rs.body);
+  /* A precondition the pod no longer meets. */
+  snprintf(body, sizeof body,
+           "{\"metadata\":{\"name\":\"p1\"},\"deleteOptions\":{"
+           "\"preconditions\":{\"resourceVersion\":\"1\"}}}");
+  rs = call(f, CP_API_POST, NS "/pods/p1/eviction", body);
+  assert_int_equal(rs.code, 409);
+  assert_true(strstr(rs.body, "Operation cannot be fulfilled on Pod "
+                              "\\\"p1\\\": the ResourceVersion in the "
+                              "precondition (1) does not match the "
+                              "ResourceVersion in record (") != NULL);
+  free(rs.body);
+  expect_evicted_held(f, "p1");
+  /* A Pending pod goes without a budget check, marked all the same. */
+  expect_evicted_held(f, "p2");
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_no_budget_deletes, setup, teardown),
@@ -511,6 +539,8 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_concurrent_one_wins, setup,
                                       teardown),
       cmocka_unit_test_setup_teardown(test_discovery, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_disruption_target, setup,
+                                      teardown),
   };
 
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -18,6 +18,7 @@
 
 #include <json-c/json.h>
 
+#include "api_fixture.h"
 #include "apiserver/alloc/service_alloc.h"
 #include "apiserver/request.h"
 #include "apiserver/resources.h"
@@ -240,44 +241,25 @@ static void test_service_update(void **state) {
   json_object_put(old);
 }
 
-struct store_fixture {
-  char dir[64];
-  cp_store *store;
-  struct cp_api_ctx ctx;
-};
-
+/* The in-process fixture with a two-port NodePort range. */
 static int store_setup(void **state) {
-  struct store_fixture *f = calloc(1, sizeof *f);
-  char path[96], *err = NULL;
+  struct api_fixture *f;
 
-  assert_non_null(f);
-  strcpy(f->dir, "/tmp/cp-stcore-XXXXXX");
-  assert_non_null(mkdtemp(f->dir));
-  snprintf(path, sizeof path, "%s/db", f->dir);
-  if (cp_store_sqlite_open(path, NULL, &f->store, &err) != 0)
-    fail_msg("%s", err);
-  f->ctx.store = f->store;
-  f->ctx.resources = reg;
+  api_fixture_setup_tagged(state, "cp-stcore", 0);
+  f = *state;
   f->ctx.svc_alloc = cp_svc_alloc_new(NULL, "30000-30001");
   assert_non_null(f->ctx.svc_alloc);
-  *state = f;
   return 0;
 }
 
 static int store_teardown(void **state) {
-  struct store_fixture *f = *state;
-  char cmd[128];
+  struct api_fixture *f = *state;
 
   cp_svc_alloc_free(f->ctx.svc_alloc);
-  cp_store_close(f->store);
-  snprintf(cmd, sizeof cmd, "rm -rf %s", f->dir);
-  assert_int_equal(system(cmd), 0);
-  free(f);
-  return 0;
+  return api_fixture_teardown(state);
 }
 
-/* admit on a create: 0, or the response's code. */
-static int admit(struct store_fixture *f, json_object *o, int dry_run,
+static int admit(struct api_fixture *f, json_object *o, int dry_run,
                  char **body) {
   const struct cp_strategy *s = st("", "services");
   struct cp_api_request rq = {0};
@@ -300,7 +282,7 @@ static const char *ip_of(json_object *o) {
 }
 
 static void test_service_admit(void **state) {
-  struct store_fixture *f = *state;
+  struct api_fixture *f = *state;
   json_object *a = parse("{\"metadata\":{\"name\":\"a\",\"namespace\":\"d\"},"
                          "\"spec\":{\"clusterIP\":\"10.96.0.10\",\"ports\":"
                          "[{\"port\":80}]}}");
@@ -491,6 +473,90 @@ static void test_volumes(void **state) {
                "c|Bound|pv1|5Gi|RWO|old|<unset>|5h|<unset>");
 }
 
+/* Runs an update of old_text to new_text; returns the errors. */
+static void expect_update_errors(const char *res, const char *old_text,
+                                 const char *new_text, const char *want) {
+  json_object *old = parse(old_text), *o = parse(new_text);
+  char *got = check("", res, o, old);
+
+  if (strcmp(got, want) != 0)
+    fail_msg("%s update:\ngot:\n%swant:\n%s", res, got, want);
+  free(got);
+  json_object_put(o);
+  json_object_put(old);
+}
+
+#define PVC_SPEC(extra, size)                                                  \
+  "{\"spec\":{\"accessModes\":[\"ReadWriteOnce\"],\"volumeMode\":"            \
+  "\"Filesystem\",\"resources\":{\"requests\":{\"storage\":\"" size "\"}}"    \
+  extra "}"
+#define PVC(extra, size, status) PVC_SPEC(extra, size) ",\"status\":" status "}"
+#define PVC_PENDING "{\"phase\":\"Pending\"}"
+#define PVC_BOUND "{\"phase\":\"Bound\",\"capacity\":{\"storage\":\"2Gi\"}}"
+#define PVC_IMMUTABLE                                                          \
+  "spec: Forbidden: spec is immutable after creation except "                 \
+  "resources.requests and volumeAttributesClassName for bound claims\n"
+
+/* kube's ValidatePersistentVolumeClaimUpdate, ResourceQuota's hard
+ * values and ValidateLimitRange. */
+static void test_claim_quota_limit_rules(void **state) {
+  (void)state;
+  /* Unchanged, or volumeName and storageClassName set once: fine. */
+  expect_update_errors("persistentvolumeclaims", PVC("", "1Gi", PVC_PENDING),
+                       PVC(",\"volumeName\":\"pv1\",\"storageClassName\":"
+                           "\"fast\"",
+                           "1Gi", PVC_PENDING),
+                       "");
+  expect_update_errors("persistentvolumeclaims",
+                       PVC(",\"volumeName\":\"pv1\"", "1Gi", PVC_PENDING),
+                       PVC(",\"volumeName\":\"pv2\"", "1Gi", PVC_PENDING),
+                       PVC_IMMUTABLE);
+  expect_update_errors("persistentvolumeclaims", PVC("", "1Gi", PVC_PENDING),
+                       "{\"spec\":{\"accessModes\":[\"ReadWriteMany\"],"
+                       "\"volumeMode\":\"Filesystem\",\"resources\":{"
+                       "\"requests\":{\"storage\":\"1Gi\"}}},\"status\":"
+                       "{\"phase\":\"Pending\"}}",
+                       PVC_IMMUTABLE);
+  /* The request may grow only on a bound claim. */
+  expect_update_errors("persistentvolumeclaims", PVC("", "1Gi", PVC_PENDING),
+                       PVC("", "3Gi", PVC_PENDING), PVC_IMMUTABLE);
+  expect_update_errors("persistentvolumeclaims", PVC("", "2Gi", PVC_BOUND),
+                       PVC("", "3Gi", PVC_BOUND), "");
+  /* ... and not go down to what the volume has. */
+  expect_update_errors("persistentvolumeclaims", PVC("", "3Gi", PVC_BOUND),
+                       PVC("", "2Gi", PVC_BOUND),
+                       "spec.resources.requests.storage: Forbidden: field "
+                       "can not be less than status.capacity\n");
+  expect_errors("", "resourcequotas",
+                "{\"spec\":{\"hard\":{\"pods\":\"10\",\"cpu\":\"-1\"}}}",
+                "spec.hard[cpu]: Invalid value: \"-1\": must be greater "
+                "than or equal to 0\n");
+  expect_errors("", "limitranges",
+                "{\"spec\":{\"limits\":[{\"type\":\"Container\",\"min\":{"
+                "\"cpu\":\"2\"},\"max\":{\"cpu\":\"1\"},\"default\":{\"cpu\":"
+                "\"500m\"},\"maxLimitRequestRatio\":{\"cpu\":\"0.5\"}},"
+                "{\"type\":\"Container\"},{\"type\":\"Pod\",\"default\":{"
+                "\"cpu\":\"1\"}},{\"type\":\"PersistentVolumeClaim\"}]}}",
+                "spec.limits[0].min[cpu]: Invalid value: \"2\": min value 2 "
+                "is greater than max value 1\n"
+                "spec.limits[0].default[cpu]: Invalid value: \"2\": min "
+                "value 2 is greater than default value 500m\n"
+                "spec.limits[0].maxLimitRequestRatio[cpu]: Invalid value: "
+                "\"0.5\": ratio 0.5 is less than 1\n"
+                "spec.limits[1].type: Duplicate value: \"Container\"\n"
+                "spec.limits[2].default: Forbidden: may not be specified "
+                "when `type` is 'Pod'\n"
+                "spec.limits[3].limits: Required value: either minimum or "
+                "maximum storage value is required, but neither was "
+                "provided\n");
+  expect_errors("", "limitranges",
+                "{\"spec\":{\"limits\":[{\"type\":\"Container\",\"min\":{"
+                "\"memory\":\"64Mi\"},\"defaultRequest\":{\"memory\":"
+                "\"128Mi\"},\"default\":{\"memory\":\"256Mi\"},\"max\":{"
+                "\"memory\":\"1Gi\"}}]}}",
+                "");
+}
+
 static void test_endpoints(void **state) {
   (void)state;
   expect_cells("", "endpoints",
@@ -607,6 +673,7 @@ int main(void) {
       cmocka_unit_test(test_service_cells),
       cmocka_unit_test(test_replication_controller),
       cmocka_unit_test(test_volumes),
+      cmocka_unit_test(test_claim_quota_limit_rules),
       cmocka_unit_test(test_endpoints),
       cmocka_unit_test(test_small_kinds),
       cmocka_unit_test(test_events_v1),

@@ -31,6 +31,7 @@
 #include "apiserver/strategy/priorityclasses.h"
 #include "apiserver/strategy/strategy.h"
 #include "apiserver/strategy/workloads.h"
+#include "api_fixture.h"
 #include "log/log.h"
 #include "store/store.h"
 
@@ -656,6 +657,67 @@ static void test_hpa_conversion(void **state) {
   json_object_put(h);
 }
 
+/* Every metric source type survives v2 -> v1 (annotations) -> v2: the
+ * one table drives both directions. */
+static void test_hpa_table_round_trip(void **state) {
+  json_object *h = parse(
+      "{\"apiVersion\":\"autoscaling/v2\",\"kind\":\"HorizontalPodAutoscaler\","
+      "\"metadata\":{\"name\":\"web\"},\"spec\":{\"maxReplicas\":5,"
+      "\"metrics\":["
+      "{\"type\":\"Resource\",\"resource\":{\"name\":\"memory\",\"target\":"
+      "{\"type\":\"AverageValue\",\"averageValue\":\"1Gi\"}}},"
+      "{\"type\":\"ContainerResource\",\"containerResource\":{\"name\":"
+      "\"cpu\",\"container\":\"app\",\"target\":{\"type\":\"Utilization\","
+      "\"averageUtilization\":50}}},"
+      "{\"type\":\"Pods\",\"pods\":{\"metric\":{\"name\":\"qps\",\"selector\":"
+      "{\"matchLabels\":{\"a\":\"b\"}}},\"target\":{\"type\":"
+      "\"AverageValue\",\"averageValue\":\"10\"}}},"
+      "{\"type\":\"Object\",\"object\":{\"describedObject\":{\"kind\":"
+      "\"Ingress\",\"name\":\"main\"},\"metric\":{\"name\":\"rps\"},"
+      "\"target\":{\"type\":\"Value\",\"value\":\"2k\"}}},"
+      "{\"type\":\"External\",\"external\":{\"metric\":{\"name\":\"queue\"},"
+      "\"target\":{\"type\":\"AverageValue\",\"averageValue\":\"30\"}}}]},"
+      "\"status\":{\"desiredReplicas\":2,\"currentReplicas\":2,"
+      "\"currentMetrics\":["
+      "{\"type\":\"Resource\",\"resource\":{\"name\":\"memory\",\"current\":"
+      "{\"averageUtilization\":70,\"averageValue\":\"700Mi\"}}},"
+      "{\"type\":\"Pods\",\"pods\":{\"metric\":{\"name\":\"qps\"},\"current\":"
+      "{\"averageValue\":\"9\"}}},"
+      "{\"type\":\"Object\",\"object\":{\"describedObject\":{\"kind\":"
+      "\"Ingress\",\"name\":\"main\"},\"metric\":{\"name\":\"rps\"},"
+      "\"current\":{\"value\":\"1k\",\"averageValue\":\"500\"}}},"
+      "{\"type\":\"External\",\"external\":{\"metric\":{\"name\":\"queue\"},"
+      "\"current\":{\"value\":\"3\",\"averageValue\":\"1\"}}}]}}");
+  json_object *orig = NULL, *v = NULL;
+
+  (void)state;
+  assert_int_equal(json_object_deep_copy(h, &orig, NULL), 0);
+  assert_int_equal(cp_hpa_convert(h, "v1"), 0);
+  assert_true(json_object_object_get_ex(
+      cp_field_at(h, "metadata.annotations"),
+      "autoscaling.alpha.kubernetes.io/metrics", &v));
+  assert_string_equal(
+      json_object_get_string(v),
+      "[{\"type\":\"Resource\",\"resource\":{\"name\":\"memory\","
+      "\"targetAverageValue\":\"1Gi\"}},"
+      "{\"type\":\"ContainerResource\",\"containerResource\":{\"name\":"
+      "\"cpu\",\"container\":\"app\",\"targetAverageUtilization\":50}},"
+      "{\"type\":\"Pods\",\"pods\":{\"metricName\":\"qps\","
+      "\"targetAverageValue\":\"10\",\"selector\":{\"matchLabels\":{\"a\":"
+      "\"b\"}}}},"
+      "{\"type\":\"Object\",\"object\":{\"target\":{\"kind\":\"Ingress\","
+      "\"name\":\"main\"},\"metricName\":\"rps\",\"targetValue\":\"2k\"}},"
+      "{\"type\":\"External\",\"external\":{\"metricName\":\"queue\","
+      "\"targetAverageValue\":\"30\"}}]");
+  assert_int_equal(cp_hpa_convert(h, "v2"), 0);
+  assert_true(json_object_equal(cp_field_at(h, "spec.metrics"),
+                                cp_field_at(orig, "spec.metrics")));
+  assert_true(json_object_equal(cp_field_at(h, "status.currentMetrics"),
+                                cp_field_at(orig, "status.currentMetrics")));
+  json_object_put(h);
+  json_object_put(orig);
+}
+
 /* ------------------------------------------------ PriorityClass, RC */
 
 static void test_priority_class_validation(void **state) {
@@ -741,66 +803,22 @@ static void test_categories(void **state) {
 
 /* ------------------------------------- through the API, in-process */
 
-struct fixture {
-  char dir[64];
-  cp_store *store;
-  struct cp_api_ctx ctx;
-};
-
+/* Admission through its caches, as the server runs: the priority tests
+ * below also check that a PriorityClass write is seen at once. */
 static int setup(void **state) {
-  struct fixture *f = calloc(1, sizeof *f);
-  char path[128], *err = NULL;
-
-  cp_log_set_level(CPLANE_LOG_ERROR);
-  strcpy(f->dir, "/tmp/cp-kw-XXXXXX");
-  assert_non_null(mkdtemp(f->dir));
-  snprintf(path, sizeof path, "%s/db", f->dir);
-  if (cp_store_sqlite_open(path, NULL, &f->store, &err) != 0)
-    fail_msg("%s", err);
-  f->ctx.store = f->store;
-  f->ctx.resources = cp_resources_new();
-  *state = f;
-  return 0;
+  return api_fixture_setup_tagged(state, "cp-kw", 1);
 }
 
-static int teardown(void **state) {
-  struct fixture *f = *state;
-  char cmd[128];
+static int teardown(void **state) { return api_fixture_teardown(state); }
 
-  cp_resources_free(f->ctx.resources);
-  cp_store_close(f->store);
-  snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
-  assert_int_equal(system(cmd), 0);
-  free(f);
-  return 0;
-}
-
-static struct cp_api_response call(struct fixture *f, enum cp_api_method m,
+static struct cp_api_response call(struct api_fixture *f, enum cp_api_method m,
                                    const char *path, const char *body) {
-  struct cp_api_request rq = {0};
-  struct cp_api_response rs = {0};
-  char *status = NULL;
-
-  rq.method = m;
-  rq.path = strdup(path);
-  rq.content_type = strdup("application/json");
-  if (body != NULL) {
-    rq.body = strdup(body);
-    rq.body_len = strlen(body);
-  }
-  if (cp_api_route(&f->ctx, &rq, &status) <= 0) {
-    rs.code = 404;
-    rs.body = status;
-  } else {
-    cp_api_handle(&f->ctx, &rq, &rs);
-  }
-  cp_api_request_clear(&rq);
-  return rs;
+  return api_fixture_call(f, m, path, API_FIXTURE_JSON, body);
 }
 
 #define PCS "/apis/scheduling.k8s.io/v1/priorityclasses"
 
-static void post_class(struct fixture *f, const char *name, int value,
+static void post_class(struct api_fixture *f, const char *name, int value,
                        int global, int want) {
   char body[256];
   struct cp_api_response rs;
@@ -821,7 +839,7 @@ static const struct cp_resource_type pods_type = {
 
 /* Runs the Priority admission on a pod; returns the code (0: admitted)
  * and leaves the pod as admission made it. */
-static int admit_pod(struct fixture *f, json_object *pod, char **body) {
+static int admit_pod(struct api_fixture *f, json_object *pod, char **body) {
   struct cp_api_request rq = {0};
   struct cp_api_response rs = {0};
   struct cp_strategy_write w = {CP_OP_CREATE, NULL, 0, &f->ctx, &rq};
@@ -837,7 +855,8 @@ static int admit_pod(struct fixture *f, json_object *pod, char **body) {
 }
 
 static void test_pod_priority(void **state) {
-  struct fixture *f = *state;
+  struct api_fixture *f = *state;
+  struct cp_api_response rs;
   json_object *pod;
   char *body = NULL;
 
@@ -884,10 +903,21 @@ static void test_pod_priority(void **state) {
                                "PriorityClass name"));
   free(body);
   json_object_put(pod);
+
+  /* A deleted class is gone for the next pod at once (the admission
+   * cache is dropped around every class write). */
+  rs = call(f, CP_API_DELETE, PCS "/gold", NULL);
+  assert_int_equal(rs.code, 200);
+  free(rs.body);
+  pod = parse("{\"metadata\":{\"name\":\"web\"},\"spec\":{"
+              "\"priorityClassName\":\"gold\"}}");
+  assert_int_equal(admit_pod(f, pod, &body), 403);
+  free(body);
+  json_object_put(pod);
 }
 
 static void test_system_classes(void **state) {
-  struct fixture *f = *state;
+  struct api_fixture *f = *state;
   struct cp_priority_class pc;
   struct cp_api_response rs;
   json_object *o;
@@ -939,6 +969,7 @@ int main(void) {
       cmocka_unit_test(test_pdb),
       cmocka_unit_test(test_hpa_defaults_and_cells),
       cmocka_unit_test(test_hpa_conversion),
+      cmocka_unit_test(test_hpa_table_round_trip),
       cmocka_unit_test(test_priority_class_validation),
       cmocka_unit_test(test_runtime_class),
       cmocka_unit_test(test_categories),

@@ -30,14 +30,6 @@ static void set_str(json_object *o, const char *path, const char *s) {
   cp_field_set(o, path, json_object_new_string(s));
 }
 
-/* A resource.Quantity that is not a pointer in v1: "0" when absent. */
-static void move_quantity(json_object *dst, const char *to, json_object *src,
-                          const char *from) {
-  move(dst, to, src, from);
-  if (cp_field_at(dst, to) == NULL)
-    set_str(dst, to, "0");
-}
-
 static int is_cpu_utilization(json_object *m, const char *what) {
   const char *type = cp_field_str(m, "type");
   const char *name = cp_field_str(m, "resource.name");
@@ -48,89 +40,144 @@ static int is_cpu_utilization(json_object *m, const char *what) {
          strcmp(name, "cpu") == 0 && cp_field_at(m, path) != NULL;
 }
 
-/* ---------------------------------------------------------- v2 -> v1 */
+/* ------------------------------------------------- the metric table */
 
-static json_object *spec_to_v1(json_object *m) {
-  const char *type = cp_field_str(m, "type");
-  json_object *o = json_object_new_object();
+/* One member of a metric source: its path under the v1 member and under
+ * the v2 one. V1_ZERO: a Quantity v1 holds by value, "0" when v2 has
+ * none (kube's conversion of a nil pointer). */
+#define V1_ZERO 1u
+struct hpa_field {
+  const char *v1, *v2;
+  unsigned flags;
+};
 
-  if (o == NULL || type == NULL)
-    return o;
-  set_str(o, "type", type);
-  if (strcmp(type, "Resource") == 0 || strcmp(type, "ContainerResource") == 0) {
-    const char *k = strcmp(type, "Resource") == 0 ? "resource"
-                                                  : "containerResource";
-    json_object *r = cp_field_obj(o, k), *in = cp_field_at(m, k);
+/* One metric source type, the same table driving both directions. v2
+ * names its target's type: util_v1 present -> Utilization, avg_v1
+ * present -> AverageValue, else target_type. */
+struct hpa_source {
+  const char *type;   /* "Resource", ... */
+  const char *member; /* "resource", ... */
+  const struct hpa_field *spec, *status;
+  const char *util_v1, *avg_v1, *target_type;
+};
 
-    move(r, "name", in, "name");
-    move(r, "container", in, "container");
-    move(r, "targetAverageUtilization", in, "target.averageUtilization");
-    move(r, "targetAverageValue", in, "target.averageValue");
-  } else if (strcmp(type, "Pods") == 0) {
-    json_object *r = cp_field_obj(o, "pods"), *in = cp_field_at(m, "pods");
+#define END {NULL, NULL, 0}
+static const struct hpa_field resource_spec[] = {
+    {"name", "name", 0},
+    {"container", "container", 0},
+    {"targetAverageUtilization", "target.averageUtilization", 0},
+    {"targetAverageValue", "target.averageValue", 0},
+    END};
+static const struct hpa_field resource_status[] = {
+    {"name", "name", 0},
+    {"container", "container", 0},
+    {"currentAverageUtilization", "current.averageUtilization", 0},
+    {"currentAverageValue", "current.averageValue", V1_ZERO},
+    END};
+static const struct hpa_field pods_spec[] = {
+    {"metricName", "metric.name", 0},
+    {"targetAverageValue", "target.averageValue", V1_ZERO},
+    {"selector", "metric.selector", 0},
+    END};
+static const struct hpa_field pods_status[] = {
+    {"metricName", "metric.name", 0},
+    {"currentAverageValue", "current.averageValue", V1_ZERO},
+    {"selector", "metric.selector", 0},
+    END};
+static const struct hpa_field object_spec[] = {
+    {"target", "describedObject", 0},
+    {"metricName", "metric.name", 0},
+    {"targetValue", "target.value", V1_ZERO},
+    {"selector", "metric.selector", 0},
+    {"averageValue", "target.averageValue", 0},
+    END};
+static const struct hpa_field object_status[] = {
+    {"target", "describedObject", 0},
+    {"metricName", "metric.name", 0},
+    {"currentValue", "current.value", V1_ZERO},
+    {"selector", "metric.selector", 0},
+    {"averageValue", "current.averageValue", 0},
+    END};
+static const struct hpa_field external_spec[] = {
+    {"metricName", "metric.name", 0},
+    {"metricSelector", "metric.selector", 0},
+    {"targetValue", "target.value", 0},
+    {"targetAverageValue", "target.averageValue", 0},
+    END};
+static const struct hpa_field external_status[] = {
+    {"metricName", "metric.name", 0},
+    {"metricSelector", "metric.selector", 0},
+    {"currentValue", "current.value", V1_ZERO},
+    {"currentAverageValue", "current.averageValue", 0},
+    END};
+#undef END
 
-    move(r, "metricName", in, "metric.name");
-    move_quantity(r, "targetAverageValue", in, "target.averageValue");
-    move(r, "selector", in, "metric.selector");
-  } else if (strcmp(type, "Object") == 0) {
-    json_object *r = cp_field_obj(o, "object"), *in = cp_field_at(m, "object");
+static const struct hpa_source sources[] = {
+    {"Resource", "resource", resource_spec, resource_status,
+     "targetAverageUtilization", NULL, "AverageValue"},
+    {"ContainerResource", "containerResource", resource_spec, resource_status,
+     "targetAverageUtilization", NULL, "AverageValue"},
+    {"Pods", "pods", pods_spec, pods_status, NULL, NULL, "AverageValue"},
+    {"Object", "object", object_spec, object_status, NULL, "averageValue",
+     "Value"},
+    {"External", "external", external_spec, external_status, NULL,
+     "targetAverageValue", "Value"},
+};
 
-    move(r, "target", in, "describedObject");
-    move(r, "metricName", in, "metric.name");
-    move_quantity(r, "targetValue", in, "target.value");
-    move(r, "selector", in, "metric.selector");
-    move(r, "averageValue", in, "target.averageValue");
-  } else if (strcmp(type, "External") == 0) {
-    json_object *r = cp_field_obj(o, "external");
-    json_object *in = cp_field_at(m, "external");
+static const struct hpa_source *source_of(const char *type) {
+  size_t i;
 
-    move(r, "metricName", in, "metric.name");
-    move(r, "metricSelector", in, "metric.selector");
-    move(r, "targetValue", in, "target.value");
-    move(r, "targetAverageValue", in, "target.averageValue");
-  }
-  return o;
+  for (i = 0; type != NULL && i < sizeof sources / sizeof sources[0]; i++)
+    if (strcmp(sources[i].type, type) == 0)
+      return &sources[i];
+  return NULL;
 }
 
-static json_object *status_to_v1(json_object *m) {
+/* 1 when a v2 path lives in the target or current object. */
+static int in_value(const char *v2) {
+  return strncmp(v2, "target.", 7) == 0 || strncmp(v2, "current.", 8) == 0;
+}
+
+/* Metric m (a spec when spec, else a status) converted to version v1
+ * (to_v1) or v2, by the table: a new object. */
+static json_object *convert_metric(json_object *m, int spec, int to_v1) {
   const char *type = cp_field_str(m, "type");
-  json_object *o = json_object_new_object();
+  const struct hpa_source *src = source_of(type);
+  const struct hpa_field *f;
+  json_object *o = json_object_new_object(), *r, *in;
 
   if (o == NULL || type == NULL)
     return o;
   set_str(o, "type", type);
-  if (strcmp(type, "Resource") == 0 || strcmp(type, "ContainerResource") == 0) {
-    const char *k = strcmp(type, "Resource") == 0 ? "resource"
-                                                  : "containerResource";
-    json_object *r = cp_field_obj(o, k), *in = cp_field_at(m, k);
-
-    move(r, "name", in, "name");
-    move(r, "container", in, "container");
-    move(r, "currentAverageUtilization", in, "current.averageUtilization");
-    move_quantity(r, "currentAverageValue", in, "current.averageValue");
-  } else if (strcmp(type, "Pods") == 0) {
-    json_object *r = cp_field_obj(o, "pods"), *in = cp_field_at(m, "pods");
-
-    move(r, "metricName", in, "metric.name");
-    move_quantity(r, "currentAverageValue", in, "current.averageValue");
-    move(r, "selector", in, "metric.selector");
-  } else if (strcmp(type, "Object") == 0) {
-    json_object *r = cp_field_obj(o, "object"), *in = cp_field_at(m, "object");
-
-    move(r, "target", in, "describedObject");
-    move(r, "metricName", in, "metric.name");
-    move_quantity(r, "currentValue", in, "current.value");
-    move(r, "selector", in, "metric.selector");
-    move(r, "averageValue", in, "current.averageValue");
-  } else if (strcmp(type, "External") == 0) {
-    json_object *r = cp_field_obj(o, "external");
-    json_object *in = cp_field_at(m, "external");
-
-    move(r, "metricName", in, "metric.name");
-    move(r, "metricSelector", in, "metric.selector");
-    move_quantity(r, "currentValue", in, "current.value");
-    move(r, "currentAverageValue", in, "current.averageValue");
+  if (src == NULL)
+    return o;
+  r = cp_field_obj(o, src->member);
+  in = cp_field_at(m, src->member);
+  if (to_v1) {
+    for (f = spec ? src->spec : src->status; f->v1 != NULL; f++) {
+      move(r, f->v1, in, f->v2);
+      if ((f->flags & V1_ZERO) && cp_field_at(r, f->v1) == NULL)
+        set_str(r, f->v1, "0");
+    }
+    return o;
   }
+  /* v2: the metric's identity first, then its target (type first) or
+   * current value, as kube's Go structs order them. */
+  for (f = spec ? src->spec : src->status; f->v1 != NULL; f++)
+    if (!in_value(f->v2))
+      move(r, f->v2, in, f->v1);
+  if (spec)
+    set_str(r, "target.type",
+            src->util_v1 != NULL && cp_field_at(in, src->util_v1) != NULL
+                ? "Utilization"
+            : src->avg_v1 != NULL && cp_field_at(in, src->avg_v1) != NULL
+                ? "AverageValue"
+                : src->target_type);
+  else
+    cp_field_obj(r, "current");
+  for (f = spec ? src->spec : src->status; f->v1 != NULL; f++)
+    if (in_value(f->v2))
+      move(r, f->v2, in, f->v1);
   return o;
 }
 
@@ -172,6 +219,8 @@ static void annotate(json_object *obj, const char *key, json_object *v) {
             v, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)));
 }
 
+/* ---------------------------------------------------------- v2 -> v1 */
+
 static void to_v1(json_object *obj) {
   json_object *spec = cp_field_obj(obj, "spec");
   json_object *status = cp_field_at(obj, "status");
@@ -192,7 +241,7 @@ static void to_v1(json_object *obj) {
              "resource.target.averageUtilization");
       continue;
     }
-    json_object_array_add(other, spec_to_v1(m));
+    json_object_array_add(other, convert_metric(m, 1, 1));
   }
   for (i = 0; current != NULL && i < json_object_array_length(current); i++) {
     json_object *m = json_object_array_get_idx(current, i);
@@ -201,7 +250,7 @@ static void to_v1(json_object *obj) {
         cp_field_at(status, "currentCPUUtilizationPercentage") == NULL)
       move(status, "currentCPUUtilizationPercentage", m,
            "resource.current.averageUtilization");
-    json_object_array_add(cur, status_to_v1(m));
+    json_object_array_add(cur, convert_metric(m, 0, 1));
   }
   if (json_object_array_length(other) > 0)
     annotate(obj, ANN_METRICS, other);
@@ -235,124 +284,6 @@ static void to_v1(json_object *obj) {
 }
 
 /* ---------------------------------------------------------- v1 -> v2 */
-
-static json_object *target(const char *type, json_object *in,
-                           const char *util, const char *avg,
-                           const char *val) {
-  json_object *t = json_object_new_object();
-
-  set_str(t, "type", type);
-  if (util != NULL)
-    move(t, "averageUtilization", in, util);
-  if (avg != NULL)
-    move(t, "averageValue", in, avg);
-  if (val != NULL)
-    move(t, "value", in, val);
-  return t;
-}
-
-static json_object *spec_to_v2(json_object *m) {
-  const char *type = cp_field_str(m, "type");
-  json_object *o = json_object_new_object();
-
-  if (o == NULL || type == NULL)
-    return o;
-  set_str(o, "type", type);
-  if (strcmp(type, "Resource") == 0 || strcmp(type, "ContainerResource") == 0) {
-    const char *k = strcmp(type, "Resource") == 0 ? "resource"
-                                                  : "containerResource";
-    json_object *r = cp_field_obj(o, k), *in = cp_field_at(m, k);
-    int util = cp_field_at(in, "targetAverageUtilization") != NULL;
-
-    move(r, "name", in, "name");
-    move(r, "container", in, "container");
-    cp_field_set(r, "target",
-                 target(util ? "Utilization" : "AverageValue", in,
-                        "targetAverageUtilization", "targetAverageValue",
-                        NULL));
-  } else if (strcmp(type, "Pods") == 0) {
-    json_object *r = cp_field_obj(o, "pods"), *in = cp_field_at(m, "pods");
-
-    move(r, "metric.name", in, "metricName");
-    move(r, "metric.selector", in, "selector");
-    cp_field_set(r, "target", target("AverageValue", in, NULL,
-                                     "targetAverageValue", NULL));
-  } else if (strcmp(type, "Object") == 0) {
-    json_object *r = cp_field_obj(o, "object"), *in = cp_field_at(m, "object");
-    int avg = cp_field_at(in, "averageValue") != NULL;
-
-    move(r, "describedObject", in, "target");
-    move(r, "metric.name", in, "metricName");
-    move(r, "metric.selector", in, "selector");
-    cp_field_set(r, "target", target(avg ? "AverageValue" : "Value", in, NULL,
-                                     "averageValue", "targetValue"));
-  } else if (strcmp(type, "External") == 0) {
-    json_object *r = cp_field_obj(o, "external");
-    json_object *in = cp_field_at(m, "external");
-    int avg = cp_field_at(in, "targetAverageValue") != NULL;
-
-    move(r, "metric.name", in, "metricName");
-    move(r, "metric.selector", in, "metricSelector");
-    cp_field_set(r, "target", target(avg ? "AverageValue" : "Value", in, NULL,
-                                     "targetAverageValue", "targetValue"));
-  }
-  return o;
-}
-
-static json_object *current(json_object *in, const char *util,
-                            const char *avg, const char *val) {
-  json_object *c = json_object_new_object();
-
-  if (util != NULL)
-    move(c, "averageUtilization", in, util);
-  if (avg != NULL)
-    move(c, "averageValue", in, avg);
-  if (val != NULL)
-    move(c, "value", in, val);
-  return c;
-}
-
-static json_object *status_to_v2(json_object *m) {
-  const char *type = cp_field_str(m, "type");
-  json_object *o = json_object_new_object();
-
-  if (o == NULL || type == NULL)
-    return o;
-  set_str(o, "type", type);
-  if (strcmp(type, "Resource") == 0 || strcmp(type, "ContainerResource") == 0) {
-    const char *k = strcmp(type, "Resource") == 0 ? "resource"
-                                                  : "containerResource";
-    json_object *r = cp_field_obj(o, k), *in = cp_field_at(m, k);
-
-    move(r, "name", in, "name");
-    move(r, "container", in, "container");
-    cp_field_set(r, "current", current(in, "currentAverageUtilization",
-                                       "currentAverageValue", NULL));
-  } else if (strcmp(type, "Pods") == 0) {
-    json_object *r = cp_field_obj(o, "pods"), *in = cp_field_at(m, "pods");
-
-    move(r, "metric.name", in, "metricName");
-    move(r, "metric.selector", in, "selector");
-    cp_field_set(r, "current", current(in, NULL, "currentAverageValue", NULL));
-  } else if (strcmp(type, "Object") == 0) {
-    json_object *r = cp_field_obj(o, "object"), *in = cp_field_at(m, "object");
-
-    move(r, "describedObject", in, "target");
-    move(r, "metric.name", in, "metricName");
-    move(r, "metric.selector", in, "selector");
-    cp_field_set(r, "current",
-                 current(in, NULL, "averageValue", "currentValue"));
-  } else if (strcmp(type, "External") == 0) {
-    json_object *r = cp_field_obj(o, "external");
-    json_object *in = cp_field_at(m, "external");
-
-    move(r, "metric.name", in, "metricName");
-    move(r, "metric.selector", in, "metricSelector");
-    cp_field_set(r, "current", current(in, NULL, "currentAverageValue",
-                                       "currentValue"));
-  }
-  return o;
-}
 
 static const char *ann_str(json_object *obj, const char *key) {
   json_object *ann = cp_field_typed(obj, "metadata.annotations",
@@ -406,8 +337,8 @@ static void to_v2(json_object *obj) {
   size_t i;
 
   for (i = 0; other != NULL && i < json_object_array_length(other); i++)
-    json_object_array_add(metrics,
-                          spec_to_v2(json_object_array_get_idx(other, i)));
+    json_object_array_add(
+        metrics, convert_metric(json_object_array_get_idx(other, i), 1, 0));
   if (cpu != NULL)
     json_object_array_add(metrics, cpu_metric("target", json_object_get(cpu)));
   if (json_object_array_length(metrics) == 0)
@@ -424,8 +355,8 @@ static void to_v2(json_object *obj) {
     if (cur != NULL) {
       cms = json_object_new_array();
       for (i = 0; i < json_object_array_length(cur); i++)
-        json_object_array_add(cms,
-                              status_to_v2(json_object_array_get_idx(cur, i)));
+        json_object_array_add(
+            cms, convert_metric(json_object_array_get_idx(cur, i), 0, 0));
       cp_field_set(status, "currentMetrics", cms);
     } else if (ccpu != NULL) {
       cms = json_object_new_array();

@@ -1,14 +1,17 @@
 /*
  * persistentvolumeclaims - core/v1 PersistentVolumeClaim: kube's defaults
  * (volume mode Filesystem, phase Pending), ValidatePersistentVolumeClaim's
- * access mode and storage request checks, and the columns `kubectl get
- * pvc` prints.
+ * access mode and storage request checks, the update's immutable spec,
+ * and the columns `kubectl get pvc` prints.
  */
 #include "apiserver/strategy/core_kinds.h"
+
+#include <string.h>
 
 #include <json-c/json.h>
 
 #include "apiserver/strategy/fields.h"
+#include "apiserver/strategy/quantity.h"
 #include "apiserver/strategy/printers.h"
 #include "apiserver/strategy/volumes.h"
 
@@ -30,12 +33,94 @@ static void prepare_update(const struct cp_strategy_write *w, json_object *o,
   cp_field_default(o, "spec.volumeMode", json_object_new_string("Filesystem"));
 }
 
+/* A copy of o's spec (an empty object when it has none); NULL only out
+ * of memory. */
+static json_object *spec_copy(json_object *o) {
+  json_object *spec = cp_field_typed(o, "spec", json_type_object), *c = NULL;
+
+  if (spec == NULL)
+    return json_object_new_object();
+  return json_object_deep_copy(spec, &c, NULL) == 0 ? c : NULL;
+}
+
+/* Sets to[k] to a copy of from[k], or removes it when from has none. */
+static void copy_member(json_object *to, json_object *from, const char *k) {
+  json_object *v = NULL;
+
+  if (json_object_object_get_ex(from, k, &v) && v != NULL)
+    json_object_object_add(to, k, json_object_get(v));
+  else
+    json_object_object_del(to, k);
+}
+
+static int non_empty(json_object *spec, const char *k) {
+  const char *v = cp_field_str(spec, k);
+
+  return v != NULL && v[0] != '\0';
+}
+
+/* The requested storage of spec as a quantity; 0 when absent or not a
+ * quantity (kube's zero Quantity). */
+static cp_quantity requested(json_object *spec) {
+  cp_quantity q = 0;
+
+  if (cp_quantity_parse(cp_field_at(spec, "resources.requests.storage"),
+                        &q) < 0)
+    q = 0;
+  return q;
+}
+
+/* kube's ValidatePersistentVolumeClaimUpdate: the spec is immutable
+ * except that volumeName may be set once, storageClassName may be set
+ * where there was none (retroactive default class), and a bound claim's
+ * requests.storage and volumeAttributesClassName may change; the
+ * request may not go down to status.capacity or below (kube 1.32's
+ * RecoverVolumeExpansionFailure, beta and on). */
+static void validate_update(json_object *o, json_object *old,
+                            struct cp_field_errors *errs) {
+  json_object *now = spec_copy(o), *was = spec_copy(old);
+  const char *phase = cp_field_str(o, "status.phase");
+  cp_quantity new_size, old_size, status_size = 0;
+
+  if (now == NULL || was == NULL)
+    goto out;
+  if (!non_empty(was, "volumeName"))
+    copy_member(was, now, "volumeName");
+  if (!non_empty(was, "storageClassName") && non_empty(now, "storageClassName"))
+    copy_member(was, now, "storageClassName");
+  if (phase != NULL && strcmp(phase, "Bound") == 0) {
+    json_object *req = cp_field_typed(now, "resources.requests",
+                                      json_type_object);
+
+    if (req != NULL)
+      copy_member(req, cp_field_typed(was, "resources.requests",
+                                      json_type_object), "storage");
+    if (json_object_object_get_ex(now, "volumeAttributesClassName", NULL))
+      copy_member(now, was, "volumeAttributesClassName");
+  }
+  if (!json_object_equal(now, was))
+    cp_field_forbidden(errs, "spec", "spec is immutable after creation "
+                                     "except resources.requests and "
+                                     "volumeAttributesClassName for bound "
+                                     "claims");
+  new_size = requested(cp_field_typed(o, "spec", json_type_object));
+  old_size = requested(cp_field_typed(old, "spec", json_type_object));
+  if (cp_quantity_parse(cp_field_at(old, "status.capacity.storage"),
+                        &status_size) < 0)
+    status_size = 0;
+  if (new_size < old_size && new_size <= status_size)
+    cp_field_forbidden(errs, "spec.resources.requests.storage",
+                       "field can not be less than status.capacity");
+out:
+  json_object_put(now);
+  json_object_put(was);
+}
+
 static void validate(const struct cp_strategy_write *w, json_object *o,
                      json_object *old, struct cp_field_errors *errs) {
   json_object *req = cp_field_typed(o, "spec.resources.requests",
                                     json_type_object);
 
-  (void)old;
   if (w->subresource != NULL)
     return;
   cp_access_modes_check(cp_field_typed(o, "spec.accessModes",
@@ -43,6 +128,8 @@ static void validate(const struct cp_strategy_write *w, json_object *o,
                         "spec.accessModes", 1, errs);
   if (!json_object_object_get_ex(req, "storage", NULL))
     cp_field_required(errs, "spec.resources[storage]", NULL);
+  if (old != NULL)
+    validate_update(o, old, errs);
 }
 
 static const struct cp_table_column columns[] = {

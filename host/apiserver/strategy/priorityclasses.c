@@ -15,6 +15,7 @@
 
 #include "apiserver/strategy/fields.h"
 #include "apiserver/strategy/printers.h"
+#include "apiserver/strategy/priorityclass_cache.h"
 #include "apiserver/strategy/refuse.h"
 #include "apiserver/strategy/strategy.h"
 #include "apiserver/strategy/workloads.h"
@@ -172,17 +173,79 @@ static int default_fn(json_object *pc, void *arg) {
   return 0;
 }
 
+/* ---- the admission cache (priorityclass_cache.h) */
+
+/* The classes a snapshot is built from, grown as the list goes. */
+struct snapshot {
+  struct cp_pc_entry *v;
+  size_t n, cap;
+  int nomem;
+};
+
+static int snapshot_fn(json_object *pc, void *arg) {
+  struct snapshot *s = arg;
+
+  if (s->n == s->cap) {
+    size_t cap = s->cap ? s->cap * 2 : 16;
+    struct cp_pc_entry *v = realloc(s->v, cap * sizeof *v);
+
+    if (v == NULL) {
+      s->nomem = 1;
+      return 1;
+    }
+    s->v = v;
+    s->cap = cap;
+  }
+  fill(&s->v[s->n].pc, pc);
+  s->v[s->n].global_default = cp_field_true(pc, "globalDefault");
+  s->n++;
+  return 0;
+}
+
+/* Answers name (NULL: the default) from the cache, reading every class
+ * into a new snapshot when it has no fresh one. 1 found, 0 not, -1 store
+ * failure; -2 when there is no cache (read the store directly). */
+static int cached(struct cp_api_ctx *ctx, const char *name,
+                  struct cp_priority_class *out) {
+  struct snapshot s = {NULL, 0, 0, 0};
+  uint64_t epoch;
+  int rc;
+
+  if (ctx->pc_cache == NULL)
+    return -2;
+  if ((rc = cp_pc_cache_find(ctx->pc_cache, name, out)) >= 0)
+    return rc;
+  epoch = cp_pc_cache_epoch(ctx->pc_cache);
+  /* calloc, so that no classes is still a snapshot, not NULL. */
+  if ((s.v = calloc(16, sizeof *s.v)) == NULL)
+    return -2;
+  s.cap = 16;
+  if (each_class(ctx, snapshot_fn, &s) < 0 || s.nomem) {
+    free(s.v);
+    return s.nomem ? -2 : -1;
+  }
+  cp_pc_cache_put(ctx->pc_cache, s.v, s.n, epoch);
+  /* Answered from what was read, kept or not. */
+  if ((rc = cp_pc_cache_find(ctx->pc_cache, name, out)) >= 0)
+    return rc;
+  return -2;
+}
+
 int cp_priority_class_default(struct cp_api_ctx *ctx,
                               struct cp_priority_class *out) {
   struct find_default f = {out, 0};
+  int rc = cached(ctx, NULL, out);
 
+  if (rc != -2)
+    return rc;
   if (each_class(ctx, default_fn, &f) < 0)
     return -1;
   return f.found;
 }
 
-int cp_priority_class_get(struct cp_api_ctx *ctx, const char *name,
-                          struct cp_priority_class *out) {
+/* Class name read from the store: 1 found, 0 not, -1 failure. */
+static int read_class(struct cp_api_ctx *ctx, const char *name,
+                      struct cp_priority_class *out) {
   const struct cp_resource_type *t = cp_resources_find(
       ctx->resources, "scheduling.k8s.io", "v1", "priorityclasses");
   char *key = t != NULL ? cp_api_key(t, NULL, name) : NULL;
@@ -206,6 +269,13 @@ int cp_priority_class_get(struct cp_api_ctx *ctx, const char *name,
   fill(out, pc);
   json_object_put(pc);
   return 1;
+}
+
+int cp_priority_class_get(struct cp_api_ctx *ctx, const char *name,
+                          struct cp_priority_class *out) {
+  int rc = cached(ctx, name, out);
+
+  return rc != -2 ? rc : read_class(ctx, name, out);
 }
 
 struct other_default {
@@ -319,6 +389,8 @@ const struct cp_strategy cp_strategy_priorityclasses = {
     .prepare_create = prepare_create,
     .prepare_update = prepare_update,
     .validate = validate,
+    /* Writes change what pod admission answers (its class cache). */
+    .flags = CP_STRATEGY_ADMISSION_STATE,
     .admit = admit,
     .columns = columns,
     .n_columns = sizeof columns / sizeof columns[0],

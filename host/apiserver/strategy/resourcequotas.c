@@ -1,6 +1,6 @@
 /*
  * resourcequotas - core/v1 ResourceQuota: ValidateResourceQuota's scope
- * checks, the status reset on create, and the columns `kubectl get quota`
+ * and hard value checks, the status reset on create, and the columns `kubectl get quota`
  * prints (used/hard of each resource the status carries, limits.* apart).
  */
 #include "apiserver/strategy/core_kinds.h"
@@ -13,6 +13,7 @@
 
 #include "apiserver/strategy/fields.h"
 #include "apiserver/strategy/printers.h"
+#include "apiserver/strategy/quantity.h"
 #include "apiserver/strategy/volumes.h"
 
 #define MAX_RESOURCES 256
@@ -35,13 +36,37 @@ static void prepare_create(const struct cp_strategy_write *w,
   json_object_object_del(o, "status");
 }
 
+/* kube's ValidateResourceQuantityValue on each spec.hard value: not
+ * negative (a value that is no quantity is the schema's to refuse). */
+static void validate_hard(json_object *o, struct cp_field_errors *errs) {
+  json_object *hard = cp_field_typed(o, "spec.hard", json_type_object);
+  size_t n = 0;
+
+  if (hard == NULL)
+    return;
+  json_object_object_foreach(hard, k, v) {
+    cp_quantity q;
+    char path[300];
+
+    if (n++ >= MAX_RESOURCES)
+      break;
+    if (cp_quantity_parse(v, &q) < 0 || q >= 0)
+      continue;
+    snprintf(path, sizeof path, "spec.hard[%.250s]", k);
+    cp_field_invalid_str(errs, path, json_object_get_string(v),
+                         "must be greater than or equal to 0");
+  }
+}
+
 static void validate(const struct cp_strategy_write *w, json_object *o,
                      json_object *old, struct cp_field_errors *errs) {
   json_object *sc = cp_field_typed(o, "spec.scopes", json_type_array);
   size_t i, n = sc != NULL ? json_object_array_length(sc) : 0;
 
-  (void)w;
   (void)old;
+  if (w->subresource != NULL)
+    return;
+  validate_hard(o, errs);
   for (i = 0; i < n && i < MAX_RESOURCES; i++) {
     json_object *s = json_object_array_get_idx(sc, i);
     char path[40];

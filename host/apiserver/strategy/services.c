@@ -143,6 +143,13 @@ static json_object *same_port(json_object *ports, json_object *p) {
   return NULL;
 }
 
+/* 1 when a and b hold the same value at path (both absent counts). */
+static int json_equal_at(json_object *a, json_object *b, const char *path) {
+  json_object *x = cp_field_at(a, path), *y = cp_field_at(b, path);
+
+  return x == NULL || y == NULL ? x == y : json_object_equal(x, y);
+}
+
 /* kube's PatchAllocatedValues: an update that leaves the ClusterIP or a
  * NodePort out keeps the one allocated. */
 static void prepare_update(const struct cp_strategy_write *w, json_object *o,
@@ -172,6 +179,17 @@ static void prepare_update(const struct cp_strategy_write *w, json_object *o,
           cp_field_int(q, "nodePort", &had) && had == np)
         json_object_object_del(p, "nodePort");
     }
+  /* The same for the IP families of a Service turned ExternalName; its
+   * ClusterIP goes in admit, and back to the range in update_done. */
+  if (strcmp(type_of(o), "ExternalName") == 0 &&
+      strcmp(type_of(old), "ExternalName") != 0) {
+    json_object *spec = cp_field_typed(o, "spec", json_type_object);
+
+    if (spec != NULL && json_equal_at(o, old, "spec.ipFamilies"))
+      json_object_object_del(spec, "ipFamilies");
+    if (spec != NULL && json_equal_at(o, old, "spec.ipFamilyPolicy"))
+      json_object_object_del(spec, "ipFamilyPolicy");
+  }
   if (needs_node_ports(type_of(o)))
     for (i = 0; i < n && i < MAX_PORTS; i++) {
       json_object *p = json_object_array_get_idx(ports, i), *q;
@@ -556,25 +574,75 @@ static int admit(const struct cp_strategy_write *w, json_object *o,
   return rc;
 }
 
-static void deleted(struct cp_api_ctx *ctx, json_object *o) {
+/* 1 when o (NULL: none) holds ClusterIP ip. */
+static int holds_ip(json_object *o, const char *ip) {
   json_object *ips = cp_field_typed(o, "spec.clusterIPs", json_type_array);
+  size_t i, n = ips != NULL ? json_object_array_length(ips) : 0;
+
+  for (i = 0; i < n && i < 2; i++) {
+    json_object *v = json_object_array_get_idx(ips, i);
+
+    if (json_object_is_type(v, json_type_string) &&
+        strcmp(json_object_get_string(v), ip) == 0)
+      return 1;
+  }
+  return 0;
+}
+
+/* 1 when one of o's ports (o NULL: none) holds NodePort np. */
+static int holds_port(json_object *o, int64_t np) {
   json_object *ports = ports_of(o);
+  size_t i, n = ports != NULL ? json_object_array_length(ports) : 0;
+  int64_t v;
+
+  for (i = 0; i < n && i < MAX_PORTS; i++)
+    if (cp_field_int(json_object_array_get_idx(ports, i), "nodePort", &v) &&
+        v == np)
+      return 1;
+  return 0;
+}
+
+/* Releases every address `from` holds that `keep` (NULL: nothing) does
+ * not. */
+static void release_unheld(cp_store *s, json_object *from, json_object *keep) {
+  json_object *ips = cp_field_typed(from, "spec.clusterIPs", json_type_array);
+  json_object *ports = ports_of(from);
   size_t i, n;
   int64_t np;
 
   n = ips != NULL ? json_object_array_length(ips) : 0;
   for (i = 0; i < n && i < 2; i++) {
     json_object *ip = json_object_array_get_idx(ips, i);
+    const char *text;
 
-    if (json_object_is_type(ip, json_type_string) &&
-        strcmp(json_object_get_string(ip), "None") != 0)
-      cp_svc_release_ip(ctx->store, json_object_get_string(ip));
+    if (!json_object_is_type(ip, json_type_string))
+      continue;
+    text = json_object_get_string(ip);
+    if (strcmp(text, "None") != 0 && !holds_ip(keep, text))
+      cp_svc_release_ip(s, text);
   }
   n = ports != NULL ? json_object_array_length(ports) : 0;
   for (i = 0; i < n && i < MAX_PORTS; i++)
     if (cp_field_int(json_object_array_get_idx(ports, i), "nodePort", &np) &&
-        np > 0)
-      cp_svc_release_port(ctx->store, (int)np);
+        np > 0 && !holds_port(keep, np))
+      cp_svc_release_port(s, (int)np);
+}
+
+static void deleted(struct cp_api_ctx *ctx, json_object *o) {
+  release_unheld(ctx->store, o, NULL);
+}
+
+/* kube's service REST update, after the write: the stored Service keeps
+ * what it holds and the other side's extra addresses go back to the
+ * ranges (the old ClusterIP of a Service turned ExternalName, the
+ * NodePorts of one turned ClusterIP or of a removed port; or, when the
+ * write failed, what admit took for o). */
+static void update_done(struct cp_api_ctx *ctx, json_object *o,
+                        json_object *old, int stored) {
+  if (stored)
+    release_unheld(ctx->store, old, o);
+  else
+    release_unheld(ctx->store, o, old);
 }
 
 /* ------------------------------------------------------------ table */
@@ -697,6 +765,7 @@ const struct cp_strategy cp_strategy_services = {
     .validate = validate,
     .admit = admit,
     .deleted = deleted,
+    .update_done = update_done,
     .columns = columns,
     .n_columns = sizeof columns / sizeof columns[0],
     .cells = cells,

@@ -76,8 +76,8 @@ struct cp_table_column {
  * spec.finalizers empty (namespaces). */
 #define CP_STRATEGY_SPEC_FINALIZERS 4u
 /* Writes of this kind change what admission answers for others
- * (namespaces: NamespaceLifecycle); the admission cache is dropped
- * around every write of it. */
+ * (namespaces: NamespaceLifecycle; PriorityClasses: Priority); the
+ * admission caches are dropped around every write of it. */
 #define CP_STRATEGY_ADMISSION_STATE 8u
 /* metadata.name is a DNS-1123 label (namespaces), not a subdomain. */
 #define CP_STRATEGY_NAME_DNS_LABEL 16u
@@ -185,6 +185,17 @@ struct cp_strategy {
   /* After a create or update of obj was stored (not on dry run): a
    * definition's types start being served. */
   void (*stored)(struct cp_api_ctx *ctx, struct json_object *obj);
+
+  /* Added by k13 (members at the end, as strategy.h allows). */
+  /* An update that admission let through has ended (not on dry run):
+   * stored 1 when obj
+   * replaced old in the store (or removed it), 0 when the write did not
+   * happen. Hands back what admit took that is no longer held: old's
+   * extra allocations after a stored write, obj's after a failed one
+   * (kube's service REST update releases a Service's ClusterIP and
+   * NodePorts it stops using). */
+  void (*update_done)(struct cp_api_ctx *ctx, struct json_object *obj,
+                      struct json_object *old, int stored);
 };
 
 /* The strategy of type t: the built-in kind's, else the custom
