@@ -203,6 +203,19 @@ static int host_key(struct parse_state *st, const char *k, const char *v) {
   return 0;
 }
 
+static int parse_isolation(struct parse_state *st, const char *v,
+                           enum cp_isolation *out) {
+  if (strcmp(v, "in-process") == 0)
+    *out = CP_ISOLATION_IN_PROCESS;
+  else if (strcmp(v, "process") == 0)
+    *out = CP_ISOLATION_PROCESS;
+  else {
+    set_error(st, "isolation must be process or in-process, not '%s'", v);
+    return 0;
+  }
+  return 1;
+}
+
 static int plugin_host_key(struct parse_state *st,
                            struct cp_plugin_config *pc, const char *k,
                            const char *v) {
@@ -231,6 +244,8 @@ static int plugin_host_key(struct parse_state *st,
     }
     return 1;
   }
+  if (strcmp(k, "isolation") == 0)
+    return parse_isolation(st, v, &pc->isolation);
   return 1; /* a plugin-specific key: the plugin validates it */
 }
 

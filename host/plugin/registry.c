@@ -102,6 +102,13 @@ nomem:
   return -1;
 }
 
+/* Whether this process runs the plugin of section pc: enabled, and not
+ * isolated (an isolated one runs in its own child, supervisor.h; the
+ * child's own config has it in-process). */
+static int runs_here(const struct cp_plugin_config *pc) {
+  return pc != NULL && pc->enabled && pc->isolation != CP_ISOLATION_PROCESS;
+}
+
 static int load_one(struct cp_registry *reg, const struct cp_plugin_config *pc,
                     const char *dir, char **errmsg) {
   struct cplane_plugin_ctx *p = NULL, *other, **grown;
@@ -196,8 +203,9 @@ int cp_registry_load(struct cp_registry *reg, const struct cp_config *cfg,
   *errmsg = NULL;
   for (i = 0; i < cfg->n_plugins; i++) {
     const struct cp_plugin_config *pc = &cfg->plugins[i];
-    if (!pc->enabled) {
-      cp_log_debug("loader", "plugin %s is not enabled; skipped", pc->name);
+    if (!runs_here(pc)) {
+      cp_log_debug("loader", "plugin %s is not enabled%s; skipped",
+                   pc->name, pc->enabled ? " in this process" : "");
       continue;
     }
     if (load_one(reg, pc, plugin_dir, &err) == 0)
@@ -346,7 +354,7 @@ int cp_registry_reload(struct cp_registry *reg, const struct cp_config *cfg,
     const struct cp_plugin_config *pc =
         find_config(cfg, reg->refusals[i - 1].name);
 
-    if (pc == NULL || !pc->enabled)
+    if (!runs_here(pc))
       forget_refusal(reg, reg->refusals[i - 1].name);
   }
   pthread_mutex_unlock(&reg->mu);
@@ -355,7 +363,7 @@ int cp_registry_reload(struct cp_registry *reg, const struct cp_config *cfg,
     struct cplane_plugin_ctx *p = reg->plugins[i];
     const struct cp_plugin_config *pc = find_config(cfg, p->name);
 
-    if ((pc == NULL || !pc->enabled) && p->state == CP_PLUGIN_RUNNING) {
+    if (!runs_here(pc) && p->state == CP_PLUGIN_RUNNING) {
       size_t stuck = cp_inflight_stuck(&p->inflight, cp_inflight_now_ns());
 
       /* Draining waits for every call to return: with one known stuck,
@@ -378,7 +386,7 @@ int cp_registry_reload(struct cp_registry *reg, const struct cp_config *cfg,
     const struct cp_plugin_config *pc = &cfg->plugins[i];
     struct cplane_plugin_ctx *p = cp_registry_find(reg, pc->name);
 
-    if (!pc->enabled || (p != NULL && p->state == CP_PLUGIN_RUNNING))
+    if (!runs_here(pc) || (p != NULL && p->state == CP_PLUGIN_RUNNING))
       continue;
     if (p == NULL) {
       pthread_mutex_lock(&reg->mu);
