@@ -3,7 +3,9 @@
  */
 #include "plugin/crash.h"
 
+#include <dlfcn.h>
 #include <errno.h>
+#include <limits.h>
 #include <execinfo.h>
 #include <pthread.h>
 #include <signal.h>
@@ -210,6 +212,45 @@ static void write_all(int fd, const char *p, size_t n) {
   }
 }
 
+/* One frame, as backtrace_symbols_fd writes it ("FILE(SYM+0xOFF)[0xADDR]")
+ * but naming a plugin by its file: the loader maps plugins through
+ * /proc/self/fd/N (loader.c), which it keeps open, so readlink still
+ * knows the path. dladdr is what backtrace_symbols_fd itself calls. */
+static void write_frame(int fd, void *addr) {
+  char line[PATH_MAX + 256], path[PATH_MAX];
+  struct out o = {line, 0, sizeof line};
+  const char *file = "?";
+  Dl_info di;
+  ssize_t n;
+
+  memset(&di, 0, sizeof di);
+  put(&o, "crash: backtrace: ");
+  if (dladdr(addr, &di) != 0 && di.dli_fname != NULL) {
+    file = di.dli_fname;
+    if (strncmp(file, "/proc/self/fd/", 14) == 0 &&
+        (n = readlink(file, path, sizeof path - 1)) > 0) {
+      path[n] = '\0';
+      file = path;
+    }
+  }
+  put(&o, file);
+  put(&o, "(");
+  if (di.dli_sname != NULL) {
+    put(&o, di.dli_sname);
+    put(&o, "+0x");
+    put_uint(&o, (uint64_t)((uintptr_t)addr - (uintptr_t)di.dli_saddr), 16,
+             1);
+  } else if (di.dli_fbase != NULL) {
+    put(&o, "+0x");
+    put_uint(&o, (uint64_t)((uintptr_t)addr - (uintptr_t)di.dli_fbase), 16,
+             1);
+  }
+  put(&o, ")[0x");
+  put_uint(&o, (uint64_t)(uintptr_t)addr, 16, 1);
+  put(&o, "]\n");
+  write_all(fd, line, o.len);
+}
+
 static void report(int sig, const siginfo_t *si) {
   char line[1024], thread[17] = "";
   void *frames[FRAMES_MAX];
@@ -227,10 +268,8 @@ static void report(int sig, const siginfo_t *si) {
   n = backtrace(frames, FRAMES_MAX);
   /* One "crash: backtrace:" line per frame, so that a grep of the log for
    * the crash finds its frames too. */
-  for (i = 0; i < n; i++) {
-    write_all(fd, "crash: backtrace: ", 18);
-    backtrace_symbols_fd(&frames[i], 1, fd);
-  }
+  for (i = 0; i < n; i++)
+    write_frame(fd, frames[i]);
 }
 
 static size_t index_of(int sig) {

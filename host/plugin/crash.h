@@ -22,8 +22,10 @@
  * The handler runs on an alternate signal stack (installed per thread on
  * its first marked call, unless the thread has one already, as ASan gives
  * its threads), so a stack overflow is reported too; it uses only
- * async-signal-safe calls (write, backtrace_symbols_fd after a warm-up at
- * install, sigaction, raise).
+ * async-signal-safe calls (write, readlink, sigaction, raise) besides
+ * backtrace (warmed up at install, so it no longer allocates) and dladdr
+ * (which backtrace_symbols_fd uses too); plugin frames name the plugin's
+ * file, not the /proc/self/fd/N it was loaded through.
  *
  * Threading: cp_crash_install from the main thread before other threads
  * start; mark/unmark from the calling thread only (thread-local).
