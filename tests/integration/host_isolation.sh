@@ -150,7 +150,8 @@ host=$!
 PIDS+=("$host")
 wait_for_log "$TMP/log2" "ready: 2 plugin(s) running"
 K2() { kubectl --kubeconfig "$TMP/data2/admin.kubeconfig" --cache-dir "$TMP/cache2" "$@"; }
-boom boom2 reconcile | K2 create -f - >/dev/null || fail "create boom2"
+# The host may die before kubectl has its answer.
+boom boom2 reconcile | K2 create -f - >/dev/null 2>&1 || true
 wait_exit "$host" 30
 [ "$RC" -ne 0 ] || fail "the host survived an in-process crash with status 0"
 expect_log "$TMP/log2" " ERROR crash: plugin crasher crashed in reconcile default/boom2: SIGSEGV (fault address 0x0), thread ctl-worker"
@@ -167,7 +168,7 @@ host=$!
 PIDS+=("$host")
 wait_for_log "$TMP/log4" "ready: 2 plugin(s) running"
 K4() { kubectl --kubeconfig "$TMP/data4/admin.kubeconfig" --cache-dir "$TMP/cache4" "$@"; }
-boom boom4 on_add | K4 create -f - >/dev/null || fail "create boom4"
+boom boom4 on_add | K4 create -f - >/dev/null 2>&1 || true
 wait_exit "$host" 30
 expect_log "$TMP/log4" "ERROR crash: plugin crasher crashed in on_add default/boom4: SIGSEGV"
 pass "a crash in on_add names the object"
