@@ -33,8 +33,11 @@ static int crasher_init(cplane_plugin_ctx *ctx,
   return CPLANE_OK;
 }
 
-/* The bug: the annotation read is not the one checked. */
-static int buggy_check(const cplane_object *obj) {
+/* The bug: the annotation read is not the one checked. Built without
+ * UBSan's checks, so that the SAN build faults as the release build does
+ * (UBSan would report the NULL argument and exit first). */
+__attribute__((no_sanitize_undefined)) static int
+buggy_check(const cplane_object *obj) {
   return strcmp(api->object_annotation(obj, MISSING), want) == 0;
 }
 
