@@ -142,6 +142,23 @@ done
 kill -0 "$child" 2>/dev/null && { kill -KILL "$child"; fail "the child outlived a killed host"; }
 pass "a host killed outright takes its isolated plugin with it"
 
+# With leader election the child starts only once this host leads.
+write_ini "$TMP/data5" process >"$TMP/c5.ini"
+sed -i 's/^listen = 127.0.0.1:0$/&\nleader_elect = true\nleader_lease = 3s\nleader_renew_deadline = 2s\nleader_retry = 500ms/' "$TMP/c5.ini"
+"$B/cplane" -c "$TMP/c5.ini" >"$TMP/log5" 2>&1 &
+host=$!
+PIDS+=("$host")
+wait_for_log "$TMP/log5" "1 plugin(s) isolated in their own process, started when leading"
+wait_for_log "$TMP/log5" "supervisor: plugin crasher started in its own process"
+lead=$(grep -n -m1 'became the leader' "$TMP/log5" | cut -d: -f1)
+start=$(grep -n -m1 'plugin crasher started in its own process' "$TMP/log5" | cut -d: -f1)
+[ -n "$lead" ] && [ "$start" -gt "$lead" ] || fail "the child started before leading (lines $lead, $start)"
+wait_for_log "$TMP/log5" "^plugin crasher\[[0-9]*\]| .*crasher: started"
+kill -TERM "$host"
+wait_exit "$host" 30
+[ "$RC" -eq 0 ] || { cat "$TMP/log5"; fail "exit status $RC after SIGTERM (leader)"; }
+pass "with leader election the isolated plugin's child runs only on the leader"
+
 # In-process: the same crash ends the host, but names plugin and key
 # first.
 write_ini "$TMP/data2" in-process >"$TMP/c2.ini"
