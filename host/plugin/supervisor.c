@@ -275,23 +275,31 @@ static void spawn(struct cp_supervisor *s, struct child *c, uint64_t now) {
     rc = errno != 0 ? errno : ENOMEM;
     goto fail;
   }
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_adddup2(&fa, fds[1], 1);
-  posix_spawn_file_actions_adddup2(&fa, fds[1], 2);
-  /* Nothing else of ours: not the API server's sockets, not the store. */
-  posix_spawn_file_actions_addclosefrom_np(&fa, 3);
-  posix_spawnattr_init(&attr);
+  if ((rc = posix_spawn_file_actions_init(&fa)) != 0)
+    goto fail;
+  if ((rc = posix_spawnattr_init(&attr)) != 0) {
+    posix_spawn_file_actions_destroy(&fa);
+    goto fail;
+  }
   sigemptyset(&none);
   sigfillset(&all);
-  posix_spawnattr_setsigmask(&attr, &none);
-  posix_spawnattr_setsigdefault(&attr, &all);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK |
-                                      POSIX_SPAWN_SETSIGDEF);
-  rc = posix_spawn(&pid, c->argv[0], &fa, &attr, c->argv, env);
+  /* Nothing of ours but the pipe: not the API server's sockets, not the
+   * store; no blocked or ignored signal either (ours are blocked for the
+   * signalfd, and SIGPIPE is ignored). */
+  if ((rc = posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY,
+                                             0)) == 0 &&
+      (rc = posix_spawn_file_actions_adddup2(&fa, fds[1], 1)) == 0 &&
+      (rc = posix_spawn_file_actions_adddup2(&fa, fds[1], 2)) == 0 &&
+      (rc = posix_spawn_file_actions_addclosefrom_np(&fa, 3)) == 0 &&
+      (rc = posix_spawnattr_setsigmask(&attr, &none)) == 0 &&
+      (rc = posix_spawnattr_setsigdefault(&attr, &all)) == 0 &&
+      (rc = posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK |
+                                                POSIX_SPAWN_SETSIGDEF)) == 0)
+    rc = posix_spawn(&pid, c->argv[0], &fa, &attr, c->argv, env);
   posix_spawn_file_actions_destroy(&fa);
   posix_spawnattr_destroy(&attr);
   free(env);
+  env = NULL;
   close(fds[1]);
   fds[1] = -1;
   if (rc != 0)

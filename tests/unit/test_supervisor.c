@@ -5,7 +5,8 @@
  * output reaches the log whole and tagged, a crash (signal or non-zero
  * status) is counted and restarted with backoff, a clean unasked exit is
  * restarted but not counted, a changed fingerprint restarts at once,
- * retain drops the others, readiness and metrics say so, and a child that
+ * a command that cannot start is retried with the backoff, retain drops
+ * the others, readiness and metrics say so, and a child that
  * ignores SIGTERM is killed within the stop timeout.
  */
 #include <setjmp.h>
@@ -135,6 +136,7 @@ static void test_supervisor_runs_restarts_and_counts(void **state) {
   char *const crashy[] = {"/bin/sh", "-c",
                           "echo 'last words'; kill -SEGV $$", NULL};
   char *const quitter[] = {"/bin/sh", "-c", "exit 0", NULL};
+  char *const missing[] = {"/nonexistent/cplane", NULL};
   struct cp_supervisor_config sc = {.backoff_initial_ms = 50,
                                     .backoff_cap_ms = 200,
                                     .backoff_reset_ms = 60000,
@@ -154,6 +156,7 @@ static void test_supervisor_runs_restarts_and_counts(void **state) {
   assert_int_equal(cp_supervisor_set(s, "sleeper", sleeper, "v1"), 1);
   assert_int_equal(cp_supervisor_set(s, "crashy", crashy, "v1"), 1);
   assert_int_equal(cp_supervisor_set(s, "quitter", quitter, "v1"), 1);
+  assert_int_equal(cp_supervisor_set(s, "missing", missing, "v1"), 1);
   assert_int_equal(cp_supervisor_set(s, "sleeper", sleeper, "v1"), 0);
   /* Not started (a standby): nothing runs, nothing fails readiness. */
   assert_int_equal(cp_supervisor_pid(s, "sleeper"), 0);
@@ -188,6 +191,12 @@ static void test_supervisor_runs_restarts_and_counts(void **state) {
   }
   assert_int_equal(cp_supervisor_crashes(s, "quitter"), 0);
   wait_log(logpath, "plugin quitter exited unasked: exited with status 0");
+  /* A command that cannot start is retried with the backoff too. */
+  wait_log(logpath, "plugin missing: cannot start /nonexistent/cplane: No "
+                    "such file or directory; retrying in 0.1 s");
+  wait_log(logpath, "plugin missing: cannot start /nonexistent/cplane: No "
+                    "such file or directory; retrying in 0.2 s");
+  assert_int_equal(cp_supervisor_pid(s, "missing"), 0);
   text = memtext(metrics_text, s);
   assert_non_null(strstr(text, "# TYPE cplane_plugin_crashes_total counter"));
   assert_non_null(strstr(text, "cplane_plugin_crashes_total{plugin=\"quitter\"} 0\n"));
@@ -212,7 +221,7 @@ static void test_supervisor_runs_restarts_and_counts(void **state) {
   free(text);
 
   /* Only sleeper stays supervised. */
-  assert_int_equal(cp_supervisor_retain(s, keep, 1), 2);
+  assert_int_equal(cp_supervisor_retain(s, keep, 1), 3);
   assert_int_equal(cp_supervisor_count(s), 1);
   cp_supervisor_free(s);
   /* Reaped: the pid is gone. */
