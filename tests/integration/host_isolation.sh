@@ -159,6 +159,37 @@ wait_exit "$host" 30
 [ "$RC" -eq 0 ] || { cat "$TMP/log5"; fail "exit status $RC after SIGTERM (leader)"; }
 pass "with leader election the isolated plugin's child runs only on the leader"
 
+# With an external API server, the child uses the same connection
+# settings as the host: [host] api_server and kubeconfig.
+mkdir -m 755 "$TMP/none"
+cat >"$TMP/server.ini" <<INI
+[host]
+data_dir = $TMP/server
+plugin_dir = $TMP/none
+listen = 127.0.0.1:0
+[apiserver]
+port = 0
+INI
+"$B/cplane" -c "$TMP/server.ini" >"$TMP/server.log" 2>&1 &
+server=$!
+PIDS+=("$server")
+wait_for_log "$TMP/server.log" "ready: " 30
+url=$(grep -o 'serving the Kubernetes API on https://[0-9.:]*' "$TMP/server.log" | sed 's/.* on //')
+write_ini "$TMP/data6" process | sed "s|^\[host\]$|[host]\napi_server = external\nkubeconfig = $TMP/server/admin.kubeconfig|" >"$TMP/c6.ini"
+"$B/cplane" -c "$TMP/c6.ini" >"$TMP/log6" 2>&1 &
+host=$!
+PIDS+=("$host")
+wait_for_log "$TMP/log6" "^plugin crasher\[[0-9]*\]| .*plugins watch the API server at $url (kubeconfig $TMP/server/admin.kubeconfig"
+KS() { kubectl --kubeconfig "$TMP/server/admin.kubeconfig" --cache-dir "$TMP/cache6" "$@"; }
+mirrored ext | KS create -f - >/dev/null || fail "create ext"
+wait_for_log "$TMP/log6" "^plugin crasher\[[0-9]*\]| .*plugin crasher: reconciled default/ext"
+wait_for_log "$TMP/log6" "mirror default/ext -> ext-mirror: 201"
+kill -TERM "$host" "$server"
+wait_exit "$host" 30
+[ "$RC" -eq 0 ] || { cat "$TMP/log6"; fail "exit status $RC after SIGTERM (external)"; }
+wait_exit "$server" 30
+pass "with an external API server the child connects as the host does"
+
 # In-process: the same crash ends the host, but names plugin and key
 # first.
 write_ini "$TMP/data2" in-process >"$TMP/c2.ini"
