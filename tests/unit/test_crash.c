@@ -36,7 +36,19 @@ __attribute__((noinline, no_sanitize_undefined)) static void fault(void) {
   *nowhere = 1;
 }
 
-enum how { BY_FAULT, BY_ABORT, OUTSIDE_A_CALL };
+/* Recursion the compiler cannot turn into a loop: the stack runs out. */
+static volatile int forever = 1;
+
+__attribute__((noinline)) static int deep(int n) {
+  volatile char pad[512];
+
+  pad[0] = (char)n;
+  if (!forever)
+    return n;
+  return deep(n + 1) + pad[0];
+}
+
+enum how { BY_FAULT, BY_ABORT, OUTSIDE_A_CALL, BY_OVERFLOW };
 
 /* Runs the crash in a child; returns its output (caller frees) and sets
  * *status to its wait status. */
@@ -68,6 +80,8 @@ static char *crash_child(enum how how, int *status) {
       cp_crash_mark("crasher", &call);
     if (how == BY_ABORT)
       abort();
+    if (how == BY_OVERFLOW)
+      _exit(deep(0));
     fault();
     _exit(98);
   }
@@ -125,6 +139,20 @@ static void test_fault_outside_a_call(void **state) {
   free(out);
 }
 
+/* The handler runs on its alternate stack: a stack overflow is reported
+ * too. */
+static void test_stack_overflow_in_a_plugin_call(void **state) {
+  int status;
+  char *out = crash_child(BY_OVERFLOW, &status);
+
+  (void)state;
+  if (strstr(out, "plugin crasher crashed in reconcile default/boom: "
+                  "SIGSEGV") == NULL)
+    fail_msg("no crash line in: %s", out);
+  assert_false(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  free(out);
+}
+
 static void test_format_is_bounded(void **state) {
   char buf[512], tiny[16];
   size_t n;
@@ -153,6 +181,7 @@ int main(void) {
       cmocka_unit_test(test_fault_in_a_plugin_call),
       cmocka_unit_test(test_abort_in_a_plugin_call),
       cmocka_unit_test(test_fault_outside_a_call),
+      cmocka_unit_test(test_stack_overflow_in_a_plugin_call),
       cmocka_unit_test(test_format_is_bounded),
   };
 
