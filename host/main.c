@@ -524,7 +524,7 @@ static int run(const struct options *o) {
   /* A plugin that crashes the process names itself first (crash.h). */
   if (cp_crash_install(2) < 0)
     cp_log_warn("cplane", "no crash report: cannot install the handlers");
-  if (follow_supervisor() < 0) {
+  if (o->only_plugin != NULL && follow_supervisor() < 0) {
     cp_log_error("cplane", "the supervising process is gone: stopping");
     return 1;
   }

@@ -118,7 +118,27 @@ sleep 0.5
 [ "$(grep -c 'changed: restarting its process' "$TMP/log")" = "$n" ] || fail "an unchanged plugin was restarted"
 pass "SIGHUP restarts a changed isolated plugin, not an unchanged one"
 
-last=$(grep -o 'plugin crasher restarted: pid [0-9]*' "$TMP/log" | tail -1 | grep -o '[0-9]*$')
+# isolation changed by SIGHUP: the plugin moves into the host, and back.
+sed -i 's/^isolation = process$/isolation = in-process/' "$TMP/c.ini"
+kill -HUP "$host"
+wait_for_log "$TMP/log" "supervisor: plugin crasher stopped: exited with status 0"
+wait_for_log "$TMP/log" "^[-0-9T:.Z]* INFO  loader: loaded plugin crasher 1.0.0"
+wait_for_log "$TMP/log" "^[-0-9T:.Z]* INFO  crasher: started"
+curl -s "$health/readyz?verbose" | grep '^\[+\]plugin crasher ok$' >/dev/null ||
+  fail "/readyz after moving in: $(curl -s "$health/readyz?verbose")"
+n=$(grep -c 'plugin crasher started in its own process' "$TMP/log")
+sed -i 's/^isolation = in-process$/isolation = process/' "$TMP/c.ini"
+kill -HUP "$host"
+wait_for_log "$TMP/log" "plugin crasher disabled by the new configuration"
+for ((i = 0; i < 200; i++)); do
+  [ "$(grep -c 'plugin crasher started in its own process' "$TMP/log")" -gt "$n" ] && break
+  sleep 0.1
+done
+[ "$(grep -c 'plugin crasher started in its own process' "$TMP/log")" -gt "$n" ] ||
+  fail "not isolated again after SIGHUP"
+pass "SIGHUP moves a plugin between in-process and isolated"
+
+last=$(grep -oE 'plugin crasher (started in its own process|restarted): pid [0-9]*' "$TMP/log" | tail -1 | grep -o '[0-9]*$')
 kill -TERM "$host"
 wait_exit "$host" 30
 [ "$RC" -eq 0 ] || { cat "$TMP/log"; fail "exit status $RC after SIGTERM"; }
