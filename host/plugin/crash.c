@@ -82,6 +82,14 @@ void cp_crash_mark(const char *plugin, const struct cp_inflight *call) {
   cur_call = call;
 }
 
+void cp_crash_mark_call(const char *plugin, const char *callback) {
+  static __thread struct cp_inflight call;
+
+  call.callback = callback;
+  call.key[0] = '\0';
+  cp_crash_mark(plugin, &call);
+}
+
 void cp_crash_unmark(void) {
   cur_call = NULL;
   atomic_signal_fence(memory_order_seq_cst);

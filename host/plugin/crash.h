@@ -47,6 +47,9 @@ void cp_crash_uninstall(void);
  * unmark); the first mark on a thread gives it an alternate stack. */
 void cp_crash_mark(const char *plugin, const struct cp_inflight *call);
 void cp_crash_unmark(void);
+/* The same for a call without a slot (init, fini on the main thread):
+ * plugin and callback borrowed until unmark; the key reads "(no key)". */
+void cp_crash_mark_call(const char *plugin, const char *callback);
 
 /* Formats the crash line for sig into buf (at most len bytes, always
  * NUL-terminated) without allocating: what the handler writes, for tests.

@@ -48,7 +48,7 @@ __attribute__((noinline)) static int deep(int n) {
   return deep(n + 1) + pad[0];
 }
 
-enum how { BY_FAULT, BY_ABORT, OUTSIDE_A_CALL, BY_OVERFLOW };
+enum how { BY_FAULT, BY_ABORT, OUTSIDE_A_CALL, BY_OVERFLOW, IN_INIT };
 
 /* Runs the crash in a child; returns its output (caller frees) and sets
  * *status to its wait status. */
@@ -76,7 +76,9 @@ static char *crash_child(enum how how, int *status) {
     snprintf(call.key, sizeof call.key, "default/boom");
     if (cp_crash_install(fds[1]) != 0)
       _exit(99);
-    if (how != OUTSIDE_A_CALL)
+    if (how == IN_INIT)
+      cp_crash_mark_call("crasher", "init");
+    else if (how != OUTSIDE_A_CALL)
       cp_crash_mark("crasher", &call);
     if (how == BY_ABORT)
       abort();
@@ -153,6 +155,18 @@ static void test_stack_overflow_in_a_plugin_call(void **state) {
   free(out);
 }
 
+/* init and fini have no slot: the loader marks them by name. */
+static void test_fault_in_init(void **state) {
+  int status;
+  char *out = crash_child(IN_INIT, &status);
+
+  (void)state;
+  if (strstr(out, "plugin crasher crashed in init (no key): SIGSEGV") ==
+      NULL)
+    fail_msg("no crash line in: %s", out);
+  free(out);
+}
+
 static void test_format_is_bounded(void **state) {
   char buf[512], tiny[16];
   size_t n;
@@ -182,6 +196,7 @@ int main(void) {
       cmocka_unit_test(test_abort_in_a_plugin_call),
       cmocka_unit_test(test_fault_outside_a_call),
       cmocka_unit_test(test_stack_overflow_in_a_plugin_call),
+      cmocka_unit_test(test_fault_in_init),
       cmocka_unit_test(test_format_is_bounded),
   };
 
