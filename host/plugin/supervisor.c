@@ -355,12 +355,17 @@ static void emit_line(struct cp_supervisor *s, struct child *c) {
   c->line_len = 0;
 }
 
-/* Reads what the child wrote. Returns 0 at EOF (fd closed), 1 otherwise. */
+/* Reads what the child wrote: at most READS_PER_WAKE buffers, so that a
+ * child writing without pause cannot hold mu (and /readyz) for long; the
+ * rest is read at the next wake. Returns 0 at EOF (fd closed), 1
+ * otherwise. */
+#define READS_PER_WAKE 32
 static int read_output(struct cp_supervisor *s, struct child *c) {
   char buf[4096];
   ssize_t n, i;
+  int reads;
 
-  for (;;) {
+  for (reads = 0; reads < READS_PER_WAKE; reads++) {
     n = read(c->out_fd, buf, sizeof buf);
     if (n < 0 && errno == EINTR)
       continue;
@@ -382,6 +387,7 @@ static int read_output(struct cp_supervisor *s, struct child *c) {
       c->line[c->line_len++] = buf[i];
     }
   }
+  return 1;
 }
 
 static void describe_status(int status, char *out, size_t len) {

@@ -68,12 +68,17 @@ static void nap(void) {
 /* The whole log file so far (caller frees). */
 static char *slurp(const char *path) {
   FILE *f = fopen(path, "r");
-  char *buf = calloc(1, 1 << 20);
+  char *buf;
+  long size;
   size_t n;
 
   assert_non_null(f);
+  assert_int_equal(fseek(f, 0, SEEK_END), 0);
+  size = ftell(f);
+  rewind(f);
+  buf = calloc(1, (size_t)size + 1);
   assert_non_null(buf);
-  n = fread(buf, 1, (1 << 20) - 1, f);
+  n = fread(buf, 1, (size_t)size, f);
   buf[n] = '\0';
   fclose(f);
   return buf;
@@ -264,11 +269,62 @@ static void test_supervisor_kills_a_child_that_ignores_sigterm(void **state) {
   unlink(logpath);
 }
 
+/* A child that writes without pause: every line arrives, and readiness
+ * is answered meanwhile (the reader gives up the lock between bursts). */
+static void test_supervisor_keeps_up_with_a_chatty_child(void **state) {
+  char *const chatty[] = {"/bin/sh", "-c",
+                          "yes 0123456789 | head -n 100000; echo done; "
+                          "exec sleep 30", NULL};
+  char logpath[] = "/tmp/test-supervisor-XXXXXX", *text;
+  struct cp_supervisor_config sc = {0};
+  struct cp_supervisor *s;
+  uint64_t t0, slowest = 0, t;
+  int fd;
+
+  (void)state;
+  fd = mkstemp(logpath);
+  assert_true(fd >= 0);
+  sc.log_fd = fd;
+  cp_log_set_fd(fd);
+  s = cp_supervisor_new(&sc);
+  assert_non_null(s);
+  assert_int_equal(cp_supervisor_set(s, "chatty", chatty, ""), 1);
+  assert_int_equal(cp_supervisor_start(s), 0);
+  wait_pid(s, "chatty");
+  t0 = ms();
+  while (!log_has(logpath, "]| done\n")) {
+    if (ms() - t0 > 60000)
+      fail_msg("the chatty child's last line never came");
+    t = ms();
+    text = memtext(ready_text, s);
+    free(text);
+    if (ms() - t > slowest)
+      slowest = ms() - t;
+    nap();
+  }
+  assert_true(slowest < 1000);
+  cp_supervisor_free(s);
+  text = slurp(logpath);
+  {
+    size_t lines = 0;
+    const char *p;
+
+    for (p = text; (p = strstr(p, "]| 0123456789\n")) != NULL; p++)
+      lines++;
+    assert_int_equal(lines, 100000);
+  }
+  free(text);
+  cp_log_set_fd(2);
+  close(fd);
+  unlink(logpath);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_backoff_doubles_to_cap_and_resets),
       cmocka_unit_test(test_supervisor_runs_restarts_and_counts),
       cmocka_unit_test(test_supervisor_kills_a_child_that_ignores_sigterm),
+      cmocka_unit_test(test_supervisor_keeps_up_with_a_chatty_child),
   };
 
   return cmocka_run_group_tests(tests, NULL, NULL);
