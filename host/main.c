@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 
@@ -27,9 +28,12 @@
 #include "config/config.h"
 #include "log/log.h"
 #include "plugin/config_keys.h"
+#include "plugin/crash.h"
+#include "plugin/isolated.h"
 #include "plugin/registry.h"
-#include "plugin/upgrade.h"
 #include "plugin/summary.h"
+#include "plugin/supervisor.h"
+#include "plugin/upgrade.h"
 #include "plugin/watchdog.h"
 
 #define CPLANE_VERSION "0.1.0"
@@ -41,6 +45,9 @@ struct options {
   const char *data_dir;
   const char *log_level;
   int strict;
+  /* Host-only mode, as a supervised child runs (plugin/isolated.h). */
+  const char *only_plugin;
+  const char *kubeconfig;
 };
 
 static void usage(FILE *out) {
@@ -54,6 +61,10 @@ static void usage(FILE *out) {
           "  -d, --data-dir DIR       override [host] data_dir\n"
           "  -l, --log-level LEVEL    error, warn, info or debug\n"
           "      --strict             any plugin refusal is fatal\n"
+          "      --only-plugin NAME   run plugin NAME alone, no API server\n"
+          "                           (what isolation = process runs)\n"
+          "      --kubeconfig FILE    the API server to use (overrides\n"
+          "                           [host] api_server and kubeconfig)\n"
           "  -V, --version            print the version and ABI, exit\n"
           "  -h, --help               this text\n");
 }
@@ -66,6 +77,8 @@ static int parse_args(int argc, char **argv, struct options *o) {
       {"data-dir", required_argument, NULL, 'd'},
       {"log-level", required_argument, NULL, 'l'},
       {"strict", no_argument, NULL, 'S'},
+      {"only-plugin", required_argument, NULL, 'O'},
+      {"kubeconfig", required_argument, NULL, 'K'},
       {"version", no_argument, NULL, 'V'},
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0}};
@@ -81,6 +94,8 @@ static int parse_args(int argc, char **argv, struct options *o) {
     case 'd': o->data_dir = optarg; break;
     case 'l': o->log_level = optarg; break;
     case 'S': o->strict = 1; break;
+    case 'O': o->only_plugin = optarg; break;
+    case 'K': o->kubeconfig = optarg; break;
     case 'V':
       printf("cplane %s (plugin ABI %d.%d)\n", CPLANE_VERSION,
              CPLANE_ABI_MAJOR, CPLANE_ABI_MINOR);
@@ -285,6 +300,7 @@ static int wait_event(struct host_events *ev, int *sig, int timeout_ms) {
 struct host_health {
   struct cp_registry *reg;
   struct cp_embedded *api;
+  struct cp_supervisor *sup; /* isolated plugins; NULL in a child */
 };
 
 /* With the embedded API server the store is part of this process, so its
@@ -308,13 +324,18 @@ static int health_ready(void *ud, FILE *out) {
 
   if (h->api->server != NULL)
     ok &= store_ready(h->api, out);
+  if (h->sup != NULL)
+    ok &= cp_supervisor_ready(h->sup, out);
   return ok;
 }
 
 static int health_metrics(void *ud, FILE *out) {
   struct host_health *h = ud;
+  int rc = cp_registry_metrics_write(h->reg, out);
 
-  return cp_registry_metrics_write(h->reg, out);
+  if (h->sup != NULL && cp_supervisor_metrics_write(h->sup, out) < 0)
+    rc = -1;
+  return rc;
 }
 
 /* The watchdog's view of the registry. Cleared (under mu) before the
@@ -392,26 +413,73 @@ static int connect_external(const struct cp_config *cfg,
   return rc;
 }
 
+/* Host-only mode (a supervised child, plugin/isolated.h): the one plugin,
+ * in this process, no election (the parent runs children only while it
+ * leads); --kubeconfig names the API server instead of the INI. Applied
+ * to every configuration read, the first and each reload's. */
+static int host_only(const struct options *o, struct cp_config *cfg,
+                     char **err) {
+  char *kc, *as;
+
+  if (o->only_plugin != NULL) {
+    if (cp_isolated_only(cfg, o->only_plugin, err) < 0)
+      return -1;
+    cfg->leader_elect = 0;
+  }
+  if (o->kubeconfig == NULL)
+    return 0;
+  kc = strdup(o->kubeconfig);
+  as = strdup("kubeconfig"); /* not a URL: the kubeconfig's server */
+  if (kc == NULL || as == NULL) {
+    free(kc);
+    free(as);
+    *err = NULL;
+    return -1;
+  }
+  free(cfg->kubeconfig);
+  free(cfg->api_server);
+  cfg->kubeconfig = kc;
+  cfg->api_server = as;
+  return 0;
+}
+
+/* A supervised child ends with its supervisor: the kernel sends SIGTERM
+ * when the supervising thread ends (a graceful stop through the
+ * signalfd), and a supervisor gone before the request took effect is
+ * seen here. */
+static int follow_supervisor(void) {
+  const char *want = getenv("CPLANE_SUPERVISOR_PID");
+
+  if (want == NULL)
+    return 0;
+  if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0)
+    return -1;
+  return atoi(want) == (int)getppid() ? 0 : -1;
+}
+
 /* SIGHUP: re-read the INI and apply its plugin sections. The new
  * configuration joins *olds (the registry borrows from it) and is freed at
  * exit. Anything else that changed needs a restart, and says so. */
-static void reload(const struct options *o, struct cp_registry *reg,
-                   const char *plugin_dir, struct cp_config ***olds,
-                   size_t *n_olds) {
+static struct cp_config *reload(const struct options *o,
+                                struct cp_registry *reg,
+                                const char *plugin_dir,
+                                struct cp_config ***olds, size_t *n_olds) {
   struct cp_config *cfg = NULL, **grown;
   char *err = NULL;
   int changed;
 
-  if (cp_config_load(o->config_path, &cfg, &err) < 0) {
+  if (cp_config_load(o->config_path, &cfg, &err) < 0 ||
+      host_only(o, cfg, &err) < 0) {
     cp_log_error("cplane", "SIGHUP: %s; keeping the running configuration",
                  err != NULL ? err : "out of memory");
     free(err);
-    return;
+    cp_config_free(cfg);
+    return NULL;
   }
   grown = realloc(*olds, (*n_olds + 1) * sizeof *grown);
   if (grown == NULL) {
     cp_config_free(cfg);
-    return;
+    return NULL;
   }
   *olds = grown;
   (*olds)[(*n_olds)++] = cfg;
@@ -421,6 +489,45 @@ static void reload(const struct options *o, struct cp_registry *reg,
                         "settings apply at the next start)",
               o->config_path, changed);
   free(err);
+  return cfg;
+}
+
+/* The supervisor of the isolated plugins (plugin/isolated.h), started at
+ * once unless workers wait for the lease. NULL when out of memory. */
+static struct cp_supervisor *start_isolated(const struct options *o,
+                                            const struct cp_config *cfg,
+                                            const struct cp_embedded *api,
+                                            const char *plugin_dir,
+                                            struct cp_isolated_launch *l) {
+  static char exe[PATH_MAX], ini[PATH_MAX];
+  struct cp_supervisor_config sc = {0};
+  struct cp_supervisor *sup;
+  ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+  size_t isolated = cp_isolated_count(cfg);
+
+  exe[n > 0 ? n : 0] = '\0';
+  l->exe = n > 0 ? exe : "/proc/self/exe";
+  l->config_path = realpath(o->config_path, ini) ? ini : o->config_path;
+  l->plugin_dir = plugin_dir;
+  l->kubeconfig = api->server != NULL ? api->kubeconfig : o->kubeconfig;
+  l->log_level = o->log_level;
+  /* Within the bounded stop: children get half of it. */
+  sc.stop_timeout_ms = cfg->shutdown_timeout_ms / 2;
+  sc.log_fd = 2;
+  if ((sup = cp_supervisor_new(&sc)) == NULL) {
+    cp_log_error("cplane", "cannot make the supervisor: out of memory");
+    return NULL;
+  }
+  cp_isolated_apply(sup, cfg, l);
+  if (isolated > 0)
+    cp_log_info("cplane", "%zu plugin(s) isolated in their own process%s",
+                isolated, cfg->leader_elect ? ", started when leading" : "");
+  if (!cfg->leader_elect && cp_supervisor_start(sup) < 0) {
+    cp_log_error("cplane", "cannot start the supervisor thread");
+    cp_supervisor_free(sup);
+    return NULL;
+  }
+  return sup;
 }
 
 /* <data_dir>/cplane.pid for `cplane plugins reload`; best effort (an
@@ -448,8 +555,10 @@ static int run(const struct options *o) {
   struct cp_leader *leader = NULL;
   struct cp_config **olds = NULL;
   struct cp_watchdog *watchdog = NULL;
+  struct cp_supervisor *sup = NULL;
+  struct cp_isolated_launch launch;
   struct host_events events = {-1, -1, -1};
-  struct host_health hh = {&reg, &api};
+  struct host_health hh = {&reg, &api, NULL};
   struct host_watch watch = {PTHREAD_MUTEX_INITIALIZER, NULL, 10000};
   size_t n_olds = 0, k;
   char *err = NULL, *plugin_dir = NULL, *pidfile = NULL;
@@ -458,6 +567,14 @@ static int run(const struct options *o) {
 
   memset(&reg, 0, sizeof reg);
   memset(&api, 0, sizeof api);
+  memset(&launch, 0, sizeof launch);
+  /* A plugin that crashes the process names itself first (crash.h). */
+  if (cp_crash_install(2) < 0)
+    cp_log_warn("cplane", "no crash report: cannot install the handlers");
+  if (o->only_plugin != NULL && follow_supervisor() < 0) {
+    cp_log_error("cplane", "the supervising process is gone: stopping");
+    return 1;
+  }
   /* Signals go to the main thread's signalfd only: block them before any
    * thread starts, so every thread inherits the mask. */
   handled_signals(&set);
@@ -472,7 +589,8 @@ static int run(const struct options *o) {
    * of the process. */
   signal(SIGPIPE, SIG_IGN);
 
-  if (cp_config_load(o->config_path, &cfg, &err) < 0) {
+  if (cp_config_load(o->config_path, &cfg, &err) < 0 ||
+      host_only(o, cfg, &err) < 0) {
     cp_log_error("config", "%s", err != NULL ? err : "out of memory");
     goto out;
   }
@@ -542,6 +660,10 @@ static int run(const struct options *o) {
     cp_log_error("cplane", "%s", err != NULL ? err : "cannot start");
     goto out;
   }
+  if (o->only_plugin == NULL &&
+      (sup = start_isolated(o, cfg, &api, plugin_dir, &launch)) == NULL)
+    goto out;
+  hh.sup = sup;
   if (cfg->leader_elect) {
     struct cp_leader_config lc = {
         .lease_ms = cfg->leader_lease_ms,
@@ -560,7 +682,7 @@ static int run(const struct options *o) {
       goto out;
     }
   }
-  {
+  if (o->only_plugin == NULL) {
     static const struct cp_health_ops ops = {health_ready, health_metrics};
 
     free(err);
@@ -600,10 +722,17 @@ static int run(const struct options *o) {
         cp_log_error("cplane", "%s", err ? err : "cannot start workers");
         goto out;
       }
+      if (sup != NULL && cp_supervisor_start(sup) < 0) {
+        cp_log_error("cplane", "cannot start the supervisor thread");
+        goto out;
+      }
       continue;
     }
     if (ev == EV_RELOAD) {
-      reload(o, &reg, plugin_dir, &olds, &n_olds);
+      struct cp_config *now = reload(o, &reg, plugin_dir, &olds, &n_olds);
+
+      if (now != NULL && sup != NULL)
+        cp_isolated_apply(sup, now, &launch);
       continue;
     }
     break;
@@ -627,6 +756,7 @@ out:
    * calls that never returned and ends the process (watch_expired). */
   cp_watchdog_arm(watchdog, watch.shutdown_timeout_ms);
   cp_health_stop(health); /* it reads the registry */
+  cp_supervisor_free(sup); /* isolated plugins stop like the others */
   cp_registry_stop(&reg); /* workers stop before the lease goes */
   pthread_mutex_lock(&watch.mu);
   watch.reg = NULL;

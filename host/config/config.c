@@ -211,9 +211,10 @@ static int host_key(struct parse_state *st, const char *k, const char *v) {
 /* Every key plugin_host_key() reads: a plugin need not declare these in
  * its config_keys. Add a key here when the host starts reading it. */
 static const char *const host_plugin_keys[] = {
-    "enabled", "file", "workers", "resync", "reconcile_deadline", NULL};
+    "enabled", "file",      "workers", "resync", "reconcile_deadline",
+    "isolation", NULL};
 const char cp_config_host_plugin_keys[] =
-    "enabled, file, workers, resync, reconcile_deadline";
+    "enabled, file, workers, resync, reconcile_deadline, isolation";
 
 int cp_config_is_host_plugin_key(const char *key) {
   size_t i;
@@ -222,6 +223,19 @@ int cp_config_is_host_plugin_key(const char *key) {
     if (strcmp(host_plugin_keys[i], key) == 0)
       return 1;
   return 0;
+}
+
+static int parse_isolation(struct parse_state *st, const char *v,
+                           enum cp_isolation *out) {
+  if (strcmp(v, "in-process") == 0)
+    *out = CP_ISOLATION_IN_PROCESS;
+  else if (strcmp(v, "process") == 0)
+    *out = CP_ISOLATION_PROCESS;
+  else {
+    set_error(st, "isolation must be process or in-process, not '%s'", v);
+    return 0;
+  }
+  return 1;
 }
 
 static int plugin_host_key(struct parse_state *st,
@@ -252,6 +266,8 @@ static int plugin_host_key(struct parse_state *st,
     }
     return 1;
   }
+  if (strcmp(k, "isolation") == 0)
+    return parse_isolation(st, v, &pc->isolation);
   return 1; /* a plugin-specific key: the plugin validates it */
 }
 

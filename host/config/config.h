@@ -6,6 +6,7 @@
  *                     log_level, listen, data_dir, leader_*,
  *                     shutdown_timeout, max_retained_images
  *   [plugin.NAME]     enabled, file, workers, resync, reconcile_deadline,
+ *                     isolation,
  *                     plus any keys the plugin reads with api->config_get()
  *                     (each kept with its line: plugin/config_keys.h reports
  *                     those the plugin does not declare)
@@ -28,6 +29,12 @@ struct cp_config_kv {
   int line; /* where the key is, for "FILE:LINE:" messages */
 };
 
+/* [plugin.NAME] isolation: where the plugin runs. */
+enum cp_isolation {
+  CP_ISOLATION_IN_PROCESS = 0, /* in the host process (default) */
+  CP_ISOLATION_PROCESS,        /* alone in a supervised child process */
+};
+
 struct cp_plugin_config {
   char *name;                     /* from [plugin.NAME] */
   int enabled;                    /* default 0: plugins are opt-in */
@@ -35,6 +42,7 @@ struct cp_plugin_config {
   int workers;                    /* 0: the host default */
   uint64_t resync_ms;             /* 0: no resync */
   uint64_t reconcile_deadline_ms; /* 0: none */
+  enum cp_isolation isolation;    /* default in-process */
   int line;                       /* line of the section's first key */
   struct cp_config_kv *keys;      /* every key, host ones included */
   size_t n_keys;

@@ -9,6 +9,7 @@
 
 #include "log/assert.h"
 #include "log/log.h"
+#include "plugin/crash.h"
 
 uint64_t cp_inflight_now_ns(void) {
   struct timespec ts;
@@ -70,6 +71,7 @@ void cp_inflight_begin(struct cp_inflight_set *s, struct cp_inflight *f,
   f->reported = 0;
   f->started_ns = cp_inflight_now_ns();
   pthread_mutex_unlock(&s->mu);
+  cp_crash_mark(s->plugin, f); /* a crash in this call names it */
 }
 
 void cp_inflight_end(struct cp_inflight_set *s, struct cp_inflight *f) {
@@ -78,6 +80,7 @@ void cp_inflight_end(struct cp_inflight_set *s, struct cp_inflight *f) {
 
   if (f == NULL)
     return;
+  cp_crash_unmark();
   pthread_mutex_lock(&s->mu);
   CP_ASSERT(f->started_ns != 0);
   took = cp_inflight_now_ns() - f->started_ns;

@@ -10,6 +10,9 @@
  * is stuck; it is logged once (plugin, callback, key), counted in the
  * cplane_plugin_stuck_calls gauge and named by /readyz until it returns.
  *
+ * begin also marks the call for the crash handler (crash.h): a fault
+ * inside it is logged with the plugin, callback and key.
+ *
  * Threading: every function may be called from any thread; one mutex per
  * set, held only to copy a few fields (a worker pays one uncontended lock
  * per call).

@@ -19,6 +19,7 @@
 
 #include "log/assert.h"
 #include "plugin/abi_note.h"
+#include "plugin/crash.h"
 
 /* The descriptor a 1.0 plugin must at least provide: through reconcile. */
 #define DESC_MIN_SIZE                                                      \
@@ -356,7 +357,9 @@ int cp_plugin_init(struct cplane_plugin_ctx *p, char **errmsg) {
     p->state = CP_PLUGIN_READY;
     return 0;
   }
+  cp_crash_mark_call(p->name, "init"); /* a crash in it names it */
   r = p->desc.init(p, cp_host_api(), &perr);
+  cp_crash_unmark();
   if (r != CPLANE_OK) {
     cp_plugin_fail(errmsg, "plugin %s (%s): init failed with status %d: %s", p->name,
          p->path, r, perr != NULL ? perr : "(no message)");
@@ -374,8 +377,11 @@ void cp_plugin_fini(struct cplane_plugin_ctx *p) {
     return;
   /* The SDK promises no callback runs once fini() has started. */
   CP_ASSERT(p->state != CP_PLUGIN_RUNNING && p->queue == NULL);
-  if (p->desc.fini != NULL)
+  if (p->desc.fini != NULL) {
+    cp_crash_mark_call(p->name, "fini");
     p->desc.fini(p);
+    cp_crash_unmark();
+  }
   p->state = CP_PLUGIN_FINISHED;
 }
 

@@ -121,6 +121,13 @@ static void warn_unknown_keys(struct cp_registry *reg,
   (void)cp_config_keys_check(p->desc.config_keys, pc, path, warn_line, NULL);
 }
 
+/* Whether this process runs the plugin of section pc: enabled, and not
+ * isolated (an isolated one runs in its own child, supervisor.h; the
+ * child's own config has it in-process). */
+static int runs_here(const struct cp_plugin_config *pc) {
+  return pc != NULL && pc->enabled && pc->isolation != CP_ISOLATION_PROCESS;
+}
+
 static int load_one(struct cp_registry *reg, const struct cp_plugin_config *pc,
                     const char *dir, char **errmsg) {
   struct cplane_plugin_ctx *p = NULL, *other, **grown;
@@ -216,8 +223,9 @@ int cp_registry_load(struct cp_registry *reg, const struct cp_config *cfg,
   *errmsg = NULL;
   for (i = 0; i < cfg->n_plugins; i++) {
     const struct cp_plugin_config *pc = &cfg->plugins[i];
-    if (!pc->enabled) {
-      cp_log_debug("loader", "plugin %s is not enabled; skipped", pc->name);
+    if (!runs_here(pc)) {
+      cp_log_debug("loader", "plugin %s is not enabled%s; skipped",
+                   pc->name, pc->enabled ? " in this process" : "");
       continue;
     }
     if (load_one(reg, pc, plugin_dir, &err) == 0)
@@ -531,7 +539,7 @@ int cp_registry_reload(struct cp_registry *reg, const struct cp_config *cfg,
     const struct cp_plugin_config *pc =
         find_config(cfg, reg->refusals[i - 1].name);
 
-    if (pc == NULL || !pc->enabled)
+    if (!runs_here(pc))
       forget_refusal(reg, reg->refusals[i - 1].name);
   }
   pthread_mutex_unlock(&reg->mu);
@@ -540,7 +548,7 @@ int cp_registry_reload(struct cp_registry *reg, const struct cp_config *cfg,
     struct cplane_plugin_ctx *p = reg->plugins[i];
     const struct cp_plugin_config *pc = find_config(cfg, p->name);
 
-    if ((pc == NULL || !pc->enabled) && find_wait(reg, p) != NULL) {
+    if (!runs_here(pc) && find_wait(reg, p) != NULL) {
       remove_wait(reg, p);
       cp_log_info("cplane", "plugin %s disabled by the new configuration "
                             "(it was waiting for a resource)", p->name);
@@ -548,7 +556,7 @@ int cp_registry_reload(struct cp_registry *reg, const struct cp_config *cfg,
       continue;
     }
 
-    if ((pc == NULL || !pc->enabled) && p->state == CP_PLUGIN_RUNNING) {
+    if (!runs_here(pc) && p->state == CP_PLUGIN_RUNNING) {
       size_t stuck = cp_inflight_stuck(&p->inflight, cp_inflight_now_ns());
 
       /* Draining waits for every call to return: with one known stuck,
@@ -571,8 +579,8 @@ int cp_registry_reload(struct cp_registry *reg, const struct cp_config *cfg,
     const struct cp_plugin_config *pc = &cfg->plugins[i];
     struct cplane_plugin_ctx *p = cp_registry_find(reg, pc->name);
 
-    if (!pc->enabled || (p != NULL && (p->state == CP_PLUGIN_RUNNING ||
-                                        find_wait(reg, p) != NULL)))
+    if (!runs_here(pc) || (p != NULL && (p->state == CP_PLUGIN_RUNNING ||
+                                          find_wait(reg, p) != NULL)))
       continue;
     if (p == NULL) {
       pthread_mutex_lock(&reg->mu);

@@ -122,6 +122,26 @@ static void test_full_file(void **state) {
   cp_config_free(cfg);
 }
 
+/* [plugin.X] isolation: in-process by default, process on request, and
+ * anything else is an error with file and line. */
+static void test_isolation(void **state) {
+  struct cp_config *cfg = load_ok("[plugin.a]\nenabled = 1\n"
+                                  "[plugin.b]\nisolation = process\n"
+                                  "[plugin.c]\nisolation = in-process\n");
+
+  (void)state;
+  assert_int_equal(cp_config_plugin(cfg, "a")->isolation,
+                   CP_ISOLATION_IN_PROCESS);
+  assert_int_equal(cp_config_plugin(cfg, "b")->isolation,
+                   CP_ISOLATION_PROCESS);
+  assert_int_equal(cp_config_plugin(cfg, "c")->isolation,
+                   CP_ISOLATION_IN_PROCESS);
+  cp_config_free(cfg);
+  load_fails("[plugin.a]\nenabled = 1\nisolation = container\n", 3,
+             "isolation must be process or in-process, not 'container'");
+  load_fails("[plugin.a]\nisolation =\n", 2, "isolation must be");
+}
+
 static void test_errors_name_file_and_line(void **state) {
   load_fails("[host]\nbogus = 1\n", 2, "unknown key 'bogus' in [host]");
   load_fails("[host]\nworkers = 0\n", 2, "workers must be");
@@ -367,6 +387,7 @@ int main(void) {
       cmocka_unit_test(test_shipped_config_is_valid),
       cmocka_unit_test(test_parse_in_memory),
       cmocka_unit_test(test_file_too_large),
+      cmocka_unit_test(test_isolation),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
