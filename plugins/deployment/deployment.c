@@ -32,8 +32,6 @@
  */
 #include <cplane/cplane.h>
 
-#include "objects.h"
-#include "strbuf.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -65,21 +63,21 @@ static const struct cplane_resource resources[] = {
 /* Path of member `key` below `path`, with '.', '[' and '\' escaped as
  * object paths want. Owned: free(). */
 static char *path_member(const char *path, const char *key) {
-  struct sbuf b = {0};
+  struct cplane_strbuf b = {0};
   const char *k;
 
   if (path != NULL && path[0] != '\0') {
-    sb_add(&b, path);
-    sb_addn(&b, ".", 1);
+    cplane_strbuf_add(&b, path);
+    cplane_strbuf_addn(&b, ".", 1);
   }
   for (k = key; *k != '\0'; k++) {
     if (*k == '.' || *k == '[' || *k == '\\')
-      sb_addn(&b, "\\", 1);
-    sb_addn(&b, k, 1);
+      cplane_strbuf_addn(&b, "\\", 1);
+    cplane_strbuf_addn(&b, k, 1);
   }
   if (b.p == NULL)
-    sb_addn(&b, "", 0);
-  return sb_finish(&b);
+    cplane_strbuf_addn(&b, "", 0);
+  return cplane_strbuf_finish(&b);
 }
 
 /* ---- JSON helpers over objects ---- */
@@ -141,7 +139,7 @@ static int empty_value(const char *json) {
  * same, as Kubernetes' semantic comparison of typed templates has it. */
 static void canonical(const cplane_object *o, const char *path,
                       const char *skip_path, const char *skip_key,
-                      struct sbuf *b) {
+                      struct cplane_strbuf *b) {
   int type = api->object_type(o, path);
   struct keys k = {0};
   size_t i;
@@ -155,9 +153,9 @@ static void canonical(const cplane_object *o, const char *path,
     }
     if (k.n > 1) /* qsort wants a real array, even of none */
       qsort(k.v, k.n, sizeof *k.v, cmp_str);
-    sb_addn(b, "{", 1);
+    cplane_strbuf_addn(b, "{", 1);
     for (i = 0; i < k.n; i++) {
-      struct sbuf v = {0};
+      struct cplane_strbuf v = {0};
       char *child, *text;
 
       if (strcmp(path, skip_path) == 0 && strcmp(k.v[i], skip_key) == 0)
@@ -168,44 +166,44 @@ static void canonical(const cplane_object *o, const char *path,
       }
       canonical(o, child, skip_path, skip_key, &v);
       free(child);
-      if ((text = sb_finish(&v)) == NULL) {
+      if ((text = cplane_strbuf_finish(&v)) == NULL) {
         b->failed = 1;
         goto out;
       }
       if (!empty_value(text)) {
         if (!first)
-          sb_addn(b, ",", 1);
+          cplane_strbuf_addn(b, ",", 1);
         first = 0;
-        sb_take_with(b, api->json_format("%s", k.v[i]), api->free);
-        sb_addn(b, ":", 1);
-        sb_add(b, text);
+        cplane_strbuf_take(b, api, api->json_format("%s", k.v[i]));
+        cplane_strbuf_addn(b, ":", 1);
+        cplane_strbuf_add(b, text);
       }
       free(text);
     }
-    sb_addn(b, "}", 1);
+    cplane_strbuf_addn(b, "}", 1);
   } else if (type == CPLANE_TYPE_ARRAY) {
     n = api->object_len(o, path);
-    sb_addn(b, "[", 1);
+    cplane_strbuf_addn(b, "[", 1);
     for (i = 0; i < (size_t)(n > 0 ? n : 0); i++) {
       char child[32];
-      struct sbuf p = {0};
+      struct cplane_strbuf p = {0};
       char *cp;
 
       snprintf(child, sizeof child, "[%zu]", i);
-      sb_add(&p, path);
-      sb_add(&p, child);
-      if ((cp = sb_finish(&p)) == NULL) {
+      cplane_strbuf_add(&p, path);
+      cplane_strbuf_add(&p, child);
+      if ((cp = cplane_strbuf_finish(&p)) == NULL) {
         b->failed = 1;
         goto out;
       }
       if (i > 0)
-        sb_addn(b, ",", 1);
+        cplane_strbuf_addn(b, ",", 1);
       canonical(o, cp, skip_path, skip_key, b);
       free(cp);
     }
-    sb_addn(b, "]", 1);
+    cplane_strbuf_addn(b, "]", 1);
   } else {
-    sb_take_with(b, api->object_json(o, path), api->free);
+    cplane_strbuf_take(b, api, api->object_json(o, path));
   }
 out:
   keys_free(&k);
@@ -217,7 +215,7 @@ out:
 static char *with_member(const cplane_object *o, const char *path,
                          const char *key, const char *value) {
   struct keys k = {0};
-  struct sbuf b = {0};
+  struct cplane_strbuf b = {0};
   size_t i;
   int found = 0;
 
@@ -227,16 +225,16 @@ static char *with_member(const cplane_object *o, const char *path,
     api->object_foreach(o, path, collect_key, &k);
   if (k.failed)
     goto out;
-  sb_addn(&b, "{", 1);
+  cplane_strbuf_addn(&b, "{", 1);
   for (i = 0; i < k.n; i++) {
     char *child;
 
     if (i > 0)
-      sb_addn(&b, ",", 1);
-    sb_take_with(&b, api->json_format("%s", k.v[i]), api->free);
-    sb_addn(&b, ":", 1);
+      cplane_strbuf_addn(&b, ",", 1);
+    cplane_strbuf_take(&b, api, api->json_format("%s", k.v[i]));
+    cplane_strbuf_addn(&b, ":", 1);
     if (strcmp(k.v[i], key) == 0) {
-      sb_add(&b, value);
+      cplane_strbuf_add(&b, value);
       found = 1;
       continue;
     }
@@ -244,22 +242,22 @@ static char *with_member(const cplane_object *o, const char *path,
       b.failed = 1;
       break;
     }
-    sb_take_with(&b, api->object_json(o, child), api->free);
+    cplane_strbuf_take(&b, api, api->object_json(o, child));
     free(child);
   }
   if (!found) {
     if (k.n > 0)
-      sb_addn(&b, ",", 1);
-    sb_take_with(&b, api->json_format("%s", key), api->free);
-    sb_addn(&b, ":", 1);
-    sb_add(&b, value);
+      cplane_strbuf_addn(&b, ",", 1);
+    cplane_strbuf_take(&b, api, api->json_format("%s", key));
+    cplane_strbuf_addn(&b, ":", 1);
+    cplane_strbuf_add(&b, value);
   }
-  sb_addn(&b, "}", 1);
+  cplane_strbuf_addn(&b, "}", 1);
 out:
   keys_free(&k);
   if (k.failed)
     b.failed = 1;
-  return sb_finish(&b);
+  return cplane_strbuf_finish(&b);
 }
 
 /* FNV-1a, 32 bits: the hash Kubernetes takes of a pod template. */
@@ -575,11 +573,11 @@ static struct rsinfo **rs_select(struct deploy *d, int old_only,
 }
 
 static char *template_of(const cplane_object *o) {
-  struct sbuf b = {0};
+  struct cplane_strbuf b = {0};
 
   canonical(o, "spec.template", "spec.template.metadata.labels", HASH_LABEL,
             &b);
-  return sb_finish(&b);
+  return cplane_strbuf_finish(&b);
 }
 
 static int load_replicasets(struct deploy *d) {
@@ -636,15 +634,15 @@ static int load_replicasets(struct deploy *d) {
  * goes into it, so a clash with a ReplicaSet that is not ours gives
  * another name next time. */
 static int compute_hash(struct deploy *d) {
-  struct sbuf b = {0};
+  struct cplane_strbuf b = {0};
   char n[32], *text;
 
-  sb_add(&b, d->template);
+  cplane_strbuf_add(&b, d->template);
   if (d->cur.collisions > 0) {
     snprintf(n, sizeof n, "%" PRId64, d->cur.collisions);
-    sb_add(&b, n);
+    cplane_strbuf_add(&b, n);
   }
-  if ((text = sb_finish(&b)) == NULL)
+  if ((text = cplane_strbuf_finish(&b)) == NULL)
     return -1;
   safe_encode(fnv1a(text), d->hash, sizeof d->hash);
   free(text);
@@ -1301,7 +1299,7 @@ static int same_conditions(const struct status *a, const struct status *b) {
 /* Writes d->next when it differs from what the Deployment reports. */
 static int write_status(struct deploy *d) {
   struct status *a = &d->next, *b = &d->cur;
-  struct sbuf conds = {0};
+  struct cplane_strbuf conds = {0};
   char *cj = NULL, *body = NULL, *msg = NULL;
   size_t i;
   int code, rc = 0;
@@ -1311,21 +1309,21 @@ static int write_status(struct deploy *d) {
       a->available == b->available && a->unavailable == b->unavailable &&
       a->collisions == b->collisions && same_conditions(a, b))
     return 0;
-  sb_addn(&conds, "[", 1);
+  cplane_strbuf_addn(&conds, "[", 1);
   for (i = 0; i < a->n_conds; i++) {
     const struct condition *c = &a->conds[i];
 
     if (i > 0)
-      sb_addn(&conds, ",", 1);
-    sb_take_with(&conds,
+      cplane_strbuf_addn(&conds, ",", 1);
+    cplane_strbuf_take(&conds, api,
              api->json_format("{'type':%s,'status':%s,'reason':%s,"
                               "'message':%s,'lastUpdateTime':%s,"
                               "'lastTransitionTime':%s}",
                               c->type, c->status, c->reason, c->message,
-                              c->last_update, c->last_transition), api->free);
+                              c->last_update, c->last_transition));
   }
-  sb_addn(&conds, "]", 1);
-  if ((cj = sb_finish(&conds)) == NULL) {
+  cplane_strbuf_addn(&conds, "]", 1);
+  if ((cj = cplane_strbuf_finish(&conds)) == NULL) {
     rc = -1;
     goto out;
   }
@@ -1528,7 +1526,7 @@ out:
 /* "ns/name" of the Deployment controlling a ReplicaSet, into buf; 0 if
  * none. */
 static int owner_key(const cplane_object *rs, char *buf, size_t len) {
-  return controller_owner_key(api, rs, "Deployment", buf, len);
+  return cplane_controller_key(api, rs, "Deployment", buf, len);
 }
 
 /* A ReplicaSet without a controller: every Deployment of its namespace

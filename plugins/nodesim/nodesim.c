@@ -30,8 +30,6 @@
  */
 #include <cplane/cplane.h>
 
-#include "strbuf.h"
-#include "timeutil.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -102,10 +100,6 @@ struct nodesim {
 /* ---- small helpers ---- */
 
 /* Appends text owned by the host (json_format, object_json), frees it. */
-static void sb_take(struct sbuf *b, char *owned) {
-  sb_take_with(b, owned, api->free);
-}
-
 /* A resource quantity as Kubernetes writes them: "4", "500m", "16Gi",
  * "1.5", "1000000", "1e3". */
 static int valid_quantity(const char *s) {
@@ -312,7 +306,7 @@ static void on_delete(cplane_plugin_ctx *ctx, uint32_t res,
 /* ---- nodes ---- */
 
 /* metadata.labels: the INI's labels win over the defaults. */
-static void add_labels(struct sbuf *b, const struct nodesim *st,
+static void add_labels(struct cplane_strbuf *b, const struct nodesim *st,
                        const char *name) {
   static const char *const defaults[][2] = {
       {"kubernetes.io/hostname", NULL},
@@ -323,12 +317,12 @@ static void add_labels(struct sbuf *b, const struct nodesim *st,
   size_t i;
   int j, first = 1;
 
-  sb_add(b, "{");
+  cplane_strbuf_add(b, "{");
   for (j = 0; j < st->n_labels; j++) {
-    sb_add(b, first ? "" : ",");
-    sb_take(b, api->json_format("%s", st->labels[j].key));
-    sb_add(b, ":");
-    sb_take(b, api->json_format("%s", st->labels[j].value));
+    cplane_strbuf_add(b, first ? "" : ",");
+    cplane_strbuf_take(b, api, api->json_format("%s", st->labels[j].key));
+    cplane_strbuf_add(b, ":");
+    cplane_strbuf_take(b, api, api->json_format("%s", st->labels[j].value));
     first = 0;
   }
   for (i = 0; i < sizeof defaults / sizeof defaults[0]; i++) {
@@ -338,14 +332,14 @@ static void add_labels(struct sbuf *b, const struct nodesim *st,
       overridden |= strcmp(st->labels[j].key, defaults[i][0]) == 0;
     if (overridden)
       continue;
-    sb_add(b, first ? "" : ",");
-    sb_take(b, api->json_format("%s", defaults[i][0]));
-    sb_add(b, ":");
-    sb_take(b, api->json_format("%s", defaults[i][1] ? defaults[i][1]
+    cplane_strbuf_add(b, first ? "" : ",");
+    cplane_strbuf_take(b, api, api->json_format("%s", defaults[i][0]));
+    cplane_strbuf_add(b, ":");
+    cplane_strbuf_take(b, api, api->json_format("%s", defaults[i][1] ? defaults[i][1]
                                                      : name));
     first = 0;
   }
-  sb_add(b, "}");
+  cplane_strbuf_add(b, "}");
 }
 
 /* The whole status a healthy node reports. `ready_since` keeps the Ready
@@ -398,7 +392,7 @@ out:
 
 static int register_node(cplane_plugin_ctx *ctx, const struct nodesim *st,
                          int i, const char *name, uint32_t *requeue_ms) {
-  struct sbuf labels = {0};
+  struct cplane_strbuf labels = {0};
   char now[40], cidr[40], *lab = NULL, *status = NULL, *body = NULL;
   char *spec = NULL, *msg = NULL;
   int code, rc = CPLANE_RECONCILE_RETRY;
@@ -406,7 +400,7 @@ static int register_node(cplane_plugin_ctx *ctx, const struct nodesim *st,
   format_time(now, sizeof now, now_s(), 0);
   snprintf(cidr, sizeof cidr, "10.%d.%d.0/24", 128 + i / 256, i % 256);
   add_labels(&labels, st, name);
-  lab = sb_finish(&labels);
+  lab = cplane_strbuf_finish(&labels);
   status = node_status_json(st, i, name, now, NULL);
   if (lab == NULL || status == NULL)
     goto nomem;
@@ -728,14 +722,14 @@ static int pick_pod_ip(cplane_plugin_ctx *ctx, const struct nodesim *st,
 /* containerStatuses (or initContainerStatuses when `init`) for the
  * containers at `path`, as the kubelet reports them once they run (or,
  * for init containers, have completed). Appends to b. */
-static void add_container_statuses(struct sbuf *b, const cplane_object *pod,
+static void add_container_statuses(struct cplane_strbuf *b, const cplane_object *pod,
                                    const char *path, int init,
                                    const char *now) {
   int n = api->object_len(pod, path), i;
   const char *uid = api->object_uid(pod);
   char p[96];
 
-  sb_add(b, "[");
+  cplane_strbuf_add(b, "[");
   for (i = 0; i < n; i++) {
     const char *name, *image;
     char cid[128];
@@ -747,9 +741,9 @@ static void add_container_statuses(struct sbuf *b, const cplane_object *pod,
     snprintf(cid, sizeof cid, "sim://%s-%s%d", uid ? uid : "", init ? "i" : "",
              i);
     if (i > 0)
-      sb_add(b, ",");
+      cplane_strbuf_add(b, ",");
     if (init)
-      sb_take(b, api->json_format(
+      cplane_strbuf_take(b, api, api->json_format(
                      "{'name':%s,'image':%s,'imageID':%s,'containerID':%s,"
                      "'ready':true,'started':false,'restartCount':0,"
                      "'state':{'terminated':{'exitCode':0,'reason':"
@@ -758,20 +752,20 @@ static void add_container_statuses(struct sbuf *b, const cplane_object *pod,
                      name ? name : "", image ? image : "",
                      image ? image : "", cid, now, now, cid));
     else
-      sb_take(b, api->json_format(
+      cplane_strbuf_take(b, api, api->json_format(
                      "{'name':%s,'image':%s,'imageID':%s,'containerID':%s,"
                      "'ready':true,'started':true,'restartCount':0,"
                      "'state':{'running':{'startedAt':%s}}}",
                      name ? name : "", image ? image : "",
                      image ? image : "", cid, now));
   }
-  sb_add(b, "]");
+  cplane_strbuf_add(b, "]");
 }
 
 static int start_pod(cplane_plugin_ctx *ctx, const struct nodesim *st,
                      int i, const cplane_object *pod) {
   const char *node = api->object_string(pod, "spec.nodeName");
-  struct sbuf b = {0};
+  struct cplane_strbuf b = {0};
   char now[40], host_ip[32], pod_ip[32], *status = NULL, *body = NULL;
   char *msg = NULL;
   const char *scheduled;
@@ -782,7 +776,7 @@ static int start_pod(cplane_plugin_ctx *ctx, const struct nodesim *st,
   pick_pod_ip(ctx, st, i, node, pod_ip, sizeof pod_ip);
   scheduled = condition_field(pod, find_condition(pod, "PodScheduled"),
                               "lastTransitionTime");
-  sb_take(&b, api->json_format(
+  cplane_strbuf_take(&b, api, api->json_format(
                   "{'phase':'Running','hostIP':%s,'hostIPs':[{'ip':%s}],"
                   "'podIP':%s,'podIPs':[{'ip':%s}],'startTime':%s,"
                   "'conditions':["
@@ -802,13 +796,13 @@ static int start_pod(cplane_plugin_ctx *ctx, const struct nodesim *st,
   if (!b.failed && b.len > 0)
     b.p[--b.len] = '\0';
   if (api->object_len(pod, "spec.initContainers") > 0) {
-    sb_add(&b, ",\"initContainerStatuses\":");
+    cplane_strbuf_add(&b, ",\"initContainerStatuses\":");
     add_container_statuses(&b, pod, "spec.initContainers", 1, now);
   }
-  sb_add(&b, ",\"containerStatuses\":");
+  cplane_strbuf_add(&b, ",\"containerStatuses\":");
   add_container_statuses(&b, pod, "spec.containers", 0, now);
-  sb_add(&b, "}");
-  if ((status = sb_finish(&b)) == NULL)
+  cplane_strbuf_add(&b, "}");
+  if ((status = cplane_strbuf_finish(&b)) == NULL)
     goto nomem;
   body = api->json_format("{'apiVersion':'v1','kind':'Pod','metadata':{"
                           "'name':%s,'namespace':%s,'resourceVersion':%s},"
@@ -1034,12 +1028,12 @@ out:
 static const char *parse_taints(struct nodesim *st, const char *text) {
   char *copy = strdup(text ? text : ""), *save = NULL, *item;
   const char *err = NULL;
-  struct sbuf b = {0};
+  struct cplane_strbuf b = {0};
   int first = 1;
 
   if (copy == NULL)
     return "out of memory";
-  sb_add(&b, "[");
+  cplane_strbuf_add(&b, "[");
   for (item = strtok_r(copy, ",", &save); item != NULL;
        item = strtok_r(NULL, ",", &save)) {
     char *colon, *eq, *e;
@@ -1061,18 +1055,18 @@ static const char *parse_taints(struct nodesim *st, const char *text) {
     *colon = '\0';
     if ((eq = strchr(item, '=')) != NULL)
       *eq = '\0';
-    sb_add(&b, first ? "" : ",");
-    sb_take(&b, eq != NULL ? api->json_format("{'key':%s,'value':%s,"
+    cplane_strbuf_add(&b, first ? "" : ",");
+    cplane_strbuf_take(&b, api, eq != NULL ? api->json_format("{'key':%s,'value':%s,"
                                               "'effect':%s}",
                                               item, eq + 1, colon + 1)
                            : api->json_format("{'key':%s,'effect':%s}", item,
                                               colon + 1));
     first = 0;
   }
-  sb_add(&b, "]");
+  cplane_strbuf_add(&b, "]");
   if (first) /* none */
     goto out;
-  if ((st->taints_json = sb_finish(&b)) == NULL)
+  if ((st->taints_json = cplane_strbuf_finish(&b)) == NULL)
     err = "out of memory";
   b.p = NULL;
 out:

@@ -19,9 +19,6 @@
  */
 #include <cplane/cplane.h>
 
-#include "objects.h"
-#include "smap.h"
-#include "timeutil.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -53,7 +50,7 @@ struct expectation {
 /* ReplicaSet key -> malloc'd struct expectation; guarded by expect_mu. A
  * map, not a fixed table: a full table would drop expectations and let a
  * slow cache cause double creation. */
-static struct smap expect;
+static struct cplane_smap expect;
 static pthread_mutex_t expect_mu = PTHREAD_MUTEX_INITIALIZER;
 
 static void expect_set(cplane_plugin_ctx *ctx, const char *key, int creates,
@@ -61,9 +58,9 @@ static void expect_set(cplane_plugin_ctx *ctx, const char *key, int creates,
   struct expectation *e;
 
   pthread_mutex_lock(&expect_mu);
-  e = smap_get(&expect, key);
+  e = cplane_smap_get(&expect, key);
   if (e == NULL && (e = calloc(1, sizeof *e)) != NULL &&
-      smap_put(&expect, key, e, NULL) != 0) {
+      cplane_smap_put(&expect, key, e, NULL) != 0) {
     free(e);
     e = NULL;
   }
@@ -84,7 +81,7 @@ static void expect_observed(const char *key, int created, int deleted) {
   struct expectation *e;
 
   pthread_mutex_lock(&expect_mu);
-  if ((e = smap_get(&expect, key)) != NULL) {
+  if ((e = cplane_smap_get(&expect, key)) != NULL) {
     e->creates -= created;
     e->deletes -= deleted;
   }
@@ -96,11 +93,11 @@ static int expect_satisfied(const char *key) {
   int ok = 1;
 
   pthread_mutex_lock(&expect_mu);
-  if ((e = smap_get(&expect, key)) != NULL) {
+  if ((e = cplane_smap_get(&expect, key)) != NULL) {
     ok = (e->creates <= 0 && e->deletes <= 0) ||
          time(NULL) - e->set_at > EXPECTATION_TTL_S;
     if (ok)
-      free(smap_del(&expect, key));
+      free(cplane_smap_del(&expect, key));
   }
   pthread_mutex_unlock(&expect_mu);
   return ok;
@@ -108,7 +105,7 @@ static int expect_satisfied(const char *key) {
 
 static void expect_forget(const char *key) {
   pthread_mutex_lock(&expect_mu);
-  free(smap_del(&expect, key));
+  free(cplane_smap_del(&expect, key));
   pthread_mutex_unlock(&expect_mu);
 }
 
@@ -203,7 +200,7 @@ static void scan_free_all(void) {
 
 /* "ns/name" of the ReplicaSet controlling pod, into buf; 0 if none. */
 static int owner_key(const cplane_object *pod, char *buf, size_t len) {
-  return controller_owner_key(api, pod, "ReplicaSet", buf, len);
+  return cplane_controller_key(api, pod, "ReplicaSet", buf, len);
 }
 
 /* An orphan pod: queue every ReplicaSet in its namespace whose selector
@@ -588,7 +585,7 @@ static int claim_pods(cplane_plugin_ctx *ctx, const cplane_object *rs,
     const cplane_object *p = api->list_at(matching, i);
 
     if (api->object_deletion_timestamp(p) != NULL ||
-        api->object_controller_uid(p) != NULL || pod_is_terminal(api, p))
+        api->object_controller_uid(p) != NULL || cplane_pod_is_terminal(api, p))
       continue;
     if (set_owner(ctx, rs, p, 1) && pod_set_add(out, p) != 0)
       return -1;
@@ -671,7 +668,7 @@ static int rs_init(cplane_plugin_ctx *ctx,
   if (host_api->struct_size < sizeof *host_api)
     return CPLANE_EUNAVAILABLE;
   api = host_api;
-  if (smap_init(&expect) != 0) {
+  if (cplane_smap_init(&expect) != 0) {
     static const char oom[] = "out of memory for the expectation map";
 
     if ((*errmsg = api->alloc(sizeof oom)) != NULL)
@@ -685,8 +682,8 @@ static int rs_init(cplane_plugin_ctx *ctx,
 static void rs_fini(cplane_plugin_ctx *ctx) {
   (void)ctx;
   scan_free_all();
-  smap_foreach(&expect, free_value, NULL);
-  smap_free(&expect);
+  cplane_smap_foreach(&expect, free_value, NULL);
+  cplane_smap_free(&expect);
 }
 
 static const struct cplane_plugin replicaset_plugin = {

@@ -1,7 +1,6 @@
 /* nodeinfo - see nodeinfo.h. */
 #include "nodeinfo.h"
 
-#include "quantity.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,7 +1,6 @@
 /* podinfo - see podinfo.h. */
 #include "podinfo.h"
 
-#include "quantity.h"
 
 #include <stdarg.h>
 #include <stdio.h>

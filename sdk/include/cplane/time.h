@@ -32,7 +32,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <cplane/version.h>
+#include <cplane/host_api.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -165,6 +165,22 @@ static inline int cplane_time_parse(const char *s, int64_t *out) {
        (int64_t)(h * 3600 + mi * 60 + sec) * 1000 + frac_ms;
   *out = ms - (int64_t)(oh * 3600 + om * 60) * 1000;
   return CPLANE_OK;
+}
+
+/* api->now_ms(ctx) in seconds, with the fraction, for code that keeps
+ * times as doubles. */
+static inline double cplane_now_s(const struct cplane_host_api *api,
+                                  cplane_plugin_ctx *ctx) {
+  return (double)api->now_ms(ctx) / 1e3;
+}
+
+/* cplane_time_parse() in seconds, or `fallback` when s is NULL or not a
+ * time: the form most readers of an optional timestamp want. */
+static inline double cplane_time_parse_s(const char *s, double fallback) {
+  int64_t ms;
+
+  return cplane_time_parse(s, &ms) == CPLANE_OK ? (double)ms / 1e3
+                                                : fallback;
 }
 
 /* ---- Durations ------------------------------------------------------ */
