@@ -120,80 +120,29 @@ static void free_value(void *ud, const char *key, void *val) {
 /* Looking for orphans means listing every pod the selector matches; doing
  * it on each reconcile (every pod update) made a ReplicaSet of 3,000 pods
  * quadratic. So it runs only when a ReplicaSet is first seen and when an
- * orphan that it matches shows up. A small chained set of keys. */
-#define SCAN_BUCKETS 1024
-
-struct scan_node {
-  struct scan_node *next;
-  char key[];
-};
-
-static struct scan_node *scan_set[SCAN_BUCKETS];
+ * orphan that it matches shows up: the keys to scan are in scan_set. */
+static struct cplane_sset scan_set; /* guarded by scan_mu */
 static pthread_mutex_t scan_mu = PTHREAD_MUTEX_INITIALIZER;
-
-static unsigned scan_hash(const char *k) {
-  unsigned h = 2166136261u;
-
-  for (; *k != '\0'; k++)
-    h = (h ^ (unsigned char)*k) * 16777619u;
-  return h % SCAN_BUCKETS;
-}
 
 /* Asks for a scan of key. Returns -1 when out of memory (the orphan is
  * then adopted on a later event that asks again). */
 static int scan_want(const char *key) {
-  unsigned h = scan_hash(key);
-  struct scan_node *n;
-  size_t len = strlen(key);
-  int rc = 0;
+  int rc;
 
   pthread_mutex_lock(&scan_mu);
-  for (n = scan_set[h]; n != NULL; n = n->next)
-    if (strcmp(n->key, key) == 0)
-      goto out;
-  if ((n = malloc(sizeof *n + len + 1)) == NULL) {
-    rc = -1;
-    goto out;
-  }
-  memcpy(n->key, key, len + 1);
-  n->next = scan_set[h];
-  scan_set[h] = n;
-out:
+  rc = cplane_sset_add(&scan_set, key) < 0 ? -1 : 0;
   pthread_mutex_unlock(&scan_mu);
   return rc;
 }
 
 /* 1 when a scan of key was asked for (and takes the request). */
 static int scan_take(const char *key) {
-  struct scan_node **p, *n;
-  int found = 0;
+  int found;
 
   pthread_mutex_lock(&scan_mu);
-  for (p = &scan_set[scan_hash(key)]; (n = *p) != NULL; p = &n->next) {
-    if (strcmp(n->key, key) == 0) {
-      *p = n->next;
-      free(n);
-      found = 1;
-      break;
-    }
-  }
+  found = cplane_sset_del(&scan_set, key);
   pthread_mutex_unlock(&scan_mu);
   return found;
-}
-
-static void scan_free_all(void) {
-  size_t i;
-
-  pthread_mutex_lock(&scan_mu);
-  for (i = 0; i < SCAN_BUCKETS; i++) {
-    while (scan_set[i] != NULL) {
-      struct scan_node *n = scan_set[i];
-
-      scan_set[i] = n->next;
-      free(n);
-    }
-  }
-  pthread_mutex_unlock(&scan_mu);
 }
 
 /* ---- events ---- */
@@ -276,30 +225,21 @@ static void on_delete(cplane_plugin_ctx *ctx, uint32_t res,
 /* 1 when pod is Ready; *since (if not NULL) is when it became so, or 0
  * when the condition has no transition time. */
 static int pod_ready_since(const cplane_object *pod, double *since) {
-  int n = api->object_len(pod, "status.conditions"), i;
-  char path[64];
+  int i = cplane_condition_find(api, pod, "status.conditions", "Ready");
+  const char *s = i >= 0 ? cplane_array_string(api, pod, "status.conditions",
+                                               i, "status")
+                         : NULL;
 
   if (since != NULL)
     *since = 0;
-  for (i = 0; i < n; i++) {
-    const char *t, *s, *ts;
-
-    snprintf(path, sizeof path, "status.conditions[%d].type", i);
-    t = api->object_string(pod, path);
-    snprintf(path, sizeof path, "status.conditions[%d].status", i);
-    s = api->object_string(pod, path);
-    if (t == NULL || s == NULL || strcmp(t, "Ready") != 0)
-      continue;
-    if (strcmp(s, "True") != 0)
-      return 0;
-    snprintf(path, sizeof path, "status.conditions[%d].lastTransitionTime",
-             i);
-    ts = api->object_string(pod, path);
-    if (since != NULL && ts != NULL && parse_time(ts, since) != 0)
-      *since = 0;
-    return 1;
-  }
-  return 0;
+  if (s == NULL || strcmp(s, "True") != 0)
+    return 0;
+  if (since != NULL)
+    *since = cplane_time_parse_s(cplane_array_string(api, pod,
+                                                     "status.conditions", i,
+                                                     "lastTransitionTime"),
+                                 0);
+  return 1;
 }
 
 static int pod_ready(const cplane_object *pod) {
@@ -310,9 +250,9 @@ static int pod_ready(const cplane_object *pod) {
  * min_ready seconds (a pod without a transition time counts at once).
  * *next_ms is when the next ready pod becomes available (0: none waits). */
 static void count_ready(const cplane_object *const *pods, int n,
-                        int64_t min_ready, int *ready, int *available,
-                        uint32_t *next_ms) {
-  double now = now_s(), since, wait, soonest = 0;
+                        int64_t min_ready, double now, int *ready,
+                        int *available, uint32_t *next_ms) {
+  double since, wait, soonest = 0;
   int i;
 
   *ready = *available = 0;
@@ -636,7 +576,8 @@ static int rs_reconcile(cplane_plugin_ctx *ctx, const char *key,
     goto out;
   }
   api->object_int(rs, "spec.minReadySeconds", &min_ready);
-  count_ready(set.pods, set.n, min_ready, &ready, &available, &next_ms);
+  count_ready(set.pods, set.n, min_ready, cplane_now_s(api, ctx), &ready,
+              &available, &next_ms);
   if (set.n < want) {
     int make = (int)(want - set.n) > BATCH ? BATCH : (int)(want - set.n);
 
@@ -668,8 +609,10 @@ static int rs_init(cplane_plugin_ctx *ctx,
   if (host_api->struct_size < sizeof *host_api)
     return CPLANE_EUNAVAILABLE;
   api = host_api;
-  if (cplane_smap_init(&expect) != 0) {
+  if (cplane_smap_init(&expect) != 0 || cplane_sset_init(&scan_set) != 0) {
     static const char oom[] = "out of memory for the expectation map";
+
+    cplane_smap_free(&expect);
 
     if ((*errmsg = api->alloc(sizeof oom)) != NULL)
       memcpy(*errmsg, oom, sizeof oom);
@@ -681,7 +624,7 @@ static int rs_init(cplane_plugin_ctx *ctx,
 
 static void rs_fini(cplane_plugin_ctx *ctx) {
   (void)ctx;
-  scan_free_all();
+  cplane_sset_free(&scan_set);
   cplane_smap_foreach(&expect, free_value, NULL);
   cplane_smap_free(&expect);
 }
