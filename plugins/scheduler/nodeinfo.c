@@ -110,11 +110,12 @@ nomem:
 
 static int64_t quantity_at(const struct cplane_host_api *api,
                            const cplane_object *obj, const char *path,
-                           int64_t scale) {
+                           int scale10) {
   const char *s = api->object_string(obj, path);
   int64_t v = 0;
 
-  if (s == NULL || quantity_parse(s, scale, &v) != 0)
+  if (s == NULL || cplane_quantity_parse_scaled(s, scale10, &v, NULL) != 0 ||
+      v < 0)
     return 0;
   return v;
 }
@@ -130,9 +131,9 @@ int nodeinfo_set(const struct cplane_host_api *api, struct sched_node *n,
     return CPLANE_ENOMEM;
   labels = api->object_json(obj, "metadata.labels");
   api->object_bool(obj, "spec.unschedulable", &unsched);
-  cpu = quantity_at(api, obj, "status.allocatable.cpu", 1000);
-  mem = quantity_at(api, obj, "status.allocatable.memory", 1);
-  pods = quantity_at(api, obj, "status.allocatable.pods", 1);
+  cpu = quantity_at(api, obj, "status.allocatable.cpu", 3);
+  mem = quantity_at(api, obj, "status.allocatable.memory", 0);
+  pods = quantity_at(api, obj, "status.allocatable.pods", 0);
   changed = !n->live || cpu != n->alloc_cpu || mem != n->alloc_mem ||
             pods != n->alloc_pods || unsched != n->unschedulable ||
             !taints_equal(taints, n_taints, n->taints, n->n_taints) ||

@@ -104,14 +104,6 @@ static int64_t now_ns(void) {
   return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
-static void rfc3339_now(char *buf, size_t len) {
-  time_t t = time(NULL);
-  struct tm tm;
-
-  gmtime_r(&t, &tm);
-  strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
 /* ---- pods we are responsible for ---- */
 
 static int is_ours(const cplane_object *pod) {
@@ -585,10 +577,9 @@ static char *unschedulable_message(const int reasons[SCHED_N_REASONS],
 static void write_event(cplane_plugin_ctx *ctx, const cplane_object *pod,
                         const char *type, const char *reason,
                         const char *msg) {
-  char now[32], prefix[300], *body;
+  char now[CPLANE_TIME_LEN], prefix[300], *body;
 
-  (void)ctx;
-  rfc3339_now(now, sizeof now);
+  cplane_time_format(api->now_ms(ctx), now, sizeof now);
   snprintf(prefix, sizeof prefix, "%.250s.", api->object_name(pod));
   body = api->json_format(
       "{'apiVersion':'v1','kind':'Event','metadata':{'generateName':%s,"
@@ -605,10 +596,10 @@ static void write_event(cplane_plugin_ctx *ctx, const cplane_object *pod,
 
 static void write_unschedulable(cplane_plugin_ctx *ctx,
                                 const cplane_object *pod, const char *msg) {
-  char now[32], *body, *err = NULL;
+  char now[CPLANE_TIME_LEN], *body, *err = NULL;
   int code;
 
-  rfc3339_now(now, sizeof now);
+  cplane_time_format(api->now_ms(ctx), now, sizeof now);
   body = api->json_format(
       "{'apiVersion':'v1','kind':'Pod','metadata':{'name':%s,'namespace':%s},"
       "'status':{'phase':'Pending','conditions':[{'type':'PodScheduled',"
