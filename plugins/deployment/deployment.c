@@ -37,7 +37,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #define ANN_REVISION "deployment.kubernetes.io/revision"
 #define ANN_DESIRED "deployment.kubernetes.io/desired-replicas"
@@ -260,54 +259,6 @@ out:
   return cplane_strbuf_finish(&b);
 }
 
-/* FNV-1a, 32 bits: the hash Kubernetes takes of a pod template. */
-static uint32_t fnv1a(const char *s) {
-  uint32_t h = 2166136261u;
-
-  for (; *s != '\0'; s++) {
-    h ^= (unsigned char)*s;
-    h *= 16777619u;
-  }
-  return h;
-}
-
-/* Kubernetes' rand.SafeEncodeString of the decimal hash: no vowels, no
- * look-alike characters, so a hash never spells a word. */
-static void safe_encode(uint32_t h, char *out, size_t len) {
-  static const char alphabet[] = "bcdfghjklmnpqrstvwxz2456789";
-  char digits[16];
-  size_t i;
-
-  snprintf(digits, sizeof digits, "%" PRIu32, h);
-  for (i = 0; digits[i] != '\0' && i + 1 < len; i++)
-    out[i] = alphabet[(unsigned char)digits[i] % (sizeof alphabet - 1)];
-  out[i] = '\0';
-}
-
-/* ---- times ---- */
-
-static void now_rfc3339(char *out, size_t len) {
-  time_t t = time(NULL);
-  struct tm tm;
-
-  gmtime_r(&t, &tm);
-  strftime(out, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
-/* Seconds since the epoch of an RFC 3339 UTC time, or 0 when unreadable. */
-static time_t parse_rfc3339(const char *s) {
-  struct tm tm;
-
-  memset(&tm, 0, sizeof tm);
-  if (s == NULL || sscanf(s, "%d-%d-%dT%d:%d:%d", &tm.tm_year, &tm.tm_mon,
-                          &tm.tm_mday, &tm.tm_hour, &tm.tm_min,
-                          &tm.tm_sec) != 6)
-    return 0;
-  tm.tm_year -= 1900;
-  tm.tm_mon -= 1;
-  return timegm(&tm);
-}
-
 /* ---- what one reconcile knows ---- */
 
 struct condition {
@@ -324,6 +275,7 @@ struct rsinfo {
 };
 
 struct status {
+  char now[CPLANE_TIME_LEN]; /* this reconcile's clock, for conditions */
   int64_t observed, replicas, updated, ready, available, unavailable;
   int64_t collisions;
   struct condition *conds;
@@ -488,7 +440,7 @@ static void cond_set(struct status *st, const char *type, const char *status,
   snprintf(c.status, sizeof c.status, "%s", status);
   snprintf(c.reason, sizeof c.reason, "%s", reason);
   snprintf(c.message, sizeof c.message, "%s", message);
-  now_rfc3339(c.last_update, sizeof c.last_update);
+  snprintf(c.last_update, sizeof c.last_update, "%s", st->now);
   if (cur != NULL && strcmp(cur->status, status) == 0)
     memcpy(c.last_transition, cur->last_transition,
            sizeof c.last_transition);
@@ -644,7 +596,8 @@ static int compute_hash(struct deploy *d) {
   }
   if ((text = cplane_strbuf_finish(&b)) == NULL)
     return -1;
-  safe_encode(fnv1a(text), d->hash, sizeof d->hash);
+  cplane_hash_safe_encode32(cplane_fnv1a32_str(text), d->hash,
+                            sizeof d->hash);
   free(text);
   return 0;
 }
@@ -690,6 +643,7 @@ static int load(struct deploy *d) {
     if (d->unavailable > d->replicas)
       d->unavailable = d->replicas;
   }
+  cplane_time_format(api->now_ms(d->ctx), d->cur.now, sizeof d->cur.now);
   if (read_status(o, &d->cur) < 0 || copy_status(&d->cur, &d->next) < 0)
     return -1;
   if ((d->template = template_of(o)) == NULL)
@@ -1217,7 +1171,7 @@ static uint32_t rollout_conditions(struct deploy *d) {
   struct status *st = &d->next, *old = &d->cur;
   struct condition *c = cond_get(st, COND_PROGRESSING);
   char msg[512];
-  time_t now = time(NULL), last;
+  double now = cplane_now_s(api, d->ctx), last;
 
   if (d->deadline <= 0) {
     cond_remove(st, COND_PROGRESSING);
@@ -1263,8 +1217,8 @@ static uint32_t rollout_conditions(struct deploy *d) {
     return 0;
   if (strcmp(c->reason, "ProgressDeadlineExceeded") == 0)
     return 0;
-  last = parse_rfc3339(c->last_update);
-  if (last + d->deadline < now) {
+  last = cplane_time_parse_s(c->last_update, 0);
+  if (last + (double)d->deadline < now) {
     if (d->new_rs != NULL)
       snprintf(msg, sizeof msg, "ReplicaSet \"%s\" has timed out "
                "progressing.", d->new_rs->name);
@@ -1275,7 +1229,7 @@ static uint32_t rollout_conditions(struct deploy *d) {
     return 0;
   }
   /* Look again when the deadline passes, if nothing happens before. */
-  return ms_after((int64_t)(last + d->deadline - now));
+  return ms_after((int64_t)(last + (double)d->deadline - now));
 }
 
 static int same_conditions(const struct status *a, const struct status *b) {
