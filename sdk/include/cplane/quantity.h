@@ -171,26 +171,30 @@ static inline int cplane_quantity_format(int64_t milli, int format, char *buf,
   static const char *const bin[] = {"", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei"};
   int64_t mant = milli;
   int e = 0, n;
+  char tmp[48]; /* built here, so a short buf is CPLANE_ERANGE */
 
   if (format == CPLANE_QUANTITY_BINARY_SI && milli % 1000 == 0 &&
       (milli >= 1024000 || milli <= -1024000)) {
     for (mant = milli / 1000; mant % 1024 == 0 && e < 6; e++)
       mant /= 1024;
-    n = snprintf(buf, len, "%lld%s", (long long)mant, bin[e]);
-    return n > 0 && (size_t)n < len ? CPLANE_OK : CPLANE_ERANGE;
+    n = snprintf(tmp, sizeof tmp, "%lld%s", (long long)mant, bin[e]);
+  } else {
+    /* mant * 10^(3e-3), the exponent as large as keeps mant whole. */
+    while (mant != 0 && mant % 1000 == 0 && e < 7)
+      mant /= 1000, e++;
+    if (mant == 0)
+      n = snprintf(tmp, sizeof tmp, "0");
+    else if (format == CPLANE_QUANTITY_DECIMAL_EXPONENT && e != 1)
+      n = snprintf(tmp, sizeof tmp, "%llde%d", (long long)mant, 3 * e - 3);
+    else if (format == CPLANE_QUANTITY_DECIMAL_EXPONENT)
+      n = snprintf(tmp, sizeof tmp, "%lld", (long long)mant);
+    else
+      n = snprintf(tmp, sizeof tmp, "%lld%s", (long long)mant, dec[e]);
   }
-  /* mant * 10^(3e-3), the exponent as large as keeps mant whole. */
-  while (mant != 0 && mant % 1000 == 0 && e < 7)
-    mant /= 1000, e++;
-  if (mant == 0)
-    n = snprintf(buf, len, "0");
-  else if (format == CPLANE_QUANTITY_DECIMAL_EXPONENT && e != 1)
-    n = snprintf(buf, len, "%llde%d", (long long)mant, 3 * e - 3);
-  else if (format == CPLANE_QUANTITY_DECIMAL_EXPONENT)
-    n = snprintf(buf, len, "%lld", (long long)mant);
-  else
-    n = snprintf(buf, len, "%lld%s", (long long)mant, dec[e]);
-  return n > 0 && (size_t)n < len ? CPLANE_OK : CPLANE_ERANGE;
+  if (n < 0 || (size_t)n >= len)
+    return CPLANE_ERANGE;
+  memcpy(buf, tmp, (size_t)n + 1);
+  return CPLANE_OK;
 }
 
 #ifdef __cplusplus

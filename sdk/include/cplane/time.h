@@ -70,28 +70,38 @@ static inline void cplane_time__civil(int64_t z, int64_t *y, int *m, int *d) {
   *y = yoe + era * 400 + (*m <= 2);
 }
 
-/* Writes ms as "YYYY-MM-DDTHH:MM:SS" plus `frac_digits` (0, 3 or 6)
+/* Copies the n bytes of tmp and a NUL into buf when they fit. Text is
+ * built in a local buffer first so that a short buf is an error code, not
+ * a compiler's -Wformat-truncation in the plugin that includes this. */
+static inline int cplane_time__copy(const char *tmp, int n, char *buf,
+                                    size_t len) {
+  if (n < 0 || (size_t)n >= len)
+    return CPLANE_ERANGE;
+  memcpy(buf, tmp, (size_t)n + 1);
+  return CPLANE_OK;
+}
+
+/* Writes ms as "YYYY-MM-DDTHH:MM:SS" plus `frac_digits` (0 or 6)
  * fractional digits and 'Z'. */
 static inline int cplane_time__format(int64_t ms, int frac_digits, char *buf,
                                       size_t len) {
   int64_t days, rem, y;
   int mo, d, n;
+  char tmp[64];
 
   if (ms < -62135596800000LL || ms > 253402300799999LL) /* years 1..9999 */
     return CPLANE_ERANGE;
   days = ms >= 0 ? ms / 86400000 : -((-ms + 86399999) / 86400000);
   rem = ms - days * 86400000;
   cplane_time__civil(days, &y, &mo, &d);
-  n = snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d", (int)y, mo, d,
-               (int)(rem / 3600000), (int)(rem / 60000 % 60),
+  n = snprintf(tmp, sizeof tmp, "%04d-%02d-%02dT%02d:%02d:%02d", (int)y, mo,
+               d, (int)(rem / 3600000), (int)(rem / 60000 % 60),
                (int)(rem / 1000 % 60));
-  if (n > 0 && (size_t)n < len && frac_digits == 3)
-    n += snprintf(buf + n, len - (size_t)n, ".%03d", (int)(rem % 1000));
-  else if (n > 0 && (size_t)n < len && frac_digits == 6)
-    n += snprintf(buf + n, len - (size_t)n, ".%03d000", (int)(rem % 1000));
-  if (n > 0 && (size_t)n < len)
-    n += snprintf(buf + n, len - (size_t)n, "Z");
-  return n > 0 && (size_t)n < len ? CPLANE_OK : CPLANE_ERANGE;
+  if (frac_digits == 6)
+    n += snprintf(tmp + n, sizeof tmp - (size_t)n, ".%03d000",
+                  (int)(rem % 1000));
+  n += snprintf(tmp + n, sizeof tmp - (size_t)n, "Z");
+  return cplane_time__copy(tmp, n, buf, len);
 }
 
 /* metav1.Time: whole seconds in UTC, "2006-01-02T15:04:05Z". Returns
@@ -317,32 +327,33 @@ static inline int cplane_duration__num(char *buf, size_t len, uint64_t v,
 static inline int cplane_duration_format(int64_t ns, char *buf, size_t len) {
   uint64_t u = ns < 0 ? 0 - (uint64_t)ns : (uint64_t)ns;
   const char *sign = ns < 0 ? "-" : "";
-  char num[32];
+  char num[32], tmp[64];
   int n;
 
   if (u == 0) {
-    n = snprintf(buf, len, "0s");
+    n = snprintf(tmp, sizeof tmp, "0s");
   } else if (u < 1000) {
-    n = snprintf(buf, len, "%s%lluns", sign, (unsigned long long)u);
+    n = snprintf(tmp, sizeof tmp, "%s%lluns", sign, (unsigned long long)u);
   } else if (u < 1000000) {
     cplane_duration__num(num, sizeof num, u, 3);
-    n = snprintf(buf, len, "%s%s\xc2\xb5s", sign, num);
+    n = snprintf(tmp, sizeof tmp, "%s%s\xc2\xb5s", sign, num);
   } else if (u < 1000000000) {
     cplane_duration__num(num, sizeof num, u, 6);
-    n = snprintf(buf, len, "%s%sms", sign, num);
+    n = snprintf(tmp, sizeof tmp, "%s%sms", sign, num);
   } else {
     uint64_t secs = u / 1000000000, h = secs / 3600, m = secs / 60 % 60;
 
     cplane_duration__num(num, sizeof num, u % 60000000000ull, 9);
     if (h > 0)
-      n = snprintf(buf, len, "%s%lluh%llum%ss", sign, (unsigned long long)h,
-                   (unsigned long long)m, num);
+      n = snprintf(tmp, sizeof tmp, "%s%lluh%llum%ss", sign,
+                   (unsigned long long)h, (unsigned long long)m, num);
     else if (m > 0)
-      n = snprintf(buf, len, "%s%llum%ss", sign, (unsigned long long)m, num);
+      n = snprintf(tmp, sizeof tmp, "%s%llum%ss", sign,
+                   (unsigned long long)m, num);
     else
-      n = snprintf(buf, len, "%s%ss", sign, num);
+      n = snprintf(tmp, sizeof tmp, "%s%ss", sign, num);
   }
-  return n > 0 && (size_t)n < len ? CPLANE_OK : CPLANE_ERANGE;
+  return cplane_time__copy(tmp, n, buf, len);
 }
 
 #ifdef __cplusplus
