@@ -66,7 +66,6 @@ static int parse_taints(const struct cplane_host_api *api,
                         int *n_out) {
   int n = api->object_len(obj, "spec.taints"), i, k = 0;
   struct sched_taint *t;
-  char path[64];
 
   *out = NULL;
   *n_out = 0;
@@ -75,15 +74,11 @@ static int parse_taints(const struct cplane_host_api *api,
   if ((t = calloc((size_t)n, sizeof *t)) == NULL)
     return CPLANE_ENOMEM;
   for (i = 0; i < n; i++) {
-    const char *key, *value;
-    int effect;
-
-    snprintf(path, sizeof path, "spec.taints[%d].key", i);
-    key = api->object_string(obj, path);
-    snprintf(path, sizeof path, "spec.taints[%d].value", i);
-    value = api->object_string(obj, path);
-    snprintf(path, sizeof path, "spec.taints[%d].effect", i);
-    effect = effect_of(api->object_string(obj, path));
+    const char *key = cplane_array_string(api, obj, "spec.taints", i, "key");
+    const char *value =
+        cplane_array_string(api, obj, "spec.taints", i, "value");
+    int effect = effect_of(
+        cplane_array_string(api, obj, "spec.taints", i, "effect"));
     if (key == NULL || effect < 0)
       continue;
     t[k].key = strdup(key);
