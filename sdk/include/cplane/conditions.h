@@ -142,12 +142,24 @@ static inline void cplane_condition__emit(const struct cplane_host_api *api,
   cplane_strbuf_add(b, "}");
 }
 
+/* The index in want[] of a condition of `type` not yet written, or n. */
+static inline size_t cplane_condition__wanted(
+    const struct cplane_condition *want, size_t n, const unsigned char *done,
+    const char *type) {
+  size_t k;
+
+  for (k = 0; type != NULL && k < n; k++)
+    if (!done[k] && strcmp(type, want[k].type) == 0)
+      return k;
+  return n;
+}
+
 /* Sets the n conditions `want` (distinct types) in the array at `path` of
  * obj (absent: an empty array), as described at the top of this file.
  * *json gets the whole new array (owned: free with api->free); *changed,
  * when not NULL, is 1 when it differs from obj's, else 0. Returns
  * CPLANE_OK, CPLANE_EINVAL (a condition without type or status),
- * CPLANE_ENOMEM. */
+ * CPLANE_ERANGE (the clock is outside years 1..9999), CPLANE_ENOMEM. */
 static inline int cplane_conditions_set(const struct cplane_host_api *api,
                                         cplane_plugin_ctx *ctx,
                                         const cplane_object *obj,
@@ -178,10 +190,7 @@ static inline int cplane_conditions_set(const struct cplane_host_api *api,
     const char *type = cplane_array_string(api, obj, path, i, "type");
     char p[CPLANE_PATH_MAX];
 
-    for (k = 0; k < n && !(type != NULL && !done[k] &&
-                           strcmp(type, want[k].type) == 0);
-         k++)
-      ;
+    k = cplane_condition__wanted(want, n, done, type);
     cplane_strbuf_add(&b, n_out++ ? "," : "");
     if (k < n) {
       done[k] = 1;
