@@ -842,7 +842,7 @@ static int create_conflict(struct deploy *d, const char *name) {
 static int create_new_rs(struct deploy *d) {
   char hash_json[32], name[320], rev[32], want[32], maxs[32];
   char *labels = NULL, *meta = NULL, *tmpl = NULL, *ml = NULL, *sel = NULL;
-  char *body = NULL, *msg = NULL, text[600];
+  char *body = NULL, *msg = NULL, *ref = NULL, text[600];
   int64_t replicas = new_rs_replicas(d, 0);
   int code, rc = -1;
 
@@ -860,19 +860,17 @@ static int create_new_rs(struct deploy *d) {
   tmpl = with_member(d->o, "spec.template", "metadata", meta);
   ml = with_member(d->o, "spec.selector.matchLabels", HASH_LABEL, hash_json);
   sel = with_member(d->o, "spec.selector", "matchLabels", ml);
+  ref = cplane_controller_ref_json(api, d->o, "apps/v1", "Deployment");
   if (labels == NULL || meta == NULL || tmpl == NULL || ml == NULL ||
-      sel == NULL)
+      sel == NULL || ref == NULL)
     goto out;
   body = api->json_format(
       "{'apiVersion':'apps/v1','kind':'ReplicaSet','metadata':{'name':%s,"
       "'namespace':%s,'labels':%j,'annotations':{%s:%s,%s:%s,%s:%s},"
-      "'ownerReferences':[{'apiVersion':'apps/v1','kind':'Deployment',"
-      "'name':%s,'uid':%s,'controller':true,'blockOwnerDeletion':true}]},"
-      "'spec':{'replicas':%lld,'minReadySeconds':%lld,'selector':%j,"
-      "'template':%j}}",
+      "'ownerReferences':[%j]},'spec':{'replicas':%lld,"
+      "'minReadySeconds':%lld,'selector':%j,'template':%j}}",
       name, d->ns, labels, ANN_REVISION, rev, ANN_DESIRED, want, ANN_MAX,
-      maxs, d->name, d->uid, (long long)replicas, (long long)d->min_ready,
-      sel, tmpl);
+      maxs, ref, (long long)replicas, (long long)d->min_ready, sel, tmpl);
   if (body == NULL)
     goto out;
   code = api->create(d->ctx, &resources[RS], d->ns, body, NULL, &msg);
@@ -900,6 +898,7 @@ static int create_new_rs(struct deploy *d) {
 out:
   api->free(msg);
   api->free(body);
+  api->free(ref);
   free(labels);
   free(meta);
   free(tmpl);
@@ -1423,11 +1422,12 @@ static char *selector_of(const cplane_object *o, const char *path) {
 static int adopt_orphans(struct deploy *d) {
   cplane_object_list *list = NULL;
   char *sel = selector_of(d->o, "spec.selector");
+  char *ref = cplane_controller_ref_json(api, d->o, "apps/v1", "Deployment");
   size_t i, n;
   int adopted = 0, failed = 0;
 
-  if (sel == NULL || api->cache_list(d->ctx, RS, d->ns, sel, &list) !=
-                         CPLANE_OK)
+  if (sel == NULL || ref == NULL ||
+      api->cache_list(d->ctx, RS, d->ns, sel, &list) != CPLANE_OK)
     goto out;
   n = api->list_len(list);
   for (i = 0; i < n; i++) {
@@ -1443,15 +1443,11 @@ static int adopt_orphans(struct deploy *d) {
     patch = api->json_format(
         has_refs ? "[{'op':'test','path':'/metadata/resourceVersion',"
                    "'value':%s},{'op':'add','path':"
-                   "'/metadata/ownerReferences/-','value':{'apiVersion':"
-                   "'apps/v1','kind':'Deployment','name':%s,'uid':%s,"
-                   "'controller':true,'blockOwnerDeletion':true}}]"
+                   "'/metadata/ownerReferences/-','value':%j}]"
                  : "[{'op':'test','path':'/metadata/resourceVersion',"
                    "'value':%s},{'op':'add','path':"
-                   "'/metadata/ownerReferences','value':[{'apiVersion':"
-                   "'apps/v1','kind':'Deployment','name':%s,'uid':%s,"
-                   "'controller':true,'blockOwnerDeletion':true}]}]",
-        api->object_resource_version(o), d->name, d->uid);
+                   "'/metadata/ownerReferences','value':[%j]}]",
+        api->object_resource_version(o), ref);
     if (patch == NULL) {
       failed = 1;
       break;
@@ -1471,6 +1467,7 @@ static int adopt_orphans(struct deploy *d) {
   }
 out:
   api->list_free(list);
+  api->free(ref);
   free(sel);
   return failed ? -1 : adopted;
 }

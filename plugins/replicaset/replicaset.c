@@ -313,18 +313,18 @@ static int create_pods(cplane_plugin_ctx *ctx, const cplane_object *rs,
                        const char *key, int n) {
   char *labels = api->object_json(rs, "spec.template.metadata.labels");
   char *spec = api->object_json(rs, "spec.template.spec");
+  char *ref = cplane_controller_ref_json(api, rs, "apps/v1", "ReplicaSet");
   char prefix[300], *body = NULL, *first_msg = NULL;
   int made = 0, batch = 1, remaining = n, failed = 0, first_code = 0, i;
 
   snprintf(prefix, sizeof prefix, "%s-", api->object_name(rs));
   expect_set(ctx, key, n, 0);
-  body = api->json_format(
-      "{'apiVersion':'v1','kind':'Pod','metadata':{'generateName':%s,"
-      "'namespace':%s,'labels':%j,'ownerReferences':[{'apiVersion':"
-      "'apps/v1','kind':'ReplicaSet','name':%s,'uid':%s,'controller':"
-      "true,'blockOwnerDeletion':true}]},'spec':%j}",
-      prefix, api->object_namespace(rs), labels, api->object_name(rs),
-      api->object_uid(rs), spec);
+  /* A NULL %j would write null: without a reference there is no pod. */
+  if (ref != NULL)
+    body = api->json_format(
+        "{'apiVersion':'v1','kind':'Pod','metadata':{'generateName':%s,"
+        "'namespace':%s,'labels':%j,'ownerReferences':[%j]},'spec':%j}",
+        prefix, api->object_namespace(rs), labels, ref, spec);
   if (body == NULL) {
     failed = 1;
     first_code = CPLANE_ENOMEM;
@@ -372,6 +372,7 @@ static int create_pods(cplane_plugin_ctx *ctx, const cplane_object *rs,
   }
   api->free(first_msg);
   api->free(body);
+  api->free(ref);
   api->free(labels);
   api->free(spec);
   if (made > 0)
@@ -445,21 +446,23 @@ static void update_status(cplane_plugin_ctx *ctx, const cplane_object *rs,
  * success, 0 when the pod changed meanwhile or is gone. */
 static int set_owner(cplane_plugin_ctx *ctx, const cplane_object *rs,
                      const cplane_object *pod, int adopt) {
-  char *body, *msg = NULL;
+  char *body, *msg = NULL, *ref;
   int code;
 
-  if (adopt)
-    body = api->json_format(
-        "{'metadata':{'resourceVersion':%s,'ownerReferences':[{"
-        "'apiVersion':'apps/v1','kind':'ReplicaSet','name':%s,'uid':%s,"
-        "'controller':true,'blockOwnerDeletion':true}]}}",
-        api->object_resource_version(pod), api->object_name(rs),
-        api->object_uid(rs));
-  else
+  if (adopt) {
+    ref = cplane_controller_ref_json(api, rs, "apps/v1", "ReplicaSet");
+    body = ref == NULL ? NULL
+                       : api->json_format("{'metadata':{'resourceVersion':%s,"
+                                          "'ownerReferences':[%j]}}",
+                                          api->object_resource_version(pod),
+                                          ref);
+    api->free(ref);
+  } else {
     body = api->json_format(
         "{'metadata':{'resourceVersion':%s,'ownerReferences':[{"
         "'$patch':'delete','uid':%s}]}}",
         api->object_resource_version(pod), api->object_uid(rs));
+  }
   if (body == NULL)
     return 0;
   code = api->patch(ctx, &resources[PODS], api->object_namespace(pod),
