@@ -32,7 +32,6 @@
  */
 #include <cplane/cplane.h>
 
-
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -596,8 +595,7 @@ static int compute_hash(struct deploy *d) {
   }
   if ((text = cplane_strbuf_finish(&b)) == NULL)
     return -1;
-  cplane_hash_safe_encode32(cplane_fnv1a32_str(text), d->hash,
-                            sizeof d->hash);
+  cplane_hash_safe_encode32(cplane_fnv1a32_str(text), d->hash, sizeof d->hash);
   free(text);
   return 0;
 }
@@ -869,8 +867,8 @@ static int create_new_rs(struct deploy *d) {
       "'namespace':%s,'labels':%j,'annotations':{%s:%s,%s:%s,%s:%s},"
       "'ownerReferences':[%j]},'spec':{'replicas':%lld,"
       "'minReadySeconds':%lld,'selector':%j,'template':%j}}",
-      name, d->ns, labels, ANN_REVISION, rev, ANN_DESIRED, want, ANN_MAX,
-      maxs, ref, (long long)replicas, (long long)d->min_ready, sel, tmpl);
+      name, d->ns, labels, ANN_REVISION, rev, ANN_DESIRED, want, ANN_MAX, maxs,
+      ref, (long long)replicas, (long long)d->min_ready, sel, tmpl);
   if (body == NULL)
     goto out;
   code = api->create(d->ctx, &resources[RS], d->ns, body, NULL, &msg);
@@ -1269,11 +1267,12 @@ static int write_status(struct deploy *d) {
     if (i > 0)
       cplane_strbuf_addn(&conds, ",", 1);
     cplane_strbuf_take(&conds, api,
-             api->json_format("{'type':%s,'status':%s,'reason':%s,"
-                              "'message':%s,'lastUpdateTime':%s,"
-                              "'lastTransitionTime':%s}",
-                              c->type, c->status, c->reason, c->message,
-                              c->last_update, c->last_transition));
+                       api->json_format("{'type':%s,'status':%s,'reason':%s,"
+                                        "'message':%s,'lastUpdateTime':%s,"
+                                        "'lastTransitionTime':%s}",
+                                        c->type, c->status, c->reason,
+                                        c->message, c->last_update,
+                                        c->last_transition));
   }
   cplane_strbuf_addn(&conds, "]", 1);
   if ((cj = cplane_strbuf_finish(&conds)) == NULL) {

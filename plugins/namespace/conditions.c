@@ -123,9 +123,8 @@ int ns_update_conditions(const struct cplane_host_api *api,
   for (i = 0; i < N_TYPES; i++)
     set[i] = (struct cplane_condition){want[i].type, want[i].status,
                                        want[i].reason, want[i].message, 0};
-  if ((code = cplane_conditions_set(api, ctx, nsobj, "status.conditions",
-                                    set, N_TYPES, &conds, &changed)) !=
-      CPLANE_OK)
+  if ((code = cplane_conditions_set(api, ctx, nsobj, "status.conditions", set,
+                                    N_TYPES, &conds, &changed)) != CPLANE_OK)
     goto out;
   code = 0;
   if (!changed)

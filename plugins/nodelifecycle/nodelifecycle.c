@@ -24,7 +24,6 @@
  */
 #include <cplane/cplane.h>
 
-
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -107,8 +106,7 @@ static int find_taint(const cplane_object *node) {
 /* When the taint went on (its timeAdded), or `fallback`. */
 static double taint_time(const cplane_object *node, int t, double fallback) {
   return cplane_time_parse_s(
-      cplane_array_string(api, node, "spec.taints", t, "timeAdded"),
-      fallback);
+      cplane_array_string(api, node, "spec.taints", t, "timeAdded"), fallback);
 }
 
 /* How long pod tolerates the unreachable taint: -1 for ever, else
@@ -271,7 +269,8 @@ static int copy_status_member(void *userdata, const char *key,
   for (k = key; *k != '\0'; k++) {
     char one[3] = {'\\', *k, '\0'};
 
-    cplane_strbuf_add(&path, (*k == '.' || *k == '[' || *k == '\\') ? one : one + 1);
+    cplane_strbuf_add(&path,
+                      (*k == '.' || *k == '[' || *k == '\\') ? one : one + 1);
   }
   if ((p = cplane_strbuf_finish(&path)) == NULL) {
     c->b->failed = 1;
@@ -319,8 +318,8 @@ static int write_ready(cplane_plugin_ctx *ctx, const cplane_object *node,
                                         "'reason':%s,'message':%s,"
                                         "'lastHeartbeatTime':%s,"
                                         "'lastTransitionTime':%s}",
-                                        status, reason, message,
-                                        hb ? hb : now, now));
+                                        status, reason, message, hb ? hb : now,
+                                        now));
     found = 1;
   }
   if (!found)
@@ -380,12 +379,14 @@ static int write_taint(cplane_plugin_ctx *ctx, const cplane_object *node,
      * tolerates the NoExecute one for a while (the API server's
      * DefaultTolerationSeconds), and must still not be scheduled here. */
     cplane_strbuf_add(&b, first ? "" : ",");
-    cplane_strbuf_take(&b, api, api->json_format("{'key':%s,'effect':'NoSchedule'}",
-                                 TAINT_KEY));
+    cplane_strbuf_take(
+        &b, api,
+        api->json_format("{'key':%s,'effect':'NoSchedule'}", TAINT_KEY));
     cplane_strbuf_add(&b, ",");
-    cplane_strbuf_take(&b, api, api->json_format("{'key':%s,'effect':'NoExecute',"
-                                 "'timeAdded':%s}",
-                                 TAINT_KEY, now));
+    cplane_strbuf_take(&b, api,
+                       api->json_format("{'key':%s,'effect':'NoExecute',"
+                                        "'timeAdded':%s}",
+                                        TAINT_KEY, now));
     first = 0;
   }
   cplane_strbuf_add(&b, "]");

@@ -30,7 +30,6 @@
  */
 #include <cplane/cplane.h>
 
-
 #include <errno.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -298,8 +297,8 @@ static void add_labels(struct cplane_strbuf *b, const struct nodesim *st,
     cplane_strbuf_add(b, first ? "" : ",");
     cplane_strbuf_take(b, api, api->json_format("%s", defaults[i][0]));
     cplane_strbuf_add(b, ":");
-    cplane_strbuf_take(b, api, api->json_format("%s", defaults[i][1] ? defaults[i][1]
-                                                     : name));
+    cplane_strbuf_take(
+        b, api, api->json_format("%s", defaults[i][1] ? defaults[i][1] : name));
     first = 0;
   }
   cplane_strbuf_add(b, "}");
@@ -684,9 +683,9 @@ static int pick_pod_ip(cplane_plugin_ctx *ctx, const struct nodesim *st,
 /* containerStatuses (or initContainerStatuses when `init`) for the
  * containers at `path`, as the kubelet reports them once they run (or,
  * for init containers, have completed). Appends to b. */
-static void add_container_statuses(struct cplane_strbuf *b, const cplane_object *pod,
-                                   const char *path, int init,
-                                   const char *now) {
+static void add_container_statuses(struct cplane_strbuf *b,
+                                   const cplane_object *pod, const char *path,
+                                   int init, const char *now) {
   int n = api->object_len(pod, path), i;
   const char *uid = api->object_uid(pod);
   char p[96];
@@ -705,21 +704,25 @@ static void add_container_statuses(struct cplane_strbuf *b, const cplane_object 
     if (i > 0)
       cplane_strbuf_add(b, ",");
     if (init)
-      cplane_strbuf_take(b, api, api->json_format(
-                     "{'name':%s,'image':%s,'imageID':%s,'containerID':%s,"
-                     "'ready':true,'started':false,'restartCount':0,"
-                     "'state':{'terminated':{'exitCode':0,'reason':"
-                     "'Completed','startedAt':%s,'finishedAt':%s,"
-                     "'containerID':%s}}}",
-                     name ? name : "", image ? image : "",
-                     image ? image : "", cid, now, now, cid));
+      cplane_strbuf_take(
+          b, api,
+          api->json_format(
+              "{'name':%s,'image':%s,'imageID':%s,'containerID':%s,"
+              "'ready':true,'started':false,'restartCount':0,"
+              "'state':{'terminated':{'exitCode':0,'reason':"
+              "'Completed','startedAt':%s,'finishedAt':%s,"
+              "'containerID':%s}}}",
+              name ? name : "", image ? image : "", image ? image : "", cid,
+              now, now, cid));
     else
-      cplane_strbuf_take(b, api, api->json_format(
-                     "{'name':%s,'image':%s,'imageID':%s,'containerID':%s,"
-                     "'ready':true,'started':true,'restartCount':0,"
-                     "'state':{'running':{'startedAt':%s}}}",
-                     name ? name : "", image ? image : "",
-                     image ? image : "", cid, now));
+      cplane_strbuf_take(
+          b, api,
+          api->json_format(
+              "{'name':%s,'image':%s,'imageID':%s,'containerID':%s,"
+              "'ready':true,'started':true,'restartCount':0,"
+              "'state':{'running':{'startedAt':%s}}}",
+              name ? name : "", image ? image : "", image ? image : "", cid,
+              now));
   }
   cplane_strbuf_add(b, "]");
 }
@@ -736,24 +739,25 @@ static int start_pod(cplane_plugin_ctx *ctx, const struct nodesim *st,
   cplane_time_format(api->now_ms(ctx), now, sizeof now);
   node_ip(i, host_ip, sizeof host_ip);
   pick_pod_ip(ctx, st, i, node, pod_ip, sizeof pod_ip);
-  scheduled = condition_field(pod, "PodScheduled",
-                              "lastTransitionTime");
-  cplane_strbuf_take(&b, api, api->json_format(
-                  "{'phase':'Running','hostIP':%s,'hostIPs':[{'ip':%s}],"
-                  "'podIP':%s,'podIPs':[{'ip':%s}],'startTime':%s,"
-                  "'conditions':["
-                  "{'type':'PodReadyToStartContainers','status':'True',"
-                  "'lastProbeTime':null,'lastTransitionTime':%s},"
-                  "{'type':'Initialized','status':'True','lastProbeTime':null,"
-                  "'lastTransitionTime':%s},"
-                  "{'type':'Ready','status':'True','lastProbeTime':null,"
-                  "'lastTransitionTime':%s},"
-                  "{'type':'ContainersReady','status':'True','lastProbeTime':"
-                  "null,'lastTransitionTime':%s},"
-                  "{'type':'PodScheduled','status':'True','lastProbeTime':null,"
-                  "'lastTransitionTime':%s}]}",
-                  host_ip, host_ip, pod_ip, pod_ip, now, now, now, now, now,
-                  scheduled ? scheduled : now));
+  scheduled = condition_field(pod, "PodScheduled", "lastTransitionTime");
+  cplane_strbuf_take(
+      &b, api,
+      api->json_format(
+          "{'phase':'Running','hostIP':%s,'hostIPs':[{'ip':%s}],"
+          "'podIP':%s,'podIPs':[{'ip':%s}],'startTime':%s,"
+          "'conditions':["
+          "{'type':'PodReadyToStartContainers','status':'True',"
+          "'lastProbeTime':null,'lastTransitionTime':%s},"
+          "{'type':'Initialized','status':'True','lastProbeTime':null,"
+          "'lastTransitionTime':%s},"
+          "{'type':'Ready','status':'True','lastProbeTime':null,"
+          "'lastTransitionTime':%s},"
+          "{'type':'ContainersReady','status':'True','lastProbeTime':"
+          "null,'lastTransitionTime':%s},"
+          "{'type':'PodScheduled','status':'True','lastProbeTime':null,"
+          "'lastTransitionTime':%s}]}",
+          host_ip, host_ip, pod_ip, pod_ip, now, now, now, now, now,
+          scheduled ? scheduled : now));
   /* Drop the closing brace to append the container statuses. */
   if (!b.failed && b.len > 0)
     b.p[--b.len] = '\0';
@@ -1017,11 +1021,12 @@ static const char *parse_taints(struct nodesim *st, const char *text) {
     if ((eq = strchr(item, '=')) != NULL)
       *eq = '\0';
     cplane_strbuf_add(&b, first ? "" : ",");
-    cplane_strbuf_take(&b, api, eq != NULL ? api->json_format("{'key':%s,'value':%s,"
-                                              "'effect':%s}",
-                                              item, eq + 1, colon + 1)
-                           : api->json_format("{'key':%s,'effect':%s}", item,
-                                              colon + 1));
+    cplane_strbuf_take(&b, api,
+                       eq != NULL ? api->json_format("{'key':%s,'value':%s,"
+                                                     "'effect':%s}",
+                                                     item, eq + 1, colon + 1)
+                                  : api->json_format("{'key':%s,'effect':%s}",
+                                                     item, colon + 1));
     first = 0;
   }
   cplane_strbuf_add(&b, "]");
@@ -1048,9 +1053,8 @@ static int config_ms(cplane_plugin_ctx *ctx, const char *key, const char *def,
                      uint32_t *out) {
   int64_t ms;
 
-  if (cplane_duration_parse_ms(cfg(ctx, key, def),
-                               CPLANE_DURATION_BARE_SECONDS, 1000000000,
-                               &ms) != CPLANE_OK)
+  if (cplane_duration_parse_ms(cfg(ctx, key, def), CPLANE_DURATION_BARE_SECONDS,
+                               1000000000, &ms) != CPLANE_OK)
     return -1;
   *out = (uint32_t)ms;
   return 0;
@@ -1087,8 +1091,7 @@ static const char *configure(cplane_plugin_ctx *ctx, struct nodesim *st) {
   if (config_ms(ctx, "heartbeat", "10s", &st->heartbeat_ms) != 0 ||
       st->heartbeat_ms == 0)
     return "heartbeat: a duration such as 250ms, 10s or 2m";
-  if (config_ms(ctx, "pod_start_delay", "200ms", &st->pod_start_delay_ms) !=
-      0)
+  if (config_ms(ctx, "pod_start_delay", "200ms", &st->pod_start_delay_ms) != 0)
     return "pod_start_delay: a duration such as 200ms or 1s";
   if (config_ms(ctx, "max_grace", "30s", &st->max_grace_ms) != 0)
     return "max_grace: a duration such as 30s";

@@ -19,7 +19,6 @@
  */
 #include <cplane/cplane.h>
 
-
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -226,19 +225,19 @@ static void on_delete(cplane_plugin_ctx *ctx, uint32_t res,
  * when the condition has no transition time. */
 static int pod_ready_since(const cplane_object *pod, double *since) {
   int i = cplane_condition_find(api, pod, "status.conditions", "Ready");
-  const char *s = i >= 0 ? cplane_array_string(api, pod, "status.conditions",
-                                               i, "status")
-                         : NULL;
+  const char *s =
+      i >= 0 ? cplane_array_string(api, pod, "status.conditions", i, "status")
+             : NULL;
 
   if (since != NULL)
     *since = 0;
   if (s == NULL || strcmp(s, "True") != 0)
     return 0;
   if (since != NULL)
-    *since = cplane_time_parse_s(cplane_array_string(api, pod,
-                                                     "status.conditions", i,
-                                                     "lastTransitionTime"),
-                                 0);
+    *since =
+        cplane_time_parse_s(cplane_array_string(api, pod, "status.conditions",
+                                                i, "lastTransitionTime"),
+                            0);
   return 1;
 }
 
@@ -451,11 +450,11 @@ static int set_owner(cplane_plugin_ctx *ctx, const cplane_object *rs,
 
   if (adopt) {
     ref = cplane_controller_ref_json(api, rs, "apps/v1", "ReplicaSet");
-    body = ref == NULL ? NULL
-                       : api->json_format("{'metadata':{'resourceVersion':%s,"
-                                          "'ownerReferences':[%j]}}",
-                                          api->object_resource_version(pod),
-                                          ref);
+    body = ref == NULL
+               ? NULL
+               : api->json_format("{'metadata':{'resourceVersion':%s,"
+                                  "'ownerReferences':[%j]}}",
+                                  api->object_resource_version(pod), ref);
     api->free(ref);
   } else {
     body = api->json_format(

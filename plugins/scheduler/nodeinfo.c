@@ -1,7 +1,6 @@
 /* nodeinfo - see nodeinfo.h. */
 #include "nodeinfo.h"
 
-
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,8 +76,8 @@ static int parse_taints(const struct cplane_host_api *api,
     const char *key = cplane_array_string(api, obj, "spec.taints", i, "key");
     const char *value =
         cplane_array_string(api, obj, "spec.taints", i, "value");
-    int effect = effect_of(
-        cplane_array_string(api, obj, "spec.taints", i, "effect"));
+    int effect =
+        effect_of(cplane_array_string(api, obj, "spec.taints", i, "effect"));
     if (key == NULL || effect < 0)
       continue;
     t[k].key = strdup(key);

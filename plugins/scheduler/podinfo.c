@@ -1,7 +1,6 @@
 /* podinfo - see podinfo.h. */
 #include "podinfo.h"
 
-
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -141,8 +141,8 @@ static int node_slot(const char *name) {
   }
   if ((n = calloc(1, sizeof *n)) == NULL || (n->name = strdup(name)) == NULL)
     goto nomem;
-  if (cplane_smap_put(&S.node_idx, name, (void *)(intptr_t)(S.n_nodes + 1), NULL) !=
-      0)
+  if (cplane_smap_put(&S.node_idx, name, (void *)(intptr_t)(S.n_nodes + 1),
+                      NULL) != 0)
     goto nomem;
   S.nodes[S.n_nodes] = n;
   return S.n_nodes++;
@@ -416,8 +416,7 @@ static int spread_count(const struct sched_pod *p,
       slot = e->node; /* bound by us a moment ago; the cache lags */
     }
     if (slot < 0 || cplane_pod_is_terminal(api, o) ||
-        (v = api->object_label(S.nodes[slot]->obj, s->topology_key)) ==
-            NULL ||
+        (v = api->object_label(S.nodes[slot]->obj, s->topology_key)) == NULL ||
         (cur = (intptr_t)cplane_smap_get(&c->domains, v)) == 0)
       continue;
     cplane_smap_put(&c->domains, v, (void *)(cur + 1), NULL);

@@ -5,11 +5,11 @@
  * real api table (cp_host_api()) on real objects. Quantities are checked
  * against the API server's own parser and times against gmtime_r().
  */
+#include <cmocka.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <cmocka.h>
 
 #include <math.h>
 #include <stdio.h>
@@ -33,8 +33,7 @@ static const cplane_object *obj(const char *sq) {
   for (p = json; *p != '\0'; p++)
     if (*p == '\'')
       *p = '"';
-  assert_int_equal(api->object_parse(json, strlen(json), &o, NULL),
-                   CPLANE_OK);
+  assert_int_equal(api->object_parse(json, strlen(json), &o, NULL), CPLANE_OK);
   free(json);
   return o;
 }
@@ -119,8 +118,8 @@ static void test_smap(void **state) {
   assert_null(cplane_smap_get(&m, "ns/pod-0"));
   assert_true(cplane_smap_has(&m, "ns/pod-1"));
   assert_false(cplane_smap_has(&m, "ns/pod-0"));
-  assert_int_equal(
-      cplane_smap_put(&m, "ns/pod-5", (void *)(intptr_t)50, &old), 0);
+  assert_int_equal(cplane_smap_put(&m, "ns/pod-5", (void *)(intptr_t)50, &old),
+                   0);
   assert_ptr_equal(old, (void *)(intptr_t)5);
   assert_int_equal(m.count, 10000);
   assert_ptr_equal(cplane_smap_del(&m, "ns/pod-5"), (void *)(intptr_t)50);
@@ -160,9 +159,9 @@ static void test_sset(void **state) {
 static void test_hash(void **state) {
   const cplane_object *a =
       obj("{'spec':{'template':{'metadata':{'labels':{'app':'web'}}}}}");
-  const cplane_object *b = obj(
-      "{'metadata':{'name':'other'},'spec':{'replicas':3,"
-      "'template':{'metadata':{'labels':{'app':'web'}}}}}");
+  const cplane_object *b =
+      obj("{'metadata':{'name':'other'},'spec':{'replicas':3,"
+          "'template':{'metadata':{'labels':{'app':'web'}}}}}");
   char enc[16], *json;
   uint32_t h1 = 0, h2 = 0;
   uint64_t h64 = 0;
@@ -216,8 +215,8 @@ static void test_time_format_parse(void **state) {
   assert_int_equal(cplane_time_format(1795615200250LL, buf, sizeof buf),
                    CPLANE_OK);
   assert_string_equal(buf, "2026-11-25T14:00:00Z");
-  assert_int_equal(
-      cplane_time_format_micro(1795615200250LL, buf, sizeof buf), CPLANE_OK);
+  assert_int_equal(cplane_time_format_micro(1795615200250LL, buf, sizeof buf),
+                   CPLANE_OK);
   assert_string_equal(buf, "2026-11-25T14:00:00.250000Z");
   assert_int_equal(cplane_time_parse(buf, &ms), CPLANE_OK);
   assert_true(ms == 1795615200250LL);
@@ -230,9 +229,8 @@ static void test_time_format_parse(void **state) {
   assert_int_equal(cplane_time_parse("2026-11-25T16:00:00+02:00", &ms),
                    CPLANE_OK);
   assert_true(ms == 1795615200000LL);
-  assert_int_equal(cplane_time_parse("2026-11-25T13:30:00.123456789-00:30",
-                                     &ms),
-                   CPLANE_OK);
+  assert_int_equal(
+      cplane_time_parse("2026-11-25T13:30:00.123456789-00:30", &ms), CPLANE_OK);
   assert_true(ms == 1795615200123LL); /* the fraction truncates to ms */
   assert_int_equal(cplane_time_parse("2024-02-29T00:00:00Z", &ms), CPLANE_OK);
   assert_int_equal(cplane_time_parse("1969-12-31T23:59:59Z", &ms), CPLANE_OK);
@@ -240,14 +238,22 @@ static void test_time_format_parse(void **state) {
 
   ms = 7;
   {
-    static const char *const bad[] = {
-        "2026-11-25 14:00:00Z", "2026-11-25T14:00:00", "2026-11-25",
-        "2026-02-29T00:00:00Z", "2026-04-31T00:00:00Z",
-        "2026-13-01T00:00:00Z", "2026-11-25T24:00:00Z",
-        "2026-11-25T14:60:00Z", "2026-11-25T14:00:60Z",
-        "2026-11-25T14:00:00Zjunk", "2026-11-25T14:00:00.Z",
-        "2026-11-25T14:00:00+0200", "2026-11-25T14:00:00+02:00x",
-        " 2026-11-25T14:00:00Z", "2026-1-25T14:00:00Z", ""};
+    static const char *const bad[] = {"2026-11-25 14:00:00Z",
+                                      "2026-11-25T14:00:00",
+                                      "2026-11-25",
+                                      "2026-02-29T00:00:00Z",
+                                      "2026-04-31T00:00:00Z",
+                                      "2026-13-01T00:00:00Z",
+                                      "2026-11-25T24:00:00Z",
+                                      "2026-11-25T14:60:00Z",
+                                      "2026-11-25T14:00:60Z",
+                                      "2026-11-25T14:00:00Zjunk",
+                                      "2026-11-25T14:00:00.Z",
+                                      "2026-11-25T14:00:00+0200",
+                                      "2026-11-25T14:00:00+02:00x",
+                                      " 2026-11-25T14:00:00Z",
+                                      "2026-1-25T14:00:00Z",
+                                      ""};
 
     for (i = 0; i < (int)(sizeof bad / sizeof bad[0]); i++)
       assert_int_equal(cplane_time_parse(bad[i], &ms), CPLANE_EINVAL);
@@ -295,8 +301,8 @@ static void test_durations(void **state) {
       {"1h1m", INT64_C(3660000000000)},
       {"2562047h47m16.854775807s", INT64_MAX},
   };
-  static const char *const bad[] = {"",    "s",    "1",     "10 s", "3d",
-                                    "1h1", "1.2.3s", ".s",  "-",    "1hh"};
+  static const char *const bad[] = {"",    "s",      "1",  "10 s", "3d",
+                                    "1h1", "1.2.3s", ".s", "-",    "1hh"};
   char buf[32];
   int64_t ns = 7, ms = 7;
   size_t i;
@@ -391,12 +397,36 @@ static int host_milli(const char *s, int64_t *out) {
 }
 
 static void test_quantity_parse(void **state) {
-  static const char *const agree[] = {
-      "2",     "500m", "0.1",    "1.5Gi", "128Mi", "1k",    "1e3",
-      "2P",    "1.0001", "-1",   "+7",    "5n",    "1u",    "0",
-      "0.5",   ".5",   "1.5e3",  "1E-3",  "100Ki", "3Ti",   "12345678",
-      "-500m", "1.23456789012345678901234567890k",  "0.0000001",
-      "7Pi",   "1e-9", "250M",  "4G",     "2T",    "1P"};
+  static const char *const agree[] = {"2",
+                                      "500m",
+                                      "0.1",
+                                      "1.5Gi",
+                                      "128Mi",
+                                      "1k",
+                                      "1e3",
+                                      "2P",
+                                      "1.0001",
+                                      "-1",
+                                      "+7",
+                                      "5n",
+                                      "1u",
+                                      "0",
+                                      "0.5",
+                                      ".5",
+                                      "1.5e3",
+                                      "1E-3",
+                                      "100Ki",
+                                      "3Ti",
+                                      "12345678",
+                                      "-500m",
+                                      "1.23456789012345678901234567890k",
+                                      "0.0000001",
+                                      "7Pi",
+                                      "1e-9",
+                                      "250M",
+                                      "4G",
+                                      "2T",
+                                      "1P"};
   int64_t v = -1, h = -2;
   int fmt = -1;
   size_t i;
@@ -421,50 +451,40 @@ static void test_quantity_parse(void **state) {
   assert_true(v == 2000000000000000000LL);
   assert_int_equal(fmt, CPLANE_QUANTITY_DECIMAL_SI);
   /* Rounded up, away from zero, as MilliValue() and Value() are. */
-  assert_int_equal(cplane_quantity_parse_milli("1.0001", &v, NULL),
-                   CPLANE_OK);
+  assert_int_equal(cplane_quantity_parse_milli("1.0001", &v, NULL), CPLANE_OK);
   assert_true(v == 1001);
-  assert_int_equal(cplane_quantity_parse_value("1.0001", &v, NULL),
-                   CPLANE_OK);
+  assert_int_equal(cplane_quantity_parse_value("1.0001", &v, NULL), CPLANE_OK);
   assert_true(v == 2);
-  assert_int_equal(cplane_quantity_parse_milli("-0.0001", &v, NULL),
-                   CPLANE_OK);
+  assert_int_equal(cplane_quantity_parse_milli("-0.0001", &v, NULL), CPLANE_OK);
   assert_true(v == -1);
   assert_int_equal(cplane_quantity_parse_value("7Ei", &v, NULL), CPLANE_OK);
   assert_true(v == 7LL << 60);
 
   v = 7;
   {
-    static const char *const bad[] = {"",   "abc", "1Qi", "1K",  "1e",
-                                      "1e+", "Mi", "1.5.5", " 1", "1 ",
-                                      "1ki", "--1", "1mi", "e3"};
+    static const char *const bad[] = {"",    "abc", "1Qi",   "1K", "1e",
+                                      "1e+", "Mi",  "1.5.5", " 1", "1 ",
+                                      "1ki", "--1", "1mi",   "e3"};
 
     for (i = 0; i < sizeof bad / sizeof bad[0]; i++)
       assert_int_equal(cplane_quantity_parse_value(bad[i], &v, NULL),
                        CPLANE_EINVAL);
   }
-  assert_int_equal(cplane_quantity_parse_value(NULL, &v, NULL),
-                   CPLANE_EINVAL);
-  assert_int_equal(cplane_quantity_parse_value("8Ei", &v, NULL),
-                   CPLANE_ERANGE);
-  assert_int_equal(cplane_quantity_parse_milli("10E", &v, NULL),
-                   CPLANE_ERANGE);
+  assert_int_equal(cplane_quantity_parse_value(NULL, &v, NULL), CPLANE_EINVAL);
+  assert_int_equal(cplane_quantity_parse_value("8Ei", &v, NULL), CPLANE_ERANGE);
+  assert_int_equal(cplane_quantity_parse_milli("10E", &v, NULL), CPLANE_ERANGE);
   assert_int_equal(cplane_quantity_parse_value("1e400", &v, NULL),
                    CPLANE_ERANGE);
   assert_true(v == 7);
-  assert_int_equal(cplane_quantity_parse_value("9223372036854775807", &v,
-                                               NULL),
+  assert_int_equal(cplane_quantity_parse_value("9223372036854775807", &v, NULL),
                    CPLANE_OK);
   assert_true(v == INT64_MAX);
-  assert_int_equal(cplane_quantity_parse_value("9223372036854775808", &v,
-                                               NULL),
+  assert_int_equal(cplane_quantity_parse_value("9223372036854775808", &v, NULL),
                    CPLANE_ERANGE);
-  assert_int_equal(cplane_quantity_parse_value("-9223372036854775808", &v,
-                                               NULL),
-                   CPLANE_OK);
+  assert_int_equal(
+      cplane_quantity_parse_value("-9223372036854775808", &v, NULL), CPLANE_OK);
   assert_true(v == INT64_MIN);
-  assert_int_equal(cplane_quantity_parse_value("0e-400", &v, NULL),
-                   CPLANE_OK);
+  assert_int_equal(cplane_quantity_parse_value("0e-400", &v, NULL), CPLANE_OK);
   assert_true(v == 0);
 
   /* The API server's own parser agrees on every one of these. */
@@ -473,8 +493,8 @@ static void test_quantity_parse(void **state) {
                      CPLANE_OK);
     assert_int_equal(host_milli(agree[i], &h), 0);
     if (v != h)
-      fail_msg("%s: ours %lld, the API server's %lld", agree[i],
-               (long long)v, (long long)h);
+      fail_msg("%s: ours %lld, the API server's %lld", agree[i], (long long)v,
+               (long long)h);
   }
 }
 
@@ -483,12 +503,12 @@ static void test_quantity_format(void **state) {
     const char *in, *out;
   } canon[] = {
       /* kube's Quantity.String() of ParseQuantity(in) */
-      {"1500m", "1500m"}, {"2000m", "2"},     {"1.5", "1500m"},
-      {"1000", "1k"},     {"1536", "1536"},   {"10000000", "10M"},
-      {"1.5Gi", "1536Mi"}, {"1024Mi", "1Gi"}, {"1000Mi", "1000Mi"},
-      {"1536", "1536"},   {"0.5Ki", "512"},   {"1Ki", "1Ki"},
-      {"1e3", "1e3"},     {"1.5e3", "1500"},  {"1e-3", "1e-3"},
-      {"0", "0"},         {"0Gi", "0"},       {"-2Gi", "-2Gi"},
+      {"1500m", "1500m"},   {"2000m", "2"},     {"1.5", "1500m"},
+      {"1000", "1k"},       {"1536", "1536"},   {"10000000", "10M"},
+      {"1.5Gi", "1536Mi"},  {"1024Mi", "1Gi"},  {"1000Mi", "1000Mi"},
+      {"1536", "1536"},     {"0.5Ki", "512"},   {"1Ki", "1Ki"},
+      {"1e3", "1e3"},       {"1.5e3", "1500"},  {"1e-3", "1e-3"},
+      {"0", "0"},           {"0Gi", "0"},       {"-2Gi", "-2Gi"},
       {"-1500m", "-1500m"}, {"100Mi", "100Mi"}, {"1P", "1P"},
       {"1e6", "1e6"},
   };
@@ -504,12 +524,10 @@ static void test_quantity_format(void **state) {
     assert_int_equal(cplane_quantity_format(milli, fmt, buf, sizeof buf),
                      CPLANE_OK);
     if (strcmp(buf, canon[i].out) != 0)
-      fail_msg("%s: wrote %s, kube writes %s", canon[i].in, buf,
-               canon[i].out);
+      fail_msg("%s: wrote %s, kube writes %s", canon[i].in, buf, canon[i].out);
   }
-  assert_int_equal(cplane_quantity_format(INT64_MIN,
-                                          CPLANE_QUANTITY_DECIMAL_SI, buf,
-                                          sizeof buf),
+  assert_int_equal(cplane_quantity_format(INT64_MIN, CPLANE_QUANTITY_DECIMAL_SI,
+                                          buf, sizeof buf),
                    CPLANE_OK);
   assert_string_equal(buf, "-9223372036854775808m");
   assert_int_equal(
@@ -520,13 +538,13 @@ static void test_quantity_format(void **state) {
 /* ---- objects, owners ---- */
 
 static void test_objects(void **state) {
-  const cplane_object *pod = obj(
-      "{'metadata':{'name':'p','namespace':'ns','uid':'u-p',"
-      "'finalizers':['a','b'],"
-      "'ownerReferences':[{'kind':'Node','name':'n','uid':'u-n'},"
-      "{'kind':'ReplicaSet','name':'web','uid':'u-rs','controller':"
-      "true}]},'spec':{'containers':[{'name':'app','image':'i1'},"
-      "{'name':'side','image':'i2'}]},'status':{'phase':'Succeeded'}}");
+  const cplane_object *pod =
+      obj("{'metadata':{'name':'p','namespace':'ns','uid':'u-p',"
+          "'finalizers':['a','b'],"
+          "'ownerReferences':[{'kind':'Node','name':'n','uid':'u-n'},"
+          "{'kind':'ReplicaSet','name':'web','uid':'u-rs','controller':"
+          "true}]},'spec':{'containers':[{'name':'app','image':'i1'},"
+          "{'name':'side','image':'i2'}]},'status':{'phase':'Succeeded'}}");
   const cplane_object *bare = obj("{'metadata':{'name':'q'}}");
   const cplane_object *node = obj("{'metadata':{'name':'n1','ownerReferences':"
                                   "[{'kind':'Cluster','name':'c',"
@@ -534,28 +552,26 @@ static void test_objects(void **state) {
   char key[64], tiny[4], long_path[600];
 
   (void)state;
-  assert_int_equal(cplane_array_find(api, pod, "spec.containers", "name",
-                                     "side"),
-                   1);
+  assert_int_equal(
+      cplane_array_find(api, pod, "spec.containers", "name", "side"), 1);
   assert_string_equal(
       cplane_array_string(api, pod, "spec.containers", 1, "image"), "i2");
   assert_null(cplane_array_string(api, pod, "spec.containers", 2, "image"));
-  assert_int_equal(cplane_array_find(api, pod, "spec.containers", "name",
-                                     "none"),
-                   CPLANE_ENOENT);
-  assert_int_equal(cplane_array_find(api, pod, "spec.containers", "name",
-                                     NULL),
+  assert_int_equal(
+      cplane_array_find(api, pod, "spec.containers", "name", "none"),
+      CPLANE_ENOENT);
+  assert_int_equal(cplane_array_find(api, pod, "spec.containers", "name", NULL),
                    CPLANE_ENOENT);
   /* not an array: an object's members are not elements */
   assert_int_equal(cplane_array_find(api, pod, "metadata", NULL, "p"),
                    CPLANE_ENOENT);
-  assert_int_equal(cplane_array_find(api, bare, "spec.containers", "name",
-                                     "app"),
-                   CPLANE_ENOENT);
-  assert_true(cplane_string_array_contains(api, pod, "metadata.finalizers",
-                                           "b"));
-  assert_false(cplane_string_array_contains(api, pod, "metadata.finalizers",
-                                            "c"));
+  assert_int_equal(
+      cplane_array_find(api, bare, "spec.containers", "name", "app"),
+      CPLANE_ENOENT);
+  assert_true(
+      cplane_string_array_contains(api, pod, "metadata.finalizers", "b"));
+  assert_false(
+      cplane_string_array_contains(api, pod, "metadata.finalizers", "c"));
   memset(long_path, 'x', sizeof long_path - 1);
   long_path[sizeof long_path - 1] = '\0';
   assert_int_equal(cplane_array_find(api, pod, long_path, "name", "app"),
@@ -566,25 +582,20 @@ static void test_objects(void **state) {
   assert_true(cplane_is_controlled_by(api, pod, "u-rs"));
   assert_false(cplane_is_controlled_by(api, pod, "u-n"));
   assert_false(cplane_is_controlled_by(api, bare, "u-rs"));
-  assert_int_equal(cplane_controller_key(api, pod, "ReplicaSet", key,
-                                         sizeof key),
-                   1);
+  assert_int_equal(
+      cplane_controller_key(api, pod, "ReplicaSet", key, sizeof key), 1);
   assert_string_equal(key, "ns/web");
   /* cluster-scoped: the key is the name alone */
-  assert_int_equal(cplane_controller_key(api, node, "Cluster", key,
-                                         sizeof key),
+  assert_int_equal(cplane_controller_key(api, node, "Cluster", key, sizeof key),
                    1);
   assert_string_equal(key, "c");
   /* another kind, too short a buffer, no controller */
-  assert_int_equal(cplane_controller_key(api, pod, "Deployment", key,
-                                         sizeof key),
-                   0);
-  assert_int_equal(cplane_controller_key(api, pod, "ReplicaSet", tiny,
-                                         sizeof tiny),
-                   0);
-  assert_int_equal(cplane_controller_key(api, bare, "ReplicaSet", key,
-                                         sizeof key),
-                   0);
+  assert_int_equal(
+      cplane_controller_key(api, pod, "Deployment", key, sizeof key), 0);
+  assert_int_equal(
+      cplane_controller_key(api, pod, "ReplicaSet", tiny, sizeof tiny), 0);
+  assert_int_equal(
+      cplane_controller_key(api, bare, "ReplicaSet", key, sizeof key), 0);
   api->object_release(pod);
   api->object_release(bare);
   api->object_release(node);
@@ -615,9 +626,9 @@ static void test_finalizers(void **state) {
                                "'42','finalizers':['a','x/y','a']}}");
   const cplane_object *none = obj("{'metadata':{'name':'x',"
                                   "'resourceVersion':'7'}}");
-  const cplane_object *dying = obj(
-      "{'metadata':{'name':'x','resourceVersion':'9','deletionTimestamp':"
-      "'2026-11-25T14:00:00Z','finalizers':['a']}}");
+  const cplane_object *dying =
+      obj("{'metadata':{'name':'x','resourceVersion':'9','deletionTimestamp':"
+          "'2026-11-25T14:00:00Z','finalizers':['a']}}");
   char *patch = (char *)1;
 
   (void)state;
@@ -625,8 +636,7 @@ static void test_finalizers(void **state) {
   assert_false(cplane_finalizer_has(api, o, "b"));
   assert_false(cplane_finalizer_has(api, none, "a"));
 
-  assert_int_equal(cplane_finalizer_add_patch(api, o, "b", &patch),
-                   CPLANE_OK);
+  assert_int_equal(cplane_finalizer_add_patch(api, o, "b", &patch), CPLANE_OK);
   assert_string_equal(patch, "{\"metadata\":{\"resourceVersion\":\"42\","
                              "\"finalizers\":[\"a\",\"x/y\",\"a\",\"b\"]}}");
   api->free(patch);
@@ -676,8 +686,8 @@ static const cplane_object *set_conditions(const cplane_object *o,
   const cplane_object *out = NULL;
   char *json = NULL, *wrapped;
 
-  assert_int_equal(cplane_conditions_set(api, NULL, o, "status.conditions",
-                                         c, n, &json, changed),
+  assert_int_equal(cplane_conditions_set(api, NULL, o, "status.conditions", c,
+                                         n, &json, changed),
                    CPLANE_OK);
   wrapped = api->json_format("{'c':%j}", json);
   assert_non_null(wrapped);
@@ -689,12 +699,12 @@ static const cplane_object *set_conditions(const cplane_object *o,
 }
 
 static void test_conditions(void **state) {
-  const cplane_object *o = obj(
-      "{'metadata':{'generation':3},'status':{'conditions':["
-      "{'type':'Other','status':'True','lastHeartbeatTime':'x'},"
-      "{'type':'Ready','status':'True','observedGeneration':3,"
-      "'lastTransitionTime':'2020-01-01T00:00:00Z','reason':'Fine',"
-      "'message':'all good'}]}}");
+  const cplane_object *o =
+      obj("{'metadata':{'generation':3},'status':{'conditions':["
+          "{'type':'Other','status':'True','lastHeartbeatTime':'x'},"
+          "{'type':'Ready','status':'True','observedGeneration':3,"
+          "'lastTransitionTime':'2020-01-01T00:00:00Z','reason':'Fine',"
+          "'message':'all good'}]}}");
   const cplane_object *bare = obj("{'metadata':{'name':'b'}}");
   const cplane_object *out;
   struct cplane_condition c = {"Ready", "True", "Fine", "all good", 3};
@@ -704,15 +714,13 @@ static void test_conditions(void **state) {
   char *json = NULL;
 
   (void)state;
-  assert_int_equal(cplane_condition_find(api, o, "status.conditions",
-                                         "Ready"),
+  assert_int_equal(cplane_condition_find(api, o, "status.conditions", "Ready"),
                    1);
   assert_int_equal(cplane_condition_find(api, o, "status.conditions", "No"),
                    CPLANE_ENOENT);
   assert_string_equal(
       cplane_condition_status(api, o, "status.conditions", "Ready"), "True");
-  assert_null(cplane_condition_status(api, bare, "status.conditions",
-                                      "Ready"));
+  assert_null(cplane_condition_status(api, bare, "status.conditions", "Ready"));
   assert_true(cplane_condition_is_true(api, o, "status.conditions", "Ready"));
   assert_false(
       cplane_condition_is_true(api, bare, "status.conditions", "Ready"));
@@ -766,20 +774,20 @@ static void test_conditions(void **state) {
   out = set_conditions(bare, &c, 1, &changed);
   assert_int_equal(changed, 1);
   assert_int_equal(api->object_len(out, "c"), 1);
-  assert_int_equal(api->object_int(out, "c[0].observedGeneration",
-                                   &(int64_t){0}),
-                   CPLANE_OK);
+  assert_int_equal(
+      api->object_int(out, "c[0].observedGeneration", &(int64_t){0}),
+      CPLANE_OK);
   api->object_release(out);
 
   /* A condition needs a type and a status. */
   c.status = NULL;
-  assert_int_equal(cplane_conditions_set(api, NULL, o, "status.conditions",
-                                         &c, 1, &json, &changed),
+  assert_int_equal(cplane_conditions_set(api, NULL, o, "status.conditions", &c,
+                                         1, &json, &changed),
                    CPLANE_EINVAL);
   assert_null(json);
   c.status = "True"; /* and changed may be NULL */
-  assert_int_equal(cplane_conditions_set(api, NULL, o, "status.conditions",
-                                         &c, 1, &json, NULL),
+  assert_int_equal(cplane_conditions_set(api, NULL, o, "status.conditions", &c,
+                                         1, &json, NULL),
                    CPLANE_OK);
   api->free(json);
   api->object_release(o);

@@ -47,10 +47,10 @@ extern "C" {
 #endif
 
 struct cplane_condition {
-  const char *type;   /* "Ready", "Available"; required */
-  const char *status; /* "True", "False" or "Unknown"; required */
-  const char *reason; /* CamelCase; NULL: left out */
-  const char *message; /* NULL: left out */
+  const char *type;            /* "Ready", "Available"; required */
+  const char *status;          /* "True", "False" or "Unknown"; required */
+  const char *reason;          /* CamelCase; NULL: left out */
+  const char *message;         /* NULL: left out */
   int64_t observed_generation; /* 0: left out (kube's omitempty) */
 };
 
@@ -64,9 +64,10 @@ static inline int cplane_condition_find(const struct cplane_host_api *api,
 
 /* The status ("True", ...) of the condition of `type`, or NULL when there
  * is none. Borrowed for the life of obj. */
-static inline const char *cplane_condition_status(
-    const struct cplane_host_api *api, const cplane_object *obj,
-    const char *path, const char *type) {
+static inline const char *
+cplane_condition_status(const struct cplane_host_api *api,
+                        const cplane_object *obj, const char *path,
+                        const char *type) {
   int i = cplane_condition_find(api, obj, path, type);
 
   return i >= 0 ? cplane_array_string(api, obj, path, i, "status") : NULL;
@@ -75,8 +76,7 @@ static inline const char *cplane_condition_status(
 /* 1 when the condition of `type` has status "True", else 0. */
 static inline int cplane_condition_is_true(const struct cplane_host_api *api,
                                            const cplane_object *obj,
-                                           const char *path,
-                                           const char *type) {
+                                           const char *path, const char *type) {
   const char *s = cplane_condition_status(api, obj, path, type);
 
   return s != NULL && strcmp(s, "True") == 0;
@@ -88,20 +88,18 @@ static inline int cplane_condition__same(const char *a, const char *b) {
 
 /* Appends `want` as it should now read, given the element `i` of `path`
  * it replaces (-1: none); sets *changed when it differs. */
-static inline void cplane_condition__emit(const struct cplane_host_api *api,
-                                          const cplane_object *obj,
-                                          const char *path, int i,
-                                          const struct cplane_condition *want,
-                                          const char *now,
-                                          struct cplane_strbuf *b,
-                                          int *changed) {
+static inline void
+cplane_condition__emit(const struct cplane_host_api *api,
+                       const cplane_object *obj, const char *path, int i,
+                       const struct cplane_condition *want, const char *now,
+                       struct cplane_strbuf *b, int *changed) {
   const char *since = now, *old_since;
   char gen[32] = "", p[CPLANE_PATH_MAX];
   int64_t old_gen = 0;
 
-  if (i < 0 || !cplane_condition__same(
-                   cplane_array_string(api, obj, path, i, "status"),
-                   want->status)) {
+  if (i < 0 ||
+      !cplane_condition__same(cplane_array_string(api, obj, path, i, "status"),
+                              want->status)) {
     *changed = 1;
   } else {
     old_since = cplane_array_string(api, obj, path, i, "lastTransitionTime");
@@ -114,8 +112,7 @@ static inline void cplane_condition__emit(const struct cplane_host_api *api,
     if (!cplane_condition__same(
             cplane_array_string(api, obj, path, i, "reason"), want->reason) ||
         !cplane_condition__same(
-            cplane_array_string(api, obj, path, i, "message"),
-            want->message) ||
+            cplane_array_string(api, obj, path, i, "message"), want->message) ||
         old_gen != want->observed_generation)
       *changed = 1;
   }
@@ -143,9 +140,9 @@ static inline void cplane_condition__emit(const struct cplane_host_api *api,
 }
 
 /* The index in want[] of a condition of `type` not yet written, or n. */
-static inline size_t cplane_condition__wanted(
-    const struct cplane_condition *want, size_t n, const unsigned char *done,
-    const char *type) {
+static inline size_t
+cplane_condition__wanted(const struct cplane_condition *want, size_t n,
+                         const unsigned char *done, const char *type) {
   size_t k;
 
   for (k = 0; type != NULL && k < n; k++)

@@ -56,8 +56,8 @@ static inline int cplane_finalizer__patch(const struct cplane_host_api *api,
 
   cplane_strbuf_add(&b, "[");
   for (i = 0; i < n; i++) {
-    const char *f = cplane_array_string(api, obj, CPLANE_FINALIZERS_PATH, i,
-                                        NULL);
+    const char *f =
+        cplane_array_string(api, obj, CPLANE_FINALIZERS_PATH, i, NULL);
 
     if (f == NULL || (drop != NULL && strcmp(f, drop) == 0))
       continue;
@@ -72,11 +72,11 @@ static inline int cplane_finalizer__patch(const struct cplane_host_api *api,
   cplane_strbuf_add(&b, "]");
   if ((list = cplane_strbuf_finish(&b)) == NULL)
     return CPLANE_ENOMEM;
-  *patch = rv != NULL ? api->json_format("{'metadata':{'resourceVersion':%s,"
-                                         "'finalizers':%j}}",
-                                         rv, list)
-                      : api->json_format("{'metadata':{'finalizers':%j}}",
-                                         list);
+  *patch = rv != NULL
+               ? api->json_format("{'metadata':{'resourceVersion':%s,"
+                                  "'finalizers':%j}}",
+                                  rv, list)
+               : api->json_format("{'metadata':{'finalizers':%j}}", list);
   free(list);
   return *patch != NULL ? CPLANE_OK : CPLANE_ENOMEM;
 }
@@ -87,8 +87,7 @@ static inline int cplane_finalizer__patch(const struct cplane_host_api *api,
  * CPLANE_EINVAL for a NULL or empty name, CPLANE_ENOMEM. */
 static inline int cplane_finalizer_add_patch(const struct cplane_host_api *api,
                                              const cplane_object *obj,
-                                             const char *name,
-                                             char **patch) {
+                                             const char *name, char **patch) {
   *patch = NULL;
   if (name == NULL || *name == '\0')
     return CPLANE_EINVAL;
@@ -100,9 +99,10 @@ static inline int cplane_finalizer_add_patch(const struct cplane_host_api *api,
 
 /* Sets *patch to the merge patch removing finalizer `name` (every copy of
  * it) from obj, or to NULL when obj does not have it. Returns as add. */
-static inline int cplane_finalizer_remove_patch(
-    const struct cplane_host_api *api, const cplane_object *obj,
-    const char *name, char **patch) {
+static inline int
+cplane_finalizer_remove_patch(const struct cplane_host_api *api,
+                              const cplane_object *obj, const char *name,
+                              char **patch) {
   *patch = NULL;
   if (name == NULL || *name == '\0')
     return CPLANE_EINVAL;

@@ -60,12 +60,12 @@ static inline const char *cplane_array_string(const struct cplane_host_api *api,
  * `field` equals `value`, or CPLANE_ENOENT when none does (or there is no
  * such array). */
 static inline int cplane_array_find(const struct cplane_host_api *api,
-                                    const cplane_object *obj,
-                                    const char *path, const char *field,
-                                    const char *value) {
+                                    const cplane_object *obj, const char *path,
+                                    const char *field, const char *value) {
   int n = api->object_len(obj, path), i;
 
-  if (value == NULL || n < 0 || api->object_type(obj, path) != CPLANE_TYPE_ARRAY)
+  if (value == NULL || n < 0 ||
+      api->object_type(obj, path) != CPLANE_TYPE_ARRAY)
     return CPLANE_ENOENT;
   for (i = 0; i < n; i++) {
     const char *s = cplane_array_string(api, obj, path, i, field);
@@ -77,9 +77,10 @@ static inline int cplane_array_find(const struct cplane_host_api *api,
 }
 
 /* 1 when the array of strings at `path` holds `value`, else 0. */
-static inline int cplane_string_array_contains(
-    const struct cplane_host_api *api, const cplane_object *obj,
-    const char *path, const char *value) {
+static inline int
+cplane_string_array_contains(const struct cplane_host_api *api,
+                             const cplane_object *obj, const char *path,
+                             const char *value) {
   return cplane_array_find(api, obj, path, NULL, value) >= 0;
 }
 

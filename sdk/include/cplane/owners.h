@@ -36,9 +36,10 @@ extern "C" {
  *    "uid":"...","controller":true,"blockOwnerDeletion":true}
  * Owned: free with api->free. NULL when owner has no name or uid, or out
  * of memory. */
-static inline char *cplane_controller_ref_json(
-    const struct cplane_host_api *api, const cplane_object *owner,
-    const char *api_version, const char *kind) {
+static inline char *
+cplane_controller_ref_json(const struct cplane_host_api *api,
+                           const cplane_object *owner, const char *api_version,
+                           const char *kind) {
   const char *name = api->object_name(owner), *uid = api->object_uid(owner);
 
   if (name == NULL || uid == NULL || api_version == NULL || kind == NULL)
@@ -72,8 +73,7 @@ static inline int cplane_controller_key(const struct cplane_host_api *api,
     const char *k, *name, *ns = api->object_namespace(obj);
     int ctl = 0;
 
-    snprintf(path, sizeof path, "metadata.ownerReferences[%d].controller",
-             i);
+    snprintf(path, sizeof path, "metadata.ownerReferences[%d].controller", i);
     if (api->object_bool(obj, path, &ctl) != CPLANE_OK || !ctl)
       continue;
     snprintf(path, sizeof path, "metadata.ownerReferences[%d].kind", i);

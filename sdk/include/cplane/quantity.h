@@ -44,8 +44,8 @@ extern "C" {
 
 /* The suffix at s: sets *exp10, *exp2 and *format; 0, or -1 when it is
  * not one kube knows. */
-static inline int cplane_quantity__suffix(const char *s, int *exp10,
-                                          int *exp2, int *format) {
+static inline int cplane_quantity__suffix(const char *s, int *exp10, int *exp2,
+                                          int *format) {
   static const char dec[] = "num kMGTPE"; /* 10^-9 ... 10^18, by 3 */
   static const char bin[] = "KMGTPE";     /* 2^10 ... 2^60 */
   const char *c;

@@ -35,13 +35,14 @@ extern "C" {
 #endif
 
 struct cplane_strbuf {
-  char *p;       /* the text so far, NUL-terminated; NULL until the first */
-  size_t len;    /* bytes in p, without the NUL */
-  size_t cap;    /* bytes allocated at p */
-  int failed;    /* nonzero once anything failed */
+  char *p;    /* the text so far, NUL-terminated; NULL until the first */
+  size_t len; /* bytes in p, without the NUL */
+  size_t cap; /* bytes allocated at p */
+  int failed; /* nonzero once anything failed */
 };
 
-#define CPLANE_STRBUF_INIT {NULL, 0, 0, 0}
+#define CPLANE_STRBUF_INIT                                                     \
+  { NULL, 0, 0, 0 }
 
 /* Makes room for n more bytes and the NUL; 0, or -1 (and failed). */
 static inline int cplane_strbuf_reserve(struct cplane_strbuf *b, size_t n) {
@@ -88,11 +89,10 @@ static inline void cplane_strbuf_add(struct cplane_strbuf *b, const char *s) {
 }
 
 /* Appends printf-formatted text. */
-static inline void cplane_strbuf_addf(struct cplane_strbuf *b,
-                                      const char *fmt, ...)
-    CPLANE_PRINTF(2, 3);
-static inline void cplane_strbuf_addf(struct cplane_strbuf *b,
-                                      const char *fmt, ...) {
+static inline void cplane_strbuf_addf(struct cplane_strbuf *b, const char *fmt,
+                                      ...) CPLANE_PRINTF(2, 3);
+static inline void cplane_strbuf_addf(struct cplane_strbuf *b, const char *fmt,
+                                      ...) {
   char small[256];
   va_list ap;
   int n;

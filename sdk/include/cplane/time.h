@@ -94,8 +94,8 @@ static inline int cplane_time__format(int64_t ms, int frac_digits, char *buf,
   days = ms >= 0 ? ms / 86400000 : -((-ms + 86399999) / 86400000);
   rem = ms - days * 86400000;
   cplane_time__civil(days, &y, &mo, &d);
-  n = snprintf(tmp, sizeof tmp, "%04d-%02d-%02dT%02d:%02d:%02d", (int)y, mo,
-               d, (int)(rem / 3600000), (int)(rem / 60000 % 60),
+  n = snprintf(tmp, sizeof tmp, "%04d-%02d-%02dT%02d:%02d:%02d", (int)y, mo, d,
+               (int)(rem / 3600000), (int)(rem / 60000 % 60),
                (int)(rem / 1000 % 60));
   if (frac_digits == 6)
     n += snprintf(tmp + n, sizeof tmp - (size_t)n, ".%03d000",
@@ -113,8 +113,7 @@ static inline int cplane_time_format(int64_t ms, char *buf, size_t len) {
 
 /* metav1.MicroTime (Lease renewTime, Event eventTime):
  * "2006-01-02T15:04:05.000000Z". */
-static inline int cplane_time_format_micro(int64_t ms, char *buf,
-                                           size_t len) {
+static inline int cplane_time_format_micro(int64_t ms, char *buf, size_t len) {
   return cplane_time__format(ms, 6, buf, len);
 }
 
@@ -136,8 +135,7 @@ static inline int cplane_time__digits(const char **p, int n, int *out) {
  * since the epoch. Returns CPLANE_OK, or CPLANE_EINVAL when s is NULL or
  * not such a time (then *out is untouched). */
 static inline int cplane_time_parse(const char *s, int64_t *out) {
-  static const int mdays[12] = {31, 29, 31, 30, 31, 30,
-                                31, 31, 30, 31, 30, 31};
+  static const int mdays[12] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
   int y, mo, d, h, mi, sec, oh = 0, om = 0, frac_ms = 0, scale = 100;
   int64_t ms;
   const char *p = s;
@@ -149,8 +147,8 @@ static inline int cplane_time_parse(const char *s, int64_t *out) {
       cplane_time__digits(&p, 2, &mi) || *p++ != ':' ||
       cplane_time__digits(&p, 2, &sec))
     return CPLANE_EINVAL;
-  if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || h > 23 ||
-      mi > 59 || sec > 59)
+  if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || h > 23 || mi > 59 ||
+      sec > 59)
     return CPLANE_EINVAL;
   if (mo == 2 && d == 29 && !(y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)))
     return CPLANE_EINVAL;
@@ -189,8 +187,7 @@ static inline double cplane_now_s(const struct cplane_host_api *api,
 static inline double cplane_time_parse_s(const char *s, double fallback) {
   int64_t ms;
 
-  return cplane_time_parse(s, &ms) == CPLANE_OK ? (double)ms / 1e3
-                                                : fallback;
+  return cplane_time_parse(s, &ms) == CPLANE_OK ? (double)ms / 1e3 : fallback;
 }
 
 /* ---- Durations ------------------------------------------------------ */
@@ -348,8 +345,8 @@ static inline int cplane_duration_format(int64_t ns, char *buf, size_t len) {
       n = snprintf(tmp, sizeof tmp, "%s%lluh%llum%ss", sign,
                    (unsigned long long)h, (unsigned long long)m, num);
     else if (m > 0)
-      n = snprintf(tmp, sizeof tmp, "%s%llum%ss", sign,
-                   (unsigned long long)m, num);
+      n = snprintf(tmp, sizeof tmp, "%s%llum%ss", sign, (unsigned long long)m,
+                   num);
     else
       n = snprintf(tmp, sizeof tmp, "%s%ss", sign, num);
   }
