@@ -5,11 +5,11 @@
  * real api table (cp_host_api()) on real objects. Quantities are checked
  * against the API server's own parser and times against gmtime_r().
  */
-#include <cmocka.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <cmocka.h>
 
 #include <math.h>
 #include <stdio.h>
