@@ -754,6 +754,31 @@ static void test_event_record(void **state) {
   cp_event_recorder_set_clock(NULL);
 }
 
+/* An event recorded from init() starts the recorder's thread before the
+ * registry hands the plugin its client (cp_registry_start_caches()): the
+ * thread reads the pointer as it is set, so it is atomic (TSan). */
+static void test_event_before_client(void **state) {
+  struct cplane_plugin_ctx *p = plugin("early");
+  cplane_object *o = parse("{\"kind\":\"Pod\",\"apiVersion\":\"v1\","
+                           "\"metadata\":{\"name\":\"early\","
+                           "\"namespace\":\"default\"}}");
+  int i;
+
+  (void)state;
+  p->client = NULL;
+  for (i = 0; i < 20; i++)
+    assert_int_equal(api->event_record(p, &pods, o, "Normal", "Started",
+                                       "from init %d", i), CPLANE_OK);
+  p->client = client; /* while the thread sends them */
+  assert_true(cp_event_recorder_flush(p, 5000));
+  assert_int_equal(api->event_record(p, &pods, o, "Warning", "Late",
+                                     "with a client"), CPLANE_OK);
+  assert_true(cp_event_recorder_flush(p, 5000));
+  assert_true(atomic_load(&p->event_counts.created) >= 1);
+  cp_object_release(o);
+  plugin_free(p);
+}
+
 /* Stopping the plugin sends what is queued (bounded) or counts it: every
  * recorded event is accounted for, nothing leaks. */
 static void test_event_stop_accounts_for_all(void **state) {
@@ -799,6 +824,7 @@ int main(void) {
       cmocka_unit_test(test_dispatch_write_warned_once),
       cmocka_unit_test(test_event_record),
       cmocka_unit_test(test_event_stop_accounts_for_all),
+      cmocka_unit_test(test_event_before_client),
   };
 
   return cmocka_run_group_tests(tests, setup, teardown);
