@@ -9,7 +9,8 @@
  *   life_mu   the running flag and dispatch threads; with feed_mu, the
  *             handler list (either one is enough to walk it).
  *   rw        the store and the indexes; writers also hold feed_mu,
- *             except add_index, which changes indexes only.
+ *             except add_index and drop_indexes, which change indexes
+ *             only.
  *   h->mu     one handler's FIFO, replay and counters.
  *   timer_mu  the resync timer's sleep.
  * run_mu and feed_mu are never held together. Stop joins the resync timer

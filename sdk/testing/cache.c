@@ -286,8 +286,7 @@ static int kit_enqueue_owner(cplane_plugin_ctx *ctx, uint32_t resource,
     return CPLANE_EINVAL;
   /* The host's rules and checks, so a test sees what the host does. */
   pthread_mutex_lock(&h->mu);
-  rc = cp_owner_map_add(&h->owners, resource, owner_group, owner_kind,
-                        flags);
+  rc = cp_owner_map_add(&h->owners, resource, owner_group, owner_kind, flags);
   pthread_mutex_unlock(&h->mu);
   return rc;
 }
