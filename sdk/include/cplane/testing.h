@@ -256,6 +256,8 @@ const struct cplane_test_event *cplane_test_event_at(const cplane_test_host *h,
 /* How many times events with `reason` (NULL: any) were recorded and
  * kept (the sum of their counts). */
 size_t cplane_test_events_count(const cplane_test_host *h, const char *reason);
+/* Forgets the Events kept; the correlation remembers them, as the host's
+ * recorder does: the same event again continues its count. */
 void cplane_test_events_clear(cplane_test_host *h);
 
 /* Every line the plugin logged, at any level, as "LEVEL text" ("INFO
