@@ -55,6 +55,14 @@ struct cp_index {
   cplane_index_fn fn;         /* CP_INDEX_FN only; borrowed */
   void *fn_userdata;          /* passed to fn; borrowed */
   struct cp_ptab records;     /* CP_INDEX_FN only: values per snapshot */
+  /* CP_INDEX_FN only: who registered it (a plugin ctx; NULL: nobody), so
+   * it goes when that plugin stops for good; and, after a hot upgrade's
+   * take-over (informer.h), the index it replaced, to give back if the
+   * new build's init() fails. Borrowed. */
+  const void *owner;
+  cplane_index_fn prev_fn;
+  void *prev_userdata;
+  const void *prev_owner;
 };
 
 /* Key function for tables of objects. */

@@ -9,7 +9,8 @@
  *   life_mu   the running flag and dispatch threads; with feed_mu, the
  *             handler list (either one is enough to walk it).
  *   rw        the store and the indexes; writers also hold feed_mu,
- *             except add_index, which changes indexes only.
+ *             except add_index and drop_indexes, which change indexes
+ *             only.
  *   h->mu     one handler's FIFO, replay and counters.
  *   timer_mu  the resync timer's sleep.
  * run_mu and feed_mu are never held together. Stop joins the resync timer
@@ -1407,9 +1408,54 @@ static int same_index(const struct cp_index *old, const char *path,
          old->fn_userdata == userdata;
 }
 
+static size_t index_slot(cp_informer *inf, const struct cp_index *ix) {
+  size_t i;
+
+  for (i = 0; inf->indexes[i] != ix; i++)
+    ;
+  return i;
+}
+
+/* Replaces fn index number i by one computed by fn(userdata), owned by
+ * owner, built over the cache now; on failure nothing changes. The new
+ * index remembers the old one's function (prev_*). rw held for writing. */
+static int index_rebuild(cp_informer *inf, size_t i, cplane_index_fn fn,
+                         void *userdata, const void *owner) {
+  struct cp_index *old = inf->indexes[i], *ix;
+
+  ix = cp_index_new_fn(old->name, fn, userdata, &inf->heap);
+  if (ix == NULL)
+    return CPLANE_ENOMEM;
+  if (index_build(inf, ix) != CPLANE_OK) {
+    cp_index_free(ix, &inf->heap);
+    return CPLANE_ENOMEM;
+  }
+  ix->owner = owner;
+  ix->prev_fn = old->fn;
+  ix->prev_userdata = old->fn_userdata;
+  ix->prev_owner = old->owner;
+  inf->indexes[i] = ix;
+  cp_index_free(old, &inf->heap);
+  return CPLANE_OK;
+}
+
+/* Returns what asking for `old`'s name again does: CPLANE_OK (the same
+ * index, or taken over), CPLANE_EINVAL or CPLANE_ENOMEM. */
+static int add_again(cp_informer *inf, const struct cp_index *old,
+                     const char *path, cplane_index_fn fn, void *userdata,
+                     const void *owner, const void *predecessor) {
+  if (same_index(old, path, fn, userdata))
+    return CPLANE_OK;
+  if (path != NULL || old->kind != CP_INDEX_FN || predecessor == NULL ||
+      old->owner != predecessor)
+    return CPLANE_EINVAL;
+  return index_rebuild(inf, index_slot(inf, old), fn, userdata, owner);
+}
+
 /* Adds the index over `path`, or computed by fn when path is NULL. */
 static int add_index(cp_informer *inf, const char *index_name,
-                     const char *path, cplane_index_fn fn, void *userdata) {
+                     const char *path, cplane_index_fn fn, void *userdata,
+                     const void *owner, const void *predecessor) {
   const struct cp_index *old;
   struct cp_index *ix = NULL, **grown;
   size_t before;
@@ -1418,7 +1464,7 @@ static int add_index(cp_informer *inf, const char *index_name,
   rank_rwlock(&inf->rw, 1);
   old = find_index(inf, index_name);
   if (old != NULL) {
-    r = same_index(old, path, fn, userdata) ? CPLANE_OK : CPLANE_EINVAL;
+    r = add_again(inf, old, path, fn, userdata, owner, predecessor);
     goto out;
   }
   before = cp_ptab_alloc_size(inf->indexes);
@@ -1437,10 +1483,36 @@ static int add_index(cp_informer *inf, const char *index_name,
     r = CPLANE_ENOMEM;
     goto out;
   }
+  ix->owner = owner;
   inf->indexes[inf->n_indexes++] = ix;
 out:
   rank_rwunlock(&inf->rw);
   return r;
+}
+
+void cp_informer_drop_indexes(cp_informer *inf, const void *owner,
+                              const void *give_back_to) {
+  size_t i;
+
+  if (inf == NULL || owner == NULL)
+    return;
+  rank_rwlock(&inf->rw, 1);
+  for (i = inf->n_indexes; i > 0; i--) {
+    struct cp_index *ix = inf->indexes[i - 1];
+
+    if (ix->kind != CP_INDEX_FN || ix->owner != owner)
+      continue;
+    if (give_back_to != NULL && ix->prev_owner == give_back_to &&
+        index_rebuild(inf, i - 1, ix->prev_fn, ix->prev_userdata,
+                      give_back_to) == CPLANE_OK)
+      continue;
+    /* The array keeps its size; only the order of the later ones moves. */
+    cp_index_free(ix, &inf->heap);
+    memmove(&inf->indexes[i - 1], &inf->indexes[i],
+            (inf->n_indexes - i) * sizeof *inf->indexes);
+    inf->n_indexes--;
+  }
+  rank_rwunlock(&inf->rw);
 }
 
 int cp_informer_add_index(cp_informer *inf, const char *index_name,
@@ -1448,13 +1520,14 @@ int cp_informer_add_index(cp_informer *inf, const char *index_name,
   if (inf == NULL || index_name == NULL || *index_name == '\0' ||
       !cp_index_path_valid(path))
     return CPLANE_EINVAL;
-  return add_index(inf, index_name, path, NULL, NULL);
+  return add_index(inf, index_name, path, NULL, NULL, NULL, NULL);
 }
 
 int cp_informer_add_index_fn(cp_informer *inf, const char *index_name,
-                             cplane_index_fn fn, void *userdata) {
+                             cplane_index_fn fn, void *userdata,
+                             const void *owner, const void *predecessor) {
   if (inf == NULL || index_name == NULL || *index_name == '\0' ||
       fn == NULL)
     return CPLANE_EINVAL;
-  return add_index(inf, index_name, NULL, fn, userdata);
+  return add_index(inf, index_name, NULL, fn, userdata, owner, predecessor);
 }

@@ -88,9 +88,22 @@ int cp_informer_add_index(cp_informer *inf, const char *index_name,
  * it must not call any function of this informer, block, or keep obj.
  * Names share one space with cp_informer_add_index(): asking again with
  * the same fn and userdata returns CPLANE_OK; any other reuse of a name is
- * CPLANE_EINVAL, as is a NULL fn. CPLANE_ENOMEM. */
+ * CPLANE_EINVAL, as is a NULL fn, except a take-over: when the name is an
+ * fn index owned by `predecessor` (not NULL; the build a hot upgrade
+ * replaces), the index is rebuilt at once with fn and userdata and owned
+ * by `owner` from then on (readers see the old or the new index, never a
+ * missing one). `owner` (may be NULL) is whoever registers it, for
+ * cp_informer_drop_indexes(). CPLANE_ENOMEM (nothing changed). */
 int cp_informer_add_index_fn(cp_informer *inf, const char *index_name,
-                             cplane_index_fn fn, void *userdata);
+                             cplane_index_fn fn, void *userdata,
+                             const void *owner, const void *predecessor);
+/* Removes every fn index `owner` registered (not NULL), so that its
+ * function and userdata are never called again: for a plugin stopping for
+ * good, before its fini(). An index it took over from `give_back_to` (not
+ * NULL; an init() that failed) goes back to that owner instead, rebuilt
+ * with its function (removed if out of memory). */
+void cp_informer_drop_indexes(cp_informer *inf, const void *owner,
+                              const void *give_back_to);
 
 /* Registers a handler: ops is copied; userdata is passed back to every
  * callback. buffer_capacity bounds its FIFO (0: the default).

@@ -320,6 +320,20 @@ static void join_workers(struct cplane_plugin_ctx *p) {
   p->n_workers = 0;
 }
 
+/* Clears p->queue under the registry's lock, so the metrics thread never
+ * writes a queue being freed; returns it. Workers are joined already. */
+static struct cp_workqueue *unpublish_queue(struct cplane_plugin_ctx *p) {
+  struct cp_workqueue *q;
+
+  if (p->runtime_mu != NULL)
+    pthread_mutex_lock(p->runtime_mu);
+  q = p->queue;
+  p->queue = NULL;
+  if (p->runtime_mu != NULL)
+    pthread_mutex_unlock(p->runtime_mu);
+  return q;
+}
+
 void cp_controller_stop(struct cplane_plugin_ctx *p) {
   if (p == NULL || p->state != CP_PLUGIN_RUNNING)
     return;
@@ -328,8 +342,7 @@ void cp_controller_stop(struct cplane_plugin_ctx *p) {
   remove_handlers(p);
   cp_workqueue_shutdown(p->queue);
   join_workers(p);
-  cp_workqueue_free(p->queue);
-  p->queue = NULL;
+  cp_workqueue_free(unpublish_queue(p));
   p->state = CP_PLUGIN_STOPPED;
   cp_log_info(p->name, "stopped after %llu reconcile(s)",
               (unsigned long long)atomic_load(&p->reconciles));
@@ -346,8 +359,7 @@ struct cp_workqueue *cp_controller_detach(struct cplane_plugin_ctx *p) {
    * the queue as usual), then finds the queue paused and returns. */
   cp_workqueue_pause(p->queue, 1);
   join_workers(p);
-  q = p->queue;
-  p->queue = NULL;
+  q = unpublish_queue(p);
   p->state = CP_PLUGIN_STOPPED;
   return q;
 }

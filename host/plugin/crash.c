@@ -220,6 +220,23 @@ static void write_all(int fd, const char *p, size_t n) {
   }
 }
 
+/* A plugin image is a memfd named for its file (image.c): the name
+ * "/memfd:/dir/x.so (deleted)" gives /dir/x.so, copied into buf (which
+ * may be file itself). Anything else is returned as it is. */
+static const char *memfd_file(const char *file, char *buf, size_t size) {
+  size_t n;
+
+  if (strncmp(file, "/memfd:", 7) != 0)
+    return file;
+  n = strlen(file + 7);
+  if (n >= size)
+    return file;
+  memmove(buf, file + 7, n + 1);
+  if (n > 10 && strcmp(buf + n - 10, " (deleted)") == 0)
+    buf[n - 10] = '\0';
+  return buf;
+}
+
 /* One frame, as backtrace_symbols_fd writes it ("FILE(SYM+0xOFF)[0xADDR]")
  * but naming a plugin by its file: the loader maps plugins through
  * /proc/self/fd/N (loader.c), which it keeps open, so readlink still
@@ -240,6 +257,7 @@ static void write_frame(int fd, void *addr) {
       path[n] = '\0';
       file = path;
     }
+    file = memfd_file(file, path, sizeof path);
   }
   put(&o, file);
   put(&o, "(");

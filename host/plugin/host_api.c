@@ -349,8 +349,11 @@ static int api_cache_add_index_fn(cplane_plugin_ctx *ctx, uint32_t resource,
   if (inf == NULL || index_name == NULL || fn == NULL)
     return CPLANE_EINVAL;
   /* Names are per informer, as for cache_add_index: two plugins sharing a
-   * cache need different names, or the very same fn and userdata. */
-  return cp_informer_add_index_fn(inf, index_name, fn, userdata);
+   * cache need different names, or the very same fn and userdata. The
+   * index is the plugin's: gone before its fini() (loader.c), taken over
+   * by its next build on a hot upgrade. */
+  return cp_informer_add_index_fn(inf, index_name, fn, userdata, ctx,
+                                  ctx->predecessor);
 }
 
 static int api_enqueue_owner(cplane_plugin_ctx *ctx, uint32_t resource,

@@ -89,7 +89,10 @@ int cp_plugin_image_copy(int fd, const char *path, struct cp_plugin_image *img,
 
   memset(img, 0, sizeof *img);
   img->fd = -1;
-  memfd = memfd_create("cplane-plugin", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+  /* Named for the file (its last 240 bytes: the kernel's limit is 249),
+   * so that a backtrace through the image names the plugin (crash.c). */
+  memfd = memfd_create(strlen(path) > 240 ? path + strlen(path) - 240 : path,
+                       MFD_CLOEXEC | MFD_ALLOW_SEALING);
   if (memfd < 0)
     return cp_plugin_fail(errmsg, "plugin %s: memfd_create: %s", path,
                           strerror(errno));

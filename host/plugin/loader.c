@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "log/assert.h"
+#include "informer/informer.h"
 #include "plugin/abi_note.h"
 #include "plugin/crash.h"
 
@@ -348,6 +349,16 @@ int cp_plugin_load(const char *dir, const struct cp_plugin_config *pc,
   return cp_plugin_load_image(dir, pc, &img, out, errmsg);
 }
 
+/* Removes the indexes p's cache_add_index_fn() made, so the informers
+ * never call its function with its userdata once fini() (or a failed
+ * init()) freed it. Those taken over from a predecessor go back to it. */
+static void drop_indexes(struct cplane_plugin_ctx *p) {
+  uint32_t i;
+
+  for (i = 0; p->informers != NULL && i < p->desc.n_resources; i++)
+    cp_informer_drop_indexes(p->informers[i], p, p->predecessor);
+}
+
 int cp_plugin_init(struct cplane_plugin_ctx *p, char **errmsg) {
   char *perr = NULL;
   int r;
@@ -364,6 +375,7 @@ int cp_plugin_init(struct cplane_plugin_ctx *p, char **errmsg) {
     cp_plugin_fail(errmsg, "plugin %s (%s): init failed with status %d: %s", p->name,
          p->path, r, perr != NULL ? perr : "(no message)");
     free(perr); /* allocated with api->alloc, which is malloc */
+    drop_indexes(p);
     return -1;
   }
   free(perr);
@@ -377,6 +389,7 @@ void cp_plugin_fini(struct cplane_plugin_ctx *p) {
     return;
   /* The SDK promises no callback runs once fini() has started. */
   CP_ASSERT(p->state != CP_PLUGIN_RUNNING && p->queue == NULL);
+  drop_indexes(p);
   if (p->desc.fini != NULL) {
     cp_crash_mark_call(p->name, "fini");
     p->desc.fini(p);

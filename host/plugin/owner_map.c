@@ -22,7 +22,7 @@ int cp_owner_map_add(struct cp_owner_map *m, uint32_t resource,
   size_t i;
 
   if (m == NULL || group == NULL || kind == NULL || *kind == '\0' ||
-      (flags & ~CPLANE_OWNER_CONTROLLER) != 0)
+      (flags & ~(CPLANE_OWNER_CONTROLLER | CPLANE_OWNER_CLUSTER)) != 0)
     return CPLANE_EINVAL;
   for (i = 0; i < m->n; i++)
     if (same_rule(&m->rules[i], resource, group, kind, flags))
@@ -87,35 +87,40 @@ static int reference_matches(const cplane_object *obj, int i,
   return cp_object_bool(obj, path, &controller) == CPLANE_OK && controller;
 }
 
-/* Queues the owner named by ownerReferences[i]. Returns 1 when queued. */
-static int enqueue_reference(const cplane_object *obj, int i,
-                             struct cp_workqueue *q) {
+/* Calls fn with the key of the owner ownerReferences[i] names under rule
+ * r. Returns fn's answer, 0 when there is no key. */
+static int reference_key(const cplane_object *obj, int i,
+                         const struct cp_owner_rule *r,
+                         int (*fn)(void *userdata, const char *key),
+                         void *userdata) {
   const char *ns = cp_object_namespace(obj), *name;
   char path[80], *key = NULL;
-  int r;
+  int rc;
 
   snprintf(path, sizeof path, "metadata.ownerReferences[%d].name", i);
   name = cp_object_string(obj, path);
   if (name == NULL || *name == '\0')
     return 0;
-  if (ns != NULL && *ns != '\0')
-    r = asprintf(&key, "%s/%s", ns, name);
+  /* A cluster-scoped owner has no namespace, whatever the dependent's. */
+  if (ns != NULL && *ns != '\0' && (r->flags & CPLANE_OWNER_CLUSTER) == 0)
+    rc = asprintf(&key, "%s/%s", ns, name);
   else
-    r = asprintf(&key, "%s", name);
-  if (r < 0)
+    rc = asprintf(&key, "%s", name);
+  if (rc < 0)
     return 0;
-  r = cp_workqueue_add(q, key) == CPLANE_OK;
+  rc = fn(userdata, key) != 0;
   free(key);
-  return r;
+  return rc;
 }
 
-size_t cp_owner_map_enqueue(const struct cp_owner_map *m, uint32_t resource,
-                            const cplane_object *obj,
-                            struct cp_workqueue *q) {
-  size_t i, queued = 0;
+size_t cp_owner_map_keys(const struct cp_owner_map *m, uint32_t resource,
+                         const cplane_object *obj,
+                         int (*fn)(void *userdata, const char *key),
+                         void *userdata) {
+  size_t i, n_true = 0;
   int n, j;
 
-  if (m == NULL || obj == NULL || q == NULL)
+  if (m == NULL || obj == NULL || fn == NULL)
     return 0;
   n = cp_object_len(obj, "metadata.ownerReferences");
   for (i = 0; i < m->n; i++) {
@@ -125,9 +130,21 @@ size_t cp_owner_map_enqueue(const struct cp_owner_map *m, uint32_t resource,
       continue;
     for (j = 0; j < n; j++)
       if (reference_matches(obj, j, r))
-        queued += (size_t)enqueue_reference(obj, j, q);
+        n_true += (size_t)reference_key(obj, j, r, fn, userdata);
   }
-  return queued;
+  return n_true;
+}
+
+static int queue_key(void *userdata, const char *key) {
+  return cp_workqueue_add(userdata, key) == CPLANE_OK;
+}
+
+size_t cp_owner_map_enqueue(const struct cp_owner_map *m, uint32_t resource,
+                            const cplane_object *obj,
+                            struct cp_workqueue *q) {
+  if (q == NULL)
+    return 0;
+  return cp_owner_map_keys(m, resource, obj, queue_key, q);
 }
 
 void cp_owner_map_clear(struct cp_owner_map *m) {

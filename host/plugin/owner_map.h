@@ -7,7 +7,9 @@
  * the rule's kind exactly (and, with CPLANE_OWNER_CONTROLLER, that has
  * controller: true) gives the key "namespace/name" (the dependent's
  * namespace and the reference's name; "name" for a cluster-scoped
- * dependent), which is queued on the plugin's queue.
+ * dependent, or with CPLANE_OWNER_CLUSTER, a cluster-scoped owner kind),
+ * which is queued on the plugin's queue. The test kit (sdk/testing/)
+ * uses the same rules through cp_owner_map_keys().
  *
  * Threading: rules are added from init() only (the plugin is not running
  * yet, so there is no reader); afterwards the map is read-only and read
@@ -51,6 +53,13 @@ int cp_owner_map_has(const struct cp_owner_map *m, uint32_t resource);
  * `resource`. Returns how many keys were queued. */
 size_t cp_owner_map_enqueue(const struct cp_owner_map *m, uint32_t resource,
                             const cplane_object *obj, struct cp_workqueue *q);
+/* Calls fn(userdata, key) for each owner key of obj (may be NULL) under
+ * m's rules for `resource`; key is borrowed for the call. Returns how many
+ * calls fn returned nonzero for. */
+size_t cp_owner_map_keys(const struct cp_owner_map *m, uint32_t resource,
+                         const cplane_object *obj,
+                         int (*fn)(void *userdata, const char *key),
+                         void *userdata);
 /* Frees every rule; the map is empty afterwards. */
 void cp_owner_map_clear(struct cp_owner_map *m);
 

@@ -61,9 +61,15 @@ struct cplane_plugin_ctx {
   void *userdata;                  /* the plugin's own, set_userdata() */
   enum cp_plugin_state state;
 
-  /* Runtime, set up by cp_controller_start(). */
-  struct cp_workqueue *queue;
-  struct cp_client *client; /* writes go here; NULL: no API server */
+  /* Runtime, set up by cp_controller_start(). The queue is set and
+   * cleared on the main thread, under *runtime_mu when not NULL (the
+   * registry's mu, which the metrics thread holds while it reads the
+   * queue); atomic for the plugin's threads. */
+  struct cp_workqueue *_Atomic queue;
+  pthread_mutex_t *runtime_mu; /* borrowed; NULL: no registry */
+  /* Writes go here; NULL: no API server. Set by the registry after init(),
+   * read by the event recorder's thread (events from init()): atomic. */
+  struct cp_client *_Atomic client;
   struct cp_worker *workers;       /* controller.c's, n_workers of them */
   int n_workers;
   struct cp_informer **informers;  /* per resource; borrowed */
@@ -88,6 +94,10 @@ struct cplane_plugin_ctx {
   atomic_int dispatch_write_warned;
   /* api->enqueue_owner's rules, declared in init() (owner_map.h). */
   struct cp_owner_map owners;
+  /* During a hot upgrade's init() of this build: the build it replaces,
+   * whose cache_add_index_fn() indexes of the same name it takes over
+   * (upgrade.c; informer.h). NULL otherwise. */
+  struct cplane_plugin_ctx *predecessor;
   /* api->event_record: made on first use, stopped with the plugin
    * (event_recorder.h); the counts outlive it, for /metrics. */
   struct cp_event_recorder *_Atomic events;

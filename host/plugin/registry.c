@@ -88,6 +88,7 @@ static int attach_informers(struct cp_registry *reg,
                             struct cplane_plugin_ctx *p, char **errmsg) {
   uint32_t i;
 
+  p->runtime_mu = &reg->mu; /* metrics read p->queue under it */
   if (p->desc.n_resources == 0)
     return 0;
   p->informers = calloc(p->desc.n_resources, sizeof *p->informers);

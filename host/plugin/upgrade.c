@@ -101,8 +101,14 @@ static struct cplane_plugin_ctx *load_new(struct cp_registry *reg,
                   old->name);
     goto refused;
   }
-  if (cp_registry_attach(reg, nu, msg) < 0 || cp_plugin_init(nu, msg) < 0)
+  if (cp_registry_attach(reg, nu, msg) < 0)
     goto refused;
+  /* Its init() takes over the old build's computed indexes of the same
+   * name (the old build goes on reading them until detached). */
+  nu->predecessor = old;
+  if (cp_plugin_init(nu, msg) < 0)
+    goto refused;
+  nu->predecessor = NULL;
   return nu;
 refused:
   remember_refused(old, sha);

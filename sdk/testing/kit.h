@@ -30,6 +30,10 @@
 
 #include <cplane/testing.h>
 
+#include "plugin/owner_map.h"
+
+struct cp_event_correlator;
+
 struct json_object;
 
 /* One object of one resource: what the fake API server has, and what the
@@ -59,13 +63,6 @@ struct kit_index {
   char *path; /* NULL for a fn index */
   cplane_index_fn fn;
   void *userdata;
-};
-
-/* An enqueue_owner() mapping. */
-struct kit_owner_map {
-  uint32_t resource;
-  char *group, *kind;
-  uint32_t flags;
 };
 
 /* A key the queue knows: queued (due at due_ms) or only remembered for
@@ -120,8 +117,8 @@ struct cplane_test_host {
   uint64_t next_rv, next_uid, next_suffix;
   struct kit_index *indexes;
   size_t n_indexes;
-  struct kit_owner_map *owners;
-  size_t n_owners;
+  /* enqueue_owner() rules: the host's own (plugin/owner_map.h). */
+  struct cp_owner_map owners;
 
   /* The clock and queue. */
   int64_t now_ms;
@@ -137,6 +134,9 @@ struct cplane_test_host {
   size_t n_failures;
   struct cplane_test_event **events;
   size_t n_events;
+  /* The host's correlation of events (plugin/event_correlator.h); made
+   * on the first event_record(). With mu. */
+  struct cp_event_correlator *correlator;
   char **logs;
   size_t n_logs;
 };

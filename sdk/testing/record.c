@@ -1,6 +1,9 @@
 /*
  * record - the plugin's log lines and the events it records, kept for
- * the test to look at (and printed with CPLANE_TEST_LOG=1).
+ * the test to look at (and printed with CPLANE_TEST_LOG=1). Events go
+ * through the host's own correlator (plugin/event_correlator.h) on the
+ * kit's clock, so they are aggregated, counted and spam-filtered as the
+ * host's recorder does; the kit keeps the Events that would be written.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -9,6 +12,7 @@
 
 #include "kit.h"
 #include "object/object.h"
+#include "plugin/event_correlator.h"
 
 /* Bounds a line as the host's log does, so a runaway message cannot eat
  * the test's memory. */
@@ -100,8 +104,6 @@ static int reason_ok(const char *reason) {
   return 1;
 }
 
-static char *dup_or_empty(const char *s) { return strdup(s != NULL ? s : ""); }
-
 static void event_free(struct cplane_test_event *e) {
   free((char *)e->type);
   free((char *)e->reason);
@@ -109,8 +111,83 @@ static void event_free(struct cplane_test_event *e) {
   free((char *)e->kind);
   free((char *)e->ns);
   free((char *)e->name);
+  free((char *)e->event_name);
   free(e);
 }
+
+/* The Event named `name` recorded already, or NULL. With mu. */
+static struct cplane_test_event *event_named(struct cplane_test_host *h,
+                                             const char *name) {
+  size_t i;
+
+  for (i = 0; i < h->n_events; i++)
+    if (strcmp(h->events[i]->event_name, name) == 0)
+      return h->events[i];
+  return NULL;
+}
+
+/* A new record of the Event d decided (its name and message taken from
+ * d). Returns CPLANE_OK or CPLANE_ENOMEM. With mu. */
+static int event_add(struct cplane_test_host *h,
+                     const struct cp_event_fields *f,
+                     struct cp_event_decision *d) {
+  struct cplane_test_event *e = calloc(1, sizeof *e), **grown;
+
+  if (e == NULL)
+    return CPLANE_ENOMEM;
+  e->type = strdup(f->type);
+  e->reason = strdup(f->reason);
+  e->kind = strdup(f->kind);
+  e->ns = strdup(f->ns);
+  e->name = strdup(f->name);
+  e->message = d->message;
+  e->event_name = d->name;
+  e->count = d->count;
+  d->message = d->name = NULL;
+  grown = realloc(h->events, (h->n_events + 1) * sizeof *grown);
+  if (e->type == NULL || e->reason == NULL || e->kind == NULL ||
+      e->ns == NULL || e->name == NULL || grown == NULL) {
+    if (grown != NULL)
+      h->events = grown;
+    event_free(e);
+    return CPLANE_ENOMEM;
+  }
+  h->events = grown;
+  h->events[h->n_events++] = e;
+  return CPLANE_OK;
+}
+
+/* What the host's recorder does with one event: correlate, then create
+ * the Event or raise the count of the one it continues. With mu. */
+static int event_correlate(struct cplane_test_host *h,
+                           const struct cp_event_fields *f) {
+  struct cp_event_decision d;
+  struct cplane_test_event *e;
+  int verdict, rc = CPLANE_OK;
+
+  if (h->correlator == NULL &&
+      (h->correlator = cp_event_correlator_new()) == NULL)
+    return CPLANE_ENOMEM;
+  verdict = cp_event_correlate(h->correlator, f, &d);
+  if (verdict < 0)
+    return CPLANE_ENOMEM;
+  if (verdict == 0) /* the spam filter: accepted, never written */
+    goto out;
+  e = event_named(h, d.name);
+  if (e == NULL) {
+    rc = event_add(h, f, &d);
+    goto out;
+  }
+  free((char *)e->message);
+  e->message = d.message;
+  d.message = NULL;
+  e->count = d.count;
+out:
+  cp_event_decision_clear(&d);
+  return rc;
+}
+
+static const char *or_empty(const char *s) { return s != NULL ? s : ""; }
 
 static int kit_event_record(cplane_plugin_ctx *ctx,
                             const struct cplane_resource *res,
@@ -123,9 +200,11 @@ static int kit_event_record(cplane_plugin_ctx *ctx,
                             const cplane_object *regarding, const char *type,
                             const char *reason, const char *fmt, ...) {
   struct cplane_test_host *h = ctx != NULL ? ctx->host : NULL;
-  struct cplane_test_event *e, **grown;
-  char message[1024];
+  struct cp_event_fields f;
+  char message[1024], av[256];
+  const char *api_version;
   va_list ap;
+  int rc;
 
   if (h == NULL || res == NULL || regarding == NULL || type == NULL ||
       (strcmp(type, "Normal") != 0 && strcmp(type, "Warning") != 0) ||
@@ -134,32 +213,29 @@ static int kit_event_record(cplane_plugin_ctx *ctx,
   va_start(ap, fmt);
   vsnprintf(message, sizeof message, fmt, ap);
   va_end(ap);
-  if ((e = calloc(1, sizeof *e)) == NULL)
-    return CPLANE_ENOMEM;
-  e->type = strdup(type);
-  e->reason = strdup(reason);
-  e->message = strdup(message);
-  e->kind = dup_or_empty(cp_object_string(regarding, "kind"));
-  e->ns = dup_or_empty(cp_object_namespace(regarding));
-  e->name = dup_or_empty(cp_object_name(regarding));
-  if (e->type == NULL || e->reason == NULL || e->message == NULL ||
-      e->kind == NULL || e->ns == NULL || e->name == NULL) {
-    event_free(e);
-    return CPLANE_ENOMEM;
+  api_version = cp_object_string(regarding, "apiVersion");
+  if (api_version == NULL) {
+    snprintf(av, sizeof av, "%s%s%s", or_empty(res->group),
+             or_empty(res->group)[0] != '\0' ? "/" : "",
+             or_empty(res->version));
+    api_version = av;
   }
   pthread_mutex_lock(&h->mu);
-  grown = realloc(h->events, (h->n_events + 1) * sizeof *grown);
-  if (grown != NULL) {
-    h->events = grown;
-    h->events[h->n_events++] = e;
-    e = NULL;
-  }
+  f = (struct cp_event_fields){
+      h->plugin != NULL ? or_empty(h->plugin->name) : "",
+      "cplane-test",
+      or_empty(cp_object_string(regarding, "kind")),
+      api_version,
+      or_empty(cp_object_namespace(regarding)),
+      or_empty(cp_object_name(regarding)),
+      or_empty(cp_object_string(regarding, "metadata.uid")),
+      type,
+      reason,
+      message,
+      h->now_ms};
+  rc = event_correlate(h, &f);
   pthread_mutex_unlock(&h->mu);
-  if (e != NULL) {
-    event_free(e);
-    return CPLANE_ENOMEM;
-  }
-  return CPLANE_OK;
+  return rc;
 }
 
 void kit_record_fill(struct cplane_host_api *api) {
@@ -183,7 +259,8 @@ size_t cplane_test_events_count(const cplane_test_host *h, const char *reason) {
   size_t i, n = 0;
 
   for (i = 0; h != NULL && i < h->n_events; i++)
-    n += reason == NULL || strcmp(h->events[i]->reason, reason) == 0;
+    if (reason == NULL || strcmp(h->events[i]->reason, reason) == 0)
+      n += (size_t)h->events[i]->count;
   return n;
 }
 
@@ -234,4 +311,6 @@ void cplane_test_logs_clear(cplane_test_host *h) {
 void kit_record_free(struct cplane_test_host *h) {
   cplane_test_events_clear(h);
   cplane_test_logs_clear(h);
+  cp_event_correlator_free(h->correlator);
+  h->correlator = NULL;
 }

@@ -192,51 +192,15 @@ const cplane_object *kit_object_from(struct json_object *jo) {
 /* ---- dispatch ---- */
 
 /* The group of an apiVersion: "apps/v1" -> "apps", "v1" -> "". */
-static int group_is(const char *api_version, const char *group) {
-  const char *slash = api_version != NULL ? strchr(api_version, '/') : NULL;
-
-  if (slash == NULL)
-    return group[0] == '\0';
-  return strlen(group) == (size_t)(slash - api_version) &&
-         strncmp(api_version, group, strlen(group)) == 0;
+static int queue_owner(void *userdata, const char *key) {
+  return kit_queue_add(userdata, key, 0) == CPLANE_OK;
 }
 
-/* Queues the owners of obj that the mappings of watch w name. */
+/* Queues the owners of obj that the enqueue_owner() rules of watch w name,
+ * by the host's rules (plugin/owner_map.h). */
 static void enqueue_owners(struct cplane_test_host *h, uint32_t w,
                            const cplane_object *obj) {
-  int n = cp_object_len(obj, "metadata.ownerReferences"), k;
-  const char *ns = cp_object_namespace(obj);
-  size_t m;
-
-  for (k = 0; k < n; k++) {
-    char path[64], key[512];
-    const char *kind, *name, *av;
-    int ctl = 0;
-
-    snprintf(path, sizeof path, "metadata.ownerReferences[%d].kind", k);
-    kind = cp_object_string(obj, path);
-    snprintf(path, sizeof path, "metadata.ownerReferences[%d].name", k);
-    name = cp_object_string(obj, path);
-    snprintf(path, sizeof path, "metadata.ownerReferences[%d].apiVersion", k);
-    av = cp_object_string(obj, path);
-    snprintf(path, sizeof path, "metadata.ownerReferences[%d].controller", k);
-    cp_object_bool(obj, path, &ctl);
-    if (kind == NULL || name == NULL)
-      continue;
-    for (m = 0; m < h->n_owners; m++) {
-      struct kit_owner_map *o = &h->owners[m];
-
-      if (o->resource != w || strcmp(o->kind, kind) != 0 ||
-          !group_is(av, o->group) ||
-          ((o->flags & CPLANE_OWNER_CONTROLLER) && !ctl))
-        continue;
-      if (ns != NULL && ns[0] != '\0')
-        snprintf(key, sizeof key, "%s/%s", ns, name);
-      else
-        snprintf(key, sizeof key, "%s", name);
-      kit_queue_add(h, key, 0);
-    }
-  }
+  cp_owner_map_keys(&h->owners, w, obj, queue_owner, h);
 }
 
 /* Calls the plugin for one change of an object of store resource r, on

@@ -474,6 +474,43 @@ static void test_enqueue_owner(void **state) {
   plugin_free(p);
 }
 
+/* CPLANE_OWNER_CLUSTER: a cluster-scoped owner of a namespaced object is
+ * queued as "name", never "ns/name" (a key no cache would find). */
+static void test_enqueue_owner_cluster(void **state) {
+  struct cplane_plugin_ctx *p = plugin("cluster-owners");
+  cp_informer *inf;
+
+  (void)state;
+  p->desc.n_resources = 1;
+  assert_int_equal(api->enqueue_owner(p, 0, "", "Node", CPLANE_OWNER_CLUSTER),
+                   CPLANE_OK);
+  assert_int_equal(api->enqueue_owner(p, 0, "rbac.authorization.k8s.io",
+                                      "ClusterRole",
+                                      CPLANE_OWNER_CLUSTER |
+                                          CPLANE_OWNER_CONTROLLER),
+                   CPLANE_OK);
+  assert_int_equal(api->enqueue_owner(p, 0, "", "Node", 4), CPLANE_EINVAL);
+  reset_keys();
+  inf = start(p);
+  assert_int_equal(
+      cp_informer_upsert(
+          inf, owned("p1", 1,
+                     REF("v1", "Node", "n1", "false")
+                     "," REF("rbac.authorization.k8s.io/v1", "ClusterRole",
+                             "cr-nc", "false")
+                     "," REF("rbac.authorization.k8s.io/v1", "ClusterRole",
+                             "cr1", "true"))),
+      0);
+  assert_true(wait_key("n1"));
+  assert_true(wait_key("cr1"));
+  cp_controller_stop(p);
+  assert_false(seen_key("ns/n1"));
+  assert_false(seen_key("ns/cr1"));
+  assert_false(seen_key("cr-nc"));
+  cp_informer_free(inf);
+  plugin_free(p);
+}
+
 static void writes_on_add(cplane_plugin_ctx *ctx, uint32_t r,
                           const cplane_object *obj) {
   (void)r;
@@ -717,6 +754,35 @@ static void test_event_record(void **state) {
   cp_event_recorder_set_clock(NULL);
 }
 
+/* An event recorded from init() starts the recorder's thread before the
+ * registry hands the plugin its client (cp_registry_start_caches()): the
+ * thread reads the pointer as it is set, so it is atomic (TSan). */
+static void test_event_before_client(void **state) {
+  struct cplane_plugin_ctx *p = plugin("early");
+  cplane_object *o = parse("{\"kind\":\"Pod\",\"apiVersion\":\"v1\","
+                           "\"metadata\":{\"name\":\"early\","
+                           "\"namespace\":\"default\"}}");
+  int i;
+
+  (void)state;
+  p->client = NULL;
+  assert_int_equal(api->event_record(p, &pods, o, "Normal", "Started",
+                                     "from init"), CPLANE_OK);
+  /* The registry's store may come at any moment of the thread's send:
+   * store while it reads, until it gave up on the first event. */
+  for (i = 0; i < 10000000 && atomic_load(&p->event_counts.failed) == 0;
+       i++)
+    p->client = NULL;
+  p->client = client;
+  assert_true(cp_event_recorder_flush(p, 5000));
+  assert_int_equal(api->event_record(p, &pods, o, "Warning", "Late",
+                                     "with a client"), CPLANE_OK);
+  assert_true(cp_event_recorder_flush(p, 5000));
+  assert_true(atomic_load(&p->event_counts.created) >= 1);
+  cp_object_release(o);
+  plugin_free(p);
+}
+
 /* Stopping the plugin sends what is queued (bounded) or counts it: every
  * recorded event is accounted for, nothing leaks. */
 static void test_event_stop_accounts_for_all(void **state) {
@@ -758,9 +824,11 @@ int main(void) {
       cmocka_unit_test(test_get_list_patch),
       cmocka_unit_test(test_cache_add_index_fn),
       cmocka_unit_test(test_enqueue_owner),
+      cmocka_unit_test(test_enqueue_owner_cluster),
       cmocka_unit_test(test_dispatch_write_warned_once),
       cmocka_unit_test(test_event_record),
       cmocka_unit_test(test_event_stop_accounts_for_all),
+      cmocka_unit_test(test_event_before_client),
   };
 
   return cmocka_run_group_tests(tests, setup, teardown);

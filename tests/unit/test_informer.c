@@ -541,6 +541,69 @@ static void test_array_index(void **state) {
   cp_informer_free(inf);
 }
 
+/* A computed index emitting PREFIX + the namespace. */
+static void prefixed_ns(void *userdata, const cplane_object *obj,
+                        cplane_index_emit_fn emit, void *emit_ctx) {
+  char v[64];
+
+  snprintf(v, sizeof v, "%s%s", (const char *)userdata,
+           cp_object_namespace(obj));
+  emit(emit_ctx, v);
+}
+
+/* Owned computed indexes: only the owner's successor takes one over
+ * (rebuilt with its function), a drop gives it back to the owner it was
+ * taken from or removes it; path indexes and others' are untouched. */
+static void test_index_fn_owners(void **state) {
+  cp_informer *inf = cp_informer_new("own");
+  int a, b, c; /* three owners, by address */
+  const cplane_object **objs = NULL;
+  size_t n = 0;
+
+  (void)state;
+  assert_int_equal(cp_informer_add_index_fn(inf, "ns", prefixed_ns, "a:", &a,
+                                            NULL),
+                   CPLANE_OK);
+  assert_int_equal(cp_informer_add_index(inf, "ports", "spec.portNames"),
+                   CPLANE_OK);
+  upsert(inf, parse("{\"metadata\":{\"name\":\"s1\",\"namespace\":\"x\","
+                    "\"resourceVersion\":\"1\"}}"));
+  expect_index(inf, "ns", "a:x", "x/s1");
+  /* Another function without a predecessor, or not a's successor. */
+  assert_int_equal(cp_informer_add_index_fn(inf, "ns", prefixed_ns, "b:", &b,
+                                            NULL),
+                   CPLANE_EINVAL);
+  assert_int_equal(cp_informer_add_index_fn(inf, "ns", prefixed_ns, "b:", &b,
+                                            &c),
+                   CPLANE_EINVAL);
+  assert_int_equal(cp_informer_add_index_fn(inf, "ports", prefixed_ns, "b:",
+                                            &b, &a),
+                   CPLANE_EINVAL);
+  /* b succeeds a: re-indexed at once. */
+  assert_int_equal(cp_informer_add_index_fn(inf, "ns", prefixed_ns, "b:", &b,
+                                            &a),
+                   CPLANE_OK);
+  expect_index(inf, "ns", "a:x", "");
+  expect_index(inf, "ns", "b:x", "x/s1");
+  /* a's drop no longer touches it; b's gives it back to a. */
+  cp_informer_drop_indexes(inf, &a, NULL);
+  expect_index(inf, "ns", "b:x", "x/s1");
+  cp_informer_drop_indexes(inf, &b, &a);
+  expect_index(inf, "ns", "a:x", "x/s1");
+  upsert(inf, parse("{\"metadata\":{\"name\":\"s2\",\"namespace\":\"y\","
+                    "\"resourceVersion\":\"2\"}}"));
+  expect_index(inf, "ns", "a:y", "y/s2");
+  /* a's drop removes it; the path index stays. */
+  cp_informer_drop_indexes(inf, &a, NULL);
+  assert_int_equal(cp_informer_list_by_index(inf, "ns", "a:x", NULL, &objs,
+                                             &n),
+                   CPLANE_ENOENT);
+  expect_index(inf, "ports", "http", "");
+  upsert(inf, parse("{\"metadata\":{\"name\":\"s3\",\"namespace\":\"z\","
+                    "\"resourceVersion\":\"3\"}}"));
+  cp_informer_free(inf);
+}
+
 /* Many keys through one bucket and the store: grows, shrinks, stays
  * consistent. */
 static void test_many_keys(void **state) {
@@ -1073,6 +1136,7 @@ int main(void) {
       cmocka_unit_test(test_get_and_list),
       cmocka_unit_test(test_indexes),
       cmocka_unit_test(test_array_index),
+      cmocka_unit_test(test_index_fn_owners),
       cmocka_unit_test(test_many_keys),
       cmocka_unit_test(test_order_per_object),
       cmocka_unit_test(test_late_handler_replay),

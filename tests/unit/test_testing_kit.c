@@ -65,7 +65,9 @@ static int probe_init(cplane_plugin_ctx *ctx,
       api->cache_add_index(ctx, 1, "app", "metadata.labels.app") !=
           CPLANE_OK ||
       api->enqueue_owner(ctx, 1, "apps", "ReplicaSet",
-                         CPLANE_OWNER_CONTROLLER) != CPLANE_OK)
+                         CPLANE_OWNER_CONTROLLER) != CPLANE_OK ||
+      api->enqueue_owner(ctx, 1, "", "Node", CPLANE_OWNER_CLUSTER) !=
+          CPLANE_OK)
     return CPLANE_ERR;
   return CPLANE_OK;
 }
@@ -683,6 +685,18 @@ static void test_owner_mapping_and_indexes(void **state) {
   assert_true(cplane_test_queued(h, "d/rs1"));
   assert_false(cplane_test_queued(h, "d/rs2"));
   assert_int_equal(probe.adds, 2);
+  /* A cluster-scoped owner (CPLANE_OWNER_CLUSTER) is queued as "name",
+   * as the host does. */
+  assert_int_equal(
+      cplane_test_add(h, "pods",
+                      "{\"metadata\":{\"name\":\"p3\",\"namespace\":\"d\","
+                      "\"ownerReferences\":[{\"apiVersion\":\"v1\","
+                      "\"kind\":\"Node\",\"name\":\"n9\",\"uid\":\"w\"}]}}"),
+      CPLANE_OK);
+  assert_true(cplane_test_queued(h, "n9"));
+  assert_false(cplane_test_queued(h, "d/n9"));
+  assert_int_equal(api->enqueue_owner(CTX(h), 1, "", "Node", 4),
+                   CPLANE_EINVAL);
 
   assert_int_equal(api->cache_list_by_index(CTX(h), 1, "node", "n1", NULL,
                                             &list),
@@ -766,9 +780,92 @@ static void test_events_and_logs(void **state) {
   assert_string_equal(cplane_test_log_at(h, cplane_test_logs_len(h) - 1),
                       "WARN hello 42");
   assert_null(api->json_format("{'a':%j}", "not json"));
-  assert_non_null(api->json_format_error());
+  assert_non_null(strstr(api->json_format_error(),
+                         "%j text is not JSON at offset 0: "));
   cplane_test_logs_clear(h);
   assert_int_equal(cplane_test_logs_len(h), 0);
+}
+
+/* The kit's json_format_error is the host's: the same reason, word for
+ * word, and NULL after a success. */
+static void test_json_format_error_is_the_hosts(void **state) {
+  (void)state;
+  assert_null(api->json_format("{'a':%x}", 1));
+  assert_string_equal(api->json_format_error(),
+                      "unknown directive %x at offset 5 of the template");
+  assert_null(api->json_format("[%j]", "[1,"));
+  assert_non_null(strstr(api->json_format_error(),
+                         "%j text is not JSON at offset 3: "));
+  assert_null(api->json_format(NULL));
+  assert_string_equal(api->json_format_error(), "the template is NULL");
+  free(api->json_format("[%d]", 1));
+  assert_null(api->json_format_error());
+}
+
+/* Events are correlated as the host's recorder does (event_correlator.h):
+ * the same event three times is one Event of count 3; ten different
+ * messages combine; past the burst the spam filter drops. */
+static void test_events_aggregated_as_the_host(void **state) {
+  cplane_test_host *h = *state;
+  const cplane_object *o = NULL, *o2 = NULL;
+  const struct cplane_test_event *e;
+  int i;
+
+  assert_int_equal(cplane_test_add(h, "pods",
+                                   "{\"kind\":\"Pod\",\"metadata\":{"
+                                   "\"name\":\"p\",\"namespace\":\"d\"}}"),
+                   CPLANE_OK);
+  assert_int_equal(cplane_test_add(h, "pods",
+                                   "{\"kind\":\"Pod\",\"metadata\":{"
+                                   "\"name\":\"q\",\"namespace\":\"d\"}}"),
+                   CPLANE_OK);
+  cplane_test_get(h, "pods", "d/p", &o);
+  cplane_test_get(h, "pods", "d/q", &o2);
+  for (i = 0; i < 3; i++)
+    assert_int_equal(api->event_record(CTX(h), &probe_res[1], o, "Normal",
+                                       "Pulled", "image %s pulled", "web"),
+                     CPLANE_OK);
+  assert_int_equal(cplane_test_events_len(h), 1);
+  e = cplane_test_event_at(h, 0);
+  assert_int_equal(e->count, 3);
+  assert_string_equal(e->message, "image web pulled");
+  assert_non_null(strstr(e->event_name, "p."));
+  assert_int_equal(cplane_test_events_count(h, "Pulled"), 3);
+  /* Another type is another Event. */
+  assert_int_equal(api->event_record(CTX(h), &probe_res[1], o, "Warning",
+                                     "Pulled", "image %s pulled", "web"),
+                   CPLANE_OK);
+  assert_int_equal(cplane_test_events_len(h), 2);
+  assert_int_equal(cplane_test_event_at(h, 1)->count, 1);
+  cplane_test_events_clear(h);
+
+  /* Ten distinct messages of one reason about q: the tenth on is
+   * combined into one Event. */
+  for (i = 0; i < 12; i++)
+    assert_int_equal(api->event_record(CTX(h), &probe_res[1], o2, "Normal",
+                                       "Scaled", "step %d", i),
+                     CPLANE_OK);
+  assert_int_equal(cplane_test_events_len(h), 10);
+  e = cplane_test_event_at(h, 9);
+  assert_string_equal(e->message, "(combined from similar events): step 11");
+  assert_int_equal(e->count, 3);
+  assert_int_equal(cplane_test_events_count(h, "Scaled"), 12);
+  cplane_test_events_clear(h);
+
+  /* 25 events about q in all (a burst of 25 per object): the spam filter
+   * drops the rest until the clock gives a token back (one per 5 min). */
+  for (i = 0; i < 20; i++)
+    api->event_record(CTX(h), &probe_res[1], o2, "Normal", "Spam", "x");
+  assert_int_equal(cplane_test_events_count(h, "Spam"), 13);
+  assert_int_equal(cplane_test_events_len(h), 1);
+  /* The dropped ones still counted (kube's eventLogger runs before the
+   * filter): the next Event written carries 13 + 7 + 1. */
+  cplane_test_clock_advance_ms(h, 300 * 1000);
+  api->event_record(CTX(h), &probe_res[1], o2, "Normal", "Spam", "x");
+  assert_int_equal(cplane_test_events_len(h), 1);
+  assert_int_equal(cplane_test_event_at(h, 0)->count, 21);
+  api->object_release(o);
+  api->object_release(o2);
 }
 
 /* ---- start ---- */
@@ -879,6 +976,10 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_write_from_dispatch_is_flagged,
                                       setup, teardown),
       cmocka_unit_test_setup_teardown(test_events_and_logs, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_json_format_error_is_the_hosts,
+                                      setup, teardown),
+      cmocka_unit_test_setup_teardown(test_events_aggregated_as_the_host,
+                                      setup, teardown),
       cmocka_unit_test(test_start_checks),
       cmocka_unit_test(test_start_so),
   };

@@ -21,6 +21,8 @@
 #include <dlfcn.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -461,6 +463,66 @@ static void test_max_retained_images_key(void **state) {
   }
 }
 
+/* /metrics while the plugin is swapped, disabled and enabled: the scrape
+ * reads each plugin's queue under the registry's lock, and the main
+ * thread clears it under that lock before freeing it (TSan, ASan). */
+static atomic_int scraping;
+
+static void *scrape(void *arg) {
+  struct fixture *f = arg;
+  FILE *out = fopen("/dev/null", "w");
+
+  assert_non_null(out);
+  while (atomic_load(&scraping)) {
+    cp_registry_metrics_write(&f->reg, out);
+    usleep(100); /* a busy scraper, not a lock hog */
+  }
+  fclose(out);
+  return NULL;
+}
+
+static void reload(struct fixture *f, int enabled, struct cp_config **cfg) {
+  char *err = NULL;
+  FILE *fp = fopen(f->ini, "w");
+
+  assert_non_null(fp);
+  fprintf(fp, "[plugin.upgradable]\nenabled = %s\nfile = upgradable.so\n",
+          enabled ? "true" : "false");
+  fclose(fp);
+  if (cp_config_load(f->ini, cfg, &err) != 0)
+    fail_msg("%s", err);
+  assert_int_equal(cp_registry_reload(&f->reg, *cfg, f->dir, &err), 1);
+}
+
+static void test_metrics_while_swapping(void **state) {
+  struct fixture *f = *state;
+  struct cp_config *off = NULL, *on = NULL;
+  pthread_t t;
+  int i;
+
+  start(f, 2);
+  for (i = 0; i < 20; i++) {
+    char name[16];
+
+    snprintf(name, sizeof name, "cm%d", i);
+    feed(f, name, i + 1, 0);
+  }
+  atomic_store(&scraping, 1);
+  assert_int_equal(pthread_create(&t, NULL, scrape, f), 0);
+  install(f, "v2");
+  assert_int_equal(upgrade(f, 8, NULL), CP_UPGRADE_DONE);
+  reload(f, 0, &off);
+  assert_int_equal(plugin(f)->state, CP_PLUGIN_STOPPED);
+  reload(f, 1, &on);
+  assert_int_equal(plugin(f)->state, CP_PLUGIN_RUNNING);
+  atomic_store(&scraping, 0);
+  pthread_join(t, NULL);
+  cp_registry_free(&f->reg);
+  f->started = 0;
+  cp_config_free(off);
+  cp_config_free(on);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_changed_content_upgrades, setup,
@@ -477,6 +539,8 @@ int main(void) {
           test_running_key_finishes_on_old_queue_moves, setup, teardown),
       cmocka_unit_test_setup_teardown(test_standby_swaps_without_starting,
                                       setup, teardown),
+      cmocka_unit_test_setup_teardown(test_metrics_while_swapping, setup,
+                                      teardown),
       cmocka_unit_test(test_queue_pause_keeps_keys),
       cmocka_unit_test(test_max_retained_images_key),
   };

@@ -58,6 +58,11 @@ typedef void (*cplane_index_fn)(void *userdata, const cplane_object *obj,
 
 /* enqueue_owner() flags. */
 #define CPLANE_OWNER_CONTROLLER 1u /* only the controller: true reference */
+/* The owner kind is cluster-scoped (a Node, a ClusterRole...): its key is
+ * "name" whatever the dependent's namespace. A new value of the existing
+ * flags parameter (ABI 1.3, no table change); a host that predates it
+ * answers CPLANE_EINVAL (unknown flag). */
+#define CPLANE_OWNER_CLUSTER 2u
 
 struct cplane_host_api {
   uint32_t struct_size; /* sizeof the table this host filled in */
@@ -336,7 +341,8 @@ struct cplane_host_api {
    * update, delete) enqueues the key of its owner of kind `owner_kind` in
    * group `owner_group` ("" for core), as controller-runtime's
    * EnqueueRequestForOwner: the owner's key is "namespace/name" from the
-   * dependent's namespace and the ownerReference's name. With
+   * dependent's namespace and the ownerReference's name ("name" with
+   * CPLANE_OWNER_CLUSTER, for a cluster-scoped owner kind). With
    * CPLANE_OWNER_CONTROLLER only the controller reference counts. The
    * host does this before calling the plugin's own on_* (which may then be
    * NULL for that resource). Call from init() (later: CPLANE_EINVAL). */

@@ -233,21 +233,31 @@ int cplane_test_fail(cplane_test_host *h, const char *verb,
 
 /* ---- Events and logs ------------------------------------------------- */
 
-/* One event_record() call that was accepted. */
+/* One Event as the host would write it: event_record() calls go through
+ * the host's own correlation (client-go's EventCorrelator: the same event
+ * again raises count; ten different messages of one type and reason
+ * about one object within ten minutes of the kit's clock combine into
+ * "(combined from similar events): ..."; past 25 events about one object
+ * the spam filter drops them, one token back per five minutes). */
 struct cplane_test_event {
   const char *type;    /* "Normal" or "Warning" */
   const char *reason;  /* "SuccessfulCreate" */
-  const char *message; /* formatted */
+  const char *message; /* formatted; the latest (or combined) one */
   const char *kind;    /* the regarding object's kind, or "" */
   const char *ns;      /* its namespace, or "" */
   const char *name;    /* its name, or "" */
+  long long count;     /* times recorded, as the Event's count */
+  const char *event_name; /* the Event's metadata.name */
 };
 
 size_t cplane_test_events_len(const cplane_test_host *h);
 const struct cplane_test_event *cplane_test_event_at(const cplane_test_host *h,
                                                      size_t i);
-/* How many events have `reason` (NULL: any). */
+/* How many times events with `reason` (NULL: any) were recorded and
+ * kept (the sum of their counts). */
 size_t cplane_test_events_count(const cplane_test_host *h, const char *reason);
+/* Forgets the Events kept; the correlation remembers them, as the host's
+ * recorder does: the same event again continues its count. */
 void cplane_test_events_clear(cplane_test_host *h);
 
 /* Every line the plugin logged, at any level, as "LEVEL text" ("INFO
