@@ -40,6 +40,24 @@ static const cplane_object *obj(const char *sq) {
 
 /* ---- strbuf ---- */
 
+/* version.h's names: every status code has its own, HTTP statuses one. */
+static void test_status_names(void **state) {
+  (void)state;
+  assert_string_equal(cplane_status_name(CPLANE_OK), "CPLANE_OK");
+  assert_string_equal(cplane_status_name(CPLANE_ERR), "CPLANE_ERR");
+  assert_string_equal(cplane_status_name(CPLANE_ENOENT), "CPLANE_ENOENT");
+  assert_string_equal(cplane_status_name(CPLANE_ETYPE), "CPLANE_ETYPE");
+  assert_string_equal(cplane_status_name(CPLANE_EINVAL), "CPLANE_EINVAL");
+  assert_string_equal(cplane_status_name(CPLANE_ENOMEM), "CPLANE_ENOMEM");
+  assert_string_equal(cplane_status_name(CPLANE_EUNAVAILABLE),
+                      "CPLANE_EUNAVAILABLE");
+  assert_string_equal(cplane_status_name(CPLANE_ERANGE), "CPLANE_ERANGE");
+  assert_string_equal(cplane_status_name(CPLANE_ESHUTDOWN),
+                      "CPLANE_ESHUTDOWN");
+  assert_string_equal(cplane_status_name(409), "HTTP");
+  assert_string_equal(cplane_status_name(-99), "CPLANE_?");
+}
+
 static void test_strbuf(void **state) {
   struct cplane_strbuf b = CPLANE_STRBUF_INIT;
   char *s, big[1000];
@@ -796,6 +814,7 @@ static void test_conditions(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_status_names),
       cmocka_unit_test(test_strbuf),
       cmocka_unit_test(test_smap),
       cmocka_unit_test(test_sset),
