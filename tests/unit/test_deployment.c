@@ -7,11 +7,12 @@
  * cp_host_api(), as the plugin sees them. The whole controller is tested
  * on the kit in test_kit_deployment.
  */
-#include <cmocka.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include <cmocka.h>
 
 #include <stdio.h>
 #include <stdlib.h>
