@@ -160,11 +160,17 @@ $(B)/tests/test_scheduler: tests/unit/test_scheduler.c $(SCHED_MODULES) plugins/
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Iplugins/scheduler -o $@ $< $(SCHED_MODULES) $(HOST_LIB) $(LDFLAGS) $(LDLIBS) -lcmocka
 
-# The deployment plugin's modules likewise, without its glue.
+# The deployment and nodelifecycle plugins' modules likewise, without
+# their glue.
 DEPLOY_MODULES := $(filter-out plugins/deployment/deployment.c,$(wildcard plugins/deployment/*.c))
 $(B)/tests/test_deployment: tests/unit/test_deployment.c $(DEPLOY_MODULES) plugins/deployment/*.h sdk/include/cplane/*.h $(HOST_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Iplugins/deployment -o $@ $< $(DEPLOY_MODULES) $(HOST_LIB) $(LDFLAGS) $(LDLIBS) -lcmocka
+
+NL_MODULES := $(filter-out plugins/nodelifecycle/nodelifecycle.c,$(wildcard plugins/nodelifecycle/*.c))
+$(B)/tests/test_nodelifecycle: tests/unit/test_nodelifecycle.c $(NL_MODULES) plugins/nodelifecycle/*.h sdk/include/cplane/*.h $(HOST_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Iplugins/nodelifecycle -o $@ $< $(NL_MODULES) $(HOST_LIB) $(LDFLAGS) $(LDLIBS) -lcmocka
 
 # Tests through the kit. test_kit_NAME links the in-tree plugin
 # plugins/NAME/*.c (and plugins/common) unchanged; the template's test is
