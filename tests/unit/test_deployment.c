@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "plugin/plugin.h"
+#include "plugin_objects.h"
 
 #include "conditions.h"
 #include "podtemplate.h"
@@ -28,18 +29,8 @@
 
 static const struct cplane_host_api *api;
 
-/* Parses JSON written with ' for ". */
 static const cplane_object *obj(const char *json) {
-  const cplane_object *o = NULL;
-  char *d = strdup(json), *p;
-
-  assert_non_null(d);
-  for (p = d; *p; p++)
-    if (*p == '\'')
-      *p = '"';
-  assert_int_equal(api->object_parse(d, strlen(d), &o, NULL), CPLANE_OK);
-  free(d);
-  return o;
+  return plugin_obj(api, json);
 }
 
 static char *template_text(const char *json) {
