@@ -160,6 +160,23 @@ $(B)/tests/test_scheduler: tests/unit/test_scheduler.c $(SCHED_MODULES) plugins/
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Iplugins/scheduler -o $@ $< $(SCHED_MODULES) $(HOST_LIB) $(LDFLAGS) $(LDLIBS) -lcmocka
 
+# The deployment, nodelifecycle and replicaset plugins' modules
+# likewise, without their glue.
+DEPLOY_MODULES := $(filter-out plugins/deployment/deployment.c,$(wildcard plugins/deployment/*.c))
+$(B)/tests/test_deployment: tests/unit/test_deployment.c $(DEPLOY_MODULES) plugins/deployment/*.h tests/unit/plugin_objects.h sdk/include/cplane/*.h $(HOST_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Iplugins/deployment -o $@ $< $(DEPLOY_MODULES) $(HOST_LIB) $(LDFLAGS) $(LDLIBS) -lcmocka
+
+NL_MODULES := $(filter-out plugins/nodelifecycle/nodelifecycle.c,$(wildcard plugins/nodelifecycle/*.c))
+$(B)/tests/test_nodelifecycle: tests/unit/test_nodelifecycle.c $(NL_MODULES) plugins/nodelifecycle/*.h tests/unit/plugin_objects.h sdk/include/cplane/*.h $(HOST_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Iplugins/nodelifecycle -o $@ $< $(NL_MODULES) $(HOST_LIB) $(LDFLAGS) $(LDLIBS) -lcmocka
+
+RSET_MODULES := $(filter-out plugins/replicaset/replicaset.c,$(wildcard plugins/replicaset/*.c))
+$(B)/tests/test_replicaset: tests/unit/test_replicaset.c $(RSET_MODULES) plugins/replicaset/*.h tests/unit/plugin_objects.h sdk/include/cplane/*.h $(HOST_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Iplugins/replicaset -o $@ $< $(RSET_MODULES) $(HOST_LIB) $(LDFLAGS) $(LDLIBS) -lcmocka
+
 # Tests through the kit. test_kit_NAME links the in-tree plugin
 # plugins/NAME/*.c (and plugins/common) unchanged; the template's test is
 # the example in sdk/examples/.
