@@ -178,7 +178,7 @@ $(B)/tests/test_replicaset: tests/unit/test_replicaset.c $(RSET_MODULES) plugins
 	$(CC) $(CFLAGS) -Iplugins/replicaset -o $@ $< $(RSET_MODULES) $(HOST_LIB) $(LDFLAGS) $(LDLIBS) -lcmocka
 
 # Tests through the kit. test_kit_NAME links the in-tree plugin
-# plugins/NAME/*.c (and plugins/common) unchanged; the template's test is
+# plugins/NAME/*.c unchanged; the template's test is
 # the example in sdk/examples/.
 $(B)/tests/test_testing_kit: tests/unit/test_testing_kit.c $(KIT_LIB)
 	@mkdir -p $(dir $@)
@@ -190,8 +190,8 @@ $(B)/tests/test_kit_template: sdk/examples/template_test.c sdk/examples/template
 
 $(B)/tests/test_kit_%: tests/unit/test_kit_%.c $(KIT_LIB) $(wildcard plugins/*/*.c plugins/*/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Iplugins/common -Iplugins/$* -o $@ $< \
-	  $(wildcard plugins/$*/*.c) $(PLUGIN_COMMON) $(KIT_LIB) $(LDFLAGS) $(LDLIBS) -lcmocka
+	$(CC) $(CFLAGS) -Iplugins/$* -o $@ $< \
+	  $(wildcard plugins/$*/*.c) $(KIT_LIB) $(LDFLAGS) $(LDLIBS) -lcmocka
 
 $(B)/fuzz/%: tests/fuzz/%.c $(HOST_LIB)
 	@mkdir -p $(dir $@)
@@ -201,7 +201,10 @@ $(B)/bench/%: bench/%.c $(wildcard bench/*.c) $(HOST_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $< $(HOST_LIB) $(LDFLAGS) $(LDLIBS)
 
-$(B)/plugins/%.so: plugins/%/*.c sdk/include/cplane/*.h
+# A plugin's own headers are prerequisites too (second expansion: a
+# plugin may have none).
+.SECONDEXPANSION:
+$(B)/plugins/%.so: $$(wildcard plugins/$$*/*.c plugins/$$*/*.h) sdk/include/cplane/*.h
 	@mkdir -p $(dir $@)
 	$(CC) $(PLUGIN_CFLAGS) $(PLUGIN_LDFLAGS) -o $@ $(filter %.c,$^)
 
