@@ -25,7 +25,8 @@ static json_object *member(json_object *o, const char *k) {
 
 /* One path of the definition, as kube's validateSimpleJSONPath and the
  * prefix check after it. required: specReplicasPath and
- * statusReplicasPath must be given; under: ".spec." or ".status.". */
+ * statusReplicasPath must be given; under: ".spec." or ".status."; NULL
+ * for labelSelectorPath, which may be under either. */
 static int check_path(json_object *scale, const char *name, int required,
                       const char *under, const char *at, char **field,
                       char **msg) {
@@ -47,7 +48,12 @@ static int check_path(json_object *scale, const char *name, int required,
                  "Invalid value: \"%s\": must be a simple json path "
                  "starting with .",
                  s);
-  else if (strncmp(s, under, strlen(under)) != 0)
+  else if (under == NULL && strncmp(s, ".spec.", 6) != 0 &&
+           strncmp(s, ".status.", 8) != 0)
+    n = asprintf(msg, "Invalid value: \"%s\": should be a json path under "
+                      "either .spec or .status",
+                 s);
+  else if (under != NULL && strncmp(s, under, strlen(under)) != 0)
     n = asprintf(msg, "Invalid value: \"%s\": should be a json path under %.*s",
                  s, (int)strlen(under) - 1, under);
   else
@@ -81,8 +87,7 @@ int cp_crd_scale_check(json_object *scale, const char *at, char **field,
           0 ||
       check_path(scale, "statusReplicasPath", 1, ".status.", at, field,
                  msg) < 0 ||
-      check_path(scale, "labelSelectorPath", 0, ".status.", at, field, msg) <
-          0)
+      check_path(scale, "labelSelectorPath", 0, NULL, at, field, msg) < 0)
     return -1;
   return 0;
 }

@@ -65,6 +65,8 @@ refused '{specReplicasPath: .spec.replicas, statusReplicasPath: .spec.ready}' \
   'spec.versions[0].subresources.scale.statusReplicasPath: Invalid value: ".spec.ready": should be a json path under .status'
 refused '{specReplicasPath: .spec.replicas, statusReplicasPath: .status.replicas, labelSelectorPath: spec.selector}' \
   'spec.versions[0].subresources.scale.labelSelectorPath: Invalid value: "spec.selector": must be a simple json path starting with .'
+refused '{specReplicasPath: .spec.replicas, statusReplicasPath: .status.replicas, labelSelectorPath: .metadata.name}' \
+  'spec.versions[0].subresources.scale.labelSelectorPath: Invalid value: ".metadata.name": should be a json path under either .spec or .status'
 K get crd gadgets.example.com >/dev/null 2>&1 && fail "a refused CRD was stored"
 pass "a CRD with bad scale paths is refused with kube's messages"
 

@@ -1318,10 +1318,11 @@ static void test_crd_scale_paths_refused(void **state) {
        "value: \"status.replicas\": must be a simple json path starting "
        "with ."},
       {"{\"specReplicasPath\":\".spec.replicas\",\"statusReplicasPath\":"
-       "\".status.replicas\",\"labelSelectorPath\":\".spec.selector\"}",
+       "\".status.replicas\",\"labelSelectorPath\":\".metadata.name\"}",
        "spec.versions[0].subresources.scale.labelSelectorPath",
        "spec.versions[0].subresources.scale.labelSelectorPath: Invalid "
-       "value: \".spec.selector\": should be a json path under .status"},
+       "value: \".metadata.name\": should be a json path under either "
+       ".spec or .status"},
   };
   size_t i;
 
