@@ -11,6 +11,10 @@
  * is looked up as absent (and refused when set). Keeps the copy on the
  * stack. */
 #define SEGMENT_MAX 256
+/* A write creates no object deeper than this many fields: the object is
+ * parsed again when read back, and request.c's parser stops at 64
+ * levels. kube has no such bound; no real definition comes near it. */
+#define SET_FIELDS_MAX 32
 
 static json_object *member(json_object *o, const char *k) {
   json_object *v = NULL;
@@ -239,6 +243,15 @@ int cp_crd_scale_read(const struct cp_resource_custom *c, json_object *o,
 
 /* ------------------------------------------------------------ set */
 
+/* How many fields path names. */
+static size_t fields(const char *path) {
+  size_t n = path[0] != '.';
+
+  for (; *path != '\0'; path++)
+    n += *path == '.';
+  return n;
+}
+
 int cp_crd_scale_set(json_object *o, const char *path, int64_t value,
                      char **err) {
   const char *p = path, *next;
@@ -246,6 +259,12 @@ int cp_crd_scale_set(json_object *o, const char *path, int64_t value,
   int fits;
 
   *err = NULL;
+  if (fields(path) > SET_FIELDS_MAX) {
+    if (asprintf(err, "value cannot be set: %.200s is deeper than %d fields",
+                 path, SET_FIELDS_MAX) < 0)
+      *err = NULL;
+    return -1;
+  }
   for (;;) {
     json_object *child;
 

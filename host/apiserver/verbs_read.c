@@ -85,41 +85,32 @@ char *cp_verbs_scale_text(const struct cp_resource_type *t, json_object *o) {
   return text;
 }
 
-/* Why custom object o has no Scale (kube's words, malloc'd; NULL when
- * it has one): no value at its spec replicas path, or a value of the
- * wrong type at one of its paths. *oom set when that could not be said. */
-static char *no_scale(const struct cp_resource_custom *c, json_object *o,
-                      int *oom) {
-  struct cp_crd_scale_values v;
-  char *err = NULL;
-
-  *oom = 0;
-  if (cp_crd_scale_read(c, o, &v, &err) == 0) {
-    if (v.spec_found)
-      return NULL;
-    if (asprintf(&err, "the spec replicas field \"%s\" does not exist",
-                 c->scale_spec_path) < 0)
-      err = NULL;
-  }
-  *oom = err == NULL;
-  return err;
-}
-
-/* GET .../scale: a custom resource without a Scale gets kube's 500
- * InternalError naming why. */
+/* GET .../scale. A custom resource with a value of the wrong type at
+ * one of its paths gets kube's plain error (a 500 whose reason is
+ * Unknown: scaleFromCustomResource's error is no API status); one with
+ * no value at its spec replicas path kube's 500 InternalError. */
 static void respond_scale(struct cp_api_response *rs,
                           const struct cp_resource_type *t, json_object *o) {
   struct cp_resource_custom buf;
   const struct cp_resource_custom *c = cp_crd_scale_paths(t, &buf);
-  char *why = NULL;
-  int oom = 0;
+  struct cp_crd_scale_values v;
+  char *err = NULL;
 
-  if (c != NULL && ((why = no_scale(c, o, &oom)) != NULL || oom)) {
+  if (c != NULL && cp_crd_scale_read(c, o, &v, &err) < 0) {
+    cp_api_respond_status(rs, 500,
+                          cp_status_failure(500, "Unknown",
+                                            err ? err : "out of memory",
+                                            NULL));
+    free(err);
+    return;
+  }
+  if (c != NULL && !v.spec_found) {
     cp_api_respond_status(
         rs, 500,
-        cp_status_failuref(500, "Internal error occurred: %s",
-                           why ? why : "out of memory"));
-    free(why);
+        cp_status_failuref(500,
+                           "Internal error occurred: the spec replicas "
+                           "field \"%s\" does not exist",
+                           c->scale_spec_path));
     return;
   }
   cp_verbs_respond_text(rs, 200, cp_verbs_scale_text(t, o));

@@ -785,9 +785,18 @@ static void bump_generation(json_object *o) {
                              gen ? json_object_get_int64(gen) : 1)));
 }
 
+/* kube's answer to an error that is no API status: 500, reason Unknown,
+ * the error's text (responsewriters.ErrorToAPIStatus). */
+static void respond_plain_error(struct cp_api_response *rs, const char *err) {
+  cp_api_respond_status(
+      rs, 500,
+      cp_status_failure(500, "Unknown", err ? err : "out of memory", NULL));
+}
+
 /* A custom resource's scale write: replicas to its definition's spec
- * replicas path in a copy of cur (kube's scaleUpdatedObjectInfo). A
- * patch that leaves replicas out where cur has none is kube's 400. */
+ * replicas path in a copy of cur (kube's scaleUpdatedObjectInfo, which
+ * reads cur's Scale first). A patch that leaves replicas out where cur
+ * has none is kube's 400. */
 static json_object *apply_custom_scale(const struct cp_resource_custom *c,
                                        json_object *rep, json_object *cur,
                                        int patch, struct cp_api_response *rs) {
@@ -797,9 +806,9 @@ static json_object *apply_custom_scale(const struct cp_resource_custom *c,
   char *err = NULL;
 
   if (cp_crd_scale_read(c, cur, &v, &err) < 0) {
-    v.spec_found = 0;
-    free(err); /* the write replaces the value; kube's reads it as absent */
-    err = NULL;
+    respond_plain_error(rs, err);
+    free(err);
+    return NULL;
   }
   if (rep == NULL && patch && !v.spec_found) {
     cp_api_respond_status(
@@ -813,9 +822,7 @@ static json_object *apply_custom_scale(const struct cp_resource_custom *c,
   if (out == NULL)
     return NULL;
   if (cp_crd_scale_set(out, c->scale_spec_path, want, &err) < 0) {
-    if (err != NULL)
-      cp_api_respond_status(
-          rs, 500, cp_status_failuref(500, "Internal error occurred: %s", err));
+    respond_plain_error(rs, err);
     free(err);
     json_object_put(out);
     return NULL;

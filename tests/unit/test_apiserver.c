@@ -1256,6 +1256,8 @@ static void test_crd_scale_paths(void **state) {
   assert_string_equal(jq(rs.body, "message", buf, sizeof buf),
                       "Internal error occurred: the spec replicas field "
                       "\".spec.size.count\" does not exist");
+  assert_string_equal(jq(rs.body, "reason", buf, sizeof buf),
+                      "InternalError");
   free(rs.body);
   rs = call(f, CP_API_PATCH, GADGET_CRS "/empty/scale",
             "application/merge-patch+json", "{\"metadata\":{}}");
@@ -1282,11 +1284,65 @@ static void test_crd_scale_paths(void **state) {
               201);
   rs = call(f, CP_API_GET, GADGET_CRS "/odd/scale", NULL, NULL);
   assert_int_equal(rs.code, 500);
+  /* Not an API status in kube: reason Unknown, the bare text. */
+  assert_string_equal(jq(rs.body, "reason", buf, sizeof buf), "Unknown");
   assert_string_equal(jq(rs.body, "message", buf, sizeof buf),
-                      "Internal error occurred: .spec.size.count accessor "
-                      "error: three is of the type string, expected int64");
+                      ".spec.size.count accessor error: three is of the "
+                      "type string, expected int64");
+  free(rs.body);
+  /* A write stops where a non-object is on the way (kube reads the
+   * current Scale first): nothing is stored. */
+  expect_code(call(f, CP_API_POST, GADGET_CRS, J,
+                   "{\"apiVersion\":\"example.com/v1\",\"kind\":\"Gadget\","
+                   "\"metadata\":{\"name\":\"flat\"},\"spec\":{\"size\":"
+                   "\"big\"}}"),
+              201);
+  rs = call(f, CP_API_PUT, GADGET_CRS "/flat/scale", J,
+            "{\"metadata\":{\"name\":\"flat\"},\"spec\":{\"replicas\":1}}");
+  assert_int_equal(rs.code, 500);
+  assert_string_equal(jq(rs.body, "message", buf, sizeof buf),
+                      ".spec.size.count accessor error: big is of the type "
+                      "string, expected map[string]interface{}");
+  free(rs.body);
+  rs = call(f, CP_API_GET, GADGET_CRS "/flat", NULL, NULL);
+  assert_string_equal(jq(rs.body, "spec.size", buf, sizeof buf), "big");
   free(rs.body);
 #undef GADGET_CRS
+}
+
+/* A scale write creates no object deeper than the server reads back:
+ * a path of more than 32 fields is refused, nothing stored. */
+static void test_crd_scale_path_depth(void **state) {
+  struct api_fixture *f = *state;
+  struct cp_api_response rs;
+  char buf[256], crd[1024], path[128] = ".spec";
+  int i;
+
+  for (i = 0; i < 32; i++)
+    strcat(path, ".a");
+  snprintf(crd, sizeof crd,
+           "{\"metadata\":{\"name\":\"gadgets.example.com\"},\"spec\":{"
+           "\"group\":\"example.com\",\"scope\":\"Cluster\",\"names\":{"
+           "\"plural\":\"gadgets\",\"kind\":\"Gadget\"},\"versions\":[{"
+           "\"name\":\"v1\",\"served\":true,\"storage\":true,"
+           "\"subresources\":{\"scale\":{\"specReplicasPath\":\"%s\","
+           "\"statusReplicasPath\":\".status.replicas\"}}}]}}",
+           path);
+  expect_code(call(f, CP_API_POST, CRDS, J, crd), 201);
+  expect_code(call(f, CP_API_POST, "/apis/example.com/v1/gadgets", J,
+                   "{\"apiVersion\":\"example.com/v1\",\"kind\":\"Gadget\","
+                   "\"metadata\":{\"name\":\"g\"}}"),
+              201);
+  rs = call(f, CP_API_PUT, "/apis/example.com/v1/gadgets/g/scale", J,
+            "{\"metadata\":{\"name\":\"g\"},\"spec\":{\"replicas\":1}}");
+  assert_int_equal(rs.code, 500);
+  assert_non_null(strstr(jq(rs.body, "message", buf, sizeof buf),
+                         "is deeper than 32 fields"));
+  free(rs.body);
+  rs = call(f, CP_API_GET, "/apis/example.com/v1/gadgets/g", NULL, NULL);
+  assert_int_equal(rs.code, 200);
+  assert_string_equal(jq(rs.body, "spec", buf, sizeof buf), "");
+  free(rs.body);
 }
 
 /* A definition's scale paths are checked as kube's
@@ -2392,6 +2448,8 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_discovery, setup, teardown),
       cmocka_unit_test_setup_teardown(test_scale_answers, setup, teardown),
       cmocka_unit_test_setup_teardown(test_crd_scale_paths, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_crd_scale_path_depth, setup,
+                                      teardown),
       cmocka_unit_test_setup_teardown(test_crd_scale_paths_refused, setup,
                                       teardown),
       cmocka_unit_test_setup_teardown(test_crd_storage_version_hash, setup,
