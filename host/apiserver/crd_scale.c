@@ -243,6 +243,17 @@ int cp_crd_scale_read(const struct cp_resource_custom *c, json_object *o,
 
 /* ------------------------------------------------------------ set */
 
+/* o[k] = v; -1 out of memory. */
+static int put_int(json_object *o, const char *k, int64_t v) {
+  json_object *n = json_object_new_int64(v);
+
+  if (n == NULL || json_object_object_add(o, k, n) != 0) {
+    json_object_put(n);
+    return -1;
+  }
+  return 0;
+}
+
 /* How many fields path names. */
 static size_t fields(const char *path) {
   size_t n = path[0] != '.';
@@ -294,13 +305,5 @@ int cp_crd_scale_set(json_object *o, const char *path, int64_t value,
     o = child;
     p = next;
   }
-  {
-    json_object *n = json_object_new_int64(value);
-
-    if (n == NULL || json_object_object_add(o, seg, n) != 0) {
-      json_object_put(n);
-      return -1;
-    }
-  }
-  return 0;
+  return put_int(o, seg, value);
 }
