@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "apiserver/crd_scale.h"
 #include "apiserver/printer_columns.h"
 #include "apiserver/schema.h"
 #include "clock/deadline.h"
@@ -128,6 +129,33 @@ static int check_columns(json_object *versions, const char **field,
   return 0;
 }
 
+/* Every version's subresources.scale must name its paths as kube's
+ * ValidateCustomResourceDefinitionSubresources wants; field and message
+ * share one allocation, as in check_schemas. */
+static int check_scale(json_object *versions, const char **field,
+                       char **errmsg) {
+  size_t i;
+
+  for (i = 0; i < json_object_array_length(versions); i++) {
+    char at[80], *f = NULL, *m = NULL;
+
+    snprintf(at, sizeof at, "spec.versions[%zu].subresources", i);
+    if (cp_crd_scale_check(
+            get(get(json_object_array_get_idx(versions, i), "subresources"),
+                "scale"),
+            at, &f, &m) == 0)
+      continue;
+    *field = "spec.versions.subresources.scale";
+    *errmsg = NULL;
+    if (f != NULL && m != NULL)
+      fail_at(field, errmsg, f, strlen(f), m);
+    free(f);
+    free(m);
+    return -1;
+  }
+  return 0;
+}
+
 int cp_crd_validate(json_object *crd, const char **field, char **errmsg) {
   json_object *spec = get(crd, "spec"), *names = get(spec, "names");
   json_object *versions = get(spec, "versions");
@@ -175,7 +203,8 @@ int cp_crd_validate(json_object *crd, const char **field, char **errmsg) {
   if (served == 0)
     return fail(field, errmsg, "spec.versions",
                 "Invalid value: at least one version must be served");
-  if (check_columns(versions, field, errmsg) < 0)
+  if (check_columns(versions, field, errmsg) < 0 ||
+      check_scale(versions, field, errmsg) < 0)
     return -1;
   return check_schemas(versions, field, errmsg);
 }
@@ -391,11 +420,38 @@ static void set_terminating(struct cp_resources *r, json_object *crd) {
 static void drop_unserved(struct cp_resources *r, json_object **crds,
                           size_t n, int own_type);
 
+/* The version its objects are stored as: the one with storage: true. */
+static const char *storage_version(json_object *versions) {
+  size_t i;
+
+  for (i = 0; versions && i < json_object_array_length(versions); i++) {
+    json_object *v = json_object_array_get_idx(versions, i),
+                *st = get(v, "storage");
+
+    if (json_object_is_type(st, json_type_boolean) &&
+        json_object_get_boolean(st))
+      return str(v, "name");
+  }
+  return NULL;
+}
+
+/* What version v adds to its type: storage version and scale paths. */
+static void custom_of(json_object *versions, json_object *v,
+                      struct cp_resource_custom *c) {
+  json_object *scale = get(get(v, "subresources"), "scale");
+
+  c->storage_version = storage_version(versions);
+  c->scale_spec_path = str(scale, "specReplicasPath");
+  c->scale_status_path = str(scale, "statusReplicasPath");
+  c->scale_selector_path = str(scale, "labelSelectorPath");
+}
+
 int cp_crd_register(struct cp_resources *r, json_object *crd) {
   json_object *spec = get(crd, "spec"), *names = get(spec, "names");
   json_object *versions = get(spec, "versions"), *shorts = get(names,
                                                                "shortNames");
   struct cp_resource_type t;
+  struct cp_resource_custom c;
   char list_kind[300], singular[300];
   size_t i, j;
   int added = 0;
@@ -447,7 +503,8 @@ int cp_crd_register(struct cp_resources *r, json_object *crd) {
         get(get(v, "subresources"), "status") != NULL ? CP_SUB_STATUS : 0;
     if (get(get(v, "subresources"), "scale") != NULL)
       t.subresources |= CP_SUB_SCALE;
-    if (t.version != NULL && cp_resources_add(r, &t) == 0)
+    custom_of(versions, v, &c);
+    if (t.version != NULL && cp_resources_add_custom(r, &t, &c) == 0)
       added++;
     if (t.version != NULL) {
       const struct cp_resource_type *rt =

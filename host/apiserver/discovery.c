@@ -290,8 +290,9 @@ static void add_categories(json_object *e, const struct cp_resource_type *t) {
  * a client sees when the storage version changes ("/v1/Pod" gives
  * "xPOwRZ+Yhw8=" as kube's). A built-in kind stored as another group's
  * (to_storage: events.k8s.io Event as core/v1 Event) hashes that one; a
- * custom resource its served version (ours keep one stored version per
- * served type). Only the legacy APIResource carries it: aggregated
+ * custom resource its definition's storage version (storage: true), as
+ * apiextensions-apiserver does, so every served version of one kind
+ * shows the same hash. Only the legacy APIResource carries it: aggregated
  * discovery v2 has no such field. */
 static void add_storage_version_hash(json_object *e,
                                      const struct cp_resource_type *t) {
@@ -307,6 +308,9 @@ static void add_storage_version_hash(json_object *e,
     version = "v1";
   } else if (t->builtin && s->storage_version != NULL)
     version = s->storage_version;
+  else if (!t->builtin && cp_resources_custom(t) != NULL &&
+           cp_resources_custom(t)->storage_version != NULL)
+    version = cp_resources_custom(t)->storage_version;
   n = snprintf(gvk, sizeof gvk, "%s/%s/%s", group, version, t->kind);
   if (n < 0 || (size_t)n >= sizeof gvk ||
       EVP_Digest(gvk, (size_t)n, md, &md_len, EVP_sha256(), NULL) != 1 ||

@@ -130,9 +130,12 @@ struct cp_schema_slot {
 };
 
 /* A type added at run time owns copies of its strings. */
+#define OWNED_STRINGS 14
+
 struct owned_type {
   struct cp_resource_type t;
-  char *strings[10];
+  struct cp_resource_custom custom;
+  char *strings[OWNED_STRINGS];
   struct cp_schema_slot slot;
   int removed; /* its CRD was deleted: not served; under the lock */
   /* Its CRD is being deleted: read without the lock by request threads
@@ -187,7 +190,7 @@ void cp_resources_free(struct cp_resources *r) {
   if (r == NULL)
     return;
   for (i = 0; i < r->n_owned; i++) {
-    for (j = 0; j < 10; j++)
+    for (j = 0; j < OWNED_STRINGS; j++)
       free(r->owned[i]->strings[j]);
     cp_schema_doc_free(r->owned[i]->slot.doc);
     free(r->owned[i]->slot.src);
@@ -273,11 +276,20 @@ static int same_str(const char *a, const char *b) {
   return a == b || (a != NULL && b != NULL && strcmp(a, b) == 0);
 }
 
-/* 1 when t would serve just as a does. */
+static const struct cp_resource_custom no_custom;
+
+/* 1 when t (with c) would serve just as a (with ac) does. */
 static int same_shape(const struct cp_resource_type *a,
-                      const struct cp_resource_type *t) {
+                      const struct cp_resource_custom *ac,
+                      const struct cp_resource_type *t,
+                      const struct cp_resource_custom *c) {
   int i;
 
+  if (!same_str(ac->storage_version, c->storage_version) ||
+      !same_str(ac->scale_spec_path, c->scale_spec_path) ||
+      !same_str(ac->scale_status_path, c->scale_status_path) ||
+      !same_str(ac->scale_selector_path, c->scale_selector_path))
+    return 0;
   if (a->namespaced != t->namespaced || a->subresources != t->subresources ||
       !same_str(a->kind, t->kind) || !same_str(a->list_kind, t->list_kind) ||
       !same_str(a->singular, t->singular))
@@ -298,14 +310,15 @@ enum { REVIVED, KNOWN, ADD_NEW };
  * retired, removed but still valid for them, and ADD_NEW adds its
  * successor. */
 static int revive_locked(struct cp_resources *r,
-                         const struct cp_resource_type *t) {
+                         const struct cp_resource_type *t,
+                         const struct cp_resource_custom *c) {
   const struct cp_resource_type *old =
       any_locked(r, t->group, t->version, t->resource);
   struct owned_type *o = old != NULL ? owned_of(old) : NULL;
 
   if (o == NULL)
     return ADD_NEW;
-  if (!same_shape(&o->t, t)) {
+  if (!same_shape(&o->t, &o->custom, t, c)) {
     o->removed = 1;
     return ADD_NEW;
   }
@@ -337,11 +350,41 @@ int cp_resources_remove(struct cp_resources *r, const char *group,
 
 int cp_resources_add(struct cp_resources *r,
                      const struct cp_resource_type *t) {
+  return cp_resources_add_custom(r, t, NULL);
+}
+
+const struct cp_resource_custom *
+cp_resources_custom(const struct cp_resource_type *t) {
+  struct owned_type *o = owned_of(t);
+
+  return o != NULL ? &o->custom : NULL;
+}
+
+/* Copies c's strings into o (slots 10..13); 0, or -1 out of memory. */
+static int own_custom(struct owned_type *o,
+                      const struct cp_resource_custom *c) {
+  o->custom.storage_version = own(o, 10, c->storage_version);
+  o->custom.scale_spec_path = own(o, 11, c->scale_spec_path);
+  o->custom.scale_status_path = own(o, 12, c->scale_status_path);
+  o->custom.scale_selector_path = own(o, 13, c->scale_selector_path);
+  return (c->storage_version && !o->custom.storage_version) ||
+                 (c->scale_spec_path && !o->custom.scale_spec_path) ||
+                 (c->scale_status_path && !o->custom.scale_status_path) ||
+                 (c->scale_selector_path && !o->custom.scale_selector_path)
+             ? -1
+             : 0;
+}
+
+int cp_resources_add_custom(struct cp_resources *r,
+                            const struct cp_resource_type *t,
+                            const struct cp_resource_custom *c) {
   struct owned_type *o, **owned;
   int i, rc = -1;
 
+  if (c == NULL)
+    c = &no_custom;
   pthread_mutex_lock(&r->mu);
-  rc = revive_locked(r, t);
+  rc = revive_locked(r, t, c);
   if (rc == REVIVED)
     r->generation++;
   pthread_mutex_unlock(&r->mu);
@@ -360,6 +403,8 @@ int cp_resources_add(struct cp_resources *r,
   for (i = 0; i < 3 && t->short_names[i] != NULL; i++)
     o->t.short_names[i] = own(o, 6 + i, t->short_names[i]);
   o->t.short_names[i] = NULL;
+  if (own_custom(o, c) < 0)
+    goto fail;
   pthread_mutex_lock(&r->mu);
   if (o->t.group == NULL || o->t.version == NULL || o->t.resource == NULL ||
       o->t.kind == NULL || o->t.list_kind == NULL || o->t.singular == NULL ||
@@ -377,8 +422,9 @@ int cp_resources_add(struct cp_resources *r,
   rc = 0;
 out:
   pthread_mutex_unlock(&r->mu);
+fail:
   if (o != NULL) {
-    for (i = 0; i < 10; i++)
+    for (i = 0; i < OWNED_STRINGS; i++)
       free(o->strings[i]);
     free(o);
   }

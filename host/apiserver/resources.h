@@ -36,6 +36,18 @@ struct cp_resource_type {
   int builtin;                /* compiled in (strategic merge patch) */
 };
 
+/* What a custom resource definition says of one served version beyond
+ * its shape: the version its objects are stored as (discovery's
+ * storageVersionHash) and its scale subresource's JSON paths
+ * (".spec.replicas"; selector_path NULL when none). Strings are owned by
+ * the registered type, immutable, valid as long as it is. */
+struct cp_resource_custom {
+  const char *storage_version;
+  const char *scale_spec_path;
+  const char *scale_status_path;
+  const char *scale_selector_path;
+};
+
 struct cp_resources;
 
 /* A registry holding the built-in types. NULL when out of memory. */
@@ -54,6 +66,16 @@ const struct cp_resource_type *cp_resources_find(struct cp_resources *r,
  * already with this shape, or out of memory. */
 int cp_resources_add(struct cp_resources *r,
                      const struct cp_resource_type *t);
+/* cp_resources_add of a custom type with what its definition says (c,
+ * copied; NULL as none). A change of c is a change of shape. */
+int cp_resources_add_custom(struct cp_resources *r,
+                            const struct cp_resource_type *t,
+                            const struct cp_resource_custom *c);
+/* The definition's extras of custom type t (never NULL: its fields may
+ * be); NULL for a built-in. t must be a type this registry returned. No
+ * lock: they never change. */
+const struct cp_resource_custom *
+cp_resources_custom(const struct cp_resource_type *t);
 /* Stops serving a type added at run time (its CRD was deleted): find and
  * list no longer return it; adding it again serves it again, not
  * terminating. The pointer stays valid. Returns 0, or -1 for an unknown

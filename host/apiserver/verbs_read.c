@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "apiserver/continue_token.h"
+#include "apiserver/crd_scale.h"
 #include "apiserver/scale_selector.h"
 #include "apiserver/status.h"
 #include "apiserver/verbs.h"
@@ -17,19 +18,52 @@
 
 /* ------------------------------------------------------------ get */
 
+/* The Scale's numbers and selector (malloc'd) of o: a custom type's at
+ * its definition's paths, a built-in's spec.replicas (1 when absent, as
+ * kube defaults it), status.replicas and spec.selector. -1 when a value
+ * at a custom path has the wrong type, or out of memory. */
+static int scale_values(const struct cp_resource_type *t, json_object *o,
+                        int64_t *replicas, int64_t *status, char **sel) {
+  struct cp_resource_custom buf;
+  const struct cp_resource_custom *c = cp_crd_scale_paths(t, &buf);
+  struct cp_crd_scale_values v;
+  json_object *rep, *srep;
+  char *err = NULL;
+
+  if (c != NULL) {
+    if (cp_crd_scale_read(c, o, &v, &err) < 0) {
+      free(err);
+      return -1;
+    }
+    *replicas = v.spec_replicas;
+    *status = v.status_replicas;
+    *sel = strdup(v.selector);
+    return *sel != NULL ? 0 : -1;
+  }
+  rep = get(get(o, "spec"), "replicas");
+  srep = get(get(o, "status"), "replicas");
+  *replicas = rep ? json_object_get_int64(rep) : 1;
+  *status = srep ? json_object_get_int64(srep) : 0;
+  *sel = cp_scale_selector(t, o);
+  return *sel != NULL ? 0 : -1;
+}
+
 /* The autoscaling/v1 Scale view of o, as kube's scale subresources
  * answer: spec.replicas and status.selector are omitempty there. */
 char *cp_verbs_scale_text(const struct cp_resource_type *t, json_object *o) {
-  json_object *md = get(o, "metadata"), *s = json_object_new_object();
-  json_object *smd = json_object_new_object(), *spec, *status;
-  json_object *rep = get(get(o, "spec"), "replicas");
-  json_object *srep = get(get(o, "status"), "replicas");
+  json_object *md = get(o, "metadata"), *s, *smd, *spec, *status;
   const char *keys[] = {"name", "namespace", "uid", "resourceVersion",
                         "creationTimestamp"};
-  int64_t replicas = rep ? json_object_get_int64(rep) : 1;
-  char *sel = cp_scale_selector(t, o), *text;
+  int64_t replicas, srep;
+  char *sel = NULL, *text;
   size_t i;
 
+  if (scale_values(t, o, &replicas, &srep, &sel) < 0) {
+    free(sel);
+    return NULL;
+  }
+  s = json_object_new_object();
+  smd = json_object_new_object();
   set_str(s, "kind", "Scale");
   set_str(s, "apiVersion", "autoscaling/v1");
   for (i = 0; i < 5; i++)
@@ -41,16 +75,45 @@ char *cp_verbs_scale_text(const struct cp_resource_type *t, json_object *o) {
     json_object_object_add(spec, "replicas", json_object_new_int64(replicas));
   json_object_object_add(s, "spec", spec);
   status = json_object_new_object();
-  json_object_object_add(
-      status, "replicas",
-      json_object_new_int64(srep ? json_object_get_int64(srep) : 0));
-  if (sel != NULL && sel[0] != '\0')
+  json_object_object_add(status, "replicas", json_object_new_int64(srep));
+  if (sel[0] != '\0')
     set_str(status, "selector", sel);
   json_object_object_add(s, "status", status);
-  text = sel != NULL ? cp_api_to_text(s) : NULL;
+  text = cp_api_to_text(s);
   json_object_put(s);
   free(sel);
   return text;
+}
+
+/* GET .../scale. A custom resource with a value of the wrong type at
+ * one of its paths gets kube's plain error (a 500 whose reason is
+ * Unknown: scaleFromCustomResource's error is no API status); one with
+ * no value at its spec replicas path kube's 500 InternalError. */
+static void respond_scale(struct cp_api_response *rs,
+                          const struct cp_resource_type *t, json_object *o) {
+  struct cp_resource_custom buf;
+  const struct cp_resource_custom *c = cp_crd_scale_paths(t, &buf);
+  struct cp_crd_scale_values v;
+  char *err = NULL;
+
+  if (c != NULL && cp_crd_scale_read(c, o, &v, &err) < 0) {
+    cp_api_respond_status(rs, 500,
+                          cp_status_failure(500, "Unknown",
+                                            err ? err : "out of memory",
+                                            NULL));
+    free(err);
+    return;
+  }
+  if (c != NULL && !v.spec_found) {
+    cp_api_respond_status(
+        rs, 500,
+        cp_status_failuref(500,
+                           "Internal error occurred: the spec replicas "
+                           "field \"%s\" does not exist",
+                           c->scale_spec_path));
+    return;
+  }
+  cp_verbs_respond_text(rs, 200, cp_verbs_scale_text(t, o));
 }
 
 void cp_verb_get(struct cp_api_ctx *ctx, struct cp_api_request *rq,
@@ -75,7 +138,7 @@ void cp_verb_get(struct cp_api_ctx *ctx, struct cp_api_request *rq,
   if ((o = cp_api_parse_stored(rq->type, &kv)) == NULL)
     goto nomem;
   if (rq->subresource != NULL && strcmp(rq->subresource, "scale") == 0)
-    cp_verbs_respond_text(rs, 200, cp_verbs_scale_text(rq->type, o));
+    respond_scale(rs, rq->type, o);
   else
     cp_verbs_respond_text(rs, 200, cp_api_to_text(o));
   goto out;

@@ -11,6 +11,7 @@
 #include <sys/random.h>
 
 #include "apiserver/admission.h"
+#include "apiserver/crd_scale.h"
 #include "apiserver/patch.h"
 #include "apiserver/schema.h"
 #include "apiserver/status.h"
@@ -775,19 +776,82 @@ json_object *cp_verbs_read_current(struct cp_api_ctx *ctx,
   return o;
 }
 
-/* The Scale a client sent, turned into the change of spec.replicas. */
-static json_object *apply_scale(json_object *scale, json_object *cur,
-                                struct cp_api_response *rs) {
-  json_object *rep = get(get(scale, "spec"), "replicas"), *out = NULL;
-  json_object *spec, *old, *md, *gen;
+/* A spec change: the generation goes up as for any other. */
+static void bump_generation(json_object *o) {
+  json_object *md = metadata(o), *gen = get(md, "generation");
 
-  if (rep == NULL || !json_object_is_type(rep, json_type_int) ||
-      json_object_get_int64(rep) < 0) {
+  json_object_object_add(md, "generation",
+                         json_object_new_int64(next_generation(
+                             gen ? json_object_get_int64(gen) : 1)));
+}
+
+/* kube's answer to an error that is no API status: 500, reason Unknown,
+ * the error's text (responsewriters.ErrorToAPIStatus). */
+static void respond_plain_error(struct cp_api_response *rs, const char *err) {
+  cp_api_respond_status(
+      rs, 500,
+      cp_status_failure(500, "Unknown", err ? err : "out of memory", NULL));
+}
+
+/* A custom resource's scale write: replicas to its definition's spec
+ * replicas path in a copy of cur (kube's scaleUpdatedObjectInfo, which
+ * reads cur's Scale first). A patch that leaves replicas out where cur
+ * has none is kube's 400. */
+static json_object *apply_custom_scale(const struct cp_resource_custom *c,
+                                       json_object *rep, json_object *cur,
+                                       int patch, struct cp_api_response *rs) {
+  struct cp_crd_scale_values v;
+  json_object *out = NULL;
+  int64_t want = rep != NULL ? json_object_get_int64(rep) : 0;
+  char *err = NULL;
+
+  if (cp_crd_scale_read(c, cur, &v, &err) < 0) {
+    respond_plain_error(rs, err);
+    free(err);
+    return NULL;
+  }
+  if (rep == NULL && patch && !v.spec_found) {
+    cp_api_respond_status(
+        rs, 400,
+        cp_status_failuref(400, "the spec replicas field \"%s\" cannot be "
+                                "empty",
+                           c->scale_spec_path));
+    return NULL;
+  }
+  json_object_deep_copy(cur, &out, NULL);
+  if (out == NULL)
+    return NULL;
+  if (cp_crd_scale_set(out, c->scale_spec_path, want, &err) < 0) {
+    respond_plain_error(rs, err);
+    free(err);
+    json_object_put(out);
+    return NULL;
+  }
+  if (!v.spec_found || v.spec_replicas != want)
+    bump_generation(out);
+  return out;
+}
+
+/* The Scale a client sent, turned into the change of spec.replicas (a
+ * custom type's: its definition's path). */
+static json_object *apply_scale(const struct cp_resource_type *t,
+                                json_object *scale, json_object *cur,
+                                int patch, struct cp_api_response *rs) {
+  json_object *rep = get(get(scale, "spec"), "replicas"), *out = NULL;
+  json_object *spec, *old;
+  struct cp_resource_custom buf;
+  const struct cp_resource_custom *c = cp_crd_scale_paths(t, &buf);
+
+  if ((c == NULL || rep != NULL) &&
+      (rep == NULL || !json_object_is_type(rep, json_type_int) ||
+       json_object_get_int64(rep) < 0)) {
     cp_api_respond_status(rs, 422,
                           cp_status_failuref(422, "spec.replicas must be a "
                                                   "non-negative integer"));
     return NULL;
   }
+  if (c != NULL)
+    return apply_custom_scale(c, rep, cur, patch, rs);
   json_object_deep_copy(cur, &out, NULL);
   if (out == NULL)
     return NULL;
@@ -797,14 +861,8 @@ static json_object *apply_scale(json_object *scale, json_object *cur,
     json_object_object_add(out, "spec", spec);
   }
   old = get(spec, "replicas");
-  if (old == NULL || json_object_get_int64(old) != json_object_get_int64(rep)) {
-    /* A spec change: the generation goes up as for any other. */
-    md = metadata(out);
-    gen = get(md, "generation");
-    json_object_object_add(md, "generation",
-                           json_object_new_int64(next_generation(
-                               gen ? json_object_get_int64(gen) : 1)));
-  }
+  if (old == NULL || json_object_get_int64(old) != json_object_get_int64(rep))
+    bump_generation(out);
   json_object_object_add(spec, "replicas",
                          json_object_new_int64(json_object_get_int64(rep)));
   return out;
@@ -874,7 +932,7 @@ void cp_verb_update(struct cp_api_ctx *ctx, struct cp_api_request *rq,
     goto out;
   }
   if (is_scale)
-    next = apply_scale(in, cur, rs);
+    next = apply_scale(rq->type, in, cur, 0, rs);
   else
     next = merge_update(rq->type, rq->subresource, in, cur);
   if (next == NULL) {
@@ -989,7 +1047,7 @@ void cp_verb_patch(struct cp_api_ctx *ctx, struct cp_api_request *rq,
       goto out;
     }
     if (is_scale)
-      next = apply_scale(patched, cur, rs);
+      next = apply_scale(rq->type, patched, cur, 1, rs);
     else if (!json_object_is_type(patched, json_type_object) ||
              check_kind(rq->type, patched, rs) < 0 ||
              check_namespace(rq, patched, rs) < 0)

@@ -1198,6 +1198,228 @@ static void test_pod_create_defaults(void **state) {
   free(rs.body);
 }
 
+/* A custom resource's Scale is read and written at its definition's
+ * paths (kube's scaleFromCustomResource / scaleUpdatedObjectInfo): the
+ * selector is the string at labelSelectorPath; a write creates the
+ * objects on the way to specReplicasPath; no value there is kube's 500
+ * on GET and 400 on a patch leaving it empty. */
+static void test_crd_scale_paths(void **state) {
+  struct api_fixture *f = *state;
+  struct cp_api_response rs;
+  char buf[256];
+#define GADGET_CRS "/apis/example.com/v1/namespaces/default/gadgets"
+
+  make_namespace(f, "default");
+  expect_code(
+      call(f, CP_API_POST, CRDS, J,
+           "{\"metadata\":{\"name\":\"gadgets.example.com\"},\"spec\":{"
+           "\"group\":\"example.com\",\"scope\":\"Namespaced\",\"names\":{"
+           "\"plural\":\"gadgets\",\"kind\":\"Gadget\"},\"versions\":[{"
+           "\"name\":\"v1\",\"served\":true,\"storage\":true,"
+           "\"subresources\":{\"scale\":{\"specReplicasPath\":"
+           "\".spec.size.count\",\"statusReplicasPath\":"
+           "\".status.readyReplicas\",\"labelSelectorPath\":"
+           "\".status.selector\"}}}]}}"),
+      201);
+  expect_code(call(f, CP_API_POST, GADGET_CRS, J,
+                   "{\"apiVersion\":\"example.com/v1\",\"kind\":\"Gadget\","
+                   "\"metadata\":{\"name\":\"g\"},\"spec\":{\"size\":{"
+                   "\"count\":3}},\"status\":{\"readyReplicas\":2,"
+                   "\"replicas\":9,\"selector\":\"app=g\"}}"),
+              201);
+  rs = call(f, CP_API_GET, GADGET_CRS "/g/scale", NULL, NULL);
+  assert_int_equal(rs.code, 200);
+  assert_string_equal(jq(rs.body, "spec.replicas", buf, sizeof buf), "3");
+  assert_string_equal(jq(rs.body, "status.replicas", buf, sizeof buf), "2");
+  assert_string_equal(jq(rs.body, "status.selector", buf, sizeof buf),
+                      "app=g");
+  free(rs.body);
+  rs = call(f, CP_API_PATCH, GADGET_CRS "/g/scale",
+            "application/merge-patch+json", "{\"spec\":{\"replicas\":5}}");
+  assert_int_equal(rs.code, 200);
+  assert_string_equal(jq(rs.body, "spec.replicas", buf, sizeof buf), "5");
+  free(rs.body);
+  rs = call(f, CP_API_GET, GADGET_CRS "/g", NULL, NULL);
+  assert_string_equal(jq(rs.body, "spec.size.count", buf, sizeof buf), "5");
+  assert_string_equal(jq(rs.body, "spec.replicas", buf, sizeof buf), "");
+  assert_string_equal(jq(rs.body, "metadata.generation", buf, sizeof buf),
+                      "2");
+  free(rs.body);
+  /* No value at the path: GET is kube's 500, an empty patch its 400, a
+   * PUT creates the objects on the way. */
+  expect_code(call(f, CP_API_POST, GADGET_CRS, J,
+                   "{\"apiVersion\":\"example.com/v1\",\"kind\":\"Gadget\","
+                   "\"metadata\":{\"name\":\"empty\"}}"),
+              201);
+  rs = call(f, CP_API_GET, GADGET_CRS "/empty/scale", NULL, NULL);
+  assert_int_equal(rs.code, 500);
+  assert_string_equal(jq(rs.body, "message", buf, sizeof buf),
+                      "Internal error occurred: the spec replicas field "
+                      "\".spec.size.count\" does not exist");
+  assert_string_equal(jq(rs.body, "reason", buf, sizeof buf),
+                      "InternalError");
+  free(rs.body);
+  rs = call(f, CP_API_PATCH, GADGET_CRS "/empty/scale",
+            "application/merge-patch+json", "{\"metadata\":{}}");
+  assert_int_equal(rs.code, 400);
+  assert_string_equal(jq(rs.body, "message", buf, sizeof buf),
+                      "the spec replicas field \".spec.size.count\" cannot "
+                      "be empty");
+  free(rs.body);
+  rs = call(f, CP_API_PUT, GADGET_CRS "/empty/scale", J,
+            "{\"metadata\":{\"name\":\"empty\"},\"spec\":{\"replicas\":4}}");
+  assert_int_equal(rs.code, 200);
+  assert_string_equal(jq(rs.body, "spec.replicas", buf, sizeof buf), "4");
+  assert_string_equal(jq(rs.body, "status.replicas", buf, sizeof buf), "0");
+  assert_string_equal(jq(rs.body, "status.selector", buf, sizeof buf), "");
+  free(rs.body);
+  rs = call(f, CP_API_GET, GADGET_CRS "/empty", NULL, NULL);
+  assert_string_equal(jq(rs.body, "spec.size.count", buf, sizeof buf), "4");
+  free(rs.body);
+  /* A value of the wrong type is kube's accessor error. */
+  expect_code(call(f, CP_API_POST, GADGET_CRS, J,
+                   "{\"apiVersion\":\"example.com/v1\",\"kind\":\"Gadget\","
+                   "\"metadata\":{\"name\":\"odd\"},\"spec\":{\"size\":{"
+                   "\"count\":\"three\"}}}"),
+              201);
+  rs = call(f, CP_API_GET, GADGET_CRS "/odd/scale", NULL, NULL);
+  assert_int_equal(rs.code, 500);
+  /* Not an API status in kube: reason Unknown, the bare text. */
+  assert_string_equal(jq(rs.body, "reason", buf, sizeof buf), "Unknown");
+  assert_string_equal(jq(rs.body, "message", buf, sizeof buf),
+                      ".spec.size.count accessor error: three is of the "
+                      "type string, expected int64");
+  free(rs.body);
+  /* A write stops where a non-object is on the way (kube reads the
+   * current Scale first): nothing is stored. */
+  expect_code(call(f, CP_API_POST, GADGET_CRS, J,
+                   "{\"apiVersion\":\"example.com/v1\",\"kind\":\"Gadget\","
+                   "\"metadata\":{\"name\":\"flat\"},\"spec\":{\"size\":"
+                   "\"big\"}}"),
+              201);
+  rs = call(f, CP_API_PUT, GADGET_CRS "/flat/scale", J,
+            "{\"metadata\":{\"name\":\"flat\"},\"spec\":{\"replicas\":1}}");
+  assert_int_equal(rs.code, 500);
+  assert_string_equal(jq(rs.body, "message", buf, sizeof buf),
+                      ".spec.size.count accessor error: big is of the type "
+                      "string, expected map[string]interface{}");
+  free(rs.body);
+  rs = call(f, CP_API_GET, GADGET_CRS "/flat", NULL, NULL);
+  assert_string_equal(jq(rs.body, "spec.size", buf, sizeof buf), "big");
+  free(rs.body);
+#undef GADGET_CRS
+}
+
+/* A scale write creates no object deeper than the server reads back:
+ * a path of more than 32 fields is refused, nothing stored. */
+static void test_crd_scale_path_depth(void **state) {
+  struct api_fixture *f = *state;
+  struct cp_api_response rs;
+  char buf[256], crd[1024], path[128] = ".spec";
+  int i;
+
+  for (i = 0; i < 32; i++)
+    strcat(path, ".a");
+  snprintf(crd, sizeof crd,
+           "{\"metadata\":{\"name\":\"gadgets.example.com\"},\"spec\":{"
+           "\"group\":\"example.com\",\"scope\":\"Cluster\",\"names\":{"
+           "\"plural\":\"gadgets\",\"kind\":\"Gadget\"},\"versions\":[{"
+           "\"name\":\"v1\",\"served\":true,\"storage\":true,"
+           "\"subresources\":{\"scale\":{\"specReplicasPath\":\"%s\","
+           "\"statusReplicasPath\":\".status.replicas\"}}}]}}",
+           path);
+  expect_code(call(f, CP_API_POST, CRDS, J, crd), 201);
+  expect_code(call(f, CP_API_POST, "/apis/example.com/v1/gadgets", J,
+                   "{\"apiVersion\":\"example.com/v1\",\"kind\":\"Gadget\","
+                   "\"metadata\":{\"name\":\"g\"}}"),
+              201);
+  rs = call(f, CP_API_PUT, "/apis/example.com/v1/gadgets/g/scale", J,
+            "{\"metadata\":{\"name\":\"g\"},\"spec\":{\"replicas\":1}}");
+  assert_int_equal(rs.code, 500);
+  assert_non_null(strstr(jq(rs.body, "message", buf, sizeof buf),
+                         "is deeper than 32 fields"));
+  free(rs.body);
+  rs = call(f, CP_API_GET, "/apis/example.com/v1/gadgets/g", NULL, NULL);
+  assert_int_equal(rs.code, 200);
+  assert_string_equal(jq(rs.body, "spec", buf, sizeof buf), "");
+  free(rs.body);
+}
+
+/* A definition's scale paths are checked as kube's
+ * ValidateCustomResourceDefinitionSubresources does. */
+static void test_crd_scale_paths_refused(void **state) {
+  struct api_fixture *f = *state;
+  struct cp_api_response rs;
+  char buf[256], body[1024];
+  static const struct {
+    const char *scale, *field, *message;
+  } cases[] = {
+      {"{\"statusReplicasPath\":\".status.replicas\"}",
+       "spec.versions[0].subresources.scale.specReplicasPath",
+       "spec.versions[0].subresources.scale.specReplicasPath: Required "
+       "value"},
+      {"{\"specReplicasPath\":\".status.replicas\",\"statusReplicasPath\":"
+       "\".status.replicas\"}",
+       "spec.versions[0].subresources.scale.specReplicasPath",
+       "spec.versions[0].subresources.scale.specReplicasPath: Invalid value: "
+       "\".status.replicas\": should be a json path under .spec"},
+      {"{\"specReplicasPath\":\".spec.replicas\"}",
+       "spec.versions[0].subresources.scale.statusReplicasPath",
+       "spec.versions[0].subresources.scale.statusReplicasPath: Required "
+       "value"},
+      {"{\"specReplicasPath\":\".spec.replicas\",\"statusReplicasPath\":"
+       "\"status.replicas\"}",
+       "spec.versions[0].subresources.scale.statusReplicasPath",
+       "spec.versions[0].subresources.scale.statusReplicasPath: Invalid "
+       "value: \"status.replicas\": must be a simple json path starting "
+       "with ."},
+      {"{\"specReplicasPath\":\".spec.replicas\",\"statusReplicasPath\":"
+       "\".status.replicas\",\"labelSelectorPath\":\".metadata.name\"}",
+       "spec.versions[0].subresources.scale.labelSelectorPath",
+       "spec.versions[0].subresources.scale.labelSelectorPath: Invalid "
+       "value: \".metadata.name\": should be a json path under either "
+       ".spec or .status"},
+  };
+  size_t i;
+
+  for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    snprintf(body, sizeof body,
+             "{\"metadata\":{\"name\":\"gadgets.example.com\"},\"spec\":{"
+             "\"group\":\"example.com\",\"scope\":\"Namespaced\",\"names\":{"
+             "\"plural\":\"gadgets\",\"kind\":\"Gadget\"},\"versions\":[{"
+             "\"name\":\"v1\",\"served\":true,\"storage\":true,"
+             "\"subresources\":{\"scale\":%s}}]}}",
+             cases[i].scale);
+    rs = call(f, CP_API_POST, CRDS, J, body);
+    assert_int_equal(rs.code, 422);
+    assert_string_equal(jq(rs.body, "details.causes.0.field", buf,
+                           sizeof buf),
+                        cases[i].field);
+    assert_non_null(
+        strstr(jq(rs.body, "message", buf, sizeof buf), cases[i].message));
+    free(rs.body);
+  }
+  expect_code(call(f, CP_API_GET, CRDS "/gadgets.example.com", NULL, NULL),
+              404);
+}
+
+/* A custom kind's storageVersionHash is its storage version's, the same
+ * in every version it is served in. */
+static void test_crd_storage_version_hash(void **state) {
+  struct api_fixture *f = *state;
+  char *s;
+
+  /* "example.com/v1/Widget": v1 has storage: true. */
+  expect_code(call(f, CP_API_POST, CRDS, J, two_versions_crd), 201);
+  s = cp_discovery_resource_list(f->ctx.resources, "example.com", "v2");
+  assert_non_null(s);
+  assert_non_null(strstr(s, "\"storageVersionHash\":\"gIwvi5rymmg=\""));
+  free(s);
+  s = cp_discovery_resource_list(f->ctx.resources, "example.com", "v1");
+  assert_non_null(strstr(s, "\"storageVersionHash\":\"gIwvi5rymmg=\""));
+  free(s);
+}
+
 /* Each resource's storageVersionHash is kube's, computed from the
  * version it is stored in; subresources have none. */
 static void test_discovery_storage_version_hash(void **state) {
@@ -2225,6 +2447,13 @@ int main(void) {
                                       teardown),
       cmocka_unit_test_setup_teardown(test_discovery, setup, teardown),
       cmocka_unit_test_setup_teardown(test_scale_answers, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_crd_scale_paths, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_crd_scale_path_depth, setup,
+                                      teardown),
+      cmocka_unit_test_setup_teardown(test_crd_scale_paths_refused, setup,
+                                      teardown),
+      cmocka_unit_test_setup_teardown(test_crd_storage_version_hash, setup,
+                                      teardown),
       cmocka_unit_test_setup_teardown(test_pod_create_defaults, setup,
                                       teardown),
       cmocka_unit_test_setup_teardown(test_discovery_storage_version_hash,
