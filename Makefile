@@ -92,9 +92,9 @@ UNIT_BINS += $(B)/tests/test_kit_template
 BENCH_SRCS := $(wildcard bench/bench_*.c)
 BENCH_BINS := $(BENCH_SRCS:bench/%.c=$(B)/bench/%)
 
-# plugins/common/ is not a plugin: its modules are compiled into each.
-PLUGIN_DIRS   := $(filter-out plugins/common/,$(wildcard plugins/*/))
-PLUGIN_COMMON := $(wildcard plugins/common/*.c)
+# Each plugins/NAME/ builds NAME.so from its own modules and the SDK's
+# header-only helpers (sdk/include/cplane/*.h), nothing else.
+PLUGIN_DIRS   := $(wildcard plugins/*/)
 # The SDK's template is built and shipped as a default plugin too, so the
 # example a plugin developer copies is always one the host really loads.
 PLUGIN_SOS    := $(foreach d,$(PLUGIN_DIRS),$(B)/plugins/$(notdir $(d:%/=%)).so) \
@@ -153,16 +153,12 @@ $(B)/tests/%: tests/unit/%.c $(HOST_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $< $(HOST_LIB) $(LDFLAGS) $(LDLIBS) -lcmocka
 
-$(B)/tests/test_plugin_common: tests/unit/test_plugin_common.c $(PLUGIN_COMMON) plugins/common/*.h $(HOST_LIB)
-	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Iplugins/common -o $@ $< $(PLUGIN_COMMON) $(HOST_LIB) $(LDFLAGS) $(LDLIBS) -lcmocka
-
 # The scheduler plugin's modules are tested against the host's own object
 # code, as a plugin sees it.
 SCHED_MODULES := $(filter-out plugins/scheduler/scheduler.c,$(wildcard plugins/scheduler/*.c))
-$(B)/tests/test_scheduler: tests/unit/test_scheduler.c $(SCHED_MODULES) plugins/common/smap.c plugins/scheduler/*.h plugins/common/smap.h $(HOST_LIB)
+$(B)/tests/test_scheduler: tests/unit/test_scheduler.c $(SCHED_MODULES) plugins/scheduler/*.h sdk/include/cplane/*.h $(HOST_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Iplugins/scheduler -Iplugins/common -o $@ $< $(SCHED_MODULES) plugins/common/smap.c $(HOST_LIB) $(LDFLAGS) $(LDLIBS) -lcmocka
+	$(CC) $(CFLAGS) -Iplugins/scheduler -o $@ $< $(SCHED_MODULES) $(HOST_LIB) $(LDFLAGS) $(LDLIBS) -lcmocka
 
 # Tests through the kit. test_kit_NAME links the in-tree plugin
 # plugins/NAME/*.c (and plugins/common) unchanged; the template's test is
@@ -188,9 +184,9 @@ $(B)/bench/%: bench/%.c $(wildcard bench/*.c) $(HOST_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $< $(HOST_LIB) $(LDFLAGS) $(LDLIBS)
 
-$(B)/plugins/%.so: plugins/%/*.c $(PLUGIN_COMMON) plugins/common/*.h sdk/include/cplane/*.h
+$(B)/plugins/%.so: plugins/%/*.c sdk/include/cplane/*.h
 	@mkdir -p $(dir $@)
-	$(CC) $(PLUGIN_CFLAGS) -Iplugins/common $(PLUGIN_LDFLAGS) -o $@ $(filter %.c,$^)
+	$(CC) $(PLUGIN_CFLAGS) $(PLUGIN_LDFLAGS) -o $@ $(filter %.c,$^)
 
 $(B)/plugins/template.so: sdk/examples/template.c sdk/include/cplane/*.h
 	@mkdir -p $(dir $@)

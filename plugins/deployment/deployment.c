@@ -32,14 +32,10 @@
  */
 #include <cplane/cplane.h>
 
-#include "objects.h"
-#include "strbuf.h"
-
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #define ANN_REVISION "deployment.kubernetes.io/revision"
 #define ANN_DESIRED "deployment.kubernetes.io/desired-replicas"
@@ -65,21 +61,21 @@ static const struct cplane_resource resources[] = {
 /* Path of member `key` below `path`, with '.', '[' and '\' escaped as
  * object paths want. Owned: free(). */
 static char *path_member(const char *path, const char *key) {
-  struct sbuf b = {0};
+  struct cplane_strbuf b = {0};
   const char *k;
 
   if (path != NULL && path[0] != '\0') {
-    sb_add(&b, path);
-    sb_addn(&b, ".", 1);
+    cplane_strbuf_add(&b, path);
+    cplane_strbuf_addn(&b, ".", 1);
   }
   for (k = key; *k != '\0'; k++) {
     if (*k == '.' || *k == '[' || *k == '\\')
-      sb_addn(&b, "\\", 1);
-    sb_addn(&b, k, 1);
+      cplane_strbuf_addn(&b, "\\", 1);
+    cplane_strbuf_addn(&b, k, 1);
   }
   if (b.p == NULL)
-    sb_addn(&b, "", 0);
-  return sb_finish(&b);
+    cplane_strbuf_addn(&b, "", 0);
+  return cplane_strbuf_finish(&b);
 }
 
 /* ---- JSON helpers over objects ---- */
@@ -141,7 +137,7 @@ static int empty_value(const char *json) {
  * same, as Kubernetes' semantic comparison of typed templates has it. */
 static void canonical(const cplane_object *o, const char *path,
                       const char *skip_path, const char *skip_key,
-                      struct sbuf *b) {
+                      struct cplane_strbuf *b) {
   int type = api->object_type(o, path);
   struct keys k = {0};
   size_t i;
@@ -155,9 +151,9 @@ static void canonical(const cplane_object *o, const char *path,
     }
     if (k.n > 1) /* qsort wants a real array, even of none */
       qsort(k.v, k.n, sizeof *k.v, cmp_str);
-    sb_addn(b, "{", 1);
+    cplane_strbuf_addn(b, "{", 1);
     for (i = 0; i < k.n; i++) {
-      struct sbuf v = {0};
+      struct cplane_strbuf v = {0};
       char *child, *text;
 
       if (strcmp(path, skip_path) == 0 && strcmp(k.v[i], skip_key) == 0)
@@ -168,44 +164,44 @@ static void canonical(const cplane_object *o, const char *path,
       }
       canonical(o, child, skip_path, skip_key, &v);
       free(child);
-      if ((text = sb_finish(&v)) == NULL) {
+      if ((text = cplane_strbuf_finish(&v)) == NULL) {
         b->failed = 1;
         goto out;
       }
       if (!empty_value(text)) {
         if (!first)
-          sb_addn(b, ",", 1);
+          cplane_strbuf_addn(b, ",", 1);
         first = 0;
-        sb_take_with(b, api->json_format("%s", k.v[i]), api->free);
-        sb_addn(b, ":", 1);
-        sb_add(b, text);
+        cplane_strbuf_take(b, api, api->json_format("%s", k.v[i]));
+        cplane_strbuf_addn(b, ":", 1);
+        cplane_strbuf_add(b, text);
       }
       free(text);
     }
-    sb_addn(b, "}", 1);
+    cplane_strbuf_addn(b, "}", 1);
   } else if (type == CPLANE_TYPE_ARRAY) {
     n = api->object_len(o, path);
-    sb_addn(b, "[", 1);
+    cplane_strbuf_addn(b, "[", 1);
     for (i = 0; i < (size_t)(n > 0 ? n : 0); i++) {
       char child[32];
-      struct sbuf p = {0};
+      struct cplane_strbuf p = {0};
       char *cp;
 
       snprintf(child, sizeof child, "[%zu]", i);
-      sb_add(&p, path);
-      sb_add(&p, child);
-      if ((cp = sb_finish(&p)) == NULL) {
+      cplane_strbuf_add(&p, path);
+      cplane_strbuf_add(&p, child);
+      if ((cp = cplane_strbuf_finish(&p)) == NULL) {
         b->failed = 1;
         goto out;
       }
       if (i > 0)
-        sb_addn(b, ",", 1);
+        cplane_strbuf_addn(b, ",", 1);
       canonical(o, cp, skip_path, skip_key, b);
       free(cp);
     }
-    sb_addn(b, "]", 1);
+    cplane_strbuf_addn(b, "]", 1);
   } else {
-    sb_take_with(b, api->object_json(o, path), api->free);
+    cplane_strbuf_take(b, api, api->object_json(o, path));
   }
 out:
   keys_free(&k);
@@ -217,7 +213,7 @@ out:
 static char *with_member(const cplane_object *o, const char *path,
                          const char *key, const char *value) {
   struct keys k = {0};
-  struct sbuf b = {0};
+  struct cplane_strbuf b = {0};
   size_t i;
   int found = 0;
 
@@ -227,16 +223,16 @@ static char *with_member(const cplane_object *o, const char *path,
     api->object_foreach(o, path, collect_key, &k);
   if (k.failed)
     goto out;
-  sb_addn(&b, "{", 1);
+  cplane_strbuf_addn(&b, "{", 1);
   for (i = 0; i < k.n; i++) {
     char *child;
 
     if (i > 0)
-      sb_addn(&b, ",", 1);
-    sb_take_with(&b, api->json_format("%s", k.v[i]), api->free);
-    sb_addn(&b, ":", 1);
+      cplane_strbuf_addn(&b, ",", 1);
+    cplane_strbuf_take(&b, api, api->json_format("%s", k.v[i]));
+    cplane_strbuf_addn(&b, ":", 1);
     if (strcmp(k.v[i], key) == 0) {
-      sb_add(&b, value);
+      cplane_strbuf_add(&b, value);
       found = 1;
       continue;
     }
@@ -244,70 +240,22 @@ static char *with_member(const cplane_object *o, const char *path,
       b.failed = 1;
       break;
     }
-    sb_take_with(&b, api->object_json(o, child), api->free);
+    cplane_strbuf_take(&b, api, api->object_json(o, child));
     free(child);
   }
   if (!found) {
     if (k.n > 0)
-      sb_addn(&b, ",", 1);
-    sb_take_with(&b, api->json_format("%s", key), api->free);
-    sb_addn(&b, ":", 1);
-    sb_add(&b, value);
+      cplane_strbuf_addn(&b, ",", 1);
+    cplane_strbuf_take(&b, api, api->json_format("%s", key));
+    cplane_strbuf_addn(&b, ":", 1);
+    cplane_strbuf_add(&b, value);
   }
-  sb_addn(&b, "}", 1);
+  cplane_strbuf_addn(&b, "}", 1);
 out:
   keys_free(&k);
   if (k.failed)
     b.failed = 1;
-  return sb_finish(&b);
-}
-
-/* FNV-1a, 32 bits: the hash Kubernetes takes of a pod template. */
-static uint32_t fnv1a(const char *s) {
-  uint32_t h = 2166136261u;
-
-  for (; *s != '\0'; s++) {
-    h ^= (unsigned char)*s;
-    h *= 16777619u;
-  }
-  return h;
-}
-
-/* Kubernetes' rand.SafeEncodeString of the decimal hash: no vowels, no
- * look-alike characters, so a hash never spells a word. */
-static void safe_encode(uint32_t h, char *out, size_t len) {
-  static const char alphabet[] = "bcdfghjklmnpqrstvwxz2456789";
-  char digits[16];
-  size_t i;
-
-  snprintf(digits, sizeof digits, "%" PRIu32, h);
-  for (i = 0; digits[i] != '\0' && i + 1 < len; i++)
-    out[i] = alphabet[(unsigned char)digits[i] % (sizeof alphabet - 1)];
-  out[i] = '\0';
-}
-
-/* ---- times ---- */
-
-static void now_rfc3339(char *out, size_t len) {
-  time_t t = time(NULL);
-  struct tm tm;
-
-  gmtime_r(&t, &tm);
-  strftime(out, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
-/* Seconds since the epoch of an RFC 3339 UTC time, or 0 when unreadable. */
-static time_t parse_rfc3339(const char *s) {
-  struct tm tm;
-
-  memset(&tm, 0, sizeof tm);
-  if (s == NULL || sscanf(s, "%d-%d-%dT%d:%d:%d", &tm.tm_year, &tm.tm_mon,
-                          &tm.tm_mday, &tm.tm_hour, &tm.tm_min,
-                          &tm.tm_sec) != 6)
-    return 0;
-  tm.tm_year -= 1900;
-  tm.tm_mon -= 1;
-  return timegm(&tm);
+  return cplane_strbuf_finish(&b);
 }
 
 /* ---- what one reconcile knows ---- */
@@ -326,6 +274,7 @@ struct rsinfo {
 };
 
 struct status {
+  char now[CPLANE_TIME_LEN]; /* this reconcile's clock, for conditions */
   int64_t observed, replicas, updated, ready, available, unavailable;
   int64_t collisions;
   struct condition *conds;
@@ -490,7 +439,7 @@ static void cond_set(struct status *st, const char *type, const char *status,
   snprintf(c.status, sizeof c.status, "%s", status);
   snprintf(c.reason, sizeof c.reason, "%s", reason);
   snprintf(c.message, sizeof c.message, "%s", message);
-  now_rfc3339(c.last_update, sizeof c.last_update);
+  snprintf(c.last_update, sizeof c.last_update, "%s", st->now);
   if (cur != NULL && strcmp(cur->status, status) == 0)
     memcpy(c.last_transition, cur->last_transition,
            sizeof c.last_transition);
@@ -575,11 +524,11 @@ static struct rsinfo **rs_select(struct deploy *d, int old_only,
 }
 
 static char *template_of(const cplane_object *o) {
-  struct sbuf b = {0};
+  struct cplane_strbuf b = {0};
 
   canonical(o, "spec.template", "spec.template.metadata.labels", HASH_LABEL,
             &b);
-  return sb_finish(&b);
+  return cplane_strbuf_finish(&b);
 }
 
 static int load_replicasets(struct deploy *d) {
@@ -636,17 +585,17 @@ static int load_replicasets(struct deploy *d) {
  * goes into it, so a clash with a ReplicaSet that is not ours gives
  * another name next time. */
 static int compute_hash(struct deploy *d) {
-  struct sbuf b = {0};
+  struct cplane_strbuf b = {0};
   char n[32], *text;
 
-  sb_add(&b, d->template);
+  cplane_strbuf_add(&b, d->template);
   if (d->cur.collisions > 0) {
     snprintf(n, sizeof n, "%" PRId64, d->cur.collisions);
-    sb_add(&b, n);
+    cplane_strbuf_add(&b, n);
   }
-  if ((text = sb_finish(&b)) == NULL)
+  if ((text = cplane_strbuf_finish(&b)) == NULL)
     return -1;
-  safe_encode(fnv1a(text), d->hash, sizeof d->hash);
+  cplane_hash_safe_encode32(cplane_fnv1a32_str(text), d->hash, sizeof d->hash);
   free(text);
   return 0;
 }
@@ -692,6 +641,7 @@ static int load(struct deploy *d) {
     if (d->unavailable > d->replicas)
       d->unavailable = d->replicas;
   }
+  cplane_time_format(api->now_ms(d->ctx), d->cur.now, sizeof d->cur.now);
   if (read_status(o, &d->cur) < 0 || copy_status(&d->cur, &d->next) < 0)
     return -1;
   if ((d->template = template_of(o)) == NULL)
@@ -890,7 +840,7 @@ static int create_conflict(struct deploy *d, const char *name) {
 static int create_new_rs(struct deploy *d) {
   char hash_json[32], name[320], rev[32], want[32], maxs[32];
   char *labels = NULL, *meta = NULL, *tmpl = NULL, *ml = NULL, *sel = NULL;
-  char *body = NULL, *msg = NULL, text[600];
+  char *body = NULL, *msg = NULL, *ref = NULL, text[600];
   int64_t replicas = new_rs_replicas(d, 0);
   int code, rc = -1;
 
@@ -908,19 +858,17 @@ static int create_new_rs(struct deploy *d) {
   tmpl = with_member(d->o, "spec.template", "metadata", meta);
   ml = with_member(d->o, "spec.selector.matchLabels", HASH_LABEL, hash_json);
   sel = with_member(d->o, "spec.selector", "matchLabels", ml);
+  ref = cplane_controller_ref_json(api, d->o, "apps/v1", "Deployment");
   if (labels == NULL || meta == NULL || tmpl == NULL || ml == NULL ||
-      sel == NULL)
+      sel == NULL || ref == NULL)
     goto out;
   body = api->json_format(
       "{'apiVersion':'apps/v1','kind':'ReplicaSet','metadata':{'name':%s,"
       "'namespace':%s,'labels':%j,'annotations':{%s:%s,%s:%s,%s:%s},"
-      "'ownerReferences':[{'apiVersion':'apps/v1','kind':'Deployment',"
-      "'name':%s,'uid':%s,'controller':true,'blockOwnerDeletion':true}]},"
-      "'spec':{'replicas':%lld,'minReadySeconds':%lld,'selector':%j,"
-      "'template':%j}}",
-      name, d->ns, labels, ANN_REVISION, rev, ANN_DESIRED, want, ANN_MAX,
-      maxs, d->name, d->uid, (long long)replicas, (long long)d->min_ready,
-      sel, tmpl);
+      "'ownerReferences':[%j]},'spec':{'replicas':%lld,"
+      "'minReadySeconds':%lld,'selector':%j,'template':%j}}",
+      name, d->ns, labels, ANN_REVISION, rev, ANN_DESIRED, want, ANN_MAX, maxs,
+      ref, (long long)replicas, (long long)d->min_ready, sel, tmpl);
   if (body == NULL)
     goto out;
   code = api->create(d->ctx, &resources[RS], d->ns, body, NULL, &msg);
@@ -948,6 +896,7 @@ static int create_new_rs(struct deploy *d) {
 out:
   api->free(msg);
   api->free(body);
+  api->free(ref);
   free(labels);
   free(meta);
   free(tmpl);
@@ -1219,7 +1168,7 @@ static uint32_t rollout_conditions(struct deploy *d) {
   struct status *st = &d->next, *old = &d->cur;
   struct condition *c = cond_get(st, COND_PROGRESSING);
   char msg[512];
-  time_t now = time(NULL), last;
+  double now = cplane_now_s(api, d->ctx), last;
 
   if (d->deadline <= 0) {
     cond_remove(st, COND_PROGRESSING);
@@ -1265,8 +1214,8 @@ static uint32_t rollout_conditions(struct deploy *d) {
     return 0;
   if (strcmp(c->reason, "ProgressDeadlineExceeded") == 0)
     return 0;
-  last = parse_rfc3339(c->last_update);
-  if (last + d->deadline < now) {
+  last = cplane_time_parse_s(c->last_update, 0);
+  if (last + (double)d->deadline < now) {
     if (d->new_rs != NULL)
       snprintf(msg, sizeof msg, "ReplicaSet \"%s\" has timed out "
                "progressing.", d->new_rs->name);
@@ -1277,7 +1226,7 @@ static uint32_t rollout_conditions(struct deploy *d) {
     return 0;
   }
   /* Look again when the deadline passes, if nothing happens before. */
-  return ms_after((int64_t)(last + d->deadline - now));
+  return ms_after((int64_t)(last + (double)d->deadline - now));
 }
 
 static int same_conditions(const struct status *a, const struct status *b) {
@@ -1301,7 +1250,7 @@ static int same_conditions(const struct status *a, const struct status *b) {
 /* Writes d->next when it differs from what the Deployment reports. */
 static int write_status(struct deploy *d) {
   struct status *a = &d->next, *b = &d->cur;
-  struct sbuf conds = {0};
+  struct cplane_strbuf conds = {0};
   char *cj = NULL, *body = NULL, *msg = NULL;
   size_t i;
   int code, rc = 0;
@@ -1311,21 +1260,22 @@ static int write_status(struct deploy *d) {
       a->available == b->available && a->unavailable == b->unavailable &&
       a->collisions == b->collisions && same_conditions(a, b))
     return 0;
-  sb_addn(&conds, "[", 1);
+  cplane_strbuf_addn(&conds, "[", 1);
   for (i = 0; i < a->n_conds; i++) {
     const struct condition *c = &a->conds[i];
 
     if (i > 0)
-      sb_addn(&conds, ",", 1);
-    sb_take_with(&conds,
-             api->json_format("{'type':%s,'status':%s,'reason':%s,"
-                              "'message':%s,'lastUpdateTime':%s,"
-                              "'lastTransitionTime':%s}",
-                              c->type, c->status, c->reason, c->message,
-                              c->last_update, c->last_transition), api->free);
+      cplane_strbuf_addn(&conds, ",", 1);
+    cplane_strbuf_take(&conds, api,
+                       api->json_format("{'type':%s,'status':%s,'reason':%s,"
+                                        "'message':%s,'lastUpdateTime':%s,"
+                                        "'lastTransitionTime':%s}",
+                                        c->type, c->status, c->reason,
+                                        c->message, c->last_update,
+                                        c->last_transition));
   }
-  sb_addn(&conds, "]", 1);
-  if ((cj = sb_finish(&conds)) == NULL) {
+  cplane_strbuf_addn(&conds, "]", 1);
+  if ((cj = cplane_strbuf_finish(&conds)) == NULL) {
     rc = -1;
     goto out;
   }
@@ -1471,11 +1421,12 @@ static char *selector_of(const cplane_object *o, const char *path) {
 static int adopt_orphans(struct deploy *d) {
   cplane_object_list *list = NULL;
   char *sel = selector_of(d->o, "spec.selector");
+  char *ref = cplane_controller_ref_json(api, d->o, "apps/v1", "Deployment");
   size_t i, n;
   int adopted = 0, failed = 0;
 
-  if (sel == NULL || api->cache_list(d->ctx, RS, d->ns, sel, &list) !=
-                         CPLANE_OK)
+  if (sel == NULL || ref == NULL ||
+      api->cache_list(d->ctx, RS, d->ns, sel, &list) != CPLANE_OK)
     goto out;
   n = api->list_len(list);
   for (i = 0; i < n; i++) {
@@ -1491,15 +1442,11 @@ static int adopt_orphans(struct deploy *d) {
     patch = api->json_format(
         has_refs ? "[{'op':'test','path':'/metadata/resourceVersion',"
                    "'value':%s},{'op':'add','path':"
-                   "'/metadata/ownerReferences/-','value':{'apiVersion':"
-                   "'apps/v1','kind':'Deployment','name':%s,'uid':%s,"
-                   "'controller':true,'blockOwnerDeletion':true}}]"
+                   "'/metadata/ownerReferences/-','value':%j}]"
                  : "[{'op':'test','path':'/metadata/resourceVersion',"
                    "'value':%s},{'op':'add','path':"
-                   "'/metadata/ownerReferences','value':[{'apiVersion':"
-                   "'apps/v1','kind':'Deployment','name':%s,'uid':%s,"
-                   "'controller':true,'blockOwnerDeletion':true}]}]",
-        api->object_resource_version(o), d->name, d->uid);
+                   "'/metadata/ownerReferences','value':[%j]}]",
+        api->object_resource_version(o), ref);
     if (patch == NULL) {
       failed = 1;
       break;
@@ -1519,6 +1466,7 @@ static int adopt_orphans(struct deploy *d) {
   }
 out:
   api->list_free(list);
+  api->free(ref);
   free(sel);
   return failed ? -1 : adopted;
 }
@@ -1528,7 +1476,7 @@ out:
 /* "ns/name" of the Deployment controlling a ReplicaSet, into buf; 0 if
  * none. */
 static int owner_key(const cplane_object *rs, char *buf, size_t len) {
-  return controller_owner_key(api, rs, "Deployment", buf, len);
+  return cplane_controller_key(api, rs, "Deployment", buf, len);
 }
 
 /* A ReplicaSet without a controller: every Deployment of its namespace

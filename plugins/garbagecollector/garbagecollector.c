@@ -37,6 +37,7 @@
 #include <string.h>
 
 #define DANGLING_RECHECK_MS 5000
+#define OWNERS "metadata.ownerReferences"
 
 static const struct cplane_host_api *api;
 
@@ -63,21 +64,6 @@ static int kind_index(const char *kind) {
   return -1;
 }
 
-static int has_finalizer(const cplane_object *o, const char *f) {
-  int n = api->object_len(o, "metadata.finalizers"), i;
-  char path[64];
-
-  for (i = 0; i < n; i++) {
-    const char *v;
-
-    snprintf(path, sizeof path, "metadata.finalizers[%d]", i);
-    v = api->object_string(o, path);
-    if (v != NULL && strcmp(v, f) == 0)
-      return 1;
-  }
-  return 0;
-}
-
 static void enqueue_for(cplane_plugin_ctx *ctx, const char *what,
                         uint32_t res, const cplane_object *obj) {
   char key[320];
@@ -91,8 +77,8 @@ static void enqueue_for(cplane_plugin_ctx *ctx, const char *what,
 static void on_add(cplane_plugin_ctx *ctx, uint32_t res,
                    const cplane_object *obj) {
   if (api->object_deletion_timestamp(obj) != NULL &&
-      (has_finalizer(obj, "orphan") ||
-       has_finalizer(obj, "foregroundDeletion")))
+      (cplane_finalizer_has(api, obj, "orphan") ||
+       cplane_finalizer_has(api, obj, "foregroundDeletion")))
     enqueue_for(ctx, "owner", res, obj);
   if (api->object_len(obj, "metadata.ownerReferences") > 0)
     enqueue_for(ctx, "check", res, obj);
@@ -104,8 +90,8 @@ static void on_update(cplane_plugin_ctx *ctx, uint32_t res,
   char *a, *b;
 
   if (api->object_deletion_timestamp(new_obj) != NULL &&
-      (has_finalizer(new_obj, "orphan") ||
-       has_finalizer(new_obj, "foregroundDeletion")))
+      (cplane_finalizer_has(api, new_obj, "orphan") ||
+       cplane_finalizer_has(api, new_obj, "foregroundDeletion")))
     enqueue_for(ctx, "owner", res, new_obj);
   if (old_obj == new_obj ||
       api->object_len(new_obj, "metadata.ownerReferences") <= 0)
@@ -124,7 +110,7 @@ static void on_delete(cplane_plugin_ctx *ctx, uint32_t res,
   char key[160];
 
   (void)res;
-  if (has_finalizer(obj, "orphan") || api->object_uid(obj) == NULL)
+  if (cplane_finalizer_has(api, obj, "orphan") || api->object_uid(obj) == NULL)
     return;
   snprintf(key, sizeof key, "gone/%s", api->object_uid(obj));
   api->enqueue(ctx, key);
@@ -153,35 +139,22 @@ static int owner_exists(cplane_plugin_ctx *ctx, const char *kind,
 
 /* Index of the ownerReference of d naming uid, or -1. */
 static int ref_index(const cplane_object *d, const char *uid, int *n_refs) {
-  int n = api->object_len(d, "metadata.ownerReferences"), k;
-  char path[96];
+  int n = api->object_len(d, OWNERS);
 
   *n_refs = n < 0 ? 0 : n;
-  for (k = 0; k < n; k++) {
-    const char *u;
-
-    snprintf(path, sizeof path, "metadata.ownerReferences[%d].uid", k);
-    u = api->object_string(d, path);
-    if (u != NULL && strcmp(u, uid) == 0)
-      return k;
-  }
-  return -1;
+  return cplane_array_find(api, d, OWNERS, "uid", uid);
 }
 
 /* 1 when some owner of d other than `uid` still exists (or cannot be
  * told not to). */
 static int has_other_owner(cplane_plugin_ctx *ctx, const cplane_object *d,
                            const char *uid) {
-  int n = api->object_len(d, "metadata.ownerReferences"), k;
-  char path[96];
+  int n = api->object_len(d, OWNERS), k;
 
   for (k = 0; k < n; k++) {
-    const char *u, *kind;
+    const char *u = cplane_array_string(api, d, OWNERS, k, "uid");
+    const char *kind = cplane_array_string(api, d, OWNERS, k, "kind");
 
-    snprintf(path, sizeof path, "metadata.ownerReferences[%d].uid", k);
-    u = api->object_string(d, path);
-    snprintf(path, sizeof path, "metadata.ownerReferences[%d].kind", k);
-    kind = api->object_string(d, path);
     if (u == NULL || strcmp(u, uid) == 0)
       continue;
     if (owner_exists(ctx, kind, u) != 0)
@@ -288,31 +261,23 @@ static int handle_dependents(cplane_plugin_ctx *ctx, const char *uid,
 /* Removes finalizer f from the owner, guarded by a test of its place. */
 static int remove_finalizer(cplane_plugin_ctx *ctx, uint32_t res,
                             const cplane_object *o, const char *f) {
-  int n = api->object_len(o, "metadata.finalizers"), i, code;
-  char path[64], patch[256], *msg = NULL;
+  int i = cplane_array_find(api, o, CPLANE_FINALIZERS_PATH, NULL, f), code;
+  char patch[256], *msg = NULL;
 
-  for (i = 0; i < n; i++) {
-    const char *v;
-
-    snprintf(path, sizeof path, "metadata.finalizers[%d]", i);
-    v = api->object_string(o, path);
-    if (v == NULL || strcmp(v, f) != 0)
-      continue;
-    snprintf(patch, sizeof patch,
-             "[{\"op\":\"test\",\"path\":\"/metadata/finalizers/%d\","
-             "\"value\":\"%s\"},{\"op\":\"remove\",\"path\":"
-             "\"/metadata/finalizers/%d\"}]",
-             i, f, i);
-    code = api->patch(ctx, &resources[res], api->object_namespace(o),
-                      api->object_name(o), CPLANE_PATCH_JSON, patch, NULL,
-                      &msg);
-    api->free(msg);
-    if (code == 200)
-      api->log(ctx, CPLANE_LOG_INFO, "%s %s: removed finalizer %s",
-               kinds[res], api->object_key(o), f);
-    return code == 200 || code == 404 ? 0 : -1;
-  }
-  return 0;
+  if (i < 0)
+    return 0;
+  snprintf(patch, sizeof patch,
+           "[{\"op\":\"test\",\"path\":\"/metadata/finalizers/%d\","
+           "\"value\":\"%s\"},{\"op\":\"remove\",\"path\":"
+           "\"/metadata/finalizers/%d\"}]",
+           i, f, i);
+  code = api->patch(ctx, &resources[res], api->object_namespace(o),
+                    api->object_name(o), CPLANE_PATCH_JSON, patch, NULL, &msg);
+  api->free(msg);
+  if (code == 200)
+    api->log(ctx, CPLANE_LOG_INFO, "%s %s: removed finalizer %s", kinds[res],
+             api->object_key(o), f);
+  return code == 200 || code == 404 ? 0 : -1;
 }
 
 static int reconcile_owner(cplane_plugin_ctx *ctx, uint32_t res,
@@ -324,11 +289,11 @@ static int reconcile_owner(cplane_plugin_ctx *ctx, uint32_t res,
     return CPLANE_RECONCILE_DONE;
   if (api->object_deletion_timestamp(o) == NULL)
     goto out;
-  if (has_finalizer(o, "orphan")) {
+  if (cplane_finalizer_has(api, o, "orphan")) {
     if (handle_dependents(ctx, api->object_uid(o), ORPHAN) < 0 ||
         remove_finalizer(ctx, res, o, "orphan") < 0)
       rc = CPLANE_RECONCILE_RETRY;
-  } else if (has_finalizer(o, "foregroundDeletion")) {
+  } else if (cplane_finalizer_has(api, o, "foregroundDeletion")) {
     left = handle_dependents(ctx, api->object_uid(o), FOREGROUND);
     if (left < 0) {
       rc = CPLANE_RECONCILE_RETRY;
@@ -352,21 +317,17 @@ static int reconcile_dependent(cplane_plugin_ctx *ctx, uint32_t res,
                                uint32_t *requeue_after_ms) {
   const cplane_object *d = NULL;
   int n, k, rc = CPLANE_RECONCILE_DONE, missing = 0, present = 0;
-  char path[96];
 
   if (api->cache_get(ctx, res, key, &d) != CPLANE_OK)
     return CPLANE_RECONCILE_DONE;
   if (api->object_deletion_timestamp(d) != NULL)
     goto out;
-  n = api->object_len(d, "metadata.ownerReferences");
+  n = api->object_len(d, OWNERS);
   for (k = 0; k < n; k++) {
-    const char *u, *kind;
+    const char *u = cplane_array_string(api, d, OWNERS, k, "uid");
+    const char *kind = cplane_array_string(api, d, OWNERS, k, "kind");
     int e;
 
-    snprintf(path, sizeof path, "metadata.ownerReferences[%d].uid", k);
-    u = api->object_string(d, path);
-    snprintf(path, sizeof path, "metadata.ownerReferences[%d].kind", k);
-    kind = api->object_string(d, path);
     if (u == NULL)
       continue;
     e = owner_exists(ctx, kind, u);
@@ -384,12 +345,9 @@ static int reconcile_dependent(cplane_plugin_ctx *ctx, uint32_t res,
   }
   /* Still missing: act as if each gone owner's delete had been seen. */
   for (k = n - 1; k >= 0; k--) {
-    const char *u, *kind;
+    const char *u = cplane_array_string(api, d, OWNERS, k, "uid");
+    const char *kind = cplane_array_string(api, d, OWNERS, k, "kind");
 
-    snprintf(path, sizeof path, "metadata.ownerReferences[%d].uid", k);
-    u = api->object_string(d, path);
-    snprintf(path, sizeof path, "metadata.ownerReferences[%d].kind", k);
-    kind = api->object_string(d, path);
     if (u == NULL || owner_exists(ctx, kind, u) != 0)
       continue;
     api->log(ctx, CPLANE_LOG_INFO, "%s %s: owner %s %s is gone", kinds[res],

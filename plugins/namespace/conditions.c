@@ -8,9 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "strbuf.h"
-#include "timeutil.h"
-
 #define N_TYPES 5
 #define MSG_MAX 2048
 
@@ -109,88 +106,25 @@ static void compute(const struct ns_content *c, struct cond *out) {
   }
 }
 
-static int is_ours(const char *type) {
-  int i;
-
-  for (i = 0; type != NULL && i < N_TYPES; i++)
-    if (strcmp(type, types[i]) == 0)
-      return 1;
-  return 0;
-}
-
-static const char *cond_str(const struct cplane_host_api *api,
-                            const cplane_object *ns, int i,
-                            const char *field) {
-  char key[96];
-
-  snprintf(key, sizeof key, "status.conditions[%d].%s", i, field);
-  return api->object_string(ns, key);
-}
-
-static int same(const char *a, const char *b) {
-  return a != NULL && b != NULL && strcmp(a, b) == 0;
-}
-
-/* The conditions array: the namespace's other conditions as they are,
- * then ours, each keeping its lastTransitionTime unless its status
- * flipped. Sets *changed when any of ours is new or different. */
-static char *conditions_json(const struct cplane_host_api *api,
-                             const cplane_object *ns, const struct cond *want,
-                             int *changed) {
-  int n = api->object_len(ns, "status.conditions"), i, k;
-  struct sbuf b = {0};
-  char now[40], key[64];
-
-  format_time(now, sizeof now, now_s(), 0);
-  *changed = 0;
-  sb_add(&b, "[");
-  for (i = 0; i < n; i++) {
-    if (is_ours(cond_str(api, ns, i, "type")))
-      continue;
-    snprintf(key, sizeof key, "status.conditions[%d]", i);
-    sb_add(&b, b.len > 1 ? "," : "");
-    sb_take_with(&b, api->object_json(ns, key), api->free);
-  }
-  for (k = 0; k < N_TYPES; k++) {
-    const char *since = now;
-
-    for (i = 0; i < n; i++)
-      if (same(cond_str(api, ns, i, "type"), want[k].type))
-        break;
-    if (i == n || !same(cond_str(api, ns, i, "status"), want[k].status))
-      *changed = 1;
-    else if (cond_str(api, ns, i, "lastTransitionTime") != NULL)
-      since = cond_str(api, ns, i, "lastTransitionTime");
-    if (i < n && (!same(cond_str(api, ns, i, "reason"), want[k].reason) ||
-                  !same(cond_str(api, ns, i, "message"), want[k].message)))
-      *changed = 1;
-    sb_add(&b, b.len > 1 ? "," : "");
-    sb_take_with(&b,
-                 api->json_format("{'type':%s,'status':%s,"
-                                  "'lastTransitionTime':%s,'reason':%s,"
-                                  "'message':%s}",
-                                  want[k].type, want[k].status, since,
-                                  want[k].reason, want[k].message),
-                 api->free);
-  }
-  sb_add(&b, "]");
-  return sb_finish(&b);
-}
-
 int ns_update_conditions(const struct cplane_host_api *api,
                          cplane_plugin_ctx *ctx,
                          const struct cplane_resource *namespaces,
                          const cplane_object *nsobj,
                          const struct ns_content *c) {
   struct cond *want = calloc(N_TYPES, sizeof *want);
+  struct cplane_condition set[N_TYPES];
   char *conds = NULL, *md = NULL, *spec = NULL, *body = NULL, *msg = NULL;
   const char *phase = api->object_string(nsobj, "status.phase");
-  int changed = 0, code = CPLANE_ENOMEM;
+  int changed = 0, code = CPLANE_ENOMEM, i;
 
   if (want == NULL)
     goto out;
   compute(c, want);
-  if ((conds = conditions_json(api, nsobj, want, &changed)) == NULL)
+  for (i = 0; i < N_TYPES; i++)
+    set[i] = (struct cplane_condition){want[i].type, want[i].status,
+                                       want[i].reason, want[i].message, 0};
+  if ((code = cplane_conditions_set(api, ctx, nsobj, "status.conditions", set,
+                                    N_TYPES, &conds, &changed)) != CPLANE_OK)
     goto out;
   code = 0;
   if (!changed)
@@ -217,7 +151,7 @@ out:
   api->free(body);
   api->free(spec);
   api->free(md);
-  free(conds);
+  api->free(conds);
   free(want);
   return code;
 }

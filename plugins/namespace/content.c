@@ -150,12 +150,12 @@ static int collect_finalizer(void *userdata, const char *key,
 /* Deletes one listed object (deletecollection is not served). */
 static void delete_item(struct run *r, const struct resource *res,
                         const cplane_object *page, size_t i) {
-  char path[PATH_MAX_LEN + 800], key[64], name[768], msg[300];
+  char path[PATH_MAX_LEN + 800], name[768], msg[300];
   const char *n;
   int code;
 
-  snprintf(key, sizeof key, "items[%zu].metadata.name", i);
-  if ((n = r->api->object_string(page, key)) == NULL ||
+  if ((n = cplane_array_string(r->api, page, "items", (int)i,
+                               "metadata.name")) == NULL ||
       escape(n, name, sizeof name) < 0)
     return;
   snprintf(path, sizeof path, "%s/%s", res->base, name);
@@ -301,7 +301,7 @@ static void empty_group_version(struct run *r, const char *prefix,
  * ServerPreferredNamespacedResources. */
 static void empty_groups(struct run *r) {
   const cplane_object *groups = NULL;
-  char key[96], msg[300];
+  char msg[300];
   int code, n, i;
 
   code = call(r, "GET", "/apis", NULL, &groups, msg, sizeof msg);
@@ -312,13 +312,12 @@ static void empty_groups(struct run *r) {
   }
   n = r->api->object_len(groups, "groups");
   for (i = 0; i < n; i++) {
-    const char *gv;
+    const char *gv = cplane_array_string(r->api, groups, "groups", i,
+                                         "preferredVersion.groupVersion");
 
-    snprintf(key, sizeof key, "groups[%d].preferredVersion.groupVersion", i);
-    if ((gv = r->api->object_string(groups, key)) == NULL) {
-      snprintf(key, sizeof key, "groups[%d].versions[0].groupVersion", i);
-      gv = r->api->object_string(groups, key);
-    }
+    if (gv == NULL)
+      gv = cplane_array_string(r->api, groups, "groups", i,
+                               "versions[0].groupVersion");
     if (gv != NULL && strchr(gv, '/') != NULL)
       empty_group_version(r, "/apis", gv);
   }

@@ -24,9 +24,6 @@
  */
 #include <cplane/cplane.h>
 
-#include "strbuf.h"
-#include "timeutil.h"
-
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -38,7 +35,7 @@
 #define TAINT_KEY "node.kubernetes.io/unreachable"
 /* A 409 means our cache is behind the server: look again shortly. */
 #define CONFLICT_RETRY_MS 100u
-#define EVICT_BUCKETS 4096
+#define CONDS "status.conditions"
 
 static const struct cplane_host_api *api;
 
@@ -52,15 +49,15 @@ static const struct cplane_resource resources[] = {
 #define LEASES 1
 #define PODS 2
 
-/* One pod waiting in the eviction FIFO, also chained in a hash bucket so
- * that a pod found due on every node check is queued once. */
+/* One pod waiting in the eviction FIFO; its key is also in the set
+ * `queued`, so that a pod found due on every node check is queued once. */
 struct evictee {
-  struct evictee *next_in_fifo, *next_in_bucket;
-  unsigned hash;
+  struct evictee *next_in_fifo;
   char key[];
 };
 
 struct lifecycle {
+  cplane_plugin_ctx *ctx; /* ours, for the clock */
   uint32_t grace_ms, check_ms;
   int64_t default_toleration_s;
   double eviction_rate; /* pods per second */
@@ -69,16 +66,11 @@ struct lifecycle {
 
   pthread_mutex_t mu; /* guards everything below */
   struct evictee *head, *tail;
-  struct evictee *buckets[EVICT_BUCKETS];
+  struct cplane_sset queued; /* the keys in the FIFO */
   double tokens, refilled_at;
 };
 
 /* ---- small helpers ---- */
-
-/* Appends text owned by the host and frees it; NULL marks a failure. */
-static void sb_take(struct sbuf *b, char *owned) {
-  sb_take_with(b, owned, api->free);
-}
 
 static uint32_t ms_until(double t, double now) {
   double ms = (t - now) * 1000 + 1;
@@ -90,34 +82,15 @@ static struct lifecycle *state(cplane_plugin_ctx *ctx) {
   return api->get_userdata(ctx);
 }
 
-static int find_condition(const cplane_object *obj, const char *type) {
-  int n = api->object_len(obj, "status.conditions"), i;
-  char path[64];
-
-  for (i = 0; i < n; i++) {
-    const char *t;
-
-    snprintf(path, sizeof path, "status.conditions[%d].type", i);
-    t = api->object_string(obj, path);
-    if (t != NULL && strcmp(t, type) == 0)
-      return i;
-  }
-  return -1;
-}
-
 /* The index of our unreachable taint with that effect in spec.taints,
  * or -1. */
 static int find_taint_effect(const cplane_object *node, const char *effect) {
   int n = api->object_len(node, "spec.taints"), i;
-  char path[64];
 
   for (i = 0; i < n; i++) {
-    const char *k, *e;
+    const char *k = cplane_array_string(api, node, "spec.taints", i, "key");
+    const char *e = cplane_array_string(api, node, "spec.taints", i, "effect");
 
-    snprintf(path, sizeof path, "spec.taints[%d].key", i);
-    k = api->object_string(node, path);
-    snprintf(path, sizeof path, "spec.taints[%d].effect", i);
-    e = api->object_string(node, path);
     if (k != NULL && e != NULL && strcmp(k, TAINT_KEY) == 0 &&
         strcmp(e, effect) == 0)
       return i;
@@ -132,12 +105,8 @@ static int find_taint(const cplane_object *node) {
 
 /* When the taint went on (its timeAdded), or `fallback`. */
 static double taint_time(const cplane_object *node, int t, double fallback) {
-  char path[64];
-  double at;
-
-  snprintf(path, sizeof path, "spec.taints[%d].timeAdded", t);
-  return parse_time(api->object_string(node, path), &at) == 0 ? at
-                                                              : fallback;
+  return cplane_time_parse_s(
+      cplane_array_string(api, node, "spec.taints", t, "timeAdded"), fallback);
 }
 
 /* How long pod tolerates the unreachable taint: -1 for ever, else
@@ -154,14 +123,10 @@ static int64_t toleration_s(const struct lifecycle *lc,
     int64_t secs;
     int exists;
 
-    snprintf(path, sizeof path, "spec.tolerations[%d].key", i);
-    key = api->object_string(pod, path);
-    snprintf(path, sizeof path, "spec.tolerations[%d].operator", i);
-    op = api->object_string(pod, path);
-    snprintf(path, sizeof path, "spec.tolerations[%d].effect", i);
-    effect = api->object_string(pod, path);
-    snprintf(path, sizeof path, "spec.tolerations[%d].value", i);
-    value = api->object_string(pod, path);
+    key = cplane_array_string(api, pod, "spec.tolerations", i, "key");
+    op = cplane_array_string(api, pod, "spec.tolerations", i, "operator");
+    effect = cplane_array_string(api, pod, "spec.tolerations", i, "effect");
+    value = cplane_array_string(api, pod, "spec.tolerations", i, "value");
     exists = op != NULL && strcmp(op, "Exists") == 0;
     if (key == NULL || key[0] == '\0') {
       if (!exists) /* an empty key only means "all" with Exists */
@@ -186,33 +151,23 @@ static int64_t toleration_s(const struct lifecycle *lc,
 
 /* ---- the eviction FIFO ---- */
 
-static unsigned hash_key(const char *s) {
-  unsigned h = 2166136261u;
-
-  while (*s)
-    h = (h ^ (unsigned char)*s++) * 16777619u;
-  return h;
-}
-
 /* Queues pod `key` for eviction unless it is queued already. Returns 1
  * when it was added. */
 static int evict_push(struct lifecycle *lc, const char *key) {
-  unsigned h = hash_key(key);
-  struct evictee *e, **b = &lc->buckets[h % EVICT_BUCKETS];
+  struct evictee *e;
   size_t len = strlen(key);
   int added = 0;
 
   pthread_mutex_lock(&lc->mu);
-  for (e = *b; e != NULL; e = e->next_in_bucket)
-    if (e->hash == h && strcmp(e->key, key) == 0)
-      goto out;
-  if ((e = malloc(sizeof *e + len + 1)) == NULL)
-    goto out; /* the next node check finds it again */
+  /* Out of memory either way: the next node check finds it again. */
+  if (cplane_sset_add(&lc->queued, key) != 1)
+    goto out;
+  if ((e = malloc(sizeof *e + len + 1)) == NULL) {
+    cplane_sset_del(&lc->queued, key);
+    goto out;
+  }
   memcpy(e->key, key, len + 1);
-  e->hash = h;
   e->next_in_fifo = NULL;
-  e->next_in_bucket = *b;
-  *b = e;
   if (lc->tail != NULL)
     lc->tail->next_in_fifo = e;
   else
@@ -227,8 +182,8 @@ out:
 /* Takes the oldest entry if a token is there for it; the caller frees it.
  * Else sets *wait_ms to when to look again (0: the FIFO is empty). */
 static struct evictee *evict_pop(struct lifecycle *lc, uint32_t *wait_ms) {
-  struct evictee *e = NULL, **b;
-  double now = now_s();
+  struct evictee *e = NULL;
+  double now = cplane_now_s(api, lc->ctx);
 
   *wait_ms = 0;
   pthread_mutex_lock(&lc->mu);
@@ -245,10 +200,7 @@ static struct evictee *evict_pop(struct lifecycle *lc, uint32_t *wait_ms) {
   e = lc->head;
   if ((lc->head = e->next_in_fifo) == NULL)
     lc->tail = NULL;
-  for (b = &lc->buckets[e->hash % EVICT_BUCKETS]; *b != e;
-       b = &(*b)->next_in_bucket)
-    ;
-  *b = e->next_in_bucket;
+  cplane_sset_del(&lc->queued, e->key);
 out:
   pthread_mutex_unlock(&lc->mu);
   return e;
@@ -297,7 +249,7 @@ static void on_delete(cplane_plugin_ctx *ctx, uint32_t res,
 
 struct status_copy {
   const cplane_object *node;
-  struct sbuf *b;
+  struct cplane_strbuf *b;
   int first;
 };
 
@@ -306,27 +258,28 @@ struct status_copy {
 static int copy_status_member(void *userdata, const char *key,
                               const char *str) {
   struct status_copy *c = userdata;
-  struct sbuf path = {0};
+  struct cplane_strbuf path = {0};
   const char *k;
   char *p;
 
   (void)str;
   if (strcmp(key, "conditions") == 0)
     return 0;
-  sb_add(&path, "status.");
+  cplane_strbuf_add(&path, "status.");
   for (k = key; *k != '\0'; k++) {
     char one[3] = {'\\', *k, '\0'};
 
-    sb_add(&path, (*k == '.' || *k == '[' || *k == '\\') ? one : one + 1);
+    cplane_strbuf_add(&path,
+                      (*k == '.' || *k == '[' || *k == '\\') ? one : one + 1);
   }
-  if ((p = sb_finish(&path)) == NULL) {
+  if ((p = cplane_strbuf_finish(&path)) == NULL) {
     c->b->failed = 1;
     return 1;
   }
-  sb_add(c->b, c->first ? "" : ",");
-  sb_take(c->b, api->json_format("%s", key));
-  sb_add(c->b, ":");
-  sb_take(c->b, api->object_json(c->node, p));
+  cplane_strbuf_add(c->b, c->first ? "" : ",");
+  cplane_strbuf_take(c->b, api, api->json_format("%s", key));
+  cplane_strbuf_add(c->b, ":");
+  cplane_strbuf_take(c->b, api, api->object_json(c->node, p));
   c->first = 0;
   free(p);
   return 0;
@@ -339,47 +292,47 @@ static int write_ready(cplane_plugin_ctx *ctx, const cplane_object *node,
                        const char *status, const char *reason,
                        const char *message, const cplane_object **out) {
   int n = api->object_len(node, "status.conditions"), i, found = 0, code;
-  struct sbuf b = {0};
+  struct cplane_strbuf b = {0};
   struct status_copy copy = {node, &b, 1};
   char now[40], path[64], *st = NULL, *body = NULL, *msg = NULL;
   const char *hb;
 
-  format_time(now, sizeof now, now_s(), 0);
-  sb_add(&b, "{");
+  cplane_time_format(api->now_ms(ctx), now, sizeof now);
+  cplane_strbuf_add(&b, "{");
   if (api->object_type(node, "status") == CPLANE_TYPE_OBJECT)
     api->object_foreach(node, "status", copy_status_member, &copy);
-  sb_add(&b, copy.first ? "\"conditions\":[" : ",\"conditions\":[");
+  cplane_strbuf_add(&b, copy.first ? "\"conditions\":[" : ",\"conditions\":[");
   for (i = 0; i < n; i++) {
-    const char *t;
+    const char *t = cplane_array_string(api, node, CONDS, i, "type");
 
-    sb_add(&b, i > 0 ? "," : "");
-    snprintf(path, sizeof path, "status.conditions[%d].type", i);
-    t = api->object_string(node, path);
+    cplane_strbuf_add(&b, i > 0 ? "," : "");
     if (t == NULL || strcmp(t, "Ready") != 0) {
-      snprintf(path, sizeof path, "status.conditions[%d]", i);
-      sb_take(&b, api->object_json(node, path));
+      snprintf(path, sizeof path, CONDS "[%d]", i);
+      cplane_strbuf_take(&b, api, api->object_json(node, path));
       continue;
     }
     /* The heartbeat stays what the kubelet last wrote. */
-    snprintf(path, sizeof path, "status.conditions[%d].lastHeartbeatTime",
-             i);
-    hb = api->object_string(node, path);
-    sb_take(&b, api->json_format("{'type':'Ready','status':%s,'reason':%s,"
-                                 "'message':%s,'lastHeartbeatTime':%s,"
-                                 "'lastTransitionTime':%s}",
-                                 status, reason, message, hb ? hb : now,
-                                 now));
+    hb = cplane_array_string(api, node, CONDS, i, "lastHeartbeatTime");
+    cplane_strbuf_take(&b, api,
+                       api->json_format("{'type':'Ready','status':%s,"
+                                        "'reason':%s,'message':%s,"
+                                        "'lastHeartbeatTime':%s,"
+                                        "'lastTransitionTime':%s}",
+                                        status, reason, message, hb ? hb : now,
+                                        now));
     found = 1;
   }
   if (!found)
-    sb_take(&b, api->json_format("%s{'type':'Ready','status':%s,'reason':%s,"
-                                 "'message':%s,'lastHeartbeatTime':%s,"
-                                 "'lastTransitionTime':%s}",
-                                 n > 0 ? "," : "", status, reason, message,
-                                 now, now));
-  sb_add(&b, "]}");
+    cplane_strbuf_take(&b, api,
+                       api->json_format("%s{'type':'Ready','status':%s,"
+                                        "'reason':%s,'message':%s,"
+                                        "'lastHeartbeatTime':%s,"
+                                        "'lastTransitionTime':%s}",
+                                        n > 0 ? "," : "", status, reason,
+                                        message, now, now));
+  cplane_strbuf_add(&b, "]}");
   code = CPLANE_ENOMEM;
-  if ((st = sb_finish(&b)) == NULL)
+  if ((st = cplane_strbuf_finish(&b)) == NULL)
     goto out;
   body = api->json_format("{'apiVersion':'v1','kind':'Node','metadata':{"
                           "'name':%s,'resourceVersion':%s},'status':%j}",
@@ -408,34 +361,36 @@ static int write_taint(cplane_plugin_ctx *ctx, const cplane_object *node,
   int n = api->object_len(node, "spec.taints"), i, mine = find_taint(node);
   int mine_ns = find_taint_effect(node, "NoSchedule");
   int code = CPLANE_ENOMEM, first = 1;
-  struct sbuf b = {0};
+  struct cplane_strbuf b = {0};
   char now[40], path[48], *list = NULL, *body = NULL, *msg = NULL;
 
-  format_time(now, sizeof now, now_s(), 0);
-  sb_add(&b, "[");
+  cplane_time_format(api->now_ms(ctx), now, sizeof now);
+  cplane_strbuf_add(&b, "[");
   for (i = 0; i < n; i++) {
     if (i == mine || i == mine_ns)
       continue;
     snprintf(path, sizeof path, "spec.taints[%d]", i);
-    sb_add(&b, first ? "" : ",");
-    sb_take(&b, api->object_json(node, path));
+    cplane_strbuf_add(&b, first ? "" : ",");
+    cplane_strbuf_take(&b, api, api->object_json(node, path));
     first = 0;
   }
   if (add) {
     /* NoSchedule as well, as kube's TaintNodesByCondition: every pod
      * tolerates the NoExecute one for a while (the API server's
      * DefaultTolerationSeconds), and must still not be scheduled here. */
-    sb_add(&b, first ? "" : ",");
-    sb_take(&b, api->json_format("{'key':%s,'effect':'NoSchedule'}",
-                                 TAINT_KEY));
-    sb_add(&b, ",");
-    sb_take(&b, api->json_format("{'key':%s,'effect':'NoExecute',"
-                                 "'timeAdded':%s}",
-                                 TAINT_KEY, now));
+    cplane_strbuf_add(&b, first ? "" : ",");
+    cplane_strbuf_take(
+        &b, api,
+        api->json_format("{'key':%s,'effect':'NoSchedule'}", TAINT_KEY));
+    cplane_strbuf_add(&b, ",");
+    cplane_strbuf_take(&b, api,
+                       api->json_format("{'key':%s,'effect':'NoExecute',"
+                                        "'timeAdded':%s}",
+                                        TAINT_KEY, now));
     first = 0;
   }
-  sb_add(&b, "]");
-  if ((list = sb_finish(&b)) == NULL)
+  cplane_strbuf_add(&b, "]");
+  if ((list = cplane_strbuf_finish(&b)) == NULL)
     goto out;
   /* An empty list removes the field, as kubectl taint leaves it. */
   body = api->json_format("{'metadata':{'resourceVersion':%s},'spec':{"
@@ -469,9 +424,10 @@ static double last_heard(cplane_plugin_ctx *ctx, const struct lifecycle *lc,
   double t = 0;
 
   snprintf(key, sizeof key, "%s/%s", LEASE_NS, api->object_name(node));
-  if (api->cache_get(ctx, LEASES, key, &lease) != CPLANE_OK ||
-      parse_time(api->object_string(lease, "spec.renewTime"), &t) < 0)
-    parse_time(api->object_string(node, "metadata.creationTimestamp"), &t);
+  t = cplane_time_parse_s(
+      api->object_string(node, "metadata.creationTimestamp"), 0);
+  if (api->cache_get(ctx, LEASES, key, &lease) == CPLANE_OK)
+    t = cplane_time_parse_s(api->object_string(lease, "spec.renewTime"), t);
   api->object_release(lease);
   return t > lc->started ? t : lc->started;
 }
@@ -481,7 +437,7 @@ static double last_heard(cplane_plugin_ctx *ctx, const struct lifecycle *lc,
 static double queue_due_pods(cplane_plugin_ctx *ctx, struct lifecycle *lc,
                              const cplane_object *node, double tainted_at) {
   cplane_object_list *list = NULL;
-  double next = 0, now = now_s();
+  double next = 0, now = cplane_now_s(api, ctx);
   size_t k, n;
   int queued = 0;
 
@@ -513,17 +469,14 @@ static int reconcile_node(cplane_plugin_ctx *ctx, const char *name,
                           uint32_t *requeue_ms) {
   struct lifecycle *lc = state(ctx);
   const cplane_object *node = NULL, *updated = NULL;
-  double now = now_s(), heard, next_check, due;
+  double now = cplane_now_s(api, ctx), heard, next_check, due;
   const char *ready_status;
-  char path[64];
-  int ready, taint, code, rc = CPLANE_RECONCILE_REQUEUE_AFTER;
+  int taint, code, rc = CPLANE_RECONCILE_REQUEUE_AFTER;
 
   if (api->cache_get(ctx, NODES, name, &node) != CPLANE_OK)
     return CPLANE_RECONCILE_DONE;
   heard = last_heard(ctx, lc, node);
-  ready = find_condition(node, "Ready");
-  snprintf(path, sizeof path, "status.conditions[%d].status", ready);
-  ready_status = ready >= 0 ? api->object_string(node, path) : NULL;
+  ready_status = cplane_condition_status(api, node, CONDS, "Ready");
   taint = find_taint(node);
   next_check = now + lc->check_ms / 1000.0;
   *requeue_ms = CONFLICT_RETRY_MS;
@@ -595,7 +548,8 @@ static int evict_one(cplane_plugin_ctx *ctx, struct lifecycle *lc,
   if (node_name == NULL ||
       api->cache_get(ctx, NODES, node_name, &node) != CPLANE_OK ||
       (taint = find_taint(node)) < 0 || (tol = toleration_s(lc, pod)) < 0 ||
-      taint_time(node, taint, now_s()) + (double)tol > now_s())
+      taint_time(node, taint, cplane_now_s(api, ctx)) + (double)tol >
+          cplane_now_s(api, ctx))
     goto out;
   /* The uid precondition spares a new pod that took the same name. */
   opts = api->json_format("{'kind':'DeleteOptions','apiVersion':'v1',"
@@ -663,11 +617,14 @@ static const char *configure(cplane_plugin_ctx *ctx, struct lifecycle *lc) {
   char *end;
   double d;
   long n;
+  int64_t ms;
 
   v = cfg(ctx, "grace_period");
-  if (parse_duration_ms(v ? v : "40s", &lc->grace_ms) < 0 ||
-      lc->grace_ms == 0)
+  if (cplane_duration_parse_ms(v ? v : "40s", CPLANE_DURATION_BARE_SECONDS,
+                               1000000000, &ms) != CPLANE_OK ||
+      ms == 0)
     return "grace_period: a duration such as 40s";
+  lc->grace_ms = (uint32_t)ms;
   v = cfg(ctx, "default_toleration_seconds");
   n = v ? strtol(v, &end, 10) : 300;
   if ((v && *end != '\0') || n < 0 || n > 86400 * 365)
@@ -685,9 +642,12 @@ static const char *configure(cplane_plugin_ctx *ctx, struct lifecycle *lc) {
   if (lc->check_ms == 0)
     lc->check_ms = 1;
   v = cfg(ctx, "check_interval");
-  if (v != NULL && (parse_duration_ms(v, &lc->check_ms) < 0 ||
-                    lc->check_ms == 0))
+  if (v != NULL && (cplane_duration_parse_ms(v, CPLANE_DURATION_BARE_SECONDS,
+                                             1000000000, &ms) != CPLANE_OK ||
+                    ms == 0))
     return "check_interval: a duration such as 5s";
+  if (v != NULL)
+    lc->check_ms = (uint32_t)ms;
   return NULL;
 }
 
@@ -700,6 +660,7 @@ static void free_state(struct lifecycle *lc) {
     next = e->next_in_fifo;
     free(e);
   }
+  cplane_sset_free(&lc->queued);
   pthread_mutex_destroy(&lc->mu);
   free(lc);
 }
@@ -713,11 +674,17 @@ static int lc_init(cplane_plugin_ctx *ctx,
   api = host_api;
   if ((lc = calloc(1, sizeof *lc)) == NULL)
     return CPLANE_ENOMEM;
+  if (cplane_sset_init(&lc->queued) != 0) {
+    free(lc);
+    return CPLANE_ENOMEM;
+  }
   if (pthread_mutex_init(&lc->mu, NULL) != 0) {
+    cplane_sset_free(&lc->queued);
     free(lc);
     return CPLANE_ERR;
   }
-  lc->started = lc->refilled_at = now_s();
+  lc->ctx = ctx;
+  lc->started = lc->refilled_at = cplane_now_s(api, ctx);
   if ((err = configure(ctx, lc)) != NULL) {
     snprintf(buf, sizeof buf, "[plugin.%s] %s", api->plugin_name(ctx), err);
     *errmsg = api->string_dup(buf);

@@ -30,9 +30,6 @@
  */
 #include <cplane/cplane.h>
 
-#include "strbuf.h"
-#include "timeutil.h"
-
 #include <errno.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -101,37 +98,13 @@ struct nodesim {
 
 /* ---- small helpers ---- */
 
-/* Appends text owned by the host (json_format, object_json), frees it. */
-static void sb_take(struct sbuf *b, char *owned) {
-  sb_take_with(b, owned, api->free);
-}
-
-/* A resource quantity as Kubernetes writes them: "4", "500m", "16Gi",
- * "1.5", "1000000", "1e3". */
+/* A resource quantity as Kubernetes writes them ("4", "500m", "16Gi",
+ * "1.5", "1e3"), not negative. */
 static int valid_quantity(const char *s) {
-  static const char *const suffixes[] = {"",   "m",  "k",  "M",  "G",
-                                         "T",  "P",  "E",  "Ki", "Mi",
-                                         "Gi", "Ti", "Pi", "Ei"};
-  const char *p = s;
-  size_t i;
-  int digits = 0;
+  int64_t v;
 
-  while (*p >= '0' && *p <= '9')
-    p++, digits++;
-  if (*p == '.')
-    for (p++; *p >= '0' && *p <= '9'; p++)
-      digits++;
-  if (digits == 0)
-    return 0;
-  if ((*p == 'e' || *p == 'E') && p[1] >= '0' && p[1] <= '9') {
-    for (p++; *p >= '0' && *p <= '9'; p++)
-      ;
-    return *p == '\0';
-  }
-  for (i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++)
-    if (strcmp(p, suffixes[i]) == 0)
-      return 1;
-  return 0;
+  return cplane_quantity_parse_value(s, &v, NULL) == CPLANE_OK && v >= 0 &&
+         s[0] != '-';
 }
 
 /* A DNS-1123 subdomain prefix: what a node name may start with. */
@@ -182,30 +155,13 @@ static void node_ip(int i, char *buf, size_t len) {
   snprintf(buf, len, "10.1.%d.%d", i / 254, i % 254 + 1);
 }
 
-/* The condition of `type` in obj's status.conditions, or -1. */
-static int find_condition(const cplane_object *obj, const char *type) {
-  int n = api->object_len(obj, "status.conditions"), i;
-  char path[64];
-
-  for (i = 0; i < n; i++) {
-    const char *t;
-
-    snprintf(path, sizeof path, "status.conditions[%d].type", i);
-    t = api->object_string(obj, path);
-    if (t != NULL && strcmp(t, type) == 0)
-      return i;
-  }
-  return -1;
-}
-
-static const char *condition_field(const cplane_object *obj, int i,
+/* A member of the node's condition of `type`, or NULL. */
+static const char *condition_field(const cplane_object *obj, const char *type,
                                    const char *field) {
-  char path[80];
+  int i = cplane_condition_find(api, obj, "status.conditions", type);
 
-  if (i < 0)
-    return NULL;
-  snprintf(path, sizeof path, "status.conditions[%d].%s", i, field);
-  return api->object_string(obj, path);
+  return i >= 0 ? cplane_array_string(api, obj, "status.conditions", i, field)
+                : NULL;
 }
 
 static int keyf(char *buf, size_t len, const char *fmt, ...)
@@ -312,7 +268,7 @@ static void on_delete(cplane_plugin_ctx *ctx, uint32_t res,
 /* ---- nodes ---- */
 
 /* metadata.labels: the INI's labels win over the defaults. */
-static void add_labels(struct sbuf *b, const struct nodesim *st,
+static void add_labels(struct cplane_strbuf *b, const struct nodesim *st,
                        const char *name) {
   static const char *const defaults[][2] = {
       {"kubernetes.io/hostname", NULL},
@@ -323,12 +279,12 @@ static void add_labels(struct sbuf *b, const struct nodesim *st,
   size_t i;
   int j, first = 1;
 
-  sb_add(b, "{");
+  cplane_strbuf_add(b, "{");
   for (j = 0; j < st->n_labels; j++) {
-    sb_add(b, first ? "" : ",");
-    sb_take(b, api->json_format("%s", st->labels[j].key));
-    sb_add(b, ":");
-    sb_take(b, api->json_format("%s", st->labels[j].value));
+    cplane_strbuf_add(b, first ? "" : ",");
+    cplane_strbuf_take(b, api, api->json_format("%s", st->labels[j].key));
+    cplane_strbuf_add(b, ":");
+    cplane_strbuf_take(b, api, api->json_format("%s", st->labels[j].value));
     first = 0;
   }
   for (i = 0; i < sizeof defaults / sizeof defaults[0]; i++) {
@@ -338,14 +294,14 @@ static void add_labels(struct sbuf *b, const struct nodesim *st,
       overridden |= strcmp(st->labels[j].key, defaults[i][0]) == 0;
     if (overridden)
       continue;
-    sb_add(b, first ? "" : ",");
-    sb_take(b, api->json_format("%s", defaults[i][0]));
-    sb_add(b, ":");
-    sb_take(b, api->json_format("%s", defaults[i][1] ? defaults[i][1]
-                                                     : name));
+    cplane_strbuf_add(b, first ? "" : ",");
+    cplane_strbuf_take(b, api, api->json_format("%s", defaults[i][0]));
+    cplane_strbuf_add(b, ":");
+    cplane_strbuf_take(
+        b, api, api->json_format("%s", defaults[i][1] ? defaults[i][1] : name));
     first = 0;
   }
-  sb_add(b, "}");
+  cplane_strbuf_add(b, "}");
 }
 
 /* The whole status a healthy node reports. `ready_since` keeps the Ready
@@ -357,7 +313,7 @@ static char *node_status_json(const struct nodesim *st, int i,
   char now[40], ip[32], id[40];
   char *res, *conds, *out = NULL;
 
-  format_time(now, sizeof now, now_s(), 0);
+  cplane_time_format(api->now_ms(st->ctx), now, sizeof now);
   node_ip(i, ip, sizeof ip);
   snprintf(id, sizeof id, "c91a0e5%025d", i);
   res = api->json_format("{'cpu':%s,'memory':%s,'pods':%s,"
@@ -398,15 +354,15 @@ out:
 
 static int register_node(cplane_plugin_ctx *ctx, const struct nodesim *st,
                          int i, const char *name, uint32_t *requeue_ms) {
-  struct sbuf labels = {0};
+  struct cplane_strbuf labels = {0};
   char now[40], cidr[40], *lab = NULL, *status = NULL, *body = NULL;
   char *spec = NULL, *msg = NULL;
   int code, rc = CPLANE_RECONCILE_RETRY;
 
-  format_time(now, sizeof now, now_s(), 0);
+  cplane_time_format(api->now_ms(ctx), now, sizeof now);
   snprintf(cidr, sizeof cidr, "10.%d.%d.0/24", 128 + i / 256, i % 256);
   add_labels(&labels, st, name);
-  lab = sb_finish(&labels);
+  lab = cplane_strbuf_finish(&labels);
   status = node_status_json(st, i, name, now, NULL);
   if (lab == NULL || status == NULL)
     goto nomem;
@@ -454,7 +410,8 @@ out:
 static int lease_fresh(const struct nodesim *st, int i) {
   uint64_t at = __atomic_load_n(&st->renewed_ms[i], __ATOMIC_RELAXED);
 
-  return at != 0 && now_s() * 1000 - (double)at < 2.0 * st->heartbeat_ms;
+  return at != 0 &&
+         (double)(api->now_ms(st->ctx) - (int64_t)at) < 2.0 * st->heartbeat_ms;
 }
 
 /* Writes a healthy status over the node's if Ready is not True, the
@@ -463,19 +420,17 @@ static int refresh_node(cplane_plugin_ctx *ctx, const struct nodesim *st,
                         int i, const cplane_object *node,
                         uint32_t *requeue_ms) {
   const char *name = api->object_name(node);
-  int ready = find_condition(node, "Ready");
-  const char *rstatus = condition_field(node, ready, "status");
+  const char *rstatus = condition_field(node, "Ready", "status");
   const char *since = NULL;
   char *status = NULL, *body = NULL, *msg = NULL;
   double hb = 0, age;
   int code, rc = CPLANE_RECONCILE_RETRY;
 
   if (rstatus != NULL && strcmp(rstatus, "True") == 0)
-    since = condition_field(node, ready, "lastTransitionTime");
-  age = parse_time(condition_field(node, ready, "lastHeartbeatTime"), &hb) ==
-                0
-            ? (now_s() - hb) * 1000
-            : STATUS_REFRESH_MS;
+    since = condition_field(node, "Ready", "lastTransitionTime");
+  hb = cplane_time_parse_s(condition_field(node, "Ready", "lastHeartbeatTime"),
+                           -1);
+  age = hb >= 0 ? (cplane_now_s(api, ctx) - hb) * 1000 : STATUS_REFRESH_MS;
   if (since != NULL && age < STATUS_REFRESH_MS &&
       api->object_string(node, "status.capacity.cpu") != NULL) {
     *requeue_ms = STATUS_REFRESH_MS - (uint32_t)(age > 0 ? age : 0);
@@ -556,7 +511,7 @@ static int reconcile_lease(cplane_plugin_ctx *ctx, const char *name,
     rc = CPLANE_RECONCILE_DONE; /* the resume event queues us */
     goto out;
   }
-  format_time(now, sizeof now, now_s(), 1);
+  cplane_time_format_micro(api->now_ms(ctx), now, sizeof now);
   /* A merge patch needs no resourceVersion and we are the only writer. */
   body = api->json_format("{'spec':{'holderIdentity':%s,"
                           "'leaseDurationSeconds':%d,'renewTime':%s}}",
@@ -592,8 +547,8 @@ static int reconcile_lease(cplane_plugin_ctx *ctx, const char *name,
     goto out;
   }
   __atomic_store_n(&st->renewed_ms[node_index(st, name)],
-                   (uint64_t)(now_s() * 1000), __ATOMIC_RELAXED);
-  ready = condition_field(node, find_condition(node, "Ready"), "status");
+                   (uint64_t)api->now_ms(ctx), __ATOMIC_RELAXED);
+  ready = condition_field(node, "Ready", "status");
   if (ready == NULL || strcmp(ready, "True") != 0)
     enqueue_kind(ctx, "node", name, 0); /* alive again: say so */
   *requeue_ms = st->heartbeat_ms;
@@ -622,7 +577,7 @@ static void *heartbeat_main(void *arg) {
   free(arg);
   while (!__atomic_load_n(&st->hb_stop, __ATOMIC_RELAXED)) {
     for (i = a.slot; i < st->count; i += st->n_hb) {
-      uint64_t now = (uint64_t)(now_s() * 1000), next;
+      uint64_t now = (uint64_t)api->now_ms(st->ctx), next;
       uint32_t req = st->heartbeat_ms;
       int rc;
 
@@ -728,14 +683,14 @@ static int pick_pod_ip(cplane_plugin_ctx *ctx, const struct nodesim *st,
 /* containerStatuses (or initContainerStatuses when `init`) for the
  * containers at `path`, as the kubelet reports them once they run (or,
  * for init containers, have completed). Appends to b. */
-static void add_container_statuses(struct sbuf *b, const cplane_object *pod,
-                                   const char *path, int init,
-                                   const char *now) {
+static void add_container_statuses(struct cplane_strbuf *b,
+                                   const cplane_object *pod, const char *path,
+                                   int init, const char *now) {
   int n = api->object_len(pod, path), i;
   const char *uid = api->object_uid(pod);
   char p[96];
 
-  sb_add(b, "[");
+  cplane_strbuf_add(b, "[");
   for (i = 0; i < n; i++) {
     const char *name, *image;
     char cid[128];
@@ -747,68 +702,73 @@ static void add_container_statuses(struct sbuf *b, const cplane_object *pod,
     snprintf(cid, sizeof cid, "sim://%s-%s%d", uid ? uid : "", init ? "i" : "",
              i);
     if (i > 0)
-      sb_add(b, ",");
+      cplane_strbuf_add(b, ",");
     if (init)
-      sb_take(b, api->json_format(
-                     "{'name':%s,'image':%s,'imageID':%s,'containerID':%s,"
-                     "'ready':true,'started':false,'restartCount':0,"
-                     "'state':{'terminated':{'exitCode':0,'reason':"
-                     "'Completed','startedAt':%s,'finishedAt':%s,"
-                     "'containerID':%s}}}",
-                     name ? name : "", image ? image : "",
-                     image ? image : "", cid, now, now, cid));
+      cplane_strbuf_take(
+          b, api,
+          api->json_format(
+              "{'name':%s,'image':%s,'imageID':%s,'containerID':%s,"
+              "'ready':true,'started':false,'restartCount':0,"
+              "'state':{'terminated':{'exitCode':0,'reason':"
+              "'Completed','startedAt':%s,'finishedAt':%s,"
+              "'containerID':%s}}}",
+              name ? name : "", image ? image : "", image ? image : "", cid,
+              now, now, cid));
     else
-      sb_take(b, api->json_format(
-                     "{'name':%s,'image':%s,'imageID':%s,'containerID':%s,"
-                     "'ready':true,'started':true,'restartCount':0,"
-                     "'state':{'running':{'startedAt':%s}}}",
-                     name ? name : "", image ? image : "",
-                     image ? image : "", cid, now));
+      cplane_strbuf_take(
+          b, api,
+          api->json_format(
+              "{'name':%s,'image':%s,'imageID':%s,'containerID':%s,"
+              "'ready':true,'started':true,'restartCount':0,"
+              "'state':{'running':{'startedAt':%s}}}",
+              name ? name : "", image ? image : "", image ? image : "", cid,
+              now));
   }
-  sb_add(b, "]");
+  cplane_strbuf_add(b, "]");
 }
 
 static int start_pod(cplane_plugin_ctx *ctx, const struct nodesim *st,
                      int i, const cplane_object *pod) {
   const char *node = api->object_string(pod, "spec.nodeName");
-  struct sbuf b = {0};
+  struct cplane_strbuf b = {0};
   char now[40], host_ip[32], pod_ip[32], *status = NULL, *body = NULL;
   char *msg = NULL;
   const char *scheduled;
   int code, rc = CPLANE_RECONCILE_RETRY;
 
-  format_time(now, sizeof now, now_s(), 0);
+  cplane_time_format(api->now_ms(ctx), now, sizeof now);
   node_ip(i, host_ip, sizeof host_ip);
   pick_pod_ip(ctx, st, i, node, pod_ip, sizeof pod_ip);
-  scheduled = condition_field(pod, find_condition(pod, "PodScheduled"),
-                              "lastTransitionTime");
-  sb_take(&b, api->json_format(
-                  "{'phase':'Running','hostIP':%s,'hostIPs':[{'ip':%s}],"
-                  "'podIP':%s,'podIPs':[{'ip':%s}],'startTime':%s,"
-                  "'conditions':["
-                  "{'type':'PodReadyToStartContainers','status':'True',"
-                  "'lastProbeTime':null,'lastTransitionTime':%s},"
-                  "{'type':'Initialized','status':'True','lastProbeTime':null,"
-                  "'lastTransitionTime':%s},"
-                  "{'type':'Ready','status':'True','lastProbeTime':null,"
-                  "'lastTransitionTime':%s},"
-                  "{'type':'ContainersReady','status':'True','lastProbeTime':"
-                  "null,'lastTransitionTime':%s},"
-                  "{'type':'PodScheduled','status':'True','lastProbeTime':null,"
-                  "'lastTransitionTime':%s}]}",
-                  host_ip, host_ip, pod_ip, pod_ip, now, now, now, now, now,
-                  scheduled ? scheduled : now));
+  scheduled = condition_field(pod, "PodScheduled", "lastTransitionTime");
+  cplane_strbuf_take(
+      &b, api,
+      api->json_format(
+          "{'phase':'Running','hostIP':%s,'hostIPs':[{'ip':%s}],"
+          "'podIP':%s,'podIPs':[{'ip':%s}],'startTime':%s,"
+          "'conditions':["
+          "{'type':'PodReadyToStartContainers','status':'True',"
+          "'lastProbeTime':null,'lastTransitionTime':%s},"
+          "{'type':'Initialized','status':'True','lastProbeTime':null,"
+          "'lastTransitionTime':%s},"
+          "{'type':'Ready','status':'True','lastProbeTime':null,"
+          "'lastTransitionTime':%s},"
+          "{'type':'ContainersReady','status':'True','lastProbeTime':"
+          "null,'lastTransitionTime':%s},"
+          "{'type':'PodScheduled','status':'True','lastProbeTime':null,"
+          "'lastTransitionTime':%s}]}",
+          host_ip, host_ip, pod_ip, pod_ip, now, now, now, now, now,
+          scheduled ? scheduled : now));
   /* Drop the closing brace to append the container statuses. */
   if (!b.failed && b.len > 0)
     b.p[--b.len] = '\0';
   if (api->object_len(pod, "spec.initContainers") > 0) {
-    sb_add(&b, ",\"initContainerStatuses\":");
+    cplane_strbuf_add(&b, ",\"initContainerStatuses\":");
     add_container_statuses(&b, pod, "spec.initContainers", 1, now);
   }
-  sb_add(&b, ",\"containerStatuses\":");
+  cplane_strbuf_add(&b, ",\"containerStatuses\":");
   add_container_statuses(&b, pod, "spec.containers", 0, now);
-  sb_add(&b, "}");
-  if ((status = sb_finish(&b)) == NULL)
+  cplane_strbuf_add(&b, "}");
+  if ((status = cplane_strbuf_finish(&b)) == NULL)
     goto nomem;
   body = api->json_format("{'apiVersion':'v1','kind':'Pod','metadata':{"
                           "'name':%s,'namespace':%s,'resourceVersion':%s},"
@@ -846,7 +806,7 @@ out:
 static int finish_delete(cplane_plugin_ctx *ctx, const struct nodesim *st,
                          const cplane_object *pod, uint32_t *requeue_ms) {
   int64_t grace = 0;
-  double asked, wait_s, deadline, now = now_s();
+  double asked, wait_s, deadline, now = cplane_now_s(api, ctx);
   char *opts = NULL, *msg = NULL;
   int code, rc = CPLANE_RECONCILE_RETRY;
 
@@ -855,8 +815,7 @@ static int finish_delete(cplane_plugin_ctx *ctx, const struct nodesim *st,
    * delete would only rewrite the object and wake us again. */
   if (api->object_len(pod, "metadata.finalizers") > 0 && grace == 0)
     return CPLANE_RECONCILE_DONE;
-  if (parse_time(api->object_deletion_timestamp(pod), &asked) < 0)
-    asked = now;
+  asked = cplane_time_parse_s(api->object_deletion_timestamp(pod), now);
   asked -= (double)grace;
   wait_s = (double)grace < st->max_grace_ms / 1000.0
                ? (double)grace
@@ -1034,12 +993,12 @@ out:
 static const char *parse_taints(struct nodesim *st, const char *text) {
   char *copy = strdup(text ? text : ""), *save = NULL, *item;
   const char *err = NULL;
-  struct sbuf b = {0};
+  struct cplane_strbuf b = {0};
   int first = 1;
 
   if (copy == NULL)
     return "out of memory";
-  sb_add(&b, "[");
+  cplane_strbuf_add(&b, "[");
   for (item = strtok_r(copy, ",", &save); item != NULL;
        item = strtok_r(NULL, ",", &save)) {
     char *colon, *eq, *e;
@@ -1061,18 +1020,19 @@ static const char *parse_taints(struct nodesim *st, const char *text) {
     *colon = '\0';
     if ((eq = strchr(item, '=')) != NULL)
       *eq = '\0';
-    sb_add(&b, first ? "" : ",");
-    sb_take(&b, eq != NULL ? api->json_format("{'key':%s,'value':%s,"
-                                              "'effect':%s}",
-                                              item, eq + 1, colon + 1)
-                           : api->json_format("{'key':%s,'effect':%s}", item,
-                                              colon + 1));
+    cplane_strbuf_add(&b, first ? "" : ",");
+    cplane_strbuf_take(&b, api,
+                       eq != NULL ? api->json_format("{'key':%s,'value':%s,"
+                                                     "'effect':%s}",
+                                                     item, eq + 1, colon + 1)
+                                  : api->json_format("{'key':%s,'effect':%s}",
+                                                     item, colon + 1));
     first = 0;
   }
-  sb_add(&b, "]");
+  cplane_strbuf_add(&b, "]");
   if (first) /* none */
     goto out;
-  if ((st->taints_json = sb_finish(&b)) == NULL)
+  if ((st->taints_json = cplane_strbuf_finish(&b)) == NULL)
     err = "out of memory";
   b.p = NULL;
 out:
@@ -1086,6 +1046,18 @@ static const char *cfg(cplane_plugin_ctx *ctx, const char *key,
   const char *v = api->config_get(ctx, key);
 
   return v != NULL && v[0] != '\0' ? v : def;
+}
+
+/* A duration setting (or `def`) in ms, at most 1e9. 0, or -1. */
+static int config_ms(cplane_plugin_ctx *ctx, const char *key, const char *def,
+                     uint32_t *out) {
+  int64_t ms;
+
+  if (cplane_duration_parse_ms(cfg(ctx, key, def), CPLANE_DURATION_BARE_SECONDS,
+                               1000000000, &ms) != CPLANE_OK)
+    return -1;
+  *out = (uint32_t)ms;
+  return 0;
 }
 
 /* Reads [plugin.nodesim]. Returns NULL, or what is wrong (static text). */
@@ -1116,14 +1088,12 @@ static const char *configure(cplane_plugin_ctx *ctx, struct nodesim *st) {
   if (!valid_quantity(v) || strlen(v) >= sizeof st->pods)
     return "pods: a number such as 110";
   snprintf(st->pods, sizeof st->pods, "%s", v);
-  if (parse_duration_ms(cfg(ctx, "heartbeat", "10s"), &st->heartbeat_ms) <
-          0 ||
+  if (config_ms(ctx, "heartbeat", "10s", &st->heartbeat_ms) != 0 ||
       st->heartbeat_ms == 0)
     return "heartbeat: a duration such as 250ms, 10s or 2m";
-  if (parse_duration_ms(cfg(ctx, "pod_start_delay", "200ms"),
-                        &st->pod_start_delay_ms) < 0)
+  if (config_ms(ctx, "pod_start_delay", "200ms", &st->pod_start_delay_ms) != 0)
     return "pod_start_delay: a duration such as 200ms or 1s";
-  if (parse_duration_ms(cfg(ctx, "max_grace", "30s"), &st->max_grace_ms) < 0)
+  if (config_ms(ctx, "max_grace", "30s", &st->max_grace_ms) != 0)
     return "max_grace: a duration such as 30s";
   if ((err = parse_labels(st, cfg(ctx, "labels", ""))) != NULL)
     return err;

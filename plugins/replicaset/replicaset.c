@@ -19,10 +19,6 @@
  */
 #include <cplane/cplane.h>
 
-#include "objects.h"
-#include "smap.h"
-#include "timeutil.h"
-
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,7 +49,7 @@ struct expectation {
 /* ReplicaSet key -> malloc'd struct expectation; guarded by expect_mu. A
  * map, not a fixed table: a full table would drop expectations and let a
  * slow cache cause double creation. */
-static struct smap expect;
+static struct cplane_smap expect;
 static pthread_mutex_t expect_mu = PTHREAD_MUTEX_INITIALIZER;
 
 static void expect_set(cplane_plugin_ctx *ctx, const char *key, int creates,
@@ -61,9 +57,9 @@ static void expect_set(cplane_plugin_ctx *ctx, const char *key, int creates,
   struct expectation *e;
 
   pthread_mutex_lock(&expect_mu);
-  e = smap_get(&expect, key);
+  e = cplane_smap_get(&expect, key);
   if (e == NULL && (e = calloc(1, sizeof *e)) != NULL &&
-      smap_put(&expect, key, e, NULL) != 0) {
+      cplane_smap_put(&expect, key, e, NULL) != 0) {
     free(e);
     e = NULL;
   }
@@ -84,7 +80,7 @@ static void expect_observed(const char *key, int created, int deleted) {
   struct expectation *e;
 
   pthread_mutex_lock(&expect_mu);
-  if ((e = smap_get(&expect, key)) != NULL) {
+  if ((e = cplane_smap_get(&expect, key)) != NULL) {
     e->creates -= created;
     e->deletes -= deleted;
   }
@@ -96,11 +92,11 @@ static int expect_satisfied(const char *key) {
   int ok = 1;
 
   pthread_mutex_lock(&expect_mu);
-  if ((e = smap_get(&expect, key)) != NULL) {
+  if ((e = cplane_smap_get(&expect, key)) != NULL) {
     ok = (e->creates <= 0 && e->deletes <= 0) ||
          time(NULL) - e->set_at > EXPECTATION_TTL_S;
     if (ok)
-      free(smap_del(&expect, key));
+      free(cplane_smap_del(&expect, key));
   }
   pthread_mutex_unlock(&expect_mu);
   return ok;
@@ -108,7 +104,7 @@ static int expect_satisfied(const char *key) {
 
 static void expect_forget(const char *key) {
   pthread_mutex_lock(&expect_mu);
-  free(smap_del(&expect, key));
+  free(cplane_smap_del(&expect, key));
   pthread_mutex_unlock(&expect_mu);
 }
 
@@ -123,87 +119,36 @@ static void free_value(void *ud, const char *key, void *val) {
 /* Looking for orphans means listing every pod the selector matches; doing
  * it on each reconcile (every pod update) made a ReplicaSet of 3,000 pods
  * quadratic. So it runs only when a ReplicaSet is first seen and when an
- * orphan that it matches shows up. A small chained set of keys. */
-#define SCAN_BUCKETS 1024
-
-struct scan_node {
-  struct scan_node *next;
-  char key[];
-};
-
-static struct scan_node *scan_set[SCAN_BUCKETS];
+ * orphan that it matches shows up: the keys to scan are in scan_set. */
+static struct cplane_sset scan_set; /* guarded by scan_mu */
 static pthread_mutex_t scan_mu = PTHREAD_MUTEX_INITIALIZER;
-
-static unsigned scan_hash(const char *k) {
-  unsigned h = 2166136261u;
-
-  for (; *k != '\0'; k++)
-    h = (h ^ (unsigned char)*k) * 16777619u;
-  return h % SCAN_BUCKETS;
-}
 
 /* Asks for a scan of key. Returns -1 when out of memory (the orphan is
  * then adopted on a later event that asks again). */
 static int scan_want(const char *key) {
-  unsigned h = scan_hash(key);
-  struct scan_node *n;
-  size_t len = strlen(key);
-  int rc = 0;
+  int rc;
 
   pthread_mutex_lock(&scan_mu);
-  for (n = scan_set[h]; n != NULL; n = n->next)
-    if (strcmp(n->key, key) == 0)
-      goto out;
-  if ((n = malloc(sizeof *n + len + 1)) == NULL) {
-    rc = -1;
-    goto out;
-  }
-  memcpy(n->key, key, len + 1);
-  n->next = scan_set[h];
-  scan_set[h] = n;
-out:
+  rc = cplane_sset_add(&scan_set, key) < 0 ? -1 : 0;
   pthread_mutex_unlock(&scan_mu);
   return rc;
 }
 
 /* 1 when a scan of key was asked for (and takes the request). */
 static int scan_take(const char *key) {
-  struct scan_node **p, *n;
-  int found = 0;
+  int found;
 
   pthread_mutex_lock(&scan_mu);
-  for (p = &scan_set[scan_hash(key)]; (n = *p) != NULL; p = &n->next) {
-    if (strcmp(n->key, key) == 0) {
-      *p = n->next;
-      free(n);
-      found = 1;
-      break;
-    }
-  }
+  found = cplane_sset_del(&scan_set, key);
   pthread_mutex_unlock(&scan_mu);
   return found;
-}
-
-static void scan_free_all(void) {
-  size_t i;
-
-  pthread_mutex_lock(&scan_mu);
-  for (i = 0; i < SCAN_BUCKETS; i++) {
-    while (scan_set[i] != NULL) {
-      struct scan_node *n = scan_set[i];
-
-      scan_set[i] = n->next;
-      free(n);
-    }
-  }
-  pthread_mutex_unlock(&scan_mu);
 }
 
 /* ---- events ---- */
 
 /* "ns/name" of the ReplicaSet controlling pod, into buf; 0 if none. */
 static int owner_key(const cplane_object *pod, char *buf, size_t len) {
-  return controller_owner_key(api, pod, "ReplicaSet", buf, len);
+  return cplane_controller_key(api, pod, "ReplicaSet", buf, len);
 }
 
 /* An orphan pod: queue every ReplicaSet in its namespace whose selector
@@ -279,30 +224,21 @@ static void on_delete(cplane_plugin_ctx *ctx, uint32_t res,
 /* 1 when pod is Ready; *since (if not NULL) is when it became so, or 0
  * when the condition has no transition time. */
 static int pod_ready_since(const cplane_object *pod, double *since) {
-  int n = api->object_len(pod, "status.conditions"), i;
-  char path[64];
+  int i = cplane_condition_find(api, pod, "status.conditions", "Ready");
+  const char *s =
+      i >= 0 ? cplane_array_string(api, pod, "status.conditions", i, "status")
+             : NULL;
 
   if (since != NULL)
     *since = 0;
-  for (i = 0; i < n; i++) {
-    const char *t, *s, *ts;
-
-    snprintf(path, sizeof path, "status.conditions[%d].type", i);
-    t = api->object_string(pod, path);
-    snprintf(path, sizeof path, "status.conditions[%d].status", i);
-    s = api->object_string(pod, path);
-    if (t == NULL || s == NULL || strcmp(t, "Ready") != 0)
-      continue;
-    if (strcmp(s, "True") != 0)
-      return 0;
-    snprintf(path, sizeof path, "status.conditions[%d].lastTransitionTime",
-             i);
-    ts = api->object_string(pod, path);
-    if (since != NULL && ts != NULL && parse_time(ts, since) != 0)
-      *since = 0;
-    return 1;
-  }
-  return 0;
+  if (s == NULL || strcmp(s, "True") != 0)
+    return 0;
+  if (since != NULL)
+    *since =
+        cplane_time_parse_s(cplane_array_string(api, pod, "status.conditions",
+                                                i, "lastTransitionTime"),
+                            0);
+  return 1;
 }
 
 static int pod_ready(const cplane_object *pod) {
@@ -313,9 +249,9 @@ static int pod_ready(const cplane_object *pod) {
  * min_ready seconds (a pod without a transition time counts at once).
  * *next_ms is when the next ready pod becomes available (0: none waits). */
 static void count_ready(const cplane_object *const *pods, int n,
-                        int64_t min_ready, int *ready, int *available,
-                        uint32_t *next_ms) {
-  double now = now_s(), since, wait, soonest = 0;
+                        int64_t min_ready, double now, int *ready,
+                        int *available, uint32_t *next_ms) {
+  double since, wait, soonest = 0;
   int i;
 
   *ready = *available = 0;
@@ -376,18 +312,18 @@ static int create_pods(cplane_plugin_ctx *ctx, const cplane_object *rs,
                        const char *key, int n) {
   char *labels = api->object_json(rs, "spec.template.metadata.labels");
   char *spec = api->object_json(rs, "spec.template.spec");
+  char *ref = cplane_controller_ref_json(api, rs, "apps/v1", "ReplicaSet");
   char prefix[300], *body = NULL, *first_msg = NULL;
   int made = 0, batch = 1, remaining = n, failed = 0, first_code = 0, i;
 
   snprintf(prefix, sizeof prefix, "%s-", api->object_name(rs));
   expect_set(ctx, key, n, 0);
-  body = api->json_format(
-      "{'apiVersion':'v1','kind':'Pod','metadata':{'generateName':%s,"
-      "'namespace':%s,'labels':%j,'ownerReferences':[{'apiVersion':"
-      "'apps/v1','kind':'ReplicaSet','name':%s,'uid':%s,'controller':"
-      "true,'blockOwnerDeletion':true}]},'spec':%j}",
-      prefix, api->object_namespace(rs), labels, api->object_name(rs),
-      api->object_uid(rs), spec);
+  /* A NULL %j would write null: without a reference there is no pod. */
+  if (ref != NULL)
+    body = api->json_format(
+        "{'apiVersion':'v1','kind':'Pod','metadata':{'generateName':%s,"
+        "'namespace':%s,'labels':%j,'ownerReferences':[%j]},'spec':%j}",
+        prefix, api->object_namespace(rs), labels, ref, spec);
   if (body == NULL) {
     failed = 1;
     first_code = CPLANE_ENOMEM;
@@ -435,6 +371,7 @@ static int create_pods(cplane_plugin_ctx *ctx, const cplane_object *rs,
   }
   api->free(first_msg);
   api->free(body);
+  api->free(ref);
   api->free(labels);
   api->free(spec);
   if (made > 0)
@@ -508,21 +445,23 @@ static void update_status(cplane_plugin_ctx *ctx, const cplane_object *rs,
  * success, 0 when the pod changed meanwhile or is gone. */
 static int set_owner(cplane_plugin_ctx *ctx, const cplane_object *rs,
                      const cplane_object *pod, int adopt) {
-  char *body, *msg = NULL;
+  char *body, *msg = NULL, *ref;
   int code;
 
-  if (adopt)
-    body = api->json_format(
-        "{'metadata':{'resourceVersion':%s,'ownerReferences':[{"
-        "'apiVersion':'apps/v1','kind':'ReplicaSet','name':%s,'uid':%s,"
-        "'controller':true,'blockOwnerDeletion':true}]}}",
-        api->object_resource_version(pod), api->object_name(rs),
-        api->object_uid(rs));
-  else
+  if (adopt) {
+    ref = cplane_controller_ref_json(api, rs, "apps/v1", "ReplicaSet");
+    body = ref == NULL
+               ? NULL
+               : api->json_format("{'metadata':{'resourceVersion':%s,"
+                                  "'ownerReferences':[%j]}}",
+                                  api->object_resource_version(pod), ref);
+    api->free(ref);
+  } else {
     body = api->json_format(
         "{'metadata':{'resourceVersion':%s,'ownerReferences':[{"
         "'$patch':'delete','uid':%s}]}}",
         api->object_resource_version(pod), api->object_uid(rs));
+  }
   if (body == NULL)
     return 0;
   code = api->patch(ctx, &resources[PODS], api->object_namespace(pod),
@@ -588,7 +527,7 @@ static int claim_pods(cplane_plugin_ctx *ctx, const cplane_object *rs,
     const cplane_object *p = api->list_at(matching, i);
 
     if (api->object_deletion_timestamp(p) != NULL ||
-        api->object_controller_uid(p) != NULL || pod_is_terminal(api, p))
+        api->object_controller_uid(p) != NULL || cplane_pod_is_terminal(api, p))
       continue;
     if (set_owner(ctx, rs, p, 1) && pod_set_add(out, p) != 0)
       return -1;
@@ -639,7 +578,8 @@ static int rs_reconcile(cplane_plugin_ctx *ctx, const char *key,
     goto out;
   }
   api->object_int(rs, "spec.minReadySeconds", &min_ready);
-  count_ready(set.pods, set.n, min_ready, &ready, &available, &next_ms);
+  count_ready(set.pods, set.n, min_ready, cplane_now_s(api, ctx), &ready,
+              &available, &next_ms);
   if (set.n < want) {
     int make = (int)(want - set.n) > BATCH ? BATCH : (int)(want - set.n);
 
@@ -671,8 +611,10 @@ static int rs_init(cplane_plugin_ctx *ctx,
   if (host_api->struct_size < sizeof *host_api)
     return CPLANE_EUNAVAILABLE;
   api = host_api;
-  if (smap_init(&expect) != 0) {
+  if (cplane_smap_init(&expect) != 0 || cplane_sset_init(&scan_set) != 0) {
     static const char oom[] = "out of memory for the expectation map";
+
+    cplane_smap_free(&expect);
 
     if ((*errmsg = api->alloc(sizeof oom)) != NULL)
       memcpy(*errmsg, oom, sizeof oom);
@@ -684,9 +626,9 @@ static int rs_init(cplane_plugin_ctx *ctx,
 
 static void rs_fini(cplane_plugin_ctx *ctx) {
   (void)ctx;
-  scan_free_all();
-  smap_foreach(&expect, free_value, NULL);
-  smap_free(&expect);
+  cplane_sset_free(&scan_set);
+  cplane_smap_foreach(&expect, free_value, NULL);
+  cplane_smap_free(&expect);
 }
 
 /* This plugin reads no [plugin.NAME] key of its own: --check-config

@@ -1,8 +1,6 @@
 /* nodeinfo - see nodeinfo.h. */
 #include "nodeinfo.h"
 
-#include "quantity.h"
-
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,7 +65,6 @@ static int parse_taints(const struct cplane_host_api *api,
                         int *n_out) {
   int n = api->object_len(obj, "spec.taints"), i, k = 0;
   struct sched_taint *t;
-  char path[64];
 
   *out = NULL;
   *n_out = 0;
@@ -76,15 +73,11 @@ static int parse_taints(const struct cplane_host_api *api,
   if ((t = calloc((size_t)n, sizeof *t)) == NULL)
     return CPLANE_ENOMEM;
   for (i = 0; i < n; i++) {
-    const char *key, *value;
-    int effect;
-
-    snprintf(path, sizeof path, "spec.taints[%d].key", i);
-    key = api->object_string(obj, path);
-    snprintf(path, sizeof path, "spec.taints[%d].value", i);
-    value = api->object_string(obj, path);
-    snprintf(path, sizeof path, "spec.taints[%d].effect", i);
-    effect = effect_of(api->object_string(obj, path));
+    const char *key = cplane_array_string(api, obj, "spec.taints", i, "key");
+    const char *value =
+        cplane_array_string(api, obj, "spec.taints", i, "value");
+    int effect =
+        effect_of(cplane_array_string(api, obj, "spec.taints", i, "effect"));
     if (key == NULL || effect < 0)
       continue;
     t[k].key = strdup(key);
@@ -111,11 +104,12 @@ nomem:
 
 static int64_t quantity_at(const struct cplane_host_api *api,
                            const cplane_object *obj, const char *path,
-                           int64_t scale) {
+                           int scale10) {
   const char *s = api->object_string(obj, path);
   int64_t v = 0;
 
-  if (s == NULL || quantity_parse(s, scale, &v) != 0)
+  if (s == NULL || cplane_quantity_parse_scaled(s, scale10, &v, NULL) != 0 ||
+      v < 0)
     return 0;
   return v;
 }
@@ -131,9 +125,9 @@ int nodeinfo_set(const struct cplane_host_api *api, struct sched_node *n,
     return CPLANE_ENOMEM;
   labels = api->object_json(obj, "metadata.labels");
   api->object_bool(obj, "spec.unschedulable", &unsched);
-  cpu = quantity_at(api, obj, "status.allocatable.cpu", 1000);
-  mem = quantity_at(api, obj, "status.allocatable.memory", 1);
-  pods = quantity_at(api, obj, "status.allocatable.pods", 1);
+  cpu = quantity_at(api, obj, "status.allocatable.cpu", 3);
+  mem = quantity_at(api, obj, "status.allocatable.memory", 0);
+  pods = quantity_at(api, obj, "status.allocatable.pods", 0);
   changed = !n->live || cpu != n->alloc_cpu || mem != n->alloc_mem ||
             pods != n->alloc_pods || unsched != n->unschedulable ||
             !taints_equal(taints, n_taints, n->taints, n->n_taints) ||

@@ -1,8 +1,6 @@
 /* podinfo - see podinfo.h. */
 #include "podinfo.h"
 
-#include "quantity.h"
-
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,6 +59,15 @@ static int op_of(const char *s) {
 
 /* ---- requests ---- */
 
+/* A request of s scaled by 10^scale10 (3: millicores, 0: bytes), rounded
+ * up. 0, or -1 when s is not a quantity or is negative. */
+static int request_qty(const char *s, int scale10, int64_t *v) {
+  return cplane_quantity_parse_scaled(s, scale10, v, NULL) == CPLANE_OK &&
+                 *v >= 0
+             ? 0
+             : -1;
+}
+
 /* Adds the cpu and memory requests of the containers in `list` into
  * cpu/mem (sum) and their non-zero forms into nz_*. */
 static int sum_requests(const struct cplane_host_api *api,
@@ -79,7 +86,7 @@ static int sum_requests(const struct cplane_host_api *api,
     int64_t v;
 
     if (c != NULL) {
-      if (quantity_parse(c, 1000, &v) != 0)
+      if (request_qty(c, 3, &v) != 0)
         return -1;
       *cpu += v;
       *nz_cpu += v;
@@ -87,7 +94,7 @@ static int sum_requests(const struct cplane_host_api *api,
       *nz_cpu += SCHED_DEFAULT_CPU;
     }
     if (m != NULL) {
-      if (quantity_parse(m, 1, &v) != 0)
+      if (request_qty(m, 0, &v) != 0)
         return -1;
       *mem += v;
       *nz_mem += v;
@@ -120,9 +127,9 @@ static int parse_requests(const struct cplane_host_api *api,
           "spec.initContainers[%d].resources.requests.memory", i);
 
       ic = im = 0;
-      if (cs != NULL && quantity_parse(cs, 1000, &ic) != 0)
+      if (cs != NULL && request_qty(cs, 3, &ic) != 0)
         return -1;
-      if (ms != NULL && quantity_parse(ms, 1, &im) != 0)
+      if (ms != NULL && request_qty(ms, 0, &im) != 0)
         return -1;
       inc = cs != NULL ? ic : SCHED_DEFAULT_CPU;
       inm = ms != NULL ? im : SCHED_DEFAULT_MEM;
@@ -133,13 +140,13 @@ static int parse_requests(const struct cplane_host_api *api,
     }
   }
   if ((s = api->object_string(pod, "spec.overhead.cpu")) != NULL) {
-    if (quantity_parse(s, 1000, &v) != 0)
+    if (request_qty(s, 3, &v) != 0)
       return -1;
     c += v;
     nc += v;
   }
   if ((s = api->object_string(pod, "spec.overhead.memory")) != NULL) {
-    if (quantity_parse(s, 1, &v) != 0)
+    if (request_qty(s, 0, &v) != 0)
       return -1;
     m += v;
     nm += v;

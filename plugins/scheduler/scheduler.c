@@ -28,11 +28,8 @@
 #include <cplane/cplane.h>
 
 #include "nodeinfo.h"
-#include "objects.h"
 #include "podinfo.h"
-#include "quantity.h"
 #include "recorder.h"
-#include "smap.h"
 
 #include <pthread.h>
 #include <stdint.h>
@@ -86,9 +83,9 @@ static struct {
   pthread_mutex_t mu;
   struct sched_node **nodes; /* slots never move; a deleted node stays */
   int n_nodes, cap_nodes, live_nodes;
-  struct smap node_idx; /* name -> slot + 1 */
-  struct smap pods;     /* "ns/name" -> struct pod_entry */
-  struct smap unsched;  /* "ns/name" of pods waiting to fit */
+  struct cplane_smap node_idx; /* name -> slot + 1 */
+  struct cplane_smap pods;     /* "ns/name" -> struct pod_entry */
+  struct cplane_smap unsched;  /* "ns/name" of pods waiting to fit */
   unsigned next_start;  /* round-robin start of the next search */
   struct candidate *cand; /* scratch for one cycle, n_nodes long */
   int cap_cand;
@@ -105,14 +102,6 @@ static int64_t now_ns(void) {
 
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
-static void rfc3339_now(char *buf, size_t len) {
-  time_t t = time(NULL);
-  struct tm tm;
-
-  gmtime_r(&t, &tm);
-  strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
 /* ---- pods we are responsible for ---- */
@@ -136,7 +125,7 @@ static const char *node_name_of(const cplane_object *pod) {
 /* The slot of node `name`, made (not live) when absent so that pods bound
  * to a node we have not seen yet are still counted. -1 on ENOMEM. */
 static int node_slot(const char *name) {
-  intptr_t v = (intptr_t)smap_get(&S.node_idx, name);
+  intptr_t v = (intptr_t)cplane_smap_get(&S.node_idx, name);
   struct sched_node *n;
 
   if (v > 0)
@@ -152,8 +141,8 @@ static int node_slot(const char *name) {
   }
   if ((n = calloc(1, sizeof *n)) == NULL || (n->name = strdup(name)) == NULL)
     goto nomem;
-  if (smap_put(&S.node_idx, name, (void *)(intptr_t)(S.n_nodes + 1), NULL) !=
-      0)
+  if (cplane_smap_put(&S.node_idx, name, (void *)(intptr_t)(S.n_nodes + 1),
+                      NULL) != 0)
     goto nomem;
   S.nodes[S.n_nodes] = n;
   return S.n_nodes++;
@@ -176,14 +165,14 @@ static void entry_free(struct pod_entry *e) {
 }
 
 static struct pod_entry *entry_get(const char *key) {
-  struct pod_entry *e = smap_get(&S.pods, key);
+  struct pod_entry *e = cplane_smap_get(&S.pods, key);
 
   if (e != NULL)
     return e;
   if ((e = calloc(1, sizeof *e)) == NULL)
     return NULL;
   e->node = -1;
-  if (smap_put(&S.pods, key, e, NULL) != 0) {
+  if (cplane_smap_put(&S.pods, key, e, NULL) != 0) {
     free(e);
     return NULL;
   }
@@ -233,13 +222,13 @@ static void wake_unschedulable(cplane_plugin_ctx *ctx) {
   if (S.unsched.count == 0 || t - S.last_wake_ns < WAKE_MIN_INTERVAL_NS)
     return;
   S.last_wake_ns = t;
-  smap_foreach(&S.unsched, wake_one, ctx);
+  cplane_smap_foreach(&S.unsched, wake_one, ctx);
 }
 
 static void forget_pod(cplane_plugin_ctx *ctx, const char *key) {
-  struct pod_entry *e = smap_del(&S.pods, key);
+  struct pod_entry *e = cplane_smap_del(&S.pods, key);
 
-  smap_del(&S.unsched, key);
+  cplane_smap_del(&S.unsched, key);
   if (e == NULL)
     return;
   if (e->node >= 0) {
@@ -254,12 +243,12 @@ static void forget_pod(cplane_plugin_ctx *ctx, const char *key) {
 /* A pod seen bound to a node: count it there (once). */
 static void pod_bound(cplane_plugin_ctx *ctx, const cplane_object *pod,
                       const char *key, const char *node) {
-  struct pod_entry *e = smap_get(&S.pods, key);
+  struct pod_entry *e = cplane_smap_get(&S.pods, key);
   struct sched_pod p;
   const char *why;
   int slot;
 
-  smap_del(&S.unsched, key);
+  cplane_smap_del(&S.unsched, key);
   if ((slot = node_slot(node)) < 0)
     return;
   if (e != NULL && e->node == slot) {
@@ -288,15 +277,15 @@ static void pod_event(cplane_plugin_ctx *ctx, const cplane_object *pod,
   struct pod_entry *e;
 
   pthread_mutex_lock(&S.mu);
-  if (node != NULL && !pod_is_terminal(api, pod)) {
+  if (node != NULL && !cplane_pod_is_terminal(api, pod)) {
     pod_bound(ctx, pod, key, node);
   } else if (node != NULL) {
     forget_pod(ctx, key); /* finished: its resources are free again */
   } else if (is_ours(pod) && api->object_deletion_timestamp(pod) == NULL) {
-    e = smap_get(&S.pods, key);
+    e = cplane_smap_get(&S.pods, key);
     /* A pod waiting out its backoff is woken by the timer or a change. */
     if ((e == NULL || !e->assumed) &&
-        (is_add || smap_get(&S.unsched, key) == NULL))
+        (is_add || cplane_smap_get(&S.unsched, key) == NULL))
       api->enqueue(ctx, key);
   }
   pthread_mutex_unlock(&S.mu);
@@ -342,7 +331,7 @@ static void on_delete(cplane_plugin_ctx *ctx, uint32_t res,
   if (res == PODS) {
     forget_pod(ctx, api->object_key(obj));
   } else {
-    intptr_t v = (intptr_t)smap_get(&S.node_idx, api->object_name(obj));
+    intptr_t v = (intptr_t)cplane_smap_get(&S.node_idx, api->object_name(obj));
 
     /* The slot stays (pods may still name the node); it just stops
      * being a candidate. */
@@ -359,7 +348,7 @@ static void on_delete(cplane_plugin_ctx *ctx, uint32_t res,
 /* Matching pods per topology domain for one constraint: domain value ->
  * count + 1 (so that a present domain is never NULL). */
 struct spread_counts {
-  struct smap domains;
+  struct cplane_smap domains;
   int64_t min; /* over every eligible domain */
   int eligible;
 };
@@ -396,7 +385,7 @@ static int spread_count(const struct sched_pod *p,
   size_t i, n = api->list_len(list);
   int k;
 
-  if (smap_init(&c->domains) != 0)
+  if (cplane_smap_init(&c->domains) != 0)
     return CPLANE_ENOMEM;
   c->min = 0;
   c->eligible = 0;
@@ -407,8 +396,8 @@ static int spread_count(const struct sched_pod *p,
     if (!node->live || !nodeinfo_affinity_match(api, node, p) ||
         (v = api->object_label(node->obj, s->topology_key)) == NULL)
       continue;
-    if (smap_get(&c->domains, v) == NULL &&
-        smap_put(&c->domains, v, (void *)(intptr_t)1, NULL) != 0)
+    if (cplane_smap_get(&c->domains, v) == NULL &&
+        cplane_smap_put(&c->domains, v, (void *)(intptr_t)1, NULL) != 0)
       return CPLANE_ENOMEM;
   }
   for (i = 0; i < n; i++) {
@@ -419,21 +408,20 @@ static int spread_count(const struct sched_pod *p,
     int slot = -1;
 
     if (name != NULL) {
-      intptr_t idx = (intptr_t)smap_get(&S.node_idx, name);
+      intptr_t idx = (intptr_t)cplane_smap_get(&S.node_idx, name);
 
       slot = idx > 0 ? (int)idx - 1 : -1;
-    } else if ((e = smap_get(&S.pods, api->object_key(o))) != NULL &&
+    } else if ((e = cplane_smap_get(&S.pods, api->object_key(o))) != NULL &&
                e->assumed) {
       slot = e->node; /* bound by us a moment ago; the cache lags */
     }
-    if (slot < 0 || pod_is_terminal(api, o) ||
-        (v = api->object_label(S.nodes[slot]->obj, s->topology_key)) ==
-            NULL ||
-        (cur = (intptr_t)smap_get(&c->domains, v)) == 0)
+    if (slot < 0 || cplane_pod_is_terminal(api, o) ||
+        (v = api->object_label(S.nodes[slot]->obj, s->topology_key)) == NULL ||
+        (cur = (intptr_t)cplane_smap_get(&c->domains, v)) == 0)
       continue;
-    smap_put(&c->domains, v, (void *)(cur + 1), NULL);
+    cplane_smap_put(&c->domains, v, (void *)(cur + 1), NULL);
   }
-  smap_foreach(&c->domains, count_min, c);
+  cplane_smap_foreach(&c->domains, count_min, c);
   return CPLANE_OK;
 }
 
@@ -444,7 +432,7 @@ static int64_t spread_domain_count(const struct sched_node *n,
   const char *v = api->object_label(n->obj, s->topology_key);
   intptr_t cur;
 
-  if (v == NULL || (cur = (intptr_t)smap_get(&c->domains, v)) == 0)
+  if (v == NULL || (cur = (intptr_t)cplane_smap_get(&c->domains, v)) == 0)
     return -1;
   return (int64_t)cur - 1;
 }
@@ -588,10 +576,9 @@ static char *unschedulable_message(const int reasons[SCHED_N_REASONS],
 static void write_event(cplane_plugin_ctx *ctx, const cplane_object *pod,
                         const char *type, const char *reason,
                         const char *msg) {
-  char now[32], prefix[300], *body;
+  char now[CPLANE_TIME_LEN], prefix[300], *body;
 
-  (void)ctx;
-  rfc3339_now(now, sizeof now);
+  cplane_time_format(api->now_ms(ctx), now, sizeof now);
   snprintf(prefix, sizeof prefix, "%.250s.", api->object_name(pod));
   body = api->json_format(
       "{'apiVersion':'v1','kind':'Event','metadata':{'generateName':%s,"
@@ -608,10 +595,10 @@ static void write_event(cplane_plugin_ctx *ctx, const cplane_object *pod,
 
 static void write_unschedulable(cplane_plugin_ctx *ctx,
                                 const cplane_object *pod, const char *msg) {
-  char now[32], *body, *err = NULL;
+  char now[CPLANE_TIME_LEN], *body, *err = NULL;
   int code;
 
-  rfc3339_now(now, sizeof now);
+  cplane_time_format(api->now_ms(ctx), now, sizeof now);
   body = api->json_format(
       "{'apiVersion':'v1','kind':'Pod','metadata':{'name':%s,'namespace':%s},"
       "'status':{'phase':'Pending','conditions':[{'type':'PodScheduled',"
@@ -655,7 +642,7 @@ static void unassume(const char *key) {
   struct pod_entry *e;
 
   pthread_mutex_lock(&S.mu);
-  if ((e = smap_get(&S.pods, key)) != NULL && e->assumed) {
+  if ((e = cplane_smap_get(&S.pods, key)) != NULL && e->assumed) {
     entry_place(e, -1);
     e->assumed = 0;
     api->object_release(e->obj);
@@ -721,7 +708,7 @@ static int place(cplane_plugin_ctx *ctx, const char *key,
     e->assumed = 1;
     e->obj = api->object_retain(pod);
     e->attempts = 0;
-    smap_del(&S.unsched, key);
+    cplane_smap_del(&S.unsched, key);
     snprintf(node, node_len, "%s", S.nodes[best]->name);
     goto out;
   }
@@ -729,7 +716,7 @@ static int place(cplane_plugin_ctx *ctx, const char *key,
     rc = CPLANE_ENOMEM;
     goto out;
   }
-  smap_put(&S.unsched, key, (void *)1, NULL);
+  cplane_smap_put(&S.unsched, key, (void *)1, NULL);
   *delay_ms = BACKOFF_MIN_MS << (e->attempts < 4 ? e->attempts : 4);
   if (*delay_ms > BACKOFF_MAX_MS)
     *delay_ms = BACKOFF_MAX_MS;
@@ -742,7 +729,7 @@ static int place(cplane_plugin_ctx *ctx, const char *key,
 out:
   pthread_mutex_unlock(&S.mu);
   for (i = 0; counts != NULL && i < made; i++)
-    smap_free(&counts[i].domains);
+    cplane_smap_free(&counts[i].domains);
   free(counts);
   (void)ctx;
   return rc;
@@ -767,7 +754,7 @@ static int sched_reconcile(cplane_plugin_ctx *ctx, const char *key,
   if (api->cache_get(ctx, PODS, key, &pod) != CPLANE_OK)
     return CPLANE_RECONCILE_DONE; /* gone; on_delete forgot it */
   if (node_name_of(pod) != NULL || !is_ours(pod) ||
-      pod_is_terminal(api, pod) ||
+      cplane_pod_is_terminal(api, pod) ||
       api->object_deletion_timestamp(pod) != NULL)
     goto out;
   if ((code = podinfo_parse(api, pod, &p, &why)) != CPLANE_OK) {
@@ -873,8 +860,8 @@ static int sched_init(cplane_plugin_ctx *ctx,
   S.scheduled_events = config_bool(api->config_get(ctx, "scheduled_events"),
                                    1);
   S.seed = (unsigned)time(NULL);
-  if (S.name == NULL || smap_init(&S.node_idx) != 0 ||
-      smap_init(&S.pods) != 0 || smap_init(&S.unsched) != 0)
+  if (S.name == NULL || cplane_smap_init(&S.node_idx) != 0 ||
+      cplane_smap_init(&S.pods) != 0 || cplane_smap_init(&S.unsched) != 0)
     goto fail;
   /* Events wait in a queue of their own; 8 writers keep up with the
    * binds, and a burst beyond 16,384 pending events is dropped. */
@@ -885,9 +872,9 @@ static int sched_init(cplane_plugin_ctx *ctx,
            S.name, S.percentage ? v : "adaptive");
   return CPLANE_OK;
 fail:
-  smap_free(&S.node_idx);
-  smap_free(&S.pods);
-  smap_free(&S.unsched);
+  cplane_smap_free(&S.node_idx);
+  cplane_smap_free(&S.pods);
+  cplane_smap_free(&S.unsched);
   free(S.name);
   S.name = NULL;
   return CPLANE_EINVAL;
@@ -906,10 +893,10 @@ static void sched_fini(cplane_plugin_ctx *ctx) {
   if (recorder_dropped() > 0)
     api->log(ctx, CPLANE_LOG_WARN, "%lu event(s) dropped: the queue was full",
              recorder_dropped());
-  smap_foreach(&S.pods, free_entry, NULL);
-  smap_free(&S.pods);
-  smap_free(&S.unsched);
-  smap_free(&S.node_idx);
+  cplane_smap_foreach(&S.pods, free_entry, NULL);
+  cplane_smap_free(&S.pods);
+  cplane_smap_free(&S.unsched);
+  cplane_smap_free(&S.node_idx);
   for (i = 0; i < S.n_nodes; i++)
     nodeinfo_free(api, S.nodes[i]);
   free(S.nodes);

@@ -9,6 +9,10 @@ make -s -C "$ROOT" install PREFIX="$prefix" $(variant_flag) >"$TMP/install.log" 
   { cat "$TMP/install.log"; fail "make install"; }
 for f in bin/cplane include/cplane/cplane.h include/cplane/plugin.h \
          include/cplane/host_api.h include/cplane/version.h \
+         include/cplane/strbuf.h include/cplane/smap.h include/cplane/hash.h \
+         include/cplane/time.h include/cplane/quantity.h \
+         include/cplane/objects.h include/cplane/owners.h \
+         include/cplane/finalizers.h include/cplane/conditions.h \
          lib/pkgconfig/cplane.pc lib/cplane/plugins/template.so \
          share/cplane/examples/template.c etc/cplane/cplane.ini.example \
          include/cplane/testing.h lib/libcplane-testing.a \
@@ -58,6 +62,66 @@ cp "$prefix/share/cplane/examples/template.c" \
 grep "PASSED.*3 test" "$TMP/kit.log" >/dev/null ||
   { cat "$TMP/kit.log"; fail "the template's tests did not all run"; }
 pass "the template's unit tests build and pass against the installed kit"
+# Every header-only helper, used (so each is compiled, not just declared),
+# builds as strict C11 and C++ against the installed headers alone.
+cat >"$work/helpers.c" <<'EOF'
+#include <cplane/cplane.h>
+int use_helpers(const struct cplane_host_api *api, cplane_plugin_ctx *ctx,
+                const cplane_object *o);
+int use_helpers(const struct cplane_host_api *api, cplane_plugin_ctx *ctx,
+                const cplane_object *o) {
+  struct cplane_strbuf b = CPLANE_STRBUF_INIT;
+  struct cplane_smap m;
+  struct cplane_sset s;
+  struct cplane_condition c = {"Ready", "True", "Fine", "ok", 0};
+  char t[CPLANE_TIME_LEN], q[CPLANE_QUANTITY_LEN], h[16], k[64];
+  char *json = NULL, *patch = NULL, *ref;
+  int64_t v = 0, ns = 0;
+  uint32_t fh = 0;
+  int changed = 0, n = 0;
+
+  cplane_strbuf_addf(&b, "%d", 1);
+  cplane_strbuf_take(&b, api, api->json_format("%s", "x"));
+  free(cplane_strbuf_finish(&b));
+  if (cplane_smap_init(&m) == 0) {
+    cplane_smap_put(&m, "k", &n, NULL);
+    n += cplane_smap_get(&m, "k") != NULL;
+    cplane_smap_free(&m);
+  }
+  if (cplane_sset_init(&s) == 0) {
+    n += cplane_sset_add(&s, "k");
+    cplane_sset_free(&s);
+  }
+  cplane_time_format(api->now_ms(ctx), t, sizeof t);
+  n += cplane_time_parse(t, &v) == CPLANE_OK;
+  n += cplane_duration_parse("1h2m3.5s", 0, &ns) == CPLANE_OK;
+  cplane_duration_format(ns, t, sizeof t);
+  n += cplane_quantity_parse_milli("1.5Gi", &v, NULL) == CPLANE_OK;
+  cplane_quantity_format(v, CPLANE_QUANTITY_BINARY_SI, q, sizeof q);
+  n += cplane_hash_field32(api, o, "spec", &fh) == CPLANE_OK;
+  cplane_hash_safe_encode32(fh, h, sizeof h);
+  n += cplane_array_find(api, o, "spec.containers", "name", "app");
+  n += cplane_controller_key(api, o, "ReplicaSet", k, sizeof k);
+  n += cplane_is_controlled_by(api, o, "uid");
+  ref = cplane_controller_ref_json(api, o, "apps/v1", "ReplicaSet");
+  api->free(ref);
+  n += cplane_finalizer_has(api, o, "x");
+  if (cplane_finalizer_add_patch(api, o, "x", &patch) == CPLANE_OK)
+    api->free(patch);
+  if (cplane_conditions_set(api, ctx, o, "status.conditions", &c, 1, &json,
+                            &changed) == CPLANE_OK)
+    api->free(json);
+  return n + changed;
+}
+EOF
+( cd "$work" && cc -std=c11 -shared -fPIC -Wall -Wextra -Werror -Wshadow \
+    -Wstrict-prototypes -Wmissing-prototypes -Wl,-z,defs \
+    $(pkg-config --cflags cplane) -o helpers.so helpers.c ) ||
+  fail "the SDK helpers do not build as strict C11"
+( cd "$work" && c++ -std=c++11 -fsyntax-only -Wall -Wextra -Werror \
+    $(pkg-config --cflags cplane) -x c++ helpers.c ) ||
+  fail "the SDK helpers do not build as C++"
+pass "every SDK helper builds out of tree, C11 and C++"
 
 plugins="$TMP/plugins"
 mkdir -m 755 "$plugins"
@@ -73,4 +137,4 @@ kill -TERM "$pid"
 wait_exit "$pid" 20; rc=$RC
 [ "$rc" -eq 0 ] || { cat "$TMP/log"; fail "exit $rc"; }
 pass "the installed host loads the out-of-tree plugin"
-echo "sdk_out_of_tree: 4 passed, 0 failed"
+echo "sdk_out_of_tree: 6 passed, 0 failed"

@@ -1,9 +1,9 @@
 /*
- * test_scheduler - the scheduler plugin's pure modules: quantities, the
- * string map, what is read from a pod (requests, ports, tolerations,
- * selectors, affinity, spread) and the per-node filters and scores. Objects
- * come from the host's own object code through cp_host_api(), as a plugin
- * sees them.
+ * test_scheduler - the scheduler plugin's pure modules: what is read from
+ * a pod (requests, ports, tolerations, selectors, affinity, spread) and the
+ * per-node filters and scores. Quantities and the string map are the
+ * SDK's, tested in test_sdk_helpers. Objects come from the host's own
+ * object code through cp_host_api(), as a plugin sees them.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -19,8 +19,6 @@
 
 #include "nodeinfo.h"
 #include "podinfo.h"
-#include "quantity.h"
-#include "smap.h"
 
 static const struct cplane_host_api *api;
 
@@ -30,70 +28,6 @@ static const cplane_object *obj(const char *json) {
   assert_int_equal(api->object_parse(json, strlen(json), &o, NULL),
                    CPLANE_OK);
   return o;
-}
-
-static void test_quantity(void **state) {
-  int64_t v = -1;
-
-  (void)state;
-  assert_int_equal(quantity_parse("2", 1000, &v), 0);
-  assert_int_equal(v, 2000);
-  assert_int_equal(quantity_parse("500m", 1000, &v), 0);
-  assert_int_equal(v, 500);
-  assert_int_equal(quantity_parse("0.1", 1000, &v), 0);
-  assert_int_equal(v, 100);
-  assert_int_equal(quantity_parse("1.5Gi", 1, &v), 0);
-  assert_int_equal(v, 1610612736);
-  assert_int_equal(quantity_parse("128Mi", 1, &v), 0);
-  assert_int_equal(v, 134217728);
-  assert_int_equal(quantity_parse("1k", 1, &v), 0);
-  assert_int_equal(v, 1000);
-  assert_int_equal(quantity_parse("1e3", 1, &v), 0);
-  assert_int_equal(v, 1000);
-  assert_int_equal(quantity_parse("2E", 1, &v), 0);
-  assert_int_equal(v, 2000000000000000000LL);
-  /* A fraction of a millicore rounds up, as Kubernetes does. */
-  assert_int_equal(quantity_parse("1.0001", 1000, &v), 0);
-  assert_int_equal(v, 1001);
-  v = 7;
-  assert_int_equal(quantity_parse("", 1, &v), -1);
-  assert_int_equal(quantity_parse("abc", 1, &v), -1);
-  assert_int_equal(quantity_parse("1Qi", 1, &v), -1);
-  assert_int_equal(quantity_parse("-1", 1, &v), -1);
-  assert_int_equal(quantity_parse("9Ei", 1, &v), -1); /* over int64 */
-  assert_int_equal(v, 7);
-}
-
-static void count_fn(void *ud, const char *key, void *val) {
-  (void)key;
-  *(long *)ud += (long)(intptr_t)val;
-}
-
-static void test_smap(void **state) {
-  struct smap m;
-  char key[32];
-  void *old;
-  long sum = 0;
-  int i;
-
-  (void)state;
-  assert_int_equal(smap_init(&m), 0);
-  for (i = 1; i <= 10000; i++) { /* grows many times */
-    snprintf(key, sizeof key, "ns/pod-%d", i);
-    assert_int_equal(smap_put(&m, key, (void *)(intptr_t)i, NULL), 0);
-  }
-  assert_int_equal(m.count, 10000);
-  assert_ptr_equal(smap_get(&m, "ns/pod-777"), (void *)(intptr_t)777);
-  assert_null(smap_get(&m, "ns/pod-0"));
-  assert_int_equal(smap_put(&m, "ns/pod-5", (void *)(intptr_t)50, &old), 0);
-  assert_ptr_equal(old, (void *)(intptr_t)5);
-  assert_int_equal(m.count, 10000);
-  assert_ptr_equal(smap_del(&m, "ns/pod-5"), (void *)(intptr_t)50);
-  assert_null(smap_del(&m, "ns/pod-5"));
-  assert_int_equal(m.count, 9999);
-  smap_foreach(&m, count_fn, &sum);
-  assert_int_equal(sum, 10000L * 10001 / 2 - 5);
-  smap_free(&m);
 }
 
 static const char *rich_pod =
@@ -170,6 +104,11 @@ static void test_podinfo_refuses(void **state) {
   static const char *bad[] = {
       "{'metadata':{'name':'p'},'spec':{'containers':[{'name':'a',"
       "'resources':{'requests':{'cpu':'lots'}}}]}}",
+      /* the SDK parses a negative quantity; a request may not be one */
+      "{'metadata':{'name':'p'},'spec':{'containers':[{'name':'a',"
+      "'resources':{'requests':{'memory':'-1Gi'}}}]}}",
+      "{'metadata':{'name':'p'},'spec':{'overhead':{'cpu':'-5m'},"
+      "'containers':[]}}",
       "{'metadata':{'name':'p'},'spec':{'tolerations':[{'key':'a',"
       "'operator':'Maybe'}],'containers':[]}}",
       "{'metadata':{'name':'p'},'spec':{'affinity':{'nodeAffinity':{"
@@ -322,8 +261,6 @@ static void test_taint_changes_are_relevant(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_quantity),
-      cmocka_unit_test(test_smap),
       cmocka_unit_test(test_podinfo),
       cmocka_unit_test(test_podinfo_refuses),
       cmocka_unit_test(test_filters),
