@@ -282,6 +282,9 @@ install: $(B)/cplane $(PLUGIN_SOS)
 	install -m 0644 sdk/include/cplane/*.h $(DESTDIR)$(PREFIX)/include/cplane/
 	for p in $(PLUGIN_SOS); do install -m 0755 $$p $(DESTDIR)$(PREFIX)/lib/cplane/plugins/; done
 	install -m 0644 sdk/examples/* $(DESTDIR)$(PREFIX)/share/cplane/examples/
+	install -d $(DESTDIR)$(PREFIX)/share/doc/cplane
+	install -m 0644 docs/plugin-guide.md docs/plugin-testing.md \
+	  $(DESTDIR)$(PREFIX)/share/doc/cplane/
 	install -m 0644 config/cplane.ini $(DESTDIR)$(PREFIX)/etc/cplane/cplane.ini.example
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@ABI@|$(SDK_ABI)|g' \
 	  -e 's|@VERSION@|$(CPLANE_VERSION)|g' sdk/cplane.pc.in \
