@@ -7,7 +7,7 @@
 
 #define FINALIZER "example.cplane.io/cleanup"
 #define CONDITIONS "status.conditions"
-#define MAX_WAIT_MS (24 * 3600 * 1000) /* the CRD allows at most a day */
+#define MAX_DELAY_S 86400 /* a day, the CRD's maximum of either delay */
 
 static const struct cplane_resource tasks =
     CPLANE_RESOURCE("example.cplane.io", "v1", "tasks");
@@ -52,13 +52,13 @@ static int patch_task(cplane_plugin_ctx *ctx, const cplane_object *task,
 }
 
 static int mark_done(cplane_plugin_ctx *ctx, const cplane_object *task) {
-  struct cplane_condition done = {"Done", "True", "DelayElapsed",
-                                  "The delay has elapsed.",
+  struct cplane_condition cond = {"Done", "True", "DelayElapsed",
+                                  "Delay elapsed",
                                   api->object_generation(task)};
   char *conds = NULL;
   int rc = CPLANE_RECONCILE_RETRY;
 
-  if (cplane_conditions_set(api, ctx, task, CONDITIONS, &done, 1, &conds,
+  if (cplane_conditions_set(api, ctx, task, CONDITIONS, &cond, 1, &conds,
                             NULL) == CPLANE_OK)
     rc = patch_task(ctx, task, "status",
                     api->json_format("{'status':{'conditions':%j}}", conds));
@@ -71,39 +71,39 @@ static int mark_done(cplane_plugin_ctx *ctx, const cplane_object *task) {
 static int task_reconcile(cplane_plugin_ctx *ctx, const char *key,
                           uint32_t *after) {
   const cplane_object *task = NULL;
-  int rc = CPLANE_RECONCILE_DONE, done, deleting, fin, i;
-  int64_t wait = 0, since = 0;
+  int rc = CPLANE_RECONCILE_DONE, done, i;
+  int64_t s = 0, since = 0, wait;
   char *patch = NULL;
 
   if (api->cache_get(ctx, 0, key, &task) != CPLANE_OK)
     return CPLANE_RECONCILE_DONE; /* gone: nothing left to do */
-  /* Done delaySeconds after creation, deletion deleteAfterSeconds later. */
-  i = cplane_condition_find(api, task, CONDITIONS, "Done");
   done = cplane_condition_is_true(api, task, CONDITIONS, "Done");
   api->object_int(task, done ? "spec.deleteAfterSeconds" : "spec.delaySeconds",
-                  &wait);
+                  &s);
+  s = s < 0 ? 0 : s > MAX_DELAY_S ? MAX_DELAY_S : s; /* were the CRD bypassed */
+  i = cplane_condition_find(api, task, CONDITIONS, "Done");
   cplane_time_parse(
       done ? cplane_array_string(api, task, CONDITIONS, i, "lastTransitionTime")
            : api->object_string(task, "metadata.creationTimestamp"),
       &since);
-  wait = since + wait * 1000 - api->now_ms(ctx);
-  /* Our finalizer comes first, and goes once the Task is being deleted. */
-  deleting = api->object_deletion_timestamp(task) != NULL;
-  fin = deleting ? cplane_finalizer_remove_patch(api, task, FINALIZER, &patch)
-                 : cplane_finalizer_add_patch(api, task, FINALIZER, &patch);
-  if (fin != CPLANE_OK || patch != NULL) {
+  wait = since + s * 1000 - api->now_ms(ctx);
+  if (api->object_deletion_timestamp(task) != NULL) {
+    /* Our cleanup would run here, before our finalizer goes. */
+    if (cplane_finalizer_remove_patch(api, task, FINALIZER, &patch) != 0 ||
+        patch != NULL)
+      rc = patch_task(ctx, task, NULL, patch);
+  } else if (cplane_finalizer_add_patch(api, task, FINALIZER, &patch) != 0 ||
+             patch != NULL) { /* ours comes before any other step */
     rc = patch_task(ctx, task, NULL, patch);
-  } else if (deleting) {
-    rc = CPLANE_RECONCILE_DONE;
   } else if (wait > 0) {
-    *after = (uint32_t)(wait < MAX_WAIT_MS ? wait : MAX_WAIT_MS);
+    *after = (uint32_t)(wait < MAX_DELAY_S * 1000 ? wait : MAX_DELAY_S * 1000);
     rc = CPLANE_RECONCILE_REQUEUE_AFTER;
   } else if (!done) {
     rc = mark_done(ctx, task);
   } else {
+    api->event_record(ctx, &tasks, task, "Normal", "Deleting", "Was Done");
     rc = settled(api->delete_object(ctx, &tasks, api->object_namespace(task),
                                     api->object_name(task), NULL, NULL));
-    api->event_record(ctx, &tasks, task, "Normal", "Deleted", "Done: deleted");
   }
   api->object_release(task);
   return rc;

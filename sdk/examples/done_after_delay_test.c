@@ -66,7 +66,7 @@ static void test_done_then_deleted(void **state) {
   cplane_test_clock_advance_ms(h, 10000);
   cplane_test_drain(h);
   assert_int_equal(cplane_test_writes_count(h, "delete", TASKS), 1);
-  assert_int_equal(cplane_test_events_count(h, "Deleted"), 1);
+  assert_int_equal(cplane_test_events_count(h, "Deleting"), 1);
   assert_int_equal(cplane_test_count(h, TASKS, NULL, NULL), 0);
   assert_int_equal(cplane_test_queue_len(h), 0);
   assert_int_equal(cplane_test_dispatch_writes(h), 0);

@@ -3,7 +3,7 @@
 # embedded API server, the deployment and replicaset plugins, and kubectl:
 # done-after-delay waits for its CRD (task-crd.yaml), then a Task gets its
 # finalizer, turns Done after spec.delaySeconds and is gone
-# spec.deleteAfterSeconds later, with Done and Deleted events;
+# spec.deleteAfterSeconds later, with Done and Deleting events;
 # configmap-hash puts the ConfigMap's hash in a Deployment's pod template,
 # and an edit of the ConfigMap changes it and brings a new ReplicaSet.
 . "$(dirname "$0")/lib/common.sh"
@@ -79,8 +79,8 @@ K wait --for=delete task/t1 --timeout=30s >/dev/null 2>&1 ||
   fail "t1 was not deleted: $(K get task t1 -o json 2>&1)"
 reasons=$(K get events --field-selector involvedObject.name=t1 \
   -o jsonpath='{range .items[*]}{.reason}{"\n"}{end}' | sort | tr '\n' ' ')
-[ "$reasons" = "Deleted Done " ] || fail "events about t1: '$reasons'"
-pass "the Done Task is deleted after deleteAfterSeconds, finalizer removed; events Done, Deleted"
+[ "$reasons" = "Deleting Done " ] || fail "events about t1: '$reasons'"
+pass "the Done Task is deleted after deleteAfterSeconds, finalizer removed; events Done, Deleting"
 
 # A Task deleted early loses the finalizer and goes at once.
 printf '%s' '{"apiVersion":"example.cplane.io/v1","kind":"Task",
