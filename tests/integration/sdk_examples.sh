@@ -66,8 +66,8 @@ has_finalizer() { # $1: task
 }
 until_ok 10 has_finalizer t1 ||
   fail "t1 has no finalizer: $(K get task t1 -o json)"
-[ "$(K get task t1 -o jsonpath='{.status.conditions}')" = "" ] ||
-  fail "t1 is Done before its delay: $(K get task t1 -o json)"
+# (Not Done before its delay: checked by the time below, as a check of the
+# conditions here could race the 2 s on a loaded machine.)
 K wait --for=condition=Done task/t1 --timeout=20s >/dev/null ||
   fail "t1 never Done: $(K get task t1 -o json)"
 done_at=$(date +%s)
