@@ -59,7 +59,7 @@ fi
 grep -F 'spec.delaySeconds' <<<"$out" >/dev/null || fail "the refusal does not name the field: $out"
 start=$(date +%s)
 printf '%s' '{"apiVersion":"example.cplane.io/v1","kind":"Task",
-  "metadata":{"name":"t1"},"spec":{"delaySeconds":2,"deleteAfterSeconds":2}}' |
+  "metadata":{"name":"t1"},"spec":{"delaySeconds":2,"deleteAfterSeconds":5}}' |
   K create -f - >/dev/null || fail "create Task t1"
 has_finalizer() { # $1: task
   [ "$(K get task "$1" -o jsonpath='{.metadata.finalizers[0]}')" = example.cplane.io/cleanup ]
