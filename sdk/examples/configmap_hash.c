@@ -1,18 +1,17 @@
 /*
- * configmap_hash.c - rolls a Deployment when the ConfigMap it names changes:
- * one annotated example.cplane.io/configmap=NAME gets the pod template
- * annotation example.cplane.io/config-hash, a stable hash of the ConfigMap's
- * data, so an edit rolls out a new ReplicaSet (docs/plugin-guide.md).
+ * configmap_hash.c - a Deployment annotated example.cplane.io/configmap=NAME
+ * gets example.cplane.io/config-hash in its pod template, a stable hash of
+ * that ConfigMap's data: an edit rolls it out again (docs/plugin-guide.md).
  */
 #include <cplane/cplane.h> /* the whole SDK, with <stdio.h> and <string.h> */
 
 #define REF_ANNOTATION "example.cplane.io/configmap"
 #define HASH_PATH                                                              \
   "spec.template.metadata.annotations.example\\.cplane\\.io/config-hash"
-#define BY_CM "configmap" /* our index: Deployments by ConfigMap key */
+#define BY_CM "configmap" /* our index: Deployments by their ConfigMap's key   \
+                           */
 
-enum { DEPLOYMENTS, CONFIGMAPS };
-
+enum { DEPLOYMENTS, CONFIGMAPS }; /* indexes into resources[] */
 static const struct cplane_resource resources[] = {
     [DEPLOYMENTS] = CPLANE_RESOURCE("apps", "v1", "deployments"),
     [CONFIGMAPS] = CPLANE_RESOURCE("", "v1", "configmaps"),
@@ -45,7 +44,6 @@ static int cmhash_init(cplane_plugin_ctx *ctx,
   return api->cache_add_index_fn(ctx, DEPLOYMENTS, BY_CM, cmhash_index, NULL);
 }
 
-/* A Deployment queues itself, a ConfigMap the Deployments naming it. */
 static void cmhash_add(cplane_plugin_ctx *ctx, uint32_t res,
                        const cplane_object *obj) {
   cplane_object_list *deploys = NULL;
@@ -82,11 +80,13 @@ static int cmhash_reconcile(cplane_plugin_ctx *ctx, const char *key,
   if (!configmap_key(deploy, cm_key, sizeof cm_key) ||
       api->cache_get(ctx, CONFIGMAPS, cm_key, &cm) != CPLANE_OK)
     goto out; /* none yet: its creation queues us again */
-  cplane_hash_field32(api, cm, "data", &h);
+  if (api->object_type(cm, "data") != CPLANE_ENOENT &&
+      cplane_hash_field32(api, cm, "data", &h) != CPLANE_OK)
+    rc = CPLANE_RECONCILE_RETRY; /* no memory to print the data */
   cplane_hash_safe_encode32(h, hash, sizeof hash);
   old = api->object_string(deploy, HASH_PATH);
-  if (old != NULL && strcmp(old, hash) == 0)
-    goto out;
+  if (rc != CPLANE_RECONCILE_DONE || (old != NULL && strcmp(old, hash) == 0))
+    goto out; /* failed, or the template has the hash already */
   patch = api->json_format("{'spec':{'template':{'metadata':{'annotations':"
                            "{'example.cplane.io/config-hash':%s}}}}}",
                            hash);

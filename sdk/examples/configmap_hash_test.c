@@ -147,11 +147,34 @@ static void test_failed_patch_retries(void **state) {
   cplane_test_host_free(h);
 }
 
+/* A ConfigMap without data has a hash too (the empty FNV-1a), and adding
+ * data changes it. */
+static void test_configmap_without_data(void **state) {
+  cplane_test_host *h = cplane_test_host_new();
+  char want[16], got[64];
+
+  (void)state;
+  add(h, "configmaps",
+      "{'metadata':{'name':'web-config','namespace':'default'}}");
+  add(h, "deployments.apps", web_deploy);
+  assert_int_equal(cplane_test_start(h, cplane_plugin_entry()), CPLANE_OK);
+  cplane_test_drain(h);
+  cplane_hash_safe_encode32(CPLANE_FNV32_OFFSET, want, sizeof want);
+  assert_string_equal(template_hash(h, "default/web", got, sizeof got), want);
+  put_config(h, "default", "value", 1);
+  cplane_test_drain(h);
+  assert_string_not_equal(template_hash(h, "default/web", got, sizeof got),
+                          want);
+  assert_int_equal(cplane_test_writes_count(h, "patch", "deployments.apps"), 2);
+  cplane_test_host_free(h);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_annotates_then_rolls_on_edit),
       cmocka_unit_test(test_maps_only_referencing_deployments),
       cmocka_unit_test(test_failed_patch_retries),
+      cmocka_unit_test(test_configmap_without_data),
   };
 
   return cmocka_run_group_tests(tests, NULL, NULL);
