@@ -126,11 +126,42 @@ static void test_conflict_retries(void **state) {
   cplane_test_host_free(h);
 }
 
+/* Were the CRD's schema bypassed, a delay past a day waits a day (no
+ * overflow), and one of the wrong type counts as none. */
+static void test_bad_delays_are_bounded(void **state) {
+  cplane_test_host *h = cplane_test_host_new();
+  char buf[64];
+
+  (void)state;
+  assert_int_equal(
+      cplane_test_add(h, TASKS,
+                      "{\"metadata\":{\"name\":\"far\",\"namespace\":"
+                      "\"default\"},\"spec\":{\"delaySeconds\":"
+                      "9000000000000000000}}"),
+      CPLANE_OK);
+  assert_int_equal(
+      cplane_test_add(h, TASKS,
+                      "{\"metadata\":{\"name\":\"odd\","
+                      "\"namespace\":\"default\"},\"spec\":"
+                      "{\"delaySeconds\":\"soon\",\"deleteAfterSeconds\":60}}"),
+      CPLANE_OK);
+  assert_int_equal(cplane_test_start(h, cplane_plugin_entry()), CPLANE_OK);
+  cplane_test_drain(h);
+  assert_int_equal(cplane_test_queued_delay_ms(h, "default/far"),
+                   86400LL * 1000);
+  assert_string_equal(cplane_test_get_string(h, TASKS, "default/odd",
+                                             "status.conditions[0].status", buf,
+                                             sizeof buf),
+                      "True");
+  cplane_test_host_free(h);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_done_then_deleted),
       cmocka_unit_test(test_deleted_early_drops_finalizer),
       cmocka_unit_test(test_conflict_retries),
+      cmocka_unit_test(test_bad_delays_are_bounded),
   };
 
   return cmocka_run_group_tests(tests, NULL, NULL);
