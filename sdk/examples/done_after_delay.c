@@ -1,7 +1,6 @@
 /*
- * done_after_delay.c - Tasks (task-crd.yaml) get a Done condition after
- * spec.delaySeconds and are deleted spec.deleteAfterSeconds later; our
- * finalizer stands for the cleanup a real controller would do first.
+ * done_after_delay.c - Tasks (task-crd.yaml) are Done spec.delaySeconds after
+ * creation and deleted spec.deleteAfterSeconds later, under our finalizer.
  */
 #include <cplane/cplane.h>
 
@@ -16,20 +15,22 @@ static const struct cplane_host_api *api;
 
 static int task_init(cplane_plugin_ctx *ctx, const struct cplane_host_api *host,
                      char **errmsg) {
-  (void)ctx, (void)errmsg;
+  (void)ctx;
+  (void)errmsg;
   api = host;
   return CPLANE_OK;
 }
 
-static void task_update(cplane_plugin_ctx *ctx, uint32_t res,
-                        const cplane_object *old, const cplane_object *obj) {
-  (void)res, (void)old; /* a resync (old == obj) just re-checks the clock */
+static void task_add(cplane_plugin_ctx *ctx, uint32_t res,
+                     const cplane_object *obj) {
+  (void)res;
   api->enqueue(ctx, api->object_key(obj));
 }
 
-static void task_add(cplane_plugin_ctx *ctx, uint32_t res,
-                     const cplane_object *obj) {
-  task_update(ctx, res, obj, obj);
+static void task_update(cplane_plugin_ctx *ctx, uint32_t res,
+                        const cplane_object *old, const cplane_object *obj) {
+  (void)old; /* a resync (old == obj) just re-checks the clock */
+  task_add(ctx, res, obj);
 }
 
 /* A write's status as a result: 404 (gone) is done, 409 (stale) retries. */
@@ -87,8 +88,7 @@ static int task_reconcile(cplane_plugin_ctx *ctx, const char *key,
            : api->object_string(task, "metadata.creationTimestamp"),
       &since);
   wait = since + s * 1000 - api->now_ms(ctx);
-  if (api->object_deletion_timestamp(task) != NULL) {
-    /* Our cleanup would run here, before our finalizer goes. */
+  if (api->object_deletion_timestamp(task) != NULL) { /* our cleanup first */
     if (cplane_finalizer_remove_patch(api, task, FINALIZER, &patch) != 0 ||
         patch != NULL)
       rc = patch_task(ctx, task, NULL, patch);
