@@ -89,6 +89,12 @@ KIT_OBJS := $(KIT_SRCS:%.c=$(B)/%.o)
 KIT_LIB  := $(B)/libcplane-testing.a
 # The template's tests (sdk/examples/template_test.c) run with the units.
 UNIT_BINS += $(B)/tests/test_kit_template
+# So do the example controllers' (sdk/examples/NAME_test.c for NAME.c, one
+# plugin NAME-with-dashes.so each, built for tests/integration/sdk_examples.sh;
+# installed as sources only, beside the template).
+EXAMPLES    := configmap_hash done_after_delay
+UNIT_BINS   += $(EXAMPLES:%=$(B)/tests/test_example_%)
+EXAMPLE_SOS := $(foreach e,$(EXAMPLES),$(B)/plugins/$(subst _,-,$(e)).so)
 BENCH_SRCS := $(wildcard bench/bench_*.c)
 BENCH_BINS := $(BENCH_SRCS:bench/%.c=$(B)/bench/%)
 
@@ -113,6 +119,7 @@ FUZZ_SECONDS ?= 60
 .DEFAULT_GOAL := all
 
 all: $(B)/cplane $(PLUGIN_SOS) $(FIXTURE_SOS) $(UNIT_BINS) $(BENCH_BINS)
+all: $(EXAMPLE_SOS)
 
 # Installs only what is missing, so a second run costs one dpkg query.
 deps:
@@ -188,6 +195,10 @@ $(B)/tests/test_kit_template: sdk/examples/template_test.c sdk/examples/template
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $(filter %.c,$^) $(KIT_LIB) $(LDFLAGS) $(LDLIBS) -lcmocka
 
+$(B)/tests/test_example_%: sdk/examples/%_test.c sdk/examples/%.c sdk/include/cplane/*.h $(KIT_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $(filter %.c,$^) $(KIT_LIB) $(LDFLAGS) $(LDLIBS) -lcmocka
+
 $(B)/tests/test_kit_%: tests/unit/test_kit_%.c $(KIT_LIB) $(wildcard plugins/*/*.c plugins/*/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Iplugins/$* -o $@ $< \
@@ -209,6 +220,14 @@ $(B)/plugins/%.so: $$(wildcard plugins/$$*/*.c plugins/$$*/*.h) sdk/include/cpla
 	$(CC) $(PLUGIN_CFLAGS) $(PLUGIN_LDFLAGS) -o $@ $(filter %.c,$^)
 
 $(B)/plugins/template.so: sdk/examples/template.c sdk/include/cplane/*.h
+	@mkdir -p $(dir $@)
+	$(CC) $(PLUGIN_CFLAGS) $(PLUGIN_LDFLAGS) -o $@ $<
+
+$(B)/plugins/configmap-hash.so: sdk/examples/configmap_hash.c sdk/include/cplane/*.h
+	@mkdir -p $(dir $@)
+	$(CC) $(PLUGIN_CFLAGS) $(PLUGIN_LDFLAGS) -o $@ $<
+
+$(B)/plugins/done-after-delay.so: sdk/examples/done_after_delay.c sdk/include/cplane/*.h
 	@mkdir -p $(dir $@)
 	$(CC) $(PLUGIN_CFLAGS) $(PLUGIN_LDFLAGS) -o $@ $<
 
@@ -283,6 +302,9 @@ install: $(B)/cplane $(PLUGIN_SOS)
 	install -m 0644 sdk/include/cplane/*.h $(DESTDIR)$(PREFIX)/include/cplane/
 	for p in $(PLUGIN_SOS); do install -m 0755 $$p $(DESTDIR)$(PREFIX)/lib/cplane/plugins/; done
 	install -m 0644 sdk/examples/* $(DESTDIR)$(PREFIX)/share/cplane/examples/
+	install -d $(DESTDIR)$(PREFIX)/share/doc/cplane
+	install -m 0644 docs/plugin-guide.md docs/plugin-testing.md docs/isolation.md \
+	  $(DESTDIR)$(PREFIX)/share/doc/cplane/
 	install -m 0644 config/cplane.ini $(DESTDIR)$(PREFIX)/etc/cplane/cplane.ini.example
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@ABI@|$(SDK_ABI)|g' \
 	  -e 's|@VERSION@|$(CPLANE_VERSION)|g' sdk/cplane.pc.in \

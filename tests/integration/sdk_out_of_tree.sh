@@ -16,7 +16,13 @@ for f in bin/cplane include/cplane/cplane.h include/cplane/plugin.h \
          lib/pkgconfig/cplane.pc lib/cplane/plugins/template.so \
          share/cplane/examples/template.c etc/cplane/cplane.ini.example \
          include/cplane/testing.h lib/libcplane-testing.a \
-         lib/pkgconfig/cplane-testing.pc share/cplane/examples/template_test.c; do
+         lib/pkgconfig/cplane-testing.pc share/cplane/examples/template_test.c \
+         share/cplane/examples/configmap_hash.c \
+         share/cplane/examples/configmap_hash_test.c \
+         share/cplane/examples/done_after_delay.c \
+         share/cplane/examples/done_after_delay_test.c \
+         share/cplane/examples/task-crd.yaml \
+         share/doc/cplane/plugin-guide.md share/doc/cplane/plugin-testing.md; do
   [ -e "$prefix/$f" ] || fail "make install did not install $f"
 done
 pass "make install"
@@ -62,6 +68,27 @@ cp "$prefix/share/cplane/examples/template.c" \
 grep "PASSED.*3 test" "$TMP/kit.log" >/dev/null ||
   { cat "$TMP/kit.log"; fail "the template's tests did not all run"; }
 pass "the template's unit tests build and pass against the installed kit"
+
+# The example controllers, as docs/plugin-guide.md builds them: each plugin
+# with the strict flags, each test against the installed kit, and run.
+for ex in configmap_hash done_after_delay; do
+  cp "$prefix/share/cplane/examples/$ex.c" \
+     "$prefix/share/cplane/examples/${ex}_test.c" "$work/"
+  [ "$(wc -l <"$work/$ex.c")" -le 120 ] || fail "$ex.c is over 120 lines"
+  ( cd "$work" && cc -shared -fPIC -Wall -Wextra -Werror -Wl,-z,defs \
+      $(pkg-config --cflags cplane) -o "$ex.so" "$ex.c" ) ||
+    fail "the $ex example does not build with the guide's line"
+  ( cd "$work" && cc -Wall -Wextra -Werror -o "${ex}_test" "${ex}_test.c" \
+      "$ex.c" $(pkg-config --cflags --libs cplane-testing) -lcmocka ) ||
+    fail "the $ex example's tests do not build against the installed kit"
+  "$work/${ex}_test" >"$TMP/$ex.log" 2>&1 ||
+    { cat "$TMP/$ex.log"; fail "the $ex example's tests failed out of tree"; }
+  grep "PASSED" "$TMP/$ex.log" >/dev/null || { cat "$TMP/$ex.log"; fail "$ex: no PASSED"; }
+done
+grep -F "pkg-config --cflags cplane" "$prefix/share/doc/cplane/plugin-guide.md" >/dev/null ||
+  fail "the installed guide has no build line"
+pass "the example controllers and their tests build and pass out of tree"
+
 # Every header-only helper, used (so each is compiled, not just declared),
 # builds as strict C11 and C++ against the installed headers alone.
 cat >"$work/helpers.c" <<'EOF'
@@ -137,4 +164,4 @@ kill -TERM "$pid"
 wait_exit "$pid" 20; rc=$RC
 [ "$rc" -eq 0 ] || { cat "$TMP/log"; fail "exit $rc"; }
 pass "the installed host loads the out-of-tree plugin"
-echo "sdk_out_of_tree: 6 passed, 0 failed"
+echo "sdk_out_of_tree: 7 passed, 0 failed"
