@@ -17,8 +17,8 @@
 int gc_owner_exists(const struct cplane_host_api *api, cplane_plugin_ctx *ctx,
                     const char *kind, const char *uid);
 
-/* Index of d's ownerReference naming uid, or -1; *n_refs gets how many
- * references d has. */
+/* Index of d's ownerReference naming uid, or CPLANE_ENOENT; *n_refs gets
+ * how many references d has. */
 int gc_ref_index(const struct cplane_host_api *api, const cplane_object *d,
                  const char *uid, int *n_refs);
 
