@@ -39,8 +39,8 @@ static int act(const struct cplane_host_api *api, cplane_plugin_ctx *ctx,
 
     if (u == NULL || gc_owner_exists(api, ctx, kind, u) != 0)
       continue;
-    api->log(ctx, CPLANE_LOG_INFO, "%s %s: owner %s %s is gone",
-             gc_kinds[res], key, kind, u);
+    api->log(ctx, CPLANE_LOG_INFO, "%s %s: owner %s %s is gone", gc_kinds[res],
+             key, kind, u);
     if ((present > 0 ? gc_release(api, ctx, res, d, u)
                      : gc_collect(api, ctx, res, d, "Background")) != 0)
       rc = CPLANE_RECONCILE_RETRY;

@@ -45,8 +45,8 @@
 /* Set once by gc_init, before any callback; read-only after. */
 static const struct cplane_host_api *api;
 
-static void enqueue_for(cplane_plugin_ctx *ctx, const char *what,
-                        uint32_t res, const cplane_object *obj) {
+static void enqueue_for(cplane_plugin_ctx *ctx, const char *what, uint32_t res,
+                        const cplane_object *obj) {
   char key[GC_KEY_MAX];
 
   if (gc_key_format(key, sizeof key, what, res, api->object_key(obj)) == 0)
@@ -126,18 +126,12 @@ static int gc_init(cplane_plugin_ctx *ctx,
 static const char *const gc_config_keys[] = {NULL};
 
 static const struct cplane_plugin gc_plugin = {
-    CPLANE_PLUGIN_HEADER,
-    .name = "garbagecollector",
-    .version = "0.2.0",
-    .kind = CPLANE_KIND_CONTROLLER,
-    .n_resources = GC_N_RES,
-    .resources = gc_resources,
-    .init = gc_init,
-    .on_add = on_add,
-    .on_update = on_update,
-    .on_delete = on_delete,
-    .reconcile = gc_reconcile,
-    .config_keys = gc_config_keys,
+    CPLANE_PLUGIN_HEADER,      .name = "garbagecollector",
+    .version = "0.2.0",        .kind = CPLANE_KIND_CONTROLLER,
+    .n_resources = GC_N_RES,   .resources = gc_resources,
+    .init = gc_init,           .on_add = on_add,
+    .on_update = on_update,    .on_delete = on_delete,
+    .reconcile = gc_reconcile, .config_keys = gc_config_keys,
 };
 
 CPLANE_PLUGIN_DEFINE(gc_plugin)

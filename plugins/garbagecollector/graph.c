@@ -55,8 +55,8 @@ int gc_ref_blocks(const struct cplane_host_api *api, const cplane_object *d,
 
   if ((k = gc_ref_index(api, d, uid, &refs)) < 0)
     return 0;
-  snprintf(path, sizeof path,
-           "metadata.ownerReferences[%d].blockOwnerDeletion", k);
+  snprintf(path, sizeof path, "metadata.ownerReferences[%d].blockOwnerDeletion",
+           k);
   api->object_bool(d, path, &block);
   return block;
 }

@@ -12,17 +12,16 @@
 
 /* One dependent d of uid: released, or collected. How many blocking
  * dependents it leaves (0 or 1); *failed is set after a failed write. */
-static int handle_one(const struct cplane_host_api *api,
-                      cplane_plugin_ctx *ctx, uint32_t res,
-                      const cplane_object *d, const char *uid,
+static int handle_one(const struct cplane_host_api *api, cplane_plugin_ctx *ctx,
+                      uint32_t res, const cplane_object *d, const char *uid,
                       enum gc_mode mode, int *failed) {
   if (mode == GC_ORPHAN || gc_has_other_owner(api, ctx, d, uid)) {
     *failed |= gc_release(api, ctx, res, d, uid) != 0;
     return 0;
   }
-  *failed |= gc_collect(api, ctx, res, d,
-                        mode == GC_FOREGROUND ? "Foreground" : "Background") !=
-             0;
+  *failed |=
+      gc_collect(api, ctx, res, d,
+                 mode == GC_FOREGROUND ? "Foreground" : "Background") != 0;
   return gc_ref_blocks(api, d, uid);
 }
 
@@ -41,16 +40,16 @@ int gc_handle_dependents(const struct cplane_host_api *api,
       continue;
     n = api->list_len(list);
     for (i = 0; i < n; i++)
-      blocking += handle_one(api, ctx, r, api->list_at(list, i), uid, mode,
-                             &failed);
+      blocking +=
+          handle_one(api, ctx, r, api->list_at(list, i), uid, mode, &failed);
     api->list_free(list);
   }
   return failed ? -1 : blocking;
 }
 
-static int foreground(const struct cplane_host_api *api,
-                      cplane_plugin_ctx *ctx, uint32_t res,
-                      const cplane_object *o, uint32_t *requeue_after_ms) {
+static int foreground(const struct cplane_host_api *api, cplane_plugin_ctx *ctx,
+                      uint32_t res, const cplane_object *o,
+                      uint32_t *requeue_after_ms) {
   int left = gc_handle_dependents(api, ctx, api->object_uid(o), GC_FOREGROUND);
 
   if (left < 0)

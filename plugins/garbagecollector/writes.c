@@ -7,9 +7,7 @@
 
 #include <stdio.h>
 
-static int fits(int n, size_t size) {
-  return n >= 0 && (size_t)n < size;
-}
+static int fits(int n, size_t size) { return n >= 0 && (size_t)n < size; }
 
 int gc_release_patch(const struct cplane_host_api *api, const cplane_object *d,
                      const char *uid, char *buf, size_t size) {
@@ -68,11 +66,11 @@ int gc_release(const struct cplane_host_api *api, cplane_plugin_ctx *ctx,
   if (built <= 0)
     return built;
   code = api->patch(ctx, &gc_resources[res], api->object_namespace(d),
-                    api->object_name(d), CPLANE_PATCH_JSON, patch, NULL,
-                    &msg);
+                    api->object_name(d), CPLANE_PATCH_JSON, patch, NULL, &msg);
   if (code != 200 && code != 404)
-    api->log(ctx, CPLANE_LOG_WARN, "%s %s: removing the reference to owner "
-                                   "%s failed: %d %s",
+    api->log(ctx, CPLANE_LOG_WARN,
+             "%s %s: removing the reference to owner "
+             "%s failed: %d %s",
              gc_kinds[res], api->object_key(d), uid, code, msg ? msg : "");
   api->free(msg);
   return code == 200 || code == 404 || code == 422 ? 0 : -1;

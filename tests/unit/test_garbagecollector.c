@@ -33,18 +33,17 @@ static const cplane_object *obj(const char *json) {
   return plugin_obj(api, json);
 }
 
-#define TWO_OWNERS                                                           \
-  "{'metadata':{'name':'p','namespace':'default','ownerReferences':["       \
-  "{'kind':'ReplicaSet','name':'a','uid':'uid-a'},"                          \
-  "{'kind':'ConfigMap','name':'b','uid':'uid-b',"                            \
+#define TWO_OWNERS                                                             \
+  "{'metadata':{'name':'p','namespace':'default','ownerReferences':["          \
+  "{'kind':'ReplicaSet','name':'a','uid':'uid-a'},"                            \
+  "{'kind':'ConfigMap','name':'b','uid':'uid-b',"                              \
   "'blockOwnerDeletion':true}]}}"
 
 static void test_kind_index(void **state) {
   (void)state;
   assert_int_equal(gc_kind_index("Deployment"), 0);
   assert_int_equal(gc_kind_index("Node"), GC_N_RES - 1);
-  assert_string_equal(gc_resources[gc_kind_index("Lease")].resource,
-                      "leases");
+  assert_string_equal(gc_resources[gc_kind_index("Lease")].resource, "leases");
   assert_int_equal(gc_kind_index("Widget"), -1);
   assert_int_equal(gc_kind_index("pod"), -1);
   assert_int_equal(gc_kind_index(NULL), -1);
@@ -89,8 +88,7 @@ static void test_key_longest(void **state) {
   memset(name, 'a', 253);
   name[253] = '\0';
   snprintf(object_key, sizeof object_key, "%s/%s", ns, name);
-  assert_int_equal(gc_key_format(key, sizeof key, "confirm", 6, object_key),
-                   0);
+  assert_int_equal(gc_key_format(key, sizeof key, "confirm", 6, object_key), 0);
   assert_true(strlen(key) > 320);
   assert_int_equal(gc_key_parse(key, &k), 0);
   assert_int_equal(k.kind, GC_KEY_CONFIRM);
@@ -101,15 +99,15 @@ static void test_key_longest(void **state) {
 }
 
 static void test_owner_pending(void **state) {
-  const cplane_object *orphan = obj(
-      "{'metadata':{'name':'a','deletionTimestamp':'2026-01-01T00:00:00Z',"
-      "'finalizers':['x','orphan']}}");
-  const cplane_object *fg = obj(
-      "{'metadata':{'name':'a','deletionTimestamp':'2026-01-01T00:00:00Z',"
-      "'finalizers':['foregroundDeletion']}}");
-  const cplane_object *other = obj(
-      "{'metadata':{'name':'a','deletionTimestamp':'2026-01-01T00:00:00Z',"
-      "'finalizers':['example.com/x']}}");
+  const cplane_object *orphan =
+      obj("{'metadata':{'name':'a','deletionTimestamp':'2026-01-01T00:00:00Z',"
+          "'finalizers':['x','orphan']}}");
+  const cplane_object *fg =
+      obj("{'metadata':{'name':'a','deletionTimestamp':'2026-01-01T00:00:00Z',"
+          "'finalizers':['foregroundDeletion']}}");
+  const cplane_object *other =
+      obj("{'metadata':{'name':'a','deletionTimestamp':'2026-01-01T00:00:00Z',"
+          "'finalizers':['example.com/x']}}");
   const cplane_object *live =
       obj("{'metadata':{'name':'a','finalizers':['orphan']}}");
 
@@ -127,14 +125,14 @@ static void test_owner_pending(void **state) {
 /* Only a change of owners needs a look, not a status update. */
 static void test_owners_changed(void **state) {
   const cplane_object *a = obj(TWO_OWNERS);
-  const cplane_object *a_status = obj(
-      "{'metadata':{'name':'p','namespace':'default','ownerReferences':["
-      "{'kind':'ReplicaSet','name':'a','uid':'uid-a'},"
-      "{'kind':'ConfigMap','name':'b','uid':'uid-b',"
-      "'blockOwnerDeletion':true}]},'status':{'phase':'Running'}}");
-  const cplane_object *one = obj(
-      "{'metadata':{'name':'p','ownerReferences':["
-      "{'kind':'ReplicaSet','name':'a','uid':'uid-a'}]}}");
+  const cplane_object *a_status =
+      obj("{'metadata':{'name':'p','namespace':'default','ownerReferences':["
+          "{'kind':'ReplicaSet','name':'a','uid':'uid-a'},"
+          "{'kind':'ConfigMap','name':'b','uid':'uid-b',"
+          "'blockOwnerDeletion':true}]},'status':{'phase':'Running'}}");
+  const cplane_object *one =
+      obj("{'metadata':{'name':'p','ownerReferences':["
+          "{'kind':'ReplicaSet','name':'a','uid':'uid-a'}]}}");
   const cplane_object *none = obj("{'metadata':{'name':'p'}}");
 
   (void)state;
@@ -171,9 +169,9 @@ static void test_refs(void **state) {
  * list with it. */
 static void test_release_patch(void **state) {
   const cplane_object *two = obj(TWO_OWNERS);
-  const cplane_object *one = obj(
-      "{'metadata':{'name':'p','ownerReferences':["
-      "{'kind':'ReplicaSet','name':'a','uid':'uid-a'}]}}");
+  const cplane_object *one =
+      obj("{'metadata':{'name':'p','ownerReferences':["
+          "{'kind':'ReplicaSet','name':'a','uid':'uid-a'}]}}");
   char buf[320], tiny[16];
 
   (void)state;
@@ -188,8 +186,7 @@ static void test_release_patch(void **state) {
            "\"value\":\"uid-a\"},{\"op\":\"remove\",\"path\":"
            "\"/metadata/ownerReferences\"}]");
   assert_int_equal(gc_release_patch(api, one, "uid-z", buf, sizeof buf), 0);
-  assert_int_equal(gc_release_patch(api, one, "uid-a", tiny, sizeof tiny),
-                   -1);
+  assert_int_equal(gc_release_patch(api, one, "uid-a", tiny, sizeof tiny), -1);
   api->object_release(two);
   api->object_release(one);
 }
@@ -205,9 +202,9 @@ static void test_delete_options(void **state) {
 }
 
 static void test_finalizer_patch(void **state) {
-  const cplane_object *o = obj(
-      "{'metadata':{'name':'a','finalizers':['example.com/x',"
-      "'foregroundDeletion']}}");
+  const cplane_object *o =
+      obj("{'metadata':{'name':'a','finalizers':['example.com/x',"
+          "'foregroundDeletion']}}");
   char buf[256];
 
   (void)state;
