@@ -167,8 +167,8 @@ $(B)/tests/test_scheduler: tests/unit/test_scheduler.c $(SCHED_MODULES) plugins/
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Iplugins/scheduler -o $@ $< $(SCHED_MODULES) $(HOST_LIB) $(LDFLAGS) $(LDLIBS) -lcmocka
 
-# The deployment, nodelifecycle, replicaset and garbagecollector
-# plugins' modules likewise, without their glue.
+# The deployment, nodelifecycle, replicaset, garbagecollector and
+# nodesim plugins' modules likewise, without their glue.
 DEPLOY_MODULES := $(filter-out plugins/deployment/deployment.c,$(wildcard plugins/deployment/*.c))
 $(B)/tests/test_deployment: tests/unit/test_deployment.c $(DEPLOY_MODULES) plugins/deployment/*.h tests/unit/plugin_objects.h sdk/include/cplane/*.h $(HOST_LIB)
 	@mkdir -p $(dir $@)
@@ -188,6 +188,11 @@ GC_MODULES := $(filter-out plugins/garbagecollector/garbagecollector.c,$(wildcar
 $(B)/tests/test_garbagecollector: tests/unit/test_garbagecollector.c $(GC_MODULES) plugins/garbagecollector/*.h tests/unit/plugin_objects.h sdk/include/cplane/*.h $(HOST_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Iplugins/garbagecollector -o $@ $< $(GC_MODULES) $(HOST_LIB) $(LDFLAGS) $(LDLIBS) -lcmocka
+
+NSIM_MODULES := $(filter-out plugins/nodesim/nodesim.c,$(wildcard plugins/nodesim/*.c))
+$(B)/tests/test_nodesim: tests/unit/test_nodesim.c $(NSIM_MODULES) plugins/nodesim/*.h sdk/include/cplane/*.h $(HOST_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Iplugins/nodesim -o $@ $< $(NSIM_MODULES) $(HOST_LIB) $(LDFLAGS) $(LDLIBS) -lcmocka
 
 # Tests through the kit. test_kit_NAME links the in-tree plugin
 # plugins/NAME/*.c unchanged; the template's test is

@@ -22,12 +22,18 @@
  *   pods-of/NAME     queue the pods of NAME that need work (after resume)
  *   pod/NS/NAME      start or finish deleting one pod
  *
+ * The modules: sim.h (limits, timings, the plugin's state) and config.h
+ * (reading [plugin.nodesim]); the rest is still in this file.
+ *
  * Threading: callbacks run on the host's dispatch threads and only look at
  * the object and enqueue. reconcile() runs on the workers; the same key is
  * never reconciled on two at once. The plugin's state is read-only after
  * init() except two per-node words, the pod IP counter and the time of the
  * last Lease renewal, which are only touched with atomic builtins.
  */
+#include "config.h"
+#include "sim.h"
+
 #include <cplane/cplane.h>
 
 #include <errno.h>
@@ -38,22 +44,6 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-
-#define STOPPED_ANNOTATION "cplane.io/nodesim-stopped"
-#define LEASE_NS "kube-node-lease"
-#define LEASE_DURATION_S 40
-#define HB_THREADS_MAX 32
-#define HB_NODES_PER_THREAD 100
-#define HB_TICK_US 50000
-#define HB_RETRY_MS 1000
-/* The Lease is the heartbeat; the Ready condition's lastHeartbeatTime is
- * only refreshed this often, as the kubelet does when nothing changes. */
-#define STATUS_REFRESH_MS 60000u
-/* A 409 means our cache is behind the server: look again shortly. */
-#define CONFLICT_RETRY_MS 100u
-/* Pod IPs come from one /24 per node: 10.(128 + i/256).(i%256).0/24. */
-#define MAX_NODES 32768
-#define IPS_PER_NODE 254
 
 static const struct cplane_host_api *api;
 
@@ -72,53 +62,7 @@ static const struct cplane_resource resources[] = {
 static const struct cplane_resource lease_res =
     CPLANE_RESOURCE("coordination.k8s.io", "v1", "leases");
 
-struct label {
-  char *key, *value;
-};
-
-struct nodesim {
-  int count;
-  char prefix[64];
-  char cpu[32], memory[32], pods[32];
-  struct label *labels; /* extra labels from the INI, malloc'd */
-  int n_labels;
-  char *taints_json; /* JSON array of spec.taints, malloc'd; NULL: none */
-  uint32_t heartbeat_ms, pod_start_delay_ms, max_grace_ms;
-  uint32_t *ip_next;    /* per node: next pod IP to try (atomic) */
-  uint64_t *renewed_ms; /* per node: last Lease renewal, epoch ms (atomic) */
-  uint64_t *due_ms;     /* per node: next renewal due, epoch ms (atomic) */
-  /* Heartbeat threads: Lease renewals must not wait behind thousands of
-   * queued pod starts, or every node looks dead to nodelifecycle exactly
-   * when the cluster is busiest (a kubelet heartbeats on its own too). */
-  cplane_plugin_ctx *ctx;
-  pthread_t hb[HB_THREADS_MAX];
-  int n_hb, n_started_hb;
-  int hb_started, hb_stop; /* atomic */
-};
-
 /* ---- small helpers ---- */
-
-/* A resource quantity as Kubernetes writes them ("4", "500m", "16Gi",
- * "1.5", "1e3"), not negative. */
-static int valid_quantity(const char *s) {
-  int64_t v;
-
-  return cplane_quantity_parse_value(s, &v, NULL) == CPLANE_OK && v >= 0 &&
-         s[0] != '-';
-}
-
-/* A DNS-1123 subdomain prefix: what a node name may start with. */
-static int valid_prefix(const char *s) {
-  size_t n = strlen(s), i;
-
-  if (n == 0 || n > 40)
-    return 0;
-  for (i = 0; i < n; i++)
-    if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') ||
-          s[i] == '-' || s[i] == '.'))
-      return 0;
-  return s[0] != '-' && s[0] != '.';
-}
 
 static struct nodesim *state(cplane_plugin_ctx *ctx) {
   return api->get_userdata(ctx);
@@ -924,190 +868,7 @@ static int sim_reconcile(cplane_plugin_ctx *ctx, const char *key,
   return CPLANE_RECONCILE_TERMINAL;
 }
 
-/* ---- configuration ---- */
-
-static void free_state(struct nodesim *st) {
-  int j;
-
-  if (st == NULL)
-    return;
-  for (j = 0; j < st->n_labels; j++) {
-    free(st->labels[j].key);
-    free(st->labels[j].value);
-  }
-  free(st->labels);
-  free(st->taints_json);
-  free(st->ip_next);
-  free(st->renewed_ms);
-  free(st->due_ms);
-  free(st);
-}
-
-/* Splits "a=b, c=d" into labels. Returns NULL, or what is wrong. */
-static const char *parse_labels(struct nodesim *st, const char *text) {
-  char *copy = strdup(text), *save = NULL, *item;
-  const char *err = NULL;
-
-  if (copy == NULL)
-    return "out of memory";
-  for (item = strtok_r(copy, ",", &save); item != NULL;
-       item = strtok_r(NULL, ",", &save)) {
-    char *eq, *k, *v, *e;
-    struct label *grown;
-
-    while (*item == ' ')
-      item++;
-    for (e = item + strlen(item); e > item && e[-1] == ' ';)
-      *--e = '\0';
-    if (*item == '\0')
-      continue;
-    if ((eq = strchr(item, '=')) == NULL || eq == item) {
-      err = "labels: each item is key=value";
-      goto out;
-    }
-    *eq = '\0';
-    grown = realloc(st->labels, (size_t)(st->n_labels + 1) * sizeof *grown);
-    if (grown == NULL) {
-      err = "out of memory";
-      goto out;
-    }
-    st->labels = grown;
-    k = strdup(item);
-    v = strdup(eq + 1);
-    if (k == NULL || v == NULL) {
-      free(k);
-      free(v);
-      err = "out of memory";
-      goto out;
-    }
-    st->labels[st->n_labels].key = k;
-    st->labels[st->n_labels].value = v;
-    st->n_labels++;
-  }
-out:
-  free(copy);
-  return err;
-}
-
-/* "key=value:Effect, key:Effect" into a JSON array of taints. */
-static const char *parse_taints(struct nodesim *st, const char *text) {
-  char *copy = strdup(text ? text : ""), *save = NULL, *item;
-  const char *err = NULL;
-  struct cplane_strbuf b = {0};
-  int first = 1;
-
-  if (copy == NULL)
-    return "out of memory";
-  cplane_strbuf_add(&b, "[");
-  for (item = strtok_r(copy, ",", &save); item != NULL;
-       item = strtok_r(NULL, ",", &save)) {
-    char *colon, *eq, *e;
-
-    while (*item == ' ')
-      item++;
-    for (e = item + strlen(item); e > item && e[-1] == ' ';)
-      *--e = '\0';
-    if (*item == '\0')
-      continue;
-    if ((colon = strrchr(item, ':')) == NULL || colon == item ||
-        (strcmp(colon + 1, "NoSchedule") != 0 &&
-         strcmp(colon + 1, "PreferNoSchedule") != 0 &&
-         strcmp(colon + 1, "NoExecute") != 0)) {
-      err = "taints: each item is key[=value]:NoSchedule|PreferNoSchedule|"
-            "NoExecute";
-      goto out;
-    }
-    *colon = '\0';
-    if ((eq = strchr(item, '=')) != NULL)
-      *eq = '\0';
-    cplane_strbuf_add(&b, first ? "" : ",");
-    cplane_strbuf_take(&b, api,
-                       eq != NULL ? api->json_format("{'key':%s,'value':%s,"
-                                                     "'effect':%s}",
-                                                     item, eq + 1, colon + 1)
-                                  : api->json_format("{'key':%s,'effect':%s}",
-                                                     item, colon + 1));
-    first = 0;
-  }
-  cplane_strbuf_add(&b, "]");
-  if (first) /* none */
-    goto out;
-  if ((st->taints_json = cplane_strbuf_finish(&b)) == NULL)
-    err = "out of memory";
-  b.p = NULL;
-out:
-  free(b.p);
-  free(copy);
-  return err;
-}
-
-static const char *cfg(cplane_plugin_ctx *ctx, const char *key,
-                       const char *def) {
-  const char *v = api->config_get(ctx, key);
-
-  return v != NULL && v[0] != '\0' ? v : def;
-}
-
-/* A duration setting (or `def`) in ms, at most 1e9. 0, or -1. */
-static int config_ms(cplane_plugin_ctx *ctx, const char *key, const char *def,
-                     uint32_t *out) {
-  int64_t ms;
-
-  if (cplane_duration_parse_ms(cfg(ctx, key, def), CPLANE_DURATION_BARE_SECONDS,
-                               1000000000, &ms) != CPLANE_OK)
-    return -1;
-  *out = (uint32_t)ms;
-  return 0;
-}
-
-/* Reads [plugin.nodesim]. Returns NULL, or what is wrong (static text). */
-static const char *configure(cplane_plugin_ctx *ctx, struct nodesim *st) {
-  const char *v, *err;
-  char *end;
-  long n;
-
-  v = cfg(ctx, "count", "3");
-  n = strtol(v, &end, 10);
-  if (*end != '\0' || n < 0 || n > MAX_NODES)
-    return "count: a number of nodes from 0 to 32768";
-  st->count = (int)n;
-  v = cfg(ctx, "name_prefix", "sim-");
-  if (!valid_prefix(v))
-    return "name_prefix: lowercase letters, digits, '-' and '.', at most "
-           "40";
-  snprintf(st->prefix, sizeof st->prefix, "%s", v);
-  v = cfg(ctx, "cpu", "4");
-  if (!valid_quantity(v) || strlen(v) >= sizeof st->cpu)
-    return "cpu: a quantity such as 4 or 500m";
-  snprintf(st->cpu, sizeof st->cpu, "%s", v);
-  v = cfg(ctx, "memory", "16Gi");
-  if (!valid_quantity(v) || strlen(v) >= sizeof st->memory)
-    return "memory: a quantity such as 16Gi, 512Mi or 1000000";
-  snprintf(st->memory, sizeof st->memory, "%s", v);
-  v = cfg(ctx, "pods", "110");
-  if (!valid_quantity(v) || strlen(v) >= sizeof st->pods)
-    return "pods: a number such as 110";
-  snprintf(st->pods, sizeof st->pods, "%s", v);
-  if (config_ms(ctx, "heartbeat", "10s", &st->heartbeat_ms) != 0 ||
-      st->heartbeat_ms == 0)
-    return "heartbeat: a duration such as 250ms, 10s or 2m";
-  if (config_ms(ctx, "pod_start_delay", "200ms", &st->pod_start_delay_ms) != 0)
-    return "pod_start_delay: a duration such as 200ms or 1s";
-  if (config_ms(ctx, "max_grace", "30s", &st->max_grace_ms) != 0)
-    return "max_grace: a duration such as 30s";
-  if ((err = parse_labels(st, cfg(ctx, "labels", ""))) != NULL)
-    return err;
-  if ((err = parse_taints(st, api->config_get(ctx, "taints"))) != NULL)
-    return err;
-  if ((st->ip_next = calloc((size_t)(st->count ? st->count : 1),
-                            sizeof *st->ip_next)) == NULL ||
-      (st->renewed_ms = calloc((size_t)(st->count ? st->count : 1),
-                               sizeof *st->renewed_ms)) == NULL ||
-      (st->due_ms = calloc((size_t)(st->count ? st->count : 1),
-                           sizeof *st->due_ms)) == NULL)
-    return "out of memory";
-  return NULL;
-}
+/* ---- init ---- */
 
 static int sim_init(cplane_plugin_ctx *ctx,
                     const struct cplane_host_api *host_api, char **errmsg) {
@@ -1118,16 +879,16 @@ static int sim_init(cplane_plugin_ctx *ctx,
   api = host_api;
   if ((st = calloc(1, sizeof *st)) == NULL)
     return CPLANE_ENOMEM;
-  if ((err = configure(ctx, st)) != NULL) {
+  if ((err = nsim_configure(api, ctx, st)) != NULL) {
     snprintf(buf, sizeof buf, "[plugin.%s] %s", api->plugin_name(ctx), err);
     *errmsg = api->string_dup(buf);
-    free_state(st);
+    nsim_free_state(st);
     return CPLANE_EINVAL;
   }
   if (api->cache_add_index(ctx, PODS, "node", "spec.nodeName") !=
       CPLANE_OK) {
     *errmsg = api->string_dup("cannot add the spec.nodeName index on pods");
-    free_state(st);
+    nsim_free_state(st);
     return CPLANE_ERR;
   }
   st->ctx = ctx;
@@ -1143,7 +904,7 @@ static int sim_init(cplane_plugin_ctx *ctx,
 static void sim_fini(cplane_plugin_ctx *ctx) {
   /* Nodes, leases and pods stay: machines outlive their kubelet. */
   heartbeat_stop(state(ctx));
-  free_state(state(ctx));
+  nsim_free_state(state(ctx));
   api->set_userdata(ctx, NULL);
 }
 
