@@ -22,8 +22,9 @@
  *   pods-of/NAME     queue the pods of NAME that need work (after resume)
  *   pod/NS/NAME      start or finish deleting one pod
  *
- * The modules: sim.h (limits, timings, the plugin's state) and config.h
- * (reading [plugin.nodesim]); the rest is still in this file.
+ * The modules: sim.h (limits, timings, the plugin's state), config.h
+ * (reading [plugin.nodesim]) and node.h (what a simulated Node is and
+ * reports); the rest is still in this file.
  *
  * Threading: callbacks run on the host's dispatch threads and only look at
  * the object and enqueue. reconcile() runs on the workers; the same key is
@@ -32,6 +33,7 @@
  * last Lease renewal, which are only touched with atomic builtins.
  */
 #include "config.h"
+#include "node.h"
 #include "sim.h"
 
 #include <cplane/cplane.h>
@@ -68,46 +70,6 @@ static struct nodesim *state(cplane_plugin_ctx *ctx) {
   return api->get_userdata(ctx);
 }
 
-/* The index of node `name` if it is one of ours, else -1. */
-static int node_index(const struct nodesim *st, const char *name) {
-  size_t plen = strlen(st->prefix);
-  const char *p;
-  long v = 0;
-
-  if (name == NULL || strncmp(name, st->prefix, plen) != 0)
-    return -1;
-  p = name + plen;
-  if (*p == '\0' || (p[0] == '0' && p[1] != '\0'))
-    return -1;
-  for (; *p != '\0'; p++) {
-    if (*p < '0' || *p > '9')
-      return -1;
-    v = v * 10 + (*p - '0');
-    if (v >= st->count)
-      return -1;
-  }
-  return (int)v;
-}
-
-static int node_stopped(const cplane_object *node) {
-  const char *v = api->object_annotation(node, STOPPED_ANNOTATION);
-
-  return v != NULL && strcmp(v, "true") == 0;
-}
-
-static void node_ip(int i, char *buf, size_t len) {
-  snprintf(buf, len, "10.1.%d.%d", i / 254, i % 254 + 1);
-}
-
-/* A member of the node's condition of `type`, or NULL. */
-static const char *condition_field(const cplane_object *obj, const char *type,
-                                   const char *field) {
-  int i = cplane_condition_find(api, obj, "status.conditions", type);
-
-  return i >= 0 ? cplane_array_string(api, obj, "status.conditions", i, field)
-                : NULL;
-}
-
 static int keyf(char *buf, size_t len, const char *fmt, ...)
     CPLANE_PRINTF(3, 4);
 static int keyf(char *buf, size_t len, const char *fmt, ...) {
@@ -136,7 +98,7 @@ static int pod_wants_work(const struct nodesim *st, const cplane_object *pod,
                           int *deleting) {
   const char *phase = api->object_string(pod, "status.phase");
 
-  if (node_index(st, api->object_string(pod, "spec.nodeName")) < 0)
+  if (nsim_node_index(st, api->object_string(pod, "spec.nodeName")) < 0)
     return 0;
   *deleting = api->object_deletion_timestamp(pod) != NULL;
   return *deleting || phase == NULL || strcmp(phase, "Pending") == 0;
@@ -155,7 +117,7 @@ static void queue_pod(cplane_plugin_ctx *ctx, const cplane_object *pod) {
 
 /* Has the heartbeat threads renew name's Lease on their next tick. */
 static void lease_due_now(const struct nodesim *st, const char *name) {
-  int i = node_index(st, name);
+  int i = nsim_node_index(st, name);
 
   if (i >= 0)
     __atomic_store_n(&st->due_ms[i], 0, __ATOMIC_RELAXED);
@@ -168,7 +130,7 @@ static void on_add(cplane_plugin_ctx *ctx, uint32_t res,
 
   if (res == NAMESPACES) {
     api->enqueue(ctx, "start");
-  } else if (res == NODES && node_index(st, name) >= 0) {
+  } else if (res == NODES && nsim_node_index(st, name) >= 0) {
     enqueue_kind(ctx, "node", name, 0);
     lease_due_now(st, name);
     /* Pods may have been bound before the node existed. */
@@ -186,11 +148,11 @@ static void on_update(cplane_plugin_ctx *ctx, uint32_t res,
 
   if (res == NAMESPACES) {
     api->enqueue(ctx, "start");
-  } else if (res == NODES && node_index(st, name) >= 0) {
+  } else if (res == NODES && nsim_node_index(st, name) >= 0) {
     enqueue_kind(ctx, "node", name, 0);
-    if (node_stopped(new_obj))
+    if (nsim_node_stopped(api, new_obj))
       return;
-    if (node_stopped(old_obj)) {
+    if (nsim_node_stopped(api, old_obj)) {
       /* Resumed: heartbeat at once and catch up on its pods. */
       lease_due_now(st, name);
       enqueue_kind(ctx, "pods-of", name, 0);
@@ -205,96 +167,11 @@ static void on_delete(cplane_plugin_ctx *ctx, uint32_t res,
   const struct nodesim *st = state(ctx);
 
   /* A kubelet whose Node is deleted registers it again. */
-  if (res == NODES && node_index(st, api->object_name(obj)) >= 0)
+  if (res == NODES && nsim_node_index(st, api->object_name(obj)) >= 0)
     enqueue_kind(ctx, "node", api->object_name(obj), 0);
 }
 
 /* ---- nodes ---- */
-
-/* metadata.labels: the INI's labels win over the defaults. */
-static void add_labels(struct cplane_strbuf *b, const struct nodesim *st,
-                       const char *name) {
-  static const char *const defaults[][2] = {
-      {"kubernetes.io/hostname", NULL},
-      {"kubernetes.io/os", "linux"},
-      {"kubernetes.io/arch", "amd64"},
-      {"type", "sim"},
-  };
-  size_t i;
-  int j, first = 1;
-
-  cplane_strbuf_add(b, "{");
-  for (j = 0; j < st->n_labels; j++) {
-    cplane_strbuf_add(b, first ? "" : ",");
-    cplane_strbuf_take(b, api, api->json_format("%s", st->labels[j].key));
-    cplane_strbuf_add(b, ":");
-    cplane_strbuf_take(b, api, api->json_format("%s", st->labels[j].value));
-    first = 0;
-  }
-  for (i = 0; i < sizeof defaults / sizeof defaults[0]; i++) {
-    int overridden = 0;
-
-    for (j = 0; j < st->n_labels; j++)
-      overridden |= strcmp(st->labels[j].key, defaults[i][0]) == 0;
-    if (overridden)
-      continue;
-    cplane_strbuf_add(b, first ? "" : ",");
-    cplane_strbuf_take(b, api, api->json_format("%s", defaults[i][0]));
-    cplane_strbuf_add(b, ":");
-    cplane_strbuf_take(
-        b, api, api->json_format("%s", defaults[i][1] ? defaults[i][1] : name));
-    first = 0;
-  }
-  cplane_strbuf_add(b, "}");
-}
-
-/* The whole status a healthy node reports. `ready_since` keeps the Ready
- * condition's lastTransitionTime when it was already True. Free with
- * api->free. */
-static char *node_status_json(const struct nodesim *st, int i,
-                              const char *name, const char *created,
-                              const char *ready_since) {
-  char now[40], ip[32], id[40];
-  char *res, *conds, *out = NULL;
-
-  cplane_time_format(api->now_ms(st->ctx), now, sizeof now);
-  node_ip(i, ip, sizeof ip);
-  snprintf(id, sizeof id, "c91a0e5%025d", i);
-  res = api->json_format("{'cpu':%s,'memory':%s,'pods':%s,"
-                         "'ephemeral-storage':'100Gi'}",
-                         st->cpu, st->memory, st->pods);
-  conds = api->json_format(
-      "[{'type':'MemoryPressure','status':'False','reason':"
-      "'KubeletHasSufficientMemory','message':'kubelet has sufficient "
-      "memory available','lastHeartbeatTime':%s,'lastTransitionTime':%s},"
-      "{'type':'DiskPressure','status':'False','reason':"
-      "'KubeletHasNoDiskPressure','message':'kubelet has no disk pressure',"
-      "'lastHeartbeatTime':%s,'lastTransitionTime':%s},"
-      "{'type':'PIDPressure','status':'False','reason':"
-      "'KubeletHasSufficientPID','message':'kubelet has sufficient PID "
-      "available','lastHeartbeatTime':%s,'lastTransitionTime':%s},"
-      "{'type':'Ready','status':'True','reason':'KubeletReady','message':"
-      "'kubelet is posting ready status','lastHeartbeatTime':%s,"
-      "'lastTransitionTime':%s}]",
-      now, created, now, created, now, created, now,
-      ready_since ? ready_since : now);
-  if (res == NULL || conds == NULL)
-    goto out;
-  out = api->json_format(
-      "{'capacity':%j,'allocatable':%j,'conditions':%j,'addresses':["
-      "{'type':'InternalIP','address':%s},{'type':'Hostname','address':%s}],"
-      "'daemonEndpoints':{'kubeletEndpoint':{'Port':10250}},'nodeInfo':{"
-      "'machineID':%s,'systemUUID':%s,'bootID':%s,'kernelVersion':"
-      "'6.1.0-nodesim','osImage':'cplane nodesim','containerRuntimeVersion':"
-      "'sim://1.0.0','kubeletVersion':'v1.31.0-nodesim','kubeProxyVersion':"
-      "'v1.31.0-nodesim','operatingSystem':'linux','architecture':'amd64'},"
-      "'images':[]}",
-      res, res, conds, ip, name, id, id, id);
-out:
-  api->free(res);
-  api->free(conds);
-  return out;
-}
 
 static int register_node(cplane_plugin_ctx *ctx, const struct nodesim *st,
                          int i, const char *name, uint32_t *requeue_ms) {
@@ -305,9 +182,10 @@ static int register_node(cplane_plugin_ctx *ctx, const struct nodesim *st,
 
   cplane_time_format(api->now_ms(ctx), now, sizeof now);
   snprintf(cidr, sizeof cidr, "10.%d.%d.0/24", 128 + i / 256, i % 256);
-  add_labels(&labels, st, name);
+  nsim_node_labels(api, &labels, st, name);
   lab = cplane_strbuf_finish(&labels);
-  status = node_status_json(st, i, name, now, NULL);
+  status = nsim_node_status_json(api, st, api->now_ms(st->ctx), i, name, now,
+                                 NULL);
   if (lab == NULL || status == NULL)
     goto nomem;
   /* No taints: no spec.taints at all, as a kubelet registers. */
@@ -364,16 +242,16 @@ static int refresh_node(cplane_plugin_ctx *ctx, const struct nodesim *st,
                         int i, const cplane_object *node,
                         uint32_t *requeue_ms) {
   const char *name = api->object_name(node);
-  const char *rstatus = condition_field(node, "Ready", "status");
+  const char *rstatus = nsim_condition_field(api, node, "Ready", "status");
   const char *since = NULL;
   char *status = NULL, *body = NULL, *msg = NULL;
   double hb = 0, age;
   int code, rc = CPLANE_RECONCILE_RETRY;
 
   if (rstatus != NULL && strcmp(rstatus, "True") == 0)
-    since = condition_field(node, "Ready", "lastTransitionTime");
-  hb = cplane_time_parse_s(condition_field(node, "Ready", "lastHeartbeatTime"),
-                           -1);
+    since = nsim_condition_field(api, node, "Ready", "lastTransitionTime");
+  hb = cplane_time_parse_s(
+      nsim_condition_field(api, node, "Ready", "lastHeartbeatTime"), -1);
   age = hb >= 0 ? (cplane_now_s(api, ctx) - hb) * 1000 : STATUS_REFRESH_MS;
   if (since != NULL && age < STATUS_REFRESH_MS &&
       api->object_string(node, "status.capacity.cpu") != NULL) {
@@ -385,8 +263,8 @@ static int refresh_node(cplane_plugin_ctx *ctx, const struct nodesim *st,
    * every update. The next renewal queues us. */
   if (since == NULL && !lease_fresh(st, i))
     return CPLANE_RECONCILE_DONE;
-  status = node_status_json(
-      st, i, name,
+  status = nsim_node_status_json(
+      api, st, api->now_ms(st->ctx), i, name,
       api->object_string(node, "metadata.creationTimestamp"), since);
   if (status == NULL)
     goto out;
@@ -420,7 +298,7 @@ static int reconcile_node(cplane_plugin_ctx *ctx, const char *name,
                           uint32_t *requeue_ms) {
   const struct nodesim *st = state(ctx);
   const cplane_object *node = NULL;
-  int i = node_index(st, name), rc = CPLANE_RECONCILE_DONE;
+  int i = nsim_node_index(st, name), rc = CPLANE_RECONCILE_DONE;
 
   if (i < 0)
     return CPLANE_RECONCILE_DONE;
@@ -432,7 +310,7 @@ static int reconcile_node(cplane_plugin_ctx *ctx, const char *name,
     return register_node(ctx, st, i, name, requeue_ms);
   }
   /* A stopped machine reports nothing; the resume event queues us. */
-  if (!node_stopped(node))
+  if (!nsim_node_stopped(api, node))
     rc = refresh_node(ctx, st, i, node, requeue_ms);
   api->object_release(node);
   return rc;
@@ -448,10 +326,10 @@ static int reconcile_lease(cplane_plugin_ctx *ctx, const char *name,
   const char *ready;
   int code, rc = CPLANE_RECONCILE_RETRY;
 
-  if (node_index(st, name) < 0 ||
+  if (nsim_node_index(st, name) < 0 ||
       api->cache_get(ctx, NODES, name, &node) != CPLANE_OK)
     return CPLANE_RECONCILE_DONE; /* the node's add event queues us */
-  if (node_stopped(node)) {
+  if (nsim_node_stopped(api, node)) {
     rc = CPLANE_RECONCILE_DONE; /* the resume event queues us */
     goto out;
   }
@@ -490,9 +368,9 @@ static int reconcile_lease(cplane_plugin_ctx *ctx, const char *name,
              name, code, msg ? msg : "");
     goto out;
   }
-  __atomic_store_n(&st->renewed_ms[node_index(st, name)],
+  __atomic_store_n(&st->renewed_ms[nsim_node_index(st, name)],
                    (uint64_t)api->now_ms(ctx), __ATOMIC_RELAXED);
-  ready = condition_field(node, "Ready", "status");
+  ready = nsim_condition_field(api, node, "Ready", "status");
   if (ready == NULL || strcmp(ready, "True") != 0)
     enqueue_kind(ctx, "node", name, 0); /* alive again: say so */
   *requeue_ms = st->heartbeat_ms;
@@ -681,9 +559,10 @@ static int start_pod(cplane_plugin_ctx *ctx, const struct nodesim *st,
   int code, rc = CPLANE_RECONCILE_RETRY;
 
   cplane_time_format(api->now_ms(ctx), now, sizeof now);
-  node_ip(i, host_ip, sizeof host_ip);
+  nsim_node_ip(i, host_ip, sizeof host_ip);
   pick_pod_ip(ctx, st, i, node, pod_ip, sizeof pod_ip);
-  scheduled = condition_field(pod, "PodScheduled", "lastTransitionTime");
+  scheduled =
+      nsim_condition_field(api, pod, "PodScheduled", "lastTransitionTime");
   cplane_strbuf_take(
       &b, api,
       api->json_format(
@@ -800,11 +679,11 @@ static int reconcile_pod(cplane_plugin_ctx *ctx, const char *key,
     return CPLANE_RECONCILE_DONE;
   if (!pod_wants_work(st, pod, &deleting))
     goto out;
-  i = node_index(st, api->object_string(pod, "spec.nodeName"));
+  i = nsim_node_index(st, api->object_string(pod, "spec.nodeName"));
   /* No node yet, or a dead one: its add or resume event queues us. */
   if (api->cache_get(ctx, NODES, api->object_string(pod, "spec.nodeName"),
                      &node) != CPLANE_OK ||
-      node_stopped(node))
+      nsim_node_stopped(api, node))
     goto out;
   phase = api->object_string(pod, "status.phase");
   if (deleting)

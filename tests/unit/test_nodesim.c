@@ -1,5 +1,7 @@
 /*
- * test_nodesim - the nodesim plugin's configuration module: quantities
+ * test_nodesim - the nodesim plugin's modules. Node: which names are
+ * ours, the stopped annotation, IPs, labels (the INI's win over the
+ * defaults) and the status a node reports. Configuration: quantities
  * and the node name prefix checked, the labels and taints settings parsed
  * (blanks trimmed, empty items skipped, each bad item refused with its
  * key's message), and the taints' JSON as the Node will carry it. The
@@ -18,8 +20,10 @@
 #include <string.h>
 
 #include "plugin/plugin.h"
+#include "plugin_objects.h"
 
 #include "config.h"
+#include "node.h"
 
 static const struct cplane_host_api *api;
 
@@ -110,12 +114,132 @@ static void test_taints(void **state) {
   nsim_free_state(NULL);
 }
 
+static struct nodesim *sim3(void) {
+  struct nodesim *st = new_state();
+
+  st->count = 12;
+  snprintf(st->prefix, sizeof st->prefix, "sim-");
+  snprintf(st->cpu, sizeof st->cpu, "4");
+  snprintf(st->memory, sizeof st->memory, "16Gi");
+  snprintf(st->pods, sizeof st->pods, "110");
+  return st;
+}
+
+static void test_node_index(void **state) {
+  struct nodesim *st = sim3();
+
+  (void)state;
+  assert_int_equal(nsim_node_index(st, "sim-0"), 0);
+  assert_int_equal(nsim_node_index(st, "sim-11"), 11);
+  assert_int_equal(nsim_node_index(st, "sim-12"), -1);
+  assert_int_equal(nsim_node_index(st, "sim-01"), -1);
+  assert_int_equal(nsim_node_index(st, "sim-"), -1);
+  assert_int_equal(nsim_node_index(st, "sim-1a"), -1);
+  assert_int_equal(nsim_node_index(st, "node-1"), -1);
+  assert_int_equal(nsim_node_index(st, "sim-99999999999999999999"), -1);
+  assert_int_equal(nsim_node_index(st, NULL), -1);
+  nsim_free_state(st);
+}
+
+static void test_node_ip_and_stopped(void **state) {
+  const cplane_object *stopped =
+      plugin_obj(api, "{'metadata':{'name':'sim-0','annotations':{"
+                      "'cplane.io/nodesim-stopped':'true'}}}");
+  const cplane_object *other =
+      plugin_obj(api, "{'metadata':{'name':'sim-0','annotations':{"
+                      "'cplane.io/nodesim-stopped':'false'}}}");
+  const cplane_object *plain = plugin_obj(api, "{'metadata':{'name':'a'}}");
+  char ip[32];
+
+  (void)state;
+  nsim_node_ip(0, ip, sizeof ip);
+  assert_string_equal(ip, "10.1.0.1");
+  nsim_node_ip(254, ip, sizeof ip);
+  assert_string_equal(ip, "10.1.1.1");
+  nsim_node_ip(300, ip, sizeof ip);
+  assert_string_equal(ip, "10.1.1.47");
+  assert_int_equal(nsim_node_stopped(api, stopped), 1);
+  assert_int_equal(nsim_node_stopped(api, other), 0);
+  assert_int_equal(nsim_node_stopped(api, plain), 0);
+  api->object_release(stopped);
+  api->object_release(other);
+  api->object_release(plain);
+}
+
+static void test_node_labels(void **state) {
+  struct nodesim *st = sim3();
+  struct cplane_strbuf b = {0};
+
+  (void)state;
+  assert_null(nsim_parse_labels(st, "zone=a,type=gpu"));
+  nsim_node_labels(api, &b, st, "sim-3");
+  assert_string_equal(b.p, "{\"zone\":\"a\",\"type\":\"gpu\","
+                           "\"kubernetes.io/hostname\":\"sim-3\","
+                           "\"kubernetes.io/os\":\"linux\","
+                           "\"kubernetes.io/arch\":\"amd64\"}");
+  free(b.p);
+  nsim_free_state(st);
+}
+
+/* Every condition healthy at `now`; Ready keeps its transition time when
+ * it was True already. */
+static void test_node_status(void **state) {
+  struct nodesim *st = sim3();
+  char *json =
+      nsim_node_status_json(api, st, 1798761600000LL, 2, "sim-2",
+                            "2026-01-01T00:00:00Z", "2026-06-01T00:00:00Z");
+  char *fresh = nsim_node_status_json(api, st, 1798761600000LL, 2, "sim-2",
+                                      "2026-01-01T00:00:00Z", NULL);
+  const cplane_object *o, *f;
+  char doc[4096];
+
+  (void)state;
+  assert_non_null(json);
+  assert_non_null(fresh);
+  snprintf(doc, sizeof doc, "{\"status\":%s}", json);
+  o = plugin_obj(api, doc);
+  snprintf(doc, sizeof doc, "{\"status\":%s}", fresh);
+  f = plugin_obj(api, doc);
+  assert_string_equal(api->object_string(o, "status.capacity.cpu"), "4");
+  assert_string_equal(api->object_string(o, "status.allocatable.memory"),
+                      "16Gi");
+  assert_string_equal(api->object_string(o, "status.addresses[0].address"),
+                      "10.1.0.3");
+  assert_string_equal(api->object_string(o, "status.addresses[1].address"),
+                      "sim-2");
+  assert_string_equal(nsim_condition_field(api, o, "Ready", "status"), "True");
+  assert_string_equal(
+      nsim_condition_field(api, o, "Ready", "lastHeartbeatTime"),
+      "2027-01-01T00:00:00Z");
+  assert_string_equal(
+      nsim_condition_field(api, o, "Ready", "lastTransitionTime"),
+      "2026-06-01T00:00:00Z");
+  assert_string_equal(
+      nsim_condition_field(api, f, "Ready", "lastTransitionTime"),
+      "2027-01-01T00:00:00Z");
+  assert_string_equal(
+      nsim_condition_field(api, o, "MemoryPressure", "lastTransitionTime"),
+      "2026-01-01T00:00:00Z");
+  assert_string_equal(nsim_condition_field(api, o, "DiskPressure", "status"),
+                      "False");
+  assert_null(nsim_condition_field(api, o, "NetworkUnavailable", "status"));
+  api->object_release(o);
+  api->object_release(f);
+  api->free(json);
+  api->free(fresh);
+  nsim_free_state(st);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_valid_quantity),
       cmocka_unit_test(test_valid_prefix),
       cmocka_unit_test(test_labels),
       cmocka_unit_test(test_taints),
+      cmocka_unit_test(test_node_index),
+      cmocka_unit_test(test_node_ip_and_stopped),
+      cmocka_unit_test(test_node_labels),
+      cmocka_unit_test(test_node_status),
   };
 
   api = cp_host_api();
