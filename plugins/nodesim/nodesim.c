@@ -23,8 +23,9 @@
  *   pod/NS/NAME      start or finish deleting one pod
  *
  * The modules: sim.h (limits, timings, the plugin's state), config.h
- * (reading [plugin.nodesim]) and node.h (what a simulated Node is and
- * reports); the rest is still in this file.
+ * (reading [plugin.nodesim]), node.h (what a simulated Node is and
+ * reports) and podstatus.h (a started pod's status); the rest is still
+ * in this file.
  *
  * Threading: callbacks run on the host's dispatch threads and only look at
  * the object and enqueue. reconcile() runs on the workers; the same key is
@@ -34,6 +35,7 @@
  */
 #include "config.h"
 #include "node.h"
+#include "podstatus.h"
 #include "sim.h"
 
 #include <cplane/cplane.h>
@@ -502,57 +504,9 @@ static int pick_pod_ip(cplane_plugin_ctx *ctx, const struct nodesim *st,
   return 0;
 }
 
-/* containerStatuses (or initContainerStatuses when `init`) for the
- * containers at `path`, as the kubelet reports them once they run (or,
- * for init containers, have completed). Appends to b. */
-static void add_container_statuses(struct cplane_strbuf *b,
-                                   const cplane_object *pod, const char *path,
-                                   int init, const char *now) {
-  int n = api->object_len(pod, path), i;
-  const char *uid = api->object_uid(pod);
-  char p[96];
-
-  cplane_strbuf_add(b, "[");
-  for (i = 0; i < n; i++) {
-    const char *name, *image;
-    char cid[128];
-
-    snprintf(p, sizeof p, "%s[%d].name", path, i);
-    name = api->object_string(pod, p);
-    snprintf(p, sizeof p, "%s[%d].image", path, i);
-    image = api->object_string(pod, p);
-    snprintf(cid, sizeof cid, "sim://%s-%s%d", uid ? uid : "", init ? "i" : "",
-             i);
-    if (i > 0)
-      cplane_strbuf_add(b, ",");
-    if (init)
-      cplane_strbuf_take(
-          b, api,
-          api->json_format(
-              "{'name':%s,'image':%s,'imageID':%s,'containerID':%s,"
-              "'ready':true,'started':false,'restartCount':0,"
-              "'state':{'terminated':{'exitCode':0,'reason':"
-              "'Completed','startedAt':%s,'finishedAt':%s,"
-              "'containerID':%s}}}",
-              name ? name : "", image ? image : "", image ? image : "", cid,
-              now, now, cid));
-    else
-      cplane_strbuf_take(
-          b, api,
-          api->json_format(
-              "{'name':%s,'image':%s,'imageID':%s,'containerID':%s,"
-              "'ready':true,'started':true,'restartCount':0,"
-              "'state':{'running':{'startedAt':%s}}}",
-              name ? name : "", image ? image : "", image ? image : "", cid,
-              now));
-  }
-  cplane_strbuf_add(b, "]");
-}
-
 static int start_pod(cplane_plugin_ctx *ctx, const struct nodesim *st,
                      int i, const cplane_object *pod) {
   const char *node = api->object_string(pod, "spec.nodeName");
-  struct cplane_strbuf b = {0};
   char now[40], host_ip[32], pod_ip[32], *status = NULL, *body = NULL;
   char *msg = NULL;
   const char *scheduled;
@@ -563,35 +517,8 @@ static int start_pod(cplane_plugin_ctx *ctx, const struct nodesim *st,
   pick_pod_ip(ctx, st, i, node, pod_ip, sizeof pod_ip);
   scheduled =
       nsim_condition_field(api, pod, "PodScheduled", "lastTransitionTime");
-  cplane_strbuf_take(
-      &b, api,
-      api->json_format(
-          "{'phase':'Running','hostIP':%s,'hostIPs':[{'ip':%s}],"
-          "'podIP':%s,'podIPs':[{'ip':%s}],'startTime':%s,"
-          "'conditions':["
-          "{'type':'PodReadyToStartContainers','status':'True',"
-          "'lastProbeTime':null,'lastTransitionTime':%s},"
-          "{'type':'Initialized','status':'True','lastProbeTime':null,"
-          "'lastTransitionTime':%s},"
-          "{'type':'Ready','status':'True','lastProbeTime':null,"
-          "'lastTransitionTime':%s},"
-          "{'type':'ContainersReady','status':'True','lastProbeTime':"
-          "null,'lastTransitionTime':%s},"
-          "{'type':'PodScheduled','status':'True','lastProbeTime':null,"
-          "'lastTransitionTime':%s}]}",
-          host_ip, host_ip, pod_ip, pod_ip, now, now, now, now, now,
-          scheduled ? scheduled : now));
-  /* Drop the closing brace to append the container statuses. */
-  if (!b.failed && b.len > 0)
-    b.p[--b.len] = '\0';
-  if (api->object_len(pod, "spec.initContainers") > 0) {
-    cplane_strbuf_add(&b, ",\"initContainerStatuses\":");
-    add_container_statuses(&b, pod, "spec.initContainers", 1, now);
-  }
-  cplane_strbuf_add(&b, ",\"containerStatuses\":");
-  add_container_statuses(&b, pod, "spec.containers", 0, now);
-  cplane_strbuf_add(&b, "}");
-  if ((status = cplane_strbuf_finish(&b)) == NULL)
+  if ((status = nsim_pod_running_status(api, pod, now, host_ip, pod_ip,
+                                         scheduled)) == NULL)
     goto nomem;
   body = api->json_format("{'apiVersion':'v1','kind':'Pod','metadata':{"
                           "'name':%s,'namespace':%s,'resourceVersion':%s},"

@@ -1,7 +1,8 @@
 /*
  * test_nodesim - the nodesim plugin's modules. Node: which names are
  * ours, the stopped annotation, IPs, labels (the INI's win over the
- * defaults) and the status a node reports. Configuration: quantities
+ * defaults) and the status a node reports. A started pod's status, its
+ * containers running and init containers completed. Configuration: quantities
  * and the node name prefix checked, the labels and taints settings parsed
  * (blanks trimmed, empty items skipped, each bad item refused with its
  * key's message), and the taints' JSON as the Node will carry it. The
@@ -24,6 +25,7 @@
 
 #include "config.h"
 #include "node.h"
+#include "podstatus.h"
 
 static const struct cplane_host_api *api;
 
@@ -230,6 +232,69 @@ static void test_node_status(void **state) {
   nsim_free_state(st);
 }
 
+/* Running and Ready, each container running and each init container
+ * completed, PodScheduled keeping its time. */
+static void test_pod_status(void **state) {
+  const cplane_object *pod = plugin_obj(
+      api, "{'metadata':{'name':'p','namespace':'default','uid':'u1'},"
+           "'spec':{'initContainers':[{'name':'setup','image':'busybox'}],"
+           "'containers':[{'name':'a','image':'nginx'},{'name':'b'}]}}");
+  const cplane_object *plain = plugin_obj(
+      api, "{'metadata':{'name':'q','uid':'u2'},'spec':{'containers':["
+           "{'name':'a','image':'nginx'}]}}");
+  char *st =
+      nsim_pod_running_status(api, pod, "2027-01-01T00:00:00Z", "10.1.0.1",
+                              "10.128.0.5", "2026-12-31T23:59:59Z");
+  char *st2 = nsim_pod_running_status(api, plain, "2027-01-01T00:00:00Z",
+                                      "10.1.0.1", "10.128.0.6", NULL);
+  const cplane_object *o, *o2;
+  char doc[8192];
+
+  (void)state;
+  assert_non_null(st);
+  assert_non_null(st2);
+  snprintf(doc, sizeof doc, "{\"status\":%s}", st);
+  o = plugin_obj(api, doc);
+  snprintf(doc, sizeof doc, "{\"status\":%s}", st2);
+  o2 = plugin_obj(api, doc);
+  assert_string_equal(api->object_string(o, "status.phase"), "Running");
+  assert_string_equal(api->object_string(o, "status.podIP"), "10.128.0.5");
+  assert_string_equal(api->object_string(o, "status.hostIPs[0].ip"),
+                      "10.1.0.1");
+  assert_string_equal(nsim_condition_field(api, o, "Ready", "status"), "True");
+  assert_string_equal(
+      nsim_condition_field(api, o, "PodScheduled", "lastTransitionTime"),
+      "2026-12-31T23:59:59Z");
+  assert_string_equal(
+      nsim_condition_field(api, o2, "PodScheduled", "lastTransitionTime"),
+      "2027-01-01T00:00:00Z");
+  assert_int_equal(api->object_len(o, "status.containerStatuses"), 2);
+  assert_string_equal(
+      api->object_string(o, "status.containerStatuses[0].containerID"),
+      "sim://u1-0");
+  assert_string_equal(
+      api->object_string(o, "status.containerStatuses[1].state.running."
+                            "startedAt"),
+      "2027-01-01T00:00:00Z");
+  assert_string_equal(
+      api->object_string(o, "status.containerStatuses[1].image"), "");
+  assert_string_equal(
+      api->object_string(o, "status.initContainerStatuses[0].state."
+                            "terminated.reason"),
+      "Completed");
+  assert_string_equal(
+      api->object_string(o, "status.initContainerStatuses[0].containerID"),
+      "sim://u1-i0");
+  assert_int_equal(api->object_type(o2, "status.initContainerStatuses"),
+                   CPLANE_ENOENT);
+  api->object_release(o);
+  api->object_release(o2);
+  free(st);
+  free(st2);
+  api->object_release(pod);
+  api->object_release(plain);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_valid_quantity),
@@ -240,6 +305,7 @@ int main(void) {
       cmocka_unit_test(test_node_ip_and_stopped),
       cmocka_unit_test(test_node_labels),
       cmocka_unit_test(test_node_status),
+      cmocka_unit_test(test_pod_status),
   };
 
   api = cp_host_api();
