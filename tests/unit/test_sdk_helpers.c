@@ -20,6 +20,7 @@
 #include <cplane/cplane.h>
 
 #include "apiserver/strategy/quantity.h"
+#include "plugin/host_api_writes.h"
 #include "plugin/plugin.h"
 
 static const struct cplane_host_api *api;
@@ -812,6 +813,61 @@ static void test_conditions(void **state) {
   api->object_release(bare);
 }
 
+/* ---- history ---- */
+
+static void test_history(void **state) {
+  const cplane_object *r1 =
+      obj("{'metadata':{'name':'ds-a'},'revision':1,"
+          "'data':{'spec':{'template':{'x':1}}}}");
+  const cplane_object *r3 =
+      obj("{'metadata':{'name':'ds-b'},'revision':3,"
+          "'data':{'spec':{'template':{'x':2}}}}");
+  const cplane_object *r2 =
+      obj("{'metadata':{'name':'ds-c'},'revision':2,"
+          "'data':{'spec':{'template':{'x':1}}}}");
+  const cplane_object **objs = calloc(3, sizeof *objs);
+  cplane_object_list *revs = NULL;
+  char h[16], h2[16], name[300], longp[260];
+  int32_t cc = 1;
+
+  (void)state;
+  /* Go's hash/fnv New32 (FNV-1) vectors. */
+  assert_int_equal(cplane_fnv1_32_add(CPLANE_FNV32_OFFSET, "", 0), 0x811c9dc5u);
+  assert_int_equal(cplane_fnv1_32_add(CPLANE_FNV32_OFFSET, "a", 1), 0x050c5d7eu);
+  assert_int_equal(cplane_fnv1_32_add(CPLANE_FNV32_OFFSET, "abc", 3),
+                   0x439c2f4bu);
+  /* The collision count changes the hash, as kube's probe does. */
+  cplane_revision_hash("{}", 2, NULL, h, sizeof h);
+  cplane_revision_hash("{}", 2, &cc, h2, sizeof h2);
+  assert_string_not_equal(h, h2);
+  assert_int_equal(cplane_revision_name("web", h, name, sizeof name), CPLANE_OK);
+  assert_int_equal(strncmp(name, "web-", 4), 0);
+  memset(longp, 'p', 250);
+  longp[250] = '\0';
+  assert_int_equal(cplane_revision_name(longp, h, name, sizeof name), CPLANE_OK);
+  assert_int_equal(strlen(name), CPLANE_REVISION_PREFIX_MAX + 1 + strlen(h));
+  assert_int_equal(cplane_revision_name("web", h, name, 5), CPLANE_EINVAL);
+
+  assert_int_equal(cplane_revision_max(api, NULL), 0);
+  assert_null(cplane_revision_find_equal(api, NULL, "{}"));
+  assert_non_null(objs);
+  objs[0] = r1;
+  objs[1] = r3;
+  objs[2] = r2;
+  assert_int_equal(cp_api_make_list(objs, 3, &revs), CPLANE_OK);
+  assert_int_equal(cplane_revision_max(api, revs), 3);
+  /* Spacing does not matter; of two equal ones the newest wins. */
+  assert_ptr_equal(cplane_revision_find_equal(
+                       api, revs, "{ \"spec\": {\"template\": {\"x\": 1}}}"),
+                   r2);
+  assert_ptr_equal(
+      cplane_revision_find_equal(api, revs, "{\"spec\":{\"template\":{\"x\":2}}}"),
+      r3);
+  assert_null(cplane_revision_find_equal(api, revs, "{\"spec\":{}}"));
+  assert_null(cplane_revision_find_equal(api, revs, "not json"));
+  api->list_free(revs);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_status_names),
@@ -827,6 +883,7 @@ int main(void) {
       cmocka_unit_test(test_owner_ref),
       cmocka_unit_test(test_finalizers),
       cmocka_unit_test(test_conditions),
+      cmocka_unit_test(test_history),
   };
 
   api = cp_host_api();

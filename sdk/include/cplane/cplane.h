@@ -11,7 +11,7 @@
  * (growing strings), smap.h (string map and set), hash.h (FNV-1a, field
  * hashes, SafeEncodeString), time.h (RFC 3339 times, Go durations),
  * quantity.h (resource quantities), objects.h (array look-ups),
- * conditions.h, finalizers.h and owners.h.
+ * conditions.h, finalizers.h, owners.h and history.h (ControllerRevisions).
  */
 #ifndef CPLANE_CPLANE_H
 #define CPLANE_CPLANE_H
@@ -24,6 +24,7 @@
 #include <cplane/conditions.h>
 #include <cplane/finalizers.h>
 #include <cplane/hash.h>
+#include <cplane/history.h>
 #include <cplane/objects.h>
 #include <cplane/owners.h>
 #include <cplane/quantity.h>

@@ -61,3 +61,42 @@ wait_exit() {
 variant_flag() {
   case "$VARIANT" in asan) echo "SAN=1" ;; tsan) echo "TSAN=1" ;; *) echo "" ;; esac
 }
+
+# wait_until SECONDS CMD...: runs CMD every 0.1 s until it succeeds; fails
+# the test (naming CMD) after SECONDS.
+wait_until() {
+  local limit=$1 i
+  shift
+  for ((i = 0; i < limit * 10; i++)); do
+    "$@" >/dev/null 2>&1 && return 0
+    sleep 0.1
+  done
+  fail "still not true after ${limit}s: $*"
+}
+
+# start_cplane PLUGIN...: one cplane (embedded API server on a free port,
+# host listening on a free port) with exactly these plugins from
+# $B/plugins enabled, logging to $TMP/log; returns once they all run.
+# A plugin's own settings come from $INI_<name> (dashes as underscores),
+# written inside its section: INI_nodesim=$'nodes = 5' start_cplane nodesim.
+# Other INI text (more [host] keys cannot go there; new sections can) comes
+# from $EXTRA_INI, appended as is. Defines K, kubectl against it.
+start_cplane() {
+  local p v
+  mkdir -p -m 755 "$TMP/plugins"
+  {
+    printf '[host]\ndata_dir = %s/data\nplugin_dir = %s/plugins\n' "$TMP" "$TMP"
+    printf 'listen = 127.0.0.1:0\n[apiserver]\nport = 0\n'
+    for p in "$@"; do
+      install -m 0755 "$B/plugins/$p.so" "$TMP/plugins/"
+      printf '[plugin.%s]\nenabled = true\n' "$p"
+      v="INI_${p//-/_}"
+      [ -z "${!v:-}" ] || printf '%s\n' "${!v}"
+    done
+    printf '%s\n' "${EXTRA_INI:-}"
+  } >"$TMP/c.ini"
+  "$B/cplane" -c "$TMP/c.ini" >"$TMP/log" 2>&1 &
+  PIDS+=($!)
+  wait_for_log "$TMP/log" "ready: $# plugin(s) running" 30
+}
+K() { kubectl --kubeconfig "$TMP/data/admin.kubeconfig" --cache-dir "$TMP/cache" "$@"; }
