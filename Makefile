@@ -160,39 +160,16 @@ $(B)/tests/%: tests/unit/%.c tests/unit/*.h $(HOST_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $< $(HOST_LIB) $(LDFLAGS) $(LDLIBS) -lcmocka
 
-# The scheduler plugin's modules are tested against the host's own object
-# code, as a plugin sees it.
-SCHED_MODULES := $(filter-out plugins/scheduler/scheduler.c,$(wildcard plugins/scheduler/*.c))
-$(B)/tests/test_scheduler: tests/unit/test_scheduler.c $(SCHED_MODULES) plugins/scheduler/*.h sdk/include/cplane/*.h $(HOST_LIB)
-	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Iplugins/scheduler -o $@ $< $(SCHED_MODULES) $(HOST_LIB) $(LDFLAGS) $(LDLIBS) -lcmocka
-
-# The deployment, nodelifecycle, replicaset, garbagecollector and
-# nodesim plugins' modules likewise, without their glue.
-DEPLOY_MODULES := $(filter-out plugins/deployment/deployment.c,$(wildcard plugins/deployment/*.c))
-$(B)/tests/test_deployment: tests/unit/test_deployment.c $(DEPLOY_MODULES) plugins/deployment/*.h tests/unit/plugin_objects.h sdk/include/cplane/*.h $(HOST_LIB)
-	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Iplugins/deployment -o $@ $< $(DEPLOY_MODULES) $(HOST_LIB) $(LDFLAGS) $(LDLIBS) -lcmocka
-
-NL_MODULES := $(filter-out plugins/nodelifecycle/nodelifecycle.c,$(wildcard plugins/nodelifecycle/*.c))
-$(B)/tests/test_nodelifecycle: tests/unit/test_nodelifecycle.c $(NL_MODULES) plugins/nodelifecycle/*.h tests/unit/plugin_objects.h sdk/include/cplane/*.h $(HOST_LIB)
-	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Iplugins/nodelifecycle -o $@ $< $(NL_MODULES) $(HOST_LIB) $(LDFLAGS) $(LDLIBS) -lcmocka
-
-RSET_MODULES := $(filter-out plugins/replicaset/replicaset.c,$(wildcard plugins/replicaset/*.c))
-$(B)/tests/test_replicaset: tests/unit/test_replicaset.c $(RSET_MODULES) plugins/replicaset/*.h tests/unit/plugin_objects.h sdk/include/cplane/*.h $(HOST_LIB)
-	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Iplugins/replicaset -o $@ $< $(RSET_MODULES) $(HOST_LIB) $(LDFLAGS) $(LDLIBS) -lcmocka
-
-GC_MODULES := $(filter-out plugins/garbagecollector/garbagecollector.c,$(wildcard plugins/garbagecollector/*.c))
-$(B)/tests/test_garbagecollector: tests/unit/test_garbagecollector.c $(GC_MODULES) plugins/garbagecollector/*.h tests/unit/plugin_objects.h sdk/include/cplane/*.h $(HOST_LIB)
-	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Iplugins/garbagecollector -o $@ $< $(GC_MODULES) $(HOST_LIB) $(LDFLAGS) $(LDLIBS) -lcmocka
-
-NSIM_MODULES := $(filter-out plugins/nodesim/nodesim.c,$(wildcard plugins/nodesim/*.c))
-$(B)/tests/test_nodesim: tests/unit/test_nodesim.c $(NSIM_MODULES) plugins/nodesim/*.h sdk/include/cplane/*.h $(HOST_LIB)
-	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Iplugins/nodesim -o $@ $< $(NSIM_MODULES) $(HOST_LIB) $(LDFLAGS) $(LDLIBS) -lcmocka
+# test_NAME (tests/unit/test_NAME.c) for each plugins/NAME/ tests that
+# plugin's modules without its glue (plugins/NAME/NAME.c), against the
+# host's own object code, as a plugin sees it.
+define PLUGIN_MODULE_TEST
+$(1)_MODULES := $$(filter-out plugins/$(1)/$(1).c,$$(wildcard plugins/$(1)/*.c))
+$(B)/tests/test_$(1): tests/unit/test_$(1).c $$($(1)_MODULES) $$(wildcard plugins/$(1)/*.h) tests/unit/*.h sdk/include/cplane/*.h $(HOST_LIB)
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(CFLAGS) -Iplugins/$(1) -o $$@ $$< $$($(1)_MODULES) $(HOST_LIB) $$(LDFLAGS) $$(LDLIBS) -lcmocka
+endef
+$(foreach p,$(notdir $(PLUGIN_DIRS:%/=%)),$(eval $(call PLUGIN_MODULE_TEST,$(p))))
 
 # Tests through the kit. test_kit_NAME links the in-tree plugin
 # plugins/NAME/*.c unchanged; the template's test is
