@@ -377,6 +377,21 @@ static void watch_expired(void *ud) {
 
 /* api_server is not "embedded": plugins watch the cluster the [host]
  * kubeconfig names (api_server, when a URL, overrides its server). */
+/* The line tests and operators wait for. Plugins waiting for a resource
+ * that is not served are loaded but not running: counted apart. */
+static void log_ready(struct cp_registry *reg, int leader_elect) {
+  size_t waiting = cp_registry_waiting(reg);
+  char wait[64] = "";
+
+  if (waiting > 0)
+    snprintf(wait, sizeof wait, ", %zu waiting for a resource", waiting);
+  cp_log_info("cplane", "ready: %zu plugin(s) %s%s, %zu refused; SIGTERM or "
+                        "SIGINT stops, SIGHUP reloads",
+              reg->n_plugins - waiting,
+              leader_elect ? "loaded, workers start when leading" : "running",
+              wait, reg->refused);
+}
+
 static int connect_external(const struct cp_config *cfg,
                             struct cp_client **client, char **err) {
   struct cp_kubeconfig kc;
@@ -699,12 +714,7 @@ static int run(const struct options *o) {
     cp_log_info("cplane", "kubectl: KUBECONFIG=%s kubectl get pods",
                 api.kubeconfig);
   pidfile = write_pidfile(o->data_dir ? o->data_dir : cfg->data_dir);
-  cp_log_info("cplane", "ready: %zu plugin(s) %s, %zu refused; SIGTERM or "
-                        "SIGINT stops, SIGHUP reloads",
-              reg.n_plugins,
-              cfg->leader_elect ? "loaded, workers start when leading"
-                                : "running",
-              reg.refused);
+  log_ready(&reg, cfg->leader_elect);
   for (;;) {
     /* While a plugin waits for a resource to be served, look again
      * every few seconds (registry.h). */
