@@ -584,6 +584,15 @@ int cp_registry_reload(struct cp_registry *reg, const struct cp_config *cfg,
       changed++;
     }
   }
+  /* The new file's keys for plugins loaded already (one loaded below is
+   * checked as it loads): a misspelling added to a running plugin's
+   * section is said now, not at the next start. */
+  for (i = 0; i < cfg->n_plugins; i++) {
+    struct cplane_plugin_ctx *p = cp_registry_find(reg, cfg->plugins[i].name);
+
+    if (p != NULL && runs_here(&cfg->plugins[i]))
+      warn_unknown_keys(reg, p, &cfg->plugins[i]);
+  }
   /* Start what is newly enabled. */
   for (i = 0; i < cfg->n_plugins; i++) {
     const struct cp_plugin_config *pc = &cfg->plugins[i];
