@@ -127,12 +127,22 @@ back=$(K get pods -l app=agent -o json | jq -r '[.items[] | select(.metadata.del
 K rollout history ds/agent | grep -E '^3 ' >/dev/null || fail "undo did not raise the old revision to 3: $(K rollout history ds/agent)"
 pass "rollout status, history and undo"
 
+# maxSurge: the new pod starts beside the old one, which goes once the
+# new one is available; the rollout completes.
+K patch ds agent --type=merge -p '{"spec":{"updateStrategy":{"rollingUpdate":{"maxSurge":1,"maxUnavailable":0}}}}' >/dev/null
+K set image ds/agent agent=agent:s >/dev/null
+timeout 40 kubectl --kubeconfig "$TMP/data/admin.kubeconfig" --cache-dir "$TMP/cache" \
+  rollout status ds/agent --timeout=35s >/dev/null || fail "rollout status with maxSurge"
+images=$(K get pods -l app=agent -o json | jq -r '[.items[] | select(.metadata.deletionTimestamp == null) | .spec.containers[0].image] | unique | join(",")')
+[ "$images" = agent:s ] || fail "images after the surge rollout: $images"
+pass "RollingUpdate with maxSurge"
+
 # OnDelete: a new template replaces only the pods deleted.
 K patch ds agent --type=merge -p '{"spec":{"updateStrategy":{"type":"OnDelete","rollingUpdate":null}}}' >/dev/null
 K set image ds/agent agent=agent:3 >/dev/null
 sleep 2
 images=$(K get pods -l app=agent -o json | jq -r '[.items[] | .spec.containers[0].image] | unique | join(",")')
-[ "$images" = agent:1 ] || fail "OnDelete replaced pods by itself: $images"
+[ "$images" = agent:s ] || fail "OnDelete replaced pods by itself: $images"
 victim=$(K get pods -l app=agent --field-selector spec.nodeName=sim-1 -o name)
 K delete "$victim" --wait=false >/dev/null
 image_on() {
@@ -141,7 +151,7 @@ image_on() {
     .spec.containers[0].image] | join(",")')" = "$2" ]
 }
 wait_until 20 image_on sim-1 agent:3
-image_on sim-0 agent:1 && image_on sim-2 agent:1 || fail "OnDelete touched other nodes"
+image_on sim-0 agent:s && image_on sim-2 agent:s || fail "OnDelete touched other nodes"
 pass "OnDelete replaces only deleted pods"
 
 trap - ERR
