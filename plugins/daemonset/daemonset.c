@@ -10,6 +10,7 @@
  *
  *   view         the DaemonSet's nodes (nodefit), pods and revisions
  *   revisions    the current ControllerRevision and its hash
+ *   claim        orphans adopted, pods that stop matching released
  *   plan         kube's manage(): creates, deletes, failed pods
  *   backoff      failed pods are deleted after a per-node back-off
  *   rolling      the RollingUpdate step once manage has nothing to do
@@ -23,6 +24,7 @@
 #include <cplane/cplane.h>
 
 #include "backoff.h"
+#include "claim.h"
 #include "podwrites.h"
 #include "revisions.h"
 #include "rolling.h"
@@ -67,6 +69,29 @@ static int differs(const cplane_object *a, const cplane_object *b,
   return d;
 }
 
+/* An orphan pod: every DaemonSet in its namespace whose selector matches
+ * it, to adopt it. A cache read; orphans are rare. */
+static void enqueue_adopters(cplane_plugin_ctx *ctx, const cplane_object *pod) {
+  cplane_object_list *list = NULL;
+  size_t i;
+
+  if (api->object_controller_uid(pod) != NULL ||
+      api->object_deletion_timestamp(pod) != NULL ||
+      api->cache_list(ctx, DS_DAEMONSETS, api->object_namespace(pod), NULL,
+                      &list) != CPLANE_OK)
+    return;
+  for (i = 0; i < api->list_len(list); i++) {
+    const cplane_object *ds = api->list_at(list, i);
+    char *sel = api->label_selector_text(ds, "spec.selector");
+
+    if (sel != NULL && sel[0] != '\0' &&
+        api->object_labels_match(pod, sel) == 1)
+      api->enqueue(ctx, api->object_key(ds));
+    api->free(sel);
+  }
+  api->list_free(list);
+}
+
 static void on_add(cplane_plugin_ctx *ctx, uint32_t res,
                    const cplane_object *obj) {
   char key[512];
@@ -79,6 +104,8 @@ static void on_add(cplane_plugin_ctx *ctx, uint32_t res,
     if (res == DS_PODS)
       ds_expect_seen(&expect, key, 1, 0);
     api->enqueue(ctx, key);
+  } else if (res == DS_PODS) {
+    enqueue_adopters(ctx, obj);
   }
 }
 
@@ -99,6 +126,8 @@ static void on_update(cplane_plugin_ctx *ctx, uint32_t res,
       api->enqueue(ctx, key);
     if (owner_key(new_obj, key, sizeof key))
       api->enqueue(ctx, key);
+    else if (res == DS_PODS)
+      enqueue_adopters(ctx, new_obj);
   }
 }
 
@@ -250,6 +279,12 @@ static int ds_reconcile(cplane_plugin_ctx *ctx, const char *key,
     goto out;
   }
   if ((r = ds_revisions_sync(api, ctx, ds, v.revs, hash, sizeof hash)) != 0) {
+    rc = r < 0 ? CPLANE_RECONCILE_RETRY : CPLANE_RECONCILE_REQUEUE_AFTER;
+    after = CACHE_LAG_MS;
+    goto out;
+  }
+  if ((r = ds_claim_pods(api, ctx, ds, sel)) != 0) {
+    /* Adopted pods count once the cache shows them as ours. */
     rc = r < 0 ? CPLANE_RECONCILE_RETRY : CPLANE_RECONCILE_REQUEUE_AFTER;
     after = CACHE_LAG_MS;
     goto out;

@@ -4,8 +4,9 @@
  * placement affinity and a ControllerRevision; a node that stops matching
  * loses its pod; a failed pod is replaced after kube's back-off with a
  * FailedDaemonPod event; a failed create is retried; a new template rolls
- * out one node at a time with maxUnavailable 1; nothing is written from a
- * dispatch callback.
+ * out one node at a time with maxUnavailable 1; an orphan pod is adopted
+ * (and no second pod made on its node) and a pod that stops matching is
+ * released; nothing is written from a dispatch callback.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -259,12 +260,59 @@ static void test_rolling_update(void **state) {
   cplane_test_host_free(h);
 }
 
+static void test_adopt_and_release(void **state) {
+  cplane_test_host *h = cplane_test_host_new();
+  const struct cplane_host_api *api = cplane_test_api(h);
+  const cplane_object *pod = NULL;
+  char json[1024];
+
+  (void)state;
+  assert_int_equal(cplane_test_start(h, cplane_plugin_entry()), CPLANE_OK);
+  assert_int_equal(add_node(h, "n0", "worker"), 0);
+  assert_int_equal(add_node(h, "n1", "worker"), 0);
+  assert_int_equal(
+      cplane_test_add(h, PODS,
+                      "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{"
+                      "\"name\":\"orphan\",\"namespace\":\"default\","
+                      "\"labels\":{\"app\":\"agent\",\"pod-template-generation\":"
+                      "\"1\"}},\"spec\":{\"nodeName\":\"n0\",\"containers\":[{\"name\":\"c\",\"image\":"
+                      "\"img:1\"}]}}"),
+      0);
+  assert_int_equal(
+      cplane_test_add(h, PODS,
+                      "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{"
+                      "\"name\":\"strayed\",\"namespace\":\"default\","
+                      "\"labels\":{\"app\":\"other\"},\"ownerReferences\":[{"
+                      "\"apiVersion\":\"apps/v1\",\"kind\":\"DaemonSet\","
+                      "\"name\":\"agent\",\"uid\":\"ds-uid\",\"controller\":"
+                      "true}]},\"spec\":{\"nodeName\":\"n1\",\"containers\":[{"
+                      "\"name\":\"c\",\"image\":\"img:1\"}]}}"),
+      0);
+  ds_json(json, sizeof json, "img:1", 1);
+  assert_int_equal(cplane_test_add(h, DSS, json), 0);
+  cplane_test_drain(h);
+  cplane_test_clock_advance_ms(h, 1000);
+  cplane_test_drain(h);
+  assert_int_equal(cplane_test_get(h, PODS, "default/orphan", &pod), 0);
+  assert_string_equal(api->object_controller_uid(pod), "ds-uid");
+  api->object_release(pod);
+  assert_int_equal(cplane_test_get(h, PODS, "default/strayed", &pod), 0);
+  assert_null(api->object_controller_uid(pod));
+  api->object_release(pod);
+  /* n0 kept the adopted pod (of the current template generation, so not
+   * rolled); only n1 got a new one. */
+  assert_int_equal(cplane_test_writes_count(h, "create", PODS), 1);
+  assert_int_equal(cplane_test_count(h, PODS, "default", "app=agent"), 2);
+  cplane_test_host_free(h);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_one_pod_per_matching_node),
       cmocka_unit_test(test_failed_pod_backoff),
       cmocka_unit_test(test_create_failure_retried),
       cmocka_unit_test(test_rolling_update),
+      cmocka_unit_test(test_adopt_and_release),
   };
 
   return cmocka_run_group_tests(tests, NULL, NULL);
