@@ -6,7 +6,8 @@
  * FailedDaemonPod event; a failed create is retried; a new template rolls
  * out one node at a time with maxUnavailable 1; an orphan pod is adopted
  * (and no second pod made on its node) and a pod that stops matching is
- * released; nothing is written from a dispatch callback.
+ * released; a revision name taken by other data raises collisionCount and
+ * the next name differs; nothing is written from a dispatch callback.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -19,6 +20,8 @@
 #include <string.h>
 
 #include <cplane/testing.h>
+
+#include "revisions.h"
 
 const struct cplane_plugin *cplane_plugin_entry(void);
 
@@ -306,6 +309,40 @@ static void test_adopt_and_release(void **state) {
   cplane_test_host_free(h);
 }
 
+static void test_revision_collision(void **state) {
+  cplane_test_host *h = cplane_test_host_new();
+  const struct cplane_host_api *api = cplane_test_api(h);
+  const cplane_object *ds = NULL;
+  char json[1024], hash[16], name[64], taken[512], *data;
+
+  (void)state;
+  assert_int_equal(cplane_test_start(h, cplane_plugin_entry()), CPLANE_OK);
+  assert_int_equal(add_node(h, "n0", "worker"), 0);
+  ds_json(json, sizeof json, "img:1", 1);
+  assert_int_equal(cplane_test_add(h, DSS, json), 0);
+  /* Someone else's revision under the name the template hashes to. */
+  assert_int_equal(cplane_test_get(h, DSS, "default/agent", &ds), 0);
+  data = ds_revision_data(api, ds);
+  assert_non_null(data);
+  cplane_revision_hash(data, strlen(data), NULL, hash, sizeof hash);
+  assert_int_equal(cplane_revision_name("agent", hash, name, sizeof name), 0);
+  snprintf(taken, sizeof taken,
+           "{\"apiVersion\":\"apps/v1\",\"kind\":\"ControllerRevision\","
+           "\"metadata\":{\"name\":\"%s\",\"namespace\":\"default\"},"
+           "\"data\":{\"other\":1},\"revision\":1}",
+           name);
+  assert_int_equal(cplane_test_add(h, REVS, taken), 0);
+  cplane_test_drain(h);
+  cplane_test_clock_advance_ms(h, 1000);
+  cplane_test_drain(h);
+  assert_int_equal(status_int(h, "collisionCount"), 1);
+  assert_int_equal(cplane_test_count(h, REVS, "default", NULL), 2);
+  assert_int_equal(cplane_test_count(h, PODS, "default", NULL), 1);
+  free(data);
+  api->object_release(ds);
+  cplane_test_host_free(h);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_one_pod_per_matching_node),
@@ -313,6 +350,7 @@ int main(void) {
       cmocka_unit_test(test_create_failure_retried),
       cmocka_unit_test(test_rolling_update),
       cmocka_unit_test(test_adopt_and_release),
+      cmocka_unit_test(test_revision_collision),
   };
 
   return cmocka_run_group_tests(tests, NULL, NULL);
