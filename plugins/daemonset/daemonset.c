@@ -150,8 +150,10 @@ static void on_delete(cplane_plugin_ctx *ctx, uint32_t res,
 
 /* Keeps the sooner of two requeue delays (0: none). */
 static void sooner(uint32_t *after, int64_t ms) {
-  if (ms > 0 && (*after == 0 || (uint32_t)ms < *after))
-    *after = ms > UINT32_MAX ? UINT32_MAX : (uint32_t)ms;
+  uint32_t v = ms > (int64_t)UINT32_MAX ? UINT32_MAX : (uint32_t)ms;
+
+  if (ms > 0 && (*after == 0 || v < *after))
+    *after = v;
 }
 
 /* Failed and succeeded pods join the deletes once their node's back-off

@@ -10,12 +10,14 @@
 
 INI_nodesim=$'count = 3' start_cplane scheduler nodesim daemonset
 
-debug() {
+# On failure, what the cluster looked like.
+fail() {
+  echo "FAIL: $*" >&2
   K get ds,pods,controllerrevisions,nodes -o wide >&2 || true
   K get ds -o yaml >&2 || true
   tail -30 "$TMP/log" >&2 || true
+  exit 1
 }
-trap 'debug; cleanup' ERR
 
 cat >"$TMP/ds.yaml" <<'YAML'
 apiVersion: apps/v1
@@ -154,4 +156,3 @@ wait_until 20 image_on sim-1 agent:3
 image_on sim-0 agent:s && image_on sim-2 agent:s || fail "OnDelete touched other nodes"
 pass "OnDelete replaces only deleted pods"
 
-trap - ERR
