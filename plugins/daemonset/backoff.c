@@ -29,8 +29,7 @@ void ds_backoff_free(struct ds_backoff *b) {
   pthread_mutex_destroy(&b->mu);
 }
 
-int64_t ds_backoff_take(struct ds_backoff *b, const char *key,
-                        int64_t now_ms) {
+int64_t ds_backoff_take(struct ds_backoff *b, const char *key, int64_t now_ms) {
   struct entry *e;
   int64_t wait = 0;
 
@@ -88,8 +87,8 @@ static void collect(void *ud, const char *key, void *val) {
 
 void ds_backoff_forget(struct ds_backoff *b, const char *uid_prefix,
                        int64_t now_ms) {
-  struct sweep s = {uid_prefix, uid_prefix ? strlen(uid_prefix) : 0, now_ms,
-                    NULL, 0, 0};
+  struct sweep s = {
+      uid_prefix, uid_prefix ? strlen(uid_prefix) : 0, now_ms, NULL, 0, 0};
   size_t i;
 
   pthread_mutex_lock(&b->mu);

@@ -36,8 +36,7 @@ static int adopt(const struct cplane_host_api *api, cplane_plugin_ctx *ctx,
                  const cplane_object *ds, const cplane_object *pod) {
   char *ref = cplane_controller_ref_json(api, ds, "apps/v1", "DaemonSet");
   char *refs = ref != NULL ? api->json_format("[%j]", ref) : NULL;
-  int rc = refs != NULL ? patch_owner(api, ctx, ds, pod, refs, "adopting")
-                        : -1;
+  int rc = refs != NULL ? patch_owner(api, ctx, ds, pod, refs, "adopting") : -1;
 
   api->free(ref);
   api->free(refs);
@@ -46,10 +45,10 @@ static int adopt(const struct cplane_host_api *api, cplane_plugin_ctx *ctx,
 
 static int release(const struct cplane_host_api *api, cplane_plugin_ctx *ctx,
                    const cplane_object *ds, const cplane_object *pod) {
-  char *refs = api->json_format("[{'$patch':'delete','uid':%s}]",
-                                api->object_uid(ds));
-  int rc = refs != NULL ? patch_owner(api, ctx, ds, pod, refs, "releasing")
-                        : -1;
+  char *refs =
+      api->json_format("[{'$patch':'delete','uid':%s}]", api->object_uid(ds));
+  int rc =
+      refs != NULL ? patch_owner(api, ctx, ds, pod, refs, "releasing") : -1;
 
   api->free(refs);
   return rc;

@@ -239,8 +239,8 @@ static int sync_pods(cplane_plugin_ctx *ctx, struct ds_view *v,
                  &p);
   take_failed(ctx, v, &p, after);
   if (p.n_create == 0 && p.n_del == 0)
-    ds_rolling_plan(v->node, v->n_nodes, v->pod, &v->g, max_unavail,
-                    max_surge, desired, &p);
+    ds_rolling_plan(v->node, v->n_nodes, v->pod, &v->g, max_unavail, max_surge,
+                    desired, &p);
   rc = carry_out(ctx, v, &body, &p);
   if (live_hashes(v, &live) != 0 ||
       ds_revisions_cleanup(api, ctx, v->ds, v->revs, hash, &live) != 0)

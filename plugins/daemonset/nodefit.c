@@ -12,8 +12,9 @@
 
 #define TSPEC "spec.template.spec"
 #define TERMS                                                                  \
-  TSPEC ".affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution" \
-        ".nodeSelectorTerms"
+  TSPEC                                                                        \
+      ".affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution"  \
+      ".nodeSelectorTerms"
 
 struct selector_walk {
   const struct cplane_host_api *api;
@@ -65,8 +66,8 @@ static int values_hold(const struct cplane_host_api *api,
 }
 
 int ds_requirement_matches(const struct cplane_host_api *api,
-                           const cplane_object *ds, const char *path,
-                           int field, const cplane_object *node) {
+                           const cplane_object *ds, const char *path, int field,
+                           const cplane_object *node) {
   char p[CPLANE_PATH_MAX];
   const char *key, *op, *have;
   long long a, b;
@@ -150,20 +151,18 @@ void ds_node_fit(const struct cplane_host_api *api, const cplane_object *ds,
   if (want != NULL && *want != '\0' &&
       strcmp(want, api->object_name(node)) != 0)
     return;
-  if (!node_selector_matches(api, ds, node) ||
-      !affinity_matches(api, ds, node))
+  if (!node_selector_matches(api, ds, node) || !affinity_matches(api, ds, node))
     return;
   for (i = 0; i < n; i++) {
     const char *effect =
         cplane_array_string(api, node, "spec.taints", i, "effect");
 
-    if (effect == NULL || (strcmp(effect, "NoSchedule") != 0 &&
-                           strcmp(effect, "NoExecute") != 0))
+    if (effect == NULL ||
+        (strcmp(effect, "NoSchedule") != 0 && strcmp(effect, "NoExecute") != 0))
       continue;
     if (ds_tolerates(
             api, ds, cplane_array_string(api, node, "spec.taints", i, "key"),
-            cplane_array_string(api, node, "spec.taints", i, "value"),
-            effect))
+            cplane_array_string(api, node, "spec.taints", i, "value"), effect))
       continue;
     fits = 0;
     if (strcmp(effect, "NoExecute") == 0)

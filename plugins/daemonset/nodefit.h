@@ -21,7 +21,7 @@ void ds_node_fit(const struct cplane_host_api *api, const cplane_object *ds,
  * matchExpressions or, with field set, matchFields element): In, NotIn,
  * Exists, DoesNotExist, Gt, Lt as kube's NodeSelectorRequirement. */
 int ds_requirement_matches(const struct cplane_host_api *api,
-                           const cplane_object *ds, const char *path,
-                           int field, const cplane_object *node);
+                           const cplane_object *ds, const char *path, int field,
+                           const cplane_object *node);
 
 #endif

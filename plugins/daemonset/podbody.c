@@ -138,8 +138,8 @@ out:
 
 /* The spec: the template's members, its tolerations with the daemon ones,
  * then affinity last, open at the node's name. */
-static void add_spec(const struct cplane_host_api *api,
-                     const cplane_object *ds, struct cplane_strbuf *b) {
+static void add_spec(const struct cplane_host_api *api, const cplane_object *ds,
+                     struct cplane_strbuf *b) {
   static const char *const special[] = {"tolerations", "affinity", NULL};
   static const char *const node_aff[] = {"nodeAffinity", NULL};
   static const char *const required[] = {REQUIRED, NULL};

@@ -29,8 +29,7 @@ struct ds_podbody {
  * generation `generation` (< 0: none). 0, or -1 when out of memory or the
  * template is not an object. */
 int ds_podbody_init(const struct cplane_host_api *api, const cplane_object *ds,
-                    const char *hash, int64_t generation,
-                    struct ds_podbody *b);
+                    const char *hash, int64_t generation, struct ds_podbody *b);
 /* The pod for node. NULL when out of memory. */
 char *ds_podbody_for(const struct cplane_host_api *api,
                      const struct ds_podbody *b, const char *node);

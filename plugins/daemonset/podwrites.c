@@ -186,8 +186,8 @@ void ds_write_status(const struct cplane_host_api *api, cplane_plugin_ctx *ctx,
       unavailable, st->updated, (long long)og);
   if (patch != NULL &&
       api->patch_subresource(ctx, DS_RES, api->object_namespace(ds),
-                             api->object_name(ds), "status",
-                             CPLANE_PATCH_MERGE, patch, NULL, &msg) != 200)
+                             api->object_name(ds), "status", CPLANE_PATCH_MERGE,
+                             patch, NULL, &msg) != 200)
     api->log(ctx, CPLANE_LOG_INFO, "%s: status not written: %s",
              api->object_key(ds), msg != NULL ? msg : "");
   api->free(msg);

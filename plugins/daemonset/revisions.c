@@ -66,9 +66,9 @@ static int raise_revision(const struct cplane_host_api *api,
 
   if (patch == NULL)
     return -1;
-  code = api->patch(ctx, REVS, api->object_namespace(cur),
-                    api->object_name(cur), CPLANE_PATCH_MERGE, patch, NULL,
-                    &msg);
+  code =
+      api->patch(ctx, REVS, api->object_namespace(cur), api->object_name(cur),
+                 CPLANE_PATCH_MERGE, patch, NULL, &msg);
   api->free(patch);
   if (code != 200)
     return write_failed(api, ctx, ds, "raising a revision", code, msg);
@@ -121,10 +121,9 @@ static int bump_collisions(const struct cplane_host_api *api,
       api->object_resource_version(ds), (long long)count + 1);
   if (patch == NULL)
     return -1;
-  code = api->patch_subresource(ctx, &ds_resources[DS_DAEMONSETS],
-                                api->object_namespace(ds),
-                                api->object_name(ds), "status",
-                                CPLANE_PATCH_MERGE, patch, NULL, &msg);
+  code = api->patch_subresource(
+      ctx, &ds_resources[DS_DAEMONSETS], api->object_namespace(ds),
+      api->object_name(ds), "status", CPLANE_PATCH_MERGE, patch, NULL, &msg);
   api->free(patch);
   if (code != 200)
     return write_failed(api, ctx, ds, "raising collisionCount", code, msg);
@@ -154,14 +153,13 @@ static int same_data(const struct cplane_host_api *api,
 
 /* On 409: the name is ours already (same data: the cache is behind) or
  * someone else's (a collision). */
-static int name_taken(const struct cplane_host_api *api,
-                      cplane_plugin_ctx *ctx, const cplane_object *ds,
-                      const char *name, const char *data) {
+static int name_taken(const struct cplane_host_api *api, cplane_plugin_ctx *ctx,
+                      const cplane_object *ds, const char *name,
+                      const char *data) {
   const cplane_object *have = NULL;
   int rc = 1;
 
-  if (api->get(ctx, REVS, api->object_namespace(ds), name, &have, NULL) !=
-      200)
+  if (api->get(ctx, REVS, api->object_namespace(ds), name, &have, NULL) != 200)
     return 1; /* gone again: try anew */
   if (!cplane_is_controlled_by(api, have, api->object_uid(ds)) ||
       !same_data(api, have, data))
@@ -208,8 +206,7 @@ static int create_revision(const struct cplane_host_api *api,
   else if (code == 409)
     rc = name_taken(api, ctx, ds, name, data);
   else {
-    rc = write_failed(api, ctx, ds, "creating a ControllerRevision", code,
-                      msg);
+    rc = write_failed(api, ctx, ds, "creating a ControllerRevision", code, msg);
     msg = NULL;
   }
 out:

@@ -12,7 +12,7 @@
 #include <string.h>
 
 #define TERM0                                                                  \
-  "spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution" \
+  "spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution"  \
   ".nodeSelectorTerms"
 
 int ds_view_load(const struct cplane_host_api *api, cplane_plugin_ctx *ctx,
@@ -33,8 +33,7 @@ int ds_view_load(const struct cplane_host_api *api, cplane_plugin_ctx *ctx,
   }
   if (api->cache_list(ctx, DS_NODES, NULL, NULL, &v->nodes) != CPLANE_OK ||
       api->cache_list_by_index(ctx, DS_REVISIONS, "owner-uid",
-                               api->object_uid(ds), NULL,
-                               &revs) != CPLANE_OK)
+                               api->object_uid(ds), NULL, &revs) != CPLANE_OK)
     return -1;
   v->revs = revs;
   v->n_nodes = (int)api->list_len(v->nodes);
@@ -125,7 +124,7 @@ static void judge_pod(const struct cplane_host_api *api,
   r->name = api->object_name(pod);
   r->scheduled = node != NULL && *node != '\0';
   r->deleting = api->object_deletion_timestamp(pod) != NULL;
-  r->phase = phase == NULL                    ? DS_PHASE_ACTIVE
+  r->phase = phase == NULL                     ? DS_PHASE_ACTIVE
              : strcmp(phase, "Failed") == 0    ? DS_PHASE_FAILED
              : strcmp(phase, "Succeeded") == 0 ? DS_PHASE_SUCCEEDED
                                                : DS_PHASE_ACTIVE;
@@ -139,9 +138,8 @@ static void judge_pod(const struct cplane_host_api *api,
   judge_ready(api, pod, min_ready, now_ms, r, wait_ms);
 }
 
-int ds_view_load_pods(const struct cplane_host_api *api,
-                      cplane_plugin_ctx *ctx, struct ds_view *v,
-                      const char *hash, int64_t now_ms) {
+int ds_view_load_pods(const struct cplane_host_api *api, cplane_plugin_ctx *ctx,
+                      struct ds_view *v, const char *hash, int64_t now_ms) {
   struct cplane_smap by_name;
   int64_t min_ready = 0, wait, soonest = 0;
   size_t i, n;

@@ -23,7 +23,7 @@ struct ds_view {
   const cplane_object **pod_obj; /* pod[i]'s object */
   int n_pods;
   struct ds_groups g;
-  int64_t generation; /* the template generation annotation, or -1 */
+  int64_t generation;         /* the template generation annotation, or -1 */
   uint32_t next_available_ms; /* when a ready pod becomes available; 0 */
 };
 
@@ -32,9 +32,8 @@ int ds_view_load(const struct cplane_host_api *api, cplane_plugin_ctx *ctx,
                  const cplane_object *ds, struct ds_view *v);
 /* Loads the pods, judged against revision `hash`, at now_ms. 0, or -1
  * when out of memory. */
-int ds_view_load_pods(const struct cplane_host_api *api,
-                      cplane_plugin_ctx *ctx, struct ds_view *v,
-                      const char *hash, int64_t now_ms);
+int ds_view_load_pods(const struct cplane_host_api *api, cplane_plugin_ctx *ctx,
+                      struct ds_view *v, const char *hash, int64_t now_ms);
 void ds_view_free(const struct cplane_host_api *api, struct ds_view *v);
 
 #endif

@@ -65,7 +65,7 @@ static void fit(const cplane_object *ds, const char *node_json, int run,
 }
 
 #define NODE(labels, taints)                                                   \
-  "{'metadata':{'name':'n1','labels':{" labels "}},'spec':{'taints':[" taints \
+  "{'metadata':{'name':'n1','labels':{" labels "}},'spec':{'taints':[" taints  \
   "]}}"
 
 static void test_fit_selector_and_affinity(void **state) {
@@ -125,22 +125,27 @@ static void test_fit_taints(void **state) {
   fit(ds, NODE("", "{'key':'dedicated','value':'infra','effect':'NoExecute'}"),
       0, 0);
   fit(ds, NODE("", "{'key':'x','effect':'PreferNoSchedule'}"), 1, 1);
-  fit(tol, NODE("", "{'key':'dedicated','value':'infra','effect':'NoSchedule'}"),
-      1, 1);
-  fit(tol, NODE("", "{'key':'dedicated','value':'other','effect':'NoSchedule'}"),
-      0, 1);
+  fit(tol,
+      NODE("", "{'key':'dedicated','value':'infra','effect':'NoSchedule'}"), 1,
+      1);
+  fit(tol,
+      NODE("", "{'key':'dedicated','value':'other','effect':'NoSchedule'}"), 0,
+      1);
   /* The tolerations kube gives every daemon pod. */
-  fit(ds, NODE("", "{'key':'node.kubernetes.io/unreachable','effect':"
-                   "'NoExecute'},{'key':'node.kubernetes.io/not-ready',"
-                   "'effect':'NoExecute'},{'key':'node.kubernetes.io/"
-                   "unschedulable','effect':'NoSchedule'},{'key':'node."
-                   "kubernetes.io/disk-pressure','effect':'NoSchedule'}"),
+  fit(ds,
+      NODE("", "{'key':'node.kubernetes.io/unreachable','effect':"
+               "'NoExecute'},{'key':'node.kubernetes.io/not-ready',"
+               "'effect':'NoExecute'},{'key':'node.kubernetes.io/"
+               "unschedulable','effect':'NoSchedule'},{'key':'node."
+               "kubernetes.io/disk-pressure','effect':'NoSchedule'}"),
       1, 1);
-  fit(ds, NODE("", "{'key':'node.kubernetes.io/network-unavailable','effect':"
-                   "'NoSchedule'}"),
+  fit(ds,
+      NODE("", "{'key':'node.kubernetes.io/network-unavailable','effect':"
+               "'NoSchedule'}"),
       0, 1);
-  fit(hostnet, NODE("", "{'key':'node.kubernetes.io/network-unavailable',"
-                        "'effect':'NoSchedule'}"),
+  fit(hostnet,
+      NODE("", "{'key':'node.kubernetes.io/network-unavailable',"
+               "'effect':'NoSchedule'}"),
       1, 1);
   api->object_release(ds);
   api->object_release(tol);
@@ -173,8 +178,7 @@ static void test_pod_body(void **state) {
                       "abc123");
   assert_string_equal(api->object_label(pod, "pod-template-generation"), "2");
   assert_string_equal(
-      api->object_string(pod, "metadata.ownerReferences[0].kind"),
-      "DaemonSet");
+      api->object_string(pod, "metadata.ownerReferences[0].kind"), "DaemonSet");
   /* The template's not-ready toleration is not doubled; the rest added. */
   assert_int_equal(api->object_len(pod, "spec.tolerations"), 6);
   assert_string_equal(api->object_string(pod, "spec.tolerations[5].key"),
@@ -196,8 +200,7 @@ static void test_pod_body(void **state) {
                    CPLANE_TYPE_ARRAY);
   assert_int_equal(api->object_type(pod, "spec.affinity.podAntiAffinity"),
                    CPLANE_TYPE_OBJECT);
-  assert_string_equal(api->object_string(pod, "spec.containers[0].image"),
-                      "i");
+  assert_string_equal(api->object_string(pod, "spec.containers[0].image"), "i");
   api->object_release(pod);
   free(text);
   ds_podbody_free(&b);
@@ -220,12 +223,12 @@ static void test_revision_data(void **state) {
 
 /* Pods: name, node, scheduled, updated, ready/available, phase,
  * deleting, created. */
-#define POD(n, node, upd, ready, phase, del, t)                               \
+#define POD(n, node, upd, ready, phase, del, t)                                \
   { n, node, 1, upd, ready, ready, phase, del, t }
 
 static void test_plan_manage(void **state) {
-  struct ds_node nodes[5] = {{"a", 1, 1}, {"b", 1, 1}, {"c", 0, 0},
-                             {"d", 0, 1}, {"e", 1, 1}};
+  struct ds_node nodes[5] = {
+      {"a", 1, 1}, {"b", 1, 1}, {"c", 0, 0}, {"d", 0, 1}, {"e", 1, 1}};
   struct ds_pod pods[] = {
       POD("b-new", 1, 1, 1, DS_PHASE_ACTIVE, 0, 200),
       POD("b-old", 1, 1, 1, DS_PHASE_ACTIVE, 0, 100),
@@ -287,15 +290,15 @@ static void test_plan_surge(void **state) {
 }
 
 static void test_rolling_limits(void **state) {
-  const cplane_object *pct = ds_with(
-      "", "'updateStrategy':{'type':'RollingUpdate','rollingUpdate':{"
-          "'maxUnavailable':'10%','maxSurge':0}},");
-  const cplane_object *zero = ds_with(
-      "", "'updateStrategy':{'type':'RollingUpdate','rollingUpdate':{"
-          "'maxUnavailable':0,'maxSurge':0}},");
-  const cplane_object *surge = ds_with(
-      "", "'updateStrategy':{'type':'RollingUpdate','rollingUpdate':{"
-          "'maxUnavailable':0,'maxSurge':'25%'}},");
+  const cplane_object *pct =
+      ds_with("", "'updateStrategy':{'type':'RollingUpdate','rollingUpdate':{"
+                  "'maxUnavailable':'10%','maxSurge':0}},");
+  const cplane_object *zero =
+      ds_with("", "'updateStrategy':{'type':'RollingUpdate','rollingUpdate':{"
+                  "'maxUnavailable':0,'maxSurge':0}},");
+  const cplane_object *surge =
+      ds_with("", "'updateStrategy':{'type':'RollingUpdate','rollingUpdate':{"
+                  "'maxUnavailable':0,'maxSurge':'25%'}},");
   const cplane_object *ondelete =
       ds_with("", "'updateStrategy':{'type':'OnDelete'},");
   int u, s;

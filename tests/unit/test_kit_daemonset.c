@@ -13,6 +13,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
 #include <cmocka.h>
 
 #include <stdio.h>
@@ -77,15 +78,15 @@ static void kubelet(cplane_test_host *h, const char *phase) {
   cplane_object_list *pods = NULL;
   size_t i;
 
-  assert_int_equal(api->cache_list(cplane_test_ctx(h), 1, "default", NULL,
-                                   &pods),
-                   CPLANE_OK);
+  assert_int_equal(
+      api->cache_list(cplane_test_ctx(h), 1, "default", NULL, &pods),
+      CPLANE_OK);
   for (i = 0; i < api->list_len(pods); i++) {
     const cplane_object *p = api->list_at(pods, i);
-    const char *node = api->object_string(
-        p, "spec.affinity.nodeAffinity."
-           "requiredDuringSchedulingIgnoredDuringExecution."
-           "nodeSelectorTerms[0].matchFields[0].values[0]");
+    const char *node =
+        api->object_string(p, "spec.affinity.nodeAffinity."
+                              "requiredDuringSchedulingIgnoredDuringExecution."
+                              "nodeSelectorTerms[0].matchFields[0].values[0]");
     const char *have = api->object_string(p, "status.phase");
     char *meta = api->object_json(p, "metadata");
     char *spec = api->object_json(p, "spec");
@@ -105,8 +106,7 @@ static void kubelet(cplane_test_host *h, const char *phase) {
                          "\"status\":{\"phase\":\"%s\",\"conditions\":[{"
                          "\"type\":\"Ready\",\"status\":\"%s\"}]}}",
                          meta, spec, node, phase,
-                         strcmp(phase, "Running") == 0 ? "True" : "False") >
-                0);
+                         strcmp(phase, "Running") == 0 ? "True" : "False") > 0);
     assert_int_equal(cplane_test_update(h, PODS, json), 0);
     free(json);
     api->free(meta);
@@ -120,9 +120,9 @@ static size_t pods_with_image(cplane_test_host *h, const char *image) {
   cplane_object_list *pods = NULL;
   size_t i, n = 0;
 
-  assert_int_equal(api->cache_list(cplane_test_ctx(h), 1, "default", NULL,
-                                   &pods),
-                   CPLANE_OK);
+  assert_int_equal(
+      api->cache_list(cplane_test_ctx(h), 1, "default", NULL, &pods),
+      CPLANE_OK);
   for (i = 0; i < api->list_len(pods); i++) {
     const char *img =
         api->object_string(api->list_at(pods, i), "spec.containers[0].image");
@@ -274,12 +274,14 @@ static void test_adopt_and_release(void **state) {
   assert_int_equal(add_node(h, "n0", "worker"), 0);
   assert_int_equal(add_node(h, "n1", "worker"), 0);
   assert_int_equal(
-      cplane_test_add(h, PODS,
-                      "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{"
-                      "\"name\":\"orphan\",\"namespace\":\"default\","
-                      "\"labels\":{\"app\":\"agent\",\"pod-template-generation\":"
-                      "\"1\"}},\"spec\":{\"nodeName\":\"n0\",\"containers\":[{\"name\":\"c\",\"image\":"
-                      "\"img:1\"}]}}"),
+      cplane_test_add(
+          h, PODS,
+          "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{"
+          "\"name\":\"orphan\",\"namespace\":\"default\","
+          "\"labels\":{\"app\":\"agent\",\"pod-template-generation\":"
+          "\"1\"}},\"spec\":{\"nodeName\":\"n0\",\"containers\":[{\"name\":"
+          "\"c\",\"image\":"
+          "\"img:1\"}]}}"),
       0);
   assert_int_equal(
       cplane_test_add(h, PODS,
