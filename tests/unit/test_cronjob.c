@@ -222,7 +222,7 @@ static void test_job_name_and_times(void **state) {
                                sizeof buf),
                    0);
   assert_string_equal(buf, "hello-29453761");
-  assert_int_equal(cj_job_name("hello", 0, buf, 8), -1);
+  assert_int_equal(cj_job_name("hello", 0, buf, 7), -1);
   cj_format_rfc3339(at("2026-03-29T01:00:00Z"), 7200, buf, sizeof buf);
   assert_string_equal(buf, "2026-03-29T03:00:00+02:00");
   cj_format_rfc3339(at("2026-01-01T18:30:00Z"), -34200, buf, sizeof buf);
