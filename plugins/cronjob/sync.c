@@ -21,6 +21,17 @@
                                __VA_ARGS__)
 #define DELETE_BACKGROUND "{\"propagationPolicy\":\"Background\"}"
 
+/* GETs a Job from the API server, past the cache: its HTTP status (200,
+ * 404...) or a negative status; *msg as api->get() gives it. */
+static int get_job(struct cj_sync *s, const char *ns, const char *name,
+                   char **msg) {
+  const cplane_object *job = NULL;
+  int code = s->api->get(s->ctx, JOBS, ns, name, &job, msg);
+
+  s->api->object_release(job);
+  return code;
+}
+
 /* A Job of ours, unfinished and not in status.active: kube re-reads the
  * CronJob first, as the cache may not show our own status write yet.
  * 1 when the fresh CronJob lists it (we are behind: stop), 0 when it is
@@ -96,7 +107,7 @@ static int reconcile_active(struct cj_sync *s) {
       continue;
     }
     /* Not in the cache: ask the API server before calling it gone. */
-    code = api->get(s->ctx, JOBS, ref->ns, ref->name, NULL, NULL);
+    code = get_job(s, ref->ns, ref->name, NULL);
     if (code == 404) {
       EVENT(s, "Normal", "MissingJob", "Active job went missing: %s",
             ref->name);
@@ -135,7 +146,7 @@ static int replace_active(struct cj_sync *s) {
   while (s->st.n_active > 0) {
     struct cj_ref *r = &s->st.active[0];
     char *msg = NULL;
-    int code = s->api->get(s->ctx, JOBS, r->ns, r->name, NULL, &msg);
+    int code = get_job(s, r->ns, r->name, &msg);
 
     if (code != 200) {
       EVENT(s, "Warning", "FailedGet", "Get job: %s",
