@@ -99,6 +99,10 @@ static void test_cron_every_and_errors(void **state) {
   assert_int_equal(cplane_cron_parse("@every soon", &c, why, sizeof why), -1);
   assert_string_equal(why, "failed to parse duration @every soon: time: "
                            "invalid duration \"soon\"");
+  assert_int_equal(cplane_cron_parse("", &c, why, sizeof why), -1);
+  assert_string_equal(why, "empty spec string");
+  assert_int_equal(cplane_cron_parse(" @daily", &c, why, sizeof why), -1);
+  assert_string_equal(why, "expected exactly 5 fields, found 1: [@daily]");
   assert_int_equal(cplane_cron_parse("1-2-3 * * * *", &c, why, sizeof why),
                    -1);
   assert_string_equal(why, "too many hyphens: 1-2-3");

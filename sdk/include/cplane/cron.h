@@ -275,7 +275,11 @@ static inline int cplane_cron_parse(const char *spec, struct cplane_cron *out,
        f = strtok_r(NULL, " \t", &save))
     if (n < sizeof list / sizeof list[0])
       list[n++] = f;
-  if (n > 0 && list[0][0] == '@')
+  if (n == 0) {
+    cplane_cron__why(why, len, "empty spec string");
+    return -1;
+  }
+  if (spec[0] == '@') /* robfig: a descriptor only when it starts so */
     return cplane_cron__descriptor(spec, out, why, len);
   if (n != 5) {
     joined[0] = '\0';
