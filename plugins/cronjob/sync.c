@@ -135,9 +135,10 @@ static int delete_job(struct cj_sync *s, const char *ns, const char *name,
     return -1;
   }
   s->api->free(msg);
-  cj_status_remove(&s->st, cj_status_find(&s->st, uid, NULL));
   if (code != 404)
     EVENT(s, "Normal", "SuccessfulDelete", "Deleted job %s", name);
+  /* Last: name and uid may be that reference's own strings. */
+  cj_status_remove(&s->st, cj_status_find(&s->st, uid, NULL));
   return 0;
 }
 
