@@ -36,7 +36,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include <cplane/time.h>
 
@@ -84,6 +83,35 @@ static inline void cplane_cron__why(char *why, size_t len, const char *fmt,
   va_end(ap);
 }
 
+/* Splits s in place at any of `seps`, skipping empty tokens, as strtok()
+ * would (strtok_r is not strict C11); at most max tokens are kept, the
+ * count of all is returned. */
+static inline size_t cplane_cron__split(char *s, const char *seps,
+                                        char **list, size_t max) {
+  size_t n = 0;
+
+  while (*s != '\0') {
+    while (*s != '\0' && strchr(seps, *s) != NULL)
+      *s++ = '\0';
+    if (*s == '\0')
+      break;
+    if (n < max)
+      list[n] = s;
+    n++;
+    while (*s != '\0' && strchr(seps, *s) == NULL)
+      s++;
+  }
+  return n;
+}
+
+/* ASCII case-insensitive equality (strcasecmp is not strict C11). */
+static inline int cplane_cron__iequal(const char *a, const char *b) {
+  for (; *a != '\0' && *b != '\0'; a++, b++)
+    if (tolower((unsigned char)*a) != tolower((unsigned char)*b))
+      return 0;
+  return *a == *b;
+}
+
 /* A number or a name of b; -1 with why when neither. */
 static inline int cplane_cron__value(const char *s,
                                      const struct cplane_cron__bounds *b,
@@ -93,7 +121,7 @@ static inline int cplane_cron__value(const char *s,
   int i;
 
   for (i = 0; b->names != NULL && b->names[i] != NULL; i++)
-    if (strcasecmp(s, b->names[i]) == 0)
+    if (cplane_cron__iequal(s, b->names[i]))
       return b->min + i;
   if (*s == '\0' || !isdigit((unsigned char)*s) ||
       (v = strtol(s, &end, 10), *end != '\0') || v > 1000000) {
@@ -178,16 +206,17 @@ static inline int cplane_cron__field(const char *f,
                                      const struct cplane_cron__bounds *b,
                                      uint64_t *bits, int *star, char *why,
                                      size_t len) {
-  char copy[CPLANE_CRON__FIELD], *save = NULL, *part;
+  char copy[CPLANE_CRON__FIELD], *parts[CPLANE_CRON__FIELD];
+  size_t i, n;
 
   if (strlen(f) >= sizeof copy) {
     cplane_cron__why(why, len, "field too long: %.32s...", f);
     return -1;
   }
   snprintf(copy, sizeof copy, "%s", f);
-  for (part = strtok_r(copy, ",", &save); part != NULL;
-       part = strtok_r(NULL, ",", &save))
-    if (cplane_cron__range(part, b, bits, star, why, len) < 0)
+  n = cplane_cron__split(copy, ",", parts, CPLANE_CRON__FIELD);
+  for (i = 0; i < n; i++) /* a field this short has fewer parts than room */
+    if (cplane_cron__range(parts[i], b, bits, star, why, len) < 0)
       return -1;
   return 0;
 }
@@ -230,16 +259,15 @@ static inline int cplane_cron__descriptor(const char *s,
       {"@monthly", "0 0 1 * *"}, {"@weekly", "0 0 * * 0"},
       {"@daily", "0 0 * * *"},   {"@midnight", "0 0 * * *"},
       {"@hourly", "0 * * * *"}};
-  char copy[32], *save = NULL, *list[5];
+  char copy[32], *list[5];
   int64_t ns;
-  size_t i, n;
+  size_t i;
 
   for (i = 0; i < sizeof known / sizeof known[0]; i++) {
     if (strcmp(s, known[i][0]) != 0)
       continue;
     snprintf(copy, sizeof copy, "%s", known[i][1]);
-    for (n = 0; n < 5; n++)
-      list[n] = strtok_r(n == 0 ? copy : NULL, " ", &save);
+    cplane_cron__split(copy, " ", list, 5);
     return cplane_cron__fields(list, out, why, len);
   }
   if (strncmp(s, "@every ", 7) == 0) {
@@ -261,8 +289,8 @@ static inline int cplane_cron__descriptor(const char *s,
 /* Parses `spec` into *out. 0, or -1 with why (len bytes) saying why not. */
 static inline int cplane_cron_parse(const char *spec, struct cplane_cron *out,
                                     char *why, size_t len) {
-  char copy[CPLANE_CRON_MAX], *save = NULL, *f, *list[16];
-  size_t n = 0, i, used = 0;
+  char copy[CPLANE_CRON_MAX], *list[16];
+  size_t total, n, i, used = 0;
   char joined[CPLANE_CRON_MAX];
 
   memset(out, 0, sizeof *out);
@@ -271,10 +299,10 @@ static inline int cplane_cron_parse(const char *spec, struct cplane_cron *out,
     return -1;
   }
   snprintf(copy, sizeof copy, "%s", spec);
-  for (f = strtok_r(copy, " \t", &save); f != NULL;
-       f = strtok_r(NULL, " \t", &save))
-    if (n < sizeof list / sizeof list[0])
-      list[n++] = f;
+  total = cplane_cron__split(copy, " \t", list,
+                             sizeof list / sizeof list[0]);
+  n = total < sizeof list / sizeof list[0] ? total
+                                           : sizeof list / sizeof list[0];
   if (n == 0) {
     cplane_cron__why(why, len, "empty spec string");
     return -1;
@@ -286,8 +314,8 @@ static inline int cplane_cron_parse(const char *spec, struct cplane_cron *out,
     for (i = 0; i < n && used < sizeof joined; i++)
       used += (size_t)snprintf(joined + used, sizeof joined - used, "%s%s",
                                i > 0 ? " " : "", list[i]);
-    cplane_cron__why(why, len, "expected exactly 5 fields, found %zu: [%s]", n,
-             joined);
+    cplane_cron__why(why, len, "expected exactly 5 fields, found %zu: [%s]",
+                     total, joined);
     return -1;
   }
   return cplane_cron__fields(list, out, why, len);
