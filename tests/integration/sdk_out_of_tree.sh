@@ -135,6 +135,13 @@ int use_helpers(const struct cplane_host_api *api, cplane_plugin_ctx *ctx,
   n += cplane_finalizer_has(api, o, "x");
   if (cplane_finalizer_add_patch(api, o, "x", &patch) == CPLANE_OK)
     api->free(patch);
+  {
+    struct cplane_cron cr;
+    char why[64];
+
+    if (cplane_cron_parse("*/5 9-17 * JAN mon-fri", &cr, why, sizeof why) == 0)
+      n += cplane_cron_next(&cr, api->now_ms(ctx), NULL, NULL) > 0;
+  }
   if (cplane_conditions_set(api, ctx, o, "status.conditions", &c, 1, &json,
                             &changed) == CPLANE_OK)
     api->free(json);

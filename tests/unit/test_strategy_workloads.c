@@ -20,10 +20,11 @@
 
 #include <json-c/json.h>
 
+#include <cplane/cron.h>
+
 #include "apiserver/field_errors.h"
 #include "apiserver/request.h"
 #include "apiserver/resources.h"
-#include "apiserver/strategy/cron_schedule.h"
 #include "apiserver/strategy/fields.h"
 #include "apiserver/strategy/hpa_convert.h"
 #include "apiserver/strategy/pod_priority.h"
@@ -451,30 +452,34 @@ static void test_cronjob(void **state) {
   json_object_put(c);
 }
 
+/* The API server's schedule check: the SDK's parser, result dropped. */
+static int parse_cron(const char *s, char *why, size_t len) {
+  struct cplane_cron c;
+
+  return cplane_cron_parse(s, &c, why, len);
+}
+
 static void test_cron_parser(void **state) {
   char why[256];
 
   (void)state;
-  assert_int_equal(cp_cron_schedule_check("0 0 * * 0", why, sizeof why), 0);
-  assert_int_equal(cp_cron_schedule_check("@hourly", why, sizeof why), 0);
-  assert_int_equal(cp_cron_schedule_check("@every 1h30m", why, sizeof why),
-                   0);
+  assert_int_equal(parse_cron("0 0 * * 0", why, sizeof why), 0);
+  assert_int_equal(parse_cron("@hourly", why, sizeof why), 0);
+  assert_int_equal(parse_cron("@every 1h30m", why, sizeof why), 0);
   assert_int_equal(
-      cp_cron_schedule_check("*/15 9-17 1,15 jan-jun MON-FRI", why,
-                             sizeof why),
-      0);
-  assert_int_equal(cp_cron_schedule_check("61 * * * *", why, sizeof why), -1);
+      parse_cron("*/15 9-17 1,15 jan-jun MON-FRI", why, sizeof why), 0);
+  assert_int_equal(parse_cron("61 * * * *", why, sizeof why), -1);
   assert_string_equal(why, "end of range (61) above maximum (59): 61");
-  assert_int_equal(cp_cron_schedule_check("* * 0 * *", why, sizeof why), -1);
+  assert_int_equal(parse_cron("* * 0 * *", why, sizeof why), -1);
   assert_string_equal(why, "beginning of range (0) below minimum (1): 0");
-  assert_int_equal(cp_cron_schedule_check("5-2 * * * *", why, sizeof why),
+  assert_int_equal(parse_cron("5-2 * * * *", why, sizeof why),
                    -1);
   assert_string_equal(why,
                       "beginning of range (5) beyond end of range (2): 5-2");
-  assert_int_equal(cp_cron_schedule_check("* * * *", why, sizeof why), -1);
+  assert_int_equal(parse_cron("* * * *", why, sizeof why), -1);
   assert_string_equal(why, "expected exactly 5 fields, found 4: [* * * *]");
-  assert_int_equal(cp_cron_schedule_check("@sometimes", why, sizeof why), -1);
-  assert_int_equal(cp_cron_schedule_check("x * * * *", why, sizeof why), -1);
+  assert_int_equal(parse_cron("@sometimes", why, sizeof why), -1);
+  assert_int_equal(parse_cron("x * * * *", why, sizeof why), -1);
   assert_string_equal(why, "failed to parse int from x: strconv.Atoi: "
                            "parsing \"x\": invalid syntax");
 }

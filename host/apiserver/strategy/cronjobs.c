@@ -14,7 +14,8 @@
 
 #include <json-c/json.h>
 
-#include "apiserver/strategy/cron_schedule.h"
+#include <cplane/cron.h>
+
 #include "apiserver/strategy/fields.h"
 #include "apiserver/strategy/pod_template.h"
 #include "apiserver/strategy/printers.h"
@@ -63,6 +64,7 @@ static int known_zone(const char *tz) {
 static void check_schedule(json_object *spec, struct cp_field_errors *errs) {
   const char *s = cp_field_str(spec, "schedule");
   const char *tz = cp_field_str(spec, "timeZone");
+  struct cplane_cron cron;
   char why[256], value[600];
 
   if (s == NULL || s[0] == '\0') {
@@ -71,7 +73,7 @@ static void check_schedule(json_object *spec, struct cp_field_errors *errs) {
     cp_field_invalid_str(errs, "spec.schedule", s,
                          "cannot use TZ or CRON_TZ in schedule, use timeZone "
                          "field instead");
-  } else if (cp_cron_schedule_check(s, why, sizeof why) < 0) {
+  } else if (cplane_cron_parse(s, &cron, why, sizeof why) < 0) {
     cp_field_invalid_str(errs, "spec.schedule", s, why);
   }
   if (tz != NULL && !known_zone(tz)) {

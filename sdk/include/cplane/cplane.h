@@ -10,7 +10,8 @@
  * header-only helpers, each documented in its own header: strbuf.h
  * (growing strings), smap.h (string map and set), hash.h (FNV-1a, field
  * hashes, SafeEncodeString), time.h (RFC 3339 times, Go durations),
- * quantity.h (resource quantities), objects.h (array look-ups),
+ * quantity.h (resource quantities), objects.h (array look-ups), cron.h
+ * (cron schedules and their run times),
  * conditions.h, finalizers.h, owners.h and history.h (ControllerRevisions).
  */
 #ifndef CPLANE_CPLANE_H
@@ -22,6 +23,7 @@
 
 /* Header-only helpers: no ABI, compiled into the plugin. */
 #include <cplane/conditions.h>
+#include <cplane/cron.h>
 #include <cplane/finalizers.h>
 #include <cplane/hash.h>
 #include <cplane/history.h>
