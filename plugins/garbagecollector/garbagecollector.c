@@ -48,6 +48,7 @@
 #include "propagate.h"
 #include "scan.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -62,6 +63,17 @@ static const struct cplane_host_api *api;
 static struct gc_dyntable dyn;
 /* scan_interval; set in init, read-only after. */
 static uint32_t scan_ms;
+/* Set by the first callback, which starts discovery and the scans:
+ * init() cannot enqueue. A custom resource cannot exist without its CRD,
+ * whose add event comes first. */
+static atomic_flag started = ATOMIC_FLAG_INIT;
+
+static void start_scans(cplane_plugin_ctx *ctx) {
+  if (atomic_flag_test_and_set(&started))
+    return;
+  api->enqueue(ctx, "discover");
+  api->enqueue(ctx, "scan");
+}
 
 static void enqueue_for(cplane_plugin_ctx *ctx, const char *what, uint32_t res,
                         const cplane_object *obj) {
@@ -75,6 +87,7 @@ static void enqueue_for(cplane_plugin_ctx *ctx, const char *what, uint32_t res,
 
 static void on_add(cplane_plugin_ctx *ctx, uint32_t res,
                    const cplane_object *obj) {
+  start_scans(ctx);
   if (res == GC_CRDS)
     api->enqueue(ctx, "discover"); /* a new or changed custom resource */
   if (gc_owner_pending(api, obj))
@@ -157,8 +170,7 @@ static int gc_init(cplane_plugin_ctx *ctx,
     return CPLANE_ENOMEM;
   }
   api->set_userdata(ctx, &dyn);
-  api->enqueue(ctx, "discover");
-  api->enqueue(ctx, "scan");
+  atomic_flag_clear(&started);
   api->log(ctx, CPLANE_LOG_INFO,
            "collecting the dependents of deleted objects of every kind "
            "(kinds beyond the cached ones listed every %u ms)",

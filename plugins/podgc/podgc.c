@@ -18,8 +18,9 @@
  * This file is the glue over its modules: config, select (which pods),
  * quarantine (missing nodes), writes (fail and delete).
  *
- * Work keys: "gc" only, requeued every gc_interval; a node deleted queues
- * it too.
+ * Work keys: "gc" only, requeued every gc_interval. init() cannot
+ * enqueue, so the first object the caches deliver queues it; a node
+ * deleted queues it too.
  *
  * Threading: callbacks only enqueue; the one key never runs on two
  * workers at once. The configuration is set in init and only read after;
@@ -32,6 +33,7 @@
 #include "select.h"
 #include "writes.h"
 
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -40,6 +42,8 @@
 static const struct cplane_host_api *api;
 static struct pgc_config cfg;
 static struct pgc_quarantine quarantine;
+/* Set by the first callback, which starts the "gc" loop. */
+static atomic_flag started = ATOMIC_FLAG_INIT;
 
 static const struct cplane_resource resources[] = {
     CPLANE_RESOURCE("", "v1", "pods"),
@@ -47,6 +51,16 @@ static const struct cplane_resource resources[] = {
 };
 #define PODS 0
 #define NODES 1
+
+/* The first object seen starts the loop (an empty cluster has nothing
+ * to collect). */
+static void on_add(cplane_plugin_ctx *ctx, uint32_t res,
+                   const cplane_object *obj) {
+  (void)res;
+  (void)obj;
+  if (!atomic_flag_test_and_set(&started))
+    api->enqueue(ctx, GC_KEY);
+}
 
 /* A node went: its pods may be orphans (after the quarantine). */
 static void on_delete(cplane_plugin_ctx *ctx, uint32_t res,
@@ -170,7 +184,7 @@ static int pgc_init(cplane_plugin_ctx *ctx,
     *errmsg = api->string_dup("out of memory for the node quarantine");
     return CPLANE_ENOMEM;
   }
-  api->enqueue(ctx, GC_KEY);
+  atomic_flag_clear(&started);
   api->log(ctx, CPLANE_LOG_INFO,
            "collecting pods every %u ms (terminated beyond %lld, orphans "
            "after %u ms)",
@@ -196,6 +210,7 @@ static const struct cplane_plugin pgc_plugin = {
     .resources = resources,
     .init = pgc_init,
     .fini = pgc_fini,
+    .on_add = on_add,
     .on_delete = on_delete,
     .reconcile = pgc_reconcile,
     .config_keys = pgc_config_keys,
