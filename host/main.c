@@ -441,6 +441,7 @@ static int connect_external(const struct cp_config *cfg,
   cc.server = strstr(cfg->api_server, "://") ? cfg->api_server : kc.server;
   cc.ca_file = kc.ca_file;
   cc.ca_pem = kc.ca_pem;
+  cp_host_api_set_ca_file(kc.ca_file);
   cc.token = kc.token;
   cc.cert_file = kc.cert_file;
   cc.cert_pem = kc.cert_pem;
@@ -672,6 +673,8 @@ static int run(const struct options *o) {
   if (api.server != NULL) {
     struct cp_client_config cc = {.server = api.url, .ca_file = api.ca_file,
                                   .token = api.token};
+
+    cp_host_api_set_ca_file(api.ca_file);
 
     if (cp_client_new(&cc, &client, &err) < 0) {
       cp_log_error("cplane", "cannot connect plugins to the API server: %s",

@@ -64,10 +64,26 @@ static const char *api_plugin_name(cplane_plugin_ctx *ctx) {
   return ctx != NULL ? ctx->name : NULL;
 }
 
+/* See cp_host_api_set_ca_file; "" when unknown. */
+static char host_ca_file[4096];
+
+void cp_host_api_set_ca_file(const char *path) {
+  if (path == NULL || strlen(path) >= sizeof host_ca_file)
+    host_ca_file[0] = '\0';
+  else
+    strcpy(host_ca_file, path);
+}
+
 static const char *api_config_get(cplane_plugin_ctx *ctx, const char *key) {
+  const char *v;
+
   if (ctx == NULL || key == NULL || ctx->config == NULL)
     return NULL;
-  return cp_plugin_config_get(ctx->config, key);
+  v = cp_plugin_config_get(ctx->config, key);
+  /* The host's CA stands in for a plugin's unset ca_file. */
+  if (v == NULL && strcmp(key, "ca_file") == 0 && host_ca_file[0] != '\0')
+    return host_ca_file;
+  return v;
 }
 
 static int api_enqueue_after(cplane_plugin_ctx *ctx, const char *key,

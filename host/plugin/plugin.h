@@ -138,4 +138,12 @@ int cp_plugin_fail(char **errmsg, const char *fmt, ...) CPLANE_PRINTF(2, 3);
 /* The host API table given to every plugin (static, never freed). */
 const struct cplane_host_api *cp_host_api(void);
 
+/* The CA file the host verifies the API server with (the embedded
+ * server's pki/ca.crt or [apiserver] tls_ca_file, or the kubeconfig's
+ * certificate-authority), which config_get("ca_file") answers for a
+ * plugin whose section sets none: how rootcacertpublisher learns the
+ * cluster's CA. NULL or too long clears it. Main thread, before plugins
+ * load (workers read it after, never while it changes). */
+void cp_host_api_set_ca_file(const char *path);
+
 #endif /* CPLANE_HOST_PLUGIN_H */

@@ -24,6 +24,9 @@
 #define ANN_REVISION "deployment.kubernetes.io/revision"
 #define ANN_DESIRED "deployment.kubernetes.io/desired-replicas"
 #define ANN_MAX "deployment.kubernetes.io/max-replicas"
+#define ANN_REVISION_HISTORY "deployment.kubernetes.io/revision-history"
+/* kube's bound on revision-history (about 100 revisions). */
+#define REVISION_HISTORY_MAX_CHARS 2000
 #define HASH_LABEL "pod-template-hash"
 
 #define COND_AVAILABLE "Available"

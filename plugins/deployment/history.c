@@ -12,6 +12,34 @@
 #include <stdlib.h>
 #include <string.h>
 
+char *dp_revision_history(const char *history, int64_t old_revision,
+                          size_t limit) {
+  char old[32], *out;
+  const char *start = history != NULL ? history : "";
+  size_t olen, total;
+
+  snprintf(old, sizeof old, "%" PRId64, old_revision);
+  olen = strlen(old);
+  if (start[0] == '\0')
+    return olen <= limit ? strdup(old) : NULL;
+  /* Drop the oldest entries (and their commas) while it is too long. */
+  total = strlen(start) + olen + 1;
+  while (total > limit && start != NULL) {
+    const char *comma = strchr(start, ',');
+
+    total -= (comma != NULL ? (size_t)(comma - start) : strlen(start)) + 1;
+    start = comma != NULL ? comma + 1 : NULL;
+  }
+  if (total > limit)
+    return NULL;
+  if (start == NULL) /* every old entry dropped */
+    return strdup(old);
+  if ((out = malloc(total + 1)) == NULL)
+    return NULL;
+  snprintf(out, total + 1, "%s,%s", start, old);
+  return out;
+}
+
 int64_t dp_max_old_revision(struct deploy *d) {
   int64_t max = 0;
   size_t i;

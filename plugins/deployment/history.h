@@ -11,6 +11,17 @@
 
 #include "deploy.h"
 
+/* The revision-history annotation a ReplicaSet gets when its revision
+ * `old_revision` (from the annotation it had) is replaced by a newer one,
+ * a rollback or a reuse of its template, as kube writes it: the old
+ * revisions, comma-separated, oldest first, `old_revision` appended,
+ * the oldest dropped while the text would pass `limit` characters.
+ * `history` is the annotation as it is (NULL or "": none). Returns the
+ * new text (owned: free()), or NULL when out of memory or when it
+ * cannot fit at all (kube then leaves the annotation as it is). Pure. */
+char *dp_revision_history(const char *history, int64_t old_revision,
+                          size_t limit);
+
 /* The highest revision among the old ReplicaSets, 0 when none. */
 int64_t dp_max_old_revision(struct deploy *d);
 /* Gives the new ReplicaSet its revision, notes FoundNewReplicaSet, and

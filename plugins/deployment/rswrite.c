@@ -23,14 +23,27 @@ int dp_write_failed(struct deploy *d, const char *what, int code, char *msg) {
   return -1;
 }
 
+/* The revision-history annotation r gets when its revision is replaced
+ * by `revision` (owned: free()), or NULL when it keeps what it has. */
+static char *new_history(const struct cplane_host_api *api,
+                         const struct rsinfo *r, int64_t revision) {
+  if (r->revision <= 0 || revision <= r->revision)
+    return NULL;
+  return dp_revision_history(
+      api->object_annotation(r->o, ANN_REVISION_HISTORY), r->revision,
+      REVISION_HISTORY_MAX_CHARS);
+}
+
 /* Sets a ReplicaSet's replicas, its desired/max-replicas annotations and,
  * when revision >= 0, its revision, in one patch guarded by the
- * resourceVersion it was read at. Does nothing when all already hold. */
+ * resourceVersion it was read at; a revision replaced by a newer one is
+ * kept in revision-history, as kube keeps it. Does nothing when all
+ * already hold. */
 int dp_rs_write(struct deploy *d, struct rsinfo *r, int64_t replicas,
                 int64_t revision) {
   const struct cplane_host_api *api = d->api;
   int64_t max = d->replicas + d->surge;
-  char *patch = NULL, *msg = NULL, rev[32], want[32], maxs[32];
+  char *patch = NULL, *msg = NULL, *hist = NULL, rev[32], want[32], maxs[32];
   int code, rc = 0;
 
   if (revision < 0)
@@ -42,7 +55,13 @@ int dp_rs_write(struct deploy *d, struct rsinfo *r, int64_t replicas,
   snprintf(want, sizeof want, "%" PRId64, d->replicas);
   snprintf(maxs, sizeof maxs, "%" PRId64, max);
   /* A ReplicaSet without a revision (not made by us) is not given "0". */
-  if (revision > 0)
+  if (revision > 0 && (hist = new_history(api, r, revision)) != NULL)
+    patch = api->json_format(
+        "{'metadata':{'resourceVersion':%s,'annotations':{%s:%s,%s:%s,"
+        "%s:%s,%s:%s}},'spec':{'replicas':%lld}}",
+        api->object_resource_version(r->o), ANN_REVISION, rev, ANN_DESIRED,
+        want, ANN_MAX, maxs, ANN_REVISION_HISTORY, hist, (long long)replicas);
+  else if (revision > 0)
     patch = api->json_format(
         "{'metadata':{'resourceVersion':%s,'annotations':{%s:%s,%s:%s,"
         "%s:%s}},'spec':{'replicas':%lld}}",
@@ -54,8 +73,10 @@ int dp_rs_write(struct deploy *d, struct rsinfo *r, int64_t replicas,
         "'spec':{'replicas':%lld}}",
         api->object_resource_version(r->o), ANN_DESIRED, want, ANN_MAX, maxs,
         (long long)replicas);
-  if (patch == NULL)
-    return -1;
+  if (patch == NULL) {
+    rc = -1;
+    goto out;
+  }
   code = api->patch(d->ctx, &dp_resources[DP_RS], d->ns, r->name,
                     CPLANE_PATCH_MERGE, patch, NULL, &msg);
   if (code != 200) {
@@ -75,6 +96,7 @@ int dp_rs_write(struct deploy *d, struct rsinfo *r, int64_t replicas,
   r->desired_ann = d->replicas;
   r->max_ann = max;
 out:
+  free(hist);
   api->free(patch);
   return rc;
 }

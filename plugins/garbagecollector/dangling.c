@@ -3,6 +3,7 @@
  */
 #include "dangling.h"
 
+#include "dyn.h"
 #include "graph.h"
 #include "keys.h"
 #include "writes.h"
@@ -16,12 +17,11 @@ static void count_owners(const struct cplane_host_api *api,
 
   for (k = 0; k < n; k++) {
     const char *u = cplane_array_string(api, d, GC_OWNERS, k, "uid");
-    const char *kind = cplane_array_string(api, d, GC_OWNERS, k, "kind");
     int e;
 
     if (u == NULL)
       continue;
-    e = gc_owner_exists(api, ctx, kind, u);
+    e = gc_owner_exists(api, ctx, d, k);
     *missing += e == 0;
     *present += e != 0;
   }
@@ -37,10 +37,10 @@ static int act(const struct cplane_host_api *api, cplane_plugin_ctx *ctx,
     const char *u = cplane_array_string(api, d, GC_OWNERS, k, "uid");
     const char *kind = cplane_array_string(api, d, GC_OWNERS, k, "kind");
 
-    if (u == NULL || gc_owner_exists(api, ctx, kind, u) != 0)
+    if (u == NULL || gc_owner_exists(api, ctx, d, k) != 0)
       continue;
-    api->log(ctx, CPLANE_LOG_INFO, "%s %s: owner %s %s is gone", gc_kinds[res],
-             key, kind, u);
+    api->log(ctx, CPLANE_LOG_INFO, "%s %s: owner %s %s is gone",
+             gc_kind(gc_dyn_of(api, ctx), res), key, kind, u);
     if ((present > 0 ? gc_release(api, ctx, res, d, u)
                      : gc_collect(api, ctx, res, d, "Background")) != 0)
       rc = CPLANE_RECONCILE_RETRY;
@@ -56,7 +56,7 @@ int gc_reconcile_dependent(const struct cplane_host_api *api,
   const cplane_object *d = NULL;
   int rc = CPLANE_RECONCILE_DONE, missing = 0, present = 0;
 
-  if (api->cache_get(ctx, res, key, &d) != CPLANE_OK)
+  if (gc_get(api, ctx, gc_dyn_of(api, ctx), res, key, &d) != CPLANE_OK)
     return CPLANE_RECONCILE_DONE;
   if (api->object_deletion_timestamp(d) != NULL)
     goto out;

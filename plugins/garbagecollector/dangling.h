@@ -4,8 +4,9 @@
  * here that is in no cache is looked for again after 5 s ("check" enqueues
  * "confirm"; a new owner may not be in the cache yet), and the dependent
  * is collected (or, when another owner exists, released) if it is still
- * missing. Owners of other kinds (custom resources) are never presumed
- * gone.
+ * missing. An owner of a kind found through discovery (dyn.h) is read
+ * from the API server instead; owners of kinds discovery does not list
+ * are never presumed gone.
  *
  * Threading: blocks on writes (a reconcile's worker only).
  */

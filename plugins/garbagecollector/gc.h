@@ -2,6 +2,9 @@
  * gc - the names the garbagecollector plugin's modules share: the kinds
  * it watches, in the order of its resources, and the ownerReferences path.
  *
+ * Other kinds, custom resources included, are found through discovery
+ * (discovery.h, dyn.h) and listed instead of cached (scan.h).
+ *
  * The host's function table is passed to each module's functions, so the
  * modules keep no global and can be unit-tested against any table.
  *
@@ -15,7 +18,8 @@
 #include <stdint.h>
 
 #define GC_OWNERS "metadata.ownerReferences"
-#define GC_N_RES 7
+#define GC_N_RES 8
+#define GC_CRDS 7 /* watched to cover new custom resources at once */
 
 /* The plugin's resources (defined in resources.c) and the kind of each,
  * as ownerReferences name it. */

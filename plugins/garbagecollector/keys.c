@@ -12,6 +12,12 @@ int gc_key_parse(const char *key, struct gc_key *out) {
   char *end;
   unsigned long res;
 
+  out->res = 0;
+  out->rest = "";
+  if (strcmp(key, "discover") == 0 || strcmp(key, "scan") == 0) {
+    out->kind = key[0] == 'd' ? GC_KEY_DISCOVER : GC_KEY_SCAN;
+    return 0;
+  }
   if (strncmp(key, "gone/", 5) == 0) {
     out->kind = GC_KEY_GONE;
     out->res = 0;
@@ -21,7 +27,7 @@ int gc_key_parse(const char *key, struct gc_key *out) {
   if ((rest = strchr(key, '/')) == NULL)
     return -1;
   res = strtoul(rest + 1, &end, 10);
-  if (*end != '/' || res >= GC_N_RES)
+  if (*end != '/' || res >= GC_RES_MAX)
     return -1;
   out->res = (uint32_t)res;
   out->rest = end + 1;

@@ -7,6 +7,10 @@
  *                           foregroundDeletion finalizer
  *   "check/<res>/<key>"     a dependent whose owners are verified
  *   "confirm/<res>/<key>"   the same, after the dangling recheck delay
+ *   "discover", "scan"      the kinds found through discovery (scan.h)
+ *
+ * <res> is a resource index: a watched kind (gc.h) or a found one
+ * (dyn.h), below GC_RES_MAX.
  *
  * Threading: pure functions of borrowed objects and strings.
  */
@@ -21,11 +25,22 @@
  * name (253) joined by '/'. */
 #define GC_KEY_MAX 400
 
-enum gc_key_kind { GC_KEY_GONE, GC_KEY_OWNER, GC_KEY_CHECK, GC_KEY_CONFIRM };
+/* Resource indexes: the watched kinds, then at most 256 found ones (as
+ * dyn.h's GC_DYN_MAX). */
+#define GC_RES_MAX (GC_N_RES + 256)
+
+enum gc_key_kind {
+  GC_KEY_GONE,
+  GC_KEY_OWNER,
+  GC_KEY_CHECK,
+  GC_KEY_CONFIRM,
+  GC_KEY_DISCOVER, /* "discover": read discovery (scan.h) */
+  GC_KEY_SCAN      /* "scan": list the kinds found (scan.h) */
+};
 
 struct gc_key {
   enum gc_key_kind kind;
-  uint32_t res;     /* < GC_N_RES; not set for GC_KEY_GONE */
+  uint32_t res;     /* < GC_RES_MAX; 0 for GONE, DISCOVER, SCAN */
   const char *rest; /* the uid (GONE) or the object's key; points into key */
 };
 

@@ -3,7 +3,10 @@
  */
 #include "propagate.h"
 
+#include "dyn.h"
 #include "graph.h"
+
+#include <stdlib.h>
 #include "writes.h"
 
 /* While Foreground dependents block, the owner is looked at again this
@@ -25,6 +28,27 @@ static int handle_one(const struct cplane_host_api *api, cplane_plugin_ctx *ctx,
   return gc_ref_blocks(api, d, uid);
 }
 
+/* The dependents of uid among the kinds found through discovery. */
+static int found_dependents(const struct cplane_host_api *api,
+                            cplane_plugin_ctx *ctx, const char *uid,
+                            enum gc_mode mode, int *failed) {
+  struct gc_dep *deps = NULL;
+  int n = gc_dyn_dependents(api, gc_dyn_of(api, ctx), uid, &deps), i;
+  int blocking = 0;
+
+  if (n < 0) {
+    *failed = 1;
+    return 0;
+  }
+  for (i = 0; i < n; i++) {
+    blocking += handle_one(api, ctx, deps[i].res, deps[i].obj, uid, mode,
+                           failed);
+    api->object_release(deps[i].obj);
+  }
+  free(deps);
+  return blocking;
+}
+
 int gc_handle_dependents(const struct cplane_host_api *api,
                          cplane_plugin_ctx *ctx, const char *uid,
                          enum gc_mode mode) {
@@ -44,6 +68,7 @@ int gc_handle_dependents(const struct cplane_host_api *api,
           handle_one(api, ctx, r, api->list_at(list, i), uid, mode, &failed);
     api->list_free(list);
   }
+  blocking += found_dependents(api, ctx, uid, mode, &failed);
   return failed ? -1 : blocking;
 }
 
@@ -70,7 +95,7 @@ int gc_reconcile_owner(const struct cplane_host_api *api,
   const cplane_object *o = NULL;
   int rc = CPLANE_RECONCILE_DONE;
 
-  if (api->cache_get(ctx, res, key, &o) != CPLANE_OK)
+  if (gc_get(api, ctx, gc_dyn_of(api, ctx), res, key, &o) != CPLANE_OK)
     return CPLANE_RECONCILE_DONE;
   if (api->object_deletion_timestamp(o) == NULL)
     goto out;

@@ -13,10 +13,12 @@ const struct cplane_resource gc_resources[GC_N_RES] = {
     CPLANE_RESOURCE("", "v1", "secrets"),
     CPLANE_RESOURCE("coordination.k8s.io", "v1", "leases"),
     CPLANE_RESOURCE("", "v1", "nodes"),
+    CPLANE_RESOURCE("apiextensions.k8s.io", "v1", "customresourcedefinitions"),
 };
 
 const char *const gc_kinds[GC_N_RES] = {
-    "Deployment", "ReplicaSet", "Pod", "ConfigMap", "Secret", "Lease", "Node"};
+    "Deployment", "ReplicaSet", "Pod",  "ConfigMap",
+    "Secret",     "Lease",      "Node", "CustomResourceDefinition"};
 
 int gc_kind_index(const char *kind) {
   size_t i;

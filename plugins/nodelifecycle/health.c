@@ -66,18 +66,94 @@ static int copy_status_member(void *userdata, const char *key,
   return 0;
 }
 
-/* Sets the Ready condition to `status` (Unknown or True), keeping every
- * other condition and status field. Returns the HTTP code or < 0; on 200
- * *out is the node as stored. */
+/* The conditions kube marks Unknown when a kubelet goes silent;
+ * NetworkUnavailable is the control plane's and stays. */
+static const char *const silent_types[NL_SILENT_TYPES] = {
+    "Ready", "MemoryPressure", "DiskPressure", "PIDPressure"};
+
+static int silent_index(const char *type) {
+  int i;
+
+  for (i = 0; type != NULL && i < NL_SILENT_TYPES; i++)
+    if (strcmp(type, silent_types[i]) == 0)
+      return i;
+  return -1;
+}
+
+/* One condition as JSON text (owned: api->free). */
+static char *condition(const struct cplane_host_api *api, const char *type,
+                       const char *status, const char *reason,
+                       const char *message, const char *heartbeat,
+                       const char *transition) {
+  return api->json_format("{'type':%s,'status':%s,'reason':%s,'message':%s,"
+                          "'lastHeartbeatTime':%s,'lastTransitionTime':%s}",
+                          type, status, reason, message, heartbeat,
+                          transition);
+}
+
+/* Condition i of node as it is to be written: unchanged, or (`ready` 1)
+ * Ready=True, or (`ready` 0) a silent type that is not Unknown yet turned
+ * Unknown, heartbeat kept. Sets seen[type] for the silent types. */
+static char *rewrite_condition(const struct cplane_host_api *api,
+                               const cplane_object *node, int i, int ready,
+                               const char *now, int seen[NL_SILENT_TYPES]) {
+  const char *t = cplane_array_string(api, node, CONDS, i, "type");
+  const char *st = cplane_array_string(api, node, CONDS, i, "status");
+  const char *hb = cplane_array_string(api, node, CONDS, i, "lastHeartbeatTime");
+  int k = silent_index(t);
+  char path[64];
+
+  if (k >= 0)
+    seen[k] = 1;
+  if (ready && k == 0)
+    return condition(api, "Ready", "True", "KubeletReady",
+                     "kubelet is posting ready status", hb ? hb : now, now);
+  if (!ready && k >= 0 && (st == NULL || strcmp(st, "Unknown") != 0))
+    return condition(api, t, "Unknown", "NodeStatusUnknown",
+                     "Kubelet stopped posting node status.", hb ? hb : now,
+                     now);
+  snprintf(path, sizeof path, CONDS "[%d]", i);
+  return api->object_json(node, path);
+}
+
+/* The conditions a kubelet never posted: Ready alone (`ready` 1), or,
+ * as kube marks a node it never heard from, each silent type Unknown
+ * with reason NodeStatusNeverUpdated, heartbeat the node's creation. */
+static void add_missing(const struct cplane_host_api *api,
+                        const cplane_object *node, int ready, const char *now,
+                        const int seen[NL_SILENT_TYPES], int first,
+                        struct cplane_strbuf *b) {
+  const char *created =
+      api->object_string(node, "metadata.creationTimestamp");
+  int k;
+
+  for (k = 0; k < (ready ? 1 : NL_SILENT_TYPES); k++) {
+    if (seen[k])
+      continue;
+    cplane_strbuf_add(b, first ? "" : ",");
+    first = 0;
+    cplane_strbuf_take(
+        b, api,
+        ready ? condition(api, "Ready", "True", "KubeletReady",
+                          "kubelet is posting ready status", now, now)
+              : condition(api, silent_types[k], "Unknown",
+                          "NodeStatusNeverUpdated",
+                          "Kubelet never posted node status.",
+                          created ? created : now, now));
+  }
+}
+
+/* Writes Ready=True (`ready` 1) or kube's silent-node Unknowns (0),
+ * keeping every other condition and status field. Returns the HTTP code
+ * or < 0; on 200 *out is the node as stored. */
 int nl_write_ready(const struct cplane_host_api *api, cplane_plugin_ctx *ctx,
-                   const cplane_object *node, const char *status,
-                   const char *reason, const char *message,
+                   const cplane_object *node, int ready,
                    const cplane_object **out) {
-  int n = api->object_len(node, "status.conditions"), i, found = 0, code;
+  int n = api->object_len(node, "status.conditions"), i, code;
+  int seen[NL_SILENT_TYPES] = {0};
   struct cplane_strbuf b = {0};
   struct status_copy copy = {api, node, &b, 1};
-  char now[40], path[64], *st = NULL, *body = NULL, *msg = NULL;
-  const char *hb;
+  char now[40], *st = NULL, *body = NULL, *msg = NULL;
 
   cplane_time_format(api->now_ms(ctx), now, sizeof now);
   cplane_strbuf_add(&b, "{");
@@ -85,33 +161,11 @@ int nl_write_ready(const struct cplane_host_api *api, cplane_plugin_ctx *ctx,
     api->object_foreach(node, "status", copy_status_member, &copy);
   cplane_strbuf_add(&b, copy.first ? "\"conditions\":[" : ",\"conditions\":[");
   for (i = 0; i < n; i++) {
-    const char *t = cplane_array_string(api, node, CONDS, i, "type");
-
     cplane_strbuf_add(&b, i > 0 ? "," : "");
-    if (t == NULL || strcmp(t, "Ready") != 0) {
-      snprintf(path, sizeof path, CONDS "[%d]", i);
-      cplane_strbuf_take(&b, api, api->object_json(node, path));
-      continue;
-    }
-    /* The heartbeat stays what the kubelet last wrote. */
-    hb = cplane_array_string(api, node, CONDS, i, "lastHeartbeatTime");
     cplane_strbuf_take(&b, api,
-                       api->json_format("{'type':'Ready','status':%s,"
-                                        "'reason':%s,'message':%s,"
-                                        "'lastHeartbeatTime':%s,"
-                                        "'lastTransitionTime':%s}",
-                                        status, reason, message, hb ? hb : now,
-                                        now));
-    found = 1;
+                       rewrite_condition(api, node, i, ready, now, seen));
   }
-  if (!found)
-    cplane_strbuf_take(&b, api,
-                       api->json_format("%s{'type':'Ready','status':%s,"
-                                        "'reason':%s,'message':%s,"
-                                        "'lastHeartbeatTime':%s,"
-                                        "'lastTransitionTime':%s}",
-                                        n > 0 ? "," : "", status, reason,
-                                        message, now, now));
+  add_missing(api, node, ready, now, seen, n <= 0, &b);
   cplane_strbuf_add(&b, "]}");
   code = CPLANE_ENOMEM;
   if ((st = cplane_strbuf_finish(&b)) == NULL)
@@ -126,7 +180,8 @@ int nl_write_ready(const struct cplane_host_api *api, cplane_plugin_ctx *ctx,
                             api->object_name(node), body, out, &msg);
   if (code != 200 && code != 409 && code != 404)
     api->log(ctx, CPLANE_LOG_WARN, "node %s: setting Ready=%s failed: %d %s",
-             api->object_name(node), status, code, msg ? msg : "");
+             api->object_name(node), ready ? "True" : "Unknown", code,
+             msg ? msg : "");
 out:
   free(st);
   api->free(body);

@@ -133,8 +133,7 @@ static int reconcile_node(cplane_plugin_ctx *ctx, const char *name,
   *requeue_ms = CONFLICT_RETRY_MS;
   if (now - heard > lc->cfg.grace_ms / 1000.0) {
     if (ready_status == NULL || strcmp(ready_status, "Unknown") != 0) {
-      code = nl_write_ready(api, ctx, node, "Unknown", "NodeStatusUnknown",
-                            "Kubelet stopped posting node status.", &updated);
+      code = nl_write_ready(api, ctx, node, 0, &updated);
       if (code != 200)
         goto written;
       api->log(ctx, CPLANE_LOG_WARN,
@@ -158,8 +157,7 @@ static int reconcile_node(cplane_plugin_ctx *ctx, const char *name,
       goto out; /* the update event brings us back for Ready */
     }
     if (ready_status != NULL && strcmp(ready_status, "Unknown") == 0) {
-      code = nl_write_ready(api, ctx, node, "True", "KubeletReady",
-                            "kubelet is posting ready status", NULL);
+      code = nl_write_ready(api, ctx, node, 1, NULL);
       goto written;
     }
     /* Look again just after the Lease would run out. */

@@ -15,8 +15,9 @@
  *
  * This file is the plugin's glue over its modules: expectations,
  * orphanscan (which ReplicaSets look for orphans), claim (adopt and
- * release), pods (ready, available, value) and podwrites (creates,
- * deletes, status).
+ * release), pods (ready, available, value), recheck (a ReplicaSet
+ * being deleted, read past a lagging cache, gets no new pod) and
+ * podwrites (creates, deletes, status).
  *
  * Threading: callbacks run on the host's dispatch thread and only enqueue
  * and count expectations; reconcile runs on the workers, never for one
@@ -29,6 +30,7 @@
 #include "orphanscan.h"
 #include "pods.h"
 #include "podwrites.h"
+#include "recheck.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -163,9 +165,13 @@ static int rs_reconcile(cplane_plugin_ctx *ctx, const char *key,
                  &ready, &available, &next_ms);
   if (set.n < want) {
     int make = (int)(want - set.n) > BATCH ? BATCH : (int)(want - set.n);
+    int live = rs_live(api, ctx, rs);
 
-    if (rs_create_pods(api, &expect, ctx, rs, key, make) < 0)
+    if (live < 0 ||
+        (live > 0 && rs_create_pods(api, &expect, ctx, rs, key, make) < 0))
       rc = CPLANE_RECONCILE_RETRY;
+    if (live == 0)
+      goto out; /* being deleted: the cache will say so; no status */
   } else if (set.n > want) {
     int drop = (int)(set.n - want) > BATCH ? BATCH : (int)(set.n - want);
 

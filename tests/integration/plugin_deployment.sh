@@ -198,10 +198,14 @@ apply_web 6 nginx:1.25
 rollout web
 rs_count_is web 2 || die "the rollback made a third ReplicaSet"
 [ "$(rev_of_rs "$rs1")" = 3 ] || die "revision of $rs1 after the rollback is '$(rev_of_rs "$rs1")', not 3"
+hist_of_rs() {
+  K get rs "$1" -o jsonpath='{.metadata.annotations.deployment\.kubernetes\.io/revision-history}'
+}
+[ "$(hist_of_rs "$rs1")" = 1 ] || die "revision-history of $rs1 is '$(hist_of_rs "$rs1")', not 1"
 [ "$(rev_of_deploy web)" = 3 ] || die "revision of the Deployment is not 3"
 [ "$(K get rs "$rs1" -o jsonpath='{.spec.replicas}')/$(K get rs "$rs2" -o jsonpath='{.spec.replicas}')" = 6/0 ] ||
   die "after the rollback $rs1/$rs2 are not at 6/0"
-pass "rollback: the first ReplicaSet is reused as revision 3, no third one"
+pass "rollback: the first ReplicaSet is reused as revision 3 (revision-history 1), no third one"
 
 # ---- pause and resume ----
 K rollout pause deployment/web >/dev/null || die "kubectl rollout pause"
@@ -233,7 +237,8 @@ imgs=$(K get pods -l app=web -o jsonpath='{.items[*].spec.containers[0].image}' 
 [ "$imgs" = nginx:1.25 ] || die "after undo pods run $imgs"
 rs_count_is web 3 || die "undo made a new ReplicaSet instead of reusing $rs1"
 [ "$(rev_of_rs "$rs1")" = 5 ] || die "after undo $rs1 is revision '$(rev_of_rs "$rs1")', not 5"
-pass "kubectl rollout history and undo: back onto $rs1 as revision 5"
+[ "$(hist_of_rs "$rs1")" = 1,3 ] || die "after undo revision-history of $rs1 is '$(hist_of_rs "$rs1")', not 1,3"
+pass "kubectl rollout history and undo: back onto $rs1 as revision 5 (revision-history 1,3)"
 
 # ---- Recreate ----
 apply_rec() { # IMAGE

@@ -5,7 +5,8 @@
 # goes Ready=Unknown with the unreachable NoExecute taint, its intolerant
 # pod is evicted after its toleration while a tolerating one stays; the
 # node coming back loses the taint and is Ready again; deleting a pod on a
-# live node works.
+# live node works; a node that never posted status nor renewed a Lease
+# goes Ready=Unknown (NodeStatusNeverUpdated) with the taints.
 . "$(dirname "$0")/lib/common.sh"
 
 mkdir -m 755 "$TMP/plugins"
@@ -124,8 +125,11 @@ until_true 8 "sim-1 Ready=Unknown with the unreachable taint" unreachable
   fail "no unreachable NoSchedule taint: $(jp node/sim-1 '{.spec.taints}')"
 [ "$(jp node/sim-1 '{.status.conditions[?(@.type=="Ready")].reason}')" = NodeStatusUnknown ] ||
   fail "reason: $(jp node/sim-1 '{.status.conditions}')"
-[ "$(jp node/sim-1 '{.status.conditions[?(@.type=="MemoryPressure")].status}')" = False ] ||
-  fail "the other conditions were not kept"
+# As kube: the kubelet's pressure conditions go Unknown with Ready.
+[ "$(jp node/sim-1 '{.status.conditions[?(@.type=="MemoryPressure")].status}')" = Unknown ] ||
+  fail "MemoryPressure: $(jp node/sim-1 '{.status.conditions}')"
+[ "$(jp node/sim-1 '{.status.conditions[?(@.type=="MemoryPressure")].reason}')" = NodeStatusUnknown ] ||
+  fail "MemoryPressure reason: $(jp node/sim-1 '{.status.conditions}')"
 [ "$(ready sim-0)/$(ready sim-2)" = True/True ] || fail "a live node went too"
 expect_log "$TMP/log" "node sim-1 is unreachable"
 pass "a stopped node goes Ready=Unknown with the NoExecute taint in $((SECONDS - t0)) s"
@@ -150,6 +154,24 @@ until_true 5 "pod late Running" running late
 K delete pod late --wait=true --timeout=10s >/dev/null || fail "delete pod late"
 gone late || fail "pod late still there"
 pass "a pod on a live node is deleted"
+
+# A node registered by hand, whose kubelet never posts status nor a Lease.
+K create -f - >/dev/null <<'YAML' || fail "create node ghost"
+apiVersion: v1
+kind: Node
+metadata:
+  name: ghost
+YAML
+never() { [ "$(ready ghost)" = Unknown ] && [ "$(taint ghost)" = NoExecute ]; }
+until_true 8 "ghost Ready=Unknown with the unreachable taint" never
+[ "$(jp node/ghost '{.status.conditions[?(@.type=="Ready")].reason}')" = NodeStatusNeverUpdated ] ||
+  fail "reason: $(jp node/ghost '{.status.conditions}')"
+[ "$(jp node/ghost '{.status.conditions[?(@.type=="Ready")].message}')" = "Kubelet never posted node status." ] ||
+  fail "message: $(jp node/ghost '{.status.conditions}')"
+[ "$(jp node/ghost '{.status.conditions[?(@.type=="PIDPressure")].status}')" = Unknown ] ||
+  fail "PIDPressure: $(jp node/ghost '{.status.conditions}')"
+K delete node ghost >/dev/null || fail "delete node ghost"
+pass "a node that never posted status goes Ready=Unknown (NodeStatusNeverUpdated), tainted"
 
 kill -TERM "${PIDS[0]}"
 wait_exit "${PIDS[0]}" 20

@@ -22,6 +22,7 @@
 #include "plugin_objects.h"
 
 #include "conditions.h"
+#include "history.h"
 #include "podtemplate.h"
 #include "status.h"
 #include "strategy.h"
@@ -367,8 +368,33 @@ static void test_calculate_status(void **state) {
   free(d.next.conds);
 }
 
+/* kube's revision-history: appended, oldest dropped past the limit,
+ * left alone when it cannot fit at all. */
+static void test_revision_history(void **state) {
+  char *h;
+
+  (void)state;
+  assert_string_equal(h = dp_revision_history(NULL, 1, 2000), "1");
+  free(h);
+  assert_string_equal(h = dp_revision_history("", 7, 2000), "7");
+  free(h);
+  assert_string_equal(h = dp_revision_history("1,3", 5, 2000), "1,3,5");
+  free(h);
+  /* "1,3,5" + ",12" is 8 > 7: drop "1" (6 left) */
+  assert_string_equal(h = dp_revision_history("1,3,5", 12, 7), "3,5,12");
+  free(h);
+  /* 8 > 4: drop "1" (6), "3" (4): "5,12" */
+  assert_string_equal(h = dp_revision_history("1,3,5", 12, 4), "5,12");
+  free(h);
+  /* 8 > 3: every old one dropped: "12" */
+  assert_string_equal(h = dp_revision_history("1,3,5", 12, 3), "12");
+  free(h);
+  assert_null(dp_revision_history("1", 123, 2));
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_revision_history),
       cmocka_unit_test(test_template_canonical),
       cmocka_unit_test(test_template_hash),
       cmocka_unit_test(test_with_member),

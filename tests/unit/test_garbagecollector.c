@@ -23,6 +23,7 @@
 #include "plugin_objects.h"
 
 #include "gc.h"
+#include "discovery.h"
 #include "graph.h"
 #include "keys.h"
 #include "writes.h"
@@ -42,7 +43,8 @@ static const cplane_object *obj(const char *json) {
 static void test_kind_index(void **state) {
   (void)state;
   assert_int_equal(gc_kind_index("Deployment"), 0);
-  assert_int_equal(gc_kind_index("Node"), GC_N_RES - 1);
+  assert_int_equal(gc_kind_index("Node"), 6);
+  assert_int_equal(gc_kind_index("CustomResourceDefinition"), GC_N_RES - 1);
   assert_string_equal(gc_resources[gc_kind_index("Lease")].resource, "leases");
   assert_int_equal(gc_kind_index("Widget"), -1);
   assert_int_equal(gc_kind_index("pod"), -1);
@@ -69,7 +71,13 @@ static void test_key_parse(void **state) {
   assert_int_equal(gc_key_parse("other/2/default/p", &k), 0);
   assert_int_equal(k.kind, GC_KEY_CHECK);
   assert_int_equal(gc_key_parse("nonsense", &k), -1);
-  assert_int_equal(gc_key_parse("check/7/default/p", &k), -1);
+  assert_int_equal(gc_key_parse("check/263/default/p", &k), 0);
+  assert_int_equal(k.res, GC_RES_MAX - 1);
+  assert_int_equal(gc_key_parse("check/264/default/p", &k), -1);
+  assert_int_equal(gc_key_parse("scan", &k), 0);
+  assert_int_equal(k.kind, GC_KEY_SCAN);
+  assert_int_equal(gc_key_parse("discover", &k), 0);
+  assert_int_equal(k.kind, GC_KEY_DISCOVER);
   assert_int_equal(gc_key_parse("check/x/default/p", &k), -1);
   assert_int_equal(gc_key_parse("check/-1/default/p", &k), -1);
   assert_int_equal(gc_key_parse("check/2", &k), -1);
@@ -220,8 +228,55 @@ static void test_finalizer_patch(void **state) {
   api->object_release(o);
 }
 
+/* Discovery: each group's preferred version; of a resource list, what
+ * can be listed, watched and deleted, minus subresources, events and the
+ * kinds watched through caches. */
+static void test_discovery(void **state) {
+  const cplane_object *groups = obj(
+      "{'groups':[{'name':'apps','preferredVersion':{'groupVersion':"
+      "'apps/v1'}},{'name':'example.com','preferredVersion':{"
+      "'groupVersion':'example.com/v2'}},{'name':'bad','preferredVersion':"
+      "{'groupVersion':7}},{'name':'nover'}]}");
+  const cplane_object *core = obj(
+      "{'resources':["
+      "{'name':'pods','kind':'Pod','namespaced':true,'verbs':['list',"
+      "'watch','delete']},"
+      "{'name':'pods/status','kind':'Pod','namespaced':true,'verbs':['get',"
+      "'list','watch','delete']},"
+      "{'name':'events','kind':'Event','namespaced':true,'verbs':['list',"
+      "'watch','delete']},"
+      "{'name':'bindings','kind':'Binding','namespaced':true,'verbs':"
+      "['create']},"
+      "{'name':'services','kind':'Service','namespaced':true,'verbs':["
+      "'list','watch','delete']},"
+      "{'name':'persistentvolumes','kind':'PersistentVolume','namespaced':"
+      "false,'verbs':['list','watch','delete']},"
+      "{'name':'nokind','namespaced':true,'verbs':['list','watch','delete']}"
+      "]}");
+  char paths[4][256];
+  struct gc_found f[8];
+
+  (void)state;
+  assert_int_equal(gc_discovery_groups(api, groups, paths, 4), 2);
+  assert_string_equal(paths[0], "/apis/apps/v1");
+  assert_string_equal(paths[1], "/apis/example.com/v2");
+  assert_int_equal(gc_discovery_groups(api, groups, paths, 1), 1);
+  assert_int_equal(gc_discovery_resources(api, core, "", "v1", f, 8), 2);
+  assert_string_equal(f[0].resource, "services");
+  assert_string_equal(f[0].kind, "Service");
+  assert_string_equal(f[0].group, "");
+  assert_string_equal(f[0].version, "v1");
+  assert_int_equal(f[0].namespaced, 1);
+  assert_string_equal(f[1].resource, "persistentvolumes");
+  assert_int_equal(f[1].namespaced, 0);
+  assert_int_equal(gc_discovery_resources(api, core, "", "v1", f, 1), 1);
+  api->object_release(groups);
+  api->object_release(core);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_discovery),
       cmocka_unit_test(test_kind_index),
       cmocka_unit_test(test_key_parse),
       cmocka_unit_test(test_key_longest),

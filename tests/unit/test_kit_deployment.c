@@ -404,6 +404,54 @@ static void test_conditions_follow_rollout(void **state) {
   cplane_test_host_free(h);
 }
 
+/* Rollbacks: nginx (1), nginx:2 (2), back to nginx (its ReplicaSet
+ * becomes 3 and keeps "1" in revision-history), to nginx:2 again (4,
+ * history "2"), to nginx (5, history "1,3"), as kube writes it. */
+static void test_rollback_keeps_revision_history(void **state) {
+  cplane_test_host *h = start();
+  char ra[64], rb[64], key[96], buf[64];
+  const char *images[] = {"nginx", "nginx:2", "nginx", "nginx:2", "nginx"};
+  int i;
+
+  (void)state;
+  for (i = 0; i < 5; i++) {
+    if (i == 0)
+      assert_int_equal(cplane_test_add(h, "deployments.apps",
+                                       dep_json(1, images[i], RECREATE, 10)),
+                       0);
+    else
+      change(h, 1, images[i], RECREATE, 10, i + 1);
+    rs_name(h, i % 2 == 0 ? ra : rb, 64);
+    while (cplane_test_drain(h) > 0 && settle(h) > 0)
+      ;
+  }
+  snprintf(key, sizeof key, "default/%s", ra);
+  assert_string_equal(
+      cplane_test_get_string(h, "replicasets.apps", key,
+                             "metadata.annotations.deployment\\.kubernetes\\."
+                             "io/revision",
+                             buf, sizeof buf),
+      "5");
+  assert_string_equal(
+      cplane_test_get_string(h, "replicasets.apps", key,
+                             "metadata.annotations.deployment\\.kubernetes\\."
+                             "io/revision-history",
+                             buf, sizeof buf),
+      "1,3");
+  snprintf(key, sizeof key, "default/%s", rb);
+  assert_string_equal(
+      cplane_test_get_string(h, "replicasets.apps", key,
+                             "metadata.annotations.deployment\\.kubernetes\\."
+                             "io/revision-history",
+                             buf, sizeof buf),
+      "2");
+  assert_string_equal(dep_string(h, "metadata.annotations.deployment\\."
+                                    "kubernetes\\.io/revision",
+                                 buf, sizeof buf),
+                      "5");
+  cplane_test_host_free(h);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_new_deployment_creates_replicaset),
@@ -411,6 +459,7 @@ int main(void) {
       cmocka_unit_test(test_recreate_scales_old_down_first),
       cmocka_unit_test(test_history_limit_prunes),
       cmocka_unit_test(test_conditions_follow_rollout),
+      cmocka_unit_test(test_rollback_keeps_revision_history),
   };
 
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -5,7 +5,11 @@
  * store, Orphan strips their references and then the owner's finalizer
  * (which lets the owner go), a failed delete is retried after backoff,
  * and a dependent whose owner never existed goes after the 5 s recheck
- * on the fake clock.
+ * on the fake clock. A custom resource (a kind found through discovery,
+ * listed by "scan"): deleted with the orphan policy, its ConfigMaps are
+ * released and its orphan finalizer goes; with foreground, they are
+ * deleted first; in the background, they go after it; a custom resource
+ * owned by a ConfigMap goes with it.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -49,8 +53,148 @@ static cplane_test_host *start(void) {
   cplane_test_host *h = cplane_test_host_new();
 
   assert_non_null(h);
+  /* Scans on demand only, so that the fake clock's drains stay exact. */
+  assert_int_equal(cplane_test_config_set(h, "scan_interval", "1h"), 0);
   assert_int_equal(cplane_test_start(h, cplane_plugin_entry()), CPLANE_OK);
   return h;
+}
+
+#define WIDGETS "widgets.example.com"
+
+/* A Widget (example.com/v1, a custom resource); `meta` is added to its
+ * metadata ("" for none). */
+static int put_widget(cplane_test_host *h, const char *meta, int update) {
+  char json[512];
+
+  snprintf(json, sizeof json,
+           "{\"apiVersion\":\"example.com/v1\",\"kind\":\"Widget\","
+           "\"metadata\":{\"name\":\"w\",\"namespace\":\"default\","
+           "\"uid\":\"w-uid\"%s}}",
+           meta);
+  return update ? cplane_test_update(h, WIDGETS, json)
+                : cplane_test_add(h, WIDGETS, json);
+}
+
+/* A ConfigMap owned by the Widget (block: blockOwnerDeletion). */
+static int add_cm(cplane_test_host *h, const char *name, int block) {
+  char json[512];
+
+  snprintf(json, sizeof json,
+           "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{"
+           "\"name\":\"%s\",\"namespace\":\"default\",\"ownerReferences\":"
+           "[{\"apiVersion\":\"example.com/v1\",\"kind\":\"Widget\","
+           "\"name\":\"w\",\"uid\":\"w-uid\",\"blockOwnerDeletion\":%s}]}}",
+           name, block ? "true" : "false");
+  return cplane_test_add(h, "configmaps", json);
+}
+
+/* A Widget owning two ConfigMaps, discovered and listed once. */
+static cplane_test_host *start_widget(void) {
+  cplane_test_host *h = start();
+
+  assert_int_equal(put_widget(h, "", 0), 0);
+  assert_int_equal(add_cm(h, "c1", 1), 0);
+  assert_int_equal(add_cm(h, "c2", 0), 0);
+  assert_true(cplane_test_drain(h) >= 2); /* discover, scan, checks */
+  assert_int_equal(cplane_test_logs_count(h, "covering example.com/v1/"
+                                             "widgets (Widget)"),
+                   1);
+  assert_int_equal(cplane_test_count(h, "configmaps", NULL, NULL), 2);
+  return h;
+}
+
+/* kubectl delete --cascade=orphan: the references go, then the orphan
+ * finalizer, and the Widget with it; the ConfigMaps stay. */
+static void test_custom_resource_orphan(void **state) {
+  cplane_test_host *h = start_widget();
+  char buf[64];
+
+  (void)state;
+  assert_int_equal(
+      put_widget(h,
+                 ",\"deletionTimestamp\":\"2026-01-01T00:00:00Z\","
+                 "\"finalizers\":[\"orphan\"]",
+                 1),
+      0);
+  assert_int_equal(cplane_test_reconcile(h, "scan", NULL),
+                   CPLANE_RECONCILE_REQUEUE_AFTER);
+  assert_true(cplane_test_queued(h, "owner/8/default/w"));
+  assert_true(cplane_test_drain(h) >= 1);
+  assert_int_equal(cplane_test_count(h, WIDGETS, NULL, NULL), 0);
+  assert_int_equal(cplane_test_count(h, "configmaps", NULL, NULL), 2);
+  assert_string_equal(cplane_test_get_string(h, "configmaps", "default/c1",
+                                             "metadata.ownerReferences",
+                                             buf, sizeof buf),
+                      "");
+  assert_int_equal(cplane_test_logs_count(h, "Widget default/w: removed "
+                                             "finalizer orphan"),
+                   1);
+  cplane_test_host_free(h);
+}
+
+/* --cascade=foreground: the ConfigMaps are deleted, then the finalizer
+ * goes. */
+static void test_custom_resource_foreground(void **state) {
+  cplane_test_host *h = start_widget();
+
+  (void)state;
+  assert_int_equal(
+      put_widget(h,
+                 ",\"deletionTimestamp\":\"2026-01-01T00:00:00Z\","
+                 "\"finalizers\":[\"foregroundDeletion\"]",
+                 1),
+      0);
+  cplane_test_reconcile(h, "scan", NULL);
+  assert_true(cplane_test_drain(h) >= 1);
+  assert_int_equal(cplane_test_count(h, "configmaps", NULL, NULL), 0);
+  cplane_test_reconcile(h, "scan", NULL); /* the ConfigMaps are gone */
+  cplane_test_clock_advance_ms(h, 500);
+  assert_true(cplane_test_drain(h) >= 1);
+  assert_int_equal(cplane_test_count(h, WIDGETS, NULL, NULL), 0);
+  assert_int_equal(cplane_test_logs_count(h, "Widget default/w: removed "
+                                             "finalizer "
+                                             "foregroundDeletion"),
+                   1);
+  cplane_test_host_free(h);
+}
+
+/* Background: the Widget left the store; the next scan misses it and
+ * its ConfigMaps are deleted. */
+static void test_custom_resource_background(void **state) {
+  cplane_test_host *h = start_widget();
+
+  (void)state;
+  assert_int_equal(cplane_test_delete(h, WIDGETS, "default/w"), 0);
+  cplane_test_reconcile(h, "scan", NULL);
+  assert_true(cplane_test_queued(h, "gone/w-uid"));
+  assert_true(cplane_test_drain(h) >= 1);
+  assert_int_equal(cplane_test_count(h, "configmaps", NULL, NULL), 0);
+  cplane_test_host_free(h);
+}
+
+/* A custom resource owned by a ConfigMap goes with it. */
+static void test_custom_resource_dependent(void **state) {
+  cplane_test_host *h = start();
+
+  (void)state;
+  assert_int_equal(
+      cplane_test_add(h, "configmaps",
+                      "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\","
+                      "\"metadata\":{\"name\":\"owner\",\"namespace\":"
+                      "\"default\",\"uid\":\"cm-uid\"}}"),
+      0);
+  assert_int_equal(
+      put_widget(h,
+                 ",\"ownerReferences\":[{\"apiVersion\":\"v1\",\"kind\":"
+                 "\"ConfigMap\",\"name\":\"owner\",\"uid\":\"cm-uid\"}]",
+                 0),
+      0);
+  assert_true(cplane_test_drain(h) >= 2);
+  assert_int_equal(cplane_test_count(h, WIDGETS, NULL, NULL), 1);
+  assert_int_equal(cplane_test_delete(h, "configmaps", "default/owner"), 0);
+  assert_true(cplane_test_drain(h) >= 1);
+  assert_int_equal(cplane_test_count(h, WIDGETS, NULL, NULL), 0);
+  cplane_test_host_free(h);
 }
 
 static void test_background_deletes_dependents(void **state) {
@@ -155,6 +299,10 @@ int main(void) {
       cmocka_unit_test(test_orphan_releases_then_lets_owner_go),
       cmocka_unit_test(test_failed_delete_is_retried),
       cmocka_unit_test(test_dangling_owner_after_recheck),
+      cmocka_unit_test(test_custom_resource_orphan),
+      cmocka_unit_test(test_custom_resource_foreground),
+      cmocka_unit_test(test_custom_resource_background),
+      cmocka_unit_test(test_custom_resource_dependent),
   };
 
   return cmocka_run_group_tests(tests, NULL, NULL);

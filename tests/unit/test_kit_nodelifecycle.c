@@ -185,11 +185,67 @@ static void test_bad_setting_refused(void **state) {
   cplane_test_host_free(h);
 }
 
+/* A node whose kubelet never posted status nor renewed a Lease: after
+ * the grace period, Ready, MemoryPressure, DiskPressure and PIDPressure
+ * are added Unknown as kube adds them (NodeStatusNeverUpdated, heartbeat
+ * the node's creation), NetworkUnavailable is kept, and the unreachable
+ * taints follow. */
+static void test_never_posted_node(void **state) {
+  cplane_test_host *h = cplane_test_host_new();
+  static const char *const types[] = {"Ready", "MemoryPressure",
+                                      "DiskPressure", "PIDPressure"};
+  char buf[96], path[64], created[40];
+  int i;
+
+  (void)state;
+  assert_non_null(h);
+  assert_int_equal(cplane_test_config_set(h, "grace_period", "10s"), 0);
+  assert_int_equal(cplane_test_start(h, cplane_plugin_entry()), CPLANE_OK);
+  assert_int_equal(
+      cplane_test_add(h, "nodes",
+                      "{\"apiVersion\":\"v1\",\"kind\":\"Node\",\"metadata\":"
+                      "{\"name\":\"n1\"},\"status\":{\"conditions\":[{"
+                      "\"type\":\"NetworkUnavailable\",\"status\":\"False\","
+                      "\"reason\":\"RouteCreated\"}]}}"),
+      0);
+  node_string(h, "metadata.creationTimestamp", created, sizeof created);
+  cplane_test_drain(h);
+  assert_int_equal(cplane_test_writes_len(h), 0);
+  cplane_test_clock_advance_ms(h, 11000);
+  cplane_test_drain(h);
+  assert_string_equal(
+      node_string(h, "status.conditions[0].reason", buf, sizeof buf),
+      "RouteCreated");
+  for (i = 0; i < 4; i++) {
+    snprintf(path, sizeof path, "status.conditions[%d].type", i + 1);
+    assert_string_equal(node_string(h, path, buf, sizeof buf), types[i]);
+    snprintf(path, sizeof path, "status.conditions[%d].status", i + 1);
+    assert_string_equal(node_string(h, path, buf, sizeof buf), "Unknown");
+    snprintf(path, sizeof path, "status.conditions[%d].reason", i + 1);
+    assert_string_equal(node_string(h, path, buf, sizeof buf),
+                        "NodeStatusNeverUpdated");
+    snprintf(path, sizeof path, "status.conditions[%d].message", i + 1);
+    assert_string_equal(node_string(h, path, buf, sizeof buf),
+                        "Kubelet never posted node status.");
+    snprintf(path, sizeof path, "status.conditions[%d].lastHeartbeatTime",
+             i + 1);
+    assert_string_equal(node_string(h, path, buf, sizeof buf), created);
+  }
+  assert_string_equal(node_string(h, "spec.taints[0].key", buf, sizeof buf),
+                      "node.kubernetes.io/unreachable");
+  assert_string_equal(node_string(h, "spec.taints[0].effect", buf, sizeof buf),
+                      "NoSchedule");
+  assert_string_equal(node_string(h, "spec.taints[1].effect", buf, sizeof buf),
+                      "NoExecute");
+  cplane_test_host_free(h);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_unreachable_node_lifecycle),
       cmocka_unit_test(test_evictions_are_rate_limited),
       cmocka_unit_test(test_bad_setting_refused),
+      cmocka_unit_test(test_never_posted_node),
   };
 
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -234,6 +234,43 @@ static void test_status_conflict_is_written_again(void **state) {
   cplane_test_host_free(h);
 }
 
+/* Deleted with the orphan policy while the ReplicaSet cache lags: the
+ * API server holds a deletionTimestamp, the cache does not yet, and one
+ * of its pods went. No replacement is created for an owner that is going
+ * away; a read failure is retried rather than taken for "live". */
+static void test_no_pod_for_replicaset_being_deleted(void **state) {
+  static const struct cplane_resource rs_res =
+      CPLANE_RESOURCE("apps", "v1", "replicasets");
+  cplane_test_host *h = start();
+  const struct cplane_host_api *api = cplane_test_api(h);
+  char *msg = NULL;
+
+  (void)state;
+  assert_int_equal(cplane_test_add(h, "replicasets.apps", RS_JSON(2)), 0);
+  assert_int_equal(add_pod(h, "web-a", 1, "n1", "Running", 1), 0);
+  assert_int_equal(add_pod(h, "web-b", 1, "n1", "Running", 1), 0);
+  assert_true(cplane_test_drain(h) >= 1);
+  assert_int_equal(api->delete_object(cplane_test_ctx(h), &rs_res, "default",
+                                      "web",
+                                      "{\"propagationPolicy\":\"Orphan\"}",
+                                      &msg),
+                   200);
+  api->free(msg);
+  assert_int_equal(cplane_test_delete(h, "pods", "default/web-b"), 0);
+  cplane_test_writes_clear(h);
+  assert_int_equal(cplane_test_fail(h, "get", "replicasets.apps", 1, 500,
+                                    NULL),
+                   0);
+  assert_int_equal(cplane_test_reconcile(h, "default/web", NULL),
+                   CPLANE_RECONCILE_RETRY);
+  assert_int_equal(cplane_test_writes_count(h, "create", "pods"), 0);
+  assert_int_equal(cplane_test_reconcile(h, "default/web", NULL),
+                   CPLANE_RECONCILE_DONE);
+  assert_int_equal(cplane_test_writes_count(h, "create", "pods"), 0);
+  assert_int_equal(cplane_test_count(h, "pods", NULL, NULL), 1);
+  cplane_test_host_free(h);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_creates_missing_pods),
@@ -242,6 +279,7 @@ int main(void) {
       cmocka_unit_test(test_adopts_orphan),
       cmocka_unit_test(test_failed_create_is_retried),
       cmocka_unit_test(test_status_conflict_is_written_again),
+      cmocka_unit_test(test_no_pod_for_replicaset_being_deleted),
   };
 
   return cmocka_run_group_tests(tests, NULL, NULL);

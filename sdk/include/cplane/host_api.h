@@ -95,7 +95,9 @@ struct cplane_host_api {
   const char *(*plugin_name)(cplane_plugin_ctx *ctx);
   /* The value of `key` in the plugin's INI section, or NULL when absent.
    * Borrowed; valid until fini() returns. The host's own keys (enabled,
-   * file, workers, resync, reconcile_deadline) are readable too. */
+   * file, workers, resync, reconcile_deadline) are readable too, and
+   * "ca_file", when the section sets none, is the CA file the host
+   * verifies the API server with (if it has one as a file). */
   const char *(*config_get)(cplane_plugin_ctx *ctx, const char *key);
 
   /* ---- The plugin's work queue -------------------------------------- */
