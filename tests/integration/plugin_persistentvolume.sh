@@ -82,7 +82,7 @@ YAML
 [ "$(K get pvc data -o jsonpath='{.spec.storageClassName}')" = standard ] ||
   fail "DefaultStorageClass admission did not set standard"
 wait_until 10 sh -c "kubectl --kubeconfig '$TMP/data/admin.kubeconfig' get events \
-  --field-selector involvedObject.name=data -o jsonpath='{.items[*].reason}' | grep -q WaitForFirstConsumer"
+  --field-selector involvedObject.name=data -o jsonpath='{.items[*].reason}' | grep WaitForFirstConsumer >/dev/null"
 sleep 0.5
 [ "$(K get pvc data -o jsonpath='{.status.phase}')" = Pending ] ||
   fail "a WaitForFirstConsumer claim bound with no consumer"
@@ -105,7 +105,7 @@ node=$(K get pod user -o jsonpath='{.spec.nodeName}')
 got=$(K get pv "pvc-$uid" -o jsonpath='{.spec.capacity.storage}/{.spec.persistentVolumeReclaimPolicy}/{.metadata.annotations.pv\.kubernetes\.io/provisioned-by}/{.spec.storageClassName}/{.status.phase}')
 [ "$got" = "2Gi/Delete/cplane.io/simulated/standard/Bound" ] || fail "provisioned PV: $got"
 K get events --field-selector involvedObject.name=data -o jsonpath='{.items[*].reason}' |
-  grep -q ProvisioningSucceeded || fail "no ProvisioningSucceeded event"
+  grep ProvisioningSucceeded >/dev/null || fail "no ProvisioningSucceeded event"
 pass "once its pod is scheduled the claim gets a provisioned PV pvc-<uid>"
 
 K delete pod user --wait=false >/dev/null
