@@ -7,6 +7,10 @@
 # pvc-<uid>; reclaim Delete removes that PV when the claim goes, Retain
 # leaves its PV Released.
 . "$(dirname "$0")/lib/common.sh"
+# is WANT OBJECT JSONPATH: the object's field is WANT now (for wait_until,
+# which runs it again each time). gone OBJECT: it does not exist.
+is() { [ "$(K get "$2" -o jsonpath="$3" 2>/dev/null)" = "$1" ]; }
+gone() { ! K get "$1" >/dev/null 2>&1; }
 
 INI_nodesim=$'count = 2' start_cplane scheduler nodesim persistentvolume
 
@@ -45,7 +49,7 @@ spec:
   storageClassName: ""
   hostPath: {path: /tmp/pv-tiny}
 YAML
-wait_until 10 test "$(K get pv pv-tiny -o jsonpath='{.status.phase}')" = Available
+wait_until 10 is Available pv/pv-tiny '{.status.phase}'
 cat <<'YAML' | K apply -f - >/dev/null || fail "apply static claim"
 apiVersion: v1
 kind: PersistentVolumeClaim
@@ -56,10 +60,10 @@ spec:
   selector: {matchLabels: {tier: fast}}
   resources: {requests: {storage: 500Mi}}
 YAML
-wait_until 10 test "$(K get pvc static -o jsonpath='{.status.phase}')" = Bound
+wait_until 10 is Bound pvc/static '{.status.phase}'
 got=$(K get pvc static -o jsonpath='{.spec.volumeName}/{.status.capacity.storage}/{.metadata.annotations.pv\.kubernetes\.io/bind-completed}/{.metadata.annotations.pv\.kubernetes\.io/bound-by-controller}')
 [ "$got" = "pv-small/1Gi/yes/yes" ] || fail "static claim: $got"
-wait_until 10 test "$(K get pv pv-small -o jsonpath='{.status.phase}')" = Bound
+wait_until 10 is Bound pv/pv-small '{.status.phase}'
 got=$(K get pv pv-small -o jsonpath='{.spec.claimRef.name}/{.spec.claimRef.uid}')
 [ "$got" = "static/$(K get pvc static -o jsonpath='{.metadata.uid}')" ] ||
   fail "pv-small claimRef: $got"
@@ -68,7 +72,7 @@ got=$(K get pv pv-small -o jsonpath='{.spec.claimRef.name}/{.spec.claimRef.uid}'
 pass "a claim binds to the smallest matching static PV, both sides"
 
 K delete pvc static --wait=false >/dev/null || fail "delete static claim"
-wait_until 10 test "$(K get pv pv-small -o jsonpath='{.status.phase}')" = Released
+wait_until 10 is Released pv/pv-small '{.status.phase}'
 pass "Retain: the PV is Released when its claim goes"
 
 cat <<'YAML' | K apply -f - >/dev/null || fail "apply dynamic claim"
@@ -97,7 +101,7 @@ spec:
   containers: [{name: c, image: busybox}]
   volumes: [{name: d, persistentVolumeClaim: {claimName: data}}]
 YAML
-wait_until 20 test "$(K get pvc data -o jsonpath='{.status.phase}')" = Bound
+wait_until 20 is Bound pvc/data '{.status.phase}'
 uid=$(K get pvc data -o jsonpath='{.metadata.uid}')
 node=$(K get pod user -o jsonpath='{.spec.nodeName}')
 [ "$(K get pvc data -o jsonpath='{.spec.volumeName}/{.metadata.annotations.volume\.kubernetes\.io/selected-node}')" = "pvc-$uid/$node" ] ||
@@ -110,5 +114,5 @@ pass "once its pod is scheduled the claim gets a provisioned PV pvc-<uid>"
 
 K delete pod user --wait=false >/dev/null
 K delete pvc data --wait=false >/dev/null || fail "delete dynamic claim"
-wait_until 15 sh -c "! kubectl --kubeconfig '$TMP/data/admin.kubeconfig' get pv pvc-$uid"
+wait_until 15 gone pv/pvc-$uid
 pass "reclaim Delete removes the provisioned PV when its claim goes"

@@ -9,6 +9,10 @@
 # removes the highest ordinal and keeps its claim (Retain); `kubectl
 # rollout history` and `undo` work on the revisions.
 . "$(dirname "$0")/lib/common.sh"
+# is WANT OBJECT JSONPATH: the object's field is WANT now (for wait_until,
+# which runs it again each time). gone OBJECT: it does not exist.
+is() { [ "$(K get "$2" -o jsonpath="$3" 2>/dev/null)" = "$1" ]; }
+gone() { ! K get "$1" >/dev/null 2>&1; }
 
 # On failure, show what the set and its pods looked like.
 fail() {
@@ -61,7 +65,7 @@ K get pod web-1 >/dev/null 2>&1 || fail "web-1 never created: $(K get pods 2>&1)
 [ "$(phase web-0)" = Running ] || order_ok=0
 [ "$(K get pod web-0 -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}')" = True ] || order_ok=0
 [ "$order_ok" = 1 ] || fail "web-1 exists but web-0 is not Running and Ready"
-wait_until 30 test "$(K get sts web -o jsonpath='{.status.readyReplicas}')" = 3
+wait_until 30 is 3 sts/web '{.status.readyReplicas}'
 for i in 0 1 2; do
   got=$(K get pod web-$i -o jsonpath='{.metadata.labels.statefulset\.kubernetes\.io/pod-name}/{.metadata.labels.apps\.kubernetes\.io/pod-index}/{.spec.hostname}/{.spec.subdomain}/{.spec.volumes[0].persistentVolumeClaim.claimName}')
   [ "$got" = "web-$i/$i/web-$i/nginx/www-web-$i" ] || fail "web-$i identity: $got"
@@ -80,8 +84,8 @@ pass "a StatefulSet of 3 comes up in order with bound claims and its revision"
 
 K set image sts/web nginx=nginx:1.27 >/dev/null || fail "set image"
 image() { K get pod "$1" -o jsonpath='{.spec.containers[0].image}' 2>/dev/null; }
-wait_until 30 test "$(image web-2)" = nginx:1.27
-wait_until 20 test "$(K get sts web -o jsonpath='{.status.updatedReplicas}/{.status.readyReplicas}')" = 1/3
+wait_until 30 is nginx:1.27 pod/web-2 '{.spec.containers[0].image}'
+wait_until 20 is 1/3 sts/web '{.status.updatedReplicas}/{.status.readyReplicas}'
 sleep 1
 [ "$(image web-0)/$(image web-1)" = nginx:1.26/nginx:1.26 ] ||
   fail "partition 2 rolled more than web-2: $(image web-0) $(image web-1)"
@@ -96,7 +100,7 @@ timeout 40 kubectl --kubeconfig "$TMP/data/admin.kubeconfig" rollout status sts/
 [ "$(image web-0)/$(image web-1)" = nginx:1.27/nginx:1.27 ] || fail "roll did not finish"
 # kubectl calls any roll with a partition field (0 too) "partitioned".
 grep "roll out complete: 3 new pods have been updated" "$TMP/rs" >/dev/null || fail "rollout status: $(cat "$TMP/rs")"
-wait_until 10 test "$(K get sts web -o jsonpath='{.status.currentReplicas}')" = 3
+wait_until 10 is 3 sts/web '{.status.currentReplicas}'
 [ "$(K get sts web -o jsonpath='{.status.currentRevision}')" = "$(K get sts web -o jsonpath='{.status.updateRevision}')" ] ||
   fail "currentRevision did not advance"
 pass "lowering the partition finishes the roll; rollout status sees it"
@@ -109,8 +113,8 @@ timeout 40 kubectl --kubeconfig "$TMP/data/admin.kubeconfig" rollout status sts/
 pass "rollout history and undo work on the revisions"
 
 K scale sts web --replicas=2 >/dev/null || fail "scale"
-wait_until 20 sh -c "! kubectl --kubeconfig '$TMP/data/admin.kubeconfig' get pod web-2"
+wait_until 20 gone pod/web-2
 K get pod web-1 >/dev/null || fail "scale down removed the wrong pod"
 [ "$(K get pvc www-web-2 -o jsonpath='{.status.phase}')" = Bound ] || fail "www-web-2 not kept"
-wait_until 10 test "$(K get sts web -o jsonpath='{.status.replicas}')" = 2
+wait_until 10 is 2 sts/web '{.status.replicas}'
 pass "scale down removes the highest ordinal and keeps its claim (Retain)"
