@@ -66,6 +66,32 @@ static void pod_claims(void *userdata, const cplane_object *pod,
   }
 }
 
+/* PV_UNBOUND for a claim with no volume yet: the claims a new volume may
+ * serve. */
+static void unbound_claims(void *userdata, const cplane_object *claim,
+                           cplane_index_emit_fn emit, void *emit_ctx) {
+  const char *v = api->object_string(claim, "spec.volumeName");
+
+  (void)userdata;
+  if (v == NULL || v[0] == '\0')
+    emit(emit_ctx, PV_UNBOUND);
+}
+
+/* A free volume appeared or changed: every unbound claim gets another
+ * look (kube's controller finds it on its periodic claim resync). */
+static void volume_free(cplane_plugin_ctx *ctx) {
+  cplane_object_list *l = NULL;
+  size_t i;
+
+  if (api->cache_list_by_index(ctx, PV_CLAIMS, PV_INDEX_UNBOUND, PV_UNBOUND,
+                               NULL, &l) != CPLANE_OK)
+    return;
+  for (i = 0; i < api->list_len(l); i++)
+    enqueue_claim(ctx, api->object_namespace(api->list_at(l, i)),
+                  api->object_name(api->list_at(l, i)));
+  api->list_free(l);
+}
+
 /* A scheduled pod may be the first consumer its claims wait for. */
 static void pod_changed(cplane_plugin_ctx *ctx, const cplane_object *pod) {
   const char *node = api->object_string(pod, "spec.nodeName");
@@ -91,6 +117,9 @@ static void changed(cplane_plugin_ctx *ctx, uint32_t res,
   case PV_VOLUMES:
     if (!deleted)
       enqueue_volume(ctx, api->object_name(obj));
+    if (!deleted &&
+        api->object_type(obj, "spec.claimRef") != CPLANE_TYPE_OBJECT)
+      volume_free(ctx);
     enqueue_claim(ctx, api->object_string(obj, "spec.claimRef.namespace"),
                   api->object_string(obj, "spec.claimRef.name"));
     break;
@@ -147,8 +176,11 @@ static int pv_init(cplane_plugin_ctx *ctx,
   api = host_api;
   rc = api->cache_add_index_fn(ctx, PV_PODS, PV_INDEX_POD_CLAIMS, pod_claims,
                                NULL);
+  if (rc == CPLANE_OK)
+    rc = api->cache_add_index_fn(ctx, PV_CLAIMS, PV_INDEX_UNBOUND,
+                                 unbound_claims, NULL);
   if (rc != CPLANE_OK) {
-    *errmsg = api->string_dup("cannot index pods by claim");
+    *errmsg = api->string_dup("cannot index pods and claims");
     return rc;
   }
   api->log(ctx, CPLANE_LOG_INFO,

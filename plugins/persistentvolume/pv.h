@@ -26,6 +26,9 @@ extern const struct cplane_resource pv_resources[5];
 
 /* Index over pods: "<ns>/<claim>" for each claim a pod mounts. */
 #define PV_INDEX_POD_CLAIMS "persistentvolume-claims"
+/* Index over claims: PV_UNBOUND for each claim with no volumeName. */
+#define PV_INDEX_UNBOUND "persistentvolume-unbound"
+#define PV_UNBOUND "unbound"
 
 #define PV_ANN_BIND_COMPLETED "pv.kubernetes.io/bind-completed"
 #define PV_ANN_BOUND_BY_CONTROLLER "pv.kubernetes.io/bound-by-controller"

@@ -116,3 +116,43 @@ K delete pod user --wait=false >/dev/null
 K delete pvc data --wait=false >/dev/null || fail "delete dynamic claim"
 wait_until 15 gone pv/pvc-$uid
 pass "reclaim Delete removes the provisioned PV when its claim goes"
+
+cat <<'YAML' | K apply -f - >/dev/null || fail "apply immediate class"
+apiVersion: storage.k8s.io/v1
+kind: StorageClass
+metadata: {name: external}
+provisioner: example.com/external
+volumeBindingMode: Immediate
+---
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: {name: ext}
+spec:
+  storageClassName: external
+  accessModes: [ReadWriteOnce]
+  resources: {requests: {storage: 1Gi}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: waiter}
+spec:
+  containers: [{name: c, image: busybox}]
+  volumes: [{name: d, persistentVolumeClaim: {claimName: ext}}]
+YAML
+want="0/2 nodes are available: pod has unbound immediate PersistentVolumeClaims."
+wait_until 10 is "$want" pod/waiter '{.status.conditions[?(@.type=="PodScheduled")].message}'
+K get events --field-selector involvedObject.name=ext -o jsonpath='{.items[*].reason}' |
+  grep ExternalProvisioning >/dev/null || fail "no ExternalProvisioning event"
+cat <<'YAML' | K apply -f - >/dev/null || fail "apply external volume"
+apiVersion: v1
+kind: PersistentVolume
+metadata: {name: pv-ext}
+spec:
+  capacity: {storage: 1Gi}
+  accessModes: [ReadWriteOnce]
+  storageClassName: external
+  hostPath: {path: /tmp/pv-ext}
+YAML
+wait_until 10 is Bound pvc/ext '{.status.phase}'
+wait_until 15 sh -c "[ -n \"\$(kubectl --kubeconfig '$TMP/data/admin.kubeconfig' get pod waiter -o jsonpath='{.spec.nodeName}')\" ]"
+pass "the scheduler holds a pod whose Immediate claim is unbound, then places it"
