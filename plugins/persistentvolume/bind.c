@@ -32,9 +32,12 @@ static int send(const struct cplane_host_api *api, cplane_plugin_ctx *ctx,
 int pv_bind_volume(const struct cplane_host_api *api, cplane_plugin_ctx *ctx,
                    const cplane_object *pv, const cplane_object *claim) {
   const char *uid = api->object_string(pv, "spec.claimRef.uid");
+  const char *claim_uid = api->object_uid(claim);
   int by_us = api->object_type(pv, "spec.claimRef") != CPLANE_TYPE_OBJECT;
 
-  if (uid != NULL && strcmp(uid, api->object_uid(claim)) == 0)
+  if (claim_uid == NULL)
+    return -1; /* not an object the API server stored */
+  if (uid != NULL && strcmp(uid, claim_uid) == 0)
     return 0;
   return send(
       api, ctx, PV_VOLUMES, pv, NULL,

@@ -74,7 +74,8 @@ static int sync_claimed(const struct cplane_host_api *api,
   found = find_claim(api, ctx, pv, &claim);
   if (found < 0)
     return CPLANE_RECONCILE_RETRY;
-  if (!found || strcmp(api->object_uid(claim), uid) != 0) {
+  if (!found || api->object_uid(claim) == NULL ||
+      strcmp(api->object_uid(claim), uid) != 0) {
     rc = release(api, ctx, pv);
     goto out;
   }

@@ -67,7 +67,7 @@ static int sts_reconcile(cplane_plugin_ctx *ctx, const char *key,
     goto out;
   }
   if ((r = sts_sync_revisions(&s)) != 0) {
-    if (r > 0 && sts_write_status(&s) == 0) { /* a counted collision */
+    if (r > 0 && sts_write_collisions(&s) == 0) { /* come back soon */
       *requeue_after_ms = CACHE_LAG_MS;
       rc = CPLANE_RECONCILE_REQUEUE_AFTER;
     } else {

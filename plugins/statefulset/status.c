@@ -77,28 +77,12 @@ static int unchanged(const struct sts *s) {
          same_string(api, o, "status.updateRevision", s->st.update_rev);
 }
 
-int sts_write_status(struct sts *s) {
+/* Sends a status merge patch (owned here). */
+static int send_status(struct sts *s, char *patch) {
   const struct cplane_host_api *api = s->api;
-  char *patch, *msg = NULL;
+  char *msg = NULL;
   int code;
 
-  if (!s->on_delete && s->st.updated == s->replicas &&
-      s->st.ready == s->replicas && s->st.replicas == s->replicas) {
-    s->st.current = s->st.updated;
-    snprintf(s->st.current_rev, sizeof s->st.current_rev, "%s",
-             s->st.update_rev);
-  }
-  if (unchanged(s))
-    return 0;
-  patch = api->json_format(
-      "{'status':{'observedGeneration':%lld,'replicas':%lld,"
-      "'readyReplicas':%lld,'currentReplicas':%lld,'updatedReplicas':%lld,"
-      "'availableReplicas':%lld,'currentRevision':%s,'updateRevision':%s,"
-      "'collisionCount':%lld}}",
-      (long long)s->st.observed, (long long)s->st.replicas,
-      (long long)s->st.ready, (long long)s->st.current,
-      (long long)s->st.updated, (long long)s->st.available, s->st.current_rev,
-      s->st.update_rev, (long long)s->st.collisions);
   if (patch == NULL)
     return -1;
   code = api->patch_subresource(s->ctx, &sts_resources[STS_SETS], s->ns,
@@ -110,4 +94,34 @@ int sts_write_status(struct sts *s) {
              "%s: writing status: %d %s", s->key, code, msg != NULL ? msg : "");
   api->free(msg);
   return code == 200 || code == 404 ? 0 : -1;
+}
+
+int sts_write_collisions(struct sts *s) {
+  if (int_at(s->api, s->o, "status.collisionCount") == s->st.collisions)
+    return 0;
+  return send_status(s, s->api->json_format("{'status':{'collisionCount':%lld}}",
+                                            (long long)s->st.collisions));
+}
+
+int sts_write_status(struct sts *s) {
+  const struct cplane_host_api *api = s->api;
+
+  if (!s->on_delete && s->st.updated == s->replicas &&
+      s->st.ready == s->replicas && s->st.replicas == s->replicas) {
+    s->st.current = s->st.updated;
+    snprintf(s->st.current_rev, sizeof s->st.current_rev, "%s",
+             s->st.update_rev);
+  }
+  if (unchanged(s))
+    return 0;
+  return send_status(
+      s, api->json_format(
+             "{'status':{'observedGeneration':%lld,'replicas':%lld,"
+             "'readyReplicas':%lld,'currentReplicas':%lld,"
+             "'updatedReplicas':%lld,'availableReplicas':%lld,"
+             "'currentRevision':%s,'updateRevision':%s,'collisionCount':%lld}}",
+             (long long)s->st.observed, (long long)s->st.replicas,
+             (long long)s->st.ready, (long long)s->st.current,
+             (long long)s->st.updated, (long long)s->st.available,
+             s->st.current_rev, s->st.update_rev, (long long)s->st.collisions));
 }

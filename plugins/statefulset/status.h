@@ -17,5 +17,8 @@
 void sts_count(struct sts *s);
 /* completeRollingUpdate, then the write. 0, or -1 on a failed write. */
 int sts_write_status(struct sts *s);
+/* Only status.collisionCount, after a revision name collision was
+ * counted (nothing else is known yet). 0, or -1 on a failed write. */
+int sts_write_collisions(struct sts *s);
 
 #endif

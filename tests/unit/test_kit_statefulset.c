@@ -20,6 +20,8 @@
 
 #include <cplane/testing.h>
 
+#include "revision.h"
+
 const struct cplane_plugin *cplane_plugin_entry(void);
 
 #define SETS "statefulsets.apps"
@@ -268,11 +270,53 @@ static void test_partition(void **state) {
   finish(h);
 }
 
+/* A ControllerRevision that is not ours holds the name our template hashes
+ * to: the collision is counted in status and the next name is used. */
+static void test_revision_collision(void **state) {
+  cplane_test_host *h = start();
+  const struct cplane_host_api *api = cplane_test_api(h);
+  const cplane_object *set = NULL;
+  int32_t zero = 0;
+  char hash[16], name[300], json[1024], rev[300], *data;
+
+  (void)state;
+  assert_int_equal(cplane_test_add(h, SETS, set_json(1, "OrderedReady", 0,
+                                                     "nginx:1")),
+                   CPLANE_OK);
+  assert_int_equal(cplane_test_get(h, SETS, "default/web", &set), CPLANE_OK);
+  data = sts_revision_data(api, set);
+  assert_non_null(data);
+  cplane_revision_hash(data, strlen(data), &zero, hash, sizeof hash);
+  assert_int_equal(cplane_revision_name("web", hash, name, sizeof name),
+                   CPLANE_OK);
+  snprintf(json, sizeof json,
+           "{\"apiVersion\":\"apps/v1\",\"kind\":\"ControllerRevision\","
+           "\"metadata\":{\"name\":\"%s\",\"namespace\":\"default\"},"
+           "\"data\":{\"other\":1},\"revision\":1}",
+           name);
+  assert_int_equal(cplane_test_add(h, REVS, json), CPLANE_OK);
+  cplane_test_drain(h);
+  assert_int_equal(status_int(h, "status.collisionCount"), 1);
+  assert_int_equal(cplane_test_count(h, REVS, "default", NULL), 2);
+  cplane_test_get_string(h, SETS, "default/web", "status.updateRevision", rev,
+                         sizeof rev);
+  assert_string_not_equal(rev, name);
+  assert_string_equal(cplane_test_get_string(
+                          h, "pods", "default/web-0",
+                          "metadata.labels.controller-revision-hash", json,
+                          sizeof json),
+                      rev);
+  api->free(data);
+  api->object_release(set);
+  finish(h);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_ordered),
       cmocka_unit_test(test_parallel_and_failure),
       cmocka_unit_test(test_partition),
+      cmocka_unit_test(test_revision_collision),
   };
 
   return cmocka_run_group_tests(tests, NULL, NULL);
