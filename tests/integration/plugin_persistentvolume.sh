@@ -156,3 +156,8 @@ YAML
 wait_until 10 is Bound pvc/ext '{.status.phase}'
 wait_until 15 sh -c "[ -n \"\$(kubectl --kubeconfig '$TMP/data/admin.kubeconfig' get pod waiter -o jsonpath='{.spec.nodeName}')\" ]"
 pass "the scheduler holds a pod whose Immediate claim is unbound, then places it"
+
+kill -TERM "${PIDS[0]}"
+wait_exit "${PIDS[0]}" 20
+[ "$RC" -eq 0 ] || { tail -40 "$TMP/log" >&2; fail "exit status $RC after SIGTERM"; }
+pass "clean shutdown"

@@ -118,3 +118,8 @@ K get pod web-1 >/dev/null || fail "scale down removed the wrong pod"
 [ "$(K get pvc www-web-2 -o jsonpath='{.status.phase}')" = Bound ] || fail "www-web-2 not kept"
 wait_until 10 is 2 sts/web '{.status.replicas}'
 pass "scale down removes the highest ordinal and keeps its claim (Retain)"
+
+kill -TERM "${PIDS[0]}"
+wait_exit "${PIDS[0]}" 20
+[ "$RC" -eq 0 ] || { tail -40 "$TMP/log" >&2; fail "exit status $RC after SIGTERM"; }
+pass "clean shutdown"
