@@ -2,7 +2,9 @@
  * scheduler - the default scheduler as a cplane scheduler plugin.
  *
  * Takes pods whose spec.nodeName is empty and whose schedulerName is ours,
- * filters the nodes (NodeUnschedulable, NodeResourcesFit, NodeAffinity,
+ * refuses those whose PersistentVolumeClaims are missing or unbound and
+ * bind Immediately (VolumeBinding's PreFilter, volumebinding.h), filters
+ * the nodes (NodeUnschedulable, NodeResourcesFit, NodeAffinity,
  * TaintToleration, NodePorts, PodTopologySpread), scores the feasible ones
  * (LeastAllocated, BalancedAllocation, TaintToleration, preferred
  * NodeAffinity, soft PodTopologySpread; kube-scheduler's weights), stops
@@ -11,7 +13,7 @@
  * pods/NAME/binding. A pod that fits nowhere gets PodScheduled=False with
  * the reasons and a FailedScheduling event, and is retried with backoff
  * (1 s doubling to 10 s) and whenever a node changes in a way that could
- * make it fit or a bound pod goes away.
+ * make it fit, a bound pod goes away, or a claim or StorageClass changes.
  *
  * The scheduler keeps its own accounting of what is asked of each node:
  * bound pods from the pod watch, plus pods it has assumed and not yet seen
@@ -30,6 +32,7 @@
 #include "nodeinfo.h"
 #include "podinfo.h"
 #include "recorder.h"
+#include "volumebinding.h"
 
 #include <pthread.h>
 #include <stdint.h>
@@ -40,6 +43,8 @@
 
 #define PODS 0
 #define NODES 1
+#define CLAIMS 2
+#define CLASSES 3
 
 #define BACKOFF_MIN_MS 1000
 #define BACKOFF_MAX_MS 10000
@@ -60,6 +65,8 @@ static cplane_plugin_ctx *plugin_ctx; /* for logging where no ctx is passed */
 static const struct cplane_resource resources[] = {
     CPLANE_RESOURCE("", "v1", "pods"),
     CPLANE_RESOURCE("", "v1", "nodes"),
+    CPLANE_RESOURCE("", "v1", "persistentvolumeclaims"),
+    CPLANE_RESOURCE("storage.k8s.io", "v1", "storageclasses"),
 };
 
 struct candidate {
@@ -307,26 +314,38 @@ static void node_event(cplane_plugin_ctx *ctx, const cplane_object *obj) {
   pthread_mutex_unlock(&S.mu);
 }
 
+/* A claim or class changed: a pod waiting for its claims may fit now. */
+static void storage_event(cplane_plugin_ctx *ctx) {
+  pthread_mutex_lock(&S.mu);
+  wake_unschedulable(ctx);
+  pthread_mutex_unlock(&S.mu);
+}
+
 static void on_add(cplane_plugin_ctx *ctx, uint32_t res,
                    const cplane_object *obj) {
   if (res == PODS)
     pod_event(ctx, obj, 1);
-  else
+  else if (res == NODES)
     node_event(ctx, obj);
+  else
+    storage_event(ctx);
 }
 
 static void on_update(cplane_plugin_ctx *ctx, uint32_t res,
                       const cplane_object *old_obj,
                       const cplane_object *new_obj) {
-  (void)old_obj;
   if (res == PODS)
     pod_event(ctx, new_obj, 0);
-  else
+  else if (res == NODES)
     node_event(ctx, new_obj);
+  else if (old_obj != new_obj)
+    storage_event(ctx);
 }
 
 static void on_delete(cplane_plugin_ctx *ctx, uint32_t res,
                       const cplane_object *obj) {
+  if (res == CLAIMS || res == CLASSES)
+    return;
   pthread_mutex_lock(&S.mu);
   if (res == PODS) {
     forget_pod(ctx, api->object_key(obj));
@@ -571,6 +590,15 @@ static char *unschedulable_message(const int reasons[SCHED_N_REASONS],
   return strdup(buf);
 }
 
+/* "0/5 nodes are available: <why>." for a pod a PreFilter refused: no
+ * node was looked at, as kube's FitError words it. */
+static char *prefilter_message(const char *why, int live) {
+  char buf[1024];
+
+  snprintf(buf, sizeof buf, "0/%d nodes are available: %s.", live, why);
+  return strdup(buf);
+}
+
 /* ---- writes (outside S.mu) ---- */
 
 static void write_event(cplane_plugin_ctx *ctx, const cplane_object *pod,
@@ -654,11 +682,13 @@ static void unassume(const char *key) {
 /* ---- reconcile ---- */
 
 /* Places the pod under S.mu: the winning node's name into node (or "" when
- * none fits, with *msg owned) and the pod assumed onto it. */
+ * none fits, with *msg owned) and the pod assumed onto it. refused, when
+ * not NULL, is a PreFilter's reason: no node is tried. */
 static int place(cplane_plugin_ctx *ctx, const char *key,
                  const cplane_object *pod, const struct sched_pod *p,
-                 cplane_object_list **lists, char *node, size_t node_len,
-                 char **msg, uint32_t *delay_ms, int *write_msg) {
+                 cplane_object_list **lists, const char *refused, char *node,
+                 size_t node_len, char **msg, uint32_t *delay_ms,
+                 int *write_msg) {
   int reasons[SCHED_N_REASONS] = {0}, best = -1, rc = CPLANE_OK, i, made = 0;
   struct spread_counts *counts = NULL;
   struct pod_entry *e;
@@ -672,6 +702,8 @@ static int place(cplane_plugin_ctx *ctx, const char *key,
   }
   if (e->assumed || e->node >= 0)
     goto out; /* being bound, or bound already: the cache lags */
+  if (refused != NULL)
+    goto unschedulable;
   if (p->n_spreads > 0) {
     if ((counts = calloc((size_t)p->n_spreads, sizeof *counts)) == NULL) {
       rc = CPLANE_ENOMEM;
@@ -712,7 +744,10 @@ static int place(cplane_plugin_ctx *ctx, const char *key,
     snprintf(node, node_len, "%s", S.nodes[best]->name);
     goto out;
   }
-  if ((*msg = unschedulable_message(reasons, S.live_nodes)) == NULL) {
+unschedulable:
+  *msg = refused != NULL ? prefilter_message(refused, S.live_nodes)
+                         : unschedulable_message(reasons, S.live_nodes);
+  if (*msg == NULL) {
     rc = CPLANE_ENOMEM;
     goto out;
   }
@@ -740,14 +775,16 @@ static int sched_reconcile(cplane_plugin_ctx *ctx, const char *key,
   const cplane_object *pod = NULL;
   cplane_object_list **lists = NULL;
   struct sched_pod p;
-  char node[256], *msg = NULL, *err = NULL;
-  const char *why = NULL;
+  char node[256], *msg = NULL, *err = NULL, why_vol[600];
+  const char *why = NULL, *refused;
   int rc = CPLANE_RECONCILE_DONE, i, write_msg = 0, code;
   uint32_t delay = 0;
 
   memset(&p, 0, sizeof p);
   if (!api->cache_has_synced(ctx, NODES) ||
-      !api->cache_has_synced(ctx, PODS)) {
+      !api->cache_has_synced(ctx, PODS) ||
+      !api->cache_has_synced(ctx, CLAIMS) ||
+      !api->cache_has_synced(ctx, CLASSES)) {
     *requeue_after_ms = 200;
     return CPLANE_RECONCILE_REQUEUE_AFTER;
   }
@@ -779,8 +816,12 @@ static int sched_reconcile(cplane_plugin_ctx *ctx, const char *key,
       goto out;
     }
   }
-  if (place(ctx, key, pod, &p, lists, node, sizeof node, &msg, &delay,
-            &write_msg) != CPLANE_OK) {
+  refused = sched_volumes_refuse(api, ctx, pod, CLAIMS, CLASSES, why_vol,
+                                 sizeof why_vol)
+                ? why_vol
+                : NULL;
+  if (place(ctx, key, pod, &p, lists, refused, node, sizeof node, &msg,
+            &delay, &write_msg) != CPLANE_OK) {
     rc = CPLANE_RECONCILE_RETRY;
     goto out;
   }
@@ -920,7 +961,7 @@ static const struct cplane_plugin scheduler_plugin = {
     .name = "scheduler",
     .version = "0.1.0",
     .kind = CPLANE_KIND_SCHEDULER,
-    .n_resources = 2,
+    .n_resources = 4,
     .resources = resources,
     .init = sched_init,
     .fini = sched_fini,

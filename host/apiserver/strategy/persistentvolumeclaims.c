@@ -2,7 +2,8 @@
  * persistentvolumeclaims - core/v1 PersistentVolumeClaim: kube's defaults
  * (volume mode Filesystem, phase Pending), ValidatePersistentVolumeClaim's
  * access mode and storage request checks, the update's immutable spec,
- * and the columns `kubectl get pvc` prints.
+ * the DefaultStorageClass admission (pvc_default_class.h), and the
+ * columns `kubectl get pvc` prints.
  */
 #include "apiserver/strategy/core_kinds.h"
 
@@ -13,6 +14,7 @@
 #include "apiserver/strategy/fields.h"
 #include "apiserver/strategy/quantity.h"
 #include "apiserver/strategy/printers.h"
+#include "apiserver/strategy/pvc_default_class.h"
 #include "apiserver/strategy/volumes.h"
 
 static void prepare_create(const struct cp_strategy_write *w,
@@ -187,6 +189,7 @@ const struct cp_strategy cp_strategy_persistentvolumeclaims = {
     .prepare_create = prepare_create,
     .prepare_update = prepare_update,
     .validate = validate,
+    .admit = cp_pvc_default_class_admit,
     .columns = columns,
     .n_columns = sizeof columns / sizeof columns[0],
     .cells = cells,

@@ -13,6 +13,7 @@
 
 #include <json-c/json.h>
 
+#include "apiserver/store_each.h"
 #include "apiserver/strategy/fields.h"
 #include "apiserver/strategy/printers.h"
 #include "apiserver/strategy/priorityclass_cache.h"
@@ -119,32 +120,8 @@ static void validate(const struct cp_strategy_write *w, json_object *obj,
  * Returns -1 on a store failure, else 0. */
 static int each_class(struct cp_api_ctx *ctx,
                       int (*fn)(json_object *pc, void *arg), void *arg) {
-  const struct cp_resource_type *t = cp_resources_find(
-      ctx->resources, "scheduling.k8s.io", "v1", "priorityclasses");
-  cp_store_list_result res;
-  char *prefix;
-  size_t i;
-  int rc = -1;
-
-  memset(&res, 0, sizeof res);
-  if (t == NULL || (prefix = cp_api_key(t, NULL, NULL)) == NULL)
-    return -1;
-  if (cp_store_list(ctx->store, prefix, strlen(prefix), NULL, 0, 0, 0,
-                    &res) != CPLANE_OK)
-    goto out;
-  rc = 0;
-  for (i = 0; i < res.count; i++) {
-    json_object *pc = cp_api_parse_stored(NULL, &res.kvs[i]);
-    int stop = pc != NULL && fn(pc, arg);
-
-    json_object_put(pc);
-    if (stop)
-      break;
-  }
-out:
-  cp_store_list_result_free(&res);
-  free(prefix);
-  return rc;
+  return cp_store_each(ctx, "scheduling.k8s.io", "v1", "priorityclasses", fn,
+                       arg);
 }
 
 static void fill(struct cp_priority_class *out, json_object *pc) {
