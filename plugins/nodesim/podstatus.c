@@ -104,6 +104,8 @@ static void add_app_statuses(const struct cplane_host_api *api,
     char *last = state_json(api, pod, name ? name : "", i, c, 1);
     int created = !(c->kind == NSIM_C_WAITING && !c->has_last);
 
+    if (image == NULL)
+      image = "";
     container_id(pod, api, 0, i, c->restarts, cid, sizeof cid);
     if (!ready)
       cplane_strbuf_addf(unready, "%s%s", unready->len ? " " : "",
@@ -149,6 +151,8 @@ static void add_init_statuses(const struct cplane_host_api *api,
         cplane_array_string(api, pod, "spec.initContainers", i, "image");
     char cid[160];
 
+    if (image == NULL)
+      image = "";
     container_id(pod, api, 1, i, 0, cid, sizeof cid);
     cplane_strbuf_add(b, i > 0 ? "," : "");
     if (done)
