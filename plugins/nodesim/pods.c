@@ -30,7 +30,7 @@ static void pod_stopped(const struct cplane_host_api *api,
 static uint32_t delay_until(int64_t due_ms, int64_t now_ms) {
   int64_t d = due_ms - now_ms;
 
-  return d <= 0 ? 0 : d > UINT32_MAX - 1 ? UINT32_MAX - 1 : (uint32_t)d + 1;
+  return d <= 0 ? 0 : d > UINT32_MAX - 1 ? UINT32_MAX - 1 : (uint32_t)d;
 }
 
 void nsim_queue_pod(const struct cplane_host_api *api, cplane_plugin_ctx *ctx,
