@@ -237,6 +237,28 @@ static void test_missing_secret_blocks_until_it_exists(void **state) {
   cplane_test_host_free(h);
 }
 
+/* A bad run_seconds or exit_code refuses to start, naming the key. */
+static void test_bad_settings_refused(void **state) {
+  static const char *const bad[][3] = {
+      {"exit_code", "256", "exit_code: a number from 0 to 255"},
+      {"exit_code", "x", "exit_code: a number from 0 to 255"},
+      {"run_seconds", "soon", "run_seconds: a duration such as 1s"},
+  };
+  size_t i;
+
+  (void)state;
+  for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    cplane_test_host *h = cplane_test_host_new();
+
+    assert_non_null(h);
+    assert_int_equal(cplane_test_config_set(h, bad[i][0], bad[i][1]), 0);
+    assert_int_not_equal(cplane_test_start(h, cplane_plugin_entry()),
+                         CPLANE_OK);
+    assert_non_null(strstr(cplane_test_start_error(h), bad[i][2]));
+    cplane_test_host_free(h);
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_bound_pod_runs_and_deleted_pod_goes),
@@ -244,6 +266,7 @@ int main(void) {
       cmocka_unit_test(test_on_failure_restarts_with_backoff),
       cmocka_unit_test(test_readiness_delay),
       cmocka_unit_test(test_missing_secret_blocks_until_it_exists),
+      cmocka_unit_test(test_bad_settings_refused),
   };
 
   return cmocka_run_group_tests(tests, NULL, NULL);

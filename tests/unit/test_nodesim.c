@@ -1,13 +1,17 @@
 /*
  * test_nodesim - the nodesim plugin's modules. Node: which names are
  * ours, the stopped annotation, IPs, labels (the INI's win over the
- * defaults) and the status a node reports. A started pod's status, its
- * containers running and init containers completed. Configuration: quantities
+ * defaults) and the status a node reports. A pod's life (lifecycle.h):
+ * run time and exit code from the annotations or the INI, the restart
+ * back-off, Never/OnFailure pods exiting (Succeeded, Failed, restarted,
+ * CrashLoopBackOff), the readiness delay, what is next and when; and its
+ * status at each stage (podstatus.h). Configuration: quantities
  * and the node name prefix checked, the labels and taints settings parsed
  * (blanks trimmed, empty items skipped, each bad item refused with its
  * key's message), and the taints' JSON as the Node will carry it. The
  * host's own table (cp_host_api()) builds the JSON, as the plugin sees it.
- * The whole plugin runs in tests/integration/plugin_nodes.sh.
+ * The whole plugin runs in test_kit_nodesim.c and
+ * tests/integration/plugin_nodes.sh and plugin_nodesim.sh.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -184,55 +188,6 @@ static void test_node_labels(void **state) {
   nsim_free_state(st);
 }
 
-/* Every condition healthy at `now`; Ready keeps its transition time when
- * it was True already. */
-static void test_node_status(void **state) {
-  struct nodesim *st = sim3();
-  char *json =
-      nsim_node_status_json(api, st, 1798761600000LL, 2, "sim-2",
-                            "2026-01-01T00:00:00Z", "2026-06-01T00:00:00Z");
-  char *fresh = nsim_node_status_json(api, st, 1798761600000LL, 2, "sim-2",
-                                      "2026-01-01T00:00:00Z", NULL);
-  const cplane_object *o, *f;
-  char doc[4096];
-
-  (void)state;
-  assert_non_null(json);
-  assert_non_null(fresh);
-  snprintf(doc, sizeof doc, "{\"status\":%s}", json);
-  o = plugin_obj(api, doc);
-  snprintf(doc, sizeof doc, "{\"status\":%s}", fresh);
-  f = plugin_obj(api, doc);
-  assert_string_equal(api->object_string(o, "status.capacity.cpu"), "4");
-  assert_string_equal(api->object_string(o, "status.allocatable.memory"),
-                      "16Gi");
-  assert_string_equal(api->object_string(o, "status.addresses[0].address"),
-                      "10.1.0.3");
-  assert_string_equal(api->object_string(o, "status.addresses[1].address"),
-                      "sim-2");
-  assert_string_equal(nsim_condition_field(api, o, "Ready", "status"), "True");
-  assert_string_equal(
-      nsim_condition_field(api, o, "Ready", "lastHeartbeatTime"),
-      "2027-01-01T00:00:00Z");
-  assert_string_equal(
-      nsim_condition_field(api, o, "Ready", "lastTransitionTime"),
-      "2026-06-01T00:00:00Z");
-  assert_string_equal(
-      nsim_condition_field(api, f, "Ready", "lastTransitionTime"),
-      "2027-01-01T00:00:00Z");
-  assert_string_equal(
-      nsim_condition_field(api, o, "MemoryPressure", "lastTransitionTime"),
-      "2026-01-01T00:00:00Z");
-  assert_string_equal(nsim_condition_field(api, o, "DiskPressure", "status"),
-                      "False");
-  assert_null(nsim_condition_field(api, o, "NetworkUnavailable", "status"));
-  api->object_release(o);
-  api->object_release(f);
-  api->free(json);
-  api->free(fresh);
-  nsim_free_state(st);
-}
-
 /* The string at path of o is want (NULL: absent). */
 static void assert_at(const cplane_object *o, const char *path,
                       const char *want) {
@@ -267,6 +222,42 @@ static const cplane_object *status_obj(char *status) {
   free(doc);
   free(status);
   return o;
+}
+
+/* Every condition healthy at `now`; Ready keeps its transition time when
+ * it was True already. */
+static void test_node_status(void **state) {
+  struct nodesim *st = sim3();
+  const cplane_object *o = status_obj(
+      nsim_node_status_json(api, st, 1798761600000LL, 2, "sim-2",
+                            "2026-01-01T00:00:00Z", "2026-06-01T00:00:00Z"));
+  const cplane_object *f = status_obj(
+      nsim_node_status_json(api, st, 1798761600000LL, 2, "sim-2",
+                            "2026-01-01T00:00:00Z", NULL));
+
+  (void)state;
+  assert_at(o, "status.capacity.cpu", "4");
+  assert_at(o, "status.allocatable.memory", "16Gi");
+  assert_at(o, "status.addresses[0].address", "10.1.0.3");
+  assert_at(o, "status.addresses[1].address", "sim-2");
+  assert_condition(o, "Ready", "True", "KubeletReady");
+  assert_condition(o, "DiskPressure", "False", "KubeletHasNoDiskPressure");
+  assert_string_equal(
+      nsim_condition_field(api, o, "Ready", "lastHeartbeatTime"),
+      "2027-01-01T00:00:00Z");
+  assert_string_equal(
+      nsim_condition_field(api, o, "Ready", "lastTransitionTime"),
+      "2026-06-01T00:00:00Z");
+  assert_string_equal(
+      nsim_condition_field(api, f, "Ready", "lastTransitionTime"),
+      "2027-01-01T00:00:00Z");
+  assert_string_equal(
+      nsim_condition_field(api, o, "MemoryPressure", "lastTransitionTime"),
+      "2026-01-01T00:00:00Z");
+  assert_null(nsim_condition_field(api, o, "NetworkUnavailable", "status"));
+  api->object_release(o);
+  api->object_release(f);
+  nsim_free_state(st);
 }
 
 static struct tm_buf {
