@@ -129,27 +129,30 @@ static enum found check_env_ref(const struct cplane_host_api *api,
   return f;
 }
 
-/* The env sources of the container at `c` ("spec.containers[0]"). */
+/* The env sources of the container at `c` ("spec.containers[0]"):
+ * envFrom[].secretRef/configMapRef, env[].valueFrom.secretKeyRef/
+ * configMapKeyRef. */
 static enum found check_env(const struct cplane_host_api *api,
                             cplane_plugin_ctx *ctx, const cplane_object *pod,
                             const char *c, struct nsim_block *b) {
-  static const char *const from[] = {"envFrom[%d].secretRef",
-                                     "envFrom[%d].configMapRef",
-                                     "env[%d].valueFrom.secretKeyRef",
-                                     "env[%d].valueFrom.configMapKeyRef"};
-  char list[CPLANE_PATH_MAX], ref[CPLANE_PATH_MAX], tail[64];
-  int k, j, n;
+  static const char *const lists[] = {"envFrom", "env"};
+  static const char *const refs[][2] = {{"secretRef", "configMapRef"},
+                                        {"valueFrom.secretKeyRef",
+                                         "valueFrom.configMapKeyRef"}};
+  char list[CPLANE_PATH_MAX], ref[CPLANE_PATH_MAX];
+  int l, j, n, k;
   enum found f;
 
-  for (k = 0; k < 4; k++) {
-    snprintf(list, sizeof list, "%s.%s", c, k < 2 ? "envFrom" : "env");
+  for (l = 0; l < 2; l++) {
+    snprintf(list, sizeof list, "%s.%s", c, lists[l]);
     n = api->object_len(pod, list);
-    for (j = 0; j < n && j < 1024; j++) {
-      snprintf(tail, sizeof tail, from[k], j);
-      snprintf(ref, sizeof ref, "%s.%s", c, tail);
-      if ((f = check_env_ref(api, ctx, pod, ref, k % 2 == 0, b)) != FOUND)
-        return f;
-    }
+    for (j = 0; j < n && j < 1024; j++)
+      for (k = 0; k < 2; k++) {
+        if (cplane_element_path(ref, sizeof ref, list, j, refs[l][k]) != 0)
+          continue;
+        if ((f = check_env_ref(api, ctx, pod, ref, k == 0, b)) != FOUND)
+          return f;
+      }
   }
   return FOUND;
 }
