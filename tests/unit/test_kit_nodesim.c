@@ -7,7 +7,8 @@
  * restartPolicy Never pod Succeeds or Fails after its run time; an
  * OnFailure one restarts; a readiness delay holds Ready; a pod mounting a
  * missing Secret waits in ContainerCreating with FailedMount events until
- * the Secret exists; a missing env Secret is CreateContainerConfigError.
+ * the Secret exists; a missing env Secret is CreateContainerConfigError;
+ * a PVC must exist and be Bound; bad settings refuse to start.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -237,6 +238,59 @@ static void test_missing_secret_blocks_until_it_exists(void **state) {
   cplane_test_host_free(h);
 }
 
+static void put_pvc(cplane_test_host *h, const char *phase, int update) {
+  char json[512];
+
+  snprintf(json, sizeof json,
+           "{\"apiVersion\":\"v1\",\"kind\":\"PersistentVolumeClaim\","
+           "\"metadata\":{\"name\":\"data\",\"namespace\":\"default\"},"
+           "\"status\":{\"phase\":\"%s\"}}",
+           phase);
+  assert_int_equal(update ? cplane_test_update(h, "persistentvolumeclaims",
+                                               json)
+                          : cplane_test_add(h, "persistentvolumeclaims", json),
+                   0);
+}
+
+/* The last event's message. */
+static const char *last_event(cplane_test_host *h) {
+  size_t n = cplane_test_events_len(h);
+
+  assert_true(n > 0);
+  return cplane_test_event_at(h, n - 1)->message;
+}
+
+/* A PVC volume: missing, then not Bound, then Bound and running. */
+static void test_pvc_must_exist_and_be_bound(void **state) {
+  cplane_test_host *h = start();
+
+  (void)state;
+  add_pod(h, "db", "",
+          "\"volumes\":[{\"name\":\"store\",\"persistentVolumeClaim\":{"
+          "\"claimName\":\"data\"}},{\"name\":\"opt\",\"secret\":{"
+          "\"secretName\":\"nope\",\"optional\":true}}]");
+  run_for(h, 100);
+  assert_pod(h, "db", "status.phase", "Pending");
+  assert_string_equal(
+      last_event(h),
+      "Unable to attach or mount volumes: unmounted volumes=[store], "
+      "unattached volumes=[], failed to process volumes=[store]: error "
+      "processing PVC default/data: failed to fetch PVC from API server: "
+      "persistentvolumeclaims \"data\" not found");
+  put_pvc(h, "Pending", 0);
+  run_for(h, 1000);
+  assert_pod(h, "db", "status.phase", "Pending");
+  assert_string_equal(
+      last_event(h),
+      "Unable to attach or mount volumes: unmounted volumes=[store], "
+      "unattached volumes=[], failed to process volumes=[store]: error "
+      "processing PVC default/data: PVC is not bound");
+  put_pvc(h, "Bound", 1);
+  run_for(h, 8000);
+  assert_pod(h, "db", "status.phase", "Running");
+  cplane_test_host_free(h);
+}
+
 /* A bad run_seconds or exit_code refuses to start, naming the key. */
 static void test_bad_settings_refused(void **state) {
   static const char *const bad[][3] = {
@@ -266,6 +320,7 @@ int main(void) {
       cmocka_unit_test(test_on_failure_restarts_with_backoff),
       cmocka_unit_test(test_readiness_delay),
       cmocka_unit_test(test_missing_secret_blocks_until_it_exists),
+      cmocka_unit_test(test_pvc_must_exist_and_be_bound),
       cmocka_unit_test(test_bad_settings_refused),
   };
 
