@@ -227,6 +227,8 @@ static int advance_pod(const struct cplane_host_api *api,
     if (nsim_pod_next(api, st, pod, now, &due) != NSIM_STEP_ADVANCE)
       return CPLANE_RECONCILE_DONE;
     *requeue_ms = delay_until(due, now);
+    if (*requeue_ms == 0) /* a 0 requeue is a mistake to the host */
+      *requeue_ms = 1;
     return CPLANE_RECONCILE_REQUEUE_AFTER;
   }
   if (v.host_ip == NULL)
