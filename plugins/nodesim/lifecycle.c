@@ -87,6 +87,18 @@ uint32_t nsim_blocked_retry_ms(int64_t waited_ms) {
   return ms > BLOCKED_RETRY_MAX_MS ? BLOCKED_RETRY_MAX_MS : (uint32_t)ms;
 }
 
+/* The waiting reason nodesim writes that `r` is (static text). */
+static const char *static_reason(const char *r) {
+  static const char *const known[] = {"CrashLoopBackOff",
+                                      "CreateContainerConfigError"};
+  size_t k;
+
+  for (k = 0; r != NULL && k < sizeof known / sizeof known[0]; k++)
+    if (strcmp(r, known[k]) == 0)
+      return known[k];
+  return "ContainerCreating";
+}
+
 int nsim_containers_read(const struct cplane_host_api *api,
                          const cplane_object *pod, struct nsim_containers *c) {
   const char *cs = "status.containerStatuses[0]";
@@ -129,11 +141,7 @@ int nsim_containers_read(const struct cplane_host_api *api,
   }
   c->kind = NSIM_C_WAITING;
   snprintf(p, sizeof p, "%s.state.waiting.reason", cs);
-  c->reason = api->object_string(pod, p) != NULL &&
-                      strcmp(api->object_string(pod, p), "CrashLoopBackOff") ==
-                          0
-                  ? "CrashLoopBackOff"
-                  : "ContainerCreating";
+  c->reason = static_reason(api->object_string(pod, p));
   return 0;
 }
 
