@@ -34,7 +34,7 @@ pod fail Never '{"cplane.io/nodesim-run-seconds":"1","cplane.io/nodesim-exit-cod
 pod crash OnFailure '{"cplane.io/nodesim-run-seconds":"1","cplane.io/nodesim-exit-code":"1"}' ""
 pod web Always '{}' ""
 pod creds Always '{}' ',"volumes":[{"name":"creds","secret":{"secretName":"db"}}]'
-pod slow Always '{}' "" ',"readinessProbe":{"initialDelaySeconds":3,"exec":{"command":["true"]}}'
+pod slow Always '{}' "" ',"readinessProbe":{"initialDelaySeconds":5,"exec":{"command":["true"]}}'
 
 # Readiness first: its window is the shortest.
 wait_until 10 is slow '{.status.phase}' Running
@@ -59,11 +59,14 @@ is fail '{.status.containerStatuses[0].state.terminated.exitCode}' 3 ||
   fail "fail: exit code $(jp fail '{.status.containerStatuses[0].state.terminated.exitCode}')"
 pass "a Never pod with exit-code 3 Fails (Error)"
 
-wait_until 10 is crash '{.status.containerStatuses[0].state.waiting.reason}' CrashLoopBackOff
+# Back-off windows: 2-12 s, then 13-33 s after it started; each check
+# below holds in and out of them.
+wait_until 15 col_is crash 3 CrashLoopBackOff
 is crash '{.status.phase}' Running || fail "crash: phase $(jp crash '{.status.phase}')"
 [ "$(jp crash '{.status.containerStatuses[0].restartCount}')" -ge 1 ] ||
   fail "crash: restartCount $(jp crash '{.status.containerStatuses[0].restartCount}')"
-col_is crash 3 CrashLoopBackOff || fail "crash: STATUS $(column crash 3)"
+is crash '{.status.containerStatuses[0].lastState.terminated.exitCode}' 1 ||
+  fail "crash: lastState $(jp crash '{.status.containerStatuses[0].lastState}')"
 pass "an OnFailure pod restarts (restartCount $(column crash 4)), in CrashLoopBackOff between"
 
 col_is creds 3 ContainerCreating || fail "creds: STATUS $(column creds 3)"
