@@ -204,6 +204,13 @@ const char *nsim_configure(const struct cplane_host_api *api,
     return "pod_start_delay: a duration such as 200ms or 1s";
   if (config_ms(api, ctx, "max_grace", "30s", &st->max_grace_ms) != 0)
     return "max_grace: a duration such as 30s";
+  if (config_ms(api, ctx, "run_seconds", "1s", &st->run_ms) != 0)
+    return "run_seconds: a duration such as 1s, 2.5 or 10m";
+  v = cfg(api, ctx, "exit_code", "0");
+  n = strtol(v, &end, 10);
+  if (*end != '\0' || n < 0 || n > 255)
+    return "exit_code: a number from 0 to 255";
+  st->exit_code = (int)n;
   if ((err = nsim_parse_labels(st, cfg(api, ctx, "labels", ""))) != NULL)
     return err;
   if ((err = nsim_parse_taints(api, st, api->config_get(ctx, "taints"))) !=

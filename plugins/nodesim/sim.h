@@ -33,6 +33,16 @@
 /* Pod IPs come from one /24 per node: 10.(128 + i/256).(i%256).0/24. */
 #define MAX_NODES 32768
 #define IPS_PER_NODE 254
+/* The per-pod annotations (docs/plugins.md, ## nodesim). */
+#define RUN_SECONDS_ANNOTATION "cplane.io/nodesim-run-seconds"
+#define EXIT_CODE_ANNOTATION "cplane.io/nodesim-exit-code"
+/* kubelet's container restart back-off: 10 s doubling, at most 5 min. */
+#define RESTART_BACKOFF_MS 10000
+#define RESTART_BACKOFF_MAX_MS 300000
+/* A pod waiting for a Secret, ConfigMap or PVC is looked at again after
+ * half its wait so far, between these bounds (one uncached GET each). */
+#define BLOCKED_RETRY_MIN_MS 500
+#define BLOCKED_RETRY_MAX_MS 8000
 
 struct label {
   char *key, *value;
@@ -46,6 +56,8 @@ struct nodesim {
   int n_labels;
   char *taints_json; /* JSON array of spec.taints, malloc'd; NULL: none */
   uint32_t heartbeat_ms, pod_start_delay_ms, max_grace_ms;
+  uint32_t run_ms; /* how long a Never/OnFailure container runs */
+  int exit_code;   /* and what it exits with */
   uint32_t *ip_next;    /* per node: next pod IP to try (atomic) */
   uint64_t *renewed_ms; /* per node: last Lease renewal, epoch ms (atomic) */
   uint64_t *due_ms;     /* per node: next renewal due, epoch ms (atomic) */

@@ -1,13 +1,17 @@
 /*
  * test_nodesim - the nodesim plugin's modules. Node: which names are
  * ours, the stopped annotation, IPs, labels (the INI's win over the
- * defaults) and the status a node reports. A started pod's status, its
- * containers running and init containers completed. Configuration: quantities
+ * defaults) and the status a node reports. A pod's life (lifecycle.h):
+ * run time and exit code from the annotations or the INI, the restart
+ * back-off, Never/OnFailure pods exiting (Succeeded, Failed, restarted,
+ * CrashLoopBackOff), the readiness delay, what is next and when; and its
+ * status at each stage (podstatus.h). Configuration: quantities
  * and the node name prefix checked, the labels and taints settings parsed
  * (blanks trimmed, empty items skipped, each bad item refused with its
  * key's message), and the taints' JSON as the Node will carry it. The
  * host's own table (cp_host_api()) builds the JSON, as the plugin sees it.
- * The whole plugin runs in tests/integration/plugin_nodes.sh.
+ * The whole plugin runs in test_kit_nodesim.c and
+ * tests/integration/plugin_nodes.sh and plugin_nodesim.sh.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -24,6 +28,7 @@
 #include "plugin_objects.h"
 
 #include "config.h"
+#include "lifecycle.h"
 #include "node.h"
 #include "podstatus.h"
 
@@ -183,33 +188,60 @@ static void test_node_labels(void **state) {
   nsim_free_state(st);
 }
 
+/* The string at path of o is want (NULL: absent). */
+static void assert_at(const cplane_object *o, const char *path,
+                      const char *want) {
+  const char *got = api->object_string(o, path);
+
+  if (want == NULL)
+    assert_null(got);
+  else
+    assert_string_equal(got != NULL ? got : "(absent)", want);
+}
+
+/* Condition `type`'s status and reason (NULL: none) in o. */
+static void assert_condition(const cplane_object *o, const char *type,
+                             const char *status, const char *reason) {
+  const char *r = nsim_condition_field(api, o, type, "reason");
+
+  assert_string_equal(nsim_condition_field(api, o, type, "status"), status);
+  if (reason == NULL)
+    assert_null(r);
+  else
+    assert_string_equal(r != NULL ? r : "(none)", reason);
+}
+
+/* A status (owned, free()d here) as the status of a pod object. */
+static const cplane_object *status_obj(char *status) {
+  const cplane_object *o = NULL;
+  char *doc;
+
+  assert_non_null(status);
+  assert_true(asprintf(&doc, "{\"status\":%s}", status) > 0);
+  assert_int_equal(api->object_parse(doc, strlen(doc), &o, NULL), CPLANE_OK);
+  free(doc);
+  free(status);
+  return o;
+}
+
 /* Every condition healthy at `now`; Ready keeps its transition time when
  * it was True already. */
 static void test_node_status(void **state) {
   struct nodesim *st = sim3();
-  char *json =
+  const cplane_object *o = status_obj(
       nsim_node_status_json(api, st, 1798761600000LL, 2, "sim-2",
-                            "2026-01-01T00:00:00Z", "2026-06-01T00:00:00Z");
-  char *fresh = nsim_node_status_json(api, st, 1798761600000LL, 2, "sim-2",
-                                      "2026-01-01T00:00:00Z", NULL);
-  const cplane_object *o, *f;
-  char doc[4096];
+                            "2026-01-01T00:00:00Z", "2026-06-01T00:00:00Z"));
+  const cplane_object *f = status_obj(
+      nsim_node_status_json(api, st, 1798761600000LL, 2, "sim-2",
+                            "2026-01-01T00:00:00Z", NULL));
 
   (void)state;
-  assert_non_null(json);
-  assert_non_null(fresh);
-  snprintf(doc, sizeof doc, "{\"status\":%s}", json);
-  o = plugin_obj(api, doc);
-  snprintf(doc, sizeof doc, "{\"status\":%s}", fresh);
-  f = plugin_obj(api, doc);
-  assert_string_equal(api->object_string(o, "status.capacity.cpu"), "4");
-  assert_string_equal(api->object_string(o, "status.allocatable.memory"),
-                      "16Gi");
-  assert_string_equal(api->object_string(o, "status.addresses[0].address"),
-                      "10.1.0.3");
-  assert_string_equal(api->object_string(o, "status.addresses[1].address"),
-                      "sim-2");
-  assert_string_equal(nsim_condition_field(api, o, "Ready", "status"), "True");
+  assert_at(o, "status.capacity.cpu", "4");
+  assert_at(o, "status.allocatable.memory", "16Gi");
+  assert_at(o, "status.addresses[0].address", "10.1.0.3");
+  assert_at(o, "status.addresses[1].address", "sim-2");
+  assert_condition(o, "Ready", "True", "KubeletReady");
+  assert_condition(o, "DiskPressure", "False", "KubeletHasNoDiskPressure");
   assert_string_equal(
       nsim_condition_field(api, o, "Ready", "lastHeartbeatTime"),
       "2027-01-01T00:00:00Z");
@@ -222,14 +254,36 @@ static void test_node_status(void **state) {
   assert_string_equal(
       nsim_condition_field(api, o, "MemoryPressure", "lastTransitionTime"),
       "2026-01-01T00:00:00Z");
-  assert_string_equal(nsim_condition_field(api, o, "DiskPressure", "status"),
-                      "False");
   assert_null(nsim_condition_field(api, o, "NetworkUnavailable", "status"));
   api->object_release(o);
   api->object_release(f);
-  api->free(json);
-  api->free(fresh);
   nsim_free_state(st);
+}
+
+static struct tm_buf {
+  char s[40];
+} at(int64_t ms) {
+  struct tm_buf t;
+
+  cplane_time_format(ms, t.s, sizeof t.s);
+  return t;
+}
+
+/* The status nodesim writes for pod at this stage. */
+static const cplane_object *pod_status(const cplane_object *pod,
+                                       const char *phase, const char *pod_ip,
+                                       const struct nsim_containers *c) {
+  struct nsim_pod_view v = {phase, "10.1.0.1", pod_ip, c->started_ms, c};
+
+  return status_obj(nsim_pod_status_json(api, NULL, pod, &v));
+}
+
+static struct nsim_containers running_since(int64_t ms) {
+  struct nsim_containers c;
+
+  memset(&c, 0, sizeof c);
+  nsim_containers_start(&c, ms);
+  return c;
 }
 
 /* Running and Ready, each container running and each init container
@@ -238,61 +292,281 @@ static void test_pod_status(void **state) {
   const cplane_object *pod = plugin_obj(
       api, "{'metadata':{'name':'p','namespace':'default','uid':'u1'},"
            "'spec':{'initContainers':[{'name':'setup','image':'busybox'}],"
-           "'containers':[{'name':'a','image':'nginx'},{'name':'b'}]}}");
+           "'containers':[{'name':'a','image':'nginx'},{'name':'b'}]},"
+           "'status':{'conditions':[{'type':'PodScheduled','status':'True',"
+           "'lastTransitionTime':'2026-12-31T23:59:59Z'}]}}");
   const cplane_object *plain = plugin_obj(
       api, "{'metadata':{'name':'q','uid':'u2'},'spec':{'containers':["
            "{'name':'a','image':'nginx'}]}}");
-  char *st =
-      nsim_pod_running_status(api, pod, "2027-01-01T00:00:00Z", "10.1.0.1",
-                              "10.128.0.5", "2026-12-31T23:59:59Z");
-  char *st2 = nsim_pod_running_status(api, plain, "2027-01-01T00:00:00Z",
-                                      "10.1.0.1", "10.128.0.6", NULL);
-  const cplane_object *o, *o2;
-  char doc[8192];
+  int64_t now = api->now_ms(NULL);
+  struct nsim_containers c = running_since(now);
+  const cplane_object *o = pod_status(pod, "Running", "10.128.0.5", &c);
+  const cplane_object *o2 = pod_status(plain, "Running", "10.128.0.6", &c);
 
   (void)state;
-  assert_non_null(st);
-  assert_non_null(st2);
-  snprintf(doc, sizeof doc, "{\"status\":%s}", st);
-  o = plugin_obj(api, doc);
-  snprintf(doc, sizeof doc, "{\"status\":%s}", st2);
-  o2 = plugin_obj(api, doc);
-  assert_string_equal(api->object_string(o, "status.phase"), "Running");
-  assert_string_equal(api->object_string(o, "status.podIP"), "10.128.0.5");
-  assert_string_equal(api->object_string(o, "status.hostIPs[0].ip"),
-                      "10.1.0.1");
-  assert_string_equal(nsim_condition_field(api, o, "Ready", "status"), "True");
+  assert_at(o, "status.phase", "Running");
+  assert_at(o, "status.podIP", "10.128.0.5");
+  assert_at(o, "status.hostIPs[0].ip", "10.1.0.1");
+  assert_condition(o, "Ready", "True", NULL);
+  assert_condition(o, "PodReadyToStartContainers", "True", NULL);
   assert_string_equal(
       nsim_condition_field(api, o, "PodScheduled", "lastTransitionTime"),
       "2026-12-31T23:59:59Z");
-  assert_string_equal(
-      nsim_condition_field(api, o2, "PodScheduled", "lastTransitionTime"),
-      "2027-01-01T00:00:00Z");
+  assert_condition(o2, "PodScheduled", "True", NULL);
   assert_int_equal(api->object_len(o, "status.containerStatuses"), 2);
-  assert_string_equal(
-      api->object_string(o, "status.containerStatuses[0].containerID"),
-      "sim://u1-0");
-  assert_string_equal(
-      api->object_string(o, "status.containerStatuses[1].state.running."
-                            "startedAt"),
-      "2027-01-01T00:00:00Z");
-  assert_string_equal(
-      api->object_string(o, "status.containerStatuses[1].image"), "");
-  assert_string_equal(
-      api->object_string(o, "status.initContainerStatuses[0].state."
-                            "terminated.reason"),
-      "Completed");
-  assert_string_equal(
-      api->object_string(o, "status.initContainerStatuses[0].containerID"),
-      "sim://u1-i0");
+  assert_at(o, "status.containerStatuses[0].containerID", "sim://u1-0");
+  assert_at(o, "status.containerStatuses[1].state.running.startedAt",
+            at(now).s);
+  assert_at(o, "status.containerStatuses[1].image", "");
+  assert_at(o, "status.initContainerStatuses[0].state.terminated.reason",
+            "Completed");
+  assert_at(o, "status.initContainerStatuses[0].containerID", "sim://u1-i0");
   assert_int_equal(api->object_type(o2, "status.initContainerStatuses"),
                    CPLANE_ENOENT);
   api->object_release(o);
   api->object_release(o2);
-  free(st);
-  free(st2);
   api->object_release(pod);
   api->object_release(plain);
+}
+
+static const char *const JOB_POD =
+    "{'metadata':{'name':'j','namespace':'default','uid':'u3',"
+    "'annotations':{'cplane.io/nodesim-run-seconds':'%s',"
+    "'cplane.io/nodesim-exit-code':'%s'}},'spec':{'nodeName':'sim-0',"
+    "'restartPolicy':'%s','containers':[{'name':'main','image':'busybox',"
+    "'readinessProbe':{'initialDelaySeconds':%d}},{'name':'side',"
+    "'image':'busybox'}]}}";
+
+static const cplane_object *job_pod(const char *run, const char *code,
+                                    const char *policy, int delay) {
+  char json[1024];
+
+  snprintf(json, sizeof json, JOB_POD, run, code, policy, delay);
+  return plugin_obj(api, json);
+}
+
+/* The annotations win over the INI; a bad one falls back to it. */
+static void test_run_time_and_exit_code(void **state) {
+  struct nodesim *st = sim3();
+  const cplane_object *a = job_pod("2.5", "3", "Never", 0);
+  const cplane_object *bad = job_pod("soon", "300", "Never", 0);
+
+  (void)state;
+  st->run_ms = 1000;
+  st->exit_code = 7;
+  assert_int_equal(nsim_pod_run_ms(api, st, a), 2500);
+  assert_int_equal(nsim_pod_exit_code(api, st, a), 3);
+  assert_int_equal(nsim_pod_run_ms(api, st, bad), 1000);
+  assert_int_equal(nsim_pod_exit_code(api, st, bad), 7);
+  api->object_release(a);
+  api->object_release(bad);
+  nsim_free_state(st);
+}
+
+/* 0 for the first restart, then 10 s doubling, capped at 5 minutes; a
+ * blocked pod looks again after half its wait, within bounds. */
+static void test_backoffs(void **state) {
+  (void)state;
+  assert_int_equal(nsim_restart_backoff_ms(0), 0);
+  assert_int_equal(nsim_restart_backoff_ms(1), 10000);
+  assert_int_equal(nsim_restart_backoff_ms(2), 20000);
+  assert_int_equal(nsim_restart_backoff_ms(5), 160000);
+  assert_int_equal(nsim_restart_backoff_ms(6), 300000);
+  assert_int_equal(nsim_restart_backoff_ms(1000), 300000);
+  assert_int_equal(nsim_blocked_retry_ms(0), 500);
+  assert_int_equal(nsim_blocked_retry_ms(4000), 2000);
+  assert_int_equal(nsim_blocked_retry_ms(3600000), 8000);
+}
+
+/* Exit 0: Succeeded, terminated Completed, Ready False PodCompleted. */
+static void test_exit_zero_succeeds(void **state) {
+  struct nodesim *st = sim3();
+  const cplane_object *pod = job_pod("1", "0", "OnFailure", 0);
+  int64_t t0 = api->now_ms(NULL) / 1000 * 1000;
+  struct nsim_containers c = running_since(t0);
+  const char *phase = "Running";
+  const cplane_object *o;
+
+  (void)state;
+  /* 1 before the exit too: this pod's status does not say ready yet. */
+  nsim_pod_advance(api, st, pod, &c, t0 + 999, &phase);
+  assert_int_equal(c.kind, NSIM_C_RUNNING);
+  assert_string_equal(phase, "Running");
+  assert_int_equal(nsim_pod_advance(api, st, pod, &c, t0 + 1000, &phase), 1);
+  assert_string_equal(phase, "Succeeded");
+  o = pod_status(pod, phase, "10.128.0.7", &c);
+  assert_at(o, "status.phase", "Succeeded");
+  assert_at(o, "status.containerStatuses[0].state.terminated.reason",
+            "Completed");
+  assert_at(o, "status.containerStatuses[1].state.terminated.finishedAt",
+            at(t0 + 1000).s);
+  assert_at(o, "status.containerStatuses[0].state.terminated.startedAt",
+            at(t0).s);
+  assert_condition(o, "Ready", "False", "PodCompleted");
+  assert_condition(o, "ContainersReady", "False", "PodCompleted");
+  assert_condition(o, "PodReadyToStartContainers", "False", NULL);
+  assert_condition(o, "Initialized", "True", NULL);
+  api->object_release(o);
+  api->object_release(pod);
+  nsim_free_state(st);
+}
+
+/* Non-zero with Never: Failed, terminated Error with the code. */
+static void test_exit_code_never_fails(void **state) {
+  struct nodesim *st = sim3();
+  const cplane_object *pod = job_pod("1", "3", "Never", 0);
+  int64_t t0 = api->now_ms(NULL);
+  struct nsim_containers c = running_since(t0);
+  const char *phase = "Running";
+  const cplane_object *o;
+  int64_t code = 0;
+
+  (void)state;
+  assert_int_equal(nsim_pod_advance(api, st, pod, &c, t0 + 5000, &phase), 1);
+  assert_string_equal(phase, "Failed");
+  o = pod_status(pod, phase, "10.128.0.7", &c);
+  assert_at(o, "status.containerStatuses[0].state.terminated.reason",
+            "Error");
+  assert_int_equal(api->object_int(o, "status.containerStatuses[0].state."
+                                      "terminated.exitCode",
+                                   &code),
+                   CPLANE_OK);
+  assert_int_equal(code, 3);
+  assert_condition(o, "Ready", "False", "ContainersNotReady");
+  assert_string_equal(nsim_condition_field(api, o, "Ready", "message"),
+                      "containers with unready status: [main side]");
+  api->object_release(o);
+  api->object_release(pod);
+  nsim_free_state(st);
+}
+
+/* OnFailure: the first failure restarts at once, the second waits 10 s
+ * in CrashLoopBackOff; the pod stays Running and restartCount counts. */
+static void test_on_failure_restarts(void **state) {
+  struct nodesim *st = sim3();
+  const cplane_object *pod = job_pod("1", "2", "OnFailure", 0);
+  int64_t t0 = api->now_ms(NULL) / 1000 * 1000;
+  struct nsim_containers c = running_since(t0);
+  const char *phase = "Running";
+  const cplane_object *o;
+
+  (void)state;
+  assert_int_equal(nsim_pod_advance(api, st, pod, &c, t0 + 1000, &phase), 1);
+  assert_string_equal(phase, "Running");
+  assert_int_equal(c.kind, NSIM_C_RUNNING);
+  assert_int_equal(c.restarts, 1);
+  assert_int_equal(c.started_ms, t0 + 1000);
+  assert_int_equal(c.last_exit, 2);
+  assert_int_equal(nsim_pod_advance(api, st, pod, &c, t0 + 2000, &phase), 1);
+  assert_int_equal(c.kind, NSIM_C_WAITING);
+  assert_string_equal(c.reason, "CrashLoopBackOff");
+  o = pod_status(pod, phase, "10.128.0.7", &c);
+  assert_at(o, "status.phase", "Running");
+  assert_at(o, "status.containerStatuses[0].state.waiting.reason",
+            "CrashLoopBackOff");
+  assert_at(o, "status.containerStatuses[0].state.waiting.message",
+            "back-off 10s restarting failed container=main pod=j_default(u3)");
+  assert_at(o, "status.containerStatuses[0].lastState.terminated.reason",
+            "Error");
+  assert_condition(o, "Ready", "False", "ContainersNotReady");
+  api->object_release(o);
+  assert_int_equal(nsim_pod_advance(api, st, pod, &c, t0 + 11999, &phase), 0);
+  assert_int_equal(nsim_pod_advance(api, st, pod, &c, t0 + 12000, &phase), 1);
+  assert_int_equal(c.kind, NSIM_C_RUNNING);
+  assert_int_equal(c.restarts, 2);
+  api->object_release(pod);
+  nsim_free_state(st);
+}
+
+/* Always never finishes; a readiness delay holds Ready (per container)
+ * until it has passed. */
+static void test_readiness_delay(void **state) {
+  struct nodesim *st = sim3();
+  const cplane_object *pod = job_pod("1", "0", "Always", 5);
+  int64_t t0 = api->now_ms(NULL);
+  struct nsim_containers c = running_since(t0);
+  const char *phase = "Running";
+  const cplane_object *o = pod_status(pod, phase, "10.128.0.7", &c);
+
+  (void)state;
+  /* Due for a write (its status says unready), never for an exit. */
+  assert_int_equal(nsim_pod_advance(api, st, pod, &c, t0 + 3600000, &phase),
+                   1);
+  assert_int_equal(c.kind, NSIM_C_RUNNING);
+  assert_string_equal(phase, "Running");
+  assert_condition(o, "Ready", "False", "ContainersNotReady");
+  assert_string_equal(nsim_condition_field(api, o, "Ready", "message"),
+                      "containers with unready status: [main]");
+  assert_at(o, "status.containerStatuses[1].ready", NULL);
+  assert_int_equal(nsim_container_ready_ms(api, pod, 0, t0), t0 + 5000);
+  assert_int_equal(nsim_container_ready_ms(api, pod, 1, t0), t0);
+  api->object_release(o);
+  c = running_since(t0 - 6000);
+  o = pod_status(pod, phase, "10.128.0.7", &c);
+  assert_condition(o, "Ready", "True", NULL);
+  assert_condition(o, "ContainersReady", "True", NULL);
+  api->object_release(o);
+  api->object_release(pod);
+  nsim_free_state(st);
+}
+
+/* A blocked pod: Pending, containers waiting in ContainerCreating with no
+ * ids, no pod IP, not ready to start containers. */
+static void test_blocked_status(void **state) {
+  const cplane_object *pod = job_pod("1", "0", "Always", 0);
+  struct nsim_containers c;
+  const cplane_object *o;
+
+  (void)state;
+  memset(&c, 0, sizeof c);
+  c.kind = NSIM_C_WAITING;
+  c.reason = "ContainerCreating";
+  o = pod_status(pod, "Pending", NULL, &c);
+  assert_at(o, "status.phase", "Pending");
+  assert_at(o, "status.podIP", NULL);
+  assert_at(o, "status.containerStatuses[0].state.waiting.reason",
+            "ContainerCreating");
+  assert_at(o, "status.containerStatuses[0].containerID", NULL);
+  assert_condition(o, "PodReadyToStartContainers", "False", NULL);
+  assert_condition(o, "ContainersReady", "False", "ContainersNotReady");
+  api->object_release(o);
+  api->object_release(pod);
+}
+
+/* What is next: Always and ready costs nothing; a job pod is due at its
+ * exit; a fresh bound pod after pod_start_delay; other nodes' pods never. */
+static void test_next_step(void **state) {
+  struct nodesim *st = sim3();
+  const cplane_object *ready = plugin_obj(
+      api, "{'metadata':{'name':'r'},'spec':{'nodeName':'sim-1',"
+           "'containers':[{'name':'a'}]},'status':{'phase':'Running',"
+           "'containerStatuses':[{'name':'a','ready':true,'state':{"
+           "'running':{'startedAt':'2027-01-01T00:00:00Z'}}}]}}");
+  const cplane_object *job = plugin_obj(
+      api, "{'metadata':{'name':'j'},'spec':{'nodeName':'sim-1',"
+           "'restartPolicy':'Never','containers':[{'name':'a'}]},'status':{"
+           "'phase':'Running','containerStatuses':[{'name':'a','ready':true,"
+           "'state':{'running':{'startedAt':'2027-01-01T00:00:00Z'}}}]}}");
+  const cplane_object *fresh = plugin_obj(
+      api, "{'metadata':{'name':'f'},'spec':{'nodeName':'sim-1'}}");
+  const cplane_object *other = plugin_obj(
+      api, "{'metadata':{'name':'o'},'spec':{'nodeName':'node-1'}}");
+  int64_t due = 0, t = 1798761600000LL; /* 2027-01-01T00:00:00Z */
+
+  (void)state;
+  st->run_ms = 4000;
+  st->pod_start_delay_ms = 200;
+  assert_int_equal(nsim_pod_next(api, st, ready, t, &due), NSIM_STEP_NONE);
+  assert_int_equal(nsim_pod_next(api, st, job, t, &due), NSIM_STEP_ADVANCE);
+  assert_int_equal(due, t + 4000);
+  assert_int_equal(nsim_pod_next(api, st, fresh, t, &due), NSIM_STEP_START);
+  assert_int_equal(due, t + 200);
+  assert_int_equal(nsim_pod_next(api, st, other, t, &due), NSIM_STEP_NONE);
+  api->object_release(ready);
+  api->object_release(job);
+  api->object_release(fresh);
+  api->object_release(other);
+  nsim_free_state(st);
 }
 
 int main(void) {
@@ -306,6 +580,14 @@ int main(void) {
       cmocka_unit_test(test_node_labels),
       cmocka_unit_test(test_node_status),
       cmocka_unit_test(test_pod_status),
+      cmocka_unit_test(test_run_time_and_exit_code),
+      cmocka_unit_test(test_backoffs),
+      cmocka_unit_test(test_exit_zero_succeeds),
+      cmocka_unit_test(test_exit_code_never_fails),
+      cmocka_unit_test(test_on_failure_restarts),
+      cmocka_unit_test(test_readiness_delay),
+      cmocka_unit_test(test_blocked_status),
+      cmocka_unit_test(test_next_step),
   };
 
   api = cp_host_api();

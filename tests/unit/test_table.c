@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -116,6 +117,62 @@ static void test_pod_list(void **state) {
   json_object_put(t);
 }
 
+/* A pod whose status is one container state: the STATUS cell. */
+static void assert_pod_status(const char *status, const char *want) {
+  char doc[1024];
+  json_object *t;
+
+  snprintf(doc, sizeof doc,
+           "{\"metadata\":{\"name\":\"p\"},\"spec\":{\"initContainers\":"
+           "[{\"name\":\"i\"}],\"containers\":[{\"name\":\"a\"},{\"name\":"
+           "\"b\"}]},\"status\":%s}",
+           status);
+  t = render(&pods, doc, 0);
+  assert_string_equal(cell(t, 0, 2), want);
+  json_object_put(t);
+}
+
+/* The STATUS column as kubectl's printPod words it, not the phase. */
+static void test_pod_status_reason(void **state) {
+  (void)state;
+  assert_pod_status("{\"phase\":\"Succeeded\",\"containerStatuses\":["
+                    "{\"state\":{\"terminated\":{\"exitCode\":0,"
+                    "\"reason\":\"Completed\"}}}]}",
+                    "Completed");
+  assert_pod_status("{\"phase\":\"Failed\",\"containerStatuses\":["
+                    "{\"state\":{\"terminated\":{\"exitCode\":3,"
+                    "\"reason\":\"Error\"}}}]}",
+                    "Error");
+  assert_pod_status("{\"phase\":\"Failed\",\"containerStatuses\":["
+                    "{\"state\":{\"terminated\":{\"exitCode\":3}}}]}",
+                    "ExitCode:3");
+  assert_pod_status("{\"phase\":\"Running\",\"containerStatuses\":["
+                    "{\"state\":{\"waiting\":{\"reason\":"
+                    "\"CrashLoopBackOff\"}}}]}",
+                    "CrashLoopBackOff");
+  assert_pod_status("{\"phase\":\"Pending\",\"containerStatuses\":["
+                    "{\"state\":{\"waiting\":{\"reason\":"
+                    "\"ContainerCreating\"}}}]}",
+                    "ContainerCreating");
+  /* One container done, the other still running and ready. */
+  assert_pod_status("{\"phase\":\"Running\",\"conditions\":[{\"type\":"
+                    "\"Ready\",\"status\":\"False\"}],\"containerStatuses\""
+                    ":[{\"ready\":true,\"state\":{\"running\":{}}},{"
+                    "\"state\":{\"terminated\":{\"exitCode\":0,\"reason\":"
+                    "\"Completed\"}}}]}",
+                    "NotReady");
+  assert_pod_status("{\"phase\":\"Pending\",\"initContainerStatuses\":["
+                    "{\"state\":{\"waiting\":{\"reason\":"
+                    "\"PodInitializing\"}}}]}",
+                    "Init:0/1");
+  assert_pod_status("{\"phase\":\"Pending\",\"initContainerStatuses\":["
+                    "{\"state\":{\"terminated\":{\"exitCode\":1,"
+                    "\"reason\":\"Error\"}}}]}",
+                    "Init:Error");
+  assert_pod_status("{\"phase\":\"Running\",\"reason\":\"Evicted\"}",
+                    "Evicted");
+}
+
 static void test_kinds(void **state) {
   json_object *t;
 
@@ -219,6 +276,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_wanted),
       cmocka_unit_test(test_pod_list),
+      cmocka_unit_test(test_pod_status_reason),
       cmocka_unit_test(test_kinds),
       cmocka_unit_test(test_events),
   };

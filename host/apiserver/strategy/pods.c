@@ -56,13 +56,102 @@ static const struct cp_table_column columns[] = {
     {"Node", "string", "", 1, NULL},
 };
 
+/* The reason a container's state gives, as kubectl's printPod reads it:
+ * waiting's or terminated's reason, "ExitCode:N" (or "Signal:N") for a
+ * terminated one without, else NULL (running, or no state). */
+static const char *state_reason(json_object *c, char *buf, size_t len) {
+  json_object *state = get(c, "state");
+  const char *r = cp_table_str(state, "waiting.reason");
+
+  if (r != NULL && r[0] != '\0')
+    return r;
+  if (get(state, "terminated") == NULL)
+    return NULL;
+  r = cp_table_str(state, "terminated.reason");
+  if (r != NULL && r[0] != '\0')
+    return r;
+  if (cp_table_num(state, "terminated.signal") != 0)
+    snprintf(buf, len, "Signal:%lld", cp_table_num(state, "terminated.signal"));
+  else
+    snprintf(buf, len, "ExitCode:%lld",
+             cp_table_num(state, "terminated.exitCode"));
+  return buf;
+}
+
+/* Whether the pod's Ready condition is True. */
+static int pod_ready(json_object *p) {
+  json_object *conds = get(get(p, "status"), "conditions");
+  int n = cp_table_arr_len(p, "status.conditions"), i;
+
+  for (i = 0; i < n; i++) {
+    json_object *c = json_object_array_get_idx(conds, (size_t)i);
+    const char *type = cp_table_str(c, "type"), *st = cp_table_str(c, "status");
+
+    if (type != NULL && strcmp(type, "Ready") == 0)
+      return st != NULL && strcmp(st, "True") == 0;
+  }
+  return 0;
+}
+
+/* The STATUS column, as kubectl's printPod (pkg/printers/internalversion)
+ * words it: the phase or status.reason; an init container not done gives
+ * "Init:<reason>" or "Init:i/n"; then the app containers' waiting or
+ * terminated reasons (CrashLoopBackOff, ContainerCreating, Completed,
+ * Error), "Completed" turning back to Running (or NotReady) while another
+ * container still runs; "Terminating" once deleted. */
+static const char *status_reason(json_object *p, char *buf, size_t len) {
+  const char *reason = cp_table_str(p, "status.phase"), *r;
+  json_object *ics = get(get(p, "status"), "initContainerStatuses");
+  json_object *cs = get(get(p, "status"), "containerStatuses");
+  int n_init = cp_table_arr_len(p, "status.initContainerStatuses");
+  int n = cp_table_arr_len(p, "status.containerStatuses"), i;
+  int initializing = 0, running = 0;
+  char tmp[32];
+
+  if (cp_table_str(p, "status.reason") != NULL)
+    reason = cp_table_str(p, "status.reason");
+  for (i = 0; i < n_init && !initializing; i++) {
+    json_object *c = json_object_array_get_idx(ics, (size_t)i);
+
+    if (get(get(c, "state"), "terminated") != NULL &&
+        cp_table_num(c, "state.terminated.exitCode") == 0)
+      continue;
+    initializing = 1;
+    r = state_reason(c, tmp, sizeof tmp);
+    if (r != NULL && strcmp(r, "PodInitializing") != 0) {
+      snprintf(buf, len, "Init:%s", r);
+    } else {
+      snprintf(buf, len, "Init:%d/%d", i,
+               cp_table_arr_len(p, "spec.initContainers"));
+    }
+    reason = buf;
+  }
+  if (initializing)
+    return reason;
+  for (i = n - 1; i >= 0; i--) {
+    json_object *c = json_object_array_get_idx(cs, (size_t)i);
+
+    if ((r = state_reason(c, tmp, sizeof tmp)) != NULL) {
+      snprintf(buf, len, "%s", r);
+      reason = buf;
+    } else if (json_object_get_boolean(get(c, "ready")) &&
+               get(get(c, "state"), "running") != NULL) {
+      running = 1;
+    }
+  }
+  if (reason != NULL && strcmp(reason, "Completed") == 0 && running)
+    reason = pod_ready(p) ? "Running" : "NotReady";
+  return reason;
+}
+
 static void cells(json_object *p, long long now, json_object *out) {
   int n = cp_table_arr_len(p, "spec.containers"), i, ready = 0;
   int n_status = cp_table_arr_len(p, "status.containerStatuses");
   json_object *cs = get(get(p, "status"), "containerStatuses");
   long long restarts = 0;
   char buf[32], ag[32];
-  const char *phase = cp_table_str(p, "status.phase");
+  char why[96];
+  const char *phase = status_reason(p, why, sizeof why);
 
   for (i = 0; cs != NULL && i < n_status; i++) {
     json_object *c = json_object_array_get_idx(cs, (size_t)i);
