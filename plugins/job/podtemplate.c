@@ -109,13 +109,14 @@ static char *env_with_index(const struct cplane_host_api *api,
     cplane_strbuf_add(&b, i ? "," : "");
     cplane_strbuf_take(&b, api, api->object_json(spec, el));
   }
-  if (cplane_array_find(api, spec, path, "name", ENV_NAME) < 0)
+  if (cplane_array_find(api, spec, path, "name", ENV_NAME) < 0) {
+    cplane_strbuf_add(&b, n ? "," : "");
     cplane_strbuf_take(
         &b, api,
-        api->json_format("%s{'name':%s,'valueFrom':{'fieldRef':{'fieldPath':"
+        api->json_format("{'name':%s,'valueFrom':{'fieldRef':{'fieldPath':"
                          "%s}}}",
-                         n ? "," : "", ENV_NAME,
-                         "metadata.annotations['" JOB_INDEX_KEY "']"));
+                         ENV_NAME, "metadata.annotations['" JOB_INDEX_KEY "']"));
+  }
   cplane_strbuf_add(&b, "]");
   return cplane_strbuf_finish(&b);
 }
