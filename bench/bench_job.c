@@ -29,7 +29,7 @@
 #define FINISHERS 8
 #define QUEUE_CAP 65536
 
-static atomic_uint nodes_seen, active_now, active_max, succeeded;
+static atomic_uint active_now, active_max, succeeded;
 static atomic_int complete;
 
 /* Names of Running pods waiting to be finished: a ring under mu. */
@@ -72,14 +72,8 @@ static char *pop(void) {
 
 /* ---- the watches ---- */
 
-static void node_add(void *ud, const cplane_object *o, int initial) {
-  (void)ud;
-  (void)o;
-  (void)initial;
-  atomic_fetch_add(&nodes_seen, 1);
-}
-
-static const struct cp_informer_handler_ops node_ops = {node_add, NULL, NULL};
+/* Nodes are only counted (cp_informer_len). */
+static const struct cp_informer_handler_ops node_ops = {NULL, NULL, NULL};
 
 static void count_active(int delta) {
   unsigned now = atomic_fetch_add(&active_now, (unsigned)delta) + delta;
@@ -218,11 +212,11 @@ int main(int argc, char **argv) {
   for (i = 0; i < FINISHERS; i++)
     started[i] = pthread_create(&fin[i], NULL, finisher_main, &h) == 0;
   deadline = now_ns() + 300ull * 1000000000u;
-  while (atomic_load(&nodes_seen) < n_nodes && now_ns() < deadline)
+  while (cp_informer_len(in) < n_nodes && now_ns() < deadline)
     usleep(50000);
-  if (atomic_load(&nodes_seen) < n_nodes) {
-    fprintf(stderr, "bench_job: %u of %u nodes after 300 s\n",
-            atomic_load(&nodes_seen), n_nodes);
+  if (cp_informer_len(in) < n_nodes) {
+    fprintf(stderr, "bench_job: %zu of %u nodes after 300 s\n",
+            cp_informer_len(in), n_nodes);
     goto out;
   }
   snprintf(body, sizeof body,

@@ -13,15 +13,21 @@
 
 #define MAX_THREADS 16
 
-/* A batch of creates shared by up to MAX_THREADS threads: each takes the
- * next slot under the lock until the batch is used up. */
+/* A batch of calls shared by up to MAX_THREADS threads: each takes the
+ * next slot under the lock and runs `one` on it until the batch is used
+ * up. */
 struct batch {
   const struct job_writer *w;
-  const char *body;         /* unindexed: one body for all */
-  const int *indexes;       /* indexed: one index per slot */
+  void (*one)(struct batch *b, int slot);
+  const char *body;         /* creates, unindexed: one body for all */
+  const int *indexes;       /* creates, indexed: one index per slot */
+  const cplane_object **pods; /* finalizer removals: the pods */
+  unsigned char *done;      /* finalizer removals: per pod, 1 when gone */
   int next, end, made, failed;
   pthread_mutex_t mu;
 };
+
+static int unfinalize(const struct job_writer *w, const cplane_object *pod);
 
 static void create_one(struct batch *b, int slot) {
   const struct job_writer *w = b->w;
@@ -73,7 +79,7 @@ static void *batch_main(void *arg) {
     pthread_mutex_unlock(&b->mu);
     if (slot < 0)
       return NULL;
-    create_one(b, slot);
+    b->one(b, slot);
   }
 }
 
@@ -104,6 +110,7 @@ int job_create_pods(const struct job_writer *w, const int *indexes, int n,
     return 0;
   memset(&b, 0, sizeof b);
   b.w = w;
+  b.one = create_one;
   b.indexes = indexes;
   if (pthread_mutex_init(&b.mu, NULL) != 0) {
     *failed = 1;
@@ -160,14 +167,33 @@ static int unfinalize(const struct job_writer *w, const cplane_object *pod) {
   return code == 200 || code == 404;
 }
 
+static void unfinalize_one(struct batch *b, int slot) {
+  int ok = unfinalize(b->w, b->pods[slot]);
+
+  b->done[slot] = (unsigned char)ok; /* each slot is one thread's */
+  if (!ok) {
+    pthread_mutex_lock(&b->mu);
+    b->failed++;
+    pthread_mutex_unlock(&b->mu);
+  }
+}
+
 int job_unfinalize_pods(const struct job_writer *w, const cplane_object **pods,
                         int n, unsigned char *done) {
-  int i, rc = 0;
+  struct batch b;
 
-  for (i = 0; i < n; i++)
-    if (!(done[i] = (unsigned char)unfinalize(w, pods[i])))
-      rc = -1;
-  return rc;
+  if (n <= 0)
+    return 0;
+  memset(&b, 0, sizeof b);
+  b.w = w;
+  b.one = unfinalize_one;
+  b.pods = pods;
+  b.done = done;
+  if (pthread_mutex_init(&b.mu, NULL) != 0)
+    return -1;
+  run_batch(&b, 0, n); /* patches of distinct pods: no slow start needed */
+  pthread_mutex_destroy(&b.mu);
+  return b.failed == 0 ? 0 : -1;
 }
 
 int job_delete_pods(const struct job_writer *w, const cplane_object **pods,

@@ -89,9 +89,12 @@ static int countable(struct job_sync *s, const cplane_object *pod) {
 static void count_finished(struct job_sync *s, struct job_backoff *bo) {
   const struct cplane_host_api *api = s->api;
   int64_t new_succ = 0, new_fail = 0;
-  int i, pass;
+  int i, pass, any_failed = 0;
 
-  for (pass = 0; pass < 2; pass++) /* successes first: see backoff.c */
+  for (i = 0; i < s->n_pods && !any_failed; i++)
+    any_failed = job_pod_failed(api, s->pods[i], s->spec.only_replace_failed);
+  /* The back-off needs finish times only when a pod failed. */
+  for (pass = any_failed ? 0 : 2; pass < 2; pass++) /* successes first */
     for (i = 0; i < s->n_pods; i++) {
       const cplane_object *pod = s->pods[i];
       int ok = job_pod_succeeded(api, pod);

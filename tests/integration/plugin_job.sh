@@ -47,6 +47,17 @@ is_cond() { [ "$(cond "$1" "$2")" = "$3" ]; }
 running_is() { [ "$(running "$1" | wc -l)" = "$2" ]; }
 active_is() { [ "$(active "$1")" = "$2" ]; }
 pods_are() { [ "$(K get pods -l "batch.kubernetes.io/job-name=$1" -o name | wc -l)" = "$2" ]; }
+# finish_until JOB CODE TYPE STATUS/REASON: finishes JOB's running pods
+# with exit CODE until its condition TYPE reads STATUS/REASON (20 s).
+finish_until() {
+  local i p
+  for i in $(seq 200); do
+    is_cond "$1" "$3" "$4" && return 0
+    for p in $(running "$1"); do finish_pod "$p" "$2"; done
+    sleep 0.1
+  done
+  fail "$1: no $3 $4: $(K get job "$1" -o jsonpath='{.status}')"
+}
 job() { # NAME EXTRA-SPEC-YAML [TEMPLATE-ANNOTATIONS]
   cat <<EOF2 | K apply -f - >/dev/null || fail "apply job $1"
 apiVersion: batch/v1
@@ -92,13 +103,7 @@ pass "completions 5, parallelism 2: Complete, never more than 2 active, finalize
 
 # 2. backoffLimit 1: each pod fails; the second failure fails the Job.
 job fails $'  backoffLimit: 1' 'cplane.io/nodesim-exit-code: "1"'
-for i in $(seq 200); do
-  is_cond fails Failed True/BackoffLimitExceeded && break
-  for p in $(running fails); do finish_pod "$p" 1; done
-  sleep 0.1
-done
-is_cond fails Failed True/BackoffLimitExceeded ||
-  fail "fails did not fail: $(K get job fails -o jsonpath='{.status}')"
+finish_until fails 1 Failed True/BackoffLimitExceeded
 is_cond fails FailureTarget True/BackoffLimitExceeded || fail "no FailureTarget"
 [ "$(K get job fails -o jsonpath='{.status.failed}')" = 2 ] ||
   fail "fails: failed $(K get job fails -o jsonpath='{.status.failed}')"
@@ -154,13 +159,7 @@ spec:
       restartPolicy: Never
       containers: [{name: c, image: busybox}]
 EOF2
-for i in $(seq 200); do
-  is_cond pfp Failed True/PodFailurePolicy && break
-  for p in $(running pfp); do finish_pod "$p" 42; done
-  sleep 0.1
-done
-is_cond pfp Failed True/PodFailurePolicy ||
-  fail "pfp did not fail: $(K get job pfp -o jsonpath='{.status}')"
+finish_until pfp 42 Failed True/PodFailurePolicy
 K get job pfp -o jsonpath='{.status.conditions[?(@.type=="Failed")].message}' |
   grep -q "^Container c for pod default/pfp-.* failed with exit code 42 matching FailJob rule at index 0$" ||
   fail "pfp message: $(K get job pfp -o jsonpath='{.status.conditions}')"

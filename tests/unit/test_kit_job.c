@@ -67,29 +67,52 @@ static int created(cplane_test_host *h, const char **names, int max) {
   return n;
 }
 
-/* Sets a pod's status to phase with a container that exited `code`, at
- * the kit's clock. */
-static void finish(cplane_test_host *h, const char *name, const char *phase,
-                   int code) {
+/* The pod `name` of h's store as JSON with this status (JSON text) and,
+ * when drop_finalizer, without the tracking finalizer: what a kubelet and
+ * a controller's earlier step would leave. Into buf. */
+static char *pod_with(cplane_test_host *h, const char *name,
+                      const char *status, int drop_finalizer, char *buf,
+                      size_t len) {
   const struct cplane_host_api *api = cplane_test_api(h);
   const cplane_object *pod = NULL;
-  char key[256], at[32], *meta, *spec, json[8192];
+  const char *held = "\"finalizers\":[\"" FIN "\"]", *empty = "\"finalizers\":[]";
+  char key[256], *meta, *spec, *f;
 
   snprintf(key, sizeof key, "default/%s", name);
   assert_int_equal(cplane_test_get(h, "pods", key, &pod), 0);
   meta = api->object_json(pod, "metadata");
   spec = api->object_json(pod, "spec");
-  cplane_test_rfc3339(cplane_test_now_ms(h), at, sizeof at);
-  snprintf(json, sizeof json,
+  snprintf(buf, len,
            "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":%s,"
-           "\"spec\":%s,\"status\":{\"phase\":\"%s\",\"containerStatuses\":"
-           "[{\"name\":\"c\",\"state\":{\"terminated\":{\"exitCode\":%d,"
-           "\"finishedAt\":\"%s\"}}}]}}",
-           meta, spec, phase, code, at);
-  assert_int_equal(cplane_test_update(h, "pods", json), 0);
+           "\"spec\":%s,\"status\":%s}",
+           meta, spec, status);
+  if (drop_finalizer) {
+    assert_non_null(f = strstr(buf, held));
+    memmove(f + strlen(empty), f + strlen(held), strlen(f + strlen(held)) + 1);
+    memcpy(f, empty, strlen(empty));
+  }
   api->free(meta);
   api->free(spec);
   api->object_release(pod);
+  return buf;
+}
+
+/* Sets a pod's status to phase with a container that exited `code`, at
+ * the kit's clock. */
+static void finish(cplane_test_host *h, const char *name, const char *phase,
+                   int code) {
+  char at[32], status[512], json[8192];
+
+  cplane_test_rfc3339(cplane_test_now_ms(h), at, sizeof at);
+  snprintf(status, sizeof status,
+           "{\"phase\":\"%s\",\"containerStatuses\":[{\"name\":\"c\","
+           "\"state\":{\"terminated\":{\"exitCode\":%d,\"finishedAt\":"
+           "\"%s\"}}}]}",
+           phase, code, at);
+  assert_int_equal(
+      cplane_test_update(h, "pods", pod_with(h, name, status, 0, json,
+                                             sizeof json)),
+      0);
 }
 
 static int64_t job_int(cplane_test_host *h, const char *path) {
@@ -267,41 +290,31 @@ static void test_restart_after_uncounted(void **state) {
 static void test_restart_after_finalizer_removed(void **state) {
   cplane_test_host *h = start_with("\"parallelism\":1,\"completions\":2", NULL);
   const struct cplane_host_api *api = cplane_test_api(h);
-  const cplane_object *pod = NULL;
   const char *names[8];
-  char key[256], st[256], *meta, *spec, json[8192], *f;
-  const char *held = "\"finalizers\":[\"" FIN "\"]";
+  char key[256], st[256], json[8192], uid[64];
   cplane_test_host *h2 = cplane_test_host_new();
 
   (void)state;
+  (void)api;
   cplane_test_drain(h);
   created(h, names, 8);
   snprintf(key, sizeof key, "default/%s", names[0]);
-  assert_int_equal(cplane_test_get(h, "pods", key, &pod), 0);
+  cplane_test_get_string(h, "pods", key, "metadata.uid", uid, sizeof uid);
   /* What a controller that died between steps 2 and 3 leaves: the uid
    * listed as uncounted, the pod finished and without the finalizer. */
   snprintf(st, sizeof st,
            "{\"uncountedTerminatedPods\":{\"succeeded\":[\"%s\"]},"
            "\"active\":1}",
-           api->object_uid(pod));
+           uid);
   assert_int_equal(
       cplane_test_add(h2, "jobs.batch",
                       job_json("\"parallelism\":1,\"completions\":2", st)),
       0);
-  meta = api->object_json(pod, "metadata");
-  spec = api->object_json(pod, "spec");
-  snprintf(json, sizeof json,
-           "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":%s,"
-           "\"spec\":%s,\"status\":{\"phase\":\"Succeeded\"}}",
-           meta, spec);
-  assert_non_null(f = strstr(json, held));
-  memmove(f + strlen("\"finalizers\":[]"), f + strlen(held),
-          strlen(f + strlen(held)) + 1);
-  memcpy(f, "\"finalizers\":[]", strlen("\"finalizers\":[]"));
-  assert_int_equal(cplane_test_add(h2, "pods", json), 0);
-  api->free(meta);
-  api->free(spec);
-  api->object_release(pod);
+  assert_int_equal(
+      cplane_test_add(h2, "pods",
+                      pod_with(h, names[0], "{\"phase\":\"Succeeded\"}", 1,
+                               json, sizeof json)),
+      0);
   cplane_test_host_free(h);
   h = h2;
   assert_int_equal(cplane_test_start(h, cplane_plugin_entry()), CPLANE_OK);
