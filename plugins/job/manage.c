@@ -66,7 +66,8 @@ static int needless_first(struct job_sync *s) {
   for (i = 0; i < s->n_active; i++) {
     int ix = job_pod_index(s->api, s->active[i], n);
 
-    if (ix >= 0 && !s->done_ix[ix] && !seen[ix]) {
+    if (ix >= 0 && !s->done_ix[ix] && !seen[ix] &&
+        !(s->per_index && s->per.failed[ix])) {
       seen[ix] = 1;
       continue;
     }
@@ -93,8 +94,17 @@ static void least_advanced_first(struct job_sync *s, int from) {
   }
 }
 
-/* The lowest `want` indexes neither succeeded nor held by an active pod
- * into out; returns how many. */
+/* backoffLimitPerIndex: ms before index ix may run again (0: now). */
+static int64_t index_wait(struct job_sync *s, int ix) {
+  struct job_backoff b = {s->per.count[ix], s->per.last_fail_ms[ix], 0};
+
+  return job_backoff_remaining_ms(&b, s->now_ms, s->cfg->backoff_base_ms,
+                                  s->cfg->backoff_max_ms);
+}
+
+/* The lowest `want` indexes neither succeeded, failed for good, waiting
+ * out their back-off nor held by an active pod into out; returns how
+ * many. */
 static int pending_indexes(struct job_sync *s, int want, int *out) {
   int n = (int)s->spec.completions, i, k = 0;
   unsigned char *busy = calloc((size_t)n + 1, 1);
@@ -107,9 +117,19 @@ static int pending_indexes(struct job_sync *s, int want, int *out) {
     if (ix >= 0)
       busy[ix] = 1;
   }
-  for (i = 0; i < n && k < want; i++)
-    if (!s->done_ix[i] && !busy[i])
-      out[k++] = i;
+  for (i = 0; i < n && k < want; i++) {
+    int64_t wait;
+
+    if (s->done_ix[i] || busy[i])
+      continue;
+    if (s->per_index && s->per.failed[i])
+      continue;
+    if (s->per_index && (wait = index_wait(s, i)) > 0) {
+      job_sync_requeue(s, wait);
+      continue;
+    }
+    out[k++] = i;
+  }
   free(busy);
   return k;
 }
@@ -127,20 +147,27 @@ static int64_t wanted_active(const struct job_sync *s) {
 
 static void create_some(struct job_sync *s, int64_t diff) {
   struct job_writer w = writer(s);
-  int *ix = NULL, n = (int)(diff > JOB_MAX_PER_SYNC ? JOB_MAX_PER_SYNC : diff);
-  int failed = 0;
+  int *ix = NULL, *fails = NULL, i, failed = 0;
+  int n = (int)(diff > JOB_MAX_PER_SYNC ? JOB_MAX_PER_SYNC : diff);
 
   if (s->spec.indexed) {
-    if ((ix = calloc((size_t)n + 1, sizeof *ix)) == NULL) {
+    ix = calloc((size_t)n + 1, sizeof *ix);
+    fails = calloc((size_t)n + 1, sizeof *fails);
+    if (ix == NULL || fails == NULL) {
       s->failed_write = 1;
-      return;
+      goto out;
     }
     n = pending_indexes(s, n, ix);
+    for (i = 0; i < n && s->per_index; i++)
+      fails[i] = s->per.count[ix[i]];
   }
-  s->n_active += job_create_pods(&w, ix, n, &failed);
+  s->n_active += job_create_pods(&w, ix, s->per_index ? fails : NULL, n,
+                                 &failed);
   if (failed)
     s->failed_write = 1;
+out:
   free(ix);
+  free(fails);
 }
 
 int job_manage(struct job_sync *s, int64_t backoff_wait_ms) {

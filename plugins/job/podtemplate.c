@@ -228,10 +228,25 @@ static char *meta_map(const struct cplane_host_api *api,
   return NULL;
 }
 
+/* The annotations with the index's failure count. Owned: free(). */
+static char *with_failures(const struct cplane_host_api *api, char *anns,
+                           int failures) {
+  char num[16], *out;
+
+  if (anns == NULL || failures < 0)
+    return anns;
+  snprintf(num, sizeof num, "\"%d\"", failures);
+  out = text_with_member(api, anns, "batch.kubernetes.io/job-index-failure-count",
+                         num);
+  free(anns);
+  return out;
+}
+
 char *job_pod_body(const struct cplane_host_api *api, const cplane_object *job,
-                   int index) {
+                   int index, int failures) {
   char *labels = meta_map(api, job, "labels", index);
-  char *anns = meta_map(api, job, "annotations", index);
+  char *anns =
+      with_failures(api, meta_map(api, job, "annotations", index), failures);
   char *fins = finalizers(api, job);
   char *spec = NULL, *ref = NULL, *body = NULL, prefix[300];
 

@@ -21,6 +21,7 @@ struct batch {
   void (*one)(struct batch *b, int slot);
   const char *body;         /* creates, unindexed: one body for all */
   const int *indexes;       /* creates, indexed: one index per slot */
+  const int *failures;      /* creates, per-index limit: failures so far */
   const cplane_object **pods; /* finalizer removals: the pods */
   unsigned char *done;      /* finalizer removals: per pod, 1 when gone */
   int next, end, made, failed;
@@ -37,7 +38,8 @@ static void create_one(struct batch *b, int slot) {
   int code;
 
   if (b->indexes != NULL)
-    body = job_pod_body(api, w->job, b->indexes[slot]);
+    body = job_pod_body(api, w->job, b->indexes[slot],
+                        b->failures ? b->failures[slot] : -1);
   code = body || b->body
              ? api->create(w->ctx, &job_resources[JOB_PODS],
                            api->object_namespace(w->job),
@@ -99,8 +101,8 @@ static void run_batch(struct batch *b, int from, int to) {
       pthread_join(th[t], NULL);
 }
 
-int job_create_pods(const struct job_writer *w, const int *indexes, int n,
-                    int *failed) {
+int job_create_pods(const struct job_writer *w, const int *indexes,
+                    const int *failures, int n, int *failed) {
   const struct cplane_host_api *api = w->api;
   struct batch b;
   int done = 0, size = 1;
@@ -112,6 +114,7 @@ int job_create_pods(const struct job_writer *w, const int *indexes, int n,
   b.w = w;
   b.one = create_one;
   b.indexes = indexes;
+  b.failures = failures;
   if (pthread_mutex_init(&b.mu, NULL) != 0) {
     *failed = 1;
     return 0;
@@ -119,7 +122,7 @@ int job_create_pods(const struct job_writer *w, const int *indexes, int n,
   if (job_expect_pods(w->expect, w->key, n, 0, api->now_ms(w->ctx)) != 0)
     api->log(w->ctx, CPLANE_LOG_WARN, "%s: out of memory recording "
              "expectations", w->key);
-  if (indexes == NULL && (b.body = job_pod_body(api, w->job, -1)) == NULL)
+  if (indexes == NULL && (b.body = job_pod_body(api, w->job, -1, -1)) == NULL)
     b.failed = 1;
   while (done < n && b.failed == 0) {
     int to = done + size < n ? done + size : n;

@@ -26,10 +26,12 @@ struct job_writer {
 };
 
 /* Creates n pods: with completion indexes[0..n) when indexes is not NULL,
- * else unindexed. Returns how many were made; *failed is set when a
- * create failed (logged, with a FailedCreate event). */
-int job_create_pods(const struct job_writer *w, const int *indexes, int n,
-                    int *failed);
+ * else unindexed; with failures[0..n) (each index's failures so far, for
+ * backoffLimitPerIndex) when not NULL. Returns how many were made;
+ * *failed is set when a create failed (logged, with a FailedCreate
+ * event). */
+int job_create_pods(const struct job_writer *w, const int *indexes,
+                    const int *failures, int n, int *failed);
 /* Deletes the n pods (removing the tracking finalizer first when
  * unfinalize: the pod is then not counted, as kube does for a suspended
  * Job or an extra pod). Returns how many are gone or going; the ones

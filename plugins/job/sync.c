@@ -7,6 +7,7 @@
 #include "failurepolicy.h"
 #include "indexes.h"
 #include "pods.h"
+#include "successpolicy.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -190,6 +191,20 @@ static int fail_job_rule(struct job_sync *s) {
   return 0;
 }
 
+/* backoffLimitPerIndex: too many failed indexes, or every index done
+ * with some failed. */
+static void index_limits(struct job_sync *s) {
+  int n = (int)s->spec.completions;
+  int failed = job_indexes_count(s->per.failed, n);
+
+  if (s->spec.max_failed_indexes >= 0 && failed > s->spec.max_failed_indexes)
+    finish_as(s, "FailureTarget", "MaxFailedIndexesExceeded",
+              "Job has exceeded the specified maximal number of failed "
+              "indexes");
+  else if (failed > 0 && failed + job_indexes_count(s->done_ix, n) >= n)
+    finish_as(s, "FailureTarget", "FailedIndexes", "Job has failed indexes");
+}
+
 /* Whether the Job has finished or must fail, in kube's order. */
 static void decide_finish(struct job_sync *s) {
   if (cond_true(s, "SuccessCriteriaMet")) {
@@ -213,6 +228,15 @@ static void decide_finish(struct job_sync *s) {
                 "Job was active longer than specified deadline");
     else
       job_sync_requeue(s, left);
+  }
+  if (s->finish.type == NULL && s->per_index)
+    index_limits(s);
+  if (s->finish.type == NULL && s->spec.indexed &&
+      job_success_policy_met(s->api, s->job, s->done_ix,
+                             (int)s->spec.completions, s->finish.message,
+                             sizeof s->finish.message)) {
+    s->finish.type = "SuccessCriteriaMet";
+    s->finish.reason = "SuccessPolicy";
   }
 }
 
@@ -264,8 +288,11 @@ static void decide_and_manage(struct job_sync *s) {
       s->finish.type = NULL; /* pods left: finish on a later sync */
     return;
   }
-  wait = job_backoff_remaining_ms(&bo, s->now_ms, s->cfg->backoff_base_ms,
-                                  s->cfg->backoff_max_ms);
+  /* With backoffLimitPerIndex each index waits on its own (manage.c). */
+  wait = s->per_index ? 0
+                      : job_backoff_remaining_ms(&bo, s->now_ms,
+                                                 s->cfg->backoff_base_ms,
+                                                 s->cfg->backoff_max_ms);
   if (s->pods_settled && s->api->object_deletion_timestamp(s->job) == NULL)
     managed = job_manage(s, wait);
   check_complete(s);
@@ -294,6 +321,11 @@ static int gather(struct job_sync *s) {
   job_indexes_parse(api->object_string(s->job, "status.completedIndexes"),
                     s->prev_ix, n);
   memcpy(s->done_ix, s->prev_ix, (size_t)n);
+  s->per_index = s->spec.backoff_limit_per_index >= 0;
+  if (s->per_index &&
+      job_index_failures_scan(api, s->job, &s->spec, s->pods, s->n_pods,
+                              s->now_ms, &s->per) != 0)
+    return -1;
   return 0;
 }
 
@@ -302,6 +334,7 @@ static void release(struct job_sync *s) {
   free(s->active);
   free(s->done_ix);
   free(s->prev_ix);
+  job_index_failures_free(&s->per);
   s->api->list_free(s->list);
   job_uids_free(&s->unc_succ);
   job_uids_free(&s->unc_fail);

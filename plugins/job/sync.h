@@ -17,6 +17,7 @@
 
 #include "backoff.h"
 #include "expectations.h"
+#include "perindex.h"
 #include "podwrites.h"
 #include "spec.h"
 #include "status.h"
@@ -59,6 +60,8 @@ struct job_sync {
   unsigned char *done_ix;     /* Indexed: succeeded indexes (completions) */
   unsigned char *prev_ix;     /* Indexed: completedIndexes as read */
   int64_t succeeded, failed;  /* counted plus about to be */
+  int per_index;              /* backoffLimitPerIndex is set */
+  struct job_index_failures per; /* per_index: failures per index */
 
   struct job_status st;       /* what status should read */
   struct job_finish finish;

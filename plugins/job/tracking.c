@@ -84,7 +84,7 @@ static int take_finished(struct job_sync *s, const cplane_object *pod) {
 static int flush(struct job_sync *s) {
   char *succ = job_uids_json(s->api, &s->unc_succ);
   char *fail = job_uids_json(s->api, &s->unc_fail);
-  char *done = NULL;
+  char *done = NULL, *fidx = NULL;
   int code = -1;
 
   s->st.uncounted_succeeded = succ;
@@ -94,10 +94,16 @@ static int flush(struct job_sync *s) {
     s->st.completed_indexes = done;
     s->st.succeeded = job_indexes_count(s->done_ix, (int)s->spec.completions);
   }
-  if (succ != NULL && fail != NULL && (!s->spec.indexed || done != NULL))
+  if (s->per_index &&
+      (s->st.failed_indexes = fidx =
+           job_indexes_format(s->per.failed, (int)s->spec.completions)) == NULL)
+    code = CPLANE_ENOMEM;
+  if (succ != NULL && fail != NULL && (!s->spec.indexed || done != NULL) &&
+      code != CPLANE_ENOMEM)
     code = job_status_write(s->api, s->ctx, &s->job, &s->st);
   s->st.uncounted_succeeded = s->st.uncounted_failed = NULL;
-  s->st.completed_indexes = NULL;
+  s->st.completed_indexes = s->st.failed_indexes = NULL;
+  free(fidx);
   free(succ);
   free(fail);
   free(done);

@@ -26,6 +26,7 @@
 #include "indexes.h"
 #include "podtemplate.h"
 #include "spec.h"
+#include "successpolicy.h"
 
 static const struct cplane_host_api *api;
 
@@ -183,7 +184,7 @@ static void test_indexed_pod_body(void **state) {
             "'finalizers':['other']},'spec':{'containers':[{'name':'c',"
             "'env':[{'name':'A','value':'1'}]},{'name':'d'}],"
             "'initContainers':[{'name':'i'}]}}}}");
-  body = job_pod_body(api, job, 7);
+  body = job_pod_body(api, job, 7, -1);
   assert_non_null(body);
   assert_int_equal(api->object_parse(body, strlen(body), &pod, NULL), 0);
   assert_string_equal(api->object_string(pod, "metadata.generateName"),
@@ -214,10 +215,24 @@ static void test_indexed_pod_body(void **state) {
   assert_string_equal(api->object_controller_uid(pod), "u1");
   assert_string_equal(
       api->object_string(pod, "metadata.ownerReferences[0].kind"), "Job");
+  assert_int_equal(api->object_type(pod, "metadata.annotations.batch\\."
+                                         "kubernetes\\.io/job-index-failure-count"),
+                   CPLANE_ENOENT);
+  api->object_release(pod);
+  api->free(body);
+  /* backoffLimitPerIndex: the index's failures so far travel with it. */
+  body = job_pod_body(api, job, 2, 3);
+  assert_int_equal(api->object_parse(body, strlen(body), &pod, NULL), 0);
+  assert_string_equal(
+      api->object_annotation(pod, "batch.kubernetes.io/job-index-failure-count"),
+      "3");
+  assert_string_equal(api->object_annotation(
+                          pod, "batch.kubernetes.io/job-completion-index"),
+                      "2");
   api->object_release(pod);
   api->free(body);
   /* Not Indexed: the template as is, generateName "<job>-". */
-  body = job_pod_body(api, job, -1);
+  body = job_pod_body(api, job, -1, -1);
   assert_int_equal(api->object_parse(body, strlen(body), &pod, NULL), 0);
   assert_string_equal(api->object_string(pod, "metadata.generateName"), "sq-");
   assert_int_equal(api->object_type(pod, "spec.hostname"), CPLANE_ENOENT);
@@ -253,6 +268,34 @@ static void test_expectations(void **state) {
   job_expect_free(&x);
 }
 
+static void test_success_policy(void **state) {
+  const cplane_object *j =
+      obj("{'spec':{'successPolicy':{'rules':[{'succeededIndexes':'0,2-3'},"
+          "{'succeededIndexes':'5-9','succeededCount':2},"
+          "{'succeededCount':6}]}}}");
+  unsigned char done[10] = {0};
+  char msg[64];
+
+  (void)state;
+  assert_false(job_success_policy_met(api, j, done, 10, msg, sizeof msg));
+  done[0] = done[2] = 1;
+  assert_false(job_success_policy_met(api, j, done, 10, msg, sizeof msg));
+  done[3] = 1; /* 0,2-3 all succeeded */
+  assert_true(job_success_policy_met(api, j, done, 10, msg, sizeof msg));
+  assert_string_equal(msg, "Matched rules at index 0");
+  memset(done, 0, sizeof done);
+  done[5] = done[9] = 1; /* two of 5-9 */
+  assert_true(job_success_policy_met(api, j, done, 10, msg, sizeof msg));
+  assert_string_equal(msg, "Matched rules at index 1");
+  memset(done, 0, sizeof done);
+  done[0] = done[1] = done[2] = done[4] = done[5] = 1;
+  assert_false(job_success_policy_met(api, j, done, 10, msg, sizeof msg));
+  done[6] = 1; /* now two of 5-9: rule 1 comes before rule 2 */
+  assert_true(job_success_policy_met(api, j, done, 10, msg, sizeof msg));
+  assert_string_equal(msg, "Matched rules at index 1");
+  api->object_release(j);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_indexes),
@@ -261,6 +304,7 @@ int main(void) {
       cmocka_unit_test(test_spec),
       cmocka_unit_test(test_indexed_pod_body),
       cmocka_unit_test(test_expectations),
+      cmocka_unit_test(test_success_policy),
   };
 
   api = cp_host_api();

@@ -457,6 +457,65 @@ static void test_indexed(void **state) {
   cplane_test_host_free(h);
 }
 
+/* The name of the newest pod created for index ix ("j-<ix>-..."). */
+static const char *newest_of(cplane_test_host *h, int ix) {
+  const char *names[16], *found = NULL;
+  char prefix[16];
+  int n = created(h, names, 16), i;
+
+  snprintf(prefix, sizeof prefix, "j-%d-", ix);
+  for (i = 0; i < n; i++)
+    if (strncmp(names[i], prefix, strlen(prefix)) == 0)
+      found = names[i];
+  return found;
+}
+
+/* backoffLimitPerIndex 1: index 0 fails, is retried after its own 10 s
+ * back-off with the failure count on the new pod, fails again and is
+ * failed for good (failedIndexes "0"); index 1 succeeds; the Job fails
+ * with FailedIndexes. */
+static void test_backoff_limit_per_index(void **state) {
+  cplane_test_host *h =
+      start_with("\"parallelism\":2,\"completions\":2,"
+                 "\"completionMode\":\"Indexed\",\"backoffLimitPerIndex\":1,"
+                 "\"backoffLimit\":2147483647", NULL);
+  const char *names[16];
+  char buf[64], key[256];
+
+  (void)state;
+  cplane_test_drain(h);
+  assert_int_equal(created(h, names, 16), 2);
+  finish(h, newest_of(h, 0), "Failed", 1);
+  cplane_test_drain(h);
+  assert_int_equal(created(h, names, 16), 2); /* index 0 backs off */
+  cplane_test_clock_advance_ms(h, 10000);
+  cplane_test_drain(h);
+  assert_int_equal(created(h, names, 16), 3);
+  snprintf(key, sizeof key, "default/%s", newest_of(h, 0));
+  assert_string_equal(
+      cplane_test_get_string(h, "pods", key,
+                             "metadata.annotations.batch\\.kubernetes\\.io/"
+                             "job-index-failure-count",
+                             buf, sizeof buf),
+      "1");
+  finish(h, newest_of(h, 0), "Failed", 1);
+  cplane_test_drain(h);
+  assert_string_equal(cplane_test_get_string(h, "jobs.batch", "default/j",
+                                             "status.failedIndexes", buf,
+                                             sizeof buf),
+                      "0");
+  cplane_test_clock_advance_ms(h, 60000);
+  cplane_test_drain(h);
+  assert_int_equal(created(h, names, 16), 3); /* index 0 is not retried */
+  finish(h, newest_of(h, 1), "Succeeded", 0);
+  cplane_test_drain(h);
+  assert_string_equal(job_cond(h, "FailureTarget"), "True/FailedIndexes");
+  assert_string_equal(job_cond(h, "Failed"), "True/FailedIndexes");
+  assert_int_equal(job_int(h, "status.failed"), 2);
+  assert_int_equal(job_int(h, "status.succeeded"), 1);
+  cplane_test_host_free(h);
+}
+
 /* A pod whose Job is gone loses the tracking finalizer. */
 static void test_orphan_released(void **state) {
   cplane_test_host *h = start_with("", NULL);
@@ -482,6 +541,7 @@ int main(void) {
       cmocka_unit_test(test_deadline),
       cmocka_unit_test(test_suspend),
       cmocka_unit_test(test_indexed),
+      cmocka_unit_test(test_backoff_limit_per_index),
       cmocka_unit_test(test_orphan_released),
   };
 
