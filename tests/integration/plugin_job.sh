@@ -4,7 +4,9 @@
 # pods active; a failing Job stops at backoffLimit with FailureTarget
 # then Failed (BackoffLimitExceeded); an Indexed Job's pods carry their
 # index and completedIndexes reads "0-2"; suspend deletes the active pods
-# and resume brings them back; podFailurePolicy FailJob on an exit code.
+# and resume brings them back; podFailurePolicy FailJob on an exit code;
+# a deleted Job's running pods lose their tracking finalizer (so that the
+# garbage collector, or a user, can delete them).
 #
 # Pods finish through finish_pod (a status patch: phase and a terminated
 # container state, as a kubelet writes it). nodesim may finish them on
@@ -164,3 +166,14 @@ K get job pfp -o jsonpath='{.status.conditions[?(@.type=="Failed")].message}' |
   grep -q "^Container c for pod default/pfp-.* failed with exit code 42 matching FailJob rule at index 0$" ||
   fail "pfp message: $(K get job pfp -o jsonpath='{.status.conditions}')"
 pass "podFailurePolicy FailJob on exit code 42: Failed/PodFailurePolicy"
+
+# 6. A Job deleted while its pods run: their tracking finalizer goes.
+wait_until 20 active_is sus 2
+K delete job sus --wait=false >/dev/null
+held() {
+  [ "$(K get pods -l batch.kubernetes.io/job-name=sus -o json |
+    jq '[.items[].metadata.finalizers // [] | .[] |
+         select(. == "batch.kubernetes.io/job-tracking")] | length')" = "$1" ]
+}
+wait_until 20 held 0
+pass "a deleted Job's running pods lose the tracking finalizer"
