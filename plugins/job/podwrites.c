@@ -160,7 +160,7 @@ static int unfinalize(const struct job_writer *w, const cplane_object *pod) {
                     CPLANE_PATCH_MERGE, patch, NULL, &msg);
   if (code != 200) {
     job_expect_unfinalized_seen(w->expect, w->key, api->object_uid(pod));
-    if (code != 404)
+    if (code != 404 && code != 409) /* 409: the pod moved on; next sync */
       api->log(w->ctx, CPLANE_LOG_WARN,
                "%s: removing the tracking finalizer of %s failed: %d %s",
                w->key, api->object_name(pod), code, msg ? msg : "");
