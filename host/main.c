@@ -24,6 +24,7 @@
 #include "client/client.h"
 #include "client/kubeconfig.h"
 #include "health/health.h"
+#include "health/prom_merge.h"
 #include "leader/leader.h"
 #include "config/config.h"
 #include "log/log.h"
@@ -32,6 +33,7 @@
 #include "plugin/isolated.h"
 #include "plugin/registry.h"
 #include "plugin/summary.h"
+#include "plugin/isolated_metrics.h"
 #include "plugin/supervisor.h"
 #include "plugin/upgrade.h"
 #include "plugin/watchdog.h"
@@ -329,12 +331,41 @@ static int health_ready(void *ud, FILE *out) {
   return ok;
 }
 
+/* The host's own text, then each isolated plugin's from its child,
+ * merged family by family (prom_merge.h). */
+#define ISOLATED_SCRAPE_MS 1000
+#define ISOLATED_MAX 64
 static int health_metrics(void *ud, FILE *out) {
   struct host_health *h = ud;
-  int rc = cp_registry_metrics_write(h->reg, out);
+  struct cp_supervisor_target t[ISOLATED_MAX];
+  char *src[1 + ISOLATED_MAX] = {NULL};
+  size_t i, n = 0, len = 0;
+  FILE *own;
+  int rc = -1;
 
-  if (h->sup != NULL && cp_supervisor_metrics_write(h->sup, out) < 0)
+  if (h->sup != NULL)
+    n = cp_supervisor_metrics_targets(h->sup, t, ISOLATED_MAX);
+  if (n == 0) {
+    rc = cp_registry_metrics_write(h->reg, out);
+    if (h->sup != NULL && cp_supervisor_metrics_write(h->sup, out) < 0)
+      rc = -1;
+    return rc;
+  }
+  own = open_memstream(&src[0], &len);
+  if (own == NULL)
+    return -1;
+  rc = cp_registry_metrics_write(h->reg, own);
+  if (cp_supervisor_metrics_write(h->sup, own) < 0)
     rc = -1;
+  if (fclose(own) != 0)
+    rc = -1;
+  for (i = 0; i < n; i++)
+    src[1 + i] =
+        cp_isolated_metrics_fetch(t[i].addr, t[i].name, ISOLATED_SCRAPE_MS);
+  if (rc == 0)
+    rc = cp_prom_merge((const char *const *)src, 1 + n, out);
+  for (i = 0; i < 1 + n; i++)
+    free(src[i]);
   return rc;
 }
 
@@ -377,6 +408,21 @@ static void watch_expired(void *ud) {
 
 /* api_server is not "embedded": plugins watch the cluster the [host]
  * kubeconfig names (api_server, when a URL, overrides its server). */
+/* The line tests and operators wait for. Plugins waiting for a resource
+ * that is not served are loaded but not running: counted apart. */
+static void log_ready(struct cp_registry *reg, int leader_elect) {
+  size_t waiting = cp_registry_waiting(reg);
+  char wait[64] = "";
+
+  if (waiting > 0)
+    snprintf(wait, sizeof wait, ", %zu waiting for a resource", waiting);
+  cp_log_info("cplane", "ready: %zu plugin(s) %s%s, %zu refused; SIGTERM or "
+                        "SIGINT stops, SIGHUP reloads",
+              reg->n_plugins - waiting,
+              leader_elect ? "loaded, workers start when leading" : "running",
+              wait, reg->refused);
+}
+
 static int connect_external(const struct cp_config *cfg,
                             struct cp_client **client, char **err) {
   struct cp_kubeconfig kc;
@@ -682,12 +728,16 @@ static int run(const struct options *o) {
       goto out;
     }
   }
-  if (o->only_plugin == NULL) {
+  {
     static const struct cp_health_ops ops = {health_ready, health_metrics};
+    /* An isolated plugin's child serves its own metrics on a loopback
+     * port its log line names: the parent's /metrics reads them there
+     * (isolated_metrics.h). */
+    const char *listen = o->only_plugin ? "127.0.0.1:0" : cfg->listen;
 
     free(err);
     err = NULL;
-    if (cp_health_start(cfg->listen, &ops, &hh, &health, &err) < 0)
+    if (cp_health_start(listen, &ops, &hh, &health, &err) < 0)
       cp_log_warn("cplane", "no health or metrics endpoint: %s",
                   err != NULL ? err : "out of memory");
     else
@@ -699,12 +749,7 @@ static int run(const struct options *o) {
     cp_log_info("cplane", "kubectl: KUBECONFIG=%s kubectl get pods",
                 api.kubeconfig);
   pidfile = write_pidfile(o->data_dir ? o->data_dir : cfg->data_dir);
-  cp_log_info("cplane", "ready: %zu plugin(s) %s, %zu refused; SIGTERM or "
-                        "SIGINT stops, SIGHUP reloads",
-              reg.n_plugins,
-              cfg->leader_elect ? "loaded, workers start when leading"
-                                : "running",
-              reg.refused);
+  log_ready(&reg, cfg->leader_elect);
   for (;;) {
     /* While a plugin waits for a resource to be served, look again
      * every few seconds (registry.h). */

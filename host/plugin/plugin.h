@@ -60,6 +60,9 @@ struct cplane_plugin_ctx {
   void *dl;                        /* dlopen handle, never closed */
   void *userdata;                  /* the plugin's own, set_userdata() */
   enum cp_plugin_state state;
+  /* Stopped by a reload whose configuration no longer enables it; read by
+   * /readyz. Guarded by the registry's mu. */
+  int disabled;
 
   /* Runtime, set up by cp_controller_start(). The queue is set and
    * cleared on the main thread, under *runtime_mu when not NULL (the

@@ -527,6 +527,14 @@ static const struct cp_plugin_config *find_config(const struct cp_config *c,
   return NULL;
 }
 
+/* /readyz reads the flag on the health thread. */
+static void set_disabled(struct cp_registry *reg, struct cplane_plugin_ctx *p,
+                         int disabled) {
+  pthread_mutex_lock(&reg->mu);
+  p->disabled = disabled;
+  pthread_mutex_unlock(&reg->mu);
+}
+
 int cp_registry_reload(struct cp_registry *reg, const struct cp_config *cfg,
                        const char *plugin_dir, char **errmsg) {
   size_t i, informers_before;
@@ -570,10 +578,20 @@ int cp_registry_reload(struct cp_registry *reg, const struct cp_config *cfg,
         continue;
       }
       cp_controller_stop(p);
+      set_disabled(reg, p, 1);
       cp_log_info("cplane", "plugin %s disabled by the new configuration",
                   p->name);
       changed++;
     }
+  }
+  /* The new file's keys for plugins loaded already (one loaded below is
+   * checked as it loads): a misspelling added to a running plugin's
+   * section is said now, not at the next start. */
+  for (i = 0; i < cfg->n_plugins; i++) {
+    struct cplane_plugin_ctx *p = cp_registry_find(reg, cfg->plugins[i].name);
+
+    if (p != NULL && runs_here(&cfg->plugins[i]))
+      warn_unknown_keys(reg, p, &cfg->plugins[i]);
   }
   /* Start what is newly enabled. */
   for (i = 0; i < cfg->n_plugins; i++) {
@@ -608,6 +626,7 @@ int cp_registry_reload(struct cp_registry *reg, const struct cp_config *cfg,
       err = NULL;
       continue;
     }
+    set_disabled(reg, p, 0);
     cp_log_info("cplane", "plugin %s enabled by the new configuration",
                 p->name);
     changed++;
@@ -676,6 +695,8 @@ int cp_registry_ready(struct cp_registry *reg, FILE *out) {
 
     if (cp_inflight_ready_lines(&p->inflight, now, out) > 0)
       all = 0;
+    else if (p->disabled)
+      fprintf(out, "[+]plugin %s disabled by the configuration\n", p->name);
     else if (w != NULL)
       fprintf(out, "[+]plugin %s waiting for %s (not served)\n", p->name,
               w->what);

@@ -87,7 +87,8 @@ void cp_registry_stop(struct cp_registry *reg);
 void cp_registry_free(struct cp_registry *reg);
 /* Readiness, one line per check into out: "[-]plugin NAME failed to
  * load: WHY" per refused plugin, "[+]plugin NAME ok" per loaded one,
- * "[+]plugin NAME waiting for RES (not served)" per waiting one, one
+ * "[+]plugin NAME waiting for RES (not served)" per waiting one,
+ * "[+]plugin NAME disabled by the configuration" per one a reload stopped, one
  * "[-]plugin NAME: CALLBACK KEY stuck for ..." per stuck call, and
  * "[+]/[-]cache NAME synced" per shared informer. Returns 1 when nothing
  * failed. Safe while running. */

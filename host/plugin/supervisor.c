@@ -44,6 +44,7 @@ struct child {
   uint64_t started_ms, start_at_ms, term_sent_ms;
   struct cp_crashloop backoff;
   uint64_t starts, crashes;
+  char metrics_addr[64]; /* what the running child announced; "" */
   int restart_now; /* we stopped it for a reload: no backoff */
   int removed;     /* no longer supervised: reap, then free */
 };
@@ -308,6 +309,7 @@ static void spawn(struct cp_supervisor *s, struct child *c, uint64_t now) {
   c->out_fd = fds[0];
   c->pid = pid;
   c->state = CH_RUNNING;
+  c->metrics_addr[0] = '\0'; /* until this child says */
   c->started_ms = now;
   c->term_sent_ms = 0;
   c->line_len = 0;
@@ -330,6 +332,23 @@ fail:
                (c->start_at_ms - now) / 1e3);
 }
 
+/* The child's health line, "... health and metrics on http://ADDR (...",
+ * says where its own metrics are (isolated_metrics.h). */
+static void note_metrics_addr(struct child *c) {
+  static const char mark[] = "health and metrics on http://";
+  const char *p = memmem(c->line, c->line_len, mark, sizeof mark - 1);
+  size_t n = 0;
+
+  if (p == NULL)
+    return;
+  p += sizeof mark - 1;
+  while (p + n < c->line + c->line_len && p[n] != ' ' &&
+         n + 1 < sizeof c->metrics_addr)
+    n++;
+  memcpy(c->metrics_addr, p, n);
+  c->metrics_addr[n] = '\0';
+}
+
 /* One line of the child's into the log, whole and tagged. */
 static void emit_line(struct cp_supervisor *s, struct child *c) {
   char tag[160];
@@ -338,6 +357,7 @@ static void emit_line(struct cp_supervisor *s, struct child *c) {
 
   if (c->line_len == 0)
     return;
+  note_metrics_addr(c);
   tl = (size_t)snprintf(tag, sizeof tag, "plugin %s[%d]| ", c->name,
                         (int)c->pid);
   if (tl >= sizeof tag)
@@ -651,6 +671,25 @@ int cp_supervisor_metrics_write(struct cp_supervisor *s, FILE *out) {
                                      : 0));
   pthread_mutex_unlock(&s->mu);
   return ferror(out) ? -1 : 0;
+}
+
+size_t cp_supervisor_metrics_targets(struct cp_supervisor *s,
+                                     struct cp_supervisor_target *out,
+                                     size_t max) {
+  size_t i, n = 0;
+
+  pthread_mutex_lock(&s->mu);
+  for (i = 0; i < s->n && n < max; i++) {
+    struct child *c = s->children[i];
+
+    if (c->removed || c->state != CH_RUNNING || c->metrics_addr[0] == '\0')
+      continue;
+    snprintf(out[n].name, sizeof out[n].name, "%s", c->name);
+    snprintf(out[n].addr, sizeof out[n].addr, "%s", c->metrics_addr);
+    n++;
+  }
+  pthread_mutex_unlock(&s->mu);
+  return n;
 }
 
 void cp_supervisor_free(struct cp_supervisor *s) {

@@ -68,6 +68,16 @@ int cp_supervisor_ready(struct cp_supervisor *s, FILE *out);
 /* cplane_plugin_crashes_total and cplane_plugin_restarts_total. Returns
  * 0, or -1 on a write error. */
 int cp_supervisor_metrics_write(struct cp_supervisor *s, FILE *out);
+/* Where each running child serves its own metrics: the address its log
+ * announced ("health and metrics on http://ADDR"), copied into out (at
+ * most max). Returns how many. isolated_metrics.h reads them. */
+struct cp_supervisor_target {
+  char name[128];
+  char addr[64];
+};
+size_t cp_supervisor_metrics_targets(struct cp_supervisor *s,
+                                     struct cp_supervisor_target *out,
+                                     size_t max);
 /* Counters for tests. */
 uint64_t cp_supervisor_crashes(struct cp_supervisor *s, const char *name);
 uint64_t cp_supervisor_restarts(struct cp_supervisor *s, const char *name);

@@ -24,7 +24,9 @@ awk -v tmp="$TMP" '
   { print }' "$ROOT/config/cplane.ini" >"$TMP/c.ini"
 "$B/cplane" -c "$TMP/c.ini" >"$TMP/log" 2>&1 &
 PIDS+=($!)
-wait_for_log "$TMP/log" "ready: 8 plugin(s) running" 30
+# Every plugin the shipped INI enables, however many that is.
+enabled=$(grep -c '^enabled = true' "$TMP/c.ini")
+wait_for_log "$TMP/log" "ready: $enabled plugin(s) running, 0 refused" 30
 K() { kubectl --kubeconfig "$TMP/data/admin.kubeconfig" --cache-dir "$TMP/cache" "$@"; }
 running() { # [NAMESPACE] -> count of Running nginx pods
   K get pods -n "${1:-default}" -l app=nginx \

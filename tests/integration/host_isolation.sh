@@ -47,7 +47,8 @@ wait_for_log "$TMP/log" "supervisor: plugin crasher started in its own process: 
 wait_for_log "$TMP/log" "^plugin crasher\[[0-9]*\]| .*crasher: started: 1 worker"
 child=$(grep -o 'plugin crasher started in its own process: pid [0-9]*' "$TMP/log" | grep -o '[0-9]*$')
 K() { kubectl --kubeconfig "$TMP/data/admin.kubeconfig" --cache-dir "$TMP/cache" "$@"; }
-health=$(grep -o 'health and metrics on http://[0-9.:]*' "$TMP/log" | sed 's/.* on //')
+# The host's own line (its children announce theirs, tagged).
+health=$(grep -v '^plugin ' "$TMP/log" | grep -o -m1 'health and metrics on http://[0-9.:]*' | sed 's/.* on //')
 ready=$(curl -s "$health/readyz?verbose")
 echo "$ready" | grep "^\[+\]plugin crasher ok (isolated, pid $child)" >/dev/null ||
   fail "/readyz lacks the isolated plugin: $ready"
@@ -56,6 +57,18 @@ mirrored calm | K create -f - >/dev/null || fail "create calm"
 wait_for_log "$TMP/log" "^plugin crasher\[$child\]| .*plugin crasher: reconciled default/calm"
 wait_for_log "$TMP/log" "mirror default/calm -> calm-mirror: 201"
 pass "an isolated plugin runs in its own process against the same API server"
+
+# Its queue and reconcile counters live in the child: the host's /metrics
+# shows them beside its own, each family whole.
+wait_for_log "$TMP/log" "^plugin crasher\[$child\]| .*health and metrics on http://127.0.0.1:"
+curl -sf "$health/metrics" >"$TMP/metrics" || fail "/metrics"
+grep -E '^controller_runtime_reconcile_total\{controller="crasher",result="success"\} [1-9]' "$TMP/metrics" >/dev/null ||
+  fail "the isolated plugin's reconciles are not in /metrics: $(grep crasher "$TMP/metrics")"
+grep -E '^controller_runtime_reconcile_total\{controller="mirror",result="success"\} [0-9]' "$TMP/metrics" >/dev/null ||
+  fail "the in-process plugin's reconciles went missing: $(grep reconcile_total "$TMP/metrics")"
+[ "$(grep -c '^# TYPE controller_runtime_reconcile_total ' "$TMP/metrics")" = 1 ] || fail "a family is split in two"
+out=$(promtool check metrics <"$TMP/metrics" 2>&1) || fail "promtool check metrics (merged): $out"
+pass "an isolated plugin's own counters reach the host's /metrics"
 
 boom boom reconcile | K create -f - >/dev/null || fail "create boom"
 wait_for_log "$TMP/log" "^plugin crasher\[$child\]| .* ERROR crash: plugin crasher crashed in reconcile default/boom: SIGSEGV (fault address 0x0)"

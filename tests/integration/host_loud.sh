@@ -59,6 +59,12 @@ case "$line" in
 esac
 pass "the start-up log names loaded, refused and installed-but-disabled plugins"
 
+# A misspelling added to a running plugin's section is said at SIGHUP.
+sed -i 's/^workers = 2$/workers = 2\nselectr = x/' "$TMP/c.ini"
+kill -HUP "${PIDS[0]}"
+wait_for_log "$TMP/log" "$TMP/c.ini:11: \[plugin.template\] unknown key 'selectr'" 10
+pass "SIGHUP checks the new file's keys of a running plugin"
+
 kill -TERM "${PIDS[0]}"
 wait_exit "${PIDS[0]}" 20
 [ "$RC" -eq 0 ] || { cat "$TMP/log"; fail "exit $RC"; }

@@ -37,7 +37,7 @@ readyz() { # $1: file for the body; prints the status code
 }
 
 # Well within the 60 s the old host waited for the widgets cache.
-wait_for_log "$TMP/log" "ready: 2 plugin(s) running" 15
+wait_for_log "$TMP/log" "ready: 1 plugin(s) running, 1 waiting for a resource" 15
 wait_for_log "$TMP/log" "template: started" 5
 expect_log "$TMP/log" "plugin widgets waiting for widgets.example.com/v1 (not served)"
 [ "$(grep -c "plugin widgets waiting for" "$TMP/log")" = 1 ] || fail "the wait is logged more than once"

@@ -64,6 +64,9 @@ sed -i '/^\[plugin.mirror\]/,$ s/enabled = true/enabled = false/' "$TMP/c.ini"
 kill -HUP "${PIDS[0]}"
 wait_for_log "$TMP/log" "plugin mirror disabled by the new configuration"
 wait_for_log "$TMP/log" "mirror: stopped"
+health=$(grep -o 'health and metrics on http://[0-9.:]*' "$TMP/log" | sed 's/.* on //')
+curl -s "$health/readyz?verbose" | grep -xF '[+]plugin mirror disabled by the configuration' >/dev/null ||
+  fail "/readyz of a disabled plugin: $(curl -s "$health/readyz?verbose")"
 printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: while-off, labels: {mirror: "yes"}}\n' |
   K create -f - >/dev/null
 sleep 1
@@ -71,6 +74,8 @@ if K get cm while-off-mirror >/dev/null 2>&1; then fail "a disabled plugin still
 sed -i '/^\[plugin.mirror\]/,$ s/enabled = false/enabled = true/' "$TMP/c.ini"
 kill -HUP "${PIDS[0]}"
 wait_for_log "$TMP/log" "plugin mirror enabled by the new configuration"
+curl -s "$health/readyz?verbose" | grep -xF '[+]plugin mirror ok' >/dev/null ||
+  fail "/readyz of a re-enabled plugin: $(curl -s "$health/readyz?verbose")"
 # Re-enabled, it sees the cache again (replayed) and catches up.
 wait_for_log "$TMP/log" "mirror default/while-off -> while-off-mirror: 201"
 printf '[host]\nbogus = 1\n' >"$TMP/c.ini.bad"
