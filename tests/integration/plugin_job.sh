@@ -9,12 +9,12 @@
 # garbage collector, or a user, can delete them).
 #
 # Pods finish through finish_pod (a status patch: phase and a terminated
-# container state, as a kubelet writes it). nodesim may finish them on
-# its own (run_seconds, cplane.io/nodesim-exit-code): both reach the
-# same state, so the test holds either way.
+# container state, as a kubelet writes it): nodesim's run_seconds is an
+# hour here, so the test decides when each pod ends; the last Job's pods
+# carry cplane.io/nodesim-run-seconds and nodesim finishes them.
 . "$(dirname "$0")/lib/common.sh"
 
-INI_nodesim=$'count = 3' INI_job=$'backoff_base = 200ms\nbackoff_max = 1s' \
+INI_nodesim=$'count = 3\nrun_seconds = 1h' INI_job=$'backoff_base = 200ms\nbackoff_max = 1s' \
   start_cplane scheduler nodesim job
 
 # finish_pod NAME CODE: the pod's container exits with CODE.
@@ -177,3 +177,10 @@ held() {
 }
 wait_until 20 held 0
 pass "a deleted Job's running pods lose the tracking finalizer"
+
+# 7. Left to nodesim: pods that run 1 s and exit 0 complete the Job.
+job auto $'  completions: 3\n  parallelism: 2' '"cplane.io/nodesim-run-seconds": "1"'
+wait_until 30 is_cond auto Complete True/CompletionsReached
+[ "$(K get job auto -o jsonpath='{.status.succeeded}')" = 3 ] ||
+  fail "auto: $(K get job auto -o jsonpath='{.status}')"
+pass "a Job whose pods nodesim runs to completion completes"
