@@ -37,6 +37,7 @@
 #include "node.h"
 #include "podstatus.h"
 #include "sim.h"
+#include "usage.h"
 
 #include <cplane/cplane.h>
 
@@ -139,6 +140,7 @@ static void on_add(cplane_plugin_ctx *ctx, uint32_t res,
     enqueue_kind(ctx, "pods-of", name, 0);
   } else if (res == PODS) {
     queue_pod(ctx, obj);
+    nsim_usage_pod_event(api, ctx, st, NULL, obj);
   }
 }
 
@@ -161,6 +163,7 @@ static void on_update(cplane_plugin_ctx *ctx, uint32_t res,
     }
   } else if (res == PODS) {
     queue_pod(ctx, new_obj);
+    nsim_usage_pod_event(api, ctx, st, old_obj, new_obj);
   }
 }
 
@@ -654,6 +657,7 @@ static int reconcile_start(cplane_plugin_ctx *ctx) {
     snprintf(name, sizeof name, "%s%d", st->prefix, i);
     enqueue_kind(ctx, "node", name, 0);
   }
+  nsim_usage_start(api, ctx, st);
   return CPLANE_RECONCILE_DONE;
 }
 
@@ -671,6 +675,9 @@ static int sim_reconcile(cplane_plugin_ctx *ctx, const char *key,
     return reconcile_pod(ctx, key + 4, requeue_after_ms);
   if (strncmp(key, "pods-of/", 8) == 0)
     return reconcile_pods_of(ctx, key + 8);
+  if (nsim_usage_key(key))
+    return nsim_usage_reconcile(api, ctx, state(ctx), PODS, key,
+                                requeue_after_ms);
   return CPLANE_RECONCILE_TERMINAL;
 }
 
@@ -685,7 +692,8 @@ static int sim_init(cplane_plugin_ctx *ctx,
   api = host_api;
   if ((st = calloc(1, sizeof *st)) == NULL)
     return CPLANE_ENOMEM;
-  if ((err = nsim_configure(api, ctx, st)) != NULL) {
+  if ((err = nsim_configure(api, ctx, st)) != NULL ||
+      (err = nsim_usage_configure(api, ctx, st)) != NULL) {
     snprintf(buf, sizeof buf, "[plugin.%s] %s", api->plugin_name(ctx), err);
     *errmsg = api->string_dup(buf);
     nsim_free_state(st);
@@ -718,7 +726,8 @@ static void sim_fini(cplane_plugin_ctx *ctx) {
  * --check-config and start-up report any other as a misspelling. */
 static const char *const nodesim_config_keys[] = {
     "count", "name_prefix", "cpu", "memory", "pods", "heartbeat",
-    "pod_start_delay", "max_grace", "labels", "taints", NULL};
+    "pod_start_delay", "max_grace", "labels", "taints",
+    "usage", "usage_fraction", "usage_interval", NULL};
 
 static const struct cplane_plugin nodesim_plugin = {
     CPLANE_PLUGIN_HEADER,
