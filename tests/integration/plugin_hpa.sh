@@ -53,6 +53,14 @@ spec:
 Y
 wait_until 20 top_pods_show '^web-.* 50m '
 pass "kubectl top pods: $(K top pods --no-headers | tr -s ' ')"
+# PodMetrics share their pod's name: stored apart (metrics.k8s.io keys
+# carry their group), each kind reads back as itself.
+pod=$(K get pods -l app=web -o jsonpath='{.items[0].metadata.name}')
+[ "$(K get pods.metrics.k8s.io "$pod" -o jsonpath='{.kind}/{.metadata.ownerReferences[0].name}')" = "PodMetrics/$pod" ] ||
+  fail "PodMetrics of $pod: $(K get pods.metrics.k8s.io "$pod" -o yaml 2>&1)"
+[ "$(K get pod "$pod" -o jsonpath='{.kind}/{.status.phase}')" = Pod/Running ] ||
+  fail "the pod under its metrics: $(K get pod "$pod" -o yaml 2>&1)"
+pass "PodMetrics and Pod of one name kept apart"
 # The pod's node: its 50m plus the idle 50m.
 wait_until 20 top_nodes_show '^sim-. *100m '
 pass "kubectl top nodes: $(K top nodes --no-headers | tr -s ' ' | paste -sd';')"
