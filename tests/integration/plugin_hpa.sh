@@ -61,6 +61,12 @@ pod=$(K get pods -l app=web -o jsonpath='{.items[0].metadata.name}')
 [ "$(K get pod "$pod" -o jsonpath='{.kind}/{.status.phase}')" = Pod/Running ] ||
   fail "the pod under its metrics: $(K get pod "$pod" -o yaml 2>&1)"
 pass "PodMetrics and Pod of one name kept apart"
+out=$(printf '%s\n' 'apiVersion: metrics.k8s.io/v1beta1' 'kind: NodeMetrics' \
+  'metadata: {name: bad}' 'usage: {cpu: lots}' | K create -f - 2>&1) &&
+  fail "a usage that is no quantity was stored"
+echo "$out" | grep -q 'usage\[cpu\]: Invalid value: "lots": must be a non-negative quantity' ||
+  fail "bad usage: $out"
+pass "a usage that is no quantity: 422"
 # The pod's node: its 50m plus the idle 50m.
 wait_until 20 top_nodes_show '^sim-. *100m '
 pass "kubectl top nodes: $(K top nodes --no-headers | tr -s ' ' | paste -sd';')"
