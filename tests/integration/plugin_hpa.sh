@@ -79,6 +79,10 @@ K patch hpa web --type=merge -p \
   >/dev/null || fail "patch behavior"
 wait_until 15 utilization_is 50
 pass "HPA sees 50% of request"
+[ "$(K get horizontalpodautoscalers.v1.autoscaling web \
+  -o jsonpath='{.status.currentCPUUtilizationPercentage}')" = 50 ] ||
+  fail "autoscaling/v1 status: $(K get horizontalpodautoscalers.v1.autoscaling web -o yaml)"
+pass "autoscaling/v1 shows currentCPUUtilizationPercentage 50"
 replicas_are 1 || fail "scaled at target: $(replicas)"
 
 # 150m of 100m: 150%, three times the 50% target: 1 -> 3 pods, then
