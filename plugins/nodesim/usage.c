@@ -140,8 +140,12 @@ static void add_usage(struct cplane_strbuf *b, int64_t cpu_m,
   cplane_strbuf_addf(b, "{\"cpu\":\"%s\",\"memory\":\"%s\"}", cpu, mem);
 }
 
-static void window(const struct nsim_usage *u, char *buf, size_t len) {
-  cplane_duration_format((int64_t)u->interval_ms * CPLANE_NS_PER_MS, buf, len);
+/* The timestamp and window every metrics object carries. */
+static void stamp(const struct nsim_usage *u, int64_t now_ms, char *now,
+                  size_t now_len, char *win, size_t win_len) {
+  cplane_time_format(now_ms, now, now_len);
+  cplane_duration_format((int64_t)u->interval_ms * CPLANE_NS_PER_MS, win,
+                         win_len);
 }
 
 char *nsim_usage_pod_json(const struct cplane_host_api *api,
@@ -175,10 +179,11 @@ char *nsim_usage_pod_json(const struct cplane_host_api *api,
     cplane_strbuf_add(&b, "}");
   }
   cplane_strbuf_add(&b, "]");
-  if ((containers = cplane_strbuf_finish(&b)) == NULL)
+  if ((containers = cplane_strbuf_finish(&b)) == NULL) {
+    api->free(labels);
     return NULL;
-  cplane_time_format(now_ms, now, sizeof now);
-  window(u, win, sizeof win);
+  }
+  stamp(u, now_ms, now, sizeof now, win, sizeof win);
   body = api->json_format(
       "{'apiVersion':'metrics.k8s.io/v1beta1','kind':'PodMetrics',"
       "'metadata':{'name':%s,'namespace':%s,'labels':%j,"
@@ -201,8 +206,7 @@ char *nsim_usage_node_json(const struct cplane_host_api *api,
   add_usage(&b, cpu_m, memory);
   if ((usage = cplane_strbuf_finish(&b)) == NULL)
     return NULL;
-  cplane_time_format(now_ms, now, sizeof now);
-  window(u, win, sizeof win);
+  stamp(u, now_ms, now, sizeof now, win, sizeof win);
   body = api->json_format(
       "{'apiVersion':'metrics.k8s.io/v1beta1','kind':'NodeMetrics',"
       "'metadata':{'name':%s},'timestamp':%s,'window':%s,'usage':%j}",
