@@ -22,8 +22,8 @@ static int32_t min32(int32_t a, int32_t b) { return a < b ? a : b; }
 /* Records sample v in arr, in the place of the oldest one before cutoff
  * when there is one (kube reuses an outdated slot), else appended; a full
  * array drops its oldest. */
-static void record(struct hpa_sample *arr, int *n, int64_t cutoff_ms,
-                   int64_t now_ms, int32_t v) {
+static void record(struct hpa_sample *arr, int *n, int max,
+                   int64_t cutoff_ms, int64_t now_ms, int32_t v) {
   int i, oldest = 0;
 
   for (i = 0; i < *n; i++) {
@@ -34,7 +34,7 @@ static void record(struct hpa_sample *arr, int *n, int64_t cutoff_ms,
     if (arr[i].at_ms < arr[oldest].at_ms)
       oldest = i;
   }
-  if (*n < HPA_HISTORY_MAX)
+  if (*n < max)
     arr[(*n)++] = (struct hpa_sample){now_ms, v, 0};
   else
     arr[oldest] = (struct hpa_sample){now_ms, v, 0};
@@ -84,7 +84,7 @@ static void normalize_plain(struct hpa_history *h, const struct hpa_spec *s,
   for (i = 0; i < h->n_recs; i++)
     if (h->recs[i].at_ms > cutoff)
       stabilized = max32(stabilized, h->recs[i].value);
-  record(h->recs, &h->n_recs, cutoff, now_ms, desired);
+  record(h->recs, &h->n_recs, HPA_RECS_MAX, cutoff, now_ms, desired);
   out->able =
       stabilized != desired ? scale_down_stabilized : ready_for_new_scale;
   limit_plain(s, current, stabilized, out);
@@ -200,8 +200,8 @@ static void normalize_behavior(struct hpa_history *h,
   }
   rec = max32(rec, up);
   rec = min32(rec, down);
-  record(h->recs, &h->n_recs, up_cut < down_cut ? up_cut : down_cut, now_ms,
-         desired);
+  record(h->recs, &h->n_recs, HPA_RECS_MAX,
+         up_cut < down_cut ? up_cut : down_cut, now_ms, desired);
   if (rec == desired)
     out->able = ready_for_new_scale;
   else
@@ -237,7 +237,7 @@ void hpa_record_scale(struct hpa_history *h, const struct hpa_spec *spec,
   if (!spec->has_behavior || next == prev)
     return;
   if (up)
-    record(h->ups, &h->n_ups, cutoff, now_ms, next - prev);
+    record(h->ups, &h->n_ups, HPA_EVENTS_MAX, cutoff, now_ms, next - prev);
   else
-    record(h->downs, &h->n_downs, cutoff, now_ms, prev - next);
+    record(h->downs, &h->n_downs, HPA_EVENTS_MAX, cutoff, now_ms, prev - next);
 }

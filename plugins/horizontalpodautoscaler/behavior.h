@@ -21,7 +21,11 @@
 
 #include "hpa.h"
 
-#define HPA_HISTORY_MAX 64
+/* Recommendations kept per HPA: one per sync, so 1024 cover the longest
+ * window (3600 s) at syncs of 3.5 s or more; with shorter syncs the
+ * oldest go first. Scale events are fewer (one per rescale). */
+#define HPA_RECS_MAX 1024
+#define HPA_EVENTS_MAX 64
 
 struct hpa_sample {
   int64_t at_ms;
@@ -31,8 +35,8 @@ struct hpa_sample {
 
 /* What one HPA remembers between its syncs. */
 struct hpa_history {
-  struct hpa_sample recs[HPA_HISTORY_MAX], ups[HPA_HISTORY_MAX],
-      downs[HPA_HISTORY_MAX];
+  struct hpa_sample recs[HPA_RECS_MAX], ups[HPA_EVENTS_MAX],
+      downs[HPA_EVENTS_MAX];
   int n_recs, n_ups, n_downs;
 };
 
