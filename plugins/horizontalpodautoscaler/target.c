@@ -51,13 +51,24 @@ int hpa_scale_get(const struct cplane_host_api *api, cplane_plugin_ctx *ctx,
              spec->target_kind, group);
     return -1;
   }
+  /* A name that would not stay one path segment (the API server's
+   * validation refuses these; a stored one is not requested). */
+  if (strpbrk(spec->target_name, "/?#%") != NULL ||
+      strcmp(spec->target_name, ".") == 0 ||
+      strcmp(spec->target_name, "..") == 0) {
+    snprintf(err, errlen, "invalid scaleTargetRef name \"%.200s\"",
+             spec->target_name);
+    return -1;
+  }
   snprintf(path, sizeof path, "/%s%s/%s/namespaces/%s/%s/%s/scale",
-           group[0] ? "apis/" : "api", group, out->res->version, ns, out->res->resource, spec->target_name);
+           group[0] ? "apis/" : "api", group, out->res->version, ns,
+           out->res->resource, spec->target_name);
   code = api->request(ctx, "GET", path, NULL, &body, &len);
   if (code == 200 && body != NULL &&
       api->object_parse(body, len, &out->obj, NULL) == CPLANE_OK) {
     api->object_int(out->obj, "spec.replicas", &replicas);
-    out->replicas = replicas < 0 || replicas > INT32_MAX ? 0 : (int32_t)replicas;
+    out->replicas =
+        replicas < 0 || replicas > INT32_MAX ? 0 : (int32_t)replicas;
     out->selector = api->object_string(out->obj, "status.selector");
     api->free(body);
     return 0;
