@@ -250,15 +250,22 @@ void nsim_usage_pod_event(const struct cplane_host_api *api,
     return;
   was = old_pod != NULL && running_here(api, st, old_pod);
   is = running_here(api, st, pod);
-  /* A resync (old == new) changes nothing; a pod seen for the first time
-   * running (a restart) is written again, which costs a create that
-   * finds it there. */
-  if (was != is ||
-      (is && (!same_str(api->object_annotation(old_pod, USAGE_CPU_ANNOTATION),
-                        api->object_annotation(pod, USAGE_CPU_ANNOTATION)) ||
-              !same_str(
-                  api->object_annotation(old_pod, USAGE_MEMORY_ANNOTATION),
-                  api->object_annotation(pod, USAGE_MEMORY_ANNOTATION)))))
+  /* A pod that starts running is first reported one usage_interval
+   * later, as metrics-server's first scrape of it comes a resolution
+   * after it started (and its write stays off the path of pods still
+   * starting). A pod seen for the first time running (a restart) is
+   * written again, which costs a request that finds it there. A resync
+   * (old == new) changes nothing. */
+  if (!was && is)
+    enqueue_usage(api, ctx, "usage", api->object_key(pod),
+                  st->usage->interval_ms);
+  else if (was != is ||
+           (is &&
+            (!same_str(api->object_annotation(old_pod, USAGE_CPU_ANNOTATION),
+                       api->object_annotation(pod, USAGE_CPU_ANNOTATION)) ||
+             !same_str(
+                 api->object_annotation(old_pod, USAGE_MEMORY_ANNOTATION),
+                 api->object_annotation(pod, USAGE_MEMORY_ANNOTATION)))))
     enqueue_usage(api, ctx, "usage", api->object_key(pod), 0);
 }
 

@@ -7,9 +7,9 @@
  * Running pods plus an idle base.
  *
  * Writes: a pod's PodMetrics (owned by the pod, so that the garbage
- * collector removes it with the pod) when it starts running and when its
- * usage annotations change, one write each; deleted when the pod stops
- * running. Each node's NodeMetrics at most every `usage_interval`, and
+ * collector removes it with the pod) one usage_interval after it starts
+ * running (metrics-server's first scrape) and when its usage annotations
+ * change, one write each; deleted when the pod stops running. Each node's NodeMetrics at most every `usage_interval`, and
  * only when its figures changed. `usage = false` writes nothing.
  *
  * Work keys (nodesim's queue): usage/NS/NAME (a pod's metrics),
