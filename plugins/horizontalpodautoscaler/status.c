@@ -12,8 +12,9 @@ static const char *const cond_types[HPA_N_CONDS] = {
 
 void hpa_status_cond(struct hpa_status *st, int i, const char *status,
                      const char *reason, const char *message) {
-  st->conds[i] =
-      (struct cplane_condition){cond_types[i], status, reason, message, 0};
+  snprintf(st->messages[i], sizeof st->messages[i], "%s", message);
+  st->conds[i] = (struct cplane_condition){cond_types[i], status, reason,
+                                           st->messages[i], 0};
 }
 
 /* currentMetrics as JSON text (malloc'd), or NULL out of memory. */

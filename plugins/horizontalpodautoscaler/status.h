@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 enum { HPA_COND_ABLE, HPA_COND_ACTIVE, HPA_COND_LIMITED, HPA_N_CONDS };
+#define HPA_MESSAGE_MAX 1024
 
 struct hpa_metric_status {
   const char *resource;
@@ -29,11 +30,15 @@ struct hpa_status {
   int rescaled; /* lastScaleTime is now */
   const struct hpa_metric_status *metrics;
   int n_metrics;
-  /* Conditions set this sync, by HPA_COND_*; type NULL: not set. */
+  /* Conditions set this sync, by HPA_COND_*; type NULL: not set. Their
+   * messages are copies held here (callers build them in buffers of
+   * their own scope). */
   struct cplane_condition conds[HPA_N_CONDS];
+  char messages[HPA_N_CONDS][HPA_MESSAGE_MAX];
 };
 
-/* Sets condition i of st (type named after i). */
+/* Sets condition i of st (type named after i); status and reason are
+ * static text, message is copied (cut at HPA_MESSAGE_MAX - 1 bytes). */
 void hpa_status_cond(struct hpa_status *st, int i, const char *status,
                      const char *reason, const char *message);
 /* The merge patch of hpa's status to st, or NULL when nothing would

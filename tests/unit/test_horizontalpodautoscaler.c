@@ -342,10 +342,19 @@ static void test_status_patch(void **state) {
   st.rescaled = 1;
   st.metrics = &m;
   st.n_metrics = 1;
-  hpa_status_cond(&st, HPA_COND_ABLE, "True", "SucceededRescale",
-                  "the HPA controller was able to update the target scale "
-                  "to 3");
+  {
+    /* The message is built in a buffer of the caller's scope, gone (here:
+     * overwritten) before the patch is made: the status keeps a copy. */
+    char text[96];
+
+    snprintf(text, sizeof text, "the HPA controller was able to update "
+                                "the target scale to %d", 3);
+    hpa_status_cond(&st, HPA_COND_ABLE, "True", "SucceededRescale", text);
+    memset(text, 'x', sizeof text - 1);
+  }
   patch = hpa_status_patch(api, NULL, o, &st, &nomem);
+  assert_non_null(patch);
+  assert_non_null(strstr(patch, "update the target scale to 3\""));
   assert_non_null(patch);
   assert_non_null(strstr(patch, "\"desiredReplicas\":3"));
   assert_non_null(strstr(patch, "\"averageUtilization\":150"));
