@@ -131,7 +131,7 @@ static int32_t desired_by_metrics(struct sync *s, char *name, size_t name_len,
   struct hpa_samples smp;
   char first[ERR_LEN] = "", one[ERR_LEN], cond_msg[ERR_LEN + 64];
   int32_t best = 0, r;
-  int i, invalid = 0;
+  int i, invalid = 0, first_bad = 0;
 
   if (hpa_samples_list(api, s->ctx, PODS, s->ns, s->scale.selector, &smp,
                        one, sizeof one) != 0) {
@@ -148,8 +148,10 @@ static int32_t desired_by_metrics(struct sync *s, char *name, size_t name_len,
 
       r = metric_replicas(s, &smp, m, &s->metrics[s->st.n_metrics], one);
       if (r < 0) {
-        if (invalid++ == 0)
+        if (invalid++ == 0) {
           snprintf(first, sizeof first, "%s", one);
+          first_bad = i;
+        }
         continue;
       }
       s->st.n_metrics++;
@@ -182,7 +184,7 @@ static int32_t desired_by_metrics(struct sync *s, char *name, size_t name_len,
              "invalid metrics (%d invalid out of %d), first error is: "
              "failed to get %s resource metric value: %s",
              invalid, s->spec.n_metrics,
-             s->spec.metrics[0].resource, first);
+             s->spec.metrics[first_bad].resource, first);
     return -1;
   }
   snprintf(cond_msg, sizeof cond_msg,
