@@ -1,7 +1,10 @@
 /*
  * bench_cluster - the whole control plane end to end, as the real `cplane`
  * binary with its default plugins (replicaset, deployment,
- * garbagecollector, namespace, scheduler, nodelifecycle, nodesim):
+ * garbagecollector, namespace, scheduler, nodelifecycle, nodesim,
+ * horizontalpodautoscaler; nodesim reports usage, one PodMetrics write
+ * per pod, unless NODESIM_USAGE=false in the environment, to measure
+ * what that costs):
  *
  *  1. Scale: Deployments totalling R replicas (default 150,000: 50
  *     namespaces x 3,000, Kubernetes' pods-per-namespace limit) on N
@@ -78,7 +81,8 @@ static const struct cp_informer_handler_ops pod_ops = {pod_add, pod_update,
 
 static const char *const all_plugins[] = {
     "replicaset", "deployment",    "garbagecollector", "namespace",
-    "scheduler",  "nodelifecycle", "nodesim",          NULL};
+    "scheduler",  "nodelifecycle", "nodesim",          "horizontalpodautoscaler",
+    NULL};
 
 /* The default config's plugin sections, with nodesim's size. */
 static void plugins_ini(char *buf, size_t len, unsigned nodes,
@@ -91,8 +95,11 @@ static void plugins_ini(char *buf, size_t len, unsigned nodes,
            "[plugin.scheduler]\nenabled = true\nworkers = 64\n"
            "[plugin.nodelifecycle]\nenabled = true\nworkers = 2\n"
            "[plugin.nodesim]\nenabled = true\nworkers = 32\ncount = %u\n"
-           "pod_start_delay = %s\n",
-           nodes, start_delay);
+           "pod_start_delay = %s\nusage = %s\n"
+           "[plugin.horizontalpodautoscaler]\nenabled = true\nworkers = 2\n",
+           nodes, start_delay,
+           getenv("NODESIM_USAGE") != NULL ? getenv("NODESIM_USAGE")
+                                           : "true");
 }
 
 static int create_deployments(struct harness *h, unsigned replicas) {

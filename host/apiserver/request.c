@@ -426,14 +426,21 @@ int cp_verbs_dry_run(struct cp_api_request *rq) {
 
 /* ------------------------------------------------------------ keys */
 
+/* 1 when t's keys start with its group: custom resources, so that two
+ * groups' "widgets" never collide, and metrics.k8s.io, whose nodes and
+ * pods would otherwise share core's keys. */
+static int key_has_group(const struct cp_resource_type *t) {
+  return !t->builtin || strcmp(t->group, "metrics.k8s.io") == 0;
+}
+
 char *cp_api_key(const struct cp_resource_type *t, const char *ns,
                  const char *name) {
   char *k = NULL;
   int n;
 
-  /* Built-in kinds as kube-apiserver lays them out; custom resources
-   * under their group so two groups' "widgets" never collide. */
-  if (!t->builtin)
+  /* Built-in kinds as kube-apiserver lays them out, but for those
+   * key_has_group names. */
+  if (key_has_group(t))
     n = asprintf(&k, "%s/%s/%s%s%s", t->group, t->resource, ns ? ns : "",
                  ns ? "/" : "", name ? name : "");
   else

@@ -120,6 +120,14 @@ static const struct cp_resource_type builtins[] = {
      * keys carry no group); its strategy converts (event_convert.h). */
     {"events.k8s.io", "v1", "events", "event", "Event", "EventList", 1,
      {"ev"}, 0, 1},
+    /* What nodes report (nodesim: plugins/nodesim/usage.c), served as
+     * metrics-server serves it, plus create/update/delete for the
+     * reporter; stored under the group (cp_api_key): core has nodes and
+     * pods too. */
+    {"metrics.k8s.io", "v1beta1", "nodes", "nodemetrics", "NodeMetrics",
+     "NodeMetricsList", 0, {NULL}, 0, 1},
+    {"metrics.k8s.io", "v1beta1", "pods", "podmetrics", "PodMetrics",
+     "PodMetricsList", 1, {NULL}, 0, 1},
 };
 
 /* A custom type's schema: doc is read without the lock by request

@@ -3,6 +3,7 @@
  * state. See config.h.
  */
 #include "config.h"
+#include "usage.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,6 +42,7 @@ void nsim_free_state(struct nodesim *st) {
   }
   free(st->labels);
   free(st->taints_json);
+  nsim_usage_free(st->usage);
   free(st->ip_next);
   free(st->renewed_ms);
   free(st->due_ms);

@@ -45,6 +45,7 @@
 #include "pods.h"
 #include "registration.h"
 #include "sim.h"
+#include "usage.h"
 #include "work.h"
 
 #include <cplane/cplane.h>
@@ -75,6 +76,7 @@ static void on_add(cplane_plugin_ctx *ctx, uint32_t res,
     nsim_enqueue(api, ctx, "pods-of", name, 0);
   } else if (res == NSIM_PODS) {
     nsim_queue_pod(api, ctx, st, obj);
+    nsim_usage_pod_event(api, ctx, st, NULL, obj);
   }
 }
 
@@ -97,6 +99,7 @@ static void on_update(cplane_plugin_ctx *ctx, uint32_t res,
     }
   } else if (res == NSIM_PODS) {
     nsim_queue_pod(api, ctx, st, new_obj);
+    nsim_usage_pod_event(api, ctx, st, old_obj, new_obj);
   }
 }
 
@@ -121,6 +124,7 @@ static int reconcile_start(cplane_plugin_ctx *ctx) {
     snprintf(name, sizeof name, "%s%d", st->prefix, i);
     nsim_enqueue(api, ctx, "node", name, 0);
   }
+  nsim_usage_start(api, ctx, st);
   return CPLANE_RECONCILE_DONE;
 }
 
@@ -140,6 +144,9 @@ static int sim_reconcile(cplane_plugin_ctx *ctx, const char *key,
     return nsim_reconcile_pod(api, ctx, st, key + 4, requeue_after_ms);
   if (strncmp(key, "pods-of/", 8) == 0)
     return nsim_reconcile_pods_of(api, ctx, st, key + 8);
+  if (nsim_usage_key(key))
+    return nsim_usage_reconcile(api, ctx, st, NSIM_PODS, key,
+                                requeue_after_ms);
   return CPLANE_RECONCILE_TERMINAL;
 }
 
@@ -154,7 +161,8 @@ static int sim_init(cplane_plugin_ctx *ctx,
   api = host_api;
   if ((st = calloc(1, sizeof *st)) == NULL)
     return CPLANE_ENOMEM;
-  if ((err = nsim_configure(api, ctx, st)) != NULL) {
+  if ((err = nsim_configure(api, ctx, st)) != NULL ||
+      (err = nsim_usage_configure(api, ctx, st)) != NULL) {
     snprintf(buf, sizeof buf, "[plugin.%s] %s", api->plugin_name(ctx), err);
     *errmsg = api->string_dup(buf);
     nsim_free_state(st);
@@ -186,9 +194,10 @@ static void sim_fini(cplane_plugin_ctx *ctx) {
 /* The [plugin.NAME] keys this plugin reads, beside the host's own:
  * --check-config and start-up report any other as a misspelling. */
 static const char *const nodesim_config_keys[] = {
-    "count",  "name_prefix", "cpu",    "memory",      "pods",
-    "heartbeat", "pod_start_delay", "max_grace", "labels", "taints",
-    "run_seconds", "exit_code", NULL};
+    "count",       "name_prefix", "cpu",       "memory",
+    "pods",        "heartbeat",   "pod_start_delay", "max_grace",
+    "labels",      "taints",      "run_seconds", "exit_code",
+    "usage",       "usage_fraction", "usage_interval", NULL};
 
 static const struct cplane_plugin nodesim_plugin = {
     CPLANE_PLUGIN_HEADER,

@@ -18,6 +18,8 @@
 #include <pthread.h>
 #include <stdint.h>
 
+struct nsim_usage;
+
 #define STOPPED_ANNOTATION "cplane.io/nodesim-stopped"
 #define LEASE_NS "kube-node-lease"
 #define LEASE_DURATION_S 40
@@ -68,6 +70,7 @@ struct nodesim {
   pthread_t hb[HB_THREADS_MAX];
   int n_hb, n_started_hb;
   int hb_started, hb_stop; /* atomic */
+  struct nsim_usage *usage; /* usage.h; owned, freed by nsim_free_state */
 };
 
 #endif

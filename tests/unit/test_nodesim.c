@@ -12,6 +12,8 @@
  * host's own table (cp_host_api()) builds the JSON, as the plugin sees it.
  * The whole plugin runs in test_kit_nodesim.c and
  * tests/integration/plugin_nodes.sh and plugin_nodesim.sh.
+ * Usage: per container from annotations or a fraction of requests, and
+ * the PodMetrics and NodeMetrics bodies (the whole of it in plugin_hpa.sh).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -31,6 +33,7 @@
 #include "lifecycle.h"
 #include "node.h"
 #include "podstatus.h"
+#include "usage.h"
 
 static const struct cplane_host_api *api;
 
@@ -569,6 +572,62 @@ static void test_next_step(void **state) {
   nsim_free_state(st);
 }
 
+/* usage.h: annotations over a fraction of requests, per container; the
+ * PodMetrics (labels, owner, containers) and NodeMetrics bodies. */
+static void test_usage(void **state) {
+  struct nsim_usage u = {.enabled = 1, .fraction_permille = 500,
+                         .interval_ms = 15000};
+  const cplane_object *pod = plugin_obj(
+      api, "{'metadata':{'name':'p','namespace':'d','uid':'u1',"
+           "'labels':{'app':'web'},'annotations':{"
+           "'cplane.io/nodesim-memory':'100Mi'}},'spec':{'containers':["
+           "{'name':'a','resources':{'requests':{'cpu':'200m',"
+           "'memory':'64Mi'}}},{'name':'b'}]}}");
+  const cplane_object *bad = plugin_obj(
+      api, "{'metadata':{'name':'q','uid':'u2','annotations':{"
+           "'cplane.io/nodesim-cpu':'lots'}},'spec':{'containers':["
+           "{'name':'a','resources':{'requests':{'cpu':'1'}}}]}}");
+  const cplane_object *o;
+  int64_t cpu, mem;
+  char *body;
+
+  (void)state;
+  nsim_usage_container(api, &u, pod, 0, &cpu, &mem);
+  assert_int_equal(cpu, 100);               /* half of 200m */
+  assert_int_equal(mem, 100LL << 20);       /* the annotation */
+  nsim_usage_container(api, &u, pod, 1, &cpu, &mem);
+  assert_int_equal(cpu, 0);                 /* no request */
+  nsim_usage_container(api, &u, bad, 0, &cpu, &mem);
+  assert_int_equal(cpu, 500); /* a bad annotation: the requests */
+  body = nsim_usage_pod_json(api, &u, pod, 1798761600000LL);
+  assert_non_null(body);
+  assert_int_equal(api->object_parse(body, strlen(body), &o, NULL), CPLANE_OK);
+  assert_string_equal(api->object_string(o, "kind"), "PodMetrics");
+  assert_string_equal(api->object_string(o, "metadata.labels.app"), "web");
+  assert_string_equal(
+      api->object_string(o, "metadata.ownerReferences[0].uid"), "u1");
+  assert_string_equal(api->object_string(o, "window"), "15s");
+  assert_string_equal(api->object_string(o, "timestamp"),
+                      "2027-01-01T00:00:00Z");
+  assert_string_equal(api->object_string(o, "containers[0].usage.cpu"),
+                      "100m");
+  assert_string_equal(api->object_string(o, "containers[0].usage.memory"),
+                      "100Mi");
+  assert_string_equal(api->object_string(o, "containers[1].name"), "b");
+  api->object_release(o);
+  api->free(body);
+  body = nsim_usage_node_json(api, &u, "sim-0", 1550, 3LL << 30,
+                              1798761600000LL);
+  assert_non_null(body);
+  assert_int_equal(api->object_parse(body, strlen(body), &o, NULL), CPLANE_OK);
+  assert_string_equal(api->object_string(o, "usage.cpu"), "1550m");
+  assert_string_equal(api->object_string(o, "usage.memory"), "3Gi");
+  api->object_release(o);
+  api->free(body);
+  api->object_release(pod);
+  api->object_release(bad);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_valid_quantity),
@@ -588,6 +647,7 @@ int main(void) {
       cmocka_unit_test(test_readiness_delay),
       cmocka_unit_test(test_blocked_status),
       cmocka_unit_test(test_next_step),
+      cmocka_unit_test(test_usage),
   };
 
   api = cp_host_api();

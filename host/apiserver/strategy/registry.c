@@ -92,6 +92,8 @@ static const struct cp_strategy *const all[] = {
     &cp_strategy_replicationcontrollers,
     &cp_strategy_endpointslices,
     &cp_strategy_events_v1,
+    &cp_strategy_nodemetrics,
+    &cp_strategy_podmetrics,
     NULL /* keep last */
 };
 
