@@ -1,0 +1,192 @@
+/*
+ * cplane/endpoints.h - what a Service's endpoints are made of, as
+ * kube's endpoint controllers judge it (pkg/api/v1/endpoints,
+ * staging/src/k8s.io/endpointslice/util): which pods count, their
+ * address, their port number for a Service port (a named targetPort is
+ * resolved per pod), their hostname.
+ *
+ * Shared by the endpointslice and endpoints plugins, which must agree.
+ *
+ * Header-only: nothing here is in the host table or the ABI.
+ * Threading: none inside; any thread. Every string returned is borrowed
+ * from the object it was read from.
+ */
+#ifndef CPLANE_ENDPOINTS_H
+#define CPLANE_ENDPOINTS_H
+
+#include <cplane/conditions.h>
+#include <cplane/host_api.h>
+#include <cplane/objects.h>
+#include <cplane/strbuf.h>
+
+#include <stdio.h>
+#include <string.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The pod's address of the family asked for (ipv6 0: IPv4), from
+ * status.podIPs, or status.podIP when that is all there is; NULL when it
+ * has none of that family. */
+static inline const char *cplane_pod_address(const struct cplane_host_api *api,
+                                             const cplane_object *pod,
+                                             int ipv6) {
+  int n = api->object_len(pod, "status.podIPs"), i;
+  const char *ip;
+
+  for (i = 0; i < n && i < 8; i++) {
+    ip = cplane_array_string(api, pod, "status.podIPs", i, "ip");
+    if (ip != NULL && ip[0] != '\0' && (strchr(ip, ':') != NULL) == ipv6)
+      return ip;
+  }
+  ip = api->object_string(pod, "status.podIP");
+  if (ip != NULL && ip[0] != '\0' && (strchr(ip, ':') != NULL) == ipv6)
+    return ip;
+  return NULL;
+}
+
+/* 1 when the pod's Ready condition is True (podutil.IsPodReady). */
+static inline int cplane_pod_is_ready(const struct cplane_host_api *api,
+                                      const cplane_object *pod) {
+  return cplane_condition_is_true(api, pod, "status.conditions", "Ready");
+}
+
+/* 1 when the pod belongs in a Service's endpoints at all
+ * (ShouldPodBeInEndpoints): not finished, has an IP, and, unless
+ * include_terminating, not being deleted. */
+static inline int cplane_pod_in_endpoints(const struct cplane_host_api *api,
+                                          const cplane_object *pod,
+                                          int include_terminating) {
+  const char *ip = api->object_string(pod, "status.podIP");
+
+  if (cplane_pod_is_terminal(api, pod))
+    return 0;
+  if ((ip == NULL || ip[0] == '\0') &&
+      api->object_len(pod, "status.podIPs") <= 0)
+    return 0;
+  return include_terminating || api->object_deletion_timestamp(pod) == NULL;
+}
+
+/* The container port named `name` with `protocol` in pod's containers,
+ * into *port; 0, or -1 when there is none (podutil.FindPort). */
+static inline int cplane_pod_named_port(const struct cplane_host_api *api,
+                                        const cplane_object *pod,
+                                        const char *name, const char *protocol,
+                                        int64_t *port) {
+  int nc = api->object_len(pod, "spec.containers"), c, p, np;
+  char path[128];
+
+  for (c = 0; c < nc && c < 256; c++) {
+    snprintf(path, sizeof path, "spec.containers[%d].ports", c);
+    np = api->object_len(pod, path);
+    for (p = 0; p < np && p < 1024; p++) {
+      const char *n = cplane_array_string(api, pod, path, p, "name");
+      const char *pr = cplane_array_string(api, pod, path, p, "protocol");
+      char num[160];
+
+      if (n == NULL || strcmp(n, name) != 0 ||
+          strcmp(pr != NULL ? pr : "TCP", protocol) != 0)
+        continue;
+      snprintf(num, sizeof num, "%s[%d].containerPort", path, p);
+      return api->object_int(pod, num, port) == CPLANE_OK ? 0 : -1;
+    }
+  }
+  return -1;
+}
+
+/* The port number on `pod` that port i of `svc` (spec.ports[i]) sends
+ * to: its targetPort when a number, the pod's container port of that name
+ * and the port's protocol when a name, its port when there is no
+ * targetPort. 0, or -1 when the pod has no such port (the pod is then
+ * left out of that port, as kube does). */
+static inline int cplane_service_target_port(const struct cplane_host_api *api,
+                                             const cplane_object *svc, int i,
+                                             const cplane_object *pod,
+                                             int64_t *port) {
+  char path[96];
+  const char *name, *proto;
+
+  snprintf(path, sizeof path, "spec.ports[%d].targetPort", i);
+  if (api->object_int(svc, path, port) == CPLANE_OK)
+    return *port > 0 && *port <= 65535 ? 0 : -1;
+  if ((name = api->object_string(svc, path)) == NULL) {
+    snprintf(path, sizeof path, "spec.ports[%d].port", i);
+    return api->object_int(svc, path, port) == CPLANE_OK ? 0 : -1;
+  }
+  snprintf(path, sizeof path, "spec.ports[%d].protocol", i);
+  proto = api->object_string(svc, path);
+  return cplane_pod_named_port(api, pod, name, proto != NULL ? proto : "TCP",
+                               port);
+}
+
+/* The pod's hostname when it is to be published for svc
+ * (ShouldSetHostname): spec.hostname set and spec.subdomain naming the
+ * Service, in its namespace. NULL otherwise. */
+static inline const char *
+cplane_endpoint_hostname(const struct cplane_host_api *api,
+                         const cplane_object *pod, const cplane_object *svc) {
+  const char *h = api->object_string(pod, "spec.hostname");
+  const char *sub = api->object_string(pod, "spec.subdomain");
+  const char *pns = api->object_namespace(pod), *sns = api->object_namespace(svc);
+
+  if (h == NULL || h[0] == '\0' || sub == NULL || pns == NULL || sns == NULL ||
+      api->object_name(svc) == NULL)
+    return NULL;
+  return strcmp(sub, api->object_name(svc)) == 0 && strcmp(pns, sns) == 0
+             ? h
+             : NULL;
+}
+
+struct cplane_selector__buf {
+  struct cplane_strbuf *b;
+  int bad;
+};
+
+static inline int cplane_selector__add(void *userdata, const char *key,
+                                       const char *value) {
+  struct cplane_selector__buf *s = (struct cplane_selector__buf *)userdata;
+
+  if (value == NULL || strpbrk(key, ",=!() ") != NULL ||
+      strpbrk(value, ",=!() ") != NULL) {
+    s->bad = 1; /* the API server validates both: not a Service's */
+    return 1;
+  }
+  cplane_strbuf_addf(s->b, "%s%s=%s", s->b->len > 0 ? "," : "", key, value);
+  return 0;
+}
+
+/* The Service's spec.selector (a plain map) as selector text for
+ * cache_list(): "app=web,tier=db". Owned (free()). NULL when the Service
+ * has no selector or an empty one (its endpoints are then not managed:
+ * kube's controllers leave them to the user), or one that is not a map
+ * of label strings, or out of memory. */
+static inline char *cplane_service_selector(const struct cplane_host_api *api,
+                                            const cplane_object *svc) {
+  struct cplane_strbuf b = CPLANE_STRBUF_INIT;
+  struct cplane_selector__buf s = {&b, 0};
+
+  if (api->object_type(svc, "spec.selector") != CPLANE_TYPE_OBJECT ||
+      api->object_len(svc, "spec.selector") <= 0)
+    return NULL;
+  api->object_foreach(svc, "spec.selector", cplane_selector__add, &s);
+  if (s.bad) {
+    cplane_strbuf_reset(&b);
+    return NULL;
+  }
+  return cplane_strbuf_finish(&b);
+}
+
+/* 1 when the Service has no cluster IP (clusterIP "None"): its endpoints
+ * carry the service.kubernetes.io/headless label. */
+static inline int cplane_service_is_headless(const struct cplane_host_api *api,
+                                             const cplane_object *svc) {
+  const char *ip = api->object_string(svc, "spec.clusterIP");
+
+  return ip != NULL && strcmp(ip, "None") == 0;
+}
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* CPLANE_ENDPOINTS_H */
