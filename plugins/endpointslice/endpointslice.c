@@ -133,7 +133,7 @@ static int gather_pods(cplane_plugin_ctx *ctx, const cplane_object *svc,
     if (es_groups_add_pod(api, want, svc, pod, node) < 0)
       rc = -1;
     api->object_release(node);
-    if ((t = es_pod_change_ms(api, pod)) > *trigger)
+    if ((t = cplane_pod_change_ms(api, pod)) > *trigger)
       *trigger = t;
   }
   api->list_free(pods);
@@ -173,7 +173,7 @@ static int gather_slices(cplane_plugin_ctx *ctx, const cplane_object *svc,
       continue;
     }
     (*kept)[have->n] = s;
-    if (es_groups_add_slice(api, have, s, es_labels_stale(api, s, labels)) != 0)
+    if (es_groups_add_slice(api, have, s, cplane_labels_differ(api, s, labels)) != 0)
       rc = -1;
   }
   return rc;

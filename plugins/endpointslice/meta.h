@@ -2,8 +2,7 @@
  * meta - the metadata kube's EndpointSlice controller gives a Service's
  * slices: the Service's labels plus kubernetes.io/service-name,
  * endpointslice.kubernetes.io/managed-by and, for a headless Service,
- * service.kubernetes.io/headless; and the time of the last change behind
- * them (endpoints.kubernetes.io/last-change-trigger-time).
+ * service.kubernetes.io/headless.
  *
  * Ownership: texts and objects returned are owned (named frees).
  * Threading: none inside; any thread.
@@ -17,12 +16,4 @@
  * free()), or NULL when out of memory. */
 char *es_labels_json(const struct cplane_host_api *api,
                      const cplane_object *svc);
-/* 1 when slice's labels differ from `labels` (a parsed es_labels_json()). */
-int es_labels_stale(const struct cplane_host_api *api,
-                    const cplane_object *slice, const cplane_object *labels);
-/* The latest change of pod that its endpoint shows, in ms since the
- * epoch (creation, deletion, Ready transition); 0 when none is known. */
-int64_t es_pod_change_ms(const struct cplane_host_api *api,
-                         const cplane_object *pod);
-
 #endif

@@ -18,6 +18,7 @@
 #include <cplane/host_api.h>
 #include <cplane/objects.h>
 #include <cplane/strbuf.h>
+#include <cplane/time.h>
 
 #include <stdio.h>
 #include <string.h>
@@ -184,6 +185,112 @@ static inline int cplane_service_is_headless(const struct cplane_host_api *api,
   const char *ip = api->object_string(svc, "spec.clusterIP");
 
   return ip != NULL && strcmp(ip, "None") == 0;
+}
+
+/* max(*ms, the time at path of obj). */
+static inline void cplane_endpoints__later(const struct cplane_host_api *api,
+                                           const cplane_object *obj,
+                                           const char *path, int64_t *ms) {
+  const char *s = api->object_string(obj, path);
+  int64_t t;
+
+  if (s != NULL && cplane_time_parse(s, &t) == 0 && t > *ms)
+    *ms = t;
+}
+
+/* The time of the pod's latest change that its endpoint shows (created,
+ * deleted, Ready flipped) in ms since the epoch, 0 when none is known:
+ * what endpoints.kubernetes.io/last-change-trigger-time reports. */
+static inline int64_t cplane_pod_change_ms(const struct cplane_host_api *api,
+                                           const cplane_object *pod) {
+  int64_t ms = 0;
+  int i = cplane_condition_find(api, pod, "status.conditions", "Ready");
+  char path[80];
+
+  cplane_endpoints__later(api, pod, "metadata.creationTimestamp", &ms);
+  cplane_endpoints__later(api, pod, "metadata.deletionTimestamp", &ms);
+  if (i >= 0) {
+    snprintf(path, sizeof path, "status.conditions[%d].lastTransitionTime", i);
+    cplane_endpoints__later(api, pod, path, &ms);
+  }
+  return ms;
+}
+
+struct cplane_labels__copy {
+  struct cplane_strbuf *b;
+  const char *const *skip;
+};
+
+static inline int cplane_labels__add(void *userdata, const char *key,
+                                     const char *value) {
+  struct cplane_labels__copy *c = (struct cplane_labels__copy *)userdata;
+  const char *const *k;
+
+  for (k = c->skip; k != NULL && *k != NULL; k++)
+    if (strcmp(*k, key) == 0)
+      return 0;
+  /* The API server validates label keys and values: one with a quote or
+   * backslash is not a Service's and is left out rather than written as
+   * broken JSON. */
+  if (value == NULL || strpbrk(key, "\"\\") != NULL ||
+      strpbrk(value, "\"\\") != NULL)
+    return 0;
+  cplane_strbuf_addf(c->b, "%s\"%s\":\"%s\"", c->b->len > 1 ? "," : "", key,
+                     value);
+  return 0;
+}
+
+/* The labels of svc's endpoints objects as a JSON object: the Service's
+ * own labels but those named in skip (NULL-terminated, or NULL), then
+ * `extra` members ("\"k\":\"v\",..." or NULL), then
+ * service.kubernetes.io/headless for a headless Service, as kube's
+ * controllers label Endpoints and EndpointSlices. Owned (free()); NULL
+ * when out of memory. */
+static inline char *cplane_endpoints_labels(const struct cplane_host_api *api,
+                                            const cplane_object *svc,
+                                            const char *const *skip,
+                                            const char *extra) {
+  struct cplane_strbuf b = CPLANE_STRBUF_INIT;
+  struct cplane_labels__copy c = {&b, skip};
+
+  cplane_strbuf_add(&b, "{");
+  api->object_foreach(svc, "metadata.labels", cplane_labels__add, &c);
+  if (extra != NULL)
+    cplane_strbuf_addf(&b, "%s%s", b.len > 1 ? "," : "", extra);
+  if (cplane_service_is_headless(api, svc))
+    cplane_strbuf_addf(&b, "%s\"service.kubernetes.io/headless\":\"\"",
+                       b.len > 1 ? "," : "");
+  cplane_strbuf_add(&b, "}");
+  return cplane_strbuf_finish(&b);
+}
+
+struct cplane_labels__cmp {
+  const struct cplane_host_api *api;
+  const cplane_object *obj;
+  int differ;
+};
+
+static inline int cplane_labels__cmp1(void *userdata, const char *key,
+                                      const char *value) {
+  struct cplane_labels__cmp *c = (struct cplane_labels__cmp *)userdata;
+  const char *have = c->api->object_label(c->obj, key);
+
+  c->differ = have == NULL || value == NULL || strcmp(have, value) != 0;
+  return c->differ;
+}
+
+/* 1 when obj's labels are not exactly `labels` (a JSON object of
+ * strings, parsed), else 0. */
+static inline int cplane_labels_differ(const struct cplane_host_api *api,
+                                       const cplane_object *obj,
+                                       const cplane_object *labels) {
+  struct cplane_labels__cmp c = {api, obj, 0};
+  int have = api->object_len(obj, "metadata.labels");
+
+  if ((have < 0 ? 0 : have) != api->object_len(labels, ""))
+    return 1;
+  api->object_foreach(labels, "", cplane_labels__cmp1, &c);
+  return c.differ;
 }
 
 #ifdef __cplusplus
