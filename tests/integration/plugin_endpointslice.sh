@@ -53,6 +53,11 @@ jq -e '.items[0] | .addressType == "IPv4"
         and (.conditions.terminating | not) and .targetRef.kind == "Pod"
         and (.nodeName | startswith("sim-"))] | all)' <<<"$slice" >/dev/null ||
   fail "slice: $slice"
+# Settled: no more writes (our own echo must not cause another).
+rvs() { echo "$(K get endpointslices -l $SEL -o jsonpath='{.items[*].metadata.resourceVersion}') $(K get endpoints web -o jsonpath='{.metadata.resourceVersion}')"; }
+wait_until 10 eval '[ -n "$(K get endpoints web -o name)" ]'
+before=$(rvs); sleep 1.5
+[ "$(rvs)" = "$before" ] || fail "slices or Endpoints rewritten while nothing changed"
 pass "a Service's EndpointSlice lists its ready pods' IPs, as kube labels it"
 
 # A pod whose port named http is another number goes to a slice of its own.
