@@ -42,6 +42,11 @@ K get endpointslices -l kubernetes.io/service-name=redis-leader -o json |
   fail "redis-leader slice ports"
 pass "kubectl describe svc shows the endpoints"
 
+K scale deployment frontend --replicas=5 >/dev/null || fail "scale frontend"
+want[frontend]=5
+wait_until 30 served frontend
+pass "scaling the frontend to 5: its slice and Endpoints follow"
+
 K delete -f "$M" >/dev/null || fail "delete"
 wait_until 30 eval '[ -z "$(K get endpointslices,endpoints -o name | grep -v /kubernetes\$)" ]'
 pass "deleting the guestbook takes its endpoints along"
