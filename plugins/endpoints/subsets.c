@@ -29,7 +29,7 @@ struct span {
 /* truncateEndpoints: how many ready and not-ready addresses each subset
  * keeps. Returns 1 when any are cut. */
 static int truncate_spans(struct span *s, size_t ns, size_t max) {
-  size_t ready = 0, not_ready = 0, i, room, total;
+  size_t ready = 0, not_ready = 0, i, share, room, total;
   int cut_ready;
 
   for (i = 0; i < ns; i++) {
@@ -41,12 +41,12 @@ static int truncate_spans(struct span *s, size_t ns, size_t max) {
   if (ready + not_ready <= max)
     return 0;
   cut_ready = ready > max;
-  room = cut_ready ? max : max - ready;
+  share = room = cut_ready ? max : max - ready;
   total = cut_ready ? ready : not_ready;
   for (i = 0; i < ns; i++) {
     size_t in = cut_ready ? s[i].keep_ready : s[i].keep_not;
     /* kube's ceil(in / total * room), in integers */
-    size_t add = (in * room + total - 1) / total;
+    size_t add = (in * share + total - 1) / total;
 
     if (add > room)
       add = room;
