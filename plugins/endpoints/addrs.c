@@ -41,18 +41,6 @@ static char *address_json(const char *ip, const char *hostname,
   return cplane_strbuf_finish(&b);
 }
 
-/* Appends one EndpointPort (name omitted when empty, as kube's JSON). */
-static void add_port(struct cplane_strbuf *b, const char *name, int64_t port,
-                     const char *proto, const char *app) {
-  cplane_strbuf_add(b, b->len > 1 ? ",{" : "{");
-  if (plain(name))
-    cplane_strbuf_addf(b, "\"name\":\"%s\",", name);
-  cplane_strbuf_addf(b, "\"port\":%lld,\"protocol\":\"%s\"", (long long)port,
-                     plain(proto) ? proto : "TCP");
-  add_opt(b, "appProtocol", app);
-  cplane_strbuf_add(b, "}");
-}
-
 /* Appends an address (json and ports taken); 0 or -1. */
 static int push(struct ep_addrs *l, const char *ip, char *json, char *ports,
                 int ready) {
@@ -79,26 +67,6 @@ fail:
   return -1;
 }
 
-/* The ports of svc that pod has, as a JSON array; "[]" when none. */
-static char *pod_ports(const struct cplane_host_api *api,
-                       const cplane_object *svc, const cplane_object *pod) {
-  struct cplane_strbuf b = CPLANE_STRBUF_INIT;
-  int n = api->object_len(svc, "spec.ports"), i;
-
-  cplane_strbuf_add(&b, "[");
-  for (i = 0; i < n && i < 256; i++) {
-    int64_t port;
-
-    if (cplane_service_target_port(api, svc, i, pod, &port) != 0)
-      continue;
-    add_port(&b, cplane_array_string(api, svc, "spec.ports", i, "name"), port,
-             cplane_array_string(api, svc, "spec.ports", i, "protocol"),
-             cplane_array_string(api, svc, "spec.ports", i, "appProtocol"));
-  }
-  cplane_strbuf_add(&b, "]");
-  return cplane_strbuf_finish(&b);
-}
-
 int ep_addrs_add_pod(const struct cplane_host_api *api, struct ep_addrs *l,
                      const cplane_object *svc, const cplane_object *pod) {
   int publish = 0;
@@ -109,7 +77,7 @@ int ep_addrs_add_pod(const struct cplane_host_api *api, struct ep_addrs *l,
   if (!cplane_pod_in_endpoints(api, pod, publish) ||
       (ip = cplane_pod_address(api, pod, 0)) == NULL)
     return 0;
-  if ((ports = pod_ports(api, svc, pod)) == NULL)
+  if ((ports = cplane_service_ports_json(api, svc, pod, 0)) == NULL)
     return -1;
   /* A pod with none of the ports is in no subset; a Service without
    * ports lists its pods only when headless. */
@@ -125,29 +93,6 @@ int ep_addrs_add_pod(const struct cplane_host_api *api, struct ep_addrs *l,
                            api->object_namespace(pod), api->object_name(pod),
                            api->object_uid(pod)),
               ports, publish || cplane_pod_is_ready(api, pod));
-}
-
-/* The ports of subset i of eps, as pod_ports() writes them. */
-static char *subset_ports(const struct cplane_host_api *api,
-                          const cplane_object *eps, int i) {
-  struct cplane_strbuf b = CPLANE_STRBUF_INIT;
-  char path[64], p[96];
-  int n, j;
-
-  snprintf(path, sizeof path, "subsets[%d].ports", i);
-  n = api->object_len(eps, path);
-  cplane_strbuf_add(&b, "[");
-  for (j = 0; j < n && j < 256; j++) {
-    int64_t port = 0;
-
-    snprintf(p, sizeof p, "%s[%d].port", path, j);
-    api->object_int(eps, p, &port);
-    add_port(&b, cplane_array_string(api, eps, path, j, "name"), port,
-             cplane_array_string(api, eps, path, j, "protocol"),
-             cplane_array_string(api, eps, path, j, "appProtocol"));
-  }
-  cplane_strbuf_add(&b, "]");
-  return cplane_strbuf_finish(&b);
 }
 
 /* The addresses of one list (addresses or notReadyAddresses) of subset i. */
@@ -185,7 +130,10 @@ int ep_addrs_add_endpoints(const struct cplane_host_api *api,
   int n = api->object_len(eps, "subsets"), i, rc = 0;
 
   for (i = 0; i < n && i < 1000 && rc == 0; i++) {
-    char *ports = subset_ports(api, eps, i);
+    char path[64], *ports;
+
+    snprintf(path, sizeof path, "subsets[%d].ports", i);
+    ports = cplane_endpoint_ports_json(api, eps, path, 0);
 
     if (ports == NULL)
       return -1;

@@ -27,30 +27,10 @@
 
 static const struct cplane_host_api *api;
 
-/* Queues each Service in pod's namespace that selects pod. A cache read,
- * allowed on the dispatch thread. */
-static void enqueue_services(cplane_plugin_ctx *ctx, const cplane_object *pod) {
-  cplane_object_list *svcs = NULL;
-  size_t i;
-
-  if (api->cache_list(ctx, EP_SERVICES, api->object_namespace(pod), NULL,
-                      &svcs) != CPLANE_OK)
-    return;
-  for (i = 0; i < api->list_len(svcs); i++) {
-    const cplane_object *svc = api->list_at(svcs, i);
-    char *sel = cplane_service_selector(api, svc);
-
-    if (sel != NULL && api->object_labels_match(pod, sel) == 1)
-      api->enqueue(ctx, api->object_key(svc));
-    free(sel);
-  }
-  api->list_free(svcs);
-}
-
 static void on_add(cplane_plugin_ctx *ctx, uint32_t res,
                    const cplane_object *obj) {
   if (res == EP_PODS)
-    enqueue_services(ctx, obj);
+    cplane_enqueue_services_of(api, ctx, EP_SERVICES, obj);
   else /* a Service, or the Endpoints of the Service of that key */
     api->enqueue(ctx, api->object_key(obj));
 }
@@ -59,7 +39,7 @@ static void on_update(cplane_plugin_ctx *ctx, uint32_t res,
                       const cplane_object *old_obj,
                       const cplane_object *new_obj) {
   if (res == EP_PODS && old_obj != new_obj)
-    enqueue_services(ctx, old_obj); /* labels may have stopped matching */
+    cplane_enqueue_services_of(api, ctx, EP_SERVICES, old_obj); /* labels may have stopped matching */
   on_add(ctx, res, new_obj);
 }
 

@@ -1,7 +1,8 @@
 /*
- * endpoint - one EndpointSlice endpoint and one port list, read from a
- * pod (what it should be) or from an existing slice (what it is), and
- * written as JSON in one fixed form, so that the two compare as text.
+ * endpoint - one EndpointSlice endpoint, read from a pod (what it should
+ * be) or from an existing slice (what it is), and written as JSON in one
+ * fixed form, so that the two compare as text (ports: endpoints.h's
+ * cplane_service_ports_json() and cplane_endpoint_ports_json()).
  *
  * An endpoint's identity (its id) is what kube hashes it by: address,
  * hostname and the pod's namespace/name; everything else (conditions,
@@ -37,15 +38,5 @@ int es_endpoint_from_slice(const struct cplane_host_api *api,
  * its id; owned (free()), NULL when out of memory. */
 char *es_endpoint_json(const struct es_endpoint *ep);
 char *es_endpoint_id(const struct es_endpoint *ep);
-
-/* The ports array of the slice for pod behind svc: each Service port
- * whose target the pod has, with the pod's number (a named targetPort
- * differs from pod to pod). Owned (free()); "[]" when none; NULL when out
- * of memory. */
-char *es_ports_for_pod(const struct cplane_host_api *api,
-                       const cplane_object *svc, const cplane_object *pod);
-/* The ports array of an existing slice, in the same form. */
-char *es_ports_of_slice(const struct cplane_host_api *api,
-                        const cplane_object *slice);
 
 #endif

@@ -31,32 +31,12 @@
 static const struct cplane_host_api *api;
 static int max_per_slice = ES_MAX_PER_SLICE_DEFAULT;
 
-/* Queues each Service in pod's namespace that selects pod. A cache read,
- * allowed on the dispatch thread. */
-static void enqueue_services(cplane_plugin_ctx *ctx, const cplane_object *pod) {
-  cplane_object_list *svcs = NULL;
-  size_t i;
-
-  if (api->cache_list(ctx, ES_SERVICES, api->object_namespace(pod), NULL,
-                      &svcs) != CPLANE_OK)
-    return;
-  for (i = 0; i < api->list_len(svcs); i++) {
-    const cplane_object *svc = api->list_at(svcs, i);
-    char *sel = cplane_service_selector(api, svc);
-
-    if (sel != NULL && api->object_labels_match(pod, sel) == 1)
-      api->enqueue(ctx, api->object_key(svc));
-    free(sel);
-  }
-  api->list_free(svcs);
-}
-
 static void on_add(cplane_plugin_ctx *ctx, uint32_t res,
                    const cplane_object *obj) {
   if (res == ES_SERVICES)
     api->enqueue(ctx, api->object_key(obj));
   else if (res == ES_PODS)
-    enqueue_services(ctx, obj);
+    cplane_enqueue_services_of(api, ctx, ES_SERVICES, obj);
 }
 
 static void on_update(cplane_plugin_ctx *ctx, uint32_t res,
@@ -66,8 +46,8 @@ static void on_update(cplane_plugin_ctx *ctx, uint32_t res,
     api->enqueue(ctx, api->object_key(new_obj));
   } else if (res == ES_PODS) {
     if (old_obj != new_obj)
-      enqueue_services(ctx, old_obj); /* labels may have stopped matching */
-    enqueue_services(ctx, new_obj);
+      cplane_enqueue_services_of(api, ctx, ES_SERVICES, old_obj); /* labels may have stopped matching */
+    cplane_enqueue_services_of(api, ctx, ES_SERVICES, new_obj);
   }
 }
 

@@ -67,7 +67,7 @@ int es_groups_add_pod(const struct cplane_host_api *api, struct es_groups *s,
 
   if (es_endpoint_from_pod(api, pod, node, svc, &ep) != 0)
     return 1;
-  if ((ports = es_ports_for_pod(api, svc, pod)) == NULL)
+  if ((ports = cplane_service_ports_json(api, svc, pod, 1)) == NULL)
     return -1;
   for (i = 0; i < s->n && g == NULL; i++)
     if (strcmp(s->g[i].ports, ports) == 0)
@@ -82,7 +82,7 @@ int es_groups_add_pod(const struct cplane_host_api *api, struct es_groups *s,
 int es_groups_add_slice(const struct cplane_host_api *api, struct es_groups *s,
                         const cplane_object *slice, int stale) {
   struct es_group *g;
-  char *ports = es_ports_of_slice(api, slice);
+  char *ports = cplane_endpoint_ports_json(api, slice, "ports", 1);
   int n = api->object_len(slice, "endpoints"), i;
 
   if (ports == NULL || (g = new_group(s, ports)) == NULL)

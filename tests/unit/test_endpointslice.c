@@ -277,7 +277,7 @@ static void test_ports_and_groups(void **state) {
   const cplane_object *a = pod("a", 8080, 1, 0), *b = pod("b", 8080, 1, 0),
                       *c = pod("c", 9090, 1, 0), *slice;
   struct es_groups g = {NULL, 0, 0};
-  char *ports = es_ports_for_pod(api, svc, a), *back;
+  char *ports = cplane_service_ports_json(api, svc, a, 1), *back;
 
   (void)state;
   assert_string_equal(ports,
@@ -301,7 +301,7 @@ static void test_ports_and_groups(void **state) {
     assert_int_equal(api->object_parse(json, strlen(json), &slice, NULL),
                      CPLANE_OK);
   }
-  back = es_ports_of_slice(api, slice);
+  back = cplane_endpoint_ports_json(api, slice, "ports", 1);
   assert_string_equal(back, ports);
   {
     struct es_groups h = {NULL, 0, 0};
@@ -332,7 +332,7 @@ static void test_missing_port_and_ip(void **state) {
   const cplane_object *noip =
       obj("{'metadata':{'name':'e','namespace':'ns'},'spec':{},'status':{}}");
   struct es_groups g = {NULL, 0, 0};
-  char *ports = es_ports_for_pod(api, svc, p);
+  char *ports = cplane_service_ports_json(api, svc, p, 1);
 
   (void)state;
   assert_string_equal(ports, "[{\"name\":\"metrics\",\"port\":9100,"

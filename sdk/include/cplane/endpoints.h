@@ -178,6 +178,111 @@ static inline char *cplane_service_selector(const struct cplane_host_api *api,
   return cplane_strbuf_finish(&b);
 }
 
+/* Queues the key of each Service (resources[services] of the calling
+ * plugin) in pod's namespace whose selector selects pod: what a pod's
+ * add, update or delete means to an endpoints controller. A cache read,
+ * allowed in on_add/on_update/on_delete. */
+static inline void cplane_enqueue_services_of(const struct cplane_host_api *api,
+                                              cplane_plugin_ctx *ctx,
+                                              uint32_t services,
+                                              const cplane_object *pod) {
+  cplane_object_list *svcs = NULL;
+  size_t i;
+
+  if (api->cache_list(ctx, services, api->object_namespace(pod), NULL,
+                      &svcs) != CPLANE_OK)
+    return;
+  for (i = 0; i < api->list_len(svcs); i++) {
+    const cplane_object *svc = api->list_at(svcs, i);
+    char *sel = cplane_service_selector(api, svc);
+
+    if (sel != NULL && api->object_labels_match(pod, sel) == 1)
+      api->enqueue(ctx, api->object_key(svc));
+    free(sel);
+  }
+  api->list_free(svcs);
+}
+
+/* Names, protocols and appProtocols are validated by the API server; one
+ * holding a quote or backslash is not written (as broken JSON). */
+static inline int cplane_endpoints__plain(const char *s) {
+  return s != NULL && s[0] != '\0' && strpbrk(s, "\"\\") == NULL;
+}
+
+/* Appends one port {"name","port","protocol","appProtocol"} in kube's
+ * order. An empty name is written as "" when keep_empty_name (an
+ * EndpointSlice's port names are pointers), else left out (an Endpoints
+ * port's omitempty). */
+static inline void cplane_endpoints__port(struct cplane_strbuf *b,
+                                          const char *name, int64_t port,
+                                          const char *proto, const char *app,
+                                          int keep_empty_name) {
+  cplane_strbuf_add(b, b->len > 1 ? ",{" : "{");
+  if (cplane_endpoints__plain(name))
+    cplane_strbuf_addf(b, "\"name\":\"%s\",", name);
+  else if (keep_empty_name)
+    cplane_strbuf_add(b, "\"name\":\"\",");
+  cplane_strbuf_addf(b, "\"port\":%lld,\"protocol\":\"%s\"", (long long)port,
+                     cplane_endpoints__plain(proto) ? proto : "TCP");
+  if (cplane_endpoints__plain(app))
+    cplane_strbuf_addf(b, ",\"appProtocol\":\"%s\"", app);
+  cplane_strbuf_add(b, "}");
+}
+
+/* The ports of svc that pod has (each Service port whose target the pod
+ * has, with the pod's number), as the JSON array an endpoints object
+ * lists them in; "[]" when none. Owned (free()); NULL when out of
+ * memory. */
+static inline char *cplane_service_ports_json(const struct cplane_host_api *api,
+                                              const cplane_object *svc,
+                                              const cplane_object *pod,
+                                              int keep_empty_name) {
+  struct cplane_strbuf b = CPLANE_STRBUF_INIT;
+  int n = api->object_len(svc, "spec.ports"), i;
+
+  cplane_strbuf_add(&b, "[");
+  for (i = 0; i < n && i < 256; i++) {
+    int64_t port;
+
+    if (cplane_service_target_port(api, svc, i, pod, &port) != 0)
+      continue; /* the pod has no such port: left out of this one */
+    cplane_endpoints__port(
+        &b, cplane_array_string(api, svc, "spec.ports", i, "name"), port,
+        cplane_array_string(api, svc, "spec.ports", i, "protocol"),
+        cplane_array_string(api, svc, "spec.ports", i, "appProtocol"),
+        keep_empty_name);
+  }
+  cplane_strbuf_add(&b, "]");
+  return cplane_strbuf_finish(&b);
+}
+
+/* The ports array at `path` of an existing EndpointSlice or Endpoints
+ * subset, written as cplane_service_ports_json() writes it, so the two
+ * compare as text. Owned (free()); NULL when out of memory. */
+static inline char *cplane_endpoint_ports_json(const struct cplane_host_api *api,
+                                               const cplane_object *obj,
+                                               const char *path,
+                                               int keep_empty_name) {
+  struct cplane_strbuf b = CPLANE_STRBUF_INIT;
+  int n = api->object_len(obj, path), i;
+  char p[CPLANE_PATH_MAX];
+
+  cplane_strbuf_add(&b, "[");
+  for (i = 0; i < n && i < 256; i++) {
+    int64_t port = 0;
+
+    if (cplane_element_path(p, sizeof p, path, i, "port") == 0)
+      api->object_int(obj, p, &port);
+    cplane_endpoints__port(&b, cplane_array_string(api, obj, path, i, "name"),
+                           port,
+                           cplane_array_string(api, obj, path, i, "protocol"),
+                           cplane_array_string(api, obj, path, i, "appProtocol"),
+                           keep_empty_name);
+  }
+  cplane_strbuf_add(&b, "]");
+  return cplane_strbuf_finish(&b);
+}
+
 /* 1 when the Service has no cluster IP (clusterIP "None"): its endpoints
  * carry the service.kubernetes.io/headless label. */
 static inline int cplane_service_is_headless(const struct cplane_host_api *api,
