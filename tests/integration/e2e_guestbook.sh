@@ -50,3 +50,8 @@ pass "scaling the frontend to 5: its slice and Endpoints follow"
 K delete -f "$M" >/dev/null || fail "delete"
 wait_until 30 eval '[ -z "$(K get endpointslices,endpoints -o name | grep -v /kubernetes\$)" ]'
 pass "deleting the guestbook takes its endpoints along"
+
+kill -TERM "${PIDS[0]}"
+wait_exit "${PIDS[0]}" 20
+[ "$RC" -eq 0 ] || { tail -40 "$TMP/log" >&2; fail "exit status $RC after SIGTERM"; }
+pass "clean shutdown"

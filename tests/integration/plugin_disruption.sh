@@ -80,3 +80,8 @@ EOF2
 failed() { K get pdb lost -o jsonpath='{.status.conditions[0].reason}/{.status.conditions[0].message}/{.status.disruptionsAllowed}'; }
 wait_until 10 eval '[ "$(failed)" = "SyncFailed/found no controllers for pod \"lost\"/0" ]'
 pass "a controller that cannot be found: SyncFailed, no disruption allowed"
+
+kill -TERM "${PIDS[0]}"
+wait_exit "${PIDS[0]}" 20
+[ "$RC" -eq 0 ] || { tail -40 "$TMP/log" >&2; fail "exit status $RC after SIGTERM"; }
+pass "clean shutdown"

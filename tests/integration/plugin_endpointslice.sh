@@ -105,3 +105,8 @@ wait_until 10 placeholder
 K delete svc web >/dev/null || fail "delete svc"
 wait_until 10 eval '[ -z "$(K get endpointslices -l $SEL -o name)" ]'
 pass "an empty Service keeps a placeholder slice; a deleted one loses its slices"
+
+kill -TERM "${PIDS[0]}"
+wait_exit "${PIDS[0]}" 20
+[ "$RC" -eq 0 ] || { tail -40 "$TMP/log" >&2; fail "exit status $RC after SIGTERM"; }
+pass "clean shutdown"

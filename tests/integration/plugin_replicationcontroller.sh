@@ -47,3 +47,8 @@ victim=$(K get pods -l app=web -o jsonpath='{.items[0].metadata.name}')
 K delete pod "$victim" --wait=false >/dev/null || fail "delete $victim"
 wait_until 20 eval '! K get pod "$victim" && [ "$(pods)" -eq 2 ] && [ "$(status)" = 2/2/2/2/4 ]'
 pass "a deleted pod is replaced"
+
+kill -TERM "${PIDS[0]}"
+wait_exit "${PIDS[0]}" 20
+[ "$RC" -eq 0 ] || { tail -40 "$TMP/log" >&2; fail "exit status $RC after SIGTERM"; }
+pass "clean shutdown"
