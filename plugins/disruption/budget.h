@@ -13,9 +13,9 @@
 
 /* How the budget counts its expected pods. */
 enum dis_mode {
-  DIS_NONE,        /* neither field: nothing desired */
-  DIS_MIN_INT,     /* minAvailable N: expected = the selected pods */
-  DIS_FROM_SCALE,  /* a percentage or maxUnavailable: the controllers' scale */
+  DIS_NONE,       /* neither field: nothing desired */
+  DIS_MIN_INT,    /* minAvailable N: expected = the selected pods */
+  DIS_FROM_SCALE, /* a percentage or maxUnavailable: the controllers' scale */
 };
 
 /* The mode of pdb's spec. */

@@ -40,8 +40,8 @@ static void enqueue_budgets(cplane_plugin_ctx *ctx, const cplane_object *pod) {
   cplane_object_list *pdbs = NULL;
   size_t i;
 
-  if (api->cache_list(ctx, DIS_PDBS, api->object_namespace(pod), NULL,
-                      &pdbs) != CPLANE_OK)
+  if (api->cache_list(ctx, DIS_PDBS, api->object_namespace(pod), NULL, &pdbs) !=
+      CPLANE_OK)
     return;
   for (i = 0; i < api->list_len(pdbs); i++) {
     const cplane_object *pdb = api->list_at(pdbs, i);
@@ -195,10 +195,9 @@ static int reconcile_pdb(cplane_plugin_ctx *ctx, const char *key,
   if (dis_status_patch(api, ctx, pdb, &f, why, &patch) != 0)
     goto out;
   if (patch != NULL) {
-    code = api->patch_subresource(ctx, &dis_resources[DIS_PDBS],
-                                  api->object_namespace(pdb),
-                                  api->object_name(pdb), "status",
-                                  CPLANE_PATCH_MERGE, patch, NULL, &msg);
+    code = api->patch_subresource(
+        ctx, &dis_resources[DIS_PDBS], api->object_namespace(pdb),
+        api->object_name(pdb), "status", CPLANE_PATCH_MERGE, patch, NULL, &msg);
     if (code != 200) {
       /* A 409: an eviction spent a disruption first; figure again. */
       if (code != 409)
@@ -245,18 +244,12 @@ static int dis_init(cplane_plugin_ctx *ctx,
 static const char *const dis_config_keys[] = {NULL};
 
 static const struct cplane_plugin disruption_plugin = {
-    CPLANE_PLUGIN_HEADER,
-    .name = "disruption",
-    .version = "0.1.0",
-    .kind = CPLANE_KIND_CONTROLLER,
-    .n_resources = 6,
-    .resources = dis_resources,
-    .init = dis_init,
-    .on_add = on_add,
-    .on_update = on_update,
-    .on_delete = on_delete,
-    .reconcile = dis_reconcile,
-    .config_keys = dis_config_keys,
+    CPLANE_PLUGIN_HEADER,       .name = "disruption",
+    .version = "0.1.0",         .kind = CPLANE_KIND_CONTROLLER,
+    .n_resources = 6,           .resources = dis_resources,
+    .init = dis_init,           .on_add = on_add,
+    .on_update = on_update,     .on_delete = on_delete,
+    .reconcile = dis_reconcile, .config_keys = dis_config_keys,
 };
 
 CPLANE_PLUGIN_DEFINE(disruption_plugin)

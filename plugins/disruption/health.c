@@ -55,8 +55,8 @@ int dis_health(const struct cplane_host_api *api, cplane_plugin_ctx *ctx,
 
         if (cplane_time_format(at, when, sizeof when) != CPLANE_OK)
           b.failed = 1;
-        cplane_strbuf_addf(&b, "%s\"%s\":\"%s\"", b.len > 1 ? "," : "",
-                           name, when);
+        cplane_strbuf_addf(&b, "%s\"%s\":\"%s\"", b.len > 1 ? "," : "", name,
+                           when);
         if (next == 0 || due < next)
           next = due;
         continue; /* pending deletion: not healthy */

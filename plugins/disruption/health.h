@@ -16,7 +16,7 @@
 
 struct dis_health {
   int64_t healthy;
-  char *disrupted;    /* the disruptedPods map to write, JSON text */
+  char *disrupted;     /* the disruptedPods map to write, JSON text */
   uint32_t recheck_ms; /* when the next entry times out; 0: none */
 };
 

@@ -69,8 +69,8 @@ static int scale_resource(const struct cplane_host_api *api,
   size_t blen = 0;
   int rc = -1, code, n, i;
 
-  snprintf(path, sizeof path, "%s%s", strchr(api_version, '/') ? "/apis/" : "/api/",
-           api_version);
+  snprintf(path, sizeof path, "%s%s",
+           strchr(api_version, '/') ? "/apis/" : "/api/", api_version);
   code = api->request(ctx, "GET", path, NULL, &body, &blen);
   if (code != 200 || body == NULL ||
       api->object_parse(body, blen, &doc, NULL) != CPLANE_OK)
@@ -114,7 +114,8 @@ static int generic_scale(const struct cplane_host_api *api,
            strchr(api_version, '/') ? "/apis/" : "/api/", api_version, ns, res,
            name);
   if (api->request(ctx, "GET", path, NULL, &body, &blen) == 200 &&
-      body != NULL && api->object_parse(body, blen, &scale, NULL) == CPLANE_OK) {
+      body != NULL &&
+      api->object_parse(body, blen, &scale, NULL) == CPLANE_OK) {
     have = api->object_uid(scale);
     if (uid == NULL || have == NULL || strcmp(have, uid) == 0) {
       *out = replicas(api, scale, "spec.replicas");

@@ -10,8 +10,8 @@
 
 int64_t dis_stale_wait_ms(const struct cplane_host_api *api,
                           const cplane_object *pod, int64_t now_ms) {
-  int i = cplane_condition_find(api, pod, "status.conditions",
-                                "DisruptionTarget");
+  int i =
+      cplane_condition_find(api, pod, "status.conditions", "DisruptionTarget");
   const char *status, *reason, *since;
   int64_t at, wait;
 

@@ -81,9 +81,8 @@ int ep_addrs_add_pod(const struct cplane_host_api *api, struct ep_addrs *l,
     return -1;
   /* A pod with none of the ports is in no subset; a Service without
    * ports lists its pods only when headless. */
-  if (strcmp(ports, "[]") == 0 &&
-      (api->object_len(svc, "spec.ports") > 0 ||
-       !cplane_service_is_headless(api, svc))) {
+  if (strcmp(ports, "[]") == 0 && (api->object_len(svc, "spec.ports") > 0 ||
+                                   !cplane_service_is_headless(api, svc))) {
     free(ports);
     return 0;
   }

@@ -39,7 +39,8 @@ static void on_update(cplane_plugin_ctx *ctx, uint32_t res,
                       const cplane_object *old_obj,
                       const cplane_object *new_obj) {
   if (res == EP_PODS && old_obj != new_obj)
-    cplane_enqueue_services_of(api, ctx, EP_SERVICES, old_obj); /* labels may have stopped matching */
+    cplane_enqueue_services_of(api, ctx, EP_SERVICES,
+                               old_obj); /* labels may have stopped matching */
   on_add(ctx, res, new_obj);
 }
 
@@ -70,8 +71,8 @@ static int compute(cplane_plugin_ctx *ctx, const cplane_object *svc,
     if (t > w->trigger_ms)
       w->trigger_ms = t;
   }
-  if ((w->subsets = ep_subsets_json(l.a, l.n, EP_MAX_CAPACITY,
-                                    &w->truncated)) == NULL ||
+  if ((w->subsets =
+           ep_subsets_json(l.a, l.n, EP_MAX_CAPACITY, &w->truncated)) == NULL ||
       (w->labels = cplane_endpoints_labels(api, svc, NULL, NULL)) == NULL)
     goto out;
   rc = 0;
@@ -96,7 +97,8 @@ static int up_to_date(const cplane_object *eps, const struct want *w) {
       api->object_parse(w->labels, strlen(w->labels), &labels, NULL) !=
           CPLANE_OK)
     goto out;
-  rc = strcmp(have, w->subsets) == 0 && !cplane_labels_differ(api, eps, labels) &&
+  rc = strcmp(have, w->subsets) == 0 &&
+       !cplane_labels_differ(api, eps, labels) &&
        (w->truncated ? cap != NULL && strcmp(cap, "truncated") == 0
                      : cap == NULL);
 out:
@@ -210,18 +212,12 @@ static int ep_init(cplane_plugin_ctx *ctx,
 static const char *const ep_config_keys[] = {NULL};
 
 static const struct cplane_plugin endpoints_plugin = {
-    CPLANE_PLUGIN_HEADER,
-    .name = "endpoints",
-    .version = "0.1.0",
-    .kind = CPLANE_KIND_CONTROLLER,
-    .n_resources = 3,
-    .resources = ep_resources,
-    .init = ep_init,
-    .on_add = on_add,
-    .on_update = on_update,
-    .on_delete = on_add,
-    .reconcile = ep_reconcile,
-    .config_keys = ep_config_keys,
+    CPLANE_PLUGIN_HEADER,      .name = "endpoints",
+    .version = "0.1.0",        .kind = CPLANE_KIND_CONTROLLER,
+    .n_resources = 3,          .resources = ep_resources,
+    .init = ep_init,           .on_add = on_add,
+    .on_update = on_update,    .on_delete = on_add,
+    .reconcile = ep_reconcile, .config_keys = ep_config_keys,
 };
 
 CPLANE_PLUGIN_DEFINE(endpoints_plugin)

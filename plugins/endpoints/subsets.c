@@ -110,8 +110,8 @@ char *ep_subsets_json(struct ep_addr *addrs, size_t n, size_t max,
       continue;
     cplane_strbuf_add(&b, b.len > 1 ? ",{" : "{");
     add_list(&b, "addresses", addrs, s->start, s->keep_ready, &first);
-    add_list(&b, "notReadyAddresses", addrs, s->start + s->n_ready,
-             s->keep_not, &first);
+    add_list(&b, "notReadyAddresses", addrs, s->start + s->n_ready, s->keep_not,
+             &first);
     if (strcmp(addrs[s->start].ports, "[]") != 0)
       cplane_strbuf_addf(&b, ",\"ports\":%s", addrs[s->start].ports);
     cplane_strbuf_add(&b, "}");

@@ -68,7 +68,8 @@ int es_endpoint_from_slice(const struct cplane_host_api *api,
       cplane_array_string(api, slice, "endpoints", i, "targetRef.namespace");
   ep->pod_name =
       cplane_array_string(api, slice, "endpoints", i, "targetRef.name");
-  ep->pod_uid = cplane_array_string(api, slice, "endpoints", i, "targetRef.uid");
+  ep->pod_uid =
+      cplane_array_string(api, slice, "endpoints", i, "targetRef.uid");
   return 0;
 }
 
@@ -110,9 +111,8 @@ char *es_endpoint_json(const struct es_endpoint *ep) {
 char *es_endpoint_id(const struct es_endpoint *ep) {
   struct cplane_strbuf b = CPLANE_STRBUF_INIT;
 
-  cplane_strbuf_addf(&b, "%s|%s|%s/%s", ep->address,
-                     ep->hostname ? ep->hostname : "",
-                     ep->pod_ns ? ep->pod_ns : "",
-                     ep->pod_name ? ep->pod_name : "");
+  cplane_strbuf_addf(
+      &b, "%s|%s|%s/%s", ep->address, ep->hostname ? ep->hostname : "",
+      ep->pod_ns ? ep->pod_ns : "", ep->pod_name ? ep->pod_name : "");
   return cplane_strbuf_finish(&b);
 }

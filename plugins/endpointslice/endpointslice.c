@@ -46,7 +46,9 @@ static void on_update(cplane_plugin_ctx *ctx, uint32_t res,
     api->enqueue(ctx, api->object_key(new_obj));
   } else if (res == ES_PODS) {
     if (old_obj != new_obj)
-      cplane_enqueue_services_of(api, ctx, ES_SERVICES, old_obj); /* labels may have stopped matching */
+      cplane_enqueue_services_of(
+          api, ctx, ES_SERVICES,
+          old_obj); /* labels may have stopped matching */
     cplane_enqueue_services_of(api, ctx, ES_SERVICES, new_obj);
   }
 }
@@ -58,8 +60,8 @@ static void on_delete(cplane_plugin_ctx *ctx, uint32_t res,
 
 /* The selector of the slices the controller made for Service ns/name. */
 static void slice_selector(const char *name, char *buf, size_t len) {
-  snprintf(buf, len, "%s=%s,%s=%s", ES_LABEL_SERVICE, name,
-           ES_LABEL_MANAGED_BY, ES_CONTROLLER);
+  snprintf(buf, len, "%s=%s,%s=%s", ES_LABEL_SERVICE, name, ES_LABEL_MANAGED_BY,
+           ES_CONTROLLER);
 }
 
 /* The Service is gone: so are its slices (the garbage collector would
@@ -153,7 +155,8 @@ static int gather_slices(cplane_plugin_ctx *ctx, const cplane_object *svc,
       continue;
     }
     (*kept)[have->n] = s;
-    if (es_groups_add_slice(api, have, s, cplane_labels_differ(api, s, labels)) != 0)
+    if (es_groups_add_slice(api, have, s,
+                            cplane_labels_differ(api, s, labels)) != 0)
       rc = -1;
   }
   return rc;
@@ -230,18 +233,12 @@ static int es_init(cplane_plugin_ctx *ctx,
 static const char *const es_config_keys[] = {"max_endpoints_per_slice", NULL};
 
 static const struct cplane_plugin endpointslice_plugin = {
-    CPLANE_PLUGIN_HEADER,
-    .name = "endpointslice",
-    .version = "0.1.0",
-    .kind = CPLANE_KIND_CONTROLLER,
-    .n_resources = 4,
-    .resources = es_resources,
-    .init = es_init,
-    .on_add = on_add,
-    .on_update = on_update,
-    .on_delete = on_delete,
-    .reconcile = es_reconcile,
-    .config_keys = es_config_keys,
+    CPLANE_PLUGIN_HEADER,      .name = "endpointslice",
+    .version = "0.1.0",        .kind = CPLANE_KIND_CONTROLLER,
+    .n_resources = 4,          .resources = es_resources,
+    .init = es_init,           .on_add = on_add,
+    .on_update = on_update,    .on_delete = on_delete,
+    .reconcile = es_reconcile, .config_keys = es_config_keys,
 };
 
 CPLANE_PLUGIN_DEFINE(endpointslice_plugin)

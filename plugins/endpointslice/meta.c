@@ -18,7 +18,7 @@ char *es_labels_json(const struct cplane_host_api *api,
 
   if (name == NULL || strpbrk(name, "\"\\") != NULL)
     return NULL;
-  snprintf(extra, sizeof extra, "\"%s\":\"%s\",\"%s\":\"%s\"",
-           ES_LABEL_SERVICE, name, ES_LABEL_MANAGED_BY, ES_CONTROLLER);
+  snprintf(extra, sizeof extra, "\"%s\":\"%s\",\"%s\":\"%s\"", ES_LABEL_SERVICE,
+           name, ES_LABEL_MANAGED_BY, ES_CONTROLLER);
   return cplane_endpoints_labels(api, svc, ours, extra);
 }

@@ -16,7 +16,8 @@ static char *metadata(const struct cplane_host_api *api,
   char prefix[300], when[CPLANE_TIME_LEN], *notes = NULL, *out = NULL;
 
   snprintf(prefix, sizeof prefix, "%s-", api->object_name(t->svc));
-  if (t->trigger_ms > 0 && cplane_time_format(t->trigger_ms, when, sizeof when) == 0)
+  if (t->trigger_ms > 0 &&
+      cplane_time_format(t->trigger_ms, when, sizeof when) == 0)
     notes = api->json_format("{%s:%s}", ES_ANNOTATION_TRIGGER, when);
   else
     notes = api->json_format("{}");
@@ -85,7 +86,8 @@ int es_plan_apply(const struct cplane_host_api *api, cplane_plugin_ctx *ctx,
 
   for (i = 0; i < plan->n_writes; i++) {
     const struct es_write *w = &plan->writes[i];
-    const char *name = w->slice >= 0 ? api->object_name(t->have[w->slice]) : NULL;
+    const char *name =
+        w->slice >= 0 ? api->object_name(t->have[w->slice]) : NULL;
     char *body = es_slice_body(api, t, w), *msg = NULL;
 
     if (body == NULL) {
@@ -99,7 +101,8 @@ int es_plan_apply(const struct cplane_host_api *api, cplane_plugin_ctx *ctx,
       code = api->create(ctx, &es_resources[ES_SLICES], ns, body, NULL, &msg);
     api->free(body);
     if (code != 200 && code != 201)
-      rc = failed(api, ctx, name ? "updating" : "creating", ns, name, code, msg);
+      rc =
+          failed(api, ctx, name ? "updating" : "creating", ns, name, code, msg);
     else
       api->free(msg);
   }
@@ -107,8 +110,8 @@ int es_plan_apply(const struct cplane_host_api *api, cplane_plugin_ctx *ctx,
     const char *name = api->object_name(t->have[plan->deletes[i]]);
     char *msg = NULL;
 
-    code = api->delete_object(ctx, &es_resources[ES_SLICES], ns, name, NULL,
-                              &msg);
+    code =
+        api->delete_object(ctx, &es_resources[ES_SLICES], ns, name, NULL, &msg);
     if (code != 200 && code != 202 && code != 404)
       rc = failed(api, ctx, "deleting", ns, name, code, msg);
     else

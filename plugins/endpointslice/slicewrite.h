@@ -16,8 +16,8 @@
 
 struct es_target {
   const cplane_object *svc;
-  const char *labels;       /* es_labels_json() */
-  int64_t trigger_ms;       /* 0: no trigger-time annotation */
+  const char *labels;         /* es_labels_json() */
+  int64_t trigger_ms;         /* 0: no trigger-time annotation */
   const cplane_object **have; /* the existing slices the plan indexes */
 };
 

@@ -19,7 +19,7 @@ static int set_owner(const struct cplane_host_api *api, cplane_plugin_ctx *ctx,
 
   if (adopt) {
     ref = cplane_controller_ref_json(api, rs, RS_OWNER_API_VERSION,
-                                   RS_OWNER_KIND);
+                                     RS_OWNER_KIND);
     body = ref == NULL
                ? NULL
                : api->json_format("{'metadata':{'resourceVersion':%s,"

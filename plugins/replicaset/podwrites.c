@@ -56,8 +56,8 @@ int rs_create_pods(const struct cplane_host_api *api, struct rs_expectations *x,
                    const char *key, int n) {
   char *labels = api->object_json(rs, "spec.template.metadata.labels");
   char *spec = api->object_json(rs, "spec.template.spec");
-  char *ref = cplane_controller_ref_json(api, rs, RS_OWNER_API_VERSION,
-                                   RS_OWNER_KIND);
+  char *ref =
+      cplane_controller_ref_json(api, rs, RS_OWNER_API_VERSION, RS_OWNER_KIND);
   char prefix[300], *body = NULL, *first_msg = NULL;
   int made = 0, batch = 1, remaining = n, failed = 0, first_code = 0, i;
 
@@ -178,8 +178,9 @@ void rs_update_status(const struct cplane_host_api *api, cplane_plugin_ctx *ctx,
       "'namespace':%s},'status':{'replicas':%d,'readyReplicas':%d,"
       "'availableReplicas':%d,'fullyLabeledReplicas':%d,"
       "'observedGeneration':%lld}}",
-      RS_OWNER_API_VERSION, RS_OWNER_KIND, api->object_name(rs), api->object_namespace(rs), replicas, ready,
-      available, replicas, (long long)gen);
+      RS_OWNER_API_VERSION, RS_OWNER_KIND, api->object_name(rs),
+      api->object_namespace(rs), replicas, ready, available, replicas,
+      (long long)gen);
   if (body != NULL)
     api->update_status(ctx, &rs_resources[RS_REPLICASETS],
                        api->object_namespace(rs), api->object_name(rs), body,

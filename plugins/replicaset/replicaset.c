@@ -138,8 +138,7 @@ static int rs_reconcile(cplane_plugin_ctx *ctx, const char *key,
     rc = CPLANE_RECONCILE_REQUEUE_AFTER;
     goto out;
   }
-  if ((selector = rs_selector_text(api, rs)) == NULL ||
-      selector[0] == '\0') {
+  if ((selector = rs_selector_text(api, rs)) == NULL || selector[0] == '\0') {
     /* The API server refuses these; one from elsewhere is left alone. */
     api->log(ctx, CPLANE_LOG_WARN,
              "%s: spec.selector is missing, empty or "

@@ -125,14 +125,14 @@ static void test_health(void **state) {
 }
 
 static void test_status_patch(void **state) {
-  const cplane_object *pdb = obj(
-      "{'metadata':{'name':'p','namespace':'ns','generation':2,"
-      "'resourceVersion':'7'},'status':{'currentHealthy':4,"
-      "'desiredHealthy':3,'expectedPods':4,'disruptionsAllowed':1,"
-      "'observedGeneration':2,'disruptedPods':{'x':'2026-01-01T00:00:00Z'},"
-      "'conditions':[{'type':'DisruptionAllowed','status':'True',"
-      "'reason':'SufficientPods','message':'','observedGeneration':2,"
-      "'lastTransitionTime':'2026-01-01T00:00:00Z'}]}}");
+  const cplane_object *pdb =
+      obj("{'metadata':{'name':'p','namespace':'ns','generation':2,"
+          "'resourceVersion':'7'},'status':{'currentHealthy':4,"
+          "'desiredHealthy':3,'expectedPods':4,'disruptionsAllowed':1,"
+          "'observedGeneration':2,'disruptedPods':{'x':'2026-01-01T00:00:00Z'},"
+          "'conditions':[{'type':'DisruptionAllowed','status':'True',"
+          "'reason':'SufficientPods','message':'','observedGeneration':2,"
+          "'lastTransitionTime':'2026-01-01T00:00:00Z'}]}}");
   struct dis_figures f = {4, 3, 4, "{\"x\":\"2026-01-01T00:00:00Z\"}"};
   char *patch = NULL;
 
@@ -151,8 +151,10 @@ static void test_status_patch(void **state) {
   assert_non_null(strstr(patch, "\"reason\":\"InsufficientPods\""));
   api->free(patch);
   /* failSafe: no disruption, SyncFailed with the message. */
-  assert_int_equal(dis_status_patch(api, NULL, pdb, &f, "found no controllers "
-                                    "for pod \"a\"", &patch),
+  assert_int_equal(dis_status_patch(api, NULL, pdb, &f,
+                                    "found no controllers "
+                                    "for pod \"a\"",
+                                    &patch),
                    0);
   assert_non_null(patch);
   assert_non_null(strstr(patch, "\"reason\":\"SyncFailed\""));
@@ -163,17 +165,17 @@ static void test_status_patch(void **state) {
 }
 
 static void test_stale(void **state) {
-  const cplane_object *fresh = obj(
-      "{'metadata':{'name':'a','resourceVersion':'3'},'status':{'phase':"
-      "'Running','conditions':[{'type':'DisruptionTarget','status':'True',"
-      "'reason':'EvictionByEvictionAPI',"
-      "'lastTransitionTime':'2026-01-01T00:00:00Z'}]}}");
-  const cplane_object *kubelet = obj(
-      "{'status':{'conditions':[{'type':'DisruptionTarget','status':'True',"
-      "'reason':'TerminationByKubelet'}]}}");
-  const cplane_object *done = obj(
-      "{'status':{'phase':'Succeeded','conditions':[{'type':"
-      "'DisruptionTarget','status':'True'}]}}");
+  const cplane_object *fresh =
+      obj("{'metadata':{'name':'a','resourceVersion':'3'},'status':{'phase':"
+          "'Running','conditions':[{'type':'DisruptionTarget','status':'True',"
+          "'reason':'EvictionByEvictionAPI',"
+          "'lastTransitionTime':'2026-01-01T00:00:00Z'}]}}");
+  const cplane_object *kubelet =
+      obj("{'status':{'conditions':[{'type':'DisruptionTarget','status':'True',"
+          "'reason':'TerminationByKubelet'}]}}");
+  const cplane_object *done =
+      obj("{'status':{'phase':'Succeeded','conditions':[{'type':"
+          "'DisruptionTarget','status':'True'}]}}");
   char *patch;
 
   (void)state;
@@ -194,8 +196,8 @@ static void test_stale(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_scaled),       cmocka_unit_test(test_budget),
-      cmocka_unit_test(test_health),       cmocka_unit_test(test_status_patch),
+      cmocka_unit_test(test_scaled), cmocka_unit_test(test_budget),
+      cmocka_unit_test(test_health), cmocka_unit_test(test_status_patch),
       cmocka_unit_test(test_stale),
   };
 

@@ -121,7 +121,8 @@ static void test_truncate(void **state) {
 static const char *svc_json =
     "{'metadata':{'name':'web','namespace':'ns'},"
     "'spec':{'selector':{'app':'web'},'clusterIP':'10.96.0.9',"
-    "'ports':[{'name':'http','port':80,'targetPort':'http','protocol':'TCP'}]}}";
+    "'ports':[{'name':'http','port':80,'targetPort':'http','protocol':'TCP'}]}"
+    "}";
 
 static const cplane_object *pod(const char *name, int ip, int port, int ready,
                                 int deleting) {
@@ -156,17 +157,18 @@ static void test_pods_round_trip(void **state) {
   assert_int_equal(l.n, 3); /* d is terminating */
   s = ep_subsets_json(l.a, l.n, 1000, NULL);
   assert_string_equal(
-      s, "[{\"addresses\":[{\"ip\":\"10.0.0.2\",\"nodeName\":\"n1\","
-         "\"targetRef\":{\"kind\":\"Pod\",\"namespace\":\"ns\",\"name\":\"a\","
-         "\"uid\":\"u-a\"}}],\"notReadyAddresses\":[{\"ip\":\"10.0.0.1\","
-         "\"nodeName\":\"n1\",\"targetRef\":{\"kind\":\"Pod\",\"namespace\":"
-         "\"ns\",\"name\":\"b\",\"uid\":\"u-b\"}}],\"ports\":[{\"name\":"
-         "\"http\",\"port\":8080,\"protocol\":\"TCP\"}]},{\"addresses\":"
-         "[{\"ip\":\"10.0.0.3\",\"nodeName\":\"n1\",\"targetRef\":{\"kind\":"
-         "\"Pod\",\"namespace\":\"ns\",\"name\":\"c\",\"uid\":\"u-c\"}}],"
-         "\"ports\":[{\"name\":\"http\",\"port\":9090,\"protocol\":\"TCP\"}]}]");
-  snprintf(body, sizeof body, "{\"metadata\":{\"name\":\"web\"},\"subsets\":%s}",
-           s);
+      s,
+      "[{\"addresses\":[{\"ip\":\"10.0.0.2\",\"nodeName\":\"n1\","
+      "\"targetRef\":{\"kind\":\"Pod\",\"namespace\":\"ns\",\"name\":\"a\","
+      "\"uid\":\"u-a\"}}],\"notReadyAddresses\":[{\"ip\":\"10.0.0.1\","
+      "\"nodeName\":\"n1\",\"targetRef\":{\"kind\":\"Pod\",\"namespace\":"
+      "\"ns\",\"name\":\"b\",\"uid\":\"u-b\"}}],\"ports\":[{\"name\":"
+      "\"http\",\"port\":8080,\"protocol\":\"TCP\"}]},{\"addresses\":"
+      "[{\"ip\":\"10.0.0.3\",\"nodeName\":\"n1\",\"targetRef\":{\"kind\":"
+      "\"Pod\",\"namespace\":\"ns\",\"name\":\"c\",\"uid\":\"u-c\"}}],"
+      "\"ports\":[{\"name\":\"http\",\"port\":9090,\"protocol\":\"TCP\"}]}]");
+  snprintf(body, sizeof body,
+           "{\"metadata\":{\"name\":\"web\"},\"subsets\":%s}", s);
   assert_int_equal(api->object_parse(body, strlen(body), &eps, NULL),
                    CPLANE_OK);
   assert_int_equal(ep_addrs_add_endpoints(api, &back, eps), 0);
@@ -187,9 +189,9 @@ static void test_no_ports(void **state) {
   const cplane_object *headless = obj(
       "{'metadata':{'name':'db','namespace':'ns'},'spec':{'clusterIP':'None',"
       "'selector':{'app':'db'}}}");
-  const cplane_object *plain = obj(
-      "{'metadata':{'name':'db','namespace':'ns'},'spec':{'clusterIP':"
-      "'10.96.0.3','selector':{'app':'db'}}}");
+  const cplane_object *plain =
+      obj("{'metadata':{'name':'db','namespace':'ns'},'spec':{'clusterIP':"
+          "'10.96.0.3','selector':{'app':'db'}}}");
   const cplane_object *p = pod("a", 2, 8080, 1, 0);
   struct ep_addrs l = {NULL, 0, 0};
 

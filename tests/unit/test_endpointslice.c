@@ -223,8 +223,9 @@ static const cplane_object *pod(const char *name, int port, int ready,
 }
 
 static void test_endpoint_from_pod(void **state) {
-  const cplane_object *svc = obj(svc_json), *node = obj(
-      "{'metadata':{'name':'n1','labels':{'topology.kubernetes.io/zone':'z1'}}}");
+  const cplane_object *svc = obj(svc_json),
+                      *node = obj("{'metadata':{'name':'n1','labels':{'"
+                                  "topology.kubernetes.io/zone':'z1'}}}");
   const cplane_object *p1 = pod("a", 8080, 1, 0), *p2 = pod("b", 8080, 0, 0),
                       *p3 = pod("c", 8080, 1, 1);
   struct es_endpoint ep;
@@ -257,9 +258,9 @@ static void test_endpoint_from_pod(void **state) {
 
 /* publishNotReadyAddresses: ready whatever the pod says. */
 static void test_publish_not_ready(void **state) {
-  const cplane_object *svc = obj(
-      "{'metadata':{'name':'web','namespace':'ns'},'spec':{'selector':"
-      "{'app':'web'},'publishNotReadyAddresses':true,'ports':[]}}");
+  const cplane_object *svc =
+      obj("{'metadata':{'name':'web','namespace':'ns'},'spec':{'selector':"
+          "{'app':'web'},'publishNotReadyAddresses':true,'ports':[]}}");
   const cplane_object *p = pod("b", 8080, 0, 1);
   struct es_endpoint ep;
 
@@ -280,10 +281,10 @@ static void test_ports_and_groups(void **state) {
   char *ports = cplane_service_ports_json(api, svc, a, 1), *back;
 
   (void)state;
-  assert_string_equal(ports,
-                      "[{\"name\":\"http\",\"port\":8080,\"protocol\":\"TCP\"},"
-                      "{\"name\":\"metrics\",\"port\":9100,\"protocol\":\"TCP\","
-                      "\"appProtocol\":\"http\"}]");
+  assert_string_equal(
+      ports, "[{\"name\":\"http\",\"port\":8080,\"protocol\":\"TCP\"},"
+             "{\"name\":\"metrics\",\"port\":9100,\"protocol\":\"TCP\","
+             "\"appProtocol\":\"http\"}]");
   assert_int_equal(es_groups_add_pod(api, &g, svc, a, NULL), 0);
   assert_int_equal(es_groups_add_pod(api, &g, svc, b, NULL), 0);
   assert_int_equal(es_groups_add_pod(api, &g, svc, c, NULL), 0);
@@ -326,9 +327,9 @@ static void test_ports_and_groups(void **state) {
  * without an IP has no endpoint. */
 static void test_missing_port_and_ip(void **state) {
   const cplane_object *svc = obj(svc_json);
-  const cplane_object *p = obj(
-      "{'metadata':{'name':'d','namespace':'ns'},'spec':{'containers':"
-      "[{'name':'c'}]},'status':{'podIP':'10.0.0.4'}}");
+  const cplane_object *p =
+      obj("{'metadata':{'name':'d','namespace':'ns'},'spec':{'containers':"
+          "[{'name':'c'}]},'status':{'podIP':'10.0.0.4'}}");
   const cplane_object *noip =
       obj("{'metadata':{'name':'e','namespace':'ns'},'spec':{},'status':{}}");
   struct es_groups g = {NULL, 0, 0};
@@ -378,7 +379,8 @@ static void test_labels(void **state) {
 }
 
 static void test_no_selector(void **state) {
-  const cplane_object *a = obj("{'spec':{}}"), *b = obj("{'spec':{'selector':{}}}"),
+  const cplane_object *a = obj("{'spec':{}}"),
+                      *b = obj("{'spec':{'selector':{}}}"),
                       *c = obj("{'spec':{'selector':{'a':7}}}");
 
   (void)state;

@@ -10,6 +10,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
 #include <cmocka.h>
 
 #include <stdio.h>
@@ -19,20 +20,20 @@
 
 const struct cplane_plugin *cplane_plugin_entry(void);
 
-#define DEPLOY                                                             \
-  "{\"apiVersion\":\"apps/v1\",\"kind\":\"Deployment\",\"metadata\":{"     \
-  "\"name\":\"web\",\"namespace\":\"default\",\"uid\":\"d-uid\"},"         \
+#define DEPLOY                                                                 \
+  "{\"apiVersion\":\"apps/v1\",\"kind\":\"Deployment\",\"metadata\":{"         \
+  "\"name\":\"web\",\"namespace\":\"default\",\"uid\":\"d-uid\"},"             \
   "\"spec\":{\"replicas\":4}}"
-#define RS                                                                 \
-  "{\"apiVersion\":\"apps/v1\",\"kind\":\"ReplicaSet\",\"metadata\":{"     \
-  "\"name\":\"web-1\",\"namespace\":\"default\",\"uid\":\"rs-uid\","       \
-  "\"ownerReferences\":[{\"apiVersion\":\"apps/v1\",\"kind\":"             \
-  "\"Deployment\",\"name\":\"web\",\"uid\":\"d-uid\",\"controller\":"      \
+#define RS                                                                     \
+  "{\"apiVersion\":\"apps/v1\",\"kind\":\"ReplicaSet\",\"metadata\":{"         \
+  "\"name\":\"web-1\",\"namespace\":\"default\",\"uid\":\"rs-uid\","           \
+  "\"ownerReferences\":[{\"apiVersion\":\"apps/v1\",\"kind\":"                 \
+  "\"Deployment\",\"name\":\"web\",\"uid\":\"d-uid\",\"controller\":"          \
   "true}]},\"spec\":{\"replicas\":4}}"
-#define PDB(spec)                                                          \
-  "{\"apiVersion\":\"policy/v1\",\"kind\":\"PodDisruptionBudget\","        \
-  "\"metadata\":{\"name\":\"web\",\"namespace\":\"default\","              \
-  "\"generation\":1},\"spec\":{" spec ",\"selector\":{\"matchLabels\":{"   \
+#define PDB(spec)                                                              \
+  "{\"apiVersion\":\"policy/v1\",\"kind\":\"PodDisruptionBudget\","            \
+  "\"metadata\":{\"name\":\"web\",\"namespace\":\"default\","                  \
+  "\"generation\":1},\"spec\":{" spec ",\"selector\":{\"matchLabels\":{"       \
   "\"app\":\"web\"}}}}"
 
 static int add_pod(cplane_test_host *h, const char *name, const char *rs,
@@ -55,9 +56,9 @@ static const char *status(cplane_test_host *h, char *buf, size_t len) {
   const cplane_object *pdb = NULL;
   int64_t e = -1, c = -1, d = -1, a = -1, g = -1;
 
-  assert_int_equal(cplane_test_get(h, "poddisruptionbudgets.policy",
-                                   "default/web", &pdb),
-                   0);
+  assert_int_equal(
+      cplane_test_get(h, "poddisruptionbudgets.policy", "default/web", &pdb),
+      0);
   api->object_int(pdb, "status.expectedPods", &e);
   api->object_int(pdb, "status.currentHealthy", &c);
   api->object_int(pdb, "status.desiredHealthy", &d);
@@ -85,10 +86,10 @@ static void test_budget_status(void **state) {
     assert_int_equal(add_pod(h, name, "web-1", ""), 0);
   }
   /* An eviction's status write lands first: the plugin's is a 409. */
-  assert_int_equal(
-      cplane_test_fail(h, "patch", "poddisruptionbudgets.policy/status", 1,
-                       409, NULL),
-      0);
+  assert_int_equal(cplane_test_fail(h, "patch",
+                                    "poddisruptionbudgets.policy/status", 1,
+                                    409, NULL),
+                   0);
   assert_int_equal(cplane_test_add(h, "poddisruptionbudgets.policy",
                                    PDB("\"maxUnavailable\":\"25%\"")),
                    0);
@@ -96,15 +97,17 @@ static void test_budget_status(void **state) {
   cplane_test_clock_advance_ms(h, 2000);
   cplane_test_drain(h);
   /* 4 expected (the Deployment's scale), 3 healthy, 3 desired. */
-  assert_string_equal(status(h, buf, sizeof buf), "4/3/3/0/1 InsufficientPods/");
+  assert_string_equal(status(h, buf, sizeof buf),
+                      "4/3/3/0/1 InsufficientPods/");
   assert_int_equal(add_pod(h, "p3", "web-1", ""), 0);
   cplane_test_drain(h);
   assert_string_equal(status(h, buf, sizeof buf), "4/4/3/1/1 SufficientPods/");
   /* A pod whose ReplicaSet is not there: kube's failSafe. */
   assert_int_equal(add_pod(h, "lost", "gone", ""), 0);
   cplane_test_drain(h);
-  assert_string_equal(status(h, buf, sizeof buf),
-                      "4/4/3/0/1 SyncFailed/found no controllers for pod \"lost\"");
+  assert_string_equal(
+      status(h, buf, sizeof buf),
+      "4/4/3/0/1 SyncFailed/found no controllers for pod \"lost\"");
   assert_int_equal(cplane_test_dispatch_writes(h), 0);
   cplane_test_host_free(h);
 }

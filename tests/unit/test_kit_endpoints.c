@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
 #include <cmocka.h>
 
 #include <stdio.h>
@@ -18,11 +19,11 @@
 
 const struct cplane_plugin *cplane_plugin_entry(void);
 
-#define SVC(name, selector)                                                \
-  "{\"apiVersion\":\"v1\",\"kind\":\"Service\",\"metadata\":{\"name\":\""  \
-  name "\",\"namespace\":\"default\",\"labels\":{\"tier\":\"x\"}},"         \
-  "\"spec\":{" selector "\"clusterIP\":\"10.96.0.10\",\"ports\":[{"        \
-  "\"name\":\"http\",\"port\":80,\"targetPort\":8080,\"protocol\":"       \
+#define SVC(name, selector)                                                    \
+  "{\"apiVersion\":\"v1\",\"kind\":\"Service\",\"metadata\":{\"name\":\"" name \
+  "\",\"namespace\":\"default\",\"labels\":{\"tier\":\"x\"}},"                 \
+  "\"spec\":{" selector "\"clusterIP\":\"10.96.0.10\",\"ports\":[{"            \
+  "\"name\":\"http\",\"port\":80,\"targetPort\":8080,\"protocol\":"            \
   "\"TCP\"}]}}"
 
 static int add_pod(cplane_test_host *h, const char *name, int ip, int ready) {
@@ -47,7 +48,8 @@ static void test_endpoints(void **state) {
   assert_int_equal(add_pod(h, "a", 1, 1), 0);
   assert_int_equal(add_pod(h, "b", 2, 0), 0);
   assert_int_equal(
-      cplane_test_add(h, "services", SVC("web", "\"selector\":{\"app\":\"web\"},")),
+      cplane_test_add(h, "services",
+                      SVC("web", "\"selector\":{\"app\":\"web\"},")),
       0);
   assert_int_equal(cplane_test_add(h, "services", SVC("manual", "")), 0);
   cplane_test_drain(h);

@@ -10,6 +10,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
 #include <cmocka.h>
 
 #include <stdio.h>
@@ -20,10 +21,10 @@
 const struct cplane_plugin *cplane_plugin_entry(void);
 
 #define SLICES "endpointslices.discovery.k8s.io"
-#define SVC                                                                \
-  "{\"apiVersion\":\"v1\",\"kind\":\"Service\",\"metadata\":{\"name\":"    \
-  "\"web\",\"namespace\":\"default\",\"uid\":\"svc-uid\"},\"spec\":{"      \
-  "\"selector\":{\"app\":\"web\"},\"clusterIP\":\"10.96.0.10\","           \
+#define SVC                                                                    \
+  "{\"apiVersion\":\"v1\",\"kind\":\"Service\",\"metadata\":{\"name\":"        \
+  "\"web\",\"namespace\":\"default\",\"uid\":\"svc-uid\"},\"spec\":{"          \
+  "\"selector\":{\"app\":\"web\"},\"clusterIP\":\"10.96.0.10\","               \
   "\"ports\":[{\"port\":80,\"targetPort\":8080,\"protocol\":\"TCP\"}]}}"
 
 static int add_pod(cplane_test_host *h, const char *name, int ip) {
@@ -81,9 +82,9 @@ static void test_slice_lifecycle(void **state) {
   assert_int_equal(cplane_test_add(h, "services", SVC), 0);
   cplane_test_drain(h);
   assert_int_equal(cplane_test_writes_count(h, "create", SLICES), 1);
-  assert_int_equal(cplane_test_count(h, SLICES, "default",
-                                     "kubernetes.io/service-name=web"),
-                   1);
+  assert_int_equal(
+      cplane_test_count(h, SLICES, "default", "kubernetes.io/service-name=web"),
+      1);
   assert_int_equal(slice_endpoints(h), 2);
   /* Its own write came back: nothing more to write. */
   cplane_test_writes_clear(h);
@@ -131,7 +132,8 @@ static void test_max_per_slice(void **state) {
   assert_int_equal(cplane_test_config_set(h, "max_endpoints_per_slice", "0"),
                    0);
   assert_int_not_equal(cplane_test_start(h, cplane_plugin_entry()), CPLANE_OK);
-  assert_non_null(strstr(cplane_test_start_error(h), "max_endpoints_per_slice"));
+  assert_non_null(
+      strstr(cplane_test_start_error(h), "max_endpoints_per_slice"));
   cplane_test_host_free(h);
 }
 

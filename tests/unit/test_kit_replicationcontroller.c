@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
 #include <cmocka.h>
 
 #include <stdio.h>
@@ -18,12 +19,12 @@
 
 const struct cplane_plugin *cplane_plugin_entry(void);
 
-#define RC_JSON(replicas)                                                  \
-  "{\"apiVersion\":\"v1\",\"kind\":\"ReplicationController\",\"metadata\":" \
-  "{\"name\":\"web\",\"namespace\":\"default\",\"uid\":\"rc-uid\","        \
-  "\"generation\":1},\"spec\":{\"replicas\":" #replicas ",\"selector\":{"  \
-  "\"app\":\"web\"},\"template\":{\"metadata\":{\"labels\":{\"app\":"      \
-  "\"web\"}},\"spec\":{\"containers\":[{\"name\":\"c\",\"image\":"         \
+#define RC_JSON(replicas)                                                      \
+  "{\"apiVersion\":\"v1\",\"kind\":\"ReplicationController\",\"metadata\":"    \
+  "{\"name\":\"web\",\"namespace\":\"default\",\"uid\":\"rc-uid\","            \
+  "\"generation\":1},\"spec\":{\"replicas\":" #replicas ",\"selector\":{"      \
+  "\"app\":\"web\"},\"template\":{\"metadata\":{\"labels\":{\"app\":"          \
+  "\"web\"}},\"spec\":{\"containers\":[{\"name\":\"c\",\"image\":"             \
   "\"nginx\"}]}}}}"
 
 static void test_rc(void **state) {
@@ -56,8 +57,8 @@ static void test_rc(void **state) {
         "v1");
     api->object_release(pod);
   }
-  cplane_test_get_string(h, "replicationcontrollers", "default/web",
-                         "kind", buf, sizeof buf);
+  cplane_test_get_string(h, "replicationcontrollers", "default/web", "kind",
+                         buf, sizeof buf);
   assert_string_equal(buf, "ReplicationController");
   /* Scaled down to 1: two deleted; status says 1. */
   assert_int_equal(cplane_test_update(h, "replicationcontrollers", RC_JSON(1)),
@@ -70,9 +71,8 @@ static void test_rc(void **state) {
     const cplane_object *rc = NULL;
     int64_t n = -1;
 
-    assert_int_equal(cplane_test_get(h, "replicationcontrollers",
-                                     "default/web", &rc),
-                     0);
+    assert_int_equal(
+        cplane_test_get(h, "replicationcontrollers", "default/web", &rc), 0);
     api->object_int(rc, "status.replicas", &n);
     assert_int_equal(n, 1);
     api->object_release(rc);

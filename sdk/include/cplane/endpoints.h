@@ -129,7 +129,8 @@ cplane_endpoint_hostname(const struct cplane_host_api *api,
                          const cplane_object *pod, const cplane_object *svc) {
   const char *h = api->object_string(pod, "spec.hostname");
   const char *sub = api->object_string(pod, "spec.subdomain");
-  const char *pns = api->object_namespace(pod), *sns = api->object_namespace(svc);
+  const char *pns = api->object_namespace(pod),
+             *sns = api->object_namespace(svc);
 
   if (h == NULL || h[0] == '\0' || sub == NULL || pns == NULL || sns == NULL ||
       api->object_name(svc) == NULL)
@@ -189,8 +190,8 @@ static inline void cplane_enqueue_services_of(const struct cplane_host_api *api,
   cplane_object_list *svcs = NULL;
   size_t i;
 
-  if (api->cache_list(ctx, services, api->object_namespace(pod), NULL,
-                      &svcs) != CPLANE_OK)
+  if (api->cache_list(ctx, services, api->object_namespace(pod), NULL, &svcs) !=
+      CPLANE_OK)
     return;
   for (i = 0; i < api->list_len(svcs); i++) {
     const cplane_object *svc = api->list_at(svcs, i);
@@ -259,10 +260,10 @@ static inline char *cplane_service_ports_json(const struct cplane_host_api *api,
 /* The ports array at `path` of an existing EndpointSlice or Endpoints
  * subset, written as cplane_service_ports_json() writes it, so the two
  * compare as text. Owned (free()); NULL when out of memory. */
-static inline char *cplane_endpoint_ports_json(const struct cplane_host_api *api,
-                                               const cplane_object *obj,
-                                               const char *path,
-                                               int keep_empty_name) {
+static inline char *
+cplane_endpoint_ports_json(const struct cplane_host_api *api,
+                           const cplane_object *obj, const char *path,
+                           int keep_empty_name) {
   struct cplane_strbuf b = CPLANE_STRBUF_INIT;
   int n = api->object_len(obj, path), i;
   char p[CPLANE_PATH_MAX];
@@ -273,11 +274,10 @@ static inline char *cplane_endpoint_ports_json(const struct cplane_host_api *api
 
     if (cplane_element_path(p, sizeof p, path, i, "port") == 0)
       api->object_int(obj, p, &port);
-    cplane_endpoints__port(&b, cplane_array_string(api, obj, path, i, "name"),
-                           port,
-                           cplane_array_string(api, obj, path, i, "protocol"),
-                           cplane_array_string(api, obj, path, i, "appProtocol"),
-                           keep_empty_name);
+    cplane_endpoints__port(
+        &b, cplane_array_string(api, obj, path, i, "name"), port,
+        cplane_array_string(api, obj, path, i, "protocol"),
+        cplane_array_string(api, obj, path, i, "appProtocol"), keep_empty_name);
   }
   cplane_strbuf_add(&b, "]");
   return cplane_strbuf_finish(&b);
