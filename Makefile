@@ -104,7 +104,7 @@ PLUGIN_DIRS   := $(wildcard plugins/*/)
 # The SDK's template is built and shipped as a default plugin too, so the
 # example a plugin developer copies is always one the host really loads.
 PLUGIN_SOS    := $(foreach d,$(PLUGIN_DIRS),$(B)/plugins/$(notdir $(d:%/=%)).so) \
-                 $(B)/plugins/template.so
+                 $(B)/plugins/template.so $(B)/plugins/replicationcontroller.so
 FIXTURE_SRCS  := $(wildcard tests/plugins/*.c)
 FIXTURE_SOS   := $(FIXTURE_SRCS:tests/plugins/%.c=$(B)/tests/plugins/%.so)
 
@@ -186,6 +186,14 @@ $(B)/tests/test_example_%: sdk/examples/%_test.c sdk/examples/%.c sdk/include/cp
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $(filter %.c,$^) $(KIT_LIB) $(LDFLAGS) $(LDLIBS) -lcmocka
 
+# The replicationcontroller plugin is the replicaset plugin's own sources
+# built for the legacy kind (plugins/replicaset/rs.h), not a copy.
+RC_SRCS := $(wildcard plugins/replicaset/*.c)
+$(B)/tests/test_kit_replicationcontroller: tests/unit/test_kit_replicationcontroller.c $(KIT_LIB) $(RC_SRCS) $(wildcard plugins/replicaset/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -DRS_REPLICATIONCONTROLLER -Iplugins/replicaset -o $@ $< \
+	  $(RC_SRCS) $(KIT_LIB) $(LDFLAGS) $(LDLIBS) -lcmocka
+
 $(B)/tests/test_kit_%: tests/unit/test_kit_%.c $(KIT_LIB) $(wildcard plugins/*/*.c plugins/*/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Iplugins/$* -o $@ $< \
@@ -205,6 +213,10 @@ $(B)/bench/%: bench/%.c $(wildcard bench/*.c) $(HOST_LIB)
 $(B)/plugins/%.so: $$(wildcard plugins/$$*/*.c plugins/$$*/*.h) sdk/include/cplane/*.h
 	@mkdir -p $(dir $@)
 	$(CC) $(PLUGIN_CFLAGS) $(PLUGIN_LDFLAGS) -o $@ $(filter %.c,$^)
+
+$(B)/plugins/replicationcontroller.so: $(RC_SRCS) $(wildcard plugins/replicaset/*.h) sdk/include/cplane/*.h
+	@mkdir -p $(dir $@)
+	$(CC) $(PLUGIN_CFLAGS) -DRS_REPLICATIONCONTROLLER $(PLUGIN_LDFLAGS) -o $@ $(RC_SRCS)
 
 $(B)/plugins/template.so: sdk/examples/template.c sdk/include/cplane/*.h
 	@mkdir -p $(dir $@)

@@ -18,7 +18,8 @@ static int set_owner(const struct cplane_host_api *api, cplane_plugin_ctx *ctx,
   int code;
 
   if (adopt) {
-    ref = cplane_controller_ref_json(api, rs, "apps/v1", "ReplicaSet");
+    ref = cplane_controller_ref_json(api, rs, RS_OWNER_API_VERSION,
+                                     RS_OWNER_KIND);
     body = ref == NULL
                ? NULL
                : api->json_format("{'metadata':{'resourceVersion':%s,"

@@ -56,7 +56,8 @@ int rs_create_pods(const struct cplane_host_api *api, struct rs_expectations *x,
                    const char *key, int n) {
   char *labels = api->object_json(rs, "spec.template.metadata.labels");
   char *spec = api->object_json(rs, "spec.template.spec");
-  char *ref = cplane_controller_ref_json(api, rs, "apps/v1", "ReplicaSet");
+  char *ref =
+      cplane_controller_ref_json(api, rs, RS_OWNER_API_VERSION, RS_OWNER_KIND);
   char prefix[300], *body = NULL, *first_msg = NULL;
   int made = 0, batch = 1, remaining = n, failed = 0, first_code = 0, i;
 
@@ -173,12 +174,13 @@ void rs_update_status(const struct cplane_host_api *api, cplane_plugin_ctx *ctx,
       cur_gen == gen)
     return;
   body = api->json_format(
-      "{'apiVersion':'apps/v1','kind':'ReplicaSet','metadata':{'name':%s,"
+      "{'apiVersion':%s,'kind':%s,'metadata':{'name':%s,"
       "'namespace':%s},'status':{'replicas':%d,'readyReplicas':%d,"
       "'availableReplicas':%d,'fullyLabeledReplicas':%d,"
       "'observedGeneration':%lld}}",
-      api->object_name(rs), api->object_namespace(rs), replicas, ready,
-      available, replicas, (long long)gen);
+      RS_OWNER_API_VERSION, RS_OWNER_KIND, api->object_name(rs),
+      api->object_namespace(rs), replicas, ready, available, replicas,
+      (long long)gen);
   if (body != NULL)
     api->update_status(ctx, &rs_resources[RS_REPLICASETS],
                        api->object_namespace(rs), api->object_name(rs), body,

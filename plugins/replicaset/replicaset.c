@@ -13,6 +13,9 @@
  * pods whose labels stop matching are released (both by a strategic merge
  * patch of ownerReferences guarded by the pod's resourceVersion).
  *
+ * Built with RS_REPLICATIONCONTROLLER (see rs.h), the same code is the
+ * replicationcontroller plugin, for the legacy kind.
+ *
  * This file is the plugin's glue over its modules: expectations,
  * orphanscan (which ReplicaSets look for orphans), claim (adopt and
  * release), pods (ready, available, value), recheck (a ReplicaSet
@@ -44,7 +47,7 @@ static struct rs_scanset scan;
 
 /* "ns/name" of the ReplicaSet controlling pod, into buf; 0 if none. */
 static int owner_key(const cplane_object *pod, char *buf, size_t len) {
-  return cplane_controller_key(api, pod, "ReplicaSet", buf, len);
+  return cplane_controller_key(api, pod, RS_OWNER_KIND, buf, len);
 }
 
 /* An orphan pod: queue every ReplicaSet in its namespace whose selector
@@ -61,7 +64,7 @@ static void enqueue_adopters(cplane_plugin_ctx *ctx, const cplane_object *pod) {
     return;
   for (i = 0; i < api->list_len(list); i++) {
     const cplane_object *rs = api->list_at(list, i);
-    char *sel = api->label_selector_text(rs, "spec.selector");
+    char *sel = rs_selector_text(api, rs);
 
     if (sel != NULL && sel[0] != '\0' &&
         api->object_labels_match(pod, sel) == 1) {
@@ -137,8 +140,7 @@ static int rs_reconcile(cplane_plugin_ctx *ctx, const char *key,
     rc = CPLANE_RECONCILE_REQUEUE_AFTER;
     goto out;
   }
-  if ((selector = api->label_selector_text(rs, "spec.selector")) == NULL ||
-      selector[0] == '\0') {
+  if ((selector = rs_selector_text(api, rs)) == NULL || selector[0] == '\0') {
     /* The API server refuses these; one from elsewhere is left alone. */
     api->log(ctx, CPLANE_LOG_WARN,
              "%s: spec.selector is missing, empty or "
@@ -211,7 +213,8 @@ static int rs_init(cplane_plugin_ctx *ctx,
       memcpy(*errmsg, oom, sizeof oom);
     return CPLANE_ENOMEM;
   }
-  api->log(ctx, CPLANE_LOG_INFO, "keeping ReplicaSets at their replicas");
+  api->log(ctx, CPLANE_LOG_INFO, "keeping %ss at their replicas",
+           RS_OWNER_KIND);
   return CPLANE_OK;
 }
 
@@ -226,7 +229,7 @@ static const char *const replicaset_config_keys[] = {NULL};
 
 static const struct cplane_plugin replicaset_plugin = {
     CPLANE_PLUGIN_HEADER,
-    .name = "replicaset",
+    .name = RS_PLUGIN_NAME,
     .version = "0.1.0",
     .kind = CPLANE_KIND_CONTROLLER,
     .n_resources = 2,

@@ -11,8 +11,9 @@
  * (growing strings), smap.h (string map and set), hash.h (FNV-1a, field
  * hashes, SafeEncodeString), time.h (RFC 3339 times, Go durations),
  * quantity.h (resource quantities), objects.h (array look-ups), cron.h
- * (cron schedules and their run times),
- * conditions.h, finalizers.h, owners.h and history.h (ControllerRevisions).
+ * (cron schedules and their run times), conditions.h, finalizers.h,
+ * owners.h, history.h (ControllerRevisions) and endpoints.h (what a
+ * Service's endpoints are made of).
  */
 #ifndef CPLANE_CPLANE_H
 #define CPLANE_CPLANE_H
@@ -24,6 +25,7 @@
 /* Header-only helpers: no ABI, compiled into the plugin. */
 #include <cplane/conditions.h>
 #include <cplane/cron.h>
+#include <cplane/endpoints.h>
 #include <cplane/finalizers.h>
 #include <cplane/hash.h>
 #include <cplane/history.h>
