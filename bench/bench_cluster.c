@@ -79,9 +79,16 @@ static void pod_delete(void *ud, const cplane_object *o) {
 static const struct cp_informer_handler_ops pod_ops = {pod_add, pod_update,
                                                        pod_delete};
 
+/* Every plugin config/cplane.ini enables (issue #15: the run with all of
+ * them must stay within 10% of the run with the first seven). */
 static const char *const all_plugins[] = {
-    "replicaset", "deployment",    "garbagecollector", "namespace",
-    "scheduler",  "nodelifecycle", "nodesim",          "horizontalpodautoscaler",
+    "replicaset",       "deployment",      "garbagecollector",
+    "namespace",        "scheduler",       "nodelifecycle",
+    "nodesim",          "horizontalpodautoscaler", "daemonset",
+    "statefulset",      "job",             "cronjob",
+    "ttlafterfinished", "podgc",           "serviceaccount",
+    "rootcacertpublisher", "persistentvolume", "endpointslice",
+    "endpoints",        "disruption",      "replicationcontroller",
     NULL};
 
 /* The default config's plugin sections, with nodesim's size. */
@@ -96,10 +103,27 @@ static void plugins_ini(char *buf, size_t len, unsigned nodes,
            "[plugin.nodelifecycle]\nenabled = true\nworkers = 2\n"
            "[plugin.nodesim]\nenabled = true\nworkers = 32\ncount = %u\n"
            "pod_start_delay = %s\nusage = %s\n"
-           "[plugin.horizontalpodautoscaler]\nenabled = true\nworkers = 2\n",
+           "[plugin.horizontalpodautoscaler]\nenabled = true\nworkers = 2\n"
+           "%s",
            nodes, start_delay,
            getenv("NODESIM_USAGE") != NULL ? getenv("NODESIM_USAGE")
-                                           : "true");
+                                           : "true",
+           /* BENCH_ONLY_SEVEN=1: the run before #15's plugins, to compare */
+           getenv("BENCH_ONLY_SEVEN") != NULL
+               ? ""
+               : "[plugin.daemonset]\nenabled = true\n"
+                 "[plugin.statefulset]\nenabled = true\n"
+                 "[plugin.job]\nenabled = true\n"
+                 "[plugin.cronjob]\nenabled = true\n"
+                 "[plugin.ttlafterfinished]\nenabled = true\n"
+                 "[plugin.podgc]\nenabled = true\n"
+                 "[plugin.serviceaccount]\nenabled = true\n"
+                 "[plugin.rootcacertpublisher]\nenabled = true\n"
+                 "[plugin.persistentvolume]\nenabled = true\n"
+                 "[plugin.endpointslice]\nenabled = true\n"
+                 "[plugin.endpoints]\nenabled = true\n"
+                 "[plugin.disruption]\nenabled = true\n"
+                 "[plugin.replicationcontroller]\nenabled = true\n");
 }
 
 static int create_deployments(struct harness *h, unsigned replicas) {
@@ -136,7 +160,7 @@ static int scale_phase(unsigned n_nodes, unsigned replicas) {
   struct harness h;
   struct cp_reflector *rn = NULL, *rp = NULL;
   cp_informer *in = NULL, *ip = NULL;
-  char ini[1024];
+  char ini[4096];
   uint64_t t0, t_nodes, deadline;
   unsigned last = 0;
   int rc = -1;
@@ -245,7 +269,7 @@ static int latency_phase(unsigned seconds) {
   struct harness h;
   struct cp_reflector *r = NULL;
   cp_informer *inf = NULL;
-  char ini[1024], body[512], path[128];
+  char ini[4096], body[512], path[128];
   uint64_t start, *ok = NULL;
   unsigned i, n_ok = 0, deleted = 0;
   int rc = -1;

@@ -23,6 +23,7 @@ static const char *const all_verbs[] = {"create", "delete",
                                         "deletecollection", "get", "list",
                                         "patch", "update", "watch", NULL};
 static const char *const sub_verbs[] = {"get", "patch", "update", NULL};
+static const char *const read_verbs[] = {"get", "list", NULL};
 static const char *const create_verb[] = {"create", NULL};
 static const char *const update_verb[] = {"update", NULL};
 
@@ -340,7 +341,7 @@ char *cp_discovery_resource_list(struct cp_resources *r, const char *group,
     if (found++ == 0)
       set_str(o, "groupVersion", cp_resource_group_version(t, gv, sizeof gv));
     e = resource_entry(t->resource, t->singular, t->namespaced, t->kind,
-                       all_verbs);
+                       cp_resource_read_only(t) ? read_verbs : all_verbs);
     if (t->short_names[0] != NULL)
       json_object_object_add(e, "shortNames", strings(t->short_names));
     add_categories(e, t);
@@ -377,7 +378,7 @@ static json_object *aggregated_resource(const struct cp_resource_type *t) {
                          response_kind(t->group, t->version, t->kind));
   set_str(e, "scope", t->namespaced ? "Namespaced" : "Cluster");
   set_str(e, "singularResource", t->singular);
-  json_object_object_add(e, "verbs", strings(all_verbs));
+  json_object_object_add(e, "verbs", strings(cp_resource_read_only(t) ? read_verbs : all_verbs));
   if (t->short_names[0] != NULL)
     json_object_object_add(e, "shortNames", strings(t->short_names));
   add_categories(e, t);

@@ -578,3 +578,7 @@ uint64_t cp_resources_generation(struct cp_resources *r) {
   pthread_mutex_unlock(&r->mu);
   return g;
 }
+
+int cp_resource_read_only(const struct cp_resource_type *t) {
+  return t->builtin && strcmp(t->group, "metrics.k8s.io") == 0;
+}

@@ -36,6 +36,12 @@ struct cp_resource_type {
   int builtin;                /* compiled in (strategic merge patch) */
 };
 
+/* Whether discovery lists only get and list for t, as metrics-server
+ * serves metrics.k8s.io: clients (the garbage collector, kubectl) then
+ * neither watch nor delete them. The verbs stay for the reporter
+ * (nodesim). */
+int cp_resource_read_only(const struct cp_resource_type *t);
+
 /* What a custom resource definition says of one served version beyond
  * its shape: the version its objects are stored as (discovery's
  * storageVersionHash) and its scale subresource's JSON paths

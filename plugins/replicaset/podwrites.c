@@ -55,6 +55,11 @@ int rs_create_pods(const struct cplane_host_api *api, struct rs_expectations *x,
                    cplane_plugin_ctx *ctx, const cplane_object *rs,
                    const char *key, int n) {
   char *labels = api->object_json(rs, "spec.template.metadata.labels");
+  /* kube's GetPodFromTemplate copies the template's annotations and
+   * finalizers too (nodesim and others read pods' annotations). */
+  char *annotations =
+      api->object_json(rs, "spec.template.metadata.annotations");
+  char *finalizers = api->object_json(rs, "spec.template.metadata.finalizers");
   char *spec = api->object_json(rs, "spec.template.spec");
   char *ref =
       cplane_controller_ref_json(api, rs, RS_OWNER_API_VERSION, RS_OWNER_KIND);
@@ -67,8 +72,10 @@ int rs_create_pods(const struct cplane_host_api *api, struct rs_expectations *x,
   if (ref != NULL)
     body = api->json_format(
         "{'apiVersion':'v1','kind':'Pod','metadata':{'generateName':%s,"
-        "'namespace':%s,'labels':%j,'ownerReferences':[%j]},'spec':%j}",
-        prefix, api->object_namespace(rs), labels, ref, spec);
+        "'namespace':%s,'labels':%j,'annotations':%j,'finalizers':%j,"
+        "'ownerReferences':[%j]},'spec':%j}",
+        prefix, api->object_namespace(rs), labels, annotations, finalizers,
+        ref, spec);
   if (body == NULL) {
     failed = 1;
     first_code = CPLANE_ENOMEM;
@@ -119,6 +126,8 @@ int rs_create_pods(const struct cplane_host_api *api, struct rs_expectations *x,
   api->free(body);
   api->free(ref);
   api->free(labels);
+  api->free(annotations);
+  api->free(finalizers);
   api->free(spec);
   if (made > 0)
     api->log(ctx, CPLANE_LOG_INFO, "%s: created %d pod(s)", key, made);

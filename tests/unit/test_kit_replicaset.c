@@ -23,8 +23,8 @@ const struct cplane_plugin *cplane_plugin_entry(void);
   "\"name\":\"web\",\"namespace\":\"default\",\"uid\":\"rs-uid\","         \
   "\"generation\":1},\"spec\":{\"replicas\":" #replicas ",\"selector\":{"  \
   "\"matchLabels\":{\"app\":\"web\"}},\"template\":{\"metadata\":{"        \
-  "\"labels\":{\"app\":\"web\"}},\"spec\":{\"containers\":[{\"name\":"     \
-  "\"c\",\"image\":\"nginx\"}]}}}}"
+  "\"labels\":{\"app\":\"web\"},\"annotations\":{\"a\":\"1\"}},"          \
+  "\"spec\":{\"containers\":[{\"name\":\"c\",\"image\":\"nginx\"}]}}}}"
 
 /* A pod of the ReplicaSet (owned: 1) or an orphan, on node ("": none) in
  * phase ("": none). */
@@ -95,6 +95,8 @@ static void test_creates_missing_pods(void **state) {
     assert_string_equal(api->object_string(pod, "metadata.generateName"),
                         "web-");
     assert_string_equal(api->object_label(pod, "app"), "web");
+    /* The template's annotations too, as kube's GetPodFromTemplate. */
+    assert_string_equal(api->object_annotation(pod, "a"), "1");
     assert_string_equal(api->object_controller_uid(pod), "rs-uid");
     assert_string_equal(
         api->object_string(pod, "metadata.ownerReferences[0].kind"),
