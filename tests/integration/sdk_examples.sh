@@ -31,7 +31,7 @@ INI
 "$B/cplane" -c "$TMP/c.ini" >"$TMP/log" 2>&1 &
 pid=$!
 PIDS+=("$pid")
-wait_for_log "$TMP/log" "ready: 4 plugin(s) running" 30
+wait_for_log "$TMP/log" "ready: 3 plugin(s) running, 1 waiting for a resource" 30
 K() { kubectl --kubeconfig "$TMP/data/admin.kubeconfig" --cache-dir "$TMP/cache" "$@"; }
 
 # until_ok SECONDS CMD...: runs CMD (a function too) every 0.2 s until it
