@@ -899,6 +899,11 @@ static void on_request(struct evhttp_request *req, void *arg) {
       send_status(req, 403, status);
       goto drop;
     }
+    if (cp_api_user_set(&j->rq.user, caller.name, NULL, caller.groups,
+                        caller.n_groups) < 0) {
+      send_status(req, 500, NULL);
+      goto drop;
+    }
   }
   if (serve_fixed(s, req, &j->rq))
     goto drop;

@@ -34,7 +34,45 @@
 
 /* ------------------------------------------------------------ helpers */
 
+void cp_api_user_clear(struct cp_api_user *u) {
+  size_t i;
+
+  free(u->name);
+  free(u->uid);
+  for (i = 0; i < u->n_groups; i++)
+    free(u->groups[i]);
+  free(u->groups);
+  for (i = 0; i < u->n_extra; i++)
+    free(u->extra[i]);
+  free(u->extra);
+  memset(u, 0, sizeof *u);
+}
+
+int cp_api_user_set(struct cp_api_user *u, const char *name, const char *uid,
+                    char *const *groups, size_t n_groups) {
+  size_t i;
+
+  cp_api_user_clear(u);
+  if ((u->name = strdup(name)) == NULL)
+    goto fail;
+  if (uid != NULL && (u->uid = strdup(uid)) == NULL)
+    goto fail;
+  if (n_groups > 0 && (u->groups = calloc(n_groups, sizeof *u->groups)) ==
+                          NULL)
+    goto fail;
+  for (i = 0; i < n_groups; i++) {
+    if ((u->groups[i] = strdup(groups[i])) == NULL)
+      goto fail;
+    u->n_groups++;
+  }
+  return 0;
+fail:
+  cp_api_user_clear(u);
+  return -1;
+}
+
 void cp_api_request_clear(struct cp_api_request *rq) {
+  cp_api_user_clear(&rq->user);
   free(rq->path);
   cp_query_free(&rq->query);
   free(rq->accept);

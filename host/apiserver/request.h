@@ -27,6 +27,24 @@ enum cp_api_method {
   CP_API_OTHER
 };
 
+/* Who is asking, as authentication found them (kube's user.Info). The
+ * name is NULL when the server runs without authentication. extra holds
+ * "key=value" strings (a key with several values appears once per
+ * value), as a ServiceAccount token's pod binding gives them. */
+struct cp_api_user {
+  char *name, *uid;
+  char **groups;
+  size_t n_groups;
+  char **extra;
+  size_t n_extra;
+};
+
+/* Sets u to name and groups (copies); 0, or -1 out of memory (u is then
+ * empty). Frees what u held before. */
+int cp_api_user_set(struct cp_api_user *u, const char *name, const char *uid,
+                    char *const *groups, size_t n_groups);
+void cp_api_user_clear(struct cp_api_user *u);
+
 struct cp_api_request {
   enum cp_api_method method;
   char *path;
@@ -37,6 +55,9 @@ struct cp_api_request {
   /* Filled by cp_api_route for resource paths. */
   const struct cp_resource_type *type;
   char *ns, *name, *subresource;
+  /* Filled after authentication; admission, reviews and webhooks read
+   * it. Freed by cp_api_request_clear. */
+  struct cp_api_user user;
 };
 
 /* kube-apiserver caps the warnings of one response at 4 KiB too. */
