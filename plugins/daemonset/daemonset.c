@@ -39,7 +39,7 @@
 
 static const struct cplane_host_api *api;
 /* Set up in init, torn down in fini; each guards itself. */
-static struct ds_expectations expect;
+static struct cplane_expectations expect;
 static struct ds_backoff backoff;
 
 static int owner_key(const cplane_object *obj, char *buf, size_t len) {
@@ -102,7 +102,7 @@ static void on_add(cplane_plugin_ctx *ctx, uint32_t res,
     enqueue_all(ctx);
   } else if (owner_key(obj, key, sizeof key)) {
     if (res == DS_PODS)
-      ds_expect_seen(&expect, key, 1, 0);
+      cplane_expect_observed(&expect, key, 1, 0);
     api->enqueue(ctx, key);
   } else if (res == DS_PODS) {
     enqueue_adopters(ctx, obj);
@@ -136,14 +136,14 @@ static void on_delete(cplane_plugin_ctx *ctx, uint32_t res,
   char key[512], prefix[300];
 
   if (res == DS_DAEMONSETS) {
-    ds_expect_forget(&expect, api->object_key(obj));
+    cplane_expect_forget(&expect, api->object_key(obj));
     snprintf(prefix, sizeof prefix, "%s/", api->object_uid(obj));
     ds_backoff_forget(&backoff, prefix, api->now_ms(ctx));
   } else if (res == DS_NODES) {
     enqueue_all(ctx);
   } else if (owner_key(obj, key, sizeof key)) {
     if (res == DS_PODS)
-      ds_expect_seen(&expect, key, 0, 1);
+      cplane_expect_observed(&expect, key, 0, 1);
     api->enqueue(ctx, key);
   }
 }
@@ -263,7 +263,7 @@ static int ds_reconcile(cplane_plugin_ctx *ctx, const char *key,
 
   memset(&v, 0, sizeof v);
   if (api->cache_get(ctx, DS_DAEMONSETS, key, &ds) != CPLANE_OK) {
-    ds_expect_forget(&expect, key);
+    cplane_expect_forget(&expect, key);
     return CPLANE_RECONCILE_DONE;
   }
   if (api->object_deletion_timestamp(ds) != NULL)
@@ -295,7 +295,7 @@ static int ds_reconcile(cplane_plugin_ctx *ctx, const char *key,
     rc = CPLANE_RECONCILE_RETRY;
     goto out;
   }
-  synced = ds_expect_satisfied(&expect, key, api->now_ms(ctx));
+  synced = cplane_expect_satisfied(&expect, key, api->now_ms(ctx));
   if (!synced)
     sooner(&after, CACHE_LAG_MS); /* the pod events wake us sooner */
   else if (sync_pods(ctx, &v, hash, &after) != 0)
@@ -317,12 +317,12 @@ out:
 static int ds_init(cplane_plugin_ctx *ctx,
                    const struct cplane_host_api *host_api, char **errmsg) {
   api = host_api;
-  if (ds_expect_init(&expect) != 0) {
+  if (cplane_expectations_init(&expect) != 0) {
     *errmsg = api->string_dup("out of memory for the expectation table");
     return CPLANE_ENOMEM;
   }
   if (ds_backoff_init(&backoff) != 0) {
-    ds_expect_free(&expect);
+    cplane_expectations_free(&expect);
     *errmsg = api->string_dup("out of memory for the back-off table");
     return CPLANE_ENOMEM;
   }
@@ -333,7 +333,7 @@ static int ds_init(cplane_plugin_ctx *ctx,
 static void ds_fini(cplane_plugin_ctx *ctx) {
   (void)ctx;
   ds_backoff_free(&backoff);
-  ds_expect_free(&expect);
+  cplane_expectations_free(&expect);
 }
 
 /* This plugin reads no [plugin.NAME] key of its own: --check-config

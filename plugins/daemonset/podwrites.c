@@ -99,7 +99,7 @@ static void run_batch(struct batch *b) {
 }
 
 int ds_create_pods(const struct cplane_host_api *api, cplane_plugin_ctx *ctx,
-                   struct ds_expectations *x, const cplane_object *ds,
+                   struct cplane_expectations *x, const cplane_object *ds,
                    const struct ds_podbody *body, const char *const *nodes,
                    int n) {
   const char *key = api->object_key(ds);
@@ -109,7 +109,7 @@ int ds_create_pods(const struct cplane_host_api *api, cplane_plugin_ctx *ctx,
     n = DS_BURST;
   if (n <= 0)
     return 0;
-  if (ds_expect_more(x, key, n, 0, api->now_ms(ctx)) != 0)
+  if (cplane_expect_raise(x, key, n, 0, api->now_ms(ctx)) != 0)
     return -1;
   while (pos < n && !failed) {
     struct batch b = {api, ctx, ds, body, nodes + pos, 0, 0, 0, 0};
@@ -123,12 +123,12 @@ int ds_create_pods(const struct cplane_host_api *api, cplane_plugin_ctx *ctx,
   }
   /* No watch event will come for the pods not made. */
   if (n - made > 0)
-    ds_expect_seen(x, key, n - made, 0);
+    cplane_expect_observed(x, key, n - made, 0);
   return failed ? -1 : 0;
 }
 
 int ds_delete_pods(const struct cplane_host_api *api, cplane_plugin_ctx *ctx,
-                   struct ds_expectations *x, const cplane_object *ds,
+                   struct cplane_expectations *x, const cplane_object *ds,
                    const char *const *pods, int n) {
   const char *key = api->object_key(ds);
   struct batch b = {api, ctx, ds, NULL, pods, 0, 0, 0, 0};
@@ -138,13 +138,13 @@ int ds_delete_pods(const struct cplane_host_api *api, cplane_plugin_ctx *ctx,
     n = DS_BURST;
   if (n <= 0)
     return 0;
-  if (ds_expect_more(x, key, 0, n, api->now_ms(ctx)) != 0)
+  if (cplane_expect_raise(x, key, 0, n, api->now_ms(ctx)) != 0)
     return -1;
   b.n = n;
   run_batch(&b);
   deleted = atomic_load(&b.done);
   if (n - deleted > 0)
-    ds_expect_seen(x, key, 0, n - deleted);
+    cplane_expect_observed(x, key, 0, n - deleted);
   return atomic_load(&b.failed) > 0 ? -1 : 0;
 }
 

@@ -14,7 +14,7 @@
 #ifndef DS_PODWRITES_H
 #define DS_PODWRITES_H
 
-#include "expectations.h"
+#include <cplane/expectations.h>
 #include "plan.h"
 #include "podbody.h"
 
@@ -24,13 +24,13 @@
 /* Creates a pod from body on each of the n named nodes (at most
  * DS_BURST). 0, or -1 after a failure (logged, and an event). */
 int ds_create_pods(const struct cplane_host_api *api, cplane_plugin_ctx *ctx,
-                   struct ds_expectations *x, const cplane_object *ds,
+                   struct cplane_expectations *x, const cplane_object *ds,
                    const struct ds_podbody *body, const char *const *nodes,
                    int n);
 /* Deletes the n named pods (at most DS_BURST). 0, or -1 after a failure
  * (logged, and an event). */
 int ds_delete_pods(const struct cplane_host_api *api, cplane_plugin_ctx *ctx,
-                   struct ds_expectations *x, const cplane_object *ds,
+                   struct cplane_expectations *x, const cplane_object *ds,
                    const char *const *pods, int n);
 /* Writes ds's status when it differs (observedGeneration only with
  * observed set). Best effort: a failure is left to the next round. */

@@ -26,7 +26,7 @@
 #include <string.h>
 
 static const struct cplane_host_api *api;
-static struct job_expectations expect; /* set up in init, freed in fini */
+static struct cplane_expectations expect; /* set up in init, freed in fini */
 static struct job_config config;       /* written in init only */
 
 /* The key of the Job controlling pod into buf; 0 if none. */
@@ -53,9 +53,9 @@ static void on_add(cplane_plugin_ctx *ctx, uint32_t res,
   /* enqueue_owner queues the Job; here only the expectations. */
   if (job_key(obj, key, sizeof key)) {
     if (api->object_deletion_timestamp(obj) != NULL)
-      job_expect_pod_seen(&expect, key, 0, 1);
+      cplane_expect_observed(&expect, key, 0, 1);
     else
-      job_expect_pod_seen(&expect, key, 1, 0);
+      cplane_expect_observed(&expect, key, 1, 0);
   }
   check_orphan(ctx, obj);
 }
@@ -72,9 +72,9 @@ static void on_update(cplane_plugin_ctx *ctx, uint32_t res,
   if (job_key(new_obj, key, sizeof key)) {
     if (api->object_deletion_timestamp(new_obj) != NULL &&
         api->object_deletion_timestamp(old_obj) == NULL)
-      job_expect_pod_seen(&expect, key, 0, 1);
+      cplane_expect_observed(&expect, key, 0, 1);
     if (!job_pod_has_finalizer(api, new_obj))
-      job_expect_unfinalized_seen(&expect, key, api->object_uid(new_obj));
+      cplane_expect_uid_seen(&expect, key, api->object_uid(new_obj));
   }
   check_orphan(ctx, new_obj);
 }
@@ -88,12 +88,12 @@ static void on_delete(cplane_plugin_ctx *ctx, uint32_t res,
   if (res == JOB_PODS) {
     if (job_key(obj, key, sizeof key)) {
       if (api->object_deletion_timestamp(obj) == NULL)
-        job_expect_pod_seen(&expect, key, 0, 1);
-      job_expect_unfinalized_seen(&expect, key, api->object_uid(obj));
+        cplane_expect_observed(&expect, key, 0, 1);
+      cplane_expect_uid_seen(&expect, key, api->object_uid(obj));
     }
     return;
   }
-  job_expect_forget(&expect, api->object_key(obj));
+  cplane_expect_forget(&expect, api->object_key(obj));
   /* Its pods may hold the finalizer still: release them. */
   if (api->cache_list_by_index(ctx, JOB_PODS, "owner-uid", api->object_uid(obj),
                                NULL, &pods) != CPLANE_OK)
@@ -139,14 +139,14 @@ static int job_init(cplane_plugin_ctx *ctx,
       duration_key(ctx, "backoff_max", JOB_BACKOFF_MAX_MS,
                    &config.backoff_max_ms, errmsg) != 0)
     return CPLANE_EINVAL;
-  if (job_expect_init(&expect) != CPLANE_OK) {
+  if (cplane_expectations_init(&expect) != CPLANE_OK) {
     *errmsg = api->string_dup("out of memory for the expectations");
     return CPLANE_ENOMEM;
   }
   rc = api->enqueue_owner(ctx, JOB_PODS, "batch", "Job",
                           CPLANE_OWNER_CONTROLLER);
   if (rc != CPLANE_OK) {
-    job_expect_free(&expect);
+    cplane_expectations_free(&expect);
     *errmsg = api->string_dup("cannot map pods to their Job");
     return rc;
   }
@@ -158,7 +158,7 @@ static int job_init(cplane_plugin_ctx *ctx,
 
 static void job_fini(cplane_plugin_ctx *ctx) {
   (void)ctx;
-  job_expect_free(&expect);
+  cplane_expectations_free(&expect);
 }
 
 /* backoff_base, backoff_max: the failed pods' back-off (kube: 10s, and

@@ -58,7 +58,7 @@ static void create_one(struct batch *b, int slot) {
                       api->object_name(pod));
   } else {
     /* No event will come for it: its expectation goes now. */
-    job_expect_pod_seen(w->expect, w->key, 1, 0);
+    cplane_expect_observed(w->expect, w->key, 1, 0);
     api->event_record(w->ctx, &job_resources[JOB_JOBS], w->job, "Warning",
                       "FailedCreate", "Error creating: %s",
                       msg ? msg : "out of memory");
@@ -119,7 +119,7 @@ int job_create_pods(const struct job_writer *w, const int *indexes,
     *failed = 1;
     return 0;
   }
-  if (job_expect_pods(w->expect, w->key, n, 0, api->now_ms(w->ctx)) != 0)
+  if (cplane_expect_raise(w->expect, w->key, n, 0, api->now_ms(w->ctx)) != 0)
     api->log(w->ctx, CPLANE_LOG_WARN, "%s: out of memory recording "
              "expectations", w->key);
   if (indexes == NULL && (b.body = job_pod_body(api, w->job, -1, -1)) == NULL)
@@ -133,7 +133,7 @@ int job_create_pods(const struct job_writer *w, const int *indexes,
   }
   /* The slots never tried will not show up in the cache either. */
   if (done < n)
-    job_expect_pod_seen(w->expect, w->key, n - done, 0);
+    cplane_expect_observed(w->expect, w->key, n - done, 0);
   *failed = b.failed != 0;
   if (b.made > 0)
     api->log(w->ctx, CPLANE_LOG_INFO, "%s: created %d pod(s)", w->key, b.made);
@@ -154,12 +154,12 @@ static int unfinalize(const struct job_writer *w, const cplane_object *pod) {
     return 0;
   if (patch == NULL)
     return 1;
-  job_expect_unfinalized(w->expect, w->key, api->object_uid(pod));
+  cplane_expect_uid(w->expect, w->key, api->object_uid(pod));
   code = api->patch(w->ctx, &job_resources[JOB_PODS],
                     api->object_namespace(pod), api->object_name(pod),
                     CPLANE_PATCH_MERGE, patch, NULL, &msg);
   if (code != 200) {
-    job_expect_unfinalized_seen(w->expect, w->key, api->object_uid(pod));
+    cplane_expect_uid_seen(w->expect, w->key, api->object_uid(pod));
     if (code != 404 && code != 409) /* 409: the pod moved on; next sync */
       api->log(w->ctx, CPLANE_LOG_WARN,
                "%s: removing the tracking finalizer of %s failed: %d %s",
@@ -205,7 +205,7 @@ int job_delete_pods(const struct job_writer *w, const cplane_object **pods,
   int i, gone = 0;
 
   if (n > 0 &&
-      job_expect_pods(w->expect, w->key, 0, n, api->now_ms(w->ctx)) != 0)
+      cplane_expect_raise(w->expect, w->key, 0, n, api->now_ms(w->ctx)) != 0)
     api->log(w->ctx, CPLANE_LOG_WARN, "%s: out of memory recording "
              "expectations", w->key);
   for (i = 0; i < n; i++) {
@@ -214,7 +214,7 @@ int job_delete_pods(const struct job_writer *w, const cplane_object **pods,
     int code;
 
     if (unfinalize_first && !unfinalize(w, pod)) {
-      job_expect_pod_seen(w->expect, w->key, 0, 1);
+      cplane_expect_observed(w->expect, w->key, 0, 1);
       continue;
     }
     code = api->delete_object(w->ctx, &job_resources[JOB_PODS],
@@ -229,7 +229,7 @@ int job_delete_pods(const struct job_writer *w, const cplane_object **pods,
                           api->object_name(pod));
     }
     if (code != 200 && code != 202) {
-      job_expect_pod_seen(w->expect, w->key, 0, 1);
+      cplane_expect_observed(w->expect, w->key, 0, 1);
       if (code != 404)
         api->event_record(w->ctx, &job_resources[JOB_JOBS], w->job, "Warning",
                           "FailedDelete", "Error deleting: %s",

@@ -14,13 +14,13 @@
 #ifndef JOB_PODWRITES_H
 #define JOB_PODWRITES_H
 
-#include "expectations.h"
+#include <cplane/expectations.h>
 #include "jobs.h"
 
 struct job_writer {
   const struct cplane_host_api *api;
   cplane_plugin_ctx *ctx;
-  struct job_expectations *expect;
+  struct cplane_expectations *expect;
   const cplane_object *job; /* borrowed */
   const char *key;          /* the Job's cache key */
 };

@@ -79,7 +79,7 @@ static int countable(struct job_sync *s, const cplane_object *pod) {
 
   if (!job_pod_has_finalizer(s->api, pod) || uid == NULL ||
       job_uids_has(&s->unc_succ, uid) || job_uids_has(&s->unc_fail, uid) ||
-      job_expect_unfinalizing(s->expect, s->key, uid))
+      cplane_expect_uid_pending(s->expect, s->key, uid))
     return 0;
   return !s->spec.indexed ||
          job_pod_index(s->api, pod, (int)s->spec.completions) >= 0;
@@ -311,7 +311,7 @@ static int gather(struct job_sync *s) {
       load_uids(s, "failed", &s->unc_fail) != 0 || load_pods(s) != 0)
     return -1;
   job_status_read(api, s->job, &s->st);
-  s->pods_settled = job_expect_pods_done(s->expect, s->key, s->now_ms);
+  s->pods_settled = cplane_expect_satisfied(s->expect, s->key, s->now_ms);
   if (!s->spec.indexed)
     return 0;
   s->done_ix = calloc((size_t)n + 1, 1);
@@ -342,7 +342,7 @@ static void release(struct job_sync *s) {
 }
 
 int job_sync_run(const struct cplane_host_api *api, cplane_plugin_ctx *ctx,
-                 struct job_expectations *expect, const struct job_config *cfg,
+                 struct cplane_expectations *expect, const struct job_config *cfg,
                  const char *key, uint32_t *requeue_after_ms) {
   struct job_sync s;
   const char *why = NULL;
@@ -356,7 +356,7 @@ int job_sync_run(const struct cplane_host_api *api, cplane_plugin_ctx *ctx,
   s.key = key;
   s.now_ms = api->now_ms(ctx);
   if (api->cache_get(ctx, JOB_JOBS, key, &s.job) != CPLANE_OK) {
-    job_expect_forget(expect, key);
+    cplane_expect_forget(expect, key);
     return CPLANE_RECONCILE_DONE;
   }
   if (cond_true(&s, "Complete") || cond_true(&s, "Failed"))

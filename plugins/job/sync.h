@@ -16,7 +16,7 @@
 #define JOB_SYNC_H
 
 #include "backoff.h"
-#include "expectations.h"
+#include <cplane/expectations.h>
 #include "perindex.h"
 #include "podwrites.h"
 #include "spec.h"
@@ -42,7 +42,7 @@ struct job_finish {
 struct job_sync {
   const struct cplane_host_api *api;
   cplane_plugin_ctx *ctx;
-  struct job_expectations *expect;
+  struct cplane_expectations *expect;
   const struct job_config *cfg;
   const char *key;
   const cplane_object *job;   /* owned */
@@ -72,7 +72,7 @@ struct job_sync {
 /* Reconciles the Job at key. Returns a CPLANE_RECONCILE_* value and sets
  * *requeue_after_ms for REQUEUE_AFTER. */
 int job_sync_run(const struct cplane_host_api *api, cplane_plugin_ctx *ctx,
-                 struct job_expectations *expect, const struct job_config *cfg,
+                 struct cplane_expectations *expect, const struct job_config *cfg,
                  const char *key, uint32_t *requeue_after_ms);
 
 /* manage.c: pods created or deleted toward the spec (kube's manageJob);

@@ -44,7 +44,7 @@ static int pods_with_finalizer(struct job_sync *s, struct cplane_sset *set) {
     const char *uid = s->api->object_uid(s->pods[i]);
 
     if (uid != NULL && job_pod_has_finalizer(s->api, s->pods[i]) &&
-        !job_expect_unfinalizing(s->expect, s->key, uid) &&
+        !cplane_expect_uid_pending(s->expect, s->key, uid) &&
         cplane_sset_add(set, uid) < 0)
       return -1;
   }

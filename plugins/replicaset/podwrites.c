@@ -13,10 +13,10 @@
 #define CREATE_THREADS 16
 
 /* Records the expectation of a batch. */
-static void expect(const struct cplane_host_api *api, struct rs_expectations *x,
+static void expect(const struct cplane_host_api *api, struct cplane_expectations *x,
                    cplane_plugin_ctx *ctx, const char *key, int creates,
                    int deletes) {
-  if (rs_expect_set(x, key, creates, deletes, api->now_ms(ctx)) != 0)
+  if (cplane_expect_set(x, key, creates, deletes, api->now_ms(ctx)) != 0)
     /* Out of memory: without the expectation the next reconcile may act
      * on a stale cache; say so rather than fail silently. */
     api->log(ctx, CPLANE_LOG_WARN,
@@ -51,7 +51,7 @@ static void *creator_main(void *arg) {
  * as kube-controller-manager does: each batch runs in parallel (at most
  * CREATE_THREADS calls at once), and the first failing batch ends the
  * round, so a quota or an invalid template costs one call, not n. */
-int rs_create_pods(const struct cplane_host_api *api, struct rs_expectations *x,
+int rs_create_pods(const struct cplane_host_api *api, struct cplane_expectations *x,
                    cplane_plugin_ctx *ctx, const cplane_object *rs,
                    const char *key, int n) {
   char *labels = api->object_json(rs, "spec.template.metadata.labels");
@@ -120,7 +120,7 @@ int rs_create_pods(const struct cplane_host_api *api, struct rs_expectations *x,
     api->log(ctx, CPLANE_LOG_WARN, "%s: creating a pod failed: %d %s", key,
              first_code, first_msg ? first_msg : "");
     /* No event will come for the ones not made. */
-    rs_expect_observed(x, key, n - made, 0);
+    cplane_expect_observed(x, key, n - made, 0);
   }
   api->free(first_msg);
   api->free(body);
@@ -134,7 +134,7 @@ int rs_create_pods(const struct cplane_host_api *api, struct rs_expectations *x,
   return failed ? -1 : 0;
 }
 
-int rs_delete_pods(const struct cplane_host_api *api, struct rs_expectations *x,
+int rs_delete_pods(const struct cplane_host_api *api, struct cplane_expectations *x,
                    cplane_plugin_ctx *ctx, const char *key,
                    const cplane_object **pods, int n_pods, int n) {
   int i, v, deleted = 0, failed = 0;
@@ -156,7 +156,7 @@ int rs_delete_pods(const struct cplane_host_api *api, struct rs_expectations *x,
         deleted++;
       } else {
         failed++;
-        rs_expect_observed(x, key, 0, 1);
+        cplane_expect_observed(x, key, 0, 1);
         api->log(ctx, CPLANE_LOG_WARN, "%s: deleting a pod failed: %d %s", key,
                  code, msg ? msg : "");
       }

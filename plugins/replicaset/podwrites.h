@@ -11,16 +11,16 @@
 #ifndef RS_PODWRITES_H
 #define RS_PODWRITES_H
 
-#include "expectations.h"
+#include <cplane/expectations.h>
 #include "rs.h"
 
 /* Creates n pods controlled by rs. 0, or -1 after a failure (logged). */
-int rs_create_pods(const struct cplane_host_api *api, struct rs_expectations *x,
+int rs_create_pods(const struct cplane_host_api *api, struct cplane_expectations *x,
                    cplane_plugin_ctx *ctx, const cplane_object *rs,
                    const char *key, int n);
 /* Deletes n of the n_pods pods, least valuable first; the deleted ones
  * become NULL in pods. 0, or -1 after a failure (logged). */
-int rs_delete_pods(const struct cplane_host_api *api, struct rs_expectations *x,
+int rs_delete_pods(const struct cplane_host_api *api, struct cplane_expectations *x,
                    cplane_plugin_ctx *ctx, const char *key,
                    const cplane_object **pods, int n_pods, int n);
 /* Writes rs's status when it differs. Best effort: a failure is left to

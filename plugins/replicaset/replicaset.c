@@ -42,7 +42,7 @@
 
 static const struct cplane_host_api *api;
 /* Set up in init, torn down in fini; each guards itself. */
-static struct rs_expectations expect;
+static struct cplane_expectations expect;
 static struct rs_scanset scan;
 
 /* "ns/name" of the ReplicaSet controlling pod, into buf; 0 if none. */
@@ -85,7 +85,7 @@ static void on_add(cplane_plugin_ctx *ctx, uint32_t res,
                  api->object_key(obj)); /* first seen: look for orphans */
     api->enqueue(ctx, api->object_key(obj));
   } else if (owner_key(obj, key, sizeof key)) {
-    rs_expect_observed(&expect, key, 1, 0);
+    cplane_expect_observed(&expect, key, 1, 0);
     api->enqueue(ctx, key);
   } else {
     enqueue_adopters(ctx, obj);
@@ -111,10 +111,10 @@ static void on_delete(cplane_plugin_ctx *ctx, uint32_t res,
   char key[300];
 
   if (res == RS_REPLICASETS) {
-    rs_expect_forget(&expect, api->object_key(obj));
+    cplane_expect_forget(&expect, api->object_key(obj));
     rs_scan_take(&scan, api->object_key(obj));
   } else if (owner_key(obj, key, sizeof key)) {
-    rs_expect_observed(&expect, key, 0, 1);
+    cplane_expect_observed(&expect, key, 0, 1);
     api->enqueue(ctx, key);
   }
 }
@@ -130,12 +130,12 @@ static int rs_reconcile(cplane_plugin_ctx *ctx, const char *key,
   uint32_t next_ms = 0;
 
   if (api->cache_get(ctx, RS_REPLICASETS, key, &rs) != CPLANE_OK) {
-    rs_expect_forget(&expect, key);
+    cplane_expect_forget(&expect, key);
     return CPLANE_RECONCILE_DONE;
   }
   if (api->object_deletion_timestamp(rs) != NULL)
     goto out; /* the garbage collector's turn */
-  if (!rs_expect_satisfied(&expect, key, api->now_ms(ctx))) {
+  if (!cplane_expect_satisfied(&expect, key, api->now_ms(ctx))) {
     *requeue_after_ms = 500;
     rc = CPLANE_RECONCILE_REQUEUE_AFTER;
     goto out;
@@ -198,7 +198,7 @@ out:
 static int rs_init(cplane_plugin_ctx *ctx,
                    const struct cplane_host_api *host_api, char **errmsg) {
   api = host_api;
-  if (rs_expect_init(&expect) != CPLANE_OK) {
+  if (cplane_expectations_init(&expect) != CPLANE_OK) {
     static const char oom[] = "out of memory for the expectation map";
 
     if ((*errmsg = api->alloc(sizeof oom)) != NULL)
@@ -208,7 +208,7 @@ static int rs_init(cplane_plugin_ctx *ctx,
   if (rs_scan_init(&scan) != CPLANE_OK) {
     static const char oom[] = "out of memory for the orphan scan set";
 
-    rs_expect_free(&expect);
+    cplane_expectations_free(&expect);
     if ((*errmsg = api->alloc(sizeof oom)) != NULL)
       memcpy(*errmsg, oom, sizeof oom);
     return CPLANE_ENOMEM;
@@ -221,7 +221,7 @@ static int rs_init(cplane_plugin_ctx *ctx,
 static void rs_fini(cplane_plugin_ctx *ctx) {
   (void)ctx;
   rs_scan_free(&scan);
-  rs_expect_free(&expect);
+  cplane_expectations_free(&expect);
 }
 /* This plugin reads no [plugin.NAME] key of its own: --check-config
  * and start-up report any key beside the host's as a misspelling. */

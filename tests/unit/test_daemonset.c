@@ -25,7 +25,7 @@
 #include "plugin_objects.h"
 
 #include "backoff.h"
-#include "expectations.h"
+#include <cplane/expectations.h>
 #include "nodefit.h"
 #include "plan.h"
 #include "podbody.h"
@@ -420,20 +420,20 @@ static void test_backoff(void **state) {
 }
 
 static void test_expectations(void **state) {
-  struct ds_expectations x;
+  struct cplane_expectations x;
 
   (void)state;
-  assert_int_equal(ds_expect_init(&x), 0);
-  assert_int_equal(ds_expect_satisfied(&x, "ns/a", 0), 1);
-  assert_int_equal(ds_expect_more(&x, "ns/a", 2, 1, 0), 0);
-  ds_expect_seen(&x, "ns/a", 2, 0);
-  assert_int_equal(ds_expect_satisfied(&x, "ns/a", 0), 0);
-  ds_expect_seen(&x, "ns/a", 0, 1);
-  assert_int_equal(ds_expect_satisfied(&x, "ns/a", 0), 1);
-  assert_int_equal(ds_expect_more(&x, "ns/a", 1, 0, 0), 0);
-  assert_int_equal(ds_expect_satisfied(&x, "ns/a", DS_EXPECTATION_TTL_MS + 1),
+  assert_int_equal(cplane_expectations_init(&x), 0);
+  assert_int_equal(cplane_expect_satisfied(&x, "ns/a", 0), 1);
+  assert_int_equal(cplane_expect_raise(&x, "ns/a", 2, 1, 0), 0);
+  cplane_expect_observed(&x, "ns/a", 2, 0);
+  assert_int_equal(cplane_expect_satisfied(&x, "ns/a", 0), 0);
+  cplane_expect_observed(&x, "ns/a", 0, 1);
+  assert_int_equal(cplane_expect_satisfied(&x, "ns/a", 0), 1);
+  assert_int_equal(cplane_expect_raise(&x, "ns/a", 1, 0, 0), 0);
+  assert_int_equal(cplane_expect_satisfied(&x, "ns/a", CPLANE_EXPECTATIONS_TTL_MS + 1),
                    1);
-  ds_expect_free(&x);
+  cplane_expectations_free(&x);
 }
 
 int main(void) {

@@ -21,7 +21,7 @@
 #include "plugin_objects.h"
 
 #include "backoff.h"
-#include "expectations.h"
+#include <cplane/expectations.h>
 #include "failurepolicy.h"
 #include "indexes.h"
 #include "podtemplate.h"
@@ -243,29 +243,29 @@ static void test_indexed_pod_body(void **state) {
 }
 
 static void test_expectations(void **state) {
-  struct job_expectations x;
+  struct cplane_expectations x;
 
   (void)state;
-  assert_int_equal(job_expect_init(&x), CPLANE_OK);
-  assert_true(job_expect_pods_done(&x, "ns/j", 0));
-  assert_int_equal(job_expect_pods(&x, "ns/j", 2, 0, 0), 0);
-  assert_false(job_expect_pods_done(&x, "ns/j", 0));
-  job_expect_pod_seen(&x, "ns/j", 1, 0);
-  assert_false(job_expect_pods_done(&x, "ns/j", 1000));
-  job_expect_pod_seen(&x, "ns/j", 1, 0);
-  assert_true(job_expect_pods_done(&x, "ns/j", 1000));
+  assert_int_equal(cplane_expectations_init(&x), CPLANE_OK);
+  assert_true(cplane_expect_satisfied(&x, "ns/j", 0));
+  assert_int_equal(cplane_expect_raise(&x, "ns/j", 2, 0, 0), 0);
+  assert_false(cplane_expect_satisfied(&x, "ns/j", 0));
+  cplane_expect_observed(&x, "ns/j", 1, 0);
+  assert_false(cplane_expect_satisfied(&x, "ns/j", 1000));
+  cplane_expect_observed(&x, "ns/j", 1, 0);
+  assert_true(cplane_expect_satisfied(&x, "ns/j", 1000));
   /* A lost event: trusted five minutes, no longer. */
-  assert_int_equal(job_expect_pods(&x, "ns/j", 0, 1, 0), 0);
-  assert_false(job_expect_pods_done(&x, "ns/j", JOB_EXPECT_TTL_MS));
-  assert_true(job_expect_pods_done(&x, "ns/j", JOB_EXPECT_TTL_MS + 1));
-  assert_int_equal(job_expect_unfinalized(&x, "ns/j", "uid-1"), 0);
-  assert_true(job_expect_unfinalizing(&x, "ns/j", "uid-1"));
-  job_expect_unfinalized_seen(&x, "ns/j", "uid-1");
-  assert_false(job_expect_unfinalizing(&x, "ns/j", "uid-1"));
-  assert_int_equal(job_expect_unfinalized(&x, "ns/j", "uid-2"), 0);
-  job_expect_forget(&x, "ns/j");
-  assert_false(job_expect_unfinalizing(&x, "ns/j", "uid-2"));
-  job_expect_free(&x);
+  assert_int_equal(cplane_expect_raise(&x, "ns/j", 0, 1, 0), 0);
+  assert_false(cplane_expect_satisfied(&x, "ns/j", CPLANE_EXPECTATIONS_TTL_MS));
+  assert_true(cplane_expect_satisfied(&x, "ns/j", CPLANE_EXPECTATIONS_TTL_MS + 1));
+  assert_int_equal(cplane_expect_uid(&x, "ns/j", "uid-1"), 0);
+  assert_true(cplane_expect_uid_pending(&x, "ns/j", "uid-1"));
+  cplane_expect_uid_seen(&x, "ns/j", "uid-1");
+  assert_false(cplane_expect_uid_pending(&x, "ns/j", "uid-1"));
+  assert_int_equal(cplane_expect_uid(&x, "ns/j", "uid-2"), 0);
+  cplane_expect_forget(&x, "ns/j");
+  assert_false(cplane_expect_uid_pending(&x, "ns/j", "uid-2"));
+  cplane_expectations_free(&x);
 }
 
 static void test_success_policy(void **state) {

@@ -22,7 +22,7 @@
 #include "plugin_objects.h"
 
 #include "claim.h"
-#include "expectations.h"
+#include <cplane/expectations.h>
 #include "orphanscan.h"
 #include "pods.h"
 
@@ -33,34 +33,34 @@ static const cplane_object *obj(const char *json) {
 }
 
 static void test_expectations(void **state) {
-  struct rs_expectations x;
+  struct cplane_expectations x;
 
   (void)state;
-  assert_int_equal(rs_expect_init(&x), CPLANE_OK);
+  assert_int_equal(cplane_expectations_init(&x), CPLANE_OK);
   /* Nothing expected: free to act. */
-  assert_int_equal(rs_expect_satisfied(&x, "ns/a", 0), 1);
-  assert_int_equal(rs_expect_set(&x, "ns/a", 2, 0, 1000), 0);
-  assert_int_equal(rs_expect_satisfied(&x, "ns/a", 1000), 0);
-  rs_expect_observed(&x, "ns/a", 1, 0);
-  assert_int_equal(rs_expect_satisfied(&x, "ns/a", 1000), 0);
-  rs_expect_observed(&x, "ns/b", 1, 0); /* another key: no effect */
-  rs_expect_observed(&x, "ns/a", 1, 0);
-  assert_int_equal(rs_expect_satisfied(&x, "ns/a", 1000), 1);
+  assert_int_equal(cplane_expect_satisfied(&x, "ns/a", 0), 1);
+  assert_int_equal(cplane_expect_set(&x, "ns/a", 2, 0, 1000), 0);
+  assert_int_equal(cplane_expect_satisfied(&x, "ns/a", 1000), 0);
+  cplane_expect_observed(&x, "ns/a", 1, 0);
+  assert_int_equal(cplane_expect_satisfied(&x, "ns/a", 1000), 0);
+  cplane_expect_observed(&x, "ns/b", 1, 0); /* another key: no effect */
+  cplane_expect_observed(&x, "ns/a", 1, 0);
+  assert_int_equal(cplane_expect_satisfied(&x, "ns/a", 1000), 1);
   /* Deletes likewise; a lost event is forgiven after five minutes. */
-  assert_int_equal(rs_expect_set(&x, "ns/a", 0, 3, 1000), 0);
-  rs_expect_observed(&x, "ns/a", 0, 1);
-  assert_int_equal(rs_expect_satisfied(&x, "ns/a", 1000 + 300000), 0);
-  assert_int_equal(rs_expect_satisfied(&x, "ns/a", 1000 + 300001), 1);
+  assert_int_equal(cplane_expect_set(&x, "ns/a", 0, 3, 1000), 0);
+  cplane_expect_observed(&x, "ns/a", 0, 1);
+  assert_int_equal(cplane_expect_satisfied(&x, "ns/a", 1000 + 300000), 0);
+  assert_int_equal(cplane_expect_satisfied(&x, "ns/a", 1000 + 300001), 1);
   /* Forgotten with its ReplicaSet; set again, the latest counts. */
-  assert_int_equal(rs_expect_set(&x, "ns/c", 1, 1, 0), 0);
-  assert_int_equal(rs_expect_set(&x, "ns/c", 0, 1, 0), 0);
-  rs_expect_observed(&x, "ns/c", 0, 1);
-  assert_int_equal(rs_expect_satisfied(&x, "ns/c", 0), 1);
-  assert_int_equal(rs_expect_set(&x, "ns/d", 5, 0, 0), 0);
-  rs_expect_forget(&x, "ns/d");
-  assert_int_equal(rs_expect_satisfied(&x, "ns/d", 0), 1);
-  assert_int_equal(rs_expect_set(&x, "ns/e", 5, 0, 0), 0);
-  rs_expect_free(&x); /* frees ns/e's entry */
+  assert_int_equal(cplane_expect_set(&x, "ns/c", 1, 1, 0), 0);
+  assert_int_equal(cplane_expect_set(&x, "ns/c", 0, 1, 0), 0);
+  cplane_expect_observed(&x, "ns/c", 0, 1);
+  assert_int_equal(cplane_expect_satisfied(&x, "ns/c", 0), 1);
+  assert_int_equal(cplane_expect_set(&x, "ns/d", 5, 0, 0), 0);
+  cplane_expect_forget(&x, "ns/d");
+  assert_int_equal(cplane_expect_satisfied(&x, "ns/d", 0), 1);
+  assert_int_equal(cplane_expect_set(&x, "ns/e", 5, 0, 0), 0);
+  cplane_expectations_free(&x); /* frees ns/e's entry */
 }
 
 static void test_orphan_scan(void **state) {

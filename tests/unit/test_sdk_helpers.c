@@ -868,6 +868,43 @@ static void test_history(void **state) {
   api->list_free(revs);
 }
 
+/* Expectations: a set replaces, a raise adds to what is still due, the
+ * TTL lets a parent go on when events were lost, uids are tracked apart
+ * and never expire. */
+static void test_expectations(void **state) {
+  struct cplane_expectations x;
+
+  (void)state;
+  assert_int_equal(cplane_expectations_init(&x), CPLANE_OK);
+  assert_true(cplane_expect_satisfied(&x, "ns/a", 0));
+  assert_int_equal(cplane_expect_set(&x, "ns/a", 2, 0, 1000), 0);
+  assert_false(cplane_expect_satisfied(&x, "ns/a", 1000));
+  cplane_expect_observed(&x, "ns/a", 1, 0);
+  assert_false(cplane_expect_satisfied(&x, "ns/a", 1000));
+  cplane_expect_observed(&x, "ns/a", 1, 0);
+  assert_true(cplane_expect_satisfied(&x, "ns/a", 1000));
+  /* An overshoot counts as nothing due on the next raise. */
+  cplane_expect_observed(&x, "ns/a", 3, 0);
+  assert_int_equal(cplane_expect_raise(&x, "ns/a", 1, 1, 2000), 0);
+  cplane_expect_observed(&x, "ns/a", 1, 0);
+  assert_false(cplane_expect_satisfied(&x, "ns/a", 2000));
+  assert_true(cplane_expect_satisfied(
+      &x, "ns/a", 2000 + CPLANE_EXPECTATIONS_TTL_MS + 1));
+  /* A set replaces what was due. */
+  assert_int_equal(cplane_expect_set(&x, "ns/a", 0, 0, 3000), 0);
+  assert_true(cplane_expect_satisfied(&x, "ns/a", 3000));
+  assert_int_equal(cplane_expect_uid(&x, "ns/b", "u1"), 0);
+  assert_true(cplane_expect_uid_pending(&x, "ns/b", "u1"));
+  assert_false(cplane_expect_uid_pending(&x, "ns/b", "u2"));
+  assert_true(cplane_expect_satisfied(&x, "ns/b", 0));
+  cplane_expect_uid_seen(&x, "ns/b", "u1");
+  assert_false(cplane_expect_uid_pending(&x, "ns/b", "u1"));
+  assert_int_equal(cplane_expect_uid(&x, "ns/b", "u3"), 0);
+  cplane_expect_forget(&x, "ns/b");
+  assert_false(cplane_expect_uid_pending(&x, "ns/b", "u3"));
+  cplane_expectations_free(&x);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_status_names),
@@ -884,6 +921,7 @@ int main(void) {
       cmocka_unit_test(test_finalizers),
       cmocka_unit_test(test_conditions),
       cmocka_unit_test(test_history),
+      cmocka_unit_test(test_expectations),
   };
 
   api = cp_host_api();

@@ -26,6 +26,7 @@
 #include <cplane/conditions.h>
 #include <cplane/cron.h>
 #include <cplane/endpoints.h>
+#include <cplane/expectations.h>
 #include <cplane/finalizers.h>
 #include <cplane/hash.h>
 #include <cplane/history.h>
