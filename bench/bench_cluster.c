@@ -238,6 +238,10 @@ static int scale_phase(unsigned n_nodes, unsigned replicas) {
            harness_peak_rss_kb(&h) / 1048576.0, dead);
     rc = r >= replicas && dead == 0 ? 0 : -1;
   }
+  /* A pod is reported once it has run one usage_interval (15 s). */
+  if (getenv("NODESIM_USAGE") == NULL ||
+      strcmp(getenv("NODESIM_USAGE"), "false") != 0)
+    sleep(16);
   time_metrics_list(&h, "pods", "PodMetrics", "kubectl top pods -A");
   time_metrics_list(&h, "nodes", "NodeMetrics", "kubectl top nodes");
 out:
