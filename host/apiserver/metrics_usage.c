@@ -12,8 +12,10 @@
 
 #include "apiserver/strategy/fields.h"
 
-/* A pod with more is reported on its first ones: every size is bounded. */
+/* A pod with more is reported on its first ones, and a container's
+ * status is looked for among the first statuses: every size is bounded. */
 #define MAX_CONTAINERS 256
+#define MAX_STATUSES 512
 
 static int64_t sat_add(int64_t a, int64_t b) {
   return a > INT64_MAX - b ? INT64_MAX : a + b;
@@ -70,8 +72,7 @@ static int64_t annotated(json_object *pod, const char *key, int scale10) {
 /* The fraction of container c's request of `res`, or 0 without one. */
 static int64_t share_of_request(json_object *c, const char *res, int scale10,
                                 const struct cp_usage_model *m) {
-  json_object *req =
-      cp_field_typed(c, "resources.requests", json_type_object);
+  json_object *req = cp_field_typed(c, "resources.requests", json_type_object);
   json_object *q = NULL;
   int64_t v;
 
@@ -105,14 +106,16 @@ static int64_t started_ms(json_object *pod, const char *name) {
                ? at
                : -1;
   n = json_object_array_length(sts);
+  if (n > MAX_STATUSES)
+    n = MAX_STATUSES;
   for (i = 0; i < n; i++) {
     json_object *s = json_object_array_get_idx(sts, i);
     const char *sn = cp_field_str(s, "name");
 
     if (sn == NULL || strcmp(sn, name) != 0)
       continue;
-    return cplane_time_parse(cp_field_str(s, "state.running.startedAt"),
-                             &at) == CPLANE_OK
+    return cplane_time_parse(cp_field_str(s, "state.running.startedAt"), &at) ==
+                   CPLANE_OK
                ? at
                : -1;
   }
@@ -178,7 +181,9 @@ static json_object *metrics_head(const char *kind, json_object *from,
     return NULL;
   }
   cplane_time_format(now_ms, now, sizeof now);
-  cplane_time_format(now_ms - now_ms % m->interval_ms, stamp, sizeof stamp);
+  cplane_time_format(m->interval_ms > 0 ? now_ms - now_ms % m->interval_ms
+                                        : now_ms,
+                     stamp, sizeof stamp);
   cplane_duration_format(m->interval_ms * CPLANE_NS_PER_MS, window,
                          sizeof window);
   json_object_object_add(o, "kind", json_object_new_string(kind));
@@ -205,8 +210,7 @@ static json_object *metrics_head(const char *kind, json_object *from,
  * NULL, appends each as {name, usage} to it. How many were reported, or
  * -1 when out of memory. */
 static int pod_usage(json_object *pod, const struct cp_usage_model *m,
-                     int64_t now_ms, struct cp_usage *total,
-                     json_object *out) {
+                     int64_t now_ms, struct cp_usage *total, json_object *out) {
   json_object *cs = cp_field_typed(pod, "spec.containers", json_type_array);
   const char *phase = cp_field_str(pod, "status.phase");
   int64_t cpu_ann, mem_ann;
@@ -231,8 +235,7 @@ static int pod_usage(json_object *pod, const struct cp_usage_model *m,
     if (at < 0 || at > now_ms - m->interval_ms)
       continue;
     cu.cpu_m = cpu_ann >= 0 ? cpu_ann : share_of_request(c, "cpu", 3, m);
-    cu.memory =
-        mem_ann >= 0 ? mem_ann : share_of_request(c, "memory", 0, m);
+    cu.memory = mem_ann >= 0 ? mem_ann : share_of_request(c, "memory", 0, m);
     total->cpu_m = sat_add(total->cpu_m, cu.cpu_m);
     total->memory = sat_add(total->memory, cu.memory);
     reported++;

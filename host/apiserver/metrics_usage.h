@@ -76,8 +76,7 @@ json_object *cp_usage_pod_metrics(json_object *pod,
  * base is added here); NULL when out of memory. */
 json_object *cp_usage_node_metrics(json_object *node,
                                    const struct cp_usage_model *m,
-                                   const struct cp_usage *pods,
-                                   int64_t now_ms);
+                                   const struct cp_usage *pods, int64_t now_ms);
 
 /* u's cpu (decimal SI: "150m") and memory (binary SI: "100Mi") as the
  * metrics carry them; each buffer of CP_USAGE_QUANTITY_LEN bytes. */

@@ -52,8 +52,8 @@ int cp_store_each_in(struct cp_api_ctx *ctx, const struct cp_resource_type *t,
   if (prefix == NULL)
     return -1;
   do {
-    if (cp_store_list(ctx->store, prefix, strlen(prefix), start, start_len,
-                      rev, EACH_PAGE, &res) != CPLANE_OK)
+    if (cp_store_list(ctx->store, prefix, strlen(prefix), start, start_len, rev,
+                      EACH_PAGE, &res) != CPLANE_OK)
       goto out;
     rev = res.revision;
     free(start);

@@ -61,8 +61,9 @@ static void watch_not_supported(struct cp_api_response *rs,
   char what[300], msg[400];
 
   cp_verbs_qualified_resource(t, what, sizeof what);
-  snprintf(msg, sizeof msg, "watch is not supported on resources of kind "
-                            "\"%s\"",
+  snprintf(msg, sizeof msg,
+           "watch is not supported on resources of kind "
+           "\"%s\"",
            what);
   cp_api_respond_status(rs, 405,
                         cp_status_failure(405, "MethodNotAllowed", msg, &d));
@@ -159,8 +160,7 @@ static const struct cp_usage_model *model_of(struct node_models *nm,
       (copy = malloc(sizeof *copy)) != NULL)
     *copy = m;
   json_object_put(node);
-  if (copy == NULL ||
-      cplane_smap_put(&nm->map, name, copy, NULL) != 0) {
+  if (copy == NULL || cplane_smap_put(&nm->map, name, copy, NULL) != 0) {
     if (copy != &none_declared)
       free(copy);
     *err = 1;
@@ -203,9 +203,8 @@ static void respond_list(struct cp_api_response *rs,
   if (it->buf.data != NULL)
     cp_json_buf_put(&out, it->buf.data, it->buf.len);
   cp_json_buf_puts(&out, "]}");
-  cp_verbs_respond_text(rs, 200,
-                        it->nomem || it->buf.nomem ? NULL
-                                                   : cp_json_buf_take(&out));
+  cp_verbs_respond_text(
+      rs, 200, it->nomem || it->buf.nomem ? NULL : cp_json_buf_take(&out));
   cp_json_buf_reset(&out);
 }
 
@@ -280,8 +279,8 @@ static int on_pod(json_object *pod, void *arg) {
 static void list_pod_metrics(struct cp_api_ctx *ctx, struct cp_api_request *rq,
                              struct cp_api_response *rs,
                              struct node_models *nm) {
-  struct pod_walk w = {.nm = nm, .now_ms = now_ms(),
-                       .items = {.buf = CP_JSON_BUF_INIT}};
+  struct pod_walk w = {
+      .nm = nm, .now_ms = now_ms(), .items = {.buf = CP_JSON_BUF_INIT}};
   const struct cp_resource_type *pods = core_type(ctx, "pods");
 
   if (cp_api_selectors_parse(rq, &w.sel, rs) < 0)
@@ -378,8 +377,8 @@ static int on_node_pod(json_object *pod, void *arg) {
   s = &w->sums[i - 1];
   if (!cp_usage_pod_total(pod, &s->m, w->now_ms, &u))
     return 0;
-  s->pods.cpu_m = s->pods.cpu_m > INT64_MAX - u.cpu_m ? INT64_MAX
-                                                      : s->pods.cpu_m + u.cpu_m;
+  s->pods.cpu_m =
+      s->pods.cpu_m > INT64_MAX - u.cpu_m ? INT64_MAX : s->pods.cpu_m + u.cpu_m;
   s->pods.memory = s->pods.memory > INT64_MAX - u.memory
                        ? INT64_MAX
                        : s->pods.memory + u.memory;
@@ -407,10 +406,8 @@ static int sum_pods(struct cp_api_ctx *ctx, struct node_walk *w) {
   return w->err ? -1 : 0;
 }
 
-static void get_node_metrics(struct cp_api_ctx *ctx,
-                             struct cp_api_request *rq,
-                             struct cp_api_response *rs,
-                             struct node_walk *w) {
+static void get_node_metrics(struct cp_api_ctx *ctx, struct cp_api_request *rq,
+                             struct cp_api_response *rs, struct node_walk *w) {
   json_object *node = NULL, *nm = NULL;
   int found;
 
@@ -432,16 +429,14 @@ static void get_node_metrics(struct cp_api_ctx *ctx,
     cp_verbs_not_found(rs, rq->type, rq->name);
     return;
   }
-  nm = cp_usage_node_metrics(w->sums[0].node, &w->sums[0].m,
-                             &w->sums[0].pods, w->now_ms);
+  nm = cp_usage_node_metrics(w->sums[0].node, &w->sums[0].m, &w->sums[0].pods,
+                             w->now_ms);
   respond_object(rs, nm);
   json_object_put(nm);
 }
 
-static void list_node_metrics(struct cp_api_ctx *ctx,
-                              struct cp_api_request *rq,
-                              struct cp_api_response *rs,
-                              struct node_walk *w) {
+static void list_node_metrics(struct cp_api_ctx *ctx, struct cp_api_request *rq,
+                              struct cp_api_response *rs, struct node_walk *w) {
   const struct cp_resource_type *nodes = core_type(ctx, "nodes");
   struct items it = {.buf = CP_JSON_BUF_INIT};
   size_t i;

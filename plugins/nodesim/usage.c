@@ -55,9 +55,7 @@ const char *nsim_usage_configure(const struct cplane_host_api *api,
   return NULL;
 }
 
-void nsim_usage_free(struct nsim_usage *u) {
-  free(u);
-}
+void nsim_usage_free(struct nsim_usage *u) { free(u); }
 
 char *nsim_usage_node_annotations(const struct cplane_host_api *api,
                                   const struct nodesim *st) {
@@ -66,11 +64,11 @@ char *nsim_usage_node_annotations(const struct cplane_host_api *api,
   if (u == NULL || !u->enabled)
     return api->json_format("{'cplane.io/nodesim':'true',"
                             "'node.alpha.kubernetes.io/ttl':'0'}");
-  return api->json_format("{'cplane.io/nodesim':'true',"
-                          "'node.alpha.kubernetes.io/ttl':'0','"
-                          USAGE_INTERVAL_ANNOTATION "':%s,'"
-                          USAGE_FRACTION_ANNOTATION "':%s}",
-                          u->interval, u->fraction);
+  return api->json_format(
+      "{'cplane.io/nodesim':'true',"
+      "'node.alpha.kubernetes.io/ttl':'0','" USAGE_INTERVAL_ANNOTATION
+      "':%s,'" USAGE_FRACTION_ANNOTATION "':%s}",
+      u->interval, u->fraction);
 }
 
 static int same_str(const char *a, const char *b) {
@@ -98,19 +96,20 @@ void nsim_usage_declare(const struct cplane_host_api *api,
   if (nsim_usage_declared(api, st, node))
     return;
   /* A merge patch: null removes an annotation. */
-  patch = u != NULL && u->enabled
-              ? api->json_format("{'metadata':{'annotations':{'"
-                                 USAGE_INTERVAL_ANNOTATION "':%s,'"
-                                 USAGE_FRACTION_ANNOTATION "':%s}}}",
-                                 u->interval, u->fraction)
-              : api->string_dup("{\"metadata\":{\"annotations\":{\""
-                                USAGE_INTERVAL_ANNOTATION "\":null,\""
-                                USAGE_FRACTION_ANNOTATION "\":null}}}");
+  patch =
+      u != NULL && u->enabled
+          ? api->json_format(
+                "{'metadata':{'annotations':{'" USAGE_INTERVAL_ANNOTATION
+                "':%s,'" USAGE_FRACTION_ANNOTATION "':%s}}}",
+                u->interval, u->fraction)
+          : api->string_dup(
+                "{\"metadata\":{\"annotations\":{\"" USAGE_INTERVAL_ANNOTATION
+                "\":null,\"" USAGE_FRACTION_ANNOTATION "\":null}}}");
   if (patch == NULL)
     return;
-  code = api->patch(ctx, &nsim_resources[NSIM_NODES], NULL,
-                    api->object_name(node), CPLANE_PATCH_MERGE, patch, NULL,
-                    &msg);
+  code =
+      api->patch(ctx, &nsim_resources[NSIM_NODES], NULL, api->object_name(node),
+                 CPLANE_PATCH_MERGE, patch, NULL, &msg);
   if (code != 200 && code != 404 && code != 409)
     api->log(ctx, CPLANE_LOG_WARN, "usage model of node %s: %d %s",
              api->object_name(node), code, msg ? msg : "");

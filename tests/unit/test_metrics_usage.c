@@ -61,8 +61,7 @@ static int model_of(const char *annotations, struct cp_usage_model *m) {
   int r;
 
   snprintf(text, sizeof text,
-           "{\"metadata\":{\"name\":\"n\",\"annotations\":{%s}}}",
-           annotations);
+           "{\"metadata\":{\"name\":\"n\",\"annotations\":{%s}}}", annotations);
   node = parse(text);
   r = cp_usage_model_of(node, m);
   json_object_put(node);
@@ -233,13 +232,13 @@ static int teardown(void **state) { return api_fixture_teardown(state); }
 static void put(struct api_fixture *f, const char *key, const char *value) {
   int64_t rev;
 
-  assert_int_equal(cp_store_create(f->store, key, strlen(key), value,
-                                   strlen(value), &rev),
-                   CPLANE_OK);
+  assert_int_equal(
+      cp_store_create(f->store, key, strlen(key), value, strlen(value), &rev),
+      CPLANE_OK);
 }
 
-static void put_node(struct api_fixture *f, const char *name,
-                     const char *zone, int declares) {
+static void put_node(struct api_fixture *f, const char *name, const char *zone,
+                     int declares) {
   char key[64], value[512];
 
   snprintf(key, sizeof key, "nodes/%s", name);
@@ -286,8 +285,7 @@ static void cluster(struct api_fixture *f) {
 
 /* GET path: 200 and the body parsed. */
 static json_object *get_ok(struct api_fixture *f, const char *path) {
-  struct cp_api_response rs =
-      api_fixture_call(f, CP_API_GET, path, NULL, NULL);
+  struct cp_api_response rs = api_fixture_call(f, CP_API_GET, path, NULL, NULL);
   json_object *o;
 
   if (rs.code != 200)
@@ -304,9 +302,9 @@ static const char *names(json_object *list, char *buf, size_t len) {
 
   buf[0] = '\0';
   for (i = 0; i < n && off < len; i++)
-    off += (size_t)snprintf(buf + off, len - off, "%s%s", i ? "," : "",
-                            at(json_object_array_get_idx(items, i),
-                               "metadata.name"));
+    off += (size_t)snprintf(
+        buf + off, len - off, "%s%s", i ? "," : "",
+        at(json_object_array_get_idx(items, i), "metadata.name"));
   return buf;
 }
 
@@ -349,8 +347,8 @@ static void test_served_pods(void **state) {
 static void expect_status(struct api_fixture *f, enum cp_api_method m,
                           const char *path, int code, const char *message) {
   struct cp_api_response rs =
-      api_fixture_call(f, m, path, API_FIXTURE_JSON, m == CP_API_GET ||
-                       m == CP_API_DELETE ? NULL : "{}");
+      api_fixture_call(f, m, path, API_FIXTURE_JSON,
+                       m == CP_API_GET || m == CP_API_DELETE ? NULL : "{}");
   json_object *o;
 
   if (rs.code != code)
@@ -398,8 +396,8 @@ static void test_served_errors(void **state) {
   expect_status(f, CP_API_GET, PM "/pods?watch=true", 405,
                 "watch is not supported on resources of kind "
                 "\"pods.metrics.k8s.io\"");
-  expect_status(f, CP_API_GET, PM "/pods?fieldSelector=spec.nodeName%3Dn0",
-                400, "field label not supported: spec.nodeName");
+  expect_status(f, CP_API_GET, PM "/pods?fieldSelector=spec.nodeName%3Dn0", 400,
+                "field label not supported: spec.nodeName");
   /* Nothing was stored by any of it. */
   expect_list(f, PM "/nodes", "n0,n1");
 }
