@@ -2,15 +2,17 @@
  * bench_cluster - the whole control plane end to end, as the real `cplane`
  * binary with its default plugins (replicaset, deployment,
  * garbagecollector, namespace, scheduler, nodelifecycle, nodesim,
- * horizontalpodautoscaler; nodesim reports usage, one PodMetrics write
- * per pod, unless NODESIM_USAGE=false in the environment, to measure
- * what that costs):
+ * horizontalpodautoscaler; nodesim's nodes declare a usage model, which
+ * the API server turns into metrics.k8s.io on read, unless
+ * NODESIM_USAGE=false in the environment, to measure what that costs):
  *
  *  1. Scale: Deployments totalling R replicas (default 150,000: 50
  *     namespaces x 3,000, Kubernetes' pods-per-namespace limit) on N
  *     simulated nodes (default 5,000, Kubernetes' published limits): the
  *     time from the first Deployment to every pod Running, seen by a watch
- *     in this process, and cplane's peak RSS (VmHWM).
+ *     in this process, and cplane's peak RSS (VmHWM); then how long one
+ *     PodMetrics and one NodeMetrics list of every namespace take
+ *     (`kubectl top pods -A`, `kubectl top nodes`).
  *  2. Pod startup latency: 20 pods/s created (each deleted 10 s later: a
  *     steady churn of 20 creates/s, the SLO's "steady state"), latency from
  *     the create request to the watch seeing the pod Running, p50/p99/max.
@@ -156,6 +158,28 @@ static int create_deployments(struct harness *h, unsigned replicas) {
   return 0;
 }
 
+/* One list of metrics.k8s.io `resource` across namespaces, as `kubectl
+ * top` asks for it: its time and how many items (of `kind`) it held. */
+static void time_metrics_list(struct harness *h, const char *resource,
+                              const char *kind, const char *command) {
+  char path[96], needle[64], *resp = NULL;
+  const char *p;
+  size_t len = 0;
+  unsigned n = 0;
+  uint64_t t = now_ns();
+  int code;
+
+  snprintf(path, sizeof path, "/apis/metrics.k8s.io/v1beta1/%s", resource);
+  snprintf(needle, sizeof needle, "\"kind\":\"%s\"", kind);
+  code = cp_client_request(h->client, "GET", path, NULL, NULL, 0, &resp, &len);
+  t = now_ns() - t;
+  for (p = resp; p != NULL && (p = strstr(p, needle)) != NULL; p++)
+    n++;
+  printf("cluster: %s list (%s): %u items, %.0f ms, %.1f MiB (HTTP %d)\n",
+         kind, command, n, t / 1e6, len / 1048576.0, code);
+  free(resp);
+}
+
 static int scale_phase(unsigned n_nodes, unsigned replicas) {
   struct harness h;
   struct cp_reflector *rn = NULL, *rp = NULL;
@@ -214,6 +238,12 @@ static int scale_phase(unsigned n_nodes, unsigned replicas) {
            harness_peak_rss_kb(&h) / 1048576.0, dead);
     rc = r >= replicas && dead == 0 ? 0 : -1;
   }
+  /* A pod is reported once it has run one usage_interval (15 s). */
+  if (getenv("NODESIM_USAGE") == NULL ||
+      strcmp(getenv("NODESIM_USAGE"), "false") != 0)
+    sleep(16);
+  time_metrics_list(&h, "pods", "PodMetrics", "kubectl top pods -A");
+  time_metrics_list(&h, "nodes", "NodeMetrics", "kubectl top nodes");
 out:
   cp_reflector_free(rp);
   cp_reflector_free(rn);

@@ -916,8 +916,10 @@ static void on_request(struct evhttp_request *req, void *arg) {
                                          "requested resource"));
     goto drop;
   }
+  /* metrics.k8s.io has no watch: its verb answers 405. */
   if (j->rq.method == CP_API_GET && j->rq.name == NULL &&
-      cp_query_bool(&j->rq.query, "watch")) {
+      cp_query_bool(&j->rq.query, "watch") &&
+      !cp_resource_read_only(j->rq.type)) {
     cp_watch_start(s->watches, req, &j->rq);
     goto drop;
   }

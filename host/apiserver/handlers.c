@@ -83,6 +83,11 @@ static void handle(struct cp_api_ctx *ctx, struct cp_api_request *rq,
     route_not_found(rs);
     return;
   }
+  /* metrics.k8s.io: computed from pods and nodes, never stored. */
+  if (cp_resource_read_only(rq->type)) {
+    cp_verb_metrics(ctx, rq, rs);
+    return;
+  }
   if (rq->name == NULL) {
     if (rq->method == CP_API_GET)
       cp_verb_list(ctx, rq, rs);

@@ -120,10 +120,9 @@ static const struct cp_resource_type builtins[] = {
      * keys carry no group); its strategy converts (event_convert.h). */
     {"events.k8s.io", "v1", "events", "event", "Event", "EventList", 1,
      {"ev"}, 0, 1},
-    /* What nodes report (nodesim: plugins/nodesim/usage.c), served as
-     * metrics-server serves it, plus create/update/delete for the
-     * reporter; stored under the group (cp_api_key): core has nodes and
-     * pods too. */
+    /* Usage computed from pods and the model their node declares
+     * (metrics_usage.h, verbs_metrics.c), served read-only as
+     * metrics-server serves it; never stored. */
     {"metrics.k8s.io", "v1beta1", "nodes", "nodemetrics", "NodeMetrics",
      "NodeMetricsList", 0, {NULL}, 0, 1},
     {"metrics.k8s.io", "v1beta1", "pods", "podmetrics", "PodMetrics",

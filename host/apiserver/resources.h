@@ -36,10 +36,9 @@ struct cp_resource_type {
   int builtin;                /* compiled in (strategic merge patch) */
 };
 
-/* Whether discovery lists only get and list for t, as metrics-server
- * serves metrics.k8s.io: clients (the garbage collector, kubectl) then
- * neither watch nor delete them. The verbs stay for the reporter
- * (nodesim). */
+/* Whether t is metrics.k8s.io, computed on read (verbs_metrics.c) as
+ * metrics-server serves it: discovery lists only get and list, and
+ * every other verb is 405. */
 int cp_resource_read_only(const struct cp_resource_type *t);
 
 /* What a custom resource definition says of one served version beyond

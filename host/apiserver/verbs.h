@@ -166,6 +166,9 @@ void cp_verb_delete(struct cp_api_ctx *ctx, struct cp_api_request *rq,
 /* verbs_eviction.c: pods/NAME/eviction. */
 void cp_verb_eviction(struct cp_api_ctx *ctx, struct cp_api_request *rq,
                       struct cp_api_response *rs);
+/* verbs_metrics.c: every request to metrics.k8s.io (computed, read-only). */
+void cp_verb_metrics(struct cp_api_ctx *ctx, struct cp_api_request *rq,
+                     struct cp_api_response *rs);
 void cp_verb_delete_collection(struct cp_api_ctx *ctx,
                                struct cp_api_request *rq,
                                struct cp_api_response *rs);

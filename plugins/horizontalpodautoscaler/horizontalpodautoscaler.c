@@ -2,8 +2,8 @@
  * horizontalpodautoscaler - kube's HPA controller
  * (pkg/controller/podautoscaler/horizontal.go) for autoscaling/v2
  * Resource metrics: every `sync_period` each HPA reads its target's
- * scale, its pods and their PodMetrics (metrics.k8s.io, which nodes
- * report: nodesim simulates it), computes the replica count each metric
+ * scale, its pods and their PodMetrics (metrics.k8s.io, which the API
+ * server computes from the usage model nodes declare: nodesim's), computes the replica count each metric
  * asks for (calc.h), takes the highest, stabilizes and rate-limits it
  * (behavior.h), writes the target's /scale when it changed (event
  * SuccessfulRescale), and writes its status (status.h).

@@ -31,7 +31,9 @@
  * registration.h (registering and refreshing it), lease.h (renewing its
  * Lease), heartbeat.h (the threads that do), lifecycle.h (a pod's
  * timeline), mounts.h (what a pod waits for), podstatus.h (the status at
- * each stage) and pods.h (the pod work).
+ * each stage), pods.h (the pod work) and usage.h (the usage model each
+ * node declares once for metrics.k8s.io, which the API server computes
+ * on read: no write per pod).
  *
  * Threading: callbacks run on the host's dispatch threads and only look at
  * the object and enqueue. reconcile() runs on the workers; the same key is
@@ -76,7 +78,6 @@ static void on_add(cplane_plugin_ctx *ctx, uint32_t res,
     nsim_enqueue(api, ctx, "pods-of", name, 0);
   } else if (res == NSIM_PODS) {
     nsim_queue_pod(api, ctx, st, obj);
-    nsim_usage_pod_event(api, ctx, st, NULL, obj);
   }
 }
 
@@ -99,7 +100,6 @@ static void on_update(cplane_plugin_ctx *ctx, uint32_t res,
     }
   } else if (res == NSIM_PODS) {
     nsim_queue_pod(api, ctx, st, new_obj);
-    nsim_usage_pod_event(api, ctx, st, old_obj, new_obj);
   }
 }
 
@@ -124,7 +124,6 @@ static int reconcile_start(cplane_plugin_ctx *ctx) {
     snprintf(name, sizeof name, "%s%d", st->prefix, i);
     nsim_enqueue(api, ctx, "node", name, 0);
   }
-  nsim_usage_start(api, ctx, st);
   return CPLANE_RECONCILE_DONE;
 }
 
@@ -144,9 +143,6 @@ static int sim_reconcile(cplane_plugin_ctx *ctx, const char *key,
     return nsim_reconcile_pod(api, ctx, st, key + 4, requeue_after_ms);
   if (strncmp(key, "pods-of/", 8) == 0)
     return nsim_reconcile_pods_of(api, ctx, st, key + 8);
-  if (nsim_usage_key(key))
-    return nsim_usage_reconcile(api, ctx, st, NSIM_PODS, key,
-                                requeue_after_ms);
   return CPLANE_RECONCILE_TERMINAL;
 }
 

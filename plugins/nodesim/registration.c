@@ -6,6 +6,7 @@
 
 #include "lease.h"
 #include "node.h"
+#include "usage.h"
 #include "work.h"
 
 #include <stdio.h>
@@ -17,7 +18,7 @@ static int register_node(const struct cplane_host_api *api,
                          int i, const char *name, uint32_t *requeue_ms) {
   struct cplane_strbuf labels = {0};
   char now[40], cidr[40], *lab = NULL, *status = NULL, *body = NULL;
-  char *spec = NULL, *msg = NULL;
+  char *spec = NULL, *msg = NULL, *annotations = NULL;
   int code, rc = CPLANE_RECONCILE_RETRY;
 
   cplane_time_format(api->now_ms(ctx), now, sizeof now);
@@ -34,13 +35,13 @@ static int register_node(const struct cplane_host_api *api,
                                 cidr, cidr, st->taints_json)
              : api->json_format("{'podCIDR':%s,'podCIDRs':[%s]}", cidr,
                                 cidr);
-  if (spec == NULL)
+  if (spec == NULL ||
+      (annotations = nsim_usage_node_annotations(api, st)) == NULL)
     goto nomem;
   body = api->json_format(
       "{'apiVersion':'v1','kind':'Node','metadata':{'name':%s,'labels':%j,"
-      "'annotations':{'cplane.io/nodesim':'true',"
-      "'node.alpha.kubernetes.io/ttl':'0'}},'spec':%j,'status':%j}",
-      name, lab, spec, status);
+      "'annotations':%j},'spec':%j,'status':%j}",
+      name, lab, annotations, spec, status);
   if (body == NULL)
     goto nomem;
   code = api->create(ctx, &nsim_resources[NSIM_NODES], NULL, body, NULL,
@@ -63,6 +64,7 @@ nomem:
 out:
   free(lab);
   api->free(spec);
+  api->free(annotations);
   api->free(status);
   api->free(body);
   api->free(msg);
@@ -143,6 +145,9 @@ int nsim_reconcile_node(const struct cplane_host_api *api,
     }
     return register_node(api, ctx, st, i, name, requeue_ms);
   }
+  /* A node registered before (or under other settings) is brought to
+   * the configured usage model: one write, then never again. */
+  nsim_usage_declare(api, ctx, st, node);
   /* A stopped machine reports nothing; the resume event queues us. */
   if (!nsim_node_stopped(api, node))
     rc = refresh_node(api, ctx, st, i, node, requeue_ms);

@@ -53,20 +53,34 @@ spec:
 Y
 wait_until 20 top_pods_show '^web-.* 50m '
 pass "kubectl top pods: $(K top pods --no-headers | tr -s ' ')"
-# PodMetrics share their pod's name: stored apart (metrics.k8s.io keys
-# carry their group), each kind reads back as itself.
+# PodMetrics are computed from the pod (nothing stored): its name and
+# labels, so that `kubectl top pods -l` and the HPA select on them.
 pod=$(K get pods -l app=web -o jsonpath='{.items[0].metadata.name}')
-[ "$(K get pods.metrics.k8s.io "$pod" -o jsonpath='{.kind}/{.metadata.ownerReferences[0].name}')" = "PodMetrics/$pod" ] ||
+[ "$(K get pods.metrics.k8s.io "$pod" -o jsonpath='{.kind}/{.metadata.name}/{.metadata.labels.app}/{.window}')" = "PodMetrics/$pod/web/1s" ] ||
   fail "PodMetrics of $pod: $(K get pods.metrics.k8s.io "$pod" -o yaml 2>&1)"
+K top pods -l app=web --no-headers | grep -q "^$pod " ||
+  fail "top pods -l app=web: $(K top pods -l app=web 2>&1)"
+[ -z "$(K top pods -l app=none --no-headers 2>/dev/null)" ] ||
+  fail "top pods -l app=none: $(K top pods -l app=none 2>&1)"
 [ "$(K get pod "$pod" -o jsonpath='{.kind}/{.status.phase}')" = Pod/Running ] ||
   fail "the pod under its metrics: $(K get pod "$pod" -o yaml 2>&1)"
-pass "PodMetrics and Pod of one name kept apart"
+pass "PodMetrics computed from the pod, label selector honoured"
+# The node declares its model once; nothing else is written for usage.
+[ "$(K get node sim-0 -o jsonpath='{.metadata.annotations.cplane\.io/nodesim-usage-interval}/{.metadata.annotations.cplane\.io/nodesim-usage-fraction}')" = 1s/0.5 ] ||
+  fail "usage model on sim-0: $(K get node sim-0 -o yaml)"
+pass "nodes declare their usage model"
+# metrics.k8s.io is read-only, as metrics-server serves it.
 out=$(printf '%s\n' 'apiVersion: metrics.k8s.io/v1beta1' 'kind: NodeMetrics' \
-  'metadata: {name: bad}' 'usage: {cpu: lots}' | K create -f - 2>&1) &&
-  fail "a usage that is no quantity was stored"
-echo "$out" | grep -q 'usage\[cpu\]: Invalid value: "lots": must be a non-negative quantity' ||
-  fail "bad usage: $out"
-pass "a usage that is no quantity: 422"
+  'metadata: {name: bad}' 'usage: {cpu: 1}' | K create -f - 2>&1) &&
+  fail "a NodeMetrics was created"
+echo "$out" | grep -q '(MethodNotAllowed).*the server does not allow this method on the requested resource' ||
+  fail "create NodeMetrics: $out"
+out=$(K delete pods.metrics.k8s.io "$pod" 2>&1) && fail "a PodMetrics was deleted"
+echo "$out" | grep -q MethodNotAllowed || fail "delete PodMetrics: $out"
+out=$(K get --raw '/apis/metrics.k8s.io/v1beta1/pods?watch=true' 2>&1) &&
+  fail "a PodMetrics watch: $out"
+echo "$out" | grep -q 'MethodNotAllowed' || fail "watch PodMetrics: $out"
+pass "create, delete and watch of metrics: 405"
 # The pod's node: its 50m plus the idle 50m.
 wait_until 20 top_nodes_show '^sim-. *100m '
 pass "kubectl top nodes: $(K top nodes --no-headers | tr -s ' ' | paste -sd';')"

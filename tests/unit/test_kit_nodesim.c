@@ -8,7 +8,8 @@
  * OnFailure one restarts; a readiness delay holds Ready; a pod mounting a
  * missing Secret waits in ContainerCreating with FailedMount events until
  * the Secret exists; a missing env Secret is CreateContainerConfigError;
- * a PVC must exist and be Bound; bad settings refuse to start.
+ * a PVC must exist and be Bound; the node declares its usage model once
+ * and no pod costs a metrics write; bad settings refuse to start.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -291,12 +292,88 @@ static void test_pvc_must_exist_and_be_bound(void **state) {
   cplane_test_host_free(h);
 }
 
+/* The annotation `key` of node sim-0, or "" when absent. */
+static const char *node_annotation(cplane_test_host *h, const char *key,
+                                   char *buf, size_t len) {
+  char path[160];
+
+  snprintf(path, sizeof path, "metadata.annotations.%s", key);
+  return cplane_test_get_string(h, "nodes", "sim-0", path, buf, len);
+}
+
+/* Usage costs no write per pod: the node declares its model once (one
+ * patch of a node registered without it), and a pod that runs for
+ * minutes writes no metrics.k8s.io object; the API server computes them
+ * on read. */
+static void test_usage_declared_once_no_pod_writes(void **state) {
+  cplane_test_host *h = start();
+  char buf[64];
+
+  (void)state;
+  cplane_test_drain(h);
+  assert_string_equal(
+      node_annotation(h, "cplane\\.io/nodesim-usage-interval", buf,
+                      sizeof buf),
+      "15s");
+  assert_string_equal(
+      node_annotation(h, "cplane\\.io/nodesim-usage-fraction", buf,
+                      sizeof buf),
+      "0.5");
+  assert_int_equal(cplane_test_writes_count(h, "patch", "nodes"), 1);
+  add_pod(h, "web", "\"cplane.io/nodesim-cpu\":\"150m\"", "");
+  run_for(h, 200);
+  assert_pod(h, "web", "status.phase", "Running");
+  run_for(h, 60000);
+  run_for(h, 60000);
+  assert_int_equal(cplane_test_writes_count(h, NULL, "pods.metrics.k8s.io"),
+                   0);
+  assert_int_equal(cplane_test_writes_count(h, NULL, "nodes.metrics.k8s.io"),
+                   0);
+  assert_int_equal(cplane_test_writes_count(h, "patch", "nodes"), 1);
+  cplane_test_host_free(h);
+}
+
+/* usage = false: a node that declared a model stops declaring it. */
+static void test_usage_off_removes_the_model(void **state) {
+  cplane_test_host *h = cplane_test_host_new();
+  char buf[64];
+
+  (void)state;
+  assert_non_null(h);
+  assert_int_equal(cplane_test_config_set(h, "count", "1"), 0);
+  assert_int_equal(cplane_test_config_set(h, "usage", "false"), 0);
+  assert_int_equal(cplane_test_start(h, cplane_plugin_entry()), CPLANE_OK);
+  assert_int_equal(
+      cplane_test_add(h, "nodes",
+                      "{\"apiVersion\":\"v1\",\"kind\":\"Node\",\"metadata\":"
+                      "{\"name\":\"sim-0\",\"annotations\":{"
+                      "\"cplane.io/nodesim-usage-interval\":\"15s\","
+                      "\"cplane.io/nodesim-usage-fraction\":\"0.5\"}},"
+                      "\"status\":{\"conditions\":[{\"type\":\"Ready\","
+                      "\"status\":\"True\"}]}}"),
+      0);
+  cplane_test_drain(h);
+  assert_string_equal(
+      node_annotation(h, "cplane\\.io/nodesim-usage-interval", buf,
+                      sizeof buf),
+      "");
+  assert_string_equal(
+      node_annotation(h, "cplane\\.io/nodesim-usage-fraction", buf,
+                      sizeof buf),
+      "");
+  assert_int_equal(cplane_test_writes_count(h, "patch", "nodes"), 1);
+  cplane_test_host_free(h);
+}
+
 /* A bad run_seconds or exit_code refuses to start, naming the key. */
 static void test_bad_settings_refused(void **state) {
   static const char *const bad[][3] = {
       {"exit_code", "256", "exit_code: a number from 0 to 255"},
       {"exit_code", "x", "exit_code: a number from 0 to 255"},
       {"run_seconds", "soon", "run_seconds: a duration such as 1s"},
+      {"usage", "yes", "usage: true or false"},
+      {"usage_fraction", "11", "usage_fraction: a number from 0 to 10"},
+      {"usage_interval", "50ms", "usage_interval: a duration from 100ms"},
   };
   size_t i;
 
@@ -321,6 +398,8 @@ int main(void) {
       cmocka_unit_test(test_readiness_delay),
       cmocka_unit_test(test_missing_secret_blocks_until_it_exists),
       cmocka_unit_test(test_pvc_must_exist_and_be_bound),
+      cmocka_unit_test(test_usage_declared_once_no_pod_writes),
+      cmocka_unit_test(test_usage_off_removes_the_model),
       cmocka_unit_test(test_bad_settings_refused),
   };
 

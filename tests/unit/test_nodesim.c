@@ -12,8 +12,8 @@
  * host's own table (cp_host_api()) builds the JSON, as the plugin sees it.
  * The whole plugin runs in test_kit_nodesim.c and
  * tests/integration/plugin_nodes.sh and plugin_nodesim.sh.
- * Usage: per container from annotations or a fraction of requests, and
- * the PodMetrics and NodeMetrics bodies (the whole of it in plugin_hpa.sh).
+ * Usage: the model a node declares in its annotations (the metrics are
+ * the API server's: test_metrics_usage.c, plugin_hpa.sh).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -572,60 +572,49 @@ static void test_next_step(void **state) {
   nsim_free_state(st);
 }
 
-/* usage.h: annotations over a fraction of requests, per container; the
- * PodMetrics (labels, owner, containers) and NodeMetrics bodies. */
+/* usage.h: the annotations a node registers with (the model, unless
+ * usage is off) and whether a node declares the configured model. */
 static void test_usage(void **state) {
-  struct nsim_usage u = {.enabled = 1, .fraction_permille = 500,
-                         .interval_ms = 15000};
-  const cplane_object *pod = plugin_obj(
-      api, "{'metadata':{'name':'p','namespace':'d','uid':'u1',"
-           "'labels':{'app':'web'},'annotations':{"
-           "'cplane.io/nodesim-memory':'100Mi'}},'spec':{'containers':["
-           "{'name':'a','resources':{'requests':{'cpu':'200m',"
-           "'memory':'64Mi'}}},{'name':'b'}]}}");
-  const cplane_object *bad = plugin_obj(
-      api, "{'metadata':{'name':'q','uid':'u2','annotations':{"
-           "'cplane.io/nodesim-cpu':'lots'}},'spec':{'containers':["
-           "{'name':'a','resources':{'requests':{'cpu':'1'}}}]}}");
+  struct nsim_usage u = {.enabled = 1, .fraction = "0.5",
+                         .interval = "15s"};
+  struct nodesim st = {.usage = &u};
+  const cplane_object *bare = plugin_obj(
+      api, "{'metadata':{'name':'sim-0','annotations':{"
+           "'cplane.io/nodesim':'true'}}}");
+  const cplane_object *declared = plugin_obj(
+      api, "{'metadata':{'name':'sim-0','annotations':{"
+           "'cplane.io/nodesim-usage-interval':'15s',"
+           "'cplane.io/nodesim-usage-fraction':'0.5'}}}");
+  const cplane_object *other = plugin_obj(
+      api, "{'metadata':{'name':'sim-0','annotations':{"
+           "'cplane.io/nodesim-usage-interval':'1s',"
+           "'cplane.io/nodesim-usage-fraction':'0.5'}}}");
   const cplane_object *o;
-  int64_t cpu, mem;
-  char *body;
+  char *text;
 
   (void)state;
-  nsim_usage_container(api, &u, pod, 0, &cpu, &mem);
-  assert_int_equal(cpu, 100);               /* half of 200m */
-  assert_int_equal(mem, 100LL << 20);       /* the annotation */
-  nsim_usage_container(api, &u, pod, 1, &cpu, &mem);
-  assert_int_equal(cpu, 0);                 /* no request */
-  nsim_usage_container(api, &u, bad, 0, &cpu, &mem);
-  assert_int_equal(cpu, 500); /* a bad annotation: the requests */
-  body = nsim_usage_pod_json(api, &u, pod, 1798761600000LL);
-  assert_non_null(body);
-  assert_int_equal(api->object_parse(body, strlen(body), &o, NULL), CPLANE_OK);
-  assert_string_equal(api->object_string(o, "kind"), "PodMetrics");
-  assert_string_equal(api->object_string(o, "metadata.labels.app"), "web");
-  assert_string_equal(
-      api->object_string(o, "metadata.ownerReferences[0].uid"), "u1");
-  assert_string_equal(api->object_string(o, "window"), "15s");
-  assert_string_equal(api->object_string(o, "timestamp"),
-                      "2027-01-01T00:00:00Z");
-  assert_string_equal(api->object_string(o, "containers[0].usage.cpu"),
-                      "100m");
-  assert_string_equal(api->object_string(o, "containers[0].usage.memory"),
-                      "100Mi");
-  assert_string_equal(api->object_string(o, "containers[1].name"), "b");
+  text = nsim_usage_node_annotations(api, &st);
+  assert_non_null(text);
+  assert_int_equal(api->object_parse(text, strlen(text), &o, NULL), CPLANE_OK);
+  assert_string_equal(api->object_string(o, "cplane\\.io/nodesim"), "true");
   api->object_release(o);
-  api->free(body);
-  body = nsim_usage_node_json(api, &u, "sim-0", 1550, 3LL << 30,
-                              1798761600000LL);
-  assert_non_null(body);
-  assert_int_equal(api->object_parse(body, strlen(body), &o, NULL), CPLANE_OK);
-  assert_string_equal(api->object_string(o, "usage.cpu"), "1550m");
-  assert_string_equal(api->object_string(o, "usage.memory"), "3Gi");
-  api->object_release(o);
-  api->free(body);
-  api->object_release(pod);
-  api->object_release(bad);
+  assert_non_null(strstr(text, "\"cplane.io/nodesim-usage-interval\":\"15s\""));
+  assert_non_null(strstr(text, "\"cplane.io/nodesim-usage-fraction\":\"0.5\""));
+  api->free(text);
+  assert_false(nsim_usage_declared(api, &st, bare));
+  assert_true(nsim_usage_declared(api, &st, declared));
+  assert_false(nsim_usage_declared(api, &st, other));
+  /* usage = false: nothing declared, and a node that declares is wrong. */
+  u.enabled = 0;
+  text = nsim_usage_node_annotations(api, &st);
+  assert_non_null(text);
+  assert_null(strstr(text, "usage"));
+  api->free(text);
+  assert_true(nsim_usage_declared(api, &st, bare));
+  assert_false(nsim_usage_declared(api, &st, declared));
+  api->object_release(bare);
+  api->object_release(declared);
+  api->object_release(other);
 }
 
 int main(void) {
