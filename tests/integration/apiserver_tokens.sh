@@ -108,29 +108,25 @@ grep 'serviceaccounts "nobody" not found' <<<"$out" >/dev/null || fail "nobody: 
 pass "audiences, duration and their refusals"
 
 # Tokens made here: expired, by another key, alg none.
-forge() { # KIND -> a token
-  python3 - "$TMP/data/pki/sa.key" "$1" "$(K get sa bob -o jsonpath='{.metadata.uid}')" <<'PY'
-import base64, json, sys, time
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
-key_file, kind, uid = sys.argv[1:4]
-b64 = lambda b: base64.urlsafe_b64encode(b).rstrip(b"=").decode()
-now = int(time.time())
-iss = "https://kubernetes.default.svc.cluster.local"
-claims = {"aud": [iss], "iss": iss, "sub": "system:serviceaccount:default:bob",
-          "iat": now - 7200, "nbf": now - 7200, "exp": now + 3600,
-          "kubernetes.io": {"namespace": "default",
-                            "serviceaccount": {"name": "bob", "uid": uid}}}
-key = serialization.load_pem_private_key(open(key_file, "rb").read(), None)
-if kind == "expired":
-    claims["exp"] = now - 120
-if kind == "foreign":
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-alg = "none" if kind == "none" else "RS256"
-h = b64(json.dumps({"alg": alg}).encode()) + "." + b64(json.dumps(claims).encode())
-sig = "" if kind == "none" else b64(key.sign(h.encode(), padding.PKCS1v15(), hashes.SHA256()))
-print(h + "." + sig)
-PY
+b64url() { base64 -w0 | tr '+/' '-_' | tr -d '='; }
+openssl genrsa -out "$TMP/foreign.key" 2048 2>/dev/null
+forge() { # KIND -> a token signed with sa.key (expired, foreign: another key, none)
+  local now key=$TMP/data/pki/sa.key alg=RS256 exp h
+  now=$(date +%s)
+  exp=$((now + 3600))
+  [ "$1" = expired ] && exp=$((now - 120))
+  [ "$1" = foreign ] && key=$TMP/foreign.key
+  [ "$1" = none ] && alg=none
+  h=$(jq -cn --arg a $alg '{alg: $a}' | b64url).$(jq -cn --argjson now "$now" --argjson exp "$exp" \
+    --arg uid "$(K get sa bob -o jsonpath='{.metadata.uid}')" \
+    '{aud: ["https://kubernetes.default.svc.cluster.local"], iss: "https://kubernetes.default.svc.cluster.local",
+      sub: "system:serviceaccount:default:bob", iat: ($now - 7200), nbf: ($now - 7200), exp: $exp,
+      "kubernetes.io": {namespace: "default", serviceaccount: {name: "bob", uid: $uid}}}' | b64url)
+  if [ $alg = none ]; then
+    echo "$h."
+  else
+    echo "$h.$(printf %s "$h" | openssl dgst -sha256 -sign "$key" | b64url)"
+  fi
 }
 [ "$(code "$(forge good)" /api/v1/namespaces/default/serviceaccounts/bob)" = 403 ] || fail "a token signed with sa.key by hand"
 for kind in expired foreign none; do
