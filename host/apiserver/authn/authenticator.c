@@ -318,6 +318,27 @@ static int lookup(struct cp_authn *a, const char *resource, const char *ns,
 
 /* ------------------------------------------------------------ tokens */
 
+/* The pod or node a token is bound to (none: ref->name empty) exists,
+ * is not being deleted and has the uid the token names. */
+static int check_bound(struct cp_authn *a, const char *resource,
+                       const char *ns, const char *what,
+                       const struct cp_sa_ref *ref, char *why, size_t len) {
+  struct found f;
+
+  if (ref->name[0] == '\0')
+    return 0;
+  if (lookup(a, resource, ns, ref->name, &f) != CPLANE_OK || f.deleting) {
+    snprintf(why, len, "service account token has been invalidated");
+    return -1;
+  }
+  if (strcmp(f.uid, ref->uid) != 0) {
+    snprintf(why, len, "%s UID (%s) does not match service account %s ref "
+                       "claim (%s)", what, f.uid, what, ref->uid);
+    return -1;
+  }
+  return 0;
+}
+
 /* kube's claims validator: the ServiceAccount and the bound objects
  * exist with the uids the token names. */
 static int check_objects(struct cp_authn *a, const char *token,
@@ -371,30 +392,9 @@ static int check_objects(struct cp_authn *a, const char *token,
              f.uid, c->sa.uid);
     return -1;
   }
-  if (c->pod.name[0] != '\0') {
-    rc = lookup(a, "pods", c->ns, c->pod.name, &f);
-    if (rc != CPLANE_OK || f.deleting) {
-      snprintf(why, len, "service account token has been invalidated");
-      return -1;
-    }
-    if (strcmp(f.uid, c->pod.uid) != 0) {
-      snprintf(why, len, "pod UID (%s) does not match service account pod "
-                         "ref claim (%s)", f.uid, c->pod.uid);
-      return -1;
-    }
-  }
-  if (c->node.name[0] != '\0') {
-    rc = lookup(a, "nodes", "", c->node.name, &f);
-    if (rc != CPLANE_OK || f.deleting) {
-      snprintf(why, len, "service account token has been invalidated");
-      return -1;
-    }
-    if (strcmp(f.uid, c->node.uid) != 0) {
-      snprintf(why, len, "node UID (%s) does not match service account "
-                         "node ref claim (%s)", f.uid, c->node.uid);
-      return -1;
-    }
-  }
+  if (check_bound(a, "pods", c->ns, "pod", &c->pod, why, len) < 0 ||
+      check_bound(a, "nodes", "", "node", &c->node, why, len) < 0)
+    return -1;
   return 0;
 }
 
