@@ -215,3 +215,11 @@ anon=$(curl -s --cacert "$TMP/data2/pki/ca.crt" -X POST -H 'Content-Type: applic
 [ "$(curl -s --cacert "$TMP/data2/pki/ca.crt" -o /dev/null -w '%{http_code}' -H 'Authorization: Bearer bad' \
   "$S2/api/v1/namespaces")" = 401 ] || fail "a bad token with anonymous on"
 pass "anonymous = true: system:anonymous, decided by the rules; a bad token is still 401"
+
+# Both stop cleanly (under ASan: without leaks).
+for i in 0 1; do
+  kill -TERM "${PIDS[$i]}"
+  wait_exit "${PIDS[$i]}" 20
+  [ "$RC" -eq 0 ] || { cat "$TMP/log" "$TMP/log2"; fail "server $i: exit status $RC after SIGTERM"; }
+done
+pass "clean shutdown"
