@@ -44,6 +44,7 @@ PACKAGES = [
     ("kubernetes+api", "admissionregistration/v1",
      "admissionregistration.k8s.io/v1"),
     ("kubernetes+api", "certificates/v1", "certificates.k8s.io/v1"),
+    ("kubernetes+api", "authentication/v1", "authentication.k8s.io/v1"),
     ("kubernetes+kube-aggregator", "pkg/apis/apiregistration/v1",
      "apiregistration.k8s.io/v1"),
     ("kubernetes+apiextensions-apiserver", "pkg/apis/apiextensions/v1",
@@ -61,6 +62,12 @@ EXTRA_KINDS = [
     ("v1", "Binding", "k8s.io.api.core.v1.Binding"),
     ("autoscaling/v1", "Scale", "k8s.io.api.autoscaling.v1.Scale"),
     ("policy/v1", "Eviction", "k8s.io.api.policy.v1.Eviction"),
+    ("authentication.k8s.io/v1", "TokenRequest",
+     "k8s.io.api.authentication.v1.TokenRequest"),
+    ("authentication.k8s.io/v1", "TokenReview",
+     "k8s.io.api.authentication.v1.TokenReview"),
+    ("authentication.k8s.io/v1", "SelfSubjectReview",
+     "k8s.io.api.authentication.v1.SelfSubjectReview"),
 ]
 
 # Messages whose JSON is not an object of their fields.

@@ -43,6 +43,9 @@
 #include "apiserver/crd_cleanup.h"
 #include "apiserver/pki.h"
 #include "apiserver/discovery.h"
+#include "apiserver/authn/authenticator.h"
+#include "apiserver/authn/impersonation.h"
+#include "apiserver/authn/reviews.h"
 #include "apiserver/gate.h"
 #include "apiserver/strategy/priorityclasses.h"
 #include "apiserver/healthz.h"
@@ -439,6 +442,7 @@ struct caller {
   char *groups[16];
   size_t n_groups;
   char group_buf[16][128];
+  struct cp_api_user user; /* admit()'s anonymous check */
 };
 
 /* The verified client certificate's CN and O values, if any. */
@@ -474,27 +478,39 @@ static int caller_from_cert(struct bufferevent *bev, struct caller *c) {
   return 1;
 }
 
+/* Who is calling, into *u: a static token, a ServiceAccount token
+ * (authn/authenticator.h), a client certificate, or the anonymous user
+ * when enabled. Every authenticated user is in system:authenticated, as
+ * kube's AuthenticatedGroupAdder does. Returns 1, or 0 (401). */
 static int authenticate(struct cp_apiserver *s, struct evhttp_request *req,
-                        struct caller *c) {
+                        struct cp_api_user *u) {
   const char *h = evhttp_find_header(evhttp_request_get_input_headers(req),
                                      "Authorization");
-  const struct cp_user *u;
-  size_t i;
+  const struct cp_user *su;
+  struct cp_authn_result r;
+  struct caller c;
+  int ok;
 
-  memset(c, 0, sizeof *c);
+  memset(&c, 0, sizeof c);
   if (h != NULL && strncasecmp(h, "Bearer ", 7) == 0) {
-    u = cp_auth_token(s->auth, h + 7);
-    if (u == NULL)
-      return 0;
-    snprintf(c->name, sizeof c->name, "%s", u->name);
-    for (i = 0; i < u->n_groups && i < 16; i++)
-      c->groups[c->n_groups++] = u->groups[i];
-    return 1;
+    if ((su = cp_auth_token(s->auth, h + 7)) != NULL)
+      return cp_api_user_set(u, su->name, NULL, su->groups, su->n_groups) ==
+                 0 &&
+             cp_authn_add_authenticated(u) == 0;
+    ok = cp_authn_sa_token(s->ctx.authn, h + 7, NULL, 0, &r) > 0;
+    if (ok) {
+      cp_api_user_clear(u);
+      *u = r.user;
+    }
+    return ok;
   }
-  return s->ssl_ctx != NULL &&
-         caller_from_cert(evhttp_connection_get_bufferevent(
-                              evhttp_request_get_connection(req)),
-                          c);
+  if (s->ssl_ctx != NULL &&
+      caller_from_cert(evhttp_connection_get_bufferevent(
+                           evhttp_request_get_connection(req)),
+                       &c))
+    return cp_api_user_set(u, c.name, NULL, c.groups, c.n_groups) == 0 &&
+           cp_authn_add_authenticated(u) == 0;
+  return cp_authn_anonymous(s->ctx.authn, u);
 }
 
 static const char *verb_of(const struct cp_api_request *rq) {
@@ -504,7 +520,7 @@ static const char *verb_of(const struct cp_api_request *rq) {
 
 /* kube-apiserver's wording (its forbiddenMessage and NewForbidden), so
  * users recognise the message. */
-static char *forbidden(const struct caller *c,
+static char *forbidden(const struct cp_api_user *c,
                        const struct cp_request_info *ri) {
   struct cp_status_details d = {0};
   const char *sub = ri->subresource[0] != '\0' ? "/" : "";
@@ -550,7 +566,7 @@ static int discovery_path(const char *p) {
 
 /* Authorization on the attributes the URL names, before anything looks
  * the resource up. Returns 1 when allowed, else 0 with *status set. */
-static int authorize(struct cp_apiserver *s, const struct caller *c,
+static int authorize(struct cp_apiserver *s, const struct cp_api_user *c,
                      const struct cp_api_request *rq, char **status) {
   struct cp_request_info ri;
   int ok;
@@ -560,7 +576,10 @@ static int authorize(struct cp_apiserver *s, const struct caller *c,
     *status = NULL;
     return 0;
   }
-  if (!ri.resource_request) {
+  if (cp_authn_open_to_all(rq->method, ri.path)) {
+    /* kube's system:basic-user and issuer-discovery roles. */
+    ok = 1;
+  } else if (!ri.resource_request) {
     ok = (discovery_path(ri.path) && rq->method == CP_API_GET) ||
          cp_auth_allowed_path(s->auth, c->name, c->groups, c->n_groups,
                               ri.verb, ri.path);
@@ -594,9 +613,19 @@ static enum cp_gate_verdict admit(void *arg, const struct cp_gate_head *h,
   memset(&c, 0, sizeof c);
   if (h->authorization != NULL &&
       strncasecmp(h->authorization, "Bearer ", 7) == 0) {
+    struct cp_authn_result r;
+
     if (cp_auth_token(s->auth, h->authorization + 7) != NULL)
       return CP_GATE_OPEN;
+    if (cp_authn_sa_token(s->ctx.authn, h->authorization + 7, NULL, 0, &r) >
+        0) {
+      cp_api_user_clear(&r.user);
+      return CP_GATE_OPEN;
+    }
   } else if (s->ssl_ctx != NULL && caller_from_cert(conn, &c)) {
+    return CP_GATE_OPEN;
+  } else if (cp_authn_anonymous(s->ctx.authn, &c.user)) {
+    cp_api_user_clear(&c.user);
     return CP_GATE_OPEN;
   }
   if (!h->has_body && strcmp(h->method, "GET") == 0 && public_path(h->path))
@@ -744,6 +773,21 @@ static void send_openapi_v2(struct cp_apiserver *s,
   free(r.body);
 }
 
+/* TokenReview, SelfSubjectReview and the ServiceAccount issuer's OIDC
+ * documents (authn/reviews.h), answered on the loop. */
+static int serve_authn(struct cp_apiserver *s, struct evhttp_request *req,
+                       const struct cp_api_request *rq) {
+  const char *type;
+  char *body;
+  int code;
+
+  if (!cp_authn_serve(s->ctx.authn, s->auth, rq, &code, &body, &type))
+    return 0;
+  send_body(req, code, type, body, strlen(body));
+  free(body);
+  return 1;
+}
+
 static int serve_fixed(struct cp_apiserver *s, struct evhttp_request *req,
                        struct cp_api_request *rq) {
   const char *p = rq->path;
@@ -865,7 +909,7 @@ static int stopping(struct cp_apiserver *s) {
 static void on_request(struct evhttp_request *req, void *arg) {
   struct cp_apiserver *s = arg;
   struct job *j;
-  struct caller caller;
+  struct cp_request_info denied;
   char *status = NULL;
   int code, r;
 
@@ -890,21 +934,26 @@ static void on_request(struct evhttp_request *req, void *arg) {
     goto drop;
   }
   if (s->auth != NULL && !public_path(j->rq.path)) {
-    if (!authenticate(s, req, &caller)) {
+    if (!authenticate(s, req, &j->rq.user)) {
       send_status(req, 401, cp_status_failure(401, NULL, "Unauthorized",
                                               NULL));
       goto drop;
     }
-    if (!authorize(s, &caller, &j->rq, &status)) {
+    /* Impersonate-* headers, each allowed by the verb impersonate. */
+    code = cp_impersonate(s->auth, evhttp_request_get_input_headers(req),
+                          &j->rq.user, &denied, &status);
+    if (code != 0) {
+      send_status(req, code, code == 403 ? forbidden(&j->rq.user, &denied)
+                                         : status);
+      goto drop;
+    }
+    if (!authorize(s, &j->rq.user, &j->rq, &status)) {
       send_status(req, 403, status);
       goto drop;
     }
-    if (cp_api_user_set(&j->rq.user, caller.name, NULL, caller.groups,
-                        caller.n_groups) < 0) {
-      send_status(req, 500, NULL);
-      goto drop;
-    }
   }
+  if (serve_authn(s, req, &j->rq))
+    goto drop;
   if (serve_fixed(s, req, &j->rq))
     goto drop;
   r = cp_api_route(&s->ctx, &j->rq, &status);
@@ -1162,6 +1211,7 @@ static void free_server(struct cp_apiserver *s) {
   if (s->ssl_ctx != NULL)
     SSL_CTX_free(s->ssl_ctx);
   cp_auth_free(s->auth);
+  cp_authn_free(s->ctx.authn);
   cp_api_metrics_free(s->metrics);
   pthread_mutex_destroy(&s->mu);
   pthread_cond_destroy(&s->cv);
@@ -1192,6 +1242,7 @@ int cp_apiserver_start(const struct cp_apiserver_config *cfg,
   pthread_cond_init(&s->cv, NULL);
   s->ssl_ctx = cfg->ssl_ctx;
   s->auth = cfg->auth;
+  s->ctx.authn = cfg->authn;
   s->ctx.store = cfg->store;
   s->max_body = cfg->max_body ? cfg->max_body : DEFAULT_MAX_BODY;
   s->read_header_timeout_ms = cfg->read_header_timeout_ms

@@ -20,6 +20,7 @@
 #include "store/store.h"
 
 struct cp_auth;
+struct cp_authn;
 struct ssl_ctx_st;
 
 struct cp_apiserver;
@@ -47,6 +48,9 @@ struct cp_apiserver_config {
    * kubeconfig. */
   struct cp_auth *auth;
   const char *admin_token;
+  /* ServiceAccount tokens and anonymous requests (owned by the server;
+   * NULL: neither). See apiserver/authn/authenticator.h. */
+  struct cp_authn *authn;
   /* Watch memory bounds (0: defaults; see watch.h's cp_watch_limits):
    * how far a watch client may fall behind before it is closed, and the
    * bytes of recent events the watch cache keeps. */

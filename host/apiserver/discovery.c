@@ -262,6 +262,13 @@ static void add_subresources(json_object *list,
     set_str(e, "version", "v1");
     json_object_array_add(list, e);
   }
+  if (t->subresources & CP_SUB_TOKEN) {
+    snprintf(name, sizeof name, "%s/token", t->resource);
+    e = resource_entry(name, "", t->namespaced, "TokenRequest", create_verb);
+    set_str(e, "group", "authentication.k8s.io");
+    set_str(e, "version", "v1");
+    json_object_array_add(list, e);
+  }
   if (t->subresources & CP_SUB_FINALIZE) {
     snprintf(name, sizeof name, "%s/finalize", t->resource);
     json_object_array_add(list, resource_entry(name, "", t->namespaced,
@@ -415,6 +422,16 @@ static json_object *aggregated_resource(const struct cp_resource_type *t) {
     set_str(s, "subresource", "eviction");
     json_object_object_add(s, "responseKind",
                            response_kind("policy", "v1", "Eviction"));
+    json_object_object_add(s, "verbs", strings(create_verb));
+    json_object_array_add(subs, s);
+  }
+  if (t->subresources & CP_SUB_TOKEN) {
+    json_object *s = json_object_new_object();
+
+    set_str(s, "subresource", "token");
+    json_object_object_add(s, "responseKind",
+                           response_kind("authentication.k8s.io", "v1",
+                                         "TokenRequest"));
     json_object_object_add(s, "verbs", strings(create_verb));
     json_object_array_add(subs, s);
   }

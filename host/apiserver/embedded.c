@@ -4,6 +4,8 @@
 #include "apiserver/embedded.h"
 
 #include "apiserver/auth.h"
+#include "apiserver/authn/authenticator.h"
+#include "apiserver/authn/sa_key.h"
 #include "apiserver/pki.h"
 
 #include <errno.h>
@@ -151,6 +153,35 @@ out:
   return rc;
 }
 
+/* The ServiceAccount signing key (made in <data_dir>/pki unless
+ * configured) and the authenticator that uses it. */
+static int setup_authn(const struct cp_apiserver_settings *a,
+                       const char *data_dir, cp_store *store,
+                       struct cp_apiserver_config *sc, char **errmsg) {
+  struct cp_authn_config ac;
+  char pki[4096], key[4200];
+
+  if (a->service_account_key_file != NULL) {
+    snprintf(key, sizeof key, "%s", a->service_account_key_file);
+  } else {
+    if (snprintf(pki, sizeof pki, "%s/pki", data_dir) >= (int)sizeof pki) {
+      *errmsg = strdup("the data directory's path is too long");
+      return -1;
+    }
+    if (cp_sa_key_ensure(pki, errmsg) < 0)
+      return -1;
+    snprintf(key, sizeof key, "%s/sa.key", pki);
+  }
+  memset(&ac, 0, sizeof ac);
+  ac.key_file = key;
+  ac.issuer = a->service_account_issuer;
+  ac.anonymous = a->anonymous;
+  ac.ca_file = sc->ca_file;
+  ac.store = store;
+  sc->authn = cp_authn_new(&ac, errmsg);
+  return sc->authn != NULL ? 0 : -1;
+}
+
 int cp_embedded_start(const struct cp_config *cfg, const char *data_dir,
                       struct cp_embedded *e, char **errmsg) {
   const struct cp_apiserver_settings *a = &cfg->apiserver;
@@ -187,10 +218,12 @@ int cp_embedded_start(const struct cp_config *cfg, const char *data_dir,
     e->kubeconfig = NULL;
   memset(&sc, 0, sizeof sc);
   if (setup_tls(a, data_dir, &sc, ca_file, sizeof ca_file, errmsg) < 0 ||
-      setup_auth(cfg, data_dir, &sc, errmsg) < 0) {
+      setup_auth(cfg, data_dir, &sc, errmsg) < 0 ||
+      setup_authn(a, data_dir, e->store, &sc, errmsg) < 0) {
     if (sc.ssl_ctx != NULL)
       SSL_CTX_free(sc.ssl_ctx);
     cp_auth_free(sc.auth);
+    cp_authn_free(sc.authn);
     goto out;
   }
   sc.address = a->address;

@@ -10,6 +10,7 @@
 #include <json-c/json.h>
 #include <string.h>
 
+#include "apiserver/authn/token_request.h"
 #include "apiserver/nscache.h"
 #include "apiserver/status.h"
 #include "apiserver/strategy/priorityclass_cache.h"
@@ -79,7 +80,8 @@ static void handle(struct cp_api_ctx *ctx, struct cp_api_request *rq,
         (strcmp(sub, "scale") == 0 && (subs & CP_SUB_SCALE)) ||
         (strcmp(sub, "binding") == 0 && (subs & CP_SUB_BINDING)) ||
         (strcmp(sub, "eviction") == 0 && (subs & CP_SUB_EVICTION)) ||
-        (strcmp(sub, "finalize") == 0 && (subs & CP_SUB_FINALIZE)))) {
+        (strcmp(sub, "finalize") == 0 && (subs & CP_SUB_FINALIZE)) ||
+        (strcmp(sub, "token") == 0 && (subs & CP_SUB_TOKEN)))) {
     route_not_found(rs);
     return;
   }
@@ -110,6 +112,13 @@ static void handle(struct cp_api_ctx *ctx, struct cp_api_request *rq,
   if (sub != NULL && strcmp(sub, "eviction") == 0) {
     if (rq->method == CP_API_POST)
       cp_verb_eviction(ctx, rq, rs);
+    else
+      method_not_allowed(rs);
+    return;
+  }
+  if (sub != NULL && strcmp(sub, "token") == 0) {
+    if (rq->method == CP_API_POST)
+      cp_token_request(ctx, rq, rs);
     else
       method_not_allowed(rs);
     return;

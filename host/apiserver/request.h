@@ -98,6 +98,9 @@ struct cp_api_ctx {
   /* The PriorityClasses pod admission reads (priorityclass_cache.h);
    * NULL: admission reads the store. */
   struct cp_pc_cache *pc_cache;
+  /* ServiceAccount tokens (authn/authenticator.h); NULL: none issued or
+   * accepted. Owned by the server; read-only once serving. */
+  struct cp_authn *authn;
 };
 
 /* Splits a resource path (/api/v1/..., /apis/g/v/...) into the request's

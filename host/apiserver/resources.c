@@ -99,7 +99,7 @@ static const struct cp_resource_type builtins[] = {
     {"", "v1", "endpoints", "endpoints", "Endpoints", "EndpointsList", 1,
      {"ep"}, 0, 1},
     {"", "v1", "serviceaccounts", "serviceaccount", "ServiceAccount",
-     "ServiceAccountList", 1, {"sa"}, 0, 1},
+     "ServiceAccountList", 1, {"sa"}, CP_SUB_TOKEN, 1},
     {"", "v1", "persistentvolumes", "persistentvolume", "PersistentVolume",
      "PersistentVolumeList", 0, {"pv"}, CP_SUB_STATUS, 1},
     {"", "v1", "persistentvolumeclaims", "persistentvolumeclaim",

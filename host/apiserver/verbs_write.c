@@ -11,6 +11,7 @@
 #include <sys/random.h>
 
 #include "apiserver/admission.h"
+#include "apiserver/authn/legacy_token.h"
 #include "apiserver/crd_scale.h"
 #include "apiserver/patch.h"
 #include "apiserver/schema.h"
@@ -536,6 +537,11 @@ void cp_verb_create(struct cp_api_ctx *ctx, struct cp_api_request *rq,
   if (schema_validate(ctx, rq->type, o, 1, rs) < 0 ||
       cp_admission_strategy(ctx, rq, o, NULL, rs) < 0)
     goto out;
+  /* kube's tokens controller: a token Secret gets its token. */
+  if (cp_legacy_token_fill(ctx, rq->type, rq->ns, o) < 0) {
+    cp_api_respond_status(rs, 500, NULL);
+    goto out;
+  }
   admitted = 1;
   for (attempt = 0; attempt < 5; attempt++) {
     if (name == NULL || name[0] == '\0' || attempt > 0) {

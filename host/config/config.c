@@ -425,6 +425,17 @@ static int apiserver_key(struct parse_state *st, const char *k,
     return set_string(st, &a->client_ca_file, v);
   if (strcmp(k, "tokens_file") == 0)
     return set_string(st, &a->tokens_file, v);
+  if (strcmp(k, "service_account_key_file") == 0)
+    return set_string(st, &a->service_account_key_file, v);
+  if (strcmp(k, "service_account_issuer") == 0)
+    return set_string(st, &a->service_account_issuer, v);
+  if (strcmp(k, "anonymous") == 0) {
+    if ((a->anonymous = cp_config_parse_bool(v)) < 0) {
+      set_error(st, "anonymous must be true or false, not '%s'", v);
+      return 0;
+    }
+    return 1;
+  }
   if (strcmp(k, "service_cidr") == 0) {
     uint32_t net;
     int bits;
@@ -500,7 +511,9 @@ static int apiserver_key(struct parse_state *st, const char *k,
                 "max_body, read_header_timeout, idle_timeout, "
                 "watch_stream_bytes, watch_cache_bytes, kubeconfig_out, "
                 "compact_interval, tls, tls_cert_file, tls_key_file, "
-                "tls_ca_file, client_ca_file, tokens_file, service_cidr, "
+                "tls_ca_file, client_ca_file, tokens_file, "
+                "service_account_key_file, service_account_issuer, "
+                "anonymous, service_cidr, "
                 "service_node_port_range, "
                 "default_not_ready_toleration_seconds, "
                 "default_unreachable_toleration_seconds)", k);
@@ -749,6 +762,8 @@ void cp_config_free(struct cp_config *cfg) {
   free(cfg->apiserver.tls_ca_file);
   free(cfg->apiserver.client_ca_file);
   free(cfg->apiserver.tokens_file);
+  free(cfg->apiserver.service_account_key_file);
+  free(cfg->apiserver.service_account_issuer);
   free(cfg->apiserver.service_cidr);
   free(cfg->apiserver.service_node_port_range);
   for (i = 0; i < cfg->n_authz; i++) {

@@ -73,6 +73,12 @@ struct cp_apiserver_settings {
   char *tls_ca_file;    /* CA for the kubeconfig with your own cert */
   char *client_ca_file; /* enables client-certificate authentication */
   char *tokens_file;    /* default <data_dir>/tokens.csv, made if absent */
+  /* ServiceAccount tokens: the signing key (PEM, RSA or P-256; default
+   * <data_dir>/pki/sa.key, made if absent), the issuer (default
+   * https://kubernetes.default.svc.cluster.local) and kube's
+   * --anonymous-auth (default false). */
+  char *service_account_key_file, *service_account_issuer;
+  int anonymous;
   /* Services: ClusterIPs from service_cidr (IPv4; NULL: 10.96.0.0/12),
    * NodePorts from service_node_port_range (NULL: 30000-32767). */
   char *service_cidr, *service_node_port_range;
