@@ -100,6 +100,11 @@ static struct cel_val has(struct cel_ctx *c, const struct cel_node *n,
 
   if (t.k == K_ERROR)
     return t;
+  if (t.k == K_OPT) { /* has(x.?y.z): false when x.?y is none */
+    if (t.v.opt == NULL)
+      return cel_bool(0);
+    t = *t.v.opt;
+  }
   if (t.k != K_MAP)
     return cel_no_overload(c, "has");
   k = cel_str(n->target->name, strlen(n->target->name));
@@ -264,7 +269,8 @@ static struct cel_val dur_norm(struct cel_ctx *c, enum cel_kind k,
   }
   if (k == K_TS && (sec < -62135596800LL || sec > 253402300799LL))
     return cel_err(c, "timestamp out of range");
-  if (k == K_DUR && (sec > 315576000000LL || sec < -315576000000LL))
+  /* A Go time.Duration: int64 nanoseconds, about 292 years. */
+  if (k == K_DUR && (ns > (__int128)INT64_MAX || ns < (__int128)INT64_MIN))
     return cel_err(c, "duration out of range");
   v.v.t.sec = (int64_t)sec;
   v.v.t.nsec = nsec;

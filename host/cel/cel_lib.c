@@ -596,7 +596,7 @@ static struct cel_val global(struct cel_ctx *c, const char *name,
       strcmp(name, "optional.ofNonZeroValue") == 0) {
     struct cel_val o = {.k = K_OPT};
 
-    if (name[10] == 'N' && is_zero(a))
+    if (strcmp(name, "optional.ofNonZeroValue") == 0 && is_zero(a))
       return o;
     if ((o.v.opt = cel_alloc(c, sizeof *o.v.opt)) == NULL)
       return cel_err(c, "out of memory");

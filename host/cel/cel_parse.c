@@ -21,7 +21,7 @@ enum tok {
   T_FALSE, T_NULL, T_IN, T_LPAREN, T_RPAREN, T_LBRACK, T_RBRACK, T_LBRACE,
   T_RBRACE, T_DOT, T_QDOT, T_QLBRACK, T_COMMA, T_COLON, T_QUESTION, T_OR,
   T_AND, T_NOT, T_EQ, T_NE, T_LT, T_LE, T_GT, T_GE, T_PLUS, T_MINUS, T_STAR,
-  T_SLASH, T_PERCENT, T_BAD
+  T_SLASH, T_PERCENT, T_BAD, T_QIDENT
 };
 
 struct token {
@@ -60,7 +60,8 @@ static const char *reserved[] = {"as", "break", "const", "continue", "else",
 
 static const char *type_idents[] = {"int", "uint", "double", "bool",
                                     "string", "bytes", "list", "map",
-                                    "null_type", "type", NULL};
+                                    "null_type", "type", "optional_type",
+                                    NULL};
 
 /* ------------------------------------------------------------ errors */
 
@@ -419,7 +420,7 @@ static void next(struct parser *ps) {
   const char *s = ps->src;
   static const struct { const char *txt; enum tok t; } ops[] = {
       {"||", T_OR}, {"&&", T_AND}, {"==", T_EQ}, {"!=", T_NE},
-      {"<=", T_LE}, {">=", T_GE},  {"?.", T_QDOT}, {"[?", T_QLBRACK},
+      {"<=", T_LE}, {">=", T_GE},  {".?", T_QDOT}, {"[?", T_QLBRACK},
       {"(", T_LPAREN}, {")", T_RPAREN}, {"[", T_LBRACK}, {"]", T_RBRACK},
       {"{", T_LBRACE}, {"}", T_RBRACE}, {".", T_DOT}, {",", T_COMMA},
       {":", T_COLON}, {"?", T_QUESTION}, {"!", T_NOT}, {"<", T_LT},
@@ -458,6 +459,22 @@ static void next(struct parser *ps) {
   if (s[ps->at] == '"' || s[ps->at] == '\'') {
     if (lex_string(ps, ps->at, 0, 0) < 0)
       ps->tok.t = T_BAD;
+    return;
+  }
+  if (s[ps->at] == '`') { /* a quoted field name: a.`content-type` */
+    size_t st = ps->at + 1, e = st;
+
+    while (e < ps->len && s[e] != '`' && s[e] != '\n')
+      e++;
+    if (e >= ps->len || s[e] != '`' || e == st) {
+      fail(ps, (int)ps->at, "Syntax error: token recognition error at: '`'");
+      ps->tok.t = T_BAD;
+      return;
+    }
+    ps->tok.t = T_QIDENT;
+    ps->tok.id = s + st;
+    ps->tok.id_len = e - st;
+    ps->at = e + 1;
     return;
   }
   if (is_ident_start(s[ps->at])) {
@@ -501,10 +518,6 @@ static void next(struct parser *ps) {
     size_t l = strlen(ops[k].txt);
 
     if (ps->at + l <= ps->len && memcmp(s + ps->at, ops[k].txt, l) == 0) {
-      /* "?." before a digit is "?" then ".5". */
-      if (ops[k].t == T_QDOT && ps->at + 2 < ps->len &&
-          is_digit(s[ps->at + 2]))
-        continue;
       ps->tok.t = ops[k].t;
       ps->at += l;
       return;
@@ -521,9 +534,9 @@ static const char *tok_text(enum tok t) {
   static const char *names[] = {
       "<EOF>", "int", "uint", "double", "string", "bytes", "identifier",
       "'true'", "'false'", "'null'", "'in'", "'('", "')'", "'['", "']'",
-      "'{'", "'}'", "'.'", "'?.'", "'[?'", "','", "':'", "'?'", "'||'",
+      "'{'", "'}'", "'.'", "'.?'", "'[?'", "','", "':'", "'?'", "'||'",
       "'&&'", "'!'", "'=='", "'!='", "'<'", "'<='", "'>'", "'>='", "'+'",
-      "'-'", "'*'", "'/'", "'%'", "?"};
+      "'-'", "'*'", "'/'", "'%'", "?", "quoted identifier"};
 
   return names[t];
 }
@@ -733,13 +746,15 @@ static struct cel_node *literal(struct parser *ps) {
 static struct cel_node *list_or_map(struct parser *ps, int is_map) {
   struct cel_node *n = node(ps, is_map ? N_MAP : N_LIST, ps->tok.pos);
   enum tok close = is_map ? T_RBRACE : T_RBRACK;
+  int first_opt = ps->tok.t == T_QLBRACK; /* "[?x, ...]" */
 
   if (n == NULL)
     return NULL;
   next(ps);
-  while (ps->tok.t != close) {
-    int opt = 0;
+  while (ps->tok.t != close || first_opt) {
+    int opt = first_opt;
 
+    first_opt = 0;
     if (ps->tok.t == T_QUESTION) {
       opt = 1;
       next(ps);
@@ -771,7 +786,7 @@ static struct cel_node *primary(struct parser *ps) {
     next(ps);
     n = expr(ps);
     return expect(ps, T_RPAREN) < 0 ? NULL : n;
-  case T_LBRACK:
+  case T_LBRACK: case T_QLBRACK:
     return list_or_map(ps, 0);
   case T_LBRACE:
     return list_or_map(ps, 1);
@@ -826,18 +841,19 @@ static struct cel_node *member(struct parser *ps) {
     int pos = ps->tok.pos;
 
     if (ps->tok.t == T_DOT || ps->tok.t == T_QDOT) {
-      int opt = ps->tok.t == T_QDOT;
+      int opt = ps->tok.t == T_QDOT, quoted;
       char *name;
 
       next(ps);
-      if (ps->tok.t != T_IDENT) {
+      if (ps->tok.t != T_IDENT && ps->tok.t != T_QIDENT) {
         unexpected(ps, "IDENTIFIER");
         return NULL;
       }
+      quoted = ps->tok.t == T_QIDENT;
       if ((name = ident_dup(ps, ps->tok.id, ps->tok.id_len)) == NULL)
         return NULL;
       next(ps);
-      if (!opt && ps->tok.t == T_LPAREN) {
+      if (!opt && !quoted && ps->tok.t == T_LPAREN) {
         next(ps);
         n = member_call(ps, n, name, pos);
         continue;

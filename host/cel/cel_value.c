@@ -306,45 +306,18 @@ static int is_num(const struct cel_val *v) {
   return v->k == K_INT || v->k == K_UINT || v->k == K_DOUBLE;
 }
 
-/* -1/0/1, or 2 for NaN: numbers of any of the three kinds. */
+/* -1/0/1, or 2 for NaN: numbers of any of the three kinds. An integer
+ * meets a double as a double (cel-go's comparison). */
 static int num_cmp(const struct cel_val *a, const struct cel_val *b) {
   if (a->k == K_DOUBLE || b->k == K_DOUBLE) {
-    double x, y;
+    double x = a->k == K_DOUBLE ? a->v.d
+               : a->k == K_INT  ? (double)a->v.i : (double)a->v.u;
+    double y = b->k == K_DOUBLE ? b->v.d
+               : b->k == K_INT  ? (double)b->v.i : (double)b->v.u;
 
-    if (a->k == K_DOUBLE && b->k == K_DOUBLE) {
-      x = a->v.d;
-      y = b->v.d;
-    } else if (a->k == K_DOUBLE) {
-      /* Compare a double with an integer exactly, as cel-go does. */
-      x = a->v.d;
-      if (isnan(x))
-        return 2;
-      if (b->k == K_INT) {
-        if (x < -9223372036854775808.0)
-          return -1;
-        if (x >= 9223372036854775808.0)
-          return 1;
-        if ((double)(int64_t)x < x && (int64_t)x == b->v.i)
-          return 1;
-        if ((int64_t)x < b->v.i) return -1;
-        if ((int64_t)x > b->v.i) return 1;
-        return x > (double)(int64_t)x ? 1 : x < (double)(int64_t)x ? -1 : 0;
-      }
-      if (x < 0)
-        return -1;
-      if (x >= 18446744073709551616.0)
-        return 1;
-      if ((uint64_t)x < b->v.u) return -1;
-      if ((uint64_t)x > b->v.u) return 1;
-      return x > (double)(uint64_t)x ? 1 : 0;
-    } else {
-      int r = num_cmp(b, a);
-
-      return r == 2 ? 2 : -r;
-    }
     if (isnan(x) || isnan(y))
       return 2;
-    return x < y ? -1 : x > y ? 1 : 0;
+    return x < y ? -1 : x > y;
   }
   if (a->k == K_INT && b->k == K_INT)
     return a->v.i < b->v.i ? -1 : a->v.i > b->v.i;
