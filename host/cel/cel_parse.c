@@ -532,7 +532,7 @@ static void next(struct parser *ps) {
 
 static const char *tok_text(enum tok t) {
   static const char *names[] = {
-      "<EOF>", "int", "uint", "double", "string", "bytes", "identifier",
+      "'<EOF>'", "int", "uint", "double", "string", "bytes", "identifier",
       "'true'", "'false'", "'null'", "'in'", "'('", "')'", "'['", "']'",
       "'{'", "'}'", "'.'", "'.?'", "'[?'", "','", "':'", "'?'", "'||'",
       "'&&'", "'!'", "'=='", "'!='", "'<'", "'<='", "'>'", "'>='", "'+'",
