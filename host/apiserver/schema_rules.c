@@ -355,7 +355,8 @@ static void failed(struct walk *w, const struct rule *ru, json_object *v,
 
 static void run_rule(struct walk *w, const struct rule *ru, json_object *v,
                      json_object *old) {
-  struct cp_cel_binding b[2] = {{"self", v}, {"oldSelf", old}};
+  struct cp_cel_binding b[2] = {{"self", v, 0},
+                                {"oldSelf", old, ru->optional_old}};
   uint64_t limit = w->budget < CP_CEL_PER_CALL_LIMIT ? w->budget
                                                      : CP_CEL_PER_CALL_LIMIT;
   uint64_t cost = 0;
@@ -458,7 +459,7 @@ static void walk_node(struct walk *w, const struct cp_schema *s,
   for (i = 0; rules != NULL && i < rules->n && !w->stop; i++) {
     const struct rule *ru = &rules->v[i];
 
-    if (ru->transition && old == NULL)
+    if (ru->transition && old == NULL && !ru->optional_old)
       continue; /* a transition rule needs the old value */
     if (w->budget == 0) {
       add(w, w->path ? w->path : "", "FieldValueInvalid",

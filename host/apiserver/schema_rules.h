@@ -4,7 +4,8 @@
  * evaluated over a custom resource on create and update with `self` the
  * value at that node and `oldSelf` the stored value there (transition
  * rules run only on an update where the old value exists, as kube runs
- * them). Failures become field errors worded as kube-apiserver's CEL
+ * them, unless optionalOldSelf makes oldSelf an optional: then they run
+ * on create too, with oldSelf optional.none()). Failures become field errors worded as kube-apiserver's CEL
  * validator words them: `spec: Invalid value: "object": <message>` or
  * `failed rule: <rule>`; a rule that does not compile makes the CRD
  * invalid (`...x-kubernetes-validations[0].rule: Invalid value:

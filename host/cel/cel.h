@@ -53,6 +53,9 @@ int cp_cel_program_uses(const struct cp_cel_program *p, const char *name);
 struct cp_cel_binding {
   const char *name;
   struct json_object *value; /* borrowed; NULL binds null */
+  /* The variable is an optional (CRDs' optionalOldSelf): optional.of(value),
+   * or optional.none() when value is NULL. */
+  int optional;
 };
 
 /* Evaluates p with the bindings, spending at most limit cost units (kube's

@@ -47,9 +47,14 @@ static struct cel_val ident(struct cel_ctx *c, const struct cel_node *n,
   for (; sc != NULL; sc = sc->up)
     if (strcmp(sc->name, n->name) == 0)
       return sc->v;
-  for (i = 0; i < c->nb; i++)
-    if (strcmp(c->b[i].name, n->name) == 0)
+  for (i = 0; i < c->nb; i++) {
+    if (strcmp(c->b[i].name, n->name) != 0)
+      continue;
+    if (!c->b[i].optional)
       return cel_json(c, c->b[i].value);
+    return c->b[i].value == NULL ? opt_none()
+                                 : opt_of(c, cel_json(c, c->b[i].value));
+  }
   for (sc = c->vars; sc != NULL; sc = sc->up)
     if (strcmp(sc->name, n->name) == 0)
       return sc->v;

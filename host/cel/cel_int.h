@@ -126,7 +126,18 @@ struct cel_ctx {
   const struct cp_cel_binding *b;
   size_t nb;
   const struct cel_scope *vars; /* extra bindings (tests) */
+  /* The last regex compiled, kept for the next call with the same text
+   * (a rule matching every item of a list compiles once). */
+  char *re_text;
+  struct cp_pattern *re;
 };
+
+struct cp_pattern;
+/* The compiled regex text (n bytes), from the context's cache; NULL with
+ * *err (an error value) when it does not compile. Owned by the
+ * context. */
+struct cp_pattern *cel_regex(struct cel_ctx *c, const char *text, size_t n,
+                             struct cel_val *err);
 
 void *cel_alloc(struct cel_ctx *c, size_t n);
 void cel_ctx_free(struct cel_ctx *c);

@@ -329,9 +329,8 @@ static struct cel_val join(struct cel_ctx *c, const struct cel_val *t,
 
 static struct cel_val find(struct cel_ctx *c, const struct cel_val *t,
                            const struct cel_val *a, size_t n, int all) {
-  char *pat, *err = NULL;
   struct cp_pattern *p;
-  struct cel_val l = {.k = K_NULL};
+  struct cel_val l = {.k = K_NULL}, e;
   int64_t limit = all && n == 2 ? a[1].v.i : -1;
   size_t from = 0, st, en, k = 0;
   int rc;
@@ -340,42 +339,34 @@ static struct cel_val find(struct cel_ctx *c, const struct cel_val *t,
     return cel_no_overload(c, all ? "findAll" : "find");
   if (cel_charge(c, (t->v.s.n + a[0].v.s.n) / 10) < 0)
     return cel_err(c, CP_CEL_COST_EXCEEDED);
-  if ((pat = strndup(a[0].v.s.p, a[0].v.s.n)) == NULL)
-    return cel_err(c, "out of memory");
-  p = cp_pattern_compile(pat, &err);
-  free(pat);
-  if (p == NULL) {
-    l = cel_err(c, "%s", err ? err : "out of memory");
-    free(err);
-    return l;
-  }
+  if ((p = cel_regex(c, a[0].v.s.p, a[0].v.s.n, &e)) == NULL)
+    return e;
   if (all && (l = cel_list_new(c, t->v.s.n + 1)).k == K_ERROR)
-    goto out;
+    return l;
   for (;;) {
     if (all && limit >= 0 && (int64_t)k >= limit)
       break;
     rc = cp_pattern_find(p, t->v.s.p, t->v.s.n, from, &st, &en);
-    if (rc < 0) {
-      l = cel_err(c, "regex match could not be decided");
-      goto out;
-    }
+    if (rc < 0)
+      return cel_err(c, "regex match could not be decided");
     if (rc == 0)
       break;
-    if (!all) {
-      l = cel_str(t->v.s.p + st, en - st);
-      goto out;
-    }
+    if (!all)
+      return cel_str(t->v.s.p + st, en - st);
+    if (cel_charge(c, 1) < 0)
+      return cel_err(c, CP_CEL_COST_EXCEEDED);
     l.v.l->v[k++] = cel_str(t->v.s.p + st, en - st);
-    from = en > st ? en : en + 1;
+    from = en;
+    if (en == st) /* an empty match: step over one whole character */
+      for (from++; from < t->v.s.n &&
+                   ((unsigned char)t->v.s.p[from] & 0xC0) == 0x80;)
+        from++;
     if (from > t->v.s.n)
       break;
   }
   if (!all)
-    l = cel_str("", 0);
-  else
-    l.v.l->n = k;
-out:
-  cp_pattern_free(p);
+    return cel_str("", 0);
+  l.v.l->n = k;
   return l;
 }
 

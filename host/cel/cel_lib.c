@@ -100,27 +100,14 @@ struct cel_val cel_matches(struct cel_ctx *c, const struct cel_val *s,
                            const struct cel_val *re);
 struct cel_val cel_matches(struct cel_ctx *c, const struct cel_val *s,
                            const struct cel_val *re) {
-  char *pat = strndup(re->v.s.p, re->v.s.n), *err = NULL;
+  struct cel_val e;
   struct cp_pattern *p;
-  int m;
 
-  if (pat == NULL)
-    return cel_err(c, "out of memory");
-  if (cel_charge(c, (s->v.s.n + re->v.s.n) / 10) < 0) {
-    free(pat);
+  if (cel_charge(c, (s->v.s.n + re->v.s.n) / 10) < 0)
     return cel_err(c, CP_CEL_COST_EXCEEDED);
-  }
-  p = cp_pattern_compile(pat, &err);
-  free(pat);
-  if (p == NULL) {
-    struct cel_val e = cel_err(c, "%s", err ? err : "out of memory");
-
-    free(err);
+  if ((p = cel_regex(c, re->v.s.p, re->v.s.n, &e)) == NULL)
     return e;
-  }
-  m = cp_pattern_match(p, s->v.s.p, s->v.s.n);
-  cp_pattern_free(p);
-  return cel_bool(m == 1);
+  return cel_bool(cp_pattern_match(p, s->v.s.p, s->v.s.n) == 1);
 }
 
 /* ------------------------------------------------------------ numbers */

@@ -13,6 +13,7 @@
 
 #include <json-c/json.h>
 
+#include "apiserver/schema_pattern.h"
 #include "cel/cel_int.h"
 
 /* One evaluation may allocate at most this much: the cost limit bounds
@@ -51,9 +52,38 @@ void *cel_alloc(struct cel_ctx *c, size_t n) {
   return p;
 }
 
+struct cp_pattern *cel_regex(struct cel_ctx *c, const char *text, size_t n,
+                             struct cel_val *err) {
+  char *t, *msg = NULL;
+  struct cp_pattern *p;
+
+  if (c->re != NULL && strlen(c->re_text) == n &&
+      memcmp(c->re_text, text, n) == 0)
+    return c->re;
+  if ((t = strndup(text, n)) == NULL) {
+    *err = cel_err(c, "out of memory");
+    return NULL;
+  }
+  if ((p = cp_pattern_compile(t, &msg)) == NULL) {
+    *err = cel_err(c, "%s", msg ? msg : "out of memory");
+    free(msg);
+    free(t);
+    return NULL;
+  }
+  cp_pattern_free(c->re);
+  free(c->re_text);
+  c->re = p;
+  c->re_text = t;
+  return p;
+}
+
 void cel_ctx_free(struct cel_ctx *c) {
   struct cel_chunk *k, *n;
 
+  cp_pattern_free(c->re);
+  free(c->re_text);
+  c->re = NULL;
+  c->re_text = NULL;
   for (k = c->chunks; k != NULL; k = n) {
     n = k->next;
     free(k);
@@ -253,17 +283,28 @@ struct cel_val cel_list_new(struct cel_ctx *c, size_t n) {
 
 size_t cel_map_len(const struct cel_map *m) { return m->n; }
 
-struct cel_val cel_map_key(const struct cel_map *m, size_t i) {
-  if (m->j != NULL) {
-    size_t k = 0;
+/* A JSON map's keys, listed once per view (in the evaluation's arena):
+ * walking json-c's table for every index would make a macro over a map
+ * quadratic, outside the cost meter. */
+static int json_keys(struct cel_map *m) {
+  size_t k = 0;
 
-    json_object_object_foreach(m->j, key, val) {
-      (void)val;
-      if (k++ == i)
-        return cel_str(key, strlen(key));
-    }
-    return cel_null();
+  if (m->keys != NULL || m->n == 0)
+    return 0;
+  if (cur == NULL || (m->keys = cel_alloc(cur, m->n * sizeof *m->keys)) ==
+                         NULL)
+    return -1;
+  json_object_object_foreach(m->j, key, val) {
+    (void)val;
+    if (k < m->n)
+      m->keys[k++] = cel_str(key, strlen(key));
   }
+  return 0;
+}
+
+struct cel_val cel_map_key(const struct cel_map *m, size_t i) {
+  if (m->j != NULL && json_keys((struct cel_map *)m) < 0)
+    return cel_null();
   return m->keys[i];
 }
 

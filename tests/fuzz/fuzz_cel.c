@@ -37,8 +37,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   }
   b[0].name = "self";
   b[0].value = self;
+  b[0].optional = 0;
   b[1].name = "oldSelf";
-  b[1].value = self;
+  b[1].value = json != NULL ? NULL : self;
+  b[1].optional = 1; /* an optional oldSelf: none with a given JSON */
   rc = cp_cel_eval_bool(p, b, 2, 100000, NULL, &err);
   if (rc < 0 && err == NULL)
     abort();

@@ -396,7 +396,7 @@ static void test_json_bindings(void **state) {
                             " \"labels\": {\"app\": \"web\"}, \"ports\": "
                             "[80, 443], \"ratio\": 0.5, \"on\": true}");
   json_object *old = parse("{\"replicas\": 3, \"max\": 4, \"name\": \"b\"}");
-  struct cp_cel_binding b[2] = {{"self", self}, {"oldSelf", old}};
+  struct cp_cel_binding b[2] = {{"self", self, 0}, {"oldSelf", old, 0}};
   static const struct {
     const char *rule;
     int want;
@@ -413,6 +413,9 @@ static void test_json_bindings(void **state) {
       {"self.missing == 1", -1},
       {"self.ports[5] == 1", -1},
       {"self.replicas", -1},
+      {"self.labels.all(k, k.matches('^[a-z]+$')) && "
+       "self.ports.all(p, string(p).matches('^[0-9]+$'))", 1},
+      {"self.exists_one(k, k == 'ports') && self.map(k, k).size() == 7", 1},
   };
   size_t i;
 
@@ -471,7 +474,11 @@ static const char *widget_schema =
     "[{\"rule\":\"self == oldSelf\",\"message\":\"immutable\"}]},"
     "\"env\":{\"type\":\"object\",\"additionalProperties\":{\"type\":"
     "\"string\",\"x-kubernetes-validations\":[{\"rule\":\"size(self) < 5\"}]"
-    "}}}}}}";
+    "}},\"gen\":{\"type\":\"integer\",\"x-kubernetes-validations\":[{"
+    "\"rule\":\"!oldSelf.hasValue() || self >= oldSelf.value()\","
+    "\"optionalOldSelf\":true,\"message\":\"gen only grows\"},"
+    "{\"rule\":\"oldSelf.hasValue() || self == 1\",\"optionalOldSelf\":true,"
+    "\"message\":\"gen starts at 1\"}]}}}}}";
 
 static char *errors_of(struct cp_schema_result *r) {
   static char buf[2048];
@@ -533,6 +540,13 @@ static void test_crd_rules(void **state) {
   check(s, "{\"spec\":{\"replicas\":1,\"max\":2,\"env\":{\"A\":\"toolong\"}}}",
         NULL,
         "spec.env[A]: Invalid value: \"string\": failed rule: size(self) < 5");
+  /* optionalOldSelf: the rule runs on create too, oldSelf none there. */
+  check(s, "{\"spec\":{\"replicas\":1,\"max\":2,\"gen\":1}}", NULL, "");
+  check(s, "{\"spec\":{\"replicas\":1,\"max\":2,\"gen\":2}}", NULL,
+        "spec.gen: Invalid value: \"integer\": gen starts at 1");
+  check(s, "{\"spec\":{\"replicas\":1,\"max\":2,\"gen\":1}}",
+        "{\"spec\":{\"replicas\":1,\"max\":2,\"gen\":3}}",
+        "spec.gen: Invalid value: \"integer\": gen only grows");
   cp_schema_doc_free(d);
 }
 
