@@ -20,6 +20,11 @@
  * key); array items have no old value here, so transition rules inside
  * lists are not run (kube correlates listType=map items by key).
  *
+ * A rule calling a function of kube's CEL environment that cplane's CEL
+ * does not implement (ip(), cidr(), semver(), format(), sets.*...)
+ * compiles, as kube accepts it, but is not run: an object is never
+ * refused for what cplane lacks.
+ *
  * Threading: compiled rules are immutable; any number of threads may
  * check objects against them at once. Ownership: the schema node owns
  * its rules (cp_schema_rules_free); results own their strings.

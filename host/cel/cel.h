@@ -46,6 +46,10 @@ struct cp_cel_program;
 struct cp_cel_program *cp_cel_compile(const char *src,
                                       const char *const *vars, char **err);
 void cp_cel_program_free(struct cp_cel_program *p);
+/* The first function p calls that kube's CEL has and cplane's has not
+ * (ip, cidr, semver, format, sets.*, math.*, base64.*, strings.quote...),
+ * or NULL. Such a program compiles; calling that function is an error. */
+const char *cp_cel_program_unsupported(const struct cp_cel_program *p);
 /* 1 when p names variable name anywhere (a transition rule names
  * oldSelf). */
 int cp_cel_program_uses(const struct cp_cel_program *p, const char *name);

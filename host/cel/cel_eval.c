@@ -491,6 +491,10 @@ static struct cel_val macro(struct cel_ctx *c, const struct cel_node *n,
 
   if (r.k == K_ERROR)
     return r;
+  if (n->macro == M_BIND) {
+    s.v = r;
+    return eval(c, n->args[0], &s);
+  }
   if (r.k != K_LIST && r.k != K_MAP)
     return cel_no_overload(c, n->name);
   len = r.k == K_LIST ? cel_list_len(r.v.l) : cel_map_len(r.v.m);
@@ -542,12 +546,15 @@ static struct cel_val macro(struct cel_ctx *c, const struct cel_node *n,
         return p;
       out.v.l->v[k++] = p;
       break;
+    case M_BIND:
+      break;
     }
   }
   switch (n->macro) {
   case M_ALL: case M_EXISTS:
     return err.k == K_ERROR ? err : cel_bool(n->macro == M_ALL);
   case M_EXISTS_ONE: return cel_bool(count == 1);
+  case M_BIND: return r; /* not reached: bound above */
   default:
     out.v.l->n = k;
     return out;

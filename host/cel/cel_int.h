@@ -80,7 +80,7 @@ enum cel_node_kind {
 enum cel_op { OP_EQ, OP_NE, OP_LT, OP_LE, OP_GT, OP_GE, OP_IN, OP_ADD,
               OP_SUB, OP_MUL, OP_DIV, OP_MOD };
 
-enum cel_macro { M_ALL, M_EXISTS, M_EXISTS_ONE, M_MAP, M_FILTER };
+enum cel_macro { M_ALL, M_EXISTS, M_EXISTS_ONE, M_MAP, M_FILTER, M_BIND };
 
 struct cel_node {
   enum cel_node_kind k;
@@ -183,8 +183,13 @@ char *cel_format(struct cel_ctx *c, const struct cel_val *v);
 struct cel_val cel_call(struct cel_ctx *c, const char *name,
                         const struct cel_val *target,
                         const struct cel_val *args, size_t n);
-/* 1 when name is a function (global with target 0, member with 1). */
+/* 1 when name is a function (global with target 0, member with 1):
+ * one cplane has, or one of kube's it has not (see below). */
 int cel_function_known(const char *name, int member);
+/* 0 for a function of kube's CEL environment cplane does not implement
+ * (ip(), cidr(), semver(), format(), sets.*...): it compiles, and
+ * calling it is an error. */
+int cel_function_supported(const char *name);
 /* The kube libraries (cel_kube.c): NULL-terminated name tables and the
  * call; *handled 0 when name is not theirs. */
 struct cel_val cel_kube_call(struct cel_ctx *c, const char *name,

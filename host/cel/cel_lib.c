@@ -27,6 +27,21 @@ static const char *members[] = {
     "getHours", "getMinutes", "getSeconds", "getMilliseconds", "hasValue",
     "value", "orValue", "or", NULL};
 
+/* Kube's CEL environment (1.32) beyond what cplane implements. */
+static const char *unsupported_globals[] = {
+    "ip", "isIP", "cidr", "isCIDR", "semver", "isSemver", "strings.quote",
+    "sets.contains", "sets.equivalent", "sets.intersects", "math.greatest",
+    "math.least", "math.ceil", "math.floor", "math.round", "math.trunc",
+    "math.abs", "math.sign", "math.isInf", "math.isNaN", "math.isFinite",
+    "math.bitAnd", "math.bitOr", "math.bitXor", "math.bitNot",
+    "math.bitShiftLeft", "math.bitShiftRight", "base64.encode",
+    "base64.decode", NULL};
+static const char *unsupported_members[] = {
+    "format", "reverse", "family", "isCanonical", "isUnspecified",
+    "isLoopback", "isLinkLocalMulticast", "isLinkLocalUnicast",
+    "isGlobalUnicast", "containsIP", "containsCIDR", "masked",
+    "prefixLength", "ip", "major", "minor", "patch", NULL};
+
 static int in_table(const char **t, const char *name) {
   size_t i;
 
@@ -38,7 +53,16 @@ static int in_table(const char **t, const char *name) {
 
 int cel_function_known(const char *name, int member) {
   return in_table(member ? members : globals, name) ||
-         cel_kube_known(name, member);
+         cel_kube_known(name, member) ||
+         in_table(member ? unsupported_members : unsupported_globals, name);
+}
+
+int cel_function_supported(const char *name) {
+  if (in_table(globals, name) || in_table(members, name) ||
+      cel_kube_known(name, 0) || cel_kube_known(name, 1))
+    return 1;
+  return !in_table(unsupported_members, name) &&
+         !in_table(unsupported_globals, name);
 }
 
 /* Code points in a UTF-8 string. */
@@ -656,6 +680,8 @@ struct cel_val cel_call(struct cel_ctx *c, const char *name,
   v = cel_kube_call(c, name, target, args, n, &handled);
   if (handled)
     return v;
+  if (!cel_function_supported(name))
+    return cel_err(c, "function %s is not supported by cplane's CEL", name);
   if (target == NULL) {
     if (strcmp(name, "matches") == 0 && n == 2 &&
         args[0].k == K_STRING && args[1].k == K_STRING)

@@ -654,6 +654,48 @@ fail:
   return NULL;
 }
 
+/* Names that prefix global functions (optional.of, strings.quote). */
+static int is_namespace(const char *name) {
+  static const char *const ns[] = {"optional", "strings", "sets", "math",
+                                   "base64", "cel", NULL};
+  size_t i;
+
+  for (i = 0; ns[i] != NULL; i++)
+    if (strcmp(ns[i], name) == 0)
+      return 1;
+  return 0;
+}
+
+/* cel.bind(var, init, body), after "cel.bind(". */
+static struct cel_node *bind(struct parser *ps, int pos) {
+  struct cel_node *n = node(ps, N_MACRO, pos);
+  struct scope sc;
+
+  if (n == NULL)
+    return NULL;
+  n->macro = M_BIND;
+  if (ps->tok.t != T_IDENT) {
+    fail(ps, ps->tok.pos, "cel.bind() variable name must be a simple "
+                          "identifier");
+    return NULL;
+  }
+  if ((n->name = ident_dup(ps, ps->tok.id, ps->tok.id_len)) == NULL)
+    return NULL;
+  next(ps);
+  if (expect(ps, T_COMMA) < 0 || (n->target = expr(ps)) == NULL ||
+      expect(ps, T_COMMA) < 0)
+    return NULL;
+  sc.name = n->name;
+  sc.up = ps->locals;
+  ps->locals = &sc;
+  if (add_arg(ps, n, expr(ps), 0) < 0) {
+    ps->locals = sc.up;
+    return NULL;
+  }
+  ps->locals = sc.up;
+  return expect(ps, T_RPAREN) < 0 ? NULL : n;
+}
+
 static struct cel_node *member_call(struct parser *ps, struct cel_node *t,
                                     const char *name, int pos) {
   struct cel_node *n;
@@ -662,12 +704,17 @@ static struct cel_node *member_call(struct parser *ps, struct cel_node *t,
   for (i = 0; macro_names[i] != NULL; i++)
     if (strcmp(name, macro_names[i]) == 0)
       return macro(ps, t, (enum cel_macro)i, pos);
-  /* optional.of(x), optional.none(): a namespaced global. */
-  if (t->k == N_IDENT && strcmp(t->name, "optional") == 0 &&
-      !is_var(ps, "optional")) {
+  /* cel.bind(var, init, body): init evaluated once, var in scope in
+   * body only. */
+  if (t->k == N_IDENT && strcmp(t->name, "cel") == 0 && !is_var(ps, "cel") &&
+      strcmp(name, "bind") == 0)
+    return bind(ps, pos);
+  /* optional.of(x), strings.quote(s)...: a namespaced global. */
+  if (t->k == N_IDENT && is_namespace(t->name) && !is_var(ps, t->name)) {
     char *full = NULL;
 
-    if (asprintf(&full, "optional.%s", name) < 0 || keep_str(ps, full) < 0) {
+    if (asprintf(&full, "%s.%s", t->name, name) < 0 ||
+        keep_str(ps, full) < 0) {
       fail(ps, pos, "out of memory");
       return NULL;
     }
@@ -815,9 +862,8 @@ static struct cel_node *primary(struct parser *ps) {
       next(ps);
       return global_call(ps, name, pos);
     }
-    /* "optional" is a namespace for optional.of/none; checked at the call. */
-    if (!is_var(ps, name) && !(strcmp(name, "optional") == 0 &&
-                               ps->tok.t == T_DOT)) {
+    /* A namespace (optional.of, strings.quote) is checked at the call. */
+    if (!is_var(ps, name) && !(is_namespace(name) && ps->tok.t == T_DOT)) {
       fail(ps, pos, "undeclared reference to '%s' (in container '')", name);
       return NULL;
     }
@@ -1062,6 +1108,15 @@ struct cp_cel_program *cp_cel_compile(const char *src,
     return NULL;
   }
   return p;
+}
+
+const char *cp_cel_program_unsupported(const struct cp_cel_program *p) {
+  size_t i;
+
+  for (i = 0; p != NULL && i < p->n_nodes; i++)
+    if (p->nodes[i]->k == N_CALL && !cel_function_supported(p->nodes[i]->name))
+      return p->nodes[i]->name;
+  return NULL;
 }
 
 int cp_cel_program_uses(const struct cp_cel_program *p, const char *name) {

@@ -254,6 +254,11 @@ static const struct lib_case lib_cases[] = {
     {"1/0 == 1 && true", "!division by zero"},
     {"[1, 0].exists(x, 1/x == 1)", "true"},
     {"[0, 1].all(x, 1/x == 1)", "!division by zero"},
+    /* cel.bind, and kube's functions cplane lacks: compile, fail to run */
+    {"cel.bind(x, [1, 2], x.size() + x[1])", "4"},
+    {"cel.bind(x, 1, cel.bind(y, x + 1, [x, y]))", "[1, 2]"},
+    {"isIP('10.0.0.1')", "!function isIP is not supported"},
+    {"'%d'.format([1])", "!function format is not supported"},
     {NULL, NULL}};
 
 static void test_kube_libraries(void **state) {
@@ -325,6 +330,25 @@ static void test_parse_errors(void **state) {
   free(e);
   e = compile_error("");
   free(e);
+  e = compile_error("cel.bind(x, 1, y)");
+  assert_non_null(strstr(e, "undeclared reference to 'y'"));
+  free(e);
+  e = compile_error("strings.nope('a')");
+  assert_non_null(strstr(e, "undeclared reference to 'strings.nope'"));
+  free(e);
+  {
+    static const char *const vars[] = {"self", NULL};
+    char *err = NULL;
+    struct cp_cel_program *p = cp_cel_compile("isCIDR(self) || self.x", vars,
+                                              &err);
+
+    assert_non_null(p);
+    assert_string_equal(cp_cel_program_unsupported(p), "isCIDR");
+    cp_cel_program_free(p);
+    p = cp_cel_compile("self.x.matches('a')", vars, &err);
+    assert_null(cp_cel_program_unsupported(p));
+    cp_cel_program_free(p);
+  }
 }
 
 /* No source can exhaust the stack, memory or the CPU. */
@@ -478,7 +502,8 @@ static const char *widget_schema =
     "\"rule\":\"!oldSelf.hasValue() || self >= oldSelf.value()\","
     "\"optionalOldSelf\":true,\"message\":\"gen only grows\"},"
     "{\"rule\":\"oldSelf.hasValue() || self == 1\",\"optionalOldSelf\":true,"
-    "\"message\":\"gen starts at 1\"}]}}}}}";
+    "\"message\":\"gen starts at 1\"},"
+    "{\"rule\":\"isIP(string(self)) && false\"}]}}}}}";
 
 static char *errors_of(struct cp_schema_result *r) {
   static char buf[2048];
