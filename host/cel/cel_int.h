@@ -178,6 +178,9 @@ int cel_compare(const struct cel_val *a, const struct cel_val *b);
 /* Canonical text of v (cp_cel_eval_text's form), in the arena. */
 char *cel_format(struct cel_ctx *c, const struct cel_val *v);
 
+/* 1 when name is in the NULL-terminated table t. */
+int cel_in_table(const char *const *t, const char *name);
+
 /* Calls function name (receiver target or NULL; args already
  * evaluated, none an error). */
 struct cel_val cel_call(struct cel_ctx *c, const char *name,

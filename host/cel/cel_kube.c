@@ -28,17 +28,8 @@ static const char *members[] = {
     "isLessThan", "add", "sub", "asInteger", "asApproximateFloat", "sign",
     "isInteger", NULL};
 
-static int in_table(const char **t, const char *name) {
-  size_t i;
-
-  for (i = 0; t[i] != NULL; i++)
-    if (strcmp(t[i], name) == 0)
-      return 1;
-  return 0;
-}
-
 int cel_kube_known(const char *name, int member) {
-  return in_table(member ? members : globals, name);
+  return cel_in_table(member ? members : globals, name);
 }
 
 static int is(const char *a, const char *b) { return strcmp(a, b) == 0; }

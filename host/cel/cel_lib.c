@@ -42,7 +42,7 @@ static const char *unsupported_members[] = {
     "isGlobalUnicast", "containsIP", "containsCIDR", "masked",
     "prefixLength", "ip", "major", "minor", "patch", NULL};
 
-static int in_table(const char **t, const char *name) {
+int cel_in_table(const char *const *t, const char *name) {
   size_t i;
 
   for (i = 0; t[i] != NULL; i++)
@@ -52,17 +52,18 @@ static int in_table(const char **t, const char *name) {
 }
 
 int cel_function_known(const char *name, int member) {
-  return in_table(member ? members : globals, name) ||
+  return cel_in_table(member ? members : globals, name) ||
          cel_kube_known(name, member) ||
-         in_table(member ? unsupported_members : unsupported_globals, name);
+         cel_in_table(member ? unsupported_members : unsupported_globals,
+                      name);
 }
 
 int cel_function_supported(const char *name) {
-  if (in_table(globals, name) || in_table(members, name) ||
+  if (cel_in_table(globals, name) || cel_in_table(members, name) ||
       cel_kube_known(name, 0) || cel_kube_known(name, 1))
     return 1;
-  return !in_table(unsupported_members, name) &&
-         !in_table(unsupported_globals, name);
+  return !cel_in_table(unsupported_members, name) &&
+         !cel_in_table(unsupported_globals, name);
 }
 
 /* Code points in a UTF-8 string. */

@@ -11,21 +11,7 @@
 . "$(dirname "$0")/lib/common.sh"
 
 command -v kubectl >/dev/null || fail "kubectl is not installed"
-mkdir -m 700 "$TMP/data"
-mkdir -m 755 "$TMP/noplugins"
-cat >"$TMP/c.ini" <<INI
-[host]
-log_level = info
-data_dir = $TMP/data
-plugin_dir = $TMP/noplugins
-[apiserver]
-port = 0
-INI
-"$B/cplane" -c "$TMP/c.ini" >"$TMP/log" 2>&1 &
-PIDS+=($!)
-wait_for_log "$TMP/log" "ready: "
-K() { kubectl --kubeconfig "$TMP/data/admin.kubeconfig" \
-  --cache-dir "$TMP/cache" --request-timeout=20s "$@"; }
+start_cplane
 
 # expect_refused FILE VERB PATTERN...: `kubectl VERB -f FILE` fails with
 # every PATTERN (fixed strings) in its output.

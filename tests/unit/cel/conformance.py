@@ -87,43 +87,6 @@ def tokens(text):
             i = j
 
 
-def parse_msg(toks, end):
-    """A message: list of (name, value) where value is bytes, str or a
-    nested list."""
-    fields = []
-    while True:
-        t = next(toks)
-        if t == ("p", end):
-            return fields
-        if t[0] == "p" and t[1] in ",;":
-            continue
-        name = t[1] if t[0] in ("w", "ext") else None
-        if name is None:
-            raise ValueError("field name %r" % (t,))
-        t = next(toks)
-        if t == ("p", ":"):
-            t = next(toks)
-        if t in (("p", "{"), ("p", "<")):
-            fields.append((name, parse_msg(toks, "}" if t[1] == "{" else ">")))
-        elif t[0] == "s":
-            v = t[1]
-            while True:  # adjacent strings concatenate
-                pk = next(toks)
-                if pk[0] == "s":
-                    v += pk[1]
-                    continue
-                toks = push(pk, toks)
-                break
-            fields.append((name, v))
-        else:
-            fields.append((name, t[1]))
-
-
-def push(tok, it):
-    yield tok
-    yield from it
-
-
 class Stream:
     def __init__(self, it):
         self.it = it
