@@ -573,7 +573,10 @@ static struct cel_val call(struct cel_ctx *c, const struct cel_node *n,
   for (i = 0; i < n->n_args; i++)
     if ((args[i] = eval(c, n->args[i], sc)).k == K_ERROR)
       return args[i];
-  return cel_call(c, n->name, n->target != NULL ? &t : NULL, args, n->n_args);
+  c->lit = n;
+  t = cel_call(c, n->name, n->target != NULL ? &t : NULL, args, n->n_args);
+  c->lit = NULL;
+  return t;
 }
 
 static struct cel_val eval(struct cel_ctx *c, const struct cel_node *n,

@@ -96,6 +96,8 @@ struct cel_node {
                             * macro (pred) or (filter, transform) */
   size_t n_args;
   int *opt_flags;          /* per list item / map entry: `?` */
+  struct cp_pattern *re;   /* matches/find/findAll with a literal
+                            * pattern: compiled with the program */
 };
 
 struct cp_cel_program {
@@ -130,6 +132,8 @@ struct cel_ctx {
    * (a rule matching every item of a list compiles once). */
   char *re_text;
   struct cp_pattern *re;
+  /* The literal pattern of the call being made (the program's). */
+  const struct cel_node *lit;
 };
 
 struct cp_pattern;

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "apiserver/schema_pattern.h"
 #include "cel/cel_int.h"
 
 enum tok {
@@ -181,6 +182,7 @@ void cp_cel_program_free(struct cp_cel_program *p) {
   if (p == NULL)
     return;
   for (i = 0; i < p->n_nodes; i++) {
+    cp_pattern_free(p->nodes[i]->re);
     free(p->nodes[i]->args);
     free(p->nodes[i]->opt_flags);
     free(p->nodes[i]);
@@ -598,6 +600,34 @@ static int is_var(struct parser *ps, const char *name) {
   return 0;
 }
 
+/* matches/find/findAll with a literal pattern: compiled once, with the
+ * program, and refused now when it is not a valid RE2 pattern. */
+static int literal_regex(struct parser *ps, struct cel_node *call) {
+  const struct cel_node *a;
+  char *text, *err = NULL;
+  size_t at = call->target != NULL ? 0 : 1;
+
+  if ((strcmp(call->name, "matches") != 0 && strcmp(call->name, "find") != 0 &&
+       strcmp(call->name, "findAll") != 0) || call->n_args <= at)
+    return 0;
+  a = call->args[at];
+  if (a->k != N_LIT || a->lit.k != K_STRING)
+    return 0;
+  if ((text = strndup(a->lit.v.s.p, a->lit.v.s.n)) == NULL) {
+    fail(ps, a->pos, "out of memory");
+    return -1;
+  }
+  call->re = cp_pattern_compile(text, &err);
+  free(text);
+  if (call->re == NULL) {
+    fail(ps, a->pos, "invalid matches argument: %s",
+         err ? err : "out of memory");
+    free(err);
+    return -1;
+  }
+  return 0;
+}
+
 /* Arguments after '(' up to ')'. */
 static int call_args(struct parser *ps, struct cel_node *call) {
   if (ps->tok.t == T_RPAREN)
@@ -736,7 +766,7 @@ static struct cel_node *member_call(struct parser *ps, struct cel_node *t,
   n->target = t;
   if ((n->name = ident_dup(ps, name, strlen(name))) == NULL)
     return NULL;
-  return call_args(ps, n) < 0 ? NULL : n;
+  return call_args(ps, n) < 0 || literal_regex(ps, n) < 0 ? NULL : n;
 }
 
 static struct cel_node *global_call(struct parser *ps, const char *name,
@@ -762,7 +792,7 @@ static struct cel_node *global_call(struct parser *ps, const char *name,
     return NULL;
   if ((n->name = ident_dup(ps, name, strlen(name))) == NULL)
     return NULL;
-  return call_args(ps, n) < 0 ? NULL : n;
+  return call_args(ps, n) < 0 || literal_regex(ps, n) < 0 ? NULL : n;
 }
 
 static struct cel_node *literal(struct parser *ps) {

@@ -57,6 +57,12 @@ struct cp_pattern *cel_regex(struct cel_ctx *c, const char *text, size_t n,
   char *t, *msg = NULL;
   struct cp_pattern *p;
 
+  if (c->lit != NULL && c->lit->re != NULL) {
+    const struct cel_val *l = &c->lit->args[c->lit->target ? 0 : 1]->lit;
+
+    if (l->v.s.n == n && memcmp(l->v.s.p, text, n) == 0)
+      return c->lit->re;
+  }
   if (c->re != NULL && strlen(c->re_text) == n &&
       memcmp(c->re_text, text, n) == 0)
     return c->re;

@@ -187,7 +187,8 @@ static const struct lib_case lib_cases[] = {
     {"'abc 123 def 456'.findAll('[0-9]+')", "[\"123\", \"456\"]"},
     {"'abc 123 def 456'.findAll('[0-9]+', 1)", "[\"123\"]"},
     {"'k8s-app'.matches('^[a-z0-9-]+$')", "true"},
-    {"'x'.matches('(?=x)')", "!error parsing regexp"},
+    {"'x'.matches('(?=x)')", "!invalid matches argument: error parsing regexp"},
+    {"'x'.matches('(?=' + 'x)')", "!error parsing regexp"},
     {"matches('abc', 'b')", "true"},
     /* url */
     {"url('https://user@example.com:8443/a%20b?x=1&x=2&y=z#f').getScheme()",
