@@ -22,6 +22,7 @@
 
 #include "apiserver/schema_format.h"
 #include "apiserver/schema_pattern.h"
+#include "apiserver/schema_rules.h"
 #include "log/log.h"
 
 #define REF_PREFIX "#/components/schemas/"
@@ -69,6 +70,7 @@ struct cp_schema {
   char *ref;                /* "$ref" text until resolved */
   struct cp_schema *target; /* what ref names */
   struct cp_schema *next_node; /* the document's arena list */
+  struct cp_schema_rules *rules; /* x-kubernetes-validations, or NULL */
 };
 
 struct def {
@@ -130,6 +132,7 @@ static void node_free(struct cp_schema *s) {
   free(s->ref);
   free(s->pattern);
   cp_pattern_free(s->re);
+  cp_schema_rules_free(s->rules);
   free(s->all_of);
   free(s->any_of);
   free(s->one_of);
@@ -426,7 +429,8 @@ static int compile_ext(struct cp_schema *s, json_object *j, const char *at,
       num_member(j, "minimum", &s->has_min, &s->min, at, err) < 0 ||
       num_member(j, "maximum", &s->has_max, &s->max, at, err) < 0 ||
       copy_member(j, "default", &s->default_val, err) < 0 ||
-      copy_member(j, "enum", &s->enum_vals, err) < 0)
+      copy_member(j, "enum", &s->enum_vals, err) < 0 ||
+      cp_schema_rules_compile(j, at, &s->rules, err) < 0) /* CEL rules */
     return -1;
   if (s->enum_vals != NULL && !json_object_is_type(s->enum_vals,
                                                    json_type_array))
@@ -1962,6 +1966,16 @@ const char *cp_schema_patch_merge_key(const struct cp_schema *s) {
 const char *cp_schema_patch_strategy(const struct cp_schema *s) {
   s = deref(s);
   return s != NULL ? s->strategy : NULL;
+}
+
+const struct cp_schema_rules *cp_schema_rules_of(const struct cp_schema *s) {
+  s = deref(s);
+  return s != NULL ? s->rules : NULL;
+}
+
+int cp_schema_is_property(const struct cp_schema *s, const char *name) {
+  s = deref(s);
+  return s != NULL && prop_of(s, name) != NULL;
 }
 
 int cp_schema_preserves_unknown(const struct cp_schema *s) {

@@ -22,6 +22,7 @@
 struct json_object;
 struct cp_schema;     /* one node */
 struct cp_schema_doc; /* a set of nodes: a root and/or named definitions */
+struct cp_schema_rules;
 
 /* Compiles JSON text: either one schema (the document's root) or
  * {"components":{"schemas":{NAME: schema, ...}}} (named definitions,
@@ -114,6 +115,11 @@ const struct cp_schema *cp_schema_items(const struct cp_schema *s);
 /* x-kubernetes-patch-merge-key / -patch-strategy, or NULL. */
 const char *cp_schema_patch_merge_key(const struct cp_schema *s);
 const char *cp_schema_patch_strategy(const struct cp_schema *s);
+/* The node's compiled x-kubernetes-validations (schema_rules.h), or
+ * NULL. */
+const struct cp_schema_rules *cp_schema_rules_of(const struct cp_schema *s);
+/* 1 when name is one of s's declared properties (not additionalProperties'). */
+int cp_schema_is_property(const struct cp_schema *s, const char *name);
 /* 1 when the node keeps unknown fields (x-kubernetes-preserve-unknown-
  * fields). */
 int cp_schema_preserves_unknown(const struct cp_schema *s);

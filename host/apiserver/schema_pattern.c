@@ -356,3 +356,26 @@ int cp_pattern_match(const struct cp_pattern *p, const char *s, size_t len) {
   pcre2_match_data_free(md);
   return rc;
 }
+
+int cp_pattern_find(const struct cp_pattern *p, const char *s, size_t len,
+                    size_t from, size_t *start, size_t *end) {
+  pcre2_match_data *md;
+  PCRE2_SIZE *ov;
+  int rc;
+
+  if (from > len)
+    return 0;
+  if ((md = pcre2_match_data_create_from_pattern(p->code, NULL)) == NULL)
+    return -1;
+  rc = pcre2_match(p->code, (PCRE2_SPTR)s, len, from, 0, md, p->mctx);
+  if (rc >= 0) {
+    ov = pcre2_get_ovector_pointer(md);
+    *start = ov[0];
+    *end = ov[1];
+    rc = 1;
+  } else {
+    rc = rc == PCRE2_ERROR_NOMATCH ? 0 : -1;
+  }
+  pcre2_match_data_free(md);
+  return rc;
+}

@@ -40,4 +40,11 @@ void cp_pattern_free(struct cp_pattern *p);
  * unchecked. */
 int cp_pattern_match(const struct cp_pattern *p, const char *s, size_t len);
 
+/* The leftmost match in s at or after byte from, for CEL's find() and
+ * findAll(): 1 with [*start, *end), 0 when none, -1 when it could not be
+ * decided (out of memory, or past the backtracking budget: no DFA
+ * fallback here, as it cannot say where a match starts). */
+int cp_pattern_find(const struct cp_pattern *p, const char *s, size_t len,
+                    size_t from, size_t *start, size_t *end);
+
 #endif /* CPLANE_HOST_APISERVER_SCHEMA_PATTERN_H */

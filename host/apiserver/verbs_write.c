@@ -15,6 +15,7 @@
 #include "apiserver/crd_scale.h"
 #include "apiserver/patch.h"
 #include "apiserver/schema.h"
+#include "apiserver/schema_rules.h"
 #include "apiserver/status.h"
 #include "apiserver/strategy/strategy.h"
 #include "apiserver/verbs.h"
@@ -359,7 +360,8 @@ static void undecodable(struct cp_api_response *rs,
  * for a value of the wrong type. */
 static int schema_validate(struct cp_api_ctx *ctx,
                            const struct cp_resource_type *t, json_object *o,
-                           int body, struct cp_api_response *rs) {
+                           json_object *old, int body,
+                           struct cp_api_response *rs) {
   const struct cp_schema *s = type_schema(ctx, t);
   struct cp_schema_result r = {0};
   const struct cp_schema_error *e;
@@ -367,7 +369,10 @@ static int schema_validate(struct cp_api_ctx *ctx,
 
   if (s == NULL)
     return 0;
-  if (cp_schema_validate(s, o, &r) > 0) {
+  cp_schema_validate(s, o, &r);
+  if (!t->builtin) /* x-kubernetes-validations (CEL rules) */
+    cp_schema_rules_check(s, o, old, &r);
+  if (r.n_errors > 0) {
     if (body && t->builtin && (e = first_type_error(&r)) != NULL)
       undecodable(rs, t, e);
     else
@@ -534,7 +539,7 @@ void cp_verb_create(struct cp_api_ctx *ctx, struct cp_api_request *rq,
   else
     json_object_object_del(md, "generation");
   json_object_object_del(md, "deletionTimestamp");
-  if (schema_validate(ctx, rq->type, o, 1, rs) < 0 ||
+  if (schema_validate(ctx, rq->type, o, NULL, 1, rs) < 0 ||
       cp_admission_strategy(ctx, rq, o, NULL, rs) < 0)
     goto out;
   /* kube's tokens controller: a token Secret gets its token. */
@@ -947,7 +952,7 @@ void cp_verb_update(struct cp_api_ctx *ctx, struct cp_api_request *rq,
     goto out;
   }
   if (!is_scale && (validate_meta(rq->type, next, rs) < 0 ||
-                    schema_validate(ctx, rq->type, next, 1, rs) < 0 ||
+                    schema_validate(ctx, rq->type, next, cur, 1, rs) < 0 ||
                     cp_admission_strategy(ctx, rq, next, cur, rs) < 0))
     goto out;
   admitted = !is_scale;
@@ -1068,7 +1073,7 @@ void cp_verb_patch(struct cp_api_ctx *ctx, struct cp_api_request *rq,
     json_object_put(patched);
     if (next == NULL ||
         (!is_scale && (validate_meta(rq->type, next, rs) < 0 ||
-                       schema_validate(ctx, rq->type, next, 0, rs) < 0 ||
+                       schema_validate(ctx, rq->type, next, cur, 0, rs) < 0 ||
                        cp_admission_strategy(ctx, rq, next, cur, rs) < 0))) {
       if (rs->body == NULL)
         cp_api_respond_status(rs, 500, NULL);
