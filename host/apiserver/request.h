@@ -98,6 +98,10 @@ struct cp_api_ctx {
   /* The PriorityClasses pod admission reads (priorityclass_cache.h);
    * NULL: admission reads the store. */
   struct cp_pc_cache *pc_cache;
+  /* The RBAC authorizer (rbac/authorizer.h): access reviews and the
+   * escalation checks of role and binding writes ask it. NULL: no RBAC
+   * (only system:masters). Set before the threads that use ctx run. */
+  struct cp_rbac *rbac;
 };
 
 /* Splits a resource path (/api/v1/..., /apis/g/v/...) into the request's
