@@ -4,6 +4,7 @@
  * URLs), names are path segments. Stored only: enforcement comes later.
  */
 #include "apiserver/strategy/rbac.h"
+#include "apiserver/rbac/escalation.h"
 
 static void validate(const struct cp_strategy_write *w, struct json_object *obj,
                      struct json_object *old, struct cp_field_errors *errs) {
@@ -16,6 +17,7 @@ const struct cp_strategy cp_strategy_roles = {
     .group = "rbac.authorization.k8s.io",
     .resource = "roles",
     .validate = validate,
+    .admit = cp_rbac_admit_role, /* escalation prevention */
     .columns = cp_rbac_role_columns,
     .n_columns = 2,
     .cells = cp_rbac_role_cells,
