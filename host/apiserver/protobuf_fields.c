@@ -23,8 +23,8 @@ static const struct cp_pb_field f2[] = {
     {"expression", 2, CP_PB_STRING, 0, -1},
 };
 static const struct cp_pb_field f3[] = {
-    {"namespaceSelector", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 503},
-    {"objectSelector", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 503},
+    {"namespaceSelector", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 519},
+    {"objectSelector", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 519},
     {"resourceRules", 3, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 7},
     {"excludeResourceRules", 4, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 7},
     {"matchPolicy", 7, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
@@ -34,21 +34,21 @@ static const struct cp_pb_field f4[] = {
     {"clientConfig", 2, CP_PB_MESSAGE, 0, 26},
     {"rules", 3, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 11},
     {"failurePolicy", 4, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
-    {"namespaceSelector", 5, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 503},
+    {"namespaceSelector", 5, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 519},
     {"sideEffects", 6, CP_PB_STRING, CP_PB_POINTER, -1},
     {"timeoutSeconds", 7, CP_PB_INT32, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"admissionReviewVersions", 8, CP_PB_STRING, CP_PB_REPEATED, -1},
     {"matchPolicy", 9, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"reinvocationPolicy", 10, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
-    {"objectSelector", 11, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 503},
+    {"objectSelector", 11, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 519},
     {"matchConditions", 12, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 2},
 };
 static const struct cp_pb_field f5[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 510},
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 526},
     {"webhooks", 2, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 4},
 };
 static const struct cp_pb_field f6[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 506},
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 522},
     {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 5},
 };
 static const struct cp_pb_field f7[] = {
@@ -62,7 +62,7 @@ static const struct cp_pb_field f8[] = {
 static const struct cp_pb_field f9[] = {
     {"name", 1, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"namespace", 2, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
-    {"selector", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 503},
+    {"selector", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 519},
     {"parameterNotFoundAction", 4, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
 static const struct cp_pb_field f10[] = {
@@ -85,16 +85,16 @@ static const struct cp_pb_field f13[] = {
     {"expressionWarnings", 1, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 1},
 };
 static const struct cp_pb_field f14[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 510},
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 526},
     {"spec", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 19},
     {"status", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 20},
 };
 static const struct cp_pb_field f15[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 510},
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 526},
     {"spec", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 17},
 };
 static const struct cp_pb_field f16[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 506},
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 522},
     {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 15},
 };
 static const struct cp_pb_field f17[] = {
@@ -104,7 +104,7 @@ static const struct cp_pb_field f17[] = {
     {"validationActions", 4, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
 };
 static const struct cp_pb_field f18[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 506},
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 522},
     {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 14},
 };
 static const struct cp_pb_field f19[] = {
@@ -119,27 +119,27 @@ static const struct cp_pb_field f19[] = {
 static const struct cp_pb_field f20[] = {
     {"observedGeneration", 1, CP_PB_INT64, CP_PB_OMITEMPTY, -1},
     {"typeChecking", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 13},
-    {"conditions", 3, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 490},
+    {"conditions", 3, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 506},
 };
 static const struct cp_pb_field f21[] = {
     {"name", 1, CP_PB_STRING, 0, -1},
     {"clientConfig", 2, CP_PB_MESSAGE, 0, 26},
     {"rules", 3, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 11},
     {"failurePolicy", 4, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
-    {"namespaceSelector", 5, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 503},
+    {"namespaceSelector", 5, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 519},
     {"sideEffects", 6, CP_PB_STRING, CP_PB_POINTER, -1},
     {"timeoutSeconds", 7, CP_PB_INT32, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"admissionReviewVersions", 8, CP_PB_STRING, CP_PB_REPEATED, -1},
     {"matchPolicy", 9, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
-    {"objectSelector", 10, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 503},
+    {"objectSelector", 10, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 519},
     {"matchConditions", 11, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 2},
 };
 static const struct cp_pb_field f22[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 510},
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 526},
     {"webhooks", 2, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 21},
 };
 static const struct cp_pb_field f23[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 506},
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 522},
     {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 22},
 };
 static const struct cp_pb_field f24[] = {
@@ -158,33 +158,33 @@ static const struct cp_pb_field f26[] = {
     {"url", 3, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
 static const struct cp_pb_field f27[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 510},
-    {"data", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 529},
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 526},
+    {"data", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 545},
     {"revision", 3, CP_PB_INT64, 0, -1},
 };
 static const struct cp_pb_field f28[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 506},
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 522},
     {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 27},
 };
 static const struct cp_pb_field f29[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 510},
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 526},
     {"spec", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 32},
     {"status", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 33},
 };
 static const struct cp_pb_field f30[] = {
     {"type", 1, CP_PB_STRING, 0, -1},
     {"status", 2, CP_PB_STRING, 0, -1},
-    {"lastTransitionTime", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 523},
+    {"lastTransitionTime", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 539},
     {"reason", 4, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"message", 5, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
 };
 static const struct cp_pb_field f31[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 506},
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 522},
     {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 29},
 };
 static const struct cp_pb_field f32[] = {
-    {"selector", 1, CP_PB_MESSAGE, CP_PB_POINTER, 503},
-    {"template", 2, CP_PB_MESSAGE, 0, 290},
+    {"selector", 1, CP_PB_MESSAGE, CP_PB_POINTER, 519},
+    {"template", 2, CP_PB_MESSAGE, 0, 306},
     {"updateStrategy", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 34},
     {"minReadySeconds", 4, CP_PB_INT32, CP_PB_OMITEMPTY, -1},
     {"revisionHistoryLimit", 6, CP_PB_INT32, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
@@ -206,7 +206,7 @@ static const struct cp_pb_field f34[] = {
     {"rollingUpdate", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 46},
 };
 static const struct cp_pb_field f35[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 510},
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 526},
     {"spec", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 38},
     {"status", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 39},
 };
@@ -215,17 +215,17 @@ static const struct cp_pb_field f36[] = {
     {"status", 2, CP_PB_STRING, 0, -1},
     {"reason", 4, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"message", 5, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
-    {"lastUpdateTime", 6, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 523},
-    {"lastTransitionTime", 7, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 523},
+    {"lastUpdateTime", 6, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 539},
+    {"lastTransitionTime", 7, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 539},
 };
 static const struct cp_pb_field f37[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 506},
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 522},
     {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 35},
 };
 static const struct cp_pb_field f38[] = {
     {"replicas", 1, CP_PB_INT32, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
-    {"selector", 2, CP_PB_MESSAGE, CP_PB_POINTER, 503},
-    {"template", 3, CP_PB_MESSAGE, 0, 290},
+    {"selector", 2, CP_PB_MESSAGE, CP_PB_POINTER, 519},
+    {"template", 3, CP_PB_MESSAGE, 0, 306},
     {"strategy", 4, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 40},
     {"minReadySeconds", 5, CP_PB_INT32, CP_PB_OMITEMPTY, -1},
     {"revisionHistoryLimit", 6, CP_PB_INT32, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
@@ -248,25 +248,25 @@ static const struct cp_pb_field f40[] = {
     {"rollingUpdate", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 47},
 };
 static const struct cp_pb_field f41[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 510},
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 526},
     {"spec", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 44},
     {"status", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 45},
 };
 static const struct cp_pb_field f42[] = {
     {"type", 1, CP_PB_STRING, 0, -1},
     {"status", 2, CP_PB_STRING, 0, -1},
-    {"lastTransitionTime", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 523},
+    {"lastTransitionTime", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 539},
     {"reason", 4, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"message", 5, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
 };
 static const struct cp_pb_field f43[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 506},
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 522},
     {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 41},
 };
 static const struct cp_pb_field f44[] = {
     {"replicas", 1, CP_PB_INT32, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
-    {"selector", 2, CP_PB_MESSAGE, CP_PB_POINTER, 503},
-    {"template", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 290},
+    {"selector", 2, CP_PB_MESSAGE, CP_PB_POINTER, 519},
+    {"template", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 306},
     {"minReadySeconds", 4, CP_PB_INT32, CP_PB_OMITEMPTY, -1},
 };
 static const struct cp_pb_field f45[] = {
@@ -279,31 +279,31 @@ static const struct cp_pb_field f45[] = {
     {"terminatingReplicas", 7, CP_PB_INT32, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
 static const struct cp_pb_field f46[] = {
-    {"maxUnavailable", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 532},
-    {"maxSurge", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 532},
+    {"maxUnavailable", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 548},
+    {"maxSurge", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 548},
 };
 static const struct cp_pb_field f47[] = {
-    {"maxUnavailable", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 532},
-    {"maxSurge", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 532},
+    {"maxUnavailable", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 548},
+    {"maxSurge", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 548},
 };
 static const struct cp_pb_field f48[] = {
     {"partition", 1, CP_PB_INT32, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
-    {"maxUnavailable", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 532},
+    {"maxUnavailable", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 548},
 };
 static const struct cp_pb_field f49[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 510},
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 526},
     {"spec", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 54},
     {"status", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 55},
 };
 static const struct cp_pb_field f50[] = {
     {"type", 1, CP_PB_STRING, 0, -1},
     {"status", 2, CP_PB_STRING, 0, -1},
-    {"lastTransitionTime", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 523},
+    {"lastTransitionTime", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 539},
     {"reason", 4, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"message", 5, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
 };
 static const struct cp_pb_field f51[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 506},
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 522},
     {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 49},
 };
 static const struct cp_pb_field f52[] = {
@@ -315,9 +315,9 @@ static const struct cp_pb_field f53[] = {
 };
 static const struct cp_pb_field f54[] = {
     {"replicas", 1, CP_PB_INT32, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
-    {"selector", 2, CP_PB_MESSAGE, CP_PB_POINTER, 503},
-    {"template", 3, CP_PB_MESSAGE, 0, 290},
-    {"volumeClaimTemplates", 4, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 250},
+    {"selector", 2, CP_PB_MESSAGE, CP_PB_POINTER, 519},
+    {"template", 3, CP_PB_MESSAGE, 0, 306},
+    {"volumeClaimTemplates", 4, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 266},
     {"serviceName", 5, CP_PB_STRING, 0, -1},
     {"podManagementPolicy", 6, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"updateStrategy", 7, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 56},
@@ -343,429 +343,512 @@ static const struct cp_pb_field f56[] = {
     {"rollingUpdate", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 48},
 };
 static const struct cp_pb_field f57[] = {
-    {"name", 1, CP_PB_STRING, 0, -1},
-    {"targetAverageUtilization", 2, CP_PB_INT32, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
-    {"targetAverageValue", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 482},
-    {"container", 5, CP_PB_STRING, 0, -1},
+    {"items", 1, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
 };
 static const struct cp_pb_field f58[] = {
-    {"name", 1, CP_PB_STRING, 0, -1},
-    {"currentAverageUtilization", 2, CP_PB_INT32, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
-    {"currentAverageValue", 3, CP_PB_MESSAGE, 0, 482},
-    {"container", 4, CP_PB_STRING, 0, -1},
+    {"rawSelector", 1, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
+    {"requirements", 2, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 510},
 };
 static const struct cp_pb_field f59[] = {
-    {"kind", 1, CP_PB_STRING, 0, -1},
-    {"name", 2, CP_PB_STRING, 0, -1},
-    {"apiVersion", 3, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
+    {"rawSelector", 1, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
+    {"requirements", 2, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 520},
 };
 static const struct cp_pb_field f60[] = {
-    {"metricName", 1, CP_PB_STRING, 0, -1},
-    {"metricSelector", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 503},
-    {"targetValue", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 482},
-    {"targetAverageValue", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 482},
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 526},
+    {"spec", 2, CP_PB_MESSAGE, 0, 70},
+    {"status", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 71},
 };
 static const struct cp_pb_field f61[] = {
-    {"metricName", 1, CP_PB_STRING, 0, -1},
-    {"metricSelector", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 503},
-    {"currentValue", 3, CP_PB_MESSAGE, 0, 482},
-    {"currentAverageValue", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 482},
+    {"path", 1, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
+    {"verb", 2, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
 };
 static const struct cp_pb_field f62[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 510},
-    {"spec", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 65},
-    {"status", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 66},
+    {"verbs", 1, CP_PB_STRING, CP_PB_REPEATED, -1},
+    {"nonResourceURLs", 2, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
 };
 static const struct cp_pb_field f63[] = {
-    {"type", 1, CP_PB_STRING, 0, -1},
-    {"status", 2, CP_PB_STRING, 0, -1},
-    {"lastTransitionTime", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 523},
-    {"reason", 4, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
-    {"message", 5, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
+    {"namespace", 1, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
+    {"verb", 2, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
+    {"group", 3, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
+    {"version", 4, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
+    {"resource", 5, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
+    {"subresource", 6, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
+    {"name", 7, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
+    {"fieldSelector", 8, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 58},
+    {"labelSelector", 9, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 59},
 };
 static const struct cp_pb_field f64[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 506},
-    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 62},
+    {"verbs", 1, CP_PB_STRING, CP_PB_REPEATED, -1},
+    {"apiGroups", 2, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
+    {"resources", 3, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
+    {"resourceNames", 4, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
 };
 static const struct cp_pb_field f65[] = {
-    {"scaleTargetRef", 1, CP_PB_MESSAGE, 0, 59},
-    {"minReplicas", 2, CP_PB_INT32, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
-    {"maxReplicas", 3, CP_PB_INT32, 0, -1},
-    {"targetCPUUtilizationPercentage", 4, CP_PB_INT32, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 526},
+    {"spec", 2, CP_PB_MESSAGE, 0, 66},
+    {"status", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 71},
 };
 static const struct cp_pb_field f66[] = {
-    {"observedGeneration", 1, CP_PB_INT64, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
-    {"lastScaleTime", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 523},
-    {"currentReplicas", 3, CP_PB_INT32, 0, -1},
-    {"desiredReplicas", 4, CP_PB_INT32, 0, -1},
-    {"currentCPUUtilizationPercentage", 5, CP_PB_INT32, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
+    {"resourceAttributes", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 63},
+    {"nonResourceAttributes", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 61},
 };
 static const struct cp_pb_field f67[] = {
-    {"type", 1, CP_PB_STRING, 0, -1},
-    {"object", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 69},
-    {"pods", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 71},
-    {"resource", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 73},
-    {"external", 5, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 60},
-    {"containerResource", 7, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 57},
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 526},
+    {"spec", 2, CP_PB_MESSAGE, 0, 68},
+    {"status", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 72},
 };
 static const struct cp_pb_field f68[] = {
-    {"type", 1, CP_PB_STRING, 0, -1},
-    {"object", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 70},
-    {"pods", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 72},
-    {"resource", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 74},
-    {"external", 5, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 61},
-    {"containerResource", 7, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 58},
+    {"namespace", 1, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
 };
 static const struct cp_pb_field f69[] = {
-    {"target", 1, CP_PB_MESSAGE, 0, 59},
-    {"metricName", 2, CP_PB_STRING, 0, -1},
-    {"targetValue", 3, CP_PB_MESSAGE, 0, 482},
-    {"selector", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 503},
-    {"averageValue", 5, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 482},
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 526},
+    {"spec", 2, CP_PB_MESSAGE, 0, 70},
+    {"status", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 71},
 };
 static const struct cp_pb_field f70[] = {
-    {"target", 1, CP_PB_MESSAGE, 0, 59},
-    {"metricName", 2, CP_PB_STRING, 0, -1},
-    {"currentValue", 3, CP_PB_MESSAGE, 0, 482},
-    {"selector", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 503},
-    {"averageValue", 5, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 482},
+    {"resourceAttributes", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 63},
+    {"nonResourceAttributes", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 61},
+    {"user", 3, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
+    {"groups", 4, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
+    {"extra", 5, CP_PB_MESSAGE, CP_PB_MAP | CP_PB_OMITEMPTY, 57},
+    {"uid", 6, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
 };
 static const struct cp_pb_field f71[] = {
-    {"metricName", 1, CP_PB_STRING, 0, -1},
-    {"targetAverageValue", 2, CP_PB_MESSAGE, 0, 482},
-    {"selector", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 503},
+    {"allowed", 1, CP_PB_BOOL, 0, -1},
+    {"reason", 2, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
+    {"evaluationError", 3, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
+    {"denied", 4, CP_PB_BOOL, CP_PB_OMITEMPTY, -1},
 };
 static const struct cp_pb_field f72[] = {
-    {"metricName", 1, CP_PB_STRING, 0, -1},
-    {"currentAverageValue", 2, CP_PB_MESSAGE, 0, 482},
-    {"selector", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 503},
+    {"resourceRules", 1, CP_PB_MESSAGE, CP_PB_REPEATED, 64},
+    {"nonResourceRules", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 62},
+    {"incomplete", 3, CP_PB_BOOL, 0, -1},
+    {"evaluationError", 4, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
 };
 static const struct cp_pb_field f73[] = {
     {"name", 1, CP_PB_STRING, 0, -1},
     {"targetAverageUtilization", 2, CP_PB_INT32, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
-    {"targetAverageValue", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 482},
+    {"targetAverageValue", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 498},
+    {"container", 5, CP_PB_STRING, 0, -1},
 };
 static const struct cp_pb_field f74[] = {
     {"name", 1, CP_PB_STRING, 0, -1},
     {"currentAverageUtilization", 2, CP_PB_INT32, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
-    {"currentAverageValue", 3, CP_PB_MESSAGE, 0, 482},
+    {"currentAverageValue", 3, CP_PB_MESSAGE, 0, 498},
+    {"container", 4, CP_PB_STRING, 0, -1},
 };
 static const struct cp_pb_field f75[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 510},
-    {"spec", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 76},
-    {"status", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 77},
-};
-static const struct cp_pb_field f76[] = {
-    {"replicas", 1, CP_PB_INT32, CP_PB_OMITEMPTY, -1},
-};
-static const struct cp_pb_field f77[] = {
-    {"replicas", 1, CP_PB_INT32, 0, -1},
-    {"selector", 2, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
-};
-static const struct cp_pb_field f78[] = {
-    {"name", 1, CP_PB_STRING, 0, -1},
-    {"target", 2, CP_PB_MESSAGE, 0, 94},
-    {"container", 3, CP_PB_STRING, 0, -1},
-};
-static const struct cp_pb_field f79[] = {
-    {"name", 1, CP_PB_STRING, 0, -1},
-    {"current", 2, CP_PB_MESSAGE, 0, 95},
-    {"container", 3, CP_PB_STRING, 0, -1},
-};
-static const struct cp_pb_field f80[] = {
     {"kind", 1, CP_PB_STRING, 0, -1},
     {"name", 2, CP_PB_STRING, 0, -1},
     {"apiVersion", 3, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
 };
+static const struct cp_pb_field f76[] = {
+    {"metricName", 1, CP_PB_STRING, 0, -1},
+    {"metricSelector", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 519},
+    {"targetValue", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 498},
+    {"targetAverageValue", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 498},
+};
+static const struct cp_pb_field f77[] = {
+    {"metricName", 1, CP_PB_STRING, 0, -1},
+    {"metricSelector", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 519},
+    {"currentValue", 3, CP_PB_MESSAGE, 0, 498},
+    {"currentAverageValue", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 498},
+};
+static const struct cp_pb_field f78[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 526},
+    {"spec", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 81},
+    {"status", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 82},
+};
+static const struct cp_pb_field f79[] = {
+    {"type", 1, CP_PB_STRING, 0, -1},
+    {"status", 2, CP_PB_STRING, 0, -1},
+    {"lastTransitionTime", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 539},
+    {"reason", 4, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
+    {"message", 5, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
+};
+static const struct cp_pb_field f80[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 522},
+    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 78},
+};
 static const struct cp_pb_field f81[] = {
-    {"metric", 1, CP_PB_MESSAGE, 0, 91},
-    {"target", 2, CP_PB_MESSAGE, 0, 94},
+    {"scaleTargetRef", 1, CP_PB_MESSAGE, 0, 75},
+    {"minReplicas", 2, CP_PB_INT32, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
+    {"maxReplicas", 3, CP_PB_INT32, 0, -1},
+    {"targetCPUUtilizationPercentage", 4, CP_PB_INT32, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
 static const struct cp_pb_field f82[] = {
-    {"metric", 1, CP_PB_MESSAGE, 0, 91},
-    {"current", 2, CP_PB_MESSAGE, 0, 95},
+    {"observedGeneration", 1, CP_PB_INT64, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
+    {"lastScaleTime", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 539},
+    {"currentReplicas", 3, CP_PB_INT32, 0, -1},
+    {"desiredReplicas", 4, CP_PB_INT32, 0, -1},
+    {"currentCPUUtilizationPercentage", 5, CP_PB_INT32, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
 static const struct cp_pb_field f83[] = {
+    {"type", 1, CP_PB_STRING, 0, -1},
+    {"object", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 85},
+    {"pods", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 87},
+    {"resource", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 89},
+    {"external", 5, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 76},
+    {"containerResource", 7, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 73},
+};
+static const struct cp_pb_field f84[] = {
+    {"type", 1, CP_PB_STRING, 0, -1},
+    {"object", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 86},
+    {"pods", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 88},
+    {"resource", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 90},
+    {"external", 5, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 77},
+    {"containerResource", 7, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 74},
+};
+static const struct cp_pb_field f85[] = {
+    {"target", 1, CP_PB_MESSAGE, 0, 75},
+    {"metricName", 2, CP_PB_STRING, 0, -1},
+    {"targetValue", 3, CP_PB_MESSAGE, 0, 498},
+    {"selector", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 519},
+    {"averageValue", 5, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 498},
+};
+static const struct cp_pb_field f86[] = {
+    {"target", 1, CP_PB_MESSAGE, 0, 75},
+    {"metricName", 2, CP_PB_STRING, 0, -1},
+    {"currentValue", 3, CP_PB_MESSAGE, 0, 498},
+    {"selector", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 519},
+    {"averageValue", 5, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 498},
+};
+static const struct cp_pb_field f87[] = {
+    {"metricName", 1, CP_PB_STRING, 0, -1},
+    {"targetAverageValue", 2, CP_PB_MESSAGE, 0, 498},
+    {"selector", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 519},
+};
+static const struct cp_pb_field f88[] = {
+    {"metricName", 1, CP_PB_STRING, 0, -1},
+    {"currentAverageValue", 2, CP_PB_MESSAGE, 0, 498},
+    {"selector", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 519},
+};
+static const struct cp_pb_field f89[] = {
+    {"name", 1, CP_PB_STRING, 0, -1},
+    {"targetAverageUtilization", 2, CP_PB_INT32, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
+    {"targetAverageValue", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 498},
+};
+static const struct cp_pb_field f90[] = {
+    {"name", 1, CP_PB_STRING, 0, -1},
+    {"currentAverageUtilization", 2, CP_PB_INT32, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
+    {"currentAverageValue", 3, CP_PB_MESSAGE, 0, 498},
+};
+static const struct cp_pb_field f91[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 526},
+    {"spec", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 92},
+    {"status", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 93},
+};
+static const struct cp_pb_field f92[] = {
+    {"replicas", 1, CP_PB_INT32, CP_PB_OMITEMPTY, -1},
+};
+static const struct cp_pb_field f93[] = {
+    {"replicas", 1, CP_PB_INT32, 0, -1},
+    {"selector", 2, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
+};
+static const struct cp_pb_field f94[] = {
+    {"name", 1, CP_PB_STRING, 0, -1},
+    {"target", 2, CP_PB_MESSAGE, 0, 110},
+    {"container", 3, CP_PB_STRING, 0, -1},
+};
+static const struct cp_pb_field f95[] = {
+    {"name", 1, CP_PB_STRING, 0, -1},
+    {"current", 2, CP_PB_MESSAGE, 0, 111},
+    {"container", 3, CP_PB_STRING, 0, -1},
+};
+static const struct cp_pb_field f96[] = {
+    {"kind", 1, CP_PB_STRING, 0, -1},
+    {"name", 2, CP_PB_STRING, 0, -1},
+    {"apiVersion", 3, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
+};
+static const struct cp_pb_field f97[] = {
+    {"metric", 1, CP_PB_MESSAGE, 0, 107},
+    {"target", 2, CP_PB_MESSAGE, 0, 110},
+};
+static const struct cp_pb_field f98[] = {
+    {"metric", 1, CP_PB_MESSAGE, 0, 107},
+    {"current", 2, CP_PB_MESSAGE, 0, 111},
+};
+static const struct cp_pb_field f99[] = {
     {"type", 1, CP_PB_STRING, 0, -1},
     {"value", 2, CP_PB_INT32, 0, -1},
     {"periodSeconds", 3, CP_PB_INT32, 0, -1},
 };
-static const struct cp_pb_field f84[] = {
+static const struct cp_pb_field f100[] = {
     {"selectPolicy", 1, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
-    {"policies", 2, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 83},
+    {"policies", 2, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 99},
     {"stabilizationWindowSeconds", 3, CP_PB_INT32, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
-    {"tolerance", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 482},
+    {"tolerance", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 498},
 };
-static const struct cp_pb_field f85[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 510},
-    {"spec", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 89},
-    {"status", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 90},
+static const struct cp_pb_field f101[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 526},
+    {"spec", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 105},
+    {"status", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 106},
 };
-static const struct cp_pb_field f86[] = {
-    {"scaleUp", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 84},
-    {"scaleDown", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 84},
+static const struct cp_pb_field f102[] = {
+    {"scaleUp", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 100},
+    {"scaleDown", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 100},
 };
-static const struct cp_pb_field f87[] = {
+static const struct cp_pb_field f103[] = {
     {"type", 1, CP_PB_STRING, 0, -1},
     {"status", 2, CP_PB_STRING, 0, -1},
-    {"lastTransitionTime", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 523},
+    {"lastTransitionTime", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 539},
     {"reason", 4, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"message", 5, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f88[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 506},
-    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 85},
+static const struct cp_pb_field f104[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 522},
+    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 101},
 };
-static const struct cp_pb_field f89[] = {
-    {"scaleTargetRef", 1, CP_PB_MESSAGE, 0, 80},
+static const struct cp_pb_field f105[] = {
+    {"scaleTargetRef", 1, CP_PB_MESSAGE, 0, 96},
     {"minReplicas", 2, CP_PB_INT32, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"maxReplicas", 3, CP_PB_INT32, 0, -1},
-    {"metrics", 4, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 92},
-    {"behavior", 5, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 86},
+    {"metrics", 4, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 108},
+    {"behavior", 5, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 102},
 };
-static const struct cp_pb_field f90[] = {
+static const struct cp_pb_field f106[] = {
     {"observedGeneration", 1, CP_PB_INT64, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
-    {"lastScaleTime", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 523},
+    {"lastScaleTime", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 539},
     {"currentReplicas", 3, CP_PB_INT32, CP_PB_OMITEMPTY, -1},
     {"desiredReplicas", 4, CP_PB_INT32, 0, -1},
-    {"currentMetrics", 5, CP_PB_MESSAGE, CP_PB_REPEATED, 93},
-    {"conditions", 6, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 87},
+    {"currentMetrics", 5, CP_PB_MESSAGE, CP_PB_REPEATED, 109},
+    {"conditions", 6, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 103},
 };
-static const struct cp_pb_field f91[] = {
+static const struct cp_pb_field f107[] = {
     {"name", 1, CP_PB_STRING, 0, -1},
-    {"selector", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 503},
+    {"selector", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 519},
 };
-static const struct cp_pb_field f92[] = {
+static const struct cp_pb_field f108[] = {
     {"type", 1, CP_PB_STRING, 0, -1},
-    {"object", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 96},
-    {"pods", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 98},
-    {"resource", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 100},
-    {"external", 5, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 81},
-    {"containerResource", 7, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 78},
+    {"object", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 112},
+    {"pods", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 114},
+    {"resource", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 116},
+    {"external", 5, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 97},
+    {"containerResource", 7, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 94},
 };
-static const struct cp_pb_field f93[] = {
+static const struct cp_pb_field f109[] = {
     {"type", 1, CP_PB_STRING, 0, -1},
-    {"object", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 97},
-    {"pods", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 99},
-    {"resource", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 101},
-    {"external", 5, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 82},
-    {"containerResource", 7, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 79},
+    {"object", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 113},
+    {"pods", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 115},
+    {"resource", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 117},
+    {"external", 5, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 98},
+    {"containerResource", 7, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 95},
 };
-static const struct cp_pb_field f94[] = {
+static const struct cp_pb_field f110[] = {
     {"type", 1, CP_PB_STRING, 0, -1},
-    {"value", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 482},
-    {"averageValue", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 482},
+    {"value", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 498},
+    {"averageValue", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 498},
     {"averageUtilization", 4, CP_PB_INT32, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f95[] = {
-    {"value", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 482},
-    {"averageValue", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 482},
+static const struct cp_pb_field f111[] = {
+    {"value", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 498},
+    {"averageValue", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 498},
     {"averageUtilization", 3, CP_PB_INT32, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f96[] = {
-    {"describedObject", 1, CP_PB_MESSAGE, 0, 80},
-    {"target", 2, CP_PB_MESSAGE, 0, 94},
-    {"metric", 3, CP_PB_MESSAGE, 0, 91},
+static const struct cp_pb_field f112[] = {
+    {"describedObject", 1, CP_PB_MESSAGE, 0, 96},
+    {"target", 2, CP_PB_MESSAGE, 0, 110},
+    {"metric", 3, CP_PB_MESSAGE, 0, 107},
 };
-static const struct cp_pb_field f97[] = {
-    {"metric", 1, CP_PB_MESSAGE, 0, 91},
-    {"current", 2, CP_PB_MESSAGE, 0, 95},
-    {"describedObject", 3, CP_PB_MESSAGE, 0, 80},
+static const struct cp_pb_field f113[] = {
+    {"metric", 1, CP_PB_MESSAGE, 0, 107},
+    {"current", 2, CP_PB_MESSAGE, 0, 111},
+    {"describedObject", 3, CP_PB_MESSAGE, 0, 96},
 };
-static const struct cp_pb_field f98[] = {
-    {"metric", 1, CP_PB_MESSAGE, 0, 91},
-    {"target", 2, CP_PB_MESSAGE, 0, 94},
+static const struct cp_pb_field f114[] = {
+    {"metric", 1, CP_PB_MESSAGE, 0, 107},
+    {"target", 2, CP_PB_MESSAGE, 0, 110},
 };
-static const struct cp_pb_field f99[] = {
-    {"metric", 1, CP_PB_MESSAGE, 0, 91},
-    {"current", 2, CP_PB_MESSAGE, 0, 95},
+static const struct cp_pb_field f115[] = {
+    {"metric", 1, CP_PB_MESSAGE, 0, 107},
+    {"current", 2, CP_PB_MESSAGE, 0, 111},
 };
-static const struct cp_pb_field f100[] = {
+static const struct cp_pb_field f116[] = {
     {"name", 1, CP_PB_STRING, 0, -1},
-    {"target", 2, CP_PB_MESSAGE, 0, 94},
+    {"target", 2, CP_PB_MESSAGE, 0, 110},
 };
-static const struct cp_pb_field f101[] = {
+static const struct cp_pb_field f117[] = {
     {"name", 1, CP_PB_STRING, 0, -1},
-    {"current", 2, CP_PB_MESSAGE, 0, 95},
+    {"current", 2, CP_PB_MESSAGE, 0, 111},
 };
-static const struct cp_pb_field f102[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 510},
-    {"spec", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 104},
-    {"status", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 105},
+static const struct cp_pb_field f118[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 526},
+    {"spec", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 120},
+    {"status", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 121},
 };
-static const struct cp_pb_field f103[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 506},
-    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 102},
+static const struct cp_pb_field f119[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 522},
+    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 118},
 };
-static const struct cp_pb_field f104[] = {
+static const struct cp_pb_field f120[] = {
     {"schedule", 1, CP_PB_STRING, 0, -1},
     {"startingDeadlineSeconds", 2, CP_PB_INT64, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"concurrencyPolicy", 3, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"suspend", 4, CP_PB_BOOL, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
-    {"jobTemplate", 5, CP_PB_MESSAGE, 0, 111},
+    {"jobTemplate", 5, CP_PB_MESSAGE, 0, 127},
     {"successfulJobsHistoryLimit", 6, CP_PB_INT32, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"failedJobsHistoryLimit", 7, CP_PB_INT32, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"timeZone", 8, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f105[] = {
-    {"active", 1, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 248},
-    {"lastScheduleTime", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 523},
-    {"lastSuccessfulTime", 5, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 523},
+static const struct cp_pb_field f121[] = {
+    {"active", 1, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 264},
+    {"lastScheduleTime", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 539},
+    {"lastSuccessfulTime", 5, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 539},
 };
-static const struct cp_pb_field f106[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 510},
-    {"spec", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 109},
-    {"status", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 110},
+static const struct cp_pb_field f122[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 526},
+    {"spec", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 125},
+    {"status", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 126},
 };
-static const struct cp_pb_field f107[] = {
+static const struct cp_pb_field f123[] = {
     {"type", 1, CP_PB_STRING, 0, -1},
     {"status", 2, CP_PB_STRING, 0, -1},
-    {"lastProbeTime", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 523},
-    {"lastTransitionTime", 4, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 523},
+    {"lastProbeTime", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 539},
+    {"lastTransitionTime", 4, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 539},
     {"reason", 5, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"message", 6, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f108[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 506},
-    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 106},
+static const struct cp_pb_field f124[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 522},
+    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 122},
 };
-static const struct cp_pb_field f109[] = {
+static const struct cp_pb_field f125[] = {
     {"parallelism", 1, CP_PB_INT32, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"completions", 2, CP_PB_INT32, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"activeDeadlineSeconds", 3, CP_PB_INT64, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
-    {"selector", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 503},
+    {"selector", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 519},
     {"manualSelector", 5, CP_PB_BOOL, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
-    {"template", 6, CP_PB_MESSAGE, 0, 290},
+    {"template", 6, CP_PB_MESSAGE, 0, 306},
     {"backoffLimit", 7, CP_PB_INT32, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"ttlSecondsAfterFinished", 8, CP_PB_INT32, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"completionMode", 9, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"suspend", 10, CP_PB_BOOL, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
-    {"podFailurePolicy", 11, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 112},
+    {"podFailurePolicy", 11, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 128},
     {"backoffLimitPerIndex", 12, CP_PB_INT32, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"maxFailedIndexes", 13, CP_PB_INT32, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"podReplacementPolicy", 14, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"managedBy", 15, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
-    {"successPolicy", 16, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 116},
+    {"successPolicy", 16, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 132},
 };
-static const struct cp_pb_field f110[] = {
-    {"conditions", 1, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 107},
-    {"startTime", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 523},
-    {"completionTime", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 523},
+static const struct cp_pb_field f126[] = {
+    {"conditions", 1, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 123},
+    {"startTime", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 539},
+    {"completionTime", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 539},
     {"active", 4, CP_PB_INT32, CP_PB_OMITEMPTY, -1},
     {"succeeded", 5, CP_PB_INT32, CP_PB_OMITEMPTY, -1},
     {"failed", 6, CP_PB_INT32, CP_PB_OMITEMPTY, -1},
     {"completedIndexes", 7, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
-    {"uncountedTerminatedPods", 8, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 118},
+    {"uncountedTerminatedPods", 8, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 134},
     {"ready", 9, CP_PB_INT32, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"failedIndexes", 10, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"terminating", 11, CP_PB_INT32, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f111[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 510},
-    {"spec", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 109},
+static const struct cp_pb_field f127[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 526},
+    {"spec", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 125},
 };
-static const struct cp_pb_field f112[] = {
-    {"rules", 1, CP_PB_MESSAGE, CP_PB_REPEATED, 115},
+static const struct cp_pb_field f128[] = {
+    {"rules", 1, CP_PB_MESSAGE, CP_PB_REPEATED, 131},
 };
-static const struct cp_pb_field f113[] = {
+static const struct cp_pb_field f129[] = {
     {"containerName", 1, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"operator", 2, CP_PB_STRING, 0, -1},
     {"values", 3, CP_PB_INT32, CP_PB_REPEATED, -1},
 };
-static const struct cp_pb_field f114[] = {
+static const struct cp_pb_field f130[] = {
     {"type", 1, CP_PB_STRING, 0, -1},
     {"status", 2, CP_PB_STRING, 0, -1},
 };
-static const struct cp_pb_field f115[] = {
+static const struct cp_pb_field f131[] = {
     {"action", 1, CP_PB_STRING, 0, -1},
-    {"onExitCodes", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 113},
-    {"onPodConditions", 3, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 114},
+    {"onExitCodes", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 129},
+    {"onPodConditions", 3, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 130},
 };
-static const struct cp_pb_field f116[] = {
-    {"rules", 1, CP_PB_MESSAGE, CP_PB_REPEATED, 117},
+static const struct cp_pb_field f132[] = {
+    {"rules", 1, CP_PB_MESSAGE, CP_PB_REPEATED, 133},
 };
-static const struct cp_pb_field f117[] = {
+static const struct cp_pb_field f133[] = {
     {"succeededIndexes", 1, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"succeededCount", 2, CP_PB_INT32, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f118[] = {
+static const struct cp_pb_field f134[] = {
     {"succeeded", 1, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
     {"failed", 2, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f119[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 510},
-    {"spec", 2, CP_PB_MESSAGE, 0, 122},
-    {"status", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 123},
+static const struct cp_pb_field f135[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 526},
+    {"spec", 2, CP_PB_MESSAGE, 0, 138},
+    {"status", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 139},
 };
-static const struct cp_pb_field f120[] = {
+static const struct cp_pb_field f136[] = {
     {"type", 1, CP_PB_STRING, 0, -1},
     {"reason", 2, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"message", 3, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
-    {"lastUpdateTime", 4, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 523},
-    {"lastTransitionTime", 5, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 523},
+    {"lastUpdateTime", 4, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 539},
+    {"lastTransitionTime", 5, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 539},
     {"status", 6, CP_PB_STRING, 0, -1},
 };
-static const struct cp_pb_field f121[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 506},
-    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 119},
+static const struct cp_pb_field f137[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 522},
+    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 135},
 };
-static const struct cp_pb_field f122[] = {
+static const struct cp_pb_field f138[] = {
     {"request", 1, CP_PB_BYTES, 0, -1},
     {"username", 2, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"uid", 3, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"groups", 4, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
     {"usages", 5, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
-    {"extra", 6, CP_PB_MESSAGE, CP_PB_MAP | CP_PB_OMITEMPTY, 124},
+    {"extra", 6, CP_PB_MESSAGE, CP_PB_MAP | CP_PB_OMITEMPTY, 140},
     {"signerName", 7, CP_PB_STRING, 0, -1},
     {"expirationSeconds", 8, CP_PB_INT32, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f123[] = {
-    {"conditions", 1, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 120},
+static const struct cp_pb_field f139[] = {
+    {"conditions", 1, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 136},
     {"certificate", 2, CP_PB_BYTES, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f124[] = {
+static const struct cp_pb_field f140[] = {
     {"items", 1, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f125[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 510},
-    {"spec", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 127},
+static const struct cp_pb_field f141[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 526},
+    {"spec", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 143},
 };
-static const struct cp_pb_field f126[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 506},
-    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 125},
+static const struct cp_pb_field f142[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 522},
+    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 141},
 };
-static const struct cp_pb_field f127[] = {
+static const struct cp_pb_field f143[] = {
     {"holderIdentity", 1, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"leaseDurationSeconds", 2, CP_PB_INT32, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
-    {"acquireTime", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 509},
-    {"renewTime", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 509},
+    {"acquireTime", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 525},
+    {"renewTime", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 525},
     {"leaseTransitions", 5, CP_PB_INT32, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"strategy", 6, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"preferredHolder", 7, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f128[] = {
+static const struct cp_pb_field f144[] = {
     {"volumeID", 1, CP_PB_STRING, 0, -1},
     {"fsType", 2, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"partition", 3, CP_PB_INT32, CP_PB_OMITEMPTY, -1},
     {"readOnly", 4, CP_PB_BOOL, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f129[] = {
-    {"nodeAffinity", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 230},
-    {"podAffinity", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 263},
-    {"podAntiAffinity", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 265},
+static const struct cp_pb_field f145[] = {
+    {"nodeAffinity", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 246},
+    {"podAffinity", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 279},
+    {"podAntiAffinity", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 281},
 };
-static const struct cp_pb_field f130[] = {
+static const struct cp_pb_field f146[] = {
     {"type", 1, CP_PB_STRING, 0, -1},
     {"localhostProfile", 2, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f131[] = {
+static const struct cp_pb_field f147[] = {
     {"name", 1, CP_PB_STRING, 0, -1},
     {"devicePath", 2, CP_PB_STRING, 0, -1},
 };
-static const struct cp_pb_field f132[] = {
-    {"preferAvoidPods", 1, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 294},
+static const struct cp_pb_field f148[] = {
+    {"preferAvoidPods", 1, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 310},
 };
-static const struct cp_pb_field f133[] = {
+static const struct cp_pb_field f149[] = {
     {"diskName", 1, CP_PB_STRING, 0, -1},
     {"diskURI", 2, CP_PB_STRING, 0, -1},
     {"cachingMode", 3, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
@@ -773,437 +856,437 @@ static const struct cp_pb_field f133[] = {
     {"readOnly", 5, CP_PB_BOOL, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"kind", 6, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f134[] = {
+static const struct cp_pb_field f150[] = {
     {"secretName", 1, CP_PB_STRING, 0, -1},
     {"shareName", 2, CP_PB_STRING, 0, -1},
     {"readOnly", 3, CP_PB_BOOL, CP_PB_OMITEMPTY, -1},
     {"secretNamespace", 4, CP_PB_STRING, CP_PB_POINTER, -1},
 };
-static const struct cp_pb_field f135[] = {
+static const struct cp_pb_field f151[] = {
     {"secretName", 1, CP_PB_STRING, 0, -1},
     {"shareName", 2, CP_PB_STRING, 0, -1},
     {"readOnly", 3, CP_PB_BOOL, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f136[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 510},
-    {"target", 2, CP_PB_MESSAGE, 0, 248},
+static const struct cp_pb_field f152[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 526},
+    {"target", 2, CP_PB_MESSAGE, 0, 264},
 };
-static const struct cp_pb_field f137[] = {
+static const struct cp_pb_field f153[] = {
     {"driver", 1, CP_PB_STRING, 0, -1},
     {"volumeHandle", 2, CP_PB_STRING, 0, -1},
     {"readOnly", 3, CP_PB_BOOL, CP_PB_OMITEMPTY, -1},
     {"fsType", 4, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"volumeAttributes", 5, CP_PB_STRING, CP_PB_MAP | CP_PB_OMITEMPTY, -1},
-    {"controllerPublishSecretRef", 6, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 328},
-    {"nodeStageSecretRef", 7, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 328},
-    {"nodePublishSecretRef", 8, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 328},
-    {"controllerExpandSecretRef", 9, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 328},
-    {"nodeExpandSecretRef", 10, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 328},
+    {"controllerPublishSecretRef", 6, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 344},
+    {"nodeStageSecretRef", 7, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 344},
+    {"nodePublishSecretRef", 8, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 344},
+    {"controllerExpandSecretRef", 9, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 344},
+    {"nodeExpandSecretRef", 10, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 344},
 };
-static const struct cp_pb_field f138[] = {
+static const struct cp_pb_field f154[] = {
     {"driver", 1, CP_PB_STRING, 0, -1},
     {"readOnly", 2, CP_PB_BOOL, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"fsType", 3, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"volumeAttributes", 4, CP_PB_STRING, CP_PB_MAP | CP_PB_OMITEMPTY, -1},
-    {"nodePublishSecretRef", 5, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 219},
+    {"nodePublishSecretRef", 5, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 235},
 };
-static const struct cp_pb_field f139[] = {
+static const struct cp_pb_field f155[] = {
     {"add", 1, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
     {"drop", 2, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f140[] = {
+static const struct cp_pb_field f156[] = {
     {"monitors", 1, CP_PB_STRING, CP_PB_REPEATED, -1},
     {"path", 2, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"user", 3, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"secretFile", 4, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
-    {"secretRef", 5, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 328},
+    {"secretRef", 5, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 344},
     {"readOnly", 6, CP_PB_BOOL, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f141[] = {
+static const struct cp_pb_field f157[] = {
     {"monitors", 1, CP_PB_STRING, CP_PB_REPEATED, -1},
     {"path", 2, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"user", 3, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"secretFile", 4, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
-    {"secretRef", 5, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 219},
+    {"secretRef", 5, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 235},
     {"readOnly", 6, CP_PB_BOOL, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f142[] = {
+static const struct cp_pb_field f158[] = {
     {"volumeID", 1, CP_PB_STRING, 0, -1},
     {"fsType", 2, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"readOnly", 3, CP_PB_BOOL, CP_PB_OMITEMPTY, -1},
-    {"secretRef", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 328},
+    {"secretRef", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 344},
 };
-static const struct cp_pb_field f143[] = {
+static const struct cp_pb_field f159[] = {
     {"volumeID", 1, CP_PB_STRING, 0, -1},
     {"fsType", 2, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"readOnly", 3, CP_PB_BOOL, CP_PB_OMITEMPTY, -1},
-    {"secretRef", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 219},
+    {"secretRef", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 235},
 };
-static const struct cp_pb_field f144[] = {
+static const struct cp_pb_field f160[] = {
     {"timeoutSeconds", 1, CP_PB_INT32, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f145[] = {
+static const struct cp_pb_field f161[] = {
     {"name", 1, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"signerName", 2, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
-    {"labelSelector", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 503},
+    {"labelSelector", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 519},
     {"path", 4, CP_PB_STRING, 0, -1},
     {"optional", 5, CP_PB_BOOL, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f146[] = {
+static const struct cp_pb_field f162[] = {
     {"type", 1, CP_PB_STRING, 0, -1},
     {"status", 2, CP_PB_STRING, 0, -1},
     {"message", 3, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"error", 4, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f147[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 510},
-    {"conditions", 2, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 146},
+static const struct cp_pb_field f163[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 526},
+    {"conditions", 2, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 162},
 };
-static const struct cp_pb_field f148[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 506},
-    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 147},
+static const struct cp_pb_field f164[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 522},
+    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 163},
 };
-static const struct cp_pb_field f149[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 510},
+static const struct cp_pb_field f165[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 526},
     {"data", 2, CP_PB_STRING, CP_PB_MAP | CP_PB_OMITEMPTY, -1},
     {"binaryData", 3, CP_PB_BYTES, CP_PB_MAP | CP_PB_OMITEMPTY, -1},
     {"immutable", 4, CP_PB_BOOL, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f150[] = {
-    {"localObjectReference", 1, CP_PB_MESSAGE, CP_PB_INLINE, 219},
+static const struct cp_pb_field f166[] = {
+    {"localObjectReference", 1, CP_PB_MESSAGE, CP_PB_INLINE, 235},
     {"optional", 2, CP_PB_BOOL, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f151[] = {
-    {"localObjectReference", 1, CP_PB_MESSAGE, CP_PB_INLINE, 219},
+static const struct cp_pb_field f167[] = {
+    {"localObjectReference", 1, CP_PB_MESSAGE, CP_PB_INLINE, 235},
     {"key", 2, CP_PB_STRING, 0, -1},
     {"optional", 3, CP_PB_BOOL, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f152[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 506},
-    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 149},
+static const struct cp_pb_field f168[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 522},
+    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 165},
 };
-static const struct cp_pb_field f153[] = {
+static const struct cp_pb_field f169[] = {
     {"namespace", 1, CP_PB_STRING, 0, -1},
     {"name", 2, CP_PB_STRING, 0, -1},
     {"uid", 3, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"resourceVersion", 4, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"kubeletConfigKey", 5, CP_PB_STRING, 0, -1},
 };
-static const struct cp_pb_field f154[] = {
-    {"localObjectReference", 1, CP_PB_MESSAGE, CP_PB_INLINE, 219},
-    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 208},
+static const struct cp_pb_field f170[] = {
+    {"localObjectReference", 1, CP_PB_MESSAGE, CP_PB_INLINE, 235},
+    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 224},
     {"optional", 4, CP_PB_BOOL, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f155[] = {
-    {"localObjectReference", 1, CP_PB_MESSAGE, CP_PB_INLINE, 219},
-    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 208},
+static const struct cp_pb_field f171[] = {
+    {"localObjectReference", 1, CP_PB_MESSAGE, CP_PB_INLINE, 235},
+    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 224},
     {"defaultMode", 3, CP_PB_INT32, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"optional", 4, CP_PB_BOOL, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f156[] = {
+static const struct cp_pb_field f172[] = {
     {"name", 1, CP_PB_STRING, 0, -1},
     {"image", 2, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"command", 3, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
     {"args", 4, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
     {"workingDir", 5, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
-    {"ports", 6, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 159},
-    {"env", 7, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 180},
-    {"resources", 8, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 315},
-    {"volumeMounts", 9, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 356},
-    {"livenessProbe", 10, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 296},
-    {"readinessProbe", 11, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 296},
-    {"lifecycle", 12, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 209},
+    {"ports", 6, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 175},
+    {"env", 7, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 196},
+    {"resources", 8, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 331},
+    {"volumeMounts", 9, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 372},
+    {"livenessProbe", 10, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 312},
+    {"readinessProbe", 11, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 312},
+    {"lifecycle", 12, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 225},
     {"terminationMessagePath", 13, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"imagePullPolicy", 14, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
-    {"securityContext", 15, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 330},
+    {"securityContext", 15, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 346},
     {"stdin", 16, CP_PB_BOOL, CP_PB_OMITEMPTY, -1},
     {"stdinOnce", 17, CP_PB_BOOL, CP_PB_OMITEMPTY, -1},
     {"tty", 18, CP_PB_BOOL, CP_PB_OMITEMPTY, -1},
-    {"envFrom", 19, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 179},
+    {"envFrom", 19, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 195},
     {"terminationMessagePolicy", 20, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
-    {"volumeDevices", 21, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 355},
-    {"startupProbe", 22, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 296},
-    {"resizePolicy", 23, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 160},
+    {"volumeDevices", 21, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 371},
+    {"startupProbe", 22, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 312},
+    {"resizePolicy", 23, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 176},
     {"restartPolicy", 24, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
-    {"restartPolicyRules", 25, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 161},
+    {"restartPolicyRules", 25, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 177},
 };
-static const struct cp_pb_field f157[] = {
+static const struct cp_pb_field f173[] = {
     {"containerName", 1, CP_PB_STRING, 0, -1},
     {"resourceName", 2, CP_PB_STRING, 0, -1},
     {"requestName", 3, CP_PB_STRING, 0, -1},
 };
-static const struct cp_pb_field f158[] = {
+static const struct cp_pb_field f174[] = {
     {"names", 1, CP_PB_STRING, CP_PB_REPEATED, -1},
     {"sizeBytes", 2, CP_PB_INT64, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f159[] = {
+static const struct cp_pb_field f175[] = {
     {"name", 1, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"hostPort", 2, CP_PB_INT32, CP_PB_OMITEMPTY, -1},
     {"containerPort", 3, CP_PB_INT32, 0, -1},
     {"protocol", 4, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"hostIP", 5, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f160[] = {
+static const struct cp_pb_field f176[] = {
     {"resourceName", 1, CP_PB_STRING, 0, -1},
     {"restartPolicy", 2, CP_PB_STRING, 0, -1},
 };
-static const struct cp_pb_field f161[] = {
+static const struct cp_pb_field f177[] = {
     {"action", 1, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
-    {"exitCodes", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 162},
+    {"exitCodes", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 178},
 };
-static const struct cp_pb_field f162[] = {
+static const struct cp_pb_field f178[] = {
     {"operator", 1, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"values", 2, CP_PB_INT32, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f163[] = {
-    {"waiting", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 166},
-    {"running", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 164},
-    {"terminated", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 165},
+static const struct cp_pb_field f179[] = {
+    {"waiting", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 182},
+    {"running", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 180},
+    {"terminated", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 181},
 };
-static const struct cp_pb_field f164[] = {
-    {"startedAt", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 523},
+static const struct cp_pb_field f180[] = {
+    {"startedAt", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 539},
 };
-static const struct cp_pb_field f165[] = {
+static const struct cp_pb_field f181[] = {
     {"exitCode", 1, CP_PB_INT32, 0, -1},
     {"signal", 2, CP_PB_INT32, CP_PB_OMITEMPTY, -1},
     {"reason", 3, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"message", 4, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
-    {"startedAt", 5, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 523},
-    {"finishedAt", 6, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 523},
+    {"startedAt", 5, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 539},
+    {"finishedAt", 6, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 539},
     {"containerID", 7, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f166[] = {
+static const struct cp_pb_field f182[] = {
     {"reason", 1, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"message", 2, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f167[] = {
+static const struct cp_pb_field f183[] = {
     {"name", 1, CP_PB_STRING, 0, -1},
-    {"state", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 163},
-    {"lastState", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 163},
+    {"state", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 179},
+    {"lastState", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 179},
     {"ready", 4, CP_PB_BOOL, 0, -1},
     {"restartCount", 5, CP_PB_INT32, 0, -1},
     {"image", 6, CP_PB_STRING, 0, -1},
     {"imageID", 7, CP_PB_STRING, 0, -1},
     {"containerID", 8, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"started", 9, CP_PB_BOOL, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
-    {"allocatedResources", 10, CP_PB_MESSAGE, CP_PB_MAP | CP_PB_OMITEMPTY, 482},
-    {"resources", 11, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 315},
-    {"volumeMounts", 12, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 357},
-    {"user", 13, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 168},
-    {"allocatedResourcesStatus", 14, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 316},
+    {"allocatedResources", 10, CP_PB_MESSAGE, CP_PB_MAP | CP_PB_OMITEMPTY, 498},
+    {"resources", 11, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 331},
+    {"volumeMounts", 12, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 373},
+    {"user", 13, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 184},
+    {"allocatedResourcesStatus", 14, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 332},
     {"stopSignal", 15, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f168[] = {
-    {"linux", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 215},
+static const struct cp_pb_field f184[] = {
+    {"linux", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 231},
 };
-static const struct cp_pb_field f169[] = {
+static const struct cp_pb_field f185[] = {
     {"Port", 1, CP_PB_INT32, 0, -1},
 };
-static const struct cp_pb_field f170[] = {
-    {"items", 1, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 171},
+static const struct cp_pb_field f186[] = {
+    {"items", 1, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 187},
 };
-static const struct cp_pb_field f171[] = {
+static const struct cp_pb_field f187[] = {
     {"path", 1, CP_PB_STRING, 0, -1},
-    {"fieldRef", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 247},
-    {"resourceFieldRef", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 309},
+    {"fieldRef", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 263},
+    {"resourceFieldRef", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 325},
     {"mode", 4, CP_PB_INT32, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f172[] = {
-    {"items", 1, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 171},
+static const struct cp_pb_field f188[] = {
+    {"items", 1, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 187},
     {"defaultMode", 2, CP_PB_INT32, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f173[] = {
+static const struct cp_pb_field f189[] = {
     {"medium", 1, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
-    {"sizeLimit", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 482},
+    {"sizeLimit", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 498},
 };
-static const struct cp_pb_field f174[] = {
+static const struct cp_pb_field f190[] = {
     {"ip", 1, CP_PB_STRING, 0, -1},
-    {"targetRef", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 248},
+    {"targetRef", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 264},
     {"hostname", 3, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"nodeName", 4, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f175[] = {
+static const struct cp_pb_field f191[] = {
     {"name", 1, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"port", 2, CP_PB_INT32, 0, -1},
     {"protocol", 3, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"appProtocol", 4, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f176[] = {
-    {"addresses", 1, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 174},
-    {"notReadyAddresses", 2, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 174},
-    {"ports", 3, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 175},
+static const struct cp_pb_field f192[] = {
+    {"addresses", 1, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 190},
+    {"notReadyAddresses", 2, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 190},
+    {"ports", 3, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 191},
 };
-static const struct cp_pb_field f177[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 510},
-    {"subsets", 2, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 176},
+static const struct cp_pb_field f193[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 526},
+    {"subsets", 2, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 192},
 };
-static const struct cp_pb_field f178[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 506},
-    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 177},
+static const struct cp_pb_field f194[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 522},
+    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 193},
 };
-static const struct cp_pb_field f179[] = {
+static const struct cp_pb_field f195[] = {
     {"prefix", 1, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
-    {"configMapRef", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 150},
-    {"secretRef", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 324},
+    {"configMapRef", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 166},
+    {"secretRef", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 340},
 };
-static const struct cp_pb_field f180[] = {
+static const struct cp_pb_field f196[] = {
     {"name", 1, CP_PB_STRING, 0, -1},
     {"value", 2, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
-    {"valueFrom", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 181},
+    {"valueFrom", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 197},
 };
-static const struct cp_pb_field f181[] = {
-    {"fieldRef", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 247},
-    {"resourceFieldRef", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 309},
-    {"configMapKeyRef", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 151},
-    {"secretKeyRef", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 325},
-    {"fileKeyRef", 5, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 191},
+static const struct cp_pb_field f197[] = {
+    {"fieldRef", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 263},
+    {"resourceFieldRef", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 325},
+    {"configMapKeyRef", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 167},
+    {"secretKeyRef", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 341},
+    {"fileKeyRef", 5, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 207},
 };
-static const struct cp_pb_field f182[] = {
-    {"ephemeralContainerCommon", 1, CP_PB_MESSAGE, CP_PB_INLINE, 183},
+static const struct cp_pb_field f198[] = {
+    {"ephemeralContainerCommon", 1, CP_PB_MESSAGE, CP_PB_INLINE, 199},
     {"targetContainerName", 2, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f183[] = {
+static const struct cp_pb_field f199[] = {
     {"name", 1, CP_PB_STRING, 0, -1},
     {"image", 2, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"command", 3, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
     {"args", 4, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
     {"workingDir", 5, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
-    {"ports", 6, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 159},
-    {"env", 7, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 180},
-    {"resources", 8, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 315},
-    {"volumeMounts", 9, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 356},
-    {"livenessProbe", 10, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 296},
-    {"readinessProbe", 11, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 296},
-    {"lifecycle", 12, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 209},
+    {"ports", 6, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 175},
+    {"env", 7, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 196},
+    {"resources", 8, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 331},
+    {"volumeMounts", 9, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 372},
+    {"livenessProbe", 10, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 312},
+    {"readinessProbe", 11, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 312},
+    {"lifecycle", 12, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 225},
     {"terminationMessagePath", 13, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"imagePullPolicy", 14, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
-    {"securityContext", 15, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 330},
+    {"securityContext", 15, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 346},
     {"stdin", 16, CP_PB_BOOL, CP_PB_OMITEMPTY, -1},
     {"stdinOnce", 17, CP_PB_BOOL, CP_PB_OMITEMPTY, -1},
     {"tty", 18, CP_PB_BOOL, CP_PB_OMITEMPTY, -1},
-    {"envFrom", 19, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 179},
+    {"envFrom", 19, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 195},
     {"terminationMessagePolicy", 20, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
-    {"volumeDevices", 21, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 355},
-    {"startupProbe", 22, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 296},
-    {"resizePolicy", 23, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 160},
+    {"volumeDevices", 21, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 371},
+    {"startupProbe", 22, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 312},
+    {"resizePolicy", 23, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 176},
     {"restartPolicy", 24, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
-    {"restartPolicyRules", 25, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 161},
+    {"restartPolicyRules", 25, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 177},
 };
-static const struct cp_pb_field f184[] = {
-    {"volumeClaimTemplate", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 255},
+static const struct cp_pb_field f200[] = {
+    {"volumeClaimTemplate", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 271},
 };
-static const struct cp_pb_field f185[] = {
-    {"metadata", 1, CP_PB_MESSAGE, 0, 510},
-    {"involvedObject", 2, CP_PB_MESSAGE, 0, 248},
+static const struct cp_pb_field f201[] = {
+    {"metadata", 1, CP_PB_MESSAGE, 0, 526},
+    {"involvedObject", 2, CP_PB_MESSAGE, 0, 264},
     {"reason", 3, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"message", 4, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
-    {"source", 5, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 188},
-    {"firstTimestamp", 6, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 523},
-    {"lastTimestamp", 7, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 523},
+    {"source", 5, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 204},
+    {"firstTimestamp", 6, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 539},
+    {"lastTimestamp", 7, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 539},
     {"count", 8, CP_PB_INT32, CP_PB_OMITEMPTY, -1},
     {"type", 9, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
-    {"eventTime", 10, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 509},
-    {"series", 11, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 187},
+    {"eventTime", 10, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 525},
+    {"series", 11, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 203},
     {"action", 12, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
-    {"related", 13, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 248},
+    {"related", 13, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 264},
     {"reportingComponent", 14, CP_PB_STRING, 0, -1},
     {"reportingInstance", 15, CP_PB_STRING, 0, -1},
 };
-static const struct cp_pb_field f186[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 506},
-    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 185},
+static const struct cp_pb_field f202[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 522},
+    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 201},
 };
-static const struct cp_pb_field f187[] = {
+static const struct cp_pb_field f203[] = {
     {"count", 1, CP_PB_INT32, CP_PB_OMITEMPTY, -1},
-    {"lastObservedTime", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 509},
+    {"lastObservedTime", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 525},
 };
-static const struct cp_pb_field f188[] = {
+static const struct cp_pb_field f204[] = {
     {"component", 1, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"host", 2, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f189[] = {
+static const struct cp_pb_field f205[] = {
     {"command", 1, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f190[] = {
+static const struct cp_pb_field f206[] = {
     {"targetWWNs", 1, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
     {"lun", 2, CP_PB_INT32, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"fsType", 3, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"readOnly", 4, CP_PB_BOOL, CP_PB_OMITEMPTY, -1},
     {"wwids", 5, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f191[] = {
+static const struct cp_pb_field f207[] = {
     {"volumeName", 1, CP_PB_STRING, 0, -1},
     {"path", 2, CP_PB_STRING, 0, -1},
     {"key", 3, CP_PB_STRING, 0, -1},
     {"optional", 4, CP_PB_BOOL, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f192[] = {
+static const struct cp_pb_field f208[] = {
     {"driver", 1, CP_PB_STRING, 0, -1},
     {"fsType", 2, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
-    {"secretRef", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 328},
+    {"secretRef", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 344},
     {"readOnly", 4, CP_PB_BOOL, CP_PB_OMITEMPTY, -1},
     {"options", 5, CP_PB_STRING, CP_PB_MAP | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f193[] = {
+static const struct cp_pb_field f209[] = {
     {"driver", 1, CP_PB_STRING, 0, -1},
     {"fsType", 2, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
-    {"secretRef", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 219},
+    {"secretRef", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 235},
     {"readOnly", 4, CP_PB_BOOL, CP_PB_OMITEMPTY, -1},
     {"options", 5, CP_PB_STRING, CP_PB_MAP | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f194[] = {
+static const struct cp_pb_field f210[] = {
     {"datasetName", 1, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"datasetUUID", 2, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f195[] = {
+static const struct cp_pb_field f211[] = {
     {"pdName", 1, CP_PB_STRING, 0, -1},
     {"fsType", 2, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"partition", 3, CP_PB_INT32, CP_PB_OMITEMPTY, -1},
     {"readOnly", 4, CP_PB_BOOL, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f196[] = {
+static const struct cp_pb_field f212[] = {
     {"port", 1, CP_PB_INT32, 0, -1},
     {"service", 2, CP_PB_STRING, CP_PB_POINTER, -1},
 };
-static const struct cp_pb_field f197[] = {
+static const struct cp_pb_field f213[] = {
     {"repository", 1, CP_PB_STRING, 0, -1},
     {"revision", 2, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"directory", 3, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f198[] = {
+static const struct cp_pb_field f214[] = {
     {"endpoints", 1, CP_PB_STRING, 0, -1},
     {"path", 2, CP_PB_STRING, 0, -1},
     {"readOnly", 3, CP_PB_BOOL, CP_PB_OMITEMPTY, -1},
     {"endpointsNamespace", 4, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f199[] = {
+static const struct cp_pb_field f215[] = {
     {"endpoints", 1, CP_PB_STRING, 0, -1},
     {"path", 2, CP_PB_STRING, 0, -1},
     {"readOnly", 3, CP_PB_BOOL, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f200[] = {
+static const struct cp_pb_field f216[] = {
     {"path", 1, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
-    {"port", 2, CP_PB_MESSAGE, 0, 532},
+    {"port", 2, CP_PB_MESSAGE, 0, 548},
     {"host", 3, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"scheme", 4, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
-    {"httpHeaders", 5, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 201},
+    {"httpHeaders", 5, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 217},
 };
-static const struct cp_pb_field f201[] = {
+static const struct cp_pb_field f217[] = {
     {"name", 1, CP_PB_STRING, 0, -1},
     {"value", 2, CP_PB_STRING, 0, -1},
 };
-static const struct cp_pb_field f202[] = {
+static const struct cp_pb_field f218[] = {
     {"ip", 1, CP_PB_STRING, 0, -1},
     {"hostnames", 2, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f203[] = {
+static const struct cp_pb_field f219[] = {
     {"ip", 1, CP_PB_STRING, 0, -1},
 };
-static const struct cp_pb_field f204[] = {
+static const struct cp_pb_field f220[] = {
     {"path", 1, CP_PB_STRING, 0, -1},
     {"type", 2, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f205[] = {
+static const struct cp_pb_field f221[] = {
     {"targetPortal", 1, CP_PB_STRING, 0, -1},
     {"iqn", 2, CP_PB_STRING, 0, -1},
     {"lun", 3, CP_PB_INT32, 0, -1},
@@ -1212,11 +1295,11 @@ static const struct cp_pb_field f205[] = {
     {"readOnly", 6, CP_PB_BOOL, CP_PB_OMITEMPTY, -1},
     {"portals", 7, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
     {"chapAuthDiscovery", 8, CP_PB_BOOL, CP_PB_OMITEMPTY, -1},
-    {"secretRef", 10, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 328},
+    {"secretRef", 10, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 344},
     {"chapAuthSession", 11, CP_PB_BOOL, CP_PB_OMITEMPTY, -1},
     {"initiatorName", 12, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f206[] = {
+static const struct cp_pb_field f222[] = {
     {"targetPortal", 1, CP_PB_STRING, 0, -1},
     {"iqn", 2, CP_PB_STRING, 0, -1},
     {"lun", 3, CP_PB_INT32, 0, -1},
@@ -1225,197 +1308,197 @@ static const struct cp_pb_field f206[] = {
     {"readOnly", 6, CP_PB_BOOL, CP_PB_OMITEMPTY, -1},
     {"portals", 7, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
     {"chapAuthDiscovery", 8, CP_PB_BOOL, CP_PB_OMITEMPTY, -1},
-    {"secretRef", 10, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 219},
+    {"secretRef", 10, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 235},
     {"chapAuthSession", 11, CP_PB_BOOL, CP_PB_OMITEMPTY, -1},
     {"initiatorName", 12, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f207[] = {
+static const struct cp_pb_field f223[] = {
     {"reference", 1, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"pullPolicy", 2, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f208[] = {
+static const struct cp_pb_field f224[] = {
     {"key", 1, CP_PB_STRING, 0, -1},
     {"path", 2, CP_PB_STRING, 0, -1},
     {"mode", 3, CP_PB_INT32, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f209[] = {
-    {"postStart", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 210},
-    {"preStop", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 210},
+static const struct cp_pb_field f225[] = {
+    {"postStart", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 226},
+    {"preStop", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 226},
     {"stopSignal", 3, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f210[] = {
-    {"exec", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 189},
-    {"httpGet", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 200},
-    {"tcpSocket", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 346},
-    {"sleep", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 342},
+static const struct cp_pb_field f226[] = {
+    {"exec", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 205},
+    {"httpGet", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 216},
+    {"tcpSocket", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 362},
+    {"sleep", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 358},
 };
-static const struct cp_pb_field f211[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 510},
-    {"spec", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 214},
+static const struct cp_pb_field f227[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 526},
+    {"spec", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 230},
 };
-static const struct cp_pb_field f212[] = {
+static const struct cp_pb_field f228[] = {
     {"type", 1, CP_PB_STRING, 0, -1},
-    {"max", 2, CP_PB_MESSAGE, CP_PB_MAP | CP_PB_OMITEMPTY, 482},
-    {"min", 3, CP_PB_MESSAGE, CP_PB_MAP | CP_PB_OMITEMPTY, 482},
-    {"default", 4, CP_PB_MESSAGE, CP_PB_MAP | CP_PB_OMITEMPTY, 482},
-    {"defaultRequest", 5, CP_PB_MESSAGE, CP_PB_MAP | CP_PB_OMITEMPTY, 482},
-    {"maxLimitRequestRatio", 6, CP_PB_MESSAGE, CP_PB_MAP | CP_PB_OMITEMPTY, 482},
+    {"max", 2, CP_PB_MESSAGE, CP_PB_MAP | CP_PB_OMITEMPTY, 498},
+    {"min", 3, CP_PB_MESSAGE, CP_PB_MAP | CP_PB_OMITEMPTY, 498},
+    {"default", 4, CP_PB_MESSAGE, CP_PB_MAP | CP_PB_OMITEMPTY, 498},
+    {"defaultRequest", 5, CP_PB_MESSAGE, CP_PB_MAP | CP_PB_OMITEMPTY, 498},
+    {"maxLimitRequestRatio", 6, CP_PB_MESSAGE, CP_PB_MAP | CP_PB_OMITEMPTY, 498},
 };
-static const struct cp_pb_field f213[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 506},
-    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 211},
+static const struct cp_pb_field f229[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 522},
+    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 227},
 };
-static const struct cp_pb_field f214[] = {
-    {"limits", 1, CP_PB_MESSAGE, CP_PB_REPEATED, 212},
+static const struct cp_pb_field f230[] = {
+    {"limits", 1, CP_PB_MESSAGE, CP_PB_REPEATED, 228},
 };
-static const struct cp_pb_field f215[] = {
+static const struct cp_pb_field f231[] = {
     {"uid", 1, CP_PB_INT64, 0, -1},
     {"gid", 2, CP_PB_INT64, 0, -1},
     {"supplementalGroups", 3, CP_PB_INT64, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f216[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 506},
-    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 529},
+static const struct cp_pb_field f232[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 522},
+    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 545},
 };
-static const struct cp_pb_field f217[] = {
+static const struct cp_pb_field f233[] = {
     {"ip", 1, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"hostname", 2, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"ipMode", 3, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
-    {"ports", 4, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 291},
+    {"ports", 4, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 307},
 };
-static const struct cp_pb_field f218[] = {
-    {"ingress", 1, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 217},
+static const struct cp_pb_field f234[] = {
+    {"ingress", 1, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 233},
 };
-static const struct cp_pb_field f219[] = {
+static const struct cp_pb_field f235[] = {
     {"name", 1, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f220[] = {
+static const struct cp_pb_field f236[] = {
     {"path", 1, CP_PB_STRING, 0, -1},
     {"fsType", 2, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f221[] = {
+static const struct cp_pb_field f237[] = {
     {"targetVolumeAttributesClassName", 1, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"status", 2, CP_PB_STRING, 0, -1},
 };
-static const struct cp_pb_field f222[] = {
+static const struct cp_pb_field f238[] = {
     {"server", 1, CP_PB_STRING, 0, -1},
     {"path", 2, CP_PB_STRING, 0, -1},
     {"readOnly", 3, CP_PB_BOOL, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f223[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 510},
-    {"spec", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 226},
-    {"status", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 227},
+static const struct cp_pb_field f239[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 526},
+    {"spec", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 242},
+    {"status", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 243},
 };
-static const struct cp_pb_field f224[] = {
+static const struct cp_pb_field f240[] = {
     {"type", 1, CP_PB_STRING, 0, -1},
     {"status", 2, CP_PB_STRING, 0, -1},
-    {"lastTransitionTime", 4, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 523},
+    {"lastTransitionTime", 4, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 539},
     {"reason", 5, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"message", 6, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f225[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 506},
-    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 223},
+static const struct cp_pb_field f241[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 522},
+    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 239},
 };
-static const struct cp_pb_field f226[] = {
+static const struct cp_pb_field f242[] = {
     {"finalizers", 1, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f227[] = {
+static const struct cp_pb_field f243[] = {
     {"phase", 1, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
-    {"conditions", 2, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 224},
+    {"conditions", 2, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 240},
 };
-static const struct cp_pb_field f228[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 510},
-    {"spec", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 243},
-    {"status", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 244},
+static const struct cp_pb_field f244[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 526},
+    {"spec", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 259},
+    {"status", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 260},
 };
-static const struct cp_pb_field f229[] = {
+static const struct cp_pb_field f245[] = {
     {"type", 1, CP_PB_STRING, 0, -1},
     {"address", 2, CP_PB_STRING, 0, -1},
 };
-static const struct cp_pb_field f230[] = {
-    {"requiredDuringSchedulingIgnoredDuringExecution", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 240},
-    {"preferredDuringSchedulingIgnoredDuringExecution", 2, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 295},
+static const struct cp_pb_field f246[] = {
+    {"requiredDuringSchedulingIgnoredDuringExecution", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 256},
+    {"preferredDuringSchedulingIgnoredDuringExecution", 2, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 311},
 };
-static const struct cp_pb_field f231[] = {
+static const struct cp_pb_field f247[] = {
     {"type", 1, CP_PB_STRING, 0, -1},
     {"status", 2, CP_PB_STRING, 0, -1},
-    {"lastHeartbeatTime", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 523},
-    {"lastTransitionTime", 4, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 523},
+    {"lastHeartbeatTime", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 539},
+    {"lastTransitionTime", 4, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 539},
     {"reason", 5, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"message", 6, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f232[] = {
-    {"configMap", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 153},
+static const struct cp_pb_field f248[] = {
+    {"configMap", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 169},
 };
-static const struct cp_pb_field f233[] = {
-    {"assigned", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 232},
-    {"active", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 232},
-    {"lastKnownGood", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 232},
+static const struct cp_pb_field f249[] = {
+    {"assigned", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 248},
+    {"active", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 248},
+    {"lastKnownGood", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 248},
     {"error", 4, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f234[] = {
-    {"kubeletEndpoint", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 169},
+static const struct cp_pb_field f250[] = {
+    {"kubeletEndpoint", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 185},
 };
-static const struct cp_pb_field f235[] = {
+static const struct cp_pb_field f251[] = {
     {"supplementalGroupsPolicy", 1, CP_PB_BOOL, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f236[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 506},
-    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 228},
+static const struct cp_pb_field f252[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 522},
+    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 244},
 };
-static const struct cp_pb_field f237[] = {
+static const struct cp_pb_field f253[] = {
     {"path", 1, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f238[] = {
+static const struct cp_pb_field f254[] = {
     {"name", 1, CP_PB_STRING, 0, -1},
-    {"features", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 239},
+    {"features", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 255},
 };
-static const struct cp_pb_field f239[] = {
+static const struct cp_pb_field f255[] = {
     {"recursiveReadOnlyMounts", 1, CP_PB_BOOL, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"userNamespaces", 2, CP_PB_BOOL, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f240[] = {
-    {"nodeSelectorTerms", 1, CP_PB_MESSAGE, CP_PB_REPEATED, 242},
+static const struct cp_pb_field f256[] = {
+    {"nodeSelectorTerms", 1, CP_PB_MESSAGE, CP_PB_REPEATED, 258},
 };
-static const struct cp_pb_field f241[] = {
+static const struct cp_pb_field f257[] = {
     {"key", 1, CP_PB_STRING, 0, -1},
     {"operator", 2, CP_PB_STRING, 0, -1},
     {"values", 3, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f242[] = {
-    {"matchExpressions", 1, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 241},
-    {"matchFields", 2, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 241},
+static const struct cp_pb_field f258[] = {
+    {"matchExpressions", 1, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 257},
+    {"matchFields", 2, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 257},
 };
-static const struct cp_pb_field f243[] = {
+static const struct cp_pb_field f259[] = {
     {"podCIDR", 1, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"externalID", 2, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"providerID", 3, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"unschedulable", 4, CP_PB_BOOL, CP_PB_OMITEMPTY, -1},
-    {"taints", 5, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 347},
-    {"configSource", 6, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 232},
+    {"taints", 5, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 363},
+    {"configSource", 6, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 248},
     {"podCIDRs", 7, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f244[] = {
-    {"capacity", 1, CP_PB_MESSAGE, CP_PB_MAP | CP_PB_OMITEMPTY, 482},
-    {"allocatable", 2, CP_PB_MESSAGE, CP_PB_MAP | CP_PB_OMITEMPTY, 482},
+static const struct cp_pb_field f260[] = {
+    {"capacity", 1, CP_PB_MESSAGE, CP_PB_MAP | CP_PB_OMITEMPTY, 498},
+    {"allocatable", 2, CP_PB_MESSAGE, CP_PB_MAP | CP_PB_OMITEMPTY, 498},
     {"phase", 3, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
-    {"conditions", 4, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 231},
-    {"addresses", 5, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 229},
-    {"daemonEndpoints", 6, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 234},
-    {"nodeInfo", 7, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 246},
-    {"images", 8, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 158},
+    {"conditions", 4, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 247},
+    {"addresses", 5, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 245},
+    {"daemonEndpoints", 6, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 250},
+    {"nodeInfo", 7, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 262},
+    {"images", 8, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 174},
     {"volumesInUse", 9, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
-    {"volumesAttached", 10, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 131},
-    {"config", 11, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 233},
-    {"runtimeHandlers", 12, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 238},
-    {"features", 13, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 235},
+    {"volumesAttached", 10, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 147},
+    {"config", 11, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 249},
+    {"runtimeHandlers", 12, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 254},
+    {"features", 13, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 251},
 };
-static const struct cp_pb_field f245[] = {
+static const struct cp_pb_field f261[] = {
     {"capacity", 1, CP_PB_INT64, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f246[] = {
+static const struct cp_pb_field f262[] = {
     {"machineID", 1, CP_PB_STRING, 0, -1},
     {"systemUUID", 2, CP_PB_STRING, 0, -1},
     {"bootID", 3, CP_PB_STRING, 0, -1},
@@ -1426,13 +1509,13 @@ static const struct cp_pb_field f246[] = {
     {"kubeProxyVersion", 8, CP_PB_STRING, 0, -1},
     {"operatingSystem", 9, CP_PB_STRING, 0, -1},
     {"architecture", 10, CP_PB_STRING, 0, -1},
-    {"swap", 11, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 245},
+    {"swap", 11, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 261},
 };
-static const struct cp_pb_field f247[] = {
+static const struct cp_pb_field f263[] = {
     {"apiVersion", 1, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"fieldPath", 2, CP_PB_STRING, 0, -1},
 };
-static const struct cp_pb_field f248[] = {
+static const struct cp_pb_field f264[] = {
     {"kind", 1, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"namespace", 2, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"name", 3, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
@@ -1441,136 +1524,136 @@ static const struct cp_pb_field f248[] = {
     {"resourceVersion", 6, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"fieldPath", 7, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f249[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 510},
-    {"spec", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 259},
-    {"status", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 260},
+static const struct cp_pb_field f265[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 526},
+    {"spec", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 275},
+    {"status", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 276},
 };
-static const struct cp_pb_field f250[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 510},
-    {"spec", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 253},
-    {"status", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 254},
+static const struct cp_pb_field f266[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 526},
+    {"spec", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 269},
+    {"status", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 270},
 };
-static const struct cp_pb_field f251[] = {
+static const struct cp_pb_field f267[] = {
     {"type", 1, CP_PB_STRING, 0, -1},
     {"status", 2, CP_PB_STRING, 0, -1},
-    {"lastProbeTime", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 523},
-    {"lastTransitionTime", 4, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 523},
+    {"lastProbeTime", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 539},
+    {"lastTransitionTime", 4, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 539},
     {"reason", 5, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"message", 6, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f252[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 506},
-    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 250},
+static const struct cp_pb_field f268[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 522},
+    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 266},
 };
-static const struct cp_pb_field f253[] = {
+static const struct cp_pb_field f269[] = {
     {"accessModes", 1, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
-    {"resources", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 360},
+    {"resources", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 376},
     {"volumeName", 3, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
-    {"selector", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 503},
+    {"selector", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 519},
     {"storageClassName", 5, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"volumeMode", 6, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
-    {"dataSource", 7, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 352},
-    {"dataSourceRef", 8, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 353},
+    {"dataSource", 7, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 368},
+    {"dataSourceRef", 8, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 369},
     {"volumeAttributesClassName", 9, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f254[] = {
+static const struct cp_pb_field f270[] = {
     {"phase", 1, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"accessModes", 2, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
-    {"capacity", 3, CP_PB_MESSAGE, CP_PB_MAP | CP_PB_OMITEMPTY, 482},
-    {"conditions", 4, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 251},
-    {"allocatedResources", 5, CP_PB_MESSAGE, CP_PB_MAP | CP_PB_OMITEMPTY, 482},
+    {"capacity", 3, CP_PB_MESSAGE, CP_PB_MAP | CP_PB_OMITEMPTY, 498},
+    {"conditions", 4, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 267},
+    {"allocatedResources", 5, CP_PB_MESSAGE, CP_PB_MAP | CP_PB_OMITEMPTY, 498},
     {"allocatedResourceStatuses", 7, CP_PB_STRING, CP_PB_MAP | CP_PB_OMITEMPTY, -1},
     {"currentVolumeAttributesClassName", 8, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
-    {"modifyVolumeStatus", 9, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 221},
+    {"modifyVolumeStatus", 9, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 237},
 };
-static const struct cp_pb_field f255[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 510},
-    {"spec", 2, CP_PB_MESSAGE, 0, 253},
+static const struct cp_pb_field f271[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 526},
+    {"spec", 2, CP_PB_MESSAGE, 0, 269},
 };
-static const struct cp_pb_field f256[] = {
+static const struct cp_pb_field f272[] = {
     {"claimName", 1, CP_PB_STRING, 0, -1},
     {"readOnly", 2, CP_PB_BOOL, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f257[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 506},
-    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 249},
+static const struct cp_pb_field f273[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 522},
+    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 265},
 };
-static const struct cp_pb_field f258[] = {
-    {"gcePersistentDisk", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 195},
-    {"awsElasticBlockStore", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 128},
-    {"hostPath", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 204},
-    {"glusterfs", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 198},
-    {"nfs", 5, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 222},
-    {"rbd", 6, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 300},
-    {"iscsi", 7, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 205},
-    {"cinder", 8, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 142},
-    {"cephfs", 9, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 140},
-    {"fc", 10, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 190},
-    {"flocker", 11, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 194},
-    {"flexVolume", 12, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 192},
-    {"azureFile", 13, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 134},
-    {"vsphereVolume", 14, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 362},
-    {"quobyte", 15, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 299},
-    {"azureDisk", 16, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 133},
-    {"photonPersistentDisk", 17, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 261},
-    {"portworxVolume", 18, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 292},
-    {"scaleIO", 19, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 318},
-    {"local", 20, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 220},
-    {"storageos", 21, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 343},
-    {"csi", 22, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 137},
+static const struct cp_pb_field f274[] = {
+    {"gcePersistentDisk", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 211},
+    {"awsElasticBlockStore", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 144},
+    {"hostPath", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 220},
+    {"glusterfs", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 214},
+    {"nfs", 5, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 238},
+    {"rbd", 6, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 316},
+    {"iscsi", 7, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 221},
+    {"cinder", 8, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 158},
+    {"cephfs", 9, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 156},
+    {"fc", 10, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 206},
+    {"flocker", 11, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 210},
+    {"flexVolume", 12, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 208},
+    {"azureFile", 13, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 150},
+    {"vsphereVolume", 14, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 378},
+    {"quobyte", 15, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 315},
+    {"azureDisk", 16, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 149},
+    {"photonPersistentDisk", 17, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 277},
+    {"portworxVolume", 18, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 308},
+    {"scaleIO", 19, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 334},
+    {"local", 20, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 236},
+    {"storageos", 21, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 359},
+    {"csi", 22, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 153},
 };
-static const struct cp_pb_field f259[] = {
-    {"capacity", 1, CP_PB_MESSAGE, CP_PB_MAP | CP_PB_OMITEMPTY, 482},
-    {"persistentVolumeSource", 2, CP_PB_MESSAGE, CP_PB_INLINE, 258},
+static const struct cp_pb_field f275[] = {
+    {"capacity", 1, CP_PB_MESSAGE, CP_PB_MAP | CP_PB_OMITEMPTY, 498},
+    {"persistentVolumeSource", 2, CP_PB_MESSAGE, CP_PB_INLINE, 274},
     {"accessModes", 3, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
-    {"claimRef", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 248},
+    {"claimRef", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 264},
     {"persistentVolumeReclaimPolicy", 5, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"storageClassName", 6, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"mountOptions", 7, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
     {"volumeMode", 8, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
-    {"nodeAffinity", 9, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 358},
+    {"nodeAffinity", 9, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 374},
     {"volumeAttributesClassName", 10, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f260[] = {
+static const struct cp_pb_field f276[] = {
     {"phase", 1, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"message", 2, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"reason", 3, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
-    {"lastPhaseTransitionTime", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 523},
+    {"lastPhaseTransitionTime", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 539},
 };
-static const struct cp_pb_field f261[] = {
+static const struct cp_pb_field f277[] = {
     {"pdID", 1, CP_PB_STRING, 0, -1},
     {"fsType", 2, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f262[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 510},
-    {"spec", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 285},
-    {"status", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 286},
+static const struct cp_pb_field f278[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 526},
+    {"spec", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 301},
+    {"status", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 302},
 };
-static const struct cp_pb_field f263[] = {
-    {"requiredDuringSchedulingIgnoredDuringExecution", 1, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 264},
-    {"preferredDuringSchedulingIgnoredDuringExecution", 2, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 363},
+static const struct cp_pb_field f279[] = {
+    {"requiredDuringSchedulingIgnoredDuringExecution", 1, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 280},
+    {"preferredDuringSchedulingIgnoredDuringExecution", 2, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 379},
 };
-static const struct cp_pb_field f264[] = {
-    {"labelSelector", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 503},
+static const struct cp_pb_field f280[] = {
+    {"labelSelector", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 519},
     {"namespaces", 2, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
     {"topologyKey", 3, CP_PB_STRING, 0, -1},
-    {"namespaceSelector", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 503},
+    {"namespaceSelector", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 519},
     {"matchLabelKeys", 5, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
     {"mismatchLabelKeys", 6, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f265[] = {
-    {"requiredDuringSchedulingIgnoredDuringExecution", 1, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 264},
-    {"preferredDuringSchedulingIgnoredDuringExecution", 2, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 363},
+static const struct cp_pb_field f281[] = {
+    {"requiredDuringSchedulingIgnoredDuringExecution", 1, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 280},
+    {"preferredDuringSchedulingIgnoredDuringExecution", 2, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 379},
 };
-static const struct cp_pb_field f266[] = {
+static const struct cp_pb_field f282[] = {
     {"stdin", 1, CP_PB_BOOL, CP_PB_OMITEMPTY, -1},
     {"stdout", 2, CP_PB_BOOL, CP_PB_OMITEMPTY, -1},
     {"stderr", 3, CP_PB_BOOL, CP_PB_OMITEMPTY, -1},
     {"tty", 4, CP_PB_BOOL, CP_PB_OMITEMPTY, -1},
     {"container", 5, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f267[] = {
+static const struct cp_pb_field f283[] = {
     {"signerName", 1, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"keyType", 2, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"maxExpirationSeconds", 3, CP_PB_INT32, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
@@ -1578,25 +1661,25 @@ static const struct cp_pb_field f267[] = {
     {"keyPath", 5, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"certificateChainPath", 6, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f268[] = {
+static const struct cp_pb_field f284[] = {
     {"type", 1, CP_PB_STRING, 0, -1},
     {"status", 2, CP_PB_STRING, 0, -1},
-    {"lastProbeTime", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 523},
-    {"lastTransitionTime", 4, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 523},
+    {"lastProbeTime", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 539},
+    {"lastTransitionTime", 4, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 539},
     {"reason", 5, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"message", 6, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"observedGeneration", 7, CP_PB_INT64, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f269[] = {
+static const struct cp_pb_field f285[] = {
     {"nameservers", 1, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
     {"searches", 2, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
-    {"options", 3, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 270},
+    {"options", 3, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 286},
 };
-static const struct cp_pb_field f270[] = {
+static const struct cp_pb_field f286[] = {
     {"name", 1, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"value", 2, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f271[] = {
+static const struct cp_pb_field f287[] = {
     {"stdin", 1, CP_PB_BOOL, CP_PB_OMITEMPTY, -1},
     {"stdout", 2, CP_PB_BOOL, CP_PB_OMITEMPTY, -1},
     {"stderr", 3, CP_PB_BOOL, CP_PB_OMITEMPTY, -1},
@@ -1604,74 +1687,74 @@ static const struct cp_pb_field f271[] = {
     {"container", 5, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"command", 6, CP_PB_STRING, CP_PB_REPEATED, -1},
 };
-static const struct cp_pb_field f272[] = {
-    {"requestMappings", 1, CP_PB_MESSAGE, CP_PB_REPEATED, 157},
+static const struct cp_pb_field f288[] = {
+    {"requestMappings", 1, CP_PB_MESSAGE, CP_PB_REPEATED, 173},
     {"resourceClaimName", 2, CP_PB_STRING, 0, -1},
 };
-static const struct cp_pb_field f273[] = {
+static const struct cp_pb_field f289[] = {
     {"ip", 1, CP_PB_STRING, 0, -1},
 };
-static const struct cp_pb_field f274[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 506},
-    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 262},
+static const struct cp_pb_field f290[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 522},
+    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 278},
 };
-static const struct cp_pb_field f275[] = {
+static const struct cp_pb_field f291[] = {
     {"container", 1, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"follow", 2, CP_PB_BOOL, CP_PB_OMITEMPTY, -1},
     {"previous", 3, CP_PB_BOOL, CP_PB_OMITEMPTY, -1},
     {"sinceSeconds", 4, CP_PB_INT64, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
-    {"sinceTime", 5, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 523},
+    {"sinceTime", 5, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 539},
     {"timestamps", 6, CP_PB_BOOL, CP_PB_OMITEMPTY, -1},
     {"tailLines", 7, CP_PB_INT64, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"limitBytes", 8, CP_PB_INT64, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"insecureSkipTLSVerifyBackend", 9, CP_PB_BOOL, CP_PB_OMITEMPTY, -1},
     {"stream", 10, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f276[] = {
+static const struct cp_pb_field f292[] = {
     {"name", 1, CP_PB_STRING, 0, -1},
 };
-static const struct cp_pb_field f277[] = {
+static const struct cp_pb_field f293[] = {
     {"ports", 1, CP_PB_INT32, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f278[] = {
+static const struct cp_pb_field f294[] = {
     {"path", 1, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f279[] = {
+static const struct cp_pb_field f295[] = {
     {"conditionType", 1, CP_PB_STRING, 0, -1},
 };
-static const struct cp_pb_field f280[] = {
+static const struct cp_pb_field f296[] = {
     {"name", 1, CP_PB_STRING, 0, -1},
     {"resourceClaimName", 3, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"resourceClaimTemplateName", 4, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f281[] = {
+static const struct cp_pb_field f297[] = {
     {"name", 1, CP_PB_STRING, 0, -1},
     {"resourceClaimName", 2, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f282[] = {
+static const struct cp_pb_field f298[] = {
     {"name", 1, CP_PB_STRING, 0, -1},
 };
-static const struct cp_pb_field f283[] = {
-    {"seLinuxOptions", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 317},
+static const struct cp_pb_field f299[] = {
+    {"seLinuxOptions", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 333},
     {"runAsUser", 2, CP_PB_INT64, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"runAsNonRoot", 3, CP_PB_BOOL, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"supplementalGroups", 4, CP_PB_INT64, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
     {"fsGroup", 5, CP_PB_INT64, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"runAsGroup", 6, CP_PB_INT64, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
-    {"sysctls", 7, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 345},
-    {"windowsOptions", 8, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 364},
+    {"sysctls", 7, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 361},
+    {"windowsOptions", 8, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 380},
     {"fsGroupChangePolicy", 9, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
-    {"seccompProfile", 10, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 322},
-    {"appArmorProfile", 11, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 130},
+    {"seccompProfile", 10, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 338},
+    {"appArmorProfile", 11, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 146},
     {"supplementalGroupsPolicy", 12, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"seLinuxChangePolicy", 13, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f284[] = {
-    {"podController", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 511},
+static const struct cp_pb_field f300[] = {
+    {"podController", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 527},
 };
-static const struct cp_pb_field f285[] = {
-    {"volumes", 1, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 354},
-    {"containers", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 156},
+static const struct cp_pb_field f301[] = {
+    {"volumes", 1, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 370},
+    {"containers", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 172},
     {"restartPolicy", 3, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"terminationGracePeriodSeconds", 4, CP_PB_INT64, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"activeDeadlineSeconds", 5, CP_PB_INT64, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
@@ -1683,96 +1766,96 @@ static const struct cp_pb_field f285[] = {
     {"hostNetwork", 11, CP_PB_BOOL, CP_PB_OMITEMPTY, -1},
     {"hostPID", 12, CP_PB_BOOL, CP_PB_OMITEMPTY, -1},
     {"hostIPC", 13, CP_PB_BOOL, CP_PB_OMITEMPTY, -1},
-    {"securityContext", 14, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 283},
-    {"imagePullSecrets", 15, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 219},
+    {"securityContext", 14, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 299},
+    {"imagePullSecrets", 15, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 235},
     {"hostname", 16, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"subdomain", 17, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
-    {"affinity", 18, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 129},
+    {"affinity", 18, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 145},
     {"schedulerName", 19, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
-    {"initContainers", 20, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 156},
+    {"initContainers", 20, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 172},
     {"automountServiceAccountToken", 21, CP_PB_BOOL, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
-    {"tolerations", 22, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 348},
-    {"hostAliases", 23, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 202},
+    {"tolerations", 22, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 364},
+    {"hostAliases", 23, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 218},
     {"priorityClassName", 24, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"priority", 25, CP_PB_INT32, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
-    {"dnsConfig", 26, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 269},
+    {"dnsConfig", 26, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 285},
     {"shareProcessNamespace", 27, CP_PB_BOOL, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
-    {"readinessGates", 28, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 279},
+    {"readinessGates", 28, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 295},
     {"runtimeClassName", 29, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"enableServiceLinks", 30, CP_PB_BOOL, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"preemptionPolicy", 31, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
-    {"overhead", 32, CP_PB_MESSAGE, CP_PB_MAP | CP_PB_OMITEMPTY, 482},
-    {"topologySpreadConstraints", 33, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 351},
-    {"ephemeralContainers", 34, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 182},
+    {"overhead", 32, CP_PB_MESSAGE, CP_PB_MAP | CP_PB_OMITEMPTY, 498},
+    {"topologySpreadConstraints", 33, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 367},
+    {"ephemeralContainers", 34, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 198},
     {"setHostnameAsFQDN", 35, CP_PB_BOOL, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
-    {"os", 36, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 276},
+    {"os", 36, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 292},
     {"hostUsers", 37, CP_PB_BOOL, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
-    {"schedulingGates", 38, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 282},
-    {"resourceClaims", 39, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 280},
-    {"resources", 40, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 315},
+    {"schedulingGates", 38, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 298},
+    {"resourceClaims", 39, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 296},
+    {"resources", 40, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 331},
     {"hostnameOverride", 41, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f286[] = {
+static const struct cp_pb_field f302[] = {
     {"phase", 1, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
-    {"conditions", 2, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 268},
+    {"conditions", 2, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 284},
     {"message", 3, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"reason", 4, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"hostIP", 5, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"podIP", 6, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
-    {"startTime", 7, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 523},
-    {"containerStatuses", 8, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 167},
+    {"startTime", 7, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 539},
+    {"containerStatuses", 8, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 183},
     {"qosClass", 9, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
-    {"initContainerStatuses", 10, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 167},
+    {"initContainerStatuses", 10, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 183},
     {"nominatedNodeName", 11, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
-    {"podIPs", 12, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 273},
-    {"ephemeralContainerStatuses", 13, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 167},
+    {"podIPs", 12, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 289},
+    {"ephemeralContainerStatuses", 13, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 183},
     {"resize", 14, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
-    {"resourceClaimStatuses", 15, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 281},
-    {"hostIPs", 16, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 203},
+    {"resourceClaimStatuses", 15, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 297},
+    {"hostIPs", 16, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 219},
     {"observedGeneration", 17, CP_PB_INT64, CP_PB_OMITEMPTY, -1},
-    {"extendedResourceClaimStatus", 18, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 272},
+    {"extendedResourceClaimStatus", 18, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 288},
 };
-static const struct cp_pb_field f287[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 510},
-    {"status", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 286},
+static const struct cp_pb_field f303[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 526},
+    {"status", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 302},
 };
-static const struct cp_pb_field f288[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 510},
-    {"template", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 290},
+static const struct cp_pb_field f304[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 526},
+    {"template", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 306},
 };
-static const struct cp_pb_field f289[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 506},
-    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 288},
+static const struct cp_pb_field f305[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 522},
+    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 304},
 };
-static const struct cp_pb_field f290[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 510},
-    {"spec", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 285},
+static const struct cp_pb_field f306[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 526},
+    {"spec", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 301},
 };
-static const struct cp_pb_field f291[] = {
+static const struct cp_pb_field f307[] = {
     {"port", 1, CP_PB_INT32, 0, -1},
     {"protocol", 2, CP_PB_STRING, 0, -1},
     {"error", 3, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f292[] = {
+static const struct cp_pb_field f308[] = {
     {"volumeID", 1, CP_PB_STRING, 0, -1},
     {"fsType", 2, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"readOnly", 3, CP_PB_BOOL, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f293[] = {
+static const struct cp_pb_field f309[] = {
     {"uid", 1, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f294[] = {
-    {"podSignature", 1, CP_PB_MESSAGE, 0, 284},
-    {"evictionTime", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 523},
+static const struct cp_pb_field f310[] = {
+    {"podSignature", 1, CP_PB_MESSAGE, 0, 300},
+    {"evictionTime", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 539},
     {"reason", 3, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"message", 4, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f295[] = {
+static const struct cp_pb_field f311[] = {
     {"weight", 1, CP_PB_INT32, 0, -1},
-    {"preference", 2, CP_PB_MESSAGE, 0, 242},
+    {"preference", 2, CP_PB_MESSAGE, 0, 258},
 };
-static const struct cp_pb_field f296[] = {
-    {"handler", 1, CP_PB_MESSAGE, CP_PB_INLINE, 297},
+static const struct cp_pb_field f312[] = {
+    {"handler", 1, CP_PB_MESSAGE, CP_PB_INLINE, 313},
     {"initialDelaySeconds", 2, CP_PB_INT32, CP_PB_OMITEMPTY, -1},
     {"timeoutSeconds", 3, CP_PB_INT32, CP_PB_OMITEMPTY, -1},
     {"periodSeconds", 4, CP_PB_INT32, CP_PB_OMITEMPTY, -1},
@@ -1780,17 +1863,17 @@ static const struct cp_pb_field f296[] = {
     {"failureThreshold", 6, CP_PB_INT32, CP_PB_OMITEMPTY, -1},
     {"terminationGracePeriodSeconds", 7, CP_PB_INT64, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f297[] = {
-    {"exec", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 189},
-    {"httpGet", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 200},
-    {"tcpSocket", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 346},
-    {"grpc", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 196},
+static const struct cp_pb_field f313[] = {
+    {"exec", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 205},
+    {"httpGet", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 216},
+    {"tcpSocket", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 362},
+    {"grpc", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 212},
 };
-static const struct cp_pb_field f298[] = {
-    {"sources", 1, CP_PB_MESSAGE, CP_PB_REPEATED, 359},
+static const struct cp_pb_field f314[] = {
+    {"sources", 1, CP_PB_MESSAGE, CP_PB_REPEATED, 375},
     {"defaultMode", 2, CP_PB_INT32, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f299[] = {
+static const struct cp_pb_field f315[] = {
     {"registry", 1, CP_PB_STRING, 0, -1},
     {"volume", 2, CP_PB_STRING, 0, -1},
     {"readOnly", 3, CP_PB_BOOL, CP_PB_OMITEMPTY, -1},
@@ -1798,111 +1881,111 @@ static const struct cp_pb_field f299[] = {
     {"group", 5, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"tenant", 6, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f300[] = {
+static const struct cp_pb_field f316[] = {
     {"monitors", 1, CP_PB_STRING, CP_PB_REPEATED, -1},
     {"image", 2, CP_PB_STRING, 0, -1},
     {"fsType", 3, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"pool", 4, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"user", 5, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"keyring", 6, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
-    {"secretRef", 7, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 328},
+    {"secretRef", 7, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 344},
     {"readOnly", 8, CP_PB_BOOL, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f301[] = {
+static const struct cp_pb_field f317[] = {
     {"monitors", 1, CP_PB_STRING, CP_PB_REPEATED, -1},
     {"image", 2, CP_PB_STRING, 0, -1},
     {"fsType", 3, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"pool", 4, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"user", 5, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"keyring", 6, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
-    {"secretRef", 7, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 219},
+    {"secretRef", 7, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 235},
     {"readOnly", 8, CP_PB_BOOL, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f302[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 510},
+static const struct cp_pb_field f318[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 526},
     {"range", 2, CP_PB_STRING, 0, -1},
     {"data", 3, CP_PB_BYTES, 0, -1},
 };
-static const struct cp_pb_field f303[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 510},
-    {"spec", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 306},
-    {"status", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 307},
+static const struct cp_pb_field f319[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 526},
+    {"spec", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 322},
+    {"status", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 323},
 };
-static const struct cp_pb_field f304[] = {
+static const struct cp_pb_field f320[] = {
     {"type", 1, CP_PB_STRING, 0, -1},
     {"status", 2, CP_PB_STRING, 0, -1},
-    {"lastTransitionTime", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 523},
+    {"lastTransitionTime", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 539},
     {"reason", 4, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"message", 5, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f305[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 506},
-    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 303},
+static const struct cp_pb_field f321[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 522},
+    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 319},
 };
-static const struct cp_pb_field f306[] = {
+static const struct cp_pb_field f322[] = {
     {"replicas", 1, CP_PB_INT32, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"selector", 2, CP_PB_STRING, CP_PB_MAP | CP_PB_OMITEMPTY, -1},
-    {"template", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 290},
+    {"template", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 306},
     {"minReadySeconds", 4, CP_PB_INT32, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f307[] = {
+static const struct cp_pb_field f323[] = {
     {"replicas", 1, CP_PB_INT32, 0, -1},
     {"fullyLabeledReplicas", 2, CP_PB_INT32, CP_PB_OMITEMPTY, -1},
     {"observedGeneration", 3, CP_PB_INT64, CP_PB_OMITEMPTY, -1},
     {"readyReplicas", 4, CP_PB_INT32, CP_PB_OMITEMPTY, -1},
     {"availableReplicas", 5, CP_PB_INT32, CP_PB_OMITEMPTY, -1},
-    {"conditions", 6, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 304},
+    {"conditions", 6, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 320},
 };
-static const struct cp_pb_field f308[] = {
+static const struct cp_pb_field f324[] = {
     {"name", 1, CP_PB_STRING, 0, -1},
     {"request", 2, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f309[] = {
+static const struct cp_pb_field f325[] = {
     {"containerName", 1, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"resource", 2, CP_PB_STRING, 0, -1},
-    {"divisor", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 482},
+    {"divisor", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 498},
 };
-static const struct cp_pb_field f310[] = {
+static const struct cp_pb_field f326[] = {
     {"resourceID", 1, CP_PB_STRING, 0, -1},
     {"health", 2, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f311[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 510},
-    {"spec", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 313},
-    {"status", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 314},
+static const struct cp_pb_field f327[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 526},
+    {"spec", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 329},
+    {"status", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 330},
 };
-static const struct cp_pb_field f312[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 506},
-    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 311},
+static const struct cp_pb_field f328[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 522},
+    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 327},
 };
-static const struct cp_pb_field f313[] = {
-    {"hard", 1, CP_PB_MESSAGE, CP_PB_MAP | CP_PB_OMITEMPTY, 482},
+static const struct cp_pb_field f329[] = {
+    {"hard", 1, CP_PB_MESSAGE, CP_PB_MAP | CP_PB_OMITEMPTY, 498},
     {"scopes", 2, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
-    {"scopeSelector", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 320},
+    {"scopeSelector", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 336},
 };
-static const struct cp_pb_field f314[] = {
-    {"hard", 1, CP_PB_MESSAGE, CP_PB_MAP | CP_PB_OMITEMPTY, 482},
-    {"used", 2, CP_PB_MESSAGE, CP_PB_MAP | CP_PB_OMITEMPTY, 482},
+static const struct cp_pb_field f330[] = {
+    {"hard", 1, CP_PB_MESSAGE, CP_PB_MAP | CP_PB_OMITEMPTY, 498},
+    {"used", 2, CP_PB_MESSAGE, CP_PB_MAP | CP_PB_OMITEMPTY, 498},
 };
-static const struct cp_pb_field f315[] = {
-    {"limits", 1, CP_PB_MESSAGE, CP_PB_MAP | CP_PB_OMITEMPTY, 482},
-    {"requests", 2, CP_PB_MESSAGE, CP_PB_MAP | CP_PB_OMITEMPTY, 482},
-    {"claims", 3, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 308},
+static const struct cp_pb_field f331[] = {
+    {"limits", 1, CP_PB_MESSAGE, CP_PB_MAP | CP_PB_OMITEMPTY, 498},
+    {"requests", 2, CP_PB_MESSAGE, CP_PB_MAP | CP_PB_OMITEMPTY, 498},
+    {"claims", 3, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 324},
 };
-static const struct cp_pb_field f316[] = {
+static const struct cp_pb_field f332[] = {
     {"name", 1, CP_PB_STRING, 0, -1},
-    {"resources", 2, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 310},
+    {"resources", 2, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 326},
 };
-static const struct cp_pb_field f317[] = {
+static const struct cp_pb_field f333[] = {
     {"user", 1, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"role", 2, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"type", 3, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"level", 4, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f318[] = {
+static const struct cp_pb_field f334[] = {
     {"gateway", 1, CP_PB_STRING, 0, -1},
     {"system", 2, CP_PB_STRING, 0, -1},
-    {"secretRef", 3, CP_PB_MESSAGE, CP_PB_POINTER, 328},
+    {"secretRef", 3, CP_PB_MESSAGE, CP_PB_POINTER, 344},
     {"sslEnabled", 4, CP_PB_BOOL, CP_PB_OMITEMPTY, -1},
     {"protectionDomain", 5, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"storagePool", 6, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
@@ -1911,10 +1994,10 @@ static const struct cp_pb_field f318[] = {
     {"fsType", 9, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"readOnly", 10, CP_PB_BOOL, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f319[] = {
+static const struct cp_pb_field f335[] = {
     {"gateway", 1, CP_PB_STRING, 0, -1},
     {"system", 2, CP_PB_STRING, 0, -1},
-    {"secretRef", 3, CP_PB_MESSAGE, CP_PB_POINTER, 219},
+    {"secretRef", 3, CP_PB_MESSAGE, CP_PB_POINTER, 235},
     {"sslEnabled", 4, CP_PB_BOOL, CP_PB_OMITEMPTY, -1},
     {"protectionDomain", 5, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"storagePool", 6, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
@@ -1923,107 +2006,107 @@ static const struct cp_pb_field f319[] = {
     {"fsType", 9, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"readOnly", 10, CP_PB_BOOL, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f320[] = {
-    {"matchExpressions", 1, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 321},
+static const struct cp_pb_field f336[] = {
+    {"matchExpressions", 1, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 337},
 };
-static const struct cp_pb_field f321[] = {
+static const struct cp_pb_field f337[] = {
     {"scopeName", 1, CP_PB_STRING, 0, -1},
     {"operator", 2, CP_PB_STRING, 0, -1},
     {"values", 3, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f322[] = {
+static const struct cp_pb_field f338[] = {
     {"type", 1, CP_PB_STRING, 0, -1},
     {"localhostProfile", 2, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f323[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 510},
+static const struct cp_pb_field f339[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 526},
     {"data", 2, CP_PB_BYTES, CP_PB_MAP | CP_PB_OMITEMPTY, -1},
     {"type", 3, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"stringData", 4, CP_PB_STRING, CP_PB_MAP | CP_PB_OMITEMPTY, -1},
     {"immutable", 5, CP_PB_BOOL, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f324[] = {
-    {"localObjectReference", 1, CP_PB_MESSAGE, CP_PB_INLINE, 219},
+static const struct cp_pb_field f340[] = {
+    {"localObjectReference", 1, CP_PB_MESSAGE, CP_PB_INLINE, 235},
     {"optional", 2, CP_PB_BOOL, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f325[] = {
-    {"localObjectReference", 1, CP_PB_MESSAGE, CP_PB_INLINE, 219},
+static const struct cp_pb_field f341[] = {
+    {"localObjectReference", 1, CP_PB_MESSAGE, CP_PB_INLINE, 235},
     {"key", 2, CP_PB_STRING, 0, -1},
     {"optional", 3, CP_PB_BOOL, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f326[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 506},
-    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 323},
+static const struct cp_pb_field f342[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 522},
+    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 339},
 };
-static const struct cp_pb_field f327[] = {
-    {"localObjectReference", 1, CP_PB_MESSAGE, CP_PB_INLINE, 219},
-    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 208},
+static const struct cp_pb_field f343[] = {
+    {"localObjectReference", 1, CP_PB_MESSAGE, CP_PB_INLINE, 235},
+    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 224},
     {"optional", 4, CP_PB_BOOL, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f328[] = {
+static const struct cp_pb_field f344[] = {
     {"name", 1, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"namespace", 2, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f329[] = {
+static const struct cp_pb_field f345[] = {
     {"secretName", 1, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
-    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 208},
+    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 224},
     {"defaultMode", 3, CP_PB_INT32, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"optional", 4, CP_PB_BOOL, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f330[] = {
-    {"capabilities", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 139},
+static const struct cp_pb_field f346[] = {
+    {"capabilities", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 155},
     {"privileged", 2, CP_PB_BOOL, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
-    {"seLinuxOptions", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 317},
+    {"seLinuxOptions", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 333},
     {"runAsUser", 4, CP_PB_INT64, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"runAsNonRoot", 5, CP_PB_BOOL, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"readOnlyRootFilesystem", 6, CP_PB_BOOL, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"allowPrivilegeEscalation", 7, CP_PB_BOOL, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"runAsGroup", 8, CP_PB_INT64, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"procMount", 9, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
-    {"windowsOptions", 10, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 364},
-    {"seccompProfile", 11, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 322},
-    {"appArmorProfile", 12, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 130},
+    {"windowsOptions", 10, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 380},
+    {"seccompProfile", 11, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 338},
+    {"appArmorProfile", 12, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 146},
 };
-static const struct cp_pb_field f331[] = {
-    {"reference", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 248},
+static const struct cp_pb_field f347[] = {
+    {"reference", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 264},
 };
-static const struct cp_pb_field f332[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 510},
-    {"spec", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 339},
-    {"status", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 340},
+static const struct cp_pb_field f348[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 526},
+    {"spec", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 355},
+    {"status", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 356},
 };
-static const struct cp_pb_field f333[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 510},
-    {"secrets", 2, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 248},
-    {"imagePullSecrets", 3, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 219},
+static const struct cp_pb_field f349[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 526},
+    {"secrets", 2, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 264},
+    {"imagePullSecrets", 3, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 235},
     {"automountServiceAccountToken", 4, CP_PB_BOOL, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f334[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 506},
-    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 333},
+static const struct cp_pb_field f350[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 522},
+    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 349},
 };
-static const struct cp_pb_field f335[] = {
+static const struct cp_pb_field f351[] = {
     {"audience", 1, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"expirationSeconds", 2, CP_PB_INT64, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"path", 3, CP_PB_STRING, 0, -1},
 };
-static const struct cp_pb_field f336[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 506},
-    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 332},
+static const struct cp_pb_field f352[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 522},
+    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 348},
 };
-static const struct cp_pb_field f337[] = {
+static const struct cp_pb_field f353[] = {
     {"name", 1, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"protocol", 2, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"port", 3, CP_PB_INT32, 0, -1},
-    {"targetPort", 4, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 532},
+    {"targetPort", 4, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 548},
     {"nodePort", 5, CP_PB_INT32, CP_PB_OMITEMPTY, -1},
     {"appProtocol", 6, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f338[] = {
+static const struct cp_pb_field f354[] = {
     {"path", 1, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f339[] = {
-    {"ports", 1, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 337},
+static const struct cp_pb_field f355[] = {
+    {"ports", 1, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 353},
     {"selector", 2, CP_PB_STRING, CP_PB_MAP | CP_PB_OMITEMPTY, -1},
     {"clusterIP", 3, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"type", 4, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
@@ -2035,7 +2118,7 @@ static const struct cp_pb_field f339[] = {
     {"externalTrafficPolicy", 11, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"healthCheckNodePort", 12, CP_PB_INT32, CP_PB_OMITEMPTY, -1},
     {"publishNotReadyAddresses", 13, CP_PB_BOOL, CP_PB_OMITEMPTY, -1},
-    {"sessionAffinityConfig", 14, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 341},
+    {"sessionAffinityConfig", 14, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 357},
     {"ipFamilyPolicy", 17, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"clusterIPs", 18, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
     {"ipFamilies", 19, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
@@ -2044,88 +2127,88 @@ static const struct cp_pb_field f339[] = {
     {"internalTrafficPolicy", 22, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"trafficDistribution", 23, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f340[] = {
-    {"loadBalancer", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 218},
-    {"conditions", 2, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 490},
+static const struct cp_pb_field f356[] = {
+    {"loadBalancer", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 234},
+    {"conditions", 2, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 506},
 };
-static const struct cp_pb_field f341[] = {
-    {"clientIP", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 144},
+static const struct cp_pb_field f357[] = {
+    {"clientIP", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 160},
 };
-static const struct cp_pb_field f342[] = {
+static const struct cp_pb_field f358[] = {
     {"seconds", 1, CP_PB_INT64, 0, -1},
 };
-static const struct cp_pb_field f343[] = {
+static const struct cp_pb_field f359[] = {
     {"volumeName", 1, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"volumeNamespace", 2, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"fsType", 3, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"readOnly", 4, CP_PB_BOOL, CP_PB_OMITEMPTY, -1},
-    {"secretRef", 5, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 248},
+    {"secretRef", 5, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 264},
 };
-static const struct cp_pb_field f344[] = {
+static const struct cp_pb_field f360[] = {
     {"volumeName", 1, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"volumeNamespace", 2, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"fsType", 3, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"readOnly", 4, CP_PB_BOOL, CP_PB_OMITEMPTY, -1},
-    {"secretRef", 5, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 219},
+    {"secretRef", 5, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 235},
 };
-static const struct cp_pb_field f345[] = {
+static const struct cp_pb_field f361[] = {
     {"name", 1, CP_PB_STRING, 0, -1},
     {"value", 2, CP_PB_STRING, 0, -1},
 };
-static const struct cp_pb_field f346[] = {
-    {"port", 1, CP_PB_MESSAGE, 0, 532},
+static const struct cp_pb_field f362[] = {
+    {"port", 1, CP_PB_MESSAGE, 0, 548},
     {"host", 2, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f347[] = {
+static const struct cp_pb_field f363[] = {
     {"key", 1, CP_PB_STRING, 0, -1},
     {"value", 2, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"effect", 3, CP_PB_STRING, 0, -1},
-    {"timeAdded", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 523},
+    {"timeAdded", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 539},
 };
-static const struct cp_pb_field f348[] = {
+static const struct cp_pb_field f364[] = {
     {"key", 1, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"operator", 2, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"value", 3, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"effect", 4, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"tolerationSeconds", 5, CP_PB_INT64, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f349[] = {
+static const struct cp_pb_field f365[] = {
     {"key", 1, CP_PB_STRING, 0, -1},
     {"values", 2, CP_PB_STRING, CP_PB_REPEATED, -1},
 };
-static const struct cp_pb_field f350[] = {
-    {"matchLabelExpressions", 1, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 349},
+static const struct cp_pb_field f366[] = {
+    {"matchLabelExpressions", 1, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 365},
 };
-static const struct cp_pb_field f351[] = {
+static const struct cp_pb_field f367[] = {
     {"maxSkew", 1, CP_PB_INT32, 0, -1},
     {"topologyKey", 2, CP_PB_STRING, 0, -1},
     {"whenUnsatisfiable", 3, CP_PB_STRING, 0, -1},
-    {"labelSelector", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 503},
+    {"labelSelector", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 519},
     {"minDomains", 5, CP_PB_INT32, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"nodeAffinityPolicy", 6, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"nodeTaintsPolicy", 7, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"matchLabelKeys", 8, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f352[] = {
+static const struct cp_pb_field f368[] = {
     {"apiGroup", 1, CP_PB_STRING, CP_PB_POINTER, -1},
     {"kind", 2, CP_PB_STRING, 0, -1},
     {"name", 3, CP_PB_STRING, 0, -1},
 };
-static const struct cp_pb_field f353[] = {
+static const struct cp_pb_field f369[] = {
     {"apiGroup", 1, CP_PB_STRING, CP_PB_POINTER, -1},
     {"kind", 2, CP_PB_STRING, 0, -1},
     {"name", 3, CP_PB_STRING, 0, -1},
     {"namespace", 4, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f354[] = {
+static const struct cp_pb_field f370[] = {
     {"name", 1, CP_PB_STRING, 0, -1},
-    {"volumeSource", 2, CP_PB_MESSAGE, CP_PB_INLINE, 361},
+    {"volumeSource", 2, CP_PB_MESSAGE, CP_PB_INLINE, 377},
 };
-static const struct cp_pb_field f355[] = {
+static const struct cp_pb_field f371[] = {
     {"name", 1, CP_PB_STRING, 0, -1},
     {"devicePath", 2, CP_PB_STRING, 0, -1},
 };
-static const struct cp_pb_field f356[] = {
+static const struct cp_pb_field f372[] = {
     {"name", 1, CP_PB_STRING, 0, -1},
     {"readOnly", 2, CP_PB_BOOL, CP_PB_OMITEMPTY, -1},
     {"mountPath", 3, CP_PB_STRING, 0, -1},
@@ -2134,523 +2217,523 @@ static const struct cp_pb_field f356[] = {
     {"subPathExpr", 6, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"recursiveReadOnly", 7, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f357[] = {
+static const struct cp_pb_field f373[] = {
     {"name", 1, CP_PB_STRING, 0, -1},
     {"mountPath", 2, CP_PB_STRING, 0, -1},
     {"readOnly", 3, CP_PB_BOOL, CP_PB_OMITEMPTY, -1},
     {"recursiveReadOnly", 4, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f358[] = {
-    {"required", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 240},
+static const struct cp_pb_field f374[] = {
+    {"required", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 256},
 };
-static const struct cp_pb_field f359[] = {
-    {"secret", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 327},
-    {"downwardAPI", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 170},
-    {"configMap", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 154},
-    {"serviceAccountToken", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 335},
-    {"clusterTrustBundle", 5, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 145},
-    {"podCertificate", 6, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 267},
+static const struct cp_pb_field f375[] = {
+    {"secret", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 343},
+    {"downwardAPI", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 186},
+    {"configMap", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 170},
+    {"serviceAccountToken", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 351},
+    {"clusterTrustBundle", 5, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 161},
+    {"podCertificate", 6, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 283},
 };
-static const struct cp_pb_field f360[] = {
-    {"limits", 1, CP_PB_MESSAGE, CP_PB_MAP | CP_PB_OMITEMPTY, 482},
-    {"requests", 2, CP_PB_MESSAGE, CP_PB_MAP | CP_PB_OMITEMPTY, 482},
+static const struct cp_pb_field f376[] = {
+    {"limits", 1, CP_PB_MESSAGE, CP_PB_MAP | CP_PB_OMITEMPTY, 498},
+    {"requests", 2, CP_PB_MESSAGE, CP_PB_MAP | CP_PB_OMITEMPTY, 498},
 };
-static const struct cp_pb_field f361[] = {
-    {"hostPath", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 204},
-    {"emptyDir", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 173},
-    {"gcePersistentDisk", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 195},
-    {"awsElasticBlockStore", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 128},
-    {"gitRepo", 5, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 197},
-    {"secret", 6, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 329},
-    {"nfs", 7, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 222},
-    {"iscsi", 8, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 206},
-    {"glusterfs", 9, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 199},
-    {"persistentVolumeClaim", 10, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 256},
-    {"rbd", 11, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 301},
-    {"flexVolume", 12, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 193},
-    {"cinder", 13, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 143},
-    {"cephfs", 14, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 141},
-    {"flocker", 15, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 194},
-    {"downwardAPI", 16, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 172},
-    {"fc", 17, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 190},
-    {"azureFile", 18, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 135},
-    {"configMap", 19, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 155},
-    {"vsphereVolume", 20, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 362},
-    {"quobyte", 21, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 299},
-    {"azureDisk", 22, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 133},
-    {"photonPersistentDisk", 23, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 261},
-    {"portworxVolume", 24, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 292},
-    {"scaleIO", 25, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 319},
-    {"projected", 26, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 298},
-    {"storageos", 27, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 344},
-    {"csi", 28, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 138},
-    {"ephemeral", 29, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 184},
-    {"image", 30, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 207},
+static const struct cp_pb_field f377[] = {
+    {"hostPath", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 220},
+    {"emptyDir", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 189},
+    {"gcePersistentDisk", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 211},
+    {"awsElasticBlockStore", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 144},
+    {"gitRepo", 5, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 213},
+    {"secret", 6, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 345},
+    {"nfs", 7, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 238},
+    {"iscsi", 8, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 222},
+    {"glusterfs", 9, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 215},
+    {"persistentVolumeClaim", 10, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 272},
+    {"rbd", 11, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 317},
+    {"flexVolume", 12, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 209},
+    {"cinder", 13, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 159},
+    {"cephfs", 14, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 157},
+    {"flocker", 15, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 210},
+    {"downwardAPI", 16, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 188},
+    {"fc", 17, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 206},
+    {"azureFile", 18, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 151},
+    {"configMap", 19, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 171},
+    {"vsphereVolume", 20, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 378},
+    {"quobyte", 21, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 315},
+    {"azureDisk", 22, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 149},
+    {"photonPersistentDisk", 23, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 277},
+    {"portworxVolume", 24, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 308},
+    {"scaleIO", 25, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 335},
+    {"projected", 26, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 314},
+    {"storageos", 27, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 360},
+    {"csi", 28, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 154},
+    {"ephemeral", 29, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 200},
+    {"image", 30, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 223},
 };
-static const struct cp_pb_field f362[] = {
+static const struct cp_pb_field f378[] = {
     {"volumePath", 1, CP_PB_STRING, 0, -1},
     {"fsType", 2, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"storagePolicyName", 3, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"storagePolicyID", 4, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f363[] = {
+static const struct cp_pb_field f379[] = {
     {"weight", 1, CP_PB_INT32, 0, -1},
-    {"podAffinityTerm", 2, CP_PB_MESSAGE, 0, 264},
+    {"podAffinityTerm", 2, CP_PB_MESSAGE, 0, 280},
 };
-static const struct cp_pb_field f364[] = {
+static const struct cp_pb_field f380[] = {
     {"gmsaCredentialSpecName", 1, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"gmsaCredentialSpec", 2, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"runAsUserName", 3, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"hostProcess", 4, CP_PB_BOOL, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f365[] = {
+static const struct cp_pb_field f381[] = {
     {"addresses", 1, CP_PB_STRING, CP_PB_REPEATED, -1},
-    {"conditions", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 366},
+    {"conditions", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 382},
     {"hostname", 3, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
-    {"targetRef", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 248},
+    {"targetRef", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 264},
     {"deprecatedTopology", 5, CP_PB_STRING, CP_PB_MAP | CP_PB_OMITEMPTY, -1},
     {"nodeName", 6, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"zone", 7, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
-    {"hints", 8, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 367},
+    {"hints", 8, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 383},
 };
-static const struct cp_pb_field f366[] = {
+static const struct cp_pb_field f382[] = {
     {"ready", 1, CP_PB_BOOL, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"serving", 2, CP_PB_BOOL, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"terminating", 3, CP_PB_BOOL, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f367[] = {
-    {"forZones", 1, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 372},
-    {"forNodes", 2, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 371},
+static const struct cp_pb_field f383[] = {
+    {"forZones", 1, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 388},
+    {"forNodes", 2, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 387},
 };
-static const struct cp_pb_field f368[] = {
+static const struct cp_pb_field f384[] = {
     {"name", 1, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"protocol", 2, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"port", 3, CP_PB_INT32, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"appProtocol", 4, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f369[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 510},
-    {"endpoints", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 365},
-    {"ports", 3, CP_PB_MESSAGE, CP_PB_REPEATED, 368},
+static const struct cp_pb_field f385[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 526},
+    {"endpoints", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 381},
+    {"ports", 3, CP_PB_MESSAGE, CP_PB_REPEATED, 384},
     {"addressType", 4, CP_PB_STRING, 0, -1},
 };
-static const struct cp_pb_field f370[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 506},
-    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 369},
+static const struct cp_pb_field f386[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 522},
+    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 385},
 };
-static const struct cp_pb_field f371[] = {
+static const struct cp_pb_field f387[] = {
     {"name", 1, CP_PB_STRING, 0, -1},
 };
-static const struct cp_pb_field f372[] = {
+static const struct cp_pb_field f388[] = {
     {"name", 1, CP_PB_STRING, 0, -1},
 };
-static const struct cp_pb_field f373[] = {
-    {"metadata", 1, CP_PB_MESSAGE, 0, 510},
-    {"eventTime", 2, CP_PB_MESSAGE, 0, 509},
-    {"series", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 375},
+static const struct cp_pb_field f389[] = {
+    {"metadata", 1, CP_PB_MESSAGE, 0, 526},
+    {"eventTime", 2, CP_PB_MESSAGE, 0, 525},
+    {"series", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 391},
     {"reportingController", 4, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"reportingInstance", 5, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"action", 6, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"reason", 7, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
-    {"regarding", 8, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 248},
-    {"related", 9, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 248},
+    {"regarding", 8, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 264},
+    {"related", 9, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 264},
     {"note", 10, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"type", 11, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
-    {"deprecatedSource", 12, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 188},
-    {"deprecatedFirstTimestamp", 13, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 523},
-    {"deprecatedLastTimestamp", 14, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 523},
+    {"deprecatedSource", 12, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 204},
+    {"deprecatedFirstTimestamp", 13, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 539},
+    {"deprecatedLastTimestamp", 14, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 539},
     {"deprecatedCount", 15, CP_PB_INT32, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f374[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 506},
-    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 373},
+static const struct cp_pb_field f390[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 522},
+    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 389},
 };
-static const struct cp_pb_field f375[] = {
+static const struct cp_pb_field f391[] = {
     {"count", 1, CP_PB_INT32, 0, -1},
-    {"lastObservedTime", 2, CP_PB_MESSAGE, 0, 509},
+    {"lastObservedTime", 2, CP_PB_MESSAGE, 0, 525},
 };
-static const struct cp_pb_field f376[] = {
+static const struct cp_pb_field f392[] = {
     {"path", 1, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
-    {"backend", 2, CP_PB_MESSAGE, 0, 383},
+    {"backend", 2, CP_PB_MESSAGE, 0, 399},
     {"pathType", 3, CP_PB_STRING, CP_PB_POINTER, -1},
 };
-static const struct cp_pb_field f377[] = {
-    {"paths", 1, CP_PB_MESSAGE, CP_PB_REPEATED, 376},
+static const struct cp_pb_field f393[] = {
+    {"paths", 1, CP_PB_MESSAGE, CP_PB_REPEATED, 392},
 };
-static const struct cp_pb_field f378[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 510},
-    {"spec", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 380},
+static const struct cp_pb_field f394[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 526},
+    {"spec", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 396},
 };
-static const struct cp_pb_field f379[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 506},
-    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 378},
+static const struct cp_pb_field f395[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 522},
+    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 394},
 };
-static const struct cp_pb_field f380[] = {
-    {"parentRef", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 405},
+static const struct cp_pb_field f396[] = {
+    {"parentRef", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 421},
 };
-static const struct cp_pb_field f381[] = {
+static const struct cp_pb_field f397[] = {
     {"cidr", 1, CP_PB_STRING, 0, -1},
     {"except", 2, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f382[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 510},
-    {"spec", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 395},
-    {"status", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 396},
+static const struct cp_pb_field f398[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 526},
+    {"spec", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 411},
+    {"status", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 412},
 };
-static const struct cp_pb_field f383[] = {
-    {"resource", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 352},
-    {"service", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 394},
+static const struct cp_pb_field f399[] = {
+    {"resource", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 368},
+    {"service", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 410},
 };
-static const struct cp_pb_field f384[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 510},
-    {"spec", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 387},
+static const struct cp_pb_field f400[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 526},
+    {"spec", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 403},
 };
-static const struct cp_pb_field f385[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 506},
-    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 384},
+static const struct cp_pb_field f401[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 522},
+    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 400},
 };
-static const struct cp_pb_field f386[] = {
+static const struct cp_pb_field f402[] = {
     {"apiGroup", 1, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"kind", 2, CP_PB_STRING, 0, -1},
     {"name", 3, CP_PB_STRING, 0, -1},
     {"scope", 4, CP_PB_STRING, CP_PB_POINTER, -1},
     {"namespace", 5, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f387[] = {
+static const struct cp_pb_field f403[] = {
     {"controller", 1, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
-    {"parameters", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 386},
+    {"parameters", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 402},
 };
-static const struct cp_pb_field f388[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 506},
-    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 382},
+static const struct cp_pb_field f404[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 522},
+    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 398},
 };
-static const struct cp_pb_field f389[] = {
+static const struct cp_pb_field f405[] = {
     {"ip", 1, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"hostname", 2, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
-    {"ports", 4, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 391},
+    {"ports", 4, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 407},
 };
-static const struct cp_pb_field f390[] = {
-    {"ingress", 1, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 389},
+static const struct cp_pb_field f406[] = {
+    {"ingress", 1, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 405},
 };
-static const struct cp_pb_field f391[] = {
+static const struct cp_pb_field f407[] = {
     {"port", 1, CP_PB_INT32, 0, -1},
     {"protocol", 2, CP_PB_STRING, 0, -1},
     {"error", 3, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f392[] = {
+static const struct cp_pb_field f408[] = {
     {"host", 1, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
-    {"ingressRuleValue", 2, CP_PB_MESSAGE, CP_PB_INLINE, 393},
+    {"ingressRuleValue", 2, CP_PB_MESSAGE, CP_PB_INLINE, 409},
 };
-static const struct cp_pb_field f393[] = {
-    {"http", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 377},
+static const struct cp_pb_field f409[] = {
+    {"http", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 393},
 };
-static const struct cp_pb_field f394[] = {
+static const struct cp_pb_field f410[] = {
     {"name", 1, CP_PB_STRING, 0, -1},
-    {"port", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 406},
+    {"port", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 422},
 };
-static const struct cp_pb_field f395[] = {
-    {"defaultBackend", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 383},
-    {"tls", 2, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 397},
-    {"rules", 3, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 392},
+static const struct cp_pb_field f411[] = {
+    {"defaultBackend", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 399},
+    {"tls", 2, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 413},
+    {"rules", 3, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 408},
     {"ingressClassName", 4, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f396[] = {
-    {"loadBalancer", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 390},
+static const struct cp_pb_field f412[] = {
+    {"loadBalancer", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 406},
 };
-static const struct cp_pb_field f397[] = {
+static const struct cp_pb_field f413[] = {
     {"hosts", 1, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
     {"secretName", 2, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f398[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 510},
-    {"spec", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 404},
+static const struct cp_pb_field f414[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 526},
+    {"spec", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 420},
 };
-static const struct cp_pb_field f399[] = {
-    {"ports", 1, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 403},
-    {"to", 2, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 402},
+static const struct cp_pb_field f415[] = {
+    {"ports", 1, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 419},
+    {"to", 2, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 418},
 };
-static const struct cp_pb_field f400[] = {
-    {"ports", 1, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 403},
-    {"from", 2, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 402},
+static const struct cp_pb_field f416[] = {
+    {"ports", 1, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 419},
+    {"from", 2, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 418},
 };
-static const struct cp_pb_field f401[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 506},
-    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 398},
+static const struct cp_pb_field f417[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 522},
+    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 414},
 };
-static const struct cp_pb_field f402[] = {
-    {"podSelector", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 503},
-    {"namespaceSelector", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 503},
-    {"ipBlock", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 381},
+static const struct cp_pb_field f418[] = {
+    {"podSelector", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 519},
+    {"namespaceSelector", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 519},
+    {"ipBlock", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 397},
 };
-static const struct cp_pb_field f403[] = {
+static const struct cp_pb_field f419[] = {
     {"protocol", 1, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
-    {"port", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 532},
+    {"port", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 548},
     {"endPort", 3, CP_PB_INT32, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f404[] = {
-    {"podSelector", 1, CP_PB_MESSAGE, 0, 503},
-    {"ingress", 2, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 400},
-    {"egress", 3, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 399},
+static const struct cp_pb_field f420[] = {
+    {"podSelector", 1, CP_PB_MESSAGE, 0, 519},
+    {"ingress", 2, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 416},
+    {"egress", 3, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 415},
     {"policyTypes", 4, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f405[] = {
+static const struct cp_pb_field f421[] = {
     {"group", 1, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"resource", 2, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"namespace", 3, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"name", 4, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f406[] = {
+static const struct cp_pb_field f422[] = {
     {"name", 1, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"number", 2, CP_PB_INT32, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f407[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 510},
-    {"spec", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 409},
-    {"status", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 410},
+static const struct cp_pb_field f423[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 526},
+    {"spec", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 425},
+    {"status", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 426},
 };
-static const struct cp_pb_field f408[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 506},
-    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 407},
+static const struct cp_pb_field f424[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 522},
+    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 423},
 };
-static const struct cp_pb_field f409[] = {
+static const struct cp_pb_field f425[] = {
     {"cidrs", 1, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f410[] = {
-    {"conditions", 1, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 490},
+static const struct cp_pb_field f426[] = {
+    {"conditions", 1, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 506},
 };
-static const struct cp_pb_field f411[] = {
-    {"podFixed", 1, CP_PB_MESSAGE, CP_PB_MAP | CP_PB_OMITEMPTY, 482},
+static const struct cp_pb_field f427[] = {
+    {"podFixed", 1, CP_PB_MESSAGE, CP_PB_MAP | CP_PB_OMITEMPTY, 498},
 };
-static const struct cp_pb_field f412[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 510},
+static const struct cp_pb_field f428[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 526},
     {"handler", 2, CP_PB_STRING, 0, -1},
-    {"overhead", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 411},
-    {"scheduling", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 414},
+    {"overhead", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 427},
+    {"scheduling", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 430},
 };
-static const struct cp_pb_field f413[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 506},
-    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 412},
+static const struct cp_pb_field f429[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 522},
+    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 428},
 };
-static const struct cp_pb_field f414[] = {
+static const struct cp_pb_field f430[] = {
     {"nodeSelector", 1, CP_PB_STRING, CP_PB_MAP | CP_PB_OMITEMPTY, -1},
-    {"tolerations", 2, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 348},
+    {"tolerations", 2, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 364},
 };
-static const struct cp_pb_field f415[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 510},
-    {"deleteOptions", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 492},
+static const struct cp_pb_field f431[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 526},
+    {"deleteOptions", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 508},
 };
-static const struct cp_pb_field f416[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 510},
-    {"spec", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 418},
-    {"status", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 419},
+static const struct cp_pb_field f432[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 526},
+    {"spec", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 434},
+    {"status", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 435},
 };
-static const struct cp_pb_field f417[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 506},
-    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 416},
+static const struct cp_pb_field f433[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 522},
+    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 432},
 };
-static const struct cp_pb_field f418[] = {
-    {"minAvailable", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 532},
-    {"selector", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 503},
-    {"maxUnavailable", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 532},
+static const struct cp_pb_field f434[] = {
+    {"minAvailable", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 548},
+    {"selector", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 519},
+    {"maxUnavailable", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 548},
     {"unhealthyPodEvictionPolicy", 4, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f419[] = {
+static const struct cp_pb_field f435[] = {
     {"observedGeneration", 1, CP_PB_INT64, CP_PB_OMITEMPTY, -1},
-    {"disruptedPods", 2, CP_PB_MESSAGE, CP_PB_MAP | CP_PB_OMITEMPTY, 523},
+    {"disruptedPods", 2, CP_PB_MESSAGE, CP_PB_MAP | CP_PB_OMITEMPTY, 539},
     {"disruptionsAllowed", 3, CP_PB_INT32, 0, -1},
     {"currentHealthy", 4, CP_PB_INT32, 0, -1},
     {"desiredHealthy", 5, CP_PB_INT32, 0, -1},
     {"expectedPods", 6, CP_PB_INT32, 0, -1},
-    {"conditions", 7, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 490},
+    {"conditions", 7, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 506},
 };
-static const struct cp_pb_field f420[] = {
-    {"clusterRoleSelectors", 1, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 503},
+static const struct cp_pb_field f436[] = {
+    {"clusterRoleSelectors", 1, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 519},
 };
-static const struct cp_pb_field f421[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 510},
-    {"rules", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 425},
-    {"aggregationRule", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 420},
+static const struct cp_pb_field f437[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 526},
+    {"rules", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 441},
+    {"aggregationRule", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 436},
 };
-static const struct cp_pb_field f422[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 510},
-    {"subjects", 2, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 431},
-    {"roleRef", 3, CP_PB_MESSAGE, 0, 430},
+static const struct cp_pb_field f438[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 526},
+    {"subjects", 2, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 447},
+    {"roleRef", 3, CP_PB_MESSAGE, 0, 446},
 };
-static const struct cp_pb_field f423[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 506},
-    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 422},
+static const struct cp_pb_field f439[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 522},
+    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 438},
 };
-static const struct cp_pb_field f424[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 506},
-    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 421},
+static const struct cp_pb_field f440[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 522},
+    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 437},
 };
-static const struct cp_pb_field f425[] = {
+static const struct cp_pb_field f441[] = {
     {"verbs", 1, CP_PB_STRING, CP_PB_REPEATED, -1},
     {"apiGroups", 2, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
     {"resources", 3, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
     {"resourceNames", 4, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
     {"nonResourceURLs", 5, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f426[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 510},
-    {"rules", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 425},
+static const struct cp_pb_field f442[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 526},
+    {"rules", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 441},
 };
-static const struct cp_pb_field f427[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 510},
-    {"subjects", 2, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 431},
-    {"roleRef", 3, CP_PB_MESSAGE, 0, 430},
+static const struct cp_pb_field f443[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 526},
+    {"subjects", 2, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 447},
+    {"roleRef", 3, CP_PB_MESSAGE, 0, 446},
 };
-static const struct cp_pb_field f428[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 506},
-    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 427},
+static const struct cp_pb_field f444[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 522},
+    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 443},
 };
-static const struct cp_pb_field f429[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 506},
-    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 426},
+static const struct cp_pb_field f445[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 522},
+    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 442},
 };
-static const struct cp_pb_field f430[] = {
+static const struct cp_pb_field f446[] = {
     {"apiGroup", 1, CP_PB_STRING, 0, -1},
     {"kind", 2, CP_PB_STRING, 0, -1},
     {"name", 3, CP_PB_STRING, 0, -1},
 };
-static const struct cp_pb_field f431[] = {
+static const struct cp_pb_field f447[] = {
     {"kind", 1, CP_PB_STRING, 0, -1},
     {"apiGroup", 2, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"name", 3, CP_PB_STRING, 0, -1},
     {"namespace", 4, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f432[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 510},
+static const struct cp_pb_field f448[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 526},
     {"value", 2, CP_PB_INT32, 0, -1},
     {"globalDefault", 3, CP_PB_BOOL, CP_PB_OMITEMPTY, -1},
     {"description", 4, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"preemptionPolicy", 5, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f433[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 506},
-    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 432},
+static const struct cp_pb_field f449[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 522},
+    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 448},
 };
-static const struct cp_pb_field f434[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 510},
-    {"spec", 2, CP_PB_MESSAGE, 0, 436},
+static const struct cp_pb_field f450[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 526},
+    {"spec", 2, CP_PB_MESSAGE, 0, 452},
 };
-static const struct cp_pb_field f435[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 506},
-    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 434},
+static const struct cp_pb_field f451[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 522},
+    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 450},
 };
-static const struct cp_pb_field f436[] = {
+static const struct cp_pb_field f452[] = {
     {"attachRequired", 1, CP_PB_BOOL, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"podInfoOnMount", 2, CP_PB_BOOL, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"volumeLifecycleModes", 3, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
     {"storageCapacity", 4, CP_PB_BOOL, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"fsGroupPolicy", 5, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
-    {"tokenRequests", 6, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 445},
+    {"tokenRequests", 6, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 461},
     {"requiresRepublish", 7, CP_PB_BOOL, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"seLinuxMount", 8, CP_PB_BOOL, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"nodeAllocatableUpdatePeriodSeconds", 9, CP_PB_INT64, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f437[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 510},
-    {"spec", 2, CP_PB_MESSAGE, 0, 440},
+static const struct cp_pb_field f453[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 526},
+    {"spec", 2, CP_PB_MESSAGE, 0, 456},
 };
-static const struct cp_pb_field f438[] = {
+static const struct cp_pb_field f454[] = {
     {"name", 1, CP_PB_STRING, 0, -1},
     {"nodeID", 2, CP_PB_STRING, 0, -1},
     {"topologyKeys", 3, CP_PB_STRING, CP_PB_REPEATED, -1},
-    {"allocatable", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 454},
+    {"allocatable", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 470},
 };
-static const struct cp_pb_field f439[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 506},
-    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 437},
+static const struct cp_pb_field f455[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 522},
+    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 453},
 };
-static const struct cp_pb_field f440[] = {
-    {"drivers", 1, CP_PB_MESSAGE, CP_PB_REPEATED, 438},
+static const struct cp_pb_field f456[] = {
+    {"drivers", 1, CP_PB_MESSAGE, CP_PB_REPEATED, 454},
 };
-static const struct cp_pb_field f441[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 510},
-    {"nodeTopology", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 503},
+static const struct cp_pb_field f457[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 526},
+    {"nodeTopology", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 519},
     {"storageClassName", 3, CP_PB_STRING, 0, -1},
-    {"capacity", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 482},
-    {"maximumVolumeSize", 5, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 482},
+    {"capacity", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 498},
+    {"maximumVolumeSize", 5, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 498},
 };
-static const struct cp_pb_field f442[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 506},
-    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 441},
+static const struct cp_pb_field f458[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 522},
+    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 457},
 };
-static const struct cp_pb_field f443[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 510},
+static const struct cp_pb_field f459[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 526},
     {"provisioner", 2, CP_PB_STRING, 0, -1},
     {"parameters", 3, CP_PB_STRING, CP_PB_MAP | CP_PB_OMITEMPTY, -1},
     {"reclaimPolicy", 4, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"mountOptions", 5, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
     {"allowVolumeExpansion", 6, CP_PB_BOOL, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"volumeBindingMode", 7, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
-    {"allowedTopologies", 8, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 350},
+    {"allowedTopologies", 8, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 366},
 };
-static const struct cp_pb_field f444[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 506},
-    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 443},
+static const struct cp_pb_field f460[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 522},
+    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 459},
 };
-static const struct cp_pb_field f445[] = {
+static const struct cp_pb_field f461[] = {
     {"audience", 1, CP_PB_STRING, 0, -1},
     {"expirationSeconds", 2, CP_PB_INT64, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f446[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 510},
-    {"spec", 2, CP_PB_MESSAGE, 0, 449},
-    {"status", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 450},
+static const struct cp_pb_field f462[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 526},
+    {"spec", 2, CP_PB_MESSAGE, 0, 465},
+    {"status", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 466},
 };
-static const struct cp_pb_field f447[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 506},
-    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 446},
+static const struct cp_pb_field f463[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 522},
+    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 462},
 };
-static const struct cp_pb_field f448[] = {
+static const struct cp_pb_field f464[] = {
     {"persistentVolumeName", 1, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
-    {"inlineVolumeSpec", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 259},
+    {"inlineVolumeSpec", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 275},
 };
-static const struct cp_pb_field f449[] = {
+static const struct cp_pb_field f465[] = {
     {"attacher", 1, CP_PB_STRING, 0, -1},
-    {"source", 2, CP_PB_MESSAGE, 0, 448},
+    {"source", 2, CP_PB_MESSAGE, 0, 464},
     {"nodeName", 3, CP_PB_STRING, 0, -1},
 };
-static const struct cp_pb_field f450[] = {
+static const struct cp_pb_field f466[] = {
     {"attached", 1, CP_PB_BOOL, 0, -1},
     {"attachmentMetadata", 2, CP_PB_STRING, CP_PB_MAP | CP_PB_OMITEMPTY, -1},
-    {"attachError", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 453},
-    {"detachError", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 453},
+    {"attachError", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 469},
+    {"detachError", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 469},
 };
-static const struct cp_pb_field f451[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 510},
+static const struct cp_pb_field f467[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 526},
     {"driverName", 2, CP_PB_STRING, 0, -1},
     {"parameters", 3, CP_PB_STRING, CP_PB_MAP | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f452[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 506},
-    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 451},
+static const struct cp_pb_field f468[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 522},
+    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 467},
 };
-static const struct cp_pb_field f453[] = {
-    {"time", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 523},
+static const struct cp_pb_field f469[] = {
+    {"time", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 539},
     {"message", 2, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"errorCode", 3, CP_PB_INT32, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f454[] = {
+static const struct cp_pb_field f470[] = {
     {"count", 1, CP_PB_INT32, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f455[] = {
+static const struct cp_pb_field f471[] = {
     {"uid", 1, CP_PB_STRING, 0, -1},
     {"desiredAPIVersion", 2, CP_PB_STRING, 0, -1},
-    {"objects", 3, CP_PB_MESSAGE, CP_PB_REPEATED, 529},
+    {"objects", 3, CP_PB_MESSAGE, CP_PB_REPEATED, 545},
 };
-static const struct cp_pb_field f456[] = {
+static const struct cp_pb_field f472[] = {
     {"uid", 1, CP_PB_STRING, 0, -1},
-    {"convertedObjects", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 529},
-    {"result", 3, CP_PB_MESSAGE, 0, 519},
+    {"convertedObjects", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 545},
+    {"result", 3, CP_PB_MESSAGE, 0, 535},
 };
-static const struct cp_pb_field f457[] = {
-    {"request", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 455},
-    {"response", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 456},
+static const struct cp_pb_field f473[] = {
+    {"request", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 471},
+    {"response", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 472},
 };
-static const struct cp_pb_field f458[] = {
+static const struct cp_pb_field f474[] = {
     {"name", 1, CP_PB_STRING, 0, -1},
     {"type", 2, CP_PB_STRING, 0, -1},
     {"format", 3, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
@@ -2658,27 +2741,27 @@ static const struct cp_pb_field f458[] = {
     {"priority", 5, CP_PB_INT32, CP_PB_OMITEMPTY, -1},
     {"jsonPath", 6, CP_PB_STRING, 0, -1},
 };
-static const struct cp_pb_field f459[] = {
+static const struct cp_pb_field f475[] = {
     {"strategy", 1, CP_PB_STRING, 0, -1},
-    {"webhook", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 481},
+    {"webhook", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 497},
 };
-static const struct cp_pb_field f460[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 510},
-    {"spec", 2, CP_PB_MESSAGE, 0, 464},
-    {"status", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 465},
+static const struct cp_pb_field f476[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 526},
+    {"spec", 2, CP_PB_MESSAGE, 0, 480},
+    {"status", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 481},
 };
-static const struct cp_pb_field f461[] = {
+static const struct cp_pb_field f477[] = {
     {"type", 1, CP_PB_STRING, 0, -1},
     {"status", 2, CP_PB_STRING, 0, -1},
-    {"lastTransitionTime", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 523},
+    {"lastTransitionTime", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 539},
     {"reason", 4, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"message", 5, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f462[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 506},
-    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 460},
+static const struct cp_pb_field f478[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 522},
+    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 476},
 };
-static const struct cp_pb_field f463[] = {
+static const struct cp_pb_field f479[] = {
     {"plural", 1, CP_PB_STRING, 0, -1},
     {"singular", 2, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"shortNames", 3, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
@@ -2686,50 +2769,50 @@ static const struct cp_pb_field f463[] = {
     {"listKind", 5, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"categories", 6, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f464[] = {
+static const struct cp_pb_field f480[] = {
     {"group", 1, CP_PB_STRING, 0, -1},
-    {"names", 3, CP_PB_MESSAGE, 0, 463},
+    {"names", 3, CP_PB_MESSAGE, 0, 479},
     {"scope", 4, CP_PB_STRING, 0, -1},
-    {"versions", 7, CP_PB_MESSAGE, CP_PB_REPEATED, 466},
-    {"conversion", 9, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 459},
+    {"versions", 7, CP_PB_MESSAGE, CP_PB_REPEATED, 482},
+    {"conversion", 9, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 475},
     {"preserveUnknownFields", 10, CP_PB_BOOL, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f465[] = {
-    {"conditions", 1, CP_PB_MESSAGE, CP_PB_REPEATED, 461},
-    {"acceptedNames", 2, CP_PB_MESSAGE, 0, 463},
+static const struct cp_pb_field f481[] = {
+    {"conditions", 1, CP_PB_MESSAGE, CP_PB_REPEATED, 477},
+    {"acceptedNames", 2, CP_PB_MESSAGE, 0, 479},
     {"storedVersions", 3, CP_PB_STRING, CP_PB_REPEATED, -1},
 };
-static const struct cp_pb_field f466[] = {
+static const struct cp_pb_field f482[] = {
     {"name", 1, CP_PB_STRING, 0, -1},
     {"served", 2, CP_PB_BOOL, 0, -1},
     {"storage", 3, CP_PB_BOOL, 0, -1},
-    {"schema", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 470},
-    {"subresources", 5, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 469},
-    {"additionalPrinterColumns", 6, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 458},
+    {"schema", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 486},
+    {"subresources", 5, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 485},
+    {"additionalPrinterColumns", 6, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 474},
     {"deprecated", 7, CP_PB_BOOL, CP_PB_OMITEMPTY, -1},
     {"deprecationWarning", 8, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
-    {"selectableFields", 9, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 477},
+    {"selectableFields", 9, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 493},
 };
-static const struct cp_pb_field f467[] = {
+static const struct cp_pb_field f483[] = {
     {"specReplicasPath", 1, CP_PB_STRING, 0, -1},
     {"statusReplicasPath", 2, CP_PB_STRING, 0, -1},
     {"labelSelectorPath", 3, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f469[] = {
-    {"status", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 468},
-    {"scale", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 467},
+static const struct cp_pb_field f485[] = {
+    {"status", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 484},
+    {"scale", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 483},
 };
-static const struct cp_pb_field f470[] = {
-    {"openAPIV3Schema", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 473},
+static const struct cp_pb_field f486[] = {
+    {"openAPIV3Schema", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 489},
 };
-static const struct cp_pb_field f471[] = {
+static const struct cp_pb_field f487[] = {
     {"description", 1, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"url", 2, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f472[] = {
+static const struct cp_pb_field f488[] = {
     {"-", 1, CP_PB_BYTES, 0, -1},
 };
-static const struct cp_pb_field f473[] = {
+static const struct cp_pb_field f489[] = {
     {"id", 1, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"$schema", 2, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"$ref", 3, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
@@ -2737,7 +2820,7 @@ static const struct cp_pb_field f473[] = {
     {"type", 5, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"format", 6, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"title", 7, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
-    {"default", 8, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 472},
+    {"default", 8, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 488},
     {"maximum", 9, CP_PB_DOUBLE, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"exclusiveMaximum", 10, CP_PB_BOOL, CP_PB_OMITEMPTY, -1},
     {"minimum", 11, CP_PB_DOUBLE, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
@@ -2749,23 +2832,23 @@ static const struct cp_pb_field f473[] = {
     {"minItems", 17, CP_PB_INT64, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"uniqueItems", 18, CP_PB_BOOL, CP_PB_OMITEMPTY, -1},
     {"multipleOf", 19, CP_PB_DOUBLE, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
-    {"enum", 20, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 472},
+    {"enum", 20, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 488},
     {"maxProperties", 21, CP_PB_INT64, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"minProperties", 22, CP_PB_INT64, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"required", 23, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
-    {"items", 24, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 474},
-    {"allOf", 25, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 473},
-    {"oneOf", 26, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 473},
-    {"anyOf", 27, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 473},
-    {"not", 28, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 473},
-    {"properties", 29, CP_PB_MESSAGE, CP_PB_MAP | CP_PB_OMITEMPTY, 473},
-    {"additionalProperties", 30, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 475},
-    {"patternProperties", 31, CP_PB_MESSAGE, CP_PB_MAP | CP_PB_OMITEMPTY, 473},
-    {"dependencies", 32, CP_PB_MESSAGE, CP_PB_MAP | CP_PB_OMITEMPTY, 476},
-    {"additionalItems", 33, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 475},
-    {"definitions", 34, CP_PB_MESSAGE, CP_PB_MAP | CP_PB_OMITEMPTY, 473},
-    {"externalDocs", 35, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 471},
-    {"example", 36, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 472},
+    {"items", 24, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 490},
+    {"allOf", 25, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 489},
+    {"oneOf", 26, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 489},
+    {"anyOf", 27, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 489},
+    {"not", 28, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 489},
+    {"properties", 29, CP_PB_MESSAGE, CP_PB_MAP | CP_PB_OMITEMPTY, 489},
+    {"additionalProperties", 30, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 491},
+    {"patternProperties", 31, CP_PB_MESSAGE, CP_PB_MAP | CP_PB_OMITEMPTY, 489},
+    {"dependencies", 32, CP_PB_MESSAGE, CP_PB_MAP | CP_PB_OMITEMPTY, 492},
+    {"additionalItems", 33, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 491},
+    {"definitions", 34, CP_PB_MESSAGE, CP_PB_MAP | CP_PB_OMITEMPTY, 489},
+    {"externalDocs", 35, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 487},
+    {"example", 36, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 488},
     {"nullable", 37, CP_PB_BOOL, CP_PB_OMITEMPTY, -1},
     {"x-kubernetes-preserve-unknown-fields", 38, CP_PB_BOOL, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"x-kubernetes-embedded-resource", 39, CP_PB_BOOL, CP_PB_OMITEMPTY, -1},
@@ -2773,30 +2856,30 @@ static const struct cp_pb_field f473[] = {
     {"x-kubernetes-list-map-keys", 41, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
     {"x-kubernetes-list-type", 42, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"x-kubernetes-map-type", 43, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
-    {"x-kubernetes-validations", 44, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 479},
+    {"x-kubernetes-validations", 44, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 495},
 };
-static const struct cp_pb_field f474[] = {
-    {"schema", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 473},
-    {"jSONSchemas", 2, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 473},
+static const struct cp_pb_field f490[] = {
+    {"schema", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 489},
+    {"jSONSchemas", 2, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 489},
 };
-static const struct cp_pb_field f475[] = {
+static const struct cp_pb_field f491[] = {
     {"allows", 1, CP_PB_BOOL, CP_PB_OMITEMPTY, -1},
-    {"schema", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 473},
+    {"schema", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 489},
 };
-static const struct cp_pb_field f476[] = {
-    {"schema", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 473},
+static const struct cp_pb_field f492[] = {
+    {"schema", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 489},
     {"property", 2, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f477[] = {
+static const struct cp_pb_field f493[] = {
     {"jsonPath", 1, CP_PB_STRING, 0, -1},
 };
-static const struct cp_pb_field f478[] = {
+static const struct cp_pb_field f494[] = {
     {"namespace", 1, CP_PB_STRING, 0, -1},
     {"name", 2, CP_PB_STRING, 0, -1},
     {"path", 3, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"port", 4, CP_PB_INT32, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f479[] = {
+static const struct cp_pb_field f495[] = {
     {"rule", 1, CP_PB_STRING, 0, -1},
     {"message", 2, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"messageExpression", 3, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
@@ -2804,35 +2887,35 @@ static const struct cp_pb_field f479[] = {
     {"fieldPath", 5, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"optionalOldSelf", 6, CP_PB_BOOL, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f480[] = {
-    {"service", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 478},
+static const struct cp_pb_field f496[] = {
+    {"service", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 494},
     {"caBundle", 2, CP_PB_BYTES, CP_PB_OMITEMPTY, -1},
     {"url", 3, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f481[] = {
-    {"clientConfig", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 480},
+static const struct cp_pb_field f497[] = {
+    {"clientConfig", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 496},
     {"conversionReviewVersions", 3, CP_PB_STRING, CP_PB_REPEATED, -1},
 };
-static const struct cp_pb_field f482[] = {
+static const struct cp_pb_field f498[] = {
     {"string", 1, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f483[] = {
+static const struct cp_pb_field f499[] = {
     {"string", 1, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f484[] = {
+static const struct cp_pb_field f500[] = {
     {"name", 1, CP_PB_STRING, 0, -1},
-    {"versions", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 500},
-    {"preferredVersion", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 500},
-    {"serverAddressByClientCIDRs", 4, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 518},
+    {"versions", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 516},
+    {"preferredVersion", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 516},
+    {"serverAddressByClientCIDRs", 4, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 534},
 };
-static const struct cp_pb_field f485[] = {
-    {"groups", 1, CP_PB_MESSAGE, CP_PB_REPEATED, 484},
+static const struct cp_pb_field f501[] = {
+    {"groups", 1, CP_PB_MESSAGE, CP_PB_REPEATED, 500},
 };
-static const struct cp_pb_field f486[] = {
+static const struct cp_pb_field f502[] = {
     {"name", 1, CP_PB_STRING, 0, -1},
     {"namespaced", 2, CP_PB_BOOL, 0, -1},
     {"kind", 3, CP_PB_STRING, 0, -1},
-    {"verbs", 4, CP_PB_MESSAGE, 0, 527},
+    {"verbs", 4, CP_PB_MESSAGE, 0, 543},
     {"shortNames", 5, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
     {"singularName", 6, CP_PB_STRING, 0, -1},
     {"categories", 7, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
@@ -2840,100 +2923,100 @@ static const struct cp_pb_field f486[] = {
     {"version", 9, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"storageVersionHash", 10, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f487[] = {
+static const struct cp_pb_field f503[] = {
     {"groupVersion", 1, CP_PB_STRING, 0, -1},
-    {"resources", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 486},
+    {"resources", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 502},
 };
-static const struct cp_pb_field f488[] = {
+static const struct cp_pb_field f504[] = {
     {"versions", 1, CP_PB_STRING, CP_PB_REPEATED, -1},
-    {"serverAddressByClientCIDRs", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 518},
+    {"serverAddressByClientCIDRs", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 534},
 };
-static const struct cp_pb_field f489[] = {
+static const struct cp_pb_field f505[] = {
     {"dryRun", 1, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
     {"force", 2, CP_PB_BOOL, 0, -1},
     {"fieldManager", 3, CP_PB_STRING, 0, -1},
 };
-static const struct cp_pb_field f490[] = {
+static const struct cp_pb_field f506[] = {
     {"type", 1, CP_PB_STRING, 0, -1},
     {"status", 2, CP_PB_STRING, 0, -1},
     {"observedGeneration", 3, CP_PB_INT64, CP_PB_OMITEMPTY, -1},
-    {"lastTransitionTime", 4, CP_PB_MESSAGE, 0, 523},
+    {"lastTransitionTime", 4, CP_PB_MESSAGE, 0, 539},
     {"reason", 5, CP_PB_STRING, 0, -1},
     {"message", 6, CP_PB_STRING, 0, -1},
 };
-static const struct cp_pb_field f491[] = {
+static const struct cp_pb_field f507[] = {
     {"dryRun", 1, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
     {"fieldManager", 3, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"fieldValidation", 4, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f492[] = {
+static const struct cp_pb_field f508[] = {
     {"gracePeriodSeconds", 1, CP_PB_INT64, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
-    {"preconditions", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 516},
+    {"preconditions", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 532},
     {"orphanDependents", 3, CP_PB_BOOL, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"propagationPolicy", 4, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"dryRun", 5, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
     {"ignoreStoreReadErrorWithClusterBreakingPotential", 6, CP_PB_BOOL, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f493[] = {
+static const struct cp_pb_field f509[] = {
     {"duration", 1, CP_PB_INT64, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f494[] = {
+static const struct cp_pb_field f510[] = {
     {"key", 1, CP_PB_STRING, 0, -1},
     {"operator", 2, CP_PB_STRING, 0, -1},
     {"values", 3, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f495[] = {
+static const struct cp_pb_field f511[] = {
     {"-", 1, CP_PB_BYTES, 0, -1},
 };
-static const struct cp_pb_field f496[] = {
+static const struct cp_pb_field f512[] = {
     {"resourceVersion", 1, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f497[] = {
+static const struct cp_pb_field f513[] = {
     {"group", 1, CP_PB_STRING, 0, -1},
     {"kind", 2, CP_PB_STRING, 0, -1},
 };
-static const struct cp_pb_field f498[] = {
+static const struct cp_pb_field f514[] = {
     {"group", 1, CP_PB_STRING, 0, -1},
     {"resource", 2, CP_PB_STRING, 0, -1},
 };
-static const struct cp_pb_field f499[] = {
+static const struct cp_pb_field f515[] = {
     {"group", 1, CP_PB_STRING, 0, -1},
     {"version", 2, CP_PB_STRING, 0, -1},
 };
-static const struct cp_pb_field f500[] = {
+static const struct cp_pb_field f516[] = {
     {"groupVersion", 1, CP_PB_STRING, 0, -1},
     {"version", 2, CP_PB_STRING, 0, -1},
 };
-static const struct cp_pb_field f501[] = {
+static const struct cp_pb_field f517[] = {
     {"group", 1, CP_PB_STRING, 0, -1},
     {"version", 2, CP_PB_STRING, 0, -1},
     {"kind", 3, CP_PB_STRING, 0, -1},
 };
-static const struct cp_pb_field f502[] = {
+static const struct cp_pb_field f518[] = {
     {"group", 1, CP_PB_STRING, 0, -1},
     {"version", 2, CP_PB_STRING, 0, -1},
     {"resource", 3, CP_PB_STRING, 0, -1},
 };
-static const struct cp_pb_field f503[] = {
+static const struct cp_pb_field f519[] = {
     {"matchLabels", 1, CP_PB_STRING, CP_PB_MAP | CP_PB_OMITEMPTY, -1},
-    {"matchExpressions", 2, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 504},
+    {"matchExpressions", 2, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 520},
 };
-static const struct cp_pb_field f504[] = {
+static const struct cp_pb_field f520[] = {
     {"key", 1, CP_PB_STRING, 0, -1},
     {"operator", 2, CP_PB_STRING, 0, -1},
     {"values", 3, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f505[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 506},
-    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 529},
+static const struct cp_pb_field f521[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 522},
+    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 545},
 };
-static const struct cp_pb_field f506[] = {
+static const struct cp_pb_field f522[] = {
     {"selfLink", 1, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"resourceVersion", 2, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"continue", 3, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"remainingItemCount", 4, CP_PB_INT64, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f507[] = {
+static const struct cp_pb_field f523[] = {
     {"labelSelector", 1, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"fieldSelector", 2, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"watch", 3, CP_PB_BOOL, CP_PB_OMITEMPTY, -1},
@@ -2945,20 +3028,20 @@ static const struct cp_pb_field f507[] = {
     {"resourceVersionMatch", 10, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"sendInitialEvents", 11, CP_PB_BOOL, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f508[] = {
+static const struct cp_pb_field f524[] = {
     {"manager", 1, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"operation", 2, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"apiVersion", 3, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
-    {"time", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 523},
+    {"time", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 539},
     {"fieldsType", 6, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
-    {"fieldsV1", 7, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 495},
+    {"fieldsV1", 7, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 511},
     {"subresource", 8, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f509[] = {
+static const struct cp_pb_field f525[] = {
     {"seconds", 1, CP_PB_INT64, CP_PB_OMITEMPTY, -1},
     {"nanos", 2, CP_PB_INT32, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f510[] = {
+static const struct cp_pb_field f526[] = {
     {"name", 1, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"generateName", 2, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"namespace", 3, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
@@ -2966,16 +3049,16 @@ static const struct cp_pb_field f510[] = {
     {"uid", 5, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"resourceVersion", 6, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"generation", 7, CP_PB_INT64, CP_PB_OMITEMPTY, -1},
-    {"creationTimestamp", 8, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 523},
-    {"deletionTimestamp", 9, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 523},
+    {"creationTimestamp", 8, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 539},
+    {"deletionTimestamp", 9, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 539},
     {"deletionGracePeriodSeconds", 10, CP_PB_INT64, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"labels", 11, CP_PB_STRING, CP_PB_MAP | CP_PB_OMITEMPTY, -1},
     {"annotations", 12, CP_PB_STRING, CP_PB_MAP | CP_PB_OMITEMPTY, -1},
-    {"ownerReferences", 13, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 511},
+    {"ownerReferences", 13, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 527},
     {"finalizers", 14, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
-    {"managedFields", 17, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 508},
+    {"managedFields", 17, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 524},
 };
-static const struct cp_pb_field f511[] = {
+static const struct cp_pb_field f527[] = {
     {"kind", 1, CP_PB_STRING, 0, -1},
     {"name", 3, CP_PB_STRING, 0, -1},
     {"uid", 4, CP_PB_STRING, 0, -1},
@@ -2983,114 +3066,114 @@ static const struct cp_pb_field f511[] = {
     {"controller", 6, CP_PB_BOOL, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"blockOwnerDeletion", 7, CP_PB_BOOL, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f512[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 510},
+static const struct cp_pb_field f528[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 526},
 };
-static const struct cp_pb_field f513[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 506},
-    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 512},
+static const struct cp_pb_field f529[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 522},
+    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 528},
 };
-static const struct cp_pb_field f515[] = {
+static const struct cp_pb_field f531[] = {
     {"dryRun", 1, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
     {"force", 2, CP_PB_BOOL, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"fieldManager", 3, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"fieldValidation", 4, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f516[] = {
+static const struct cp_pb_field f532[] = {
     {"uid", 1, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"resourceVersion", 2, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f517[] = {
+static const struct cp_pb_field f533[] = {
     {"paths", 1, CP_PB_STRING, CP_PB_REPEATED, -1},
 };
-static const struct cp_pb_field f518[] = {
+static const struct cp_pb_field f534[] = {
     {"clientCIDR", 1, CP_PB_STRING, 0, -1},
     {"serverAddress", 2, CP_PB_STRING, 0, -1},
 };
-static const struct cp_pb_field f519[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 506},
+static const struct cp_pb_field f535[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 522},
     {"status", 2, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"message", 3, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"reason", 4, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
-    {"details", 5, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 521},
+    {"details", 5, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 537},
     {"code", 6, CP_PB_INT32, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f520[] = {
+static const struct cp_pb_field f536[] = {
     {"reason", 1, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"message", 2, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"field", 3, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f521[] = {
+static const struct cp_pb_field f537[] = {
     {"name", 1, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"group", 2, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"kind", 3, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
-    {"causes", 4, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 520},
+    {"causes", 4, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 536},
     {"retryAfterSeconds", 5, CP_PB_INT32, CP_PB_OMITEMPTY, -1},
     {"uid", 6, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f522[] = {
+static const struct cp_pb_field f538[] = {
     {"includeObject", 1, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f523[] = {
+static const struct cp_pb_field f539[] = {
     {"seconds", 1, CP_PB_INT64, CP_PB_OMITEMPTY, -1},
     {"nanos", 2, CP_PB_INT32, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f524[] = {
+static const struct cp_pb_field f540[] = {
     {"seconds", 1, CP_PB_INT64, 0, -1},
     {"nanos", 2, CP_PB_INT32, 0, -1},
 };
-static const struct cp_pb_field f525[] = {
+static const struct cp_pb_field f541[] = {
     {"kind", 1, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"apiVersion", 2, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f526[] = {
+static const struct cp_pb_field f542[] = {
     {"dryRun", 1, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
     {"fieldManager", 2, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"fieldValidation", 3, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f527[] = {
+static const struct cp_pb_field f543[] = {
     {"items", 1, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f528[] = {
+static const struct cp_pb_field f544[] = {
     {"type", 1, CP_PB_STRING, 0, -1},
-    {"object", 2, CP_PB_MESSAGE, 0, 529},
+    {"object", 2, CP_PB_MESSAGE, 0, 545},
 };
-static const struct cp_pb_field f529[] = {
+static const struct cp_pb_field f545[] = {
     {"-", 1, CP_PB_BYTES, 0, -1},
 };
-static const struct cp_pb_field f530[] = {
+static const struct cp_pb_field f546[] = {
     {"apiVersion", 1, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"kind", 2, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f531[] = {
-    {"typeMeta", 1, CP_PB_MESSAGE, CP_PB_INLINE, 530},
+static const struct cp_pb_field f547[] = {
+    {"typeMeta", 1, CP_PB_MESSAGE, CP_PB_INLINE, 546},
     {"-", 2, CP_PB_BYTES, 0, -1},
     {"contentEncoding", 3, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"contentType", 4, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f532[] = {
+static const struct cp_pb_field f548[] = {
     {"type", 1, CP_PB_INT64, CP_PB_OMITEMPTY, -1},
     {"intVal", 2, CP_PB_INT32, CP_PB_OMITEMPTY, -1},
     {"strVal", 3, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f533[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 510},
-    {"spec", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 536},
-    {"status", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 537},
+static const struct cp_pb_field f549[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 526},
+    {"spec", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 552},
+    {"status", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 553},
 };
-static const struct cp_pb_field f534[] = {
+static const struct cp_pb_field f550[] = {
     {"type", 1, CP_PB_STRING, 0, -1},
     {"status", 2, CP_PB_STRING, 0, -1},
-    {"lastTransitionTime", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 523},
+    {"lastTransitionTime", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 539},
     {"reason", 4, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"message", 5, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f535[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 506},
-    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 533},
+static const struct cp_pb_field f551[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 522},
+    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 549},
 };
-static const struct cp_pb_field f536[] = {
-    {"service", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 538},
+static const struct cp_pb_field f552[] = {
+    {"service", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 554},
     {"group", 2, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"version", 3, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"insecureSkipTLSVerify", 4, CP_PB_BOOL, CP_PB_OMITEMPTY, -1},
@@ -3098,10 +3181,10 @@ static const struct cp_pb_field f536[] = {
     {"groupPriorityMinimum", 7, CP_PB_INT32, 0, -1},
     {"versionPriority", 8, CP_PB_INT32, 0, -1},
 };
-static const struct cp_pb_field f537[] = {
-    {"conditions", 1, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 534},
+static const struct cp_pb_field f553[] = {
+    {"conditions", 1, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 550},
 };
-static const struct cp_pb_field f538[] = {
+static const struct cp_pb_field f554[] = {
     {"namespace", 1, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"name", 2, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"port", 3, CP_PB_INT32, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
@@ -3165,490 +3248,506 @@ const struct cp_pb_message cp_pb_messages[] = {
     {"k8s.io.api.apps.v1.StatefulSetSpec", CP_PB_SPECIAL_NONE, 11, f54},
     {"k8s.io.api.apps.v1.StatefulSetStatus", CP_PB_SPECIAL_NONE, 10, f55},
     {"k8s.io.api.apps.v1.StatefulSetUpdateStrategy", CP_PB_SPECIAL_NONE, 2, f56},
-    {"k8s.io.api.autoscaling.v1.ContainerResourceMetricSource", CP_PB_SPECIAL_NONE, 4, f57},
-    {"k8s.io.api.autoscaling.v1.ContainerResourceMetricStatus", CP_PB_SPECIAL_NONE, 4, f58},
-    {"k8s.io.api.autoscaling.v1.CrossVersionObjectReference", CP_PB_SPECIAL_NONE, 3, f59},
-    {"k8s.io.api.autoscaling.v1.ExternalMetricSource", CP_PB_SPECIAL_NONE, 4, f60},
-    {"k8s.io.api.autoscaling.v1.ExternalMetricStatus", CP_PB_SPECIAL_NONE, 4, f61},
-    {"k8s.io.api.autoscaling.v1.HorizontalPodAutoscaler", CP_PB_SPECIAL_NONE, 3, f62},
-    {"k8s.io.api.autoscaling.v1.HorizontalPodAutoscalerCondition", CP_PB_SPECIAL_NONE, 5, f63},
-    {"k8s.io.api.autoscaling.v1.HorizontalPodAutoscalerList", CP_PB_SPECIAL_NONE, 2, f64},
-    {"k8s.io.api.autoscaling.v1.HorizontalPodAutoscalerSpec", CP_PB_SPECIAL_NONE, 4, f65},
-    {"k8s.io.api.autoscaling.v1.HorizontalPodAutoscalerStatus", CP_PB_SPECIAL_NONE, 5, f66},
-    {"k8s.io.api.autoscaling.v1.MetricSpec", CP_PB_SPECIAL_NONE, 6, f67},
-    {"k8s.io.api.autoscaling.v1.MetricStatus", CP_PB_SPECIAL_NONE, 6, f68},
-    {"k8s.io.api.autoscaling.v1.ObjectMetricSource", CP_PB_SPECIAL_NONE, 5, f69},
-    {"k8s.io.api.autoscaling.v1.ObjectMetricStatus", CP_PB_SPECIAL_NONE, 5, f70},
-    {"k8s.io.api.autoscaling.v1.PodsMetricSource", CP_PB_SPECIAL_NONE, 3, f71},
-    {"k8s.io.api.autoscaling.v1.PodsMetricStatus", CP_PB_SPECIAL_NONE, 3, f72},
-    {"k8s.io.api.autoscaling.v1.ResourceMetricSource", CP_PB_SPECIAL_NONE, 3, f73},
-    {"k8s.io.api.autoscaling.v1.ResourceMetricStatus", CP_PB_SPECIAL_NONE, 3, f74},
-    {"k8s.io.api.autoscaling.v1.Scale", CP_PB_SPECIAL_NONE, 3, f75},
-    {"k8s.io.api.autoscaling.v1.ScaleSpec", CP_PB_SPECIAL_NONE, 1, f76},
-    {"k8s.io.api.autoscaling.v1.ScaleStatus", CP_PB_SPECIAL_NONE, 2, f77},
-    {"k8s.io.api.autoscaling.v2.ContainerResourceMetricSource", CP_PB_SPECIAL_NONE, 3, f78},
-    {"k8s.io.api.autoscaling.v2.ContainerResourceMetricStatus", CP_PB_SPECIAL_NONE, 3, f79},
-    {"k8s.io.api.autoscaling.v2.CrossVersionObjectReference", CP_PB_SPECIAL_NONE, 3, f80},
-    {"k8s.io.api.autoscaling.v2.ExternalMetricSource", CP_PB_SPECIAL_NONE, 2, f81},
-    {"k8s.io.api.autoscaling.v2.ExternalMetricStatus", CP_PB_SPECIAL_NONE, 2, f82},
-    {"k8s.io.api.autoscaling.v2.HPAScalingPolicy", CP_PB_SPECIAL_NONE, 3, f83},
-    {"k8s.io.api.autoscaling.v2.HPAScalingRules", CP_PB_SPECIAL_NONE, 4, f84},
-    {"k8s.io.api.autoscaling.v2.HorizontalPodAutoscaler", CP_PB_SPECIAL_NONE, 3, f85},
-    {"k8s.io.api.autoscaling.v2.HorizontalPodAutoscalerBehavior", CP_PB_SPECIAL_NONE, 2, f86},
-    {"k8s.io.api.autoscaling.v2.HorizontalPodAutoscalerCondition", CP_PB_SPECIAL_NONE, 5, f87},
-    {"k8s.io.api.autoscaling.v2.HorizontalPodAutoscalerList", CP_PB_SPECIAL_NONE, 2, f88},
-    {"k8s.io.api.autoscaling.v2.HorizontalPodAutoscalerSpec", CP_PB_SPECIAL_NONE, 5, f89},
-    {"k8s.io.api.autoscaling.v2.HorizontalPodAutoscalerStatus", CP_PB_SPECIAL_NONE, 6, f90},
-    {"k8s.io.api.autoscaling.v2.MetricIdentifier", CP_PB_SPECIAL_NONE, 2, f91},
-    {"k8s.io.api.autoscaling.v2.MetricSpec", CP_PB_SPECIAL_NONE, 6, f92},
-    {"k8s.io.api.autoscaling.v2.MetricStatus", CP_PB_SPECIAL_NONE, 6, f93},
-    {"k8s.io.api.autoscaling.v2.MetricTarget", CP_PB_SPECIAL_NONE, 4, f94},
-    {"k8s.io.api.autoscaling.v2.MetricValueStatus", CP_PB_SPECIAL_NONE, 3, f95},
-    {"k8s.io.api.autoscaling.v2.ObjectMetricSource", CP_PB_SPECIAL_NONE, 3, f96},
-    {"k8s.io.api.autoscaling.v2.ObjectMetricStatus", CP_PB_SPECIAL_NONE, 3, f97},
-    {"k8s.io.api.autoscaling.v2.PodsMetricSource", CP_PB_SPECIAL_NONE, 2, f98},
-    {"k8s.io.api.autoscaling.v2.PodsMetricStatus", CP_PB_SPECIAL_NONE, 2, f99},
-    {"k8s.io.api.autoscaling.v2.ResourceMetricSource", CP_PB_SPECIAL_NONE, 2, f100},
-    {"k8s.io.api.autoscaling.v2.ResourceMetricStatus", CP_PB_SPECIAL_NONE, 2, f101},
-    {"k8s.io.api.batch.v1.CronJob", CP_PB_SPECIAL_NONE, 3, f102},
-    {"k8s.io.api.batch.v1.CronJobList", CP_PB_SPECIAL_NONE, 2, f103},
-    {"k8s.io.api.batch.v1.CronJobSpec", CP_PB_SPECIAL_NONE, 8, f104},
-    {"k8s.io.api.batch.v1.CronJobStatus", CP_PB_SPECIAL_NONE, 3, f105},
-    {"k8s.io.api.batch.v1.Job", CP_PB_SPECIAL_NONE, 3, f106},
-    {"k8s.io.api.batch.v1.JobCondition", CP_PB_SPECIAL_NONE, 6, f107},
-    {"k8s.io.api.batch.v1.JobList", CP_PB_SPECIAL_NONE, 2, f108},
-    {"k8s.io.api.batch.v1.JobSpec", CP_PB_SPECIAL_NONE, 16, f109},
-    {"k8s.io.api.batch.v1.JobStatus", CP_PB_SPECIAL_NONE, 11, f110},
-    {"k8s.io.api.batch.v1.JobTemplateSpec", CP_PB_SPECIAL_NONE, 2, f111},
-    {"k8s.io.api.batch.v1.PodFailurePolicy", CP_PB_SPECIAL_NONE, 1, f112},
-    {"k8s.io.api.batch.v1.PodFailurePolicyOnExitCodesRequirement", CP_PB_SPECIAL_NONE, 3, f113},
-    {"k8s.io.api.batch.v1.PodFailurePolicyOnPodConditionsPattern", CP_PB_SPECIAL_NONE, 2, f114},
-    {"k8s.io.api.batch.v1.PodFailurePolicyRule", CP_PB_SPECIAL_NONE, 3, f115},
-    {"k8s.io.api.batch.v1.SuccessPolicy", CP_PB_SPECIAL_NONE, 1, f116},
-    {"k8s.io.api.batch.v1.SuccessPolicyRule", CP_PB_SPECIAL_NONE, 2, f117},
-    {"k8s.io.api.batch.v1.UncountedTerminatedPods", CP_PB_SPECIAL_NONE, 2, f118},
-    {"k8s.io.api.certificates.v1.CertificateSigningRequest", CP_PB_SPECIAL_NONE, 3, f119},
-    {"k8s.io.api.certificates.v1.CertificateSigningRequestCondition", CP_PB_SPECIAL_NONE, 6, f120},
-    {"k8s.io.api.certificates.v1.CertificateSigningRequestList", CP_PB_SPECIAL_NONE, 2, f121},
-    {"k8s.io.api.certificates.v1.CertificateSigningRequestSpec", CP_PB_SPECIAL_NONE, 8, f122},
-    {"k8s.io.api.certificates.v1.CertificateSigningRequestStatus", CP_PB_SPECIAL_NONE, 2, f123},
-    {"k8s.io.api.certificates.v1.ExtraValue", CP_PB_SPECIAL_LIST, 1, f124},
-    {"k8s.io.api.coordination.v1.Lease", CP_PB_SPECIAL_NONE, 2, f125},
-    {"k8s.io.api.coordination.v1.LeaseList", CP_PB_SPECIAL_NONE, 2, f126},
-    {"k8s.io.api.coordination.v1.LeaseSpec", CP_PB_SPECIAL_NONE, 7, f127},
-    {"k8s.io.api.core.v1.AWSElasticBlockStoreVolumeSource", CP_PB_SPECIAL_NONE, 4, f128},
-    {"k8s.io.api.core.v1.Affinity", CP_PB_SPECIAL_NONE, 3, f129},
-    {"k8s.io.api.core.v1.AppArmorProfile", CP_PB_SPECIAL_NONE, 2, f130},
-    {"k8s.io.api.core.v1.AttachedVolume", CP_PB_SPECIAL_NONE, 2, f131},
-    {"k8s.io.api.core.v1.AvoidPods", CP_PB_SPECIAL_NONE, 1, f132},
-    {"k8s.io.api.core.v1.AzureDiskVolumeSource", CP_PB_SPECIAL_NONE, 6, f133},
-    {"k8s.io.api.core.v1.AzureFilePersistentVolumeSource", CP_PB_SPECIAL_NONE, 4, f134},
-    {"k8s.io.api.core.v1.AzureFileVolumeSource", CP_PB_SPECIAL_NONE, 3, f135},
-    {"k8s.io.api.core.v1.Binding", CP_PB_SPECIAL_NONE, 2, f136},
-    {"k8s.io.api.core.v1.CSIPersistentVolumeSource", CP_PB_SPECIAL_NONE, 10, f137},
-    {"k8s.io.api.core.v1.CSIVolumeSource", CP_PB_SPECIAL_NONE, 5, f138},
-    {"k8s.io.api.core.v1.Capabilities", CP_PB_SPECIAL_NONE, 2, f139},
-    {"k8s.io.api.core.v1.CephFSPersistentVolumeSource", CP_PB_SPECIAL_NONE, 6, f140},
-    {"k8s.io.api.core.v1.CephFSVolumeSource", CP_PB_SPECIAL_NONE, 6, f141},
-    {"k8s.io.api.core.v1.CinderPersistentVolumeSource", CP_PB_SPECIAL_NONE, 4, f142},
-    {"k8s.io.api.core.v1.CinderVolumeSource", CP_PB_SPECIAL_NONE, 4, f143},
-    {"k8s.io.api.core.v1.ClientIPConfig", CP_PB_SPECIAL_NONE, 1, f144},
-    {"k8s.io.api.core.v1.ClusterTrustBundleProjection", CP_PB_SPECIAL_NONE, 5, f145},
-    {"k8s.io.api.core.v1.ComponentCondition", CP_PB_SPECIAL_NONE, 4, f146},
-    {"k8s.io.api.core.v1.ComponentStatus", CP_PB_SPECIAL_NONE, 2, f147},
-    {"k8s.io.api.core.v1.ComponentStatusList", CP_PB_SPECIAL_NONE, 2, f148},
-    {"k8s.io.api.core.v1.ConfigMap", CP_PB_SPECIAL_NONE, 4, f149},
-    {"k8s.io.api.core.v1.ConfigMapEnvSource", CP_PB_SPECIAL_NONE, 2, f150},
-    {"k8s.io.api.core.v1.ConfigMapKeySelector", CP_PB_SPECIAL_NONE, 3, f151},
-    {"k8s.io.api.core.v1.ConfigMapList", CP_PB_SPECIAL_NONE, 2, f152},
-    {"k8s.io.api.core.v1.ConfigMapNodeConfigSource", CP_PB_SPECIAL_NONE, 5, f153},
-    {"k8s.io.api.core.v1.ConfigMapProjection", CP_PB_SPECIAL_NONE, 3, f154},
-    {"k8s.io.api.core.v1.ConfigMapVolumeSource", CP_PB_SPECIAL_NONE, 4, f155},
-    {"k8s.io.api.core.v1.Container", CP_PB_SPECIAL_NONE, 25, f156},
-    {"k8s.io.api.core.v1.ContainerExtendedResourceRequest", CP_PB_SPECIAL_NONE, 3, f157},
-    {"k8s.io.api.core.v1.ContainerImage", CP_PB_SPECIAL_NONE, 2, f158},
-    {"k8s.io.api.core.v1.ContainerPort", CP_PB_SPECIAL_NONE, 5, f159},
-    {"k8s.io.api.core.v1.ContainerResizePolicy", CP_PB_SPECIAL_NONE, 2, f160},
-    {"k8s.io.api.core.v1.ContainerRestartRule", CP_PB_SPECIAL_NONE, 2, f161},
-    {"k8s.io.api.core.v1.ContainerRestartRuleOnExitCodes", CP_PB_SPECIAL_NONE, 2, f162},
-    {"k8s.io.api.core.v1.ContainerState", CP_PB_SPECIAL_NONE, 3, f163},
-    {"k8s.io.api.core.v1.ContainerStateRunning", CP_PB_SPECIAL_NONE, 1, f164},
-    {"k8s.io.api.core.v1.ContainerStateTerminated", CP_PB_SPECIAL_NONE, 7, f165},
-    {"k8s.io.api.core.v1.ContainerStateWaiting", CP_PB_SPECIAL_NONE, 2, f166},
-    {"k8s.io.api.core.v1.ContainerStatus", CP_PB_SPECIAL_NONE, 15, f167},
-    {"k8s.io.api.core.v1.ContainerUser", CP_PB_SPECIAL_NONE, 1, f168},
-    {"k8s.io.api.core.v1.DaemonEndpoint", CP_PB_SPECIAL_NONE, 1, f169},
-    {"k8s.io.api.core.v1.DownwardAPIProjection", CP_PB_SPECIAL_NONE, 1, f170},
-    {"k8s.io.api.core.v1.DownwardAPIVolumeFile", CP_PB_SPECIAL_NONE, 4, f171},
-    {"k8s.io.api.core.v1.DownwardAPIVolumeSource", CP_PB_SPECIAL_NONE, 2, f172},
-    {"k8s.io.api.core.v1.EmptyDirVolumeSource", CP_PB_SPECIAL_NONE, 2, f173},
-    {"k8s.io.api.core.v1.EndpointAddress", CP_PB_SPECIAL_NONE, 4, f174},
-    {"k8s.io.api.core.v1.EndpointPort", CP_PB_SPECIAL_NONE, 4, f175},
-    {"k8s.io.api.core.v1.EndpointSubset", CP_PB_SPECIAL_NONE, 3, f176},
-    {"k8s.io.api.core.v1.Endpoints", CP_PB_SPECIAL_NONE, 2, f177},
-    {"k8s.io.api.core.v1.EndpointsList", CP_PB_SPECIAL_NONE, 2, f178},
-    {"k8s.io.api.core.v1.EnvFromSource", CP_PB_SPECIAL_NONE, 3, f179},
-    {"k8s.io.api.core.v1.EnvVar", CP_PB_SPECIAL_NONE, 3, f180},
-    {"k8s.io.api.core.v1.EnvVarSource", CP_PB_SPECIAL_NONE, 5, f181},
-    {"k8s.io.api.core.v1.EphemeralContainer", CP_PB_SPECIAL_NONE, 2, f182},
-    {"k8s.io.api.core.v1.EphemeralContainerCommon", CP_PB_SPECIAL_NONE, 25, f183},
-    {"k8s.io.api.core.v1.EphemeralVolumeSource", CP_PB_SPECIAL_NONE, 1, f184},
-    {"k8s.io.api.core.v1.Event", CP_PB_SPECIAL_NONE, 15, f185},
-    {"k8s.io.api.core.v1.EventList", CP_PB_SPECIAL_NONE, 2, f186},
-    {"k8s.io.api.core.v1.EventSeries", CP_PB_SPECIAL_NONE, 2, f187},
-    {"k8s.io.api.core.v1.EventSource", CP_PB_SPECIAL_NONE, 2, f188},
-    {"k8s.io.api.core.v1.ExecAction", CP_PB_SPECIAL_NONE, 1, f189},
-    {"k8s.io.api.core.v1.FCVolumeSource", CP_PB_SPECIAL_NONE, 5, f190},
-    {"k8s.io.api.core.v1.FileKeySelector", CP_PB_SPECIAL_NONE, 4, f191},
-    {"k8s.io.api.core.v1.FlexPersistentVolumeSource", CP_PB_SPECIAL_NONE, 5, f192},
-    {"k8s.io.api.core.v1.FlexVolumeSource", CP_PB_SPECIAL_NONE, 5, f193},
-    {"k8s.io.api.core.v1.FlockerVolumeSource", CP_PB_SPECIAL_NONE, 2, f194},
-    {"k8s.io.api.core.v1.GCEPersistentDiskVolumeSource", CP_PB_SPECIAL_NONE, 4, f195},
-    {"k8s.io.api.core.v1.GRPCAction", CP_PB_SPECIAL_NONE, 2, f196},
-    {"k8s.io.api.core.v1.GitRepoVolumeSource", CP_PB_SPECIAL_NONE, 3, f197},
-    {"k8s.io.api.core.v1.GlusterfsPersistentVolumeSource", CP_PB_SPECIAL_NONE, 4, f198},
-    {"k8s.io.api.core.v1.GlusterfsVolumeSource", CP_PB_SPECIAL_NONE, 3, f199},
-    {"k8s.io.api.core.v1.HTTPGetAction", CP_PB_SPECIAL_NONE, 5, f200},
-    {"k8s.io.api.core.v1.HTTPHeader", CP_PB_SPECIAL_NONE, 2, f201},
-    {"k8s.io.api.core.v1.HostAlias", CP_PB_SPECIAL_NONE, 2, f202},
-    {"k8s.io.api.core.v1.HostIP", CP_PB_SPECIAL_NONE, 1, f203},
-    {"k8s.io.api.core.v1.HostPathVolumeSource", CP_PB_SPECIAL_NONE, 2, f204},
-    {"k8s.io.api.core.v1.ISCSIPersistentVolumeSource", CP_PB_SPECIAL_NONE, 11, f205},
-    {"k8s.io.api.core.v1.ISCSIVolumeSource", CP_PB_SPECIAL_NONE, 11, f206},
-    {"k8s.io.api.core.v1.ImageVolumeSource", CP_PB_SPECIAL_NONE, 2, f207},
-    {"k8s.io.api.core.v1.KeyToPath", CP_PB_SPECIAL_NONE, 3, f208},
-    {"k8s.io.api.core.v1.Lifecycle", CP_PB_SPECIAL_NONE, 3, f209},
-    {"k8s.io.api.core.v1.LifecycleHandler", CP_PB_SPECIAL_NONE, 4, f210},
-    {"k8s.io.api.core.v1.LimitRange", CP_PB_SPECIAL_NONE, 2, f211},
-    {"k8s.io.api.core.v1.LimitRangeItem", CP_PB_SPECIAL_NONE, 6, f212},
-    {"k8s.io.api.core.v1.LimitRangeList", CP_PB_SPECIAL_NONE, 2, f213},
-    {"k8s.io.api.core.v1.LimitRangeSpec", CP_PB_SPECIAL_NONE, 1, f214},
-    {"k8s.io.api.core.v1.LinuxContainerUser", CP_PB_SPECIAL_NONE, 3, f215},
-    {"k8s.io.api.core.v1.List", CP_PB_SPECIAL_NONE, 2, f216},
-    {"k8s.io.api.core.v1.LoadBalancerIngress", CP_PB_SPECIAL_NONE, 4, f217},
-    {"k8s.io.api.core.v1.LoadBalancerStatus", CP_PB_SPECIAL_NONE, 1, f218},
-    {"k8s.io.api.core.v1.LocalObjectReference", CP_PB_SPECIAL_NONE, 1, f219},
-    {"k8s.io.api.core.v1.LocalVolumeSource", CP_PB_SPECIAL_NONE, 2, f220},
-    {"k8s.io.api.core.v1.ModifyVolumeStatus", CP_PB_SPECIAL_NONE, 2, f221},
-    {"k8s.io.api.core.v1.NFSVolumeSource", CP_PB_SPECIAL_NONE, 3, f222},
-    {"k8s.io.api.core.v1.Namespace", CP_PB_SPECIAL_NONE, 3, f223},
-    {"k8s.io.api.core.v1.NamespaceCondition", CP_PB_SPECIAL_NONE, 5, f224},
-    {"k8s.io.api.core.v1.NamespaceList", CP_PB_SPECIAL_NONE, 2, f225},
-    {"k8s.io.api.core.v1.NamespaceSpec", CP_PB_SPECIAL_NONE, 1, f226},
-    {"k8s.io.api.core.v1.NamespaceStatus", CP_PB_SPECIAL_NONE, 2, f227},
-    {"k8s.io.api.core.v1.Node", CP_PB_SPECIAL_NONE, 3, f228},
-    {"k8s.io.api.core.v1.NodeAddress", CP_PB_SPECIAL_NONE, 2, f229},
-    {"k8s.io.api.core.v1.NodeAffinity", CP_PB_SPECIAL_NONE, 2, f230},
-    {"k8s.io.api.core.v1.NodeCondition", CP_PB_SPECIAL_NONE, 6, f231},
-    {"k8s.io.api.core.v1.NodeConfigSource", CP_PB_SPECIAL_NONE, 1, f232},
-    {"k8s.io.api.core.v1.NodeConfigStatus", CP_PB_SPECIAL_NONE, 4, f233},
-    {"k8s.io.api.core.v1.NodeDaemonEndpoints", CP_PB_SPECIAL_NONE, 1, f234},
-    {"k8s.io.api.core.v1.NodeFeatures", CP_PB_SPECIAL_NONE, 1, f235},
-    {"k8s.io.api.core.v1.NodeList", CP_PB_SPECIAL_NONE, 2, f236},
-    {"k8s.io.api.core.v1.NodeProxyOptions", CP_PB_SPECIAL_NONE, 1, f237},
-    {"k8s.io.api.core.v1.NodeRuntimeHandler", CP_PB_SPECIAL_NONE, 2, f238},
-    {"k8s.io.api.core.v1.NodeRuntimeHandlerFeatures", CP_PB_SPECIAL_NONE, 2, f239},
-    {"k8s.io.api.core.v1.NodeSelector", CP_PB_SPECIAL_NONE, 1, f240},
-    {"k8s.io.api.core.v1.NodeSelectorRequirement", CP_PB_SPECIAL_NONE, 3, f241},
-    {"k8s.io.api.core.v1.NodeSelectorTerm", CP_PB_SPECIAL_NONE, 2, f242},
-    {"k8s.io.api.core.v1.NodeSpec", CP_PB_SPECIAL_NONE, 7, f243},
-    {"k8s.io.api.core.v1.NodeStatus", CP_PB_SPECIAL_NONE, 13, f244},
-    {"k8s.io.api.core.v1.NodeSwapStatus", CP_PB_SPECIAL_NONE, 1, f245},
-    {"k8s.io.api.core.v1.NodeSystemInfo", CP_PB_SPECIAL_NONE, 11, f246},
-    {"k8s.io.api.core.v1.ObjectFieldSelector", CP_PB_SPECIAL_NONE, 2, f247},
-    {"k8s.io.api.core.v1.ObjectReference", CP_PB_SPECIAL_NONE, 7, f248},
-    {"k8s.io.api.core.v1.PersistentVolume", CP_PB_SPECIAL_NONE, 3, f249},
-    {"k8s.io.api.core.v1.PersistentVolumeClaim", CP_PB_SPECIAL_NONE, 3, f250},
-    {"k8s.io.api.core.v1.PersistentVolumeClaimCondition", CP_PB_SPECIAL_NONE, 6, f251},
-    {"k8s.io.api.core.v1.PersistentVolumeClaimList", CP_PB_SPECIAL_NONE, 2, f252},
-    {"k8s.io.api.core.v1.PersistentVolumeClaimSpec", CP_PB_SPECIAL_NONE, 9, f253},
-    {"k8s.io.api.core.v1.PersistentVolumeClaimStatus", CP_PB_SPECIAL_NONE, 8, f254},
-    {"k8s.io.api.core.v1.PersistentVolumeClaimTemplate", CP_PB_SPECIAL_NONE, 2, f255},
-    {"k8s.io.api.core.v1.PersistentVolumeClaimVolumeSource", CP_PB_SPECIAL_NONE, 2, f256},
-    {"k8s.io.api.core.v1.PersistentVolumeList", CP_PB_SPECIAL_NONE, 2, f257},
-    {"k8s.io.api.core.v1.PersistentVolumeSource", CP_PB_SPECIAL_NONE, 22, f258},
-    {"k8s.io.api.core.v1.PersistentVolumeSpec", CP_PB_SPECIAL_NONE, 10, f259},
-    {"k8s.io.api.core.v1.PersistentVolumeStatus", CP_PB_SPECIAL_NONE, 4, f260},
-    {"k8s.io.api.core.v1.PhotonPersistentDiskVolumeSource", CP_PB_SPECIAL_NONE, 2, f261},
-    {"k8s.io.api.core.v1.Pod", CP_PB_SPECIAL_NONE, 3, f262},
-    {"k8s.io.api.core.v1.PodAffinity", CP_PB_SPECIAL_NONE, 2, f263},
-    {"k8s.io.api.core.v1.PodAffinityTerm", CP_PB_SPECIAL_NONE, 6, f264},
-    {"k8s.io.api.core.v1.PodAntiAffinity", CP_PB_SPECIAL_NONE, 2, f265},
-    {"k8s.io.api.core.v1.PodAttachOptions", CP_PB_SPECIAL_NONE, 5, f266},
-    {"k8s.io.api.core.v1.PodCertificateProjection", CP_PB_SPECIAL_NONE, 6, f267},
-    {"k8s.io.api.core.v1.PodCondition", CP_PB_SPECIAL_NONE, 7, f268},
-    {"k8s.io.api.core.v1.PodDNSConfig", CP_PB_SPECIAL_NONE, 3, f269},
-    {"k8s.io.api.core.v1.PodDNSConfigOption", CP_PB_SPECIAL_NONE, 2, f270},
-    {"k8s.io.api.core.v1.PodExecOptions", CP_PB_SPECIAL_NONE, 6, f271},
-    {"k8s.io.api.core.v1.PodExtendedResourceClaimStatus", CP_PB_SPECIAL_NONE, 2, f272},
-    {"k8s.io.api.core.v1.PodIP", CP_PB_SPECIAL_NONE, 1, f273},
-    {"k8s.io.api.core.v1.PodList", CP_PB_SPECIAL_NONE, 2, f274},
-    {"k8s.io.api.core.v1.PodLogOptions", CP_PB_SPECIAL_NONE, 10, f275},
-    {"k8s.io.api.core.v1.PodOS", CP_PB_SPECIAL_NONE, 1, f276},
-    {"k8s.io.api.core.v1.PodPortForwardOptions", CP_PB_SPECIAL_NONE, 1, f277},
-    {"k8s.io.api.core.v1.PodProxyOptions", CP_PB_SPECIAL_NONE, 1, f278},
-    {"k8s.io.api.core.v1.PodReadinessGate", CP_PB_SPECIAL_NONE, 1, f279},
-    {"k8s.io.api.core.v1.PodResourceClaim", CP_PB_SPECIAL_NONE, 3, f280},
-    {"k8s.io.api.core.v1.PodResourceClaimStatus", CP_PB_SPECIAL_NONE, 2, f281},
-    {"k8s.io.api.core.v1.PodSchedulingGate", CP_PB_SPECIAL_NONE, 1, f282},
-    {"k8s.io.api.core.v1.PodSecurityContext", CP_PB_SPECIAL_NONE, 13, f283},
-    {"k8s.io.api.core.v1.PodSignature", CP_PB_SPECIAL_NONE, 1, f284},
-    {"k8s.io.api.core.v1.PodSpec", CP_PB_SPECIAL_NONE, 41, f285},
-    {"k8s.io.api.core.v1.PodStatus", CP_PB_SPECIAL_NONE, 18, f286},
-    {"k8s.io.api.core.v1.PodStatusResult", CP_PB_SPECIAL_NONE, 2, f287},
-    {"k8s.io.api.core.v1.PodTemplate", CP_PB_SPECIAL_NONE, 2, f288},
-    {"k8s.io.api.core.v1.PodTemplateList", CP_PB_SPECIAL_NONE, 2, f289},
-    {"k8s.io.api.core.v1.PodTemplateSpec", CP_PB_SPECIAL_NONE, 2, f290},
-    {"k8s.io.api.core.v1.PortStatus", CP_PB_SPECIAL_NONE, 3, f291},
-    {"k8s.io.api.core.v1.PortworxVolumeSource", CP_PB_SPECIAL_NONE, 3, f292},
-    {"k8s.io.api.core.v1.Preconditions", CP_PB_SPECIAL_NONE, 1, f293},
-    {"k8s.io.api.core.v1.PreferAvoidPodsEntry", CP_PB_SPECIAL_NONE, 4, f294},
-    {"k8s.io.api.core.v1.PreferredSchedulingTerm", CP_PB_SPECIAL_NONE, 2, f295},
-    {"k8s.io.api.core.v1.Probe", CP_PB_SPECIAL_NONE, 7, f296},
-    {"k8s.io.api.core.v1.ProbeHandler", CP_PB_SPECIAL_NONE, 4, f297},
-    {"k8s.io.api.core.v1.ProjectedVolumeSource", CP_PB_SPECIAL_NONE, 2, f298},
-    {"k8s.io.api.core.v1.QuobyteVolumeSource", CP_PB_SPECIAL_NONE, 6, f299},
-    {"k8s.io.api.core.v1.RBDPersistentVolumeSource", CP_PB_SPECIAL_NONE, 8, f300},
-    {"k8s.io.api.core.v1.RBDVolumeSource", CP_PB_SPECIAL_NONE, 8, f301},
-    {"k8s.io.api.core.v1.RangeAllocation", CP_PB_SPECIAL_NONE, 3, f302},
-    {"k8s.io.api.core.v1.ReplicationController", CP_PB_SPECIAL_NONE, 3, f303},
-    {"k8s.io.api.core.v1.ReplicationControllerCondition", CP_PB_SPECIAL_NONE, 5, f304},
-    {"k8s.io.api.core.v1.ReplicationControllerList", CP_PB_SPECIAL_NONE, 2, f305},
-    {"k8s.io.api.core.v1.ReplicationControllerSpec", CP_PB_SPECIAL_NONE, 4, f306},
-    {"k8s.io.api.core.v1.ReplicationControllerStatus", CP_PB_SPECIAL_NONE, 6, f307},
-    {"k8s.io.api.core.v1.ResourceClaim", CP_PB_SPECIAL_NONE, 2, f308},
-    {"k8s.io.api.core.v1.ResourceFieldSelector", CP_PB_SPECIAL_NONE, 3, f309},
-    {"k8s.io.api.core.v1.ResourceHealth", CP_PB_SPECIAL_NONE, 2, f310},
-    {"k8s.io.api.core.v1.ResourceQuota", CP_PB_SPECIAL_NONE, 3, f311},
-    {"k8s.io.api.core.v1.ResourceQuotaList", CP_PB_SPECIAL_NONE, 2, f312},
-    {"k8s.io.api.core.v1.ResourceQuotaSpec", CP_PB_SPECIAL_NONE, 3, f313},
-    {"k8s.io.api.core.v1.ResourceQuotaStatus", CP_PB_SPECIAL_NONE, 2, f314},
-    {"k8s.io.api.core.v1.ResourceRequirements", CP_PB_SPECIAL_NONE, 3, f315},
-    {"k8s.io.api.core.v1.ResourceStatus", CP_PB_SPECIAL_NONE, 2, f316},
-    {"k8s.io.api.core.v1.SELinuxOptions", CP_PB_SPECIAL_NONE, 4, f317},
-    {"k8s.io.api.core.v1.ScaleIOPersistentVolumeSource", CP_PB_SPECIAL_NONE, 10, f318},
-    {"k8s.io.api.core.v1.ScaleIOVolumeSource", CP_PB_SPECIAL_NONE, 10, f319},
-    {"k8s.io.api.core.v1.ScopeSelector", CP_PB_SPECIAL_NONE, 1, f320},
-    {"k8s.io.api.core.v1.ScopedResourceSelectorRequirement", CP_PB_SPECIAL_NONE, 3, f321},
-    {"k8s.io.api.core.v1.SeccompProfile", CP_PB_SPECIAL_NONE, 2, f322},
-    {"k8s.io.api.core.v1.Secret", CP_PB_SPECIAL_NONE, 5, f323},
-    {"k8s.io.api.core.v1.SecretEnvSource", CP_PB_SPECIAL_NONE, 2, f324},
-    {"k8s.io.api.core.v1.SecretKeySelector", CP_PB_SPECIAL_NONE, 3, f325},
-    {"k8s.io.api.core.v1.SecretList", CP_PB_SPECIAL_NONE, 2, f326},
-    {"k8s.io.api.core.v1.SecretProjection", CP_PB_SPECIAL_NONE, 3, f327},
-    {"k8s.io.api.core.v1.SecretReference", CP_PB_SPECIAL_NONE, 2, f328},
-    {"k8s.io.api.core.v1.SecretVolumeSource", CP_PB_SPECIAL_NONE, 4, f329},
-    {"k8s.io.api.core.v1.SecurityContext", CP_PB_SPECIAL_NONE, 12, f330},
-    {"k8s.io.api.core.v1.SerializedReference", CP_PB_SPECIAL_NONE, 1, f331},
-    {"k8s.io.api.core.v1.Service", CP_PB_SPECIAL_NONE, 3, f332},
-    {"k8s.io.api.core.v1.ServiceAccount", CP_PB_SPECIAL_NONE, 4, f333},
-    {"k8s.io.api.core.v1.ServiceAccountList", CP_PB_SPECIAL_NONE, 2, f334},
-    {"k8s.io.api.core.v1.ServiceAccountTokenProjection", CP_PB_SPECIAL_NONE, 3, f335},
-    {"k8s.io.api.core.v1.ServiceList", CP_PB_SPECIAL_NONE, 2, f336},
-    {"k8s.io.api.core.v1.ServicePort", CP_PB_SPECIAL_NONE, 6, f337},
-    {"k8s.io.api.core.v1.ServiceProxyOptions", CP_PB_SPECIAL_NONE, 1, f338},
-    {"k8s.io.api.core.v1.ServiceSpec", CP_PB_SPECIAL_NONE, 20, f339},
-    {"k8s.io.api.core.v1.ServiceStatus", CP_PB_SPECIAL_NONE, 2, f340},
-    {"k8s.io.api.core.v1.SessionAffinityConfig", CP_PB_SPECIAL_NONE, 1, f341},
-    {"k8s.io.api.core.v1.SleepAction", CP_PB_SPECIAL_NONE, 1, f342},
-    {"k8s.io.api.core.v1.StorageOSPersistentVolumeSource", CP_PB_SPECIAL_NONE, 5, f343},
-    {"k8s.io.api.core.v1.StorageOSVolumeSource", CP_PB_SPECIAL_NONE, 5, f344},
-    {"k8s.io.api.core.v1.Sysctl", CP_PB_SPECIAL_NONE, 2, f345},
-    {"k8s.io.api.core.v1.TCPSocketAction", CP_PB_SPECIAL_NONE, 2, f346},
-    {"k8s.io.api.core.v1.Taint", CP_PB_SPECIAL_NONE, 4, f347},
-    {"k8s.io.api.core.v1.Toleration", CP_PB_SPECIAL_NONE, 5, f348},
-    {"k8s.io.api.core.v1.TopologySelectorLabelRequirement", CP_PB_SPECIAL_NONE, 2, f349},
-    {"k8s.io.api.core.v1.TopologySelectorTerm", CP_PB_SPECIAL_NONE, 1, f350},
-    {"k8s.io.api.core.v1.TopologySpreadConstraint", CP_PB_SPECIAL_NONE, 8, f351},
-    {"k8s.io.api.core.v1.TypedLocalObjectReference", CP_PB_SPECIAL_NONE, 3, f352},
-    {"k8s.io.api.core.v1.TypedObjectReference", CP_PB_SPECIAL_NONE, 4, f353},
-    {"k8s.io.api.core.v1.Volume", CP_PB_SPECIAL_NONE, 2, f354},
-    {"k8s.io.api.core.v1.VolumeDevice", CP_PB_SPECIAL_NONE, 2, f355},
-    {"k8s.io.api.core.v1.VolumeMount", CP_PB_SPECIAL_NONE, 7, f356},
-    {"k8s.io.api.core.v1.VolumeMountStatus", CP_PB_SPECIAL_NONE, 4, f357},
-    {"k8s.io.api.core.v1.VolumeNodeAffinity", CP_PB_SPECIAL_NONE, 1, f358},
-    {"k8s.io.api.core.v1.VolumeProjection", CP_PB_SPECIAL_NONE, 6, f359},
-    {"k8s.io.api.core.v1.VolumeResourceRequirements", CP_PB_SPECIAL_NONE, 2, f360},
-    {"k8s.io.api.core.v1.VolumeSource", CP_PB_SPECIAL_NONE, 30, f361},
-    {"k8s.io.api.core.v1.VsphereVirtualDiskVolumeSource", CP_PB_SPECIAL_NONE, 4, f362},
-    {"k8s.io.api.core.v1.WeightedPodAffinityTerm", CP_PB_SPECIAL_NONE, 2, f363},
-    {"k8s.io.api.core.v1.WindowsSecurityContextOptions", CP_PB_SPECIAL_NONE, 4, f364},
-    {"k8s.io.api.discovery.v1.Endpoint", CP_PB_SPECIAL_NONE, 8, f365},
-    {"k8s.io.api.discovery.v1.EndpointConditions", CP_PB_SPECIAL_NONE, 3, f366},
-    {"k8s.io.api.discovery.v1.EndpointHints", CP_PB_SPECIAL_NONE, 2, f367},
-    {"k8s.io.api.discovery.v1.EndpointPort", CP_PB_SPECIAL_NONE, 4, f368},
-    {"k8s.io.api.discovery.v1.EndpointSlice", CP_PB_SPECIAL_NONE, 4, f369},
-    {"k8s.io.api.discovery.v1.EndpointSliceList", CP_PB_SPECIAL_NONE, 2, f370},
-    {"k8s.io.api.discovery.v1.ForNode", CP_PB_SPECIAL_NONE, 1, f371},
-    {"k8s.io.api.discovery.v1.ForZone", CP_PB_SPECIAL_NONE, 1, f372},
-    {"k8s.io.api.events.v1.Event", CP_PB_SPECIAL_NONE, 15, f373},
-    {"k8s.io.api.events.v1.EventList", CP_PB_SPECIAL_NONE, 2, f374},
-    {"k8s.io.api.events.v1.EventSeries", CP_PB_SPECIAL_NONE, 2, f375},
-    {"k8s.io.api.networking.v1.HTTPIngressPath", CP_PB_SPECIAL_NONE, 3, f376},
-    {"k8s.io.api.networking.v1.HTTPIngressRuleValue", CP_PB_SPECIAL_NONE, 1, f377},
-    {"k8s.io.api.networking.v1.IPAddress", CP_PB_SPECIAL_NONE, 2, f378},
-    {"k8s.io.api.networking.v1.IPAddressList", CP_PB_SPECIAL_NONE, 2, f379},
-    {"k8s.io.api.networking.v1.IPAddressSpec", CP_PB_SPECIAL_NONE, 1, f380},
-    {"k8s.io.api.networking.v1.IPBlock", CP_PB_SPECIAL_NONE, 2, f381},
-    {"k8s.io.api.networking.v1.Ingress", CP_PB_SPECIAL_NONE, 3, f382},
-    {"k8s.io.api.networking.v1.IngressBackend", CP_PB_SPECIAL_NONE, 2, f383},
-    {"k8s.io.api.networking.v1.IngressClass", CP_PB_SPECIAL_NONE, 2, f384},
-    {"k8s.io.api.networking.v1.IngressClassList", CP_PB_SPECIAL_NONE, 2, f385},
-    {"k8s.io.api.networking.v1.IngressClassParametersReference", CP_PB_SPECIAL_NONE, 5, f386},
-    {"k8s.io.api.networking.v1.IngressClassSpec", CP_PB_SPECIAL_NONE, 2, f387},
-    {"k8s.io.api.networking.v1.IngressList", CP_PB_SPECIAL_NONE, 2, f388},
-    {"k8s.io.api.networking.v1.IngressLoadBalancerIngress", CP_PB_SPECIAL_NONE, 3, f389},
-    {"k8s.io.api.networking.v1.IngressLoadBalancerStatus", CP_PB_SPECIAL_NONE, 1, f390},
-    {"k8s.io.api.networking.v1.IngressPortStatus", CP_PB_SPECIAL_NONE, 3, f391},
-    {"k8s.io.api.networking.v1.IngressRule", CP_PB_SPECIAL_NONE, 2, f392},
-    {"k8s.io.api.networking.v1.IngressRuleValue", CP_PB_SPECIAL_NONE, 1, f393},
-    {"k8s.io.api.networking.v1.IngressServiceBackend", CP_PB_SPECIAL_NONE, 2, f394},
-    {"k8s.io.api.networking.v1.IngressSpec", CP_PB_SPECIAL_NONE, 4, f395},
-    {"k8s.io.api.networking.v1.IngressStatus", CP_PB_SPECIAL_NONE, 1, f396},
-    {"k8s.io.api.networking.v1.IngressTLS", CP_PB_SPECIAL_NONE, 2, f397},
-    {"k8s.io.api.networking.v1.NetworkPolicy", CP_PB_SPECIAL_NONE, 2, f398},
-    {"k8s.io.api.networking.v1.NetworkPolicyEgressRule", CP_PB_SPECIAL_NONE, 2, f399},
-    {"k8s.io.api.networking.v1.NetworkPolicyIngressRule", CP_PB_SPECIAL_NONE, 2, f400},
-    {"k8s.io.api.networking.v1.NetworkPolicyList", CP_PB_SPECIAL_NONE, 2, f401},
-    {"k8s.io.api.networking.v1.NetworkPolicyPeer", CP_PB_SPECIAL_NONE, 3, f402},
-    {"k8s.io.api.networking.v1.NetworkPolicyPort", CP_PB_SPECIAL_NONE, 3, f403},
-    {"k8s.io.api.networking.v1.NetworkPolicySpec", CP_PB_SPECIAL_NONE, 4, f404},
-    {"k8s.io.api.networking.v1.ParentReference", CP_PB_SPECIAL_NONE, 4, f405},
-    {"k8s.io.api.networking.v1.ServiceBackendPort", CP_PB_SPECIAL_NONE, 2, f406},
-    {"k8s.io.api.networking.v1.ServiceCIDR", CP_PB_SPECIAL_NONE, 3, f407},
-    {"k8s.io.api.networking.v1.ServiceCIDRList", CP_PB_SPECIAL_NONE, 2, f408},
-    {"k8s.io.api.networking.v1.ServiceCIDRSpec", CP_PB_SPECIAL_NONE, 1, f409},
-    {"k8s.io.api.networking.v1.ServiceCIDRStatus", CP_PB_SPECIAL_NONE, 1, f410},
-    {"k8s.io.api.node.v1.Overhead", CP_PB_SPECIAL_NONE, 1, f411},
-    {"k8s.io.api.node.v1.RuntimeClass", CP_PB_SPECIAL_NONE, 4, f412},
-    {"k8s.io.api.node.v1.RuntimeClassList", CP_PB_SPECIAL_NONE, 2, f413},
-    {"k8s.io.api.node.v1.Scheduling", CP_PB_SPECIAL_NONE, 2, f414},
-    {"k8s.io.api.policy.v1.Eviction", CP_PB_SPECIAL_NONE, 2, f415},
-    {"k8s.io.api.policy.v1.PodDisruptionBudget", CP_PB_SPECIAL_NONE, 3, f416},
-    {"k8s.io.api.policy.v1.PodDisruptionBudgetList", CP_PB_SPECIAL_NONE, 2, f417},
-    {"k8s.io.api.policy.v1.PodDisruptionBudgetSpec", CP_PB_SPECIAL_NONE, 4, f418},
-    {"k8s.io.api.policy.v1.PodDisruptionBudgetStatus", CP_PB_SPECIAL_NONE, 7, f419},
-    {"k8s.io.api.rbac.v1.AggregationRule", CP_PB_SPECIAL_NONE, 1, f420},
-    {"k8s.io.api.rbac.v1.ClusterRole", CP_PB_SPECIAL_NONE, 3, f421},
-    {"k8s.io.api.rbac.v1.ClusterRoleBinding", CP_PB_SPECIAL_NONE, 3, f422},
-    {"k8s.io.api.rbac.v1.ClusterRoleBindingList", CP_PB_SPECIAL_NONE, 2, f423},
-    {"k8s.io.api.rbac.v1.ClusterRoleList", CP_PB_SPECIAL_NONE, 2, f424},
-    {"k8s.io.api.rbac.v1.PolicyRule", CP_PB_SPECIAL_NONE, 5, f425},
-    {"k8s.io.api.rbac.v1.Role", CP_PB_SPECIAL_NONE, 2, f426},
-    {"k8s.io.api.rbac.v1.RoleBinding", CP_PB_SPECIAL_NONE, 3, f427},
-    {"k8s.io.api.rbac.v1.RoleBindingList", CP_PB_SPECIAL_NONE, 2, f428},
-    {"k8s.io.api.rbac.v1.RoleList", CP_PB_SPECIAL_NONE, 2, f429},
-    {"k8s.io.api.rbac.v1.RoleRef", CP_PB_SPECIAL_NONE, 3, f430},
-    {"k8s.io.api.rbac.v1.Subject", CP_PB_SPECIAL_NONE, 4, f431},
-    {"k8s.io.api.scheduling.v1.PriorityClass", CP_PB_SPECIAL_NONE, 5, f432},
-    {"k8s.io.api.scheduling.v1.PriorityClassList", CP_PB_SPECIAL_NONE, 2, f433},
-    {"k8s.io.api.storage.v1.CSIDriver", CP_PB_SPECIAL_NONE, 2, f434},
-    {"k8s.io.api.storage.v1.CSIDriverList", CP_PB_SPECIAL_NONE, 2, f435},
-    {"k8s.io.api.storage.v1.CSIDriverSpec", CP_PB_SPECIAL_NONE, 9, f436},
-    {"k8s.io.api.storage.v1.CSINode", CP_PB_SPECIAL_NONE, 2, f437},
-    {"k8s.io.api.storage.v1.CSINodeDriver", CP_PB_SPECIAL_NONE, 4, f438},
-    {"k8s.io.api.storage.v1.CSINodeList", CP_PB_SPECIAL_NONE, 2, f439},
-    {"k8s.io.api.storage.v1.CSINodeSpec", CP_PB_SPECIAL_NONE, 1, f440},
-    {"k8s.io.api.storage.v1.CSIStorageCapacity", CP_PB_SPECIAL_NONE, 5, f441},
-    {"k8s.io.api.storage.v1.CSIStorageCapacityList", CP_PB_SPECIAL_NONE, 2, f442},
-    {"k8s.io.api.storage.v1.StorageClass", CP_PB_SPECIAL_NONE, 8, f443},
-    {"k8s.io.api.storage.v1.StorageClassList", CP_PB_SPECIAL_NONE, 2, f444},
-    {"k8s.io.api.storage.v1.TokenRequest", CP_PB_SPECIAL_NONE, 2, f445},
-    {"k8s.io.api.storage.v1.VolumeAttachment", CP_PB_SPECIAL_NONE, 3, f446},
-    {"k8s.io.api.storage.v1.VolumeAttachmentList", CP_PB_SPECIAL_NONE, 2, f447},
-    {"k8s.io.api.storage.v1.VolumeAttachmentSource", CP_PB_SPECIAL_NONE, 2, f448},
-    {"k8s.io.api.storage.v1.VolumeAttachmentSpec", CP_PB_SPECIAL_NONE, 3, f449},
-    {"k8s.io.api.storage.v1.VolumeAttachmentStatus", CP_PB_SPECIAL_NONE, 4, f450},
-    {"k8s.io.api.storage.v1.VolumeAttributesClass", CP_PB_SPECIAL_NONE, 3, f451},
-    {"k8s.io.api.storage.v1.VolumeAttributesClassList", CP_PB_SPECIAL_NONE, 2, f452},
-    {"k8s.io.api.storage.v1.VolumeError", CP_PB_SPECIAL_NONE, 3, f453},
-    {"k8s.io.api.storage.v1.VolumeNodeResources", CP_PB_SPECIAL_NONE, 1, f454},
-    {"k8s.io.apiextensions_apiserver.pkg.apis.apiextensions.v1.ConversionRequest", CP_PB_SPECIAL_NONE, 3, f455},
-    {"k8s.io.apiextensions_apiserver.pkg.apis.apiextensions.v1.ConversionResponse", CP_PB_SPECIAL_NONE, 3, f456},
-    {"k8s.io.apiextensions_apiserver.pkg.apis.apiextensions.v1.ConversionReview", CP_PB_SPECIAL_NONE, 2, f457},
-    {"k8s.io.apiextensions_apiserver.pkg.apis.apiextensions.v1.CustomResourceColumnDefinition", CP_PB_SPECIAL_NONE, 6, f458},
-    {"k8s.io.apiextensions_apiserver.pkg.apis.apiextensions.v1.CustomResourceConversion", CP_PB_SPECIAL_NONE, 2, f459},
-    {"k8s.io.apiextensions_apiserver.pkg.apis.apiextensions.v1.CustomResourceDefinition", CP_PB_SPECIAL_NONE, 3, f460},
-    {"k8s.io.apiextensions_apiserver.pkg.apis.apiextensions.v1.CustomResourceDefinitionCondition", CP_PB_SPECIAL_NONE, 5, f461},
-    {"k8s.io.apiextensions_apiserver.pkg.apis.apiextensions.v1.CustomResourceDefinitionList", CP_PB_SPECIAL_NONE, 2, f462},
-    {"k8s.io.apiextensions_apiserver.pkg.apis.apiextensions.v1.CustomResourceDefinitionNames", CP_PB_SPECIAL_NONE, 6, f463},
-    {"k8s.io.apiextensions_apiserver.pkg.apis.apiextensions.v1.CustomResourceDefinitionSpec", CP_PB_SPECIAL_NONE, 6, f464},
-    {"k8s.io.apiextensions_apiserver.pkg.apis.apiextensions.v1.CustomResourceDefinitionStatus", CP_PB_SPECIAL_NONE, 3, f465},
-    {"k8s.io.apiextensions_apiserver.pkg.apis.apiextensions.v1.CustomResourceDefinitionVersion", CP_PB_SPECIAL_NONE, 9, f466},
-    {"k8s.io.apiextensions_apiserver.pkg.apis.apiextensions.v1.CustomResourceSubresourceScale", CP_PB_SPECIAL_NONE, 3, f467},
+    {"k8s.io.api.authorization.v1.ExtraValue", CP_PB_SPECIAL_LIST, 1, f57},
+    {"k8s.io.api.authorization.v1.FieldSelectorAttributes", CP_PB_SPECIAL_NONE, 2, f58},
+    {"k8s.io.api.authorization.v1.LabelSelectorAttributes", CP_PB_SPECIAL_NONE, 2, f59},
+    {"k8s.io.api.authorization.v1.LocalSubjectAccessReview", CP_PB_SPECIAL_NONE, 3, f60},
+    {"k8s.io.api.authorization.v1.NonResourceAttributes", CP_PB_SPECIAL_NONE, 2, f61},
+    {"k8s.io.api.authorization.v1.NonResourceRule", CP_PB_SPECIAL_NONE, 2, f62},
+    {"k8s.io.api.authorization.v1.ResourceAttributes", CP_PB_SPECIAL_NONE, 9, f63},
+    {"k8s.io.api.authorization.v1.ResourceRule", CP_PB_SPECIAL_NONE, 4, f64},
+    {"k8s.io.api.authorization.v1.SelfSubjectAccessReview", CP_PB_SPECIAL_NONE, 3, f65},
+    {"k8s.io.api.authorization.v1.SelfSubjectAccessReviewSpec", CP_PB_SPECIAL_NONE, 2, f66},
+    {"k8s.io.api.authorization.v1.SelfSubjectRulesReview", CP_PB_SPECIAL_NONE, 3, f67},
+    {"k8s.io.api.authorization.v1.SelfSubjectRulesReviewSpec", CP_PB_SPECIAL_NONE, 1, f68},
+    {"k8s.io.api.authorization.v1.SubjectAccessReview", CP_PB_SPECIAL_NONE, 3, f69},
+    {"k8s.io.api.authorization.v1.SubjectAccessReviewSpec", CP_PB_SPECIAL_NONE, 6, f70},
+    {"k8s.io.api.authorization.v1.SubjectAccessReviewStatus", CP_PB_SPECIAL_NONE, 4, f71},
+    {"k8s.io.api.authorization.v1.SubjectRulesReviewStatus", CP_PB_SPECIAL_NONE, 4, f72},
+    {"k8s.io.api.autoscaling.v1.ContainerResourceMetricSource", CP_PB_SPECIAL_NONE, 4, f73},
+    {"k8s.io.api.autoscaling.v1.ContainerResourceMetricStatus", CP_PB_SPECIAL_NONE, 4, f74},
+    {"k8s.io.api.autoscaling.v1.CrossVersionObjectReference", CP_PB_SPECIAL_NONE, 3, f75},
+    {"k8s.io.api.autoscaling.v1.ExternalMetricSource", CP_PB_SPECIAL_NONE, 4, f76},
+    {"k8s.io.api.autoscaling.v1.ExternalMetricStatus", CP_PB_SPECIAL_NONE, 4, f77},
+    {"k8s.io.api.autoscaling.v1.HorizontalPodAutoscaler", CP_PB_SPECIAL_NONE, 3, f78},
+    {"k8s.io.api.autoscaling.v1.HorizontalPodAutoscalerCondition", CP_PB_SPECIAL_NONE, 5, f79},
+    {"k8s.io.api.autoscaling.v1.HorizontalPodAutoscalerList", CP_PB_SPECIAL_NONE, 2, f80},
+    {"k8s.io.api.autoscaling.v1.HorizontalPodAutoscalerSpec", CP_PB_SPECIAL_NONE, 4, f81},
+    {"k8s.io.api.autoscaling.v1.HorizontalPodAutoscalerStatus", CP_PB_SPECIAL_NONE, 5, f82},
+    {"k8s.io.api.autoscaling.v1.MetricSpec", CP_PB_SPECIAL_NONE, 6, f83},
+    {"k8s.io.api.autoscaling.v1.MetricStatus", CP_PB_SPECIAL_NONE, 6, f84},
+    {"k8s.io.api.autoscaling.v1.ObjectMetricSource", CP_PB_SPECIAL_NONE, 5, f85},
+    {"k8s.io.api.autoscaling.v1.ObjectMetricStatus", CP_PB_SPECIAL_NONE, 5, f86},
+    {"k8s.io.api.autoscaling.v1.PodsMetricSource", CP_PB_SPECIAL_NONE, 3, f87},
+    {"k8s.io.api.autoscaling.v1.PodsMetricStatus", CP_PB_SPECIAL_NONE, 3, f88},
+    {"k8s.io.api.autoscaling.v1.ResourceMetricSource", CP_PB_SPECIAL_NONE, 3, f89},
+    {"k8s.io.api.autoscaling.v1.ResourceMetricStatus", CP_PB_SPECIAL_NONE, 3, f90},
+    {"k8s.io.api.autoscaling.v1.Scale", CP_PB_SPECIAL_NONE, 3, f91},
+    {"k8s.io.api.autoscaling.v1.ScaleSpec", CP_PB_SPECIAL_NONE, 1, f92},
+    {"k8s.io.api.autoscaling.v1.ScaleStatus", CP_PB_SPECIAL_NONE, 2, f93},
+    {"k8s.io.api.autoscaling.v2.ContainerResourceMetricSource", CP_PB_SPECIAL_NONE, 3, f94},
+    {"k8s.io.api.autoscaling.v2.ContainerResourceMetricStatus", CP_PB_SPECIAL_NONE, 3, f95},
+    {"k8s.io.api.autoscaling.v2.CrossVersionObjectReference", CP_PB_SPECIAL_NONE, 3, f96},
+    {"k8s.io.api.autoscaling.v2.ExternalMetricSource", CP_PB_SPECIAL_NONE, 2, f97},
+    {"k8s.io.api.autoscaling.v2.ExternalMetricStatus", CP_PB_SPECIAL_NONE, 2, f98},
+    {"k8s.io.api.autoscaling.v2.HPAScalingPolicy", CP_PB_SPECIAL_NONE, 3, f99},
+    {"k8s.io.api.autoscaling.v2.HPAScalingRules", CP_PB_SPECIAL_NONE, 4, f100},
+    {"k8s.io.api.autoscaling.v2.HorizontalPodAutoscaler", CP_PB_SPECIAL_NONE, 3, f101},
+    {"k8s.io.api.autoscaling.v2.HorizontalPodAutoscalerBehavior", CP_PB_SPECIAL_NONE, 2, f102},
+    {"k8s.io.api.autoscaling.v2.HorizontalPodAutoscalerCondition", CP_PB_SPECIAL_NONE, 5, f103},
+    {"k8s.io.api.autoscaling.v2.HorizontalPodAutoscalerList", CP_PB_SPECIAL_NONE, 2, f104},
+    {"k8s.io.api.autoscaling.v2.HorizontalPodAutoscalerSpec", CP_PB_SPECIAL_NONE, 5, f105},
+    {"k8s.io.api.autoscaling.v2.HorizontalPodAutoscalerStatus", CP_PB_SPECIAL_NONE, 6, f106},
+    {"k8s.io.api.autoscaling.v2.MetricIdentifier", CP_PB_SPECIAL_NONE, 2, f107},
+    {"k8s.io.api.autoscaling.v2.MetricSpec", CP_PB_SPECIAL_NONE, 6, f108},
+    {"k8s.io.api.autoscaling.v2.MetricStatus", CP_PB_SPECIAL_NONE, 6, f109},
+    {"k8s.io.api.autoscaling.v2.MetricTarget", CP_PB_SPECIAL_NONE, 4, f110},
+    {"k8s.io.api.autoscaling.v2.MetricValueStatus", CP_PB_SPECIAL_NONE, 3, f111},
+    {"k8s.io.api.autoscaling.v2.ObjectMetricSource", CP_PB_SPECIAL_NONE, 3, f112},
+    {"k8s.io.api.autoscaling.v2.ObjectMetricStatus", CP_PB_SPECIAL_NONE, 3, f113},
+    {"k8s.io.api.autoscaling.v2.PodsMetricSource", CP_PB_SPECIAL_NONE, 2, f114},
+    {"k8s.io.api.autoscaling.v2.PodsMetricStatus", CP_PB_SPECIAL_NONE, 2, f115},
+    {"k8s.io.api.autoscaling.v2.ResourceMetricSource", CP_PB_SPECIAL_NONE, 2, f116},
+    {"k8s.io.api.autoscaling.v2.ResourceMetricStatus", CP_PB_SPECIAL_NONE, 2, f117},
+    {"k8s.io.api.batch.v1.CronJob", CP_PB_SPECIAL_NONE, 3, f118},
+    {"k8s.io.api.batch.v1.CronJobList", CP_PB_SPECIAL_NONE, 2, f119},
+    {"k8s.io.api.batch.v1.CronJobSpec", CP_PB_SPECIAL_NONE, 8, f120},
+    {"k8s.io.api.batch.v1.CronJobStatus", CP_PB_SPECIAL_NONE, 3, f121},
+    {"k8s.io.api.batch.v1.Job", CP_PB_SPECIAL_NONE, 3, f122},
+    {"k8s.io.api.batch.v1.JobCondition", CP_PB_SPECIAL_NONE, 6, f123},
+    {"k8s.io.api.batch.v1.JobList", CP_PB_SPECIAL_NONE, 2, f124},
+    {"k8s.io.api.batch.v1.JobSpec", CP_PB_SPECIAL_NONE, 16, f125},
+    {"k8s.io.api.batch.v1.JobStatus", CP_PB_SPECIAL_NONE, 11, f126},
+    {"k8s.io.api.batch.v1.JobTemplateSpec", CP_PB_SPECIAL_NONE, 2, f127},
+    {"k8s.io.api.batch.v1.PodFailurePolicy", CP_PB_SPECIAL_NONE, 1, f128},
+    {"k8s.io.api.batch.v1.PodFailurePolicyOnExitCodesRequirement", CP_PB_SPECIAL_NONE, 3, f129},
+    {"k8s.io.api.batch.v1.PodFailurePolicyOnPodConditionsPattern", CP_PB_SPECIAL_NONE, 2, f130},
+    {"k8s.io.api.batch.v1.PodFailurePolicyRule", CP_PB_SPECIAL_NONE, 3, f131},
+    {"k8s.io.api.batch.v1.SuccessPolicy", CP_PB_SPECIAL_NONE, 1, f132},
+    {"k8s.io.api.batch.v1.SuccessPolicyRule", CP_PB_SPECIAL_NONE, 2, f133},
+    {"k8s.io.api.batch.v1.UncountedTerminatedPods", CP_PB_SPECIAL_NONE, 2, f134},
+    {"k8s.io.api.certificates.v1.CertificateSigningRequest", CP_PB_SPECIAL_NONE, 3, f135},
+    {"k8s.io.api.certificates.v1.CertificateSigningRequestCondition", CP_PB_SPECIAL_NONE, 6, f136},
+    {"k8s.io.api.certificates.v1.CertificateSigningRequestList", CP_PB_SPECIAL_NONE, 2, f137},
+    {"k8s.io.api.certificates.v1.CertificateSigningRequestSpec", CP_PB_SPECIAL_NONE, 8, f138},
+    {"k8s.io.api.certificates.v1.CertificateSigningRequestStatus", CP_PB_SPECIAL_NONE, 2, f139},
+    {"k8s.io.api.certificates.v1.ExtraValue", CP_PB_SPECIAL_LIST, 1, f140},
+    {"k8s.io.api.coordination.v1.Lease", CP_PB_SPECIAL_NONE, 2, f141},
+    {"k8s.io.api.coordination.v1.LeaseList", CP_PB_SPECIAL_NONE, 2, f142},
+    {"k8s.io.api.coordination.v1.LeaseSpec", CP_PB_SPECIAL_NONE, 7, f143},
+    {"k8s.io.api.core.v1.AWSElasticBlockStoreVolumeSource", CP_PB_SPECIAL_NONE, 4, f144},
+    {"k8s.io.api.core.v1.Affinity", CP_PB_SPECIAL_NONE, 3, f145},
+    {"k8s.io.api.core.v1.AppArmorProfile", CP_PB_SPECIAL_NONE, 2, f146},
+    {"k8s.io.api.core.v1.AttachedVolume", CP_PB_SPECIAL_NONE, 2, f147},
+    {"k8s.io.api.core.v1.AvoidPods", CP_PB_SPECIAL_NONE, 1, f148},
+    {"k8s.io.api.core.v1.AzureDiskVolumeSource", CP_PB_SPECIAL_NONE, 6, f149},
+    {"k8s.io.api.core.v1.AzureFilePersistentVolumeSource", CP_PB_SPECIAL_NONE, 4, f150},
+    {"k8s.io.api.core.v1.AzureFileVolumeSource", CP_PB_SPECIAL_NONE, 3, f151},
+    {"k8s.io.api.core.v1.Binding", CP_PB_SPECIAL_NONE, 2, f152},
+    {"k8s.io.api.core.v1.CSIPersistentVolumeSource", CP_PB_SPECIAL_NONE, 10, f153},
+    {"k8s.io.api.core.v1.CSIVolumeSource", CP_PB_SPECIAL_NONE, 5, f154},
+    {"k8s.io.api.core.v1.Capabilities", CP_PB_SPECIAL_NONE, 2, f155},
+    {"k8s.io.api.core.v1.CephFSPersistentVolumeSource", CP_PB_SPECIAL_NONE, 6, f156},
+    {"k8s.io.api.core.v1.CephFSVolumeSource", CP_PB_SPECIAL_NONE, 6, f157},
+    {"k8s.io.api.core.v1.CinderPersistentVolumeSource", CP_PB_SPECIAL_NONE, 4, f158},
+    {"k8s.io.api.core.v1.CinderVolumeSource", CP_PB_SPECIAL_NONE, 4, f159},
+    {"k8s.io.api.core.v1.ClientIPConfig", CP_PB_SPECIAL_NONE, 1, f160},
+    {"k8s.io.api.core.v1.ClusterTrustBundleProjection", CP_PB_SPECIAL_NONE, 5, f161},
+    {"k8s.io.api.core.v1.ComponentCondition", CP_PB_SPECIAL_NONE, 4, f162},
+    {"k8s.io.api.core.v1.ComponentStatus", CP_PB_SPECIAL_NONE, 2, f163},
+    {"k8s.io.api.core.v1.ComponentStatusList", CP_PB_SPECIAL_NONE, 2, f164},
+    {"k8s.io.api.core.v1.ConfigMap", CP_PB_SPECIAL_NONE, 4, f165},
+    {"k8s.io.api.core.v1.ConfigMapEnvSource", CP_PB_SPECIAL_NONE, 2, f166},
+    {"k8s.io.api.core.v1.ConfigMapKeySelector", CP_PB_SPECIAL_NONE, 3, f167},
+    {"k8s.io.api.core.v1.ConfigMapList", CP_PB_SPECIAL_NONE, 2, f168},
+    {"k8s.io.api.core.v1.ConfigMapNodeConfigSource", CP_PB_SPECIAL_NONE, 5, f169},
+    {"k8s.io.api.core.v1.ConfigMapProjection", CP_PB_SPECIAL_NONE, 3, f170},
+    {"k8s.io.api.core.v1.ConfigMapVolumeSource", CP_PB_SPECIAL_NONE, 4, f171},
+    {"k8s.io.api.core.v1.Container", CP_PB_SPECIAL_NONE, 25, f172},
+    {"k8s.io.api.core.v1.ContainerExtendedResourceRequest", CP_PB_SPECIAL_NONE, 3, f173},
+    {"k8s.io.api.core.v1.ContainerImage", CP_PB_SPECIAL_NONE, 2, f174},
+    {"k8s.io.api.core.v1.ContainerPort", CP_PB_SPECIAL_NONE, 5, f175},
+    {"k8s.io.api.core.v1.ContainerResizePolicy", CP_PB_SPECIAL_NONE, 2, f176},
+    {"k8s.io.api.core.v1.ContainerRestartRule", CP_PB_SPECIAL_NONE, 2, f177},
+    {"k8s.io.api.core.v1.ContainerRestartRuleOnExitCodes", CP_PB_SPECIAL_NONE, 2, f178},
+    {"k8s.io.api.core.v1.ContainerState", CP_PB_SPECIAL_NONE, 3, f179},
+    {"k8s.io.api.core.v1.ContainerStateRunning", CP_PB_SPECIAL_NONE, 1, f180},
+    {"k8s.io.api.core.v1.ContainerStateTerminated", CP_PB_SPECIAL_NONE, 7, f181},
+    {"k8s.io.api.core.v1.ContainerStateWaiting", CP_PB_SPECIAL_NONE, 2, f182},
+    {"k8s.io.api.core.v1.ContainerStatus", CP_PB_SPECIAL_NONE, 15, f183},
+    {"k8s.io.api.core.v1.ContainerUser", CP_PB_SPECIAL_NONE, 1, f184},
+    {"k8s.io.api.core.v1.DaemonEndpoint", CP_PB_SPECIAL_NONE, 1, f185},
+    {"k8s.io.api.core.v1.DownwardAPIProjection", CP_PB_SPECIAL_NONE, 1, f186},
+    {"k8s.io.api.core.v1.DownwardAPIVolumeFile", CP_PB_SPECIAL_NONE, 4, f187},
+    {"k8s.io.api.core.v1.DownwardAPIVolumeSource", CP_PB_SPECIAL_NONE, 2, f188},
+    {"k8s.io.api.core.v1.EmptyDirVolumeSource", CP_PB_SPECIAL_NONE, 2, f189},
+    {"k8s.io.api.core.v1.EndpointAddress", CP_PB_SPECIAL_NONE, 4, f190},
+    {"k8s.io.api.core.v1.EndpointPort", CP_PB_SPECIAL_NONE, 4, f191},
+    {"k8s.io.api.core.v1.EndpointSubset", CP_PB_SPECIAL_NONE, 3, f192},
+    {"k8s.io.api.core.v1.Endpoints", CP_PB_SPECIAL_NONE, 2, f193},
+    {"k8s.io.api.core.v1.EndpointsList", CP_PB_SPECIAL_NONE, 2, f194},
+    {"k8s.io.api.core.v1.EnvFromSource", CP_PB_SPECIAL_NONE, 3, f195},
+    {"k8s.io.api.core.v1.EnvVar", CP_PB_SPECIAL_NONE, 3, f196},
+    {"k8s.io.api.core.v1.EnvVarSource", CP_PB_SPECIAL_NONE, 5, f197},
+    {"k8s.io.api.core.v1.EphemeralContainer", CP_PB_SPECIAL_NONE, 2, f198},
+    {"k8s.io.api.core.v1.EphemeralContainerCommon", CP_PB_SPECIAL_NONE, 25, f199},
+    {"k8s.io.api.core.v1.EphemeralVolumeSource", CP_PB_SPECIAL_NONE, 1, f200},
+    {"k8s.io.api.core.v1.Event", CP_PB_SPECIAL_NONE, 15, f201},
+    {"k8s.io.api.core.v1.EventList", CP_PB_SPECIAL_NONE, 2, f202},
+    {"k8s.io.api.core.v1.EventSeries", CP_PB_SPECIAL_NONE, 2, f203},
+    {"k8s.io.api.core.v1.EventSource", CP_PB_SPECIAL_NONE, 2, f204},
+    {"k8s.io.api.core.v1.ExecAction", CP_PB_SPECIAL_NONE, 1, f205},
+    {"k8s.io.api.core.v1.FCVolumeSource", CP_PB_SPECIAL_NONE, 5, f206},
+    {"k8s.io.api.core.v1.FileKeySelector", CP_PB_SPECIAL_NONE, 4, f207},
+    {"k8s.io.api.core.v1.FlexPersistentVolumeSource", CP_PB_SPECIAL_NONE, 5, f208},
+    {"k8s.io.api.core.v1.FlexVolumeSource", CP_PB_SPECIAL_NONE, 5, f209},
+    {"k8s.io.api.core.v1.FlockerVolumeSource", CP_PB_SPECIAL_NONE, 2, f210},
+    {"k8s.io.api.core.v1.GCEPersistentDiskVolumeSource", CP_PB_SPECIAL_NONE, 4, f211},
+    {"k8s.io.api.core.v1.GRPCAction", CP_PB_SPECIAL_NONE, 2, f212},
+    {"k8s.io.api.core.v1.GitRepoVolumeSource", CP_PB_SPECIAL_NONE, 3, f213},
+    {"k8s.io.api.core.v1.GlusterfsPersistentVolumeSource", CP_PB_SPECIAL_NONE, 4, f214},
+    {"k8s.io.api.core.v1.GlusterfsVolumeSource", CP_PB_SPECIAL_NONE, 3, f215},
+    {"k8s.io.api.core.v1.HTTPGetAction", CP_PB_SPECIAL_NONE, 5, f216},
+    {"k8s.io.api.core.v1.HTTPHeader", CP_PB_SPECIAL_NONE, 2, f217},
+    {"k8s.io.api.core.v1.HostAlias", CP_PB_SPECIAL_NONE, 2, f218},
+    {"k8s.io.api.core.v1.HostIP", CP_PB_SPECIAL_NONE, 1, f219},
+    {"k8s.io.api.core.v1.HostPathVolumeSource", CP_PB_SPECIAL_NONE, 2, f220},
+    {"k8s.io.api.core.v1.ISCSIPersistentVolumeSource", CP_PB_SPECIAL_NONE, 11, f221},
+    {"k8s.io.api.core.v1.ISCSIVolumeSource", CP_PB_SPECIAL_NONE, 11, f222},
+    {"k8s.io.api.core.v1.ImageVolumeSource", CP_PB_SPECIAL_NONE, 2, f223},
+    {"k8s.io.api.core.v1.KeyToPath", CP_PB_SPECIAL_NONE, 3, f224},
+    {"k8s.io.api.core.v1.Lifecycle", CP_PB_SPECIAL_NONE, 3, f225},
+    {"k8s.io.api.core.v1.LifecycleHandler", CP_PB_SPECIAL_NONE, 4, f226},
+    {"k8s.io.api.core.v1.LimitRange", CP_PB_SPECIAL_NONE, 2, f227},
+    {"k8s.io.api.core.v1.LimitRangeItem", CP_PB_SPECIAL_NONE, 6, f228},
+    {"k8s.io.api.core.v1.LimitRangeList", CP_PB_SPECIAL_NONE, 2, f229},
+    {"k8s.io.api.core.v1.LimitRangeSpec", CP_PB_SPECIAL_NONE, 1, f230},
+    {"k8s.io.api.core.v1.LinuxContainerUser", CP_PB_SPECIAL_NONE, 3, f231},
+    {"k8s.io.api.core.v1.List", CP_PB_SPECIAL_NONE, 2, f232},
+    {"k8s.io.api.core.v1.LoadBalancerIngress", CP_PB_SPECIAL_NONE, 4, f233},
+    {"k8s.io.api.core.v1.LoadBalancerStatus", CP_PB_SPECIAL_NONE, 1, f234},
+    {"k8s.io.api.core.v1.LocalObjectReference", CP_PB_SPECIAL_NONE, 1, f235},
+    {"k8s.io.api.core.v1.LocalVolumeSource", CP_PB_SPECIAL_NONE, 2, f236},
+    {"k8s.io.api.core.v1.ModifyVolumeStatus", CP_PB_SPECIAL_NONE, 2, f237},
+    {"k8s.io.api.core.v1.NFSVolumeSource", CP_PB_SPECIAL_NONE, 3, f238},
+    {"k8s.io.api.core.v1.Namespace", CP_PB_SPECIAL_NONE, 3, f239},
+    {"k8s.io.api.core.v1.NamespaceCondition", CP_PB_SPECIAL_NONE, 5, f240},
+    {"k8s.io.api.core.v1.NamespaceList", CP_PB_SPECIAL_NONE, 2, f241},
+    {"k8s.io.api.core.v1.NamespaceSpec", CP_PB_SPECIAL_NONE, 1, f242},
+    {"k8s.io.api.core.v1.NamespaceStatus", CP_PB_SPECIAL_NONE, 2, f243},
+    {"k8s.io.api.core.v1.Node", CP_PB_SPECIAL_NONE, 3, f244},
+    {"k8s.io.api.core.v1.NodeAddress", CP_PB_SPECIAL_NONE, 2, f245},
+    {"k8s.io.api.core.v1.NodeAffinity", CP_PB_SPECIAL_NONE, 2, f246},
+    {"k8s.io.api.core.v1.NodeCondition", CP_PB_SPECIAL_NONE, 6, f247},
+    {"k8s.io.api.core.v1.NodeConfigSource", CP_PB_SPECIAL_NONE, 1, f248},
+    {"k8s.io.api.core.v1.NodeConfigStatus", CP_PB_SPECIAL_NONE, 4, f249},
+    {"k8s.io.api.core.v1.NodeDaemonEndpoints", CP_PB_SPECIAL_NONE, 1, f250},
+    {"k8s.io.api.core.v1.NodeFeatures", CP_PB_SPECIAL_NONE, 1, f251},
+    {"k8s.io.api.core.v1.NodeList", CP_PB_SPECIAL_NONE, 2, f252},
+    {"k8s.io.api.core.v1.NodeProxyOptions", CP_PB_SPECIAL_NONE, 1, f253},
+    {"k8s.io.api.core.v1.NodeRuntimeHandler", CP_PB_SPECIAL_NONE, 2, f254},
+    {"k8s.io.api.core.v1.NodeRuntimeHandlerFeatures", CP_PB_SPECIAL_NONE, 2, f255},
+    {"k8s.io.api.core.v1.NodeSelector", CP_PB_SPECIAL_NONE, 1, f256},
+    {"k8s.io.api.core.v1.NodeSelectorRequirement", CP_PB_SPECIAL_NONE, 3, f257},
+    {"k8s.io.api.core.v1.NodeSelectorTerm", CP_PB_SPECIAL_NONE, 2, f258},
+    {"k8s.io.api.core.v1.NodeSpec", CP_PB_SPECIAL_NONE, 7, f259},
+    {"k8s.io.api.core.v1.NodeStatus", CP_PB_SPECIAL_NONE, 13, f260},
+    {"k8s.io.api.core.v1.NodeSwapStatus", CP_PB_SPECIAL_NONE, 1, f261},
+    {"k8s.io.api.core.v1.NodeSystemInfo", CP_PB_SPECIAL_NONE, 11, f262},
+    {"k8s.io.api.core.v1.ObjectFieldSelector", CP_PB_SPECIAL_NONE, 2, f263},
+    {"k8s.io.api.core.v1.ObjectReference", CP_PB_SPECIAL_NONE, 7, f264},
+    {"k8s.io.api.core.v1.PersistentVolume", CP_PB_SPECIAL_NONE, 3, f265},
+    {"k8s.io.api.core.v1.PersistentVolumeClaim", CP_PB_SPECIAL_NONE, 3, f266},
+    {"k8s.io.api.core.v1.PersistentVolumeClaimCondition", CP_PB_SPECIAL_NONE, 6, f267},
+    {"k8s.io.api.core.v1.PersistentVolumeClaimList", CP_PB_SPECIAL_NONE, 2, f268},
+    {"k8s.io.api.core.v1.PersistentVolumeClaimSpec", CP_PB_SPECIAL_NONE, 9, f269},
+    {"k8s.io.api.core.v1.PersistentVolumeClaimStatus", CP_PB_SPECIAL_NONE, 8, f270},
+    {"k8s.io.api.core.v1.PersistentVolumeClaimTemplate", CP_PB_SPECIAL_NONE, 2, f271},
+    {"k8s.io.api.core.v1.PersistentVolumeClaimVolumeSource", CP_PB_SPECIAL_NONE, 2, f272},
+    {"k8s.io.api.core.v1.PersistentVolumeList", CP_PB_SPECIAL_NONE, 2, f273},
+    {"k8s.io.api.core.v1.PersistentVolumeSource", CP_PB_SPECIAL_NONE, 22, f274},
+    {"k8s.io.api.core.v1.PersistentVolumeSpec", CP_PB_SPECIAL_NONE, 10, f275},
+    {"k8s.io.api.core.v1.PersistentVolumeStatus", CP_PB_SPECIAL_NONE, 4, f276},
+    {"k8s.io.api.core.v1.PhotonPersistentDiskVolumeSource", CP_PB_SPECIAL_NONE, 2, f277},
+    {"k8s.io.api.core.v1.Pod", CP_PB_SPECIAL_NONE, 3, f278},
+    {"k8s.io.api.core.v1.PodAffinity", CP_PB_SPECIAL_NONE, 2, f279},
+    {"k8s.io.api.core.v1.PodAffinityTerm", CP_PB_SPECIAL_NONE, 6, f280},
+    {"k8s.io.api.core.v1.PodAntiAffinity", CP_PB_SPECIAL_NONE, 2, f281},
+    {"k8s.io.api.core.v1.PodAttachOptions", CP_PB_SPECIAL_NONE, 5, f282},
+    {"k8s.io.api.core.v1.PodCertificateProjection", CP_PB_SPECIAL_NONE, 6, f283},
+    {"k8s.io.api.core.v1.PodCondition", CP_PB_SPECIAL_NONE, 7, f284},
+    {"k8s.io.api.core.v1.PodDNSConfig", CP_PB_SPECIAL_NONE, 3, f285},
+    {"k8s.io.api.core.v1.PodDNSConfigOption", CP_PB_SPECIAL_NONE, 2, f286},
+    {"k8s.io.api.core.v1.PodExecOptions", CP_PB_SPECIAL_NONE, 6, f287},
+    {"k8s.io.api.core.v1.PodExtendedResourceClaimStatus", CP_PB_SPECIAL_NONE, 2, f288},
+    {"k8s.io.api.core.v1.PodIP", CP_PB_SPECIAL_NONE, 1, f289},
+    {"k8s.io.api.core.v1.PodList", CP_PB_SPECIAL_NONE, 2, f290},
+    {"k8s.io.api.core.v1.PodLogOptions", CP_PB_SPECIAL_NONE, 10, f291},
+    {"k8s.io.api.core.v1.PodOS", CP_PB_SPECIAL_NONE, 1, f292},
+    {"k8s.io.api.core.v1.PodPortForwardOptions", CP_PB_SPECIAL_NONE, 1, f293},
+    {"k8s.io.api.core.v1.PodProxyOptions", CP_PB_SPECIAL_NONE, 1, f294},
+    {"k8s.io.api.core.v1.PodReadinessGate", CP_PB_SPECIAL_NONE, 1, f295},
+    {"k8s.io.api.core.v1.PodResourceClaim", CP_PB_SPECIAL_NONE, 3, f296},
+    {"k8s.io.api.core.v1.PodResourceClaimStatus", CP_PB_SPECIAL_NONE, 2, f297},
+    {"k8s.io.api.core.v1.PodSchedulingGate", CP_PB_SPECIAL_NONE, 1, f298},
+    {"k8s.io.api.core.v1.PodSecurityContext", CP_PB_SPECIAL_NONE, 13, f299},
+    {"k8s.io.api.core.v1.PodSignature", CP_PB_SPECIAL_NONE, 1, f300},
+    {"k8s.io.api.core.v1.PodSpec", CP_PB_SPECIAL_NONE, 41, f301},
+    {"k8s.io.api.core.v1.PodStatus", CP_PB_SPECIAL_NONE, 18, f302},
+    {"k8s.io.api.core.v1.PodStatusResult", CP_PB_SPECIAL_NONE, 2, f303},
+    {"k8s.io.api.core.v1.PodTemplate", CP_PB_SPECIAL_NONE, 2, f304},
+    {"k8s.io.api.core.v1.PodTemplateList", CP_PB_SPECIAL_NONE, 2, f305},
+    {"k8s.io.api.core.v1.PodTemplateSpec", CP_PB_SPECIAL_NONE, 2, f306},
+    {"k8s.io.api.core.v1.PortStatus", CP_PB_SPECIAL_NONE, 3, f307},
+    {"k8s.io.api.core.v1.PortworxVolumeSource", CP_PB_SPECIAL_NONE, 3, f308},
+    {"k8s.io.api.core.v1.Preconditions", CP_PB_SPECIAL_NONE, 1, f309},
+    {"k8s.io.api.core.v1.PreferAvoidPodsEntry", CP_PB_SPECIAL_NONE, 4, f310},
+    {"k8s.io.api.core.v1.PreferredSchedulingTerm", CP_PB_SPECIAL_NONE, 2, f311},
+    {"k8s.io.api.core.v1.Probe", CP_PB_SPECIAL_NONE, 7, f312},
+    {"k8s.io.api.core.v1.ProbeHandler", CP_PB_SPECIAL_NONE, 4, f313},
+    {"k8s.io.api.core.v1.ProjectedVolumeSource", CP_PB_SPECIAL_NONE, 2, f314},
+    {"k8s.io.api.core.v1.QuobyteVolumeSource", CP_PB_SPECIAL_NONE, 6, f315},
+    {"k8s.io.api.core.v1.RBDPersistentVolumeSource", CP_PB_SPECIAL_NONE, 8, f316},
+    {"k8s.io.api.core.v1.RBDVolumeSource", CP_PB_SPECIAL_NONE, 8, f317},
+    {"k8s.io.api.core.v1.RangeAllocation", CP_PB_SPECIAL_NONE, 3, f318},
+    {"k8s.io.api.core.v1.ReplicationController", CP_PB_SPECIAL_NONE, 3, f319},
+    {"k8s.io.api.core.v1.ReplicationControllerCondition", CP_PB_SPECIAL_NONE, 5, f320},
+    {"k8s.io.api.core.v1.ReplicationControllerList", CP_PB_SPECIAL_NONE, 2, f321},
+    {"k8s.io.api.core.v1.ReplicationControllerSpec", CP_PB_SPECIAL_NONE, 4, f322},
+    {"k8s.io.api.core.v1.ReplicationControllerStatus", CP_PB_SPECIAL_NONE, 6, f323},
+    {"k8s.io.api.core.v1.ResourceClaim", CP_PB_SPECIAL_NONE, 2, f324},
+    {"k8s.io.api.core.v1.ResourceFieldSelector", CP_PB_SPECIAL_NONE, 3, f325},
+    {"k8s.io.api.core.v1.ResourceHealth", CP_PB_SPECIAL_NONE, 2, f326},
+    {"k8s.io.api.core.v1.ResourceQuota", CP_PB_SPECIAL_NONE, 3, f327},
+    {"k8s.io.api.core.v1.ResourceQuotaList", CP_PB_SPECIAL_NONE, 2, f328},
+    {"k8s.io.api.core.v1.ResourceQuotaSpec", CP_PB_SPECIAL_NONE, 3, f329},
+    {"k8s.io.api.core.v1.ResourceQuotaStatus", CP_PB_SPECIAL_NONE, 2, f330},
+    {"k8s.io.api.core.v1.ResourceRequirements", CP_PB_SPECIAL_NONE, 3, f331},
+    {"k8s.io.api.core.v1.ResourceStatus", CP_PB_SPECIAL_NONE, 2, f332},
+    {"k8s.io.api.core.v1.SELinuxOptions", CP_PB_SPECIAL_NONE, 4, f333},
+    {"k8s.io.api.core.v1.ScaleIOPersistentVolumeSource", CP_PB_SPECIAL_NONE, 10, f334},
+    {"k8s.io.api.core.v1.ScaleIOVolumeSource", CP_PB_SPECIAL_NONE, 10, f335},
+    {"k8s.io.api.core.v1.ScopeSelector", CP_PB_SPECIAL_NONE, 1, f336},
+    {"k8s.io.api.core.v1.ScopedResourceSelectorRequirement", CP_PB_SPECIAL_NONE, 3, f337},
+    {"k8s.io.api.core.v1.SeccompProfile", CP_PB_SPECIAL_NONE, 2, f338},
+    {"k8s.io.api.core.v1.Secret", CP_PB_SPECIAL_NONE, 5, f339},
+    {"k8s.io.api.core.v1.SecretEnvSource", CP_PB_SPECIAL_NONE, 2, f340},
+    {"k8s.io.api.core.v1.SecretKeySelector", CP_PB_SPECIAL_NONE, 3, f341},
+    {"k8s.io.api.core.v1.SecretList", CP_PB_SPECIAL_NONE, 2, f342},
+    {"k8s.io.api.core.v1.SecretProjection", CP_PB_SPECIAL_NONE, 3, f343},
+    {"k8s.io.api.core.v1.SecretReference", CP_PB_SPECIAL_NONE, 2, f344},
+    {"k8s.io.api.core.v1.SecretVolumeSource", CP_PB_SPECIAL_NONE, 4, f345},
+    {"k8s.io.api.core.v1.SecurityContext", CP_PB_SPECIAL_NONE, 12, f346},
+    {"k8s.io.api.core.v1.SerializedReference", CP_PB_SPECIAL_NONE, 1, f347},
+    {"k8s.io.api.core.v1.Service", CP_PB_SPECIAL_NONE, 3, f348},
+    {"k8s.io.api.core.v1.ServiceAccount", CP_PB_SPECIAL_NONE, 4, f349},
+    {"k8s.io.api.core.v1.ServiceAccountList", CP_PB_SPECIAL_NONE, 2, f350},
+    {"k8s.io.api.core.v1.ServiceAccountTokenProjection", CP_PB_SPECIAL_NONE, 3, f351},
+    {"k8s.io.api.core.v1.ServiceList", CP_PB_SPECIAL_NONE, 2, f352},
+    {"k8s.io.api.core.v1.ServicePort", CP_PB_SPECIAL_NONE, 6, f353},
+    {"k8s.io.api.core.v1.ServiceProxyOptions", CP_PB_SPECIAL_NONE, 1, f354},
+    {"k8s.io.api.core.v1.ServiceSpec", CP_PB_SPECIAL_NONE, 20, f355},
+    {"k8s.io.api.core.v1.ServiceStatus", CP_PB_SPECIAL_NONE, 2, f356},
+    {"k8s.io.api.core.v1.SessionAffinityConfig", CP_PB_SPECIAL_NONE, 1, f357},
+    {"k8s.io.api.core.v1.SleepAction", CP_PB_SPECIAL_NONE, 1, f358},
+    {"k8s.io.api.core.v1.StorageOSPersistentVolumeSource", CP_PB_SPECIAL_NONE, 5, f359},
+    {"k8s.io.api.core.v1.StorageOSVolumeSource", CP_PB_SPECIAL_NONE, 5, f360},
+    {"k8s.io.api.core.v1.Sysctl", CP_PB_SPECIAL_NONE, 2, f361},
+    {"k8s.io.api.core.v1.TCPSocketAction", CP_PB_SPECIAL_NONE, 2, f362},
+    {"k8s.io.api.core.v1.Taint", CP_PB_SPECIAL_NONE, 4, f363},
+    {"k8s.io.api.core.v1.Toleration", CP_PB_SPECIAL_NONE, 5, f364},
+    {"k8s.io.api.core.v1.TopologySelectorLabelRequirement", CP_PB_SPECIAL_NONE, 2, f365},
+    {"k8s.io.api.core.v1.TopologySelectorTerm", CP_PB_SPECIAL_NONE, 1, f366},
+    {"k8s.io.api.core.v1.TopologySpreadConstraint", CP_PB_SPECIAL_NONE, 8, f367},
+    {"k8s.io.api.core.v1.TypedLocalObjectReference", CP_PB_SPECIAL_NONE, 3, f368},
+    {"k8s.io.api.core.v1.TypedObjectReference", CP_PB_SPECIAL_NONE, 4, f369},
+    {"k8s.io.api.core.v1.Volume", CP_PB_SPECIAL_NONE, 2, f370},
+    {"k8s.io.api.core.v1.VolumeDevice", CP_PB_SPECIAL_NONE, 2, f371},
+    {"k8s.io.api.core.v1.VolumeMount", CP_PB_SPECIAL_NONE, 7, f372},
+    {"k8s.io.api.core.v1.VolumeMountStatus", CP_PB_SPECIAL_NONE, 4, f373},
+    {"k8s.io.api.core.v1.VolumeNodeAffinity", CP_PB_SPECIAL_NONE, 1, f374},
+    {"k8s.io.api.core.v1.VolumeProjection", CP_PB_SPECIAL_NONE, 6, f375},
+    {"k8s.io.api.core.v1.VolumeResourceRequirements", CP_PB_SPECIAL_NONE, 2, f376},
+    {"k8s.io.api.core.v1.VolumeSource", CP_PB_SPECIAL_NONE, 30, f377},
+    {"k8s.io.api.core.v1.VsphereVirtualDiskVolumeSource", CP_PB_SPECIAL_NONE, 4, f378},
+    {"k8s.io.api.core.v1.WeightedPodAffinityTerm", CP_PB_SPECIAL_NONE, 2, f379},
+    {"k8s.io.api.core.v1.WindowsSecurityContextOptions", CP_PB_SPECIAL_NONE, 4, f380},
+    {"k8s.io.api.discovery.v1.Endpoint", CP_PB_SPECIAL_NONE, 8, f381},
+    {"k8s.io.api.discovery.v1.EndpointConditions", CP_PB_SPECIAL_NONE, 3, f382},
+    {"k8s.io.api.discovery.v1.EndpointHints", CP_PB_SPECIAL_NONE, 2, f383},
+    {"k8s.io.api.discovery.v1.EndpointPort", CP_PB_SPECIAL_NONE, 4, f384},
+    {"k8s.io.api.discovery.v1.EndpointSlice", CP_PB_SPECIAL_NONE, 4, f385},
+    {"k8s.io.api.discovery.v1.EndpointSliceList", CP_PB_SPECIAL_NONE, 2, f386},
+    {"k8s.io.api.discovery.v1.ForNode", CP_PB_SPECIAL_NONE, 1, f387},
+    {"k8s.io.api.discovery.v1.ForZone", CP_PB_SPECIAL_NONE, 1, f388},
+    {"k8s.io.api.events.v1.Event", CP_PB_SPECIAL_NONE, 15, f389},
+    {"k8s.io.api.events.v1.EventList", CP_PB_SPECIAL_NONE, 2, f390},
+    {"k8s.io.api.events.v1.EventSeries", CP_PB_SPECIAL_NONE, 2, f391},
+    {"k8s.io.api.networking.v1.HTTPIngressPath", CP_PB_SPECIAL_NONE, 3, f392},
+    {"k8s.io.api.networking.v1.HTTPIngressRuleValue", CP_PB_SPECIAL_NONE, 1, f393},
+    {"k8s.io.api.networking.v1.IPAddress", CP_PB_SPECIAL_NONE, 2, f394},
+    {"k8s.io.api.networking.v1.IPAddressList", CP_PB_SPECIAL_NONE, 2, f395},
+    {"k8s.io.api.networking.v1.IPAddressSpec", CP_PB_SPECIAL_NONE, 1, f396},
+    {"k8s.io.api.networking.v1.IPBlock", CP_PB_SPECIAL_NONE, 2, f397},
+    {"k8s.io.api.networking.v1.Ingress", CP_PB_SPECIAL_NONE, 3, f398},
+    {"k8s.io.api.networking.v1.IngressBackend", CP_PB_SPECIAL_NONE, 2, f399},
+    {"k8s.io.api.networking.v1.IngressClass", CP_PB_SPECIAL_NONE, 2, f400},
+    {"k8s.io.api.networking.v1.IngressClassList", CP_PB_SPECIAL_NONE, 2, f401},
+    {"k8s.io.api.networking.v1.IngressClassParametersReference", CP_PB_SPECIAL_NONE, 5, f402},
+    {"k8s.io.api.networking.v1.IngressClassSpec", CP_PB_SPECIAL_NONE, 2, f403},
+    {"k8s.io.api.networking.v1.IngressList", CP_PB_SPECIAL_NONE, 2, f404},
+    {"k8s.io.api.networking.v1.IngressLoadBalancerIngress", CP_PB_SPECIAL_NONE, 3, f405},
+    {"k8s.io.api.networking.v1.IngressLoadBalancerStatus", CP_PB_SPECIAL_NONE, 1, f406},
+    {"k8s.io.api.networking.v1.IngressPortStatus", CP_PB_SPECIAL_NONE, 3, f407},
+    {"k8s.io.api.networking.v1.IngressRule", CP_PB_SPECIAL_NONE, 2, f408},
+    {"k8s.io.api.networking.v1.IngressRuleValue", CP_PB_SPECIAL_NONE, 1, f409},
+    {"k8s.io.api.networking.v1.IngressServiceBackend", CP_PB_SPECIAL_NONE, 2, f410},
+    {"k8s.io.api.networking.v1.IngressSpec", CP_PB_SPECIAL_NONE, 4, f411},
+    {"k8s.io.api.networking.v1.IngressStatus", CP_PB_SPECIAL_NONE, 1, f412},
+    {"k8s.io.api.networking.v1.IngressTLS", CP_PB_SPECIAL_NONE, 2, f413},
+    {"k8s.io.api.networking.v1.NetworkPolicy", CP_PB_SPECIAL_NONE, 2, f414},
+    {"k8s.io.api.networking.v1.NetworkPolicyEgressRule", CP_PB_SPECIAL_NONE, 2, f415},
+    {"k8s.io.api.networking.v1.NetworkPolicyIngressRule", CP_PB_SPECIAL_NONE, 2, f416},
+    {"k8s.io.api.networking.v1.NetworkPolicyList", CP_PB_SPECIAL_NONE, 2, f417},
+    {"k8s.io.api.networking.v1.NetworkPolicyPeer", CP_PB_SPECIAL_NONE, 3, f418},
+    {"k8s.io.api.networking.v1.NetworkPolicyPort", CP_PB_SPECIAL_NONE, 3, f419},
+    {"k8s.io.api.networking.v1.NetworkPolicySpec", CP_PB_SPECIAL_NONE, 4, f420},
+    {"k8s.io.api.networking.v1.ParentReference", CP_PB_SPECIAL_NONE, 4, f421},
+    {"k8s.io.api.networking.v1.ServiceBackendPort", CP_PB_SPECIAL_NONE, 2, f422},
+    {"k8s.io.api.networking.v1.ServiceCIDR", CP_PB_SPECIAL_NONE, 3, f423},
+    {"k8s.io.api.networking.v1.ServiceCIDRList", CP_PB_SPECIAL_NONE, 2, f424},
+    {"k8s.io.api.networking.v1.ServiceCIDRSpec", CP_PB_SPECIAL_NONE, 1, f425},
+    {"k8s.io.api.networking.v1.ServiceCIDRStatus", CP_PB_SPECIAL_NONE, 1, f426},
+    {"k8s.io.api.node.v1.Overhead", CP_PB_SPECIAL_NONE, 1, f427},
+    {"k8s.io.api.node.v1.RuntimeClass", CP_PB_SPECIAL_NONE, 4, f428},
+    {"k8s.io.api.node.v1.RuntimeClassList", CP_PB_SPECIAL_NONE, 2, f429},
+    {"k8s.io.api.node.v1.Scheduling", CP_PB_SPECIAL_NONE, 2, f430},
+    {"k8s.io.api.policy.v1.Eviction", CP_PB_SPECIAL_NONE, 2, f431},
+    {"k8s.io.api.policy.v1.PodDisruptionBudget", CP_PB_SPECIAL_NONE, 3, f432},
+    {"k8s.io.api.policy.v1.PodDisruptionBudgetList", CP_PB_SPECIAL_NONE, 2, f433},
+    {"k8s.io.api.policy.v1.PodDisruptionBudgetSpec", CP_PB_SPECIAL_NONE, 4, f434},
+    {"k8s.io.api.policy.v1.PodDisruptionBudgetStatus", CP_PB_SPECIAL_NONE, 7, f435},
+    {"k8s.io.api.rbac.v1.AggregationRule", CP_PB_SPECIAL_NONE, 1, f436},
+    {"k8s.io.api.rbac.v1.ClusterRole", CP_PB_SPECIAL_NONE, 3, f437},
+    {"k8s.io.api.rbac.v1.ClusterRoleBinding", CP_PB_SPECIAL_NONE, 3, f438},
+    {"k8s.io.api.rbac.v1.ClusterRoleBindingList", CP_PB_SPECIAL_NONE, 2, f439},
+    {"k8s.io.api.rbac.v1.ClusterRoleList", CP_PB_SPECIAL_NONE, 2, f440},
+    {"k8s.io.api.rbac.v1.PolicyRule", CP_PB_SPECIAL_NONE, 5, f441},
+    {"k8s.io.api.rbac.v1.Role", CP_PB_SPECIAL_NONE, 2, f442},
+    {"k8s.io.api.rbac.v1.RoleBinding", CP_PB_SPECIAL_NONE, 3, f443},
+    {"k8s.io.api.rbac.v1.RoleBindingList", CP_PB_SPECIAL_NONE, 2, f444},
+    {"k8s.io.api.rbac.v1.RoleList", CP_PB_SPECIAL_NONE, 2, f445},
+    {"k8s.io.api.rbac.v1.RoleRef", CP_PB_SPECIAL_NONE, 3, f446},
+    {"k8s.io.api.rbac.v1.Subject", CP_PB_SPECIAL_NONE, 4, f447},
+    {"k8s.io.api.scheduling.v1.PriorityClass", CP_PB_SPECIAL_NONE, 5, f448},
+    {"k8s.io.api.scheduling.v1.PriorityClassList", CP_PB_SPECIAL_NONE, 2, f449},
+    {"k8s.io.api.storage.v1.CSIDriver", CP_PB_SPECIAL_NONE, 2, f450},
+    {"k8s.io.api.storage.v1.CSIDriverList", CP_PB_SPECIAL_NONE, 2, f451},
+    {"k8s.io.api.storage.v1.CSIDriverSpec", CP_PB_SPECIAL_NONE, 9, f452},
+    {"k8s.io.api.storage.v1.CSINode", CP_PB_SPECIAL_NONE, 2, f453},
+    {"k8s.io.api.storage.v1.CSINodeDriver", CP_PB_SPECIAL_NONE, 4, f454},
+    {"k8s.io.api.storage.v1.CSINodeList", CP_PB_SPECIAL_NONE, 2, f455},
+    {"k8s.io.api.storage.v1.CSINodeSpec", CP_PB_SPECIAL_NONE, 1, f456},
+    {"k8s.io.api.storage.v1.CSIStorageCapacity", CP_PB_SPECIAL_NONE, 5, f457},
+    {"k8s.io.api.storage.v1.CSIStorageCapacityList", CP_PB_SPECIAL_NONE, 2, f458},
+    {"k8s.io.api.storage.v1.StorageClass", CP_PB_SPECIAL_NONE, 8, f459},
+    {"k8s.io.api.storage.v1.StorageClassList", CP_PB_SPECIAL_NONE, 2, f460},
+    {"k8s.io.api.storage.v1.TokenRequest", CP_PB_SPECIAL_NONE, 2, f461},
+    {"k8s.io.api.storage.v1.VolumeAttachment", CP_PB_SPECIAL_NONE, 3, f462},
+    {"k8s.io.api.storage.v1.VolumeAttachmentList", CP_PB_SPECIAL_NONE, 2, f463},
+    {"k8s.io.api.storage.v1.VolumeAttachmentSource", CP_PB_SPECIAL_NONE, 2, f464},
+    {"k8s.io.api.storage.v1.VolumeAttachmentSpec", CP_PB_SPECIAL_NONE, 3, f465},
+    {"k8s.io.api.storage.v1.VolumeAttachmentStatus", CP_PB_SPECIAL_NONE, 4, f466},
+    {"k8s.io.api.storage.v1.VolumeAttributesClass", CP_PB_SPECIAL_NONE, 3, f467},
+    {"k8s.io.api.storage.v1.VolumeAttributesClassList", CP_PB_SPECIAL_NONE, 2, f468},
+    {"k8s.io.api.storage.v1.VolumeError", CP_PB_SPECIAL_NONE, 3, f469},
+    {"k8s.io.api.storage.v1.VolumeNodeResources", CP_PB_SPECIAL_NONE, 1, f470},
+    {"k8s.io.apiextensions_apiserver.pkg.apis.apiextensions.v1.ConversionRequest", CP_PB_SPECIAL_NONE, 3, f471},
+    {"k8s.io.apiextensions_apiserver.pkg.apis.apiextensions.v1.ConversionResponse", CP_PB_SPECIAL_NONE, 3, f472},
+    {"k8s.io.apiextensions_apiserver.pkg.apis.apiextensions.v1.ConversionReview", CP_PB_SPECIAL_NONE, 2, f473},
+    {"k8s.io.apiextensions_apiserver.pkg.apis.apiextensions.v1.CustomResourceColumnDefinition", CP_PB_SPECIAL_NONE, 6, f474},
+    {"k8s.io.apiextensions_apiserver.pkg.apis.apiextensions.v1.CustomResourceConversion", CP_PB_SPECIAL_NONE, 2, f475},
+    {"k8s.io.apiextensions_apiserver.pkg.apis.apiextensions.v1.CustomResourceDefinition", CP_PB_SPECIAL_NONE, 3, f476},
+    {"k8s.io.apiextensions_apiserver.pkg.apis.apiextensions.v1.CustomResourceDefinitionCondition", CP_PB_SPECIAL_NONE, 5, f477},
+    {"k8s.io.apiextensions_apiserver.pkg.apis.apiextensions.v1.CustomResourceDefinitionList", CP_PB_SPECIAL_NONE, 2, f478},
+    {"k8s.io.apiextensions_apiserver.pkg.apis.apiextensions.v1.CustomResourceDefinitionNames", CP_PB_SPECIAL_NONE, 6, f479},
+    {"k8s.io.apiextensions_apiserver.pkg.apis.apiextensions.v1.CustomResourceDefinitionSpec", CP_PB_SPECIAL_NONE, 6, f480},
+    {"k8s.io.apiextensions_apiserver.pkg.apis.apiextensions.v1.CustomResourceDefinitionStatus", CP_PB_SPECIAL_NONE, 3, f481},
+    {"k8s.io.apiextensions_apiserver.pkg.apis.apiextensions.v1.CustomResourceDefinitionVersion", CP_PB_SPECIAL_NONE, 9, f482},
+    {"k8s.io.apiextensions_apiserver.pkg.apis.apiextensions.v1.CustomResourceSubresourceScale", CP_PB_SPECIAL_NONE, 3, f483},
     {"k8s.io.apiextensions_apiserver.pkg.apis.apiextensions.v1.CustomResourceSubresourceStatus", CP_PB_SPECIAL_NONE, 0, NULL},
-    {"k8s.io.apiextensions_apiserver.pkg.apis.apiextensions.v1.CustomResourceSubresources", CP_PB_SPECIAL_NONE, 2, f469},
-    {"k8s.io.apiextensions_apiserver.pkg.apis.apiextensions.v1.CustomResourceValidation", CP_PB_SPECIAL_NONE, 1, f470},
-    {"k8s.io.apiextensions_apiserver.pkg.apis.apiextensions.v1.ExternalDocumentation", CP_PB_SPECIAL_NONE, 2, f471},
-    {"k8s.io.apiextensions_apiserver.pkg.apis.apiextensions.v1.JSON", CP_PB_SPECIAL_RAWJSON, 1, f472},
-    {"k8s.io.apiextensions_apiserver.pkg.apis.apiextensions.v1.JSONSchemaProps", CP_PB_SPECIAL_NONE, 44, f473},
-    {"k8s.io.apiextensions_apiserver.pkg.apis.apiextensions.v1.JSONSchemaPropsOrArray", CP_PB_SPECIAL_ORARRAY, 2, f474},
-    {"k8s.io.apiextensions_apiserver.pkg.apis.apiextensions.v1.JSONSchemaPropsOrBool", CP_PB_SPECIAL_ORBOOL, 2, f475},
-    {"k8s.io.apiextensions_apiserver.pkg.apis.apiextensions.v1.JSONSchemaPropsOrStringArray", CP_PB_SPECIAL_ORSTRINGARRAY, 2, f476},
-    {"k8s.io.apiextensions_apiserver.pkg.apis.apiextensions.v1.SelectableField", CP_PB_SPECIAL_NONE, 1, f477},
-    {"k8s.io.apiextensions_apiserver.pkg.apis.apiextensions.v1.ServiceReference", CP_PB_SPECIAL_NONE, 4, f478},
-    {"k8s.io.apiextensions_apiserver.pkg.apis.apiextensions.v1.ValidationRule", CP_PB_SPECIAL_NONE, 6, f479},
-    {"k8s.io.apiextensions_apiserver.pkg.apis.apiextensions.v1.WebhookClientConfig", CP_PB_SPECIAL_NONE, 3, f480},
-    {"k8s.io.apiextensions_apiserver.pkg.apis.apiextensions.v1.WebhookConversion", CP_PB_SPECIAL_NONE, 2, f481},
-    {"k8s.io.apimachinery.pkg.api.resource.Quantity", CP_PB_SPECIAL_QUANTITY, 1, f482},
-    {"k8s.io.apimachinery.pkg.api.resource.QuantityValue", CP_PB_SPECIAL_NONE, 1, f483},
-    {"k8s.io.apimachinery.pkg.apis.meta.v1.APIGroup", CP_PB_SPECIAL_NONE, 4, f484},
-    {"k8s.io.apimachinery.pkg.apis.meta.v1.APIGroupList", CP_PB_SPECIAL_NONE, 1, f485},
-    {"k8s.io.apimachinery.pkg.apis.meta.v1.APIResource", CP_PB_SPECIAL_NONE, 10, f486},
-    {"k8s.io.apimachinery.pkg.apis.meta.v1.APIResourceList", CP_PB_SPECIAL_NONE, 2, f487},
-    {"k8s.io.apimachinery.pkg.apis.meta.v1.APIVersions", CP_PB_SPECIAL_NONE, 2, f488},
-    {"k8s.io.apimachinery.pkg.apis.meta.v1.ApplyOptions", CP_PB_SPECIAL_NONE, 3, f489},
-    {"k8s.io.apimachinery.pkg.apis.meta.v1.Condition", CP_PB_SPECIAL_NONE, 6, f490},
-    {"k8s.io.apimachinery.pkg.apis.meta.v1.CreateOptions", CP_PB_SPECIAL_NONE, 3, f491},
-    {"k8s.io.apimachinery.pkg.apis.meta.v1.DeleteOptions", CP_PB_SPECIAL_NONE, 6, f492},
-    {"k8s.io.apimachinery.pkg.apis.meta.v1.Duration", CP_PB_SPECIAL_DURATION, 1, f493},
-    {"k8s.io.apimachinery.pkg.apis.meta.v1.FieldSelectorRequirement", CP_PB_SPECIAL_NONE, 3, f494},
-    {"k8s.io.apimachinery.pkg.apis.meta.v1.FieldsV1", CP_PB_SPECIAL_RAWJSON, 1, f495},
-    {"k8s.io.apimachinery.pkg.apis.meta.v1.GetOptions", CP_PB_SPECIAL_NONE, 1, f496},
-    {"k8s.io.apimachinery.pkg.apis.meta.v1.GroupKind", CP_PB_SPECIAL_NONE, 2, f497},
-    {"k8s.io.apimachinery.pkg.apis.meta.v1.GroupResource", CP_PB_SPECIAL_NONE, 2, f498},
-    {"k8s.io.apimachinery.pkg.apis.meta.v1.GroupVersion", CP_PB_SPECIAL_NONE, 2, f499},
-    {"k8s.io.apimachinery.pkg.apis.meta.v1.GroupVersionForDiscovery", CP_PB_SPECIAL_NONE, 2, f500},
-    {"k8s.io.apimachinery.pkg.apis.meta.v1.GroupVersionKind", CP_PB_SPECIAL_NONE, 3, f501},
-    {"k8s.io.apimachinery.pkg.apis.meta.v1.GroupVersionResource", CP_PB_SPECIAL_NONE, 3, f502},
-    {"k8s.io.apimachinery.pkg.apis.meta.v1.LabelSelector", CP_PB_SPECIAL_NONE, 2, f503},
-    {"k8s.io.apimachinery.pkg.apis.meta.v1.LabelSelectorRequirement", CP_PB_SPECIAL_NONE, 3, f504},
-    {"k8s.io.apimachinery.pkg.apis.meta.v1.List", CP_PB_SPECIAL_NONE, 2, f505},
-    {"k8s.io.apimachinery.pkg.apis.meta.v1.ListMeta", CP_PB_SPECIAL_NONE, 4, f506},
-    {"k8s.io.apimachinery.pkg.apis.meta.v1.ListOptions", CP_PB_SPECIAL_NONE, 10, f507},
-    {"k8s.io.apimachinery.pkg.apis.meta.v1.ManagedFieldsEntry", CP_PB_SPECIAL_NONE, 7, f508},
-    {"k8s.io.apimachinery.pkg.apis.meta.v1.MicroTime", CP_PB_SPECIAL_MICROTIME, 2, f509},
-    {"k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta", CP_PB_SPECIAL_NONE, 15, f510},
-    {"k8s.io.apimachinery.pkg.apis.meta.v1.OwnerReference", CP_PB_SPECIAL_NONE, 6, f511},
-    {"k8s.io.apimachinery.pkg.apis.meta.v1.PartialObjectMetadata", CP_PB_SPECIAL_NONE, 1, f512},
-    {"k8s.io.apimachinery.pkg.apis.meta.v1.PartialObjectMetadataList", CP_PB_SPECIAL_NONE, 2, f513},
+    {"k8s.io.apiextensions_apiserver.pkg.apis.apiextensions.v1.CustomResourceSubresources", CP_PB_SPECIAL_NONE, 2, f485},
+    {"k8s.io.apiextensions_apiserver.pkg.apis.apiextensions.v1.CustomResourceValidation", CP_PB_SPECIAL_NONE, 1, f486},
+    {"k8s.io.apiextensions_apiserver.pkg.apis.apiextensions.v1.ExternalDocumentation", CP_PB_SPECIAL_NONE, 2, f487},
+    {"k8s.io.apiextensions_apiserver.pkg.apis.apiextensions.v1.JSON", CP_PB_SPECIAL_RAWJSON, 1, f488},
+    {"k8s.io.apiextensions_apiserver.pkg.apis.apiextensions.v1.JSONSchemaProps", CP_PB_SPECIAL_NONE, 44, f489},
+    {"k8s.io.apiextensions_apiserver.pkg.apis.apiextensions.v1.JSONSchemaPropsOrArray", CP_PB_SPECIAL_ORARRAY, 2, f490},
+    {"k8s.io.apiextensions_apiserver.pkg.apis.apiextensions.v1.JSONSchemaPropsOrBool", CP_PB_SPECIAL_ORBOOL, 2, f491},
+    {"k8s.io.apiextensions_apiserver.pkg.apis.apiextensions.v1.JSONSchemaPropsOrStringArray", CP_PB_SPECIAL_ORSTRINGARRAY, 2, f492},
+    {"k8s.io.apiextensions_apiserver.pkg.apis.apiextensions.v1.SelectableField", CP_PB_SPECIAL_NONE, 1, f493},
+    {"k8s.io.apiextensions_apiserver.pkg.apis.apiextensions.v1.ServiceReference", CP_PB_SPECIAL_NONE, 4, f494},
+    {"k8s.io.apiextensions_apiserver.pkg.apis.apiextensions.v1.ValidationRule", CP_PB_SPECIAL_NONE, 6, f495},
+    {"k8s.io.apiextensions_apiserver.pkg.apis.apiextensions.v1.WebhookClientConfig", CP_PB_SPECIAL_NONE, 3, f496},
+    {"k8s.io.apiextensions_apiserver.pkg.apis.apiextensions.v1.WebhookConversion", CP_PB_SPECIAL_NONE, 2, f497},
+    {"k8s.io.apimachinery.pkg.api.resource.Quantity", CP_PB_SPECIAL_QUANTITY, 1, f498},
+    {"k8s.io.apimachinery.pkg.api.resource.QuantityValue", CP_PB_SPECIAL_NONE, 1, f499},
+    {"k8s.io.apimachinery.pkg.apis.meta.v1.APIGroup", CP_PB_SPECIAL_NONE, 4, f500},
+    {"k8s.io.apimachinery.pkg.apis.meta.v1.APIGroupList", CP_PB_SPECIAL_NONE, 1, f501},
+    {"k8s.io.apimachinery.pkg.apis.meta.v1.APIResource", CP_PB_SPECIAL_NONE, 10, f502},
+    {"k8s.io.apimachinery.pkg.apis.meta.v1.APIResourceList", CP_PB_SPECIAL_NONE, 2, f503},
+    {"k8s.io.apimachinery.pkg.apis.meta.v1.APIVersions", CP_PB_SPECIAL_NONE, 2, f504},
+    {"k8s.io.apimachinery.pkg.apis.meta.v1.ApplyOptions", CP_PB_SPECIAL_NONE, 3, f505},
+    {"k8s.io.apimachinery.pkg.apis.meta.v1.Condition", CP_PB_SPECIAL_NONE, 6, f506},
+    {"k8s.io.apimachinery.pkg.apis.meta.v1.CreateOptions", CP_PB_SPECIAL_NONE, 3, f507},
+    {"k8s.io.apimachinery.pkg.apis.meta.v1.DeleteOptions", CP_PB_SPECIAL_NONE, 6, f508},
+    {"k8s.io.apimachinery.pkg.apis.meta.v1.Duration", CP_PB_SPECIAL_DURATION, 1, f509},
+    {"k8s.io.apimachinery.pkg.apis.meta.v1.FieldSelectorRequirement", CP_PB_SPECIAL_NONE, 3, f510},
+    {"k8s.io.apimachinery.pkg.apis.meta.v1.FieldsV1", CP_PB_SPECIAL_RAWJSON, 1, f511},
+    {"k8s.io.apimachinery.pkg.apis.meta.v1.GetOptions", CP_PB_SPECIAL_NONE, 1, f512},
+    {"k8s.io.apimachinery.pkg.apis.meta.v1.GroupKind", CP_PB_SPECIAL_NONE, 2, f513},
+    {"k8s.io.apimachinery.pkg.apis.meta.v1.GroupResource", CP_PB_SPECIAL_NONE, 2, f514},
+    {"k8s.io.apimachinery.pkg.apis.meta.v1.GroupVersion", CP_PB_SPECIAL_NONE, 2, f515},
+    {"k8s.io.apimachinery.pkg.apis.meta.v1.GroupVersionForDiscovery", CP_PB_SPECIAL_NONE, 2, f516},
+    {"k8s.io.apimachinery.pkg.apis.meta.v1.GroupVersionKind", CP_PB_SPECIAL_NONE, 3, f517},
+    {"k8s.io.apimachinery.pkg.apis.meta.v1.GroupVersionResource", CP_PB_SPECIAL_NONE, 3, f518},
+    {"k8s.io.apimachinery.pkg.apis.meta.v1.LabelSelector", CP_PB_SPECIAL_NONE, 2, f519},
+    {"k8s.io.apimachinery.pkg.apis.meta.v1.LabelSelectorRequirement", CP_PB_SPECIAL_NONE, 3, f520},
+    {"k8s.io.apimachinery.pkg.apis.meta.v1.List", CP_PB_SPECIAL_NONE, 2, f521},
+    {"k8s.io.apimachinery.pkg.apis.meta.v1.ListMeta", CP_PB_SPECIAL_NONE, 4, f522},
+    {"k8s.io.apimachinery.pkg.apis.meta.v1.ListOptions", CP_PB_SPECIAL_NONE, 10, f523},
+    {"k8s.io.apimachinery.pkg.apis.meta.v1.ManagedFieldsEntry", CP_PB_SPECIAL_NONE, 7, f524},
+    {"k8s.io.apimachinery.pkg.apis.meta.v1.MicroTime", CP_PB_SPECIAL_MICROTIME, 2, f525},
+    {"k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta", CP_PB_SPECIAL_NONE, 15, f526},
+    {"k8s.io.apimachinery.pkg.apis.meta.v1.OwnerReference", CP_PB_SPECIAL_NONE, 6, f527},
+    {"k8s.io.apimachinery.pkg.apis.meta.v1.PartialObjectMetadata", CP_PB_SPECIAL_NONE, 1, f528},
+    {"k8s.io.apimachinery.pkg.apis.meta.v1.PartialObjectMetadataList", CP_PB_SPECIAL_NONE, 2, f529},
     {"k8s.io.apimachinery.pkg.apis.meta.v1.Patch", CP_PB_SPECIAL_NONE, 0, NULL},
-    {"k8s.io.apimachinery.pkg.apis.meta.v1.PatchOptions", CP_PB_SPECIAL_NONE, 4, f515},
-    {"k8s.io.apimachinery.pkg.apis.meta.v1.Preconditions", CP_PB_SPECIAL_NONE, 2, f516},
-    {"k8s.io.apimachinery.pkg.apis.meta.v1.RootPaths", CP_PB_SPECIAL_NONE, 1, f517},
-    {"k8s.io.apimachinery.pkg.apis.meta.v1.ServerAddressByClientCIDR", CP_PB_SPECIAL_NONE, 2, f518},
-    {"k8s.io.apimachinery.pkg.apis.meta.v1.Status", CP_PB_SPECIAL_NONE, 6, f519},
-    {"k8s.io.apimachinery.pkg.apis.meta.v1.StatusCause", CP_PB_SPECIAL_NONE, 3, f520},
-    {"k8s.io.apimachinery.pkg.apis.meta.v1.StatusDetails", CP_PB_SPECIAL_NONE, 6, f521},
-    {"k8s.io.apimachinery.pkg.apis.meta.v1.TableOptions", CP_PB_SPECIAL_NONE, 1, f522},
-    {"k8s.io.apimachinery.pkg.apis.meta.v1.Time", CP_PB_SPECIAL_TIME, 2, f523},
-    {"k8s.io.apimachinery.pkg.apis.meta.v1.Timestamp", CP_PB_SPECIAL_NONE, 2, f524},
-    {"k8s.io.apimachinery.pkg.apis.meta.v1.TypeMeta", CP_PB_SPECIAL_NONE, 2, f525},
-    {"k8s.io.apimachinery.pkg.apis.meta.v1.UpdateOptions", CP_PB_SPECIAL_NONE, 3, f526},
-    {"k8s.io.apimachinery.pkg.apis.meta.v1.Verbs", CP_PB_SPECIAL_LIST, 1, f527},
-    {"k8s.io.apimachinery.pkg.apis.meta.v1.WatchEvent", CP_PB_SPECIAL_NONE, 2, f528},
-    {"k8s.io.apimachinery.pkg.runtime.RawExtension", CP_PB_SPECIAL_RAWJSON, 1, f529},
-    {"k8s.io.apimachinery.pkg.runtime.TypeMeta", CP_PB_SPECIAL_NONE, 2, f530},
-    {"k8s.io.apimachinery.pkg.runtime.Unknown", CP_PB_SPECIAL_NONE, 4, f531},
-    {"k8s.io.apimachinery.pkg.util.intstr.IntOrString", CP_PB_SPECIAL_INTORSTRING, 3, f532},
-    {"k8s.io.kube_aggregator.pkg.apis.apiregistration.v1.APIService", CP_PB_SPECIAL_NONE, 3, f533},
-    {"k8s.io.kube_aggregator.pkg.apis.apiregistration.v1.APIServiceCondition", CP_PB_SPECIAL_NONE, 5, f534},
-    {"k8s.io.kube_aggregator.pkg.apis.apiregistration.v1.APIServiceList", CP_PB_SPECIAL_NONE, 2, f535},
-    {"k8s.io.kube_aggregator.pkg.apis.apiregistration.v1.APIServiceSpec", CP_PB_SPECIAL_NONE, 7, f536},
-    {"k8s.io.kube_aggregator.pkg.apis.apiregistration.v1.APIServiceStatus", CP_PB_SPECIAL_NONE, 1, f537},
-    {"k8s.io.kube_aggregator.pkg.apis.apiregistration.v1.ServiceReference", CP_PB_SPECIAL_NONE, 3, f538},
+    {"k8s.io.apimachinery.pkg.apis.meta.v1.PatchOptions", CP_PB_SPECIAL_NONE, 4, f531},
+    {"k8s.io.apimachinery.pkg.apis.meta.v1.Preconditions", CP_PB_SPECIAL_NONE, 2, f532},
+    {"k8s.io.apimachinery.pkg.apis.meta.v1.RootPaths", CP_PB_SPECIAL_NONE, 1, f533},
+    {"k8s.io.apimachinery.pkg.apis.meta.v1.ServerAddressByClientCIDR", CP_PB_SPECIAL_NONE, 2, f534},
+    {"k8s.io.apimachinery.pkg.apis.meta.v1.Status", CP_PB_SPECIAL_NONE, 6, f535},
+    {"k8s.io.apimachinery.pkg.apis.meta.v1.StatusCause", CP_PB_SPECIAL_NONE, 3, f536},
+    {"k8s.io.apimachinery.pkg.apis.meta.v1.StatusDetails", CP_PB_SPECIAL_NONE, 6, f537},
+    {"k8s.io.apimachinery.pkg.apis.meta.v1.TableOptions", CP_PB_SPECIAL_NONE, 1, f538},
+    {"k8s.io.apimachinery.pkg.apis.meta.v1.Time", CP_PB_SPECIAL_TIME, 2, f539},
+    {"k8s.io.apimachinery.pkg.apis.meta.v1.Timestamp", CP_PB_SPECIAL_NONE, 2, f540},
+    {"k8s.io.apimachinery.pkg.apis.meta.v1.TypeMeta", CP_PB_SPECIAL_NONE, 2, f541},
+    {"k8s.io.apimachinery.pkg.apis.meta.v1.UpdateOptions", CP_PB_SPECIAL_NONE, 3, f542},
+    {"k8s.io.apimachinery.pkg.apis.meta.v1.Verbs", CP_PB_SPECIAL_LIST, 1, f543},
+    {"k8s.io.apimachinery.pkg.apis.meta.v1.WatchEvent", CP_PB_SPECIAL_NONE, 2, f544},
+    {"k8s.io.apimachinery.pkg.runtime.RawExtension", CP_PB_SPECIAL_RAWJSON, 1, f545},
+    {"k8s.io.apimachinery.pkg.runtime.TypeMeta", CP_PB_SPECIAL_NONE, 2, f546},
+    {"k8s.io.apimachinery.pkg.runtime.Unknown", CP_PB_SPECIAL_NONE, 4, f547},
+    {"k8s.io.apimachinery.pkg.util.intstr.IntOrString", CP_PB_SPECIAL_INTORSTRING, 3, f548},
+    {"k8s.io.kube_aggregator.pkg.apis.apiregistration.v1.APIService", CP_PB_SPECIAL_NONE, 3, f549},
+    {"k8s.io.kube_aggregator.pkg.apis.apiregistration.v1.APIServiceCondition", CP_PB_SPECIAL_NONE, 5, f550},
+    {"k8s.io.kube_aggregator.pkg.apis.apiregistration.v1.APIServiceList", CP_PB_SPECIAL_NONE, 2, f551},
+    {"k8s.io.kube_aggregator.pkg.apis.apiregistration.v1.APIServiceSpec", CP_PB_SPECIAL_NONE, 7, f552},
+    {"k8s.io.kube_aggregator.pkg.apis.apiregistration.v1.APIServiceStatus", CP_PB_SPECIAL_NONE, 1, f553},
+    {"k8s.io.kube_aggregator.pkg.apis.apiregistration.v1.ServiceReference", CP_PB_SPECIAL_NONE, 3, f554},
 };
-const size_t cp_pb_nmessages = 539;
+const size_t cp_pb_nmessages = 555;
 
 const struct cp_pb_kind cp_pb_kinds[] = {
     {"admissionregistration.k8s.io/v1", "MutatingWebhookConfiguration", 5},
@@ -3659,10 +3758,10 @@ const struct cp_pb_kind cp_pb_kinds[] = {
     {"admissionregistration.k8s.io/v1", "ValidatingAdmissionPolicyList", 18},
     {"admissionregistration.k8s.io/v1", "ValidatingWebhookConfiguration", 22},
     {"admissionregistration.k8s.io/v1", "ValidatingWebhookConfigurationList", 23},
-    {"apiextensions.k8s.io/v1", "CustomResourceDefinition", 460},
-    {"apiextensions.k8s.io/v1", "CustomResourceDefinitionList", 462},
-    {"apiregistration.k8s.io/v1", "APIService", 533},
-    {"apiregistration.k8s.io/v1", "APIServiceList", 535},
+    {"apiextensions.k8s.io/v1", "CustomResourceDefinition", 476},
+    {"apiextensions.k8s.io/v1", "CustomResourceDefinitionList", 478},
+    {"apiregistration.k8s.io/v1", "APIService", 549},
+    {"apiregistration.k8s.io/v1", "APIServiceList", 551},
     {"apps/v1", "ControllerRevision", 27},
     {"apps/v1", "ControllerRevisionList", 28},
     {"apps/v1", "DaemonSet", 29},
@@ -3673,99 +3772,103 @@ const struct cp_pb_kind cp_pb_kinds[] = {
     {"apps/v1", "ReplicaSetList", 43},
     {"apps/v1", "StatefulSet", 49},
     {"apps/v1", "StatefulSetList", 51},
-    {"autoscaling/v1", "HorizontalPodAutoscaler", 62},
-    {"autoscaling/v1", "HorizontalPodAutoscalerList", 64},
-    {"autoscaling/v1", "Scale", 75},
-    {"autoscaling/v2", "HorizontalPodAutoscaler", 85},
-    {"autoscaling/v2", "HorizontalPodAutoscalerList", 88},
-    {"batch/v1", "CronJob", 102},
-    {"batch/v1", "CronJobList", 103},
-    {"batch/v1", "Job", 106},
-    {"batch/v1", "JobList", 108},
-    {"certificates.k8s.io/v1", "CertificateSigningRequest", 119},
-    {"certificates.k8s.io/v1", "CertificateSigningRequestList", 121},
-    {"coordination.k8s.io/v1", "Lease", 125},
-    {"coordination.k8s.io/v1", "LeaseList", 126},
-    {"discovery.k8s.io/v1", "EndpointSlice", 369},
-    {"discovery.k8s.io/v1", "EndpointSliceList", 370},
-    {"events.k8s.io/v1", "Event", 373},
-    {"events.k8s.io/v1", "EventList", 374},
-    {"meta.k8s.io/v1", "DeleteOptions", 492},
-    {"meta.k8s.io/v1", "Status", 519},
-    {"networking.k8s.io/v1", "IPAddress", 378},
-    {"networking.k8s.io/v1", "IPAddressList", 379},
-    {"networking.k8s.io/v1", "Ingress", 382},
-    {"networking.k8s.io/v1", "IngressClass", 384},
-    {"networking.k8s.io/v1", "IngressClassList", 385},
-    {"networking.k8s.io/v1", "IngressList", 388},
-    {"networking.k8s.io/v1", "NetworkPolicy", 398},
-    {"networking.k8s.io/v1", "NetworkPolicyList", 401},
-    {"networking.k8s.io/v1", "ServiceCIDR", 407},
-    {"networking.k8s.io/v1", "ServiceCIDRList", 408},
-    {"node.k8s.io/v1", "RuntimeClass", 412},
-    {"node.k8s.io/v1", "RuntimeClassList", 413},
-    {"policy/v1", "Eviction", 415},
-    {"policy/v1", "PodDisruptionBudget", 416},
-    {"policy/v1", "PodDisruptionBudgetList", 417},
-    {"rbac.authorization.k8s.io/v1", "ClusterRole", 421},
-    {"rbac.authorization.k8s.io/v1", "ClusterRoleBinding", 422},
-    {"rbac.authorization.k8s.io/v1", "ClusterRoleBindingList", 423},
-    {"rbac.authorization.k8s.io/v1", "ClusterRoleList", 424},
-    {"rbac.authorization.k8s.io/v1", "Role", 426},
-    {"rbac.authorization.k8s.io/v1", "RoleBinding", 427},
-    {"rbac.authorization.k8s.io/v1", "RoleBindingList", 428},
-    {"rbac.authorization.k8s.io/v1", "RoleList", 429},
-    {"scheduling.k8s.io/v1", "PriorityClass", 432},
-    {"scheduling.k8s.io/v1", "PriorityClassList", 433},
-    {"storage.k8s.io/v1", "CSIDriver", 434},
-    {"storage.k8s.io/v1", "CSIDriverList", 435},
-    {"storage.k8s.io/v1", "CSINode", 437},
-    {"storage.k8s.io/v1", "CSINodeList", 439},
-    {"storage.k8s.io/v1", "CSIStorageCapacity", 441},
-    {"storage.k8s.io/v1", "CSIStorageCapacityList", 442},
-    {"storage.k8s.io/v1", "StorageClass", 443},
-    {"storage.k8s.io/v1", "StorageClassList", 444},
-    {"storage.k8s.io/v1", "VolumeAttachment", 446},
-    {"storage.k8s.io/v1", "VolumeAttachmentList", 447},
-    {"storage.k8s.io/v1", "VolumeAttributesClass", 451},
-    {"storage.k8s.io/v1", "VolumeAttributesClassList", 452},
-    {"v1", "Binding", 136},
-    {"v1", "ComponentStatus", 147},
-    {"v1", "ComponentStatusList", 148},
-    {"v1", "ConfigMap", 149},
-    {"v1", "ConfigMapList", 152},
-    {"v1", "DeleteOptions", 492},
-    {"v1", "Endpoints", 177},
-    {"v1", "EndpointsList", 178},
-    {"v1", "Event", 185},
-    {"v1", "EventList", 186},
-    {"v1", "LimitRange", 211},
-    {"v1", "LimitRangeList", 213},
-    {"v1", "Namespace", 223},
-    {"v1", "NamespaceList", 225},
-    {"v1", "Node", 228},
-    {"v1", "NodeList", 236},
-    {"v1", "PersistentVolume", 249},
-    {"v1", "PersistentVolumeClaim", 250},
-    {"v1", "PersistentVolumeClaimList", 252},
-    {"v1", "PersistentVolumeList", 257},
-    {"v1", "Pod", 262},
-    {"v1", "PodList", 274},
-    {"v1", "PodTemplate", 288},
-    {"v1", "PodTemplateList", 289},
-    {"v1", "ReplicationController", 303},
-    {"v1", "ReplicationControllerList", 305},
-    {"v1", "ResourceQuota", 311},
-    {"v1", "ResourceQuotaList", 312},
-    {"v1", "Secret", 323},
-    {"v1", "SecretList", 326},
-    {"v1", "Service", 332},
-    {"v1", "ServiceAccount", 333},
-    {"v1", "ServiceAccountList", 334},
-    {"v1", "ServiceList", 336},
-    {"v1", "Status", 519},
+    {"authorization.k8s.io/v1", "LocalSubjectAccessReview", 60},
+    {"authorization.k8s.io/v1", "SelfSubjectAccessReview", 65},
+    {"authorization.k8s.io/v1", "SelfSubjectRulesReview", 67},
+    {"authorization.k8s.io/v1", "SubjectAccessReview", 69},
+    {"autoscaling/v1", "HorizontalPodAutoscaler", 78},
+    {"autoscaling/v1", "HorizontalPodAutoscalerList", 80},
+    {"autoscaling/v1", "Scale", 91},
+    {"autoscaling/v2", "HorizontalPodAutoscaler", 101},
+    {"autoscaling/v2", "HorizontalPodAutoscalerList", 104},
+    {"batch/v1", "CronJob", 118},
+    {"batch/v1", "CronJobList", 119},
+    {"batch/v1", "Job", 122},
+    {"batch/v1", "JobList", 124},
+    {"certificates.k8s.io/v1", "CertificateSigningRequest", 135},
+    {"certificates.k8s.io/v1", "CertificateSigningRequestList", 137},
+    {"coordination.k8s.io/v1", "Lease", 141},
+    {"coordination.k8s.io/v1", "LeaseList", 142},
+    {"discovery.k8s.io/v1", "EndpointSlice", 385},
+    {"discovery.k8s.io/v1", "EndpointSliceList", 386},
+    {"events.k8s.io/v1", "Event", 389},
+    {"events.k8s.io/v1", "EventList", 390},
+    {"meta.k8s.io/v1", "DeleteOptions", 508},
+    {"meta.k8s.io/v1", "Status", 535},
+    {"networking.k8s.io/v1", "IPAddress", 394},
+    {"networking.k8s.io/v1", "IPAddressList", 395},
+    {"networking.k8s.io/v1", "Ingress", 398},
+    {"networking.k8s.io/v1", "IngressClass", 400},
+    {"networking.k8s.io/v1", "IngressClassList", 401},
+    {"networking.k8s.io/v1", "IngressList", 404},
+    {"networking.k8s.io/v1", "NetworkPolicy", 414},
+    {"networking.k8s.io/v1", "NetworkPolicyList", 417},
+    {"networking.k8s.io/v1", "ServiceCIDR", 423},
+    {"networking.k8s.io/v1", "ServiceCIDRList", 424},
+    {"node.k8s.io/v1", "RuntimeClass", 428},
+    {"node.k8s.io/v1", "RuntimeClassList", 429},
+    {"policy/v1", "Eviction", 431},
+    {"policy/v1", "PodDisruptionBudget", 432},
+    {"policy/v1", "PodDisruptionBudgetList", 433},
+    {"rbac.authorization.k8s.io/v1", "ClusterRole", 437},
+    {"rbac.authorization.k8s.io/v1", "ClusterRoleBinding", 438},
+    {"rbac.authorization.k8s.io/v1", "ClusterRoleBindingList", 439},
+    {"rbac.authorization.k8s.io/v1", "ClusterRoleList", 440},
+    {"rbac.authorization.k8s.io/v1", "Role", 442},
+    {"rbac.authorization.k8s.io/v1", "RoleBinding", 443},
+    {"rbac.authorization.k8s.io/v1", "RoleBindingList", 444},
+    {"rbac.authorization.k8s.io/v1", "RoleList", 445},
+    {"scheduling.k8s.io/v1", "PriorityClass", 448},
+    {"scheduling.k8s.io/v1", "PriorityClassList", 449},
+    {"storage.k8s.io/v1", "CSIDriver", 450},
+    {"storage.k8s.io/v1", "CSIDriverList", 451},
+    {"storage.k8s.io/v1", "CSINode", 453},
+    {"storage.k8s.io/v1", "CSINodeList", 455},
+    {"storage.k8s.io/v1", "CSIStorageCapacity", 457},
+    {"storage.k8s.io/v1", "CSIStorageCapacityList", 458},
+    {"storage.k8s.io/v1", "StorageClass", 459},
+    {"storage.k8s.io/v1", "StorageClassList", 460},
+    {"storage.k8s.io/v1", "VolumeAttachment", 462},
+    {"storage.k8s.io/v1", "VolumeAttachmentList", 463},
+    {"storage.k8s.io/v1", "VolumeAttributesClass", 467},
+    {"storage.k8s.io/v1", "VolumeAttributesClassList", 468},
+    {"v1", "Binding", 152},
+    {"v1", "ComponentStatus", 163},
+    {"v1", "ComponentStatusList", 164},
+    {"v1", "ConfigMap", 165},
+    {"v1", "ConfigMapList", 168},
+    {"v1", "DeleteOptions", 508},
+    {"v1", "Endpoints", 193},
+    {"v1", "EndpointsList", 194},
+    {"v1", "Event", 201},
+    {"v1", "EventList", 202},
+    {"v1", "LimitRange", 227},
+    {"v1", "LimitRangeList", 229},
+    {"v1", "Namespace", 239},
+    {"v1", "NamespaceList", 241},
+    {"v1", "Node", 244},
+    {"v1", "NodeList", 252},
+    {"v1", "PersistentVolume", 265},
+    {"v1", "PersistentVolumeClaim", 266},
+    {"v1", "PersistentVolumeClaimList", 268},
+    {"v1", "PersistentVolumeList", 273},
+    {"v1", "Pod", 278},
+    {"v1", "PodList", 290},
+    {"v1", "PodTemplate", 304},
+    {"v1", "PodTemplateList", 305},
+    {"v1", "ReplicationController", 319},
+    {"v1", "ReplicationControllerList", 321},
+    {"v1", "ResourceQuota", 327},
+    {"v1", "ResourceQuotaList", 328},
+    {"v1", "Secret", 339},
+    {"v1", "SecretList", 342},
+    {"v1", "Service", 348},
+    {"v1", "ServiceAccount", 349},
+    {"v1", "ServiceAccountList", 350},
+    {"v1", "ServiceList", 352},
+    {"v1", "Status", 535},
 };
-const size_t cp_pb_nkinds = 113;
-const int cp_pb_msg_watchevent = 528;
-const int cp_pb_msg_unknown = 531;
-const int cp_pb_msg_status = 519;
+const size_t cp_pb_nkinds = 117;
+const int cp_pb_msg_watchevent = 544;
+const int cp_pb_msg_unknown = 547;
+const int cp_pb_msg_status = 535;
