@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "apiserver/nscache.h"
+#include "apiserver/rbac/reviews.h"
 #include "apiserver/status.h"
 #include "apiserver/strategy/priorityclass_cache.h"
 #include "apiserver/strategy/strategy.h"
@@ -72,6 +73,11 @@ static void handle(struct cp_api_ctx *ctx, struct cp_api_request *rq,
 
   if (rq->type->namespaced && rq->ns == NULL && rq->name != NULL) {
     route_not_found(rs);
+    return;
+  }
+  /* Access reviews are answered, not stored. */
+  if (cp_rbac_is_review(rq->type)) {
+    cp_rbac_review(ctx, rq, rs);
     return;
   }
   if (sub != NULL &&
