@@ -1,7 +1,7 @@
 /*
  * roles - rbac.authorization.k8s.io/v1 Role, as kube's pkg/registry/rbac/
  * role: rules validated (a namespaced rule may not name non-resource
- * URLs), names are path segments. Stored only: enforcement comes later.
+ * URLs), names are path segments; escalation prevention (rbac/escalation.h).
  */
 #include "apiserver/strategy/rbac.h"
 #include "apiserver/rbac/escalation.h"
