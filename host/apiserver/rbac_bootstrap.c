@@ -10,27 +10,16 @@
 #include "apiserver/rbac/call.h"
 #include "apiserver/rbac/policy.h"
 #include "apiserver/rbac/rules.h"
+#include "apiserver/strategy/fields.h"
+#include "apiserver/strategy/platform_fields.h"
 #include "log/log.h"
 
 #define AUTOUPDATE "rbac.authorization.kubernetes.io/autoupdate"
 
-static json_object *get(json_object *o, const char *k) {
-  json_object *v;
-
-  return json_object_object_get_ex(o, k, &v) ? v : NULL;
-}
-
-static const char *str(json_object *o, const char *k) {
-  json_object *v = get(o, k);
-
-  return json_object_is_type(v, json_type_string) ? json_object_get_string(v)
-                                                  : NULL;
-}
-
 /* Adds to have[k] (an object, made when absent) the members of want[k]
  * it lacks. Returns 1 when it changed. */
 static int merge_map(json_object *have, json_object *want, const char *k) {
-  json_object *w = get(want, k), *h = get(have, k);
+  json_object *w = cp_field_at(want, k), *h = cp_field_at(have, k);
   int changed = 0;
 
   if (!json_object_is_type(w, json_type_object))
@@ -40,7 +29,7 @@ static int merge_map(json_object *have, json_object *want, const char *k) {
     json_object_object_add(have, k, h);
   }
   json_object_object_foreach(w, key, val) {
-    if (get(h, key) != NULL)
+    if (json_object_object_get_ex(h, key, NULL))
       continue;
     json_object_object_add(h, key, json_object_get(val));
     changed = 1;
@@ -52,7 +41,7 @@ static int merge_map(json_object *have, json_object *want, const char *k) {
  * (covered by eq). Returns 1 when it changed. */
 static int merge_list(json_object *have, json_object *want, const char *k,
                       int (*covered)(json_object *have, json_object *one)) {
-  json_object *w = get(want, k), *h = get(have, k);
+  json_object *w = cp_field_at(want, k), *h = cp_field_at(have, k);
   size_t i;
   int changed = 0;
 
@@ -104,10 +93,10 @@ static int same_subject(json_object *have, json_object *one) {
 
   for (i = 0; i < json_object_array_length(have); i++) {
     json_object *s = json_object_array_get_idx(have, i);
-    const char *ns1 = str(s, "namespace"), *ns2 = str(one, "namespace");
+    const char *ns1 = cp_plat_str(s, "namespace"), *ns2 = cp_plat_str(one, "namespace");
 
-    if (strcmp(str(s, "kind") ? str(s, "kind") : "", str(one, "kind")) == 0 &&
-        strcmp(str(s, "name") ? str(s, "name") : "", str(one, "name")) == 0 &&
+    if (strcmp(cp_plat_str(s, "kind") ? cp_plat_str(s, "kind") : "", cp_plat_str(one, "kind")) == 0 &&
+        strcmp(cp_plat_str(s, "name") ? cp_plat_str(s, "name") : "", cp_plat_str(one, "name")) == 0 &&
         strcmp(ns1 ? ns1 : "", ns2 ? ns2 : "") == 0)
       return 1;
   }
@@ -116,20 +105,20 @@ static int same_subject(json_object *have, json_object *one) {
 
 /* The policy's additions to an existing object; 1 when it changed. */
 static int reconcile(json_object *have, json_object *want, int binding) {
-  json_object *hm = get(have, "metadata"), *wm = get(want, "metadata");
+  json_object *hm = cp_field_at(have, "metadata"), *wm = cp_field_at(want, "metadata");
   int changed = merge_map(hm, wm, "labels") | merge_map(hm, wm, "annotations");
 
   if (binding)
     return changed | merge_list(have, want, "subjects", same_subject);
   changed |= merge_list(have, want, "rules", rule_covered);
-  if (get(want, "aggregationRule") != NULL) {
-    if (get(have, "aggregationRule") == NULL) {
+  if (cp_field_at(want, "aggregationRule") != NULL) {
+    if (cp_field_at(have, "aggregationRule") == NULL) {
       json_object_object_add(have, "aggregationRule",
-                             json_object_get(get(want, "aggregationRule")));
+                             json_object_get(cp_field_at(want, "aggregationRule")));
       changed = 1;
     } else {
-      changed |= merge_list(get(have, "aggregationRule"),
-                            get(want, "aggregationRule"),
+      changed |= merge_list(cp_field_at(have, "aggregationRule"),
+                            cp_field_at(want, "aggregationRule"),
                             "clusterRoleSelectors", equal_member);
     }
   }
@@ -165,11 +154,11 @@ static void ensure(struct cp_api_ctx *ctx,
     warn(p, "read", code, body);
     goto out;
   }
-  au = str(get(get(have, "metadata"), "annotations"), AUTOUPDATE);
+  au = cp_plat_str(cp_field_at(have, "metadata.annotations"), AUTOUPDATE);
   if (au != NULL && strcmp(au, "false") == 0)
     goto out;
-  if (binding && !json_object_equal(get(have, "roleRef"),
-                                    get(want, "roleRef"))) {
+  if (binding && !json_object_equal(cp_field_at(have, "roleRef"),
+                                    cp_field_at(want, "roleRef"))) {
     /* roleRef cannot change: kube deletes and creates it again. */
     cp_rbac_call(ctx, CP_API_DELETE, p->resource, NULL, p->name, NULL, NULL,
                  NULL);

@@ -130,14 +130,15 @@ static const struct cp_resource_type builtins[] = {
      "PodMetricsList", 1, {NULL}, 0, 1},
     /* Access reviews: created and answered, never stored
      * (rbac/reviews.c). */
-    {"authorization.k8s.io", "v1", "subjectaccessreviews", "",
-     "SubjectAccessReview", "", 0, {NULL}, 0, 1},
-    {"authorization.k8s.io", "v1", "selfsubjectaccessreviews", "",
-     "SelfSubjectAccessReview", "", 0, {NULL}, 0, 1},
-    {"authorization.k8s.io", "v1", "localsubjectaccessreviews", "",
-     "LocalSubjectAccessReview", "", 1, {NULL}, 0, 1},
-    {"authorization.k8s.io", "v1", "selfsubjectrulesreviews", "",
-     "SelfSubjectRulesReview", "", 0, {NULL}, 0, 1},
+    {"authorization.k8s.io", "v1", "subjectaccessreviews",
+     "subjectaccessreview", "SubjectAccessReview", "", 0, {NULL}, 0, 1},
+    {"authorization.k8s.io", "v1", "selfsubjectaccessreviews",
+     "selfsubjectaccessreview", "SelfSubjectAccessReview", "", 0, {NULL}, 0, 1},
+    {"authorization.k8s.io", "v1", "localsubjectaccessreviews",
+     "localsubjectaccessreview", "LocalSubjectAccessReview", "", 1, {NULL},
+     0, 1},
+    {"authorization.k8s.io", "v1", "selfsubjectrulesreviews",
+     "selfsubjectrulesreview", "SelfSubjectRulesReview", "", 0, {NULL}, 0, 1},
 };
 
 /* A custom type's schema: doc is read without the lock by request

@@ -11,21 +11,10 @@
 #include "apiserver/rbac/authorizer.h"
 #include "apiserver/rbac/call.h"
 #include "apiserver/status.h"
+#include "apiserver/strategy/fields.h"
+#include "apiserver/strategy/platform_fields.h"
 
 #define RBAC "rbac.authorization.k8s.io"
-
-static json_object *get(json_object *o, const char *k) {
-  json_object *v;
-
-  return json_object_object_get_ex(o, k, &v) ? v : NULL;
-}
-
-static const char *str(json_object *o, const char *k) {
-  json_object *v = get(o, k);
-
-  return json_object_is_type(v, json_type_string) ? json_object_get_string(v)
-                                                  : "";
-}
 
 /* The server's own writes (bootstrap, INI rules, aggregation) carry no
  * user; system:masters may escalate (kube's EscalationAllowed). */
@@ -131,44 +120,42 @@ out:
 static int only_gc_fields(json_object *obj, json_object *old) {
   static const char *const keys[] = {"rules", "aggregationRule", "roleRef",
                                      "subjects"};
-  json_object *m = get(obj, "metadata"), *om = get(old, "metadata");
+  json_object *m = cp_field_at(obj, "metadata"), *om = cp_field_at(old, "metadata");
   size_t i;
 
   if (old == NULL)
     return 0;
   for (i = 0; i < sizeof keys / sizeof keys[0]; i++)
-    if (!json_object_equal(get(obj, keys[i]), get(old, keys[i])))
+    if (!json_object_equal(cp_field_at(obj, keys[i]), cp_field_at(old, keys[i])))
       return 0;
-  return json_object_equal(get(m, "labels"), get(om, "labels")) &&
-         json_object_equal(get(m, "annotations"), get(om, "annotations"));
+  return json_object_equal(cp_field_at(m, "labels"), cp_field_at(om, "labels")) &&
+         json_object_equal(cp_field_at(m, "annotations"), cp_field_at(om, "annotations"));
 }
 
 int cp_rbac_admit_role(const struct cp_strategy_write *w, json_object *obj,
                        json_object *old, struct cp_api_response *rs) {
   const char *resource = w->rq->type->resource;
-  const char *name = str(get(obj, "metadata"), "name");
-  const char *ns = w->rq->type->namespaced ? str(get(obj, "metadata"),
+  const char *name = cp_plat_str0(cp_field_at(obj, "metadata"), "name");
+  const char *ns = w->rq->type->namespaced ? cp_plat_str0(cp_field_at(obj, "metadata"),
                                                  "namespace")
                                            : "";
-  struct cp_rbac_rules rules = {0}, full = {0};
+  struct cp_rbac_rules rules = {0}, full = {0}, owner = {0};
   json_object *all = NULL;
   int rc = 0;
 
   if (unchecked(w) || only_gc_fields(obj, old) ||
       may(w, "escalate", resource, w->rq->name, w->rq->ns))
     return 0;
-  if (cp_rbac_rules_parse(get(obj, "rules"), &rules) < 0) {
+  if (cp_rbac_rules_parse(cp_field_at(obj, "rules"), &rules) < 0) {
     cp_api_respond_status(rs, 500, NULL);
     return -1;
   }
   rc = confirm(w, &rules, ns, resource, name, rs);
-  if (rc == 0 && get(obj, "aggregationRule") != NULL) {
+  if (rc == 0 && cp_field_at(obj, "aggregationRule") != NULL) {
     /* It can gather anything: it needs * on *.* (kube's fullAuthority). */
     all = json_tokener_parse("[{\"apiGroups\":[\"*\"],\"resources\":[\"*\"],"
                              "\"verbs\":[\"*\"]},{\"nonResourceURLs\":[\"*\"],"
                              "\"verbs\":[\"*\"]}]");
-    struct cp_rbac_rules owner = {0};
-
     if (all == NULL || cp_rbac_rules_parse(all, &full) < 0 ||
         cp_rbac_index_rules_for(cp_rbac_index(w->ctx->rbac), w->rq->user.name,
                                 w->rq->user.groups, w->rq->user.n_groups, "",
@@ -180,8 +167,8 @@ int cp_rbac_admit_role(const struct cp_strategy_write *w, json_object *obj,
                   "must have cluster-admin privileges to use the "
                   "aggregationRule");
     }
-    cp_rbac_rules_clear(&owner);
   }
+  cp_rbac_rules_clear(&owner);
   cp_rbac_rules_clear(&rules);
   cp_rbac_rules_clear(&full);
   json_object_put(all);
@@ -208,7 +195,7 @@ static int role_rules(const struct cp_strategy_write *w, const char *kind,
     free(body);
     return 0;
   }
-  rc = cp_rbac_rules_parse(get(o, "rules"), out) < 0 ? -1 : 1;
+  rc = cp_rbac_rules_parse(cp_field_at(o, "rules"), out) < 0 ? -1 : 1;
   json_object_put(o);
   free(body);
   return rc;
@@ -218,12 +205,12 @@ int cp_rbac_admit_binding(const struct cp_strategy_write *w,
                           json_object *obj, json_object *old,
                           struct cp_api_response *rs) {
   const char *resource = w->rq->type->resource;
-  const char *name = str(get(obj, "metadata"), "name");
-  const char *ns = w->rq->type->namespaced ? str(get(obj, "metadata"),
+  const char *name = cp_plat_str0(cp_field_at(obj, "metadata"), "name");
+  const char *ns = w->rq->type->namespaced ? cp_plat_str0(cp_field_at(obj, "metadata"),
                                                  "namespace")
                                            : "";
-  json_object *ref = get(obj, "roleRef");
-  const char *kind = str(ref, "kind"), *role = str(ref, "name");
+  json_object *ref = cp_field_at(obj, "roleRef");
+  const char *kind = cp_plat_str0(ref, "kind"), *role = cp_plat_str0(ref, "name");
   struct cp_rbac_rules rules = {0};
   char *why = NULL;
   int rc, found;

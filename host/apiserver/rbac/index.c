@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "apiserver/strategy/fields.h"
+#include "apiserver/strategy/platform_fields.h"
 #include "labels/selector.h"
 #include "object/object.h"
 
@@ -48,21 +50,6 @@ struct cp_rbac_index {
   pthread_rwlock_t lock;
   struct tables t;
 };
-
-static const char *str_at(json_object *o, const char *k) {
-  json_object *v;
-
-  if (!json_object_object_get_ex(o, k, &v) ||
-      !json_object_is_type(v, json_type_string))
-    return NULL;
-  return json_object_get_string(v);
-}
-
-static json_object *member(json_object *o, const char *k) {
-  json_object *v;
-
-  return json_object_object_get_ex(o, k, &v) ? v : NULL;
-}
 
 /* ------------------------------------------------------------ tables */
 
@@ -226,8 +213,8 @@ static void refs_drop(struct tables *t, const char *key, struct binding *b) {
  * namespace ns ("" for a ClusterRoleBinding). 0, 1 (skipped: an unknown
  * kind) or -1 out of memory. */
 static int subject_of(json_object *s, const char *ns, struct subject *out) {
-  const char *kind = str_at(s, "kind"), *name = str_at(s, "name");
-  const char *sns = str_at(s, "namespace");
+  const char *kind = cp_plat_str(s, "kind"), *name = cp_plat_str(s, "name");
+  const char *sns = cp_plat_str(s, "namespace");
   int n;
 
   memset(out, 0, sizeof *out);
@@ -260,7 +247,7 @@ static int subject_of(json_object *s, const char *ns, struct subject *out) {
 
 static struct binding *binding_new(json_object *obj, const char *ns,
                                    const char *name) {
-  json_object *ref = member(obj, "roleRef"), *subs = member(obj, "subjects");
+  json_object *ref = cp_field_at(obj, "roleRef"), *subs = cp_field_at(obj, "subjects");
   struct binding *b = calloc(1, sizeof *b);
   size_t i, n;
 
@@ -268,8 +255,8 @@ static struct binding *binding_new(json_object *obj, const char *ns,
     return NULL;
   b->ns = strdup(ns);
   b->name = strdup(name);
-  b->role_kind = strdup(str_at(ref, "kind") ? str_at(ref, "kind") : "");
-  b->role_name = strdup(str_at(ref, "name") ? str_at(ref, "name") : "");
+  b->role_kind = strdup(cp_plat_str(ref, "kind") ? cp_plat_str(ref, "kind") : "");
+  b->role_name = strdup(cp_plat_str(ref, "name") ? cp_plat_str(ref, "name") : "");
   if (b->ns == NULL || b->name == NULL || b->role_kind == NULL ||
       b->role_name == NULL)
     goto fail;
@@ -339,7 +326,7 @@ static int put_role(struct tables *t, enum cp_rbac_kind k, const char *key,
 
   if (r == NULL)
     return -1;
-  if (cp_rbac_rules_parse(member(obj, "rules"), &r->rules) < 0 ||
+  if (cp_rbac_rules_parse(cp_field_at(obj, "rules"), &r->rules) < 0 ||
       cplane_smap_put(role_map(t, k), key, r, NULL) < 0) {
     role_free(r);
     return -1;
@@ -372,8 +359,8 @@ static int put_binding(struct tables *t, enum cp_rbac_kind k, const char *key,
 
 int cp_rbac_index_put(struct cp_rbac_index *x, enum cp_rbac_kind k,
                       json_object *obj) {
-  json_object *meta = member(obj, "metadata");
-  const char *name = str_at(meta, "name"), *ns = str_at(meta, "namespace");
+  json_object *meta = cp_field_at(obj, "metadata");
+  const char *name = cp_plat_str(meta, "name"), *ns = cp_plat_str(meta, "namespace");
   char *key;
   int rc;
 
@@ -652,7 +639,7 @@ static void add_matching(const struct role_list *all, const char *self,
   size_t i, j, n;
 
   for (i = 0; i < all->n; i++) {
-    json_object *rs = member(all->v[i].role->obj, "rules");
+    json_object *rs = cp_field_at(all->v[i].role->obj, "rules");
     cplane_object *o;
     int match;
 
@@ -673,7 +660,7 @@ static void add_matching(const struct role_list *all, const char *self,
  * a selector cannot be read (then nothing is changed). */
 static json_object *aggregate(const struct role_list *all, const char *name,
                               const struct role *r) {
-  json_object *sels = member(member(r->obj, "aggregationRule"),
+  json_object *sels = cp_field_at(cp_field_at(r->obj, "aggregationRule"),
                              "clusterRoleSelectors");
   json_object *rules = json_object_new_array();
   cplane_object *o = cp_object_from_json_c(r->obj);
@@ -724,11 +711,11 @@ size_t cp_rbac_index_aggregation(struct cp_rbac_index *x,
     const struct role *r = all.v[i].role;
     json_object *want, *have;
 
-    if (member(r->obj, "aggregationRule") == NULL)
+    if (cp_field_at(r->obj, "aggregationRule") == NULL)
       continue;
     if ((want = aggregate(&all, all.v[i].name, r)) == NULL)
       continue;
-    have = member(r->obj, "rules");
+    have = cp_field_at(r->obj, "rules");
     if (!(have == NULL ? json_object_array_length(want) == 0
                        : json_object_equal(have, want))) {
       fn(arg, all.v[i].name, want);

@@ -45,7 +45,8 @@ static json_object *object(const char *kind, const char *name,
 static json_object *role(const char *name, const struct cp_auth_rule *r,
                          int urls) {
   json_object *o = object("ClusterRole", name, NULL);
-  json_object *rules = json_object_new_array(), *rule = json_object_new_object();
+  json_object *rules = json_object_new_array();
+  json_object *rule = json_object_new_object();
 
   json_object_object_add(rule, "verbs", strings(&r->verbs));
   if (urls) {

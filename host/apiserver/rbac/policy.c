@@ -155,7 +155,8 @@ static const struct cp_rbac_policy_object objects[] = {
                RULE(Q("batch"), Q("cronjobs"), Q("get") "," Q("list") ","
                     Q("watch") "," Q("update")) ","
                RULE(Q("batch"), Q("jobs"), RW) ","
-               RULE(Q("batch"), Q("cronjobs/status") "," Q("cronjobs/finalizers"),
+               RULE(Q("batch"),
+                    Q("cronjobs/status") "," Q("cronjobs/finalizers"),
                     Q("update")) ","
                RULE(Q(""), Q("pods"), Q("list") "," Q("delete"))),
     CONTROLLER("daemonset",

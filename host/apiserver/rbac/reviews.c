@@ -12,6 +12,8 @@
 #include "apiserver/rbac/authorizer.h"
 #include "apiserver/rbac/index.h"
 #include "apiserver/status.h"
+#include "apiserver/strategy/fields.h"
+#include "apiserver/strategy/platform_fields.h"
 #include "object/json_strict.h"
 
 #define GROUP "authorization.k8s.io"
@@ -20,19 +22,6 @@
 
 int cp_rbac_is_review(const struct cp_resource_type *t) {
   return t != NULL && t->builtin && strcmp(t->group, GROUP) == 0;
-}
-
-static json_object *get(json_object *o, const char *k) {
-  json_object *v;
-
-  return json_object_object_get_ex(o, k, &v) ? v : NULL;
-}
-
-static const char *str(json_object *o, const char *k) {
-  json_object *v = get(o, k);
-
-  return json_object_is_type(v, json_type_string) ? json_object_get_string(v)
-                                                  : "";
 }
 
 static void bad_request(struct cp_api_response *rs, const char *msg) {
@@ -45,7 +34,7 @@ static int check_types(json_object *o, struct cp_api_response *rs) {
   static const char *const strs[] = {"namespace", "verb", "group", "version",
                                      "resource", "subresource", "name",
                                      "path"};
-  json_object *spec = get(o, "spec"), *groups;
+  json_object *spec = cp_field_at(o, "spec"), *groups;
   const char *const objs[] = {"resourceAttributes", "nonResourceAttributes"};
   size_t i, j;
 
@@ -55,7 +44,7 @@ static int check_types(json_object *o, struct cp_api_response *rs) {
     return -1;
   }
   for (i = 0; i < 2; i++) {
-    json_object *a = get(spec, objs[i]);
+    json_object *a = cp_field_at(spec, objs[i]);
 
     if (a == NULL || json_object_is_type(a, json_type_null))
       continue;
@@ -64,7 +53,7 @@ static int check_types(json_object *o, struct cp_api_response *rs) {
       return -1;
     }
     for (j = 0; j < sizeof strs / sizeof strs[0]; j++) {
-      json_object *v = get(a, strs[j]);
+      json_object *v = cp_field_at(a, strs[j]);
 
       if (v != NULL && !json_object_is_type(v, json_type_string) &&
           !json_object_is_type(v, json_type_null)) {
@@ -73,7 +62,7 @@ static int check_types(json_object *o, struct cp_api_response *rs) {
       }
     }
   }
-  groups = get(spec, "groups");
+  groups = cp_field_at(spec, "groups");
   if (groups != NULL && !json_object_is_type(groups, json_type_null)) {
     if (!json_object_is_type(groups, json_type_array) ||
         json_object_array_length(groups) > MAX_GROUPS) {
@@ -89,7 +78,7 @@ static int check_types(json_object *o, struct cp_api_response *rs) {
   }
   for (i = 0; i < 3; i++) {
     const char *k = i == 0 ? "user" : i == 1 ? "uid" : "namespace";
-    json_object *v = get(spec, k);
+    json_object *v = cp_field_at(spec, k);
 
     if (v != NULL && !json_object_is_type(v, json_type_string) &&
         !json_object_is_type(v, json_type_null)) {
@@ -102,28 +91,28 @@ static int check_types(json_object *o, struct cp_api_response *rs) {
 
 /* The request attributes a review's spec names, for user and groups. */
 static void attrs_of(json_object *spec, struct cp_rbac_attrs *a) {
-  json_object *ra = get(spec, "resourceAttributes");
-  json_object *na = get(spec, "nonResourceAttributes");
+  json_object *ra = cp_field_at(spec, "resourceAttributes");
+  json_object *na = cp_field_at(spec, "nonResourceAttributes");
 
   if (json_object_is_type(ra, json_type_object)) {
     a->resource_request = 1;
-    a->verb = str(ra, "verb");
-    a->group = str(ra, "group");
-    a->resource = str(ra, "resource");
-    a->subresource = str(ra, "subresource");
-    a->name = str(ra, "name");
-    a->ns = str(ra, "namespace");
+    a->verb = cp_plat_str0(ra, "verb");
+    a->group = cp_plat_str0(ra, "group");
+    a->resource = cp_plat_str0(ra, "resource");
+    a->subresource = cp_plat_str0(ra, "subresource");
+    a->name = cp_plat_str0(ra, "name");
+    a->ns = cp_plat_str0(ra, "namespace");
     a->path = "";
   } else {
     a->resource_request = 0;
-    a->verb = str(na, "verb");
-    a->path = str(na, "path");
+    a->verb = cp_plat_str0(na, "verb");
+    a->path = cp_plat_str0(na, "path");
     a->group = a->resource = a->subresource = a->name = a->ns = "";
   }
 }
 
 static int present(json_object *spec, const char *k) {
-  json_object *v = get(spec, k);
+  json_object *v = cp_field_at(spec, k);
 
   return v != NULL && !json_object_is_type(v, json_type_null);
 }
@@ -131,7 +120,7 @@ static int present(json_object *spec, const char *k) {
 /* kube's ValidateXxxSpec. */
 static void validate(const struct cp_resource_type *t, json_object *o,
                      struct cp_field_errors *errs) {
-  json_object *spec = get(o, "spec");
+  json_object *spec = cp_field_at(o, "spec");
   int ra = present(spec, "resourceAttributes");
   int na = present(spec, "nonResourceAttributes");
   const char *r = t->resource;
@@ -148,9 +137,9 @@ static void validate(const struct cp_resource_type *t, json_object *o,
                          "resourceAttributes must be specified");
   if ((strcmp(r, "subjectaccessreviews") == 0 ||
        strcmp(r, "localsubjectaccessreviews") == 0) &&
-      str(spec, "user")[0] == '\0' &&
-      (!json_object_is_type(get(spec, "groups"), json_type_array) ||
-       json_object_array_length(get(spec, "groups")) == 0))
+      cp_plat_str0(spec, "user")[0] == '\0' &&
+      (!json_object_is_type(cp_field_at(spec, "groups"), json_type_array) ||
+       json_object_array_length(cp_field_at(spec, "groups")) == 0))
     cp_field_invalid_str(errs, "spec.user", "",
                          "at least one of user or group must be specified");
   if (strcmp(r, "localsubjectaccessreviews") == 0 && na)
@@ -161,7 +150,7 @@ static void validate(const struct cp_resource_type *t, json_object *o,
 /* The groups a SubjectAccessReview names (borrowed from o), in *out
  * (malloc'd array). */
 static int spec_groups(json_object *spec, char ***out, size_t *n) {
-  json_object *g = get(spec, "groups");
+  json_object *g = cp_field_at(spec, "groups");
   size_t i, len = json_object_is_type(g, json_type_array)
                       ? json_object_array_length(g)
                       : 0;
@@ -195,7 +184,7 @@ static void add_rule(json_object *list, const struct cp_rbac_rule *r,
 /* SelfSubjectRulesReview: the caller's rules in spec.namespace. */
 static int rules_review(struct cp_api_ctx *ctx, const struct cp_api_user *u,
                         json_object *o) {
-  const char *ns = str(get(o, "spec"), "namespace");
+  const char *ns = cp_plat_str0(cp_field_at(o, "spec"), "namespace");
   struct cp_rbac_rules rules = {0};
   json_object *st = json_object_new_object();
   json_object *res = json_object_new_array(), *non = json_object_new_array();
@@ -233,7 +222,7 @@ static int rules_review(struct cp_api_ctx *ctx, const struct cp_api_user *u,
 /* The access reviews: who asks, and the answer. */
 static int access_review(struct cp_api_ctx *ctx, struct cp_api_request *rq,
                          json_object *o) {
-  json_object *spec = get(o, "spec");
+  json_object *spec = cp_field_at(o, "spec");
   struct cp_rbac_attrs a;
   char reason[1024], **groups = NULL;
   int self = strcmp(rq->type->resource, "selfsubjectaccessreviews") == 0;
@@ -246,7 +235,7 @@ static int access_review(struct cp_api_ctx *ctx, struct cp_api_request *rq,
     a.groups = rq->user.groups;
     a.n_groups = rq->user.n_groups;
   } else {
-    a.user = str(spec, "user");
+    a.user = cp_plat_str0(spec, "user");
     if (spec_groups(spec, &groups, &a.n_groups) < 0)
       return -1;
     a.groups = groups;
@@ -260,13 +249,13 @@ static int access_review(struct cp_api_ctx *ctx, struct cp_api_request *rq,
 /* kube answers with the spec as sent and metadata.creationTimestamp
  * null (Go's zero time). */
 static void answer_meta(json_object *o) {
-  json_object *md = get(o, "metadata");
+  json_object *md = cp_field_at(o, "metadata");
 
   if (!json_object_is_type(md, json_type_object)) {
     md = json_object_new_object();
     json_object_object_add(o, "metadata", md);
   }
-  if (get(md, "creationTimestamp") == NULL)
+  if (cp_field_at(md, "creationTimestamp") == NULL)
     json_object_object_add(md, "creationTimestamp", NULL);
 }
 
@@ -306,7 +295,7 @@ void cp_rbac_review(struct cp_api_ctx *ctx, struct cp_api_request *rq,
   }
   if (check_types(o, rs) < 0)
     goto out;
-  kind = str(o, "kind");
+  kind = cp_plat_str0(o, "kind");
   if (kind[0] != '\0' && strcmp(kind, rq->type->kind) != 0) {
     snprintf(msg, sizeof msg, "the body is a %.64s, not a %s", kind,
              rq->type->kind);
@@ -314,7 +303,7 @@ void cp_rbac_review(struct cp_api_ctx *ctx, struct cp_api_request *rq,
     goto out;
   }
   if (strcmp(rq->type->resource, "localsubjectaccessreviews") == 0) {
-    const char *ns = str(get(get(o, "spec"), "resourceAttributes"),
+    const char *ns = cp_plat_str0(cp_field_at(cp_field_at(o, "spec"), "resourceAttributes"),
                          "namespace");
 
     if (rq->ns == NULL || strcmp(ns, rq->ns) != 0) {
