@@ -71,6 +71,36 @@ JSON
   fail "SAR reason: $out"
 pass "kubectl auth can-i, --list and a SubjectAccessReview answer as kube"
 
+# Bad reviews: a clear 4xx, never a crash.
+url=$(grep -o 'serving the Kubernetes API on https://[0-9.:]*' "$TMP/log" |
+  sed 's/.* on //')
+review() { # TOKEN RESOURCE BODY -> HTTP code
+  curl -s -o "$TMP/resp" -w '%{http_code}' --cacert "$TMP/data/pki/ca.crt" \
+    -H "Authorization: Bearer $1" -H 'Content-Type: application/json' \
+    -X POST --data-binary "$3" "$url/apis/authorization.k8s.io/v1/$2"
+}
+SSAR=selfsubjectaccessreviews
+[ "$(review alicetok $SSAR '{"spec":{}}')" = 422 ] &&
+  grep -q 'exactly one of nonResourceAttributes or resourceAttributes must be specified' "$TMP/resp" ||
+  fail "empty spec: $(cat "$TMP/resp")"
+[ "$(review alicetok $SSAR '{"spec":"x"}')" = 400 ] || fail "spec string"
+[ "$(review alicetok $SSAR '{"spec":{"resourceAttributes":{"verb":7}}}')" = 400 ] ||
+  fail "verb number"
+[ "$(review alicetok $SSAR 'nope')" = 400 ] || fail "not JSON"
+[ "$(review alicetok subjectaccessreviews '{"spec":{"resourceAttributes":{"verb":"get"}}}')" = 403 ] ||
+  fail "alice may not ask a SubjectAccessReview"
+[ "$(review admintok subjectaccessreviews '{"spec":{"resourceAttributes":{"verb":"get"}}}')" = 422 ] &&
+  grep -q 'at least one of user or group must be specified' "$TMP/resp" ||
+  fail "SAR without user: $(cat "$TMP/resp")"
+[ "$(review admintok namespaces/a/localsubjectaccessreviews '{"spec":{"user":"alice","resourceAttributes":{"namespace":"b","verb":"get","resource":"pods"}}}')" = 400 ] ||
+  fail "LSAR in another namespace"
+[ "$(review "" $SSAR '{}')" = 401 ] || fail "anonymous review"
+python3 -c 'import json; print(json.dumps({"spec":{"user":"u","groups":["g%d" % i for i in range(100000)],"resourceAttributes":{"verb":"get"}}}))' >"$TMP/big.json"
+[ "$(review admintok subjectaccessreviews "@$TMP/big.json")" = 400 ] ||
+  fail "100,000 groups: $(head -c 300 "$TMP/resp")"
+A get pods -n a >/dev/null 2>&1 || fail "server after bad reviews"
+pass "bad reviews get 400, 401, 403 or 422 and the server stays up"
+
 K apply -f - >/dev/null <<'YAML' || fail "aggregated role"
 apiVersion: rbac.authorization.k8s.io/v1
 kind: ClusterRole
