@@ -48,7 +48,6 @@ struct cp_rbac {
   struct watch watches[4];
   int resync;    /* a watch ended: read all again and watch anew */
   int aggregate; /* a ClusterRole changed */
-  unsigned long aggregations_done, aggregations_asked; /* under mu */
   int stopping;
 };
 
@@ -106,7 +105,6 @@ struct cp_rbac_index *cp_rbac_index(struct cp_rbac *r) {
 static void ask_aggregation(struct cp_rbac *r) {
   pthread_mutex_lock(&r->mu);
   r->aggregate = 1;
-  r->aggregations_asked++;
   pthread_cond_signal(&r->cv);
   pthread_mutex_unlock(&r->mu);
 }
@@ -321,7 +319,6 @@ static void wait_until(struct cp_rbac *r, const struct timespec *until) {
 static void *sync_main(void *arg) {
   struct cp_rbac *r = arg;
   struct timespec next = {0, 0}; /* no resync before it (monotonic) */
-  unsigned long asked;
   int do_resync, rc;
 
   pthread_setname_np(pthread_self(), "api-rbac-sync"); /* top -H */
@@ -329,38 +326,27 @@ static void *sync_main(void *arg) {
   for (;;) {
     while (!r->resync && !r->aggregate && !r->stopping)
       pthread_cond_wait(&r->cv, &r->mu);
-    if (r->resync)
-      wait_until(r, &next); /* at most one reload a RETRY_MS */
+    /* At most one reload (or retried aggregation) a RETRY_MS. */
+    wait_until(r, &next);
     if (r->stopping)
       break;
     do_resync = r->resync;
-    asked = r->aggregations_asked;
     r->resync = r->aggregate = 0;
     pthread_mutex_unlock(&r->mu);
     rc = 0;
-    if (do_resync) {
-      cp_deadline_after_ms(CLOCK_MONOTONIC, RETRY_MS, &next);
+    cp_deadline_after_ms(CLOCK_MONOTONIC, RETRY_MS, &next);
+    if (do_resync)
       rc = resync(r);
-    }
     if (rc == 0 && aggregate(r) < 0)
       rc = 1;
     pthread_mutex_lock(&r->mu);
     if (rc < 0)
       r->resync = 1;
     else if (rc > 0)
-      r->aggregate = 1;
-    else
-      r->aggregations_done = asked;
-    pthread_cond_broadcast(&r->cv);
+      r->aggregate = 1; /* a conflict: again, after a wait */
   }
   pthread_mutex_unlock(&r->mu);
   return NULL;
-}
-
-int cp_rbac_aggregate_now(struct cp_rbac *r) {
-  if (r == NULL || r->ctx == NULL)
-    return 0;
-  return aggregate(r);
 }
 
 static struct cp_rbac *alloc_rbac(void) {

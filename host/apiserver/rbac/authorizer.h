@@ -61,8 +61,4 @@ int cp_rbac_is_master(char *const *groups, size_t n_groups);
 /* The index (NULL for r NULL), for reviews and escalation checks. */
 struct cp_rbac_index *cp_rbac_index(struct cp_rbac *r);
 
-/* Runs the aggregation now and waits for it (tests, start-up); 0, or
- * -1 when a write failed. */
-int cp_rbac_aggregate_now(struct cp_rbac *r);
-
 #endif /* CPLANE_HOST_APISERVER_RBAC_AUTHORIZER_H */
