@@ -35,6 +35,7 @@ PACKAGES = [
     ("kubernetes+api", "autoscaling/v2", "autoscaling/v2"),
     ("kubernetes+api", "networking/v1", "networking.k8s.io/v1"),
     ("kubernetes+api", "rbac/v1", "rbac.authorization.k8s.io/v1"),
+    ("kubernetes+api", "authorization/v1", "authorization.k8s.io/v1"),
     ("kubernetes+api", "storage/v1", "storage.k8s.io/v1"),
     ("kubernetes+api", "scheduling/v1", "scheduling.k8s.io/v1"),
     ("kubernetes+api", "node/v1", "node.k8s.io/v1"),
@@ -68,6 +69,15 @@ EXTRA_KINDS = [
      "k8s.io.api.authentication.v1.TokenReview"),
     ("authentication.k8s.io/v1", "SelfSubjectReview",
      "k8s.io.api.authentication.v1.SelfSubjectReview"),
+    # Access reviews: created and answered, never listed.
+    ("authorization.k8s.io/v1", "SubjectAccessReview",
+     "k8s.io.api.authorization.v1.SubjectAccessReview"),
+    ("authorization.k8s.io/v1", "SelfSubjectAccessReview",
+     "k8s.io.api.authorization.v1.SelfSubjectAccessReview"),
+    ("authorization.k8s.io/v1", "LocalSubjectAccessReview",
+     "k8s.io.api.authorization.v1.LocalSubjectAccessReview"),
+    ("authorization.k8s.io/v1", "SelfSubjectRulesReview",
+     "k8s.io.api.authorization.v1.SelfSubjectRulesReview"),
 ]
 
 # Messages whose JSON is not an object of their fields.

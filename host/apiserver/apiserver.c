@@ -52,6 +52,8 @@
 #include "apiserver/metrics.h"
 #include "apiserver/nscache.h"
 #include "apiserver/strategy/priorityclass_cache.h"
+#include "apiserver/rbac/authorizer.h"
+#include "apiserver/rbac/ini_rules.h"
 #include "apiserver/rbac_bootstrap.h"
 #include "apiserver/request.h"
 #include "apiserver/request_info.h"
@@ -551,24 +553,16 @@ static char *forbidden(const struct cp_api_user *c,
   return body;
 }
 
-/* Every authenticated user may read discovery, OpenAPI, the version and
- * health (kube's system:discovery and system:public-info-viewer roles,
- * bound to system:authenticated); any other path, /metrics among them,
- * needs a rule naming it in non_resource_urls. */
-static int discovery_path(const char *p) {
-  return strcmp(p, "/api") == 0 || strncmp(p, "/api/", 5) == 0 ||
-         strcmp(p, "/apis") == 0 || strncmp(p, "/apis/", 6) == 0 ||
-         strcmp(p, "/openapi") == 0 || strncmp(p, "/openapi/", 9) == 0 ||
-         strcmp(p, "/version") == 0 || strcmp(p, "/version/") == 0 ||
-         strcmp(p, "/healthz") == 0 || strcmp(p, "/livez") == 0 ||
-         strcmp(p, "/readyz") == 0;
-}
-
 /* Authorization on the attributes the URL names, before anything looks
- * the resource up. Returns 1 when allowed, else 0 with *status set. */
+ * the resource up: RBAC decides (rbac/authorizer.h; discovery, /version
+ * and the health paths through the bootstrap roles system:discovery and
+ * system:public-info-viewer, the self reviews through system:basic-user,
+ * the issuer discovery through system:service-account-issuer-discovery,
+ * as in kube). Returns 1 when allowed, else 0 with *status set. */
 static int authorize(struct cp_apiserver *s, const struct cp_api_user *c,
                      const struct cp_api_request *rq, char **status) {
   struct cp_request_info ri;
+  struct cp_rbac_attrs at;
   int ok;
 
   if (cp_request_info_parse(rq->method, rq->path,
@@ -576,21 +570,8 @@ static int authorize(struct cp_apiserver *s, const struct cp_api_user *c,
     *status = NULL;
     return 0;
   }
-  if (cp_authn_open_to_all(rq->method, ri.path)) {
-    /* kube's system:basic-user and issuer-discovery roles. */
-    ok = 1;
-  } else if (!ri.resource_request) {
-    ok = (discovery_path(ri.path) && rq->method == CP_API_GET) ||
-         cp_auth_allowed_path(s->auth, c->name, c->groups, c->n_groups,
-                              ri.verb, ri.path);
-  } else {
-    char res[300];
-
-    snprintf(res, sizeof res, "%s%s%s", ri.resource,
-             ri.subresource[0] ? "/" : "", ri.subresource);
-    ok = cp_auth_allowed(s->auth, c->name, c->groups, c->n_groups, ri.verb,
-                         res, ri.ns);
-  }
+  cp_rbac_attrs_from_info(&at, &ri, c->name, c->groups, c->n_groups);
+  ok = cp_auth_authorize(s->auth, &at, NULL, 0);
   if (!ok)
     *status = forbidden(c, &ri);
   cp_request_info_clear(&ri);
@@ -1375,6 +1356,16 @@ int cp_apiserver_start(const struct cp_apiserver_config *cfg,
   create_default_namespaces(s);
   cp_priority_class_bootstrap(&s->ctx);
   cp_rbac_bootstrap(&s->ctx);
+  /* The [authz.*] rules as RBAC objects, then RBAC decides everything
+   * (loaded before the loop answers anyone). */
+  cp_rbac_ini_reconcile(&s->ctx, s->auth);
+  if ((s->ctx.rbac = cp_rbac_start(&s->ctx)) == NULL) {
+    *errmsg = strdup("apiserver: cannot start the RBAC authorizer");
+    cp_apiserver_stop(s);
+    return CPLANE_ENOMEM;
+  }
+  if (s->auth != NULL)
+    cp_auth_set_rbac(s->auth, s->ctx.rbac);
   cp_svc_bootstrap(&s->ctx,
                    strcmp(addr, "0.0.0.0") == 0 ? "127.0.0.1" : addr,
                    s->port);
@@ -1431,6 +1422,9 @@ void cp_apiserver_stop(struct cp_apiserver *s) {
   /* Its requests use the store and registry; nothing kicks it now. */
   cp_crd_cleanup_stop(s->crd_cleanup);
   s->crd_cleanup = NULL;
+  /* Its aggregation writes through the handlers and the store. */
+  cp_rbac_stop(s->ctx.rbac);
+  s->ctx.rbac = NULL;
   /* Workers are gone: finish their replies, then end the watches. */
   on_done(-1, 0, s);
   cp_watch_registry_free(s->watches);

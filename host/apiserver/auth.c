@@ -3,6 +3,8 @@
  */
 #include "apiserver/auth.h"
 
+#include "apiserver/rbac/authorizer.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -16,24 +18,17 @@ struct token {
   struct cp_user user;
 };
 
-struct list {
-  char **items;
-  size_t n;
-};
-
-struct rule {
-  struct list users, groups, verbs, resources, namespaces, paths;
-};
 
 struct cp_auth {
   struct token *tokens;
   size_t n_tokens;
-  struct rule *rules;
+  struct cp_auth_rule *rules;
   size_t n_rules;
+  struct cp_rbac *rbac; /* borrowed; NULL: only system:masters */
 };
 
 /* Splits a comma-separated list, trimming spaces and quotes. */
-static int split(const char *text, struct list *l) {
+static int split(const char *text, struct cp_auth_list *l) {
   const char *p = text;
 
   memset(l, 0, sizeof *l);
@@ -63,22 +58,13 @@ static int split(const char *text, struct list *l) {
   return 0;
 }
 
-static void list_free(struct list *l) {
+static void list_free(struct cp_auth_list *l) {
   size_t i;
 
   for (i = 0; i < l->n; i++)
     free(l->items[i]);
   free(l->items);
   memset(l, 0, sizeof *l);
-}
-
-static int list_has(const struct list *l, const char *v) {
-  size_t i;
-
-  for (i = 0; i < l->n; i++)
-    if (strcmp(l->items[i], "*") == 0 || strcmp(l->items[i], v) == 0)
-      return 1;
-  return 0;
 }
 
 /* token,user,uid[,"g1,g2"] */
@@ -110,7 +96,7 @@ static int parse_token_line(char *line, struct token *t) {
   if (t->token == NULL || t->user.name == NULL)
     return -1;
   if (groups != NULL) {
-    struct list l;
+    struct cp_auth_list l;
 
     if (split(groups, &l) < 0)
       return -1;
@@ -177,9 +163,11 @@ struct cp_auth *cp_auth_new(const char *tokens_file,
     goto fail;
   for (i = 0; i < n_rules; i++) {
     const struct cp_authz_rule_config *c = &rules[i];
-    struct rule *r = &a->rules[i];
+    struct cp_auth_rule *r = &a->rules[i];
 
     a->n_rules = i + 1;
+    if ((r->name = strdup(c->name ? c->name : "")) == NULL)
+      goto fail;
     if (split(c->users, &r->users) < 0 || split(c->groups, &r->groups) < 0 ||
         split(c->verbs, &r->verbs) < 0 ||
         split(c->resources, &r->resources) < 0 ||
@@ -214,6 +202,7 @@ void cp_auth_free(struct cp_auth *a) {
   }
   free(a->tokens);
   for (i = 0; i < a->n_rules; i++) {
+    free(a->rules[i].name);
     list_free(&a->rules[i].users);
     list_free(&a->rules[i].groups);
     list_free(&a->rules[i].verbs);
@@ -247,74 +236,42 @@ const struct cp_user *cp_auth_token(const struct cp_auth *a,
   return NULL;
 }
 
-/* RBAC's nonResourceURLs match: exact, or a prefix ending in "*". */
-static int paths_have(const struct list *l, const char *path) {
-  size_t i, n;
-
-  for (i = 0; i < l->n; i++) {
-    n = strlen(l->items[i]);
-    if (n > 0 && l->items[i][n - 1] == '*'
-            ? strncmp(l->items[i], path, n - 1) == 0
-            : strcmp(l->items[i], path) == 0)
-      return 1;
-  }
-  return 0;
+size_t cp_auth_rules(const struct cp_auth *a,
+                     const struct cp_auth_rule **out) {
+  *out = a != NULL ? a->rules : NULL;
+  return a != NULL ? a->n_rules : 0;
 }
 
-/* The rules that name who: a user or one of the groups. */
-static int rule_names(const struct rule *r, const char *user,
-                      char *const *groups, size_t n_groups) {
-  size_t g;
+void cp_auth_set_rbac(struct cp_auth *a, struct cp_rbac *r) { a->rbac = r; }
 
-  if (list_has(&r->users, user))
-    return 1;
-  for (g = 0; g < n_groups; g++)
-    if (list_has(&r->groups, groups[g]))
-      return 1;
-  return 0;
-}
-
-static int is_master(char *const *groups, size_t n_groups) {
-  size_t g;
-
-  for (g = 0; g < n_groups; g++)
-    if (strcmp(groups[g], "system:masters") == 0)
-      return 1;
-  return 0;
-}
-
-/* A resource request when path is NULL, else a non-resource one. */
-static int allowed(const struct cp_auth *a, const char *user,
-                   char *const *groups, size_t n_groups, const char *verb,
-                   const char *resource, const char *ns, const char *path) {
-  size_t i;
-
-  if (is_master(groups, n_groups))
-    return 1;
-  for (i = 0; a != NULL && i < a->n_rules; i++) {
-    const struct rule *r = &a->rules[i];
-
-    if (!rule_names(r, user, groups, n_groups) || !list_has(&r->verbs, verb))
-      continue;
-    if (path != NULL ? paths_have(&r->paths, path)
-                     : list_has(&r->resources, resource) &&
-                           (ns[0] == '\0' ? list_has(&r->namespaces, "*")
-                                          : list_has(&r->namespaces, ns)))
-      return 1;
-  }
-  return 0;
+int cp_auth_authorize(const struct cp_auth *a, const struct cp_rbac_attrs *at,
+                      char *reason, size_t len) {
+  return cp_rbac_authorize(a != NULL ? a->rbac : NULL, at, reason, len);
 }
 
 int cp_auth_allowed(const struct cp_auth *a, const char *user,
                     char *const *groups, size_t n_groups, const char *verb,
                     const char *resource, const char *ns) {
-  return allowed(a, user, groups, n_groups, verb, resource, ns, NULL);
+  const char *slash = strchr(resource, '/');
+  struct cp_rbac_attrs at = {user, groups, n_groups, verb, 1, "", resource,
+                             "", "", ns ? ns : "", ""};
+  char res[256];
+
+  if (slash != NULL) {
+    snprintf(res, sizeof res, "%.*s", (int)(slash - resource), resource);
+    at.resource = res;
+    at.subresource = slash + 1;
+  }
+  return cp_auth_authorize(a, &at, NULL, 0);
 }
 
 int cp_auth_allowed_path(const struct cp_auth *a, const char *user,
                          char *const *groups, size_t n_groups,
                          const char *verb, const char *path) {
-  return allowed(a, user, groups, n_groups, verb, NULL, NULL, path);
+  struct cp_rbac_attrs at = {user, groups, n_groups, verb, 0, "", "",
+                             "", "", "", path};
+
+  return cp_auth_authorize(a, &at, NULL, 0);
 }
 
 const char *cp_auth_admin_token(const struct cp_auth *a) {

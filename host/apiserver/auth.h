@@ -2,11 +2,13 @@
  * auth - who is calling and what they may do. Authentication: bearer
  * tokens from a static token file (kube-apiserver's CSV format:
  * token,user,uid,"group1,group2") or a client certificate (CN is the user,
- * O the groups). Authorization: rules from the INI's [authz.NAME]
- * sections (users/groups -> verbs x resources x namespaces); members of
- * system:masters may do anything.
+ * O the groups). Authorization: RBAC (rbac/authorizer.h), once the
+ * server has attached it; members of system:masters may do anything. The
+ * INI's [authz.NAME] sections are parsed and checked here, and become
+ * RBAC objects at start (rbac/ini_rules.h).
  *
- * Threading: immutable after cp_auth_new; safe from any thread.
+ * Threading: immutable after cp_auth_new and cp_auth_set_rbac (called
+ * once before the server's threads run); safe from any thread.
  * Ownership: cp_auth_free releases everything; users returned by lookups
  * are borrowed from the auth object.
  */
@@ -29,7 +31,19 @@ struct cp_authz_rule_config {
   const char *non_resource_urls;
 };
 
+/* A parsed [authz.NAME] section (each list split on commas). */
+struct cp_auth_list {
+  char **items;
+  size_t n;
+};
+struct cp_auth_rule {
+  char *name;
+  struct cp_auth_list users, groups, verbs, resources, namespaces, paths;
+};
+
 struct cp_auth;
+struct cp_rbac;
+struct cp_rbac_attrs;
 
 /* Loads tokens_file (NULL: no tokens) and the rules. NULL with *errmsg
  * naming the file and line, or the rule, on failure. */
@@ -38,11 +52,25 @@ struct cp_auth *cp_auth_new(const char *tokens_file,
                             size_t n_rules, char **errmsg);
 void cp_auth_free(struct cp_auth *a);
 
+/* The INI rules, in file order (borrowed). */
+size_t cp_auth_rules(const struct cp_auth *a, const struct cp_auth_rule **out);
+
+/* Attaches the authorizer every decision goes through (borrowed; it must
+ * outlive a's use). Without one only system:masters is allowed. */
+void cp_auth_set_rbac(struct cp_auth *a, struct cp_rbac *r);
+
+/* The one authorization entry point: 1 when the request at is allowed;
+ * reason as cp_rbac_authorize. a NULL: only system:masters. */
+int cp_auth_authorize(const struct cp_auth *a, const struct cp_rbac_attrs *at,
+                      char *reason, size_t len);
+
 /* The user a bearer token belongs to, or NULL. */
 const struct cp_user *cp_auth_token(const struct cp_auth *a,
                                     const char *token);
-/* 1 when user (in groups) may do verb on resource in namespace ns ("" for
- * cluster-scoped requests). */
+/* 1 when user (in groups) may do verb on resource ("pods", or
+ * "pods/log" for a subresource) of the core API group in namespace ns
+ * ("" for cluster-scoped requests): cp_auth_authorize's short form (the
+ * impersonate verb on users, groups and serviceaccounts). */
 int cp_auth_allowed(const struct cp_auth *a, const char *user,
                     char *const *groups, size_t n_groups, const char *verb,
                     const char *resource, const char *ns);

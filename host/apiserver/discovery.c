@@ -348,7 +348,9 @@ char *cp_discovery_resource_list(struct cp_resources *r, const char *group,
     if (found++ == 0)
       set_str(o, "groupVersion", cp_resource_group_version(t, gv, sizeof gv));
     e = resource_entry(t->resource, t->singular, t->namespaced, t->kind,
-                       cp_resource_read_only(t) ? read_verbs : all_verbs);
+                       cp_resource_create_only(t) ? create_verb
+                       : cp_resource_read_only(t) ? read_verbs
+                                                  : all_verbs);
     if (t->short_names[0] != NULL)
       json_object_object_add(e, "shortNames", strings(t->short_names));
     add_categories(e, t);
@@ -385,7 +387,7 @@ static json_object *aggregated_resource(const struct cp_resource_type *t) {
                          response_kind(t->group, t->version, t->kind));
   set_str(e, "scope", t->namespaced ? "Namespaced" : "Cluster");
   set_str(e, "singularResource", t->singular);
-  json_object_object_add(e, "verbs", strings(cp_resource_read_only(t) ? read_verbs : all_verbs));
+  json_object_object_add(e, "verbs", strings(cp_resource_create_only(t) ? create_verb : cp_resource_read_only(t) ? read_verbs : all_verbs));
   if (t->short_names[0] != NULL)
     json_object_object_add(e, "shortNames", strings(t->short_names));
   add_categories(e, t);

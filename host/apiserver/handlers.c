@@ -12,6 +12,7 @@
 
 #include "apiserver/authn/token_request.h"
 #include "apiserver/nscache.h"
+#include "apiserver/rbac/reviews.h"
 #include "apiserver/status.h"
 #include "apiserver/strategy/priorityclass_cache.h"
 #include "apiserver/strategy/strategy.h"
@@ -73,6 +74,11 @@ static void handle(struct cp_api_ctx *ctx, struct cp_api_request *rq,
 
   if (rq->type->namespaced && rq->ns == NULL && rq->name != NULL) {
     route_not_found(rs);
+    return;
+  }
+  /* Access reviews are answered, not stored. */
+  if (cp_rbac_is_review(rq->type)) {
+    cp_rbac_review(ctx, rq, rs);
     return;
   }
   if (sub != NULL &&

@@ -23,8 +23,8 @@ static const struct cp_pb_field f2[] = {
     {"expression", 2, CP_PB_STRING, 0, -1},
 };
 static const struct cp_pb_field f3[] = {
-    {"namespaceSelector", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 514},
-    {"objectSelector", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 514},
+    {"namespaceSelector", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 530},
+    {"objectSelector", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 530},
     {"resourceRules", 3, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 7},
     {"excludeResourceRules", 4, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 7},
     {"matchPolicy", 7, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
@@ -34,21 +34,21 @@ static const struct cp_pb_field f4[] = {
     {"clientConfig", 2, CP_PB_MESSAGE, 0, 26},
     {"rules", 3, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 11},
     {"failurePolicy", 4, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
-    {"namespaceSelector", 5, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 514},
+    {"namespaceSelector", 5, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 530},
     {"sideEffects", 6, CP_PB_STRING, CP_PB_POINTER, -1},
     {"timeoutSeconds", 7, CP_PB_INT32, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"admissionReviewVersions", 8, CP_PB_STRING, CP_PB_REPEATED, -1},
     {"matchPolicy", 9, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"reinvocationPolicy", 10, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
-    {"objectSelector", 11, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 514},
+    {"objectSelector", 11, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 530},
     {"matchConditions", 12, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 2},
 };
 static const struct cp_pb_field f5[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 521},
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 537},
     {"webhooks", 2, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 4},
 };
 static const struct cp_pb_field f6[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 517},
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 533},
     {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 5},
 };
 static const struct cp_pb_field f7[] = {
@@ -62,7 +62,7 @@ static const struct cp_pb_field f8[] = {
 static const struct cp_pb_field f9[] = {
     {"name", 1, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"namespace", 2, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
-    {"selector", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 514},
+    {"selector", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 530},
     {"parameterNotFoundAction", 4, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
 static const struct cp_pb_field f10[] = {
@@ -85,16 +85,16 @@ static const struct cp_pb_field f13[] = {
     {"expressionWarnings", 1, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 1},
 };
 static const struct cp_pb_field f14[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 521},
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 537},
     {"spec", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 19},
     {"status", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 20},
 };
 static const struct cp_pb_field f15[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 521},
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 537},
     {"spec", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 17},
 };
 static const struct cp_pb_field f16[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 517},
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 533},
     {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 15},
 };
 static const struct cp_pb_field f17[] = {
@@ -104,7 +104,7 @@ static const struct cp_pb_field f17[] = {
     {"validationActions", 4, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
 };
 static const struct cp_pb_field f18[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 517},
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 533},
     {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 14},
 };
 static const struct cp_pb_field f19[] = {
@@ -119,27 +119,27 @@ static const struct cp_pb_field f19[] = {
 static const struct cp_pb_field f20[] = {
     {"observedGeneration", 1, CP_PB_INT64, CP_PB_OMITEMPTY, -1},
     {"typeChecking", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 13},
-    {"conditions", 3, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 501},
+    {"conditions", 3, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 517},
 };
 static const struct cp_pb_field f21[] = {
     {"name", 1, CP_PB_STRING, 0, -1},
     {"clientConfig", 2, CP_PB_MESSAGE, 0, 26},
     {"rules", 3, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 11},
     {"failurePolicy", 4, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
-    {"namespaceSelector", 5, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 514},
+    {"namespaceSelector", 5, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 530},
     {"sideEffects", 6, CP_PB_STRING, CP_PB_POINTER, -1},
     {"timeoutSeconds", 7, CP_PB_INT32, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"admissionReviewVersions", 8, CP_PB_STRING, CP_PB_REPEATED, -1},
     {"matchPolicy", 9, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
-    {"objectSelector", 10, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 514},
+    {"objectSelector", 10, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 530},
     {"matchConditions", 11, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 2},
 };
 static const struct cp_pb_field f22[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 521},
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 537},
     {"webhooks", 2, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 21},
 };
 static const struct cp_pb_field f23[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 517},
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 533},
     {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 22},
 };
 static const struct cp_pb_field f24[] = {
@@ -158,33 +158,33 @@ static const struct cp_pb_field f26[] = {
     {"url", 3, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
 static const struct cp_pb_field f27[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 521},
-    {"data", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 540},
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 537},
+    {"data", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 556},
     {"revision", 3, CP_PB_INT64, 0, -1},
 };
 static const struct cp_pb_field f28[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 517},
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 533},
     {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 27},
 };
 static const struct cp_pb_field f29[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 521},
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 537},
     {"spec", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 32},
     {"status", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 33},
 };
 static const struct cp_pb_field f30[] = {
     {"type", 1, CP_PB_STRING, 0, -1},
     {"status", 2, CP_PB_STRING, 0, -1},
-    {"lastTransitionTime", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 534},
+    {"lastTransitionTime", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 550},
     {"reason", 4, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"message", 5, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
 };
 static const struct cp_pb_field f31[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 517},
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 533},
     {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 29},
 };
 static const struct cp_pb_field f32[] = {
-    {"selector", 1, CP_PB_MESSAGE, CP_PB_POINTER, 514},
-    {"template", 2, CP_PB_MESSAGE, 0, 301},
+    {"selector", 1, CP_PB_MESSAGE, CP_PB_POINTER, 530},
+    {"template", 2, CP_PB_MESSAGE, 0, 317},
     {"updateStrategy", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 34},
     {"minReadySeconds", 4, CP_PB_INT32, CP_PB_OMITEMPTY, -1},
     {"revisionHistoryLimit", 6, CP_PB_INT32, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
@@ -206,7 +206,7 @@ static const struct cp_pb_field f34[] = {
     {"rollingUpdate", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 46},
 };
 static const struct cp_pb_field f35[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 521},
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 537},
     {"spec", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 38},
     {"status", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 39},
 };
@@ -215,17 +215,17 @@ static const struct cp_pb_field f36[] = {
     {"status", 2, CP_PB_STRING, 0, -1},
     {"reason", 4, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"message", 5, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
-    {"lastUpdateTime", 6, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 534},
-    {"lastTransitionTime", 7, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 534},
+    {"lastUpdateTime", 6, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 550},
+    {"lastTransitionTime", 7, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 550},
 };
 static const struct cp_pb_field f37[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 517},
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 533},
     {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 35},
 };
 static const struct cp_pb_field f38[] = {
     {"replicas", 1, CP_PB_INT32, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
-    {"selector", 2, CP_PB_MESSAGE, CP_PB_POINTER, 514},
-    {"template", 3, CP_PB_MESSAGE, 0, 301},
+    {"selector", 2, CP_PB_MESSAGE, CP_PB_POINTER, 530},
+    {"template", 3, CP_PB_MESSAGE, 0, 317},
     {"strategy", 4, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 40},
     {"minReadySeconds", 5, CP_PB_INT32, CP_PB_OMITEMPTY, -1},
     {"revisionHistoryLimit", 6, CP_PB_INT32, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
@@ -248,25 +248,25 @@ static const struct cp_pb_field f40[] = {
     {"rollingUpdate", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 47},
 };
 static const struct cp_pb_field f41[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 521},
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 537},
     {"spec", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 44},
     {"status", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 45},
 };
 static const struct cp_pb_field f42[] = {
     {"type", 1, CP_PB_STRING, 0, -1},
     {"status", 2, CP_PB_STRING, 0, -1},
-    {"lastTransitionTime", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 534},
+    {"lastTransitionTime", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 550},
     {"reason", 4, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"message", 5, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
 };
 static const struct cp_pb_field f43[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 517},
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 533},
     {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 41},
 };
 static const struct cp_pb_field f44[] = {
     {"replicas", 1, CP_PB_INT32, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
-    {"selector", 2, CP_PB_MESSAGE, CP_PB_POINTER, 514},
-    {"template", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 301},
+    {"selector", 2, CP_PB_MESSAGE, CP_PB_POINTER, 530},
+    {"template", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 317},
     {"minReadySeconds", 4, CP_PB_INT32, CP_PB_OMITEMPTY, -1},
 };
 static const struct cp_pb_field f45[] = {
@@ -279,31 +279,31 @@ static const struct cp_pb_field f45[] = {
     {"terminatingReplicas", 7, CP_PB_INT32, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
 static const struct cp_pb_field f46[] = {
-    {"maxUnavailable", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 543},
-    {"maxSurge", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 543},
+    {"maxUnavailable", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 559},
+    {"maxSurge", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 559},
 };
 static const struct cp_pb_field f47[] = {
-    {"maxUnavailable", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 543},
-    {"maxSurge", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 543},
+    {"maxUnavailable", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 559},
+    {"maxSurge", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 559},
 };
 static const struct cp_pb_field f48[] = {
     {"partition", 1, CP_PB_INT32, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
-    {"maxUnavailable", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 543},
+    {"maxUnavailable", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 559},
 };
 static const struct cp_pb_field f49[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 521},
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 537},
     {"spec", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 54},
     {"status", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 55},
 };
 static const struct cp_pb_field f50[] = {
     {"type", 1, CP_PB_STRING, 0, -1},
     {"status", 2, CP_PB_STRING, 0, -1},
-    {"lastTransitionTime", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 534},
+    {"lastTransitionTime", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 550},
     {"reason", 4, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"message", 5, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
 };
 static const struct cp_pb_field f51[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 517},
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 533},
     {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 49},
 };
 static const struct cp_pb_field f52[] = {
@@ -315,9 +315,9 @@ static const struct cp_pb_field f53[] = {
 };
 static const struct cp_pb_field f54[] = {
     {"replicas", 1, CP_PB_INT32, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
-    {"selector", 2, CP_PB_MESSAGE, CP_PB_POINTER, 514},
-    {"template", 3, CP_PB_MESSAGE, 0, 301},
-    {"volumeClaimTemplates", 4, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 261},
+    {"selector", 2, CP_PB_MESSAGE, CP_PB_POINTER, 530},
+    {"template", 3, CP_PB_MESSAGE, 0, 317},
+    {"volumeClaimTemplates", 4, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 277},
     {"serviceName", 5, CP_PB_STRING, 0, -1},
     {"podManagementPolicy", 6, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"updateStrategy", 7, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 56},
@@ -352,14 +352,14 @@ static const struct cp_pb_field f58[] = {
     {"items", 1, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
 };
 static const struct cp_pb_field f59[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 521},
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 537},
     {"status", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 60},
 };
 static const struct cp_pb_field f60[] = {
     {"userInfo", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 67},
 };
 static const struct cp_pb_field f61[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 521},
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 537},
     {"spec", 2, CP_PB_MESSAGE, 0, 62},
     {"status", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 63},
 };
@@ -370,10 +370,10 @@ static const struct cp_pb_field f62[] = {
 };
 static const struct cp_pb_field f63[] = {
     {"token", 1, CP_PB_STRING, 0, -1},
-    {"expirationTimestamp", 2, CP_PB_MESSAGE, 0, 534},
+    {"expirationTimestamp", 2, CP_PB_MESSAGE, 0, 550},
 };
 static const struct cp_pb_field f64[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 521},
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 537},
     {"spec", 2, CP_PB_MESSAGE, 0, 65},
     {"status", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 66},
 };
@@ -394,429 +394,512 @@ static const struct cp_pb_field f67[] = {
     {"extra", 4, CP_PB_MESSAGE, CP_PB_MAP | CP_PB_OMITEMPTY, 58},
 };
 static const struct cp_pb_field f68[] = {
-    {"name", 1, CP_PB_STRING, 0, -1},
-    {"targetAverageUtilization", 2, CP_PB_INT32, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
-    {"targetAverageValue", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 493},
-    {"container", 5, CP_PB_STRING, 0, -1},
+    {"items", 1, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
 };
 static const struct cp_pb_field f69[] = {
-    {"name", 1, CP_PB_STRING, 0, -1},
-    {"currentAverageUtilization", 2, CP_PB_INT32, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
-    {"currentAverageValue", 3, CP_PB_MESSAGE, 0, 493},
-    {"container", 4, CP_PB_STRING, 0, -1},
+    {"rawSelector", 1, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
+    {"requirements", 2, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 521},
 };
 static const struct cp_pb_field f70[] = {
-    {"kind", 1, CP_PB_STRING, 0, -1},
-    {"name", 2, CP_PB_STRING, 0, -1},
-    {"apiVersion", 3, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
+    {"rawSelector", 1, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
+    {"requirements", 2, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 531},
 };
 static const struct cp_pb_field f71[] = {
-    {"metricName", 1, CP_PB_STRING, 0, -1},
-    {"metricSelector", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 514},
-    {"targetValue", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 493},
-    {"targetAverageValue", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 493},
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 537},
+    {"spec", 2, CP_PB_MESSAGE, 0, 81},
+    {"status", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 82},
 };
 static const struct cp_pb_field f72[] = {
-    {"metricName", 1, CP_PB_STRING, 0, -1},
-    {"metricSelector", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 514},
-    {"currentValue", 3, CP_PB_MESSAGE, 0, 493},
-    {"currentAverageValue", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 493},
+    {"path", 1, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
+    {"verb", 2, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
 };
 static const struct cp_pb_field f73[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 521},
-    {"spec", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 76},
-    {"status", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 77},
+    {"verbs", 1, CP_PB_STRING, CP_PB_REPEATED, -1},
+    {"nonResourceURLs", 2, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
 };
 static const struct cp_pb_field f74[] = {
-    {"type", 1, CP_PB_STRING, 0, -1},
-    {"status", 2, CP_PB_STRING, 0, -1},
-    {"lastTransitionTime", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 534},
-    {"reason", 4, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
-    {"message", 5, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
+    {"namespace", 1, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
+    {"verb", 2, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
+    {"group", 3, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
+    {"version", 4, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
+    {"resource", 5, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
+    {"subresource", 6, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
+    {"name", 7, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
+    {"fieldSelector", 8, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 69},
+    {"labelSelector", 9, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 70},
 };
 static const struct cp_pb_field f75[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 517},
-    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 73},
+    {"verbs", 1, CP_PB_STRING, CP_PB_REPEATED, -1},
+    {"apiGroups", 2, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
+    {"resources", 3, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
+    {"resourceNames", 4, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
 };
 static const struct cp_pb_field f76[] = {
-    {"scaleTargetRef", 1, CP_PB_MESSAGE, 0, 70},
-    {"minReplicas", 2, CP_PB_INT32, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
-    {"maxReplicas", 3, CP_PB_INT32, 0, -1},
-    {"targetCPUUtilizationPercentage", 4, CP_PB_INT32, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 537},
+    {"spec", 2, CP_PB_MESSAGE, 0, 77},
+    {"status", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 82},
 };
 static const struct cp_pb_field f77[] = {
-    {"observedGeneration", 1, CP_PB_INT64, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
-    {"lastScaleTime", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 534},
-    {"currentReplicas", 3, CP_PB_INT32, 0, -1},
-    {"desiredReplicas", 4, CP_PB_INT32, 0, -1},
-    {"currentCPUUtilizationPercentage", 5, CP_PB_INT32, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
+    {"resourceAttributes", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 74},
+    {"nonResourceAttributes", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 72},
 };
 static const struct cp_pb_field f78[] = {
-    {"type", 1, CP_PB_STRING, 0, -1},
-    {"object", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 80},
-    {"pods", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 82},
-    {"resource", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 84},
-    {"external", 5, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 71},
-    {"containerResource", 7, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 68},
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 537},
+    {"spec", 2, CP_PB_MESSAGE, 0, 79},
+    {"status", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 83},
 };
 static const struct cp_pb_field f79[] = {
-    {"type", 1, CP_PB_STRING, 0, -1},
-    {"object", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 81},
-    {"pods", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 83},
-    {"resource", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 85},
-    {"external", 5, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 72},
-    {"containerResource", 7, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 69},
+    {"namespace", 1, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
 };
 static const struct cp_pb_field f80[] = {
-    {"target", 1, CP_PB_MESSAGE, 0, 70},
-    {"metricName", 2, CP_PB_STRING, 0, -1},
-    {"targetValue", 3, CP_PB_MESSAGE, 0, 493},
-    {"selector", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 514},
-    {"averageValue", 5, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 493},
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 537},
+    {"spec", 2, CP_PB_MESSAGE, 0, 81},
+    {"status", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 82},
 };
 static const struct cp_pb_field f81[] = {
-    {"target", 1, CP_PB_MESSAGE, 0, 70},
-    {"metricName", 2, CP_PB_STRING, 0, -1},
-    {"currentValue", 3, CP_PB_MESSAGE, 0, 493},
-    {"selector", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 514},
-    {"averageValue", 5, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 493},
+    {"resourceAttributes", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 74},
+    {"nonResourceAttributes", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 72},
+    {"user", 3, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
+    {"groups", 4, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
+    {"extra", 5, CP_PB_MESSAGE, CP_PB_MAP | CP_PB_OMITEMPTY, 68},
+    {"uid", 6, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
 };
 static const struct cp_pb_field f82[] = {
-    {"metricName", 1, CP_PB_STRING, 0, -1},
-    {"targetAverageValue", 2, CP_PB_MESSAGE, 0, 493},
-    {"selector", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 514},
+    {"allowed", 1, CP_PB_BOOL, 0, -1},
+    {"reason", 2, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
+    {"evaluationError", 3, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
+    {"denied", 4, CP_PB_BOOL, CP_PB_OMITEMPTY, -1},
 };
 static const struct cp_pb_field f83[] = {
-    {"metricName", 1, CP_PB_STRING, 0, -1},
-    {"currentAverageValue", 2, CP_PB_MESSAGE, 0, 493},
-    {"selector", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 514},
+    {"resourceRules", 1, CP_PB_MESSAGE, CP_PB_REPEATED, 75},
+    {"nonResourceRules", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 73},
+    {"incomplete", 3, CP_PB_BOOL, 0, -1},
+    {"evaluationError", 4, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
 };
 static const struct cp_pb_field f84[] = {
     {"name", 1, CP_PB_STRING, 0, -1},
     {"targetAverageUtilization", 2, CP_PB_INT32, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
-    {"targetAverageValue", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 493},
+    {"targetAverageValue", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 509},
+    {"container", 5, CP_PB_STRING, 0, -1},
 };
 static const struct cp_pb_field f85[] = {
     {"name", 1, CP_PB_STRING, 0, -1},
     {"currentAverageUtilization", 2, CP_PB_INT32, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
-    {"currentAverageValue", 3, CP_PB_MESSAGE, 0, 493},
+    {"currentAverageValue", 3, CP_PB_MESSAGE, 0, 509},
+    {"container", 4, CP_PB_STRING, 0, -1},
 };
 static const struct cp_pb_field f86[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 521},
-    {"spec", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 87},
-    {"status", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 88},
-};
-static const struct cp_pb_field f87[] = {
-    {"replicas", 1, CP_PB_INT32, CP_PB_OMITEMPTY, -1},
-};
-static const struct cp_pb_field f88[] = {
-    {"replicas", 1, CP_PB_INT32, 0, -1},
-    {"selector", 2, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
-};
-static const struct cp_pb_field f89[] = {
-    {"name", 1, CP_PB_STRING, 0, -1},
-    {"target", 2, CP_PB_MESSAGE, 0, 105},
-    {"container", 3, CP_PB_STRING, 0, -1},
-};
-static const struct cp_pb_field f90[] = {
-    {"name", 1, CP_PB_STRING, 0, -1},
-    {"current", 2, CP_PB_MESSAGE, 0, 106},
-    {"container", 3, CP_PB_STRING, 0, -1},
-};
-static const struct cp_pb_field f91[] = {
     {"kind", 1, CP_PB_STRING, 0, -1},
     {"name", 2, CP_PB_STRING, 0, -1},
     {"apiVersion", 3, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
 };
+static const struct cp_pb_field f87[] = {
+    {"metricName", 1, CP_PB_STRING, 0, -1},
+    {"metricSelector", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 530},
+    {"targetValue", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 509},
+    {"targetAverageValue", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 509},
+};
+static const struct cp_pb_field f88[] = {
+    {"metricName", 1, CP_PB_STRING, 0, -1},
+    {"metricSelector", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 530},
+    {"currentValue", 3, CP_PB_MESSAGE, 0, 509},
+    {"currentAverageValue", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 509},
+};
+static const struct cp_pb_field f89[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 537},
+    {"spec", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 92},
+    {"status", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 93},
+};
+static const struct cp_pb_field f90[] = {
+    {"type", 1, CP_PB_STRING, 0, -1},
+    {"status", 2, CP_PB_STRING, 0, -1},
+    {"lastTransitionTime", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 550},
+    {"reason", 4, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
+    {"message", 5, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
+};
+static const struct cp_pb_field f91[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 533},
+    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 89},
+};
 static const struct cp_pb_field f92[] = {
-    {"metric", 1, CP_PB_MESSAGE, 0, 102},
-    {"target", 2, CP_PB_MESSAGE, 0, 105},
+    {"scaleTargetRef", 1, CP_PB_MESSAGE, 0, 86},
+    {"minReplicas", 2, CP_PB_INT32, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
+    {"maxReplicas", 3, CP_PB_INT32, 0, -1},
+    {"targetCPUUtilizationPercentage", 4, CP_PB_INT32, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
 static const struct cp_pb_field f93[] = {
-    {"metric", 1, CP_PB_MESSAGE, 0, 102},
-    {"current", 2, CP_PB_MESSAGE, 0, 106},
+    {"observedGeneration", 1, CP_PB_INT64, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
+    {"lastScaleTime", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 550},
+    {"currentReplicas", 3, CP_PB_INT32, 0, -1},
+    {"desiredReplicas", 4, CP_PB_INT32, 0, -1},
+    {"currentCPUUtilizationPercentage", 5, CP_PB_INT32, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
 static const struct cp_pb_field f94[] = {
+    {"type", 1, CP_PB_STRING, 0, -1},
+    {"object", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 96},
+    {"pods", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 98},
+    {"resource", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 100},
+    {"external", 5, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 87},
+    {"containerResource", 7, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 84},
+};
+static const struct cp_pb_field f95[] = {
+    {"type", 1, CP_PB_STRING, 0, -1},
+    {"object", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 97},
+    {"pods", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 99},
+    {"resource", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 101},
+    {"external", 5, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 88},
+    {"containerResource", 7, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 85},
+};
+static const struct cp_pb_field f96[] = {
+    {"target", 1, CP_PB_MESSAGE, 0, 86},
+    {"metricName", 2, CP_PB_STRING, 0, -1},
+    {"targetValue", 3, CP_PB_MESSAGE, 0, 509},
+    {"selector", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 530},
+    {"averageValue", 5, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 509},
+};
+static const struct cp_pb_field f97[] = {
+    {"target", 1, CP_PB_MESSAGE, 0, 86},
+    {"metricName", 2, CP_PB_STRING, 0, -1},
+    {"currentValue", 3, CP_PB_MESSAGE, 0, 509},
+    {"selector", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 530},
+    {"averageValue", 5, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 509},
+};
+static const struct cp_pb_field f98[] = {
+    {"metricName", 1, CP_PB_STRING, 0, -1},
+    {"targetAverageValue", 2, CP_PB_MESSAGE, 0, 509},
+    {"selector", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 530},
+};
+static const struct cp_pb_field f99[] = {
+    {"metricName", 1, CP_PB_STRING, 0, -1},
+    {"currentAverageValue", 2, CP_PB_MESSAGE, 0, 509},
+    {"selector", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 530},
+};
+static const struct cp_pb_field f100[] = {
+    {"name", 1, CP_PB_STRING, 0, -1},
+    {"targetAverageUtilization", 2, CP_PB_INT32, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
+    {"targetAverageValue", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 509},
+};
+static const struct cp_pb_field f101[] = {
+    {"name", 1, CP_PB_STRING, 0, -1},
+    {"currentAverageUtilization", 2, CP_PB_INT32, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
+    {"currentAverageValue", 3, CP_PB_MESSAGE, 0, 509},
+};
+static const struct cp_pb_field f102[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 537},
+    {"spec", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 103},
+    {"status", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 104},
+};
+static const struct cp_pb_field f103[] = {
+    {"replicas", 1, CP_PB_INT32, CP_PB_OMITEMPTY, -1},
+};
+static const struct cp_pb_field f104[] = {
+    {"replicas", 1, CP_PB_INT32, 0, -1},
+    {"selector", 2, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
+};
+static const struct cp_pb_field f105[] = {
+    {"name", 1, CP_PB_STRING, 0, -1},
+    {"target", 2, CP_PB_MESSAGE, 0, 121},
+    {"container", 3, CP_PB_STRING, 0, -1},
+};
+static const struct cp_pb_field f106[] = {
+    {"name", 1, CP_PB_STRING, 0, -1},
+    {"current", 2, CP_PB_MESSAGE, 0, 122},
+    {"container", 3, CP_PB_STRING, 0, -1},
+};
+static const struct cp_pb_field f107[] = {
+    {"kind", 1, CP_PB_STRING, 0, -1},
+    {"name", 2, CP_PB_STRING, 0, -1},
+    {"apiVersion", 3, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
+};
+static const struct cp_pb_field f108[] = {
+    {"metric", 1, CP_PB_MESSAGE, 0, 118},
+    {"target", 2, CP_PB_MESSAGE, 0, 121},
+};
+static const struct cp_pb_field f109[] = {
+    {"metric", 1, CP_PB_MESSAGE, 0, 118},
+    {"current", 2, CP_PB_MESSAGE, 0, 122},
+};
+static const struct cp_pb_field f110[] = {
     {"type", 1, CP_PB_STRING, 0, -1},
     {"value", 2, CP_PB_INT32, 0, -1},
     {"periodSeconds", 3, CP_PB_INT32, 0, -1},
 };
-static const struct cp_pb_field f95[] = {
+static const struct cp_pb_field f111[] = {
     {"selectPolicy", 1, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
-    {"policies", 2, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 94},
+    {"policies", 2, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 110},
     {"stabilizationWindowSeconds", 3, CP_PB_INT32, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
-    {"tolerance", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 493},
+    {"tolerance", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 509},
 };
-static const struct cp_pb_field f96[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 521},
-    {"spec", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 100},
-    {"status", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 101},
+static const struct cp_pb_field f112[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 537},
+    {"spec", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 116},
+    {"status", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 117},
 };
-static const struct cp_pb_field f97[] = {
-    {"scaleUp", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 95},
-    {"scaleDown", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 95},
+static const struct cp_pb_field f113[] = {
+    {"scaleUp", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 111},
+    {"scaleDown", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 111},
 };
-static const struct cp_pb_field f98[] = {
+static const struct cp_pb_field f114[] = {
     {"type", 1, CP_PB_STRING, 0, -1},
     {"status", 2, CP_PB_STRING, 0, -1},
-    {"lastTransitionTime", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 534},
+    {"lastTransitionTime", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 550},
     {"reason", 4, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"message", 5, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f99[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 517},
-    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 96},
+static const struct cp_pb_field f115[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 533},
+    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 112},
 };
-static const struct cp_pb_field f100[] = {
-    {"scaleTargetRef", 1, CP_PB_MESSAGE, 0, 91},
+static const struct cp_pb_field f116[] = {
+    {"scaleTargetRef", 1, CP_PB_MESSAGE, 0, 107},
     {"minReplicas", 2, CP_PB_INT32, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"maxReplicas", 3, CP_PB_INT32, 0, -1},
-    {"metrics", 4, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 103},
-    {"behavior", 5, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 97},
+    {"metrics", 4, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 119},
+    {"behavior", 5, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 113},
 };
-static const struct cp_pb_field f101[] = {
+static const struct cp_pb_field f117[] = {
     {"observedGeneration", 1, CP_PB_INT64, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
-    {"lastScaleTime", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 534},
+    {"lastScaleTime", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 550},
     {"currentReplicas", 3, CP_PB_INT32, CP_PB_OMITEMPTY, -1},
     {"desiredReplicas", 4, CP_PB_INT32, 0, -1},
-    {"currentMetrics", 5, CP_PB_MESSAGE, CP_PB_REPEATED, 104},
-    {"conditions", 6, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 98},
+    {"currentMetrics", 5, CP_PB_MESSAGE, CP_PB_REPEATED, 120},
+    {"conditions", 6, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 114},
 };
-static const struct cp_pb_field f102[] = {
+static const struct cp_pb_field f118[] = {
     {"name", 1, CP_PB_STRING, 0, -1},
-    {"selector", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 514},
+    {"selector", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 530},
 };
-static const struct cp_pb_field f103[] = {
+static const struct cp_pb_field f119[] = {
     {"type", 1, CP_PB_STRING, 0, -1},
-    {"object", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 107},
-    {"pods", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 109},
-    {"resource", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 111},
-    {"external", 5, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 92},
-    {"containerResource", 7, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 89},
+    {"object", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 123},
+    {"pods", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 125},
+    {"resource", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 127},
+    {"external", 5, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 108},
+    {"containerResource", 7, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 105},
 };
-static const struct cp_pb_field f104[] = {
+static const struct cp_pb_field f120[] = {
     {"type", 1, CP_PB_STRING, 0, -1},
-    {"object", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 108},
-    {"pods", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 110},
-    {"resource", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 112},
-    {"external", 5, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 93},
-    {"containerResource", 7, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 90},
+    {"object", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 124},
+    {"pods", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 126},
+    {"resource", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 128},
+    {"external", 5, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 109},
+    {"containerResource", 7, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 106},
 };
-static const struct cp_pb_field f105[] = {
+static const struct cp_pb_field f121[] = {
     {"type", 1, CP_PB_STRING, 0, -1},
-    {"value", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 493},
-    {"averageValue", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 493},
+    {"value", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 509},
+    {"averageValue", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 509},
     {"averageUtilization", 4, CP_PB_INT32, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f106[] = {
-    {"value", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 493},
-    {"averageValue", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 493},
+static const struct cp_pb_field f122[] = {
+    {"value", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 509},
+    {"averageValue", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 509},
     {"averageUtilization", 3, CP_PB_INT32, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f107[] = {
-    {"describedObject", 1, CP_PB_MESSAGE, 0, 91},
-    {"target", 2, CP_PB_MESSAGE, 0, 105},
-    {"metric", 3, CP_PB_MESSAGE, 0, 102},
+static const struct cp_pb_field f123[] = {
+    {"describedObject", 1, CP_PB_MESSAGE, 0, 107},
+    {"target", 2, CP_PB_MESSAGE, 0, 121},
+    {"metric", 3, CP_PB_MESSAGE, 0, 118},
 };
-static const struct cp_pb_field f108[] = {
-    {"metric", 1, CP_PB_MESSAGE, 0, 102},
-    {"current", 2, CP_PB_MESSAGE, 0, 106},
-    {"describedObject", 3, CP_PB_MESSAGE, 0, 91},
+static const struct cp_pb_field f124[] = {
+    {"metric", 1, CP_PB_MESSAGE, 0, 118},
+    {"current", 2, CP_PB_MESSAGE, 0, 122},
+    {"describedObject", 3, CP_PB_MESSAGE, 0, 107},
 };
-static const struct cp_pb_field f109[] = {
-    {"metric", 1, CP_PB_MESSAGE, 0, 102},
-    {"target", 2, CP_PB_MESSAGE, 0, 105},
+static const struct cp_pb_field f125[] = {
+    {"metric", 1, CP_PB_MESSAGE, 0, 118},
+    {"target", 2, CP_PB_MESSAGE, 0, 121},
 };
-static const struct cp_pb_field f110[] = {
-    {"metric", 1, CP_PB_MESSAGE, 0, 102},
-    {"current", 2, CP_PB_MESSAGE, 0, 106},
+static const struct cp_pb_field f126[] = {
+    {"metric", 1, CP_PB_MESSAGE, 0, 118},
+    {"current", 2, CP_PB_MESSAGE, 0, 122},
 };
-static const struct cp_pb_field f111[] = {
+static const struct cp_pb_field f127[] = {
     {"name", 1, CP_PB_STRING, 0, -1},
-    {"target", 2, CP_PB_MESSAGE, 0, 105},
+    {"target", 2, CP_PB_MESSAGE, 0, 121},
 };
-static const struct cp_pb_field f112[] = {
+static const struct cp_pb_field f128[] = {
     {"name", 1, CP_PB_STRING, 0, -1},
-    {"current", 2, CP_PB_MESSAGE, 0, 106},
+    {"current", 2, CP_PB_MESSAGE, 0, 122},
 };
-static const struct cp_pb_field f113[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 521},
-    {"spec", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 115},
-    {"status", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 116},
+static const struct cp_pb_field f129[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 537},
+    {"spec", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 131},
+    {"status", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 132},
 };
-static const struct cp_pb_field f114[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 517},
-    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 113},
+static const struct cp_pb_field f130[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 533},
+    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 129},
 };
-static const struct cp_pb_field f115[] = {
+static const struct cp_pb_field f131[] = {
     {"schedule", 1, CP_PB_STRING, 0, -1},
     {"startingDeadlineSeconds", 2, CP_PB_INT64, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"concurrencyPolicy", 3, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"suspend", 4, CP_PB_BOOL, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
-    {"jobTemplate", 5, CP_PB_MESSAGE, 0, 122},
+    {"jobTemplate", 5, CP_PB_MESSAGE, 0, 138},
     {"successfulJobsHistoryLimit", 6, CP_PB_INT32, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"failedJobsHistoryLimit", 7, CP_PB_INT32, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"timeZone", 8, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f116[] = {
-    {"active", 1, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 259},
-    {"lastScheduleTime", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 534},
-    {"lastSuccessfulTime", 5, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 534},
+static const struct cp_pb_field f132[] = {
+    {"active", 1, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 275},
+    {"lastScheduleTime", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 550},
+    {"lastSuccessfulTime", 5, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 550},
 };
-static const struct cp_pb_field f117[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 521},
-    {"spec", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 120},
-    {"status", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 121},
+static const struct cp_pb_field f133[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 537},
+    {"spec", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 136},
+    {"status", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 137},
 };
-static const struct cp_pb_field f118[] = {
+static const struct cp_pb_field f134[] = {
     {"type", 1, CP_PB_STRING, 0, -1},
     {"status", 2, CP_PB_STRING, 0, -1},
-    {"lastProbeTime", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 534},
-    {"lastTransitionTime", 4, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 534},
+    {"lastProbeTime", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 550},
+    {"lastTransitionTime", 4, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 550},
     {"reason", 5, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"message", 6, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f119[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 517},
-    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 117},
+static const struct cp_pb_field f135[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 533},
+    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 133},
 };
-static const struct cp_pb_field f120[] = {
+static const struct cp_pb_field f136[] = {
     {"parallelism", 1, CP_PB_INT32, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"completions", 2, CP_PB_INT32, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"activeDeadlineSeconds", 3, CP_PB_INT64, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
-    {"selector", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 514},
+    {"selector", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 530},
     {"manualSelector", 5, CP_PB_BOOL, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
-    {"template", 6, CP_PB_MESSAGE, 0, 301},
+    {"template", 6, CP_PB_MESSAGE, 0, 317},
     {"backoffLimit", 7, CP_PB_INT32, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"ttlSecondsAfterFinished", 8, CP_PB_INT32, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"completionMode", 9, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"suspend", 10, CP_PB_BOOL, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
-    {"podFailurePolicy", 11, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 123},
+    {"podFailurePolicy", 11, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 139},
     {"backoffLimitPerIndex", 12, CP_PB_INT32, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"maxFailedIndexes", 13, CP_PB_INT32, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"podReplacementPolicy", 14, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"managedBy", 15, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
-    {"successPolicy", 16, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 127},
+    {"successPolicy", 16, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 143},
 };
-static const struct cp_pb_field f121[] = {
-    {"conditions", 1, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 118},
-    {"startTime", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 534},
-    {"completionTime", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 534},
+static const struct cp_pb_field f137[] = {
+    {"conditions", 1, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 134},
+    {"startTime", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 550},
+    {"completionTime", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 550},
     {"active", 4, CP_PB_INT32, CP_PB_OMITEMPTY, -1},
     {"succeeded", 5, CP_PB_INT32, CP_PB_OMITEMPTY, -1},
     {"failed", 6, CP_PB_INT32, CP_PB_OMITEMPTY, -1},
     {"completedIndexes", 7, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
-    {"uncountedTerminatedPods", 8, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 129},
+    {"uncountedTerminatedPods", 8, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 145},
     {"ready", 9, CP_PB_INT32, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"failedIndexes", 10, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"terminating", 11, CP_PB_INT32, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f122[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 521},
-    {"spec", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 120},
+static const struct cp_pb_field f138[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 537},
+    {"spec", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 136},
 };
-static const struct cp_pb_field f123[] = {
-    {"rules", 1, CP_PB_MESSAGE, CP_PB_REPEATED, 126},
+static const struct cp_pb_field f139[] = {
+    {"rules", 1, CP_PB_MESSAGE, CP_PB_REPEATED, 142},
 };
-static const struct cp_pb_field f124[] = {
+static const struct cp_pb_field f140[] = {
     {"containerName", 1, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"operator", 2, CP_PB_STRING, 0, -1},
     {"values", 3, CP_PB_INT32, CP_PB_REPEATED, -1},
 };
-static const struct cp_pb_field f125[] = {
+static const struct cp_pb_field f141[] = {
     {"type", 1, CP_PB_STRING, 0, -1},
     {"status", 2, CP_PB_STRING, 0, -1},
 };
-static const struct cp_pb_field f126[] = {
+static const struct cp_pb_field f142[] = {
     {"action", 1, CP_PB_STRING, 0, -1},
-    {"onExitCodes", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 124},
-    {"onPodConditions", 3, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 125},
+    {"onExitCodes", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 140},
+    {"onPodConditions", 3, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 141},
 };
-static const struct cp_pb_field f127[] = {
-    {"rules", 1, CP_PB_MESSAGE, CP_PB_REPEATED, 128},
+static const struct cp_pb_field f143[] = {
+    {"rules", 1, CP_PB_MESSAGE, CP_PB_REPEATED, 144},
 };
-static const struct cp_pb_field f128[] = {
+static const struct cp_pb_field f144[] = {
     {"succeededIndexes", 1, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"succeededCount", 2, CP_PB_INT32, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f129[] = {
+static const struct cp_pb_field f145[] = {
     {"succeeded", 1, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
     {"failed", 2, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f130[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 521},
-    {"spec", 2, CP_PB_MESSAGE, 0, 133},
-    {"status", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 134},
+static const struct cp_pb_field f146[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 537},
+    {"spec", 2, CP_PB_MESSAGE, 0, 149},
+    {"status", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 150},
 };
-static const struct cp_pb_field f131[] = {
+static const struct cp_pb_field f147[] = {
     {"type", 1, CP_PB_STRING, 0, -1},
     {"reason", 2, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"message", 3, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
-    {"lastUpdateTime", 4, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 534},
-    {"lastTransitionTime", 5, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 534},
+    {"lastUpdateTime", 4, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 550},
+    {"lastTransitionTime", 5, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 550},
     {"status", 6, CP_PB_STRING, 0, -1},
 };
-static const struct cp_pb_field f132[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 517},
-    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 130},
+static const struct cp_pb_field f148[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 533},
+    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 146},
 };
-static const struct cp_pb_field f133[] = {
+static const struct cp_pb_field f149[] = {
     {"request", 1, CP_PB_BYTES, 0, -1},
     {"username", 2, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"uid", 3, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"groups", 4, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
     {"usages", 5, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
-    {"extra", 6, CP_PB_MESSAGE, CP_PB_MAP | CP_PB_OMITEMPTY, 135},
+    {"extra", 6, CP_PB_MESSAGE, CP_PB_MAP | CP_PB_OMITEMPTY, 151},
     {"signerName", 7, CP_PB_STRING, 0, -1},
     {"expirationSeconds", 8, CP_PB_INT32, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f134[] = {
-    {"conditions", 1, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 131},
+static const struct cp_pb_field f150[] = {
+    {"conditions", 1, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 147},
     {"certificate", 2, CP_PB_BYTES, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f135[] = {
+static const struct cp_pb_field f151[] = {
     {"items", 1, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f136[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 521},
-    {"spec", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 138},
+static const struct cp_pb_field f152[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 537},
+    {"spec", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 154},
 };
-static const struct cp_pb_field f137[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 517},
-    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 136},
+static const struct cp_pb_field f153[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 533},
+    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 152},
 };
-static const struct cp_pb_field f138[] = {
+static const struct cp_pb_field f154[] = {
     {"holderIdentity", 1, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"leaseDurationSeconds", 2, CP_PB_INT32, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
-    {"acquireTime", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 520},
-    {"renewTime", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 520},
+    {"acquireTime", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 536},
+    {"renewTime", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 536},
     {"leaseTransitions", 5, CP_PB_INT32, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"strategy", 6, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"preferredHolder", 7, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f139[] = {
+static const struct cp_pb_field f155[] = {
     {"volumeID", 1, CP_PB_STRING, 0, -1},
     {"fsType", 2, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"partition", 3, CP_PB_INT32, CP_PB_OMITEMPTY, -1},
     {"readOnly", 4, CP_PB_BOOL, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f140[] = {
-    {"nodeAffinity", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 241},
-    {"podAffinity", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 274},
-    {"podAntiAffinity", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 276},
+static const struct cp_pb_field f156[] = {
+    {"nodeAffinity", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 257},
+    {"podAffinity", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 290},
+    {"podAntiAffinity", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 292},
 };
-static const struct cp_pb_field f141[] = {
+static const struct cp_pb_field f157[] = {
     {"type", 1, CP_PB_STRING, 0, -1},
     {"localhostProfile", 2, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f142[] = {
+static const struct cp_pb_field f158[] = {
     {"name", 1, CP_PB_STRING, 0, -1},
     {"devicePath", 2, CP_PB_STRING, 0, -1},
 };
-static const struct cp_pb_field f143[] = {
-    {"preferAvoidPods", 1, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 305},
+static const struct cp_pb_field f159[] = {
+    {"preferAvoidPods", 1, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 321},
 };
-static const struct cp_pb_field f144[] = {
+static const struct cp_pb_field f160[] = {
     {"diskName", 1, CP_PB_STRING, 0, -1},
     {"diskURI", 2, CP_PB_STRING, 0, -1},
     {"cachingMode", 3, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
@@ -824,437 +907,437 @@ static const struct cp_pb_field f144[] = {
     {"readOnly", 5, CP_PB_BOOL, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"kind", 6, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f145[] = {
+static const struct cp_pb_field f161[] = {
     {"secretName", 1, CP_PB_STRING, 0, -1},
     {"shareName", 2, CP_PB_STRING, 0, -1},
     {"readOnly", 3, CP_PB_BOOL, CP_PB_OMITEMPTY, -1},
     {"secretNamespace", 4, CP_PB_STRING, CP_PB_POINTER, -1},
 };
-static const struct cp_pb_field f146[] = {
+static const struct cp_pb_field f162[] = {
     {"secretName", 1, CP_PB_STRING, 0, -1},
     {"shareName", 2, CP_PB_STRING, 0, -1},
     {"readOnly", 3, CP_PB_BOOL, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f147[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 521},
-    {"target", 2, CP_PB_MESSAGE, 0, 259},
+static const struct cp_pb_field f163[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 537},
+    {"target", 2, CP_PB_MESSAGE, 0, 275},
 };
-static const struct cp_pb_field f148[] = {
+static const struct cp_pb_field f164[] = {
     {"driver", 1, CP_PB_STRING, 0, -1},
     {"volumeHandle", 2, CP_PB_STRING, 0, -1},
     {"readOnly", 3, CP_PB_BOOL, CP_PB_OMITEMPTY, -1},
     {"fsType", 4, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"volumeAttributes", 5, CP_PB_STRING, CP_PB_MAP | CP_PB_OMITEMPTY, -1},
-    {"controllerPublishSecretRef", 6, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 339},
-    {"nodeStageSecretRef", 7, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 339},
-    {"nodePublishSecretRef", 8, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 339},
-    {"controllerExpandSecretRef", 9, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 339},
-    {"nodeExpandSecretRef", 10, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 339},
+    {"controllerPublishSecretRef", 6, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 355},
+    {"nodeStageSecretRef", 7, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 355},
+    {"nodePublishSecretRef", 8, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 355},
+    {"controllerExpandSecretRef", 9, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 355},
+    {"nodeExpandSecretRef", 10, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 355},
 };
-static const struct cp_pb_field f149[] = {
+static const struct cp_pb_field f165[] = {
     {"driver", 1, CP_PB_STRING, 0, -1},
     {"readOnly", 2, CP_PB_BOOL, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"fsType", 3, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"volumeAttributes", 4, CP_PB_STRING, CP_PB_MAP | CP_PB_OMITEMPTY, -1},
-    {"nodePublishSecretRef", 5, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 230},
+    {"nodePublishSecretRef", 5, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 246},
 };
-static const struct cp_pb_field f150[] = {
+static const struct cp_pb_field f166[] = {
     {"add", 1, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
     {"drop", 2, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f151[] = {
+static const struct cp_pb_field f167[] = {
     {"monitors", 1, CP_PB_STRING, CP_PB_REPEATED, -1},
     {"path", 2, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"user", 3, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"secretFile", 4, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
-    {"secretRef", 5, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 339},
+    {"secretRef", 5, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 355},
     {"readOnly", 6, CP_PB_BOOL, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f152[] = {
+static const struct cp_pb_field f168[] = {
     {"monitors", 1, CP_PB_STRING, CP_PB_REPEATED, -1},
     {"path", 2, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"user", 3, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"secretFile", 4, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
-    {"secretRef", 5, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 230},
+    {"secretRef", 5, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 246},
     {"readOnly", 6, CP_PB_BOOL, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f153[] = {
+static const struct cp_pb_field f169[] = {
     {"volumeID", 1, CP_PB_STRING, 0, -1},
     {"fsType", 2, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"readOnly", 3, CP_PB_BOOL, CP_PB_OMITEMPTY, -1},
-    {"secretRef", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 339},
+    {"secretRef", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 355},
 };
-static const struct cp_pb_field f154[] = {
+static const struct cp_pb_field f170[] = {
     {"volumeID", 1, CP_PB_STRING, 0, -1},
     {"fsType", 2, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"readOnly", 3, CP_PB_BOOL, CP_PB_OMITEMPTY, -1},
-    {"secretRef", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 230},
+    {"secretRef", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 246},
 };
-static const struct cp_pb_field f155[] = {
+static const struct cp_pb_field f171[] = {
     {"timeoutSeconds", 1, CP_PB_INT32, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f156[] = {
+static const struct cp_pb_field f172[] = {
     {"name", 1, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"signerName", 2, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
-    {"labelSelector", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 514},
+    {"labelSelector", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 530},
     {"path", 4, CP_PB_STRING, 0, -1},
     {"optional", 5, CP_PB_BOOL, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f157[] = {
+static const struct cp_pb_field f173[] = {
     {"type", 1, CP_PB_STRING, 0, -1},
     {"status", 2, CP_PB_STRING, 0, -1},
     {"message", 3, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"error", 4, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f158[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 521},
-    {"conditions", 2, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 157},
+static const struct cp_pb_field f174[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 537},
+    {"conditions", 2, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 173},
 };
-static const struct cp_pb_field f159[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 517},
-    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 158},
+static const struct cp_pb_field f175[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 533},
+    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 174},
 };
-static const struct cp_pb_field f160[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 521},
+static const struct cp_pb_field f176[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 537},
     {"data", 2, CP_PB_STRING, CP_PB_MAP | CP_PB_OMITEMPTY, -1},
     {"binaryData", 3, CP_PB_BYTES, CP_PB_MAP | CP_PB_OMITEMPTY, -1},
     {"immutable", 4, CP_PB_BOOL, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f161[] = {
-    {"localObjectReference", 1, CP_PB_MESSAGE, CP_PB_INLINE, 230},
+static const struct cp_pb_field f177[] = {
+    {"localObjectReference", 1, CP_PB_MESSAGE, CP_PB_INLINE, 246},
     {"optional", 2, CP_PB_BOOL, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f162[] = {
-    {"localObjectReference", 1, CP_PB_MESSAGE, CP_PB_INLINE, 230},
+static const struct cp_pb_field f178[] = {
+    {"localObjectReference", 1, CP_PB_MESSAGE, CP_PB_INLINE, 246},
     {"key", 2, CP_PB_STRING, 0, -1},
     {"optional", 3, CP_PB_BOOL, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f163[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 517},
-    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 160},
+static const struct cp_pb_field f179[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 533},
+    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 176},
 };
-static const struct cp_pb_field f164[] = {
+static const struct cp_pb_field f180[] = {
     {"namespace", 1, CP_PB_STRING, 0, -1},
     {"name", 2, CP_PB_STRING, 0, -1},
     {"uid", 3, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"resourceVersion", 4, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"kubeletConfigKey", 5, CP_PB_STRING, 0, -1},
 };
-static const struct cp_pb_field f165[] = {
-    {"localObjectReference", 1, CP_PB_MESSAGE, CP_PB_INLINE, 230},
-    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 219},
+static const struct cp_pb_field f181[] = {
+    {"localObjectReference", 1, CP_PB_MESSAGE, CP_PB_INLINE, 246},
+    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 235},
     {"optional", 4, CP_PB_BOOL, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f166[] = {
-    {"localObjectReference", 1, CP_PB_MESSAGE, CP_PB_INLINE, 230},
-    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 219},
+static const struct cp_pb_field f182[] = {
+    {"localObjectReference", 1, CP_PB_MESSAGE, CP_PB_INLINE, 246},
+    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 235},
     {"defaultMode", 3, CP_PB_INT32, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"optional", 4, CP_PB_BOOL, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f167[] = {
+static const struct cp_pb_field f183[] = {
     {"name", 1, CP_PB_STRING, 0, -1},
     {"image", 2, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"command", 3, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
     {"args", 4, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
     {"workingDir", 5, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
-    {"ports", 6, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 170},
-    {"env", 7, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 191},
-    {"resources", 8, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 326},
-    {"volumeMounts", 9, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 367},
-    {"livenessProbe", 10, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 307},
-    {"readinessProbe", 11, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 307},
-    {"lifecycle", 12, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 220},
+    {"ports", 6, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 186},
+    {"env", 7, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 207},
+    {"resources", 8, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 342},
+    {"volumeMounts", 9, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 383},
+    {"livenessProbe", 10, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 323},
+    {"readinessProbe", 11, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 323},
+    {"lifecycle", 12, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 236},
     {"terminationMessagePath", 13, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"imagePullPolicy", 14, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
-    {"securityContext", 15, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 341},
+    {"securityContext", 15, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 357},
     {"stdin", 16, CP_PB_BOOL, CP_PB_OMITEMPTY, -1},
     {"stdinOnce", 17, CP_PB_BOOL, CP_PB_OMITEMPTY, -1},
     {"tty", 18, CP_PB_BOOL, CP_PB_OMITEMPTY, -1},
-    {"envFrom", 19, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 190},
+    {"envFrom", 19, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 206},
     {"terminationMessagePolicy", 20, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
-    {"volumeDevices", 21, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 366},
-    {"startupProbe", 22, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 307},
-    {"resizePolicy", 23, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 171},
+    {"volumeDevices", 21, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 382},
+    {"startupProbe", 22, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 323},
+    {"resizePolicy", 23, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 187},
     {"restartPolicy", 24, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
-    {"restartPolicyRules", 25, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 172},
+    {"restartPolicyRules", 25, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 188},
 };
-static const struct cp_pb_field f168[] = {
+static const struct cp_pb_field f184[] = {
     {"containerName", 1, CP_PB_STRING, 0, -1},
     {"resourceName", 2, CP_PB_STRING, 0, -1},
     {"requestName", 3, CP_PB_STRING, 0, -1},
 };
-static const struct cp_pb_field f169[] = {
+static const struct cp_pb_field f185[] = {
     {"names", 1, CP_PB_STRING, CP_PB_REPEATED, -1},
     {"sizeBytes", 2, CP_PB_INT64, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f170[] = {
+static const struct cp_pb_field f186[] = {
     {"name", 1, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"hostPort", 2, CP_PB_INT32, CP_PB_OMITEMPTY, -1},
     {"containerPort", 3, CP_PB_INT32, 0, -1},
     {"protocol", 4, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"hostIP", 5, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f171[] = {
+static const struct cp_pb_field f187[] = {
     {"resourceName", 1, CP_PB_STRING, 0, -1},
     {"restartPolicy", 2, CP_PB_STRING, 0, -1},
 };
-static const struct cp_pb_field f172[] = {
+static const struct cp_pb_field f188[] = {
     {"action", 1, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
-    {"exitCodes", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 173},
+    {"exitCodes", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 189},
 };
-static const struct cp_pb_field f173[] = {
+static const struct cp_pb_field f189[] = {
     {"operator", 1, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"values", 2, CP_PB_INT32, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f174[] = {
-    {"waiting", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 177},
-    {"running", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 175},
-    {"terminated", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 176},
+static const struct cp_pb_field f190[] = {
+    {"waiting", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 193},
+    {"running", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 191},
+    {"terminated", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 192},
 };
-static const struct cp_pb_field f175[] = {
-    {"startedAt", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 534},
+static const struct cp_pb_field f191[] = {
+    {"startedAt", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 550},
 };
-static const struct cp_pb_field f176[] = {
+static const struct cp_pb_field f192[] = {
     {"exitCode", 1, CP_PB_INT32, 0, -1},
     {"signal", 2, CP_PB_INT32, CP_PB_OMITEMPTY, -1},
     {"reason", 3, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"message", 4, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
-    {"startedAt", 5, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 534},
-    {"finishedAt", 6, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 534},
+    {"startedAt", 5, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 550},
+    {"finishedAt", 6, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 550},
     {"containerID", 7, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f177[] = {
+static const struct cp_pb_field f193[] = {
     {"reason", 1, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"message", 2, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f178[] = {
+static const struct cp_pb_field f194[] = {
     {"name", 1, CP_PB_STRING, 0, -1},
-    {"state", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 174},
-    {"lastState", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 174},
+    {"state", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 190},
+    {"lastState", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 190},
     {"ready", 4, CP_PB_BOOL, 0, -1},
     {"restartCount", 5, CP_PB_INT32, 0, -1},
     {"image", 6, CP_PB_STRING, 0, -1},
     {"imageID", 7, CP_PB_STRING, 0, -1},
     {"containerID", 8, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"started", 9, CP_PB_BOOL, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
-    {"allocatedResources", 10, CP_PB_MESSAGE, CP_PB_MAP | CP_PB_OMITEMPTY, 493},
-    {"resources", 11, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 326},
-    {"volumeMounts", 12, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 368},
-    {"user", 13, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 179},
-    {"allocatedResourcesStatus", 14, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 327},
+    {"allocatedResources", 10, CP_PB_MESSAGE, CP_PB_MAP | CP_PB_OMITEMPTY, 509},
+    {"resources", 11, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 342},
+    {"volumeMounts", 12, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 384},
+    {"user", 13, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 195},
+    {"allocatedResourcesStatus", 14, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 343},
     {"stopSignal", 15, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f179[] = {
-    {"linux", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 226},
+static const struct cp_pb_field f195[] = {
+    {"linux", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 242},
 };
-static const struct cp_pb_field f180[] = {
+static const struct cp_pb_field f196[] = {
     {"Port", 1, CP_PB_INT32, 0, -1},
 };
-static const struct cp_pb_field f181[] = {
-    {"items", 1, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 182},
+static const struct cp_pb_field f197[] = {
+    {"items", 1, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 198},
 };
-static const struct cp_pb_field f182[] = {
+static const struct cp_pb_field f198[] = {
     {"path", 1, CP_PB_STRING, 0, -1},
-    {"fieldRef", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 258},
-    {"resourceFieldRef", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 320},
+    {"fieldRef", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 274},
+    {"resourceFieldRef", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 336},
     {"mode", 4, CP_PB_INT32, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f183[] = {
-    {"items", 1, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 182},
+static const struct cp_pb_field f199[] = {
+    {"items", 1, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 198},
     {"defaultMode", 2, CP_PB_INT32, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f184[] = {
+static const struct cp_pb_field f200[] = {
     {"medium", 1, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
-    {"sizeLimit", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 493},
+    {"sizeLimit", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 509},
 };
-static const struct cp_pb_field f185[] = {
+static const struct cp_pb_field f201[] = {
     {"ip", 1, CP_PB_STRING, 0, -1},
-    {"targetRef", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 259},
+    {"targetRef", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 275},
     {"hostname", 3, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"nodeName", 4, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f186[] = {
+static const struct cp_pb_field f202[] = {
     {"name", 1, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"port", 2, CP_PB_INT32, 0, -1},
     {"protocol", 3, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"appProtocol", 4, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f187[] = {
-    {"addresses", 1, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 185},
-    {"notReadyAddresses", 2, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 185},
-    {"ports", 3, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 186},
+static const struct cp_pb_field f203[] = {
+    {"addresses", 1, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 201},
+    {"notReadyAddresses", 2, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 201},
+    {"ports", 3, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 202},
 };
-static const struct cp_pb_field f188[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 521},
-    {"subsets", 2, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 187},
+static const struct cp_pb_field f204[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 537},
+    {"subsets", 2, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 203},
 };
-static const struct cp_pb_field f189[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 517},
-    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 188},
+static const struct cp_pb_field f205[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 533},
+    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 204},
 };
-static const struct cp_pb_field f190[] = {
+static const struct cp_pb_field f206[] = {
     {"prefix", 1, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
-    {"configMapRef", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 161},
-    {"secretRef", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 335},
+    {"configMapRef", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 177},
+    {"secretRef", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 351},
 };
-static const struct cp_pb_field f191[] = {
+static const struct cp_pb_field f207[] = {
     {"name", 1, CP_PB_STRING, 0, -1},
     {"value", 2, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
-    {"valueFrom", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 192},
+    {"valueFrom", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 208},
 };
-static const struct cp_pb_field f192[] = {
-    {"fieldRef", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 258},
-    {"resourceFieldRef", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 320},
-    {"configMapKeyRef", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 162},
-    {"secretKeyRef", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 336},
-    {"fileKeyRef", 5, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 202},
+static const struct cp_pb_field f208[] = {
+    {"fieldRef", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 274},
+    {"resourceFieldRef", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 336},
+    {"configMapKeyRef", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 178},
+    {"secretKeyRef", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 352},
+    {"fileKeyRef", 5, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 218},
 };
-static const struct cp_pb_field f193[] = {
-    {"ephemeralContainerCommon", 1, CP_PB_MESSAGE, CP_PB_INLINE, 194},
+static const struct cp_pb_field f209[] = {
+    {"ephemeralContainerCommon", 1, CP_PB_MESSAGE, CP_PB_INLINE, 210},
     {"targetContainerName", 2, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f194[] = {
+static const struct cp_pb_field f210[] = {
     {"name", 1, CP_PB_STRING, 0, -1},
     {"image", 2, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"command", 3, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
     {"args", 4, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
     {"workingDir", 5, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
-    {"ports", 6, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 170},
-    {"env", 7, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 191},
-    {"resources", 8, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 326},
-    {"volumeMounts", 9, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 367},
-    {"livenessProbe", 10, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 307},
-    {"readinessProbe", 11, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 307},
-    {"lifecycle", 12, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 220},
+    {"ports", 6, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 186},
+    {"env", 7, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 207},
+    {"resources", 8, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 342},
+    {"volumeMounts", 9, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 383},
+    {"livenessProbe", 10, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 323},
+    {"readinessProbe", 11, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 323},
+    {"lifecycle", 12, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 236},
     {"terminationMessagePath", 13, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"imagePullPolicy", 14, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
-    {"securityContext", 15, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 341},
+    {"securityContext", 15, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 357},
     {"stdin", 16, CP_PB_BOOL, CP_PB_OMITEMPTY, -1},
     {"stdinOnce", 17, CP_PB_BOOL, CP_PB_OMITEMPTY, -1},
     {"tty", 18, CP_PB_BOOL, CP_PB_OMITEMPTY, -1},
-    {"envFrom", 19, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 190},
+    {"envFrom", 19, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 206},
     {"terminationMessagePolicy", 20, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
-    {"volumeDevices", 21, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 366},
-    {"startupProbe", 22, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 307},
-    {"resizePolicy", 23, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 171},
+    {"volumeDevices", 21, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 382},
+    {"startupProbe", 22, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 323},
+    {"resizePolicy", 23, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 187},
     {"restartPolicy", 24, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
-    {"restartPolicyRules", 25, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 172},
+    {"restartPolicyRules", 25, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 188},
 };
-static const struct cp_pb_field f195[] = {
-    {"volumeClaimTemplate", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 266},
+static const struct cp_pb_field f211[] = {
+    {"volumeClaimTemplate", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 282},
 };
-static const struct cp_pb_field f196[] = {
-    {"metadata", 1, CP_PB_MESSAGE, 0, 521},
-    {"involvedObject", 2, CP_PB_MESSAGE, 0, 259},
+static const struct cp_pb_field f212[] = {
+    {"metadata", 1, CP_PB_MESSAGE, 0, 537},
+    {"involvedObject", 2, CP_PB_MESSAGE, 0, 275},
     {"reason", 3, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"message", 4, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
-    {"source", 5, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 199},
-    {"firstTimestamp", 6, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 534},
-    {"lastTimestamp", 7, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 534},
+    {"source", 5, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 215},
+    {"firstTimestamp", 6, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 550},
+    {"lastTimestamp", 7, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 550},
     {"count", 8, CP_PB_INT32, CP_PB_OMITEMPTY, -1},
     {"type", 9, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
-    {"eventTime", 10, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 520},
-    {"series", 11, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 198},
+    {"eventTime", 10, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 536},
+    {"series", 11, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 214},
     {"action", 12, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
-    {"related", 13, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 259},
+    {"related", 13, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 275},
     {"reportingComponent", 14, CP_PB_STRING, 0, -1},
     {"reportingInstance", 15, CP_PB_STRING, 0, -1},
 };
-static const struct cp_pb_field f197[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 517},
-    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 196},
+static const struct cp_pb_field f213[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 533},
+    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 212},
 };
-static const struct cp_pb_field f198[] = {
+static const struct cp_pb_field f214[] = {
     {"count", 1, CP_PB_INT32, CP_PB_OMITEMPTY, -1},
-    {"lastObservedTime", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 520},
+    {"lastObservedTime", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 536},
 };
-static const struct cp_pb_field f199[] = {
+static const struct cp_pb_field f215[] = {
     {"component", 1, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"host", 2, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f200[] = {
+static const struct cp_pb_field f216[] = {
     {"command", 1, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f201[] = {
+static const struct cp_pb_field f217[] = {
     {"targetWWNs", 1, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
     {"lun", 2, CP_PB_INT32, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"fsType", 3, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"readOnly", 4, CP_PB_BOOL, CP_PB_OMITEMPTY, -1},
     {"wwids", 5, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f202[] = {
+static const struct cp_pb_field f218[] = {
     {"volumeName", 1, CP_PB_STRING, 0, -1},
     {"path", 2, CP_PB_STRING, 0, -1},
     {"key", 3, CP_PB_STRING, 0, -1},
     {"optional", 4, CP_PB_BOOL, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f203[] = {
+static const struct cp_pb_field f219[] = {
     {"driver", 1, CP_PB_STRING, 0, -1},
     {"fsType", 2, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
-    {"secretRef", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 339},
+    {"secretRef", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 355},
     {"readOnly", 4, CP_PB_BOOL, CP_PB_OMITEMPTY, -1},
     {"options", 5, CP_PB_STRING, CP_PB_MAP | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f204[] = {
+static const struct cp_pb_field f220[] = {
     {"driver", 1, CP_PB_STRING, 0, -1},
     {"fsType", 2, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
-    {"secretRef", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 230},
+    {"secretRef", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 246},
     {"readOnly", 4, CP_PB_BOOL, CP_PB_OMITEMPTY, -1},
     {"options", 5, CP_PB_STRING, CP_PB_MAP | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f205[] = {
+static const struct cp_pb_field f221[] = {
     {"datasetName", 1, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"datasetUUID", 2, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f206[] = {
+static const struct cp_pb_field f222[] = {
     {"pdName", 1, CP_PB_STRING, 0, -1},
     {"fsType", 2, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"partition", 3, CP_PB_INT32, CP_PB_OMITEMPTY, -1},
     {"readOnly", 4, CP_PB_BOOL, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f207[] = {
+static const struct cp_pb_field f223[] = {
     {"port", 1, CP_PB_INT32, 0, -1},
     {"service", 2, CP_PB_STRING, CP_PB_POINTER, -1},
 };
-static const struct cp_pb_field f208[] = {
+static const struct cp_pb_field f224[] = {
     {"repository", 1, CP_PB_STRING, 0, -1},
     {"revision", 2, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"directory", 3, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f209[] = {
+static const struct cp_pb_field f225[] = {
     {"endpoints", 1, CP_PB_STRING, 0, -1},
     {"path", 2, CP_PB_STRING, 0, -1},
     {"readOnly", 3, CP_PB_BOOL, CP_PB_OMITEMPTY, -1},
     {"endpointsNamespace", 4, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f210[] = {
+static const struct cp_pb_field f226[] = {
     {"endpoints", 1, CP_PB_STRING, 0, -1},
     {"path", 2, CP_PB_STRING, 0, -1},
     {"readOnly", 3, CP_PB_BOOL, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f211[] = {
+static const struct cp_pb_field f227[] = {
     {"path", 1, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
-    {"port", 2, CP_PB_MESSAGE, 0, 543},
+    {"port", 2, CP_PB_MESSAGE, 0, 559},
     {"host", 3, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"scheme", 4, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
-    {"httpHeaders", 5, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 212},
+    {"httpHeaders", 5, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 228},
 };
-static const struct cp_pb_field f212[] = {
+static const struct cp_pb_field f228[] = {
     {"name", 1, CP_PB_STRING, 0, -1},
     {"value", 2, CP_PB_STRING, 0, -1},
 };
-static const struct cp_pb_field f213[] = {
+static const struct cp_pb_field f229[] = {
     {"ip", 1, CP_PB_STRING, 0, -1},
     {"hostnames", 2, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f214[] = {
+static const struct cp_pb_field f230[] = {
     {"ip", 1, CP_PB_STRING, 0, -1},
 };
-static const struct cp_pb_field f215[] = {
+static const struct cp_pb_field f231[] = {
     {"path", 1, CP_PB_STRING, 0, -1},
     {"type", 2, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f216[] = {
+static const struct cp_pb_field f232[] = {
     {"targetPortal", 1, CP_PB_STRING, 0, -1},
     {"iqn", 2, CP_PB_STRING, 0, -1},
     {"lun", 3, CP_PB_INT32, 0, -1},
@@ -1263,11 +1346,11 @@ static const struct cp_pb_field f216[] = {
     {"readOnly", 6, CP_PB_BOOL, CP_PB_OMITEMPTY, -1},
     {"portals", 7, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
     {"chapAuthDiscovery", 8, CP_PB_BOOL, CP_PB_OMITEMPTY, -1},
-    {"secretRef", 10, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 339},
+    {"secretRef", 10, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 355},
     {"chapAuthSession", 11, CP_PB_BOOL, CP_PB_OMITEMPTY, -1},
     {"initiatorName", 12, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f217[] = {
+static const struct cp_pb_field f233[] = {
     {"targetPortal", 1, CP_PB_STRING, 0, -1},
     {"iqn", 2, CP_PB_STRING, 0, -1},
     {"lun", 3, CP_PB_INT32, 0, -1},
@@ -1276,197 +1359,197 @@ static const struct cp_pb_field f217[] = {
     {"readOnly", 6, CP_PB_BOOL, CP_PB_OMITEMPTY, -1},
     {"portals", 7, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
     {"chapAuthDiscovery", 8, CP_PB_BOOL, CP_PB_OMITEMPTY, -1},
-    {"secretRef", 10, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 230},
+    {"secretRef", 10, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 246},
     {"chapAuthSession", 11, CP_PB_BOOL, CP_PB_OMITEMPTY, -1},
     {"initiatorName", 12, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f218[] = {
+static const struct cp_pb_field f234[] = {
     {"reference", 1, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"pullPolicy", 2, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f219[] = {
+static const struct cp_pb_field f235[] = {
     {"key", 1, CP_PB_STRING, 0, -1},
     {"path", 2, CP_PB_STRING, 0, -1},
     {"mode", 3, CP_PB_INT32, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f220[] = {
-    {"postStart", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 221},
-    {"preStop", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 221},
+static const struct cp_pb_field f236[] = {
+    {"postStart", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 237},
+    {"preStop", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 237},
     {"stopSignal", 3, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f221[] = {
-    {"exec", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 200},
-    {"httpGet", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 211},
-    {"tcpSocket", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 357},
-    {"sleep", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 353},
+static const struct cp_pb_field f237[] = {
+    {"exec", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 216},
+    {"httpGet", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 227},
+    {"tcpSocket", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 373},
+    {"sleep", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 369},
 };
-static const struct cp_pb_field f222[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 521},
-    {"spec", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 225},
+static const struct cp_pb_field f238[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 537},
+    {"spec", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 241},
 };
-static const struct cp_pb_field f223[] = {
+static const struct cp_pb_field f239[] = {
     {"type", 1, CP_PB_STRING, 0, -1},
-    {"max", 2, CP_PB_MESSAGE, CP_PB_MAP | CP_PB_OMITEMPTY, 493},
-    {"min", 3, CP_PB_MESSAGE, CP_PB_MAP | CP_PB_OMITEMPTY, 493},
-    {"default", 4, CP_PB_MESSAGE, CP_PB_MAP | CP_PB_OMITEMPTY, 493},
-    {"defaultRequest", 5, CP_PB_MESSAGE, CP_PB_MAP | CP_PB_OMITEMPTY, 493},
-    {"maxLimitRequestRatio", 6, CP_PB_MESSAGE, CP_PB_MAP | CP_PB_OMITEMPTY, 493},
+    {"max", 2, CP_PB_MESSAGE, CP_PB_MAP | CP_PB_OMITEMPTY, 509},
+    {"min", 3, CP_PB_MESSAGE, CP_PB_MAP | CP_PB_OMITEMPTY, 509},
+    {"default", 4, CP_PB_MESSAGE, CP_PB_MAP | CP_PB_OMITEMPTY, 509},
+    {"defaultRequest", 5, CP_PB_MESSAGE, CP_PB_MAP | CP_PB_OMITEMPTY, 509},
+    {"maxLimitRequestRatio", 6, CP_PB_MESSAGE, CP_PB_MAP | CP_PB_OMITEMPTY, 509},
 };
-static const struct cp_pb_field f224[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 517},
-    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 222},
+static const struct cp_pb_field f240[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 533},
+    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 238},
 };
-static const struct cp_pb_field f225[] = {
-    {"limits", 1, CP_PB_MESSAGE, CP_PB_REPEATED, 223},
+static const struct cp_pb_field f241[] = {
+    {"limits", 1, CP_PB_MESSAGE, CP_PB_REPEATED, 239},
 };
-static const struct cp_pb_field f226[] = {
+static const struct cp_pb_field f242[] = {
     {"uid", 1, CP_PB_INT64, 0, -1},
     {"gid", 2, CP_PB_INT64, 0, -1},
     {"supplementalGroups", 3, CP_PB_INT64, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f227[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 517},
-    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 540},
+static const struct cp_pb_field f243[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 533},
+    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 556},
 };
-static const struct cp_pb_field f228[] = {
+static const struct cp_pb_field f244[] = {
     {"ip", 1, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"hostname", 2, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"ipMode", 3, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
-    {"ports", 4, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 302},
+    {"ports", 4, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 318},
 };
-static const struct cp_pb_field f229[] = {
-    {"ingress", 1, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 228},
+static const struct cp_pb_field f245[] = {
+    {"ingress", 1, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 244},
 };
-static const struct cp_pb_field f230[] = {
+static const struct cp_pb_field f246[] = {
     {"name", 1, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f231[] = {
+static const struct cp_pb_field f247[] = {
     {"path", 1, CP_PB_STRING, 0, -1},
     {"fsType", 2, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f232[] = {
+static const struct cp_pb_field f248[] = {
     {"targetVolumeAttributesClassName", 1, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"status", 2, CP_PB_STRING, 0, -1},
 };
-static const struct cp_pb_field f233[] = {
+static const struct cp_pb_field f249[] = {
     {"server", 1, CP_PB_STRING, 0, -1},
     {"path", 2, CP_PB_STRING, 0, -1},
     {"readOnly", 3, CP_PB_BOOL, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f234[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 521},
-    {"spec", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 237},
-    {"status", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 238},
+static const struct cp_pb_field f250[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 537},
+    {"spec", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 253},
+    {"status", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 254},
 };
-static const struct cp_pb_field f235[] = {
+static const struct cp_pb_field f251[] = {
     {"type", 1, CP_PB_STRING, 0, -1},
     {"status", 2, CP_PB_STRING, 0, -1},
-    {"lastTransitionTime", 4, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 534},
+    {"lastTransitionTime", 4, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 550},
     {"reason", 5, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"message", 6, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f236[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 517},
-    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 234},
+static const struct cp_pb_field f252[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 533},
+    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 250},
 };
-static const struct cp_pb_field f237[] = {
+static const struct cp_pb_field f253[] = {
     {"finalizers", 1, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f238[] = {
+static const struct cp_pb_field f254[] = {
     {"phase", 1, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
-    {"conditions", 2, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 235},
+    {"conditions", 2, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 251},
 };
-static const struct cp_pb_field f239[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 521},
-    {"spec", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 254},
-    {"status", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 255},
+static const struct cp_pb_field f255[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 537},
+    {"spec", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 270},
+    {"status", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 271},
 };
-static const struct cp_pb_field f240[] = {
+static const struct cp_pb_field f256[] = {
     {"type", 1, CP_PB_STRING, 0, -1},
     {"address", 2, CP_PB_STRING, 0, -1},
 };
-static const struct cp_pb_field f241[] = {
-    {"requiredDuringSchedulingIgnoredDuringExecution", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 251},
-    {"preferredDuringSchedulingIgnoredDuringExecution", 2, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 306},
+static const struct cp_pb_field f257[] = {
+    {"requiredDuringSchedulingIgnoredDuringExecution", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 267},
+    {"preferredDuringSchedulingIgnoredDuringExecution", 2, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 322},
 };
-static const struct cp_pb_field f242[] = {
+static const struct cp_pb_field f258[] = {
     {"type", 1, CP_PB_STRING, 0, -1},
     {"status", 2, CP_PB_STRING, 0, -1},
-    {"lastHeartbeatTime", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 534},
-    {"lastTransitionTime", 4, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 534},
+    {"lastHeartbeatTime", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 550},
+    {"lastTransitionTime", 4, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 550},
     {"reason", 5, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"message", 6, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f243[] = {
-    {"configMap", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 164},
+static const struct cp_pb_field f259[] = {
+    {"configMap", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 180},
 };
-static const struct cp_pb_field f244[] = {
-    {"assigned", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 243},
-    {"active", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 243},
-    {"lastKnownGood", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 243},
+static const struct cp_pb_field f260[] = {
+    {"assigned", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 259},
+    {"active", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 259},
+    {"lastKnownGood", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 259},
     {"error", 4, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f245[] = {
-    {"kubeletEndpoint", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 180},
+static const struct cp_pb_field f261[] = {
+    {"kubeletEndpoint", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 196},
 };
-static const struct cp_pb_field f246[] = {
+static const struct cp_pb_field f262[] = {
     {"supplementalGroupsPolicy", 1, CP_PB_BOOL, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f247[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 517},
-    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 239},
+static const struct cp_pb_field f263[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 533},
+    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 255},
 };
-static const struct cp_pb_field f248[] = {
+static const struct cp_pb_field f264[] = {
     {"path", 1, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f249[] = {
+static const struct cp_pb_field f265[] = {
     {"name", 1, CP_PB_STRING, 0, -1},
-    {"features", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 250},
+    {"features", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 266},
 };
-static const struct cp_pb_field f250[] = {
+static const struct cp_pb_field f266[] = {
     {"recursiveReadOnlyMounts", 1, CP_PB_BOOL, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"userNamespaces", 2, CP_PB_BOOL, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f251[] = {
-    {"nodeSelectorTerms", 1, CP_PB_MESSAGE, CP_PB_REPEATED, 253},
+static const struct cp_pb_field f267[] = {
+    {"nodeSelectorTerms", 1, CP_PB_MESSAGE, CP_PB_REPEATED, 269},
 };
-static const struct cp_pb_field f252[] = {
+static const struct cp_pb_field f268[] = {
     {"key", 1, CP_PB_STRING, 0, -1},
     {"operator", 2, CP_PB_STRING, 0, -1},
     {"values", 3, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f253[] = {
-    {"matchExpressions", 1, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 252},
-    {"matchFields", 2, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 252},
+static const struct cp_pb_field f269[] = {
+    {"matchExpressions", 1, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 268},
+    {"matchFields", 2, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 268},
 };
-static const struct cp_pb_field f254[] = {
+static const struct cp_pb_field f270[] = {
     {"podCIDR", 1, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"externalID", 2, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"providerID", 3, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"unschedulable", 4, CP_PB_BOOL, CP_PB_OMITEMPTY, -1},
-    {"taints", 5, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 358},
-    {"configSource", 6, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 243},
+    {"taints", 5, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 374},
+    {"configSource", 6, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 259},
     {"podCIDRs", 7, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f255[] = {
-    {"capacity", 1, CP_PB_MESSAGE, CP_PB_MAP | CP_PB_OMITEMPTY, 493},
-    {"allocatable", 2, CP_PB_MESSAGE, CP_PB_MAP | CP_PB_OMITEMPTY, 493},
+static const struct cp_pb_field f271[] = {
+    {"capacity", 1, CP_PB_MESSAGE, CP_PB_MAP | CP_PB_OMITEMPTY, 509},
+    {"allocatable", 2, CP_PB_MESSAGE, CP_PB_MAP | CP_PB_OMITEMPTY, 509},
     {"phase", 3, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
-    {"conditions", 4, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 242},
-    {"addresses", 5, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 240},
-    {"daemonEndpoints", 6, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 245},
-    {"nodeInfo", 7, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 257},
-    {"images", 8, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 169},
+    {"conditions", 4, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 258},
+    {"addresses", 5, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 256},
+    {"daemonEndpoints", 6, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 261},
+    {"nodeInfo", 7, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 273},
+    {"images", 8, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 185},
     {"volumesInUse", 9, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
-    {"volumesAttached", 10, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 142},
-    {"config", 11, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 244},
-    {"runtimeHandlers", 12, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 249},
-    {"features", 13, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 246},
+    {"volumesAttached", 10, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 158},
+    {"config", 11, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 260},
+    {"runtimeHandlers", 12, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 265},
+    {"features", 13, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 262},
 };
-static const struct cp_pb_field f256[] = {
+static const struct cp_pb_field f272[] = {
     {"capacity", 1, CP_PB_INT64, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f257[] = {
+static const struct cp_pb_field f273[] = {
     {"machineID", 1, CP_PB_STRING, 0, -1},
     {"systemUUID", 2, CP_PB_STRING, 0, -1},
     {"bootID", 3, CP_PB_STRING, 0, -1},
@@ -1477,13 +1560,13 @@ static const struct cp_pb_field f257[] = {
     {"kubeProxyVersion", 8, CP_PB_STRING, 0, -1},
     {"operatingSystem", 9, CP_PB_STRING, 0, -1},
     {"architecture", 10, CP_PB_STRING, 0, -1},
-    {"swap", 11, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 256},
+    {"swap", 11, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 272},
 };
-static const struct cp_pb_field f258[] = {
+static const struct cp_pb_field f274[] = {
     {"apiVersion", 1, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"fieldPath", 2, CP_PB_STRING, 0, -1},
 };
-static const struct cp_pb_field f259[] = {
+static const struct cp_pb_field f275[] = {
     {"kind", 1, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"namespace", 2, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"name", 3, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
@@ -1492,136 +1575,136 @@ static const struct cp_pb_field f259[] = {
     {"resourceVersion", 6, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"fieldPath", 7, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f260[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 521},
-    {"spec", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 270},
-    {"status", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 271},
+static const struct cp_pb_field f276[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 537},
+    {"spec", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 286},
+    {"status", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 287},
 };
-static const struct cp_pb_field f261[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 521},
-    {"spec", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 264},
-    {"status", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 265},
+static const struct cp_pb_field f277[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 537},
+    {"spec", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 280},
+    {"status", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 281},
 };
-static const struct cp_pb_field f262[] = {
+static const struct cp_pb_field f278[] = {
     {"type", 1, CP_PB_STRING, 0, -1},
     {"status", 2, CP_PB_STRING, 0, -1},
-    {"lastProbeTime", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 534},
-    {"lastTransitionTime", 4, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 534},
+    {"lastProbeTime", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 550},
+    {"lastTransitionTime", 4, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 550},
     {"reason", 5, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"message", 6, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f263[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 517},
-    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 261},
+static const struct cp_pb_field f279[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 533},
+    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 277},
 };
-static const struct cp_pb_field f264[] = {
+static const struct cp_pb_field f280[] = {
     {"accessModes", 1, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
-    {"resources", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 371},
+    {"resources", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 387},
     {"volumeName", 3, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
-    {"selector", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 514},
+    {"selector", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 530},
     {"storageClassName", 5, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"volumeMode", 6, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
-    {"dataSource", 7, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 363},
-    {"dataSourceRef", 8, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 364},
+    {"dataSource", 7, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 379},
+    {"dataSourceRef", 8, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 380},
     {"volumeAttributesClassName", 9, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f265[] = {
+static const struct cp_pb_field f281[] = {
     {"phase", 1, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"accessModes", 2, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
-    {"capacity", 3, CP_PB_MESSAGE, CP_PB_MAP | CP_PB_OMITEMPTY, 493},
-    {"conditions", 4, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 262},
-    {"allocatedResources", 5, CP_PB_MESSAGE, CP_PB_MAP | CP_PB_OMITEMPTY, 493},
+    {"capacity", 3, CP_PB_MESSAGE, CP_PB_MAP | CP_PB_OMITEMPTY, 509},
+    {"conditions", 4, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 278},
+    {"allocatedResources", 5, CP_PB_MESSAGE, CP_PB_MAP | CP_PB_OMITEMPTY, 509},
     {"allocatedResourceStatuses", 7, CP_PB_STRING, CP_PB_MAP | CP_PB_OMITEMPTY, -1},
     {"currentVolumeAttributesClassName", 8, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
-    {"modifyVolumeStatus", 9, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 232},
+    {"modifyVolumeStatus", 9, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 248},
 };
-static const struct cp_pb_field f266[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 521},
-    {"spec", 2, CP_PB_MESSAGE, 0, 264},
+static const struct cp_pb_field f282[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 537},
+    {"spec", 2, CP_PB_MESSAGE, 0, 280},
 };
-static const struct cp_pb_field f267[] = {
+static const struct cp_pb_field f283[] = {
     {"claimName", 1, CP_PB_STRING, 0, -1},
     {"readOnly", 2, CP_PB_BOOL, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f268[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 517},
-    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 260},
+static const struct cp_pb_field f284[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 533},
+    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 276},
 };
-static const struct cp_pb_field f269[] = {
-    {"gcePersistentDisk", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 206},
-    {"awsElasticBlockStore", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 139},
-    {"hostPath", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 215},
-    {"glusterfs", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 209},
-    {"nfs", 5, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 233},
-    {"rbd", 6, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 311},
-    {"iscsi", 7, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 216},
-    {"cinder", 8, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 153},
-    {"cephfs", 9, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 151},
-    {"fc", 10, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 201},
-    {"flocker", 11, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 205},
-    {"flexVolume", 12, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 203},
-    {"azureFile", 13, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 145},
-    {"vsphereVolume", 14, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 373},
-    {"quobyte", 15, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 310},
-    {"azureDisk", 16, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 144},
-    {"photonPersistentDisk", 17, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 272},
-    {"portworxVolume", 18, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 303},
-    {"scaleIO", 19, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 329},
-    {"local", 20, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 231},
-    {"storageos", 21, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 354},
-    {"csi", 22, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 148},
+static const struct cp_pb_field f285[] = {
+    {"gcePersistentDisk", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 222},
+    {"awsElasticBlockStore", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 155},
+    {"hostPath", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 231},
+    {"glusterfs", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 225},
+    {"nfs", 5, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 249},
+    {"rbd", 6, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 327},
+    {"iscsi", 7, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 232},
+    {"cinder", 8, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 169},
+    {"cephfs", 9, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 167},
+    {"fc", 10, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 217},
+    {"flocker", 11, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 221},
+    {"flexVolume", 12, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 219},
+    {"azureFile", 13, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 161},
+    {"vsphereVolume", 14, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 389},
+    {"quobyte", 15, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 326},
+    {"azureDisk", 16, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 160},
+    {"photonPersistentDisk", 17, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 288},
+    {"portworxVolume", 18, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 319},
+    {"scaleIO", 19, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 345},
+    {"local", 20, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 247},
+    {"storageos", 21, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 370},
+    {"csi", 22, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 164},
 };
-static const struct cp_pb_field f270[] = {
-    {"capacity", 1, CP_PB_MESSAGE, CP_PB_MAP | CP_PB_OMITEMPTY, 493},
-    {"persistentVolumeSource", 2, CP_PB_MESSAGE, CP_PB_INLINE, 269},
+static const struct cp_pb_field f286[] = {
+    {"capacity", 1, CP_PB_MESSAGE, CP_PB_MAP | CP_PB_OMITEMPTY, 509},
+    {"persistentVolumeSource", 2, CP_PB_MESSAGE, CP_PB_INLINE, 285},
     {"accessModes", 3, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
-    {"claimRef", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 259},
+    {"claimRef", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 275},
     {"persistentVolumeReclaimPolicy", 5, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"storageClassName", 6, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"mountOptions", 7, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
     {"volumeMode", 8, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
-    {"nodeAffinity", 9, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 369},
+    {"nodeAffinity", 9, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 385},
     {"volumeAttributesClassName", 10, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f271[] = {
+static const struct cp_pb_field f287[] = {
     {"phase", 1, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"message", 2, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"reason", 3, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
-    {"lastPhaseTransitionTime", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 534},
+    {"lastPhaseTransitionTime", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 550},
 };
-static const struct cp_pb_field f272[] = {
+static const struct cp_pb_field f288[] = {
     {"pdID", 1, CP_PB_STRING, 0, -1},
     {"fsType", 2, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f273[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 521},
-    {"spec", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 296},
-    {"status", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 297},
+static const struct cp_pb_field f289[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 537},
+    {"spec", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 312},
+    {"status", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 313},
 };
-static const struct cp_pb_field f274[] = {
-    {"requiredDuringSchedulingIgnoredDuringExecution", 1, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 275},
-    {"preferredDuringSchedulingIgnoredDuringExecution", 2, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 374},
+static const struct cp_pb_field f290[] = {
+    {"requiredDuringSchedulingIgnoredDuringExecution", 1, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 291},
+    {"preferredDuringSchedulingIgnoredDuringExecution", 2, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 390},
 };
-static const struct cp_pb_field f275[] = {
-    {"labelSelector", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 514},
+static const struct cp_pb_field f291[] = {
+    {"labelSelector", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 530},
     {"namespaces", 2, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
     {"topologyKey", 3, CP_PB_STRING, 0, -1},
-    {"namespaceSelector", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 514},
+    {"namespaceSelector", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 530},
     {"matchLabelKeys", 5, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
     {"mismatchLabelKeys", 6, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f276[] = {
-    {"requiredDuringSchedulingIgnoredDuringExecution", 1, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 275},
-    {"preferredDuringSchedulingIgnoredDuringExecution", 2, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 374},
+static const struct cp_pb_field f292[] = {
+    {"requiredDuringSchedulingIgnoredDuringExecution", 1, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 291},
+    {"preferredDuringSchedulingIgnoredDuringExecution", 2, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 390},
 };
-static const struct cp_pb_field f277[] = {
+static const struct cp_pb_field f293[] = {
     {"stdin", 1, CP_PB_BOOL, CP_PB_OMITEMPTY, -1},
     {"stdout", 2, CP_PB_BOOL, CP_PB_OMITEMPTY, -1},
     {"stderr", 3, CP_PB_BOOL, CP_PB_OMITEMPTY, -1},
     {"tty", 4, CP_PB_BOOL, CP_PB_OMITEMPTY, -1},
     {"container", 5, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f278[] = {
+static const struct cp_pb_field f294[] = {
     {"signerName", 1, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"keyType", 2, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"maxExpirationSeconds", 3, CP_PB_INT32, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
@@ -1629,25 +1712,25 @@ static const struct cp_pb_field f278[] = {
     {"keyPath", 5, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"certificateChainPath", 6, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f279[] = {
+static const struct cp_pb_field f295[] = {
     {"type", 1, CP_PB_STRING, 0, -1},
     {"status", 2, CP_PB_STRING, 0, -1},
-    {"lastProbeTime", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 534},
-    {"lastTransitionTime", 4, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 534},
+    {"lastProbeTime", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 550},
+    {"lastTransitionTime", 4, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 550},
     {"reason", 5, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"message", 6, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"observedGeneration", 7, CP_PB_INT64, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f280[] = {
+static const struct cp_pb_field f296[] = {
     {"nameservers", 1, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
     {"searches", 2, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
-    {"options", 3, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 281},
+    {"options", 3, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 297},
 };
-static const struct cp_pb_field f281[] = {
+static const struct cp_pb_field f297[] = {
     {"name", 1, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"value", 2, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f282[] = {
+static const struct cp_pb_field f298[] = {
     {"stdin", 1, CP_PB_BOOL, CP_PB_OMITEMPTY, -1},
     {"stdout", 2, CP_PB_BOOL, CP_PB_OMITEMPTY, -1},
     {"stderr", 3, CP_PB_BOOL, CP_PB_OMITEMPTY, -1},
@@ -1655,74 +1738,74 @@ static const struct cp_pb_field f282[] = {
     {"container", 5, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"command", 6, CP_PB_STRING, CP_PB_REPEATED, -1},
 };
-static const struct cp_pb_field f283[] = {
-    {"requestMappings", 1, CP_PB_MESSAGE, CP_PB_REPEATED, 168},
+static const struct cp_pb_field f299[] = {
+    {"requestMappings", 1, CP_PB_MESSAGE, CP_PB_REPEATED, 184},
     {"resourceClaimName", 2, CP_PB_STRING, 0, -1},
 };
-static const struct cp_pb_field f284[] = {
+static const struct cp_pb_field f300[] = {
     {"ip", 1, CP_PB_STRING, 0, -1},
 };
-static const struct cp_pb_field f285[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 517},
-    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 273},
+static const struct cp_pb_field f301[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 533},
+    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 289},
 };
-static const struct cp_pb_field f286[] = {
+static const struct cp_pb_field f302[] = {
     {"container", 1, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"follow", 2, CP_PB_BOOL, CP_PB_OMITEMPTY, -1},
     {"previous", 3, CP_PB_BOOL, CP_PB_OMITEMPTY, -1},
     {"sinceSeconds", 4, CP_PB_INT64, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
-    {"sinceTime", 5, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 534},
+    {"sinceTime", 5, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 550},
     {"timestamps", 6, CP_PB_BOOL, CP_PB_OMITEMPTY, -1},
     {"tailLines", 7, CP_PB_INT64, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"limitBytes", 8, CP_PB_INT64, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"insecureSkipTLSVerifyBackend", 9, CP_PB_BOOL, CP_PB_OMITEMPTY, -1},
     {"stream", 10, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f287[] = {
+static const struct cp_pb_field f303[] = {
     {"name", 1, CP_PB_STRING, 0, -1},
 };
-static const struct cp_pb_field f288[] = {
+static const struct cp_pb_field f304[] = {
     {"ports", 1, CP_PB_INT32, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f289[] = {
+static const struct cp_pb_field f305[] = {
     {"path", 1, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f290[] = {
+static const struct cp_pb_field f306[] = {
     {"conditionType", 1, CP_PB_STRING, 0, -1},
 };
-static const struct cp_pb_field f291[] = {
+static const struct cp_pb_field f307[] = {
     {"name", 1, CP_PB_STRING, 0, -1},
     {"resourceClaimName", 3, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"resourceClaimTemplateName", 4, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f292[] = {
+static const struct cp_pb_field f308[] = {
     {"name", 1, CP_PB_STRING, 0, -1},
     {"resourceClaimName", 2, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f293[] = {
+static const struct cp_pb_field f309[] = {
     {"name", 1, CP_PB_STRING, 0, -1},
 };
-static const struct cp_pb_field f294[] = {
-    {"seLinuxOptions", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 328},
+static const struct cp_pb_field f310[] = {
+    {"seLinuxOptions", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 344},
     {"runAsUser", 2, CP_PB_INT64, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"runAsNonRoot", 3, CP_PB_BOOL, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"supplementalGroups", 4, CP_PB_INT64, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
     {"fsGroup", 5, CP_PB_INT64, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"runAsGroup", 6, CP_PB_INT64, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
-    {"sysctls", 7, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 356},
-    {"windowsOptions", 8, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 375},
+    {"sysctls", 7, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 372},
+    {"windowsOptions", 8, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 391},
     {"fsGroupChangePolicy", 9, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
-    {"seccompProfile", 10, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 333},
-    {"appArmorProfile", 11, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 141},
+    {"seccompProfile", 10, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 349},
+    {"appArmorProfile", 11, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 157},
     {"supplementalGroupsPolicy", 12, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"seLinuxChangePolicy", 13, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f295[] = {
-    {"podController", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 522},
+static const struct cp_pb_field f311[] = {
+    {"podController", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 538},
 };
-static const struct cp_pb_field f296[] = {
-    {"volumes", 1, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 365},
-    {"containers", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 167},
+static const struct cp_pb_field f312[] = {
+    {"volumes", 1, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 381},
+    {"containers", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 183},
     {"restartPolicy", 3, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"terminationGracePeriodSeconds", 4, CP_PB_INT64, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"activeDeadlineSeconds", 5, CP_PB_INT64, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
@@ -1734,96 +1817,96 @@ static const struct cp_pb_field f296[] = {
     {"hostNetwork", 11, CP_PB_BOOL, CP_PB_OMITEMPTY, -1},
     {"hostPID", 12, CP_PB_BOOL, CP_PB_OMITEMPTY, -1},
     {"hostIPC", 13, CP_PB_BOOL, CP_PB_OMITEMPTY, -1},
-    {"securityContext", 14, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 294},
-    {"imagePullSecrets", 15, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 230},
+    {"securityContext", 14, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 310},
+    {"imagePullSecrets", 15, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 246},
     {"hostname", 16, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"subdomain", 17, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
-    {"affinity", 18, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 140},
+    {"affinity", 18, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 156},
     {"schedulerName", 19, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
-    {"initContainers", 20, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 167},
+    {"initContainers", 20, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 183},
     {"automountServiceAccountToken", 21, CP_PB_BOOL, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
-    {"tolerations", 22, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 359},
-    {"hostAliases", 23, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 213},
+    {"tolerations", 22, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 375},
+    {"hostAliases", 23, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 229},
     {"priorityClassName", 24, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"priority", 25, CP_PB_INT32, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
-    {"dnsConfig", 26, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 280},
+    {"dnsConfig", 26, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 296},
     {"shareProcessNamespace", 27, CP_PB_BOOL, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
-    {"readinessGates", 28, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 290},
+    {"readinessGates", 28, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 306},
     {"runtimeClassName", 29, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"enableServiceLinks", 30, CP_PB_BOOL, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"preemptionPolicy", 31, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
-    {"overhead", 32, CP_PB_MESSAGE, CP_PB_MAP | CP_PB_OMITEMPTY, 493},
-    {"topologySpreadConstraints", 33, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 362},
-    {"ephemeralContainers", 34, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 193},
+    {"overhead", 32, CP_PB_MESSAGE, CP_PB_MAP | CP_PB_OMITEMPTY, 509},
+    {"topologySpreadConstraints", 33, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 378},
+    {"ephemeralContainers", 34, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 209},
     {"setHostnameAsFQDN", 35, CP_PB_BOOL, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
-    {"os", 36, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 287},
+    {"os", 36, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 303},
     {"hostUsers", 37, CP_PB_BOOL, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
-    {"schedulingGates", 38, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 293},
-    {"resourceClaims", 39, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 291},
-    {"resources", 40, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 326},
+    {"schedulingGates", 38, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 309},
+    {"resourceClaims", 39, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 307},
+    {"resources", 40, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 342},
     {"hostnameOverride", 41, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f297[] = {
+static const struct cp_pb_field f313[] = {
     {"phase", 1, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
-    {"conditions", 2, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 279},
+    {"conditions", 2, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 295},
     {"message", 3, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"reason", 4, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"hostIP", 5, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"podIP", 6, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
-    {"startTime", 7, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 534},
-    {"containerStatuses", 8, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 178},
+    {"startTime", 7, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 550},
+    {"containerStatuses", 8, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 194},
     {"qosClass", 9, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
-    {"initContainerStatuses", 10, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 178},
+    {"initContainerStatuses", 10, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 194},
     {"nominatedNodeName", 11, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
-    {"podIPs", 12, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 284},
-    {"ephemeralContainerStatuses", 13, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 178},
+    {"podIPs", 12, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 300},
+    {"ephemeralContainerStatuses", 13, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 194},
     {"resize", 14, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
-    {"resourceClaimStatuses", 15, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 292},
-    {"hostIPs", 16, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 214},
+    {"resourceClaimStatuses", 15, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 308},
+    {"hostIPs", 16, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 230},
     {"observedGeneration", 17, CP_PB_INT64, CP_PB_OMITEMPTY, -1},
-    {"extendedResourceClaimStatus", 18, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 283},
+    {"extendedResourceClaimStatus", 18, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 299},
 };
-static const struct cp_pb_field f298[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 521},
-    {"status", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 297},
+static const struct cp_pb_field f314[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 537},
+    {"status", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 313},
 };
-static const struct cp_pb_field f299[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 521},
-    {"template", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 301},
+static const struct cp_pb_field f315[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 537},
+    {"template", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 317},
 };
-static const struct cp_pb_field f300[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 517},
-    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 299},
+static const struct cp_pb_field f316[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 533},
+    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 315},
 };
-static const struct cp_pb_field f301[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 521},
-    {"spec", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 296},
+static const struct cp_pb_field f317[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 537},
+    {"spec", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 312},
 };
-static const struct cp_pb_field f302[] = {
+static const struct cp_pb_field f318[] = {
     {"port", 1, CP_PB_INT32, 0, -1},
     {"protocol", 2, CP_PB_STRING, 0, -1},
     {"error", 3, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f303[] = {
+static const struct cp_pb_field f319[] = {
     {"volumeID", 1, CP_PB_STRING, 0, -1},
     {"fsType", 2, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"readOnly", 3, CP_PB_BOOL, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f304[] = {
+static const struct cp_pb_field f320[] = {
     {"uid", 1, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f305[] = {
-    {"podSignature", 1, CP_PB_MESSAGE, 0, 295},
-    {"evictionTime", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 534},
+static const struct cp_pb_field f321[] = {
+    {"podSignature", 1, CP_PB_MESSAGE, 0, 311},
+    {"evictionTime", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 550},
     {"reason", 3, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"message", 4, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f306[] = {
+static const struct cp_pb_field f322[] = {
     {"weight", 1, CP_PB_INT32, 0, -1},
-    {"preference", 2, CP_PB_MESSAGE, 0, 253},
+    {"preference", 2, CP_PB_MESSAGE, 0, 269},
 };
-static const struct cp_pb_field f307[] = {
-    {"handler", 1, CP_PB_MESSAGE, CP_PB_INLINE, 308},
+static const struct cp_pb_field f323[] = {
+    {"handler", 1, CP_PB_MESSAGE, CP_PB_INLINE, 324},
     {"initialDelaySeconds", 2, CP_PB_INT32, CP_PB_OMITEMPTY, -1},
     {"timeoutSeconds", 3, CP_PB_INT32, CP_PB_OMITEMPTY, -1},
     {"periodSeconds", 4, CP_PB_INT32, CP_PB_OMITEMPTY, -1},
@@ -1831,17 +1914,17 @@ static const struct cp_pb_field f307[] = {
     {"failureThreshold", 6, CP_PB_INT32, CP_PB_OMITEMPTY, -1},
     {"terminationGracePeriodSeconds", 7, CP_PB_INT64, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f308[] = {
-    {"exec", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 200},
-    {"httpGet", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 211},
-    {"tcpSocket", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 357},
-    {"grpc", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 207},
+static const struct cp_pb_field f324[] = {
+    {"exec", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 216},
+    {"httpGet", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 227},
+    {"tcpSocket", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 373},
+    {"grpc", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 223},
 };
-static const struct cp_pb_field f309[] = {
-    {"sources", 1, CP_PB_MESSAGE, CP_PB_REPEATED, 370},
+static const struct cp_pb_field f325[] = {
+    {"sources", 1, CP_PB_MESSAGE, CP_PB_REPEATED, 386},
     {"defaultMode", 2, CP_PB_INT32, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f310[] = {
+static const struct cp_pb_field f326[] = {
     {"registry", 1, CP_PB_STRING, 0, -1},
     {"volume", 2, CP_PB_STRING, 0, -1},
     {"readOnly", 3, CP_PB_BOOL, CP_PB_OMITEMPTY, -1},
@@ -1849,111 +1932,111 @@ static const struct cp_pb_field f310[] = {
     {"group", 5, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"tenant", 6, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f311[] = {
+static const struct cp_pb_field f327[] = {
     {"monitors", 1, CP_PB_STRING, CP_PB_REPEATED, -1},
     {"image", 2, CP_PB_STRING, 0, -1},
     {"fsType", 3, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"pool", 4, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"user", 5, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"keyring", 6, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
-    {"secretRef", 7, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 339},
+    {"secretRef", 7, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 355},
     {"readOnly", 8, CP_PB_BOOL, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f312[] = {
+static const struct cp_pb_field f328[] = {
     {"monitors", 1, CP_PB_STRING, CP_PB_REPEATED, -1},
     {"image", 2, CP_PB_STRING, 0, -1},
     {"fsType", 3, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"pool", 4, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"user", 5, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"keyring", 6, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
-    {"secretRef", 7, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 230},
+    {"secretRef", 7, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 246},
     {"readOnly", 8, CP_PB_BOOL, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f313[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 521},
+static const struct cp_pb_field f329[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 537},
     {"range", 2, CP_PB_STRING, 0, -1},
     {"data", 3, CP_PB_BYTES, 0, -1},
 };
-static const struct cp_pb_field f314[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 521},
-    {"spec", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 317},
-    {"status", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 318},
+static const struct cp_pb_field f330[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 537},
+    {"spec", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 333},
+    {"status", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 334},
 };
-static const struct cp_pb_field f315[] = {
+static const struct cp_pb_field f331[] = {
     {"type", 1, CP_PB_STRING, 0, -1},
     {"status", 2, CP_PB_STRING, 0, -1},
-    {"lastTransitionTime", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 534},
+    {"lastTransitionTime", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 550},
     {"reason", 4, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"message", 5, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f316[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 517},
-    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 314},
+static const struct cp_pb_field f332[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 533},
+    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 330},
 };
-static const struct cp_pb_field f317[] = {
+static const struct cp_pb_field f333[] = {
     {"replicas", 1, CP_PB_INT32, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"selector", 2, CP_PB_STRING, CP_PB_MAP | CP_PB_OMITEMPTY, -1},
-    {"template", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 301},
+    {"template", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 317},
     {"minReadySeconds", 4, CP_PB_INT32, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f318[] = {
+static const struct cp_pb_field f334[] = {
     {"replicas", 1, CP_PB_INT32, 0, -1},
     {"fullyLabeledReplicas", 2, CP_PB_INT32, CP_PB_OMITEMPTY, -1},
     {"observedGeneration", 3, CP_PB_INT64, CP_PB_OMITEMPTY, -1},
     {"readyReplicas", 4, CP_PB_INT32, CP_PB_OMITEMPTY, -1},
     {"availableReplicas", 5, CP_PB_INT32, CP_PB_OMITEMPTY, -1},
-    {"conditions", 6, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 315},
+    {"conditions", 6, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 331},
 };
-static const struct cp_pb_field f319[] = {
+static const struct cp_pb_field f335[] = {
     {"name", 1, CP_PB_STRING, 0, -1},
     {"request", 2, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f320[] = {
+static const struct cp_pb_field f336[] = {
     {"containerName", 1, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"resource", 2, CP_PB_STRING, 0, -1},
-    {"divisor", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 493},
+    {"divisor", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 509},
 };
-static const struct cp_pb_field f321[] = {
+static const struct cp_pb_field f337[] = {
     {"resourceID", 1, CP_PB_STRING, 0, -1},
     {"health", 2, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f322[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 521},
-    {"spec", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 324},
-    {"status", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 325},
+static const struct cp_pb_field f338[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 537},
+    {"spec", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 340},
+    {"status", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 341},
 };
-static const struct cp_pb_field f323[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 517},
-    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 322},
+static const struct cp_pb_field f339[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 533},
+    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 338},
 };
-static const struct cp_pb_field f324[] = {
-    {"hard", 1, CP_PB_MESSAGE, CP_PB_MAP | CP_PB_OMITEMPTY, 493},
+static const struct cp_pb_field f340[] = {
+    {"hard", 1, CP_PB_MESSAGE, CP_PB_MAP | CP_PB_OMITEMPTY, 509},
     {"scopes", 2, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
-    {"scopeSelector", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 331},
+    {"scopeSelector", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 347},
 };
-static const struct cp_pb_field f325[] = {
-    {"hard", 1, CP_PB_MESSAGE, CP_PB_MAP | CP_PB_OMITEMPTY, 493},
-    {"used", 2, CP_PB_MESSAGE, CP_PB_MAP | CP_PB_OMITEMPTY, 493},
+static const struct cp_pb_field f341[] = {
+    {"hard", 1, CP_PB_MESSAGE, CP_PB_MAP | CP_PB_OMITEMPTY, 509},
+    {"used", 2, CP_PB_MESSAGE, CP_PB_MAP | CP_PB_OMITEMPTY, 509},
 };
-static const struct cp_pb_field f326[] = {
-    {"limits", 1, CP_PB_MESSAGE, CP_PB_MAP | CP_PB_OMITEMPTY, 493},
-    {"requests", 2, CP_PB_MESSAGE, CP_PB_MAP | CP_PB_OMITEMPTY, 493},
-    {"claims", 3, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 319},
+static const struct cp_pb_field f342[] = {
+    {"limits", 1, CP_PB_MESSAGE, CP_PB_MAP | CP_PB_OMITEMPTY, 509},
+    {"requests", 2, CP_PB_MESSAGE, CP_PB_MAP | CP_PB_OMITEMPTY, 509},
+    {"claims", 3, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 335},
 };
-static const struct cp_pb_field f327[] = {
+static const struct cp_pb_field f343[] = {
     {"name", 1, CP_PB_STRING, 0, -1},
-    {"resources", 2, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 321},
+    {"resources", 2, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 337},
 };
-static const struct cp_pb_field f328[] = {
+static const struct cp_pb_field f344[] = {
     {"user", 1, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"role", 2, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"type", 3, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"level", 4, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f329[] = {
+static const struct cp_pb_field f345[] = {
     {"gateway", 1, CP_PB_STRING, 0, -1},
     {"system", 2, CP_PB_STRING, 0, -1},
-    {"secretRef", 3, CP_PB_MESSAGE, CP_PB_POINTER, 339},
+    {"secretRef", 3, CP_PB_MESSAGE, CP_PB_POINTER, 355},
     {"sslEnabled", 4, CP_PB_BOOL, CP_PB_OMITEMPTY, -1},
     {"protectionDomain", 5, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"storagePool", 6, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
@@ -1962,10 +2045,10 @@ static const struct cp_pb_field f329[] = {
     {"fsType", 9, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"readOnly", 10, CP_PB_BOOL, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f330[] = {
+static const struct cp_pb_field f346[] = {
     {"gateway", 1, CP_PB_STRING, 0, -1},
     {"system", 2, CP_PB_STRING, 0, -1},
-    {"secretRef", 3, CP_PB_MESSAGE, CP_PB_POINTER, 230},
+    {"secretRef", 3, CP_PB_MESSAGE, CP_PB_POINTER, 246},
     {"sslEnabled", 4, CP_PB_BOOL, CP_PB_OMITEMPTY, -1},
     {"protectionDomain", 5, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"storagePool", 6, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
@@ -1974,107 +2057,107 @@ static const struct cp_pb_field f330[] = {
     {"fsType", 9, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"readOnly", 10, CP_PB_BOOL, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f331[] = {
-    {"matchExpressions", 1, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 332},
+static const struct cp_pb_field f347[] = {
+    {"matchExpressions", 1, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 348},
 };
-static const struct cp_pb_field f332[] = {
+static const struct cp_pb_field f348[] = {
     {"scopeName", 1, CP_PB_STRING, 0, -1},
     {"operator", 2, CP_PB_STRING, 0, -1},
     {"values", 3, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f333[] = {
+static const struct cp_pb_field f349[] = {
     {"type", 1, CP_PB_STRING, 0, -1},
     {"localhostProfile", 2, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f334[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 521},
+static const struct cp_pb_field f350[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 537},
     {"data", 2, CP_PB_BYTES, CP_PB_MAP | CP_PB_OMITEMPTY, -1},
     {"type", 3, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"stringData", 4, CP_PB_STRING, CP_PB_MAP | CP_PB_OMITEMPTY, -1},
     {"immutable", 5, CP_PB_BOOL, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f335[] = {
-    {"localObjectReference", 1, CP_PB_MESSAGE, CP_PB_INLINE, 230},
+static const struct cp_pb_field f351[] = {
+    {"localObjectReference", 1, CP_PB_MESSAGE, CP_PB_INLINE, 246},
     {"optional", 2, CP_PB_BOOL, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f336[] = {
-    {"localObjectReference", 1, CP_PB_MESSAGE, CP_PB_INLINE, 230},
+static const struct cp_pb_field f352[] = {
+    {"localObjectReference", 1, CP_PB_MESSAGE, CP_PB_INLINE, 246},
     {"key", 2, CP_PB_STRING, 0, -1},
     {"optional", 3, CP_PB_BOOL, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f337[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 517},
-    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 334},
+static const struct cp_pb_field f353[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 533},
+    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 350},
 };
-static const struct cp_pb_field f338[] = {
-    {"localObjectReference", 1, CP_PB_MESSAGE, CP_PB_INLINE, 230},
-    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 219},
+static const struct cp_pb_field f354[] = {
+    {"localObjectReference", 1, CP_PB_MESSAGE, CP_PB_INLINE, 246},
+    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 235},
     {"optional", 4, CP_PB_BOOL, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f339[] = {
+static const struct cp_pb_field f355[] = {
     {"name", 1, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"namespace", 2, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f340[] = {
+static const struct cp_pb_field f356[] = {
     {"secretName", 1, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
-    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 219},
+    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 235},
     {"defaultMode", 3, CP_PB_INT32, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"optional", 4, CP_PB_BOOL, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f341[] = {
-    {"capabilities", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 150},
+static const struct cp_pb_field f357[] = {
+    {"capabilities", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 166},
     {"privileged", 2, CP_PB_BOOL, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
-    {"seLinuxOptions", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 328},
+    {"seLinuxOptions", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 344},
     {"runAsUser", 4, CP_PB_INT64, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"runAsNonRoot", 5, CP_PB_BOOL, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"readOnlyRootFilesystem", 6, CP_PB_BOOL, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"allowPrivilegeEscalation", 7, CP_PB_BOOL, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"runAsGroup", 8, CP_PB_INT64, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"procMount", 9, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
-    {"windowsOptions", 10, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 375},
-    {"seccompProfile", 11, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 333},
-    {"appArmorProfile", 12, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 141},
+    {"windowsOptions", 10, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 391},
+    {"seccompProfile", 11, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 349},
+    {"appArmorProfile", 12, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 157},
 };
-static const struct cp_pb_field f342[] = {
-    {"reference", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 259},
+static const struct cp_pb_field f358[] = {
+    {"reference", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 275},
 };
-static const struct cp_pb_field f343[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 521},
-    {"spec", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 350},
-    {"status", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 351},
+static const struct cp_pb_field f359[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 537},
+    {"spec", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 366},
+    {"status", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 367},
 };
-static const struct cp_pb_field f344[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 521},
-    {"secrets", 2, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 259},
-    {"imagePullSecrets", 3, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 230},
+static const struct cp_pb_field f360[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 537},
+    {"secrets", 2, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 275},
+    {"imagePullSecrets", 3, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 246},
     {"automountServiceAccountToken", 4, CP_PB_BOOL, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f345[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 517},
-    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 344},
+static const struct cp_pb_field f361[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 533},
+    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 360},
 };
-static const struct cp_pb_field f346[] = {
+static const struct cp_pb_field f362[] = {
     {"audience", 1, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"expirationSeconds", 2, CP_PB_INT64, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"path", 3, CP_PB_STRING, 0, -1},
 };
-static const struct cp_pb_field f347[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 517},
-    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 343},
+static const struct cp_pb_field f363[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 533},
+    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 359},
 };
-static const struct cp_pb_field f348[] = {
+static const struct cp_pb_field f364[] = {
     {"name", 1, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"protocol", 2, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"port", 3, CP_PB_INT32, 0, -1},
-    {"targetPort", 4, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 543},
+    {"targetPort", 4, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 559},
     {"nodePort", 5, CP_PB_INT32, CP_PB_OMITEMPTY, -1},
     {"appProtocol", 6, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f349[] = {
+static const struct cp_pb_field f365[] = {
     {"path", 1, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f350[] = {
-    {"ports", 1, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 348},
+static const struct cp_pb_field f366[] = {
+    {"ports", 1, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 364},
     {"selector", 2, CP_PB_STRING, CP_PB_MAP | CP_PB_OMITEMPTY, -1},
     {"clusterIP", 3, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"type", 4, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
@@ -2086,7 +2169,7 @@ static const struct cp_pb_field f350[] = {
     {"externalTrafficPolicy", 11, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"healthCheckNodePort", 12, CP_PB_INT32, CP_PB_OMITEMPTY, -1},
     {"publishNotReadyAddresses", 13, CP_PB_BOOL, CP_PB_OMITEMPTY, -1},
-    {"sessionAffinityConfig", 14, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 352},
+    {"sessionAffinityConfig", 14, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 368},
     {"ipFamilyPolicy", 17, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"clusterIPs", 18, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
     {"ipFamilies", 19, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
@@ -2095,88 +2178,88 @@ static const struct cp_pb_field f350[] = {
     {"internalTrafficPolicy", 22, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"trafficDistribution", 23, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f351[] = {
-    {"loadBalancer", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 229},
-    {"conditions", 2, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 501},
+static const struct cp_pb_field f367[] = {
+    {"loadBalancer", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 245},
+    {"conditions", 2, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 517},
 };
-static const struct cp_pb_field f352[] = {
-    {"clientIP", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 155},
+static const struct cp_pb_field f368[] = {
+    {"clientIP", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 171},
 };
-static const struct cp_pb_field f353[] = {
+static const struct cp_pb_field f369[] = {
     {"seconds", 1, CP_PB_INT64, 0, -1},
 };
-static const struct cp_pb_field f354[] = {
+static const struct cp_pb_field f370[] = {
     {"volumeName", 1, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"volumeNamespace", 2, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"fsType", 3, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"readOnly", 4, CP_PB_BOOL, CP_PB_OMITEMPTY, -1},
-    {"secretRef", 5, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 259},
+    {"secretRef", 5, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 275},
 };
-static const struct cp_pb_field f355[] = {
+static const struct cp_pb_field f371[] = {
     {"volumeName", 1, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"volumeNamespace", 2, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"fsType", 3, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"readOnly", 4, CP_PB_BOOL, CP_PB_OMITEMPTY, -1},
-    {"secretRef", 5, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 230},
+    {"secretRef", 5, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 246},
 };
-static const struct cp_pb_field f356[] = {
+static const struct cp_pb_field f372[] = {
     {"name", 1, CP_PB_STRING, 0, -1},
     {"value", 2, CP_PB_STRING, 0, -1},
 };
-static const struct cp_pb_field f357[] = {
-    {"port", 1, CP_PB_MESSAGE, 0, 543},
+static const struct cp_pb_field f373[] = {
+    {"port", 1, CP_PB_MESSAGE, 0, 559},
     {"host", 2, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f358[] = {
+static const struct cp_pb_field f374[] = {
     {"key", 1, CP_PB_STRING, 0, -1},
     {"value", 2, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"effect", 3, CP_PB_STRING, 0, -1},
-    {"timeAdded", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 534},
+    {"timeAdded", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 550},
 };
-static const struct cp_pb_field f359[] = {
+static const struct cp_pb_field f375[] = {
     {"key", 1, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"operator", 2, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"value", 3, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"effect", 4, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"tolerationSeconds", 5, CP_PB_INT64, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f360[] = {
+static const struct cp_pb_field f376[] = {
     {"key", 1, CP_PB_STRING, 0, -1},
     {"values", 2, CP_PB_STRING, CP_PB_REPEATED, -1},
 };
-static const struct cp_pb_field f361[] = {
-    {"matchLabelExpressions", 1, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 360},
+static const struct cp_pb_field f377[] = {
+    {"matchLabelExpressions", 1, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 376},
 };
-static const struct cp_pb_field f362[] = {
+static const struct cp_pb_field f378[] = {
     {"maxSkew", 1, CP_PB_INT32, 0, -1},
     {"topologyKey", 2, CP_PB_STRING, 0, -1},
     {"whenUnsatisfiable", 3, CP_PB_STRING, 0, -1},
-    {"labelSelector", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 514},
+    {"labelSelector", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 530},
     {"minDomains", 5, CP_PB_INT32, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"nodeAffinityPolicy", 6, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"nodeTaintsPolicy", 7, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"matchLabelKeys", 8, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f363[] = {
+static const struct cp_pb_field f379[] = {
     {"apiGroup", 1, CP_PB_STRING, CP_PB_POINTER, -1},
     {"kind", 2, CP_PB_STRING, 0, -1},
     {"name", 3, CP_PB_STRING, 0, -1},
 };
-static const struct cp_pb_field f364[] = {
+static const struct cp_pb_field f380[] = {
     {"apiGroup", 1, CP_PB_STRING, CP_PB_POINTER, -1},
     {"kind", 2, CP_PB_STRING, 0, -1},
     {"name", 3, CP_PB_STRING, 0, -1},
     {"namespace", 4, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f365[] = {
+static const struct cp_pb_field f381[] = {
     {"name", 1, CP_PB_STRING, 0, -1},
-    {"volumeSource", 2, CP_PB_MESSAGE, CP_PB_INLINE, 372},
+    {"volumeSource", 2, CP_PB_MESSAGE, CP_PB_INLINE, 388},
 };
-static const struct cp_pb_field f366[] = {
+static const struct cp_pb_field f382[] = {
     {"name", 1, CP_PB_STRING, 0, -1},
     {"devicePath", 2, CP_PB_STRING, 0, -1},
 };
-static const struct cp_pb_field f367[] = {
+static const struct cp_pb_field f383[] = {
     {"name", 1, CP_PB_STRING, 0, -1},
     {"readOnly", 2, CP_PB_BOOL, CP_PB_OMITEMPTY, -1},
     {"mountPath", 3, CP_PB_STRING, 0, -1},
@@ -2185,523 +2268,523 @@ static const struct cp_pb_field f367[] = {
     {"subPathExpr", 6, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"recursiveReadOnly", 7, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f368[] = {
+static const struct cp_pb_field f384[] = {
     {"name", 1, CP_PB_STRING, 0, -1},
     {"mountPath", 2, CP_PB_STRING, 0, -1},
     {"readOnly", 3, CP_PB_BOOL, CP_PB_OMITEMPTY, -1},
     {"recursiveReadOnly", 4, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f369[] = {
-    {"required", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 251},
+static const struct cp_pb_field f385[] = {
+    {"required", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 267},
 };
-static const struct cp_pb_field f370[] = {
-    {"secret", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 338},
-    {"downwardAPI", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 181},
-    {"configMap", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 165},
-    {"serviceAccountToken", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 346},
-    {"clusterTrustBundle", 5, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 156},
-    {"podCertificate", 6, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 278},
+static const struct cp_pb_field f386[] = {
+    {"secret", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 354},
+    {"downwardAPI", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 197},
+    {"configMap", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 181},
+    {"serviceAccountToken", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 362},
+    {"clusterTrustBundle", 5, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 172},
+    {"podCertificate", 6, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 294},
 };
-static const struct cp_pb_field f371[] = {
-    {"limits", 1, CP_PB_MESSAGE, CP_PB_MAP | CP_PB_OMITEMPTY, 493},
-    {"requests", 2, CP_PB_MESSAGE, CP_PB_MAP | CP_PB_OMITEMPTY, 493},
+static const struct cp_pb_field f387[] = {
+    {"limits", 1, CP_PB_MESSAGE, CP_PB_MAP | CP_PB_OMITEMPTY, 509},
+    {"requests", 2, CP_PB_MESSAGE, CP_PB_MAP | CP_PB_OMITEMPTY, 509},
 };
-static const struct cp_pb_field f372[] = {
-    {"hostPath", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 215},
-    {"emptyDir", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 184},
-    {"gcePersistentDisk", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 206},
-    {"awsElasticBlockStore", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 139},
-    {"gitRepo", 5, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 208},
-    {"secret", 6, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 340},
-    {"nfs", 7, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 233},
-    {"iscsi", 8, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 217},
-    {"glusterfs", 9, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 210},
-    {"persistentVolumeClaim", 10, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 267},
-    {"rbd", 11, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 312},
-    {"flexVolume", 12, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 204},
-    {"cinder", 13, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 154},
-    {"cephfs", 14, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 152},
-    {"flocker", 15, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 205},
-    {"downwardAPI", 16, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 183},
-    {"fc", 17, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 201},
-    {"azureFile", 18, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 146},
-    {"configMap", 19, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 166},
-    {"vsphereVolume", 20, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 373},
-    {"quobyte", 21, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 310},
-    {"azureDisk", 22, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 144},
-    {"photonPersistentDisk", 23, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 272},
-    {"portworxVolume", 24, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 303},
-    {"scaleIO", 25, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 330},
-    {"projected", 26, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 309},
-    {"storageos", 27, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 355},
-    {"csi", 28, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 149},
-    {"ephemeral", 29, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 195},
-    {"image", 30, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 218},
+static const struct cp_pb_field f388[] = {
+    {"hostPath", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 231},
+    {"emptyDir", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 200},
+    {"gcePersistentDisk", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 222},
+    {"awsElasticBlockStore", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 155},
+    {"gitRepo", 5, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 224},
+    {"secret", 6, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 356},
+    {"nfs", 7, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 249},
+    {"iscsi", 8, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 233},
+    {"glusterfs", 9, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 226},
+    {"persistentVolumeClaim", 10, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 283},
+    {"rbd", 11, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 328},
+    {"flexVolume", 12, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 220},
+    {"cinder", 13, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 170},
+    {"cephfs", 14, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 168},
+    {"flocker", 15, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 221},
+    {"downwardAPI", 16, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 199},
+    {"fc", 17, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 217},
+    {"azureFile", 18, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 162},
+    {"configMap", 19, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 182},
+    {"vsphereVolume", 20, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 389},
+    {"quobyte", 21, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 326},
+    {"azureDisk", 22, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 160},
+    {"photonPersistentDisk", 23, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 288},
+    {"portworxVolume", 24, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 319},
+    {"scaleIO", 25, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 346},
+    {"projected", 26, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 325},
+    {"storageos", 27, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 371},
+    {"csi", 28, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 165},
+    {"ephemeral", 29, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 211},
+    {"image", 30, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 234},
 };
-static const struct cp_pb_field f373[] = {
+static const struct cp_pb_field f389[] = {
     {"volumePath", 1, CP_PB_STRING, 0, -1},
     {"fsType", 2, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"storagePolicyName", 3, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"storagePolicyID", 4, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f374[] = {
+static const struct cp_pb_field f390[] = {
     {"weight", 1, CP_PB_INT32, 0, -1},
-    {"podAffinityTerm", 2, CP_PB_MESSAGE, 0, 275},
+    {"podAffinityTerm", 2, CP_PB_MESSAGE, 0, 291},
 };
-static const struct cp_pb_field f375[] = {
+static const struct cp_pb_field f391[] = {
     {"gmsaCredentialSpecName", 1, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"gmsaCredentialSpec", 2, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"runAsUserName", 3, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"hostProcess", 4, CP_PB_BOOL, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f376[] = {
+static const struct cp_pb_field f392[] = {
     {"addresses", 1, CP_PB_STRING, CP_PB_REPEATED, -1},
-    {"conditions", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 377},
+    {"conditions", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 393},
     {"hostname", 3, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
-    {"targetRef", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 259},
+    {"targetRef", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 275},
     {"deprecatedTopology", 5, CP_PB_STRING, CP_PB_MAP | CP_PB_OMITEMPTY, -1},
     {"nodeName", 6, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"zone", 7, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
-    {"hints", 8, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 378},
+    {"hints", 8, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 394},
 };
-static const struct cp_pb_field f377[] = {
+static const struct cp_pb_field f393[] = {
     {"ready", 1, CP_PB_BOOL, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"serving", 2, CP_PB_BOOL, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"terminating", 3, CP_PB_BOOL, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f378[] = {
-    {"forZones", 1, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 383},
-    {"forNodes", 2, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 382},
+static const struct cp_pb_field f394[] = {
+    {"forZones", 1, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 399},
+    {"forNodes", 2, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 398},
 };
-static const struct cp_pb_field f379[] = {
+static const struct cp_pb_field f395[] = {
     {"name", 1, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"protocol", 2, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"port", 3, CP_PB_INT32, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"appProtocol", 4, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f380[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 521},
-    {"endpoints", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 376},
-    {"ports", 3, CP_PB_MESSAGE, CP_PB_REPEATED, 379},
+static const struct cp_pb_field f396[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 537},
+    {"endpoints", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 392},
+    {"ports", 3, CP_PB_MESSAGE, CP_PB_REPEATED, 395},
     {"addressType", 4, CP_PB_STRING, 0, -1},
 };
-static const struct cp_pb_field f381[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 517},
-    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 380},
+static const struct cp_pb_field f397[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 533},
+    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 396},
 };
-static const struct cp_pb_field f382[] = {
+static const struct cp_pb_field f398[] = {
     {"name", 1, CP_PB_STRING, 0, -1},
 };
-static const struct cp_pb_field f383[] = {
+static const struct cp_pb_field f399[] = {
     {"name", 1, CP_PB_STRING, 0, -1},
 };
-static const struct cp_pb_field f384[] = {
-    {"metadata", 1, CP_PB_MESSAGE, 0, 521},
-    {"eventTime", 2, CP_PB_MESSAGE, 0, 520},
-    {"series", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 386},
+static const struct cp_pb_field f400[] = {
+    {"metadata", 1, CP_PB_MESSAGE, 0, 537},
+    {"eventTime", 2, CP_PB_MESSAGE, 0, 536},
+    {"series", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 402},
     {"reportingController", 4, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"reportingInstance", 5, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"action", 6, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"reason", 7, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
-    {"regarding", 8, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 259},
-    {"related", 9, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 259},
+    {"regarding", 8, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 275},
+    {"related", 9, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 275},
     {"note", 10, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"type", 11, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
-    {"deprecatedSource", 12, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 199},
-    {"deprecatedFirstTimestamp", 13, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 534},
-    {"deprecatedLastTimestamp", 14, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 534},
+    {"deprecatedSource", 12, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 215},
+    {"deprecatedFirstTimestamp", 13, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 550},
+    {"deprecatedLastTimestamp", 14, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 550},
     {"deprecatedCount", 15, CP_PB_INT32, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f385[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 517},
-    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 384},
+static const struct cp_pb_field f401[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 533},
+    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 400},
 };
-static const struct cp_pb_field f386[] = {
+static const struct cp_pb_field f402[] = {
     {"count", 1, CP_PB_INT32, 0, -1},
-    {"lastObservedTime", 2, CP_PB_MESSAGE, 0, 520},
+    {"lastObservedTime", 2, CP_PB_MESSAGE, 0, 536},
 };
-static const struct cp_pb_field f387[] = {
+static const struct cp_pb_field f403[] = {
     {"path", 1, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
-    {"backend", 2, CP_PB_MESSAGE, 0, 394},
+    {"backend", 2, CP_PB_MESSAGE, 0, 410},
     {"pathType", 3, CP_PB_STRING, CP_PB_POINTER, -1},
 };
-static const struct cp_pb_field f388[] = {
-    {"paths", 1, CP_PB_MESSAGE, CP_PB_REPEATED, 387},
+static const struct cp_pb_field f404[] = {
+    {"paths", 1, CP_PB_MESSAGE, CP_PB_REPEATED, 403},
 };
-static const struct cp_pb_field f389[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 521},
-    {"spec", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 391},
+static const struct cp_pb_field f405[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 537},
+    {"spec", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 407},
 };
-static const struct cp_pb_field f390[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 517},
-    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 389},
+static const struct cp_pb_field f406[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 533},
+    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 405},
 };
-static const struct cp_pb_field f391[] = {
-    {"parentRef", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 416},
+static const struct cp_pb_field f407[] = {
+    {"parentRef", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 432},
 };
-static const struct cp_pb_field f392[] = {
+static const struct cp_pb_field f408[] = {
     {"cidr", 1, CP_PB_STRING, 0, -1},
     {"except", 2, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f393[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 521},
-    {"spec", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 406},
-    {"status", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 407},
+static const struct cp_pb_field f409[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 537},
+    {"spec", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 422},
+    {"status", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 423},
 };
-static const struct cp_pb_field f394[] = {
-    {"resource", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 363},
-    {"service", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 405},
+static const struct cp_pb_field f410[] = {
+    {"resource", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 379},
+    {"service", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 421},
 };
-static const struct cp_pb_field f395[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 521},
-    {"spec", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 398},
+static const struct cp_pb_field f411[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 537},
+    {"spec", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 414},
 };
-static const struct cp_pb_field f396[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 517},
-    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 395},
+static const struct cp_pb_field f412[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 533},
+    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 411},
 };
-static const struct cp_pb_field f397[] = {
+static const struct cp_pb_field f413[] = {
     {"apiGroup", 1, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"kind", 2, CP_PB_STRING, 0, -1},
     {"name", 3, CP_PB_STRING, 0, -1},
     {"scope", 4, CP_PB_STRING, CP_PB_POINTER, -1},
     {"namespace", 5, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f398[] = {
+static const struct cp_pb_field f414[] = {
     {"controller", 1, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
-    {"parameters", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 397},
+    {"parameters", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 413},
 };
-static const struct cp_pb_field f399[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 517},
-    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 393},
+static const struct cp_pb_field f415[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 533},
+    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 409},
 };
-static const struct cp_pb_field f400[] = {
+static const struct cp_pb_field f416[] = {
     {"ip", 1, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"hostname", 2, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
-    {"ports", 4, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 402},
+    {"ports", 4, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 418},
 };
-static const struct cp_pb_field f401[] = {
-    {"ingress", 1, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 400},
+static const struct cp_pb_field f417[] = {
+    {"ingress", 1, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 416},
 };
-static const struct cp_pb_field f402[] = {
+static const struct cp_pb_field f418[] = {
     {"port", 1, CP_PB_INT32, 0, -1},
     {"protocol", 2, CP_PB_STRING, 0, -1},
     {"error", 3, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f403[] = {
+static const struct cp_pb_field f419[] = {
     {"host", 1, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
-    {"ingressRuleValue", 2, CP_PB_MESSAGE, CP_PB_INLINE, 404},
+    {"ingressRuleValue", 2, CP_PB_MESSAGE, CP_PB_INLINE, 420},
 };
-static const struct cp_pb_field f404[] = {
-    {"http", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 388},
+static const struct cp_pb_field f420[] = {
+    {"http", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 404},
 };
-static const struct cp_pb_field f405[] = {
+static const struct cp_pb_field f421[] = {
     {"name", 1, CP_PB_STRING, 0, -1},
-    {"port", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 417},
+    {"port", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 433},
 };
-static const struct cp_pb_field f406[] = {
-    {"defaultBackend", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 394},
-    {"tls", 2, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 408},
-    {"rules", 3, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 403},
+static const struct cp_pb_field f422[] = {
+    {"defaultBackend", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 410},
+    {"tls", 2, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 424},
+    {"rules", 3, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 419},
     {"ingressClassName", 4, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f407[] = {
-    {"loadBalancer", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 401},
+static const struct cp_pb_field f423[] = {
+    {"loadBalancer", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 417},
 };
-static const struct cp_pb_field f408[] = {
+static const struct cp_pb_field f424[] = {
     {"hosts", 1, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
     {"secretName", 2, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f409[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 521},
-    {"spec", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 415},
+static const struct cp_pb_field f425[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 537},
+    {"spec", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 431},
 };
-static const struct cp_pb_field f410[] = {
-    {"ports", 1, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 414},
-    {"to", 2, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 413},
+static const struct cp_pb_field f426[] = {
+    {"ports", 1, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 430},
+    {"to", 2, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 429},
 };
-static const struct cp_pb_field f411[] = {
-    {"ports", 1, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 414},
-    {"from", 2, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 413},
+static const struct cp_pb_field f427[] = {
+    {"ports", 1, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 430},
+    {"from", 2, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 429},
 };
-static const struct cp_pb_field f412[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 517},
-    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 409},
+static const struct cp_pb_field f428[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 533},
+    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 425},
 };
-static const struct cp_pb_field f413[] = {
-    {"podSelector", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 514},
-    {"namespaceSelector", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 514},
-    {"ipBlock", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 392},
+static const struct cp_pb_field f429[] = {
+    {"podSelector", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 530},
+    {"namespaceSelector", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 530},
+    {"ipBlock", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 408},
 };
-static const struct cp_pb_field f414[] = {
+static const struct cp_pb_field f430[] = {
     {"protocol", 1, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
-    {"port", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 543},
+    {"port", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 559},
     {"endPort", 3, CP_PB_INT32, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f415[] = {
-    {"podSelector", 1, CP_PB_MESSAGE, 0, 514},
-    {"ingress", 2, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 411},
-    {"egress", 3, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 410},
+static const struct cp_pb_field f431[] = {
+    {"podSelector", 1, CP_PB_MESSAGE, 0, 530},
+    {"ingress", 2, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 427},
+    {"egress", 3, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 426},
     {"policyTypes", 4, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f416[] = {
+static const struct cp_pb_field f432[] = {
     {"group", 1, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"resource", 2, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"namespace", 3, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"name", 4, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f417[] = {
+static const struct cp_pb_field f433[] = {
     {"name", 1, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"number", 2, CP_PB_INT32, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f418[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 521},
-    {"spec", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 420},
-    {"status", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 421},
+static const struct cp_pb_field f434[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 537},
+    {"spec", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 436},
+    {"status", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 437},
 };
-static const struct cp_pb_field f419[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 517},
-    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 418},
+static const struct cp_pb_field f435[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 533},
+    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 434},
 };
-static const struct cp_pb_field f420[] = {
+static const struct cp_pb_field f436[] = {
     {"cidrs", 1, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f421[] = {
-    {"conditions", 1, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 501},
+static const struct cp_pb_field f437[] = {
+    {"conditions", 1, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 517},
 };
-static const struct cp_pb_field f422[] = {
-    {"podFixed", 1, CP_PB_MESSAGE, CP_PB_MAP | CP_PB_OMITEMPTY, 493},
+static const struct cp_pb_field f438[] = {
+    {"podFixed", 1, CP_PB_MESSAGE, CP_PB_MAP | CP_PB_OMITEMPTY, 509},
 };
-static const struct cp_pb_field f423[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 521},
+static const struct cp_pb_field f439[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 537},
     {"handler", 2, CP_PB_STRING, 0, -1},
-    {"overhead", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 422},
-    {"scheduling", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 425},
+    {"overhead", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 438},
+    {"scheduling", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 441},
 };
-static const struct cp_pb_field f424[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 517},
-    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 423},
+static const struct cp_pb_field f440[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 533},
+    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 439},
 };
-static const struct cp_pb_field f425[] = {
+static const struct cp_pb_field f441[] = {
     {"nodeSelector", 1, CP_PB_STRING, CP_PB_MAP | CP_PB_OMITEMPTY, -1},
-    {"tolerations", 2, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 359},
+    {"tolerations", 2, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 375},
 };
-static const struct cp_pb_field f426[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 521},
-    {"deleteOptions", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 503},
+static const struct cp_pb_field f442[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 537},
+    {"deleteOptions", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 519},
 };
-static const struct cp_pb_field f427[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 521},
-    {"spec", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 429},
-    {"status", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 430},
+static const struct cp_pb_field f443[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 537},
+    {"spec", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 445},
+    {"status", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 446},
 };
-static const struct cp_pb_field f428[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 517},
-    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 427},
+static const struct cp_pb_field f444[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 533},
+    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 443},
 };
-static const struct cp_pb_field f429[] = {
-    {"minAvailable", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 543},
-    {"selector", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 514},
-    {"maxUnavailable", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 543},
+static const struct cp_pb_field f445[] = {
+    {"minAvailable", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 559},
+    {"selector", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 530},
+    {"maxUnavailable", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 559},
     {"unhealthyPodEvictionPolicy", 4, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f430[] = {
+static const struct cp_pb_field f446[] = {
     {"observedGeneration", 1, CP_PB_INT64, CP_PB_OMITEMPTY, -1},
-    {"disruptedPods", 2, CP_PB_MESSAGE, CP_PB_MAP | CP_PB_OMITEMPTY, 534},
+    {"disruptedPods", 2, CP_PB_MESSAGE, CP_PB_MAP | CP_PB_OMITEMPTY, 550},
     {"disruptionsAllowed", 3, CP_PB_INT32, 0, -1},
     {"currentHealthy", 4, CP_PB_INT32, 0, -1},
     {"desiredHealthy", 5, CP_PB_INT32, 0, -1},
     {"expectedPods", 6, CP_PB_INT32, 0, -1},
-    {"conditions", 7, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 501},
+    {"conditions", 7, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 517},
 };
-static const struct cp_pb_field f431[] = {
-    {"clusterRoleSelectors", 1, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 514},
+static const struct cp_pb_field f447[] = {
+    {"clusterRoleSelectors", 1, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 530},
 };
-static const struct cp_pb_field f432[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 521},
-    {"rules", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 436},
-    {"aggregationRule", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 431},
+static const struct cp_pb_field f448[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 537},
+    {"rules", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 452},
+    {"aggregationRule", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 447},
 };
-static const struct cp_pb_field f433[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 521},
-    {"subjects", 2, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 442},
-    {"roleRef", 3, CP_PB_MESSAGE, 0, 441},
+static const struct cp_pb_field f449[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 537},
+    {"subjects", 2, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 458},
+    {"roleRef", 3, CP_PB_MESSAGE, 0, 457},
 };
-static const struct cp_pb_field f434[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 517},
-    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 433},
+static const struct cp_pb_field f450[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 533},
+    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 449},
 };
-static const struct cp_pb_field f435[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 517},
-    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 432},
+static const struct cp_pb_field f451[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 533},
+    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 448},
 };
-static const struct cp_pb_field f436[] = {
+static const struct cp_pb_field f452[] = {
     {"verbs", 1, CP_PB_STRING, CP_PB_REPEATED, -1},
     {"apiGroups", 2, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
     {"resources", 3, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
     {"resourceNames", 4, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
     {"nonResourceURLs", 5, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f437[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 521},
-    {"rules", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 436},
+static const struct cp_pb_field f453[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 537},
+    {"rules", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 452},
 };
-static const struct cp_pb_field f438[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 521},
-    {"subjects", 2, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 442},
-    {"roleRef", 3, CP_PB_MESSAGE, 0, 441},
+static const struct cp_pb_field f454[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 537},
+    {"subjects", 2, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 458},
+    {"roleRef", 3, CP_PB_MESSAGE, 0, 457},
 };
-static const struct cp_pb_field f439[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 517},
-    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 438},
+static const struct cp_pb_field f455[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 533},
+    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 454},
 };
-static const struct cp_pb_field f440[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 517},
-    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 437},
+static const struct cp_pb_field f456[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 533},
+    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 453},
 };
-static const struct cp_pb_field f441[] = {
+static const struct cp_pb_field f457[] = {
     {"apiGroup", 1, CP_PB_STRING, 0, -1},
     {"kind", 2, CP_PB_STRING, 0, -1},
     {"name", 3, CP_PB_STRING, 0, -1},
 };
-static const struct cp_pb_field f442[] = {
+static const struct cp_pb_field f458[] = {
     {"kind", 1, CP_PB_STRING, 0, -1},
     {"apiGroup", 2, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"name", 3, CP_PB_STRING, 0, -1},
     {"namespace", 4, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f443[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 521},
+static const struct cp_pb_field f459[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 537},
     {"value", 2, CP_PB_INT32, 0, -1},
     {"globalDefault", 3, CP_PB_BOOL, CP_PB_OMITEMPTY, -1},
     {"description", 4, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"preemptionPolicy", 5, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f444[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 517},
-    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 443},
+static const struct cp_pb_field f460[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 533},
+    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 459},
 };
-static const struct cp_pb_field f445[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 521},
-    {"spec", 2, CP_PB_MESSAGE, 0, 447},
+static const struct cp_pb_field f461[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 537},
+    {"spec", 2, CP_PB_MESSAGE, 0, 463},
 };
-static const struct cp_pb_field f446[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 517},
-    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 445},
+static const struct cp_pb_field f462[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 533},
+    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 461},
 };
-static const struct cp_pb_field f447[] = {
+static const struct cp_pb_field f463[] = {
     {"attachRequired", 1, CP_PB_BOOL, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"podInfoOnMount", 2, CP_PB_BOOL, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"volumeLifecycleModes", 3, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
     {"storageCapacity", 4, CP_PB_BOOL, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"fsGroupPolicy", 5, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
-    {"tokenRequests", 6, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 456},
+    {"tokenRequests", 6, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 472},
     {"requiresRepublish", 7, CP_PB_BOOL, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"seLinuxMount", 8, CP_PB_BOOL, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"nodeAllocatableUpdatePeriodSeconds", 9, CP_PB_INT64, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f448[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 521},
-    {"spec", 2, CP_PB_MESSAGE, 0, 451},
+static const struct cp_pb_field f464[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 537},
+    {"spec", 2, CP_PB_MESSAGE, 0, 467},
 };
-static const struct cp_pb_field f449[] = {
+static const struct cp_pb_field f465[] = {
     {"name", 1, CP_PB_STRING, 0, -1},
     {"nodeID", 2, CP_PB_STRING, 0, -1},
     {"topologyKeys", 3, CP_PB_STRING, CP_PB_REPEATED, -1},
-    {"allocatable", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 465},
+    {"allocatable", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 481},
 };
-static const struct cp_pb_field f450[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 517},
-    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 448},
+static const struct cp_pb_field f466[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 533},
+    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 464},
 };
-static const struct cp_pb_field f451[] = {
-    {"drivers", 1, CP_PB_MESSAGE, CP_PB_REPEATED, 449},
+static const struct cp_pb_field f467[] = {
+    {"drivers", 1, CP_PB_MESSAGE, CP_PB_REPEATED, 465},
 };
-static const struct cp_pb_field f452[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 521},
-    {"nodeTopology", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 514},
+static const struct cp_pb_field f468[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 537},
+    {"nodeTopology", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 530},
     {"storageClassName", 3, CP_PB_STRING, 0, -1},
-    {"capacity", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 493},
-    {"maximumVolumeSize", 5, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 493},
+    {"capacity", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 509},
+    {"maximumVolumeSize", 5, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 509},
 };
-static const struct cp_pb_field f453[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 517},
-    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 452},
+static const struct cp_pb_field f469[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 533},
+    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 468},
 };
-static const struct cp_pb_field f454[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 521},
+static const struct cp_pb_field f470[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 537},
     {"provisioner", 2, CP_PB_STRING, 0, -1},
     {"parameters", 3, CP_PB_STRING, CP_PB_MAP | CP_PB_OMITEMPTY, -1},
     {"reclaimPolicy", 4, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"mountOptions", 5, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
     {"allowVolumeExpansion", 6, CP_PB_BOOL, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"volumeBindingMode", 7, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
-    {"allowedTopologies", 8, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 361},
+    {"allowedTopologies", 8, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 377},
 };
-static const struct cp_pb_field f455[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 517},
-    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 454},
+static const struct cp_pb_field f471[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 533},
+    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 470},
 };
-static const struct cp_pb_field f456[] = {
+static const struct cp_pb_field f472[] = {
     {"audience", 1, CP_PB_STRING, 0, -1},
     {"expirationSeconds", 2, CP_PB_INT64, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f457[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 521},
-    {"spec", 2, CP_PB_MESSAGE, 0, 460},
-    {"status", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 461},
+static const struct cp_pb_field f473[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 537},
+    {"spec", 2, CP_PB_MESSAGE, 0, 476},
+    {"status", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 477},
 };
-static const struct cp_pb_field f458[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 517},
-    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 457},
+static const struct cp_pb_field f474[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 533},
+    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 473},
 };
-static const struct cp_pb_field f459[] = {
+static const struct cp_pb_field f475[] = {
     {"persistentVolumeName", 1, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
-    {"inlineVolumeSpec", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 270},
+    {"inlineVolumeSpec", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 286},
 };
-static const struct cp_pb_field f460[] = {
+static const struct cp_pb_field f476[] = {
     {"attacher", 1, CP_PB_STRING, 0, -1},
-    {"source", 2, CP_PB_MESSAGE, 0, 459},
+    {"source", 2, CP_PB_MESSAGE, 0, 475},
     {"nodeName", 3, CP_PB_STRING, 0, -1},
 };
-static const struct cp_pb_field f461[] = {
+static const struct cp_pb_field f477[] = {
     {"attached", 1, CP_PB_BOOL, 0, -1},
     {"attachmentMetadata", 2, CP_PB_STRING, CP_PB_MAP | CP_PB_OMITEMPTY, -1},
-    {"attachError", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 464},
-    {"detachError", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 464},
+    {"attachError", 3, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 480},
+    {"detachError", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 480},
 };
-static const struct cp_pb_field f462[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 521},
+static const struct cp_pb_field f478[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 537},
     {"driverName", 2, CP_PB_STRING, 0, -1},
     {"parameters", 3, CP_PB_STRING, CP_PB_MAP | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f463[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 517},
-    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 462},
+static const struct cp_pb_field f479[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 533},
+    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 478},
 };
-static const struct cp_pb_field f464[] = {
-    {"time", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 534},
+static const struct cp_pb_field f480[] = {
+    {"time", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 550},
     {"message", 2, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"errorCode", 3, CP_PB_INT32, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f465[] = {
+static const struct cp_pb_field f481[] = {
     {"count", 1, CP_PB_INT32, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f466[] = {
+static const struct cp_pb_field f482[] = {
     {"uid", 1, CP_PB_STRING, 0, -1},
     {"desiredAPIVersion", 2, CP_PB_STRING, 0, -1},
-    {"objects", 3, CP_PB_MESSAGE, CP_PB_REPEATED, 540},
+    {"objects", 3, CP_PB_MESSAGE, CP_PB_REPEATED, 556},
 };
-static const struct cp_pb_field f467[] = {
+static const struct cp_pb_field f483[] = {
     {"uid", 1, CP_PB_STRING, 0, -1},
-    {"convertedObjects", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 540},
-    {"result", 3, CP_PB_MESSAGE, 0, 530},
+    {"convertedObjects", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 556},
+    {"result", 3, CP_PB_MESSAGE, 0, 546},
 };
-static const struct cp_pb_field f468[] = {
-    {"request", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 466},
-    {"response", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 467},
+static const struct cp_pb_field f484[] = {
+    {"request", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 482},
+    {"response", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 483},
 };
-static const struct cp_pb_field f469[] = {
+static const struct cp_pb_field f485[] = {
     {"name", 1, CP_PB_STRING, 0, -1},
     {"type", 2, CP_PB_STRING, 0, -1},
     {"format", 3, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
@@ -2709,27 +2792,27 @@ static const struct cp_pb_field f469[] = {
     {"priority", 5, CP_PB_INT32, CP_PB_OMITEMPTY, -1},
     {"jsonPath", 6, CP_PB_STRING, 0, -1},
 };
-static const struct cp_pb_field f470[] = {
+static const struct cp_pb_field f486[] = {
     {"strategy", 1, CP_PB_STRING, 0, -1},
-    {"webhook", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 492},
+    {"webhook", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 508},
 };
-static const struct cp_pb_field f471[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 521},
-    {"spec", 2, CP_PB_MESSAGE, 0, 475},
-    {"status", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 476},
+static const struct cp_pb_field f487[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 537},
+    {"spec", 2, CP_PB_MESSAGE, 0, 491},
+    {"status", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 492},
 };
-static const struct cp_pb_field f472[] = {
+static const struct cp_pb_field f488[] = {
     {"type", 1, CP_PB_STRING, 0, -1},
     {"status", 2, CP_PB_STRING, 0, -1},
-    {"lastTransitionTime", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 534},
+    {"lastTransitionTime", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 550},
     {"reason", 4, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"message", 5, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f473[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 517},
-    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 471},
+static const struct cp_pb_field f489[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 533},
+    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 487},
 };
-static const struct cp_pb_field f474[] = {
+static const struct cp_pb_field f490[] = {
     {"plural", 1, CP_PB_STRING, 0, -1},
     {"singular", 2, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"shortNames", 3, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
@@ -2737,50 +2820,50 @@ static const struct cp_pb_field f474[] = {
     {"listKind", 5, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"categories", 6, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f475[] = {
+static const struct cp_pb_field f491[] = {
     {"group", 1, CP_PB_STRING, 0, -1},
-    {"names", 3, CP_PB_MESSAGE, 0, 474},
+    {"names", 3, CP_PB_MESSAGE, 0, 490},
     {"scope", 4, CP_PB_STRING, 0, -1},
-    {"versions", 7, CP_PB_MESSAGE, CP_PB_REPEATED, 477},
-    {"conversion", 9, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 470},
+    {"versions", 7, CP_PB_MESSAGE, CP_PB_REPEATED, 493},
+    {"conversion", 9, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 486},
     {"preserveUnknownFields", 10, CP_PB_BOOL, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f476[] = {
-    {"conditions", 1, CP_PB_MESSAGE, CP_PB_REPEATED, 472},
-    {"acceptedNames", 2, CP_PB_MESSAGE, 0, 474},
+static const struct cp_pb_field f492[] = {
+    {"conditions", 1, CP_PB_MESSAGE, CP_PB_REPEATED, 488},
+    {"acceptedNames", 2, CP_PB_MESSAGE, 0, 490},
     {"storedVersions", 3, CP_PB_STRING, CP_PB_REPEATED, -1},
 };
-static const struct cp_pb_field f477[] = {
+static const struct cp_pb_field f493[] = {
     {"name", 1, CP_PB_STRING, 0, -1},
     {"served", 2, CP_PB_BOOL, 0, -1},
     {"storage", 3, CP_PB_BOOL, 0, -1},
-    {"schema", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 481},
-    {"subresources", 5, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 480},
-    {"additionalPrinterColumns", 6, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 469},
+    {"schema", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 497},
+    {"subresources", 5, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 496},
+    {"additionalPrinterColumns", 6, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 485},
     {"deprecated", 7, CP_PB_BOOL, CP_PB_OMITEMPTY, -1},
     {"deprecationWarning", 8, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
-    {"selectableFields", 9, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 488},
+    {"selectableFields", 9, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 504},
 };
-static const struct cp_pb_field f478[] = {
+static const struct cp_pb_field f494[] = {
     {"specReplicasPath", 1, CP_PB_STRING, 0, -1},
     {"statusReplicasPath", 2, CP_PB_STRING, 0, -1},
     {"labelSelectorPath", 3, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f480[] = {
-    {"status", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 479},
-    {"scale", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 478},
+static const struct cp_pb_field f496[] = {
+    {"status", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 495},
+    {"scale", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 494},
 };
-static const struct cp_pb_field f481[] = {
-    {"openAPIV3Schema", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 484},
+static const struct cp_pb_field f497[] = {
+    {"openAPIV3Schema", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 500},
 };
-static const struct cp_pb_field f482[] = {
+static const struct cp_pb_field f498[] = {
     {"description", 1, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"url", 2, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f483[] = {
+static const struct cp_pb_field f499[] = {
     {"-", 1, CP_PB_BYTES, 0, -1},
 };
-static const struct cp_pb_field f484[] = {
+static const struct cp_pb_field f500[] = {
     {"id", 1, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"$schema", 2, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"$ref", 3, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
@@ -2788,7 +2871,7 @@ static const struct cp_pb_field f484[] = {
     {"type", 5, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"format", 6, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"title", 7, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
-    {"default", 8, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 483},
+    {"default", 8, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 499},
     {"maximum", 9, CP_PB_DOUBLE, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"exclusiveMaximum", 10, CP_PB_BOOL, CP_PB_OMITEMPTY, -1},
     {"minimum", 11, CP_PB_DOUBLE, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
@@ -2800,23 +2883,23 @@ static const struct cp_pb_field f484[] = {
     {"minItems", 17, CP_PB_INT64, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"uniqueItems", 18, CP_PB_BOOL, CP_PB_OMITEMPTY, -1},
     {"multipleOf", 19, CP_PB_DOUBLE, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
-    {"enum", 20, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 483},
+    {"enum", 20, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 499},
     {"maxProperties", 21, CP_PB_INT64, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"minProperties", 22, CP_PB_INT64, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"required", 23, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
-    {"items", 24, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 485},
-    {"allOf", 25, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 484},
-    {"oneOf", 26, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 484},
-    {"anyOf", 27, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 484},
-    {"not", 28, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 484},
-    {"properties", 29, CP_PB_MESSAGE, CP_PB_MAP | CP_PB_OMITEMPTY, 484},
-    {"additionalProperties", 30, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 486},
-    {"patternProperties", 31, CP_PB_MESSAGE, CP_PB_MAP | CP_PB_OMITEMPTY, 484},
-    {"dependencies", 32, CP_PB_MESSAGE, CP_PB_MAP | CP_PB_OMITEMPTY, 487},
-    {"additionalItems", 33, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 486},
-    {"definitions", 34, CP_PB_MESSAGE, CP_PB_MAP | CP_PB_OMITEMPTY, 484},
-    {"externalDocs", 35, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 482},
-    {"example", 36, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 483},
+    {"items", 24, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 501},
+    {"allOf", 25, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 500},
+    {"oneOf", 26, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 500},
+    {"anyOf", 27, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 500},
+    {"not", 28, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 500},
+    {"properties", 29, CP_PB_MESSAGE, CP_PB_MAP | CP_PB_OMITEMPTY, 500},
+    {"additionalProperties", 30, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 502},
+    {"patternProperties", 31, CP_PB_MESSAGE, CP_PB_MAP | CP_PB_OMITEMPTY, 500},
+    {"dependencies", 32, CP_PB_MESSAGE, CP_PB_MAP | CP_PB_OMITEMPTY, 503},
+    {"additionalItems", 33, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 502},
+    {"definitions", 34, CP_PB_MESSAGE, CP_PB_MAP | CP_PB_OMITEMPTY, 500},
+    {"externalDocs", 35, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 498},
+    {"example", 36, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 499},
     {"nullable", 37, CP_PB_BOOL, CP_PB_OMITEMPTY, -1},
     {"x-kubernetes-preserve-unknown-fields", 38, CP_PB_BOOL, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"x-kubernetes-embedded-resource", 39, CP_PB_BOOL, CP_PB_OMITEMPTY, -1},
@@ -2824,30 +2907,30 @@ static const struct cp_pb_field f484[] = {
     {"x-kubernetes-list-map-keys", 41, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
     {"x-kubernetes-list-type", 42, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"x-kubernetes-map-type", 43, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
-    {"x-kubernetes-validations", 44, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 490},
+    {"x-kubernetes-validations", 44, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 506},
 };
-static const struct cp_pb_field f485[] = {
-    {"schema", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 484},
-    {"jSONSchemas", 2, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 484},
+static const struct cp_pb_field f501[] = {
+    {"schema", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 500},
+    {"jSONSchemas", 2, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 500},
 };
-static const struct cp_pb_field f486[] = {
+static const struct cp_pb_field f502[] = {
     {"allows", 1, CP_PB_BOOL, CP_PB_OMITEMPTY, -1},
-    {"schema", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 484},
+    {"schema", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 500},
 };
-static const struct cp_pb_field f487[] = {
-    {"schema", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 484},
+static const struct cp_pb_field f503[] = {
+    {"schema", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 500},
     {"property", 2, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f488[] = {
+static const struct cp_pb_field f504[] = {
     {"jsonPath", 1, CP_PB_STRING, 0, -1},
 };
-static const struct cp_pb_field f489[] = {
+static const struct cp_pb_field f505[] = {
     {"namespace", 1, CP_PB_STRING, 0, -1},
     {"name", 2, CP_PB_STRING, 0, -1},
     {"path", 3, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"port", 4, CP_PB_INT32, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f490[] = {
+static const struct cp_pb_field f506[] = {
     {"rule", 1, CP_PB_STRING, 0, -1},
     {"message", 2, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"messageExpression", 3, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
@@ -2855,35 +2938,35 @@ static const struct cp_pb_field f490[] = {
     {"fieldPath", 5, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"optionalOldSelf", 6, CP_PB_BOOL, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f491[] = {
-    {"service", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 489},
+static const struct cp_pb_field f507[] = {
+    {"service", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 505},
     {"caBundle", 2, CP_PB_BYTES, CP_PB_OMITEMPTY, -1},
     {"url", 3, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f492[] = {
-    {"clientConfig", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 491},
+static const struct cp_pb_field f508[] = {
+    {"clientConfig", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 507},
     {"conversionReviewVersions", 3, CP_PB_STRING, CP_PB_REPEATED, -1},
 };
-static const struct cp_pb_field f493[] = {
+static const struct cp_pb_field f509[] = {
     {"string", 1, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f494[] = {
+static const struct cp_pb_field f510[] = {
     {"string", 1, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f495[] = {
+static const struct cp_pb_field f511[] = {
     {"name", 1, CP_PB_STRING, 0, -1},
-    {"versions", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 511},
-    {"preferredVersion", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 511},
-    {"serverAddressByClientCIDRs", 4, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 529},
+    {"versions", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 527},
+    {"preferredVersion", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 527},
+    {"serverAddressByClientCIDRs", 4, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 545},
 };
-static const struct cp_pb_field f496[] = {
-    {"groups", 1, CP_PB_MESSAGE, CP_PB_REPEATED, 495},
+static const struct cp_pb_field f512[] = {
+    {"groups", 1, CP_PB_MESSAGE, CP_PB_REPEATED, 511},
 };
-static const struct cp_pb_field f497[] = {
+static const struct cp_pb_field f513[] = {
     {"name", 1, CP_PB_STRING, 0, -1},
     {"namespaced", 2, CP_PB_BOOL, 0, -1},
     {"kind", 3, CP_PB_STRING, 0, -1},
-    {"verbs", 4, CP_PB_MESSAGE, 0, 538},
+    {"verbs", 4, CP_PB_MESSAGE, 0, 554},
     {"shortNames", 5, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
     {"singularName", 6, CP_PB_STRING, 0, -1},
     {"categories", 7, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
@@ -2891,100 +2974,100 @@ static const struct cp_pb_field f497[] = {
     {"version", 9, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"storageVersionHash", 10, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f498[] = {
+static const struct cp_pb_field f514[] = {
     {"groupVersion", 1, CP_PB_STRING, 0, -1},
-    {"resources", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 497},
+    {"resources", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 513},
 };
-static const struct cp_pb_field f499[] = {
+static const struct cp_pb_field f515[] = {
     {"versions", 1, CP_PB_STRING, CP_PB_REPEATED, -1},
-    {"serverAddressByClientCIDRs", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 529},
+    {"serverAddressByClientCIDRs", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 545},
 };
-static const struct cp_pb_field f500[] = {
+static const struct cp_pb_field f516[] = {
     {"dryRun", 1, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
     {"force", 2, CP_PB_BOOL, 0, -1},
     {"fieldManager", 3, CP_PB_STRING, 0, -1},
 };
-static const struct cp_pb_field f501[] = {
+static const struct cp_pb_field f517[] = {
     {"type", 1, CP_PB_STRING, 0, -1},
     {"status", 2, CP_PB_STRING, 0, -1},
     {"observedGeneration", 3, CP_PB_INT64, CP_PB_OMITEMPTY, -1},
-    {"lastTransitionTime", 4, CP_PB_MESSAGE, 0, 534},
+    {"lastTransitionTime", 4, CP_PB_MESSAGE, 0, 550},
     {"reason", 5, CP_PB_STRING, 0, -1},
     {"message", 6, CP_PB_STRING, 0, -1},
 };
-static const struct cp_pb_field f502[] = {
+static const struct cp_pb_field f518[] = {
     {"dryRun", 1, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
     {"fieldManager", 3, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"fieldValidation", 4, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f503[] = {
+static const struct cp_pb_field f519[] = {
     {"gracePeriodSeconds", 1, CP_PB_INT64, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
-    {"preconditions", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 527},
+    {"preconditions", 2, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 543},
     {"orphanDependents", 3, CP_PB_BOOL, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"propagationPolicy", 4, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"dryRun", 5, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
     {"ignoreStoreReadErrorWithClusterBreakingPotential", 6, CP_PB_BOOL, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f504[] = {
+static const struct cp_pb_field f520[] = {
     {"duration", 1, CP_PB_INT64, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f505[] = {
+static const struct cp_pb_field f521[] = {
     {"key", 1, CP_PB_STRING, 0, -1},
     {"operator", 2, CP_PB_STRING, 0, -1},
     {"values", 3, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f506[] = {
+static const struct cp_pb_field f522[] = {
     {"-", 1, CP_PB_BYTES, 0, -1},
 };
-static const struct cp_pb_field f507[] = {
+static const struct cp_pb_field f523[] = {
     {"resourceVersion", 1, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f508[] = {
+static const struct cp_pb_field f524[] = {
     {"group", 1, CP_PB_STRING, 0, -1},
     {"kind", 2, CP_PB_STRING, 0, -1},
 };
-static const struct cp_pb_field f509[] = {
+static const struct cp_pb_field f525[] = {
     {"group", 1, CP_PB_STRING, 0, -1},
     {"resource", 2, CP_PB_STRING, 0, -1},
 };
-static const struct cp_pb_field f510[] = {
+static const struct cp_pb_field f526[] = {
     {"group", 1, CP_PB_STRING, 0, -1},
     {"version", 2, CP_PB_STRING, 0, -1},
 };
-static const struct cp_pb_field f511[] = {
+static const struct cp_pb_field f527[] = {
     {"groupVersion", 1, CP_PB_STRING, 0, -1},
     {"version", 2, CP_PB_STRING, 0, -1},
 };
-static const struct cp_pb_field f512[] = {
+static const struct cp_pb_field f528[] = {
     {"group", 1, CP_PB_STRING, 0, -1},
     {"version", 2, CP_PB_STRING, 0, -1},
     {"kind", 3, CP_PB_STRING, 0, -1},
 };
-static const struct cp_pb_field f513[] = {
+static const struct cp_pb_field f529[] = {
     {"group", 1, CP_PB_STRING, 0, -1},
     {"version", 2, CP_PB_STRING, 0, -1},
     {"resource", 3, CP_PB_STRING, 0, -1},
 };
-static const struct cp_pb_field f514[] = {
+static const struct cp_pb_field f530[] = {
     {"matchLabels", 1, CP_PB_STRING, CP_PB_MAP | CP_PB_OMITEMPTY, -1},
-    {"matchExpressions", 2, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 515},
+    {"matchExpressions", 2, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 531},
 };
-static const struct cp_pb_field f515[] = {
+static const struct cp_pb_field f531[] = {
     {"key", 1, CP_PB_STRING, 0, -1},
     {"operator", 2, CP_PB_STRING, 0, -1},
     {"values", 3, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f516[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 517},
-    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 540},
+static const struct cp_pb_field f532[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 533},
+    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 556},
 };
-static const struct cp_pb_field f517[] = {
+static const struct cp_pb_field f533[] = {
     {"selfLink", 1, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"resourceVersion", 2, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"continue", 3, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"remainingItemCount", 4, CP_PB_INT64, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f518[] = {
+static const struct cp_pb_field f534[] = {
     {"labelSelector", 1, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"fieldSelector", 2, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"watch", 3, CP_PB_BOOL, CP_PB_OMITEMPTY, -1},
@@ -2996,20 +3079,20 @@ static const struct cp_pb_field f518[] = {
     {"resourceVersionMatch", 10, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"sendInitialEvents", 11, CP_PB_BOOL, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f519[] = {
+static const struct cp_pb_field f535[] = {
     {"manager", 1, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"operation", 2, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"apiVersion", 3, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
-    {"time", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 534},
+    {"time", 4, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 550},
     {"fieldsType", 6, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
-    {"fieldsV1", 7, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 506},
+    {"fieldsV1", 7, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 522},
     {"subresource", 8, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f520[] = {
+static const struct cp_pb_field f536[] = {
     {"seconds", 1, CP_PB_INT64, CP_PB_OMITEMPTY, -1},
     {"nanos", 2, CP_PB_INT32, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f521[] = {
+static const struct cp_pb_field f537[] = {
     {"name", 1, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"generateName", 2, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"namespace", 3, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
@@ -3017,16 +3100,16 @@ static const struct cp_pb_field f521[] = {
     {"uid", 5, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"resourceVersion", 6, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"generation", 7, CP_PB_INT64, CP_PB_OMITEMPTY, -1},
-    {"creationTimestamp", 8, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 534},
-    {"deletionTimestamp", 9, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 534},
+    {"creationTimestamp", 8, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 550},
+    {"deletionTimestamp", 9, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 550},
     {"deletionGracePeriodSeconds", 10, CP_PB_INT64, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"labels", 11, CP_PB_STRING, CP_PB_MAP | CP_PB_OMITEMPTY, -1},
     {"annotations", 12, CP_PB_STRING, CP_PB_MAP | CP_PB_OMITEMPTY, -1},
-    {"ownerReferences", 13, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 522},
+    {"ownerReferences", 13, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 538},
     {"finalizers", 14, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
-    {"managedFields", 17, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 519},
+    {"managedFields", 17, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 535},
 };
-static const struct cp_pb_field f522[] = {
+static const struct cp_pb_field f538[] = {
     {"kind", 1, CP_PB_STRING, 0, -1},
     {"name", 3, CP_PB_STRING, 0, -1},
     {"uid", 4, CP_PB_STRING, 0, -1},
@@ -3034,114 +3117,114 @@ static const struct cp_pb_field f522[] = {
     {"controller", 6, CP_PB_BOOL, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"blockOwnerDeletion", 7, CP_PB_BOOL, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f523[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 521},
+static const struct cp_pb_field f539[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 537},
 };
-static const struct cp_pb_field f524[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 517},
-    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 523},
+static const struct cp_pb_field f540[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 533},
+    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 539},
 };
-static const struct cp_pb_field f526[] = {
+static const struct cp_pb_field f542[] = {
     {"dryRun", 1, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
     {"force", 2, CP_PB_BOOL, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"fieldManager", 3, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"fieldValidation", 4, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f527[] = {
+static const struct cp_pb_field f543[] = {
     {"uid", 1, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
     {"resourceVersion", 2, CP_PB_STRING, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f528[] = {
+static const struct cp_pb_field f544[] = {
     {"paths", 1, CP_PB_STRING, CP_PB_REPEATED, -1},
 };
-static const struct cp_pb_field f529[] = {
+static const struct cp_pb_field f545[] = {
     {"clientCIDR", 1, CP_PB_STRING, 0, -1},
     {"serverAddress", 2, CP_PB_STRING, 0, -1},
 };
-static const struct cp_pb_field f530[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 517},
+static const struct cp_pb_field f546[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 533},
     {"status", 2, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"message", 3, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"reason", 4, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
-    {"details", 5, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 532},
+    {"details", 5, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 548},
     {"code", 6, CP_PB_INT32, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f531[] = {
+static const struct cp_pb_field f547[] = {
     {"reason", 1, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"message", 2, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"field", 3, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f532[] = {
+static const struct cp_pb_field f548[] = {
     {"name", 1, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"group", 2, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"kind", 3, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
-    {"causes", 4, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 531},
+    {"causes", 4, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 547},
     {"retryAfterSeconds", 5, CP_PB_INT32, CP_PB_OMITEMPTY, -1},
     {"uid", 6, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f533[] = {
+static const struct cp_pb_field f549[] = {
     {"includeObject", 1, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f534[] = {
+static const struct cp_pb_field f550[] = {
     {"seconds", 1, CP_PB_INT64, CP_PB_OMITEMPTY, -1},
     {"nanos", 2, CP_PB_INT32, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f535[] = {
+static const struct cp_pb_field f551[] = {
     {"seconds", 1, CP_PB_INT64, 0, -1},
     {"nanos", 2, CP_PB_INT32, 0, -1},
 };
-static const struct cp_pb_field f536[] = {
+static const struct cp_pb_field f552[] = {
     {"kind", 1, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"apiVersion", 2, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f537[] = {
+static const struct cp_pb_field f553[] = {
     {"dryRun", 1, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
     {"fieldManager", 2, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"fieldValidation", 3, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f538[] = {
+static const struct cp_pb_field f554[] = {
     {"items", 1, CP_PB_STRING, CP_PB_REPEATED | CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f539[] = {
+static const struct cp_pb_field f555[] = {
     {"type", 1, CP_PB_STRING, 0, -1},
-    {"object", 2, CP_PB_MESSAGE, 0, 540},
+    {"object", 2, CP_PB_MESSAGE, 0, 556},
 };
-static const struct cp_pb_field f540[] = {
+static const struct cp_pb_field f556[] = {
     {"-", 1, CP_PB_BYTES, 0, -1},
 };
-static const struct cp_pb_field f541[] = {
+static const struct cp_pb_field f557[] = {
     {"apiVersion", 1, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"kind", 2, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f542[] = {
-    {"typeMeta", 1, CP_PB_MESSAGE, CP_PB_INLINE, 541},
+static const struct cp_pb_field f558[] = {
+    {"typeMeta", 1, CP_PB_MESSAGE, CP_PB_INLINE, 557},
     {"-", 2, CP_PB_BYTES, 0, -1},
     {"contentEncoding", 3, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"contentType", 4, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f543[] = {
+static const struct cp_pb_field f559[] = {
     {"type", 1, CP_PB_INT64, CP_PB_OMITEMPTY, -1},
     {"intVal", 2, CP_PB_INT32, CP_PB_OMITEMPTY, -1},
     {"strVal", 3, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f544[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 521},
-    {"spec", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 547},
-    {"status", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 548},
+static const struct cp_pb_field f560[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 537},
+    {"spec", 2, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 563},
+    {"status", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 564},
 };
-static const struct cp_pb_field f545[] = {
+static const struct cp_pb_field f561[] = {
     {"type", 1, CP_PB_STRING, 0, -1},
     {"status", 2, CP_PB_STRING, 0, -1},
-    {"lastTransitionTime", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 534},
+    {"lastTransitionTime", 3, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 550},
     {"reason", 4, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"message", 5, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
 };
-static const struct cp_pb_field f546[] = {
-    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 517},
-    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 544},
+static const struct cp_pb_field f562[] = {
+    {"metadata", 1, CP_PB_MESSAGE, CP_PB_OMITEMPTY, 533},
+    {"items", 2, CP_PB_MESSAGE, CP_PB_REPEATED, 560},
 };
-static const struct cp_pb_field f547[] = {
-    {"service", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 549},
+static const struct cp_pb_field f563[] = {
+    {"service", 1, CP_PB_MESSAGE, CP_PB_POINTER | CP_PB_OMITEMPTY, 565},
     {"group", 2, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"version", 3, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"insecureSkipTLSVerify", 4, CP_PB_BOOL, CP_PB_OMITEMPTY, -1},
@@ -3149,10 +3232,10 @@ static const struct cp_pb_field f547[] = {
     {"groupPriorityMinimum", 7, CP_PB_INT32, 0, -1},
     {"versionPriority", 8, CP_PB_INT32, 0, -1},
 };
-static const struct cp_pb_field f548[] = {
-    {"conditions", 1, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 545},
+static const struct cp_pb_field f564[] = {
+    {"conditions", 1, CP_PB_MESSAGE, CP_PB_REPEATED | CP_PB_OMITEMPTY, 561},
 };
-static const struct cp_pb_field f549[] = {
+static const struct cp_pb_field f565[] = {
     {"namespace", 1, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"name", 2, CP_PB_STRING, CP_PB_OMITEMPTY, -1},
     {"port", 3, CP_PB_INT32, CP_PB_POINTER | CP_PB_OMITEMPTY, -1},
@@ -3227,490 +3310,506 @@ const struct cp_pb_message cp_pb_messages[] = {
     {"k8s.io.api.authentication.v1.TokenReviewSpec", CP_PB_SPECIAL_NONE, 2, f65},
     {"k8s.io.api.authentication.v1.TokenReviewStatus", CP_PB_SPECIAL_NONE, 4, f66},
     {"k8s.io.api.authentication.v1.UserInfo", CP_PB_SPECIAL_NONE, 4, f67},
-    {"k8s.io.api.autoscaling.v1.ContainerResourceMetricSource", CP_PB_SPECIAL_NONE, 4, f68},
-    {"k8s.io.api.autoscaling.v1.ContainerResourceMetricStatus", CP_PB_SPECIAL_NONE, 4, f69},
-    {"k8s.io.api.autoscaling.v1.CrossVersionObjectReference", CP_PB_SPECIAL_NONE, 3, f70},
-    {"k8s.io.api.autoscaling.v1.ExternalMetricSource", CP_PB_SPECIAL_NONE, 4, f71},
-    {"k8s.io.api.autoscaling.v1.ExternalMetricStatus", CP_PB_SPECIAL_NONE, 4, f72},
-    {"k8s.io.api.autoscaling.v1.HorizontalPodAutoscaler", CP_PB_SPECIAL_NONE, 3, f73},
-    {"k8s.io.api.autoscaling.v1.HorizontalPodAutoscalerCondition", CP_PB_SPECIAL_NONE, 5, f74},
-    {"k8s.io.api.autoscaling.v1.HorizontalPodAutoscalerList", CP_PB_SPECIAL_NONE, 2, f75},
-    {"k8s.io.api.autoscaling.v1.HorizontalPodAutoscalerSpec", CP_PB_SPECIAL_NONE, 4, f76},
-    {"k8s.io.api.autoscaling.v1.HorizontalPodAutoscalerStatus", CP_PB_SPECIAL_NONE, 5, f77},
-    {"k8s.io.api.autoscaling.v1.MetricSpec", CP_PB_SPECIAL_NONE, 6, f78},
-    {"k8s.io.api.autoscaling.v1.MetricStatus", CP_PB_SPECIAL_NONE, 6, f79},
-    {"k8s.io.api.autoscaling.v1.ObjectMetricSource", CP_PB_SPECIAL_NONE, 5, f80},
-    {"k8s.io.api.autoscaling.v1.ObjectMetricStatus", CP_PB_SPECIAL_NONE, 5, f81},
-    {"k8s.io.api.autoscaling.v1.PodsMetricSource", CP_PB_SPECIAL_NONE, 3, f82},
-    {"k8s.io.api.autoscaling.v1.PodsMetricStatus", CP_PB_SPECIAL_NONE, 3, f83},
-    {"k8s.io.api.autoscaling.v1.ResourceMetricSource", CP_PB_SPECIAL_NONE, 3, f84},
-    {"k8s.io.api.autoscaling.v1.ResourceMetricStatus", CP_PB_SPECIAL_NONE, 3, f85},
-    {"k8s.io.api.autoscaling.v1.Scale", CP_PB_SPECIAL_NONE, 3, f86},
-    {"k8s.io.api.autoscaling.v1.ScaleSpec", CP_PB_SPECIAL_NONE, 1, f87},
-    {"k8s.io.api.autoscaling.v1.ScaleStatus", CP_PB_SPECIAL_NONE, 2, f88},
-    {"k8s.io.api.autoscaling.v2.ContainerResourceMetricSource", CP_PB_SPECIAL_NONE, 3, f89},
-    {"k8s.io.api.autoscaling.v2.ContainerResourceMetricStatus", CP_PB_SPECIAL_NONE, 3, f90},
-    {"k8s.io.api.autoscaling.v2.CrossVersionObjectReference", CP_PB_SPECIAL_NONE, 3, f91},
-    {"k8s.io.api.autoscaling.v2.ExternalMetricSource", CP_PB_SPECIAL_NONE, 2, f92},
-    {"k8s.io.api.autoscaling.v2.ExternalMetricStatus", CP_PB_SPECIAL_NONE, 2, f93},
-    {"k8s.io.api.autoscaling.v2.HPAScalingPolicy", CP_PB_SPECIAL_NONE, 3, f94},
-    {"k8s.io.api.autoscaling.v2.HPAScalingRules", CP_PB_SPECIAL_NONE, 4, f95},
-    {"k8s.io.api.autoscaling.v2.HorizontalPodAutoscaler", CP_PB_SPECIAL_NONE, 3, f96},
-    {"k8s.io.api.autoscaling.v2.HorizontalPodAutoscalerBehavior", CP_PB_SPECIAL_NONE, 2, f97},
-    {"k8s.io.api.autoscaling.v2.HorizontalPodAutoscalerCondition", CP_PB_SPECIAL_NONE, 5, f98},
-    {"k8s.io.api.autoscaling.v2.HorizontalPodAutoscalerList", CP_PB_SPECIAL_NONE, 2, f99},
-    {"k8s.io.api.autoscaling.v2.HorizontalPodAutoscalerSpec", CP_PB_SPECIAL_NONE, 5, f100},
-    {"k8s.io.api.autoscaling.v2.HorizontalPodAutoscalerStatus", CP_PB_SPECIAL_NONE, 6, f101},
-    {"k8s.io.api.autoscaling.v2.MetricIdentifier", CP_PB_SPECIAL_NONE, 2, f102},
-    {"k8s.io.api.autoscaling.v2.MetricSpec", CP_PB_SPECIAL_NONE, 6, f103},
-    {"k8s.io.api.autoscaling.v2.MetricStatus", CP_PB_SPECIAL_NONE, 6, f104},
-    {"k8s.io.api.autoscaling.v2.MetricTarget", CP_PB_SPECIAL_NONE, 4, f105},
-    {"k8s.io.api.autoscaling.v2.MetricValueStatus", CP_PB_SPECIAL_NONE, 3, f106},
-    {"k8s.io.api.autoscaling.v2.ObjectMetricSource", CP_PB_SPECIAL_NONE, 3, f107},
-    {"k8s.io.api.autoscaling.v2.ObjectMetricStatus", CP_PB_SPECIAL_NONE, 3, f108},
-    {"k8s.io.api.autoscaling.v2.PodsMetricSource", CP_PB_SPECIAL_NONE, 2, f109},
-    {"k8s.io.api.autoscaling.v2.PodsMetricStatus", CP_PB_SPECIAL_NONE, 2, f110},
-    {"k8s.io.api.autoscaling.v2.ResourceMetricSource", CP_PB_SPECIAL_NONE, 2, f111},
-    {"k8s.io.api.autoscaling.v2.ResourceMetricStatus", CP_PB_SPECIAL_NONE, 2, f112},
-    {"k8s.io.api.batch.v1.CronJob", CP_PB_SPECIAL_NONE, 3, f113},
-    {"k8s.io.api.batch.v1.CronJobList", CP_PB_SPECIAL_NONE, 2, f114},
-    {"k8s.io.api.batch.v1.CronJobSpec", CP_PB_SPECIAL_NONE, 8, f115},
-    {"k8s.io.api.batch.v1.CronJobStatus", CP_PB_SPECIAL_NONE, 3, f116},
-    {"k8s.io.api.batch.v1.Job", CP_PB_SPECIAL_NONE, 3, f117},
-    {"k8s.io.api.batch.v1.JobCondition", CP_PB_SPECIAL_NONE, 6, f118},
-    {"k8s.io.api.batch.v1.JobList", CP_PB_SPECIAL_NONE, 2, f119},
-    {"k8s.io.api.batch.v1.JobSpec", CP_PB_SPECIAL_NONE, 16, f120},
-    {"k8s.io.api.batch.v1.JobStatus", CP_PB_SPECIAL_NONE, 11, f121},
-    {"k8s.io.api.batch.v1.JobTemplateSpec", CP_PB_SPECIAL_NONE, 2, f122},
-    {"k8s.io.api.batch.v1.PodFailurePolicy", CP_PB_SPECIAL_NONE, 1, f123},
-    {"k8s.io.api.batch.v1.PodFailurePolicyOnExitCodesRequirement", CP_PB_SPECIAL_NONE, 3, f124},
-    {"k8s.io.api.batch.v1.PodFailurePolicyOnPodConditionsPattern", CP_PB_SPECIAL_NONE, 2, f125},
-    {"k8s.io.api.batch.v1.PodFailurePolicyRule", CP_PB_SPECIAL_NONE, 3, f126},
-    {"k8s.io.api.batch.v1.SuccessPolicy", CP_PB_SPECIAL_NONE, 1, f127},
-    {"k8s.io.api.batch.v1.SuccessPolicyRule", CP_PB_SPECIAL_NONE, 2, f128},
-    {"k8s.io.api.batch.v1.UncountedTerminatedPods", CP_PB_SPECIAL_NONE, 2, f129},
-    {"k8s.io.api.certificates.v1.CertificateSigningRequest", CP_PB_SPECIAL_NONE, 3, f130},
-    {"k8s.io.api.certificates.v1.CertificateSigningRequestCondition", CP_PB_SPECIAL_NONE, 6, f131},
-    {"k8s.io.api.certificates.v1.CertificateSigningRequestList", CP_PB_SPECIAL_NONE, 2, f132},
-    {"k8s.io.api.certificates.v1.CertificateSigningRequestSpec", CP_PB_SPECIAL_NONE, 8, f133},
-    {"k8s.io.api.certificates.v1.CertificateSigningRequestStatus", CP_PB_SPECIAL_NONE, 2, f134},
-    {"k8s.io.api.certificates.v1.ExtraValue", CP_PB_SPECIAL_LIST, 1, f135},
-    {"k8s.io.api.coordination.v1.Lease", CP_PB_SPECIAL_NONE, 2, f136},
-    {"k8s.io.api.coordination.v1.LeaseList", CP_PB_SPECIAL_NONE, 2, f137},
-    {"k8s.io.api.coordination.v1.LeaseSpec", CP_PB_SPECIAL_NONE, 7, f138},
-    {"k8s.io.api.core.v1.AWSElasticBlockStoreVolumeSource", CP_PB_SPECIAL_NONE, 4, f139},
-    {"k8s.io.api.core.v1.Affinity", CP_PB_SPECIAL_NONE, 3, f140},
-    {"k8s.io.api.core.v1.AppArmorProfile", CP_PB_SPECIAL_NONE, 2, f141},
-    {"k8s.io.api.core.v1.AttachedVolume", CP_PB_SPECIAL_NONE, 2, f142},
-    {"k8s.io.api.core.v1.AvoidPods", CP_PB_SPECIAL_NONE, 1, f143},
-    {"k8s.io.api.core.v1.AzureDiskVolumeSource", CP_PB_SPECIAL_NONE, 6, f144},
-    {"k8s.io.api.core.v1.AzureFilePersistentVolumeSource", CP_PB_SPECIAL_NONE, 4, f145},
-    {"k8s.io.api.core.v1.AzureFileVolumeSource", CP_PB_SPECIAL_NONE, 3, f146},
-    {"k8s.io.api.core.v1.Binding", CP_PB_SPECIAL_NONE, 2, f147},
-    {"k8s.io.api.core.v1.CSIPersistentVolumeSource", CP_PB_SPECIAL_NONE, 10, f148},
-    {"k8s.io.api.core.v1.CSIVolumeSource", CP_PB_SPECIAL_NONE, 5, f149},
-    {"k8s.io.api.core.v1.Capabilities", CP_PB_SPECIAL_NONE, 2, f150},
-    {"k8s.io.api.core.v1.CephFSPersistentVolumeSource", CP_PB_SPECIAL_NONE, 6, f151},
-    {"k8s.io.api.core.v1.CephFSVolumeSource", CP_PB_SPECIAL_NONE, 6, f152},
-    {"k8s.io.api.core.v1.CinderPersistentVolumeSource", CP_PB_SPECIAL_NONE, 4, f153},
-    {"k8s.io.api.core.v1.CinderVolumeSource", CP_PB_SPECIAL_NONE, 4, f154},
-    {"k8s.io.api.core.v1.ClientIPConfig", CP_PB_SPECIAL_NONE, 1, f155},
-    {"k8s.io.api.core.v1.ClusterTrustBundleProjection", CP_PB_SPECIAL_NONE, 5, f156},
-    {"k8s.io.api.core.v1.ComponentCondition", CP_PB_SPECIAL_NONE, 4, f157},
-    {"k8s.io.api.core.v1.ComponentStatus", CP_PB_SPECIAL_NONE, 2, f158},
-    {"k8s.io.api.core.v1.ComponentStatusList", CP_PB_SPECIAL_NONE, 2, f159},
-    {"k8s.io.api.core.v1.ConfigMap", CP_PB_SPECIAL_NONE, 4, f160},
-    {"k8s.io.api.core.v1.ConfigMapEnvSource", CP_PB_SPECIAL_NONE, 2, f161},
-    {"k8s.io.api.core.v1.ConfigMapKeySelector", CP_PB_SPECIAL_NONE, 3, f162},
-    {"k8s.io.api.core.v1.ConfigMapList", CP_PB_SPECIAL_NONE, 2, f163},
-    {"k8s.io.api.core.v1.ConfigMapNodeConfigSource", CP_PB_SPECIAL_NONE, 5, f164},
-    {"k8s.io.api.core.v1.ConfigMapProjection", CP_PB_SPECIAL_NONE, 3, f165},
-    {"k8s.io.api.core.v1.ConfigMapVolumeSource", CP_PB_SPECIAL_NONE, 4, f166},
-    {"k8s.io.api.core.v1.Container", CP_PB_SPECIAL_NONE, 25, f167},
-    {"k8s.io.api.core.v1.ContainerExtendedResourceRequest", CP_PB_SPECIAL_NONE, 3, f168},
-    {"k8s.io.api.core.v1.ContainerImage", CP_PB_SPECIAL_NONE, 2, f169},
-    {"k8s.io.api.core.v1.ContainerPort", CP_PB_SPECIAL_NONE, 5, f170},
-    {"k8s.io.api.core.v1.ContainerResizePolicy", CP_PB_SPECIAL_NONE, 2, f171},
-    {"k8s.io.api.core.v1.ContainerRestartRule", CP_PB_SPECIAL_NONE, 2, f172},
-    {"k8s.io.api.core.v1.ContainerRestartRuleOnExitCodes", CP_PB_SPECIAL_NONE, 2, f173},
-    {"k8s.io.api.core.v1.ContainerState", CP_PB_SPECIAL_NONE, 3, f174},
-    {"k8s.io.api.core.v1.ContainerStateRunning", CP_PB_SPECIAL_NONE, 1, f175},
-    {"k8s.io.api.core.v1.ContainerStateTerminated", CP_PB_SPECIAL_NONE, 7, f176},
-    {"k8s.io.api.core.v1.ContainerStateWaiting", CP_PB_SPECIAL_NONE, 2, f177},
-    {"k8s.io.api.core.v1.ContainerStatus", CP_PB_SPECIAL_NONE, 15, f178},
-    {"k8s.io.api.core.v1.ContainerUser", CP_PB_SPECIAL_NONE, 1, f179},
-    {"k8s.io.api.core.v1.DaemonEndpoint", CP_PB_SPECIAL_NONE, 1, f180},
-    {"k8s.io.api.core.v1.DownwardAPIProjection", CP_PB_SPECIAL_NONE, 1, f181},
-    {"k8s.io.api.core.v1.DownwardAPIVolumeFile", CP_PB_SPECIAL_NONE, 4, f182},
-    {"k8s.io.api.core.v1.DownwardAPIVolumeSource", CP_PB_SPECIAL_NONE, 2, f183},
-    {"k8s.io.api.core.v1.EmptyDirVolumeSource", CP_PB_SPECIAL_NONE, 2, f184},
-    {"k8s.io.api.core.v1.EndpointAddress", CP_PB_SPECIAL_NONE, 4, f185},
-    {"k8s.io.api.core.v1.EndpointPort", CP_PB_SPECIAL_NONE, 4, f186},
-    {"k8s.io.api.core.v1.EndpointSubset", CP_PB_SPECIAL_NONE, 3, f187},
-    {"k8s.io.api.core.v1.Endpoints", CP_PB_SPECIAL_NONE, 2, f188},
-    {"k8s.io.api.core.v1.EndpointsList", CP_PB_SPECIAL_NONE, 2, f189},
-    {"k8s.io.api.core.v1.EnvFromSource", CP_PB_SPECIAL_NONE, 3, f190},
-    {"k8s.io.api.core.v1.EnvVar", CP_PB_SPECIAL_NONE, 3, f191},
-    {"k8s.io.api.core.v1.EnvVarSource", CP_PB_SPECIAL_NONE, 5, f192},
-    {"k8s.io.api.core.v1.EphemeralContainer", CP_PB_SPECIAL_NONE, 2, f193},
-    {"k8s.io.api.core.v1.EphemeralContainerCommon", CP_PB_SPECIAL_NONE, 25, f194},
-    {"k8s.io.api.core.v1.EphemeralVolumeSource", CP_PB_SPECIAL_NONE, 1, f195},
-    {"k8s.io.api.core.v1.Event", CP_PB_SPECIAL_NONE, 15, f196},
-    {"k8s.io.api.core.v1.EventList", CP_PB_SPECIAL_NONE, 2, f197},
-    {"k8s.io.api.core.v1.EventSeries", CP_PB_SPECIAL_NONE, 2, f198},
-    {"k8s.io.api.core.v1.EventSource", CP_PB_SPECIAL_NONE, 2, f199},
-    {"k8s.io.api.core.v1.ExecAction", CP_PB_SPECIAL_NONE, 1, f200},
-    {"k8s.io.api.core.v1.FCVolumeSource", CP_PB_SPECIAL_NONE, 5, f201},
-    {"k8s.io.api.core.v1.FileKeySelector", CP_PB_SPECIAL_NONE, 4, f202},
-    {"k8s.io.api.core.v1.FlexPersistentVolumeSource", CP_PB_SPECIAL_NONE, 5, f203},
-    {"k8s.io.api.core.v1.FlexVolumeSource", CP_PB_SPECIAL_NONE, 5, f204},
-    {"k8s.io.api.core.v1.FlockerVolumeSource", CP_PB_SPECIAL_NONE, 2, f205},
-    {"k8s.io.api.core.v1.GCEPersistentDiskVolumeSource", CP_PB_SPECIAL_NONE, 4, f206},
-    {"k8s.io.api.core.v1.GRPCAction", CP_PB_SPECIAL_NONE, 2, f207},
-    {"k8s.io.api.core.v1.GitRepoVolumeSource", CP_PB_SPECIAL_NONE, 3, f208},
-    {"k8s.io.api.core.v1.GlusterfsPersistentVolumeSource", CP_PB_SPECIAL_NONE, 4, f209},
-    {"k8s.io.api.core.v1.GlusterfsVolumeSource", CP_PB_SPECIAL_NONE, 3, f210},
-    {"k8s.io.api.core.v1.HTTPGetAction", CP_PB_SPECIAL_NONE, 5, f211},
-    {"k8s.io.api.core.v1.HTTPHeader", CP_PB_SPECIAL_NONE, 2, f212},
-    {"k8s.io.api.core.v1.HostAlias", CP_PB_SPECIAL_NONE, 2, f213},
-    {"k8s.io.api.core.v1.HostIP", CP_PB_SPECIAL_NONE, 1, f214},
-    {"k8s.io.api.core.v1.HostPathVolumeSource", CP_PB_SPECIAL_NONE, 2, f215},
-    {"k8s.io.api.core.v1.ISCSIPersistentVolumeSource", CP_PB_SPECIAL_NONE, 11, f216},
-    {"k8s.io.api.core.v1.ISCSIVolumeSource", CP_PB_SPECIAL_NONE, 11, f217},
-    {"k8s.io.api.core.v1.ImageVolumeSource", CP_PB_SPECIAL_NONE, 2, f218},
-    {"k8s.io.api.core.v1.KeyToPath", CP_PB_SPECIAL_NONE, 3, f219},
-    {"k8s.io.api.core.v1.Lifecycle", CP_PB_SPECIAL_NONE, 3, f220},
-    {"k8s.io.api.core.v1.LifecycleHandler", CP_PB_SPECIAL_NONE, 4, f221},
-    {"k8s.io.api.core.v1.LimitRange", CP_PB_SPECIAL_NONE, 2, f222},
-    {"k8s.io.api.core.v1.LimitRangeItem", CP_PB_SPECIAL_NONE, 6, f223},
-    {"k8s.io.api.core.v1.LimitRangeList", CP_PB_SPECIAL_NONE, 2, f224},
-    {"k8s.io.api.core.v1.LimitRangeSpec", CP_PB_SPECIAL_NONE, 1, f225},
-    {"k8s.io.api.core.v1.LinuxContainerUser", CP_PB_SPECIAL_NONE, 3, f226},
-    {"k8s.io.api.core.v1.List", CP_PB_SPECIAL_NONE, 2, f227},
-    {"k8s.io.api.core.v1.LoadBalancerIngress", CP_PB_SPECIAL_NONE, 4, f228},
-    {"k8s.io.api.core.v1.LoadBalancerStatus", CP_PB_SPECIAL_NONE, 1, f229},
-    {"k8s.io.api.core.v1.LocalObjectReference", CP_PB_SPECIAL_NONE, 1, f230},
-    {"k8s.io.api.core.v1.LocalVolumeSource", CP_PB_SPECIAL_NONE, 2, f231},
-    {"k8s.io.api.core.v1.ModifyVolumeStatus", CP_PB_SPECIAL_NONE, 2, f232},
-    {"k8s.io.api.core.v1.NFSVolumeSource", CP_PB_SPECIAL_NONE, 3, f233},
-    {"k8s.io.api.core.v1.Namespace", CP_PB_SPECIAL_NONE, 3, f234},
-    {"k8s.io.api.core.v1.NamespaceCondition", CP_PB_SPECIAL_NONE, 5, f235},
-    {"k8s.io.api.core.v1.NamespaceList", CP_PB_SPECIAL_NONE, 2, f236},
-    {"k8s.io.api.core.v1.NamespaceSpec", CP_PB_SPECIAL_NONE, 1, f237},
-    {"k8s.io.api.core.v1.NamespaceStatus", CP_PB_SPECIAL_NONE, 2, f238},
-    {"k8s.io.api.core.v1.Node", CP_PB_SPECIAL_NONE, 3, f239},
-    {"k8s.io.api.core.v1.NodeAddress", CP_PB_SPECIAL_NONE, 2, f240},
-    {"k8s.io.api.core.v1.NodeAffinity", CP_PB_SPECIAL_NONE, 2, f241},
-    {"k8s.io.api.core.v1.NodeCondition", CP_PB_SPECIAL_NONE, 6, f242},
-    {"k8s.io.api.core.v1.NodeConfigSource", CP_PB_SPECIAL_NONE, 1, f243},
-    {"k8s.io.api.core.v1.NodeConfigStatus", CP_PB_SPECIAL_NONE, 4, f244},
-    {"k8s.io.api.core.v1.NodeDaemonEndpoints", CP_PB_SPECIAL_NONE, 1, f245},
-    {"k8s.io.api.core.v1.NodeFeatures", CP_PB_SPECIAL_NONE, 1, f246},
-    {"k8s.io.api.core.v1.NodeList", CP_PB_SPECIAL_NONE, 2, f247},
-    {"k8s.io.api.core.v1.NodeProxyOptions", CP_PB_SPECIAL_NONE, 1, f248},
-    {"k8s.io.api.core.v1.NodeRuntimeHandler", CP_PB_SPECIAL_NONE, 2, f249},
-    {"k8s.io.api.core.v1.NodeRuntimeHandlerFeatures", CP_PB_SPECIAL_NONE, 2, f250},
-    {"k8s.io.api.core.v1.NodeSelector", CP_PB_SPECIAL_NONE, 1, f251},
-    {"k8s.io.api.core.v1.NodeSelectorRequirement", CP_PB_SPECIAL_NONE, 3, f252},
-    {"k8s.io.api.core.v1.NodeSelectorTerm", CP_PB_SPECIAL_NONE, 2, f253},
-    {"k8s.io.api.core.v1.NodeSpec", CP_PB_SPECIAL_NONE, 7, f254},
-    {"k8s.io.api.core.v1.NodeStatus", CP_PB_SPECIAL_NONE, 13, f255},
-    {"k8s.io.api.core.v1.NodeSwapStatus", CP_PB_SPECIAL_NONE, 1, f256},
-    {"k8s.io.api.core.v1.NodeSystemInfo", CP_PB_SPECIAL_NONE, 11, f257},
-    {"k8s.io.api.core.v1.ObjectFieldSelector", CP_PB_SPECIAL_NONE, 2, f258},
-    {"k8s.io.api.core.v1.ObjectReference", CP_PB_SPECIAL_NONE, 7, f259},
-    {"k8s.io.api.core.v1.PersistentVolume", CP_PB_SPECIAL_NONE, 3, f260},
-    {"k8s.io.api.core.v1.PersistentVolumeClaim", CP_PB_SPECIAL_NONE, 3, f261},
-    {"k8s.io.api.core.v1.PersistentVolumeClaimCondition", CP_PB_SPECIAL_NONE, 6, f262},
-    {"k8s.io.api.core.v1.PersistentVolumeClaimList", CP_PB_SPECIAL_NONE, 2, f263},
-    {"k8s.io.api.core.v1.PersistentVolumeClaimSpec", CP_PB_SPECIAL_NONE, 9, f264},
-    {"k8s.io.api.core.v1.PersistentVolumeClaimStatus", CP_PB_SPECIAL_NONE, 8, f265},
-    {"k8s.io.api.core.v1.PersistentVolumeClaimTemplate", CP_PB_SPECIAL_NONE, 2, f266},
-    {"k8s.io.api.core.v1.PersistentVolumeClaimVolumeSource", CP_PB_SPECIAL_NONE, 2, f267},
-    {"k8s.io.api.core.v1.PersistentVolumeList", CP_PB_SPECIAL_NONE, 2, f268},
-    {"k8s.io.api.core.v1.PersistentVolumeSource", CP_PB_SPECIAL_NONE, 22, f269},
-    {"k8s.io.api.core.v1.PersistentVolumeSpec", CP_PB_SPECIAL_NONE, 10, f270},
-    {"k8s.io.api.core.v1.PersistentVolumeStatus", CP_PB_SPECIAL_NONE, 4, f271},
-    {"k8s.io.api.core.v1.PhotonPersistentDiskVolumeSource", CP_PB_SPECIAL_NONE, 2, f272},
-    {"k8s.io.api.core.v1.Pod", CP_PB_SPECIAL_NONE, 3, f273},
-    {"k8s.io.api.core.v1.PodAffinity", CP_PB_SPECIAL_NONE, 2, f274},
-    {"k8s.io.api.core.v1.PodAffinityTerm", CP_PB_SPECIAL_NONE, 6, f275},
-    {"k8s.io.api.core.v1.PodAntiAffinity", CP_PB_SPECIAL_NONE, 2, f276},
-    {"k8s.io.api.core.v1.PodAttachOptions", CP_PB_SPECIAL_NONE, 5, f277},
-    {"k8s.io.api.core.v1.PodCertificateProjection", CP_PB_SPECIAL_NONE, 6, f278},
-    {"k8s.io.api.core.v1.PodCondition", CP_PB_SPECIAL_NONE, 7, f279},
-    {"k8s.io.api.core.v1.PodDNSConfig", CP_PB_SPECIAL_NONE, 3, f280},
-    {"k8s.io.api.core.v1.PodDNSConfigOption", CP_PB_SPECIAL_NONE, 2, f281},
-    {"k8s.io.api.core.v1.PodExecOptions", CP_PB_SPECIAL_NONE, 6, f282},
-    {"k8s.io.api.core.v1.PodExtendedResourceClaimStatus", CP_PB_SPECIAL_NONE, 2, f283},
-    {"k8s.io.api.core.v1.PodIP", CP_PB_SPECIAL_NONE, 1, f284},
-    {"k8s.io.api.core.v1.PodList", CP_PB_SPECIAL_NONE, 2, f285},
-    {"k8s.io.api.core.v1.PodLogOptions", CP_PB_SPECIAL_NONE, 10, f286},
-    {"k8s.io.api.core.v1.PodOS", CP_PB_SPECIAL_NONE, 1, f287},
-    {"k8s.io.api.core.v1.PodPortForwardOptions", CP_PB_SPECIAL_NONE, 1, f288},
-    {"k8s.io.api.core.v1.PodProxyOptions", CP_PB_SPECIAL_NONE, 1, f289},
-    {"k8s.io.api.core.v1.PodReadinessGate", CP_PB_SPECIAL_NONE, 1, f290},
-    {"k8s.io.api.core.v1.PodResourceClaim", CP_PB_SPECIAL_NONE, 3, f291},
-    {"k8s.io.api.core.v1.PodResourceClaimStatus", CP_PB_SPECIAL_NONE, 2, f292},
-    {"k8s.io.api.core.v1.PodSchedulingGate", CP_PB_SPECIAL_NONE, 1, f293},
-    {"k8s.io.api.core.v1.PodSecurityContext", CP_PB_SPECIAL_NONE, 13, f294},
-    {"k8s.io.api.core.v1.PodSignature", CP_PB_SPECIAL_NONE, 1, f295},
-    {"k8s.io.api.core.v1.PodSpec", CP_PB_SPECIAL_NONE, 41, f296},
-    {"k8s.io.api.core.v1.PodStatus", CP_PB_SPECIAL_NONE, 18, f297},
-    {"k8s.io.api.core.v1.PodStatusResult", CP_PB_SPECIAL_NONE, 2, f298},
-    {"k8s.io.api.core.v1.PodTemplate", CP_PB_SPECIAL_NONE, 2, f299},
-    {"k8s.io.api.core.v1.PodTemplateList", CP_PB_SPECIAL_NONE, 2, f300},
-    {"k8s.io.api.core.v1.PodTemplateSpec", CP_PB_SPECIAL_NONE, 2, f301},
-    {"k8s.io.api.core.v1.PortStatus", CP_PB_SPECIAL_NONE, 3, f302},
-    {"k8s.io.api.core.v1.PortworxVolumeSource", CP_PB_SPECIAL_NONE, 3, f303},
-    {"k8s.io.api.core.v1.Preconditions", CP_PB_SPECIAL_NONE, 1, f304},
-    {"k8s.io.api.core.v1.PreferAvoidPodsEntry", CP_PB_SPECIAL_NONE, 4, f305},
-    {"k8s.io.api.core.v1.PreferredSchedulingTerm", CP_PB_SPECIAL_NONE, 2, f306},
-    {"k8s.io.api.core.v1.Probe", CP_PB_SPECIAL_NONE, 7, f307},
-    {"k8s.io.api.core.v1.ProbeHandler", CP_PB_SPECIAL_NONE, 4, f308},
-    {"k8s.io.api.core.v1.ProjectedVolumeSource", CP_PB_SPECIAL_NONE, 2, f309},
-    {"k8s.io.api.core.v1.QuobyteVolumeSource", CP_PB_SPECIAL_NONE, 6, f310},
-    {"k8s.io.api.core.v1.RBDPersistentVolumeSource", CP_PB_SPECIAL_NONE, 8, f311},
-    {"k8s.io.api.core.v1.RBDVolumeSource", CP_PB_SPECIAL_NONE, 8, f312},
-    {"k8s.io.api.core.v1.RangeAllocation", CP_PB_SPECIAL_NONE, 3, f313},
-    {"k8s.io.api.core.v1.ReplicationController", CP_PB_SPECIAL_NONE, 3, f314},
-    {"k8s.io.api.core.v1.ReplicationControllerCondition", CP_PB_SPECIAL_NONE, 5, f315},
-    {"k8s.io.api.core.v1.ReplicationControllerList", CP_PB_SPECIAL_NONE, 2, f316},
-    {"k8s.io.api.core.v1.ReplicationControllerSpec", CP_PB_SPECIAL_NONE, 4, f317},
-    {"k8s.io.api.core.v1.ReplicationControllerStatus", CP_PB_SPECIAL_NONE, 6, f318},
-    {"k8s.io.api.core.v1.ResourceClaim", CP_PB_SPECIAL_NONE, 2, f319},
-    {"k8s.io.api.core.v1.ResourceFieldSelector", CP_PB_SPECIAL_NONE, 3, f320},
-    {"k8s.io.api.core.v1.ResourceHealth", CP_PB_SPECIAL_NONE, 2, f321},
-    {"k8s.io.api.core.v1.ResourceQuota", CP_PB_SPECIAL_NONE, 3, f322},
-    {"k8s.io.api.core.v1.ResourceQuotaList", CP_PB_SPECIAL_NONE, 2, f323},
-    {"k8s.io.api.core.v1.ResourceQuotaSpec", CP_PB_SPECIAL_NONE, 3, f324},
-    {"k8s.io.api.core.v1.ResourceQuotaStatus", CP_PB_SPECIAL_NONE, 2, f325},
-    {"k8s.io.api.core.v1.ResourceRequirements", CP_PB_SPECIAL_NONE, 3, f326},
-    {"k8s.io.api.core.v1.ResourceStatus", CP_PB_SPECIAL_NONE, 2, f327},
-    {"k8s.io.api.core.v1.SELinuxOptions", CP_PB_SPECIAL_NONE, 4, f328},
-    {"k8s.io.api.core.v1.ScaleIOPersistentVolumeSource", CP_PB_SPECIAL_NONE, 10, f329},
-    {"k8s.io.api.core.v1.ScaleIOVolumeSource", CP_PB_SPECIAL_NONE, 10, f330},
-    {"k8s.io.api.core.v1.ScopeSelector", CP_PB_SPECIAL_NONE, 1, f331},
-    {"k8s.io.api.core.v1.ScopedResourceSelectorRequirement", CP_PB_SPECIAL_NONE, 3, f332},
-    {"k8s.io.api.core.v1.SeccompProfile", CP_PB_SPECIAL_NONE, 2, f333},
-    {"k8s.io.api.core.v1.Secret", CP_PB_SPECIAL_NONE, 5, f334},
-    {"k8s.io.api.core.v1.SecretEnvSource", CP_PB_SPECIAL_NONE, 2, f335},
-    {"k8s.io.api.core.v1.SecretKeySelector", CP_PB_SPECIAL_NONE, 3, f336},
-    {"k8s.io.api.core.v1.SecretList", CP_PB_SPECIAL_NONE, 2, f337},
-    {"k8s.io.api.core.v1.SecretProjection", CP_PB_SPECIAL_NONE, 3, f338},
-    {"k8s.io.api.core.v1.SecretReference", CP_PB_SPECIAL_NONE, 2, f339},
-    {"k8s.io.api.core.v1.SecretVolumeSource", CP_PB_SPECIAL_NONE, 4, f340},
-    {"k8s.io.api.core.v1.SecurityContext", CP_PB_SPECIAL_NONE, 12, f341},
-    {"k8s.io.api.core.v1.SerializedReference", CP_PB_SPECIAL_NONE, 1, f342},
-    {"k8s.io.api.core.v1.Service", CP_PB_SPECIAL_NONE, 3, f343},
-    {"k8s.io.api.core.v1.ServiceAccount", CP_PB_SPECIAL_NONE, 4, f344},
-    {"k8s.io.api.core.v1.ServiceAccountList", CP_PB_SPECIAL_NONE, 2, f345},
-    {"k8s.io.api.core.v1.ServiceAccountTokenProjection", CP_PB_SPECIAL_NONE, 3, f346},
-    {"k8s.io.api.core.v1.ServiceList", CP_PB_SPECIAL_NONE, 2, f347},
-    {"k8s.io.api.core.v1.ServicePort", CP_PB_SPECIAL_NONE, 6, f348},
-    {"k8s.io.api.core.v1.ServiceProxyOptions", CP_PB_SPECIAL_NONE, 1, f349},
-    {"k8s.io.api.core.v1.ServiceSpec", CP_PB_SPECIAL_NONE, 20, f350},
-    {"k8s.io.api.core.v1.ServiceStatus", CP_PB_SPECIAL_NONE, 2, f351},
-    {"k8s.io.api.core.v1.SessionAffinityConfig", CP_PB_SPECIAL_NONE, 1, f352},
-    {"k8s.io.api.core.v1.SleepAction", CP_PB_SPECIAL_NONE, 1, f353},
-    {"k8s.io.api.core.v1.StorageOSPersistentVolumeSource", CP_PB_SPECIAL_NONE, 5, f354},
-    {"k8s.io.api.core.v1.StorageOSVolumeSource", CP_PB_SPECIAL_NONE, 5, f355},
-    {"k8s.io.api.core.v1.Sysctl", CP_PB_SPECIAL_NONE, 2, f356},
-    {"k8s.io.api.core.v1.TCPSocketAction", CP_PB_SPECIAL_NONE, 2, f357},
-    {"k8s.io.api.core.v1.Taint", CP_PB_SPECIAL_NONE, 4, f358},
-    {"k8s.io.api.core.v1.Toleration", CP_PB_SPECIAL_NONE, 5, f359},
-    {"k8s.io.api.core.v1.TopologySelectorLabelRequirement", CP_PB_SPECIAL_NONE, 2, f360},
-    {"k8s.io.api.core.v1.TopologySelectorTerm", CP_PB_SPECIAL_NONE, 1, f361},
-    {"k8s.io.api.core.v1.TopologySpreadConstraint", CP_PB_SPECIAL_NONE, 8, f362},
-    {"k8s.io.api.core.v1.TypedLocalObjectReference", CP_PB_SPECIAL_NONE, 3, f363},
-    {"k8s.io.api.core.v1.TypedObjectReference", CP_PB_SPECIAL_NONE, 4, f364},
-    {"k8s.io.api.core.v1.Volume", CP_PB_SPECIAL_NONE, 2, f365},
-    {"k8s.io.api.core.v1.VolumeDevice", CP_PB_SPECIAL_NONE, 2, f366},
-    {"k8s.io.api.core.v1.VolumeMount", CP_PB_SPECIAL_NONE, 7, f367},
-    {"k8s.io.api.core.v1.VolumeMountStatus", CP_PB_SPECIAL_NONE, 4, f368},
-    {"k8s.io.api.core.v1.VolumeNodeAffinity", CP_PB_SPECIAL_NONE, 1, f369},
-    {"k8s.io.api.core.v1.VolumeProjection", CP_PB_SPECIAL_NONE, 6, f370},
-    {"k8s.io.api.core.v1.VolumeResourceRequirements", CP_PB_SPECIAL_NONE, 2, f371},
-    {"k8s.io.api.core.v1.VolumeSource", CP_PB_SPECIAL_NONE, 30, f372},
-    {"k8s.io.api.core.v1.VsphereVirtualDiskVolumeSource", CP_PB_SPECIAL_NONE, 4, f373},
-    {"k8s.io.api.core.v1.WeightedPodAffinityTerm", CP_PB_SPECIAL_NONE, 2, f374},
-    {"k8s.io.api.core.v1.WindowsSecurityContextOptions", CP_PB_SPECIAL_NONE, 4, f375},
-    {"k8s.io.api.discovery.v1.Endpoint", CP_PB_SPECIAL_NONE, 8, f376},
-    {"k8s.io.api.discovery.v1.EndpointConditions", CP_PB_SPECIAL_NONE, 3, f377},
-    {"k8s.io.api.discovery.v1.EndpointHints", CP_PB_SPECIAL_NONE, 2, f378},
-    {"k8s.io.api.discovery.v1.EndpointPort", CP_PB_SPECIAL_NONE, 4, f379},
-    {"k8s.io.api.discovery.v1.EndpointSlice", CP_PB_SPECIAL_NONE, 4, f380},
-    {"k8s.io.api.discovery.v1.EndpointSliceList", CP_PB_SPECIAL_NONE, 2, f381},
-    {"k8s.io.api.discovery.v1.ForNode", CP_PB_SPECIAL_NONE, 1, f382},
-    {"k8s.io.api.discovery.v1.ForZone", CP_PB_SPECIAL_NONE, 1, f383},
-    {"k8s.io.api.events.v1.Event", CP_PB_SPECIAL_NONE, 15, f384},
-    {"k8s.io.api.events.v1.EventList", CP_PB_SPECIAL_NONE, 2, f385},
-    {"k8s.io.api.events.v1.EventSeries", CP_PB_SPECIAL_NONE, 2, f386},
-    {"k8s.io.api.networking.v1.HTTPIngressPath", CP_PB_SPECIAL_NONE, 3, f387},
-    {"k8s.io.api.networking.v1.HTTPIngressRuleValue", CP_PB_SPECIAL_NONE, 1, f388},
-    {"k8s.io.api.networking.v1.IPAddress", CP_PB_SPECIAL_NONE, 2, f389},
-    {"k8s.io.api.networking.v1.IPAddressList", CP_PB_SPECIAL_NONE, 2, f390},
-    {"k8s.io.api.networking.v1.IPAddressSpec", CP_PB_SPECIAL_NONE, 1, f391},
-    {"k8s.io.api.networking.v1.IPBlock", CP_PB_SPECIAL_NONE, 2, f392},
-    {"k8s.io.api.networking.v1.Ingress", CP_PB_SPECIAL_NONE, 3, f393},
-    {"k8s.io.api.networking.v1.IngressBackend", CP_PB_SPECIAL_NONE, 2, f394},
-    {"k8s.io.api.networking.v1.IngressClass", CP_PB_SPECIAL_NONE, 2, f395},
-    {"k8s.io.api.networking.v1.IngressClassList", CP_PB_SPECIAL_NONE, 2, f396},
-    {"k8s.io.api.networking.v1.IngressClassParametersReference", CP_PB_SPECIAL_NONE, 5, f397},
-    {"k8s.io.api.networking.v1.IngressClassSpec", CP_PB_SPECIAL_NONE, 2, f398},
-    {"k8s.io.api.networking.v1.IngressList", CP_PB_SPECIAL_NONE, 2, f399},
-    {"k8s.io.api.networking.v1.IngressLoadBalancerIngress", CP_PB_SPECIAL_NONE, 3, f400},
-    {"k8s.io.api.networking.v1.IngressLoadBalancerStatus", CP_PB_SPECIAL_NONE, 1, f401},
-    {"k8s.io.api.networking.v1.IngressPortStatus", CP_PB_SPECIAL_NONE, 3, f402},
-    {"k8s.io.api.networking.v1.IngressRule", CP_PB_SPECIAL_NONE, 2, f403},
-    {"k8s.io.api.networking.v1.IngressRuleValue", CP_PB_SPECIAL_NONE, 1, f404},
-    {"k8s.io.api.networking.v1.IngressServiceBackend", CP_PB_SPECIAL_NONE, 2, f405},
-    {"k8s.io.api.networking.v1.IngressSpec", CP_PB_SPECIAL_NONE, 4, f406},
-    {"k8s.io.api.networking.v1.IngressStatus", CP_PB_SPECIAL_NONE, 1, f407},
-    {"k8s.io.api.networking.v1.IngressTLS", CP_PB_SPECIAL_NONE, 2, f408},
-    {"k8s.io.api.networking.v1.NetworkPolicy", CP_PB_SPECIAL_NONE, 2, f409},
-    {"k8s.io.api.networking.v1.NetworkPolicyEgressRule", CP_PB_SPECIAL_NONE, 2, f410},
-    {"k8s.io.api.networking.v1.NetworkPolicyIngressRule", CP_PB_SPECIAL_NONE, 2, f411},
-    {"k8s.io.api.networking.v1.NetworkPolicyList", CP_PB_SPECIAL_NONE, 2, f412},
-    {"k8s.io.api.networking.v1.NetworkPolicyPeer", CP_PB_SPECIAL_NONE, 3, f413},
-    {"k8s.io.api.networking.v1.NetworkPolicyPort", CP_PB_SPECIAL_NONE, 3, f414},
-    {"k8s.io.api.networking.v1.NetworkPolicySpec", CP_PB_SPECIAL_NONE, 4, f415},
-    {"k8s.io.api.networking.v1.ParentReference", CP_PB_SPECIAL_NONE, 4, f416},
-    {"k8s.io.api.networking.v1.ServiceBackendPort", CP_PB_SPECIAL_NONE, 2, f417},
-    {"k8s.io.api.networking.v1.ServiceCIDR", CP_PB_SPECIAL_NONE, 3, f418},
-    {"k8s.io.api.networking.v1.ServiceCIDRList", CP_PB_SPECIAL_NONE, 2, f419},
-    {"k8s.io.api.networking.v1.ServiceCIDRSpec", CP_PB_SPECIAL_NONE, 1, f420},
-    {"k8s.io.api.networking.v1.ServiceCIDRStatus", CP_PB_SPECIAL_NONE, 1, f421},
-    {"k8s.io.api.node.v1.Overhead", CP_PB_SPECIAL_NONE, 1, f422},
-    {"k8s.io.api.node.v1.RuntimeClass", CP_PB_SPECIAL_NONE, 4, f423},
-    {"k8s.io.api.node.v1.RuntimeClassList", CP_PB_SPECIAL_NONE, 2, f424},
-    {"k8s.io.api.node.v1.Scheduling", CP_PB_SPECIAL_NONE, 2, f425},
-    {"k8s.io.api.policy.v1.Eviction", CP_PB_SPECIAL_NONE, 2, f426},
-    {"k8s.io.api.policy.v1.PodDisruptionBudget", CP_PB_SPECIAL_NONE, 3, f427},
-    {"k8s.io.api.policy.v1.PodDisruptionBudgetList", CP_PB_SPECIAL_NONE, 2, f428},
-    {"k8s.io.api.policy.v1.PodDisruptionBudgetSpec", CP_PB_SPECIAL_NONE, 4, f429},
-    {"k8s.io.api.policy.v1.PodDisruptionBudgetStatus", CP_PB_SPECIAL_NONE, 7, f430},
-    {"k8s.io.api.rbac.v1.AggregationRule", CP_PB_SPECIAL_NONE, 1, f431},
-    {"k8s.io.api.rbac.v1.ClusterRole", CP_PB_SPECIAL_NONE, 3, f432},
-    {"k8s.io.api.rbac.v1.ClusterRoleBinding", CP_PB_SPECIAL_NONE, 3, f433},
-    {"k8s.io.api.rbac.v1.ClusterRoleBindingList", CP_PB_SPECIAL_NONE, 2, f434},
-    {"k8s.io.api.rbac.v1.ClusterRoleList", CP_PB_SPECIAL_NONE, 2, f435},
-    {"k8s.io.api.rbac.v1.PolicyRule", CP_PB_SPECIAL_NONE, 5, f436},
-    {"k8s.io.api.rbac.v1.Role", CP_PB_SPECIAL_NONE, 2, f437},
-    {"k8s.io.api.rbac.v1.RoleBinding", CP_PB_SPECIAL_NONE, 3, f438},
-    {"k8s.io.api.rbac.v1.RoleBindingList", CP_PB_SPECIAL_NONE, 2, f439},
-    {"k8s.io.api.rbac.v1.RoleList", CP_PB_SPECIAL_NONE, 2, f440},
-    {"k8s.io.api.rbac.v1.RoleRef", CP_PB_SPECIAL_NONE, 3, f441},
-    {"k8s.io.api.rbac.v1.Subject", CP_PB_SPECIAL_NONE, 4, f442},
-    {"k8s.io.api.scheduling.v1.PriorityClass", CP_PB_SPECIAL_NONE, 5, f443},
-    {"k8s.io.api.scheduling.v1.PriorityClassList", CP_PB_SPECIAL_NONE, 2, f444},
-    {"k8s.io.api.storage.v1.CSIDriver", CP_PB_SPECIAL_NONE, 2, f445},
-    {"k8s.io.api.storage.v1.CSIDriverList", CP_PB_SPECIAL_NONE, 2, f446},
-    {"k8s.io.api.storage.v1.CSIDriverSpec", CP_PB_SPECIAL_NONE, 9, f447},
-    {"k8s.io.api.storage.v1.CSINode", CP_PB_SPECIAL_NONE, 2, f448},
-    {"k8s.io.api.storage.v1.CSINodeDriver", CP_PB_SPECIAL_NONE, 4, f449},
-    {"k8s.io.api.storage.v1.CSINodeList", CP_PB_SPECIAL_NONE, 2, f450},
-    {"k8s.io.api.storage.v1.CSINodeSpec", CP_PB_SPECIAL_NONE, 1, f451},
-    {"k8s.io.api.storage.v1.CSIStorageCapacity", CP_PB_SPECIAL_NONE, 5, f452},
-    {"k8s.io.api.storage.v1.CSIStorageCapacityList", CP_PB_SPECIAL_NONE, 2, f453},
-    {"k8s.io.api.storage.v1.StorageClass", CP_PB_SPECIAL_NONE, 8, f454},
-    {"k8s.io.api.storage.v1.StorageClassList", CP_PB_SPECIAL_NONE, 2, f455},
-    {"k8s.io.api.storage.v1.TokenRequest", CP_PB_SPECIAL_NONE, 2, f456},
-    {"k8s.io.api.storage.v1.VolumeAttachment", CP_PB_SPECIAL_NONE, 3, f457},
-    {"k8s.io.api.storage.v1.VolumeAttachmentList", CP_PB_SPECIAL_NONE, 2, f458},
-    {"k8s.io.api.storage.v1.VolumeAttachmentSource", CP_PB_SPECIAL_NONE, 2, f459},
-    {"k8s.io.api.storage.v1.VolumeAttachmentSpec", CP_PB_SPECIAL_NONE, 3, f460},
-    {"k8s.io.api.storage.v1.VolumeAttachmentStatus", CP_PB_SPECIAL_NONE, 4, f461},
-    {"k8s.io.api.storage.v1.VolumeAttributesClass", CP_PB_SPECIAL_NONE, 3, f462},
-    {"k8s.io.api.storage.v1.VolumeAttributesClassList", CP_PB_SPECIAL_NONE, 2, f463},
-    {"k8s.io.api.storage.v1.VolumeError", CP_PB_SPECIAL_NONE, 3, f464},
-    {"k8s.io.api.storage.v1.VolumeNodeResources", CP_PB_SPECIAL_NONE, 1, f465},
-    {"k8s.io.apiextensions_apiserver.pkg.apis.apiextensions.v1.ConversionRequest", CP_PB_SPECIAL_NONE, 3, f466},
-    {"k8s.io.apiextensions_apiserver.pkg.apis.apiextensions.v1.ConversionResponse", CP_PB_SPECIAL_NONE, 3, f467},
-    {"k8s.io.apiextensions_apiserver.pkg.apis.apiextensions.v1.ConversionReview", CP_PB_SPECIAL_NONE, 2, f468},
-    {"k8s.io.apiextensions_apiserver.pkg.apis.apiextensions.v1.CustomResourceColumnDefinition", CP_PB_SPECIAL_NONE, 6, f469},
-    {"k8s.io.apiextensions_apiserver.pkg.apis.apiextensions.v1.CustomResourceConversion", CP_PB_SPECIAL_NONE, 2, f470},
-    {"k8s.io.apiextensions_apiserver.pkg.apis.apiextensions.v1.CustomResourceDefinition", CP_PB_SPECIAL_NONE, 3, f471},
-    {"k8s.io.apiextensions_apiserver.pkg.apis.apiextensions.v1.CustomResourceDefinitionCondition", CP_PB_SPECIAL_NONE, 5, f472},
-    {"k8s.io.apiextensions_apiserver.pkg.apis.apiextensions.v1.CustomResourceDefinitionList", CP_PB_SPECIAL_NONE, 2, f473},
-    {"k8s.io.apiextensions_apiserver.pkg.apis.apiextensions.v1.CustomResourceDefinitionNames", CP_PB_SPECIAL_NONE, 6, f474},
-    {"k8s.io.apiextensions_apiserver.pkg.apis.apiextensions.v1.CustomResourceDefinitionSpec", CP_PB_SPECIAL_NONE, 6, f475},
-    {"k8s.io.apiextensions_apiserver.pkg.apis.apiextensions.v1.CustomResourceDefinitionStatus", CP_PB_SPECIAL_NONE, 3, f476},
-    {"k8s.io.apiextensions_apiserver.pkg.apis.apiextensions.v1.CustomResourceDefinitionVersion", CP_PB_SPECIAL_NONE, 9, f477},
-    {"k8s.io.apiextensions_apiserver.pkg.apis.apiextensions.v1.CustomResourceSubresourceScale", CP_PB_SPECIAL_NONE, 3, f478},
+    {"k8s.io.api.authorization.v1.ExtraValue", CP_PB_SPECIAL_LIST, 1, f68},
+    {"k8s.io.api.authorization.v1.FieldSelectorAttributes", CP_PB_SPECIAL_NONE, 2, f69},
+    {"k8s.io.api.authorization.v1.LabelSelectorAttributes", CP_PB_SPECIAL_NONE, 2, f70},
+    {"k8s.io.api.authorization.v1.LocalSubjectAccessReview", CP_PB_SPECIAL_NONE, 3, f71},
+    {"k8s.io.api.authorization.v1.NonResourceAttributes", CP_PB_SPECIAL_NONE, 2, f72},
+    {"k8s.io.api.authorization.v1.NonResourceRule", CP_PB_SPECIAL_NONE, 2, f73},
+    {"k8s.io.api.authorization.v1.ResourceAttributes", CP_PB_SPECIAL_NONE, 9, f74},
+    {"k8s.io.api.authorization.v1.ResourceRule", CP_PB_SPECIAL_NONE, 4, f75},
+    {"k8s.io.api.authorization.v1.SelfSubjectAccessReview", CP_PB_SPECIAL_NONE, 3, f76},
+    {"k8s.io.api.authorization.v1.SelfSubjectAccessReviewSpec", CP_PB_SPECIAL_NONE, 2, f77},
+    {"k8s.io.api.authorization.v1.SelfSubjectRulesReview", CP_PB_SPECIAL_NONE, 3, f78},
+    {"k8s.io.api.authorization.v1.SelfSubjectRulesReviewSpec", CP_PB_SPECIAL_NONE, 1, f79},
+    {"k8s.io.api.authorization.v1.SubjectAccessReview", CP_PB_SPECIAL_NONE, 3, f80},
+    {"k8s.io.api.authorization.v1.SubjectAccessReviewSpec", CP_PB_SPECIAL_NONE, 6, f81},
+    {"k8s.io.api.authorization.v1.SubjectAccessReviewStatus", CP_PB_SPECIAL_NONE, 4, f82},
+    {"k8s.io.api.authorization.v1.SubjectRulesReviewStatus", CP_PB_SPECIAL_NONE, 4, f83},
+    {"k8s.io.api.autoscaling.v1.ContainerResourceMetricSource", CP_PB_SPECIAL_NONE, 4, f84},
+    {"k8s.io.api.autoscaling.v1.ContainerResourceMetricStatus", CP_PB_SPECIAL_NONE, 4, f85},
+    {"k8s.io.api.autoscaling.v1.CrossVersionObjectReference", CP_PB_SPECIAL_NONE, 3, f86},
+    {"k8s.io.api.autoscaling.v1.ExternalMetricSource", CP_PB_SPECIAL_NONE, 4, f87},
+    {"k8s.io.api.autoscaling.v1.ExternalMetricStatus", CP_PB_SPECIAL_NONE, 4, f88},
+    {"k8s.io.api.autoscaling.v1.HorizontalPodAutoscaler", CP_PB_SPECIAL_NONE, 3, f89},
+    {"k8s.io.api.autoscaling.v1.HorizontalPodAutoscalerCondition", CP_PB_SPECIAL_NONE, 5, f90},
+    {"k8s.io.api.autoscaling.v1.HorizontalPodAutoscalerList", CP_PB_SPECIAL_NONE, 2, f91},
+    {"k8s.io.api.autoscaling.v1.HorizontalPodAutoscalerSpec", CP_PB_SPECIAL_NONE, 4, f92},
+    {"k8s.io.api.autoscaling.v1.HorizontalPodAutoscalerStatus", CP_PB_SPECIAL_NONE, 5, f93},
+    {"k8s.io.api.autoscaling.v1.MetricSpec", CP_PB_SPECIAL_NONE, 6, f94},
+    {"k8s.io.api.autoscaling.v1.MetricStatus", CP_PB_SPECIAL_NONE, 6, f95},
+    {"k8s.io.api.autoscaling.v1.ObjectMetricSource", CP_PB_SPECIAL_NONE, 5, f96},
+    {"k8s.io.api.autoscaling.v1.ObjectMetricStatus", CP_PB_SPECIAL_NONE, 5, f97},
+    {"k8s.io.api.autoscaling.v1.PodsMetricSource", CP_PB_SPECIAL_NONE, 3, f98},
+    {"k8s.io.api.autoscaling.v1.PodsMetricStatus", CP_PB_SPECIAL_NONE, 3, f99},
+    {"k8s.io.api.autoscaling.v1.ResourceMetricSource", CP_PB_SPECIAL_NONE, 3, f100},
+    {"k8s.io.api.autoscaling.v1.ResourceMetricStatus", CP_PB_SPECIAL_NONE, 3, f101},
+    {"k8s.io.api.autoscaling.v1.Scale", CP_PB_SPECIAL_NONE, 3, f102},
+    {"k8s.io.api.autoscaling.v1.ScaleSpec", CP_PB_SPECIAL_NONE, 1, f103},
+    {"k8s.io.api.autoscaling.v1.ScaleStatus", CP_PB_SPECIAL_NONE, 2, f104},
+    {"k8s.io.api.autoscaling.v2.ContainerResourceMetricSource", CP_PB_SPECIAL_NONE, 3, f105},
+    {"k8s.io.api.autoscaling.v2.ContainerResourceMetricStatus", CP_PB_SPECIAL_NONE, 3, f106},
+    {"k8s.io.api.autoscaling.v2.CrossVersionObjectReference", CP_PB_SPECIAL_NONE, 3, f107},
+    {"k8s.io.api.autoscaling.v2.ExternalMetricSource", CP_PB_SPECIAL_NONE, 2, f108},
+    {"k8s.io.api.autoscaling.v2.ExternalMetricStatus", CP_PB_SPECIAL_NONE, 2, f109},
+    {"k8s.io.api.autoscaling.v2.HPAScalingPolicy", CP_PB_SPECIAL_NONE, 3, f110},
+    {"k8s.io.api.autoscaling.v2.HPAScalingRules", CP_PB_SPECIAL_NONE, 4, f111},
+    {"k8s.io.api.autoscaling.v2.HorizontalPodAutoscaler", CP_PB_SPECIAL_NONE, 3, f112},
+    {"k8s.io.api.autoscaling.v2.HorizontalPodAutoscalerBehavior", CP_PB_SPECIAL_NONE, 2, f113},
+    {"k8s.io.api.autoscaling.v2.HorizontalPodAutoscalerCondition", CP_PB_SPECIAL_NONE, 5, f114},
+    {"k8s.io.api.autoscaling.v2.HorizontalPodAutoscalerList", CP_PB_SPECIAL_NONE, 2, f115},
+    {"k8s.io.api.autoscaling.v2.HorizontalPodAutoscalerSpec", CP_PB_SPECIAL_NONE, 5, f116},
+    {"k8s.io.api.autoscaling.v2.HorizontalPodAutoscalerStatus", CP_PB_SPECIAL_NONE, 6, f117},
+    {"k8s.io.api.autoscaling.v2.MetricIdentifier", CP_PB_SPECIAL_NONE, 2, f118},
+    {"k8s.io.api.autoscaling.v2.MetricSpec", CP_PB_SPECIAL_NONE, 6, f119},
+    {"k8s.io.api.autoscaling.v2.MetricStatus", CP_PB_SPECIAL_NONE, 6, f120},
+    {"k8s.io.api.autoscaling.v2.MetricTarget", CP_PB_SPECIAL_NONE, 4, f121},
+    {"k8s.io.api.autoscaling.v2.MetricValueStatus", CP_PB_SPECIAL_NONE, 3, f122},
+    {"k8s.io.api.autoscaling.v2.ObjectMetricSource", CP_PB_SPECIAL_NONE, 3, f123},
+    {"k8s.io.api.autoscaling.v2.ObjectMetricStatus", CP_PB_SPECIAL_NONE, 3, f124},
+    {"k8s.io.api.autoscaling.v2.PodsMetricSource", CP_PB_SPECIAL_NONE, 2, f125},
+    {"k8s.io.api.autoscaling.v2.PodsMetricStatus", CP_PB_SPECIAL_NONE, 2, f126},
+    {"k8s.io.api.autoscaling.v2.ResourceMetricSource", CP_PB_SPECIAL_NONE, 2, f127},
+    {"k8s.io.api.autoscaling.v2.ResourceMetricStatus", CP_PB_SPECIAL_NONE, 2, f128},
+    {"k8s.io.api.batch.v1.CronJob", CP_PB_SPECIAL_NONE, 3, f129},
+    {"k8s.io.api.batch.v1.CronJobList", CP_PB_SPECIAL_NONE, 2, f130},
+    {"k8s.io.api.batch.v1.CronJobSpec", CP_PB_SPECIAL_NONE, 8, f131},
+    {"k8s.io.api.batch.v1.CronJobStatus", CP_PB_SPECIAL_NONE, 3, f132},
+    {"k8s.io.api.batch.v1.Job", CP_PB_SPECIAL_NONE, 3, f133},
+    {"k8s.io.api.batch.v1.JobCondition", CP_PB_SPECIAL_NONE, 6, f134},
+    {"k8s.io.api.batch.v1.JobList", CP_PB_SPECIAL_NONE, 2, f135},
+    {"k8s.io.api.batch.v1.JobSpec", CP_PB_SPECIAL_NONE, 16, f136},
+    {"k8s.io.api.batch.v1.JobStatus", CP_PB_SPECIAL_NONE, 11, f137},
+    {"k8s.io.api.batch.v1.JobTemplateSpec", CP_PB_SPECIAL_NONE, 2, f138},
+    {"k8s.io.api.batch.v1.PodFailurePolicy", CP_PB_SPECIAL_NONE, 1, f139},
+    {"k8s.io.api.batch.v1.PodFailurePolicyOnExitCodesRequirement", CP_PB_SPECIAL_NONE, 3, f140},
+    {"k8s.io.api.batch.v1.PodFailurePolicyOnPodConditionsPattern", CP_PB_SPECIAL_NONE, 2, f141},
+    {"k8s.io.api.batch.v1.PodFailurePolicyRule", CP_PB_SPECIAL_NONE, 3, f142},
+    {"k8s.io.api.batch.v1.SuccessPolicy", CP_PB_SPECIAL_NONE, 1, f143},
+    {"k8s.io.api.batch.v1.SuccessPolicyRule", CP_PB_SPECIAL_NONE, 2, f144},
+    {"k8s.io.api.batch.v1.UncountedTerminatedPods", CP_PB_SPECIAL_NONE, 2, f145},
+    {"k8s.io.api.certificates.v1.CertificateSigningRequest", CP_PB_SPECIAL_NONE, 3, f146},
+    {"k8s.io.api.certificates.v1.CertificateSigningRequestCondition", CP_PB_SPECIAL_NONE, 6, f147},
+    {"k8s.io.api.certificates.v1.CertificateSigningRequestList", CP_PB_SPECIAL_NONE, 2, f148},
+    {"k8s.io.api.certificates.v1.CertificateSigningRequestSpec", CP_PB_SPECIAL_NONE, 8, f149},
+    {"k8s.io.api.certificates.v1.CertificateSigningRequestStatus", CP_PB_SPECIAL_NONE, 2, f150},
+    {"k8s.io.api.certificates.v1.ExtraValue", CP_PB_SPECIAL_LIST, 1, f151},
+    {"k8s.io.api.coordination.v1.Lease", CP_PB_SPECIAL_NONE, 2, f152},
+    {"k8s.io.api.coordination.v1.LeaseList", CP_PB_SPECIAL_NONE, 2, f153},
+    {"k8s.io.api.coordination.v1.LeaseSpec", CP_PB_SPECIAL_NONE, 7, f154},
+    {"k8s.io.api.core.v1.AWSElasticBlockStoreVolumeSource", CP_PB_SPECIAL_NONE, 4, f155},
+    {"k8s.io.api.core.v1.Affinity", CP_PB_SPECIAL_NONE, 3, f156},
+    {"k8s.io.api.core.v1.AppArmorProfile", CP_PB_SPECIAL_NONE, 2, f157},
+    {"k8s.io.api.core.v1.AttachedVolume", CP_PB_SPECIAL_NONE, 2, f158},
+    {"k8s.io.api.core.v1.AvoidPods", CP_PB_SPECIAL_NONE, 1, f159},
+    {"k8s.io.api.core.v1.AzureDiskVolumeSource", CP_PB_SPECIAL_NONE, 6, f160},
+    {"k8s.io.api.core.v1.AzureFilePersistentVolumeSource", CP_PB_SPECIAL_NONE, 4, f161},
+    {"k8s.io.api.core.v1.AzureFileVolumeSource", CP_PB_SPECIAL_NONE, 3, f162},
+    {"k8s.io.api.core.v1.Binding", CP_PB_SPECIAL_NONE, 2, f163},
+    {"k8s.io.api.core.v1.CSIPersistentVolumeSource", CP_PB_SPECIAL_NONE, 10, f164},
+    {"k8s.io.api.core.v1.CSIVolumeSource", CP_PB_SPECIAL_NONE, 5, f165},
+    {"k8s.io.api.core.v1.Capabilities", CP_PB_SPECIAL_NONE, 2, f166},
+    {"k8s.io.api.core.v1.CephFSPersistentVolumeSource", CP_PB_SPECIAL_NONE, 6, f167},
+    {"k8s.io.api.core.v1.CephFSVolumeSource", CP_PB_SPECIAL_NONE, 6, f168},
+    {"k8s.io.api.core.v1.CinderPersistentVolumeSource", CP_PB_SPECIAL_NONE, 4, f169},
+    {"k8s.io.api.core.v1.CinderVolumeSource", CP_PB_SPECIAL_NONE, 4, f170},
+    {"k8s.io.api.core.v1.ClientIPConfig", CP_PB_SPECIAL_NONE, 1, f171},
+    {"k8s.io.api.core.v1.ClusterTrustBundleProjection", CP_PB_SPECIAL_NONE, 5, f172},
+    {"k8s.io.api.core.v1.ComponentCondition", CP_PB_SPECIAL_NONE, 4, f173},
+    {"k8s.io.api.core.v1.ComponentStatus", CP_PB_SPECIAL_NONE, 2, f174},
+    {"k8s.io.api.core.v1.ComponentStatusList", CP_PB_SPECIAL_NONE, 2, f175},
+    {"k8s.io.api.core.v1.ConfigMap", CP_PB_SPECIAL_NONE, 4, f176},
+    {"k8s.io.api.core.v1.ConfigMapEnvSource", CP_PB_SPECIAL_NONE, 2, f177},
+    {"k8s.io.api.core.v1.ConfigMapKeySelector", CP_PB_SPECIAL_NONE, 3, f178},
+    {"k8s.io.api.core.v1.ConfigMapList", CP_PB_SPECIAL_NONE, 2, f179},
+    {"k8s.io.api.core.v1.ConfigMapNodeConfigSource", CP_PB_SPECIAL_NONE, 5, f180},
+    {"k8s.io.api.core.v1.ConfigMapProjection", CP_PB_SPECIAL_NONE, 3, f181},
+    {"k8s.io.api.core.v1.ConfigMapVolumeSource", CP_PB_SPECIAL_NONE, 4, f182},
+    {"k8s.io.api.core.v1.Container", CP_PB_SPECIAL_NONE, 25, f183},
+    {"k8s.io.api.core.v1.ContainerExtendedResourceRequest", CP_PB_SPECIAL_NONE, 3, f184},
+    {"k8s.io.api.core.v1.ContainerImage", CP_PB_SPECIAL_NONE, 2, f185},
+    {"k8s.io.api.core.v1.ContainerPort", CP_PB_SPECIAL_NONE, 5, f186},
+    {"k8s.io.api.core.v1.ContainerResizePolicy", CP_PB_SPECIAL_NONE, 2, f187},
+    {"k8s.io.api.core.v1.ContainerRestartRule", CP_PB_SPECIAL_NONE, 2, f188},
+    {"k8s.io.api.core.v1.ContainerRestartRuleOnExitCodes", CP_PB_SPECIAL_NONE, 2, f189},
+    {"k8s.io.api.core.v1.ContainerState", CP_PB_SPECIAL_NONE, 3, f190},
+    {"k8s.io.api.core.v1.ContainerStateRunning", CP_PB_SPECIAL_NONE, 1, f191},
+    {"k8s.io.api.core.v1.ContainerStateTerminated", CP_PB_SPECIAL_NONE, 7, f192},
+    {"k8s.io.api.core.v1.ContainerStateWaiting", CP_PB_SPECIAL_NONE, 2, f193},
+    {"k8s.io.api.core.v1.ContainerStatus", CP_PB_SPECIAL_NONE, 15, f194},
+    {"k8s.io.api.core.v1.ContainerUser", CP_PB_SPECIAL_NONE, 1, f195},
+    {"k8s.io.api.core.v1.DaemonEndpoint", CP_PB_SPECIAL_NONE, 1, f196},
+    {"k8s.io.api.core.v1.DownwardAPIProjection", CP_PB_SPECIAL_NONE, 1, f197},
+    {"k8s.io.api.core.v1.DownwardAPIVolumeFile", CP_PB_SPECIAL_NONE, 4, f198},
+    {"k8s.io.api.core.v1.DownwardAPIVolumeSource", CP_PB_SPECIAL_NONE, 2, f199},
+    {"k8s.io.api.core.v1.EmptyDirVolumeSource", CP_PB_SPECIAL_NONE, 2, f200},
+    {"k8s.io.api.core.v1.EndpointAddress", CP_PB_SPECIAL_NONE, 4, f201},
+    {"k8s.io.api.core.v1.EndpointPort", CP_PB_SPECIAL_NONE, 4, f202},
+    {"k8s.io.api.core.v1.EndpointSubset", CP_PB_SPECIAL_NONE, 3, f203},
+    {"k8s.io.api.core.v1.Endpoints", CP_PB_SPECIAL_NONE, 2, f204},
+    {"k8s.io.api.core.v1.EndpointsList", CP_PB_SPECIAL_NONE, 2, f205},
+    {"k8s.io.api.core.v1.EnvFromSource", CP_PB_SPECIAL_NONE, 3, f206},
+    {"k8s.io.api.core.v1.EnvVar", CP_PB_SPECIAL_NONE, 3, f207},
+    {"k8s.io.api.core.v1.EnvVarSource", CP_PB_SPECIAL_NONE, 5, f208},
+    {"k8s.io.api.core.v1.EphemeralContainer", CP_PB_SPECIAL_NONE, 2, f209},
+    {"k8s.io.api.core.v1.EphemeralContainerCommon", CP_PB_SPECIAL_NONE, 25, f210},
+    {"k8s.io.api.core.v1.EphemeralVolumeSource", CP_PB_SPECIAL_NONE, 1, f211},
+    {"k8s.io.api.core.v1.Event", CP_PB_SPECIAL_NONE, 15, f212},
+    {"k8s.io.api.core.v1.EventList", CP_PB_SPECIAL_NONE, 2, f213},
+    {"k8s.io.api.core.v1.EventSeries", CP_PB_SPECIAL_NONE, 2, f214},
+    {"k8s.io.api.core.v1.EventSource", CP_PB_SPECIAL_NONE, 2, f215},
+    {"k8s.io.api.core.v1.ExecAction", CP_PB_SPECIAL_NONE, 1, f216},
+    {"k8s.io.api.core.v1.FCVolumeSource", CP_PB_SPECIAL_NONE, 5, f217},
+    {"k8s.io.api.core.v1.FileKeySelector", CP_PB_SPECIAL_NONE, 4, f218},
+    {"k8s.io.api.core.v1.FlexPersistentVolumeSource", CP_PB_SPECIAL_NONE, 5, f219},
+    {"k8s.io.api.core.v1.FlexVolumeSource", CP_PB_SPECIAL_NONE, 5, f220},
+    {"k8s.io.api.core.v1.FlockerVolumeSource", CP_PB_SPECIAL_NONE, 2, f221},
+    {"k8s.io.api.core.v1.GCEPersistentDiskVolumeSource", CP_PB_SPECIAL_NONE, 4, f222},
+    {"k8s.io.api.core.v1.GRPCAction", CP_PB_SPECIAL_NONE, 2, f223},
+    {"k8s.io.api.core.v1.GitRepoVolumeSource", CP_PB_SPECIAL_NONE, 3, f224},
+    {"k8s.io.api.core.v1.GlusterfsPersistentVolumeSource", CP_PB_SPECIAL_NONE, 4, f225},
+    {"k8s.io.api.core.v1.GlusterfsVolumeSource", CP_PB_SPECIAL_NONE, 3, f226},
+    {"k8s.io.api.core.v1.HTTPGetAction", CP_PB_SPECIAL_NONE, 5, f227},
+    {"k8s.io.api.core.v1.HTTPHeader", CP_PB_SPECIAL_NONE, 2, f228},
+    {"k8s.io.api.core.v1.HostAlias", CP_PB_SPECIAL_NONE, 2, f229},
+    {"k8s.io.api.core.v1.HostIP", CP_PB_SPECIAL_NONE, 1, f230},
+    {"k8s.io.api.core.v1.HostPathVolumeSource", CP_PB_SPECIAL_NONE, 2, f231},
+    {"k8s.io.api.core.v1.ISCSIPersistentVolumeSource", CP_PB_SPECIAL_NONE, 11, f232},
+    {"k8s.io.api.core.v1.ISCSIVolumeSource", CP_PB_SPECIAL_NONE, 11, f233},
+    {"k8s.io.api.core.v1.ImageVolumeSource", CP_PB_SPECIAL_NONE, 2, f234},
+    {"k8s.io.api.core.v1.KeyToPath", CP_PB_SPECIAL_NONE, 3, f235},
+    {"k8s.io.api.core.v1.Lifecycle", CP_PB_SPECIAL_NONE, 3, f236},
+    {"k8s.io.api.core.v1.LifecycleHandler", CP_PB_SPECIAL_NONE, 4, f237},
+    {"k8s.io.api.core.v1.LimitRange", CP_PB_SPECIAL_NONE, 2, f238},
+    {"k8s.io.api.core.v1.LimitRangeItem", CP_PB_SPECIAL_NONE, 6, f239},
+    {"k8s.io.api.core.v1.LimitRangeList", CP_PB_SPECIAL_NONE, 2, f240},
+    {"k8s.io.api.core.v1.LimitRangeSpec", CP_PB_SPECIAL_NONE, 1, f241},
+    {"k8s.io.api.core.v1.LinuxContainerUser", CP_PB_SPECIAL_NONE, 3, f242},
+    {"k8s.io.api.core.v1.List", CP_PB_SPECIAL_NONE, 2, f243},
+    {"k8s.io.api.core.v1.LoadBalancerIngress", CP_PB_SPECIAL_NONE, 4, f244},
+    {"k8s.io.api.core.v1.LoadBalancerStatus", CP_PB_SPECIAL_NONE, 1, f245},
+    {"k8s.io.api.core.v1.LocalObjectReference", CP_PB_SPECIAL_NONE, 1, f246},
+    {"k8s.io.api.core.v1.LocalVolumeSource", CP_PB_SPECIAL_NONE, 2, f247},
+    {"k8s.io.api.core.v1.ModifyVolumeStatus", CP_PB_SPECIAL_NONE, 2, f248},
+    {"k8s.io.api.core.v1.NFSVolumeSource", CP_PB_SPECIAL_NONE, 3, f249},
+    {"k8s.io.api.core.v1.Namespace", CP_PB_SPECIAL_NONE, 3, f250},
+    {"k8s.io.api.core.v1.NamespaceCondition", CP_PB_SPECIAL_NONE, 5, f251},
+    {"k8s.io.api.core.v1.NamespaceList", CP_PB_SPECIAL_NONE, 2, f252},
+    {"k8s.io.api.core.v1.NamespaceSpec", CP_PB_SPECIAL_NONE, 1, f253},
+    {"k8s.io.api.core.v1.NamespaceStatus", CP_PB_SPECIAL_NONE, 2, f254},
+    {"k8s.io.api.core.v1.Node", CP_PB_SPECIAL_NONE, 3, f255},
+    {"k8s.io.api.core.v1.NodeAddress", CP_PB_SPECIAL_NONE, 2, f256},
+    {"k8s.io.api.core.v1.NodeAffinity", CP_PB_SPECIAL_NONE, 2, f257},
+    {"k8s.io.api.core.v1.NodeCondition", CP_PB_SPECIAL_NONE, 6, f258},
+    {"k8s.io.api.core.v1.NodeConfigSource", CP_PB_SPECIAL_NONE, 1, f259},
+    {"k8s.io.api.core.v1.NodeConfigStatus", CP_PB_SPECIAL_NONE, 4, f260},
+    {"k8s.io.api.core.v1.NodeDaemonEndpoints", CP_PB_SPECIAL_NONE, 1, f261},
+    {"k8s.io.api.core.v1.NodeFeatures", CP_PB_SPECIAL_NONE, 1, f262},
+    {"k8s.io.api.core.v1.NodeList", CP_PB_SPECIAL_NONE, 2, f263},
+    {"k8s.io.api.core.v1.NodeProxyOptions", CP_PB_SPECIAL_NONE, 1, f264},
+    {"k8s.io.api.core.v1.NodeRuntimeHandler", CP_PB_SPECIAL_NONE, 2, f265},
+    {"k8s.io.api.core.v1.NodeRuntimeHandlerFeatures", CP_PB_SPECIAL_NONE, 2, f266},
+    {"k8s.io.api.core.v1.NodeSelector", CP_PB_SPECIAL_NONE, 1, f267},
+    {"k8s.io.api.core.v1.NodeSelectorRequirement", CP_PB_SPECIAL_NONE, 3, f268},
+    {"k8s.io.api.core.v1.NodeSelectorTerm", CP_PB_SPECIAL_NONE, 2, f269},
+    {"k8s.io.api.core.v1.NodeSpec", CP_PB_SPECIAL_NONE, 7, f270},
+    {"k8s.io.api.core.v1.NodeStatus", CP_PB_SPECIAL_NONE, 13, f271},
+    {"k8s.io.api.core.v1.NodeSwapStatus", CP_PB_SPECIAL_NONE, 1, f272},
+    {"k8s.io.api.core.v1.NodeSystemInfo", CP_PB_SPECIAL_NONE, 11, f273},
+    {"k8s.io.api.core.v1.ObjectFieldSelector", CP_PB_SPECIAL_NONE, 2, f274},
+    {"k8s.io.api.core.v1.ObjectReference", CP_PB_SPECIAL_NONE, 7, f275},
+    {"k8s.io.api.core.v1.PersistentVolume", CP_PB_SPECIAL_NONE, 3, f276},
+    {"k8s.io.api.core.v1.PersistentVolumeClaim", CP_PB_SPECIAL_NONE, 3, f277},
+    {"k8s.io.api.core.v1.PersistentVolumeClaimCondition", CP_PB_SPECIAL_NONE, 6, f278},
+    {"k8s.io.api.core.v1.PersistentVolumeClaimList", CP_PB_SPECIAL_NONE, 2, f279},
+    {"k8s.io.api.core.v1.PersistentVolumeClaimSpec", CP_PB_SPECIAL_NONE, 9, f280},
+    {"k8s.io.api.core.v1.PersistentVolumeClaimStatus", CP_PB_SPECIAL_NONE, 8, f281},
+    {"k8s.io.api.core.v1.PersistentVolumeClaimTemplate", CP_PB_SPECIAL_NONE, 2, f282},
+    {"k8s.io.api.core.v1.PersistentVolumeClaimVolumeSource", CP_PB_SPECIAL_NONE, 2, f283},
+    {"k8s.io.api.core.v1.PersistentVolumeList", CP_PB_SPECIAL_NONE, 2, f284},
+    {"k8s.io.api.core.v1.PersistentVolumeSource", CP_PB_SPECIAL_NONE, 22, f285},
+    {"k8s.io.api.core.v1.PersistentVolumeSpec", CP_PB_SPECIAL_NONE, 10, f286},
+    {"k8s.io.api.core.v1.PersistentVolumeStatus", CP_PB_SPECIAL_NONE, 4, f287},
+    {"k8s.io.api.core.v1.PhotonPersistentDiskVolumeSource", CP_PB_SPECIAL_NONE, 2, f288},
+    {"k8s.io.api.core.v1.Pod", CP_PB_SPECIAL_NONE, 3, f289},
+    {"k8s.io.api.core.v1.PodAffinity", CP_PB_SPECIAL_NONE, 2, f290},
+    {"k8s.io.api.core.v1.PodAffinityTerm", CP_PB_SPECIAL_NONE, 6, f291},
+    {"k8s.io.api.core.v1.PodAntiAffinity", CP_PB_SPECIAL_NONE, 2, f292},
+    {"k8s.io.api.core.v1.PodAttachOptions", CP_PB_SPECIAL_NONE, 5, f293},
+    {"k8s.io.api.core.v1.PodCertificateProjection", CP_PB_SPECIAL_NONE, 6, f294},
+    {"k8s.io.api.core.v1.PodCondition", CP_PB_SPECIAL_NONE, 7, f295},
+    {"k8s.io.api.core.v1.PodDNSConfig", CP_PB_SPECIAL_NONE, 3, f296},
+    {"k8s.io.api.core.v1.PodDNSConfigOption", CP_PB_SPECIAL_NONE, 2, f297},
+    {"k8s.io.api.core.v1.PodExecOptions", CP_PB_SPECIAL_NONE, 6, f298},
+    {"k8s.io.api.core.v1.PodExtendedResourceClaimStatus", CP_PB_SPECIAL_NONE, 2, f299},
+    {"k8s.io.api.core.v1.PodIP", CP_PB_SPECIAL_NONE, 1, f300},
+    {"k8s.io.api.core.v1.PodList", CP_PB_SPECIAL_NONE, 2, f301},
+    {"k8s.io.api.core.v1.PodLogOptions", CP_PB_SPECIAL_NONE, 10, f302},
+    {"k8s.io.api.core.v1.PodOS", CP_PB_SPECIAL_NONE, 1, f303},
+    {"k8s.io.api.core.v1.PodPortForwardOptions", CP_PB_SPECIAL_NONE, 1, f304},
+    {"k8s.io.api.core.v1.PodProxyOptions", CP_PB_SPECIAL_NONE, 1, f305},
+    {"k8s.io.api.core.v1.PodReadinessGate", CP_PB_SPECIAL_NONE, 1, f306},
+    {"k8s.io.api.core.v1.PodResourceClaim", CP_PB_SPECIAL_NONE, 3, f307},
+    {"k8s.io.api.core.v1.PodResourceClaimStatus", CP_PB_SPECIAL_NONE, 2, f308},
+    {"k8s.io.api.core.v1.PodSchedulingGate", CP_PB_SPECIAL_NONE, 1, f309},
+    {"k8s.io.api.core.v1.PodSecurityContext", CP_PB_SPECIAL_NONE, 13, f310},
+    {"k8s.io.api.core.v1.PodSignature", CP_PB_SPECIAL_NONE, 1, f311},
+    {"k8s.io.api.core.v1.PodSpec", CP_PB_SPECIAL_NONE, 41, f312},
+    {"k8s.io.api.core.v1.PodStatus", CP_PB_SPECIAL_NONE, 18, f313},
+    {"k8s.io.api.core.v1.PodStatusResult", CP_PB_SPECIAL_NONE, 2, f314},
+    {"k8s.io.api.core.v1.PodTemplate", CP_PB_SPECIAL_NONE, 2, f315},
+    {"k8s.io.api.core.v1.PodTemplateList", CP_PB_SPECIAL_NONE, 2, f316},
+    {"k8s.io.api.core.v1.PodTemplateSpec", CP_PB_SPECIAL_NONE, 2, f317},
+    {"k8s.io.api.core.v1.PortStatus", CP_PB_SPECIAL_NONE, 3, f318},
+    {"k8s.io.api.core.v1.PortworxVolumeSource", CP_PB_SPECIAL_NONE, 3, f319},
+    {"k8s.io.api.core.v1.Preconditions", CP_PB_SPECIAL_NONE, 1, f320},
+    {"k8s.io.api.core.v1.PreferAvoidPodsEntry", CP_PB_SPECIAL_NONE, 4, f321},
+    {"k8s.io.api.core.v1.PreferredSchedulingTerm", CP_PB_SPECIAL_NONE, 2, f322},
+    {"k8s.io.api.core.v1.Probe", CP_PB_SPECIAL_NONE, 7, f323},
+    {"k8s.io.api.core.v1.ProbeHandler", CP_PB_SPECIAL_NONE, 4, f324},
+    {"k8s.io.api.core.v1.ProjectedVolumeSource", CP_PB_SPECIAL_NONE, 2, f325},
+    {"k8s.io.api.core.v1.QuobyteVolumeSource", CP_PB_SPECIAL_NONE, 6, f326},
+    {"k8s.io.api.core.v1.RBDPersistentVolumeSource", CP_PB_SPECIAL_NONE, 8, f327},
+    {"k8s.io.api.core.v1.RBDVolumeSource", CP_PB_SPECIAL_NONE, 8, f328},
+    {"k8s.io.api.core.v1.RangeAllocation", CP_PB_SPECIAL_NONE, 3, f329},
+    {"k8s.io.api.core.v1.ReplicationController", CP_PB_SPECIAL_NONE, 3, f330},
+    {"k8s.io.api.core.v1.ReplicationControllerCondition", CP_PB_SPECIAL_NONE, 5, f331},
+    {"k8s.io.api.core.v1.ReplicationControllerList", CP_PB_SPECIAL_NONE, 2, f332},
+    {"k8s.io.api.core.v1.ReplicationControllerSpec", CP_PB_SPECIAL_NONE, 4, f333},
+    {"k8s.io.api.core.v1.ReplicationControllerStatus", CP_PB_SPECIAL_NONE, 6, f334},
+    {"k8s.io.api.core.v1.ResourceClaim", CP_PB_SPECIAL_NONE, 2, f335},
+    {"k8s.io.api.core.v1.ResourceFieldSelector", CP_PB_SPECIAL_NONE, 3, f336},
+    {"k8s.io.api.core.v1.ResourceHealth", CP_PB_SPECIAL_NONE, 2, f337},
+    {"k8s.io.api.core.v1.ResourceQuota", CP_PB_SPECIAL_NONE, 3, f338},
+    {"k8s.io.api.core.v1.ResourceQuotaList", CP_PB_SPECIAL_NONE, 2, f339},
+    {"k8s.io.api.core.v1.ResourceQuotaSpec", CP_PB_SPECIAL_NONE, 3, f340},
+    {"k8s.io.api.core.v1.ResourceQuotaStatus", CP_PB_SPECIAL_NONE, 2, f341},
+    {"k8s.io.api.core.v1.ResourceRequirements", CP_PB_SPECIAL_NONE, 3, f342},
+    {"k8s.io.api.core.v1.ResourceStatus", CP_PB_SPECIAL_NONE, 2, f343},
+    {"k8s.io.api.core.v1.SELinuxOptions", CP_PB_SPECIAL_NONE, 4, f344},
+    {"k8s.io.api.core.v1.ScaleIOPersistentVolumeSource", CP_PB_SPECIAL_NONE, 10, f345},
+    {"k8s.io.api.core.v1.ScaleIOVolumeSource", CP_PB_SPECIAL_NONE, 10, f346},
+    {"k8s.io.api.core.v1.ScopeSelector", CP_PB_SPECIAL_NONE, 1, f347},
+    {"k8s.io.api.core.v1.ScopedResourceSelectorRequirement", CP_PB_SPECIAL_NONE, 3, f348},
+    {"k8s.io.api.core.v1.SeccompProfile", CP_PB_SPECIAL_NONE, 2, f349},
+    {"k8s.io.api.core.v1.Secret", CP_PB_SPECIAL_NONE, 5, f350},
+    {"k8s.io.api.core.v1.SecretEnvSource", CP_PB_SPECIAL_NONE, 2, f351},
+    {"k8s.io.api.core.v1.SecretKeySelector", CP_PB_SPECIAL_NONE, 3, f352},
+    {"k8s.io.api.core.v1.SecretList", CP_PB_SPECIAL_NONE, 2, f353},
+    {"k8s.io.api.core.v1.SecretProjection", CP_PB_SPECIAL_NONE, 3, f354},
+    {"k8s.io.api.core.v1.SecretReference", CP_PB_SPECIAL_NONE, 2, f355},
+    {"k8s.io.api.core.v1.SecretVolumeSource", CP_PB_SPECIAL_NONE, 4, f356},
+    {"k8s.io.api.core.v1.SecurityContext", CP_PB_SPECIAL_NONE, 12, f357},
+    {"k8s.io.api.core.v1.SerializedReference", CP_PB_SPECIAL_NONE, 1, f358},
+    {"k8s.io.api.core.v1.Service", CP_PB_SPECIAL_NONE, 3, f359},
+    {"k8s.io.api.core.v1.ServiceAccount", CP_PB_SPECIAL_NONE, 4, f360},
+    {"k8s.io.api.core.v1.ServiceAccountList", CP_PB_SPECIAL_NONE, 2, f361},
+    {"k8s.io.api.core.v1.ServiceAccountTokenProjection", CP_PB_SPECIAL_NONE, 3, f362},
+    {"k8s.io.api.core.v1.ServiceList", CP_PB_SPECIAL_NONE, 2, f363},
+    {"k8s.io.api.core.v1.ServicePort", CP_PB_SPECIAL_NONE, 6, f364},
+    {"k8s.io.api.core.v1.ServiceProxyOptions", CP_PB_SPECIAL_NONE, 1, f365},
+    {"k8s.io.api.core.v1.ServiceSpec", CP_PB_SPECIAL_NONE, 20, f366},
+    {"k8s.io.api.core.v1.ServiceStatus", CP_PB_SPECIAL_NONE, 2, f367},
+    {"k8s.io.api.core.v1.SessionAffinityConfig", CP_PB_SPECIAL_NONE, 1, f368},
+    {"k8s.io.api.core.v1.SleepAction", CP_PB_SPECIAL_NONE, 1, f369},
+    {"k8s.io.api.core.v1.StorageOSPersistentVolumeSource", CP_PB_SPECIAL_NONE, 5, f370},
+    {"k8s.io.api.core.v1.StorageOSVolumeSource", CP_PB_SPECIAL_NONE, 5, f371},
+    {"k8s.io.api.core.v1.Sysctl", CP_PB_SPECIAL_NONE, 2, f372},
+    {"k8s.io.api.core.v1.TCPSocketAction", CP_PB_SPECIAL_NONE, 2, f373},
+    {"k8s.io.api.core.v1.Taint", CP_PB_SPECIAL_NONE, 4, f374},
+    {"k8s.io.api.core.v1.Toleration", CP_PB_SPECIAL_NONE, 5, f375},
+    {"k8s.io.api.core.v1.TopologySelectorLabelRequirement", CP_PB_SPECIAL_NONE, 2, f376},
+    {"k8s.io.api.core.v1.TopologySelectorTerm", CP_PB_SPECIAL_NONE, 1, f377},
+    {"k8s.io.api.core.v1.TopologySpreadConstraint", CP_PB_SPECIAL_NONE, 8, f378},
+    {"k8s.io.api.core.v1.TypedLocalObjectReference", CP_PB_SPECIAL_NONE, 3, f379},
+    {"k8s.io.api.core.v1.TypedObjectReference", CP_PB_SPECIAL_NONE, 4, f380},
+    {"k8s.io.api.core.v1.Volume", CP_PB_SPECIAL_NONE, 2, f381},
+    {"k8s.io.api.core.v1.VolumeDevice", CP_PB_SPECIAL_NONE, 2, f382},
+    {"k8s.io.api.core.v1.VolumeMount", CP_PB_SPECIAL_NONE, 7, f383},
+    {"k8s.io.api.core.v1.VolumeMountStatus", CP_PB_SPECIAL_NONE, 4, f384},
+    {"k8s.io.api.core.v1.VolumeNodeAffinity", CP_PB_SPECIAL_NONE, 1, f385},
+    {"k8s.io.api.core.v1.VolumeProjection", CP_PB_SPECIAL_NONE, 6, f386},
+    {"k8s.io.api.core.v1.VolumeResourceRequirements", CP_PB_SPECIAL_NONE, 2, f387},
+    {"k8s.io.api.core.v1.VolumeSource", CP_PB_SPECIAL_NONE, 30, f388},
+    {"k8s.io.api.core.v1.VsphereVirtualDiskVolumeSource", CP_PB_SPECIAL_NONE, 4, f389},
+    {"k8s.io.api.core.v1.WeightedPodAffinityTerm", CP_PB_SPECIAL_NONE, 2, f390},
+    {"k8s.io.api.core.v1.WindowsSecurityContextOptions", CP_PB_SPECIAL_NONE, 4, f391},
+    {"k8s.io.api.discovery.v1.Endpoint", CP_PB_SPECIAL_NONE, 8, f392},
+    {"k8s.io.api.discovery.v1.EndpointConditions", CP_PB_SPECIAL_NONE, 3, f393},
+    {"k8s.io.api.discovery.v1.EndpointHints", CP_PB_SPECIAL_NONE, 2, f394},
+    {"k8s.io.api.discovery.v1.EndpointPort", CP_PB_SPECIAL_NONE, 4, f395},
+    {"k8s.io.api.discovery.v1.EndpointSlice", CP_PB_SPECIAL_NONE, 4, f396},
+    {"k8s.io.api.discovery.v1.EndpointSliceList", CP_PB_SPECIAL_NONE, 2, f397},
+    {"k8s.io.api.discovery.v1.ForNode", CP_PB_SPECIAL_NONE, 1, f398},
+    {"k8s.io.api.discovery.v1.ForZone", CP_PB_SPECIAL_NONE, 1, f399},
+    {"k8s.io.api.events.v1.Event", CP_PB_SPECIAL_NONE, 15, f400},
+    {"k8s.io.api.events.v1.EventList", CP_PB_SPECIAL_NONE, 2, f401},
+    {"k8s.io.api.events.v1.EventSeries", CP_PB_SPECIAL_NONE, 2, f402},
+    {"k8s.io.api.networking.v1.HTTPIngressPath", CP_PB_SPECIAL_NONE, 3, f403},
+    {"k8s.io.api.networking.v1.HTTPIngressRuleValue", CP_PB_SPECIAL_NONE, 1, f404},
+    {"k8s.io.api.networking.v1.IPAddress", CP_PB_SPECIAL_NONE, 2, f405},
+    {"k8s.io.api.networking.v1.IPAddressList", CP_PB_SPECIAL_NONE, 2, f406},
+    {"k8s.io.api.networking.v1.IPAddressSpec", CP_PB_SPECIAL_NONE, 1, f407},
+    {"k8s.io.api.networking.v1.IPBlock", CP_PB_SPECIAL_NONE, 2, f408},
+    {"k8s.io.api.networking.v1.Ingress", CP_PB_SPECIAL_NONE, 3, f409},
+    {"k8s.io.api.networking.v1.IngressBackend", CP_PB_SPECIAL_NONE, 2, f410},
+    {"k8s.io.api.networking.v1.IngressClass", CP_PB_SPECIAL_NONE, 2, f411},
+    {"k8s.io.api.networking.v1.IngressClassList", CP_PB_SPECIAL_NONE, 2, f412},
+    {"k8s.io.api.networking.v1.IngressClassParametersReference", CP_PB_SPECIAL_NONE, 5, f413},
+    {"k8s.io.api.networking.v1.IngressClassSpec", CP_PB_SPECIAL_NONE, 2, f414},
+    {"k8s.io.api.networking.v1.IngressList", CP_PB_SPECIAL_NONE, 2, f415},
+    {"k8s.io.api.networking.v1.IngressLoadBalancerIngress", CP_PB_SPECIAL_NONE, 3, f416},
+    {"k8s.io.api.networking.v1.IngressLoadBalancerStatus", CP_PB_SPECIAL_NONE, 1, f417},
+    {"k8s.io.api.networking.v1.IngressPortStatus", CP_PB_SPECIAL_NONE, 3, f418},
+    {"k8s.io.api.networking.v1.IngressRule", CP_PB_SPECIAL_NONE, 2, f419},
+    {"k8s.io.api.networking.v1.IngressRuleValue", CP_PB_SPECIAL_NONE, 1, f420},
+    {"k8s.io.api.networking.v1.IngressServiceBackend", CP_PB_SPECIAL_NONE, 2, f421},
+    {"k8s.io.api.networking.v1.IngressSpec", CP_PB_SPECIAL_NONE, 4, f422},
+    {"k8s.io.api.networking.v1.IngressStatus", CP_PB_SPECIAL_NONE, 1, f423},
+    {"k8s.io.api.networking.v1.IngressTLS", CP_PB_SPECIAL_NONE, 2, f424},
+    {"k8s.io.api.networking.v1.NetworkPolicy", CP_PB_SPECIAL_NONE, 2, f425},
+    {"k8s.io.api.networking.v1.NetworkPolicyEgressRule", CP_PB_SPECIAL_NONE, 2, f426},
+    {"k8s.io.api.networking.v1.NetworkPolicyIngressRule", CP_PB_SPECIAL_NONE, 2, f427},
+    {"k8s.io.api.networking.v1.NetworkPolicyList", CP_PB_SPECIAL_NONE, 2, f428},
+    {"k8s.io.api.networking.v1.NetworkPolicyPeer", CP_PB_SPECIAL_NONE, 3, f429},
+    {"k8s.io.api.networking.v1.NetworkPolicyPort", CP_PB_SPECIAL_NONE, 3, f430},
+    {"k8s.io.api.networking.v1.NetworkPolicySpec", CP_PB_SPECIAL_NONE, 4, f431},
+    {"k8s.io.api.networking.v1.ParentReference", CP_PB_SPECIAL_NONE, 4, f432},
+    {"k8s.io.api.networking.v1.ServiceBackendPort", CP_PB_SPECIAL_NONE, 2, f433},
+    {"k8s.io.api.networking.v1.ServiceCIDR", CP_PB_SPECIAL_NONE, 3, f434},
+    {"k8s.io.api.networking.v1.ServiceCIDRList", CP_PB_SPECIAL_NONE, 2, f435},
+    {"k8s.io.api.networking.v1.ServiceCIDRSpec", CP_PB_SPECIAL_NONE, 1, f436},
+    {"k8s.io.api.networking.v1.ServiceCIDRStatus", CP_PB_SPECIAL_NONE, 1, f437},
+    {"k8s.io.api.node.v1.Overhead", CP_PB_SPECIAL_NONE, 1, f438},
+    {"k8s.io.api.node.v1.RuntimeClass", CP_PB_SPECIAL_NONE, 4, f439},
+    {"k8s.io.api.node.v1.RuntimeClassList", CP_PB_SPECIAL_NONE, 2, f440},
+    {"k8s.io.api.node.v1.Scheduling", CP_PB_SPECIAL_NONE, 2, f441},
+    {"k8s.io.api.policy.v1.Eviction", CP_PB_SPECIAL_NONE, 2, f442},
+    {"k8s.io.api.policy.v1.PodDisruptionBudget", CP_PB_SPECIAL_NONE, 3, f443},
+    {"k8s.io.api.policy.v1.PodDisruptionBudgetList", CP_PB_SPECIAL_NONE, 2, f444},
+    {"k8s.io.api.policy.v1.PodDisruptionBudgetSpec", CP_PB_SPECIAL_NONE, 4, f445},
+    {"k8s.io.api.policy.v1.PodDisruptionBudgetStatus", CP_PB_SPECIAL_NONE, 7, f446},
+    {"k8s.io.api.rbac.v1.AggregationRule", CP_PB_SPECIAL_NONE, 1, f447},
+    {"k8s.io.api.rbac.v1.ClusterRole", CP_PB_SPECIAL_NONE, 3, f448},
+    {"k8s.io.api.rbac.v1.ClusterRoleBinding", CP_PB_SPECIAL_NONE, 3, f449},
+    {"k8s.io.api.rbac.v1.ClusterRoleBindingList", CP_PB_SPECIAL_NONE, 2, f450},
+    {"k8s.io.api.rbac.v1.ClusterRoleList", CP_PB_SPECIAL_NONE, 2, f451},
+    {"k8s.io.api.rbac.v1.PolicyRule", CP_PB_SPECIAL_NONE, 5, f452},
+    {"k8s.io.api.rbac.v1.Role", CP_PB_SPECIAL_NONE, 2, f453},
+    {"k8s.io.api.rbac.v1.RoleBinding", CP_PB_SPECIAL_NONE, 3, f454},
+    {"k8s.io.api.rbac.v1.RoleBindingList", CP_PB_SPECIAL_NONE, 2, f455},
+    {"k8s.io.api.rbac.v1.RoleList", CP_PB_SPECIAL_NONE, 2, f456},
+    {"k8s.io.api.rbac.v1.RoleRef", CP_PB_SPECIAL_NONE, 3, f457},
+    {"k8s.io.api.rbac.v1.Subject", CP_PB_SPECIAL_NONE, 4, f458},
+    {"k8s.io.api.scheduling.v1.PriorityClass", CP_PB_SPECIAL_NONE, 5, f459},
+    {"k8s.io.api.scheduling.v1.PriorityClassList", CP_PB_SPECIAL_NONE, 2, f460},
+    {"k8s.io.api.storage.v1.CSIDriver", CP_PB_SPECIAL_NONE, 2, f461},
+    {"k8s.io.api.storage.v1.CSIDriverList", CP_PB_SPECIAL_NONE, 2, f462},
+    {"k8s.io.api.storage.v1.CSIDriverSpec", CP_PB_SPECIAL_NONE, 9, f463},
+    {"k8s.io.api.storage.v1.CSINode", CP_PB_SPECIAL_NONE, 2, f464},
+    {"k8s.io.api.storage.v1.CSINodeDriver", CP_PB_SPECIAL_NONE, 4, f465},
+    {"k8s.io.api.storage.v1.CSINodeList", CP_PB_SPECIAL_NONE, 2, f466},
+    {"k8s.io.api.storage.v1.CSINodeSpec", CP_PB_SPECIAL_NONE, 1, f467},
+    {"k8s.io.api.storage.v1.CSIStorageCapacity", CP_PB_SPECIAL_NONE, 5, f468},
+    {"k8s.io.api.storage.v1.CSIStorageCapacityList", CP_PB_SPECIAL_NONE, 2, f469},
+    {"k8s.io.api.storage.v1.StorageClass", CP_PB_SPECIAL_NONE, 8, f470},
+    {"k8s.io.api.storage.v1.StorageClassList", CP_PB_SPECIAL_NONE, 2, f471},
+    {"k8s.io.api.storage.v1.TokenRequest", CP_PB_SPECIAL_NONE, 2, f472},
+    {"k8s.io.api.storage.v1.VolumeAttachment", CP_PB_SPECIAL_NONE, 3, f473},
+    {"k8s.io.api.storage.v1.VolumeAttachmentList", CP_PB_SPECIAL_NONE, 2, f474},
+    {"k8s.io.api.storage.v1.VolumeAttachmentSource", CP_PB_SPECIAL_NONE, 2, f475},
+    {"k8s.io.api.storage.v1.VolumeAttachmentSpec", CP_PB_SPECIAL_NONE, 3, f476},
+    {"k8s.io.api.storage.v1.VolumeAttachmentStatus", CP_PB_SPECIAL_NONE, 4, f477},
+    {"k8s.io.api.storage.v1.VolumeAttributesClass", CP_PB_SPECIAL_NONE, 3, f478},
+    {"k8s.io.api.storage.v1.VolumeAttributesClassList", CP_PB_SPECIAL_NONE, 2, f479},
+    {"k8s.io.api.storage.v1.VolumeError", CP_PB_SPECIAL_NONE, 3, f480},
+    {"k8s.io.api.storage.v1.VolumeNodeResources", CP_PB_SPECIAL_NONE, 1, f481},
+    {"k8s.io.apiextensions_apiserver.pkg.apis.apiextensions.v1.ConversionRequest", CP_PB_SPECIAL_NONE, 3, f482},
+    {"k8s.io.apiextensions_apiserver.pkg.apis.apiextensions.v1.ConversionResponse", CP_PB_SPECIAL_NONE, 3, f483},
+    {"k8s.io.apiextensions_apiserver.pkg.apis.apiextensions.v1.ConversionReview", CP_PB_SPECIAL_NONE, 2, f484},
+    {"k8s.io.apiextensions_apiserver.pkg.apis.apiextensions.v1.CustomResourceColumnDefinition", CP_PB_SPECIAL_NONE, 6, f485},
+    {"k8s.io.apiextensions_apiserver.pkg.apis.apiextensions.v1.CustomResourceConversion", CP_PB_SPECIAL_NONE, 2, f486},
+    {"k8s.io.apiextensions_apiserver.pkg.apis.apiextensions.v1.CustomResourceDefinition", CP_PB_SPECIAL_NONE, 3, f487},
+    {"k8s.io.apiextensions_apiserver.pkg.apis.apiextensions.v1.CustomResourceDefinitionCondition", CP_PB_SPECIAL_NONE, 5, f488},
+    {"k8s.io.apiextensions_apiserver.pkg.apis.apiextensions.v1.CustomResourceDefinitionList", CP_PB_SPECIAL_NONE, 2, f489},
+    {"k8s.io.apiextensions_apiserver.pkg.apis.apiextensions.v1.CustomResourceDefinitionNames", CP_PB_SPECIAL_NONE, 6, f490},
+    {"k8s.io.apiextensions_apiserver.pkg.apis.apiextensions.v1.CustomResourceDefinitionSpec", CP_PB_SPECIAL_NONE, 6, f491},
+    {"k8s.io.apiextensions_apiserver.pkg.apis.apiextensions.v1.CustomResourceDefinitionStatus", CP_PB_SPECIAL_NONE, 3, f492},
+    {"k8s.io.apiextensions_apiserver.pkg.apis.apiextensions.v1.CustomResourceDefinitionVersion", CP_PB_SPECIAL_NONE, 9, f493},
+    {"k8s.io.apiextensions_apiserver.pkg.apis.apiextensions.v1.CustomResourceSubresourceScale", CP_PB_SPECIAL_NONE, 3, f494},
     {"k8s.io.apiextensions_apiserver.pkg.apis.apiextensions.v1.CustomResourceSubresourceStatus", CP_PB_SPECIAL_NONE, 0, NULL},
-    {"k8s.io.apiextensions_apiserver.pkg.apis.apiextensions.v1.CustomResourceSubresources", CP_PB_SPECIAL_NONE, 2, f480},
-    {"k8s.io.apiextensions_apiserver.pkg.apis.apiextensions.v1.CustomResourceValidation", CP_PB_SPECIAL_NONE, 1, f481},
-    {"k8s.io.apiextensions_apiserver.pkg.apis.apiextensions.v1.ExternalDocumentation", CP_PB_SPECIAL_NONE, 2, f482},
-    {"k8s.io.apiextensions_apiserver.pkg.apis.apiextensions.v1.JSON", CP_PB_SPECIAL_RAWJSON, 1, f483},
-    {"k8s.io.apiextensions_apiserver.pkg.apis.apiextensions.v1.JSONSchemaProps", CP_PB_SPECIAL_NONE, 44, f484},
-    {"k8s.io.apiextensions_apiserver.pkg.apis.apiextensions.v1.JSONSchemaPropsOrArray", CP_PB_SPECIAL_ORARRAY, 2, f485},
-    {"k8s.io.apiextensions_apiserver.pkg.apis.apiextensions.v1.JSONSchemaPropsOrBool", CP_PB_SPECIAL_ORBOOL, 2, f486},
-    {"k8s.io.apiextensions_apiserver.pkg.apis.apiextensions.v1.JSONSchemaPropsOrStringArray", CP_PB_SPECIAL_ORSTRINGARRAY, 2, f487},
-    {"k8s.io.apiextensions_apiserver.pkg.apis.apiextensions.v1.SelectableField", CP_PB_SPECIAL_NONE, 1, f488},
-    {"k8s.io.apiextensions_apiserver.pkg.apis.apiextensions.v1.ServiceReference", CP_PB_SPECIAL_NONE, 4, f489},
-    {"k8s.io.apiextensions_apiserver.pkg.apis.apiextensions.v1.ValidationRule", CP_PB_SPECIAL_NONE, 6, f490},
-    {"k8s.io.apiextensions_apiserver.pkg.apis.apiextensions.v1.WebhookClientConfig", CP_PB_SPECIAL_NONE, 3, f491},
-    {"k8s.io.apiextensions_apiserver.pkg.apis.apiextensions.v1.WebhookConversion", CP_PB_SPECIAL_NONE, 2, f492},
-    {"k8s.io.apimachinery.pkg.api.resource.Quantity", CP_PB_SPECIAL_QUANTITY, 1, f493},
-    {"k8s.io.apimachinery.pkg.api.resource.QuantityValue", CP_PB_SPECIAL_NONE, 1, f494},
-    {"k8s.io.apimachinery.pkg.apis.meta.v1.APIGroup", CP_PB_SPECIAL_NONE, 4, f495},
-    {"k8s.io.apimachinery.pkg.apis.meta.v1.APIGroupList", CP_PB_SPECIAL_NONE, 1, f496},
-    {"k8s.io.apimachinery.pkg.apis.meta.v1.APIResource", CP_PB_SPECIAL_NONE, 10, f497},
-    {"k8s.io.apimachinery.pkg.apis.meta.v1.APIResourceList", CP_PB_SPECIAL_NONE, 2, f498},
-    {"k8s.io.apimachinery.pkg.apis.meta.v1.APIVersions", CP_PB_SPECIAL_NONE, 2, f499},
-    {"k8s.io.apimachinery.pkg.apis.meta.v1.ApplyOptions", CP_PB_SPECIAL_NONE, 3, f500},
-    {"k8s.io.apimachinery.pkg.apis.meta.v1.Condition", CP_PB_SPECIAL_NONE, 6, f501},
-    {"k8s.io.apimachinery.pkg.apis.meta.v1.CreateOptions", CP_PB_SPECIAL_NONE, 3, f502},
-    {"k8s.io.apimachinery.pkg.apis.meta.v1.DeleteOptions", CP_PB_SPECIAL_NONE, 6, f503},
-    {"k8s.io.apimachinery.pkg.apis.meta.v1.Duration", CP_PB_SPECIAL_DURATION, 1, f504},
-    {"k8s.io.apimachinery.pkg.apis.meta.v1.FieldSelectorRequirement", CP_PB_SPECIAL_NONE, 3, f505},
-    {"k8s.io.apimachinery.pkg.apis.meta.v1.FieldsV1", CP_PB_SPECIAL_RAWJSON, 1, f506},
-    {"k8s.io.apimachinery.pkg.apis.meta.v1.GetOptions", CP_PB_SPECIAL_NONE, 1, f507},
-    {"k8s.io.apimachinery.pkg.apis.meta.v1.GroupKind", CP_PB_SPECIAL_NONE, 2, f508},
-    {"k8s.io.apimachinery.pkg.apis.meta.v1.GroupResource", CP_PB_SPECIAL_NONE, 2, f509},
-    {"k8s.io.apimachinery.pkg.apis.meta.v1.GroupVersion", CP_PB_SPECIAL_NONE, 2, f510},
-    {"k8s.io.apimachinery.pkg.apis.meta.v1.GroupVersionForDiscovery", CP_PB_SPECIAL_NONE, 2, f511},
-    {"k8s.io.apimachinery.pkg.apis.meta.v1.GroupVersionKind", CP_PB_SPECIAL_NONE, 3, f512},
-    {"k8s.io.apimachinery.pkg.apis.meta.v1.GroupVersionResource", CP_PB_SPECIAL_NONE, 3, f513},
-    {"k8s.io.apimachinery.pkg.apis.meta.v1.LabelSelector", CP_PB_SPECIAL_NONE, 2, f514},
-    {"k8s.io.apimachinery.pkg.apis.meta.v1.LabelSelectorRequirement", CP_PB_SPECIAL_NONE, 3, f515},
-    {"k8s.io.apimachinery.pkg.apis.meta.v1.List", CP_PB_SPECIAL_NONE, 2, f516},
-    {"k8s.io.apimachinery.pkg.apis.meta.v1.ListMeta", CP_PB_SPECIAL_NONE, 4, f517},
-    {"k8s.io.apimachinery.pkg.apis.meta.v1.ListOptions", CP_PB_SPECIAL_NONE, 10, f518},
-    {"k8s.io.apimachinery.pkg.apis.meta.v1.ManagedFieldsEntry", CP_PB_SPECIAL_NONE, 7, f519},
-    {"k8s.io.apimachinery.pkg.apis.meta.v1.MicroTime", CP_PB_SPECIAL_MICROTIME, 2, f520},
-    {"k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta", CP_PB_SPECIAL_NONE, 15, f521},
-    {"k8s.io.apimachinery.pkg.apis.meta.v1.OwnerReference", CP_PB_SPECIAL_NONE, 6, f522},
-    {"k8s.io.apimachinery.pkg.apis.meta.v1.PartialObjectMetadata", CP_PB_SPECIAL_NONE, 1, f523},
-    {"k8s.io.apimachinery.pkg.apis.meta.v1.PartialObjectMetadataList", CP_PB_SPECIAL_NONE, 2, f524},
+    {"k8s.io.apiextensions_apiserver.pkg.apis.apiextensions.v1.CustomResourceSubresources", CP_PB_SPECIAL_NONE, 2, f496},
+    {"k8s.io.apiextensions_apiserver.pkg.apis.apiextensions.v1.CustomResourceValidation", CP_PB_SPECIAL_NONE, 1, f497},
+    {"k8s.io.apiextensions_apiserver.pkg.apis.apiextensions.v1.ExternalDocumentation", CP_PB_SPECIAL_NONE, 2, f498},
+    {"k8s.io.apiextensions_apiserver.pkg.apis.apiextensions.v1.JSON", CP_PB_SPECIAL_RAWJSON, 1, f499},
+    {"k8s.io.apiextensions_apiserver.pkg.apis.apiextensions.v1.JSONSchemaProps", CP_PB_SPECIAL_NONE, 44, f500},
+    {"k8s.io.apiextensions_apiserver.pkg.apis.apiextensions.v1.JSONSchemaPropsOrArray", CP_PB_SPECIAL_ORARRAY, 2, f501},
+    {"k8s.io.apiextensions_apiserver.pkg.apis.apiextensions.v1.JSONSchemaPropsOrBool", CP_PB_SPECIAL_ORBOOL, 2, f502},
+    {"k8s.io.apiextensions_apiserver.pkg.apis.apiextensions.v1.JSONSchemaPropsOrStringArray", CP_PB_SPECIAL_ORSTRINGARRAY, 2, f503},
+    {"k8s.io.apiextensions_apiserver.pkg.apis.apiextensions.v1.SelectableField", CP_PB_SPECIAL_NONE, 1, f504},
+    {"k8s.io.apiextensions_apiserver.pkg.apis.apiextensions.v1.ServiceReference", CP_PB_SPECIAL_NONE, 4, f505},
+    {"k8s.io.apiextensions_apiserver.pkg.apis.apiextensions.v1.ValidationRule", CP_PB_SPECIAL_NONE, 6, f506},
+    {"k8s.io.apiextensions_apiserver.pkg.apis.apiextensions.v1.WebhookClientConfig", CP_PB_SPECIAL_NONE, 3, f507},
+    {"k8s.io.apiextensions_apiserver.pkg.apis.apiextensions.v1.WebhookConversion", CP_PB_SPECIAL_NONE, 2, f508},
+    {"k8s.io.apimachinery.pkg.api.resource.Quantity", CP_PB_SPECIAL_QUANTITY, 1, f509},
+    {"k8s.io.apimachinery.pkg.api.resource.QuantityValue", CP_PB_SPECIAL_NONE, 1, f510},
+    {"k8s.io.apimachinery.pkg.apis.meta.v1.APIGroup", CP_PB_SPECIAL_NONE, 4, f511},
+    {"k8s.io.apimachinery.pkg.apis.meta.v1.APIGroupList", CP_PB_SPECIAL_NONE, 1, f512},
+    {"k8s.io.apimachinery.pkg.apis.meta.v1.APIResource", CP_PB_SPECIAL_NONE, 10, f513},
+    {"k8s.io.apimachinery.pkg.apis.meta.v1.APIResourceList", CP_PB_SPECIAL_NONE, 2, f514},
+    {"k8s.io.apimachinery.pkg.apis.meta.v1.APIVersions", CP_PB_SPECIAL_NONE, 2, f515},
+    {"k8s.io.apimachinery.pkg.apis.meta.v1.ApplyOptions", CP_PB_SPECIAL_NONE, 3, f516},
+    {"k8s.io.apimachinery.pkg.apis.meta.v1.Condition", CP_PB_SPECIAL_NONE, 6, f517},
+    {"k8s.io.apimachinery.pkg.apis.meta.v1.CreateOptions", CP_PB_SPECIAL_NONE, 3, f518},
+    {"k8s.io.apimachinery.pkg.apis.meta.v1.DeleteOptions", CP_PB_SPECIAL_NONE, 6, f519},
+    {"k8s.io.apimachinery.pkg.apis.meta.v1.Duration", CP_PB_SPECIAL_DURATION, 1, f520},
+    {"k8s.io.apimachinery.pkg.apis.meta.v1.FieldSelectorRequirement", CP_PB_SPECIAL_NONE, 3, f521},
+    {"k8s.io.apimachinery.pkg.apis.meta.v1.FieldsV1", CP_PB_SPECIAL_RAWJSON, 1, f522},
+    {"k8s.io.apimachinery.pkg.apis.meta.v1.GetOptions", CP_PB_SPECIAL_NONE, 1, f523},
+    {"k8s.io.apimachinery.pkg.apis.meta.v1.GroupKind", CP_PB_SPECIAL_NONE, 2, f524},
+    {"k8s.io.apimachinery.pkg.apis.meta.v1.GroupResource", CP_PB_SPECIAL_NONE, 2, f525},
+    {"k8s.io.apimachinery.pkg.apis.meta.v1.GroupVersion", CP_PB_SPECIAL_NONE, 2, f526},
+    {"k8s.io.apimachinery.pkg.apis.meta.v1.GroupVersionForDiscovery", CP_PB_SPECIAL_NONE, 2, f527},
+    {"k8s.io.apimachinery.pkg.apis.meta.v1.GroupVersionKind", CP_PB_SPECIAL_NONE, 3, f528},
+    {"k8s.io.apimachinery.pkg.apis.meta.v1.GroupVersionResource", CP_PB_SPECIAL_NONE, 3, f529},
+    {"k8s.io.apimachinery.pkg.apis.meta.v1.LabelSelector", CP_PB_SPECIAL_NONE, 2, f530},
+    {"k8s.io.apimachinery.pkg.apis.meta.v1.LabelSelectorRequirement", CP_PB_SPECIAL_NONE, 3, f531},
+    {"k8s.io.apimachinery.pkg.apis.meta.v1.List", CP_PB_SPECIAL_NONE, 2, f532},
+    {"k8s.io.apimachinery.pkg.apis.meta.v1.ListMeta", CP_PB_SPECIAL_NONE, 4, f533},
+    {"k8s.io.apimachinery.pkg.apis.meta.v1.ListOptions", CP_PB_SPECIAL_NONE, 10, f534},
+    {"k8s.io.apimachinery.pkg.apis.meta.v1.ManagedFieldsEntry", CP_PB_SPECIAL_NONE, 7, f535},
+    {"k8s.io.apimachinery.pkg.apis.meta.v1.MicroTime", CP_PB_SPECIAL_MICROTIME, 2, f536},
+    {"k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta", CP_PB_SPECIAL_NONE, 15, f537},
+    {"k8s.io.apimachinery.pkg.apis.meta.v1.OwnerReference", CP_PB_SPECIAL_NONE, 6, f538},
+    {"k8s.io.apimachinery.pkg.apis.meta.v1.PartialObjectMetadata", CP_PB_SPECIAL_NONE, 1, f539},
+    {"k8s.io.apimachinery.pkg.apis.meta.v1.PartialObjectMetadataList", CP_PB_SPECIAL_NONE, 2, f540},
     {"k8s.io.apimachinery.pkg.apis.meta.v1.Patch", CP_PB_SPECIAL_NONE, 0, NULL},
-    {"k8s.io.apimachinery.pkg.apis.meta.v1.PatchOptions", CP_PB_SPECIAL_NONE, 4, f526},
-    {"k8s.io.apimachinery.pkg.apis.meta.v1.Preconditions", CP_PB_SPECIAL_NONE, 2, f527},
-    {"k8s.io.apimachinery.pkg.apis.meta.v1.RootPaths", CP_PB_SPECIAL_NONE, 1, f528},
-    {"k8s.io.apimachinery.pkg.apis.meta.v1.ServerAddressByClientCIDR", CP_PB_SPECIAL_NONE, 2, f529},
-    {"k8s.io.apimachinery.pkg.apis.meta.v1.Status", CP_PB_SPECIAL_NONE, 6, f530},
-    {"k8s.io.apimachinery.pkg.apis.meta.v1.StatusCause", CP_PB_SPECIAL_NONE, 3, f531},
-    {"k8s.io.apimachinery.pkg.apis.meta.v1.StatusDetails", CP_PB_SPECIAL_NONE, 6, f532},
-    {"k8s.io.apimachinery.pkg.apis.meta.v1.TableOptions", CP_PB_SPECIAL_NONE, 1, f533},
-    {"k8s.io.apimachinery.pkg.apis.meta.v1.Time", CP_PB_SPECIAL_TIME, 2, f534},
-    {"k8s.io.apimachinery.pkg.apis.meta.v1.Timestamp", CP_PB_SPECIAL_NONE, 2, f535},
-    {"k8s.io.apimachinery.pkg.apis.meta.v1.TypeMeta", CP_PB_SPECIAL_NONE, 2, f536},
-    {"k8s.io.apimachinery.pkg.apis.meta.v1.UpdateOptions", CP_PB_SPECIAL_NONE, 3, f537},
-    {"k8s.io.apimachinery.pkg.apis.meta.v1.Verbs", CP_PB_SPECIAL_LIST, 1, f538},
-    {"k8s.io.apimachinery.pkg.apis.meta.v1.WatchEvent", CP_PB_SPECIAL_NONE, 2, f539},
-    {"k8s.io.apimachinery.pkg.runtime.RawExtension", CP_PB_SPECIAL_RAWJSON, 1, f540},
-    {"k8s.io.apimachinery.pkg.runtime.TypeMeta", CP_PB_SPECIAL_NONE, 2, f541},
-    {"k8s.io.apimachinery.pkg.runtime.Unknown", CP_PB_SPECIAL_NONE, 4, f542},
-    {"k8s.io.apimachinery.pkg.util.intstr.IntOrString", CP_PB_SPECIAL_INTORSTRING, 3, f543},
-    {"k8s.io.kube_aggregator.pkg.apis.apiregistration.v1.APIService", CP_PB_SPECIAL_NONE, 3, f544},
-    {"k8s.io.kube_aggregator.pkg.apis.apiregistration.v1.APIServiceCondition", CP_PB_SPECIAL_NONE, 5, f545},
-    {"k8s.io.kube_aggregator.pkg.apis.apiregistration.v1.APIServiceList", CP_PB_SPECIAL_NONE, 2, f546},
-    {"k8s.io.kube_aggregator.pkg.apis.apiregistration.v1.APIServiceSpec", CP_PB_SPECIAL_NONE, 7, f547},
-    {"k8s.io.kube_aggregator.pkg.apis.apiregistration.v1.APIServiceStatus", CP_PB_SPECIAL_NONE, 1, f548},
-    {"k8s.io.kube_aggregator.pkg.apis.apiregistration.v1.ServiceReference", CP_PB_SPECIAL_NONE, 3, f549},
+    {"k8s.io.apimachinery.pkg.apis.meta.v1.PatchOptions", CP_PB_SPECIAL_NONE, 4, f542},
+    {"k8s.io.apimachinery.pkg.apis.meta.v1.Preconditions", CP_PB_SPECIAL_NONE, 2, f543},
+    {"k8s.io.apimachinery.pkg.apis.meta.v1.RootPaths", CP_PB_SPECIAL_NONE, 1, f544},
+    {"k8s.io.apimachinery.pkg.apis.meta.v1.ServerAddressByClientCIDR", CP_PB_SPECIAL_NONE, 2, f545},
+    {"k8s.io.apimachinery.pkg.apis.meta.v1.Status", CP_PB_SPECIAL_NONE, 6, f546},
+    {"k8s.io.apimachinery.pkg.apis.meta.v1.StatusCause", CP_PB_SPECIAL_NONE, 3, f547},
+    {"k8s.io.apimachinery.pkg.apis.meta.v1.StatusDetails", CP_PB_SPECIAL_NONE, 6, f548},
+    {"k8s.io.apimachinery.pkg.apis.meta.v1.TableOptions", CP_PB_SPECIAL_NONE, 1, f549},
+    {"k8s.io.apimachinery.pkg.apis.meta.v1.Time", CP_PB_SPECIAL_TIME, 2, f550},
+    {"k8s.io.apimachinery.pkg.apis.meta.v1.Timestamp", CP_PB_SPECIAL_NONE, 2, f551},
+    {"k8s.io.apimachinery.pkg.apis.meta.v1.TypeMeta", CP_PB_SPECIAL_NONE, 2, f552},
+    {"k8s.io.apimachinery.pkg.apis.meta.v1.UpdateOptions", CP_PB_SPECIAL_NONE, 3, f553},
+    {"k8s.io.apimachinery.pkg.apis.meta.v1.Verbs", CP_PB_SPECIAL_LIST, 1, f554},
+    {"k8s.io.apimachinery.pkg.apis.meta.v1.WatchEvent", CP_PB_SPECIAL_NONE, 2, f555},
+    {"k8s.io.apimachinery.pkg.runtime.RawExtension", CP_PB_SPECIAL_RAWJSON, 1, f556},
+    {"k8s.io.apimachinery.pkg.runtime.TypeMeta", CP_PB_SPECIAL_NONE, 2, f557},
+    {"k8s.io.apimachinery.pkg.runtime.Unknown", CP_PB_SPECIAL_NONE, 4, f558},
+    {"k8s.io.apimachinery.pkg.util.intstr.IntOrString", CP_PB_SPECIAL_INTORSTRING, 3, f559},
+    {"k8s.io.kube_aggregator.pkg.apis.apiregistration.v1.APIService", CP_PB_SPECIAL_NONE, 3, f560},
+    {"k8s.io.kube_aggregator.pkg.apis.apiregistration.v1.APIServiceCondition", CP_PB_SPECIAL_NONE, 5, f561},
+    {"k8s.io.kube_aggregator.pkg.apis.apiregistration.v1.APIServiceList", CP_PB_SPECIAL_NONE, 2, f562},
+    {"k8s.io.kube_aggregator.pkg.apis.apiregistration.v1.APIServiceSpec", CP_PB_SPECIAL_NONE, 7, f563},
+    {"k8s.io.kube_aggregator.pkg.apis.apiregistration.v1.APIServiceStatus", CP_PB_SPECIAL_NONE, 1, f564},
+    {"k8s.io.kube_aggregator.pkg.apis.apiregistration.v1.ServiceReference", CP_PB_SPECIAL_NONE, 3, f565},
 };
-const size_t cp_pb_nmessages = 550;
+const size_t cp_pb_nmessages = 566;
 
 const struct cp_pb_kind cp_pb_kinds[] = {
     {"admissionregistration.k8s.io/v1", "MutatingWebhookConfiguration", 5},
@@ -3721,10 +3820,10 @@ const struct cp_pb_kind cp_pb_kinds[] = {
     {"admissionregistration.k8s.io/v1", "ValidatingAdmissionPolicyList", 18},
     {"admissionregistration.k8s.io/v1", "ValidatingWebhookConfiguration", 22},
     {"admissionregistration.k8s.io/v1", "ValidatingWebhookConfigurationList", 23},
-    {"apiextensions.k8s.io/v1", "CustomResourceDefinition", 471},
-    {"apiextensions.k8s.io/v1", "CustomResourceDefinitionList", 473},
-    {"apiregistration.k8s.io/v1", "APIService", 544},
-    {"apiregistration.k8s.io/v1", "APIServiceList", 546},
+    {"apiextensions.k8s.io/v1", "CustomResourceDefinition", 487},
+    {"apiextensions.k8s.io/v1", "CustomResourceDefinitionList", 489},
+    {"apiregistration.k8s.io/v1", "APIService", 560},
+    {"apiregistration.k8s.io/v1", "APIServiceList", 562},
     {"apps/v1", "ControllerRevision", 27},
     {"apps/v1", "ControllerRevisionList", 28},
     {"apps/v1", "DaemonSet", 29},
@@ -3738,99 +3837,103 @@ const struct cp_pb_kind cp_pb_kinds[] = {
     {"authentication.k8s.io/v1", "SelfSubjectReview", 59},
     {"authentication.k8s.io/v1", "TokenRequest", 61},
     {"authentication.k8s.io/v1", "TokenReview", 64},
-    {"autoscaling/v1", "HorizontalPodAutoscaler", 73},
-    {"autoscaling/v1", "HorizontalPodAutoscalerList", 75},
-    {"autoscaling/v1", "Scale", 86},
-    {"autoscaling/v2", "HorizontalPodAutoscaler", 96},
-    {"autoscaling/v2", "HorizontalPodAutoscalerList", 99},
-    {"batch/v1", "CronJob", 113},
-    {"batch/v1", "CronJobList", 114},
-    {"batch/v1", "Job", 117},
-    {"batch/v1", "JobList", 119},
-    {"certificates.k8s.io/v1", "CertificateSigningRequest", 130},
-    {"certificates.k8s.io/v1", "CertificateSigningRequestList", 132},
-    {"coordination.k8s.io/v1", "Lease", 136},
-    {"coordination.k8s.io/v1", "LeaseList", 137},
-    {"discovery.k8s.io/v1", "EndpointSlice", 380},
-    {"discovery.k8s.io/v1", "EndpointSliceList", 381},
-    {"events.k8s.io/v1", "Event", 384},
-    {"events.k8s.io/v1", "EventList", 385},
-    {"meta.k8s.io/v1", "DeleteOptions", 503},
-    {"meta.k8s.io/v1", "Status", 530},
-    {"networking.k8s.io/v1", "IPAddress", 389},
-    {"networking.k8s.io/v1", "IPAddressList", 390},
-    {"networking.k8s.io/v1", "Ingress", 393},
-    {"networking.k8s.io/v1", "IngressClass", 395},
-    {"networking.k8s.io/v1", "IngressClassList", 396},
-    {"networking.k8s.io/v1", "IngressList", 399},
-    {"networking.k8s.io/v1", "NetworkPolicy", 409},
-    {"networking.k8s.io/v1", "NetworkPolicyList", 412},
-    {"networking.k8s.io/v1", "ServiceCIDR", 418},
-    {"networking.k8s.io/v1", "ServiceCIDRList", 419},
-    {"node.k8s.io/v1", "RuntimeClass", 423},
-    {"node.k8s.io/v1", "RuntimeClassList", 424},
-    {"policy/v1", "Eviction", 426},
-    {"policy/v1", "PodDisruptionBudget", 427},
-    {"policy/v1", "PodDisruptionBudgetList", 428},
-    {"rbac.authorization.k8s.io/v1", "ClusterRole", 432},
-    {"rbac.authorization.k8s.io/v1", "ClusterRoleBinding", 433},
-    {"rbac.authorization.k8s.io/v1", "ClusterRoleBindingList", 434},
-    {"rbac.authorization.k8s.io/v1", "ClusterRoleList", 435},
-    {"rbac.authorization.k8s.io/v1", "Role", 437},
-    {"rbac.authorization.k8s.io/v1", "RoleBinding", 438},
-    {"rbac.authorization.k8s.io/v1", "RoleBindingList", 439},
-    {"rbac.authorization.k8s.io/v1", "RoleList", 440},
-    {"scheduling.k8s.io/v1", "PriorityClass", 443},
-    {"scheduling.k8s.io/v1", "PriorityClassList", 444},
-    {"storage.k8s.io/v1", "CSIDriver", 445},
-    {"storage.k8s.io/v1", "CSIDriverList", 446},
-    {"storage.k8s.io/v1", "CSINode", 448},
-    {"storage.k8s.io/v1", "CSINodeList", 450},
-    {"storage.k8s.io/v1", "CSIStorageCapacity", 452},
-    {"storage.k8s.io/v1", "CSIStorageCapacityList", 453},
-    {"storage.k8s.io/v1", "StorageClass", 454},
-    {"storage.k8s.io/v1", "StorageClassList", 455},
-    {"storage.k8s.io/v1", "VolumeAttachment", 457},
-    {"storage.k8s.io/v1", "VolumeAttachmentList", 458},
-    {"storage.k8s.io/v1", "VolumeAttributesClass", 462},
-    {"storage.k8s.io/v1", "VolumeAttributesClassList", 463},
-    {"v1", "Binding", 147},
-    {"v1", "ComponentStatus", 158},
-    {"v1", "ComponentStatusList", 159},
-    {"v1", "ConfigMap", 160},
-    {"v1", "ConfigMapList", 163},
-    {"v1", "DeleteOptions", 503},
-    {"v1", "Endpoints", 188},
-    {"v1", "EndpointsList", 189},
-    {"v1", "Event", 196},
-    {"v1", "EventList", 197},
-    {"v1", "LimitRange", 222},
-    {"v1", "LimitRangeList", 224},
-    {"v1", "Namespace", 234},
-    {"v1", "NamespaceList", 236},
-    {"v1", "Node", 239},
-    {"v1", "NodeList", 247},
-    {"v1", "PersistentVolume", 260},
-    {"v1", "PersistentVolumeClaim", 261},
-    {"v1", "PersistentVolumeClaimList", 263},
-    {"v1", "PersistentVolumeList", 268},
-    {"v1", "Pod", 273},
-    {"v1", "PodList", 285},
-    {"v1", "PodTemplate", 299},
-    {"v1", "PodTemplateList", 300},
-    {"v1", "ReplicationController", 314},
-    {"v1", "ReplicationControllerList", 316},
-    {"v1", "ResourceQuota", 322},
-    {"v1", "ResourceQuotaList", 323},
-    {"v1", "Secret", 334},
-    {"v1", "SecretList", 337},
-    {"v1", "Service", 343},
-    {"v1", "ServiceAccount", 344},
-    {"v1", "ServiceAccountList", 345},
-    {"v1", "ServiceList", 347},
-    {"v1", "Status", 530},
+    {"authorization.k8s.io/v1", "LocalSubjectAccessReview", 71},
+    {"authorization.k8s.io/v1", "SelfSubjectAccessReview", 76},
+    {"authorization.k8s.io/v1", "SelfSubjectRulesReview", 78},
+    {"authorization.k8s.io/v1", "SubjectAccessReview", 80},
+    {"autoscaling/v1", "HorizontalPodAutoscaler", 89},
+    {"autoscaling/v1", "HorizontalPodAutoscalerList", 91},
+    {"autoscaling/v1", "Scale", 102},
+    {"autoscaling/v2", "HorizontalPodAutoscaler", 112},
+    {"autoscaling/v2", "HorizontalPodAutoscalerList", 115},
+    {"batch/v1", "CronJob", 129},
+    {"batch/v1", "CronJobList", 130},
+    {"batch/v1", "Job", 133},
+    {"batch/v1", "JobList", 135},
+    {"certificates.k8s.io/v1", "CertificateSigningRequest", 146},
+    {"certificates.k8s.io/v1", "CertificateSigningRequestList", 148},
+    {"coordination.k8s.io/v1", "Lease", 152},
+    {"coordination.k8s.io/v1", "LeaseList", 153},
+    {"discovery.k8s.io/v1", "EndpointSlice", 396},
+    {"discovery.k8s.io/v1", "EndpointSliceList", 397},
+    {"events.k8s.io/v1", "Event", 400},
+    {"events.k8s.io/v1", "EventList", 401},
+    {"meta.k8s.io/v1", "DeleteOptions", 519},
+    {"meta.k8s.io/v1", "Status", 546},
+    {"networking.k8s.io/v1", "IPAddress", 405},
+    {"networking.k8s.io/v1", "IPAddressList", 406},
+    {"networking.k8s.io/v1", "Ingress", 409},
+    {"networking.k8s.io/v1", "IngressClass", 411},
+    {"networking.k8s.io/v1", "IngressClassList", 412},
+    {"networking.k8s.io/v1", "IngressList", 415},
+    {"networking.k8s.io/v1", "NetworkPolicy", 425},
+    {"networking.k8s.io/v1", "NetworkPolicyList", 428},
+    {"networking.k8s.io/v1", "ServiceCIDR", 434},
+    {"networking.k8s.io/v1", "ServiceCIDRList", 435},
+    {"node.k8s.io/v1", "RuntimeClass", 439},
+    {"node.k8s.io/v1", "RuntimeClassList", 440},
+    {"policy/v1", "Eviction", 442},
+    {"policy/v1", "PodDisruptionBudget", 443},
+    {"policy/v1", "PodDisruptionBudgetList", 444},
+    {"rbac.authorization.k8s.io/v1", "ClusterRole", 448},
+    {"rbac.authorization.k8s.io/v1", "ClusterRoleBinding", 449},
+    {"rbac.authorization.k8s.io/v1", "ClusterRoleBindingList", 450},
+    {"rbac.authorization.k8s.io/v1", "ClusterRoleList", 451},
+    {"rbac.authorization.k8s.io/v1", "Role", 453},
+    {"rbac.authorization.k8s.io/v1", "RoleBinding", 454},
+    {"rbac.authorization.k8s.io/v1", "RoleBindingList", 455},
+    {"rbac.authorization.k8s.io/v1", "RoleList", 456},
+    {"scheduling.k8s.io/v1", "PriorityClass", 459},
+    {"scheduling.k8s.io/v1", "PriorityClassList", 460},
+    {"storage.k8s.io/v1", "CSIDriver", 461},
+    {"storage.k8s.io/v1", "CSIDriverList", 462},
+    {"storage.k8s.io/v1", "CSINode", 464},
+    {"storage.k8s.io/v1", "CSINodeList", 466},
+    {"storage.k8s.io/v1", "CSIStorageCapacity", 468},
+    {"storage.k8s.io/v1", "CSIStorageCapacityList", 469},
+    {"storage.k8s.io/v1", "StorageClass", 470},
+    {"storage.k8s.io/v1", "StorageClassList", 471},
+    {"storage.k8s.io/v1", "VolumeAttachment", 473},
+    {"storage.k8s.io/v1", "VolumeAttachmentList", 474},
+    {"storage.k8s.io/v1", "VolumeAttributesClass", 478},
+    {"storage.k8s.io/v1", "VolumeAttributesClassList", 479},
+    {"v1", "Binding", 163},
+    {"v1", "ComponentStatus", 174},
+    {"v1", "ComponentStatusList", 175},
+    {"v1", "ConfigMap", 176},
+    {"v1", "ConfigMapList", 179},
+    {"v1", "DeleteOptions", 519},
+    {"v1", "Endpoints", 204},
+    {"v1", "EndpointsList", 205},
+    {"v1", "Event", 212},
+    {"v1", "EventList", 213},
+    {"v1", "LimitRange", 238},
+    {"v1", "LimitRangeList", 240},
+    {"v1", "Namespace", 250},
+    {"v1", "NamespaceList", 252},
+    {"v1", "Node", 255},
+    {"v1", "NodeList", 263},
+    {"v1", "PersistentVolume", 276},
+    {"v1", "PersistentVolumeClaim", 277},
+    {"v1", "PersistentVolumeClaimList", 279},
+    {"v1", "PersistentVolumeList", 284},
+    {"v1", "Pod", 289},
+    {"v1", "PodList", 301},
+    {"v1", "PodTemplate", 315},
+    {"v1", "PodTemplateList", 316},
+    {"v1", "ReplicationController", 330},
+    {"v1", "ReplicationControllerList", 332},
+    {"v1", "ResourceQuota", 338},
+    {"v1", "ResourceQuotaList", 339},
+    {"v1", "Secret", 350},
+    {"v1", "SecretList", 353},
+    {"v1", "Service", 359},
+    {"v1", "ServiceAccount", 360},
+    {"v1", "ServiceAccountList", 361},
+    {"v1", "ServiceList", 363},
+    {"v1", "Status", 546},
 };
-const size_t cp_pb_nkinds = 116;
-const int cp_pb_msg_watchevent = 539;
-const int cp_pb_msg_unknown = 542;
-const int cp_pb_msg_status = 530;
+const size_t cp_pb_nkinds = 120;
+const int cp_pb_msg_watchevent = 555;
+const int cp_pb_msg_unknown = 558;
+const int cp_pb_msg_status = 546;

@@ -1,13 +1,13 @@
 /*
- * rbac_bootstrap - the ClusterRoles and ClusterRoleBinding every kube
- * cluster starts with, created at start when missing, as
- * kube-apiserver's RBAC bootstrap (plugin/pkg/auth/authorizer/rbac/
- * bootstrappolicy) does: cluster-admin (everything), the aggregated
- * user-facing roles admin, edit and view (charts label their own
- * ClusterRoles rbac.authorization.k8s.io/aggregate-to-<role>: "true"),
- * and the cluster-admin binding of the system:masters group. An object
- * that exists is left as it is. Rules are stored only; enforcement and
- * the aggregation controller come later.
+ * rbac_bootstrap - kube's bootstrap RBAC policy (rbac/policy.h) created
+ * on first start and reconciled at every start, as kube-apiserver's
+ * auto-reconciliation does (pkg/registry/rbac/reconciliation): a missing
+ * object is created; an existing one annotated
+ * rbac.authorization.kubernetes.io/autoupdate: "true" (or without the
+ * annotation) gets the rules, subjects, labels, annotations and
+ * aggregation selectors of the policy it lacks, keeping what users
+ * added; "false" leaves it alone. A binding whose roleRef differs is
+ * made again.
  *
  * Threading: called once on the thread that starts the API server.
  */

@@ -101,6 +101,10 @@ struct cp_api_ctx {
   /* ServiceAccount tokens (authn/authenticator.h); NULL: none issued or
    * accepted. Owned by the server; read-only once serving. */
   struct cp_authn *authn;
+  /* The RBAC authorizer (rbac/authorizer.h): access reviews and the
+   * escalation checks of role and binding writes ask it. NULL: no RBAC
+   * (only system:masters). Set before the threads that use ctx run. */
+  struct cp_rbac *rbac;
 };
 
 /* Splits a resource path (/api/v1/..., /apis/g/v/...) into the request's

@@ -127,6 +127,17 @@ static const struct cp_resource_type builtins[] = {
      "NodeMetricsList", 0, {NULL}, 0, 1},
     {"metrics.k8s.io", "v1beta1", "pods", "podmetrics", "PodMetrics",
      "PodMetricsList", 1, {NULL}, 0, 1},
+    /* Access reviews: created and answered, never stored
+     * (rbac/reviews.c). */
+    {"authorization.k8s.io", "v1", "subjectaccessreviews",
+     "subjectaccessreview", "SubjectAccessReview", "", 0, {NULL}, 0, 1},
+    {"authorization.k8s.io", "v1", "selfsubjectaccessreviews",
+     "selfsubjectaccessreview", "SelfSubjectAccessReview", "", 0, {NULL}, 0, 1},
+    {"authorization.k8s.io", "v1", "localsubjectaccessreviews",
+     "localsubjectaccessreview", "LocalSubjectAccessReview", "", 1, {NULL},
+     0, 1},
+    {"authorization.k8s.io", "v1", "selfsubjectrulesreviews",
+     "selfsubjectrulesreview", "SelfSubjectRulesReview", "", 0, {NULL}, 0, 1},
 };
 
 /* A custom type's schema: doc is read without the lock by request
@@ -580,4 +591,8 @@ uint64_t cp_resources_generation(struct cp_resources *r) {
 
 int cp_resource_read_only(const struct cp_resource_type *t) {
   return t->builtin && strcmp(t->group, "metrics.k8s.io") == 0;
+}
+
+int cp_resource_create_only(const struct cp_resource_type *t) {
+  return t->builtin && strcmp(t->group, "authorization.k8s.io") == 0;
 }

@@ -41,6 +41,9 @@ struct cp_resource_type {
  * metrics-server serves it: discovery lists only get and list, and
  * every other verb is 405. */
 int cp_resource_read_only(const struct cp_resource_type *t);
+/* Whether t is only ever created and answered, never stored (access
+ * reviews): discovery lists the verb create alone. */
+int cp_resource_create_only(const struct cp_resource_type *t);
 
 /* What a custom resource definition says of one served version beyond
  * its shape: the version its objects are stored as (discovery's

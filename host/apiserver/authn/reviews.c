@@ -22,12 +22,6 @@
 #define JSON_TYPE "application/json"
 #define MAX_AUDIENCES 8
 
-int cp_authn_open_to_all(enum cp_api_method method, const char *path) {
-  return (method == CP_API_POST && strcmp(path, SELF_REVIEWS) == 0) ||
-         (method == CP_API_GET &&
-          (strcmp(path, OIDC_CONFIG) == 0 || strcmp(path, JWKS) == 0));
-}
-
 static json_object *strings(char *const *l, size_t n) {
   json_object *a = json_object_new_array();
   size_t i;

@@ -29,10 +29,4 @@ int cp_authn_serve(struct cp_authn *a, const struct cp_auth *auth,
                    const struct cp_api_request *rq, int *code, char **body,
                    const char **content_type);
 
-/* 1 when every authenticated user (and the anonymous one when enabled)
- * may make this request whatever the rules say: creating a
- * SelfSubjectReview (kube's system:basic-user) and reading the OIDC
- * documents (system:service-account-issuer-discovery). */
-int cp_authn_open_to_all(enum cp_api_method method, const char *path);
-
 #endif /* CPLANE_HOST_APISERVER_AUTHN_REVIEWS_H */

@@ -5,6 +5,7 @@
  * ServiceAccount needs its namespace).
  */
 #include "apiserver/strategy/rbac.h"
+#include "apiserver/rbac/escalation.h"
 
 static void prepare_create(const struct cp_strategy_write *w,
                            struct json_object *obj) {
@@ -33,6 +34,7 @@ const struct cp_strategy cp_strategy_clusterrolebindings = {
     .prepare_create = prepare_create,
     .prepare_update = prepare_update,
     .validate = validate,
+    .admit = cp_rbac_admit_binding, /* escalation prevention */
     .columns = cp_rbac_binding_columns,
     .n_columns = 6,
     .cells = cp_rbac_binding_cells,

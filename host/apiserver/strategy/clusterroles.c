@@ -4,6 +4,7 @@
  * (kept as written) needs at least one clusterRoleSelector.
  */
 #include "apiserver/strategy/rbac.h"
+#include "apiserver/rbac/escalation.h"
 
 #include <json-c/json.h>
 
@@ -26,6 +27,7 @@ const struct cp_strategy cp_strategy_clusterroles = {
     .group = "rbac.authorization.k8s.io",
     .resource = "clusterroles",
     .validate = validate,
+    .admit = cp_rbac_admit_role, /* escalation prevention */
     .columns = cp_rbac_role_columns,
     .n_columns = 2,
     .cells = cp_rbac_role_cells,
