@@ -98,6 +98,15 @@ struct cp_api_ctx {
   /* The PriorityClasses pod admission reads (priorityclass_cache.h);
    * NULL: admission reads the store. */
   struct cp_pc_cache *pc_cache;
+  /* Admission plugins turned off (CP_ADMISSION_OFF_* of admission.h,
+   * from [apiserver] disable_admission_plugins). */
+  unsigned admission_off;
+  /* The ServiceAccounts pod admission found, keyed "ns/name"
+   * (admission_serviceaccount.h); NULL: it reads the store. */
+  struct cp_ns_cache *sa_cache;
+  /* The PodSecurity policy of each namespace (admission_podsecurity.h);
+   * NULL: it reads the store. */
+  struct cp_ns_cache *psa_cache;
 };
 
 /* Splits a resource path (/api/v1/..., /apis/g/v/...) into the request's

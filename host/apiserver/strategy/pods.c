@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "apiserver/admission_serviceaccount.h"
 #include "apiserver/strategy/pod_defaults.h"
 #include "apiserver/strategy/pod_priority.h"
 #include "apiserver/request.h"
@@ -36,10 +37,14 @@ static void prepare_create(const struct cp_strategy_write *w, json_object *o) {
   cp_pod_status_on_create(o);
 }
 
-/* The admission kube runs on pods in the server: Priority, then
- * DefaultTolerationSeconds (create and update of the pod itself). */
+/* The admission kube runs on pods in the server, in its order:
+ * ServiceAccount, Priority, then DefaultTolerationSeconds (create and
+ * update of the pod itself). */
 static int admit(const struct cp_strategy_write *w, json_object *o,
                  json_object *old, struct cp_api_response *rs) {
+  /* ServiceAccount */
+  if (cp_admission_serviceaccount(w, o, rs) < 0)
+    return -1;
   if (cp_pod_priority_admit(w, o, old, rs) < 0)
     return -1;
   if (w->subresource == NULL)
