@@ -55,6 +55,10 @@ pod crit '' ',"priorityClassName":"system-node-critical"' | K create -n kube-sys
   fail "create a system-node-critical pod"
 [ "$(K get pod crit -n kube-system -o jsonpath='{.spec.priority}/{.spec.preemptionPolicy}')" = 2000001000/PreemptLowerPriority ] ||
   fail "system-node-critical priority: $(K get pod crit -n kube-system -o jsonpath='{.spec.priority}/{.spec.preemptionPolicy}')"
+K patch pod guaranteed --subresource=status --type=json \
+  -p '[{"op":"remove","path":"/status/qosClass"}]' >/dev/null || fail "status patch"
+[ "$(K get pod guaranteed -o jsonpath='{.status.qosClass}')" = Guaranteed ] ||
+  fail "a status write without qosClass dropped it"
 pass "not-ready/unreachable tolerations 300s, qosClass BestEffort/Guaranteed/Burstable, system-node-critical priority"
 
 # --- PodSecurity
