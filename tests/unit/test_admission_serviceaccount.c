@@ -241,8 +241,28 @@ static void test_mirror_pods(void **state) {
   }
 }
 
+/* [apiserver] disable_admission_plugins: kube's names, an unknown one
+ * refused by name. */
+static void test_disable_list(void **state) {
+  unsigned off = 99;
+  char bad[16];
+
+  (void)state;
+  assert_int_equal(cp_admission_off_parse(NULL, &off, bad, sizeof bad), 0);
+  assert_int_equal(off, 0);
+  assert_int_equal(cp_admission_off_parse(" ServiceAccount, PodSecurity", &off,
+                                          bad, sizeof bad),
+                   0);
+  assert_int_equal(off, CP_ADMISSION_OFF_SA | CP_ADMISSION_OFF_POD_SECURITY);
+  assert_int_equal(cp_admission_off_parse("ServiceAccount,Serviceaccount",
+                                          &off, bad, sizeof bad),
+                   -1);
+  assert_string_equal(bad, "Serviceaccount");
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_disable_list),
       cmocka_unit_test(test_mount_every_container),
       cmocka_unit_test(test_automount_and_pull_secrets),
       cmocka_unit_test_setup_teardown(test_through_the_server, sa_setup,
