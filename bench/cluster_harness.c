@@ -81,7 +81,10 @@ static const char *harness_path(const struct harness *h, const char *name,
   return buf;
 }
 
-/* Writes the INI: the common [host] and [apiserver] parts, then `extra`. */
+/* Writes the INI: the common [host] and [apiserver] parts, then `extra`.
+ * A cluster without the serviceaccount plugin runs without ServiceAccount
+ * admission (its pods could never be admitted), as kube's own
+ * integration tests run kube-apiserver. */
 static int harness_write_ini(const struct harness *h, const char *extra) {
   char ini[128];
   FILE *f;
@@ -91,8 +94,12 @@ static int harness_write_ini(const struct harness *h, const char *extra) {
     return -1;
   fprintf(f,
           "[host]\ndata_dir = %s/data\nplugin_dir = %s/plugins\n"
-          "listen = 127.0.0.1:0\nlog_level = info\n[apiserver]\nport = 0\n%s",
-          h->dir, h->dir, extra);
+          "listen = 127.0.0.1:0\nlog_level = info\n[apiserver]\nport = 0\n%s%s",
+          h->dir, h->dir,
+          strstr(extra, "[plugin.serviceaccount]") != NULL
+              ? ""
+              : "disable_admission_plugins = ServiceAccount\n",
+          extra);
   return fclose(f) == 0 ? 0 : -1;
 }
 

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "apiserver/admission_podsecurity.h"
 #include "apiserver/crd.h"
 #include "apiserver/nscache.h"
 #include "apiserver/status.h"
@@ -135,8 +136,47 @@ int cp_admission_strategy(struct cp_api_ctx *ctx, struct cp_api_request *rq,
   }
   if (st->admit != NULL && st->admit(&w, o, old, rs) < 0)
     return -1;
+  /* PodSecurity (validating: it sees what the mutating steps made) */
+  if (cp_admission_podsecurity(ctx, rq, o, old, rs) < 0) {
+    if (old == NULL)
+      cp_admission_release(ctx, rq, o);
+    return -1;
+  }
   if (st->warnings != NULL)
     st->warnings(&w, o, old, rs);
+  return 0;
+}
+
+int cp_admission_off_parse(const char *list, unsigned *off, char *bad,
+                           size_t bad_len) {
+  static const struct {
+    const char *name;
+    unsigned bit;
+  } known[] = {{"ServiceAccount", CP_ADMISSION_OFF_SA},
+               {"PodSecurity", CP_ADMISSION_OFF_POD_SECURITY}};
+  const char *p = list;
+
+  *off = 0;
+  while (p != NULL && *p != '\0') {
+    size_t n, i;
+    int hit = 0;
+
+    p += strspn(p, " ,");
+    n = strcspn(p, " ,");
+    if (n == 0)
+      break;
+    for (i = 0; i < sizeof known / sizeof known[0]; i++) {
+      if (strlen(known[i].name) == n && strncmp(known[i].name, p, n) == 0) {
+        *off |= known[i].bit;
+        hit = 1;
+      }
+    }
+    if (!hit) {
+      snprintf(bad, bad_len, "%.*s", (int)n, p);
+      return -1;
+    }
+    p += n;
+  }
   return 0;
 }
 

@@ -17,6 +17,17 @@
 
 struct json_object;
 
+/* Plugins "[apiserver] disable_admission_plugins" may turn off (kube's
+ * --disable-admission-plugins names). */
+#define CP_ADMISSION_OFF_SA 1u          /* ServiceAccount */
+#define CP_ADMISSION_OFF_POD_SECURITY 2u /* PodSecurity */
+
+/* Parses a comma-separated list of plugin names into *off: 0, or -1
+ * naming the unknown plugin in *bad (static text up to the comma is
+ * not kept: the name is copied into bad, bad_len bytes). */
+int cp_admission_off_parse(const char *list, unsigned *off, char *bad,
+                           size_t bad_len);
+
 /* NamespaceLifecycle for a create of `name` (NULL when the body is
  * unreadable) of type t in namespace ns. Returns 1 when it may go on,
  * else 0 having responded (404 no such namespace, 403 terminating). */

@@ -50,6 +50,7 @@
 #include "apiserver/strategy/priorityclasses.h"
 #include "apiserver/healthz.h"
 #include "apiserver/metrics.h"
+#include "apiserver/admission.h"
 #include "apiserver/nscache.h"
 #include "apiserver/strategy/priorityclass_cache.h"
 #include "apiserver/rbac/authorizer.h"
@@ -1188,6 +1189,8 @@ static void free_server(struct cp_apiserver *s) {
   cp_resources_free(s->ctx.resources);
   cp_ns_cache_free(s->ctx.ns_cache);
   cp_pc_cache_free(s->ctx.pc_cache);
+  cp_ns_cache_free(s->ctx.sa_cache);
+  cp_ns_cache_free(s->ctx.psa_cache);
   cp_svc_alloc_free(s->ctx.svc_alloc);
   if (s->ssl_ctx != NULL)
     SSL_CTX_free(s->ssl_ctx);
@@ -1242,6 +1245,21 @@ int cp_apiserver_start(const struct cp_apiserver_config *cfg,
                                    : NULL;
   s->ctx.ns_cache = cp_ns_cache_new(); /* NULL: admission reads the store */
   s->ctx.pc_cache = cp_pc_cache_new(); /* the same */
+  s->ctx.sa_cache = cp_ns_cache_new(); /* the same (ServiceAccounts) */
+  s->ctx.psa_cache = cp_ns_cache_new(); /* the same (PodSecurity) */
+  {
+    char bad[64];
+
+    if (cp_admission_off_parse(cfg->disable_admission_plugins,
+                               &s->ctx.admission_off, bad, sizeof bad) < 0) {
+      if (asprintf(errmsg, "apiserver: disable_admission_plugins: unknown "
+                           "admission plugin \"%s\" (known: ServiceAccount, "
+                           "PodSecurity)", bad) < 0)
+        *errmsg = NULL;
+      free_server(s);
+      return CPLANE_EINVAL;
+    }
+  }
   s->ctx.not_ready_toleration_seconds =
       cfg->default_not_ready_toleration_seconds;
   s->ctx.unreachable_toleration_seconds =

@@ -63,6 +63,9 @@ struct cp_apiserver_config {
    * tolerations every pod gets (0: kube's 300). */
   int64_t default_not_ready_toleration_seconds;
   int64_t default_unreachable_toleration_seconds;
+  /* Admission plugins to turn off, comma-separated (kube's
+   * --disable-admission-plugins; admission.h); NULL: none. */
+  const char *disable_admission_plugins;
 };
 
 /* Starts serving. On failure returns a negative code and sets *errmsg

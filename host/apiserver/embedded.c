@@ -241,6 +241,7 @@ int cp_embedded_start(const struct cp_config *cfg, const char *data_dir,
       (int64_t)a->default_not_ready_toleration_seconds;
   sc.default_unreachable_toleration_seconds =
       (int64_t)a->default_unreachable_toleration_seconds;
+  sc.disable_admission_plugins = a->disable_admission_plugins;
   sc.kubeconfig_path = e->kubeconfig;
   {
     /* Copies first: the server owns (and may free) sc's auth. */

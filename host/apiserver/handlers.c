@@ -43,12 +43,17 @@ static void route_not_found(struct cp_api_response *rs) {
 static void handle(struct cp_api_ctx *ctx, struct cp_api_request *rq,
                    struct cp_api_response *rs);
 
-/* Drops what admission caches (namespaces, PriorityClasses). */
+/* Drops what admission caches (namespaces, PriorityClasses,
+ * ServiceAccounts, PodSecurity policies). */
 static void invalidate_admission(struct cp_api_ctx *ctx) {
   if (ctx->ns_cache != NULL)
     cp_ns_cache_invalidate(ctx->ns_cache);
   if (ctx->pc_cache != NULL)
     cp_pc_cache_invalidate(ctx->pc_cache);
+  if (ctx->sa_cache != NULL)
+    cp_ns_cache_invalidate(ctx->sa_cache);
+  if (ctx->psa_cache != NULL)
+    cp_ns_cache_invalidate(ctx->psa_cache);
 }
 
 void cp_api_handle(struct cp_api_ctx *ctx, struct cp_api_request *rq,

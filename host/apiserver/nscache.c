@@ -13,7 +13,9 @@
 #define TTL_MS 1000
 
 struct slot {
-  char name[64]; /* a namespace name is a DNS label: at most 63 */
+  /* a namespace name is a DNS label (63); ServiceAccount admission's
+   * "ns/name" keys are at most 63 + 1 + 253 */
+  char name[320];
   int terminating;
   uint64_t epoch;
   int64_t at_ms;

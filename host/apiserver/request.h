@@ -105,6 +105,15 @@ struct cp_api_ctx {
    * escalation checks of role and binding writes ask it. NULL: no RBAC
    * (only system:masters). Set before the threads that use ctx run. */
   struct cp_rbac *rbac;
+  /* Admission plugins turned off (CP_ADMISSION_OFF_* of admission.h,
+   * from [apiserver] disable_admission_plugins). */
+  unsigned admission_off;
+  /* The ServiceAccounts pod admission found, keyed "ns/name"
+   * (admission_serviceaccount.h); NULL: it reads the store. */
+  struct cp_ns_cache *sa_cache;
+  /* The PodSecurity policy of each namespace (admission_podsecurity.h);
+   * NULL: it reads the store. */
+  struct cp_ns_cache *psa_cache;
 };
 
 /* Splits a resource path (/api/v1/..., /apis/g/v/...) into the request's

@@ -436,6 +436,8 @@ static int apiserver_key(struct parse_state *st, const char *k,
     }
     return 1;
   }
+  if (strcmp(k, "disable_admission_plugins") == 0)
+    return set_string(st, &a->disable_admission_plugins, v);
   if (strcmp(k, "service_cidr") == 0) {
     uint32_t net;
     int bits;
@@ -516,7 +518,8 @@ static int apiserver_key(struct parse_state *st, const char *k,
                 "anonymous, service_cidr, "
                 "service_node_port_range, "
                 "default_not_ready_toleration_seconds, "
-                "default_unreachable_toleration_seconds)", k);
+                "default_unreachable_toleration_seconds, "
+                "disable_admission_plugins)", k);
   return 0;
 }
 
@@ -764,6 +767,7 @@ void cp_config_free(struct cp_config *cfg) {
   free(cfg->apiserver.tokens_file);
   free(cfg->apiserver.service_account_key_file);
   free(cfg->apiserver.service_account_issuer);
+  free(cfg->apiserver.disable_admission_plugins);
   free(cfg->apiserver.service_cidr);
   free(cfg->apiserver.service_node_port_range);
   for (i = 0; i < cfg->n_authz; i++) {

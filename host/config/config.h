@@ -87,6 +87,9 @@ struct cp_apiserver_settings {
    * the NoExecute tolerations every pod gets (0: 300). */
   uint64_t default_not_ready_toleration_seconds;
   uint64_t default_unreachable_toleration_seconds;
+  /* kube-apiserver's --disable-admission-plugins: comma-separated
+   * plugin names (ServiceAccount, PodSecurity); NULL: none. */
+  char *disable_admission_plugins;
 };
 
 /* [authz.NAME]: who may do what (comma-separated lists, "*" = any). */

@@ -47,8 +47,55 @@ static int optional(const struct cplane_host_api *api,
   return api->object_bool(pod, p, &v) == CPLANE_OK && v;
 }
 
-/* Looks up volume i (Secret, ConfigMap or PVC). FOUND when it is none of
- * those. */
+/* A projected volume's ConfigMap and Secret sources, as the kubelet's
+ * projected volume plugin sets them up: the first one missing (and not
+ * optional) holds the pod, with the kubelet's message. (Its token and
+ * downward API sources need nothing to exist: ServiceAccount admission
+ * vouched for the ServiceAccount.) */
+static enum found check_projected(const struct cplane_host_api *api,
+                                  cplane_plugin_ctx *ctx,
+                                  const cplane_object *pod, int i,
+                                  const char *vol, struct nsim_block *b) {
+  char base[CPLANE_PATH_MAX], p[CPLANE_PATH_MAX], pn[CPLANE_PATH_MAX];
+  int n, j, k;
+
+  if (snprintf(base, sizeof base, "spec.volumes[%d].projected.sources", i) >=
+      (int)sizeof base)
+    return FOUND;
+  n = api->object_len(pod, base);
+  for (j = 0; j < n; j++) {
+    for (k = 0; k < 2; k++) {
+      const struct cplane_resource *res =
+          k ? &nsim_secret_res : &nsim_configmap_res;
+      const char *name;
+      enum found f;
+
+      if (snprintf(p, sizeof p, "%s[%d].%s", base, j,
+                   k ? "secret" : "configMap") >= (int)sizeof p ||
+          snprintf(pn, sizeof pn, "%s.name", p) >= (int)sizeof pn ||
+          (name = api->object_string(pod, pn)) == NULL ||
+          optional(api, pod, p))
+        continue;
+      if ((f = look_up(api, ctx, res, api->object_namespace(pod), name)) ==
+          FOUND)
+        continue;
+      if (f == UNKNOWN)
+        return f;
+      b->event_reason = "FailedMount";
+      b->waiting_reason = "ContainerCreating";
+      b->waiting_message[0] = '\0';
+      snprintf(b->event_message, sizeof b->event_message,
+               "MountVolume.SetUp failed for volume \"%s\" : %s \"%s\" not "
+               "found",
+               vol, k ? "secret" : "configmap", name);
+      return f;
+    }
+  }
+  return FOUND;
+}
+
+/* Looks up volume i (Secret, ConfigMap, PVC, or a projected volume's
+ * Secrets and ConfigMaps). FOUND when it is none of those. */
 static enum found check_volume(const struct cplane_host_api *api,
                                cplane_plugin_ctx *ctx,
                                const cplane_object *pod, int i,
@@ -72,7 +119,7 @@ static enum found check_volume(const struct cplane_host_api *api,
            NULL)
     res = &nsim_pvc_res;
   if (res == NULL)
-    return FOUND;
+    return check_projected(api, ctx, pod, i, vol, b);
   if (kind != NULL) {
     snprintf(p, sizeof p, "spec.volumes[%d].%s", i,
              res == &nsim_secret_res ? "secret" : "configMap");

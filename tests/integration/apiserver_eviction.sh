@@ -17,6 +17,9 @@ data_dir = $TMP/data
 plugin_dir = $TMP/plugins
 listen = 127.0.0.1:0
 [apiserver]
+; no serviceaccount plugin here: pods need no ServiceAccount (as kube's
+; integration tests run kube-apiserver)
+disable_admission_plugins = ServiceAccount
 port = 0
 [plugin.nodesim]
 enabled = true

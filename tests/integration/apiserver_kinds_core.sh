@@ -19,6 +19,9 @@ data_dir = $TMP/data
 plugin_dir = $TMP/noplugins
 listen = 127.0.0.1:0
 [apiserver]
+; no serviceaccount plugin here: pods need no ServiceAccount (as kube's
+; integration tests run kube-apiserver)
+disable_admission_plugins = ServiceAccount
 port = 0
 INI
 # start LOG: a fresh log per start, so that a restart never reads the

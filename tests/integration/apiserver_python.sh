@@ -10,6 +10,9 @@ cat >"$TMP/c.ini" <<INI
 data_dir = $TMP/data
 plugin_dir = $TMP/noplugins
 [apiserver]
+; no serviceaccount plugin here: pods need no ServiceAccount (as kube's
+; integration tests run kube-apiserver)
+disable_admission_plugins = ServiceAccount
 port = 0
 compact_interval = 1s
 INI

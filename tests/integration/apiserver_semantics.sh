@@ -18,6 +18,9 @@ data_dir = $TMP/data
 plugin_dir = $TMP/noplugins
 listen = 127.0.0.1:0
 [apiserver]
+; no serviceaccount plugin here: pods need no ServiceAccount (as kube's
+; integration tests run kube-apiserver)
+disable_admission_plugins = ServiceAccount
 port = 0
 INI
 "$B/cplane" -c "$TMP/c.ini" >"$TMP/log" 2>&1 &

@@ -18,6 +18,9 @@ data_dir = $TMP/data
 plugin_dir = $TMP/plugins
 listen = 127.0.0.1:0
 [apiserver]
+; no serviceaccount plugin here: pods need no ServiceAccount (as kube's
+; integration tests run kube-apiserver)
+disable_admission_plugins = ServiceAccount
 port = 0
 default_not_ready_toleration_seconds = 2
 default_unreachable_toleration_seconds = 2

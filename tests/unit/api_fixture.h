@@ -26,6 +26,7 @@
 
 #include <cmocka.h>
 
+#include "apiserver/admission.h"
 #include "apiserver/nscache.h"
 #include "apiserver/request.h"
 #include "apiserver/strategy/priorityclass_cache.h"
@@ -57,6 +58,10 @@ static inline int api_fixture_setup_tagged(void **state, const char *tag,
   f->ctx.store = f->store;
   f->ctx.resources = cp_resources_new();
   assert_non_null(f->ctx.resources);
+  /* No serviceaccount controller here: pods need no ServiceAccount, as
+   * in kube's integration tests (test_admission_serviceaccount turns it
+   * back on). */
+  f->ctx.admission_off = CP_ADMISSION_OFF_SA;
   if (with_caches) {
     f->ctx.ns_cache = cp_ns_cache_new();
     f->ctx.pc_cache = cp_pc_cache_new();

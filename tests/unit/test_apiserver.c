@@ -1624,6 +1624,7 @@ static void test_http_server(void **state) {
   cfg.store = f->store;
   cfg.workers = 4;
   cfg.kubeconfig_path = kc;
+  cfg.disable_admission_plugins = "ServiceAccount"; /* no SA controller */
   if (cp_apiserver_start(&cfg, &srv, &err) != 0)
     fail_msg("%s", err);
   port = cp_apiserver_port(srv);
@@ -1758,6 +1759,7 @@ static void start_two(struct api_fixture *f, struct cp_apiserver **s1, int *p1,
 
   cfg.store = f->store;
   cfg.workers = 2;
+  cfg.disable_admission_plugins = "ServiceAccount"; /* no SA controller */
   if (cp_apiserver_start(&cfg, s1, &err) != 0)
     fail_msg("%s", err);
   if (cp_apiserver_start(&cfg, s2, &err) != 0)

@@ -61,6 +61,7 @@ static int setup(void **state) {
     fail_msg("%s", err);
   cfg.store = store;
   cfg.workers = 2;
+  cfg.disable_admission_plugins = "ServiceAccount"; /* no SA controller */
   if (cp_apiserver_start(&cfg, &srv, &err) != 0)
     fail_msg("%s", err);
   snprintf(url, sizeof url, "http://127.0.0.1:%d", cp_apiserver_port(srv));

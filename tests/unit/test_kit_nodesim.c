@@ -239,6 +239,37 @@ static void test_missing_secret_blocks_until_it_exists(void **state) {
   cplane_test_host_free(h);
 }
 
+/* ServiceAccount admission's token volume projects kube-root-ca.crt: the
+ * pod waits for it as on a kubelet (an optional source does not). */
+static void test_projected_configmap_blocks_until_it_exists(void **state) {
+  cplane_test_host *h = start();
+
+  (void)state;
+  add_pod(h, "sa", "",
+          "\"volumes\":[{\"name\":\"kube-api-access-abcde\",\"projected\":"
+          "{\"sources\":[{\"serviceAccountToken\":{\"path\":\"token\"}},"
+          "{\"configMap\":{\"name\":\"kube-root-ca.crt\",\"items\":[{"
+          "\"key\":\"ca.crt\",\"path\":\"ca.crt\"}]}},{\"secret\":{\"name\":"
+          "\"maybe\",\"optional\":true}},{\"downwardAPI\":{\"items\":[]}}]}}]");
+  run_for(h, 100);
+  assert_pod(h, "sa", "status.phase", "Pending");
+  assert_pod(h, "sa", "status.containerStatuses[0].state.waiting.reason",
+             "ContainerCreating");
+  assert_string_equal(cplane_test_event_at(h, 0)->message,
+                      "MountVolume.SetUp failed for volume "
+                      "\"kube-api-access-abcde\" : configmap "
+                      "\"kube-root-ca.crt\" not found");
+  assert_int_equal(
+      cplane_test_add(h, "configmaps",
+                      "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata"
+                      "\":{\"name\":\"kube-root-ca.crt\",\"namespace\":"
+                      "\"default\"}}"),
+      0);
+  run_for(h, 8000);
+  assert_pod(h, "sa", "status.phase", "Running");
+  cplane_test_host_free(h);
+}
+
 static void put_pvc(cplane_test_host *h, const char *phase, int update) {
   char json[512];
 
@@ -397,6 +428,7 @@ int main(void) {
       cmocka_unit_test(test_on_failure_restarts_with_backoff),
       cmocka_unit_test(test_readiness_delay),
       cmocka_unit_test(test_missing_secret_blocks_until_it_exists),
+      cmocka_unit_test(test_projected_configmap_blocks_until_it_exists),
       cmocka_unit_test(test_pvc_must_exist_and_be_bound),
       cmocka_unit_test(test_usage_declared_once_no_pod_writes),
       cmocka_unit_test(test_usage_off_removes_the_model),

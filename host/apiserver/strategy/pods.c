@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "apiserver/admission_serviceaccount.h"
 #include "apiserver/strategy/pod_defaults.h"
 #include "apiserver/strategy/pod_priority.h"
 #include "apiserver/request.h"
@@ -36,10 +37,28 @@ static void prepare_create(const struct cp_strategy_write *w, json_object *o) {
   cp_pod_status_on_create(o);
 }
 
-/* The admission kube runs on pods in the server: Priority, then
- * DefaultTolerationSeconds (create and update of the pod itself). */
+/* kube's podStatusStrategy.PrepareForUpdate: the QoS class is set at
+ * creation and immutable; a status write that leaves it out (old
+ * kubelets drop it on rejected pods) keeps the stored one. */
+static void prepare_update(const struct cp_strategy_write *w, json_object *o,
+                           json_object *old) {
+  json_object *st = get(o, "status"), *q = get(get(old, "status"), "qosClass");
+
+  if (w->subresource == NULL || strcmp(w->subresource, "status") != 0 ||
+      q == NULL || !json_object_is_type(st, json_type_object) ||
+      get(st, "qosClass") != NULL)
+    return;
+  json_object_object_add(st, "qosClass", json_object_get(q));
+}
+
+/* The admission kube runs on pods in the server, in its order:
+ * ServiceAccount, Priority, then DefaultTolerationSeconds (create and
+ * update of the pod itself). */
 static int admit(const struct cp_strategy_write *w, json_object *o,
                  json_object *old, struct cp_api_response *rs) {
+  /* ServiceAccount */
+  if (cp_admission_serviceaccount(w, o, rs) < 0)
+    return -1;
   if (cp_pod_priority_admit(w, o, old, rs) < 0)
     return -1;
   if (w->subresource == NULL)
@@ -191,6 +210,7 @@ const struct cp_strategy cp_strategy_pods = {
     .categories = categories,
     .field_labels = field_labels,
     .prepare_create = prepare_create,
+    .prepare_update = prepare_update,
     .validate = validate,
     .admit = admit,
     .columns = columns,

@@ -8,6 +8,15 @@
 #include <stdlib.h>
 
 #include "apiserver/status.h"
+#include "apiserver/verbs.h"
+
+const char *cp_strategy_refused_name(json_object *o) {
+  const char *n = get_str(get(o, "metadata"), "name");
+
+  if (n == NULL || n[0] == '\0')
+    n = get_str(get(o, "metadata"), "generateName");
+  return n != NULL && n[0] != '\0' ? n : "Unknown";
+}
 
 void cp_strategy_forbidden(struct cp_api_response *rs, const char *group,
                            const char *resource, const char *name,

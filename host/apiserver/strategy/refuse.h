@@ -21,4 +21,10 @@ void cp_strategy_forbidden(struct cp_api_response *rs, const char *group,
                            const char *why_fmt, ...)
     __attribute__((format(printf, 5, 6)));
 
+/* The name kube's admission.NewForbidden shows for object o: its name,
+ * else its generateName (names are generated after admission), else
+ * "Unknown". Borrowed from o. */
+struct json_object;
+const char *cp_strategy_refused_name(struct json_object *o);
+
 #endif /* CPLANE_HOST_APISERVER_STRATEGY_REFUSE_H */

@@ -30,6 +30,8 @@ static void cells(json_object *o, long long now, json_object *out) {
 const struct cp_strategy cp_strategy_serviceaccounts = {
     .group = "",
     .resource = "serviceaccounts",
+    /* ServiceAccount admission caches them (admission_serviceaccount.h). */
+    .flags = CP_STRATEGY_ADMISSION_STATE,
     .columns = columns,
     .n_columns = sizeof columns / sizeof columns[0],
     .cells = cells,

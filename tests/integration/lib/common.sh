@@ -81,8 +81,18 @@ wait_until() {
 # written inside its section: INI_nodesim=$'nodes = 5' start_cplane nodesim.
 # Other INI text (more [host] keys cannot go there; new sections can) comes
 # from $EXTRA_INI, appended as is. Defines K, kubectl against it.
+# As in a kube cluster, the serviceaccount and rootcacertpublisher plugins
+# run too (ServiceAccount admission refuses pods until their namespace's
+# `default` ServiceAccount exists, and their token volume projects
+# kube-root-ca.crt), and start_cplane returns once default/default is
+# there; NO_SA_PLUGINS=1 leaves them out.
 start_cplane() {
   local p v
+  if [ -z "${NO_SA_PLUGINS:-}" ]; then
+    for p in serviceaccount rootcacertpublisher; do
+      case " $* " in *" $p "*) ;; *) set -- "$@" "$p" ;; esac
+    done
+  fi
   mkdir -p -m 755 "$TMP/plugins"
   {
     printf '[host]\ndata_dir = %s/data\nplugin_dir = %s/plugins\n' "$TMP" "$TMP"
@@ -98,5 +108,8 @@ start_cplane() {
   "$B/cplane" -c "$TMP/c.ini" >"$TMP/log" 2>&1 &
   PIDS+=($!)
   wait_for_log "$TMP/log" "ready: $# plugin(s) running" 30
+  case " $* " in
+  *" serviceaccount "*) wait_until 30 K get serviceaccount default -n default ;;
+  esac
 }
 K() { kubectl --kubeconfig "$TMP/data/admin.kubeconfig" --cache-dir "$TMP/cache" "$@"; }

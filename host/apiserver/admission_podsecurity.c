@@ -1,0 +1,417 @@
+/*
+ * admission_podsecurity - see admission_podsecurity.h.
+ */
+#include "apiserver/admission_podsecurity.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "apiserver/admission.h"
+#include "apiserver/nscache.h"
+#include "apiserver/podsecurity_checks.h"
+#include "apiserver/strategy/refuse.h"
+#include "apiserver/verbs.h"
+
+#define LABEL_PREFIX "pod-security.kubernetes.io/"
+/* kube's EvaluatePodsInNamespace looks at this many pods at most. */
+#define MAX_NS_PODS 3000
+/* Versions beyond this count as invalid (kube accepts any v1.N; this
+ * keeps the policy in the cache's int). */
+#define MAX_MINOR 127
+
+/* 0 and the level, or -1 when value is not a level. */
+static int parse_level(const char *v) {
+  if (strcmp(v, "privileged") == 0)
+    return CP_PSA_PRIVILEGED;
+  if (strcmp(v, "baseline") == 0)
+    return CP_PSA_BASELINE;
+  if (strcmp(v, "restricted") == 0)
+    return CP_PSA_RESTRICTED;
+  return -1;
+}
+
+/* "latest" 0, "v1.N" N (v1.0 counts as v1.1: every check is 1.0+),
+ * else -1: kube's ParseVersion. */
+static int parse_version(const char *v) {
+  long n = 0;
+  const char *p;
+
+  if (strcmp(v, "latest") == 0)
+    return 0;
+  if (strncmp(v, "v1.", 3) != 0 || v[3] == '\0' ||
+      (v[3] == '0' && v[4] != '\0'))
+    return -1;
+  for (p = v + 3; *p != '\0'; p++) {
+    if (*p < '0' || *p > '9' || n > MAX_MINOR)
+      return -1;
+    n = n * 10 + (*p - '0');
+  }
+  if (n > MAX_MINOR)
+    return -1;
+  return n == 0 ? 1 : (int)n;
+}
+
+static void mode_from_labels(json_object *labels, const char *mode,
+                             struct cp_psa_policy *out) {
+  char key[64];
+  const char *level, *version;
+  int l = CP_PSA_PRIVILEGED, m = 0;
+
+  snprintf(key, sizeof key, LABEL_PREFIX "%s", mode);
+  level = get_str(labels, key);
+  snprintf(key, sizeof key, LABEL_PREFIX "%s-version", mode);
+  version = get_str(labels, key);
+  if (level != NULL)
+    l = parse_level(level);
+  if (version != NULL)
+    m = parse_version(version);
+  if (l < 0 || m < 0) {
+    /* kube fails closed on a label it cannot read. */
+    l = CP_PSA_RESTRICTED;
+    m = 0;
+  }
+  out->level = l;
+  out->minor = m;
+}
+
+void cp_psa_policy_from_labels(json_object *labels,
+                               struct cp_psa_ns_policy *out) {
+  if (!json_object_is_type(labels, json_type_object))
+    labels = NULL;
+  mode_from_labels(labels, "enforce", &out->enforce);
+  mode_from_labels(labels, "warn", &out->warn);
+  mode_from_labels(labels, "audit", &out->audit);
+}
+
+void cp_psa_policy_string(const struct cp_psa_policy *p, char *buf,
+                          size_t len) {
+  if (p->minor == 0)
+    snprintf(buf, len, "%s:latest", cp_psa_level_name(p->level));
+  else
+    snprintf(buf, len, "%s:v1.%d", cp_psa_level_name(p->level), p->minor);
+}
+
+static int same_policy(const struct cp_psa_policy *a,
+                       const struct cp_psa_policy *b) {
+  return a->level == b->level && a->minor == b->minor;
+}
+
+/* The cache's int: 9 bits a mode (level, then minor). */
+static int encode(const struct cp_psa_ns_policy *p) {
+  const struct cp_psa_policy *m[3] = {&p->enforce, &p->warn, &p->audit};
+  int v = 0, i;
+
+  for (i = 0; i < 3; i++)
+    v |= ((m[i]->level & 3) | (m[i]->minor & MAX_MINOR) << 2) << (9 * i);
+  return v;
+}
+
+static void decode(int v, struct cp_psa_ns_policy *p) {
+  struct cp_psa_policy *m[3] = {&p->enforce, &p->warn, &p->audit};
+  int i;
+
+  for (i = 0; i < 3; i++) {
+    m[i]->level = (v >> (9 * i)) & 3;
+    m[i]->minor = (v >> (9 * i + 2)) & MAX_MINOR;
+  }
+}
+
+/* The policy of namespace ns: 0, or -1 having responded. A namespace
+ * that is not there is privileged (NamespaceLifecycle answers that). */
+static int ns_policy(struct cp_api_ctx *ctx, const char *ns,
+                     struct cp_psa_ns_policy *out,
+                     struct cp_api_response *rs) {
+  const struct cp_resource_type *t =
+      cp_resources_find(ctx->resources, "", "v1", "namespaces");
+  uint64_t epoch = 0;
+  cp_store_kv kv;
+  json_object *o;
+  char *key;
+  int rc, v;
+
+  if (ctx->psa_cache != NULL) {
+    if (cp_ns_cache_get(ctx->psa_cache, ns, &v)) {
+      decode(v, out);
+      return 0;
+    }
+    epoch = cp_ns_cache_epoch(ctx->psa_cache);
+  }
+  if (t == NULL || (key = cp_api_key(t, NULL, ns)) == NULL) {
+    cp_api_respond_status(rs, 500, NULL);
+    return -1;
+  }
+  memset(&kv, 0, sizeof kv);
+  rc = cp_store_get(ctx->store, key, strlen(key), 0, &kv, NULL);
+  free(key);
+  if (rc != CPLANE_OK && rc != CPLANE_ENOENT) {
+    cp_verbs_store_error(rs, rc);
+    return -1;
+  }
+  o = rc == CPLANE_OK ? cp_api_parse_stored(NULL, &kv) : NULL;
+  if (rc == CPLANE_OK)
+    cp_store_kv_free(&kv);
+  cp_psa_policy_from_labels(get(get(o, "metadata"), "labels"), out);
+  json_object_put(o);
+  if (ctx->psa_cache != NULL && rc == CPLANE_OK)
+    cp_ns_cache_put(ctx->psa_cache, ns, encode(out), epoch);
+  return 0;
+}
+
+/* Adds "would violate PodSecurity "<p>": <detail>". */
+static void warn_violation(struct cp_api_response *rs,
+                           const struct cp_psa_policy *p,
+                           const char *detail) {
+  char pol[48], *w = NULL;
+
+  cp_psa_policy_string(p, pol, sizeof pol);
+  if (asprintf(&w, "would violate PodSecurity \"%s\": %s", pol, detail) < 0)
+    return;
+  cp_api_add_warning(rs, w);
+  free(w);
+}
+
+static int admit_pod(struct cp_api_ctx *ctx, struct cp_api_request *rq,
+                     json_object *pod, struct cp_api_response *rs) {
+  json_object *meta = get(pod, "metadata"), *spec = get(pod, "spec");
+  struct cp_psa_ns_policy pol;
+  char *detail = NULL, name[48];
+  int n;
+
+  if (ns_policy(ctx, rq->ns, &pol, rs) < 0)
+    return -1;
+  if (pol.enforce.level > CP_PSA_PRIVILEGED) {
+    n = cp_psa_check(meta, spec, pol.enforce.level, pol.enforce.minor,
+                     &detail, NULL);
+    if (n < 0) {
+      cp_api_respond_status(rs, 500, NULL);
+      return -1;
+    }
+    if (n > 0) {
+      cp_psa_policy_string(&pol.enforce, name, sizeof name);
+      cp_strategy_forbidden(rs, "", "pods", cp_strategy_refused_name(pod),
+                            "violates PodSecurity \"%s\": %s", name, detail);
+      free(detail);
+      return -1;
+    }
+  }
+  if (pol.warn.level > CP_PSA_PRIVILEGED &&
+      cp_psa_check(meta, spec, pol.warn.level, pol.warn.minor, &detail,
+                   NULL) > 0)
+    warn_violation(rs, &pol.warn, detail);
+  free(detail);
+  return 0;
+}
+
+/* Where a workload keeps its pod template; NULL for other kinds. */
+static json_object *pod_template(const struct cp_resource_type *t,
+                                 json_object *o) {
+  static const char *const with_spec_template[] = {
+      "deployments", "replicasets", "statefulsets", "daemonsets",
+      "jobs", "replicationcontrollers", NULL};
+  const char *const *r;
+
+  if (strcmp(t->resource, "podtemplates") == 0 && t->group[0] == '\0')
+    return get(o, "template");
+  if (strcmp(t->resource, "cronjobs") == 0 && strcmp(t->group, "batch") == 0)
+    return get(get(get(get(o, "spec"), "jobTemplate"), "spec"), "template");
+  for (r = with_spec_template; *r != NULL; r++)
+    if (strcmp(t->resource, *r) == 0 &&
+        (strcmp(t->group, "apps") == 0 || strcmp(t->group, "batch") == 0 ||
+         t->group[0] == '\0'))
+      return get(get(o, "spec"), "template");
+  return NULL;
+}
+
+/* kube's EvaluatePodController: warnings only. */
+static int admit_workload(struct cp_api_ctx *ctx, struct cp_api_request *rq,
+                          json_object *tmpl, struct cp_api_response *rs) {
+  json_object *meta = get(tmpl, "metadata"), *spec = get(tmpl, "spec");
+  struct cp_psa_ns_policy pol;
+  char *detail = NULL;
+  int enforce_failed = 0;
+
+  if (ns_policy(ctx, rq->ns, &pol, rs) < 0)
+    return -1;
+  if (pol.enforce.level > CP_PSA_PRIVILEGED &&
+      cp_psa_check(meta, spec, pol.enforce.level, pol.enforce.minor, &detail,
+                   NULL) > 0) {
+    warn_violation(rs, &pol.enforce, detail);
+    enforce_failed = 1;
+  }
+  free(detail);
+  detail = NULL;
+  if (pol.warn.level > CP_PSA_PRIVILEGED &&
+      !(enforce_failed && same_policy(&pol.warn, &pol.enforce)) &&
+      cp_psa_check(meta, spec, pol.warn.level, pol.warn.minor, &detail,
+                   NULL) > 0)
+    warn_violation(rs, &pol.warn, detail);
+  free(detail);
+  return 0;
+}
+
+/* One distinct set of reasons among a namespace's pods. */
+struct pod_warning {
+  char *reasons;
+  const char *first; /* the least pod name (borrowed from the list) */
+  size_t count;
+};
+
+struct ns_scan {
+  struct cp_psa_policy enforce;
+  struct pod_warning *w;
+  size_t n;
+  int oom;
+};
+
+static void scan_pod(struct ns_scan *s, json_object *pod) {
+  const char *name = get_str(get(pod, "metadata"), "name");
+  char *reasons = NULL;
+  struct pod_warning *grown;
+  size_t i;
+
+  if (name == NULL ||
+      cp_psa_check(get(pod, "metadata"), get(pod, "spec"), s->enforce.level,
+                   s->enforce.minor, NULL, &reasons) <= 0)
+    return;
+  for (i = 0; i < s->n; i++) {
+    if (strcmp(s->w[i].reasons, reasons) == 0) {
+      if (strcmp(name, s->w[i].first) < 0)
+        s->w[i].first = name;
+      s->w[i].count++;
+      free(reasons);
+      return;
+    }
+  }
+  if ((grown = realloc(s->w, (s->n + 1) * sizeof *grown)) == NULL) {
+    s->oom = 1;
+    free(reasons);
+    return;
+  }
+  s->w = grown;
+  s->w[s->n].reasons = reasons;
+  s->w[s->n].first = name;
+  s->w[s->n].count = 1;
+  s->n++;
+}
+
+static int cmp_str(const void *a, const void *b) {
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* kube's decoratePodWarnings, sorted as kube sorts them. */
+static void emit_pod_warnings(struct ns_scan *s, struct cp_api_response *rs) {
+  char **lines = calloc(s->n ? s->n : 1, sizeof *lines);
+  size_t i;
+
+  if (lines == NULL)
+    return;
+  for (i = 0; i < s->n; i++) {
+    struct pod_warning *w = &s->w[i];
+    int rc;
+
+    if (w->count == 1)
+      rc = asprintf(&lines[i], "%s: %s", w->first, w->reasons);
+    else if (w->count == 2)
+      rc = asprintf(&lines[i], "%s (and 1 other pod): %s", w->first,
+                    w->reasons);
+    else
+      rc = asprintf(&lines[i], "%s (and %zu other pods): %s", w->first,
+                    w->count - 1, w->reasons);
+    if (rc < 0)
+      lines[i] = NULL;
+  }
+  for (i = 0; i < s->n; i++)
+    if (lines[i] == NULL)
+      lines[i] = strdup("");
+  qsort(lines, s->n, sizeof *lines, cmp_str);
+  for (i = 0; i < s->n; i++) {
+    if (lines[i] != NULL && lines[i][0] != '\0')
+      cp_api_add_warning(rs, lines[i]);
+    free(lines[i]);
+  }
+  free(lines);
+}
+
+/* kube's namespace validation: a new enforce policy (not privileged)
+ * warns about the pods already there that it would refuse. */
+static void check_namespace(struct cp_api_ctx *ctx, json_object *o,
+                            json_object *old, struct cp_api_response *rs) {
+  const struct cp_resource_type *t =
+      cp_resources_find(ctx->resources, "", "v1", "pods");
+  const char *ns = get_str(get(o, "metadata"), "name");
+  struct cp_psa_ns_policy now, before;
+  struct ns_scan s = {{0, 0}, NULL, 0, 0};
+  cp_store_list_result res;
+  char *prefix = NULL, pol[48], *head = NULL;
+  size_t i;
+
+  cp_psa_policy_from_labels(get(get(o, "metadata"), "labels"), &now);
+  cp_psa_policy_from_labels(get(get(old, "metadata"), "labels"), &before);
+  if (ns == NULL || same_policy(&now.enforce, &before.enforce) ||
+      now.enforce.level == CP_PSA_PRIVILEGED || t == NULL)
+    return;
+  memset(&res, 0, sizeof res);
+  s.enforce = now.enforce;
+  if ((prefix = cp_api_key(t, ns, NULL)) == NULL ||
+      cp_store_list(ctx->store, prefix, strlen(prefix), NULL, 0, 0,
+                    MAX_NS_PODS, &res) != CPLANE_OK)
+    goto out;
+  {
+    /* The pods stay parsed until the warnings are written: the names
+     * are borrowed from them. */
+    json_object **pods = calloc(res.count ? res.count : 1, sizeof *pods);
+
+    if (pods == NULL)
+      goto out;
+    for (i = 0; i < res.count; i++) {
+      pods[i] = cp_api_parse_stored(NULL, &res.kvs[i]);
+      if (pods[i] != NULL)
+        scan_pod(&s, pods[i]);
+    }
+    cp_psa_policy_string(&now.enforce, pol, sizeof pol);
+    if (s.n > 0 &&
+        asprintf(&head,
+                 "existing pods in namespace \"%s\" violate the new "
+                 "PodSecurity enforce level \"%s\"",
+                 ns, pol) >= 0) {
+      cp_api_add_warning(rs, head);
+      free(head);
+    }
+    emit_pod_warnings(&s, rs);
+    for (i = 0; i < res.count; i++)
+      json_object_put(pods[i]);
+    free(pods);
+  }
+out:
+  for (i = 0; i < s.n; i++)
+    free(s.w[i].reasons);
+  free(s.w);
+  cp_store_list_result_free(&res);
+  free(prefix);
+}
+
+int cp_admission_podsecurity(struct cp_api_ctx *ctx,
+                             struct cp_api_request *rq, json_object *o,
+                             json_object *old, struct cp_api_response *rs) {
+  const struct cp_resource_type *t = rq->type;
+  json_object *tmpl;
+
+  if (ctx == NULL || t == NULL || !t->builtin || rq->subresource != NULL ||
+      (ctx->admission_off & CP_ADMISSION_OFF_POD_SECURITY))
+    return 0;
+  if (t->group[0] == '\0' && strcmp(t->resource, "namespaces") == 0) {
+    if (old != NULL)
+      check_namespace(ctx, o, old, rs);
+    return 0;
+  }
+  if (rq->ns == NULL)
+    return 0;
+  if (t->group[0] == '\0' && strcmp(t->resource, "pods") == 0)
+    return old == NULL ? admit_pod(ctx, rq, o, rs) : 0;
+  if ((tmpl = pod_template(t, o)) == NULL)
+    return 0;
+  if (old != NULL && json_object_equal(tmpl, pod_template(t, old)))
+    return 0;
+  return admit_workload(ctx, rq, tmpl, rs);
+}
