@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "apiserver/admission_limitranger.h"
+#include "apiserver/admission_quota.h"
 #include "apiserver/crd.h"
 #include "apiserver/nscache.h"
 #include "apiserver/status.h"
@@ -121,6 +123,10 @@ int cp_admission_strategy(struct cp_api_ctx *ctx, struct cp_api_request *rq,
                                 rq->subresource, cp_verbs_dry_run(rq), ctx, rq};
   struct cp_field_errors errs = CP_FIELD_ERRORS_INIT;
 
+  /* Mutating admission, before the strategy sets what depends on the
+   * result (a pod's qosClass). LimitRanger: */
+  if (cp_admission_limitranger_mutate(ctx, rq, o, old, rs) < 0)
+    return -1;
   if (old == NULL && st->prepare_create != NULL)
     st->prepare_create(&w, o);
   if (old != NULL && st->prepare_update != NULL)
@@ -135,9 +141,22 @@ int cp_admission_strategy(struct cp_api_ctx *ctx, struct cp_api_request *rq,
   }
   if (st->admit != NULL && st->admit(&w, o, old, rs) < 0)
     return -1;
+  /* Validating admission. LimitRanger: */
+  if (cp_admission_limitranger_validate(ctx, rq, o, old, rs) < 0)
+    goto refused;
+  /* ResourceQuota, last: it charges the quotas. */
+  if (cp_admission_quota(ctx, rq, o, old, rs) < 0)
+    goto refused;
   if (st->warnings != NULL)
     st->warnings(&w, o, old, rs);
   return 0;
+refused:
+  /* What the kind's admit took (a Service's addresses) goes back. */
+  if (old == NULL)
+    cp_admission_release(ctx, rq, o);
+  else
+    cp_admission_update_done(ctx, rq, o, old, 0);
+  return -1;
 }
 
 void cp_admission_release(struct cp_api_ctx *ctx, struct cp_api_request *rq,

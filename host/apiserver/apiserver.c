@@ -48,6 +48,7 @@
 #include "apiserver/healthz.h"
 #include "apiserver/metrics.h"
 #include "apiserver/nscache.h"
+#include "apiserver/policy_cache.h"
 #include "apiserver/strategy/priorityclass_cache.h"
 #include "apiserver/rbac_bootstrap.h"
 #include "apiserver/request.h"
@@ -1156,6 +1157,7 @@ static void free_server(struct cp_apiserver *s) {
   cp_resources_free(s->ctx.resources);
   cp_ns_cache_free(s->ctx.ns_cache);
   cp_pc_cache_free(s->ctx.pc_cache);
+  cp_policy_cache_free(s->ctx.policy_cache);
   cp_svc_alloc_free(s->ctx.svc_alloc);
   if (s->ssl_ctx != NULL)
     SSL_CTX_free(s->ssl_ctx);
@@ -1208,6 +1210,7 @@ int cp_apiserver_start(const struct cp_apiserver_config *cfg,
                                    : NULL;
   s->ctx.ns_cache = cp_ns_cache_new(); /* NULL: admission reads the store */
   s->ctx.pc_cache = cp_pc_cache_new(); /* the same */
+  s->ctx.policy_cache = cp_policy_cache_new(); /* the same */
   s->ctx.not_ready_toleration_seconds =
       cfg->default_not_ready_toleration_seconds;
   s->ctx.unreachable_toleration_seconds =

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "apiserver/nscache.h"
+#include "apiserver/policy_cache.h"
 #include "apiserver/status.h"
 #include "apiserver/strategy/priorityclass_cache.h"
 #include "apiserver/strategy/strategy.h"
@@ -47,6 +48,8 @@ static void invalidate_admission(struct cp_api_ctx *ctx) {
     cp_ns_cache_invalidate(ctx->ns_cache);
   if (ctx->pc_cache != NULL)
     cp_pc_cache_invalidate(ctx->pc_cache);
+  if (ctx->policy_cache != NULL)
+    cp_policy_cache_invalidate(ctx->policy_cache);
 }
 
 void cp_api_handle(struct cp_api_ctx *ctx, struct cp_api_request *rq,

@@ -80,6 +80,7 @@ struct cp_api_response {
 /* What the handlers share. */
 struct cp_ns_cache;
 struct cp_pc_cache;
+struct cp_policy_cache;
 struct cp_api_ctx {
   cp_store *store;
   struct cp_resources *resources;
@@ -98,6 +99,9 @@ struct cp_api_ctx {
   /* The PriorityClasses pod admission reads (priorityclass_cache.h);
    * NULL: admission reads the store. */
   struct cp_pc_cache *pc_cache;
+  /* The LimitRanges and ResourceQuotas LimitRanger and ResourceQuota
+   * admission read (policy_cache.h); NULL: they read the store. */
+  struct cp_policy_cache *policy_cache;
 };
 
 /* Splits a resource path (/api/v1/..., /apis/g/v/...) into the request's
