@@ -60,49 +60,6 @@ static void usage_of(const struct cp_resource_type *t, json_object *o,
   cp_object_release(snap);
 }
 
-/* kube's MatchingResources: the quota resource names the object's
- * evaluator counts, whatever this object uses of them. */
-static int evaluator_tracks(const struct cp_resource_type *t,
-                            const char *name) {
-  static const char *const pod[] = {"pods", "count/pods", "cpu", "memory",
-                                    "ephemeral-storage"};
-  static const char *const svc[] = {"services", "count/services",
-                                    "services.loadbalancers",
-                                    "services.nodeports"};
-  static const char *const pvc[] = {"persistentvolumeclaims",
-                                    "count/persistentvolumeclaims",
-                                    "requests.storage"};
-  char count[CPLANE_QUOTA_NAME_LEN];
-  size_t i;
-
-  if (t->group[0] == '\0' && strcmp(t->resource, "pods") == 0) {
-    for (i = 0; i < sizeof pod / sizeof pod[0]; i++)
-      if (strcmp(name, pod[i]) == 0)
-        return 1;
-    return strncmp(name, "requests.", 9) == 0 ||
-           strncmp(name, "limits.", 7) == 0 ||
-           strncmp(name, "hugepages-", 10) == 0;
-  }
-  if (t->group[0] == '\0' && strcmp(t->resource, "services") == 0) {
-    for (i = 0; i < sizeof svc / sizeof svc[0]; i++)
-      if (strcmp(name, svc[i]) == 0)
-        return 1;
-    return 0;
-  }
-  if (t->group[0] == '\0' && strcmp(t->resource, "persistentvolumeclaims") == 0) {
-    for (i = 0; i < sizeof pvc / sizeof pvc[0]; i++)
-      if (strcmp(name, pvc[i]) == 0)
-        return 1;
-    return strstr(name, ".storageclass.storage.k8s.io/") != NULL;
-  }
-  if (t->group[0] == '\0')
-    snprintf(count, sizeof count, "count/%s", t->resource);
-  else
-    snprintf(count, sizeof count, "count/%s.%s", t->resource, t->group);
-  return strcmp(name, count) == 0 ||
-         (t->group[0] == '\0' && strcmp(name, t->resource) == 0);
-}
-
 /* One quota as read: its key and revision, the object, its snapshot. */
 struct quota {
   char *key;
@@ -287,7 +244,7 @@ static int judge_scope(struct cp_api_request *rq, json_object *o,
                      qname ? qname : "");
   json_object_object_foreach(hard, name, v) {
     (void)v;
-    if (!evaluator_tracks(t, name))
+    if (!cplane_quota_tracks(t->group, t->resource, name))
       continue;
     if (used == NULL || json_object_object_get(used, name) == NULL) {
       cplane_strbuf_addf(&b, "%s%s", unknown ? "," : "", name);

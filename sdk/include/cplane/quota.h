@@ -458,6 +458,56 @@ static inline void cplane_quota_usage(const struct cplane_host_api *api,
   cplane_quota_add(out, name, 1000, CPLANE_QUANTITY_DECIMAL_SI);
 }
 
+/* kube's MatchingResources: whether quota resource `name` is one the
+ * evaluator of group/resource counts (whatever one object uses of it). */
+static inline int cplane_quota_tracks(const char *group, const char *resource,
+                                      const char *name) {
+  static const char *const pod[] = {"pods", "count/pods", "cpu", "memory",
+                                    "ephemeral-storage"};
+  static const char *const svc[] = {"services", "count/services",
+                                    "services.loadbalancers",
+                                    "services.nodeports"};
+  static const char *const pvc[] = {"persistentvolumeclaims",
+                                    "count/persistentvolumeclaims",
+                                    "requests.storage"};
+  char count[CPLANE_QUOTA_NAME_LEN];
+  int core = group == NULL || group[0] == '\0';
+  size_t i;
+
+  if (core && strcmp(resource, "pods") == 0) {
+    for (i = 0; i < sizeof pod / sizeof pod[0]; i++)
+      if (strcmp(name, pod[i]) == 0)
+        return 1;
+    if (strncmp(name, "requests.", 9) == 0)
+      name += 9;
+    else if (strncmp(name, "limits.", 7) == 0)
+      return strcmp(name + 7, "cpu") == 0 || strcmp(name + 7, "memory") == 0 ||
+             strcmp(name + 7, "ephemeral-storage") == 0;
+    else
+      return strncmp(name, "hugepages-", 10) == 0;
+    return strcmp(name, "cpu") == 0 || strcmp(name, "memory") == 0 ||
+           strcmp(name, "ephemeral-storage") == 0 ||
+           strncmp(name, "hugepages-", 10) == 0 || cplane_quota__extended(name);
+  }
+  if (core && strcmp(resource, "services") == 0) {
+    for (i = 0; i < sizeof svc / sizeof svc[0]; i++)
+      if (strcmp(name, svc[i]) == 0)
+        return 1;
+    return 0;
+  }
+  if (core && strcmp(resource, "persistentvolumeclaims") == 0) {
+    for (i = 0; i < sizeof pvc / sizeof pvc[0]; i++)
+      if (strcmp(name, pvc[i]) == 0)
+        return 1;
+    return strstr(name, ".storageclass.storage.k8s.io/") != NULL;
+  }
+  if (core)
+    snprintf(count, sizeof count, "count/%s", resource);
+  else
+    snprintf(count, sizeof count, "count/%s.%s", resource, group);
+  return strcmp(name, count) == 0 || (core && strcmp(name, resource) == 0);
+}
+
 /* kube's BestEffort QoS: no container asks for or limits cpu or memory. */
 static inline int cplane_quota_pod_best_effort(const struct cplane_host_api *api,
                                                const cplane_object *pod) {
