@@ -36,7 +36,7 @@ static char *pod(const char *ns, const char *name, const char *cpu,
            "\"%s\",\"namespace\":\"%s\"},\"spec\":{\"containers\":[{\"name\":"
            "\"c\",\"resources\":{\"requests\":{\"cpu\":\"%s\"},\"limits\":{"
            "\"memory\":\"128Mi\"}}}]},\"status\":{\"phase\":\"%s\"}}",
-           name, ns, cpu, ns, phase);
+           name, ns, cpu, phase);
   return json;
 }
 
@@ -85,7 +85,7 @@ static void test_counts(void **state) {
   cplane_test_get_string(h, "resourcequotas", "ns/q", "status.hard.limits\\.memory",
                          buf, sizeof buf);
   assert_string_equal(buf, "1Gi");
-  assert_int_equal(cplane_test_writes_count(h, "update_status", "resourcequotas"),
+  assert_int_equal(cplane_test_writes_count(h, "update", "resourcequotas/status"),
                    1);
   /* Counted again at the resync period; nothing changed, nothing written. */
   assert_int_equal(cplane_test_queued_delay_ms(h, "ns/q"), 300000);
