@@ -324,6 +324,8 @@ static int charge(struct cp_api_ctx *ctx, struct quota *q,
     int format = r->format;
 
     status_amount(q->obj, "used", r->name, &have, &format);
+    if (have == 0) /* Quantity.Add: zero takes the added format */
+      format = r->format;
     cplane_quota_format(cplane_quota__add(have, r->milli), format, buf,
                         sizeof buf);
     json_object_object_add(used, r->name, json_object_new_string(buf));

@@ -95,14 +95,18 @@ cplane_quota__entry(struct cplane_quota_list *l, const char *name,
   return it;
 }
 
-/* Adds milli to name (quota.Add). */
+/* Adds milli to name (Quantity.Add: a zero amount takes the format of
+ * what is added to it). */
 static inline void cplane_quota_add(struct cplane_quota_list *l,
                                     const char *name, int64_t milli,
                                     int format) {
   struct cplane_quota_item *it = cplane_quota__entry(l, name, format);
 
-  if (it != NULL)
-    it->milli = cplane_quota__add(it->milli, milli);
+  if (it == NULL)
+    return;
+  if (it->milli == 0)
+    it->format = format;
+  it->milli = cplane_quota__add(it->milli, milli);
 }
 
 /* Sets name to milli (replacing any amount). */
