@@ -409,6 +409,11 @@ static void default_one(json_object *lr, json_object *pod) {
       continue;
     r = item_defaults(item, 1);
     l = item_defaults(item, 0);
+    if (r == NULL || l == NULL) { /* out of memory: no defaults */
+      json_object_put(r);
+      json_object_put(l);
+      continue;
+    }
     json_object_object_foreach(r, rk, rv) {
       json_object_object_add(dreq, rk, json_object_get(rv));
     }

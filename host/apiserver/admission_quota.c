@@ -6,6 +6,7 @@
 #include <cplane/quota.h>
 #include <cplane/strbuf.h>
 #include <json-c/json.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,21 @@
 /* Rounds of reading and charging the quotas before giving up on racing
  * writers (kube's evaluator retries its conflicting quotas too). */
 #define CAS_ROUNDS 8
+/* Charges in one namespace are made one at a time in this server (by
+ * namespace hash): racing workers would otherwise read the same
+ * revision and all but one lose their compare-and-swap, round after
+ * round. Another server's charges still race through the store. */
+#define STRIPES 16
+static pthread_mutex_t stripes[STRIPES] = {
+    [0 ... STRIPES - 1] = PTHREAD_MUTEX_INITIALIZER};
+
+static pthread_mutex_t *stripe_of(const char *ns) {
+  unsigned h = 2166136261u; /* FNV-1a */
+
+  for (; *ns != '\0'; ns++)
+    h = (h ^ (unsigned char)*ns) * 16777619u;
+  return &stripes[h % STRIPES];
+}
 
 static int64_t wall_ms(void) {
   struct timespec ts;
@@ -450,12 +466,16 @@ int cp_admission_quota(struct cp_api_ctx *ctx, struct cp_api_request *rq,
   delta_of(now, before, delta);
   if (delta->n == 0)
     goto out;
+  pthread_mutex_lock(stripe_of(rq->ns));
   for (round = 0; round < CAS_ROUNDS; round++)
     if ((rc = round_once(ctx, rq, o, snap, delta, &done, rs)) <= 0)
-      goto out;
-  /* Still racing: kube gives up the same way. */
-  cp_verbs_conflict(rs, rq->type, cp_field_str(o, "metadata.name"));
-  rc = -1;
+      break;
+  pthread_mutex_unlock(stripe_of(rq->ns));
+  if (rc > 0) {
+    /* Still racing other servers: kube gives up the same way. */
+    cp_verbs_conflict(rs, rq->type, cp_field_str(o, "metadata.name"));
+    rc = -1;
+  }
 out:
   while (done.n > 0)
     free(done.keys[--done.n]);

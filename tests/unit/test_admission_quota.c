@@ -198,6 +198,7 @@ struct racer {
   struct api_fixture *f;
   int id;
   int created;
+  int other; /* answers neither 201 nor 403 (a lost race: 409) */
 };
 
 static void *race(void *arg) {
@@ -211,8 +212,10 @@ static void *race(void *arg) {
     snprintf(name, sizeof name, "r%d-%d", r->id, i);
     rs = create_pod(r->f, name, NULL, NULL);
     r->created += rs.code == 201;
-    if (rs.code != 201 && rs.code != 403)
+    if (rs.code != 201 && rs.code != 403) {
       fprintf(stderr, "race: %d %s\n", rs.code, rs.body);
+      r->other++;
+    }
     free(rs.body);
   }
   return NULL;
@@ -220,19 +223,20 @@ static void *race(void *arg) {
 
 static void test_racing_creates(void **state) {
   struct api_fixture *f = *state;
-  struct racer r[8];
-  pthread_t t[8];
+  struct racer r[16];
+  pthread_t t[16];
   char used[64];
   int i, total = 0;
 
   quota(f, "q", "{\"pods\":\"5\"}", "{\"pods\":\"0\"}");
-  for (i = 0; i < 8; i++) {
-    r[i] = (struct racer){f, i, 0};
+  for (i = 0; i < 16; i++) {
+    r[i] = (struct racer){f, i, 0, 0};
     assert_int_equal(pthread_create(&t[i], NULL, race, &r[i]), 0);
   }
-  for (i = 0; i < 8; i++) {
+  for (i = 0; i < 16; i++) {
     pthread_join(t[i], NULL);
     total += r[i].created;
+    assert_int_equal(r[i].other, 0);
   }
   assert_int_equal(total, 5);
   used_of(f, "q", "pods", used, sizeof used);
