@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "apiserver/nscache.h"
+#include "apiserver/policy_cache.h"
 #include "apiserver/request.h"
 #include "apiserver/strategy/priorityclass_cache.h"
 #include "apiserver/strategy/priorityclasses.h"
@@ -110,6 +111,7 @@ int main(void) {
   ctx.resources = cp_resources_new();
   ctx.ns_cache = cp_ns_cache_new();
   ctx.pc_cache = cp_pc_cache_new(); /* as the server runs */
+  ctx.policy_cache = cp_policy_cache_new();
   if (ctx.resources == NULL ||
       call(&ctx, CP_API_POST, "/api/v1/namespaces",
            "{\"metadata\":{\"name\":\"default\"}}") != 201)
@@ -138,6 +140,7 @@ out:
     cp_ns_cache_free(ctx.ns_cache);
   if (ctx.pc_cache != NULL)
     cp_pc_cache_free(ctx.pc_cache);
+  cp_policy_cache_free(ctx.policy_cache);
   if (store != NULL)
     cp_store_close(store);
   free(err);
