@@ -26,6 +26,7 @@
 
 #include "apiserver/admission.h"
 #include "apiserver/nscache.h"
+#include "apiserver/policy_cache.h"
 #include "apiserver/request.h"
 #include "apiserver/strategy/priorityclass_cache.h"
 #include "apiserver/strategy/priorityclasses.h"
@@ -121,6 +122,7 @@ int main(void) {
   ctx.pc_cache = cp_pc_cache_new(); /* as the server runs */
   ctx.sa_cache = cp_ns_cache_new();
   ctx.psa_cache = cp_ns_cache_new();
+  ctx.policy_cache = cp_policy_cache_new();
   if (ctx.resources == NULL ||
       call(&ctx, CP_API_POST, "/api/v1/namespaces",
            "{\"metadata\":{\"name\":\"default\",\"labels\":{"
@@ -164,6 +166,7 @@ out:
     cp_pc_cache_free(ctx.pc_cache);
   cp_ns_cache_free(ctx.sa_cache);
   cp_ns_cache_free(ctx.psa_cache);
+  cp_policy_cache_free(ctx.policy_cache);
   if (store != NULL)
     cp_store_close(store);
   free(err);

@@ -10,6 +10,8 @@
 #include <string.h>
 
 #include "apiserver/admission_podsecurity.h"
+#include "apiserver/admission_limitranger.h"
+#include "apiserver/admission_quota.h"
 #include "apiserver/crd.h"
 #include "apiserver/nscache.h"
 #include "apiserver/status.h"
@@ -122,6 +124,10 @@ int cp_admission_strategy(struct cp_api_ctx *ctx, struct cp_api_request *rq,
                                 rq->subresource, cp_verbs_dry_run(rq), ctx, rq};
   struct cp_field_errors errs = CP_FIELD_ERRORS_INIT;
 
+  /* Mutating admission, before the strategy sets what depends on the
+   * result (a pod's qosClass). LimitRanger: */
+  if (cp_admission_limitranger_mutate(ctx, rq, o, old, rs) < 0)
+    return -1;
   if (old == NULL && st->prepare_create != NULL)
     st->prepare_create(&w, o);
   if (old != NULL && st->prepare_update != NULL)
@@ -136,15 +142,25 @@ int cp_admission_strategy(struct cp_api_ctx *ctx, struct cp_api_request *rq,
   }
   if (st->admit != NULL && st->admit(&w, o, old, rs) < 0)
     return -1;
-  /* PodSecurity (validating: it sees what the mutating steps made) */
-  if (cp_admission_podsecurity(ctx, rq, o, old, rs) < 0) {
-    if (old == NULL)
-      cp_admission_release(ctx, rq, o);
-    return -1;
-  }
+  /* Validating admission, in kube's order. LimitRanger: */
+  if (cp_admission_limitranger_validate(ctx, rq, o, old, rs) < 0)
+    goto refused;
+  /* PodSecurity (it sees what the mutating steps made) */
+  if (cp_admission_podsecurity(ctx, rq, o, old, rs) < 0)
+    goto refused;
+  /* ResourceQuota, last: it charges the quotas. */
+  if (cp_admission_quota(ctx, rq, o, old, rs) < 0)
+    goto refused;
   if (st->warnings != NULL)
     st->warnings(&w, o, old, rs);
   return 0;
+refused:
+  /* What the kind's admit took (a Service's addresses) goes back. */
+  if (old == NULL)
+    cp_admission_release(ctx, rq, o);
+  else
+    cp_admission_update_done(ctx, rq, o, old, 0);
+  return -1;
 }
 
 int cp_admission_off_parse(const char *list, unsigned *off, char *bad,

@@ -52,6 +52,7 @@
 #include "apiserver/metrics.h"
 #include "apiserver/admission.h"
 #include "apiserver/nscache.h"
+#include "apiserver/policy_cache.h"
 #include "apiserver/strategy/priorityclass_cache.h"
 #include "apiserver/rbac/authorizer.h"
 #include "apiserver/rbac/ini_rules.h"
@@ -1191,6 +1192,7 @@ static void free_server(struct cp_apiserver *s) {
   cp_pc_cache_free(s->ctx.pc_cache);
   cp_ns_cache_free(s->ctx.sa_cache);
   cp_ns_cache_free(s->ctx.psa_cache);
+  cp_policy_cache_free(s->ctx.policy_cache);
   cp_svc_alloc_free(s->ctx.svc_alloc);
   if (s->ssl_ctx != NULL)
     SSL_CTX_free(s->ssl_ctx);
@@ -1260,6 +1262,7 @@ int cp_apiserver_start(const struct cp_apiserver_config *cfg,
       return CPLANE_EINVAL;
     }
   }
+  s->ctx.policy_cache = cp_policy_cache_new(); /* the same */
   s->ctx.not_ready_toleration_seconds =
       cfg->default_not_ready_toleration_seconds;
   s->ctx.unreachable_toleration_seconds =

@@ -13,6 +13,7 @@
 #include "apiserver/authn/token_request.h"
 #include "apiserver/nscache.h"
 #include "apiserver/rbac/reviews.h"
+#include "apiserver/policy_cache.h"
 #include "apiserver/status.h"
 #include "apiserver/strategy/priorityclass_cache.h"
 #include "apiserver/strategy/strategy.h"
@@ -54,6 +55,8 @@ static void invalidate_admission(struct cp_api_ctx *ctx) {
     cp_ns_cache_invalidate(ctx->sa_cache);
   if (ctx->psa_cache != NULL)
     cp_ns_cache_invalidate(ctx->psa_cache);
+  if (ctx->policy_cache != NULL)
+    cp_policy_cache_invalidate(ctx->policy_cache);
 }
 
 void cp_api_handle(struct cp_api_ctx *ctx, struct cp_api_request *rq,

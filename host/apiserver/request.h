@@ -80,6 +80,7 @@ struct cp_api_response {
 /* What the handlers share. */
 struct cp_ns_cache;
 struct cp_pc_cache;
+struct cp_policy_cache;
 struct cp_api_ctx {
   cp_store *store;
   struct cp_resources *resources;
@@ -114,6 +115,9 @@ struct cp_api_ctx {
   /* The PodSecurity policy of each namespace (admission_podsecurity.h);
    * NULL: it reads the store. */
   struct cp_ns_cache *psa_cache;
+  /* The LimitRanges and ResourceQuotas LimitRanger and ResourceQuota
+   * admission read (policy_cache.h); NULL: they read the store. */
+  struct cp_policy_cache *policy_cache;
 };
 
 /* Splits a resource path (/api/v1/..., /apis/g/v/...) into the request's

@@ -213,6 +213,8 @@ static void cells(json_object *o, long long now, json_object *out) {
 const struct cp_strategy cp_strategy_limitranges = {
     .group = "",
     .resource = "limitranges",
+    /* LimitRanger admission reads them (policy_cache.h). */
+    .flags = CP_STRATEGY_ADMISSION_STATE,
     .validate = validate,
     .columns = columns,
     .n_columns = sizeof columns / sizeof columns[0],

@@ -138,7 +138,8 @@ static void cells(json_object *o, long long now, json_object *out) {
 const struct cp_strategy cp_strategy_resourcequotas = {
     .group = "",
     .resource = "resourcequotas",
-    .flags = CP_STRATEGY_STATUS_SPLIT,
+    /* ResourceQuota admission reads them (policy_cache.h). */
+    .flags = CP_STRATEGY_STATUS_SPLIT | CP_STRATEGY_ADMISSION_STATE,
     .prepare_create = prepare_create,
     .validate = validate,
     .columns = columns,

@@ -33,6 +33,7 @@
 #include <cplane/objects.h>
 #include <cplane/owners.h>
 #include <cplane/quantity.h>
+#include <cplane/quota.h>
 #include <cplane/smap.h>
 #include <cplane/strbuf.h>
 #include <cplane/time.h>

@@ -1,0 +1,486 @@
+/*
+ * admission_quota - see admission_quota.h.
+ */
+#include "apiserver/admission_quota.h"
+
+#include <cplane/quota.h>
+#include <cplane/strbuf.h>
+#include <json-c/json.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "apiserver/policy_cache.h"
+#include "apiserver/resources.h"
+#include "apiserver/strategy/fields.h"
+#include "apiserver/verbs.h"
+#include "object/object.h"
+#include "plugin/plugin.h"
+
+/* Quotas judged per namespace; kube sets no bound, a namespace with more
+ * is refused rather than judged on a part. */
+#define MAX_QUOTAS 64
+/* Rounds of reading and charging the quotas before giving up on racing
+ * writers (kube's evaluator retries its conflicting quotas too). */
+#define CAS_ROUNDS 8
+/* Charges in one namespace are made one at a time in this server (by
+ * namespace hash): racing workers would otherwise read the same
+ * revision and all but one lose their compare-and-swap, round after
+ * round. Another server's charges still race through the store. */
+#define STRIPES 16
+static pthread_mutex_t stripes[STRIPES] = {
+    [0 ... STRIPES - 1] = PTHREAD_MUTEX_INITIALIZER};
+
+static pthread_mutex_t *stripe_of(const char *ns) {
+  unsigned h = 2166136261u; /* FNV-1a */
+
+  for (; *ns != '\0'; ns++)
+    h = (h ^ (unsigned char)*ns) * 16777619u;
+  return &stripes[h % STRIPES];
+}
+
+static int64_t wall_ms(void) {
+  struct timespec ts;
+
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* kube's evaluators' Handles: every create; updates only of the kinds
+ * whose usage an update can change (a Service's type and ports, a
+ * claim's size). Subresources never. */
+static int handles(const struct cp_api_request *rq, json_object *old) {
+  const struct cp_resource_type *t = rq->type;
+
+  if (!t->namespaced || rq->ns == NULL || rq->subresource != NULL)
+    return 0;
+  if (old == NULL)
+    return 1;
+  return t->group[0] == '\0' &&
+         (strcmp(t->resource, "services") == 0 ||
+          strcmp(t->resource, "persistentvolumeclaims") == 0);
+}
+
+/* What o costs, by the SDK's evaluators. */
+static void usage_of(const struct cp_resource_type *t, json_object *o,
+                     struct cplane_quota_list *out) {
+  cplane_object *snap = cp_object_from_json_c(o);
+
+  memset(out, 0, sizeof *out);
+  if (snap == NULL)
+    return;
+  cplane_quota_usage(cp_host_api(), t->group, t->resource, snap, wall_ms(),
+                     out);
+  cp_object_release(snap);
+}
+
+/* One quota as read: its key and revision, the object, its snapshot. */
+struct quota {
+  char *key;
+  int64_t rev;
+  json_object *obj;
+  cplane_object *snap;
+  int charged; /* selected and limiting something the write uses */
+};
+
+static void quotas_free(struct quota *q, size_t n) {
+  size_t i;
+
+  for (i = 0; i < n; i++) {
+    free(q[i].key);
+    json_object_put(q[i].obj);
+    cp_object_release(q[i].snap);
+  }
+}
+
+/* Reads the quotas of ns from the store (fresh: they are charged at the
+ * revision read). Returns how many (<= MAX_QUOTAS), or -1 having
+ * responded. */
+static int quotas_read(struct cp_api_ctx *ctx, const char *ns,
+                       struct quota *q, struct cp_api_response *rs) {
+  const struct cp_resource_type *t =
+      cp_resources_find(ctx->resources, "", "v1", "resourcequotas");
+  char *prefix = t != NULL ? cp_api_key(t, ns, NULL) : NULL;
+  cp_store_list_result res;
+  size_t i, n = 0;
+  int rc;
+
+  memset(&res, 0, sizeof res);
+  if (prefix == NULL) {
+    cp_api_respond_status(rs, 500, NULL);
+    return -1;
+  }
+  rc = cp_store_list(ctx->store, prefix, strlen(prefix), NULL, 0, 0,
+                     MAX_QUOTAS + 1, &res);
+  free(prefix);
+  if (rc != CPLANE_OK) {
+    cp_verbs_store_error(rs, rc);
+    return -1;
+  }
+  for (i = 0; i < res.count && n < MAX_QUOTAS; i++) {
+    struct quota *e = &q[n];
+
+    memset(e, 0, sizeof *e);
+    e->obj = cp_api_parse_stored(NULL, &res.kvs[i]);
+    e->snap = e->obj != NULL ? cp_object_from_json_c(e->obj) : NULL;
+    e->key = strndup((const char *)res.kvs[i].key, res.kvs[i].key_len);
+    e->rev = res.kvs[i].mod_revision;
+    n++;
+    if (e->obj == NULL || e->snap == NULL || e->key == NULL) {
+      quotas_free(q, n);
+      cp_store_list_result_free(&res);
+      cp_api_respond_status(rs, 500, NULL);
+      return -1;
+    }
+  }
+  cp_store_list_result_free(&res);
+  return (int)n;
+}
+
+/* The quantity at status.<field>.<name> of a quota, in milli; 1 found. */
+static int status_amount(json_object *quota, const char *field,
+                         const char *name, int64_t *milli, int *format) {
+  json_object *v = json_object_object_get(cp_field_obj(quota, "status"), field);
+
+  v = json_object_is_type(v, json_type_object) ? json_object_object_get(v, name)
+                                               : NULL;
+  if (v == NULL)
+    return 0;
+  return cplane_quota_parse(json_object_get_string(v), milli, format) ==
+         CPLANE_OK;
+}
+
+/* Adds "name=quantity" for each entry of l (kube's prettyPrint; l is
+ * sorted by the caller). */
+static void pretty(struct cplane_strbuf *b, const struct cplane_quota_list *l) {
+  char q[CPLANE_QUANTITY_LEN];
+  size_t i;
+
+  for (i = 0; i < l->n; i++) {
+    cplane_quota_format(l->items[i].milli, l->items[i].format, q, sizeof q);
+    cplane_strbuf_addf(b, "%s%s=%s", i ? "," : "", l->items[i].name, q);
+  }
+}
+
+static int item_cmp(const void *a, const void *b) {
+  return strcmp(((const struct cplane_quota_item *)a)->name,
+                ((const struct cplane_quota_item *)b)->name);
+}
+
+/* Responds 403 "<resource> "<name>" is forbidden: <text of b>". */
+static void forbid(struct cp_api_response *rs, const struct cp_resource_type *t,
+                   json_object *o, struct cplane_strbuf *b) {
+  char *why = cplane_strbuf_finish(b);
+
+  if (why == NULL) {
+    cp_api_respond_status(rs, 500, NULL);
+    return;
+  }
+  cp_verbs_forbidden(rs, t, cp_field_str(o, "metadata.name"), why, NULL);
+  free(why);
+}
+
+/* kube's pod evaluator Constraints: a quota on cpu or memory (requests,
+ * limits, or the bare names) needs every container to say it. Adds
+ * "must specify <res> for: <containers>; ..." to b and returns -1 when
+ * one does not. */
+static int pod_constraints(json_object *pod, json_object *hard,
+                           struct cplane_strbuf *b) {
+  static const char *const checked[] = {"cpu",          "limits.cpu",
+                                        "limits.memory", "memory",
+                                        "requests.cpu", "requests.memory"};
+  static const char *const lists[] = {"spec.containers", "spec.initContainers"};
+  const char *sep = "must specify ";
+  size_t r, k, i;
+  int failed = 0;
+
+  for (r = 0; r < sizeof checked / sizeof checked[0]; r++) {
+    const char *res = checked[r], *dot = strchr(res, '.');
+    const char *what = dot ? dot + 1 : res;
+    const char *from = strncmp(res, "limits.", 7) == 0 ? "limits" : "requests";
+    int named = 0;
+
+    if (json_object_object_get(hard, res) == NULL)
+      continue;
+    for (k = 0; k < 2; k++) {
+      json_object *cs = cp_field_typed(pod, lists[k], json_type_array);
+      size_t n = cs != NULL ? json_object_array_length(cs) : 0;
+
+      for (i = 0; i < n && i < CPLANE_QUOTA_MAX_CONTAINERS; i++) {
+        json_object *c = json_object_array_get_idx(cs, i);
+        json_object *rl = json_object_object_get(
+            cp_field_obj(c, "resources"), from);
+
+        if (json_object_is_type(rl, json_type_object) &&
+            json_object_object_get(rl, what) != NULL)
+          continue;
+        cplane_strbuf_addf(b, "%s%s%s", named ? "," : sep,
+                           named ? "" : res, named ? "" : " for: ");
+        cplane_strbuf_add(b, cp_field_str(c, "name") ? cp_field_str(c, "name")
+                                                     : "");
+        named = 1;
+        sep = "; ";
+        failed = 1;
+      }
+    }
+  }
+  return failed ? -1 : 0;
+}
+
+/* The part of delta quota q limits (kube: Mask(delta, hard names)), and
+ * whether q selects the object at all. -1 having responded when q
+ * refuses it outright (constraints, unknown status). */
+static int judge_scope(struct cp_api_request *rq, json_object *o,
+                       cplane_object *snap, struct quota *q,
+                       const struct cplane_quota_list *delta,
+                       struct cplane_quota_list *requested,
+                       struct cp_api_response *rs) {
+  const struct cp_resource_type *t = rq->type;
+  int is_pod = t->group[0] == '\0' && strcmp(t->resource, "pods") == 0;
+  json_object *hard = cp_field_typed(q->obj, "status.hard", json_type_object);
+  json_object *used = cp_field_typed(q->obj, "status.used", json_type_object);
+  const char *qname = cp_field_str(q->obj, "metadata.name");
+  struct cplane_strbuf b = CPLANE_STRBUF_INIT;
+  int unknown = 0;
+  size_t i;
+
+  memset(requested, 0, sizeof *requested);
+  if (hard == NULL ||
+      !cplane_quota_matches(cp_host_api(), q->snap, is_pod ? snap : NULL))
+    return 0;
+  cplane_strbuf_addf(&b, "failed quota: %s: ", qname ? qname : "");
+  if (is_pod && pod_constraints(o, hard, &b) < 0) {
+    forbid(rs, t, o, &b);
+    return -1;
+  }
+  cplane_strbuf_reset(&b);
+  cplane_strbuf_addf(&b, "status unknown for quota: %s, resources: ",
+                     qname ? qname : "");
+  json_object_object_foreach(hard, name, v) {
+    (void)v;
+    if (!cplane_quota_tracks(t->group, t->resource, name))
+      continue;
+    if (used == NULL || json_object_object_get(used, name) == NULL) {
+      cplane_strbuf_addf(&b, "%s%s", unknown ? "," : "", name);
+      unknown = 1;
+    }
+  }
+  if (unknown) {
+    forbid(rs, t, o, &b);
+    return -1;
+  }
+  cplane_strbuf_reset(&b);
+  for (i = 0; i < delta->n; i++)
+    if (json_object_object_get(hard, delta->items[i].name) != NULL)
+      cplane_quota_add(requested, delta->items[i].name, delta->items[i].milli,
+                       delta->items[i].format);
+  return 0;
+}
+
+/* kube's LessThanOrEqual(used + requested, hard) for the requested
+ * names; -1 having responded "exceeded quota: ..." when it fails. */
+static int judge_limit(const struct cp_resource_type *t, json_object *o,
+                       struct quota *q, struct cplane_quota_list *requested,
+                       struct cp_api_response *rs) {
+  struct cplane_quota_list req_x, used_x, hard_x;
+  struct cplane_strbuf b = CPLANE_STRBUF_INIT;
+  const char *qname = cp_field_str(q->obj, "metadata.name");
+  size_t i;
+
+  memset(&req_x, 0, sizeof req_x);
+  memset(&used_x, 0, sizeof used_x);
+  memset(&hard_x, 0, sizeof hard_x);
+  for (i = 0; i < requested->n; i++) {
+    const struct cplane_quota_item *r = &requested->items[i];
+    int64_t used = 0, hard = 0;
+    int uf = r->format, hf = r->format;
+
+    status_amount(q->obj, "used", r->name, &used, &uf);
+    if (!status_amount(q->obj, "hard", r->name, &hard, &hf))
+      continue;
+    if (cplane_quota__add(used, r->milli) <= hard)
+      continue;
+    cplane_quota_add(&req_x, r->name, r->milli, r->format);
+    cplane_quota_add(&used_x, r->name, used, uf);
+    cplane_quota_add(&hard_x, r->name, hard, hf);
+  }
+  if (req_x.n == 0)
+    return 0;
+  qsort(req_x.items, req_x.n, sizeof req_x.items[0], item_cmp);
+  qsort(used_x.items, used_x.n, sizeof used_x.items[0], item_cmp);
+  qsort(hard_x.items, hard_x.n, sizeof hard_x.items[0], item_cmp);
+  cplane_strbuf_addf(&b, "exceeded quota: %s, requested: ", qname ? qname : "");
+  pretty(&b, &req_x);
+  cplane_strbuf_add(&b, ", used: ");
+  pretty(&b, &used_x);
+  cplane_strbuf_add(&b, ", limited: ");
+  pretty(&b, &hard_x);
+  forbid(rs, t, o, &b);
+  return -1;
+}
+
+/* Writes q's status.used plus requested over the revision read.
+ * CPLANE_OK, CP_STORE_ECONFLICT, or another store error. */
+static int charge(struct cp_api_ctx *ctx, struct quota *q,
+                  const struct cplane_quota_list *requested) {
+  json_object *status = cp_field_obj(q->obj, "status"), *used;
+  char buf[CPLANE_QUANTITY_LEN], *text;
+  int64_t rev = 0;
+  size_t i;
+  int rc;
+
+  used = json_object_object_get(status, "used");
+  if (!json_object_is_type(used, json_type_object))
+    return CPLANE_EINVAL;
+  for (i = 0; i < requested->n; i++) {
+    const struct cplane_quota_item *r = &requested->items[i];
+    int64_t have = 0;
+    int format = r->format;
+
+    status_amount(q->obj, "used", r->name, &have, &format);
+    if (have == 0) /* Quantity.Add: zero takes the added format */
+      format = r->format;
+    cplane_quota_format(cplane_quota__add(have, r->milli), format, buf,
+                        sizeof buf);
+    json_object_object_add(used, r->name, json_object_new_string(buf));
+  }
+  if ((text = cp_verbs_stored_text(q->obj)) == NULL)
+    return CPLANE_ENOMEM;
+  rc = cp_store_update(ctx->store, q->key, strlen(q->key), text, strlen(text),
+                       q->rev, &rev, NULL);
+  free(text);
+  return rc;
+}
+
+/* kube's SubtractWithNonNegativeResult then RemoveZeros: what an update
+ * adds to what the stored object used. */
+static void delta_of(struct cplane_quota_list *now,
+                     const struct cplane_quota_list *before,
+                     struct cplane_quota_list *out) {
+  size_t i;
+
+  memset(out, 0, sizeof *out);
+  for (i = 0; i < now->n; i++) {
+    const struct cplane_quota_item *it = &now->items[i];
+    struct cplane_quota_item *b =
+        cplane_quota_find((struct cplane_quota_list *)before, it->name);
+    int64_t d = it->milli - (b != NULL ? b->milli : 0);
+
+    if (d > 0)
+      cplane_quota_add(out, it->name, d, it->format);
+  }
+}
+
+/* The quotas a write was charged to so far (store keys), so that a
+ * round after a lost race charges each once. */
+struct charged {
+  char *keys[MAX_QUOTAS];
+  int n;
+};
+
+static int was_charged(const struct charged *c, const char *key) {
+  int i;
+
+  for (i = 0; i < c->n; i++)
+    if (strcmp(c->keys[i], key) == 0)
+      return 1;
+  return 0;
+}
+
+/* One round: judge every quota not yet charged, then charge those that
+ * limit something the write uses. 0 admitted, 1 lost a race (read
+ * again), -1 having responded. */
+static int round_once(struct cp_api_ctx *ctx, struct cp_api_request *rq,
+                      json_object *o, cplane_object *snap,
+                      const struct cplane_quota_list *delta,
+                      struct charged *done, struct cp_api_response *rs) {
+  struct quota q[MAX_QUOTAS];
+  struct cplane_quota_list *req = NULL;
+  int n = quotas_read(ctx, rq->ns, q, rs), i, rc = 0, w;
+
+  if (n <= 0)
+    return n;
+  req = calloc((size_t)n, sizeof *req);
+  if (req == NULL) {
+    cp_api_respond_status(rs, 500, NULL);
+    rc = -1;
+    goto out;
+  }
+  for (i = 0; i < n && rc == 0; i++)
+    if (!was_charged(done, q[i].key) &&
+        (judge_scope(rq, o, snap, &q[i], delta, &req[i], rs) < 0 ||
+         judge_limit(rq->type, o, &q[i], &req[i], rs) < 0))
+      rc = -1;
+  for (i = 0; i < n && rc == 0 && !cp_verbs_dry_run(rq); i++) {
+    if (req[i].n == 0 || was_charged(done, q[i].key))
+      continue;
+    w = charge(ctx, &q[i], &req[i]);
+    if (w == CPLANE_OK && done->n < MAX_QUOTAS &&
+        (done->keys[done->n] = strdup(q[i].key)) != NULL)
+      done->n++;
+    else if (w == CP_STORE_ECONFLICT || w == CPLANE_ENOENT)
+      rc = 1;
+    else if (w != CPLANE_OK) {
+      cp_verbs_store_error(rs, w);
+      rc = -1;
+    }
+  }
+out:
+  free(req);
+  quotas_free(q, (size_t)n);
+  return rc;
+}
+
+int cp_admission_quota(struct cp_api_ctx *ctx, struct cp_api_request *rq,
+                       json_object *o, json_object *old,
+                       struct cp_api_response *rs) {
+  struct cplane_quota_list *now = NULL, *before = NULL, *delta = NULL;
+  json_object *have = NULL;
+  cplane_object *snap = NULL;
+  struct charged done = {{NULL}, 0};
+  int rc = 0, round;
+
+  if (!handles(rq, old))
+    return 0;
+  /* Most namespaces have no quota: the cache says so without a read. */
+  if (cp_policy_list(ctx, CP_POLICY_RESOURCEQUOTAS, rq->ns, &have) < 0) {
+    cp_api_respond_status(rs, 500, NULL);
+    return -1;
+  }
+  if (json_object_array_length(have) == 0)
+    goto out;
+  now = calloc(3, sizeof *now);
+  snap = cp_object_from_json_c(o);
+  if (now == NULL || snap == NULL) {
+    cp_api_respond_status(rs, 500, NULL);
+    rc = -1;
+    goto out;
+  }
+  before = now + 1;
+  delta = now + 2;
+  usage_of(rq->type, o, now);
+  if (old != NULL)
+    usage_of(rq->type, old, before);
+  delta_of(now, before, delta);
+  if (delta->n == 0)
+    goto out;
+  pthread_mutex_lock(stripe_of(rq->ns));
+  for (round = 0; round < CAS_ROUNDS; round++)
+    if ((rc = round_once(ctx, rq, o, snap, delta, &done, rs)) <= 0)
+      break;
+  pthread_mutex_unlock(stripe_of(rq->ns));
+  if (rc > 0) {
+    /* Still racing other servers: kube gives up the same way. */
+    cp_verbs_conflict(rs, rq->type, cp_field_str(o, "metadata.name"));
+    rc = -1;
+  }
+out:
+  while (done.n > 0)
+    free(done.keys[--done.n]);
+  cp_object_release(snap);
+  json_object_put(have);
+  free(now);
+  return rc;
+}

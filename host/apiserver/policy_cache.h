@@ -1,0 +1,43 @@
+/*
+ * policy_cache - the LimitRanges and ResourceQuotas of every namespace,
+ * as the store last listed them, for up to a second. LimitRanger and
+ * ResourceQuota admission look at them on every create in a namespace;
+ * a store list each time would cost every create a range read (an etcd
+ * round trip), while they change rarely. kube-apiserver's plugins read
+ * them from informers, eventually consistent in the same way.
+ *
+ * Writes of either kind through this server drop the snapshot before
+ * and after they run (an epoch, as nscache.h), so this server never
+ * admits on what it has itself replaced; another server's writes are
+ * seen within the second. ResourceQuota admission uses this only to
+ * learn which quotas a namespace has: it reads them from the store
+ * before charging them (admission_quota.h).
+ *
+ * Threading: every function is safe from any thread (one mutex).
+ * Ownership: the cache owns its snapshots; lookups return fresh objects.
+ */
+#ifndef CPLANE_HOST_APISERVER_POLICY_CACHE_H
+#define CPLANE_HOST_APISERVER_POLICY_CACHE_H
+
+#include "apiserver/request.h"
+
+struct json_object;
+
+/* The kinds cached. */
+enum cp_policy_kind { CP_POLICY_LIMITRANGES, CP_POLICY_RESOURCEQUOTAS };
+
+struct cp_policy_cache;
+
+/* NULL when out of memory (callers then read the store every time). */
+struct cp_policy_cache *cp_policy_cache_new(void);
+void cp_policy_cache_free(struct cp_policy_cache *c);
+/* Before and after every write of a LimitRange or ResourceQuota. */
+void cp_policy_cache_invalidate(struct cp_policy_cache *c);
+
+/* The objects of kind in namespace ns, as a new json array (owned) in
+ * *out, from ctx->policy_cache when fresh, else from the store (and
+ * kept). 0, or -1 when the store failed (*out NULL). */
+int cp_policy_list(struct cp_api_ctx *ctx, enum cp_policy_kind kind,
+                   const char *ns, struct json_object **out);
+
+#endif /* CPLANE_HOST_APISERVER_POLICY_CACHE_H */

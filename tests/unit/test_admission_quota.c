@@ -1,0 +1,259 @@
+/*
+ * test_admission_quota - ResourceQuota admission through the verbs: the
+ * third pod past pods=2 is 403 in kube's words and status.used is
+ * charged; racing creates from many threads never pass the quota
+ * together (the compare-and-swap charge); a quota whose status is not
+ * counted yet refuses with "status unknown"; a cpu quota wants every
+ * container's cpu request; a dry run charges nothing; a NodePort
+ * Service's ports are counted; an update of a Service is charged only
+ * what it adds.
+ */
+#include "api_fixture.h"
+
+#include <json-c/json.h>
+#include <pthread.h>
+
+#include "apiserver/policy_cache.h"
+
+#define PODS "/api/v1/namespaces/q/pods"
+#define QUOTAS "/api/v1/namespaces/q/resourcequotas"
+
+static int setup(void **state) {
+  struct api_fixture *f;
+
+  api_fixture_setup(state);
+  f = *state;
+  f->ctx.policy_cache = cp_policy_cache_new();
+  assert_non_null(f->ctx.policy_cache);
+  api_fixture_namespace(f, "q");
+  return 0;
+}
+
+static int teardown(void **state) {
+  struct api_fixture *f = *state;
+
+  cp_policy_cache_free(f->ctx.policy_cache);
+  return api_fixture_teardown(state);
+}
+
+/* Quota name with hard (a JSON object) and, when used is not NULL, the
+ * status the controller would have written. */
+static void quota(struct api_fixture *f, const char *name, const char *hard,
+                  const char *used) {
+  char body[1024], path[256];
+
+  snprintf(body, sizeof body,
+           "{\"metadata\":{\"name\":\"%s\"},\"spec\":{\"hard\":%s}}", name,
+           hard);
+  api_fixture_expect(f, CP_API_POST, QUOTAS, body, 201);
+  if (used == NULL)
+    return;
+  snprintf(path, sizeof path, QUOTAS "/%s/status", name);
+  snprintf(body, sizeof body,
+           "{\"metadata\":{\"name\":\"%s\"},\"spec\":{\"hard\":%s},"
+           "\"status\":{\"hard\":%s,\"used\":%s}}",
+           name, hard, hard, used);
+  api_fixture_expect(f, CP_API_PUT, path, body, 200);
+}
+
+static struct cp_api_response create_pod(struct api_fixture *f,
+                                         const char *name,
+                                         const char *resources,
+                                         const char *query) {
+  char body[1024], path[128];
+
+  snprintf(body, sizeof body,
+           "{\"metadata\":{\"name\":\"%s\"},\"spec\":{\"containers\":[{"
+           "\"name\":\"c\",\"image\":\"x\"%s%s}]}}",
+           name, resources ? ",\"resources\":" : "", resources ? resources : "");
+  snprintf(path, sizeof path, PODS "%s", query ? query : "");
+  return api_fixture_call(f, CP_API_POST, path, API_FIXTURE_JSON, body);
+}
+
+/* Creates a pod and fails unless it answers code; with want, the body
+ * must hold it. */
+static void pod_expect(struct api_fixture *f, const char *name,
+                       const char *resources, int code, const char *want) {
+  struct cp_api_response rs = create_pod(f, name, resources, NULL);
+
+  if (rs.code != code || (want != NULL && strstr(rs.body, want) == NULL))
+    fail_msg("pod %s: %d: %s", name, rs.code, rs.body ? rs.body : "");
+  free(rs.body);
+}
+
+/* status.used[res] of quota name, as a string ("" when absent). */
+static void used_of(struct api_fixture *f, const char *name, const char *res,
+                    char *buf, size_t len) {
+  char path[256];
+  struct cp_api_response rs;
+  json_object *o, *u;
+
+  snprintf(path, sizeof path, QUOTAS "/%s", name);
+  rs = api_fixture_call(f, CP_API_GET, path, NULL, NULL);
+  assert_int_equal(rs.code, 200);
+  o = json_tokener_parse(rs.body);
+  u = json_object_object_get(json_object_object_get(o, "status"), "used");
+  snprintf(buf, len, "%s",
+           json_object_object_get(u, res)
+               ? json_object_get_string(json_object_object_get(u, res))
+               : "");
+  json_object_put(o);
+  free(rs.body);
+}
+
+static void test_exceeded(void **state) {
+  struct api_fixture *f = *state;
+  char used[64];
+
+  quota(f, "q", "{\"pods\":\"2\"}", "{\"pods\":\"0\"}");
+  pod_expect(f, "p1", NULL, 201, NULL);
+  pod_expect(f, "p2", NULL, 201, NULL);
+  pod_expect(f, "p3", NULL, 403,
+             "pods \\\"p3\\\" is forbidden: exceeded quota: q, requested: "
+             "pods=1, used: pods=2, limited: pods=2");
+  used_of(f, "q", "pods", used, sizeof used);
+  assert_string_equal(used, "2");
+}
+
+static void test_dry_run_charges_nothing(void **state) {
+  struct api_fixture *f = *state;
+  struct cp_api_response rs;
+  char used[64];
+
+  quota(f, "q", "{\"pods\":\"2\"}", "{\"pods\":\"1\"}");
+  rs = create_pod(f, "dry", NULL, "?dryRun=All");
+  assert_int_equal(rs.code, 201);
+  free(rs.body);
+  used_of(f, "q", "pods", used, sizeof used);
+  assert_string_equal(used, "1");
+}
+
+static void test_status_unknown(void **state) {
+  struct api_fixture *f = *state;
+
+  /* Without status.hard a quota limits nothing yet, as in kube. */
+  quota(f, "new", "{\"pods\":\"1\"}", NULL);
+  pod_expect(f, "free", NULL, 201, NULL);
+  quota(f, "fresh", "{\"pods\":\"2\",\"count/configmaps\":\"1\"}",
+        "{\"count/configmaps\":\"0\"}");
+  pod_expect(f, "p", NULL, 403,
+             "pods \\\"p\\\" is forbidden: status unknown for quota: fresh, "
+             "resources: pods");
+}
+
+static void test_constraints_and_sum(void **state) {
+  struct api_fixture *f = *state;
+  char used[64];
+
+  quota(f, "cpu", "{\"requests.cpu\":\"1\",\"limits.memory\":\"1Gi\"}",
+        "{\"requests.cpu\":\"0\",\"limits.memory\":\"0\"}");
+  pod_expect(f, "bare", NULL, 403,
+             "failed quota: cpu: must specify limits.memory for: c; "
+             "requests.cpu for: c");
+  pod_expect(f, "a",
+             "{\"requests\":{\"cpu\":\"600m\"},\"limits\":{\"memory\":"
+             "\"512Mi\"}}",
+             201, NULL);
+  used_of(f, "cpu", "requests.cpu", used, sizeof used);
+  assert_string_equal(used, "600m");
+  used_of(f, "cpu", "limits.memory", used, sizeof used);
+  assert_string_equal(used, "512Mi");
+  pod_expect(f, "b",
+             "{\"requests\":{\"cpu\":\"600m\"},\"limits\":{\"memory\":"
+             "\"768Mi\"}}",
+             403,
+             "exceeded quota: cpu, requested: limits.memory=768Mi,"
+             "requests.cpu=600m, used: limits.memory=512Mi,requests.cpu=600m, "
+             "limited: limits.memory=1Gi,requests.cpu=1");
+}
+
+static void test_services(void **state) {
+  struct api_fixture *f = *state;
+  char used[64];
+
+  quota(f, "svc", "{\"services.nodeports\":\"2\",\"services\":\"5\"}",
+        "{\"services.nodeports\":\"0\",\"services\":\"0\"}");
+  api_fixture_expect(f, CP_API_POST, "/api/v1/namespaces/q/services",
+                     "{\"metadata\":{\"name\":\"np\"},\"spec\":{\"type\":"
+                     "\"NodePort\",\"ports\":[{\"name\":\"a\",\"port\":80},{\"name\":\"b\",\"port\":81}]}}",
+                     201);
+  used_of(f, "svc", "services.nodeports", used, sizeof used);
+  assert_string_equal(used, "2");
+  /* A third node port is past the quota; a ClusterIP Service is not. */
+  api_fixture_expect(f, CP_API_POST, "/api/v1/namespaces/q/services",
+                     "{\"metadata\":{\"name\":\"np2\"},\"spec\":{\"type\":"
+                     "\"NodePort\",\"ports\":[{\"port\":80}]}}",
+                     403);
+  api_fixture_expect(f, CP_API_POST, "/api/v1/namespaces/q/services",
+                     "{\"metadata\":{\"name\":\"c\"},\"spec\":{"
+                     "\"ports\":[{\"port\":80}]}}",
+                     201);
+  used_of(f, "svc", "services", used, sizeof used);
+  assert_string_equal(used, "2");
+  used_of(f, "svc", "services.nodeports", used, sizeof used);
+  assert_string_equal(used, "2");
+}
+
+struct racer {
+  struct api_fixture *f;
+  int id;
+  int created;
+  int other; /* answers neither 201 nor 403 (a lost race: 409) */
+};
+
+static void *race(void *arg) {
+  struct racer *r = arg;
+  char name[32];
+  int i;
+
+  for (i = 0; i < 4; i++) {
+    struct cp_api_response rs;
+
+    snprintf(name, sizeof name, "r%d-%d", r->id, i);
+    rs = create_pod(r->f, name, NULL, NULL);
+    r->created += rs.code == 201;
+    if (rs.code != 201 && rs.code != 403) {
+      fprintf(stderr, "race: %d %s\n", rs.code, rs.body);
+      r->other++;
+    }
+    free(rs.body);
+  }
+  return NULL;
+}
+
+static void test_racing_creates(void **state) {
+  struct api_fixture *f = *state;
+  struct racer r[16];
+  pthread_t t[16];
+  char used[64];
+  int i, total = 0;
+
+  quota(f, "q", "{\"pods\":\"5\"}", "{\"pods\":\"0\"}");
+  for (i = 0; i < 16; i++) {
+    r[i] = (struct racer){f, i, 0, 0};
+    assert_int_equal(pthread_create(&t[i], NULL, race, &r[i]), 0);
+  }
+  for (i = 0; i < 16; i++) {
+    pthread_join(t[i], NULL);
+    total += r[i].created;
+    assert_int_equal(r[i].other, 0);
+  }
+  assert_int_equal(total, 5);
+  used_of(f, "q", "pods", used, sizeof used);
+  assert_string_equal(used, "5");
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test_setup_teardown(test_exceeded, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_dry_run_charges_nothing, setup,
+                                      teardown),
+      cmocka_unit_test_setup_teardown(test_status_unknown, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_constraints_and_sum, setup,
+                                      teardown),
+      cmocka_unit_test_setup_teardown(test_services, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_racing_creates, setup, teardown),
+  };
+
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
