@@ -14,6 +14,7 @@
 #include "apiserver/status.h"
 #include "apiserver/strategy/strategy.h"
 #include "apiserver/verbs.h"
+#include "apiserver/webhook/dispatch.h"
 #include "log/log.h"
 
 /* kube-apiserver's NamespaceLifecycle for a create of `name` (NULL when
@@ -137,6 +138,15 @@ int cp_admission_strategy(struct cp_api_ctx *ctx, struct cp_api_request *rq,
     return -1;
   if (st->warnings != NULL)
     st->warnings(&w, o, old, rs);
+  /* ValidatingAdmissionWebhook: after validation, before ResourceQuota.
+   * A refusal hands back what admit took. */
+  if (cp_webhook_validate(ctx, rq, o, old, rs) < 0) {
+    if (old == NULL)
+      cp_admission_release(ctx, rq, o);
+    else
+      cp_admission_update_done(ctx, rq, o, old, 0);
+    return -1;
+  }
   return 0;
 }
 

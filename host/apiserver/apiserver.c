@@ -55,6 +55,7 @@
 #include "apiserver/status.h"
 #include "apiserver/strategy/namespaces.h"
 #include "apiserver/watch.h"
+#include "apiserver/webhook/set.h"
 #include "log/log.h"
 
 #include <openssl/ssl.h>
@@ -1319,6 +1320,13 @@ int cp_apiserver_start(const struct cp_apiserver_config *cfg,
     cp_apiserver_stop(s);
     return CPLANE_ENOMEM;
   }
+  /* Admission webhooks: at most half the workers wait on them at once. */
+  if ((s->ctx.webhooks = cp_webhooks_start(&s->ctx, s->n_workers / 2)) ==
+      NULL) {
+    *errmsg = strdup("apiserver: cannot start the admission webhooks");
+    cp_apiserver_stop(s);
+    return CPLANE_ENOMEM;
+  }
   create_default_namespaces(s);
   cp_priority_class_bootstrap(&s->ctx);
   cp_rbac_bootstrap(&s->ctx);
@@ -1378,6 +1386,9 @@ void cp_apiserver_stop(struct cp_apiserver *s) {
   /* Its requests use the store and registry; nothing kicks it now. */
   cp_crd_cleanup_stop(s->crd_cleanup);
   s->crd_cleanup = NULL;
+  /* No worker calls a webhook any more. */
+  cp_webhooks_stop(s->ctx.webhooks);
+  s->ctx.webhooks = NULL;
   /* Workers are gone: finish their replies, then end the watches. */
   on_done(-1, 0, s);
   cp_watch_registry_free(s->watches);

@@ -80,6 +80,7 @@ struct cp_api_response {
 /* What the handlers share. */
 struct cp_ns_cache;
 struct cp_pc_cache;
+struct cp_webhooks;
 struct cp_api_ctx {
   cp_store *store;
   struct cp_resources *resources;
@@ -98,6 +99,8 @@ struct cp_api_ctx {
   /* The PriorityClasses pod admission reads (priorityclass_cache.h);
    * NULL: admission reads the store. */
   struct cp_pc_cache *pc_cache;
+  /* The admission webhooks (webhook/set.h); NULL: none are called. */
+  struct cp_webhooks *webhooks;
 };
 
 /* Splits a resource path (/api/v1/..., /apis/g/v/...) into the request's

@@ -17,6 +17,7 @@
 #include "apiserver/status.h"
 #include "apiserver/strategy/strategy.h"
 #include "apiserver/verbs.h"
+#include "apiserver/webhook/dispatch.h"
 #include "labels/names.h"
 #include "object/json_buf.h"
 #include "object/json_strict.h"
@@ -507,6 +508,9 @@ void cp_verb_create(struct cp_api_ctx *ctx, struct cp_api_request *rq,
       check_namespace(rq, o, rs) < 0 ||
       schema_decode(ctx, rq, o, fv, &dups, rs) < 0)
     goto out;
+  /* MutatingAdmissionWebhook, before the server names and validates. */
+  if (cp_webhook_mutate(ctx, rq, &o, NULL, rs) < 0)
+    goto out;
   md = metadata(o);
   name = get_str(md, "name");
   gen = get_str(md, "generateName");
@@ -940,7 +944,8 @@ void cp_verb_update(struct cp_api_ctx *ctx, struct cp_api_request *rq,
       cp_api_respond_status(rs, 500, NULL);
     goto out;
   }
-  if (!is_scale && (validate_meta(rq->type, next, rs) < 0 ||
+  if (!is_scale && (cp_webhook_mutate(ctx, rq, &next, cur, rs) < 0 ||
+                    validate_meta(rq->type, next, rs) < 0 ||
                     schema_validate(ctx, rq->type, next, 1, rs) < 0 ||
                     cp_admission_strategy(ctx, rq, next, cur, rs) < 0))
     goto out;
@@ -1061,7 +1066,8 @@ void cp_verb_patch(struct cp_api_ctx *ctx, struct cp_api_request *rq,
     }
     json_object_put(patched);
     if (next == NULL ||
-        (!is_scale && (validate_meta(rq->type, next, rs) < 0 ||
+        (!is_scale && (cp_webhook_mutate(ctx, rq, &next, cur, rs) < 0 ||
+                       validate_meta(rq->type, next, rs) < 0 ||
                        schema_validate(ctx, rq->type, next, 0, rs) < 0 ||
                        cp_admission_strategy(ctx, rq, next, cur, rs) < 0))) {
       if (rs->body == NULL)

@@ -50,6 +50,8 @@ struct chan {
 
 struct cp_client {
   char *host;
+  char *tls_name; /* the name verified, when not host (server_name) */
+  int no_retry;
   int port, tls;
   char *auth; /* "Bearer ..." or NULL */
   SSL_CTX *ssl_ctx;
@@ -90,6 +92,7 @@ static struct evhttp_connection *connect_to(struct cp_client *c,
   struct evhttp_connection *conn;
   struct bufferevent *bev;
   unsigned char ip[16];
+  const char *name = c->tls_name != NULL ? c->tls_name : c->host;
   SSL *ssl;
 
   if (!c->tls)
@@ -97,11 +100,11 @@ static struct evhttp_connection *connect_to(struct cp_client *c,
                                       (ev_uint16_t)c->port);
   if ((ssl = SSL_new(c->ssl_ctx)) == NULL)
     return NULL;
-  if (inet_pton(AF_INET, c->host, ip) == 1 ||
-      inet_pton(AF_INET6, c->host, ip) == 1) {
-    X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), c->host);
-  } else if (!SSL_set_tlsext_host_name(ssl, c->host) ||
-             !SSL_set1_host(ssl, c->host)) {
+  if (inet_pton(AF_INET, name, ip) == 1 ||
+      inet_pton(AF_INET6, name, ip) == 1) {
+    X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), name);
+  } else if (!SSL_set_tlsext_host_name(ssl, name) ||
+             !SSL_set1_host(ssl, name)) {
     SSL_free(ssl);
     return NULL;
   }
@@ -288,7 +291,7 @@ int cp_client_request(struct cp_client *c, const char *method,
       ch->closed = 1; /* start afresh next time */
     set_nodelay(ch);
     chan_put(c, ch);
-    if (code != 429 || attempt == MAX_429_RETRIES) {
+    if (code != 429 || attempt == MAX_429_RETRIES || c->no_retry) {
       size_t n = evbuffer_get_length(cl.body);
 
       if (n > 0 && (*resp = malloc(n + 1)) != NULL) {
@@ -583,6 +586,10 @@ int cp_client_new(const struct cp_client_config *cfg, struct cp_client **out,
   c->port = evhttp_uri_get_port(u) > 0 ? evhttp_uri_get_port(u)
                                        : (c->tls ? 443 : 80);
   c->host = strdup(host);
+  c->no_retry = cfg->no_retry;
+  if (cfg->server_name != NULL &&
+      (c->tls_name = strdup(cfg->server_name)) == NULL)
+    goto out;
   c->timeout_ms = cfg->timeout_ms > 0 ? cfg->timeout_ms : DEFAULT_TIMEOUT_MS;
   if (cfg->token != NULL &&
       asprintf(&c->auth, "Bearer %s", cfg->token) < 0)
@@ -613,6 +620,7 @@ void cp_client_free(struct cp_client *c) {
   if (c->ssl_ctx != NULL)
     SSL_CTX_free(c->ssl_ctx);
   free(c->host);
+  free(c->tls_name);
   free(c->auth);
   pthread_mutex_destroy(&c->mu);
   free(c);
