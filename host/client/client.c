@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
@@ -25,6 +26,7 @@
 #include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <event2/http.h>
+#include <event2/http_struct.h>
 #include <event2/keyvalq_struct.h>
 #include <event2/thread.h>
 #include <openssl/err.h>
@@ -194,6 +196,7 @@ static void chan_free(struct chan *ch) {
 
 struct call {
   int done, code;
+  int last; /* the server ends the connection after this answer */
   struct event_base *base;
   struct evbuffer *body;
   int retry_after;
@@ -208,7 +211,16 @@ static void on_response(struct evhttp_request *req, void *arg) {
     const char *ra = evhttp_find_header(evhttp_request_get_input_headers(req),
                                         "Retry-After");
 
+    const char *conn = evhttp_find_header(
+        evhttp_request_get_input_headers(req), "Connection");
+
     cl->retry_after = ra ? atoi(ra) : 0;
+    /* HTTP/1.0 without keep-alive, or "Connection: close": evhttp would
+     * reconnect the same TLS bufferevent, whose SSL cannot start again
+     * (servers such as Python's http.server answer so). */
+    cl->last = (conn != NULL && strcasecmp(conn, "close") == 0) ||
+               (req->major == 1 && req->minor == 0 &&
+                (conn == NULL || strcasecmp(conn, "keep-alive") != 0));
     evbuffer_add_buffer(cl->body, evhttp_request_get_input_buffer(req));
   }
   event_base_loopbreak(cl->base);
@@ -287,7 +299,7 @@ int cp_client_request(struct cp_client *c, const char *method,
     if (one_call(c, ch, method, path, content_type, body, body_len, &cl) < 0)
       cl.code = 0;
     code = cl.code;
-    if (code == 0)
+    if (code == 0 || cl.last)
       ch->closed = 1; /* start afresh next time */
     set_nodelay(ch);
     chan_put(c, ch);
