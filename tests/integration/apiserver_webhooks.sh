@@ -250,3 +250,10 @@ hook deny /validate Validating '"CREATE","DELETE"' configmaps Ignore 10 |
   K apply -f - >/dev/null
 wait_until 10 K create configmap "c-ign-$RANDOM" -n wt
 pass "webhook down, failurePolicy Ignore: let through"
+
+# The API server is the last process started (the webhook's is gone).
+kill -TERM "${PIDS[-1]}"
+wait_exit "${PIDS[-1]}" 20
+[ "$RC" -eq 0 ] || { tail -30 "$TMP/log"; fail "exit status $RC after SIGTERM"; }
+grep -E "Sanitizer|runtime error" "$TMP/log" >&2 && fail "sanitizer reports in the log"
+pass "clean shutdown"
