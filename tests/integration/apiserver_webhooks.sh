@@ -52,6 +52,15 @@ class H(BaseHTTPRequestHandler):
             resp["patchType"] = "JSONPatch"
             resp["patch"] = base64.b64encode(json.dumps(op).encode()).decode()
             resp["warnings"] = ["labelled by the webhook"]
+        if path == "/seen":
+            md = req["object"].get("metadata") or {}
+            seen = (md.get("labels") or {}).get("mutated", "none")
+            op = ([{"op": "add", "path": "/metadata/annotations/seen-label",
+                    "value": seen}] if md.get("annotations") is not None else
+                  [{"op": "add", "path": "/metadata/annotations",
+                    "value": {"seen-label": seen}}])
+            resp["patchType"] = "JSONPatch"
+            resp["patch"] = base64.b64encode(json.dumps(op).encode()).decode()
         if path == "/validate":
             name = req.get("name") or ""
             if req["operation"] == "CREATE" and name == "forbidden-name":
@@ -134,6 +143,10 @@ webhooks:
 EOF
 }
 hook label /mutate Mutating CREATE configmaps Fail 10 | K apply -f - >/dev/null
+# Called before "label" (configurations go by name), then once more
+# because "label" changed the object after it.
+{ hook a-seen /seen Mutating CREATE configmaps Fail 10
+  echo "  reinvocationPolicy: IfNeeded"; } | K apply -f - >/dev/null
 hook deny /validate Validating '"CREATE","DELETE"' configmaps Fail 10 |
   K apply -f - >/dev/null
 
@@ -155,6 +168,10 @@ grep -q "^/mutate CREATE c1 " "$TMP/calls" || fail "no call for c1"
 grep -q "^/mutate CREATE c1 .*?timeout=10s" "$TMP/calls" ||
   fail "no ?timeout=10s on the call: $(cat "$TMP/calls")"
 pass "mutating webhook: label added and stored, warning passed on"
+[ "$(K get cm c1 -n wt -o jsonpath='{.metadata.annotations.seen-label}')" = yes ] ||
+  fail "reinvocation: $(grep c1 "$TMP/calls")"
+[ "$(grep -c "^/seen CREATE c1 " "$TMP/calls")" = 2 ] || fail "not called twice"
+pass "reinvocationPolicy IfNeeded: called again after a later mutation"
 
 out=$(K create configmap forbidden-name -n wt 2>&1) && fail "denied name created"
 grep -q 'admission webhook "deny.example.com" denied the request: name is forbidden' <<<"$out" ||
@@ -242,10 +259,11 @@ wait "$WH" 2>/dev/null || true
 out=$(K create configmap c2 -n wt -v=6 2>&1) && fail "Fail let it through"
 grep -Eq "POST https://.*/configmaps.* 500 Internal ?(Server ?)?Error" <<<"$out" ||
   fail "not 500: $out"
-grep -q "Internal error occurred: failed calling webhook \"label.example.com\": failed to call webhook: Post \"https://wh.wt.svc:443/mutate?timeout=10s\": dial tcp 127.0.0.1:$PORT: connect: connection refused" <<<"$out" ||
+grep -q "Internal error occurred: failed calling webhook \"a-seen.example.com\": failed to call webhook: Post \"https://wh.wt.svc:443/seen?timeout=10s\": dial tcp 127.0.0.1:$PORT: connect: connection refused" <<<"$out" ||
   fail "failure message: $out"
 pass "webhook down, failurePolicy Fail: 500 with kube's message"
 hook label /mutate Mutating CREATE configmaps Ignore 10 | K apply -f - >/dev/null
+hook a-seen /seen Mutating CREATE configmaps Ignore 10 | K apply -f - >/dev/null
 hook deny /validate Validating '"CREATE","DELETE"' configmaps Ignore 10 |
   K apply -f - >/dev/null
 wait_until 10 K create configmap "c-ign-$RANDOM" -n wt

@@ -46,6 +46,9 @@ struct run {
   const char *ns_for_labels; /* the namespace whose labels selectors read */
   json_object *ns_labels;    /* read once, when a selector needs them */
   int ns_read;
+  /* The object's name when the URL has none (a create): a copy, since a
+   * patch replaces the object it came from. */
+  char *name;
 };
 
 /* ------------------------------------------------------------ set-up */
@@ -84,8 +87,8 @@ static void run_init(struct run *r, struct cp_api_ctx *ctx,
   r->ctx = ctx;
   r->rq = rq;
   r->rs = rs;
-  if (name == NULL)
-    name = get_str(get(o, "metadata"), "name");
+  if (name == NULL && get_str(get(o, "metadata"), "name") != NULL)
+    name = r->name = strdup(get_str(get(o, "metadata"), "name"));
   r->attrs.operation = op;
   r->attrs.group = t->group;
   r->attrs.version = t->version;
@@ -104,6 +107,7 @@ static void run_init(struct run *r, struct cp_api_ctx *ctx,
 }
 
 static void run_clear(struct run *r) {
+  free(r->name);
   json_object_put(r->ns_labels);
   json_object_put(r->in.options);
 }
