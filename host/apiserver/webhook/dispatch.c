@@ -420,6 +420,36 @@ static void redecode(struct run *r, json_object *o) {
     cp_schema_builtin_hooks(t->group, t->kind, o);
 }
 
+/* A patch may not move the object: its store key comes from the URL.
+ * kube's BeforeCreate/BeforeUpdate refuse the namespace with 400, and
+ * the name of an update cannot differ from the URL's either. Returns 1
+ * having responded. */
+static int moved(struct run *r, json_object *o) {
+  json_object *md = get(o, "metadata");
+  const char *ns = get_str(md, "namespace"), *name = get_str(md, "name");
+
+  if (r->rq->type->namespaced && ns != NULL && ns[0] != '\0' &&
+      strcmp(ns, r->rq->ns ? r->rq->ns : "") != 0) {
+    cp_api_respond_status(r->rs, 400,
+                          cp_status_failuref(400,
+                                             "the namespace of the provided "
+                                             "object does not match the "
+                                             "namespace sent on the "
+                                             "request"));
+    return 1;
+  }
+  if (r->rq->name != NULL && (name == NULL || strcmp(name, r->rq->name))) {
+    cp_api_respond_status(
+        r->rs, 400,
+        cp_status_failuref(400,
+                           "the name of the object (%s) does not match the "
+                           "name on the URL (%s)",
+                           name ? name : "", r->rq->name));
+    return 1;
+  }
+  return 0;
+}
+
 /* Applies h's JSON patch to *o. Returns 1 when the object changed, 0
  * when not, -1 having responded. */
 static int apply_patch(struct run *r, const struct cp_webhook *h,
@@ -452,6 +482,10 @@ static int apply_patch(struct run *r, const struct cp_webhook *h,
   /* An equivalent version's patch comes back as the request's. */
   if (av != NULL)
     json_object_object_add(next, "apiVersion", json_object_new_string(av));
+  if (moved(r, next)) {
+    json_object_put(next);
+    return -1;
+  }
   redecode(r, next);
   rc = !json_object_equal(next, *o);
   json_object_put(*o);
