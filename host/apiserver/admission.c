@@ -17,6 +17,7 @@
 #include "apiserver/status.h"
 #include "apiserver/strategy/strategy.h"
 #include "apiserver/verbs.h"
+#include "apiserver/webhook/dispatch.h"
 #include "log/log.h"
 
 /* kube-apiserver's NamespaceLifecycle for a create of `name` (NULL when
@@ -147,6 +148,9 @@ int cp_admission_strategy(struct cp_api_ctx *ctx, struct cp_api_request *rq,
     goto refused;
   /* PodSecurity (it sees what the mutating steps made) */
   if (cp_admission_podsecurity(ctx, rq, o, old, rs) < 0)
+    goto refused;
+  /* ValidatingAdmissionWebhook: after validation, before ResourceQuota. */
+  if (cp_webhook_validate(ctx, rq, o, old, rs) < 0)
     goto refused;
   /* ResourceQuota, last: it charges the quotas. */
   if (cp_admission_quota(ctx, rq, o, old, rs) < 0)

@@ -62,6 +62,7 @@
 #include "apiserver/status.h"
 #include "apiserver/strategy/namespaces.h"
 #include "apiserver/watch.h"
+#include "apiserver/webhook/set.h"
 #include "log/log.h"
 
 #include <openssl/ssl.h>
@@ -1374,6 +1375,13 @@ int cp_apiserver_start(const struct cp_apiserver_config *cfg,
     cp_apiserver_stop(s);
     return CPLANE_ENOMEM;
   }
+  /* Admission webhooks: at most half the workers wait on them at once. */
+  if ((s->ctx.webhooks = cp_webhooks_start(&s->ctx, s->n_workers / 2)) ==
+      NULL) {
+    *errmsg = strdup("apiserver: cannot start the admission webhooks");
+    cp_apiserver_stop(s);
+    return CPLANE_ENOMEM;
+  }
   create_default_namespaces(s);
   cp_priority_class_bootstrap(&s->ctx);
   cp_rbac_bootstrap(&s->ctx);
@@ -1446,6 +1454,9 @@ void cp_apiserver_stop(struct cp_apiserver *s) {
   /* Its aggregation writes through the handlers and the store. */
   cp_rbac_stop(s->ctx.rbac);
   s->ctx.rbac = NULL;
+  /* No worker calls a webhook any more. */
+  cp_webhooks_stop(s->ctx.webhooks);
+  s->ctx.webhooks = NULL;
   /* Workers are gone: finish their replies, then end the watches. */
   on_done(-1, 0, s);
   cp_watch_registry_free(s->watches);

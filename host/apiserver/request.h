@@ -81,6 +81,7 @@ struct cp_api_response {
 struct cp_ns_cache;
 struct cp_pc_cache;
 struct cp_policy_cache;
+struct cp_webhooks;
 struct cp_api_ctx {
   cp_store *store;
   struct cp_resources *resources;
@@ -118,6 +119,8 @@ struct cp_api_ctx {
   /* The LimitRanges and ResourceQuotas LimitRanger and ResourceQuota
    * admission read (policy_cache.h); NULL: they read the store. */
   struct cp_policy_cache *policy_cache;
+  /* The admission webhooks (webhook/set.h); NULL: none are called. */
+  struct cp_webhooks *webhooks;
 };
 
 /* Splits a resource path (/api/v1/..., /apis/g/v/...) into the request's

@@ -19,6 +19,7 @@
 #include "apiserver/status.h"
 #include "apiserver/strategy/strategy.h"
 #include "apiserver/verbs.h"
+#include "apiserver/webhook/dispatch.h"
 #include "labels/names.h"
 #include "object/json_buf.h"
 #include "object/json_strict.h"
@@ -513,6 +514,9 @@ void cp_verb_create(struct cp_api_ctx *ctx, struct cp_api_request *rq,
       check_namespace(rq, o, rs) < 0 ||
       schema_decode(ctx, rq, o, fv, &dups, rs) < 0)
     goto out;
+  /* MutatingAdmissionWebhook, before the server names and validates. */
+  if (cp_webhook_mutate(ctx, rq, &o, NULL, rs) < 0)
+    goto out;
   md = metadata(o);
   name = get_str(md, "name");
   gen = get_str(md, "generateName");
@@ -951,7 +955,8 @@ void cp_verb_update(struct cp_api_ctx *ctx, struct cp_api_request *rq,
       cp_api_respond_status(rs, 500, NULL);
     goto out;
   }
-  if (!is_scale && (validate_meta(rq->type, next, rs) < 0 ||
+  if (!is_scale && (cp_webhook_mutate(ctx, rq, &next, cur, rs) < 0 ||
+                    validate_meta(rq->type, next, rs) < 0 ||
                     schema_validate(ctx, rq->type, next, cur, 1, rs) < 0 ||
                     cp_admission_strategy(ctx, rq, next, cur, rs) < 0))
     goto out;
@@ -1072,7 +1077,8 @@ void cp_verb_patch(struct cp_api_ctx *ctx, struct cp_api_request *rq,
     }
     json_object_put(patched);
     if (next == NULL ||
-        (!is_scale && (validate_meta(rq->type, next, rs) < 0 ||
+        (!is_scale && (cp_webhook_mutate(ctx, rq, &next, cur, rs) < 0 ||
+                       validate_meta(rq->type, next, rs) < 0 ||
                        schema_validate(ctx, rq->type, next, cur, 0, rs) < 0 ||
                        cp_admission_strategy(ctx, rq, next, cur, rs) < 0))) {
       if (rs->body == NULL)

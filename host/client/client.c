@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
@@ -25,6 +26,7 @@
 #include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <event2/http.h>
+#include <event2/http_struct.h>
 #include <event2/keyvalq_struct.h>
 #include <event2/thread.h>
 #include <openssl/err.h>
@@ -50,6 +52,8 @@ struct chan {
 
 struct cp_client {
   char *host;
+  char *tls_name; /* the name verified, when not host (server_name) */
+  int no_retry;
   int port, tls;
   char *auth; /* "Bearer ..." or NULL */
   SSL_CTX *ssl_ctx;
@@ -90,6 +94,7 @@ static struct evhttp_connection *connect_to(struct cp_client *c,
   struct evhttp_connection *conn;
   struct bufferevent *bev;
   unsigned char ip[16];
+  const char *name = c->tls_name != NULL ? c->tls_name : c->host;
   SSL *ssl;
 
   if (!c->tls)
@@ -97,11 +102,11 @@ static struct evhttp_connection *connect_to(struct cp_client *c,
                                       (ev_uint16_t)c->port);
   if ((ssl = SSL_new(c->ssl_ctx)) == NULL)
     return NULL;
-  if (inet_pton(AF_INET, c->host, ip) == 1 ||
-      inet_pton(AF_INET6, c->host, ip) == 1) {
-    X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), c->host);
-  } else if (!SSL_set_tlsext_host_name(ssl, c->host) ||
-             !SSL_set1_host(ssl, c->host)) {
+  if (inet_pton(AF_INET, name, ip) == 1 ||
+      inet_pton(AF_INET6, name, ip) == 1) {
+    X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), name);
+  } else if (!SSL_set_tlsext_host_name(ssl, name) ||
+             !SSL_set1_host(ssl, name)) {
     SSL_free(ssl);
     return NULL;
   }
@@ -191,6 +196,7 @@ static void chan_free(struct chan *ch) {
 
 struct call {
   int done, code;
+  int last; /* the server ends the connection after this answer */
   struct event_base *base;
   struct evbuffer *body;
   int retry_after;
@@ -205,7 +211,16 @@ static void on_response(struct evhttp_request *req, void *arg) {
     const char *ra = evhttp_find_header(evhttp_request_get_input_headers(req),
                                         "Retry-After");
 
+    const char *conn = evhttp_find_header(
+        evhttp_request_get_input_headers(req), "Connection");
+
     cl->retry_after = ra ? atoi(ra) : 0;
+    /* HTTP/1.0 without keep-alive, or "Connection: close": evhttp would
+     * reconnect the same TLS bufferevent, whose SSL cannot start again
+     * (servers such as Python's http.server answer so). */
+    cl->last = (conn != NULL && strcasecmp(conn, "close") == 0) ||
+               (req->major == 1 && req->minor == 0 &&
+                (conn == NULL || strcasecmp(conn, "keep-alive") != 0));
     evbuffer_add_buffer(cl->body, evhttp_request_get_input_buffer(req));
   }
   event_base_loopbreak(cl->base);
@@ -284,11 +299,11 @@ int cp_client_request(struct cp_client *c, const char *method,
     if (one_call(c, ch, method, path, content_type, body, body_len, &cl) < 0)
       cl.code = 0;
     code = cl.code;
-    if (code == 0)
+    if (code == 0 || cl.last)
       ch->closed = 1; /* start afresh next time */
     set_nodelay(ch);
     chan_put(c, ch);
-    if (code != 429 || attempt == MAX_429_RETRIES) {
+    if (code != 429 || attempt == MAX_429_RETRIES || c->no_retry) {
       size_t n = evbuffer_get_length(cl.body);
 
       if (n > 0 && (*resp = malloc(n + 1)) != NULL) {
@@ -583,6 +598,10 @@ int cp_client_new(const struct cp_client_config *cfg, struct cp_client **out,
   c->port = evhttp_uri_get_port(u) > 0 ? evhttp_uri_get_port(u)
                                        : (c->tls ? 443 : 80);
   c->host = strdup(host);
+  c->no_retry = cfg->no_retry;
+  if (cfg->server_name != NULL &&
+      (c->tls_name = strdup(cfg->server_name)) == NULL)
+    goto out;
   c->timeout_ms = cfg->timeout_ms > 0 ? cfg->timeout_ms : DEFAULT_TIMEOUT_MS;
   if (cfg->token != NULL &&
       asprintf(&c->auth, "Bearer %s", cfg->token) < 0)
@@ -613,6 +632,7 @@ void cp_client_free(struct cp_client *c) {
   if (c->ssl_ctx != NULL)
     SSL_CTX_free(c->ssl_ctx);
   free(c->host);
+  free(c->tls_name);
   free(c->auth);
   pthread_mutex_destroy(&c->mu);
   free(c);

@@ -30,6 +30,10 @@ struct cp_client_config {
   const char *ca_pem, *cert_pem, *key_pem;
   int insecure; /* skip server verification (kubeconfig's
                    insecure-skip-tls-verify); logged as a warning */
+  /* The name to verify and send (SNI) instead of the server's host: a
+   * Service's DNS name reached at an endpoint's address (webhooks). */
+  const char *server_name;
+  int no_retry; /* answer a 429 as it is: the caller bounds the time */
 };
 
 int cp_client_new(const struct cp_client_config *cfg, struct cp_client **out,

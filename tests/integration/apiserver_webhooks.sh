@@ -1,0 +1,277 @@
+#!/usr/bin/env bash
+# Admission webhooks against a real HTTPS webhook (python3, a CA and a
+# server certificate made here with openssl), reached through a
+# selector-less Service and a manual EndpointSlice (TLS name
+# wh.wt.svc): a mutating webhook adds a label (seen in the stored object,
+# with its warning), a validating one denies a name (kube's message and
+# 400) and a delete, a namespaceSelector excludes a namespace, a webhook
+# that hangs is cut at its timeoutSeconds (Fail refuses, Ignore lets
+# through), and with the webhook stopped Fail is kube's 500 "failed
+# calling webhook" while Ignore lets the write through.
+. "$(dirname "$0")/lib/common.sh"
+
+command -v kubectl >/dev/null || fail "kubectl is not installed"
+command -v openssl >/dev/null || fail "openssl is not installed"
+
+# ---- certificates: a CA, and a server certificate for the Service.
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=wh-ca" \
+  -keyout "$TMP/ca.key" -out "$TMP/ca.crt" >/dev/null 2>&1
+openssl req -newkey rsa:2048 -nodes -subj "/CN=wh.wt.svc" \
+  -keyout "$TMP/srv.key" -out "$TMP/srv.csr" >/dev/null 2>&1
+printf 'subjectAltName=DNS:wh.wt.svc,IP:127.0.0.1\n' >"$TMP/ext"
+openssl x509 -req -in "$TMP/srv.csr" -CA "$TMP/ca.crt" -CAkey "$TMP/ca.key" \
+  -CAcreateserial -days 2 -extfile "$TMP/ext" -out "$TMP/srv.crt" \
+  >/dev/null 2>&1
+CA=$(base64 -w0 <"$TMP/ca.crt")
+
+# ---- the webhook: /mutate labels, /validate denies, /slow hangs.
+cat >"$TMP/wh.py" <<'PY'
+import base64, json, ssl, sys, time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+class H(BaseHTTPRequestHandler):
+    def log_message(self, *a):
+        pass
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        req = json.loads(body)["request"]
+        path = self.path.split("?")[0]
+        with open(sys.argv[2], "a") as f:
+            f.write("%s %s %s %s %s %.3f\n" % (path, req["operation"],
+                    req.get("name", ""), req["userInfo"].get("username"),
+                    self.path, time.time()))
+        resp = {"uid": req["uid"], "allowed": True}
+        if path in ("/slow", "/hang"):
+            time.sleep(8 if path == "/slow" else 3)
+        if path == "/mutate":
+            labels = (req["object"].get("metadata") or {}).get("labels")
+            op = ([{"op": "add", "path": "/metadata/labels/mutated",
+                    "value": "yes"}] if labels is not None else
+                  [{"op": "add", "path": "/metadata/labels",
+                    "value": {"mutated": "yes"}}])
+            resp["patchType"] = "JSONPatch"
+            resp["patch"] = base64.b64encode(json.dumps(op).encode()).decode()
+            resp["warnings"] = ["labelled by the webhook"]
+        if path == "/seen":
+            md = req["object"].get("metadata") or {}
+            seen = (md.get("labels") or {}).get("mutated", "none")
+            op = ([{"op": "add", "path": "/metadata/annotations/seen-label",
+                    "value": seen}] if md.get("annotations") is not None else
+                  [{"op": "add", "path": "/metadata/annotations",
+                    "value": {"seen-label": seen}}])
+            resp["patchType"] = "JSONPatch"
+            resp["patch"] = base64.b64encode(json.dumps(op).encode()).decode()
+        if path == "/validate":
+            name = req.get("name") or ""
+            if req["operation"] == "CREATE" and name == "forbidden-name":
+                resp = {"uid": req["uid"], "allowed": False,
+                        "status": {"message": "name is forbidden"}}
+            if req["operation"] == "DELETE" and name == "protected":
+                resp = {"uid": req["uid"], "allowed": False,
+                        "status": {"code": 403, "reason": "Forbidden",
+                                   "message": "protected"}}
+        out = json.dumps({"apiVersion": "admission.k8s.io/v1",
+                          "kind": "AdmissionReview",
+                          "response": resp}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(out)))
+        self.end_headers()
+        self.wfile.write(out)
+
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+ctx.load_cert_chain(sys.argv[3] + "/srv.crt", sys.argv[3] + "/srv.key")
+class S(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 128  # 40 callers at once: no SYN retries
+    def handle_error(self, request, client_address):
+        pass  # a caller that timed out closed first: expected here
+s = S(("127.0.0.1", 0), H)
+s.socket = ctx.wrap_socket(s.socket, server_side=True)
+with open(sys.argv[1], "w") as f:
+    f.write(str(s.server_address[1]))
+s.serve_forever()
+PY
+python3 "$TMP/wh.py" "$TMP/port" "$TMP/calls" "$TMP" &
+WH=$!
+PIDS+=($WH)
+wait_until 10 test -s "$TMP/port"
+PORT=$(cat "$TMP/port")
+
+start_cplane
+K() { kubectl --kubeconfig "$TMP/data/admin.kubeconfig" --cache-dir \
+  "$TMP/cache" --request-timeout=40s "$@"; }
+
+# ---- the Service and its endpoint.
+K create ns wt >/dev/null
+K apply -f - >/dev/null <<EOF
+apiVersion: v1
+kind: Service
+metadata: {name: wh, namespace: wt}
+spec:
+  ports: [{port: 443, targetPort: $PORT}]
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata:
+  name: wh-1
+  namespace: wt
+  labels: {kubernetes.io/service-name: wh}
+addressType: IPv4
+ports: [{port: $PORT}]
+endpoints: [{addresses: ["127.0.0.1"], conditions: {ready: true}}]
+EOF
+
+hook() { # name path kind(Mutating|Validating) operations resources policy timeout
+  cat <<EOF
+apiVersion: admissionregistration.k8s.io/v1
+kind: ${3}WebhookConfiguration
+metadata: {name: $1}
+webhooks:
+- name: $1.example.com
+  clientConfig:
+    service: {namespace: wt, name: wh, path: $2}
+    caBundle: $CA
+  rules:
+  - {operations: [$4], apiGroups: [""], apiVersions: [v1], resources: [$5]}
+  namespaceSelector:
+    matchExpressions: [{key: skip-webhooks, operator: DoesNotExist}]
+  failurePolicy: $6
+  timeoutSeconds: $7
+  sideEffects: None
+  admissionReviewVersions: [v1]
+EOF
+}
+hook label /mutate Mutating CREATE configmaps Fail 10 | K apply -f - >/dev/null
+# Called before "label" (configurations go by name), then once more
+# because "label" changed the object after it.
+{ hook a-seen /seen Mutating CREATE configmaps Fail 10
+  echo "  reinvocationPolicy: IfNeeded"; } | K apply -f - >/dev/null
+hook deny /validate Validating '"CREATE","DELETE"' configmaps Fail 10 |
+  K apply -f - >/dev/null
+
+# The configurations reach admission through the store watch.
+n=0
+labelled() {
+  n=$((n + 1))
+  K create configmap "probe-$n" -n wt >/dev/null 2>&1 &&
+    [ "$(K get cm "probe-$n" -n wt -o jsonpath='{.metadata.labels.mutated}')" = yes ]
+}
+wait_until 10 labelled
+
+out=$(K create configmap c1 -n wt --from-literal=a=b 2>&1) || fail "create: $out"
+grep -q "Warning: labelled by the webhook" <<<"$out" ||
+  fail "no warning from the webhook: $out"
+[ "$(K get cm c1 -n wt -o jsonpath='{.metadata.labels.mutated}')" = yes ] ||
+  fail "the patch is not in the stored object"
+grep -q "^/mutate CREATE c1 " "$TMP/calls" || fail "no call for c1"
+grep -q "^/mutate CREATE c1 .*?timeout=10s" "$TMP/calls" ||
+  fail "no ?timeout=10s on the call: $(cat "$TMP/calls")"
+pass "mutating webhook: label added and stored, warning passed on"
+[ "$(K get cm c1 -n wt -o jsonpath='{.metadata.annotations.seen-label}')" = yes ] ||
+  fail "reinvocation: $(grep c1 "$TMP/calls")"
+[ "$(grep -c "^/seen CREATE c1 " "$TMP/calls")" = 2 ] || fail "not called twice"
+pass "reinvocationPolicy IfNeeded: called again after a later mutation"
+
+out=$(K create configmap forbidden-name -n wt 2>&1) && fail "denied name created"
+grep -q 'admission webhook "deny.example.com" denied the request: name is forbidden' <<<"$out" ||
+  fail "denial: $out"
+out=$(K create configmap forbidden-name -n wt -v=6 2>&1) || true
+grep -Eq "POST https://.*/api/v1/namespaces/wt/configmaps.* 400 Bad ?Request" <<<"$out" ||
+  fail "denial code: $out"
+pass "validating webhook: denied with kube's message and 400"
+
+K create configmap protected -n wt >/dev/null 2>&1
+out=$(K delete configmap protected -n wt 2>&1) && fail "protected deleted"
+grep -q 'Error from server (Forbidden).*admission webhook "deny.example.com" denied the request: protected' <<<"$out" ||
+  fail "delete denial: $out"
+grep -q "^/validate DELETE protected" "$TMP/calls" || fail "no DELETE call"
+pass "validating webhook on DELETE (oldObject), the webhook's own 403"
+
+K create ns skipped >/dev/null
+K label ns skipped skip-webhooks=true >/dev/null
+K create configmap forbidden-name -n skipped >/dev/null ||
+  fail "namespaceSelector did not exclude the namespace"
+[ -z "$(K get cm forbidden-name -n skipped -o jsonpath='{.metadata.labels.mutated}')" ] ||
+  fail "mutated in an excluded namespace"
+pass "namespaceSelector excludes a namespace"
+
+# ---- a webhook that hangs (8 s) with timeoutSeconds 1.
+hook slow /slow Validating CREATE secrets Fail 1 | K apply -f - >/dev/null
+sleep 1
+t0=$(date +%s%N)
+out=$(K create secret generic s1 -n wt 2>&1) && fail "slow Fail let it through"
+ms=$((($(date +%s%N) - t0) / 1000000))
+grep -q 'Internal error occurred: failed calling webhook "slow.example.com": failed to call webhook: Post "https://wh.wt.svc:443/slow?timeout=1s": context deadline exceeded' <<<"$out" ||
+  fail "timeout message: $out"
+[ "$ms" -lt 6000 ] || fail "the timeout took ${ms} ms"
+pass "timeoutSeconds 1 with Fail: refused after ${ms} ms"
+hook slow /slow Validating CREATE secrets Ignore 1 | K apply -f - >/dev/null
+wait_until 10 K create secret generic "s-ign-$RANDOM" -n wt
+pass "timeoutSeconds 1 with Ignore: let through"
+
+# ---- 40 writers held by a webhook that hangs 3 s: at most half the
+# workers wait on webhooks, the rest fail open at once, reads go on.
+K delete validatingwebhookconfiguration slow >/dev/null
+hook hang /hang Validating CREATE secrets Ignore 10 | K apply -f - >/dev/null
+hung() { grep -q "^/hang CREATE hang-probe" "$TMP/calls"; }
+K create secret generic hang-probe -n wt >/dev/null
+wait_until 10 hung
+cat >"$TMP/flood.py" <<'PY'
+import json, re, ssl, sys, threading, time, base64, urllib.request
+kc = open(sys.argv[1]).read()
+server = re.search(r"server: (\S+)", kc).group(1)
+token = re.search(r"token: (\S+)", kc).group(1)
+ctx = ssl.create_default_context(cadata=base64.b64decode(
+    re.search(r"certificate-authority-data: (\S+)", kc).group(1)).decode())
+def call(method, path, body=None):
+    rq = urllib.request.Request(server + path, method=method, data=body,
+        headers={"Authorization": "Bearer " + token,
+                 "Content-Type": "application/json"})
+    try:
+        return urllib.request.urlopen(rq, context=ctx, timeout=60).status
+    except urllib.error.HTTPError as e:
+        return e.code
+codes = []
+def create(i):
+    body = json.dumps({"apiVersion": "v1", "kind": "Secret",
+                       "metadata": {"name": "flood-%d" % i}}).encode()
+    codes.append(call("POST", "/api/v1/namespaces/wt/secrets", body))
+ts = [threading.Thread(target=create, args=(i,)) for i in range(40)]
+for t in ts: t.start()
+time.sleep(0.5)
+t0 = time.time()
+get = call("GET", "/api/v1/namespaces/default")
+read_ms = int((time.time() - t0) * 1000)
+for t in ts: t.join()
+print(read_ms, get, sum(1 for c in codes if c == 201), len(codes))
+PY
+read -r read_ms get_code created total < <(python3 "$TMP/flood.py" "$TMP/data/admin.kubeconfig")
+[ "$get_code" = 200 ] && [ "$read_ms" -lt 1500 ] ||
+  fail "a read behind hanging webhooks: $get_code after ${read_ms} ms"
+[ "$created" = 40 ] || fail "only $created of $total creates went through"
+pass "40 writes held by a hanging webhook: a read answered in ${read_ms} ms, all 40 created"
+K delete validatingwebhookconfiguration hang >/dev/null
+
+# ---- the webhook stopped: Fail refuses (kube's words), Ignore passes.
+kill "$WH"
+wait "$WH" 2>/dev/null || true
+out=$(K create configmap c2 -n wt -v=6 2>&1) && fail "Fail let it through"
+grep -Eq "POST https://.*/configmaps.* 500 Internal ?(Server ?)?Error" <<<"$out" ||
+  fail "not 500: $out"
+grep -q "Internal error occurred: failed calling webhook \"a-seen.example.com\": failed to call webhook: Post \"https://wh.wt.svc:443/seen?timeout=10s\": dial tcp 127.0.0.1:$PORT: connect: connection refused" <<<"$out" ||
+  fail "failure message: $out"
+pass "webhook down, failurePolicy Fail: 500 with kube's message"
+hook label /mutate Mutating CREATE configmaps Ignore 10 | K apply -f - >/dev/null
+hook a-seen /seen Mutating CREATE configmaps Ignore 10 | K apply -f - >/dev/null
+hook deny /validate Validating '"CREATE","DELETE"' configmaps Ignore 10 |
+  K apply -f - >/dev/null
+wait_until 10 K create configmap "c-ign-$RANDOM" -n wt
+pass "webhook down, failurePolicy Ignore: let through"
+
+# The API server is the last process started (the webhook's is gone).
+kill -TERM "${PIDS[-1]}"
+wait_exit "${PIDS[-1]}" 20
+[ "$RC" -eq 0 ] || { tail -30 "$TMP/log"; fail "exit status $RC after SIGTERM"; }
+grep -E "Sanitizer|runtime error" "$TMP/log" >&2 && fail "sanitizer reports in the log"
+pass "clean shutdown"
