@@ -41,6 +41,7 @@
 #include "apiserver/auth.h"
 #include "apiserver/crd.h"
 #include "apiserver/crd_cleanup.h"
+#include "apiserver/csr_signer.h"
 #include "apiserver/pki.h"
 #include "apiserver/discovery.h"
 #include "apiserver/gate.h"
@@ -1305,6 +1306,15 @@ int cp_apiserver_start(const struct cp_apiserver_config *cfg,
                              "definitions; their resources are not served "
                              "until a retry succeeds");
   }
+  /* CertificateSigningRequests signed by the cluster CA. */
+  if (cfg->csr_signing_cert != NULL &&
+      (s->ctx.csr_signer = cp_csr_signer_start(
+           &s->ctx, cfg->csr_signing_cert, cfg->csr_signing_key,
+           cfg->csr_signing_seconds)) == NULL) {
+    *errmsg = strdup("apiserver: cannot start the certificate signer");
+    cp_apiserver_stop(s);
+    return CPLANE_ENOMEM;
+  }
   /* Before the sync, which kicks it. */
   if ((s->crd_cleanup = cp_crd_cleanup_start(&s->ctx)) == NULL) {
     *errmsg = strdup("apiserver: cannot start the custom resource "
@@ -1378,6 +1388,8 @@ void cp_apiserver_stop(struct cp_apiserver *s) {
   /* Its requests use the store and registry; nothing kicks it now. */
   cp_crd_cleanup_stop(s->crd_cleanup);
   s->crd_cleanup = NULL;
+  cp_csr_signer_stop(s->ctx.csr_signer);
+  s->ctx.csr_signer = NULL;
   /* Workers are gone: finish their replies, then end the watches. */
   on_done(-1, 0, s);
   cp_watch_registry_free(s->watches);

@@ -59,6 +59,11 @@ struct cp_apiserver_config {
    * tolerations every pod gets (0: kube's 300). */
   int64_t default_not_ready_toleration_seconds;
   int64_t default_unreachable_toleration_seconds;
+  /* The CA that signs approved CertificateSigningRequests (csr_signer.h;
+   * NULL: none is signed) and the longest certificate it issues (0: one
+   * year, kube's --cluster-signing-duration). */
+  const char *csr_signing_cert, *csr_signing_key;
+  int64_t csr_signing_seconds;
 };
 
 /* Starts serving. On failure returns a negative code and sets *errmsg

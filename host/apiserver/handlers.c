@@ -79,7 +79,8 @@ static void handle(struct cp_api_ctx *ctx, struct cp_api_request *rq,
         (strcmp(sub, "scale") == 0 && (subs & CP_SUB_SCALE)) ||
         (strcmp(sub, "binding") == 0 && (subs & CP_SUB_BINDING)) ||
         (strcmp(sub, "eviction") == 0 && (subs & CP_SUB_EVICTION)) ||
-        (strcmp(sub, "finalize") == 0 && (subs & CP_SUB_FINALIZE)))) {
+        (strcmp(sub, "finalize") == 0 && (subs & CP_SUB_FINALIZE)) ||
+        (strcmp(sub, "approval") == 0 && (subs & CP_SUB_APPROVAL)))) {
     route_not_found(rs);
     return;
   }

@@ -98,6 +98,9 @@ struct cp_api_ctx {
   /* The PriorityClasses pod admission reads (priorityclass_cache.h);
    * NULL: admission reads the store. */
   struct cp_pc_cache *pc_cache;
+  /* The CertificateSigningRequest signer (csr_signer.h), kicked when an
+   * approval is stored; NULL: none runs. Set before the threads run. */
+  struct cp_csr_signer *csr_signer;
 };
 
 /* Splits a resource path (/api/v1/..., /apis/g/v/...) into the request's

@@ -425,6 +425,12 @@ static int apiserver_key(struct parse_state *st, const char *k,
     return set_string(st, &a->client_ca_file, v);
   if (strcmp(k, "tokens_file") == 0)
     return set_string(st, &a->tokens_file, v);
+  if (strcmp(k, "cluster_signing_cert_file") == 0)
+    return set_string(st, &a->cluster_signing_cert_file, v);
+  if (strcmp(k, "cluster_signing_key_file") == 0)
+    return set_string(st, &a->cluster_signing_key_file, v);
+  if (strcmp(k, "cluster_signing_duration") == 0)
+    return set_duration(st, k, v, &a->cluster_signing_duration_ms);
   if (strcmp(k, "service_cidr") == 0) {
     uint32_t net;
     int bits;
@@ -503,7 +509,9 @@ static int apiserver_key(struct parse_state *st, const char *k,
                 "tls_ca_file, client_ca_file, tokens_file, service_cidr, "
                 "service_node_port_range, "
                 "default_not_ready_toleration_seconds, "
-                "default_unreachable_toleration_seconds)", k);
+                "default_unreachable_toleration_seconds, "
+                "cluster_signing_cert_file, cluster_signing_key_file, "
+                "cluster_signing_duration)", k);
   return 0;
 }
 
@@ -749,6 +757,8 @@ void cp_config_free(struct cp_config *cfg) {
   free(cfg->apiserver.tls_ca_file);
   free(cfg->apiserver.client_ca_file);
   free(cfg->apiserver.tokens_file);
+  free(cfg->apiserver.cluster_signing_cert_file);
+  free(cfg->apiserver.cluster_signing_key_file);
   free(cfg->apiserver.service_cidr);
   free(cfg->apiserver.service_node_port_range);
   for (i = 0; i < cfg->n_authz; i++) {
