@@ -84,7 +84,10 @@ K certificate deny bob | grep -q "denied" || fail "deny said no"
 sleep 1.5
 [ -z "$(K get csr bob -o jsonpath='{.status.certificate}')" ] || fail "a denied CSR was signed"
 K get csr bob | grep -q "Denied" || fail "$(K get csr bob)"
-out=$(K certificate approve bob 2>&1) && fail "approving a denied CSR worked: $out"
+out=$(K get csr bob -o json |
+  jq '.status.conditions += [{"type":"Approved","status":"True","reason":"X"}]' |
+  K replace --raw /apis/certificates.k8s.io/v1/certificatesigningrequests/bob/approval -f - 2>&1) &&
+  fail "approving a denied CSR worked: $out"
 echo "$out" | grep -q "Approved and Denied conditions are mutually exclusive" ||
   fail "approve after deny: $out"
 pass "deny: never signed, and cannot be approved after"
@@ -119,10 +122,11 @@ sleep 1.5
 pass "a kubelet client CSR is signed; another signer's stays approved, unsigned"
 
 # Only /approval may approve: /status may not add Approved.
-out=$(K get csr bob -o json | jq '.status.conditions=[{"type":"Approved","status":"True"}] | .metadata.name="other"' |
+csr carol "/CN=carol" kubernetes.io/kube-apiserver-client "client auth"
+K create -f "$TMP/carol.yaml" >/dev/null
+out=$(K get csr carol -o json | jq '.status.conditions=[{"type":"Approved","status":"True"}]' |
   K replace --subresource=status -f - 2>&1) && fail "status added Approved: $out"
 echo "$out" | grep -q 'updates may not add a condition of type "Approved"' || fail "$out"
-K api-resources -o wide 2>/dev/null | grep -q . || true
 curl -sf --cacert "$TMP/data/pki/ca.crt" -H "Authorization: Bearer $(K config view --raw --minify -o jsonpath='{.users[0].user.token}')" \
   "$server/apis/certificates.k8s.io/v1" | jq -e '.resources[] | select(.name=="certificatesigningrequests/approval")' >/dev/null ||
   fail "discovery does not list certificatesigningrequests/approval"
