@@ -64,6 +64,9 @@ struct cp_apiserver_config {
    * year, kube's --cluster-signing-duration). */
   const char *csr_signing_cert, *csr_signing_key;
   int64_t csr_signing_seconds;
+  /* The aggregator's front-proxy client certificate (front_proxy.h;
+   * NULL: proxied requests show none). */
+  const char *proxy_client_cert, *proxy_client_key;
 };
 
 /* Starts serving. On failure returns a negative code and sets *errmsg

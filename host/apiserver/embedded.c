@@ -3,6 +3,7 @@
  */
 #include "apiserver/embedded.h"
 
+#include "apiserver/aggregator/front_proxy.h"
 #include "apiserver/auth.h"
 #include "apiserver/pki.h"
 
@@ -122,6 +123,24 @@ static int setup_tls(const struct cp_apiserver_settings *a,
   return sc->ssl_ctx != NULL ? 0 : -1;
 }
 
+/* The aggregator's front-proxy client, made in <data_dir>/pki beside our
+ * own CA (none with configured TLS files, or without TLS). */
+static int setup_front_proxy(const struct cp_apiserver_settings *a,
+                             const char *data_dir, char *crt, char *key,
+                             char **errmsg) {
+  char pki[4096];
+
+  if (!a->tls || a->tls_cert_file != NULL)
+    return 0;
+  if (snprintf(pki, sizeof pki, "%s/pki", data_dir) >= (int)sizeof pki)
+    return 0; /* setup_tls refused such a path already */
+  if (cp_front_proxy_ensure(pki, errmsg) < 0)
+    return -1;
+  snprintf(crt, 4200, "%s/front-proxy-client.crt", pki);
+  snprintf(key, 4200, "%s/front-proxy-client.key", pki);
+  return 0;
+}
+
 /* Tokens and rules. A missing default tokens file is made, with a fresh
  * admin token. */
 static int setup_auth(const struct cp_config *cfg, const char *data_dir,
@@ -172,6 +191,7 @@ int cp_embedded_start(const struct cp_config *cfg, const char *data_dir,
   struct cp_apiserver_config sc;
   char *db = NULL, ca_file[4200], abs_dir[PATH_MAX];
   char sign_crt[4200] = "", sign_key[4200] = "";
+  char fp_crt[4200] = "", fp_key[4200] = "";
   int rc = -1;
 
   memset(e, 0, sizeof *e);
@@ -204,6 +224,7 @@ int cp_embedded_start(const struct cp_config *cfg, const char *data_dir,
   memset(&sc, 0, sizeof sc);
   if (setup_tls(a, data_dir, &sc, ca_file, sizeof ca_file, sign_crt,
                 sign_key, errmsg) < 0 ||
+      setup_front_proxy(a, data_dir, fp_crt, fp_key, errmsg) < 0 ||
       setup_auth(cfg, data_dir, &sc, errmsg) < 0) {
     if (sc.ssl_ctx != NULL)
       SSL_CTX_free(sc.ssl_ctx);
@@ -229,6 +250,8 @@ int cp_embedded_start(const struct cp_config *cfg, const char *data_dir,
   sc.csr_signing_cert = sign_crt[0] ? sign_crt : NULL;
   sc.csr_signing_key = sign_key[0] ? sign_key : NULL;
   sc.csr_signing_seconds = (int64_t)(a->cluster_signing_duration_ms / 1000);
+  sc.proxy_client_cert = fp_crt[0] ? fp_crt : NULL;
+  sc.proxy_client_key = fp_key[0] ? fp_key : NULL;
   {
     /* Copies first: the server owns (and may free) sc's auth. */
     const char *addr = a->address && strcmp(a->address, "0.0.0.0") != 0
