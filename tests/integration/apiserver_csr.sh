@@ -26,6 +26,9 @@ wait_for_log "$TMP/log" "ready: "
 K() { kubectl --kubeconfig "$TMP/data/admin.kubeconfig" \
   --cache-dir "$TMP/cache" --request-timeout=20s "$@"; }
 
+# has JSONPATH CSR: the CSR's field at JSONPATH is not empty (now).
+has() { [ -n "$(K get csr "$2" -o jsonpath="$1")" ]; }
+
 # csr NAME SUBJECT SIGNER USAGES...: a CertificateSigningRequest object
 # for a fresh EC key (NAME.key) in $TMP/NAME.yaml.
 csr() {
@@ -48,7 +51,7 @@ K create -f "$TMP/alice.yaml" >/dev/null
   fail "spec.username is not the creator: $(K get csr alice -o json)"
 K get csr alice | grep -q "Pending" || fail "a new CSR is not Pending"
 K certificate approve alice | grep -q "approved" || fail "approve said no"
-wait_until 10 test -n "$(K get csr alice -o jsonpath='{.status.certificate}')"
+wait_until 10 has '{.status.certificate}' alice
 K get csr alice -o jsonpath='{.status.certificate}' | base64 -d >"$TMP/alice.crt"
 openssl verify -CAfile "$TMP/data/pki/ca.crt" "$TMP/alice.crt" >/dev/null ||
   fail "the certificate does not chain to the cluster CA"
@@ -96,7 +99,7 @@ csr node1 "/CN=system:node:n1/O=devs" kubernetes.io/kube-apiserver-client-kubele
   "digital signature" "client auth"
 K create -f "$TMP/node1.yaml" >/dev/null
 K certificate approve node1 >/dev/null
-wait_until 10 test -n "$(K get csr node1 -o jsonpath='{.status.conditions[?(@.type=="Failed")].reason}')"
+wait_until 10 has '{.status.conditions[?(@.type=="Failed")].reason}' node1
 [ "$(K get csr node1 -o jsonpath='{.status.conditions[?(@.type=="Failed")].reason}')" = SignerValidationFailure ] ||
   fail "$(K get csr node1 -o json)"
 [ "$(K get csr node1 -o jsonpath='{.status.conditions[?(@.type=="Failed")].message}')" = \
@@ -105,7 +108,7 @@ wait_until 10 test -n "$(K get csr node1 -o jsonpath='{.status.conditions[?(@.ty
 csr eve "/CN=eve" kubernetes.io/kube-apiserver-client "client auth" "server auth"
 K create -f "$TMP/eve.yaml" >/dev/null
 K certificate approve eve >/dev/null
-wait_until 10 test -n "$(K get csr eve -o jsonpath='{.status.conditions[?(@.type=="Failed")].message}')"
+wait_until 10 has '{.status.conditions[?(@.type=="Failed")].message}' eve
 [ "$(K get csr eve -o jsonpath='{.status.conditions[?(@.type=="Failed")].message}')" = \
   "invalid usage for client certificate: server auth" ] || fail "$(K get csr eve -o json)"
 pass "requests breaking their signer's rules get kube's Failed condition"
@@ -115,7 +118,7 @@ csr kn "/CN=system:node:n2/O=system:nodes" kubernetes.io/kube-apiserver-client-k
 csr other "/CN=x" example.com/my-signer "client auth"
 K create -f "$TMP/kn.yaml" -f "$TMP/other.yaml" >/dev/null
 K certificate approve kn other >/dev/null
-wait_until 10 test -n "$(K get csr kn -o jsonpath='{.status.certificate}')"
+wait_until 10 has '{.status.certificate}' kn
 sleep 1.5
 [ -z "$(K get csr other -o jsonpath='{.status.certificate}{.status.conditions[?(@.type=="Failed")].type}')" ] ||
   fail "an unknown signer's request was touched: $(K get csr other -o json)"
