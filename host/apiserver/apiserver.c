@@ -1348,8 +1348,10 @@ int cp_apiserver_start(const struct cp_apiserver_config *cfg,
     return CPLANE_ENOMEM;
   }
   /* APIServices with a service: routes, discovery, Available. */
-  if ((s->aggregator = cp_aggregator_start(&s->ctx, cfg->proxy_client_cert,
-                                           cfg->proxy_client_key)) == NULL) {
+  if ((s->aggregator = cp_aggregator_start(
+           &s->ctx, &(struct cp_aggregator_config){
+                        cfg->proxy_client_cert, cfg->proxy_client_key,
+                        cfg->proxy_ca_file, cfg->client_ca_file})) == NULL) {
     *errmsg = strdup("apiserver: cannot start the API aggregator");
     cp_apiserver_stop(s);
     return CPLANE_ENOMEM;

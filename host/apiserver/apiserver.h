@@ -67,6 +67,10 @@ struct cp_apiserver_config {
   /* The aggregator's front-proxy client certificate (front_proxy.h;
    * NULL: proxied requests show none). */
   const char *proxy_client_cert, *proxy_client_key;
+  /* Published in kube-system/extension-apiserver-authentication for
+   * extension servers: the front-proxy CA and the client CA (each NULL:
+   * left out). */
+  const char *proxy_ca_file, *client_ca_file;
 };
 
 /* Starts serving. On failure returns a negative code and sets *errmsg

@@ -119,6 +119,7 @@ static int setup_tls(const struct cp_apiserver_settings *a,
     snprintf(sign_key, 4200, "%s", a->cluster_signing_key_file);
   }
   sc->ssl_ctx = cp_pki_server_ctx(cert, key, client_ca, errmsg);
+  sc->client_ca_file = client_ca;
   sc->ca_file = ca_buf[0] ? ca_buf : NULL;
   return sc->ssl_ctx != NULL ? 0 : -1;
 }
@@ -127,7 +128,7 @@ static int setup_tls(const struct cp_apiserver_settings *a,
  * own CA (none with configured TLS files, or without TLS). */
 static int setup_front_proxy(const struct cp_apiserver_settings *a,
                              const char *data_dir, char *crt, char *key,
-                             char **errmsg) {
+                             char *ca, char **errmsg) {
   char pki[4096];
 
   if (!a->tls || a->tls_cert_file != NULL)
@@ -138,6 +139,7 @@ static int setup_front_proxy(const struct cp_apiserver_settings *a,
     return -1;
   snprintf(crt, 4200, "%s/front-proxy-client.crt", pki);
   snprintf(key, 4200, "%s/front-proxy-client.key", pki);
+  snprintf(ca, 4200, "%s/front-proxy-ca.crt", pki);
   return 0;
 }
 
@@ -191,7 +193,7 @@ int cp_embedded_start(const struct cp_config *cfg, const char *data_dir,
   struct cp_apiserver_config sc;
   char *db = NULL, ca_file[4200], abs_dir[PATH_MAX];
   char sign_crt[4200] = "", sign_key[4200] = "";
-  char fp_crt[4200] = "", fp_key[4200] = "";
+  char fp_crt[4200] = "", fp_key[4200] = "", fp_ca[4200] = "";
   int rc = -1;
 
   memset(e, 0, sizeof *e);
@@ -224,7 +226,7 @@ int cp_embedded_start(const struct cp_config *cfg, const char *data_dir,
   memset(&sc, 0, sizeof sc);
   if (setup_tls(a, data_dir, &sc, ca_file, sizeof ca_file, sign_crt,
                 sign_key, errmsg) < 0 ||
-      setup_front_proxy(a, data_dir, fp_crt, fp_key, errmsg) < 0 ||
+      setup_front_proxy(a, data_dir, fp_crt, fp_key, fp_ca, errmsg) < 0 ||
       setup_auth(cfg, data_dir, &sc, errmsg) < 0) {
     if (sc.ssl_ctx != NULL)
       SSL_CTX_free(sc.ssl_ctx);
@@ -252,6 +254,7 @@ int cp_embedded_start(const struct cp_config *cfg, const char *data_dir,
   sc.csr_signing_seconds = (int64_t)(a->cluster_signing_duration_ms / 1000);
   sc.proxy_client_cert = fp_crt[0] ? fp_crt : NULL;
   sc.proxy_client_key = fp_key[0] ? fp_key : NULL;
+  sc.proxy_ca_file = fp_ca[0] ? fp_ca : NULL;
   {
     /* Copies first: the server owns (and may free) sc's auth. */
     const char *addr = a->address && strcmp(a->address, "0.0.0.0") != 0

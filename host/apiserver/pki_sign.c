@@ -231,8 +231,11 @@ char *cp_pki_sign_csr(const char *ca_crt, const char *ca_key,
     fail(errmsg, "the signer has expired");
     goto out;
   }
+  /* AKI only from a CA with an SKI (a configured CA may have none, and
+   * OpenSSL then refuses "keyid"). */
   if (!add_ext(x, ca, NID_basic_constraints, "critical,CA:FALSE") ||
-      !add_ext(x, ca, NID_authority_key_identifier, "keyid") ||
+      (X509_get0_subject_key_id(ca) != NULL &&
+       !add_ext(x, ca, NID_authority_key_identifier, "keyid")) ||
       !usages_ext(x, ca, u, n) || !copy_san(x, req) ||
       X509_sign(x, key, EVP_sha256()) <= 0) {
     fail(errmsg, "error signing the certificate");

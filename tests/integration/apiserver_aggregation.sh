@@ -85,6 +85,12 @@ ports: [{name: https, port: $port, protocol: TCP}]
 EOF
 wait_until 10 avail_is True/Passed
 pass "Available: ServiceNotFound, MissingEndpoints, then Passed"
+cm=$(K get configmap -n kube-system extension-apiserver-authentication -o json)
+[ "$(echo "$cm" | jq -r '.data["requestheader-allowed-names"]')" = '["front-proxy-client"]' ] &&
+  [ "$(echo "$cm" | jq -r '.data["requestheader-client-ca-file"]')" = "$(cat "$TMP/data/pki/front-proxy-ca.crt")" ] &&
+  [ "$(echo "$cm" | jq -r '.data["client-ca-file"]')" = "$(cat "$TMP/data/pki/ca.crt")" ] ||
+  fail "extension-apiserver-authentication: $cm"
+pass "kube-system/extension-apiserver-authentication tells extension servers whom to trust"
 
 out=$(K get widgets -n default -o json) || fail "get widgets: $out"
 ann() { echo "$out" | jq -r ".items[0].metadata.annotations[\"$1\"]"; }

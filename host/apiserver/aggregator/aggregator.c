@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "apiserver/aggregator/aggregator_table.h"
+#include "apiserver/aggregator/authn_configmap.h"
 #include "apiserver/aggregator/proxy_call.h"
 #include "apiserver/aggregator/resolve.h"
 #include "apiserver/resources.h"
@@ -37,6 +38,8 @@
 struct cp_aggregator {
   struct cp_api_ctx *ctx; /* borrowed */
   char *cert, *key;       /* front-proxy client, owned; may be NULL */
+  char *fp_ca, *client_ca; /* published CAs, owned; may be NULL */
+  int published;           /* the loop's: the ConfigMap is written */
   pthread_t thread;
   pthread_mutex_t mu; /* the table, stopping, inflight */
   pthread_cond_t cv;  /* CLOCK_MONOTONIC */
@@ -253,6 +256,9 @@ static void pass(struct cp_aggregator *a) {
     json_object_put(o);
   }
   cp_store_list_result_free(&res);
+  if (!a->published)
+    a->published = cp_authn_configmap_publish(a->ctx, a->client_ca,
+                                              a->fp_ca) == 0;
   pthread_mutex_lock(&a->mu);
   old = a->table;
   a->table = next;
@@ -279,17 +285,22 @@ static void *loop_main(void *arg) {
   return NULL;
 }
 
-struct cp_aggregator *cp_aggregator_start(struct cp_api_ctx *ctx,
-                                          const char *client_cert,
-                                          const char *client_key) {
+static int dup_opt(char **to, const char *s) {
+  return s == NULL || (*to = strdup(s)) != NULL;
+}
+
+struct cp_aggregator *cp_aggregator_start(
+    struct cp_api_ctx *ctx, const struct cp_aggregator_config *cfg) {
   struct cp_aggregator *a = calloc(1, sizeof *a);
   pthread_condattr_t ca;
 
   if (a == NULL)
     return NULL;
   a->ctx = ctx;
-  if ((client_cert != NULL && (a->cert = strdup(client_cert)) == NULL) ||
-      (client_key != NULL && (a->key = strdup(client_key)) == NULL))
+  if (!dup_opt(&a->cert, cfg->client_cert) ||
+      !dup_opt(&a->key, cfg->client_key) ||
+      !dup_opt(&a->fp_ca, cfg->front_proxy_ca) ||
+      !dup_opt(&a->client_ca, cfg->client_ca))
     goto fail;
   pthread_mutex_init(&a->mu, NULL);
   pthread_condattr_init(&ca);
@@ -305,6 +316,8 @@ struct cp_aggregator *cp_aggregator_start(struct cp_api_ctx *ctx,
 fail:
   free(a->cert);
   free(a->key);
+  free(a->fp_ca);
+  free(a->client_ca);
   free(a);
   return NULL;
 }
@@ -322,6 +335,8 @@ void cp_aggregator_stop(struct cp_aggregator *a) {
   pthread_mutex_destroy(&a->mu);
   free(a->cert);
   free(a->key);
+  free(a->fp_ca);
+  free(a->client_ca);
   free(a);
 }
 

@@ -33,12 +33,18 @@
 
 struct cp_aggregator;
 
-/* Starts the loop; client_cert/key are the front-proxy client
- * (front_proxy.h; copied; NULL: no client certificate is shown). NULL
- * when out of memory or threads. */
-struct cp_aggregator *cp_aggregator_start(struct cp_api_ctx *ctx,
-                                          const char *client_cert,
-                                          const char *client_key);
+/* What the aggregator shows and publishes (paths; each may be NULL). */
+struct cp_aggregator_config {
+  const char *client_cert, *client_key; /* front-proxy client */
+  const char *front_proxy_ca;           /* its CA */
+  const char *client_ca;                /* the API server's client CA */
+};
+
+/* Starts the loop (the config's paths are copied); it also keeps
+ * kube-system/extension-apiserver-authentication (authn_configmap.h).
+ * NULL when out of memory or threads. */
+struct cp_aggregator *cp_aggregator_start(
+    struct cp_api_ctx *ctx, const struct cp_aggregator_config *cfg);
 void cp_aggregator_stop(struct cp_aggregator *a);
 
 /* 1 when the (decoded) path is /apis/<group>/<version> or below it and

@@ -73,7 +73,8 @@ static void add_version(json_object *g, const struct cp_agg_route *r) {
 }
 
 static char *replace(char *json, json_object *doc) {
-  const char *s = json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PLAIN);
+  const char *s = json_object_to_json_string_ext(
+      doc, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
   char *out = s != NULL ? strdup(s) : NULL;
 
   json_object_put(doc);

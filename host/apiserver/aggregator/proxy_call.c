@@ -191,33 +191,31 @@ static int write_all(SSL *ssl, const char *p, size_t n) {
   return 0;
 }
 
-/* Decodes a chunked body in place; its new length, or -1. */
-static long dechunk(char *b, size_t n) {
+/* Decodes a chunked body in place (b[n] is a NUL); its new length. A
+ * body cut short (a watch ended by the deadline) keeps its whole chunks. */
+static size_t dechunk(char *b, size_t n) {
   size_t in = 0, out = 0;
 
-  for (;;) {
+  while (in < n) {
     char *end;
     unsigned long sz = strtoul(b + in, &end, 16);
     char *eol = memmem(b + in, n - in, "\r\n", 2);
 
     if (eol == NULL || end == b + in)
-      return -1;
+      break;
     in = (size_t)(eol - b) + 2;
-    if (sz == 0)
-      return (long)out;
-    if (sz > n - in)
-      return -1;
+    if (sz == 0 || sz > n - in)
+      break;
     memmove(b + out, b + in, sz);
     out += sz;
     in += sz + 2;
-    if (in > n)
-      return -1;
   }
+  return out;
 }
 
 /* Splits raw (len bytes, NUL-terminated) into r. */
 static int parse_reply(char *raw, size_t len, struct cp_proxy_reply *r) {
-  char *hend = strstr(raw, "\r\n\r\n"), *line, *save = NULL;
+  char *hend = strstr(raw, "\r\n\r\n"), *line, *save = NULL, *nl;
   int chunked = 0;
   size_t blen;
 
@@ -227,7 +225,9 @@ static int parse_reply(char *raw, size_t len, struct cp_proxy_reply *r) {
   }
   *hend = '\0';
   blen = len - (size_t)(hend + 4 - raw);
-  for (line = strtok_r(strchr(raw, '\n') + 1, "\r\n", &save); line != NULL;
+  nl = strchr(raw, '\n'); /* the end of the status line, if headers follow */
+  for (line = strtok_r(nl != NULL ? nl + 1 : hend, "\r\n", &save);
+       line != NULL;
        line = strtok_r(NULL, "\r\n", &save)) {
     if (strncasecmp(line, "Content-Type:", 13) == 0) {
       free(r->content_type);
@@ -242,12 +242,9 @@ static int parse_reply(char *raw, size_t len, struct cp_proxy_reply *r) {
     return -1;
   }
   memcpy(r->body, hend + 4, blen);
-  if (chunked) {
-    long n = dechunk(r->body, blen);
-
-    /* A watch cut at the deadline: what arrived whole is kept. */
-    blen = n >= 0 ? (size_t)n : 0;
-  }
+  r->body[blen] = '\0';
+  if (chunked)
+    blen = dechunk(r->body, blen);
   r->body[blen] = '\0';
   r->len = blen;
   return 0;
