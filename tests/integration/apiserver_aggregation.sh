@@ -135,3 +135,10 @@ code_is() {
 }
 wait_until 10 code_is 404 /apis/example.cplane.io/v1/namespaces/default/widgets
 pass "a deleted APIService stops routing"
+
+# A clean stop: the signer's and aggregator's threads end, nothing leaks.
+kill -TERM "${PIDS[0]}"
+wait_exit "${PIDS[0]}" 30
+[ "$RC" -eq 0 ] || { tail -30 "$TMP/log"; fail "exit status $RC after SIGTERM"; }
+grep -E "Sanitizer|runtime error" "$TMP/log" >&2 && fail "sanitizer reports in the log"
+pass "clean stop"

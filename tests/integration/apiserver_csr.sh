@@ -134,3 +134,10 @@ curl -sf --cacert "$TMP/data/pki/ca.crt" -H "Authorization: Bearer $(K config vi
   "$server/apis/certificates.k8s.io/v1" | jq -e '.resources[] | select(.name=="certificatesigningrequests/approval")' >/dev/null ||
   fail "discovery does not list certificatesigningrequests/approval"
 pass "approval is its own subresource"
+
+# A clean stop: the signer's and aggregator's threads end, nothing leaks.
+kill -TERM "${PIDS[0]}"
+wait_exit "${PIDS[0]}" 30
+[ "$RC" -eq 0 ] || { tail -30 "$TMP/log"; fail "exit status $RC after SIGTERM"; }
+grep -E "Sanitizer|runtime error" "$TMP/log" >&2 && fail "sanitizer reports in the log"
+pass "clean stop"
