@@ -1340,9 +1340,9 @@ int cp_apiserver_start(const struct cp_apiserver_config *cfg,
   }
   /* CertificateSigningRequests signed by the cluster CA. */
   if (cfg->csr_signing_cert != NULL &&
-      (s->ctx.csr_signer = cp_csr_signer_start(
-           &s->ctx, cfg->csr_signing_cert, cfg->csr_signing_key,
-           cfg->csr_signing_seconds)) == NULL) {
+      cp_csr_signer_start(&s->ctx, cfg->csr_signing_cert,
+                          cfg->csr_signing_key,
+                          cfg->csr_signing_seconds) == NULL) {
     *errmsg = strdup("apiserver: cannot start the certificate signer");
     cp_apiserver_stop(s);
     return CPLANE_ENOMEM;

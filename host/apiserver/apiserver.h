@@ -64,8 +64,8 @@ struct cp_apiserver_config {
    * year, kube's --cluster-signing-duration). */
   const char *csr_signing_cert, *csr_signing_key;
   int64_t csr_signing_seconds;
-  /* The aggregator's front-proxy client certificate (front_proxy.h;
-   * NULL: proxied requests show none). */
+  /* The aggregator's front-proxy client certificate
+   * (cp_pki_ensure_front_proxy; NULL: proxied requests show none). */
   const char *proxy_client_cert, *proxy_client_key;
   /* Published in kube-system/extension-apiserver-authentication for
    * extension servers: the front-proxy CA and the client CA (each NULL:

@@ -17,8 +17,8 @@
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
+#include "apiserver/internal_request.h"
 #include "apiserver/pki_sign.h"
-#include "apiserver/resources.h"
 #include "apiserver/strategy/platform_fields.h"
 #include "apiserver/verbs.h"
 #include "clock/deadline.h"
@@ -233,28 +233,14 @@ static int64_t duration(json_object *spec, int64_t max) {
 /* PUTs csr (as read, with its resourceVersion) to /status. */
 static int put_status(struct cp_csr_signer *s, json_object *csr,
                       const char *name) {
-  struct cp_api_request rq;
-  struct cp_api_response rs;
   const char *text = json_object_to_json_string_ext(csr,
                                                     JSON_C_TO_STRING_PLAIN);
 
-  memset(&rq, 0, sizeof rq);
-  memset(&rs, 0, sizeof rs);
-  rq.method = CP_API_PUT;
-  rq.type = cp_resources_find(s->ctx->resources, "certificates.k8s.io", "v1",
-                              "certificatesigningrequests");
-  rq.name = strdup(name);
-  rq.subresource = strdup("status");
-  rq.body = text != NULL ? strdup(text) : NULL;
-  rq.body_len = rq.body != NULL ? strlen(rq.body) : 0;
-  if (rq.type == NULL || rq.name == NULL || rq.subresource == NULL ||
-      rq.body == NULL)
-    rs.code = 500;
-  else
-    cp_api_handle(s->ctx, &rq, &rs);
-  cp_api_request_clear(&rq);
-  free(rs.body);
-  return rs.code;
+  if (text == NULL)
+    return 500;
+  return cp_internal_request(s->ctx, "certificates.k8s.io", "v1",
+                             "certificatesigningrequests", CP_API_PUT, NULL,
+                             name, "status", text, NULL);
 }
 
 /* Adds the Failed condition kube's signer adds. */
@@ -445,7 +431,11 @@ struct cp_csr_signer *cp_csr_signer_start(struct cp_api_ctx *ctx,
   pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
   pthread_cond_init(&s->cv, &ca);
   pthread_condattr_destroy(&ca);
+  /* Before the thread: its own status writes read it (the strategy's
+   * stored hook). */
+  ctx->csr_signer = s;
   if (pthread_create(&s->thread, NULL, signer_main, s) != 0) {
+    ctx->csr_signer = NULL;
     pthread_cond_destroy(&s->cv);
     pthread_mutex_destroy(&s->mu);
     goto fail;
@@ -466,6 +456,8 @@ void cp_csr_signer_stop(struct cp_csr_signer *s) {
   pthread_cond_signal(&s->cv);
   pthread_mutex_unlock(&s->mu);
   pthread_join(s->thread, NULL);
+  if (s->ctx->csr_signer == s)
+    s->ctx->csr_signer = NULL;
   pthread_cond_destroy(&s->cv);
   pthread_mutex_destroy(&s->mu);
   free(s->ca_crt);

@@ -41,7 +41,8 @@ struct cp_csr_signer;
 
 /* Starts the loop with the CA's certificate and key files (PEM; the key
  * is read at each signing and never kept). max_seconds 0: the default.
- * NULL when out of memory or threads. */
+ * Sets ctx->csr_signer (approvals kick it); call before the threads
+ * that use ctx run. NULL when out of memory or threads. */
 struct cp_csr_signer *cp_csr_signer_start(struct cp_api_ctx *ctx,
                                           const char *ca_crt,
                                           const char *ca_key,

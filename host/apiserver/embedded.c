@@ -3,7 +3,6 @@
  */
 #include "apiserver/embedded.h"
 
-#include "apiserver/aggregator/front_proxy.h"
 #include "apiserver/auth.h"
 #include "apiserver/pki.h"
 
@@ -135,7 +134,7 @@ static int setup_front_proxy(const struct cp_apiserver_settings *a,
     return 0;
   if (snprintf(pki, sizeof pki, "%s/pki", data_dir) >= (int)sizeof pki)
     return 0; /* setup_tls refused such a path already */
-  if (cp_front_proxy_ensure(pki, errmsg) < 0)
+  if (cp_pki_ensure_front_proxy(pki, errmsg) < 0)
     return -1;
   snprintf(crt, 4200, "%s/front-proxy-client.crt", pki);
   snprintf(key, 4200, "%s/front-proxy-client.key", pki);

@@ -3,6 +3,8 @@
  */
 #include "apiserver/pki_sign.h"
 
+#include "apiserver/pki.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -86,21 +88,6 @@ static void list_add(char *buf, size_t len, const char *word) {
            word);
 }
 
-static int add_ext(X509 *cert, X509 *issuer, int nid, const char *value) {
-  X509V3_CTX ctx;
-  X509_EXTENSION *ext;
-  int ok;
-
-  X509V3_set_ctx_nodb(&ctx);
-  X509V3_set_ctx(&ctx, issuer, cert, NULL, NULL, 0);
-  ext = X509V3_EXT_conf_nid(NULL, &ctx, nid, value);
-  if (ext == NULL)
-    return 0;
-  ok = X509_add_ext(cert, ext, -1);
-  X509_EXTENSION_free(ext);
-  return ok;
-}
-
 /* The request's subjectAltName, as asked (kube copies DNS names, IPs,
  * emails and URIs; no other requested extension). */
 static int copy_san(X509 *x, X509_REQ *req) {
@@ -130,9 +117,9 @@ static int usages_ext(X509 *x, X509 *ca, const char *const *u, size_t n) {
       list_add(eku, sizeof eku, s->eku);
   }
   snprintf(val, sizeof val, "critical,%s", ku);
-  if (ku[0] && !add_ext(x, ca, NID_key_usage, val))
+  if (ku[0] && !cp_pki_add_ext(x, ca, NID_key_usage, val))
     return 0;
-  return !eku[0] || add_ext(x, ca, NID_ext_key_usage, eku);
+  return !eku[0] || cp_pki_add_ext(x, ca, NID_ext_key_usage, eku);
 }
 
 static X509 *read_cert(const char *path) {
@@ -233,9 +220,9 @@ char *cp_pki_sign_csr(const char *ca_crt, const char *ca_key,
   }
   /* AKI only from a CA with an SKI (a configured CA may have none, and
    * OpenSSL then refuses "keyid"). */
-  if (!add_ext(x, ca, NID_basic_constraints, "critical,CA:FALSE") ||
+  if (!cp_pki_add_ext(x, ca, NID_basic_constraints, "critical,CA:FALSE") ||
       (X509_get0_subject_key_id(ca) != NULL &&
-       !add_ext(x, ca, NID_authority_key_identifier, "keyid")) ||
+       !cp_pki_add_ext(x, ca, NID_authority_key_identifier, "keyid")) ||
       !usages_ext(x, ca, u, n) || !copy_san(x, req) ||
       X509_sign(x, key, EVP_sha256()) <= 0) {
     fail(errmsg, "error signing the certificate");

@@ -17,7 +17,7 @@
 #include "apiserver/aggregator/authn_configmap.h"
 #include "apiserver/aggregator/proxy_call.h"
 #include "apiserver/aggregator/resolve.h"
-#include "apiserver/resources.h"
+#include "apiserver/internal_request.h"
 #include "apiserver/status.h"
 #include "apiserver/strategy/platform_fields.h"
 #include "apiserver/verbs.h"
@@ -72,9 +72,8 @@ static void set_available(struct cp_aggregator *a, json_object *svc,
                           const char *msg) {
   json_object *was = available_of(svc), *st, *cs, *c;
   const char *status = ok ? "True" : "False", *text;
-  struct cp_api_request rq;
-  struct cp_api_response rs;
   char now[64];
+  int code;
 
   if (was != NULL && strcmp(cp_plat_str0(was, "status"), status) == 0 &&
       strcmp(cp_plat_str0(was, "reason"), reason) == 0 &&
@@ -100,26 +99,16 @@ static void set_available(struct cp_aggregator *a, json_object *svc,
   json_object_object_add(st, "conditions", cs);
   json_object_object_add(svc, "status", st);
   text = json_object_to_json_string_ext(svc, JSON_C_TO_STRING_PLAIN);
-  memset(&rq, 0, sizeof rq);
-  memset(&rs, 0, sizeof rs);
-  rq.method = CP_API_PUT;
-  rq.type = cp_resources_find(a->ctx->resources, "apiregistration.k8s.io",
-                              "v1", "apiservices");
-  rq.name = strdup(name);
-  rq.subresource = strdup("status");
-  rq.body = text != NULL ? strdup(text) : NULL;
-  rq.body_len = rq.body != NULL ? strlen(rq.body) : 0;
-  if (rq.type != NULL && rq.name != NULL && rq.subresource != NULL &&
-      rq.body != NULL)
-    cp_api_handle(a->ctx, &rq, &rs);
-  if (rs.code != 200 && rs.code != 409 && rs.code != 404)
+  code = text == NULL ? 500
+                      : cp_internal_request(a->ctx, "apiregistration.k8s.io",
+                                            "v1", "apiservices", CP_API_PUT,
+                                            NULL, name, "status", text, NULL);
+  if (code != 200 && code != 409 && code != 404)
     cp_log_warn("apiserver", "apiservice %s: cannot set Available=%s (HTTP "
-                "%d): will retry", name, status, rs.code);
-  else if (rs.code == 200)
+                "%d): will retry", name, status, code);
+  else if (code == 200)
     cp_log_info("apiserver", "apiservice %s: Available=%s %s: %s", name,
                 status, reason, msg);
-  cp_api_request_clear(&rq);
-  free(rs.body);
 }
 
 /* Fills r's target from the APIService's spec (the endpoint not yet). */

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "apiserver/resources.h"
+#include "apiserver/internal_request.h"
 #include "log/log.h"
 
 #define NS "kube-system"
@@ -40,31 +40,12 @@ static void put(json_object *data, const char *k, const char *v) {
     json_object_object_add(data, k, json_object_new_string(v));
 }
 
-/* One request through the handlers; the HTTP code, *out the body. */
+/* One request on kube-system's ConfigMaps; the HTTP code, *out the
+ * body. */
 static int run(struct cp_api_ctx *ctx, enum cp_api_method m, const char *name,
                const char *body, char **out) {
-  struct cp_api_request rq;
-  struct cp_api_response rs;
-
-  memset(&rq, 0, sizeof rq);
-  memset(&rs, 0, sizeof rs);
-  rq.method = m;
-  rq.type = cp_resources_find(ctx->resources, "", "v1", "configmaps");
-  rq.ns = strdup(NS);
-  rq.name = name != NULL ? strdup(name) : NULL;
-  rq.body = body != NULL ? strdup(body) : NULL;
-  rq.body_len = rq.body != NULL ? strlen(rq.body) : 0;
-  if (rq.type == NULL || rq.ns == NULL || (name != NULL && !rq.name) ||
-      (body != NULL && !rq.body))
-    rs.code = 500;
-  else
-    cp_api_handle(ctx, &rq, &rs);
-  cp_api_request_clear(&rq);
-  if (out != NULL)
-    *out = rs.body;
-  else
-    free(rs.body);
-  return rs.code;
+  return cp_internal_request(ctx, "", "v1", "configmaps", m, NS, name, NULL,
+                             body, out);
 }
 
 int cp_authn_configmap_publish(struct cp_api_ctx *ctx, const char *client_ca,
