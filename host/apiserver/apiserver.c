@@ -40,7 +40,9 @@
 
 #include "apiserver/auth.h"
 #include "apiserver/crd.h"
+#include "apiserver/aggregator/aggregator.h"
 #include "apiserver/crd_cleanup.h"
+#include "apiserver/csr_signer.h"
 #include "apiserver/pki.h"
 #include "apiserver/discovery.h"
 #include "apiserver/authn/authenticator.h"
@@ -85,6 +87,7 @@ struct job {
   uint64_t start_ns;
   int dead;     /* the client left; loop thread only */
   int owns_req; /* evhttp detached req from its dead connection */
+  char *proxy_uri; /* an aggregated API's request: path and query as sent */
   struct job *next;
 };
 
@@ -110,6 +113,7 @@ struct cp_apiserver {
   struct cp_api_metrics *metrics;
   struct cp_crd_sync *crd_sync; /* definitions written elsewhere */
   struct cp_crd_cleanup *crd_cleanup; /* definitions being deleted */
+  struct cp_aggregator *aggregator;   /* APIServices with a service */
 
   pthread_mutex_t mu;
   pthread_cond_t cv;
@@ -301,11 +305,16 @@ static void *worker_main(void *arg) {
       free(j);
       continue;
     }
-    if (from_protobuf(&j->rq, &j->rs) == 0)
-      cp_api_handle(&s->ctx, &j->rq, &j->rs);
-    as_table(&j->rq, &j->rs);
-    cp_api_note_retry_after(&j->rs);
-    to_protobuf(&j->rq, &j->rs);
+    if (j->proxy_uri != NULL) {
+      /* API aggregation: the extension server's answer as it is. */
+      cp_aggregator_proxy(s->aggregator, &j->rq, j->proxy_uri, &j->rs);
+    } else {
+      if (from_protobuf(&j->rq, &j->rs) == 0)
+        cp_api_handle(&s->ctx, &j->rq, &j->rs);
+      as_table(&j->rq, &j->rs);
+      cp_api_note_retry_after(&j->rs);
+      to_protobuf(&j->rq, &j->rs);
+    }
     pthread_mutex_lock(&s->mu);
     j->next = s->done;
     s->done = j;
@@ -394,7 +403,8 @@ static void on_done(evutil_socket_t fd, short what, void *arg) {
   while ((j = list) != NULL) {
     list = j->next;
     log_request(j);
-    cp_api_metrics_observe(s->metrics, verb_of(&j->rq), j->rq.type->resource,
+    cp_api_metrics_observe(s->metrics, verb_of(&j->rq),
+                           j->rq.type ? j->rq.type->resource : "",
                            j->rs.code, now_ns() - j->start_ns);
     if (!j->dead) {
       evhttp_connection_set_closecb(evhttp_request_get_connection(j->req),
@@ -410,6 +420,7 @@ static void on_done(evutil_socket_t fd, short what, void *arg) {
       evhttp_request_free(j->req);
     }
     free(j->rs.body);
+    free(j->proxy_uri);
     cp_api_request_clear(&j->rq);
     free(j);
   }
@@ -804,11 +815,17 @@ static int serve_fixed(struct cp_apiserver *s, struct evhttp_request *req,
       send_json(req, cp_discovery_api_versions(s->ctx.server_address),
                 "application/json");
   } else if (strcmp(p, "/apis") == 0 || strcmp(p, "/apis/") == 0) {
+    /* With the aggregated APIs' groups merged in. */
     if (v2)
-      send_json(req, cp_discovery_aggregated(s->ctx.resources, 0),
+      send_json(req,
+                cp_aggregator_merge_aggregated(
+                    s->aggregator,
+                    cp_discovery_aggregated(s->ctx.resources, 0)),
                 CP_DISCOVERY_V2_CONTENT_TYPE);
     else
-      send_json(req, cp_discovery_group_list(s->ctx.resources),
+      send_json(req,
+                cp_aggregator_merge_group_list(
+                    s->aggregator, cp_discovery_group_list(s->ctx.resources)),
                 "application/json");
   } else if (strcmp(p, "/api/v1") == 0) {
     send_json(req, cp_discovery_resource_list(s->ctx.resources, "", "v1"),
@@ -816,7 +833,9 @@ static int serve_fixed(struct cp_apiserver *s, struct evhttp_request *req,
   } else if (sscanf(p, "/apis/%127[^/]", g) == 1 &&
              (p[6 + strlen(g)] == '\0' ||
               strcmp(p + 6 + strlen(g), "/") == 0)) {
-    send_json(req, cp_discovery_group(s->ctx.resources, g),
+    char *group = cp_discovery_group(s->ctx.resources, g);
+
+    send_json(req, group ? group : cp_aggregator_group(s->aggregator, g),
               "application/json");
   } else if (sscanf(p, "/apis/%127[^/]/%63[^/]", g, v) == 2 &&
              strchr(p + 6 + strlen(g) + 1 + strlen(v), '/') == NULL) {
@@ -938,6 +957,20 @@ static void on_request(struct evhttp_request *req, void *arg) {
   }
   if (serve_authn(s, req, &j->rq))
     goto drop;
+  /* API aggregation: a registered APIService's group/version goes to its
+   * service, before anything served here (kube-aggregator's place). */
+  if (cp_aggregator_owns(s->aggregator, j->rq.path)) {
+    if ((j->proxy_uri = strdup(evhttp_request_get_uri(req))) == NULL) {
+      send_status(req, 500, NULL);
+      goto drop;
+    }
+    evhttp_connection_set_closecb(evhttp_request_get_connection(req),
+                                  on_job_client_close, j);
+    pthread_mutex_lock(&s->mu);
+    push_todo(s, j);
+    pthread_mutex_unlock(&s->mu);
+    return;
+  }
   if (serve_fixed(s, req, &j->rq))
     goto drop;
   r = cp_api_route(&s->ctx, &j->rq, &status);
@@ -1361,6 +1394,24 @@ int cp_apiserver_start(const struct cp_apiserver_config *cfg,
                              "definitions; their resources are not served "
                              "until a retry succeeds");
   }
+  /* CertificateSigningRequests signed by the cluster CA. */
+  if (cfg->csr_signing_cert != NULL &&
+      cp_csr_signer_start(&s->ctx, cfg->csr_signing_cert,
+                          cfg->csr_signing_key,
+                          cfg->csr_signing_seconds) == NULL) {
+    *errmsg = strdup("apiserver: cannot start the certificate signer");
+    cp_apiserver_stop(s);
+    return CPLANE_ENOMEM;
+  }
+  /* APIServices with a service: routes, discovery, Available. */
+  if ((s->aggregator = cp_aggregator_start(
+           &s->ctx, &(struct cp_aggregator_config){
+                        cfg->proxy_client_cert, cfg->proxy_client_key,
+                        cfg->proxy_ca_file, cfg->client_ca_file})) == NULL) {
+    *errmsg = strdup("apiserver: cannot start the API aggregator");
+    cp_apiserver_stop(s);
+    return CPLANE_ENOMEM;
+  }
   /* Before the sync, which kicks it. */
   if ((s->crd_cleanup = cp_crd_cleanup_start(&s->ctx)) == NULL) {
     *errmsg = strdup("apiserver: cannot start the custom resource "
@@ -1457,6 +1508,10 @@ void cp_apiserver_stop(struct cp_apiserver *s) {
   /* No worker calls a webhook any more. */
   cp_webhooks_stop(s->ctx.webhooks);
   s->ctx.webhooks = NULL;
+  cp_csr_signer_stop(s->ctx.csr_signer);
+  s->ctx.csr_signer = NULL;
+  cp_aggregator_stop(s->aggregator);
+  s->aggregator = NULL;
   /* Workers are gone: finish their replies, then end the watches. */
   on_done(-1, 0, s);
   cp_watch_registry_free(s->watches);

@@ -66,6 +66,18 @@ struct cp_apiserver_config {
   /* Admission plugins to turn off, comma-separated (kube's
    * --disable-admission-plugins; admission.h); NULL: none. */
   const char *disable_admission_plugins;
+  /* The CA that signs approved CertificateSigningRequests (csr_signer.h;
+   * NULL: none is signed) and the longest certificate it issues (0: one
+   * year, kube's --cluster-signing-duration). */
+  const char *csr_signing_cert, *csr_signing_key;
+  int64_t csr_signing_seconds;
+  /* The aggregator's front-proxy client certificate
+   * (cp_pki_ensure_front_proxy; NULL: proxied requests show none). */
+  const char *proxy_client_cert, *proxy_client_key;
+  /* Published in kube-system/extension-apiserver-authentication for
+   * extension servers: the front-proxy CA and the client CA (each NULL:
+   * left out). */
+  const char *proxy_ca_file, *client_ca_file;
 };
 
 /* Starts serving. On failure returns a negative code and sets *errmsg

@@ -274,6 +274,11 @@ static void add_subresources(json_object *list,
     json_object_array_add(list, resource_entry(name, "", t->namespaced,
                                                t->kind, update_verb));
   }
+  if (t->subresources & CP_SUB_APPROVAL) {
+    snprintf(name, sizeof name, "%s/approval", t->resource);
+    json_object_array_add(list, resource_entry(name, "", t->namespaced,
+                                               t->kind, sub_verbs));
+  }
 }
 
 /* The categories the kind's strategy puts it in ("all": kubectl get
@@ -444,6 +449,15 @@ static json_object *aggregated_resource(const struct cp_resource_type *t) {
     json_object_object_add(s, "responseKind",
                            response_kind(t->group, t->version, t->kind));
     json_object_object_add(s, "verbs", strings(update_verb));
+    json_object_array_add(subs, s);
+  }
+  if (t->subresources & CP_SUB_APPROVAL) {
+    json_object *s = json_object_new_object();
+
+    set_str(s, "subresource", "approval");
+    json_object_object_add(s, "responseKind",
+                           response_kind(t->group, t->version, t->kind));
+    json_object_object_add(s, "verbs", strings(sub_verbs));
     json_object_array_add(subs, s);
   }
   json_object_object_add(e, "subresources", subs);

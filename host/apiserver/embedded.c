@@ -66,11 +66,15 @@ static int is_loopback(const char *addr) {
 }
 
 /* TLS material: configured files, or our own CA and certificate in
- * <data_dir>/pki. Fills sc->ssl_ctx and sc->ca_file (ca_buf). */
+ * <data_dir>/pki. Fills sc->ssl_ctx and sc->ca_file (ca_buf), and the
+ * CSR signing CA (sign_crt, sign_key: the configured files, or the pki
+ * directory's CA, as kubeadm points kube-controller-manager at it). */
 static int setup_tls(const struct cp_apiserver_settings *a,
                      const char *data_dir, struct cp_apiserver_config *sc,
-                     char *ca_buf, size_t ca_len, char **errmsg) {
+                     char *ca_buf, size_t ca_len, char *sign_crt,
+                     char *sign_key, char **errmsg) {
   char pki[4096], cert[4200], key[4200];
+  const char *client_ca = a->client_ca_file;
 
   if (!a->tls) {
     if (!is_loopback(a->address)) {
@@ -103,10 +107,41 @@ static int setup_tls(const struct cp_apiserver_settings *a,
     snprintf(cert, sizeof cert, "%s/server.crt", pki);
     snprintf(key, sizeof key, "%s/server.key", pki);
     snprintf(ca_buf, ca_len, "%s/ca.crt", pki);
+    snprintf(sign_crt, 4200, "%s/ca.crt", pki);
+    snprintf(sign_key, 4200, "%s/ca.key", pki);
+    /* Certificates our CA signs (approved CSRs) authenticate, as with
+     * kubeadm's --client-ca-file=ca.crt. */
+    if (client_ca == NULL && a->cluster_signing_cert_file == NULL)
+      client_ca = ca_buf;
   }
-  sc->ssl_ctx = cp_pki_server_ctx(cert, key, a->client_ca_file, errmsg);
+  if (a->cluster_signing_cert_file != NULL &&
+      a->cluster_signing_key_file != NULL) {
+    snprintf(sign_crt, 4200, "%s", a->cluster_signing_cert_file);
+    snprintf(sign_key, 4200, "%s", a->cluster_signing_key_file);
+  }
+  sc->ssl_ctx = cp_pki_server_ctx(cert, key, client_ca, errmsg);
+  sc->client_ca_file = client_ca;
   sc->ca_file = ca_buf[0] ? ca_buf : NULL;
   return sc->ssl_ctx != NULL ? 0 : -1;
+}
+
+/* The aggregator's front-proxy client, made in <data_dir>/pki beside our
+ * own CA (none with configured TLS files, or without TLS). */
+static int setup_front_proxy(const struct cp_apiserver_settings *a,
+                             const char *data_dir, char *crt, char *key,
+                             char *ca, char **errmsg) {
+  char pki[4096];
+
+  if (!a->tls || a->tls_cert_file != NULL)
+    return 0;
+  if (snprintf(pki, sizeof pki, "%s/pki", data_dir) >= (int)sizeof pki)
+    return 0; /* setup_tls refused such a path already */
+  if (cp_pki_ensure_front_proxy(pki, errmsg) < 0)
+    return -1;
+  snprintf(crt, 4200, "%s/front-proxy-client.crt", pki);
+  snprintf(key, 4200, "%s/front-proxy-client.key", pki);
+  snprintf(ca, 4200, "%s/front-proxy-ca.crt", pki);
+  return 0;
 }
 
 /* Tokens and rules. A missing default tokens file is made, with a fresh
@@ -187,6 +222,8 @@ int cp_embedded_start(const struct cp_config *cfg, const char *data_dir,
   const struct cp_apiserver_settings *a = &cfg->apiserver;
   struct cp_apiserver_config sc;
   char *db = NULL, ca_file[4200], abs_dir[PATH_MAX];
+  char sign_crt[4200] = "", sign_key[4200] = "";
+  char fp_crt[4200] = "", fp_key[4200] = "", fp_ca[4200] = "";
   int rc = -1;
 
   memset(e, 0, sizeof *e);
@@ -217,7 +254,9 @@ int cp_embedded_start(const struct cp_config *cfg, const char *data_dir,
   else if (asprintf(&e->kubeconfig, "%s/admin.kubeconfig", data_dir) < 0)
     e->kubeconfig = NULL;
   memset(&sc, 0, sizeof sc);
-  if (setup_tls(a, data_dir, &sc, ca_file, sizeof ca_file, errmsg) < 0 ||
+  if (setup_tls(a, data_dir, &sc, ca_file, sizeof ca_file, sign_crt,
+                sign_key, errmsg) < 0 ||
+      setup_front_proxy(a, data_dir, fp_crt, fp_key, fp_ca, errmsg) < 0 ||
       setup_auth(cfg, data_dir, &sc, errmsg) < 0 ||
       setup_authn(a, data_dir, e->store, &sc, errmsg) < 0) {
     if (sc.ssl_ctx != NULL)
@@ -243,6 +282,12 @@ int cp_embedded_start(const struct cp_config *cfg, const char *data_dir,
       (int64_t)a->default_unreachable_toleration_seconds;
   sc.disable_admission_plugins = a->disable_admission_plugins;
   sc.kubeconfig_path = e->kubeconfig;
+  sc.csr_signing_cert = sign_crt[0] ? sign_crt : NULL;
+  sc.csr_signing_key = sign_key[0] ? sign_key : NULL;
+  sc.csr_signing_seconds = (int64_t)(a->cluster_signing_duration_ms / 1000);
+  sc.proxy_client_cert = fp_crt[0] ? fp_crt : NULL;
+  sc.proxy_client_key = fp_key[0] ? fp_key : NULL;
+  sc.proxy_ca_file = fp_ca[0] ? fp_ca : NULL;
   {
     /* Copies first: the server owns (and may free) sc's auth. */
     const char *addr = a->address && strcmp(a->address, "0.0.0.0") != 0

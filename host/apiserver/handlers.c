@@ -95,7 +95,8 @@ static void handle(struct cp_api_ctx *ctx, struct cp_api_request *rq,
         (strcmp(sub, "binding") == 0 && (subs & CP_SUB_BINDING)) ||
         (strcmp(sub, "eviction") == 0 && (subs & CP_SUB_EVICTION)) ||
         (strcmp(sub, "finalize") == 0 && (subs & CP_SUB_FINALIZE)) ||
-        (strcmp(sub, "token") == 0 && (subs & CP_SUB_TOKEN)))) {
+        (strcmp(sub, "token") == 0 && (subs & CP_SUB_TOKEN)) ||
+        (strcmp(sub, "approval") == 0 && (subs & CP_SUB_APPROVAL)))) {
     route_not_found(rs);
     return;
   }

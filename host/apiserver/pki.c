@@ -36,7 +36,7 @@ static int set_err(char **errmsg, const char *what, const char *path) {
   return -1;
 }
 
-static int add_ext(X509 *cert, X509 *issuer, int nid, const char *value) {
+int cp_pki_add_ext(X509 *cert, X509 *issuer, int nid, const char *value) {
   X509V3_CTX ctx;
   X509_EXTENSION *ext;
   int ok;
@@ -52,7 +52,8 @@ static int add_ext(X509 *cert, X509 *issuer, int nid, const char *value) {
 }
 
 /* A certificate for key signed by (issuer, issuer_key), or self-signed
- * when issuer is NULL. */
+ * when issuer is NULL: a CA, a serving certificate for san, or (san NULL)
+ * a client certificate. */
 static X509 *make_cert(EVP_PKEY *key, const char *cn, X509 *issuer,
                        EVP_PKEY *issuer_key, long days, int ca,
                        const char *san) {
@@ -76,15 +77,19 @@ static X509 *make_cert(EVP_PKEY *key, const char *cn, X509 *issuer,
   X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
                              (const unsigned char *)cn, -1, -1, 0);
   X509_set_issuer_name(x, issuer ? X509_get_subject_name(issuer) : name);
-  if (!add_ext(x, issuer ? issuer : x, NID_basic_constraints,
+  if (!cp_pki_add_ext(x, issuer ? issuer : x, NID_basic_constraints,
                ca ? "critical,CA:TRUE" : "critical,CA:FALSE") ||
-      !add_ext(x, issuer ? issuer : x, NID_key_usage,
+      !cp_pki_add_ext(x, issuer ? issuer : x, NID_key_usage,
                ca ? "critical,keyCertSign,cRLSign,digitalSignature"
                   : "critical,digitalSignature,keyEncipherment") ||
-      !add_ext(x, issuer ? issuer : x, NID_subject_key_identifier, "hash"))
+      !cp_pki_add_ext(x, issuer ? issuer : x, NID_subject_key_identifier, "hash"))
     goto out;
-  if (!ca && (!add_ext(x, issuer, NID_ext_key_usage, "serverAuth") ||
-              !add_ext(x, issuer, NID_subject_alt_name, san)))
+  if (!ca && san != NULL &&
+      (!cp_pki_add_ext(x, issuer, NID_ext_key_usage, "serverAuth") ||
+       !cp_pki_add_ext(x, issuer, NID_subject_alt_name, san)))
+    goto out;
+  if (!ca && san == NULL &&
+      !cp_pki_add_ext(x, issuer, NID_ext_key_usage, "clientAuth"))
     goto out;
   ok = X509_sign(x, issuer_key ? issuer_key : key, EVP_sha256()) > 0;
 out:
@@ -158,6 +163,45 @@ int cp_pki_ensure(const char *dir, const char *address, char **errmsg) {
       !write_pem(key, 0600, NULL, k) || !write_pem(crt, 0644, x, NULL)) {
     if (asprintf(errmsg, "TLS: cannot write certificates in %s: %s", dir,
                  strerror(errno)) < 0)
+      *errmsg = NULL;
+    goto out;
+  }
+  rc = 0;
+out:
+  X509_free(ca);
+  X509_free(x);
+  EVP_PKEY_free(cak);
+  EVP_PKEY_free(k);
+  return rc;
+}
+
+int cp_pki_ensure_front_proxy(const char *dir, char **errmsg) {
+  char p[4][4200];
+  EVP_PKEY *cak = NULL, *k = NULL;
+  X509 *ca = NULL, *x = NULL;
+  int rc = -1;
+
+  *errmsg = NULL;
+  snprintf(p[0], sizeof p[0], "%s/front-proxy-ca.crt", dir);
+  snprintf(p[1], sizeof p[1], "%s/front-proxy-ca.key", dir);
+  snprintf(p[2], sizeof p[2], "%s/front-proxy-client.crt", dir);
+  snprintf(p[3], sizeof p[3], "%s/front-proxy-client.key", dir);
+  if (access(p[2], R_OK) == 0)
+    return 0;
+  cak = EVP_EC_gen("P-256");
+  k = EVP_EC_gen("P-256");
+  ca = cak ? make_cert(cak, "front-proxy-ca", NULL, NULL, 3650, 1, NULL)
+           : NULL;
+  x = ca && k ? make_cert(k, "front-proxy-client", ca, cak, 365, 0, NULL)
+              : NULL;
+  if (x == NULL) {
+    set_err(errmsg, "make the front-proxy certificates", NULL);
+    goto out;
+  }
+  if (!write_pem(p[1], 0600, NULL, cak) || !write_pem(p[0], 0644, ca, NULL) ||
+      !write_pem(p[3], 0600, NULL, k) || !write_pem(p[2], 0644, x, NULL)) {
+    if (asprintf(errmsg, "TLS: cannot write the front-proxy certificates "
+                         "in %s: %s", dir, strerror(errno)) < 0)
       *errmsg = NULL;
     goto out;
   }

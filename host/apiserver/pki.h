@@ -25,6 +25,17 @@ int cp_pki_ensure(const char *dir, const char *address, char **errmsg);
 SSL_CTX *cp_pki_server_ctx(const char *cert, const char *key,
                            const char *client_ca, char **errmsg);
 
+/* The aggregator's client identity, as kubeadm makes it: a front-proxy
+ * CA (dir/front-proxy-ca.crt, .key) and the client certificate it signs
+ * (front-proxy-client.crt, .key; CN front-proxy-client, client auth),
+ * unless front-proxy-client.crt exists. Extension API servers trust the
+ * CA (their --requestheader-client-ca-file). 0, or -1 with *errmsg. */
+int cp_pki_ensure_front_proxy(const char *dir, char **errmsg);
+
+/* Adds extension nid (OpenSSL config syntax) to cert, issued by issuer
+ * (for key identifiers). 1 when added. */
+int cp_pki_add_ext(X509 *cert, X509 *issuer, int nid, const char *value);
+
 /* The base64 of a file's bytes (for kubeconfig *-data fields); malloc'd,
  * NULL if unreadable. */
 char *cp_pki_file_base64(const char *path);

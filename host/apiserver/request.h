@@ -121,6 +121,9 @@ struct cp_api_ctx {
   struct cp_policy_cache *policy_cache;
   /* The admission webhooks (webhook/set.h); NULL: none are called. */
   struct cp_webhooks *webhooks;
+  /* The CertificateSigningRequest signer (csr_signer.h), kicked when an
+   * approval is stored; NULL: none runs. Set before the threads run. */
+  struct cp_csr_signer *csr_signer;
 };
 
 /* Splits a resource path (/api/v1/..., /apis/g/v/...) into the request's

@@ -92,7 +92,8 @@ static const struct cp_resource_type builtins[] = {
      "APIService", "APIServiceList", 0, {NULL}, CP_SUB_STATUS, 1},
     {"certificates.k8s.io", "v1", "certificatesigningrequests",
      "certificatesigningrequest", "CertificateSigningRequest",
-     "CertificateSigningRequestList", 0, {"csr"}, CP_SUB_STATUS, 1},
+     "CertificateSigningRequestList", 0, {"csr"},
+     CP_SUB_STATUS | CP_SUB_APPROVAL, 1},
     /* issue #13, core kinds (kcore) */
     {"", "v1", "services", "service", "Service", "ServiceList", 1, {"svc"},
      CP_SUB_STATUS, 1},

@@ -23,6 +23,7 @@
 #define CP_SUB_FINALIZE 8u /* namespaces/NAME/finalize: spec.finalizers */
 #define CP_SUB_EVICTION 16u /* pods/NAME/eviction: policy/v1 Eviction */
 #define CP_SUB_TOKEN 32u /* serviceaccounts/NAME/token: TokenRequest */
+#define CP_SUB_APPROVAL 64u /* certificatesigningrequests/NAME/approval */
 
 struct cp_resource_type {
   const char *group;    /* "" for the core group */

@@ -13,6 +13,7 @@
 #include "apiserver/admission.h"
 #include "apiserver/authn/legacy_token.h"
 #include "apiserver/crd_scale.h"
+#include "apiserver/csr_approval.h"
 #include "apiserver/patch.h"
 #include "apiserver/schema.h"
 #include "apiserver/schema_rules.h"
@@ -665,6 +666,8 @@ static json_object *merge_update(const struct cp_resource_type *t,
     }
     return out;
   }
+  if (sub != NULL && strcmp(sub, "approval") == 0)
+    return cp_csr_approval_merge(in, cur); /* only status.conditions */
   if (sub != NULL && strcmp(sub, "finalize") == 0) {
     /* A namespace's finalize writes spec.finalizers and nothing else. */
     out = NULL;

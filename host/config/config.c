@@ -438,6 +438,12 @@ static int apiserver_key(struct parse_state *st, const char *k,
   }
   if (strcmp(k, "disable_admission_plugins") == 0)
     return set_string(st, &a->disable_admission_plugins, v);
+  if (strcmp(k, "cluster_signing_cert_file") == 0)
+    return set_string(st, &a->cluster_signing_cert_file, v);
+  if (strcmp(k, "cluster_signing_key_file") == 0)
+    return set_string(st, &a->cluster_signing_key_file, v);
+  if (strcmp(k, "cluster_signing_duration") == 0)
+    return set_duration(st, k, v, &a->cluster_signing_duration_ms);
   if (strcmp(k, "service_cidr") == 0) {
     uint32_t net;
     int bits;
@@ -519,7 +525,9 @@ static int apiserver_key(struct parse_state *st, const char *k,
                 "service_node_port_range, "
                 "default_not_ready_toleration_seconds, "
                 "default_unreachable_toleration_seconds, "
-                "disable_admission_plugins)", k);
+                "disable_admission_plugins, "
+                "cluster_signing_cert_file, cluster_signing_key_file, "
+                "cluster_signing_duration)", k);
   return 0;
 }
 
@@ -768,6 +776,8 @@ void cp_config_free(struct cp_config *cfg) {
   free(cfg->apiserver.service_account_key_file);
   free(cfg->apiserver.service_account_issuer);
   free(cfg->apiserver.disable_admission_plugins);
+  free(cfg->apiserver.cluster_signing_cert_file);
+  free(cfg->apiserver.cluster_signing_key_file);
   free(cfg->apiserver.service_cidr);
   free(cfg->apiserver.service_node_port_range);
   for (i = 0; i < cfg->n_authz; i++) {

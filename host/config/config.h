@@ -90,6 +90,12 @@ struct cp_apiserver_settings {
   /* kube-apiserver's --disable-admission-plugins: comma-separated
    * plugin names (ServiceAccount, PodSecurity); NULL: none. */
   char *disable_admission_plugins;
+  /* The CA signing approved CertificateSigningRequests (kube's
+   * --cluster-signing-cert-file/--cluster-signing-key-file; NULL: the
+   * pki directory's own CA) and the longest certificate it issues
+   * (--cluster-signing-duration; 0: one year). */
+  char *cluster_signing_cert_file, *cluster_signing_key_file;
+  uint64_t cluster_signing_duration_ms;
 };
 
 /* [authz.NAME]: who may do what (comma-separated lists, "*" = any). */

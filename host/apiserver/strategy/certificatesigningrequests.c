@@ -6,8 +6,11 @@
  * signerName a "domain/path", usages known and unique, expirationSeconds
  * at least 600; the spec never changes after create (an update keeps the
  * stored one), status is written through /status, where Approved and
- * Denied may still not be added (kube: only /approval may, a subresource
- * the resources table cannot express yet). Signing comes later.
+ * Denied may not be added: only /approval may (csr_approval.h), which may
+ * add them but not remove either. The requester (spec.username, uid,
+ * groups) is the authenticated user of the create, whatever the body
+ * says. Conditions get kube's timestamps. Signing: csr_signer.h, kicked
+ * when an approval is stored.
  */
 #include "apiserver/strategy/strategy.h"
 
@@ -20,18 +23,98 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include "apiserver/csr_signer.h"
 #include "apiserver/strategy/platform_fields.h"
 #include "apiserver/strategy/platform_print.h"
+#include "apiserver/verbs.h"
 #include "labels/names.h"
 
 static const char *const field_labels[] = {"spec.signerName", NULL};
 
+static int count_type(json_object *obj, const char *t, json_object **first);
+
+/* kube's PrepareForCreate: the requester is who created it. */
+static void set_requester(const struct cp_strategy_write *w,
+                          json_object *obj) {
+  json_object *spec = cp_plat_get(obj, "spec", json_type_object), *groups;
+  const struct cp_api_user *u;
+  size_t i;
+
+  if (spec == NULL || w == NULL || w->rq == NULL ||
+      w->rq->user.name == NULL)
+    return;
+  u = &w->rq->user;
+  json_object_object_add(spec, "username", json_object_new_string(u->name));
+  if (u->uid != NULL && u->uid[0] != '\0')
+    json_object_object_add(spec, "uid", json_object_new_string(u->uid));
+  else
+    json_object_object_del(spec, "uid");
+  if (u->n_groups == 0) {
+    json_object_object_del(spec, "groups");
+    return;
+  }
+  if ((groups = json_object_new_array()) == NULL)
+    return;
+  for (i = 0; i < u->n_groups; i++)
+    json_object_array_add(groups, json_object_new_string(u->groups[i]));
+  json_object_object_add(spec, "groups", groups);
+}
+
 static void prepare_create(const struct cp_strategy_write *w,
                            json_object *obj) {
-  (void)w;
   /* The server owns status: a client cannot create an approved CSR. */
   if (json_object_is_type(obj, json_type_object))
     json_object_object_del(obj, "status");
+  set_requester(w, obj);
+}
+
+/* The old condition of type t with status s, or NULL. */
+static json_object *old_condition(json_object *old, const char *t,
+                                  const char *s) {
+  json_object *cs = cp_plat_get(cp_plat_get(old, "status", json_type_object),
+                                "conditions", json_type_array);
+  size_t i;
+
+  for (i = 0; cs != NULL && i < json_object_array_length(cs); i++) {
+    json_object *c = json_object_array_get_idx(cs, i);
+
+    if (strcmp(cp_plat_str0(c, "type"), t) == 0 &&
+        strcmp(cp_plat_str0(c, "status"), s) == 0)
+      return c;
+  }
+  return NULL;
+}
+
+/* SetDefaults_CertificateSigningRequestCondition (status True) and
+ * populateConditionTimestamps: lastUpdateTime now when unset,
+ * lastTransitionTime kept from the old condition of the same type and
+ * status, else now. */
+static void condition_defaults(json_object *obj, json_object *old) {
+  json_object *cs = cp_plat_get(cp_plat_get(obj, "status", json_type_object),
+                                "conditions", json_type_array);
+  char now[64];
+  size_t i;
+
+  cp_verbs_now_rfc3339(now, sizeof now);
+  for (i = 0; cs != NULL && i < json_object_array_length(cs); i++) {
+    json_object *c = json_object_array_get_idx(cs, i), *was;
+    const char *ltt;
+
+    if (!json_object_is_type(c, json_type_object))
+      continue;
+    if (cp_plat_str0(c, "status")[0] == '\0')
+      json_object_object_add(c, "status", json_object_new_string("True"));
+    if (cp_plat_str0(c, "lastUpdateTime")[0] == '\0')
+      json_object_object_add(c, "lastUpdateTime",
+                             json_object_new_string(now));
+    if (cp_plat_str0(c, "lastTransitionTime")[0] != '\0')
+      continue;
+    was = old_condition(old, cp_plat_str0(c, "type"),
+                        cp_plat_str0(c, "status"));
+    ltt = cp_plat_str0(was, "lastTransitionTime");
+    json_object_object_add(c, "lastTransitionTime",
+                           json_object_new_string(ltt[0] ? ltt : now));
+  }
 }
 
 static void prepare_update(const struct cp_strategy_write *w,
@@ -39,12 +122,23 @@ static void prepare_update(const struct cp_strategy_write *w,
   json_object *spec = NULL, *copy = NULL;
 
   (void)w;
+  if (!json_object_is_type(obj, json_type_object))
+    return;
+  condition_defaults(obj, old);
   /* Spec is immutable: every update keeps the stored one. */
-  if (!json_object_is_type(obj, json_type_object) ||
-      !json_object_object_get_ex(old, "spec", &spec))
+  if (!json_object_object_get_ex(old, "spec", &spec))
     return;
   if (json_object_deep_copy(spec, &copy, NULL) == 0)
     json_object_object_add(obj, "spec", copy);
+}
+
+/* An approval was stored: the signer looks now rather than within a
+ * second. */
+static void stored(struct cp_api_ctx *ctx, json_object *obj) {
+  json_object *c;
+
+  if (ctx->csr_signer != NULL && count_type(obj, "Approved", &c) > 0)
+    cp_csr_signer_kick(ctx->csr_signer);
 }
 
 /* certificates.ParseCSR and CheckSignature: NULL when the PEM holds a
@@ -271,9 +365,10 @@ static int count_type(json_object *obj, const char *t, json_object **first) {
 }
 
 /* validateCertificateSigningRequestUpdate's condition and certificate
- * rules (no /approval: Approved and Denied may not change). */
+ * rules: outside /approval, Approved and Denied may not change; there,
+ * they may be added but not removed. */
 static void validate_update(json_object *obj, json_object *old, int status,
-                            struct cp_field_errors *errs) {
+                            int approval, struct cp_field_errors *errs) {
   static const char *const kept[] = {"Approved", "Denied", "Failed", NULL};
   json_object *a, *b;
   const char *cert, *was;
@@ -287,6 +382,8 @@ static void validate_update(json_object *obj, json_object *old, int status,
       snprintf(why, sizeof why, "updates may not remove a condition of type "
                                 "\"%s\"", kept[i]);
       cp_field_forbidden(errs, "status.conditions", why);
+    } else if (approval) {
+      continue;
     } else if (i < 2 && now > then) {
       snprintf(why, sizeof why, "updates may not add a condition of type "
                                 "\"%s\"", kept[i]);
@@ -328,6 +425,8 @@ static void validate(const struct cp_strategy_write *w, json_object *obj,
     validate_update(obj, old,
                     w != NULL && w->subresource != NULL &&
                         strcmp(w->subresource, "status") == 0,
+                    w != NULL && w->subresource != NULL &&
+                        strcmp(w->subresource, "approval") == 0,
                     errs);
 }
 
@@ -386,4 +485,5 @@ const struct cp_strategy cp_strategy_certificatesigningrequests = {
     .n_columns = sizeof columns / sizeof columns[0],
     .cells = cells,
     .name_error = cp_plat_path_segment_error,
+    .stored = stored,
 };
