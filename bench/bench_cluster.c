@@ -125,7 +125,8 @@ static void plugins_ini(char *buf, size_t len, unsigned nodes,
                  "[plugin.endpointslice]\nenabled = true\n"
                  "[plugin.endpoints]\nenabled = true\n"
                  "[plugin.disruption]\nenabled = true\n"
-                 "[plugin.replicationcontroller]\nenabled = true\n");
+                 "[plugin.replicationcontroller]\nenabled = true\n"
+                 "[plugin.resourcequota]\nenabled = true\n");
 }
 
 static int create_deployments(struct harness *h, unsigned replicas) {

@@ -4,6 +4,7 @@
 #include "apiserver/admission_serviceaccount.h"
 
 #include <json-c/json.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,13 @@
 #define TOKEN_EXPIRATION_SECONDS 3607
 /* getServiceAccount: "default" is looked up this many times. */
 #define DEFAULT_ATTEMPTS 10
+/* kube's goroutines may all wait for a "default" ServiceAccount; here a
+ * waiting request holds one of the server's few workers, so only this
+ * many wait at once and the rest are refused at once (their controllers
+ * retry, as they do after kube's waits too). */
+#define MAX_WAITING 4
+
+static _Atomic int waiting;
 
 /* What admission needs of a ServiceAccount. */
 struct sa_info {
@@ -92,9 +100,14 @@ static int find_sa(struct cp_api_ctx *ctx, const char *ns, const char *name,
     if (i > 0) {
       struct timespec ts = {0, 100000000L};
 
+      if (atomic_fetch_add(&waiting, 1) >= MAX_WAITING) {
+        atomic_fetch_sub(&waiting, 1);
+        break;
+      }
       if (getrandom(&r, 1, 0) == 1)
         ts.tv_nsec += (long)(r % 100) * 1000000L;
       nanosleep(&ts, NULL);
+      atomic_fetch_sub(&waiting, 1);
     }
     if ((found = read_sa(ctx, ns, name, out, rc)) != 0)
       break;
