@@ -29,6 +29,8 @@
 #include "apiserver/authn/jwt.h"
 #include "apiserver/authn/sa_claims.h"
 #include "apiserver/authn/sa_key.h"
+#include "apiserver/rbac/authorizer.h"
+#include "apiserver/rbac/index.h"
 
 #define ISS "https://kubernetes.default.svc.cluster.local"
 
@@ -310,24 +312,54 @@ static void test_claims_legacy(void **state) {
 
 /* ------------------------------------------------------------ impersonation */
 
-static struct cp_auth *auth_with_rule(void) {
-  struct cp_authz_rule_config r = {"imp", "alice", NULL, "impersonate",
-                                   "users,groups", "*", NULL};
-  char *err = NULL;
-  struct cp_auth *a = cp_auth_new(NULL, &r, 1, &err);
+/* alice may impersonate users and groups: RBAC decides, as in the
+ * server (a ClusterRole and its binding in the index). */
+struct imp_auth {
+  struct cp_auth *auth;
+  struct cp_rbac_index *index;
+  struct cp_rbac *rbac;
+};
 
-  assert_non_null(a);
-  return a;
+static void put_rbac(struct cp_rbac_index *x, enum cp_rbac_kind k,
+                     const char *text) {
+  json_object *o = json_tokener_parse(text);
+
+  assert_non_null(o);
+  assert_int_equal(cp_rbac_index_put(x, k, o), 0);
+  json_object_put(o);
+}
+
+static void auth_with_rule(struct imp_auth *ia) {
+  char *err = NULL;
+
+  ia->auth = cp_auth_new(NULL, NULL, 0, &err);
+  ia->index = cp_rbac_index_new();
+  assert_non_null(ia->auth);
+  assert_non_null(ia->index);
+  put_rbac(ia->index, CP_RBAC_CLUSTER_ROLE,
+           "{\"metadata\":{\"name\":\"imp\"},\"rules\":[{\"apiGroups\":"
+           "[\"\"],\"resources\":[\"users\",\"groups\"],\"verbs\":"
+           "[\"impersonate\"]}]}");
+  put_rbac(ia->index, CP_RBAC_CLUSTER_ROLE_BINDING,
+           "{\"metadata\":{\"name\":\"imp\"},\"roleRef\":{\"kind\":"
+           "\"ClusterRole\",\"name\":\"imp\"},\"subjects\":[{\"kind\":"
+           "\"User\",\"name\":\"alice\"}]}");
+  ia->rbac = cp_rbac_over(ia->index);
+  assert_non_null(ia->rbac);
+  cp_auth_set_rbac(ia->auth, ia->rbac);
 }
 
 static void test_impersonation(void **state) {
-  struct cp_auth *a = auth_with_rule();
+  struct imp_auth ia;
+  struct cp_auth *a;
   struct evkeyvalq h;
   struct cp_api_user u = {0};
   struct cp_request_info d;
   char *groups[] = {"system:authenticated"}, *status = NULL;
 
   (void)state;
+  auth_with_rule(&ia);
+  a = ia.auth;
   TAILQ_INIT(&h);
   /* No headers: nothing changes. */
   assert_int_equal(cp_api_user_set(&u, "alice", NULL, groups, 1), 0);
@@ -375,6 +407,8 @@ static void test_impersonation(void **state) {
   evhttp_clear_headers(&h);
   cp_api_user_clear(&u);
   cp_auth_free(a);
+  cp_rbac_stop(ia.rbac);
+  cp_rbac_index_free(ia.index);
 }
 
 int main(void) {
