@@ -1,10 +1,7 @@
 /*
- * resolve - an APIService's Service to one address, as kube-aggregator's
- * ResolveEndpoint with --enable-aggregator-routing: the Service's port
- * with the APIService's port number gives a port name; the first ready
- * endpoint of the Service's EndpointSlices (label
- * kubernetes.io/service-name) with a port of that name gives address
- * and port.
+ * resolve - an APIService's Service to one address (service_endpoint.h,
+ * as kube-aggregator's ResolveEndpoint with --enable-aggregator-routing),
+ * or the reason and message of its Available condition when it has none.
  *
  * Threading: any thread (store reads only). Ownership: all borrowed.
  */

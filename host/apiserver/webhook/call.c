@@ -20,9 +20,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "apiserver/service_endpoint.h"
 #include "apiserver/strategy/platform_fields.h"
 #include "apiserver/verbs.h"
-#include "apiserver/webhook/resolve.h"
 #include "client/client.h"
 
 #define MAX_CLIENTS 64
@@ -142,21 +142,45 @@ out:
   return rc;
 }
 
+/* kube's webhook messages for a Service that cannot be reached. */
+static char *resolve_error(enum cp_service_endpoint_result r,
+                           const struct cp_webhook *h) {
+  char *err = NULL;
+  int n;
+
+  switch (r) {
+  case CP_SERVICE_ENDPOINT_NO_SERVICE:
+    n = asprintf(&err, "service \"%s\" not found", h->svc_name);
+    break;
+  case CP_SERVICE_ENDPOINT_NO_PORT:
+    n = asprintf(&err, "no service port %d found for service \"%s\"",
+                 h->svc_port, h->svc_name);
+    break;
+  default:
+    n = asprintf(&err, "no endpoints available for service \"%s\"",
+                 h->svc_name);
+    break;
+  }
+  return n < 0 ? NULL : err;
+}
+
 static int service_target(struct cp_api_ctx *ctx, const struct cp_webhook *h,
                           struct target *t, char **err) {
-  char ip[64];
-  int port = 0;
+  struct cp_service_endpoint ep;
+  enum cp_service_endpoint_result r;
 
   if (h->svc_ns == NULL || h->svc_name == NULL) {
     *err = strdup("webhook has no url and no service");
     return -1;
   }
-  if (cp_webhook_resolve(ctx, h->svc_ns, h->svc_name, h->svc_port, ip,
-                         sizeof ip, &port, err) < 0)
+  r = cp_service_endpoint(ctx, h->svc_ns, h->svc_name, h->svc_port, &ep);
+  if (r != CP_SERVICE_ENDPOINT_OK) {
+    *err = resolve_error(r, h);
     return -1;
+  }
   if (fmt(t->server, sizeof t->server,
-          strchr(ip, ':') ? "https://[%s]:%d" : "https://%s:%d", ip,
-          port) < 0 ||
+          strchr(ep.ip, ':') ? "https://[%s]:%d" : "https://%s:%d", ep.ip,
+          ep.port) < 0 ||
       fmt(t->server_name, sizeof t->server_name, "%s.%s.svc", h->svc_name,
           h->svc_ns) < 0 ||
       add_timeout(t, h->svc_path, NULL, h->timeout_s) < 0 ||

@@ -1,7 +1,8 @@
 /*
- * resolve - a webhook Service to a ready endpoint (resolve.h).
+ * service_endpoint - a Service to a ready endpoint. See
+ * service_endpoint.h.
  */
-#include "apiserver/webhook/resolve.h"
+#include "apiserver/service_endpoint.h"
 
 #include <json-c/json.h>
 #include <stdio.h>
@@ -153,32 +154,26 @@ static int from_endpoints(struct cp_api_ctx *ctx, const char *ns,
   return found;
 }
 
-int cp_webhook_resolve(struct cp_api_ctx *ctx, const char *ns,
-                       const char *name, int port, char *ip, size_t ip_len,
-                       int *ip_port, char **err) {
+enum cp_service_endpoint_result
+cp_service_endpoint(struct cp_api_ctx *ctx, const char *ns, const char *name,
+                    int port, struct cp_service_endpoint *out) {
   json_object *svc = read_one(ctx, "", "services", ns, name);
+  enum cp_service_endpoint_result rc = CP_SERVICE_ENDPOINT_NO_PORT;
   const char *pname;
-  int rc = -1;
 
-  *err = NULL;
-  if (svc == NULL) {
-    if (asprintf(err, "service \"%s\" not found", name) < 0)
-      *err = NULL;
-    return -1;
-  }
-  if ((pname = service_port_name(svc, port)) == NULL) {
-    if (asprintf(err, "no service port %d found for service \"%s\"", port,
-                 name) < 0)
-      *err = NULL;
+  memset(out, 0, sizeof *out);
+  if (svc == NULL)
+    return CP_SERVICE_ENDPOINT_NO_SERVICE;
+  if ((pname = service_port_name(svc, port)) == NULL ||
+      strlen(pname) >= sizeof out->port_name)
     goto out;
-  }
-  if (from_slices(ctx, ns, name, pname, ip, ip_len, ip_port) ||
-      from_endpoints(ctx, ns, name, pname, ip, ip_len, ip_port)) {
-    rc = 0;
-    goto out;
-  }
-  if (asprintf(err, "no endpoints available for service \"%s\"", name) < 0)
-    *err = NULL;
+  memcpy(out->port_name, pname, strlen(pname) + 1);
+  rc = from_slices(ctx, ns, name, pname, out->ip, sizeof out->ip,
+                   &out->port) ||
+               from_endpoints(ctx, ns, name, pname, out->ip, sizeof out->ip,
+                              &out->port)
+           ? CP_SERVICE_ENDPOINT_OK
+           : CP_SERVICE_ENDPOINT_NO_ENDPOINTS;
 out:
   json_object_put(svc);
   return rc;
