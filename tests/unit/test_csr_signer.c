@@ -58,7 +58,11 @@ static char *make_csr(const char *cn, const char *o, const char *san) {
   assert_true(X509_REQ_sign(r, k, EVP_sha256()) > 0);
   PEM_write_bio_X509_REQ(b, r);
   len = BIO_get_mem_data(b, &data);
-  out = strndup(data, (size_t)len);
+  /* The BIO's bytes have no NUL after them: strndup would look for one. */
+  out = malloc((size_t)len + 1);
+  assert_non_null(out);
+  memcpy(out, data, (size_t)len);
+  out[len] = '\0';
   BIO_free(b);
   X509_REQ_free(r);
   EVP_PKEY_free(k);
