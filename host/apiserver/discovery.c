@@ -233,51 +233,45 @@ static json_object *resource_entry(const char *name, const char *singular,
   return e;
 }
 
+/* The subresources a type may serve, in the order discovery lists them.
+ * group NULL: the response is the type's own kind; else group/version/
+ * kind of the response (core "" for Binding). */
+static const struct subresource {
+  unsigned bit;
+  const char *name;
+  const char *group, *version, *kind;
+  const char *const *verbs;
+} subresources[] = {
+    {CP_SUB_STATUS, "status", NULL, NULL, NULL, sub_verbs},
+    {CP_SUB_SCALE, "scale", "autoscaling", "v1", "Scale", sub_verbs},
+    {CP_SUB_BINDING, "binding", "", "v1", "Binding", create_verb},
+    {CP_SUB_EVICTION, "eviction", "policy", "v1", "Eviction", create_verb},
+    {CP_SUB_TOKEN, "token", "authentication.k8s.io", "v1", "TokenRequest",
+     create_verb},
+    {CP_SUB_FINALIZE, "finalize", NULL, NULL, NULL, update_verb},
+    {CP_SUB_APPROVAL, "approval", NULL, NULL, NULL, sub_verbs},
+};
+
 static void add_subresources(json_object *list,
                              const struct cp_resource_type *t) {
   char name[300];
   json_object *e;
+  size_t i;
 
-  if (t->subresources & CP_SUB_STATUS) {
-    snprintf(name, sizeof name, "%s/status", t->resource);
-    json_object_array_add(list, resource_entry(name, "", t->namespaced,
-                                               t->kind, sub_verbs));
-  }
-  if (t->subresources & CP_SUB_SCALE) {
-    snprintf(name, sizeof name, "%s/scale", t->resource);
-    e = resource_entry(name, "", t->namespaced, "Scale", sub_verbs);
-    set_str(e, "group", "autoscaling");
-    set_str(e, "version", "v1");
+  for (i = 0; i < sizeof subresources / sizeof subresources[0]; i++) {
+    const struct subresource *sr = &subresources[i];
+
+    if (!(t->subresources & sr->bit))
+      continue;
+    snprintf(name, sizeof name, "%s/%s", t->resource, sr->name);
+    e = resource_entry(name, "", t->namespaced,
+                       sr->kind != NULL ? sr->kind : t->kind, sr->verbs);
+    /* A response of another group names it, as kube's legacy list. */
+    if (sr->group != NULL && sr->group[0] != '\0') {
+      set_str(e, "group", sr->group);
+      set_str(e, "version", sr->version);
+    }
     json_object_array_add(list, e);
-  }
-  if (t->subresources & CP_SUB_BINDING) {
-    snprintf(name, sizeof name, "%s/binding", t->resource);
-    json_object_array_add(list, resource_entry(name, "", t->namespaced,
-                                               "Binding", create_verb));
-  }
-  if (t->subresources & CP_SUB_EVICTION) {
-    snprintf(name, sizeof name, "%s/eviction", t->resource);
-    e = resource_entry(name, "", t->namespaced, "Eviction", create_verb);
-    set_str(e, "group", "policy");
-    set_str(e, "version", "v1");
-    json_object_array_add(list, e);
-  }
-  if (t->subresources & CP_SUB_TOKEN) {
-    snprintf(name, sizeof name, "%s/token", t->resource);
-    e = resource_entry(name, "", t->namespaced, "TokenRequest", create_verb);
-    set_str(e, "group", "authentication.k8s.io");
-    set_str(e, "version", "v1");
-    json_object_array_add(list, e);
-  }
-  if (t->subresources & CP_SUB_FINALIZE) {
-    snprintf(name, sizeof name, "%s/finalize", t->resource);
-    json_object_array_add(list, resource_entry(name, "", t->namespaced,
-                                               t->kind, update_verb));
-  }
-  if (t->subresources & CP_SUB_APPROVAL) {
-    snprintf(name, sizeof name, "%s/approval", t->resource);
-    json_object_array_add(list, resource_entry(name, "", t->namespaced,
-                                               t->kind, sub_verbs));
   }
 }
 
@@ -386,6 +380,7 @@ static json_object *response_kind(const char *group, const char *version,
 
 static json_object *aggregated_resource(const struct cp_resource_type *t) {
   json_object *e = json_object_new_object(), *subs = json_object_new_array();
+  size_t i;
 
   set_str(e, "resource", t->resource);
   json_object_object_add(e, "responseKind",
@@ -396,68 +391,19 @@ static json_object *aggregated_resource(const struct cp_resource_type *t) {
   if (t->short_names[0] != NULL)
     json_object_object_add(e, "shortNames", strings(t->short_names));
   add_categories(e, t);
-  if (t->subresources & CP_SUB_STATUS) {
-    json_object *s = json_object_new_object();
+  for (i = 0; i < sizeof subresources / sizeof subresources[0]; i++) {
+    const struct subresource *sr = &subresources[i];
+    json_object *s;
 
-    set_str(s, "subresource", "status");
-    json_object_object_add(s, "responseKind",
-                           response_kind(t->group, t->version, t->kind));
-    json_object_object_add(s, "verbs", strings(sub_verbs));
-    json_object_array_add(subs, s);
-  }
-  if (t->subresources & CP_SUB_SCALE) {
-    json_object *s = json_object_new_object();
-
-    set_str(s, "subresource", "scale");
-    json_object_object_add(s, "responseKind",
-                           response_kind("autoscaling", "v1", "Scale"));
-    json_object_object_add(s, "verbs", strings(sub_verbs));
-    json_object_array_add(subs, s);
-  }
-  if (t->subresources & CP_SUB_BINDING) {
-    json_object *s = json_object_new_object();
-
-    set_str(s, "subresource", "binding");
-    json_object_object_add(s, "responseKind",
-                           response_kind("", "v1", "Binding"));
-    json_object_object_add(s, "verbs", strings(create_verb));
-    json_object_array_add(subs, s);
-  }
-  if (t->subresources & CP_SUB_EVICTION) {
-    json_object *s = json_object_new_object();
-
-    set_str(s, "subresource", "eviction");
-    json_object_object_add(s, "responseKind",
-                           response_kind("policy", "v1", "Eviction"));
-    json_object_object_add(s, "verbs", strings(create_verb));
-    json_object_array_add(subs, s);
-  }
-  if (t->subresources & CP_SUB_TOKEN) {
-    json_object *s = json_object_new_object();
-
-    set_str(s, "subresource", "token");
-    json_object_object_add(s, "responseKind",
-                           response_kind("authentication.k8s.io", "v1",
-                                         "TokenRequest"));
-    json_object_object_add(s, "verbs", strings(create_verb));
-    json_object_array_add(subs, s);
-  }
-  if (t->subresources & CP_SUB_FINALIZE) {
-    json_object *s = json_object_new_object();
-
-    set_str(s, "subresource", "finalize");
-    json_object_object_add(s, "responseKind",
-                           response_kind(t->group, t->version, t->kind));
-    json_object_object_add(s, "verbs", strings(update_verb));
-    json_object_array_add(subs, s);
-  }
-  if (t->subresources & CP_SUB_APPROVAL) {
-    json_object *s = json_object_new_object();
-
-    set_str(s, "subresource", "approval");
-    json_object_object_add(s, "responseKind",
-                           response_kind(t->group, t->version, t->kind));
-    json_object_object_add(s, "verbs", strings(sub_verbs));
+    if (!(t->subresources & sr->bit))
+      continue;
+    s = json_object_new_object();
+    set_str(s, "subresource", sr->name);
+    json_object_object_add(
+        s, "responseKind",
+        sr->group != NULL ? response_kind(sr->group, sr->version, sr->kind)
+                          : response_kind(t->group, t->version, t->kind));
+    json_object_object_add(s, "verbs", strings(sr->verbs));
     json_object_array_add(subs, s);
   }
   json_object_object_add(e, "subresources", subs);
