@@ -240,7 +240,7 @@ static int put_status(struct cp_csr_signer *s, json_object *csr,
     return 500;
   return cp_internal_request(s->ctx, "certificates.k8s.io", "v1",
                              "certificatesigningrequests", CP_API_PUT, NULL,
-                             name, "status", text, NULL);
+                             name, "status", NULL, text, NULL);
 }
 
 /* Adds the Failed condition kube's signer adds. */

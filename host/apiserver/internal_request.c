@@ -18,16 +18,19 @@ int cp_internal_request(struct cp_api_ctx *ctx, const char *group,
                         const char *version, const char *resource,
                         enum cp_api_method method, const char *ns,
                         const char *name, const char *subresource,
-                        const char *body, char **out) {
+                        const char *query, const char *body, char **out) {
   struct cp_api_request rq;
   struct cp_api_response rs;
 
   memset(&rq, 0, sizeof rq);
   memset(&rs, 0, sizeof rs);
+  if (out != NULL)
+    *out = NULL;
   rq.method = method;
   rq.type = cp_resources_find(ctx->resources, group, version, resource);
   if (rq.type == NULL || !copy(&rq.ns, ns) || !copy(&rq.name, name) ||
-      !copy(&rq.subresource, subresource) || !copy(&rq.body, body))
+      !copy(&rq.subresource, subresource) || !copy(&rq.body, body) ||
+      cp_query_parse(query, &rq.query) < 0)
     rs.code = 500;
   else {
     rq.body_len = body != NULL ? strlen(body) : 0;

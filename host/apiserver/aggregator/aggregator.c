@@ -102,7 +102,8 @@ static void set_available(struct cp_aggregator *a, json_object *svc,
   code = text == NULL ? 500
                       : cp_internal_request(a->ctx, "apiregistration.k8s.io",
                                             "v1", "apiservices", CP_API_PUT,
-                                            NULL, name, "status", text, NULL);
+                                            NULL, name, "status", NULL, text,
+                                            NULL);
   if (code != 200 && code != 409 && code != 404)
     cp_log_warn("apiserver", "apiservice %s: cannot set Available=%s (HTTP "
                 "%d): will retry", name, status, code);

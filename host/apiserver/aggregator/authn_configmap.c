@@ -45,7 +45,7 @@ static void put(json_object *data, const char *k, const char *v) {
 static int run(struct cp_api_ctx *ctx, enum cp_api_method m, const char *name,
                const char *body, char **out) {
   return cp_internal_request(ctx, "", "v1", "configmaps", m, NS, name, NULL,
-                             body, out);
+                             NULL, body, out);
 }
 
 int cp_authn_configmap_publish(struct cp_api_ctx *ctx, const char *client_ca,
