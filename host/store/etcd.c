@@ -146,6 +146,7 @@ struct cp_store_watcher {
   struct evhttp_connection *conn;
   struct evhttp_request *req;
   struct event *retry;
+  struct event *closer; /* closes the stream after it ended (done) */
   struct evbuffer *line;
   int ep;
   int64_t next_rev; /* 0 until known: "from now" */
@@ -1323,9 +1324,11 @@ static void watch_chunk(struct evhttp_request *req, void *arg) {
     json_object_put(msg);
   }
   /* The gateway leaves a cancelled stream open: close it, but not from
-   * inside its own callback. */
+   * inside its own callback. The event is w's own, so watch_stop can
+   * take it back: a canceller woken by the delivery above may free w
+   * before the loop gets to it. */
   if (w->done)
-    event_base_once(w->s->wbase, -1, EV_TIMEOUT, after_done, w, NULL);
+    event_active(w->closer, EV_TIMEOUT, 0);
 }
 
 static void schedule_reconnect(cp_store_watcher *w) {
@@ -1412,6 +1415,8 @@ static void watch_connect(evutil_socket_t fd, short what, void *arg) {
 static void watcher_free(cp_store_watcher *w) {
   if (w->retry != NULL)
     event_free(w->retry);
+  if (w->closer != NULL)
+    event_free(w->closer);
   if (w->line != NULL)
     evbuffer_free(w->line);
   free(w->key);
@@ -1436,6 +1441,7 @@ static void watch_stop(evutil_socket_t fd, short what, void *arg) {
   int free_now;
 
   evtimer_del(w->retry);
+  event_del(w->closer); /* also when active and not yet run */
   close_conn(w);
   pthread_mutex_lock(&s->wmu);
   unlink_watcher(s, w);
@@ -1479,8 +1485,9 @@ static int et_watch(cp_store *base, const void *prefix, size_t prefix_len,
   w->end = malloc(n + 1);
   w->line = evbuffer_new();
   w->retry = evtimer_new(s->wbase, watch_connect, w);
+  w->closer = evtimer_new(s->wbase, after_done, w);
   if (w->key == NULL || w->end == NULL || w->line == NULL ||
-      w->retry == NULL) {
+      w->retry == NULL || w->closer == NULL) {
     watcher_free(w);
     return CPLANE_ENOMEM;
   }
