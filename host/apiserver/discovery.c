@@ -318,6 +318,9 @@ static void add_storage_version_hash(json_object *e,
   else if (!t->builtin && cp_resources_custom(t) != NULL &&
            cp_resources_custom(t)->storage_version != NULL)
     version = cp_resources_custom(t)->storage_version;
+  /* Reviews are never stored: kube gives them no hash. */
+  if (cp_resource_create_only(t))
+    return;
   n = snprintf(gvk, sizeof gvk, "%s/%s/%s", group, version, t->kind);
   if (n < 0 || (size_t)n >= sizeof gvk ||
       EVP_Digest(gvk, (size_t)n, md, &md_len, EVP_sha256(), NULL) != 1 ||

@@ -89,6 +89,12 @@ static void handle(struct cp_api_ctx *ctx, struct cp_api_request *rq,
     cp_rbac_review(ctx, rq, rs);
     return;
   }
+  /* Token and self reviews: their POST was answered before the registry
+   * (authn/reviews.c); no other verb is served. */
+  if (cp_resource_create_only(rq->type)) {
+    method_not_allowed(rs);
+    return;
+  }
   if (sub != NULL &&
       !((strcmp(sub, "status") == 0 && (subs & CP_SUB_STATUS)) ||
         (strcmp(sub, "scale") == 0 && (subs & CP_SUB_SCALE)) ||

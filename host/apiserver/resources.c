@@ -128,6 +128,12 @@ static const struct cp_resource_type builtins[] = {
      "NodeMetricsList", 0, {NULL}, 0, 1},
     {"metrics.k8s.io", "v1beta1", "pods", "podmetrics", "PodMetrics",
      "PodMetricsList", 1, {NULL}, 0, 1},
+    /* Token and self reviews: created and answered, never stored; the
+     * POST is served by authn/reviews.c before the registry is asked. */
+    {"authentication.k8s.io", "v1", "selfsubjectreviews",
+     "selfsubjectreview", "SelfSubjectReview", "", 0, {NULL}, 0, 1},
+    {"authentication.k8s.io", "v1", "tokenreviews", "tokenreview",
+     "TokenReview", "", 0, {NULL}, 0, 1},
     /* Access reviews: created and answered, never stored
      * (rbac/reviews.c). */
     {"authorization.k8s.io", "v1", "subjectaccessreviews",
@@ -595,5 +601,6 @@ int cp_resource_read_only(const struct cp_resource_type *t) {
 }
 
 int cp_resource_create_only(const struct cp_resource_type *t) {
-  return t->builtin && strcmp(t->group, "authorization.k8s.io") == 0;
+  return t->builtin && (strcmp(t->group, "authorization.k8s.io") == 0 ||
+                        strcmp(t->group, "authentication.k8s.io") == 0);
 }

@@ -43,7 +43,7 @@ struct cp_resource_type {
  * every other verb is 405. */
 int cp_resource_read_only(const struct cp_resource_type *t);
 /* Whether t is only ever created and answered, never stored (access
- * reviews): discovery lists the verb create alone. */
+ * and token reviews): discovery lists the verb create alone. */
 int cp_resource_create_only(const struct cp_resource_type *t);
 
 /* What a custom resource definition says of one served version beyond

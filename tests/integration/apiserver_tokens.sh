@@ -68,6 +68,17 @@ pass "the ServiceAccount key is made in the pki directory"
 v=$(K get --raw /api/v1 | jq -c '.resources[] | select(.name == "serviceaccounts/token") | [.kind, .group, .verbs]')
 [ "$v" = '["TokenRequest","authentication.k8s.io",["create"]]' ] || fail "discovery: $v"
 pass "discovery lists serviceaccounts/token (create)"
+# authentication.k8s.io is discovered, in both forms (kubectl uses the
+# aggregated one), its reviews with the one verb create; no other verb.
+out=$(K api-resources --api-group=authentication.k8s.io --no-headers) || fail "api-resources: $out"
+grep -Eq '^selfsubjectreviews +authentication.k8s.io/v1 +false +SelfSubjectReview' <<<"$out" &&
+  grep -Eq '^tokenreviews +authentication.k8s.io/v1 +false +TokenReview' <<<"$out" || fail "api-resources: $out"
+v=$(K get --raw /apis | jq -c '[.groups[].name | select(. == "authentication.k8s.io")]')
+[ "$v" = '["authentication.k8s.io"]' ] || fail "/apis: $v"
+v=$(K get --raw /apis/authentication.k8s.io/v1 | jq -c '[.resources[] | [.name, .verbs]]')
+[ "$v" = '[["selfsubjectreviews",["create"]],["tokenreviews",["create"]]]' ] || fail "authentication.k8s.io/v1: $v"
+[ "$(code admintoken0123456789 /apis/authentication.k8s.io/v1/tokenreviews)" = 405 ] || fail "GET tokenreviews is not 405"
+pass "discovery lists authentication.k8s.io's reviews"
 
 K create serviceaccount bob >/dev/null
 K create serviceaccount gone >/dev/null

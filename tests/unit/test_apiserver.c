@@ -1439,6 +1439,11 @@ static void test_discovery_storage_version_hash(void **state) {
   s = cp_discovery_resource_list(f->ctx.resources, "events.k8s.io", "v1");
   assert_non_null(strstr(s, "\"storageVersionHash\":\"r2yiGXH7wu8=\""));
   free(s);
+  /* Never stored: no hash, as kube's reviews. */
+  s = cp_discovery_resource_list(f->ctx.resources, "authentication.k8s.io",
+                                 "v1");
+  assert_null(strstr(s, "storageVersionHash"));
+  free(s);
   /* Both HPA versions are stored as autoscaling/v2. */
   s = cp_discovery_resource_list(f->ctx.resources, "autoscaling", "v1");
   assert_non_null(strstr(s, "\"storageVersionHash\":\"qwQve8ut294=\""));
@@ -1471,6 +1476,24 @@ static void test_discovery(void **state) {
   free(s);
   s = cp_discovery_group_list(f->ctx.resources);
   assert_string_equal(jq(s, "groups.0.name", buf, sizeof buf), "apps");
+  free(s);
+  /* Token and self reviews are served: their group is discovered, in
+   * both forms, with the one verb create. */
+  s = cp_discovery_group_list(f->ctx.resources);
+  assert_non_null(strstr(s, "\"name\":\"authentication.k8s.io\""));
+  free(s);
+  s = cp_discovery_resource_list(f->ctx.resources, "authentication.k8s.io",
+                                 "v1");
+  assert_non_null(s);
+  assert_non_null(strstr(s, "{\"name\":\"selfsubjectreviews\",\"singularName\":"
+                            "\"selfsubjectreview\",\"namespaced\":false,"
+                            "\"kind\":\"SelfSubjectReview\",\"verbs\":["
+                            "\"create\"]}"));
+  assert_non_null(strstr(s, "\"name\":\"tokenreviews\""));
+  free(s);
+  s = cp_discovery_aggregated(f->ctx.resources, 0);
+  assert_non_null(strstr(s, "\"resource\":\"tokenreviews\""));
+  assert_non_null(strstr(s, "\"resource\":\"selfsubjectreviews\""));
   free(s);
   s = cp_openapi_group_version(f->ctx.resources, "", "v1");
   assert_non_null(strstr(s, "/api/v1/namespaces/{namespace}/configmaps/"
