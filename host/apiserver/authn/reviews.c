@@ -12,6 +12,7 @@
 #include "apiserver/auth.h"
 #include "apiserver/authn/authenticator.h"
 #include "apiserver/status.h"
+#include "apiserver/user_json.h"
 #include "object/json_strict.h"
 
 #define GROUP_PATH "/apis/authentication.k8s.io/v1/"
@@ -29,36 +30,6 @@ static json_object *strings(char *const *l, size_t n) {
   for (i = 0; a != NULL && i < n; i++)
     json_object_array_add(a, json_object_new_string(l[i]));
   return a;
-}
-
-/* kube's UserInfo: extra is a map of lists ("k=v" entries grouped). */
-static json_object *user_info(const struct cp_api_user *u) {
-  json_object *o = json_object_new_object(), *extra, *l;
-  size_t i;
-
-  if (o == NULL || u->name == NULL)
-    return o;
-  json_object_object_add(o, "username", json_object_new_string(u->name));
-  if (u->uid != NULL)
-    json_object_object_add(o, "uid", json_object_new_string(u->uid));
-  json_object_object_add(o, "groups", strings(u->groups, u->n_groups));
-  if (u->n_extra == 0)
-    return o;
-  extra = json_object_new_object();
-  for (i = 0; extra != NULL && i < u->n_extra; i++) {
-    char *eq = strchr(u->extra[i], '='), key[512];
-
-    if (eq == NULL)
-      continue;
-    snprintf(key, sizeof key, "%.*s", (int)(eq - u->extra[i]), u->extra[i]);
-    if (!json_object_object_get_ex(extra, key, &l)) {
-      l = json_object_new_array();
-      json_object_object_add(extra, key, l);
-    }
-    json_object_array_add(l, json_object_new_string(eq + 1));
-  }
-  json_object_object_add(o, "extra", extra);
-  return o;
 }
 
 static char *text_of(json_object *o) {
@@ -89,7 +60,7 @@ static void self_review(const struct cp_api_request *rq, int *code,
   json_object *o = new_review("SelfSubjectReview");
   json_object *st = json_object_new_object();
 
-  json_object_object_add(st, "userInfo", user_info(&rq->user));
+  json_object_object_add(st, "userInfo", cp_api_user_json(&rq->user));
   json_object_object_add(o, "status", st);
   *code = 201;
   *body = text_of(o);
@@ -190,7 +161,7 @@ static void token_review(struct cp_authn *a, const struct cp_auth *auth,
   st = json_object_new_object();
   if (ok > 0) {
     json_object_object_add(st, "authenticated", json_object_new_boolean(1));
-    json_object_object_add(st, "user", user_info(&r.user));
+    json_object_object_add(st, "user", cp_api_user_json(&r.user));
     json_object_object_add(st, "audiences", json_object_new_array());
     for (i = 0; i < r.n_audiences; i++)
       json_object_array_add(json_object_object_get(st, "audiences"),
