@@ -113,6 +113,24 @@ int cp_admission_crd(struct cp_api_ctx *ctx, const struct cp_resource_type *t,
   return 0;
 }
 
+int cp_admission_mutate(struct cp_api_ctx *ctx, struct cp_api_request *rq,
+                        json_object **o, json_object *old,
+                        struct cp_api_response *rs) {
+  const struct cp_strategy *st = cp_strategy_for(rq->type);
+  struct cp_strategy_write w = {old != NULL ? CP_OP_UPDATE : CP_OP_CREATE,
+                                rq->subresource, cp_verbs_dry_run(rq), ctx, rq};
+
+  /* LimitRanger */
+  if (cp_admission_limitranger_mutate(ctx, rq, *o, old, rs) < 0)
+    return -1;
+  /* ServiceAccount, Priority, DefaultTolerationSeconds,
+   * DefaultStorageClass: the kind's own. */
+  if (st->mutate != NULL && st->mutate(&w, *o, old, rs) < 0)
+    return -1;
+  /* MutatingAdmissionWebhook, last of the mutating steps. */
+  return cp_webhook_mutate(ctx, rq, o, old, rs);
+}
+
 /* The kind's strategy on a create (old NULL) or update: prepare,
  * validate (every error, one 422), admit, warnings. Responds and returns
  * -1 when the write is refused. A write that fails after this returned 0
@@ -125,10 +143,8 @@ int cp_admission_strategy(struct cp_api_ctx *ctx, struct cp_api_request *rq,
                                 rq->subresource, cp_verbs_dry_run(rq), ctx, rq};
   struct cp_field_errors errs = CP_FIELD_ERRORS_INIT;
 
-  /* Mutating admission, before the strategy sets what depends on the
-   * result (a pod's qosClass). LimitRanger: */
-  if (cp_admission_limitranger_mutate(ctx, rq, o, old, rs) < 0)
-    return -1;
+  /* Mutating admission ran before (cp_admission_mutate): the strategy
+   * sets what depends on its result (a pod's qosClass). */
   if (old == NULL && st->prepare_create != NULL)
     st->prepare_create(&w, o);
   if (old != NULL && st->prepare_update != NULL)

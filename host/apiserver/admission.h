@@ -38,6 +38,17 @@ int cp_admission_namespace(struct cp_api_ctx *ctx,
  * terminating: 0 having responded 405; else 1. */
 int cp_admission_crd(struct cp_api_ctx *ctx, const struct cp_resource_type *t,
                      struct cp_api_response *rs);
+/* Mutating admission on a create (old NULL) or update of the decoded,
+ * defaulted *o, in kube's order: LimitRanger, the kind's own mutating
+ * plugins (strategy mutate: ServiceAccount, Priority,
+ * DefaultTolerationSeconds, DefaultStorageClass), then
+ * MutatingAdmissionWebhook, which may replace *o (defaulted again after
+ * each patch). Before the strategy prepares and validates, as kube's
+ * handlers admit before BeforeCreate/BeforeUpdate. Returns 0, or -1
+ * having responded; it keeps nothing. */
+int cp_admission_mutate(struct cp_api_ctx *ctx, struct cp_api_request *rq,
+                        struct json_object **o, struct json_object *old,
+                        struct cp_api_response *rs);
 /* The kind's strategy on a create (old NULL) or update: prepare,
  * validate (every error, one 422), admit, warnings. Responds and returns
  * -1 when the write is refused. A write that fails after this returned 0

@@ -15,6 +15,7 @@
 #include "apiserver/crd_scale.h"
 #include "apiserver/csr_approval.h"
 #include "apiserver/patch.h"
+#include "apiserver/scale_admission.h"
 #include "apiserver/schema.h"
 #include "apiserver/schema_rules.h"
 #include "apiserver/status.h"
@@ -515,8 +516,9 @@ void cp_verb_create(struct cp_api_ctx *ctx, struct cp_api_request *rq,
       check_namespace(rq, o, rs) < 0 ||
       schema_decode(ctx, rq, o, fv, &dups, rs) < 0)
     goto out;
-  /* MutatingAdmissionWebhook, before the server names and validates. */
-  if (cp_webhook_mutate(ctx, rq, &o, NULL, rs) < 0)
+  /* Mutating admission (webhooks last), before the server names and
+   * validates. */
+  if (cp_admission_mutate(ctx, rq, &o, NULL, rs) < 0)
     goto out;
   md = metadata(o);
   name = get_str(md, "name");
@@ -949,6 +951,9 @@ void cp_verb_update(struct cp_api_ctx *ctx, struct cp_api_request *rq,
     cp_verbs_conflict(rs, rq->type, rq->name);
     goto out;
   }
+  /* /scale: the webhooks see Scale objects (scale_admission.h). */
+  if (is_scale && cp_scale_admit_mutate(ctx, rq, &in, cur, rs) < 0)
+    goto out;
   if (is_scale)
     next = apply_scale(rq->type, in, cur, 0, rs);
   else
@@ -958,10 +963,12 @@ void cp_verb_update(struct cp_api_ctx *ctx, struct cp_api_request *rq,
       cp_api_respond_status(rs, 500, NULL);
     goto out;
   }
-  if (!is_scale && (cp_webhook_mutate(ctx, rq, &next, cur, rs) < 0 ||
+  if (!is_scale && (cp_admission_mutate(ctx, rq, &next, cur, rs) < 0 ||
                     validate_meta(rq->type, next, rs) < 0 ||
                     schema_validate(ctx, rq->type, next, cur, 1, rs) < 0 ||
                     cp_admission_strategy(ctx, rq, next, cur, rs) < 0))
+    goto out;
+  if (is_scale && cp_scale_admit_validate(ctx, rq, next, cur, rs) < 0)
     goto out;
   admitted = !is_scale;
   if (unchanged(rq, next, cur, cur_rev, rs))
@@ -1065,7 +1072,10 @@ void cp_verb_patch(struct cp_api_ctx *ctx, struct cp_api_request *rq,
       json_object_put(patched);
       goto out;
     }
-    if (is_scale)
+    /* /scale: the webhooks see Scale objects (scale_admission.h). */
+    if (is_scale && cp_scale_admit_mutate(ctx, rq, &patched, cur, rs) < 0)
+      next = NULL;
+    else if (is_scale)
       next = apply_scale(rq->type, patched, cur, 1, rs);
     else if (!json_object_is_type(patched, json_type_object) ||
              check_kind(rq->type, patched, rs) < 0 ||
@@ -1080,10 +1090,11 @@ void cp_verb_patch(struct cp_api_ctx *ctx, struct cp_api_request *rq,
     }
     json_object_put(patched);
     if (next == NULL ||
-        (!is_scale && (cp_webhook_mutate(ctx, rq, &next, cur, rs) < 0 ||
+        (!is_scale && (cp_admission_mutate(ctx, rq, &next, cur, rs) < 0 ||
                        validate_meta(rq->type, next, rs) < 0 ||
                        schema_validate(ctx, rq->type, next, cur, 0, rs) < 0 ||
-                       cp_admission_strategy(ctx, rq, next, cur, rs) < 0))) {
+                       cp_admission_strategy(ctx, rq, next, cur, rs) < 0)) ||
+        (is_scale && cp_scale_admit_validate(ctx, rq, next, cur, rs) < 0)) {
       if (rs->body == NULL)
         cp_api_respond_status(rs, 500, NULL);
       json_object_put(cur);

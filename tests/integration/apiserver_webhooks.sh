@@ -61,6 +61,31 @@ class H(BaseHTTPRequestHandler):
                     "value": {"seen-label": seen}}])
             resp["patchType"] = "JSONPatch"
             resp["patch"] = base64.b64encode(json.dumps(op).encode()).decode()
+        if path == "/podseen":
+            # What the built-in mutating admission made before this ran.
+            spec = req["object"].get("spec") or {}
+            seen = {"seen-sa": spec.get("serviceAccountName", "none"),
+                    "seen-tolerations": str(len(spec.get("tolerations") or []))}
+            op = [{"op": "add", "path": "/metadata/annotations",
+                   "value": seen}]
+            resp["patchType"] = "JSONPatch"
+            resp["patch"] = base64.b64encode(json.dumps(op).encode()).decode()
+        if path in ("/scalemutate", "/scaledeny"):
+            obj, old = req["object"], req.get("oldObject") or {}
+            with open(sys.argv[2], "a") as f:
+                f.write("%s %s/%s %s %s %s->%s\n" % (
+                    path, req["kind"]["group"], req["kind"]["kind"],
+                    req["resource"]["resource"], req.get("subResource"),
+                    (old.get("spec") or {}).get("replicas"),
+                    (obj.get("spec") or {}).get("replicas")))
+            if path == "/scalemutate" and obj["spec"].get("replicas") == 5:
+                resp["patchType"] = "JSONPatch"
+                resp["patch"] = base64.b64encode(json.dumps([{
+                    "op": "replace", "path": "/spec/replicas",
+                    "value": 4}]).encode()).decode()
+            if path == "/scaledeny" and obj["spec"].get("replicas") == 7:
+                resp = {"uid": req["uid"], "allowed": False,
+                        "status": {"message": "seven is forbidden"}}
         if path == "/validate":
             name = req.get("name") or ""
             if req["operation"] == "CREATE" and name == "forbidden-name":
@@ -172,6 +197,63 @@ pass "mutating webhook: label added and stored, warning passed on"
   fail "reinvocation: $(grep c1 "$TMP/calls")"
 [ "$(grep -c "^/seen CREATE c1 " "$TMP/calls")" = 2 ] || fail "not called twice"
 pass "reinvocationPolicy IfNeeded: called again after a later mutation"
+
+# ---- built-in mutating admission runs before the webhooks (kube's
+# order): a pod's webhook sees its ServiceAccount and default tolerations.
+hook podseen /podseen Mutating CREATE pods Fail 10 | K apply -f - >/dev/null
+wait_until 30 K get serviceaccount default -n wt
+podseen() {
+  n=$((n + 1))
+  K run "p-$n" -n wt --image=busybox >/dev/null 2>&1 &&
+    [ -n "$(K get pod "p-$n" -n wt -o jsonpath='{.metadata.annotations.seen-sa}')" ]
+}
+wait_until 10 podseen
+got=$(K get pod "p-$n" -n wt -o jsonpath='{.metadata.annotations.seen-sa} {.metadata.annotations.seen-tolerations}')
+[ "$got" = "default 2" ] || fail "the pod webhook saw '$got', not 'default 2'"
+K delete mutatingwebhookconfiguration podseen >/dev/null
+pass "mutating webhooks see what ServiceAccount and DefaultTolerationSeconds made"
+
+# ---- /scale goes through the webhooks with autoscaling/v1 Scale objects.
+for k in Mutating:/scalemutate Validating:/scaledeny; do
+  K apply -f - >/dev/null <<EOF
+apiVersion: admissionregistration.k8s.io/v1
+kind: ${k%%:*}WebhookConfiguration
+metadata: {name: scale-$(tr A-Z a-z <<<"${k:0:1}")}
+webhooks:
+- name: scale.example.com
+  clientConfig:
+    service: {namespace: wt, name: wh, path: ${k#*:}}
+    caBundle: $CA
+  rules:
+  - {operations: [UPDATE], apiGroups: [apps], apiVersions: [v1], resources: [deployments/scale]}
+  failurePolicy: Fail
+  sideEffects: None
+  admissionReviewVersions: [v1]
+EOF
+done
+K create deployment d1 -n wt --image=busybox >/dev/null
+scaled() { K scale deployment d1 -n wt --replicas=5 >/dev/null 2>&1 &&
+  [ "$(K get deploy d1 -n wt -o jsonpath='{.spec.replicas}')" = 4 ]; }
+wait_until 10 scaled
+grep -q '^/scalemutate autoscaling/Scale deployments scale 1->5' "$TMP/calls" ||
+  fail "mutating scale call: $(grep scale "$TMP/calls")"
+grep -q '^/scaledeny autoscaling/Scale deployments scale 1->4' "$TMP/calls" ||
+  fail "validating scale call: $(grep scale "$TMP/calls")"
+out=$(K scale deployment d1 -n wt --replicas=7 2>&1) && fail "replicas 7 let through"
+grep -q 'admission webhook "scale.example.com" denied the request: seven is forbidden' <<<"$out" ||
+  fail "scale denial: $out"
+# PUT (update) as well as PATCH.
+S=$(sed -n 's/^ *server: //p' "$TMP/data/admin.kubeconfig")
+TOK=$(sed -n 's/^ *token: //p' "$TMP/data/admin.kubeconfig" | head -1)
+code=$(curl -s -o "$TMP/put" -w '%{http_code}' --cacert "$TMP/data/pki/ca.crt" \
+  -H "Authorization: Bearer $TOK" -H 'Content-Type: application/json' -X PUT \
+  "$S/apis/apps/v1/namespaces/wt/deployments/d1/scale" \
+  -d '{"apiVersion":"autoscaling/v1","kind":"Scale","metadata":{"name":"d1","namespace":"wt"},"spec":{"replicas":7}}')
+[ "$code" = 400 ] || fail "PUT scale 7: $code $(cat "$TMP/put")"
+[ "$(K get deploy d1 -n wt -o jsonpath='{.spec.replicas}')" = 4 ] || fail "replicas changed"
+K delete mutatingwebhookconfiguration scale-m >/dev/null
+K delete validatingwebhookconfiguration scale-v >/dev/null
+pass "/scale writes reach the webhooks as autoscaling/v1 Scale (patched, denied)"
 
 out=$(K create configmap forbidden-name -n wt 2>&1) && fail "denied name created"
 grep -q 'admission webhook "deny.example.com" denied the request: name is forbidden' <<<"$out" ||

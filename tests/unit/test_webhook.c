@@ -172,6 +172,7 @@ static void test_rules_table(void **state) {
                                  cases[i].version,  cases[i].resource,
                                  cases[i].sub,      "Kind",
                                  cases[i].ns,       "n",
+                                 NULL,              NULL,
                                  NULL,              NULL};
 
     h.rules = parse(cases[i].rules);
@@ -233,7 +234,7 @@ static void test_object_and_namespace_selectors(void **state) {
   json_object *nsl = parse("{\"env\":\"prod\"}");
   json_object *own = parse("{\"metadata\":{\"labels\":{\"env\":\"prod\"}}}");
   struct cp_webhook_attrs a = {"UPDATE", "", "v1", "configmaps", "",
-                               "ConfigMap", "ns", "c", obj, old};
+                               "ConfigMap", "ns", "c", obj, old, NULL, NULL};
 
   (void)state;
   h.obj_selector = parse("{\"matchLabels\":{\"app\":\"old\"}}");
@@ -300,7 +301,7 @@ static void test_review_request(void **state) {
   json_object *obj = parse("{\"kind\":\"Pod\",\"metadata\":{\"name\":\"p\"}}");
   json_object *opts = parse("{\"kind\":\"CreateOptions\"}");
   struct cp_webhook_attrs a = {"CREATE", "", "v1", "pods", "status",
-                               "Pod", "ns", "p", obj, NULL};
+                               "Pod", "ns", "p", obj, NULL, NULL, NULL};
   struct cp_webhook_review_in in = {&a, &u, 1, opts};
   char *text = cp_webhook_review_request(&in, "the-uid");
   json_object *r, *rq;
@@ -345,6 +346,42 @@ static void test_review_request(void **state) {
   free(text);
   json_object_put(obj);
   json_object_put(opts);
+}
+
+/* A /scale write is reviewed as kube's: kind autoscaling/v1 Scale, the
+ * resource the deployment's, subResource scale. */
+static void test_review_request_scale(void **state) {
+  struct cp_api_user u = {"alice", NULL, NULL, 0, NULL, 0};
+  json_object *obj = parse("{\"kind\":\"Scale\",\"spec\":{\"replicas\":2}}");
+  struct cp_webhook_attrs a = {"UPDATE", "apps", "v1", "deployments",
+                               "scale", "Scale", "ns", "d", obj, obj,
+                               "autoscaling", "v1"};
+  struct cp_webhook_review_in in = {&a, &u, 0, NULL};
+  char *text = cp_webhook_review_request(&in, "u");
+  json_object *r, *rq;
+
+  (void)state;
+  assert_non_null(text);
+  r = parse(text);
+  rq = json_object_object_get(r, "request");
+  assert_string_equal(json_object_to_json_string_ext(
+                          json_object_object_get(rq, "kind"),
+                          JSON_C_TO_STRING_PLAIN),
+                      "{\"group\":\"autoscaling\",\"version\":\"v1\","
+                      "\"kind\":\"Scale\"}");
+  assert_string_equal(json_object_to_json_string_ext(
+                          json_object_object_get(rq, "requestKind"),
+                          JSON_C_TO_STRING_PLAIN),
+                      "{\"group\":\"autoscaling\",\"version\":\"v1\","
+                      "\"kind\":\"Scale\"}");
+  assert_string_equal(json_object_to_json_string_ext(
+                          json_object_object_get(rq, "resource"),
+                          JSON_C_TO_STRING_PLAIN),
+                      "{\"group\":\"apps\",\"version\":\"v1\","
+                      "\"resource\":\"deployments\"}");
+  json_object_put(r);
+  free(text);
+  json_object_put(obj);
 }
 
 struct answer_case {
@@ -476,6 +513,7 @@ int main(void) {
       cmocka_unit_test(test_object_and_namespace_selectors),
       cmocka_unit_test(test_snapshot_order),
       cmocka_unit_test(test_review_request),
+      cmocka_unit_test(test_review_request_scale),
       cmocka_unit_test(test_review_response_table),
       cmocka_unit_test(test_review_response_patch_and_denial),
   };

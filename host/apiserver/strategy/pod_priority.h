@@ -1,6 +1,6 @@
 /*
  * pod_priority - kube's Priority admission plugin for pods
- * (plugin/pkg/admission/priority), for the pods strategy's admit hook:
+ * (plugin/pkg/admission/priority), for the pods strategy's mutate hook:
  * on create, spec.priorityClassName (or the globalDefault class when
  * none is named) sets spec.priority and spec.preemptionPolicy; a pod
  * naming a class that does not exist, or carrying a priority or policy
@@ -24,7 +24,7 @@
 #include "apiserver/strategy/strategy.h"
 
 /* Returns 0, or -1 having set rs to the refusal (403, or 500 when the
- * store failed). The pods strategy's admit calls it first:
+ * store failed). The pods strategy's mutate calls it first:
  *   if (cp_pod_priority_admit(w, obj, old, rs) < 0) return -1; */
 int cp_pod_priority_admit(const struct cp_strategy_write *w, json_object *pod,
                           json_object *old, struct cp_api_response *rs);

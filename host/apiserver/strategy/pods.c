@@ -54,8 +54,10 @@ static void prepare_update(const struct cp_strategy_write *w, json_object *o,
 /* The admission kube runs on pods in the server, in its order:
  * ServiceAccount, Priority, then DefaultTolerationSeconds (create and
  * update of the pod itself). */
-static int admit(const struct cp_strategy_write *w, json_object *o,
-                 json_object *old, struct cp_api_response *rs) {
+/* kube's ServiceAccount, Priority and DefaultTolerationSeconds mutating
+ * admission plugins, in that order. */
+static int mutate(const struct cp_strategy_write *w, json_object *o,
+                  json_object *old, struct cp_api_response *rs) {
   /* ServiceAccount */
   if (cp_admission_serviceaccount(w, o, rs) < 0)
     return -1;
@@ -212,7 +214,7 @@ const struct cp_strategy cp_strategy_pods = {
     .prepare_create = prepare_create,
     .prepare_update = prepare_update,
     .validate = validate,
-    .admit = admit,
+    .mutate = mutate,
     .columns = columns,
     .n_columns = sizeof columns / sizeof columns[0],
     .cells = cells,

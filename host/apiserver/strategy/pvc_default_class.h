@@ -1,7 +1,7 @@
 /*
  * pvc_default_class - kube's DefaultStorageClass admission plugin
  * (plugin/pkg/admission/storage/storageclass/setdefault) for the
- * persistentvolumeclaims strategy's admit hook: a claim created with no
+ * persistentvolumeclaims strategy's mutate hook: a claim created with no
  * spec.storageClassName (absent or null; "" means "no class" and is
  * kept) and no beta volume.beta.kubernetes.io/storage-class annotation
  * gets the name of the default StorageClass, the one annotated

@@ -196,6 +196,14 @@ struct cp_strategy {
    * NodePorts it stops using). */
   void (*update_done)(struct cp_api_ctx *ctx, struct json_object *obj,
                       struct json_object *old, int stored);
+  /* Added by admmisc. kube's built-in mutating admission plugins for the
+   * kind (ServiceAccount, Priority, DefaultTolerationSeconds,
+   * DefaultStorageClass): run on the decoded, defaulted object before
+   * the mutating webhooks see it (admission.h cp_admission_mutate), so
+   * those see what kube's would. Returns 0, or -1 having set rs. Nothing
+   * may be kept (it is not released). */
+  int (*mutate)(const struct cp_strategy_write *w, struct json_object *obj,
+                struct json_object *old, struct cp_api_response *rs);
 };
 
 /* The strategy of type t: the built-in kind's, else the custom

@@ -75,6 +75,10 @@ static json_object *options(struct cp_api_request *rq, const char *kind,
   return o;
 }
 
+static int is_scale(const struct cp_api_request *rq) {
+  return rq->subresource != NULL && strcmp(rq->subresource, "scale") == 0;
+}
+
 static void run_init(struct run *r, struct cp_api_ctx *ctx,
                      struct cp_api_request *rq, struct cp_api_response *rs,
                      const char *op, json_object *o, json_object *old,
@@ -95,6 +99,13 @@ static void run_init(struct run *r, struct cp_api_ctx *ctx,
   r->attrs.resource = t->resource;
   r->attrs.subresource = rq->subresource ? rq->subresource : "";
   r->attrs.kind = t->kind;
+  /* kube sends a /scale write's Scale (autoscaling/v1), whatever the
+   * resource's group. */
+  if (is_scale(rq)) {
+    r->attrs.kind = "Scale";
+    r->attrs.kind_group = "autoscaling";
+    r->attrs.kind_version = "v1";
+  }
   r->attrs.name = name ? name : "";
   /* kube: a Namespace's own requests carry its name as namespace. */
   r->attrs.ns = is_ns ? r->attrs.name : (rq->ns ? rq->ns : "");
@@ -258,7 +269,8 @@ static const char *equivalent_version(struct run *r,
                                       const struct cp_webhook *h) {
   size_t i, j;
 
-  if (h->exact || r->rq->type->builtin)
+  /* A Scale is the same in every version of its resource. */
+  if (h->exact || r->rq->type->builtin || is_scale(r->rq))
     return NULL;
   for (i = 0; h->rules && i < json_object_array_length(h->rules); i++) {
     json_object *vs = cp_plat_get(json_object_array_get_idx(h->rules, i),
@@ -411,7 +423,8 @@ static void redecode(struct run *r, json_object *o) {
                  : cp_resources_schema(r->ctx->resources, t);
   struct cp_schema_result res = {0};
 
-  if (s == NULL)
+  /* A Scale has no schema here: it is read field by field after. */
+  if (s == NULL || is_scale(r->rq))
     return;
   cp_schema_prune(s, o, 1, &res);
   cp_schema_result_clear(&res);

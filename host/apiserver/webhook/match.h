@@ -33,6 +33,9 @@ struct cp_webhook_attrs {
   const char *ns;        /* "" for cluster-scoped */
   const char *name;      /* "" when not known yet (generateName) */
   struct json_object *object, *old_object; /* NULL when none */
+  /* The kind's group and version when not the resource's (a /scale
+   * write's Scale is autoscaling/v1); NULL: group and version. */
+  const char *kind_group, *kind_version;
 };
 
 /* 1 when one of h's rules matches group/version/resource/subresource,

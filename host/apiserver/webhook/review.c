@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "apiserver/strategy/platform_fields.h"
+#include "apiserver/user_json.h"
 #include "apiserver/verbs.h"
 
 static json_object *gvk(const char *group, const char *version,
@@ -24,44 +25,6 @@ static json_object *gvk(const char *group, const char *version,
   return o;
 }
 
-/* kube's authenticationv1.UserInfo: empty members left out, extra as a
- * map of lists ("key=value" strings, a key once per value). */
-static json_object *user_info(const struct cp_api_user *u) {
-  json_object *o = json_object_new_object(), *groups, *extra;
-  size_t i;
-
-  if (o == NULL || u == NULL)
-    return o;
-  if (u->name != NULL)
-    json_object_object_add(o, "username", json_object_new_string(u->name));
-  if (u->uid != NULL && u->uid[0] != '\0')
-    json_object_object_add(o, "uid", json_object_new_string(u->uid));
-  if (u->n_groups > 0 && (groups = json_object_new_array()) != NULL) {
-    for (i = 0; i < u->n_groups; i++)
-      json_object_array_add(groups, json_object_new_string(u->groups[i]));
-    json_object_object_add(o, "groups", groups);
-  }
-  if (u->n_extra > 0 && (extra = json_object_new_object()) != NULL) {
-    for (i = 0; i < u->n_extra; i++) {
-      const char *eq = strchr(u->extra[i], '=');
-      char key[256];
-      json_object *list = NULL;
-
-      if (eq == NULL || (size_t)(eq - u->extra[i]) >= sizeof key)
-        continue;
-      memcpy(key, u->extra[i], (size_t)(eq - u->extra[i]));
-      key[eq - u->extra[i]] = '\0';
-      if (!json_object_object_get_ex(extra, key, &list)) {
-        list = json_object_new_array();
-        json_object_object_add(extra, key, list);
-      }
-      json_object_array_add(list, json_object_new_string(eq + 1));
-    }
-    json_object_object_add(o, "extra", extra);
-  }
-  return o;
-}
-
 /* A borrowed object as a member: a new reference, or JSON null. */
 static json_object *or_null(json_object *o) {
   return o != NULL ? json_object_get(o) : NULL;
@@ -70,6 +33,8 @@ static json_object *or_null(json_object *o) {
 char *cp_webhook_review_request(const struct cp_webhook_review_in *in,
                                 const char *uid) {
   const struct cp_webhook_attrs *a = in->attrs;
+  const char *kg = a->kind_group ? a->kind_group : a->group;
+  const char *kv = a->kind_version ? a->kind_version : a->version;
   json_object *review = json_object_new_object(), *rq = json_object_new_object();
   char *text = NULL;
 
@@ -80,15 +45,13 @@ char *cp_webhook_review_request(const struct cp_webhook_review_in *in,
   json_object_object_add(review, "apiVersion",
                          json_object_new_string("admission.k8s.io/v1"));
   json_object_object_add(rq, "uid", json_object_new_string(uid));
-  json_object_object_add(rq, "kind",
-                         gvk(a->group, a->version, a->kind, "kind"));
+  json_object_object_add(rq, "kind", gvk(kg, kv, a->kind, "kind"));
   json_object_object_add(rq, "resource",
                          gvk(a->group, a->version, a->resource, "resource"));
   if (a->subresource[0] != '\0')
     json_object_object_add(rq, "subResource",
                            json_object_new_string(a->subresource));
-  json_object_object_add(rq, "requestKind",
-                         gvk(a->group, a->version, a->kind, "kind"));
+  json_object_object_add(rq, "requestKind", gvk(kg, kv, a->kind, "kind"));
   json_object_object_add(rq, "requestResource",
                          gvk(a->group, a->version, a->resource, "resource"));
   if (a->subresource[0] != '\0')
@@ -99,7 +62,7 @@ char *cp_webhook_review_request(const struct cp_webhook_review_in *in,
   if (a->ns[0] != '\0')
     json_object_object_add(rq, "namespace", json_object_new_string(a->ns));
   json_object_object_add(rq, "operation", json_object_new_string(a->operation));
-  json_object_object_add(rq, "userInfo", user_info(in->user));
+  json_object_object_add(rq, "userInfo", cp_api_user_json(in->user));
   json_object_object_add(rq, "object", or_null(a->object));
   json_object_object_add(rq, "oldObject", or_null(a->old_object));
   json_object_object_add(rq, "dryRun", json_object_new_boolean(in->dry_run));
