@@ -11,8 +11,7 @@
 #include "apiserver/webhook/dispatch.h"
 
 /* The Scale view of o, as GET .../scale answers it; NULL out of memory. */
-static json_object *scale_of(const struct cp_resource_type *t,
-                             json_object *o) {
+static json_object *scale_of(const struct cp_resource_type *t, json_object *o) {
   char *text = cp_verbs_scale_text(t, o);
   json_object *s = text != NULL ? json_tokener_parse(text) : NULL;
 

@@ -47,8 +47,7 @@ json_object *cp_api_user_json(const struct cp_api_user *u) {
   if (u->uid != NULL && u->uid[0] != '\0')
     json_object_object_add(o, "uid", json_object_new_string(u->uid));
   if (u->n_groups > 0)
-    json_object_object_add(o, "groups",
-                           string_list(u->groups, u->n_groups));
+    json_object_object_add(o, "groups", string_list(u->groups, u->n_groups));
   if (u->n_extra > 0)
     json_object_object_add(o, "extra", extra_map(u->extra, u->n_extra));
   return o;
