@@ -12,8 +12,12 @@
 #include "apiserver/podsecurity_checks.h"
 #include "apiserver/strategy/refuse.h"
 #include "apiserver/verbs.h"
+#include "log/log.h"
 
 #define LABEL_PREFIX "pod-security.kubernetes.io/"
+#define AUDIT_KEY LABEL_PREFIX "audit-violations"
+/* corev1.SeccompContainerAnnotationKeyPrefix */
+#define SECCOMP_PREFIX "container.seccomp.security.alpha.kubernetes.io/"
 /* kube's EvaluatePodsInNamespace looks at this many pods at most. */
 #define MAX_NS_PODS 3000
 /* Versions beyond this count as invalid (kube accepts any v1.N; this
@@ -52,8 +56,11 @@ static int parse_version(const char *v) {
   return n == 0 ? 1 : (int)n;
 }
 
+/* kube's PolicyToEvaluate for one mode: a level it cannot read is
+ * restricted for enforce and privileged for warn and audit (they fail
+ * open); a version it cannot read is latest. */
 static void mode_from_labels(json_object *labels, const char *mode,
-                             struct cp_psa_policy *out) {
+                             int fail_open, struct cp_psa_policy *out) {
   char key[64];
   const char *level, *version;
   int l = CP_PSA_PRIVILEGED, m = 0;
@@ -62,15 +69,10 @@ static void mode_from_labels(json_object *labels, const char *mode,
   level = get_str(labels, key);
   snprintf(key, sizeof key, LABEL_PREFIX "%s-version", mode);
   version = get_str(labels, key);
-  if (level != NULL)
-    l = parse_level(level);
-  if (version != NULL)
-    m = parse_version(version);
-  if (l < 0 || m < 0) {
-    /* kube fails closed on a label it cannot read. */
-    l = CP_PSA_RESTRICTED;
+  if (level != NULL && (l = parse_level(level)) < 0)
+    l = fail_open ? CP_PSA_PRIVILEGED : CP_PSA_RESTRICTED;
+  if (version != NULL && (m = parse_version(version)) < 0)
     m = 0;
-  }
   out->level = l;
   out->minor = m;
 }
@@ -79,9 +81,9 @@ void cp_psa_policy_from_labels(json_object *labels,
                                struct cp_psa_ns_policy *out) {
   if (!json_object_is_type(labels, json_type_object))
     labels = NULL;
-  mode_from_labels(labels, "enforce", &out->enforce);
-  mode_from_labels(labels, "warn", &out->warn);
-  mode_from_labels(labels, "audit", &out->audit);
+  mode_from_labels(labels, "enforce", 0, &out->enforce);
+  mode_from_labels(labels, "warn", 1, &out->warn);
+  mode_from_labels(labels, "audit", 1, &out->audit);
 }
 
 void cp_psa_policy_string(const struct cp_psa_policy *p, char *buf,
@@ -171,13 +173,118 @@ static void warn_violation(struct cp_api_response *rs,
   free(w);
 }
 
+/* kube's audit annotation pod-security.kubernetes.io/audit-violations.
+ * There is no audit log: like the rest of the server's records it is a
+ * log line (component "apiserver", level info), naming the request. */
+static void audit_violation(struct cp_api_request *rq, json_object *o,
+                            const struct cp_psa_policy *p,
+                            const char *detail) {
+  char pol[48];
+
+  cp_psa_policy_string(p, pol, sizeof pol);
+  cp_log_info("apiserver",
+              "audit: %s %s/%s by %s: " AUDIT_KEY
+              "=would violate PodSecurity \"%s\": %s",
+              rq->type->resource, rq->ns,
+              cp_strategy_refused_name(o),
+              rq->user.name != NULL ? rq->user.name : "(anonymous)", pol,
+              detail);
+}
+
+/* The audit mode on a pod or template: an audit annotation when it
+ * violates the policy. 0, or -1 out of memory. */
+static int audit(struct cp_api_request *rq, json_object *o,
+                 const struct cp_psa_ns_policy *pol, json_object *meta,
+                 json_object *spec) {
+  char *detail = NULL;
+  int n;
+
+  if (pol->audit.level == CP_PSA_PRIVILEGED)
+    return 0;
+  n = cp_psa_check(meta, spec, pol->audit.level, pol->audit.minor, &detail,
+                   NULL);
+  if (n > 0)
+    audit_violation(rq, o, &pol->audit, detail);
+  free(detail);
+  return n < 0 ? -1 : 0;
+}
+
+/* kube's isSignificantContainerUpdate: its image, or its seccomp
+ * annotation, changed. */
+static int container_changed(json_object *c, json_object *oc,
+                             json_object *ann, json_object *old_ann) {
+  const char *img = get_str(c, "image"), *old_img = get_str(oc, "image");
+  const char *key_name = get_str(c, "name");
+  const char *a, *b;
+  char key[320];
+
+  if ((img == NULL) != (old_img == NULL) ||
+      (img != NULL && strcmp(img, old_img) != 0))
+    return 1;
+  snprintf(key, sizeof key, SECCOMP_PREFIX "%s",
+           key_name != NULL ? key_name : "");
+  a = get_str(ann, key);
+  b = get_str(old_ann, key);
+  return (a == NULL) != (b == NULL) || (a != NULL && strcmp(a, b) != 0);
+}
+
+static size_t list_len(json_object *l) {
+  return json_object_is_type(l, json_type_array) ? json_object_array_length(l)
+                                                 : 0;
+}
+
+/* kube's isSignificantPodUpdate: a pod update is evaluated only when its
+ * containers (init and app: their number, images or seccomp
+ * annotations) or its ephemeral containers (added or changed) are; the
+ * rest of a pod's spec cannot change. */
+static int significant_update(json_object *pod, json_object *old) {
+  static const char *const lists[] = {"containers", "initContainers"};
+  json_object *spec = get(pod, "spec"), *old_spec = get(old, "spec");
+  json_object *ann = get(get(pod, "metadata"), "annotations");
+  json_object *old_ann = get(get(old, "metadata"), "annotations");
+  json_object *eph, *old_eph;
+  size_t i, j, k;
+
+  for (k = 0; k < 2; k++) {
+    json_object *l = get(spec, lists[k]), *ol = get(old_spec, lists[k]);
+
+    if (list_len(l) != list_len(ol))
+      return 1;
+    for (i = 0; i < list_len(l); i++)
+      if (container_changed(json_object_array_get_idx(l, i),
+                            json_object_array_get_idx(ol, i), ann, old_ann))
+        return 1;
+  }
+  eph = get(spec, "ephemeralContainers");
+  old_eph = get(old_spec, "ephemeralContainers");
+  for (i = 0; i < list_len(eph); i++) {
+    json_object *c = json_object_array_get_idx(eph, i), *oc = NULL;
+    const char *name = get_str(c, "name");
+
+    for (j = 0; name != NULL && oc == NULL && j < list_len(old_eph); j++) {
+      const char *on = get_str(json_object_array_get_idx(old_eph, j), "name");
+
+      if (on != NULL && strcmp(on, name) == 0)
+        oc = json_object_array_get_idx(old_eph, j);
+    }
+    if (oc == NULL || container_changed(c, oc, ann, old_ann))
+      return 1;
+  }
+  return 0;
+}
+
+/* kube's ValidatePod: enforce, audit, then warn (not on a refusal). An
+ * update (old not NULL) is only looked at when significant. */
 static int admit_pod(struct cp_api_ctx *ctx, struct cp_api_request *rq,
-                     json_object *pod, struct cp_api_response *rs) {
+                     json_object *pod, json_object *old,
+                     struct cp_api_response *rs) {
   json_object *meta = get(pod, "metadata"), *spec = get(pod, "spec");
   struct cp_psa_ns_policy pol;
   char *detail = NULL, name[48];
   int n;
 
+  if (old != NULL && !significant_update(pod, old))
+    return 0;
   if (ns_policy(ctx, rq->ns, &pol, rs) < 0)
     return -1;
   if (pol.enforce.level > CP_PSA_PRIVILEGED) {
@@ -188,12 +295,17 @@ static int admit_pod(struct cp_api_ctx *ctx, struct cp_api_request *rq,
       return -1;
     }
     if (n > 0) {
+      (void)audit(rq, pod, &pol, meta, spec);
       cp_psa_policy_string(&pol.enforce, name, sizeof name);
       cp_strategy_forbidden(rs, "", "pods", cp_strategy_refused_name(pod),
                             "violates PodSecurity \"%s\": %s", name, detail);
       free(detail);
       return -1;
     }
+  }
+  if (audit(rq, pod, &pol, meta, spec) < 0) {
+    cp_api_respond_status(rs, 500, NULL);
+    return -1;
   }
   if (pol.warn.level > CP_PSA_PRIVILEGED &&
       cp_psa_check(meta, spec, pol.warn.level, pol.warn.minor, &detail,
@@ -223,26 +335,19 @@ static json_object *pod_template(const struct cp_resource_type *t,
   return NULL;
 }
 
-/* kube's EvaluatePodController: warnings only. */
+/* kube's ValidatePodController: audit and warn only; enforce is for
+ * the pods the workload makes (they are refused when created). */
 static int admit_workload(struct cp_api_ctx *ctx, struct cp_api_request *rq,
-                          json_object *tmpl, struct cp_api_response *rs) {
+                          json_object *o, json_object *tmpl,
+                          struct cp_api_response *rs) {
   json_object *meta = get(tmpl, "metadata"), *spec = get(tmpl, "spec");
   struct cp_psa_ns_policy pol;
   char *detail = NULL;
-  int enforce_failed = 0;
 
   if (ns_policy(ctx, rq->ns, &pol, rs) < 0)
     return -1;
-  if (pol.enforce.level > CP_PSA_PRIVILEGED &&
-      cp_psa_check(meta, spec, pol.enforce.level, pol.enforce.minor, &detail,
-                   NULL) > 0) {
-    warn_violation(rs, &pol.enforce, detail);
-    enforce_failed = 1;
-  }
-  free(detail);
-  detail = NULL;
+  (void)audit(rq, o, &pol, meta, spec);
   if (pol.warn.level > CP_PSA_PRIVILEGED &&
-      !(enforce_failed && same_policy(&pol.warn, &pol.enforce)) &&
       cp_psa_check(meta, spec, pol.warn.level, pol.warn.minor, &detail,
                    NULL) > 0)
     warn_violation(rs, &pol.warn, detail);
@@ -408,10 +513,10 @@ int cp_admission_podsecurity(struct cp_api_ctx *ctx,
   if (rq->ns == NULL)
     return 0;
   if (t->group[0] == '\0' && strcmp(t->resource, "pods") == 0)
-    return old == NULL ? admit_pod(ctx, rq, o, rs) : 0;
+    return admit_pod(ctx, rq, o, old, rs);
   if ((tmpl = pod_template(t, o)) == NULL)
     return 0;
   if (old != NULL && json_object_equal(tmpl, pod_template(t, old)))
     return 0;
-  return admit_workload(ctx, rq, tmpl, rs);
+  return admit_workload(ctx, rq, o, tmpl, rs);
 }

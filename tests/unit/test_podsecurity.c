@@ -11,6 +11,7 @@
 
 #include "apiserver/admission_podsecurity.h"
 #include "apiserver/podsecurity_checks.h"
+#include "log/log.h"
 
 #define C(x) "{\"name\":\"c\",\"image\":\"i\"" x "}"
 #define GOOD_SC                                                              \
@@ -162,11 +163,16 @@ static void test_labels(void **state) {
        "\"pod-security.kubernetes.io/warn\":\"restricted\","
        "\"pod-security.kubernetes.io/warn-version\":\"v1.25\"}",
        "baseline:latest", "restricted:v1.25"},
-      /* what kube cannot read is restricted:latest */
+      /* A level kube cannot read is restricted for enforce, privileged
+       * for warn (it fails open); a version it cannot read is latest. */
       {"{\"pod-security.kubernetes.io/enforce\":\"strict\","
        "\"pod-security.kubernetes.io/warn\":\"baseline\","
        "\"pod-security.kubernetes.io/warn-version\":\"1.25\"}",
-       "restricted:latest", "restricted:latest"},
+       "restricted:latest", "baseline:latest"},
+      {"{\"pod-security.kubernetes.io/enforce\":\"baseline\","
+       "\"pod-security.kubernetes.io/enforce-version\":\"v2\","
+       "\"pod-security.kubernetes.io/warn\":\"strict\"}",
+       "baseline:latest", "privileged:latest"},
       {"{\"pod-security.kubernetes.io/enforce-version\":\"v1.30\"}",
        "privileged:v1.30", "privileged:latest"},
   };
@@ -256,7 +262,8 @@ static void test_through_the_server(void **state) {
                             "latest\\\": allowPrivilegeEscalation != false"));
   free(w);
   free(rs.body);
-  /* A workload is warned for enforce and warn, never refused. */
+  /* A workload is warned for warn (and audited), never enforced: kube's
+   * ValidatePodController. */
   rs = api_fixture_call(
       f, CP_API_POST, "/apis/apps/v1/namespaces/ps/deployments",
       API_FIXTURE_JSON,
@@ -265,9 +272,9 @@ static void test_through_the_server(void **state) {
       "\"spec\":{\"hostPID\":true,\"containers\":[" C("") "]}}}}");
   assert_int_equal(rs.code, 201);
   w = warnings_of(&rs);
-  assert_non_null(strstr(w, "would violate PodSecurity \\\"baseline:latest"
-                            "\\\": host namespaces (hostPID=true)|would "
-                            "violate PodSecurity \\\"restricted:latest\\\""));
+  assert_null(strstr(w, "baseline:latest"));
+  assert_non_null(strstr(w, "would violate PodSecurity \\\"restricted:latest"
+                            "\\\": host namespaces (hostPID=true), "));
   free(w);
   free(rs.body);
   /* Enforcing restricted: the pods already there are named. */
@@ -290,11 +297,81 @@ static void test_through_the_server(void **state) {
   free(rs.body);
 }
 
+/* Pod updates are evaluated only when significant (kube's
+ * isSignificantPodUpdate): an image change is refused like a create, a
+ * label change is not looked at. The audit mode logs kube's audit
+ * annotation, on a pod and on a workload. */
+static void test_updates_and_audit(void **state) {
+  struct api_fixture *f = *state;
+  struct cp_api_response rs;
+  char logbuf[4096];
+  FILE *log = tmpfile();
+  size_t n;
+
+  assert_non_null(log);
+  api_fixture_expect(f, CP_API_POST, "/api/v1/namespaces",
+                     "{\"metadata\":{\"name\":\"pu\"}}", 201);
+  api_fixture_expect(
+      f, CP_API_POST, "/api/v1/namespaces/pu/pods",
+      "{\"metadata\":{\"name\":\"hn\"},\"spec\":{\"hostNetwork\":true,"
+      "\"containers\":[" C("") "]}}",
+      201);
+  rs = api_fixture_call(f, CP_API_PATCH, "/api/v1/namespaces/pu",
+                        "application/merge-patch+json",
+                        "{\"metadata\":{\"labels\":{\"pod-security."
+                        "kubernetes.io/enforce\":\"baseline\",\"pod-security."
+                        "kubernetes.io/audit\":\"baseline\"}}}");
+  assert_int_equal(rs.code, 200);
+  free(rs.body);
+  cp_log_set_fd(fileno(log));
+  cp_log_set_level(CPLANE_LOG_INFO);
+  /* Only a label: allowed although the pod violates enforce. */
+  rs = api_fixture_call(f, CP_API_PATCH, "/api/v1/namespaces/pu/pods/hn",
+                        "application/merge-patch+json",
+                        "{\"metadata\":{\"labels\":{\"x\":\"y\"}}}");
+  assert_int_equal(rs.code, 200);
+  free(rs.body);
+  /* A new image: evaluated, refused, and audited. */
+  rs = api_fixture_call(f, CP_API_PATCH, "/api/v1/namespaces/pu/pods/hn",
+                        "application/json-patch+json",
+                        "[{\"op\":\"replace\",\"path\":"
+                        "\"/spec/containers/0/image\",\"value\":\"j\"}]");
+  assert_int_equal(rs.code, 403);
+  assert_non_null(strstr(rs.body, "violates PodSecurity \\\"baseline:latest"
+                                  "\\\": host namespaces (hostNetwork=true)"));
+  free(rs.body);
+  /* A workload is audited too. */
+  api_fixture_expect(
+      f, CP_API_POST, "/apis/apps/v1/namespaces/pu/deployments",
+      "{\"metadata\":{\"name\":\"d\"},\"spec\":{\"selector\":"
+      "{\"matchLabels\":{\"a\":\"b\"}},\"template\":{\"metadata\":"
+      "{\"labels\":{\"a\":\"b\"}},\"spec\":{\"hostPID\":true,"
+      "\"containers\":[" C("") "]}}}}",
+      201);
+  cp_log_set_level(CPLANE_LOG_ERROR);
+  cp_log_set_fd(2);
+  rewind(log);
+  n = fread(logbuf, 1, sizeof logbuf - 1, log);
+  logbuf[n] = '\0';
+  fclose(log);
+  assert_non_null(strstr(logbuf, "audit: pods pu/hn by "));
+  assert_non_null(strstr(logbuf, "pod-security.kubernetes.io/audit-violations"
+                                 "=would violate PodSecurity \"baseline:"
+                                 "latest\": host namespaces "
+                                 "(hostNetwork=true)"));
+  assert_non_null(strstr(logbuf, "audit: deployments pu/d by "));
+  /* The label-only update was not evaluated: one pod line. */
+  assert_null(strstr(strstr(logbuf, "audit: pods pu/hn") + 1,
+                     "audit: pods pu/hn"));
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_checks),
       cmocka_unit_test(test_labels),
       cmocka_unit_test_setup_teardown(test_through_the_server, psa_setup,
+                                      psa_teardown),
+      cmocka_unit_test_setup_teardown(test_updates_and_audit, psa_setup,
                                       psa_teardown),
   };
 
