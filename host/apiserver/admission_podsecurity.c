@@ -10,6 +10,7 @@
 #include "apiserver/admission.h"
 #include "apiserver/nscache.h"
 #include "apiserver/podsecurity_checks.h"
+#include "apiserver/podsecurity_exemptions.h"
 #include "apiserver/strategy/refuse.h"
 #include "apiserver/verbs.h"
 #include "log/log.h"
@@ -285,6 +286,9 @@ static int admit_pod(struct cp_api_ctx *ctx, struct cp_api_request *rq,
 
   if (old != NULL && !significant_update(pod, old))
     return 0;
+  if (cp_psa_exempt_runtime_class(ctx->psa_exempt,
+                                  get_str(spec, "runtimeClassName")))
+    return 0;
   if (ns_policy(ctx, rq->ns, &pol, rs) < 0)
     return -1;
   if (pol.enforce.level > CP_PSA_PRIVILEGED) {
@@ -344,6 +348,9 @@ static int admit_workload(struct cp_api_ctx *ctx, struct cp_api_request *rq,
   struct cp_psa_ns_policy pol;
   char *detail = NULL;
 
+  if (cp_psa_exempt_runtime_class(ctx->psa_exempt,
+                                  get_str(spec, "runtimeClassName")))
+    return 0;
   if (ns_policy(ctx, rq->ns, &pol, rs) < 0)
     return -1;
   (void)audit(rq, o, &pol, meta, spec);
@@ -510,7 +517,10 @@ int cp_admission_podsecurity(struct cp_api_ctx *ctx,
       check_namespace(ctx, o, old, rs);
     return 0;
   }
-  if (rq->ns == NULL)
+  /* kube's exemptions (podsecurity_exemptions.h): nothing is looked
+   * at. */
+  if (rq->ns == NULL || cp_psa_exempt_namespace(ctx->psa_exempt, rq->ns) ||
+      cp_psa_exempt_user(ctx->psa_exempt, rq->user.name))
     return 0;
   if (t->group[0] == '\0' && strcmp(t->resource, "pods") == 0)
     return admit_pod(ctx, rq, o, old, rs);

@@ -44,6 +44,7 @@
 #include "apiserver/crd_cleanup.h"
 #include "apiserver/csr_signer.h"
 #include "apiserver/pki.h"
+#include "apiserver/podsecurity_exemptions.h"
 #include "apiserver/discovery.h"
 #include "apiserver/authn/authenticator.h"
 #include "apiserver/authn/impersonation.h"
@@ -1226,6 +1227,7 @@ static void free_server(struct cp_apiserver *s) {
   cp_pc_cache_free(s->ctx.pc_cache);
   cp_ns_cache_free(s->ctx.sa_cache);
   cp_ns_cache_free(s->ctx.psa_cache);
+  cp_psa_exemptions_free(s->ctx.psa_exempt);
   cp_policy_cache_free(s->ctx.policy_cache);
   cp_svc_alloc_free(s->ctx.svc_alloc);
   if (s->ssl_ctx != NULL)
@@ -1283,6 +1285,9 @@ int cp_apiserver_start(const struct cp_apiserver_config *cfg,
   s->ctx.pc_cache = cp_pc_cache_new(); /* the same */
   s->ctx.sa_cache = cp_ns_cache_new(); /* the same (ServiceAccounts) */
   s->ctx.psa_cache = cp_ns_cache_new(); /* the same (PodSecurity) */
+  s->ctx.psa_exempt = cp_psa_exemptions_new(cfg->psa_exempt_users,
+                                            cfg->psa_exempt_namespaces,
+                                            cfg->psa_exempt_runtime_classes);
   {
     char bad[64];
 

@@ -66,6 +66,10 @@ struct cp_apiserver_config {
   /* Admission plugins to turn off, comma-separated (kube's
    * --disable-admission-plugins; admission.h); NULL: none. */
   const char *disable_admission_plugins;
+  /* PodSecurity's exempt usernames, namespaces and runtime classes,
+   * comma-separated (podsecurity_exemptions.h); NULL: none. */
+  const char *psa_exempt_users, *psa_exempt_namespaces;
+  const char *psa_exempt_runtime_classes;
   /* The CA that signs approved CertificateSigningRequests (csr_signer.h;
    * NULL: none is signed) and the longest certificate it issues (0: one
    * year, kube's --cluster-signing-duration). */

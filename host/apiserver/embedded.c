@@ -281,6 +281,9 @@ int cp_embedded_start(const struct cp_config *cfg, const char *data_dir,
   sc.default_unreachable_toleration_seconds =
       (int64_t)a->default_unreachable_toleration_seconds;
   sc.disable_admission_plugins = a->disable_admission_plugins;
+  sc.psa_exempt_users = a->podsecurity_exempt_usernames;
+  sc.psa_exempt_namespaces = a->podsecurity_exempt_namespaces;
+  sc.psa_exempt_runtime_classes = a->podsecurity_exempt_runtime_classes;
   sc.kubeconfig_path = e->kubeconfig;
   sc.csr_signing_cert = sign_crt[0] ? sign_crt : NULL;
   sc.csr_signing_key = sign_key[0] ? sign_key : NULL;

@@ -81,6 +81,7 @@ struct cp_api_response {
 struct cp_ns_cache;
 struct cp_pc_cache;
 struct cp_policy_cache;
+struct cp_psa_exemptions;
 struct cp_webhooks;
 struct cp_api_ctx {
   cp_store *store;
@@ -116,6 +117,8 @@ struct cp_api_ctx {
   /* The PodSecurity policy of each namespace (admission_podsecurity.h);
    * NULL: it reads the store. */
   struct cp_ns_cache *psa_cache;
+  /* PodSecurity's exemptions (podsecurity_exemptions.h); NULL: none. */
+  struct cp_psa_exemptions *psa_exempt;
   /* The LimitRanges and ResourceQuotas LimitRanger and ResourceQuota
    * admission read (policy_cache.h); NULL: they read the store. */
   struct cp_policy_cache *policy_cache;

@@ -438,6 +438,12 @@ static int apiserver_key(struct parse_state *st, const char *k,
   }
   if (strcmp(k, "disable_admission_plugins") == 0)
     return set_string(st, &a->disable_admission_plugins, v);
+  if (strcmp(k, "podsecurity_exempt_usernames") == 0)
+    return set_string(st, &a->podsecurity_exempt_usernames, v);
+  if (strcmp(k, "podsecurity_exempt_namespaces") == 0)
+    return set_string(st, &a->podsecurity_exempt_namespaces, v);
+  if (strcmp(k, "podsecurity_exempt_runtime_classes") == 0)
+    return set_string(st, &a->podsecurity_exempt_runtime_classes, v);
   if (strcmp(k, "cluster_signing_cert_file") == 0)
     return set_string(st, &a->cluster_signing_cert_file, v);
   if (strcmp(k, "cluster_signing_key_file") == 0)
@@ -526,6 +532,8 @@ static int apiserver_key(struct parse_state *st, const char *k,
                 "default_not_ready_toleration_seconds, "
                 "default_unreachable_toleration_seconds, "
                 "disable_admission_plugins, "
+                "podsecurity_exempt_usernames, podsecurity_exempt_namespaces, "
+                "podsecurity_exempt_runtime_classes, "
                 "cluster_signing_cert_file, cluster_signing_key_file, "
                 "cluster_signing_duration)", k);
   return 0;
@@ -776,6 +784,9 @@ void cp_config_free(struct cp_config *cfg) {
   free(cfg->apiserver.service_account_key_file);
   free(cfg->apiserver.service_account_issuer);
   free(cfg->apiserver.disable_admission_plugins);
+  free(cfg->apiserver.podsecurity_exempt_usernames);
+  free(cfg->apiserver.podsecurity_exempt_namespaces);
+  free(cfg->apiserver.podsecurity_exempt_runtime_classes);
   free(cfg->apiserver.cluster_signing_cert_file);
   free(cfg->apiserver.cluster_signing_key_file);
   free(cfg->apiserver.service_cidr);

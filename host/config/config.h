@@ -90,6 +90,11 @@ struct cp_apiserver_settings {
   /* kube-apiserver's --disable-admission-plugins: comma-separated
    * plugin names (ServiceAccount, PodSecurity); NULL: none. */
   char *disable_admission_plugins;
+  /* PodSecurity's exemptions (kube's PodSecurityConfiguration
+   * exemptions): comma-separated usernames, namespaces, runtime classes;
+   * NULL: none (podsecurity_exemptions.h). */
+  char *podsecurity_exempt_usernames, *podsecurity_exempt_namespaces;
+  char *podsecurity_exempt_runtime_classes;
   /* The CA signing approved CertificateSigningRequests (kube's
    * --cluster-signing-cert-file/--cluster-signing-key-file; NULL: the
    * pki directory's own CA) and the longest certificate it issues

@@ -11,6 +11,7 @@
 
 #include "apiserver/admission_podsecurity.h"
 #include "apiserver/podsecurity_checks.h"
+#include "apiserver/podsecurity_exemptions.h"
 #include "log/log.h"
 
 #define C(x) "{\"name\":\"c\",\"image\":\"i\"" x "}"
@@ -365,6 +366,49 @@ static void test_updates_and_audit(void **state) {
                      "audit: pods pu/hn"));
 }
 
+/* PodSecurityConfiguration's exemptions from the INI lists: an exempt
+ * namespace or runtime class is not looked at; a user is matched by
+ * name. */
+static void test_exemptions(void **state) {
+  struct api_fixture *f = *state;
+  struct cp_psa_exemptions *e =
+      cp_psa_exemptions_new(" system:serviceaccount:kube-system:x ,ci", "free",
+                            "kata,, gvisor ");
+  static const char hn_pod[] =
+      "{\"metadata\":{\"name\":\"%s\"},\"spec\":{\"hostNetwork\":true,"
+      "%s\"containers\":[" C("") "]}}";
+  char body[512];
+  const char *ns;
+
+  assert_non_null(e);
+  assert_true(cp_psa_exempt_user(e, "ci"));
+  assert_true(cp_psa_exempt_user(e, "system:serviceaccount:kube-system:x"));
+  assert_false(cp_psa_exempt_user(e, "c"));
+  assert_false(cp_psa_exempt_user(e, ""));
+  assert_true(cp_psa_exempt_runtime_class(e, "gvisor"));
+  assert_false(cp_psa_exempt_namespace(e, "kata"));
+  assert_false(cp_psa_exempt_namespace(NULL, "free"));
+  f->ctx.psa_exempt = e;
+  for (ns = "free"; ns != NULL; ns = strcmp(ns, "free") == 0 ? "held" : NULL) {
+    char path[64];
+
+    snprintf(body, sizeof body,
+             "{\"metadata\":{\"name\":\"%s\",\"labels\":{\"pod-security."
+             "kubernetes.io/enforce\":\"baseline\"}}}",
+             ns);
+    api_fixture_expect(f, CP_API_POST, "/api/v1/namespaces", body, 201);
+    snprintf(path, sizeof path, "/api/v1/namespaces/%s/pods", ns);
+    snprintf(body, sizeof body, hn_pod, "a", "");
+    api_fixture_expect(f, CP_API_POST, path, body,
+                       strcmp(ns, "free") == 0 ? 201 : 403);
+    snprintf(body, sizeof body, hn_pod, "b",
+             "\"runtimeClassName\":\"kata\",");
+    api_fixture_expect(f, CP_API_POST, path, body, 201);
+  }
+  f->ctx.psa_exempt = NULL;
+  cp_psa_exemptions_free(e);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_checks),
@@ -372,6 +416,8 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_through_the_server, psa_setup,
                                       psa_teardown),
       cmocka_unit_test_setup_teardown(test_updates_and_audit, psa_setup,
+                                      psa_teardown),
+      cmocka_unit_test_setup_teardown(test_exemptions, psa_setup,
                                       psa_teardown),
   };
 
