@@ -13,6 +13,7 @@
 
 #include "apiserver/admission.h"
 #include "apiserver/nscache.h"
+#include "apiserver/sa_mountable_secrets.h"
 #include "apiserver/strategy/fields.h"
 #include "apiserver/strategy/refuse.h"
 #include "apiserver/verbs.h"
@@ -34,6 +35,9 @@ static _Atomic int waiting;
 struct sa_info {
   int automount;           /* -1 unset, 0 false, 1 true */
   json_object *pull_secrets; /* owned; NULL: none */
+  /* The ServiceAccount when it enforces mountable secrets
+   * (sa_mountable_secrets.h), owned; NULL: it does not. */
+  json_object *enforcing;
 };
 
 /* The cache holds automount + 1 (0 false, 1 true... shifted so that 0
@@ -67,6 +71,7 @@ static int read_sa(struct cp_api_ctx *ctx, const char *ns, const char *name,
   cp_store_kv_free(&kv);
   out->automount = -1;
   out->pull_secrets = NULL;
+  out->enforcing = cp_sa_enforces_mountable(o) ? json_object_get(o) : NULL;
   if (json_object_is_type(get(o, "automountServiceAccountToken"),
                           json_type_boolean))
     out->automount =
@@ -91,6 +96,7 @@ static int find_sa(struct cp_api_ctx *ctx, const char *ns, const char *name,
     if (cp_ns_cache_get(ctx->sa_cache, key, &cached)) {
       out->automount = cached - 1;
       out->pull_secrets = NULL;
+      out->enforcing = NULL;
       return 1;
     }
     epoch = cp_ns_cache_epoch(ctx->sa_cache);
@@ -112,7 +118,8 @@ static int find_sa(struct cp_api_ctx *ctx, const char *ns, const char *name,
     if ((found = read_sa(ctx, ns, name, out, rc)) != 0)
       break;
   }
-  if (found == 1 && out->pull_secrets == NULL && ctx->sa_cache != NULL &&
+  if (found == 1 && out->pull_secrets == NULL && out->enforcing == NULL &&
+      ctx->sa_cache != NULL &&
       cache_key(key, sizeof key, ns, name))
     cp_ns_cache_put(ctx->sa_cache, key, out->automount + 1, epoch);
   return found;
@@ -359,7 +366,8 @@ int cp_admission_serviceaccount(const struct cp_strategy_write *w,
   struct cp_api_ctx *ctx = w->ctx;
   const char *ns = w->rq != NULL ? w->rq->ns : NULL;
   const char *sa;
-  struct sa_info info = {-1, NULL};
+  struct sa_info info = {-1, NULL, NULL};
+  char *why = NULL;
   char suffix[6];
   unsigned char r[5];
   int found, rc = CPLANE_OK, i;
@@ -395,5 +403,17 @@ int cp_admission_serviceaccount(const struct cp_strategy_write *w,
   suffix[5] = '\0';
   cp_sa_mount_token(pod, info.automount, info.pull_secrets, suffix);
   json_object_put(info.pull_secrets);
-  return 0;
+  /* kubernetes.io/enforce-mountable-secrets: only the Secrets the
+   * ServiceAccount lists. */
+  rc = info.enforcing != NULL
+           ? cp_sa_limit_secret_references(info.enforcing, sa, pod, &why)
+           : 0;
+  if (rc < 0)
+    cp_api_respond_status(rs, 500, NULL);
+  else if (rc > 0)
+    cp_strategy_forbidden(rs, "", "pods", cp_strategy_refused_name(pod),
+                          "%s", why);
+  free(why);
+  json_object_put(info.enforcing);
+  return rc == 0 ? 0 : -1;
 }

@@ -203,6 +203,77 @@ static void test_through_the_server(void **state) {
   free(body);
 }
 
+/* kubernetes.io/enforce-mountable-secrets: a pod may only use the
+ * Secrets its ServiceAccount lists (kube's messages, first one found:
+ * volumes, then init and app containers' env and envFrom, then
+ * imagePullSecrets). */
+static void test_enforce_mountable_secrets(void **state) {
+  static const struct {
+    const char *spec, *want; /* want NULL: created */
+  } cases[] = {
+      {"\"volumes\":[{\"name\":\"v\",\"secret\":{\"secretName\":"
+       "\"listed\"}}],\"containers\":[{\"name\":\"c\",\"image\":\"x\","
+       "\"env\":[{\"name\":\"E\",\"valueFrom\":{\"secretKeyRef\":{"
+       "\"name\":\"listed\",\"key\":\"k\"}}}]}]",
+       NULL},
+      {"\"volumes\":[{\"name\":\"v\",\"secret\":{\"secretName\":"
+       "\"other\"}}],\"containers\":[{\"name\":\"c\",\"image\":\"x\"}]",
+       "volume with secret.secretName=\\\"other\\\" is not allowed because "
+       "service account locked does not reference that secret"},
+      {"\"initContainers\":[{\"name\":\"i\",\"image\":\"x\","
+       "\"envFrom\":[{\"secretRef\":{\"name\":\"other\"}}]}],"
+       "\"containers\":[{\"name\":\"c\",\"image\":\"x\"}]",
+       "init container i with envFrom referencing "
+       "secret.secretName=\\\"other\\\" is not allowed because service "
+       "account locked does not reference that secret"},
+      {"\"containers\":[{\"name\":\"c\",\"image\":\"x\",\"env\":[{"
+       "\"name\":\"E\",\"valueFrom\":{\"secretKeyRef\":{\"name\":"
+       "\"other\",\"key\":\"k\"}}}]}]",
+       "container c with envVar E referencing secret.secretName="
+       "\\\"other\\\" is not allowed because service account locked does "
+       "not reference that secret"},
+      {"\"imagePullSecrets\":[{\"name\":\"reg\"},{\"name\":\"nope\"}],"
+       "\"containers\":[{\"name\":\"c\",\"image\":\"x\"}]",
+       "imagePullSecrets[1].name=\\\"nope\\\" is not allowed because "
+       "service account locked does not reference that imagePullSecret"},
+  };
+  struct api_fixture *f = *state;
+  char pod[1024];
+  size_t i;
+
+  api_fixture_expect(
+      f, CP_API_POST, SAS,
+      "{\"metadata\":{\"name\":\"locked\",\"annotations\":{"
+      "\"kubernetes.io/enforce-mountable-secrets\":\"true\"}},"
+      "\"secrets\":[{\"name\":\"listed\"}],"
+      "\"imagePullSecrets\":[{\"name\":\"reg\"}]}",
+      201);
+  for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    char *body;
+
+    snprintf(pod, sizeof pod,
+             "{\"metadata\":{\"name\":\"m%zu\"},\"spec\":{"
+             "\"serviceAccountName\":\"locked\",%s}}",
+             i, cases[i].spec);
+    body = create_pod(f, pod, cases[i].want ? 403 : 201);
+    if (cases[i].want != NULL && strstr(body, cases[i].want) == NULL)
+      fail_msg("case %zu: %s", i, body);
+    free(body);
+  }
+  /* Without the annotation (or "false") nothing is limited. */
+  api_fixture_expect(
+      f, CP_API_POST, SAS,
+      "{\"metadata\":{\"name\":\"open\",\"annotations\":{"
+      "\"kubernetes.io/enforce-mountable-secrets\":\"false\"}}}",
+      201);
+  free(create_pod(f,
+                  "{\"metadata\":{\"name\":\"o\"},\"spec\":{"
+                  "\"serviceAccountName\":\"open\",\"volumes\":[{\"name\":"
+                  "\"v\",\"secret\":{\"secretName\":\"other\"}}],"
+                  "\"containers\":[{\"name\":\"c\",\"image\":\"x\"}]}}",
+                  201));
+}
+
 static void test_mirror_pods(void **state) {
   struct api_fixture *f = *state;
   static const struct {
@@ -269,6 +340,8 @@ int main(void) {
                                       sa_teardown),
       cmocka_unit_test_setup_teardown(test_mirror_pods, sa_setup,
                                       sa_teardown),
+      cmocka_unit_test_setup_teardown(test_enforce_mountable_secrets,
+                                      sa_setup, sa_teardown),
   };
 
   return cmocka_run_group_tests(tests, NULL, NULL);
