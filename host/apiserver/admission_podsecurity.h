@@ -1,34 +1,40 @@
 /*
  * admission_podsecurity - kube-apiserver's PodSecurity admission
- * (k8s.io/pod-security-admission) with its default configuration
- * (everything privileged, no exemptions), driven by the namespace labels
+ * (k8s.io/pod-security-admission) with its default policy (everything
+ * privileged) and the exemptions of podsecurity_exemptions.h, driven by
+ * the namespace labels
  *
  *   pod-security.kubernetes.io/enforce|warn|audit: privileged|baseline|
  *                                                  restricted
  *   pod-security.kubernetes.io/<mode>-version: latest|v1.N
  *
- * (an invalid level or version counts as restricted:latest, as kube
- * fails closed). The checks are podsecurity_checks.h's.
+ * (as kube's PolicyToEvaluate: a level it cannot read is restricted for
+ * enforce, privileged for warn and audit; a version it cannot read is
+ * latest). The checks are podsecurity_checks.h's.
  *
  *   - pod create: enforce refuses with 403 `pods "x" is forbidden:
  *     violates PodSecurity "restricted:latest": ...`; warn adds the
  *     Warning `would violate PodSecurity "restricted:latest": ...` (not
- *     on a refused pod). Pod updates are not looked at (their spec is
- *     all but immutable; kube skips updates that change only images and
- *     metadata).
+ *     on a refused pod). A pod update is looked at
+ *     only when significant (kube's isSignificantPodUpdate: a container's
+ *     image or seccomp annotation changed, containers added or removed,
+ *     an ephemeral container added or changed).
  *   - workloads with a pod template (Deployment, ReplicaSet,
  *     StatefulSet, DaemonSet, Job, CronJob, ReplicationController,
- *     PodTemplate), created or with their template changed: warnings
- *     only, for enforce and warn (once when both are the same policy),
- *     since their pods are refused later.
+ *     PodTemplate), created or with their template changed: warn
+ *     and audit only (kube's ValidatePodController), never enforce:
+ *     their pods are refused when created.
  *   - a namespace update changing the enforce policy to something other
  *     than privileged: warnings about its existing pods (up to 3,000), as
  *     kube words them: `existing pods in namespace "x" violate the new
  *     PodSecurity enforce level "restricted:latest"`, then one per set of
  *     reasons: `web (and 2 other pods): allowPrivilegeEscalation !=
  *     false, ...`.
- *   - audit: there is no audit log to annotate yet; the label is read
- *     and validated but has no effect.
+ *   - audit: kube's audit annotation
+ *     pod-security.kubernetes.io/audit-violations ("would violate
+ *     PodSecurity ..."); with no audit log it is an info log line,
+ *     "apiserver: audit: <resource> <ns>/<name> by <user>: <key>=<value>",
+ *     for pods (refused ones too) and workloads.
  *
  * The labels are read through ctx->psa_cache (an nscache of the encoded
  * policy per namespace; namespace writes through this server invalidate
