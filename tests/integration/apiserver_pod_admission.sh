@@ -79,10 +79,15 @@ wait_until 20 K get serviceaccount default -n loose
 out=$(pod hostnet '' ',"hostNetwork":true' | K create -n loose -f - 2>&1) || fail "warn refused: $out"
 grep -F 'Warning: would violate PodSecurity "baseline:v1.30": host namespaces (hostNetwork=true)' <<<"$out" >/dev/null ||
   fail "warn: $out"
+# Workloads get warn and audit, never enforce (kube's
+# ValidatePodController): enforce alone says nothing about a Deployment.
 out=$(K create deployment web -n locked --image=busybox 2>&1) || fail "deployment refused: $out"
+! grep -F 'would violate PodSecurity' <<<"$out" >/dev/null || fail "enforce warned a deployment: $out"
+K label namespace locked pod-security.kubernetes.io/warn=restricted >/dev/null
+out=$(K create deployment web2 -n locked --image=busybox 2>&1) || fail "deployment refused: $out"
 grep -F 'Warning: would violate PodSecurity "restricted:latest": allowPrivilegeEscalation != false (container "busybox" must set securityContext.allowPrivilegeEscalation=false)' <<<"$out" >/dev/null ||
   fail "deployment warning: $out"
-pass "warn=baseline:v1.30 warns on a hostNetwork pod; a Deployment in a restricted namespace is warned, not refused"
+pass "warn=baseline:v1.30 warns on a hostNetwork pod; a Deployment is warned by warn=restricted (not by enforce), not refused"
 
 out=$(K label namespace loose pod-security.kubernetes.io/enforce=baseline 2>&1) || fail "label: $out"
 grep -F 'Warning: existing pods in namespace "loose" violate the new PodSecurity enforce level "baseline:latest"' <<<"$out" >/dev/null &&
