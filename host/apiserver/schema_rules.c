@@ -23,7 +23,6 @@ struct rule {
   char *rule, *message, *message_expr, *reason, *field_path;
   int optional_old; /* optionalOldSelf: true */
   int transition;   /* names oldSelf */
-  int unsupported;  /* calls a function of kube's cplane has not: not run */
   struct cp_cel_program *prog, *msg_prog;
 };
 
@@ -197,7 +196,6 @@ static int compile_one(json_object *j, const char *at, size_t i,
     return -1;
   }
   r->transition = cp_cel_program_uses(r->prog, "oldSelf");
-  r->unsupported = cp_cel_program_unsupported(r->prog) != NULL;
   if (r->message_expr != NULL &&
       (r->msg_prog = cp_cel_compile(r->message_expr, rule_vars, &cerr)) ==
           NULL) {
@@ -463,8 +461,6 @@ static void walk_node(struct walk *w, const struct cp_schema *s,
 
     if (ru->transition && old == NULL && !ru->optional_old)
       continue; /* a transition rule needs the old value */
-    if (ru->unsupported)
-      continue; /* never refuse an object for what cplane lacks */
     if (w->budget == 0) {
       add(w, w->path ? w->path : "", "FieldValueInvalid",
           "Invalid value: \"%s\": validation failed due to running out of "

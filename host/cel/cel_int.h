@@ -23,7 +23,9 @@ struct json_object;
 
 enum cel_kind {
   K_NULL, K_BOOL, K_INT, K_UINT, K_DOUBLE, K_STRING, K_BYTES, K_LIST,
-  K_MAP, K_TYPE, K_ERROR, K_OPT, K_TS, K_DUR, K_QTY, K_URL
+  K_MAP, K_TYPE, K_ERROR, K_OPT, K_TS, K_DUR, K_QTY, K_URL,
+  K_IP, K_CIDR,  /* canonical text in v.s (cel_lib_net.c) */
+  K_SEMVER       /* normalized text in v.s (cel_lib_semver.c) */
 };
 
 struct cel_list;
@@ -46,7 +48,8 @@ struct cel_val {
     struct {
       const char *p; /* not NUL-terminated in general */
       size_t n;
-    } s;             /* string, bytes, error message, type name, url */
+    } s;             /* string, bytes, error message, type name, url,
+                      * ip, cidr, semver */
     struct cel_list *l;
     struct cel_map *m;
     struct cel_val *opt; /* NULL: optional.none() */
@@ -204,6 +207,23 @@ struct cel_val cel_kube_call(struct cel_ctx *c, const char *name,
                              const struct cel_val *args, size_t n,
                              int *handled);
 int cel_kube_known(const char *name, int member);
+
+/* The further libraries, one file each, with the same contract as
+ * cel_kube_call (*handled 0: not theirs) and cel_kube_known:
+ * cel_lib_net.c (kube's ip/cidr), cel_lib_semver.c (kube's semver),
+ * cel_lib_format.c (cel-go's string.format, strings.quote),
+ * cel_lib_ext.c (cel-go's reverse, sets.*, math.*, base64.*). */
+#define CEL_LIBRARY(lib)                                                    \
+  struct cel_val cel_##lib##_call(struct cel_ctx *c, const char *name,      \
+                                  const struct cel_val *target,             \
+                                  const struct cel_val *args, size_t n,     \
+                                  int *handled);                            \
+  int cel_##lib##_known(const char *name, int member)
+CEL_LIBRARY(net);
+CEL_LIBRARY(semver);
+CEL_LIBRARY(format);
+CEL_LIBRARY(ext);
+#undef CEL_LIBRARY
 
 /* Arithmetic helpers shared with the libraries. */
 struct cel_val cel_add(struct cel_ctx *c, const struct cel_val *a,

@@ -687,7 +687,7 @@ fail:
 /* Names that prefix global functions (optional.of, strings.quote). */
 static int is_namespace(const char *name) {
   static const char *const ns[] = {"optional", "strings", "sets", "math",
-                                   "base64", "cel", NULL};
+                                   "base64", "cel", "ip", "net", NULL};
   size_t i;
 
   for (i = 0; ns[i] != NULL; i++)
@@ -932,6 +932,19 @@ static struct cel_node *member(struct parser *ps) {
       if (!opt && !quoted && ps->tok.t == T_LPAREN) {
         next(ps);
         n = member_call(ps, n, name, pos);
+        continue;
+      }
+      /* kube's type names net.IP and net.CIDR (`type(x) == net.IP`). */
+      if (n->k == N_IDENT && strcmp(n->name, "net") == 0 && !opt &&
+          !is_var(ps, "net") &&
+          (strcmp(name, "IP") == 0 || strcmp(name, "CIDR") == 0)) {
+        char *full = NULL;
+
+        if (asprintf(&full, "net.%s", name) < 0 || keep_str(ps, full) < 0) {
+          fail(ps, pos, "out of memory");
+          return NULL;
+        }
+        n->name = full;
         continue;
       }
       if ((m = node(ps, N_SELECT, pos)) == NULL)
