@@ -137,7 +137,17 @@ struct cel_ctx {
   struct cp_pattern *re;
   /* The literal pattern of the call being made (the program's). */
   const struct cel_node *lit;
+  /* The last time zone loaded (cel_tz.c), kept for the next call. */
+  struct cel_tz *tz;
 };
+
+/* Time zones (cel_tz.c): the offset east of UTC, in seconds, of zone (a
+ * string: "+05:30"-like or an IANA name) at Unix time t; 0, or -1 with
+ * *err (cel-go's "unknown time zone X"). */
+struct cel_tz;
+int cel_tz_offset(struct cel_ctx *c, const struct cel_val *zone, int64_t t,
+                  int64_t *off, struct cel_val *err);
+void cel_tz_free(struct cel_tz *z);
 
 struct cp_pattern;
 /* The compiled regex text (n bytes), from the context's cache; NULL with

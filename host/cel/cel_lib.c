@@ -441,22 +441,15 @@ static struct cel_val time_part(struct cel_ctx *c, const char *name,
     return cel_no_overload(c, name);
   }
   if (n == 1) {
-    /* Only UTC and fixed offsets; cplane carries no zone database. */
-    const struct cel_val *z = &args[0];
-    int oh, om;
-    char buf[16];
+    /* A fixed offset or an IANA zone name (cel_tz.c). */
+    struct cel_val e;
+    int64_t off;
 
-    if (z->k != K_STRING || z->v.s.n >= sizeof buf)
+    if (args[0].k != K_STRING)
       return cel_no_overload(c, name);
-    memcpy(buf, z->v.s.p, z->v.s.n);
-    buf[z->v.s.n] = '\0';
-    if (strcmp(buf, "UTC") == 0 || strcmp(buf, "Z") == 0)
-      ;
-    else if ((buf[0] == '+' || buf[0] == '-') &&
-             sscanf(buf + 1, "%2d:%2d", &oh, &om) == 2)
-      sec += (buf[0] == '-' ? -1 : 1) * (oh * 3600 + om * 60);
-    else
-      return cel_err(c, "unknown time zone %s", buf);
+    if (cel_tz_offset(c, &args[0], sec, &off, &e) < 0)
+      return e;
+    sec += off;
   } else if (n != 0) {
     return cel_no_overload(c, name);
   }

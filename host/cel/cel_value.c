@@ -90,6 +90,8 @@ void cel_ctx_free(struct cel_ctx *c) {
   free(c->re_text);
   c->re = NULL;
   c->re_text = NULL;
+  cel_tz_free(c->tz);
+  c->tz = NULL;
   for (k = c->chunks; k != NULL; k = n) {
     n = k->next;
     free(k);

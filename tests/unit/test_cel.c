@@ -42,14 +42,6 @@ static const char *const conf_skip[] = {
     "fields/qualified_identifier_resolution/"
     "qualified_identifier_resolution_unchecked",
     "fields/qualified_identifier_resolution/ident_with_longest_prefix_check",
-    /* IANA time zones: cplane carries no zone database (UTC and fixed
-     * offsets work). */
-    "timestamps/timestamp_selectors_tz/getDate",
-    "timestamps/timestamp_selectors_tz/getDayOfMonth_name_pos",
-    "timestamps/timestamp_selectors_tz/getDayOfMonth_name_neg",
-    "timestamps/timestamp_selectors_tz/getDayOfYear",
-    "timestamps/timestamp_selectors_tz/getHours",
-    "timestamps/timestamp_selectors_tz/getMinutes",
     /* optMap / optFlatMap macros are not implemented. */
     "optionals/optionals/none_optMap_hasValue",
     "optionals/optionals/optional_of_optMap_value",
@@ -457,6 +449,27 @@ static const struct lib_case ext_cases[] = {
      "!math.bitShiftLeft() negative offset: -1"},
     {"math.bitAnd(1, 1u)", "!no such overload"},
     {"math.ceil(1)", "!no such overload"},
+    /* time zones: tzdata's transitions, then the file's POSIX rule */
+    {"timestamp('2009-02-13T23:31:30Z').getHours('America/New_York')", "18"},
+    {"timestamp('2009-07-13T23:31:30Z').getHours('America/New_York')", "19"},
+    {"timestamp('2100-01-01T12:00:00Z').getHours('America/New_York')", "7"},
+    {"timestamp('2100-07-01T12:00:00Z').getHours('America/New_York')", "8"},
+    {"timestamp('2100-11-08T05:59:59Z').getHours('America/New_York')", "0"},
+    {"timestamp('2100-11-08T06:00:00Z').getHours('America/New_York')", "1"},
+    {"timestamp('2100-01-01T00:00:00Z').getHours('Australia/Sydney')", "11"},
+    {"timestamp('2100-07-01T00:00:00Z').getHours('Australia/Sydney')", "10"},
+    {"timestamp('2024-01-01T00:00:00Z').getMinutes('Asia/Kolkata')", "30"},
+    {"timestamp('2024-01-01T00:00:00Z').getHours('+05:30')", "5"},
+    {"timestamp('2024-01-01T00:00:00Z').getDate('-01:00')", "31"},
+    {"timestamp('2024-01-01T00:00:00Z').getHours('')", "0"},
+    {"timestamp('2024-01-01T00:00:00Z').getHours('Mars/Olympus')",
+     "!unknown time zone Mars/Olympus"},
+    {"timestamp('2024-01-01T00:00:00Z').getHours('America')",
+     "!unknown time zone America"},
+    {"timestamp('2024-01-01T00:00:00Z').getHours('../../etc/passwd')",
+     "!time: invalid location name"},
+    {"timestamp('2024-01-01T00:00:00Z').getHours('x:00')",
+     "!strconv.Atoi: parsing \"x\": invalid syntax"},
     /* base64 */
     {"base64.encode(b'hello')", "\"aGVsbG8=\""},
     {"base64.encode(b'')", "\"\""},
