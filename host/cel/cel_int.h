@@ -83,7 +83,8 @@ enum cel_node_kind {
 enum cel_op { OP_EQ, OP_NE, OP_LT, OP_LE, OP_GT, OP_GE, OP_IN, OP_ADD,
               OP_SUB, OP_MUL, OP_DIV, OP_MOD };
 
-enum cel_macro { M_ALL, M_EXISTS, M_EXISTS_ONE, M_MAP, M_FILTER, M_BIND };
+enum cel_macro { M_ALL, M_EXISTS, M_EXISTS_ONE, M_MAP, M_FILTER, M_BIND,
+                 M_OPT_MAP, M_OPT_FLAT_MAP };
 
 struct cel_node {
   enum cel_node_kind k;

@@ -734,6 +734,12 @@ static struct cel_node *member_call(struct parser *ps, struct cel_node *t,
   for (i = 0; macro_names[i] != NULL; i++)
     if (strcmp(name, macro_names[i]) == 0)
       return macro(ps, t, (enum cel_macro)i, pos);
+  /* cel-go's optional macros: opt.optMap(x, expr), opt.optFlatMap(x,
+   * expr), x bound to the optional's value. */
+  if (strcmp(name, "optMap") == 0)
+    return macro(ps, t, M_OPT_MAP, pos);
+  if (strcmp(name, "optFlatMap") == 0)
+    return macro(ps, t, M_OPT_FLAT_MAP, pos);
   /* cel.bind(var, init, body): init evaluated once, var in scope in
    * body only. */
   if (t->k == N_IDENT && strcmp(t->name, "cel") == 0 && !is_var(ps, "cel") &&

@@ -42,15 +42,6 @@ static const char *const conf_skip[] = {
     "fields/qualified_identifier_resolution/"
     "qualified_identifier_resolution_unchecked",
     "fields/qualified_identifier_resolution/ident_with_longest_prefix_check",
-    /* optMap / optFlatMap macros are not implemented. */
-    "optionals/optionals/none_optMap_hasValue",
-    "optionals/optionals/optional_of_optMap_value",
-    "optionals/optionals/empty_map_optFlatMap_hasValue",
-    "optionals/optionals/map_empty_submap_optFlatMap_hasValue",
-    "optionals/optionals/map_submap_subkey_optFlatMap_value",
-    "optionals/optionals/map_submap_optFlatMap_value",
-    "optionals/optionals/map_optindex_optFlatMap_optional_ofNonZeroValue_"
-    "hasValue",
     NULL};
 
 static int skipped(const char *name) {
@@ -470,6 +461,14 @@ static const struct lib_case ext_cases[] = {
      "!time: invalid location name"},
     {"timestamp('2024-01-01T00:00:00Z').getHours('x:00')",
      "!strconv.Atoi: parsing \"x\": invalid syntax"},
+    /* optMap, optFlatMap */
+    {"optional.of(2).optMap(x, x * 3)", "optional.of(6)"},
+    {"optional.none().optMap(x, 1 / 0)", "optional.none()"},
+    {"{'a': {'b': 1}}.?a.optFlatMap(m, m.?b)", "optional.of(1)"},
+    {"{'a': {}}.?a.optFlatMap(m, m.?b)", "optional.none()"},
+    {"optional.of(1).optFlatMap(x, x)", "!no such overload"},
+    {"optional.of(0).optMap(x, 1 / x)", "!division by zero"},
+    {"[1].optMap(x, x)", "!no such overload"},
     /* base64 */
     {"base64.encode(b'hello')", "\"aGVsbG8=\""},
     {"base64.encode(b'')", "\"\""},
