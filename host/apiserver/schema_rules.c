@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "apiserver/list_map.h"
 #include "apiserver/schema.h"
 #include "cel/cel.h"
 
@@ -423,6 +424,13 @@ static void walk_children(struct walk *w, const struct cp_schema *s,
   } else if (json_object_is_type(v, json_type_array)) {
     const struct cp_schema *is = cp_schema_items(s);
     size_t i, n = json_object_array_length(v);
+    const char *lt = cp_schema_list_type(s);
+    /* kube correlates the items of a map list with the old ones by their
+     * keys; set and atomic lists' items have no oldSelf. */
+    struct cp_list_map *olds =
+        lt != NULL && strcmp(lt, "map") == 0 && old != NULL
+            ? cp_list_map_new(old, cp_schema_list_map_keys(s))
+            : NULL;
 
     for (i = 0; is != NULL && i < n; i++) {
       char ix[32];
@@ -432,14 +440,17 @@ static void walk_children(struct walk *w, const struct cp_schema *s,
       mark = w->len;
       if (path_room(w, strlen(ix) + 2) < 0) {
         w->r->nomem = 1;
-        return;
+        break;
       }
       w->len += (size_t)sprintf(w->path + w->len, "[%s]", ix);
-      walk_node(w, is, json_object_array_get_idx(v, i), NULL, depth + 1);
+      walk_node(w, is, json_object_array_get_idx(v, i),
+                cp_list_map_get(olds, json_object_array_get_idx(v, i)),
+                depth + 1);
       path_cut(w, mark);
       if (w->stop)
-        return;
+        break;
     }
+    cp_list_map_free(olds);
   }
 }
 

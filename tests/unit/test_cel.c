@@ -803,6 +803,68 @@ static void test_crd_rules(void **state) {
   cp_schema_doc_free(d);
 }
 
+static const char *ports_schema =
+    "{\"type\":\"object\",\"properties\":{\"spec\":{\"type\":\"object\","
+    "\"properties\":{\"ports\":{\"type\":\"array\","
+    "\"x-kubernetes-list-type\":\"map\","
+    "\"x-kubernetes-list-map-keys\":[\"name\",\"proto\"],"
+    "\"items\":{\"type\":\"object\",\"x-kubernetes-validations\":["
+    "{\"rule\":\"self.port == oldSelf.port\",\"message\":\"port is "
+    "immutable\"}],\"properties\":{\"name\":{\"type\":\"string\"},"
+    "\"proto\":{\"type\":\"string\"},\"port\":{\"type\":\"integer\"}}}},"
+    "\"tags\":{\"type\":\"array\",\"x-kubernetes-list-type\":\"set\","
+    "\"items\":{\"type\":\"string\",\"x-kubernetes-validations\":["
+    "{\"rule\":\"self == oldSelf\"}]}},"
+    "\"net\":{\"type\":\"string\",\"x-kubernetes-validations\":["
+    "{\"rule\":\"isCIDR(self) && cidr(self).prefixLength() >= 16\","
+    "\"messageExpression\":\"'%s is not a /16 or smaller'.format([self])"
+    "\"}]}}}}}";
+
+/* oldSelf on the items of a map list: the old item with the same keys
+ * (kube's correlation), whatever its index; set lists correlate nothing. */
+static void test_crd_rules_list_map(void **state) {
+  char *err = NULL;
+  struct cp_schema_doc *d = crd_doc(ports_schema, &err);
+  const struct cp_schema *s;
+  const char *old =
+      "{\"spec\":{\"ports\":[{\"name\":\"a\",\"proto\":\"TCP\",\"port\":1},"
+      "{\"name\":\"a\",\"proto\":\"UDP\",\"port\":2}],\"tags\":[\"x\"]}}";
+
+  (void)state;
+  if (d == NULL)
+    fail_msg("%s", err);
+  s = cp_schema_doc_root(d);
+  check(s, old, NULL, "");
+  /* Reordered, same items: nothing changed. */
+  check(s,
+        "{\"spec\":{\"ports\":[{\"name\":\"a\",\"proto\":\"UDP\",\"port\":2},"
+        "{\"name\":\"a\",\"proto\":\"TCP\",\"port\":1}]}}",
+        old, "");
+  /* The TCP item, now second, changed its port: compared with the old
+   * TCP item, not with the old second one. */
+  check(s,
+        "{\"spec\":{\"ports\":[{\"name\":\"a\",\"proto\":\"UDP\",\"port\":2},"
+        "{\"name\":\"a\",\"proto\":\"TCP\",\"port\":5}]}}",
+        old, "spec.ports[1]: Invalid value: \"object\": port is immutable");
+  /* A new key is a new item: no oldSelf, the transition rule does not
+   * run; nor does it for an item missing a key. */
+  check(s,
+        "{\"spec\":{\"ports\":[{\"name\":\"b\",\"proto\":\"TCP\",\"port\":7},"
+        "{\"name\":\"a\",\"port\":9}]}}",
+        old, "");
+  /* Set lists are not correlated. */
+  check(s, "{\"spec\":{\"tags\":[\"y\",\"x\"]}}", old, "");
+  /* Kube's libraries run in CRD rules now. */
+  check(s, "{\"spec\":{\"net\":\"10.0.0.0/16\"}}", NULL, "");
+  check(s, "{\"spec\":{\"net\":\"10.0.0.0/8\"}}", NULL,
+        "spec.net: Invalid value: \"string\": 10.0.0.0/8 is not a /16 or "
+        "smaller");
+  check(s, "{\"spec\":{\"net\":\"10.0.0.0\"}}", NULL,
+        "spec.net: Invalid value: \"string\": 10.0.0.0 is not a /16 or "
+        "smaller");
+  cp_schema_doc_free(d);
+}
+
 static void test_crd_rule_compile_errors(void **state) {
   char *err = NULL;
 
@@ -851,6 +913,7 @@ int main(void) {
       cmocka_unit_test(test_limits),
       cmocka_unit_test(test_json_bindings),
       cmocka_unit_test(test_crd_rules),
+      cmocka_unit_test(test_crd_rules_list_map),
       cmocka_unit_test(test_crd_rule_compile_errors),
   };
 
