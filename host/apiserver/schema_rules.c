@@ -142,8 +142,33 @@ static int str_field(json_object *o, const char *k, char **out,
   return 0;
 }
 
-static int compile_one(json_object *j, const char *at, size_t i,
-                       struct rule *r, char **err) {
+/* cel-go's type check with self's schema (node): kube refuses these
+ * when the CRD is written. 0, or -1 with *err. */
+static int type_check(json_object *node, const char *at, size_t i,
+                      const struct rule *r, char **err) {
+  struct cp_cel_decl decls[] = {{"self", node, 0},
+                                {"oldSelf", node, r->optional_old}};
+  char *cerr = NULL, *gs;
+  int rc = cp_cel_check(r->prog, decls, 2, "bool", &cerr);
+
+  if (rc == 0)
+    return 0;
+  gs = rule_gostring(r);
+  if (rc < 0)
+    errf(err, "%s.x-kubernetes-validations[%zu].rule: Invalid value: %s: "
+              "compilation failed: %s",
+         at, i, gs ? gs : "?", cerr ? cerr : "out of memory");
+  else
+    errf(err, "%s.x-kubernetes-validations[%zu].rule: Invalid value: %s: "
+              "cel expression must evaluate to a bool",
+         at, i, gs ? gs : "?");
+  free(gs);
+  free(cerr);
+  return -1;
+}
+
+static int compile_one(json_object *node, json_object *j, const char *at,
+                       size_t i, struct rule *r, char **err) {
   json_object *opt;
   char *cerr = NULL, *gs;
   size_t k;
@@ -196,6 +221,8 @@ static int compile_one(json_object *j, const char *at, size_t i,
     free(cerr);
     return -1;
   }
+  if (type_check(node, at, i, r, err) < 0)
+    return -1;
   r->transition = cp_cel_program_uses(r->prog, "oldSelf");
   if (r->message_expr != NULL &&
       (r->msg_prog = cp_cel_compile(r->message_expr, rule_vars, &cerr)) ==
@@ -231,7 +258,7 @@ int cp_schema_rules_compile(json_object *j, const char *at,
   }
   for (i = 0; i < n; i++) {
     r->n = i + 1;
-    if (compile_one(json_object_array_get_idx(list, i), at, i, &r->v[i],
+    if (compile_one(j, json_object_array_get_idx(list, i), at, i, &r->v[i],
                     err) < 0) {
       cp_schema_rules_free(r);
       return -1;

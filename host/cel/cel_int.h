@@ -236,6 +236,10 @@ CEL_LIBRARY(format);
 CEL_LIBRARY(ext);
 #undef CEL_LIBRARY
 
+/* src's error at byte pos in cel-go's form ("ERROR: <input>:1:15: msg",
+ * the line, the caret): malloc'd, or NULL without memory. */
+char *cel_error_text(const char *src, int pos, const char *msg);
+
 /* Arithmetic helpers shared with the libraries. */
 struct cel_val cel_add(struct cel_ctx *c, const struct cel_val *a,
                        const struct cel_val *b);

@@ -70,38 +70,46 @@ static void fail(struct parser *ps, int pos, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 /* cel-go's form: "ERROR: <input>:LINE:COL: msg\n | line\n | ...^". */
-static void fail(struct parser *ps, int pos, const char *fmt, ...) {
-  va_list ap;
-  char *msg = NULL, *out = NULL, *dots = NULL;
-  int line = 1, col = 0, ls = 0, le, i;
+char *cel_error_text(const char *src, int pos, const char *msg) {
+  char *out = NULL, *dots;
+  int line = 1, col, ls = 0, le, i, len = (int)strlen(src);
 
-  if (ps->err != NULL)
-    return;
   if (pos < 0)
     pos = 0;
-  if ((size_t)pos > ps->len)
-    pos = (int)ps->len;
+  if (pos > len)
+    pos = len;
   for (i = 0; i < pos; i++)
-    if (ps->src[i] == '\n') {
+    if (src[i] == '\n') {
       line++;
       ls = i + 1;
     }
   col = pos - ls;
-  for (le = ls; (size_t)le < ps->len && ps->src[le] != '\n'; le++)
+  for (le = ls; le < len && src[le] != '\n'; le++)
     ;
+  if ((dots = malloc((size_t)col + 1)) == NULL)
+    return NULL;
+  memset(dots, '.', (size_t)col);
+  dots[col] = '\0';
+  if (asprintf(&out, "ERROR: <input>:%d:%d: %s\n | %.*s\n | %s^", line,
+               col + 1, msg, le - ls, src + ls, dots) < 0)
+    out = NULL;
+  free(dots);
+  return out;
+}
+
+static void fail(struct parser *ps, int pos, const char *fmt, ...) {
+  va_list ap;
+  char *msg = NULL, *out = NULL;
+
+  if (ps->err != NULL)
+    return;
   va_start(ap, fmt);
   if (vasprintf(&msg, fmt, ap) < 0)
     msg = NULL;
   va_end(ap);
-  if (msg != NULL && (dots = malloc((size_t)col + 1)) != NULL) {
-    memset(dots, '.', (size_t)col);
-    dots[col] = '\0';
-    if (asprintf(&out, "ERROR: <input>:%d:%d: %s\n | %.*s\n | %s^", line,
-                 col + 1, msg, le - ls, ps->src + ls, dots) < 0)
-      out = NULL;
-  }
+  if (msg != NULL)
+    out = cel_error_text(ps->src, pos, msg);
   free(msg);
-  free(dots);
   ps->err = out != NULL ? out : strdup("out of memory");
 }
 

@@ -904,6 +904,99 @@ static void test_crd_rule_compile_errors(void **state) {
   free(err);
 }
 
+/* The type check at CRD write time: what cel-go's checker surely refuses
+ * with the schema's types, in its words; nothing uncertain refused. */
+static void test_crd_rule_type_check(void **state) {
+  static const struct {
+    const char *rule, *want; /* want NULL: accepted */
+  } cases[] = {
+      {"self.replicas + \"a\" == 1",
+       "compilation failed: ERROR: <input>:1:15: found no matching overload "
+       "for '_+_' applied to '(int, string)'\n | self.replicas + \"a\" == 1"
+       "\n | ..............^"},
+      {"self.replicas < 'a'",
+       "ERROR: <input>:1:15: found no matching overload for '_<_' applied to "
+       "'(int, string)'"},
+      {"self.nope == 1", "ERROR: <input>:1:5: undefined field 'nope'"},
+      {"has(self.nope)", "undefined field 'nope'"},
+      {"self.replicas", "}: cel expression must evaluate to a bool"},
+      {"self.name", "cel expression must evaluate to a bool"},
+      {"self.name && true",
+       "found no matching overload for '_&&_' applied to '(string, bool)'"},
+      {"!self.replicas",
+       "found no matching overload for '!_' applied to '(int)'"},
+      {"-self.name == 'a'",
+       "found no matching overload for '-_' applied to '(string)'"},
+      {"self.ratio % 2.0 == 0.0",
+       "found no matching overload for '_%_' applied to '(double, double)'"},
+      {"self.replicas + 1.5 > 2",
+       "found no matching overload for '_+_' applied to '(int, double)'"},
+      {"self.replicas ? true : false",
+       "found no matching overload for '_?_:_' applied to '(int)'"},
+      {"self.tags[0] + 1 == 2",
+       "found no matching overload for '_+_' applied to '(string, int)'"},
+      {"self.env.x + 1 == 2",
+       "found no matching overload for '_+_' applied to '(string, int)'"},
+      {"oldSelf.replicas + 'a' == 1", "'(int, string)'"},
+      /* accepted: certain and right, or not certain */
+      {"self.replicas < 1.5", NULL},
+      {"self.replicas + 1 > self.ratio", NULL},
+      {"self.name + 'x' == 'ax' && size(self.tags) >= 0", NULL},
+      {"self.env.anything == 'x'", NULL},
+      {"self.any.whatever == 1", NULL},
+      {"self.ios == 1 || self.ios == 'a'", NULL},
+      {"self.created < timestamp('2024-01-01T00:00:00Z')", NULL},
+      {"self.tags.all(t, t.size() > 0) && self.tags.map(t, t + 1) != []",
+       NULL},
+      {"has(self.name) && self.on", NULL},
+      {"cel.bind(x, self.replicas, x + 1 > 0)", NULL},
+      {"self.replicas == 'a'", NULL},
+      {"int(self.name) + 1 > 0", NULL},
+      {"self.?nope.orValue(1) == 1", NULL},
+      {NULL, NULL}};
+  size_t i;
+
+  (void)state;
+  for (i = 0; cases[i].rule != NULL; i++) {
+    char *doc = NULL, *err = NULL;
+    struct cp_schema_doc *d;
+    json_object *rule = json_object_new_string(cases[i].rule);
+
+    if (rule == NULL || asprintf(&doc,
+                 "{\"type\":\"object\",\"properties\":{\"spec\":{"
+                 "\"type\":\"object\",\"x-kubernetes-validations\":[{"
+                 "\"rule\":%s}],\"properties\":{"
+                 "\"replicas\":{\"type\":\"integer\"},"
+                 "\"name\":{\"type\":\"string\"},"
+                 "\"ratio\":{\"type\":\"number\"},"
+                 "\"on\":{\"type\":\"boolean\"},"
+                 "\"tags\":{\"type\":\"array\",\"items\":{\"type\":"
+                 "\"string\"}},"
+                 "\"env\":{\"type\":\"object\",\"additionalProperties\":"
+                 "{\"type\":\"string\"}},"
+                 "\"created\":{\"type\":\"string\",\"format\":"
+                 "\"date-time\"},"
+                 "\"any\":{\"type\":\"object\","
+                 "\"x-kubernetes-preserve-unknown-fields\":true,"
+                 "\"properties\":{\"a\":{\"type\":\"string\"}}},"
+                 "\"ios\":{\"x-kubernetes-int-or-string\":true}}}}}",
+                 json_object_to_json_string_ext(
+                     rule, JSON_C_TO_STRING_PLAIN)) < 0)
+      fail_msg("out of memory");
+    json_object_put(rule);
+    d = crd_doc(doc, &err);
+    if (cases[i].want == NULL && d == NULL)
+      fail_msg("%s: refused: %s", cases[i].rule, err);
+    if (cases[i].want != NULL &&
+        (d != NULL || strstr(err, cases[i].want) == NULL))
+      fail_msg("%s: want %s, got %s", cases[i].rule, cases[i].want,
+               d != NULL ? "accepted" : err);
+    cp_schema_doc_free(d);
+    free(err);
+    free(doc);
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_conformance),
@@ -915,6 +1008,7 @@ int main(void) {
       cmocka_unit_test(test_crd_rules),
       cmocka_unit_test(test_crd_rules_list_map),
       cmocka_unit_test(test_crd_rule_compile_errors),
+      cmocka_unit_test(test_crd_rule_type_check),
   };
 
   return cmocka_run_group_tests(tests, NULL, NULL);
