@@ -154,10 +154,13 @@ static struct type select_type(struct checker *k, const struct cel_node *n) {
   props = member(t.schema, "properties");
   if ((ps = member(props, n->name)) != NULL)
     return of_schema(ps);
-  /* Unknown fields kept, or an embedded object's apiVersion, kind and
-   * metadata: not refused. */
+  /* Unknown fields kept; an embedded object's or the root's apiVersion,
+   * kind and metadata (kube declares them there); kube's escaped names
+   * (foo__dash__bar): not refused. */
   if (flag(t.schema, "x-kubernetes-preserve-unknown-fields") ||
-      flag(t.schema, "x-kubernetes-embedded-resource"))
+      flag(t.schema, "x-kubernetes-embedded-resource") ||
+      strcmp(n->name, "apiVersion") == 0 || strcmp(n->name, "kind") == 0 ||
+      strcmp(n->name, "metadata") == 0 || strstr(n->name, "__") != NULL)
     return dyn();
   failf(k, n->pos, "undefined field '%s'", n->name);
   return dyn();

@@ -64,15 +64,29 @@ static void put(struct out *o, const char *s, size_t n) {
 static void putf(struct out *o, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 static void putf(struct out *o, const char *fmt, ...) {
-  char buf[512];
+  char buf[512], *big;
   va_list ap;
   int n;
 
   va_start(ap, fmt);
   n = vsnprintf(buf, sizeof buf, fmt, ap);
   va_end(ap);
-  if (n > 0)
-    put(o, buf, (size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1);
+  if (n < 0)
+    return;
+  if ((size_t)n < sizeof buf) {
+    put(o, buf, (size_t)n);
+    return;
+  }
+  /* A long %f (a large double, a large precision): written whole. */
+  if ((big = malloc((size_t)n + 1)) == NULL) {
+    o->over = 1;
+    return;
+  }
+  va_start(ap, fmt);
+  vsnprintf(big, (size_t)n + 1, fmt, ap);
+  va_end(ap);
+  put(o, big, (size_t)n);
+  free(big);
 }
 
 static int non_finite(struct out *o, double d) {

@@ -376,6 +376,7 @@ static const struct lib_case ext_cases[] = {
      "1234.5, 255, 255, 8, 5])",
      "\"Al is 30 years, 1.76 m, 1.234500e+03, ff FF 10 101\""},
     {"'%d'.format([-42])", "\"-42\""},
+    {"size('%.600f'.format([1e300])) == 902", "true"},
     {"'%x'.format([-255])", "\"-ff\""},
     {"'%s'.format([[1, 'a', [true]]])", "\"[1, a, [true]]\""},
     {"'%s'.format([{'b': 1, 'a': 2}])", "\"{a: 2, b: 1}\""},
@@ -953,6 +954,8 @@ static void test_crd_rule_type_check(void **state) {
       {"self.replicas == 'a'", NULL},
       {"int(self.name) + 1 > 0", NULL},
       {"self.?nope.orValue(1) == 1", NULL},
+      {"self.metadata.name == 'a' && self.kind == 'W'", NULL},
+      {"self.foo__dash__bar == 1", NULL},
       {NULL, NULL}};
   size_t i;
 
