@@ -20,6 +20,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cplane/time.h>
+
 #include "cel/cel_int.h"
 
 #define CEL_TZ_DIR "/usr/share/zoneinfo/"
@@ -161,31 +163,19 @@ static int is_leap(int64_t y) {
   return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
 }
 
-/* Days from 1970-01-01 to y-m-d (proleptic Gregorian). */
-static int64_t days_of(int64_t y, int m, int d) {
-  int64_t era, yoe, doy, doe;
-
-  y -= m <= 2;
-  era = (y >= 0 ? y : y - 399) / 400;
-  yoe = y - era * 400;
-  doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + doe - 719468;
-}
-
 /* The UTC second of w in year y, with off the offset in force before. */
 static int64_t when_utc(const struct tz_when *w, int64_t y, int32_t off) {
   int64_t day;
 
   if (w->kind == 'J')
-    day = days_of(y, 1, 1) + w->d - 1 +
+    day = cplane_time__days(y, 1, 1) + w->d - 1 +
           (is_leap(y) && w->d >= 60 ? 1 : 0);
   else if (w->kind == 'D')
-    day = days_of(y, 1, 1) + w->d;
+    day = cplane_time__days(y, 1, 1) + w->d;
   else {
     static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30,
                                 31};
-    int64_t first = days_of(y, w->m, 1);
+    int64_t first = cplane_time__days(y, w->m, 1);
     int wd = (int)(((first % 7) + 11) % 7); /* weekday of the 1st */
     int dom = 1 + (w->d - wd + 7) % 7 + (w->w - 1) * 7;
     int len = mdays[w->m - 1] + (w->m == 2 && is_leap(y));
@@ -202,15 +192,10 @@ static int32_t rule_offset(const struct cel_tz *z, int64_t t) {
 
   if (!z->has_dst)
     return z->std_off;
-  /* The year, from the days (civil_from_days' first steps). */
   {
-    int64_t zd = days + 719468, era = (zd >= 0 ? zd : zd - 146096) / 146097;
-    int64_t doe = zd - era * 146097;
-    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    int64_t mp = (5 * doy + 2) / 153;
+    int m, d;
 
-    y = yoe + era * 400 + (mp >= 10);
+    cplane_time__civil(days, &y, &m, &d);
   }
   s = when_utc(&z->start, y, z->std_off);
   e = when_utc(&z->end, y, z->dst_off);
