@@ -67,6 +67,7 @@ struct cp_schema {
   size_t n_all_of, n_any_of, n_one_of;
   int nullable, preserve, int_or_string, embedded;
   char *merge_key, *strategy, *list_type;
+  json_object *map_keys;    /* x-kubernetes-list-map-keys (owned), or NULL */
   char *ref;                /* "$ref" text until resolved */
   struct cp_schema *target; /* what ref names */
   struct cp_schema *next_node; /* the document's arena list */
@@ -129,6 +130,7 @@ static void node_free(struct cp_schema *s) {
   free(s->merge_key);
   free(s->strategy);
   free(s->list_type);
+  json_object_put(s->map_keys);
   free(s->ref);
   free(s->pattern);
   cp_pattern_free(s->re);
@@ -426,6 +428,7 @@ static int compile_ext(struct cp_schema *s, json_object *j, const char *at,
       str_member(j, "x-kubernetes-patch-strategy", &s->strategy, at, err) <
           0 ||
       str_member(j, "x-kubernetes-list-type", &s->list_type, at, err) < 0 ||
+      copy_member(j, "x-kubernetes-list-map-keys", &s->map_keys, err) < 0 ||
       num_member(j, "minimum", &s->has_min, &s->min, at, err) < 0 ||
       num_member(j, "maximum", &s->has_max, &s->max, at, err) < 0 ||
       copy_member(j, "default", &s->default_val, err) < 0 ||
@@ -1966,6 +1969,18 @@ const char *cp_schema_patch_merge_key(const struct cp_schema *s) {
 const char *cp_schema_patch_strategy(const struct cp_schema *s) {
   s = deref(s);
   return s != NULL ? s->strategy : NULL;
+}
+
+const char *cp_schema_list_type(const struct cp_schema *s) {
+  s = deref(s);
+  return s != NULL ? s->list_type : NULL;
+}
+
+json_object *cp_schema_list_map_keys(const struct cp_schema *s) {
+  s = deref(s);
+  return s != NULL && json_object_is_type(s->map_keys, json_type_array)
+             ? s->map_keys
+             : NULL;
 }
 
 const struct cp_schema_rules *cp_schema_rules_of(const struct cp_schema *s) {

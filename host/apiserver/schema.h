@@ -115,6 +115,11 @@ const struct cp_schema *cp_schema_items(const struct cp_schema *s);
 /* x-kubernetes-patch-merge-key / -patch-strategy, or NULL. */
 const char *cp_schema_patch_merge_key(const struct cp_schema *s);
 const char *cp_schema_patch_strategy(const struct cp_schema *s);
+/* x-kubernetes-list-type ("atomic", "set", "map"), or NULL; and
+ * x-kubernetes-list-map-keys (a JSON array, borrowed from the schema), or
+ * NULL. */
+const char *cp_schema_list_type(const struct cp_schema *s);
+struct json_object *cp_schema_list_map_keys(const struct cp_schema *s);
 /* The node's compiled x-kubernetes-validations (schema_rules.h), or
  * NULL. */
 const struct cp_schema_rules *cp_schema_rules_of(const struct cp_schema *s);

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "apiserver/list_map.h"
 #include "apiserver/schema.h"
 #include "cel/cel.h"
 
@@ -23,7 +24,6 @@ struct rule {
   char *rule, *message, *message_expr, *reason, *field_path;
   int optional_old; /* optionalOldSelf: true */
   int transition;   /* names oldSelf */
-  int unsupported;  /* calls a function of kube's cplane has not: not run */
   struct cp_cel_program *prog, *msg_prog;
 };
 
@@ -142,8 +142,33 @@ static int str_field(json_object *o, const char *k, char **out,
   return 0;
 }
 
-static int compile_one(json_object *j, const char *at, size_t i,
-                       struct rule *r, char **err) {
+/* cel-go's type check with self's schema (node): kube refuses these
+ * when the CRD is written. 0, or -1 with *err. */
+static int type_check(json_object *node, const char *at, size_t i,
+                      const struct rule *r, char **err) {
+  struct cp_cel_decl decls[] = {{"self", node, 0},
+                                {"oldSelf", node, r->optional_old}};
+  char *cerr = NULL, *gs;
+  int rc = cp_cel_check(r->prog, decls, 2, "bool", &cerr);
+
+  if (rc == 0)
+    return 0;
+  gs = rule_gostring(r);
+  if (rc < 0)
+    errf(err, "%s.x-kubernetes-validations[%zu].rule: Invalid value: %s: "
+              "compilation failed: %s",
+         at, i, gs ? gs : "?", cerr ? cerr : "out of memory");
+  else
+    errf(err, "%s.x-kubernetes-validations[%zu].rule: Invalid value: %s: "
+              "cel expression must evaluate to a bool",
+         at, i, gs ? gs : "?");
+  free(gs);
+  free(cerr);
+  return -1;
+}
+
+static int compile_one(json_object *node, json_object *j, const char *at,
+                       size_t i, struct rule *r, char **err) {
   json_object *opt;
   char *cerr = NULL, *gs;
   size_t k;
@@ -196,8 +221,9 @@ static int compile_one(json_object *j, const char *at, size_t i,
     free(cerr);
     return -1;
   }
+  if (type_check(node, at, i, r, err) < 0)
+    return -1;
   r->transition = cp_cel_program_uses(r->prog, "oldSelf");
-  r->unsupported = cp_cel_program_unsupported(r->prog) != NULL;
   if (r->message_expr != NULL &&
       (r->msg_prog = cp_cel_compile(r->message_expr, rule_vars, &cerr)) ==
           NULL) {
@@ -232,7 +258,7 @@ int cp_schema_rules_compile(json_object *j, const char *at,
   }
   for (i = 0; i < n; i++) {
     r->n = i + 1;
-    if (compile_one(json_object_array_get_idx(list, i), at, i, &r->v[i],
+    if (compile_one(j, json_object_array_get_idx(list, i), at, i, &r->v[i],
                     err) < 0) {
       cp_schema_rules_free(r);
       return -1;
@@ -425,6 +451,13 @@ static void walk_children(struct walk *w, const struct cp_schema *s,
   } else if (json_object_is_type(v, json_type_array)) {
     const struct cp_schema *is = cp_schema_items(s);
     size_t i, n = json_object_array_length(v);
+    const char *lt = cp_schema_list_type(s);
+    /* kube correlates the items of a map list with the old ones by their
+     * keys; set and atomic lists' items have no oldSelf. */
+    struct cp_list_map *olds =
+        lt != NULL && strcmp(lt, "map") == 0 && old != NULL
+            ? cp_list_map_new(old, cp_schema_list_map_keys(s))
+            : NULL;
 
     for (i = 0; is != NULL && i < n; i++) {
       char ix[32];
@@ -434,14 +467,17 @@ static void walk_children(struct walk *w, const struct cp_schema *s,
       mark = w->len;
       if (path_room(w, strlen(ix) + 2) < 0) {
         w->r->nomem = 1;
-        return;
+        break;
       }
       w->len += (size_t)sprintf(w->path + w->len, "[%s]", ix);
-      walk_node(w, is, json_object_array_get_idx(v, i), NULL, depth + 1);
+      walk_node(w, is, json_object_array_get_idx(v, i),
+                cp_list_map_get(olds, json_object_array_get_idx(v, i)),
+                depth + 1);
       path_cut(w, mark);
       if (w->stop)
-        return;
+        break;
     }
+    cp_list_map_free(olds);
   }
 }
 
@@ -463,8 +499,6 @@ static void walk_node(struct walk *w, const struct cp_schema *s,
 
     if (ru->transition && old == NULL && !ru->optional_old)
       continue; /* a transition rule needs the old value */
-    if (ru->unsupported)
-      continue; /* never refuse an object for what cplane lacks */
     if (w->budget == 0) {
       add(w, w->path ? w->path : "", "FieldValueInvalid",
           "Invalid value: \"%s\": validation failed due to running out of "

@@ -2,7 +2,8 @@
  * cel - the Common Expression Language (cel-spec langdef.md) as
  * kube-apiserver evaluates it for CRDs' x-kubernetes-validations: parse
  * once to a program, evaluate many times over json-c values, with
- * Kubernetes' CEL libraries (lists, strings, regex, url, quantity) and a
+ * Kubernetes' CEL libraries (lists, strings, regex, url, quantity, ip,
+ * cidr, semver, and cel-go's extensions kube carries) and a
  * runtime cost limit, so a rule can neither crash the server nor burn
  * its CPU. Debian packages no CEL library for C, so this is our own.
  *
@@ -11,9 +12,11 @@
  * precedence and error absorption (`false && error` is false),
  * int64/uint64 overflow as an error, heterogeneous numeric comparison,
  * the macros all/exists/exists_one/map/filter, the type conversions,
- * timestamps and durations (UTC). No protobuf messages, no static type
- * checker: a compile checks syntax, names and functions; types are
- * checked when evaluating ("no such overload").
+ * timestamps and durations (UTC or IANA zones), kube's ip/cidr/semver
+ * and cel-go's format/sets/math/base64 extensions. No protobuf messages.
+ * A compile checks syntax, names and functions; cp_cel_check adds the
+ * part of cel-go's type checker that is certain with the variables'
+ * schemas; the rest is found when evaluating ("no such overload").
  *
  * Threading: a program is immutable once compiled; any number of
  * threads may evaluate it at once (each evaluation has its own arena).
@@ -53,6 +56,24 @@ const char *cp_cel_program_unsupported(const struct cp_cel_program *p);
 /* 1 when p names variable name anywhere (a transition rule names
  * oldSelf). */
 int cp_cel_program_uses(const struct cp_cel_program *p, const char *name);
+
+/* A variable's declaration for the type check: its values follow an
+ * OpenAPI v3 schema (borrowed JSON; NULL: any type), or it is an
+ * optional (CRDs' optionalOldSelf). */
+struct cp_cel_decl {
+  const char *name;
+  struct json_object *schema;
+  int optional;
+};
+
+/* cel-go's type check, for the mistakes it surely refuses (cel_check.c
+ * says which): 0 when none is found; -1 with *err (malloc'd, cel-go's
+ * form: "ERROR: <input>:1:15: found no matching overload for '_+_'
+ * applied to '(int, string)'\n | ...") for one; 1 when want ("bool",
+ * "string"; may be NULL) is not the certain type of the result. Types
+ * not certain are not refused. */
+int cp_cel_check(const struct cp_cel_program *p, const struct cp_cel_decl *d,
+                 size_t n, const char *want, char **err);
 
 struct cp_cel_binding {
   const char *name;

@@ -495,6 +495,18 @@ static struct cel_val macro(struct cel_ctx *c, const struct cel_node *n,
     s.v = r;
     return eval(c, n->args[0], &s);
   }
+  if (n->macro == M_OPT_MAP || n->macro == M_OPT_FLAT_MAP) {
+    if (r.k != K_OPT)
+      return cel_no_overload(c, n->macro == M_OPT_MAP ? "optMap"
+                                                      : "optFlatMap");
+    if (r.v.opt == NULL)
+      return r; /* optional.none() stays none; the body is not run */
+    s.v = *r.v.opt;
+    out = eval(c, n->args[0], &s);
+    if (out.k == K_ERROR || n->macro == M_OPT_MAP)
+      return out.k == K_ERROR ? out : opt_of(c, out);
+    return out.k == K_OPT ? out : cel_no_overload(c, "optFlatMap");
+  }
   if (r.k != K_LIST && r.k != K_MAP)
     return cel_no_overload(c, n->name);
   len = r.k == K_LIST ? cel_list_len(r.v.l) : cel_map_len(r.v.m);
@@ -546,7 +558,7 @@ static struct cel_val macro(struct cel_ctx *c, const struct cel_node *n,
         return p;
       out.v.l->v[k++] = p;
       break;
-    case M_BIND:
+    case M_BIND: case M_OPT_MAP: case M_OPT_FLAT_MAP:
       break;
     }
   }
@@ -554,7 +566,8 @@ static struct cel_val macro(struct cel_ctx *c, const struct cel_node *n,
   case M_ALL: case M_EXISTS:
     return err.k == K_ERROR ? err : cel_bool(n->macro == M_ALL);
   case M_EXISTS_ONE: return cel_bool(count == 1);
-  case M_BIND: return r; /* not reached: bound above */
+  case M_BIND: case M_OPT_MAP: case M_OPT_FLAT_MAP:
+    return r; /* not reached: handled above */
   default:
     out.v.l->n = k;
     return out;

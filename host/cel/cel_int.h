@@ -23,7 +23,9 @@ struct json_object;
 
 enum cel_kind {
   K_NULL, K_BOOL, K_INT, K_UINT, K_DOUBLE, K_STRING, K_BYTES, K_LIST,
-  K_MAP, K_TYPE, K_ERROR, K_OPT, K_TS, K_DUR, K_QTY, K_URL
+  K_MAP, K_TYPE, K_ERROR, K_OPT, K_TS, K_DUR, K_QTY, K_URL,
+  K_IP, K_CIDR,  /* canonical text in v.s (cel_lib_net.c) */
+  K_SEMVER       /* normalized text in v.s (cel_lib_semver.c) */
 };
 
 struct cel_list;
@@ -46,7 +48,8 @@ struct cel_val {
     struct {
       const char *p; /* not NUL-terminated in general */
       size_t n;
-    } s;             /* string, bytes, error message, type name, url */
+    } s;             /* string, bytes, error message, type name, url,
+                      * ip, cidr, semver */
     struct cel_list *l;
     struct cel_map *m;
     struct cel_val *opt; /* NULL: optional.none() */
@@ -80,7 +83,8 @@ enum cel_node_kind {
 enum cel_op { OP_EQ, OP_NE, OP_LT, OP_LE, OP_GT, OP_GE, OP_IN, OP_ADD,
               OP_SUB, OP_MUL, OP_DIV, OP_MOD };
 
-enum cel_macro { M_ALL, M_EXISTS, M_EXISTS_ONE, M_MAP, M_FILTER, M_BIND };
+enum cel_macro { M_ALL, M_EXISTS, M_EXISTS_ONE, M_MAP, M_FILTER, M_BIND,
+                 M_OPT_MAP, M_OPT_FLAT_MAP };
 
 struct cel_node {
   enum cel_node_kind k;
@@ -134,7 +138,17 @@ struct cel_ctx {
   struct cp_pattern *re;
   /* The literal pattern of the call being made (the program's). */
   const struct cel_node *lit;
+  /* The last time zone loaded (cel_tz.c), kept for the next call. */
+  struct cel_tz *tz;
 };
+
+/* Time zones (cel_tz.c): the offset east of UTC, in seconds, of zone (a
+ * string: "+05:30"-like or an IANA name) at Unix time t; 0, or -1 with
+ * *err (cel-go's "unknown time zone X"). */
+struct cel_tz;
+int cel_tz_offset(struct cel_ctx *c, const struct cel_val *zone, int64_t t,
+                  int64_t *off, struct cel_val *err);
+void cel_tz_free(struct cel_tz *z);
 
 struct cp_pattern;
 /* The compiled regex text (n bytes), from the context's cache; NULL with
@@ -204,6 +218,27 @@ struct cel_val cel_kube_call(struct cel_ctx *c, const char *name,
                              const struct cel_val *args, size_t n,
                              int *handled);
 int cel_kube_known(const char *name, int member);
+
+/* The further libraries, one file each, with the same contract as
+ * cel_kube_call (*handled 0: not theirs) and cel_kube_known:
+ * cel_lib_net.c (kube's ip/cidr), cel_lib_semver.c (kube's semver),
+ * cel_lib_format.c (cel-go's string.format, strings.quote),
+ * cel_lib_ext.c (cel-go's reverse, sets.*, math.*, base64.*). */
+#define CEL_LIBRARY(lib)                                                    \
+  struct cel_val cel_##lib##_call(struct cel_ctx *c, const char *name,      \
+                                  const struct cel_val *target,             \
+                                  const struct cel_val *args, size_t n,     \
+                                  int *handled);                            \
+  int cel_##lib##_known(const char *name, int member)
+CEL_LIBRARY(net);
+CEL_LIBRARY(semver);
+CEL_LIBRARY(format);
+CEL_LIBRARY(ext);
+#undef CEL_LIBRARY
+
+/* src's error at byte pos in cel-go's form ("ERROR: <input>:1:15: msg",
+ * the line, the caret): malloc'd, or NULL without memory. */
+char *cel_error_text(const char *src, int pos, const char *msg);
 
 /* Arithmetic helpers shared with the libraries. */
 struct cel_val cel_add(struct cel_ctx *c, const struct cel_val *a,

@@ -29,7 +29,9 @@ static const char *members[] = {
     "isInteger", NULL};
 
 int cel_kube_known(const char *name, int member) {
-  return cel_in_table(member ? members : globals, name);
+  return cel_in_table(member ? members : globals, name) ||
+         cel_net_known(name, member) || cel_semver_known(name, member) ||
+         cel_format_known(name, member) || cel_ext_known(name, member);
 }
 
 static int is(const char *a, const char *b) { return strcmp(a, b) == 0; }
@@ -722,10 +724,20 @@ struct cel_val cel_kube_call(struct cel_ctx *c, const char *name,
   struct cel_qty q;
   struct cel_val v;
 
+  v = cel_net_call(c, name, t, a, n, handled);
+  if (!*handled)
+    v = cel_semver_call(c, name, t, a, n, handled);
+  if (!*handled)
+    v = cel_format_call(c, name, t, a, n, handled);
+  if (!*handled)
+    v = cel_ext_call(c, name, t, a, n, handled);
+  if (*handled)
+    return v;
   *handled = 1;
   if (t == NULL) {
-    if (n != 1 || a[0].k != K_STRING || !cel_kube_known(name, 0)) {
-      *handled = cel_kube_known(name, 0);
+    if (n != 1 || a[0].k != K_STRING ||
+        !cel_in_table(globals, name)) {
+      *handled = cel_in_table(globals, name);
       return cel_no_overload(c, name);
     }
     if (is(name, "isURL"))

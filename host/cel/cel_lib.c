@@ -27,20 +27,10 @@ static const char *members[] = {
     "getHours", "getMinutes", "getSeconds", "getMilliseconds", "hasValue",
     "value", "orValue", "or", NULL};
 
-/* Kube's CEL environment (1.32) beyond what cplane implements. */
-static const char *unsupported_globals[] = {
-    "ip", "isIP", "cidr", "isCIDR", "semver", "isSemver", "strings.quote",
-    "sets.contains", "sets.equivalent", "sets.intersects", "math.greatest",
-    "math.least", "math.ceil", "math.floor", "math.round", "math.trunc",
-    "math.abs", "math.sign", "math.isInf", "math.isNaN", "math.isFinite",
-    "math.bitAnd", "math.bitOr", "math.bitXor", "math.bitNot",
-    "math.bitShiftLeft", "math.bitShiftRight", "base64.encode",
-    "base64.decode", NULL};
-static const char *unsupported_members[] = {
-    "format", "reverse", "family", "isCanonical", "isUnspecified",
-    "isLoopback", "isLinkLocalMulticast", "isLinkLocalUnicast",
-    "isGlobalUnicast", "containsIP", "containsCIDR", "masked",
-    "prefixLength", "ip", "major", "minor", "patch", NULL};
+/* Kube's CEL environment (1.32) beyond what cplane implements: nothing
+ * now; a name listed here would compile and fail when called. */
+static const char *unsupported_globals[] = {NULL};
+static const char *unsupported_members[] = {NULL};
 
 int cel_in_table(const char *const *t, const char *name) {
   size_t i;
@@ -451,22 +441,15 @@ static struct cel_val time_part(struct cel_ctx *c, const char *name,
     return cel_no_overload(c, name);
   }
   if (n == 1) {
-    /* Only UTC and fixed offsets; cplane carries no zone database. */
-    const struct cel_val *z = &args[0];
-    int oh, om;
-    char buf[16];
+    /* A fixed offset or an IANA zone name (cel_tz.c). */
+    struct cel_val e;
+    int64_t off;
 
-    if (z->k != K_STRING || z->v.s.n >= sizeof buf)
+    if (args[0].k != K_STRING)
       return cel_no_overload(c, name);
-    memcpy(buf, z->v.s.p, z->v.s.n);
-    buf[z->v.s.n] = '\0';
-    if (strcmp(buf, "UTC") == 0 || strcmp(buf, "Z") == 0)
-      ;
-    else if ((buf[0] == '+' || buf[0] == '-') &&
-             sscanf(buf + 1, "%2d:%2d", &oh, &om) == 2)
-      sec += (buf[0] == '-' ? -1 : 1) * (oh * 3600 + om * 60);
-    else
-      return cel_err(c, "unknown time zone %s", buf);
+    if (cel_tz_offset(c, &args[0], sec, &off, &e) < 0)
+      return e;
+    sec += off;
   } else if (n != 0) {
     return cel_no_overload(c, name);
   }
@@ -512,7 +495,7 @@ static struct cel_val to_string(struct cel_ctx *c, const struct cel_val *a) {
       return cel_err(c, "invalid UTF-8 in bytes, cannot convert to string");
     return cel_str(a->v.s.p, a->v.s.n);
   case K_TS: case K_DUR: return time_text(c, a);
-  case K_URL: return cel_str(a->v.s.p, a->v.s.n);
+  case K_URL: case K_IP: case K_CIDR: return cel_str(a->v.s.p, a->v.s.n);
   default: return cel_no_overload(c, "string");
   }
   return cel_str_dup(c, buf, (size_t)n);

@@ -70,38 +70,46 @@ static void fail(struct parser *ps, int pos, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 /* cel-go's form: "ERROR: <input>:LINE:COL: msg\n | line\n | ...^". */
-static void fail(struct parser *ps, int pos, const char *fmt, ...) {
-  va_list ap;
-  char *msg = NULL, *out = NULL, *dots = NULL;
-  int line = 1, col = 0, ls = 0, le, i;
+char *cel_error_text(const char *src, int pos, const char *msg) {
+  char *out = NULL, *dots;
+  int line = 1, col, ls = 0, le, i, len = (int)strlen(src);
 
-  if (ps->err != NULL)
-    return;
   if (pos < 0)
     pos = 0;
-  if ((size_t)pos > ps->len)
-    pos = (int)ps->len;
+  if (pos > len)
+    pos = len;
   for (i = 0; i < pos; i++)
-    if (ps->src[i] == '\n') {
+    if (src[i] == '\n') {
       line++;
       ls = i + 1;
     }
   col = pos - ls;
-  for (le = ls; (size_t)le < ps->len && ps->src[le] != '\n'; le++)
+  for (le = ls; le < len && src[le] != '\n'; le++)
     ;
+  if ((dots = malloc((size_t)col + 1)) == NULL)
+    return NULL;
+  memset(dots, '.', (size_t)col);
+  dots[col] = '\0';
+  if (asprintf(&out, "ERROR: <input>:%d:%d: %s\n | %.*s\n | %s^", line,
+               col + 1, msg, le - ls, src + ls, dots) < 0)
+    out = NULL;
+  free(dots);
+  return out;
+}
+
+static void fail(struct parser *ps, int pos, const char *fmt, ...) {
+  va_list ap;
+  char *msg = NULL, *out = NULL;
+
+  if (ps->err != NULL)
+    return;
   va_start(ap, fmt);
   if (vasprintf(&msg, fmt, ap) < 0)
     msg = NULL;
   va_end(ap);
-  if (msg != NULL && (dots = malloc((size_t)col + 1)) != NULL) {
-    memset(dots, '.', (size_t)col);
-    dots[col] = '\0';
-    if (asprintf(&out, "ERROR: <input>:%d:%d: %s\n | %.*s\n | %s^", line,
-                 col + 1, msg, le - ls, ps->src + ls, dots) < 0)
-      out = NULL;
-  }
+  if (msg != NULL)
+    out = cel_error_text(ps->src, pos, msg);
   free(msg);
-  free(dots);
   ps->err = out != NULL ? out : strdup("out of memory");
 }
 
@@ -687,7 +695,7 @@ fail:
 /* Names that prefix global functions (optional.of, strings.quote). */
 static int is_namespace(const char *name) {
   static const char *const ns[] = {"optional", "strings", "sets", "math",
-                                   "base64", "cel", NULL};
+                                   "base64", "cel", "ip", "net", NULL};
   size_t i;
 
   for (i = 0; ns[i] != NULL; i++)
@@ -734,6 +742,12 @@ static struct cel_node *member_call(struct parser *ps, struct cel_node *t,
   for (i = 0; macro_names[i] != NULL; i++)
     if (strcmp(name, macro_names[i]) == 0)
       return macro(ps, t, (enum cel_macro)i, pos);
+  /* cel-go's optional macros: opt.optMap(x, expr), opt.optFlatMap(x,
+   * expr), x bound to the optional's value. */
+  if (strcmp(name, "optMap") == 0)
+    return macro(ps, t, M_OPT_MAP, pos);
+  if (strcmp(name, "optFlatMap") == 0)
+    return macro(ps, t, M_OPT_FLAT_MAP, pos);
   /* cel.bind(var, init, body): init evaluated once, var in scope in
    * body only. */
   if (t->k == N_IDENT && strcmp(t->name, "cel") == 0 && !is_var(ps, "cel") &&
@@ -932,6 +946,19 @@ static struct cel_node *member(struct parser *ps) {
       if (!opt && !quoted && ps->tok.t == T_LPAREN) {
         next(ps);
         n = member_call(ps, n, name, pos);
+        continue;
+      }
+      /* kube's type names net.IP and net.CIDR (`type(x) == net.IP`). */
+      if (n->k == N_IDENT && strcmp(n->name, "net") == 0 && !opt &&
+          !is_var(ps, "net") &&
+          (strcmp(name, "IP") == 0 || strcmp(name, "CIDR") == 0)) {
+        char *full = NULL;
+
+        if (asprintf(&full, "net.%s", name) < 0 || keep_str(ps, full) < 0) {
+          fail(ps, pos, "out of memory");
+          return NULL;
+        }
+        n->name = full;
         continue;
       }
       if ((m = node(ps, N_SELECT, pos)) == NULL)

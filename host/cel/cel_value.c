@@ -90,6 +90,8 @@ void cel_ctx_free(struct cel_ctx *c) {
   free(c->re_text);
   c->re = NULL;
   c->re_text = NULL;
+  cel_tz_free(c->tz);
+  c->tz = NULL;
   for (k = c->chunks; k != NULL; k = n) {
     n = k->next;
     free(k);
@@ -197,6 +199,9 @@ const char *cel_type_name(const struct cel_val *v) {
   case K_DUR: return "google.protobuf.Duration";
   case K_QTY: return "kubernetes.Quantity";
   case K_URL: return "kubernetes.URL";
+  case K_IP: return "net.IP";
+  case K_CIDR: return "net.CIDR";
+  case K_SEMVER: return "kubernetes.Semver";
   }
   return "?";
 }
@@ -415,7 +420,8 @@ int cel_equal(const struct cel_val *a, const struct cel_val *b) {
   switch (a->k) {
   case K_NULL: return 1;
   case K_BOOL: return a->v.b == b->v.b;
-  case K_STRING: case K_BYTES: case K_TYPE: case K_URL:
+  case K_STRING: case K_BYTES: case K_TYPE: case K_URL: case K_IP:
+  case K_CIDR: case K_SEMVER:
     return a->v.s.n == b->v.s.n && memcmp(a->v.s.p, b->v.s.p, a->v.s.n) == 0;
   case K_TS: case K_DUR:
     return a->v.t.sec == b->v.t.sec && a->v.t.nsec == b->v.t.nsec;
@@ -570,8 +576,9 @@ static void sb_val(struct sbuf *b, const struct cel_val *v, int depth) {
     else
       sb_printf(b, "quantity(~%g)", v->v.q->approx);
     break;
-  case K_URL:
-    sb_put(b, "url(", 4);
+  case K_URL: case K_IP: case K_CIDR: case K_SEMVER:
+    sb_printf(b, "%s(", v->k == K_URL ? "url" : v->k == K_IP ? "ip"
+                        : v->k == K_CIDR ? "cidr" : "semver");
     sb_put(b, v->v.s.p, v->v.s.n);
     sb_put(b, ")", 1);
     break;

@@ -15,7 +15,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static const char *fixed_self =
     "{\"replicas\":3,\"max\":5,\"name\":\"web-1\",\"labels\":{\"app\":"
     "\"web\"},\"ports\":[80,443],\"ratio\":0.5,\"on\":true,\"memory\":"
-    "\"1Gi\",\"url\":\"https://example.com:8443/a?b=c\",\"none\":null}";
+    "\"1Gi\",\"url\":\"https://example.com:8443/a?b=c\",\"none\":null,"
+    "\"ip\":\"10.1.2.3\",\"net\":\"10.0.0.0/8\",\"ver\":\"1.2.3\","
+    "\"zone\":\"America/New_York\"}";
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   static const char *const vars[] = {"self", "oldSelf", NULL};

@@ -5,9 +5,9 @@
 # the rule's message, a rule without a message with "failed rule: ...",
 # a transition rule (self == oldSelf: "immutable") refuses a change on
 # update but not the create, kube's libraries work in rules (quantity,
-# url, lists, strings, regex), a rule that does not compile makes the
-# CRD itself invalid, and a rule that would run for ever is stopped by
-# the cost limit with kube's message.
+# url, lists, strings, regex, cidr, format), a rule that does not compile
+# or type-check makes the CRD itself invalid, and a rule that would run
+# for ever is stopped by the cost limit with kube's message.
 . "$(dirname "$0")/lib/common.sh"
 
 command -v kubectl >/dev/null || fail "kubectl is not installed"
@@ -68,6 +68,11 @@ spec:
                 x-kubernetes-validations:
                 - rule: self.all(t, t.matches('^[a-z]+$') && t.lowerAscii() == t)
                   message: tags are lowercase words
+              net:
+                type: string
+                x-kubernetes-validations:
+                - rule: isCIDR(self) && cidr(self).prefixLength() >= 16
+                  messageExpression: "'%s is not a /16 or smaller'.format([self])"
               burn:
                 type: array
                 items: {type: integer}
@@ -86,7 +91,7 @@ spec: $2
 EOF
 }
 
-widget good '{replicas: 2, maxReplicas: 3, memory: 1Gi, endpoint: "https://a.example.com:8443/x", ports: [80, 443], storageClass: fast, tags: [web]}'
+widget good '{replicas: 2, maxReplicas: 3, memory: 1Gi, endpoint: "https://a.example.com:8443/x", ports: [80, 443], storageClass: fast, tags: [web], net: 10.1.0.0/16}'
 K apply -f "$TMP/good.yaml" >/dev/null || fail "a valid widget was refused"
 pass "a widget that satisfies its rules is created"
 
@@ -118,7 +123,10 @@ expect_refused "$TMP/unsorted.yaml" create \
 widget upper '{replicas: 1, maxReplicas: 1, tags: [Web]}'
 expect_refused "$TMP/upper.yaml" create \
   'spec.tags: Invalid value: "array": tags are lowercase words'
-pass "quantity, url, lists, regex and strings work in rules; fieldPath, reason and messageExpression are kept"
+widget widenet '{replicas: 1, maxReplicas: 1, net: 10.0.0.0/8}'
+expect_refused "$TMP/widenet.yaml" create \
+  'spec.net: Invalid value: "string": 10.0.0.0/8 is not a /16 or smaller'
+pass "quantity, url, lists, regex, strings, cidr and format work in rules; fieldPath, reason and messageExpression are kept"
 
 # Transition rule: the create ran without oldSelf; a change is refused,
 # an update that keeps the value is not.
@@ -147,7 +155,13 @@ sed -e 's/name: widgets.example.com/name: gadgets.example.com/' \
   "$TMP/crd.yaml" >"$TMP/badcrd2.yaml"
 expect_refused "$TMP/badcrd2.yaml" create \
   "compilation failed: ERROR: <input>:1:22: undeclared reference to 'nope' (in container '')"
+sed -e 's/name: widgets.example.com/name: gadgets.example.com/' \
+  -e 's/kind: Widget, plural: widgets, singular: widget, listKind: WidgetList/kind: Gadget, plural: gadgets, singular: gadget, listKind: GadgetList/' \
+  -e "s/rule: self.replicas <= self.maxReplicas/rule: self.replicas + 'a' == 1/" \
+  "$TMP/crd.yaml" >"$TMP/badcrd3.yaml"
+expect_refused "$TMP/badcrd3.yaml" create \
+  "compilation failed: ERROR: <input>:1:15: found no matching overload for '_+_' applied to '(int, string)'"
 K get crd gadgets.example.com >/dev/null 2>&1 && fail "a CRD with a bad rule was stored"
-pass "a CRD whose rule does not compile is refused"
+pass "a CRD whose rule does not compile or type-check is refused"
 
 echo "apiserver_cel: all passed"
