@@ -106,6 +106,16 @@ void cp_proxy_stream_free(struct cp_proxy_stream *st) {
   pthread_mutex_unlock(&mu);
 }
 
+/* mu held: the reader stops waiting for room and leaves its poll. */
+static void stop_reader_locked(struct cp_proxy_stream *st) {
+  st->gone = 1;
+  pthread_cond_signal(&st->cv);
+  if (st->wake[1] >= 0 && write(st->wake[1], "x", 1) < 0 &&
+      errno != EAGAIN)
+    cp_log_debug("apiserver", "aggregated watch: wake: %s",
+                 strerror(errno));
+}
+
 /* --- the reader ---------------------------------------------------------- */
 
 static void *reader_main(void *arg) {
@@ -156,13 +166,8 @@ static void *reader_main(void *arg) {
  * client gone); the reader is told to stop. */
 static void loop_done(struct cp_proxy_stream *st) {
   pthread_mutex_lock(&mu);
-  st->gone = 1;
   st->loop_live = 0;
-  pthread_cond_signal(&st->cv);
-  if (st->wake[1] >= 0 && write(st->wake[1], "x", 1) < 0 &&
-      errno != EAGAIN)
-    cp_log_debug("apiserver", "aggregated watch: wake: %s",
-                 strerror(errno));
+  stop_reader_locked(st);
   pthread_mutex_unlock(&mu);
   event_free(st->ev);
   st->ev = NULL;
@@ -315,14 +320,8 @@ void cp_proxy_streams_end(const void *owner) {
 
   pthread_mutex_lock(&mu);
   for (st = streams; st != NULL; st = st->next) {
-    if (st->owner != owner)
-      continue;
-    st->gone = 1;
-    pthread_cond_signal(&st->cv);
-    if (st->wake[1] >= 0 && write(st->wake[1], "x", 1) < 0 &&
-        errno != EAGAIN)
-      cp_log_debug("apiserver", "aggregated watch: wake: %s",
-                   strerror(errno));
+    if (st->owner == owner)
+      stop_reader_locked(st);
   }
   wait_readers(owner);
   /* The readers are gone and the loop is not running: end each response
