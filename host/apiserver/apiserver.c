@@ -66,6 +66,7 @@
 #include "apiserver/strategy/namespaces.h"
 #include "apiserver/watch.h"
 #include "apiserver/webhook/set.h"
+#include "clock/clock.h"
 #include "log/log.h"
 
 #include <openssl/ssl.h>
@@ -127,12 +128,7 @@ struct cp_apiserver {
   int n_workers;
 };
 
-static uint64_t now_ns(void) {
-  struct timespec ts;
-
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
+static uint64_t now_ns(void) { return cp_now_ns(); }
 
 static const char *verb_of(const struct cp_api_request *rq);
 

@@ -23,6 +23,7 @@
 #include <openssl/x509v3.h>
 
 #include "apiserver/aggregator/chunked.h"
+#include "clock/clock.h"
 
 /* Bounds on what is sent: a header value and the request head. */
 #define MAX_HEADER_VALUE 4096
@@ -41,12 +42,7 @@ struct cp_proxy_conn {
   int ended;
 };
 
-static long long now_ms(void) {
-  struct timespec ts;
-
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
+static long long now_ms(void) { return (long long)cp_now_ms(); }
 
 /* A header value is sent only when it cannot split the head. */
 static int header_safe(const char *v) {
