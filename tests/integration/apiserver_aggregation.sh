@@ -136,8 +136,16 @@ K get --raw /apis/example.cplane.io | jq -e '.preferredVersion.version=="v1"' >/
   fail "/apis/example.cplane.io"
 pass "discovery lists the aggregated group and its resources"
 
+# A watch open when the extension server goes: its response ends too.
+curl -sN --cacert "$TMP/data/pki/ca.crt" -H "Authorization: Bearer $token" \
+  "$server/apis/example.cplane.io/v1/namespaces/default/widgets?watch=1" >"$TMP/watch2.out" &
+WATCH_PID=$!
+PIDS+=($WATCH_PID)
+wait_until 10 grep -q '"name": "w1"' "$TMP/watch2.out"
 kill "$EXT_PID"
 wait "$EXT_PID" 2>/dev/null || true
+wait_until 10 bash -c "! kill -0 $WATCH_PID"
+wait "$WATCH_PID" || fail "the watch did not end cleanly when its extension server went"
 wait_until 10 avail_is False/FailedDiscoveryCheck
 K get apiservice v1.example.cplane.io -o jsonpath='{.status.conditions[0].message}' |
   grep -q "failing or missing response from https://127.0.0.1:$port/apis/example.cplane.io/v1" ||
