@@ -3,6 +3,7 @@
  */
 #include "apiserver/aggregator/chunked.h"
 
+#include <ctype.h>
 #include <string.h>
 
 /* A size line longer than this is not a size line (16 hex digits and a
@@ -10,16 +11,6 @@
 #define MAX_SIZE_LINE 256
 
 enum { SIZE, EXT, SIZE_LF, DATA, DATA_CR, DATA_LF, END };
-
-static int hex(char c) {
-  if (c >= '0' && c <= '9')
-    return c - '0';
-  if (c >= 'a' && c <= 'f')
-    return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F')
-    return c - 'A' + 10;
-  return -1;
-}
 
 /* One framing byte outside DATA; 0, or -1 when the framing is bad. */
 static int frame_byte(struct cp_chunked *d, char c) {
@@ -36,8 +27,9 @@ static int frame_byte(struct cp_chunked *d, char c) {
       d->state = EXT;
       return 0;
     }
-    if ((h = hex(c)) < 0 || d->left > ((size_t)-1 >> 4))
+    if (!isxdigit((unsigned char)c) || d->left > ((size_t)-1 >> 4))
       return -1;
+    h = c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10;
     d->left = d->left * 16 + (size_t)h;
     return 0;
   }
