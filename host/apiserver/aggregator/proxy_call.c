@@ -481,8 +481,11 @@ int cp_proxy_open(const struct cp_proxy_target *t,
     return -1;
   }
   /* From here the body has no deadline (a watch lasts as long as the
-   * extension server keeps it); the reader polls instead. */
+   * extension server keeps it); the reader polls instead, on a
+   * non-blocking socket so that a TLS record cut short never holds it
+   * past a wake. */
   setsockopt(k->fd, SOL_SOCKET, SO_RCVTIMEO, &none, sizeof none);
+  fcntl(k->fd, F_SETFL, fcntl(k->fd, F_GETFL) | O_NONBLOCK);
   *out = k;
   return 0;
 }
