@@ -41,6 +41,7 @@
 #include "apiserver/auth.h"
 #include "apiserver/crd.h"
 #include "apiserver/aggregator/aggregator.h"
+#include "apiserver/aggregator/proxy_stream.h"
 #include "apiserver/crd_cleanup.h"
 #include "apiserver/csr_signer.h"
 #include "apiserver/pki.h"
@@ -66,6 +67,7 @@
 #include "apiserver/strategy/namespaces.h"
 #include "apiserver/watch.h"
 #include "apiserver/webhook/set.h"
+#include "clock/clock.h"
 #include "log/log.h"
 
 #include <openssl/ssl.h>
@@ -89,6 +91,7 @@ struct job {
   int dead;     /* the client left; loop thread only */
   int owns_req; /* evhttp detached req from its dead connection */
   char *proxy_uri; /* an aggregated API's request: path and query as sent */
+  struct cp_proxy_stream *stream; /* an aggregated watch, to stream */
   struct job *next;
 };
 
@@ -126,12 +129,7 @@ struct cp_apiserver {
   int n_workers;
 };
 
-static uint64_t now_ns(void) {
-  struct timespec ts;
-
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
+static uint64_t now_ns(void) { return cp_now_ns(); }
 
 static const char *verb_of(const struct cp_api_request *rq);
 
@@ -308,7 +306,8 @@ static void *worker_main(void *arg) {
     }
     if (j->proxy_uri != NULL) {
       /* API aggregation: the extension server's answer as it is. */
-      cp_aggregator_proxy(s->aggregator, &j->rq, j->proxy_uri, &j->rs);
+      j->stream =
+          cp_aggregator_proxy(s->aggregator, &j->rq, j->proxy_uri, &j->rs);
     } else {
       if (from_protobuf(&j->rq, &j->rs) == 0)
         cp_api_handle(&s->ctx, &j->rq, &j->rs);
@@ -414,12 +413,18 @@ static void on_done(evutil_socket_t fd, short what, void *arg) {
                              evhttp_request_get_output_headers(j->req));
       cp_api_retry_after_header(&j->rs,
                                 evhttp_request_get_output_headers(j->req));
-      send_body(j->req, j->rs.code,
-                j->rs.content_type ? j->rs.content_type : "application/json",
-                j->rs.body, j->rs.len);
+      if (j->stream != NULL) /* an aggregated watch: it takes the request */
+        cp_proxy_stream_start(j->stream, s->base, j->req);
+      else
+        send_body(j->req, j->rs.code,
+                  j->rs.content_type ? j->rs.content_type
+                                     : "application/json",
+                  j->rs.body, j->rs.len);
     } else if (j->owns_req) {
       evhttp_request_free(j->req);
     }
+    if (j->dead) /* an aggregated watch whose client left */
+      cp_proxy_stream_start(j->stream, s->base, NULL);
     free(j->rs.body);
     free(j->proxy_uri);
     cp_api_request_clear(&j->rq);

@@ -2,6 +2,7 @@
  * gate - see gate.h.
  */
 #include "apiserver/gate.h"
+#include "clock/clock.h"
 #include "log/assert.h"
 
 #include <stdlib.h>
@@ -60,12 +61,7 @@ struct cp_gates {
   struct gate *head;
 };
 
-static uint64_t mono_ns(void) {
-  struct timespec ts;
-
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
+static uint64_t mono_ns(void) { return cp_now_ns(); }
 
 static void arm(struct gate *g, uint64_t ms) {
   struct timeval tv;

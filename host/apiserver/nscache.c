@@ -3,6 +3,7 @@
  * a store read.
  */
 #include "apiserver/nscache.h"
+#include "clock/clock.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -27,12 +28,7 @@ struct cp_ns_cache {
   struct slot slots[SLOTS];
 };
 
-static int64_t now_ms(void) {
-  struct timespec ts;
-
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
+static int64_t now_ms(void) { return cp_now_ms(); }
 
 static struct slot *slot_for(struct cp_ns_cache *c, const char *name) {
   uint32_t h = 2166136261u;

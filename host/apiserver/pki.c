@@ -51,6 +51,32 @@ int cp_pki_add_ext(X509 *cert, X509 *issuer, int nid, const char *value) {
   return ok;
 }
 
+int cp_pki_add_exts(X509 *cert, X509 *issuer, const struct cp_pki_ext *exts,
+                    size_t n) {
+  size_t i;
+
+  for (i = 0; i < n; i++)
+    if (exts[i].value != NULL &&
+        !cp_pki_add_ext(cert, issuer, exts[i].nid, exts[i].value))
+      return 0;
+  return 1;
+}
+
+int cp_pki_set_serial(X509 *cert) {
+  unsigned char serial[16];
+  BIGNUM *bn;
+  int ok;
+
+  if (RAND_bytes(serial, sizeof serial) != 1)
+    return 0;
+  serial[0] &= 0x7f; /* positive, as RFC 5280 wants */
+  if ((bn = BN_bin2bn(serial, sizeof serial, NULL)) == NULL)
+    return 0;
+  ok = BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(cert)) != NULL;
+  BN_free(bn);
+  return ok;
+}
+
 /* A certificate for key signed by (issuer, issuer_key), or self-signed
  * when issuer is NULL: a CA, a serving certificate for san, or (san NULL)
  * a client certificate. */
@@ -59,15 +85,18 @@ static X509 *make_cert(EVP_PKEY *key, const char *cn, X509 *issuer,
                        const char *san) {
   X509 *x = X509_new();
   X509_NAME *name;
-  unsigned char serial[16];
-  BIGNUM *bn = NULL;
+  const struct cp_pki_ext exts[] = {
+      {NID_basic_constraints, ca ? "critical,CA:TRUE" : "critical,CA:FALSE"},
+      {NID_key_usage, ca ? "critical,keyCertSign,cRLSign,digitalSignature"
+                         : "critical,digitalSignature,keyEncipherment"},
+      {NID_subject_key_identifier, "hash"},
+      {NID_ext_key_usage, ca ? NULL : san != NULL ? "serverAuth"
+                                                  : "clientAuth"},
+      {NID_subject_alt_name, ca ? NULL : san},
+  };
   int ok = 0;
 
-  if (x == NULL || RAND_bytes(serial, sizeof serial) != 1)
-    goto out;
-  serial[0] &= 0x7f;
-  bn = BN_bin2bn(serial, sizeof serial, NULL);
-  if (bn == NULL || !BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(x)))
+  if (x == NULL || !cp_pki_set_serial(x))
     goto out;
   X509_set_version(x, 2);
   X509_gmtime_adj(X509_getm_notBefore(x), -3600);
@@ -77,23 +106,11 @@ static X509 *make_cert(EVP_PKEY *key, const char *cn, X509 *issuer,
   X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
                              (const unsigned char *)cn, -1, -1, 0);
   X509_set_issuer_name(x, issuer ? X509_get_subject_name(issuer) : name);
-  if (!cp_pki_add_ext(x, issuer ? issuer : x, NID_basic_constraints,
-               ca ? "critical,CA:TRUE" : "critical,CA:FALSE") ||
-      !cp_pki_add_ext(x, issuer ? issuer : x, NID_key_usage,
-               ca ? "critical,keyCertSign,cRLSign,digitalSignature"
-                  : "critical,digitalSignature,keyEncipherment") ||
-      !cp_pki_add_ext(x, issuer ? issuer : x, NID_subject_key_identifier, "hash"))
-    goto out;
-  if (!ca && san != NULL &&
-      (!cp_pki_add_ext(x, issuer, NID_ext_key_usage, "serverAuth") ||
-       !cp_pki_add_ext(x, issuer, NID_subject_alt_name, san)))
-    goto out;
-  if (!ca && san == NULL &&
-      !cp_pki_add_ext(x, issuer, NID_ext_key_usage, "clientAuth"))
+  if (!cp_pki_add_exts(x, issuer ? issuer : x, exts,
+                       sizeof exts / sizeof exts[0]))
     goto out;
   ok = X509_sign(x, issuer_key ? issuer_key : key, EVP_sha256()) > 0;
 out:
-  BN_free(bn);
   if (!ok) {
     X509_free(x);
     return NULL;

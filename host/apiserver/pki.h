@@ -36,6 +36,19 @@ int cp_pki_ensure_front_proxy(const char *dir, char **errmsg);
  * (for key identifiers). 1 when added. */
 int cp_pki_add_ext(X509 *cert, X509 *issuer, int nid, const char *value);
 
+/* One extension of a certificate's block: nid and its value in OpenSSL
+ * config syntax; a NULL value leaves it out. */
+struct cp_pki_ext {
+  int nid;
+  const char *value;
+};
+/* Adds the n extensions (those with a value), in order, as
+ * cp_pki_add_ext. 1 when all were added. */
+int cp_pki_add_exts(X509 *cert, X509 *issuer, const struct cp_pki_ext *exts,
+                    size_t n);
+/* Gives cert a random positive 128-bit serial number. 1 when set. */
+int cp_pki_set_serial(X509 *cert);
+
 /* The base64 of a file's bytes (for kubeconfig *-data fields); malloc'd,
  * NULL if unreadable. */
 char *cp_pki_file_base64(const char *path);

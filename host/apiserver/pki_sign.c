@@ -14,7 +14,6 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
-#include <openssl/rand.h>
 #include <openssl/x509v3.h>
 
 /* kube's authority: backdate 5 minutes, except certificates shorter than
@@ -104,22 +103,40 @@ static int copy_san(X509 *x, X509_REQ *req) {
   return ok;
 }
 
-static int usages_ext(X509 *x, X509 *ca, const char *const *u, size_t n) {
-  char ku[512] = "", eku[512] = "", val[600];
+/* The keyUsage ("critical,...") and extKeyUsage values of the usages;
+ * "" when there are none of a kind. */
+static void usage_values(const char *const *u, size_t n, char ku[600],
+                         char eku[512]) {
+  char bits[512] = "";
   size_t i;
 
+  eku[0] = '\0';
   for (i = 0; i < n; i++) {
     const struct usage *s = usage_of(u[i]);
 
     if (s != NULL && s->ku != NULL)
-      list_add(ku, sizeof ku, s->ku);
+      list_add(bits, sizeof bits, s->ku);
     if (s != NULL && s->eku != NULL)
-      list_add(eku, sizeof eku, s->eku);
+      list_add(eku, 512, s->eku);
   }
-  snprintf(val, sizeof val, "critical,%s", ku);
-  if (ku[0] && !cp_pki_add_ext(x, ca, NID_key_usage, val))
-    return 0;
-  return !eku[0] || cp_pki_add_ext(x, ca, NID_ext_key_usage, eku);
+  snprintf(ku, 600, "%s%s", bits[0] ? "critical," : "", bits);
+}
+
+/* The certificate's extensions but its subjectAltName (copy_san). */
+static int add_exts(X509 *x, X509 *ca, const char *const *u, size_t n) {
+  char ku[600], eku[512];
+
+  usage_values(u, n, ku, eku);
+  const struct cp_pki_ext exts[] = {
+      {NID_basic_constraints, "critical,CA:FALSE"},
+      /* AKI only from a CA with an SKI (a configured CA may have none,
+       * and OpenSSL then refuses "keyid"). */
+      {NID_authority_key_identifier,
+       X509_get0_subject_key_id(ca) != NULL ? "keyid" : NULL},
+      {NID_key_usage, ku[0] ? ku : NULL},
+      {NID_ext_key_usage, eku[0] ? eku : NULL},
+  };
+  return cp_pki_add_exts(x, ca, exts, sizeof exts / sizeof exts[0]);
 }
 
 static X509 *read_cert(const char *path) {
@@ -192,8 +209,6 @@ char *cp_pki_sign_csr(const char *ca_crt, const char *ca_key,
   X509 *ca = read_cert(ca_crt), *x = NULL;
   EVP_PKEY *key = read_key(ca_key), *pub = NULL;
   X509_REQ *req = read_req(csr_pem, csr_len);
-  unsigned char serial[16];
-  BIGNUM *bn = NULL;
   char *pem = NULL;
 
   *errmsg = NULL;
@@ -205,11 +220,7 @@ char *cp_pki_sign_csr(const char *ca_crt, const char *ca_key,
     fail(errmsg, "unable to parse csr");
     goto out;
   }
-  if ((x = X509_new()) == NULL || RAND_bytes(serial, sizeof serial) != 1)
-    goto oom;
-  serial[0] &= 0x7f;
-  if ((bn = BN_bin2bn(serial, sizeof serial, NULL)) == NULL ||
-      !BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(x)) ||
+  if ((x = X509_new()) == NULL || !cp_pki_set_serial(x) ||
       !X509_set_version(x, 2) || !X509_set_pubkey(x, pub) ||
       !X509_set_subject_name(x, X509_REQ_get_subject_name(req)) ||
       !X509_set_issuer_name(x, X509_get_subject_name(ca)))
@@ -218,12 +229,7 @@ char *cp_pki_sign_csr(const char *ca_crt, const char *ca_key,
     fail(errmsg, "the signer has expired");
     goto out;
   }
-  /* AKI only from a CA with an SKI (a configured CA may have none, and
-   * OpenSSL then refuses "keyid"). */
-  if (!cp_pki_add_ext(x, ca, NID_basic_constraints, "critical,CA:FALSE") ||
-      (X509_get0_subject_key_id(ca) != NULL &&
-       !cp_pki_add_ext(x, ca, NID_authority_key_identifier, "keyid")) ||
-      !usages_ext(x, ca, u, n) || !copy_san(x, req) ||
+  if (!add_exts(x, ca, u, n) || !copy_san(x, req) ||
       X509_sign(x, key, EVP_sha256()) <= 0) {
     fail(errmsg, "error signing the certificate");
     goto out;
@@ -234,7 +240,6 @@ oom:
   if (*errmsg == NULL)
     fail(errmsg, "out of memory");
 out:
-  BN_free(bn);
   X509_free(x);
   X509_free(ca);
   EVP_PKEY_free(key);

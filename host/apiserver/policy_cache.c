@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "apiserver/resources.h"
+#include "clock/clock.h"
 
 #define TTL_MS 1000
 
@@ -33,12 +34,7 @@ struct cp_policy_cache {
 
 static const char *const resource_of[] = {"limitranges", "resourcequotas"};
 
-static int64_t now_ms(void) {
-  struct timespec ts;
-
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
+static int64_t now_ms(void) { return cp_now_ms(); }
 
 static void snapshot_clear(struct snapshot *s) {
   size_t i;

@@ -51,6 +51,7 @@
 #include "apiserver/protobuf.h"
 #include "apiserver/table.h"
 #include "apiserver/watchcache.h"
+#include "clock/clock.h"
 #include "log/log.h"
 
 #define BOOKMARK_EVERY_MS 60000
@@ -217,12 +218,7 @@ struct cp_watch_registry {
   size_t nfl, next_fl;
 };
 
-static int64_t now_ms(void) {
-  struct timespec ts;
-
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
+static int64_t now_ms(void) { return cp_now_ms(); }
 
 /* ------------------------------------------------------------ lifetime */
 

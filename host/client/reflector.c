@@ -16,6 +16,7 @@
 
 #include <event2/http.h>
 
+#include "clock/clock.h"
 #include "clock/deadline.h"
 #include "log/log.h"
 #include "object/object.h"
@@ -49,12 +50,7 @@ struct cp_reflector {
   int initial_done; /* the last WatchList stream delivered its state */
 };
 
-static int64_t now_ms(void) {
-  struct timespec ts;
-
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
+static int64_t now_ms(void) { return cp_now_ms(); }
 
 static unsigned rnd(void) {
   unsigned r = 0;

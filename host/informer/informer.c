@@ -34,6 +34,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock/clock.h"
 #include "informer/index.h"
 #include "informer/ptab.h"
 #include "log/assert.h"
@@ -173,12 +174,7 @@ struct cp_informer {
  * removing itself. */
 static __thread cp_informer_handler *current_handler;
 
-static uint64_t now_ns(void) {
-  struct timespec ts;
-
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (uint64_t)ts.tv_sec * NS_PER_S + (uint64_t)ts.tv_nsec;
-}
+static uint64_t now_ns(void) { return cp_now_ns(); }
 
 static void count(_Atomic uint64_t *c) {
   atomic_fetch_add_explicit(c, 1, memory_order_relaxed);

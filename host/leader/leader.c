@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock/clock.h"
 #include "clock/deadline.h"
 #include "log/log.h"
 
@@ -34,12 +35,7 @@ struct cp_leader {
   int64_t last_renew_ms; /* when we last renewed as leader */
 };
 
-static int64_t mono_ms(void) {
-  struct timespec ts;
-
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
+static int64_t mono_ms(void) { return cp_now_ms(); }
 
 /* RFC 3339 with microseconds, as MicroTime is written. */
 static void micro_now(char *buf, size_t len) {

@@ -4,6 +4,7 @@
  * take one mutex, which holds the last line for the repeat count.
  */
 #include "log/log.h"
+#include "clock/clock.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -87,12 +88,7 @@ static void write_line(const char *body, size_t len, const char *suffix) {
   }
 }
 
-static uint64_t mono_ns(void) {
-  struct timespec ts;
-
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
+static uint64_t mono_ns(void) { return cp_now_ns(); }
 
 /* A line equal to the last one within the window is only counted: a
  * failure that repeats in a tight loop (accept() out of descriptors)

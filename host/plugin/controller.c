@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock/clock.h"
 #include "informer/informer.h"
 #include "log/assert.h"
 #include "log/log.h"
@@ -35,12 +36,7 @@ static uint64_t reconcile_bound_ns(const struct cplane_plugin_ctx *p) {
   return CP_RECONCILE_STUCK_DEFAULT_NS;
 }
 
-static uint64_t now_ns(void) {
-  struct timespec ts;
-
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
+static uint64_t now_ns(void) { return cp_now_ns(); }
 
 /* Runs before each on_*: the owner mapping of api->enqueue_owner
  * (owner_map.h), then the dispatch-thread mark that lets a blocking call

@@ -18,6 +18,7 @@
 #include <event2/http.h>
 
 #include "client/client.h"
+#include "clock/clock.h"
 #include "log/log.h"
 #include "object/json_format.h"
 #include "object/object.h"
@@ -63,12 +64,7 @@ static int64_t real_clock_ms(void) {
   return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static int64_t mono_ms(void) {
-  struct timespec ts;
-
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
+static int64_t mono_ms(void) { return cp_now_ms(); }
 
 void cp_event_recorder_set_clock(int64_t (*clock_ms)(void)) {
   atomic_store(&clock_override, clock_ms);

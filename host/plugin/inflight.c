@@ -7,16 +7,12 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock/clock.h"
 #include "log/assert.h"
 #include "log/log.h"
 #include "plugin/crash.h"
 
-uint64_t cp_inflight_now_ns(void) {
-  struct timespec ts;
-
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
+uint64_t cp_inflight_now_ns(void) { return cp_now_ns(); }
 
 void cp_inflight_set_init(struct cp_inflight_set *s, const char *plugin) {
   memset(s, 0, sizeof *s);

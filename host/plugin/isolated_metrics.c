@@ -2,6 +2,7 @@
  * isolated_metrics - see isolated_metrics.h.
  */
 #include "plugin/isolated_metrics.h"
+#include "clock/clock.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -16,12 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static int64_t mono_ms(void) {
-  struct timespec ts;
-
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
+static int64_t mono_ms(void) { return cp_now_ms(); }
 
 /* Waits for fd to be ready for `events` until the deadline. */
 static int wait_fd(int fd, short events, int64_t deadline) {

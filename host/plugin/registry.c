@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "client/reflector.h"
+#include "clock/clock.h"
 #include "informer/informer.h"
 #include "log/assert.h"
 #include "log/log.h"
@@ -246,12 +247,7 @@ int cp_registry_load(struct cp_registry *reg, const struct cp_config *cfg,
   return 0;
 }
 
-static int64_t now_ms(void) {
-  struct timespec ts;
-
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
+static int64_t now_ms(void) { return cp_now_ms(); }
 
 /* Asks discovery whether s is served and records it. Main thread. */
 static enum cp_served check_served(struct cp_registry *reg,

@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock/clock.h"
 #include "log/assert.h"
 #include "log/log.h"
 #include "plugin/crashloop.h"
@@ -59,12 +60,7 @@ struct cp_supervisor {
   int started, stopping;
 };
 
-static uint64_t now_ms(void) {
-  struct timespec ts;
-
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
+static uint64_t now_ms(void) { return (uint64_t)cp_now_ms(); }
 
 static void wake(struct cp_supervisor *s) {
   char b = 1;

@@ -27,6 +27,7 @@
  * stay gap-free across failover.
  */
 #include "store/store_impl.h"
+#include "clock/clock.h"
 #include "clock/deadline.h"
 
 #include <arpa/inet.h>
@@ -162,12 +163,7 @@ struct cp_store_watcher {
 
 static const cp_store_ops etcd_ops;
 
-static int64_t now_ms(void) {
-  struct timespec ts;
-
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
+static int64_t now_ms(void) { return cp_now_ms(); }
 
 /* ---- base64 ----------------------------------------------------------- */
 

@@ -23,6 +23,7 @@
  * failure until then.
  */
 #include "store/store_impl.h"
+#include "clock/clock.h"
 #include "clock/deadline.h"
 #include "store/watch_hub.h"
 
@@ -111,12 +112,7 @@ typedef struct sq_store {
 
 static const cp_store_ops sqlite_ops;
 
-static int64_t now_ms(void) {
-  struct timespec ts;
-
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
+static int64_t now_ms(void) { return cp_now_ms(); }
 
 static int map_sqlite(sqlite3 *db, int src, const char *what) {
   if (src == SQLITE_NOMEM)

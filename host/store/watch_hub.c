@@ -14,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock/clock.h"
 #include "clock/deadline.h"
 #include "log/log.h"
 
@@ -65,12 +66,7 @@ struct cp_watch_hub {
   cp_store *store;
 };
 
-static int64_t now_ms(void) {
-  struct timespec ts;
-
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
+static int64_t now_ms(void) { return cp_now_ms(); }
 
 static int has_prefix(const cp_store_kv *kv, const uint8_t *p, size_t n) {
   return kv->key_len >= n && (n == 0 || memcmp(kv->key, p, n) == 0);

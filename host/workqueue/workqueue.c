@@ -21,6 +21,7 @@
 
 #include <cplane/version.h>
 
+#include "clock/clock.h"
 #include "log/assert.h"
 
 #define NS_PER_S 1000000000ull
@@ -91,12 +92,7 @@ struct cp_workqueue {
   struct histogram queue_h, work_h;
 };
 
-static uint64_t now_ns(void) {
-  struct timespec ts;
-
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (uint64_t)ts.tv_sec * NS_PER_S + (uint64_t)ts.tv_nsec;
-}
+static uint64_t now_ns(void) { return cp_now_ns(); }
 
 static uint64_t hash_key(const char *s) {
   uint64_t h = 1469598103934665603ull;

@@ -105,6 +105,29 @@ echo "&$q&" | grep -q '&limit=5&' && echo "&$q&" | grep -q '&labelSelector=a%3Db
   fail "query not passed through: $q"
 pass "kubectl get on the aggregated group reaches the extension server as the caller"
 
+# A watch streams: its events arrive while the extension server still
+# holds the stream open (30 s of events), as the caller, and the client
+# leaving closes the extension server's connection.
+token=$(K config view --raw --minify -o jsonpath='{.users[0].user.token}')
+server=$(K config view --minify -o jsonpath='{.clusters[0].cluster.server}')
+curl -sN --cacert "$TMP/data/pki/ca.crt" -H "Authorization: Bearer $token" \
+  "$server/apis/example.cplane.io/v1/namespaces/default/widgets?watch=1" >"$TMP/watch.out" &
+WATCH_PID=$!
+PIDS+=($WATCH_PID)
+wait_until 10 grep -q '"name": "w2"' "$TMP/watch.out"
+[ -e "$TMP/ext.port.watch-closed" ] && fail "the extension server's watch ended early"
+[ "$(head -1 "$TMP/watch.out" | jq -r '.type + " " + .object.metadata.annotations["remote-user"]')" = "ADDED admin" ] ||
+  fail "watch event: $(head -1 "$TMP/watch.out")"
+kill "$WATCH_PID"
+wait_until 10 test -e "$TMP/ext.port.watch-closed"
+pass "an aggregated watch streams its events; the client leaving closes the backend's"
+rm -f "$TMP/ext.port.watch-closed"
+timeout 4 kubectl --kubeconfig "$TMP/data/admin.kubeconfig" --cache-dir "$TMP/cache" \
+  get widgets -n default --watch -o name >"$TMP/kwatch.out" 2>&1 || true
+grep -q '^widget.example.cplane.io/w3$' "$TMP/kwatch.out" || fail "kubectl get --watch: $(cat "$TMP/kwatch.out")"
+wait_until 10 test -e "$TMP/ext.port.watch-closed"
+pass "kubectl get --watch on an aggregated resource shows events as they come"
+
 K api-resources --api-group=example.cplane.io | grep -q '^widgets *wdg *example.cplane.io/v1 *true *Widget' ||
   fail "api-resources: $(K api-resources --api-group=example.cplane.io)"
 K get --raw /apis | jq -e '.groups[] | select(.name=="example.cplane.io")' >/dev/null ||
@@ -113,14 +136,20 @@ K get --raw /apis/example.cplane.io | jq -e '.preferredVersion.version=="v1"' >/
   fail "/apis/example.cplane.io"
 pass "discovery lists the aggregated group and its resources"
 
+# A watch open when the extension server goes: its response ends too.
+curl -sN --cacert "$TMP/data/pki/ca.crt" -H "Authorization: Bearer $token" \
+  "$server/apis/example.cplane.io/v1/namespaces/default/widgets?watch=1" >"$TMP/watch2.out" &
+WATCH_PID=$!
+PIDS+=($WATCH_PID)
+wait_until 10 grep -q '"name": "w1"' "$TMP/watch2.out"
 kill "$EXT_PID"
 wait "$EXT_PID" 2>/dev/null || true
+wait_until 10 bash -c "! kill -0 $WATCH_PID"
+wait "$WATCH_PID" || fail "the watch did not end cleanly when its extension server went"
 wait_until 10 avail_is False/FailedDiscoveryCheck
 K get apiservice v1.example.cplane.io -o jsonpath='{.status.conditions[0].message}' |
   grep -q "failing or missing response from https://127.0.0.1:$port/apis/example.cplane.io/v1" ||
   fail "$(K get apiservice v1.example.cplane.io -o yaml)"
-token=$(K config view --raw --minify -o jsonpath='{.users[0].user.token}')
-server=$(K config view --minify -o jsonpath='{.clusters[0].cluster.server}')
 code=$(curl -s -o "$TMP/body" -w '%{http_code}' --cacert "$TMP/data/pki/ca.crt" \
   -H "Authorization: Bearer $token" "$server/apis/example.cplane.io/v1/namespaces/default/widgets")
 [ "$code" = 503 ] || fail "a stopped extension server: HTTP $code $(cat "$TMP/body")"

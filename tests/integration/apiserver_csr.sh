@@ -5,20 +5,25 @@
 # cluster CA, and kubectl with that certificate is alice. `kubectl
 # certificate deny` denies (never signed); a kubelet-client request
 # without O=system:nodes fails with kube's Failed condition; an
-# unknown signer's approved request stays unsigned.
+# unknown signer's approved request stays unsigned. The csrapproving
+# plugin approves kubelet client requests after a SubjectAccessReview of
+# their requester (nodeclient, or selfnodeclient for its own node).
 . "$(dirname "$0")/lib/common.sh"
 
 command -v kubectl >/dev/null || fail "kubectl is not installed"
 command -v openssl >/dev/null || fail "openssl is not installed"
-mkdir -m 700 "$TMP/data" "$TMP/noplugins"
+mkdir -m 700 "$TMP/data" "$TMP/plugins"
+install -m 0755 "$B/plugins/csrapproving.so" "$TMP/plugins/"
 cat >"$TMP/c.ini" <<INI
 [host]
 log_level = info
 data_dir = $TMP/data
-plugin_dir = $TMP/noplugins
+plugin_dir = $TMP/plugins
 [apiserver]
 port = 0
 cluster_signing_duration = 720h
+[plugin.csrapproving]
+enabled = true
 INI
 "$B/cplane" -c "$TMP/c.ini" >"$TMP/log" 2>&1 &
 PIDS+=($!)
@@ -117,12 +122,33 @@ csr kn "/CN=system:node:n2/O=system:nodes" kubernetes.io/kube-apiserver-client-k
   "digital signature" "client auth"
 csr other "/CN=x" example.com/my-signer "client auth"
 K create -f "$TMP/kn.yaml" -f "$TMP/other.yaml" >/dev/null
-K certificate approve kn other >/dev/null
+K certificate approve other >/dev/null
+# kn: csrapproving approves it (the admin may create .../nodeclient).
 wait_until 10 has '{.status.certificate}' kn
 sleep 1.5
 [ -z "$(K get csr other -o jsonpath='{.status.certificate}{.status.conditions[?(@.type=="Failed")].type}')" ] ||
   fail "an unknown signer's request was touched: $(K get csr other -o json)"
 pass "a kubelet client CSR is signed; another signer's stays approved, unsigned"
+
+approved() { K get csr "$1" -o jsonpath='{.status.conditions[?(@.type=="Approved")].reason}: {.status.conditions[?(@.type=="Approved")].message}'; }
+[ "$(approved kn)" = "AutoApproved: Auto approving kubelet client certificate after SubjectAccessReview." ] ||
+  fail "kn: $(K get csr kn -o json)"
+# A node may ask for its own certificate (selfnodeclient), not another's.
+K create clusterrole csr-creator --verb=create,get --resource=certificatesigningrequests >/dev/null
+K create clusterrolebinding nodes-csr --clusterrole=csr-creator --group=system:nodes >/dev/null
+K create clusterrolebinding nodes-self --group=system:nodes \
+  --clusterrole=system:certificates.k8s.io:certificatesigningrequests:selfnodeclient >/dev/null
+csr n3 "/CN=system:node:n3/O=system:nodes" kubernetes.io/kube-apiserver-client-kubelet \
+  "digital signature" "key encipherment" "client auth"
+csr n4 "/CN=system:node:n4/O=system:nodes" kubernetes.io/kube-apiserver-client-kubelet \
+  "digital signature" "client auth"
+K create -f "$TMP/n3.yaml" -f "$TMP/n4.yaml" --as=system:node:n3 --as-group=system:nodes >/dev/null
+wait_until 10 has '{.status.certificate}' n3
+[ "$(approved n3)" = "AutoApproved: Auto approving self kubelet client certificate after SubjectAccessReview." ] ||
+  fail "n3: $(K get csr n3 -o json)"
+sleep 1.5
+K get csr n4 | grep -q Pending || fail "another node's request was approved: $(K get csr n4 -o json)"
+pass "csrapproving approves kubelet client requests their requester may make, as kube"
 
 # Only /approval may approve: /status may not add Approved.
 csr carol "/CN=carol" kubernetes.io/kube-apiserver-client "client auth"

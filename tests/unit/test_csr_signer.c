@@ -26,6 +26,7 @@
 #include "apiserver/aggregator/aggregator_table.h"
 #include "apiserver/csr_approval.h"
 #include "apiserver/csr_signer.h"
+#include "apiserver/pki.h"
 #include "apiserver/pki_sign.h"
 
 /* A PEM CSR for a fresh P-256 key with subject CN/O (o may be NULL) and
@@ -224,6 +225,37 @@ static void test_sign(void **state) {
   assert_int_equal(system("rm -rf /tmp/test_csr_signer_*"), 0);
 }
 
+/* The one extension block helper: entries without a value are left out,
+ * the rest go in order; a bad value fails it. Serials are positive and
+ * differ. */
+static void test_ext_block(void **state) {
+  X509 *x = X509_new(), *y = X509_new();
+  const struct cp_pki_ext exts[] = {
+      {NID_basic_constraints, "critical,CA:FALSE"},
+      {NID_authority_key_identifier, NULL},
+      {NID_ext_key_usage, "clientAuth"},
+  };
+  const struct cp_pki_ext bad[] = {{NID_key_usage, "noSuchUsage"}};
+  const ASN1_INTEGER *sx, *sy;
+
+  (void)state;
+  assert_int_equal(cp_pki_add_exts(x, x, exts, 3), 1);
+  assert_int_equal(X509_get_ext_count(x), 2);
+  assert_int_equal(OBJ_obj2nid(X509_EXTENSION_get_object(X509_get_ext(x, 0))),
+                   NID_basic_constraints);
+  assert_int_equal(OBJ_obj2nid(X509_EXTENSION_get_object(X509_get_ext(x, 1))),
+                   NID_ext_key_usage);
+  assert_int_equal(cp_pki_add_exts(x, x, bad, 1), 0);
+  assert_int_equal(cp_pki_set_serial(x), 1);
+  assert_int_equal(cp_pki_set_serial(y), 1);
+  sx = X509_get0_serialNumber(x);
+  sy = X509_get0_serialNumber(y);
+  assert_int_equal(ASN1_INTEGER_cmp(sx, sy) != 0, 1);
+  assert_int_equal(sx->type, V_ASN1_INTEGER); /* not negative */
+  X509_free(x);
+  X509_free(y);
+}
+
 static void test_approval_merge(void **state) {
   json_object *cur = json_tokener_parse(
       "{\"metadata\":{\"name\":\"a\",\"labels\":{\"x\":\"1\"}},"
@@ -292,6 +324,7 @@ int main(void) {
       cmocka_unit_test(test_client_signer),
       cmocka_unit_test(test_kubelet_signers),
       cmocka_unit_test(test_sign),
+      cmocka_unit_test(test_ext_block),
       cmocka_unit_test(test_approval_merge),
       cmocka_unit_test(test_discovery_merge),
   };

@@ -16,8 +16,10 @@
 #include "apiserver/aggregator/aggregator_table.h"
 #include "apiserver/aggregator/authn_configmap.h"
 #include "apiserver/aggregator/proxy_call.h"
+#include "apiserver/aggregator/proxy_stream.h"
 #include "apiserver/aggregator/resolve.h"
 #include "apiserver/internal_request.h"
+#include "apiserver/query.h"
 #include "apiserver/status.h"
 #include "apiserver/strategy/platform_fields.h"
 #include "apiserver/verbs.h"
@@ -320,6 +322,7 @@ void cp_aggregator_stop(struct cp_aggregator *a) {
   pthread_cond_signal(&a->cv);
   pthread_mutex_unlock(&a->mu);
   pthread_join(a->thread, NULL);
+  cp_proxy_streams_end(a);
   cp_agg_table_clear(&a->table);
   pthread_cond_destroy(&a->cv);
   pthread_mutex_destroy(&a->mu);
@@ -395,12 +398,55 @@ static const char *method_name(enum cp_api_method m) {
   return m <= CP_API_DELETE ? names[m] : "GET";
 }
 
-void cp_aggregator_proxy(struct cp_aggregator *a,
-                         const struct cp_api_request *rq, const char *uri,
-                         struct cp_api_response *rs) {
+/* A watch, which kube counts among long-running requests: ?watch=true
+ * (or 1) or the old /apis/<g>/<v>/watch/... paths. */
+static int is_watch(const struct cp_api_request *rq) {
+  const char *p = strchr(rq->path + 6, '/'); /* past /apis/<g> */
+
+  p = p != NULL ? strchr(p + 1, '/') : NULL; /* past /<v> */
+  return cp_query_bool(&rq->query, "watch") ||
+         (p != NULL && strncmp(p, "/watch/", 7) == 0);
+}
+
+/* A watch: the head is read here, the body streams from the loop (see
+ * proxy_stream.h). NULL with rs filled when it cannot. */
+static struct cp_proxy_stream *open_stream(struct cp_aggregator *a,
+                                           const struct cp_proxy_target *t,
+                                           const struct cp_proxy_call *c,
+                                           struct cp_api_response *rs) {
+  struct cp_proxy_stream *st = cp_proxy_stream_new(a);
+  struct cp_proxy_conn *conn;
+  struct cp_proxy_reply rep;
+
+  if (st == NULL) {
+    cp_api_respond_status(
+        rs, 503, cp_status_failuref(503, "too many watches of aggregated "
+                                         "APIs open, please try again "
+                                         "later"));
+    return NULL;
+  }
+  if (cp_proxy_open(t, c, &conn, &rep) < 0) {
+    cp_proxy_stream_free(st);
+    cp_api_respond_status(rs, 503,
+                          cp_status_failuref(503, "error trying to reach "
+                                                  "service: %s", rep.err));
+    return NULL;
+  }
+  rs->code = rep.code;
+  rs->content_type = content_type_of(rep.content_type);
+  cp_proxy_stream_attach(st, conn, rs->code, rs->content_type);
+  cp_proxy_reply_clear(&rep);
+  return st;
+}
+
+struct cp_proxy_stream *cp_aggregator_proxy(struct cp_aggregator *a,
+                                            const struct cp_api_request *rq,
+                                            const char *uri,
+                                            struct cp_api_response *rs) {
   struct cp_proxy_target t;
   struct cp_proxy_call c;
   struct cp_proxy_reply rep;
+  struct cp_proxy_stream *st = NULL;
   const struct cp_agg_route *r;
   char g[256], v[64], *ca = NULL;
   int ok = 0, busy = 0;
@@ -408,7 +454,7 @@ void cp_aggregator_proxy(struct cp_aggregator *a,
   memset(&t, 0, sizeof t);
   if (!group_version(rq->path, g, sizeof g, v, sizeof v)) {
     plain(rs, 503, "service unavailable\n");
-    return;
+    return NULL;
   }
   pthread_mutex_lock(&a->mu);
   r = cp_agg_table_find(&a->table, g, v);
@@ -429,7 +475,7 @@ void cp_aggregator_proxy(struct cp_aggregator *a,
     else
       plain(rs, 503, "service unavailable\n");
     free(ca);
-    return;
+    return NULL;
   }
   memset(&c, 0, sizeof c);
   c.method = method_name(rq->method);
@@ -441,7 +487,10 @@ void cp_aggregator_proxy(struct cp_aggregator *a,
   c.user = &rq->user;
   c.timeout_ms = PROXY_TIMEOUT_MS;
   c.max_bytes = MAX_RESPONSE;
-  if (cp_proxy_do(&t, &c, &rep) < 0) {
+  if (is_watch(rq)) {
+    /* Long-running: no deadline past the head, streamed as it comes. */
+    st = open_stream(a, &t, &c, rs);
+  } else if (cp_proxy_do(&t, &c, &rep) < 0) {
     cp_api_respond_status(rs, 503,
                           cp_status_failuref(503, "error trying to reach "
                                                   "service: %s", rep.err));
@@ -457,6 +506,7 @@ void cp_aggregator_proxy(struct cp_aggregator *a,
   pthread_mutex_lock(&a->mu);
   a->inflight--;
   pthread_mutex_unlock(&a->mu);
+  return st;
 }
 
 /* --- discovery (discovery_merge.c does the JSON) ----------------------- */

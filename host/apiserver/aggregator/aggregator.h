@@ -22,7 +22,9 @@
  * (metrics.k8s.io), which is served again once it goes.
  *
  * Threading: the loop is a thread of its own; every other function may
- * be called from any thread (one mutex over the routing table).
+ * be called from any thread (one mutex over the routing table), but
+ * cp_aggregator_stop only once the server's event loop has stopped (it
+ * ends the aggregated watches' responses).
  * Ownership: ctx is borrowed and outlives the aggregator; returned text
  * is malloc'd.
  */
@@ -51,10 +53,15 @@ void cp_aggregator_stop(struct cp_aggregator *a);
  * an APIService with a service is registered for that group/version. */
 int cp_aggregator_owns(struct cp_aggregator *a, const char *path);
 /* Proxies rq (its raw uri: path and query as sent) to the group/version's
- * service and fills rs; runs on a request worker, bounded in time. */
-void cp_aggregator_proxy(struct cp_aggregator *a,
-                         const struct cp_api_request *rq, const char *uri,
-                         struct cp_api_response *rs);
+ * service and fills rs; runs on a request worker, bounded in time. A
+ * watch returns a stream instead (rs holds its status and Content-Type,
+ * no body): the loop starts it with cp_proxy_stream_start, which then
+ * relays the body as it comes without a deadline (proxy_stream.h). */
+struct cp_proxy_stream;
+struct cp_proxy_stream *cp_aggregator_proxy(struct cp_aggregator *a,
+                                            const struct cp_api_request *rq,
+                                            const char *uri,
+                                            struct cp_api_response *rs);
 
 /* Discovery: these take the local document (malloc'd JSON, may be NULL)
  * and return it with the remote groups merged in (the same pointer when

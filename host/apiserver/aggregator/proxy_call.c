@@ -22,16 +22,27 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
+#include "apiserver/aggregator/chunked.h"
+#include "clock/clock.h"
+
 /* Bounds on what is sent: a header value and the request head. */
 #define MAX_HEADER_VALUE 4096
 #define MAX_HEAD (64 * 1024)
 
-static long long now_ms(void) {
-  struct timespec ts;
+/* An exchange in progress: the connection and what was read of it. */
+struct cp_proxy_conn {
+  int fd;
+  SSL_CTX *ctx;
+  SSL *ssl;
+  char buf[16384]; /* the head, then body bytes not yet taken */
+  size_t len;
+  int chunked;
+  struct cp_chunked dec;
+  long long remaining; /* of a Content-Length body; -1: to the end */
+  int ended;
+};
 
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
+static long long now_ms(void) { return (long long)cp_now_ms(); }
 
 /* A header value is sent only when it cannot split the head. */
 static int header_safe(const char *v) {
@@ -213,30 +224,55 @@ static size_t dechunk(char *b, size_t n) {
   return out;
 }
 
-/* Splits raw (len bytes, NUL-terminated) into r. */
-static int parse_reply(char *raw, size_t len, struct cp_proxy_reply *r) {
-  char *hend = strstr(raw, "\r\n\r\n"), *line, *save = NULL, *nl;
-  int chunked = 0;
-  size_t blen;
+/* The status code and the fields of a NUL-terminated response head:
+ * Content-Type into r, whether the body is chunked and its
+ * Content-Length (-1: none). */
+static int head_fields(char *head, struct cp_proxy_reply *r, int *chunked,
+                       long long *length) {
+  char *line, *save = NULL, *nl = strchr(head, '\n');
 
-  if (hend == NULL || sscanf(raw, "HTTP/1.%*d %d", &r->code) != 1) {
+  *chunked = 0;
+  *length = -1;
+  if (sscanf(head, "HTTP/1.%*d %d", &r->code) != 1) {
     snprintf(r->err, sizeof r->err, "malformed HTTP response");
     return -1;
   }
-  *hend = '\0';
-  blen = len - (size_t)(hend + 4 - raw);
-  nl = strchr(raw, '\n'); /* the end of the status line, if headers follow */
-  for (line = strtok_r(nl != NULL ? nl + 1 : hend, "\r\n", &save);
-       line != NULL;
+  if (nl == NULL) /* the status line alone */
+    return 0;
+  for (line = strtok_r(nl + 1, "\r\n", &save); line != NULL;
        line = strtok_r(NULL, "\r\n", &save)) {
     if (strncasecmp(line, "Content-Type:", 13) == 0) {
       free(r->content_type);
       r->content_type = strdup(line + 13 + strspn(line + 13, " \t"));
     } else if (strncasecmp(line, "Transfer-Encoding:", 18) == 0 &&
                strcasestr(line + 18, "chunked") != NULL) {
-      chunked = 1;
+      *chunked = 1;
+    } else if (strncasecmp(line, "Content-Length:", 15) == 0) {
+      *length = strtoll(line + 15, NULL, 10);
+      if (*length < 0)
+        *length = -1;
     }
   }
+  if (*chunked)
+    *length = -1;
+  return 0;
+}
+
+/* Splits raw (len bytes, NUL-terminated) into r. */
+static int parse_reply(char *raw, size_t len, struct cp_proxy_reply *r) {
+  char *hend = strstr(raw, "\r\n\r\n");
+  int chunked = 0;
+  long long length;
+  size_t blen;
+
+  if (hend == NULL) {
+    snprintf(r->err, sizeof r->err, "malformed HTTP response");
+    return -1;
+  }
+  *hend = '\0';
+  blen = len - (size_t)(hend + 4 - raw);
+  if (head_fields(raw, r, &chunked, &length) < 0)
+    return -1;
   if ((r->body = malloc(blen + 1)) == NULL) {
     snprintf(r->err, sizeof r->err, "out of memory");
     return -1;
@@ -250,9 +286,9 @@ static int parse_reply(char *raw, size_t len, struct cp_proxy_reply *r) {
   return 0;
 }
 
+/* Reads the whole response (the request is sent). */
 static int exchange(SSL *ssl, int fd, const struct cp_proxy_call *c,
-                    const char *head, long long deadline,
-                    struct cp_proxy_reply *r) {
+                    long long deadline, struct cp_proxy_reply *r) {
   size_t cap = 65536, len = 0;
   char *raw = malloc(cap);
   struct timeval tv;
@@ -261,11 +297,6 @@ static int exchange(SSL *ssl, int fd, const struct cp_proxy_call *c,
 
   if (raw == NULL)
     return -1;
-  if (write_all(ssl, head, strlen(head)) < 0 ||
-      (c->body_len > 0 && write_all(ssl, c->body, c->body_len) < 0)) {
-    snprintf(r->err, sizeof r->err, "write: broken pipe");
-    goto out;
-  }
   for (;;) {
     int n;
 
@@ -305,36 +336,36 @@ out:
   return rc;
 }
 
-int cp_proxy_do(const struct cp_proxy_target *t,
-                const struct cp_proxy_call *c, struct cp_proxy_reply *r) {
-  long long deadline = now_ms() + (c->timeout_ms > 0 ? c->timeout_ms : 30000);
-  SSL_CTX *ctx = NULL;
-  SSL *ssl = NULL;
-  char *head = NULL;
+/* Dials, shakes hands and sends the request: fills k's fd, ctx and ssl
+ * (the socket blocking, with c's timeout on each read and write).
+ * Returns 0, or -1 with r->err set. */
+static int open_exchange(const struct cp_proxy_target *t,
+                         const struct cp_proxy_call *c, long long deadline,
+                         struct cp_proxy_conn *k, struct cp_proxy_reply *r) {
   struct timeval tv;
-  int fd = -1, rc = -1, fl;
+  char *head;
+  int fl, rc = -1;
 
-  memset(r, 0, sizeof *r);
   if ((head = request_head(t, c)) == NULL) {
     snprintf(r->err, sizeof r->err, "request headers too large");
     return -1;
   }
-  if ((fd = dial(t, deadline, r)) < 0)
+  if ((k->fd = dial(t, deadline, r)) < 0)
     goto out;
-  fl = fcntl(fd, F_GETFL);
-  fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+  fl = fcntl(k->fd, F_GETFL);
+  fcntl(k->fd, F_SETFL, fl & ~O_NONBLOCK);
   tv.tv_sec = c->timeout_ms > 0 ? c->timeout_ms / 1000 : 30;
   tv.tv_usec = 0;
-  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-  if ((ctx = client_ctx(t, r)) == NULL || (ssl = SSL_new(ctx)) == NULL)
+  setsockopt(k->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  setsockopt(k->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  if ((k->ctx = client_ctx(t, r)) == NULL || (k->ssl = SSL_new(k->ctx)) == NULL)
     goto out;
-  SSL_set_fd(ssl, fd);
-  SSL_set_tlsext_host_name(ssl, t->server_name);
+  SSL_set_fd(k->ssl, k->fd);
+  SSL_set_tlsext_host_name(k->ssl, t->server_name);
   if (!t->insecure)
-    SSL_set1_host(ssl, t->server_name);
-  if (SSL_connect(ssl) != 1) {
-    long v = SSL_get_verify_result(ssl);
+    SSL_set1_host(k->ssl, t->server_name);
+  if (SSL_connect(k->ssl) != 1) {
+    long v = SSL_get_verify_result(k->ssl);
 
     if (v != X509_V_OK)
       snprintf(r->err, sizeof r->err, "tls: failed to verify certificate: "
@@ -345,16 +376,41 @@ int cp_proxy_do(const struct cp_proxy_target *t,
     ERR_clear_error();
     goto out;
   }
-  rc = exchange(ssl, fd, c, head, deadline, r);
-out:
-  if (ssl != NULL) {
-    SSL_shutdown(ssl);
-    SSL_free(ssl);
+  if (write_all(k->ssl, head, strlen(head)) < 0 ||
+      (c->body_len > 0 && write_all(k->ssl, c->body, c->body_len) < 0)) {
+    snprintf(r->err, sizeof r->err, "write: broken pipe");
+    goto out;
   }
-  SSL_CTX_free(ctx);
-  if (fd >= 0)
-    close(fd);
+  rc = 0;
+out:
   free(head);
+  return rc;
+}
+
+/* Closes what open_exchange opened. */
+static void close_exchange(struct cp_proxy_conn *k) {
+  if (k->ssl != NULL) {
+    SSL_shutdown(k->ssl);
+    SSL_free(k->ssl);
+  }
+  SSL_CTX_free(k->ctx);
+  if (k->fd >= 0)
+    close(k->fd);
+  k->ssl = NULL;
+  k->ctx = NULL;
+  k->fd = -1;
+}
+
+int cp_proxy_do(const struct cp_proxy_target *t,
+                const struct cp_proxy_call *c, struct cp_proxy_reply *r) {
+  long long deadline = now_ms() + (c->timeout_ms > 0 ? c->timeout_ms : 30000);
+  struct cp_proxy_conn k = {.fd = -1};
+  int rc = -1;
+
+  memset(r, 0, sizeof *r);
+  if (open_exchange(t, c, deadline, &k, r) == 0)
+    rc = exchange(k.ssl, k.fd, c, deadline, r);
+  close_exchange(&k);
   if (rc < 0) {
     free(r->body);
     free(r->content_type);
@@ -362,6 +418,143 @@ out:
     r->code = 0;
   }
   return rc;
+}
+
+/* --- streamed replies --------------------------------------------------- */
+
+/* Reads the response head (up to MAX_HEAD) into r and k; what follows it
+ * stays in k->buf. */
+static int read_head(struct cp_proxy_conn *k, long long deadline,
+                     struct cp_proxy_reply *r) {
+  char *hend = NULL;
+  size_t used;
+
+  while ((hend = memmem(k->buf, k->len, "\r\n\r\n", 4)) == NULL) {
+    int n;
+
+    if (deadline - now_ms() <= 0 || k->len >= sizeof k->buf - 1) {
+      snprintf(r->err, sizeof r->err, k->len >= sizeof k->buf - 1
+                                          ? "response headers too large"
+                                          : "net/http: timeout awaiting "
+                                            "response headers");
+      return -1;
+    }
+    if ((n = SSL_read(k->ssl, k->buf + k->len,
+                      (int)(sizeof k->buf - 1 - k->len))) <= 0) {
+      snprintf(r->err, sizeof r->err, k->len == 0 ? "EOF"
+                                                  : "unexpected EOF");
+      ERR_clear_error();
+      return -1;
+    }
+    k->len += (size_t)n;
+  }
+  used = (size_t)(hend + 4 - k->buf);
+  k->buf[used - 2] = '\0'; /* the head, its last CRLF kept */
+  if (head_fields(k->buf, r, &k->chunked, &k->remaining) < 0)
+    return -1;
+  memmove(k->buf, k->buf + used, k->len - used);
+  k->len -= used;
+  return 0;
+}
+
+int cp_proxy_open(const struct cp_proxy_target *t,
+                  const struct cp_proxy_call *c, struct cp_proxy_conn **out,
+                  struct cp_proxy_reply *r) {
+  long long deadline = now_ms() + (c->timeout_ms > 0 ? c->timeout_ms : 30000);
+  struct cp_proxy_conn *k = calloc(1, sizeof *k);
+  struct timeval none = {0, 0};
+
+  *out = NULL;
+  memset(r, 0, sizeof *r);
+  if (k == NULL) {
+    snprintf(r->err, sizeof r->err, "out of memory");
+    return -1;
+  }
+  k->fd = -1;
+  k->remaining = -1;
+  if (open_exchange(t, c, deadline, k, r) < 0 ||
+      read_head(k, deadline, r) < 0) {
+    cp_proxy_conn_close(k);
+    free(r->content_type);
+    r->content_type = NULL;
+    r->code = 0;
+    return -1;
+  }
+  /* From here the body has no deadline (a watch lasts as long as the
+   * extension server keeps it); the reader polls instead, on a
+   * non-blocking socket so that a TLS record cut short never holds it
+   * past a wake. */
+  setsockopt(k->fd, SOL_SOCKET, SO_RCVTIMEO, &none, sizeof none);
+  fcntl(k->fd, F_SETFL, fcntl(k->fd, F_GETFL) | O_NONBLOCK);
+  *out = k;
+  return 0;
+}
+
+/* Moves up to cap body bytes out of k->buf, dechunked; how many. */
+static size_t take_body(struct cp_proxy_conn *k, char *buf, size_t cap) {
+  size_t n = k->len < cap ? k->len : cap;
+
+  if (k->remaining >= 0 && (long long)n > k->remaining)
+    n = (size_t)k->remaining;
+  memcpy(buf, k->buf, n);
+  memmove(k->buf, k->buf + n, k->len - n);
+  k->len -= n;
+  if (k->remaining >= 0) {
+    k->remaining -= (long long)n;
+    k->ended = k->remaining == 0;
+  }
+  if (k->chunked) {
+    n = cp_chunked_decode(&k->dec, buf, n);
+    k->ended = k->dec.done || k->dec.error;
+  }
+  return n;
+}
+
+long cp_proxy_conn_read(struct cp_proxy_conn *k, char *buf, size_t cap,
+                        int wake_fd) {
+  for (;;) {
+    struct pollfd p[2];
+    size_t n;
+    int got;
+
+    if (k->len > 0 && (n = take_body(k, buf, cap)) > 0)
+      return (long)n;
+    if (k->ended)
+      return 0;
+    /* TLS may hold a decrypted record the socket no longer shows. */
+    if (SSL_pending(k->ssl) <= 0) {
+      p[0].fd = k->fd;
+      p[0].events = POLLIN;
+      p[1].fd = wake_fd;
+      p[1].events = POLLIN;
+      p[0].revents = p[1].revents = 0;
+      if (poll(p, wake_fd >= 0 ? 2 : 1, -1) < 0) {
+        if (errno == EINTR)
+          continue;
+        return -1;
+      }
+      if (p[1].revents != 0)
+        return -2;
+    }
+    got = SSL_read(k->ssl, k->buf, (int)sizeof k->buf);
+    if (got <= 0) {
+      int e = SSL_get_error(k->ssl, got);
+
+      ERR_clear_error();
+      if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
+        continue;
+      /* A body that simply ends with the connection is whole. */
+      return !k->chunked && k->remaining < 0 ? 0 : -1;
+    }
+    k->len = (size_t)got;
+  }
+}
+
+void cp_proxy_conn_close(struct cp_proxy_conn *k) {
+  if (k == NULL)
+    return;
+  close_exchange(k);
+  free(k);
 }
 
 void cp_proxy_reply_clear(struct cp_proxy_reply *r) {

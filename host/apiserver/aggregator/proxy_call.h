@@ -4,13 +4,17 @@
  * caBundle with the server name <service>.<namespace>.svc (or not
  * verified: insecureSkipTLSVerify), the front-proxy client certificate,
  * and the caller as X-Remote-User / X-Remote-Group / X-Remote-Extra-*
- * headers. Blocking, bounded: a connect, a whole exchange and a response
- * size limit; a response is read whole (Connection: close), so a watch
- * through it ends at the deadline with the events so far.
+ * headers. Blocking, bounded: cp_proxy_do has a connect, a whole
+ * exchange and a response size limit and reads the response whole
+ * (Connection: close); cp_proxy_open bounds the exchange up to the
+ * response head, and its body is then read as it comes, without a
+ * deadline (a watch: proxy_stream.h).
  *
  * Threading: reentrant; runs on the calling thread (a request worker or
- * the aggregator's loop).
- * Ownership: arguments borrowed; cp_proxy_reply_clear frees a reply.
+ * the aggregator's loop). A cp_proxy_conn is used by one thread at a
+ * time.
+ * Ownership: arguments borrowed; cp_proxy_reply_clear frees a reply,
+ * cp_proxy_conn_close a connection.
  */
 #ifndef CPLANE_HOST_APISERVER_AGGREGATOR_PROXY_CALL_H
 #define CPLANE_HOST_APISERVER_AGGREGATOR_PROXY_CALL_H
@@ -52,5 +56,21 @@ struct cp_proxy_reply {
 int cp_proxy_do(const struct cp_proxy_target *t,
                 const struct cp_proxy_call *c, struct cp_proxy_reply *r);
 void cp_proxy_reply_clear(struct cp_proxy_reply *r);
+
+/* An exchange whose body is read as it comes. */
+struct cp_proxy_conn;
+
+/* Makes the call and reads the response head within c->timeout_ms:
+ * returns 0 with r->code and r->content_type (r->body stays NULL) and
+ * *out, or -1 with r->err set. */
+int cp_proxy_open(const struct cp_proxy_target *t,
+                  const struct cp_proxy_call *c, struct cp_proxy_conn **out,
+                  struct cp_proxy_reply *r);
+/* Waits for body bytes (chunked framing removed) and copies up to cap of
+ * them to buf: their count, 0 at the body's end, -1 when the connection
+ * fails, or -2 as soon as wake_fd (-1: none) is readable. */
+long cp_proxy_conn_read(struct cp_proxy_conn *k, char *buf, size_t cap,
+                        int wake_fd);
+void cp_proxy_conn_close(struct cp_proxy_conn *k);
 
 #endif /* CPLANE_HOST_APISERVER_AGGREGATOR_PROXY_CALL_H */

@@ -12,6 +12,7 @@
 #include "apiserver/authn/jwt.h"
 #include "apiserver/authn/sa_claims.h"
 #include "apiserver/authn/sa_key.h"
+#include "clock/clock.h"
 #include "object/json_strict.h"
 #include "cplane/version.h"
 
@@ -39,12 +40,7 @@ struct cp_authn {
   size_t n_found;
 };
 
-static uint64_t mono_ns(void) {
-  struct timespec ts;
-
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
+static uint64_t mono_ns(void) { return cp_now_ns(); }
 
 struct cp_authn *cp_authn_new(const struct cp_authn_config *cfg,
                               char **errmsg) {

@@ -15,6 +15,9 @@
 #define RULE(groups, resources, verbs)                                       \
   "{\"apiGroups\":[" groups "],\"resources\":[" resources "],\"verbs\":["    \
   verbs "]}"
+#define RULE_NAMED(groups, resources, names, verbs)                          \
+  "{\"apiGroups\":[" groups "],\"resources\":[" resources "],"              \
+  "\"resourceNames\":[" names "],\"verbs\":[" verbs "]}"
 #define URLS(urls, verbs)                                                    \
   "{\"nonResourceURLs\":[" urls "],\"verbs\":[" verbs "]}"
 #define META(name, labels)                                                   \
@@ -305,6 +308,29 @@ static const struct cp_rbac_policy_object objects[] = {
                     Q("delete") "," Q("list") "," Q("watch"))),
     CONTROLLER("ttlafterfinished",
                RULE(Q("batch"), Q("jobs"), READ "," Q("delete"))),
+    /* kube's certificate-controller, the part its approver uses. */
+    CONTROLLER("csrapproving",
+               RULE(Q("certificates.k8s.io"), Q("certificatesigningrequests"),
+                    READ) ","
+               RULE(Q("certificates.k8s.io"),
+                    Q("certificatesigningrequests/approval"), Q("update")) ","
+               RULE_NAMED(Q("certificates.k8s.io"), Q("signers"),
+                          Q("kubernetes.io/kube-apiserver-client-kubelet"),
+                          Q("approve")) ","
+               RULE(Q("authorization.k8s.io"), Q("subjectaccessreviews"),
+                    Q("create"))),
+    /* What csrapproving asks of a kubelet client request's requester
+     * (kube binds neither; kubeadm binds them to its bootstrappers and
+     * system:nodes). */
+    ROLE("system:certificates.k8s.io:certificatesigningrequests:nodeclient",
+         "",
+         RULE(Q("certificates.k8s.io"),
+              Q("certificatesigningrequests/nodeclient"), Q("create"))),
+    ROLE("system:certificates.k8s.io:certificatesigningrequests:"
+         "selfnodeclient",
+         "",
+         RULE(Q("certificates.k8s.io"),
+              Q("certificatesigningrequests/selfnodeclient"), Q("create"))),
     BINDING("cluster-admin", "cluster-admin",
             SUBJECT("Group", "system:masters")),
     BINDING("system:discovery", "system:discovery",

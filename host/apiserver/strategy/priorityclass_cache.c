@@ -2,6 +2,7 @@
  * priorityclass_cache - see priorityclass_cache.h.
  */
 #include "apiserver/strategy/priorityclass_cache.h"
+#include "clock/clock.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -18,12 +19,7 @@ struct cp_pc_cache {
   int64_t at_ms;
 };
 
-static int64_t now_ms(void) {
-  struct timespec ts;
-
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
+static int64_t now_ms(void) { return cp_now_ms(); }
 
 struct cp_pc_cache *cp_pc_cache_new(void) {
   struct cp_pc_cache *c = calloc(1, sizeof *c);

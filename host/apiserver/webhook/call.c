@@ -24,6 +24,7 @@
 #include "apiserver/strategy/platform_fields.h"
 #include "apiserver/verbs.h"
 #include "client/client.h"
+#include "clock/clock.h"
 
 #define MAX_CLIENTS 64
 /* Debian's bundle of the system's roots, for a webhook without caBundle
@@ -283,12 +284,7 @@ static void entry_put(struct cp_webhook_caller *c, struct entry *e) {
 
 /* ------------------------------------------------------------ errors */
 
-static int64_t now_ms(void) {
-  struct timespec ts;
-
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
+static int64_t now_ms(void) { return cp_now_ms(); }
 
 /* Why a call got no answer, in Go's words where it can tell: a second
  * connect to the same address, only on this failure path. */

@@ -3,21 +3,46 @@
 the given certificate, serving example.cplane.io/v1 (discovery and a
 namespaced "widgets" resource). Each answer records who the aggregator
 said was calling (X-Remote-User, X-Remote-Group) and the CN of the client
-certificate it showed, so the test can check them.
+certificate it showed, so the test can check them. A watch
+(?watch=1) sends an ADDED event every half second for 30 s, chunked, and
+writes PORT_FILE.watch-closed when its client (the aggregator) hangs up.
 
 usage: extension_apiserver.py CERT KEY CLIENT_CA PORT_FILE
 """
 import json
 import ssl
 import sys
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 GV = "example.cplane.io/v1"
 
 
 class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # chunked watch responses
+    port_file = ""
+
     def log_message(self, *args):
         pass
+
+    def watch(self, ns):
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        try:
+            for i in range(60):
+                ev = json.dumps({"type": "ADDED",
+                                 "object": self.widget(ns, "w%d" % i)})
+                data = ev.encode() + b"\n"
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
+                self.wfile.flush()
+                time.sleep(0.5)
+            self.wfile.write(b"0\r\n\r\n")
+        except OSError:
+            with open(self.port_file + ".watch-closed", "w") as f:
+                f.write("closed\n")
+        self.close_connection = True
 
     def send_json(self, code, obj):
         body = json.dumps(obj).encode()
@@ -62,6 +87,9 @@ class Handler(BaseHTTPRequestHandler):
                 len(parts) >= 6 and parts[3] == "namespaces" and \
                 parts[5] == "widgets":
             ns = parts[4]
+            query = self.path.partition("?")[2].split("&")
+            if "watch=1" in query or "watch=true" in query:
+                return self.watch(ns)
             if len(parts) == 7:
                 return self.send_json(200, self.widget(ns, parts[6]))
             return self.send_json(200, {
@@ -74,6 +102,7 @@ class Handler(BaseHTTPRequestHandler):
 
 def main():
     cert, key, client_ca, port_file = sys.argv[1:5]
+    Handler.port_file = port_file
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(cert, key)
     ctx.load_verify_locations(client_ca)
