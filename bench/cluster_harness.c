@@ -185,6 +185,29 @@ __attribute__((unused)) static long harness_peak_rss_kb(const struct harness *h)
   return kb;
 }
 
+/* The child's CPU time so far (user + system, every thread), in seconds;
+ * -1 if unknown. Wall-clock figures on a shared machine are noisy; this
+ * one is what the control plane itself spent. */
+__attribute__((unused)) static double harness_cpu_s(const struct harness *h) {
+  char path[64], buf[1024], *p;
+  unsigned long utime, stime;
+  FILE *f;
+  size_t n;
+
+  snprintf(path, sizeof path, "/proc/%d/stat", (int)h->pid);
+  if ((f = fopen(path, "r")) == NULL)
+    return -1;
+  n = fread(buf, 1, sizeof buf - 1, f);
+  fclose(f);
+  buf[n] = '\0';
+  /* Fields 14 and 15, counted after the ")" that ends field 2. */
+  if ((p = strrchr(buf, ')')) == NULL ||
+      sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
+             &utime, &stime) != 2)
+    return -1;
+  return (double)(utime + stime) / (double)sysconf(_SC_CLK_TCK);
+}
+
 /* POSTs a JSON body; returns the HTTP status (0: no answer). */
 __attribute__((unused)) static int harness_post(struct harness *h,
                                                 const char *path,

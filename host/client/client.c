@@ -139,6 +139,12 @@ static struct chan *chan_get(struct cp_client *c) {
       return NULL;
     }
   }
+  /* A pooled connection's base runs only during a call: a close the
+   * server sent while it sat idle (its idle timeout) is still unread. Let
+   * evhttp read it now (on_conn_close marks the channel), or the next call
+   * would go out on a dead connection and fail with no answer. */
+  if (ch->conn != NULL && !ch->closed)
+    event_base_loop(ch->base, EVLOOP_NONBLOCK);
   if (ch->conn != NULL && ch->closed) {
     evhttp_connection_free(ch->conn);
     ch->conn = NULL;

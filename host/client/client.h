@@ -1,7 +1,8 @@
 /*
  * client - a small REST client for the Kubernetes API over libevent:
  * HTTPS with CA verification (or plain HTTP), a bearer token or a client
- * certificate, keep-alive connections reused across calls, a timeout on
+ * certificate, keep-alive connections reused across calls (one the
+ * server closed while it sat idle is replaced, not used), a timeout on
  * every call, and streamed responses for watches. Used by the reflectors
  * and by the host API's writes, against cplane's own API server or a real
  * cluster.

@@ -13,13 +13,17 @@
  *   env Secret/ConfigMap     Failed, CreateContainerConfigError,
  *     Error: secret "s" not found
  *
- * Projected volumes are not checked (every pod's service account token
- * volume is one, and nothing here publishes kube-root-ca.crt).
+ * A projected volume's ConfigMap and Secret sources are checked too
+ * (every pod's service account token volume projects kube-root-ca.crt).
  *
  * Cost: one uncached GET per referenced object, only for pods that
  * reference any, only when they start or, while blocked, on a bounded
- * back-off (lifecycle.h's nsim_blocked_retry_ms): no informer on
- * Secrets, ConfigMaps or PVCs, no polling of running pods.
+ * back-off (lifecycle.h's nsim_blocked_retry_ms), except kube-root-ca.crt:
+ * a cache of only those ConfigMaps (work.h's NSIM_ROOT_CA, shared with the
+ * root-ca-cert-publisher) answers for it when it holds it, as it does for
+ * almost every pod; a GET per pod cost every pod a TLS request (30k
+ * pods: 30k GETs). No informer on Secrets, PVCs or other ConfigMaps, no
+ * polling of running pods.
  *
  * Ownership: struct nsim_block is the caller's; reasons are static text.
  *

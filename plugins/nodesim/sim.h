@@ -22,6 +22,9 @@ struct nsim_usage;
 
 #define STOPPED_ANNOTATION "cplane.io/nodesim-stopped"
 #define LEASE_NS "kube-node-lease"
+/* The CA bundle every ServiceAccount token volume projects, published in
+ * each namespace by the root-ca-cert-publisher. */
+#define ROOT_CA_NAME "kube-root-ca.crt"
 #define LEASE_DURATION_S 40
 #define HB_THREADS_MAX 32
 #define HB_NODES_PER_THREAD 100

@@ -12,6 +12,11 @@ const struct cplane_resource nsim_resources[NSIM_N_RESOURCES] = {
      * init() cannot enqueue, and an empty cluster sends no other event. */
     {sizeof(struct cplane_resource), 0, "", "v1", "namespaces", NULL,
      "metadata.name=" LEASE_NS},
+    /* Only to answer mounts.c without a GET per pod: every pod's token
+     * volume projects this ConfigMap. The same selector as the
+     * root-ca-cert-publisher's, so the host shares one informer. */
+    {sizeof(struct cplane_resource), 0, "", "v1", "configmaps", NULL,
+     "metadata.name=" ROOT_CA_NAME},
 };
 
 const struct cplane_resource nsim_lease_res =

@@ -13,7 +13,13 @@
 #include "sim.h"
 
 /* Indices into nsim_resources[], the plugin's watched resources. */
-enum { NSIM_NODES, NSIM_PODS, NSIM_NAMESPACES, NSIM_N_RESOURCES };
+enum {
+  NSIM_NODES,
+  NSIM_PODS,
+  NSIM_NAMESPACES,
+  NSIM_ROOT_CA,
+  NSIM_N_RESOURCES
+};
 
 extern const struct cplane_resource nsim_resources[NSIM_N_RESOURCES];
 /* Written, never watched. */

@@ -35,6 +35,9 @@ struct fixture {
   struct cp_client *client;
 };
 
+/* The server's idle timeout for the next setup (0: its default). */
+static uint64_t server_idle_ms;
+
 static int setup(void **state) {
   struct fixture *f = calloc(1, sizeof *f);
   struct cp_apiserver_config cfg = {0};
@@ -61,6 +64,7 @@ static int setup(void **state) {
   }
   cfg.store = f->store;
   cfg.workers = 4;
+  cfg.idle_timeout_ms = server_idle_ms;
   cfg.ssl_ctx = cp_pki_server_ctx(crt, key, NULL, &err);
   cfg.auth = cp_auth_new(path, NULL, 0, &err);
   assert_non_null(cfg.ssl_ctx);
@@ -156,6 +160,31 @@ static void test_requests(void **state) {
   assert_int_not_equal(cp_client_new(&bad, &anon, &err), 0);
   assert_non_null(strstr(err, "/nonexistent/ca.crt"));
   free(err);
+}
+
+static int setup_short_idle(void **state) {
+  int rc;
+
+  server_idle_ms = 200;
+  rc = setup(state);
+  server_idle_ms = 0;
+  return rc;
+}
+
+/* A pooled connection the server closed while it sat idle (its idle
+ * timeout) is not used for the next call: that call used to fail at once
+ * with no answer (code 0), e.g. bench_cluster's PodMetrics list after the
+ * 30k-pod ramp. */
+static void test_idle_connection_closed_by_server(void **state) {
+  struct fixture *f = *state;
+  int i;
+
+  for (i = 0; i < 3; i++) {
+    assert_int_equal(call(f, "GET", CM, NULL, NULL), 200);
+    usleep(600 * 1000);
+  }
+  assert_int_equal(call(f, "POST", CM, "{\"metadata\":{\"name\":\"i\"}}",
+                        NULL), 201);
 }
 
 static void test_wrong_ca_fails(void **state) {
@@ -450,6 +479,8 @@ static void test_reflector_relists_after_compaction(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_requests, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_idle_connection_closed_by_server,
+                                      setup_short_idle, teardown),
       cmocka_unit_test_setup_teardown(test_wrong_ca_fails, setup, teardown),
       cmocka_unit_test_setup_teardown(test_stream, setup, teardown),
       cmocka_unit_test_setup_teardown(test_stream_stop, setup, teardown),
