@@ -30,9 +30,15 @@ static int declared(const struct cplane_resource *w, const char *group,
     return 0;
   if (strcmp(r, "*") == 0 || strcmp(r, resource) == 0)
     return 1;
+  if (sub == NULL || sub[0] == '\0')
+    return 0;
+  /* RBAC's star form ("*" "/scale" as one string): that subresource
+   * of any resource. */
+  if (strncmp(r, "*/", 2) == 0)
+    return strcmp(r + 2, sub) == 0;
   /* "pods/binding": only that subresource. */
-  return sub != NULL && sub[0] != '\0' && strncmp(r, resource, n) == 0 &&
-         r[n] == '/' && strcmp(r + n + 1, sub) == 0;
+  return strncmp(r, resource, n) == 0 && r[n] == '/' &&
+         strcmp(r + n + 1, sub) == 0;
 }
 
 int cp_confine_allows(const struct cplane_plugin_ctx *p, const char *group,

@@ -102,8 +102,9 @@ struct cplane_plugin {
 
   /* What the plugin writes beyond what it watches (stride struct_size;
    * only group and resource are read): "pods", "events", a subresource
-   * ("pods/binding", "widgets/status"), or "*" (every resource of the
-   * group; group "*": every group). A watched resource may be written
+   * ("pods/binding", "widgets/status"), a subresource of every resource
+   * (RBAC's form: a star, a slash, "scale"), or "*" (every resource of
+   * the group; group "*": every group). A watched resource may be written
    * with all its subresources, and so may a resource declared here by
    * name; "R/S" allows only that subresource. With [host]
    * confine_plugins = true the host refuses (403, before any request) a
