@@ -66,13 +66,13 @@ static int refuse(struct cplane_plugin_ctx *p, const char *verb,
   atomic_fetch_add(&p->confined_writes, 1);
   cp_log_warn("confine", "plugin %s may not %s %s%s%s%s%s: it neither "
                          "watches nor declares it (confine_plugins = true)",
-              p->name, verb, resource, has_sub ? "/" : "",
-              has_sub ? sub : "", g[0] ? "." : "", g);
+              p->name, verb, resource, g[0] ? "." : "", g,
+              has_sub ? "/" : "", has_sub ? sub : "");
   if (message != NULL &&
       asprintf(message, "plugin %s may not %s %s%s%s%s%s: not declared in "
                         "its descriptor's writes (confine_plugins = true)",
-               p->name, verb, resource, has_sub ? "/" : "",
-               has_sub ? sub : "", g[0] ? "." : "", g) < 0)
+               p->name, verb, resource, g[0] ? "." : "", g,
+               has_sub ? "/" : "", has_sub ? sub : "") < 0)
     *message = NULL;
   return 403;
 }
