@@ -258,7 +258,7 @@ static const struct cp_rbac_policy_object objects[] = {
                     READ)),
     CONTROLLER("persistentvolume",
                RULE(Q(""), Q("persistentvolumes"), Q("get") "," Q("list")
-                    "," Q("watch") "," Q("create") "," Q("update") ","
+                    "," Q("watch") "," Q("create") "," UPDATE_PATCH ","
                     Q("delete")) ","
                RULE(Q(""),
                     Q("persistentvolumes/status") ","
