@@ -47,6 +47,11 @@ int cp_confine_allows(const struct cplane_plugin_ctx *p, const char *group,
 
   if (resource == NULL || resource[0] == '\0')
     return 0;
+  /* Events, however written (event_record() or a create of its own, as
+   * the scheduler's recorder does): every controller's role has them. */
+  if (strcmp(resource, "events") == 0 &&
+      (same(group, "") || same(group, "events.k8s.io")))
+    return 1;
   for (i = 0; i < p->desc.n_resources; i++)
     if (same(p->desc.resources[i].group, group) &&
         same(p->desc.resources[i].resource, resource))

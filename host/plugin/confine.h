@@ -7,8 +7,8 @@
  * descriptor's writes[] names (ABI 1.4; plugin.h says how); anything else
  * is refused in the host before a request is made: 403 with a message,
  * one WARN line naming the plugin and the resource, and
- * cplane_plugin_confined_writes_total{plugin} in /metrics. Events from
- * event_record() are always allowed.
+ * cplane_plugin_confined_writes_total{plugin} in /metrics. Events (core
+ * or events.k8s.io, through event_record() or not) are always allowed.
  *
  * Threading: cp_confine_set() on the main thread (start, reload); the
  * checks from any thread (the switch is an atomic, the descriptor is

@@ -391,6 +391,11 @@ static void test_confine_allows(void **state) {
   assert_true(cp_confine_allows(p, "example.com", "widgets", "scale"));
   assert_false(cp_confine_allows(p, "apps", "statefulsets", NULL));
   assert_false(cp_confine_allows(p, "apps", "statefulsets", "status"));
+  /* Events, in either group, as every controller's role has them (the
+   * scheduler creates its own). */
+  assert_true(cp_confine_allows(p, "", "events", NULL));
+  assert_true(cp_confine_allows(p, "events.k8s.io", "events", NULL));
+  assert_false(cp_confine_allows(p, "example.com", "events", NULL));
   /* Neither. */
   assert_false(cp_confine_allows(p, "coordination.k8s.io", "leases", NULL));
   assert_false(cp_confine_allows(p, "", "", NULL));
