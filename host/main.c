@@ -29,7 +29,9 @@
 #include "config/config.h"
 #include "log/log.h"
 #include "plugin/config_keys.h"
+#include "plugin/confine.h"
 #include "plugin/crash.h"
+#include "plugin/identity.h"
 #include "plugin/isolated.h"
 #include "plugin/registry.h"
 #include "plugin/summary.h"
@@ -598,6 +600,7 @@ static int run(const struct options *o) {
   struct cp_registry reg;
   struct cp_embedded api;
   struct cp_client *client = NULL;
+  struct cp_identity_issuer issuer;
   struct cp_health *health = NULL;
   struct cp_leader *leader = NULL;
   struct cp_config **olds = NULL;
@@ -615,6 +618,7 @@ static int run(const struct options *o) {
   memset(&reg, 0, sizeof reg);
   memset(&api, 0, sizeof api);
   memset(&launch, 0, sizeof launch);
+  memset(&issuer, 0, sizeof issuer);
   /* A plugin that crashes the process names itself first (crash.h). */
   if (cp_crash_install(2) < 0)
     cp_log_warn("cplane", "no crash report: cannot install the handlers");
@@ -692,6 +696,19 @@ static int run(const struct options *o) {
   }
   cp_plugin_summary_log(&reg, cfg, plugin_dir);
   reg.client = client; /* load() reset reg */
+  /* Each plugin's own credential and its confinement (plugin/identity.h,
+   * plugin/confine.h), applied as the registry hands out the client. */
+  cp_confine_set(cfg->confine_plugins);
+  if (cfg->plugin_credentials_own && client != NULL) {
+    if (cp_identity_issuer_init(&issuer, api.url, api.ca_file,
+                                api.client_signer_crt,
+                                api.client_signer_key, client) < 0) {
+      cp_log_error("cplane", "out of memory");
+      goto out;
+    }
+    issuer.manage_rbac = 1;
+    reg.identity = &issuer;
+  }
   watch.reg = &reg;
   watch.shutdown_timeout_ms = cfg->shutdown_timeout_ms;
   {
@@ -811,6 +828,7 @@ out:
   pthread_mutex_unlock(&watch.mu);
   cp_registry_free(&reg);
   cp_leader_stop(leader);  /* hands the lease back */
+  cp_identity_issuer_free(&issuer); /* after the plugins' identities */
   cp_client_free(client);
   cp_embedded_stop(&api);
   cp_watchdog_stop(watchdog);

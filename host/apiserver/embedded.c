@@ -299,6 +299,11 @@ int cp_embedded_start(const struct cp_config *cfg, const char *data_dir,
 
     e->token = sc.admin_token ? strdup(sc.admin_token) : NULL;
     e->ca_file = sc.ca_file ? strdup(sc.ca_file) : NULL;
+    if (sc.client_ca_file != NULL && sign_key[0] &&
+        strcmp(sc.client_ca_file, sign_crt) == 0) {
+      e->client_signer_crt = strdup(sign_crt);
+      e->client_signer_key = strdup(sign_key);
+    }
     if (cp_apiserver_start(&sc, &e->server, errmsg) != CPLANE_OK)
       goto out;
     if (asprintf(&e->url, "%s://%s:%d", sc.ssl_ctx ? "https" : "http", addr,
@@ -320,5 +325,7 @@ void cp_embedded_stop(struct cp_embedded *e) {
   free(e->url);
   free(e->ca_file);
   free(e->token);
+  free(e->client_signer_crt);
+  free(e->client_signer_key);
   memset(e, 0, sizeof *e);
 }

@@ -19,6 +19,10 @@ struct cp_embedded {
   char *kubeconfig;
   /* How this process's own clients reach the server. */
   char *url, *ca_file, *token;
+  /* A CA the server verifies client certificates with, and its key: the
+   * host issues plugin identities with it (plugin/identity.h). NULL when
+   * there is none (TLS off, or a client CA that is not the signer). */
+  char *client_signer_crt, *client_signer_key;
 };
 
 /* Returns 0, or -1 with *errmsg (malloc'd) saying what failed and on which

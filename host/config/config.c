@@ -157,6 +157,8 @@ static int set_duration(struct parse_state *st, const char *k,
 
 static int upgrade_host_key(struct parse_state *st, const char *k,
                             const char *v);
+static int identity_host_key(struct parse_state *st, const char *k,
+                             const char *v);
 
 static int host_key(struct parse_state *st, const char *k, const char *v) {
   struct cp_config *cfg = st->cfg;
@@ -201,10 +203,14 @@ static int host_key(struct parse_state *st, const char *k, const char *v) {
   }
   if (strcmp(k, "max_retained_images") == 0)
     return upgrade_host_key(st, k, v);
+  if (strcmp(k, "plugin_credentials") == 0 ||
+      strcmp(k, "confine_plugins") == 0)
+    return identity_host_key(st, k, v);
   set_error(st, "unknown key '%s' in [host] (known: plugin_dir, api_server, "
                 "kubeconfig, listen, data_dir, workers, log_level, "
                 "leader_elect, leader_lease, leader_renew_deadline, "
-                "leader_retry, shutdown_timeout, max_retained_images)", k);
+                "leader_retry, shutdown_timeout, max_retained_images, "
+                "plugin_credentials, confine_plugins)", k);
   return 0;
 }
 
@@ -362,6 +368,25 @@ static int upgrade_host_key(struct parse_state *st, const char *k,
   if (!parse_int_range(st, k, v, 0, 1024, &n))
     return 0;
   st->cfg->max_retained_images = (int)n;
+  return 1;
+}
+
+/* Who plugins call the API as, and whether their writes are confined
+ * (plugin/identity.h, plugin/confine.h). */
+static int identity_host_key(struct parse_state *st, const char *k,
+                             const char *v) {
+  if (strcmp(k, "plugin_credentials") == 0) {
+    if (strcmp(v, "host") != 0 && strcmp(v, "own") != 0) {
+      set_error(st, "plugin_credentials must be host or own, not '%s'", v);
+      return 0;
+    }
+    st->cfg->plugin_credentials_own = strcmp(v, "own") == 0;
+    return 1;
+  }
+  if ((st->cfg->confine_plugins = cp_config_parse_bool(v)) < 0) {
+    set_error(st, "confine_plugins must be true or false, not '%s'", v);
+    return 0;
+  }
   return 1;
 }
 

@@ -4,7 +4,8 @@
  * One file, e.g. config/cplane.ini:
  *   [host]            plugin_dir, api_server, kubeconfig, workers,
  *                     log_level, listen, data_dir, leader_*,
- *                     shutdown_timeout, max_retained_images
+ *                     shutdown_timeout, max_retained_images,
+ *                     plugin_credentials, confine_plugins
  *   [plugin.NAME]     enabled, file, workers, resync, reconcile_deadline,
  *                     isolation,
  *                     plus any keys the plugin reads with api->config_get()
@@ -126,6 +127,11 @@ struct cp_config {
   /* Old images of one plugin a hot upgrade may leave mapped; past it an
    * upgrade is refused until a restart. Default 8. */
   int max_retained_images;
+  /* [host] plugin_credentials = own (1): each plugin calls the API as
+   * its own user (plugin/identity.h); host (0, default): as the host.
+   * confine_plugins (default 0): undeclared writes refused
+   * (plugin/confine.h). */
+  int plugin_credentials_own, confine_plugins;
   struct cp_apiserver_settings apiserver;
   int apiserver_port_set, apiserver_tls_set;
   struct cp_authz_config *authz;

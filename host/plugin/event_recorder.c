@@ -19,6 +19,7 @@
 
 #include "client/client.h"
 #include "clock/clock.h"
+#include "plugin/identity.h"
 #include "log/log.h"
 #include "object/json_format.h"
 #include "object/object.h"
@@ -239,7 +240,8 @@ static int send_event(struct cp_event_recorder *r, const struct ev *e,
   }
   if (body == NULL || path == NULL)
     goto out;
-  code = cp_client_request(r->p->client, patch ? "PATCH" : "POST", path,
+  /* As the plugin's own user (identity.h), as kube's controllers do. */
+  code = cp_client_request(cp_plugin_client(r->p), patch ? "PATCH" : "POST", path,
                            patch ? "application/merge-patch+json"
                                  : "application/json",
                            body, strlen(body), &resp, &len);

@@ -14,7 +14,9 @@
 #include "client/client.h"
 #include "informer/informer.h"
 #include "object/object.h"
+#include "plugin/confine.h"
 #include "plugin/dispatch_guard.h"
+#include "plugin/identity.h"
 #include "plugin/plugin.h"
 
 /* Writes need the REST client of the host runtime; until a host is
@@ -73,8 +75,9 @@ static char *status_message(const char *resp, size_t len, int code) {
  * message otherwise). */
 static int write_call(cplane_plugin_ctx *ctx, const char *call,
                       const char *verb, const char *method, const struct cplane_resource *res,
-                      const char *path, const char *ctype, const char *body,
-                      const cplane_object **out, char **message) {
+                      const char *sub, const char *path, const char *ctype,
+                      const char *body, const cplane_object **out,
+                      char **message) {
   char *resp = NULL;
   size_t len = 0;
   int code;
@@ -84,11 +87,15 @@ static int write_call(cplane_plugin_ctx *ctx, const char *call,
   if (message != NULL)
     *message = NULL;
   cp_dispatch_guard_check(call);
+  /* confine.h: an undeclared write never leaves the host. */
+  if (strcmp(method, "GET") != 0 &&
+      (code = cp_confine_write(ctx, res, sub, verb, message)) != 0)
+    return code;
   if (ctx == NULL || ctx->client == NULL)
     return no_server(ctx, verb, res, message);
   if (path == NULL)
     return CPLANE_ENOMEM;
-  code = cp_client_request(ctx->client, method, path, ctype, body,
+  code = cp_client_request(cp_plugin_client(ctx), method, path, ctype, body,
                            body ? strlen(body) : 0, &resp, &len);
   if (code == 0) {
     if (message != NULL &&
@@ -115,7 +122,7 @@ int cp_api_create(cplane_plugin_ctx *ctx, const struct cplane_resource *res,
                       const char *ns, const char *json,
                       const cplane_object **out, char **message) {
   char *path = res ? object_path(res, ns, NULL, NULL) : NULL;
-  int rc = write_call(ctx, "create", "create", "POST", res, path, "application/json",
+  int rc = write_call(ctx, "create", "create", "POST", res, NULL, path, "application/json",
                       json, out, message);
 
   free(path);
@@ -126,7 +133,7 @@ int cp_api_update(cplane_plugin_ctx *ctx, const struct cplane_resource *res,
                       const char *ns, const char *name, const char *json,
                       const cplane_object **out, char **message) {
   char *path = res && name ? object_path(res, ns, name, NULL) : NULL;
-  int rc = write_call(ctx, "update", "update", "PUT", res, path, "application/json",
+  int rc = write_call(ctx, "update", "update", "PUT", res, NULL, path, "application/json",
                       json, out, message);
 
   free(path);
@@ -139,7 +146,7 @@ int cp_api_update_status(cplane_plugin_ctx *ctx,
                              const char *json, const cplane_object **out,
                              char **message) {
   char *path = res && name ? object_path(res, ns, name, "/status") : NULL;
-  int rc = write_call(ctx, "update_status", "update the status of", "PUT", res, path,
+  int rc = write_call(ctx, "update_status", "update the status of", "PUT", res, "status", path,
                       "application/json", json, out, message);
 
   free(path);
@@ -179,7 +186,7 @@ static int patch_call(cplane_plugin_ctx *ctx, const char *call,
     return CPLANE_ENOMEM;
   path = res != NULL && name != NULL ? object_path(res, ns, name, suffix)
                                      : NULL;
-  rc = write_call(ctx, call, "patch", "PATCH", res, path, ctype, patch, out,
+  rc = write_call(ctx, call, "patch", "PATCH", res, sub, path, ctype, patch, out,
                   message);
   free(suffix);
   free(path);
@@ -225,7 +232,7 @@ int cp_api_write_subresource(cplane_plugin_ctx *ctx,
   path = object_path(res, ns, name, suffix);
   rc = write_call(ctx, "write_subresource",
                   method == CPLANE_WRITE_CREATE ? "create" : "update",
-                  method == CPLANE_WRITE_CREATE ? "POST" : "PUT", res, path,
+                  method == CPLANE_WRITE_CREATE ? "POST" : "PUT", res, sub, path,
                   "application/json", json, out, message);
 out:
   free(suffix);
@@ -237,7 +244,7 @@ int cp_api_delete(cplane_plugin_ctx *ctx, const struct cplane_resource *res,
                       const char *ns, const char *name,
                       const char *options_json, char **message) {
   char *path = res && name ? object_path(res, ns, name, NULL) : NULL;
-  int rc = write_call(ctx, "delete_object", "delete", "DELETE", res, path, "application/json",
+  int rc = write_call(ctx, "delete_object", "delete", "DELETE", res, NULL, path, "application/json",
                       options_json, NULL, message);
 
   free(path);
@@ -262,9 +269,12 @@ int cp_api_request(cplane_plugin_ctx *ctx, const char *method,
       (strcmp(method, "GET") != 0 && strcmp(method, "POST") != 0 &&
        strcmp(method, "PUT") != 0 && strcmp(method, "DELETE") != 0))
     return CPLANE_EINVAL;
+  /* confine.h: an undeclared write never leaves the host. */
+  if ((code = cp_confine_request(ctx, method, path, NULL)) != 0)
+    return code;
   if (ctx == NULL || ctx->client == NULL)
     return CPLANE_EUNAVAILABLE;
-  code = cp_client_request(ctx->client, method, path,
+  code = cp_client_request(cp_plugin_client(ctx), method, path,
                            json ? "application/json" : NULL, json,
                            json ? strlen(json) : 0, &resp, &len);
   if (code == 0) {
@@ -286,7 +296,7 @@ int cp_api_get(cplane_plugin_ctx *ctx, const struct cplane_resource *res,
                const char *ns, const char *name, const cplane_object **out,
                char **message) {
   char *path = res && name ? object_path(res, ns, name, NULL) : NULL;
-  int rc = write_call(ctx, "get", "get", "GET", res, path, NULL, NULL, out,
+  int rc = write_call(ctx, "get", "get", "GET", res, NULL, path, NULL, NULL, out,
                       message);
 
   free(path);
@@ -451,7 +461,7 @@ int cp_api_list(cplane_plugin_ctx *ctx, const struct cplane_resource *res,
       goto out;
     free(resp);
     resp = NULL;
-    code = cp_client_request(ctx->client, "GET", path, NULL, NULL, 0, &resp,
+    code = cp_client_request(cp_plugin_client(ctx), "GET", path, NULL, NULL, 0, &resp,
                              &len);
     if (code == 410 && cont != NULL && restarts++ < 3) {
       /* The continue token expired: list again from the start. */

@@ -21,6 +21,7 @@
 #include "informer/informer.h"
 #include "plugin/abi_note.h"
 #include "plugin/crash.h"
+#include "plugin/identity.h"
 
 /* The descriptor a 1.0 plugin must at least provide: through reconcile. */
 #define DESC_MIN_SIZE                                                      \
@@ -196,6 +197,48 @@ static int copy_resources(struct cplane_plugin_ctx *p, char **errmsg) {
   return 0;
 }
 
+/* Copies writes[] (ABI 1.4) as copy_resources() does resources[]; a
+ * descriptor shorter than the field has none (desc is zeroed past it). */
+static int copy_writes(struct cplane_plugin_ctx *p, char **errmsg) {
+  const unsigned char *base = (const unsigned char *)p->desc.writes;
+  uint32_t i, stride;
+
+  if (p->desc.n_writes == 0) {
+    p->desc.writes = NULL;
+    return 0;
+  }
+  if (p->desc.n_writes > MAX_RESOURCES || base == NULL)
+    return cp_plugin_fail(errmsg, "plugin %s: n_writes is %u (at most %d, "
+                                  "with writes set)",
+                          p->path, p->desc.n_writes, MAX_RESOURCES);
+  stride = p->desc.writes[0].struct_size;
+  if (stride < RESOURCE_MIN_SIZE)
+    return cp_plugin_fail(errmsg, "plugin %s: writes[0].struct_size is %u, "
+                                  "smaller than %zu",
+                          p->path, stride, RESOURCE_MIN_SIZE);
+  p->writes = calloc(p->desc.n_writes, sizeof *p->writes);
+  if (p->writes == NULL)
+    return cp_plugin_fail(errmsg, "plugin %s: out of memory", p->path);
+  for (i = 0; i < p->desc.n_writes; i++) {
+    const struct cplane_resource *r =
+        (const struct cplane_resource *)(base + (size_t)i * stride);
+
+    if (r->struct_size != stride)
+      return cp_plugin_fail(errmsg, "plugin %s: writes[%u].struct_size is "
+                                    "%u, writes[0]'s is %u",
+                            p->path, i, r->struct_size, stride);
+    if (r->resource == NULL || r->resource[0] == '\0')
+      return cp_plugin_fail(errmsg, "plugin %s: writes[%u] needs a "
+                                    "resource", p->path, i);
+    memcpy(&p->writes[i], r, sizeof *r);
+    p->writes[i].struct_size = sizeof *r;
+    if (p->writes[i].group == NULL)
+      p->writes[i].group = "";
+  }
+  p->desc.writes = p->writes;
+  return 0;
+}
+
 /* The ABI the file says it was built for, read before dlopen() so that a
  * plugin for another ABI never runs a line of code (constructors
  * included) inside the host. The messages match check_descriptor()'s. */
@@ -250,7 +293,9 @@ static int open_shared_object(struct cplane_plugin_ctx *p, int fd,
   n = d->struct_size < sizeof p->desc ? d->struct_size : sizeof p->desc;
   memset(&p->desc, 0, sizeof p->desc);
   memcpy(&p->desc, d, n);
-  return copy_resources(p, errmsg);
+  if (copy_resources(p, errmsg) < 0)
+    return -1;
+  return copy_writes(p, errmsg);
 }
 
 /* Formats dir/file, the name every message uses. */
@@ -403,12 +448,14 @@ void cp_plugin_free(struct cplane_plugin_ctx *p) {
     return;
   /* p->dl is deliberately never closed: see plugin.h. */
   free(p->resources);
+  free(p->writes);
   free(p->workers);
   free(p->informers);
   free(p->handlers);
   free(p->dispatch);
   cp_inflight_set_destroy(&p->inflight);
   cp_event_recorder_stop(p); /* events recorded by init() or fini() */
+  cp_plugin_identity_free(atomic_load(&p->identity)); /* after events */
   cp_owner_map_clear(&p->owners);
   free(p->name);
   free(p->path);

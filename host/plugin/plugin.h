@@ -42,6 +42,7 @@ struct cp_informer;
 struct cp_informer_handler;
 struct cp_dispatch;
 struct cp_worker;
+struct cp_plugin_identity;
 
 enum cp_plugin_state {
   CP_PLUGIN_LOADED,   /* checked, init() not called yet */
@@ -105,6 +106,13 @@ struct cplane_plugin_ctx {
    * (event_recorder.h); the counts outlive it, for /metrics. */
   struct cp_event_recorder *_Atomic events;
   struct cp_event_counts event_counts;
+  /* Copies of desc.writes[] (ABI 1.4; confine.h), and the writes the
+   * host refused because they were not declared (for /metrics). */
+  struct cplane_resource *writes;
+  atomic_uint_fast64_t confined_writes;
+  /* The plugin's own credential (identity.h), or NULL: the host's.
+   * Set on the main thread before workers start; read by any. */
+  struct cp_plugin_identity *_Atomic identity;
 };
 
 /* Loads `pc->file` from `dir` and checks it as described above. Returns 0

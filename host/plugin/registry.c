@@ -11,6 +11,8 @@
 
 #include "client/reflector.h"
 #include "clock/clock.h"
+#include "plugin/confine.h"
+#include "plugin/identity.h"
 #include "informer/informer.h"
 #include "log/assert.h"
 #include "log/log.h"
@@ -481,8 +483,10 @@ int cp_registry_start_caches(struct cp_registry *reg, char **errmsg) {
   }
   if (reg->client != NULL && start_reflectors(reg, errmsg) < 0)
     return -1;
-  for (i = 0; i < reg->n_plugins; i++)
+  for (i = 0; i < reg->n_plugins; i++) {
     reg->plugins[i]->client = reg->client;
+    cp_plugin_identity_attach(reg->identity, reg->plugins[i]);
+  }
   return 0;
 }
 
@@ -614,6 +618,7 @@ int cp_registry_reload(struct cp_registry *reg, const struct cp_config *cfg,
       start_new_informers(reg, informers_before);
       p = cp_registry_find(reg, pc->name);
       p->client = reg->client;
+      cp_plugin_identity_attach(reg->identity, p);
     }
     p->config = pc;
     if (reg->running && start_or_wait(reg, p, &err) < 0) {
@@ -847,6 +852,7 @@ int cp_registry_metrics_write(struct cp_registry *reg, FILE *out) {
   reconcile_metrics(reg, out);
   stuck_metrics(reg, out);
   cp_event_recorder_metrics_write(reg->plugins, reg->n_plugins, out);
+  cp_confine_metrics_write(reg->plugins, reg->n_plugins, out);
   reflector_metric(reg, out, "cplane_reflector_lists_total", "counter",
                    "Lists made by the reflector", 0);
   reflector_metric(reg, out, "cplane_reflector_watches_total", "counter",
@@ -878,6 +884,7 @@ int cp_registry_attach(struct cp_registry *reg, struct cplane_plugin_ctx *p,
    * watch); the others are the shared, warm ones. */
   start_new_informers(reg, before);
   p->client = reg->client;
+  cp_plugin_identity_attach(reg->identity, p);
   return rc;
 }
 

@@ -26,6 +26,7 @@
 
 struct cp_informer;
 struct cp_client;
+struct cp_identity_issuer;
 
 struct cp_refusal {
   char *name; /* [plugin.NAME] */
@@ -57,6 +58,9 @@ struct cp_registry {
   /* When set before cp_registry_start, every shared informer is fed by a
    * reflector watching the API server through this client (borrowed). */
   struct cp_client *client;
+  /* When set, each plugin gets its own credential from it as it is
+   * given the client (identity.h; borrowed). */
+  struct cp_identity_issuer *identity;
   uint64_t sync_timeout_ms; /* wait for caches before workers; 0: 60 s */
   int running;              /* controllers started */
   /* Plugins waiting for a resource to be served. Guarded by mu (the main

@@ -187,6 +187,12 @@ static void gc_fini(cplane_plugin_ctx *ctx) {
  * (scan.h). */
 static const char *const gc_config_keys[] = {"scan_interval", NULL};
 
+/* Beyond what it watches: dependents of every kind are patched and
+ * deleted (confine_plugins). */
+static const struct cplane_resource gc_writes[] = {
+    CPLANE_RESOURCE("*", "v1", "*"),
+};
+
 static const struct cplane_plugin gc_plugin = {
     CPLANE_PLUGIN_HEADER,      .name = "garbagecollector",
     .version = "0.3.0",        .kind = CPLANE_KIND_CONTROLLER,
@@ -195,6 +201,7 @@ static const struct cplane_plugin gc_plugin = {
     .on_add = on_add,
     .on_update = on_update,    .on_delete = on_delete,
     .reconcile = gc_reconcile, .config_keys = gc_config_keys,
+    .n_writes = 1,             .writes = gc_writes,
 };
 
 CPLANE_PLUGIN_DEFINE(gc_plugin)

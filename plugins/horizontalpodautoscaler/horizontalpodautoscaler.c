@@ -431,6 +431,11 @@ static const char *const hpa_config_keys[] = {
     "sync_period", "tolerance", "cpu_initialization_period",
     "initial_readiness_delay", NULL};
 
+/* Beyond what it watches: the scale of any target (confine_plugins). */
+static const struct cplane_resource hpa_writes[] = {
+    CPLANE_RESOURCE("*", "v1", "*/scale"),
+};
+
 static const struct cplane_plugin hpa_plugin = {
     CPLANE_PLUGIN_HEADER,
     .name = "horizontalpodautoscaler",
@@ -445,6 +450,8 @@ static const struct cplane_plugin hpa_plugin = {
     .on_delete = on_delete,
     .reconcile = hpa_reconcile,
     .config_keys = hpa_config_keys,
+    .n_writes = 1,
+    .writes = hpa_writes,
 };
 
 CPLANE_PLUGIN_DEFINE(hpa_plugin)

@@ -241,6 +241,12 @@ static int ns_init(cplane_plugin_ctx *ctx,
  * and start-up report any key beside the host's as a misspelling. */
 static const char *const namespace_config_keys[] = {NULL};
 
+/* Beyond what it watches: a namespace's content, of every kind, is
+ * deleted (confine_plugins). */
+static const struct cplane_resource ns_writes[] = {
+    CPLANE_RESOURCE("*", "v1", "*"),
+};
+
 static const struct cplane_plugin namespace_plugin = {
     CPLANE_PLUGIN_HEADER,
     .name = "namespace",
@@ -254,6 +260,8 @@ static const struct cplane_plugin namespace_plugin = {
     .on_delete = on_delete,
     .reconcile = ns_reconcile,
     .config_keys = namespace_config_keys,
+    .n_writes = 1,
+    .writes = ns_writes,
 };
 
 CPLANE_PLUGIN_DEFINE(namespace_plugin)

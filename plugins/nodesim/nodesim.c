@@ -209,6 +209,10 @@ static const struct cplane_plugin nodesim_plugin = {
     .on_delete = on_delete,
     .reconcile = sim_reconcile,
     .config_keys = nodesim_config_keys,
+    /* Beyond what it watches: each simulated node's Lease (its
+     * heartbeat), for confine_plugins. */
+    .n_writes = 1,
+    .writes = &nsim_lease_res,
 };
 
 CPLANE_PLUGIN_DEFINE(nodesim_plugin)

@@ -181,6 +181,29 @@ static void test_shutdown_timeout(void **state) {
   cp_config_free(cfg);
 }
 
+/* [host] plugin_credentials and confine_plugins: off by default. */
+static void test_plugin_identity_keys(void **state) {
+  struct cp_config *cfg = load_ok("[host]\n");
+
+  (void)state;
+  assert_int_equal(cfg->plugin_credentials_own, 0);
+  assert_int_equal(cfg->confine_plugins, 0);
+  cp_config_free(cfg);
+  cfg = load_ok("[host]\nplugin_credentials = host\n"
+                "confine_plugins = false\n");
+  assert_int_equal(cfg->plugin_credentials_own, 0);
+  assert_int_equal(cfg->confine_plugins, 0);
+  cp_config_free(cfg);
+  cfg = load_ok("[host]\nplugin_credentials = own\nconfine_plugins = yes\n");
+  assert_int_equal(cfg->plugin_credentials_own, 1);
+  assert_int_equal(cfg->confine_plugins, 1);
+  cp_config_free(cfg);
+  load_fails("[host]\nplugin_credentials = mine\n", 2,
+             "plugin_credentials must be host or own, not 'mine'");
+  load_fails("[host]\n\nconfine_plugins = maybe\n", 3,
+             "confine_plugins must be true or false, not 'maybe'");
+}
+
 /* The connection timeouts and a non-resource rule. */
 static void test_connection_keys(void **state) {
   struct cp_config *cfg = load_ok("[apiserver]\nread_header_timeout = 5s\n"
@@ -388,6 +411,7 @@ int main(void) {
       cmocka_unit_test(test_parse_in_memory),
       cmocka_unit_test(test_file_too_large),
       cmocka_unit_test(test_isolation),
+      cmocka_unit_test(test_plugin_identity_keys),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -302,6 +302,33 @@ static void test_newer_minor(void **state) {
   expect_refusal(*state, "newer_minor.so", want, NULL);
 }
 
+/* ABI 1.4's writes[]: copied with the plugin's stride, group "" for
+ * NULL; a 1.3-sized descriptor has none, whatever lies past its size. */
+static void test_declared_writes(void **state) {
+  struct fixture *f = *state;
+  struct cplane_plugin_ctx *p;
+  char *err = NULL;
+
+  install(f, "declares", NULL);
+  p = load(f, "declares", "declares.so", &err);
+  assert_non_null(p);
+  assert_int_equal(p->desc.n_writes, 2);
+  assert_ptr_equal(p->desc.writes, p->writes);
+  assert_string_equal(p->writes[0].group, "");
+  assert_string_equal(p->writes[0].resource, "pods/binding");
+  assert_string_equal(p->writes[1].group, "*");
+  assert_string_equal(p->writes[1].resource, "*");
+  cp_plugin_free(p);
+
+  install(f, "abi13_writes", NULL);
+  p = load(f, "abi13_writes", "abi13_writes.so", &err);
+  assert_non_null(p);
+  assert_int_equal(p->desc.n_writes, 0);
+  assert_null(p->desc.writes);
+  assert_null(p->writes);
+  cp_plugin_free(p);
+}
+
 static void test_small_descriptor(void **state) {
   install(*state, "small_struct", NULL);
   expect_refusal(*state, "small_struct.so", "struct_size is 40", NULL);
@@ -448,6 +475,8 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_no_entry_symbol, setup, teardown),
       cmocka_unit_test_setup_teardown(test_wrong_major, setup, teardown),
       cmocka_unit_test_setup_teardown(test_newer_minor, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_declared_writes, setup,
+                                      teardown),
       cmocka_unit_test_setup_teardown(test_small_descriptor, setup, teardown),
       cmocka_unit_test_setup_teardown(test_not_a_shared_object, setup,
                                       teardown),

@@ -49,6 +49,16 @@
   RULE(Q("") "," Q("events.k8s.io"), Q("events"), EVENTS_W)
 #define CONTROLLER(plugin, rules)                                            \
   ROLE("system:controller:" plugin, "", rules "," EVENT_RULES)
+/* Status and the like: cplane's plugins patch where kube's controllers
+ * update (api->patch_subresource), so their roles allow both. */
+#define UPDATE_PATCH Q("update") "," Q("patch")
+/* Each plugin's role bound to its own ServiceAccount, the user the host
+ * gives it (host/plugin/identity.h), as kube binds system:controller:X
+ * to kube-system/X-controller. */
+#define CONTROLLER_BINDING(plugin)                                           \
+  BINDING("system:controller:" plugin, "system:controller:" plugin,          \
+          "{\"kind\":\"ServiceAccount\",\"name\":\"" plugin "\","      \
+          "\"namespace\":\"kube-system\"}")
 
 static const struct cp_rbac_policy_object objects[] = {
     ROLE("cluster-admin", "",
@@ -160,23 +170,23 @@ static const struct cp_rbac_policy_object objects[] = {
                RULE(Q("batch"), Q("jobs"), RW) ","
                RULE(Q("batch"),
                     Q("cronjobs/status") "," Q("cronjobs/finalizers"),
-                    Q("update")) ","
+                    UPDATE_PATCH) ","
                RULE(Q(""), Q("pods"), Q("list") "," Q("delete"))),
     CONTROLLER("daemonset",
                RULE(Q("apps"), Q("daemonsets"), READ) ","
                RULE(Q("apps"),
                     Q("daemonsets/status") "," Q("daemonsets/finalizers"),
-                    Q("update")) ","
+                    UPDATE_PATCH) ","
                RULE(Q(""), Q("nodes"), Q("list") "," Q("watch")) ","
                RULE(Q(""), Q("pods"), Q("list") "," Q("watch") "," Q("create")
                     "," Q("delete") "," Q("patch")) ","
                RULE(Q(""), Q("pods/binding"), Q("create")) ","
                RULE(Q("apps"), Q("controllerrevisions"), RW)),
     CONTROLLER("deployment",
-               RULE(Q("apps"), Q("deployments"), READ "," Q("update")) ","
+               RULE(Q("apps"), Q("deployments"), READ "," UPDATE_PATCH) ","
                RULE(Q("apps"),
                     Q("deployments/status") "," Q("deployments/finalizers"),
-                    Q("update")) ","
+                    UPDATE_PATCH) ","
                RULE(Q("apps"), Q("replicasets"), RW) ","
                RULE(Q(""), Q("pods"), Q("get") "," Q("list") "," Q("watch")
                     "," Q("update"))),
@@ -189,7 +199,7 @@ static const struct cp_rbac_policy_object objects[] = {
                     READ) ","
                RULE(Q("policy"), Q("poddisruptionbudgets"), READ) ","
                RULE(Q("policy"), Q("poddisruptionbudgets/status"),
-                    Q("update")) ","
+                    UPDATE_PATCH) ","
                RULE(Q(""), Q("pods/status"), Q("patch")) ","
                RULE(Q("*"), Q("*/scale"), Q("get"))),
     CONTROLLER("endpoints",
@@ -212,15 +222,15 @@ static const struct cp_rbac_policy_object objects[] = {
                RULE(Q("autoscaling"), Q("horizontalpodautoscalers"),
                     READ) ","
                RULE(Q("autoscaling"), Q("horizontalpodautoscalers/status"),
-                    Q("update")) ","
-               RULE(Q("*"), Q("*/scale"), Q("get") "," Q("update")) ","
+                    UPDATE_PATCH) ","
+               RULE(Q("*"), Q("*/scale"), Q("get") "," UPDATE_PATCH) ","
                RULE(Q(""), Q("pods"), Q("list")) ","
                RULE(Q("metrics.k8s.io"), Q("pods"), Q("list"))),
     CONTROLLER("job",
                RULE(Q("batch"), Q("jobs"), READ "," Q("update") ","
                     Q("patch")) ","
                RULE(Q("batch"), Q("jobs/status") "," Q("jobs/finalizers"),
-                    Q("update")) ","
+                    UPDATE_PATCH) ","
                RULE(Q(""), Q("pods"), Q("list") "," Q("watch") "," Q("create")
                     "," Q("delete") "," Q("patch"))),
     CONTROLLER("namespace",
@@ -232,7 +242,7 @@ static const struct cp_rbac_policy_object objects[] = {
                     "," Q("deletecollection"))),
     CONTROLLER("nodelifecycle",
                RULE(Q(""), Q("nodes"), Q("get") "," Q("list") "," Q("watch")
-                    "," Q("delete")) ","
+                    "," Q("delete") "," UPDATE_PATCH) ","
                RULE(Q(""), Q("nodes/status"), Q("patch") "," Q("update")) ","
                RULE(Q(""), Q("pods"), Q("list") "," Q("watch") ","
                     Q("delete")) ","
@@ -243,18 +253,25 @@ static const struct cp_rbac_policy_object objects[] = {
                RULE(Q(""), Q("pods"), READ "," Q("delete")) ","
                RULE(Q(""), Q("pods/status"), Q("patch") "," Q("update")) ","
                RULE(Q("coordination.k8s.io"), Q("leases"), RW) ","
-               RULE(Q("metrics.k8s.io"), Q("nodes") "," Q("pods"), RW)),
+               RULE(Q("metrics.k8s.io"), Q("nodes") "," Q("pods"), RW) ","
+               /* what a kubelet reads to mount a pod's volumes */
+               RULE(Q(""),
+                    Q("configmaps") "," Q("secrets") ","
+                    Q("persistentvolumeclaims"),
+                    READ)),
     CONTROLLER("persistentvolume",
                RULE(Q(""), Q("persistentvolumes"), Q("get") "," Q("list")
-                    "," Q("watch") "," Q("create") "," Q("update") ","
+                    "," Q("watch") "," Q("create") "," UPDATE_PATCH ","
                     Q("delete")) ","
                RULE(Q(""),
                     Q("persistentvolumes/status") ","
                     Q("persistentvolumeclaims/status"),
-                    Q("update")) ","
-               RULE(Q(""), Q("persistentvolumeclaims"), READ "," Q("update"))
+                    UPDATE_PATCH) ","
+               RULE(Q(""), Q("persistentvolumeclaims"), READ "," UPDATE_PATCH)
                "," RULE(Q(""), Q("pods"), READ) ","
-               RULE(Q("storage.k8s.io"), Q("storageclasses"), READ)),
+               /* cplane's default StorageClass is the plugin's */
+               RULE(Q("storage.k8s.io"), Q("storageclasses"),
+                    READ "," Q("create"))),
     CONTROLLER("podgc",
                RULE(Q(""), Q("pods"), Q("list") "," Q("watch") ","
                     Q("delete")) ","
@@ -267,9 +284,20 @@ static const struct cp_rbac_policy_object objects[] = {
                     Q("update")) ","
                RULE(Q(""), Q("pods"), Q("list") "," Q("watch") "," Q("patch")
                     "," Q("create") "," Q("delete"))),
+    CONTROLLER("replicationcontroller",
+               RULE(Q(""), Q("replicationcontrollers"), READ "," Q("update"))
+               "," RULE(Q(""),
+                        Q("replicationcontrollers/status") ","
+                        Q("replicationcontrollers/finalizers"),
+                        UPDATE_PATCH) ","
+               RULE(Q(""), Q("pods"), Q("list") "," Q("watch") "," Q("patch")
+                    "," Q("create") "," Q("delete"))),
+    CONTROLLER("resourcequota",
+               RULE(Q("*"), Q("*"), READ) ","
+               RULE(Q(""), Q("resourcequotas/status"), UPDATE_PATCH)),
     CONTROLLER("rootcacertpublisher",
-               RULE(Q(""), Q("configmaps"), Q("create") "," Q("update") ","
-                    Q("get") "," Q("list") "," Q("watch")) ","
+               RULE(Q(""), Q("configmaps"), Q("create") "," Q("get") ","
+                    Q("list") "," Q("watch") "," UPDATE_PATCH) ","
                RULE(Q(""), Q("namespaces"), READ)),
     CONTROLLER("scheduler",
                RULE(Q(""), Q("pods"), READ "," Q("delete")) ","
@@ -296,7 +324,7 @@ static const struct cp_rbac_policy_object objects[] = {
                "," RULE(Q("apps"),
                         Q("statefulsets/status") ","
                         Q("statefulsets/finalizers"),
-                        Q("update")) ","
+                        UPDATE_PATCH) ","
                RULE(Q(""), Q("pods"), Q("get") "," Q("create") ","
                     Q("delete") "," Q("update") "," Q("patch") "," Q("list")
                     "," Q("watch")) ","
@@ -331,6 +359,29 @@ static const struct cp_rbac_policy_object objects[] = {
          "",
          RULE(Q("certificates.k8s.io"),
               Q("certificatesigningrequests/selfnodeclient"), Q("create"))),
+    CONTROLLER_BINDING("cronjob"),
+    CONTROLLER_BINDING("csrapproving"),
+    CONTROLLER_BINDING("daemonset"),
+    CONTROLLER_BINDING("deployment"),
+    CONTROLLER_BINDING("disruption"),
+    CONTROLLER_BINDING("endpoints"),
+    CONTROLLER_BINDING("endpointslice"),
+    CONTROLLER_BINDING("garbagecollector"),
+    CONTROLLER_BINDING("horizontalpodautoscaler"),
+    CONTROLLER_BINDING("job"),
+    CONTROLLER_BINDING("namespace"),
+    CONTROLLER_BINDING("nodelifecycle"),
+    CONTROLLER_BINDING("nodesim"),
+    CONTROLLER_BINDING("persistentvolume"),
+    CONTROLLER_BINDING("podgc"),
+    CONTROLLER_BINDING("replicaset"),
+    CONTROLLER_BINDING("replicationcontroller"),
+    CONTROLLER_BINDING("resourcequota"),
+    CONTROLLER_BINDING("rootcacertpublisher"),
+    CONTROLLER_BINDING("scheduler"),
+    CONTROLLER_BINDING("serviceaccount"),
+    CONTROLLER_BINDING("statefulset"),
+    CONTROLLER_BINDING("ttlafterfinished"),
     BINDING("cluster-admin", "cluster-admin",
             SUBJECT("Group", "system:masters")),
     BINDING("system:discovery", "system:discovery",

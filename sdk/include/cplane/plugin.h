@@ -97,6 +97,24 @@ struct cplane_plugin {
    * as a likely misspelling. NULL: the plugin does not say, nothing is
    * checked. */
   const char *const *config_keys;
+
+  /* ---- Added in ABI 1.4 ---------------------------------------------- */
+
+  /* What the plugin writes beyond what it watches (stride struct_size;
+   * only group and resource are read): "pods", "events", a subresource
+   * ("pods/binding", "widgets/status"), a subresource of every resource
+   * (RBAC's form: a star, a slash, "scale"), or "*" (every resource of
+   * the group; group "*": every group). A watched resource may be written
+   * with all its subresources, and so may a resource declared here by
+   * name; "R/S" allows only that subresource. With [host]
+   * confine_plugins = true the host refuses (403, before any request) a
+   * write to anything else, and with plugin_credentials = own a plugin
+   * without a bootstrap role gets one reading what it watches and
+   * writing what it declares (docs/host-runtime.md). Events recorded
+   * with event_record() need no declaration. */
+  uint32_t n_writes;
+  uint32_t reserved; /* 0 */
+  const struct cplane_resource *writes;
 };
 
 #if UINTPTR_MAX == 0xffffffffffffffffu
@@ -107,7 +125,7 @@ CPLANE_STATIC_ASSERT(offsetof(struct cplane_resource, version) == 16, "abi");
 CPLANE_STATIC_ASSERT(offsetof(struct cplane_resource, resource) == 24, "abi");
 CPLANE_STATIC_ASSERT(offsetof(struct cplane_resource, label_selector) == 32, "abi");
 CPLANE_STATIC_ASSERT(offsetof(struct cplane_resource, field_selector) == 40, "abi");
-CPLANE_STATIC_ASSERT(sizeof(struct cplane_plugin) == 96, "cplane_plugin");
+CPLANE_STATIC_ASSERT(sizeof(struct cplane_plugin) == 112, "cplane_plugin");
 CPLANE_STATIC_ASSERT(offsetof(struct cplane_plugin, abi_major) == 4, "abi");
 CPLANE_STATIC_ASSERT(offsetof(struct cplane_plugin, abi_minor) == 6, "abi");
 CPLANE_STATIC_ASSERT(offsetof(struct cplane_plugin, name) == 8, "abi");
@@ -122,6 +140,8 @@ CPLANE_STATIC_ASSERT(offsetof(struct cplane_plugin, on_update) == 64, "abi");
 CPLANE_STATIC_ASSERT(offsetof(struct cplane_plugin, on_delete) == 72, "abi");
 CPLANE_STATIC_ASSERT(offsetof(struct cplane_plugin, reconcile) == 80, "abi");
 CPLANE_STATIC_ASSERT(offsetof(struct cplane_plugin, config_keys) == 88, "abi");
+CPLANE_STATIC_ASSERT(offsetof(struct cplane_plugin, n_writes) == 96, "abi");
+CPLANE_STATIC_ASSERT(offsetof(struct cplane_plugin, writes) == 104, "abi");
 #endif
 
 /* The entry point's type, for hosts and tests that dlsym() it. */

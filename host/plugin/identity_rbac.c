@@ -1,0 +1,178 @@
+/*
+ * identity_rbac - see identity_rbac.h.
+ */
+#include "plugin/identity_rbac.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "client/client.h"
+#include "log/log.h"
+#include "object/json_format.h"
+#include "plugin/identity.h"
+#include "plugin/plugin.h"
+
+#define RBAC_PATH "/apis/rbac.authorization.k8s.io/v1"
+#define MANAGED_BY "cplane-host"
+
+static const char *const read_verbs[] = {"get", "list", "watch", NULL};
+static const char *const write_verbs[] = {
+    "get",   "list",   "watch",           "create", "update",
+    "patch", "delete", "deletecollection", NULL};
+static const char *const event_verbs[] = {"create", "update", "patch",
+                                          NULL};
+
+static json_object *strings(const char *const *v) {
+  json_object *a = json_object_new_array();
+
+  for (; a != NULL && *v != NULL; v++)
+    if (json_object_array_add(a, json_object_new_string(*v)) != 0) {
+      json_object_put(a);
+      return NULL;
+    }
+  return a;
+}
+
+/* Appends {apiGroups: [g...], resources: [r], verbs} to rules. */
+static int add_rule(json_object *rules, const char *const *groups,
+                    const char *resource, const char *const *verbs) {
+  const char *res[] = {resource, NULL};
+  json_object *r = json_object_new_object();
+
+  if (r == NULL ||
+      json_object_object_add(r, "apiGroups", strings(groups)) != 0 ||
+      json_object_object_add(r, "resources", strings(res)) != 0 ||
+      json_object_object_add(r, "verbs", strings(verbs)) != 0 ||
+      json_object_array_add(rules, r) != 0) {
+    json_object_put(r);
+    return -1;
+  }
+  return 0;
+}
+
+static int add_resources(json_object *rules, const struct cplane_resource *rs,
+                         uint32_t n, const char *const *verbs) {
+  uint32_t i;
+
+  for (i = 0; rs != NULL && i < n; i++) {
+    const char *g[] = {rs[i].group != NULL ? rs[i].group : "", NULL};
+
+    if (add_rule(rules, g, rs[i].resource, verbs) < 0)
+      return -1;
+  }
+  return 0;
+}
+
+char *cp_identity_rbac_role(const struct cplane_plugin_ctx *p) {
+  static const char *const event_groups[] = {"", "events.k8s.io", NULL};
+  json_object *rules = json_object_new_array();
+  char *rules_json = NULL, *out = NULL, name[300];
+
+  snprintf(name, sizeof name, "cplane:plugin:%s", p->name);
+  if (rules == NULL ||
+      add_resources(rules, p->desc.resources, p->desc.n_resources,
+                    read_verbs) < 0 ||
+      add_resources(rules, p->desc.writes, p->desc.n_writes, write_verbs) <
+          0 ||
+      add_rule(rules, event_groups, "events", event_verbs) < 0)
+    goto out;
+  rules_json = strdup(json_object_to_json_string_ext(
+      rules, JSON_C_TO_STRING_PLAIN));
+  if (rules_json == NULL)
+    goto out;
+  out = cp_json_format("{'apiVersion':'rbac.authorization.k8s.io/v1',"
+                       "'kind':'ClusterRole','metadata':{'name':%s,"
+                       "'labels':{'app.kubernetes.io/managed-by':%s}},"
+                       "'rules':%j}",
+                       name, MANAGED_BY, rules_json);
+out:
+  free(rules_json);
+  json_object_put(rules);
+  return out;
+}
+
+/* One request whose answer only its status matters. */
+static int call(struct cp_client *admin, const char *method,
+                const char *path, const char *ctype, const char *body) {
+  char *resp = NULL;
+  size_t len = 0;
+  int code = cp_client_request(admin, method, path, ctype, body,
+                               body != NULL ? strlen(body) : 0, &resp, &len);
+
+  free(resp);
+  return code;
+}
+
+/* POST body to collection; when it exists (409), merge-patch it at
+ * collection/name so that it says what we say now. Returns 0 or -1. */
+static int apply(struct cp_client *admin, const char *collection,
+                 const char *name, const char *body, int update) {
+  char path[700];
+  int code;
+
+  code = call(admin, "POST", collection, "application/json", body);
+  if (code == 409 && update) {
+    snprintf(path, sizeof path, "%s/%s", collection, name);
+    code = call(admin, "PATCH", path, "application/merge-patch+json", body);
+  }
+  if (code == 409 || (code >= 200 && code < 300))
+    return 0;
+  cp_log_warn("identity", "cannot make %s/%s for a plugin's identity: HTTP "
+                          "%d", collection, name, code);
+  return -1;
+}
+
+static int has_bootstrap_role(struct cp_client *admin, const char *plugin) {
+  char path[600];
+
+  snprintf(path, sizeof path, RBAC_PATH "/clusterroles/system:controller:%s",
+           plugin);
+  return call(admin, "GET", path, NULL, NULL) == 200;
+}
+
+int cp_identity_rbac_ensure(struct cp_client *admin,
+                            const struct cplane_plugin_ctx *p) {
+  char name[300], *sa = NULL, *role = NULL, *binding = NULL;
+  int failed = 0;
+
+  if (admin == NULL)
+    return 0;
+  sa = cp_json_format("{'apiVersion':'v1','kind':'ServiceAccount',"
+                      "'metadata':{'name':%s,'namespace':%s,'labels':{"
+                      "'app.kubernetes.io/managed-by':%s}}}",
+                      p->name, CP_IDENTITY_NAMESPACE, MANAGED_BY);
+  if (sa == NULL ||
+      apply(admin, "/api/v1/namespaces/" CP_IDENTITY_NAMESPACE
+                   "/serviceaccounts",
+            p->name, sa, 0) < 0)
+    failed++;
+  if (has_bootstrap_role(admin, p->name))
+    goto out;
+  snprintf(name, sizeof name, "cplane:plugin:%s", p->name);
+  role = cp_identity_rbac_role(p);
+  binding = cp_json_format(
+      "{'apiVersion':'rbac.authorization.k8s.io/v1',"
+      "'kind':'ClusterRoleBinding','metadata':{'name':%s,'labels':{"
+      "'app.kubernetes.io/managed-by':%s}},'roleRef':{'apiGroup':"
+      "'rbac.authorization.k8s.io','kind':'ClusterRole','name':%s},"
+      "'subjects':[{'kind':'ServiceAccount','name':%s,'namespace':%s}]}",
+      name, MANAGED_BY, name, p->name, CP_IDENTITY_NAMESPACE);
+  if (role == NULL || apply(admin, RBAC_PATH "/clusterroles", name, role,
+                            1) < 0)
+    failed++;
+  if (binding == NULL || apply(admin, RBAC_PATH "/clusterrolebindings", name,
+                               binding, 1) < 0)
+    failed++;
+  if (!failed)
+    cp_log_info("identity", "plugin %s has no bootstrap role: made "
+                            "ClusterRole and ClusterRoleBinding %s from its "
+                            "descriptor", p->name, name);
+out:
+  free(sa);
+  free(role);
+  free(binding);
+  return failed;
+}

@@ -1,0 +1,32 @@
+/*
+ * identity_rbac - the API objects behind a plugin's own identity
+ * (identity.h), made by the host with its admin client at plugin load:
+ * the ServiceAccount kube-system/<plugin> (for visibility: kubectl get sa
+ * -n kube-system shows who acts), and, unless the bootstrap policy has a
+ * role system:controller:<plugin> (rbac/policy.c, bound there to the same
+ * ServiceAccount), a ClusterRole cplane:plugin:<plugin> derived from the
+ * descriptor (get/list/watch on what it watches; every write verb, with
+ * get/list/watch, on what its writes[] declares; events) and a
+ * ClusterRoleBinding of it to the plugin's user. Existing objects are
+ * brought up to date (merge patch), so a new descriptor's role follows.
+ *
+ * Threading: main thread (blocking requests). Ownership: the JSON
+ * returned by cp_identity_rbac_role() is malloc'd.
+ */
+#ifndef CPLANE_HOST_PLUGIN_IDENTITY_RBAC_H
+#define CPLANE_HOST_PLUGIN_IDENTITY_RBAC_H
+
+struct cp_client;
+struct cplane_plugin_ctx;
+
+/* The ClusterRole cplane:plugin:<name> for p, as JSON (malloc'd), or NULL
+ * when out of memory. */
+char *cp_identity_rbac_role(const struct cplane_plugin_ctx *p);
+
+/* Makes or updates p's ServiceAccount, and its role and binding when it
+ * has no bootstrap role. Failures are logged (WARN); returns how many
+ * objects could not be made. */
+int cp_identity_rbac_ensure(struct cp_client *admin,
+                            const struct cplane_plugin_ctx *p);
+
+#endif /* CPLANE_HOST_PLUGIN_IDENTITY_RBAC_H */
