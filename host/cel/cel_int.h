@@ -134,7 +134,18 @@ struct cel_ctx {
   struct cp_pattern *re;
   /* The literal pattern of the call being made (the program's). */
   const struct cel_node *lit;
+  /* A session's lazily evaluated variables (cel_session.c), reached as
+   * variables.<name>; NULL outside a session. */
+  struct cel_lazy_state *lazy;
 };
+
+/* variables.<name> in a session: the value, computed on first use (an
+ * error value for an unknown name or a cycle). */
+struct cel_val cel_lazy_get(struct cel_ctx *c, const char *name);
+/* Evaluates p's root in c (a session evaluates several programs, and
+ * its variables, in one context). */
+struct cel_val cel_eval_program(struct cel_ctx *c,
+                                const struct cp_cel_program *p);
 
 struct cp_pattern;
 /* The compiled regex text (n bytes), from the context's cache; NULL with
