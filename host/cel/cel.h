@@ -97,6 +97,29 @@ struct cp_cel_session *cp_cel_session_new(const struct cp_cel_binding *b,
                                           const struct cp_cel_lazy *lazy,
                                           size_t n_lazy, uint64_t budget);
 void cp_cel_session_free(struct cp_cel_session *s);
+/* kube's authorizer library (ValidatingAdmissionPolicy's `authorizer`
+ * variable): authorizer.group(g).resource(r).subresource(s)
+ * .namespace(n).name(x).check(verb), authorizer.path(p).check(verb),
+ * authorizer.serviceAccount(ns, name) for another subject, and the
+ * decision's allowed(), reason(), errored(), error(). A check asks the
+ * session's authorizer function, which answers 1 allowed, 0 denied or
+ * -1 errored, with *reason (malloc'd, may stay NULL). Bind `authorizer`
+ * to cp_cel_authorizer_value() for it. */
+struct cp_cel_authz_check {
+  const char *sa_ns, *sa_name; /* serviceAccount(ns, name), or NULL: the
+                                * request's user */
+  const char *verb;
+  int resource_request;        /* 0: path */
+  const char *group, *resource, *subresource, *ns, *name, *path;
+};
+typedef int (*cp_cel_authorize_fn)(void *arg,
+                                   const struct cp_cel_authz_check *chk,
+                                   char **reason);
+void cp_cel_session_authorizer(struct cp_cel_session *s,
+                               cp_cel_authorize_fn fn, void *arg);
+/* The value to bind `authorizer` to (static, never freed). */
+struct json_object *cp_cel_authorizer_value(void);
+
 /* As cp_cel_eval_bool and cp_cel_eval_string, in the session; the
  * string form returns 1 (*out NULL) for a null result (kube's audit
  * annotations leave such a key out). */

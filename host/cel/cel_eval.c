@@ -591,6 +591,16 @@ static struct cel_val call(struct cel_ctx *c, const struct cel_node *n,
     if ((args[i] = eval(c, n->args[i], sc)).k == K_ERROR)
       return args[i];
   c->lit = n;
+  if (n->target != NULL && t.k == K_MAP) { /* authorizer.group(...)... */
+    int handled = 0;
+    struct cel_val v = cel_authz_call(c, n->name, &t, args, n->n_args,
+                                      &handled);
+
+    if (handled) {
+      c->lit = NULL;
+      return v;
+    }
+  }
   t = cel_call(c, n->name, n->target != NULL ? &t : NULL, args, n->n_args);
   c->lit = NULL;
   return t;

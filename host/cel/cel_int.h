@@ -137,7 +137,19 @@ struct cel_ctx {
   /* A session's lazily evaluated variables (cel_session.c), reached as
    * variables.<name>; NULL outside a session. */
   struct cel_lazy_state *lazy;
+  /* The session's authorizer (cel_authz.c); NULL: checks are errors. */
+  cp_cel_authorize_fn authorize;
+  void *authorize_arg;
 };
+
+/* Calls name on an authorizer library value t (cel_authz.c); *handled 0
+ * when t is not one. */
+struct cel_val cel_authz_call(struct cel_ctx *c, const char *name,
+                              const struct cel_val *t,
+                              const struct cel_val *args, size_t n,
+                              int *handled);
+/* 1 when name is one of the authorizer library's member functions. */
+int cel_authz_known(const char *name, int member);
 
 /* variables.<name> in a session: the value, computed on first use (an
  * error value for an unknown name or a cycle). */

@@ -48,6 +48,12 @@ struct cp_cel_session *cp_cel_session_new(const struct cp_cel_binding *b,
   return s;
 }
 
+void cp_cel_session_authorizer(struct cp_cel_session *s,
+                               cp_cel_authorize_fn fn, void *arg) {
+  s->c.authorize = fn;
+  s->c.authorize_arg = arg;
+}
+
 void cp_cel_session_free(struct cp_cel_session *s) {
   if (s == NULL)
     return;

@@ -8,8 +8,8 @@
 # evaluate follows its failurePolicy (Fail refuses, Ignore admits); a
 # policy whose expression does not compile is refused when written; a
 # binding whose param is missing denies (parameterNotFoundAction Deny);
-# variables and messageExpression; the policy's status records its
-# generation.
+# variables and messageExpression; the authorizer variable asks RBAC;
+# the policy's status records its generation.
 . "$(dirname "$0")/lib/common.sh"
 
 command -v kubectl >/dev/null || fail "kubectl is not installed"
@@ -19,10 +19,25 @@ NO_SA_PLUGINS=1 start_cplane
 refused() { OUT=$("$@" 2>&1) && fail "accepted: $* -> $OUT"; return 0; }
 has() { grep -F -- "$1" <<<"$OUT" >/dev/null || fail "no '$1' in: $OUT"; }
 
-K create namespace prod >/dev/null
-K create namespace test >/dev/null
-K label namespace test environment=test >/dev/null
-K create configmap limits -n test --from-literal=maxReplicas=5 >/dev/null
+cat >"$TMP/ns.yaml" <<'EOF'
+apiVersion: v1
+kind: Namespace
+metadata: {name: prod}
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: test, labels: {environment: test}}
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: test2, labels: {environment: test}}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: limits, namespace: test}
+data: {maxReplicas: "5"}
+EOF
+K apply -f "$TMP/ns.yaml" >/dev/null
 
 cat >"$TMP/policy.yaml" <<'EOF'
 apiVersion: admissionregistration.k8s.io/v1
@@ -59,15 +74,12 @@ EOF
 K apply -f "$TMP/policy.yaml" >/dev/null
 gen=$(K get validatingadmissionpolicy replica-limit.example.com -o jsonpath='{.status.observedGeneration}')
 [ "$gen" = 1 ] || fail "status.observedGeneration is '$gen', not 1"
-K get vap >/dev/null 2>&1 || true
 pass "policy and binding stored; status.observedGeneration 1"
 
 # The set picks the binding up from its store watch within moments.
-deny_big() {
-  ! K create deployment big -n test --image=nginx --replicas=7 >/dev/null 2>&1
-}
+deny_big() { ! OUT=$(K create deployment big -n test --image=nginx --replicas=7 2>&1); }
 wait_until 20 deny_big
-refused K create deployment big -n test --image=nginx --replicas=7
+deny_big
 has 'deployments.apps "big" is forbidden: ValidatingAdmissionPolicy '"'"'replica-limit.example.com'"'"' with binding '"'"'replica-limit-binding.example.com'"'"' denied request: replicas 7 exceed the limit 5'
 pass "a Deployment over the param's limit in a labelled namespace is refused"
 K create deployment small -n test --image=nginx --replicas=3 >/dev/null
@@ -90,8 +102,6 @@ has 'Error from server (Forbidden)'
 pass "the refusal is 403 Forbidden (the validation's reason)"
 
 # A missing param with parameterNotFoundAction Deny.
-K create namespace test2 >/dev/null
-K label namespace test2 environment=test >/dev/null
 refused K create deployment any -n test2 --image=nginx --replicas=1
 has "denied request: failed to configure binding: no params found for policy binding with \`Deny\` parameterNotFoundAction"
 pass "a missing param denies (parameterNotFoundAction Deny)"
@@ -172,12 +182,44 @@ metadata: {name: broken-ignore}
 spec: {policyName: broken-ignore, validationActions: [Deny]}
 EOF
 K apply -f "$TMP/fail.yaml" >/dev/null
-fails() { ! K create secret generic guarded -n prod --from-literal=a=b >/dev/null 2>&1; }
+fails() { ! OUT=$(K create secret generic guarded -n prod --from-literal=a=b 2>&1); }
 wait_until 20 fails
-refused K create secret generic guarded -n prod --from-literal=a=b
+fails
 has "ValidatingAdmissionPolicy 'broken-fail' with binding 'broken-fail' denied request: expression 'object.data.missing == 'x'' resulted in error: no such key: missing"
 K create secret generic other -n prod --from-literal=a=b >/dev/null
 pass "an evaluation error follows failurePolicy (Fail refuses, Ignore admits)"
+
+# The authorizer variable asks RBAC as the requesting user, or as a
+# ServiceAccount.
+cat >"$TMP/authz.yaml" <<'EOF'
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicy
+metadata: {name: authz}
+spec:
+  matchConstraints:
+    resourceRules:
+    - apiGroups: [""]
+      apiVersions: [v1]
+      operations: [CREATE]
+      resources: [configmaps]
+      resourceNames: [authz-check]
+  validations:
+  - expression: authorizer.group('').resource('secrets').namespace(request.namespace).check('delete').allowed()
+    message: the requester may not delete secrets
+  - expression: authorizer.serviceAccount('prod', 'nobody').group('').resource('secrets').check('list').allowed()
+    message: prod/nobody may not list secrets
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicyBinding
+metadata: {name: authz}
+spec: {policyName: authz, validationActions: [Deny]}
+EOF
+K apply -f "$TMP/authz.yaml" >/dev/null
+authz_denied() { ! OUT=$(K create configmap authz-check -n prod 2>&1); }
+wait_until 20 authz_denied
+authz_denied
+has "ValidatingAdmissionPolicy 'authz' with binding 'authz' denied request: prod/nobody may not list secrets"
+pass "authorizer checks ask RBAC (the admin may, a ServiceAccount may not)"
 
 # A policy that does not compile is refused when written.
 cat >"$TMP/bad.yaml" <<'EOF'

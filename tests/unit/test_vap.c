@@ -121,12 +121,34 @@ static int fake_params(void *arg, const struct cp_vap_policy *p,
   return 0;
 }
 
+/* authorizer: the user may get configmaps in ns, and a ServiceAccount
+ * kube-system/robot may do anything; /healthz is open. */
+static int fake_authorize(void *arg, const struct cp_cel_authz_check *c,
+                          char **reason) {
+  (void)arg;
+  if (c->sa_name != NULL) {
+    *reason = strdup("robot");
+    return strcmp(c->sa_ns, "kube-system") == 0 &&
+           strcmp(c->sa_name, "robot") == 0;
+  }
+  if (!c->resource_request)
+    return strcmp(c->path, "/healthz") == 0;
+  if (strcmp(c->verb, "get") == 0 && strcmp(c->resource, "configmaps") == 0 &&
+      c->group != NULL && c->group[0] == '\0' && c->ns != NULL &&
+      strcmp(c->ns, "ns") == 0) {
+    *reason = strdup("RBAC: allowed by RoleBinding \"r/ns\"");
+    return 1;
+  }
+  return 0;
+}
+
 /* Evaluates policies p[0..np) and bindings b[0..nb) (taken) on r. */
 static void run(json_object **p, size_t np, json_object **b, size_t nb,
                 struct req *r, struct cp_vap_outcome *out) {
   struct cp_vap_snapshot *snap = cp_vap_snapshot_build(p, np, b, nb);
-  struct cp_vap_input in = {&r->a, r->request, r->ns_object, r->ns_labels,
-                            fake_params, NULL};
+  struct cp_vap_input in = {&r->a,       r->request,  r->ns_object,
+                            r->ns_labels, fake_params, NULL,
+                            fake_authorize, NULL};
   size_t i;
 
   assert_non_null(snap);
@@ -441,6 +463,46 @@ static void test_variables_conditions_audit(void **state) {
   req_clear(&r);
 }
 
+static void test_authorizer(void **state) {
+  json_object *p[1], *b[1];
+  struct cp_vap_outcome out;
+  struct req r;
+
+  (void)state;
+  req_init(&r, "CREATE", 1, "{}");
+  p[0] = policy("z", "\"validations\":["
+                     "{\"expression\":\"authorizer.group('').resource("
+                     "'configmaps').namespace('ns').check('get').allowed()\","
+                     "\"message\":\"1\"},"
+                     "{\"expression\":\"!authorizer.group('').resource("
+                     "'configmaps').namespace('other').check('get')"
+                     ".allowed()\",\"message\":\"2\"},"
+                     "{\"expression\":\"authorizer.group('').resource("
+                     "'configmaps').namespace('ns').name('x').check('get')"
+                     ".reason().startsWith('RBAC: allowed')\",\"message\":"
+                     "\"3\"},"
+                     "{\"expression\":\"authorizer.path('/healthz')"
+                     ".check('get').allowed() && !authorizer.path('/x')"
+                     ".check('get').allowed()\",\"message\":\"4\"},"
+                     "{\"expression\":\"authorizer.serviceAccount("
+                     "'kube-system', 'robot').group('apps').resource("
+                     "'deployments').check('delete').allowed()\","
+                     "\"message\":\"5\"},"
+                     "{\"expression\":\"authorizer.group('apps').resource("
+                     "'deployments').check('create').allowed()\","
+                     "\"message\":\"denied\"}]");
+  b[0] = binding("z", "z", "\"validationActions\":[\"Warn\"]");
+  run(p, 1, b, 1, &r, &out);
+  assert_int_equal(out.denied, 0);
+  assert_non_null(out.warnings);
+  assert_int_equal(json_object_array_length(out.warnings), 1);
+  assert_non_null(strstr(json_object_get_string(json_object_array_get_idx(
+                             out.warnings, 0)),
+                         ": denied"));
+  cp_vap_outcome_clear(&out);
+  req_clear(&r);
+}
+
 static void test_request_variable(void **state) {
   struct req r;
   json_object *v;
@@ -518,6 +580,7 @@ int main(void) {
       cmocka_unit_test(test_failure_policy),
       cmocka_unit_test(test_params),
       cmocka_unit_test(test_variables_conditions_audit),
+      cmocka_unit_test(test_authorizer),
       cmocka_unit_test(test_request_variable),
       cmocka_unit_test(test_cel_session_lazy),
   };

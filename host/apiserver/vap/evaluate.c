@@ -323,9 +323,7 @@ static void run_param(struct ev *e, const struct cp_vap_policy *p,
       {"request", e->in->request, 0},
       {"namespaceObject", e->in->ns_object, 0},
       {"params", param, 0},
-      /* No authorizer yet: authorizer.* calls are errors (no such
-       * overload), which follow failurePolicy. */
-      {"authorizer", NULL, 0},
+      {"authorizer", cp_cel_authorizer_value(), 0},
   };
   struct cp_cel_lazy lazy[64];
   struct cp_cel_session *s;
@@ -340,6 +338,7 @@ static void run_param(struct ev *e, const struct cp_vap_policy *p,
     e->oom = 1;
     return;
   }
+  cp_cel_session_authorizer(s, e->in->authorize, e->in->authorize_arg);
   if (conditions(e, s, p, b) == 1) {
     validations(e, s, p, b);
     audits(e, s, p, b);

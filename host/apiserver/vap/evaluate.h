@@ -26,6 +26,7 @@
 #include <stddef.h>
 
 #include "apiserver/vap/set.h"
+#include "cel/cel.h"
 #include "apiserver/webhook/match.h"
 
 struct json_object;
@@ -47,6 +48,10 @@ struct cp_vap_input {
   struct json_object *ns_labels; /* for namespaceSelector, or NULL */
   cp_vap_params_fn params;       /* NULL: every paramKind is unknown */
   void *params_arg;
+  /* The `authorizer` variable's checks, as the request's user (NULL:
+   * every check errors). */
+  cp_cel_authorize_fn authorize;
+  void *authorize_arg;
 };
 
 struct cp_vap_outcome {
