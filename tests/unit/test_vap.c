@@ -19,6 +19,7 @@
 #include <cmocka.h>
 #include <json-c/json.h>
 
+#include "apiserver/strategy/strategy.h"
 #include "apiserver/vap/evaluate.h"
 #include "apiserver/vap/match.h"
 #include "apiserver/vap/policy.h"
@@ -534,6 +535,99 @@ static void test_request_variable(void **state) {
   req_clear(&r);
 }
 
+/* ------------------------------------------------------------ strategy */
+
+/* Prepare and validate of resource's strategy on a create of obj: the
+ * errors as "field: message; ...", and obj as prepared in *prepared. */
+static char *strategy_errors(const char *resource, const char *obj,
+                             json_object **prepared) {
+  static const struct cp_resource_type types[] = {
+      {"admissionregistration.k8s.io", "v1", "validatingadmissionpolicies",
+       "", "ValidatingAdmissionPolicy", "", 0, {NULL}, 1, 1},
+      {"admissionregistration.k8s.io", "v1",
+       "validatingadmissionpolicybindings", "",
+       "ValidatingAdmissionPolicyBinding", "", 0, {NULL}, 0, 1}};
+  const struct cp_strategy *st =
+      cp_strategy_for(&types[strcmp(resource, "bindings") == 0]);
+  struct cp_strategy_write w = {CP_OP_CREATE, NULL, 0, NULL, NULL};
+  struct cp_field_errors e = CP_FIELD_ERRORS_INIT;
+  json_object *o = parse(obj);
+  char *out = calloc(1, 8192);
+  size_t i;
+
+  assert_non_null(out);
+  st->prepare_create(&w, o);
+  st->validate(&w, o, NULL, &e);
+  for (i = 0; i < e.n; i++)
+    snprintf(out + strlen(out), 8192 - strlen(out), "%s%s: %s",
+             i ? "; " : "", e.v[i].field, e.v[i].message);
+  cp_field_errors_clear(&e);
+  *prepared = o;
+  return out;
+}
+
+static void test_strategies(void **state) {
+  json_object *o;
+  char *got;
+
+  (void)state;
+  got = strategy_errors(
+      "policies",
+      "{\"metadata\":{\"name\":\"p\",\"generation\":3},\"spec\":{"
+      "\"failurePolicy\":\"Sometimes\",\"matchConstraints\":{"
+      "\"matchPolicy\":\"Equivalent\"},\"variables\":[{\"name\":"
+      "\"in\",\"expression\":\"1\"}],\"validations\":[{\"expression\":"
+      "\"true\",\"reason\":\"Teapot\"}],\"auditAnnotations\":[{\"key\":"
+      "\"k\",\"valueExpression\":\"'a'\"},{\"key\":\"k\","
+      "\"valueExpression\":\"'b'\"}]}}",
+      &o);
+  assert_string_equal(
+      got,
+      "spec.failurePolicy: Unsupported value: \"Sometimes\": supported "
+      "values: \"Fail\", \"Ignore\"; "
+      "spec.matchConstraints.resourceRules: Required value; "
+      "spec.variables[0].name: Invalid value: \"in\": name is not a valid "
+      "CEL identifier; "
+      "spec.validations[0].reason: Unsupported value: \"Teapot\": "
+      "supported values: \"Forbidden\", \"Invalid\", "
+      "\"RequestEntityTooLarge\", \"Unauthorized\"; "
+      "spec.auditAnnotations[1].key: Duplicate value: \"k\"");
+  /* Selectors defaulted, status as the type-checking controller. */
+  assert_non_null(json_object_object_get(
+      json_object_object_get(json_object_object_get(o, "spec"),
+                             "matchConstraints"),
+      "namespaceSelector"));
+  assert_int_equal(json_object_get_int(json_object_object_get(
+                       json_object_object_get(o, "status"),
+                       "observedGeneration")),
+                   3);
+  free(got);
+  json_object_put(o);
+
+  got = strategy_errors(
+      "bindings",
+      "{\"metadata\":{\"name\":\"b\"},\"spec\":{\"validationActions\":"
+      "[\"Deny\",\"Warn\",\"Deny\"],\"paramRef\":{\"name\":\"x\","
+      "\"selector\":{}}}}",
+      &o);
+  assert_string_equal(
+      got,
+      "spec.policyName: Required value; "
+      "spec.paramRef.name: Forbidden: name and selector are mutually "
+      "exclusive; "
+      "spec.paramRef.selector: Forbidden: name and selector are mutually "
+      "exclusive; "
+      "spec.paramRef.parameterNotFoundAction: Required value; "
+      "spec.validationActions[2]: Duplicate value: \"Deny\"; "
+      "spec.validationActions: Invalid value: "
+      "[]admissionregistration.ValidationAction{\"Deny\", \"Warn\", "
+      "\"Deny\"}: must not contain both Deny and Warn (repeating the same "
+      "validation failure information in the API response and headers "
+      "serves no purpose)");
+  free(got);
+  json_object_put(o);
+}
+
 /* ------------------------------------------------------------ cel */
 
 static void test_cel_session_lazy(void **state) {
@@ -582,6 +676,7 @@ int main(void) {
       cmocka_unit_test(test_variables_conditions_audit),
       cmocka_unit_test(test_authorizer),
       cmocka_unit_test(test_request_variable),
+      cmocka_unit_test(test_strategies),
       cmocka_unit_test(test_cel_session_lazy),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

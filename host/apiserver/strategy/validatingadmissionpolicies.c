@@ -88,10 +88,29 @@ static void validate_param_kind(json_object *pk,
     cp_field_required(errs, "spec.paramKind.kind", NULL);
 }
 
+/* A Duplicate error at "spec.<list>[i].<key>" when the i-th element's
+ * key equals an earlier one's (empty ones are not compared). */
+static void unique_key(json_object *a, size_t i, const char *list,
+                       const char *key, struct cp_field_errors *errs) {
+  const char *v = cp_plat_str0(json_object_array_get_idx(a, i), key);
+  size_t j;
+
+  for (j = 0; j < i && v[0] != '\0'; j++)
+    if (strcmp(cp_plat_str0(json_object_array_get_idx(a, j), key), v) == 0) {
+      char *q = cp_plat_go_value(
+          json_object_object_get(json_object_array_get_idx(a, i), key));
+
+      cp_field_errors_addf(errs, CP_FIELD_DUPLICATE, q ? q : "", NULL,
+                           "spec.%s[%zu].%s", list, i, key);
+      free(q);
+      return;
+    }
+}
+
 static void validate_conditions(json_object *spec,
                                 struct cp_field_errors *errs) {
   json_object *a = cp_plat_get(spec, "matchConditions", json_type_array);
-  size_t i, j, n = a != NULL ? json_object_array_length(a) : 0;
+  size_t i, n = a != NULL ? json_object_array_length(a) : 0;
 
   if (n > 64) {
     char cnt[32];
@@ -106,17 +125,7 @@ static void validate_conditions(json_object *spec,
     if (name[0] == '\0')
       cp_field_errors_addf(errs, CP_FIELD_REQUIRED, NULL, NULL,
                            "spec.matchConditions[%zu].name", i);
-    for (j = 0; j < i && name[0] != '\0'; j++)
-      if (strcmp(cp_plat_str0(json_object_array_get_idx(a, j), "name"),
-                 name) == 0) {
-        char *q = cp_plat_go_value(
-            json_object_object_get(json_object_array_get_idx(a, i), "name"));
-
-        cp_field_errors_addf(errs, CP_FIELD_DUPLICATE, q ? q : "", NULL,
-                             "spec.matchConditions[%zu].name", i);
-        free(q);
-        break;
-      }
+    unique_key(a, i, "matchConditions", "name", errs);
   }
 }
 
@@ -170,7 +179,7 @@ static void validate_validations(json_object *spec,
 static void validate_audits(json_object *obj, json_object *spec,
                             struct cp_field_errors *errs) {
   json_object *a = cp_plat_get(spec, "auditAnnotations", json_type_array);
-  size_t i, j, n = a != NULL ? json_object_array_length(a) : 0;
+  size_t i, n = a != NULL ? json_object_array_length(a) : 0;
 
   if (n > 20) {
     char *v = cp_plat_go_value(a);
@@ -181,21 +190,8 @@ static void validate_audits(json_object *obj, json_object *spec,
     free(v);
   }
   (void)obj;
-  for (i = 0; i < n; i++) {
-    const char *key = cp_plat_str0(json_object_array_get_idx(a, i), "key");
-
-    for (j = 0; j < i; j++)
-      if (strcmp(cp_plat_str0(json_object_array_get_idx(a, j), "key"),
-                 key) == 0) {
-        char *q = cp_plat_go_value(
-            json_object_object_get(json_object_array_get_idx(a, i), "key"));
-
-        cp_field_errors_addf(errs, CP_FIELD_DUPLICATE, q ? q : "", NULL,
-                             "spec.auditAnnotations[%zu].key", i);
-        free(q);
-        break;
-      }
-  }
+  for (i = 0; i < n; i++)
+    unique_key(a, i, "auditAnnotations", "key", errs);
 }
 
 static void validate(const struct cp_strategy_write *w, json_object *obj,
