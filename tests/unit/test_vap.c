@@ -147,9 +147,12 @@ static int fake_authorize(void *arg, const struct cp_cel_authz_check *c,
 static void run(json_object **p, size_t np, json_object **b, size_t nb,
                 struct req *r, struct cp_vap_outcome *out) {
   struct cp_vap_snapshot *snap = cp_vap_snapshot_build(p, np, b, nb);
-  struct cp_vap_input in = {&r->a,       r->request,  r->ns_object,
-                            r->ns_labels, fake_params, NULL,
-                            fake_authorize, NULL};
+  struct cp_vap_input in = {.attrs = &r->a,
+                            .request = r->request,
+                            .ns_object = r->ns_object,
+                            .ns_labels = r->ns_labels,
+                            .params = fake_params,
+                            .authorize = fake_authorize};
   size_t i;
 
   assert_non_null(snap);

@@ -188,9 +188,17 @@ static int authorize(void *arg, const struct cp_cel_authz_check *chk,
 
 /* ------------------------------------------------------------ request */
 
+struct ns_arg {
+  struct cp_api_ctx *ctx;
+  const char *ns; /* "" for none */
+};
+
 /* The request's namespace object (NULL: cluster-scoped, a Namespace
  * itself, or not found). */
-static json_object *read_namespace(struct cp_api_ctx *ctx, const char *ns) {
+static json_object *read_namespace(void *arg) {
+  struct ns_arg *na = arg;
+  struct cp_api_ctx *ctx = na->ctx;
+  const char *ns = na->ns;
   const struct cp_resource_type *nt;
   cp_store_kv kv;
   json_object *o = NULL;
@@ -258,7 +266,8 @@ int cp_vap_admit(struct cp_api_ctx *ctx, struct cp_api_request *rq,
   struct cp_vap_input in;
   struct cp_vap_outcome out;
   struct authz_arg z = {ctx, &rq->user};
-  json_object *ns_obj = NULL, *request = NULL;
+  struct ns_arg na = {ctx, ""};
+  json_object *request = NULL;
   const char *name = rq->name;
   int rc = 0;
   size_t i;
@@ -280,8 +289,8 @@ int cp_vap_admit(struct cp_api_ctx *ctx, struct cp_api_request *rq,
   a.ns = is_ns ? a.name : (rq->ns ? rq->ns : "");
   a.object = o;
   a.old_object = old;
-  if (!is_ns)
-    ns_obj = read_namespace(ctx, a.ns);
+  /* kube: namespaceObject is null for a Namespace's own requests. */
+  na.ns = is_ns ? "" : a.ns;
   request = cp_vap_request_object(&a, rq->user.name, rq->user.uid,
                                   rq->user.groups, rq->user.n_groups,
                                   cp_verbs_dry_run(rq), opts);
@@ -293,9 +302,8 @@ int cp_vap_admit(struct cp_api_ctx *ctx, struct cp_api_request *rq,
   memset(&in, 0, sizeof in);
   in.attrs = &a;
   in.request = request;
-  in.ns_object = ns_obj;
-  in.ns_labels = cp_plat_get(cp_plat_get(ns_obj, "metadata", json_type_object),
-                             "labels", json_type_object);
+  in.load_namespace = read_namespace;
+  in.load_namespace_arg = &na;
   in.params = params_from_store;
   in.params_arg = ctx;
   in.authorize = authorize;
@@ -318,7 +326,6 @@ int cp_vap_admit(struct cp_api_ctx *ctx, struct cp_api_request *rq,
 out:
   cp_vap_outcome_clear(&out);
   json_object_put(request);
-  json_object_put(ns_obj);
   cp_vap_release(ctx->vap, snap);
   return rc;
 }

@@ -23,7 +23,25 @@ struct ev {
   const struct cp_vap_input *in;
   struct cp_vap_outcome *out;
   int oom;
+  /* The namespace, from the input or loaded once (then owned). */
+  json_object *ns_object, *ns_labels;
+  int ns_ready, ns_owned;
 };
+
+static void namespace_ready(struct ev *e) {
+  if (e->ns_ready)
+    return;
+  e->ns_ready = 1;
+  if (e->in->load_namespace == NULL) {
+    e->ns_object = e->in->ns_object;
+    e->ns_labels = e->in->ns_labels;
+    return;
+  }
+  e->ns_object = e->in->load_namespace(e->in->load_namespace_arg);
+  e->ns_owned = 1;
+  e->ns_labels = json_object_object_get(
+      json_object_object_get(e->ns_object, "metadata"), "labels");
+}
 
 /* ------------------------------------------------------------ outcomes */
 
@@ -321,7 +339,7 @@ static void run_param(struct ev *e, const struct cp_vap_policy *p,
       {"object", a->object, 0},
       {"oldObject", a->old_object, 0},
       {"request", e->in->request, 0},
-      {"namespaceObject", e->in->ns_object, 0},
+      {"namespaceObject", e->ns_object, 0},
       {"params", param, 0},
       {"authorizer", cp_cel_authorizer_value(), 0},
   };
@@ -353,10 +371,17 @@ static void run_binding(struct ev *e, const struct cp_vap_binding *b) {
   char *err = NULL;
   size_t i;
 
-  if (!cp_vap_matches(p->match, a, e->in->ns_labels))
+  /* The namespace is read for a selector that needs its labels, and
+   * once a binding applies (namespaceObject). */
+  if (cp_vap_needs_ns_labels(p->match, a))
+    namespace_ready(e);
+  if (!cp_vap_matches(p->match, a, e->ns_labels))
     return;
-  if (b->match != NULL && !cp_vap_matches(b->match, a, e->in->ns_labels))
+  if (cp_vap_needs_ns_labels(b->match, a))
+    namespace_ready(e);
+  if (b->match != NULL && !cp_vap_matches(b->match, a, e->ns_labels))
     return;
+  namespace_ready(e);
   if (p->param_kind == NULL) {
     run_param(e, p, b, NULL);
     return;
@@ -390,13 +415,18 @@ static void run_binding(struct ev *e, const struct cp_vap_binding *b) {
 int cp_vap_evaluate(const struct cp_vap_snapshot *snap,
                     const struct cp_vap_input *in,
                     struct cp_vap_outcome *out) {
-  struct ev e = {in, out, 0};
+  struct ev e;
   size_t i;
 
+  memset(&e, 0, sizeof e);
+  e.in = in;
+  e.out = out;
   memset(out, 0, sizeof *out);
   for (i = 0; i < snap->n_bindings && !e.oom; i++)
     if (snap->bindings[i].policy != NULL)
       run_binding(&e, &snap->bindings[i]);
+  if (e.ns_owned)
+    json_object_put(e.ns_object);
   return e.oom ? -1 : 0;
 }
 

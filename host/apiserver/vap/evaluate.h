@@ -46,6 +46,11 @@ struct cp_vap_input {
   struct json_object *request;   /* the `request` variable */
   struct json_object *ns_object; /* namespaceObject, or NULL */
   struct json_object *ns_labels; /* for namespaceSelector, or NULL */
+  /* When set, ns_object and ns_labels are read through it instead, once
+   * and only when a binding's policy may apply (a new object or NULL;
+   * the evaluation frees it). */
+  struct json_object *(*load_namespace)(void *arg);
+  void *load_namespace_arg;
   cp_vap_params_fn params;       /* NULL: every paramKind is unknown */
   void *params_arg;
   /* The `authorizer` variable's checks, as the request's user (NULL:
