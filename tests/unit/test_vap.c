@@ -155,13 +155,16 @@ static void run(json_object **p, size_t np, json_object **b, size_t nb,
                             .authorize = fake_authorize};
   size_t i;
 
-  assert_non_null(snap);
-  assert_int_equal(cp_vap_evaluate(snap, &in, out), 0);
-  cp_vap_snapshot_free(snap);
+  /* The snapshot keeps nothing of the objects it was built from (the
+   * server frees them at once). */
   for (i = 0; i < np; i++)
     json_object_put(p[i]);
   for (i = 0; i < nb; i++)
     json_object_put(b[i]);
+
+  assert_non_null(snap);
+  assert_int_equal(cp_vap_evaluate(snap, &in, out), 0);
+  cp_vap_snapshot_free(snap);
 }
 
 /* ------------------------------------------------------------ policy */

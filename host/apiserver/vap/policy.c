@@ -146,8 +146,13 @@ static int validations(struct cp_vap_policy *p, json_object *spec,
       v->msg_prog = compile(p, mexp, params ? msg_params : msg_plain, at,
                             NULL, errs);
     }
+    /* The reason as a static string: the policy's JSON is not kept. */
     v->code = cp_vap_reason_code(reason);
-    v->reason = v->code != 0 ? reason : NULL;
+    v->reason = v->code == 401   ? "Unauthorized"
+                : v->code == 403 ? "Forbidden"
+                : v->code == 413 ? "RequestEntityTooLarge"
+                : v->code == 422 ? "Invalid"
+                                 : NULL;
     if (v->code == 0)
       v->code = 422;
   }

@@ -31,7 +31,7 @@ struct cp_vap_validation {
   struct cp_cel_program *prog;
   char *message;                   /* NULL: none */
   struct cp_cel_program *msg_prog; /* messageExpression, or NULL */
-  const char *reason;              /* "Invalid"...; NULL: Invalid */
+  const char *reason;              /* static "Invalid"...; NULL: Invalid */
   int code;                        /* 422 by default */
 };
 
