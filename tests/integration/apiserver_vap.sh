@@ -249,3 +249,9 @@ pass "a policy that does not compile, and a binding with Deny and Warn, are 422"
 K delete validatingadmissionpolicybinding replica-limit-binding.example.com >/dev/null
 wait_until 20 K create deployment big2 -n test --image=nginx --replicas=7
 pass "deleting the binding lifts the policy"
+
+# A clean stop: under ASan, nothing the policies held is leaked.
+kill -TERM "${PIDS[-1]}"
+wait_exit "${PIDS[-1]}" 30
+[ "$RC" -eq 0 ] || { tail -30 "$TMP/log"; fail "exit status $RC after SIGTERM"; }
+pass "the server stops cleanly"
