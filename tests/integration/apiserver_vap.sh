@@ -77,8 +77,10 @@ gen=$(K get validatingadmissionpolicy replica-limit.example.com -o jsonpath='{.s
 pass "policy and binding stored; status.observedGeneration 1"
 
 # The set picks the binding up from its store watch within moments.
-deny_big() { ! OUT=$(K create deployment big -n test --image=nginx --replicas=7 2>&1); }
-wait_until 20 deny_big
+# Polled with server-side dry runs (admitted as writes, never stored),
+# so that a write let through before the policy applies stores nothing.
+deny_big() { ! OUT=$(K create deployment big -n test --image=nginx --replicas=7 "$@" 2>&1); }
+wait_until 20 deny_big --dry-run=server
 deny_big
 has 'deployments.apps "big" is forbidden: ValidatingAdmissionPolicy '"'"'replica-limit.example.com'"'"' with binding '"'"'replica-limit-binding.example.com'"'"' denied request: replicas 7 exceed the limit 5'
 pass "a Deployment over the param's limit in a labelled namespace is refused"
@@ -182,8 +184,8 @@ metadata: {name: broken-ignore}
 spec: {policyName: broken-ignore, validationActions: [Deny]}
 EOF
 K apply -f "$TMP/fail.yaml" >/dev/null
-fails() { ! OUT=$(K create secret generic guarded -n prod --from-literal=a=b 2>&1); }
-wait_until 20 fails
+fails() { ! OUT=$(K create secret generic guarded -n prod --from-literal=a=b "$@" 2>&1); }
+wait_until 20 fails --dry-run=server
 fails
 has "ValidatingAdmissionPolicy 'broken-fail' with binding 'broken-fail' denied request: expression 'object.data.missing == 'x'' resulted in error: no such key: missing"
 K create secret generic other -n prod --from-literal=a=b >/dev/null
@@ -215,8 +217,8 @@ metadata: {name: authz}
 spec: {policyName: authz, validationActions: [Deny]}
 EOF
 K apply -f "$TMP/authz.yaml" >/dev/null
-authz_denied() { ! OUT=$(K create configmap authz-check -n prod 2>&1); }
-wait_until 20 authz_denied
+authz_denied() { ! OUT=$(K create configmap authz-check -n prod "$@" 2>&1); }
+wait_until 20 authz_denied --dry-run=server
 authz_denied
 has "ValidatingAdmissionPolicy 'authz' with binding 'authz' denied request: prod/nobody may not list secrets"
 pass "authorizer checks ask RBAC (the admin may, a ServiceAccount may not)"
