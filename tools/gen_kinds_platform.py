@@ -3,7 +3,8 @@
 definitions of the platform kinds (networking Ingress, IngressClass,
 NetworkPolicy; rbac Role, ClusterRole, RoleBinding, ClusterRoleBinding;
 storage StorageClass, CSIDriver, CSINode, VolumeAttachment;
-admissionregistration Validating/MutatingWebhookConfiguration;
+admissionregistration Validating/MutatingWebhookConfiguration,
+ValidatingAdmissionPolicy and ValidatingAdmissionPolicyBinding;
 apiregistration APIService; certificates CertificateSigningRequest),
 field for field as k8s.io/api types them and kube-apiserver's
 /openapi/v3 publishes them: formats, x-kubernetes-* list/map markers and
@@ -280,6 +281,62 @@ for k, w in (("ValidatingWebhookConfiguration", "ValidatingWebhook"),
              ("MutatingWebhookConfiguration", "MutatingWebhook")):
     D[ADM + k] = kind(G, "v1", k, {
         "webhooks": map_list(ref(ADM + w), "name")})
+
+# ValidatingAdmissionPolicy and its binding (GA in 1.30): in-process CEL
+# admission (host/apiserver/vap/). kube defaults matchPolicy to Equivalent
+# and both selectors to {} (the strategy sets the selectors).
+D[ADM + "NamedRuleWithOperations"] = obj({
+    "resourceNames": atomic(S), "operations": atomic(S),
+    "apiGroups": atomic(S), "apiVersions": atomic(S),
+    "resources": atomic(S), "scope": dict(S, default="*")},
+    **{"x-kubernetes-map-type": "atomic"})
+D[ADM + "MatchResources"] = obj({
+    "namespaceSelector": SEL_ALL, "objectSelector": SEL_ALL,
+    "resourceRules": atomic(ref(ADM + "NamedRuleWithOperations")),
+    "excludeResourceRules": atomic(ref(ADM + "NamedRuleWithOperations")),
+    "matchPolicy": dict(S, default="Equivalent")},
+    **{"x-kubernetes-map-type": "atomic"})
+D[ADM + "ParamKind"] = obj({"apiVersion": S, "kind": S},
+                           **{"x-kubernetes-map-type": "atomic"})
+D[ADM + "Validation"] = obj({"expression": S, "message": S, "reason": S,
+                             "messageExpression": S}, ["expression"])
+D[ADM + "AuditAnnotation"] = obj({"key": S, "valueExpression": S},
+                                 ["key", "valueExpression"])
+D[ADM + "Variable"] = obj({"name": S, "expression": S},
+                          ["name", "expression"],
+                          **{"x-kubernetes-map-type": "atomic"})
+D[ADM + "ValidatingAdmissionPolicySpec"] = obj({
+    "paramKind": ref(ADM + "ParamKind"),
+    "matchConstraints": ref(ADM + "MatchResources"),
+    "validations": atomic(ref(ADM + "Validation")),
+    "failurePolicy": dict(S, default="Fail"),
+    "auditAnnotations": atomic(ref(ADM + "AuditAnnotation")),
+    "matchConditions": map_list(ref(ADM + "MatchCondition"), "name"),
+    "variables": atomic(ref(ADM + "Variable"))})
+D[ADM + "ExpressionWarning"] = obj({"fieldRef": S, "warning": S},
+                                   ["fieldRef", "warning"])
+D[ADM + "TypeChecking"] = obj({"expressionWarnings": atomic(
+    ref(ADM + "ExpressionWarning"))})
+D[ADM + "ValidatingAdmissionPolicyStatus"] = obj({
+    "observedGeneration": I64,
+    "typeChecking": ref(ADM + "TypeChecking"),
+    "conditions": map_list(condition(["lastTransitionTime"],
+                                     {"observedGeneration": I64}),
+                           "type", patch=False)})
+D[ADM + "ValidatingAdmissionPolicy"] = kind(
+    G, "v1", "ValidatingAdmissionPolicy", {
+        "spec": ref(ADM + "ValidatingAdmissionPolicySpec"),
+        "status": ref(ADM + "ValidatingAdmissionPolicyStatus")})
+D[ADM + "ParamRef"] = obj({"name": S, "namespace": S, "selector": SEL,
+                           "parameterNotFoundAction": S},
+                          **{"x-kubernetes-map-type": "atomic"})
+D[ADM + "ValidatingAdmissionPolicyBindingSpec"] = obj({
+    "policyName": S, "paramRef": ref(ADM + "ParamRef"),
+    "matchResources": ref(ADM + "MatchResources"),
+    "validationActions": strset()})
+D[ADM + "ValidatingAdmissionPolicyBinding"] = kind(
+    G, "v1", "ValidatingAdmissionPolicyBinding", {
+        "spec": ref(ADM + "ValidatingAdmissionPolicyBindingSpec")})
 
 # ------------------------------------------------------------ aggregation
 G = "apiregistration.k8s.io"

@@ -17,6 +17,7 @@
 #include "apiserver/status.h"
 #include "apiserver/strategy/strategy.h"
 #include "apiserver/verbs.h"
+#include "apiserver/vap/admit.h"
 #include "apiserver/webhook/dispatch.h"
 #include "log/log.h"
 
@@ -164,6 +165,9 @@ int cp_admission_strategy(struct cp_api_ctx *ctx, struct cp_api_request *rq,
     goto refused;
   /* PodSecurity (it sees what the mutating steps made) */
   if (cp_admission_podsecurity(ctx, rq, o, old, rs) < 0)
+    goto refused;
+  /* ValidatingAdmissionPolicy: before the validating webhooks. */
+  if (cp_vap_admit(ctx, rq, o, old, NULL, rs) < 0)
     goto refused;
   /* ValidatingAdmissionWebhook: after validation, before ResourceQuota. */
   if (cp_webhook_validate(ctx, rq, o, old, rs) < 0)

@@ -65,6 +65,7 @@
 #include "apiserver/request_info.h"
 #include "apiserver/status.h"
 #include "apiserver/strategy/namespaces.h"
+#include "apiserver/vap/set.h"
 #include "apiserver/watch.h"
 #include "apiserver/webhook/set.h"
 #include "clock/clock.h"
@@ -1443,6 +1444,12 @@ int cp_apiserver_start(const struct cp_apiserver_config *cfg,
     cp_apiserver_stop(s);
     return CPLANE_ENOMEM;
   }
+  /* ValidatingAdmissionPolicies: read and watched like the webhooks. */
+  if ((s->ctx.vap = cp_vap_set_start(&s->ctx)) == NULL) {
+    *errmsg = strdup("apiserver: cannot start the admission policies");
+    cp_apiserver_stop(s);
+    return CPLANE_ENOMEM;
+  }
   create_default_namespaces(s);
   cp_priority_class_bootstrap(&s->ctx);
   cp_rbac_bootstrap(&s->ctx);
@@ -1518,6 +1525,8 @@ void cp_apiserver_stop(struct cp_apiserver *s) {
   /* No worker calls a webhook any more. */
   cp_webhooks_stop(s->ctx.webhooks);
   s->ctx.webhooks = NULL;
+  cp_vap_set_stop(s->ctx.vap);
+  s->ctx.vap = NULL;
   cp_csr_signer_stop(s->ctx.csr_signer);
   s->ctx.csr_signer = NULL;
   cp_aggregator_stop(s->aggregator);

@@ -83,6 +83,7 @@ struct cp_pc_cache;
 struct cp_policy_cache;
 struct cp_psa_exemptions;
 struct cp_webhooks;
+struct cp_vap_set;
 struct cp_api_ctx {
   cp_store *store;
   struct cp_resources *resources;
@@ -127,6 +128,9 @@ struct cp_api_ctx {
   /* The CertificateSigningRequest signer (csr_signer.h), kicked when an
    * approval is stored; NULL: none runs. Set before the threads run. */
   struct cp_csr_signer *csr_signer;
+  /* ValidatingAdmissionPolicies and their bindings (vap/set.h); NULL:
+   * none apply. */
+  struct cp_vap_set *vap;
 };
 
 /* Splits a resource path (/api/v1/..., /apis/g/v/...) into the request's

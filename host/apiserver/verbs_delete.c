@@ -17,6 +17,7 @@
 #include "apiserver/status.h"
 #include "apiserver/strategy/strategy.h"
 #include "apiserver/verbs.h"
+#include "apiserver/vap/admit.h"
 #include "apiserver/webhook/dispatch.h"
 #include "log/log.h"
 
@@ -265,6 +266,9 @@ void cp_verb_delete(struct cp_api_ctx *ctx, struct cp_api_request *rq,
     }
     if (st->admit_delete != NULL &&
         st->admit_delete(ctx, rq->type, cur, rs) < 0)
+      goto out;
+    /* ValidatingAdmissionPolicy, with the oldObject. */
+    if (cp_vap_admit(ctx, rq, NULL, cur, opts, rs) < 0)
       goto out;
     /* Mutating and ValidatingAdmissionWebhook, with the oldObject. */
     if (cp_webhook_admit_delete(ctx, rq, cur, opts, dry, rs) < 0)

@@ -98,6 +98,58 @@ int cp_cel_eval_string(const struct cp_cel_program *p,
                        uint64_t limit, uint64_t *cost, char **out,
                        char **err);
 
+/* A session: several programs evaluated over the same bindings, as
+ * kube's ValidatingAdmissionPolicy evaluates one policy for one request,
+ * sharing its named expressions (spec.variables): variables.<name> in any
+ * of them evaluates lazy[i].p at most once per session, when first named
+ * (kube's composition environment); a variable's program may name the
+ * variables before it. Every evaluation may spend CP_CEL_PER_CALL_LIMIT;
+ * all of them together at most budget. Compile the programs with
+ * "variables" among their vars. NULL when out of memory.
+ * Threading: one thread at a time. Ownership: bindings, lazy and the
+ * programs are borrowed and must outlive the session. */
+struct cp_cel_lazy {
+  const char *name;
+  const struct cp_cel_program *p;
+};
+struct cp_cel_session;
+struct cp_cel_session *cp_cel_session_new(const struct cp_cel_binding *b,
+                                          size_t n,
+                                          const struct cp_cel_lazy *lazy,
+                                          size_t n_lazy, uint64_t budget);
+void cp_cel_session_free(struct cp_cel_session *s);
+/* kube's authorizer library (ValidatingAdmissionPolicy's `authorizer`
+ * variable): authorizer.group(g).resource(r).subresource(s)
+ * .namespace(n).name(x).check(verb), authorizer.path(p).check(verb),
+ * authorizer.serviceAccount(ns, name) for another subject, and the
+ * decision's allowed(), reason(), errored(), error(). A check asks the
+ * session's authorizer function, which answers 1 allowed, 0 denied or
+ * -1 errored, with *reason (malloc'd, may stay NULL). Bind `authorizer`
+ * to cp_cel_authorizer_value() for it. */
+struct cp_cel_authz_check {
+  const char *sa_ns, *sa_name; /* serviceAccount(ns, name), or NULL: the
+                                * request's user */
+  const char *verb;
+  int resource_request;        /* 0: path */
+  const char *group, *resource, *subresource, *ns, *name, *path;
+};
+typedef int (*cp_cel_authorize_fn)(void *arg,
+                                   const struct cp_cel_authz_check *chk,
+                                   char **reason);
+void cp_cel_session_authorizer(struct cp_cel_session *s,
+                               cp_cel_authorize_fn fn, void *arg);
+/* The value to bind `authorizer` to (static, never freed). */
+struct json_object *cp_cel_authorizer_value(void);
+
+/* As cp_cel_eval_bool and cp_cel_eval_string, in the session; the
+ * string form returns 1 (*out NULL) for a null result (kube's audit
+ * annotations leave such a key out). */
+int cp_cel_session_bool(struct cp_cel_session *s,
+                        const struct cp_cel_program *p, char **err);
+int cp_cel_session_string(struct cp_cel_session *s,
+                          const struct cp_cel_program *p, char **out,
+                          char **err);
+
 /* For tests and fuzzing: compiles and evaluates src with n variables
  * names[i] bound to the values of the CEL expressions values[i], and
  * writes the result in a canonical, typed text form to *out ("1", "1u",

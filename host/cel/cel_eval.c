@@ -78,10 +78,27 @@ static struct cel_val field(struct cel_ctx *c, struct cel_val t,
   return optional ? v : cel_err(c, "no such key: %s", name);
 }
 
+/* 1 when sc binds name (a macro variable shadows a session's). */
+static int scoped(const struct cel_scope *sc, const char *name) {
+  for (; sc != NULL; sc = sc->up)
+    if (strcmp(sc->name, name) == 0)
+      return 1;
+  return 0;
+}
+
 static struct cel_val select_(struct cel_ctx *c, const struct cel_node *n,
                               const struct cel_scope *sc) {
-  struct cel_val t = eval(c, n->target, sc), v;
-  int found, was_opt = t.k == K_OPT;
+  struct cel_val t, v;
+  int found, was_opt;
+
+  /* A session's variables are computed when first named, as kube's
+   * composition environment does (cel_session.c). */
+  if (c->lazy != NULL && !n->optional && n->target->k == N_IDENT &&
+      strcmp(n->target->name, "variables") == 0 &&
+      !scoped(sc, "variables"))
+    return cel_lazy_get(c, n->name);
+  t = eval(c, n->target, sc);
+  was_opt = t.k == K_OPT;
 
   if (t.k == K_ERROR)
     return t;
@@ -587,6 +604,16 @@ static struct cel_val call(struct cel_ctx *c, const struct cel_node *n,
     if ((args[i] = eval(c, n->args[i], sc)).k == K_ERROR)
       return args[i];
   c->lit = n;
+  if (n->target != NULL && t.k == K_MAP) { /* authorizer.group(...)... */
+    int handled = 0;
+    struct cel_val v = cel_authz_call(c, n->name, &t, args, n->n_args,
+                                      &handled);
+
+    if (handled) {
+      c->lit = NULL;
+      return v;
+    }
+  }
   t = cel_call(c, n->name, n->target != NULL ? &t : NULL, args, n->n_args);
   c->lit = NULL;
   return t;
@@ -654,6 +681,11 @@ static struct cel_val run(struct cel_ctx *c, const struct cp_cel_program *p) {
   if (c->cancelled)
     v = cancelled(c);
   return v;
+}
+
+struct cel_val cel_eval_program(struct cel_ctx *c,
+                                const struct cp_cel_program *p) {
+  return run(c, p);
 }
 
 static char *msg_dup(const struct cel_val *v) {

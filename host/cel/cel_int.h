@@ -140,6 +140,12 @@ struct cel_ctx {
   const struct cel_node *lit;
   /* The last time zone loaded (cel_tz.c), kept for the next call. */
   struct cel_tz *tz;
+  /* A session's lazily evaluated variables (cel_session.c), reached as
+   * variables.<name>; NULL outside a session. */
+  struct cel_lazy_state *lazy;
+  /* The session's authorizer (cel_authz.c); NULL: checks are errors. */
+  cp_cel_authorize_fn authorize;
+  void *authorize_arg;
 };
 
 /* Time zones (cel_tz.c): the offset east of UTC, in seconds, of zone (a
@@ -149,6 +155,23 @@ struct cel_tz;
 int cel_tz_offset(struct cel_ctx *c, const struct cel_val *zone, int64_t t,
                   int64_t *off, struct cel_val *err);
 void cel_tz_free(struct cel_tz *z);
+
+/* Calls name on an authorizer library value t (cel_authz.c); *handled 0
+ * when t is not one. */
+struct cel_val cel_authz_call(struct cel_ctx *c, const char *name,
+                              const struct cel_val *t,
+                              const struct cel_val *args, size_t n,
+                              int *handled);
+/* 1 when name is one of the authorizer library's member functions. */
+int cel_authz_known(const char *name, int member);
+
+/* variables.<name> in a session: the value, computed on first use (an
+ * error value for an unknown name or a cycle). */
+struct cel_val cel_lazy_get(struct cel_ctx *c, const char *name);
+/* Evaluates p's root in c (a session evaluates several programs, and
+ * its variables, in one context). */
+struct cel_val cel_eval_program(struct cel_ctx *c,
+                                const struct cp_cel_program *p);
 
 struct cp_pattern;
 /* The compiled regex text (n bytes), from the context's cache; NULL with

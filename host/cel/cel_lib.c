@@ -43,14 +43,15 @@ int cel_in_table(const char *const *t, const char *name) {
 
 int cel_function_known(const char *name, int member) {
   return cel_in_table(member ? members : globals, name) ||
-         cel_kube_known(name, member) ||
+         cel_kube_known(name, member) || cel_authz_known(name, member) ||
          cel_in_table(member ? unsupported_members : unsupported_globals,
                       name);
 }
 
 int cel_function_supported(const char *name) {
   if (cel_in_table(globals, name) || cel_in_table(members, name) ||
-      cel_kube_known(name, 0) || cel_kube_known(name, 1))
+      cel_kube_known(name, 0) || cel_kube_known(name, 1) ||
+      cel_authz_known(name, 1))
     return 1;
   return !cel_in_table(unsupported_members, name) &&
          !cel_in_table(unsupported_globals, name);

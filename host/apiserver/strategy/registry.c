@@ -41,6 +41,8 @@ extern const struct cp_strategy cp_strategy_csidrivers;
 extern const struct cp_strategy cp_strategy_csinodes;
 extern const struct cp_strategy cp_strategy_volumeattachments;
 extern const struct cp_strategy cp_strategy_validatingwebhookconfigurations;
+extern const struct cp_strategy cp_strategy_validatingadmissionpolicies;
+extern const struct cp_strategy cp_strategy_validatingadmissionpolicybindings;
 extern const struct cp_strategy cp_strategy_mutatingwebhookconfigurations;
 extern const struct cp_strategy cp_strategy_apiservices;
 extern const struct cp_strategy cp_strategy_certificatesigningrequests;
@@ -77,6 +79,8 @@ static const struct cp_strategy *const all[] = {
     &cp_strategy_csinodes,
     &cp_strategy_volumeattachments,
     &cp_strategy_validatingwebhookconfigurations,
+    &cp_strategy_validatingadmissionpolicies,
+    &cp_strategy_validatingadmissionpolicybindings,
     &cp_strategy_mutatingwebhookconfigurations,
     &cp_strategy_apiservices,
     &cp_strategy_certificatesigningrequests,

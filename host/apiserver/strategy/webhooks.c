@@ -276,3 +276,10 @@ void cp_webhooks_cells(json_object *obj, long long now, json_object *cells) {
   cp_plat_cell_int(cells, (long long)cp_plat_len(obj, "webhooks"));
   cp_plat_cell_age(cells, obj, now);
 }
+
+/* ValidatingAdmissionPolicy's NamedRuleWithOperations share the rule
+ * checks (strategy/match_resources.c). */
+void cp_webhooks_validate_rule(json_object *r, const char *at,
+                               struct cp_field_errors *errs) {
+  validate_rule(r, at, errs);
+}

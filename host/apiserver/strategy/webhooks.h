@@ -21,6 +21,10 @@ void cp_webhooks_defaults(struct json_object *obj);
 void cp_webhooks_validate(struct json_object *obj, int mutating,
                           struct cp_field_errors *errs);
 
+/* validateRuleWithOperations of rule r at path at ("webhooks[0].rules[1]"). */
+void cp_webhooks_validate_rule(struct json_object *r, const char *at,
+                               struct cp_field_errors *errs);
+
 extern const char *const cp_webhooks_categories[];
 extern const struct cp_table_column cp_webhooks_columns[3];
 void cp_webhooks_cells(struct json_object *obj, long long now,

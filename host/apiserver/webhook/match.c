@@ -92,6 +92,14 @@ int cp_webhook_rules_match(const struct cp_webhook *h,
   return 0;
 }
 
+int cp_webhook_rule_match(json_object *r, const struct cp_webhook_attrs *a) {
+  return scope_match(r, a) &&
+         exact_or_wildcard(r, "operations", a->operation) &&
+         exact_or_wildcard(r, "apiGroups", a->group) &&
+         exact_or_wildcard(r, "apiVersions", a->version) &&
+         resource_match(r, a);
+}
+
 /* One matchExpressions requirement against labels. */
 static int requirement_holds(json_object *req, json_object *labels) {
   const char *key = cp_plat_str(req, "key"), *op = cp_plat_str(req, "operator");

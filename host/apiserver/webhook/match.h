@@ -42,6 +42,10 @@ struct cp_webhook_attrs {
  * the operation and the scope of a, else 0 (matchPolicy aside). */
 int cp_webhook_rules_match(const struct cp_webhook *h,
                            const struct cp_webhook_attrs *a);
+/* The same for one RuleWithOperations r (ValidatingAdmissionPolicy's
+ * NamedRuleWithOperations add resourceNames to it: vap/match.c). */
+int cp_webhook_rule_match(struct json_object *r,
+                          const struct cp_webhook_attrs *a);
 /* 1 when metav1.LabelSelector sel (NULL or {}: everything) selects the
  * label map labels (NULL: none). A malformed selector selects nothing,
  * as kube, which fails to parse it, calls no webhook then. */
