@@ -14,6 +14,7 @@
 #include "apiserver/authn/legacy_token.h"
 #include "apiserver/crd_scale.h"
 #include "apiserver/csr_approval.h"
+#include "apiserver/dry_run.h"
 #include "apiserver/patch.h"
 #include "apiserver/schema.h"
 #include "apiserver/schema_rules.h"
@@ -580,15 +581,15 @@ void cp_verb_create(struct cp_api_ctx *ctx, struct cp_api_request *rq,
       cp_api_respond_status(rs, 500, NULL);
       goto out;
     }
-    if (cp_verbs_dry_run(rq)) {
-      cp_verbs_respond_text(rs, 201, cp_api_to_text(o));
-      goto out;
-    }
-    rc =
-        cp_store_create(ctx->store, key, strlen(key), text, strlen(text), &rev);
+    /* Dry run: the store is asked, not written (409 when it exists). */
+    rc = cp_verbs_dry_run(rq) ? cp_dry_run_create(ctx->store, key)
+                              : cp_store_create(ctx->store, key, strlen(key),
+                                                text, strlen(text), &rev);
     if (rc == CPLANE_OK) {
-      cp_verbs_set_rv(o, rev);
-      stored(ctx, rq, o);
+      if (!cp_verbs_dry_run(rq)) {
+        cp_verbs_set_rv(o, rev);
+        stored(ctx, rq, o);
+      }
       cp_verbs_respond_text(rs, 201, cp_api_to_text(o));
       goto out;
     }
