@@ -447,9 +447,9 @@ static void unrecognized(struct cp_api_response *rs,
                          t->kind, err ? err : "not a JSON object"));
 }
 
-/* POST and PUT bodies must be JSON; anything else (kubectl's protobuf
- * included) gets 415, which clients report as it is. rs NULL: only
- * tells. */
+/* POST and PUT bodies must be JSON by now (YAML and known protobuf
+ * kinds were turned into it); anything else gets 415, which clients
+ * report as it is. rs NULL: only tells. */
 static int json_body_ok(struct cp_api_request *rq, struct cp_api_response *rs) {
   const char *ct = rq->content_type;
   size_t n;
@@ -464,13 +464,20 @@ static int json_body_ok(struct cp_api_request *rq, struct cp_api_response *rs) {
     return 1;
   if (rs == NULL)
     return 0;
+  /* application/yaml was read as JSON already (yaml_body.c), protobuf
+   * too for the kinds it knows (apiserver.c). */
   cp_api_respond_status(rs, 415,
                         cp_status_failuref(415,
                                            "the body of the request was in an "
                                            "unknown format (%.*s) - accepted "
                                            "media types include: "
-                                           "application/json",
-                                           (int)n, ct));
+                                           "application/json, "
+                                           "application/yaml%s",
+                                           (int)n, ct,
+                                           rq->type->builtin
+                                               ? ", application/vnd."
+                                                 "kubernetes.protobuf"
+                                               : ""));
   return 0;
 }
 
