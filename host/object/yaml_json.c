@@ -608,8 +608,10 @@ static void note_dup(struct conv *c, const char *key) {
     return;
   w = path;
   for (k = 0; k < c->depth - 1; k++) {
+    /* A parent waiting on a merge has no key of its own: "<<". */
     if (json_object_is_type(c->st[k].v, json_type_object))
-      w += sprintf(w, "%s%s", w == path ? "" : ".", c->st[k].key);
+      w += sprintf(w, "%s%s", w == path ? "" : ".",
+                   c->st[k].key != NULL ? c->st[k].key : "<<");
     else
       w += sprintf(w, "[%zu]", c->st[k].index);
   }
@@ -873,6 +875,8 @@ static void on_start(struct conv *c, const yaml_event_t *ev, int is_map) {
     f->v = NULL;
   }
   if (f->v == NULL) {
+    free(f->anchor);
+    f->anchor = NULL;
     nomem(c);
     return;
   }

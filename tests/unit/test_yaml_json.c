@@ -207,6 +207,15 @@ static void test_duplicates(void **state) {
                       "{\"name\":\"b\"}");
   cp_json_strict_dups_clear(&d);
   json_object_put(o);
+  /* Inside a merge's map, the path names the merge. */
+  s = "m:\n  <<: {a: 1, a: 2}\n";
+  assert_int_equal(cp_yaml_json_parse(s, strlen(s), NULL, &o, &d, &err,
+                                      &line),
+                   CP_YAML_JSON_OK);
+  assert_int_equal(d.total, 1);
+  assert_string_equal(d.paths[0], "m.<<.a");
+  cp_json_strict_dups_clear(&d);
+  json_object_put(o);
 }
 
 static void test_limits(void **state) {
