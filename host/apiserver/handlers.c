@@ -11,6 +11,8 @@
 #include <string.h>
 
 #include "apiserver/authn/token_request.h"
+#include "apiserver/dry_run.h"
+#include "apiserver/yaml_body.h"
 #include "apiserver/nscache.h"
 #include "apiserver/rbac/reviews.h"
 #include "apiserver/policy_cache.h"
@@ -84,6 +86,9 @@ static void handle(struct cp_api_ctx *ctx, struct cp_api_request *rq,
     route_not_found(rs);
     return;
   }
+  /* application/yaml bodies: JSON from here on, as kube decodes them. */
+  if (cp_yaml_body_to_json(rq, rs) < 0)
+    return;
   /* Access reviews are answered, not stored. */
   if (cp_rbac_is_review(rq->type)) {
     cp_rbac_review(ctx, rq, rs);
@@ -111,6 +116,9 @@ static void handle(struct cp_api_ctx *ctx, struct cp_api_request *rq,
     cp_verb_metrics(ctx, rq, rs);
     return;
   }
+  /* dryRun: "All" or nothing, as kube's options validation (422). */
+  if (cp_dry_run_check_query(rq, rs) < 0)
+    return;
   if (rq->name == NULL) {
     if (rq->method == CP_API_GET)
       cp_verb_list(ctx, rq, rs);

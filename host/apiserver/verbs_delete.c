@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "apiserver/crd.h"
+#include "apiserver/dry_run.h"
 #include "apiserver/status.h"
 #include "apiserver/strategy/strategy.h"
 #include "apiserver/verbs.h"
@@ -234,11 +235,11 @@ void cp_verb_delete(struct cp_api_ctx *ctx, struct cp_api_request *rq,
     cp_api_respond_status(rs, 400, cp_status_failure(400, NULL, why, NULL));
     goto out;
   }
-  dry = cp_verbs_dry_run(rq);
-  if (get(opts, "dryRun") != NULL &&
-      json_object_is_type(get(opts, "dryRun"), json_type_array) &&
-      json_object_array_length(get(opts, "dryRun")) > 0)
-    dry = 1;
+  /* A body's DeleteOptions carry the dryRun; without one, the query. */
+  dry = rq->body_len > 0 ? cp_dry_run_check_list(get(opts, "dryRun"), rs)
+                         : cp_verbs_dry_run(rq);
+  if (dry < 0)
+    goto out;
   if (undeletable(st, rq->name)) {
     cp_verbs_forbidden(rs, rq->type, rq->name,
                        "this namespace may not be deleted", NULL);
@@ -279,10 +280,6 @@ void cp_verb_delete(struct cp_api_ctx *ctx, struct cp_api_request *rq,
       cp_verbs_add_finalizer(md, "foregroundDeletion");
     else if (policy != NULL && strcmp(policy, "Orphan") == 0)
       cp_verbs_add_finalizer(md, "orphan");
-    if (dry) {
-      cp_verbs_respond_text(rs, 200, cp_api_to_text(cur));
-      goto out;
-    }
     if ((st->flags & CP_STRATEGY_SPEC_FINALIZERS) != 0 &&
         has_spec_finalizers(cur) && get_str(md, "deletionTimestamp") != NULL) {
       cp_verbs_object_failure(
@@ -319,6 +316,12 @@ void cp_verb_delete(struct cp_api_ctx *ctx, struct cp_api_request *rq,
       }
       if (st->deleting != NULL)
         st->deleting(ctx, cur);
+      if (dry) {
+        /* What the mark would store, as kube's dry-run delete answers. */
+        cp_verbs_set_rv(cur, cur_rev);
+        cp_verbs_respond_text(rs, 200, cp_api_to_text(cur));
+        goto out;
+      }
       rc = cp_verbs_write_over(ctx, rq, key, cur, cur_rev, rs,
                                attempt == CP_VERBS_CAS_RETRIES - 1);
       if (rc == CPLANE_OK && !was_marked && st->marked != NULL)
@@ -328,6 +331,12 @@ void cp_verb_delete(struct cp_api_ctx *ctx, struct cp_api_request *rq,
       free(rs->body);
       rs->body = NULL;
       continue;
+    }
+    if (dry) {
+      /* The object as it is: nothing is removed. */
+      cp_verbs_set_rv(cur, cur_rev);
+      cp_verbs_respond_text(rs, 200, cp_api_to_text(cur));
+      goto out;
     }
     rc = cp_store_delete(ctx->store, key, strlen(key), cur_rev, &rev, NULL);
     if (rc == CPLANE_OK) {
@@ -353,6 +362,23 @@ out:
   json_object_put(cur);
 }
 
+/* A DeleteOptions body whose dryRun is not "All": responded 422 once
+ * for the collection (each object's delete would refuse it alike). */
+static int body_dry_run_invalid(struct cp_api_request *rq,
+                                struct cp_api_response *rs) {
+  json_object *opts;
+  char *err = NULL;
+  int bad;
+
+  if (rq->body_len == 0)
+    return 0;
+  opts = cp_verbs_parse_body(rq->body, rq->body_len, &err);
+  free(err);
+  bad = cp_dry_run_check_list(get(opts, "dryRun"), rs) < 0;
+  json_object_put(opts);
+  return bad;
+}
+
 /* Deletes every object the selectors match, one by one with do_delete's
  * rules (finalizers, preconditions, dry run), and answers with the list
  * of what was deleted or marked. */
@@ -367,7 +393,8 @@ void cp_verb_delete_collection(struct cp_api_ctx *ctx,
   int rc;
 
   memset(&res, 0, sizeof res);
-  if (prefix == NULL || cp_api_selectors_parse(rq, &sel, rs) < 0)
+  if (prefix == NULL || cp_api_selectors_parse(rq, &sel, rs) < 0 ||
+      body_dry_run_invalid(rq, rs))
     goto out;
   rc = cp_store_list(ctx->store, prefix, strlen(prefix), NULL, 0, 0, 0, &res);
   if (rc != CPLANE_OK) {

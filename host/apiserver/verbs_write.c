@@ -14,6 +14,7 @@
 #include "apiserver/authn/legacy_token.h"
 #include "apiserver/crd_scale.h"
 #include "apiserver/csr_approval.h"
+#include "apiserver/dry_run.h"
 #include "apiserver/patch.h"
 #include "apiserver/scale_admission.h"
 #include "apiserver/schema.h"
@@ -447,9 +448,9 @@ static void unrecognized(struct cp_api_response *rs,
                          t->kind, err ? err : "not a JSON object"));
 }
 
-/* POST and PUT bodies must be JSON; anything else (kubectl's protobuf
- * included) gets 415, which clients report as it is. rs NULL: only
- * tells. */
+/* POST and PUT bodies must be JSON by now (YAML and known protobuf
+ * kinds were turned into it); anything else gets 415, which clients
+ * report as it is. rs NULL: only tells. */
 static int json_body_ok(struct cp_api_request *rq, struct cp_api_response *rs) {
   const char *ct = rq->content_type;
   size_t n;
@@ -464,13 +465,20 @@ static int json_body_ok(struct cp_api_request *rq, struct cp_api_response *rs) {
     return 1;
   if (rs == NULL)
     return 0;
+  /* application/yaml was read as JSON already (yaml_body.c), protobuf
+   * too for the kinds it knows (apiserver.c). */
   cp_api_respond_status(rs, 415,
                         cp_status_failuref(415,
                                            "the body of the request was in an "
                                            "unknown format (%.*s) - accepted "
                                            "media types include: "
-                                           "application/json",
-                                           (int)n, ct));
+                                           "application/json, "
+                                           "application/yaml%s",
+                                           (int)n, ct,
+                                           rq->type->builtin
+                                               ? ", application/vnd."
+                                                 "kubernetes.protobuf"
+                                               : ""));
   return 0;
 }
 
@@ -582,15 +590,15 @@ void cp_verb_create(struct cp_api_ctx *ctx, struct cp_api_request *rq,
       cp_api_respond_status(rs, 500, NULL);
       goto out;
     }
-    if (cp_verbs_dry_run(rq)) {
-      cp_verbs_respond_text(rs, 201, cp_api_to_text(o));
-      goto out;
-    }
-    rc =
-        cp_store_create(ctx->store, key, strlen(key), text, strlen(text), &rev);
+    /* Dry run: the store is asked, not written (409 when it exists). */
+    rc = cp_verbs_dry_run(rq) ? cp_dry_run_create(ctx->store, key)
+                              : cp_store_create(ctx->store, key, strlen(key),
+                                                text, strlen(text), &rev);
     if (rc == CPLANE_OK) {
-      cp_verbs_set_rv(o, rev);
-      stored(ctx, rq, o);
+      if (!cp_verbs_dry_run(rq)) {
+        cp_verbs_set_rv(o, rev);
+        stored(ctx, rq, o);
+      }
       cp_verbs_respond_text(rs, 201, cp_api_to_text(o));
       goto out;
     }

@@ -246,8 +246,15 @@ static void test_validation(void **state) {
                                              "{\"name\":\"x\"}}"), 400);
   expect_code(call(f, CP_API_POST, NS_CM, J, "[1]"), 400);
   expect_code(call(f, CP_API_POST, NS_CM, J, "{\"metadata\":"), 400);
+  /* YAML is read as kube reads it (here: no name, 422); other media
+   * types are 415. */
   expect_code(call(f, CP_API_POST, NS_CM, "application/yaml",
-                   "metadata: {}"), 415);
+                   "metadata: {}"), 422);
+  expect_code(call(f, CP_API_POST, NS_CM, "application/yaml",
+                   "metadata: {name: yml}\ndata: {k: \"yes\"}"), 201);
+  expect_code(call(f, CP_API_POST, NS_CM, "application/yaml",
+                   "metadata: {name: [}"), 400);
+  expect_code(call(f, CP_API_POST, NS_CM, "text/plain", "metadata: {}"), 415);
   expect_code(call(f, CP_API_POST, "/api/v1/namespaces/missing/configmaps",
                    J, "{\"metadata\":{\"name\":\"x\"}}"), 404);
   /* generateName gets a random suffix. */

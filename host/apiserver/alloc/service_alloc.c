@@ -159,17 +159,25 @@ static char *record(const char *kind, const char *key_name, const char *ns,
 }
 
 /* Creates the allocation key prefix+id: 0, CP_SVC_ETAKEN, or a store
- * error. */
+ * error. dry: only reads whether the key is free (nothing written). */
 static int take(cp_store *s, const char *prefix, const char *id,
-                const char *kind, const char *ns, const char *name) {
+                const char *kind, const char *ns, const char *name,
+                int dry) {
   char key[64];
-  char *val = record(kind, id, ns, name);
+  char *val;
   int64_t rev;
   int rc;
 
-  if (val == NULL)
-    return CPLANE_ENOMEM;
   snprintf(key, sizeof key, "%s%s", prefix, id);
+  if (dry) {
+    cp_store_kv kv = {0};
+
+    rc = cp_store_get(s, key, strlen(key), 0, &kv, NULL);
+    cp_store_kv_free(&kv);
+    return rc == CPLANE_OK ? CP_SVC_ETAKEN : rc == CPLANE_ENOENT ? 0 : rc;
+  }
+  if ((val = record(kind, id, ns, name)) == NULL)
+    return CPLANE_ENOMEM;
   rc = cp_store_create(s, key, strlen(key), val, strlen(val), &rev);
   free(val);
   if (rc == CP_STORE_EEXISTS)
@@ -241,8 +249,8 @@ static long long port_offset(const char *id, const void *arg) {
   return *end != '\0' || end == id ? -1 : (long long)p - a->lo;
 }
 
-int cp_svc_alloc_ip(struct cp_svc_alloc *a, cp_store *s, const char *want,
-                    const char *ns, const char *name, char out[16]) {
+static int alloc_ip(struct cp_svc_alloc *a, cp_store *s, const char *want,
+                    const char *ns, const char *name, char out[16], int dry) {
   /* Offsets 0 and size-1 are the network and broadcast addresses; 1 is
    * the kubernetes Service's, never picked at random. */
   uint32_t first = a->size > 4 ? 2 : 1, last = a->size - 1;
@@ -257,11 +265,11 @@ int cp_svc_alloc_ip(struct cp_svc_alloc *a, cp_store *s, const char *want,
     if (off < 1 || off >= (long long)last)
       return CP_SVC_ERANGE;
     ip_text(a->net + (uint32_t)off, out);
-    return take(s, IP_PREFIX, out, "IPAddress", ns, name);
+    return take(s, IP_PREFIX, out, "IPAddress", ns, name, dry);
   }
   for (i = 0; i < RANDOM_TRIES; i++) {
     ip_text(a->net + first + random_below(last - first), out);
-    rc = take(s, IP_PREFIX, out, "IPAddress", ns, name);
+    rc = take(s, IP_PREFIX, out, "IPAddress", ns, name, dry);
     if (rc != CP_SVC_ETAKEN)
       return rc;
   }
@@ -276,15 +284,15 @@ int cp_svc_alloc_ip(struct cp_svc_alloc *a, cp_store *s, const char *want,
     if (off < 0)
       return CP_SVC_EFULL;
     ip_text(a->net + (uint32_t)off, out);
-    rc = take(s, IP_PREFIX, out, "IPAddress", ns, name);
+    rc = take(s, IP_PREFIX, out, "IPAddress", ns, name, dry);
     if (rc != CP_SVC_ETAKEN)
       return rc;
   }
   return CP_SVC_EFULL;
 }
 
-int cp_svc_alloc_port(struct cp_svc_alloc *a, cp_store *s, int want,
-                      const char *ns, const char *name, int *out) {
+static int alloc_port(struct cp_svc_alloc *a, cp_store *s, int want,
+                      const char *ns, const char *name, int *out, int dry) {
   uint32_t n = (uint32_t)(a->hi - a->lo + 1);
   char id[16];
   int i, rc;
@@ -294,7 +302,7 @@ int cp_svc_alloc_port(struct cp_svc_alloc *a, cp_store *s, int want,
       return CP_SVC_ERANGE;
     snprintf(id, sizeof id, "%d", want);
     *out = want;
-    return take(s, PORT_PREFIX, id, "ServiceNodePort", ns, name);
+    return take(s, PORT_PREFIX, id, "ServiceNodePort", ns, name, dry);
   }
   for (i = 0; i < RANDOM_TRIES + SCAN_ROUNDS; i++) {
     long long off = random_below(n);
@@ -311,11 +319,31 @@ int cp_svc_alloc_port(struct cp_svc_alloc *a, cp_store *s, int want,
     }
     *out = a->lo + (int)off;
     snprintf(id, sizeof id, "%d", *out);
-    rc = take(s, PORT_PREFIX, id, "ServiceNodePort", ns, name);
+    rc = take(s, PORT_PREFIX, id, "ServiceNodePort", ns, name, dry);
     if (rc != CP_SVC_ETAKEN)
       return rc;
   }
   return CP_SVC_EFULL;
+}
+
+int cp_svc_alloc_ip(struct cp_svc_alloc *a, cp_store *s, const char *want,
+                    const char *ns, const char *name, char out[16]) {
+  return alloc_ip(a, s, want, ns, name, out, 0);
+}
+
+int cp_svc_alloc_ip_dry(struct cp_svc_alloc *a, cp_store *s,
+                        const char *want, char out[16]) {
+  return alloc_ip(a, s, want, "", "", out, 1);
+}
+
+int cp_svc_alloc_port(struct cp_svc_alloc *a, cp_store *s, int want,
+                      const char *ns, const char *name, int *out) {
+  return alloc_port(a, s, want, ns, name, out, 0);
+}
+
+int cp_svc_alloc_port_dry(struct cp_svc_alloc *a, cp_store *s, int want,
+                          int *out) {
+  return alloc_port(a, s, want, "", "", out, 1);
 }
 
 static void release(cp_store *s, const char *prefix, const char *id) {

@@ -60,6 +60,12 @@ int cp_svc_alloc_ip(struct cp_svc_alloc *a, cp_store *s, const char *want,
 /* The same for a NodePort (want 0: a free one). */
 int cp_svc_alloc_port(struct cp_svc_alloc *a, cp_store *s, int want,
                       const char *ns, const char *name, int *out);
+/* Dry run (kube's dry-run allocators): the same answers, nothing
+ * written: want is checked, a free address is found and left free. */
+int cp_svc_alloc_ip_dry(struct cp_svc_alloc *a, cp_store *s,
+                        const char *want, char out[16]);
+int cp_svc_alloc_port_dry(struct cp_svc_alloc *a, cp_store *s, int want,
+                          int *out);
 /* Frees an allocation; a missing one is no error. */
 void cp_svc_release_ip(cp_store *s, const char *ip);
 void cp_svc_release_port(cp_store *s, int port);

@@ -465,7 +465,7 @@ static void respond_full(struct cp_api_response *rs, const char *what) {
  * hold yet (old's, if any, is kept by prepare_update). */
 static int admit_ip(struct cp_svc_alloc *a, cp_store *s, json_object *o,
                     json_object *old, const char *ns, const char *name,
-                    struct taken *t, struct cp_field_errors *errs) {
+                    int dry, struct taken *t, struct cp_field_errors *errs) {
   const char *want = wanted_ip(o), *old_ip = old ? wanted_ip(old) : NULL;
   char got[16];
   int rc;
@@ -478,7 +478,8 @@ static int admit_ip(struct cp_svc_alloc *a, cp_store *s, json_object *o,
     return 0;
   if (want != NULL && old_ip != NULL && strcmp(want, old_ip) == 0)
     return 0;
-  rc = cp_svc_alloc_ip(a, s, want, ns, name, got);
+  rc = dry ? cp_svc_alloc_ip_dry(a, s, want, got)
+           : cp_svc_alloc_ip(a, s, want, ns, name, got);
   if (rc != 0 && rc != CP_SVC_ETAKEN && rc != CP_SVC_ERANGE &&
       rc != CP_SVC_EINVAL)
     return rc; /* full, or the store failed */
@@ -493,7 +494,8 @@ static int admit_ip(struct cp_svc_alloc *a, cp_store *s, json_object *o,
 
 static int admit_ports(struct cp_svc_alloc *a, cp_store *s, json_object *o,
                        json_object *old, const char *ns, const char *name,
-                       struct taken *t, struct cp_field_errors *errs) {
+                       int dry, struct taken *t,
+                       struct cp_field_errors *errs) {
   json_object *ports = ports_of(o), *old_ports = old ? ports_of(old) : NULL;
   size_t i, n = ports != NULL ? json_object_array_length(ports) : 0;
   int rc = 0;
@@ -516,7 +518,8 @@ static int admit_ports(struct cp_svc_alloc *a, cp_store *s, json_object *o,
     if (want != 0 && (q = same_port(old_ports, p)) != NULL &&
         cp_field_int(q, "nodePort", &had) && had == want)
       continue; /* held already */
-    rc = cp_svc_alloc_port(a, s, (int)want, ns, name, &got);
+    rc = dry ? cp_svc_alloc_port_dry(a, s, (int)want, &got)
+             : cp_svc_alloc_port(a, s, (int)want, ns, name, &got);
     if (rc != 0 && rc != CP_SVC_ETAKEN && rc != CP_SVC_ERANGE)
       return rc; /* full, or the store failed */
     if (rc != 0) {
@@ -547,12 +550,12 @@ static int admit(const struct cp_strategy_write *w, json_object *o,
   }
   ns = ns ? ns : "";
   name = name ? name : "";
-  rc = admit_ip(a, w->ctx->store, o, old, ns, name, t, &errs);
+  rc = admit_ip(a, w->ctx->store, o, old, ns, name, w->dry_run, t, &errs);
   if (rc == CP_SVC_EFULL)
     full = "serviceIP";
   else if (rc == 0 &&
-           (rc = admit_ports(a, w->ctx->store, o, old, ns, name, t,
-                             &errs)) == CP_SVC_EFULL)
+           (rc = admit_ports(a, w->ctx->store, o, old, ns, name, w->dry_run,
+                             t, &errs)) == CP_SVC_EFULL)
     full = "nodePort";
   if (full != NULL)
     respond_full(rs, full);
@@ -565,8 +568,9 @@ static int admit(const struct cp_strategy_write *w, json_object *o,
                                                   "cannot allocate the "
                                                   "Service's addresses: "
                                                   "store error %d", rc));
-  /* Dry run keeps nothing; a refusal hands back what it took. */
-  if (rc != 0 || cp_field_errors_any(&errs) || w->dry_run)
+  /* Dry run took nothing (it only looked); a refusal hands back what it
+   * took. */
+  if ((rc != 0 || cp_field_errors_any(&errs)) && !w->dry_run)
     give_back(w->ctx->store, t);
   rc = rc != 0 || cp_field_errors_any(&errs) ? -1 : 0;
   cp_field_errors_clear(&errs);
