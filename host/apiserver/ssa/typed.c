@@ -1,0 +1,658 @@
+/*
+ * typed - objects through their schema, as smd's typed package (see
+ * typed.h).
+ */
+#include "apiserver/ssa/typed.h"
+
+#include <json-c/json.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "apiserver/schema.h"
+#include "apiserver/ssa/fieldset.h"
+
+/* ------------------------------------------------------------ shapes */
+
+enum shape {
+  SH_LEAF,     /* scalars, atomic lists and maps */
+  SH_STRUCT,   /* declared properties */
+  SH_MAP,      /* granular map: entries are members */
+  SH_LIST_SET, /* items by value */
+  SH_LIST_MAP  /* items by key */
+};
+
+/* Deeper than this is one leaf: bounds the recursion on any input. */
+#define MAX_DEPTH 96
+
+static enum shape shape_of(const struct cp_schema *s, json_object *v) {
+  const char *t;
+  size_t nk = 0;
+
+  if (json_object_is_type(v, json_type_object)) {
+    if (s == NULL)
+      return SH_MAP; /* deduced */
+    t = cp_schema_map_type(s);
+    if (t != NULL && strcmp(t, "atomic") == 0)
+      return SH_LEAF;
+    return cp_schema_is_struct(s) ? SH_STRUCT : SH_MAP;
+  }
+  if (!json_object_is_type(v, json_type_array) || s == NULL)
+    return SH_LEAF;
+  t = cp_schema_list_type(s);
+  if (t != NULL) {
+    if (strcmp(t, "set") == 0)
+      return SH_LIST_SET;
+    cp_schema_list_map_keys(s, &nk);
+    return strcmp(t, "map") == 0 && nk > 0 ? SH_LIST_MAP : SH_LEAF;
+  }
+  if (cp_schema_patch_merge_key(s) != NULL)
+    return SH_LIST_MAP;
+  t = cp_schema_patch_strategy(s);
+  return t != NULL && strstr(t, "merge") != NULL ? SH_LIST_SET : SH_LEAF;
+}
+
+/* The schema of field k of a node of schema s (depth 0: the object). */
+static const struct cp_schema *field_schema(const struct cp_schema *s,
+                                            const char *k, int depth) {
+  if (depth == 0 && strcmp(k, "metadata") == 0)
+    return cp_schema_object_meta();
+  return s != NULL ? cp_schema_property(s, k) : NULL;
+}
+
+static int key_name_cmp(const void *a, const void *b) {
+  return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The path element of item (at index i) of a list of shape sh: its keys
+ * (a new object in *kv, keys sorted), its value (borrowed in *kv), or
+ * its index when it has no key. Returns the kind; -1 when out of
+ * memory. */
+static int item_element(const struct cp_schema *s, enum shape sh,
+                        json_object *item, size_t i, json_object **kv,
+                        long *idx, int *owned) {
+  const char *keys[16], *mk;
+  const char *const *mks;
+  const struct cp_schema *is = cp_schema_items(s);
+  size_t n = 0, j;
+  json_object *o;
+
+  *kv = NULL;
+  *owned = 0;
+  *idx = (long)i;
+  if (sh == SH_LIST_SET) {
+    *kv = item;
+    return CP_PE_VALUE;
+  }
+  mks = cp_schema_list_map_keys(s, &n);
+  if (n == 0 && (mk = cp_schema_patch_merge_key(s)) != NULL) {
+    keys[0] = mk;
+    n = 1;
+  } else {
+    if (n > 16)
+      n = 16;
+    for (j = 0; j < n; j++)
+      keys[j] = mks[j];
+  }
+  if (!json_object_is_type(item, json_type_object))
+    return CP_PE_INDEX;
+  qsort(keys, n, sizeof *keys, key_name_cmp);
+  if ((o = json_object_new_object()) == NULL)
+    return -1;
+  for (j = 0; j < n; j++) {
+    json_object *v = NULL;
+
+    if (!json_object_object_get_ex(item, keys[j], &v) || v == NULL)
+      v = cp_schema_default_value(cp_schema_property(is, keys[j]));
+    if (v != NULL)
+      json_object_object_add(o, keys[j], json_object_get(v));
+  }
+  if (json_object_object_length(o) == 0) {
+    json_object_put(o);
+    return CP_PE_INDEX;
+  }
+  *kv = o;
+  *owned = 1;
+  return CP_PE_KEY;
+}
+
+/* The set node of item i of list l (made when create), or NULL. */
+static struct cp_fs_node *item_node(const struct cp_schema *s, enum shape sh,
+                                    json_object *item, size_t i,
+                                    struct cp_fs_node *n, int create,
+                                    int *nomem) {
+  json_object *kv;
+  long idx;
+  int owned, kind = item_element(s, sh, item, i, &kv, &idx, &owned);
+  struct cp_fs_node *c;
+
+  if (kind < 0) {
+    *nomem = 1;
+    return NULL;
+  }
+  c = cp_fs_child(n, (enum cp_pe_kind)kind, NULL, kv, idx, create);
+  if (c == NULL && create)
+    *nomem = 1;
+  if (owned)
+    json_object_put(kv);
+  return c;
+}
+
+/* ------------------------------------------------------------ fields */
+
+static int fields_node(const struct cp_schema *s, json_object *v,
+                       struct cp_fs_node *n, int depth);
+
+static int fields_object(const struct cp_schema *s, enum shape sh,
+                         json_object *v, struct cp_fs_node *n, int depth) {
+  json_object_object_foreach(v, k, c) {
+    struct cp_fs_node *kn = cp_fs_child(n, CP_PE_FIELD, k, NULL, 0, 1);
+    const struct cp_schema *cs = field_schema(s, k, depth);
+
+    if (kn == NULL || fields_node(cs, c, kn, depth + 1) < 0)
+      return -1;
+    /* smd: null values, empty maps and a map's own entries are
+     * members besides what is under them. */
+    if (depth == 0)
+      continue;
+    if (c == NULL || sh == SH_MAP ||
+        (json_object_is_type(c, json_type_object) &&
+         json_object_object_length(c) == 0) ||
+        (sh == SH_STRUCT && !cp_schema_is_property(s, k)))
+      kn->member = 1;
+  }
+  return 0;
+}
+
+static int fields_node(const struct cp_schema *s, json_object *v,
+                       struct cp_fs_node *n, int depth) {
+  enum shape sh = depth >= MAX_DEPTH ? SH_LEAF : shape_of(s, v);
+  size_t i, len;
+  int nomem = 0;
+
+  switch (sh) {
+  case SH_STRUCT:
+  case SH_MAP:
+    return fields_object(s, sh, v, n, depth);
+  case SH_LIST_SET:
+  case SH_LIST_MAP:
+    len = json_object_array_length(v);
+    for (i = 0; i < len; i++) {
+      json_object *item = json_object_array_get_idx(v, i);
+      struct cp_fs_node *c = item_node(s, sh, item, i, n, 1, &nomem);
+
+      if (c == NULL)
+        return -1;
+      c->member = 1;
+      if (sh == SH_LIST_MAP &&
+          fields_node(cp_schema_items(s), item, c, depth + 1) < 0)
+        return -1;
+    }
+    return 0;
+  default:
+    if (depth > 0)
+      n->member = 1;
+    return 0;
+  }
+}
+
+int cp_ssa_fields_of(const struct cp_schema *s, json_object *o,
+                     struct cp_fieldset *out) {
+  return fields_node(s, o, &out->root, 0);
+}
+
+/* ------------------------------------------------------------ list index */
+
+/* For two lists of one shape, where each item of one is in the other:
+ * pos_in_other[i] is that position or -1. Items are matched by element
+ * (keys, value or index); among duplicates the first counts. */
+struct match {
+  long *l_in_r, *r_in_l;
+  size_t nl, nr;
+};
+
+static void match_clear(struct match *m) {
+  free(m->l_in_r);
+  free(m->r_in_l);
+}
+
+static void index_clear(struct cp_fs_node *n) {
+  size_t i;
+
+  for (i = 0; i < n->n; i++) {
+    free(n->kids[i].pe);
+    json_object_put(n->kids[i].kv);
+  }
+  free(n->kids);
+}
+
+/* Adds the items of l to idx (kid->idx = position, member = 1 once set);
+ * with other, instead looks them up and fills pos. -1: out of memory. */
+static int index_list(const struct cp_schema *s, enum shape sh, json_object *l,
+                      size_t n, struct cp_fs_node *idx, long *pos,
+                      int lookup) {
+  size_t i;
+  int nomem = 0;
+
+  for (i = 0; i < n; i++) {
+    struct cp_fs_node *k = item_node(s, sh, json_object_array_get_idx(l, i), i,
+                                     idx, !lookup, &nomem);
+
+    if (nomem)
+      return -1;
+    if (lookup) {
+      pos[i] = k != NULL ? k->idx : -1;
+      continue;
+    }
+    if (!k->member) {
+      k->member = 1;
+      k->idx = (long)i;
+    }
+  }
+  return 0;
+}
+
+static int match_lists(const struct cp_schema *s, enum shape sh,
+                       json_object *l, json_object *r, struct match *m) {
+  struct cp_fs_node il = {0}, ir = {0};
+  int rc = -1;
+
+  m->nl = json_object_is_type(l, json_type_array) ? json_object_array_length(l)
+                                                  : 0;
+  m->nr = json_object_is_type(r, json_type_array) ? json_object_array_length(r)
+                                                  : 0;
+  m->l_in_r = calloc(m->nl + 1, sizeof *m->l_in_r);
+  m->r_in_l = calloc(m->nr + 1, sizeof *m->r_in_l);
+  if (m->l_in_r == NULL || m->r_in_l == NULL ||
+      index_list(s, sh, l, m->nl, &il, NULL, 0) < 0 ||
+      index_list(s, sh, r, m->nr, &ir, NULL, 0) < 0 ||
+      index_list(s, sh, l, m->nl, &ir, m->l_in_r, 1) < 0 ||
+      index_list(s, sh, r, m->nr, &il, m->r_in_l, 1) < 0)
+    goto out;
+  rc = 0;
+out:
+  index_clear(&il);
+  index_clear(&ir);
+  return rc;
+}
+
+/* 1 when item i of l is the first of its element (duplicates count
+ * once): its match in the other list points back at it or nowhere. */
+static int first_of(const struct match *m, size_t i, int left) {
+  long o = left ? m->l_in_r[i] : m->r_in_l[i];
+
+  if (o < 0)
+    return 1; /* not in the other: seen once by the caller */
+  return (left ? m->r_in_l[o] : m->l_in_r[o]) == (long)i;
+}
+
+/* ------------------------------------------------------------ compare */
+
+struct cmp {
+  int builtin;
+  int nomem;
+};
+
+static void compare_node(struct cmp *c, const struct cp_schema *s,
+                         json_object *a, json_object *b, struct cp_fs_node *ch,
+                         struct cp_fs_node *rm, int depth, int item);
+
+/* Removes kid (one of parent's children) when it holds nothing. */
+static void drop_if_empty(struct cp_fs_node *parent, struct cp_fs_node *kid) {
+  size_t at = (size_t)(kid - parent->kids);
+
+  (void)at;
+  if (kid->member || kid->n > 0)
+    return;
+  cp_fs_drop_child(parent, kid);
+}
+
+/* Compares one child (element like) in ch/rm's children, dropping the
+ * nodes again when the child found nothing. */
+static void compare_child(struct cmp *c, const struct cp_schema *s,
+                          enum cp_pe_kind kind, const char *name,
+                          json_object *kv, long idx, json_object *a,
+                          json_object *b, struct cp_fs_node *ch,
+                          struct cp_fs_node *rm, int depth, int item) {
+  struct cp_fs_node *cc = cp_fs_child(ch, kind, name, kv, idx, 1);
+  struct cp_fs_node *rc = cc ? cp_fs_child(rm, kind, name, kv, idx, 1) : NULL;
+  if (rc == NULL) {
+    c->nomem = 1;
+    return;
+  }
+  compare_node(c, s, a, b, cc, rc, depth, item);
+  drop_if_empty(ch, cc);
+  drop_if_empty(rm, rc);
+}
+
+/* A null value on either side is a leaf. */
+static void compare_null(struct cmp *c, const char *k, int ina, int inb,
+                         json_object *av, json_object *bv,
+                         struct cp_fs_node *ch, struct cp_fs_node *rm) {
+  struct cp_fs_node *n;
+
+  if (ina && inb && av == NULL && bv == NULL)
+    return;
+  n = cp_fs_child(inb ? ch : rm, CP_PE_FIELD, k, NULL, 0, 1);
+  if (n == NULL)
+    c->nomem = 1;
+  else
+    n->member = 1;
+}
+
+static void compare_objects(struct cmp *c, const struct cp_schema *s,
+                            json_object *a, json_object *b,
+                            struct cp_fs_node *ch, struct cp_fs_node *rm,
+                            int depth) {
+  int ao = json_object_is_type(a, json_type_object),
+      bo = json_object_is_type(b, json_type_object);
+
+  if (ao) {
+    json_object_object_foreach(a, k, av) {
+      json_object *bv = NULL;
+      int inb = bo && json_object_object_get_ex(b, k, &bv);
+
+      if (av == NULL || (inb && bv == NULL))
+        compare_null(c, k, 1, inb, av, bv, ch, rm);
+      else
+        compare_child(c, field_schema(s, k, depth), CP_PE_FIELD, k, NULL, 0,
+                      av, inb ? bv : NULL, ch, rm, depth + 1, 0);
+    }
+  }
+  if (!bo)
+    return;
+  json_object_object_foreach(b, k, bv) {
+    if (ao && json_object_object_get_ex(a, k, NULL))
+      continue;
+    if (bv == NULL)
+      compare_null(c, k, 0, 1, NULL, NULL, ch, rm);
+    else
+      compare_child(c, field_schema(s, k, depth), CP_PE_FIELD, k, NULL, 0,
+                    NULL, bv, ch, rm, depth + 1, 0);
+  }
+}
+
+/* The element of item i of l, for compare_child. */
+static void compare_item(struct cmp *c, const struct cp_schema *s,
+                         enum shape sh, json_object *item, size_t i,
+                         json_object *a, json_object *b,
+                         struct cp_fs_node *ch, struct cp_fs_node *rm,
+                         int depth) {
+  json_object *kv;
+  long idx;
+  int owned, kind = item_element(s, sh, item, i, &kv, &idx, &owned);
+
+  if (kind < 0) {
+    c->nomem = 1;
+    return;
+  }
+  compare_child(c, sh == SH_LIST_MAP ? cp_schema_items(s) : NULL,
+                (enum cp_pe_kind)kind, NULL, kv, idx, a, b, ch, rm, depth + 1,
+                1);
+  if (owned)
+    json_object_put(kv);
+}
+
+static void compare_lists(struct cmp *c, const struct cp_schema *s,
+                          enum shape sh, json_object *a, json_object *b,
+                          struct cp_fs_node *ch, struct cp_fs_node *rm,
+                          int depth) {
+  struct match m = {0};
+  size_t i;
+
+  if (match_lists(s, sh, a, b, &m) < 0) {
+    c->nomem = 1;
+    goto out;
+  }
+  for (i = 0; i < m.nl; i++) {
+    json_object *ai = json_object_array_get_idx(a, i);
+
+    if (!first_of(&m, i, 1))
+      continue;
+    compare_item(c, s, sh, ai, i, ai,
+                 m.l_in_r[i] >= 0
+                     ? json_object_array_get_idx(b, (size_t)m.l_in_r[i])
+                     : NULL,
+                 ch, rm, depth);
+  }
+  for (i = 0; i < m.nr; i++) {
+    json_object *bi = json_object_array_get_idx(b, i);
+
+    if (m.r_in_l[i] >= 0 || !first_of(&m, i, 0))
+      continue;
+    compare_item(c, s, sh, bi, i, NULL, bi, ch, rm, depth);
+  }
+out:
+  match_clear(&m);
+}
+
+static void compare_node(struct cmp *c, const struct cp_schema *s,
+                         json_object *a, json_object *b, struct cp_fs_node *ch,
+                         struct cp_fs_node *rm, int depth, int item) {
+  enum shape sh = depth >= MAX_DEPTH ? SH_LEAF : shape_of(s, b ? b : a);
+
+  if (a != NULL && b != NULL && shape_of(s, a) != sh)
+    sh = SH_LEAF; /* the value changed type: one change */
+  switch (sh) {
+  case SH_STRUCT:
+  case SH_MAP:
+    compare_objects(c, s, a, b, ch, rm, depth);
+    break;
+  case SH_LIST_SET:
+  case SH_LIST_MAP:
+    compare_lists(c, s, sh, a, b, ch, rm, depth);
+    break;
+  default:
+    if (depth == 0)
+      return;
+    if (a != NULL && b != NULL) {
+      if (!json_object_equal(a, b))
+        ch->member = 1;
+    } else if (a != NULL) {
+      rm->member = 1;
+    } else {
+      ch->member = 1;
+    }
+    return;
+  }
+  if (depth == 0)
+    return;
+  if (a == NULL && !(c->builtin && sh == SH_STRUCT && !item))
+    ch->member = 1;
+  else if (b == NULL)
+    rm->member = 1;
+}
+
+int cp_ssa_compare(const struct cp_schema *s, int builtin, json_object *a,
+                   json_object *b, struct cp_fieldset *changed,
+                   struct cp_fieldset *removed) {
+  struct cmp c = {builtin, 0};
+
+  compare_node(&c, s, a, b, &changed->root, &removed->root, 0, 0);
+  return c.nomem ? -1 : 0;
+}
+
+/* ------------------------------------------------------------ merge */
+
+static json_object *merge_node(const struct cp_schema *s, json_object *live,
+                               json_object *config, int depth);
+
+static json_object *deep_copy(json_object *v) {
+  json_object *out = NULL;
+
+  if (v != NULL && json_object_deep_copy(v, &out, NULL) != 0)
+    return NULL;
+  return out;
+}
+
+static json_object *merge_objects(const struct cp_schema *s,
+                                  json_object *live, json_object *config,
+                                  int depth) {
+  json_object *out = deep_copy(live);
+
+  if (out == NULL)
+    return NULL;
+  json_object_object_foreach(config, k, cv) {
+    json_object *lv = NULL, *m;
+
+    if (cv != NULL && json_object_object_get_ex(live, k, &lv) && lv != NULL)
+      m = merge_node(field_schema(s, k, depth), lv, cv, depth + 1);
+    else
+      m = deep_copy(cv);
+    if (cv != NULL && m == NULL) {
+      json_object_put(out);
+      return NULL;
+    }
+    json_object_object_add(out, k, m);
+  }
+  return out;
+}
+
+/* Items of both lists in the order smd gives them: config's order for
+ * the items it has, live's own items kept where they were among them. */
+static json_object *merge_lists(const struct cp_schema *s, enum shape sh,
+                                json_object *live, json_object *config,
+                                int depth) {
+  json_object *out = json_object_new_array(), *m;
+  const struct cp_schema *is = sh == SH_LIST_MAP ? cp_schema_items(s) : NULL;
+  struct match mt = {0};
+  size_t j, li = 0;
+
+  if (out == NULL || match_lists(s, sh, live, config, &mt) < 0)
+    goto fail;
+  for (j = 0; j < mt.nr; j++) {
+    json_object *ci = json_object_array_get_idx(config, j);
+    long p = mt.r_in_l[j];
+
+    if (!first_of(&mt, j, 0))
+      continue;
+    if (p >= 0) {
+      /* live's own items before this shared one come first */
+      for (; li < (size_t)p; li++)
+        if (mt.l_in_r[li] < 0 &&
+            json_object_array_add(
+                out, deep_copy(json_object_array_get_idx(live, li))) != 0)
+          goto fail;
+      if ((size_t)p + 1 > li)
+        li = (size_t)p + 1;
+      m = merge_node(is, json_object_array_get_idx(live, (size_t)p), ci,
+                     depth + 1);
+    } else {
+      m = deep_copy(ci);
+    }
+    if ((m == NULL && ci != NULL) || json_object_array_add(out, m) != 0)
+      goto fail;
+  }
+  for (; li < mt.nl; li++)
+    if (mt.l_in_r[li] < 0 && first_of(&mt, li, 1) &&
+        json_object_array_add(
+            out, deep_copy(json_object_array_get_idx(live, li))) != 0)
+      goto fail;
+  match_clear(&mt);
+  return out;
+fail:
+  match_clear(&mt);
+  json_object_put(out);
+  return NULL;
+}
+
+static json_object *merge_node(const struct cp_schema *s, json_object *live,
+                               json_object *config, int depth) {
+  enum shape sh = depth >= MAX_DEPTH ? SH_LEAF : shape_of(s, config);
+
+  if (live == NULL || config == NULL || shape_of(s, live) != sh)
+    return deep_copy(config);
+  switch (sh) {
+  case SH_STRUCT:
+  case SH_MAP:
+    return merge_objects(s, live, config, depth);
+  case SH_LIST_SET:
+  case SH_LIST_MAP:
+    return merge_lists(s, sh, live, config, depth);
+  default:
+    return deep_copy(config);
+  }
+}
+
+json_object *cp_ssa_merge(const struct cp_schema *s, json_object *live,
+                          json_object *config) {
+  if (live == NULL)
+    return deep_copy(config);
+  return merge_node(s, live, config, 0);
+}
+
+/* ------------------------------------------------------------ remove */
+
+static void remove_node(const struct cp_schema *s, json_object *v,
+                        const struct cp_fs_node *rm,
+                        const struct cp_fs_node *keep, int depth);
+
+static int kept(const struct cp_fs_node *keep, const struct cp_fs_node *like,
+                const struct cp_fs_node **out) {
+  *out = keep != NULL ? cp_fs_child_like((struct cp_fs_node *)keep, like, 0)
+                      : NULL;
+  return *out != NULL;
+}
+
+static void remove_in_object(const struct cp_schema *s, json_object *v,
+                             const struct cp_fs_node *rm,
+                             const struct cp_fs_node *keep, int depth) {
+  size_t i;
+
+  for (i = 0; i < rm->n; i++) {
+    const struct cp_fs_node *k = &rm->kids[i], *kk;
+    const char *name = k->pe + 2;
+    json_object *c = NULL;
+
+    if (k->kind != CP_PE_FIELD || !json_object_object_get_ex(v, name, &c))
+      continue;
+    if (k->member && !kept(keep, k, &kk)) {
+      json_object_object_del(v, name);
+      continue;
+    }
+    kept(keep, k, &kk);
+    if (c != NULL)
+      remove_node(field_schema(s, name, depth), c, k, kk, depth + 1);
+  }
+}
+
+static void remove_in_list(const struct cp_schema *s, enum shape sh,
+                           json_object *v, const struct cp_fs_node *rm,
+                           const struct cp_fs_node *keep, int depth) {
+  size_t i = json_object_array_length(v);
+  int nomem = 0;
+
+  while (i-- > 0) {
+    json_object *item = json_object_array_get_idx(v, i);
+    const struct cp_fs_node *k, *kk;
+
+    k = item_node(s, sh, item, i, (struct cp_fs_node *)rm, 0, &nomem);
+    if (k == NULL)
+      continue;
+    if (k->member && !kept(keep, k, &kk)) {
+      json_object_array_del_idx(v, i, 1);
+      continue;
+    }
+    kept(keep, k, &kk);
+    if (sh == SH_LIST_MAP && item != NULL)
+      remove_node(cp_schema_items(s), item, k, kk, depth + 1);
+  }
+}
+
+static void remove_node(const struct cp_schema *s, json_object *v,
+                        const struct cp_fs_node *rm,
+                        const struct cp_fs_node *keep, int depth) {
+  enum shape sh = depth >= MAX_DEPTH ? SH_LEAF : shape_of(s, v);
+
+  if (rm->n == 0)
+    return;
+  if (sh == SH_STRUCT || sh == SH_MAP)
+    remove_in_object(s, v, rm, keep, depth);
+  else if (sh == SH_LIST_SET || sh == SH_LIST_MAP)
+    remove_in_list(s, sh, v, rm, keep, depth);
+}
+
+void cp_ssa_remove(const struct cp_schema *s, json_object *o,
+                   const struct cp_fieldset *rm,
+                   const struct cp_fieldset *keep) {
+  remove_node(s, o, &rm->root, keep != NULL ? &keep->root : NULL, 0);
+}
