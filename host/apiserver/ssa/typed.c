@@ -507,49 +507,110 @@ static json_object *merge_objects(const struct cp_schema *s,
   return out;
 }
 
-/* Items of both lists in the order smd gives them: config's order for
- * the items it has, live's own items kept where they were among them. */
+/* Items of both lists in the order smd's merge gives them: a walk of
+ * both at once, live's own items where they were, config's items in
+ * config's order, an item both have merged where config has it. */
+struct list_walk {
+  const struct match *m;
+  char *merged_r;   /* config items already out */
+  long *shared;     /* config positions of shared items, config order */
+  size_t n_shared, next;
+};
+
+static void advance_shared(struct list_walk *w) {
+  while (w->next < w->n_shared && w->merged_r[w->shared[w->next]])
+    w->next++;
+}
+
+static int emit(json_object *out, json_object *v) {
+  if (json_object_array_add(out, v) != 0) {
+    json_object_put(v);
+    return -1;
+  }
+  return 0;
+}
+
+static int walk_lists(const struct cp_schema *is, struct list_walk *w,
+                      json_object *live, json_object *config,
+                      json_object *out, int depth) {
+  const struct match *m = w->m;
+  size_t li = 0, rj = 0;
+
+  while (li < m->nl || rj < m->nr) {
+    long lr = li < m->nl ? m->l_in_r[li] : -1;
+
+    if (li < m->nl && rj < m->nr) {
+      if (lr == (long)rj) { /* the same item on both sides */
+        w->merged_r[rj] = 1;
+        if (emit(out, merge_node(is, json_object_array_get_idx(live, li),
+                                 json_object_array_get_idx(config, rj),
+                                 depth + 1)) < 0)
+          return -1;
+        li++;
+        rj++;
+        advance_shared(w);
+        continue;
+      }
+      if (lr >= 0 && w->next < w->n_shared && w->shared[w->next] != lr) {
+        li++; /* shared, but not the one due: merged at config's turn */
+        continue;
+      }
+    }
+    if (li < m->nl) {
+      if (lr < 0) {
+        if (emit(out, deep_copy(json_object_array_get_idx(live, li))) < 0)
+          return -1;
+        li++;
+        continue;
+      }
+      if (w->merged_r[lr]) {
+        li++;
+        continue;
+      }
+    }
+    if (rj < m->nr) {
+      long rl = m->r_in_l[rj];
+
+      w->merged_r[rj] = 1;
+      if (emit(out, merge_node(is,
+                               rl >= 0 ? json_object_array_get_idx(live,
+                                                                   (size_t)rl)
+                                       : NULL,
+                               json_object_array_get_idx(config, rj),
+                               depth + 1)) < 0)
+        return -1;
+      rj++;
+      advance_shared(w);
+    }
+  }
+  return 0;
+}
+
 static json_object *merge_lists(const struct cp_schema *s, enum shape sh,
                                 json_object *live, json_object *config,
                                 int depth) {
-  json_object *out = json_object_new_array(), *m;
+  json_object *out = json_object_new_array();
   const struct cp_schema *is = sh == SH_LIST_MAP ? cp_schema_items(s) : NULL;
   struct match mt = {0};
-  size_t j, li = 0;
+  struct list_walk w = {&mt, NULL, NULL, 0, 0};
+  size_t j;
 
-  if (out == NULL || match_lists(s, sh, live, config, &mt) < 0)
+  if (out == NULL || match_lists(s, sh, live, config, &mt) < 0 ||
+      (w.merged_r = calloc(mt.nr + 1, 1)) == NULL ||
+      (w.shared = calloc(mt.nr + 1, sizeof *w.shared)) == NULL)
     goto fail;
-  for (j = 0; j < mt.nr; j++) {
-    json_object *ci = json_object_array_get_idx(config, j);
-    long p = mt.r_in_l[j];
-
-    if (!first_of(&mt, j, 0))
-      continue;
-    if (p >= 0) {
-      /* live's own items before this shared one come first */
-      for (; li < (size_t)p; li++)
-        if (mt.l_in_r[li] < 0 &&
-            json_object_array_add(
-                out, deep_copy(json_object_array_get_idx(live, li))) != 0)
-          goto fail;
-      if ((size_t)p + 1 > li)
-        li = (size_t)p + 1;
-      m = merge_node(is, json_object_array_get_idx(live, (size_t)p), ci,
-                     depth + 1);
-    } else {
-      m = deep_copy(ci);
-    }
-    if ((m == NULL && ci != NULL) || json_object_array_add(out, m) != 0)
-      goto fail;
-  }
-  for (; li < mt.nl; li++)
-    if (mt.l_in_r[li] < 0 && first_of(&mt, li, 1) &&
-        json_object_array_add(
-            out, deep_copy(json_object_array_get_idx(live, li))) != 0)
-      goto fail;
+  for (j = 0; j < mt.nr; j++)
+    if (mt.r_in_l[j] >= 0)
+      w.shared[w.n_shared++] = (long)j;
+  if (walk_lists(is, &w, live, config, out, depth) < 0)
+    goto fail;
+  free(w.merged_r);
+  free(w.shared);
   match_clear(&mt);
   return out;
 fail:
+  free(w.merged_r);
+  free(w.shared);
   match_clear(&mt);
   json_object_put(out);
   return NULL;
