@@ -132,6 +132,10 @@ static int is_reset(json_object *mf) {
          json_object_object_length(only) == 0;
 }
 
+static const char *entry_time(const struct entry *x) {
+  return x->time_own ? x->time_own : x->time ? x->time : "";
+}
+
 static int entry_cmp(const void *pa, const void *pb) {
   const struct entry *a = pa, *b = pb;
   int c;
@@ -140,7 +144,7 @@ static int entry_cmp(const void *pa, const void *pb) {
    * apiVersion, subresource. */
   if ((c = strcmp(a->operation, b->operation)) != 0)
     return c;
-  if ((c = strcmp(a->time ? a->time : "", b->time ? b->time : "")) != 0)
+  if ((c = strcmp(entry_time(a), entry_time(b))) != 0)
     return c;
   if ((c = strcmp(a->manager ? a->manager : "", b->manager ? b->manager : "")))
     return c;
@@ -151,8 +155,9 @@ static int entry_cmp(const void *pa, const void *pb) {
                 b->subresource ? b->subresource : "");
 }
 
+/* kube's entries omit empty strings (omitempty). */
 static void put_str(json_object *o, const char *k, const char *v) {
-  if (v != NULL)
+  if (nonempty(v))
     json_object_object_add(o, k, json_object_new_string(v));
 }
 
@@ -519,6 +524,33 @@ out:
   return rc;
 }
 
+/* kube's lastAppliedUpdater: an apply by "kubectl" keeps the client-side
+ * apply annotation, when the object has one, in step with what it
+ * applied (the applied object without that annotation), so that a later
+ * client-side apply computes its patch from it. -1: out of memory. */
+static int sync_last_applied(const struct cp_ssa_op *op, json_object *live,
+                             json_object *config, json_object *merged) {
+  json_object *copy = NULL, *ann, *mann;
+  const char *text;
+
+  if (op->manager == NULL || strcmp(op->manager, "kubectl") != 0 ||
+      str_of(member_of(member_of(live, "metadata"), "annotations"),
+             LAST_APPLIED) == NULL)
+    return 0;
+  mann = member_of(member_of(merged, "metadata"), "annotations");
+  if (!json_object_is_type(mann, json_type_object) ||
+      json_object_deep_copy(config, &copy, NULL) != 0)
+    return json_object_is_type(mann, json_type_object) ? -1 : 0;
+  ann = member_of(member_of(copy, "metadata"), "annotations");
+  if (json_object_is_type(ann, json_type_object))
+    json_object_object_del(ann, LAST_APPLIED);
+  text = json_object_to_json_string_ext(
+      copy, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+  json_object_object_add(mann, LAST_APPLIED, json_object_new_string(text));
+  json_object_put(copy);
+  return 0;
+}
+
 int cp_ssa_apply(const struct cp_ssa_op *op, json_object *live,
                  json_object *config, int force, json_object **out,
                  struct cp_ssa_conflicts *conflicts) {
@@ -568,7 +600,8 @@ int cp_ssa_apply(const struct cp_ssa_op *op, json_object *live,
   if ((fresh || !cp_fieldset_empty(changed) || !cp_fieldset_empty(removed)) &&
       set_time(self, op->now) < 0)
     goto out;
-  if (entries_encode(&e, merged) < 0)
+  if (entries_encode(&e, merged) < 0 ||
+      sync_last_applied(op, live, config, merged) < 0)
     goto out;
   *out = merged;
   merged = NULL;
