@@ -8,8 +8,8 @@
  *    costs at most 1.5x a plain create;
  *  - updates/s by merge patch and by apply of the same change;
  *  - the managedFields bookkeeping of a create and of an update
- *    (cp_ssa_update, in process) as a share of one create's and one
- *    update's time over HTTP; goal <= 10%.
+ *    (cp_ssa_update, in process, in CPU time) as a share of one
+ *    create's and one update's time over HTTP; goal <= 10%.
  *
  * Usage: bench_apply
  */
@@ -32,12 +32,18 @@
 #define RUN_MS 2000
 #define INPROC 2000
 
-static int64_t now_ns(void) {
+static int64_t clock_ns(clockid_t id) {
   struct timespec ts;
 
-  clock_gettime(CLOCK_MONOTONIC, &ts);
+  clock_gettime(id, &ts);
   return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
+
+static int64_t now_ns(void) { return clock_ns(CLOCK_MONOTONIC); }
+
+/* The bookkeeping is timed in this thread's CPU, which a loaded machine
+ * does not inflate as it does wall time. */
+static int64_t cpu_ns(void) { return clock_ns(CLOCK_THREAD_CPUTIME_ID); }
 
 static const char DEPLOY[] =
     "{\"apiVersion\":\"apps/v1\",\"kind\":\"Deployment\",\"metadata\":{"
@@ -178,9 +184,9 @@ static double bookkeeping_us(int update) {
       if (json_object_object_get_ex(lmd, "managedFields", &mf))
         json_object_object_add(md, "managedFields", json_object_get(mf));
     }
-    t0 = now_ns();
+    t0 = cpu_ns();
     cp_ssa_update(&op, live, next);
-    spent += now_ns() - t0;
+    spent += cpu_ns() - t0;
     json_object_put(next);
   }
   json_object_put(live);

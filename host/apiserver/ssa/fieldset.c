@@ -190,9 +190,15 @@ static char *pe_text(enum cp_pe_kind kind, const char *name,
   int rc = -1;
 
   switch (kind) {
-  case CP_PE_FIELD:
-    rc = asprintf(&t, "f:%s", name);
-    break;
+  case CP_PE_FIELD: { /* the common case: no printf */
+    size_t n = strlen(name);
+
+    if ((t = malloc(n + 3)) == NULL)
+      return NULL;
+    memcpy(t, "f:", 2);
+    memcpy(t + 2, name, n + 1);
+    return t;
+  }
   case CP_PE_INDEX:
     rc = asprintf(&t, "i:%ld", idx);
     break;

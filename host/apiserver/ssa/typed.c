@@ -287,62 +287,72 @@ static int first_of(const struct match *m, size_t i, int left) {
 
 /* ------------------------------------------------------------ compare */
 
+/* The walk keeps the path it is at as a stack of elements and makes
+ * nodes in changed or removed only for what it marks: most of an update
+ * changes nothing, and nothing is allocated for it. */
+struct pe_ref {
+  enum cp_pe_kind kind;
+  const char *name;
+  json_object *kv;
+  long idx;
+};
+
 struct cmp {
   int builtin;
   int nomem;
+  struct cp_fs_node *changed, *removed;
+  struct pe_ref path[MAX_DEPTH + 2];
+  int depth;
 };
 
-static void compare_node(struct cmp *c, const struct cp_schema *s,
-                         json_object *a, json_object *b, struct cp_fs_node *ch,
-                         struct cp_fs_node *rm, int depth, int item);
+/* Makes the current path a member of root (changed or removed). */
+static void mark(struct cmp *c, struct cp_fs_node *root) {
+  struct cp_fs_node *n = root;
+  int i;
 
-/* Removes kid (one of parent's children) when it holds nothing. */
-static void drop_if_empty(struct cp_fs_node *parent, struct cp_fs_node *kid) {
-  size_t at = (size_t)(kid - parent->kids);
-
-  (void)at;
-  if (kid->member || kid->n > 0)
+  if (c->depth == 0)
     return;
-  cp_fs_drop_child(parent, kid);
-}
-
-/* Compares one child (element like) in ch/rm's children, dropping the
- * nodes again when the child found nothing. */
-static void compare_child(struct cmp *c, const struct cp_schema *s,
-                          enum cp_pe_kind kind, const char *name,
-                          json_object *kv, long idx, json_object *a,
-                          json_object *b, struct cp_fs_node *ch,
-                          struct cp_fs_node *rm, int depth, int item) {
-  struct cp_fs_node *cc = cp_fs_child(ch, kind, name, kv, idx, 1);
-  struct cp_fs_node *rc = cc ? cp_fs_child(rm, kind, name, kv, idx, 1) : NULL;
-  if (rc == NULL) {
-    c->nomem = 1;
-    return;
-  }
-  compare_node(c, s, a, b, cc, rc, depth, item);
-  drop_if_empty(ch, cc);
-  drop_if_empty(rm, rc);
-}
-
-/* A null value on either side is a leaf. */
-static void compare_null(struct cmp *c, const char *k, int ina, int inb,
-                         json_object *av, json_object *bv,
-                         struct cp_fs_node *ch, struct cp_fs_node *rm) {
-  struct cp_fs_node *n;
-
-  if (ina && inb && av == NULL && bv == NULL)
-    return;
-  n = cp_fs_child(inb ? ch : rm, CP_PE_FIELD, k, NULL, 0, 1);
+  for (i = 0; i < c->depth && n != NULL; i++)
+    n = cp_fs_child(n, c->path[i].kind, c->path[i].name, c->path[i].kv,
+                    c->path[i].idx, 1);
   if (n == NULL)
     c->nomem = 1;
   else
     n->member = 1;
 }
 
+static void compare_node(struct cmp *c, const struct cp_schema *s,
+                         json_object *a, json_object *b, int item);
+
+static void push(struct cmp *c, enum cp_pe_kind kind, const char *name,
+                 json_object *kv, long idx) {
+  struct pe_ref *p = &c->path[c->depth++];
+
+  p->kind = kind;
+  p->name = name;
+  p->kv = kv;
+  p->idx = idx;
+}
+
+/* A null value on either side is a leaf. */
+static void compare_null(struct cmp *c, const char *k, int inb,
+                         json_object *av, json_object *bv) {
+  if (av == NULL && bv == NULL && inb)
+    return;
+  push(c, CP_PE_FIELD, k, NULL, 0);
+  mark(c, inb ? c->changed : c->removed);
+  c->depth--;
+}
+
+static void compare_field(struct cmp *c, const struct cp_schema *s,
+                          const char *k, json_object *a, json_object *b) {
+  push(c, CP_PE_FIELD, k, NULL, 0);
+  compare_node(c, field_schema(s, k, c->depth - 1), a, b, 0);
+  c->depth--;
+}
+
 static void compare_objects(struct cmp *c, const struct cp_schema *s,
-                            json_object *a, json_object *b,
-                            struct cp_fs_node *ch, struct cp_fs_node *rm,
-                            int depth) {
+                            json_object *a, json_object *b) {
   int ao = json_object_is_type(a, json_type_object),
       bo = json_object_is_type(b, json_type_object);
 
@@ -352,10 +362,9 @@ static void compare_objects(struct cmp *c, const struct cp_schema *s,
       int inb = bo && json_object_object_get_ex(b, k, &bv);
 
       if (av == NULL || (inb && bv == NULL))
-        compare_null(c, k, 1, inb, av, bv, ch, rm);
+        compare_null(c, k, inb, av, bv);
       else
-        compare_child(c, field_schema(s, k, depth), CP_PE_FIELD, k, NULL, 0,
-                      av, inb ? bv : NULL, ch, rm, depth + 1, 0);
+        compare_field(c, s, k, av, inb ? bv : NULL);
     }
   }
   if (!bo)
@@ -364,19 +373,15 @@ static void compare_objects(struct cmp *c, const struct cp_schema *s,
     if (ao && json_object_object_get_ex(a, k, NULL))
       continue;
     if (bv == NULL)
-      compare_null(c, k, 0, 1, NULL, NULL, ch, rm);
+      compare_null(c, k, 1, NULL, NULL);
     else
-      compare_child(c, field_schema(s, k, depth), CP_PE_FIELD, k, NULL, 0,
-                    NULL, bv, ch, rm, depth + 1, 0);
+      compare_field(c, s, k, NULL, bv);
   }
 }
 
-/* The element of item i of l, for compare_child. */
 static void compare_item(struct cmp *c, const struct cp_schema *s,
                          enum shape sh, json_object *item, size_t i,
-                         json_object *a, json_object *b,
-                         struct cp_fs_node *ch, struct cp_fs_node *rm,
-                         int depth) {
+                         json_object *a, json_object *b) {
   json_object *kv;
   long idx;
   int owned, kind = item_element(s, sh, item, i, &kv, &idx, &owned);
@@ -385,17 +390,15 @@ static void compare_item(struct cmp *c, const struct cp_schema *s,
     c->nomem = 1;
     return;
   }
-  compare_child(c, sh == SH_LIST_MAP ? cp_schema_items(s) : NULL,
-                (enum cp_pe_kind)kind, NULL, kv, idx, a, b, ch, rm, depth + 1,
-                1);
+  push(c, (enum cp_pe_kind)kind, NULL, kv, idx);
+  compare_node(c, sh == SH_LIST_MAP ? cp_schema_items(s) : NULL, a, b, 1);
+  c->depth--;
   if (owned)
     json_object_put(kv);
 }
 
 static void compare_lists(struct cmp *c, const struct cp_schema *s,
-                          enum shape sh, json_object *a, json_object *b,
-                          struct cp_fs_node *ch, struct cp_fs_node *rm,
-                          int depth) {
+                          enum shape sh, json_object *a, json_object *b) {
   struct match m = {0};
   size_t i;
 
@@ -411,64 +414,64 @@ static void compare_lists(struct cmp *c, const struct cp_schema *s,
     compare_item(c, s, sh, ai, i, ai,
                  m.l_in_r[i] >= 0
                      ? json_object_array_get_idx(b, (size_t)m.l_in_r[i])
-                     : NULL,
-                 ch, rm, depth);
+                     : NULL);
   }
   for (i = 0; i < m.nr; i++) {
     json_object *bi = json_object_array_get_idx(b, i);
 
     if (m.r_in_l[i] >= 0 || !first_of(&m, i, 0))
       continue;
-    compare_item(c, s, sh, bi, i, NULL, bi, ch, rm, depth);
+    compare_item(c, s, sh, bi, i, NULL, bi);
   }
 out:
   match_clear(&m);
 }
 
 static void compare_node(struct cmp *c, const struct cp_schema *s,
-                         json_object *a, json_object *b, struct cp_fs_node *ch,
-                         struct cp_fs_node *rm, int depth, int item) {
-  enum shape sh = depth >= MAX_DEPTH ? SH_LEAF : shape_of(s, b ? b : a);
+                         json_object *a, json_object *b, int item) {
+  enum shape sh = c->depth >= MAX_DEPTH ? SH_LEAF : shape_of(s, b ? b : a);
 
   if (a != NULL && b != NULL && shape_of(s, a) != sh)
     sh = SH_LEAF; /* the value changed type: one change */
   switch (sh) {
   case SH_STRUCT:
   case SH_MAP:
-    compare_objects(c, s, a, b, ch, rm, depth);
+    compare_objects(c, s, a, b);
     break;
   case SH_LIST_SET:
   case SH_LIST_MAP:
-    compare_lists(c, s, sh, a, b, ch, rm, depth);
+    compare_lists(c, s, sh, a, b);
     break;
   default:
-    if (depth == 0)
-      return;
     if (a != NULL && b != NULL) {
       if (!json_object_equal(a, b))
-        ch->member = 1;
-    } else if (a != NULL) {
-      rm->member = 1;
+        mark(c, c->changed);
     } else {
-      ch->member = 1;
+      mark(c, a != NULL ? c->removed : c->changed);
     }
     return;
   }
-  if (depth == 0)
-    return;
   if (a == NULL && !(c->builtin && sh == SH_STRUCT && !item))
-    ch->member = 1;
+    mark(c, c->changed);
   else if (b == NULL)
-    rm->member = 1;
+    mark(c, c->removed);
 }
 
 int cp_ssa_compare(const struct cp_schema *s, int builtin, json_object *a,
                    json_object *b, struct cp_fieldset *changed,
                    struct cp_fieldset *removed) {
-  struct cmp c = {builtin, 0};
+  struct cmp *c = calloc(1, sizeof *c);
+  int rc;
 
-  compare_node(&c, s, a, b, &changed->root, &removed->root, 0, 0);
-  return c.nomem ? -1 : 0;
+  if (c == NULL)
+    return -1;
+  c->builtin = builtin;
+  c->changed = &changed->root;
+  c->removed = &removed->root;
+  compare_node(c, s, a, b, 0);
+  rc = c->nomem ? -1 : 0;
+  free(c);
+  return rc;
 }
 
 /* ------------------------------------------------------------ merge */
@@ -487,24 +490,37 @@ static json_object *deep_copy(json_object *v) {
 static json_object *merge_objects(const struct cp_schema *s,
                                   json_object *live, json_object *config,
                                   int depth) {
-  json_object *out = deep_copy(live);
+  json_object *out = json_object_new_object(), *m;
 
   if (out == NULL)
     return NULL;
-  json_object_object_foreach(config, k, cv) {
-    json_object *lv = NULL, *m;
+  /* live's keys in live's order, merged where config has them; then
+   * config's new keys. */
+  json_object_object_foreach(live, lk, lv) {
+    json_object *cv = NULL;
 
-    if (cv != NULL && json_object_object_get_ex(live, k, &lv) && lv != NULL)
-      m = merge_node(field_schema(s, k, depth), lv, cv, depth + 1);
+    if (json_object_object_get_ex(config, lk, &cv))
+      m = cv != NULL && lv != NULL
+              ? merge_node(field_schema(s, lk, depth), lv, cv, depth + 1)
+              : deep_copy(cv);
     else
-      m = deep_copy(cv);
-    if (cv != NULL && m == NULL) {
-      json_object_put(out);
-      return NULL;
-    }
-    json_object_object_add(out, k, m);
+      m = deep_copy(lv);
+    if (m == NULL && (cv != NULL || lv != NULL) &&
+        !(json_object_object_get_ex(config, lk, NULL) && cv == NULL))
+      goto fail;
+    json_object_object_add(out, lk, m);
+  }
+  json_object_object_foreach(config, ck, cv) {
+    if (json_object_object_get_ex(live, ck, NULL))
+      continue;
+    if ((m = deep_copy(cv)) == NULL && cv != NULL)
+      goto fail;
+    json_object_object_add(out, ck, m);
   }
   return out;
+fail:
+  json_object_put(out);
+  return NULL;
 }
 
 /* Items of both lists in the order smd's merge gives them: a walk of
