@@ -14,6 +14,7 @@
 #include "apiserver/status.h"
 #include "apiserver/strategy/strategy.h"
 #include "apiserver/verbs.h"
+#include "object/yaml_json.h"
 
 int cp_managed_fields_is_apply(const struct cp_api_request *rq) {
   const char *ct = rq->content_type;
@@ -197,17 +198,38 @@ json_object *cp_managed_fields_apply(struct cp_api_ctx *ctx,
   char manager[CP_SSA_MANAGER_MAX + 1], gv[256], now[32], *err = NULL;
   struct cp_ssa_conflicts conflicts = {0};
   struct cp_ssa_op op;
-  json_object *cfg, *base = NULL, *out = NULL;
-  int rc;
+  json_object *cfg = NULL, *base = NULL, *out = NULL;
+  int rc, line = 0;
 
   op_of(ctx, rq, s, &op, manager, sizeof manager, gv, sizeof gv, now,
         sizeof now);
-  cfg = cp_verbs_parse_body(rq->body, rq->body_len, &err);
+  /* kube reads an apply patch as YAML (JSON is YAML). */
+  rc = cp_yaml_json_parse(rq->body ? rq->body : "", rq->body_len, NULL, &cfg,
+                          NULL, &err, &line);
+  if (rc == CP_YAML_JSON_NOMEM) {
+    cp_api_respond_status(rs, 500, NULL);
+    goto out;
+  }
+  if (rc == CP_YAML_JSON_OK && cfg == NULL) /* empty: an empty object */
+    cfg = json_object_new_object();
   if (cfg == NULL || !json_object_is_type(cfg, json_type_object)) {
-    cp_api_respond_status(
-        rs, 400,
-        cp_status_failuref(400, "error decoding YAML: %s",
-                           err ? err : "the apply patch is not an object"));
+    /* sigs.k8s.io/yaml's words for a list or scalar into a map */
+    const char *t = json_object_is_type(cfg, json_type_array)    ? "array"
+                    : json_object_is_type(cfg, json_type_string) ? "string"
+                    : json_object_is_type(cfg, json_type_boolean) ? "bool"
+                                                                 : "number";
+
+    if (err != NULL)
+      cp_api_respond_status(
+          rs, 400, cp_status_failuref(400, "error decoding YAML: %s", err));
+    else
+      cp_api_respond_status(
+          rs, 400,
+          cp_status_failuref(400,
+                             "error decoding YAML: error unmarshaling JSON: "
+                             "while decoding JSON: json: cannot unmarshal %s "
+                             "into Go value of type map[string]interface {}",
+                             t));
     goto out;
   }
   if (check_config(rq, cfg, gv, rs) < 0)

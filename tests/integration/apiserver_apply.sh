@@ -81,6 +81,19 @@ jq -e '.code == 409 and .reason == "Conflict" and
   .details.causes == [{"reason":"FieldManagerConflict",
     "message":"conflict with \"kubectl\"","field":".spec.replicas"}]' \
   "$TMP/st" >/dev/null || { cat "$TMP/st"; fail "409 Status"; }
+# a YAML body, as kube reads apply patches
+printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: yml}\ndata: {k: "1"}\n' >"$TMP/y.yaml"
+curl -sk -H "Authorization: Bearer $TOKEN" -X PATCH \
+  -H 'Content-Type: application/apply-patch+yaml' --data-binary @"$TMP/y.yaml" \
+  "$SERVER/api/v1/namespaces/default/configmaps/yml?fieldManager=yaml" >"$TMP/st"
+jq -e '.data.k == "1" and .metadata.managedFields[0].manager == "yaml"' \
+  "$TMP/st" >/dev/null || { cat "$TMP/st"; fail "YAML apply"; }
+printf -- '- a\n' >"$TMP/list.yaml"
+curl -sk -H "Authorization: Bearer $TOKEN" -X PATCH \
+  -H 'Content-Type: application/apply-patch+yaml' --data-binary @"$TMP/list.yaml" \
+  "$SERVER/api/v1/namespaces/default/configmaps/yml?fieldManager=yaml" >"$TMP/st"
+jq -e '.code == 400 and (.message | startswith("error decoding YAML: "))' \
+  "$TMP/st" >/dev/null || { cat "$TMP/st"; fail "YAML list apply"; }
 K apply --server-side --field-manager=other --force-conflicts -f "$TMP/d3.yaml" >/dev/null ||
   fail "--force-conflicts"
 [ "$(K get deploy web -o jsonpath='{.spec.replicas}')" = 3 ] || fail "not forced"
