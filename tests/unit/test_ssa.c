@@ -568,6 +568,61 @@ static void test_update_reset(void **state) {
   cp_schema_doc_free(d);
 }
 
+/* At most 10 Update managers: the two oldest of 12 become one
+ * "ancient-changes" entry holding both their fields. */
+static void test_update_managers_capped(void **state) {
+  char *err = NULL, mgr[16], now[32], text[128];
+  struct cp_schema_doc *d = cp_schema_doc_parse(SCHEMA, &err);
+  struct json_object *live = wrap("}"), *md, *mf;
+  size_t i, n_ancient = 0;
+
+  (void)state;
+  for (i = 0; i < 12; i++) {
+    struct cp_ssa_op op = {cp_schema_doc_root(d), 0, 1, mgr, "v1", NULL, now};
+    struct json_object *next;
+
+    snprintf(mgr, sizeof mgr, "m%02zu", i);
+    snprintf(now, sizeof now, "2026-12-07T00:00:%02zuZ", i);
+    next = NULL;
+    json_object_deep_copy(live, &next, NULL);
+    {
+      struct json_object *spec, *labels;
+
+      if (!json_object_object_get_ex(next, "spec", &spec)) {
+        spec = json_object_new_object();
+        json_object_object_add(next, "spec", spec);
+      }
+      if (!json_object_object_get_ex(spec, "labels", &labels)) {
+        labels = json_object_new_object();
+        json_object_object_add(spec, "labels", labels);
+      }
+      snprintf(text, sizeof text, "k%02zu", i);
+      json_object_object_add(labels, text, json_object_new_string("v"));
+    }
+    assert_int_equal(cp_ssa_update(&op, live, next), 0);
+    json_object_put(live);
+    live = next;
+  }
+  json_object_object_get_ex(live, "metadata", &md);
+  assert_true(json_object_object_get_ex(md, "managedFields", &mf));
+  assert_int_equal(json_object_array_length(mf), 10);
+  for (i = 0; i < 10; i++) {
+    struct json_object *e = json_object_array_get_idx(mf, i), *m, *f;
+
+    json_object_object_get_ex(e, "manager", &m);
+    if (strcmp(json_object_get_string(m), "ancient-changes") != 0)
+      continue;
+    n_ancient++;
+    json_object_object_get_ex(e, "fieldsV1", &f);
+    /* m00 made spec and labels too; m01 added k01 */
+    assert_non_null(strstr(show(f), "\"f:k00\""));
+    assert_non_null(strstr(show(f), "\"f:k01\""));
+  }
+  assert_int_equal(n_ancient, 1);
+  json_object_put(live);
+  cp_schema_doc_free(d);
+}
+
 static void test_user_agent(void **state) {
   char buf[CP_SSA_MANAGER_MAX + 1];
 
@@ -592,6 +647,7 @@ int main(void) {
       cmocka_unit_test(test_apply_cases),
       cmocka_unit_test(test_update_records_creator),
       cmocka_unit_test(test_update_reset),
+      cmocka_unit_test(test_update_managers_capped),
       cmocka_unit_test(test_user_agent),
   };
 

@@ -161,6 +161,68 @@ static void put_str(json_object *o, const char *k, const char *v) {
     json_object_object_add(o, k, json_object_new_string(v));
 }
 
+static int set_time(struct entry *x, const char *now) {
+  free(x->time_own);
+  x->time_own = strdup(now);
+  return x->time_own ? 0 : -1;
+}
+
+/* kube's capManagersManager: at most CP_SSA_MAX_UPDATERS Update entries;
+ * the oldest are merged, per apiVersion, into one "ancient-changes"
+ * entry (the first of a version becomes it, later ones are added to it
+ * and give it their time). -1: out of memory. */
+#define CP_SSA_MAX_UPDATERS 10
+
+static int time_cmp(const void *pa, const void *pb) {
+  const struct entry *a = *(const struct entry *const *)pa,
+                     *b = *(const struct entry *const *)pb;
+
+  return strcmp(entry_time(a), entry_time(b));
+}
+
+static int cap_updaters(struct entries *e) {
+  struct entry **up, *bucket;
+  size_t i, j, n = 0, left;
+  int rc = 0;
+
+  for (i = 0; i < e->n; i++)
+    n += strcmp(e->v[i].operation, "Update") == 0 && !cp_fieldset_empty(e->v[i].set);
+  if (n <= CP_SSA_MAX_UPDATERS)
+    return 0;
+  if ((up = calloc(n, sizeof *up)) == NULL)
+    return -1;
+  for (i = j = 0; i < e->n; i++)
+    if (strcmp(e->v[i].operation, "Update") == 0 &&
+        !cp_fieldset_empty(e->v[i].set))
+      up[j++] = &e->v[i];
+  qsort(up, n, sizeof *up, time_cmp);
+  /* The oldest of each version is its bucket; later old ones join it. */
+  for (i = 0, left = n; i < n && left > CP_SSA_MAX_UPDATERS; i++) {
+    for (j = 0, bucket = NULL; j < i && bucket == NULL; j++)
+      if (up[j] != NULL && same(up[j]->api_version, up[i]->api_version))
+        bucket = up[j];
+    if (bucket == NULL)
+      continue;
+    bucket->manager = "ancient-changes";
+    bucket->subresource = NULL;
+    if (cp_fieldset_add(bucket->set, up[i]->set) < 0 ||
+        set_time(bucket, entry_time(up[i])) < 0) {
+      rc = -1;
+      break;
+    }
+    cp_fieldset_free(up[i]->set);
+    up[i]->set = cp_fieldset_new(); /* empty: left out when encoded */
+    if (up[i]->set == NULL) {
+      rc = -1;
+      break;
+    }
+    up[i] = NULL;
+    left--;
+  }
+  free(up);
+  return rc;
+}
+
 /* Encodes the non-empty entries, sorted, into o's metadata (no
  * managedFields at all when none is left, as kube). -1: out of memory. */
 static int entries_encode(struct entries *e, json_object *o) {
@@ -170,6 +232,8 @@ static int entries_encode(struct entries *e, json_object *o) {
   if (!json_object_object_get_ex(o, "metadata", &md) ||
       !json_object_is_type(md, json_type_object))
     return 0;
+  if (cap_updaters(e) < 0)
+    return -1;
   qsort(e->v, e->n, sizeof *e->v, entry_cmp);
   if ((list = json_object_new_array()) == NULL)
     return -1;
@@ -222,12 +286,6 @@ static struct entry *entry_of(struct entries *e, const struct cp_ssa_op *op,
     return NULL;
   }
   return x;
-}
-
-static int set_time(struct entry *x, const char *now) {
-  free(x->time_own);
-  x->time_own = strdup(now);
-  return x->time_own ? 0 : -1;
 }
 
 /* ------------------------------------------------------------ ignored */
