@@ -25,7 +25,7 @@
 #include <stdint.h>
 
 #define CPLANE_ABI_MAJOR 1
-#define CPLANE_ABI_MINOR 3
+#define CPLANE_ABI_MINOR 4
 
 /* The one symbol a plugin exports. It is a function, not data, because
  * dlsym() is only guaranteed to work on functions portably. */
