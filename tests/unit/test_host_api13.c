@@ -199,6 +199,7 @@ static void test_apply(void **state) {
                               NULL, NULL), CPLANE_EINVAL);
   assert_int_equal(api->apply(p, &cms, "default", "applied", "a/b", "m", 1, b,
                               NULL, NULL), CPLANE_EINVAL);
+  plugin_free(p);
 }
 
 static void test_get_list_patch(void **state) {

@@ -444,7 +444,8 @@ static struct json_object *sorted_key(struct json_object *j) {
     (void)v;
     names[n++] = k;
   }
-  qsort(names, n, sizeof *names, key_cmp);
+  if (n > 1)
+    qsort(names, n, sizeof *names, key_cmp);
   if ((o = json_object_new_object()) == NULL)
     return NULL;
   for (i = 0; i < n; i++)

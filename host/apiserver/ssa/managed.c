@@ -234,7 +234,8 @@ static int entries_encode(struct entries *e, json_object *o) {
     return 0;
   if (cap_updaters(e) < 0)
     return -1;
-  qsort(e->v, e->n, sizeof *e->v, entry_cmp);
+  if (e->n > 1)
+    qsort(e->v, e->n, sizeof *e->v, entry_cmp);
   if ((list = json_object_new_array()) == NULL)
     return -1;
   for (i = 0; i < e->n; i++) {
@@ -555,7 +556,8 @@ static int find_conflicts(struct entries *e, const struct entry *self,
     if (rc < 0)
       return -1;
   }
-  qsort(out->v, out->n, sizeof *out->v, conflict_cmp);
+  if (out->n > 1)
+    qsort(out->v, out->n, sizeof *out->v, conflict_cmp);
   return 0;
 }
 

@@ -95,7 +95,8 @@ static int item_element(const struct cp_schema *s, enum shape sh,
   }
   if (!json_object_is_type(item, json_type_object))
     return CP_PE_INDEX;
-  qsort(keys, n, sizeof *keys, key_name_cmp);
+  if (n > 1)
+    qsort(keys, n, sizeof *keys, key_name_cmp);
   if ((o = json_object_new_object()) == NULL)
     return -1;
   for (j = 0; j < n; j++) {
