@@ -700,6 +700,7 @@ static int read_request(struct cp_apiserver *s, struct evhttp_request *req,
   rq->path = evhttp_uridecode(path && path[0] ? path : "/", 0, &path_len);
   rq->accept = header_dup(req, "Accept");
   rq->content_type = header_dup(req, "Content-Type");
+  rq->user_agent = header_dup(req, "User-Agent"); /* field managers */
   if (rq->path == NULL)
     goto nomem;
   /* A %00 would cut the C string short: ".../configmaps/%00" read as

@@ -20,7 +20,9 @@ struct entry {
 };
 
 struct cp_list_map {
-  struct json_object *array, *keys;
+  struct json_object *array;
+  const char *const *keys;
+  size_t nk;
   struct entry *e;
   size_t n;
 };
@@ -34,23 +36,22 @@ static int scalar(struct json_object *v) {
 
 /* The composite key of item (malloc'd, *len bytes), or NULL when it has
  * none. */
-static char *key_of(struct json_object *keys, struct json_object *item,
-                    size_t *len) {
-  size_t i, nk = json_object_array_length(keys);
+static char *key_of(const char *const *keys, size_t nk,
+                    struct json_object *item, size_t *len) {
+  size_t i;
   char *out = NULL;
 
   *len = 0;
   if (!json_object_is_type(item, json_type_object) || nk == 0)
     return NULL;
   for (i = 0; i < nk; i++) {
-    struct json_object *kn = json_object_array_get_idx(keys, i), *v;
+    struct json_object *v;
     char head[64];
     const char *body = "";
     size_t hn, bn = 0;
     char *grown;
 
-    if (!json_object_is_type(kn, json_type_string) ||
-        !json_object_object_get_ex(item, json_object_get_string(kn), &v) ||
+    if (keys[i] == NULL || !json_object_object_get_ex(item, keys[i], &v) ||
         !scalar(v)) {
       free(out);
       return NULL;
@@ -102,17 +103,17 @@ static int entry_cmp(const void *a, const void *b) {
 }
 
 struct cp_list_map *cp_list_map_new(struct json_object *array,
-                                    struct json_object *keys) {
+                                    const char *const *keys, size_t nk) {
   struct cp_list_map *m;
   size_t i, n;
 
-  if (!json_object_is_type(array, json_type_array) ||
-      !json_object_is_type(keys, json_type_array))
+  if (!json_object_is_type(array, json_type_array) || keys == NULL)
     return NULL;
   if ((m = calloc(1, sizeof *m)) == NULL)
     return NULL;
   m->array = array;
   m->keys = keys;
+  m->nk = nk;
   n = json_object_array_length(array);
   if (n > 0 && (m->e = calloc(n, sizeof *m->e)) == NULL) {
     free(m);
@@ -120,7 +121,7 @@ struct cp_list_map *cp_list_map_new(struct json_object *array,
   }
   for (i = 0; i < n; i++) {
     size_t len;
-    char *k = key_of(keys, json_object_array_get_idx(array, i), &len);
+    char *k = key_of(keys, nk, json_object_array_get_idx(array, i), &len);
 
     if (k == NULL)
       continue;
@@ -139,7 +140,7 @@ struct json_object *cp_list_map_get(const struct cp_list_map *m,
   char *k;
   struct json_object *found = NULL;
 
-  if (m == NULL || m->n == 0 || (k = key_of(m->keys, item, &len)) == NULL)
+  if (m == NULL || m->n == 0 || (k = key_of(m->keys, m->nk, item, &len)) == NULL)
     return NULL;
   hi = m->n;
   while (lo < hi) { /* the first entry not below k */

@@ -17,10 +17,11 @@
 struct json_object;
 struct cp_list_map;
 
-/* Indexes array's items by keys (a JSON array of key names). NULL when
- * array or keys is not an array, or out of memory: nothing correlates. */
+/* Indexes array's items by the nk key names keys (borrowed: they must
+ * outlive the index). NULL when array is not an array, keys is NULL, or
+ * out of memory: nothing correlates. */
 struct cp_list_map *cp_list_map_new(struct json_object *array,
-                                    struct json_object *keys);
+                                    const char *const *keys, size_t nk);
 /* The indexed item with item's key values, or NULL. */
 struct json_object *cp_list_map_get(const struct cp_list_map *m,
                                     struct json_object *item);

@@ -77,6 +77,7 @@ void cp_api_request_clear(struct cp_api_request *rq) {
   cp_query_free(&rq->query);
   free(rq->accept);
   free(rq->content_type);
+  free(rq->user_agent);
   free(rq->body);
   free(rq->ns);
   free(rq->name);

@@ -50,6 +50,7 @@ struct cp_api_request {
   char *path;
   struct cp_query query;
   char *accept, *content_type;
+  char *user_agent; /* NULL when absent: the default field manager */
   char *body;
   size_t body_len;
   /* Filled by cp_api_route for resource paths. */

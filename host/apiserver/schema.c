@@ -67,7 +67,9 @@ struct cp_schema {
   size_t n_all_of, n_any_of, n_one_of;
   int nullable, preserve, int_or_string, embedded;
   char *merge_key, *strategy, *list_type;
-  json_object *map_keys;    /* x-kubernetes-list-map-keys (owned), or NULL */
+  char *map_type;                /* x-kubernetes-map-type */
+  char **map_keys;               /* x-kubernetes-list-map-keys */
+  size_t n_map_keys;
   char *ref;                /* "$ref" text until resolved */
   struct cp_schema *target; /* what ref names */
   struct cp_schema *next_node; /* the document's arena list */
@@ -130,7 +132,10 @@ static void node_free(struct cp_schema *s) {
   free(s->merge_key);
   free(s->strategy);
   free(s->list_type);
-  json_object_put(s->map_keys);
+  free(s->map_type);
+  for (i = 0; i < s->n_map_keys; i++)
+    free(s->map_keys[i]);
+  free(s->map_keys);
   free(s->ref);
   free(s->pattern);
   cp_pattern_free(s->re);
@@ -410,6 +415,35 @@ static const char *ref_of(json_object *j) {
                                                   : NULL;
 }
 
+/* x-kubernetes-list-map-keys: a list of field names (server-side apply
+ * keys a list's items by them). */
+static int compile_map_keys(struct cp_schema *s, json_object *j,
+                            const char *at, char **err) {
+  json_object *l = member(j, "x-kubernetes-list-map-keys");
+  size_t i, n;
+
+  if (l == NULL)
+    return 0;
+  if (!json_object_is_type(l, json_type_array))
+    return errf(err, "%s.x-kubernetes-list-map-keys: must be a list", at);
+  n = json_object_array_length(l);
+  if (n == 0)
+    return 0;
+  if ((s->map_keys = calloc(n, sizeof *s->map_keys)) == NULL)
+    return errf(err, "out of memory");
+  for (i = 0; i < n; i++) {
+    json_object *k = json_object_array_get_idx(l, i);
+
+    if (!json_object_is_type(k, json_type_string))
+      return errf(err, "%s.x-kubernetes-list-map-keys[%zu]: must be a "
+                       "string", at, i);
+    if ((s->map_keys[i] = strdup(json_object_get_string(k))) == NULL)
+      return errf(err, "out of memory");
+    s->n_map_keys = i + 1;
+  }
+  return 0;
+}
+
 static int compile_ext(struct cp_schema *s, json_object *j, const char *at,
                        char **err) {
   json_object *ap = member(j, "additionalProperties");
@@ -428,7 +462,8 @@ static int compile_ext(struct cp_schema *s, json_object *j, const char *at,
       str_member(j, "x-kubernetes-patch-strategy", &s->strategy, at, err) <
           0 ||
       str_member(j, "x-kubernetes-list-type", &s->list_type, at, err) < 0 ||
-      copy_member(j, "x-kubernetes-list-map-keys", &s->map_keys, err) < 0 ||
+      str_member(j, "x-kubernetes-map-type", &s->map_type, at, err) < 0 ||
+      compile_map_keys(s, j, at, err) < 0 || /* server-side apply */
       num_member(j, "minimum", &s->has_min, &s->min, at, err) < 0 ||
       num_member(j, "maximum", &s->has_max, &s->max, at, err) < 0 ||
       copy_member(j, "default", &s->default_val, err) < 0 ||
@@ -1961,6 +1996,37 @@ const struct cp_schema *cp_schema_items(const struct cp_schema *s) {
   return s != NULL ? deref(s->items) : NULL;
 }
 
+const char *cp_schema_list_type(const struct cp_schema *s) {
+  s = deref(s);
+  return s != NULL ? s->list_type : NULL;
+}
+
+const char *const *cp_schema_list_map_keys(const struct cp_schema *s,
+                                           size_t *n) {
+  s = deref(s);
+  *n = s != NULL ? s->n_map_keys : 0;
+  return s != NULL ? (const char *const *)s->map_keys : NULL;
+}
+
+const char *cp_schema_map_type(const struct cp_schema *s) {
+  s = deref(s);
+  return s != NULL ? s->map_type : NULL;
+}
+
+int cp_schema_is_struct(const struct cp_schema *s) {
+  s = deref(s);
+  return s != NULL && s->n_props > 0;
+}
+
+struct json_object *cp_schema_default_value(const struct cp_schema *s) {
+  s = deref(s);
+  return s != NULL ? s->default_val : NULL;
+}
+
+const struct cp_schema *cp_schema_object_meta(void) {
+  return object_meta();
+}
+
 const char *cp_schema_patch_merge_key(const struct cp_schema *s) {
   s = deref(s);
   return s != NULL ? s->merge_key : NULL;
@@ -1969,18 +2035,6 @@ const char *cp_schema_patch_merge_key(const struct cp_schema *s) {
 const char *cp_schema_patch_strategy(const struct cp_schema *s) {
   s = deref(s);
   return s != NULL ? s->strategy : NULL;
-}
-
-const char *cp_schema_list_type(const struct cp_schema *s) {
-  s = deref(s);
-  return s != NULL ? s->list_type : NULL;
-}
-
-json_object *cp_schema_list_map_keys(const struct cp_schema *s) {
-  s = deref(s);
-  return s != NULL && json_object_is_type(s->map_keys, json_type_array)
-             ? s->map_keys
-             : NULL;
 }
 
 const struct cp_schema_rules *cp_schema_rules_of(const struct cp_schema *s) {

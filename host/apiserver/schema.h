@@ -115,11 +115,18 @@ const struct cp_schema *cp_schema_items(const struct cp_schema *s);
 /* x-kubernetes-patch-merge-key / -patch-strategy, or NULL. */
 const char *cp_schema_patch_merge_key(const struct cp_schema *s);
 const char *cp_schema_patch_strategy(const struct cp_schema *s);
-/* x-kubernetes-list-type ("atomic", "set", "map"), or NULL; and
- * x-kubernetes-list-map-keys (a JSON array, borrowed from the schema), or
- * NULL. */
+/* For server-side apply (ssa/): x-kubernetes-list-type ("atomic", "set",
+ * "map") or NULL; x-kubernetes-list-map-keys (*n of them, borrowed);
+ * x-kubernetes-map-type ("atomic", "granular") or NULL; 1 when the node
+ * declares properties (a struct, as against a map); its "default" value
+ * (borrowed) or NULL; ObjectMeta's schema. */
 const char *cp_schema_list_type(const struct cp_schema *s);
-struct json_object *cp_schema_list_map_keys(const struct cp_schema *s);
+const char *const *cp_schema_list_map_keys(const struct cp_schema *s,
+                                           size_t *n);
+const char *cp_schema_map_type(const struct cp_schema *s);
+int cp_schema_is_struct(const struct cp_schema *s);
+struct json_object *cp_schema_default_value(const struct cp_schema *s);
+const struct cp_schema *cp_schema_object_meta(void);
 /* The node's compiled x-kubernetes-validations (schema_rules.h), or
  * NULL. */
 const struct cp_schema_rules *cp_schema_rules_of(const struct cp_schema *s);

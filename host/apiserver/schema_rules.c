@@ -452,11 +452,13 @@ static void walk_children(struct walk *w, const struct cp_schema *s,
     const struct cp_schema *is = cp_schema_items(s);
     size_t i, n = json_object_array_length(v);
     const char *lt = cp_schema_list_type(s);
+    size_t nk = 0;
+    const char *const *keys = cp_schema_list_map_keys(s, &nk);
     /* kube correlates the items of a map list with the old ones by their
      * keys; set and atomic lists' items have no oldSelf. */
     struct cp_list_map *olds =
         lt != NULL && strcmp(lt, "map") == 0 && old != NULL
-            ? cp_list_map_new(old, cp_schema_list_map_keys(s))
+            ? cp_list_map_new(old, keys, nk)
             : NULL;
 
     for (i = 0; is != NULL && i < n; i++) {

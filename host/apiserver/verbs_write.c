@@ -15,6 +15,7 @@
 #include "apiserver/crd_scale.h"
 #include "apiserver/csr_approval.h"
 #include "apiserver/dry_run.h"
+#include "apiserver/managed_fields.h"
 #include "apiserver/patch.h"
 #include "apiserver/scale_admission.h"
 #include "apiserver/schema.h"
@@ -491,18 +492,37 @@ static void stored(struct cp_api_ctx *ctx, struct cp_api_request *rq,
     st->stored(ctx, o);
 }
 
+static void create_object(struct cp_api_ctx *ctx, struct cp_api_request *rq,
+                          json_object *o, int apply, int json_ok,
+                          struct cp_json_strict_dups *dups, char *err,
+                          struct cp_api_response *rs);
+
 void cp_verb_create(struct cp_api_ctx *ctx, struct cp_api_request *rq,
                     struct cp_api_response *rs) {
-  json_object *o = NULL, *md;
-  char *err = NULL, *key = NULL, *text = NULL, ts[32], uid[40];
-  const char *name, *gen;
-  int64_t rev = 0;
-  enum field_validation fv;
-  int rc, attempt, json_ok = json_body_ok(rq, NULL), admitted = 0;
+  json_object *o = NULL;
+  char *err = NULL;
+  int json_ok = json_body_ok(rq, NULL);
   struct cp_json_strict_dups dups = {0};
 
   if (json_ok)
     o = cp_verbs_parse_body_dups(rq->body, rq->body_len, &dups, &err);
+  create_object(ctx, rq, o, 0, json_ok, &dups, err, rs);
+}
+
+/* A create of o (taken; NULL: the body did not parse, err says why, and
+ * is taken too). apply: o is an apply patch's result, its managedFields
+ * already made. */
+static void create_object(struct cp_api_ctx *ctx, struct cp_api_request *rq,
+                          json_object *o, int apply, int json_ok,
+                          struct cp_json_strict_dups *dups, char *err,
+                          struct cp_api_response *rs) {
+  json_object *md;
+  char *key = NULL, *text = NULL, ts[32], uid[40];
+  const char *name, *gen;
+  int64_t rev = 0;
+  enum field_validation fv;
+  int rc, attempt, admitted = 0;
+
   /* Admission before decoding errors, so that a client whose body we
    * cannot read (kubectl's protobuf) still hears why the namespace
    * refuses it. */
@@ -520,9 +540,10 @@ void cp_verb_create(struct cp_api_ctx *ctx, struct cp_api_request *rq,
     unrecognized(rs, rq->type, err);
     goto out;
   }
-  if (field_validation(rq, &fv, rs) < 0 || check_kind(rq->type, o, rs) < 0 ||
-      check_namespace(rq, o, rs) < 0 ||
-      schema_decode(ctx, rq, o, fv, &dups, rs) < 0)
+  if (field_validation(rq, &fv, rs) < 0 ||
+      cp_managed_fields_check_options(rq, apply, rs) < 0 ||
+      check_kind(rq->type, o, rs) < 0 || check_namespace(rq, o, rs) < 0 ||
+      schema_decode(ctx, rq, o, fv, dups, rs) < 0)
     goto out;
   /* Mutating admission (webhooks last), before the server names and
    * validates. */
@@ -556,6 +577,10 @@ void cp_verb_create(struct cp_api_ctx *ctx, struct cp_api_request *rq,
   json_object_object_del(md, "deletionTimestamp");
   if (schema_validate(ctx, rq->type, o, NULL, 1, rs) < 0 ||
       cp_admission_strategy(ctx, rq, o, NULL, rs) < 0)
+    goto out;
+  /* managedFields: the creator's Update (an apply made its own). */
+  if (!apply && cp_managed_fields_track(ctx, rq, type_schema(ctx, rq->type),
+                                        NULL, o, rs) < 0)
     goto out;
   /* kube's tokens controller: a token Secret gets its token. */
   if (cp_legacy_token_fill(ctx, rq->type, rq->ns, o) < 0) {
@@ -614,7 +639,8 @@ void cp_verb_create(struct cp_api_ctx *ctx, struct cp_api_request *rq,
 out:
   if (admitted && rs->code != 201)
     cp_admission_release(ctx, rq, o);
-  cp_json_strict_dups_clear(&dups);
+  if (dups != NULL)
+    cp_json_strict_dups_clear(dups);
   free(err);
   free(key);
   free(text);
@@ -922,7 +948,8 @@ void cp_verb_update(struct cp_api_ctx *ctx, struct cp_api_request *rq,
   int admitted = 0, written = 0;
   struct cp_json_strict_dups dups = {0};
 
-  if (!json_body_ok(rq, rs) || field_validation(rq, &fv, rs) < 0) {
+  if (!json_body_ok(rq, rs) || field_validation(rq, &fv, rs) < 0 ||
+      cp_managed_fields_check_options(rq, 0, rs) < 0) {
     free(key);
     return;
   }
@@ -979,6 +1006,9 @@ void cp_verb_update(struct cp_api_ctx *ctx, struct cp_api_request *rq,
   if (is_scale && cp_scale_admit_validate(ctx, rq, next, cur, rs) < 0)
     goto out;
   admitted = !is_scale;
+  if (cp_managed_fields_track(ctx, rq, type_schema(ctx, rq->type), cur, next,
+                              rs) < 0)
+    goto out;
   if (unchanged(rq, next, cur, cur_rev, rs))
     goto out;
   written = cp_verbs_write_over(ctx, rq, key, next, cur_rev, rs, 1) ==
@@ -996,6 +1026,20 @@ out:
 
 /* ------------------------------------------------------------ patch */
 
+/* An apply patch of an object that does not exist: created from the
+ * patch (kube's applyPatcher.createNewObject), answering 201. */
+static void apply_create(struct cp_api_ctx *ctx, struct cp_api_request *rq,
+                         struct cp_api_response *rs) {
+  json_object *o;
+
+  free(rs->body);
+  rs->body = NULL;
+  rs->code = 0;
+  o = cp_managed_fields_apply(ctx, rq, type_schema(ctx, rq->type), NULL, rs);
+  if (o != NULL)
+    create_object(ctx, rq, o, 1, 1, NULL, NULL, rs);
+}
+
 void cp_verb_patch(struct cp_api_ctx *ctx, struct cp_api_request *rq,
                    struct cp_api_response *rs) {
   enum cp_patch_type pt;
@@ -1003,9 +1047,10 @@ void cp_verb_patch(struct cp_api_ctx *ctx, struct cp_api_request *rq,
   char *key = cp_api_key(rq->type, rq->ns, rq->name), *err = NULL;
   int attempt, is_scale = rq->subresource != NULL &&
                           strcmp(rq->subresource, "scale") == 0;
+  int apply = cp_managed_fields_is_apply(rq) && !is_scale; /* server-side */
 
-  if (cp_patch_type_from_content_type(rq->content_type, &pt) < 0 ||
-      (pt == CP_PATCH_STRATEGIC && !rq->type->builtin)) {
+  if (!apply && (cp_patch_type_from_content_type(rq->content_type, &pt) < 0 ||
+                 (pt == CP_PATCH_STRATEGIC && !rq->type->builtin))) {
     cp_api_respond_status(
         rs, 415,
         cp_status_failuref(415,
@@ -1023,7 +1068,8 @@ void cp_verb_patch(struct cp_api_ctx *ctx, struct cp_api_request *rq,
     cp_api_respond_status(rs, 500, NULL);
     goto out;
   }
-  if (field_validation(rq, &fv, rs) < 0)
+  if (field_validation(rq, &fv, rs) < 0 ||
+      cp_managed_fields_check_options(rq, apply, rs) < 0)
     goto out;
   for (attempt = 0; attempt < CP_VERBS_CAS_RETRIES; attempt++) {
     json_object *cur, *base, *patched = NULL, *next = NULL;
@@ -1031,8 +1077,11 @@ void cp_verb_patch(struct cp_api_ctx *ctx, struct cp_api_request *rq,
     const char *rv;
     int rc;
 
-    if ((cur = cp_verbs_read_current(ctx, rq, key, &cur_rev, rs)) == NULL)
+    if ((cur = cp_verbs_read_current(ctx, rq, key, &cur_rev, rs)) == NULL) {
+      if (apply && rs->code == 404 && rq->subresource == NULL)
+        apply_create(ctx, rq, rs); /* an apply creates what is missing */
       goto out;
+    }
     if (!is_scale)
       prune_stored(ctx, rq->type, cur);
     /* A scale patch applies to the Scale view of the object. */
@@ -1045,7 +1094,16 @@ void cp_verb_patch(struct cp_api_ctx *ctx, struct cp_api_request *rq,
       free(err);
       err = NULL;
     }
+    if (apply) {
+      patched = cp_managed_fields_apply(ctx, rq, type_schema(ctx, rq->type),
+                                        cur, rs);
+      if (patched == NULL) {
+        json_object_put(cur);
+        goto out;
+      }
+    }
     rc = base == NULL ? CPLANE_ENOMEM
+         : apply      ? CPLANE_OK
                       : cp_patch_apply_schema(
                             pt, base, rq->body, rq->body_len,
                             is_scale ? NULL : type_schema(ctx, rq->type),
@@ -1095,6 +1153,11 @@ void cp_verb_patch(struct cp_api_ctx *ctx, struct cp_api_request *rq,
       next = schema_decode(ctx, rq, patched, fv, NULL, rs) < 0
                  ? NULL
                  : merge_update(rq->type, rq->subresource, patched, cur);
+      /* /status keeps cur's metadata: the apply's ownership goes on. */
+      if (apply && next != NULL)
+        json_object_object_add(
+            metadata(next), "managedFields",
+            json_object_get(get(get(patched, "metadata"), "managedFields")));
     }
     json_object_put(patched);
     if (next == NULL ||
@@ -1102,7 +1165,9 @@ void cp_verb_patch(struct cp_api_ctx *ctx, struct cp_api_request *rq,
                        validate_meta(rq->type, next, rs) < 0 ||
                        schema_validate(ctx, rq->type, next, cur, 0, rs) < 0 ||
                        cp_admission_strategy(ctx, rq, next, cur, rs) < 0)) ||
-        (is_scale && cp_scale_admit_validate(ctx, rq, next, cur, rs) < 0)) {
+        (is_scale && cp_scale_admit_validate(ctx, rq, next, cur, rs) < 0) ||
+        (!apply && cp_managed_fields_track(ctx, rq, type_schema(ctx, rq->type),
+                                           cur, next, rs) < 0)) {
       if (rs->body == NULL)
         cp_api_respond_status(rs, 500, NULL);
       json_object_put(cur);

@@ -462,6 +462,7 @@ static const struct cplane_host_api host_api = {
     .now_ms = api_now_ms,
     .json_format_error = api_json_format_error,
     .patch_subresource = cp_api_patch_subresource,
+    .apply = cp_api_apply,
     .get = cp_api_get,
     .list = cp_api_list,
     .cache_add_index_fn = api_cache_add_index_fn,

@@ -211,6 +211,39 @@ int cp_api_patch(cplane_plugin_ctx *ctx, const struct cplane_resource *res,
                     out, message);
 }
 
+int cp_api_apply(cplane_plugin_ctx *ctx, const struct cplane_resource *res,
+                 const char *ns, const char *name, const char *sub,
+                 const char *field_manager, int force, const char *json,
+                 const cplane_object **out, char **message) {
+  char *path = NULL, *suffix = NULL, *fm;
+  int rc;
+
+  if (out != NULL)
+    *out = NULL;
+  if (message != NULL)
+    *message = NULL;
+  if (field_manager == NULL || field_manager[0] == '\0' ||
+      strlen(field_manager) > 128 || json == NULL ||
+      (sub != NULL && strchr(sub, '/') != NULL))
+    return CPLANE_EINVAL;
+  if ((fm = evhttp_encode_uri(field_manager)) == NULL)
+    return CPLANE_ENOMEM;
+  if (asprintf(&suffix, "%s%s?fieldManager=%s%s",
+               sub != NULL && sub[0] != '\0' ? "/" : "", sub ? sub : "", fm,
+               force ? "&force=true" : "") < 0)
+    suffix = NULL;
+  free(fm);
+  if (suffix == NULL)
+    return CPLANE_ENOMEM;
+  path = res != NULL && name != NULL ? object_path(res, ns, name, suffix)
+                                     : NULL;
+  rc = write_call(ctx, "apply", "apply", "PATCH", res, path,
+                  "application/apply-patch+yaml", json, out, message);
+  free(suffix);
+  free(path);
+  return rc;
+}
+
 int cp_api_write_subresource(cplane_plugin_ctx *ctx,
                                  const struct cplane_resource *res,
                                  int method, const char *ns,

@@ -63,6 +63,11 @@ int cp_api_write_subresource(cplane_plugin_ctx *ctx,
 int cp_api_request(cplane_plugin_ctx *ctx, const char *method,
                    const char *path, const char *json, char **response,
                    size_t *response_len);
+/* ABI 1.4: server-side apply as field_manager (host_api.h's apply). */
+int cp_api_apply(cplane_plugin_ctx *ctx, const struct cplane_resource *res,
+                 const char *ns, const char *name, const char *sub,
+                 const char *field_manager, int force, const char *json,
+                 const cplane_object **out, char **message);
 int cp_api_patch_subresource(cplane_plugin_ctx *ctx,
                              const struct cplane_resource *res,
                              const char *ns, const char *name,

@@ -88,6 +88,32 @@ static int kit_patch(cplane_plugin_ctx *ctx, const struct cplane_resource *res,
                                message);
 }
 
+/* apply, merged simply: a JSON merge patch of the object (created from
+ * json when missing); no field ownership, no conflicts. */
+static int kit_apply(cplane_plugin_ctx *ctx, const struct cplane_resource *res,
+                     const char *ns, const char *name, const char *sub,
+                     const char *field_manager, int force, const char *json,
+                     const cplane_object **out, char **message) {
+  char rname[256];
+  struct cplane_test_host *h =
+      start_call(ctx, res, "patch", rname, sizeof rname, out, message);
+  int code;
+
+  (void)force;
+  if (h == NULL || name == NULL || json == NULL || field_manager == NULL ||
+      field_manager[0] == '\0')
+    return CPLANE_EINVAL;
+  code = kit_do_patch(h, rname, ns, name, sub, CPLANE_PATCH_MERGE, json, out,
+                      message);
+  if (code != 404 || (sub != NULL && sub[0] != '\0'))
+    return code;
+  if (message != NULL) {
+    free(*message);
+    *message = NULL;
+  }
+  return kit_do_create(h, rname, ns, NULL, NULL, json, out, message);
+}
+
 static int kit_delete_object(cplane_plugin_ctx *ctx,
                              const struct cplane_resource *res, const char *ns,
                              const char *name, const char *options_json,
@@ -156,6 +182,7 @@ void kit_writes_fill(struct cplane_host_api *api) {
   api->delete_object = kit_delete_object;
   api->write_subresource = kit_write_subresource;
   api->patch_subresource = kit_patch_subresource;
+  api->apply = kit_apply;
   api->get = kit_get;
   api->list = kit_list;
 }

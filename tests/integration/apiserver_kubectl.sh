@@ -263,7 +263,7 @@ expect_code 400 GET "$CM?limit=abc" application/json "$TMP/empty"
 expect_code 404 GET /api/v1/namespaces/default/widgets application/json "$TMP/empty"
 expect_code 404 GET $CM/nope application/json "$TMP/empty"
 expect_code 404 POST /api/v1/namespaces/nons/configmaps application/json "$TMP/badname"
-expect_code 415 PATCH $CM/game-config application/apply-patch+yaml "$TMP/empty"
+expect_code 422 PATCH $CM/game-config application/apply-patch+yaml "$TMP/empty"
 [ "$(K get cm game-config -o jsonpath='{.data.a}')" = 1 ] ||
   fail "the server lost data after bad input"
 pass "bad input gets the right Status and loses nothing"

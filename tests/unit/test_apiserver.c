@@ -333,8 +333,9 @@ static void test_update_conflict_and_generation(void **state) {
   assert_string_equal(jq(rs.body, "metadata.generation", buf, sizeof buf),
                       "3");
   free(rs.body);
+  /* An apply needs a fieldManager: kube's 422 on the PatchOptions. */
   expect_code(call(f, CP_API_PATCH, DEP, "application/apply-patch+yaml",
-                   "{}"), 415);
+                   "{}"), 422);
   expect_code(call(f, CP_API_PATCH, DEP, "application/json-patch+json",
                    "[{\"op\":\"test\",\"path\":\"/spec/replicas\","
                    "\"value\":1}]"), 422);

@@ -7,7 +7,8 @@
  * old and new owners, delete), the once-per-plugin warning about a
  * blocking call from on_add, and event_record with kube's deduplication,
  * aggregation of similar messages, spam filter (with an injected clock),
- * "default" for cluster-scoped objects, kind from discovery, and metrics.
+ * "default" for cluster-scoped objects, kind from discovery, and metrics;
+ * and ABI 1.4's apply (server-side apply as a named field manager).
  */
 #include <pthread.h>
 #include <setjmp.h>
@@ -157,6 +158,48 @@ static void create_cm(struct cplane_plugin_ctx *p, const char *name,
 
   assert_int_equal(code, 201);
   api->free(body);
+}
+
+/* ABI 1.4's apply: creates, conflicts with another manager (409 and
+ * kube's message), force takes the field, the owner is recorded. */
+static void test_apply(void **state) {
+  struct cplane_plugin_ctx *p = plugin("rw");
+  const cplane_object *obj = NULL;
+  char *msg = NULL;
+  const char *a = "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\","
+                  "\"metadata\":{\"name\":\"applied\"},\"data\":{\"k\":\"a\"}}";
+  const char *b = "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\","
+                  "\"metadata\":{\"name\":\"applied\"},\"data\":{\"k\":\"b\"}}";
+  int code;
+
+  (void)state;
+  code = api->create(p, &(struct cplane_resource)CPLANE_RESOURCE(
+                            "", "v1", "namespaces"),
+                     NULL, "{\"metadata\":{\"name\":\"default\"}}", NULL,
+                     NULL);
+  assert_true(code == 201 || code == 409);
+  assert_int_equal(api->apply(p, &cms, "default", "applied", NULL, "ctl-a", 0,
+                              a, &obj, NULL), 201);
+  assert_string_equal(api->object_string(obj, "data.k"), "a");
+  assert_string_equal(
+      api->object_string(obj, "metadata.managedFields[0].manager"), "ctl-a");
+  api->object_release(obj);
+  assert_int_equal(api->apply(p, &cms, "default", "applied", "", "ctl-b", 0,
+                              b, NULL, &msg), 409);
+  assert_string_equal(msg, "Apply failed with 1 conflict: conflict with "
+                           "\"ctl-a\": .data.k");
+  api->free(msg);
+  assert_int_equal(api->apply(p, &cms, "default", "applied", NULL, "ctl-b", 1,
+                              b, &obj, NULL), 200);
+  assert_string_equal(api->object_string(obj, "data.k"), "b");
+  assert_string_equal(
+      api->object_string(obj, "metadata.managedFields[0].manager"), "ctl-b");
+  api->object_release(obj);
+  assert_int_equal(api->apply(p, &cms, "default", "applied", NULL, "", 1, b,
+                              NULL, NULL), CPLANE_EINVAL);
+  assert_int_equal(api->apply(p, &cms, "default", "applied", "a/b", "m", 1, b,
+                              NULL, NULL), CPLANE_EINVAL);
+  plugin_free(p);
 }
 
 static void test_get_list_patch(void **state) {
@@ -823,6 +866,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_json_format_error),
       cmocka_unit_test(test_get_list_patch),
+      cmocka_unit_test(test_apply),
       cmocka_unit_test(test_cache_add_index_fn),
       cmocka_unit_test(test_enqueue_owner),
       cmocka_unit_test(test_enqueue_owner_cluster),

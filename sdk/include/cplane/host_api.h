@@ -366,6 +366,26 @@ struct cplane_host_api {
                       const char *reason, const char *fmt, ...)
       CPLANE_PRINTF(6, 7);
 
+  /* ABI 1.4. Server-side apply: applies `json`, a partial object of res
+   * (apiVersion, kind, metadata.name and only the fields this controller
+   * owns), to ns/name or to its subresource `sub` ("status"; NULL or ""
+   * for the object) as the field manager `field_manager` (required, at
+   * most 128 bytes: the name the fields are owned under in
+   * metadata.managedFields). With `force`, fields other managers own are
+   * taken; without, such a change is the server's 409 (the conflict in
+   * *message). Fields this manager applied before and leaves out now are
+   * removed unless someone else owns them; a missing object is created
+   * (201). So a controller owns exactly the fields it sets:
+   *   api->apply(ctx, &res, ns, name, NULL, "my-controller", 1,
+   *              "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\","
+   *              "\"metadata\":{\"name\":\"x\"},\"data\":{\"k\":\"v\"}}",
+   *              NULL, NULL);
+   * Returns and owns as patch() does. Blocks: call from reconcile() only. */
+  int (*apply)(cplane_plugin_ctx *ctx, const struct cplane_resource *res,
+               const char *ns, const char *name, const char *sub,
+               const char *field_manager, int force, const char *json,
+               const cplane_object **out, char **message);
+
   /* New entries go here, at the end, and bump CPLANE_ABI_MINOR. */
 };
 
@@ -436,7 +456,8 @@ CPLANE__SLOT(list, 54);
 CPLANE__SLOT(cache_add_index_fn, 55);
 CPLANE__SLOT(enqueue_owner, 56);
 CPLANE__SLOT(event_record, 57);
-CPLANE_STATIC_ASSERT(sizeof(struct cplane_host_api) == 8 + 8 * 58,
+CPLANE__SLOT(apply, 58);
+CPLANE_STATIC_ASSERT(sizeof(struct cplane_host_api) == 8 + 8 * 59,
                "cplane_host_api grew: append, bump CPLANE_ABI_MINOR, and "
                "update these asserts and the abidiff baseline");
 #undef CPLANE__SLOT
