@@ -1406,6 +1406,21 @@ int cp_apiserver_start(const struct cp_apiserver_config *cfg,
                              "definitions; their resources are not served "
                              "until a retry succeeds");
   }
+  /* Admission webhooks: at most half the workers wait on them at once.
+   * Set before any thread that writes (the signer, the aggregator, the
+   * CRD loops) starts: their writes read ctx.webhooks and ctx.vap. */
+  if ((s->ctx.webhooks = cp_webhooks_start(&s->ctx, s->n_workers / 2)) ==
+      NULL) {
+    *errmsg = strdup("apiserver: cannot start the admission webhooks");
+    cp_apiserver_stop(s);
+    return CPLANE_ENOMEM;
+  }
+  /* ValidatingAdmissionPolicies: read and watched like the webhooks. */
+  if ((s->ctx.vap = cp_vap_set_start(&s->ctx)) == NULL) {
+    *errmsg = strdup("apiserver: cannot start the admission policies");
+    cp_apiserver_stop(s);
+    return CPLANE_ENOMEM;
+  }
   /* CertificateSigningRequests signed by the cluster CA. */
   if (cfg->csr_signing_cert != NULL &&
       cp_csr_signer_start(&s->ctx, cfg->csr_signing_cert,
@@ -1435,19 +1450,6 @@ int cp_apiserver_start(const struct cp_apiserver_config *cfg,
   if ((s->crd_sync = cp_crd_sync_start(&s->ctx, crd_rev)) == NULL) {
     *errmsg = strdup("apiserver: cannot start the custom resource "
                      "definition watch");
-    cp_apiserver_stop(s);
-    return CPLANE_ENOMEM;
-  }
-  /* Admission webhooks: at most half the workers wait on them at once. */
-  if ((s->ctx.webhooks = cp_webhooks_start(&s->ctx, s->n_workers / 2)) ==
-      NULL) {
-    *errmsg = strdup("apiserver: cannot start the admission webhooks");
-    cp_apiserver_stop(s);
-    return CPLANE_ENOMEM;
-  }
-  /* ValidatingAdmissionPolicies: read and watched like the webhooks. */
-  if ((s->ctx.vap = cp_vap_set_start(&s->ctx)) == NULL) {
-    *errmsg = strdup("apiserver: cannot start the admission policies");
     cp_apiserver_stop(s);
     return CPLANE_ENOMEM;
   }
@@ -1520,6 +1522,12 @@ void cp_apiserver_stop(struct cp_apiserver *s) {
   /* Its requests use the store and registry; nothing kicks it now. */
   cp_crd_cleanup_stop(s->crd_cleanup);
   s->crd_cleanup = NULL;
+  /* They write through admission: gone before the webhooks and
+   * policies they read. */
+  cp_csr_signer_stop(s->ctx.csr_signer);
+  s->ctx.csr_signer = NULL;
+  cp_aggregator_stop(s->aggregator);
+  s->aggregator = NULL;
   /* Its aggregation writes through the handlers and the store. */
   cp_rbac_stop(s->ctx.rbac);
   s->ctx.rbac = NULL;
@@ -1528,10 +1536,6 @@ void cp_apiserver_stop(struct cp_apiserver *s) {
   s->ctx.webhooks = NULL;
   cp_vap_set_stop(s->ctx.vap);
   s->ctx.vap = NULL;
-  cp_csr_signer_stop(s->ctx.csr_signer);
-  s->ctx.csr_signer = NULL;
-  cp_aggregator_stop(s->aggregator);
-  s->aggregator = NULL;
   /* Workers are gone: finish their replies, then end the watches. */
   on_done(-1, 0, s);
   cp_watch_registry_free(s->watches);

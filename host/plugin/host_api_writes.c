@@ -237,7 +237,7 @@ int cp_api_apply(cplane_plugin_ctx *ctx, const struct cplane_resource *res,
     return CPLANE_ENOMEM;
   path = res != NULL && name != NULL ? object_path(res, ns, name, suffix)
                                      : NULL;
-  rc = write_call(ctx, "apply", "apply", "PATCH", res, path,
+  rc = write_call(ctx, "apply", "apply", "PATCH", res, sub, path,
                   "application/apply-patch+yaml", json, out, message);
   free(suffix);
   free(path);
