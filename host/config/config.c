@@ -719,6 +719,10 @@ int cp_config_parse(const char *name, const char *text, size_t len,
   cfg->workers = 1;
   cfg->log_level = CPLANE_LOG_INFO;
   cfg->max_retained_images = 8;
+  /* Each plugin as its own user, writing only what it declares
+   * (plugin/identity.h, plugin/confine.h). */
+  cfg->plugin_credentials_own = 1;
+  cfg->confine_plugins = 1;
   st.cfg = cfg;
   st.text = text;
   st.text_left = len;

@@ -128,9 +128,8 @@ struct cp_config {
    * upgrade is refused until a restart. Default 8. */
   int max_retained_images;
   /* [host] plugin_credentials = own (1): each plugin calls the API as
-   * its own user (plugin/identity.h); host (0, default): as the host.
-   * confine_plugins (default 0): undeclared writes refused
-   * (plugin/confine.h). */
+   * its own user (plugin/identity.h); host (0): as the host.
+   * confine_plugins: undeclared writes refused (plugin/confine.h). */
   int plugin_credentials_own, confine_plugins;
   struct cp_apiserver_settings apiserver;
   int apiserver_port_set, apiserver_tls_set;

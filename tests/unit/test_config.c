@@ -181,13 +181,13 @@ static void test_shutdown_timeout(void **state) {
   cp_config_free(cfg);
 }
 
-/* [host] plugin_credentials and confine_plugins: off by default. */
+/* [host] plugin_credentials and confine_plugins: on by default. */
 static void test_plugin_identity_keys(void **state) {
   struct cp_config *cfg = load_ok("[host]\n");
 
   (void)state;
-  assert_int_equal(cfg->plugin_credentials_own, 0);
-  assert_int_equal(cfg->confine_plugins, 0);
+  assert_int_equal(cfg->plugin_credentials_own, 1);
+  assert_int_equal(cfg->confine_plugins, 1);
   cp_config_free(cfg);
   cfg = load_ok("[host]\nplugin_credentials = host\n"
                 "confine_plugins = false\n");
