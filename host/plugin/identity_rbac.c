@@ -18,7 +18,7 @@
 #define RBAC_PATH "/apis/rbac.authorization.k8s.io/v1"
 #define MANAGED_BY "cplane-host"
 
-static const char *const read_verbs[] = {"get", "list", "watch", NULL};
+static const char *const status_verbs[] = {"get", "update", "patch", NULL};
 static const char *const write_verbs[] = {
     "get",   "list",   "watch",           "create", "update",
     "patch", "delete", "deletecollection", NULL};
@@ -53,14 +53,23 @@ static int add_rule(json_object *rules, const char *const *groups,
   return 0;
 }
 
+/* Each resource with every verb; watched: its status too. A plugin may
+ * write what it watches (confinement lets it), so its role says the
+ * same: the descriptor is the one statement of what a plugin touches. */
 static int add_resources(json_object *rules, const struct cplane_resource *rs,
-                         uint32_t n, const char *const *verbs) {
+                         uint32_t n, int watched) {
   uint32_t i;
 
   for (i = 0; rs != NULL && i < n; i++) {
     const char *g[] = {rs[i].group != NULL ? rs[i].group : "", NULL};
+    char sub[256];
 
-    if (add_rule(rules, g, rs[i].resource, verbs) < 0)
+    if (add_rule(rules, g, rs[i].resource, write_verbs) < 0)
+      return -1;
+    if (!watched || strchr(rs[i].resource, '/') != NULL)
+      continue;
+    snprintf(sub, sizeof sub, "%s/status", rs[i].resource);
+    if (add_rule(rules, g, sub, status_verbs) < 0)
       return -1;
   }
   return 0;
@@ -73,10 +82,8 @@ char *cp_identity_rbac_role(const struct cplane_plugin_ctx *p) {
 
   snprintf(name, sizeof name, "cplane:plugin:%s", p->name);
   if (rules == NULL ||
-      add_resources(rules, p->desc.resources, p->desc.n_resources,
-                    read_verbs) < 0 ||
-      add_resources(rules, p->desc.writes, p->desc.n_writes, write_verbs) <
-          0 ||
+      add_resources(rules, p->desc.resources, p->desc.n_resources, 1) < 0 ||
+      add_resources(rules, p->desc.writes, p->desc.n_writes, 0) < 0 ||
       add_rule(rules, event_groups, "events", event_verbs) < 0)
     goto out;
   rules_json = strdup(json_object_to_json_string_ext(

@@ -4,8 +4,9 @@
 # plugin_credentials = own the host issues each plugin a client
 # certificate for system:serviceaccount:kube-system:<plugin>: the mirror
 # fixture, granted configmap writes by an [authz.*] rule naming that user,
-# works; the sneaky fixture, with no rule, is refused by the API server
-# with a 403 naming its own user (not the host's); and its Secret, which
+# works; the sneaky fixture, once its derived role is narrowed to reads,
+# is refused by the API server with a 403 naming its own user (not the
+# host's); and its Secret, which
 # it neither watches nor declares, is refused by the host itself under
 # confine_plugins = true (logged, counted in /metrics) before any
 # request. An in-tree plugin (replicaset) works through its bootstrap
@@ -49,7 +50,7 @@ done
 # Third-party plugins get a role from their descriptor; in-tree ones
 # their bootstrap role, bound to the same user.
 K get clusterrole cplane:plugin:sneaky -o json |
-  jq -e '.rules[] | select(.resources == ["configmaps"]) | .verbs == ["get","list","watch"]' >/dev/null ||
+  jq -e '.rules[] | select(.resources == ["configmaps"]) | .verbs == ["get","list","watch","create","update","patch","delete","deletecollection"]' >/dev/null ||
   fail "cplane:plugin:sneaky: $(K get clusterrole cplane:plugin:sneaky -o json)"
 K get clusterrolebinding cplane:plugin:sneaky -o json |
   jq -e '.subjects[0] | .kind == "ServiceAccount" and .name == "sneaky" and .namespace == "kube-system"' >/dev/null ||
@@ -73,12 +74,20 @@ printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: src, labels: {mirror: 
 wait_for_log "$TMP/log" "mirror default/src -> src-mirror: 201"
 pass "a plugin granted by a rule naming its own user writes"
 
+# The derived role lets sneaky write what it watches; narrowed to reads
+# (the host rewrites it only at load), the API server judges its user.
+K patch clusterrole cplane:plugin:sneaky --type=json -p '[{"op":"replace","path":"/rules","value":[{"apiGroups":[""],"resources":["configmaps"],"verbs":["get","list","watch"]}]}]' >/dev/null ||
+  fail "narrow sneaky's role"
+for i in $(seq 50); do
+  [ "$(K auth can-i create configmaps --as system:serviceaccount:kube-system:sneaky)" = no ] && break
+  sleep 0.1
+done
 printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: s, labels: {sneak: "yes"}}\n' |
   K create -f - >/dev/null || fail "create s"
 wait_for_log "$TMP/log" "sneaky configmap default/s-copy: 403"
 expect_log "$TMP/log" 'sneaky configmap default/s-copy: 403 configmaps is forbidden: User "system:serviceaccount:kube-system:sneaky" cannot create resource "configmaps"'
 if K get cm s-copy >/dev/null 2>&1; then fail "sneaky wrote as the host"; fi
-pass "a plugin without a rule gets 403 as its own user"
+pass "a plugin whose role lacks a write gets 403 as its own user"
 
 wait_for_log "$TMP/log" "sneaky secret default/s-secret: 403"
 expect_log "$TMP/log" "plugin sneaky may not create secrets: it neither watches nor declares it"

@@ -347,10 +347,15 @@ static void test_role(void **state) {
   assert_true(json_object_object_get_ex(v, "name", &v));
   assert_string_equal(json_object_get_string(v), "cplane:plugin:widgets");
   assert_true(json_object_object_get_ex(o, "rules", &rules));
+  /* Watched: what confinement allows, the resource and its status. */
   assert_true(has_rule(rules, "apps", "deployments",
-                       "[\"get\",\"list\",\"watch\"]"));
+                       "[\"get\",\"list\",\"watch\",\"create\",\"update\","
+                       "\"patch\",\"delete\",\"deletecollection\"]"));
+  assert_true(has_rule(rules, "apps", "deployments/status",
+                       "[\"get\",\"update\",\"patch\"]"));
   assert_true(has_rule(rules, "", "configmaps",
-                       "[\"get\",\"list\",\"watch\"]"));
+                       "[\"get\",\"list\",\"watch\",\"create\",\"update\","
+                       "\"patch\",\"delete\",\"deletecollection\"]"));
   assert_true(has_rule(rules, "", "secrets",
                        "[\"get\",\"list\",\"watch\",\"create\",\"update\","
                        "\"patch\",\"delete\",\"deletecollection\"]"));
@@ -359,7 +364,7 @@ static void test_role(void **state) {
                        "\"patch\",\"delete\",\"deletecollection\"]"));
   assert_true(has_rule(rules, "", "events",
                        "[\"create\",\"update\",\"patch\"]"));
-  assert_int_equal(json_object_array_length(rules), 3 + 3 + 1);
+  assert_int_equal(json_object_array_length(rules), 3 * 2 + 3 + 1);
   json_object_put(o);
   free(json);
   cp_plugin_free(p);
