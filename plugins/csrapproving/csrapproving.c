@@ -236,6 +236,12 @@ static int csr_init(cplane_plugin_ctx *ctx,
 /* No keys of its own: any key beside the host's is a misspelling. */
 static const char *const csr_config_keys[] = {NULL};
 
+/* Beyond what it watches: the SubjectAccessReviews it asks
+ * (confine_plugins). */
+static const struct cplane_resource csr_writes[] = {
+    CPLANE_RESOURCE("authorization.k8s.io", "v1", "subjectaccessreviews"),
+};
+
 static const struct cplane_plugin csr_plugin = {
     CPLANE_PLUGIN_HEADER,
     .name = "csrapproving",
@@ -243,6 +249,8 @@ static const struct cplane_plugin csr_plugin = {
     .kind = CPLANE_KIND_CONTROLLER,
     .n_resources = 1,
     .resources = csr_resources,
+    .n_writes = 1,
+    .writes = csr_writes,
     .init = csr_init,
     .on_add = on_add,
     .on_update = on_update,
