@@ -70,8 +70,7 @@ static void check_capabilities_baseline(const struct cp_psa_pod *p,
 
   cp_psa_added_caps(p, allowed, &bad, &caps);
   if (bad.n > 0 && cp_psa_detail_begin(&d) != NULL) {
-    fprintf(d.f, "%s ", cp_psa_plural("container", "containers", bad.n));
-    cp_psa_join_quote(d.f, &bad);
+    cp_psa_setters(d.f, 0, &bad);
     fputs(" must not include ", d.f);
     cp_psa_join_quote(d.f, &caps);
     fputs(" in securityContext.capabilities.add", d.f);
@@ -164,8 +163,7 @@ static void check_host_ports(const struct cp_psa_pod *p,
   for (size_t i = 0; i < n_bufs; i++)
     cp_psa_names_set(&ports, bufs[i]);
   if (bad.n > 0 && cp_psa_detail_begin(&d) != NULL) {
-    fprintf(d.f, "%s ", cp_psa_plural("container", "containers", bad.n));
-    cp_psa_join_quote(d.f, &bad);
+    cp_psa_setters(d.f, 0, &bad);
     fprintf(d.f, " %s %s ", cp_psa_plural("uses", "use", bad.n),
             cp_psa_plural("hostPort", "hostPorts", ports.n));
     cp_psa_join(d.f, &ports, ", ");
@@ -187,8 +185,7 @@ static void check_privileged(const struct cp_psa_pod *p,
     if (cp_psa_tristate(cp_psa_sc_of(c), "privileged") == 1)
       cp_psa_names_add(&bad, get_str(c, "name"));
   if (bad.n > 0 && cp_psa_detail_begin(&d) != NULL) {
-    fprintf(d.f, "%s ", cp_psa_plural("container", "containers", bad.n));
-    cp_psa_join_quote(d.f, &bad);
+    cp_psa_setters(d.f, 0, &bad);
     fputs(" must not set securityContext.privileged=true", d.f);
     cp_psa_detail_end(r, &d, "privileged");
   }
@@ -211,8 +208,7 @@ static void check_proc_mount(const struct cp_psa_pod *p,
     }
   }
   if (bad.n > 0 && cp_psa_detail_begin(&d) != NULL) {
-    fprintf(d.f, "%s ", cp_psa_plural("container", "containers", bad.n));
-    cp_psa_join_quote(d.f, &bad);
+    cp_psa_setters(d.f, 0, &bad);
     fputs(" must not set securityContext.procMount to ", d.f);
     cp_psa_join_quote(d.f, &types);
     cp_psa_detail_end(r, &d, "procMount");
@@ -318,9 +314,8 @@ void cp_psa_check_seccomp(const struct cp_psa_pod *p, struct cp_psa_result *r,
     cp_psa_join_quote(d.f, &values);
     cp_psa_detail_end(r, &d, "seccompProfile");
   } else if (required && implicit.n > 0 && cp_psa_detail_begin(&d) != NULL) {
-    fprintf(d.f, "pod or %s ",
-            cp_psa_plural("container", "containers", implicit.n));
-    cp_psa_join_quote(d.f, &implicit);
+    fputs("pod or ", d.f);
+    cp_psa_setters(d.f, 0, &implicit);
     fputs(" must set securityContext.seccompProfile.type to "
           "\"RuntimeDefault\" or \"Localhost\"",
           d.f);

@@ -23,8 +23,7 @@ static void check_privilege_escalation(const struct cp_psa_pod *p,
     if (cp_psa_tristate(cp_psa_sc_of(c), "allowPrivilegeEscalation") != 0)
       cp_psa_names_add(&bad, get_str(c, "name"));
   if (bad.n > 0 && cp_psa_detail_begin(&d) != NULL) {
-    fprintf(d.f, "%s ", cp_psa_plural("container", "containers", bad.n));
-    cp_psa_join_quote(d.f, &bad);
+    cp_psa_setters(d.f, 0, &bad);
     fputs(" must set securityContext.allowPrivilegeEscalation=false", d.f);
     cp_psa_detail_end(r, &d, "allowPrivilegeEscalation != false");
   }
@@ -62,14 +61,12 @@ static void check_capabilities_restricted(const struct cp_psa_pod *p,
   cp_psa_added_caps(p, allowed, &adding, &caps);
   if ((no_drop.n > 0 || adding.n > 0) && cp_psa_detail_begin(&d) != NULL) {
     if (no_drop.n > 0) {
-      fprintf(d.f, "%s ", cp_psa_plural("container", "containers", no_drop.n));
-      cp_psa_join_quote(d.f, &no_drop);
+      cp_psa_setters(d.f, 0, &no_drop);
       fputs(" must set securityContext.capabilities.drop=[\"ALL\"]", d.f);
     }
     if (adding.n > 0) {
-      fprintf(d.f, "%s%s ", no_drop.n > 0 ? "; " : "",
-              cp_psa_plural("container", "containers", adding.n));
-      cp_psa_join_quote(d.f, &adding);
+      fputs(no_drop.n > 0 ? "; " : "", d.f);
+      cp_psa_setters(d.f, 0, &adding);
       fputs(" must not include ", d.f);
       cp_psa_join_quote(d.f, &caps);
       fputs(" in securityContext.capabilities.add", d.f);
@@ -177,9 +174,8 @@ static void check_run_as_non_root(const struct cp_psa_pod *p,
     fputs(" must not set securityContext.runAsNonRoot=false", d.f);
     cp_psa_detail_end(r, &d, "runAsNonRoot != true");
   } else if (implicit.n > 0 && cp_psa_detail_begin(&d) != NULL) {
-    fprintf(d.f, "pod or %s ",
-            cp_psa_plural("container", "containers", implicit.n));
-    cp_psa_join_quote(d.f, &implicit);
+    fputs("pod or ", d.f);
+    cp_psa_setters(d.f, 0, &implicit);
     fputs(" must set securityContext.runAsNonRoot=true", d.f);
     cp_psa_detail_end(r, &d, "runAsNonRoot != true");
   }
