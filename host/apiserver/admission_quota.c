@@ -6,13 +6,13 @@
 #include <cplane/quota.h>
 #include <cplane/strbuf.h>
 #include <json-c/json.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "apiserver/policy_cache.h"
+#include "apiserver/quota_batch.h"
 #include "apiserver/resources.h"
 #include "apiserver/strategy/fields.h"
 #include "apiserver/verbs.h"
@@ -25,22 +25,6 @@
 /* Rounds of reading and charging the quotas before giving up on racing
  * writers (kube's evaluator retries its conflicting quotas too). */
 #define CAS_ROUNDS 8
-/* Charges in one namespace are made one at a time in this server (by
- * namespace hash): racing workers would otherwise read the same
- * revision and all but one lose their compare-and-swap, round after
- * round. Another server's charges still race through the store. */
-#define STRIPES 16
-static pthread_mutex_t stripes[STRIPES] = {
-    [0 ... STRIPES - 1] = PTHREAD_MUTEX_INITIALIZER};
-
-static pthread_mutex_t *stripe_of(const char *ns) {
-  unsigned h = 2166136261u; /* FNV-1a */
-
-  for (; *ns != '\0'; ns++)
-    h = (h ^ (unsigned char)*ns) * 16777619u;
-  return &stripes[h % STRIPES];
-}
-
 static int64_t wall_ms(void) {
   struct timespec ts;
 
@@ -96,10 +80,10 @@ static void quotas_free(struct quota *q, size_t n) {
 }
 
 /* Reads the quotas of ns from the store (fresh: they are charged at the
- * revision read). Returns how many (<= MAX_QUOTAS), or -1 having
- * responded. */
+ * revision read). Returns how many (<= MAX_QUOTAS), or -1 with *err the
+ * store's error (CPLANE_ENOMEM when it was not the store's). */
 static int quotas_read(struct cp_api_ctx *ctx, const char *ns,
-                       struct quota *q, struct cp_api_response *rs) {
+                       struct quota *q, int *err) {
   const struct cp_resource_type *t =
       cp_resources_find(ctx->resources, "", "v1", "resourcequotas");
   char *prefix = t != NULL ? cp_api_key(t, ns, NULL) : NULL;
@@ -108,15 +92,14 @@ static int quotas_read(struct cp_api_ctx *ctx, const char *ns,
   int rc;
 
   memset(&res, 0, sizeof res);
-  if (prefix == NULL) {
-    cp_api_respond_status(rs, 500, NULL);
+  *err = CPLANE_ENOMEM;
+  if (prefix == NULL)
     return -1;
-  }
   rc = cp_store_list(ctx->store, prefix, strlen(prefix), NULL, 0, 0,
                      MAX_QUOTAS + 1, &res);
   free(prefix);
   if (rc != CPLANE_OK) {
-    cp_verbs_store_error(rs, rc);
+    *err = rc;
     return -1;
   }
   for (i = 0; i < res.count && n < MAX_QUOTAS; i++) {
@@ -131,7 +114,6 @@ static int quotas_read(struct cp_api_ctx *ctx, const char *ns,
     if (e->obj == NULL || e->snap == NULL || e->key == NULL) {
       quotas_free(q, n);
       cp_store_list_result_free(&res);
-      cp_api_respond_status(rs, 500, NULL);
       return -1;
     }
   }
@@ -321,15 +303,13 @@ static int judge_limit(const struct cp_resource_type *t, json_object *o,
   return -1;
 }
 
-/* Writes q's status.used plus requested over the revision read.
- * CPLANE_OK, CP_STORE_ECONFLICT, or another store error. */
-static int charge(struct cp_api_ctx *ctx, struct quota *q,
-                  const struct cplane_quota_list *requested) {
+/* Adds requested to q's status.used, in memory: a batch charges each
+ * quota with the sum of its writes, judging each on what the ones before
+ * it used. CPLANE_OK, or CPLANE_EINVAL when q has no status.used. */
+static int charge(struct quota *q, const struct cplane_quota_list *requested) {
   json_object *status = cp_field_obj(q->obj, "status"), *used;
-  char buf[CPLANE_QUANTITY_LEN], *text;
-  int64_t rev = 0;
+  char buf[CPLANE_QUANTITY_LEN];
   size_t i;
-  int rc;
 
   used = json_object_object_get(status, "used");
   if (!json_object_is_type(used, json_type_object))
@@ -346,7 +326,17 @@ static int charge(struct cp_api_ctx *ctx, struct quota *q,
                         sizeof buf);
     json_object_object_add(used, r->name, json_object_new_string(buf));
   }
-  if ((text = cp_verbs_stored_text(q->obj)) == NULL)
+  return CPLANE_OK;
+}
+
+/* Writes q as charged over the revision read. CPLANE_OK,
+ * CP_STORE_ECONFLICT, or another store error. */
+static int quota_write(struct cp_api_ctx *ctx, struct quota *q) {
+  char *text = cp_verbs_stored_text(q->obj);
+  int64_t rev = 0;
+  int rc;
+
+  if (text == NULL)
     return CPLANE_ENOMEM;
   rc = cp_store_update(ctx->store, q->key, strlen(q->key), text, strlen(text),
                        q->rev, &rev, NULL);
@@ -389,48 +379,147 @@ static int was_charged(const struct charged *c, const char *key) {
   return 0;
 }
 
-/* One round: judge every quota not yet charged, then charge those that
- * limit something the write uses. 0 admitted, 1 lost a race (read
- * again), -1 having responded. */
-static int round_once(struct cp_api_ctx *ctx, struct cp_api_request *rq,
-                      json_object *o, cplane_object *snap,
-                      const struct cplane_quota_list *delta,
-                      struct charged *done, struct cp_api_response *rs) {
-  struct quota q[MAX_QUOTAS];
-  struct cplane_quota_list *req = NULL;
-  int n = quotas_read(ctx, rq->ns, q, rs), i, rc = 0, w;
+/* One write waiting for its charge (a quota_batch entry's data). */
+struct pending {
+  struct cp_api_request *rq;
+  json_object *o;
+  cplane_object *snap;
+  const struct cplane_quota_list *delta;
+  struct cp_api_response *rs;
+  struct charged done;
+  int rc; /* 1 still to charge, 0 admitted, -1 responded */
+  /* This round: charged (in memory) to quota i, the write's result. */
+  unsigned char in[MAX_QUOTAS];
+};
 
-  if (n <= 0)
-    return n;
-  req = calloc((size_t)n, sizeof *req);
-  if (req == NULL) {
+static void respond_store_error(struct cp_api_response *rs, int err) {
+  if (err == CPLANE_ENOMEM)
     cp_api_respond_status(rs, 500, NULL);
-    rc = -1;
-    goto out;
-  }
-  for (i = 0; i < n && rc == 0; i++)
-    if (!was_charged(done, q[i].key) &&
-        (judge_scope(rq, o, snap, &q[i], delta, &req[i], rs) < 0 ||
-         judge_limit(rq->type, o, &q[i], &req[i], rs) < 0))
-      rc = -1;
-  for (i = 0; i < n && rc == 0 && !cp_verbs_dry_run(rq); i++) {
-    if (req[i].n == 0 || was_charged(done, q[i].key))
-      continue;
-    w = charge(ctx, &q[i], &req[i]);
-    if (w == CPLANE_OK && done->n < MAX_QUOTAS &&
-        (done->keys[done->n] = strdup(q[i].key)) != NULL)
-      done->n++;
-    else if (w == CP_STORE_ECONFLICT || w == CPLANE_ENOENT)
-      rc = 1;
-    else if (w != CPLANE_OK) {
-      cp_verbs_store_error(rs, w);
-      rc = -1;
+  else
+    cp_verbs_store_error(rs, err);
+}
+
+/* Judges p on every quota it was not charged to yet, then charges those
+ * that limit something it uses, in memory (dirty[i] set). req: scratch,
+ * MAX_QUOTAS lists. */
+static void judge_one(struct pending *p, struct quota *q, int n,
+                      struct cplane_quota_list *req, unsigned char *dirty) {
+  int i, w;
+
+  for (i = 0; i < n; i++) {
+    req[i].n = 0;
+    if (!was_charged(&p->done, q[i].key) &&
+        (judge_scope(p->rq, p->o, p->snap, &q[i], p->delta, &req[i],
+                     p->rs) < 0 ||
+         judge_limit(p->rq->type, p->o, &q[i], &req[i], p->rs) < 0)) {
+      p->rc = -1;
+      return;
     }
   }
-out:
+  if (cp_verbs_dry_run(p->rq)) {
+    p->rc = 0;
+    return;
+  }
+  for (i = 0; i < n; i++) {
+    if (req[i].n == 0 || was_charged(&p->done, q[i].key))
+      continue;
+    if ((w = charge(&q[i], &req[i])) != CPLANE_OK) {
+      respond_store_error(p->rs, w);
+      p->rc = -1;
+      return;
+    }
+    p->in[i] = 1;
+    dirty[i] = 1;
+  }
+}
+
+/* One round over the batch's writes still to charge: read the quotas,
+ * judge and charge each write in turn, then write each charged quota
+ * once. A write whose quotas were all written is admitted; one that
+ * shared a quota that lost a race stays for the next round (charged only
+ * to what it was not yet). Returns how many are still to charge. */
+static size_t round_once(struct cp_api_ctx *ctx, const char *ns,
+                         struct pending **p, size_t m) {
+  struct quota q[MAX_QUOTAS];
+  struct cplane_quota_list *req = NULL;
+  unsigned char dirty[MAX_QUOTAS] = {0};
+  int result[MAX_QUOTAS];
+  int n, i, err = 0;
+  size_t k, left = 0;
+
+  if ((n = quotas_read(ctx, ns, q, &err)) < 0 ||
+      (n > 0 && (req = calloc((size_t)n, sizeof *req)) == NULL)) {
+    if (n >= 0) {
+      quotas_free(q, (size_t)n);
+      err = CPLANE_ENOMEM;
+    }
+    for (k = 0; k < m; k++)
+      if (p[k]->rc == 1) {
+        respond_store_error(p[k]->rs, err);
+        p[k]->rc = -1;
+      }
+    return 0;
+  }
+  for (k = 0; k < m; k++)
+    if (p[k]->rc == 1) {
+      memset(p[k]->in, 0, sizeof p[k]->in);
+      judge_one(p[k], q, n, req, dirty);
+    }
+  for (i = 0; i < n; i++)
+    result[i] = dirty[i] ? quota_write(ctx, &q[i]) : CPLANE_OK;
+  for (k = 0; k < m; k++) {
+    struct pending *e = p[k];
+    int lost = 0, failed = CPLANE_OK;
+
+    if (e->rc != 1)
+      continue;
+    for (i = 0; i < n; i++) {
+      if (!e->in[i])
+        continue;
+      if (result[i] == CPLANE_OK) {
+        if (e->done.n < MAX_QUOTAS &&
+            (e->done.keys[e->done.n] = strdup(q[i].key)) != NULL)
+          e->done.n++;
+      } else if (result[i] == CP_STORE_ECONFLICT ||
+                 result[i] == CPLANE_ENOENT) {
+        lost = 1;
+      } else {
+        failed = result[i];
+      }
+    }
+    if (failed != CPLANE_OK) {
+      respond_store_error(e->rs, failed);
+      e->rc = -1;
+    } else if (lost) {
+      left++;
+    } else {
+      e->rc = 0;
+    }
+  }
   free(req);
   quotas_free(q, (size_t)n);
-  return rc;
+  return left;
+}
+
+/* quota_batch's function: the rounds of one namespace's batch. */
+static void charge_batch(void *arg, struct cp_quota_batch_entry **batch,
+                         size_t m) {
+  struct pending *p[CP_QUOTA_BATCH_MAX];
+  size_t k;
+  int round;
+
+  for (k = 0; k < m; k++)
+    p[k] = batch[k]->data;
+  for (round = 0; round < CAS_ROUNDS; round++)
+    if (round_once(arg, batch[0]->ns, p, m) == 0)
+      return;
+  for (k = 0; k < m; k++)
+    if (p[k]->rc == 1) {
+      /* Still racing other servers: kube gives up the same way. */
+      cp_verbs_conflict(p[k]->rs, p[k]->rq->type,
+                        cp_field_str(p[k]->o, "metadata.name"));
+      p[k]->rc = -1;
+    }
 }
 
 int cp_admission_quota(struct cp_api_ctx *ctx, struct cp_api_request *rq,
@@ -439,9 +528,11 @@ int cp_admission_quota(struct cp_api_ctx *ctx, struct cp_api_request *rq,
   struct cplane_quota_list *now = NULL, *before = NULL, *delta = NULL;
   json_object *have = NULL;
   cplane_object *snap = NULL;
-  struct charged done = {{NULL}, 0};
-  int rc = 0, round;
+  struct pending p;
+  struct cp_quota_batch_entry e;
+  int rc = 0;
 
+  memset(&p, 0, sizeof p);
   if (!handles(rq, old))
     return 0;
   /* Most namespaces have no quota: the cache says so without a read. */
@@ -466,19 +557,14 @@ int cp_admission_quota(struct cp_api_ctx *ctx, struct cp_api_request *rq,
   delta_of(now, before, delta);
   if (delta->n == 0)
     goto out;
-  pthread_mutex_lock(stripe_of(rq->ns));
-  for (round = 0; round < CAS_ROUNDS; round++)
-    if ((rc = round_once(ctx, rq, o, snap, delta, &done, rs)) <= 0)
-      break;
-  pthread_mutex_unlock(stripe_of(rq->ns));
-  if (rc > 0) {
-    /* Still racing other servers: kube gives up the same way. */
-    cp_verbs_conflict(rs, rq->type, cp_field_str(o, "metadata.name"));
-    rc = -1;
-  }
+  p = (struct pending){.rq = rq, .o = o, .snap = snap, .delta = delta,
+                       .rs = rs, .rc = 1};
+  e = (struct cp_quota_batch_entry){.ns = rq->ns, .data = &p};
+  cp_quota_batch_join(&e, charge_batch, ctx);
+  rc = p.rc;
 out:
-  while (done.n > 0)
-    free(done.keys[--done.n]);
+  while (p.done.n > 0)
+    free(p.done.keys[--p.done.n]);
   cp_object_release(snap);
   json_object_put(have);
   free(now);

@@ -2,7 +2,8 @@
  * test_admission_quota - ResourceQuota admission through the verbs: the
  * third pod past pods=2 is 403 in kube's words and status.used is
  * charged; racing creates from many threads never pass the quota
- * together (the compare-and-swap charge); a quota whose status is not
+ * together (the compare-and-swap charge) and, all fitting, are each
+ * charged once (batched); a quota whose status is not
  * counted yet refuses with "status unknown"; a cpu quota wants every
  * container's cpu request; a dry run charges nothing; a NodePort
  * Service's ports are counted; an update of a Service is charged only
@@ -243,6 +244,30 @@ static void test_racing_creates(void **state) {
   assert_string_equal(used, "5");
 }
 
+/* Racing creates under a quota they all fit: each is charged once, the
+ * writes a batch leads together summed into one status write. */
+static void test_racing_creates_all_charged(void **state) {
+  struct api_fixture *f = *state;
+  struct racer r[16];
+  pthread_t t[16];
+  char used[64];
+  int i, total = 0;
+
+  quota(f, "q", "{\"pods\":\"1000\"}", "{\"pods\":\"0\"}");
+  for (i = 0; i < 16; i++) {
+    r[i] = (struct racer){f, i, 0, 0};
+    assert_int_equal(pthread_create(&t[i], NULL, race, &r[i]), 0);
+  }
+  for (i = 0; i < 16; i++) {
+    pthread_join(t[i], NULL);
+    total += r[i].created;
+    assert_int_equal(r[i].other, 0);
+  }
+  assert_int_equal(total, 64);
+  used_of(f, "q", "pods", used, sizeof used);
+  assert_string_equal(used, "64");
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_exceeded, setup, teardown),
@@ -253,6 +278,8 @@ int main(void) {
                                       teardown),
       cmocka_unit_test_setup_teardown(test_services, setup, teardown),
       cmocka_unit_test_setup_teardown(test_racing_creates, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_racing_creates_all_charged, setup,
+                                      teardown),
   };
 
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,87 @@
+/*
+ * quota_batch - see quota_batch.h.
+ */
+#include "apiserver/quota_batch.h"
+
+#include <pthread.h>
+#include <string.h>
+
+/* Namespaces share a stripe by hash, as the per-namespace mutexes before
+ * this did: a stripe leads one batch at a time. */
+#define STRIPES 16
+
+struct stripe {
+  pthread_mutex_t mu;
+  pthread_cond_t cv;      /* a batch ended */
+  int busy;               /* a thread leads a batch */
+  struct cp_quota_batch_entry *head, *tail; /* waiting, in join order */
+};
+
+static struct stripe stripes[STRIPES] = {
+    [0 ... STRIPES - 1] = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER,
+                           0, NULL, NULL}};
+
+static struct stripe *stripe_of(const char *ns) {
+  unsigned h = 2166136261u; /* FNV-1a */
+
+  for (; *ns != '\0'; ns++)
+    h = (h ^ (unsigned char)*ns) * 16777619u;
+  return &stripes[h % STRIPES];
+}
+
+/* Unlinks the waiting entries of me's namespace and server (at most
+ * CP_QUOTA_BATCH_MAX) into
+ * batch; the others stay queued for the next leader. Under s->mu. */
+static size_t take(struct stripe *s, const struct cp_quota_batch_entry *me,
+                   struct cp_quota_batch_entry **batch) {
+  struct cp_quota_batch_entry **link = &s->head, *e;
+  size_t n = 0;
+
+  s->tail = NULL;
+  while ((e = *link) != NULL) {
+    if (n < CP_QUOTA_BATCH_MAX && e->arg == me->arg &&
+        strcmp(e->ns, me->ns) == 0) {
+      *link = e->next;
+      e->next = NULL;
+      batch[n++] = e;
+      continue;
+    }
+    s->tail = e;
+    link = &e->next;
+  }
+  return n;
+}
+
+void cp_quota_batch_join(struct cp_quota_batch_entry *me, cp_quota_batch_fn fn,
+                         void *arg) {
+  struct stripe *s = stripe_of(me->ns);
+  struct cp_quota_batch_entry *batch[CP_QUOTA_BATCH_MAX];
+  size_t n, i;
+
+  me->arg = arg;
+  me->finished = 0;
+  me->next = NULL;
+  pthread_mutex_lock(&s->mu);
+  if (s->tail != NULL)
+    s->tail->next = me;
+  else
+    s->head = me;
+  s->tail = me;
+  while (!me->finished) {
+    if (s->busy) {
+      pthread_cond_wait(&s->cv, &s->mu);
+      continue;
+    }
+    /* Lead: everything of my namespace that waits, me included. */
+    s->busy = 1;
+    n = take(s, me, batch);
+    pthread_mutex_unlock(&s->mu);
+    fn(arg, batch, n);
+    pthread_mutex_lock(&s->mu);
+    for (i = 0; i < n; i++)
+      batch[i]->finished = 1;
+    s->busy = 0;
+    pthread_cond_broadcast(&s->cv);
+  }
+  pthread_mutex_unlock(&s->mu);
+}

@@ -1,0 +1,123 @@
+/*
+ * test_quota_batch - ResourceQuota admission's batches: writes that wait
+ * on a namespace while another batch runs are led together in one batch
+ * (in join order), each exactly once; a batch never mixes namespaces or
+ * servers (args).
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <pthread.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "apiserver/quota_batch.h"
+
+#define WAITERS 8
+#define OTHER_NS 4
+#define OTHER_ARG 2
+#define ALL (1 + WAITERS + OTHER_NS + OTHER_ARG)
+
+struct item {
+  int id, processed;
+  struct cp_quota_batch_entry e;
+  pthread_t th;
+};
+
+static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
+static int gate_open, joined, batches, mixed, out_of_order;
+static size_t sizes[ALL];
+static void *args_of[ALL];
+static char arg1, arg2;
+
+/* The first batch waits at the gate, so that the others queue. */
+static void process(void *arg, struct cp_quota_batch_entry **b, size_t n) {
+  size_t i;
+
+  pthread_mutex_lock(&mu);
+  while (!gate_open)
+    pthread_cond_wait(&cv, &mu);
+  for (i = 0; i < n; i++) {
+    struct item *it = b[i]->data;
+
+    it->processed++;
+    if (strcmp(b[i]->ns, b[0]->ns) != 0)
+      mixed++;
+    if (i > 0 && ((struct item *)b[i - 1]->data)->id > it->id)
+      out_of_order++;
+  }
+  sizes[batches] = n;
+  args_of[batches++] = arg;
+  pthread_mutex_unlock(&mu);
+}
+
+static void *joiner(void *p) {
+  struct item *it = p;
+  void *arg = it->id > WAITERS + OTHER_NS ? &arg2 : &arg1;
+
+  pthread_mutex_lock(&mu);
+  joined++;
+  pthread_cond_broadcast(&cv);
+  pthread_mutex_unlock(&mu);
+  cp_quota_batch_join(&it->e, process, arg);
+  return NULL;
+}
+
+static void test_waiting_writes_are_led_together(void **state) {
+  static struct item items[ALL];
+  int i, of_eight = 0;
+
+  (void)state;
+  for (i = 0; i < ALL; i++) {
+    items[i].id = i;
+    items[i].e.ns = i > WAITERS && i <= WAITERS + OTHER_NS ? "other" : "team";
+    items[i].e.data = &items[i];
+  }
+  /* The first leads a batch that waits at the gate... */
+  assert_int_equal(pthread_create(&items[0].th, NULL, joiner, &items[0]), 0);
+  pthread_mutex_lock(&mu);
+  while (joined < 1)
+    pthread_cond_wait(&cv, &mu);
+  pthread_mutex_unlock(&mu);
+  usleep(100000);
+  /* ...while the others join, one at a time (join order = id order). */
+  for (i = 1; i < ALL; i++) {
+    assert_int_equal(pthread_create(&items[i].th, NULL, joiner, &items[i]),
+                     0);
+    pthread_mutex_lock(&mu);
+    while (joined < i + 1)
+      pthread_cond_wait(&cv, &mu);
+    pthread_mutex_unlock(&mu);
+    usleep(20000);
+  }
+  usleep(300000);
+  pthread_mutex_lock(&mu);
+  gate_open = 1;
+  pthread_cond_broadcast(&cv);
+  pthread_mutex_unlock(&mu);
+  for (i = 0; i < ALL; i++)
+    pthread_join(items[i].th, NULL);
+  for (i = 0; i < ALL; i++)
+    assert_int_equal(items[i].processed, 1);
+  assert_int_equal(mixed, 0);
+  assert_int_equal(out_of_order, 0);
+  /* The eight that waited on "team" with arg1 were one batch. */
+  for (i = 0; i < batches; i++)
+    of_eight += sizes[i] == WAITERS && args_of[i] == &arg1;
+  assert_int_equal(of_eight, 1);
+  /* Batches of arg2 held only arg2's entries (ids past the others). */
+  for (i = 0; i < batches; i++)
+    if (args_of[i] == &arg2)
+      assert_true(sizes[i] <= OTHER_ARG);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_waiting_writes_are_led_together),
+  };
+
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
