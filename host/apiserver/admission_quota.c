@@ -47,17 +47,16 @@ static int handles(const struct cp_api_request *rq, json_object *old) {
           strcmp(t->resource, "persistentvolumeclaims") == 0);
 }
 
-/* What o costs, by the SDK's evaluators. */
-static void usage_of(const struct cp_resource_type *t, json_object *o,
+/* What the object (snap, its snapshot) costs, by the SDK's
+ * evaluators. */
+static void usage_of(const struct cp_resource_type *t,
+                     const cplane_object *snap,
                      struct cplane_quota_list *out) {
-  cplane_object *snap = cp_object_from_json_c(o);
-
   memset(out, 0, sizeof *out);
   if (snap == NULL)
     return;
   cplane_quota_usage(cp_host_api(), t->group, t->resource, snap, wall_ms(),
                      out);
-  cp_object_release(snap);
 }
 
 /* One quota as read: its key and revision, the object, its snapshot. */
@@ -526,34 +525,37 @@ int cp_admission_quota(struct cp_api_ctx *ctx, struct cp_api_request *rq,
                        json_object *o, json_object *old,
                        struct cp_api_response *rs) {
   struct cplane_quota_list *now = NULL, *before = NULL, *delta = NULL;
-  json_object *have = NULL;
-  cplane_object *snap = NULL;
+  cplane_object *snap = NULL, *old_snap = NULL;
   struct pending p;
   struct cp_quota_batch_entry e;
+  long have;
   int rc = 0;
 
   memset(&p, 0, sizeof p);
   if (!handles(rq, old))
     return 0;
-  /* Most namespaces have no quota: the cache says so without a read. */
-  if (cp_policy_list(ctx, CP_POLICY_RESOURCEQUOTAS, rq->ns, &have) < 0) {
+  /* Most namespaces have no quota: the cache says so without a read
+   * (and without parsing the quotas: they are read below). */
+  if ((have = cp_policy_count(ctx, CP_POLICY_RESOURCEQUOTAS, rq->ns)) < 0) {
     cp_api_respond_status(rs, 500, NULL);
     return -1;
   }
-  if (json_object_array_length(have) == 0)
+  if (have == 0)
     goto out;
   now = calloc(3, sizeof *now);
   snap = cp_object_from_json_c(o);
-  if (now == NULL || snap == NULL) {
+  if (old != NULL)
+    old_snap = cp_object_from_json_c(old);
+  if (now == NULL || snap == NULL || (old != NULL && old_snap == NULL)) {
     cp_api_respond_status(rs, 500, NULL);
     rc = -1;
     goto out;
   }
   before = now + 1;
   delta = now + 2;
-  usage_of(rq->type, o, now);
+  usage_of(rq->type, snap, now);
   if (old != NULL)
-    usage_of(rq->type, old, before);
+    usage_of(rq->type, old_snap, before);
   delta_of(now, before, delta);
   if (delta->n == 0)
     goto out;
@@ -566,7 +568,7 @@ out:
   while (p.done.n > 0)
     free(p.done.keys[--p.done.n]);
   cp_object_release(snap);
-  json_object_put(have);
+  cp_object_release(old_snap);
   free(now);
   return rc;
 }

@@ -117,15 +117,19 @@ out:
   return rc;
 }
 
-/* The objects of ns in s, parsed, appended to arr. */
-static void snapshot_pick(const struct snapshot *s, const char *ns,
-                          json_object *arr) {
-  size_t i;
+/* The objects of ns in s, parsed, appended to arr (NULL: counted only,
+ * nothing parsed). Returns how many ns has. */
+static size_t snapshot_pick(const struct snapshot *s, const char *ns,
+                            json_object *arr) {
+  size_t i, n = 0;
 
   for (i = 0; i < s->n; i++) {
     json_object *o;
 
     if (strcmp(s->v[i].ns, ns) != 0)
+      continue;
+    n++;
+    if (arr == NULL)
       continue;
     o = json_tokener_parse(s->v[i].text);
     if (o != NULL && json_object_is_type(o, json_type_object))
@@ -133,35 +137,32 @@ static void snapshot_pick(const struct snapshot *s, const char *ns,
     else
       json_object_put(o);
   }
+  return n;
 }
 
-int cp_policy_list(struct cp_api_ctx *ctx, enum cp_policy_kind kind,
-                   const char *ns, json_object **out) {
+/* The objects of kind in ns appended to arr (NULL: counted only), from
+ * the cache when fresh, else from the store (and kept). How many, or -1
+ * when the store failed. */
+static long policy_pick(struct cp_api_ctx *ctx, enum cp_policy_kind kind,
+                        const char *ns, json_object *arr) {
   struct cp_policy_cache *c = ctx->policy_cache;
   struct snapshot fresh;
   uint64_t epoch = 0;
-  json_object *arr = json_object_new_array();
+  size_t n;
 
-  *out = NULL;
-  if (arr == NULL)
-    return -1;
   if (c != NULL) {
     pthread_mutex_lock(&c->mu);
     if (c->s[kind].valid && now_ms() - c->s[kind].at_ms < TTL_MS) {
-      snapshot_pick(&c->s[kind], ns, arr);
+      n = snapshot_pick(&c->s[kind], ns, arr);
       pthread_mutex_unlock(&c->mu);
-      *out = arr;
-      return 0;
+      return (long)n;
     }
     epoch = c->epoch;
     pthread_mutex_unlock(&c->mu);
   }
-  if (snapshot_read(ctx, kind, &fresh) < 0) {
-    json_object_put(arr);
+  if (snapshot_read(ctx, kind, &fresh) < 0)
     return -1;
-  }
-  snapshot_pick(&fresh, ns, arr);
-  *out = arr;
+  n = snapshot_pick(&fresh, ns, arr);
   if (c != NULL) {
     pthread_mutex_lock(&c->mu);
     if (epoch == c->epoch) {
@@ -173,5 +174,25 @@ int cp_policy_list(struct cp_api_ctx *ctx, enum cp_policy_kind kind,
     pthread_mutex_unlock(&c->mu);
   }
   snapshot_clear(&fresh);
+  return (long)n;
+}
+
+int cp_policy_list(struct cp_api_ctx *ctx, enum cp_policy_kind kind,
+                   const char *ns, json_object **out) {
+  json_object *arr = json_object_new_array();
+
+  *out = NULL;
+  if (arr == NULL)
+    return -1;
+  if (policy_pick(ctx, kind, ns, arr) < 0) {
+    json_object_put(arr);
+    return -1;
+  }
+  *out = arr;
   return 0;
+}
+
+long cp_policy_count(struct cp_api_ctx *ctx, enum cp_policy_kind kind,
+                     const char *ns) {
+  return policy_pick(ctx, kind, ns, NULL);
 }

@@ -39,5 +39,10 @@ void cp_policy_cache_invalidate(struct cp_policy_cache *c);
  * kept). 0, or -1 when the store failed (*out NULL). */
 int cp_policy_list(struct cp_api_ctx *ctx, enum cp_policy_kind kind,
                    const char *ns, struct json_object **out);
+/* How many objects of kind namespace ns has, as cp_policy_list would
+ * return them but without parsing one (quota admission only asks
+ * whether there are any). -1 when the store failed. */
+long cp_policy_count(struct cp_api_ctx *ctx, enum cp_policy_kind kind,
+                     const char *ns);
 
 #endif /* CPLANE_HOST_APISERVER_POLICY_CACHE_H */
