@@ -713,6 +713,21 @@ static void print_figures(figs r, figs cpu, const int *ran) {
   }
 }
 
+/* The machine's load average, printed beside the figures: the rates
+ * mean little on a machine other work keeps busy. */
+static void print_load(const char *when) {
+  char buf[128] = "";
+  FILE *f = fopen("/proc/loadavg", "r");
+
+  if (f != NULL) {
+    if (fgets(buf, sizeof buf, f) == NULL)
+      buf[0] = '\0';
+    fclose(f);
+  }
+  buf[strcspn(buf, "\n")] = '\0';
+  printf("  load average %s: %s\n", when, buf);
+}
+
 int main(int argc, char **argv) {
   char dir[] = "/tmp/cp-bench-authz-XXXXXX", whdir[300], cmd[160];
   double rates[4][ROUNDS][N_COUNTS], cpu[4][ROUNDS][N_COUNTS];
@@ -736,6 +751,7 @@ int main(int argc, char **argv) {
          "clients, best of %d runs of %d ms (each run's figure in "
          "brackets)\n",
          ROUNDS, run_ms);
+  print_load("before");
   for (round = 0; round < ROUNDS; round++)
     for (k = 0; k < 4; k++) {
       if (!wanted(argc, argv, (char)('a' + k)))
@@ -745,6 +761,7 @@ int main(int argc, char **argv) {
         goto out;
       ran[k] = 1;
     }
+  print_load("after");
   print_figures(rates, cpu, ran);
   printf("  webhook calls answered: %ld\n",
          __atomic_load_n(&w.calls, __ATOMIC_RELAXED));
