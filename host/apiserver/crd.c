@@ -524,6 +524,14 @@ int cp_crd_register(struct cp_resources *r, json_object *crd) {
   return added;
 }
 
+int cp_crd_register_written(struct cp_resources *r, json_object *crd) {
+  if (str(get(crd, "metadata"), "deletionTimestamp") != NULL) {
+    set_terminating(r, crd);
+    return 0;
+  }
+  return cp_crd_register(r, crd);
+}
+
 const struct cp_resource_type *cp_crd_unregister(struct cp_resources *r,
                                                 json_object *crd) {
   json_object *spec = get(crd, "spec"), *versions = get(spec, "versions");

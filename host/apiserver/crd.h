@@ -60,6 +60,17 @@ int cp_crd_names_accepted(struct json_object *crd);
  * conflict with another's) is not served. Returns how many types were
  * added (0 when all were known already). */
 int cp_crd_register(struct cp_resources *r, struct json_object *crd);
+/* A definition this server's handler has just stored: registered as by
+ * cp_crd_register, except that a terminating one only flags the types
+ * it has. Why: between the handler's store write and this call, the
+ * definition may have been released and removed (by either server's
+ * cleanup) and its types unregistered by the delete and the watch; a
+ * registration from the handler's older copy would then serve them for
+ * good, with no event left to take them out. A terminating definition
+ * never needs types added: they were served before it was deleted, and
+ * a load or the watch (whose events come in order) adds any. Returns
+ * how many types were added. */
+int cp_crd_register_written(struct cp_resources *r, struct json_object *crd);
 /* Stops serving every version crd lists (its custom resources stay in
  * the store: the caller purges them if it must). Returns one type it
  * removed (borrowed from the registry, which keeps it alive), or NULL

@@ -27,6 +27,7 @@
 
 static const struct cplane_host_api *api;
 static struct cplane_expectations expect; /* set up in init, freed in fini */
+static struct job_ownwrites own;          /* set up in init, freed in fini */
 static struct job_config config;       /* written in init only */
 
 /* The key of the Job controlling pod into buf; 0 if none. */
@@ -94,6 +95,7 @@ static void on_delete(cplane_plugin_ctx *ctx, uint32_t res,
     return;
   }
   cplane_expect_forget(&expect, api->object_key(obj));
+  job_ownwrites_forget(&own, api->object_key(obj));
   /* Its pods may hold the finalizer still: release them. */
   if (api->cache_list_by_index(ctx, JOB_PODS, "owner-uid", api->object_uid(obj),
                                NULL, &pods) != CPLANE_OK)
@@ -107,7 +109,8 @@ static int job_reconcile(cplane_plugin_ctx *ctx, const char *key,
                          uint32_t *requeue_after_ms) {
   if (strncmp(key, JOB_ORPHAN_PREFIX, strlen(JOB_ORPHAN_PREFIX)) == 0)
     return job_orphan_release(api, ctx, key);
-  return job_sync_run(api, ctx, &expect, &config, key, requeue_after_ms);
+  return job_sync_run(api, ctx, &expect, &own, &config, key,
+                      requeue_after_ms);
 }
 
 /* A duration key of the plugin's section, bounded; 0 or -1 (*errmsg). */
@@ -143,9 +146,15 @@ static int job_init(cplane_plugin_ctx *ctx,
     *errmsg = api->string_dup("out of memory for the expectations");
     return CPLANE_ENOMEM;
   }
+  if (job_ownwrites_init(&own) != 0) {
+    cplane_expectations_free(&expect);
+    *errmsg = api->string_dup("out of memory for the own writes");
+    return CPLANE_ENOMEM;
+  }
   rc = api->enqueue_owner(ctx, JOB_PODS, "batch", "Job",
                           CPLANE_OWNER_CONTROLLER);
   if (rc != CPLANE_OK) {
+    job_ownwrites_free(&own);
     cplane_expectations_free(&expect);
     *errmsg = api->string_dup("cannot map pods to their Job");
     return rc;
@@ -158,6 +167,7 @@ static int job_init(cplane_plugin_ctx *ctx,
 
 static void job_fini(cplane_plugin_ctx *ctx) {
   (void)ctx;
+  job_ownwrites_free(&own);
   cplane_expectations_free(&expect);
 }
 

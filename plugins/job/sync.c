@@ -342,7 +342,8 @@ static void release(struct job_sync *s) {
 }
 
 int job_sync_run(const struct cplane_host_api *api, cplane_plugin_ctx *ctx,
-                 struct cplane_expectations *expect, const struct job_config *cfg,
+                 struct cplane_expectations *expect,
+                 struct job_ownwrites *own, const struct job_config *cfg,
                  const char *key, uint32_t *requeue_after_ms) {
   struct job_sync s;
   const char *why = NULL;
@@ -357,7 +358,16 @@ int job_sync_run(const struct cplane_host_api *api, cplane_plugin_ctx *ctx,
   s.now_ms = api->now_ms(ctx);
   if (api->cache_get(ctx, JOB_JOBS, key, &s.job) != CPLANE_OK) {
     cplane_expect_forget(expect, key);
+    job_ownwrites_forget(own, key);
     return CPLANE_RECONCILE_DONE;
+  }
+  /* Counts read from an older Job than we wrote would count a pod that
+   * lost its finalizer neither way (ownwrites.h). */
+  if (job_ownwrites_stale(own, key, api->object_resource_version(s.job))) {
+    api->log(ctx, CPLANE_LOG_DEBUG, "%s: the cache has not shown this "
+             "controller's last write of the Job yet: waiting for it", key);
+    job_sync_requeue(&s, 1000); /* its event is due; this bounds the wait */
+    goto out;
   }
   if (cond_true(&s, "Complete") || cond_true(&s, "Failed"))
     goto out; /* finished: nothing more to do */
@@ -382,6 +392,9 @@ int job_sync_run(const struct cplane_host_api *api, cplane_plugin_ctx *ctx,
   else if (!s.pods_settled)
     job_sync_requeue(&s, 1000); /* an event is due; this bounds the wait */
 out:
+  if (s.wrote &&
+      job_ownwrites_note(own, key, api->object_resource_version(s.job)) != 0)
+    api->log(ctx, CPLANE_LOG_WARN, "%s: out of memory noting a write", key);
   if (rc == CPLANE_RECONCILE_DONE && s.requeue_ms > 0) {
     *requeue_after_ms = s.requeue_ms;
     rc = CPLANE_RECONCILE_REQUEUE_AFTER;

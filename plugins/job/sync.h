@@ -9,14 +9,15 @@
  * Ownership: struct job_sync holds the Job (owned reference, replaced by
  * each status write), the pod list and arrays it allocates; job_sync_run
  * frees them all.
- * Threading: one reconcile's worker; the expectations are shared and
- * locked.
+ * Threading: one reconcile's worker; the expectations and the own-writes
+ * table are shared and locked.
  */
 #ifndef JOB_SYNC_H
 #define JOB_SYNC_H
 
 #include "backoff.h"
 #include <cplane/expectations.h>
+#include "ownwrites.h"
 #include "perindex.h"
 #include "podwrites.h"
 #include "spec.h"
@@ -67,12 +68,16 @@ struct job_sync {
   struct job_finish finish;
   uint32_t requeue_ms;        /* 0: none */
   int failed_write;           /* a write failed: retry */
+  int wrote;                  /* a status write succeeded: note its version */
 };
 
-/* Reconciles the Job at key. Returns a CPLANE_RECONCILE_* value and sets
- * *requeue_after_ms for REQUEUE_AFTER. */
+/* Reconciles the Job at key; waits (requeued) while the cache has not
+ * shown the Job this controller last wrote (own). Returns a
+ * CPLANE_RECONCILE_* value and sets *requeue_after_ms for
+ * REQUEUE_AFTER. */
 int job_sync_run(const struct cplane_host_api *api, cplane_plugin_ctx *ctx,
-                 struct cplane_expectations *expect, const struct job_config *cfg,
+                 struct cplane_expectations *expect,
+                 struct job_ownwrites *own, const struct job_config *cfg,
                  const char *key, uint32_t *requeue_after_ms);
 
 /* manage.c: pods created or deleted toward the spec (kube's manageJob);

@@ -101,6 +101,7 @@ static int flush(struct job_sync *s) {
   if (succ != NULL && fail != NULL && (!s->spec.indexed || done != NULL) &&
       code != CPLANE_ENOMEM)
     code = job_status_write(s->api, s->ctx, &s->job, &s->st);
+  s->wrote |= code == 200;
   s->st.uncounted_succeeded = s->st.uncounted_failed = NULL;
   s->st.completed_indexes = s->st.failed_indexes = NULL;
   free(fidx);

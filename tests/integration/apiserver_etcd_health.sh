@@ -56,19 +56,33 @@ printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: old}\ndata: {k: v}\n' 
   A create -f - >/dev/null || fail "create"
 old=$(A get cm old -o jsonpath='{.metadata.resourceVersion}')
 for i in 1 2 3; do A label cm old "n=$i" --overwrite >/dev/null; done
+compactions() {
+  cat "$TMP/a.log" "$TMP/b.log" | grep -c 'etcd: compacted to revision' || true
+}
 # Compaction needs two ticks (the first only records the revision seen).
 for i in $(seq 150); do
-  [ "$(cat "$TMP/a.log" "$TMP/b.log" | grep -c 'etcd: compacted to revision')" -ge 2 ] && break
+  [ "$(compactions)" -ge 2 ] && break
   sleep 0.1
 done
-sleep 3
-n=$(cat "$TMP/a.log" "$TMP/b.log" | grep -c 'etcd: compacted to revision' || true)
-[ "$n" -ge 2 ] || { cat "$TMP/a.log"; fail "no compaction after 15 s"; }
+[ "$(compactions)" -ge 2 ] || { cat "$TMP/a.log"; fail "no compaction after 15 s"; }
+# Counted over a window timed here: since the servers started, the
+# kubectl calls above take as long as the machine's load makes them.
+# Shared, two compactions are at least one interval apart (a server
+# wins at most once a tick, and another must first lose a tick to learn
+# the key's version), so a window of W s holds at most W/2 + 1 of them,
+# and one more for a line not yet logged when the window opened; both
+# servers compacting would make about W.
+n0=$(compactions)
+t0=$(date +%s%N)
+sleep 8
+n=$(($(compactions) - n0))
+secs=$((($(date +%s%N) - t0 + 999999999) / 1000000000))
 dups=$(cat "$TMP/a.log" "$TMP/b.log" | grep -o 'compacted to revision [0-9]*' |
   sort | uniq -d | wc -l)
 [ "$dups" -eq 0 ] || fail "both servers compacted to the same revision"
-# About one compaction per 2 s interval between both servers, not two.
-[ "$n" -le 6 ] || fail "$n compactions in about 8 s at a 2 s interval: both servers compact"
+[ "$n" -ge 1 ] || fail "no compaction in $secs s at a 2 s interval"
+[ "$n" -le $((secs / 2 + 2)) ] ||
+  fail "$n compactions in $secs s at a 2 s interval: both servers compact"
 pass "two servers share compaction: $n compactions, no revision twice"
 
 code=$(api -o "$TMP/list" -w '%{http_code}' \

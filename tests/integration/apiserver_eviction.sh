@@ -152,8 +152,10 @@ grep -qi '^Content-Type: application/vnd.kubernetes.protobuf' "$TMP/hdr" &&
 pass "Retry-After follows details.retryAfterSeconds"
 
 # kube marks an evicted pod DisruptionTarget before deleting it: a
-# finalizer holds this one so that the mark can be read.
-K run held --image=nginx --restart=Never --overrides='{"metadata":{"finalizers":["example.com/hold"]}}' >/dev/null ||
+# finalizer holds this one so that the mark can be read. It runs for an
+# hour: with nodesim's default 1 s (restartPolicy Never) it could be
+# Running for less than one kubectl poll under load, then Succeeded.
+K run held --image=nginx --restart=Never --overrides='{"metadata":{"finalizers":["example.com/hold"],"annotations":{"cplane.io/nodesim-run-seconds":"1h"}}}' >/dev/null ||
   fail "create held pod"
 until_true 15 "held pod Running" sh -c '[ "$(kubectl --kubeconfig "$0" get pod held -o jsonpath="{.status.phase}")" = Running ]' "$TMP/data/admin.kubeconfig"
 code=$(curl -sk -o "$TMP/resp" -w '%{http_code}' -H "Authorization: Bearer $token" \

@@ -34,6 +34,7 @@
 #include "apiserver/nscache.h"
 #include "apiserver/discovery.h"
 #include "apiserver/request.h"
+#include "apiserver/strategy/strategy.h"
 #include "api_fixture.h"
 #include "log/log.h"
 
@@ -777,6 +778,45 @@ static void test_crd_unregister(void **state) {
               200);
   json_object_put(crd);
   json_object_put(other);
+}
+
+extern const struct cp_strategy cp_strategy_customresourcedefinitions;
+
+/* The DELETE handler's stored hook for the mark it wrote can run after
+ * the definition was released and removed, its types unregistered (by a
+ * cleanup pass kicked by the watch, on a loaded machine): it must not
+ * serve them again, for no event would take them out (crd_two_servers
+ * failed so under load). A written definition that is not terminating
+ * is served at once, as before; a terminating one flags what is served. */
+static void test_crd_late_mark(void **state) {
+  struct api_fixture *f = *state;
+  const struct cp_strategy *st = &cp_strategy_customresourcedefinitions;
+  json_object *crd = json_tokener_parse(two_versions_crd);
+  json_object *marked = json_tokener_parse(two_versions_crd);
+  json_object *md = NULL;
+
+  assert_non_null(crd);
+  assert_non_null(marked);
+  assert_non_null(st->stored);
+  make_namespace(f, "default");
+  assert_true(json_object_object_get_ex(marked, "metadata", &md));
+  json_object_object_add(md, "deletionTimestamp",
+                         json_object_new_string("2026-01-01T00:00:00Z"));
+  json_object_object_add(md, "resourceVersion", json_object_new_string("7"));
+  st->stored(&f->ctx, marked); /* late: nothing is served */
+  expect_code(call(f, CP_API_GET, WIDGETS, NULL, NULL), 404);
+  expect_code(call(f, CP_API_GET, "/apis/example.com/v2/namespaces/default/"
+                                  "widgets", NULL, NULL), 404);
+  st->stored(&f->ctx, crd); /* created: served at once */
+  expect_code(call(f, CP_API_GET, WIDGETS, NULL, NULL), 200);
+  expect_code(call(f, CP_API_POST, WIDGETS, J,
+                   "{\"metadata\":{\"name\":\"w1\"}}"), 201);
+  st->stored(&f->ctx, marked); /* marked in time: creates refused */
+  expect_code(call(f, CP_API_GET, WIDGETS, NULL, NULL), 200);
+  expect_code(call(f, CP_API_POST, WIDGETS, J,
+                   "{\"metadata\":{\"name\":\"w2\"}}"), 405);
+  json_object_put(crd);
+  json_object_put(marked);
 }
 
 /* An update of a definition that stops serving a version (served: false,
@@ -2475,6 +2515,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_binding, setup, teardown),
       cmocka_unit_test_setup_teardown(test_crd, setup, teardown),
       cmocka_unit_test_setup_teardown(test_crd_unregister, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_crd_late_mark, setup, teardown),
       cmocka_unit_test_setup_teardown(test_crd_sync, setup, teardown),
       cmocka_unit_test_setup_teardown(test_crd_cleanup, setup, teardown),
       cmocka_unit_test_setup_teardown(test_crd_without_finalizer, setup,

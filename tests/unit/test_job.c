@@ -2,7 +2,8 @@
  * test_job - the job plugin's pure modules: completion index sets
  * ("1,3-5"), the failed pods' exponential back-off, podFailurePolicy
  * matching and kube's messages, the spec reader's type checks, the pod
- * body of an Indexed Job, and the expectations. Objects come from the
+ * body of an Indexed Job, the expectations, and the own-writes table
+ * (resourceVersions ordered as numbers). Objects come from the
  * host's own object code through cp_host_api(), as the plugin sees them.
  * The whole controller is tested on the kit in test_kit_job.
  */
@@ -24,6 +25,7 @@
 #include <cplane/expectations.h>
 #include "failurepolicy.h"
 #include "indexes.h"
+#include "ownwrites.h"
 #include "podtemplate.h"
 #include "spec.h"
 #include "successpolicy.h"
@@ -296,6 +298,36 @@ static void test_success_policy(void **state) {
   api->object_release(j);
 }
 
+/* A noted write makes older cached versions stale until the cache shows
+ * it (or newer); versions compare as numbers, not strings; what cannot
+ * be ordered never stalls a sync. */
+static void test_ownwrites(void **state) {
+  struct job_ownwrites w;
+
+  (void)state;
+  assert_int_equal(job_rv_compare("9", "10"), -1);
+  assert_int_equal(job_rv_compare("010", "9"), 1);
+  assert_int_equal(job_rv_compare("10", "10"), 0);
+  assert_int_equal(job_rv_compare("abc", "10"), 0);
+  assert_int_equal(job_rv_compare(NULL, "10"), 0);
+  assert_int_equal(job_ownwrites_init(&w), 0);
+  assert_false(job_ownwrites_stale(&w, "ns/j", "5")); /* nothing noted */
+  assert_int_equal(job_ownwrites_note(&w, "ns/j", "12"), 0);
+  assert_int_equal(job_ownwrites_note(&w, "ns/j", "11"), 0); /* older: kept 12 */
+  assert_true(job_ownwrites_stale(&w, "ns/j", "9"));
+  assert_true(job_ownwrites_stale(&w, "ns/j", "11"));
+  assert_false(job_ownwrites_stale(&w, "ns/other", "1"));
+  assert_false(job_ownwrites_stale(&w, "ns/j", "13")); /* caught up: forgotten */
+  assert_false(job_ownwrites_stale(&w, "ns/j", "1"));
+  assert_int_equal(job_ownwrites_note(&w, "ns/j", "20"), 0);
+  assert_false(job_ownwrites_stale(&w, "ns/j", "x7")); /* cannot order */
+  assert_int_equal(job_ownwrites_note(&w, "ns/j", "30"), 0);
+  job_ownwrites_forget(&w, "ns/j");
+  assert_false(job_ownwrites_stale(&w, "ns/j", "1"));
+  assert_int_equal(job_ownwrites_note(&w, "ns/k", "30"), 0); /* freed by free */
+  job_ownwrites_free(&w);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_indexes),
@@ -305,6 +337,7 @@ int main(void) {
       cmocka_unit_test(test_indexed_pod_body),
       cmocka_unit_test(test_expectations),
       cmocka_unit_test(test_success_policy),
+      cmocka_unit_test(test_ownwrites),
   };
 
   api = cp_host_api();

@@ -530,6 +530,52 @@ static void test_orphan_released(void **state) {
   cplane_test_host_free(h);
 }
 
+/* The pod cache ahead of the Job cache (two watches, each lagging on
+ * its own): the sync that counted the only pod and wrote Complete has
+ * its pod write seen but not its status writes. The next sync reads the
+ * old status (succeeded 0, nothing uncounted) and the pod without its
+ * finalizer, which it may no longer count: it must wait for its own
+ * writes, not make a second pod (kube's StaleControllerConsistencyJob;
+ * kubernetes#130103). */
+static void test_stale_job_cache_creates_nothing(void **state) {
+  cplane_test_host *h = start_with("\"parallelism\":1,\"completions\":1", NULL);
+  const char *names[8];
+  char json[8192];
+  uint32_t after = 0;
+  size_t writes;
+  int rc;
+
+  (void)state;
+  cplane_test_drain(h);
+  assert_int_equal(created(h, names, 8), 1);
+  finish(h, names[0], "Succeeded", 0);
+  assert_int_equal(cplane_test_reconcile(h, "default/j", NULL),
+                   CPLANE_RECONCILE_DONE);
+  assert_string_equal(job_cond(h, "Complete"), "True/CompletionsReached");
+  /* The pod watch shows the finalizer gone (as the store has it); the
+   * Job watch shows nothing yet. */
+  assert_false(has_finalizer(h, names[0]));
+  assert_int_equal(
+      cplane_test_update(h, "pods",
+                         pod_with(h, names[0], "{\"phase\":\"Succeeded\"}", 0,
+                                  json, sizeof json)),
+      0);
+  writes = cplane_test_writes_len(h);
+  rc = cplane_test_reconcile(h, "default/j", &after);
+  assert_int_equal(cplane_test_writes_count(h, "create", "pods"), 1);
+  assert_int_equal(rc, CPLANE_RECONCILE_REQUEUE_AFTER);
+  assert_int_equal(cplane_test_writes_len(h), writes); /* no write at all */
+  assert_true(after > 0);
+  /* Its writes seen, the Job is finished: nothing more. */
+  cplane_test_drain(h);
+  cplane_test_clock_advance_ms(h, after);
+  cplane_test_drain(h);
+  assert_int_equal(cplane_test_writes_count(h, "create", "pods"), 1);
+  assert_int_equal(job_int(h, "status.succeeded"), 1);
+  assert_int_equal(cplane_test_events_count(h, "Completed"), 1);
+  cplane_test_host_free(h);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_creates_up_to_parallelism),
@@ -543,6 +589,7 @@ int main(void) {
       cmocka_unit_test(test_indexed),
       cmocka_unit_test(test_backoff_limit_per_index),
       cmocka_unit_test(test_orphan_released),
+      cmocka_unit_test(test_stale_job_cache_creates_nothing),
   };
 
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -62,9 +62,9 @@ static void deleting(struct cp_api_ctx *ctx, json_object *o) {
   set_status(ctx, o);
 }
 
-/* Stored: served at once. */
+/* Stored: served at once (unless terminating: crd.h says why). */
 static void stored(struct cp_api_ctx *ctx, json_object *o) {
-  if (cp_crd_register(ctx->resources, o) > 0)
+  if (cp_crd_register_written(ctx->resources, o) > 0)
     cp_log_info("apiserver", "serving custom resource %s",
                 get_str(get(o, "metadata"), "name"));
 }
