@@ -10,6 +10,7 @@
  * confine_plugins: what a descriptor allows, the 403 before any request
  * for typed writes and raw requests, and the /metrics counter.
  */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -406,6 +407,15 @@ static void remote_issuer(struct fixture *f, struct cp_identity_issuer *is) {
   is->manage_rbac = 1; /* makes the ServiceAccount a token needs */
 }
 
+/* A worker: many calls for the plugin's client. */
+static void *call_many(void *arg) {
+  int i;
+
+  for (i = 0; i < 50; i++)
+    assert_non_null(cp_plugin_client(arg));
+  return NULL;
+}
+
 static void test_token_user_and_renewal(void **state) {
   struct fixture *f = *state;
   struct cp_identity_issuer is;
@@ -441,6 +451,21 @@ static void test_token_user_and_renewal(void **state) {
   user = whoami(p);
   assert_string_equal(user, USER);
   free(user);
+
+  /* Due while several workers call: one of them renews, the others go
+   * on with the current token meanwhile. */
+  {
+    pthread_t t[4];
+    int i;
+
+    id->renew_at_ms = 0;
+    for (i = 0; i < 4; i++)
+      assert_int_equal(pthread_create(&t[i], NULL, call_many, p), 0);
+    for (i = 0; i < 4; i++)
+      pthread_join(t[i], NULL);
+    assert_int_equal(atomic_load(&id->renewals), 2);
+    assert_int_equal(id->renewing, 0);
+  }
 
   /* A plugin whose ServiceAccount is not there and may not be made keeps
    * the host's credential, and the reason is the server's. */
