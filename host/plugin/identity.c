@@ -21,7 +21,7 @@
 #include "plugin/identity_token.h"
 #include "plugin/plugin.h"
 
-/* Renew at 80 % of the certificate's life; after a failed renewal try
+/* Renew at 80 % of the credential's life; after a failed renewal try
  * again in a minute with the old one. */
 #define RENEW_PERCENT 80
 #define RETRY_MS 60000
