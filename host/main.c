@@ -426,7 +426,8 @@ static void log_ready(struct cp_registry *reg, int leader_elect) {
 }
 
 static int connect_external(const struct cp_config *cfg,
-                            struct cp_client **client, char **err) {
+                            struct cp_client **client,
+                            struct cp_identity_issuer *issuer, char **err) {
   struct cp_kubeconfig kc;
   struct cp_client_config cc;
   int rc;
@@ -458,6 +459,13 @@ static int connect_external(const struct cp_config *cfg,
     cp_log_info("cplane", "plugins watch the API server at %s (kubeconfig "
                           "%s, context %s)",
                 cc.server, cfg->kubeconfig, kc.context);
+  /* No CA key here: plugins get ServiceAccount tokens from this server
+   * (plugin/identity.h). */
+  if (rc == 0 && cfg->plugin_credentials_own &&
+      cp_identity_issuer_init_remote(issuer, &cc, *client) < 0) {
+    *err = NULL;
+    rc = -1;
+  }
   cp_kubeconfig_free(&kc);
   return rc;
 }
@@ -685,7 +693,7 @@ static int run(const struct options *o) {
                    err != NULL ? err : "out of memory");
       goto out;
     }
-  } else if (connect_external(cfg, &client, &err) < 0) {
+  } else if (connect_external(cfg, &client, &issuer, &err) < 0) {
     cp_log_error("cplane", "%s", err != NULL ? err : "out of memory");
     goto out;
   }
@@ -700,7 +708,8 @@ static int run(const struct options *o) {
    * plugin/confine.h), applied as the registry hands out the client. */
   cp_confine_set(cfg->confine_plugins);
   if (cfg->plugin_credentials_own && client != NULL) {
-    if (cp_identity_issuer_init(&issuer, api.url, api.ca_file,
+    if (api.server != NULL &&
+        cp_identity_issuer_init(&issuer, api.url, api.ca_file,
                                 api.client_signer_crt,
                                 api.client_signer_key, client) < 0) {
       cp_log_error("cplane", "out of memory");

@@ -56,8 +56,7 @@ static char *object_path(const struct cplane_resource *res, const char *ns,
   return n < 0 ? NULL : p;
 }
 
-/* The message of the Status in a failed answer, or "HTTP N". malloc'd. */
-static char *status_message(const char *resp, size_t len, int code) {
+char *cp_api_status_message(const char *resp, size_t len, int code) {
   cplane_object *st = NULL;
   char *msg = NULL;
 
@@ -112,7 +111,7 @@ static int write_call(cplane_plugin_ctx *ctx, const char *call,
         cp_object_parse(resp, len, &o, NULL) == CPLANE_OK)
       *out = o;
   } else if (message != NULL) {
-    *message = status_message(resp, len, code);
+    *message = cp_api_status_message(resp, len, code);
   }
   free(resp);
   return code;
@@ -509,7 +508,7 @@ int cp_api_list(cplane_plugin_ctx *ctx, const struct cplane_resource *res,
     }
     if (code != 200) {
       if (message != NULL)
-        *message = status_message(resp, len, code);
+        *message = cp_api_status_message(resp, len, code);
       goto out;
     }
     free(cont);

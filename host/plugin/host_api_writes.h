@@ -24,6 +24,10 @@ struct cplane_object_list {
   size_t n;
 };
 
+/* The message of the Status in a failed answer (resp, len bytes), or
+ * "HTTP <code>". malloc'd; NULL when out of memory. */
+char *cp_api_status_message(const char *resp, size_t len, int code);
+
 /* Wraps objs (n retained snapshots, array malloc'd) into a list; on
  * CPLANE_ENOMEM releases them. */
 int cp_api_make_list(const cplane_object **objs, size_t n,

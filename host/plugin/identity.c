@@ -18,9 +18,10 @@
 #include "client/client.h"
 #include "log/log.h"
 #include "plugin/identity_rbac.h"
+#include "plugin/identity_token.h"
 #include "plugin/plugin.h"
 
-/* Renew at 80 % of the certificate's life; after a failed renewal try
+/* Renew at 80 % of the credential's life; after a failed renewal try
  * again in a minute with the old one. */
 #define RENEW_PERCENT 80
 #define RETRY_MS 60000
@@ -62,11 +63,28 @@ int cp_identity_issuer_init(struct cp_identity_issuer *is, const char *server,
   return -1;
 }
 
+int cp_identity_issuer_init_remote(struct cp_identity_issuer *is,
+                                   const struct cp_client_config *server,
+                                   struct cp_client *admin) {
+  int oom = 0;
+
+  if (cp_identity_issuer_init(is, server->server, server->ca_file, NULL, NULL,
+                              admin) < 0)
+    return -1;
+  is->server_ca_pem = dup_or_null(server->ca_pem, &oom);
+  is->insecure = server->insecure;
+  if (!oom)
+    return 0;
+  cp_identity_issuer_free(is);
+  return -1;
+}
+
 void cp_identity_issuer_free(struct cp_identity_issuer *is) {
   if (is == NULL)
     return;
   free(is->server);
   free(is->server_ca);
+  free(is->server_ca_pem);
   free(is->ca_crt);
   free(is->ca_key);
   memset(is, 0, sizeof *is);
@@ -188,56 +206,73 @@ out:
   return rc;
 }
 
+/* How long a credential is asked for: the issuer's, or the default of
+ * its kind. */
 static int64_t lifetime_s(const struct cp_identity_issuer *is) {
-  return is->lifetime_s > 0 ? is->lifetime_s : CP_IDENTITY_LIFETIME_S;
+  if (is->lifetime_s > 0)
+    return is->lifetime_s;
+  return is->ca_key != NULL ? CP_IDENTITY_LIFETIME_S
+                            : CP_IDENTITY_TOKEN_SECONDS;
 }
 
-/* A client carrying a freshly issued certificate for id's plugin. */
+/* A client for the plugin carrying a fresh credential: a certificate
+ * when the issuer can sign one, else a ServiceAccount token. *life_s:
+ * how long it is good for. */
 static struct cp_client *new_client(const struct cp_identity_issuer *is,
-                                    const char *plugin, char **errmsg) {
+                                    const char *plugin, int64_t *life_s,
+                                    char **errmsg) {
   struct cp_client_config cc;
   struct cp_client *c = NULL;
-  char *cert = NULL, *key = NULL;
+  char *cert = NULL, *key = NULL, *token = NULL;
 
-  if (cp_identity_issue(is->ca_crt, is->ca_key, plugin, lifetime_s(is),
-                        &cert, &key, errmsg) < 0)
+  *life_s = lifetime_s(is);
+  if (is->ca_key != NULL
+          ? cp_identity_issue(is->ca_crt, is->ca_key, plugin, *life_s, &cert,
+                              &key, errmsg) < 0
+          : cp_identity_token_request(is->admin, plugin, *life_s, &token,
+                                      life_s, errmsg) < 0)
     return NULL;
   memset(&cc, 0, sizeof cc);
   cc.server = is->server;
   cc.ca_file = is->server_ca;
+  cc.ca_pem = is->server_ca_pem;
+  cc.insecure = is->insecure;
   cc.cert_pem = cert;
   cc.key_pem = key;
+  cc.token = token;
   if (cp_client_new(&cc, &c, errmsg) < 0)
     c = NULL;
-  /* The key lives on in the client's SSL_CTX only. */
+  /* The key and the token live on in the client only. */
   if (key != NULL)
     OPENSSL_cleanse(key, strlen(key));
+  if (token != NULL)
+    OPENSSL_cleanse(token, strlen(token));
   free(key);
+  free(token);
   free(cert);
   return c;
 }
 
-static int64_t renew_at(const struct cp_identity_issuer *is) {
-  return mono_ms() + lifetime_s(is) * 1000 * RENEW_PERCENT / 100;
+static int64_t renew_at(int64_t life_s) {
+  return mono_ms() + life_s * 1000 * RENEW_PERCENT / 100;
 }
 
 static void log_fallback_once(struct cp_identity_issuer *is) {
   if (atomic_exchange(&is->fallback_logged, 1) == 0)
-    cp_log_warn("identity", "plugin_credentials = own, but the host has no "
-                            "CA key to issue plugin certificates with (an "
-                            "external API server, TLS off, or a signing CA "
-                            "that does not verify clients): plugins call "
-                            "the API as the host");
+    cp_log_warn("identity", "plugin_credentials = own, but the host knows "
+                            "no API server to get plugins a credential "
+                            "from: plugins call the API as the host");
 }
 
 void cp_plugin_identity_attach(struct cp_identity_issuer *is,
                                struct cplane_plugin_ctx *p) {
   struct cp_plugin_identity *id = NULL;
   char *err = NULL;
+  int64_t life = 0;
 
   if (is == NULL || atomic_load(&p->identity) != NULL)
     return;
-  if (is->ca_key == NULL || is->server == NULL) {
+  if (is->server == NULL || (is->ca_key == NULL && is->admin == NULL)) {
     log_fallback_once(is);
     return;
   }
@@ -250,60 +285,76 @@ void cp_plugin_identity_attach(struct cp_identity_issuer *is,
   }
   pthread_mutex_init(&id->mu, NULL);
   id->issuer = is;
-  if ((id->current = new_client(is, p->name, &err)) == NULL) {
+  id->token = is->ca_key == NULL;
+  /* First: a token is asked for the ServiceAccount, so it must exist. */
+  if (is->manage_rbac)
+    cp_identity_rbac_ensure(is->admin, p);
+  if ((id->current = new_client(is, p->name, &life, &err)) == NULL) {
     cp_log_warn("identity", "plugin %s keeps the host's credential: %s",
                 p->name, err != NULL ? err : "out of memory");
     free(err);
     cp_plugin_identity_free(id);
     return;
   }
-  id->renew_at_ms = renew_at(is);
-  if (is->manage_rbac)
-    cp_identity_rbac_ensure(is->admin, p);
+  id->renew_at_ms = renew_at(life);
   atomic_store(&p->identity, id);
   cp_log_info("identity", "plugin %s calls the API as "
-                          "system:serviceaccount:%s:%s (client certificate, "
-                          "%lld s)",
+                          "system:serviceaccount:%s:%s (%s, %lld s)",
               p->name, CP_IDENTITY_NAMESPACE, p->name,
-              (long long)lifetime_s(is));
+              id->token ? "ServiceAccount token" : "client certificate",
+              (long long)life);
 }
 
-/* Swaps in a client with a new certificate; under id->mu. On failure the
- * old one goes on (it still has a fifth of its life) and we retry. */
-static void renew(struct cp_plugin_identity *id) {
+/* Gets id's next credential; called without id->mu by the one caller
+ * that found it due (id->renewing), so that the others go on with the
+ * current one while a TokenRequest is under way. On failure the old one
+ * goes on (it still has a fifth of its life) and we retry. Returns the
+ * client to use. */
+static struct cp_client *renew(struct cp_plugin_identity *id,
+                               struct cp_client *cur) {
   char *err = NULL;
-  struct cp_client *c = new_client(id->issuer, id->plugin, &err);
+  int64_t life = 0;
+  struct cp_client *c = new_client(id->issuer, id->plugin, &life, &err);
 
+  pthread_mutex_lock(&id->mu);
+  id->renewing = 0;
   if (c == NULL) {
-    cp_log_warn("identity", "plugin %s: renewing its certificate failed "
-                            "(retrying in %d s): %s",
-                id->plugin, RETRY_MS / 1000, err ? err : "out of memory");
-    free(err);
     id->renew_at_ms = mono_ms() + RETRY_MS;
-    return;
+    pthread_mutex_unlock(&id->mu);
+    cp_log_warn("identity", "plugin %s: renewing its %s failed (retrying "
+                            "in %d s): %s",
+                id->plugin, id->token ? "token" : "certificate",
+                RETRY_MS / 1000, err ? err : "out of memory");
+    free(err);
+    return cur;
   }
   /* The retired one was swapped out a whole renewal period ago: nothing
    * can still be using it. */
   cp_client_free(id->retired);
   id->retired = id->current;
   id->current = c;
-  id->renew_at_ms = renew_at(id->issuer);
+  id->renew_at_ms = renew_at(life);
   atomic_fetch_add(&id->renewals, 1);
-  cp_log_info("identity", "plugin %s: certificate renewed", id->plugin);
+  pthread_mutex_unlock(&id->mu);
+  cp_log_info("identity", "plugin %s: %s renewed (%lld s)", id->plugin,
+              id->token ? "token" : "certificate", (long long)life);
+  return c;
 }
 
 struct cp_client *cp_plugin_client(struct cplane_plugin_ctx *p) {
   struct cp_plugin_identity *id = atomic_load(&p->identity);
   struct cp_client *c;
+  int due;
 
   if (id == NULL)
     return p->client;
   pthread_mutex_lock(&id->mu);
-  if (mono_ms() >= id->renew_at_ms)
-    renew(id);
+  due = !id->renewing && mono_ms() >= id->renew_at_ms;
+  if (due)
+    id->renewing = 1;
   c = id->current;
   pthread_mutex_unlock(&id->mu);
-  return c;
+  return due ? renew(id, c) : c;
 }
 
 void cp_plugin_identity_free(struct cp_plugin_identity *id) {

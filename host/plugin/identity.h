@@ -1,14 +1,21 @@
 /*
  * identity - each plugin calls the API server as its own user, as
  * kube-controller-manager does with --use-service-account-credentials:
- * the host issues the plugin a short-lived client certificate signed by
- * cplane's CA (CN system:serviceaccount:kube-system:<plugin>, O
- * system:serviceaccounts and system:serviceaccounts:kube-system), and the
- * plugin's own calls (writes, get/list/request, events) go out with it.
- * The shared informers' list/watch keep the host's identity, as KCM's
- * shared informers do. The certificate is renewed on first use past 80 %
- * of its life; with no CA key at hand (a remote API server, a real
- * cluster, TLS off) the plugin uses the host's credential, logged once.
+ * system:serviceaccount:kube-system:<plugin> (groups
+ * system:serviceaccounts and system:serviceaccounts:kube-system), and
+ * the plugin's own calls (writes, get/list/request, events) go out with
+ * that credential. The shared informers' list/watch keep the host's
+ * identity, as KCM's shared informers do. The credential is either
+ *  - a short-lived client certificate the host issues, signed by cplane's
+ *    CA, when it has the CA key (the embedded API server), or
+ *  - without one (an external API server or a real cluster, and an
+ *    isolated plugin's child process, which reaches the API through a
+ *    kubeconfig only), a ServiceAccount token the host gets by
+ *    TokenRequest with its own client (identity_token.h), as KCM does.
+ * Either is renewed on first use past 80 % of its life (the renewing
+ * caller makes the request; the others go on with the old credential).
+ * When neither can be had (no server, a TokenRequest refused) the plugin
+ * uses the host's credential, and that is logged.
  *
  * With [host] plugin_credentials = own the host also makes, with its own
  * (admin) identity, the ServiceAccount kube-system/<plugin> and, for a
@@ -23,7 +30,8 @@
  * Ownership: the issuer borrows the host's client; a plugin's identity
  * belongs to its ctx (cp_plugin_free() frees it). A renewed client stays
  * alive until the next renewal (a call in flight on it has long ended by
- * then: calls time out in 30 s, renewals are hours apart).
+ * then: calls time out in 30 s, renewals are at least 8 minutes apart,
+ * 80 % of TokenRequest's 10-minute minimum).
  */
 #ifndef CPLANE_HOST_PLUGIN_IDENTITY_H
 #define CPLANE_HOST_PLUGIN_IDENTITY_H
@@ -33,6 +41,7 @@
 #include <stdint.h>
 
 struct cp_client;
+struct cp_client_config;
 struct cplane_plugin_ctx;
 
 /* The namespace of the plugins' ServiceAccounts. */
@@ -45,7 +54,10 @@ struct cp_identity_issuer {
   char *server_ca; /* the CA its serving certificate chains to, or NULL */
   char *ca_crt, *ca_key; /* signer trusted for client certificates, or
                             NULL: cannot issue (fall back) */
-  int64_t lifetime_s;     /* 0: CP_IDENTITY_LIFETIME_S */
+  int64_t lifetime_s;     /* 0: CP_IDENTITY_LIFETIME_S for a certificate,
+                             CP_IDENTITY_TOKEN_SECONDS for a token */
+  char *server_ca_pem;    /* the same inline (kubeconfig's *-data) */
+  int insecure;           /* kubeconfig's insecure-skip-tls-verify */
   int manage_rbac;        /* create the ServiceAccount, role, binding */
   struct cp_client *admin; /* the host's own client (borrowed) */
   atomic_int fallback_logged;
@@ -56,6 +68,14 @@ struct cp_identity_issuer {
 int cp_identity_issuer_init(struct cp_identity_issuer *is, const char *server,
                             const char *server_ca, const char *ca_crt,
                             const char *ca_key, struct cp_client *admin);
+/* For a host that reaches the API through a kubeconfig (an external API
+ * server; an isolated plugin's child): no CA key, so plugins get
+ * ServiceAccount tokens from admin's server. server's URL, CA (file or
+ * PEM) and insecure are copied; its credential is not (admin has it).
+ * Returns 0, or -1 when out of memory. */
+int cp_identity_issuer_init_remote(struct cp_identity_issuer *is,
+                                   const struct cp_client_config *server,
+                                   struct cp_client *admin);
 void cp_identity_issuer_free(struct cp_identity_issuer *is);
 
 /* "system:serviceaccount:kube-system:<plugin>" into buf. 0, or -1 when it
@@ -75,13 +95,15 @@ struct cp_plugin_identity {
   const struct cp_identity_issuer *issuer; /* borrowed */
   char *plugin;
   struct cp_client *current, *retired;
+  int token;           /* 1: a ServiceAccount token, 0: a certificate */
+  int renewing;        /* a caller is getting the next credential */
   int64_t renew_at_ms; /* CLOCK_MONOTONIC */
   _Atomic uint64_t renewals;
 };
 
-/* Gives plugin p its own identity from `is` (NULL, or no signer: p keeps
- * the host's credential) and, when is->manage_rbac, its ServiceAccount
- * and RBAC objects. A failure is logged and leaves p on the host's
+/* Gives plugin p its own identity from `is` (NULL, or neither a signer
+ * nor a server to ask for a token: p keeps the host's credential) and,
+ * when is->manage_rbac, first its ServiceAccount and RBAC objects. A failure is logged and leaves p on the host's
  * credential: a plugin never fails to start for it. Main thread, after
  * p->client is set. */
 void cp_plugin_identity_attach(struct cp_identity_issuer *is,

@@ -132,6 +132,21 @@ static int apply(struct cp_client *admin, const char *collection,
   return -1;
 }
 
+/* The host's user may not make a plugin's RBAC objects (a real cluster
+ * where it is not an admin): say exactly what an operator must create,
+ * as KCM's docs do for its controllers' roles. */
+static void log_operator_steps(const struct cplane_plugin_ctx *p,
+                               const char *name, const char *role) {
+  cp_log_warn("identity", "plugin %s: the host could not make its RBAC "
+                          "objects; until an operator creates them the "
+                          "plugin's calls are refused: create ClusterRole "
+                          "%s (%s) and bind it: kubectl create "
+                          "clusterrolebinding %s --clusterrole=%s "
+                          "--serviceaccount=%s:%s",
+              p->name, name, role != NULL ? role : "?", name, name,
+              CP_IDENTITY_NAMESPACE, p->name);
+}
+
 static int has_bootstrap_role(struct cp_client *admin, const char *plugin) {
   char path[600];
 
@@ -177,6 +192,8 @@ int cp_identity_rbac_ensure(struct cp_client *admin,
     cp_log_info("identity", "plugin %s has no bootstrap role: made "
                             "ClusterRole and ClusterRoleBinding %s from its "
                             "descriptor", p->name, name);
+  else
+    log_operator_steps(p, name, role);
 out:
   free(sa);
   free(role);

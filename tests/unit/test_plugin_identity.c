@@ -4,10 +4,13 @@
  * the host issues (subject, groups, client auth, life, signed by the CA;
  * refusals), a plugin's request arriving at a TLS API server as its own
  * user and still so after a renewal, the fallback to the host's
- * credential with no CA key, the role derived from a descriptor, and
+ * credential, without a CA key a ServiceAccount token by TokenRequest
+ * (the answer read and bounded, the user the server sees, renewal at 80 %
+ * of the granted life), the role derived from a descriptor, and
  * confine_plugins: what a descriptor allows, the 403 before any request
  * for typed writes and raw requests, and the /metrics counter.
  */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -25,6 +29,8 @@
 
 #include "apiserver/apiserver.h"
 #include "apiserver/auth.h"
+#include "apiserver/authn/authenticator.h"
+#include "apiserver/authn/sa_key.h"
 #include "apiserver/pki.h"
 #include "client/client.h"
 #include "log/log.h"
@@ -32,6 +38,7 @@
 #include "plugin/host_api_writes.h"
 #include "plugin/identity.h"
 #include "plugin/identity_rbac.h"
+#include "plugin/identity_token.h"
 #include "plugin/plugin.h"
 
 #define USER "system:serviceaccount:kube-system:widgets"
@@ -76,7 +83,9 @@ static struct cplane_plugin_ctx *plugin(struct cp_client *client) {
   return p;
 }
 
-static int setup(void **state) {
+/* tokens: the server also has the ServiceAccount authenticator (a key in
+ * pki/sa.key), so it answers TokenRequest and accepts its tokens. */
+static int start(void **state, int tokens) {
   struct fixture *f = calloc(1, sizeof *f);
   struct cp_apiserver_config cfg = {0};
   struct cp_client_config cc = {0};
@@ -108,6 +117,16 @@ static int setup(void **state) {
   cfg.auth = cp_auth_new(path, NULL, 0, &err);
   assert_non_null(cfg.ssl_ctx);
   assert_non_null(cfg.auth);
+  if (tokens) {
+    struct cp_authn_config ac = {0};
+
+    assert_int_equal(cp_sa_key_ensure(pki, &err), 0);
+    snprintf(key, sizeof key, "%s/sa.key", pki);
+    ac.key_file = key;
+    ac.store = f->store;
+    cfg.authn = cp_authn_new(&ac, &err);
+    assert_non_null(cfg.authn);
+  }
   if (cp_apiserver_start(&cfg, &f->srv, &err) != 0)
     fail_msg("%s", err);
   snprintf(f->url, sizeof f->url, "https://127.0.0.1:%d",
@@ -121,6 +140,9 @@ static int setup(void **state) {
   *state = f;
   return 0;
 }
+
+static int setup(void **state) { return start(state, 0); }
+static int setup_tokens(void **state) { return start(state, 1); }
 
 static int teardown(void **state) {
   struct fixture *f = *state;
@@ -289,23 +311,200 @@ static void test_own_user_and_renewal(void **state) {
   cp_identity_issuer_free(&is);
 }
 
-static void test_no_ca_key_falls_back(void **state) {
+/* ---- without a CA key: a ServiceAccount token ---------------------------- */
+
+static void test_token_parse(void **state) {
+  char *tok = NULL, *err = NULL, big[CP_IDENTITY_TOKEN_MAX_BYTES + 200];
+  int64_t life = -1;
+  /* 2026-12-07T06:00:00Z */
+  const int64_t at = 1796623200;
+  const char *good = "{\"kind\":\"TokenRequest\",\"status\":{\"token\":"
+                     "\"eyJ.a.b\",\"expirationTimestamp\":"
+                     "\"2026-12-07T06:00:00Z\"}}";
+
+  (void)state;
+  /* A short life is the server's to grant: renew at 80 % of it. */
+  assert_int_equal(cp_identity_token_parse(good, strlen(good), at - 10, 3600,
+                                           &tok, &life, &err),
+                   0);
+  assert_string_equal(tok, "eyJ.a.b");
+  assert_int_equal(life, 10);
+  free(tok);
+  /* Never longer than asked, whatever our clock says. */
+  assert_int_equal(cp_identity_token_parse(good, strlen(good), at - 7200,
+                                           3600, &tok, &life, &err),
+                   0);
+  assert_int_equal(life, 3600);
+  free(tok);
+  /* Already past by our clock: what we asked for. */
+  assert_int_equal(cp_identity_token_parse(good, strlen(good), at + 5, 600,
+                                           &tok, &life, &err),
+                   0);
+  assert_int_equal(life, 600);
+  free(tok);
+
+  /* Broken answers: a clear sentence, no token. */
+  static const struct {
+    const char *body, *says;
+  } bad[] = {
+      {"", "is empty"},
+      {"[1]", "is not a JSON object"},
+      {"{\"status\":", "is not a JSON object"},
+      {"{\"status\":{}}", "has no status.token"},
+      {"{\"status\":{\"token\":7}}", "has no status.token"},
+      {"{\"status\":{\"token\":\"\"}}", "has no status.token"},
+      {"{\"status\":{\"token\":\"a b\"}}", "has no status.token"},
+      {"{\"status\":\"x\"}", "has no status.token"},
+      {"{\"status\":{\"token\":\"t\"}}", "has no status.expirationTimestamp"},
+      {"{\"status\":{\"token\":\"t\",\"expirationTimestamp\":5}}",
+       "has no status.expirationTimestamp"},
+      {"{\"status\":{\"token\":\"t\",\"expirationTimestamp\":"
+       "\"2026-12-07T06:00:00+01:00\"}}",
+       "has no status.expirationTimestamp"},
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    tok = NULL;
+    assert_int_equal(cp_identity_token_parse(bad[i].body, strlen(bad[i].body),
+                                             at, 600, &tok, &life, &err),
+                     -1);
+    assert_null(tok);
+    if (strstr(err, bad[i].says) == NULL)
+      fail_msg("%s: %s", bad[i].body, err);
+    free(err);
+  }
+  /* A token past the bound. */
+  memset(big, 'a', sizeof big);
+  memcpy(big, "{\"status\":{\"token\":\"", 20);
+  strcpy(big + sizeof big - 60, "\",\"expirationTimestamp\":"
+                                "\"2026-12-07T06:00:00Z\"}}");
+  assert_int_equal(cp_identity_token_parse(big, strlen(big), at, 600, &tok,
+                                           &life, &err),
+                   -1);
+  assert_non_null(strstr(err, "at most 16384 bytes"));
+  free(err);
+  assert_int_equal(cp_identity_token_parse(NULL, 0, at, 600, &tok, &life,
+                                           &err),
+                   -1);
+  free(err);
+}
+
+static int64_t now_ms(void) {
+  struct timespec ts;
+
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The host as it is against an external server: a kubeconfig's URL and
+ * CA, no CA key. */
+static void remote_issuer(struct fixture *f, struct cp_identity_issuer *is) {
+  struct cp_client_config cc = {0};
+
+  cc.server = f->url;
+  cc.ca_file = f->ca_crt;
+  assert_int_equal(cp_identity_issuer_init_remote(is, &cc, f->host), 0);
+  assert_null(is->ca_key);
+  is->manage_rbac = 1; /* makes the ServiceAccount a token needs */
+}
+
+/* A worker: many calls for the plugin's client. */
+static void *call_many(void *arg) {
+  int i;
+
+  for (i = 0; i < 50; i++)
+    assert_non_null(cp_plugin_client(arg));
+  return NULL;
+}
+
+static void test_token_user_and_renewal(void **state) {
+  struct fixture *f = *state;
+  struct cp_identity_issuer is;
+  struct cplane_plugin_ctx *p = plugin(f->host);
+  struct cp_plugin_identity *id;
+  struct cp_client *first;
+  int64_t before = now_ms();
+  char *user, *tok = NULL, *err = NULL;
+  int64_t life = 0;
+
+  remote_issuer(f, &is);
+  /* TokenRequest's shortest: renewed after 8 minutes. */
+  is.lifetime_s = CP_IDENTITY_TOKEN_MIN_SECONDS;
+  cp_plugin_identity_attach(&is, p);
+  id = atomic_load(&p->identity);
+  assert_non_null(id);
+  assert_int_equal(id->token, 1);
+  assert_true(id->renew_at_ms >= before + 470 * 1000);
+  assert_true(id->renew_at_ms <= now_ms() + 480 * 1000);
+  first = cp_plugin_client(p);
+  assert_ptr_not_equal(first, f->host);
+  user = whoami(p);
+  assert_string_equal(user, USER);
+  free(user);
+
+  /* Due: a new token, the same user; the old client stays for calls in
+   * flight. */
+  id->renew_at_ms = 0;
+  assert_ptr_not_equal(cp_plugin_client(p), first);
+  assert_int_equal(atomic_load(&id->renewals), 1);
+  assert_ptr_equal(id->retired, first);
+  assert_true(id->renew_at_ms >= now_ms() + 470 * 1000);
+  user = whoami(p);
+  assert_string_equal(user, USER);
+  free(user);
+
+  /* Due while several workers call: one of them renews, the others go
+   * on with the current token meanwhile. */
+  {
+    pthread_t t[4];
+    int i;
+
+    id->renew_at_ms = 0;
+    for (i = 0; i < 4; i++)
+      assert_int_equal(pthread_create(&t[i], NULL, call_many, p), 0);
+    for (i = 0; i < 4; i++)
+      pthread_join(t[i], NULL);
+    assert_int_equal(atomic_load(&id->renewals), 2);
+    assert_int_equal(id->renewing, 0);
+  }
+
+  /* A plugin whose ServiceAccount is not there and may not be made keeps
+   * the host's credential, and the reason is the server's. */
+  assert_int_equal(cp_identity_token_request(f->host, "nobody", 600, &tok,
+                                             &life, &err),
+                   -1);
+  assert_null(tok);
+  assert_non_null(strstr(err, "TokenRequest for ServiceAccount "
+                              "kube-system/nobody: 404"));
+  free(err);
+  cp_plugin_free(p);
+  cp_identity_issuer_free(&is);
+}
+
+static void test_no_credential_falls_back(void **state) {
   struct fixture *f = *state;
   struct cp_identity_issuer is;
   struct cplane_plugin_ctx *p = plugin(f->host);
   char *user;
 
+  /* No CA key, and a server that answers no TokenRequest. */
   assert_int_equal(cp_identity_issuer_init(&is, f->url, f->ca_crt, f->ca_crt,
                                            NULL, f->host),
                    0);
   assert_null(is.ca_crt); /* a certificate without its key signs nothing */
   cp_plugin_identity_attach(&is, p);
   assert_null(atomic_load(&p->identity));
-  assert_int_equal(atomic_load(&is.fallback_logged), 1);
   assert_ptr_equal(cp_plugin_client(p), f->host);
   user = whoami(p);
   assert_string_equal(user, "admin");
   free(user);
+  cp_identity_issuer_free(&is);
+  /* No server to ask at all: logged once. */
+  assert_int_equal(cp_identity_issuer_init(&is, NULL, NULL, NULL, NULL,
+                                           f->host),
+                   0);
+  cp_plugin_identity_attach(&is, p);
+  assert_null(atomic_load(&p->identity));
+  assert_int_equal(atomic_load(&is.fallback_logged), 1);
   /* No issuer at all (plugin_credentials = host): the same. */
   cp_plugin_identity_attach(NULL, p);
   assert_null(atomic_load(&p->identity));
@@ -521,7 +720,10 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_issue, setup, teardown),
       cmocka_unit_test_setup_teardown(test_own_user_and_renewal, setup,
                                       teardown),
-      cmocka_unit_test_setup_teardown(test_no_ca_key_falls_back, setup,
+      cmocka_unit_test(test_token_parse),
+      cmocka_unit_test_setup_teardown(test_token_user_and_renewal,
+                                      setup_tokens, teardown),
+      cmocka_unit_test_setup_teardown(test_no_credential_falls_back, setup,
                                       teardown),
       cmocka_unit_test(test_role),
       cmocka_unit_test(test_confine_allows),
