@@ -14,6 +14,7 @@
 #include "apiserver/strategy/platform_fields.h"
 #include "apiserver/verbs.h"
 #include "apiserver/webhook/call.h"
+#include "apiserver/webhook/conditions.h"
 #include "apiserver/webhook/review.h"
 #include "apiserver/webhook/set.h"
 #include "log/log.h"
@@ -24,10 +25,6 @@ static json_object *copy(json_object *o) {
 
   return json_object_deep_copy(o, &c, NULL) == 0 ? c : NULL;
 }
-
-int (*cp_webhook_conditions)(const struct cp_webhook *h,
-                             const struct cp_webhook_attrs *a,
-                             const struct cp_api_user *user);
 
 /* A webhook ends with one of these. */
 enum outcome {
@@ -292,20 +289,25 @@ static const char *equivalent_version(struct run *r,
   return NULL;
 }
 
-/* matchConditions through the CEL evaluator when there is one (else
- * taken as holding): 1 call, 0 skip, -1 having responded (an evaluation
- * error under failurePolicy Fail). */
+/* matchConditions, after the rules and selectors matched: 1 call, 0
+ * skip, -1 having responded (kube: errors failing closed are a 403
+ * apierrors.NewForbidden, whatever failurePolicy says of calls). */
 static int conditions(struct run *r, const struct cp_webhook *h) {
+  char *err = NULL;
   int c;
 
-  if (h->conditions == NULL || cp_webhook_conditions == NULL)
+  if (h->n_conditions == 0)
     return 1;
-  if ((c = cp_webhook_conditions(h, &r->attrs, &r->rq->user)) >= 0)
-    return c > 0;
-  return call_failed(r, h, strdup("failed to evaluate match conditions")) ==
-                 RESPONDED
-             ? -1
-             : 0;
+  if ((c = cp_webhook_conditions_match(r->ctx, h, &r->in, &err)) >= 0)
+    return c;
+  cp_log_warn("apiserver", "Failed evaluating match conditions, failing "
+              "closed %s: %s", h->name, err ? err : "out of memory");
+  if (err == NULL)
+    cp_api_respond_status(r->rs, 500, NULL);
+  else
+    cp_verbs_forbidden(r->rs, r->rq->type, r->attrs.name, err, NULL);
+  free(err);
+  return -1;
 }
 
 /* Whether to call h: 1, 0, or -1 having responded. *version is the

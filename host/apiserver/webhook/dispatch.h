@@ -21,9 +21,10 @@
  *     run of a webhook with sideEffects Some or Unknown is 400 "admission
  *     webhook "x" does not support dry run"; warnings become Warning
  *     headers;
- *   - matchConditions are CEL: until an evaluator is hooked in
- *     (cp_webhook_conditions), a webhook with conditions is called as if
- *     they held.
+ *   - matchConditions (CEL, conditions.h) are asked after the rules and
+ *     selectors matched: one false skips the webhook; errors follow its
+ *     failurePolicy (Ignore skips, Fail is kube's 403 "<resource>
+ *     \"<name>\" is forbidden: expression '...' resulted in error: ...").
  *
  * Threading: request worker threads, several at once; the set's snapshot
  * is held for the duration of one step.
@@ -54,13 +55,5 @@ int cp_webhook_validate(struct cp_api_ctx *ctx, struct cp_api_request *rq,
 int cp_webhook_admit_delete(struct cp_api_ctx *ctx, struct cp_api_request *rq,
                             struct json_object *cur, struct json_object *opts,
                             int dry_run, struct cp_api_response *rs);
-
-/* The CEL evaluator of matchConditions, when one is linked in: 1 when
- * every condition of h holds for a, 0 when one does not, -1 on an
- * evaluation error (then h's failurePolicy decides). NULL: conditions
- * are taken as holding. Set once at start, before requests run. */
-extern int (*cp_webhook_conditions)(const struct cp_webhook *h,
-                                    const struct cp_webhook_attrs *a,
-                                    const struct cp_api_user *user);
 
 #endif /* CPLANE_HOST_APISERVER_WEBHOOK_DISPATCH_H */
