@@ -278,6 +278,41 @@ K create configmap forbidden-name -n skipped >/dev/null ||
   fail "mutated in an excluded namespace"
 pass "namespaceSelector excludes a namespace"
 
+# ---- matchConditions (CEL): a false one skips the webhook, an error
+# follows failurePolicy Fail (kube's 403), a non-bool one is refused.
+out=$({ hook badmc /validate Validating CREATE secrets Fail 10
+  printf '  matchConditions:\n  - {name: one, expression: "1"}\n'; } |
+  K apply -f - 2>&1) && fail "a non-bool matchCondition was accepted"
+grep -q 'webhooks\[0\].matchConditions\[0\].expression: Invalid value: "1": must evaluate to bool' <<<"$out" ||
+  fail "bad matchCondition: $out"
+{ hook mc /validate Validating CREATE secrets Fail 10
+  printf '  matchConditions:\n  - name: not-skipped\n'
+  printf '    expression: "object.metadata.labels.skip != '"'yes'"'"\n'; } |
+  K apply -f - >/dev/null
+secret() { # labels
+  K apply -f - 2>&1 <<EOF
+apiVersion: v1
+kind: Secret
+metadata: {name: forbidden-name, namespace: wt, labels: {$1}}
+EOF
+}
+mc_on() { ! K create secret generic forbidden-name -n wt --dry-run=server \
+  -o name >/dev/null 2>&1; }
+wait_until 10 mc_on
+out=$(K create secret generic forbidden-name -n wt 2>&1) && fail "mc let it through"
+grep -q "secrets \"forbidden-name\" is forbidden: expression 'object.metadata.labels.skip != 'yes'' resulted in error: no such key: labels" <<<"$out" ||
+  fail "matchCondition error under Fail: $out"
+before=$(grep -c "^/validate CREATE forbidden-name" "$TMP/calls")
+out=$(secret 'skip: "yes"') || fail "matchCondition false did not skip: $out"
+[ "$(grep -c "^/validate CREATE forbidden-name" "$TMP/calls")" = "$before" ] ||
+  fail "the webhook was called for an excluded request"
+K delete secret forbidden-name -n wt >/dev/null
+out=$(secret 'skip: "no"') && fail "a matching request was not sent to the webhook"
+grep -q 'admission webhook "mc.example.com" denied the request: name is forbidden' <<<"$out" ||
+  fail "matchConditions true: $out"
+K delete validatingwebhookconfiguration mc >/dev/null
+pass "matchConditions: false skips the webhook, an error under Fail is 403, non-bool refused"
+
 # ---- a webhook that hangs (8 s) with timeoutSeconds 1.
 hook slow /slow Validating CREATE secrets Fail 1 | K apply -f - >/dev/null
 sleep 1

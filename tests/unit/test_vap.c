@@ -134,6 +134,11 @@ static int fake_authorize(void *arg, const struct cp_cel_authz_check *c,
   }
   if (!c->resource_request)
     return strcmp(c->path, "/healthz") == 0;
+  /* authorizer.requestResource: the request's own deployment. */
+  if (strcmp(c->verb, "update") == 0 && strcmp(c->group, "apps") == 0 &&
+      strcmp(c->resource, "deployments") == 0 && strcmp(c->ns, "ns") == 0 &&
+      strcmp(c->name, "web") == 0 && strcmp(c->subresource, "") == 0)
+    return 1;
   if (strcmp(c->verb, "get") == 0 && strcmp(c->resource, "configmaps") == 0 &&
       c->group != NULL && c->group[0] == '\0' && c->ns != NULL &&
       strcmp(c->ns, "ns") == 0) {
@@ -449,6 +454,22 @@ static void test_variables_conditions_audit(void **state) {
   p[0] = policy("v", "\"matchConditions\":[{\"name\":\"op\",\"expression\":"
                      "\"request.operation == 'DELETE'\"}],\"validations\":"
                      "[{\"expression\":\"false\"}]");
+  b[0] = binding("v", "v", "\"validationActions\":[\"Deny\"]");
+  run(p, 1, b, 1, &r, &out);
+  assert_int_equal(out.denied, 0);
+  cp_vap_outcome_clear(&out);
+  /* kube's matcher: a false condition wins over an erroring one (the
+   * policy does not apply, even under Fail). */
+  p[0] = policy("v", "\"matchConditions\":[{\"name\":\"err\",\"expression\":"
+                     "\"object.nope == 1\"},{\"name\":\"no\",\"expression\":"
+                     "\"false\"}],\"validations\":[{\"expression\":\"false\"}]");
+  b[0] = binding("v", "v", "\"validationActions\":[\"Deny\"]");
+  run(p, 1, b, 1, &r, &out);
+  assert_int_equal(out.denied, 0);
+  cp_vap_outcome_clear(&out);
+  /* authorizer.requestResource is the request's resource. */
+  p[0] = policy("v", "\"validations\":[{\"expression\":\"authorizer"
+                     ".requestResource.check('update').allowed()\"}]");
   b[0] = binding("v", "v", "\"validationActions\":[\"Deny\"]");
   run(p, 1, b, 1, &r, &out);
   assert_int_equal(out.denied, 0);
