@@ -559,6 +559,22 @@ static void test_request_variable(void **state) {
                    1);
   assert_true(json_object_get_boolean(json_object_object_get(r.request,
                                                              "dryRun")));
+  /* A /scale write: kind and requestKind are autoscaling/v1 Scale. */
+  json_object_put(r.request);
+  r.a.subresource = "scale";
+  r.a.kind = "Scale";
+  r.a.kind_group = "autoscaling";
+  r.a.kind_version = "v1";
+  r.request = cp_vap_request_object(&r.a, "bob", NULL, NULL, 0, 0, NULL);
+  assert_string_equal(json_object_to_json_string_ext(
+                          json_object_object_get(r.request, "requestKind"),
+                          JSON_C_TO_STRING_PLAIN),
+                      "{\"group\":\"autoscaling\",\"version\":\"v1\","
+                      "\"kind\":\"Scale\"}");
+  assert_string_equal(json_object_get_string(json_object_object_get(
+                          json_object_object_get(r.request, "resource"),
+                          "group")),
+                      "apps");
   req_clear(&r);
 }
 

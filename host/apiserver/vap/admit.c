@@ -234,6 +234,12 @@ int cp_vap_admit(struct cp_api_ctx *ctx, struct cp_api_request *rq,
   a.resource = t->resource;
   a.subresource = rq->subresource ? rq->subresource : "";
   a.kind = t->kind;
+  /* kube admits a /scale write with its autoscaling/v1 Scale. */
+  if (strcmp(a.subresource, "scale") == 0) {
+    a.kind = "Scale";
+    a.kind_group = "autoscaling";
+    a.kind_version = "v1";
+  }
   a.name = name ? name : "";
   /* kube: a Namespace's own requests carry its name as namespace. */
   a.ns = is_ns ? a.name : (rq->ns ? rq->ns : "");

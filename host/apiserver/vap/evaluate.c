@@ -454,19 +454,20 @@ json_object *cp_vap_request_object(const struct cp_webhook_attrs *a,
                                    char *const *groups, size_t n_groups,
                                    int dry_run, json_object *options) {
   json_object *r = json_object_new_object(), *ui, *gs;
+  /* A /scale write's kind is autoscaling/v1 Scale. */
+  const char *kg = a->kind_group ? a->kind_group : a->group;
+  const char *kv = a->kind_version ? a->kind_version : a->version;
   size_t i;
 
   if (r == NULL)
     return NULL;
-  json_object_object_add(r, "kind", gvk(a->group, a->version, "kind",
-                                        a->kind));
+  json_object_object_add(r, "kind", gvk(kg, kv, "kind", a->kind));
   json_object_object_add(r, "resource", gvk(a->group, a->version,
                                             "resource", a->resource));
   if (a->subresource[0] != '\0')
     json_object_object_add(r, "subResource",
                            json_object_new_string(a->subresource));
-  json_object_object_add(r, "requestKind", gvk(a->group, a->version, "kind",
-                                               a->kind));
+  json_object_object_add(r, "requestKind", gvk(kg, kv, "kind", a->kind));
   json_object_object_add(r, "requestResource",
                          gvk(a->group, a->version, "resource", a->resource));
   if (a->subresource[0] != '\0')
