@@ -7,9 +7,13 @@
  *   - mutating webhooks run one after another in order; a JSONPatch
  *     answer is applied to the object, which is then pruned and
  *     defaulted by its schema again (the caller validates it after, as
- *     kube re-runs validation on the mutated object); a webhook with
- *     reinvocationPolicy IfNeeded is called a second time, once, when a
- *     later webhook changed the object after it ran;
+ *     kube re-runs validation on the mutated object);
+ *   - kube's reinvocation: when a webhook changed the object, the
+ *     built-in mutating steps run once more (the caller's rerun), then
+ *     each webhook with reinvocationPolicy IfNeeded that ran before a
+ *     later change (by a webhook or by that rerun) is called once more,
+ *     in order; a webhook not called in the first round never is in the
+ *     second;
  *   - validating webhooks run one after another too (kube runs them in
  *     parallel; each call is bounded by its timeout, so the worst case is
  *     the sum of their timeouts);
@@ -45,6 +49,17 @@ struct json_object;
 int cp_webhook_mutate(struct cp_api_ctx *ctx, struct cp_api_request *rq,
                       struct json_object **o, struct json_object *old,
                       struct cp_api_response *rs);
+/* The built-in mutating admission steps run again on o (kube's
+ * reinvocation, reinvocation.go). Returns 0, or -1 having responded. */
+typedef int (*cp_webhook_rerun_fn)(void *arg, struct json_object *o);
+/* cp_webhook_mutate, and when a webhook changed the object, kube's
+ * reinvocation round with rerun(arg, *o) first (rerun NULL: none). */
+int cp_webhook_mutate_reinvoking(struct cp_api_ctx *ctx,
+                                 struct cp_api_request *rq,
+                                 struct json_object **o,
+                                 struct json_object *old,
+                                 struct cp_api_response *rs,
+                                 cp_webhook_rerun_fn rerun, void *arg);
 /* ValidatingAdmissionWebhook on a create (old NULL) or update. */
 int cp_webhook_validate(struct cp_api_ctx *ctx, struct cp_api_request *rq,
                         struct json_object *o, struct json_object *old,
