@@ -114,22 +114,43 @@ int cp_admission_crd(struct cp_api_ctx *ctx, const struct cp_resource_type *t,
   return 0;
 }
 
-int cp_admission_mutate(struct cp_api_ctx *ctx, struct cp_api_request *rq,
-                        json_object **o, json_object *old,
-                        struct cp_api_response *rs) {
-  const struct cp_strategy *st = cp_strategy_for(rq->type);
-  struct cp_strategy_write w = {old != NULL ? CP_OP_UPDATE : CP_OP_CREATE,
-                                rq->subresource, cp_verbs_dry_run(rq), ctx, rq};
+/* The built-in mutating steps, before the webhooks. */
+struct builtin_mutate {
+  struct cp_api_ctx *ctx;
+  struct cp_api_request *rq;
+  json_object *old;
+  struct cp_api_response *rs;
+};
+
+static int builtin_mutate(void *arg, json_object *o) {
+  struct builtin_mutate *b = arg;
+  const struct cp_strategy *st = cp_strategy_for(b->rq->type);
+  struct cp_strategy_write w = {b->old != NULL ? CP_OP_UPDATE : CP_OP_CREATE,
+                                b->rq->subresource, cp_verbs_dry_run(b->rq),
+                                b->ctx, b->rq};
 
   /* LimitRanger */
-  if (cp_admission_limitranger_mutate(ctx, rq, *o, old, rs) < 0)
+  if (cp_admission_limitranger_mutate(b->ctx, b->rq, o, b->old, b->rs) < 0)
     return -1;
   /* ServiceAccount, Priority, DefaultTolerationSeconds,
    * DefaultStorageClass: the kind's own. */
-  if (st->mutate != NULL && st->mutate(&w, *o, old, rs) < 0)
+  if (st->mutate != NULL && st->mutate(&w, o, b->old, b->rs) < 0)
     return -1;
-  /* MutatingAdmissionWebhook, last of the mutating steps. */
-  return cp_webhook_mutate(ctx, rq, o, old, rs);
+  return 0;
+}
+
+int cp_admission_mutate(struct cp_api_ctx *ctx, struct cp_api_request *rq,
+                        json_object **o, json_object *old,
+                        struct cp_api_response *rs) {
+  struct builtin_mutate b = {ctx, rq, old, rs};
+
+  if (builtin_mutate(&b, *o) < 0)
+    return -1;
+  /* MutatingAdmissionWebhook, last of the mutating steps. When a webhook
+   * changed the object, kube's reinvocation runs the built-in steps once
+   * more, then the IfNeeded webhooks (webhook/dispatch.h). */
+  return cp_webhook_mutate_reinvoking(ctx, rq, o, old, rs, builtin_mutate,
+                                      &b);
 }
 
 /* The kind's strategy on a create (old NULL) or update: prepare,

@@ -3,18 +3,15 @@
  */
 #include "apiserver/crd.h"
 
-#include <errno.h>
 #include <json-c/json.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "apiserver/crd_scale.h"
 #include "apiserver/printer_columns.h"
 #include "apiserver/schema.h"
-#include "clock/deadline.h"
+#include "apiserver/watched_set.h"
 #include "labels/names.h"
 #include "log/log.h"
 
@@ -623,6 +620,16 @@ static void drop_unserved(struct cp_resources *r, json_object **crds,
   free(all);
 }
 
+/* The registry made equal to the definitions listed. */
+static void register_all(struct cp_api_ctx *ctx, json_object *const *crds,
+                         size_t n) {
+  size_t i;
+
+  for (i = 0; i < n; i++)
+    cp_crd_register(ctx->resources, crds[i]);
+  drop_unserved(ctx->resources, (json_object **)crds, n, 0);
+}
+
 int cp_crd_load_all(struct cp_api_ctx *ctx, int64_t *rev) {
   cp_store_list_result res;
   json_object **crds = NULL;
@@ -638,15 +645,10 @@ int cp_crd_load_all(struct cp_api_ctx *ctx, int64_t *rev) {
     rc = CPLANE_ENOMEM;
     goto out;
   }
-  for (i = 0; i < res.count; i++) {
-    json_object *o = cp_api_parse_stored(NULL, &res.kvs[i]);
-
-    if (o == NULL)
-      continue;
-    cp_crd_register(ctx->resources, o);
-    crds[n++] = o;
-  }
-  drop_unserved(ctx->resources, crds, n, 0);
+  for (i = 0; i < res.count; i++)
+    if ((crds[n] = cp_api_parse_stored(NULL, &res.kvs[i])) != NULL)
+      n++;
+  register_all(ctx, crds, n);
   if (rev != NULL)
     *rev = res.revision;
   rc = (int)n;
@@ -660,17 +662,8 @@ out:
 
 /* ------------------------------------------------------------ sync */
 
-/* The least time between two reloads (and watches) of the definitions. */
-#define RETRY_MS 1000
-
 struct cp_crd_sync {
-  struct cp_api_ctx *ctx; /* borrowed; outlives the sync */
-  pthread_t thread;
-  pthread_mutex_t mu;
-  pthread_cond_t cv;      /* CLOCK_MONOTONIC */
-  cp_store_watcher *sw;   /* under mu */
-  int resync;             /* the watch ended: load and watch again */
-  int stopping;
+  struct cp_watched_set *set;
 };
 
 /* Store thread: one definition written or deleted, through any API
@@ -720,143 +713,52 @@ static void apply_event(struct cp_api_ctx *ctx, const cp_store_event *ev) {
   json_object_put(o);
 }
 
-/* Store thread. A watch that ended is restarted by the sync thread: a
- * new watch is not started from a store callback. */
-static void on_watch(void *userdata, const cp_store_watch_msg *msg) {
-  struct cp_crd_sync *s = userdata;
+/* Store thread: the definitions written or deleted, one by one. */
+static void on_events(void *arg, const cp_store_watch_msg *msg) {
   size_t i;
 
-  if (msg->kind == CP_STORE_WATCH_PROGRESS)
-    return;
-  if (msg->kind == CP_STORE_WATCH_EVENTS) {
-    for (i = 0; i < msg->count; i++)
-      apply_event(s->ctx, &msg->events[i]);
-    return;
-  }
-  cp_log_warn("apiserver", "the customresourcedefinitions watch ended (%s): "
-              "reading them again and watching anew",
-              msg->kind == CP_STORE_WATCH_COMPACTED
-                  ? "history compacted"
-                  : cp_store_strerror(msg->status));
-  pthread_mutex_lock(&s->mu);
-  s->resync = 1;
-  pthread_cond_signal(&s->cv);
-  pthread_mutex_unlock(&s->mu);
+  for (i = 0; i < msg->count; i++)
+    apply_event(arg, &msg->events[i]);
 }
 
-/* Watches the definitions written after revision rev. Returns 0 or -1
- * (logged). */
-static int watch_from(struct cp_crd_sync *s, int64_t rev) {
-  cp_store_watcher *w = NULL;
-  int rc = cp_store_watch(s->ctx->store, CRD_PREFIX, strlen(CRD_PREFIX),
-                          rev + 1, on_watch, s, &w);
-
-  if (rc != CPLANE_OK) {
-    cp_log_warn("apiserver", "cannot watch customresourcedefinitions: %s; "
-                "retrying in %d ms", cp_store_strerror(rc), RETRY_MS);
-    return -1;
-  }
-  pthread_mutex_lock(&s->mu);
-  s->sw = w;
-  pthread_mutex_unlock(&s->mu);
+/* Sync thread, after a watch ended: the registry made equal to the
+ * store. */
+static int build(void *arg, json_object **const *objs, const size_t *n,
+                 size_t prev, struct cp_watched_snapshot **out) {
+  (void)prev;
+  register_all(arg, objs[0], n[0]);
+  *out = NULL;
   return 0;
 }
 
-/* Sync thread: the registry made equal to the store, then a new watch.
- * Returns 0 or -1 (logged). */
-static int resync(struct cp_crd_sync *s) {
-  int64_t rev = 0;
-  int rc = cp_crd_load_all(s->ctx, &rev);
+static const char *const prefixes[] = {CRD_PREFIX, NULL};
 
-  if (rc < 0) {
-    cp_log_warn("apiserver", "cannot read the stored customresourcedefinitions:"
-                " %s; retrying in %d ms", cp_store_strerror(rc), RETRY_MS);
-    return -1;
-  }
-  return watch_from(s, rev);
-}
-
-/* Waits until the monotonic time until unless stopped meanwhile (at
- * once when it is past). s->mu held. */
-static void wait_until(struct cp_crd_sync *s, const struct timespec *until) {
-  while (!s->stopping)
-    if (pthread_cond_timedwait(&s->cv, &s->mu, until) == ETIMEDOUT)
-      break;
-}
-
-static void *sync_main(void *arg) {
-  struct cp_crd_sync *s = arg;
-  struct timespec next = {0, 0}; /* no resync before it (monotonic) */
-  cp_store_watcher *old;
-  int rc;
-
-  pthread_setname_np(pthread_self(), "api-crd-sync"); /* top -H */
-  pthread_mutex_lock(&s->mu);
-  for (;;) {
-    while (!s->resync && !s->stopping)
-      pthread_cond_wait(&s->cv, &s->mu);
-    /* At most one attempt a RETRY_MS: an unreachable store, or a watch
-     * that keeps ending, is not retried in a busy loop. */
-    wait_until(s, &next);
-    if (s->stopping)
-      break;
-    s->resync = 0;
-    old = s->sw;
-    s->sw = NULL;
-    pthread_mutex_unlock(&s->mu);
-    /* The old handle must still be cancelled after its end message; from
-     * this thread the call waits for its callback to return. */
-    if (old != NULL)
-      cp_store_watch_cancel(old);
-    cp_deadline_after_ms(CLOCK_MONOTONIC, RETRY_MS, &next);
-    rc = resync(s);
-    pthread_mutex_lock(&s->mu);
-    if (rc < 0)
-      s->resync = 1;
-  }
-  pthread_mutex_unlock(&s->mu);
-  return NULL;
-}
+static const struct cp_watched_set_def def = {
+    .thread = "api-crd-sync",
+    .what = "customresourcedefinitions",
+    .prefixes = prefixes,
+    .watch = 1,
+    .build = build,
+    .on_events = on_events,
+};
 
 struct cp_crd_sync *cp_crd_sync_start(struct cp_api_ctx *ctx, int64_t rev) {
   struct cp_crd_sync *s = calloc(1, sizeof *s);
-  pthread_condattr_t ca;
 
   if (s == NULL)
     return NULL;
-  s->ctx = ctx;
-  pthread_mutex_init(&s->mu, NULL);
-  pthread_condattr_init(&ca);
-  pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-  pthread_cond_init(&s->cv, &ca);
-  pthread_condattr_destroy(&ca);
-  /* Without a revision (the load failed) the sync thread loads first. */
-  if (rev <= 0 || watch_from(s, rev) < 0)
-    s->resync = 1;
-  if (pthread_create(&s->thread, NULL, sync_main, s) != 0) {
-    s->stopping = 1; /* no thread: stop only cancels and frees */
-    cp_crd_sync_stop(s);
+  /* Without a revision (the load failed) the set loads first. */
+  if ((s->set = cp_watched_set_start(ctx, &def, ctx, rev > 0 ? rev : 0)) ==
+      NULL) {
+    free(s);
     return NULL;
   }
   return s;
 }
 
 void cp_crd_sync_stop(struct cp_crd_sync *s) {
-  int no_thread;
-
   if (s == NULL)
     return;
-  pthread_mutex_lock(&s->mu);
-  no_thread = s->stopping; /* set already: the thread never started */
-  s->stopping = 1;
-  pthread_cond_signal(&s->cv);
-  pthread_mutex_unlock(&s->mu);
-  if (!no_thread)
-    pthread_join(s->thread, NULL);
-  /* The thread is gone: nothing else touches s->sw. */
-  if (s->sw != NULL)
-    cp_store_watch_cancel(s->sw);
-  pthread_cond_destroy(&s->cv);
-  pthread_mutex_destroy(&s->mu);
+  cp_watched_set_stop(s->set);
   free(s);
 }

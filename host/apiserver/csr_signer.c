@@ -6,13 +6,11 @@
  */
 #include "apiserver/csr_signer.h"
 
-#include <errno.h>
 #include <json-c/json.h>
-#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
@@ -21,7 +19,7 @@
 #include "apiserver/pki_sign.h"
 #include "apiserver/strategy/platform_fields.h"
 #include "apiserver/verbs.h"
-#include "clock/deadline.h"
+#include "apiserver/watched_set.h"
 #include "log/log.h"
 
 #define CSR_PREFIX "certificatesigningrequests/"
@@ -38,10 +36,9 @@ struct cp_csr_signer {
   struct cp_api_ctx *ctx; /* borrowed */
   char *ca_crt, *ca_key;  /* owned */
   int64_t max_seconds;
-  pthread_t thread;
-  pthread_mutex_t mu;
-  pthread_cond_t cv; /* CLOCK_MONOTONIC */
-  int kicked, stopping; /* under mu */
+  /* The loop (watched_set.h, without watches); atomic: the loop's own
+   * writes may kick it before its start has returned. */
+  _Atomic(struct cp_watched_set *) set;
 };
 
 /* --- the signers' rules --------------------------------------------- */
@@ -355,60 +352,33 @@ out:
   free(pem);
 }
 
-/* Every stored request; -1 when the store could not be read. */
-static int pass(struct cp_csr_signer *s) {
-  cp_store_list_result res;
+/* The loop's pass: every stored request (listed by the set). */
+static int pass(void *arg, json_object **const *objs, const size_t *n,
+                size_t prev, struct cp_watched_snapshot **out) {
   size_t i;
-  int rc;
 
-  memset(&res, 0, sizeof res);
-  rc = cp_store_list(s->ctx->store, CSR_PREFIX, strlen(CSR_PREFIX), NULL, 0,
-                     0, 0, &res);
-  if (rc != CPLANE_OK) {
-    cp_log_warn("apiserver", "cannot read the certificatesigningrequests "
-                "to sign: %s; will retry", cp_store_strerror(rc));
-    return -1;
-  }
-  for (i = 0; i < res.count; i++) {
-    json_object *o = cp_api_parse_stored(NULL, &res.kvs[i]);
-
-    if (o != NULL)
-      handle(s, o);
-    json_object_put(o);
-  }
-  cp_store_list_result_free(&res);
+  (void)prev;
+  for (i = 0; i < n[0]; i++)
+    handle(arg, objs[0][i]);
+  *out = NULL;
   return 0;
 }
 
-static void *signer_main(void *arg) {
-  struct cp_csr_signer *s = arg;
-  struct timespec next;
+static const char *const prefixes[] = {CSR_PREFIX, NULL};
 
-  pthread_setname_np(pthread_self(), "api-csr-sign"); /* top -H */
-  pthread_mutex_lock(&s->mu);
-  while (!s->stopping) {
-    s->kicked = 0;
-    pthread_mutex_unlock(&s->mu);
-    pass(s);
-    cp_deadline_after_ms(CLOCK_MONOTONIC, PASS_MS, &next);
-    pthread_mutex_lock(&s->mu);
-    /* Approvals through another API server arrive unannounced: look
-     * again every PASS_MS. */
-    while (!s->kicked && !s->stopping)
-      if (pthread_cond_timedwait(&s->cv, &s->mu, &next) == ETIMEDOUT)
-        break;
-  }
-  pthread_mutex_unlock(&s->mu);
-  return NULL;
-}
+/* Approvals through another API server arrive unannounced: a pass every
+ * PASS_MS, and at once when kicked. */
+static const struct cp_watched_set_def def = {
+    .thread = "api-csr-sign",
+    .what = "certificatesigningrequests to sign",
+    .prefixes = prefixes,
+    .period_ms = PASS_MS,
+    .build = pass,
+};
 
 void cp_csr_signer_kick(struct cp_csr_signer *s) {
-  if (s == NULL)
-    return;
-  pthread_mutex_lock(&s->mu);
-  s->kicked = 1;
-  pthread_cond_signal(&s->cv);
-  pthread_mutex_unlock(&s->mu);
+  if (s != NULL)
+    cp_watched_set_kick(atomic_load(&s->set));
 }
 
 struct cp_csr_signer *cp_csr_signer_start(struct cp_api_ctx *ctx,
@@ -416,7 +386,7 @@ struct cp_csr_signer *cp_csr_signer_start(struct cp_api_ctx *ctx,
                                           const char *ca_key,
                                           int64_t max_seconds) {
   struct cp_csr_signer *s = calloc(1, sizeof *s);
-  pthread_condattr_t ca;
+  struct cp_watched_set *set;
 
   if (s == NULL)
     return NULL;
@@ -426,20 +396,15 @@ struct cp_csr_signer *cp_csr_signer_start(struct cp_api_ctx *ctx,
   if ((s->ca_crt = strdup(ca_crt)) == NULL ||
       (s->ca_key = strdup(ca_key)) == NULL)
     goto fail;
-  pthread_mutex_init(&s->mu, NULL);
-  pthread_condattr_init(&ca);
-  pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-  pthread_cond_init(&s->cv, &ca);
-  pthread_condattr_destroy(&ca);
-  /* Before the thread: its own status writes read it (the strategy's
+  /* Before the loop: its own status writes read it (the strategy's
    * stored hook). */
   ctx->csr_signer = s;
-  if (pthread_create(&s->thread, NULL, signer_main, s) != 0) {
+  set = cp_watched_set_start(ctx, &def, s, 0);
+  if (set == NULL) {
     ctx->csr_signer = NULL;
-    pthread_cond_destroy(&s->cv);
-    pthread_mutex_destroy(&s->mu);
     goto fail;
   }
+  atomic_store(&s->set, set);
   return s;
 fail:
   free(s->ca_crt);
@@ -451,15 +416,9 @@ fail:
 void cp_csr_signer_stop(struct cp_csr_signer *s) {
   if (s == NULL)
     return;
-  pthread_mutex_lock(&s->mu);
-  s->stopping = 1;
-  pthread_cond_signal(&s->cv);
-  pthread_mutex_unlock(&s->mu);
-  pthread_join(s->thread, NULL);
+  cp_watched_set_stop(atomic_load(&s->set));
   if (s->ctx->csr_signer == s)
     s->ctx->csr_signer = NULL;
-  pthread_cond_destroy(&s->cv);
-  pthread_mutex_destroy(&s->mu);
   free(s->ca_crt);
   free(s->ca_key);
   free(s);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "apiserver/vap/admit.h"
 #include "apiserver/verbs.h"
 #include "apiserver/webhook/dispatch.h"
 
@@ -43,7 +44,8 @@ int cp_scale_admit_validate(struct cp_api_ctx *ctx, struct cp_api_request *rq,
 
   if (old == NULL || now == NULL)
     cp_api_respond_status(rs, 500, NULL);
-  else
+  /* ValidatingAdmissionPolicy, then ValidatingAdmissionWebhook. */
+  else if (cp_vap_admit(ctx, rq, now, old, NULL, rs) == 0)
     rc = cp_webhook_validate(ctx, rq, now, old, rs);
   json_object_put(old);
   json_object_put(now);

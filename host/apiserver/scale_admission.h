@@ -3,8 +3,8 @@
  * scale subresources run them: the mutating webhooks get the Scale
  * (autoscaling/v1) the client sent (for a patch: the patched Scale) with
  * the stored object's Scale as oldObject, before its replicas are
- * applied; the validating webhooks get the Scale of the object that
- * would be stored, and the old Scale. Rules match the resource's
+ * applied; ValidatingAdmissionPolicies and then the validating webhooks
+ * get the Scale of the object that would be stored, and the old Scale. Rules match the resource's
  * subresource ("deployments/scale"); webhook/dispatch.c names the kind
  * Scale for them.
  *
@@ -24,7 +24,7 @@ struct json_object;
 int cp_scale_admit_mutate(struct cp_api_ctx *ctx, struct cp_api_request *rq,
                           struct json_object **scale, struct json_object *cur,
                           struct cp_api_response *rs);
-/* ValidatingAdmissionWebhook on the Scale of next (the object to store),
+/* ValidatingAdmissionPolicy and ValidatingAdmissionWebhook on the Scale of next (the object to store),
  * cur's Scale the old one. Returns 0, or -1 having responded. */
 int cp_scale_admit_validate(struct cp_api_ctx *ctx, struct cp_api_request *rq,
                             struct json_object *next, struct json_object *cur,

@@ -140,6 +140,15 @@ void cp_cel_session_authorizer(struct cp_cel_session *s,
                                cp_cel_authorize_fn fn, void *arg);
 /* The value to bind `authorizer` to (static, never freed). */
 struct json_object *cp_cel_authorizer_value(void);
+/* The same with authorizer.requestResource: a ResourceCheck of the
+ * request's group, resource, subresource, namespace and name (each ""
+ * when none), as kube binds it for admission. A new object, the
+ * caller's (NULL out of memory). */
+struct json_object *cp_cel_authorizer_for_request(const char *group,
+                                                  const char *resource,
+                                                  const char *subresource,
+                                                  const char *ns,
+                                                  const char *name);
 
 /* As cp_cel_eval_bool and cp_cel_eval_string, in the session; the
  * string form returns 1 (*out NULL) for a null result (kube's audit

@@ -42,6 +42,30 @@ json_object *cp_cel_authorizer_value(void) {
   return root;
 }
 
+json_object *cp_cel_authorizer_for_request(const char *group,
+                                           const char *resource,
+                                           const char *subresource,
+                                           const char *ns, const char *name) {
+  json_object *a = json_object_new_object(), *rr = json_object_new_object();
+  const char *keys[] = {"group", "resource", "subresource", "namespace",
+                        "name"};
+  const char *vals[] = {group, resource, subresource, ns, name};
+  size_t i;
+
+  if (a == NULL || rr == NULL) {
+    json_object_put(a);
+    json_object_put(rr);
+    return NULL;
+  }
+  json_object_object_add(a, KIND, json_object_new_string("Authorizer"));
+  json_object_object_add(rr, KIND, json_object_new_string("ResourceCheck"));
+  for (i = 0; i < sizeof keys / sizeof keys[0]; i++)
+    json_object_object_add(rr, keys[i],
+                           json_object_new_string(vals[i] ? vals[i] : ""));
+  json_object_object_add(a, "requestResource", rr);
+  return a;
+}
+
 /* The string member key of map m, or NULL. */
 static const char *get(struct cel_ctx *c, const struct cel_map *m,
                        const char *key, size_t *len) {

@@ -9,6 +9,7 @@
 # policy whose expression does not compile is refused when written; a
 # binding whose param is missing denies (parameterNotFoundAction Deny);
 # variables and messageExpression; the authorizer variable asks RBAC;
+# a policy on deployments/scale refuses `kubectl scale` beyond a limit;
 # the policy's status records its generation.
 . "$(dirname "$0")/lib/common.sh"
 
@@ -93,6 +94,37 @@ pass "an update over the limit is refused too"
 # As in kube, a rule naming deployments does not take deployments/scale.
 K scale deployment small -n test --replicas=9 >/dev/null
 pass "deployments/scale is not matched by a rule for deployments"
+
+# A policy on deployments/scale sees the autoscaling/v1 Scale (kube runs
+# policies on /scale writes) and refuses `kubectl scale` beyond 10.
+K apply -f - >/dev/null <<'EOF'
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicy
+metadata: {name: scale-limit.example.com}
+spec:
+  matchConstraints:
+    resourceRules:
+    - {apiGroups: [apps], apiVersions: [v1], operations: [UPDATE], resources: [deployments/scale]}
+  validations:
+  - expression: "request.kind.group == 'autoscaling' && request.kind.kind == 'Scale' && object.kind == 'Scale' && oldObject.spec.replicas >= 0"
+    message: not a Scale
+  - expression: object.spec.replicas <= 10
+    messageExpression: "'scale to ' + string(object.spec.replicas) + ' is beyond 10'"
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicyBinding
+metadata: {name: scale-limit}
+spec: {policyName: scale-limit.example.com, validationActions: [Deny]}
+EOF
+deny_scale() { ! OUT=$(K scale deployment small -n test --replicas=11 2>&1); }
+wait_until 20 deny_scale
+has "deployments.apps \"small\" is forbidden: ValidatingAdmissionPolicy 'scale-limit.example.com' with binding 'scale-limit' denied request: scale to 11 is beyond 10"
+[ "$(K get deploy small -n test -o jsonpath='{.spec.replicas}')" = 9 ] ||
+  fail "replicas changed by a refused scale"
+K scale deployment small -n test --replicas=10 >/dev/null || fail "scale to 10 refused"
+K delete validatingadmissionpolicybinding scale-limit >/dev/null
+K delete validatingadmissionpolicy scale-limit.example.com >/dev/null
+pass "a policy on deployments/scale refuses kubectl scale beyond 10 (Scale objects)"
 
 # The HTTP status: Forbidden as the validation's reason says.
 curl_k() {

@@ -7,7 +7,9 @@
 # 400) and a delete, a namespaceSelector excludes a namespace, a webhook
 # that hangs is cut at its timeoutSeconds (Fail refuses, Ignore lets
 # through), and with the webhook stopped Fail is kube's 500 "failed
-# calling webhook" while Ignore lets the write through.
+# calling webhook" while Ignore lets the write through; matchConditions
+# skip a webhook or fail closed; a webhook adding a container makes
+# LimitRanger and ServiceAccount run again (kube's reinvocation).
 . "$(dirname "$0")/lib/common.sh"
 
 command -v kubectl >/dev/null || fail "kubectl is not installed"
@@ -68,6 +70,13 @@ class H(BaseHTTPRequestHandler):
                     "seen-tolerations": str(len(spec.get("tolerations") or []))}
             op = [{"op": "add", "path": "/metadata/annotations",
                    "value": seen}]
+            resp["patchType"] = "JSONPatch"
+            resp["patch"] = base64.b64encode(json.dumps(op).encode()).decode()
+        if path == "/sidecar":
+            # A container with no resources and no mounts: what the
+            # built-in steps give it shows they ran again.
+            op = [{"op": "add", "path": "/spec/containers/-",
+                   "value": {"name": "sidecar", "image": "busybox"}}]
             resp["patchType"] = "JSONPatch"
             resp["patch"] = base64.b64encode(json.dumps(op).encode()).decode()
         if path in ("/scalemutate", "/scaledeny"):
@@ -213,6 +222,34 @@ got=$(K get pod "p-$n" -n wt -o jsonpath='{.metadata.annotations.seen-sa} {.meta
 K delete mutatingwebhookconfiguration podseen >/dev/null
 pass "mutating webhooks see what ServiceAccount and DefaultTolerationSeconds made"
 
+# ---- kube's reinvocation: a webhook that adds a container makes the
+# built-in mutating steps run again, so LimitRanger defaults the new
+# container and ServiceAccount mounts its token there (once).
+K create ns ri >/dev/null
+K apply -f - >/dev/null <<EOF
+apiVersion: v1
+kind: LimitRange
+metadata: {name: lr, namespace: ri}
+spec:
+  limits:
+  - {type: Container, default: {cpu: 300m}, defaultRequest: {cpu: 100m}}
+EOF
+hook sidecar /sidecar Mutating CREATE pods Fail 10 | K apply -f - >/dev/null
+wait_until 30 K get serviceaccount default -n ri
+sidecar() {
+  n=$((n + 1))
+  K run "p-$n" -n ri --image=busybox >/dev/null 2>&1 &&
+    [ -n "$(K get pod "p-$n" -n ri -o jsonpath='{.spec.containers[1].name}')" ]
+}
+wait_until 10 sidecar
+got=$(K get pod "p-$n" -n ri -o jsonpath='{.spec.containers[1].name} {.spec.containers[1].resources.limits.cpu} {.spec.containers[1].resources.requests.cpu} {.spec.containers[1].volumeMounts[0].name} {.spec.containers[0].resources.limits.cpu}')
+grep -Eq '^sidecar 300m 100m kube-api-access-[a-z0-9]{5} 300m$' <<<"$got" ||
+  fail "the sidecar after reinvocation: '$got'"
+[ "$(K get pod "p-$n" -n ri -o jsonpath='{range .spec.volumes[*]}{.name}{"\n"}{end}' | grep -c kube-api-access)" = 1 ] ||
+  fail "token volume not once: $(K get pod "p-$n" -n ri -o jsonpath='{.spec.volumes}')"
+K delete mutatingwebhookconfiguration sidecar >/dev/null
+pass "reinvocation: built-in mutating admission runs again after a webhook's change"
+
 # ---- /scale goes through the webhooks with autoscaling/v1 Scale objects.
 for k in Mutating:/scalemutate Validating:/scaledeny; do
   K apply -f - >/dev/null <<EOF
@@ -277,6 +314,41 @@ K create configmap forbidden-name -n skipped >/dev/null ||
 [ -z "$(K get cm forbidden-name -n skipped -o jsonpath='{.metadata.labels.mutated}')" ] ||
   fail "mutated in an excluded namespace"
 pass "namespaceSelector excludes a namespace"
+
+# ---- matchConditions (CEL): a false one skips the webhook, an error
+# follows failurePolicy Fail (kube's 403), a non-bool one is refused.
+out=$({ hook badmc /validate Validating CREATE secrets Fail 10
+  printf '  matchConditions:\n  - {name: one, expression: "1"}\n'; } |
+  K apply -f - 2>&1) && fail "a non-bool matchCondition was accepted"
+grep -q 'webhooks\[0\].matchConditions\[0\].expression: Invalid value: "1": must evaluate to bool' <<<"$out" ||
+  fail "bad matchCondition: $out"
+{ hook mc /validate Validating CREATE secrets Fail 10
+  printf '  matchConditions:\n  - name: not-skipped\n'
+  printf '    expression: "object.metadata.labels.skip != '"'yes'"'"\n'; } |
+  K apply -f - >/dev/null
+secret() { # labels
+  K apply -f - 2>&1 <<EOF
+apiVersion: v1
+kind: Secret
+metadata: {name: forbidden-name, namespace: wt, labels: {$1}}
+EOF
+}
+mc_on() { ! K create secret generic forbidden-name -n wt --dry-run=server \
+  -o name >/dev/null 2>&1; }
+wait_until 10 mc_on
+out=$(K create secret generic forbidden-name -n wt 2>&1) && fail "mc let it through"
+grep -q "secrets \"forbidden-name\" is forbidden: expression 'object.metadata.labels.skip != 'yes'' resulted in error: no such key: labels" <<<"$out" ||
+  fail "matchCondition error under Fail: $out"
+before=$(grep -c "^/validate CREATE forbidden-name" "$TMP/calls")
+out=$(secret 'skip: "yes"') || fail "matchCondition false did not skip: $out"
+[ "$(grep -c "^/validate CREATE forbidden-name" "$TMP/calls")" = "$before" ] ||
+  fail "the webhook was called for an excluded request"
+K delete secret forbidden-name -n wt >/dev/null
+out=$(secret 'skip: "no"') && fail "a matching request was not sent to the webhook"
+grep -q 'admission webhook "mc.example.com" denied the request: name is forbidden' <<<"$out" ||
+  fail "matchConditions true: $out"
+K delete validatingwebhookconfiguration mc >/dev/null
+pass "matchConditions: false skips the webhook, an error under Fail is 403, non-bool refused"
 
 # ---- a webhook that hangs (8 s) with timeoutSeconds 1.
 hook slow /slow Validating CREATE secrets Fail 1 | K apply -f - >/dev/null

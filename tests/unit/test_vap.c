@@ -134,6 +134,11 @@ static int fake_authorize(void *arg, const struct cp_cel_authz_check *c,
   }
   if (!c->resource_request)
     return strcmp(c->path, "/healthz") == 0;
+  /* authorizer.requestResource: the request's own deployment. */
+  if (strcmp(c->verb, "update") == 0 && strcmp(c->group, "apps") == 0 &&
+      strcmp(c->resource, "deployments") == 0 && strcmp(c->ns, "ns") == 0 &&
+      strcmp(c->name, "web") == 0 && strcmp(c->subresource, "") == 0)
+    return 1;
   if (strcmp(c->verb, "get") == 0 && strcmp(c->resource, "configmaps") == 0 &&
       c->group != NULL && c->group[0] == '\0' && c->ns != NULL &&
       strcmp(c->ns, "ns") == 0) {
@@ -453,6 +458,22 @@ static void test_variables_conditions_audit(void **state) {
   run(p, 1, b, 1, &r, &out);
   assert_int_equal(out.denied, 0);
   cp_vap_outcome_clear(&out);
+  /* kube's matcher: a false condition wins over an erroring one (the
+   * policy does not apply, even under Fail). */
+  p[0] = policy("v", "\"matchConditions\":[{\"name\":\"err\",\"expression\":"
+                     "\"object.nope == 1\"},{\"name\":\"no\",\"expression\":"
+                     "\"false\"}],\"validations\":[{\"expression\":\"false\"}]");
+  b[0] = binding("v", "v", "\"validationActions\":[\"Deny\"]");
+  run(p, 1, b, 1, &r, &out);
+  assert_int_equal(out.denied, 0);
+  cp_vap_outcome_clear(&out);
+  /* authorizer.requestResource is the request's resource. */
+  p[0] = policy("v", "\"validations\":[{\"expression\":\"authorizer"
+                     ".requestResource.check('update').allowed()\"}]");
+  b[0] = binding("v", "v", "\"validationActions\":[\"Deny\"]");
+  run(p, 1, b, 1, &r, &out);
+  assert_int_equal(out.denied, 0);
+  cp_vap_outcome_clear(&out);
   /* A binding's matchResources narrows the policy: namespace labels. */
   p[0] = policy("v", "\"validations\":[{\"expression\":\"false\"}]");
   b[0] = binding("v", "v", "\"validationActions\":[\"Deny\"],"
@@ -538,6 +559,22 @@ static void test_request_variable(void **state) {
                    1);
   assert_true(json_object_get_boolean(json_object_object_get(r.request,
                                                              "dryRun")));
+  /* A /scale write: kind and requestKind are autoscaling/v1 Scale. */
+  json_object_put(r.request);
+  r.a.subresource = "scale";
+  r.a.kind = "Scale";
+  r.a.kind_group = "autoscaling";
+  r.a.kind_version = "v1";
+  r.request = cp_vap_request_object(&r.a, "bob", NULL, NULL, 0, 0, NULL);
+  assert_string_equal(json_object_to_json_string_ext(
+                          json_object_object_get(r.request, "requestKind"),
+                          JSON_C_TO_STRING_PLAIN),
+                      "{\"group\":\"autoscaling\",\"version\":\"v1\","
+                      "\"kind\":\"Scale\"}");
+  assert_string_equal(json_object_get_string(json_object_object_get(
+                          json_object_object_get(r.request, "resource"),
+                          "group")),
+                      "apps");
   req_clear(&r);
 }
 

@@ -15,6 +15,7 @@
 
 #include <json-c/json.h>
 
+#include "apiserver/match_conditions.h"
 #include "apiserver/strategy/admission_policies.h"
 #include "apiserver/strategy/platform_fields.h"
 #include "apiserver/strategy/platform_print.h"
@@ -107,26 +108,12 @@ static void unique_key(json_object *a, size_t i, const char *list,
     }
 }
 
+/* Names only: the expressions are compiled by vap/policy.c. */
 static void validate_conditions(json_object *spec,
                                 struct cp_field_errors *errs) {
-  json_object *a = cp_plat_get(spec, "matchConditions", json_type_array);
-  size_t i, n = a != NULL ? json_object_array_length(a) : 0;
-
-  if (n > 64) {
-    char cnt[32];
-
-    snprintf(cnt, sizeof cnt, "%zu", n);
-    cp_field_errors_add(errs, CP_FIELD_TOO_MANY, "spec.matchConditions", cnt,
-                        "must have at most 64 items");
-  }
-  for (i = 0; i < n; i++) {
-    const char *name = cp_plat_str0(json_object_array_get_idx(a, i), "name");
-
-    if (name[0] == '\0')
-      cp_field_errors_addf(errs, CP_FIELD_REQUIRED, NULL, NULL,
-                           "spec.matchConditions[%zu].name", i);
-    unique_key(a, i, "matchConditions", "name", errs);
-  }
+  cp_match_conditions_validate(
+      cp_plat_get(spec, "matchConditions", json_type_array),
+      "spec.matchConditions", NULL, errs);
 }
 
 static void validate_variables(json_object *spec,

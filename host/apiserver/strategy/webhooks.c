@@ -9,6 +9,7 @@
 
 #include <json-c/json.h>
 
+#include "apiserver/match_conditions.h"
 #include "apiserver/strategy/platform_fields.h"
 #include "apiserver/strategy/platform_print.h"
 #include "labels/names.h"
@@ -235,6 +236,10 @@ static void validate_hook(json_object *h, const char *at, int mutating,
     validate_enum(h, "reinvocationPolicy", reinvoke, at, errs);
   snprintf(f, sizeof f, "%s.clientConfig", at);
   validate_client(cp_plat_get(h, "clientConfig", json_type_object), f, errs);
+  snprintf(f, sizeof f, "%s.matchConditions", at);
+  cp_match_conditions_validate(
+      cp_plat_get(h, "matchConditions", json_type_array), f,
+      cp_match_conditions_webhook_vars, errs);
 }
 
 void cp_webhooks_validate(json_object *obj, int mutating,

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "apiserver/rbac/authorizer.h"
+#include "apiserver/cel_authorizer.h"
 #include "apiserver/status.h"
 #include "apiserver/strategy/platform_fields.h"
 #include "apiserver/vap/evaluate.h"
@@ -136,56 +136,6 @@ static int params_from_store(void *arg, const struct cp_vap_policy *p,
   return rc;
 }
 
-/* ------------------------------------------------------------ authorizer */
-
-struct authz_arg {
-  struct cp_api_ctx *ctx;
-  const struct cp_api_user *user;
-};
-
-/* kube's CEL authorizer: the request's user (or a ServiceAccount named
- * by authorizer.serviceAccount), asked of the server's RBAC. */
-static int authorize(void *arg, const struct cp_cel_authz_check *chk,
-                     char **reason) {
-  struct authz_arg *z = arg;
-  struct cp_rbac_attrs at;
-  char why[512] = "", *sa = NULL, *sa_group = NULL;
-  char *sa_groups[3];
-  int allowed;
-
-  memset(&at, 0, sizeof at);
-  at.user = z->user->name;
-  at.groups = z->user->groups;
-  at.n_groups = z->user->n_groups;
-  if (chk->sa_ns != NULL && chk->sa_name != NULL) {
-    if (asprintf(&sa, "system:serviceaccount:%s:%s", chk->sa_ns,
-                 chk->sa_name) < 0 ||
-        asprintf(&sa_group, "system:serviceaccounts:%s", chk->sa_ns) < 0) {
-      free(sa);
-      return -1;
-    }
-    sa_groups[0] = "system:serviceaccounts";
-    sa_groups[1] = sa_group;
-    sa_groups[2] = "system:authenticated";
-    at.user = sa;
-    at.groups = sa_groups;
-    at.n_groups = 3;
-  }
-  at.verb = chk->verb;
-  at.resource_request = chk->resource_request;
-  at.group = chk->group ? chk->group : "";
-  at.resource = chk->resource ? chk->resource : "";
-  at.subresource = chk->subresource ? chk->subresource : "";
-  at.ns = chk->ns ? chk->ns : "";
-  at.name = chk->name ? chk->name : "";
-  at.path = chk->path ? chk->path : "";
-  allowed = cp_rbac_authorize(z->ctx->rbac, &at, why, sizeof why);
-  *reason = strdup(why);
-  free(sa);
-  free(sa_group);
-  return allowed ? 1 : 0;
-}
-
 /* ------------------------------------------------------------ request */
 
 struct ns_arg {
@@ -265,7 +215,7 @@ int cp_vap_admit(struct cp_api_ctx *ctx, struct cp_api_request *rq,
   struct cp_webhook_attrs a;
   struct cp_vap_input in;
   struct cp_vap_outcome out;
-  struct authz_arg z = {ctx, &rq->user};
+  struct cp_cel_authz_arg z = {ctx, &rq->user};
   struct ns_arg na = {ctx, ""};
   json_object *request = NULL;
   const char *name = rq->name;
@@ -284,6 +234,12 @@ int cp_vap_admit(struct cp_api_ctx *ctx, struct cp_api_request *rq,
   a.resource = t->resource;
   a.subresource = rq->subresource ? rq->subresource : "";
   a.kind = t->kind;
+  /* kube admits a /scale write with its autoscaling/v1 Scale. */
+  if (strcmp(a.subresource, "scale") == 0) {
+    a.kind = "Scale";
+    a.kind_group = "autoscaling";
+    a.kind_version = "v1";
+  }
   a.name = name ? name : "";
   /* kube: a Namespace's own requests carry its name as namespace. */
   a.ns = is_ns ? a.name : (rq->ns ? rq->ns : "");
@@ -306,7 +262,7 @@ int cp_vap_admit(struct cp_api_ctx *ctx, struct cp_api_request *rq,
   in.load_namespace_arg = &na;
   in.params = params_from_store;
   in.params_arg = ctx;
-  in.authorize = authorize;
+  in.authorize = cp_cel_rbac_authorize;
   in.authorize_arg = &z;
   if (cp_vap_evaluate(snap, &in, &out) < 0) {
     cp_api_respond_status(rs, 500, NULL);

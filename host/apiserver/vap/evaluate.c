@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "apiserver/match_conditions.h"
 #include "apiserver/vap/match.h"
 #include "cel/cel.h"
 #include "log/log.h"
@@ -222,31 +223,21 @@ static char *expr_error(const char *expr, const char *err) {
   return m;
 }
 
-/* 1 when every matchCondition holds, 0 when one does not, -1 after an
- * error (handled). */
+/* kube's matcher over the policy's matchConditions: 1 when every one
+ * holds, 0 when one is false (or errors fail open), -1 after errors
+ * failing closed (handled). */
 static int conditions(struct ev *e, struct cp_cel_session *s,
                       const struct cp_vap_policy *p,
                       const struct cp_vap_binding *b) {
-  size_t i;
+  char *err = NULL;
+  int r = cp_match_conditions_eval(s, p->conditions, p->n_conditions,
+                                   p->fail_open, p->compile_error, &err);
 
-  for (i = 0; i < p->n_conditions; i++) {
-    char *err = NULL, *m;
-    int r = p->conditions[i].prog != NULL
-                ? cp_cel_session_bool(s, p->conditions[i].prog, &err)
-                : -1;
-
-    if (r == 1)
-      continue;
-    if (r == 0)
-      return 0;
-    m = expr_error(p->conditions[i].expression,
-                   err ? err : p->compile_error);
-    eval_error(e, p, b, 0, m ? m : "out of memory");
-    free(m);
-    free(err);
-    return -1;
-  }
-  return 1;
+  if (r >= 0)
+    return r;
+  eval_error(e, p, b, 0, err ? err : "out of memory");
+  free(err);
+  return -1;
 }
 
 static void validations(struct ev *e, struct cp_cel_session *s,
@@ -305,7 +296,7 @@ static void audits(struct ev *e, struct cp_cel_session *s,
   size_t i;
 
   for (i = 0; i < p->n_audits; i++) {
-    const struct cp_vap_named *a = &p->audits[i];
+    const struct cp_named_expr *a = &p->audits[i];
     char *out = NULL, *err = NULL, *t;
     int r = a->prog != NULL ? cp_cel_session_string(s, a->prog, &out, &err)
                             : -1;
@@ -335,13 +326,16 @@ static void audits(struct ev *e, struct cp_cel_session *s,
 static void run_param(struct ev *e, const struct cp_vap_policy *p,
                       const struct cp_vap_binding *b, json_object *param) {
   const struct cp_webhook_attrs *a = e->in->attrs;
+  /* authorizer.requestResource is the request's own resource. */
+  json_object *authz = cp_cel_authorizer_for_request(
+      a->group, a->resource, a->subresource, a->ns, a->name);
   struct cp_cel_binding vars[] = {
       {"object", a->object, 0},
       {"oldObject", a->old_object, 0},
       {"request", e->in->request, 0},
       {"namespaceObject", e->ns_object, 0},
       {"params", param, 0},
-      {"authorizer", cp_cel_authorizer_value(), 0},
+      {"authorizer", authz, 0},
   };
   struct cp_cel_lazy lazy[64];
   struct cp_cel_session *s;
@@ -351,8 +345,10 @@ static void run_param(struct ev *e, const struct cp_vap_policy *p,
     if (p->variables[i].prog != NULL)
       lazy[n++] = (struct cp_cel_lazy){p->variables[i].name,
                                        p->variables[i].prog};
-  if ((s = cp_cel_session_new(vars, sizeof vars / sizeof vars[0], lazy, n,
+  if (authz == NULL ||
+      (s = cp_cel_session_new(vars, sizeof vars / sizeof vars[0], lazy, n,
                               CP_CEL_CRD_BUDGET)) == NULL) {
+    json_object_put(authz);
     e->oom = 1;
     return;
   }
@@ -362,6 +358,7 @@ static void run_param(struct ev *e, const struct cp_vap_policy *p,
     audits(e, s, p, b);
   }
   cp_cel_session_free(s);
+  json_object_put(authz);
 }
 
 static void run_binding(struct ev *e, const struct cp_vap_binding *b) {
@@ -457,19 +454,20 @@ json_object *cp_vap_request_object(const struct cp_webhook_attrs *a,
                                    char *const *groups, size_t n_groups,
                                    int dry_run, json_object *options) {
   json_object *r = json_object_new_object(), *ui, *gs;
+  /* A /scale write's kind is autoscaling/v1 Scale. */
+  const char *kg = a->kind_group ? a->kind_group : a->group;
+  const char *kv = a->kind_version ? a->kind_version : a->version;
   size_t i;
 
   if (r == NULL)
     return NULL;
-  json_object_object_add(r, "kind", gvk(a->group, a->version, "kind",
-                                        a->kind));
+  json_object_object_add(r, "kind", gvk(kg, kv, "kind", a->kind));
   json_object_object_add(r, "resource", gvk(a->group, a->version,
                                             "resource", a->resource));
   if (a->subresource[0] != '\0')
     json_object_object_add(r, "subResource",
                            json_object_new_string(a->subresource));
-  json_object_object_add(r, "requestKind", gvk(a->group, a->version, "kind",
-                                               a->kind));
+  json_object_object_add(r, "requestKind", gvk(kg, kv, "kind", a->kind));
   json_object_object_add(r, "requestResource",
                          gvk(a->group, a->version, "resource", a->resource));
   if (a->subresource[0] != '\0')

@@ -87,7 +87,7 @@ static struct cp_cel_program *compile(struct cp_vap_policy *p,
 static int named_list(struct cp_vap_policy *p, json_object *spec,
                       const char *list, const char *name_key,
                       const char *expr_key, const char *const *vars,
-                      struct cp_vap_named **out, size_t *n,
+                      struct cp_named_expr **out, size_t *n,
                       struct cp_field_errors *errs) {
   json_object *a = cp_plat_get(spec, list, json_type_array);
   size_t i, len = a != NULL ? json_object_array_length(a) : 0;
@@ -99,7 +99,7 @@ static int named_list(struct cp_vap_policy *p, json_object *spec,
     return -1;
   for (i = 0; i < len; i++) {
     json_object *e = json_object_array_get_idx(a, i);
-    struct cp_vap_named *v = &(*out)[*n];
+    struct cp_named_expr *v = &(*out)[*n];
 
     v->name = strdup(cp_plat_str0(e, name_key));
     v->expression = strdup(cp_plat_str0(e, expr_key));
@@ -206,17 +206,6 @@ fail:
   return -1;
 }
 
-static void named_free(struct cp_vap_named *v, size_t n) {
-  size_t i;
-
-  for (i = 0; i < n; i++) {
-    free(v[i].name);
-    free(v[i].expression);
-    cp_cel_program_free(v[i].prog);
-  }
-  free(v);
-}
-
 void cp_vap_policy_clear(struct cp_vap_policy *p) {
   size_t i;
 
@@ -225,9 +214,9 @@ void cp_vap_policy_clear(struct cp_vap_policy *p) {
   free(p->param_version);
   free(p->param_kind);
   json_object_put(p->match);
-  named_free(p->conditions, p->n_conditions);
-  named_free(p->variables, p->n_variables);
-  named_free(p->audits, p->n_audits);
+  cp_named_exprs_free(p->conditions, p->n_conditions);
+  cp_named_exprs_free(p->variables, p->n_variables);
+  cp_named_exprs_free(p->audits, p->n_audits);
   for (i = 0; i < p->n_validations; i++) {
     free(p->validations[i].expression);
     free(p->validations[i].message);

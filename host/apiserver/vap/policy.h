@@ -21,6 +21,7 @@
 #include <stddef.h>
 
 #include "apiserver/field_errors.h"
+#include "apiserver/match_conditions.h"
 
 struct json_object;
 struct cp_cel_program;
@@ -35,19 +36,13 @@ struct cp_vap_validation {
   int code;                        /* 422 by default */
 };
 
-struct cp_vap_named {
-  char *name; /* variable, condition name or audit annotation key */
-  char *expression;
-  struct cp_cel_program *prog;
-};
-
 struct cp_vap_policy {
   char *name;
   int fail_open;              /* failurePolicy Ignore (default Fail) */
   char *param_group;          /* paramKind's group ("" core), or NULL */
   char *param_version, *param_kind;
   struct json_object *match;  /* matchConstraints, or NULL */
-  struct cp_vap_named *conditions, *variables, *audits;
+  struct cp_named_expr *conditions, *variables, *audits;
   size_t n_conditions, n_variables, n_audits;
   struct cp_vap_validation *validations;
   size_t n_validations;

@@ -3,7 +3,8 @@
  * Bindings this server admits with: every one in the store, read into an
  * immutable snapshot (policies compiled, policy.h; each binding joined
  * to its policy; ordered by binding name) and kept in step with the
- * store by a watch on both prefixes, as kube's policy informers do. Any
+ * store by a watch on both prefixes (watched_set.h), as kube's policy
+ * informers do. Any
  * change reads them all again on the set's thread (policies change
  * rarely); so does the end of a watch (compaction, store error), which
  * watches anew, retrying every second. A write through this or another
@@ -24,6 +25,7 @@
 
 #include "apiserver/request.h"
 #include "apiserver/vap/policy.h"
+#include "apiserver/watched_set.h"
 
 struct json_object;
 
@@ -46,12 +48,13 @@ struct cp_vap_binding {
 };
 
 struct cp_vap_snapshot {
+  /* First: weight n_active, refs (watched_set.h). */
+  struct cp_watched_snapshot ws;
   struct cp_vap_policy *policies;
   size_t n_policies;
   struct cp_vap_binding *bindings; /* by name */
   size_t n_bindings;
   size_t n_active; /* bindings with a policy */
-  int refs;        /* under the set's lock */
 };
 
 struct cp_vap_set;

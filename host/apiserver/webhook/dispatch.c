@@ -14,6 +14,7 @@
 #include "apiserver/strategy/platform_fields.h"
 #include "apiserver/verbs.h"
 #include "apiserver/webhook/call.h"
+#include "apiserver/webhook/conditions.h"
 #include "apiserver/webhook/review.h"
 #include "apiserver/webhook/set.h"
 #include "log/log.h"
@@ -24,10 +25,6 @@ static json_object *copy(json_object *o) {
 
   return json_object_deep_copy(o, &c, NULL) == 0 ? c : NULL;
 }
-
-int (*cp_webhook_conditions)(const struct cp_webhook *h,
-                             const struct cp_webhook_attrs *a,
-                             const struct cp_api_user *user);
 
 /* A webhook ends with one of these. */
 enum outcome {
@@ -49,6 +46,9 @@ struct run {
   /* The object's name when the URL has none (a create): a copy, since a
    * patch replaces the object it came from. */
   char *name;
+  /* The built-in mutating steps, for kube's reinvocation; NULL: none. */
+  cp_webhook_rerun_fn rerun;
+  void *rerun_arg;
 };
 
 /* ------------------------------------------------------------ set-up */
@@ -292,20 +292,25 @@ static const char *equivalent_version(struct run *r,
   return NULL;
 }
 
-/* matchConditions through the CEL evaluator when there is one (else
- * taken as holding): 1 call, 0 skip, -1 having responded (an evaluation
- * error under failurePolicy Fail). */
+/* matchConditions, after the rules and selectors matched: 1 call, 0
+ * skip, -1 having responded (kube: errors failing closed are a 403
+ * apierrors.NewForbidden, whatever failurePolicy says of calls). */
 static int conditions(struct run *r, const struct cp_webhook *h) {
+  char *err = NULL;
   int c;
 
-  if (h->conditions == NULL || cp_webhook_conditions == NULL)
+  if (h->n_conditions == 0)
     return 1;
-  if ((c = cp_webhook_conditions(h, &r->attrs, &r->rq->user)) >= 0)
-    return c > 0;
-  return call_failed(r, h, strdup("failed to evaluate match conditions")) ==
-                 RESPONDED
-             ? -1
-             : 0;
+  if ((c = cp_webhook_conditions_match(r->ctx, h, &r->in, &err)) >= 0)
+    return c;
+  cp_log_warn("apiserver", "Failed evaluating match conditions, failing "
+              "closed %s: %s", h->name, err ? err : "out of memory");
+  if (err == NULL)
+    cp_api_respond_status(r->rs, 500, NULL);
+  else
+    cp_verbs_forbidden(r->rs, r->rq->type, r->attrs.name, err, NULL);
+  free(err);
+  return -1;
 }
 
 /* Whether to call h: 1, 0, or -1 having responded. *version is the
@@ -523,42 +528,95 @@ static int mutate_one(struct run *r, const struct cp_webhook *h,
   return changed;
 }
 
-/* kube's reinvocation: a webhook with IfNeeded that ran before a later
- * webhook changed the object is called once more, in order. */
+/* A webhook's part in kube's reinvocation (the mutating dispatcher's
+ * webhookReinvokeContext). */
+#define PREVIOUSLY 1 /* called with IfNeeded, nothing changed since */
+#define AGAIN 2      /* to be called in the reinvocation round */
+
+/* Something changed the object: every webhook called with IfNeeded
+ * before is to be called again (RequireReinvokingPreviouslyInvoked). */
+static void require_again(unsigned char *st, size_t n) {
+  size_t i;
+
+  for (i = 0; i < n; i++)
+    if (st[i] & PREVIOUSLY)
+      st[i] = (unsigned char)((st[i] & ~PREVIOUSLY) | AGAIN);
+}
+
+/* One round over the webhooks (round 1: only those marked AGAIN, as
+ * kube never calls a webhook for the first time in the reinvocation).
+ * Returns -1 having responded, else 1 when one changed *o. */
+static int mutate_round(struct run *r, struct cp_webhook_snapshot *s,
+                        json_object **o, unsigned char *st, int round) {
+  const char *version;
+  size_t i;
+  int c, changed = 0;
+
+  for (i = 0; i < s->n; i++) {
+    if ((c = should_call(r, &s->hooks[i], &version)) < 0)
+      return -1;
+    if (c == 0 || (round == 1 && !(st[i] & AGAIN)))
+      continue;
+    if ((c = mutate_one(r, &s->hooks[i], version, o)) < 0)
+      return -1;
+    if (c > 0) {
+      require_again(st, s->n);
+      changed = 1;
+    }
+    if (s->hooks[i].reinvoke)
+      st[i] |= PREVIOUSLY;
+  }
+  return changed;
+}
+
+/* kube's reinvocation (admission/reinvocation.go and the mutating
+ * dispatcher): when a webhook changed the object, the built-in mutating
+ * steps run once more (r->rerun), and then the webhooks with
+ * reinvocationPolicy IfNeeded that ran before a later change (a change
+ * by the built-in steps counts) are called once more, in order. */
 static int mutate_all(struct run *r, struct cp_webhook_snapshot *s,
                       json_object **o) {
-  char *again = calloc(s->n ? s->n : 1, 1);
-  const char *version;
-  size_t i, j;
-  int rc = 0, c, any_again = 0;
+  unsigned char *st = calloc(s->n ? s->n : 1, 1);
+  json_object *last = NULL;
+  size_t i;
+  int rc, pending = 0;
 
-  if (again == NULL) {
+  if (st == NULL) {
     cp_api_respond_status(r->rs, 500, NULL);
     return -1;
   }
-  for (i = 0; i < s->n && rc == 0; i++) {
-    if ((c = should_call(r, &s->hooks[i], &version)) <= 0) {
-      rc = c;
-      continue;
-    }
-    again[i] = 2; /* called */
-    if ((c = mutate_one(r, &s->hooks[i], version, o)) < 0)
-      rc = -1;
-    for (j = 0; c > 0 && j < i; j++)
-      if (again[j] == 2 && s->hooks[j].reinvoke)
-        any_again = again[j] = 1;
+  if ((rc = mutate_round(r, s, o, st, 0)) <= 0)
+    goto out;
+  for (i = 0; i < s->n; i++)
+    pending |= st[i] & PREVIOUSLY;
+  /* What the webhooks left, to see whether the built-in steps change it
+   * (kube's IsOutputChangedSinceLastWebhookInvocation). */
+  if (pending && r->rerun != NULL && (last = copy(*o)) == NULL) {
+    cp_api_respond_status(r->rs, 500, NULL);
+    rc = -1;
+    goto out;
   }
-  for (i = 0; any_again && i < s->n && rc == 0; i++)
-    if (again[i] == 1 && should_call(r, &s->hooks[i], &version) > 0 &&
-        mutate_one(r, &s->hooks[i], version, o) < 0)
-      rc = -1;
-  free(again);
-  return rc;
+  if (r->rerun != NULL && (rc = r->rerun(r->rerun_arg, *o)) < 0)
+    goto out;
+  if (last != NULL && !json_object_equal(last, *o))
+    require_again(st, s->n);
+  rc = mutate_round(r, s, o, st, 1);
+out:
+  json_object_put(last);
+  free(st);
+  return rc < 0 ? -1 : 0;
 }
 
 int cp_webhook_mutate(struct cp_api_ctx *ctx, struct cp_api_request *rq,
                       json_object **o, json_object *old,
                       struct cp_api_response *rs) {
+  return cp_webhook_mutate_reinvoking(ctx, rq, o, old, rs, NULL, NULL);
+}
+
+int cp_webhook_mutate_reinvoking(struct cp_api_ctx *ctx,
+                                 struct cp_api_request *rq, json_object **o,
+                                 json_object *old, struct cp_api_response *rs,
+                                 cp_webhook_rerun_fn rerun, void *arg) {
   struct cp_webhook_snapshot *s = cp_webhooks_acquire(ctx->webhooks, 1);
   struct run r;
   int dry = cp_verbs_dry_run(rq), rc;
@@ -566,6 +624,8 @@ int cp_webhook_mutate(struct cp_api_ctx *ctx, struct cp_api_request *rq,
   if (s == NULL)
     return 0;
   run_init(&r, ctx, rq, rs, old ? "UPDATE" : "CREATE", *o, old, dry);
+  r.rerun = rerun;
+  r.rerun_arg = arg;
   r.in.options = options(rq,
                          !old                       ? "CreateOptions"
                          : rq->method == CP_API_PATCH ? "PatchOptions"

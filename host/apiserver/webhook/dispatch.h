@@ -7,9 +7,13 @@
  *   - mutating webhooks run one after another in order; a JSONPatch
  *     answer is applied to the object, which is then pruned and
  *     defaulted by its schema again (the caller validates it after, as
- *     kube re-runs validation on the mutated object); a webhook with
- *     reinvocationPolicy IfNeeded is called a second time, once, when a
- *     later webhook changed the object after it ran;
+ *     kube re-runs validation on the mutated object);
+ *   - kube's reinvocation: when a webhook changed the object, the
+ *     built-in mutating steps run once more (the caller's rerun), then
+ *     each webhook with reinvocationPolicy IfNeeded that ran before a
+ *     later change (by a webhook or by that rerun) is called once more,
+ *     in order; a webhook not called in the first round never is in the
+ *     second;
  *   - validating webhooks run one after another too (kube runs them in
  *     parallel; each call is bounded by its timeout, so the worst case is
  *     the sum of their timeouts);
@@ -21,9 +25,10 @@
  *     run of a webhook with sideEffects Some or Unknown is 400 "admission
  *     webhook "x" does not support dry run"; warnings become Warning
  *     headers;
- *   - matchConditions are CEL: until an evaluator is hooked in
- *     (cp_webhook_conditions), a webhook with conditions is called as if
- *     they held.
+ *   - matchConditions (CEL, conditions.h) are asked after the rules and
+ *     selectors matched: one false skips the webhook; errors follow its
+ *     failurePolicy (Ignore skips, Fail is kube's 403 "<resource>
+ *     \"<name>\" is forbidden: expression '...' resulted in error: ...").
  *
  * Threading: request worker threads, several at once; the set's snapshot
  * is held for the duration of one step.
@@ -44,6 +49,17 @@ struct json_object;
 int cp_webhook_mutate(struct cp_api_ctx *ctx, struct cp_api_request *rq,
                       struct json_object **o, struct json_object *old,
                       struct cp_api_response *rs);
+/* The built-in mutating admission steps run again on o (kube's
+ * reinvocation, reinvocation.go). Returns 0, or -1 having responded. */
+typedef int (*cp_webhook_rerun_fn)(void *arg, struct json_object *o);
+/* cp_webhook_mutate, and when a webhook changed the object, kube's
+ * reinvocation round with rerun(arg, *o) first (rerun NULL: none). */
+int cp_webhook_mutate_reinvoking(struct cp_api_ctx *ctx,
+                                 struct cp_api_request *rq,
+                                 struct json_object **o,
+                                 struct json_object *old,
+                                 struct cp_api_response *rs,
+                                 cp_webhook_rerun_fn rerun, void *arg);
 /* ValidatingAdmissionWebhook on a create (old NULL) or update. */
 int cp_webhook_validate(struct cp_api_ctx *ctx, struct cp_api_request *rq,
                         struct json_object *o, struct json_object *old,
@@ -54,13 +70,5 @@ int cp_webhook_validate(struct cp_api_ctx *ctx, struct cp_api_request *rq,
 int cp_webhook_admit_delete(struct cp_api_ctx *ctx, struct cp_api_request *rq,
                             struct json_object *cur, struct json_object *opts,
                             int dry_run, struct cp_api_response *rs);
-
-/* The CEL evaluator of matchConditions, when one is linked in: 1 when
- * every condition of h holds for a, 0 when one does not, -1 on an
- * evaluation error (then h's failurePolicy decides). NULL: conditions
- * are taken as holding. Set once at start, before requests run. */
-extern int (*cp_webhook_conditions)(const struct cp_webhook *h,
-                                    const struct cp_webhook_attrs *a,
-                                    const struct cp_api_user *user);
 
 #endif /* CPLANE_HOST_APISERVER_WEBHOOK_DISPATCH_H */

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "apiserver/match_conditions.h"
 #include "apiserver/strategy/platform_fields.h"
 
 /* A copy of s, or NULL for NULL; *nomem set when the copy failed. */
@@ -100,12 +101,13 @@ int cp_webhook_parse(json_object *def, const char *config,
   out->rules = ref(def, "rules", json_type_array);
   out->ns_selector = ref(def, "namespaceSelector", json_type_object);
   out->obj_selector = ref(def, "objectSelector", json_type_object);
-  out->conditions = ref(def, "matchConditions", json_type_array);
-  if (out->conditions != NULL &&
-      json_object_array_length(out->conditions) == 0) {
-    json_object_put(out->conditions);
-    out->conditions = NULL;
-  }
+  /* Compiled once here: a condition stored by another server that does
+   * not compile errors when evaluated (its failurePolicy decides). */
+  if (cp_match_conditions_compile(
+          cp_plat_get(def, "matchConditions", json_type_array),
+          cp_match_conditions_webhook_vars, &out->conditions,
+          &out->n_conditions, &out->conditions_error) < 0)
+    nomem = 1;
   out->fail_open = str_is(def, "failurePolicy", "Ignore");
   out->exact = str_is(def, "matchPolicy", "Exact");
   se = cp_plat_str(def, "sideEffects");
@@ -134,7 +136,8 @@ void cp_webhook_clear(struct cp_webhook *h) {
   json_object_put(h->rules);
   json_object_put(h->ns_selector);
   json_object_put(h->obj_selector);
-  json_object_put(h->conditions);
+  cp_named_exprs_free(h->conditions, h->n_conditions);
+  free(h->conditions_error);
   free(h->url);
   free(h->svc_ns);
   free(h->svc_name);

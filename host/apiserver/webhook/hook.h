@@ -11,9 +11,9 @@
  * its type and a malformed one takes kube's default.
  *
  * Threading: a parsed hook is immutable; read it from any thread.
- * Ownership: cp_webhook_parse fills *out with owned copies (strings, and
- * references to the JSON of rules and selectors); cp_webhook_clear frees
- * them.
+ * Ownership: cp_webhook_parse fills *out with owned copies (strings, the
+ * compiled matchConditions, and references to the JSON of rules and
+ * selectors); cp_webhook_clear frees them.
  */
 #ifndef CPLANE_HOST_APISERVER_WEBHOOK_HOOK_H
 #define CPLANE_HOST_APISERVER_WEBHOOK_HOOK_H
@@ -21,6 +21,7 @@
 #include <stddef.h>
 
 struct json_object;
+struct cp_named_expr;
 
 /* kube's webhook timeout: default 10 s, at most 30 s. */
 #define CP_WEBHOOK_TIMEOUT_DEFAULT 10
@@ -36,8 +37,11 @@ struct cp_webhook {
   struct json_object *rules; /* array of RuleWithOperations, or NULL */
   /* metav1.LabelSelector objects; NULL or {} selects everything. */
   struct json_object *ns_selector, *obj_selector;
-  /* matchConditions (CEL), or NULL; see cp_webhook_conditions. */
-  struct json_object *conditions;
+  /* matchConditions compiled (match_conditions.h), or NULL: none.
+   * conditions_error is the first that did not compile, or NULL. */
+  struct cp_named_expr *conditions;
+  size_t n_conditions;
+  char *conditions_error;
   int fail_open;         /* failurePolicy Ignore (default Fail) */
   int exact;             /* matchPolicy Exact (default Equivalent) */
   int dry_run_ok;        /* sideEffects None or NoneOnDryRun */

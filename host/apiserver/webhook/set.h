@@ -3,11 +3,12 @@
  * MutatingWebhookConfiguration and ValidatingWebhookConfiguration in the
  * store, read into two immutable snapshots (cp_webhook arrays, ordered as
  * kube orders them: configurations by name, webhooks in their order) and
- * kept in step with the store by a watch on both prefixes, as kube's
- * webhook configuration informers do. Any change of either kind reads
- * them all again on the set's thread (configurations change rarely) and
- * swaps the snapshot; so does the end of a watch (compaction, store
- * error), which also watches anew, retrying every second. A write
+ * kept in step with the store by a watch on each prefix, as kube's
+ * webhook configuration informers do (watched_set.h: one set and thread
+ * per kind). Any change of a kind reads its configurations again
+ * (they change rarely) and swaps its snapshot; so does the end of a
+ * watch (compaction, store error), which also watches anew, retrying
+ * every second. A write
  * through this or another API server is in effect within moments, not
  * at once: kube's informer-fed admission is eventually consistent too.
  *
@@ -27,15 +28,17 @@
 #include <stdint.h>
 
 #include "apiserver/request.h"
+#include "apiserver/watched_set.h"
 #include "apiserver/webhook/hook.h"
 
 struct cp_webhooks;
 struct cp_webhook_caller;
 
 struct cp_webhook_snapshot {
+  struct cp_watched_snapshot ws; /* first: weight n, refs (watched_set.h) */
   struct cp_webhook *hooks;
   size_t n;
-  int refs; /* under the set's lock */
+  int mutating;
 };
 
 /* Loads the configurations and starts watching them; max_calls bounds
