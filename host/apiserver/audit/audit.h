@@ -67,6 +67,21 @@ void cp_audit_authorized(const struct cp_api_request *rq, int allowed,
 void cp_audit_annotate(const struct cp_api_request *rq, const char *key,
                        const char *value);
 
+/* Each key of map (a JSON object of strings) as an annotation, its key
+ * prefixed with "<prefix>/" unless prefix is NULL (a webhook's
+ * auditAnnotations). Returns 1 when recorded, 0 when rq is not audited. */
+struct json_object;
+int cp_audit_annotate_map(const struct cp_api_request *rq,
+                          struct json_object *map, const char *prefix);
+
+/* kube's mutation.webhook.admission.k8s.io/round_<round>_index_<index>:
+ * {"configuration","webhook","mutated"} for mutating webhook h, called
+ * in that round at that index; changed < 0: it refused (none). */
+struct cp_webhook;
+void cp_audit_webhook_mutation(const struct cp_api_request *rq, int round,
+                               size_t index, const struct cp_webhook *h,
+                               int changed);
+
 /* Loop thread, just before a reply's headers go: adds Audit-Id and
  * records the response in the event of the request being answered
  * (ctype NULL: JSON; body NULL for a watch's start). */

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "apiserver/audit/audit.h"
 #include "apiserver/patch.h"
 #include "apiserver/schema.h"
 #include "apiserver/status.h"
@@ -395,6 +396,7 @@ static enum outcome call_hook(struct run *r, const struct cp_webhook *h,
     goto out;
   }
   add_warnings(r->rs, v->warnings);
+  cp_audit_annotate_map(r->rq, v->audit_annotations, h->name);
   if (!v->allowed) {
     denied(r->rs, h, v->status);
     cp_webhook_verdict_clear(v);
@@ -544,6 +546,7 @@ static int mutate_all(struct run *r, struct cp_webhook_snapshot *s,
     again[i] = 2; /* called */
     if ((c = mutate_one(r, &s->hooks[i], version, o)) < 0)
       rc = -1;
+    cp_audit_webhook_mutation(r->rq, 0, i, &s->hooks[i], c);
     for (j = 0; c > 0 && j < i; j++)
       if (again[j] == 2 && s->hooks[j].reinvoke)
         any_again = again[j] = 1;
