@@ -315,6 +315,7 @@ static void *worker_main(void *arg) {
       if (from_protobuf(&j->rq, &j->rs) == 0)
         cp_api_handle(&s->ctx, &j->rq, &j->rs);
       as_table(&j->rq, &j->rs);
+      cp_audit_handled(&j->rq, &j->rs); /* bodies as JSON, before protobuf */
       cp_api_note_retry_after(&j->rs);
       to_protobuf(&j->rq, &j->rs);
     }

@@ -362,6 +362,23 @@ void cp_audit_webhook_mutation(const struct cp_api_request *rq, int round,
   json_object_put(v);
 }
 
+void cp_audit_handled(struct cp_api_request *rq,
+                      const struct cp_api_response *rs) {
+  struct cp_audit_event *ev = rq->audit;
+
+  if (ev == NULL)
+    return;
+  if (ev->handled && ev->request_object == NULL &&
+      (ev->level >= CP_AUDIT_REQUEST || ev->post_or_put)) {
+    ev->request_object = cp_audit_event_object(
+        rq->content_type, rq->body, rq->body_len, ev->omit_managed_fields);
+    complete_ref(ev);
+  }
+  cp_audit_event_response(ev, rs->code, rs->content_type, rs->body,
+                          rs->len);
+  ev->response_recorded = 1;
+}
+
 void cp_audit_reply_to(struct cp_api_request *rq) { loop_ev = rq->audit; }
 
 void cp_audit_reply(struct evhttp_request *req, int code, const char *ctype,
@@ -381,7 +398,8 @@ void cp_audit_reply(struct evhttp_request *req, int code, const char *ctype,
     json_object_put(ev->request_object);
     ev->request_object = NULL;
   }
-  cp_audit_event_response(ev, code, ctype, body, len);
+  if (!ev->response_recorded)
+    cp_audit_event_response(ev, code, ctype, body, len);
   if (ev->long_running && !ev->started) {
     ev->started = 1;
     emit(ev, CP_AUDIT_STAGE_RESPONSE_STARTED, "ResponseStarted");

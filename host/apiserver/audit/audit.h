@@ -82,6 +82,13 @@ void cp_audit_webhook_mutation(const struct cp_api_request *rq, int round,
                                size_t index, const struct cp_webhook *h,
                                int changed);
 
+/* Worker: the request was handled; its body and response are JSON (or
+ * YAML turned JSON) here, before a protobuf client's encoding, so the
+ * request and response objects are taken now. */
+struct cp_api_response;
+void cp_audit_handled(struct cp_api_request *rq,
+                      const struct cp_api_response *rs);
+
 /* Loop thread, just before a reply's headers go: adds Audit-Id and
  * records the response in the event of the request being answered
  * (ctype NULL: JSON; body NULL for a watch's start). */

@@ -49,7 +49,7 @@ struct cp_audit_event {
   /* Request-path state (audit.c). */
   struct cp_audit *owner;
   const void *req; /* the evhttp request the reply goes to */
-  int long_running, started, handled, post_or_put;
+  int long_running, started, handled, post_or_put, response_recorded;
   pthread_mutex_t mu;  /* annotations */
   json_object *annotations;
 };
