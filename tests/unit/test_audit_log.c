@@ -19,8 +19,10 @@
 #include <json-c/json.h>
 #include <unistd.h>
 
+#include "apiserver/audit/audit.h"
 #include "apiserver/audit/event.h"
 #include "apiserver/audit/log.h"
+#include "apiserver/webhook/hook.h"
 
 static struct cp_audit_event *sample(enum cp_audit_level level) {
   struct cp_audit_event *ev = cp_audit_event_new();
@@ -254,6 +256,52 @@ static void test_open_failure_names_path(void **state) {
   free(err);
 }
 
+/* Admission's annotations: a webhook's auditAnnotations under its name,
+ * VAP's as they are, the mutation record as kube's JSON; nothing when the
+ * request is not audited. */
+static void test_admission_annotations(void **state) {
+  struct cp_api_request rq;
+  struct cp_webhook h;
+  json_object *map = json_tokener_parse("{\"k\":\"v\",\"n\":1}");
+  json_object *v;
+
+  (void)state;
+  memset(&rq, 0, sizeof rq);
+  memset(&h, 0, sizeof h);
+  h.name = "pod-policy.example.com";
+  h.config = "cfg";
+  assert_int_equal(cp_audit_annotate_map(&rq, map, h.name), 0);
+  cp_audit_webhook_mutation(&rq, 0, 1, &h, 1); /* not audited: nothing */
+  rq.audit = cp_audit_event_new();
+  assert_non_null(rq.audit);
+  assert_int_equal(cp_audit_annotate_map(&rq, map, h.name), 1);
+  assert_int_equal(cp_audit_annotate_map(&rq, map, NULL), 1);
+  cp_audit_webhook_mutation(&rq, 0, 1, &h, 1);
+  cp_audit_webhook_mutation(&rq, 0, 2, &h, -1); /* refused: none */
+  cp_audit_annotate(&rq, "pod-security.kubernetes.io/enforce-policy",
+                    "restricted:latest");
+  assert_true(json_object_object_get_ex(rq.audit->annotations,
+                                        "pod-policy.example.com/k", &v));
+  assert_string_equal(json_object_get_string(v), "v");
+  assert_true(json_object_object_get_ex(rq.audit->annotations, "k", &v));
+  assert_false(json_object_object_get_ex(rq.audit->annotations,
+                                         "pod-policy.example.com/n", &v));
+  assert_true(json_object_object_get_ex(
+      rq.audit->annotations,
+      "mutation.webhook.admission.k8s.io/round_0_index_1", &v));
+  assert_string_equal(json_object_get_string(v),
+                      "{\"configuration\":\"cfg\",\"webhook\":"
+                      "\"pod-policy.example.com\",\"mutated\":true}");
+  assert_false(json_object_object_get_ex(
+      rq.audit->annotations,
+      "mutation.webhook.admission.k8s.io/round_0_index_2", &v));
+  assert_true(json_object_object_get_ex(
+      rq.audit->annotations, "pod-security.kubernetes.io/enforce-policy",
+      &v));
+  cp_audit_event_free(rq.audit);
+  json_object_put(map);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_event_shape),
@@ -262,6 +310,7 @@ int main(void) {
       cmocka_unit_test(test_backup_name),
       cmocka_unit_test(test_rotation),
       cmocka_unit_test(test_open_failure_names_path),
+      cmocka_unit_test(test_admission_annotations),
   };
 
   return cmocka_run_group_tests(tests, NULL, NULL);
