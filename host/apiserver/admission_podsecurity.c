@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "apiserver/admission.h"
+#include "apiserver/audit/audit.h"
 #include "apiserver/nscache.h"
 #include "apiserver/podsecurity_checks.h"
 #include "apiserver/podsecurity_exemptions.h"
@@ -174,15 +175,22 @@ static void warn_violation(struct cp_api_response *rs,
   free(w);
 }
 
-/* kube's audit annotation pod-security.kubernetes.io/audit-violations.
- * There is no audit log: like the rest of the server's records it is a
- * log line (component "apiserver", level info), naming the request. */
+/* kube's audit annotation pod-security.kubernetes.io/audit-violations,
+ * in the request's audit event (audit/audit.h); when the request is not
+ * audited, a log line (component "apiserver", level info) naming it. */
 static void audit_violation(struct cp_api_request *rq, json_object *o,
                             const struct cp_psa_policy *p,
                             const char *detail) {
-  char pol[48];
+  char pol[48], *v = NULL;
 
   cp_psa_policy_string(p, pol, sizeof pol);
+  if (rq->audit != NULL) {
+    if (asprintf(&v, "would violate PodSecurity \"%s\": %s", pol,
+                 detail) >= 0)
+      cp_audit_annotate(rq, AUDIT_KEY, v);
+    free(v);
+    return;
+  }
   cp_log_info("apiserver",
               "audit: %s %s/%s by %s: " AUDIT_KEY
               "=would violate PodSecurity \"%s\": %s",
@@ -291,6 +299,12 @@ static int admit_pod(struct cp_api_ctx *ctx, struct cp_api_request *rq,
     return 0;
   if (ns_policy(ctx, rq->ns, &pol, rs) < 0)
     return -1;
+  if (pol.enforce.level > CP_PSA_PRIVILEGED ||
+      pol.audit.level > CP_PSA_PRIVILEGED ||
+      pol.warn.level > CP_PSA_PRIVILEGED) { /* kube: not FullyPrivileged */
+    cp_psa_policy_string(&pol.enforce, name, sizeof name);
+    cp_audit_annotate(rq, LABEL_PREFIX "enforce-policy", name);
+  }
   if (pol.enforce.level > CP_PSA_PRIVILEGED) {
     n = cp_psa_check(meta, spec, pol.enforce.level, pol.enforce.minor,
                      &detail, NULL);

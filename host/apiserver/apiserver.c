@@ -47,6 +47,7 @@
 #include "apiserver/pki.h"
 #include "apiserver/podsecurity_exemptions.h"
 #include "apiserver/discovery.h"
+#include "apiserver/audit/audit.h"
 #include "apiserver/authn/authenticator.h"
 #include "apiserver/authn/impersonation.h"
 #include "apiserver/authn/reviews.h"
@@ -119,6 +120,7 @@ struct cp_apiserver {
   struct cp_crd_sync *crd_sync; /* definitions written elsewhere */
   struct cp_crd_cleanup *crd_cleanup; /* definitions being deleted */
   struct cp_aggregator *aggregator;   /* APIServices with a service */
+  struct cp_audit *audit;             /* NULL: no audit log */
 
   pthread_mutex_t mu;
   pthread_cond_t cv;
@@ -313,6 +315,7 @@ static void *worker_main(void *arg) {
       if (from_protobuf(&j->rq, &j->rs) == 0)
         cp_api_handle(&s->ctx, &j->rq, &j->rs);
       as_table(&j->rq, &j->rs);
+      cp_audit_handled(&j->rq, &j->rs); /* bodies as JSON, before protobuf */
       cp_api_note_retry_after(&j->rs);
       to_protobuf(&j->rq, &j->rs);
     }
@@ -332,6 +335,7 @@ static void send_body(struct evhttp_request *req, int code,
   struct evbuffer *b = evbuffer_new();
   const char *reason = cp_status_reason_for(code);
 
+  cp_audit_reply(req, code, content_type, body, len); /* and Audit-Id */
   evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
                     content_type);
   evhttp_add_header(evhttp_request_get_output_headers(req),
@@ -414,6 +418,7 @@ static void on_done(evutil_socket_t fd, short what, void *arg) {
                              evhttp_request_get_output_headers(j->req));
       cp_api_retry_after_header(&j->rs,
                                 evhttp_request_get_output_headers(j->req));
+      cp_audit_reply_to(&j->rq);
       if (j->stream != NULL) /* an aggregated watch: it takes the request */
         cp_proxy_stream_start(j->stream, s->base, j->req);
       else
@@ -584,6 +589,7 @@ static int authorize(struct cp_apiserver *s, const struct cp_api_user *c,
                      const struct cp_api_request *rq, char **status) {
   struct cp_request_info ri;
   struct cp_rbac_attrs at;
+  char why[512] = "";
   int ok;
 
   if (cp_request_info_parse(rq->method, rq->path,
@@ -592,7 +598,8 @@ static int authorize(struct cp_apiserver *s, const struct cp_api_user *c,
     return 0;
   }
   cp_rbac_attrs_from_info(&at, &ri, c->name, c->groups, c->n_groups);
-  ok = cp_auth_authorize(s->auth, &at, NULL, 0);
+  ok = cp_auth_authorize(s->auth, &at, why, sizeof why);
+  cp_audit_authorized(rq, ok, why);
   if (!ok)
     *status = forbidden(c, &ri);
   cp_request_info_clear(&ri);
@@ -632,6 +639,8 @@ static enum cp_gate_verdict admit(void *arg, const struct cp_gate_head *h,
   }
   if (!h->has_body && strcmp(h->method, "GET") == 0 && public_path(h->path))
     return CP_GATE_PUBLIC;
+  cp_audit_failed_authn(s->audit, h->method, h->path, h->authorization, 0,
+                        (int)bufferevent_getfd(conn));
   return CP_GATE_REJECT;
 }
 
@@ -769,8 +778,10 @@ static void send_openapi_v2(struct cp_apiserver *s,
                                                   "v1.0+protobuf"));
   else if (r.code == 500)
     send_status(req, 500, cp_status_failuref(500, "out of memory"));
-  else if (r.code == 304)
+  else if (r.code == 304) {
+    cp_audit_reply(req, 304, NULL, NULL, 0);
     evhttp_send_reply(req, 304, "Not Modified", NULL);
+  }
   else
     send_body(req, 200, r.content_type, r.body, r.len);
   free(r.body);
@@ -855,7 +866,8 @@ static int serve_fixed(struct cp_apiserver *s, struct evhttp_request *req,
     FILE *f = open_memstream(&text, &len);
 
     if (f == NULL || cp_api_metrics_write(s->metrics, f) < 0 ||
-        cp_watch_metrics_write(s->watches, f) < 0) {
+        cp_watch_metrics_write(s->watches, f) < 0 ||
+        cp_audit_metrics_write(s->audit, f) < 0) {
       if (f != NULL)
         fclose(f);
       free(text);
@@ -946,10 +958,13 @@ static void on_request(struct evhttp_request *req, void *arg) {
   }
   if (s->auth != NULL && !public_path(j->rq.path)) {
     if (!authenticate(s, req, &j->rq.user)) {
+      cp_audit_failed_request(s->audit, req, &j->rq);
       send_status(req, 401, cp_status_failure(401, NULL, "Unauthorized",
                                               NULL));
       goto drop;
     }
+    /* kube's audit filter: after authentication, before impersonation. */
+    cp_audit_begin(s->audit, req, &j->rq);
     /* Impersonate-* headers, each allowed by the verb impersonate. */
     code = cp_impersonate(s->auth, evhttp_request_get_input_headers(req),
                           &j->rq.user, &denied, &status);
@@ -958,10 +973,13 @@ static void on_request(struct evhttp_request *req, void *arg) {
                                          : status);
       goto drop;
     }
+    cp_audit_impersonated(&j->rq);
     if (!authorize(s, &j->rq.user, &j->rq, &status)) {
       send_status(req, 403, status);
       goto drop;
     }
+  } else {
+    cp_audit_begin(s->audit, req, &j->rq);
   }
   if (serve_authn(s, req, &j->rq))
     goto drop;
@@ -1242,6 +1260,7 @@ static void free_server(struct cp_apiserver *s) {
   cp_auth_free(s->auth);
   cp_authn_free(s->ctx.authn);
   cp_api_metrics_free(s->metrics);
+  cp_audit_free(s->audit); /* writes what is queued */
   pthread_mutex_destroy(&s->mu);
   pthread_cond_destroy(&s->cv);
   free(s->workers);
@@ -1309,6 +1328,11 @@ int cp_apiserver_start(const struct cp_apiserver_config *cfg,
     }
   }
   s->ctx.policy_cache = cp_policy_cache_new(); /* the same */
+  /* kube's --audit-policy-file: a bad one fails the start. */
+  if (cp_audit_new(&cfg->audit, &s->audit, errmsg) < 0) {
+    free_server(s);
+    return CPLANE_EINVAL;
+  }
   s->ctx.not_ready_toleration_seconds =
       cfg->default_not_ready_toleration_seconds;
   s->ctx.unreachable_toleration_seconds =

@@ -17,6 +17,7 @@
 
 #include <stddef.h>
 
+#include "apiserver/audit/audit.h"
 #include "store/store.h"
 
 struct cp_auth;
@@ -82,6 +83,8 @@ struct cp_apiserver_config {
    * extension servers: the front-proxy CA and the client CA (each NULL:
    * left out). */
   const char *proxy_ca_file, *client_ca_file;
+  /* The audit log (audit/audit.h); policy_file NULL: none. */
+  struct cp_audit_config audit;
 };
 
 /* Starts serving. On failure returns a negative code and sets *errmsg

@@ -291,6 +291,11 @@ int cp_embedded_start(const struct cp_config *cfg, const char *data_dir,
   sc.proxy_client_cert = fp_crt[0] ? fp_crt : NULL;
   sc.proxy_client_key = fp_key[0] ? fp_key : NULL;
   sc.proxy_ca_file = fp_ca[0] ? fp_ca : NULL;
+  sc.audit.policy_file = a->audit_policy_file;
+  sc.audit.log_path = a->audit_log_path;
+  sc.audit.max_bytes = (uint64_t)a->audit_log_maxsize << 20;
+  sc.audit.max_backups = a->audit_log_maxbackup;
+  sc.audit.max_age_days = a->audit_log_maxage;
   {
     /* Copies first: the server owns (and may free) sc's auth. */
     const char *addr = a->address && strcmp(a->address, "0.0.0.0") != 0

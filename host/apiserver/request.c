@@ -10,6 +10,7 @@
  * out, as kube-apiserver does with etcd.
  */
 #include "apiserver/request.h"
+#include "apiserver/audit/audit.h"
 
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
@@ -82,6 +83,7 @@ void cp_api_request_clear(struct cp_api_request *rq) {
   free(rq->ns);
   free(rq->name);
   free(rq->subresource);
+  cp_audit_end(rq->audit); /* ResponseComplete */
   memset(rq, 0, sizeof *rq);
 }
 

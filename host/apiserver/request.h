@@ -59,6 +59,9 @@ struct cp_api_request {
   /* Filled after authentication; admission, reviews and webhooks read
    * it. Freed by cp_api_request_clear. */
   struct cp_api_user user;
+  /* The audit event (audit/audit.h); NULL: not audited. Ended and freed
+   * by cp_api_request_clear. */
+  struct cp_audit_event *audit;
 };
 
 /* kube-apiserver caps the warnings of one response at 4 KiB too. */

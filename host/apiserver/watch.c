@@ -46,6 +46,7 @@
 #include <event2/bufferevent_ssl.h>
 #include <event2/keyvalq_struct.h>
 
+#include "apiserver/audit/audit.h"
 #include "apiserver/memtrim.h"
 #include "apiserver/status.h"
 #include "apiserver/protobuf.h"
@@ -1265,6 +1266,7 @@ static void reply_status(struct evhttp_request *req, int code, char *body) {
                     "application/json");
   if (b != NULL && body != NULL)
     evbuffer_add(b, body, strlen(body));
+  cp_audit_reply(req, code, NULL, body, body ? strlen(body) : 0);
   evhttp_send_reply(req, code, cp_status_reason_for(code), b);
   if (b != NULL)
     evbuffer_free(b);
@@ -1377,6 +1379,7 @@ void cp_watch_start(struct cp_watch_registry *r, struct evhttp_request *req,
   evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
                     st->protobuf ? CP_PROTOBUF_WATCH_CONTENT_TYPE
                                  : "application/json");
+  cp_audit_reply(req, 200, NULL, NULL, 0); /* ResponseStarted */
   evhttp_send_reply_start(req, 200, "OK");
   evhttp_connection_set_closecb(evhttp_request_get_connection(req),
                                 on_client_close, st);

@@ -475,6 +475,20 @@ static int apiserver_key(struct parse_state *st, const char *k,
     return set_string(st, &a->cluster_signing_key_file, v);
   if (strcmp(k, "cluster_signing_duration") == 0)
     return set_duration(st, k, v, &a->cluster_signing_duration_ms);
+  if (strcmp(k, "audit_policy_file") == 0)
+    return set_string(st, &a->audit_policy_file, v);
+  if (strcmp(k, "audit_log_path") == 0)
+    return set_string(st, &a->audit_log_path, v);
+  if (strcmp(k, "audit_log_maxsize") == 0 ||
+      strcmp(k, "audit_log_maxbackup") == 0 ||
+      strcmp(k, "audit_log_maxage") == 0) {
+    if (!parse_int_range(st, k, v, 0, 1L << 20, &n))
+      return 0;
+    *(k[13] == 's' ? &a->audit_log_maxsize
+      : k[13] == 'b' ? &a->audit_log_maxbackup
+                     : &a->audit_log_maxage) = (int)n;
+    return 1;
+  }
   if (strcmp(k, "service_cidr") == 0) {
     uint32_t net;
     int bits;
@@ -560,7 +574,9 @@ static int apiserver_key(struct parse_state *st, const char *k,
                 "podsecurity_exempt_usernames, podsecurity_exempt_namespaces, "
                 "podsecurity_exempt_runtime_classes, "
                 "cluster_signing_cert_file, cluster_signing_key_file, "
-                "cluster_signing_duration)", k);
+                "cluster_signing_duration, audit_policy_file, "
+                "audit_log_path, audit_log_maxsize, audit_log_maxbackup, "
+                "audit_log_maxage)", k);
   return 0;
 }
 
@@ -818,6 +834,8 @@ void cp_config_free(struct cp_config *cfg) {
   free(cfg->apiserver.podsecurity_exempt_runtime_classes);
   free(cfg->apiserver.cluster_signing_cert_file);
   free(cfg->apiserver.cluster_signing_key_file);
+  free(cfg->apiserver.audit_policy_file);
+  free(cfg->apiserver.audit_log_path);
   free(cfg->apiserver.service_cidr);
   free(cfg->apiserver.service_node_port_range);
   for (i = 0; i < cfg->n_authz; i++) {

@@ -102,6 +102,10 @@ struct cp_apiserver_settings {
    * (--cluster-signing-duration; 0: one year). */
   char *cluster_signing_cert_file, *cluster_signing_key_file;
   uint64_t cluster_signing_duration_ms;
+  /* The audit log (kube's --audit-policy-file, --audit-log-path,
+   * -maxsize in MB, -maxbackup, -maxage in days); no policy: none. */
+  char *audit_policy_file, *audit_log_path;
+  int audit_log_maxsize, audit_log_maxbackup, audit_log_maxage;
 };
 
 /* [authz.NAME]: who may do what (comma-separated lists, "*" = any). */

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "apiserver/audit/audit.h"
 #include "apiserver/cel_authorizer.h"
 #include "apiserver/status.h"
 #include "apiserver/strategy/platform_fields.h"
@@ -273,7 +274,7 @@ int cp_vap_admit(struct cp_api_ctx *ctx, struct cp_api_request *rq,
        i++)
     cp_api_add_warning(rs, json_object_get_string(
                                json_object_array_get_idx(out.warnings, i)));
-  if (out.audit != NULL)
+  if (out.audit != NULL && !cp_audit_annotate_map(rq, out.audit, NULL))
     log_audit(rq, out.audit);
   if (out.denied) {
     respond_denied(rs, t, a.name, &out);

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "apiserver/audit/audit.h"
 #include "apiserver/patch.h"
 #include "apiserver/schema.h"
 #include "apiserver/status.h"
@@ -400,6 +401,7 @@ static enum outcome call_hook(struct run *r, const struct cp_webhook *h,
     goto out;
   }
   add_warnings(r->rs, v->warnings);
+  cp_audit_annotate_map(r->rq, v->audit_annotations, h->name);
   if (!v->allowed) {
     denied(r->rs, h, v->status);
     cp_webhook_verdict_clear(v);
@@ -557,7 +559,9 @@ static int mutate_round(struct run *r, struct cp_webhook_snapshot *s,
       return -1;
     if (c == 0 || (round == 1 && !(st[i] & AGAIN)))
       continue;
-    if ((c = mutate_one(r, &s->hooks[i], version, o)) < 0)
+    c = mutate_one(r, &s->hooks[i], version, o);
+    cp_audit_webhook_mutation(r->rq, round, i, &s->hooks[i], c);
+    if (c < 0)
       return -1;
     if (c > 0) {
       require_again(st, s->n);

@@ -167,6 +167,10 @@ static void read_members(json_object *r, struct cp_webhook_verdict *v,
   x = typed(r, "warnings", json_type_array,
             "AdmissionReview.response.warnings", "[]string", err);
   v->warnings = x ? json_object_get(x) : NULL;
+  x = typed(r, "auditAnnotations", json_type_object,
+            "AdmissionReview.response.auditAnnotations", "map[string]string",
+            err);
+  v->audit_annotations = x ? json_object_get(x) : NULL;
 }
 
 /* The patch members of a mutating webhook's answer (kube: both or
@@ -265,6 +269,7 @@ out:
 void cp_webhook_verdict_clear(struct cp_webhook_verdict *v) {
   json_object_put(v->status);
   json_object_put(v->warnings);
+  json_object_put(v->audit_annotations);
   free(v->patch);
   memset(v, 0, sizeof *v);
 }

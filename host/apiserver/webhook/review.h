@@ -41,6 +41,7 @@ struct cp_webhook_verdict {
   unsigned char *patch;         /* decoded response.patch, or NULL */
   size_t patch_len;
   struct json_object *warnings; /* array of strings, or NULL (owned) */
+  struct json_object *audit_annotations; /* object, or NULL (owned) */
 };
 
 /* Why an answer is refused, as kube words the two cases. */

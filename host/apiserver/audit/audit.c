@@ -1,0 +1,524 @@
+/*
+ * audit - the audit log on the request path (see audit.h), after
+ * k8s.io/apiserver's endpoints/filters/audit.go (WithAudit,
+ * WithFailedAuthenticationAudit) and pkg/audit/request.go.
+ */
+#include "apiserver/audit/audit.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include <event2/bufferevent.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+
+#include "apiserver/audit/event.h"
+#include "apiserver/audit/log.h"
+#include "apiserver/audit/policy.h"
+#include "apiserver/request_info.h"
+#include "apiserver/user_json.h"
+#include "apiserver/verbs.h"
+#include "apiserver/webhook/hook.h"
+
+#define MAX_SOURCE_IPS 16
+
+struct cp_audit {
+  struct cp_audit_policy *policy;
+  struct cp_audit_log *log;
+};
+
+/* The event whose reply the loop sends next (cp_audit_reply matches its
+ * request); loop thread only. Cleared when used or when its event ends,
+ * so it never outlives its event: events that end on other threads (a
+ * watch's) have had their reply already. */
+static __thread struct cp_audit_event *loop_ev;
+
+/* ------------------------------------------------------------ set-up */
+
+int cp_audit_new(const struct cp_audit_config *cfg, struct cp_audit **out,
+                 char **err) {
+  struct cp_audit_log_config lc = {0};
+  struct cp_audit *a;
+
+  *out = NULL;
+  *err = NULL;
+  if (cfg->policy_file == NULL || cfg->policy_file[0] == '\0')
+    return 0;
+  if ((a = calloc(1, sizeof *a)) == NULL) {
+    *err = strdup("audit: out of memory");
+    return -1;
+  }
+  if (cp_audit_policy_load(cfg->policy_file, &a->policy, err) < 0)
+    goto fail;
+  lc.path = cfg->log_path;
+  lc.max_bytes = cfg->max_bytes;
+  lc.max_backups = cfg->max_backups;
+  lc.max_age_days = cfg->max_age_days;
+  if (lc.path != NULL && lc.path[0] != '\0' &&
+      cp_audit_log_open(&lc, &a->log, err) < 0)
+    goto fail;
+  *out = a;
+  return 0;
+fail:
+  cp_audit_free(a);
+  return -1;
+}
+
+void cp_audit_free(struct cp_audit *a) {
+  if (a == NULL)
+    return;
+  cp_audit_log_close(a->log);
+  cp_audit_policy_free(a->policy);
+  free(a);
+}
+
+int cp_audit_metrics_write(struct cp_audit *a, FILE *f) {
+  return a != NULL && a->log != NULL ? cp_audit_log_metrics_write(a->log, f)
+                                     : 0;
+}
+
+/* ------------------------------------------------------------ helpers */
+
+static int64_t now_us(void) {
+  struct timespec ts;
+
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static void emit(struct cp_audit_event *ev, unsigned bit,
+                 const char *stage) {
+  char *line;
+  size_t len = 0;
+
+  if ((ev->omit_stages & bit) || ev->owner->log == NULL)
+    return;
+  line = cp_audit_event_json(ev, stage, now_us(), &len);
+  if (line != NULL)
+    (void)cp_audit_log_write(ev->owner->log, line, len);
+  free(line);
+}
+
+static char *dup_or_null(const char *s) {
+  return s != NULL && s[0] != '\0' ? strdup(s) : NULL;
+}
+
+/* The client's Audit-ID when usable (kube takes it as sent), else a new
+ * UUID. */
+static void audit_id(struct evhttp_request *req, char *buf, size_t len) {
+  const char *h =
+      req ? evhttp_find_header(evhttp_request_get_input_headers(req),
+                               "Audit-ID")
+          : NULL;
+
+  if (h != NULL && h[0] != '\0' && strlen(h) < len &&
+      strpbrk(h, "\r\n") == NULL)
+    snprintf(buf, len, "%s", h);
+  else
+    cp_verbs_new_uid(buf, len);
+}
+
+static void add_ip(json_object *a, const char *ip) {
+  unsigned char b[16];
+  size_t n = json_object_array_length(a);
+
+  if (n >= MAX_SOURCE_IPS || (inet_pton(AF_INET, ip, b) != 1 &&
+                              inet_pton(AF_INET6, ip, b) != 1))
+    return;
+  json_object_array_add(a, json_object_new_string(ip));
+}
+
+static int last_is(json_object *a, const char *ip) {
+  size_t n = json_object_array_length(a);
+
+  return n > 0 &&
+         strcmp(json_object_get_string(json_object_array_get_idx(a, n - 1)),
+                ip) == 0;
+}
+
+/* kube's utilnet.SourceIPs: X-Forwarded-For, X-Real-Ip, then the peer. */
+static json_object *source_ips(struct evhttp_request *req, int fd) {
+  json_object *a = json_object_new_array();
+  struct evkeyvalq *in =
+      req ? evhttp_request_get_input_headers(req) : NULL;
+  const char *xff = in ? evhttp_find_header(in, "X-Forwarded-For") : NULL;
+  const char *real = in ? evhttp_find_header(in, "X-Real-Ip") : NULL;
+  struct sockaddr_storage ss;
+  socklen_t sl = sizeof ss;
+  char ip[INET6_ADDRSTRLEN], part[64];
+
+  if (a == NULL)
+    return NULL;
+  while (xff != NULL && *xff != '\0') {
+    size_t n = strcspn(xff, ","), s = 0;
+
+    while (s < n && xff[s] == ' ')
+      s++;
+    if (n - s < sizeof part) {
+      memcpy(part, xff + s, n - s);
+      part[n - s] = '\0';
+      part[strcspn(part, " ")] = '\0';
+      add_ip(a, part);
+    }
+    xff = xff[n] ? xff + n + 1 : xff + n;
+  }
+  if (real != NULL && !last_is(a, real))
+    add_ip(a, real);
+  if (fd >= 0 && getpeername(fd, (struct sockaddr *)&ss, &sl) == 0 &&
+      ((ss.ss_family == AF_INET &&
+        inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, ip,
+                  sizeof ip)) ||
+       (ss.ss_family == AF_INET6 &&
+        inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, ip,
+                  sizeof ip))) &&
+      !last_is(a, ip))
+    add_ip(a, ip);
+  return a;
+}
+
+static int fd_of(struct evhttp_request *req) {
+  struct evhttp_connection *c = evhttp_request_get_connection(req);
+  struct bufferevent *bev = c ? evhttp_connection_get_bufferevent(c) : NULL;
+
+  return bev ? (int)bufferevent_getfd(bev) : -1;
+}
+
+static void set_ref(struct cp_audit_event *ev,
+                    const struct cp_request_info *ri) {
+  ev->has_ref = 1;
+  ev->resource = dup_or_null(ri->resource);
+  ev->ns = dup_or_null(ri->ns);
+  ev->name = dup_or_null(ri->name);
+  ev->group = dup_or_null(ri->group);
+  ev->version = dup_or_null(ri->version);
+  ev->subresource = dup_or_null(ri->subresource);
+}
+
+/* kube's LogRequestObject: once the request reached its handler, the
+ * object written completes the reference. */
+static void complete_ref(struct cp_audit_event *ev) {
+  static const char *const keys[] = {"namespace", "name", "uid",
+                                     "resourceVersion"};
+  char **slots[] = {&ev->ns, &ev->name, &ev->uid, &ev->rv};
+  json_object *md, *v;
+  size_t i;
+
+  if (!ev->has_ref || !ev->post_or_put || ev->request_object == NULL ||
+      !json_object_object_get_ex(ev->request_object, "metadata", &md) ||
+      !json_object_is_type(md, json_type_object))
+    return;
+  for (i = 0; i < 4; i++)
+    if (*slots[i] == NULL && json_object_object_get_ex(md, keys[i], &v) &&
+        json_object_is_type(v, json_type_string))
+      *slots[i] = dup_or_null(json_object_get_string(v));
+}
+
+/* ------------------------------------------------------------ stages */
+
+static void fill(struct cp_audit_event *ev, struct evhttp_request *req,
+                 const struct cp_api_request *rq,
+                 const struct cp_request_info *ri) {
+  const char *uri = evhttp_request_get_uri(req);
+
+  audit_id(req, ev->id, sizeof ev->id);
+  ev->req = req;
+  ev->received_us = now_us();
+  ev->request_uri = strdup(uri ? uri : rq->path);
+  ev->verb = strdup(ri->verb);
+  ev->user_agent = dup_or_null(rq->user_agent);
+  ev->user = cp_api_user_json(&rq->user);
+  ev->source_ips = source_ips(req, fd_of(req));
+  ev->long_running = strcmp(ri->verb, "watch") == 0;
+  ev->handled = rq->user.name == NULL; /* no authorization: allowed */
+  ev->post_or_put = rq->method == CP_API_POST || rq->method == CP_API_PUT;
+  if (ri->resource_request)
+    set_ref(ev, ri);
+  if (ev->level >= CP_AUDIT_REQUEST || ev->post_or_put)
+    ev->request_object = cp_audit_event_object(
+        rq->content_type, rq->body, rq->body_len, ev->omit_managed_fields);
+  if (ev->handled)
+    complete_ref(ev);
+}
+
+void cp_audit_begin(struct cp_audit *a, struct evhttp_request *req,
+                    struct cp_api_request *rq) {
+  struct cp_audit_attrs at = {0};
+  struct cp_audit_decision d;
+  struct cp_request_info ri;
+  struct cp_audit_event *ev;
+
+  loop_ev = NULL;
+  if (a == NULL)
+    return;
+  if (cp_request_info_parse(rq->method, rq->path,
+                            cp_query_bool(&rq->query, "watch"), &ri) < 0)
+    return;
+  at.user = rq->user.name ? rq->user.name : "";
+  at.groups = rq->user.groups;
+  at.n_groups = rq->user.n_groups;
+  at.verb = ri.verb;
+  at.resource_request = ri.resource_request;
+  at.group = ri.group;
+  at.resource = ri.resource;
+  at.subresource = ri.subresource;
+  at.ns = ri.ns;
+  at.name = ri.name;
+  at.path = ri.path;
+  cp_audit_policy_decide(a->policy, &at, &d);
+  if (d.level == CP_AUDIT_NONE || (ev = cp_audit_event_new()) == NULL)
+    goto out;
+  ev->owner = a;
+  ev->level = d.level;
+  ev->omit_stages = d.omit_stages;
+  ev->omit_managed_fields = d.omit_managed_fields;
+  fill(ev, req, rq, &ri);
+  rq->audit = ev;
+  loop_ev = ev;
+  emit(ev, CP_AUDIT_STAGE_REQUEST_RECEIVED, "RequestReceived");
+out:
+  cp_request_info_clear(&ri);
+}
+
+void cp_audit_impersonated(struct cp_api_request *rq) {
+  struct cp_audit_event *ev = rq->audit;
+  json_object *name;
+
+  if (ev == NULL || rq->user.name == NULL)
+    return;
+  if (ev->user != NULL && json_object_object_get_ex(ev->user, "username",
+                                                    &name) &&
+      strcmp(json_object_get_string(name), rq->user.name) == 0)
+    return;
+  json_object_put(ev->impersonated);
+  ev->impersonated = cp_api_user_json(&rq->user);
+}
+
+void cp_audit_authorized(const struct cp_api_request *rq, int allowed,
+                         const char *reason) {
+  struct cp_audit_event *ev = rq->audit;
+
+  if (ev == NULL)
+    return;
+  cp_audit_event_annotate(ev, "authorization.k8s.io/decision",
+                          allowed ? "allow" : "forbid");
+  cp_audit_event_annotate(ev, "authorization.k8s.io/reason",
+                          reason ? reason : "");
+  ev->handled = allowed;
+  if (allowed)
+    complete_ref(ev);
+}
+
+void cp_audit_annotate(const struct cp_api_request *rq, const char *key,
+                       const char *value) {
+  if (rq != NULL && rq->audit != NULL)
+    cp_audit_event_annotate(rq->audit, key, value);
+}
+
+int cp_audit_annotate_map(const struct cp_api_request *rq, json_object *map,
+                          const char *prefix) {
+  char key[512];
+
+  if (rq == NULL || rq->audit == NULL)
+    return 0;
+  if (map == NULL || !json_object_is_type(map, json_type_object))
+    return 1;
+  json_object_object_foreach(map, k, v) {
+    if (!json_object_is_type(v, json_type_string))
+      continue;
+    if (prefix != NULL)
+      snprintf(key, sizeof key, "%s/%s", prefix, k);
+    cp_audit_event_annotate(rq->audit, prefix ? key : k,
+                            json_object_get_string(v));
+  }
+  return 1;
+}
+
+void cp_audit_webhook_mutation(const struct cp_api_request *rq, int round,
+                               size_t index, const struct cp_webhook *h,
+                               int changed) {
+  json_object *v;
+  char key[96];
+
+  if (rq == NULL || rq->audit == NULL || changed < 0 ||
+      (v = json_object_new_object()) == NULL)
+    return;
+  json_object_object_add(v, "configuration",
+                         json_object_new_string(h->config ? h->config : ""));
+  json_object_object_add(v, "webhook",
+                         json_object_new_string(h->name ? h->name : ""));
+  json_object_object_add(v, "mutated", json_object_new_boolean(changed > 0));
+  snprintf(key, sizeof key,
+           "mutation.webhook.admission.k8s.io/round_%d_index_%zu", round,
+           index);
+  cp_audit_event_annotate(rq->audit, key,
+                          json_object_to_json_string_ext(
+                              v, JSON_C_TO_STRING_PLAIN |
+                                     JSON_C_TO_STRING_NOSLASHESCAPE));
+  json_object_put(v);
+}
+
+void cp_audit_handled(struct cp_api_request *rq,
+                      const struct cp_api_response *rs) {
+  struct cp_audit_event *ev = rq->audit;
+
+  if (ev == NULL)
+    return;
+  if (ev->handled && ev->request_object == NULL &&
+      (ev->level >= CP_AUDIT_REQUEST || ev->post_or_put)) {
+    ev->request_object = cp_audit_event_object(
+        rq->content_type, rq->body, rq->body_len, ev->omit_managed_fields);
+    complete_ref(ev);
+  }
+  cp_audit_event_response(ev, rs->code, rs->content_type, rs->body,
+                          rs->len);
+  ev->response_recorded = 1;
+}
+
+void cp_audit_reply_to(struct cp_api_request *rq) { loop_ev = rq->audit; }
+
+void cp_audit_reply(struct evhttp_request *req, int code, const char *ctype,
+                    const char *body, size_t len) {
+  struct cp_audit_event *ev = loop_ev;
+  char id[CP_AUDIT_ID_MAX + 1];
+  struct evkeyvalq *out = evhttp_request_get_output_headers(req);
+
+  if (ev == NULL || ev->req != req) {
+    audit_id(req, id, sizeof id);
+    evhttp_add_header(out, "Audit-Id", id);
+    return;
+  }
+  loop_ev = NULL;
+  evhttp_add_header(out, "Audit-Id", ev->id);
+  if (!ev->handled) { /* kube logs no request object it never read */
+    json_object_put(ev->request_object);
+    ev->request_object = NULL;
+  }
+  if (!ev->response_recorded)
+    cp_audit_event_response(ev, code, ctype, body, len);
+  if (ev->long_running && !ev->started) {
+    ev->started = 1;
+    emit(ev, CP_AUDIT_STAGE_RESPONSE_STARTED, "ResponseStarted");
+  }
+}
+
+void cp_audit_end(struct cp_audit_event *ev) {
+  if (ev == NULL)
+    return;
+  if (loop_ev == ev)
+    loop_ev = NULL;
+  if (ev->response_status == NULL) {
+    /* kube's "Connection closed early": nothing was written. */
+    ev->response_status = json_object_new_object();
+    if (ev->response_status != NULL) {
+      json_object_object_add(ev->response_status, "metadata",
+                             json_object_new_object());
+      json_object_object_add(ev->response_status, "status",
+                             json_object_new_string("Success"));
+      json_object_object_add(
+          ev->response_status, "message",
+          json_object_new_string("Connection closed early"));
+      json_object_object_add(ev->response_status, "code",
+                             json_object_new_int(200));
+    }
+    if (ev->long_running && !ev->started)
+      emit(ev, CP_AUDIT_STAGE_RESPONSE_STARTED, "ResponseStarted");
+  }
+  emit(ev, CP_AUDIT_STAGE_RESPONSE_COMPLETE, "ResponseComplete");
+  cp_audit_event_free(ev);
+}
+
+/* ------------------------------------------------------------ 401 */
+
+static enum cp_api_method method_named(const char *m) {
+  static const char *const names[] = {"GET", "POST", "PUT", "PATCH",
+                                      "DELETE"};
+  int i;
+
+  for (i = 0; i < 5; i++)
+    if (strcmp(m, names[i]) == 0)
+      return (enum cp_api_method)i;
+  return CP_API_OTHER;
+}
+
+/* kube's getAuthMethods. */
+static const char *auth_failure(const char *authorization, int has_cert) {
+  int bearer = authorization != NULL &&
+               strncasecmp(authorization, "Bearer ", 7) == 0;
+
+  if (bearer && has_cert)
+    return "Authentication failed, attempted: bearer, x509";
+  if (bearer)
+    return "Authentication failed, attempted: bearer";
+  if (authorization != NULL && strncasecmp(authorization, "Basic ", 6) == 0)
+    return "Authentication failed, attempted: basic";
+  if (has_cert)
+    return "Authentication failed, attempted: x509";
+  return "Authentication failed, no credentials provided";
+}
+
+void cp_audit_failed_authn(struct cp_audit *a, const char *method,
+                           const char *path, const char *authorization,
+                           int has_cert, int fd) {
+  struct cp_audit_attrs at = {0};
+  struct cp_audit_decision d;
+  struct cp_request_info ri;
+  struct cp_audit_event *ev = NULL;
+  json_object *st;
+
+  if (a == NULL || cp_request_info_parse(method_named(method), path, 0,
+                                         &ri) < 0)
+    return;
+  at.verb = ri.verb; /* no user: users and userGroups rules never match */
+  at.resource_request = ri.resource_request;
+  at.group = ri.group;
+  at.resource = ri.resource;
+  at.subresource = ri.subresource;
+  at.ns = ri.ns;
+  at.name = ri.name;
+  at.path = ri.path;
+  cp_audit_policy_decide(a->policy, &at, &d);
+  if (d.level == CP_AUDIT_NONE || (ev = cp_audit_event_new()) == NULL)
+    goto out;
+  ev->owner = a;
+  ev->level = d.level;
+  ev->omit_stages = d.omit_stages;
+  cp_verbs_new_uid(ev->id, sizeof ev->id);
+  ev->received_us = now_us();
+  ev->request_uri = strdup(path);
+  ev->verb = strdup(ri.verb);
+  ev->source_ips = source_ips(NULL, fd);
+  if (ri.resource_request)
+    set_ref(ev, &ri);
+  if ((st = json_object_new_object()) != NULL) {
+    json_object_object_add(st, "metadata", json_object_new_object());
+    json_object_object_add(
+        st, "message",
+        json_object_new_string(auth_failure(authorization, has_cert)));
+    json_object_object_add(st, "code", json_object_new_int(401));
+  }
+  ev->response_status = st;
+  ev->code = 401;
+  emit(ev, CP_AUDIT_STAGE_RESPONSE_STARTED, "ResponseStarted");
+out:
+  cp_audit_event_free(ev);
+  cp_request_info_clear(&ri);
+}
+
+void cp_audit_failed_request(struct cp_audit *a, struct evhttp_request *req,
+                             const struct cp_api_request *rq) {
+  static const char *const names[] = {"GET",    "POST",   "PUT",
+                                      "PATCH",  "DELETE", "OTHER"};
+  const char *authz;
+
+  if (a == NULL)
+    return;
+  authz = evhttp_find_header(evhttp_request_get_input_headers(req),
+                             "Authorization");
+  cp_audit_failed_authn(a, names[rq->method], rq->path, authz, 0,
+                        fd_of(req));
+}

@@ -1,0 +1,232 @@
+#!/usr/bin/env bash
+# The audit log with the real kubectl: a policy with None for a user and
+# for events, Metadata for secrets, Request for pods, RequestResponse for
+# configmaps; the events of kubectl's actions are there (or not) with
+# kube's levels, stages, objectRef and responseStatus (a 403, a 404, a
+# 401 with an empty user), request and response objects only where the
+# level asks, the Audit-Id header is the event's auditID (the client's
+# Audit-ID when sent), a watch has ResponseStarted and ResponseComplete,
+# PodSecurity's audit annotations, the authorization decision, rotation
+# at audit_log_maxsize = 1 (MB) into a lumberjack-named backup, and a bad
+# policy file fails the start naming the file and the reason.
+. "$(dirname "$0")/lib/common.sh"
+
+command -v kubectl >/dev/null || fail "kubectl is not installed"
+command -v jq >/dev/null || fail "jq is not installed"
+mkdir -p -m 700 "$TMP/data" "$TMP/audit"
+printf '%s\n' 'admintok,admin,1,"system:masters"' 'alicetok,alice,2' \
+  'bobtok,bob,3' >"$TMP/data/tokens.csv"
+
+# --- a bad policy file fails the start with the file and the reason
+cat >"$TMP/bad.yaml" <<'YAML'
+apiVersion: audit.k8s.io/v1
+kind: Policy
+rules:
+- level: Everything
+YAML
+cat >"$TMP/bad.ini" <<EOF2
+[host]
+data_dir = $TMP/baddata
+listen = 127.0.0.1:0
+[apiserver]
+port = 0
+audit_policy_file = $TMP/bad.yaml
+audit_log_path = $TMP/audit/bad.log
+EOF2
+"$B/cplane" -c "$TMP/bad.ini" >"$TMP/bad.log" 2>&1 &
+pid=$!
+PIDS+=($pid)
+wait_exit "$pid" 30
+[ "$RC" -ne 0 ] || fail "a bad audit policy started"
+expect_log "$TMP/bad.log" "audit policy \"$TMP/bad.yaml\": rules\[0\].level: Unsupported value: \"Everything\""
+pass "a bad policy fails the start with file and reason"
+
+cat >"$TMP/policy.yaml" <<'YAML'
+apiVersion: audit.k8s.io/v1
+kind: Policy
+omitManagedFields: true
+rules:
+- level: None
+  users: [bob]
+- level: None
+  resources:
+  - {group: "", resources: [events]}
+  - {group: coordination.k8s.io, resources: [leases]}
+- level: Metadata
+  resources: [{group: "", resources: [secrets]}]
+- level: RequestResponse
+  resources: [{group: "", resources: [configmaps]}]
+- level: Request
+  resources: [{group: "", resources: [pods]}]
+- level: Metadata
+YAML
+# start_cplane's INI with audit keys in [apiserver] (a section is written
+# once, so not through EXTRA_INI).
+mkdir -p -m 755 "$TMP/plugins"
+for p in serviceaccount rootcacertpublisher; do
+  install -m 0755 "$B/plugins/$p.so" "$TMP/plugins/"
+done
+cat >"$TMP/c.ini" <<EOF2
+[host]
+data_dir = $TMP/data
+plugin_dir = $TMP/plugins
+listen = 127.0.0.1:0
+[apiserver]
+port = 0
+tokens_file = $TMP/data/tokens.csv
+audit_policy_file = $TMP/policy.yaml
+audit_log_path = $TMP/audit/audit.log
+audit_log_maxsize = 1
+audit_log_maxbackup = 3
+[plugin.serviceaccount]
+enabled = true
+[plugin.rootcacertpublisher]
+enabled = true
+EOF2
+"$B/cplane" -c "$TMP/c.ini" >"$TMP/log" 2>&1 &
+PIDS+=($!)
+wait_for_log "$TMP/log" "ready: 2 plugin(s) running" 30
+wait_until 30 K get serviceaccount default -n default
+LOG=$TMP/audit/audit.log
+SERVER=$(K config view --raw -o jsonpath='{.clusters[0].cluster.server}')
+C() { curl -sk -H "Authorization: Bearer admintok" "$@"; }
+# ev FILTER: the events (all files) matching a jq filter, one per line.
+ev() { cat "$TMP"/audit/audit*.log | jq -c "select($1)"; }
+# wait_ev FILTER: until such an event is written (the writer is a thread).
+has_ev() { [ -n "$(ev "$1")" ]; }
+wait_ev() { wait_until 10 has_ev "$1"; }
+
+K create secret generic s1 -n default --from-literal=k=v >/dev/null ||
+  fail "secret"
+K create configmap c1 -n default --from-literal=k=v >/dev/null ||
+  fail "configmap"
+S='.objectRef.resource=="secrets" and .verb=="create"'
+M0='.objectRef.resource=="configmaps" and .verb=="create" and .stage=="ResponseComplete"'
+wait_ev "$S and .stage==\"ResponseComplete\""
+[ "$(ev "$S" | jq -r .stage | sort | tr '\n' ' ')" = \
+  "RequestReceived ResponseComplete " ] || fail "secret stages: $(ev "$S")"
+ev "$S" | jq -e 'select(.level=="Metadata" and .requestObject==null and
+  .responseObject==null and .objectRef.namespace=="default" and
+  .objectRef.apiVersion=="v1" and .user.username=="admin" and
+  (.user.groups|index("system:masters")) != null and
+  (.sourceIPs|index("127.0.0.1")) != null and
+  (.userAgent|startswith("kubectl")))' >/dev/null ||
+  fail "secret event: $(ev "$S")"
+ev "$S and .stage==\"ResponseComplete\"" | jq -e 'select(
+  .responseStatus.code==201 and .objectRef.name=="s1" and
+  .annotations["authorization.k8s.io/decision"]=="allow" and
+  .requestReceivedTimestamp <= .stageTimestamp and
+  (.stageTimestamp|test("^[0-9-]+T[0-9:]+\\.[0-9]{6}Z$")))' >/dev/null ||
+  { ev "$M0" ; fail "secret complete: $(ev "$S")"; }
+pass "Metadata for secrets: stages, objectRef, user, no objects"
+
+M='.objectRef.resource=="configmaps" and .objectRef.name=="c1" and .verb=="create" and .stage=="ResponseComplete"'
+wait_ev "$M"
+ev "$M" | jq -e 'select(.level=="RequestResponse" and
+  .requestObject.data.k=="v" and .responseObject.data.k=="v" and
+  .responseObject.metadata.uid != null and
+  .responseObject.metadata.managedFields==null)' >/dev/null ||
+  fail "configmap event: $(ev "$M")"
+pass "RequestResponse for configmaps: request and response objects"
+
+# 404, 403 (alice has no role), None for bob
+K get configmap nope -n default >/dev/null 2>&1 && fail "nope exists"
+N='.objectRef.name=="nope" and .stage=="ResponseComplete"'
+wait_ev "$N"
+ev "$N" | jq -e 'select(.responseStatus.code==404 and
+  .responseStatus.reason=="NotFound" and .responseStatus.status=="Failure"
+  and .verb=="get" and .responseStatus.message=="configmaps \"nope\" not found")' \
+  >/dev/null || fail "404 event: $(ev "$N")"
+K --token alicetok get configmaps -n default >/dev/null 2>&1 &&
+  fail "alice may list"
+F='.user.username=="alice" and .stage=="ResponseComplete"'
+wait_ev "$F"
+ev "$F" | jq -e 'select(.responseStatus.code==403 and
+  .responseStatus.reason=="Forbidden" and .verb=="list" and
+  .annotations["authorization.k8s.io/decision"]=="forbid" and
+  .responseObject.kind=="Status")' >/dev/null || fail "403 event: $(ev "$F")"
+K --token bobtok get configmaps -n default >/dev/null 2>&1 &&
+  fail "bob may list"
+K get configmap c1 -n default >/dev/null # a later event to wait for
+wait_ev '.verb=="get" and .objectRef.name=="c1" and .stage=="ResponseComplete"'
+[ -z "$(ev '.user.username=="bob"')" ] || fail "bob is audited"
+[ -z "$(ev '.objectRef.resource=="events"')" ] || fail "events audited"
+pass "404 and 403 with kube's responseStatus, None for a user"
+
+# Audit-Id: ours, or the client's
+H=$(C -D - -o /dev/null "$SERVER/api/v1/namespaces/default/configmaps/c1" |
+  tr -d '\r' | sed -n 's/^[Aa]udit-[Ii]d: //p')
+[ -n "$H" ] || fail "no Audit-Id header"
+wait_ev ".auditID==\"$H\" and .stage==\"ResponseComplete\""
+H2=$(C -D - -o /dev/null -H "Audit-ID: my-audit-id-1" \
+  "$SERVER/api/v1/namespaces/default/secrets/s1" | tr -d '\r' |
+  sed -n 's/^[Aa]udit-[Ii]d: //p')
+[ "$H2" = my-audit-id-1 ] || fail "client Audit-ID not echoed: $H2"
+wait_ev '.auditID=="my-audit-id-1" and .stage=="ResponseComplete" and .responseStatus.code==200'
+pass "Audit-Id header is the event's auditID"
+
+# a watch: ResponseStarted then ResponseComplete
+C -o /dev/null "$SERVER/api/v1/namespaces/default/configmaps?watch=1&timeoutSeconds=1"
+W='.verb=="watch" and .objectRef.resource=="configmaps" and .objectRef.namespace=="default" and .user.username=="admin"'
+wait_ev "$W and .stage==\"ResponseComplete\""
+[ "$(ev "$W" | jq -r .stage | tr '\n' ' ')" = \
+  "RequestReceived ResponseStarted ResponseComplete " ] ||
+  fail "watch stages: $(ev "$W" | jq -c "[.auditID,.stage,.requestURI,.stageTimestamp]")"
+pass "a watch has ResponseStarted and ResponseComplete"
+
+# a 401: one ResponseStarted event with an empty user
+curl -sk -o /dev/null -H "Authorization: Bearer nosuchtoken" \
+  "$SERVER/api/v1/namespaces/default/pods"
+U='.responseStatus.code==401'
+wait_ev "$U"
+ev "$U" | jq -e 'select(.stage=="ResponseStarted" and .user=={} and
+  .verb=="list" and .objectRef.resource=="pods" and
+  .responseStatus.message=="Authentication failed, attempted: bearer")' \
+  >/dev/null || fail "401 event: $(ev "$U")"
+pass "a 401 is audited with an empty user"
+
+# PodSecurity: audit=restricted on the namespace
+K create namespace psa >/dev/null
+K label namespace psa pod-security.kubernetes.io/audit=restricted >/dev/null
+wait_until 30 K get serviceaccount default -n psa
+K run p1 -n psa --image=nginx >/dev/null 2>&1 || fail "pod p1"
+P='.objectRef.resource=="pods" and .objectRef.name=="p1" and .verb=="create" and .stage=="ResponseComplete"'
+wait_ev "$P"
+ev "$P" | jq -e 'select(.level=="Request" and .requestObject.kind=="Pod" and
+  .responseObject==null and
+  .annotations["pod-security.kubernetes.io/enforce-policy"]=="privileged:latest" and
+  (.annotations["pod-security.kubernetes.io/audit-violations"] |
+   startswith("would violate PodSecurity \"restricted:latest\": ")))' \
+  >/dev/null || fail "pod event: $(ev "$P")"
+pass "PodSecurity audit annotations"
+
+# metrics
+C "$SERVER/metrics" | grep '^cplane_apiserver_audit_events_dropped_total ' \
+  >/dev/null || fail "no dropped counter"
+C "$SERVER/metrics" | grep '^apiserver_audit_event_total [1-9]' >/dev/null ||
+  fail "no event counter"
+
+# rotation at 1 MB: big configmaps at RequestResponse (~2 x 200 KB each)
+head -c 150000 /dev/zero | tr '\0' a >"$TMP/big"
+for i in 1 2 3 4; do
+  K create configmap "big$i" -n default --from-file=v="$TMP/big" >/dev/null ||
+    fail "big$i"
+done
+wait_ev '.objectRef.name=="big4" and .stage=="ResponseComplete"'
+ls "$TMP"/audit | grep -E '^audit-[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}-[0-9]{2}-[0-9]{2}\.[0-9]{3}\.log$' \
+  >/dev/null || fail "no backup: $(ls "$TMP/audit")"
+for f in "$TMP"/audit/audit*.log; do
+  [ "$(stat -c %s "$f")" -le 1048576 ] || fail "$f is over 1 MiB"
+  jq -e . "$f" >/dev/null || fail "$f is not JSON lines"
+done
+pass "rotation by size into lumberjack's backup names"
+
+# A clean stop writes what is queued and joins the writer (no leak under
+# ASan): the last request's ResponseComplete is in the file.
+C -o /dev/null -H "Audit-ID: last-before-stop" "$SERVER/api/v1/namespaces/default/configmaps/c1"
+kill -TERM "${PIDS[-1]}"
+wait_exit "${PIDS[-1]}" 60
+[ "$RC" -eq 0 ] || { tail -30 "$TMP/log"; fail "exit status $RC after SIGTERM"; }
+has_ev '.auditID=="last-before-stop" and .stage=="ResponseComplete"' ||
+  fail "the last event was lost at stop"
+pass "stop flushes the log"
