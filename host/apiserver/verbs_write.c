@@ -1084,9 +1084,10 @@ void cp_verb_patch(struct cp_api_ctx *ctx, struct cp_api_request *rq,
     }
     if (!is_scale)
       prune_stored(ctx, rq->type, cur);
-    /* A scale patch applies to the Scale view of the object. */
+    /* A scale patch applies to the Scale view of the object (an apply
+     * makes its own: cp_managed_fields_apply_scale). */
     base = cur;
-    if (is_scale) {
+    if (is_scale && !apply) {
       char *st = cp_verbs_scale_text(rq->type, cur);
 
       base = st ? cp_verbs_parse_body(st, strlen(st), &err) : NULL;

@@ -700,7 +700,8 @@ static void test_scale_applier(void **state) {
   struct cp_ssa_op op = {NULL, 0, 1, "a", "v1", NULL, "2026-12-07T00:00:00Z"},
                    sc = {NULL, 0, 1, "hpa", "v1", "scale",
                          "2026-12-07T00:00:01Z"};
-  struct json_object *live = parse(HEAD "}"), *a = NULL, *b = NULL;
+  struct json_object *live = parse(HEAD "}"), *a = NULL, *b = NULL,
+                     *c = NULL;
 
   (void)state;
   assert_non_null(d);
@@ -714,11 +715,12 @@ static void test_scale_applier(void **state) {
   msg = apply_msg(&sc, a, HEAD ",\"spec\":{\"replicas\":3}}", 1, &b);
   assert_string_equal(msg, "");
   free(msg);
-  msg = apply_msg(&op, b, HEAD ",\"spec\":{\"replicas\":1}}", 0, &live);
+  msg = apply_msg(&op, b, HEAD ",\"spec\":{\"replicas\":1}}", 0, &c);
   assert_string_equal(msg, "Apply failed with 1 conflict: conflict with "
                            "\"hpa\" with subresource \"scale\": "
                            ".spec.replicas");
   free(msg);
+  assert_null(c);
   json_object_put(live);
   json_object_put(a);
   json_object_put(b);
