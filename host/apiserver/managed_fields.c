@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "apiserver/crd_scale.h"
 #include "apiserver/resources.h"
 #include "apiserver/ssa/managed.h"
 #include "apiserver/status.h"
@@ -132,7 +133,8 @@ static void respond_conflicts(struct cp_api_response *rs,
 /* The applied object must be of this type and version, and carry no
  * managedFields (kube's structuredMergeManager.Apply). */
 static int check_config(struct cp_api_request *rq, json_object *cfg,
-                        const char *gv, struct cp_api_response *rs) {
+                        const char *gv, const char *want_kind,
+                        struct cp_api_response *rs) {
   const char *av = get_str(cfg, "apiVersion"), *kind = get_str(cfg, "kind");
   const char *name = get_str(get(cfg, "metadata"), "name");
   json_object *md = get(cfg, "metadata");
@@ -146,13 +148,13 @@ static int check_config(struct cp_api_request *rq, json_object *cfg,
                            av ? av : "", gv));
     return -1;
   }
-  if (kind == NULL || strcmp(kind, rq->type->kind) != 0) {
+  if (kind == NULL || strcmp(kind, want_kind) != 0) {
     cp_api_respond_status(
         rs, 400,
         cp_status_failuref(400,
                            "the body is a %s %s, but the request is for "
                            "%s %s",
-                           av, kind ? kind : "?", gv, rq->type->kind));
+                           av, kind ? kind : "?", gv, want_kind));
     return -1;
   }
   if (get(md, "managedFields") != NULL) {
@@ -190,20 +192,14 @@ static json_object *bare(struct cp_api_request *rq, const char *gv) {
   return o;
 }
 
-json_object *cp_managed_fields_apply(struct cp_api_ctx *ctx,
-                                     struct cp_api_request *rq,
-                                     const struct cp_schema *s,
-                                     json_object *live,
-                                     struct cp_api_response *rs) {
-  char manager[CP_SSA_MANAGER_MAX + 1], gv[256], now[32], *err = NULL;
-  struct cp_ssa_conflicts conflicts = {0};
-  struct cp_ssa_op op;
-  json_object *cfg = NULL, *base = NULL, *out = NULL;
+/* The apply patch of rq, read as kube reads it (YAML; JSON is YAML):
+ * an object, or NULL having responded 400 (500 out of memory). */
+static json_object *read_config(struct cp_api_request *rq,
+                                struct cp_api_response *rs) {
+  json_object *cfg = NULL;
+  char *err = NULL;
   int rc, line = 0;
 
-  op_of(ctx, rq, s, &op, manager, sizeof manager, gv, sizeof gv, now,
-        sizeof now);
-  /* kube reads an apply patch as YAML (JSON is YAML). */
   rc = cp_yaml_json_parse(rq->body ? rq->body : "", rq->body_len, NULL, &cfg,
                           NULL, &err, &line);
   if (rc == CP_YAML_JSON_NOMEM) {
@@ -230,24 +226,144 @@ json_object *cp_managed_fields_apply(struct cp_api_ctx *ctx,
                              "while decoding JSON: json: cannot unmarshal %s "
                              "into Go value of type map[string]interface {}",
                              t));
-    goto out;
+    json_object_put(cfg);
+    cfg = NULL;
   }
-  if (check_config(rq, cfg, gv, rs) < 0)
-    goto out;
-  if (live == NULL && (base = bare(rq, gv)) == NULL) {
+out:
+  free(err);
+  return cfg;
+}
+
+/* cp_ssa_apply of cfg onto live (or a bare object), responding to a
+ * conflict or failure. The merged object, or NULL having responded. */
+static json_object *apply_config(struct cp_api_request *rq,
+                                 const struct cp_ssa_op *op, json_object *live,
+                                 json_object *cfg,
+                                 const char *scale_path,
+                                 struct cp_api_response *rs) {
+  struct cp_ssa_conflicts conflicts = {0};
+  json_object *base = NULL, *out = NULL;
+  size_t i;
+  int rc;
+
+  if (live == NULL && (base = bare(rq, op->api_version)) == NULL) {
     cp_api_respond_status(rs, 500, NULL);
-    goto out;
+    return NULL;
   }
-  rc = cp_ssa_apply(&op, live ? live : base, cfg,
+  rc = cp_ssa_apply(op, live ? live : base, cfg,
                     cp_query_bool(&rq->query, "force"), &out, &conflicts);
+  /* On /scale kube finds conflicts on the Scale: a custom resource's
+   * replicas path is named as the Scale's. */
+  for (i = 0; rc == CP_SSA_ECONFLICT && scale_path != NULL &&
+              i < conflicts.n; i++)
+    if (strcmp(conflicts.v[i].field, scale_path) == 0 &&
+        strcmp(scale_path, ".spec.replicas") != 0) {
+      char *f = strdup(".spec.replicas");
+
+      if (f != NULL) {
+        free(conflicts.v[i].field);
+        conflicts.v[i].field = f;
+      }
+    }
   if (rc == CP_SSA_ECONFLICT)
     respond_conflicts(rs, &conflicts);
   else if (rc != 0)
     cp_api_respond_status(rs, 500, NULL);
-out:
   cp_ssa_conflicts_clear(&conflicts);
-  free(err);
-  json_object_put(cfg);
   json_object_put(base);
   return out;
+}
+
+json_object *cp_managed_fields_apply(struct cp_api_ctx *ctx,
+                                     struct cp_api_request *rq,
+                                     const struct cp_schema *s,
+                                     json_object *live,
+                                     struct cp_api_response *rs) {
+  char manager[CP_SSA_MANAGER_MAX + 1], gv[256], now[32];
+  struct cp_ssa_op op;
+  json_object *cfg, *out = NULL;
+
+  op_of(ctx, rq, s, &op, manager, sizeof manager, gv, sizeof gv, now,
+        sizeof now);
+  if ((cfg = read_config(rq, rs)) == NULL)
+    return NULL;
+  if (check_config(rq, cfg, gv, rq->type->kind, rs) == 0)
+    out = apply_config(rq, &op, live, cfg, NULL, rs);
+  json_object_put(cfg);
+  return out;
+}
+
+/* The parent's configuration of an applied Scale: its name and the
+ * Scale's spec.replicas at the replicas path (kube's ScaleHandler maps
+ * the Scale's managed fields onto the parent the same way). NULL having
+ * responded. */
+static json_object *scale_config(struct cp_api_request *rq, json_object *scale,
+                                 const char *gv, const char *path,
+                                 struct cp_api_response *rs) {
+  json_object *spec = NULL, *rep = NULL, *o = bare(rq, gv);
+  char *err = NULL;
+
+  if (o == NULL) {
+    cp_api_respond_status(rs, 500, NULL);
+    return NULL;
+  }
+  if (json_object_object_get_ex(scale, "spec", &spec))
+    json_object_object_get_ex(spec, "replicas", &rep);
+  if (rep == NULL)
+    return o; /* a Scale that applies no replicas owns none */
+  if (!json_object_is_type(rep, json_type_int) ||
+      json_object_get_int64(rep) < 0) {
+    cp_api_respond_status(rs, 422,
+                          cp_status_failuref(422, "spec.replicas must be a "
+                                                  "non-negative integer"));
+    json_object_put(o);
+    return NULL;
+  }
+  if (cp_crd_scale_set(o, path, json_object_get_int64(rep), &err) < 0) {
+    cp_api_respond_status(rs, 500, NULL);
+    json_object_put(o);
+    o = NULL;
+  }
+  free(err);
+  return o;
+}
+
+json_object *cp_managed_fields_apply_scale(struct cp_api_ctx *ctx,
+                                           struct cp_api_request *rq,
+                                           const struct cp_schema *s,
+                                           json_object *live,
+                                           json_object **managed,
+                                           struct cp_api_response *rs) {
+  char manager[CP_SSA_MANAGER_MAX + 1], gv[256], now[32], *text;
+  struct cp_resource_custom buf;
+  const struct cp_resource_custom *c = cp_crd_scale_paths(rq->type, &buf);
+  const char *path = c != NULL ? c->scale_spec_path : ".spec.replicas";
+  struct cp_ssa_op op;
+  json_object *cfg, *pcfg = NULL, *merged = NULL, *scale = NULL;
+
+  *managed = NULL;
+  op_of(ctx, rq, s, &op, manager, sizeof manager, gv, sizeof gv, now,
+        sizeof now);
+  if ((cfg = read_config(rq, rs)) == NULL)
+    return NULL;
+  if (check_config(rq, cfg, "autoscaling/v1", "Scale", rs) < 0 ||
+      (pcfg = scale_config(rq, cfg, gv, path, rs)) == NULL ||
+      (merged = apply_config(rq, &op, live, pcfg, path, rs)) == NULL)
+    goto out;
+  /* The Scale the rest of the write sees (webhooks, replicas), and the
+   * parent's entries to store with it. */
+  text = cp_verbs_scale_text(rq->type, merged);
+  scale = text != NULL ? json_tokener_parse(text) : NULL;
+  free(text);
+  if (scale == NULL) {
+    cp_api_respond_status(rs, 500, NULL);
+    goto out;
+  }
+  *managed = json_object_get(
+      json_object_object_get(metadata(merged), "managedFields"));
+out:
+  json_object_put(cfg);
+  json_object_put(pcfg);
+  json_object_put(merged);
+  return scale;
 }

@@ -43,4 +43,18 @@ json_object *cp_managed_fields_apply(struct cp_api_ctx *ctx,
                                      json_object *live,
                                      struct cp_api_response *rs);
 
+/* The same on /scale: the body is an autoscaling/v1 Scale; its
+ * spec.replicas is applied to live's replicas path (a custom resource's
+ * specReplicasPath), as the manager with subresource "scale", conflicts
+ * judged against every manager of that path and named ".spec.replicas"
+ * (kube's ScaleHandler). Returns the Scale the write goes on with and
+ * sets *managed to the parent's new metadata.managedFields (NULL: none;
+ * the caller's), or NULL having responded. */
+json_object *cp_managed_fields_apply_scale(struct cp_api_ctx *ctx,
+                                           struct cp_api_request *rq,
+                                           const struct cp_schema *s,
+                                           json_object *live,
+                                           json_object **managed,
+                                           struct cp_api_response *rs);
+
 #endif /* CPLANE_HOST_APISERVER_MANAGED_FIELDS_H */

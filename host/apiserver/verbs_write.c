@@ -1047,7 +1047,7 @@ void cp_verb_patch(struct cp_api_ctx *ctx, struct cp_api_request *rq,
   char *key = cp_api_key(rq->type, rq->ns, rq->name), *err = NULL;
   int attempt, is_scale = rq->subresource != NULL &&
                           strcmp(rq->subresource, "scale") == 0;
-  int apply = cp_managed_fields_is_apply(rq) && !is_scale; /* server-side */
+  int apply = cp_managed_fields_is_apply(rq); /* server-side */
 
   if (!apply && (cp_patch_type_from_content_type(rq->content_type, &pt) < 0 ||
                  (pt == CP_PATCH_STRATEGIC && !rq->type->builtin))) {
@@ -1072,7 +1072,7 @@ void cp_verb_patch(struct cp_api_ctx *ctx, struct cp_api_request *rq,
       cp_managed_fields_check_options(rq, apply, rs) < 0)
     goto out;
   for (attempt = 0; attempt < CP_VERBS_CAS_RETRIES; attempt++) {
-    json_object *cur, *base, *patched = NULL, *next = NULL;
+    json_object *cur, *base, *patched = NULL, *next = NULL, *scale_mf = NULL;
     int64_t cur_rev = 0;
     const char *rv;
     int rc;
@@ -1084,9 +1084,10 @@ void cp_verb_patch(struct cp_api_ctx *ctx, struct cp_api_request *rq,
     }
     if (!is_scale)
       prune_stored(ctx, rq->type, cur);
-    /* A scale patch applies to the Scale view of the object. */
+    /* A scale patch applies to the Scale view of the object (an apply
+     * makes its own: cp_managed_fields_apply_scale). */
     base = cur;
-    if (is_scale) {
+    if (is_scale && !apply) {
       char *st = cp_verbs_scale_text(rq->type, cur);
 
       base = st ? cp_verbs_parse_body(st, strlen(st), &err) : NULL;
@@ -1095,8 +1096,12 @@ void cp_verb_patch(struct cp_api_ctx *ctx, struct cp_api_request *rq,
       err = NULL;
     }
     if (apply) {
-      patched = cp_managed_fields_apply(ctx, rq, type_schema(ctx, rq->type),
-                                        cur, rs);
+      /* On /scale: the applied Scale and the parent's new entries. */
+      patched = is_scale ? cp_managed_fields_apply_scale(
+                               ctx, rq, type_schema(ctx, rq->type), cur,
+                               &scale_mf, rs)
+                         : cp_managed_fields_apply(
+                               ctx, rq, type_schema(ctx, rq->type), cur, rs);
       if (patched == NULL) {
         json_object_put(cur);
         goto out;
@@ -1127,6 +1132,9 @@ void cp_verb_patch(struct cp_api_ctx *ctx, struct cp_api_request *rq,
                                                "the patch could not be "
                                                "applied: %s",
                                                err ? err : "out of memory"));
+      if (apply) /* base was NULL: the apply's result goes unused */
+        json_object_put(patched);
+      json_object_put(scale_mf);
       json_object_put(cur);
       goto out;
     }
@@ -1160,6 +1168,13 @@ void cp_verb_patch(struct cp_api_ctx *ctx, struct cp_api_request *rq,
             json_object_get(get(get(patched, "metadata"), "managedFields")));
     }
     json_object_put(patched);
+    /* An apply on /scale stores the parent's entries it made. */
+    if (is_scale && apply && next != NULL && scale_mf != NULL)
+      json_object_object_add(metadata(next), "managedFields",
+                             json_object_get(scale_mf));
+    else if (is_scale && apply && next != NULL)
+      json_object_object_del(metadata(next), "managedFields");
+    json_object_put(scale_mf);
     if (next == NULL ||
         (!is_scale && (cp_admission_mutate(ctx, rq, &next, cur, rs) < 0 ||
                        validate_meta(rq->type, next, rs) < 0 ||

@@ -245,12 +245,13 @@ static enum evhttp_cmd_type cmd_of(const char *method) {
 }
 
 static void add_headers(struct cp_client *c, struct evhttp_request *req,
-                        const char *content_type) {
+                        const char *content_type, const char *user_agent) {
   struct evkeyvalq *h = evhttp_request_get_output_headers(req);
 
   evhttp_add_header(h, "Host", c->host);
   evhttp_add_header(h, "Accept", "application/json");
-  evhttp_add_header(h, "User-Agent", "cplane-host");
+  evhttp_add_header(h, "User-Agent",
+                    user_agent != NULL ? user_agent : "cplane-host");
   if (c->auth != NULL)
     evhttp_add_header(h, "Authorization", c->auth);
   if (content_type != NULL)
@@ -259,12 +260,13 @@ static void add_headers(struct cp_client *c, struct evhttp_request *req,
 
 static int one_call(struct cp_client *c, struct chan *ch, const char *method,
                     const char *path, const char *content_type,
-                    const char *body, size_t body_len, struct call *cl) {
+                    const char *user_agent, const char *body,
+                    size_t body_len, struct call *cl) {
   struct evhttp_request *req = evhttp_request_new(on_response, cl);
 
   if (req == NULL)
     return -1;
-  add_headers(c, req, body != NULL ? content_type : NULL);
+  add_headers(c, req, body != NULL ? content_type : NULL, user_agent);
   if (body != NULL) {
     char n[32];
 
@@ -287,6 +289,14 @@ int cp_client_request(struct cp_client *c, const char *method,
                       const char *path, const char *content_type,
                       const char *body, size_t body_len, char **resp,
                       size_t *resp_len) {
+  return cp_client_request_as(c, NULL, method, path, content_type, body,
+                              body_len, resp, resp_len);
+}
+
+int cp_client_request_as(struct cp_client *c, const char *user_agent,
+                         const char *method, const char *path,
+                         const char *content_type, const char *body,
+                         size_t body_len, char **resp, size_t *resp_len) {
   struct chan *ch;
   struct call cl;
   int attempt, code = 0;
@@ -302,7 +312,8 @@ int cp_client_request(struct cp_client *c, const char *method,
       return 0;
     }
     cl.base = ch->base;
-    if (one_call(c, ch, method, path, content_type, body, body_len, &cl) < 0)
+    if (one_call(c, ch, method, path, content_type, user_agent, body,
+                 body_len, &cl) < 0)
       cl.code = 0;
     code = cl.code;
     if (code == 0 || cl.last)
@@ -465,7 +476,7 @@ int cp_client_stream_get(struct cp_client_stream *s, const char *path,
   evhttp_connection_set_timeout_tv(conn, &tv);
   evhttp_request_set_header_cb(req, on_stream_headers);
   evhttp_request_set_chunked_cb(req, on_stream_chunk);
-  add_headers(s->c, req, NULL);
+  add_headers(s->c, req, NULL, NULL);
   if (evhttp_make_request(conn, req, EVHTTP_REQ_GET, path) != 0) {
     req = NULL;
     goto out;

@@ -50,6 +50,13 @@ int cp_client_request(struct cp_client *c, const char *method,
                       const char *path, const char *content_type,
                       const char *body, size_t body_len, char **resp,
                       size_t *resp_len);
+/* The same, sent with user_agent (NULL: "cplane-host") as its
+ * User-Agent: the API server's default field manager is its prefix up
+ * to the first '/', so a plugin's writes name the plugin. */
+int cp_client_request_as(struct cp_client *c, const char *user_agent,
+                         const char *method, const char *path,
+                         const char *content_type, const char *body,
+                         size_t body_len, char **resp, size_t *resp_len);
 
 /* Called for each complete line of a streamed response (without the
  * newline). Return 0 to go on, anything else to stop the stream. */

@@ -241,7 +241,7 @@ static int send_event(struct cp_event_recorder *r, const struct ev *e,
   if (body == NULL || path == NULL)
     goto out;
   /* As the plugin's own user (identity.h), as kube's controllers do. */
-  code = cp_client_request(cp_plugin_client(r->p), patch ? "PATCH" : "POST", path,
+  code = cp_plugin_request(r->p, patch ? "PATCH" : "POST", path,
                            patch ? "application/merge-patch+json"
                                  : "application/json",
                            body, strlen(body), &resp, &len);

@@ -94,7 +94,7 @@ static int write_call(cplane_plugin_ctx *ctx, const char *call,
     return no_server(ctx, verb, res, message);
   if (path == NULL)
     return CPLANE_ENOMEM;
-  code = cp_client_request(cp_plugin_client(ctx), method, path, ctype, body,
+  code = cp_plugin_request(ctx, method, path, ctype, body,
                            body ? strlen(body) : 0, &resp, &len);
   if (code == 0) {
     if (message != NULL &&
@@ -306,7 +306,7 @@ int cp_api_request(cplane_plugin_ctx *ctx, const char *method,
     return code;
   if (ctx == NULL || ctx->client == NULL)
     return CPLANE_EUNAVAILABLE;
-  code = cp_client_request(cp_plugin_client(ctx), method, path,
+  code = cp_plugin_request(ctx, method, path,
                            json ? "application/json" : NULL, json,
                            json ? strlen(json) : 0, &resp, &len);
   if (code == 0) {
@@ -493,7 +493,7 @@ int cp_api_list(cplane_plugin_ctx *ctx, const struct cplane_resource *res,
       goto out;
     free(resp);
     resp = NULL;
-    code = cp_client_request(cp_plugin_client(ctx), "GET", path, NULL, NULL, 0, &resp,
+    code = cp_plugin_request(ctx, "GET", path, NULL, NULL, 0, &resp,
                              &len);
     if (code == 410 && cont != NULL && restarts++ < 3) {
       /* The continue token expired: list again from the start. */

@@ -357,6 +357,19 @@ struct cp_client *cp_plugin_client(struct cplane_plugin_ctx *p) {
   return due ? renew(id, c) : c;
 }
 
+int cp_plugin_request(struct cplane_plugin_ctx *p, const char *method,
+                      const char *path, const char *content_type,
+                      const char *body, size_t body_len, char **resp,
+                      size_t *resp_len) {
+  /* A manager is at most 128 bytes (kube's FieldManagerMaxLength): a
+   * longer name is cut there by the server. */
+  char ua[160];
+
+  snprintf(ua, sizeof ua, "%.128s/cplane", p->name ? p->name : "plugin");
+  return cp_client_request_as(cp_plugin_client(p), ua, method, path,
+                              content_type, body, body_len, resp, resp_len);
+}
+
 void cp_plugin_identity_free(struct cp_plugin_identity *id) {
   if (id == NULL)
     return;

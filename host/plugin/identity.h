@@ -37,6 +37,7 @@
 #define CPLANE_HOST_PLUGIN_IDENTITY_H
 
 #include <pthread.h>
+#include <stddef.h>
 #include <stdatomic.h>
 #include <stdint.h>
 
@@ -111,6 +112,15 @@ void cp_plugin_identity_attach(struct cp_identity_issuer *is,
 /* The client p's own calls use: its certificate's (renewed when due), or
  * the host's p->client. Borrowed. Any thread. */
 struct cp_client *cp_plugin_client(struct cplane_plugin_ctx *p);
+/* cp_client_request on cp_plugin_client(p), with the User-Agent
+ * "<plugin>/cplane": as kube's controllers name their component in
+ * theirs, the API server's default field manager (its prefix up to the
+ * first '/') is then the plugin's descriptor name, so managedFields tell
+ * which plugin wrote what. Any thread. */
+int cp_plugin_request(struct cplane_plugin_ctx *p, const char *method,
+                      const char *path, const char *content_type,
+                      const char *body, size_t body_len, char **resp,
+                      size_t *resp_len);
 /* Frees an identity (NULL is ignored). No call may be using its clients
  * any more. */
 void cp_plugin_identity_free(struct cp_plugin_identity *id);

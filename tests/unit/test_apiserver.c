@@ -287,8 +287,10 @@ static void test_update_conflict_and_generation(void **state) {
   make_namespace(f, "default");
   rs = call(f, CP_API_POST, "/apis/apps/v1/namespaces/default/deployments",
             J, "{\"metadata\":{\"name\":\"d\"},\"spec\":{\"replicas\":1,"
-               DSPEC "},\"status\":{\"replicas\":0}}");
+               DSPEC "},\"status\":{\"replicas\":3}}");
   assert_int_equal(rs.code, 201);
+  /* kube's PrepareForCreate drops the status a create sends. */
+  assert_string_equal(jq(rs.body, "status.replicas", buf, sizeof buf), "");
   jq(rs.body, "metadata.resourceVersion", rv, sizeof rv);
   free(rs.body);
 #define DEP "/apis/apps/v1/namespaces/default/deployments/d"
@@ -299,7 +301,7 @@ static void test_update_conflict_and_generation(void **state) {
                               "},\"status\":{\"replicas\":9}}", rv);
   rs = call(f, CP_API_PUT, DEP, J, body);
   assert_int_equal(rs.code, 200);
-  assert_string_equal(jq(rs.body, "status.replicas", buf, sizeof buf), "0");
+  assert_string_equal(jq(rs.body, "status.replicas", buf, sizeof buf), "");
   assert_string_equal(jq(rs.body, "metadata.generation", buf, sizeof buf),
                       "1"); /* spec unchanged */
   free(rs.body);
@@ -337,6 +339,32 @@ static void test_update_conflict_and_generation(void **state) {
   /* An apply needs a fieldManager: kube's 422 on the PatchOptions. */
   expect_code(call(f, CP_API_PATCH, DEP, "application/apply-patch+yaml",
                    "{}"), 422);
+  /* An apply on /scale (415 before): an autoscaling/v1 Scale whose
+   * replicas its manager owns on the Deployment, subresource scale. */
+#define SCALE4                                                               \
+  "{\"apiVersion\":\"autoscaling/v1\",\"kind\":\"Scale\","                 \
+  "\"metadata\":{\"name\":\"d\"},\"spec\":{\"replicas\":4}}"
+  /* The scale writes above own replicas (Update): a conflict. */
+  rs = call(f, CP_API_PATCH, DEP "/scale?fieldManager=hpa",
+            "application/apply-patch+yaml", SCALE4);
+  assert_int_equal(rs.code, 409);
+  assert_string_equal(jq(rs.body, "details.causes.0.field", buf, sizeof buf),
+                      ".spec.replicas");
+  free(rs.body);
+  rs = call(f, CP_API_PATCH, DEP "/scale?fieldManager=hpa&force=true",
+            "application/apply-patch+yaml", SCALE4);
+  assert_int_equal(rs.code, 200);
+  assert_string_equal(jq(rs.body, "kind", buf, sizeof buf), "Scale");
+  assert_string_equal(jq(rs.body, "spec.replicas", buf, sizeof buf), "4");
+  free(rs.body);
+  rs = call(f, CP_API_GET, DEP, NULL, NULL);
+  assert_string_equal(jq(rs.body, "spec.replicas", buf, sizeof buf), "4");
+  assert_string_equal(
+      jq(rs.body, "metadata.managedFields.0.manager", buf, sizeof buf), "hpa");
+  assert_string_equal(
+      jq(rs.body, "metadata.managedFields.0.subresource", buf, sizeof buf),
+      "scale");
+  free(rs.body);
   expect_code(call(f, CP_API_PATCH, DEP, "application/json-patch+json",
                    "[{\"op\":\"test\",\"path\":\"/spec/replicas\","
                    "\"value\":1}]"), 422);

@@ -621,6 +621,112 @@ static void test_update_managers_capped(void **state) {
   cp_schema_doc_free(d);
 }
 
+/* An apply's conflict message, or "" when it applied (*out kept). */
+static char *apply_msg(const struct cp_ssa_op *op, struct json_object *live,
+                       const char *config, int force,
+                       struct json_object **out) {
+  struct cp_ssa_conflicts conf = {0};
+  struct json_object *cfg = parse(config);
+  char *msg;
+  int rc = cp_ssa_apply(op, live, cfg, force, out, &conf);
+
+  json_object_put(cfg);
+  if (rc == CP_SSA_ECONFLICT) {
+    msg = cp_ssa_conflicts_message(&conf);
+    cp_ssa_conflicts_clear(&conf);
+    return msg;
+  }
+  assert_int_equal(rc, 0);
+  return strdup("");
+}
+
+/* kube's lastapplied upgrade lets "kubectl" take a field of the
+ * client-side apply annotation only while its live value is the
+ * annotation's: replicas, changed since by "u", stays u's conflict. */
+static void test_last_applied_drift(void **state) {
+  char *err = NULL, *msg;
+  struct cp_schema_doc *d = cp_schema_doc_parse(SCHEMA, &err);
+  struct cp_ssa_op op = {NULL, 0, 1, "kubectl", "v1", NULL,
+                         "2026-12-07T00:00:00Z"};
+  struct json_object *live, *out = NULL;
+
+  (void)state;
+  assert_non_null(d);
+  op.schema = cp_schema_doc_root(d);
+  live = parse(
+      "{\"apiVersion\":\"v1\",\"kind\":\"T\",\"metadata\":{\"name\":\"x\","
+      "\"annotations\":{\"kubectl.kubernetes.io/last-applied-configuration\":"
+      "\"{\\\"apiVersion\\\":\\\"v1\\\",\\\"kind\\\":\\\"T\\\",\\\"metadata\\\":"
+      "{\\\"name\\\":\\\"x\\\"},\\\"spec\\\":{\\\"replicas\\\":1,"
+      "\\\"labels\\\":{\\\"x\\\":\\\"1\\\"}}}\"},"
+      "\"managedFields\":[{\"manager\":\"kubectl-client-side-apply\","
+      "\"operation\":\"Update\",\"apiVersion\":\"v1\",\"fieldsType\":"
+      "\"FieldsV1\",\"fieldsV1\":{\"f:spec\":{\"f:labels\":{\"f:x\":{}}}}},"
+      "{\"manager\":\"u\",\"operation\":\"Update\",\"apiVersion\":\"v1\","
+      "\"fieldsType\":\"FieldsV1\",\"fieldsV1\":{\"f:spec\":"
+      "{\"f:replicas\":{}}}}]},"
+      "\"spec\":{\"replicas\":5,\"labels\":{\"x\":\"1\"}}}");
+  msg = apply_msg(&op, live,
+                  HEAD ",\"spec\":{\"replicas\":2,\"labels\":{\"x\":\"2\"}}}",
+                  0, &out);
+  assert_string_equal(msg, "Apply failed with 1 conflict: conflict with "
+                           "\"u\" using v1: .spec.replicas");
+  free(msg);
+  /* The field as live has it, and the undrifted one taken over. */
+  msg = apply_msg(&op, live,
+                  HEAD ",\"spec\":{\"replicas\":5,\"labels\":{\"x\":\"2\"}}}",
+                  0, &out);
+  assert_string_equal(msg, "");
+  free(msg);
+  json_object_put(out);
+  /* Another manager gets no such pass. */
+  op.manager = "other";
+  msg = apply_msg(&op, live,
+                  HEAD ",\"spec\":{\"replicas\":5,\"labels\":{\"x\":\"2\"}}}",
+                  0, &out);
+  assert_string_equal(msg, "Apply failed with 1 conflict: conflict with "
+                           "\"kubectl-client-side-apply\" using v1: "
+                           ".spec.labels.x");
+  free(msg);
+  json_object_put(live);
+  cp_schema_doc_free(d);
+}
+
+/* An applier of /scale is its own manager (subresource "scale"): it and
+ * the object's applier conflict over replicas both ways. */
+static void test_scale_applier(void **state) {
+  char *err = NULL, *msg;
+  struct cp_schema_doc *d = cp_schema_doc_parse(SCHEMA, &err);
+  struct cp_ssa_op op = {NULL, 0, 1, "a", "v1", NULL, "2026-12-07T00:00:00Z"},
+                   sc = {NULL, 0, 1, "hpa", "v1", "scale",
+                         "2026-12-07T00:00:01Z"};
+  struct json_object *live = parse(HEAD "}"), *a = NULL, *b = NULL,
+                     *c = NULL;
+
+  (void)state;
+  assert_non_null(d);
+  op.schema = sc.schema = cp_schema_doc_root(d);
+  msg = apply_msg(&op, live, HEAD ",\"spec\":{\"replicas\":1}}", 0, &a);
+  free(msg);
+  msg = apply_msg(&sc, a, HEAD ",\"spec\":{\"replicas\":3}}", 0, &b);
+  assert_string_equal(msg, "Apply failed with 1 conflict: conflict with "
+                           "\"a\": .spec.replicas");
+  free(msg);
+  msg = apply_msg(&sc, a, HEAD ",\"spec\":{\"replicas\":3}}", 1, &b);
+  assert_string_equal(msg, "");
+  free(msg);
+  msg = apply_msg(&op, b, HEAD ",\"spec\":{\"replicas\":1}}", 0, &c);
+  assert_string_equal(msg, "Apply failed with 1 conflict: conflict with "
+                           "\"hpa\" with subresource \"scale\": "
+                           ".spec.replicas");
+  free(msg);
+  assert_null(c);
+  json_object_put(live);
+  json_object_put(a);
+  json_object_put(b);
+  cp_schema_doc_free(d);
+}
+
 static void test_user_agent(void **state) {
   char buf[CP_SSA_MANAGER_MAX + 1];
 
@@ -646,6 +752,8 @@ int main(void) {
       cmocka_unit_test(test_update_records_creator),
       cmocka_unit_test(test_update_reset),
       cmocka_unit_test(test_update_managers_capped),
+      cmocka_unit_test(test_last_applied_drift),
+      cmocka_unit_test(test_scale_applier),
       cmocka_unit_test(test_user_agent),
   };
 

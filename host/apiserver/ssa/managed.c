@@ -512,23 +512,35 @@ char *cp_ssa_conflicts_message(const struct cp_ssa_conflicts *c) {
 
 /* ------------------------------------------------------------ apply */
 
-/* The fields of the client-side apply annotation of live: what kube's
- * lastapplied upgrade lets "kubectl" take without a conflict. NULL when
- * there is none (or it is not a JSON object). */
+/* What kube's lastapplied upgrade lets "kubectl" take from others
+ * without a conflict (allowedConflictsFromLastApplied): the fields of
+ * live's client-side apply annotation whose value there is still live's
+ * (a field changed since, by anybody, stays a conflict). NULL when there
+ * is no annotation (or it is not a JSON object). */
 static struct cp_fieldset *last_applied_fields(const struct cp_ssa_op *op,
                                                json_object *live) {
   json_object *ann = member_of(member_of(live, "metadata"), "annotations");
   const char *la = str_of(ann, LAST_APPLIED);
+  struct cp_fieldset *s = NULL, *drifted = NULL, *gone = NULL;
   json_object *o;
-  struct cp_fieldset *s;
 
   if (la == NULL || (o = json_tokener_parse(la)) == NULL)
     return NULL;
-  s = json_object_is_type(o, json_type_object) ? cp_fieldset_new() : NULL;
-  if (s != NULL && cp_ssa_fields_of(op->schema, o, s) < 0) {
+  if (!json_object_is_type(o, json_type_object) ||
+      (s = cp_fieldset_new()) == NULL || (drifted = cp_fieldset_new()) == NULL ||
+      (gone = cp_fieldset_new()) == NULL ||
+      cp_ssa_fields_of(op->schema, o, s) < 0 ||
+      cp_ssa_compare(op->schema, op->builtin, o, live, drifted, gone) < 0) {
     cp_fieldset_free(s);
     s = NULL;
+  } else {
+    /* smd's Compare(lastApplied, live).Modified: what both hold with
+     * different values (drifted also holds what only live has, which
+     * the annotation's fields cannot contain). */
+    cp_fieldset_remove(s, drifted);
   }
+  cp_fieldset_free(drifted);
+  cp_fieldset_free(gone);
   json_object_put(o);
   return s;
 }

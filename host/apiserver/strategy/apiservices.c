@@ -13,6 +13,7 @@
 
 #include <json-c/json.h>
 
+#include "apiserver/strategy/fields.h"
 #include "apiserver/strategy/platform_fields.h"
 #include "apiserver/strategy/platform_print.h"
 #include "labels/names.h"
@@ -140,10 +141,19 @@ static void cells(json_object *obj, long long now, json_object *out) {
   cp_plat_cell_age(out, obj, now);
 }
 
+/* kube's PrepareForCreate: the status is the aggregator's
+ * (apiregistration.APIServiceStatus{}). */
+static void prepare_create(const struct cp_strategy_write *w,
+                           json_object *o) {
+  (void)w;
+  cp_field_set(o, "status", json_object_new_object());
+}
+
 const struct cp_strategy cp_strategy_apiservices = {
     .group = "apiregistration.k8s.io",
     .resource = "apiservices",
     .flags = CP_STRATEGY_STATUS_SPLIT,
+    .prepare_create = prepare_create,
     .categories = categories,
     .validate = validate,
     .columns = columns,

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "apiserver/strategy/fields.h"
 #include "apiserver/strategy/pod_template.h"
 #include "apiserver/table.h"
 #include "apiserver/verbs.h"
@@ -46,10 +47,19 @@ static void cells(json_object *o, long long now, json_object *out) {
 
 static const char *const categories[] = {"all", NULL};
 
+/* kube's PrepareForCreate: the status is the controller's
+ * (apps.DeploymentStatus{}, every member omitempty). */
+static void prepare_create(const struct cp_strategy_write *w,
+                           json_object *o) {
+  (void)w;
+  cp_field_set(o, "status", json_object_new_object());
+}
+
 const struct cp_strategy cp_strategy_deployments = {
     .group = "apps",
     .resource = "deployments",
     .flags = CP_STRATEGY_GENERATION | CP_STRATEGY_STATUS_SPLIT,
+    .prepare_create = prepare_create,
     .categories = categories,
     .validate = validate,
     .columns = columns,

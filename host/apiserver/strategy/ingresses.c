@@ -14,6 +14,7 @@
 
 #include <json-c/json.h>
 
+#include "apiserver/strategy/fields.h"
 #include "apiserver/strategy/platform_fields.h"
 #include "apiserver/strategy/platform_print.h"
 #include "labels/names.h"
@@ -280,10 +281,20 @@ static void cells(json_object *obj, long long now, json_object *out) {
   cp_plat_cell_age(out, obj, now);
 }
 
+/* kube's PrepareForCreate: the status is the controller's
+ * (networking.IngressStatus{}: an empty loadBalancer). */
+static void prepare_create(const struct cp_strategy_write *w,
+                           json_object *o) {
+  (void)w;
+  cp_field_set(o, "status", json_object_new_object());
+  cp_field_set(o, "status.loadBalancer", json_object_new_object());
+}
+
 const struct cp_strategy cp_strategy_ingresses = {
     .group = "networking.k8s.io",
     .resource = "ingresses",
     .flags = CP_STRATEGY_GENERATION | CP_STRATEGY_STATUS_SPLIT,
+    .prepare_create = prepare_create,
     .validate = validate,
     .warnings = warnings,
     .columns = columns,

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "apiserver/strategy/fields.h"
 #include "apiserver/strategy/pod_template.h"
 #include "apiserver/table.h"
 #include "apiserver/verbs.h"
@@ -43,10 +44,20 @@ static void cells(json_object *o, long long now, json_object *out) {
 static const char *const categories[] = {"all", NULL};
 static const char *const field_labels[] = {"status.replicas", NULL};
 
+/* kube's PrepareForCreate: the status is the controller's
+ * (apps.ReplicaSetStatus{}: replicas is not omitempty). */
+static void prepare_create(const struct cp_strategy_write *w,
+                           json_object *o) {
+  (void)w;
+  cp_field_set(o, "status", json_object_new_object());
+  cp_field_set(o, "status.replicas", json_object_new_int(0));
+}
+
 const struct cp_strategy cp_strategy_replicasets = {
     .group = "apps",
     .resource = "replicasets",
     .flags = CP_STRATEGY_GENERATION | CP_STRATEGY_STATUS_SPLIT,
+    .prepare_create = prepare_create,
     .categories = categories,
     .validate = validate,
     .field_labels = field_labels,

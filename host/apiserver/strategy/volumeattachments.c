@@ -12,6 +12,7 @@
 
 #include <json-c/json.h>
 
+#include "apiserver/strategy/fields.h"
 #include "apiserver/strategy/platform_fields.h"
 #include "apiserver/strategy/platform_print.h"
 #include "labels/names.h"
@@ -83,10 +84,20 @@ static void cells(json_object *obj, long long now, json_object *out) {
   cp_plat_cell_age(out, obj, now);
 }
 
+/* kube's PrepareForCreate (v1): the status is the attacher's
+ * (storage.VolumeAttachmentStatus{}: attached is not omitempty). */
+static void prepare_create(const struct cp_strategy_write *w,
+                           json_object *o) {
+  (void)w;
+  cp_field_set(o, "status", json_object_new_object());
+  cp_field_set(o, "status.attached", json_object_new_boolean(0));
+}
+
 const struct cp_strategy cp_strategy_volumeattachments = {
     .group = "storage.k8s.io",
     .resource = "volumeattachments",
     .flags = CP_STRATEGY_STATUS_SPLIT,
+    .prepare_create = prepare_create,
     .validate = validate,
     .columns = columns,
     .n_columns = sizeof columns / sizeof columns[0],
