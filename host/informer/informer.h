@@ -29,7 +29,11 @@
  * wait, an idle thread is woken or one more is started (at most one per
  * handler), so the others are delayed by at most about two watch periods.
  * The stalled handler's own notifications wait for it, and its full
- * buffer holds up the feeder, as before (backpressure).
+ * buffer holds up the feeder, as before (backpressure). Threads added so
+ * stay until the informer stops. A handler that is slow without hanging
+ * (many callbacks of a few ms each) is not seen by the watch: it holds a
+ * thread for its turn of up to 64 callbacks, so callbacks must stay short
+ * (queue a key and return), as they always had to.
  *
  * Backpressure: a feed call returns once every handler's buffer has taken
  * the notification; when one is full it waits for that handler. Before
