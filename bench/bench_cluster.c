@@ -233,6 +233,7 @@ static int scale_phase(unsigned n_nodes, unsigned replicas) {
     unsigned r = atomic_load(&running);
 
     long dead = harness_log_count(&h, "is unreachable");
+    unsigned long long vol, invol;
 
     printf("cluster: %u of %u replicas Running on %u simulated nodes %.1f s "
            "after the Deployments were created (%.0f pods/s), cplane CPU "
@@ -241,6 +242,9 @@ static int scale_phase(unsigned n_nodes, unsigned replicas) {
            "marked unreachable: %ld\n",
            r, replicas, n_nodes, secs, r / secs, harness_cpu_s(&h) - cpu_nodes,
            harness_peak_rss_kb(&h) / 1048576.0, dead);
+    harness_ctx_switches(&h, &vol, &invol);
+    printf("cluster: cplane context switches (live threads, since start): "
+           "%llu voluntary, %llu involuntary\n", vol, invol);
     rc = r >= replicas && dead == 0 ? 0 : -1;
   }
   /* A pod is reported once it has run one usage_interval (15 s). */

@@ -208,6 +208,28 @@ __attribute__((unused)) static double harness_cpu_s(const struct harness *h) {
   return (double)(utime + stime) / (double)sysconf(_SC_CLK_TCK);
 }
 
+/* The child's context switches so far, summed over its live threads
+ * (voluntary: it slept, e.g. a dispatch thread waiting for a
+ * notification; involuntary: preempted). The informer's dispatch cost is
+ * mostly wakes, so this is its figure. 0 if unknown. */
+__attribute__((unused)) static void harness_ctx_switches(
+    const struct harness *h, unsigned long long *vol,
+    unsigned long long *invol) {
+  char cmd[160];
+  FILE *p;
+
+  *vol = *invol = 0;
+  snprintf(cmd, sizeof cmd,
+           "cat /proc/%d/task/*/status 2>/dev/null | awk '/^voluntary_ctxt/"
+           "{v+=$2} /^nonvoluntary_ctxt/{n+=$2} END{print v+0, n+0}'",
+           (int)h->pid);
+  if ((p = popen(cmd, "r")) == NULL)
+    return;
+  if (fscanf(p, "%llu %llu", vol, invol) != 2)
+    *vol = *invol = 0;
+  pclose(p);
+}
+
 /* POSTs a JSON body; returns the HTTP status (0: no answer). */
 __attribute__((unused)) static int harness_post(struct harness *h,
                                                 const char *path,

@@ -11,13 +11,15 @@
  *   rw        the store and the indexes; writers also hold feed_mu,
  *             except add_index and drop_indexes, which change indexes
  *             only.
- *   h->mu     one handler's FIFO, replay and counters.
+ *   h->mu     one handler's FIFO, replay, counters and scheduled flag.
  *   timer_mu  the resync timer's sleep.
+ *   disp_mu   the dispatch pool: ready list, idle stack, thread counts.
+ *             Taken under h->mu to schedule or unschedule a handler.
  * run_mu and feed_mu are never held together. Stop joins the resync timer
- * (which takes feed_mu) holding run_mu only, so a feeder or add_handler
- * holding feed_mu can always finish first; it joins dispatch threads
- * under life_mu, which they never take.
- * Callbacks run on dispatch threads holding none of them.
+ * (which takes feed_mu, and life_mu for the watch) holding run_mu only,
+ * so a feeder or add_handler holding feed_mu can always finish first; it
+ * joins the pool threads under life_mu, which they never take.
+ * Callbacks run on pool threads holding none of them.
  *
  * A change is applied to the store under rw, then, with rw released but
  * feed_mu still held, queued to each handler in list order. Since feed_mu
@@ -51,6 +53,7 @@ enum lock_rank {
   RANK_RW = 1u << 3,
   RANK_HANDLER = 1u << 4,
   RANK_TIMER = 1u << 5,
+  RANK_DISP = 1u << 6,
 };
 
 static _Thread_local unsigned held_ranks;
@@ -122,11 +125,11 @@ struct cp_informer_handler {
   _Atomic uint64_t next_resync_ns;
   cp_informer_handler *next; /* see the lock notes above */
 
-  pthread_t thread; /* life_mu */
-  int has_thread;   /* life_mu */
+  /* disp_mu: on the ready list; being served by a pool thread. */
+  cp_informer_handler *ready_next;
+  int on_ready, in_service;
 
   pthread_mutex_t mu;
-  pthread_cond_t not_empty; /* the dispatch thread waits here */
   pthread_cond_t not_full;  /* feeders wait here */
   struct note *ring;
   size_t cap, head, count;
@@ -137,9 +140,24 @@ struct cp_informer_handler {
   uint64_t enq_seq, done_seq, sync_target;
   int sync_known;
   uint64_t high_water, delivered, resyncs;
-  int removed;  /* no more callbacks; feeders skip it */
-  int stopping; /* drain until empty or drain_deadline_ns, then exit */
-  uint64_t drain_deadline_ns;
+  int removed;   /* no more callbacks; feeders skip it */
+  int scheduled; /* on the ready list or in service: it has (or had at
+                    its last look) something to deliver */
+};
+
+/* One thread of an informer's dispatch pool. Allocated for the informer's
+ * whole life (a feeder may signal `cond` just after a stop joined it). */
+struct dthread {
+  cp_informer *inf;
+  pthread_t tid;
+  int joinable;             /* life_mu */
+  int wake;                 /* disp_mu: popped off the idle stack */
+  int stalled;              /* disp_mu: the watch saw its callback hang */
+  struct dthread *idle_next; /* disp_mu */
+  pthread_cond_t cond;      /* disp_mu: it waits here while idle */
+  atomic_int in_call;       /* inside a callback now */
+  _Atomic uint64_t calls;   /* callbacks begun */
+  uint64_t seen_calls;      /* the watch's last look at calls */
 };
 
 struct cp_informer {
@@ -158,6 +176,19 @@ struct cp_informer {
   atomic_int synced;
   atomic_int running;
   _Atomic uint64_t drain_ns;
+
+  /* The dispatch pool (see "Dispatch" below). */
+  pthread_mutex_t disp_mu;
+  cp_informer_handler *ready_head, *ready_tail; /* disp_mu */
+  struct dthread *idle_top;                     /* disp_mu */
+  struct dthread **threads; /* n_alloc of them, n_threads running; changed
+                               under life_mu and disp_mu, read under either */
+  size_t n_alloc, n_threads, n_idle, n_serving, n_stalled;
+  size_t n_live;            /* life_mu: handlers not removed */
+  pthread_cond_t served;    /* disp_mu: a handler left service */
+  atomic_int disp_stop;     /* stop: drain until disp_deadline_ns */
+  _Atomic uint64_t disp_deadline_ns;
+  atomic_int watch;         /* every pool thread busy: the timer watches */
 
   pthread_mutex_t timer_mu;
   pthread_cond_t timer_cond; /* CLOCK_MONOTONIC */
@@ -394,10 +425,16 @@ static void note_release(struct note *n) {
     cp_object_release(n->obj);
 }
 
+static struct dthread *pool_post(cp_informer *inf, cp_informer_handler *h,
+                                 int *arm);
+static void pool_kick(cp_informer *inf, struct dthread *t, int arm);
+
 /* Appends a copy of n (with its own references). h->mu held, room
- * checked. The caller wakes the dispatch thread once it has let go of
- * h->mu (wake_dispatch). */
-static void ring_push(cp_informer_handler *h, const struct note *n) {
+ * checked. When h was idle, posts it to the pool: *t is then the thread
+ * to wake and *arm whether to arm the watch, both done by pool_kick()
+ * once the caller has let go of h->mu. */
+static void ring_push(cp_informer_handler *h, const struct note *n,
+                      struct dthread **t, int *arm) {
   struct note *slot = &h->ring[(h->head + h->count) % h->cap];
 
   *slot = *n;
@@ -410,46 +447,39 @@ static void ring_push(cp_informer_handler *h, const struct note *n) {
     h->high_water = h->count;
   if (h->resync_period_ns > 0)
     pending_inc(h, n->obj);
-}
-
-/* Wakes h's dispatch thread after a push, h->mu released: signalled with
- * the mutex held, the woken thread could find it still taken and sleep
- * again until the unlock woke it a second time, and every pod event
- * wakes each of the ~16 handlers of the pods informer (22 plugins: 1.1M
- * voluntary context switches of the dispatch threads by bench_cluster's
- * first 10k Running pods, against 0.26M with seven). No wakeup is lost: the dispatch thread looks at
- * the ring under h->mu before it waits. feed_mu is held, so h cannot be
- * freed meanwhile (removal unlinks it under feed_mu first). */
-static void wake_dispatch(cp_informer_handler *h) {
-  CP_ASSERT((held_ranks & RANK_FEED));
-  pthread_cond_signal(&h->not_empty);
+  if (!h->scheduled) {
+    h->scheduled = 1;
+    *t = pool_post(h->inf, h, arm);
+  }
 }
 
 /* Queues n to h, waiting while h's buffer is full. Dropped when h is
- * being removed. */
+ * being removed. feed_mu held, so h cannot be freed before the post
+ * (removal unlinks it under feed_mu first). */
 static void handler_enqueue(cp_informer_handler *h, const struct note *n) {
-  int pushed = 0;
+  struct dthread *t = NULL;
+  int arm = 0;
 
+  CP_ASSERT((held_ranks & RANK_FEED));
   rank_lock(&h->mu, RANK_HANDLER);
   while (h->count == h->cap && !h->removed)
     pthread_cond_wait(&h->not_full, &h->mu);
-  if (!h->removed) {
-    ring_push(h, n);
-    pushed = 1;
-  }
+  if (!h->removed)
+    ring_push(h, n, &t, &arm);
   rank_unlock(&h->mu, RANK_HANDLER);
-  if (pushed)
-    wake_dispatch(h);
+  pool_kick(h->inf, t, arm);
 }
 
 /* Queues a resync of obj to h unless something of its key is pending (or
  * the replay is still going). Returns -1 when the resync must stop: h is
- * being removed or the informer is stopping. */
+ * being removed or the informer is stopping. feed_mu held. */
 static int resync_enqueue(cp_informer *inf, cp_informer_handler *h,
                           const cplane_object *obj) {
   struct note n = {obj, obj, NOTE_UPDATE, 0, 1};
-  int r = 0, pushed = 0;
+  struct dthread *t = NULL;
+  int r = 0, arm = 0;
 
+  CP_ASSERT((held_ranks & RANK_FEED));
   rank_lock(&h->mu, RANK_HANDLER);
   if (h->pending_lost || h->replay_pos < h->replay_n ||
       pending_get(h, cp_object_key(obj)) != NULL)
@@ -460,13 +490,11 @@ static int resync_enqueue(cp_informer *inf, cp_informer_handler *h,
     r = -1;
     goto out;
   }
-  ring_push(h, &n);
+  ring_push(h, &n, &t, &arm);
   h->resyncs++;
-  pushed = 1;
 out:
   rank_unlock(&h->mu, RANK_HANDLER);
-  if (pushed)
-    wake_dispatch(h);
+  pool_kick(inf, t, arm);
   return r;
 }
 
@@ -519,6 +547,24 @@ static void mark_synced_locked(cp_informer *inf) {
 
 /* ---- Dispatch --------------------------------------------------------- */
 
+/*
+ * A small pool of threads per informer serves its handlers (it used to be
+ * one thread per handler: every pod event woke each of the ~16 handlers
+ * of the pods informer). A handler with something to deliver is
+ * "scheduled": it is on the ready list, or one pool thread is serving it,
+ * never both, so its callbacks run one at a time and in order. A thread
+ * takes the handler at the head of the list, delivers up to
+ * DISPATCH_BATCH of its notifications, and puts it back at the tail if
+ * more remain (a busy handler cannot starve the others) or unschedules
+ * it. A feeder that schedules a handler wakes an idle thread only while
+ * fewer than CP_INFORMER_DISPATCH_THREADS are running, so one event wakes
+ * at most that many threads, and none while they are busy.
+ *
+ * A callback that hangs holds its thread: the watch (watch_look) sees it
+ * and brings in another thread.
+ */
+#define DISPATCH_BATCH 64
+
 static void call(cp_informer_handler *h, const struct note *n) {
   const struct cp_informer_handler_ops *ops = &h->ops;
 
@@ -566,52 +612,282 @@ static int take_next(cp_informer_handler *h, struct note *n) {
   return 1;
 }
 
-static void *dispatch_main(void *arg) {
-  cp_informer_handler *h = arg;
+/* Appends h to the ready list. disp_mu held. */
+static void ready_push(cp_informer *inf, cp_informer_handler *h) {
+  h->ready_next = NULL;
+  h->on_ready = 1;
+  if (inf->ready_tail != NULL)
+    inf->ready_tail->ready_next = h;
+  else
+    inf->ready_head = h;
+  inf->ready_tail = h;
+}
+
+/* Takes h off the ready list if it is on it. disp_mu held. */
+static void ready_unlink(cp_informer *inf, cp_informer_handler *h) {
+  cp_informer_handler **pp = &inf->ready_head, *prev = NULL;
+
+  if (!h->on_ready)
+    return;
+  while (*pp != h) {
+    prev = *pp;
+    pp = &(*pp)->ready_next;
+  }
+  *pp = h->ready_next;
+  if (inf->ready_tail == h)
+    inf->ready_tail = prev;
+  h->ready_next = NULL;
+  h->on_ready = 0;
+}
+
+static cp_informer_handler *ready_pop(cp_informer *inf) {
+  cp_informer_handler *h = inf->ready_head;
+
+  if (h != NULL)
+    ready_unlink(inf, h);
+  return h;
+}
+
+/* Pops an idle thread for the caller to wake (pool_kick), or NULL: none
+ * is idle, or (unless force) enough are running already, and those will
+ * come to the ready list when they finish their handler. Threads the watch
+ * saw stuck in a callback do not count as running. disp_mu held. */
+static struct dthread *idle_pop(cp_informer *inf, int force) {
+  struct dthread *t = inf->idle_top;
+  size_t running = inf->n_threads - inf->n_idle - inf->n_stalled;
+
+  if (t == NULL || (!force && running >= CP_INFORMER_DISPATCH_THREADS))
+    return NULL;
+  inf->idle_top = t->idle_next;
+  inf->n_idle--;
+  t->idle_next = NULL;
+  t->wake = 1;
+  return t;
+}
+
+/* Puts h (just scheduled, h->mu held) on the ready list. Returns the idle
+ * thread to wake, if any; *arm is set when none could be woken while the
+ * pool runs, so that the watch looks for a stall. */
+static struct dthread *pool_post(cp_informer *inf, cp_informer_handler *h,
+                                 int *arm) {
+  struct dthread *t;
+
+  CP_ASSERT((held_ranks & RANK_HANDLER));
+  rank_lock(&inf->disp_mu, RANK_DISP);
+  ready_push(inf, h);
+  t = idle_pop(inf, 0);
+  if (t == NULL && inf->n_threads > 0 && !atomic_load(&inf->watch)) {
+    atomic_store(&inf->watch, 1);
+    *arm = 1;
+  }
+  rank_unlock(&inf->disp_mu, RANK_DISP);
+  return t;
+}
+
+/* Wakes t (may be NULL) and the watch (when arm), with no lock held: a
+ * thread woken while disp_mu is still held would find it taken and sleep
+ * again. t stays valid: pool threads live as long as the informer. */
+static void pool_kick(cp_informer *inf, struct dthread *t, int arm) {
+  CP_ASSERT((held_ranks & (RANK_HANDLER | RANK_DISP)) == 0);
+  if (t != NULL)
+    pthread_cond_signal(&t->cond);
+  if (arm) {
+    rank_lock(&inf->timer_mu, RANK_TIMER);
+    pthread_cond_signal(&inf->timer_cond);
+    rank_unlock(&inf->timer_mu, RANK_TIMER);
+  }
+}
+
+static int drain_expired(cp_informer *inf) {
+  return atomic_load_explicit(&inf->disp_stop, memory_order_relaxed) &&
+         now_ns() >= atomic_load(&inf->disp_deadline_ns);
+}
+
+/* Hands h back after a turn (h->mu held, released here; disp_mu taken
+ * and left held): at the tail of the ready list when it has more to
+ * deliver, else unscheduled. Both locks make the two steps one, so a
+ * feeder finds h either still scheduled or idle, never half-way. */
+static void serve_end(cp_informer *inf, struct dthread *t,
+                      cp_informer_handler *h, int more) {
+  if (!more)
+    h->scheduled = 0;
+  rank_lock(&inf->disp_mu, RANK_DISP);
+  h->in_service = 0;
+  inf->n_serving--;
+  if (t->stalled) {
+    t->stalled = 0;
+    inf->n_stalled--;
+  }
+  if (more)
+    ready_push(inf, h);
+  rank_unlock(&h->mu, RANK_HANDLER);
+  pthread_cond_broadcast(&inf->served);
+}
+
+/* One turn of h on thread t: delivers up to DISPATCH_BATCH notifications,
+ * each callback with no lock held. Called and returns with disp_mu held. */
+static void serve(cp_informer *inf, struct dthread *t,
+                  cp_informer_handler *h) {
   struct note n;
+  int i, more = 0;
+
+  rank_unlock(&inf->disp_mu, RANK_DISP);
+  rank_lock(&h->mu, RANK_HANDLER);
+  for (i = 0; i < DISPATCH_BATCH; i++) {
+    if (h->removed)
+      goto out;
+    if (drain_expired(inf)) {
+      more = 1;
+      goto out;
+    }
+    if (!take_next(h, &n))
+      goto out;
+    rank_unlock(&h->mu, RANK_HANDLER);
+    current_handler = h;
+    atomic_fetch_add_explicit(&t->calls, 1, memory_order_relaxed);
+    atomic_store_explicit(&t->in_call, 1, memory_order_relaxed);
+    call(h, &n);
+    atomic_store_explicit(&t->in_call, 0, memory_order_relaxed);
+    current_handler = NULL;
+    note_release(&n);
+    rank_lock(&h->mu, RANK_HANDLER);
+    h->done_seq++;
+    h->delivered++;
+  }
+  more = !h->removed && (h->count > 0 || h->replay_pos < h->replay_n);
+out:
+  serve_end(inf, t, h, more);
+}
+
+static void *pool_main(void *arg) {
+  struct dthread *t = arg;
+  cp_informer *inf = t->inf;
 
   pthread_setname_np(pthread_self(), "informer"); /* top -H, perf */
-  rank_lock(&h->mu, RANK_HANDLER);
+  rank_lock(&inf->disp_mu, RANK_DISP);
   for (;;) {
-    if (h->removed)
+    cp_informer_handler *h;
+
+    if (drain_expired(inf))
       break;
-    if (h->stopping && now_ns() >= h->drain_deadline_ns)
-      break;
-    if (take_next(h, &n)) {
-      rank_unlock(&h->mu, RANK_HANDLER);
-      current_handler = h;
-      call(h, &n);
-      current_handler = NULL;
-      note_release(&n);
-      rank_lock(&h->mu, RANK_HANDLER);
-      h->done_seq++;
-      h->delivered++;
+    h = ready_pop(inf);
+    if (h != NULL) {
+      h->in_service = 1;
+      inf->n_serving++;
+      serve(inf, t, h);
       continue;
     }
-    if (h->stopping)
+    if (atomic_load(&inf->disp_stop))
       break;
-    pthread_cond_wait(&h->not_empty, &h->mu);
+    t->wake = 0;
+    t->idle_next = inf->idle_top;
+    inf->idle_top = t;
+    inf->n_idle++;
+    while (!t->wake)
+      pthread_cond_wait(&t->cond, &inf->disp_mu);
   }
-  rank_unlock(&h->mu, RANK_HANDLER);
+  rank_unlock(&inf->disp_mu, RANK_DISP);
   return NULL;
 }
 
-/* life_mu held. */
-static int handler_start(cp_informer_handler *h) {
-  int r;
+/* Starts one more pool thread. life_mu held. */
+static int pool_spawn(cp_informer *inf) {
+  struct dthread *t, **grown;
+  int e;
 
   CP_ASSERT((held_ranks & RANK_LIFE));
-  rank_lock(&h->mu, RANK_HANDLER);
-  h->stopping = 0;
-  rank_unlock(&h->mu, RANK_HANDLER);
-  r = pthread_create(&h->thread, NULL, dispatch_main, h);
-  if (r != 0) {
-    cp_log_error(LOG_COMPONENT, "%s: cannot start a handler thread: %s",
-                 h->inf->name, strerror(r));
+  rank_lock(&inf->disp_mu, RANK_DISP);
+  if (inf->n_threads == inf->n_alloc) {
+    grown = realloc(inf->threads, (inf->n_alloc + 1) * sizeof *grown);
+    t = grown != NULL ? calloc(1, sizeof *t) : NULL;
+    if (grown != NULL)
+      inf->threads = grown;
+    if (t == NULL) {
+      rank_unlock(&inf->disp_mu, RANK_DISP);
+      cp_log_error(LOG_COMPONENT, "%s: out of memory starting a dispatch "
+                   "thread", inf->name);
+      return CPLANE_ENOMEM;
+    }
+    t->inf = inf;
+    pthread_cond_init(&t->cond, NULL);
+    inf->threads[inf->n_alloc++] = t;
+  }
+  t = inf->threads[inf->n_threads++];
+  t->wake = 0;
+  t->stalled = 0;
+  rank_unlock(&inf->disp_mu, RANK_DISP);
+  e = pthread_create(&t->tid, NULL, pool_main, t);
+  if (e != 0) {
+    rank_lock(&inf->disp_mu, RANK_DISP);
+    inf->n_threads--;
+    rank_unlock(&inf->disp_mu, RANK_DISP);
+    cp_log_error(LOG_COMPONENT, "%s: cannot start a dispatch thread: %s",
+                 inf->name, strerror(e));
     return CPLANE_ERR;
   }
-  h->has_thread = 1;
+  t->joinable = 1;
   return CPLANE_OK;
+}
+
+/* Grows the pool to its size for the live handlers. life_mu held. */
+static int pool_fill(cp_informer *inf) {
+  size_t want = inf->n_live < CP_INFORMER_DISPATCH_THREADS
+                    ? inf->n_live
+                    : CP_INFORMER_DISPATCH_THREADS;
+
+  while (inf->n_threads < want)
+    if (pool_spawn(inf) != CPLANE_OK)
+      return CPLANE_ERR;
+  return CPLANE_OK;
+}
+
+/* One look of the watch (the timer thread, every CP_INFORMER_WATCH_NS
+ * while armed): when handlers wait on the ready list and every pool thread
+ * not idle has been inside one callback since the previous look, those
+ * threads stop counting as running, an idle thread is woken, or when none
+ * is idle one more is started (at most one per live handler). Disarms
+ * once no handler waits or is being served. */
+static void watch_look(cp_informer *inf) {
+  struct dthread *wake = NULL;
+  size_t i, stuck = 0;
+  int grow = 0;
+
+  rank_lock(&inf->disp_mu, RANK_DISP);
+  for (i = 0; i < inf->n_threads; i++) {
+    struct dthread *d = inf->threads[i];
+    uint64_t calls = atomic_load(&d->calls);
+
+    if (atomic_load(&d->in_call) && calls == d->seen_calls)
+      stuck++;
+    d->seen_calls = calls;
+  }
+  if (inf->ready_head != NULL && stuck > 0 &&
+      stuck == inf->n_threads - inf->n_idle) {
+    for (i = 0; i < inf->n_threads; i++) {
+      struct dthread *d = inf->threads[i];
+
+      if (atomic_load(&d->in_call) && !d->stalled) {
+        d->stalled = 1;
+        inf->n_stalled++;
+      }
+    }
+    wake = idle_pop(inf, 1);
+    grow = wake == NULL;
+  }
+  if (inf->ready_head == NULL && inf->n_serving == 0)
+    atomic_store(&inf->watch, 0);
+  rank_unlock(&inf->disp_mu, RANK_DISP);
+  if (wake != NULL)
+    pthread_cond_signal(&wake->cond);
+  if (grow) {
+    rank_lock(&inf->life_mu, RANK_LIFE);
+    if (atomic_load(&inf->running) && !atomic_load(&inf->timer_stop) &&
+        inf->n_threads < inf->n_live && pool_spawn(inf) == CPLANE_OK)
+      cp_log_warn(LOG_COMPONENT, "%s: every dispatch thread is stuck in a "
+                  "callback; started dispatch thread %zu", inf->name,
+                  inf->n_threads);
+    rank_unlock(&inf->life_mu, RANK_LIFE);
+  }
 }
 
 /* Drops everything still queued to h; h->mu held or h unreachable. */
@@ -645,7 +921,6 @@ static void handler_destroy(cp_informer_handler *h) {
   handler_drop_queued(h);
   free(h->ring);
   pthread_cond_destroy(&h->not_full);
-  pthread_cond_destroy(&h->not_empty);
   pthread_mutex_destroy(&h->mu);
   free(h);
 }
@@ -668,7 +943,6 @@ static cp_informer_handler *handler_new(
   h->cap = cap;
   h->resync_period_ns = period_ns;
   pthread_mutex_init(&h->mu, NULL);
-  pthread_cond_init(&h->not_empty, NULL);
   pthread_cond_init(&h->not_full, NULL);
   return h;
 }
@@ -683,12 +957,23 @@ static void timer_kick(cp_informer *inf) {
 }
 
 /* Resyncs every handler that is due; returns when the next one is due
- * (0: none has a period). */
-static uint64_t run_due_resyncs(cp_informer *inf) {
+ * (0: none has a period). With `try`, when a feeder holds feed_mu (it may
+ * be waiting on a stuck handler's full buffer while the watch is needed)
+ * it resyncs nothing and asks to be called again after a watch tick. */
+static uint64_t run_due_resyncs(cp_informer *inf, int try) {
   cp_informer_handler *h;
   uint64_t earliest = 0;
 
-  rank_lock(&inf->feed_mu, RANK_FEED);
+  if (!try) {
+    rank_lock(&inf->feed_mu, RANK_FEED);
+  } else {
+    if (CP_ASSERTS_ON)
+      rank_check(RANK_FEED);
+    if (pthread_mutex_trylock(&inf->feed_mu) != 0)
+      return now_ns() + CP_INFORMER_WATCH_NS;
+    if (CP_ASSERTS_ON)
+      held_ranks |= RANK_FEED;
+  }
   for (h = inf->handlers; h != NULL; h = h->next) {
     uint64_t due;
 
@@ -708,36 +993,54 @@ static uint64_t run_due_resyncs(cp_informer *inf) {
   return earliest;
 }
 
+/* Sleeps until the next resync is due, a kick, a stop, or (while the
+ * watch is armed) the next watch look. timer_mu held. */
+static void timer_sleep(cp_informer *inf, uint64_t next, uint64_t *look_at) {
+  for (;;) {
+    uint64_t until = next, now = now_ns();
+    struct timespec ts;
+
+    if (atomic_load(&inf->timer_stop) || inf->timer_kick)
+      return;
+    if (*look_at == 0 && atomic_load(&inf->watch))
+      *look_at = now + CP_INFORMER_WATCH_NS;
+    if ((*look_at != 0 && now >= *look_at) || (next != 0 && now >= next))
+      return;
+    if (*look_at != 0 && (until == 0 || *look_at < until))
+      until = *look_at;
+    if (until == 0) {
+      pthread_cond_wait(&inf->timer_cond, &inf->timer_mu);
+      continue;
+    }
+    ts.tv_sec = (time_t)(until / NS_PER_S);
+    ts.tv_nsec = (long)(until % NS_PER_S);
+    pthread_cond_timedwait(&inf->timer_cond, &inf->timer_mu, &ts);
+  }
+}
+
+/* The resync timer, and the dispatch pool's watch (watch_look). */
 static void *timer_main(void *arg) {
   cp_informer *inf = arg;
-  uint64_t next = run_due_resyncs(inf);
+  uint64_t next = run_due_resyncs(inf, 0), look_at = 0;
 
   pthread_setname_np(pthread_self(), "informer-timer"); /* top -H, perf */
   for (;;) {
-    int stop;
+    int stop, kick;
 
     rank_lock(&inf->timer_mu, RANK_TIMER);
-    for (;;) {
-      struct timespec ts;
-
-      if (atomic_load(&inf->timer_stop) || inf->timer_kick)
-        break;
-      if (next == 0) {
-        pthread_cond_wait(&inf->timer_cond, &inf->timer_mu);
-        continue;
-      }
-      if (now_ns() >= next)
-        break;
-      ts.tv_sec = (time_t)(next / NS_PER_S);
-      ts.tv_nsec = (long)(next % NS_PER_S);
-      pthread_cond_timedwait(&inf->timer_cond, &inf->timer_mu, &ts);
-    }
+    timer_sleep(inf, next, &look_at);
+    kick = inf->timer_kick;
     inf->timer_kick = 0;
     stop = atomic_load(&inf->timer_stop);
     rank_unlock(&inf->timer_mu, RANK_TIMER);
     if (stop)
       break;
-    next = run_due_resyncs(inf);
+    if (look_at != 0 && now_ns() >= look_at) {
+      look_at = 0;
+      watch_look(inf);
+    }
+    if (kick || (next != 0 && now_ns() >= next))
+      next = run_due_resyncs(inf, atomic_load(&inf->watch));
   }
   return NULL;
 }
@@ -770,6 +1073,8 @@ cp_informer *cp_informer_new(const char *name) {
   pthread_mutex_init(&inf->feed_mu, NULL);
   pthread_mutex_init(&inf->life_mu, NULL);
   pthread_rwlock_init(&inf->rw, NULL);
+  pthread_mutex_init(&inf->disp_mu, NULL);
+  pthread_cond_init(&inf->served, NULL);
   pthread_mutex_init(&inf->timer_mu, NULL);
   pthread_condattr_init(&ca);
   pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -810,23 +1115,32 @@ static void stop_timer(cp_informer *inf) {
  * run_mu held. */
 static void stop_dispatch(cp_informer *inf) {
   cp_informer_handler *h;
-  uint64_t deadline = now_ns() + atomic_load(&inf->drain_ns);
+  struct dthread *t;
+  size_t i;
 
   rank_lock(&inf->life_mu, RANK_LIFE);
-  for (h = inf->handlers; h != NULL; h = h->next) {
-    rank_lock(&h->mu, RANK_HANDLER);
-    h->stopping = 1;
-    h->drain_deadline_ns = deadline;
-    pthread_cond_broadcast(&h->not_empty);
-    rank_unlock(&h->mu, RANK_HANDLER);
+  rank_lock(&inf->disp_mu, RANK_DISP);
+  atomic_store(&inf->disp_deadline_ns,
+               now_ns() + atomic_load(&inf->drain_ns));
+  atomic_store(&inf->disp_stop, 1);
+  while ((t = idle_pop(inf, 1)) != NULL)
+    pthread_cond_signal(&t->cond);
+  rank_unlock(&inf->disp_mu, RANK_DISP);
+  /* Pool threads never take life_mu; the watch (which does) has gone. */
+  for (i = 0; i < inf->n_alloc; i++) {
+    t = inf->threads[i];
+    if (t->joinable)
+      pthread_join(t->tid, NULL);
+    t->joinable = 0;
   }
+  rank_lock(&inf->disp_mu, RANK_DISP);
+  inf->n_threads = 0;
+  inf->n_stalled = 0;
+  atomic_store(&inf->watch, 0);
+  rank_unlock(&inf->disp_mu, RANK_DISP);
   for (h = inf->handlers; h != NULL; h = h->next) {
     size_t left;
 
-    if (!h->has_thread)
-      continue;
-    pthread_join(h->thread, NULL);
-    h->has_thread = 0;
     rank_lock(&h->mu, RANK_HANDLER);
     left = h->removed ? 0 : h->count + (h->replay_n - h->replay_pos);
     rank_unlock(&h->mu, RANK_HANDLER);
@@ -850,23 +1164,16 @@ static void stop_running(cp_informer *inf) {
   stop_dispatch(inf);
 }
 
-/* Starts the dispatch threads of every live handler. run_mu and life_mu
- * held. */
+/* Starts the dispatch pool; handlers scheduled while stopped are on the
+ * ready list already. run_mu and life_mu held. */
 static int start_dispatch(cp_informer *inf) {
   cp_informer_handler *h;
   uint64_t now = now_ns();
 
-  for (h = inf->handlers; h != NULL; h = h->next) {
-    int removed;
-
-    rank_lock(&h->mu, RANK_HANDLER);
-    removed = h->removed;
-    rank_unlock(&h->mu, RANK_HANDLER);
+  for (h = inf->handlers; h != NULL; h = h->next)
     atomic_store(&h->next_resync_ns, now + h->resync_period_ns);
-    if (!removed && !h->has_thread && handler_start(h) != CPLANE_OK)
-      return CPLANE_ERR;
-  }
-  return CPLANE_OK;
+  atomic_store(&inf->disp_stop, 0);
+  return pool_fill(inf);
 }
 
 int cp_informer_start(cp_informer *inf) {
@@ -925,6 +1232,11 @@ void cp_informer_free(cp_informer *inf) {
     inf->handlers = h->next;
     handler_destroy(h);
   }
+  for (i = 0; i < inf->n_alloc; i++) {
+    pthread_cond_destroy(&inf->threads[i]->cond);
+    free(inf->threads[i]);
+  }
+  free(inf->threads);
   for (i = 0; i < inf->store.cap; i++)
     if (inf->store.items[i] != NULL)
       cp_object_release(inf->store.items[i]);
@@ -934,6 +1246,8 @@ void cp_informer_free(cp_informer *inf) {
   free(inf->indexes);
   pthread_cond_destroy(&inf->timer_cond);
   pthread_mutex_destroy(&inf->timer_mu);
+  pthread_cond_destroy(&inf->served);
+  pthread_mutex_destroy(&inf->disp_mu);
   pthread_rwlock_destroy(&inf->rw);
   pthread_mutex_destroy(&inf->life_mu);
   pthread_mutex_destroy(&inf->feed_mu);
@@ -964,6 +1278,21 @@ static void unlink_handler(cp_informer *inf, cp_informer_handler *h) {
     *pp = h->next;
 }
 
+/* Posts a new handler's replay (if any) to the pool. feed_mu and life_mu
+ * held. */
+static void schedule_replay(cp_informer *inf, cp_informer_handler *h) {
+  struct dthread *t = NULL;
+  int arm = 0;
+
+  rank_lock(&h->mu, RANK_HANDLER);
+  if (h->replay_n > 0 && !h->scheduled) {
+    h->scheduled = 1;
+    t = pool_post(inf, h, &arm);
+  }
+  rank_unlock(&h->mu, RANK_HANDLER);
+  pool_kick(inf, t, arm);
+}
+
 cp_informer_handler *cp_informer_add_handler(
     cp_informer *inf, const struct cp_informer_handler_ops *ops,
     void *userdata, size_t buffer_capacity, uint64_t resync_period_ns) {
@@ -990,12 +1319,16 @@ cp_informer_handler *cp_informer_add_handler(
   }
   rank_lock(&inf->life_mu, RANK_LIFE);
   link_handler(inf, h);
+  inf->n_live++;
   atomic_store(&h->next_resync_ns, now_ns() + resync_period_ns);
-  if (atomic_load(&inf->running) && handler_start(h) != CPLANE_OK) {
+  if (atomic_load(&inf->running) && pool_fill(inf) != CPLANE_OK &&
+      inf->n_threads == 0) {
     unlink_handler(inf, h);
+    inf->n_live--;
     rank_unlock(&inf->life_mu, RANK_LIFE);
     goto fail_feed;
   }
+  schedule_replay(inf, h);
   rank_unlock(&inf->life_mu, RANK_LIFE);
   rank_unlock(&inf->feed_mu, RANK_FEED);
   if (resync_period_ns > 0)
@@ -1008,8 +1341,6 @@ fail_feed:
 }
 
 void cp_informer_remove_handler(cp_informer *inf, cp_informer_handler *h) {
-  int joinable;
-
   if (inf == NULL || h == NULL)
     return;
   /* First stop callbacks and release a feeder blocked on h, so taking
@@ -1017,11 +1348,9 @@ void cp_informer_remove_handler(cp_informer *inf, cp_informer_handler *h) {
   rank_lock(&h->mu, RANK_HANDLER);
   h->removed = 1;
   pthread_cond_broadcast(&h->not_full);
-  pthread_cond_broadcast(&h->not_empty);
   if (current_handler == h) {
-    /* Called from h's own callback: its thread leaves the loop when the
-     * callback returns. It stays listed (feeders skip it) and is joined
-     * and freed by stop or free. */
+    /* Called from h's own callback: its turn ends when the callback
+     * returns. It stays listed (feeders skip it) and is freed by free. */
     handler_drop_queued(h);
     rank_unlock(&h->mu, RANK_HANDLER);
     return;
@@ -1030,12 +1359,19 @@ void cp_informer_remove_handler(cp_informer *inf, cp_informer_handler *h) {
   rank_lock(&inf->feed_mu, RANK_FEED);
   rank_lock(&inf->life_mu, RANK_LIFE);
   unlink_handler(inf, h);
-  joinable = h->has_thread;
-  h->has_thread = 0;
+  inf->n_live--;
   rank_unlock(&inf->life_mu, RANK_LIFE);
   rank_unlock(&inf->feed_mu, RANK_FEED);
-  if (joinable)
-    pthread_join(h->thread, NULL);
+  /* No feeder reaches h now; wait out a turn of it in progress (a pool
+   * thread that sees `removed` does not put it back). */
+  rank_lock(&inf->disp_mu, RANK_DISP);
+  for (;;) {
+    ready_unlink(inf, h);
+    if (!h->in_service)
+      break;
+    pthread_cond_wait(&inf->served, &inf->disp_mu);
+  }
+  rank_unlock(&inf->disp_mu, RANK_DISP);
   handler_destroy(h);
 }
 

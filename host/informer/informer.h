@@ -12,11 +12,28 @@
  * other. Feeding (upsert, delete, replace, resync) is serialised, so every
  * handler sees the changes of one key in the order they were made, always
  * after the store and the indexes show them. Each handler has its own
- * dispatch thread and bounded FIFO; its callbacks run one at a time on
- * that thread, with no informer lock held, so they may read the cache.
- * A callback must not feed this informer, add or remove a handler of it,
- * stop or free it: a feeder blocked on that handler's full buffer would
- * wait forever. (Removing a handler from its own callback is allowed.)
+ * bounded FIFO; its callbacks run one at a time, in order, with no
+ * informer lock held (so they may read the cache), on the informer's
+ * small pool of dispatch threads, which serve the handlers that have
+ * something to deliver in turns of up to 64 notifications. Which thread
+ * runs a callback may change from one call to the next; a callback may
+ * keep thread-local state for its own duration only. A callback must not
+ * feed this informer, add or remove a handler of it, stop or free it: a
+ * feeder blocked on that handler's full buffer would wait forever.
+ * (Removing a handler from its own callback is allowed.)
+ *
+ * Dispatch threads: an event wakes at most CP_INFORMER_DISPATCH_THREADS
+ * of them, however many handlers it goes to. A stalled handler does not
+ * stall the others for long: when every running dispatch thread has been
+ * inside one callback for a whole CP_INFORMER_WATCH_NS and other handlers
+ * wait, an idle thread is woken or one more is started (at most one per
+ * handler), so the others are delayed by at most about two watch periods.
+ * The stalled handler's own notifications wait for it, and its full
+ * buffer holds up the feeder, as before (backpressure). Threads added so
+ * stay until the informer stops. A handler that is slow without hanging
+ * (many callbacks of a few ms each) is not seen by the watch: it holds a
+ * thread for its turn of up to 64 callbacks, so callbacks must stay short
+ * (queue a key and return), as they always had to.
  *
  * Backpressure: a feed call returns once every handler's buffer has taken
  * the notification; when one is full it waits for that handler. Before
@@ -58,6 +75,11 @@ struct cp_informer_handler_ops {
 #define CP_INFORMER_DEFAULT_BUFFER 1024
 /* Shortest resync period; shorter ones are raised to it. */
 #define CP_INFORMER_MIN_RESYNC_NS (10u * 1000 * 1000)
+/* Dispatch threads an informer keeps running for its handlers (fewer when
+ * it has fewer handlers; more only while callbacks hang). */
+#define CP_INFORMER_DISPATCH_THREADS 2
+/* How often the watch looks for dispatch threads stuck in a callback. */
+#define CP_INFORMER_WATCH_NS (50ull * 1000 * 1000)
 /* How long cp_informer_stop() lets handlers drain by default. */
 #define CP_INFORMER_DEFAULT_DRAIN_NS (5ull * 1000 * 1000 * 1000)
 
@@ -110,8 +132,8 @@ void cp_informer_drop_indexes(cp_informer *inf, const void *owner,
  * resync_period_ns (0: never) asks for a periodic on_update(cached,
  * cached) of every key with no notification pending for this handler.
  * Objects already cached are replayed to this handler only, as on_add(obj,
- * 1), before anything newer. Its thread starts now if the informer runs,
- * else at cp_informer_start(). Returns the handler (owned by the informer
+ * 1), before anything newer. Its callbacks start now if the informer
+ * runs, else at cp_informer_start(). Returns the handler (owned by the informer
  * until cp_informer_remove_handler()), or NULL when out of memory. */
 cp_informer_handler *cp_informer_add_handler(
     cp_informer *inf, const struct cp_informer_handler_ops *ops,
@@ -123,14 +145,15 @@ cp_informer_handler *cp_informer_add_handler(
  * on h's full buffer is released at once. */
 void cp_informer_remove_handler(cp_informer *inf, cp_informer_handler *h);
 
-/* Starts every handler's dispatch thread and the resync timer. Returns
+/* Starts the dispatch threads and the resync timer. Returns
  * CPLANE_OK (also when already running) or CPLANE_ERR when a thread cannot
  * be made (the informer is then stopped). */
 int cp_informer_start(cp_informer *inf);
-/* Lets each handler deliver what is buffered for up to the drain timeout,
- * then joins every thread. Notifications left undelivered stay buffered
- * for the next start. Stop the feeder first. A callback that never returns
- * blocks this forever; nothing else does. */
+/* Lets the handlers deliver what is buffered for up to the drain timeout
+ * (no watch runs meanwhile: a callback hung then holds its thread for the
+ * rest of the drain), then joins every thread. Notifications left
+ * undelivered stay buffered for the next start. Stop the feeder first. A
+ * callback that never returns blocks this forever; nothing else does. */
 void cp_informer_stop(cp_informer *inf);
 /* Sets the drain bound used by cp_informer_stop(). */
 void cp_informer_set_drain_timeout(cp_informer *inf, uint64_t timeout_ns);
