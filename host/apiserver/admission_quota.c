@@ -13,6 +13,7 @@
 
 #include "apiserver/policy_cache.h"
 #include "apiserver/quota_batch.h"
+#include "apiserver/quota_versions.h"
 #include "apiserver/resources.h"
 #include "apiserver/strategy/fields.h"
 #include "apiserver/verbs.h"
@@ -78,29 +79,76 @@ static void quotas_free(struct quota *q, size_t n) {
   }
 }
 
-/* Reads the quotas of ns from the store (fresh: they are charged at the
- * revision read). Returns how many (<= MAX_QUOTAS), or -1 with *err the
- * store's error (CPLANE_ENOMEM when it was not the store's). */
-static int quotas_read(struct cp_api_ctx *ctx, const char *ns,
-                       struct quota *q, int *err) {
+/* The quotas of ns as the store has them now (fresh: after a lost
+ * compare-and-swap), each noted as the newest version known. CPLANE_OK
+ * or the store's error. */
+static int quotas_list_fresh(struct cp_api_ctx *ctx, const char *ns,
+                             cp_store_list_result *res) {
   const struct cp_resource_type *t =
       cp_resources_find(ctx->resources, "", "v1", "resourcequotas");
   char *prefix = t != NULL ? cp_api_key(t, ns, NULL) : NULL;
+  size_t i;
+  int rc;
+
+  if (prefix == NULL)
+    return CPLANE_ENOMEM;
+  rc = cp_store_list(ctx->store, prefix, strlen(prefix), NULL, 0, 0,
+                     MAX_QUOTAS + 1, res);
+  free(prefix);
+  for (i = 0; rc == CPLANE_OK && i < res->count; i++)
+    cp_quota_versions_note(ctx->quota_versions, (const char *)res->kvs[i].key,
+                           res->kvs[i].mod_revision,
+                           (const char *)res->kvs[i].value,
+                           res->kvs[i].value_len);
+  return rc;
+}
+
+/* The quotas of ns as this server knows them (kube's quotaAccessor): the
+ * policy cache's list, each replaced by the version this server wrote
+ * or read itself when that is newer (quota_versions.h). No store read
+ * while the cache is fresh. CPLANE_OK, or the store's error. */
+static int quotas_list_known(struct cp_api_ctx *ctx, const char *ns,
+                             cp_store_list_result *res) {
+  size_t i;
+
+  if (cp_policy_kvs(ctx, CP_POLICY_RESOURCEQUOTAS, ns, res) < 0)
+    return CPLANE_ENOMEM; /* a store error too: it is answered 500 */
+  for (i = 0; i < res->count; i++) {
+    cp_store_kv *kv = &res->kvs[i];
+    char *text = NULL;
+    int64_t rev = 0;
+
+    if (!cp_quota_versions_newer(ctx->quota_versions, (const char *)kv->key,
+                                 kv->mod_revision, &text, &rev))
+      continue;
+    free(kv->value);
+    kv->value = (uint8_t *)text;
+    kv->value_len = strlen(text);
+    kv->mod_revision = rev;
+  }
+  return CPLANE_OK;
+}
+
+/* Reads the quotas of ns: from the store when fresh, else as this
+ * server knows them (they are charged at the revision read, so a stale
+ * one only loses its compare-and-swap). Returns how many (<=
+ * MAX_QUOTAS), or -1 with *err the store's error (CPLANE_ENOMEM when it
+ * was not the store's). */
+static int quotas_read(struct cp_api_ctx *ctx, const char *ns, int fresh,
+                       struct quota *q, int *err) {
   cp_store_list_result res;
   size_t i, n = 0;
   int rc;
 
   memset(&res, 0, sizeof res);
-  *err = CPLANE_ENOMEM;
-  if (prefix == NULL)
-    return -1;
-  rc = cp_store_list(ctx->store, prefix, strlen(prefix), NULL, 0, 0,
-                     MAX_QUOTAS + 1, &res);
-  free(prefix);
+  rc = fresh ? quotas_list_fresh(ctx, ns, &res)
+             : quotas_list_known(ctx, ns, &res);
   if (rc != CPLANE_OK) {
+    cp_store_list_result_free(&res);
     *err = rc;
     return -1;
   }
+  *err = CPLANE_ENOMEM;
   for (i = 0; i < res.count && n < MAX_QUOTAS; i++) {
     struct quota *e = &q[n];
 
@@ -328,8 +376,9 @@ static int charge(struct quota *q, const struct cplane_quota_list *requested) {
   return CPLANE_OK;
 }
 
-/* Writes q as charged over the revision read. CPLANE_OK,
- * CP_STORE_ECONFLICT, or another store error. */
+/* Writes q as charged over the revision read, and notes what it wrote
+ * as the newest version known (the next batch charges it without a
+ * read). CPLANE_OK, CP_STORE_ECONFLICT, or another store error. */
 static int quota_write(struct cp_api_ctx *ctx, struct quota *q) {
   char *text = cp_verbs_stored_text(q->obj);
   int64_t rev = 0;
@@ -339,6 +388,9 @@ static int quota_write(struct cp_api_ctx *ctx, struct quota *q) {
     return CPLANE_ENOMEM;
   rc = cp_store_update(ctx->store, q->key, strlen(q->key), text, strlen(text),
                        q->rev, &rev, NULL);
+  if (rc == CPLANE_OK)
+    cp_quota_versions_note(ctx->quota_versions, q->key, rev, text,
+                           strlen(text));
   free(text);
   return rc;
 }
@@ -387,6 +439,7 @@ struct pending {
   struct cp_api_response *rs;
   struct charged done;
   int rc; /* 1 still to charge, 0 admitted, -1 responded */
+  int refused_known; /* this round refused it on known versions */
   /* This round: charged (in memory) to quota i, the write's result. */
   unsigned char in[MAX_QUOTAS];
 };
@@ -432,21 +485,61 @@ static void judge_one(struct pending *p, struct quota *q, int n,
   }
 }
 
-/* One round over the batch's writes still to charge: read the quotas,
- * judge and charge each write in turn, then write each charged quota
- * once. A write whose quotas were all written is admitted; one that
- * shared a quota that lost a race stays for the next round (charged only
- * to what it was not yet). Returns how many are still to charge. */
-static size_t round_once(struct cp_api_ctx *ctx, const char *ns,
+/* Judges p on quotas that may be stale (the known versions): a refusal
+ * is answered into scratch and dropped, and p waits for a round on the
+ * store's versions, so that a write is refused only on what the store
+ * holds, as before the known versions were used; an admission needs no
+ * such care (the compare-and-swap checks it). */
+static void judge_known(struct pending *p, struct quota *q, int n,
+                        struct cplane_quota_list *req, unsigned char *dirty,
+                        struct cp_api_response *scratch) {
+  struct cp_api_response *real = p->rs;
+  int i, charged = 0;
+
+  p->rs = scratch;
+  judge_one(p, q, n, req, dirty);
+  p->rs = real;
+  if (p->rc != -1)
+    return;
+  for (i = 0; i < n; i++)
+    charged |= p->in[i];
+  if (charged) {
+    /* Failed while charging (not a judgement): the quotas carry part
+     * of it already, so answer now as a fresh round would. */
+    cp_api_respond_status(real, scratch->code, scratch->body);
+  } else {
+    free(scratch->body);
+    p->rc = 1;
+    p->refused_known = 1;
+  }
+  memset(scratch, 0, sizeof *scratch);
+}
+
+/* One round over the batch's writes still to charge: read the quotas
+ * (from the store when fresh, else as this server knows them), judge
+ * and charge each write in turn, then write each charged quota once. A
+ * write whose quotas were all written is admitted; one that shared a
+ * quota that lost a race, or was refused on known versions, stays for
+ * the next round (charged only to what it was not yet). Returns how
+ * many are still to charge. */
+static size_t round_once(struct cp_api_ctx *ctx, const char *ns, int fresh,
                          struct pending **p, size_t m) {
   struct quota q[MAX_QUOTAS];
   struct cplane_quota_list *req = NULL;
+  struct cp_api_response scratch;
   unsigned char dirty[MAX_QUOTAS] = {0};
   int result[MAX_QUOTAS];
   int n, i, err = 0;
   size_t k, left = 0;
 
-  if ((n = quotas_read(ctx, ns, q, &err)) < 0 ||
+  memset(&scratch, 0, sizeof scratch);
+  if ((n = quotas_read(ctx, ns, fresh, q, &err)) < 0 && !fresh) {
+    /* The store's versions will tell (or answer its error). */
+    for (k = 0; k < m; k++)
+      left += p[k]->rc == 1;
+    return left;
+  }
+  if (n < 0 ||
       (n > 0 && (req = calloc((size_t)n, sizeof *req)) == NULL)) {
     if (n >= 0) {
       quotas_free(q, (size_t)n);
@@ -462,7 +555,11 @@ static size_t round_once(struct cp_api_ctx *ctx, const char *ns,
   for (k = 0; k < m; k++)
     if (p[k]->rc == 1) {
       memset(p[k]->in, 0, sizeof p[k]->in);
-      judge_one(p[k], q, n, req, dirty);
+      p[k]->refused_known = 0;
+      if (fresh)
+        judge_one(p[k], q, n, req, dirty);
+      else
+        judge_known(p[k], q, n, req, dirty, &scratch);
     }
   for (i = 0; i < n; i++)
     result[i] = dirty[i] ? quota_write(ctx, &q[i]) : CPLANE_OK;
@@ -489,7 +586,7 @@ static size_t round_once(struct cp_api_ctx *ctx, const char *ns,
     if (failed != CPLANE_OK) {
       respond_store_error(e->rs, failed);
       e->rc = -1;
-    } else if (lost) {
+    } else if (lost || e->refused_known) {
       left++;
     } else {
       e->rc = 0;
@@ -509,8 +606,10 @@ static void charge_batch(void *arg, struct cp_quota_batch_entry **batch,
 
   for (k = 0; k < m; k++)
     p[k] = batch[k]->data;
-  for (round = 0; round < CAS_ROUNDS; round++)
-    if (round_once(arg, batch[0]->ns, p, m) == 0)
+  /* A round on the versions this server knows, then up to CAS_ROUNDS on
+   * the store's. */
+  for (round = 0; round <= CAS_ROUNDS; round++)
+    if (round_once(arg, batch[0]->ns, round > 0, p, m) == 0)
       return;
   for (k = 0; k < m; k++)
     if (p[k]->rc == 1) {

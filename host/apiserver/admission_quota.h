@@ -14,9 +14,12 @@
  *   pods "p" is forbidden: failed quota: q: must specify limits.cpu for: c
  *   pods "p" is forbidden: status unknown for quota: q, resources: pods
  *
+ * The quotas judged are the newest versions this server knows (the
+ * policy cache's, or its own last write when newer: quota_versions.h).
  * When it passes, the new status.used is written to each quota with a
  * compare-and-swap store write before the object is stored (a conflict
- * reads the quotas again and judges again), as kube's quota evaluator
+ * reads the quotas from the store and judges again; a refusal on a known
+ * version is judged again on the store's), as kube's quota evaluator
  * does, so that racing creates through any number of API servers cannot
  * pass a quota together. Usage charged for a write that then fails is
  * not given back here: the quota controller's recount (at the latest

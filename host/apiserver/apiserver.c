@@ -58,6 +58,7 @@
 #include "apiserver/admission.h"
 #include "apiserver/nscache.h"
 #include "apiserver/policy_cache.h"
+#include "apiserver/quota_versions.h"
 #include "apiserver/strategy/priorityclass_cache.h"
 #include "apiserver/rbac/authorizer.h"
 #include "apiserver/rbac/ini_rules.h"
@@ -1254,6 +1255,7 @@ static void free_server(struct cp_apiserver *s) {
   cp_ns_cache_free(s->ctx.psa_cache);
   cp_psa_exemptions_free(s->ctx.psa_exempt);
   cp_policy_cache_free(s->ctx.policy_cache);
+  cp_quota_versions_free(s->ctx.quota_versions);
   cp_svc_alloc_free(s->ctx.svc_alloc);
   if (s->ssl_ctx != NULL)
     SSL_CTX_free(s->ssl_ctx);
@@ -1328,6 +1330,7 @@ int cp_apiserver_start(const struct cp_apiserver_config *cfg,
     }
   }
   s->ctx.policy_cache = cp_policy_cache_new(); /* the same */
+  s->ctx.quota_versions = cp_quota_versions_new(); /* the same */
   /* kube's --audit-policy-file: a bad one fails the start. */
   if (cp_audit_new(&cfg->audit, &s->audit, errmsg) < 0) {
     free_server(s);

@@ -17,6 +17,8 @@
 struct entry {
   char *ns;
   char *text;
+  char *key;   /* the store's, for quota admission's compare-and-swap */
+  int64_t rev; /* its mod_revision */
 };
 
 struct snapshot {
@@ -42,6 +44,7 @@ static void snapshot_clear(struct snapshot *s) {
   for (i = 0; i < s->n; i++) {
     free(s->v[i].ns);
     free(s->v[i].text);
+    free(s->v[i].key);
   }
   free(s->v);
   memset(s, 0, sizeof *s);
@@ -103,8 +106,10 @@ static int snapshot_read(struct cp_api_ctx *ctx, enum cp_policy_kind kind,
       continue;
     e->ns = strndup(ns, (size_t)(slash - ns));
     e->text = strndup((const char *)kv->value, kv->value_len);
+    e->key = strndup((const char *)kv->key, kv->key_len);
+    e->rev = kv->mod_revision;
     s->n++;
-    if (e->ns == NULL || e->text == NULL)
+    if (e->ns == NULL || e->text == NULL || e->key == NULL)
       goto out;
   }
   s->valid = 1;
@@ -117,10 +122,39 @@ out:
   return rc;
 }
 
-/* The objects of ns in s, parsed, appended to arr (NULL: counted only,
- * nothing parsed). Returns how many ns has. */
-static size_t snapshot_pick(const struct snapshot *s, const char *ns,
-                            json_object *arr) {
+/* Copies the entries of ns in s into kvs (key, value, mod_revision).
+ * 0, or -1 out of memory (kvs then empty). */
+static int snapshot_kvs(const struct snapshot *s, const char *ns, size_t n,
+                        cp_store_list_result *kvs) {
+  size_t i;
+
+  memset(kvs, 0, sizeof *kvs);
+  if ((kvs->kvs = calloc(n + 1, sizeof *kvs->kvs)) == NULL)
+    return -1;
+  for (i = 0; i < s->n && kvs->count < n; i++) {
+    cp_store_kv *kv = &kvs->kvs[kvs->count];
+
+    if (strcmp(s->v[i].ns, ns) != 0)
+      continue;
+    kv->key_len = strlen(s->v[i].key);
+    kv->value_len = strlen(s->v[i].text);
+    kv->key = (uint8_t *)strdup(s->v[i].key);
+    kv->value = (uint8_t *)strdup(s->v[i].text);
+    kv->mod_revision = s->v[i].rev;
+    kvs->count++;
+    if (kv->key == NULL || kv->value == NULL) {
+      cp_store_list_result_free(kvs);
+      return -1;
+    }
+  }
+  return 0;
+}
+
+/* The objects of ns in s, parsed, appended to arr, or as store entries
+ * in kvs (both NULL: counted only, nothing parsed). Returns how many ns
+ * has, or -1 out of memory. */
+static long snapshot_pick(const struct snapshot *s, const char *ns,
+                          json_object *arr, cp_store_list_result *kvs) {
   size_t i, n = 0;
 
   for (i = 0; i < s->n; i++) {
@@ -137,32 +171,35 @@ static size_t snapshot_pick(const struct snapshot *s, const char *ns,
     else
       json_object_put(o);
   }
-  return n;
+  if (kvs != NULL && snapshot_kvs(s, ns, n, kvs) < 0)
+    return -1;
+  return (long)n;
 }
 
-/* The objects of kind in ns appended to arr (NULL: counted only), from
- * the cache when fresh, else from the store (and kept). How many, or -1
- * when the store failed. */
+/* The objects of kind in ns appended to arr or kvs (both NULL: counted
+ * only), from the cache when fresh, else from the store (and kept). How
+ * many, or -1 when the store failed or memory ran out. */
 static long policy_pick(struct cp_api_ctx *ctx, enum cp_policy_kind kind,
-                        const char *ns, json_object *arr) {
+                        const char *ns, json_object *arr,
+                        cp_store_list_result *kvs) {
   struct cp_policy_cache *c = ctx->policy_cache;
   struct snapshot fresh;
   uint64_t epoch = 0;
-  size_t n;
+  long n;
 
   if (c != NULL) {
     pthread_mutex_lock(&c->mu);
     if (c->s[kind].valid && now_ms() - c->s[kind].at_ms < TTL_MS) {
-      n = snapshot_pick(&c->s[kind], ns, arr);
+      n = snapshot_pick(&c->s[kind], ns, arr, kvs);
       pthread_mutex_unlock(&c->mu);
-      return (long)n;
+      return n;
     }
     epoch = c->epoch;
     pthread_mutex_unlock(&c->mu);
   }
   if (snapshot_read(ctx, kind, &fresh) < 0)
     return -1;
-  n = snapshot_pick(&fresh, ns, arr);
+  n = snapshot_pick(&fresh, ns, arr, kvs);
   if (c != NULL) {
     pthread_mutex_lock(&c->mu);
     if (epoch == c->epoch) {
@@ -174,7 +211,7 @@ static long policy_pick(struct cp_api_ctx *ctx, enum cp_policy_kind kind,
     pthread_mutex_unlock(&c->mu);
   }
   snapshot_clear(&fresh);
-  return (long)n;
+  return n;
 }
 
 int cp_policy_list(struct cp_api_ctx *ctx, enum cp_policy_kind kind,
@@ -184,7 +221,7 @@ int cp_policy_list(struct cp_api_ctx *ctx, enum cp_policy_kind kind,
   *out = NULL;
   if (arr == NULL)
     return -1;
-  if (policy_pick(ctx, kind, ns, arr) < 0) {
+  if (policy_pick(ctx, kind, ns, arr, NULL) < 0) {
     json_object_put(arr);
     return -1;
   }
@@ -194,5 +231,15 @@ int cp_policy_list(struct cp_api_ctx *ctx, enum cp_policy_kind kind,
 
 long cp_policy_count(struct cp_api_ctx *ctx, enum cp_policy_kind kind,
                      const char *ns) {
-  return policy_pick(ctx, kind, ns, NULL);
+  return policy_pick(ctx, kind, ns, NULL, NULL);
+}
+
+long cp_policy_kvs(struct cp_api_ctx *ctx, enum cp_policy_kind kind,
+                   const char *ns, cp_store_list_result *out) {
+  long n;
+
+  memset(out, 0, sizeof *out);
+  if ((n = policy_pick(ctx, kind, ns, NULL, out)) < 0)
+    cp_store_list_result_free(out);
+  return n;
 }

@@ -9,9 +9,10 @@
  * Writes of either kind through this server drop the snapshot before
  * and after they run (an epoch, as nscache.h), so this server never
  * admits on what it has itself replaced; another server's writes are
- * seen within the second. ResourceQuota admission uses this only to
- * learn which quotas a namespace has: it reads them from the store
- * before charging them (admission_quota.h).
+ * seen within the second. ResourceQuota admission charges the quotas
+ * listed here, or the newer version it wrote itself (quota_versions.h),
+ * with a compare-and-swap at their revision, and reads the store only
+ * after losing one (admission_quota.h).
  *
  * Threading: every function is safe from any thread (one mutex).
  * Ownership: the cache owns its snapshots; lookups return fresh objects.
@@ -44,5 +45,11 @@ int cp_policy_list(struct cp_api_ctx *ctx, enum cp_policy_kind kind,
  * whether there are any). -1 when the store failed. */
 long cp_policy_count(struct cp_api_ctx *ctx, enum cp_policy_kind kind,
                      const char *ns);
+/* The objects of kind in namespace ns as the store's entries (key,
+ * value, mod_revision copied; *out owned, cp_store_list_result_free):
+ * quota admission charges them at their revision. How many, or -1 when
+ * the store failed or memory ran out (*out empty). */
+long cp_policy_kvs(struct cp_api_ctx *ctx, enum cp_policy_kind kind,
+                   const char *ns, cp_store_list_result *out);
 
 #endif /* CPLANE_HOST_APISERVER_POLICY_CACHE_H */

@@ -85,6 +85,7 @@ struct cp_api_response {
 struct cp_ns_cache;
 struct cp_pc_cache;
 struct cp_policy_cache;
+struct cp_quota_versions;
 struct cp_psa_exemptions;
 struct cp_webhooks;
 struct cp_vap_set;
@@ -127,6 +128,9 @@ struct cp_api_ctx {
   /* The LimitRanges and ResourceQuotas LimitRanger and ResourceQuota
    * admission read (policy_cache.h); NULL: they read the store. */
   struct cp_policy_cache *policy_cache;
+  /* The ResourceQuotas this server last wrote (quota_versions.h); NULL:
+   * quota admission charges what the policy cache lists. */
+  struct cp_quota_versions *quota_versions;
   /* The admission webhooks (webhook/set.h); NULL: none are called. */
   struct cp_webhooks *webhooks;
   /* The CertificateSigningRequest signer (csr_signer.h), kicked when an

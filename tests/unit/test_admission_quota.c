@@ -7,7 +7,10 @@
  * counted yet refuses with "status unknown"; a cpu quota wants every
  * container's cpu request; a dry run charges nothing; a NodePort
  * Service's ports are counted; an update of a Service is charged only
- * what it adds.
+ * what it adds. Charges use the newest version this server knows
+ * (its own last write over the policy cache's): another server's write
+ * since is caught by the compare-and-swap, and a refusal is answered only
+ * on the store's version.
  */
 #include "api_fixture.h"
 
@@ -15,6 +18,8 @@
 #include <pthread.h>
 
 #include "apiserver/policy_cache.h"
+#include "apiserver/quota_versions.h"
+#include "apiserver/resources.h"
 
 #define PODS "/api/v1/namespaces/q/pods"
 #define QUOTAS "/api/v1/namespaces/q/resourcequotas"
@@ -26,6 +31,8 @@ static int setup(void **state) {
   f = *state;
   f->ctx.policy_cache = cp_policy_cache_new();
   assert_non_null(f->ctx.policy_cache);
+  f->ctx.quota_versions = cp_quota_versions_new();
+  assert_non_null(f->ctx.quota_versions);
   api_fixture_namespace(f, "q");
   return 0;
 }
@@ -34,6 +41,7 @@ static int teardown(void **state) {
   struct api_fixture *f = *state;
 
   cp_policy_cache_free(f->ctx.policy_cache);
+  cp_quota_versions_free(f->ctx.quota_versions);
   return api_fixture_teardown(state);
 }
 
@@ -268,6 +276,67 @@ static void test_racing_creates_all_charged(void **state) {
   assert_string_equal(used, "64");
 }
 
+/* Sets status.used.pods of quota name in the store directly, as another
+ * server would: neither the policy cache nor this server's known
+ * versions hear of it. */
+static void pods_used_behind_back(struct api_fixture *f, const char *name,
+                                  const char *pods) {
+  const struct cp_resource_type *t =
+      cp_resources_find(f->ctx.resources, "", "v1", "resourcequotas");
+  char *key = cp_api_key(t, "q", name), *text;
+  cp_store_kv kv;
+  json_object *o, *used;
+
+  assert_non_null(key);
+  assert_int_equal(cp_store_get(f->ctx.store, key, strlen(key), 0, &kv, NULL),
+                   CPLANE_OK);
+  o = json_tokener_parse((const char *)kv.value);
+  used = json_object_object_get(json_object_object_get(o, "status"), "used");
+  assert_non_null(used);
+  json_object_object_add(used, "pods", json_object_new_string(pods));
+  text = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+  assert_int_equal(cp_store_update(f->ctx.store, key, strlen(key), text,
+                                   strlen(text), kv.mod_revision, NULL, NULL),
+                   CPLANE_OK);
+  free(text);
+  json_object_put(o);
+  cp_store_kv_free(&kv);
+  free(key);
+}
+
+/* Another server charged the quota full after this server's last write:
+ * the charge on the known (older) version loses its compare-and-swap and
+ * the store's version refuses, in kube's words. */
+static void test_newer_write_elsewhere_refuses(void **state) {
+  struct api_fixture *f = *state;
+  char used[64];
+
+  quota(f, "q", "{\"pods\":\"3\"}", "{\"pods\":\"0\"}");
+  pod_expect(f, "p1", NULL, 201, NULL);
+  pods_used_behind_back(f, "q", "3");
+  pod_expect(f, "p2", NULL, 403,
+             "pods \\\"p2\\\" is forbidden: exceeded quota: q, requested: "
+             "pods=1, used: pods=3, limited: pods=3");
+  used_of(f, "q", "pods", used, sizeof used);
+  assert_string_equal(used, "3");
+}
+
+/* Another server's recount freed the quota since this server filled it:
+ * the known version would refuse, the store's admits, and a write is
+ * refused only on what the store holds. */
+static void test_refused_only_on_store_version(void **state) {
+  struct api_fixture *f = *state;
+  char used[64];
+
+  quota(f, "q", "{\"pods\":\"1\"}", "{\"pods\":\"0\"}");
+  pod_expect(f, "p1", NULL, 201, NULL);
+  pods_used_behind_back(f, "q", "0");
+  pod_expect(f, "p2", NULL, 201, NULL);
+  used_of(f, "q", "pods", used, sizeof used);
+  assert_string_equal(used, "1");
+  pod_expect(f, "p3", NULL, 403, "exceeded quota: q");
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_exceeded, setup, teardown),
@@ -278,6 +347,10 @@ int main(void) {
                                       teardown),
       cmocka_unit_test_setup_teardown(test_services, setup, teardown),
       cmocka_unit_test_setup_teardown(test_racing_creates, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_newer_write_elsewhere_refuses,
+                                      setup, teardown),
+      cmocka_unit_test_setup_teardown(test_refused_only_on_store_version,
+                                      setup, teardown),
       cmocka_unit_test_setup_teardown(test_racing_creates_all_charged, setup,
                                       teardown),
   };
