@@ -82,11 +82,11 @@ pass "a create drops the status where kube's strategy does"
 # --- the plugins write under their own names
 K apply --server-side -f "$TMP/d.yaml" >/dev/null || fail "apply web"
 wait_until 20 sh -c "kubectl --kubeconfig '$TMP/data/admin.kubeconfig' get rs -l app=web -o name | grep -q ."
-rs=$(K get rs -l app=web -o name | head -1)
-owners "$rs" | grep -qw "deployment/Update" || fail "rs owners: $(owners "$rs")"
+rs=$(K get rs -l app=web -o name | sed -n 1p)
+owners "$rs" | grep -cw "deployment/Update" >/dev/null || fail "rs owners: $(owners "$rs")"
 wait_until 20 sh -c "kubectl --kubeconfig '$TMP/data/admin.kubeconfig' get pods -l app=web -o name | grep -q ."
-pod=$(K get pods -l app=web -o name | head -1)
-owners "$pod" | grep -qw "replicaset/Update" || fail "pod owners: $(owners "$pod")"
+pod=$(K get pods -l app=web -o name | sed -n 1p)
+owners "$pod" | grep -cw "replicaset/Update" >/dev/null || fail "pod owners: $(owners "$pod")"
 owners deploy/web "$rs" | grep -q cplane-host && fail "cplane-host still owns"
 pass "plugins' writes are owned by the plugin (deployment, replicaset)"
 
@@ -100,7 +100,7 @@ apply_scale $D "fieldManager=hpa&force=true" 5 web
 jq -e '.kind == "Scale" and .spec.replicas == 5' "$TMP/st" >/dev/null ||
   { cat "$TMP/st"; fail "forced scale apply"; }
 [ "$(K get deploy web -o jsonpath='{.spec.replicas}')" = 5 ] || fail "replicas"
-owners deploy/web | grep -qw "hpa/Apply/scale" || fail "owners: $(owners deploy/web)"
+owners deploy/web | grep -cw "hpa/Apply/scale" >/dev/null || fail "owners: $(owners deploy/web)"
 [ "$(fields deploy/web hpa)" = '{"f:spec":{"f:replicas":{}}}' ] ||
   fail "hpa fields: $(fields deploy/web hpa)"
 fields deploy/web kubectl | grep -q 'f:replicas' && fail "kubectl kept replicas"
