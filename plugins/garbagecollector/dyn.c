@@ -21,8 +21,12 @@ void gc_dyn_free(const struct cplane_host_api *api, struct gc_dyntable *t) {
 
   if (t->v == NULL)
     return;
-  for (i = 0; i < n; i++)
+  for (i = 0; i < n; i++) {
     api->list_free(t->v[i].objects);
+    if (t->v[i].seen != NULL)
+      cplane_sset_free(t->v[i].seen);
+    free(t->v[i].seen);
+  }
   free(t->v);
   t->v = NULL;
   pthread_mutex_destroy(&t->mu);
@@ -158,6 +162,32 @@ cplane_object_list *gc_dyn_swap(struct gc_dyntable *t, uint32_t i,
   t->v[i].objects = list;
   pthread_mutex_unlock(&t->mu);
   return old;
+}
+
+void gc_dyn_saw(struct gc_dyntable *t, uint32_t res, const char *uid) {
+  struct gc_dyn *e = entry(t, res);
+
+  if (e == NULL || uid == NULL)
+    return;
+  pthread_mutex_lock(&t->mu);
+  if (e->seen == NULL && (e->seen = malloc(sizeof *e->seen)) != NULL &&
+      cplane_sset_init(e->seen) != 0) {
+    free(e->seen);
+    e->seen = NULL;
+  }
+  if (e->seen != NULL && cplane_sset_count(e->seen) < GC_SEEN_MAX)
+    (void)cplane_sset_add(e->seen, uid); /* out of memory: dropped */
+  pthread_mutex_unlock(&t->mu);
+}
+
+struct cplane_sset *gc_dyn_take_seen(struct gc_dyntable *t, uint32_t i) {
+  struct cplane_sset *s;
+
+  pthread_mutex_lock(&t->mu);
+  s = t->v[i].seen;
+  t->v[i].seen = NULL;
+  pthread_mutex_unlock(&t->mu);
+  return s;
 }
 
 /* Appends one retained dependent to *out. 0, or -1 when out of memory. */

@@ -25,6 +25,8 @@
 #include "discovery.h"
 #include "keys.h"
 
+#include <cplane/smap.h>
+
 #include <pthread.h>
 #include <stdatomic.h>
 
@@ -34,6 +36,11 @@ struct gc_dyn {
   struct gc_found f;
   struct cplane_resource res;  /* its strings point into f */
   cplane_object_list *objects; /* the last list (owned), or NULL; under mu */
+  /* Uids of objects of this kind read from the API server (an owner
+   * verified by a dependent's check) since the last list began, or NULL;
+   * owned, under mu. An object created and deleted between two lists is
+   * in neither; this set is what tells the next list it went. */
+  struct cplane_sset *seen;
 };
 
 struct gc_dyntable {
@@ -80,6 +87,18 @@ int gc_get(const struct cplane_host_api *api, cplane_plugin_ctx *ctx,
  * (the caller's: list_free), or NULL. */
 cplane_object_list *gc_dyn_swap(struct gc_dyntable *t, uint32_t i,
                                 cplane_object_list *list);
+
+/* Notes that an object of found kind res, uid, was read from the API
+ * server: when the next list (one begun after this call) does not hold
+ * it, it went, and the scan says so. At most GC_SEEN_MAX uids wait; past
+ * that, a note is dropped (the dependent's owner is then only known gone
+ * from the lists, as before). */
+#define GC_SEEN_MAX 65536
+void gc_dyn_saw(struct gc_dyntable *t, uint32_t res, const char *uid);
+
+/* Takes entry i's noted uids (the caller's: cplane_sset_free and free),
+ * or NULL when none; notes made after this call wait for the next take. */
+struct cplane_sset *gc_dyn_take_seen(struct gc_dyntable *t, uint32_t i);
 
 /* One object of a found kind that names an owner. */
 struct gc_dep {

@@ -40,6 +40,8 @@ static int in_server(const struct cplane_host_api *api, cplane_plugin_ctx *ctx,
     found = 0;
   else if (code == 200 && o != NULL && api->object_uid(o) != NULL)
     found = strcmp(api->object_uid(o), uid) == 0;
+  if (code == 200 && found)
+    gc_dyn_saw(t, r, uid); /* so that its deletion is seen (dyn.h) */
   api->object_release(o);
   api->free(msg);
   return found;

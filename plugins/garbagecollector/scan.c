@@ -126,9 +126,28 @@ static int by_uid(const struct cplane_host_api *api, cplane_object_list *list,
   return 0;
 }
 
+/* Context for went_between. */
+struct went {
+  const struct cplane_host_api *api;
+  cplane_plugin_ctx *ctx;
+  const struct cplane_smap *was, *is;
+};
+
+/* A uid read from the server, in neither list: it went between them. */
+static void went_between(void *arg, const char *uid, void *val) {
+  const struct went *w = arg;
+  char key[GC_KEY_MAX];
+
+  (void)val;
+  if (cplane_smap_has(w->was, uid) || cplane_smap_has(w->is, uid))
+    return;
+  snprintf(key, sizeof key, "gone/%s", uid);
+  w->api->enqueue(w->ctx, key);
+}
+
 int gc_scan_diff(const struct cplane_host_api *api, cplane_plugin_ctx *ctx,
                  uint32_t res, cplane_object_list *old,
-                 cplane_object_list *cur) {
+                 cplane_object_list *cur, const struct cplane_sset *seen) {
   struct cplane_smap was, is;
   size_t i, n;
   int rc = -1;
@@ -166,11 +185,30 @@ int gc_scan_diff(const struct cplane_host_api *api, cplane_plugin_ctx *ctx,
     snprintf(key, sizeof key, "gone/%s", uid);
     api->enqueue(ctx, key);
   }
+  if (seen != NULL) {
+    struct went w = {api, ctx, &was, &is};
+
+    cplane_smap_foreach(&seen->map, went_between, &w);
+  }
   rc = 0;
 out:
   cplane_smap_free(&was);
   cplane_smap_free(&is);
   return rc;
+}
+
+/* Context for note_again. */
+struct noted {
+  struct gc_dyntable *t;
+  uint32_t res;
+};
+
+/* A list failed: its uids wait for the next one. */
+static void note_again(void *arg, const char *uid, void *val) {
+  const struct noted *n = arg;
+
+  (void)val;
+  gc_dyn_saw(n->t, n->res, uid);
 }
 
 /* Lists kind i again and acts on the difference. */
@@ -179,20 +217,32 @@ static int scan_one(const struct cplane_host_api *api, cplane_plugin_ctx *ctx,
   uint32_t res = GC_N_RES + i;
   cplane_object_list *cur = NULL, *old;
   char *msg = NULL;
+  /* Taken before the list: each uid in it was read before the list
+   * began, so the list holds it unless it went. */
+  struct cplane_sset *seen = gc_dyn_take_seen(t, i);
   int code = api->list(ctx, gc_res(t, res), NULL, NULL, NULL, &cur, &msg);
 
   if (code != 200 && code != 404) {
     api->log(ctx, CPLANE_LOG_WARN, "listing %s: %d %s", gc_res(t, res)->resource,
              code, msg ? msg : "");
-    api->free(msg);
-    return -1;
+    if (seen != NULL) {
+      struct noted n = {t, res};
+
+      cplane_smap_foreach(&seen->map, note_again, &n);
+    }
+    code = -1;
+    goto out;
   }
-  api->free(msg);
   if (code == 404) /* no longer served: every object of it is gone */
     cur = NULL;
   old = gc_dyn_swap(t, i, cur);
-  code = gc_scan_diff(api, ctx, res, old, cur);
+  code = gc_scan_diff(api, ctx, res, old, cur, seen);
   api->list_free(old);
+out:
+  api->free(msg);
+  if (seen != NULL)
+    cplane_sset_free(seen);
+  free(seen);
   return code;
 }
 

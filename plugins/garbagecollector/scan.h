@@ -12,7 +12,9 @@
  *    the orphan or foregroundDeletion finalizer queues "owner/...", an
  *    object new or with changed ownerReferences queues "check/...", an
  *    object that left the list (without the orphan finalizer) queues
- *    "gone/<uid>". It runs every `scan_interval`.
+ *    "gone/<uid>", and so does an object a dependent's check read from the
+ *    API server (dyn.h's seen) that is in neither list: created and
+ *    deleted between two lists. It runs every `scan_interval`.
  *
  * Threading: blocking reads; a reconcile's worker only (one key never
  * runs on two workers at once, so scans never overlap).
@@ -35,9 +37,11 @@ int gc_scan(const struct cplane_host_api *api, cplane_plugin_ctx *ctx,
 
 /* Queues, for one kind listed again, the keys its changes make (see
  * above): old is the previous list (NULL the first time), cur the new
- * one. Exposed for the unit tests. 0, or -1 when out of memory. */
+ * one, seen the uids read from the API server before cur was asked for
+ * (dyn.h; NULL for none): one in neither list went too. 0, or -1 when out
+ * of memory. */
 int gc_scan_diff(const struct cplane_host_api *api, cplane_plugin_ctx *ctx,
                  uint32_t res, cplane_object_list *old,
-                 cplane_object_list *cur);
+                 cplane_object_list *cur, const struct cplane_sset *seen);
 
 #endif

@@ -67,7 +67,7 @@ pass "--cascade=foreground deletes the ConfigMaps, then the custom resource"
 widget w3
 owned_cm b1 w3 false
 K delete widget w3 >/dev/null || fail "delete w3"
-wait_until 10 absent configmap b1
+wait_until 20 absent configmap b1
 pass "a custom resource deleted in the background takes its ConfigMaps"
 
 widget w4

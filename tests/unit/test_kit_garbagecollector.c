@@ -8,8 +8,9 @@
  * on the fake clock. A custom resource (a kind found through discovery,
  * listed by "scan"): deleted with the orphan policy, its ConfigMaps are
  * released and its orphan finalizer goes; with foreground, they are
- * deleted first; in the background, they go after it; a custom resource
- * owned by a ConfigMap goes with it.
+ * deleted first; in the background, they go after it, even when no scan
+ * listed it before it went; a custom resource owned by a ConfigMap goes
+ * with it.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -172,6 +173,40 @@ static void test_custom_resource_background(void **state) {
   cplane_test_host_free(h);
 }
 
+/* A Widget created and deleted between two scans: no list ever held it,
+ * but a ConfigMap's check read it from the server, so the next scan,
+ * not finding it, takes it for gone and its ConfigMaps go. */
+static void test_custom_resource_between_scans(void **state) {
+  cplane_test_host *h = start_widget(); /* Widgets discovered, listed */
+
+  (void)state;
+  assert_int_equal(
+      cplane_test_add(h, WIDGETS,
+                      "{\"apiVersion\":\"example.com/v1\",\"kind\":"
+                      "\"Widget\",\"metadata\":{\"name\":\"v\","
+                      "\"namespace\":\"default\",\"uid\":\"v-uid\"}}"),
+      0);
+  assert_int_equal(
+      cplane_test_add(h, "configmaps",
+                      "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\","
+                      "\"metadata\":{\"name\":\"v1\",\"namespace\":"
+                      "\"default\",\"ownerReferences\":[{\"apiVersion\":"
+                      "\"example.com/v1\",\"kind\":\"Widget\",\"name\":"
+                      "\"v\",\"uid\":\"v-uid\"}]}}"),
+      0);
+  assert_true(cplane_test_drain(h) >= 1); /* check: the Widget exists */
+  assert_int_equal(cplane_test_count(h, "configmaps", NULL, NULL), 3);
+  assert_int_equal(cplane_test_delete(h, WIDGETS, "default/v"), 0);
+  cplane_test_reconcile(h, "scan", NULL);
+  assert_true(cplane_test_queued(h, "gone/v-uid"));
+  assert_true(cplane_test_drain(h) >= 1);
+  assert_int_equal(cplane_test_count(h, "configmaps", NULL, NULL), 2);
+  /* Told once: the scan after does not queue it again. */
+  cplane_test_reconcile(h, "scan", NULL);
+  assert_false(cplane_test_queued(h, "gone/v-uid"));
+  cplane_test_host_free(h);
+}
+
 /* A custom resource owned by a ConfigMap goes with it. */
 static void test_custom_resource_dependent(void **state) {
   cplane_test_host *h = start();
@@ -303,6 +338,7 @@ int main(void) {
       cmocka_unit_test(test_custom_resource_foreground),
       cmocka_unit_test(test_custom_resource_background),
       cmocka_unit_test(test_custom_resource_dependent),
+      cmocka_unit_test(test_custom_resource_between_scans),
   };
 
   return cmocka_run_group_tests(tests, NULL, NULL);
