@@ -86,20 +86,25 @@ static const char *harness_path(const struct harness *h, const char *name,
  * admission (its pods could never be admitted), as kube's own
  * integration tests run kube-apiserver. */
 static int harness_write_ini(const struct harness *h, const char *extra) {
+  /* BENCH_DISABLE_ADMISSION: admission plugins to turn off, to measure
+   * what one costs (e.g. ServiceAccount with its serviceaccount plugin;
+   * "" for none). */
+  const char *off = getenv("BENCH_DISABLE_ADMISSION");
   char ini[128];
   FILE *f;
 
   harness_path(h, "c.ini", ini, sizeof ini);
   if ((f = fopen(ini, "w")) == NULL)
     return -1;
+  if (off == NULL)
+    off = strstr(extra, "[plugin.serviceaccount]") != NULL ? ""
+                                                         : "ServiceAccount";
   fprintf(f,
           "[host]\ndata_dir = %s/data\nplugin_dir = %s/plugins\n"
-          "listen = 127.0.0.1:0\nlog_level = info\n[apiserver]\nport = 0\n%s%s",
-          h->dir, h->dir,
-          strstr(extra, "[plugin.serviceaccount]") != NULL
-              ? ""
-              : "disable_admission_plugins = ServiceAccount\n",
-          extra);
+          "listen = 127.0.0.1:0\nlog_level = info\n[apiserver]\nport = 0\n"
+          "%s%s%s%s",
+          h->dir, h->dir, off[0] ? "disable_admission_plugins = " : "", off,
+          off[0] ? "\n" : "", extra);
   return fclose(f) == 0 ? 0 : -1;
 }
 
@@ -262,9 +267,30 @@ __attribute__((unused)) static long harness_log_count(const struct harness *h,
   return n;
 }
 
+/* BENCH_METRICS=FILE: the API server's /metrics, saved before the stop
+ * (requests by verb and resource: what a setting or plugin adds). */
+static void harness_save_metrics(struct harness *h) {
+  const char *path = getenv("BENCH_METRICS");
+  char *resp = NULL;
+  size_t len = 0;
+  FILE *f;
+
+  if (path == NULL || h->client == NULL ||
+      cp_client_request(h->client, "GET", "/metrics", NULL, NULL, 0, &resp,
+                        &len) != 200)
+    goto out;
+  if ((f = fopen(path, "w")) != NULL) {
+    fwrite(resp, 1, len, f);
+    fclose(f);
+  }
+out:
+  free(resp);
+}
+
 static void harness_stop(struct harness *h, int keep) {
   char cmd[128];
 
+  harness_save_metrics(h);
   cp_client_free(h->client);
   h->client = NULL;
   cp_kubeconfig_free(&h->kc);

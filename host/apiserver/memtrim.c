@@ -5,6 +5,13 @@
 
 #include <malloc.h>
 #include <stdatomic.h>
+#include <stddef.h>
+
+/* jemalloc's control call, when the binary links jemalloc (the release
+ * cplane does: Makefile MALLOC); weak, so the host library links without
+ * it (tests, sanitizer builds) and the pointer is then NULL. */
+extern int mallctl(const char *name, void *oldp, size_t *oldlenp, void *newp,
+                   size_t newlen) __attribute__((weak));
 
 static atomic_size_t freed;
 
@@ -21,4 +28,11 @@ int cp_memtrim_due(void) {
   return atomic_compare_exchange_strong(&freed, &n, 0);
 }
 
-void cp_memtrim_run(void) { malloc_trim(0); }
+void cp_memtrim_run(void) {
+  /* jemalloc returns dirty pages on its own after dirty_decay_ms; a
+   * purge of every arena ("arena.<MALLCTL_ARENAS_ALL>.purge", 4096) does
+   * it now, as malloc_trim does for glibc's arenas. */
+  if (mallctl != NULL)
+    (void)mallctl("arena.4096.purge", NULL, NULL, NULL, 0);
+  malloc_trim(0);
+}

@@ -23,8 +23,9 @@ void cp_memtrim_freed(size_t bytes);
 /* 1 when CP_MEMTRIM_THRESHOLD bytes were freed since the last call that
  * returned 1 (which resets the count), else 0. */
 int cp_memtrim_due(void);
-/* Returns free heap memory to the system (malloc_trim(0)). Can take tens
- * of milliseconds on a big heap: not on the event loop. */
+/* Returns free heap memory to the system (malloc_trim(0), and a purge of
+ * jemalloc's arenas when the binary links it). Can take tens of
+ * milliseconds on a big heap: not on the event loop. */
 void cp_memtrim_run(void);
 
 #endif /* CPLANE_HOST_APISERVER_MEMTRIM_H */
