@@ -244,6 +244,26 @@ ev "$P" | jq -e 'select(.level=="Request" and .requestObject.kind=="Pod" and
    startswith("would violate PodSecurity \"restricted:latest\": ")))' \
   >/dev/null || fail "pod event: $(ev "$P")"
 pass "PodSecurity audit annotations"
+# requestObject is the object as decoded (kube's LogRequestObject):
+# defaults set, creationTimestamp null, no namespace the client did not
+# send; for an update, kind and apiVersion filled in
+ev "$P" | jq -e 'select(.requestObject.spec.dnsPolicy=="ClusterFirst" and
+  .requestObject.spec.containers[0].terminationMessagePolicy=="File" and
+  (.requestObject.metadata|has("creationTimestamp")) and
+  .requestObject.metadata.creationTimestamp==null and
+  (.requestObject.metadata|has("namespace")|not))' >/dev/null ||
+  fail "pod requestObject: $(ev "$P" | jq -c .requestObject)"
+C -o /dev/null -X PUT -H "Content-Type: application/json" -H "Audit-ID: put-c1" \
+  -d '{"metadata":{"name":"c1","namespace":"default"},"data":{"k":"v2"}}' \
+  "$SERVER/api/v1/namespaces/default/configmaps/c1"
+wait_ev '.auditID=="put-c1" and .stage=="ResponseComplete"'
+ev '.auditID=="put-c1" and .stage=="ResponseComplete"' | jq -e 'select(
+  .responseStatus.code==200 and .requestObject.kind=="ConfigMap" and
+  .requestObject.apiVersion=="v1" and
+  .requestObject.metadata.namespace=="default" and
+  .requestObject.data.k=="v2")' >/dev/null ||
+  fail "update requestObject: $(ev '.auditID=="put-c1"')"
+pass "requestObject is the decoded object"
 
 # metrics
 C "$SERVER/metrics" | grep '^cplane_apiserver_audit_events_dropped_total ' \

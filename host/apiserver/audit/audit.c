@@ -23,6 +23,7 @@
 #include "apiserver/audit/policy.h"
 #include "apiserver/query.h"
 #include "apiserver/request_info.h"
+#include "apiserver/resources.h"
 #include "apiserver/user_json.h"
 #include "apiserver/verbs.h"
 #include "apiserver/webhook/hook.h"
@@ -205,22 +206,29 @@ static void set_ref(struct cp_audit_event *ev,
 }
 
 /* kube's LogRequestObject: once the request reached its handler, the
- * object written completes the reference. */
-static void complete_ref(struct cp_audit_event *ev) {
+ * object written (obj; NULL: the event's request object) completes the
+ * reference. */
+static void complete_ref_from(struct cp_audit_event *ev, json_object *obj) {
   static const char *const keys[] = {"namespace", "name", "uid",
                                      "resourceVersion"};
   char **slots[] = {&ev->ns, &ev->name, &ev->uid, &ev->rv};
   json_object *md, *v;
   size_t i;
 
-  if (!ev->has_ref || !ev->post_or_put || ev->request_object == NULL ||
-      !json_object_object_get_ex(ev->request_object, "metadata", &md) ||
+  if (obj == NULL)
+    obj = ev->request_object;
+  if (!ev->has_ref || !ev->post_or_put || obj == NULL ||
+      !json_object_object_get_ex(obj, "metadata", &md) ||
       !json_object_is_type(md, json_type_object))
     return;
   for (i = 0; i < 4; i++)
     if (*slots[i] == NULL && json_object_object_get_ex(md, keys[i], &v) &&
         json_object_is_type(v, json_type_string))
       *slots[i] = dup_or_null(json_object_get_string(v));
+}
+
+static void complete_ref(struct cp_audit_event *ev) {
+  complete_ref_from(ev, NULL);
 }
 
 /* ------------------------------------------------------------ stages */
@@ -420,6 +428,56 @@ void cp_audit_webhook_mutation(const struct cp_api_request *rq, int round,
                               v, JSON_C_TO_STRING_PLAIN |
                                      JSON_C_TO_STRING_NOSLASHESCAPE));
   json_object_put(v);
+}
+
+static json_object *metadata_of(json_object *o) {
+  json_object *md;
+
+  return o != NULL && json_object_object_get_ex(o, "metadata", &md) &&
+                 json_object_is_type(md, json_type_object)
+             ? md
+             : NULL;
+}
+
+/* The decoded object as kube's encodeObject writes it: a typed object's
+ * ObjectMeta has "creationTimestamp":null until the server sets it, and
+ * the namespace from the URL is set after the object is logged (kube's
+ * EnsureObjectNamespaceMatchesRequestNamespace): one the client did not
+ * send is not there. */
+static void as_kube_logs(const struct cp_api_request *rq,
+                         const struct cp_audit_event *ev, json_object *o) {
+  json_object *md = metadata_of(o), *sent = metadata_of(ev->request_object);
+  int typed = rq->type != NULL && rq->type->builtin;
+
+  if (md == NULL)
+    return;
+  if (rq->subresource != NULL && strcmp(rq->subresource, "scale") == 0)
+    typed = 1; /* autoscaling/v1 Scale */
+  if (typed && !json_object_object_get_ex(md, "creationTimestamp", NULL))
+    json_object_object_add(md, "creationTimestamp", NULL);
+  if (sent != NULL && !json_object_object_get_ex(sent, "namespace", NULL))
+    json_object_object_del(md, "namespace");
+  if (ev->omit_managed_fields)
+    json_object_object_del(md, "managedFields");
+}
+
+void cp_audit_request_object(const struct cp_api_request *rq,
+                             json_object *o) {
+  struct cp_audit_event *ev = rq->audit;
+  json_object *copy = NULL;
+
+  if (ev == NULL || o == NULL || !ev->post_or_put)
+    return; /* a patch is logged as sent (kube's LogRequestPatch) */
+  complete_ref_from(ev, o);
+  if (ev->level < CP_AUDIT_REQUEST)
+    return;
+  if (json_object_deep_copy(o, &copy, NULL) != 0) {
+    json_object_put(copy);
+    return; /* out of memory: the body as sent stays */
+  }
+  as_kube_logs(rq, ev, copy);
+  json_object_put(ev->request_object);
+  ev->request_object = copy;
 }
 
 void cp_audit_handled(struct cp_api_request *rq,

@@ -91,6 +91,14 @@ void cp_audit_webhook_mutation(const struct cp_api_request *rq, int round,
                                size_t index, const struct cp_webhook *h,
                                int changed);
 
+/* Worker, in a create or update's handler: kube's LogRequestObject, the
+ * object o as decoded (defaults set, kind and apiVersion filled), before
+ * admission changes it, is the event's requestObject (copied; o is only
+ * read). A patch keeps its body as sent (kube's LogRequestPatch).
+ * rq->audit NULL: nothing. */
+void cp_audit_request_object(const struct cp_api_request *rq,
+                             struct json_object *o);
+
 /* Worker: the request was handled; its body and response are JSON (or
  * YAML turned JSON) here, before a protobuf client's encoding, so the
  * request and response objects are taken now. */
