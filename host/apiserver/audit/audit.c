@@ -26,7 +26,6 @@
 #include "apiserver/resources.h"
 #include "apiserver/user_json.h"
 #include "apiserver/verbs.h"
-#include "apiserver/webhook/hook.h"
 
 #define MAX_SOURCE_IPS 16
 
@@ -404,30 +403,6 @@ int cp_audit_annotate_map(const struct cp_api_request *rq, json_object *map,
                             json_object_get_string(v));
   }
   return 1;
-}
-
-void cp_audit_webhook_mutation(const struct cp_api_request *rq, int round,
-                               size_t index, const struct cp_webhook *h,
-                               int changed) {
-  json_object *v;
-  char key[96];
-
-  if (rq == NULL || rq->audit == NULL || changed < 0 ||
-      (v = json_object_new_object()) == NULL)
-    return;
-  json_object_object_add(v, "configuration",
-                         json_object_new_string(h->config ? h->config : ""));
-  json_object_object_add(v, "webhook",
-                         json_object_new_string(h->name ? h->name : ""));
-  json_object_object_add(v, "mutated", json_object_new_boolean(changed > 0));
-  snprintf(key, sizeof key,
-           "mutation.webhook.admission.k8s.io/round_%d_index_%zu", round,
-           index);
-  cp_audit_event_annotate(rq->audit, key,
-                          json_object_to_json_string_ext(
-                              v, JSON_C_TO_STRING_PLAIN |
-                                     JSON_C_TO_STRING_NOSLASHESCAPE));
-  json_object_put(v);
 }
 
 static json_object *metadata_of(json_object *o) {

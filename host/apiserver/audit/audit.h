@@ -83,14 +83,6 @@ struct json_object;
 int cp_audit_annotate_map(const struct cp_api_request *rq,
                           struct json_object *map, const char *prefix);
 
-/* kube's mutation.webhook.admission.k8s.io/round_<round>_index_<index>:
- * {"configuration","webhook","mutated"} for mutating webhook h, called
- * in that round at that index; changed < 0: it refused (none). */
-struct cp_webhook;
-void cp_audit_webhook_mutation(const struct cp_api_request *rq, int round,
-                               size_t index, const struct cp_webhook *h,
-                               int changed);
-
 /* Worker, in a create or update's handler: kube's LogRequestObject, the
  * object o as decoded (defaults set, kind and apiVersion filled), before
  * admission changes it, is the event's requestObject (copied; o is only
