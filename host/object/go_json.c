@@ -33,54 +33,36 @@ static size_t utf8_len(const unsigned char *s, size_t n, uint32_t *cp) {
 }
 
 void cp_go_json_quoted(struct cp_json_buf *b, const char *str, size_t n) {
-  static const char hex[] = "0123456789abcdef";
   const unsigned char *s = (const unsigned char *)str;
   size_t i = 0, run = 0, len;
-  uint32_t cp;
-  char esc[6];
+  uint32_t cp = 0;
+  const char *esc;
 
   cp_json_buf_put(b, "\"", 1);
   while (i < n) {
-    unsigned char c = s[i];
-
-    if (c < 0x80 && c >= 0x20 && c != '"' && c != '\\' && c != '<' &&
-        c != '>' && c != '&') {
-      i++;
-      continue;
+    len = 1;
+    if (s[i] == '<')
+      esc = "\\u003c";
+    else if (s[i] == '>')
+      esc = "\\u003e";
+    else if (s[i] == '&')
+      esc = "\\u0026";
+    else if (s[i] < 0x80)
+      esc = NULL; /* json_buf's escaping is Go's for ASCII */
+    else if ((len = utf8_len(s + i, n - i, &cp)) == 0)
+      esc = "\\ufffd"; /* one byte at a time, as Go */
+    else
+      esc = cp == 0x2028 ? "\\u2028" : cp == 0x2029 ? "\\u2029" : NULL;
+    if (len == 0)
+      len = 1;
+    if (esc != NULL) {
+      cp_json_buf_escaped(b, str + run, i - run);
+      cp_json_buf_puts(b, esc);
+      run = i + len;
     }
-    if (c >= 0x80) {
-      len = utf8_len(s + i, n - i, &cp);
-      if (len > 0 && cp != 0x2028 && cp != 0x2029) {
-        i += len;
-        continue;
-      }
-      cp_json_buf_put(b, str + run, i - run);
-      cp_json_buf_puts(b, len == 0 ? "\\ufffd"
-                          : cp == 0x2028 ? "\\u2028"
-                                         : "\\u2029");
-      i += len ? len : 1;
-      run = i;
-      continue;
-    }
-    cp_json_buf_put(b, str + run, i - run);
-    switch (c) {
-    case '"': cp_json_buf_put(b, "\\\"", 2); break;
-    case '\\': cp_json_buf_put(b, "\\\\", 2); break;
-    case '\n': cp_json_buf_put(b, "\\n", 2); break;
-    case '\r': cp_json_buf_put(b, "\\r", 2); break;
-    case '\t': cp_json_buf_put(b, "\\t", 2); break;
-    case '\b': cp_json_buf_put(b, "\\b", 2); break;
-    case '\f': cp_json_buf_put(b, "\\f", 2); break;
-    default:
-      memcpy(esc, "\\u00", 4);
-      esc[4] = hex[c >> 4];
-      esc[5] = hex[c & 15];
-      cp_json_buf_put(b, esc, 6);
-    }
-    i++;
-    run = i;
+    i += len;
   }
-  cp_json_buf_put(b, str + run, n - run);
+  cp_json_buf_escaped(b, str + run, n - run);
   cp_json_buf_put(b, "\"", 1);
 }
 
