@@ -5,7 +5,9 @@
 # kube's levels, stages, objectRef and responseStatus (a 403, a 404, a
 # 401 with an empty user), request and response objects only where the
 # level asks, the Audit-Id header is the event's auditID (the client's
-# Audit-ID when sent), a watch has ResponseStarted and ResponseComplete,
+# Audit-ID when sent; a 401's too, at the gate and after it, with kube's
+# userAgent cut), a watch has ResponseStarted and ResponseComplete, a 413
+# is audited after authorization, requestObject is the decoded object,
 # PodSecurity's audit annotations, the authorization decision, rotation
 # at audit_log_maxsize = 1 (MB) into a lumberjack-named backup, and a bad
 # policy file fails the start naming the file and the reason.
@@ -200,9 +202,13 @@ ev ".auditID==\"$H\"" | jq -e 'select(.responseStatus.code==401 and
   .requestURI=="/api/v1/namespaces/default/configmaps?limit=7")' \
   >/dev/null || fail "401 event for $H: $(ev '.responseStatus.code==401')"
 curl -sk -D "$TMP/h401" -o /dev/null -H "Authorization: Bearer nosuchtoken" \
+  -A "$(head -c 1500 /dev/zero | tr '\0' u)" \
   -H "Audit-ID: refused-at-gate" "$SERVER/api/v1/namespaces/default/pods"
 [ "$(aid "$TMP/h401")" = refused-at-gate ] || fail "gate 401: $(aid "$TMP/h401")"
 wait_ev '.auditID=="refused-at-gate" and .responseStatus.code==401'
+ev '.auditID=="refused-at-gate"' | jq -e 'select((.userAgent|length)==1036
+  and (.userAgent|endswith("u...TRUNCATED")))' >/dev/null ||
+  fail "userAgent not cut as kube's: $(ev '.auditID=="refused-at-gate"' | jq .userAgent)"
 curl -sk -o /dev/null -H "Authorization: Bearer admintok" "$SERVER/version" \
   --next -sk -D "$TMP/h401" -o /dev/null -w '%{num_connects}' \
   -H "Authorization: Bearer nosuchtoken" \
