@@ -612,6 +612,9 @@ static int public_path(const char *p) {
          strcmp(p, "/livez") == 0 || strcmp(p, "/readyz") == 0;
 }
 
+_Static_assert(CP_GATE_ID_MAX == CP_AUDIT_ID_MAX,
+               "the gate carries any audit ID");
+
 /* The gate's question, on a request's head before its body: does the
  * caller hold a credential? A bearer token is checked as authenticate()
  * checks it; a client certificate covers the whole connection. */
@@ -640,8 +643,13 @@ static enum cp_gate_verdict admit(void *arg, const struct cp_gate_head *h,
   }
   if (!h->has_body && strcmp(h->method, "GET") == 0 && public_path(h->path))
     return CP_GATE_PUBLIC;
-  cp_audit_failed_authn(s->audit, h->method, h->path, h->authorization, 0,
-                        (int)bufferevent_getfd(conn));
+  /* The 401's Audit-Id is its event's auditID (the gate carries it). */
+  cp_audit_choose_id(h->audit_id, h->answer_id, CP_GATE_ID_MAX + 1);
+  cp_audit_failed_authn(
+      s->audit, &(struct cp_audit_refused){
+                    h->method, h->target, h->authorization, h->user_agent,
+                    h->forwarded_for, h->real_ip, h->answer_id, 0,
+                    (int)bufferevent_getfd(conn)});
   return CP_GATE_REJECT;
 }
 
@@ -697,7 +705,8 @@ static char *header_dup(struct evhttp_request *req, const char *name) {
   return v != NULL ? strdup(v) : NULL;
 }
 
-/* Fills rq from req. Returns 0, or an HTTP code with *status set. */
+/* Fills rq from req. Returns 0, or an HTTP code with *status set (500:
+ * out of memory, rq unusable; else rq is whole but for what is bad). */
 static int read_request(struct cp_apiserver *s, struct evhttp_request *req,
                         struct cp_api_request *rq, char **status) {
   const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
@@ -726,10 +735,10 @@ static int read_request(struct cp_apiserver *s, struct evhttp_request *req,
     *status = cp_status_failuref(400, "malformed query string");
     return 400;
   }
-  if (len > s->max_body) {
-    *status = cp_status_failuref(413, "the request body is %zu bytes, over "
-                                      "the limit of %zu",
-                                 len, s->max_body);
+  if (len > s->max_body) { /* kube's limitedReadBody */
+    *status = cp_status_failuref(413, "Request entity too large: limit is "
+                                      "%zu",
+                                 s->max_body);
     return 413;
   }
   if (len > 0) {
@@ -934,13 +943,16 @@ static void on_request(struct evhttp_request *req, void *arg) {
   struct cp_apiserver *s = arg;
   struct job *j;
   struct cp_request_info denied;
-  char *status = NULL;
-  int code, r;
+  char *status = NULL, *refused = NULL;
+  int code, r, refusal;
 
   if (answer_gate(req))
     return;
   if (stopping(s)) {
-    send_status(req, 503, cp_status_failuref(503, "the server is shutting "
+    /* kube's WithWaitGroup, before its audit filter: not audited. */
+    evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After",
+                      "1");
+    send_status(req, 503, cp_status_failuref(503, "apiserver is shutting "
                                                   "down"));
     return;
   }
@@ -953,10 +965,15 @@ static void on_request(struct evhttp_request *req, void *arg) {
   j->req = req;
   j->start_ns = now_ns();
   code = read_request(s, req, &j->rq, &status);
-  if (code != 0) {
+  if (code == 500) {
     send_status(req, code, status);
     goto drop;
   }
+  /* kube meets a body too large (or a bad URL) in its handler, after
+   * authentication, audit and authorization: the refusal waits. */
+  refusal = code;
+  refused = status;
+  status = NULL;
   if (s->auth != NULL && !public_path(j->rq.path)) {
     if (!authenticate(s, req, &j->rq.user)) {
       cp_audit_failed_request(s->audit, req, &j->rq);
@@ -981,6 +998,11 @@ static void on_request(struct evhttp_request *req, void *arg) {
     }
   } else {
     cp_audit_begin(s->audit, req, &j->rq);
+  }
+  if (refusal != 0) {
+    send_status(req, refusal, refused);
+    refused = NULL;
+    goto drop;
   }
   if (serve_authn(s, req, &j->rq))
     goto drop;
@@ -1026,6 +1048,7 @@ static void on_request(struct evhttp_request *req, void *arg) {
   pthread_mutex_unlock(&s->mu);
   return;
 drop:
+  free(refused);
   cp_api_request_clear(&j->rq);
   free(j);
 }

@@ -5,6 +5,7 @@
 #include "clock/clock.h"
 #include "log/assert.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -19,8 +20,9 @@
 /* The header that marks a request the gate made up. A client sending it
  * only gets that answer for its own request. */
 #define GATE_HEADER "X-Cplane-Gate"
-#define MADE_UP(code)                                                      \
-  "GET / HTTP/1.1\r\nHost: cplane\r\n" GATE_HEADER ": " code "\r\n\r\n"
+#define MADE_UP_HEAD(code)                                                 \
+  "GET / HTTP/1.1\r\nHost: cplane\r\n" GATE_HEADER ": " code "\r\n"
+#define MADE_UP(code) MADE_UP_HEAD(code) "\r\n"
 
 enum mode {
   READING_HEAD, /* the next head is held until complete */
@@ -244,21 +246,26 @@ static char *trim(char *v) {
   return v;
 }
 
-/* Reads the fields the owner needs from a head (in place). Anything
- * malformed is left empty; evhttp answers it if it gets through. */
-static void parse_head(char *buf, struct cp_gate_head *h) {
+/* Reads the fields the owner needs from a head (in place; the path is
+ * copied to scratch, as long as buf). Anything malformed is left empty;
+ * evhttp answers it if it gets through. */
+static void parse_head(char *buf, char *scratch, struct cp_gate_head *h) {
   char *line = buf, *next, *sp, *target;
+  size_t n;
 
-  memset(h, 0, sizeof *h);
-  h->method = h->path = "";
+  h->method = h->path = h->target = "";
   if ((next = cut_line(line)) == NULL)
     return;
   if ((sp = strchr(line, ' ')) != NULL) {
     *sp = '\0';
     h->method = line;
     target = sp + 1;
-    target[strcspn(target, " ?")] = '\0';
-    h->path = target;
+    target[strcspn(target, " ")] = '\0';
+    h->target = target;
+    n = strcspn(target, "?");
+    memcpy(scratch, target, n);
+    scratch[n] = '\0';
+    h->path = scratch;
   }
   for (line = next; line != NULL && *line != '\0'; line = next) {
     char *colon, *v;
@@ -270,6 +277,15 @@ static void parse_head(char *buf, struct cp_gate_head *h) {
     v = trim(colon + 1);
     if (strcasecmp(line, "Authorization") == 0 && h->authorization == NULL)
       h->authorization = v;
+    else if (strcasecmp(line, "User-Agent") == 0 && h->user_agent == NULL)
+      h->user_agent = v;
+    else if (strcasecmp(line, "Audit-ID") == 0 && h->audit_id == NULL)
+      h->audit_id = v;
+    else if (strcasecmp(line, "X-Forwarded-For") == 0 &&
+             h->forwarded_for == NULL)
+      h->forwarded_for = v;
+    else if (strcasecmp(line, "X-Real-Ip") == 0 && h->real_ip == NULL)
+      h->real_ip = v;
     else if (strcasecmp(line, "Content-Length") == 0 &&
              v[strspn(v, "0")] != '\0')
       h->has_body = 1;
@@ -278,11 +294,13 @@ static void parse_head(char *buf, struct cp_gate_head *h) {
   }
 }
 
-static enum cp_gate_verdict judge(struct gate *g, size_t len) {
+static enum cp_gate_verdict judge(struct gate *g, size_t len,
+                                  char *answer_id) {
   struct cp_gate_head h;
   enum cp_gate_verdict v;
-  char *buf = malloc(len + 1);
+  char *buf = malloc(2 * len + 2);
 
+  answer_id[0] = '\0';
   if (buf == NULL)
     return CP_GATE_REJECT;
   evbuffer_copyout(g->held, buf, len);
@@ -293,7 +311,9 @@ static enum cp_gate_verdict judge(struct gate *g, size_t len) {
     free(buf);
     return CP_GATE_REJECT;
   }
-  parse_head(buf, &h);
+  memset(&h, 0, sizeof h);
+  h.answer_id = answer_id;
+  parse_head(buf, buf + len + 1, &h);
   v = g->gs->cfg.admit(g->gs->cfg.arg, &h, g->bev);
   free(buf);
   return v;
@@ -307,8 +327,25 @@ static void make_up(struct gate *g, struct evbuffer *in, const char *req) {
   g->mode = DRAINING;
 }
 
+/* The made-up 401, with the Audit-ID the owner chose when it is one a
+ * header can carry. */
+static void reject(struct gate *g, struct evbuffer *in, const char *id) {
+  char req[sizeof MADE_UP_HEAD("401") + CP_GATE_ID_MAX + 16];
+  size_t i, n = strnlen(id, CP_GATE_ID_MAX + 1);
+
+  for (i = 0; i < n && (unsigned char)id[i] >= 0x20 && id[i] != 0x7f; i++)
+    ;
+  if (n == 0 || n > CP_GATE_ID_MAX || i < n)
+    snprintf(req, sizeof req, "%s", MADE_UP("401"));
+  else
+    snprintf(req, sizeof req, MADE_UP_HEAD("401") "Audit-ID: %s\r\n\r\n",
+             id);
+  make_up(g, in, req);
+}
+
 /* Judges the heads complete in held. Returns 1 when the gate let go. */
 static int pass_heads(struct gate *g, struct evbuffer *in) {
+  char id[CP_GATE_ID_MAX + 1];
   size_t end;
 
   while (evbuffer_get_length(g->held) > 0) {
@@ -317,7 +354,7 @@ static int pass_heads(struct gate *g, struct evbuffer *in) {
         make_up(g, in, MADE_UP("431"));
       return 0;
     }
-    switch (judge(g, end)) {
+    switch (judge(g, end, id)) {
     case CP_GATE_OPEN:
       evbuffer_add_buffer(in, g->held);
       let_go(g);
@@ -328,7 +365,7 @@ static int pass_heads(struct gate *g, struct evbuffer *in) {
       g->newline = 0;
       break;
     default:
-      make_up(g, in, MADE_UP("401"));
+      reject(g, in, id);
       return 0;
     }
   }

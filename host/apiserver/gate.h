@@ -11,7 +11,8 @@
  *    request that evhttp hands to the owner as cp_gate_code() == 431
  *    (kube/Go answer "431 Request Header Fields Too Large");
  *  - a head the owner rejects is replaced by one with cp_gate_code() ==
- *    401; after either, what the client sends is dropped as it comes,
+ *    401, carrying as its Audit-ID the ID the owner chose (kube's 401
+ *    has the audit event's ID in its Audit-Id header); after either, what the client sends is dropped as it comes,
  *    never buffered, and once the answer has left the gate ends the
  *    stream, then lets the client close (or shuts the socket down at
  *    the header timeout);
@@ -43,13 +44,22 @@
 /* Go's http.DefaultMaxHeaderBytes, which kube-apiserver serves with. */
 #define CP_GATE_MAX_HEADER_BYTES (1u << 20)
 
-/* A request's head, NUL-terminated fields; authorization NULL when
- * absent, method and path "" when malformed. */
+/* The longest Audit-ID a made-up request carries. */
+#define CP_GATE_ID_MAX 128
+
+/* A request's head, NUL-terminated fields; headers NULL when absent,
+ * method, path and target "" when malformed. */
 struct cp_gate_head {
   const char *method;
-  const char *path; /* the target without its query, not decoded */
-  const char *authorization;
+  const char *path;   /* the target without its query, not decoded */
+  const char *target; /* the target as sent, query included */
+  const char *authorization, *user_agent, *audit_id, *forwarded_for,
+      *real_ip;
   int has_body; /* Content-Length over 0, or Transfer-Encoding */
+  /* CP_GATE_ID_MAX + 1 bytes, "" on entry; on CP_GATE_REJECT the owner
+   * may write here (no control characters) the Audit-ID of the made-up
+   * request, so that the 401 carries it. */
+  char *answer_id;
 };
 
 enum cp_gate_verdict {

@@ -11,6 +11,7 @@
 #include <sys/random.h>
 
 #include "apiserver/admission.h"
+#include "apiserver/audit/audit.h"
 #include "apiserver/authn/legacy_token.h"
 #include "apiserver/crd_scale.h"
 #include "apiserver/csr_approval.h"
@@ -545,6 +546,7 @@ static void create_object(struct cp_api_ctx *ctx, struct cp_api_request *rq,
       check_kind(rq->type, o, rs) < 0 || check_namespace(rq, o, rs) < 0 ||
       schema_decode(ctx, rq, o, fv, dups, rs) < 0)
     goto out;
+  cp_audit_request_object(rq, o); /* as decoded, before admission */
   /* Mutating admission (webhooks last), before the server names and
    * validates. */
   if (cp_admission_mutate(ctx, rq, &o, NULL, rs) < 0)
@@ -976,6 +978,7 @@ void cp_verb_update(struct cp_api_ctx *ctx, struct cp_api_request *rq,
       (check_kind(rq->type, in, rs) < 0 || check_namespace(rq, in, rs) < 0 ||
        schema_decode(ctx, rq, in, fv, &dups, rs) < 0))
     goto out;
+  cp_audit_request_object(rq, in); /* as decoded, before admission */
   if ((cur = cp_verbs_read_current(ctx, rq, key, &cur_rev, rs)) == NULL)
     goto out;
   rv = get_str(get(in, "metadata"), "resourceVersion");

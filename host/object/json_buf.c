@@ -31,11 +31,10 @@ void cp_json_buf_puts(struct cp_json_buf *b, const char *s) {
   cp_json_buf_put(b, s, strlen(s));
 }
 
-void cp_json_buf_quoted(struct cp_json_buf *b, const char *s, size_t n) {
+void cp_json_buf_escaped(struct cp_json_buf *b, const char *s, size_t n) {
   static const char hex[] = "0123456789abcdef";
   size_t i, run = 0;
 
-  cp_json_buf_put(b, "\"", 1);
   for (i = 0; i < n; i++) {
     unsigned char c = (unsigned char)s[i];
     char esc[6];
@@ -60,6 +59,11 @@ void cp_json_buf_quoted(struct cp_json_buf *b, const char *s, size_t n) {
     }
   }
   cp_json_buf_put(b, s + run, n - run);
+}
+
+void cp_json_buf_quoted(struct cp_json_buf *b, const char *s, size_t n) {
+  cp_json_buf_put(b, "\"", 1);
+  cp_json_buf_escaped(b, s, n);
   cp_json_buf_put(b, "\"", 1);
 }
 

@@ -25,6 +25,8 @@ void cp_json_buf_puts(struct cp_json_buf *b, const char *s);
 /* Appends s[0..n) as a quoted JSON string, escaping '"', '\' and control
  * characters. */
 void cp_json_buf_quoted(struct cp_json_buf *b, const char *s, size_t n);
+/* The same without the quotes. */
+void cp_json_buf_escaped(struct cp_json_buf *b, const char *s, size_t n);
 /* Returns the text (owned by the caller), or NULL after nomem; the buffer
  * is empty afterwards. */
 char *cp_json_buf_take(struct cp_json_buf *b);

@@ -5,7 +5,9 @@
 # kube's levels, stages, objectRef and responseStatus (a 403, a 404, a
 # 401 with an empty user), request and response objects only where the
 # level asks, the Audit-Id header is the event's auditID (the client's
-# Audit-ID when sent), a watch has ResponseStarted and ResponseComplete,
+# Audit-ID when sent; a 401's too, at the gate and after it, with kube's
+# userAgent cut), a watch has ResponseStarted and ResponseComplete, a 413
+# is audited after authorization, requestObject is the decoded object,
 # PodSecurity's audit annotations, the authorization decision, rotation
 # at audit_log_maxsize = 1 (MB) into a lumberjack-named backup, and a bad
 # policy file fails the start naming the file and the reason.
@@ -78,6 +80,7 @@ audit_policy_file = $TMP/policy.yaml
 audit_log_path = $TMP/audit/audit.log
 audit_log_maxsize = 1
 audit_log_maxbackup = 3
+max_body = 1000000
 [plugin.serviceaccount]
 enabled = true
 [plugin.rootcacertpublisher]
@@ -185,6 +188,54 @@ ev "$U" | jq -e 'select(.stage=="ResponseStarted" and .user=={} and
   >/dev/null || fail "401 event: $(ev "$U")"
 pass "a 401 is audited with an empty user"
 
+# the 401's Audit-Id is its event's auditID: refused at the gate (ours,
+# or the client's), and refused after the gate opened (a good request,
+# then a bad token on the same connection)
+aid() { tr -d '\r' <"$1" | sed -n 's/^[Aa]udit-[Ii]d: //p' | tail -1; }
+curl -sk -D "$TMP/h401" -o /dev/null -H "Authorization: Bearer nosuchtoken" \
+  -A "agent-401" "$SERVER/api/v1/namespaces/default/configmaps?limit=7"
+H=$(aid "$TMP/h401")
+[ -n "$H" ] || fail "no Audit-Id on a 401"
+wait_ev ".auditID==\"$H\""
+ev ".auditID==\"$H\"" | jq -e 'select(.responseStatus.code==401 and
+  .userAgent=="agent-401" and .verb=="list" and
+  .requestURI=="/api/v1/namespaces/default/configmaps?limit=7")' \
+  >/dev/null || fail "401 event for $H: $(ev '.responseStatus.code==401')"
+curl -sk -D "$TMP/h401" -o /dev/null -H "Authorization: Bearer nosuchtoken" \
+  -A "$(head -c 1500 /dev/zero | tr '\0' u)" \
+  -H "Audit-ID: refused-at-gate" "$SERVER/api/v1/namespaces/default/pods"
+[ "$(aid "$TMP/h401")" = refused-at-gate ] || fail "gate 401: $(aid "$TMP/h401")"
+wait_ev '.auditID=="refused-at-gate" and .responseStatus.code==401'
+ev '.auditID=="refused-at-gate"' | jq -e 'select((.userAgent|length)==1036
+  and (.userAgent|endswith("u...TRUNCATED")))' >/dev/null ||
+  fail "userAgent not cut as kube's: $(ev '.auditID=="refused-at-gate"' | jq .userAgent)"
+curl -sk -o /dev/null -H "Authorization: Bearer admintok" "$SERVER/version" \
+  --next -sk -D "$TMP/h401" -o /dev/null -w '%{num_connects}' \
+  -H "Authorization: Bearer nosuchtoken" \
+  "$SERVER/api/v1/namespaces/default/secrets" >"$TMP/nc"
+[ "$(cat "$TMP/nc")" = 0 ] || fail "the connection was not reused"
+H=$(aid "$TMP/h401")
+[ -n "$H" ] || fail "no Audit-Id on a 401 after the gate"
+wait_ev ".auditID==\"$H\" and .responseStatus.code==401 and .objectRef.resource==\"secrets\""
+pass "a 401's Audit-Id is its event's auditID, at the gate and after"
+
+# a body over max_body: kube's handler refuses it after authorization,
+# so it is audited with the user and the decision
+head -c 1100000 /dev/zero | tr '\0' ' ' >"$TMP/toobig"
+code=$(C -o "$TMP/r413" -w '%{http_code}' -H "Audit-ID: too-big-1" \
+  -H "Content-Type: application/json" --data-binary @"$TMP/toobig" \
+  "$SERVER/api/v1/namespaces/default/configmaps")
+[ "$code" = 413 ] || fail "413: got $code"
+jq -e '.message=="Request entity too large: limit is 1000000"' "$TMP/r413" \
+  >/dev/null || fail "413 body: $(cat "$TMP/r413")"
+wait_ev '.auditID=="too-big-1" and .stage=="ResponseComplete"'
+ev '.auditID=="too-big-1" and .stage=="ResponseComplete"' | jq -e 'select(
+  .responseStatus.code==413 and .user.username=="admin" and
+  .annotations["authorization.k8s.io/decision"]=="allow" and
+  .requestObject==null)' >/dev/null ||
+  fail "413 event: $(ev '.auditID=="too-big-1"')"
+pass "a 413 is audited after authorization"
+
 # PodSecurity: audit=restricted on the namespace
 K create namespace psa >/dev/null
 K label namespace psa pod-security.kubernetes.io/audit=restricted >/dev/null
@@ -199,6 +250,26 @@ ev "$P" | jq -e 'select(.level=="Request" and .requestObject.kind=="Pod" and
    startswith("would violate PodSecurity \"restricted:latest\": ")))' \
   >/dev/null || fail "pod event: $(ev "$P")"
 pass "PodSecurity audit annotations"
+# requestObject is the object as decoded (kube's LogRequestObject):
+# defaults set, creationTimestamp null, no namespace the client did not
+# send; for an update, kind and apiVersion filled in
+ev "$P" | jq -e 'select(.requestObject.spec.dnsPolicy=="ClusterFirst" and
+  .requestObject.spec.containers[0].terminationMessagePolicy=="File" and
+  (.requestObject.metadata|has("creationTimestamp")) and
+  .requestObject.metadata.creationTimestamp==null and
+  (.requestObject.metadata|has("namespace")|not))' >/dev/null ||
+  fail "pod requestObject: $(ev "$P" | jq -c .requestObject)"
+C -o /dev/null -X PUT -H "Content-Type: application/json" -H "Audit-ID: put-c1" \
+  -d '{"metadata":{"name":"c1","namespace":"default"},"data":{"k":"v2"}}' \
+  "$SERVER/api/v1/namespaces/default/configmaps/c1"
+wait_ev '.auditID=="put-c1" and .stage=="ResponseComplete"'
+ev '.auditID=="put-c1" and .stage=="ResponseComplete"' | jq -e 'select(
+  .responseStatus.code==200 and .requestObject.kind=="ConfigMap" and
+  .requestObject.apiVersion=="v1" and
+  .requestObject.metadata.namespace=="default" and
+  .requestObject.data.k=="v2")' >/dev/null ||
+  fail "update requestObject: $(ev '.auditID=="put-c1"')"
+pass "requestObject is the decoded object"
 
 # metrics
 C "$SERVER/metrics" | grep '^cplane_apiserver_audit_events_dropped_total ' \

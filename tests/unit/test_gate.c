@@ -30,8 +30,10 @@ struct fixture {
   struct evbuffer *got; /* what "evhttp" read */
   int eof;
   int admits;
-  char path[64], method[16];
+  char path[64], method[16], target[64], agent[64], audit_id[64], xff[64],
+      real_ip[64];
   int has_body;
+  const char *answer_id; /* written on a reject; NULL: none */
 };
 
 static enum cp_gate_verdict admit(void *arg, const struct cp_gate_head *h,
@@ -43,6 +45,16 @@ static enum cp_gate_verdict admit(void *arg, const struct cp_gate_head *h,
   snprintf(f->path, sizeof f->path, "%s", h->path);
   snprintf(f->method, sizeof f->method, "%s", h->method);
   f->has_body = h->has_body;
+  snprintf(f->target, sizeof f->target, "%s", h->target);
+  snprintf(f->agent, sizeof f->agent, "%s", h->user_agent ? h->user_agent : "-");
+  snprintf(f->audit_id, sizeof f->audit_id, "%s",
+           h->audit_id ? h->audit_id : "-");
+  snprintf(f->xff, sizeof f->xff, "%s",
+           h->forwarded_for ? h->forwarded_for : "-");
+  snprintf(f->real_ip, sizeof f->real_ip, "%s", h->real_ip ? h->real_ip : "-");
+  assert_string_equal(h->answer_id, "");
+  if (f->answer_id != NULL)
+    snprintf(h->answer_id, CP_GATE_ID_MAX + 1, "%s", f->answer_id);
   if (h->authorization != NULL && strcmp(h->authorization, "Bearer good") == 0)
     return CP_GATE_OPEN;
   if (strcmp(h->method, "GET") == 0 && strcmp(h->path, "/version") == 0 &&
@@ -166,6 +178,40 @@ static void test_rejected_body_never_reaches_evhttp(void **state) {
   close_fixture(f);
 }
 
+/* The owner reads the head's audit fields and names the made-up 401's
+ * Audit-ID (its audit event's ID), which the reply then carries; one a
+ * header cannot carry is left out. */
+static void test_rejected_carries_answer_id(void **state) {
+  struct fixture *f = open_fixture(0);
+
+  (void)state;
+  f->answer_id = "event-id-1";
+  send_str(f, "GET /api/v1/pods?limit=2&watch=1 HTTP/1.1\r\n"
+              "User-Agent: curl/8\r\nAudit-ID: sent-id\r\n"
+              "X-Forwarded-For: 10.0.0.1, 10.0.0.2\r\n"
+              "X-Real-Ip: 10.0.0.3\r\n\r\n");
+  run(f, 20);
+  assert_string_equal(f->path, "/api/v1/pods");
+  assert_string_equal(f->target, "/api/v1/pods?limit=2&watch=1");
+  assert_string_equal(f->agent, "curl/8");
+  assert_string_equal(f->audit_id, "sent-id");
+  assert_string_equal(f->xff, "10.0.0.1, 10.0.0.2");
+  assert_string_equal(f->real_ip, "10.0.0.3");
+  assert_non_null(
+      strstr(got(f), "X-Cplane-Gate: 401\r\nAudit-ID: event-id-1\r\n\r\n"));
+  close_fixture(f);
+
+  f = open_fixture(0);
+  f->answer_id = "bad\x01id";
+  send_str(f, "GET /api/v1/pods HTTP/1.1\r\n\r\n");
+  run(f, 20);
+  assert_string_equal(f->agent, "-");
+  assert_string_equal(f->audit_id, "-");
+  assert_non_null(strstr(got(f), "X-Cplane-Gate: 401\r\n\r\n"));
+  assert_null(strstr(got(f), "Audit-ID"));
+  close_fixture(f);
+}
+
 static void test_public_then_rejected(void **state) {
   struct fixture *f = open_fixture(0);
 
@@ -281,6 +327,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_authenticated_opens),
       cmocka_unit_test(test_rejected_body_never_reaches_evhttp),
+      cmocka_unit_test(test_rejected_carries_answer_id),
       cmocka_unit_test(test_public_then_rejected),
       cmocka_unit_test(test_nul_in_head),
       cmocka_unit_test(test_header_limit),

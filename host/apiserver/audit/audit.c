@@ -6,6 +6,7 @@
 #include "apiserver/audit/audit.h"
 
 #include <arpa/inet.h>
+#include <stdio.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,10 +21,11 @@
 #include "apiserver/audit/event.h"
 #include "apiserver/audit/log.h"
 #include "apiserver/audit/policy.h"
+#include "apiserver/query.h"
 #include "apiserver/request_info.h"
+#include "apiserver/resources.h"
 #include "apiserver/user_json.h"
 #include "apiserver/verbs.h"
-#include "apiserver/webhook/hook.h"
 
 #define MAX_SOURCE_IPS 16
 
@@ -37,6 +39,10 @@ struct cp_audit {
  * so it never outlives its event: events that end on other threads (a
  * watch's) have had their reply already. */
 static __thread struct cp_audit_event *loop_ev;
+/* The same for a failed authentication's event, gone once written: the
+ * ID the reply to loop_id_req carries. Loop thread only. */
+static __thread const struct evhttp_request *loop_id_req;
+static __thread char loop_id[CP_AUDIT_ID_MAX + 1];
 
 /* ------------------------------------------------------------ set-up */
 
@@ -108,19 +114,22 @@ static char *dup_or_null(const char *s) {
   return s != NULL && s[0] != '\0' ? strdup(s) : NULL;
 }
 
-/* The client's Audit-ID when usable (kube takes it as sent), else a new
- * UUID. */
-static void audit_id(struct evhttp_request *req, char *buf, size_t len) {
-  const char *h =
-      req ? evhttp_find_header(evhttp_request_get_input_headers(req),
-                               "Audit-ID")
-          : NULL;
+void cp_audit_choose_id(const char *sent, char *buf, size_t len) {
+  size_t i, n = sent != NULL ? strnlen(sent, CP_AUDIT_ID_MAX + 1) : 0;
 
-  if (h != NULL && h[0] != '\0' && strlen(h) < len &&
-      strpbrk(h, "\r\n") == NULL)
-    snprintf(buf, len, "%s", h);
+  for (i = 0; i < n && (unsigned char)sent[i] >= 0x20 && sent[i] != 0x7f;
+       i++)
+    ;
+  if (n > 0 && n <= CP_AUDIT_ID_MAX && i == n && n < len)
+    snprintf(buf, len, "%s", sent);
   else
     cp_verbs_new_uid(buf, len);
+}
+
+static const char *header(struct evhttp_request *req, const char *name) {
+  return req ? evhttp_find_header(evhttp_request_get_input_headers(req),
+                                  name)
+             : NULL;
 }
 
 static void add_ip(json_object *a, const char *ip) {
@@ -142,12 +151,8 @@ static int last_is(json_object *a, const char *ip) {
 }
 
 /* kube's utilnet.SourceIPs: X-Forwarded-For, X-Real-Ip, then the peer. */
-static json_object *source_ips(struct evhttp_request *req, int fd) {
+static json_object *source_ips(const char *xff, const char *real, int fd) {
   json_object *a = json_object_new_array();
-  struct evkeyvalq *in =
-      req ? evhttp_request_get_input_headers(req) : NULL;
-  const char *xff = in ? evhttp_find_header(in, "X-Forwarded-For") : NULL;
-  const char *real = in ? evhttp_find_header(in, "X-Real-Ip") : NULL;
   struct sockaddr_storage ss;
   socklen_t sl = sizeof ss;
   char ip[INET6_ADDRSTRLEN], part[64];
@@ -200,16 +205,19 @@ static void set_ref(struct cp_audit_event *ev,
 }
 
 /* kube's LogRequestObject: once the request reached its handler, the
- * object written completes the reference. */
-static void complete_ref(struct cp_audit_event *ev) {
+ * object written (obj; NULL: the event's request object) completes the
+ * reference. */
+static void complete_ref_from(struct cp_audit_event *ev, json_object *obj) {
   static const char *const keys[] = {"namespace", "name", "uid",
                                      "resourceVersion"};
   char **slots[] = {&ev->ns, &ev->name, &ev->uid, &ev->rv};
   json_object *md, *v;
   size_t i;
 
-  if (!ev->has_ref || !ev->post_or_put || ev->request_object == NULL ||
-      !json_object_object_get_ex(ev->request_object, "metadata", &md) ||
+  if (obj == NULL)
+    obj = ev->request_object;
+  if (!ev->has_ref || !ev->post_or_put || obj == NULL ||
+      !json_object_object_get_ex(obj, "metadata", &md) ||
       !json_object_is_type(md, json_type_object))
     return;
   for (i = 0; i < 4; i++)
@@ -218,49 +226,55 @@ static void complete_ref(struct cp_audit_event *ev) {
       *slots[i] = dup_or_null(json_object_get_string(v));
 }
 
-/* ------------------------------------------------------------ stages */
-
-static void fill(struct cp_audit_event *ev, struct evhttp_request *req,
-                 const struct cp_api_request *rq,
-                 const struct cp_request_info *ri) {
-  const char *uri = evhttp_request_get_uri(req);
-
-  audit_id(req, ev->id, sizeof ev->id);
-  ev->req = req;
-  ev->received_us = now_us();
-  ev->request_uri = strdup(uri ? uri : rq->path);
-  ev->verb = strdup(ri->verb);
-  ev->user_agent = dup_or_null(rq->user_agent);
-  ev->user = cp_api_user_json(&rq->user);
-  ev->source_ips = source_ips(req, fd_of(req));
-  ev->long_running = strcmp(ri->verb, "watch") == 0;
-  ev->handled = rq->user.name == NULL; /* no authorization: allowed */
-  ev->post_or_put = rq->method == CP_API_POST || rq->method == CP_API_PUT;
-  if (ri->resource_request)
-    set_ref(ev, ri);
-  if (ev->level >= CP_AUDIT_REQUEST || ev->post_or_put)
-    ev->request_object = cp_audit_event_object(
-        rq->content_type, rq->body, rq->body_len, ev->omit_managed_fields);
-  if (ev->handled)
-    complete_ref(ev);
+static void complete_ref(struct cp_audit_event *ev) {
+  complete_ref_from(ev, NULL);
 }
 
-void cp_audit_begin(struct cp_audit *a, struct evhttp_request *req,
-                    struct cp_api_request *rq) {
+/* ------------------------------------------------------------ stages */
+
+/* What an event starts from (kube's NewEventFromRequest): the request
+ * as received, and its user once authenticated (NULL: it failed). */
+struct seen {
+  enum cp_api_method method;
+  const char *target; /* as sent, query included */
+  const char *path;   /* decoded */
+  int watch;
+  const char *user_agent, *forwarded_for, *real_ip, *id;
+  int fd;
+  const struct cp_api_user *user;
+};
+
+/* kube's maybeTruncateUserAgent. */
+#define MAX_USER_AGENT 1024
+#define USER_AGENT_CUT "...TRUNCATED"
+
+static char *user_agent(const char *ua) {
+  char *s;
+
+  if (ua == NULL || ua[0] == '\0' || strlen(ua) <= MAX_USER_AGENT)
+    return dup_or_null(ua);
+  if ((s = malloc(MAX_USER_AGENT + sizeof USER_AGENT_CUT)) == NULL)
+    return NULL;
+  memcpy(s, ua, MAX_USER_AGENT);
+  memcpy(s + MAX_USER_AGENT, USER_AGENT_CUT, sizeof USER_AGENT_CUT);
+  return s;
+}
+
+/* The policy's level for r and, unless None, a new event with what is
+ * known before the handler runs. NULL: not audited (or out of memory). */
+static struct cp_audit_event *start_event(struct cp_audit *a,
+                                          const struct seen *r) {
   struct cp_audit_attrs at = {0};
   struct cp_audit_decision d;
   struct cp_request_info ri;
-  struct cp_audit_event *ev;
+  struct cp_audit_event *ev = NULL;
 
-  loop_ev = NULL;
-  if (a == NULL)
-    return;
-  if (cp_request_info_parse(rq->method, rq->path,
-                            cp_query_bool(&rq->query, "watch"), &ri) < 0)
-    return;
-  at.user = rq->user.name ? rq->user.name : "";
-  at.groups = rq->user.groups;
-  at.n_groups = rq->user.n_groups;
+  if (cp_request_info_parse(r->method, r->path, r->watch, &ri) < 0)
+    return NULL;
+  /* No user: users and userGroups rules never match. */
+  at.user = r->user && r->user->name ? r->user->name : "";
+  at.groups = r->user ? r->user->groups : NULL;
+  at.n_groups = r->user ? r->user->n_groups : 0;
   at.verb = ri.verb;
   at.resource_request = ri.resource_request;
   at.group = ri.group;
@@ -276,12 +290,65 @@ void cp_audit_begin(struct cp_audit *a, struct evhttp_request *req,
   ev->level = d.level;
   ev->omit_stages = d.omit_stages;
   ev->omit_managed_fields = d.omit_managed_fields;
-  fill(ev, req, rq, &ri);
+  snprintf(ev->id, sizeof ev->id, "%s", r->id);
+  ev->received_us = now_us();
+  ev->request_uri = strdup(r->target);
+  ev->verb = strdup(ri.verb);
+  ev->user_agent = user_agent(r->user_agent);
+  ev->user = r->user ? cp_api_user_json(r->user) : NULL;
+  ev->source_ips = source_ips(r->forwarded_for, r->real_ip, r->fd);
+  ev->long_running = strcmp(ri.verb, "watch") == 0;
+  if (ri.resource_request)
+    set_ref(ev, &ri);
+out:
+  cp_request_info_clear(&ri);
+  return ev;
+}
+
+/* r for an evhttp request read whole; id is its buffer. */
+static void seen_request(struct seen *r, struct evhttp_request *req,
+                         const struct cp_api_request *rq, char *id,
+                         size_t id_len) {
+  const char *uri = evhttp_request_get_uri(req);
+
+  memset(r, 0, sizeof *r);
+  cp_audit_choose_id(header(req, "Audit-ID"), id, id_len);
+  r->method = rq->method;
+  r->target = uri ? uri : rq->path;
+  r->path = rq->path;
+  r->watch = cp_query_bool(&rq->query, "watch");
+  r->user_agent = rq->user_agent;
+  r->forwarded_for = header(req, "X-Forwarded-For");
+  r->real_ip = header(req, "X-Real-Ip");
+  r->id = id;
+  r->fd = fd_of(req);
+}
+
+void cp_audit_begin(struct cp_audit *a, struct evhttp_request *req,
+                    struct cp_api_request *rq) {
+  char id[CP_AUDIT_ID_MAX + 1];
+  struct cp_audit_event *ev;
+  struct seen r;
+
+  loop_ev = NULL;
+  loop_id_req = NULL;
+  if (a == NULL)
+    return;
+  seen_request(&r, req, rq, id, sizeof id);
+  r.user = &rq->user;
+  if ((ev = start_event(a, &r)) == NULL)
+    return;
+  ev->req = req;
+  ev->handled = rq->user.name == NULL; /* no authorization: allowed */
+  ev->post_or_put = rq->method == CP_API_POST || rq->method == CP_API_PUT;
+  if (ev->level >= CP_AUDIT_REQUEST || ev->post_or_put)
+    ev->request_object = cp_audit_event_object(
+        rq->content_type, rq->body, rq->body_len, ev->omit_managed_fields);
+  if (ev->handled)
+    complete_ref(ev);
   rq->audit = ev;
   loop_ev = ev;
   emit(ev, CP_AUDIT_STAGE_REQUEST_RECEIVED, "RequestReceived");
-out:
-  cp_request_info_clear(&ri);
 }
 
 void cp_audit_impersonated(struct cp_api_request *rq) {
@@ -338,28 +405,54 @@ int cp_audit_annotate_map(const struct cp_api_request *rq, json_object *map,
   return 1;
 }
 
-void cp_audit_webhook_mutation(const struct cp_api_request *rq, int round,
-                               size_t index, const struct cp_webhook *h,
-                               int changed) {
-  json_object *v;
-  char key[96];
+static json_object *metadata_of(json_object *o) {
+  json_object *md;
 
-  if (rq == NULL || rq->audit == NULL || changed < 0 ||
-      (v = json_object_new_object()) == NULL)
+  return o != NULL && json_object_object_get_ex(o, "metadata", &md) &&
+                 json_object_is_type(md, json_type_object)
+             ? md
+             : NULL;
+}
+
+/* The decoded object as kube's encodeObject writes it: a typed object's
+ * ObjectMeta has "creationTimestamp":null until the server sets it, and
+ * the namespace from the URL is set after the object is logged (kube's
+ * EnsureObjectNamespaceMatchesRequestNamespace): one the client did not
+ * send is not there. */
+static void as_kube_logs(const struct cp_api_request *rq,
+                         const struct cp_audit_event *ev, json_object *o) {
+  json_object *md = metadata_of(o), *sent = metadata_of(ev->request_object);
+  int typed = rq->type != NULL && rq->type->builtin;
+
+  if (md == NULL)
     return;
-  json_object_object_add(v, "configuration",
-                         json_object_new_string(h->config ? h->config : ""));
-  json_object_object_add(v, "webhook",
-                         json_object_new_string(h->name ? h->name : ""));
-  json_object_object_add(v, "mutated", json_object_new_boolean(changed > 0));
-  snprintf(key, sizeof key,
-           "mutation.webhook.admission.k8s.io/round_%d_index_%zu", round,
-           index);
-  cp_audit_event_annotate(rq->audit, key,
-                          json_object_to_json_string_ext(
-                              v, JSON_C_TO_STRING_PLAIN |
-                                     JSON_C_TO_STRING_NOSLASHESCAPE));
-  json_object_put(v);
+  if (rq->subresource != NULL && strcmp(rq->subresource, "scale") == 0)
+    typed = 1; /* autoscaling/v1 Scale */
+  if (typed && !json_object_object_get_ex(md, "creationTimestamp", NULL))
+    json_object_object_add(md, "creationTimestamp", NULL);
+  if (sent != NULL && !json_object_object_get_ex(sent, "namespace", NULL))
+    json_object_object_del(md, "namespace");
+  if (ev->omit_managed_fields)
+    json_object_object_del(md, "managedFields");
+}
+
+void cp_audit_request_object(const struct cp_api_request *rq,
+                             json_object *o) {
+  struct cp_audit_event *ev = rq->audit;
+  json_object *copy = NULL;
+
+  if (ev == NULL || o == NULL || !ev->post_or_put)
+    return; /* a patch is logged as sent (kube's LogRequestPatch) */
+  complete_ref_from(ev, o);
+  if (ev->level < CP_AUDIT_REQUEST)
+    return;
+  if (json_object_deep_copy(o, &copy, NULL) != 0) {
+    json_object_put(copy);
+    return; /* out of memory: the body as sent stays */
+  }
+  as_kube_logs(rq, ev, copy);
+  json_object_put(ev->request_object);
+  ev->request_object = copy;
 }
 
 void cp_audit_handled(struct cp_api_request *rq,
@@ -388,7 +481,11 @@ void cp_audit_reply(struct evhttp_request *req, int code, const char *ctype,
   struct evkeyvalq *out = evhttp_request_get_output_headers(req);
 
   if (ev == NULL || ev->req != req) {
-    audit_id(req, id, sizeof id);
+    if (loop_id_req == req)
+      snprintf(id, sizeof id, "%s", loop_id);
+    else
+      cp_audit_choose_id(header(req, "Audit-ID"), id, sizeof id);
+    loop_id_req = NULL;
     evhttp_add_header(out, "Audit-Id", id);
     return;
   }
@@ -461,39 +558,16 @@ static const char *auth_failure(const char *authorization, int has_cert) {
   return "Authentication failed, no credentials provided";
 }
 
-void cp_audit_failed_authn(struct cp_audit *a, const char *method,
-                           const char *path, const char *authorization,
-                           int has_cert, int fd) {
-  struct cp_audit_attrs at = {0};
-  struct cp_audit_decision d;
-  struct cp_request_info ri;
-  struct cp_audit_event *ev = NULL;
+/* The event of a request that failed authentication: ResponseStarted
+ * with the 401 and the methods attempted, as kube's failed-authentication
+ * handler writes it. */
+static void failed(struct cp_audit *a, const struct seen *r,
+                   const char *authorization, int has_cert) {
+  struct cp_audit_event *ev = start_event(a, r);
   json_object *st;
 
-  if (a == NULL || cp_request_info_parse(method_named(method), path, 0,
-                                         &ri) < 0)
+  if (ev == NULL)
     return;
-  at.verb = ri.verb; /* no user: users and userGroups rules never match */
-  at.resource_request = ri.resource_request;
-  at.group = ri.group;
-  at.resource = ri.resource;
-  at.subresource = ri.subresource;
-  at.ns = ri.ns;
-  at.name = ri.name;
-  at.path = ri.path;
-  cp_audit_policy_decide(a->policy, &at, &d);
-  if (d.level == CP_AUDIT_NONE || (ev = cp_audit_event_new()) == NULL)
-    goto out;
-  ev->owner = a;
-  ev->level = d.level;
-  ev->omit_stages = d.omit_stages;
-  cp_verbs_new_uid(ev->id, sizeof ev->id);
-  ev->received_us = now_us();
-  ev->request_uri = strdup(path);
-  ev->verb = strdup(ri.verb);
-  ev->source_ips = source_ips(NULL, fd);
-  if (ri.resource_request)
-    set_ref(ev, &ri);
   if ((st = json_object_new_object()) != NULL) {
     json_object_object_add(st, "metadata", json_object_new_object());
     json_object_object_add(
@@ -504,21 +578,49 @@ void cp_audit_failed_authn(struct cp_audit *a, const char *method,
   ev->response_status = st;
   ev->code = 401;
   emit(ev, CP_AUDIT_STAGE_RESPONSE_STARTED, "ResponseStarted");
-out:
   cp_audit_event_free(ev);
-  cp_request_info_clear(&ri);
+}
+
+void cp_audit_failed_authn(struct cp_audit *a,
+                           const struct cp_audit_refused *f) {
+  struct cp_query query = {0};
+  const char *q;
+  size_t plen;
+  char *raw = NULL, *path = NULL;
+  struct seen r;
+
+  if (a == NULL)
+    return;
+  memset(&r, 0, sizeof r);
+  q = strchr(f->target, '?');
+  plen = q ? (size_t)(q - f->target) : strlen(f->target);
+  if ((raw = strndup(f->target, plen)) == NULL ||
+      (path = evhttp_uridecode(raw[0] ? raw : "/", 0, NULL)) == NULL)
+    goto out;
+  (void)cp_query_parse(q ? q + 1 : NULL, &query); /* bad: none, as Go */
+  r.method = method_named(f->method);
+  r.target = f->target;
+  r.path = path;
+  r.watch = cp_query_bool(&query, "watch");
+  r.user_agent = f->user_agent;
+  r.forwarded_for = f->forwarded_for;
+  r.real_ip = f->real_ip;
+  r.id = f->id;
+  r.fd = f->fd;
+  failed(a, &r, f->authorization, f->has_cert);
+out:
+  cp_query_free(&query);
+  free(path);
+  free(raw);
 }
 
 void cp_audit_failed_request(struct cp_audit *a, struct evhttp_request *req,
                              const struct cp_api_request *rq) {
-  static const char *const names[] = {"GET",    "POST",   "PUT",
-                                      "PATCH",  "DELETE", "OTHER"};
-  const char *authz;
+  struct seen r;
 
   if (a == NULL)
     return;
-  authz = evhttp_find_header(evhttp_request_get_input_headers(req),
-                             "Authorization");
-  cp_audit_failed_authn(a, names[rq->method], rq->path, authz, 0,
-                        fd_of(req));
+  seen_request(&r, req, rq, loop_id, sizeof loop_id);
+  loop_id_req = req;
+  failed(a, &r, header(req, "Authorization"), 0);
 }

@@ -35,6 +35,15 @@ struct evhttp_request;
 struct cp_audit;
 struct cp_audit_event;
 
+/* An Audit-ID a client sends longer than this is replaced by a new one. */
+#define CP_AUDIT_ID_MAX 128
+
+/* kube's WithAuditInit: a request's audit ID is the Audit-ID its client
+ * sent (NULL: none) when a header can carry it back (at most
+ * CP_AUDIT_ID_MAX bytes, no control characters), else a new UUID. buf
+ * has len >= CP_AUDIT_ID_MAX + 1 bytes. Any thread. */
+void cp_audit_choose_id(const char *sent, char *buf, size_t len);
+
 struct cp_audit_config {
   const char *policy_file; /* NULL or "": no audit log */
   const char *log_path;    /* NULL or "": none ("-": stdout) */
@@ -74,13 +83,13 @@ struct json_object;
 int cp_audit_annotate_map(const struct cp_api_request *rq,
                           struct json_object *map, const char *prefix);
 
-/* kube's mutation.webhook.admission.k8s.io/round_<round>_index_<index>:
- * {"configuration","webhook","mutated"} for mutating webhook h, called
- * in that round at that index; changed < 0: it refused (none). */
-struct cp_webhook;
-void cp_audit_webhook_mutation(const struct cp_api_request *rq, int round,
-                               size_t index, const struct cp_webhook *h,
-                               int changed);
+/* Worker, in a create or update's handler: kube's LogRequestObject, the
+ * object o as decoded (defaults set, kind and apiVersion filled), before
+ * admission changes it, is the event's requestObject (copied; o is only
+ * read). A patch keeps its body as sent (kube's LogRequestPatch).
+ * rq->audit NULL: nothing. */
+void cp_audit_request_object(const struct cp_api_request *rq,
+                             struct json_object *o);
 
 /* Worker: the request was handled; its body and response are JSON (or
  * YAML turned JSON) here, before a protobuf client's encoding, so the
@@ -100,14 +109,25 @@ void cp_audit_reply_to(struct cp_api_request *rq);
 /* The request is over: ResponseComplete, then the event is freed. */
 void cp_audit_end(struct cp_audit_event *ev);
 
-/* Loop thread: a request refused for want of valid credentials (method
- * and path as received, the Authorization header or NULL, whether a
- * client certificate was shown, the connection's socket). */
-void cp_audit_failed_authn(struct cp_audit *a, const char *method,
-                           const char *path, const char *authorization,
-                           int has_cert, int fd);
+/* A request refused for want of valid credentials, as received: the
+ * header values NULL when absent; id its audit ID (cp_audit_choose_id),
+ * which the 401's Audit-Id header must carry. */
+struct cp_audit_refused {
+  const char *method;
+  const char *target; /* path and query as sent, not decoded */
+  const char *authorization, *user_agent, *forwarded_for, *real_ip;
+  const char *id;
+  int has_cert; /* a client certificate was shown */
+  int fd;       /* the connection's socket, for the peer's address */
+};
+
+/* Loop thread: kube's WithFailedAuthenticationAudit, one ResponseStarted
+ * event with an empty user and the methods attempted. */
+void cp_audit_failed_authn(struct cp_audit *a,
+                           const struct cp_audit_refused *r);
 /* The same for a request read whole (its credential failed after the
- * connection's gate opened). */
+ * connection's gate opened); the next cp_audit_reply for req carries the
+ * event's ID. */
 void cp_audit_failed_request(struct cp_audit *a, struct evhttp_request *req,
                              const struct cp_api_request *rq);
 

@@ -21,12 +21,10 @@
 
 #include <json-c/json.h>
 
+#include "apiserver/audit/audit.h" /* CP_AUDIT_ID_MAX */
 #include "apiserver/audit/policy.h"
 
 struct cp_audit;
-
-/* An Audit-ID a client sends longer than this is replaced by a new one. */
-#define CP_AUDIT_ID_MAX 128
 
 struct cp_audit_event {
   enum cp_audit_level level;

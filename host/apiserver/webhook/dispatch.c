@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "apiserver/audit/audit.h"
+#include "apiserver/audit/webhook_annotations.h"
 #include "apiserver/patch.h"
 #include "apiserver/schema.h"
 #include "apiserver/status.h"
@@ -470,10 +471,11 @@ static int moved(struct run *r, json_object *o) {
   return 0;
 }
 
-/* Applies h's JSON patch to *o. Returns 1 when the object changed, 0
- * when not, -1 having responded. */
+/* Applies h's JSON patch to *o (h called in round at index). Returns 1
+ * when the object changed, 0 when not, -1 having responded. */
 static int apply_patch(struct run *r, const struct cp_webhook *h,
-                       const struct cp_webhook_verdict *v, json_object **o) {
+                       const struct cp_webhook_verdict *v, json_object **o,
+                       int round, size_t index) {
   json_object *next = NULL;
   char *err = NULL, *msg = NULL;
   const char *av;
@@ -499,6 +501,9 @@ static int apply_patch(struct run *r, const struct cp_webhook *h,
     json_object_put(next);
     return -1;
   }
+  /* kube's patch audit annotation, once the patch applied. */
+  cp_audit_webhook_patch(r->rq, round, index, h, (const char *)v->patch,
+                         v->patch_len);
   /* An equivalent version's patch comes back as the request's. */
   if (av != NULL)
     json_object_object_add(next, "apiVersion", json_object_new_string(av));
@@ -514,9 +519,11 @@ static int apply_patch(struct run *r, const struct cp_webhook *h,
   return rc;
 }
 
-/* One mutating webhook. -1 having responded, else 1 when it changed *o. */
+/* One mutating webhook (the index-th, in round). -1 having responded,
+ * else 1 when it changed *o. */
 static int mutate_one(struct run *r, const struct cp_webhook *h,
-                      const char *version, json_object **o) {
+                      const char *version, json_object **o, int round,
+                      size_t index) {
   struct cp_webhook_verdict v;
   enum outcome out;
   int changed;
@@ -525,7 +532,7 @@ static int mutate_one(struct run *r, const struct cp_webhook *h,
   out = call_hook(r, h, version, &v);
   if (out != CALLED)
     return out == RESPONDED ? -1 : 0;
-  changed = apply_patch(r, h, &v, o);
+  changed = apply_patch(r, h, &v, o, round, index);
   cp_webhook_verdict_clear(&v);
   return changed;
 }
@@ -559,7 +566,7 @@ static int mutate_round(struct run *r, struct cp_webhook_snapshot *s,
       return -1;
     if (c == 0 || (round == 1 && !(st[i] & AGAIN)))
       continue;
-    c = mutate_one(r, &s->hooks[i], version, o);
+    c = mutate_one(r, &s->hooks[i], version, o, round, i);
     cp_audit_webhook_mutation(r->rq, round, i, &s->hooks[i], c);
     if (c < 0)
       return -1;
