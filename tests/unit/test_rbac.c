@@ -424,6 +424,71 @@ static void test_aggregation(void **state) {
   cp_rbac_index_free(x);
 }
 
+/* The aggregated rules are kept past the call, as the sync thread keeps
+ * them to write, while the watch's thread replaces the roles they came
+ * from: they must share no JSON with the index (json-c's reference
+ * counts are not atomic; TSan saw the role freed while the kept rules
+ * were serialized). */
+struct kept {
+  json_object *rules;
+};
+
+static void keep_rules(void *arg, const char *name, json_object *rules) {
+  struct kept *k = arg;
+
+  (void)name;
+  json_object_put(k->rules);
+  k->rules = json_object_get(rules);
+}
+
+#define AGG_ALL                                                              \
+  "{\"metadata\":{\"name\":\"all\"},\"aggregationRule\":{"                     \
+  "\"clusterRoleSelectors\":[{\"matchLabels\":{\"agg\":\"yes\"}}]},"           \
+  "\"rules\":[]}"
+#define AGG_PART                                                             \
+  "{\"metadata\":{\"name\":\"part\",\"labels\":{\"agg\":\"yes\"}},"          \
+  "\"rules\":[{\"verbs\":[\"get\"],\"apiGroups\":[\"\"],"                     \
+  "\"resources\":[\"pods\"]}]}"
+
+static void *replace_part(void *arg) {
+  struct cp_rbac_index *x = arg;
+  int i;
+
+  for (i = 0; i < 200; i++)
+    put(x, CP_RBAC_CLUSTER_ROLE, AGG_PART);
+  return NULL;
+}
+
+static void test_aggregation_rules_are_copies(void **state) {
+  struct cp_rbac_index *x = cp_rbac_index_new();
+  json_object *part = json_tokener_parse(AGG_PART);
+  struct kept k = {NULL};
+  pthread_t t;
+  int i;
+
+  (void)state;
+  assert_non_null(x);
+  assert_non_null(part);
+  put(x, CP_RBAC_CLUSTER_ROLE, AGG_ALL);
+  assert_int_equal(cp_rbac_index_put(x, CP_RBAC_CLUSTER_ROLE, part), 0);
+  assert_int_equal(cp_rbac_index_aggregation(x, keep_rules, &k), 1);
+  assert_non_null(k.rules);
+  assert_int_equal(json_object_array_length(k.rules), 1);
+  assert_ptr_not_equal(
+      json_object_array_get_idx(k.rules, 0),
+      json_object_array_get_idx(json_object_object_get(part, "rules"), 0));
+  json_object_put(part); /* the index's reference only, from here */
+  /* Kept rules read on this thread, their roles replaced on another. */
+  assert_int_equal(pthread_create(&t, NULL, replace_part, x), 0);
+  for (i = 0; i < 200; i++)
+    assert_non_null(strstr(
+        json_object_to_json_string_ext(k.rules, JSON_C_TO_STRING_PLAIN),
+        "\"pods\""));
+  pthread_join(t, NULL);
+  json_object_put(k.rules);
+  cp_rbac_index_free(x);
+}
+
 /* ------------------------------------------------------------ threads */
 
 struct race {
@@ -550,7 +615,9 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_rule_matching), cmocka_unit_test(test_authorizer),
       cmocka_unit_test(test_rules_for),     cmocka_unit_test(test_covers),
-      cmocka_unit_test(test_aggregation),   cmocka_unit_test(test_concurrent),
+      cmocka_unit_test(test_aggregation),
+      cmocka_unit_test(test_aggregation_rules_are_copies),
+      cmocka_unit_test(test_concurrent),
       cmocka_unit_test(test_cost),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
