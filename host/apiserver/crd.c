@@ -387,6 +387,13 @@ static void use_schema(struct cp_resources *r,
     cp_schema_doc_free(d);
 }
 
+/* crd's metadata.resourceVersion as a number; 0 when it has none. */
+static int64_t crd_rev(json_object *crd) {
+  const char *rv = str(get(crd, "metadata"), "resourceVersion");
+
+  return rv != NULL ? strtoll(rv, NULL, 10) : 0;
+}
+
 /* Flags every registered version of crd terminating or not, as crd
  * says: how the create path learns, without a store read, that a
  * definition is being deleted. Every version the definition lists, so
@@ -396,9 +403,8 @@ static void set_terminating(struct cp_resources *r, json_object *crd) {
   json_object *md = get(crd, "metadata");
   const char *group = str(spec, "group");
   const char *plural = str(get(spec, "names"), "plural");
-  const char *rv = str(md, "resourceVersion");
   int terminating = str(md, "deletionTimestamp") != NULL;
-  int64_t rev = rv != NULL ? strtoll(rv, NULL, 10) : 0;
+  int64_t rev = crd_rev(crd);
   size_t i;
 
   if (group == NULL || plural == NULL ||
@@ -501,6 +507,8 @@ int cp_crd_register(struct cp_resources *r, json_object *crd) {
     if (get(get(v, "subresources"), "scale") != NULL)
       t.subresources |= CP_SUB_SCALE;
     custom_of(versions, v, &c);
+    /* An update that raced the definition's delete adds nothing back. */
+    c.crd_rev = crd_rev(crd);
     if (t.version != NULL && cp_resources_add_custom(r, &t, &c) == 0)
       added++;
     if (t.version != NULL) {
@@ -546,8 +554,10 @@ const struct cp_resource_type *cp_crd_unregister(struct cp_resources *r,
     if (v == NULL || (t = cp_resources_find(r, group, v, plural)) == NULL)
       continue;
     /* Two threads may unregister one definition at once (its handler
-     * and the CRD watch): only the one whose remove succeeds reports. */
-    if (cp_resources_remove(r, group, v, plural) == 0)
+     * and the CRD watch): only the one whose remove succeeds reports.
+     * At crd's revision, so that an older copy of it registered late
+     * does not serve the type again. */
+    if (cp_resources_remove_at(r, group, v, plural, crd_rev(crd)) == 0)
       any = t;
   }
   return any;

@@ -72,7 +72,10 @@ int cp_crd_register(struct cp_resources *r, struct json_object *crd);
  * how many types were added. */
 int cp_crd_register_written(struct cp_resources *r, struct json_object *crd);
 /* Stops serving every version crd lists (its custom resources stay in
- * the store: the caller purges them if it must). Returns one type it
+ * the store: the caller purges them if it must), fenced at crd's
+ * resourceVersion: a registration of a copy of it not newer than that
+ * (an update that raced the delete, registered late) serves nothing
+ * again, while a definition created anew does. Returns one type it
  * removed (borrowed from the registry, which keeps it alive), or NULL
  * when none was served: unregistering an unknown definition is a no-op.
  */

@@ -20,6 +20,7 @@
 #include "apiserver/strategy/platform_fields.h"
 #include "apiserver/verbs.h"
 #include "apiserver/watched_set.h"
+#include "encoding/base64.h"
 #include "log/log.h"
 
 #define CSR_PREFIX "certificatesigningrequests/"
@@ -269,12 +270,10 @@ static int add_failed(json_object *csr, const char *why) {
 
 static int set_certificate(json_object *csr, const char *pem) {
   json_object *st = cp_plat_get(csr, "status", json_type_object);
-  size_t n = strlen(pem);
-  char *b64 = malloc(4 * ((n + 2) / 3) + 1);
+  char *b64 = cp_base64_encode(CP_BASE64_STD, pem, strlen(pem));
 
   if (b64 == NULL)
     return -1;
-  EVP_EncodeBlock((unsigned char *)b64, (const unsigned char *)pem, (int)n);
   if (st == NULL) {
     st = json_object_new_object();
     json_object_object_add(csr, "status", st);

@@ -13,6 +13,7 @@
 #include "apiserver/printer_columns.h"
 #include "apiserver/schema.h"
 #include "apiserver/strategy/strategy.h"
+#include "encoding/base64.h"
 
 /* Compact, and '/' left alone as kube-apiserver writes it. */
 #define JSON_OUT (JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
@@ -305,7 +306,8 @@ static void add_storage_version_hash(json_object *e,
                                      const struct cp_resource_type *t) {
   const struct cp_strategy *s = cp_strategy_for(t);
   const char *group = t->group, *version = t->version;
-  unsigned char md[EVP_MAX_MD_SIZE], b64[16];
+  unsigned char md[EVP_MAX_MD_SIZE];
+  char b64[16];
   char gvk[600];
   unsigned int md_len = 0;
   int n;
@@ -326,8 +328,9 @@ static void add_storage_version_hash(json_object *e,
       EVP_Digest(gvk, (size_t)n, md, &md_len, EVP_sha256(), NULL) != 1 ||
       md_len < 8)
     return;
-  EVP_EncodeBlock(b64, md, 8); /* 8 bytes: 12 characters and a NUL */
-  set_str(e, "storageVersionHash", (const char *)b64);
+  /* 8 bytes: 12 characters and a NUL */
+  b64[cp_base64_encode_to(CP_BASE64_STD, b64, md, 8)] = '\0';
+  set_str(e, "storageVersionHash", b64);
 }
 
 char *cp_discovery_resource_list(struct cp_resources *r, const char *group,

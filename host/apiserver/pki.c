@@ -21,6 +21,8 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
+#include "encoding/base64.h"
+
 #define DAY (24L * 3600L)
 
 static int set_err(char **errmsg, const char *what, const char *path) {
@@ -323,9 +325,8 @@ char *cp_pki_file_base64(const char *path) {
     return NULL;
   if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) > 0 && n < (1L << 20) &&
       fseek(f, 0, SEEK_SET) == 0 && (buf = malloc((size_t)n)) != NULL &&
-      fread(buf, 1, (size_t)n, f) == (size_t)n &&
-      (out = malloc(4 * ((size_t)n + 2) / 3 + 4)) != NULL)
-    EVP_EncodeBlock((unsigned char *)out, buf, (int)n);
+      fread(buf, 1, (size_t)n, f) == (size_t)n)
+    out = cp_base64_encode(CP_BASE64_STD, buf, (size_t)n);
   free(buf);
   fclose(f);
   return out;

@@ -11,11 +11,10 @@
 #include <strings.h>
 #include <time.h>
 
-#include <openssl/evp.h>
-
 #include "apiserver/protobuf_fields.h"
 #include "apiserver/protobuf_wire.h"
 #include "apiserver/status.h"
+#include "encoding/base64.h"
 
 static const char magic[4] = {'k', '8', 's', '\0'};
 
@@ -208,37 +207,23 @@ static json_object *base64_of(const unsigned char *p, size_t n) {
   char *s;
   json_object *j;
 
-  if (n > CP_PROTOBUF_MAX_BYTES || (s = malloc(4 * ((n + 2) / 3) + 1)) == NULL)
+  if (n > CP_PROTOBUF_MAX_BYTES ||
+      (s = cp_base64_encode(CP_BASE64_STD, p, n)) == NULL)
     return NULL;
-  EVP_EncodeBlock((unsigned char *)s, p, (int)n);
   j = json_object_new_string(s);
   free(s);
   return j;
 }
 
-/* Decodes s into *out (malloc'd), or -1 when it is not base64. */
+/* Decodes s into *out (malloc'd) as encoding/json decodes []byte (Go's
+ * StdEncoding), or -1 when it is not base64. */
 static int unbase64(const char *s, size_t n, unsigned char **out,
                     size_t *len) {
-  unsigned char *d;
-  int r;
-
   *out = NULL;
   *len = 0;
-  if (n % 4 != 0 || n > CP_PROTOBUF_MAX_BYTES)
+  if (n > CP_PROTOBUF_MAX_BYTES ||
+      (*out = cp_base64_decode(CP_BASE64_STD, 0, s, n, len)) == NULL)
     return -1;
-  if ((d = malloc(n / 4 * 3 + 1)) == NULL)
-    return -1;
-  r = n > 0 ? EVP_DecodeBlock(d, (const unsigned char *)s, (int)n) : 0;
-  if (r < 0) {
-    free(d);
-    return -1;
-  }
-  if (n > 0 && s[n - 1] == '=')
-    r--;
-  if (n > 1 && s[n - 2] == '=')
-    r--;
-  *out = d;
-  *len = (size_t)r;
   return 0;
 }
 

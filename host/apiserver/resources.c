@@ -171,6 +171,7 @@ struct owned_type {
   char *strings[OWNED_STRINGS];
   struct cp_schema_slot slot;
   int removed; /* its CRD was deleted: not served; under the lock */
+  int64_t removed_rev; /* the CRD revision of the newest delete; lock */
   /* Its CRD is being deleted: read without the lock by request threads
    * (atomically), written under it. */
   int terminating;
@@ -333,7 +334,7 @@ static int same_shape(const struct cp_resource_type *a,
   return 1;
 }
 
-enum { REVIVED, KNOWN, ADD_NEW };
+enum { REVIVED, KNOWN, ADD_NEW, FENCED };
 
 /* What adding t finds, lock held: the same type removed (its CRD
  * re-created: served again, REVIVED), or served already (KNOWN), or none
@@ -341,7 +342,8 @@ enum { REVIVED, KNOWN, ADD_NEW };
  * never changed in place: one whose definition changed its shape (scope
  * across a delete and re-create, subresources or names in an update) is
  * retired, removed but still valid for them, and ADD_NEW adds its
- * successor. */
+ * successor. A removed type's definition at or before the revision of
+ * its delete is stale (FENCED): it revives nothing, adds nothing. */
 static int revive_locked(struct cp_resources *r,
                          const struct cp_resource_type *t,
                          const struct cp_resource_custom *c) {
@@ -351,6 +353,8 @@ static int revive_locked(struct cp_resources *r,
 
   if (o == NULL)
     return ADD_NEW;
+  if (o->removed && c->crd_rev > 0 && c->crd_rev <= o->removed_rev)
+    return FENCED;
   if (!same_shape(&o->t, &o->custom, t, c)) {
     o->removed = 1;
     return ADD_NEW;
@@ -366,6 +370,12 @@ static int revive_locked(struct cp_resources *r,
 
 int cp_resources_remove(struct cp_resources *r, const char *group,
                         const char *version, const char *resource) {
+  return cp_resources_remove_at(r, group, version, resource, 0);
+}
+
+int cp_resources_remove_at(struct cp_resources *r, const char *group,
+                           const char *version, const char *resource,
+                           int64_t rev) {
   const struct cp_resource_type *t;
   struct owned_type *o;
   int rc = -1;
@@ -374,6 +384,8 @@ int cp_resources_remove(struct cp_resources *r, const char *group,
   t = find_locked(r, group, version, resource);
   if (t != NULL && (o = owned_of(t)) != NULL) {
     o->removed = 1;
+    if (rev > o->removed_rev)
+      o->removed_rev = rev;
     r->generation++;
     rc = 0;
   }

@@ -56,6 +56,9 @@ struct cp_resource_custom {
   const char *scale_spec_path;
   const char *scale_status_path;
   const char *scale_selector_path;
+  /* The revision of the CRD it is registered from (0: unknown): a type
+   * removed at that revision or later is not served again by it. */
+  int64_t crd_rev;
 };
 
 struct cp_resources;
@@ -92,6 +95,13 @@ cp_resources_custom(const struct cp_resource_type *t);
  * or built-in type. */
 int cp_resources_remove(struct cp_resources *r, const char *group,
                         const char *version, const char *resource);
+/* cp_resources_remove for a deleted CRD seen at revision rev (0:
+ * unknown): adding the type again from a CRD revision not newer than
+ * rev (an update that raced the delete) is refused, so that a late
+ * registration cannot serve it again with no event left to undo it. */
+int cp_resources_remove_at(struct cp_resources *r, const char *group,
+                           const char *version, const char *resource,
+                           int64_t rev);
 /* 1 while custom type t's definition is being deleted (it carries
  * metadata.deletionTimestamp): creates of its resources are refused
  * meanwhile. A lock-free atomic load, for the create path on any thread;

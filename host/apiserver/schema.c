@@ -23,6 +23,7 @@
 #include "apiserver/schema_format.h"
 #include "apiserver/schema_pattern.h"
 #include "apiserver/schema_rules.h"
+#include "encoding/base64.h"
 #include "log/log.h"
 
 #define REF_PREFIX "#/components/schemas/"
@@ -1886,32 +1887,6 @@ static void deployment_strategy(json_object *spec) {
   set_default_str(ru, "maxSurge", "25%");
 }
 
-/* Standard base64 of n bytes; malloc'd, NULL when out of memory. */
-static char *base64(const char *in, size_t n) {
-  static const char abc[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  const unsigned char *p = (const unsigned char *)in;
-  char *out = malloc((n + 2) / 3 * 4 + 1), *w = out;
-  size_t i;
-
-  if (out == NULL)
-    return NULL;
-  for (i = 0; i + 2 < n; i += 3) {
-    *w++ = abc[p[i] >> 2];
-    *w++ = abc[((p[i] & 3) << 4) | (p[i + 1] >> 4)];
-    *w++ = abc[((p[i + 1] & 15) << 2) | (p[i + 2] >> 6)];
-    *w++ = abc[p[i + 2] & 63];
-  }
-  if (i < n) {
-    *w++ = abc[p[i] >> 2];
-    *w++ = abc[((p[i] & 3) << 4) | (i + 1 < n ? p[i + 1] >> 4 : 0)];
-    *w++ = i + 1 < n ? abc[(p[i + 1] & 15) << 2] : '=';
-    *w++ = '=';
-  }
-  *w = '\0';
-  return out;
-}
-
 /* A Secret's stringData is write-only: kube-apiserver merges it into data
  * (base64, stringData winning) and never stores it. */
 static void secret_string_data(json_object *o) {
@@ -1925,8 +1900,9 @@ static void secret_string_data(json_object *o) {
 
     if (!json_object_is_type(v, json_type_string))
       return; /* validation reports it; nothing is half-moved */
-    if ((b = base64(json_object_get_string(v),
-                    (size_t)json_object_get_string_len(v))) == NULL)
+    if ((b = cp_base64_encode(CP_BASE64_STD, json_object_get_string(v),
+                              (size_t)json_object_get_string_len(v))) ==
+        NULL)
       return;
     js = json_object_new_string(b);
     free(b);

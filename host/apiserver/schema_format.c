@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "apiserver/schema_pattern.h"
+#include "encoding/base64.h"
 
 enum fmt { F_NONE, F_DATETIME, F_DATE, F_BYTE, F_UUID, F_UUID3, F_UUID4,
            F_UUID5, F_IPV4, F_IPV6, F_CIDR, F_MAC, F_HOSTNAME, F_EMAIL,
@@ -153,25 +154,6 @@ static int is_datetime(const char *s, size_t len) {
     return t[i] == 'Z' || t[i] == 'z';
   return len - i == 6 && (t[i] == '+' || t[i] == '-') &&
          digits(t + i + 1, 2) && t[i + 3] == ':' && digits(t + i + 4, 2);
-}
-
-/* base64.StdEncoding.DecodeString (which skips \r and \n). */
-static int is_base64(const char *s, size_t len) {
-  size_t i, n = 0, pad = 0;
-
-  for (i = 0; i < len; i++) {
-    unsigned char c = (unsigned char)s[i];
-
-    if (c == '\r' || c == '\n')
-      continue;
-    if (c == '=') {
-      pad++;
-    } else if (pad > 0 || !(isalnum(c) || c == '+' || c == '/')) {
-      return 0;
-    }
-    n++;
-  }
-  return n % 4 == 0 && pad <= 2;
 }
 
 /* netutils.ParseIPSloppy for IPv4: leading zeros allowed. */
@@ -337,8 +319,9 @@ int cp_format_valid(const char *format, const char *s, size_t len) {
     return is_datetime(s, len);
   case F_DATE:
     return is_date(s, len);
-  case F_BYTE:
-    return is_base64(s, len);
+  case F_BYTE: /* base64.StdEncoding.DecodeString */
+    return cp_base64_decode_to(CP_BASE64_STD, 0, NULL, s, len, NULL,
+                               NULL) == 0;
   case F_IPV4:
     return is_ipv4(s, len);
   case F_IPV6:

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "cel/cel_int.h"
+#include "encoding/base64.h"
 
 static const char *ext_globals[] = {
     "sets.contains", "sets.equivalent", "sets.intersects", "math.greatest",
@@ -197,89 +198,32 @@ static struct cel_val math1(struct cel_ctx *c, const char *name,
 
 /* ------------------------------------------------------------ base64 */
 
-static const char b64[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
 static struct cel_val b64_encode(struct cel_ctx *c, const struct cel_val *a) {
-  const unsigned char *s = (const unsigned char *)a->v.s.p;
-  size_t n = a->v.s.n, i, o = 0;
+  size_t n = a->v.s.n, len = cp_base64_encoded_len(CP_BASE64_STD, n);
   char *d;
 
   if (cel_charge(c, n / 10) < 0)
     return cel_err(c, CP_CEL_COST_EXCEEDED);
-  if ((d = cel_alloc(c, (n + 2) / 3 * 4 + 1)) == NULL)
+  if ((len == 0 && n > 0) || (d = cel_alloc(c, len + 1)) == NULL)
     return cel_err(c, "out of memory");
-  for (i = 0; i + 2 < n; i += 3) {
-    uint32_t w = (uint32_t)s[i] << 16 | (uint32_t)s[i + 1] << 8 | s[i + 2];
-
-    d[o++] = b64[w >> 18];
-    d[o++] = b64[(w >> 12) & 63];
-    d[o++] = b64[(w >> 6) & 63];
-    d[o++] = b64[w & 63];
-  }
-  if (i < n) {
-    uint32_t w = (uint32_t)s[i] << 16 | (i + 1 < n ? (uint32_t)s[i + 1] << 8
-                                                   : 0);
-
-    d[o++] = b64[w >> 18];
-    d[o++] = b64[(w >> 12) & 63];
-    d[o++] = i + 1 < n ? b64[(w >> 6) & 63] : '=';
-    d[o++] = '=';
-  }
-  d[o] = '\0';
-  return cel_str(d, o);
+  d[cp_base64_encode_to(CP_BASE64_STD, d, a->v.s.p, n)] = '\0';
+  return cel_str(d, len);
 }
 
-static int b64_val(char ch) {
-  const char *p = ch != '\0' ? strchr(b64, ch) : NULL;
-
-  return p != NULL ? (int)(p - b64) : -1;
-}
-
-/* Go's base64.StdEncoding, or RawStdEncoding when the input carries no
- * padding (cel-go tries both); the error names the first bad byte. */
+/* cel-go's: Go's base64.StdEncoding, and RawStdEncoding when that
+ * refuses (whose error is then the one reported). */
 static struct cel_val b64_decode(struct cel_ctx *c, const struct cel_val *a) {
-  const char *s = a->v.s.p;
-  size_t n = a->v.s.n, i, o = 0, pad = 0, body;
-  uint32_t w = 0;
+  size_t n = a->v.s.n, o = 0, bad = 0;
   unsigned char *d;
-  int k = 0;
 
   if (cel_charge(c, n / 10) < 0)
     return cel_err(c, CP_CEL_COST_EXCEEDED);
-  while (pad < 2 && pad < n && s[n - 1 - pad] == '=')
-    pad++;
-  body = n - pad;
-  if (pad > 0 && n % 4 != 0)
-    return cel_err(c, "illegal base64 data at input byte %zu", n - pad);
-  if ((d = cel_alloc(c, n / 4 * 3 + 3)) == NULL)
+  if ((d = cel_alloc(c, cp_base64_decoded_max(n))) == NULL)
     return cel_err(c, "out of memory");
-  for (i = 0; i < body; i++) {
-    int v = b64_val(s[i]);
-
-    if (v < 0)
-      return cel_err(c, "illegal base64 data at input byte %zu", i);
-    w = w << 6 | (uint32_t)v;
-    if (++k == 4) {
-      d[o++] = (unsigned char)(w >> 16);
-      d[o++] = (unsigned char)(w >> 8);
-      d[o++] = (unsigned char)w;
-      w = 0;
-      k = 0;
-    }
-  }
-  if (k == 1 || (pad > 0 && k + pad != 4))
-    return cel_err(c, "illegal base64 data at input byte %zu", body);
-  if (k == 2) {
-    if (w & 0xf) /* Go is strict: unused bits must be zero */
-      return cel_err(c, "illegal base64 data at input byte %zu", body - 1);
-    d[o++] = (unsigned char)(w >> 4);
-  } else if (k == 3) {
-    if (w & 0x3)
-      return cel_err(c, "illegal base64 data at input byte %zu", body - 1);
-    d[o++] = (unsigned char)(w >> 10);
-    d[o++] = (unsigned char)(w >> 2);
-  }
+  if (cp_base64_decode_to(CP_BASE64_STD, 0, d, a->v.s.p, n, &o, NULL) < 0 &&
+      cp_base64_decode_to(CP_BASE64_RAW_STD, 0, d, a->v.s.p, n, &o,
+                          &bad) < 0)
+    return cel_err(c, "illegal base64 data at input byte %zu", bad);
   return cel_bytes((const char *)d, o);
 }
 

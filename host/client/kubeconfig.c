@@ -11,9 +11,8 @@
 #include <string.h>
 #include <yaml.h>
 
-#include <openssl/evp.h>
-
 #include "config/read_file.h"
+#include "encoding/base64.h"
 
 static yaml_node_t *map_get(yaml_document_t *d, yaml_node_t *map,
                             const char *key) {
@@ -75,26 +74,12 @@ static char *path_of(const char *kc_path, const char *p) {
   return out;
 }
 
+/* A *-data field: base64 as client-go reads it (Go's StdEncoding), the
+ * PEM text NUL-terminated. */
 static char *b64_decode(const char *s) {
-  size_t n;
-  unsigned char *out;
-  int len;
-
   if (s == NULL)
     return NULL;
-  n = strlen(s);
-  if ((out = malloc(n + 1)) == NULL)
-    return NULL;
-  len = EVP_DecodeBlock(out, (const unsigned char *)s, (int)n);
-  if (len < 0) {
-    free(out);
-    return NULL;
-  }
-  /* DecodeBlock counts padding as zero bytes; PEM text ends before. */
-  while (len > 0 && out[len - 1] == '\0')
-    len--;
-  out[len] = '\0';
-  return (char *)out;
+  return (char *)cp_base64_decode(CP_BASE64_STD, 0, s, strlen(s), NULL);
 }
 
 static char *dup_or_null(const char *s) { return s ? strdup(s) : NULL; }

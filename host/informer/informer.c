@@ -36,6 +36,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <cplane/resource_version.h>
+
 #include "clock/clock.h"
 #include "informer/index.h"
 #include "informer/ptab.h"
@@ -213,39 +215,19 @@ static void count(_Atomic uint64_t *c) {
 
 /* ---- Resource versions ------------------------------------------------ */
 
-/* Skips leading zeros; returns NULL unless s is a non-empty decimal. */
-static const char *decimal(const char *s, size_t *len) {
-  const char *p;
-
-  if (s == NULL || *s == '\0')
-    return NULL;
-  for (p = s; *p != '\0'; p++)
-    if (*p < '0' || *p > '9')
-      return NULL;
-  while (*s == '0' && s[1] != '\0')
-    s++;
-  *len = (size_t)(p - s);
-  return s;
-}
-
 /* < 0 when incoming is older than cached, 0 when the same version, > 0
  * when newer or when the two cannot be compared (then the incoming one
  * wins, as the API server's word is final). */
 static int rv_order(const cplane_object *cached, const cplane_object *in) {
   const char *a = cp_object_resource_version(cached);
   const char *b = cp_object_resource_version(in);
-  const char *da, *db;
-  size_t la = 0, lb = 0;
+  int c;
 
   if (a == NULL || b == NULL || *a == '\0' || *b == '\0')
     return 1;
-  da = decimal(a, &la);
-  db = decimal(b, &lb);
-  if (da == NULL || db == NULL)
+  if (cplane_rv_compare(b, a, &c) != 0)
     return strcmp(a, b) == 0 ? 0 : 1;
-  if (la != lb)
-    return lb < la ? -1 : 1;
-  return strcmp(db, da);
+  return c;
 }
 
 /* ---- Store and indexes (rw held for writing) ------------------------- */

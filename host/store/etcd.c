@@ -54,6 +54,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
+#include "encoding/base64.h"
 #include "log/log.h"
 
 #define DEFAULT_PREFIX "/registry/"
@@ -167,84 +168,25 @@ static int64_t now_ms(void) { return cp_now_ms(); }
 
 /* ---- base64 ----------------------------------------------------------- */
 
-static const char b64chars[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-/* Appends the base64 of p[0..n) to out. */
+/* Appends the base64 of p[0..n) to out (the gateway's bytes fields). */
 static int b64_add(struct evbuffer *out, const uint8_t *p, size_t n) {
-  size_t olen = (n + 2) / 3 * 4, i, j = 0;
+  size_t olen = cp_base64_encoded_len(CP_BASE64_STD, n);
   struct evbuffer_iovec v;
 
-  if (olen == 0)
+  if (n == 0)
     return 0;
-  if (evbuffer_reserve_space(out, (ev_ssize_t)olen, &v, 1) < 1)
+  if (olen == 0 || olen > (size_t)EV_SSIZE_MAX ||
+      evbuffer_reserve_space(out, (ev_ssize_t)olen, &v, 1) < 1)
     return -1;
-  for (i = 0; i + 2 < n; i += 3) {
-    uint32_t x = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8 | p[i + 2];
-    char *d = (char *)v.iov_base + j;
-
-    d[0] = b64chars[x >> 18];
-    d[1] = b64chars[(x >> 12) & 63];
-    d[2] = b64chars[(x >> 6) & 63];
-    d[3] = b64chars[x & 63];
-    j += 4;
-  }
-  if (i < n) {
-    uint32_t x = (uint32_t)p[i] << 16 | (i + 1 < n ? (uint32_t)p[i + 1] << 8
-                                                   : 0);
-    char *d = (char *)v.iov_base + j;
-
-    d[0] = b64chars[x >> 18];
-    d[1] = b64chars[(x >> 12) & 63];
-    d[2] = i + 1 < n ? b64chars[(x >> 6) & 63] : '=';
-    d[3] = '=';
-    j += 4;
-  }
-  v.iov_len = j;
+  v.iov_len = cp_base64_encode_to(CP_BASE64_STD, v.iov_base, p, n);
   return evbuffer_commit_space(out, &v, 1);
 }
 
-static int b64_val(int c) {
-  if (c >= 'A' && c <= 'Z')
-    return c - 'A';
-  if (c >= 'a' && c <= 'z')
-    return c - 'a' + 26;
-  if (c >= '0' && c <= '9')
-    return c - '0' + 52;
-  if (c == '+')
-    return 62;
-  if (c == '/')
-    return 63;
-  return -1;
-}
-
-/* Decodes s into a malloc'd buffer (NUL-terminated), owned by the caller.
- * Returns NULL on bad input or ENOMEM. */
+/* Decodes the gateway's base64 (Go's StdEncoding) into a malloc'd buffer
+ * (NUL-terminated), owned by the caller. Returns NULL on bad input or
+ * ENOMEM. */
 static uint8_t *b64_decode(const char *s, size_t n, size_t *out_len) {
-  uint8_t *o = malloc(n / 4 * 3 + 3);
-  uint32_t acc = 0;
-  size_t i, len = 0;
-  int bits = 0;
-
-  if (o == NULL)
-    return NULL;
-  for (i = 0; i < n && s[i] != '='; i++) {
-    int v = b64_val((unsigned char)s[i]);
-
-    if (v < 0) {
-      free(o);
-      return NULL;
-    }
-    acc = acc << 6 | (uint32_t)v;
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      o[len++] = (uint8_t)(acc >> bits);
-    }
-  }
-  o[len] = 0;
-  *out_len = len;
-  return o;
+  return cp_base64_decode(CP_BASE64_STD, 0, s, n, out_len);
 }
 
 /* ---- JSON helpers ----------------------------------------------------- */

@@ -7,33 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The digits of a decimal resourceVersion without leading zeros, and
- * their count; NULL when rv is not a plain decimal. */
-static const char *digits(const char *rv, size_t *len) {
-  const char *p;
-
-  if (rv == NULL || *rv == '\0')
-    return NULL;
-  for (p = rv; *p != '\0'; p++)
-    if (*p < '0' || *p > '9')
-      return NULL;
-  while (*rv == '0' && rv[1] != '\0')
-    rv++;
-  *len = strlen(rv);
-  return rv;
-}
-
 int job_rv_compare(const char *a, const char *b) {
-  size_t la = 0, lb = 0;
-  const char *da = digits(a, &la), *db = digits(b, &lb);
   int c;
 
-  if (da == NULL || db == NULL)
-    return 0;
-  if (la != lb)
-    return la < lb ? -1 : 1;
-  c = strcmp(da, db);
-  return c < 0 ? -1 : c > 0 ? 1 : 0;
+  return cplane_rv_compare(a, b, &c) == 0 ? c : 0;
 }
 
 int job_ownwrites_init(struct job_ownwrites *w) {

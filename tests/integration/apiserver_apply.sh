@@ -169,7 +169,7 @@ K patch cm made --type=merge -p '{"metadata":{"managedFields":[{}]}}' >/dev/null
 pass "create, patch and scale record Update managers; [{}] resets"
 
 # --- /status of a custom resource
-cat <<YAML | K apply -f - >/dev/null
+install_crd widgets.example.com <<YAML
 apiVersion: apiextensions.k8s.io/v1
 kind: CustomResourceDefinition
 metadata: {name: widgets.example.com}
@@ -189,7 +189,6 @@ spec:
           spec: {type: object, properties: {size: {type: integer}}}
           status: {type: object, properties: {ready: {type: integer}}}
 YAML
-wait_until 20 K get widgets
 cat >"$TMP/w.yaml" <<YAML
 apiVersion: example.com/v1
 kind: Widget

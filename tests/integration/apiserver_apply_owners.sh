@@ -117,7 +117,7 @@ apply_scale $D "fieldManager=hpa&dryRun=All" 9 web
 [ "$(K get deploy web -o jsonpath='{.spec.replicas}')" = 5 ] || fail "dry run stored"
 pass "apply on a Deployment's /scale owns replicas as kube's ScaleHandler"
 
-cat <<YAML | K apply -f - >/dev/null
+install_crd widgets.example.com <<YAML
 apiVersion: apiextensions.k8s.io/v1
 kind: CustomResourceDefinition
 metadata: {name: widgets.example.com}
@@ -139,7 +139,6 @@ spec:
           spec: {type: object, properties: {size: {type: integer}}}
           status: {type: object, properties: {ready: {type: integer}}}
 YAML
-wait_until 20 K get widgets
 printf 'apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\nspec: {size: 1}\nstatus: {ready: 3}\n' |
   K apply --server-side -f - >/dev/null || fail "widget apply"
 [ -z "$(K get widget w -o jsonpath='{.status}')" ] ||

@@ -79,8 +79,7 @@ spec:
                 x-kubernetes-validations:
                 - rule: self.all(a, self.all(b, self.all(c, self.all(d, a + b + c + d >= 0))))
 EOF
-K apply -f "$TMP/crd.yaml" >/dev/null || fail "the CRD was refused"
-wait_until 20 K get widgets -A || fail "widgets are not served"
+install_crd widgets.example.com <"$TMP/crd.yaml"
 
 widget() { # name spec-yaml
   cat >"$TMP/$1.yaml" <<EOF

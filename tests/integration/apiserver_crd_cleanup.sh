@@ -38,9 +38,7 @@ spec:
     schema:
       openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}
 EOF
-K apply -f "$TMP/crd.yaml" >/dev/null || fail "create CRD"
-K wait --for=condition=Established crd/widgets.example.com --timeout=10s >/dev/null ||
-  fail "CRD not Established"
+install_crd widgets.example.com 10 <"$TMP/crd.yaml"
 got=$(K get crd widgets.example.com -o jsonpath='{.metadata.finalizers}')
 [ "$got" = '["customresourcecleanup.apiextensions.k8s.io"]' ] ||
   fail "CRD finalizers: $got"

@@ -72,9 +72,7 @@ pass "a CRD with bad scale paths is refused with kube's messages"
 
 # --- the paths are followed
 crd '{specReplicasPath: .spec.size.count, statusReplicasPath: .status.readyReplicas, labelSelectorPath: .status.selector}' |
-  K apply -f - >/dev/null || fail "create CRD"
-K wait --for=condition=Established crd/gadgets.example.com --timeout=20s >/dev/null ||
-  fail "CRD not established"
+  install_crd gadgets.example.com
 for i in $(seq 50); do
   K get --raw /apis/example.com/v1 >/dev/null 2>&1 && break
   sleep 0.1

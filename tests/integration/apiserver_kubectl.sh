@@ -171,9 +171,7 @@ spec:
     schema:
       openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}
 EOF
-K apply -f "$TMP/crd.yaml" >/dev/null || fail "create CRD"
-K wait --for=condition=Established crd/widgets.example.com --timeout=10s >/dev/null ||
-  fail "CRD not Established"
+install_crd widgets.example.com 10 <"$TMP/crd.yaml"
 K api-resources | grep "^widgets .*wd .*example.com/v1 .*true .*Widget" >/dev/null ||
   fail "widgets missing from api-resources"
 printf 'apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w1}\nspec: {size: 3}\n' >"$TMP/w.yaml"

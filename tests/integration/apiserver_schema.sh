@@ -288,9 +288,7 @@ spec:
                 type: object
                 x-kubernetes-preserve-unknown-fields: true
 EOF
-K apply -f "$TMP/crd.yaml" >/dev/null || fail "create CRD"
-K wait --for=condition=Established crd/gadgets.example.com --timeout=10s \
-  >/dev/null || fail "CRD not Established"
+install_crd gadgets.example.com 10 <"$TMP/crd.yaml"
 printf 'apiVersion: example.com/v1\nkind: Gadget\nmetadata: {name: g1}\nspec: {size: 2, weight: 3, extra: {anything: [1]}}\n' \
   >"$TMP/g1.yaml"
 if out=$(K apply -f "$TMP/g1.yaml" 2>&1); then fail "strict gadget: $out"; fi

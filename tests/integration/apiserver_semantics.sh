@@ -64,7 +64,7 @@ svh() { K get --raw "$1" | jq -r --arg n "$2" '.resources[] | select(.name == $n
 [ "$(svh /api/v1 pods)" = "xPOwRZ+Yhw8=" ] || fail "pods hash: $(svh /api/v1 pods)"
 [ "$(svh /apis/apps/v1 deployments)" = "8aSe+NMegvE=" ] || fail "deployments hash"
 [ "$(svh /api/v1 pods/status)" = "null" ] || fail "pods/status carries a hash"
-K apply -f - >/dev/null <<'YAML' || fail "create CRD"
+install_crd widgets.example.com <<'YAML'
 apiVersion: apiextensions.k8s.io/v1
 kind: CustomResourceDefinition
 metadata: {name: widgets.example.com}
@@ -85,8 +85,6 @@ spec:
           spec: {type: object, properties: {replicas: {type: integer}}}
           status: {type: object, properties: {replicas: {type: integer}}}
 YAML
-K wait --for=condition=Established crd/widgets.example.com --timeout=20s >/dev/null ||
-  fail "CRD not established"
 want=$(python3 -c 'import hashlib,base64; print(base64.b64encode(hashlib.sha256(b"example.com/v1/Widget").digest()[:8]).decode())')
 for i in $(seq 50); do
   K get --raw /apis/example.com/v1 >/dev/null 2>&1 && break

@@ -90,29 +90,26 @@ static void pod_expect(struct api_fixture *f, const char *name,
   free(rs.body);
 }
 
-/* status.used[res] of quota name, as a string ("" when absent). */
-static void used_of(struct api_fixture *f, const char *name, const char *res,
-                    char *buf, size_t len) {
+/* Fails unless status.used[res] of quota name is want ("" when absent). */
+static void used_expect(struct api_fixture *f, const char *name,
+                        const char *res, const char *want) {
   char path[256];
   struct cp_api_response rs;
-  json_object *o, *u;
+  json_object *o, *u, *v;
 
   snprintf(path, sizeof path, QUOTAS "/%s", name);
   rs = api_fixture_call(f, CP_API_GET, path, NULL, NULL);
   assert_int_equal(rs.code, 200);
   o = json_tokener_parse(rs.body);
   u = json_object_object_get(json_object_object_get(o, "status"), "used");
-  snprintf(buf, len, "%s",
-           json_object_object_get(u, res)
-               ? json_object_get_string(json_object_object_get(u, res))
-               : "");
+  v = json_object_object_get(u, res);
+  assert_string_equal(v != NULL ? json_object_get_string(v) : "", want);
   json_object_put(o);
   free(rs.body);
 }
 
 static void test_exceeded(void **state) {
   struct api_fixture *f = *state;
-  char used[64];
 
   quota(f, "q", "{\"pods\":\"2\"}", "{\"pods\":\"0\"}");
   pod_expect(f, "p1", NULL, 201, NULL);
@@ -120,21 +117,18 @@ static void test_exceeded(void **state) {
   pod_expect(f, "p3", NULL, 403,
              "pods \\\"p3\\\" is forbidden: exceeded quota: q, requested: "
              "pods=1, used: pods=2, limited: pods=2");
-  used_of(f, "q", "pods", used, sizeof used);
-  assert_string_equal(used, "2");
+  used_expect(f, "q", "pods", "2");
 }
 
 static void test_dry_run_charges_nothing(void **state) {
   struct api_fixture *f = *state;
   struct cp_api_response rs;
-  char used[64];
 
   quota(f, "q", "{\"pods\":\"2\"}", "{\"pods\":\"1\"}");
   rs = create_pod(f, "dry", NULL, "?dryRun=All");
   assert_int_equal(rs.code, 201);
   free(rs.body);
-  used_of(f, "q", "pods", used, sizeof used);
-  assert_string_equal(used, "1");
+  used_expect(f, "q", "pods", "1");
 }
 
 static void test_status_unknown(void **state) {
@@ -152,7 +146,6 @@ static void test_status_unknown(void **state) {
 
 static void test_constraints_and_sum(void **state) {
   struct api_fixture *f = *state;
-  char used[64];
 
   quota(f, "cpu", "{\"requests.cpu\":\"1\",\"limits.memory\":\"1Gi\"}",
         "{\"requests.cpu\":\"0\",\"limits.memory\":\"0\"}");
@@ -163,10 +156,8 @@ static void test_constraints_and_sum(void **state) {
              "{\"requests\":{\"cpu\":\"600m\"},\"limits\":{\"memory\":"
              "\"512Mi\"}}",
              201, NULL);
-  used_of(f, "cpu", "requests.cpu", used, sizeof used);
-  assert_string_equal(used, "600m");
-  used_of(f, "cpu", "limits.memory", used, sizeof used);
-  assert_string_equal(used, "512Mi");
+  used_expect(f, "cpu", "requests.cpu", "600m");
+  used_expect(f, "cpu", "limits.memory", "512Mi");
   pod_expect(f, "b",
              "{\"requests\":{\"cpu\":\"600m\"},\"limits\":{\"memory\":"
              "\"768Mi\"}}",
@@ -178,7 +169,6 @@ static void test_constraints_and_sum(void **state) {
 
 static void test_services(void **state) {
   struct api_fixture *f = *state;
-  char used[64];
 
   quota(f, "svc", "{\"services.nodeports\":\"2\",\"services\":\"5\"}",
         "{\"services.nodeports\":\"0\",\"services\":\"0\"}");
@@ -186,8 +176,7 @@ static void test_services(void **state) {
                      "{\"metadata\":{\"name\":\"np\"},\"spec\":{\"type\":"
                      "\"NodePort\",\"ports\":[{\"name\":\"a\",\"port\":80},{\"name\":\"b\",\"port\":81}]}}",
                      201);
-  used_of(f, "svc", "services.nodeports", used, sizeof used);
-  assert_string_equal(used, "2");
+  used_expect(f, "svc", "services.nodeports", "2");
   /* A third node port is past the quota; a ClusterIP Service is not. */
   api_fixture_expect(f, CP_API_POST, "/api/v1/namespaces/q/services",
                      "{\"metadata\":{\"name\":\"np2\"},\"spec\":{\"type\":"
@@ -197,10 +186,8 @@ static void test_services(void **state) {
                      "{\"metadata\":{\"name\":\"c\"},\"spec\":{"
                      "\"ports\":[{\"port\":80}]}}",
                      201);
-  used_of(f, "svc", "services", used, sizeof used);
-  assert_string_equal(used, "2");
-  used_of(f, "svc", "services.nodeports", used, sizeof used);
-  assert_string_equal(used, "2");
+  used_expect(f, "svc", "services", "2");
+  used_expect(f, "svc", "services.nodeports", "2");
 }
 
 struct racer {
@@ -230,14 +217,17 @@ static void *race(void *arg) {
   return NULL;
 }
 
-static void test_racing_creates(void **state) {
-  struct api_fixture *f = *state;
+/* 16 threads create 4 pods each in a namespace with a quota of pods=hard
+ * (status counted at 0); returns how many were created, failing on any
+ * answer but 201 and 403. */
+static int race_creates(struct api_fixture *f, const char *hard) {
   struct racer r[16];
   pthread_t t[16];
-  char used[64];
+  char spec[64];
   int i, total = 0;
 
-  quota(f, "q", "{\"pods\":\"5\"}", "{\"pods\":\"0\"}");
+  snprintf(spec, sizeof spec, "{\"pods\":\"%s\"}", hard);
+  quota(f, "q", spec, "{\"pods\":\"0\"}");
   for (i = 0; i < 16; i++) {
     r[i] = (struct racer){f, i, 0, 0};
     assert_int_equal(pthread_create(&t[i], NULL, race, &r[i]), 0);
@@ -247,33 +237,23 @@ static void test_racing_creates(void **state) {
     total += r[i].created;
     assert_int_equal(r[i].other, 0);
   }
-  assert_int_equal(total, 5);
-  used_of(f, "q", "pods", used, sizeof used);
-  assert_string_equal(used, "5");
+  return total;
+}
+
+static void test_racing_creates(void **state) {
+  struct api_fixture *f = *state;
+
+  assert_int_equal(race_creates(f, "5"), 5);
+  used_expect(f, "q", "pods", "5");
 }
 
 /* Racing creates under a quota they all fit: each is charged once, the
  * writes a batch leads together summed into one status write. */
 static void test_racing_creates_all_charged(void **state) {
   struct api_fixture *f = *state;
-  struct racer r[16];
-  pthread_t t[16];
-  char used[64];
-  int i, total = 0;
 
-  quota(f, "q", "{\"pods\":\"1000\"}", "{\"pods\":\"0\"}");
-  for (i = 0; i < 16; i++) {
-    r[i] = (struct racer){f, i, 0, 0};
-    assert_int_equal(pthread_create(&t[i], NULL, race, &r[i]), 0);
-  }
-  for (i = 0; i < 16; i++) {
-    pthread_join(t[i], NULL);
-    total += r[i].created;
-    assert_int_equal(r[i].other, 0);
-  }
-  assert_int_equal(total, 64);
-  used_of(f, "q", "pods", used, sizeof used);
-  assert_string_equal(used, "64");
+  assert_int_equal(race_creates(f, "1000"), 64);
+  used_expect(f, "q", "pods", "64");
 }
 
 /* Sets status.used.pods of quota name in the store directly, as another
@@ -309,7 +289,6 @@ static void pods_used_behind_back(struct api_fixture *f, const char *name,
  * the store's version refuses, in kube's words. */
 static void test_newer_write_elsewhere_refuses(void **state) {
   struct api_fixture *f = *state;
-  char used[64];
 
   quota(f, "q", "{\"pods\":\"3\"}", "{\"pods\":\"0\"}");
   pod_expect(f, "p1", NULL, 201, NULL);
@@ -317,8 +296,7 @@ static void test_newer_write_elsewhere_refuses(void **state) {
   pod_expect(f, "p2", NULL, 403,
              "pods \\\"p2\\\" is forbidden: exceeded quota: q, requested: "
              "pods=1, used: pods=3, limited: pods=3");
-  used_of(f, "q", "pods", used, sizeof used);
-  assert_string_equal(used, "3");
+  used_expect(f, "q", "pods", "3");
 }
 
 /* Another server's recount freed the quota since this server filled it:
@@ -326,14 +304,12 @@ static void test_newer_write_elsewhere_refuses(void **state) {
  * refused only on what the store holds. */
 static void test_refused_only_on_store_version(void **state) {
   struct api_fixture *f = *state;
-  char used[64];
 
   quota(f, "q", "{\"pods\":\"1\"}", "{\"pods\":\"0\"}");
   pod_expect(f, "p1", NULL, 201, NULL);
   pods_used_behind_back(f, "q", "0");
   pod_expect(f, "p2", NULL, 201, NULL);
-  used_of(f, "q", "pods", used, sizeof used);
-  assert_string_equal(used, "1");
+  used_expect(f, "q", "pods", "1");
   pod_expect(f, "p3", NULL, 403, "exceeded quota: q");
 }
 

@@ -477,6 +477,12 @@ static const struct lib_case ext_cases[] = {
     {"base64.decode('aGVsbG8')", "b\"hello\""},
     {"base64.decode('aGVs!G8=')", "!illegal base64 data at input byte 4"},
     {"base64.decode('a')", "!illegal base64 data at input byte"},
+    /* Go's decoder: unused bits ignored, newlines skipped, the byte named
+     * is RawStdEncoding's (cel-go's second try). */
+    {"base64.decode('YR==')", "b\"a\""},
+    {"base64.decode('aGVs\\nbG8=')", "b\"hello\""},
+    {"base64.decode('abcde')", "!illegal base64 data at input byte 4"},
+    {"base64.decode('YQ=')", "!illegal base64 data at input byte 2"},
     {NULL, NULL}};
 
 static void run_lib_cases(const struct lib_case *cases) {

@@ -20,6 +20,8 @@
 #include <cmocka.h>
 #include <json-c/json.h>
 #include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
 
 #include "apiserver/rbac/authorizer.h"
 #include "apiserver/rbac/index.h"
@@ -424,6 +426,77 @@ static void test_aggregation(void **state) {
   cp_rbac_index_free(x);
 }
 
+/* The aggregated rules are kept past the call, as the sync thread keeps
+ * them to write, while the watch's thread replaces the roles they came
+ * from: they must share no JSON with the index. json-c's reference
+ * counts are not atomic (nor seen by TSan): TSan saw the role freed on
+ * one thread while the kept rules were serialized on the other. */
+struct kept {
+  json_object *rules;
+};
+
+static void keep_rules(void *arg, const char *name, json_object *rules) {
+  struct kept *k = arg;
+
+  (void)name;
+  json_object_put(k->rules);
+  k->rules = json_object_get(rules);
+}
+
+#define AGG_ALL                                                              \
+  "{\"metadata\":{\"name\":\"all\"},\"aggregationRule\":{"                     \
+  "\"clusterRoleSelectors\":[{\"matchLabels\":{\"agg\":\"yes\"}}]},"           \
+  "\"rules\":[]}"
+#define AGG_PART                                                             \
+  "{\"metadata\":{\"name\":\"part\",\"labels\":{\"agg\":\"yes\"}},"          \
+  "\"rules\":[{\"verbs\":[\"get\"],\"apiGroups\":[\"\"],"                     \
+  "\"resources\":[\"pods\"]}]}"
+
+struct replacer {
+  struct cp_rbac_index *x;
+  atomic_int go; /* relaxed: no happens-before, as between the threads */
+};
+
+/* The watch's thread: an event replaces the role, freeing its JSON. */
+static void *replace_part(void *arg) {
+  struct replacer *r = arg;
+
+  while (!atomic_load_explicit(&r->go, memory_order_relaxed))
+    sched_yield();
+  put(r->x, CP_RBAC_CLUSTER_ROLE, AGG_PART);
+  return NULL;
+}
+
+static void test_aggregation_rules_are_copies(void **state) {
+  struct replacer r = {cp_rbac_index_new(), 0};
+  json_object *part = json_tokener_parse(AGG_PART);
+  struct kept k = {NULL};
+  pthread_t t;
+
+  (void)state;
+  assert_non_null(r.x);
+  assert_non_null(part);
+  put(r.x, CP_RBAC_CLUSTER_ROLE, AGG_ALL);
+  assert_int_equal(cp_rbac_index_put(r.x, CP_RBAC_CLUSTER_ROLE, part), 0);
+  assert_int_equal(cp_rbac_index_aggregation(r.x, keep_rules, &k), 1);
+  assert_non_null(k.rules);
+  assert_int_equal(json_object_array_length(k.rules), 1);
+  assert_ptr_not_equal(
+      json_object_array_get_idx(k.rules, 0),
+      json_object_array_get_idx(json_object_object_get(part, "rules"), 0));
+  json_object_put(part); /* the index's reference only, from here */
+  /* The sync thread writes the kept rules and drops them; then the
+   * watch's thread replaces their role. */
+  assert_int_equal(pthread_create(&t, NULL, replace_part, &r), 0);
+  assert_non_null(strstr(
+      json_object_to_json_string_ext(k.rules, JSON_C_TO_STRING_PLAIN),
+      "\"pods\""));
+  json_object_put(k.rules);
+  atomic_store_explicit(&r.go, 1, memory_order_relaxed);
+  pthread_join(t, NULL);
+  cp_rbac_index_free(r.x);
+}
+
 /* ------------------------------------------------------------ threads */
 
 struct race {
@@ -550,7 +623,9 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_rule_matching), cmocka_unit_test(test_authorizer),
       cmocka_unit_test(test_rules_for),     cmocka_unit_test(test_covers),
-      cmocka_unit_test(test_aggregation),   cmocka_unit_test(test_concurrent),
+      cmocka_unit_test(test_aggregation),
+      cmocka_unit_test(test_aggregation_rules_are_copies),
+      cmocka_unit_test(test_concurrent),
       cmocka_unit_test(test_cost),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

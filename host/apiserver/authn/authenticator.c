@@ -13,6 +13,7 @@
 #include "apiserver/authn/sa_claims.h"
 #include "apiserver/authn/sa_key.h"
 #include "clock/clock.h"
+#include "encoding/base64.h"
 #include "object/json_strict.h"
 #include "cplane/version.h"
 
@@ -211,23 +212,10 @@ static const char *str_at(json_object *o, const char *a, const char *b) {
 static char *secret_token(json_object *o) {
   const char *b64 = str_at(o, "data", "token");
   size_t n = b64 ? strlen(b64) : 0;
-  unsigned char *out;
-  int len;
 
-  if (b64 == NULL || n > 4 * CP_JWT_MAX_BYTES ||
-      (out = malloc(n / 4 * 3 + 4)) == NULL)
+  if (b64 == NULL || n > 4 * CP_JWT_MAX_BYTES)
     return NULL;
-  len = EVP_DecodeBlock(out, (const unsigned char *)b64, (int)n);
-  if (len < 0) {
-    free(out);
-    return NULL;
-  }
-  while (len > 0 && n > 0 && b64[n - 1] == '=') { /* padding decodes as 0 */
-    len--;
-    n--;
-  }
-  out[len] = '\0';
-  return (char *)out;
+  return (char *)cp_base64_decode(CP_BASE64_STD, 0, b64, n, NULL);
 }
 
 static size_t hash(const char *s) {

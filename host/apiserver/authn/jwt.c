@@ -10,82 +10,21 @@
 #include <openssl/bn.h>
 #include <openssl/ecdsa.h>
 
+#include "encoding/base64.h"
 #include "object/json_strict.h"
 
 #define MAX_DEPTH 16
 #define ES256_PART 32 /* bytes of r and of s in a JWS signature */
 
-static const char b64url[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
-char *cp_base64url_encode(const unsigned char *data, size_t n) {
-  char *out = malloc(n / 3 * 4 + 5), *p = out;
-  size_t i;
-
-  if (out == NULL)
-    return NULL;
-  for (i = 0; i + 2 < n; i += 3) {
-    uint32_t v = (uint32_t)data[i] << 16 | (uint32_t)data[i + 1] << 8 |
-                 data[i + 2];
-
-    *p++ = b64url[v >> 18];
-    *p++ = b64url[(v >> 12) & 63];
-    *p++ = b64url[(v >> 6) & 63];
-    *p++ = b64url[v & 63];
-  }
-  if (n - i == 1) {
-    *p++ = b64url[data[i] >> 2];
-    *p++ = b64url[(data[i] & 3) << 4];
-  } else if (n - i == 2) {
-    uint32_t v = (uint32_t)data[i] << 8 | data[i + 1];
-
-    *p++ = b64url[v >> 10];
-    *p++ = b64url[(v >> 4) & 63];
-    *p++ = b64url[(v & 15) << 2];
-  }
-  *p = '\0';
-  return out;
+/* JWS parts are base64url without padding (RFC 7515 section 2), decoded
+ * strictly: a last character with stray low bits is refused, so that one
+ * token has one spelling. */
+static unsigned char *part_decode(const char *s, size_t len, size_t *n) {
+  return cp_base64_decode(CP_BASE64_RAW_URL, 1, s, len, n);
 }
 
-static int sextet(char c) {
-  const char *p = c != '\0' ? strchr(b64url, c) : NULL;
-
-  return p != NULL ? (int)(p - b64url) : -1;
-}
-
-unsigned char *cp_base64url_decode(const char *s, size_t len, size_t *n) {
-  unsigned char *out;
-  uint32_t acc = 0;
-  size_t i, o = 0;
-  int bits = 0;
-
-  if (len % 4 == 1)
-    return NULL;
-  if ((out = malloc(len / 4 * 3 + 3)) == NULL)
-    return NULL;
-  for (i = 0; i < len; i++) {
-    int v = sextet(s[i]);
-
-    if (v < 0) {
-      free(out);
-      return NULL;
-    }
-    acc = acc << 6 | (uint32_t)v;
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out[o++] = (unsigned char)(acc >> bits);
-      acc &= (1u << bits) - 1;
-    }
-  }
-  /* Leftover bits must be zero (RFC 4648's canonical encoding). */
-  if (acc != 0) {
-    free(out);
-    return NULL;
-  }
-  out[o] = '\0';
-  *n = o;
-  return out;
+static char *part_encode(const void *data, size_t n) {
+  return cp_base64_encode(CP_BASE64_RAW_URL, data, n);
 }
 
 const char *cp_jwt_alg_for(EVP_PKEY *key) {
@@ -137,7 +76,7 @@ static char *encode_json(json_object *o) {
   const char *s = json_object_to_json_string_ext(
       o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
 
-  return s ? cp_base64url_encode((const unsigned char *)s, strlen(s)) : NULL;
+  return s ? part_encode(s, strlen(s)) : NULL;
 }
 
 char *cp_jwt_sign(EVP_PKEY *key, const char *kid, json_object *claims) {
@@ -168,9 +107,9 @@ char *cp_jwt_sign(EVP_PKEY *key, const char *kid, json_object *claims) {
   if (strcmp(alg, "ES256") == 0) {
     if (der_to_raw(sig, n, raw) < 0)
       goto out;
-    sig64 = cp_base64url_encode(raw, sizeof raw);
+    sig64 = part_encode(raw, sizeof raw);
   } else {
-    sig64 = cp_base64url_encode(sig, n);
+    sig64 = part_encode(sig, n);
   }
   if (sig64 == NULL || asprintf(&token, "%s.%s", input, sig64) < 0)
     token = NULL;
@@ -188,7 +127,7 @@ out:
 /* Decodes one part as a JSON object; NULL when it is not one. */
 static json_object *decode_object(const char *s, size_t len) {
   size_t n, at;
-  unsigned char *raw = cp_base64url_decode(s, len, &n);
+  unsigned char *raw = part_decode(s, len, &n);
   json_object *o = NULL;
   const char *err;
 
@@ -218,7 +157,7 @@ static int split(const char *token, size_t *dot1, size_t *dot2) {
 static int verify_signature(EVP_PKEY *key, const char *alg,
                             const char *token, size_t dot2) {
   size_t n;
-  unsigned char *sig = cp_base64url_decode(token + dot2 + 1,
+  unsigned char *sig = part_decode(token + dot2 + 1,
                                            strlen(token + dot2 + 1), &n);
   unsigned char *der = NULL;
   EVP_MD_CTX *md = EVP_MD_CTX_new();

@@ -1,8 +1,9 @@
 /*
  * jwt - compact JSON Web Tokens (RFC 7519) signed with RS256 (an RSA key)
  * or ES256 (an ECDSA P-256 key), the two kube-apiserver accepts for
- * ServiceAccount keys: base64url, signing, verifying. Claims are json-c
- * objects; what they mean (issuer, audiences, expiry) is the caller's.
+ * ServiceAccount keys: signing, verifying (the parts are base64url
+ * without padding, decoded strictly). Claims are json-c objects; what
+ * they mean (issuer, audiences, expiry) is the caller's.
  * "alg": "none", other algorithms, a signature by another key and any
  * token over CP_JWT_MAX_BYTES are refused before the claims are read.
  *
@@ -22,13 +23,6 @@
 /* Longer tokens are refused unread: ours are under 2 KiB, and a header
  * may be 1 MiB. */
 #define CP_JWT_MAX_BYTES 16384
-
-/* base64url without padding (RFC 7515 section 2); malloc'd, NULL when out
- * of memory. */
-char *cp_base64url_encode(const unsigned char *data, size_t n);
-/* Decodes base64url without padding; malloc'd bytes (NUL-terminated, not
- * counted in *n), or NULL when s[0..len) is not base64url. */
-unsigned char *cp_base64url_decode(const char *s, size_t len, size_t *n);
 
 /* "RS256" for an RSA key, "ES256" for a P-256 one, else NULL. */
 const char *cp_jwt_alg_for(EVP_PKEY *key);

@@ -7,12 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/evp.h>
-
 #include "apiserver/authn/authenticator.h"
 #include "apiserver/authn/sa_claims.h"
 #include "apiserver/resources.h"
 #include "cplane/version.h"
+#include "encoding/base64.h"
 
 /* A CA bundle larger than this is not one. */
 #define MAX_CA_BYTES (1 << 20)
@@ -33,11 +32,10 @@ static const char *string_at(json_object *o, const char *k) {
 /* Adds data[k] = base64(p[0..n)). */
 static int put_b64(json_object *data, const char *k, const void *p,
                    size_t n) {
-  char *b = malloc(4 * ((n + 2) / 3) + 1);
+  char *b = cp_base64_encode(CP_BASE64_STD, p, n);
 
   if (b == NULL)
     return -1;
-  EVP_EncodeBlock((unsigned char *)b, p, (int)n);
   json_object_object_add(data, k, json_object_new_string(b));
   free(b);
   return 0;

@@ -18,6 +18,7 @@
 #include <openssl/x509.h>
 
 #include "apiserver/authn/jwt.h"
+#include "encoding/base64.h"
 
 #define RSA_BITS 2048
 
@@ -130,7 +131,7 @@ char *cp_sa_key_id(EVP_PKEY *key) {
   char *kid = NULL;
 
   if (n > 0 && EVP_Digest(der, (size_t)n, md, &mdlen, EVP_sha256(), NULL))
-    kid = cp_base64url_encode(md, mdlen);
+    kid = cp_base64_encode(CP_BASE64_RAW_URL, md, mdlen);
   OPENSSL_free(der);
   return kid;
 }
@@ -149,7 +150,7 @@ static json_object *bn_param(EVP_PKEY *key, const char *name, int pad) {
   n = pad > 0 ? BN_bn2binpad(bn, buf, pad)
               : (BN_num_bytes(bn) <= (int)sizeof buf ? BN_bn2bin(bn, buf)
                                                       : -1);
-  if (n > 0 && (b64 = cp_base64url_encode(buf, (size_t)n)) != NULL) {
+  if (n > 0 && (b64 = cp_base64_encode(CP_BASE64_RAW_URL, buf, (size_t)n)) != NULL) {
     s = json_object_new_string(b64);
     free(b64);
   }

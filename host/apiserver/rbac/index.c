@@ -623,19 +623,31 @@ static int by_name(const void *a, const void *b) {
                 ((const struct named_role *)b)->name);
 }
 
-/* Appends rule to rules unless an equal one is there (ruleExists). */
-static void add_unique(json_object *rules, json_object *rule) {
+/* Appends a copy of rule to rules unless an equal one is there (kube's
+ * ruleExists). A copy, not a reference: the caller keeps rules past the
+ * lock, on its own thread, while the store watch's thread may free the
+ * role rule came from, and json-c's reference counts are not atomic.
+ * Returns 0, or -1 out of memory. */
+static int add_unique(json_object *rules, json_object *rule) {
   size_t i, n = json_object_array_length(rules);
+  json_object *copy = NULL;
 
   for (i = 0; i < n; i++)
     if (json_object_equal(json_object_array_get_idx(rules, i), rule))
-      return;
-  json_object_array_add(rules, json_object_get(rule));
+      return 0;
+  if (json_object_deep_copy(rule, &copy, NULL) != 0)
+    return -1;
+  if (json_object_array_add(rules, copy) != 0) {
+    json_object_put(copy);
+    return -1;
+  }
+  return 0;
 }
 
-/* Adds the rules of every other ClusterRole one selector matches. */
-static void add_matching(const struct role_list *all, const char *self,
-                         cp_selector *sel, json_object *rules) {
+/* Adds the rules of every other ClusterRole one selector matches.
+ * Returns 0, or -1 out of memory. */
+static int add_matching(const struct role_list *all, const char *self,
+                        cp_selector *sel, json_object *rules) {
   size_t i, j, n;
 
   for (i = 0; i < all->n; i++) {
@@ -652,8 +664,10 @@ static void add_matching(const struct role_list *all, const char *self,
             ? json_object_array_length(rs)
             : 0;
     for (j = 0; j < n; j++)
-      add_unique(rules, json_object_array_get_idx(rs, j));
+      if (add_unique(rules, json_object_array_get_idx(rs, j)) < 0)
+        return -1;
   }
+  return 0;
 }
 
 /* The rules aggregating role r should hold; NULL out of memory or when
@@ -684,7 +698,10 @@ static json_object *aggregate(const struct role_list *all, const char *name,
     free(text);
     /* An empty selector would gather every role: kube's matches all
      * too, but that is what the user wrote. */
-    add_matching(all, name, sel, rules);
+    if (add_matching(all, name, sel, rules) < 0) {
+      json_object_put(rules);
+      rules = NULL;
+    }
     cp_selector_free(sel);
   }
   if (o != NULL)

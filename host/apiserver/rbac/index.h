@@ -10,7 +10,9 @@
  * Threading: a read-write lock; decisions and rule queries take it
  * shared from any thread, put/remove/swap exclusively (the store watch's
  * thread). Ownership: the index keeps a reference of the JSON objects it
- * is given; results are copies the caller owns.
+ * is given, so the caller must not touch them again from another thread
+ * (json-c's reference counts are not atomic); results, the aggregated
+ * rules included, are copies the caller owns, sharing no JSON with it.
  */
 #ifndef CPLANE_HOST_APISERVER_RBAC_INDEX_H
 #define CPLANE_HOST_APISERVER_RBAC_INDEX_H
@@ -69,8 +71,9 @@ int cp_rbac_index_role_rules(struct cp_rbac_index *x, const char *kind,
 /* ClusterRole aggregation: for each ClusterRole with an aggregationRule
  * whose rules differ from the union of the rules of the ClusterRoles its
  * selectors match (kube's clusterroleaggregation controller), calls
- * fn(arg, name, rules) with the rules it should hold (a JSON array,
- * borrowed for the call). fn runs under the shared lock: it must not
+ * fn(arg, name, rules) with the rules it should hold (a JSON array
+ * sharing no object with the index, borrowed for the call: fn may keep a
+ * reference and use it on any thread). fn runs under the shared lock: it must not
  * call the index's writers. Returns how many differed. */
 size_t cp_rbac_index_aggregation(struct cp_rbac_index *x,
                                  void (*fn)(void *arg, const char *name,

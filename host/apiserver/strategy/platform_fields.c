@@ -8,8 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/evp.h>
-
+#include "encoding/base64.h"
 #include "labels/names.h"
 
 json_object *cp_plat_get(json_object *o, const char *key, json_type t) {
@@ -168,24 +167,12 @@ char *cp_plat_go_bytes(const unsigned char *p, size_t n) {
 }
 
 unsigned char *cp_plat_b64_decode(const char *s, size_t *n) {
-  size_t len = strlen(s), pad = 0;
-  unsigned char *out;
-  int got;
+  size_t len = strlen(s);
 
   *n = 0;
-  if (len % 4 != 0 || len > (size_t)1 << 30)
+  if (len > (size_t)1 << 30)
     return NULL;
-  if ((out = malloc(len / 4 * 3 + 1)) == NULL)
-    return NULL;
-  got = EVP_DecodeBlock(out, (const unsigned char *)s, (int)len);
-  if (got < 0) {
-    free(out);
-    return NULL;
-  }
-  /* EVP_DecodeBlock counts the padding as zero bytes. */
-  pad = (len > 0 && s[len - 1] == '=') + (len > 1 && s[len - 2] == '=');
-  *n = (size_t)got - pad;
-  return out;
+  return cp_base64_decode(CP_BASE64_STD, 0, s, len, n);
 }
 
 void cp_plat_immutable(struct cp_field_errors *e, const char *field,

@@ -42,8 +42,9 @@ char *cp_plat_go_value(json_object *v);
 /* []byte{0x2d, 0x2d} of n bytes. */
 char *cp_plat_go_bytes(const unsigned char *b, size_t n);
 
-/* Decodes standard base64 (a "format: byte" field); malloc'd bytes and
- * *n, or NULL when s is not base64 (or out of memory). */
+/* Decodes standard base64 (a "format: byte" field) as Go's
+ * base64.StdEncoding does; malloc'd bytes (NUL-terminated, not counted)
+ * and *n, or NULL when s is not base64 (or out of memory). */
 unsigned char *cp_plat_b64_decode(const char *s, size_t *n);
 
 /* Adds kube's ValidateImmutableField error (Invalid: "field is

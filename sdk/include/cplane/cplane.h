@@ -34,6 +34,7 @@
 #include <cplane/owners.h>
 #include <cplane/quantity.h>
 #include <cplane/quota.h>
+#include <cplane/resource_version.h>
 #include <cplane/smap.h>
 #include <cplane/strbuf.h>
 #include <cplane/time.h>

@@ -113,3 +113,15 @@ start_cplane() {
   esac
 }
 K() { kubectl --kubeconfig "$TMP/data/admin.kubeconfig" --cache-dir "$TMP/cache" "$@"; }
+
+# install_crd NAME [SECONDS]: applies the CustomResourceDefinition on
+# stdin (NAME is its metadata.name, plural.group), waits until it is
+# Established and its resource is served to kubectl; fails the test,
+# naming NAME, otherwise.
+install_crd() {
+  local name=$1 limit=${2:-20} out
+  out=$(K apply -f - 2>&1) || fail "CRD $name refused: $out"
+  K wait --for=condition=Established "crd/$name" --timeout="${limit}s" \
+    >/dev/null || fail "CRD $name not Established"
+  wait_until "$limit" K get "$name" -A
+}
