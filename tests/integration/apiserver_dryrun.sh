@@ -44,7 +44,7 @@ pass "kubectl create --dry-run=server answers the object (uid, creationTimestamp
 
 sed 's/mode: one/mode: two/' "$TMP/cm.yaml" >"$TMP/cm2.yaml"
 diff_out=$(K diff -f "$TMP/cm2.yaml") && fail "kubectl diff found no change"
-echo "$diff_out" | grep -q '^-  mode: one' && echo "$diff_out" | grep -q '^+  mode: two' ||
+echo "$diff_out" | grep '^-  mode: one' >/dev/null && echo "$diff_out" | grep '^+  mode: two' >/dev/null ||
   fail "kubectl diff: $diff_out"
 out=$(K apply -f "$TMP/cm2.yaml" --dry-run=server -o jsonpath='{.data.mode}') ||
   fail "apply --dry-run=server: $out"

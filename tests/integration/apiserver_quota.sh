@@ -39,7 +39,7 @@ ann=$(echo "$got" | jq -r '.metadata.annotations["kubernetes.io/limit-ranger"]')
 pass "a LimitRange's default and defaultRequest land on a pod, with kube's annotation"
 
 err=$(pod lr big '{"limits":{"cpu":"2"}}' 2>&1) && fail "a pod over max was created"
-echo "$err" | grep -qF 'pods "big" is forbidden: maximum cpu usage per Container is 1, but limit is 2' ||
+echo "$err" | grep -F 'pods "big" is forbidden: maximum cpu usage per Container is 1, but limit is 2' >/dev/null ||
   fail "over max: $err"
 pass "a pod over the LimitRange's max is refused: $err"
 
@@ -51,13 +51,13 @@ wait_until 10 used 0
 pod qt p1 >/dev/null || fail "create p1"
 pod qt p2 >/dev/null || fail "create p2"
 err=$(pod qt p3 2>&1) && fail "a third pod was created past the quota"
-echo "$err" | grep -qF 'pods "p3" is forbidden: exceeded quota: q, requested: pods=1, used: pods=2, limited: pods=2' ||
+echo "$err" | grep -F 'pods "p3" is forbidden: exceeded quota: q, requested: pods=1, used: pods=2, limited: pods=2' >/dev/null ||
   fail "past the quota: $err"
 used 2 || fail "status.used.pods: $(K -n qt get quota q -o jsonpath='{.status.used}')"
 pass "quota pods=2: the third pod is refused in kube's words, status.used.pods is 2"
 
 desc=$(K -n qt describe quota q)
-echo "$desc" | grep -qE '^Resource +Used +Hard$' && echo "$desc" | grep -qE '^pods +2 +2$' ||
+echo "$desc" | grep -E '^Resource +Used +Hard$' >/dev/null && echo "$desc" | grep -E '^pods +2 +2$' >/dev/null ||
   fail "describe: $desc"
 pass "kubectl describe quota: pods 2/2"
 
@@ -73,11 +73,11 @@ wait_until 10 cpu_used
 K -n qt delete pod p2 --wait=false >/dev/null
 wait_until 10 used 1
 err=$(pod qt nocpu 2>&1) && fail "a pod without a cpu request was created"
-echo "$err" | grep -qF 'pods "nocpu" is forbidden: failed quota: cpu: must specify requests.cpu for: c' ||
+echo "$err" | grep -F 'pods "nocpu" is forbidden: failed quota: cpu: must specify requests.cpu for: c' >/dev/null ||
   fail "constraints: $err"
 pod qt small '{"requests":{"cpu":"600m"}}' >/dev/null || fail "a pod within requests.cpu"
 err=$(pod qt more '{"requests":{"cpu":"600m"}}' 2>&1) && fail "a pod past requests.cpu was created"
-echo "$err" | grep -qF 'exceeded quota: cpu, requested: requests.cpu=600m, used: requests.cpu=600m, limited: requests.cpu=1' ||
+echo "$err" | grep -F 'exceeded quota: cpu, requested: requests.cpu=600m, used: requests.cpu=600m, limited: requests.cpu=1' >/dev/null ||
   fail "requests.cpu: $err"
 pass "requests.cpu: a container must say it, and the sum is bounded"
 
