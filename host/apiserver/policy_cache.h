@@ -15,7 +15,9 @@
  * after losing one (admission_quota.h).
  *
  * Threading: every function is safe from any thread (one mutex).
- * Ownership: the cache owns its snapshots; lookups return fresh objects.
+ * Ownership: the cache owns its snapshots (each object parsed once, at
+ * its first lookup); lookups return fresh objects (deep copies, which
+ * callers may change and keep parts of).
  */
 #ifndef CPLANE_HOST_APISERVER_POLICY_CACHE_H
 #define CPLANE_HOST_APISERVER_POLICY_CACHE_H
