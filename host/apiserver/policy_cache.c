@@ -156,11 +156,9 @@ static int snapshot_kvs(const struct snapshot *s, const char *ns, size_t n,
   return 0;
 }
 
-/* The parsed copy of e for a caller to own and change, or NULL (text
- * not an object, or out of memory: skipped, as an unparsable text). */
-static json_object *entry_copy(struct entry *e) {
-  json_object *o = NULL;
-
+/* e's object, parsed at the first call; NULL when its text is not an
+ * object (or memory ran out). Under the mutex when e is the cache's. */
+static json_object *entry_parsed(struct entry *e) {
   if (!e->tried) {
     e->tried = 1;
     e->parsed = json_tokener_parse(e->text);
@@ -170,7 +168,16 @@ static json_object *entry_copy(struct entry *e) {
       e->parsed = NULL;
     }
   }
-  if (e->parsed == NULL || json_object_deep_copy(e->parsed, &o, NULL) != 0) {
+  return e->parsed;
+}
+
+/* The parsed copy of e for a caller to own and change, or NULL (text
+ * not an object, or out of memory: skipped, as an unparsable text). */
+static json_object *entry_copy(struct entry *e) {
+  json_object *o = NULL;
+
+  if (entry_parsed(e) == NULL ||
+      json_object_deep_copy(e->parsed, &o, NULL) != 0) {
     json_object_put(o);
     return NULL;
   }
@@ -248,6 +255,60 @@ int cp_policy_list(struct cp_api_ctx *ctx, enum cp_policy_kind kind,
     return -1;
   }
   *out = arr;
+  return 0;
+}
+
+/* The cached objects of ns in s as a new array holding a reference to
+ * each (dropped with it), or NULL out of memory. Under the mutex. */
+static json_object *snapshot_borrow(struct snapshot *s, const char *ns) {
+  json_object *arr = json_object_new_array();
+  size_t i;
+
+  for (i = 0; arr != NULL && i < s->n; i++) {
+    struct entry *e = &s->v[i];
+
+    if (strcmp(e->ns, ns) != 0)
+      continue;
+    if (entry_parsed(e) != NULL &&
+        json_object_array_add(arr, json_object_get(e->parsed)) != 0) {
+      json_object_put(e->parsed);
+      json_object_put(arr);
+      arr = NULL;
+    }
+  }
+  return arr;
+}
+
+int cp_policy_with(struct cp_api_ctx *ctx, enum cp_policy_kind kind,
+                   const char *ns, void (*fn)(json_object *arr, void *arg),
+                   void *arg) {
+  struct cp_policy_cache *c = ctx->policy_cache;
+  json_object *arr = NULL;
+  int round;
+
+  /* A stale snapshot is read again (policy_pick keeps it), then used;
+   * one that goes stale again at once is copied instead. */
+  for (round = 0; c != NULL && round < 2; round++) {
+    pthread_mutex_lock(&c->mu);
+    if (c->s[kind].valid && now_ms() - c->s[kind].at_ms < TTL_MS) {
+      arr = snapshot_borrow(&c->s[kind], ns);
+      if (arr != NULL)
+        fn(arr, arg);
+      /* Drops only the references taken: json-c counts them without
+       * atomics, so under the mutex as every use of the snapshot. */
+      round = arr != NULL ? 0 : -1;
+      json_object_put(arr);
+      pthread_mutex_unlock(&c->mu);
+      return round;
+    }
+    pthread_mutex_unlock(&c->mu);
+    if (policy_pick(ctx, kind, ns, NULL, NULL) < 0)
+      return -1;
+  }
+  if (cp_policy_list(ctx, kind, ns, &arr) < 0)
+    return -1;
+  fn(arr, arg);
+  json_object_put(arr);
   return 0;
 }
 

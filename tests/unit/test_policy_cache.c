@@ -4,7 +4,8 @@
  * changes them and moves parts of them into the pod), equal to what the
  * store holds, also after the cache parsed them once; a write through
  * the server is seen at the next lookup; a namespace without any lists
- * nothing.
+ * nothing. LimitRanger, which borrows them, copies what it puts in a
+ * pod.
  */
 #include "api_fixture.h"
 
@@ -108,9 +109,60 @@ static void test_lookups_are_independent_copies(void **state) {
   json_object_put(a);
 }
 
+/* LimitRanger borrows the cached LimitRanges (cp_policy_with): each pod
+ * gets copies of the defaults, so freeing one pod leaves the cache and
+ * the next pod intact (ASan would see a shared value freed), and the
+ * validating step still refuses past max. */
+static void test_limitranger_borrows_the_cache(void **state) {
+  struct api_fixture *f = *state;
+  struct cp_api_response rs;
+  char path[128];
+  int i;
+
+  limitrange(f, "one", "200m");
+  for (i = 0; i < 3; i++) {
+    json_object *pod, *c, *lim;
+    char body[256];
+
+    snprintf(body, sizeof body,
+             "{\"metadata\":{\"name\":\"p%d\"},\"spec\":{\"containers\":[{"
+             "\"name\":\"c\",\"image\":\"x\"}]}}", i);
+    api_fixture_expect(f, CP_API_POST, "/api/v1/namespaces/lr/pods", body,
+                       201);
+    snprintf(path, sizeof path, "/api/v1/namespaces/lr/pods/p%d", i);
+    rs = api_fixture_call(f, CP_API_GET, path, NULL, NULL);
+    assert_int_equal(rs.code, 200);
+    pod = json_tokener_parse(rs.body);
+    c = json_object_array_get_idx(
+        json_object_object_get(json_object_object_get(pod, "spec"),
+                               "containers"),
+        0);
+    lim = json_object_object_get(
+        json_object_object_get(json_object_object_get(c, "resources"),
+                               "limits"),
+        "cpu");
+    assert_string_equal(json_object_get_string(lim), "200m");
+    assert_non_null(strstr(rs.body, "LimitRanger plugin set: cpu request "
+                                    "for container c; cpu limit for "
+                                    "container c"));
+    json_object_put(pod);
+    free(rs.body);
+  }
+  rs = api_fixture_call(f, CP_API_POST, "/api/v1/namespaces/lr/pods",
+                        API_FIXTURE_JSON,
+                        "{\"metadata\":{\"name\":\"big\"},\"spec\":{"
+                        "\"containers\":[{\"name\":\"c\",\"image\":\"x\","
+                        "\"resources\":{\"limits\":{\"cpu\":\"3\"}}}]}}");
+  assert_int_equal(rs.code, 403);
+  assert_non_null(strstr(rs.body, "maximum cpu usage per Container"));
+  free(rs.body);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_lookups_are_independent_copies,
+                                      setup, teardown),
+      cmocka_unit_test_setup_teardown(test_limitranger_borrows_the_cache,
                                       setup, teardown),
   };
 
