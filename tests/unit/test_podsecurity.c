@@ -232,6 +232,26 @@ static char *warnings_of(const struct cp_api_response *rs) {
   return out;
 }
 
+/* Creates pod name (one plain container) in ns: 201 with a warning
+ * holding want. */
+static void created_with_warning(struct api_fixture *f, const char *ns,
+                                 const char *name, const char *want) {
+  struct cp_api_response rs;
+  char path[128], body[512], *w;
+
+  snprintf(path, sizeof path, "/api/v1/namespaces/%s/pods", ns);
+  snprintf(body, sizeof body,
+           "{\"metadata\":{\"name\":\"%s\"},\"spec\":{\"containers\":["
+           C("") "]}}",
+           name);
+  rs = api_fixture_call(f, CP_API_POST, path, API_FIXTURE_JSON, body);
+  assert_int_equal(rs.code, 201);
+  w = warnings_of(&rs);
+  assert_non_null(strstr(w, want));
+  free(w);
+  free(rs.body);
+}
+
 static void test_through_the_server(void **state) {
   struct api_fixture *f = *state;
   struct cp_api_response rs;
@@ -253,16 +273,9 @@ static void test_through_the_server(void **state) {
                                    "host namespaces (hostNetwork=true)"));
   assert_int_equal(rs.warnings_len, 0); /* refused: no warnings */
   free(rs.body);
-  rs = api_fixture_call(f, CP_API_POST, "/api/v1/namespaces/ps/pods",
-                        API_FIXTURE_JSON,
-                        "{\"metadata\":{\"name\":\"ok\"},\"spec\":"
-                        "{\"containers\":[" C("") "]}}");
-  assert_int_equal(rs.code, 201);
-  w = warnings_of(&rs);
-  assert_non_null(strstr(w, "would violate PodSecurity \\\"restricted:"
-                            "latest\\\": allowPrivilegeEscalation != false"));
-  free(w);
-  free(rs.body);
+  created_with_warning(f, "ps", "ok",
+                       "would violate PodSecurity \\\"restricted:latest\\\": "
+                       "allowPrivilegeEscalation != false");
   /* A workload is warned for warn (and audited), never enforced: kube's
    * ValidatePodController. */
   rs = api_fixture_call(
@@ -372,7 +385,7 @@ static void test_updates_and_audit(void **state) {
 static void test_warn_and_audit_share_an_evaluation(void **state) {
   struct api_fixture *f = *state;
   struct cp_api_response rs;
-  char logbuf[4096], *w;
+  char logbuf[4096];
   FILE *log = tmpfile();
   size_t n;
 
@@ -386,16 +399,9 @@ static void test_warn_and_audit_share_an_evaluation(void **state) {
       201);
   cp_log_set_fd(fileno(log));
   cp_log_set_level(CPLANE_LOG_INFO);
-  rs = api_fixture_call(f, CP_API_POST, "/api/v1/namespaces/pw/pods",
-                        API_FIXTURE_JSON,
-                        "{\"metadata\":{\"name\":\"r\"},\"spec\":"
-                        "{\"containers\":[" C("") "]}}");
-  assert_int_equal(rs.code, 201);
-  w = warnings_of(&rs);
-  assert_non_null(strstr(w, "would violate PodSecurity \\\"restricted:"
-                            "latest\\\": allowPrivilegeEscalation != false"));
-  free(w);
-  free(rs.body);
+  created_with_warning(f, "pw", "r",
+                       "would violate PodSecurity \\\"restricted:latest\\\": "
+                       "allowPrivilegeEscalation != false");
   /* Enforce still judged at baseline. */
   rs = api_fixture_call(
       f, CP_API_POST, "/api/v1/namespaces/pw/pods", API_FIXTURE_JSON,
