@@ -40,7 +40,9 @@
  * webhook's own CPU, which a real cluster spends elsewhere.
  *
  * Usage: bench_authz [a] [a2] [b] [c] [d] (default: all). BENCH_AUTHZ_MS sets
- * each run's length (default 2000), for a profile of one configuration:
+ * each run's length (default 2000), BENCH_AUTHZ_CLIENTS=1 or 16 runs that
+ * count only (the other's figures print 0), for a profile of one
+ * configuration:
  *   BENCH_AUTHZ_MS=20000 perf record -g build/release/bench/bench_authz b
  * BENCH_AUTHZ_DISABLE lists admission plugins to turn off in (b)-(d)
  * (the INI's disable_admission_plugins: ServiceAccount, PodSecurity),
@@ -84,6 +86,7 @@
 #define OTHER_CLUSTER_ROLES 20
 
 static int run_ms = 2000;
+static int only_clients; /* BENCH_AUTHZ_CLIENTS: 0 both counts */
 
 static int64_t now_ns(void) {
   struct timespec ts;
@@ -660,7 +663,8 @@ static int run_config(char kind, const char *dir, int round,
   if (wait_ready(&t, kind == 'c' || kind == 'd' ? w : NULL) < 0)
     goto out;
   for (i = 0; i < N_COUNTS; i++)
-    rates[i] = run_creates(&t, client_counts[i], round, &cpu_us[i]);
+    if (only_clients == 0 || only_clients == client_counts[i])
+      rates[i] = run_creates(&t, client_counts[i], round, &cpu_us[i]);
   rc = 0;
 out:
   cp_client_free(admin);
@@ -766,6 +770,8 @@ int main(int argc, char **argv) {
   evthread_use_pthreads();
   if (ms != NULL && atoi(ms) > 0)
     run_ms = atoi(ms);
+  if (getenv("BENCH_AUTHZ_CLIENTS") != NULL)
+    only_clients = atoi(getenv("BENCH_AUTHZ_CLIENTS"));
   memset(rates, 0, sizeof rates);
   memset(cpu, 0, sizeof cpu);
   if (mkdtemp(dir) == NULL)

@@ -378,10 +378,15 @@ static void fill(json_object *c, json_object *d, const char *which,
     json_object_object_add(res, which, rl);
   }
   for (i = 0; i < n; i++) {
+    json_object *v = NULL;
+
     if (json_object_object_get(rl, keys[i]) != NULL)
       continue;
-    json_object_object_add(rl, keys[i],
-                           json_object_get(json_object_object_get(d, keys[i])));
+    /* A copy: d's values are the policy cache's (cp_policy_with). */
+    if (json_object_deep_copy(json_object_object_get(d, keys[i]), &v,
+                              NULL) != 0)
+      continue;
+    json_object_object_add(rl, keys[i], v);
     cplane_strbuf_addf(parts, "%s%s", set++ ? ", " : (parts->len ? "; " : ""),
                        keys[i]);
   }
@@ -479,17 +484,31 @@ static int handles(const struct cp_api_request *rq, json_object *old,
   return strcmp(t->resource, "persistentvolumeclaims") == 0;
 }
 
-/* The namespace's LimitRanges into *lrs (owned; NULL when none). 0, or
- * -1 having responded. */
-static int limitranges(struct cp_api_ctx *ctx, const char *ns,
-                       json_object **lrs, struct cp_api_response *rs) {
-  if (cp_policy_list(ctx, CP_POLICY_LIMITRANGES, ns, lrs) < 0) {
+/* What a step does with the namespace's LimitRanges, which it borrows
+ * from the policy cache under its mutex (cp_policy_with: no copy of
+ * them per create). */
+struct lr_step {
+  json_object *o;
+  int is_pod, validate;
+  char *why; /* validate: the refusal (malloc'd), or NULL */
+};
+
+static void lr_run(json_object *lrs, void *arg) {
+  struct lr_step *st = arg;
+
+  if (json_object_array_length(lrs) == 0)
+    return;
+  if (st->validate)
+    st->why = cp_limitranger_check(lrs, st->is_pod, st->o);
+  else
+    cp_limitranger_default_pod(lrs, st->o);
+}
+
+static int lr_step_run(struct cp_api_ctx *ctx, const char *ns,
+                       struct lr_step *st, struct cp_api_response *rs) {
+  if (cp_policy_with(ctx, CP_POLICY_LIMITRANGES, ns, lr_run, st) < 0) {
     cp_api_respond_status(rs, 500, NULL);
     return -1;
-  }
-  if (json_object_array_length(*lrs) == 0) {
-    json_object_put(*lrs);
-    *lrs = NULL;
   }
   return 0;
 }
@@ -498,38 +517,28 @@ int cp_admission_limitranger_mutate(struct cp_api_ctx *ctx,
                                     struct cp_api_request *rq, json_object *o,
                                     json_object *old,
                                     struct cp_api_response *rs) {
-  json_object *lrs = NULL;
+  struct lr_step st = {.o = o, .is_pod = 1};
   int is_pod;
 
   if (!handles(rq, old, &is_pod) || !is_pod)
     return 0;
-  if (limitranges(ctx, rq->ns, &lrs, rs) < 0)
-    return -1;
-  if (lrs != NULL)
-    cp_limitranger_default_pod(lrs, o);
-  json_object_put(lrs);
-  return 0;
+  return lr_step_run(ctx, rq->ns, &st, rs);
 }
 
 int cp_admission_limitranger_validate(struct cp_api_ctx *ctx,
                                       struct cp_api_request *rq,
                                       json_object *o, json_object *old,
                                       struct cp_api_response *rs) {
-  json_object *lrs = NULL;
-  char *why;
-  int is_pod;
+  struct lr_step st = {.o = o, .validate = 1};
 
-  if (!handles(rq, old, &is_pod))
+  if (!handles(rq, old, &st.is_pod))
     return 0;
-  if (limitranges(ctx, rq->ns, &lrs, rs) < 0)
+  if (lr_step_run(ctx, rq->ns, &st, rs) < 0)
     return -1;
-  if (lrs == NULL)
+  if (st.why == NULL)
     return 0;
-  why = cp_limitranger_check(lrs, is_pod, o);
-  json_object_put(lrs);
-  if (why == NULL)
-    return 0;
-  cp_verbs_forbidden(rs, rq->type, cp_field_str(o, "metadata.name"), why, NULL);
-  free(why);
+  cp_verbs_forbidden(rs, rq->type, cp_field_str(o, "metadata.name"), st.why,
+                     NULL);
+  free(st.why);
   return -1;
 }

@@ -42,7 +42,8 @@ int cp_admission_limitranger_validate(struct cp_api_ctx *ctx,
                                       struct cp_api_response *rs);
 
 /* The pure parts, for tests: applies every Container item of the
- * LimitRanges in array lrs to pod (and its annotation). */
+ * LimitRanges in array lrs to pod (and its annotation). lrs is only read
+ * (they are the policy cache's): pod gets copies of its values. */
 void cp_limitranger_default_pod(struct json_object *lrs,
                                 struct json_object *pod);
 /* Checks obj, a pod (is_pod 1) or a claim, against lrs: NULL when it

@@ -200,21 +200,72 @@ static void audit_violation(struct cp_api_request *rq, json_object *o,
               detail);
 }
 
+/* The evaluations of one pod or template, by level and version: kube's
+ * EvaluatePod reuses the enforce result for audit, and either for warn,
+ * when their level and version are the same (a namespace enforcing
+ * baseline and warning and auditing restricted is checked twice, not
+ * three times). */
+struct psa_evals {
+  struct {
+    int level, minor, n;
+    char *detail;
+  } e[3];
+  int used;
+  json_object *meta, *spec;
+};
+
+static void evals_init(struct psa_evals *ev, json_object *meta,
+                       json_object *spec) {
+  memset(ev, 0, sizeof *ev);
+  ev->meta = meta;
+  ev->spec = spec;
+}
+
+static void evals_free(struct psa_evals *ev) {
+  int i;
+
+  for (i = 0; i < ev->used; i++)
+    free(ev->e[i].detail);
+}
+
+/* cp_psa_check at p's level and version, once per pair: the number of
+ * violations with *detail (borrowed from ev) naming them, or -1 out of
+ * memory. */
+static int evaluate(struct psa_evals *ev, const struct cp_psa_policy *p,
+                    const char **detail) {
+  int i;
+
+  for (i = 0; i < ev->used; i++)
+    if (ev->e[i].level == p->level && ev->e[i].minor == p->minor)
+      break;
+  if (i == ev->used) {
+    /* Three modes, so three pairs at most; a fourth replaces the last. */
+    if (i == 3)
+      free(ev->e[--i].detail);
+    else
+      ev->used++;
+    ev->e[i].level = p->level;
+    ev->e[i].minor = p->minor;
+    ev->e[i].detail = NULL;
+    ev->e[i].n = cp_psa_check(ev->meta, ev->spec, p->level, p->minor,
+                              &ev->e[i].detail, NULL);
+  }
+  *detail = ev->e[i].detail;
+  return ev->e[i].n;
+}
+
 /* The audit mode on a pod or template: an audit annotation when it
  * violates the policy. 0, or -1 out of memory. */
 static int audit(struct cp_api_request *rq, json_object *o,
-                 const struct cp_psa_ns_policy *pol, json_object *meta,
-                 json_object *spec) {
-  char *detail = NULL;
+                 const struct cp_psa_ns_policy *pol, struct psa_evals *ev) {
+  const char *detail = NULL;
   int n;
 
   if (pol->audit.level == CP_PSA_PRIVILEGED)
     return 0;
-  n = cp_psa_check(meta, spec, pol->audit.level, pol->audit.minor, &detail,
-                   NULL);
+  n = evaluate(ev, &pol->audit, &detail);
   if (n > 0)
     audit_violation(rq, o, &pol->audit, detail);
-  free(detail);
   return n < 0 ? -1 : 0;
 }
 
@@ -289,8 +340,10 @@ static int admit_pod(struct cp_api_ctx *ctx, struct cp_api_request *rq,
                      struct cp_api_response *rs) {
   json_object *meta = get(pod, "metadata"), *spec = get(pod, "spec");
   struct cp_psa_ns_policy pol;
-  char *detail = NULL, name[48];
-  int n;
+  struct psa_evals ev;
+  const char *detail = NULL;
+  char name[48];
+  int n, rc = 0;
 
   if (old != NULL && !significant_update(pod, old))
     return 0;
@@ -305,32 +358,34 @@ static int admit_pod(struct cp_api_ctx *ctx, struct cp_api_request *rq,
     cp_psa_policy_string(&pol.enforce, name, sizeof name);
     cp_audit_annotate(rq, LABEL_PREFIX "enforce-policy", name);
   }
+  evals_init(&ev, meta, spec);
   if (pol.enforce.level > CP_PSA_PRIVILEGED) {
-    n = cp_psa_check(meta, spec, pol.enforce.level, pol.enforce.minor,
-                     &detail, NULL);
+    n = evaluate(&ev, &pol.enforce, &detail);
     if (n < 0) {
       cp_api_respond_status(rs, 500, NULL);
-      return -1;
+      rc = -1;
+      goto out;
     }
     if (n > 0) {
-      (void)audit(rq, pod, &pol, meta, spec);
+      (void)audit(rq, pod, &pol, &ev);
       cp_psa_policy_string(&pol.enforce, name, sizeof name);
       cp_strategy_forbidden(rs, "", "pods", cp_strategy_refused_name(pod),
                             "violates PodSecurity \"%s\": %s", name, detail);
-      free(detail);
-      return -1;
+      rc = -1;
+      goto out;
     }
   }
-  if (audit(rq, pod, &pol, meta, spec) < 0) {
+  if (audit(rq, pod, &pol, &ev) < 0) {
     cp_api_respond_status(rs, 500, NULL);
-    return -1;
+    rc = -1;
+    goto out;
   }
   if (pol.warn.level > CP_PSA_PRIVILEGED &&
-      cp_psa_check(meta, spec, pol.warn.level, pol.warn.minor, &detail,
-                   NULL) > 0)
+      evaluate(&ev, &pol.warn, &detail) > 0)
     warn_violation(rs, &pol.warn, detail);
-  free(detail);
-  return 0;
+out:
+  evals_free(&ev);
+  return rc;
 }
 
 /* Where a workload keeps its pod template; NULL for other kinds. */
@@ -360,19 +415,20 @@ static int admit_workload(struct cp_api_ctx *ctx, struct cp_api_request *rq,
                           struct cp_api_response *rs) {
   json_object *meta = get(tmpl, "metadata"), *spec = get(tmpl, "spec");
   struct cp_psa_ns_policy pol;
-  char *detail = NULL;
+  struct psa_evals ev;
+  const char *detail = NULL;
 
   if (cp_psa_exempt_runtime_class(ctx->psa_exempt,
                                   get_str(spec, "runtimeClassName")))
     return 0;
   if (ns_policy(ctx, rq->ns, &pol, rs) < 0)
     return -1;
-  (void)audit(rq, o, &pol, meta, spec);
+  evals_init(&ev, meta, spec);
+  (void)audit(rq, o, &pol, &ev);
   if (pol.warn.level > CP_PSA_PRIVILEGED &&
-      cp_psa_check(meta, spec, pol.warn.level, pol.warn.minor, &detail,
-                   NULL) > 0)
+      evaluate(&ev, &pol.warn, &detail) > 0)
     warn_violation(rs, &pol.warn, detail);
-  free(detail);
+  evals_free(&ev);
   return 0;
 }
 

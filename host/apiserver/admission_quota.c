@@ -53,7 +53,7 @@ static int handles(const struct cp_api_request *rq, json_object *old) {
 static void usage_of(const struct cp_resource_type *t,
                      const cplane_object *snap,
                      struct cplane_quota_list *out) {
-  memset(out, 0, sizeof *out);
+  cplane_quota_clear(out);
   if (snap == NULL)
     return;
   cplane_quota_usage(cp_host_api(), t->group, t->resource, snap, wall_ms(),
@@ -275,7 +275,7 @@ static int judge_scope(struct cp_api_request *rq, json_object *o,
   int unknown = 0;
   size_t i;
 
-  memset(requested, 0, sizeof *requested);
+  cplane_quota_clear(requested);
   if (hard == NULL ||
       !cplane_quota_matches(cp_host_api(), q->snap, is_pod ? snap : NULL))
     return 0;
@@ -318,9 +318,9 @@ static int judge_limit(const struct cp_resource_type *t, json_object *o,
   const char *qname = cp_field_str(q->obj, "metadata.name");
   size_t i;
 
-  memset(&req_x, 0, sizeof req_x);
-  memset(&used_x, 0, sizeof used_x);
-  memset(&hard_x, 0, sizeof hard_x);
+  cplane_quota_clear(&req_x);
+  cplane_quota_clear(&used_x);
+  cplane_quota_clear(&hard_x);
   for (i = 0; i < requested->n; i++) {
     const struct cplane_quota_item *r = &requested->items[i];
     int64_t used = 0, hard = 0;
@@ -402,7 +402,7 @@ static void delta_of(struct cplane_quota_list *now,
                      struct cplane_quota_list *out) {
   size_t i;
 
-  memset(out, 0, sizeof *out);
+  cplane_quota_clear(out);
   for (i = 0; i < now->n; i++) {
     const struct cplane_quota_item *it = &now->items[i];
     struct cplane_quota_item *b =
@@ -641,7 +641,7 @@ int cp_admission_quota(struct cp_api_ctx *ctx, struct cp_api_request *rq,
   }
   if (have == 0)
     goto out;
-  now = calloc(3, sizeof *now);
+  now = malloc(3 * sizeof *now); /* each cleared where it is filled */
   snap = cp_object_from_json_c(o);
   if (old != NULL)
     old_snap = cp_object_from_json_c(old);
@@ -653,6 +653,7 @@ int cp_admission_quota(struct cp_api_ctx *ctx, struct cp_api_request *rq,
   before = now + 1;
   delta = now + 2;
   usage_of(rq->type, snap, now);
+  cplane_quota_clear(before);
   if (old != NULL)
     usage_of(rq->type, old_snap, before);
   delta_of(now, before, delta);

@@ -19,6 +19,11 @@ struct entry {
   char *text;
   char *key;   /* the store's, for quota admission's compare-and-swap */
   int64_t rev; /* its mod_revision */
+  /* text parsed, at its first pick (under the cache's mutex): each pick
+   * hands out a deep copy, a third of a parse's cost (LimitRanger asks
+   * twice per pod create). NULL: not parsed yet, or not an object. */
+  json_object *parsed;
+  int tried;
 };
 
 struct snapshot {
@@ -45,6 +50,7 @@ static void snapshot_clear(struct snapshot *s) {
     free(s->v[i].ns);
     free(s->v[i].text);
     free(s->v[i].key);
+    json_object_put(s->v[i].parsed);
   }
   free(s->v);
   memset(s, 0, sizeof *s);
@@ -150,10 +156,38 @@ static int snapshot_kvs(const struct snapshot *s, const char *ns, size_t n,
   return 0;
 }
 
+/* e's object, parsed at the first call; NULL when its text is not an
+ * object (or memory ran out). Under the mutex when e is the cache's. */
+static json_object *entry_parsed(struct entry *e) {
+  if (!e->tried) {
+    e->tried = 1;
+    e->parsed = json_tokener_parse(e->text);
+    if (e->parsed != NULL &&
+        !json_object_is_type(e->parsed, json_type_object)) {
+      json_object_put(e->parsed);
+      e->parsed = NULL;
+    }
+  }
+  return e->parsed;
+}
+
+/* The parsed copy of e for a caller to own and change, or NULL (text
+ * not an object, or out of memory: skipped, as an unparsable text). */
+static json_object *entry_copy(struct entry *e) {
+  json_object *o = NULL;
+
+  if (entry_parsed(e) == NULL ||
+      json_object_deep_copy(e->parsed, &o, NULL) != 0) {
+    json_object_put(o);
+    return NULL;
+  }
+  return o;
+}
+
 /* The objects of ns in s, parsed, appended to arr, or as store entries
  * in kvs (both NULL: counted only, nothing parsed). Returns how many ns
- * has, or -1 out of memory. */
-static long snapshot_pick(const struct snapshot *s, const char *ns,
+ * has, or -1 out of memory. Under the cache's mutex when s is its. */
+static long snapshot_pick(struct snapshot *s, const char *ns,
                           json_object *arr, cp_store_list_result *kvs) {
   size_t i, n = 0;
 
@@ -163,13 +197,8 @@ static long snapshot_pick(const struct snapshot *s, const char *ns,
     if (strcmp(s->v[i].ns, ns) != 0)
       continue;
     n++;
-    if (arr == NULL)
-      continue;
-    o = json_tokener_parse(s->v[i].text);
-    if (o != NULL && json_object_is_type(o, json_type_object))
+    if (arr != NULL && (o = entry_copy(&s->v[i])) != NULL)
       json_object_array_add(arr, o);
-    else
-      json_object_put(o);
   }
   if (kvs != NULL && snapshot_kvs(s, ns, n, kvs) < 0)
     return -1;
@@ -226,6 +255,60 @@ int cp_policy_list(struct cp_api_ctx *ctx, enum cp_policy_kind kind,
     return -1;
   }
   *out = arr;
+  return 0;
+}
+
+/* The cached objects of ns in s as a new array holding a reference to
+ * each (dropped with it), or NULL out of memory. Under the mutex. */
+static json_object *snapshot_borrow(struct snapshot *s, const char *ns) {
+  json_object *arr = json_object_new_array();
+  size_t i;
+
+  for (i = 0; arr != NULL && i < s->n; i++) {
+    struct entry *e = &s->v[i];
+
+    if (strcmp(e->ns, ns) != 0)
+      continue;
+    if (entry_parsed(e) != NULL &&
+        json_object_array_add(arr, json_object_get(e->parsed)) != 0) {
+      json_object_put(e->parsed);
+      json_object_put(arr);
+      arr = NULL;
+    }
+  }
+  return arr;
+}
+
+int cp_policy_with(struct cp_api_ctx *ctx, enum cp_policy_kind kind,
+                   const char *ns, void (*fn)(json_object *arr, void *arg),
+                   void *arg) {
+  struct cp_policy_cache *c = ctx->policy_cache;
+  json_object *arr = NULL;
+  int round;
+
+  /* A stale snapshot is read again (policy_pick keeps it), then used;
+   * one that goes stale again at once is copied instead. */
+  for (round = 0; c != NULL && round < 2; round++) {
+    pthread_mutex_lock(&c->mu);
+    if (c->s[kind].valid && now_ms() - c->s[kind].at_ms < TTL_MS) {
+      arr = snapshot_borrow(&c->s[kind], ns);
+      if (arr != NULL)
+        fn(arr, arg);
+      /* Drops only the references taken: json-c counts them without
+       * atomics, so under the mutex as every use of the snapshot. */
+      round = arr != NULL ? 0 : -1;
+      json_object_put(arr);
+      pthread_mutex_unlock(&c->mu);
+      return round;
+    }
+    pthread_mutex_unlock(&c->mu);
+    if (policy_pick(ctx, kind, ns, NULL, NULL) < 0)
+      return -1;
+  }
+  if (cp_policy_list(ctx, kind, ns, &arr) < 0)
+    return -1;
+  fn(arr, arg);
+  json_object_put(arr);
   return 0;
 }
 

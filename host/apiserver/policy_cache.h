@@ -15,7 +15,9 @@
  * after losing one (admission_quota.h).
  *
  * Threading: every function is safe from any thread (one mutex).
- * Ownership: the cache owns its snapshots; lookups return fresh objects.
+ * Ownership: the cache owns its snapshots (each object parsed once, at
+ * its first lookup); lookups return fresh objects (deep copies, which
+ * callers may change and keep parts of).
  */
 #ifndef CPLANE_HOST_APISERVER_POLICY_CACHE_H
 #define CPLANE_HOST_APISERVER_POLICY_CACHE_H
@@ -40,6 +42,16 @@ void cp_policy_cache_invalidate(struct cp_policy_cache *c);
  * kept). 0, or -1 when the store failed (*out NULL). */
 int cp_policy_list(struct cp_api_ctx *ctx, enum cp_policy_kind kind,
                    const char *ns, struct json_object **out);
+/* Calls fn(arr, arg) with the objects of kind in namespace ns as the
+ * cache holds them (arr: a json array, borrowed), under the cache's
+ * mutex: no copy per call. fn may read them and take and drop
+ * references, but must keep nothing of them past its return and change
+ * nothing (LimitRanger copies what it moves into a pod). Without a cache
+ * fn gets a fresh list. 0, or -1 when the store failed or memory ran
+ * out (fn not called). */
+int cp_policy_with(struct cp_api_ctx *ctx, enum cp_policy_kind kind,
+                   const char *ns,
+                   void (*fn)(struct json_object *arr, void *arg), void *arg);
 /* How many objects of kind namespace ns has, as cp_policy_list would
  * return them but without parsing one (quota admission only asks
  * whether there are any). -1 when the store failed. */

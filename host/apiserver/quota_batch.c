@@ -12,14 +12,12 @@
 
 struct stripe {
   pthread_mutex_t mu;
-  pthread_cond_t cv;      /* a batch ended */
   int busy;               /* a thread leads a batch */
   struct cp_quota_batch_entry *head, *tail; /* waiting, in join order */
 };
 
 static struct stripe stripes[STRIPES] = {
-    [0 ... STRIPES - 1] = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER,
-                           0, NULL, NULL}};
+    [0 ... STRIPES - 1] = {PTHREAD_MUTEX_INITIALIZER, 0, NULL, NULL}};
 
 static struct stripe *stripe_of(const char *ns) {
   unsigned h = 2166136261u; /* FNV-1a */
@@ -61,6 +59,7 @@ void cp_quota_batch_join(struct cp_quota_batch_entry *me, cp_quota_batch_fn fn,
   me->arg = arg;
   me->finished = 0;
   me->next = NULL;
+  pthread_cond_init(&me->cv, NULL);
   pthread_mutex_lock(&s->mu);
   if (s->tail != NULL)
     s->tail->next = me;
@@ -69,7 +68,9 @@ void cp_quota_batch_join(struct cp_quota_batch_entry *me, cp_quota_batch_fn fn,
   s->tail = me;
   while (!me->finished) {
     if (s->busy) {
-      pthread_cond_wait(&s->cv, &s->mu);
+      /* Woken when my batch ended, or at the head of the queue when
+       * one ended: one wake-up per waiter, not one per batch. */
+      pthread_cond_wait(&me->cv, &s->mu);
       continue;
     }
     /* Lead: everything of my namespace that waits, me included. */
@@ -78,10 +79,17 @@ void cp_quota_batch_join(struct cp_quota_batch_entry *me, cp_quota_batch_fn fn,
     pthread_mutex_unlock(&s->mu);
     fn(arg, batch, n);
     pthread_mutex_lock(&s->mu);
-    for (i = 0; i < n; i++)
+    /* Signalled under the mutex: a waiter destroys its cv only after
+     * it holds the mutex again and sees finished. */
+    for (i = 0; i < n; i++) {
       batch[i]->finished = 1;
+      if (batch[i] != me)
+        pthread_cond_signal(&batch[i]->cv);
+    }
     s->busy = 0;
-    pthread_cond_broadcast(&s->cv);
+    if (s->head != NULL)
+      pthread_cond_signal(&s->head->cv); /* leads the next batch */
   }
   pthread_mutex_unlock(&s->mu);
+  pthread_cond_destroy(&me->cv);
 }

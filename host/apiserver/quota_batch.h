@@ -9,7 +9,8 @@
  * (namespace hash) takes every write waiting on its namespace and runs
  * the caller's function on them all, while later writes queue behind it.
  * So N racing creates cost one quota read and one compare-and-swap write
- * per quota, not N of each, while the charges of a namespace in this
+ * per quota, not N of each, and each waiter is woken once, when its batch
+ * ended (or to lead the next), not at the end of every batch, while the charges of a namespace in this
  * server are still made one batch at a time (racing workers would
  * otherwise read the same revision and all but one lose their
  * compare-and-swap).
@@ -23,6 +24,7 @@
 #ifndef CPLANE_HOST_APISERVER_QUOTA_BATCH_H
 #define CPLANE_HOST_APISERVER_QUOTA_BATCH_H
 
+#include <pthread.h>
 #include <stddef.h>
 
 /* Writes led together at most (kube's evaluator takes what waits). */
@@ -34,6 +36,7 @@ struct cp_quota_batch_entry {
   /* Internal. */
   void *arg; /* batches hold the entries of one arg (server) only */
   int finished;
+  pthread_cond_t cv; /* its batch ended, or it is the next to lead */
   struct cp_quota_batch_entry *next;
 };
 

@@ -12,7 +12,9 @@
  *
  * Parsing writes into a scratch buffer sized for the worst case (a value
  * takes at least two bytes of text per node, and decoding never lengthens
- * a string), then copies the exact result into the snapshot.
+ * a string), then copies the exact result into the snapshot. A json-c
+ * tree is walked into the same scratch layout (cp_object_from_json_c),
+ * sized exactly by a first walk.
  */
 #include "object/object.h"
 
@@ -599,11 +601,30 @@ static int parse_document(struct parser *ps, const char *json, size_t len,
   return CPLANE_OK;
 }
 
+/* The snapshot of what ps holds (its nodes and pool, the key added):
+ * one exact allocation, or NULL out of memory. */
+static cplane_object *snapshot_of(struct parser *ps) {
+  uint32_t key = build_key(ps);
+  cplane_object *o = malloc(sizeof *o +
+                            (size_t)ps->n_nodes * sizeof(struct node) +
+                            ps->pool_len);
+
+  if (o == NULL)
+    return NULL;
+  atomic_init(&o->refs, 1);
+  o->n_nodes = ps->n_nodes;
+  o->pool_len = ps->pool_len;
+  o->key = key;
+  memcpy(o->nodes, ps->nodes, (size_t)ps->n_nodes * sizeof(struct node));
+  memcpy((char *)(o->nodes + o->n_nodes), ps->pool, ps->pool_len);
+  index_metadata(o);
+  return o;
+}
+
 int cp_object_parse(const char *json, size_t len, cplane_object **out,
                     char **errmsg) {
   struct parser ps;
   cplane_object *o = NULL;
-  uint32_t key;
   int rc;
 
   *out = NULL;
@@ -611,20 +632,10 @@ int cp_object_parse(const char *json, size_t len, cplane_object **out,
     *errmsg = NULL;
   if ((rc = parse_document(&ps, json, len, 1)) != CPLANE_OK)
     goto out;
-  key = build_key(&ps);
-  o = malloc(sizeof *o + (size_t)ps.n_nodes * sizeof(struct node) +
-             ps.pool_len);
-  if (o == NULL) {
+  if ((o = snapshot_of(&ps)) == NULL) {
     rc = CPLANE_ENOMEM;
     goto out;
   }
-  atomic_init(&o->refs, 1);
-  o->n_nodes = ps.n_nodes;
-  o->pool_len = ps.pool_len;
-  o->key = key;
-  memcpy(o->nodes, ps.nodes, (size_t)ps.n_nodes * sizeof(struct node));
-  memcpy((char *)(o->nodes + o->n_nodes), ps.pool, ps.pool_len);
-  index_metadata(o);
   *out = o;
 out:
   if (rc == CPLANE_EINVAL && errmsg != NULL && ps.err != NULL) {
@@ -647,18 +658,136 @@ int cp_json_valid(const char *json, size_t len) {
   return rc == CPLANE_OK;
 }
 
+/* ------------------------------------------------------ from json-c */
+
+/*
+ * A json-c tree is walked straight into nodes, without printing it and
+ * parsing the text back (that round trip cost a create through quota
+ * admission about as much as storing the pod). The result is the one the
+ * text would give: members in json-c's (insertion) order, an integer
+ * above INT64_MAX a double, containers deeper than CP_OBJECT_MAX_DEPTH
+ * refused.
+ */
+
+/* Counts the values of jo and the pool bytes its strings and member
+ * names take (each with its NUL). -1 when nested too deep. */
+static int jc_measure(struct json_object *jo, int depth, size_t *nodes,
+                      size_t *pool) {
+  size_t i, n;
+
+  (*nodes)++;
+  switch (json_object_get_type(jo)) {
+  case json_type_string:
+    *pool += (size_t)json_object_get_string_len(jo) + 1;
+    return 0;
+  case json_type_object:
+    if (depth >= CP_OBJECT_MAX_DEPTH)
+      return -1;
+    json_object_object_foreach(jo, k, v) {
+      *pool += strlen(k) + 1;
+      if (jc_measure(v, depth + 1, nodes, pool) < 0)
+        return -1;
+    }
+    return 0;
+  case json_type_array:
+    if (depth >= CP_OBJECT_MAX_DEPTH)
+      return -1;
+    n = json_object_array_length(jo);
+    for (i = 0; i < n; i++)
+      if (jc_measure(json_object_array_get_idx(jo, i), depth + 1, nodes,
+                     pool) < 0)
+        return -1;
+    return 0;
+  default:
+    return 0;
+  }
+}
+
+/* Copies len bytes of s and a NUL into the pool; its offset. */
+static uint32_t jc_pool_add(struct parser *ps, const char *s, size_t len) {
+  uint32_t off = ps->pool_len;
+
+  memcpy(ps->pool + ps->pool_len, s, len);
+  ps->pool_len += (uint32_t)len;
+  ps->pool[ps->pool_len++] = '\0';
+  return off;
+}
+
+/* Emits jo (member name at pool offset key, or NONE) and its subtree;
+ * ps is sized by jc_measure, so nothing here can run out of room. */
+static void jc_emit(struct parser *ps, struct json_object *jo, uint32_t key) {
+  uint32_t idx = ps->n_nodes, count = 0;
+  struct node *n;
+  size_t i, len;
+  int64_t iv;
+
+  switch (json_object_get_type(jo)) {
+  case json_type_null:
+    new_node(ps, CPLANE_TYPE_NULL, key);
+    return;
+  case json_type_boolean:
+    new_node(ps, CPLANE_TYPE_BOOL, key)->v.i = json_object_get_boolean(jo);
+    return;
+  case json_type_int:
+    iv = json_object_get_int64(jo);
+    n = new_node(ps, CPLANE_TYPE_INT, key);
+    if (iv == INT64_MAX && json_object_get_uint64(jo) > (uint64_t)INT64_MAX) {
+      n->tag = CPLANE_TYPE_DOUBLE; /* as strtoll's ERANGE makes the text */
+      n->v.d = (double)json_object_get_uint64(jo);
+    } else {
+      n->v.i = iv;
+    }
+    return;
+  case json_type_double:
+    n = new_node(ps, CPLANE_TYPE_DOUBLE, key);
+    n->v.d = json_object_get_double(jo);
+    return;
+  case json_type_string:
+    len = (size_t)json_object_get_string_len(jo);
+    n = new_node(ps, CPLANE_TYPE_STRING, key);
+    n->v.s.off = jc_pool_add(ps, json_object_get_string(jo), len);
+    n->v.s.len = (uint32_t)len;
+    return;
+  case json_type_object:
+    new_node(ps, CPLANE_TYPE_OBJECT, key);
+    json_object_object_foreach(jo, k, v) {
+      jc_emit(ps, v, jc_pool_add(ps, k, strlen(k)));
+      count++;
+    }
+    break;
+  case json_type_array:
+    new_node(ps, CPLANE_TYPE_ARRAY, key);
+    len = json_object_array_length(jo);
+    for (i = 0; i < len; i++, count++)
+      jc_emit(ps, json_object_array_get_idx(jo, i), NONE);
+    break;
+  }
+  ps->nodes[idx].tag |= count << 3;
+  ps->nodes[idx].v.end = ps->n_nodes;
+}
+
 cplane_object *cp_object_from_json_c(struct json_object *jo) {
-  const char *text;
-  size_t len;
+  struct parser ps;
+  size_t nodes = 0, pool = 1, pool_cap;
   cplane_object *o = NULL;
 
-  if (jo == NULL)
+  if (!json_object_is_type(jo, json_type_object) ||
+      jc_measure(jo, 0, &nodes, &pool) < 0 || nodes > UINT32_MAX >> 3 ||
+      pool > UINT32_MAX / 4)
     return NULL;
-  text = json_object_to_json_string_length(jo, JSON_C_TO_STRING_PLAIN, &len);
-  if (text == NULL)
+  memset(&ps, 0, sizeof ps);
+  /* build_key adds at most "ns/name" and a NUL: both are in the pool. */
+  pool_cap = 2 * pool + 2;
+  ps.nodes = malloc(nodes * sizeof(struct node) + pool_cap);
+  if (ps.nodes == NULL)
     return NULL;
-  if (cp_object_parse(text, len, &o, NULL) != CPLANE_OK)
-    return NULL;
+  ps.max_nodes = (uint32_t)nodes;
+  ps.pool = (char *)(ps.nodes + nodes);
+  ps.pool_cap = (uint32_t)pool_cap;
+  ps.pool[ps.pool_len++] = '\0'; /* offset 0: the empty string */
+  jc_emit(&ps, jo, NONE);
+  o = snapshot_of(&ps);
+  free(ps.nodes);
   return o;
 }
 

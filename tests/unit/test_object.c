@@ -435,6 +435,80 @@ static void test_from_json_c(void **state) {
   assert_null(cp_object_from_json_c(NULL));
 }
 
+/* from_json_c walks the tree: the snapshot is the one its text gives. */
+static void assert_same_as_text(const char *json) {
+  struct json_object *jo = json_tokener_parse(json);
+  cplane_object *a = NULL, *b;
+  const char *text;
+  char *ja, *jb;
+
+  assert_non_null(jo);
+  text = json_object_to_json_string_ext(jo, JSON_C_TO_STRING_PLAIN);
+  assert_int_equal(cp_object_parse(text, strlen(text), &a, NULL), CPLANE_OK);
+  b = cp_object_from_json_c(jo);
+  assert_non_null(b);
+  ja = cp_object_json(a, NULL);
+  jb = cp_object_json(b, NULL);
+  assert_string_equal(ja, jb);
+  assert_int_equal(cp_object_heap_bytes(a), cp_object_heap_bytes(b));
+  if (cp_object_key(a) == NULL)
+    assert_null(cp_object_key(b));
+  else
+    assert_string_equal(cp_object_key(a), cp_object_key(b));
+  free(ja);
+  free(jb);
+  cp_object_release(a);
+  cp_object_release(b);
+  json_object_put(jo);
+}
+
+static void test_from_json_c_matches_text(void **state) {
+  struct json_object *jo, *inner;
+  cplane_object *o;
+  double d = 0;
+  int i;
+
+  (void)state;
+  assert_same_as_text(pod_json);
+  assert_same_as_text("{}");
+  assert_same_as_text("{\"metadata\":{\"name\":\"\"},\"a\":[],\"b\":{}}");
+  assert_same_as_text("{\"metadata\":{\"name\":\"n\"},\"s\":\"a\\u0000b\\n"
+                      "\\u00e9\\ud83d\\ude00\\\"\",\"t\":true,\"f\":false,"
+                      "\"z\":null,\"i\":-9223372036854775808,\"d\":1.5,"
+                      "\"e\":1e300,\"x\":[[1,[2,{\"k\":[]}]],null]}");
+  /* Past INT64_MAX json-c keeps a uint64; the text parser a double. */
+  assert_same_as_text("{\"u\":18446744073709551615}");
+  jo = json_tokener_parse("{\"u\":18446744073709551615}");
+  o = cp_object_from_json_c(jo);
+  assert_int_equal(cp_object_type(o, "u"), CPLANE_TYPE_DOUBLE);
+  assert_int_equal(cp_object_double(o, "u", &d), CPLANE_OK);
+  assert_true(d > 1.8e19);
+  cp_object_release(o);
+  json_object_put(jo);
+  /* The depth limit is the text parser's: 64 containers, not 65. */
+  for (i = 0; i < 2; i++) {
+    int depth, want = i == 0 ? CP_OBJECT_MAX_DEPTH : CP_OBJECT_MAX_DEPTH + 1;
+
+    jo = json_object_new_object();
+    for (inner = jo, depth = 1; depth < want; depth++) {
+      struct json_object *next = json_object_new_array();
+
+      if (json_object_is_type(inner, json_type_object))
+        json_object_object_add(inner, "a", next);
+      else
+        json_object_array_add(inner, next);
+      inner = next;
+    }
+    o = cp_object_from_json_c(jo);
+    if (i == 0)
+      assert_non_null(o);
+    else
+      assert_null(o);
+    cp_object_release(o);
+    json_object_put(jo);
+  }
+}
+
 static void test_json_valid(void **state) {
   (void)state;
   assert_true(cp_json_valid("1", 1));
@@ -475,6 +549,7 @@ int main(void) {
       cmocka_unit_test(test_not_nul_terminated_and_null_input),
       cmocka_unit_test(test_refcount),
       cmocka_unit_test(test_from_json_c),
+      cmocka_unit_test(test_from_json_c_matches_text),
       cmocka_unit_test(test_json_valid),
       cmocka_unit_test(test_heap_bytes_are_compact),
   };

@@ -232,6 +232,26 @@ static char *warnings_of(const struct cp_api_response *rs) {
   return out;
 }
 
+/* Creates pod name (one plain container) in ns: 201 with a warning
+ * holding want. */
+static void created_with_warning(struct api_fixture *f, const char *ns,
+                                 const char *name, const char *want) {
+  struct cp_api_response rs;
+  char path[128], body[512], *w;
+
+  snprintf(path, sizeof path, "/api/v1/namespaces/%s/pods", ns);
+  snprintf(body, sizeof body,
+           "{\"metadata\":{\"name\":\"%s\"},\"spec\":{\"containers\":["
+           C("") "]}}",
+           name);
+  rs = api_fixture_call(f, CP_API_POST, path, API_FIXTURE_JSON, body);
+  assert_int_equal(rs.code, 201);
+  w = warnings_of(&rs);
+  assert_non_null(strstr(w, want));
+  free(w);
+  free(rs.body);
+}
+
 static void test_through_the_server(void **state) {
   struct api_fixture *f = *state;
   struct cp_api_response rs;
@@ -253,16 +273,9 @@ static void test_through_the_server(void **state) {
                                    "host namespaces (hostNetwork=true)"));
   assert_int_equal(rs.warnings_len, 0); /* refused: no warnings */
   free(rs.body);
-  rs = api_fixture_call(f, CP_API_POST, "/api/v1/namespaces/ps/pods",
-                        API_FIXTURE_JSON,
-                        "{\"metadata\":{\"name\":\"ok\"},\"spec\":"
-                        "{\"containers\":[" C("") "]}}");
-  assert_int_equal(rs.code, 201);
-  w = warnings_of(&rs);
-  assert_non_null(strstr(w, "would violate PodSecurity \\\"restricted:"
-                            "latest\\\": allowPrivilegeEscalation != false"));
-  free(w);
-  free(rs.body);
+  created_with_warning(f, "ps", "ok",
+                       "would violate PodSecurity \\\"restricted:latest\\\": "
+                       "allowPrivilegeEscalation != false");
   /* A workload is warned for warn (and audited), never enforced: kube's
    * ValidatePodController. */
   rs = api_fixture_call(
@@ -366,6 +379,54 @@ static void test_updates_and_audit(void **state) {
                      "audit: pods pu/hn"));
 }
 
+/* Warn and audit at one level share one evaluation (kube's EvaluatePod
+ * reuses it): both still report it, and enforce at another level is
+ * judged on its own. */
+static void test_warn_and_audit_share_an_evaluation(void **state) {
+  struct api_fixture *f = *state;
+  struct cp_api_response rs;
+  char logbuf[4096];
+  FILE *log = tmpfile();
+  size_t n;
+
+  assert_non_null(log);
+  api_fixture_expect(
+      f, CP_API_POST, "/api/v1/namespaces",
+      "{\"metadata\":{\"name\":\"pw\",\"labels\":{"
+      "\"pod-security.kubernetes.io/enforce\":\"baseline\","
+      "\"pod-security.kubernetes.io/warn\":\"restricted\","
+      "\"pod-security.kubernetes.io/audit\":\"restricted\"}}}",
+      201);
+  cp_log_set_fd(fileno(log));
+  cp_log_set_level(CPLANE_LOG_INFO);
+  created_with_warning(f, "pw", "r",
+                       "would violate PodSecurity \\\"restricted:latest\\\": "
+                       "allowPrivilegeEscalation != false");
+  /* Enforce still judged at baseline. */
+  rs = api_fixture_call(
+      f, CP_API_POST, "/api/v1/namespaces/pw/pods", API_FIXTURE_JSON,
+      "{\"metadata\":{\"name\":\"hn\"},\"spec\":{\"hostNetwork\":true,"
+      "\"containers\":[" C("") "]}}");
+  assert_int_equal(rs.code, 403);
+  assert_non_null(strstr(rs.body, "violates PodSecurity \\\"baseline:latest"
+                                  "\\\": host namespaces (hostNetwork=true)"));
+  free(rs.body);
+  cp_log_set_level(CPLANE_LOG_ERROR);
+  cp_log_set_fd(2);
+  rewind(log);
+  n = fread(logbuf, 1, sizeof logbuf - 1, log);
+  logbuf[n] = '\0';
+  fclose(log);
+  assert_non_null(strstr(logbuf, "audit: pods pw/r by "));
+  assert_non_null(strstr(logbuf, "audit-violations=would violate "
+                                 "PodSecurity \"restricted:latest\": "
+                                 "allowPrivilegeEscalation != false"));
+  /* The refused pod is audited at restricted too. */
+  assert_non_null(strstr(logbuf, "audit: pods pw/hn by "));
+  assert_non_null(strstr(logbuf, "PodSecurity \"restricted:latest\": "
+                                 "host namespaces (hostNetwork=true)"));
+}
+
 /* PodSecurityConfiguration's exemptions from the INI lists: an exempt
  * namespace or runtime class is not looked at; a user is matched by
  * name. */
@@ -415,6 +476,8 @@ int main(void) {
       cmocka_unit_test(test_labels),
       cmocka_unit_test_setup_teardown(test_through_the_server, psa_setup,
                                       psa_teardown),
+      cmocka_unit_test_setup_teardown(test_warn_and_audit_share_an_evaluation,
+                                      psa_setup, psa_teardown),
       cmocka_unit_test_setup_teardown(test_updates_and_audit, psa_setup,
                                       psa_teardown),
       cmocka_unit_test_setup_teardown(test_exemptions, psa_setup,

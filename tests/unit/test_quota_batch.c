@@ -114,9 +114,66 @@ static void test_waiting_writes_are_led_together(void **state) {
       assert_true(sizes[i] <= OTHER_ARG);
 }
 
+/* Wake-ups go to single waiters (their batch ended, or they lead the
+ * next): with threads joining again and again over namespaces and
+ * servers, none is left waiting and every entry is processed once. */
+#define STRESS_THREADS 12
+#define STRESS_JOINS 300
+
+static long stress_processed; /* under mu */
+
+static void stress_process(void *arg, struct cp_quota_batch_entry **b,
+                           size_t n) {
+  size_t i;
+
+  (void)arg;
+  pthread_mutex_lock(&mu);
+  for (i = 0; i < n; i++) {
+    ((struct item *)b[i]->data)->processed++;
+    stress_processed++;
+  }
+  pthread_mutex_unlock(&mu);
+}
+
+static void *stress_joiner(void *p) {
+  static const char *const ns[] = {"a", "b", "c"};
+  struct item *it = p;
+  int k;
+
+  for (k = 0; k < STRESS_JOINS; k++) {
+    it->processed = 0;
+    it->e.ns = ns[(it->id + k) % 3];
+    it->e.data = it;
+    cp_quota_batch_join(&it->e, stress_process,
+                        (it->id + k) % 2 ? &arg1 : &arg2);
+    if (it->processed != 1)
+      return (void *)1;
+  }
+  return NULL;
+}
+
+static void test_no_waiter_is_left_behind(void **state) {
+  static struct item items[STRESS_THREADS];
+  void *bad;
+  int i;
+
+  (void)state;
+  for (i = 0; i < STRESS_THREADS; i++) {
+    items[i].id = i;
+    assert_int_equal(
+        pthread_create(&items[i].th, NULL, stress_joiner, &items[i]), 0);
+  }
+  for (i = 0; i < STRESS_THREADS; i++) {
+    assert_int_equal(pthread_join(items[i].th, &bad), 0);
+    assert_null(bad);
+  }
+  assert_int_equal(stress_processed, (long)STRESS_THREADS * STRESS_JOINS);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_waiting_writes_are_led_together),
+      cmocka_unit_test(test_no_waiter_is_left_behind),
   };
 
   return cmocka_run_group_tests(tests, NULL, NULL);
