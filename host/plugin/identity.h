@@ -57,6 +57,8 @@ struct cp_identity_issuer {
                             NULL: cannot issue (fall back) */
   int64_t lifetime_s;     /* 0: CP_IDENTITY_LIFETIME_S for a certificate,
                              CP_IDENTITY_TOKEN_SECONDS for a token */
+  int64_t token_seconds;  /* a token's life asked for ([host]
+                             plugin_token_seconds); 0: 3600 */
   char *server_ca_pem;    /* the same inline (kubeconfig's *-data) */
   int insecure;           /* kubeconfig's insecure-skip-tls-verify */
   int manage_rbac;        /* create the ServiceAccount, role, binding */

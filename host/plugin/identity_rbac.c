@@ -76,14 +76,19 @@ static int add_resources(json_object *rules, const struct cplane_resource *rs,
 }
 
 char *cp_identity_rbac_role(const struct cplane_plugin_ctx *p) {
+  return cp_identity_rbac_role_of(p->name, &p->desc);
+}
+
+char *cp_identity_rbac_role_of(const char *plugin,
+                               const struct cplane_plugin *desc) {
   static const char *const event_groups[] = {"", "events.k8s.io", NULL};
   json_object *rules = json_object_new_array();
   char *rules_json = NULL, *out = NULL, name[300];
 
-  snprintf(name, sizeof name, "cplane:plugin:%s", p->name);
+  snprintf(name, sizeof name, "cplane:plugin:%s", plugin);
   if (rules == NULL ||
-      add_resources(rules, p->desc.resources, p->desc.n_resources, 1) < 0 ||
-      add_resources(rules, p->desc.writes, p->desc.n_writes, 0) < 0 ||
+      add_resources(rules, desc->resources, desc->n_resources, 1) < 0 ||
+      add_resources(rules, desc->writes, desc->n_writes, 0) < 0 ||
       add_rule(rules, event_groups, "events", event_verbs) < 0)
     goto out;
   rules_json = strdup(json_object_to_json_string_ext(
@@ -135,16 +140,16 @@ static int apply(struct cp_client *admin, const char *collection,
 /* The host's user may not make a plugin's RBAC objects (a real cluster
  * where it is not an admin): say exactly what an operator must create,
  * as KCM's docs do for its controllers' roles. */
-static void log_operator_steps(const struct cplane_plugin_ctx *p,
-                               const char *name, const char *role) {
+static void log_operator_steps(const char *plugin, const char *name,
+                               const char *role) {
   cp_log_warn("identity", "plugin %s: the host could not make its RBAC "
                           "objects; until an operator creates them the "
                           "plugin's calls are refused: create ClusterRole "
                           "%s (%s) and bind it: kubectl create "
                           "clusterrolebinding %s --clusterrole=%s "
                           "--serviceaccount=%s:%s",
-              p->name, name, role != NULL ? role : "?", name, name,
-              CP_IDENTITY_NAMESPACE, p->name);
+              plugin, name, role != NULL ? role : "?", name, name,
+              CP_IDENTITY_NAMESPACE, plugin);
 }
 
 static int has_bootstrap_role(struct cp_client *admin, const char *plugin) {
@@ -157,6 +162,11 @@ static int has_bootstrap_role(struct cp_client *admin, const char *plugin) {
 
 int cp_identity_rbac_ensure(struct cp_client *admin,
                             const struct cplane_plugin_ctx *p) {
+  return cp_identity_rbac_ensure_of(admin, p->name, &p->desc);
+}
+
+int cp_identity_rbac_ensure_of(struct cp_client *admin, const char *plugin,
+                               const struct cplane_plugin *desc) {
   char name[300], *sa = NULL, *role = NULL, *binding = NULL;
   int failed = 0;
 
@@ -165,23 +175,23 @@ int cp_identity_rbac_ensure(struct cp_client *admin,
   sa = cp_json_format("{'apiVersion':'v1','kind':'ServiceAccount',"
                       "'metadata':{'name':%s,'namespace':%s,'labels':{"
                       "'app.kubernetes.io/managed-by':%s}}}",
-                      p->name, CP_IDENTITY_NAMESPACE, MANAGED_BY);
+                      plugin, CP_IDENTITY_NAMESPACE, MANAGED_BY);
   if (sa == NULL ||
       apply(admin, "/api/v1/namespaces/" CP_IDENTITY_NAMESPACE
                    "/serviceaccounts",
-            p->name, sa, 0) < 0)
+            plugin, sa, 0) < 0)
     failed++;
-  if (has_bootstrap_role(admin, p->name))
+  if (desc == NULL || has_bootstrap_role(admin, plugin))
     goto out;
-  snprintf(name, sizeof name, "cplane:plugin:%s", p->name);
-  role = cp_identity_rbac_role(p);
+  snprintf(name, sizeof name, "cplane:plugin:%s", plugin);
+  role = cp_identity_rbac_role_of(plugin, desc);
   binding = cp_json_format(
       "{'apiVersion':'rbac.authorization.k8s.io/v1',"
       "'kind':'ClusterRoleBinding','metadata':{'name':%s,'labels':{"
       "'app.kubernetes.io/managed-by':%s}},'roleRef':{'apiGroup':"
       "'rbac.authorization.k8s.io','kind':'ClusterRole','name':%s},"
       "'subjects':[{'kind':'ServiceAccount','name':%s,'namespace':%s}]}",
-      name, MANAGED_BY, name, p->name, CP_IDENTITY_NAMESPACE);
+      name, MANAGED_BY, name, plugin, CP_IDENTITY_NAMESPACE);
   if (role == NULL || apply(admin, RBAC_PATH "/clusterroles", name, role,
                             1) < 0)
     failed++;
@@ -191,9 +201,9 @@ int cp_identity_rbac_ensure(struct cp_client *admin,
   if (!failed)
     cp_log_info("identity", "plugin %s has no bootstrap role: made "
                             "ClusterRole and ClusterRoleBinding %s from its "
-                            "descriptor", p->name, name);
+                            "descriptor", plugin, name);
   else
-    log_operator_steps(p, name, role);
+    log_operator_steps(plugin, name, role);
 out:
   free(sa);
   free(role);

@@ -41,9 +41,11 @@ child_pid() {
   grep -o '^plugin sneaky\[[0-9]*\]| .*calls the API as' "$TMP/log" | tail -1 |
     sed 's/^plugin sneaky\[\([0-9]*\)\].*/\1/'
 }
-# token_lines N: the children have logged their token N times or more.
+# token_lines N: the host has given a child its own token N times or
+# more, and the last child says it calls with it.
 token_lines() {
-  [ "$(grep -c '^plugin sneaky\[[0-9]*\]| .*plugin sneaky calls the API as system:serviceaccount:kube-system:sneaky (ServiceAccount token, 3600 s)' "$TMP/log")" -ge "$1" ]
+  [ "$(grep -c "plugin sneaky's process calls the API as system:serviceaccount:kube-system:sneaky (ServiceAccount token, 3600 s; $TMP/data/isolated/sneaky/kubeconfig)" "$TMP/log")" -ge "$1" ] &&
+    [ "$(grep -c "^plugin sneaky\[[0-9]*\]| .*plugin sneaky calls the API as system:serviceaccount:kube-system:sneaky (its host's ServiceAccount token, kubeconfig $TMP/data/isolated/sneaky/kubeconfig)" "$TMP/log")" -ge "$1" ]
 }
 
 # ---- 1. isolated, embedded API server -----------------------------------
@@ -64,7 +66,7 @@ INI
 "$B/cplane" -c "$TMP/c.ini" >"$TMP/log" 2>&1 &
 host=$!
 PIDS+=("$host")
-wait_for_log "$TMP/log" "^plugin sneaky\[[0-9]*\]| .*plugin sneaky calls the API as system:serviceaccount:kube-system:sneaky (ServiceAccount token, 3600 s)" 30
+wait_until 30 token_lines 1
 K() { kubectl --kubeconfig "$TMP/data/admin.kubeconfig" --cache-dir "$TMP/cache" "$@"; }
 K -n kube-system get sa sneaky >/dev/null || fail "no ServiceAccount kube-system/sneaky"
 K get clusterrolebinding cplane:plugin:sneaky >/dev/null || fail "no binding"
