@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <libgen.h>
 #include <limits.h>
 #include <poll.h>
 #include <pthread.h>
@@ -36,6 +37,7 @@
 #include "plugin/isolated_describe.h"
 #include "plugin/isolated_identity.h"
 #include "plugin/registry.h"
+#include "plugin/sandbox.h"
 #include "plugin/summary.h"
 #include "plugin/isolated_metrics.h"
 #include "plugin/supervisor.h"
@@ -524,6 +526,33 @@ static int follow_supervisor(void) {
   return atoi(want) == (int)getppid() ? 0 : -1;
 }
 
+/* An isolated plugin's child (or its describing process) with its own
+ * credential: from here on it reads only what it needs, before the
+ * plugin's code runs (plugin/sandbox.h). With plugin_credentials = host
+ * the child uses the host's credential anyway: nothing to keep from it. */
+static int confine_child(const struct options *o, const struct cp_config *cfg,
+                         const char *plugin_dir) {
+  struct cp_sandbox_paths paths = {plugin_dir, o->config_path, NULL};
+  char *own = NULL, *err = NULL;
+  int rc;
+
+  if (!o->describe && !cfg->plugin_credentials_own)
+    return 0;
+  if (!o->describe && o->kubeconfig != NULL &&
+      (own = strdup(o->kubeconfig)) != NULL)
+    paths.own_dir = dirname(own);
+  rc = cp_sandbox_apply(&paths, &err);
+  if (rc < 0)
+    cp_log_error("cplane", "%s", err != NULL ? err : "out of memory");
+  else if (rc > 0)
+    cp_log_warn("cplane", "this kernel has no Landlock: plugin %s's "
+                          "process can still read the host's files",
+                o->only_plugin);
+  free(err);
+  free(own);
+  return rc < 0 ? -1 : 0;
+}
+
 /* SIGHUP: re-read the INI and apply its plugin sections. The new
  * configuration joins *olds (the registry borrows from it) and is freed at
  * exit. Anything else that changed needs a restart, and says so. */
@@ -708,6 +737,8 @@ static int run(const struct options *o) {
     cp_log_error("cplane", "out of memory");
     goto out;
   }
+  if (o->only_plugin != NULL && confine_child(o, cfg, plugin_dir) < 0)
+    goto out;
   /* The host asks what an isolated plugin declares (its RBAC role) of a
    * process that holds no credential: this one. */
   if (o->describe && o->only_plugin != NULL) {

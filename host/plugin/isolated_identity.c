@@ -57,10 +57,26 @@ static int failf(char **errmsg, const char *fmt, const char *a,
   return -1;
 }
 
+/* Makes path's missing ancestors, 0700 (an external-mode host's data_dir
+ * may not exist yet). */
+static void make_parents(const char *path) {
+  char *p = strdup(path), *s;
+
+  for (s = p != NULL ? strchr(p + 1, '/') : NULL; s != NULL;
+       s = strchr(s + 1, '/')) {
+    *s = '\0';
+    if (mkdir(p, 0700) != 0 && errno != EEXIST)
+      break;
+    *s = '/';
+  }
+  free(p);
+}
+
 int cp_isolated_private_dir(const char *path, char **errmsg) {
   struct stat st;
 
   *errmsg = NULL;
+  make_parents(path);
   if (mkdir(path, 0700) != 0 && errno != EEXIST)
     return failf(errmsg, "cannot make %s: %s", path, strerror(errno));
   if (lstat(path, &st) != 0)
