@@ -229,10 +229,13 @@ static int read_all(int fd, long long deadline, char *buf, size_t *len,
       *why = "it did not finish in time";
       return -1;
     }
-    if (poll(&pfd, 1, (int)left) < 0 && errno != EINTR) {
+    r = poll(&pfd, 1, (int)left);
+    if (r < 0 && errno != EINTR) {
       *why = strerror(errno);
       return -1;
     }
+    if (r <= 0)
+      continue; /* the deadline, or a signal: look at the time again */
     r = read(fd, buf + *len, CP_ISOLATED_DESCRIBE_MAX + 1 - *len);
     if (r == 0)
       return 0;
