@@ -291,7 +291,7 @@ int cp_isolated_identity_prepare(struct cp_isolated_identity *ii,
   /* First: a token is asked for the ServiceAccount, so it must exist;
    * the role before the child's first list. */
   if (ii->is->manage_rbac)
-    cp_identity_rbac_ensure_of(ii->is->admin, plugin, desc);
+    cp_identity_rbac_ensure_of(ii->is->admin, plugin, desc, 1);
   if (server_ca(ii->is, &ca, &ca_len, errmsg) < 0 ||
       (ca != NULL &&
        cp_isolated_write_private(dir, "ca.crt", ca, ca_len, errmsg) < 0))
