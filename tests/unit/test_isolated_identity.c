@@ -34,6 +34,7 @@
 #include "config/read_file.h"
 #include "log/log.h"
 #include "plugin/identity.h"
+#include "plugin/identity_rbac.h"
 #include "plugin/isolated_describe.h"
 #include "plugin/isolated_identity.h"
 #include "plugin/plugin.h"
@@ -291,6 +292,75 @@ static void test_prepare_and_renew(void **state) {
   cp_identity_issuer_free(&is);
 }
 
+/* A plugin with a bootstrap role (kube's, written for informers that list
+ * as the controller manager): the host adds get/list/watch on what it
+ * watches, and makes no derived role. */
+static void test_bootstrap_role_gets_reads(void **state) {
+  static const char boot[] =
+      "{\"apiVersion\":\"rbac.authorization.k8s.io/v1\",\"kind\":"
+      "\"ClusterRole\",\"metadata\":{\"name\":\"system:controller:widgets\"},"
+      "\"rules\":[{\"apiGroups\":[\"\"],\"resources\":[\"secrets\"],"
+      "\"verbs\":[\"create\"]}]}";
+  struct fixture *f = *state;
+  struct cp_identity_issuer is;
+  struct cp_client_config cc = {0};
+  struct cp_isolated_identity *ii;
+  struct cplane_plugin d;
+  char dir[160], *err = NULL, *resp = NULL, *role;
+  size_t len = 0;
+
+  assert_int_equal(cp_client_request(f->host, "POST",
+                                     "/apis/rbac.authorization.k8s.io/v1/"
+                                     "clusterroles",
+                                     "application/json", boot,
+                                     sizeof boot - 1, &resp, &len),
+                   201);
+  free(resp);
+  cc.server = f->url;
+  cc.ca_file = f->ca_crt;
+  assert_int_equal(cp_identity_issuer_init_remote(&is, &cc, f->host), 0);
+  is.manage_rbac = 1;
+  snprintf(dir, sizeof dir, "%s/isolated", f->dir);
+  assert_non_null(ii = cp_isolated_identity_new(dir, &is));
+  memset(&d, 0, sizeof d);
+  d.name = "widgets";
+  d.n_resources = 2;
+  d.resources = watched;
+  if (cp_isolated_identity_prepare(ii, "widgets", &d, &err) != 0)
+    fail_msg("%s", err);
+  assert_int_equal(
+      cp_client_request(f->host, "GET",
+                        "/apis/rbac.authorization.k8s.io/v1/clusterroles/"
+                        "cplane:plugin:widgets:reads",
+                        NULL, NULL, 0, &resp, &len),
+      200);
+  assert_non_null(strstr(resp, "\"deployments\""));
+  assert_non_null(strstr(resp, "\"watch\""));
+  assert_null(strstr(resp, "\"create\""));
+  free(resp);
+  assert_int_equal(
+      cp_client_request(f->host, "GET",
+                        "/apis/rbac.authorization.k8s.io/v1/"
+                        "clusterrolebindings/cplane:plugin:widgets:reads",
+                        NULL, NULL, 0, &resp, &len),
+      200);
+  free(resp);
+  assert_int_equal(
+      cp_client_request(f->host, "GET",
+                        "/apis/rbac.authorization.k8s.io/v1/clusterroles/"
+                        "cplane:plugin:widgets",
+                        NULL, NULL, 0, &resp, &len),
+      404);
+  free(resp);
+  role = cp_identity_rbac_reads_role_of("widgets", &d);
+  assert_non_null(strstr(role, "{\"apiGroups\":[\"apps\"],\"resources\":["
+                               "\"deployments\"],\"verbs\":[\"get\",\"list\","
+                               "\"watch\"]}"));
+  free(role);
+  cp_isolated_identity_free(ii);
+  cp_identity_issuer_free(&is);
+}
+
 static void test_kubeconfig_text(void **state) {
   char *t;
 
@@ -496,6 +566,8 @@ static void test_describe_process(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_prepare_and_renew, setup,
+                                      teardown),
+      cmocka_unit_test_setup_teardown(test_bootstrap_role_gets_reads, setup,
                                       teardown),
       cmocka_unit_test(test_kubeconfig_text),
       cmocka_unit_test(test_private_files),
