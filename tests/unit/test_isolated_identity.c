@@ -24,11 +24,6 @@
 #include <json-c/json.h>
 #include <openssl/evp.h>
 
-#include "apiserver/apiserver.h"
-#include "apiserver/auth.h"
-#include "apiserver/authn/authenticator.h"
-#include "apiserver/authn/sa_key.h"
-#include "apiserver/pki.h"
 #include "client/client.h"
 #include "client/kubeconfig.h"
 #include "config/read_file.h"
@@ -38,6 +33,7 @@
 #include "plugin/isolated_describe.h"
 #include "plugin/isolated_identity.h"
 #include "plugin/plugin.h"
+#include "tls_api_fixture.h"
 
 #define USER "system:serviceaccount:kube-system:widgets"
 
@@ -49,76 +45,8 @@ static const struct cplane_resource declared[] = {
     CPLANE_RESOURCE("", "v1", "secrets"),
 };
 
-struct fixture {
-  char dir[64], ca_crt[160], url[64];
-  cp_store *store;
-  struct cp_apiserver *srv;
-  struct cp_client *host; /* the admin token */
-};
-
-/* A TLS API server with an admin token and ServiceAccount tokens. */
-static int setup(void **state) {
-  struct fixture *f = calloc(1, sizeof *f);
-  struct cp_apiserver_config cfg = {0};
-  struct cp_authn_config ac = {0};
-  struct cp_client_config cc = {0};
-  char path[160], pki[96], crt[160], key[160], *err = NULL;
-  FILE *t;
-
-  assert_non_null(f);
-  cp_log_set_level(CPLANE_LOG_ERROR);
-  strcpy(f->dir, "/tmp/cp-isoid-XXXXXX");
-  assert_non_null(mkdtemp(f->dir));
-  snprintf(path, sizeof path, "%s/db", f->dir);
-  if (cp_store_sqlite_open(path, NULL, &f->store, &err) != 0)
-    fail_msg("%s", err);
-  snprintf(pki, sizeof pki, "%s/pki", f->dir);
-  assert_int_equal(cp_pki_ensure(pki, "127.0.0.1", &err), 0);
-  snprintf(crt, sizeof crt, "%s/server.crt", pki);
-  snprintf(key, sizeof key, "%s/server.key", pki);
-  snprintf(f->ca_crt, sizeof f->ca_crt, "%s/ca.crt", pki);
-  snprintf(path, sizeof path, "%s/tokens.csv", f->dir);
-  assert_non_null(t = fopen(path, "w"));
-  fputs("sekret,admin,1,\"system:masters\"\n", t);
-  fclose(t);
-  cfg.store = f->store;
-  cfg.workers = 2;
-  cfg.ssl_ctx = cp_pki_server_ctx(crt, key, f->ca_crt, &err);
-  cfg.auth = cp_auth_new(path, NULL, 0, &err);
-  assert_non_null(cfg.ssl_ctx);
-  assert_non_null(cfg.auth);
-  assert_int_equal(cp_sa_key_ensure(pki, &err), 0);
-  snprintf(key, sizeof key, "%s/sa.key", pki);
-  ac.key_file = key;
-  ac.store = f->store;
-  cfg.authn = cp_authn_new(&ac, &err);
-  assert_non_null(cfg.authn);
-  if (cp_apiserver_start(&cfg, &f->srv, &err) != 0)
-    fail_msg("%s", err);
-  snprintf(f->url, sizeof f->url, "https://127.0.0.1:%d",
-           cp_apiserver_port(f->srv));
-  cc.server = f->url;
-  cc.ca_file = f->ca_crt;
-  cc.token = "sekret";
-  cc.timeout_ms = 5000;
-  if (cp_client_new(&cc, &f->host, &err) != 0)
-    fail_msg("%s", err);
-  *state = f;
-  return 0;
-}
-
-static int teardown(void **state) {
-  struct fixture *f = *state;
-  char cmd[128];
-
-  cp_client_free(f->host);
-  cp_apiserver_stop(f->srv);
-  cp_store_close(f->store);
-  snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
-  assert_int_equal(system(cmd), 0);
-  free(f);
-  return 0;
-}
+static int setup(void **state) { return tls_api_fixture_setup(state, 1); }
+static int teardown(void **state) { return tls_api_fixture_teardown(state); }
 
 /* Not inlined: GCC 12 takes the result for a pointer to the local. */
 __attribute__((noinline)) static char *slurp(const char *path) {
@@ -189,7 +117,7 @@ static long long jwt_life(const char *jwt) {
 }
 
 static void test_prepare_and_renew(void **state) {
-  struct fixture *f = *state;
+  struct tls_api_fixture *f = *state;
   struct cp_identity_issuer is;
   struct cp_client_config cc = {0};
   struct cp_isolated_identity *ii;
@@ -301,7 +229,7 @@ static void test_bootstrap_role_gets_reads(void **state) {
       "\"ClusterRole\",\"metadata\":{\"name\":\"system:controller:widgets\"},"
       "\"rules\":[{\"apiGroups\":[\"\"],\"resources\":[\"secrets\"],"
       "\"verbs\":[\"create\"]}]}";
-  struct fixture *f = *state;
+  struct tls_api_fixture *f = *state;
   struct cp_identity_issuer is;
   struct cp_client_config cc = {0};
   struct cp_isolated_identity *ii;
