@@ -37,6 +37,10 @@ struct cp_isolated_identity {
   const struct cp_identity_issuer *is;
   pthread_mutex_t mu;
   pthread_cond_t cv; /* CLOCK_MONOTONIC */
+  /* Held while a plugin's files are written: a start (the supervisor's
+   * thread) and a renewal (ours) must not share a temporary file. Never
+   * taken with mu held. */
+  pthread_mutex_t files_mu;
   struct entry *entries;
   int stopping;
   pthread_t thread;
@@ -241,6 +245,21 @@ static int write_token(const struct cp_isolated_identity *ii,
   return rc;
 }
 
+/* The CA (when there is one), the kubeconfig and a fresh token into
+ * dir. Caller holds files_mu. */
+static int write_files(const struct cp_isolated_identity *ii,
+                       const char *plugin, const char *dir, const char *ca,
+                       size_t ca_len, const char *kc, int64_t *life_s,
+                       char **errmsg) {
+  if (ca != NULL &&
+      cp_isolated_write_private(dir, "ca.crt", ca, ca_len, errmsg) < 0)
+    return -1;
+  if (cp_isolated_write_private(dir, "kubeconfig", kc, strlen(kc), errmsg) <
+      0)
+    return -1;
+  return write_token(ii, plugin, dir, life_s, errmsg);
+}
+
 /* Sets (or adds) plugin's renewal time and wakes the thread. */
 static int schedule(struct cp_isolated_identity *ii, const char *plugin,
                     int64_t at_ms) {
@@ -277,7 +296,7 @@ int cp_isolated_identity_prepare(struct cp_isolated_identity *ii,
   char *dir = NULL, *ca = NULL, *kc = NULL;
   size_t ca_len = 0;
   int64_t life = 0;
-  int rc = -1;
+  int rc = -1, files;
 
   *errmsg = NULL;
   if (!name_ok(plugin))
@@ -293,15 +312,13 @@ int cp_isolated_identity_prepare(struct cp_isolated_identity *ii,
   if (ii->is->manage_rbac)
     cp_identity_rbac_ensure_of(ii->is->admin, plugin, desc, 1);
   if (server_ca(ii->is, &ca, &ca_len, errmsg) < 0 ||
-      (ca != NULL &&
-       cp_isolated_write_private(dir, "ca.crt", ca, ca_len, errmsg) < 0))
-    goto out;
-  if ((kc = cp_isolated_kubeconfig_text(ii->is->server, plugin, ca != NULL,
+      (kc = cp_isolated_kubeconfig_text(ii->is->server, plugin, ca != NULL,
                                         ii->is->insecure)) == NULL)
     goto out;
-  if (cp_isolated_write_private(dir, "kubeconfig", kc, strlen(kc), errmsg) <
-          0 ||
-      write_token(ii, plugin, dir, &life, errmsg) < 0)
+  pthread_mutex_lock(&ii->files_mu);
+  files = write_files(ii, plugin, dir, ca, ca_len, kc, &life, errmsg);
+  pthread_mutex_unlock(&ii->files_mu);
+  if (files < 0)
     goto out;
   if (schedule(ii, plugin, renew_at(life)) < 0)
     goto out;
@@ -329,7 +346,10 @@ int cp_isolated_identity_renew(struct cp_isolated_identity *ii,
   if (!name_ok(plugin) || (dir = plugin_dir(ii, plugin)) == NULL)
     return failf(errmsg, "plugin '%s': no such directory%s",
                  plugin ? plugin : "", "");
-  if (write_token(ii, plugin, dir, &life, errmsg) == 0) {
+  pthread_mutex_lock(&ii->files_mu);
+  rc = write_token(ii, plugin, dir, &life, errmsg);
+  pthread_mutex_unlock(&ii->files_mu);
+  if (rc == 0) {
     rc = schedule(ii, plugin, renew_at(life));
     pthread_mutex_lock(&ii->mu);
     ii->renewals++;
@@ -414,12 +434,14 @@ cp_isolated_identity_new(const char *dir, const struct cp_identity_issuer *is) {
   }
   ii->is = is;
   pthread_mutex_init(&ii->mu, NULL);
+  pthread_mutex_init(&ii->files_mu, NULL);
   pthread_condattr_init(&ca);
   pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
   pthread_cond_init(&ii->cv, &ca);
   pthread_condattr_destroy(&ca);
   if (pthread_create(&ii->thread, NULL, renewer, ii) != 0) {
     pthread_cond_destroy(&ii->cv);
+    pthread_mutex_destroy(&ii->files_mu);
     pthread_mutex_destroy(&ii->mu);
     free(ii->dir);
     free(ii);
@@ -444,6 +466,7 @@ void cp_isolated_identity_free(struct cp_isolated_identity *ii) {
     free(e);
   }
   pthread_cond_destroy(&ii->cv);
+  pthread_mutex_destroy(&ii->files_mu);
   pthread_mutex_destroy(&ii->mu);
   free(ii->dir);
   free(ii);
