@@ -116,6 +116,8 @@ int cp_isolated_apply(struct cp_supervisor *s, const struct cp_config *cfg,
     changed += rc > 0;
   }
   changed += cp_supervisor_retain(s, keep, n);
+  if (l->identity != NULL)
+    cp_isolated_identity_retain(l->identity, keep, n);
   free(keep);
   return changed;
 }

@@ -361,6 +361,50 @@ int cp_isolated_identity_renew(struct cp_isolated_identity *ii,
   return rc;
 }
 
+static int listed(const char *name, const char *const *names, size_t n) {
+  size_t i;
+
+  for (i = 0; i < n; i++)
+    if (strcmp(names[i], name) == 0)
+      return 1;
+  return 0;
+}
+
+size_t cp_isolated_identity_retain(struct cp_isolated_identity *ii,
+                                   const char *const *names, size_t n) {
+  struct entry **pp, *gone = NULL, *e;
+  size_t dropped = 0;
+  char *path = NULL;
+
+  pthread_mutex_lock(&ii->mu);
+  for (pp = &ii->entries; (e = *pp) != NULL;) {
+    if (listed(e->name, names, n)) {
+      pp = &e->next;
+      continue;
+    }
+    *pp = e->next;
+    e->next = gone;
+    gone = e;
+  }
+  pthread_mutex_unlock(&ii->mu);
+  /* Its child is stopped: the token it held is of no more use here. */
+  pthread_mutex_lock(&ii->files_mu);
+  while ((e = gone) != NULL) {
+    gone = e->next;
+    if (asprintf(&path, "%s/%s/token", ii->dir, e->name) >= 0) {
+      unlink(path);
+      free(path);
+    }
+    cp_log_info("identity", "plugin %s is no longer isolated: its token is "
+                            "no longer renewed", e->name);
+    free(e->name);
+    free(e);
+    dropped++;
+  }
+  pthread_mutex_unlock(&ii->files_mu);
+  return dropped;
+}
+
 uint64_t cp_isolated_identity_renewals(struct cp_isolated_identity *ii) {
   uint64_t n;
 

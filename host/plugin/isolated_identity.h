@@ -70,6 +70,11 @@ int cp_isolated_identity_prepare(struct cp_isolated_identity *ii,
                                  const char *plugin,
                                  const struct cplane_plugin *desc,
                                  char **errmsg);
+/* Stops renewing the tokens of every plugin not in names[0..n) (no
+ * longer isolated, or disabled) and removes their token files. Returns
+ * how many. */
+size_t cp_isolated_identity_retain(struct cp_isolated_identity *ii,
+                                   const char *const *names, size_t n);
 /* Renews plugin's token now (tests: TokenRequest's 10-minute minimum
  * makes waiting for 80 % too long). Returns 0, or -1 with *errmsg. */
 int cp_isolated_identity_renew(struct cp_isolated_identity *ii,

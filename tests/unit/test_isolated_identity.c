@@ -206,6 +206,15 @@ static void test_prepare_and_renew(void **state) {
   assert_string_equal(user, USER);
   free(user);
 
+  /* No longer isolated: its token is removed and no longer renewed. */
+  {
+    const char *keep[] = {"gadgets"};
+
+    assert_int_equal(cp_isolated_identity_retain(ii, keep, 1), 1);
+    assert_int_equal(access(path, F_OK), -1);
+    assert_int_equal(cp_isolated_identity_retain(ii, keep, 1), 0);
+  }
+
   /* A name that would leave the directory is refused. */
   assert_int_equal(cp_isolated_identity_prepare(ii, "../x", NULL, &err), -1);
   assert_non_null(strstr(err, "cannot name a directory"));
