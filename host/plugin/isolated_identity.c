@@ -395,8 +395,9 @@ size_t cp_isolated_identity_retain(struct cp_isolated_identity *ii,
       unlink(path);
       free(path);
     }
-    cp_log_info("identity", "plugin %s is no longer isolated: its token is "
-                            "no longer renewed", e->name);
+    cp_log_info("identity", "plugin %s no longer runs isolated: its token "
+                            "file is removed and no longer renewed",
+                e->name);
     free(e->name);
     free(e);
     dropped++;
