@@ -9,6 +9,7 @@
  * the others, readiness and metrics say so, and a child that
  * ignores SIGTERM is killed within the stop timeout.
  */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -273,25 +274,39 @@ static void test_supervisor_kills_a_child_that_ignores_sigterm(void **state) {
  * name; a refusal is logged and retried after the backoff, and the child
  * starts only once it says yes; readiness is answered while it runs. */
 struct hook {
+  pthread_mutex_t mu; /* the supervisor's thread writes, the test reads */
   int calls, refuse;
   char name[32];
 };
 
 static int before_start(void *ud, const char *name, char **errmsg) {
   struct hook *h = ud;
+  int refuse;
 
+  pthread_mutex_lock(&h->mu);
   snprintf(h->name, sizeof h->name, "%s", name);
-  if (h->calls++ < h->refuse) {
+  refuse = h->calls++ < h->refuse;
+  pthread_mutex_unlock(&h->mu);
+  if (refuse)
     *errmsg = strdup("no token for it yet");
-    return -1;
-  }
-  return 0;
+  return refuse ? -1 : 0;
+}
+
+static int hook_calls(struct hook *h, char *name, size_t len) {
+  int n;
+
+  pthread_mutex_lock(&h->mu);
+  n = h->calls;
+  snprintf(name, len, "%s", h->name);
+  pthread_mutex_unlock(&h->mu);
+  return n;
 }
 
 static void test_supervisor_before_start_hook(void **state) {
   char *const sleeper[] = {"/bin/sh", "-c", "echo hi; exec sleep 30", NULL};
   char logpath[] = "/tmp/test-supervisor-XXXXXX";
-  struct hook h = {0, 2, ""};
+  struct hook h = {PTHREAD_MUTEX_INITIALIZER, 0, 2, ""};
+  char name[32];
   struct cp_supervisor_config sc = {.backoff_initial_ms = 50,
                                     .backoff_cap_ms = 200};
   struct cp_supervisor *s;
@@ -308,15 +323,14 @@ static void test_supervisor_before_start_hook(void **state) {
   assert_int_equal(cp_supervisor_set(s, "hooked", sleeper, ""), 1);
   assert_int_equal(cp_supervisor_start(s), 0);
   pid = wait_pid(s, "hooked");
-  assert_int_equal(h.calls, 3);
-  assert_string_equal(h.name, "hooked");
+  assert_int_equal(hook_calls(&h, name, sizeof name), 3);
+  assert_string_equal(name, "hooked");
   assert_true(log_has(logpath, "plugin hooked: cannot start: no token for "
                                "it yet; retrying in 0.1 s"));
   /* A crash: the hook runs again before the restart. */
   kill(pid, SIGKILL);
   wait_log(logpath, "plugin hooked restarted");
-  wait_pid(s, "hooked"); /* its mutex orders the hook's write before us */
-  assert_int_equal(h.calls, 4);
+  assert_int_equal(hook_calls(&h, name, sizeof name), 4);
   cp_supervisor_free(s);
   cp_log_set_fd(2);
   close(fd);
