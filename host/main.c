@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <libgen.h>
 #include <limits.h>
 #include <poll.h>
 #include <pthread.h>
@@ -33,7 +34,10 @@
 #include "plugin/crash.h"
 #include "plugin/identity.h"
 #include "plugin/isolated.h"
+#include "plugin/isolated_describe.h"
+#include "plugin/isolated_identity.h"
 #include "plugin/registry.h"
+#include "plugin/sandbox.h"
 #include "plugin/summary.h"
 #include "plugin/isolated_metrics.h"
 #include "plugin/supervisor.h"
@@ -52,6 +56,7 @@ struct options {
   /* Host-only mode, as a supervised child runs (plugin/isolated.h). */
   const char *only_plugin;
   const char *kubeconfig;
+  int describe; /* --describe-plugin (plugin/isolated_describe.h) */
 };
 
 static void usage(FILE *out) {
@@ -69,6 +74,8 @@ static void usage(FILE *out) {
           "                           (what isolation = process runs)\n"
           "      --kubeconfig FILE    the API server to use (overrides\n"
           "                           [host] api_server and kubeconfig)\n"
+          "      --describe-plugin    with --only-plugin: print what its\n"
+          "                           descriptor declares as JSON, exit\n"
           "  -V, --version            print the version and ABI, exit\n"
           "  -h, --help               this text\n");
 }
@@ -83,6 +90,7 @@ static int parse_args(int argc, char **argv, struct options *o) {
       {"strict", no_argument, NULL, 'S'},
       {"only-plugin", required_argument, NULL, 'O'},
       {"kubeconfig", required_argument, NULL, 'K'},
+      {"describe-plugin", no_argument, NULL, 'D'},
       {"version", no_argument, NULL, 'V'},
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0}};
@@ -100,6 +108,7 @@ static int parse_args(int argc, char **argv, struct options *o) {
     case 'S': o->strict = 1; break;
     case 'O': o->only_plugin = optarg; break;
     case 'K': o->kubeconfig = optarg; break;
+    case 'D': o->describe = 1; break;
     case 'V':
       printf("cplane %s (plugin ABI %d.%d)\n", CPLANE_VERSION,
              CPLANE_ABI_MAJOR, CPLANE_ABI_MINOR);
@@ -425,6 +434,8 @@ static void log_ready(struct cp_registry *reg, int leader_elect) {
               wait, reg->refused);
 }
 
+/* issuer NULL: no plugin credential to issue (an isolated plugin's
+ * child, whose kubeconfig is already its plugin's own). */
 static int connect_external(const struct cp_config *cfg,
                             struct cp_client **client,
                             struct cp_identity_issuer *issuer, char **err) {
@@ -446,6 +457,7 @@ static int connect_external(const struct cp_config *cfg,
   cc.ca_pem = kc.ca_pem;
   cp_host_api_set_ca_file(kc.ca_file);
   cc.token = kc.token;
+  cc.token_file = kc.token_file;
   cc.cert_file = kc.cert_file;
   cc.cert_pem = kc.cert_pem;
   cc.key_file = kc.key_file;
@@ -461,7 +473,7 @@ static int connect_external(const struct cp_config *cfg,
                 cc.server, cfg->kubeconfig, kc.context);
   /* No CA key here: plugins get ServiceAccount tokens from this server
    * (plugin/identity.h). */
-  if (rc == 0 && cfg->plugin_credentials_own &&
+  if (rc == 0 && issuer != NULL && cfg->plugin_credentials_own &&
       cp_identity_issuer_init_remote(issuer, &cc, *client) < 0) {
     *err = NULL;
     rc = -1;
@@ -514,6 +526,33 @@ static int follow_supervisor(void) {
   return atoi(want) == (int)getppid() ? 0 : -1;
 }
 
+/* An isolated plugin's child (or its describing process) with its own
+ * credential: from here on it reads only what it needs, before the
+ * plugin's code runs (plugin/sandbox.h). With plugin_credentials = host
+ * the child uses the host's credential anyway: nothing to keep from it. */
+static int confine_child(const struct options *o, const struct cp_config *cfg,
+                         const char *plugin_dir) {
+  struct cp_sandbox_paths paths = {plugin_dir, o->config_path, NULL};
+  char *own = NULL, *err = NULL;
+  int rc;
+
+  if (!o->describe && !cfg->plugin_credentials_own)
+    return 0;
+  if (!o->describe && o->kubeconfig != NULL &&
+      (own = strdup(o->kubeconfig)) != NULL)
+    paths.own_dir = dirname(own);
+  rc = cp_sandbox_apply(&paths, &err);
+  if (rc < 0)
+    cp_log_error("cplane", "%s", err != NULL ? err : "out of memory");
+  else if (rc > 0)
+    cp_log_warn("cplane", "this kernel has no Landlock: plugin %s's "
+                          "process can still read the host's files",
+                o->only_plugin);
+  free(err);
+  free(own);
+  return rc < 0 ? -1 : 0;
+}
+
 /* SIGHUP: re-read the INI and apply its plugin sections. The new
  * configuration joins *olds (the registry borrows from it) and is freed at
  * exit. Anything else that changed needs a restart, and says so. */
@@ -549,12 +588,31 @@ static struct cp_config *reload(const struct options *o,
   return cfg;
 }
 
+/* The isolated children's credentials under <data_dir>/isolated. NULL
+ * (logged) when it cannot be set up. */
+static struct cp_isolated_identity *
+isolated_identity(const struct options *o, const struct cp_config *cfg,
+                  const struct cp_identity_issuer *is) {
+  struct cp_isolated_identity *ii = NULL;
+  char *dir = NULL;
+
+  if (asprintf(&dir, "%s/isolated",
+               o->data_dir ? o->data_dir : cfg->data_dir) < 0)
+    dir = NULL;
+  if (dir == NULL || (ii = cp_isolated_identity_new(dir, is)) == NULL)
+    cp_log_error("cplane", "cannot set up the isolated plugins' "
+                           "credentials: out of memory");
+  free(dir);
+  return ii;
+}
+
 /* The supervisor of the isolated plugins (plugin/isolated.h), started at
  * once unless workers wait for the lease. NULL when out of memory. */
 static struct cp_supervisor *start_isolated(const struct options *o,
                                             const struct cp_config *cfg,
                                             const struct cp_embedded *api,
                                             const char *plugin_dir,
+                                            const struct cp_identity_issuer *is,
                                             struct cp_isolated_launch *l) {
   static char exe[PATH_MAX], ini[PATH_MAX];
   struct cp_supervisor_config sc = {0};
@@ -568,6 +626,13 @@ static struct cp_supervisor *start_isolated(const struct options *o,
   l->plugin_dir = plugin_dir;
   l->kubeconfig = api->server != NULL ? api->kubeconfig : o->kubeconfig;
   l->log_level = o->log_level;
+  /* Each child calls with its own credential only, written before each
+   * start under <data_dir>/isolated (plugin/isolated_identity.h). */
+  if (is != NULL && is->server != NULL && is->admin != NULL &&
+      (l->identity = isolated_identity(o, cfg, is)) == NULL)
+    return NULL;
+  sc.before_start = cp_isolated_before_start;
+  sc.before_start_ud = l;
   /* Within the bounded stop: children get half of it. */
   sc.stop_timeout_ms = cfg->shutdown_timeout_ms / 2;
   sc.log_fd = 2;
@@ -672,6 +737,14 @@ static int run(const struct options *o) {
     cp_log_error("cplane", "out of memory");
     goto out;
   }
+  if (o->only_plugin != NULL && confine_child(o, cfg, plugin_dir) < 0)
+    goto out;
+  /* The host asks what an isolated plugin declares (its RBAC role) of a
+   * process that holds no credential: this one. */
+  if (o->describe && o->only_plugin != NULL) {
+    rc = cp_isolated_describe_main(cfg, plugin_dir, o->only_plugin);
+    goto out;
+  }
   cp_log_info("cplane", "cplane %s starting: config %s, plugin ABI %d.%d, "
                         "plugin dir %s", CPLANE_VERSION, o->config_path,
               CPLANE_ABI_MAJOR, CPLANE_ABI_MINOR, plugin_dir);
@@ -693,7 +766,9 @@ static int run(const struct options *o) {
                    err != NULL ? err : "out of memory");
       goto out;
     }
-  } else if (connect_external(cfg, &client, &issuer, &err) < 0) {
+  } else if (connect_external(cfg, &client,
+                              o->only_plugin != NULL ? NULL : &issuer,
+                              &err) < 0) {
     cp_log_error("cplane", "%s", err != NULL ? err : "out of memory");
     goto out;
   }
@@ -707,7 +782,13 @@ static int run(const struct options *o) {
   /* Each plugin's own credential and its confinement (plugin/identity.h,
    * plugin/confine.h), applied as the registry hands out the client. */
   cp_confine_set(cfg->confine_plugins);
-  if (cfg->plugin_credentials_own && client != NULL) {
+  if (o->only_plugin != NULL && cfg->plugin_credentials_own)
+    cp_log_info("identity", "plugin %s calls the API as "
+                            "system:serviceaccount:%s:%s (its host's "
+                            "ServiceAccount token, kubeconfig %s)",
+                o->only_plugin, CP_IDENTITY_NAMESPACE, o->only_plugin,
+                o->kubeconfig != NULL ? o->kubeconfig : "(none)");
+  else if (cfg->plugin_credentials_own && client != NULL) {
     if (api.server != NULL &&
         cp_identity_issuer_init(&issuer, api.url, api.ca_file,
                                 api.client_signer_crt,
@@ -716,6 +797,7 @@ static int run(const struct options *o) {
       goto out;
     }
     issuer.manage_rbac = 1;
+    issuer.token_seconds = cfg->plugin_token_seconds;
     reg.identity = &issuer;
   }
   watch.reg = &reg;
@@ -736,7 +818,9 @@ static int run(const struct options *o) {
     goto out;
   }
   if (o->only_plugin == NULL &&
-      (sup = start_isolated(o, cfg, &api, plugin_dir, &launch)) == NULL)
+      (sup = start_isolated(o, cfg, &api, plugin_dir,
+                            reg.identity != NULL ? &issuer : NULL,
+                            &launch)) == NULL)
     goto out;
   hh.sup = sup;
   if (cfg->leader_elect) {
@@ -831,6 +915,7 @@ out:
   cp_watchdog_arm(watchdog, watch.shutdown_timeout_ms);
   cp_health_stop(health); /* it reads the registry */
   cp_supervisor_free(sup); /* isolated plugins stop like the others */
+  cp_isolated_identity_free(launch.identity); /* after its hook's last use */
   cp_registry_stop(&reg); /* workers stop before the lease goes */
   pthread_mutex_lock(&watch.mu);
   watch.reg = NULL;

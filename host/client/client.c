@@ -34,6 +34,8 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
+#include "client/token_file.h"
+
 #define DEFAULT_TIMEOUT_MS 30000
 /* A watch is quiet between events; kube-apiserver (and ours) bookmark it
  * once a minute. Two and a half intervals: one lost bookmark does not end
@@ -56,6 +58,7 @@ struct cp_client {
   int no_retry;
   int port, tls;
   char *auth; /* "Bearer ..." or NULL */
+  struct cp_token_file *token_file; /* or the token from here, renewed */
   SSL_CTX *ssl_ctx;
   int timeout_ms;
   pthread_mutex_t mu;
@@ -244,6 +247,19 @@ static enum evhttp_cmd_type cmd_of(const char *method) {
   return EVHTTP_REQ_GET;
 }
 
+/* The token file's current token (token_file.h): the header keeps a
+ * copy, ours is cleansed. */
+static void add_token_file_header(struct cp_token_file *tf,
+                                  struct evkeyvalq *h) {
+  char *auth = cp_token_file_auth(tf, -1);
+
+  if (auth == NULL)
+    return;
+  evhttp_add_header(h, "Authorization", auth);
+  OPENSSL_cleanse(auth, strlen(auth));
+  free(auth);
+}
+
 static void add_headers(struct cp_client *c, struct evhttp_request *req,
                         const char *content_type, const char *user_agent) {
   struct evkeyvalq *h = evhttp_request_get_output_headers(req);
@@ -254,6 +270,8 @@ static void add_headers(struct cp_client *c, struct evhttp_request *req,
                     user_agent != NULL ? user_agent : "cplane-host");
   if (c->auth != NULL)
     evhttp_add_header(h, "Authorization", c->auth);
+  if (c->token_file != NULL)
+    add_token_file_header(c->token_file, h);
   if (content_type != NULL)
     evhttp_add_header(h, "Content-Type", content_type);
 }
@@ -625,6 +643,9 @@ int cp_client_new(const struct cp_client_config *cfg, struct cp_client **out,
     c->auth = NULL;
   if (c->host == NULL || (cfg->token != NULL && c->auth == NULL))
     goto out;
+  if (cfg->token == NULL && cfg->token_file != NULL &&
+      cp_token_file_open(cfg->token_file, &c->token_file, errmsg) < 0)
+    goto out;
   if (c->tls && tls_setup(c, cfg, errmsg) < 0)
     goto out;
   *out = c;
@@ -651,6 +672,7 @@ void cp_client_free(struct cp_client *c) {
   free(c->host);
   free(c->tls_name);
   free(c->auth);
+  cp_token_file_free(c->token_file);
   pthread_mutex_destroy(&c->mu);
   free(c);
 }

@@ -23,6 +23,9 @@ struct cp_client_config {
   const char *server;    /* "https://127.0.0.1:6443" */
   const char *ca_file;   /* https: CA to verify the server (required) */
   const char *token;     /* bearer token, or NULL */
+  /* A file holding the bearer token, re-read when it changes (a
+   * kubeconfig's tokenFile; token_file.h); used when token is NULL. */
+  const char *token_file;
   const char *cert_file; /* client certificate, or NULL */
   const char *key_file;
   int timeout_ms;        /* per call (not streams); default 30 s */

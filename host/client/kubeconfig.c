@@ -143,6 +143,7 @@ int cp_kubeconfig_parse(const char *path, const char *text, size_t len,
   v = scalar(map_get(&doc, cluster, "insecure-skip-tls-verify"));
   kc->insecure = v != NULL && strcmp(v, "true") == 0;
   kc->token = dup_or_null(scalar(map_get(&doc, user, "token")));
+  kc->token_file = path_of(path, scalar(map_get(&doc, user, "tokenFile")));
   kc->cert_file = path_of(path, scalar(map_get(&doc, user,
                                                "client-certificate")));
   kc->cert_pem = b64_decode(scalar(map_get(&doc, user,
@@ -183,6 +184,7 @@ void cp_kubeconfig_free(struct cp_kubeconfig *kc) {
   free(kc->ca_file);
   free(kc->ca_pem);
   free(kc->token);
+  free(kc->token_file);
   free(kc->cert_file);
   free(kc->cert_pem);
   free(kc->key_file);

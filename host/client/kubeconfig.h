@@ -14,6 +14,7 @@ struct cp_kubeconfig {
   char *context, *server;
   char *ca_file, *ca_pem;     /* one of them, or neither (plain http) */
   char *token;
+  char *token_file;           /* tokenFile: re-read as it changes */
   char *cert_file, *cert_pem; /* client certificate */
   char *key_file, *key_pem;
   int insecure;               /* insecure-skip-tls-verify: true */

@@ -204,13 +204,15 @@ static int host_key(struct parse_state *st, const char *k, const char *v) {
   if (strcmp(k, "max_retained_images") == 0)
     return upgrade_host_key(st, k, v);
   if (strcmp(k, "plugin_credentials") == 0 ||
-      strcmp(k, "confine_plugins") == 0)
+      strcmp(k, "confine_plugins") == 0 ||
+      strcmp(k, "plugin_token_seconds") == 0)
     return identity_host_key(st, k, v);
   set_error(st, "unknown key '%s' in [host] (known: plugin_dir, api_server, "
                 "kubeconfig, listen, data_dir, workers, log_level, "
                 "leader_elect, leader_lease, leader_renew_deadline, "
                 "leader_retry, shutdown_timeout, max_retained_images, "
-                "plugin_credentials, confine_plugins)", k);
+                "plugin_credentials, confine_plugins, "
+                "plugin_token_seconds)", k);
   return 0;
 }
 
@@ -375,6 +377,16 @@ static int upgrade_host_key(struct parse_state *st, const char *k,
  * (plugin/identity.h, plugin/confine.h). */
 static int identity_host_key(struct parse_state *st, const char *k,
                              const char *v) {
+  long n;
+
+  /* TokenRequest's own bounds: kube refuses less than 10 minutes and more
+   * than 2^32 seconds. */
+  if (strcmp(k, "plugin_token_seconds") == 0) {
+    if (!parse_int_range(st, k, v, 600, 4294967296L, &n))
+      return 0;
+    st->cfg->plugin_token_seconds = n;
+    return 1;
+  }
   if (strcmp(k, "plugin_credentials") == 0) {
     if (strcmp(v, "host") != 0 && strcmp(v, "own") != 0) {
       set_error(st, "plugin_credentials must be host or own, not '%s'", v);
@@ -739,6 +751,7 @@ int cp_config_parse(const char *name, const char *text, size_t len,
    * (plugin/identity.h, plugin/confine.h). */
   cfg->plugin_credentials_own = 1;
   cfg->confine_plugins = 1;
+  cfg->plugin_token_seconds = 3600; /* kube-controller-manager's */
   st.cfg = cfg;
   st.text = text;
   st.text_left = len;

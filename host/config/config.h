@@ -5,7 +5,8 @@
  *   [host]            plugin_dir, api_server, kubeconfig, workers,
  *                     log_level, listen, data_dir, leader_*,
  *                     shutdown_timeout, max_retained_images,
- *                     plugin_credentials, confine_plugins
+ *                     plugin_credentials, confine_plugins,
+ *                     plugin_token_seconds
  *   [plugin.NAME]     enabled, file, workers, resync, reconcile_deadline,
  *                     isolation,
  *                     plus any keys the plugin reads with api->config_get()
@@ -135,6 +136,9 @@ struct cp_config {
    * its own user (plugin/identity.h); host (0): as the host.
    * confine_plugins: undeclared writes refused (plugin/confine.h). */
   int plugin_credentials_own, confine_plugins;
+  /* [host] plugin_token_seconds: the life asked for a plugin's
+   * ServiceAccount token (TokenRequest), 600 .. 2^32; default 3600. */
+  int64_t plugin_token_seconds;
   struct cp_apiserver_settings apiserver;
   int apiserver_port_set, apiserver_tls_set;
   struct cp_authz_config *authz;

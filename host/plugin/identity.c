@@ -211,8 +211,10 @@ out:
 static int64_t lifetime_s(const struct cp_identity_issuer *is) {
   if (is->lifetime_s > 0)
     return is->lifetime_s;
-  return is->ca_key != NULL ? CP_IDENTITY_LIFETIME_S
-                            : CP_IDENTITY_TOKEN_SECONDS;
+  if (is->ca_key != NULL)
+    return CP_IDENTITY_LIFETIME_S;
+  return is->token_seconds > 0 ? is->token_seconds
+                               : CP_IDENTITY_TOKEN_SECONDS;
 }
 
 /* A client for the plugin carrying a fresh credential: a certificate

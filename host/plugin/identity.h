@@ -8,10 +8,11 @@
  * identity, as KCM's shared informers do. The credential is either
  *  - a short-lived client certificate the host issues, signed by cplane's
  *    CA, when it has the CA key (the embedded API server), or
- *  - without one (an external API server or a real cluster, and an
- *    isolated plugin's child process, which reaches the API through a
- *    kubeconfig only), a ServiceAccount token the host gets by
- *    TokenRequest with its own client (identity_token.h), as KCM does.
+ *  - without one (an external API server or a real cluster), a
+ *    ServiceAccount token the host gets by TokenRequest with its own
+ *    client (identity_token.h), as KCM does.
+ * An isolated plugin's child has no issuer: its kubeconfig is already its
+ * plugin's own (isolated_identity.h).
  * Either is renewed on first use past 80 % of its life (the renewing
  * caller makes the request; the others go on with the old credential).
  * When neither can be had (no server, a TokenRequest refused) the plugin
@@ -57,6 +58,8 @@ struct cp_identity_issuer {
                             NULL: cannot issue (fall back) */
   int64_t lifetime_s;     /* 0: CP_IDENTITY_LIFETIME_S for a certificate,
                              CP_IDENTITY_TOKEN_SECONDS for a token */
+  int64_t token_seconds;  /* a token's life asked for ([host]
+                             plugin_token_seconds); 0: 3600 */
   char *server_ca_pem;    /* the same inline (kubeconfig's *-data) */
   int insecure;           /* kubeconfig's insecure-skip-tls-verify */
   int manage_rbac;        /* create the ServiceAccount, role, binding */
@@ -70,7 +73,7 @@ int cp_identity_issuer_init(struct cp_identity_issuer *is, const char *server,
                             const char *server_ca, const char *ca_crt,
                             const char *ca_key, struct cp_client *admin);
 /* For a host that reaches the API through a kubeconfig (an external API
- * server; an isolated plugin's child): no CA key, so plugins get
+ * server): no CA key, so plugins get
  * ServiceAccount tokens from admin's server. server's URL, CA (file or
  * PEM) and insecure are copied; its credential is not (admin has it).
  * Returns 0, or -1 when out of memory. */

@@ -24,6 +24,7 @@ static const char *const write_verbs[] = {
     "patch", "delete", "deletecollection", NULL};
 static const char *const event_verbs[] = {"create", "update", "patch",
                                           NULL};
+static const char *const read_verbs[] = {"get", "list", "watch", NULL};
 
 static json_object *strings(const char *const *v) {
   json_object *a = json_object_new_array();
@@ -76,27 +77,55 @@ static int add_resources(json_object *rules, const struct cplane_resource *rs,
 }
 
 char *cp_identity_rbac_role(const struct cplane_plugin_ctx *p) {
+  return cp_identity_rbac_role_of(p->name, &p->desc);
+}
+
+/* A ClusterRole `name` with rules (JSON array), or NULL. */
+static char *role_json(const char *name, json_object *rules) {
+  const char *r = json_object_to_json_string_ext(rules,
+                                                 JSON_C_TO_STRING_PLAIN);
+
+  return cp_json_format("{'apiVersion':'rbac.authorization.k8s.io/v1',"
+                        "'kind':'ClusterRole','metadata':{'name':%s,"
+                        "'labels':{'app.kubernetes.io/managed-by':%s}},"
+                        "'rules':%j}",
+                        name, MANAGED_BY, r);
+}
+
+char *cp_identity_rbac_role_of(const char *plugin,
+                               const struct cplane_plugin *desc) {
   static const char *const event_groups[] = {"", "events.k8s.io", NULL};
   json_object *rules = json_object_new_array();
-  char *rules_json = NULL, *out = NULL, name[300];
+  char *out = NULL, name[300];
 
-  snprintf(name, sizeof name, "cplane:plugin:%s", p->name);
-  if (rules == NULL ||
-      add_resources(rules, p->desc.resources, p->desc.n_resources, 1) < 0 ||
-      add_resources(rules, p->desc.writes, p->desc.n_writes, 0) < 0 ||
-      add_rule(rules, event_groups, "events", event_verbs) < 0)
-    goto out;
-  rules_json = strdup(json_object_to_json_string_ext(
-      rules, JSON_C_TO_STRING_PLAIN));
-  if (rules_json == NULL)
-    goto out;
-  out = cp_json_format("{'apiVersion':'rbac.authorization.k8s.io/v1',"
-                       "'kind':'ClusterRole','metadata':{'name':%s,"
-                       "'labels':{'app.kubernetes.io/managed-by':%s}},"
-                       "'rules':%j}",
-                       name, MANAGED_BY, rules_json);
-out:
-  free(rules_json);
+  snprintf(name, sizeof name, "cplane:plugin:%s", plugin);
+  if (rules != NULL &&
+      add_resources(rules, desc->resources, desc->n_resources, 1) == 0 &&
+      add_resources(rules, desc->writes, desc->n_writes, 0) == 0 &&
+      add_rule(rules, event_groups, "events", event_verbs) == 0)
+    out = role_json(name, rules);
+  json_object_put(rules);
+  return out;
+}
+
+char *cp_identity_rbac_reads_role_of(const char *plugin,
+                                     const struct cplane_plugin *desc) {
+  json_object *rules = json_object_new_array();
+  char *out = NULL, name[300];
+  uint32_t i;
+  int ok = rules != NULL;
+
+  snprintf(name, sizeof name, "cplane:plugin:%s:reads", plugin);
+  for (i = 0; ok && desc->resources != NULL && i < desc->n_resources; i++) {
+    const char *g[] = {desc->resources[i].group != NULL
+                           ? desc->resources[i].group
+                           : "",
+                       NULL};
+
+    ok = add_rule(rules, g, desc->resources[i].resource, read_verbs) == 0;
+  }
+  if (ok)
+    out = role_json(name, rules);
   json_object_put(rules);
   return out;
 }
@@ -135,16 +164,16 @@ static int apply(struct cp_client *admin, const char *collection,
 /* The host's user may not make a plugin's RBAC objects (a real cluster
  * where it is not an admin): say exactly what an operator must create,
  * as KCM's docs do for its controllers' roles. */
-static void log_operator_steps(const struct cplane_plugin_ctx *p,
-                               const char *name, const char *role) {
+static void log_operator_steps(const char *plugin, const char *name,
+                               const char *role) {
   cp_log_warn("identity", "plugin %s: the host could not make its RBAC "
                           "objects; until an operator creates them the "
                           "plugin's calls are refused: create ClusterRole "
                           "%s (%s) and bind it: kubectl create "
                           "clusterrolebinding %s --clusterrole=%s "
                           "--serviceaccount=%s:%s",
-              p->name, name, role != NULL ? role : "?", name, name,
-              CP_IDENTITY_NAMESPACE, p->name);
+              plugin, name, role != NULL ? role : "?", name, name,
+              CP_IDENTITY_NAMESPACE, plugin);
 }
 
 static int has_bootstrap_role(struct cp_client *admin, const char *plugin) {
@@ -157,7 +186,39 @@ static int has_bootstrap_role(struct cp_client *admin, const char *plugin) {
 
 int cp_identity_rbac_ensure(struct cp_client *admin,
                             const struct cplane_plugin_ctx *p) {
-  char name[300], *sa = NULL, *role = NULL, *binding = NULL;
+  return cp_identity_rbac_ensure_of(admin, p->name, &p->desc, 0);
+}
+
+/* Makes or updates ClusterRole `name` (role) and its binding to the
+ * plugin's ServiceAccount; says what an operator must do when it cannot.
+ * Returns how many objects could not be made. */
+static int ensure_role(struct cp_client *admin, const char *plugin,
+                       const char *name, const char *role) {
+  char *binding = cp_json_format(
+      "{'apiVersion':'rbac.authorization.k8s.io/v1',"
+      "'kind':'ClusterRoleBinding','metadata':{'name':%s,'labels':{"
+      "'app.kubernetes.io/managed-by':%s}},'roleRef':{'apiGroup':"
+      "'rbac.authorization.k8s.io','kind':'ClusterRole','name':%s},"
+      "'subjects':[{'kind':'ServiceAccount','name':%s,'namespace':%s}]}",
+      name, MANAGED_BY, name, plugin, CP_IDENTITY_NAMESPACE);
+  int failed = 0;
+
+  if (role == NULL || apply(admin, RBAC_PATH "/clusterroles", name, role,
+                            1) < 0)
+    failed++;
+  if (binding == NULL || apply(admin, RBAC_PATH "/clusterrolebindings", name,
+                               binding, 1) < 0)
+    failed++;
+  if (failed)
+    log_operator_steps(plugin, name, role);
+  free(binding);
+  return failed;
+}
+
+int cp_identity_rbac_ensure_of(struct cp_client *admin, const char *plugin,
+                               const struct cplane_plugin *desc,
+                               int informers) {
+  char name[300], *sa = NULL, *role = NULL;
   int failed = 0;
 
   if (admin == NULL)
@@ -165,38 +226,38 @@ int cp_identity_rbac_ensure(struct cp_client *admin,
   sa = cp_json_format("{'apiVersion':'v1','kind':'ServiceAccount',"
                       "'metadata':{'name':%s,'namespace':%s,'labels':{"
                       "'app.kubernetes.io/managed-by':%s}}}",
-                      p->name, CP_IDENTITY_NAMESPACE, MANAGED_BY);
+                      plugin, CP_IDENTITY_NAMESPACE, MANAGED_BY);
   if (sa == NULL ||
       apply(admin, "/api/v1/namespaces/" CP_IDENTITY_NAMESPACE
                    "/serviceaccounts",
-            p->name, sa, 0) < 0)
+            plugin, sa, 0) < 0)
     failed++;
-  if (has_bootstrap_role(admin, p->name))
+  if (desc == NULL)
     goto out;
-  snprintf(name, sizeof name, "cplane:plugin:%s", p->name);
-  role = cp_identity_rbac_role(p);
-  binding = cp_json_format(
-      "{'apiVersion':'rbac.authorization.k8s.io/v1',"
-      "'kind':'ClusterRoleBinding','metadata':{'name':%s,'labels':{"
-      "'app.kubernetes.io/managed-by':%s}},'roleRef':{'apiGroup':"
-      "'rbac.authorization.k8s.io','kind':'ClusterRole','name':%s},"
-      "'subjects':[{'kind':'ServiceAccount','name':%s,'namespace':%s}]}",
-      name, MANAGED_BY, name, p->name, CP_IDENTITY_NAMESPACE);
-  if (role == NULL || apply(admin, RBAC_PATH "/clusterroles", name, role,
-                            1) < 0)
-    failed++;
-  if (binding == NULL || apply(admin, RBAC_PATH "/clusterrolebindings", name,
-                               binding, 1) < 0)
-    failed++;
-  if (!failed)
+  if (has_bootstrap_role(admin, plugin)) {
+    /* The bootstrap roles are kube's, written for controllers whose
+     * shared informers list and watch as kube-controller-manager: a
+     * plugin whose own informers do (an isolated one) also gets get,
+     * list and watch on what it watches. */
+    if (!informers)
+      goto out;
+    snprintf(name, sizeof name, "cplane:plugin:%s:reads", plugin);
+    role = cp_identity_rbac_reads_role_of(plugin, desc);
+    if ((failed += ensure_role(admin, plugin, name, role)) == 0)
+      cp_log_info("identity", "plugin %s lists and watches as itself: made "
+                              "ClusterRole and ClusterRoleBinding %s (get, "
+                              "list, watch on what it watches) beside its "
+                              "bootstrap role", plugin, name);
+    goto out;
+  }
+  snprintf(name, sizeof name, "cplane:plugin:%s", plugin);
+  role = cp_identity_rbac_role_of(plugin, desc);
+  if ((failed += ensure_role(admin, plugin, name, role)) == 0)
     cp_log_info("identity", "plugin %s has no bootstrap role: made "
                             "ClusterRole and ClusterRoleBinding %s from its "
-                            "descriptor", p->name, name);
-  else
-    log_operator_steps(p, name, role);
+                            "descriptor", plugin, name);
 out:
   free(sa);
   free(role);
-  free(binding);
   return failed;
 }

@@ -1,8 +1,8 @@
 /*
  * identity_token - a plugin's ServiceAccount token, for when the host has
  * no CA key to issue it a client certificate (identity.h): an external
- * API server or a real cluster, or an isolated plugin's child process,
- * which reaches the API through a kubeconfig only. As
+ * API server or a real cluster, and for every isolated plugin's child
+ * (isolated_identity.h, which writes it to a file for the child). As
  * kube-controller-manager's --use-service-account-credentials does
  * (pkg/controller/client_builder_dynamic.go), the host asks with its own
  * client for a token of the ServiceAccount kube-system/<plugin> by

@@ -9,6 +9,11 @@
 #include <sys/stat.h>
 
 #include "log/log.h"
+#include "plugin/isolated_describe.h"
+#include "plugin/isolated_identity.h"
+
+/* A plugin's describing process (it loads one file) gets this long. */
+#define DESCRIBE_TIMEOUT_MS 10000
 
 static int isolated(const struct cp_plugin_config *pc) {
   return pc->enabled && pc->isolation == CP_ISOLATION_PROCESS;
@@ -52,11 +57,19 @@ static char *fingerprint(const struct cp_plugin_config *pc,
 static int apply_one(struct cp_supervisor *s, const struct cp_plugin_config *pc,
                      const struct cp_isolated_launch *l) {
   const char *argv[14];
-  char *fp = fingerprint(pc, l->plugin_dir);
+  char *fp = fingerprint(pc, l->plugin_dir), *own = NULL;
+  const char *kubeconfig = l->kubeconfig;
   int n = 0, rc;
 
   if (fp == NULL)
     return -1;
+  /* Its own credential, never the host's (isolated_identity.h). */
+  if (l->identity != NULL &&
+      (kubeconfig = own = cp_isolated_identity_kubeconfig(l->identity,
+                                                          pc->name)) == NULL) {
+    free(fp);
+    return -1;
+  }
   argv[n++] = l->exe;
   argv[n++] = "--config";
   argv[n++] = l->config_path;
@@ -65,9 +78,9 @@ static int apply_one(struct cp_supervisor *s, const struct cp_plugin_config *pc,
   argv[n++] = "--plugin-dir";
   argv[n++] = l->plugin_dir;
   argv[n++] = "--strict"; /* a refused plugin: the child exits, backs off */
-  if (l->kubeconfig != NULL) {
+  if (kubeconfig != NULL) {
     argv[n++] = "--kubeconfig";
-    argv[n++] = l->kubeconfig;
+    argv[n++] = kubeconfig;
   }
   if (l->log_level != NULL) {
     argv[n++] = "--log-level";
@@ -76,6 +89,7 @@ static int apply_one(struct cp_supervisor *s, const struct cp_plugin_config *pc,
   argv[n] = NULL;
   rc = cp_supervisor_set(s, pc->name, (char *const *)argv, fp);
   free(fp);
+  free(own);
   if (rc == 2)
     cp_log_info("supervisor", "plugin %s changed: restarting its process",
                 pc->name);
@@ -102,6 +116,8 @@ int cp_isolated_apply(struct cp_supervisor *s, const struct cp_config *cfg,
     changed += rc > 0;
   }
   changed += cp_supervisor_retain(s, keep, n);
+  if (l->identity != NULL)
+    cp_isolated_identity_retain(l->identity, keep, n);
   free(keep);
   return changed;
 }
@@ -127,4 +143,33 @@ int cp_isolated_only(struct cp_config *cfg, const char *name, char **errmsg) {
                cfg->path, name, name) < 0)
     *errmsg = NULL;
   return -1;
+}
+
+int cp_isolated_before_start(void *ud, const char *name, char **errmsg) {
+  const struct cp_isolated_launch *l = ud;
+  const char *argv[] = {l->exe,        "--config",     l->config_path,
+                        "--only-plugin", name,         "--plugin-dir",
+                        l->plugin_dir, "--describe-plugin", NULL};
+  struct cp_isolated_desc d;
+  char *err = NULL;
+  int have, rc;
+
+  *errmsg = NULL;
+  if (l->identity == NULL)
+    return 0;
+  /* What the file declares now (a new build may declare more or less),
+   * read by a process that holds no credential. Without it the role
+   * stays as it is and the child's own load reports what is wrong. */
+  have = cp_isolated_describe((char *const *)argv, name, DESCRIBE_TIMEOUT_MS,
+                              &d, &err) == 0;
+  if (!have)
+    cp_log_warn("identity", "plugin %s: cannot read what its descriptor "
+                            "declares (%s): its RBAC role is left as it is",
+                name, err != NULL ? err : "out of memory");
+  free(err);
+  rc = cp_isolated_identity_prepare(l->identity, name,
+                                    have ? &d.desc : NULL, errmsg);
+  if (have)
+    cp_isolated_desc_free(&d);
+  return rc;
 }

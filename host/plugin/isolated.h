@@ -7,9 +7,14 @@
  * The parent's command line for plugin X is
  *   EXE --config INI --only-plugin X --plugin-dir DIR --strict
  *       [--kubeconfig K] [--log-level L]
- * where K is the admin kubeconfig the embedded API server wrote (its URL,
- * CA and token); with an external API server the child reads the same
- * [host] api_server and kubeconfig from the INI as the parent did. The
+ * where K is, with [host] plugin_credentials = own, the plugin's own
+ * kubeconfig (isolated_identity.h: its ServiceAccount's token, renewed by
+ * the host; written before each start, with its RBAC role from the
+ * descriptor a credential-less process read, isolated_describe.h), so
+ * that nothing in the child can act as the host; with
+ * plugin_credentials = host, the admin kubeconfig the embedded API server
+ * wrote, or, with an external API server, none (the child reads the same
+ * [host] api_server and kubeconfig from the INI as the parent did). The
  * child's own caches are its own.
  *
  * Threading: main thread. Ownership: nothing is kept beyond the call.
@@ -20,13 +25,23 @@
 #include "config/config.h"
 #include "plugin/supervisor.h"
 
+struct cp_isolated_identity;
+
 struct cp_isolated_launch {
   const char *exe;         /* the cplane binary (/proc/self/exe) */
   const char *config_path; /* the INI, as the parent read it */
   const char *plugin_dir;  /* the parent's plugin directory */
   const char *kubeconfig;  /* embedded server's kubeconfig, or NULL */
   const char *log_level;   /* the parent's --log-level, or NULL */
+  /* Each child's own credential (plugin_credentials = own), or NULL:
+   * children get `kubeconfig`. Borrowed. */
+  struct cp_isolated_identity *identity;
 };
+
+/* The supervisor's before_start hook (supervisor.h); ud is the launch.
+ * With l->identity: reads the plugin's descriptor in a process of its own
+ * and gives the plugin its credential files (isolated_identity.h). */
+int cp_isolated_before_start(void *ud, const char *name, char **errmsg);
 
 /* Supervises every enabled isolated plugin of cfg (a changed section or
  * plugin file restarts its child) and stops supervising the others.

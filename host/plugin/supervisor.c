@@ -240,7 +240,9 @@ int cp_supervisor_retain(struct cp_supervisor *s, const char *const *names,
 }
 
 /* The child's environment: ours, plus who supervises it (main.c checks
- * it against getppid() after asking for PR_SET_PDEATHSIG). */
+ * it against getppid() after asking for PR_SET_PDEATHSIG), without
+ * KUBECONFIG: the child is told its own (isolated_identity.h), and must
+ * not learn where the host's is. */
 static char **child_env(char *own) {
   size_t n = 0, i, k = 0;
   char **env;
@@ -250,7 +252,8 @@ static char **child_env(char *own) {
   if ((env = calloc(n + 2, sizeof *env)) == NULL)
     return NULL;
   for (i = 0; i < n; i++)
-    if (strncmp(environ[i], "CPLANE_SUPERVISOR_PID=", 22) != 0)
+    if (strncmp(environ[i], "CPLANE_SUPERVISOR_PID=", 22) != 0 &&
+        strncmp(environ[i], "KUBECONFIG=", 11) != 0)
       env[k++] = environ[i];
   env[k] = own;
   return env;
@@ -482,6 +485,37 @@ static void reap(struct cp_supervisor *s, uint64_t now) {
   }
 }
 
+/* The before_start hook for c, called without mu (it blocks: requests,
+ * a process). Returns 0 when c is still to start now. Caller holds mu;
+ * c stays valid (only this thread frees children). */
+static int before_start(struct cp_supervisor *s, struct child *c,
+                        uint64_t now) {
+  char *name, *err = NULL;
+  int rc;
+
+  if (s->cfg.before_start == NULL)
+    return 0;
+  if ((name = strdup(c->name)) == NULL)
+    return -1; /* out of memory: the next tick tries again */
+  pthread_mutex_unlock(&s->mu);
+  rc = s->cfg.before_start(s->cfg.before_start_ud, name, &err);
+  pthread_mutex_lock(&s->mu);
+  free(name);
+  if (c->state != CH_WAITING || c->removed || s->stopping) {
+    free(err);
+    return -1;
+  }
+  if (rc == 0)
+    return 0;
+  c->start_at_ms = now + cp_crashloop_next(&c->backoff, 0);
+  cp_log_error("supervisor", "plugin %s: cannot start: %s; retrying in "
+                             "%.1f s", c->name,
+               err != NULL ? err : "out of memory",
+               (c->start_at_ms - now) / 1e3);
+  free(err);
+  return -1;
+}
+
 /* Starts what is due; returns how long the thread may sleep. Caller
  * holds mu. */
 static int start_due(struct cp_supervisor *s, uint64_t now) {
@@ -495,8 +529,8 @@ static int start_due(struct cp_supervisor *s, uint64_t now) {
 
     if (c->state != CH_WAITING || c->removed || s->stopping)
       continue;
-    if (c->start_at_ms <= now)
-      spawn(s, c, now);
+    if (c->start_at_ms <= now && before_start(s, c, now) == 0)
+      spawn(s, c, now_ms());
     else if (c->start_at_ms - now < sleep_ms)
       sleep_ms = c->start_at_ms - now;
   }

@@ -38,6 +38,12 @@ struct cp_supervisor_config {
   uint64_t backoff_initial_ms, backoff_cap_ms, backoff_reset_ms;
   uint64_t stop_timeout_ms; /* SIGTERM to SIGKILL; 0: 10 s */
   int log_fd;               /* children's tagged lines; <= 0: 2 */
+  /* Called on the supervisor's thread, without its lock, before each
+   * start of a child (isolated.c gives it its own credential there).
+   * Non-zero: this start fails (logged with *errmsg, malloc'd) and is
+   * retried after the backoff. NULL: none. */
+  int (*before_start)(void *ud, const char *name, char **errmsg);
+  void *before_start_ud;
 };
 
 /* NULL when out of memory. Nothing runs until cp_supervisor_start. */

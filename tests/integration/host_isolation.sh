@@ -192,8 +192,8 @@ wait_exit "$host" 30
 [ "$RC" -eq 0 ] || { cat "$TMP/log5"; fail "exit status $RC after SIGTERM (leader)"; }
 pass "with leader election the isolated plugin's child runs only on the leader"
 
-# With an external API server, the child uses the same connection
-# settings as the host: [host] api_server and kubeconfig.
+# With an external API server, the child reaches the same server as the
+# host (its [host] api_server and kubeconfig), with its own credential.
 mkdir -m 755 "$TMP/none"
 cat >"$TMP/server.ini" <<INI
 [host]
@@ -212,7 +212,8 @@ write_ini "$TMP/data6" process | sed "s|^\[host\]$|[host]\napi_server = external
 "$B/cplane" -c "$TMP/c6.ini" >"$TMP/log6" 2>&1 &
 host=$!
 PIDS+=("$host")
-wait_for_log "$TMP/log6" "^plugin crasher\[[0-9]*\]| .*plugins watch the API server at $url (kubeconfig $TMP/server/admin.kubeconfig"
+# The child reaches it with its own kubeconfig only, never the host's.
+wait_for_log "$TMP/log6" "^plugin crasher\[[0-9]*\]| .*plugins watch the API server at $url (kubeconfig $TMP/data6/isolated/crasher/kubeconfig"
 KS() { kubectl --kubeconfig "$TMP/server/admin.kubeconfig" --cache-dir "$TMP/cache6" "$@"; }
 mirrored ext | KS create -f - >/dev/null || fail "create ext"
 wait_for_log "$TMP/log6" "^plugin crasher\[[0-9]*\]| .*plugin crasher: reconciled default/ext"

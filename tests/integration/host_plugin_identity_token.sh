@@ -41,9 +41,11 @@ child_pid() {
   grep -o '^plugin sneaky\[[0-9]*\]| .*calls the API as' "$TMP/log" | tail -1 |
     sed 's/^plugin sneaky\[\([0-9]*\)\].*/\1/'
 }
-# token_lines N: the children have logged their token N times or more.
+# token_lines N: the host has given a child its own token N times or
+# more, and the last child says it calls with it.
 token_lines() {
-  [ "$(grep -c '^plugin sneaky\[[0-9]*\]| .*plugin sneaky calls the API as system:serviceaccount:kube-system:sneaky (ServiceAccount token, 3600 s)' "$TMP/log")" -ge "$1" ]
+  [ "$(grep -c "plugin sneaky's process calls the API as system:serviceaccount:kube-system:sneaky (ServiceAccount token, 3600 s; $TMP/data/isolated/sneaky/kubeconfig)" "$TMP/log")" -ge "$1" ] &&
+    [ "$(grep -c "^plugin sneaky\[[0-9]*\]| .*plugin sneaky calls the API as system:serviceaccount:kube-system:sneaky (its host's ServiceAccount token, kubeconfig $TMP/data/isolated/sneaky/kubeconfig)" "$TMP/log")" -ge "$1" ]
 }
 
 # ---- 1. isolated, embedded API server -----------------------------------
@@ -57,14 +59,18 @@ confine_plugins = true
 [apiserver]
 port = 0
 disable_admission_plugins = ServiceAccount
+audit_policy_file = $TMP/audit-policy.yaml
+audit_log_path = $TMP/audit.log
 [plugin.sneaky]
 enabled = true
 isolation = process
 INI
-"$B/cplane" -c "$TMP/c.ini" >"$TMP/log" 2>&1 &
+printf 'apiVersion: audit.k8s.io/v1\nkind: Policy\nrules:\n- level: Metadata\n  resources: [{group: "", resources: [configmaps]}]\n' >"$TMP/audit-policy.yaml"
+# KUBECONFIG in the host's environment must not reach the child.
+KUBECONFIG="$TMP/data/admin.kubeconfig" "$B/cplane" -c "$TMP/c.ini" >"$TMP/log" 2>&1 &
 host=$!
 PIDS+=("$host")
-wait_for_log "$TMP/log" "^plugin sneaky\[[0-9]*\]| .*plugin sneaky calls the API as system:serviceaccount:kube-system:sneaky (ServiceAccount token, 3600 s)" 30
+wait_until 30 token_lines 1
 K() { kubectl --kubeconfig "$TMP/data/admin.kubeconfig" --cache-dir "$TMP/cache" "$@"; }
 K -n kube-system get sa sneaky >/dev/null || fail "no ServiceAccount kube-system/sneaky"
 K get clusterrolebinding cplane:plugin:sneaky >/dev/null || fail "no binding"
@@ -73,6 +79,45 @@ sneak s0 | K create -f - >/dev/null || fail "create s0"
 wait_for_log "$TMP/log" "sneaky configmap default/s0-copy: 201"
 K get cm s0-copy >/dev/null || fail "no s0-copy"
 pass "an isolated plugin's child gets its ServiceAccount's token and writes"
+
+# What the child holds: its own kubeconfig (0600, in a 0700 directory),
+# never the admin's: not on its command line, not in its environment, and
+# its list and watch arrive as the plugin too (the audit log's user).
+own="$TMP/data/isolated/sneaky"
+pid=$(child_pid)
+[ -n "$pid" ] || fail "no child pid in the log"
+cmdline=$(tr '\0' ' ' <"/proc/$pid/cmdline")
+case "$cmdline" in
+*"--kubeconfig $own/kubeconfig "*) ;;
+*) fail "the child's command line lacks its own kubeconfig: $cmdline" ;;
+esac
+case "$cmdline" in *admin.kubeconfig*) fail "the child was given the admin kubeconfig: $cmdline" ;; esac
+if tr '\0' '\n' <"/proc/$pid/environ" | grep -q '^KUBECONFIG='; then fail "the child inherited KUBECONFIG"; fi
+for f in "$own" "$own/token" "$own/kubeconfig" "$own/ca.crt"; do
+  m=$(stat -c %a "$f")
+  { [ -d "$f" ] && [ "$m" = 700 ]; } || { [ -f "$f" ] && [ "$m" = 600 ]; } || fail "$f has mode $m"
+done
+if grep -l "$(cat "$TMP/data/admin.kubeconfig" | grep -o 'token: .*' | sed 's/token: //')" "$own"/* >/dev/null 2>&1; then
+  fail "the admin's token is in the child's directory"
+fi
+# The child keeps no capability and cannot gain one.
+grep -q '^CapEff:[[:space:]]*0000000000000000$' "/proc/$pid/status" || fail "the child has capabilities: $(grep Cap "/proc/$pid/status")"
+grep -q '^NoNewPrivs:[[:space:]]*1$' "/proc/$pid/status" || fail "no_new_privs is not set in the child"
+# kubectl reads the child's kubeconfig (tokenFile) as the child does.
+[ "$(kubectl --kubeconfig "$own/kubeconfig" --cache-dir "$TMP/cache-own" auth whoami -o jsonpath='{.status.userInfo.username}')" = system:serviceaccount:kube-system:sneaky ] ||
+  fail "the child's kubeconfig is not the plugin's user"
+watched_as_sneaky() {
+  grep '"verb":"watch"' "$TMP/audit.log" | grep '"resource":"configmaps"' |
+    grep -q '"username":"system:serviceaccount:kube-system:sneaky"'
+}
+wait_until 10 watched_as_sneaky || fail "no watch of configmaps by the plugin's user in the audit log"
+# Nothing else lists or watches configmaps here (the host runs no
+# in-process plugin): every list and watch is the child's.
+if grep '"resource":"configmaps"' "$TMP/audit.log" | grep '"verb":"\(list\|watch\)"' |
+  grep -v '"username":"system:serviceaccount:kube-system:sneaky"' | grep -q .; then
+  fail "the child's informer listed or watched as another user"
+fi
+pass "the child holds only its own credential: informers and writes as the plugin"
 
 narrow K
 sneak s1 | K create -f - >/dev/null || fail "create s1"
@@ -84,6 +129,12 @@ pass "an isolated plugin's write its role lacks is refused as its own user"
 wait_for_log "$TMP/log" "sneaky secret default/s1-secret: 403"
 expect_log "$TMP/log" "^plugin sneaky\[[0-9]*\]| .*plugin sneaky may not create secrets"
 if K get secret s1-secret >/dev/null 2>&1; then fail "an undeclared write went through"; fi
+# Counted as in-process: the child's counter in the host's /metrics.
+addr=$(grep -o '^[0-9TZ:.-]* INFO  cplane: health and metrics on http://[0-9.:]*' "$TMP/log" | head -1 | sed 's|.*http://||')
+confined() {
+  curl -sf "http://$addr/metrics" | grep -q '^cplane_plugin_confined_writes_total{plugin="sneaky"} [1-9]'
+}
+wait_until 10 confined || fail "the child's refused write is not counted in the host's /metrics"
 pass "confine_plugins applies in the isolated plugin's child"
 
 # A crash: the supervisor restarts the child, which asks for a new token

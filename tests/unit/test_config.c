@@ -204,6 +204,29 @@ static void test_plugin_identity_keys(void **state) {
              "confine_plugins must be true or false, not 'maybe'");
 }
 
+/* [host] plugin_token_seconds: 3600 unless set; TokenRequest's minimum
+ * (600) and maximum (2^32) bound it, with file and line. */
+static void test_plugin_token_seconds(void **state) {
+  struct cp_config *cfg = load_ok("[host]\n");
+
+  (void)state;
+  assert_int_equal(cfg->plugin_token_seconds, 3600);
+  cp_config_free(cfg);
+  cfg = load_ok("[host]\nplugin_token_seconds = 600\n");
+  assert_int_equal(cfg->plugin_token_seconds, 600);
+  cp_config_free(cfg);
+  cfg = load_ok("[host]\nplugin_token_seconds = 86400\n");
+  assert_int_equal(cfg->plugin_token_seconds, 86400);
+  cp_config_free(cfg);
+  load_fails("[host]\nworkers = 2\nplugin_token_seconds = 599\n", 3,
+             "plugin_token_seconds must be a whole number from 600 to "
+             "4294967296, not '599'");
+  load_fails("[host]\nplugin_token_seconds = 1h\n", 2,
+             "plugin_token_seconds must be a whole number");
+  load_fails("[host]\nplugin_token_seconds = 4294967297\n", 2,
+             "from 600 to 4294967296");
+}
+
 /* The connection timeouts and a non-resource rule. */
 static void test_connection_keys(void **state) {
   struct cp_config *cfg = load_ok("[apiserver]\nread_header_timeout = 5s\n"
@@ -412,6 +435,7 @@ int main(void) {
       cmocka_unit_test(test_file_too_large),
       cmocka_unit_test(test_isolation),
       cmocka_unit_test(test_plugin_identity_keys),
+      cmocka_unit_test(test_plugin_token_seconds),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -36,7 +36,7 @@ static const char base[] =
 
 static void test_apply_follows_the_config(void **state) {
   struct cp_isolated_launch l = {"/bin/true", "t.ini", "/nonexistent",
-                                 NULL, NULL};
+                                 NULL, NULL, NULL};
   struct cp_config *cfg = parse(base), *same = parse(base), *changed,
                    *none;
   struct cp_supervisor *s = cp_supervisor_new(NULL);

@@ -27,10 +27,6 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
-#include "apiserver/apiserver.h"
-#include "apiserver/auth.h"
-#include "apiserver/authn/authenticator.h"
-#include "apiserver/authn/sa_key.h"
 #include "apiserver/pki.h"
 #include "client/client.h"
 #include "log/log.h"
@@ -40,6 +36,7 @@
 #include "plugin/identity_rbac.h"
 #include "plugin/identity_token.h"
 #include "plugin/plugin.h"
+#include "tls_api_fixture.h"
 
 #define USER "system:serviceaccount:kube-system:widgets"
 
@@ -59,13 +56,6 @@ static const struct cplane_resource pods = CPLANE_RESOURCE("", "v1", "pods");
 static const struct cplane_resource leases =
     CPLANE_RESOURCE("coordination.k8s.io", "v1", "leases");
 
-struct fixture {
-  char dir[64], ca_crt[160], ca_key[160], url[64];
-  cp_store *store;
-  struct cp_apiserver *srv;
-  struct cp_client *host; /* the host's own client: the admin token */
-};
-
 /* A plugin record as the loader makes one: watches `watched`, declares
  * `declared`. */
 static struct cplane_plugin_ctx *plugin(struct cp_client *client) {
@@ -83,79 +73,14 @@ static struct cplane_plugin_ctx *plugin(struct cp_client *client) {
   return p;
 }
 
-/* tokens: the server also has the ServiceAccount authenticator (a key in
- * pki/sa.key), so it answers TokenRequest and accepts its tokens. */
-static int start(void **state, int tokens) {
-  struct fixture *f = calloc(1, sizeof *f);
-  struct cp_apiserver_config cfg = {0};
-  struct cp_client_config cc = {0};
-  char path[160], pki[96], crt[160], key[160], *err = NULL;
-  FILE *t;
-
-  assert_non_null(f);
-  cp_log_set_level(CPLANE_LOG_ERROR);
-  strcpy(f->dir, "/tmp/cp-plugid-XXXXXX");
-  assert_non_null(mkdtemp(f->dir));
-  snprintf(path, sizeof path, "%s/db", f->dir);
-  if (cp_store_sqlite_open(path, NULL, &f->store, &err) != 0)
-    fail_msg("%s", err);
-  snprintf(pki, sizeof pki, "%s/pki", f->dir);
-  assert_int_equal(cp_pki_ensure(pki, "127.0.0.1", &err), 0);
-  snprintf(crt, sizeof crt, "%s/server.crt", pki);
-  snprintf(key, sizeof key, "%s/server.key", pki);
-  snprintf(f->ca_crt, sizeof f->ca_crt, "%s/ca.crt", pki);
-  snprintf(f->ca_key, sizeof f->ca_key, "%s/ca.key", pki);
-  snprintf(path, sizeof path, "%s/tokens.csv", f->dir);
-  assert_non_null(t = fopen(path, "w"));
-  fputs("sekret,admin,1,\"system:masters\"\n", t);
-  fclose(t);
-  cfg.store = f->store;
-  cfg.workers = 2;
-  /* Client certificates our CA signs authenticate (CN user, O groups). */
-  cfg.ssl_ctx = cp_pki_server_ctx(crt, key, f->ca_crt, &err);
-  cfg.client_ca_file = f->ca_crt;
-  cfg.auth = cp_auth_new(path, NULL, 0, &err);
-  assert_non_null(cfg.ssl_ctx);
-  assert_non_null(cfg.auth);
-  if (tokens) {
-    struct cp_authn_config ac = {0};
-
-    assert_int_equal(cp_sa_key_ensure(pki, &err), 0);
-    snprintf(key, sizeof key, "%s/sa.key", pki);
-    ac.key_file = key;
-    ac.store = f->store;
-    cfg.authn = cp_authn_new(&ac, &err);
-    assert_non_null(cfg.authn);
-  }
-  if (cp_apiserver_start(&cfg, &f->srv, &err) != 0)
-    fail_msg("%s", err);
-  snprintf(f->url, sizeof f->url, "https://127.0.0.1:%d",
-           cp_apiserver_port(f->srv));
-  cc.server = f->url;
-  cc.ca_file = f->ca_crt;
-  cc.token = "sekret";
-  cc.timeout_ms = 5000;
-  if (cp_client_new(&cc, &f->host, &err) != 0)
-    fail_msg("%s", err);
-  *state = f;
-  return 0;
+static int setup(void **state) { return tls_api_fixture_setup(state, 0); }
+static int setup_tokens(void **state) {
+  return tls_api_fixture_setup(state, 1);
 }
 
-static int setup(void **state) { return start(state, 0); }
-static int setup_tokens(void **state) { return start(state, 1); }
-
 static int teardown(void **state) {
-  struct fixture *f = *state;
-  char cmd[128];
-
   cp_confine_set(0);
-  cp_client_free(f->host);
-  cp_apiserver_stop(f->srv);
-  cp_store_close(f->store);
-  snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
-  assert_int_equal(system(cmd), 0);
-  free(f);
-  return 0;
+  return tls_api_fixture_teardown(state);
 }
 
 /* ---- the certificate -------------------------------------------------- */
@@ -181,7 +106,7 @@ static X509 *read_ca(const char *path) {
 }
 
 static void test_issue(void **state) {
-  struct fixture *f = *state;
+  struct tls_api_fixture *f = *state;
   char *cert = NULL, *key = NULL, *err = NULL, buf[256];
   X509 *x, *ca;
   X509_NAME *subj;
@@ -267,7 +192,7 @@ static char *whoami(struct cplane_plugin_ctx *p) {
 }
 
 static void test_own_user_and_renewal(void **state) {
-  struct fixture *f = *state;
+  struct tls_api_fixture *f = *state;
   struct cp_identity_issuer is;
   struct cplane_plugin_ctx *p = plugin(f->host);
   struct cp_plugin_identity *id;
@@ -397,7 +322,8 @@ static int64_t now_ms(void) {
 
 /* The host as it is against an external server: a kubeconfig's URL and
  * CA, no CA key. */
-static void remote_issuer(struct fixture *f, struct cp_identity_issuer *is) {
+static void remote_issuer(struct tls_api_fixture *f,
+                          struct cp_identity_issuer *is) {
   struct cp_client_config cc = {0};
 
   cc.server = f->url;
@@ -417,7 +343,7 @@ static void *call_many(void *arg) {
 }
 
 static void test_token_user_and_renewal(void **state) {
-  struct fixture *f = *state;
+  struct tls_api_fixture *f = *state;
   struct cp_identity_issuer is;
   struct cplane_plugin_ctx *p = plugin(f->host);
   struct cp_plugin_identity *id;
@@ -481,7 +407,7 @@ static void test_token_user_and_renewal(void **state) {
 }
 
 static void test_no_credential_falls_back(void **state) {
-  struct fixture *f = *state;
+  struct tls_api_fixture *f = *state;
   struct cp_identity_issuer is;
   struct cplane_plugin_ctx *p = plugin(f->host);
   char *user;
@@ -608,7 +534,7 @@ static void test_confine_allows(void **state) {
 }
 
 static void test_confine_refuses_before_any_request(void **state) {
-  struct fixture *f = *state;
+  struct tls_api_fixture *f = *state;
   struct cplane_plugin_ctx *p = plugin(f->host);
   char *msg = NULL, *out = NULL, *resp = NULL;
   size_t len = 0;

@@ -9,6 +9,7 @@
  * the others, readiness and metrics say so, and a child that
  * ignores SIGTERM is killed within the stop timeout.
  */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -269,6 +270,73 @@ static void test_supervisor_kills_a_child_that_ignores_sigterm(void **state) {
   unlink(logpath);
 }
 
+/* The before_start hook: called before each start with the plugin's
+ * name; a refusal is logged and retried after the backoff, and the child
+ * starts only once it says yes; readiness is answered while it runs. */
+struct hook {
+  pthread_mutex_t mu; /* the supervisor's thread writes, the test reads */
+  int calls, refuse;
+  char name[32];
+};
+
+static int before_start(void *ud, const char *name, char **errmsg) {
+  struct hook *h = ud;
+  int refuse;
+
+  pthread_mutex_lock(&h->mu);
+  snprintf(h->name, sizeof h->name, "%s", name);
+  refuse = h->calls++ < h->refuse;
+  pthread_mutex_unlock(&h->mu);
+  if (refuse)
+    *errmsg = strdup("no token for it yet");
+  return refuse ? -1 : 0;
+}
+
+static int hook_calls(struct hook *h, char *name, size_t len) {
+  int n;
+
+  pthread_mutex_lock(&h->mu);
+  n = h->calls;
+  snprintf(name, len, "%s", h->name);
+  pthread_mutex_unlock(&h->mu);
+  return n;
+}
+
+static void test_supervisor_before_start_hook(void **state) {
+  char *const sleeper[] = {"/bin/sh", "-c", "echo hi; exec sleep 30", NULL};
+  char logpath[] = "/tmp/test-supervisor-XXXXXX";
+  struct hook h = {PTHREAD_MUTEX_INITIALIZER, 0, 2, ""};
+  char name[32];
+  struct cp_supervisor_config sc = {.backoff_initial_ms = 50,
+                                    .backoff_cap_ms = 200};
+  struct cp_supervisor *s;
+  int fd, pid;
+
+  (void)state;
+  fd = mkstemp(logpath);
+  assert_true(fd >= 0);
+  sc.log_fd = fd;
+  sc.before_start = before_start;
+  sc.before_start_ud = &h;
+  cp_log_set_fd(fd);
+  assert_non_null(s = cp_supervisor_new(&sc));
+  assert_int_equal(cp_supervisor_set(s, "hooked", sleeper, ""), 1);
+  assert_int_equal(cp_supervisor_start(s), 0);
+  pid = wait_pid(s, "hooked");
+  assert_int_equal(hook_calls(&h, name, sizeof name), 3);
+  assert_string_equal(name, "hooked");
+  assert_true(log_has(logpath, "plugin hooked: cannot start: no token for "
+                               "it yet; retrying in 0.1 s"));
+  /* A crash: the hook runs again before the restart. */
+  kill(pid, SIGKILL);
+  wait_log(logpath, "plugin hooked restarted");
+  assert_int_equal(hook_calls(&h, name, sizeof name), 4);
+  cp_supervisor_free(s);
+  cp_log_set_fd(2);
+  close(fd);
+  unlink(logpath);
+}
+
 /* A child that writes without pause: every line arrives, and readiness
  * is answered meanwhile (the reader gives up the lock between bursts). */
 static void test_supervisor_keeps_up_with_a_chatty_child(void **state) {
@@ -325,6 +393,7 @@ int main(void) {
       cmocka_unit_test(test_supervisor_runs_restarts_and_counts),
       cmocka_unit_test(test_supervisor_kills_a_child_that_ignores_sigterm),
       cmocka_unit_test(test_supervisor_keeps_up_with_a_chatty_child),
+      cmocka_unit_test(test_supervisor_before_start_hook),
   };
 
   return cmocka_run_group_tests(tests, NULL, NULL);
