@@ -25,6 +25,7 @@
  */
 #include "apiserver/watch.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <json-c/json.h>
@@ -284,6 +285,14 @@ static struct wline *protobuf_line(struct wline *l) {
 }
 
 static void push_line(struct stream *st, struct wline *l) {
+  if (st->overflowed) {
+    /* Closed for falling behind, its queue dropped: an event queued now
+     * would reach the client after a gap, and the client would resume
+     * from it, never seeing the dropped ones. */
+    if (l != NULL)
+      wline_unref(l);
+    return;
+  }
   if (l != NULL && st->protobuf)
     l = protobuf_line(l);
   if (l == NULL) {
@@ -602,6 +611,7 @@ static int write_direct_locked(struct stream *st) {
     free(st->backlog);
     st->backlog = NULL;
   }
+  assert(!st->overflowed || st->nlines == 0);
   while (st->nlines > 0) {
     k = st->nlines < CHUNK_LINES ? st->nlines : CHUNK_LINES;
     for (i = 0, total = 0; i < k; i++) {
@@ -901,6 +911,7 @@ static void on_wake(evutil_socket_t fd, short what, void *arg) {
     return;
   }
   st->armed = 0;
+  assert(!st->overflowed || st->nlines == 0);
   out = evbuffer_new();
   /* Copied, not referenced: evbuffer spends a 512-byte chain on each
    * reference, more than most lines, which the output's length (what
