@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "apiserver/audit/audit.h"
 #include "apiserver/crd.h"
 #include "apiserver/dry_run.h"
 #include "apiserver/status.h"
@@ -195,12 +196,41 @@ static const char *delete_options_error(json_object *opts) {
   return NULL;
 }
 
+/* The body's DeleteOptions into *opts (NULL without a body), logged as
+ * decoded. Returns -1 having answered 400 when Go would not decode them. */
+static int read_options(struct cp_api_request *rq, json_object **opts,
+                        struct cp_api_response *rs) {
+  const char *why;
+  char *err = NULL;
+
+  *opts = NULL;
+  if (rq->body_len == 0)
+    return 0;
+  *opts = cp_verbs_parse_body(rq->body, rq->body_len, &err);
+  if (*opts == NULL || !json_object_is_type(*opts, json_type_object)) {
+    cp_api_respond_status(rs, 400,
+                          cp_status_failuref(400,
+                                             "the DeleteOptions body is not "
+                                             "a JSON object: %s",
+                                             err ? err : "not an object"));
+    free(err);
+    return -1;
+  }
+  free(err);
+  if ((why = delete_options_error(*opts)) != NULL) {
+    cp_api_respond_status(rs, 400, cp_status_failure(400, NULL, why, NULL));
+    return -1;
+  }
+  cp_audit_delete_options(rq, *opts);
+  return 0;
+}
+
 void cp_verb_delete(struct cp_api_ctx *ctx, struct cp_api_request *rq,
                     struct cp_api_response *rs) {
   const struct cp_strategy *st = cp_strategy_for(rq->type);
   json_object *opts = NULL, *cur = NULL, *pre;
   char *key = cp_api_key(rq->type, rq->ns, rq->name), *err = NULL, ts[32];
-  const char *policy = NULL, *p_uid, *p_rv, *why;
+  const char *policy = NULL, *p_uid, *p_rv;
   int64_t cur_rev = 0, rev = 0;
   size_t n_fin = 0;
   int was_marked = 0;
@@ -210,17 +240,8 @@ void cp_verb_delete(struct cp_api_ctx *ctx, struct cp_api_request *rq,
     cp_api_respond_status(rs, 500, NULL);
     goto out;
   }
-  if (rq->body_len > 0) {
-    opts = cp_verbs_parse_body(rq->body, rq->body_len, &err);
-    if (opts == NULL || !json_object_is_type(opts, json_type_object)) {
-      cp_api_respond_status(rs, 400,
-                            cp_status_failuref(400,
-                                               "the DeleteOptions body is not "
-                                               "a JSON object: %s",
-                                               err ? err : "not an object"));
-      goto out;
-    }
-  }
+  if (read_options(rq, &opts, rs) < 0)
+    goto out;
   policy = get_str(opts, "propagationPolicy");
   if (policy == NULL)
     policy = cp_query_get(&rq->query, "propagationPolicy");
@@ -229,10 +250,6 @@ void cp_verb_delete(struct cp_api_ctx *ctx, struct cp_api_request *rq,
     cp_api_respond_status(
         rs, 400,
         cp_status_failuref(400, "invalid propagationPolicy %s", policy));
-    goto out;
-  }
-  if ((why = delete_options_error(opts)) != NULL) {
-    cp_api_respond_status(rs, 400, cp_status_failure(400, NULL, why, NULL));
     goto out;
   }
   /* A body's DeleteOptions carry the dryRun; without one, the query. */
@@ -362,21 +379,19 @@ out:
   json_object_put(cur);
 }
 
-/* A DeleteOptions body whose dryRun is not "All": responded 422 once
- * for the collection (each object's delete would refuse it alike). */
-static int body_dry_run_invalid(struct cp_api_request *rq,
-                                struct cp_api_response *rs) {
-  json_object *opts;
-  char *err = NULL;
-  int bad;
+/* A collection's DeleteOptions body, read once for all its deletes as
+ * kube's DeleteCollection does: one that does not decode is a 400, a
+ * dryRun that is not "All" a 422 (each object's delete would refuse it
+ * alike). Returns -1 having responded. */
+static int collection_options(struct cp_api_request *rq,
+                              struct cp_api_response *rs) {
+  json_object *opts = NULL;
+  int rc = read_options(rq, &opts, rs);
 
-  if (rq->body_len == 0)
-    return 0;
-  opts = cp_verbs_parse_body(rq->body, rq->body_len, &err);
-  free(err);
-  bad = cp_dry_run_check_list(get(opts, "dryRun"), rs) < 0;
+  if (rc == 0 && cp_dry_run_check_list(get(opts, "dryRun"), rs) < 0)
+    rc = -1;
   json_object_put(opts);
-  return bad;
+  return rc;
 }
 
 /* Deletes every object the selectors match, one by one with do_delete's
@@ -394,7 +409,7 @@ void cp_verb_delete_collection(struct cp_api_ctx *ctx,
 
   memset(&res, 0, sizeof res);
   if (prefix == NULL || cp_api_selectors_parse(rq, &sel, rs) < 0 ||
-      body_dry_run_invalid(rq, rs))
+      collection_options(rq, rs) < 0)
     goto out;
   rc = cp_store_list(ctx->store, prefix, strlen(prefix), NULL, 0, 0, 0, &res);
   if (rc != CPLANE_OK) {

@@ -32,6 +32,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "apiserver/audit/audit.h"
 #include "apiserver/eviction_condition.h"
 #include "apiserver/resources.h"
 #include "apiserver/status.h"
@@ -408,6 +409,7 @@ static int parse_eviction(struct eviction *e) {
                                              err ? err : "not an object"));
     goto out;
   }
+  cp_audit_subresource_object(e->rq, ev); /* as decoded, before checks */
   if (!str_eq(get_str(get(ev, "metadata"), "name"), e->rq->name)) {
     cp_api_respond_status(e->rs, 400,
                           cp_status_failure(400, NULL,

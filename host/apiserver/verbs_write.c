@@ -1074,6 +1074,7 @@ void cp_verb_patch(struct cp_api_ctx *ctx, struct cp_api_request *rq,
   if (field_validation(rq, &fv, rs) < 0 ||
       cp_managed_fields_check_options(rq, apply, rs) < 0)
     goto out;
+  cp_audit_request_patch(rq); /* as sent, once its options are valid */
   for (attempt = 0; attempt < CP_VERBS_CAS_RETRIES; attempt++) {
     json_object *cur, *base, *patched = NULL, *next = NULL, *scale_mf = NULL;
     int64_t cur_rev = 0;
@@ -1224,6 +1225,7 @@ void cp_verb_binding(struct cp_api_ctx *ctx, struct cp_api_request *rq,
   int rc;
 
   b = cp_verbs_parse_body(rq->body, rq->body_len, &err);
+  cp_audit_subresource_object(rq, b); /* as decoded, before checks */
   node = get_str(get(b, "target"), "name");
   if (b == NULL || node == NULL || node[0] == '\0' || key == NULL) {
     cp_api_respond_status(

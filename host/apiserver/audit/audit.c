@@ -21,6 +21,7 @@
 #include "apiserver/audit/event.h"
 #include "apiserver/audit/log.h"
 #include "apiserver/audit/policy.h"
+#include "apiserver/audit/request_object.h"
 #include "apiserver/query.h"
 #include "apiserver/request_info.h"
 #include "apiserver/resources.h"
@@ -204,9 +205,8 @@ static void set_ref(struct cp_audit_event *ev,
   ev->subresource = dup_or_null(ri->subresource);
 }
 
-/* kube's LogRequestObject: once the request reached its handler, the
- * object written (obj; NULL: the event's request object) completes the
- * reference. */
+/* kube's LogRequestObject: the object a handler decoded (obj) completes
+ * the reference with what the URL did not give. */
 static void complete_ref_from(struct cp_audit_event *ev, json_object *obj) {
   static const char *const keys[] = {"namespace", "name", "uid",
                                      "resourceVersion"};
@@ -214,9 +214,7 @@ static void complete_ref_from(struct cp_audit_event *ev, json_object *obj) {
   json_object *md, *v;
   size_t i;
 
-  if (obj == NULL)
-    obj = ev->request_object;
-  if (!ev->has_ref || !ev->post_or_put || obj == NULL ||
+  if (!ev->has_ref || obj == NULL ||
       !json_object_object_get_ex(obj, "metadata", &md) ||
       !json_object_is_type(md, json_type_object))
     return;
@@ -224,10 +222,6 @@ static void complete_ref_from(struct cp_audit_event *ev, json_object *obj) {
     if (*slots[i] == NULL && json_object_object_get_ex(md, keys[i], &v) &&
         json_object_is_type(v, json_type_string))
       *slots[i] = dup_or_null(json_object_get_string(v));
-}
-
-static void complete_ref(struct cp_audit_event *ev) {
-  complete_ref_from(ev, NULL);
 }
 
 /* ------------------------------------------------------------ stages */
@@ -341,11 +335,6 @@ void cp_audit_begin(struct cp_audit *a, struct evhttp_request *req,
   ev->req = req;
   ev->handled = rq->user.name == NULL; /* no authorization: allowed */
   ev->post_or_put = rq->method == CP_API_POST || rq->method == CP_API_PUT;
-  if (ev->level >= CP_AUDIT_REQUEST || ev->post_or_put)
-    ev->request_object = cp_audit_event_object(
-        rq->content_type, rq->body, rq->body_len, ev->omit_managed_fields);
-  if (ev->handled)
-    complete_ref(ev);
   rq->audit = ev;
   loop_ev = ev;
   emit(ev, CP_AUDIT_STAGE_REQUEST_RECEIVED, "RequestReceived");
@@ -376,8 +365,6 @@ void cp_audit_authorized(const struct cp_api_request *rq, int allowed,
   cp_audit_event_annotate(ev, "authorization.k8s.io/reason",
                           reason ? reason : "");
   ev->handled = allowed;
-  if (allowed)
-    complete_ref(ev);
 }
 
 void cp_audit_annotate(const struct cp_api_request *rq, const char *key,
@@ -414,14 +401,24 @@ static json_object *metadata_of(json_object *o) {
              : NULL;
 }
 
+/* Whether the client's body (JSON by now) named metadata.namespace. */
+static int sent_namespace(const struct cp_api_request *rq) {
+  json_object *o = cp_audit_event_object(rq->content_type, rq->body,
+                                         rq->body_len, 0);
+  int sent = metadata_of(o) != NULL &&
+             json_object_object_get_ex(metadata_of(o), "namespace", NULL);
+
+  json_object_put(o);
+  return sent;
+}
+
 /* The decoded object as kube's encodeObject writes it: a typed object's
  * ObjectMeta has "creationTimestamp":null until the server sets it, and
  * the namespace from the URL is set after the object is logged (kube's
  * EnsureObjectNamespaceMatchesRequestNamespace): one the client did not
  * send is not there. */
-static void as_kube_logs(const struct cp_api_request *rq,
-                         const struct cp_audit_event *ev, json_object *o) {
-  json_object *md = metadata_of(o), *sent = metadata_of(ev->request_object);
+static void as_kube_logs(const struct cp_api_request *rq, json_object *o) {
+  json_object *md = metadata_of(o);
   int typed = rq->type != NULL && rq->type->builtin;
 
   if (md == NULL)
@@ -430,10 +427,27 @@ static void as_kube_logs(const struct cp_api_request *rq,
     typed = 1; /* autoscaling/v1 Scale */
   if (typed && !json_object_object_get_ex(md, "creationTimestamp", NULL))
     json_object_object_add(md, "creationTimestamp", NULL);
-  if (sent != NULL && !json_object_object_get_ex(sent, "namespace", NULL))
+  if (json_object_object_get_ex(md, "namespace", NULL) && !sent_namespace(rq))
     json_object_object_del(md, "namespace");
-  if (ev->omit_managed_fields)
+}
+
+/* kube's LogRequestObject with o decoded as kube logs it (taken; NULL:
+ * nothing to log): the reference completed from it, and at Request level
+ * and above the event's requestObject. */
+static void log_decoded(struct cp_audit_event *ev, json_object *o) {
+  json_object *md;
+
+  if (o == NULL)
+    return;
+  complete_ref_from(ev, o);
+  if (ev->level < CP_AUDIT_REQUEST) {
+    json_object_put(o);
+    return;
+  }
+  if (ev->omit_managed_fields && (md = metadata_of(o)) != NULL)
     json_object_object_del(md, "managedFields");
+  json_object_put(ev->request_object);
+  ev->request_object = o;
 }
 
 void cp_audit_request_object(const struct cp_api_request *rq,
@@ -443,16 +457,46 @@ void cp_audit_request_object(const struct cp_api_request *rq,
 
   if (ev == NULL || o == NULL || !ev->post_or_put)
     return; /* a patch is logged as sent (kube's LogRequestPatch) */
-  complete_ref_from(ev, o);
-  if (ev->level < CP_AUDIT_REQUEST)
+  if (ev->level < CP_AUDIT_REQUEST) {
+    complete_ref_from(ev, o);
     return;
+  }
   if (json_object_deep_copy(o, &copy, NULL) != 0) {
     json_object_put(copy);
-    return; /* out of memory: the body as sent stays */
+    return; /* out of memory: left out */
   }
-  as_kube_logs(rq, ev, copy);
+  as_kube_logs(rq, copy);
+  log_decoded(ev, copy);
+}
+
+void cp_audit_request_patch(const struct cp_api_request *rq) {
+  struct cp_audit_event *ev = rq->audit;
+
+  if (ev == NULL || ev->level < CP_AUDIT_REQUEST)
+    return;
   json_object_put(ev->request_object);
-  ev->request_object = copy;
+  ev->request_object = cp_audit_event_object(
+      rq->content_type, rq->body, rq->body_len, ev->omit_managed_fields);
+}
+
+void cp_audit_delete_options(const struct cp_api_request *rq,
+                             json_object *body) {
+  struct cp_audit_event *ev = rq->audit;
+
+  /* DeleteOptions have no metadata to complete the reference with. */
+  if (ev == NULL || body == NULL || ev->level < CP_AUDIT_REQUEST ||
+      ev->request_object != NULL)
+    return;
+  ev->request_object = cp_audit_decoded_delete_options(body);
+}
+
+void cp_audit_subresource_object(const struct cp_api_request *rq,
+                                 json_object *body) {
+  struct cp_audit_event *ev = rq->audit;
+
+  if (ev == NULL || body == NULL)
+    return;
+  log_decoded(ev, cp_audit_decoded_subresource(rq->subresource, body));
 }
 
 void cp_audit_handled(struct cp_api_request *rq,
@@ -461,12 +505,6 @@ void cp_audit_handled(struct cp_api_request *rq,
 
   if (ev == NULL)
     return;
-  if (ev->handled && ev->request_object == NULL &&
-      (ev->level >= CP_AUDIT_REQUEST || ev->post_or_put)) {
-    ev->request_object = cp_audit_event_object(
-        rq->content_type, rq->body, rq->body_len, ev->omit_managed_fields);
-    complete_ref(ev);
-  }
   cp_audit_event_response(ev, rs->code, rs->content_type, rs->body,
                           rs->len);
   ev->response_recorded = 1;

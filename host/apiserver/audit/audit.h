@@ -83,17 +83,34 @@ struct json_object;
 int cp_audit_annotate_map(const struct cp_api_request *rq,
                           struct json_object *map, const char *prefix);
 
-/* Worker, in a create or update's handler: kube's LogRequestObject, the
- * object o as decoded (defaults set, kind and apiVersion filled), before
- * admission changes it, is the event's requestObject (copied; o is only
- * read). A patch keeps its body as sent (kube's LogRequestPatch).
- * rq->audit NULL: nothing. */
+/* An event's requestObject is what the request's handler decoded, as
+ * kube's handlers log it: set only by the calls below, once the body
+ * decoded. A body that does not decode, or a request refused before its
+ * handler read it, has none (kube logs no garbage). Each runs on the
+ * worker, in the handler; rq->audit NULL: nothing. */
+
+/* A create or update: kube's LogRequestObject, the object o as decoded
+ * (defaults set, kind and apiVersion filled), before admission changes
+ * it, completes the objectRef and is the requestObject (copied; o is
+ * only read). A patch's own create or update is not logged here. */
 void cp_audit_request_object(const struct cp_api_request *rq,
                              struct json_object *o);
+/* A patch: kube's LogRequestPatch, the body as sent (when it is JSON). */
+void cp_audit_request_patch(const struct cp_api_request *rq);
+/* A delete or deletecollection with a body (body its parsed JSON, only
+ * read): the DeleteOptions as kube decodes them
+ * (audit/request_object.h). The first call of a request counts (a
+ * collection's deletes share their request). */
+void cp_audit_delete_options(const struct cp_api_request *rq,
+                             struct json_object *body);
+/* A create on pods/eviction, pods/binding or serviceaccounts/token (body
+ * its parsed JSON, only read): the Eviction, Binding or TokenRequest as
+ * kube decodes it, which completes the objectRef too. */
+void cp_audit_subresource_object(const struct cp_api_request *rq,
+                                 struct json_object *body);
 
-/* Worker: the request was handled; its body and response are JSON (or
- * YAML turned JSON) here, before a protobuf client's encoding, so the
- * request and response objects are taken now. */
+/* Worker: the request was handled; its response is JSON here, before a
+ * protobuf client's encoding, so the response object is taken now. */
 struct cp_api_response;
 void cp_audit_handled(struct cp_api_request *rq,
                       const struct cp_api_response *rs);

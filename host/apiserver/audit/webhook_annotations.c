@@ -125,3 +125,15 @@ out:
   if (tok != NULL)
     json_tokener_free(tok);
 }
+
+void cp_audit_webhook_failed_open(const struct cp_api_request *rq, int round,
+                                  size_t index, const struct cp_webhook *h) {
+  char key[112];
+
+  if (rq == NULL || rq->audit == NULL)
+    return;
+  snprintf(key, sizeof key,
+           "failed-open.%s.webhook.admission.k8s.io/round_%d_index_%zu",
+           h->mutating ? "mutation" : "validating", round, index);
+  cp_audit_event_annotate(rq->audit, key, h->name);
+}

@@ -1,6 +1,6 @@
 /*
- * audit/webhook_annotations - the audit annotations kube's mutating
- * webhook dispatcher records for each webhook it calls (its
+ * audit/webhook_annotations - the audit annotations kube's webhook
+ * dispatchers record for each webhook they call (the mutating one's
  * webhookAnnotator), keyed by the round (0, or 1 for the reinvocation)
  * and the webhook's index in the configuration set:
  *  - mutation.webhook.admission.k8s.io/round_<r>_index_<i>:
@@ -10,6 +10,11 @@
  *    {"configuration","webhook","patch","patchType":"JSONPatch"}, for a
  *    non-empty patch once applied, at level Request and above only (a
  *    patch may carry what Metadata must not show).
+ *  - failed-open.mutation.webhook.admission.k8s.io/round_<r>_index_<i>
+ *    (mutating) and failed-open.validating.webhook.admission.k8s.io/
+ *    round_0_index_<i> (validating, always round 0): the webhook's name,
+ *    when a call with failurePolicy Ignore failed and the request went
+ *    on, at every level.
  * The values are written as Go's encoding/json writes the structs
  * (object/go_json.h): the patch's operations with their keys sorted (a
  * Go map), each value compact as sent.
@@ -37,5 +42,9 @@ void cp_audit_webhook_mutation(const struct cp_api_request *rq, int round,
 void cp_audit_webhook_patch(const struct cp_api_request *rq, int round,
                             size_t index, const struct cp_webhook *h,
                             const char *patch, size_t len);
+
+/* h (h->mutating says which dispatcher) failed open in round at index. */
+void cp_audit_webhook_failed_open(const struct cp_api_request *rq, int round,
+                                  size_t index, const struct cp_webhook *h);
 
 #endif /* CPLANE_HOST_APISERVER_AUDIT_WEBHOOK_ANNOTATIONS_H */

@@ -1,6 +1,7 @@
 /*
  * reviews - see reviews.h.
  */
+#include "apiserver/audit/audit.h"
 #include "apiserver/authn/reviews.h"
 
 #include <stdio.h>
@@ -134,6 +135,7 @@ static void token_review(struct cp_authn *a, const struct cp_auth *auth,
                                 "object");
     goto out;
   }
+  cp_audit_request_object(rq, in); /* as decoded, before validation */
   if (!json_object_object_get_ex(in, "spec", &spec) ||
       !json_object_is_type(spec, json_type_object) ||
       !json_object_object_get_ex(spec, "token", &tok) ||

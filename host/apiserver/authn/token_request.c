@@ -1,6 +1,7 @@
 /*
  * token_request - see token_request.h.
  */
+#include "apiserver/audit/audit.h"
 #include "apiserver/authn/token_request.h"
 
 #include <inttypes.h>
@@ -280,6 +281,7 @@ void cp_token_request(struct cp_api_ctx *ctx, struct cp_api_request *rq,
     bad_request(rs, msg);
     goto out;
   }
+  cp_audit_subresource_object(rq, in); /* as decoded, before checks */
   if (read_spec(in, rq->name, &t, rs) < 0)
     goto out;
   if (t.n_audiences == 0) {

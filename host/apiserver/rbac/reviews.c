@@ -1,6 +1,7 @@
 /*
  * reviews - see reviews.h.
  */
+#include "apiserver/audit/audit.h"
 #include "apiserver/rbac/reviews.h"
 
 #include <json-c/json.h>
@@ -302,6 +303,10 @@ void cp_rbac_review(struct cp_api_ctx *ctx, struct cp_api_request *rq,
     bad_request(rs, msg);
     goto out;
   }
+  json_object_object_add(o, "apiVersion",
+                         json_object_new_string(GROUP "/v1"));
+  json_object_object_add(o, "kind", json_object_new_string(rq->type->kind));
+  cp_audit_request_object(rq, o); /* as decoded, before validation */
   if (strcmp(rq->type->resource, "localsubjectaccessreviews") == 0) {
     const char *ns = cp_plat_str0(cp_field_at(cp_field_at(o, "spec"), "resourceAttributes"),
                          "namespace");
@@ -319,9 +324,6 @@ void cp_rbac_review(struct cp_api_ctx *ctx, struct cp_api_request *rq,
     cp_field_errors_respond(&errs, rq->type, "", rs);
     goto out;
   }
-  json_object_object_add(o, "apiVersion",
-                         json_object_new_string(GROUP "/v1"));
-  json_object_object_add(o, "kind", json_object_new_string(rq->type->kind));
   answer_meta(o);
   rc = strcmp(rq->type->resource, "selfsubjectrulesreviews") == 0
            ? rules_review(ctx, &rq->user, o)

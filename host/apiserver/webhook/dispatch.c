@@ -48,6 +48,10 @@ struct run {
   /* The object's name when the URL has none (a create): a copy, since a
    * patch replaces the object it came from. */
   char *name;
+  /* The webhook being called: its round and index in the set, for the
+   * audit annotations. */
+  int round;
+  size_t index;
   /* The built-in mutating steps, for kube's reinvocation; NULL: none. */
   cp_webhook_rerun_fn rerun;
   void *rerun_arg;
@@ -191,6 +195,7 @@ static enum outcome call_failed(struct run *r, const struct cp_webhook *h,
   if (h->fail_open) {
     cp_log_warn("apiserver", "Failed calling webhook, failing open %s: %s",
                 h->name, err ? err : "out of memory");
+    cp_audit_webhook_failed_open(r->rq, r->round, r->index, h);
     free(err);
     return SKIPPED;
   }
@@ -529,6 +534,8 @@ static int mutate_one(struct run *r, const struct cp_webhook *h,
   int changed;
 
   memset(&v, 0, sizeof v);
+  r->round = round;
+  r->index = index;
   out = call_hook(r, h, version, &v);
   if (out != CALLED)
     return out == RESPONDED ? -1 : 0;
@@ -663,6 +670,8 @@ static int validate_all(struct run *r, struct cp_webhook_snapshot *s) {
     if (c == 0)
       continue;
     memset(&v, 0, sizeof v);
+    r->round = 0; /* kube's validating dispatcher has one round */
+    r->index = i;
     if (call_hook(r, &s->hooks[i], version, &v) == RESPONDED)
       return -1;
     cp_webhook_verdict_clear(&v);
