@@ -360,6 +360,32 @@ static void undecodable(struct cp_api_response *rs,
   free(path);
 }
 
+/* Whether Go decodes o into its built-in kind t: no value of a wrong
+ * type (a custom resource decodes as unstructured, always). */
+static int decodes_typed(struct cp_api_ctx *ctx,
+                         const struct cp_resource_type *t, json_object *o) {
+  const struct cp_schema *s = type_schema(ctx, t);
+  struct cp_schema_result r = {0};
+  int ok;
+
+  if (s == NULL || !t->builtin)
+    return 1;
+  cp_schema_validate(s, o, &r);
+  ok = first_type_error(&r) == NULL;
+  cp_schema_result_clear(&r);
+  return ok;
+}
+
+/* kube's LogRequestObject, which its handlers reach only once the body
+ * decoded: a value of the wrong type is refused by validation here, after
+ * admission, so an audited request checks it first (typed: o is of
+ * rq->type's kind, not a Scale). */
+static void audit_decoded(struct cp_api_ctx *ctx, struct cp_api_request *rq,
+                          json_object *o, int typed) {
+  if (rq->audit != NULL && (!typed || decodes_typed(ctx, rq->type, o)))
+    cp_audit_request_object(rq, o);
+}
+
 /* Types, required fields and enums of the object about to be stored.
  * Responds 422 and returns -1 when it is invalid; with body (a create or
  * update of a built-in kind: what kube decodes into a typed object), 400
@@ -546,7 +572,7 @@ static void create_object(struct cp_api_ctx *ctx, struct cp_api_request *rq,
       check_kind(rq->type, o, rs) < 0 || check_namespace(rq, o, rs) < 0 ||
       schema_decode(ctx, rq, o, fv, dups, rs) < 0)
     goto out;
-  cp_audit_request_object(rq, o); /* as decoded, before admission */
+  audit_decoded(ctx, rq, o, 1); /* as decoded, before admission */
   /* Mutating admission (webhooks last), before the server names and
    * validates. */
   if (cp_admission_mutate(ctx, rq, &o, NULL, rs) < 0)
@@ -978,7 +1004,7 @@ void cp_verb_update(struct cp_api_ctx *ctx, struct cp_api_request *rq,
       (check_kind(rq->type, in, rs) < 0 || check_namespace(rq, in, rs) < 0 ||
        schema_decode(ctx, rq, in, fv, &dups, rs) < 0))
     goto out;
-  cp_audit_request_object(rq, in); /* as decoded, before admission */
+  audit_decoded(ctx, rq, in, !is_scale); /* before admission */
   if ((cur = cp_verbs_read_current(ctx, rq, key, &cur_rev, rs)) == NULL)
     goto out;
   rv = get_str(get(in, "metadata"), "resourceVersion");

@@ -7,8 +7,11 @@
 # level asks, the Audit-Id header is the event's auditID (the client's
 # Audit-ID when sent; a 401's too, at the gate and after it, with kube's
 # userAgent cut), a watch has ResponseStarted and ResponseComplete, a 413
-# is audited after authorization, requestObject is the decoded object,
-# PodSecurity's audit annotations, the authorization decision, rotation
+# is audited after authorization, requestObject is the decoded object
+# (DeleteOptions, Eviction, Binding, TokenRequest too; a patch as sent;
+# none for a body that does not decode), PodSecurity's audit
+# annotations, the authorization decision, webhooks failing open named
+# in kube's failed-open annotations, rotation
 # at audit_log_maxsize = 1 (MB) into a lumberjack-named backup, and a bad
 # policy file fails the start naming the file and the reason.
 . "$(dirname "$0")/lib/common.sh"
@@ -59,7 +62,8 @@ rules:
 - level: RequestResponse
   resources: [{group: "", resources: [configmaps]}]
 - level: Request
-  resources: [{group: "", resources: [pods]}]
+  resources:
+  - {group: "", resources: [pods, pods/eviction, pods/binding, serviceaccounts/token]}
 - level: Metadata
 YAML
 # start_cplane's INI with audit keys in [apiserver] (a section is written
@@ -270,6 +274,120 @@ ev '.auditID=="put-c1" and .stage=="ResponseComplete"' | jq -e 'select(
   .requestObject.data.k=="v2")' >/dev/null ||
   fail "update requestObject: $(ev '.auditID=="put-c1"')"
 pass "requestObject is the decoded object"
+
+# rq ID: the ResponseComplete event of the request with Audit-ID ID.
+rq() { ev ".auditID==\"$1\" and .stage==\"ResponseComplete\""; }
+# call ID METHOD PATH [BODY [CTYPE]]: the HTTP status of the request.
+call() {
+  C -o "$TMP/call.out" -w '%{http_code}' -X "$2" -H "Audit-ID: $1" \
+    -H "Content-Type: ${5:-application/json}" ${4:+--data-binary "$4"} \
+    "$SERVER$3"
+}
+# expect_ro ID CODE JQ: the event has status CODE and a requestObject
+# JQ selects ("none": no requestObject at all).
+expect_ro() {
+  wait_ev ".auditID==\"$1\" and .stage==\"ResponseComplete\""
+  if [ "$3" = none ]; then
+    rq "$1" | jq -e "select(.responseStatus.code==$2 and
+      (has(\"requestObject\")|not))" >/dev/null
+  else
+    rq "$1" | jq -e "select(.responseStatus.code==$2) | .requestObject |
+      select($3)" >/dev/null
+  fi || fail "$1: $(rq "$1" | jq -c '[.responseStatus.code,.requestObject]')"
+}
+PODS=/api/v1/namespaces/default/pods
+pod() { printf '{"metadata":{"name":"%s"},"spec":{"containers":[{"name":"c","image":"nginx"}]}}' "$1"; }
+for p in del1 ev1 bind1; do
+  [ "$(call "mk-$p" POST $PODS "$(pod $p)")" = 201 ] || fail "pod $p: $(cat "$TMP/call.out")"
+done
+# a body that does not decode: a 400 with no requestObject
+[ "$(call create-bad POST $PODS '{"metadata":{"name":"bad1"},"spec":{"containers":"no"}}')" = 400 ] ||
+  fail "create-bad: $(cat "$TMP/call.out")"
+expect_ro create-bad 400 none
+[ "$(call create-list POST $PODS '[1,2]')" = 400 ] || fail "create-list"
+expect_ro create-list 400 none
+[ "$(call del-bad DELETE $PODS/del1 '{"gracePeriodSeconds":"soon"}')" = 400 ] ||
+  fail "del-bad: $(cat "$TMP/call.out")"
+expect_ro del-bad 400 none
+[ "$(call delcol-bad DELETE "$PODS?labelSelector=none%3Dnone" '{"dryRun":7}')" = 400 ] ||
+  fail "delcol-bad: $(cat "$TMP/call.out")"
+expect_ro delcol-bad 400 none
+[ "$(call tok-bad POST /api/v1/namespaces/default/serviceaccounts/default/token \
+  '{"spec":{"expirationSeconds":"1h"}}')" = 400 ] || fail "tok-bad: $(cat "$TMP/call.out")"
+expect_ro tok-bad 400 none
+pass "a body that does not decode has no requestObject"
+
+# DELETE: the DeleteOptions as kube's meta scheme writes them
+[ "$(call del-1 DELETE $PODS/del1 \
+  '{"kind":"DeleteOptions","apiVersion":"v1","propagationPolicy":"Background","gracePeriodSeconds":0,"orphanDependents":null,"bogus":1}')" = 200 ] ||
+  fail "del-1: $(cat "$TMP/call.out")"
+expect_ro del-1 200 '. == {"kind":"DeleteOptions","apiVersion":"meta.k8s.io/__internal","gracePeriodSeconds":0,"propagationPolicy":"Background"}'
+[ "$(call delcol-1 DELETE "$PODS?labelSelector=none%3Dnone" '{"dryRun":["All"]}')" = 200 ] ||
+  fail "delcol-1: $(cat "$TMP/call.out")"
+expect_ro delcol-1 200 '. == {"kind":"DeleteOptions","apiVersion":"meta.k8s.io/__internal","dryRun":["All"]}'
+[ "$(call del-none DELETE $PODS/nosuchpod)" = 404 ] || fail "del-none"
+expect_ro del-none 404 none
+pass "a delete's requestObject is its decoded DeleteOptions"
+
+# subresource creates: the Eviction, Binding and TokenRequest as decoded
+[ "$(call evict-1 POST $PODS/ev1/eviction \
+  '{"apiVersion":"policy/v1","kind":"Eviction","metadata":{"name":"ev1"},"deleteOptions":{"gracePeriodSeconds":0,"x":1},"junk":true}')" = 201 ] ||
+  fail "evict-1: $(cat "$TMP/call.out")"
+expect_ro evict-1 201 '. == {"kind":"Eviction","apiVersion":"policy/v1","metadata":{"name":"ev1","creationTimestamp":null},"deleteOptions":{"gracePeriodSeconds":0}}'
+rq evict-1 | jq -e 'select(.objectRef.subresource=="eviction" and .level=="Request")' \
+  >/dev/null || fail "evict-1 objectRef: $(rq evict-1 | jq -c .objectRef)"
+[ "$(call bind-1 POST $PODS/bind1/binding \
+  '{"apiVersion":"v1","kind":"Binding","metadata":{"name":"bind1"},"target":{"kind":"Node","name":"n1"}}')" = 201 ] ||
+  fail "bind-1: $(cat "$TMP/call.out")"
+expect_ro bind-1 201 '. == {"kind":"Binding","apiVersion":"v1","metadata":{"name":"bind1","creationTimestamp":null},"target":{"kind":"Node","name":"n1"}}'
+[ "$(call tok-1 POST /api/v1/namespaces/default/serviceaccounts/default/token \
+  '{"apiVersion":"authentication.k8s.io/v1","kind":"TokenRequest","spec":{"audiences":["x"]}}')" = 201 ] ||
+  fail "tok-1: $(cat "$TMP/call.out")"
+expect_ro tok-1 201 '. == {"kind":"TokenRequest","apiVersion":"authentication.k8s.io/v1","metadata":{"creationTimestamp":null},"spec":{"audiences":["x"],"expirationSeconds":3600},"status":{"token":"","expirationTimestamp":null}}'
+pass "eviction, binding and token: requestObject as decoded"
+
+# a patch: logged as sent
+[ "$(call patch-1 PATCH $PODS/bind1 '{"metadata":{"labels":{"a":"b"}}}' \
+  application/merge-patch+json)" = 200 ] || fail "patch-1: $(cat "$TMP/call.out")"
+expect_ro patch-1 200 '. == {"metadata":{"labels":{"a":"b"}}}'
+pass "a patch's requestObject is the patch as sent"
+
+# webhooks that fail open (nothing listens on port 1): kube's failed-open
+# annotations, naming the webhook
+down_hook() { # name kind(Mutating|Validating)
+  cat <<EOF
+apiVersion: admissionregistration.k8s.io/v1
+kind: ${2}WebhookConfiguration
+metadata: {name: $1}
+webhooks:
+- name: $1.example.com
+  clientConfig: {url: "https://127.0.0.1:1/hook"}
+  rules:
+  - {operations: [CREATE], apiGroups: [""], apiVersions: [v1], resources: [configmaps]}
+  failurePolicy: Ignore
+  timeoutSeconds: 5
+  sideEffects: None
+  admissionReviewVersions: [v1]
+EOF
+}
+{ down_hook down-m Mutating; echo ---; down_hook down-v Validating; } |
+  K apply -f - >/dev/null || fail "webhook configurations"
+n=0
+failed_open() {
+  n=$((n + 1))
+  [ "$(call "fo-$n" POST /api/v1/namespaces/default/configmaps \
+    "{\"metadata\":{\"name\":\"fo-$n\"}}")" = 201 ] &&
+    wait_ev ".auditID==\"fo-$n\" and .stage==\"ResponseComplete\"" &&
+    rq "fo-$n" | jq -e '.annotations |
+      select(.["failed-open.mutation.webhook.admission.k8s.io/round_0_index_0"]=="down-m.example.com" and
+        .["failed-open.validating.webhook.admission.k8s.io/round_0_index_0"]=="down-v.example.com" and
+        (.["mutation.webhook.admission.k8s.io/round_0_index_0"]|fromjson) ==
+          {"configuration":"down-m","webhook":"down-m.example.com","mutated":false})' >/dev/null
+}
+wait_until 20 failed_open || fail "failed-open annotations: $(rq "fo-$n" | jq -c .annotations)"
+K delete mutatingwebhookconfiguration down-m >/dev/null
+K delete validatingwebhookconfiguration down-v >/dev/null
+pass "webhooks failing open: kube's failed-open annotations"
 
 # metrics
 C "$SERVER/metrics" | grep '^cplane_apiserver_audit_events_dropped_total ' \

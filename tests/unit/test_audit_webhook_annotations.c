@@ -4,7 +4,8 @@
  * encoding/json of PatchAuditAnnotation: operation keys sorted, values
  * compact as sent, HTML escaped), only at level Request and above, none
  * for an empty patch or a request not audited; round and index name the
- * key.
+ * key. A webhook that failed open is named under kube's failed-open
+ * key, validating always in round 0, at every level.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -103,10 +104,37 @@ static void test_patch_only_where_kube_records_it(void **state) {
   cp_audit_event_free(rq.audit);
 }
 
+static void test_failed_open(void **state) {
+  struct cp_webhook h = hook();
+  struct cp_api_request rq;
+
+  (void)state;
+  memset(&rq, 0, sizeof rq);
+  cp_audit_webhook_failed_open(&rq, 0, 0, &h); /* not audited: nothing */
+  rq.audit = cp_audit_event_new();
+  assert_non_null(rq.audit);
+  rq.audit->level = CP_AUDIT_METADATA;
+  h.mutating = 1;
+  cp_audit_webhook_failed_open(&rq, 1, 2, &h);
+  assert_string_equal(
+      value(&rq, "failed-open.mutation.webhook.admission.k8s.io/"
+                 "round_1_index_2"),
+      "add-label.example.com");
+  h.mutating = 0;
+  h.name = "deny.example.com";
+  cp_audit_webhook_failed_open(&rq, 0, 3, &h);
+  assert_string_equal(
+      value(&rq, "failed-open.validating.webhook.admission.k8s.io/"
+                 "round_0_index_3"),
+      "deny.example.com");
+  cp_audit_event_free(rq.audit);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_patch_value_is_kubes),
       cmocka_unit_test(test_patch_only_where_kube_records_it),
+      cmocka_unit_test(test_failed_open),
   };
 
   return cmocka_run_group_tests(tests, NULL, NULL);
