@@ -8,6 +8,10 @@
  *    until the plugin has logged all N (its own log line, through the
  *    child's pipe when isolated), and the lag after the last write was
  *    answered;
+ *  - what an isolated plugin's start costs, from the log: the host's
+ *    preparation (its describing process, then its ServiceAccount, RBAC
+ *    objects and TokenRequest), then the child's own start until the
+ *    plugin has started (exec, configuration, TLS, first LIST);
  *  - memory per cached pod: the resident set (VmRSS) of the host and of
  *    the isolated plugin's child, before the pods and with N pods cached.
  *    The `good` fixture watches pods in-process in both runs, as other
@@ -39,6 +43,9 @@ struct figures {
   double add_lag_ms, update_lag_ms; /* last answer to the last event */
   long host_kb0, host_kb, child_kb0, child_kb;
   size_t pod_bytes;
+  /* An isolated start, ms (-1: not seen): the host's preparation, its
+   * describing part and the child's own start. */
+  long prep_ms, describe_ms, child_ms;
 };
 
 struct writer {
@@ -156,6 +163,45 @@ static int child_pid(struct harness *h) {
   return pid;
 }
 
+/* Milliseconds of the day of a log line's timestamp at s
+ * ("2026-12-07T11:07:48.923Z"); -1 when it is not one. */
+static long log_ms(const char *s) {
+  int y, mo, d, h, mi, sec, ms;
+
+  if (sscanf(s, "%d-%d-%dT%d:%d:%d.%dZ", &y, &mo, &d, &h, &mi, &sec, &ms) !=
+      7)
+    return -1;
+  return ((h * 60L + mi) * 60L + sec) * 1000L + ms;
+}
+
+/* The isolated counter's start, from the host's log. */
+static void start_costs(struct harness *h, struct figures *f) {
+  char path[128], line[1024];
+  long spawned = -1, up = -1, ident = -1;
+  const char *p;
+  FILE *in;
+
+  f->prep_ms = f->describe_ms = f->child_ms = -1;
+  snprintf(path, sizeof path, "%s/log", h->dir);
+  if ((in = fopen(path, "r")) == NULL)
+    return;
+  while (fgets(line, sizeof line, in) != NULL) {
+    if ((p = strstr(line, "plugin counter: process start prepared in ")) &&
+        sscanf(p, "plugin counter: process start prepared in %ld ms "
+                  "(describing %ld ms, ServiceAccount, RBAC and token %ld",
+               &f->prep_ms, &f->describe_ms, &ident) != 3)
+      f->prep_ms = -1;
+    if (strstr(line, "plugin counter started in its own process") != NULL)
+      spawned = log_ms(line);
+    if (strstr(line, "counter: started") != NULL &&
+        (p = strstr(line, "| ")) != NULL)
+      up = log_ms(p + 2);
+  }
+  fclose(in);
+  if (spawned >= 0 && up >= spawned)
+    f->child_ms = up - spawned;
+}
+
 static int run(const char *isolation, unsigned n, struct figures *f) {
   static const char *const plugins[] = {"../tests/plugins/counter",
                                         "../tests/plugins/good", NULL};
@@ -177,8 +223,10 @@ static int run(const char *isolation, unsigned n, struct figures *f) {
   if (harness_start(&h, extra) != 0 || wait_log(&h, "ready: ", 60) != 0 ||
       wait_log(&h, "counter: started", 60) != 0)
     goto out;
-  if (strcmp(isolation, "process") == 0)
+  if (strcmp(isolation, "process") == 0) {
     child = child_pid(&h);
+    start_costs(&h, f);
+  }
   sleep(1); /* settle */
   f->host_kb0 = rss_kb(h.pid);
   f->child_kb0 = rss_kb(child);
@@ -252,6 +300,12 @@ int main(int argc, char **argv) {
          iso_pp, in_pp > 0 ? iso_pp / in_pp : 0.0);
   printf("%-34s %14s %14.0f %8s\n", "of which the child's cache, bytes", "-",
          child_pp, "");
+  printf("%-34s %14s %14ld %8s\n", "start: host prepares, ms", "-",
+         iso.prep_ms, "");
+  printf("%-34s %14s %14ld %8s\n", "  of which describing, ms", "-",
+         iso.describe_ms, "");
+  printf("%-34s %14s %14ld %8s\n", "start: child until started, ms", "-",
+         iso.child_ms, "");
   printf("(pod JSON %zu bytes; the host's growth includes the API server's "
          "store and watch cache)\n", in.pod_bytes);
   return 0;
