@@ -89,8 +89,10 @@ uint64_t cp_isolated_identity_renewals(struct cp_isolated_identity *ii);
 char *cp_isolated_kubeconfig_text(const char *server, const char *plugin,
                                   int has_ca, int insecure);
 /* Writes data[0..len) to dir/name as a 0600 file that replaces any old
- * one at once (a temporary file, fsync, rename). Returns 0, or -1 with
- * *errmsg. */
+ * one at once (a temporary file, then rename: a reader sees the old file
+ * or the new one whole). Not synced to disk: the files are remade before
+ * every start of the child, so after a crash nothing reads them before
+ * they are written again. Returns 0, or -1 with *errmsg. */
 int cp_isolated_write_private(const char *dir, const char *name,
                               const char *data, size_t len, char **errmsg);
 /* Makes path a directory of this user's, mode 0700 (made when missing;
