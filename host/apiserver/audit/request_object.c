@@ -21,7 +21,7 @@ enum go_kind {
 
 /* How encoding/json writes a field that was not sent (or sent null). */
 enum go_enc {
-  GO_POINTER, /* a pointer or an omitempty value: left out */
+  GO_POINTER, /* a pointer or an omitempty field: left out */
   GO_ALWAYS   /* no omitempty: its zero value is written */
 };
 
@@ -108,7 +108,8 @@ static json_object *decode_value(json_object *v, const struct go_field *f) {
   return NULL;
 }
 
-/* An omitempty value's zero (a pointer's is kept: it was sent). */
+/* A slice with omitempty (dryRun) that is empty: left out. A pointer
+ * field is kept whatever it points to: it was sent. */
 static int empty(json_object *v, const struct go_field *f) {
   if (f->enc != GO_POINTER || f->kind != GO_STRINGS)
     return 0;
