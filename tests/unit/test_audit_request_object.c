@@ -105,6 +105,13 @@ static void test_eviction(void **state) {
          "{\"metadata\":{\"name\":\"p1\"}}",
          "{\"kind\":\"Eviction\",\"apiVersion\":\"policy/v1\","
          "\"metadata\":{\"name\":\"p1\",\"creationTimestamp\":null}}");
+  /* Nested, the TypeMeta is omitempty; a zero grace period is not. */
+  expect(cp_audit_decoded_subresource, "eviction",
+         "{\"metadata\":{\"name\":\"p1\"},\"deleteOptions\":{\"kind\":"
+         "\"\",\"gracePeriodSeconds\":0,\"dryRun\":[]}}",
+         "{\"kind\":\"Eviction\",\"apiVersion\":\"policy/v1\","
+         "\"metadata\":{\"name\":\"p1\",\"creationTimestamp\":null},"
+         "\"deleteOptions\":{\"gracePeriodSeconds\":0}}");
   expect(cp_audit_decoded_subresource, "eviction",
          "{\"metadata\":{\"name\":\"p1\"},\"deleteOptions\":\"now\"}", NULL);
   expect(cp_audit_decoded_subresource, "eviction",
@@ -128,6 +135,11 @@ static void test_binding(void **state) {
   expect(cp_audit_decoded_subresource, "binding", "{}",
          "{\"kind\":\"Binding\",\"apiVersion\":\"v1\",\"metadata\":{"
          "\"creationTimestamp\":null},\"target\":{}}");
+  /* Its fields are omitempty strings: an empty one is left out. */
+  expect(cp_audit_decoded_subresource, "binding",
+         "{\"target\":{\"kind\":\"\",\"name\":\"n1\"}}",
+         "{\"kind\":\"Binding\",\"apiVersion\":\"v1\",\"metadata\":{"
+         "\"creationTimestamp\":null},\"target\":{\"name\":\"n1\"}}");
   expect(cp_audit_decoded_subresource, "binding",
          "{\"target\":{\"name\":1}}", NULL);
 }

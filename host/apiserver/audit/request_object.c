@@ -21,8 +21,9 @@ enum go_kind {
 
 /* How encoding/json writes a field that was not sent (or sent null). */
 enum go_enc {
-  GO_POINTER, /* a pointer or an omitempty field: left out */
-  GO_ALWAYS   /* no omitempty: its zero value is written */
+  GO_POINTER,   /* a pointer: left out; once sent, kept even if zero */
+  GO_OMITEMPTY, /* a value with omitempty: left out, and so is its zero */
+  GO_ALWAYS     /* no omitempty: its zero value is written */
 };
 
 struct go_field {
@@ -108,12 +109,22 @@ static json_object *decode_value(json_object *v, const struct go_field *f) {
   return NULL;
 }
 
-/* A slice with omitempty (dryRun) that is empty: left out. A pointer
- * field is kept whatever it points to: it was sent. */
+/* A GO_OMITEMPTY field's zero value, which encoding/json leaves out. */
 static int empty(json_object *v, const struct go_field *f) {
-  if (f->enc != GO_POINTER || f->kind != GO_STRINGS)
+  if (f->enc != GO_OMITEMPTY)
     return 0;
-  return json_object_array_length(v) == 0;
+  switch (f->kind) {
+  case GO_STRING:
+    return json_object_get_string_len(v) == 0;
+  case GO_INT:
+    return json_object_get_int64(v) == 0;
+  case GO_BOOL:
+    return !json_object_get_boolean(v);
+  case GO_STRINGS:
+    return json_object_array_length(v) == 0;
+  default:
+    return 0;
+  }
 }
 
 /* in (NULL or null: the zero struct) as Go decodes and writes it: the
@@ -161,7 +172,7 @@ static const struct go_field preconditions[] = {
       {"preconditions", GO_STRUCT, GO_POINTER, preconditions},                \
       {"orphanDependents", GO_BOOL, GO_POINTER, NULL},                        \
       {"propagationPolicy", GO_STRING, GO_POINTER, NULL},                     \
-      {"dryRun", GO_STRINGS, GO_POINTER, NULL},                               \
+      {"dryRun", GO_STRINGS, GO_OMITEMPTY, NULL},                             \
       {"ignoreStoreReadErrorWithClusterBreakingPotential", GO_BOOL,           \
        GO_POINTER, NULL},                                                     \
   {                                                                           \
@@ -172,8 +183,8 @@ static const struct go_field delete_options[] = {DELETE_OPTIONS_FIELDS};
 
 /* Nested in an Eviction: its TypeMeta as sent (omitempty strings). */
 static const struct go_field nested_delete_options[] = {
-    {"kind", GO_STRING, GO_POINTER, NULL},
-    {"apiVersion", GO_STRING, GO_POINTER, NULL},
+    {"kind", GO_STRING, GO_OMITEMPTY, NULL},
+    {"apiVersion", GO_STRING, GO_OMITEMPTY, NULL},
     DELETE_OPTIONS_FIELDS};
 
 static const struct go_field eviction[] = {
@@ -182,13 +193,13 @@ static const struct go_field eviction[] = {
 
 /* core/v1 ObjectReference: every field an omitempty string. */
 static const struct go_field object_reference[] = {
-    {"kind", GO_STRING, GO_POINTER, NULL},
-    {"namespace", GO_STRING, GO_POINTER, NULL},
-    {"name", GO_STRING, GO_POINTER, NULL},
-    {"uid", GO_STRING, GO_POINTER, NULL},
-    {"apiVersion", GO_STRING, GO_POINTER, NULL},
-    {"resourceVersion", GO_STRING, GO_POINTER, NULL},
-    {"fieldPath", GO_STRING, GO_POINTER, NULL},
+    {"kind", GO_STRING, GO_OMITEMPTY, NULL},
+    {"namespace", GO_STRING, GO_OMITEMPTY, NULL},
+    {"name", GO_STRING, GO_OMITEMPTY, NULL},
+    {"uid", GO_STRING, GO_OMITEMPTY, NULL},
+    {"apiVersion", GO_STRING, GO_OMITEMPTY, NULL},
+    {"resourceVersion", GO_STRING, GO_OMITEMPTY, NULL},
+    {"fieldPath", GO_STRING, GO_OMITEMPTY, NULL},
     {NULL, 0, 0, NULL}};
 
 static const struct go_field binding[] = {
@@ -196,10 +207,10 @@ static const struct go_field binding[] = {
     {NULL, 0, 0, NULL}};
 
 static const struct go_field bound_object_ref[] = {
-    {"kind", GO_STRING, GO_POINTER, NULL},
-    {"apiVersion", GO_STRING, GO_POINTER, NULL},
-    {"name", GO_STRING, GO_POINTER, NULL},
-    {"uid", GO_STRING, GO_POINTER, NULL},
+    {"kind", GO_STRING, GO_OMITEMPTY, NULL},
+    {"apiVersion", GO_STRING, GO_OMITEMPTY, NULL},
+    {"name", GO_STRING, GO_OMITEMPTY, NULL},
+    {"uid", GO_STRING, GO_OMITEMPTY, NULL},
     {NULL, 0, 0, NULL}};
 
 static const struct go_field token_spec[] = {
