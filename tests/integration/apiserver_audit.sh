@@ -64,6 +64,7 @@ rules:
 - level: Request
   resources:
   - {group: "", resources: [pods, pods/eviction, pods/binding, serviceaccounts/token]}
+  - {group: authorization.k8s.io, resources: [selfsubjectaccessreviews]}
 - level: Metadata
 YAML
 # start_cplane's INI with audit keys in [apiserver] (a section is written
@@ -344,7 +345,15 @@ expect_ro bind-1 201 '. == {"kind":"Binding","apiVersion":"v1","metadata":{"name
   '{"apiVersion":"authentication.k8s.io/v1","kind":"TokenRequest","spec":{"audiences":["x"]}}')" = 201 ] ||
   fail "tok-1: $(cat "$TMP/call.out")"
 expect_ro tok-1 201 '. == {"kind":"TokenRequest","apiVersion":"authentication.k8s.io/v1","metadata":{"creationTimestamp":null},"spec":{"audiences":["x"],"expirationSeconds":3600},"status":{"token":"","expirationTimestamp":null}}'
-pass "eviction, binding and token: requestObject as decoded"
+K auth can-i list secrets -n default >/dev/null || fail "can-i"
+R='.objectRef.resource=="selfsubjectaccessreviews" and .stage=="ResponseComplete"'
+wait_ev "$R"
+ev "$R" | jq -e 'select(.requestObject.kind=="SelfSubjectAccessReview" and
+  .requestObject.apiVersion=="authorization.k8s.io/v1" and
+  .requestObject.spec.resourceAttributes.resource=="secrets" and
+  .requestObject.metadata.creationTimestamp==null)' >/dev/null ||
+  fail "review requestObject: $(ev "$R" | jq -c .requestObject)"
+pass "eviction, binding, token and a review: requestObject as decoded"
 
 # a patch: logged as sent
 [ "$(call patch-1 PATCH $PODS/bind1 '{"metadata":{"labels":{"a":"b"}}}' \
