@@ -281,7 +281,7 @@ grep -q 'admission webhook "scale.example.com" denied the request: seven is forb
   fail "scale denial: $out"
 # PUT (update) as well as PATCH.
 S=$(sed -n 's/^ *server: //p' "$TMP/data/admin.kubeconfig")
-TOK=$(sed -n 's/^ *token: //p' "$TMP/data/admin.kubeconfig" | head -1)
+TOK=$(sed -n 's/^ *token: //p' "$TMP/data/admin.kubeconfig" | sed -n 1p)
 code=$(curl -s -o "$TMP/put" -w '%{http_code}' --cacert "$TMP/data/pki/ca.crt" \
   -H "Authorization: Bearer $TOK" -H 'Content-Type: application/json' -X PUT \
   "$S/apis/apps/v1/namespaces/wt/deployments/d1/scale" \

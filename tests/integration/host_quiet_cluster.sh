@@ -54,8 +54,8 @@ pass "quiet for $QUIET_S s"
 # is created and polled with curl: kubectl's own start-up (a cold
 # discovery cache on its first call, hundreds of ms per call under load)
 # once made up most of what was measured.
-server=$(sed -n 's/^ *server: *//p' "$TMP/data/admin.kubeconfig" | head -1)
-token=$(sed -n 's/^ *token: *//p' "$TMP/data/admin.kubeconfig" | head -1)
+server=$(sed -n 's/^ *server: *//p' "$TMP/data/admin.kubeconfig" | sed -n 1p)
+token=$(sed -n 's/^ *token: *//p' "$TMP/data/admin.kubeconfig" | sed -n 1p)
 api() { # PATH [curl args...]: the response body
   local path=$1
   shift
