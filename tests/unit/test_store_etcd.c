@@ -234,8 +234,10 @@ static void test_leader_kill_write_gap(void **state) {
     assert_true(g[i].ok > 0);
     assert_int_equal(g[i].failed, 0);
     /* The old code: 5 s and a failed write. Loose against a loaded CI
-     * machine; the figure above is what counts. */
-    assert_true(g[i].max_gap_ms < 3000);
+     * machine (2.0 s seen at load 18 under ASan, against 1.3 s idle);
+     * the figure above is what counts, and no failed write is what
+     * tells the old code apart. */
+    assert_true(g[i].max_gap_ms < 4500);
   }
 }
 
