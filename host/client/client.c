@@ -10,6 +10,7 @@
 #include "client/client.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
@@ -126,6 +127,27 @@ static struct evhttp_connection *connect_to(struct cp_client *c,
   return conn;
 }
 
+/* Whether a pooled connection that sat idle may carry the next call. A
+ * server sends nothing on an idle HTTP/1.1 connection but its close (a
+ * TLS close_notify, then the end of the stream), so anything to read, or
+ * the end itself, means it is closing. The event loop's pass in chan_get
+ * notices most closes, but not every time: a TLS bufferevent can need
+ * more than one pass, and the call then went out on the dead connection
+ * (1 run in 8 of test_idle_connection_closed_by_server). */
+static int idle_conn_usable(struct chan *ch) {
+  struct bufferevent *bev = evhttp_connection_get_bufferevent(ch->conn);
+  evutil_socket_t fd;
+  ssize_t n;
+  char b;
+
+  if (bev == NULL || (fd = bufferevent_getfd(bev)) < 0)
+    return 1; /* not connected: the call connects it */
+  if (evbuffer_get_length(bufferevent_get_input(bev)) > 0)
+    return 0;
+  n = recv(fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+  return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+}
+
 static struct chan *chan_get(struct cp_client *c) {
   struct chan *ch;
 
@@ -148,7 +170,7 @@ static struct chan *chan_get(struct cp_client *c) {
    * would go out on a dead connection and fail with no answer. */
   if (ch->conn != NULL && !ch->closed)
     event_base_loop(ch->base, EVLOOP_NONBLOCK);
-  if (ch->conn != NULL && ch->closed) {
+  if (ch->conn != NULL && (ch->closed || !idle_conn_usable(ch))) {
     evhttp_connection_free(ch->conn);
     ch->conn = NULL;
   }

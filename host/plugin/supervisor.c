@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -58,6 +59,10 @@ struct cp_supervisor {
   int wake[2]; /* a byte wakes the thread's poll */
   pthread_t thread;
   int started, stopping;
+  /* Children's tagged lines read but not written to the log yet: the
+   * supervisor thread's alone, written by flush_output without mu. */
+  char *out;
+  size_t out_len, out_cap;
 };
 
 static uint64_t now_ms(void) { return (uint64_t)cp_now_ms(); }
@@ -348,11 +353,58 @@ static void note_metrics_addr(struct child *c) {
   c->metrics_addr[n] = '\0';
 }
 
-/* One line of the child's into the log, whole and tagged. */
+/* Room for n more bytes of pending output; -1 when out of memory. */
+static int reserve_output(struct cp_supervisor *s, size_t n) {
+  size_t cap = s->out_cap > 0 ? s->out_cap : 65536;
+  char *p;
+
+  if (s->out_len + n <= s->out_cap)
+    return 0;
+  while (cap < s->out_len + n)
+    cap *= 2;
+  if ((p = realloc(s->out, cap)) == NULL)
+    return -1;
+  s->out = p;
+  s->out_cap = cap;
+  return 0;
+}
+
+/* How much of p[0..len) (whole lines) to write at once: the most whole
+ * lines within PIPE_BUF, a write that a pipe keeps whole, so no other
+ * writer's line lands inside one; a longer line goes alone. */
+static size_t chunk_len(const char *p, size_t len) {
+  const char *nl;
+
+  if (len <= PIPE_BUF)
+    return len;
+  if ((nl = memrchr(p, '\n', PIPE_BUF)) != NULL)
+    return (size_t)(nl - p) + 1;
+  nl = memchr(p, '\n', len);
+  return nl != NULL ? (size_t)(nl - p) + 1 : len;
+}
+
+/* Writes the pending lines to the log. Supervisor thread only; called
+ * without mu after a read, so that the writes (thousands of lines from a
+ * chatty child) do not hold up readiness and the metrics, and with mu
+ * held before a child's end is logged, which must follow its last lines. */
+static void flush_output(struct cp_supervisor *s) {
+  size_t off = 0, n;
+
+  while (off < s->out_len) {
+    n = chunk_len(s->out + off, s->out_len - off);
+    if (write(s->cfg.log_fd, s->out + off, n) < 0) {
+      /* The log is gone: nothing better to do with the lines. */
+    }
+    off += n;
+  }
+  s->out_len = 0;
+}
+
+/* One line of the child's, whole and tagged, into the pending output. */
 static void emit_line(struct cp_supervisor *s, struct child *c) {
   char tag[160];
-  size_t tl;
-  char *buf;
+  size_t tl, n;
+  char *at;
 
   if (c->line_len == 0)
     return;
@@ -361,16 +413,15 @@ static void emit_line(struct cp_supervisor *s, struct child *c) {
                         (int)c->pid);
   if (tl >= sizeof tag)
     tl = sizeof tag - 1;
-  buf = malloc(tl + c->line_len + 1);
-  if (buf != NULL) {
-    memcpy(buf, tag, tl);
-    memcpy(buf + tl, c->line, c->line_len);
-    buf[tl + c->line_len] = '\n';
-    if (write(s->cfg.log_fd, buf, tl + c->line_len + 1) < 0) {
-      /* The log is gone: nothing better to do with the line. */
-    }
-    free(buf);
+  n = tl + c->line_len + 1;
+  if (reserve_output(s, n) == 0) {
+    at = s->out + s->out_len;
+    memcpy(at, tag, tl);
+    memcpy(at + tl, c->line, c->line_len);
+    at[n - 1] = '\n';
+    s->out_len += n;
   }
+  /* Out of memory: the line is lost, as a failed write would lose it. */
   c->line_len = 0;
 }
 
@@ -429,6 +480,7 @@ static void on_exit_status(struct cp_supervisor *s, struct child *c,
   if (c->out_fd >= 0) {
     read_output(s, c); /* its last words: the crash line, the backtrace */
     emit_line(s, c);
+    flush_output(s); /* before what is said of its end */
     if (c->out_fd >= 0) {
       close(c->out_fd);
       c->out_fd = -1;
@@ -586,7 +638,13 @@ static void *supervise(void *arg) {
     for (i = 1; i < np; i++)
       if (pfd[i].revents != 0 && who[i]->out_fd == pfd[i].fd)
         read_output(s, who[i]);
+    if (s->out_len > 0) {
+      pthread_mutex_unlock(&s->mu);
+      flush_output(s);
+      pthread_mutex_lock(&s->mu);
+    }
   }
+  flush_output(s);
   pthread_mutex_unlock(&s->mu);
   free(pfd);
   free(who);
@@ -741,5 +799,6 @@ void cp_supervisor_free(struct cp_supervisor *s) {
   close(s->wake[0]);
   close(s->wake[1]);
   pthread_mutex_destroy(&s->mu);
+  free(s->out);
   free(s);
 }

@@ -63,7 +63,7 @@ spec:
 EOF
 wait_until 10 avail_is False/ServiceNotFound
 K get apiservice v1.example.cplane.io -o jsonpath='{.status.conditions[0].message}' |
-  grep -q 'service/ext in "default" is not present' || fail "$(K get apiservice v1.example.cplane.io -o yaml)"
+  grep 'service/ext in "default" is not present' >/dev/null || fail "$(K get apiservice v1.example.cplane.io -o yaml)"
 K apply -f - >/dev/null <<EOF
 apiVersion: v1
 kind: Service
@@ -95,13 +95,13 @@ pass "kube-system/extension-apiserver-authentication tells extension servers who
 out=$(K get widgets -n default -o json) || fail "get widgets: $out"
 ann() { echo "$out" | jq -r ".items[0].metadata.annotations[\"$1\"]"; }
 [ "$(ann remote-user)" = admin ] || fail "X-Remote-User: $(ann remote-user)"
-echo "$(ann remote-groups)" | grep -q system:masters || fail "X-Remote-Group: $(ann remote-groups)"
+echo "$(ann remote-groups)" | grep system:masters >/dev/null || fail "X-Remote-Group: $(ann remote-groups)"
 [ "$(ann client-cn)" = front-proxy-client ] || fail "client certificate: $(ann client-cn)"
 out=$(K get wdg w9 -n default -o json) || fail "get wdg w9: $out"
 [ "$(echo "$out" | jq -r .metadata.name)" = w9 ] || fail "$out"
 out=$(K get --raw '/apis/example.cplane.io/v1/namespaces/default/widgets?limit=5&labelSelector=a%3Db')
 q=$(echo "$out" | jq -r '.items[0].metadata.annotations.query')
-echo "&$q&" | grep -q '&limit=5&' && echo "&$q&" | grep -q '&labelSelector=a%3Db&' ||
+echo "&$q&" | grep '&limit=5&' >/dev/null && echo "&$q&" | grep '&labelSelector=a%3Db&' >/dev/null ||
   fail "query not passed through: $q"
 pass "kubectl get on the aggregated group reaches the extension server as the caller"
 
@@ -128,7 +128,7 @@ grep -q '^widget.example.cplane.io/w3$' "$TMP/kwatch.out" || fail "kubectl get -
 wait_until 10 test -e "$TMP/ext.port.watch-closed"
 pass "kubectl get --watch on an aggregated resource shows events as they come"
 
-K api-resources --api-group=example.cplane.io | grep -q '^widgets *wdg *example.cplane.io/v1 *true *Widget' ||
+K api-resources --api-group=example.cplane.io | grep '^widgets *wdg *example.cplane.io/v1 *true *Widget' >/dev/null ||
   fail "api-resources: $(K api-resources --api-group=example.cplane.io)"
 K get --raw /apis | jq -e '.groups[] | select(.name=="example.cplane.io")' >/dev/null ||
   fail "/apis does not list the group"
@@ -148,7 +148,7 @@ wait_until 10 bash -c "! kill -0 $WATCH_PID"
 wait "$WATCH_PID" || fail "the watch did not end cleanly when its extension server went"
 wait_until 10 avail_is False/FailedDiscoveryCheck
 K get apiservice v1.example.cplane.io -o jsonpath='{.status.conditions[0].message}' |
-  grep -q "failing or missing response from https://127.0.0.1:$port/apis/example.cplane.io/v1" ||
+  grep "failing or missing response from https://127.0.0.1:$port/apis/example.cplane.io/v1" >/dev/null ||
   fail "$(K get apiservice v1.example.cplane.io -o yaml)"
 code=$(curl -s -o "$TMP/body" -w '%{http_code}' --cacert "$TMP/data/pki/ca.crt" \
   -H "Authorization: Bearer $token" "$server/apis/example.cplane.io/v1/namespaces/default/widgets")

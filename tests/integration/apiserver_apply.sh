@@ -54,14 +54,14 @@ YAML
 
 # --- create through apply, and its managedFields as kube writes them
 deploy 2 >"$TMP/d.yaml"
-K apply --server-side -f "$TMP/d.yaml" | grep -q "serverside-applied" ||
+K apply --server-side -f "$TMP/d.yaml" | grep "serverside-applied" >/dev/null ||
   fail "apply --server-side did not create"
 [ "$(owners deploy/web)" = "kubectl/Apply" ] || fail "owners: $(owners deploy/web)"
 want='{"f:metadata":{"f:labels":{"f:app":{}}},"f:spec":{"f:replicas":{},"f:selector":{},"f:template":{"f:metadata":{"f:labels":{"f:app":{}}},"f:spec":{"f:containers":{"k:{\"name\":\"nginx\"}":{".":{},"f:image":{},"f:name":{},"f:ports":{"k:{\"containerPort\":80,\"protocol\":\"TCP\"}":{".":{},"f:containerPort":{}}}}}}}}}'
 [ "$(fields deploy/web kubectl)" = "$want" ] ||
   fail "fieldsV1: $(fields deploy/web kubectl)"
 # kubectl hides them unless asked
-K get deploy web -o yaml | grep -q managedFields && fail "managedFields shown"
+K get deploy web -o yaml | grep managedFields >/dev/null && fail "managedFields shown"
 pass "apply --server-side creates, with kube's fieldsV1"
 
 # --- a second manager conflicts; force takes the field
@@ -97,8 +97,8 @@ jq -e '.code == 400 and (.message | startswith("error decoding YAML: "))' \
 K apply --server-side --field-manager=other --force-conflicts -f "$TMP/d3.yaml" >/dev/null ||
   fail "--force-conflicts"
 [ "$(K get deploy web -o jsonpath='{.spec.replicas}')" = 3 ] || fail "not forced"
-fields deploy/web kubectl | grep -q 'f:replicas' && fail "kubectl kept replicas"
-fields deploy/web other | grep -q 'f:replicas' || fail "other lacks replicas"
+fields deploy/web kubectl | grep 'f:replicas' >/dev/null && fail "kubectl kept replicas"
+fields deploy/web other | grep 'f:replicas' >/dev/null || fail "other lacks replicas"
 pass "a conflict names the owner; --force-conflicts takes the field"
 
 # --- a field removed from the file is removed from the object
@@ -149,7 +149,7 @@ K apply --server-side -f "$TMP/cs.yaml" >"$TMP/out" 2>&1 ||
 [ "$(K get cm cs -o jsonpath='{.data.x}')" = 2 ] || fail "take-over value"
 K get cm cs -o jsonpath='{.metadata.annotations.kubectl\.kubernetes\.io/last-applied-configuration}' |
   jq -e '.data.x == "2"' >/dev/null || fail "last-applied not kept in step"
-fields cm/cs kubectl-client-side-apply | grep -q 'f:x' &&
+fields cm/cs kubectl-client-side-apply | grep 'f:x' >/dev/null &&
   fail "client-side apply kept data.x"
 pass "client-side apply is taken over by apply --server-side"
 
@@ -159,10 +159,10 @@ K create configmap made --from-literal=a=1 >/dev/null
 K patch cm made --type=merge -p '{"data":{"b":"2"}}' >/dev/null
 [ "$(owners cm/made)" = "kubectl-create/Update kubectl-patch/Update" ] ||
   fail "patch: $(owners cm/made)"
-fields cm/made kubectl-patch | grep -q '"f:b"' || fail "patch fields"
+fields cm/made kubectl-patch | grep '"f:b"' >/dev/null || fail "patch fields"
 K scale deploy web --replicas=4 >/dev/null
-owners deploy/web | grep -q "kubectl/Update/scale" || fail "scale: $(owners deploy/web)"
-fields deploy/web other | grep -q 'f:replicas' && fail "scale left other replicas"
+owners deploy/web | grep "kubectl/Update/scale" >/dev/null || fail "scale: $(owners deploy/web)"
+fields deploy/web other | grep 'f:replicas' >/dev/null && fail "scale left other replicas"
 # [{}] resets them
 K patch cm made --type=merge -p '{"metadata":{"managedFields":[{}]}}' >/dev/null
 [ -z "$(owners cm/made)" ] || fail "reset: $(owners cm/made)"
@@ -211,7 +211,7 @@ pass "apply on /status of a custom resource"
 # --- dry run stores nothing
 deploy 7 >"$TMP/d7.yaml"
 K apply --server-side --force-conflicts --dry-run=server -f "$TMP/d7.yaml" |
-  grep -q "serverside-applied (server dry run)" || fail "dry run apply"
+  grep "serverside-applied (server dry run)" >/dev/null || fail "dry run apply"
 [ "$(K get deploy web -o jsonpath='{.spec.replicas}')" = 4 ] || fail "dry run stored"
 sed 's/name: web$/name: ghost/' "$TMP/d7.yaml" >"$TMP/ghost.yaml"
 K apply --server-side --dry-run=server -f "$TMP/ghost.yaml" >/dev/null ||

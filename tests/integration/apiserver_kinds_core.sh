@@ -244,8 +244,8 @@ got=$(K get pvc claim1 -o jsonpath='{.spec.volumeMode} {.status.phase}')
 [ "$got" = "Filesystem Pending" ] || fail "pvc defaults: $got"
 got=$(K get rc rc1 -o jsonpath='{.spec.selector.app} {.metadata.labels.app} {.status.replicas}')
 [ "$got" = "rc1 rc1 0" ] || fail "rc defaults: $got"
-K get rc rc1 -o yaml | grep -q "^  selector:" || fail "rc -o yaml"
-K get ep manual -o yaml | grep -q "ip: 10.1.0.2" || fail "endpoints -o yaml"
+K get rc rc1 -o yaml | grep "^  selector:" >/dev/null || fail "rc -o yaml"
+K get ep manual -o yaml | grep "ip: 10.1.0.2" >/dev/null || fail "endpoints -o yaml"
 K get endpointslices -o wide >/dev/null || fail "endpointslices -o wide"
 for k in svc ep sa pv pvc quota limits podtemplates rc endpointslices; do
   K get "$k" -o wide >/dev/null 2>"$TMP/err" || fail "get $k -o wide: $(cat "$TMP/err")"

@@ -262,7 +262,7 @@ expect_fail "cron schedule" 'spec.schedule: Invalid value: "every minute": expec
 expect_fail "pdb both" 'minAvailable and maxUnavailable cannot be both set' \
   K create -f - <<<'{"apiVersion":"policy/v1","kind":"PodDisruptionBudget","metadata":{"name":"bad"},"spec":{"minAvailable":1,"maxUnavailable":1}}'
 out=$(curl -sk -o "$TMP/body" -w '%{http_code}' -X POST \
-  -H "Authorization: Bearer $(grep -o 'token: .*' "$TMP/data/admin.kubeconfig" | head -1 | cut -d' ' -f2)" \
+  -H "Authorization: Bearer $(grep -o 'token: .*' "$TMP/data/admin.kubeconfig" | sed -n 1p | cut -d' ' -f2)" \
   -H 'Content-Type: application/json' \
   "$(grep -o 'server: .*' "$TMP/data/admin.kubeconfig" | cut -d' ' -f2)/apis/batch/v1/namespaces/default/jobs" \
   -d '{"apiVersion":"batch/v1","kind":"Job","metadata":{"name":"nt"},"spec":{}}')

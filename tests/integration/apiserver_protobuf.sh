@@ -31,7 +31,7 @@ url=$(grep -o 'serving the Kubernetes API on https://[0-9.:]*' "$TMP/log" |
 KC="$TMP/data/admin.kubeconfig"
 K() { kubectl --kubeconfig "$KC" --cache-dir "$TMP/cache" \
   --request-timeout=20s "$@"; }
-TOKEN=$(grep -o 'token: .*' "$KC" | head -1 | awk '{print $2}')
+TOKEN=$(grep -o 'token: .*' "$KC" | sed -n 1p | awk '{print $2}')
 C() { curl -sk --max-time 20 -H "Authorization: Bearer $TOKEN" "$@"; }
 PB=application/vnd.kubernetes.protobuf
 
@@ -55,7 +55,7 @@ create() {
   201)
     [ "$rc" = 0 ] || { cat "$TMP/out" >&2; fail "$name: 201 but kubectl failed"; }
     grep -A8 'Response Headers' "$TMP/out" |
-      grep -q "Content-Type: $PB" ||
+      grep "Content-Type: $PB" >/dev/null ||
       { cat "$TMP/out" >&2; fail "$name: the answer was not protobuf"; }
     grep -q ' created$' "$TMP/out" || fail "$name: kubectl printed no 'created'"
     created+=("$name")

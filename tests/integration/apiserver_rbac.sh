@@ -120,7 +120,7 @@ rules:
 YAML
 has_widgets() {
   K get clusterrole widget-all -o jsonpath='{.rules[0].resources[0]}' |
-    grep -qx widgets
+    grep -x widgets >/dev/null
 }
 wait_until 10 has_widgets
 K get clusterrole view -o json | jq -e '.rules[] | select(.resources | index("pods")) | .verbs | index("list")' >/dev/null ||
@@ -170,7 +170,7 @@ pass "escalation is refused, then allowed with the escalate verb; binding cluste
 
 [ "$(K get clusterrolebinding -o name | grep -c cplane:ini)" = 0 ] ||
   fail "a namespaced INI rule made a ClusterRoleBinding"
-K get rolebinding -n default cplane:ini:readers -o jsonpath='{.roleRef.name}' | grep -qx cplane:ini:readers ||
+K get rolebinding -n default cplane:ini:readers -o jsonpath='{.roleRef.name}' | grep -x cplane:ini:readers >/dev/null ||
   fail "no RoleBinding for [authz.readers]"
 K create configmap c >/dev/null || fail "configmap"
 K --token initok get configmap c >/dev/null || fail "INI rule: get"

@@ -281,7 +281,7 @@ grep -q 'admission webhook "scale.example.com" denied the request: seven is forb
   fail "scale denial: $out"
 # PUT (update) as well as PATCH.
 S=$(sed -n 's/^ *server: //p' "$TMP/data/admin.kubeconfig")
-TOK=$(sed -n 's/^ *token: //p' "$TMP/data/admin.kubeconfig" | head -1)
+TOK=$(sed -n 's/^ *token: //p' "$TMP/data/admin.kubeconfig" | sed -n 1p)
 code=$(curl -s -o "$TMP/put" -w '%{http_code}' --cacert "$TMP/data/pki/ca.crt" \
   -H "Authorization: Bearer $TOK" -H 'Content-Type: application/json' -X PUT \
   "$S/apis/apps/v1/namespaces/wt/deployments/d1/scale" \
@@ -352,7 +352,10 @@ pass "matchConditions: false skips the webhook, an error under Fail is 403, non-
 
 # ---- a webhook that hangs (8 s) with timeoutSeconds 1.
 hook slow /slow Validating CREATE secrets Fail 1 | K apply -f - >/dev/null
-sleep 1
+# In force once a dry run is refused (a fixed 1 s was not always enough).
+slow_on() { ! K create secret generic slow-probe -n wt --dry-run=server \
+  -o name >/dev/null 2>&1; }
+wait_until 30 slow_on
 t0=$(date +%s%N)
 out=$(K create secret generic s1 -n wt 2>&1) && fail "slow Fail let it through"
 ms=$((($(date +%s%N) - t0) / 1000000))

@@ -36,7 +36,7 @@ done
 pass "the guestbook applies cleanly; every Service has its own pods as endpoints"
 
 d=$(K describe svc frontend)
-grep -E '^Endpoints:' <<<"$d" | grep -q ':80' || fail "describe svc frontend: $d"
+grep -E '^Endpoints:' <<<"$d" | grep ':80' >/dev/null || fail "describe svc frontend: $d"
 K get endpointslices -l kubernetes.io/service-name=redis-leader -o json |
   jq -e '.items[0].ports == [{"name":"","port":6379,"protocol":"TCP"}]' >/dev/null ||
   fail "redis-leader slice ports"

@@ -239,7 +239,7 @@ wait_exit "$host" 30
 expect_log "$TMP/log2" " ERROR crash: plugin crasher crashed in reconcile default/boom2: SIGSEGV (fault address 0x0), thread ctl-worker"
 expect_log "$TMP/log2" "^crash: backtrace: "
 # The crash line comes before anything a sanitizer prints about it.
-first=$(grep -n -m1 -e 'ERROR crash: plugin crasher' -e 'AddressSanitizer' "$TMP/log2" | head -1)
+first=$(grep -n -m1 -e 'ERROR crash: plugin crasher' -e 'AddressSanitizer' "$TMP/log2" | sed -n 1p)
 case "$first" in *"ERROR crash: plugin crasher"*) ;; *) fail "crash line not first: $first" ;; esac
 pass "in-process: the crash kills the host (status $RC) after naming plugin, key and backtrace"
 

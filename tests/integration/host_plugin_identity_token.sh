@@ -92,7 +92,7 @@ case "$cmdline" in
 *) fail "the child's command line lacks its own kubeconfig: $cmdline" ;;
 esac
 case "$cmdline" in *admin.kubeconfig*) fail "the child was given the admin kubeconfig: $cmdline" ;; esac
-if tr '\0' '\n' <"/proc/$pid/environ" | grep -q '^KUBECONFIG='; then fail "the child inherited KUBECONFIG"; fi
+if tr '\0' '\n' <"/proc/$pid/environ" | grep '^KUBECONFIG=' >/dev/null; then fail "the child inherited KUBECONFIG"; fi
 for f in "$own" "$own/token" "$own/kubeconfig" "$own/ca.crt"; do
   m=$(stat -c %a "$f")
   { [ -d "$f" ] && [ "$m" = 700 ]; } || { [ -f "$f" ] && [ "$m" = 600 ]; } || fail "$f has mode $m"
@@ -108,13 +108,13 @@ grep -q '^NoNewPrivs:[[:space:]]*1$' "/proc/$pid/status" || fail "no_new_privs i
   fail "the child's kubeconfig is not the plugin's user"
 watched_as_sneaky() {
   grep '"verb":"watch"' "$TMP/audit.log" | grep '"resource":"configmaps"' |
-    grep -q '"username":"system:serviceaccount:kube-system:sneaky"'
+    grep '"username":"system:serviceaccount:kube-system:sneaky"' >/dev/null
 }
 wait_until 10 watched_as_sneaky || fail "no watch of configmaps by the plugin's user in the audit log"
 # Nothing else lists or watches configmaps here (the host runs no
 # in-process plugin): every list and watch is the child's.
 if grep '"resource":"configmaps"' "$TMP/audit.log" | grep '"verb":"\(list\|watch\)"' |
-  grep -v '"username":"system:serviceaccount:kube-system:sneaky"' | grep -q .; then
+  grep -v '"username":"system:serviceaccount:kube-system:sneaky"' | grep . >/dev/null; then
   fail "the child's informer listed or watched as another user"
 fi
 pass "the child holds only its own credential: informers and writes as the plugin"
@@ -130,9 +130,9 @@ wait_for_log "$TMP/log" "sneaky secret default/s1-secret: 403"
 expect_log "$TMP/log" "^plugin sneaky\[[0-9]*\]| .*plugin sneaky may not create secrets"
 if K get secret s1-secret >/dev/null 2>&1; then fail "an undeclared write went through"; fi
 # Counted as in-process: the child's counter in the host's /metrics.
-addr=$(grep -o '^[0-9TZ:.-]* INFO  cplane: health and metrics on http://[0-9.:]*' "$TMP/log" | head -1 | sed 's|.*http://||')
+addr=$(grep -o '^[0-9TZ:.-]* INFO  cplane: health and metrics on http://[0-9.:]*' "$TMP/log" | sed -n 1p | sed 's|.*http://||')
 confined() {
-  curl -sf "http://$addr/metrics" | grep -q '^cplane_plugin_confined_writes_total{plugin="sneaky"} [1-9]'
+  curl -sf "http://$addr/metrics" | grep '^cplane_plugin_confined_writes_total{plugin="sneaky"} [1-9]' >/dev/null
 }
 wait_until 10 confined || fail "the child's refused write is not counted in the host's /metrics"
 pass "confine_plugins applies in the isolated plugin's child"

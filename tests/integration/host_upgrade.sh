@@ -81,9 +81,9 @@ pass "no event lost: all 27 ConfigMaps annotated"
 
 ann() { K get cm "$1" -o json | jq -r --arg k "upgrade.cplane.io/by-$2" '.metadata.annotations[$k] // "none"'; }
 [ "$(ann slow 0.1.0)" = yes ] || fail "the slow key did not finish on 0.1.0"
-up=$(grep -n "plugin upgradable upgraded" "$TMP/log" | head -1 | cut -d: -f1)
-done_old=$(grep -n "0.1.0 done default/slow" "$TMP/log" | head -1 | cut -d: -f1)
-fini_old=$(grep -n "upgradable 0.1.0 fini" "$TMP/log" | head -1 | cut -d: -f1)
+up=$(grep -n "plugin upgradable upgraded" "$TMP/log" | sed -n 1p | cut -d: -f1)
+done_old=$(grep -n "0.1.0 done default/slow" "$TMP/log" | sed -n 1p | cut -d: -f1)
+fini_old=$(grep -n "upgradable 0.1.0 fini" "$TMP/log" | sed -n 1p | cut -d: -f1)
 [ -n "$done_old" ] && [ "$done_old" -lt "$fini_old" ] && [ "$fini_old" -lt "$up" ] ||
   fail "order: slow done at line $done_old, old fini at $fini_old, upgraded at $up"
 if tail -n +"$up" "$TMP/log" | grep "0.1.0 start" >/dev/null; then

@@ -50,7 +50,7 @@ finish() { # JOB
 # Allow: a Job a (scaled) minute, named for its minute, owned, annotated.
 cronjob every Allow
 wait_until 15 at_least every 3
-first=$(jobs_of every | head -1)
+first=$(jobs_of every | sed -n 1p)
 [[ "$first" =~ ^every-[0-9]{8}$ ]] || fail "job name $first"
 [ "$(K get job "$first" -o jsonpath='{.metadata.ownerReferences[0].kind}/{.metadata.ownerReferences[0].name}')" = CronJob/every ] ||
   fail "$first not owned by the CronJob"

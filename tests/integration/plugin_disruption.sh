@@ -34,7 +34,7 @@ st() { K get pdb web -o jsonpath='{.status.expectedPods}/{.status.currentHealthy
 cond() { K get pdb web -o jsonpath='{.status.conditions[?(@.type=="DisruptionAllowed")].status}/{.status.conditions[?(@.type=="DisruptionAllowed")].reason}'; }
 wait_until 20 eval '[ "$(st)" = 4/4/3/1/1 ]'
 [ "$(cond)" = True/SufficientPods ] || fail "condition: $(cond)"
-K get pdb web | grep -Eq '^web +N/A +25% +1 ' || fail "kubectl get pdb: $(K get pdb web)"
+K get pdb web | grep -E '^web +N/A +25% +1 ' >/dev/null || fail "kubectl get pdb: $(K get pdb web)"
 pass "a budget's status: expected from the Deployment's scale, healthy, desired, allowed"
 
 # Drain sim-0: its pods are evicted one disruption at a time (kubectl

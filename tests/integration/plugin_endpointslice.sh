@@ -86,7 +86,7 @@ eps_ok() {
     eps | jq -e --arg ip "$ip2" '[.subsets[].notReadyAddresses[]?.ip] == [$ip]'
 }
 wait_until 10 eps_ok
-K describe svc web | grep -E '^Endpoints:' | grep -q ':8080' || fail "describe svc: $(K describe svc web)"
+K describe svc web | grep -E '^Endpoints:' | grep ':8080' >/dev/null || fail "describe svc: $(K describe svc web)"
 pass "the Endpoints object follows; kubectl describe svc shows its endpoints"
 
 # A deleted pod is dropped.

@@ -12,12 +12,12 @@ start_cplane replicaset deployment scheduler nodesim horizontalpodautoscaler ||
   fail "cplane did not start"
 
 replicas() { K get deploy web -o jsonpath='{.spec.replicas}'; }
-top_pods_show() { K top pods --no-headers 2>/dev/null | grep -q "$1"; }
-top_nodes_show() { K top nodes --no-headers 2>/dev/null | grep -q "$1"; }
+top_pods_show() { K top pods --no-headers 2>/dev/null | grep "$1" >/dev/null; }
+top_nodes_show() { K top nodes --no-headers 2>/dev/null | grep "$1" >/dev/null; }
 utilization_is() {
   K get hpa web \
     -o jsonpath='{.status.currentMetrics[0].resource.current.averageUtilization}' |
-    grep -qx "$1"
+    grep -x "$1" >/dev/null
 }
 replicas_at_least() { [ "$(replicas)" -ge "$1" ]; }
 replicas_are() { [ "$(replicas)" = "$1" ]; }
@@ -58,7 +58,7 @@ pass "kubectl top pods: $(K top pods --no-headers | tr -s ' ')"
 pod=$(K get pods -l app=web -o jsonpath='{.items[0].metadata.name}')
 [ "$(K get pods.metrics.k8s.io "$pod" -o jsonpath='{.kind}/{.metadata.name}/{.metadata.labels.app}/{.window}')" = "PodMetrics/$pod/web/1s" ] ||
   fail "PodMetrics of $pod: $(K get pods.metrics.k8s.io "$pod" -o yaml 2>&1)"
-K top pods -l app=web --no-headers | grep -q "^$pod " ||
+K top pods -l app=web --no-headers | grep "^$pod " >/dev/null ||
   fail "top pods -l app=web: $(K top pods -l app=web 2>&1)"
 [ -z "$(K top pods -l app=none --no-headers 2>/dev/null)" ] ||
   fail "top pods -l app=none: $(K top pods -l app=none 2>&1)"
@@ -106,11 +106,11 @@ wait_until 20 replicas_at_least 3
 pass "scaled up to $(replicas)"
 wait_until 20 replicas_are 5
 pass "scaled up to maxReplicas 5"
-rescale_events | grep -q 'New size: [0-9]*; reason: cpu resource utilization (percentage of request) above target' ||
+rescale_events | grep 'New size: [0-9]*; reason: cpu resource utilization (percentage of request) above target' >/dev/null ||
   fail "no SuccessfulRescale event: $(rescale_events)"
 pass "SuccessfulRescale event"
 K get hpa web -o jsonpath='{.status.conditions[?(@.type=="ScalingActive")].reason}' |
-  grep -qx ValidMetricFound || fail "ScalingActive: $(K get hpa web -o yaml)"
+  grep -x ValidMetricFound >/dev/null || fail "ScalingActive: $(K get hpa web -o yaml)"
 pass "ScalingActive ValidMetricFound"
 
 # Back under target: down to minReplicas after the 3 s window.
@@ -118,6 +118,6 @@ wait_until 20 running_pods_are 5
 set_cpu 5m || fail "lower cpu"
 wait_until 30 replicas_are 1
 pass "scaled back down to 1"
-rescale_events | grep -q 'reason: All metrics below target' ||
+rescale_events | grep 'reason: All metrics below target' >/dev/null ||
   fail "no scale-down event: $(rescale_events)"
 pass "scale-down event"

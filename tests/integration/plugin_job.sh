@@ -93,13 +93,13 @@ is_cond five Complete True/CompletionsReached ||
 [ "$(K get pods -l batch.kubernetes.io/job-name=five -o name | wc -l)" = 5 ] ||
   fail "five made more than 5 pods"
 is_cond five SuccessCriteriaMet True/CompletionsReached || fail "no SuccessCriteriaMet"
-K get job five -o jsonpath='{.status.completionTime}' | grep -q . ||
+K get job five -o jsonpath='{.status.completionTime}' | grep . >/dev/null ||
   fail "five has no completionTime"
 fins=$(K get pods -l batch.kubernetes.io/job-name=five -o json |
   jq '[.items[].metadata.finalizers // [] | .[]] | length')
 [ "$fins" = 0 ] || fail "five's pods still hold $fins finalizer(s)"
 K get events --field-selector involvedObject.name=five -o json |
-  jq -r '.items[].reason' | sort -u | tr '\n' ' ' | grep -q "Completed SuccessfulCreate" ||
+  jq -r '.items[].reason' | sort -u | tr '\n' ' ' | grep "Completed SuccessfulCreate" >/dev/null ||
   fail "five's events: $(K get events --field-selector involvedObject.name=five)"
 pass "completions 5, parallelism 2: Complete, never more than 2 active, finalizers gone"
 
@@ -110,7 +110,7 @@ is_cond fails FailureTarget True/BackoffLimitExceeded || fail "no FailureTarget"
 [ "$(K get job fails -o jsonpath='{.status.failed}')" = 2 ] ||
   fail "fails: failed $(K get job fails -o jsonpath='{.status.failed}')"
 K get job fails -o jsonpath='{.status.conditions[?(@.type=="Failed")].message}' |
-  grep -q "Job has reached the specified backoff limit" || fail "Failed message"
+  grep "Job has reached the specified backoff limit" >/dev/null || fail "Failed message"
 pass "backoffLimit 1: FailureTarget then Failed, BackoffLimitExceeded, 2 failed"
 
 # 3. Indexed: 3 completions, each pod carries its index.
@@ -163,7 +163,7 @@ spec:
 EOF2
 finish_until pfp 42 Failed True/PodFailurePolicy
 K get job pfp -o jsonpath='{.status.conditions[?(@.type=="Failed")].message}' |
-  grep -q "^Container c for pod default/pfp-.* failed with exit code 42 matching FailJob rule at index 0$" ||
+  grep "^Container c for pod default/pfp-.* failed with exit code 42 matching FailJob rule at index 0$" >/dev/null ||
   fail "pfp message: $(K get job pfp -o jsonpath='{.status.conditions}')"
 pass "podFailurePolicy FailJob on exit code 42: Failed/PodFailurePolicy"
 

@@ -26,7 +26,7 @@ status() { K get rc web -o jsonpath='{.status.replicas}/{.status.readyReplicas}/
 wait_until 20 eval '[ "$(status)" = 2/2/2/2/1 ] && [ "$(pods)" -eq 2 ]'
 ref=$(K get pods -l app=web -o jsonpath='{.items[0].metadata.ownerReferences[0].kind}/{.items[0].metadata.ownerReferences[0].apiVersion}/{.items[0].metadata.ownerReferences[0].controller}')
 [ "$ref" = ReplicationController/v1/true ] || fail "owner: $ref"
-K get rc web | grep -Eq '^web +2 +2 +2 ' || fail "kubectl get rc: $(K get rc web)"
+K get rc web | grep -E '^web +2 +2 +2 ' >/dev/null || fail "kubectl get rc: $(K get rc web)"
 pass "a ReplicationController gets its pods, owned, with a ReplicaSet's status"
 
 K scale rc web --replicas=5 >/dev/null || fail "scale up"

@@ -234,8 +234,10 @@ static void test_leader_kill_write_gap(void **state) {
     assert_true(g[i].ok > 0);
     assert_int_equal(g[i].failed, 0);
     /* The old code: 5 s and a failed write. Loose against a loaded CI
-     * machine; the figure above is what counts. */
-    assert_true(g[i].max_gap_ms < 3000);
+     * machine (2.0 s seen at load 18 under ASan, against 1.3 s idle);
+     * the figure above is what counts, and no failed write is what
+     * tells the old code apart. */
+    assert_true(g[i].max_gap_ms < 4500);
   }
 }
 
@@ -318,30 +320,58 @@ static void test_compaction_runs(void **state) {
   etcd_cluster_stop(&c);
 }
 
+/* The member the watch of test_watch_reconnects_into_compaction talks
+ * to: a follower, so that stopping it needs no election. -1 when the
+ * cluster shows no leader within 20 s. */
+static int pick_follower(etcd_cluster *c) {
+  int64_t t0 = mono_ms();
+  int leader;
+
+  while ((leader = etcd_cluster_leader(c)) < 0 && mono_ms() - t0 < 20000)
+    usleep(100000);
+  return leader < 0 ? -1 : (leader + 1) % c->n;
+}
+
 /* A watch stream that reconnects from a revision compacted while it was
  * away ends with one COMPACTED message (the API server's watch cache then
  * tells its watchers 410 and starts over from a list): its member hangs
  * (SIGSTOP), the others take writes and a compaction, then it dies and
- * the stream reconnects elsewhere. */
+ * the stream reconnects elsewhere.
+ *
+ * Under load this used to fail when the stopped member (always member 0)
+ * was the leader, so the writes waited on an election within a 5 s
+ * timeout, or when a slow first answer moved the watching store off
+ * member 0. The stopped member is a follower now, and the timeouts are
+ * far above what a loaded machine needs. */
 static void test_watch_reconnects_into_compaction(void **state) {
   etcd_cluster c;
+  const char *eps_a[3], *eps_b[2];
   cp_store *a, *b;
   cp_store_watcher *w;
   collector col;
   int64_t r = 0;
-  int i;
+  int i, x;
 
   if (etcd_cluster_start(&c, 3) != 0)
     fail_msg("cannot start a 3-member etcd cluster");
-  a = open_with(c.endpoints, 3, 5000, -1);
-  b = open_with(c.endpoints + 1, 2, 5000, -1);
+  if ((x = pick_follower(&c)) < 0) {
+    etcd_cluster_stop(&c);
+    fail_msg("no etcd leader after 20 s");
+  }
+  /* a prefers x, where its watch goes; b writes through the others. */
+  for (i = 0; i < 3; i++)
+    eps_a[i] = c.endpoints[(x + i) % 3];
+  eps_b[0] = eps_a[1];
+  eps_b[1] = eps_a[2];
+  a = open_with(eps_a, 3, 30000, -1);
+  b = open_with(eps_b, 2, 30000, -1);
   assert_non_null(a);
   assert_non_null(b);
   collector_init(&col);
   assert_int_equal(cp_store_watch(a, S("wc/"), 0, collector_cb, &col, &w), 0);
   assert_int_equal(cp_store_create(b, S("wc/0"), S("v"), &r), 0);
-  assert_int_equal(collector_wait(&col, &col.count, 1, 10000), 1);
-  kill(c.m[0].pid, SIGSTOP);
+  assert_int_equal(collector_wait(&col, &col.count, 1, 30000), 1);
+  kill(c.m[x].pid, SIGSTOP);
   for (i = 1; i <= 5; i++) {
     char key[16];
 
@@ -349,10 +379,12 @@ static void test_watch_reconnects_into_compaction(void **state) {
     assert_int_equal(cp_store_create(b, S(key), S("v"), &r), 0);
   }
   assert_int_equal(cp_store_compact(b, r), 0);
-  etcd_cluster_kill(&c, 0);
-  assert_int_equal(collector_wait_int(&col, &col.compacted, 1, 15000), 1);
+  etcd_cluster_kill(&c, x);
+  assert_int_equal(collector_wait_int(&col, &col.compacted, 1, 30000), 1);
   assert_int_equal(col.compact_rev, r);
-  assert_int_equal(col.count, 1);
+  if (col.count != 1)
+    fail_msg("the watch saw %zu events: it was not on the stopped member",
+             col.count);
   assert_int_equal(col.errors, 0);
   cp_store_watch_cancel(w);
   collector_free(&col);

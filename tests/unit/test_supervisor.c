@@ -337,6 +337,19 @@ static void test_supervisor_before_start_hook(void **state) {
   unlink(logpath);
 }
 
+/* The lines of text that end with tail. Line by line with memchr: a
+ * strstr from each match on would scan the rest of the 3 MB log each
+ * time under ASan's strict_string_checks (126 s for 100,000 lines). */
+static size_t count_lines_ending(const char *text, const char *tail) {
+  const char *p = text, *end = text + strlen(text), *nl;
+  size_t n = 0, tl = strlen(tail);
+
+  for (; (nl = memchr(p, '\n', (size_t)(end - p))) != NULL; p = nl + 1)
+    if ((size_t)(nl - p) >= tl && memcmp(nl - tl, tail, tl) == 0)
+      n++;
+  return n;
+}
+
 /* A child that writes without pause: every line arrives, and readiness
  * is answered meanwhile (the reader gives up the lock between bursts). */
 static void test_supervisor_keeps_up_with_a_chatty_child(void **state) {
@@ -373,14 +386,7 @@ static void test_supervisor_keeps_up_with_a_chatty_child(void **state) {
   assert_true(slowest < 1000);
   cp_supervisor_free(s);
   text = slurp(logpath);
-  {
-    size_t lines = 0;
-    const char *p;
-
-    for (p = text; (p = strstr(p, "]| 0123456789\n")) != NULL; p++)
-      lines++;
-    assert_int_equal(lines, 100000);
-  }
+  assert_int_equal(count_lines_ending(text, "]| 0123456789"), 100000);
   free(text);
   cp_log_set_fd(2);
   close(fd);

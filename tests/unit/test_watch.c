@@ -342,14 +342,14 @@ static void test_chunked_order_and_end(void **state) {
     snprintf(name, sizeof name, "a-%d", i);
     create_cm(f->port, name, 100);
   }
-  if (wc_read(&c, 300, 20000) != 300) fail_msg("%s", c.body);
+  if (wc_read(&c, 300, 60000) != 300) fail_msg("%s", c.body);
   expect_added(&c, "a", 300, 100);
   wc_close(&c);
   snprintf(q, sizeof q, "watch=1&resourceVersion=%lld&timeoutSeconds=1",
            current_rev(f));
   wc_open(&c, f->port, 0, q, 0);
   /* The timeout ends the stream with the last chunk... */
-  wc_read(&c, 1000, 10000); /* until it ends */
+  wc_read(&c, 1000, 60000); /* until it ends */
   assert_true(c.ended);
   assert_int_equal(c.raw_len, 0);
   /* ...and evhttp has the connection back: it answers the next request. */
@@ -386,26 +386,28 @@ static void test_slow_reader(void **state) {
     create_cm(f->port, name, 32768);
     /* A stalled client does not hold up another one. */
     if (i == 99)
-      assert_int_equal(wc_read(&quick, 100, 20000), 100);
+      assert_int_equal(wc_read(&quick, 100, 60000), 100);
   }
-  assert_int_equal(wc_read(&quick, 200, 20000), 200);
+  assert_int_equal(wc_read(&quick, 200, 60000), 200);
   expect_added(&quick, "s", 200, 32768);
   usleep(200000);
-  assert_int_equal(wc_read(&c, 200, 30000), 200);
+  assert_int_equal(wc_read(&c, 200, 60000), 200);
   expect_added(&c, "s", 200, 32768);
   wc_close(&quick);
   wc_close(&c);
 }
 
 /* HTTP/1.0 has no chunks: the body is the lines themselves, and the
- * server closes the connection at the end. */
+ * server closes the connection at the end. The stream's timeout (5 s)
+ * leaves room for the 20 creates on a loaded machine under ASan (2 s
+ * did not: the stream could end before the last of them). */
 static void test_http10_lines(void **state) {
   struct fixture *f = *state;
   struct wclient c;
   char q[128], name[32];
   int i;
 
-  snprintf(q, sizeof q, "watch=1&resourceVersion=%lld&timeoutSeconds=2",
+  snprintf(q, sizeof q, "watch=1&resourceVersion=%lld&timeoutSeconds=5",
            current_rev(f));
   wc_open(&c, f->port, 0, q, 1);
   usleep(200000);
@@ -413,10 +415,10 @@ static void test_http10_lines(void **state) {
     snprintf(name, sizeof name, "h-%d", i);
     create_cm(f->port, name, 10);
   }
-  assert_int_equal(wc_read(&c, 20, 20000), 20);
+  assert_int_equal(wc_read(&c, 20, 60000), 20);
   assert_true(c.body[0] == '{');
   expect_added(&c, "h", 20, 10);
-  wc_read(&c, 1000, 10000);
+  wc_read(&c, 1000, 60000);
   assert_true(c.ended);
   wc_close(&c);
 }
@@ -451,7 +453,7 @@ static void test_clients_leave(void **state) {
     wc_open(&c[i], f->port, i % 2 ? 4096 : 0, q, 0);
   assert_int_equal(pthread_create(&th, NULL, churn_main, &ch), 0);
   for (i = 0; i < 40; i++) {
-    assert_true(wc_read(&c[i], 3, 20000) >= 3);
+    assert_true(wc_read(&c[i], 3, 60000) >= 3);
     if (i % 4 != 3) { /* a quarter stays until the server stops */
       usleep(5000);
       wc_close(&c[i]);
@@ -512,6 +514,16 @@ static int cm_watchers(int port) {
   return n;
 }
 
+/* Waits (60 s at most) until the server has want configmaps watchers. */
+static int wait_cm_watchers(int port, int want) {
+  int64_t end = now_ms() + 60000;
+  int n;
+
+  while ((n = cm_watchers(port)) != want && now_ms() < end)
+    usleep(50000);
+  return n;
+}
+
 /* A client that never reads, beside one that does, while 12.5 MiB of
  * events go out: the server closes the stalled one once it is more than
  * its bound (1 MiB here) behind, instead of holding every event for it
@@ -525,29 +537,28 @@ static void test_never_reader_closed(void **state) {
   size_t got;
   int i;
 
-  snprintf(q, sizeof q, "watch=1&resourceVersion=%lld&timeoutSeconds=120",
+  /* The stream's timeout (600 s) is far above what the test takes on a
+   * loaded machine under ASan: the quick stream must not end first. */
+  snprintf(q, sizeof q, "watch=1&resourceVersion=%lld&timeoutSeconds=600",
            current_rev(f));
   wc_open(&slow, f->port, 4096, q, 0);
   wc_open(&quick, f->port, 0, q, 0);
-  usleep(200000);
-  assert_int_equal(cm_watchers(f->port), 2);
+  assert_int_equal(wait_cm_watchers(f->port, 2), 2);
   for (i = 0; i < 400; i++) {
     snprintf(name, sizeof name, "n-%d", i);
     create_cm(f->port, name, 32768);
     if (i % 50 == 49)
-      assert_int_equal(wc_read(&quick, (size_t)i + 1, 20000), i + 1);
+      assert_int_equal(wc_read(&quick, (size_t)i + 1, 60000), i + 1);
   }
-  assert_int_equal(wc_read(&quick, 400, 20000), 400);
+  assert_int_equal(wc_read(&quick, 400, 60000), 400);
   expect_added(&quick, "n", 400, 32768);
   assert_false(quick.ended);
-  for (i = 0; i < 100 && cm_watchers(f->port) != 1; i++)
-    usleep(100000);
-  assert_int_equal(cm_watchers(f->port), 1);
+  assert_int_equal(wait_cm_watchers(f->port, 1), 1);
   m = get_body(f->port, "/metrics");
   assert_non_null(strstr(m, "apiserver_terminated_watchers_total{group=\"\","
                             "resource=\"configmaps\"} 1\n"));
   free(m);
-  got = wc_read(&slow, 400, 20000);
+  got = wc_read(&slow, 400, 60000);
   assert_true(slow.ended || slow.eof);
   assert_true(got < 400);
   expect_added(&slow, "n", (int)got, 32768);
@@ -577,11 +588,11 @@ static void test_evicted_and_compacted_gone(void **state) {
     create_cm(f->port, name, 32768);
   }
   head = current_rev(f);
-  assert_int_equal(wc_read(&live, 10, 10000), 10);
+  assert_int_equal(wc_read(&live, 10, 60000), 10);
   assert_int_equal(cp_store_compact(f->store, head), 0);
   snprintf(q, sizeof q, "watch=1&resourceVersion=%lld", first);
   wc_open(&old, f->port, 0, q, 0);
-  assert_int_equal(wc_read(&old, 1, 10000), 1);
+  assert_int_equal(wc_read(&old, 1, 60000), 1);
   o = json_tokener_parse(old.body);
   assert_non_null(o);
   assert_string_equal(json_object_get_string(json_object_object_get(o, "type")),
@@ -596,13 +607,13 @@ static void test_evicted_and_compacted_gone(void **state) {
       json_object_get_string(json_object_object_get(obj, "message")),
       "too old resource version"));
   json_object_put(o);
-  wc_read(&old, 2, 10000);
+  wc_read(&old, 2, 60000);
   assert_true(old.ended);
   snprintf(q, sizeof q, "watch=1&resourceVersion=%lld", head);
   wc_open(&cur, f->port, 0, q, 0);
   usleep(200000);
   create_cm(f->port, "g-after", 10);
-  assert_int_equal(wc_read(&cur, 1, 10000), 1);
+  assert_int_equal(wc_read(&cur, 1, 60000), 1);
   assert_non_null(strstr(cur.body, "g-after"));
   wc_close(&old);
   wc_close(&cur);

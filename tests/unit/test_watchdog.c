@@ -44,7 +44,7 @@ static const struct cp_watchdog_ops ops = {on_tick, on_expired};
 static void test_ticks_and_expires_once(void **state) {
   struct counts c = {0, 0};
   struct cp_watchdog *w = NULL;
-  int i;
+  int i, t;
 
   (void)state;
   assert_int_equal(cp_watchdog_start(20, &ops, &c, &w), 0);
@@ -53,9 +53,13 @@ static void test_ticks_and_expires_once(void **state) {
   for (i = 0; i < 200 && atomic_load(&c.expired) == 0; i++)
     usleep(10000);
   assert_int_equal(atomic_load(&c.expired), 1);
-  usleep(100000);
+  /* Three more ticks come (waited for: a loaded machine may run few in
+   * a fixed time), and none of them expires it again. */
+  t = atomic_load(&c.ticks) + 3;
+  for (i = 0; i < 3000 && atomic_load(&c.ticks) < t; i++)
+    usleep(10000);
+  assert_true(atomic_load(&c.ticks) >= t);
   assert_int_equal(atomic_load(&c.expired), 1); /* once */
-  assert_true(atomic_load(&c.ticks) >= 3);
   cp_watchdog_stop(w);
 }
 

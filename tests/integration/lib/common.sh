@@ -1,5 +1,7 @@
 # Under pipefail, "cmd | grep -q" fails when grep exits at the first match
-# and cmd dies of SIGPIPE: pipe into "grep ... >/dev/null" instead.
+# and cmd dies of SIGPIPE: pipe into "grep ... >/dev/null" instead (and
+# take a first line with "sed -n 1p", which also reads to the end, not
+# "head -1").
 # Shared helpers for integration tests: a temp dir removed on exit, every
 # started process killed on exit, bounded waits, and assertions that say
 # what was expected.
