@@ -10,12 +10,15 @@
  * what it adds. Charges use the newest version this server knows
  * (its own last write over the policy cache's): another server's write
  * since is caught by the compare-and-swap, and a refusal is answered only
- * on the store's version.
+ * on the store's version. The charge and the create are one store
+ * transaction: a create refused for its taken name charges nothing, and
+ * watchers of quotas and pods each get their event.
  */
 #include "api_fixture.h"
 
 #include <json-c/json.h>
 #include <pthread.h>
+#include <unistd.h>
 
 #include "apiserver/policy_cache.h"
 #include "apiserver/quota_versions.h"
@@ -313,6 +316,115 @@ static void test_refused_only_on_store_version(void **state) {
   pod_expect(f, "p3", NULL, 403, "exceeded quota: q");
 }
 
+/* A create the store refuses (its name is taken) charges nothing: the
+ * charge and the create are one transaction. */
+static void test_taken_name_charges_nothing(void **state) {
+  struct api_fixture *f = *state;
+
+  quota(f, "q", "{\"pods\":\"5\"}", "{\"pods\":\"0\"}");
+  pod_expect(f, "p1", NULL, 201, NULL);
+  pod_expect(f, "p1", NULL, 409, "already exists");
+  pod_expect(f, "p1", NULL, 409, "already exists");
+  used_expect(f, "q", "pods", "1");
+}
+
+struct same_names {
+  struct api_fixture *f;
+  int created, other;
+};
+
+static void *race_same(void *arg) {
+  struct same_names *r = arg;
+  char name[32];
+  int i;
+
+  for (i = 0; i < 4; i++) {
+    struct cp_api_response rs;
+
+    snprintf(name, sizeof name, "same-%d", i);
+    rs = create_pod(r->f, name, NULL, NULL);
+    r->created += rs.code == 201;
+    r->other += rs.code != 201 && rs.code != 409;
+    free(rs.body);
+  }
+  return NULL;
+}
+
+/* 16 threads create the same 4 pods at once (their creates batched into
+ * shared transactions): each pod is created once and charged once. */
+static void test_racing_same_names_charged_once(void **state) {
+  struct api_fixture *f = *state;
+  struct same_names r[16];
+  pthread_t t[16];
+  int i, total = 0;
+
+  quota(f, "q", "{\"pods\":\"100\"}", "{\"pods\":\"0\"}");
+  for (i = 0; i < 16; i++) {
+    r[i] = (struct same_names){f, 0, 0};
+    assert_int_equal(pthread_create(&t[i], NULL, race_same, &r[i]), 0);
+  }
+  for (i = 0; i < 16; i++) {
+    pthread_join(t[i], NULL);
+    total += r[i].created;
+    assert_int_equal(r[i].other, 0);
+  }
+  assert_int_equal(total, 4);
+  used_expect(f, "q", "pods", "4");
+}
+
+struct seen {
+  pthread_mutex_t mu;
+  int64_t rev; /* the last event's */
+  int count;
+};
+
+static void seen_cb(void *ud, const cp_store_watch_msg *m) {
+  struct seen *s = ud;
+
+  if (m->kind != CP_STORE_WATCH_EVENTS || m->count == 0)
+    return;
+  pthread_mutex_lock(&s->mu);
+  s->count += (int)m->count;
+  s->rev = m->events[m->count - 1].kv.mod_revision;
+  pthread_mutex_unlock(&s->mu);
+}
+
+static int seen_count(struct seen *s) {
+  int n;
+
+  pthread_mutex_lock(&s->mu);
+  n = s->count;
+  pthread_mutex_unlock(&s->mu);
+  return n;
+}
+
+/* Watchers of quotas and of pods (what informers do) each get their
+ * event of a charged create. */
+static void test_watchers_see_quota_and_pod(void **state) {
+  struct api_fixture *f = *state;
+  struct seen sq = {PTHREAD_MUTEX_INITIALIZER, 0, 0},
+              sp = {PTHREAD_MUTEX_INITIALIZER, 0, 0};
+  cp_store_watcher *wq, *wp;
+  int64_t now = 0;
+  int i;
+
+  quota(f, "q", "{\"pods\":\"5\"}", "{\"pods\":\"0\"}");
+  assert_int_equal(cp_store_current_revision(f->ctx.store, &now), 0);
+  assert_int_equal(cp_store_watch(f->ctx.store, "resourcequotas/q/", 17,
+                                  now + 1, seen_cb, &sq, &wq), 0);
+  assert_int_equal(cp_store_watch(f->ctx.store, "pods/q/", 7, now + 1,
+                                  seen_cb, &sp, &wp), 0);
+  pod_expect(f, "p1", NULL, 201, NULL);
+  for (i = 0; i < 1000 && (seen_count(&sq) < 1 || seen_count(&sp) < 1); i++)
+    usleep(10000);
+  assert_int_equal(seen_count(&sq), 1);
+  assert_int_equal(seen_count(&sp), 1);
+  assert_true(sq.rev > now && sp.rev > now);
+  cp_store_watch_cancel(wq);
+  cp_store_watch_cancel(wp);
+  used_expect(f, "q", "pods", "1");
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_exceeded, setup, teardown),
@@ -328,6 +440,12 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_refused_only_on_store_version,
                                       setup, teardown),
       cmocka_unit_test_setup_teardown(test_racing_creates_all_charged, setup,
+                                      teardown),
+      cmocka_unit_test_setup_teardown(test_taken_name_charges_nothing, setup,
+                                      teardown),
+      cmocka_unit_test_setup_teardown(test_racing_same_names_charged_once,
+                                      setup, teardown),
+      cmocka_unit_test_setup_teardown(test_watchers_see_quota_and_pod, setup,
                                       teardown),
   };
 
