@@ -12,7 +12,9 @@
  * since is caught by the compare-and-swap, and a refusal is answered only
  * on the store's version. The charge and the create are one store
  * transaction: a create refused for its taken name charges nothing, and
- * watchers of quotas and pods each get their event.
+ * watchers of quotas and pods each get their event. Every test runs on
+ * SQLite, then on a real etcd (where a transaction's writes share one
+ * revision, so each holds one create).
  */
 #include "api_fixture.h"
 
@@ -24,14 +26,40 @@
 #include "apiserver/quota_versions.h"
 #include "apiserver/resources.h"
 
+#include "../store/etcd_cluster.c"
+
 #define PODS "/api/v1/namespaces/q/pods"
 #define QUOTAS "/api/v1/namespaces/q/resourcequotas"
+
+/* The etcd the second group runs on; NULL while the first runs. */
+static etcd_cluster *etcd_in_use;
+
+/* Replaces the fixture's SQLite store with a key space of its own on
+ * etcd_in_use. */
+static void use_etcd(struct api_fixture *f) {
+  static int seq;
+  cp_store_etcd_opts o = {0};
+  char prefix[64], *err = NULL;
+
+  snprintf(prefix, sizeof prefix, "/q%d-%d/", (int)getpid(), ++seq);
+  o.endpoints = etcd_in_use->endpoints;
+  o.endpoint_count = 1;
+  o.prefix = prefix;
+  o.dial_timeout_ms = 15000;
+  o.request_timeout_ms = 10000;
+  cp_store_close(f->store);
+  if (cp_store_etcd_open(&o, &f->store, &err) != 0)
+    fail_msg("etcd open: %s", err ? err : "?");
+  f->ctx.store = f->store;
+}
 
 static int setup(void **state) {
   struct api_fixture *f;
 
   api_fixture_setup(state);
   f = *state;
+  if (etcd_in_use != NULL)
+    use_etcd(f);
   f->ctx.policy_cache = cp_policy_cache_new();
   assert_non_null(f->ctx.policy_cache);
   f->ctx.quota_versions = cp_quota_versions_new();
@@ -448,6 +476,17 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_watchers_see_quota_and_pod, setup,
                                       teardown),
   };
+  etcd_cluster etcd;
+  int rc = cmocka_run_group_tests_name("quota admission: sqlite", tests, NULL,
+                                       NULL);
 
-  return cmocka_run_group_tests(tests, NULL, NULL);
+  if (etcd_cluster_start(&etcd, 1) != 0) {
+    fprintf(stderr, "FAIL: cannot start etcd for the quota tests\n");
+    return 1;
+  }
+  etcd_in_use = &etcd;
+  rc |= cmocka_run_group_tests_name("quota admission: etcd", tests, NULL,
+                                    NULL);
+  etcd_cluster_stop(&etcd);
+  return rc;
 }
