@@ -603,6 +603,18 @@ static size_t settle(struct txn *t, int rc, int fresh, struct pending **p,
   return left;
 }
 
+/* Whether key is one of the quotas read: a create of it (a quota named
+ * as one that exists) is refused for its taken name, as the store would,
+ * without a transaction that names the key twice. */
+static int is_quota_key(const struct quota *q, int n, const char *key) {
+  int i;
+
+  for (i = 0; i < n; i++)
+    if (strcmp(q[i].key, key) == 0)
+      return 1;
+  return 0;
+}
+
 /* Judges the writes still to charge, in order, on the quotas read, and
  * marks those charged (in_txn) or refused; a create that no longer fits
  * the transaction waits for the next round. 0, or -1 when a charge
@@ -623,6 +635,11 @@ static int judge_all(struct cp_api_ctx *ctx, struct txn *t, struct quota *q,
       continue;
     free(e->held.body);
     memset(&e->held, 0, sizeof e->held);
+    if (e->key != NULL && is_quota_key(q, n, e->key)) {
+      e->store_rc = CP_STORE_EEXISTS;
+      e->rc = 0;
+      continue;
+    }
     if (!fits(ctx, t, n, p, m, e))
       continue;
     if ((j = judge_one(e, q, n, req, dirty)) == -2) {

@@ -356,6 +356,25 @@ static void test_taken_name_charges_nothing(void **state) {
   used_expect(f, "q", "pods", "1");
 }
 
+/* A quota created under the name of one that exists, in a namespace
+ * whose quota counts quotas: 409 as for any taken name, nothing
+ * charged; another name is counted. */
+static void test_taken_quota_name(void **state) {
+  struct api_fixture *f = *state;
+
+  quota(f, "q", "{\"resourcequotas\":\"5\"}", "{\"resourcequotas\":\"1\"}");
+  api_fixture_expect(f, CP_API_POST, QUOTAS,
+                     "{\"metadata\":{\"name\":\"q\"},\"spec\":{\"hard\":"
+                     "{\"pods\":\"1\"}}}",
+                     409);
+  used_expect(f, "q", "resourcequotas", "1");
+  api_fixture_expect(f, CP_API_POST, QUOTAS,
+                     "{\"metadata\":{\"name\":\"q2\"},\"spec\":{\"hard\":"
+                     "{\"pods\":\"1\"}}}",
+                     201);
+  used_expect(f, "q", "resourcequotas", "2");
+}
+
 struct same_names {
   struct api_fixture *f;
   int created, other;
@@ -471,6 +490,7 @@ int main(void) {
                                       teardown),
       cmocka_unit_test_setup_teardown(test_taken_name_charges_nothing, setup,
                                       teardown),
+      cmocka_unit_test_setup_teardown(test_taken_quota_name, setup, teardown),
       cmocka_unit_test_setup_teardown(test_racing_same_names_charged_once,
                                       setup, teardown),
       cmocka_unit_test_setup_teardown(test_watchers_see_quota_and_pod, setup,
