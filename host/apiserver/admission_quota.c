@@ -3,7 +3,6 @@
  */
 #include "apiserver/admission_quota.h"
 
-#include <assert.h>
 #include <cplane/quota.h>
 #include <cplane/strbuf.h>
 #include <json-c/json.h>
@@ -18,6 +17,7 @@
 #include "apiserver/resources.h"
 #include "apiserver/strategy/fields.h"
 #include "apiserver/verbs.h"
+#include "log/assert.h"
 #include "object/object.h"
 #include "plugin/plugin.h"
 
@@ -836,7 +836,7 @@ int cp_admission_quota_create(struct cp_api_ctx *ctx,
   struct pending p;
   int rc;
 
-  assert(!cp_verbs_dry_run(rq));
+  CP_ASSERT(!cp_verbs_dry_run(rq));
   if (!handles(rq, NULL))
     return cp_store_create(ctx->store, key, strlen(key), text, strlen(text),
                            rev);

@@ -27,7 +27,6 @@
 #include "clock/deadline.h"
 #include "store/watch_hub.h"
 
-#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -42,6 +41,7 @@
 #include <unistd.h>
 
 #include "log/log.h"
+#include "log/assert.h"
 
 #define APP_ID 0x63706c6e /* "cpln": marks a file as a cplane store */
 #define READ_POOL_MAX 8
@@ -1021,7 +1021,7 @@ static int w_txn(sq_store *s, wop *head, int64_t *rev, wop **last) {
   int i, rc, held = 1;
 
   for (i = 0; i < head->group; i++, op = op->next) {
-    assert(op != NULL);
+    CP_ASSERT(op != NULL);
     op->event = NULL;
     op->rev = 0;
     if ((rc = w_guard(s, op, &op->rc)) != CPLANE_OK)
