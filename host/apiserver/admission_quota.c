@@ -222,7 +222,10 @@ static int pod_constraints(json_object *pod, json_object *hard,
   static const char *const checked[] = {"cpu",          "limits.cpu",
                                         "limits.memory", "memory",
                                         "requests.cpu", "requests.memory"};
-  static const char *const lists[] = {"spec.containers", "spec.initContainers"};
+  /* The container lists, looked up once rather than per resource. */
+  json_object *lists[2] = {
+      cp_field_typed(pod, "spec.containers", json_type_array),
+      cp_field_typed(pod, "spec.initContainers", json_type_array)};
   const char *sep = "must specify ";
   size_t r, k, i;
   int failed = 0;
@@ -236,7 +239,7 @@ static int pod_constraints(json_object *pod, json_object *hard,
     if (json_object_object_get(hard, res) == NULL)
       continue;
     for (k = 0; k < 2; k++) {
-      json_object *cs = cp_field_typed(pod, lists[k], json_type_array);
+      json_object *cs = lists[k];
       size_t n = cs != NULL ? json_object_array_length(cs) : 0;
 
       for (i = 0; i < n && i < CPLANE_QUOTA_MAX_CONTAINERS; i++) {
