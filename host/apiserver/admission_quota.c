@@ -154,7 +154,12 @@ static int quotas_read(struct cp_api_ctx *ctx, const char *ns, int fresh,
     struct quota *e = &q[n];
 
     memset(e, 0, sizeof *e);
-    e->obj = cp_api_parse_stored(NULL, &res.kvs[i]);
+    /* The version this server charged last, as it charged it: no parse. */
+    e->obj = cp_quota_versions_take(ctx->quota_versions,
+                                    (const char *)res.kvs[i].key,
+                                    res.kvs[i].mod_revision);
+    if (e->obj == NULL)
+      e->obj = cp_api_parse_stored(NULL, &res.kvs[i]);
     e->snap = e->obj != NULL ? cp_object_from_json_c(e->obj) : NULL;
     e->key = strndup((const char *)res.kvs[i].key, res.kvs[i].key_len);
     e->rev = res.kvs[i].mod_revision;
@@ -465,6 +470,7 @@ static int judge_one(struct pending *p, struct quota *q, int n,
 struct txn {
   cp_store_txn_op ops[CP_STORE_TXN_MAX];
   char *texts[MAX_QUOTAS]; /* the quotas' new text */
+  int qidx[MAX_QUOTAS];     /* the quota (of those read) each one is */
   struct pending *of[CP_STORE_TXN_MAX]; /* a create op's write */
   size_t n, quotas, creates, bytes;
 };
@@ -508,6 +514,7 @@ static int txn_quotas(struct txn *t, struct quota *q, int n,
       continue;
     if ((text = cp_verbs_stored_text(q[i].obj)) == NULL)
       return CPLANE_ENOMEM;
+    t->qidx[t->quotas] = i;
     t->texts[t->quotas++] = text;
     t->ops[t->n++] = (cp_store_txn_op){
         .kind = CP_STORE_TXN_UPDATE, .key = q[i].key,
@@ -541,12 +548,19 @@ static int txn_commit(struct cp_api_ctx *ctx, struct txn *t, struct quota *q,
     return CPLANE_OK;
   rc = cp_store_txn(ctx->store, t->ops, t->n);
   for (k = 0; rc == CPLANE_OK && k < t->n; k++) {
-    if (k < t->quotas)
-      cp_quota_versions_note(ctx->quota_versions, t->ops[k].key,
-                             t->ops[k].rev, t->texts[k],
-                             t->ops[k].value_len);
-    else
+    struct quota *e = k < t->quotas ? &q[t->qidx[k]] : NULL;
+
+    if (e == NULL) {
       t->of[k]->rev = t->ops[k].rev;
+      continue;
+    }
+    cp_quota_versions_note(ctx->quota_versions, t->ops[k].key, t->ops[k].rev,
+                           t->texts[k], t->ops[k].value_len);
+    /* Its object as charged is that version: the next round takes it. */
+    cp_verbs_set_rv(e->obj, t->ops[k].rev);
+    cp_quota_versions_keep(ctx->quota_versions, e->key, t->ops[k].rev,
+                           e->obj);
+    e->obj = NULL;
   }
   return rc;
 }
