@@ -17,6 +17,7 @@
 #include "apiserver/resources.h"
 #include "apiserver/strategy/fields.h"
 #include "apiserver/verbs.h"
+#include "log/assert.h"
 #include "object/object.h"
 #include "plugin/plugin.h"
 
@@ -66,7 +67,7 @@ struct quota {
   int64_t rev;
   json_object *obj;
   cplane_object *snap;
-  int charged; /* selected and limiting something the write uses */
+  size_t text_len; /* as read: what its write adds to a transaction */
 };
 
 static void quotas_free(struct quota *q, size_t n) {
@@ -153,10 +154,16 @@ static int quotas_read(struct cp_api_ctx *ctx, const char *ns, int fresh,
     struct quota *e = &q[n];
 
     memset(e, 0, sizeof *e);
-    e->obj = cp_api_parse_stored(NULL, &res.kvs[i]);
+    /* The version this server charged last, as it charged it: no parse. */
+    e->obj = cp_quota_versions_take(ctx->quota_versions,
+                                    (const char *)res.kvs[i].key,
+                                    res.kvs[i].mod_revision);
+    if (e->obj == NULL)
+      e->obj = cp_api_parse_stored(NULL, &res.kvs[i]);
     e->snap = e->obj != NULL ? cp_object_from_json_c(e->obj) : NULL;
     e->key = strndup((const char *)res.kvs[i].key, res.kvs[i].key_len);
     e->rev = res.kvs[i].mod_revision;
+    e->text_len = res.kvs[i].value_len;
     n++;
     if (e->obj == NULL || e->snap == NULL || e->key == NULL) {
       quotas_free(q, n);
@@ -220,7 +227,10 @@ static int pod_constraints(json_object *pod, json_object *hard,
   static const char *const checked[] = {"cpu",          "limits.cpu",
                                         "limits.memory", "memory",
                                         "requests.cpu", "requests.memory"};
-  static const char *const lists[] = {"spec.containers", "spec.initContainers"};
+  /* The container lists, looked up once rather than per resource. */
+  json_object *lists[2] = {
+      cp_field_typed(pod, "spec.containers", json_type_array),
+      cp_field_typed(pod, "spec.initContainers", json_type_array)};
   const char *sep = "must specify ";
   size_t r, k, i;
   int failed = 0;
@@ -234,7 +244,7 @@ static int pod_constraints(json_object *pod, json_object *hard,
     if (json_object_object_get(hard, res) == NULL)
       continue;
     for (k = 0; k < 2; k++) {
-      json_object *cs = cp_field_typed(pod, lists[k], json_type_array);
+      json_object *cs = lists[k];
       size_t n = cs != NULL ? json_object_array_length(cs) : 0;
 
       for (i = 0; i < n && i < CPLANE_QUOTA_MAX_CONTAINERS; i++) {
@@ -376,25 +386,6 @@ static int charge(struct quota *q, const struct cplane_quota_list *requested) {
   return CPLANE_OK;
 }
 
-/* Writes q as charged over the revision read, and notes what it wrote
- * as the newest version known (the next batch charges it without a
- * read). CPLANE_OK, CP_STORE_ECONFLICT, or another store error. */
-static int quota_write(struct cp_api_ctx *ctx, struct quota *q) {
-  char *text = cp_verbs_stored_text(q->obj);
-  int64_t rev = 0;
-  int rc;
-
-  if (text == NULL)
-    return CPLANE_ENOMEM;
-  rc = cp_store_update(ctx->store, q->key, strlen(q->key), text, strlen(text),
-                       q->rev, &rev, NULL);
-  if (rc == CPLANE_OK)
-    cp_quota_versions_note(ctx->quota_versions, q->key, rev, text,
-                           strlen(text));
-  free(text);
-  return rc;
-}
-
 /* kube's SubtractWithNonNegativeResult then RemoveZeros: what an update
  * adds to what the stored object used. */
 static void delta_of(struct cplane_quota_list *now,
@@ -414,22 +405,6 @@ static void delta_of(struct cplane_quota_list *now,
   }
 }
 
-/* The quotas a write was charged to so far (store keys), so that a
- * round after a lost race charges each once. */
-struct charged {
-  char *keys[MAX_QUOTAS];
-  int n;
-};
-
-static int was_charged(const struct charged *c, const char *key) {
-  int i;
-
-  for (i = 0; i < c->n; i++)
-    if (strcmp(c->keys[i], key) == 0)
-      return 1;
-  return 0;
-}
-
 /* One write waiting for its charge (a quota_batch entry's data). */
 struct pending {
   struct cp_api_request *rq;
@@ -437,11 +412,19 @@ struct pending {
   cplane_object *snap;
   const struct cplane_quota_list *delta;
   struct cp_api_response *rs;
-  struct charged done;
-  int rc; /* 1 still to charge, 0 admitted, -1 responded */
-  int refused_known; /* this round refused it on known versions */
-  /* This round: charged (in memory) to quota i, the write's result. */
-  unsigned char in[MAX_QUOTAS];
+  /* A create's write, stored in one transaction with its charge; NULL
+   * for a charge alone (an update's, which its verb writes after). */
+  const char *key, *text;
+  int64_t rev;  /* the create's revision, when written */
+  int store_rc; /* the create's store result, once rc is 0 */
+  int rc;       /* 1 still to charge, 0 admitted, -1 responded */
+  int in_txn;   /* this round: charged, its write in the transaction */
+  /* This round's refusal, answered only once the judgement stands: the
+   * quotas were the store's and what was charged before it in the
+   * round was written. */
+  struct cp_api_response held;
+  int refused;
+  unsigned char in[MAX_QUOTAS]; /* this round: charged to quota i */
 };
 
 static void respond_store_error(struct cp_api_response *rs, int err) {
@@ -451,95 +434,274 @@ static void respond_store_error(struct cp_api_response *rs, int err) {
     cp_verbs_store_error(rs, err);
 }
 
-/* Judges p on every quota it was not charged to yet, then charges those
- * that limit something it uses, in memory (dirty[i] set). req: scratch,
- * MAX_QUOTAS lists. */
-static void judge_one(struct pending *p, struct quota *q, int n,
-                      struct cplane_quota_list *req, unsigned char *dirty) {
+/* Judges p on every quota, then charges those that limit something it
+ * uses, in memory (dirty[i] and p->in[i] set). 0 admitted (a dry run
+ * charges nothing); -1 refused, the answer in p->held; -2 when a charge
+ * failed half way, the error in p->held (the quotas in memory are not
+ * to be written). req: scratch, n lists. */
+static int judge_one(struct pending *p, struct quota *q, int n,
+                     struct cplane_quota_list *req, unsigned char *dirty) {
   int i, w;
 
+  memset(p->in, 0, sizeof p->in);
   for (i = 0; i < n; i++) {
     req[i].n = 0;
-    if (!was_charged(&p->done, q[i].key) &&
-        (judge_scope(p->rq, p->o, p->snap, &q[i], p->delta, &req[i],
-                     p->rs) < 0 ||
-         judge_limit(p->rq->type, p->o, &q[i], &req[i], p->rs) < 0)) {
-      p->rc = -1;
-      return;
-    }
+    if (judge_scope(p->rq, p->o, p->snap, &q[i], p->delta, &req[i],
+                    &p->held) < 0 ||
+        judge_limit(p->rq->type, p->o, &q[i], &req[i], &p->held) < 0)
+      return -1;
   }
-  if (cp_verbs_dry_run(p->rq)) {
-    p->rc = 0;
-    return;
-  }
+  if (cp_verbs_dry_run(p->rq))
+    return 0;
   for (i = 0; i < n; i++) {
-    if (req[i].n == 0 || was_charged(&p->done, q[i].key))
+    if (req[i].n == 0)
       continue;
     if ((w = charge(&q[i], &req[i])) != CPLANE_OK) {
-      respond_store_error(p->rs, w);
-      p->rc = -1;
-      return;
+      respond_store_error(&p->held, w);
+      return -2;
     }
     p->in[i] = 1;
     dirty[i] = 1;
   }
+  return 0;
 }
 
-/* Judges p on quotas that may be stale (the known versions): a refusal
- * is answered into scratch and dropped, and p waits for a round on the
- * store's versions, so that a write is refused only on what the store
- * holds, as before the known versions were used; an admission needs no
- * such care (the compare-and-swap checks it). */
-static void judge_known(struct pending *p, struct quota *q, int n,
-                        struct cplane_quota_list *req, unsigned char *dirty,
-                        struct cp_api_response *scratch) {
-  struct cp_api_response *real = p->rs;
-  int i, charged = 0;
+/* A round's transaction: the charged quotas, then the creates. */
+struct txn {
+  cp_store_txn_op ops[CP_STORE_TXN_MAX];
+  char *texts[MAX_QUOTAS]; /* the quotas' new text */
+  int qidx[MAX_QUOTAS];     /* the quota (of those read) each one is */
+  struct pending *of[CP_STORE_TXN_MAX]; /* a create op's write */
+  size_t n, quotas, creates, bytes;
+};
 
-  p->rs = scratch;
-  judge_one(p, q, n, req, dirty);
-  p->rs = real;
-  if (p->rc != -1)
-    return;
-  for (i = 0; i < n; i++)
-    charged |= p->in[i];
-  if (charged) {
-    /* Failed while charging (not a judgement): the quotas carry part
-     * of it already, so answer now as a fresh round would. */
-    cp_api_respond_status(real, scratch->code, scratch->body);
-  } else {
-    free(scratch->body);
-    p->rc = 1;
-    p->refused_known = 1;
+/* Whether the round's transaction already creates key (racing creates
+ * of one name: the next round's answers the later one's). */
+static int creates_key(struct pending **p, size_t m, const char *key) {
+  size_t k;
+
+  for (k = 0; k < m; k++)
+    if (p[k]->in_txn && p[k]->key != NULL && strcmp(p[k]->key, key) == 0)
+      return 1;
+  return 0;
+}
+
+/* Whether e's create still fits t (a write without one always does):
+ * one create per transaction where its writes share a revision (a
+ * resource's revisions stay its events' own), a key once, and etcd's
+ * bounds. The first create always goes in; the store refuses it if it
+ * is too big. */
+static int fits(struct cp_api_ctx *ctx, const struct txn *t, int n,
+                struct pending **p, size_t m, const struct pending *e) {
+  if (e->key == NULL || t->creates == 0)
+    return 1;
+  if (cp_store_txn_shares_revision(ctx->store) || creates_key(p, m, e->key))
+    return 0;
+  return (size_t)n + t->creates + 1 <= CP_STORE_TXN_MAX &&
+         t->bytes + strlen(e->key) + strlen(e->text) <=
+             CP_STORE_TXN_MAX_BYTES;
+}
+
+/* Adds the dirty quotas to t, each over the revision read. */
+static int txn_quotas(struct txn *t, struct quota *q, int n,
+                      const unsigned char *dirty) {
+  int i;
+
+  for (i = 0; i < n; i++) {
+    char *text;
+
+    if (!dirty[i])
+      continue;
+    if ((text = cp_verbs_stored_text(q[i].obj)) == NULL)
+      return CPLANE_ENOMEM;
+    t->qidx[t->quotas] = i;
+    t->texts[t->quotas++] = text;
+    t->ops[t->n++] = (cp_store_txn_op){
+        .kind = CP_STORE_TXN_UPDATE, .key = q[i].key,
+        .key_len = strlen(q[i].key), .value = text,
+        .value_len = strlen(text), .expected_rev = q[i].rev};
   }
-  memset(scratch, 0, sizeof *scratch);
+  return CPLANE_OK;
+}
+
+/* Commits the round's charges (the dirty quotas) and creates in one
+ * store transaction. Returns its code; CPLANE_OK when there was nothing
+ * to write. On success notes the quotas' new versions (the next round
+ * charges them without a read) and each create's revision. */
+static int txn_commit(struct cp_api_ctx *ctx, struct txn *t, struct quota *q,
+                      int n, const unsigned char *dirty, struct pending **p,
+                      size_t m) {
+  size_t k;
+  int rc;
+
+  if ((rc = txn_quotas(t, q, n, dirty)) != CPLANE_OK)
+    return rc;
+  for (k = 0; k < m; k++)
+    if (p[k]->rc == 1 && p[k]->in_txn && p[k]->key != NULL) {
+      t->of[t->n] = p[k];
+      t->ops[t->n++] = (cp_store_txn_op){
+          .kind = CP_STORE_TXN_CREATE, .key = p[k]->key,
+          .key_len = strlen(p[k]->key), .value = p[k]->text,
+          .value_len = strlen(p[k]->text)};
+    }
+  if (t->n == 0)
+    return CPLANE_OK;
+  rc = cp_store_txn(ctx->store, t->ops, t->n);
+  for (k = 0; rc == CPLANE_OK && k < t->n; k++) {
+    struct quota *e = k < t->quotas ? &q[t->qidx[k]] : NULL;
+
+    if (e == NULL) {
+      t->of[k]->rev = t->ops[k].rev;
+      continue;
+    }
+    cp_quota_versions_note(ctx->quota_versions, t->ops[k].key, t->ops[k].rev,
+                           t->texts[k], t->ops[k].value_len);
+    /* Its object as charged is that version: the next round takes it. */
+    cp_verbs_set_rv(e->obj, t->ops[k].rev);
+    cp_quota_versions_keep(ctx->quota_versions, e->key, t->ops[k].rev,
+                           e->obj);
+    e->obj = NULL;
+  }
+  return rc;
+}
+
+/* After the round's transaction (rc): settles what it decided. A write
+ * in it is admitted when it committed; a create whose name was taken
+ * is done, uncharged (its verb answers); on a lost quota revision or a
+ * failure everything stays for the next round, but a store error ends
+ * the writes in it. A refusal stands once the transaction committed (or
+ * had nothing of another write) on the store's versions (fresh). Sets
+ * *lost when the next round must read the store's versions. Returns
+ * how many are still to charge. */
+static size_t settle(struct txn *t, int rc, int fresh, struct pending **p,
+                     size_t m, int *lost) {
+  size_t k, left = 0;
+  int quota_lost = 0, exists = 0;
+
+  for (k = 0; k < t->n; k++) {
+    quota_lost |= k < t->quotas && t->ops[k].rc == CP_STORE_ECONFLICT;
+    if (k >= t->quotas && t->ops[k].rc == CP_STORE_EEXISTS) {
+      t->of[k]->store_rc = CP_STORE_EEXISTS;
+      t->of[k]->rc = 0;
+      exists = 1;
+    }
+  }
+  if (rc != CPLANE_OK && !quota_lost && !exists)
+    for (k = 0; k < m; k++)
+      if (p[k]->rc == 1 && p[k]->in_txn) {
+        /* The store failed the whole write: each create answers it. */
+        p[k]->store_rc = rc;
+        p[k]->rc = 0;
+        if (p[k]->key == NULL) {
+          respond_store_error(p[k]->rs, rc);
+          p[k]->rc = -1;
+        }
+      }
+  *lost |= quota_lost;
+  for (k = 0; k < m; k++) {
+    struct pending *e = p[k];
+
+    if (e->rc != 1)
+      continue;
+    if (e->refused && fresh && (rc == CPLANE_OK || t->n == 0)) {
+      cp_api_respond_status(e->rs, e->held.code, e->held.body);
+      e->held.body = NULL;
+      e->rc = -1;
+    } else if (e->in_txn && rc == CPLANE_OK) {
+      e->store_rc = CPLANE_OK;
+      e->rc = 0;
+    } else {
+      /* Refused on versions the store may have left behind: the next
+       * round judges it on the store's. */
+      *lost |= e->refused && !fresh;
+      left++;
+    }
+  }
+  return left;
+}
+
+/* Whether key is one of the quotas read: a create of it (a quota named
+ * as one that exists) is refused for its taken name, as the store would,
+ * without a transaction that names the key twice. */
+static int is_quota_key(const struct quota *q, int n, const char *key) {
+  int i;
+
+  for (i = 0; i < n; i++)
+    if (strcmp(q[i].key, key) == 0)
+      return 1;
+  return 0;
+}
+
+/* Judges the writes still to charge, in order, on the quotas read, and
+ * marks those charged (in_txn) or refused; a create that no longer fits
+ * the transaction waits for the next round. 0, or -1 when a charge
+ * failed half way (poisoned: nothing of the round is written). */
+static int judge_all(struct cp_api_ctx *ctx, struct txn *t, struct quota *q,
+                     int n, struct cplane_quota_list *req,
+                     unsigned char *dirty, struct pending **p, size_t m) {
+  size_t k;
+  int i, j;
+
+  for (i = 0; i < n; i++)
+    t->bytes += strlen(q[i].key) + q[i].text_len + 1024; /* grows a little */
+  for (k = 0; k < m; k++) {
+    struct pending *e = p[k];
+
+    e->in_txn = e->refused = 0;
+    if (e->rc != 1)
+      continue;
+    free(e->held.body);
+    memset(&e->held, 0, sizeof e->held);
+    if (e->key != NULL && is_quota_key(q, n, e->key)) {
+      e->store_rc = CP_STORE_EEXISTS;
+      e->rc = 0;
+      continue;
+    }
+    if (!fits(ctx, t, n, p, m, e))
+      continue;
+    if ((j = judge_one(e, q, n, req, dirty)) == -2) {
+      cp_api_respond_status(e->rs, e->held.code, e->held.body);
+      e->held.body = NULL;
+      e->rc = -1;
+      return -1;
+    }
+    if (j < 0) {
+      e->refused = 1;
+    } else if (cp_verbs_dry_run(e->rq)) {
+      e->rc = 0;
+    } else {
+      e->in_txn = 1;
+      t->creates += e->key != NULL;
+      t->bytes += e->key != NULL ? strlen(e->key) + strlen(e->text) : 0;
+    }
+  }
+  return 0;
 }
 
 /* One round over the batch's writes still to charge: read the quotas
- * (from the store when fresh, else as this server knows them), judge
- * and charge each write in turn, then write each charged quota once. A
- * write whose quotas were all written is admitted; one that shared a
- * quota that lost a race, or was refused on known versions, stays for
- * the next round (charged only to what it was not yet). Returns how
- * many are still to charge. */
+ * (from the store when fresh, else as this server knows them), judge and
+ * charge each write in turn, then write every charged quota and every
+ * create in one store transaction. Returns how many are still to
+ * charge; *lost is set when a quota changed under the round or a write
+ * was refused on a version the store may have left behind. */
 static size_t round_once(struct cp_api_ctx *ctx, const char *ns, int fresh,
-                         struct pending **p, size_t m) {
+                         struct pending **p, size_t m, int *lost) {
   struct quota q[MAX_QUOTAS];
   struct cplane_quota_list *req = NULL;
-  struct cp_api_response scratch;
+  struct txn *t = NULL;
   unsigned char dirty[MAX_QUOTAS] = {0};
-  int result[MAX_QUOTAS];
-  int n, i, err = 0;
+  int n, err = 0, rc;
   size_t k, left = 0;
 
-  memset(&scratch, 0, sizeof scratch);
+  *lost = 0;
   if ((n = quotas_read(ctx, ns, fresh, q, &err)) < 0 && !fresh) {
     /* The store's versions will tell (or answer its error). */
+    *lost = 1;
     for (k = 0; k < m; k++)
       left += p[k]->rc == 1;
     return left;
   }
-  if (n < 0 ||
+  if (n < 0 || (t = calloc(1, sizeof *t)) == NULL ||
       (n > 0 && (req = calloc((size_t)n, sizeof *req)) == NULL)) {
     if (n >= 0) {
       quotas_free(q, (size_t)n);
@@ -550,67 +712,45 @@ static size_t round_once(struct cp_api_ctx *ctx, const char *ns, int fresh,
         respond_store_error(p[k]->rs, err);
         p[k]->rc = -1;
       }
+    free(t);
     return 0;
   }
-  for (k = 0; k < m; k++)
-    if (p[k]->rc == 1) {
-      memset(p[k]->in, 0, sizeof p[k]->in);
-      p[k]->refused_known = 0;
-      if (fresh)
-        judge_one(p[k], q, n, req, dirty);
-      else
-        judge_known(p[k], q, n, req, dirty, &scratch);
-    }
-  for (i = 0; i < n; i++)
-    result[i] = dirty[i] ? quota_write(ctx, &q[i]) : CPLANE_OK;
-  for (k = 0; k < m; k++) {
-    struct pending *e = p[k];
-    int lost = 0, failed = CPLANE_OK;
-
-    if (e->rc != 1)
-      continue;
-    for (i = 0; i < n; i++) {
-      if (!e->in[i])
-        continue;
-      if (result[i] == CPLANE_OK) {
-        if (e->done.n < MAX_QUOTAS &&
-            (e->done.keys[e->done.n] = strdup(q[i].key)) != NULL)
-          e->done.n++;
-      } else if (result[i] == CP_STORE_ECONFLICT ||
-                 result[i] == CPLANE_ENOENT) {
-        lost = 1;
-      } else {
-        failed = result[i];
-      }
-    }
-    if (failed != CPLANE_OK) {
-      respond_store_error(e->rs, failed);
-      e->rc = -1;
-    } else if (lost || e->refused_known) {
-      left++;
-    } else {
-      e->rc = 0;
-    }
+  if (judge_all(ctx, t, q, n, req, dirty, p, m) < 0) {
+    *lost = 1; /* re-read: the quotas in memory hold a part charge */
+    for (k = 0; k < m; k++)
+      left += p[k]->rc == 1;
+  } else {
+    rc = txn_commit(ctx, t, q, n, dirty, p, m);
+    left = settle(t, rc, fresh, p, m, lost);
   }
+  while (t->quotas > 0)
+    free(t->texts[--t->quotas]);
+  free(t);
   free(req);
   quotas_free(q, (size_t)n);
   return left;
 }
 
-/* quota_batch's function: the rounds of one namespace's batch. */
+/* quota_batch's function: the rounds of one namespace's batch. A round
+ * that commits may leave creates for the next (one transaction holds
+ * what fits); rounds that lose a race are bounded. */
 static void charge_batch(void *arg, struct cp_quota_batch_entry **batch,
                          size_t m) {
   struct pending *p[CP_QUOTA_BATCH_MAX];
-  size_t k;
-  int round;
+  size_t k, left = m;
+  int fresh = 0, lost = 0, races = 0, round;
 
   for (k = 0; k < m; k++)
     p[k] = batch[k]->data;
-  /* A round on the versions this server knows, then up to CAS_ROUNDS on
-   * the store's. */
-  for (round = 0; round <= CAS_ROUNDS; round++)
-    if (round_once(arg, batch[0]->ns, round > 0, p, m) == 0)
-      return;
+  /* A round on the versions this server knows, then on the store's
+   * after each lost race, up to CAS_ROUNDS of those. */
+  for (round = 0; left > 0 && races <= CAS_ROUNDS &&
+                  round <= (int)m + CAS_ROUNDS;
+       round++) {
+    left = round_once(arg, batch[0]->ns, fresh, p, m, &lost);
+    fresh = lost;
+    races += lost;
+  }
   for (k = 0; k < m; k++)
     if (p[k]->rc == 1) {
       /* Still racing other servers: kube gives up the same way. */
@@ -620,55 +760,114 @@ static void charge_batch(void *arg, struct cp_quota_batch_entry **batch,
     }
 }
 
-int cp_admission_quota(struct cp_api_ctx *ctx, struct cp_api_request *rq,
-                       json_object *o, json_object *old,
-                       struct cp_api_response *rs) {
-  struct cplane_quota_list *now = NULL, *before = NULL, *delta = NULL;
-  cplane_object *snap = NULL, *old_snap = NULL;
-  struct pending p;
-  struct cp_quota_batch_entry e;
+/* What a write of o (old: the stored object on update, else NULL)
+ * costs its namespace's quotas, filled into the caller's lists (now,
+ * before, delta: 3 lists) and *snap. 1 when there is a charge to make,
+ * 0 when none (no quota in the namespace, or nothing it counts), -1
+ * having responded 500. */
+static int cost_of(struct cp_api_ctx *ctx, struct cp_api_request *rq,
+                   json_object *o, json_object *old,
+                   struct cplane_quota_list *lists, cplane_object **snap,
+                   struct cp_api_response *rs) {
+  cplane_object *old_snap = NULL;
   long have;
-  int rc = 0;
 
-  memset(&p, 0, sizeof p);
-  if (!handles(rq, old))
-    return 0;
   /* Most namespaces have no quota: the cache says so without a read
-   * (and without parsing the quotas: they are read below). */
+   * (and without parsing the quotas: they are read when charged). */
   if ((have = cp_policy_count(ctx, CP_POLICY_RESOURCEQUOTAS, rq->ns)) < 0) {
     cp_api_respond_status(rs, 500, NULL);
     return -1;
   }
   if (have == 0)
-    goto out;
-  now = malloc(3 * sizeof *now); /* each cleared where it is filled */
-  snap = cp_object_from_json_c(o);
+    return 0;
+  *snap = cp_object_from_json_c(o);
   if (old != NULL)
     old_snap = cp_object_from_json_c(old);
-  if (now == NULL || snap == NULL || (old != NULL && old_snap == NULL)) {
+  if (*snap == NULL || (old != NULL && old_snap == NULL)) {
+    cp_object_release(old_snap);
     cp_api_respond_status(rs, 500, NULL);
-    rc = -1;
-    goto out;
+    return -1;
   }
-  before = now + 1;
-  delta = now + 2;
-  usage_of(rq->type, snap, now);
-  cplane_quota_clear(before);
+  usage_of(rq->type, *snap, &lists[0]);
+  cplane_quota_clear(&lists[1]);
   if (old != NULL)
-    usage_of(rq->type, old_snap, before);
-  delta_of(now, before, delta);
-  if (delta->n == 0)
-    goto out;
-  p = (struct pending){.rq = rq, .o = o, .snap = snap, .delta = delta,
-                       .rs = rs, .rc = 1};
-  e = (struct cp_quota_batch_entry){.ns = rq->ns, .data = &p};
-  cp_quota_batch_join(&e, charge_batch, ctx);
-  rc = p.rc;
-out:
-  while (p.done.n > 0)
-    free(p.done.keys[--p.done.n]);
-  cp_object_release(snap);
+    usage_of(rq->type, old_snap, &lists[1]);
   cp_object_release(old_snap);
-  free(now);
+  delta_of(&lists[0], &lists[1], &lists[2]);
+  return lists[2].n > 0;
+}
+
+/* Charges p (filled in but for delta and snap) for a write of o:
+ * joins its namespace's batch when it costs something. 0 with p->rc 0
+ * when admitted (p->store_rc: a create's store result), -1 having
+ * responded, 1 when there was nothing to charge. */
+static int charge_write(struct cp_api_ctx *ctx, struct cp_api_request *rq,
+                        json_object *o, json_object *old, struct pending *p,
+                        struct cp_api_response *rs) {
+  struct cplane_quota_list *lists = malloc(3 * sizeof *lists);
+  cplane_object *snap = NULL;
+  struct cp_quota_batch_entry e;
+  int rc;
+
+  if (lists == NULL) {
+    cp_api_respond_status(rs, 500, NULL);
+    return -1;
+  }
+  rc = cost_of(ctx, rq, o, old, lists, &snap, rs);
+  if (rc == 1) {
+    p->o = o;
+    p->snap = snap;
+    p->delta = &lists[2];
+    p->rs = rs;
+    p->rc = 1;
+    e = (struct cp_quota_batch_entry){.ns = rq->ns, .data = p};
+    cp_quota_batch_join(&e, charge_batch, ctx);
+    rc = p->rc;
+  } else if (rc == 0) {
+    rc = 1;
+  }
+  free(p->held.body);
+  cp_object_release(snap);
+  free(lists);
   return rc;
+}
+
+int cp_admission_quota(struct cp_api_ctx *ctx, struct cp_api_request *rq,
+                       json_object *o, json_object *old,
+                       struct cp_api_response *rs) {
+  struct pending p;
+
+  /* A create is charged where it is written (cp_admission_quota_create)
+   * but for a dry run, which is judged here and written nowhere. */
+  if (!handles(rq, old) || (old == NULL && !cp_verbs_dry_run(rq)))
+    return 0;
+  memset(&p, 0, sizeof p);
+  p.rq = rq;
+  return charge_write(ctx, rq, o, old, &p, rs) < 0 ? -1 : 0;
+}
+
+int cp_admission_quota_create(struct cp_api_ctx *ctx,
+                              struct cp_api_request *rq, json_object *o,
+                              const char *key, const char *text, int64_t *rev,
+                              struct cp_api_response *rs) {
+  struct pending p;
+  int rc;
+
+  CP_ASSERT(!cp_verbs_dry_run(rq));
+  if (!handles(rq, NULL))
+    return cp_store_create(ctx->store, key, strlen(key), text, strlen(text),
+                           rev);
+  memset(&p, 0, sizeof p);
+  p.rq = rq;
+  p.key = key;
+  p.text = text;
+  rc = charge_write(ctx, rq, o, NULL, &p, rs);
+  if (rc == 1)
+    return cp_store_create(ctx->store, key, strlen(key), text, strlen(text),
+                           rev);
+  if (rc < 0)
+    return CP_ADMISSION_QUOTA_RESPONDED;
+  if (p.store_rc == CPLANE_OK)
+    *rev = p.rev;
+  return p.store_rc;
 }

@@ -3,6 +3,7 @@
  */
 #include "apiserver/quota_versions.h"
 
+#include <json-c/json.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 struct version {
   char *key; /* NULL: a free slot */
   char *text;
+  json_object *parsed; /* NULL, or the quota at rev as charged */
   int64_t rev;
   uint64_t used; /* the tick it was last noted or returned: LRU order */
 };
@@ -31,6 +33,7 @@ struct cp_quota_versions *cp_quota_versions_new(void) {
 static void version_clear(struct version *v) {
   free(v->key);
   free(v->text);
+  json_object_put(v->parsed);
   memset(v, 0, sizeof *v);
 }
 
@@ -96,6 +99,8 @@ void cp_quota_versions_note(struct cp_quota_versions *c, const char *key,
     }
   }
   free(v->text);
+  json_object_put(v->parsed); /* of an older version */
+  v->parsed = NULL;
   v->text = copy;
   v->rev = rev;
   v->used = ++c->tick;
@@ -122,4 +127,40 @@ int cp_quota_versions_newer(struct cp_quota_versions *c, const char *key,
   }
   pthread_mutex_unlock(&c->mu);
   return newer;
+}
+
+void cp_quota_versions_keep(struct cp_quota_versions *c, const char *key,
+                            int64_t rev, json_object *obj) {
+  struct version *v;
+
+  if (c == NULL) {
+    json_object_put(obj);
+    return;
+  }
+  pthread_mutex_lock(&c->mu);
+  v = find(c, key);
+  if (v != NULL && v->rev == rev) {
+    json_object_put(v->parsed);
+    v->parsed = obj;
+    obj = NULL;
+  }
+  pthread_mutex_unlock(&c->mu);
+  json_object_put(obj);
+}
+
+json_object *cp_quota_versions_take(struct cp_quota_versions *c,
+                                    const char *key, int64_t rev) {
+  struct version *v;
+  json_object *obj = NULL;
+
+  if (c == NULL)
+    return NULL;
+  pthread_mutex_lock(&c->mu);
+  v = find(c, key);
+  if (v != NULL && v->rev == rev) {
+    obj = v->parsed;
+    v->parsed = NULL;
+  }
+  pthread_mutex_unlock(&c->mu);
+  return obj;
 }

@@ -13,9 +13,14 @@
  * another server wrote since is found by the compare-and-swap, which
  * fails; the caller then reads the store and notes what it read.
  *
+ * It also keeps, for the version this server wrote, the quota as
+ * charged in memory (parsed), so that the next batch of the namespace
+ * takes it instead of parsing the text again.
+ *
  * Threading: every function is safe from any thread (one mutex).
  * Ownership: the cache keeps copies; cp_quota_versions_newer returns a
- * malloc'd copy.
+ * malloc'd copy; a parsed quota is handed over, to the cache by
+ * cp_quota_versions_keep and back by cp_quota_versions_take.
  */
 #ifndef CPLANE_HOST_APISERVER_QUOTA_VERSIONS_H
 #define CPLANE_HOST_APISERVER_QUOTA_VERSIONS_H
@@ -46,5 +51,17 @@ void cp_quota_versions_note(struct cp_quota_versions *c, const char *key,
  * is noted (or out of memory: the caller keeps its own). */
 int cp_quota_versions_newer(struct cp_quota_versions *c, const char *key,
                             int64_t rev, char **text, int64_t *rev_out);
+
+struct json_object;
+
+/* Keeps obj (taken: put when not kept) as the parsed form of key at rev,
+ * when rev is the version noted for key. */
+void cp_quota_versions_keep(struct cp_quota_versions *c, const char *key,
+                            int64_t rev, struct json_object *obj);
+
+/* The parsed form kept for key at rev, handed to the caller (who puts
+ * it) and no longer kept; NULL when none is. */
+struct json_object *cp_quota_versions_take(struct cp_quota_versions *c,
+                                           const char *key, int64_t rev);
 
 #endif /* CPLANE_HOST_APISERVER_QUOTA_VERSIONS_H */

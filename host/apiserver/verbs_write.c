@@ -11,6 +11,7 @@
 #include <sys/random.h>
 
 #include "apiserver/admission.h"
+#include "apiserver/admission_quota.h"
 #include "apiserver/audit/audit.h"
 #include "apiserver/authn/legacy_token.h"
 #include "apiserver/crd_scale.h"
@@ -643,10 +644,13 @@ static void create_object(struct cp_api_ctx *ctx, struct cp_api_request *rq,
       cp_api_respond_status(rs, 500, NULL);
       goto out;
     }
-    /* Dry run: the store is asked, not written (409 when it exists). */
-    rc = cp_verbs_dry_run(rq) ? cp_dry_run_create(ctx->store, key)
-                              : cp_store_create(ctx->store, key, strlen(key),
-                                                text, strlen(text), &rev);
+    /* Dry run: the store is asked, not written (409 when it exists).
+     * Else ResourceQuota's charge goes in with the create. */
+    rc = cp_verbs_dry_run(rq)
+             ? cp_dry_run_create(ctx->store, key)
+             : cp_admission_quota_create(ctx, rq, o, key, text, &rev, rs);
+    if (rc == CP_ADMISSION_QUOTA_RESPONDED)
+      goto out;
     if (rc == CPLANE_OK) {
       if (!cp_verbs_dry_run(rq)) {
         cp_verbs_set_rv(o, rev);

@@ -890,6 +890,131 @@ out:
   return rc;
 }
 
+/* ---- Transactions ---------------------------------------------------- */
+
+/* Appends the separator (when not first) and one compare of op: an
+ * absent key has mod_revision 0. */
+static int add_compare(etcd_store *s, struct evbuffer *b,
+                       const cp_store_txn_op *op, int first) {
+  int64_t want = op->kind == CP_STORE_TXN_CREATE ? 0 : op->expected_rev;
+
+  return (!first && evbuffer_add(b, ",", 1)) || evbuffer_add(b, "{", 1) ||
+                 add_key(s, b, "key", op->key, op->key_len) ||
+                 evbuffer_add_printf(b,
+                                     ",\"target\":\"MOD\",\"result\":"
+                                     "\"EQUAL\",\"mod_revision\":\"%lld\"}",
+                                     (long long)want) < 0
+             ? -1
+             : 0;
+}
+
+/* The body of a Txn: every guard, then every put; the failure branch
+ * reads every key, to tell which guard failed. */
+static struct evbuffer *txn_body(etcd_store *s, const cp_store_txn_op *ops,
+                                 size_t n) {
+  struct evbuffer *b = evbuffer_new();
+  size_t i;
+  int bad = b == NULL || evbuffer_add(b, "{\"compare\":[", 12);
+
+  for (i = 0; !bad && i < n; i++)
+    bad = add_compare(s, b, &ops[i], i == 0);
+  bad = bad || evbuffer_add(b, "],\"success\":[", 13);
+  for (i = 0; !bad && i < n; i++)
+    bad = evbuffer_add_printf(b, "%s{\"request_put\":{", i ? "," : "") < 0 ||
+          add_key(s, b, "key", ops[i].key, ops[i].key_len) ||
+          evbuffer_add(b, ",", 1) ||
+          add_value(b, ops[i].value, ops[i].value_len) ||
+          evbuffer_add(b, "}}", 2);
+  bad = bad || evbuffer_add(b, "],\"failure\":[", 13);
+  for (i = 0; !bad && i < n; i++)
+    bad = evbuffer_add_printf(b, "%s{\"request_range\":{", i ? "," : "") <
+              0 ||
+          add_key(s, b, "key", ops[i].key, ops[i].key_len) ||
+          evbuffer_add(b, "}}", 2);
+  if (bad || evbuffer_add(b, "]}", 2)) {
+    if (b != NULL)
+      evbuffer_free(b);
+    return NULL;
+  }
+  return b;
+}
+
+/* After a failed Txn: each op's guard from its key as the failure
+ * branch read it (responses[i]). *own is cleared unless every key holds
+ * exactly the op's value at one revision, which *rev then gets: a
+ * retried Txn that met its own first attempt. */
+static int txn_guards(etcd_store *s, json_object *r, cp_store_txn_op *ops,
+                      size_t n, int *own, int64_t *rev) {
+  json_object *resp = jget(r, "responses");
+  size_t i;
+
+  *own = resp != NULL && json_object_array_length(resp) == n;
+  *rev = 0;
+  for (i = 0; i < n; i++) {
+    json_object *kvs = resp != NULL
+                           ? jget(jget(json_object_array_get_idx(resp, i),
+                                       "response_range"),
+                                  "kvs")
+                           : NULL;
+    cp_store_kv cur;
+    int rc = first_kv(s, kvs, &cur);
+
+    if (rc == CPLANE_ENOMEM)
+      return rc;
+    if (ops[i].kind == CP_STORE_TXN_CREATE)
+      ops[i].rc = rc == CPLANE_OK ? CP_STORE_EEXISTS : CPLANE_OK;
+    else
+      ops[i].rc = rc == CPLANE_OK && cur.mod_revision == ops[i].expected_rev
+                      ? CPLANE_OK
+                      : CP_STORE_ECONFLICT;
+    *own = *own && rc == CPLANE_OK && (*rev == 0 || *rev == cur.mod_revision) &&
+           cur.value_len == ops[i].value_len &&
+           (cur.value_len == 0 ||
+            memcmp(cur.value, ops[i].value, cur.value_len) == 0);
+    if (rc == CPLANE_OK)
+      *rev = cur.mod_revision;
+    cp_store_kv_free(&cur);
+  }
+  return CPLANE_OK;
+}
+
+static int et_txn(cp_store *base, cp_store_txn_op *ops, size_t n) {
+  etcd_store *s = (etcd_store *)base;
+  struct evbuffer *b = txn_body(s, ops, n);
+  json_object *r = NULL;
+  int64_t rev = 0;
+  int retried = 0, own = 0, rc;
+  size_t i;
+
+  if (b == NULL)
+    return CPLANE_ENOMEM;
+  rc = etcd_call(s, "/v3/kv/txn", b, &r, &retried);
+  evbuffer_free(b);
+  if (rc != CPLANE_OK)
+    goto out;
+  if (json_object_get_boolean(jget(r, "succeeded"))) {
+    rev = jint(jget(r, "header"), "revision");
+  } else if ((rc = txn_guards(s, r, ops, n, &own, &rev)) != CPLANE_OK) {
+    goto out;
+  } else if (retried && own) {
+    cp_log_info("store", "etcd: a retried transaction had already "
+                "succeeded");
+  } else {
+    for (i = 0; i < n && rc == CPLANE_OK; i++)
+      rc = ops[i].rc;
+    if (rc == CPLANE_OK) /* changed back between the Txn and its read */
+      rc = CP_STORE_ECONFLICT;
+    goto out;
+  }
+  for (i = 0; i < n; i++) {
+    ops[i].rc = CPLANE_OK;
+    ops[i].rev = rev;
+  }
+out:
+  json_object_put(r);
+  return rc;
+}
+
 static int et_compact(cp_store *base, int64_t rev) {
   etcd_store *s = (etcd_store *)base;
   struct evbuffer *b = evbuffer_new();
@@ -1744,6 +1869,8 @@ static const cp_store_ops etcd_ops = {
     .create = et_create,
     .update = et_update,
     .del = et_delete,
+    .txn = et_txn,
+    .txn_shares_revision = 1,
     .compact = et_compact,
     .current_revision = et_current_revision,
     .check = et_check,

@@ -41,6 +41,7 @@
 #include <unistd.h>
 
 #include "log/log.h"
+#include "log/assert.h"
 
 #define APP_ID 0x63706c6e /* "cpln": marks a file as a cplane store */
 #define READ_POOL_MAX 8
@@ -63,6 +64,9 @@ typedef struct wop {
   int rc;
   int64_t rev;
   cp_store_kv *other; /* update: current on conflict; delete: prev */
+  /* A transaction's first write: how many writes (this one and the
+   * next group - 1) are applied all or none; 0 for a lone write. */
+  int group;
   cp_hub_event *event; /* made inside the batch, published after commit */
   sem_t done;
   struct wop *next;
@@ -838,30 +842,40 @@ out:
 
 /* ---- Writer ----------------------------------------------------------- */
 
-static int submit(sq_store *s, wop *op) {
+/* Queues ops[0..n) together, so that one batch takes them all (a
+ * transaction is never split between two), and waits until the writer
+ * has done them. CPLANE_OK, or CP_STORE_ECLOSED with nothing queued. */
+static int submit_n(sq_store *s, wop *ops, size_t n) {
+  size_t i;
   int closed;
 
-  sem_init(&op->done, 0, 0);
-  op->next = NULL;
+  for (i = 0; i < n; i++) {
+    sem_init(&ops[i].done, 0, 0);
+    ops[i].next = i + 1 < n ? &ops[i + 1] : NULL;
+  }
   pthread_mutex_lock(&s->qmu);
   closed = s->stop;
   if (!closed) {
     if (s->qtail != NULL)
-      s->qtail->next = op;
+      s->qtail->next = &ops[0];
     else
-      s->qhead = op;
-    s->qtail = op;
+      s->qhead = &ops[0];
+    s->qtail = &ops[n - 1];
     pthread_cond_signal(&s->qcond);
   }
   pthread_mutex_unlock(&s->qmu);
-  if (closed) {
-    sem_destroy(&op->done);
-    return CP_STORE_ECLOSED;
+  for (i = 0; i < n; i++) {
+    while (!closed && sem_wait(&ops[i].done) != 0 && errno == EINTR)
+      ;
+    sem_destroy(&ops[i].done);
   }
-  while (sem_wait(&op->done) != 0 && errno == EINTR)
-    ;
-  sem_destroy(&op->done);
-  return op->rc;
+  return closed ? CP_STORE_ECLOSED : CPLANE_OK;
+}
+
+static int submit(sq_store *s, wop *op) {
+  int rc = submit_n(s, op, 1);
+
+  return rc != CPLANE_OK ? rc : op->rc;
 }
 
 /* Looks up key in the writer's transaction: CPLANE_OK with *cur filled,
@@ -975,6 +989,50 @@ static int w_apply(sq_store *s, wop *op, int64_t *rev) {
     *rev = next;
   }
   return rc;
+}
+
+/* A transaction write's guard in the writer's transaction: *guard gets
+ * CPLANE_OK, CP_STORE_EEXISTS or CP_STORE_ECONFLICT. Returns a database
+ * error, or CPLANE_OK. */
+static int w_guard(sq_store *s, const wop *op, int *guard) {
+  cp_store_kv cur;
+  int rc = w_lookup(s, op, &cur);
+
+  if (rc != CPLANE_OK && rc != CPLANE_ENOENT)
+    return rc;
+  if (op->kind == OP_CREATE)
+    *guard = rc == CPLANE_OK ? CP_STORE_EEXISTS : CPLANE_OK;
+  else
+    *guard = rc == CPLANE_OK && cur.mod_revision == op->expected
+                 ? CPLANE_OK
+                 : CP_STORE_ECONFLICT;
+  if (rc == CPLANE_OK)
+    cp_store_kv_free(&cur);
+  return CPLANE_OK;
+}
+
+/* Applies the transaction that starts at head (head->group writes) at
+ * revisions *rev + 1 on: every guard is checked before anything is
+ * written, so it is written whole or not at all; each write's rc tells
+ * its guard. *last gets the transaction's last write. Returns a
+ * database error, or CPLANE_OK. */
+static int w_txn(sq_store *s, wop *head, int64_t *rev, wop **last) {
+  wop *op = head;
+  int i, rc, held = 1;
+
+  for (i = 0; i < head->group; i++, op = op->next) {
+    CP_ASSERT(op != NULL);
+    op->event = NULL;
+    op->rev = 0;
+    if ((rc = w_guard(s, op, &op->rc)) != CPLANE_OK)
+      return rc;
+    held &= op->rc == CPLANE_OK;
+    *last = op;
+  }
+  for (op = head; held && op != (*last)->next; op = op->next)
+    if ((rc = w_apply(s, op, rev)) != CPLANE_OK)
+      return rc;
+  return CPLANE_OK;
 }
 
 static int w_compact(sq_store *s, wop *op, int64_t rev, int64_t *compact) {
@@ -1187,6 +1245,8 @@ static void w_batch(sq_store *s, wop *batch) {
     op->event = NULL;
     if (op->kind == OP_COMPACT)
       rc = w_compact(s, op, rev, &compact);
+    else if (op->group > 0)
+      rc = w_txn(s, op, &rev, &op);
     else
       rc = w_apply(s, op, &rev);
   }
@@ -1342,6 +1402,32 @@ static int sq_delete(cp_store *base, const void *key, size_t key_len,
   return rc;
 }
 
+static int sq_txn(cp_store *base, cp_store_txn_op *ops, size_t n) {
+  wop *w = calloc(n, sizeof *w);
+  size_t i;
+  int rc;
+
+  if (w == NULL)
+    return CPLANE_ENOMEM;
+  for (i = 0; i < n; i++)
+    w[i] = (wop){.kind = ops[i].kind == CP_STORE_TXN_CREATE ? OP_CREATE
+                                                             : OP_UPDATE,
+                 .key = ops[i].key, .key_len = ops[i].key_len,
+                 .value = ops[i].value, .value_len = ops[i].value_len,
+                 .expected = ops[i].expected_rev};
+  w[0].group = (int)n;
+  rc = submit_n((sq_store *)base, w, n);
+  for (i = 0; rc == CPLANE_OK && i < n; i++) {
+    ops[i].rc = w[i].rc;
+    ops[i].rev = w[i].rev;
+  }
+  for (i = 0; rc == CPLANE_OK && i < n; i++)
+    if (ops[i].rc != CPLANE_OK)
+      rc = ops[i].rc; /* the first failed guard, or the batch's error */
+  free(w);
+  return rc;
+}
+
 static int sq_compact(cp_store *base, int64_t rev) {
   wop op = {.kind = OP_COMPACT, .expected = rev};
 
@@ -1477,6 +1563,8 @@ static const cp_store_ops sqlite_ops = {
     .create = sq_create,
     .update = sq_update,
     .del = sq_delete,
+    .txn = sq_txn,
+    .txn_shares_revision = 0,
     .compact = sq_compact,
     .current_revision = sq_current_revision,
     .check = sq_check,

@@ -229,6 +229,51 @@ int cp_store_delete(cp_store *s, const void *key, size_t key_len,
   return s->ops->del(s, key, key_len, expected_rev, rev_out, prev);
 }
 
+/* One op of a transaction: its kind, revision and sizes. */
+static int check_txn_op(cp_store *s, const cp_store_txn_op *op) {
+  int rc = check_key(op->key, op->key_len);
+
+  if (rc == CPLANE_OK)
+    rc = check_value(s, op->value, op->value_len);
+  if (rc != CPLANE_OK)
+    return rc;
+  if (op->kind == CP_STORE_TXN_CREATE)
+    return CPLANE_OK;
+  return op->kind == CP_STORE_TXN_UPDATE && op->expected_rev > 0
+             ? CPLANE_OK
+             : CPLANE_EINVAL;
+}
+
+static int same_key(const cp_store_txn_op *a, const cp_store_txn_op *b) {
+  return a->key_len == b->key_len && memcmp(a->key, b->key, a->key_len) == 0;
+}
+
+int cp_store_txn(cp_store *s, cp_store_txn_op *ops, size_t n) {
+  size_t i, j, bytes = 0;
+  int rc;
+
+  if (ops == NULL || n == 0 || n > CP_STORE_TXN_MAX || s->ops->txn == NULL)
+    return CPLANE_EINVAL;
+  for (i = 0; i < n; i++) {
+    ops[i].rc = CPLANE_OK;
+    ops[i].rev = 0;
+    if ((rc = check_txn_op(s, &ops[i])) != CPLANE_OK)
+      return rc;
+    bytes += ops[i].key_len + ops[i].value_len;
+    /* n is at most CP_STORE_TXN_MAX: the quadratic check is cheap. */
+    for (j = 0; j < i; j++)
+      if (same_key(&ops[i], &ops[j]))
+        return CPLANE_EINVAL;
+  }
+  if (bytes > CP_STORE_TXN_MAX_BYTES)
+    return CP_STORE_ETOOLARGE;
+  return s->ops->txn(s, ops, n);
+}
+
+int cp_store_txn_shares_revision(const cp_store *s) {
+  return s->ops->txn_shares_revision;
+}
+
 int cp_store_compact(cp_store *s, int64_t rev) {
   if (rev <= 0)
     return CPLANE_EINVAL;

@@ -151,6 +151,53 @@ int cp_store_update(cp_store *s, const void *key, size_t key_len,
 int cp_store_delete(cp_store *s, const void *key, size_t key_len,
                     int64_t expected_rev, int64_t *rev_out, cp_store_kv *prev);
 
+/* ---- Transactions ------------------------------------------------------ */
+
+/* One write of a transaction (cp_store_txn). */
+#define CP_STORE_TXN_CREATE 0 /* guard: the key does not exist */
+#define CP_STORE_TXN_UPDATE 1 /* guard: the key's mod_revision is expected */
+
+/* Writes one transaction may hold (etcd's default --max-txn-ops), and
+ * the bytes of its keys and values together (etcd's default
+ * --max-request-bytes): what fits one backend fits both. */
+#define CP_STORE_TXN_MAX 128
+#define CP_STORE_TXN_MAX_BYTES (1536 * 1024)
+
+typedef struct cp_store_txn_op {
+  int kind;  /* CP_STORE_TXN_CREATE or CP_STORE_TXN_UPDATE */
+  const void *key;
+  size_t key_len;
+  const void *value;
+  size_t value_len;
+  int64_t expected_rev; /* UPDATE: the mod_revision required (> 0) */
+  /* Results. rc: CPLANE_OK when the guard held, else CP_STORE_EEXISTS
+   * (CREATE) or CP_STORE_ECONFLICT (UPDATE; also when the key is gone).
+   * rev: the revision that wrote the key, when the transaction did. */
+  int rc;
+  int64_t rev;
+} cp_store_txn_op;
+
+/* Writes ops[0..n) as one guarded transaction, as kube-apiserver would
+ * with an etcd Txn: if every op's guard holds, every key is written, in
+ * one commit, and a watcher of each key's prefix gets its event; if any
+ * guard fails nothing is written. Keys must be distinct. Revisions: etcd
+ * gives every op the transaction's one revision; SQLite, whose history
+ * holds one event per revision, gives them consecutive revisions in op
+ * order (cp_store_txn_shares_revision says which); either way no reader
+ * or watcher sees a part of it. Returns CPLANE_OK (each op's rc
+ * CPLANE_OK, rev set); the first failed guard's code, each op's rc
+ * telling its own guard; CPLANE_EINVAL (n 0 or over CP_STORE_TXN_MAX, a
+ * duplicate key, a bad kind or revision), CP_STORE_ETOOLARGE (a key or
+ * value over its limit, or over CP_STORE_TXN_MAX_BYTES in all), or a
+ * store error, with nothing written. */
+int cp_store_txn(cp_store *s, cp_store_txn_op *ops, size_t n);
+
+/* 1 when the ops of one cp_store_txn share a revision (etcd), 0 when each
+ * gets its own (SQLite). A caller that writes several objects of one
+ * resource in a transaction needs 0: a resource's revisions identify
+ * its events, and a watch resumes after one. */
+int cp_store_txn_shares_revision(const cp_store *s);
+
 /* Discards history below rev: reads and watches from an older revision
  * then fail with CP_STORE_ECOMPACTED. Compacting to an already compacted
  * revision is CP_STORE_ECOMPACTED; beyond the current one CP_STORE_EFUTURE.

@@ -25,6 +25,9 @@ typedef struct cp_store_ops {
                 int64_t *rev_out, cp_store_kv *current);
   int (*del)(cp_store *s, const void *key, size_t key_len,
              int64_t expected_rev, int64_t *rev_out, cp_store_kv *prev);
+  /* ops checked by store.c; every rc and rev reset. */
+  int (*txn)(cp_store *s, cp_store_txn_op *ops, size_t n);
+  int txn_shares_revision;
   int (*compact)(cp_store *s, int64_t rev);
   int (*current_revision)(cp_store *s, int64_t *rev);
   int (*check)(cp_store *s, char **why);

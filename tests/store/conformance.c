@@ -511,6 +511,197 @@ static void conf_concurrent_writers(void **state) {
   assert_true(n >= 40);
 }
 
+/* A transaction op: an update when expected > 0, else a create. */
+static cp_store_txn_op txn_op(const char *key, const char *value,
+                              int64_t expected) {
+  cp_store_txn_op op = {
+      .kind = expected > 0 ? CP_STORE_TXN_UPDATE : CP_STORE_TXN_CREATE,
+      .key = key, .key_len = strlen(key), .value = value,
+      .value_len = strlen(value), .expected_rev = expected};
+
+  return op;
+}
+
+/* Fails unless key holds value at mod_revision rev. */
+static void kv_at(cp_store *s, const char *key, const char *value,
+                  int64_t rev) {
+  cp_store_kv kv;
+
+  assert_int_equal(cp_store_get(s, key, strlen(key), 0, &kv, NULL), 0);
+  kv_is(&kv, key, value);
+  assert_int_equal(kv.mod_revision, rev);
+  cp_store_kv_free(&kv);
+}
+
+/* A guarded two-key write (a quota's update and an object's create, as
+ * ResourceQuota admission makes): both or neither, each guard reported. */
+static void conf_txn_all_or_nothing(void **state) {
+  cp_store *s = *state;
+  cp_store_txn_op ops[2];
+  cp_store_kv kv;
+  int64_t r1, rq, rp, cur;
+
+  assert_int_equal(cp_store_create(s, S("tq/ns/q"), S("used=0"), &r1), 0);
+  ops[0] = txn_op("tq/ns/q", "used=1", r1);
+  ops[1] = txn_op("tp/ns/a", "pod a", 0);
+  assert_int_equal(cp_store_txn(s, ops, 2), CPLANE_OK);
+  assert_int_equal(ops[0].rc, CPLANE_OK);
+  assert_int_equal(ops[1].rc, CPLANE_OK);
+  assert_true(ops[0].rev > r1);
+  if (cp_store_txn_shares_revision(s))
+    assert_int_equal(ops[1].rev, ops[0].rev);
+  else
+    assert_int_equal(ops[1].rev, ops[0].rev + 1);
+  rq = ops[0].rev;
+  rp = ops[1].rev;
+  kv_at(s, "tq/ns/q", "used=1", rq);
+  kv_at(s, "tp/ns/a", "pod a", rp);
+  assert_int_equal(cp_store_current_revision(s, &cur), 0);
+  assert_true(cur >= rp);
+  /* A stale quota revision: nothing is written, the create's guard held. */
+  ops[0] = txn_op("tq/ns/q", "used=2", r1);
+  ops[1] = txn_op("tp/ns/b", "pod b", 0);
+  assert_int_equal(cp_store_txn(s, ops, 2), CP_STORE_ECONFLICT);
+  assert_int_equal(ops[0].rc, CP_STORE_ECONFLICT);
+  assert_int_equal(ops[1].rc, CPLANE_OK);
+  assert_int_equal(cp_store_get(s, S("tp/ns/b"), 0, &kv, NULL),
+                   CPLANE_ENOENT);
+  /* The object exists: the quota is not charged. */
+  ops[0] = txn_op("tq/ns/q", "used=2", rq);
+  ops[1] = txn_op("tp/ns/a", "pod a again", 0);
+  assert_int_equal(cp_store_txn(s, ops, 2), CP_STORE_EEXISTS);
+  assert_int_equal(ops[0].rc, CPLANE_OK);
+  assert_int_equal(ops[1].rc, CP_STORE_EEXISTS);
+  assert_int_equal(ops[0].rev, 0);
+  kv_at(s, "tq/ns/q", "used=1", rq);
+  kv_at(s, "tp/ns/a", "pod a", rp);
+  /* A key gone is a conflict for an update. */
+  ops[0] = txn_op("tq/ns/gone", "x", 5);
+  assert_int_equal(cp_store_txn(s, ops, 1), CP_STORE_ECONFLICT);
+  /* Bad transactions are refused before the backend. */
+  ops[0] = txn_op("tp/ns/c", "c", 0);
+  ops[1] = txn_op("tp/ns/c", "c", 0);
+  assert_int_equal(cp_store_txn(s, ops, 2), CPLANE_EINVAL);
+  assert_int_equal(cp_store_txn(s, ops, 0), CPLANE_EINVAL);
+  ops[0].kind = CP_STORE_TXN_UPDATE;
+  assert_int_equal(cp_store_txn(s, ops, 1), CPLANE_EINVAL);
+  assert_int_equal(cp_store_get(s, S("tp/ns/c"), 0, &kv, NULL),
+                   CPLANE_ENOENT);
+}
+
+/* Watchers of each key's prefix (informers of quotas and of pods) get
+ * their event of a committed transaction, with the previous value; a
+ * failed one delivers nothing. */
+static void conf_txn_watch(void **state) {
+  cp_store *s = *state;
+  cp_store_watcher *wq, *wp;
+  collector cq, cp;
+  cp_store_txn_op ops[2];
+  int64_t r1, r2, rq, rp;
+
+  collector_init(&cq);
+  collector_init(&cp);
+  assert_int_equal(cp_store_create(s, S("wq/ns/q"), S("used=0"), &r1), 0);
+  assert_int_equal(cp_store_watch(s, S("wq/"), r1 + 1, collector_cb, &cq,
+                                  &wq), 0);
+  assert_int_equal(cp_store_watch(s, S("wp/"), r1 + 1, collector_cb, &cp,
+                                  &wp), 0);
+  ops[0] = txn_op("wq/ns/q", "used=1", r1);
+  ops[1] = txn_op("wp/ns/a", "pod a", 0);
+  assert_int_equal(cp_store_txn(s, ops, 2), CPLANE_OK);
+  rq = ops[0].rev;
+  rp = ops[1].rev;
+  ops[0] = txn_op("wq/ns/q", "used=2", r1); /* stale: nothing */
+  ops[1] = txn_op("wp/ns/b", "pod b", 0);
+  assert_int_equal(cp_store_txn(s, ops, 2), CP_STORE_ECONFLICT);
+  assert_int_equal(cp_store_create(s, S("wp/ns/c"), S("pod c"), &r2), 0);
+  assert_int_equal(collector_wait(&cq, &cq.count, 1, 10000), 1);
+  assert_int_equal(collector_wait(&cp, &cp.count, 2, 10000), 2);
+  kv_is(&cq.events[0].kv, "wq/ns/q", "used=1");
+  assert_int_equal(cq.events[0].kv.mod_revision, rq);
+  kv_is(&cq.events[0].prev, "wq/ns/q", "used=0");
+  assert_int_equal(cq.events[0].prev.mod_revision, r1);
+  kv_is(&cp.events[0].kv, "wp/ns/a", "pod a");
+  assert_int_equal(cp.events[0].kv.mod_revision, rp);
+  assert_int_equal(cp.events[0].prev.mod_revision, 0);
+  kv_is(&cp.events[1].kv, "wp/ns/c", "pod c");
+  assert_int_equal(cp.events[1].kv.mod_revision, r2);
+  assert_true(rq < r2 && rp < r2);
+  usleep(100000);
+  assert_int_equal(cq.count, 1);
+  assert_int_equal(cp.count, 2);
+  assert_int_equal(cq.errors + cp.errors, 0);
+  cp_store_watch_cancel(wq);
+  cp_store_watch_cancel(wp);
+  collector_free(&cq);
+  collector_free(&cp);
+}
+
+typedef struct txn_race_arg {
+  cp_store *s;
+  int id;
+  int created;
+} txn_race_arg;
+
+/* Charges the counter key and creates a key of its own in one
+ * transaction, reading the counter again after a lost race. */
+static void *txn_racer(void *p) {
+  txn_race_arg *a = p;
+  int i, tries;
+
+  for (i = 0; i < 20; i++) {
+    for (tries = 0; tries < 1000; tries++) {
+      cp_store_txn_op ops[2];
+      cp_store_kv kv;
+      char val[32], key[32];
+      int rc;
+
+      if (cp_store_get(a->s, S("tr/count"), 0, &kv, NULL) != 0)
+        continue;
+      snprintf(val, sizeof val, "%d", atoi((const char *)kv.value) + 1);
+      snprintf(key, sizeof key, "tr/obj/%d-%d", a->id, i);
+      ops[0] = txn_op("tr/count", val, kv.mod_revision);
+      ops[1] = txn_op(key, "x", 0);
+      cp_store_kv_free(&kv);
+      rc = cp_store_txn(a->s, ops, 2);
+      if (rc == CPLANE_OK) {
+        a->created++;
+        break;
+      }
+      assert_int_equal(rc, CP_STORE_ECONFLICT);
+    }
+  }
+  return NULL;
+}
+
+/* Racing transactions (many in one SQLite group commit): the counter is
+ * exactly the number of keys created, none lost, none charged twice. */
+static void conf_txn_concurrent(void **state) {
+  cp_store *s = *state;
+  txn_race_arg args[6];
+  pthread_t th[6];
+  cp_store_list_result res;
+  cp_store_kv kv;
+  int i, total = 0;
+
+  assert_int_equal(cp_store_create(s, S("tr/count"), S("0"), NULL), 0);
+  for (i = 0; i < 6; i++) {
+    args[i] = (txn_race_arg){s, i, 0};
+    assert_int_equal(pthread_create(&th[i], NULL, txn_racer, &args[i]), 0);
+  }
+  for (i = 0; i < 6; i++) {
+    pthread_join(th[i], NULL);
+    total += args[i].created;
+  }
+  assert_int_equal(total, 6 * 20);
+  assert_int_equal(cp_store_get(s, S("tr/count"), 0, &kv, NULL), 0);
+  assert_int_equal(atoi((const char *)kv.value), total);
+  cp_store_kv_free(&kv);
+  assert_int_equal(cp_store_list(s, S("tr/obj/"), NULL, 0, 0, 0, &res), 0);
+  assert_int_equal(res.count, (size_t)total);
+  cp_store_list_result_free(&res);
+}
+
 static void conf_large_values(void **state) {
   cp_store *s = *state;
   size_t big = 1024 * 1024, i;
@@ -597,6 +788,9 @@ static const struct CMUnitTest conformance_tests[] = {
     CONF_TEST(conf_watch_from_now_and_progress),
     CONF_TEST(conf_compaction),
     CONF_TEST(conf_concurrent_writers),
+    CONF_TEST(conf_txn_all_or_nothing),
+    CONF_TEST(conf_txn_watch),
+    CONF_TEST(conf_txn_concurrent),
     CONF_TEST(conf_large_values),
     CONF_TEST(conf_binary_keys),
 };

@@ -10,25 +10,56 @@
  * what it adds. Charges use the newest version this server knows
  * (its own last write over the policy cache's): another server's write
  * since is caught by the compare-and-swap, and a refusal is answered only
- * on the store's version.
+ * on the store's version. The charge and the create are one store
+ * transaction: a create refused for its taken name charges nothing, and
+ * watchers of quotas and pods each get their event. Every test runs on
+ * SQLite, then on a real etcd (where a transaction's writes share one
+ * revision, so each holds one create).
  */
 #include "api_fixture.h"
 
 #include <json-c/json.h>
 #include <pthread.h>
+#include <unistd.h>
 
 #include "apiserver/policy_cache.h"
 #include "apiserver/quota_versions.h"
 #include "apiserver/resources.h"
 
+#include "../store/etcd_cluster.c"
+
 #define PODS "/api/v1/namespaces/q/pods"
 #define QUOTAS "/api/v1/namespaces/q/resourcequotas"
+
+/* The etcd the second group runs on; NULL while the first runs. */
+static etcd_cluster *etcd_in_use;
+
+/* Replaces the fixture's SQLite store with a key space of its own on
+ * etcd_in_use. */
+static void use_etcd(struct api_fixture *f) {
+  static int seq;
+  cp_store_etcd_opts o = {0};
+  char prefix[64], *err = NULL;
+
+  snprintf(prefix, sizeof prefix, "/q%d-%d/", (int)getpid(), ++seq);
+  o.endpoints = etcd_in_use->endpoints;
+  o.endpoint_count = 1;
+  o.prefix = prefix;
+  o.dial_timeout_ms = 15000;
+  o.request_timeout_ms = 10000;
+  cp_store_close(f->store);
+  if (cp_store_etcd_open(&o, &f->store, &err) != 0)
+    fail_msg("etcd open: %s", err ? err : "?");
+  f->ctx.store = f->store;
+}
 
 static int setup(void **state) {
   struct api_fixture *f;
 
   api_fixture_setup(state);
   f = *state;
+  if (etcd_in_use != NULL)
+    use_etcd(f);
   f->ctx.policy_cache = cp_policy_cache_new();
   assert_non_null(f->ctx.policy_cache);
   f->ctx.quota_versions = cp_quota_versions_new();
@@ -192,7 +223,7 @@ static void test_services(void **state) {
 
 struct racer {
   struct api_fixture *f;
-  int id;
+  int id; /* -1: every racer creates the same names, 409 expected */
   int created;
   int other; /* answers neither 201 nor 403 (a lost race: 409) */
 };
@@ -205,10 +236,13 @@ static void *race(void *arg) {
   for (i = 0; i < 4; i++) {
     struct cp_api_response rs;
 
-    snprintf(name, sizeof name, "r%d-%d", r->id, i);
+    if (r->id < 0)
+      snprintf(name, sizeof name, "same-%d", i);
+    else
+      snprintf(name, sizeof name, "r%d-%d", r->id, i);
     rs = create_pod(r->f, name, NULL, NULL);
     r->created += rs.code == 201;
-    if (rs.code != 201 && rs.code != 403) {
+    if (rs.code != 201 && rs.code != (r->id < 0 ? 409 : 403)) {
       fprintf(stderr, "race: %d %s\n", rs.code, rs.body);
       r->other++;
     }
@@ -313,6 +347,112 @@ static void test_refused_only_on_store_version(void **state) {
   pod_expect(f, "p3", NULL, 403, "exceeded quota: q");
 }
 
+/* A create the store refuses (its name is taken) charges nothing: the
+ * charge and the create are one transaction. */
+static void test_taken_name_charges_nothing(void **state) {
+  struct api_fixture *f = *state;
+
+  quota(f, "q", "{\"pods\":\"5\"}", "{\"pods\":\"0\"}");
+  pod_expect(f, "p1", NULL, 201, NULL);
+  pod_expect(f, "p1", NULL, 409, "already exists");
+  pod_expect(f, "p1", NULL, 409, "already exists");
+  used_expect(f, "q", "pods", "1");
+}
+
+/* A quota created under the name of one that exists, in a namespace
+ * whose quota counts quotas: 409 as for any taken name, nothing
+ * charged; another name is counted. */
+static void test_taken_quota_name(void **state) {
+  struct api_fixture *f = *state;
+
+  quota(f, "q", "{\"resourcequotas\":\"5\"}", "{\"resourcequotas\":\"1\"}");
+  api_fixture_expect(f, CP_API_POST, QUOTAS,
+                     "{\"metadata\":{\"name\":\"q\"},\"spec\":{\"hard\":"
+                     "{\"pods\":\"1\"}}}",
+                     409);
+  used_expect(f, "q", "resourcequotas", "1");
+  api_fixture_expect(f, CP_API_POST, QUOTAS,
+                     "{\"metadata\":{\"name\":\"q2\"},\"spec\":{\"hard\":"
+                     "{\"pods\":\"1\"}}}",
+                     201);
+  used_expect(f, "q", "resourcequotas", "2");
+}
+
+/* 16 threads create the same 4 pods at once (their creates batched into
+ * shared transactions): each pod is created once and charged once. */
+static void test_racing_same_names_charged_once(void **state) {
+  struct api_fixture *f = *state;
+  struct racer r[16];
+  pthread_t t[16];
+  int i, total = 0;
+
+  quota(f, "q", "{\"pods\":\"100\"}", "{\"pods\":\"0\"}");
+  for (i = 0; i < 16; i++) {
+    r[i] = (struct racer){f, -1, 0, 0};
+    assert_int_equal(pthread_create(&t[i], NULL, race, &r[i]), 0);
+  }
+  for (i = 0; i < 16; i++) {
+    pthread_join(t[i], NULL);
+    total += r[i].created;
+    assert_int_equal(r[i].other, 0);
+  }
+  assert_int_equal(total, 4);
+  used_expect(f, "q", "pods", "4");
+}
+
+struct seen {
+  pthread_mutex_t mu;
+  int64_t rev; /* the last event's */
+  int count;
+};
+
+static void seen_cb(void *ud, const cp_store_watch_msg *m) {
+  struct seen *s = ud;
+
+  if (m->kind != CP_STORE_WATCH_EVENTS || m->count == 0)
+    return;
+  pthread_mutex_lock(&s->mu);
+  s->count += (int)m->count;
+  s->rev = m->events[m->count - 1].kv.mod_revision;
+  pthread_mutex_unlock(&s->mu);
+}
+
+static int seen_count(struct seen *s) {
+  int n;
+
+  pthread_mutex_lock(&s->mu);
+  n = s->count;
+  pthread_mutex_unlock(&s->mu);
+  return n;
+}
+
+/* Watchers of quotas and of pods (what informers do) each get their
+ * event of a charged create. */
+static void test_watchers_see_quota_and_pod(void **state) {
+  struct api_fixture *f = *state;
+  struct seen sq = {PTHREAD_MUTEX_INITIALIZER, 0, 0},
+              sp = {PTHREAD_MUTEX_INITIALIZER, 0, 0};
+  cp_store_watcher *wq, *wp;
+  int64_t now = 0;
+  int i;
+
+  quota(f, "q", "{\"pods\":\"5\"}", "{\"pods\":\"0\"}");
+  assert_int_equal(cp_store_current_revision(f->ctx.store, &now), 0);
+  assert_int_equal(cp_store_watch(f->ctx.store, "resourcequotas/q/", 17,
+                                  now + 1, seen_cb, &sq, &wq), 0);
+  assert_int_equal(cp_store_watch(f->ctx.store, "pods/q/", 7, now + 1,
+                                  seen_cb, &sp, &wp), 0);
+  pod_expect(f, "p1", NULL, 201, NULL);
+  for (i = 0; i < 1000 && (seen_count(&sq) < 1 || seen_count(&sp) < 1); i++)
+    usleep(10000);
+  assert_int_equal(seen_count(&sq), 1);
+  assert_int_equal(seen_count(&sp), 1);
+  assert_true(sq.rev > now && sp.rev > now);
+  cp_store_watch_cancel(wq);
+  cp_store_watch_cancel(wp);
+  used_expect(f, "q", "pods", "1");
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_exceeded, setup, teardown),
@@ -329,7 +469,25 @@ int main(void) {
                                       setup, teardown),
       cmocka_unit_test_setup_teardown(test_racing_creates_all_charged, setup,
                                       teardown),
+      cmocka_unit_test_setup_teardown(test_taken_name_charges_nothing, setup,
+                                      teardown),
+      cmocka_unit_test_setup_teardown(test_taken_quota_name, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_racing_same_names_charged_once,
+                                      setup, teardown),
+      cmocka_unit_test_setup_teardown(test_watchers_see_quota_and_pod, setup,
+                                      teardown),
   };
+  etcd_cluster etcd;
+  int rc = cmocka_run_group_tests_name("quota admission: sqlite", tests, NULL,
+                                       NULL);
 
-  return cmocka_run_group_tests(tests, NULL, NULL);
+  if (etcd_cluster_start(&etcd, 1) != 0) {
+    fprintf(stderr, "FAIL: cannot start etcd for the quota tests\n");
+    return 1;
+  }
+  etcd_in_use = &etcd;
+  rc |= cmocka_run_group_tests_name("quota admission: etcd", tests, NULL,
+                                    NULL);
+  etcd_cluster_stop(&etcd);
+  return rc;
 }

@@ -4,7 +4,8 @@
  * noted (wrote or read): the noted one only when its revision is larger;
  * an older note never replaces a newer one; keys do not mix; the least
  * recently used goes when the cache is full; NULL (no cache) knows
- * nothing.
+ * nothing. A parsed quota kept for the noted version is taken once, at
+ * that revision only, and a newer note drops it.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,6 +15,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <json-c/json.h>
 
 #include "apiserver/quota_versions.h"
 
@@ -87,8 +90,36 @@ static void test_no_cache(void **state) {
   cp_quota_versions_free(NULL);
 }
 
+static void test_parsed_kept_for_its_version(void **state) {
+  struct cp_quota_versions *c = cp_quota_versions_new();
+  json_object *o;
+
+  (void)state;
+  assert_non_null(c);
+  /* Not noted at that revision: not kept (and put, no leak). */
+  cp_quota_versions_keep(c, KEY, 7, json_object_new_object());
+  assert_null(cp_quota_versions_take(c, KEY, 7));
+  note(c, KEY, 7, "{\"w\":7}");
+  cp_quota_versions_keep(c, KEY, 7, json_object_new_int(7));
+  assert_null(cp_quota_versions_take(c, KEY, 6)); /* another revision */
+  o = cp_quota_versions_take(c, KEY, 7);
+  assert_non_null(o);
+  assert_int_equal(json_object_get_int(o), 7);
+  json_object_put(o);
+  assert_null(cp_quota_versions_take(c, KEY, 7)); /* taken once */
+  cp_quota_versions_keep(c, KEY, 7, json_object_new_int(7));
+  note(c, KEY, 9, "{\"w\":9}"); /* a newer version drops it */
+  assert_null(cp_quota_versions_take(c, KEY, 7));
+  assert_null(cp_quota_versions_take(c, KEY, 9));
+  cp_quota_versions_keep(c, KEY, 9, json_object_new_int(9)); /* freed */
+  cp_quota_versions_free(c);
+  cp_quota_versions_keep(NULL, KEY, 1, json_object_new_object());
+  assert_null(cp_quota_versions_take(NULL, KEY, 1));
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_parsed_kept_for_its_version),
       cmocka_unit_test(test_newer_of_cache_and_own_write),
       cmocka_unit_test(test_least_recently_used_goes),
       cmocka_unit_test(test_no_cache),
