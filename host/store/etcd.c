@@ -798,7 +798,7 @@ static json_object *txn_range_kvs(json_object *r) {
  * attempt? True if the key holds exactly our value. */
 static int is_own_write(etcd_store *s, json_object *r, const void *value,
                         size_t value_len, int64_t *rev) {
-  cp_store_kv cur;
+  cp_store_kv cur = {0};
   int own;
 
   if (first_kv(s, txn_range_kvs(r), &cur) != CPLANE_OK)
@@ -956,7 +956,7 @@ static int txn_guards(etcd_store *s, json_object *r, cp_store_txn_op *ops,
                                        "response_range"),
                                   "kvs")
                            : NULL;
-    cp_store_kv cur;
+    cp_store_kv cur = {0};
     int rc = first_kv(s, kvs, &cur);
 
     if (rc == CPLANE_ENOMEM)
