@@ -674,8 +674,12 @@ static int etcd_call(etcd_store *s, const char *path, struct evbuffer *body,
 /* ---- KV operations ---------------------------------------------------- */
 
 static int first_kv(etcd_store *s, json_object *kvs, cp_store_kv *out) {
-  if (kvs == NULL || json_object_array_length(kvs) == 0)
+  if (kvs == NULL || json_object_array_length(kvs) == 0) {
+    /* Empty, as parse_kv leaves it on any result: *out may be freed
+     * whatever the answer. */
+    memset(out, 0, sizeof *out);
     return CPLANE_ENOENT;
+  }
   return parse_kv(s, json_object_array_get_idx(kvs, 0), out);
 }
 
@@ -798,7 +802,7 @@ static json_object *txn_range_kvs(json_object *r) {
  * attempt? True if the key holds exactly our value. */
 static int is_own_write(etcd_store *s, json_object *r, const void *value,
                         size_t value_len, int64_t *rev) {
-  cp_store_kv cur = {0};
+  cp_store_kv cur;
   int own;
 
   if (first_kv(s, txn_range_kvs(r), &cur) != CPLANE_OK)
@@ -956,7 +960,7 @@ static int txn_guards(etcd_store *s, json_object *r, cp_store_txn_op *ops,
                                        "response_range"),
                                   "kvs")
                            : NULL;
-    cp_store_kv cur = {0};
+    cp_store_kv cur;
     int rc = first_kv(s, kvs, &cur);
 
     if (rc == CPLANE_ENOMEM)
