@@ -16,6 +16,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <cplane/strbuf.h>
+
 #include "clock/clock.h"
 #include "log/assert.h"
 #include "log/log.h"
@@ -61,8 +63,7 @@ struct cp_supervisor {
   int started, stopping;
   /* Children's tagged lines read but not written to the log yet: the
    * supervisor thread's alone, written by flush_output without mu. */
-  char *out;
-  size_t out_len, out_cap;
+  struct cplane_strbuf out;
 };
 
 static uint64_t now_ms(void) { return (uint64_t)cp_now_ms(); }
@@ -353,22 +354,6 @@ static void note_metrics_addr(struct child *c) {
   c->metrics_addr[n] = '\0';
 }
 
-/* Room for n more bytes of pending output; -1 when out of memory. */
-static int reserve_output(struct cp_supervisor *s, size_t n) {
-  size_t cap = s->out_cap > 0 ? s->out_cap : 65536;
-  char *p;
-
-  if (s->out_len + n <= s->out_cap)
-    return 0;
-  while (cap < s->out_len + n)
-    cap *= 2;
-  if ((p = realloc(s->out, cap)) == NULL)
-    return -1;
-  s->out = p;
-  s->out_cap = cap;
-  return 0;
-}
-
 /* How much of p[0..len) (whole lines) to write at once: the most whole
  * lines within PIPE_BUF, a write that a pipe keeps whole, so no other
  * writer's line lands inside one; a longer line goes alone. */
@@ -390,21 +375,20 @@ static size_t chunk_len(const char *p, size_t len) {
 static void flush_output(struct cp_supervisor *s) {
   size_t off = 0, n;
 
-  while (off < s->out_len) {
-    n = chunk_len(s->out + off, s->out_len - off);
-    if (write(s->cfg.log_fd, s->out + off, n) < 0) {
+  while (off < s->out.len) {
+    n = chunk_len(s->out.p + off, s->out.len - off);
+    if (write(s->cfg.log_fd, s->out.p + off, n) < 0) {
       /* The log is gone: nothing better to do with the lines. */
     }
     off += n;
   }
-  s->out_len = 0;
+  s->out.len = 0; /* the memory is kept for the next lines */
 }
 
 /* One line of the child's, whole and tagged, into the pending output. */
 static void emit_line(struct cp_supervisor *s, struct child *c) {
   char tag[160];
-  size_t tl, n;
-  char *at;
+  size_t tl;
 
   if (c->line_len == 0)
     return;
@@ -413,15 +397,16 @@ static void emit_line(struct cp_supervisor *s, struct child *c) {
                         (int)c->pid);
   if (tl >= sizeof tag)
     tl = sizeof tag - 1;
-  n = tl + c->line_len + 1;
-  if (reserve_output(s, n) == 0) {
-    at = s->out + s->out_len;
-    memcpy(at, tag, tl);
-    memcpy(at + tl, c->line, c->line_len);
-    at[n - 1] = '\n';
-    s->out_len += n;
+  /* Room for the whole line first, so that none is written in part. */
+  if (cplane_strbuf_reserve(&s->out, tl + c->line_len + 1) == 0) {
+    cplane_strbuf_addn(&s->out, tag, tl);
+    cplane_strbuf_addn(&s->out, c->line, c->line_len);
+    cplane_strbuf_addn(&s->out, "\n", 1);
+  } else {
+    /* Out of memory: the line is lost, as a failed write would lose it;
+     * the next line may find room. */
+    s->out.failed = 0;
   }
-  /* Out of memory: the line is lost, as a failed write would lose it. */
   c->line_len = 0;
 }
 
@@ -638,7 +623,7 @@ static void *supervise(void *arg) {
     for (i = 1; i < np; i++)
       if (pfd[i].revents != 0 && who[i]->out_fd == pfd[i].fd)
         read_output(s, who[i]);
-    if (s->out_len > 0) {
+    if (s->out.len > 0) {
       pthread_mutex_unlock(&s->mu);
       flush_output(s);
       pthread_mutex_lock(&s->mu);
@@ -799,6 +784,6 @@ void cp_supervisor_free(struct cp_supervisor *s) {
   close(s->wake[0]);
   close(s->wake[1]);
   pthread_mutex_destroy(&s->mu);
-  free(s->out);
+  cplane_strbuf_reset(&s->out);
   free(s);
 }
