@@ -36,6 +36,7 @@
 #include <openssl/x509v3.h>
 
 #include "client/token_file.h"
+#include "net/sigpipe.h"
 
 #define DEFAULT_TIMEOUT_MS 30000
 /* A watch is quiet between events; kube-apiserver (and ours) bookmark it
@@ -641,6 +642,7 @@ int cp_client_new(const struct cp_client_config *cfg, struct cp_client **out,
   *out = NULL;
   *errmsg = NULL;
   pthread_once(&evthread_once, init_evthread);
+  cp_net_ignore_sigpipe();
   if (c == NULL)
     goto out;
   pthread_mutex_init(&c->mu, NULL);

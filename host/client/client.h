@@ -40,6 +40,8 @@ struct cp_client_config {
   int no_retry; /* answer a 429 as it is: the caller bounds the time */
 };
 
+/* Ignores SIGPIPE if the process left it at its default (net/sigpipe.h):
+ * a server closing a connection mid-write must be an error, not an exit. */
 int cp_client_new(const struct cp_client_config *cfg, struct cp_client **out,
                   char **errmsg);
 void cp_client_free(struct cp_client *c);

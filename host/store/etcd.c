@@ -56,6 +56,7 @@
 
 #include "encoding/base64.h"
 #include "log/log.h"
+#include "net/sigpipe.h"
 
 #define DEFAULT_PREFIX "/registry/"
 #define DEFAULT_TIMEOUT_MS 5000
@@ -1816,6 +1817,7 @@ int cp_store_etcd_open(const cp_store_etcd_opts *o, cp_store **out,
   if (errmsg != NULL)
     *errmsg = NULL;
   pthread_once(&evthread_once, init_evthread);
+  cp_net_ignore_sigpipe();
   s = calloc(1, sizeof *s);
   if (s == NULL)
     return CPLANE_ENOMEM;

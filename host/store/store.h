@@ -103,7 +103,9 @@ int cp_store_sqlite_open(const char *path, const cp_store_sqlite_opts *opts,
                          cp_store **out, char **errmsg);
 
 /* Connects to etcd. Fails with CP_STORE_EUNAVAILABLE and a message if no
- * endpoint answers within dial_timeout_ms. Same ownership as above. */
+ * endpoint answers within dial_timeout_ms. Same ownership as above.
+ * Ignores SIGPIPE if the process left it at its default (net/sigpipe.h):
+ * etcd closing a connection mid-write must be an error, not an exit. */
 int cp_store_etcd_open(const cp_store_etcd_opts *opts, cp_store **out,
                        char **errmsg);
 
