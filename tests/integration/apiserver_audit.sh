@@ -65,6 +65,7 @@ rules:
   resources:
   - {group: "", resources: [pods, pods/eviction, pods/binding, serviceaccounts/token]}
   - {group: authorization.k8s.io, resources: [selfsubjectaccessreviews]}
+  - {group: authentication.k8s.io, resources: [tokenreviews]}
 - level: Metadata
 YAML
 # start_cplane's INI with audit keys in [apiserver] (a section is written
@@ -353,6 +354,19 @@ ev "$R" | jq -e 'select(.requestObject.kind=="SelfSubjectAccessReview" and
   .requestObject.spec.resourceAttributes.resource=="secrets" and
   .requestObject.metadata.creationTimestamp==null)' >/dev/null ||
   fail "review requestObject: $(ev "$R" | jq -c .requestObject)"
+# kind and apiVersion the body left out are the URL's (Go's decoding set
+# them), and Go writes TypeMeta and ObjectMeta before the rest
+[ "$(call cm-order POST /api/v1/namespaces/default/configmaps \
+  '{"data":{"k":"v"},"metadata":{"name":"ord1"}}')" = 201 ] ||
+  fail "cm-order: $(cat "$TMP/call.out")"
+expect_ro cm-order 201 '(keys_unsorted == ["kind","apiVersion","metadata","data"]) and
+  .kind=="ConfigMap" and .apiVersion=="v1" and .metadata.name=="ord1"'
+[ "$(call tr-bare POST /apis/authentication.k8s.io/v1/tokenreviews \
+  '{"spec":{"token":"not-a-token"}}')" = 201 ] ||
+  fail "tr-bare: $(cat "$TMP/call.out")"
+expect_ro tr-bare 201 '(keys_unsorted[0:3] == ["kind","apiVersion","metadata"]) and
+  .kind=="TokenReview" and .apiVersion=="authentication.k8s.io/v1" and
+  .metadata.creationTimestamp==null and .spec.token=="not-a-token"'
 pass "eviction, binding, token and a review: requestObject as decoded"
 
 # a patch: logged as sent

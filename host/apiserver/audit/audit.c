@@ -412,23 +412,81 @@ static int sent_namespace(const struct cp_api_request *rq) {
   return sent;
 }
 
-/* The decoded object as kube's encodeObject writes it: a typed object's
- * ObjectMeta has "creationTimestamp":null until the server sets it, and
- * the namespace from the URL is set after the object is logged (kube's
- * EnsureObjectNamespaceMatchesRequestNamespace): one the client did not
- * send is not there. */
-static void as_kube_logs(const struct cp_api_request *rq, json_object *o) {
-  json_object *md = metadata_of(o);
-  int typed = rq->type != NULL && rq->type->builtin;
+/* o with kind, apiVersion and metadata first and then its other members
+ * in their order: Go's encoding writes TypeMeta and ObjectMeta first (an
+ * absent ObjectMeta as an empty one), and its decoding set kind and
+ * apiVersion from the URL when the body left them out. Takes o; NULL
+ * when out of memory. */
+static json_object *with_type_meta(json_object *o, const char *kind,
+                                   const char *api_version) {
+  json_object *out = json_object_new_object();
 
-  if (md == NULL)
-    return;
-  if (rq->subresource != NULL && strcmp(rq->subresource, "scale") == 0)
-    typed = 1; /* autoscaling/v1 Scale */
-  if (typed && !json_object_object_get_ex(md, "creationTimestamp", NULL))
-    json_object_object_add(md, "creationTimestamp", NULL);
-  if (json_object_object_get_ex(md, "namespace", NULL) && !sent_namespace(rq))
+  if (out == NULL ||
+      json_object_object_add(out, "kind", json_object_new_string(kind)) ||
+      json_object_object_add(out, "apiVersion",
+                             json_object_new_string(api_version)) ||
+      json_object_object_add(out, "metadata",
+                             metadata_of(o) != NULL
+                                 ? json_object_get(metadata_of(o))
+                                 : json_object_new_object())) {
+    json_object_put(out);
+    json_object_put(o);
+    return NULL;
+  }
+  json_object_object_foreach(o, k, v) {
+    if (strcmp(k, "kind") == 0 || strcmp(k, "apiVersion") == 0 ||
+        strcmp(k, "metadata") == 0)
+      continue;
+    if (json_object_object_add(out, k, json_object_get(v)) != 0) {
+      json_object_put(out);
+      out = NULL;
+      break;
+    }
+  }
+  json_object_put(o);
+  return out;
+}
+
+/* The decoded object as kube's encodeObject writes it: a typed object
+ * (kind not NULL: a built-in kind, a Scale, a review) has its kind and
+ * apiVersion first, and its ObjectMeta "creationTimestamp":null until the
+ * server sets it; the namespace from the URL is set after the object is
+ * logged (kube's EnsureObjectNamespaceMatchesRequestNamespace): one the
+ * client did not send is not there. Takes o; returns what to log (NULL:
+ * nothing). */
+static json_object *as_kube_logs(const struct cp_api_request *rq,
+                                 json_object *o, const char *kind,
+                                 const char *api_version) {
+  json_object *md;
+
+  if (kind != NULL) {
+    if ((o = with_type_meta(o, kind, api_version)) == NULL)
+      return NULL;
+    if ((md = metadata_of(o)) != NULL &&
+        !json_object_object_get_ex(md, "creationTimestamp", NULL))
+      json_object_object_add(md, "creationTimestamp", NULL);
+  }
+  md = metadata_of(o);
+  if (md != NULL && json_object_object_get_ex(md, "namespace", NULL) &&
+      !sent_namespace(rq))
     json_object_object_del(md, "namespace");
+  return o;
+}
+
+/* The kind and apiVersion (into buf) Go decoded rq's body as; NULL for a
+ * custom resource, decoded as it came. */
+static const char *typed_kind(const struct cp_api_request *rq, char *buf,
+                              size_t len) {
+  const struct cp_resource_type *t = rq->type;
+
+  if (rq->subresource != NULL && strcmp(rq->subresource, "scale") == 0) {
+    snprintf(buf, len, "autoscaling/v1");
+    return "Scale";
+  }
+  if (t == NULL || !t->builtin)
+    return NULL;
+  snprintf(buf, len, "%s%s%s", t->group, t->group[0] ? "/" : "", t->version);
+  return t->kind;
 }
 
 /* kube's LogRequestObject with o decoded as kube logs it (taken; NULL:
@@ -450,13 +508,13 @@ static void log_decoded(struct cp_audit_event *ev, json_object *o) {
   ev->request_object = o;
 }
 
-void cp_audit_request_object(const struct cp_api_request *rq,
-                             json_object *o) {
+/* o (only read) as decoded into kind (NULL: untyped): the objectRef
+ * completed from it, and at Request level and above a copy logged. */
+static void log_copy(const struct cp_api_request *rq, json_object *o,
+                     const char *kind, const char *api_version) {
   struct cp_audit_event *ev = rq->audit;
   json_object *copy = NULL;
 
-  if (ev == NULL || o == NULL || !ev->post_or_put)
-    return; /* a patch is logged as sent (kube's LogRequestPatch) */
   if (ev->level < CP_AUDIT_REQUEST) {
     complete_ref_from(ev, o);
     return;
@@ -465,8 +523,24 @@ void cp_audit_request_object(const struct cp_api_request *rq,
     json_object_put(copy);
     return; /* out of memory: left out */
   }
-  as_kube_logs(rq, copy);
-  log_decoded(ev, copy);
+  log_decoded(ev, as_kube_logs(rq, copy, kind, api_version));
+}
+
+void cp_audit_request_object(const struct cp_api_request *rq,
+                             json_object *o) {
+  char api_version[320];
+  const char *kind;
+
+  if (rq->audit == NULL || o == NULL || !rq->audit->post_or_put)
+    return; /* a patch is logged as sent (kube's LogRequestPatch) */
+  kind = typed_kind(rq, api_version, sizeof api_version);
+  log_copy(rq, o, kind, api_version);
+}
+
+void cp_audit_review_object(const struct cp_api_request *rq, json_object *o,
+                            const char *kind, const char *api_version) {
+  if (rq->audit != NULL && o != NULL)
+    log_copy(rq, o, kind, api_version);
 }
 
 void cp_audit_request_patch(const struct cp_api_request *rq) {

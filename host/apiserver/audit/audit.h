@@ -95,6 +95,11 @@ int cp_audit_annotate_map(const struct cp_api_request *rq,
  * only read). A patch's own create or update is not logged here. */
 void cp_audit_request_object(const struct cp_api_request *rq,
                              struct json_object *o);
+/* The same for a review answered before the request's type is looked up
+ * (authn/reviews.c): o decoded as kind of api_version. */
+void cp_audit_review_object(const struct cp_api_request *rq,
+                            struct json_object *o, const char *kind,
+                            const char *api_version);
 /* A patch: kube's LogRequestPatch, the body as sent (when it is JSON). */
 void cp_audit_request_patch(const struct cp_api_request *rq);
 /* A delete or deletecollection with a body (body its parsed JSON, only

@@ -135,7 +135,8 @@ static void token_review(struct cp_authn *a, const struct cp_auth *auth,
                                 "object");
     goto out;
   }
-  cp_audit_request_object(rq, in); /* as decoded, before validation */
+  /* as decoded, before validation (rq->type is not looked up here) */
+  cp_audit_review_object(rq, in, "TokenReview", "authentication.k8s.io/v1");
   if (!json_object_object_get_ex(in, "spec", &spec) ||
       !json_object_is_type(spec, json_type_object) ||
       !json_object_object_get_ex(spec, "token", &tok) ||
