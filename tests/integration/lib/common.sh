@@ -10,11 +10,6 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
 B=${B:-build/release}
 case "$B" in /*) ;; *) B="$ROOT/$B" ;; esac
 VARIANT=${VARIANT:-release}
-# Every bounded wait below allows WAIT_SCALE times the seconds a script
-# names: a wait ends as soon as its condition holds, so the factor costs
-# a passing run nothing, and a script's bound, picked on a quiet machine,
-# survives CI's load, ASan's slowdown and two scripts side by side.
-WAIT_SCALE=${WAIT_SCALE:-3}
 TMP=$(mktemp -d /tmp/cplane-it-XXXXXX)
 chmod 755 "$TMP"
 PIDS=()
@@ -33,7 +28,7 @@ pass() { echo "ok: $*"; }
 
 # wait_for_log FILE PATTERN [SECONDS]: waits until FILE has a line matching.
 wait_for_log() {
-  local file=$1 pattern=$2 limit=$((${3:-20} * WAIT_SCALE)) i
+  local file=$1 pattern=$2 limit=${3:-20} i
   for ((i = 0; i < limit * 10; i++)); do
     grep -q -- "$pattern" "$file" 2>/dev/null && return 0
     sleep 0.1
@@ -51,7 +46,7 @@ expect_log() {
 # sets RC to its exit status. Not for $(...): a subshell cannot wait for
 # its parent's children.
 wait_exit() {
-  local pid=$1 limit=$(($2 * WAIT_SCALE)) i
+  local pid=$1 limit=$2 i
   for ((i = 0; i < limit * 10; i++)); do
     # A zombie still answers kill -0; ps tells it apart.
     if ! kill -0 "$pid" 2>/dev/null ||
@@ -70,9 +65,9 @@ variant_flag() {
 }
 
 # wait_until SECONDS CMD...: runs CMD every 0.1 s until it succeeds; fails
-# the test (naming CMD) after SECONDS (times WAIT_SCALE).
+# the test (naming CMD) after SECONDS.
 wait_until() {
-  local limit=$(($1 * WAIT_SCALE)) i
+  local limit=$1 i
   shift
   for ((i = 0; i < limit * 10; i++)); do
     "$@" >/dev/null 2>&1 && return 0
