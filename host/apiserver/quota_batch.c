@@ -6,6 +6,8 @@
 #include <pthread.h>
 #include <string.h>
 
+#include "log/assert.h"
+
 /* Namespaces share a stripe by hash, as the per-namespace mutexes before
  * this did: a stripe leads one batch at a time. */
 #define STRIPES 16
@@ -50,6 +52,30 @@ static size_t take(struct stripe *s, const struct cp_quota_batch_entry *me,
   return n;
 }
 
+/* Ends a batch of s (under s->mu): the queue's head, if any, leads the
+ * next. */
+static void batch_ended(struct stripe *s) {
+  s->busy = 0;
+  if (s->head != NULL)
+    pthread_cond_signal(&s->head->cv);
+}
+
+/* The stripe is idle and nobody waits: me leads a batch of itself at
+ * once, with no queue, condition variable or wake-up. Entered and left
+ * under s->mu; writes joining meanwhile queue as behind any batch. */
+static void lead_alone(struct stripe *s, struct cp_quota_batch_entry *me,
+                       cp_quota_batch_fn fn, void *arg) {
+  struct cp_quota_batch_entry *batch[1] = {me};
+
+  CP_ASSERT(!s->busy && s->head == NULL);
+  s->busy = 1;
+  pthread_mutex_unlock(&s->mu);
+  fn(arg, batch, 1);
+  pthread_mutex_lock(&s->mu);
+  me->finished = 1;
+  batch_ended(s);
+}
+
 void cp_quota_batch_join(struct cp_quota_batch_entry *me, cp_quota_batch_fn fn,
                          void *arg) {
   struct stripe *s = stripe_of(me->ns);
@@ -59,8 +85,14 @@ void cp_quota_batch_join(struct cp_quota_batch_entry *me, cp_quota_batch_fn fn,
   me->arg = arg;
   me->finished = 0;
   me->next = NULL;
-  pthread_cond_init(&me->cv, NULL);
   pthread_mutex_lock(&s->mu);
+  if (!s->busy && s->head == NULL) {
+    lead_alone(s, me, fn, arg);
+    pthread_mutex_unlock(&s->mu);
+    return;
+  }
+  /* Others lead or wait (a head woken to lead has not run yet): queue. */
+  pthread_cond_init(&me->cv, NULL);
   if (s->tail != NULL)
     s->tail->next = me;
   else
@@ -86,9 +118,7 @@ void cp_quota_batch_join(struct cp_quota_batch_entry *me, cp_quota_batch_fn fn,
       if (batch[i] != me)
         pthread_cond_signal(&batch[i]->cv);
     }
-    s->busy = 0;
-    if (s->head != NULL)
-      pthread_cond_signal(&s->head->cv); /* leads the next batch */
+    batch_ended(s);
   }
   pthread_mutex_unlock(&s->mu);
   pthread_cond_destroy(&me->cv);

@@ -5,7 +5,10 @@
  * wait on a namespace are checked together and each quota is written
  * once for the batch).
  *
- * A write joins its namespace's queue; one thread at a time per stripe
+ * A write on an idle stripe (no batch running, nobody waiting) leads a
+ * batch of itself at once: no queue, condition variable or wake-up, the
+ * common case when writes do not race. Otherwise it joins its
+ * namespace's queue; one thread at a time per stripe
  * (namespace hash) takes every write waiting on its namespace and runs
  * the caller's function on them all, while later writes queue behind it.
  * So N racing creates cost one quota read and one compare-and-swap write

@@ -2,7 +2,8 @@
  * test_quota_batch - ResourceQuota admission's batches: writes that wait
  * on a namespace while another batch runs are led together in one batch
  * (in join order), each exactly once; a batch never mixes namespaces or
- * servers (args).
+ * servers (args); a join on an idle stripe leads alone at once, and
+ * never runs beside a batch of its namespace.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,6 +11,7 @@
 #include <cmocka.h>
 
 #include <pthread.h>
+#include <sched.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -170,10 +172,110 @@ static void test_no_waiter_is_left_behind(void **state) {
   assert_int_equal(stress_processed, (long)STRESS_THREADS * STRESS_JOINS);
 }
 
+/* A join on an idle stripe leads a batch of itself at once, on its own
+ * thread; the stripe is idle again once it returns. */
+static pthread_t alone_thread;
+static size_t alone_n;
+
+static void alone_process(void *arg, struct cp_quota_batch_entry **b,
+                          size_t n) {
+  (void)arg;
+  alone_thread = pthread_self();
+  alone_n = n;
+  ((struct item *)b[0]->data)->processed++;
+}
+
+static void test_idle_join_leads_alone(void **state) {
+  struct item it;
+  int k;
+
+  (void)state;
+  for (k = 0; k < 2; k++) {
+    memset(&it, 0, sizeof it);
+    it.e.ns = "idle";
+    it.e.data = &it;
+    alone_n = 0;
+    cp_quota_batch_join(&it.e, alone_process, &arg1);
+    assert_int_equal(it.processed, 1);
+    assert_int_equal(alone_n, 1);
+    assert_true(pthread_equal(alone_thread, pthread_self()));
+    assert_int_equal(it.e.finished, 1);
+  }
+}
+
+/* Batches of one namespace never run at the same time, whether their
+ * leader came in on an idle stripe (no queue) or was queued behind a
+ * batch: threads joining "solo" again and again under two servers (one
+ * stripe), each batch yielding inside to let the others race in. */
+#define OVERLAP_THREADS 8
+#define OVERLAP_JOINS 400
+
+static int inside, overlaps; /* under mu */
+static long overlap_processed, overlap_batches;
+
+static void overlap_process(void *arg, struct cp_quota_batch_entry **b,
+                            size_t n) {
+  size_t i;
+
+  (void)arg;
+  pthread_mutex_lock(&mu);
+  overlaps += inside > 0;
+  inside++;
+  overlap_batches++;
+  pthread_mutex_unlock(&mu);
+  sched_yield();
+  pthread_mutex_lock(&mu);
+  for (i = 0; i < n; i++) {
+    ((struct item *)b[i]->data)->processed++;
+    overlap_processed++;
+  }
+  inside--;
+  pthread_mutex_unlock(&mu);
+}
+
+static void *overlap_joiner(void *p) {
+  struct item *it = p;
+  int k;
+
+  for (k = 0; k < OVERLAP_JOINS; k++) {
+    it->processed = 0;
+    it->e.ns = "solo";
+    it->e.data = it;
+    cp_quota_batch_join(&it->e, overlap_process,
+                        (it->id + k) % 2 ? &arg1 : &arg2);
+    if (it->processed != 1)
+      return (void *)1;
+  }
+  return NULL;
+}
+
+static void test_idle_path_serialises_with_batches(void **state) {
+  static struct item items[OVERLAP_THREADS];
+  void *bad;
+  int i;
+
+  (void)state;
+  for (i = 0; i < OVERLAP_THREADS; i++) {
+    items[i].id = i;
+    assert_int_equal(
+        pthread_create(&items[i].th, NULL, overlap_joiner, &items[i]), 0);
+  }
+  for (i = 0; i < OVERLAP_THREADS; i++) {
+    assert_int_equal(pthread_join(items[i].th, &bad), 0);
+    assert_null(bad);
+  }
+  assert_int_equal(overlaps, 0);
+  assert_int_equal(overlap_processed,
+                   (long)OVERLAP_THREADS * OVERLAP_JOINS);
+  assert_true(overlap_batches <= overlap_processed);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_waiting_writes_are_led_together),
       cmocka_unit_test(test_no_waiter_is_left_behind),
+      cmocka_unit_test(test_idle_join_leads_alone),
+      cmocka_unit_test(test_idle_path_serialises_with_batches),
   };
 
   return cmocka_run_group_tests(tests, NULL, NULL);
