@@ -270,12 +270,78 @@ static void test_idle_path_serialises_with_batches(void **state) {
   assert_true(overlap_batches <= overlap_processed);
 }
 
+/* More waiters than a batch holds: behind a batch held at a gate, 70
+ * writes of one namespace queue; batches hold at most
+ * CP_QUOTA_BATCH_MAX, and one whose leader was not in its (full) batch
+ * leads again until it was. Each write is processed once. */
+#define FULL_WAITERS (CP_QUOTA_BATCH_MAX + 6)
+
+static int full_gate, full_joined, full_too_big;
+static long full_processed;
+
+static void full_process(void *arg, struct cp_quota_batch_entry **b,
+                         size_t n) {
+  size_t i;
+
+  (void)arg;
+  pthread_mutex_lock(&mu);
+  while (!full_gate)
+    pthread_cond_wait(&cv, &mu);
+  full_too_big += n > CP_QUOTA_BATCH_MAX;
+  for (i = 0; i < n; i++) {
+    ((struct item *)b[i]->data)->processed++;
+    full_processed++;
+  }
+  pthread_mutex_unlock(&mu);
+}
+
+static void *full_joiner(void *p) {
+  struct item *it = p;
+
+  pthread_mutex_lock(&mu);
+  full_joined++;
+  pthread_cond_broadcast(&cv);
+  pthread_mutex_unlock(&mu);
+  cp_quota_batch_join(&it->e, full_process, &arg1);
+  return NULL;
+}
+
+static void test_full_batches_leave_the_rest_queued(void **state) {
+  static struct item items[1 + FULL_WAITERS];
+  int i;
+
+  (void)state;
+  for (i = 0; i <= FULL_WAITERS; i++) {
+    items[i].id = i;
+    items[i].e.ns = "full";
+    items[i].e.data = &items[i];
+    assert_int_equal(
+        pthread_create(&items[i].th, NULL, full_joiner, &items[i]), 0);
+  }
+  pthread_mutex_lock(&mu);
+  while (full_joined <= FULL_WAITERS)
+    pthread_cond_wait(&cv, &mu);
+  pthread_mutex_unlock(&mu);
+  usleep(200000); /* let them queue behind the gated batch */
+  pthread_mutex_lock(&mu);
+  full_gate = 1;
+  pthread_cond_broadcast(&cv);
+  pthread_mutex_unlock(&mu);
+  for (i = 0; i <= FULL_WAITERS; i++)
+    pthread_join(items[i].th, NULL);
+  for (i = 0; i <= FULL_WAITERS; i++)
+    assert_int_equal(items[i].processed, 1);
+  assert_int_equal(full_processed, 1 + FULL_WAITERS);
+  assert_int_equal(full_too_big, 0);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_waiting_writes_are_led_together),
       cmocka_unit_test(test_no_waiter_is_left_behind),
       cmocka_unit_test(test_idle_join_leads_alone),
       cmocka_unit_test(test_idle_path_serialises_with_batches),
+      cmocka_unit_test(test_full_batches_leave_the_rest_queued),
   };
 
   return cmocka_run_group_tests(tests, NULL, NULL);
