@@ -808,15 +808,14 @@ static int cost_of(struct cp_api_ctx *ctx, struct cp_api_request *rq,
 static int charge_write(struct cp_api_ctx *ctx, struct cp_api_request *rq,
                         json_object *o, json_object *old, struct pending *p,
                         struct cp_api_response *rs) {
-  struct cplane_quota_list *lists = malloc(3 * sizeof *lists);
+  /* On the stack (39 KB, as judge_limit's): malloc'd, each write's
+   * free of it merged into the heap's top and consolidated the heap
+   * (malloc_consolidate, sysmalloc, madvise: about 5 us a write). */
+  struct cplane_quota_list lists[3];
   cplane_object *snap = NULL;
   struct cp_quota_batch_entry e;
   int rc;
 
-  if (lists == NULL) {
-    cp_api_respond_status(rs, 500, NULL);
-    return -1;
-  }
   rc = cost_of(ctx, rq, o, old, lists, &snap, rs);
   if (rc == 1) {
     p->o = o;
@@ -832,7 +831,6 @@ static int charge_write(struct cp_api_ctx *ctx, struct cp_api_request *rq,
   }
   free(p->held.body);
   cp_object_release(snap);
-  free(lists);
   return rc;
 }
 
