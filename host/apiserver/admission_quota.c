@@ -160,7 +160,7 @@ static int quotas_read(struct cp_api_ctx *ctx, const char *ns, int fresh,
                                     res.kvs[i].mod_revision);
     if (e->obj == NULL)
       e->obj = cp_api_parse_stored(NULL, &res.kvs[i]);
-    e->snap = e->obj != NULL ? cp_object_from_json_c(e->obj) : NULL;
+    e->snap = e->obj != NULL ? cp_object_from_json_c_unmanaged(e->obj) : NULL;
     e->key = strndup((const char *)res.kvs[i].key, res.kvs[i].key_len);
     e->rev = res.kvs[i].mod_revision;
     e->text_len = res.kvs[i].value_len;
@@ -784,9 +784,9 @@ static int cost_of(struct cp_api_ctx *ctx, struct cp_api_request *rq,
   }
   if (have == 0)
     return 0;
-  *snap = cp_object_from_json_c(o);
+  *snap = cp_object_from_json_c_unmanaged(o);
   if (old != NULL)
-    old_snap = cp_object_from_json_c(old);
+    old_snap = cp_object_from_json_c_unmanaged(old);
   if (*snap == NULL || (old != NULL && old_snap == NULL)) {
     cp_object_release(old_snap);
     cp_api_respond_status(rs, 500, NULL);

@@ -435,6 +435,41 @@ static void test_from_json_c(void **state) {
   assert_null(cp_object_from_json_c(NULL));
 }
 
+/* The unmanaged snapshot is the object's without metadata.managedFields,
+ * and only those: a managedFields anywhere else (a template's metadata,
+ * a spec field) stays, as does everything else of metadata. */
+static void test_from_json_c_unmanaged(void **state) {
+  static const char with[] =
+      "{\"kind\":\"Pod\",\"metadata\":{\"name\":\"p\",\"namespace\":\"n\","
+      "\"managedFields\":[{\"manager\":\"kubectl\",\"fieldsV1\":{\"f:spec\":{}}}],"
+      "\"labels\":{\"a\":\"b\"}},\"spec\":{\"managedFields\":1,"
+      "\"template\":{\"metadata\":{\"managedFields\":[]}}}}";
+  static const char without[] =
+      "{\"kind\":\"Pod\",\"metadata\":{\"name\":\"p\",\"namespace\":\"n\","
+      "\"labels\":{\"a\":\"b\"}},\"spec\":{\"managedFields\":1,"
+      "\"template\":{\"metadata\":{\"managedFields\":[]}}}}";
+  struct json_object *jo = json_tokener_parse(with);
+  cplane_object *a = NULL, *b;
+  char *ja, *jb;
+
+  (void)state;
+  assert_non_null(jo);
+  assert_int_equal(cp_object_parse(without, strlen(without), &a, NULL),
+                   CPLANE_OK);
+  b = cp_object_from_json_c_unmanaged(jo);
+  assert_non_null(b);
+  ja = cp_object_json(a, NULL);
+  jb = cp_object_json(b, NULL);
+  assert_string_equal(ja, jb);
+  assert_int_equal(cp_object_heap_bytes(a), cp_object_heap_bytes(b));
+  assert_string_equal(cp_object_key(b), "n/p");
+  free(ja);
+  free(jb);
+  cp_object_release(a);
+  cp_object_release(b);
+  json_object_put(jo);
+}
+
 /* from_json_c walks the tree: the snapshot is the one its text gives. */
 static void assert_same_as_text(const char *json) {
   struct json_object *jo = json_tokener_parse(json);
@@ -549,6 +584,7 @@ int main(void) {
       cmocka_unit_test(test_not_nul_terminated_and_null_input),
       cmocka_unit_test(test_refcount),
       cmocka_unit_test(test_from_json_c),
+      cmocka_unit_test(test_from_json_c_unmanaged),
       cmocka_unit_test(test_from_json_c_matches_text),
       cmocka_unit_test(test_json_valid),
       cmocka_unit_test(test_heap_bytes_are_compact),
