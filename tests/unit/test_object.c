@@ -435,6 +435,40 @@ static void test_from_json_c(void **state) {
   assert_null(cp_object_from_json_c(NULL));
 }
 
+/* a and b are the same snapshot (their JSON, size and key), both
+ * released. */
+static void assert_same_snapshot(cplane_object *a, cplane_object *b) {
+  char *ja, *jb;
+
+  assert_non_null(a);
+  assert_non_null(b);
+  ja = cp_object_json(a, NULL);
+  jb = cp_object_json(b, NULL);
+  assert_string_equal(ja, jb);
+  assert_int_equal(cp_object_heap_bytes(a), cp_object_heap_bytes(b));
+  if (cp_object_key(a) == NULL)
+    assert_null(cp_object_key(b));
+  else
+    assert_string_equal(cp_object_key(a), cp_object_key(b));
+  free(ja);
+  free(jb);
+  cp_object_release(a);
+  cp_object_release(b);
+}
+
+/* from_json_c walks the tree: the snapshot is the one its text gives. */
+static void assert_same_as_text(const char *json) {
+  struct json_object *jo = json_tokener_parse(json);
+  cplane_object *a = NULL;
+  const char *text;
+
+  assert_non_null(jo);
+  text = json_object_to_json_string_ext(jo, JSON_C_TO_STRING_PLAIN);
+  assert_int_equal(cp_object_parse(text, strlen(text), &a, NULL), CPLANE_OK);
+  assert_same_snapshot(a, cp_object_from_json_c(jo));
+  json_object_put(jo);
+}
+
 /* The unmanaged snapshot is the object's without metadata.managedFields,
  * and only those: a managedFields anywhere else (a template's metadata,
  * a spec field) stays, as does everything else of metadata. */
@@ -449,51 +483,14 @@ static void test_from_json_c_unmanaged(void **state) {
       "\"labels\":{\"a\":\"b\"}},\"spec\":{\"managedFields\":1,"
       "\"template\":{\"metadata\":{\"managedFields\":[]}}}}";
   struct json_object *jo = json_tokener_parse(with);
-  cplane_object *a = NULL, *b;
-  char *ja, *jb;
+  cplane_object *a = NULL;
 
   (void)state;
   assert_non_null(jo);
   assert_int_equal(cp_object_parse(without, strlen(without), &a, NULL),
                    CPLANE_OK);
-  b = cp_object_from_json_c_unmanaged(jo);
-  assert_non_null(b);
-  ja = cp_object_json(a, NULL);
-  jb = cp_object_json(b, NULL);
-  assert_string_equal(ja, jb);
-  assert_int_equal(cp_object_heap_bytes(a), cp_object_heap_bytes(b));
-  assert_string_equal(cp_object_key(b), "n/p");
-  free(ja);
-  free(jb);
-  cp_object_release(a);
-  cp_object_release(b);
-  json_object_put(jo);
-}
-
-/* from_json_c walks the tree: the snapshot is the one its text gives. */
-static void assert_same_as_text(const char *json) {
-  struct json_object *jo = json_tokener_parse(json);
-  cplane_object *a = NULL, *b;
-  const char *text;
-  char *ja, *jb;
-
-  assert_non_null(jo);
-  text = json_object_to_json_string_ext(jo, JSON_C_TO_STRING_PLAIN);
-  assert_int_equal(cp_object_parse(text, strlen(text), &a, NULL), CPLANE_OK);
-  b = cp_object_from_json_c(jo);
-  assert_non_null(b);
-  ja = cp_object_json(a, NULL);
-  jb = cp_object_json(b, NULL);
-  assert_string_equal(ja, jb);
-  assert_int_equal(cp_object_heap_bytes(a), cp_object_heap_bytes(b));
-  if (cp_object_key(a) == NULL)
-    assert_null(cp_object_key(b));
-  else
-    assert_string_equal(cp_object_key(a), cp_object_key(b));
-  free(ja);
-  free(jb);
-  cp_object_release(a);
-  cp_object_release(b);
+  assert_string_equal(cp_object_key(a), "n/p");
+  assert_same_snapshot(a, cp_object_from_json_c_unmanaged(jo));
   json_object_put(jo);
 }
 

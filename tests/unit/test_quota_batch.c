@@ -137,38 +137,51 @@ static void stress_process(void *arg, struct cp_quota_batch_entry **b,
   pthread_mutex_unlock(&mu);
 }
 
-static void *stress_joiner(void *p) {
-  static const char *const ns[] = {"a", "b", "c"};
-  struct item *it = p;
+/* it joins joins times, under nss[(id + k) % n_ns] and the two servers
+ * in turn; (void *)1 when a join was not processed exactly once. */
+static void *join_rounds(struct item *it, int joins,
+                         const char *const *nss, int n_ns,
+                         cp_quota_batch_fn fn) {
   int k;
 
-  for (k = 0; k < STRESS_JOINS; k++) {
+  for (k = 0; k < joins; k++) {
     it->processed = 0;
-    it->e.ns = ns[(it->id + k) % 3];
+    it->e.ns = nss[(it->id + k) % n_ns];
     it->e.data = it;
-    cp_quota_batch_join(&it->e, stress_process,
-                        (it->id + k) % 2 ? &arg1 : &arg2);
+    cp_quota_batch_join(&it->e, fn, (it->id + k) % 2 ? &arg1 : &arg2);
     if (it->processed != 1)
       return (void *)1;
   }
   return NULL;
 }
 
-static void test_no_waiter_is_left_behind(void **state) {
-  static struct item items[STRESS_THREADS];
+static void *stress_joiner(void *p) {
+  static const char *const ns[] = {"a", "b", "c"};
+
+  return join_rounds(p, STRESS_JOINS, ns, 3, stress_process);
+}
+
+/* Runs fn on n threads, one item each (ids 0..n-1); each must return
+ * NULL. */
+static void run_joiners(struct item *items, int n, void *(*fn)(void *)) {
   void *bad;
   int i;
 
-  (void)state;
-  for (i = 0; i < STRESS_THREADS; i++) {
+  for (i = 0; i < n; i++) {
     items[i].id = i;
-    assert_int_equal(
-        pthread_create(&items[i].th, NULL, stress_joiner, &items[i]), 0);
+    assert_int_equal(pthread_create(&items[i].th, NULL, fn, &items[i]), 0);
   }
-  for (i = 0; i < STRESS_THREADS; i++) {
+  for (i = 0; i < n; i++) {
     assert_int_equal(pthread_join(items[i].th, &bad), 0);
     assert_null(bad);
   }
+}
+
+static void test_no_waiter_is_left_behind(void **state) {
+  static struct item items[STRESS_THREADS];
+
+  (void)state;
+  run_joiners(items, STRESS_THREADS, stress_joiner);
   assert_int_equal(stress_processed, (long)STRESS_THREADS * STRESS_JOINS);
 }
 
@@ -234,36 +247,16 @@ static void overlap_process(void *arg, struct cp_quota_batch_entry **b,
 }
 
 static void *overlap_joiner(void *p) {
-  struct item *it = p;
-  int k;
+  static const char *const ns[] = {"solo"};
 
-  for (k = 0; k < OVERLAP_JOINS; k++) {
-    it->processed = 0;
-    it->e.ns = "solo";
-    it->e.data = it;
-    cp_quota_batch_join(&it->e, overlap_process,
-                        (it->id + k) % 2 ? &arg1 : &arg2);
-    if (it->processed != 1)
-      return (void *)1;
-  }
-  return NULL;
+  return join_rounds(p, OVERLAP_JOINS, ns, 1, overlap_process);
 }
 
 static void test_idle_path_serialises_with_batches(void **state) {
   static struct item items[OVERLAP_THREADS];
-  void *bad;
-  int i;
 
   (void)state;
-  for (i = 0; i < OVERLAP_THREADS; i++) {
-    items[i].id = i;
-    assert_int_equal(
-        pthread_create(&items[i].th, NULL, overlap_joiner, &items[i]), 0);
-  }
-  for (i = 0; i < OVERLAP_THREADS; i++) {
-    assert_int_equal(pthread_join(items[i].th, &bad), 0);
-    assert_null(bad);
-  }
+  run_joiners(items, OVERLAP_THREADS, overlap_joiner);
   assert_int_equal(overlaps, 0);
   assert_int_equal(overlap_processed,
                    (long)OVERLAP_THREADS * OVERLAP_JOINS);
