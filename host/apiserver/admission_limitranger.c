@@ -327,21 +327,20 @@ char *cp_limitranger_check(json_object *lrs, int is_pod, json_object *obj) {
   return cplane_strbuf_finish(&b);
 }
 
-/* An item's default (which "default") or defaultRequest, with kube's
+/* An item's default (limits == NULL) or defaultRequest, with kube's
  * SetDefaults_LimitRangeItem: default falls back to max; defaultRequest
- * to default, then min. A new object (owned). */
-static json_object *item_defaults(json_object *item, int request) {
+ * to the defaulted default (limits: this item's, as computed first),
+ * then min. A new object (owned). */
+static json_object *item_defaults(json_object *item, json_object *limits) {
   static const char *const order[2][3] = {{"default", "max", NULL},
                                           {"defaultRequest", "default", "min"}};
-  json_object *out = json_object_new_object(), *dflt = NULL;
-  int k;
+  int request = limits != NULL, k;
+  json_object *out = json_object_new_object();
 
   if (out == NULL)
     return NULL;
-  if (request) /* defaultRequest may come from the defaulted default */
-    dflt = item_defaults(item, 0);
   for (k = 0; k < 3 && order[request][k] != NULL; k++) {
-    json_object *rl = request && k == 1 ? dflt
+    json_object *rl = request && k == 1 ? limits
                                         : json_object_object_get(
                                               item, order[request][k]);
 
@@ -352,7 +351,6 @@ static json_object *item_defaults(json_object *item, int request) {
         json_object_object_add(out, key, json_object_get(v));
     }
   }
-  json_object_put(dflt);
   return out;
 }
 
@@ -412,8 +410,8 @@ static void default_one(json_object *lr, json_object *pod) {
 
     if (type == NULL || strcmp(type, "Container") != 0)
       continue;
-    r = item_defaults(item, 1);
-    l = item_defaults(item, 0);
+    l = item_defaults(item, NULL);
+    r = l != NULL ? item_defaults(item, l) : NULL;
     if (r == NULL || l == NULL) { /* out of memory: no defaults */
       json_object_put(r);
       json_object_put(l);

@@ -37,7 +37,7 @@ static void run_checks(const struct cp_psa_pod *p, int level,
 int cp_psa_check(json_object *meta, json_object *spec, int level, int minor,
                  char **detailed, char **reasons) {
   struct cp_psa_pod p = {meta, spec, cp_psa_sc_of(spec), minor, 0};
-  struct cp_psa_result r = {NULL, NULL, 0, 0};
+  struct cp_psa_result r = {0};
   char *full = NULL, *brief = NULL;
   size_t full_len, brief_len;
   const char *os = get_str(get(spec, "os"), "name");
@@ -50,11 +50,18 @@ int cp_psa_check(json_object *meta, json_object *spec, int level, int minor,
   if (level <= CP_PSA_PRIVILEGED)
     return 0;
   p.windows = os != NULL && strcmp(os, "windows") == 0;
-  r.full = open_memstream(&full, &full_len);
-  r.brief = open_memstream(&brief, &brief_len);
-  if (r.full == NULL || r.brief == NULL)
-    goto out;
+  r.full_buf = &full;
+  r.full_len = &full_len;
+  r.brief_buf = &brief;
+  r.brief_len = &brief_len;
   run_checks(&p, level, &r);
+  if (r.oom)
+    goto out;
+  /* Most pods pass: the streams are opened by the first violation. */
+  if (r.n == 0) {
+    n = 0;
+    goto out;
+  }
   if (fclose(r.full) != 0)
     r.oom = 1;
   if (fclose(r.brief) != 0)

@@ -93,6 +93,15 @@ void cp_psa_detail_end(struct cp_psa_result *r, struct cp_psa_detail *d,
     free(d->buf);
     return;
   }
+  if (r->full == NULL)
+    r->full = open_memstream(r->full_buf, r->full_len);
+  if (r->brief == NULL)
+    r->brief = open_memstream(r->brief_buf, r->brief_len);
+  if (r->full == NULL || r->brief == NULL) {
+    r->oom = 1;
+    free(d->buf);
+    return;
+  }
   fprintf(r->full, "%s%s (%s)", r->n > 0 ? ", " : "", reason, d->buf);
   fprintf(r->brief, "%s%s", r->n > 0 ? ", " : "", reason);
   r->n++;

@@ -25,9 +25,13 @@ struct cp_psa_pod {
 /* Whether a check that came with policy version 1.<minor> applies. */
 int cp_psa_since(const struct cp_psa_pod *p, int minor);
 
-/* What the checks found, written as they go. */
+/* What the checks found, written as they go. The streams (over the
+ * caller's *_buf and *_len) are opened by the first violation: a pod
+ * that passes costs no stream. */
 struct cp_psa_result {
   FILE *full, *brief;
+  char **full_buf, **brief_buf;
+  size_t *full_len, *brief_len;
   int n;
   int oom;
 };

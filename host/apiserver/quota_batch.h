@@ -5,12 +5,17 @@
  * wait on a namespace are checked together and each quota is written
  * once for the batch).
  *
- * A write joins its namespace's queue; one thread at a time per stripe
+ * A write on an idle stripe (no batch running, nobody waiting) leads a
+ * batch of itself at once: no queue, condition variable or wake-up, the
+ * common case when writes do not race. Otherwise it joins its
+ * namespace's queue; one thread at a time per stripe
  * (namespace hash) takes every write waiting on its namespace and runs
  * the caller's function on them all, while later writes queue behind it.
  * So N racing creates cost one quota read and one compare-and-swap write
  * per quota, not N of each, and each waiter is woken once, when its batch
- * ended (or to lead the next), not at the end of every batch, while the charges of a namespace in this
+ * ended (or to lead the next), not at the end of every batch, on its
+ * own mutex after the stripe's is released (a woken waiter does not
+ * then block on the stripe's mutex), while the charges of a namespace in this
  * server are still made one batch at a time (racing workers would
  * otherwise read the same revision and all but one lose their
  * compare-and-swap).
@@ -35,8 +40,13 @@ struct cp_quota_batch_entry {
   void *data;     /* the caller's write */
   /* Internal. */
   void *arg; /* batches hold the entries of one arg (server) only */
-  int finished;
-  pthread_cond_t cv; /* its batch ended, or it is the next to lead */
+  int finished; /* under the stripe's mutex: its batch ended */
+  /* A queued entry's wake-ups, under mu (never taken before the
+   * stripe's): done, its leader is through with it (it may return);
+   * lead, the queue's head when a batch ended. */
+  int done, lead;
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
   struct cp_quota_batch_entry *next;
 };
 

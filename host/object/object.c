@@ -669,10 +669,22 @@ int cp_json_valid(const char *json, size_t len) {
  * refused.
  */
 
+/* What a walk leaves out: nothing, or metadata.managedFields (JC_TOP at
+ * the object, JC_META inside its metadata). */
+enum jc_strip { JC_KEEP, JC_TOP, JC_META };
+
+/* Whether member k of an object walked with strip is left out, and the
+ * strip its value is walked with. */
+static int jc_skip(enum jc_strip strip, const char *k, enum jc_strip *child) {
+  *child = strip == JC_TOP && strcmp(k, "metadata") == 0 ? JC_META : JC_KEEP;
+  return strip == JC_META && strcmp(k, "managedFields") == 0;
+}
+
 /* Counts the values of jo and the pool bytes its strings and member
  * names take (each with its NUL). -1 when nested too deep. */
-static int jc_measure(struct json_object *jo, int depth, size_t *nodes,
-                      size_t *pool) {
+static int jc_measure(struct json_object *jo, int depth, enum jc_strip strip,
+                      size_t *nodes, size_t *pool) {
+  enum jc_strip child;
   size_t i, n;
 
   (*nodes)++;
@@ -684,8 +696,10 @@ static int jc_measure(struct json_object *jo, int depth, size_t *nodes,
     if (depth >= CP_OBJECT_MAX_DEPTH)
       return -1;
     json_object_object_foreach(jo, k, v) {
+      if (jc_skip(strip, k, &child))
+        continue;
       *pool += strlen(k) + 1;
-      if (jc_measure(v, depth + 1, nodes, pool) < 0)
+      if (jc_measure(v, depth + 1, child, nodes, pool) < 0)
         return -1;
     }
     return 0;
@@ -694,8 +708,8 @@ static int jc_measure(struct json_object *jo, int depth, size_t *nodes,
       return -1;
     n = json_object_array_length(jo);
     for (i = 0; i < n; i++)
-      if (jc_measure(json_object_array_get_idx(jo, i), depth + 1, nodes,
-                     pool) < 0)
+      if (jc_measure(json_object_array_get_idx(jo, i), depth + 1, JC_KEEP,
+                     nodes, pool) < 0)
         return -1;
     return 0;
   default:
@@ -715,8 +729,10 @@ static uint32_t jc_pool_add(struct parser *ps, const char *s, size_t len) {
 
 /* Emits jo (member name at pool offset key, or NONE) and its subtree;
  * ps is sized by jc_measure, so nothing here can run out of room. */
-static void jc_emit(struct parser *ps, struct json_object *jo, uint32_t key) {
+static void jc_emit(struct parser *ps, struct json_object *jo,
+                    enum jc_strip strip, uint32_t key) {
   uint32_t idx = ps->n_nodes, count = 0;
+  enum jc_strip child;
   struct node *n;
   size_t i, len;
   int64_t iv;
@@ -751,7 +767,9 @@ static void jc_emit(struct parser *ps, struct json_object *jo, uint32_t key) {
   case json_type_object:
     new_node(ps, CPLANE_TYPE_OBJECT, key);
     json_object_object_foreach(jo, k, v) {
-      jc_emit(ps, v, jc_pool_add(ps, k, strlen(k)));
+      if (jc_skip(strip, k, &child))
+        continue;
+      jc_emit(ps, v, child, jc_pool_add(ps, k, strlen(k)));
       count++;
     }
     break;
@@ -759,20 +777,21 @@ static void jc_emit(struct parser *ps, struct json_object *jo, uint32_t key) {
     new_node(ps, CPLANE_TYPE_ARRAY, key);
     len = json_object_array_length(jo);
     for (i = 0; i < len; i++, count++)
-      jc_emit(ps, json_object_array_get_idx(jo, i), NONE);
+      jc_emit(ps, json_object_array_get_idx(jo, i), JC_KEEP, NONE);
     break;
   }
   ps->nodes[idx].tag |= count << 3;
   ps->nodes[idx].v.end = ps->n_nodes;
 }
 
-cplane_object *cp_object_from_json_c(struct json_object *jo) {
+static cplane_object *from_json_c(struct json_object *jo,
+                                  enum jc_strip strip) {
   struct parser ps;
   size_t nodes = 0, pool = 1, pool_cap;
   cplane_object *o = NULL;
 
   if (!json_object_is_type(jo, json_type_object) ||
-      jc_measure(jo, 0, &nodes, &pool) < 0 || nodes > UINT32_MAX >> 3 ||
+      jc_measure(jo, 0, strip, &nodes, &pool) < 0 || nodes > UINT32_MAX >> 3 ||
       pool > UINT32_MAX / 4)
     return NULL;
   memset(&ps, 0, sizeof ps);
@@ -785,10 +804,18 @@ cplane_object *cp_object_from_json_c(struct json_object *jo) {
   ps.pool = (char *)(ps.nodes + nodes);
   ps.pool_cap = (uint32_t)pool_cap;
   ps.pool[ps.pool_len++] = '\0'; /* offset 0: the empty string */
-  jc_emit(&ps, jo, NONE);
+  jc_emit(&ps, jo, strip, NONE);
   o = snapshot_of(&ps);
   free(ps.nodes);
   return o;
+}
+
+cplane_object *cp_object_from_json_c(struct json_object *jo) {
+  return from_json_c(jo, JC_KEEP);
+}
+
+cplane_object *cp_object_from_json_c_unmanaged(struct json_object *jo) {
+  return from_json_c(jo, JC_TOP);
 }
 
 const cplane_object *cp_object_retain(const cplane_object *obj) {

@@ -39,6 +39,10 @@ int cp_object_parse(const char *json, size_t len, cplane_object **out,
  * watch event). Returns an owned snapshot, or NULL when out of memory. The
  * json-c value is only read. */
 cplane_object *cp_object_from_json_c(struct json_object *jo);
+/* The same without metadata.managedFields, for readers that never look
+ * at them (ResourceQuota's evaluators and scopes): a created object's
+ * managed fields name each of its fields again. */
+cplane_object *cp_object_from_json_c_unmanaged(struct json_object *jo);
 
 /* 1 when json[0..len) is exactly one valid JSON value of any type (used
  * to check text before it is sent or embedded), else 0. */

@@ -435,17 +435,12 @@ static void test_from_json_c(void **state) {
   assert_null(cp_object_from_json_c(NULL));
 }
 
-/* from_json_c walks the tree: the snapshot is the one its text gives. */
-static void assert_same_as_text(const char *json) {
-  struct json_object *jo = json_tokener_parse(json);
-  cplane_object *a = NULL, *b;
-  const char *text;
+/* a and b are the same snapshot (their JSON, size and key), both
+ * released. */
+static void assert_same_snapshot(cplane_object *a, cplane_object *b) {
   char *ja, *jb;
 
-  assert_non_null(jo);
-  text = json_object_to_json_string_ext(jo, JSON_C_TO_STRING_PLAIN);
-  assert_int_equal(cp_object_parse(text, strlen(text), &a, NULL), CPLANE_OK);
-  b = cp_object_from_json_c(jo);
+  assert_non_null(a);
   assert_non_null(b);
   ja = cp_object_json(a, NULL);
   jb = cp_object_json(b, NULL);
@@ -459,6 +454,43 @@ static void assert_same_as_text(const char *json) {
   free(jb);
   cp_object_release(a);
   cp_object_release(b);
+}
+
+/* from_json_c walks the tree: the snapshot is the one its text gives. */
+static void assert_same_as_text(const char *json) {
+  struct json_object *jo = json_tokener_parse(json);
+  cplane_object *a = NULL;
+  const char *text;
+
+  assert_non_null(jo);
+  text = json_object_to_json_string_ext(jo, JSON_C_TO_STRING_PLAIN);
+  assert_int_equal(cp_object_parse(text, strlen(text), &a, NULL), CPLANE_OK);
+  assert_same_snapshot(a, cp_object_from_json_c(jo));
+  json_object_put(jo);
+}
+
+/* The unmanaged snapshot is the object's without metadata.managedFields,
+ * and only those: a managedFields anywhere else (a template's metadata,
+ * a spec field) stays, as does everything else of metadata. */
+static void test_from_json_c_unmanaged(void **state) {
+  static const char with[] =
+      "{\"kind\":\"Pod\",\"metadata\":{\"name\":\"p\",\"namespace\":\"n\","
+      "\"managedFields\":[{\"manager\":\"kubectl\",\"fieldsV1\":{\"f:spec\":{}}}],"
+      "\"labels\":{\"a\":\"b\"}},\"spec\":{\"managedFields\":1,"
+      "\"template\":{\"metadata\":{\"managedFields\":[]}}}}";
+  static const char without[] =
+      "{\"kind\":\"Pod\",\"metadata\":{\"name\":\"p\",\"namespace\":\"n\","
+      "\"labels\":{\"a\":\"b\"}},\"spec\":{\"managedFields\":1,"
+      "\"template\":{\"metadata\":{\"managedFields\":[]}}}}";
+  struct json_object *jo = json_tokener_parse(with);
+  cplane_object *a = NULL;
+
+  (void)state;
+  assert_non_null(jo);
+  assert_int_equal(cp_object_parse(without, strlen(without), &a, NULL),
+                   CPLANE_OK);
+  assert_string_equal(cp_object_key(a), "n/p");
+  assert_same_snapshot(a, cp_object_from_json_c_unmanaged(jo));
   json_object_put(jo);
 }
 
@@ -549,6 +581,7 @@ int main(void) {
       cmocka_unit_test(test_not_nul_terminated_and_null_input),
       cmocka_unit_test(test_refcount),
       cmocka_unit_test(test_from_json_c),
+      cmocka_unit_test(test_from_json_c_unmanaged),
       cmocka_unit_test(test_from_json_c_matches_text),
       cmocka_unit_test(test_json_valid),
       cmocka_unit_test(test_heap_bytes_are_compact),
