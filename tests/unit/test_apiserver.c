@@ -1704,10 +1704,23 @@ static void *client_main(void *arg) {
              "Content-Length: %zu\r\n\r\n%s", strlen(body), body);
     r = http(c->port, req);
     if (r != NULL && strncmp(r + 8, " 201 ", 5) == 0)
-      c->ok++;
+      __atomic_add_fetch(&c->ok, 1, __ATOMIC_RELEASE);
     free(r);
   }
   return NULL;
+}
+
+/* Waits (30 s at most) until one of the n clients has created one. */
+static void wait_one_created(struct client *cl, int n) {
+  int i, t;
+
+  for (t = 0; t < 3000; t++) {
+    for (i = 0; i < n; i++)
+      if (__atomic_load_n(&cl[i].ok, __ATOMIC_ACQUIRE) > 0)
+        return;
+    usleep(10000);
+  }
+  fail_msg("no client created a ConfigMap in 30 s");
 }
 
 static void test_http_server(void **state) {
@@ -1747,7 +1760,10 @@ static void test_http_server(void **state) {
     pthread_create(&th[i], NULL, client_main, &cl[i]);
   }
   /* A watch from the current state: ends at its timeout with the events
-   * of the writes made meanwhile. */
+   * of the writes made meanwhile, and at least one ADDED, of the initial
+   * state, once a create is done (on a loaded machine the clients may
+   * make none within the watch's second). */
+  wait_one_created(cl, 4);
   r = http(port, "GET " NS_CM "?watch=1&timeoutSeconds=1 HTTP/1.0\r\n\r\n");
   for (i = 0; i < 4; i++) {
     pthread_join(th[i], NULL);
