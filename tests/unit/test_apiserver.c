@@ -938,11 +938,11 @@ static void test_crd_versions_change(void **state) {
 #undef V2_WIDGETS
 }
 
-/* Polls GET path until it answers code; 0 when it did within 10 s. */
+/* Polls GET path until it answers code; 0 when it did within 30 s. */
 static int wait_code(struct api_fixture *f, const char *path, int code) {
   int i;
 
-  for (i = 0; i < 200; i++) {
+  for (i = 0; i < 600; i++) {
     struct cp_api_response rs = call(f, CP_API_GET, path, NULL, NULL);
 
     free(rs.body);
@@ -993,12 +993,12 @@ static void test_crd_sync(void **state) {
 }
 
 /* Polls GET path until the string at jpath is non-empty; 0 when it was
- * within 10 s. */
+ * within 30 s. */
 static int wait_set(struct api_fixture *f, const char *path, const char *jpath) {
   char buf[128];
   int i;
 
-  for (i = 0; i < 200; i++) {
+  for (i = 0; i < 600; i++) {
     struct cp_api_response rs = call(f, CP_API_GET, path, NULL, NULL);
     int set = rs.code == 200 && jq(rs.body, jpath, buf, sizeof buf)[0] != '\0';
 
@@ -1824,14 +1824,15 @@ static void test_http_server(void **state) {
 }
 
 /* GET path from the server on port until the status line says code;
- * 0 when it did within 10 s. */
+ * 0 when it did within 30 s (a loaded machine under TSan needs more than
+ * 10 s at times). */
 static int http_wait(int port, const char *path, int code) {
   char req[512], want[16];
   int i;
 
   snprintf(req, sizeof req, "GET %s HTTP/1.0\r\n\r\n", path);
   snprintf(want, sizeof want, " %d ", code);
-  for (i = 0; i < 200; i++) {
+  for (i = 0; i < 600; i++) {
     char *r = http(port, req);
     int ok = r != NULL && strlen(r) > 13 && strncmp(r + 8, want, 5) == 0;
 
@@ -1916,12 +1917,12 @@ static void test_crd_two_servers(void **state) {
 }
 
 /* POSTs custom resources through port (a new name each time) until one
- * is refused with 405; 0 when that happened within 5 s. */
+ * is refused with 405; 0 when that happened within 30 s. */
 static int http_wait_refused(int port, const char *path) {
   char body[128];
   int i, code;
 
-  for (i = 0; i < 100; i++) {
+  for (i = 0; i < 600; i++) {
     snprintf(body, sizeof body, "{\"metadata\":{\"name\":\"try-%d\"}}", i);
     if ((code = http_send(port, "POST", path, body)) == 405)
       return 0;

@@ -240,7 +240,7 @@ static const struct cp_informer_handler_ops rec_ops = {on_add, on_update,
                                                        on_delete};
 
 static void wait_events(struct rec *r, size_t n) {
-  uint64_t deadline = now_ms() + 5000;
+  uint64_t deadline = now_ms() + 30000;
 
   pthread_mutex_lock(&r->mu);
   while (r->n < n && now_ms() < deadline) {
@@ -275,7 +275,7 @@ static void set_gate(struct rec *r, int closed) {
 
 /* Waits until a callback is inside the gate. */
 static void wait_in_callback(struct rec *r) {
-  uint64_t deadline = now_ms() + 5000;
+  uint64_t deadline = now_ms() + 30000;
 
   pthread_mutex_lock(&r->mu);
   while (!r->in_callback && now_ms() < deadline) {

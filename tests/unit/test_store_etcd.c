@@ -190,12 +190,12 @@ static void test_leader_kill_write_gap(void **state) {
 
   if (etcd_cluster_start(&c, 3) != 0)
     fail_msg("cannot start a 3-member etcd cluster");
-  for (t0 = mono_ms(); leader < 0 && mono_ms() - t0 < 10000;)
+  for (t0 = mono_ms(); leader < 0 && mono_ms() - t0 < 30000;)
     if ((leader = etcd_cluster_leader(&c)) < 0)
       usleep(100000);
   if (leader < 0) {
     etcd_cluster_stop(&c);
-    fail_msg("no etcd leader after 10 s");
+    fail_msg("no etcd leader after 30 s");
   }
   /* Each store talks to its own follower first, the leader last. */
   for (i = 0; i < 3; i++)
@@ -302,7 +302,7 @@ static void test_compaction_runs(void **state) {
   assert_non_null(b);
   assert_int_equal(cp_store_create(a, S("c/k"), S("1"), &r0), 0);
   assert_int_equal(cp_store_update(b, S("c/k"), S("2"), r0, &r, NULL), 0);
-  for (end = mono_ms() + 10000; mono_ms() < end; usleep(100000)) {
+  for (end = mono_ms() + 30000; mono_ms() < end; usleep(100000)) {
     rc = cp_store_get(b, S("c/k"), r0, &kv, NULL);
     if (rc == CP_STORE_ECOMPACTED)
       break;
