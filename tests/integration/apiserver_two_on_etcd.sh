@@ -50,12 +50,17 @@ grep -q "store: etcd" "$TMP/a.log" || fail "server a is not on etcd"
 A() { kubectl --kubeconfig "$TMP/a/admin.kubeconfig" --cache-dir "$TMP/ca" "$@"; }
 Bk() { kubectl --kubeconfig "$TMP/b/admin.kubeconfig" --cache-dir "$TMP/cb" "$@"; }
 
-Bk get cm -w --request-timeout=8s >"$TMP/watch" 2>&1 &
+# a's write waits until b's watch has listed (its header printed, over
+# "seed": an empty list prints nothing; kubectl watches right after), so
+# that it crosses over as an event, however slowly kubectl starts.
+printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: seed}\n' |
+  A create -f - >/dev/null || fail "create seed through a"
+Bk get cm -w --request-timeout=60s >"$TMP/watch" 2>&1 &
 wpid=$!
-sleep 1
+wait_until 30 grep '^NAME' "$TMP/watch"
 printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: shared}\ndata: {k: v}\n' |
   A create -f - >/dev/null || fail "create through a"
-for i in $(seq 60); do grep -q '^shared' "$TMP/watch" && break; sleep 0.1; done
+for i in $(seq 300); do grep -q '^shared' "$TMP/watch" && break; sleep 0.1; done
 grep -q '^shared' "$TMP/watch" || { cat "$TMP/watch"; fail "b's watcher missed a's write"; }
 kill "$wpid" 2>/dev/null || true
 [ "$(Bk get cm shared -o jsonpath='{.data.k}')" = v ] || fail "b cannot read a's write"

@@ -26,9 +26,18 @@ trap cleanup EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 pass() { echo "ok: $*"; }
 
+# wait_limit SECONDS: how long a wait for a state may last: SECONDS, but
+# never less than WAIT_FLOOR (30 s unless set). The seconds a test names
+# are what a quiet machine needs; a loaded one (ASan, TSan, load 10+)
+# may need many times that, and a wait that succeeds returns no later.
+# Not for bounds that are themselves the assertion.
+WAIT_FLOOR=${WAIT_FLOOR:-30}
+wait_limit() { echo $(($1 < WAIT_FLOOR ? WAIT_FLOOR : $1)); }
+
 # wait_for_log FILE PATTERN [SECONDS]: waits until FILE has a line matching.
 wait_for_log() {
-  local file=$1 pattern=$2 limit=${3:-20} i
+  local file=$1 pattern=$2 limit i
+  limit=$(wait_limit "${3:-20}")
   for ((i = 0; i < limit * 10; i++)); do
     grep -q -- "$pattern" "$file" 2>/dev/null && return 0
     sleep 0.1
@@ -65,9 +74,10 @@ variant_flag() {
 }
 
 # wait_until SECONDS CMD...: runs CMD every 0.1 s until it succeeds; fails
-# the test (naming CMD) after SECONDS.
+# the test (naming CMD) after SECONDS (see wait_limit).
 wait_until() {
-  local limit=$1 i
+  local limit i
+  limit=$(wait_limit "$1")
   shift
   for ((i = 0; i < limit * 10; i++)); do
     "$@" >/dev/null 2>&1 && return 0
