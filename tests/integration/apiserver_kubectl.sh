@@ -223,7 +223,7 @@ K delete crd widgets.example.com >/dev/null || fail "delete CRD"
 out=$(K get wd 2>&1) && fail "widgets still served after the CRD went: $out"
 K api-resources | grep "^widgets " >/dev/null && fail "widgets still in api-resources"
 K apply -f "$TMP/crd.yaml" >/dev/null || fail "re-create CRD"
-K wait --for=condition=Established crd/widgets.example.com --timeout=10s >/dev/null ||
+K wait --for=condition=Established crd/widgets.example.com --timeout=60s >/dev/null ||
   fail "re-created CRD not Established"
 [ -z "$(K get wd -o name 2>&1)" ] || fail "old widgets came back: $(K get wd -o name 2>&1)"
 K apply -f "$TMP/w.yaml" >/dev/null || fail "create widget after re-create"
