@@ -44,7 +44,7 @@ wait_for_log "$TMP/log" "ready: 3 plugin(s) running" 30
 K() { kubectl --kubeconfig "$TMP/data/admin.kubeconfig" --cache-dir "$TMP/cache" "$@"; }
 
 for p in mirror sneaky replicaset; do
-  expect_log "$TMP/log" "plugin $p calls the API as system:serviceaccount:kube-system:$p"
+  wait_for_log "$TMP/log" "plugin $p calls the API as system:serviceaccount:kube-system:$p"
   K -n kube-system get sa "$p" >/dev/null || fail "no ServiceAccount kube-system/$p"
 done
 # Third-party plugins get a role from their descriptor; in-tree ones
