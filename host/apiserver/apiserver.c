@@ -72,6 +72,7 @@
 #include "apiserver/webhook/set.h"
 #include "clock/clock.h"
 #include "log/log.h"
+#include "net/sigpipe.h"
 
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
@@ -1304,6 +1305,7 @@ int cp_apiserver_start(const struct cp_apiserver_config *cfg,
   *out = NULL;
   *errmsg = NULL;
   pthread_once(&evthread_once, init_evthread);
+  cp_net_ignore_sigpipe(); /* a client gone mid-response, in any embedder */
   raise_fd_limit();
   if (cfg->store == NULL) {
     *errmsg = strdup("apiserver: no store");

@@ -179,3 +179,15 @@ void cp_quota_batch_join(struct cp_quota_batch_entry *me, cp_quota_batch_fn fn,
   pthread_cond_destroy(&me->cv);
   pthread_mutex_destroy(&me->mu);
 }
+
+int cp_quota_batch_queued(const struct cp_quota_batch_entry *e) {
+  struct stripe *s = stripe_of(e->ns);
+  const struct cp_quota_batch_entry *q;
+  int found = 0;
+
+  pthread_mutex_lock(&s->mu);
+  for (q = s->head; q != NULL && !found; q = q->next)
+    found = q == e;
+  pthread_mutex_unlock(&s->mu);
+  return found;
+}

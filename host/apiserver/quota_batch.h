@@ -63,4 +63,10 @@ typedef void (*cp_quota_batch_fn)(void *arg,
 void cp_quota_batch_join(struct cp_quota_batch_entry *me, cp_quota_batch_fn fn,
                          void *arg);
 
+/* Whether e (its ns set) waits in its namespace's queue: joined, and not
+ * yet taken into a batch. For tests, which order joiners by waiting for
+ * this instead of sleeping; the answer may be stale once returned. Any
+ * thread. */
+int cp_quota_batch_queued(const struct cp_quota_batch_entry *e);
+
 #endif /* CPLANE_HOST_APISERVER_QUOTA_BATCH_H */

@@ -15,6 +15,8 @@
 #include <event2/keyvalq_struct.h>
 #include <event2/thread.h>
 
+#include "net/sigpipe.h"
+
 struct cp_health {
   struct event_base *base;
   struct evhttp *http;
@@ -105,6 +107,7 @@ int cp_health_start(const char *listen, const struct cp_health_ops *ops,
   *out = NULL;
   *errmsg = NULL;
   pthread_once(&evthread_once, init_evthread);
+  cp_net_ignore_sigpipe(); /* a scraper gone mid-response, in any embedder */
   if (h == NULL)
     return -1;
   h->ops = *ops;

@@ -7,9 +7,9 @@
  * the peer has closed (etcd refusing a client certificate, an apiserver
  * restarting) raises SIGPIPE, whose default action kills the process.
  * cplane's main ignores SIGPIPE; a library user (a test, a bench, an
- * embedding program) may not have. Every component that opens such
- * connections (the etcd store, the client) calls this before its first
- * connection.
+ * embedding program) may not have. Every component that opens or
+ * accepts such connections (the etcd store, the client, the API server,
+ * the health server) calls this before its first connection.
  *
  * cp_net_ignore_sigpipe: if SIGPIPE's disposition is still the default,
  * set it to SIG_IGN; a handler or SIG_IGN the program installed is left

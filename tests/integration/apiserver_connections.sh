@@ -108,7 +108,7 @@ PIDS+=($WPID)
 $HC idle 127.0.0.1 "$port" "$CA" 20 8 || fail "idle connections"
 $HC keepalive 127.0.0.1 "$port" "$CA" admintok 8 || fail "keep-alive"
 K create configmap after-quiet >/dev/null
-for _ in $(seq 50); do
+for _ in $(seq 300); do
   grep -q "configmap/after-quiet" "$TMP/watch" && break
   sleep 0.1
 done

@@ -61,11 +61,11 @@ grep "create not allowed while custom resource definition is terminating" \
 pass "a deleted CRD stays, terminating, and refuses new resources"
 
 gone=0
-for ((i = 0; i < 100; i++)); do
+for ((i = 0; i < 300; i++)); do
   out=$(K get wd w1 2>&1) || { gone=1; break; }
   sleep 0.1
 done
-[ "$gone" = 1 ] || fail "w1 still there 10 s after the CRD was deleted: $out"
+[ "$gone" = 1 ] || fail "w1 still there 30 s after the CRD was deleted: $out"
 grep NotFound <<<"$out" >/dev/null || fail "get w1: $out"
 got=$(K get wd w2 -o jsonpath='{.metadata.deletionTimestamp}')
 [ -n "$got" ] || fail "w2 is not being deleted"
@@ -84,6 +84,6 @@ done
 [ "$gone" = 1 ] || fail "the CRD is still there 30 s after w2 was released"
 grep NotFound <<<"$out" >/dev/null || fail "get crd: $out"
 out=$(K get wd 2>&1) && fail "widgets still served after the CRD went: $out"
-expect_log "$TMP/log" "customresourcedefinition widgets.example.com terminating"
-expect_log "$TMP/log" "customresourcedefinition widgets.example.com: cleanup finished, 2 custom resource(s) deleted"
+wait_for_log "$TMP/log" "customresourcedefinition widgets.example.com terminating"
+wait_for_log "$TMP/log" "customresourcedefinition widgets.example.com: cleanup finished, 2 custom resource(s) deleted"
 pass "once its last resource is gone the CRD goes and its type with it"

@@ -73,7 +73,7 @@ pass "a CRD with bad scale paths is refused with kube's messages"
 # --- the paths are followed
 crd '{specReplicasPath: .spec.size.count, statusReplicasPath: .status.readyReplicas, labelSelectorPath: .status.selector}' |
   install_crd gadgets.example.com
-for i in $(seq 50); do
+for i in $(seq 300); do
   K get --raw /apis/example.com/v1 >/dev/null 2>&1 && break
   sleep 0.1
 done

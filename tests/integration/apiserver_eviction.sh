@@ -38,7 +38,8 @@ PIDS+=($!)
 wait_for_log "$TMP/log" "ready: 4 plugin(s) running"
 K() { kubectl --kubeconfig "$TMP/data/admin.kubeconfig" --cache-dir "$TMP/cache" "$@"; }
 until_true() { # SECONDS WHAT CMD...
-  local limit=$1 what=$2 i
+  local limit what=$2 i
+  limit=$(wait_limit "$1")
   shift 2
   for ((i = 0; i < limit * 10; i++)); do "$@" && return 0; sleep 0.1; done
   K get nodes >&2 || true

@@ -104,7 +104,7 @@ printf '{"apiVersion":"apiextensions.k8s.io/v1","kind":"CustomResourceDefinition
 expect 201 "" POST /apis/apiextensions.k8s.io/v1/customresourcedefinitions \
   application/json "$TMP/crd"
 W=/apis/example.com/v1/namespaces/default/widgets
-for i in $(seq 50); do
+for i in $(seq 300); do
   [ "$(req GET $W)" = 200 ] && break
   sleep 0.1
 done

@@ -108,12 +108,15 @@ fi
 grep -q "Conflict" <<<"$out" || fail "stale replace: $out"
 pass "stale replace is a 409 Conflict"
 
-K get cm -w --request-timeout=6s >"$TMP/watch" 2>&1 &
+# The create waits until the watch has listed (its header printed, over
+# game-config; kubectl watches right after), so that it comes as an
+# event, however slowly kubectl starts.
+K get cm -w --request-timeout=60s >"$TMP/watch" 2>&1 &
 wpid=$!
-sleep 1
+wait_until 30 grep '^NAME' "$TMP/watch"
 printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: watched}\n' |
   K create -f - >/dev/null || fail "create watched"
-for i in $(seq 50); do grep -q '^watched' "$TMP/watch" && break; sleep 0.1; done
+for i in $(seq 300); do grep -q '^watched' "$TMP/watch" && break; sleep 0.1; done
 grep -q '^watched' "$TMP/watch" || { cat "$TMP/watch"; fail "watch saw no event"; }
 kill "$wpid" 2>/dev/null || true
 pass "kubectl get -w sees a new object"
@@ -220,7 +223,7 @@ K delete crd widgets.example.com >/dev/null || fail "delete CRD"
 out=$(K get wd 2>&1) && fail "widgets still served after the CRD went: $out"
 K api-resources | grep "^widgets " >/dev/null && fail "widgets still in api-resources"
 K apply -f "$TMP/crd.yaml" >/dev/null || fail "re-create CRD"
-K wait --for=condition=Established crd/widgets.example.com --timeout=10s >/dev/null ||
+K wait --for=condition=Established crd/widgets.example.com --timeout=60s >/dev/null ||
   fail "re-created CRD not Established"
 [ -z "$(K get wd -o name 2>&1)" ] || fail "old widgets came back: $(K get wd -o name 2>&1)"
 K apply -f "$TMP/w.yaml" >/dev/null || fail "create widget after re-create"

@@ -86,7 +86,7 @@ spec:
           status: {type: object, properties: {replicas: {type: integer}}}
 YAML
 want=$(python3 -c 'import hashlib,base64; print(base64.b64encode(hashlib.sha256(b"example.com/v1/Widget").digest()[:8]).decode())')
-for i in $(seq 50); do
+for i in $(seq 300); do
   K get --raw /apis/example.com/v1 >/dev/null 2>&1 && break
   sleep 0.1
 done

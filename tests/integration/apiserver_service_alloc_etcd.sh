@@ -8,24 +8,8 @@
 . "$(dirname "$0")/lib/common.sh"
 
 [ -x /usr/bin/etcd ] || fail "etcd is not installed (Debian etcd-server)"
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-cport=$(free_port)
-pport=$(free_port)
-/usr/bin/etcd --name m0 --data-dir "$TMP/etcd" \
-  --listen-client-urls "http://127.0.0.1:$cport" \
-  --advertise-client-urls "http://127.0.0.1:$cport" \
-  --listen-peer-urls "http://127.0.0.1:$pport" \
-  --initial-advertise-peer-urls "http://127.0.0.1:$pport" \
-  --initial-cluster "m0=http://127.0.0.1:$pport" >"$TMP/etcd.log" 2>&1 &
-PIDS+=($!)
-for i in $(seq 300); do
-  curl -sf "http://127.0.0.1:$cport/health" >/dev/null 2>&1 && break
-  sleep 0.1
-done
-curl -sf "http://127.0.0.1:$cport/health" >/dev/null ||
-  { cat "$TMP/etcd.log"; fail "etcd did not become healthy in 30 s"; }
+start_etcd
+cport=$ETCD_PORT
 mkdir -m 755 -p "$TMP/np"
 # A /22 (1022 addresses) and 300 NodePorts: 200 Services fill a good part
 # of each, so that collisions between the servers' random picks happen.

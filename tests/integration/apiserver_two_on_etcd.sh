@@ -5,25 +5,9 @@
 . "$(dirname "$0")/lib/common.sh"
 
 [ -x /usr/bin/etcd ] || fail "etcd is not installed (Debian etcd-server)"
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-cport=$(free_port)
-pport=$(free_port)
-/usr/bin/etcd --name m0 --data-dir "$TMP/etcd" \
-  --listen-client-urls "http://127.0.0.1:$cport" \
-  --advertise-client-urls "http://127.0.0.1:$cport" \
-  --listen-peer-urls "http://127.0.0.1:$pport" \
-  --initial-advertise-peer-urls "http://127.0.0.1:$pport" \
-  --initial-cluster "m0=http://127.0.0.1:$pport" >"$TMP/etcd.log" 2>&1 &
-PIDS+=($!)
 # cplane gives etcd 5 s at start: do not race a slow etcd start (CI).
-for i in $(seq 300); do
-  curl -sf "http://127.0.0.1:$cport/health" >/dev/null 2>&1 && break
-  sleep 0.1
-done
-curl -sf "http://127.0.0.1:$cport/health" >/dev/null ||
-  { cat "$TMP/etcd.log"; fail "etcd did not become healthy in 30 s"; }
+start_etcd
+cport=$ETCD_PORT
 for n in a b; do
   mkdir -m 755 -p "$TMP/np"
   cat >"$TMP/$n.ini" <<INI
@@ -50,12 +34,17 @@ grep -q "store: etcd" "$TMP/a.log" || fail "server a is not on etcd"
 A() { kubectl --kubeconfig "$TMP/a/admin.kubeconfig" --cache-dir "$TMP/ca" "$@"; }
 Bk() { kubectl --kubeconfig "$TMP/b/admin.kubeconfig" --cache-dir "$TMP/cb" "$@"; }
 
-Bk get cm -w --request-timeout=8s >"$TMP/watch" 2>&1 &
+# a's write waits until b's watch has listed (its header printed, over
+# "seed": an empty list prints nothing; kubectl watches right after), so
+# that it crosses over as an event, however slowly kubectl starts.
+printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: seed}\n' |
+  A create -f - >/dev/null || fail "create seed through a"
+Bk get cm -w --request-timeout=60s >"$TMP/watch" 2>&1 &
 wpid=$!
-sleep 1
+wait_until 30 grep '^NAME' "$TMP/watch"
 printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: shared}\ndata: {k: v}\n' |
   A create -f - >/dev/null || fail "create through a"
-for i in $(seq 60); do grep -q '^shared' "$TMP/watch" && break; sleep 0.1; done
+for i in $(seq 300); do grep -q '^shared' "$TMP/watch" && break; sleep 0.1; done
 grep -q '^shared' "$TMP/watch" || { cat "$TMP/watch"; fail "b's watcher missed a's write"; }
 kill "$wpid" 2>/dev/null || true
 [ "$(Bk get cm shared -o jsonpath='{.data.k}')" = v ] || fail "b cannot read a's write"

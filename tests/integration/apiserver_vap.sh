@@ -171,7 +171,7 @@ warned() {
 wait_until 20 warned
 has "created"
 pass "a Warn binding shows kubectl kube's warning and the write goes through"
-expect_log "$TMP/log" 'validation.policy.admission.k8s.io/validation_failure'
+wait_for_log "$TMP/log" 'validation.policy.admission.k8s.io/validation_failure'
 pass "an Audit binding's failure is recorded (logged: no audit log yet)"
 
 # failurePolicy: an expression that errors at run time.

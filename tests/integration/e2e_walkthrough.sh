@@ -33,14 +33,15 @@ running() { # [NAMESPACE] -> count of Running nginx pods
     -o jsonpath='{range .items[*]}{.status.phase}{"\n"}{end}' | grep -c '^Running$' || true
 }
 wait_running() { # N SECONDS [NAMESPACE]
-  local i
-  for ((i = 0; i < $2 * 10; i++)); do
+  local i limit
+  limit=$(wait_limit "$2")
+  for ((i = 0; i < limit * 10; i++)); do
     [ "$(running "${3:-}")" -eq "$1" ] && [ "$(K get pods -n "${3:-default}" -l app=nginx -o name | wc -l)" -eq "$1" ] &&
       return 0
     sleep 0.1
   done
   K get pods -n "${3:-default}" -o wide >&2; tail -30 "$TMP/log" >&2
-  fail "expected $1 Running nginx pods within $2 s, have $(running "${3:-}")"
+  fail "expected $1 Running nginx pods within $limit s, have $(running "${3:-}")"
 }
 
 for i in $(seq 100); do

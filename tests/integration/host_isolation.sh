@@ -42,7 +42,7 @@ write_ini "$TMP/data" process >"$TMP/c.ini"
 host=$!
 PIDS+=("$host")
 wait_for_log "$TMP/log" "ready: 1 plugin(s) running"
-expect_log "$TMP/log" "1 plugin(s) isolated in their own process"
+wait_for_log "$TMP/log" "1 plugin(s) isolated in their own process"
 wait_for_log "$TMP/log" "supervisor: plugin crasher started in its own process: pid"
 wait_for_log "$TMP/log" "^plugin crasher\[[0-9]*\]| .*crasher: started: 1 worker"
 child=$(grep -o 'plugin crasher started in its own process: pid [0-9]*' "$TMP/log" | grep -o '[0-9]*$')

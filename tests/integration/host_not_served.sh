@@ -39,7 +39,7 @@ readyz() { # $1: file for the body; prints the status code
 # Well within the 60 s the old host waited for the widgets cache.
 wait_for_log "$TMP/log" "ready: 1 plugin(s) running, 1 waiting for a resource" 15
 wait_for_log "$TMP/log" "template: started" 5
-expect_log "$TMP/log" "plugin widgets waiting for widgets.example.com/v1 (not served)"
+wait_for_log "$TMP/log" "plugin widgets waiting for widgets.example.com/v1 (not served)"
 [ "$(grep -c "plugin widgets waiting for" "$TMP/log")" = 1 ] || fail "the wait is logged more than once"
 if grep "widgets: started" "$TMP/log" >/dev/null; then fail "widgets started without its resource"; fi
 health=$(grep -o 'health and metrics on http://[0-9.:]*' "$TMP/log" | sed 's/.* on //')

@@ -44,7 +44,7 @@ wait_for_log "$TMP/log" "ready: 3 plugin(s) running" 30
 K() { kubectl --kubeconfig "$TMP/data/admin.kubeconfig" --cache-dir "$TMP/cache" "$@"; }
 
 for p in mirror sneaky replicaset; do
-  expect_log "$TMP/log" "plugin $p calls the API as system:serviceaccount:kube-system:$p"
+  wait_for_log "$TMP/log" "plugin $p calls the API as system:serviceaccount:kube-system:$p"
   K -n kube-system get sa "$p" >/dev/null || fail "no ServiceAccount kube-system/$p"
 done
 # Third-party plugins get a role from their descriptor; in-tree ones
@@ -65,7 +65,7 @@ K get clusterrolebinding system:controller:replicaset -o json |
 pass "ServiceAccounts, derived role and bootstrap binding per plugin"
 
 # The wait for the authorizer to see the new bindings (its watch).
-for i in $(seq 50); do
+for i in $(seq 300); do
   [ "$(K auth can-i create configmaps --as system:serviceaccount:kube-system:mirror)" = yes ] && break
   sleep 0.1
 done
@@ -78,7 +78,7 @@ pass "a plugin granted by a rule naming its own user writes"
 # (the host rewrites it only at load), the API server judges its user.
 K patch clusterrole cplane:plugin:sneaky --type=json -p '[{"op":"replace","path":"/rules","value":[{"apiGroups":[""],"resources":["configmaps"],"verbs":["get","list","watch"]}]}]' >/dev/null ||
   fail "narrow sneaky's role"
-for i in $(seq 50); do
+for i in $(seq 300); do
   [ "$(K auth can-i create configmaps --as system:serviceaccount:kube-system:sneaky)" = no ] && break
   sleep 0.1
 done

@@ -3,9 +3,12 @@
 # without a single write (longer than the server's 60 s bookmark interval,
 # and than the 50 s read timeout that once ended every idle watch), a new
 # Deployment is rolled out at once - its ReplicaSet and pods made and its
-# status updated within 5 s of its create (timed with curl, not kubectl;
-# the pass line prints the figure; 2 s was tight on a loaded CI machine
-# under ASan) - and no reflector counted a failure
+# status updated within 30 s of its create (timed with curl, not kubectl;
+# the pass line prints the figure, about 0.1-2 s). A watch that died in
+# the quiet without a failure would be noticed only at the reflector's
+# 150 s idle timeout, 80 s after the create, so 30 s tells it apart on
+# any machine (2 s, then 5 s, were missed under ASan at load 30) - and
+# no reflector counted a failure
 # (cplane_reflector_failures_total stays 0: a watch that ends or idles is
 # re-watched, not backed off). QUIET_S sets the idle time (70 s; 55 s
 # under ASan to keep the suite short, still past the old 50 s).
@@ -51,7 +54,7 @@ watches() {
 sleep "$QUIET_S"
 pass "quiet for $QUIET_S s"
 
-# The 2 s are the controllers' (watch, queue, writes), so the Deployment
+# The time is the controllers' (watch, queue, writes), so the Deployment
 # is created and polled with curl: kubectl's own start-up (a cold
 # discovery cache on its first call, hundreds of ms per call under load)
 # once made up most of what was measured.
@@ -71,7 +74,7 @@ api /apis/apps/v1/namespaces/default/deployments -X POST \
   "selector":{"matchLabels":{"app":"web"}},"template":{"metadata":{
   "labels":{"app":"web"}},"spec":{"containers":[{"name":"c",
   "image":"nginx"}]}}}}' >/dev/null || fail "create the Deployment"
-for i in $(seq 500); do
+while [ $((($(date +%s%N) - start) / 1000000)) -lt 30000 ]; do
   got=$(api /apis/apps/v1/namespaces/default/deployments/web |
     jq -r '"\(.status.updatedReplicas)/\(.status.replicas)"')
   [ "$got" = 2/2 ] && [ "$(api '/api/v1/namespaces/default/pods?labelSelector=app%3Dweb' |
@@ -80,7 +83,7 @@ for i in $(seq 500); do
 done
 took=$((($(date +%s%N) - start) / 1000000))
 [ "$got" = 2/2 ] || fail "the Deployment is not rolled out after ${took} ms: status $got"
-[ "$took" -lt 5000 ] || fail "the Deployment took ${took} ms (want < 5 s)"
+[ "$took" -lt 30000 ] || fail "the Deployment took ${took} ms (want < 30 s)"
 pass "a Deployment made after ${QUIET_S}s of quiet is rolled out in ${took} ms"
 
 [ "$(failures)" = 0 ] || {

@@ -79,7 +79,8 @@ ready_pods() {
 }
 rs_count() { K get rs -l "app=$1" -o name | wc -l; }
 wait_for() { # DESCRIPTION SECONDS COMMAND...
-  local what=$1 limit=$2 i
+  local what=$1 limit i
+  limit=$(wait_limit "$2")
   shift 2
   for ((i = 0; i < limit * 5; i++)); do
     "$@" && return 0

@@ -32,8 +32,9 @@ ref() { # KIND NAME UID [BLOCK]
   echo "{\"apiVersion\":\"v1\",\"kind\":\"$1\",\"name\":\"$2\",\"uid\":\"$3\",\"blockOwnerDeletion\":${4:-false}}"
 }
 gone() { # TYPE NAME SECONDS
-  local i
-  for ((i = 0; i < $3 * 10; i++)); do
+  local i limit
+  limit=$(wait_limit "$3")
+  for ((i = 0; i < limit * 10; i++)); do
     K get "$1" "$2" >/dev/null 2>&1 || return 0; sleep 0.1
   done
   return 1

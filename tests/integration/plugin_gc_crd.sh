@@ -26,7 +26,7 @@ spec:
     schema:
       openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}
 YAML
-K wait --for condition=established --timeout=10s crd/widgets.example.com >/dev/null ||
+K wait --for condition=established --timeout=60s crd/widgets.example.com >/dev/null ||
   fail "CRD not established"
 wait_for_log "$TMP/log" "covering example.com/v1/widgets (Widget)" 10
 

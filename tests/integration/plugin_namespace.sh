@@ -163,7 +163,7 @@ spec:
       openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}
 EOF2
 K apply -f "$TMP/crd.yaml" >/dev/null || fail "create the CRD"
-K wait --for=condition=Established crd/widgets.example.com --timeout=10s >/dev/null ||
+K wait --for=condition=Established crd/widgets.example.com --timeout=60s >/dev/null ||
   fail "CRD not Established"
 
 # Three Deployments, a ConfigMap and a custom resource; the namespace is

@@ -50,7 +50,8 @@ ready() { jp "node/$1" '{.status.conditions[?(@.type=="Ready")].status}'; }
 taint() { jp "node/$1" '{.spec.taints[?(@.key=="node.kubernetes.io/unreachable")].effect}' | tr " " "\n" | grep -x NoExecute; }
 # until_true SECONDS WHAT CMD...: polls CMD every 0.1 s.
 until_true() {
-  local limit=$1 what=$2 i
+  local limit what=$2 i
+  limit=$(wait_limit "$1")
   shift 2
   for ((i = 0; i < limit * 10; i++)); do "$@" && return 0; sleep 0.1; done
   K get nodes -o yaml >&2 || true

@@ -71,7 +71,7 @@ wait_unschedulable() { # NAME PATTERN
 mkpod plain ""
 n=$(wait_bound plain)
 [ "$n" = n1 ] || [ "$n" = n2 ] || fail "plain pod on $n (n3 is tainted)"
-for i in $(seq 50); do
+for i in $(seq 300); do
   K get events --field-selector involvedObject.name=plain -o jsonpath='{.items[*].reason}' |
     grep Scheduled >/dev/null && break; sleep 0.1
 done
@@ -94,7 +94,7 @@ echo "$msg" | grep "untolerated taint" >/dev/null || fail "taint reason missing:
 echo "$msg" | grep "node affinity/selector" >/dev/null || fail "selector reason missing: $msg"
 [ "$(K get pod notol -o jsonpath='{.status.conditions[?(@.type=="PodScheduled")].reason}')" = Unschedulable ] ||
   fail "PodScheduled reason is not Unschedulable"
-for i in $(seq 50); do
+for i in $(seq 300); do
   K get events --field-selector involvedObject.name=notol,reason=FailedScheduling -o name |
     grep . >/dev/null && break; sleep 0.1
 done

@@ -51,7 +51,7 @@ until_ok() {
 
 # ---- done-after-delay ---------------------------------------------------
 K apply -f "$ROOT/sdk/examples/task-crd.yaml" >/dev/null || fail "create the Task CRD"
-K wait --for=condition=Established crd/tasks.example.cplane.io --timeout=20s >/dev/null ||
+K wait --for=condition=Established crd/tasks.example.cplane.io --timeout=60s >/dev/null ||
   fail "the Task CRD is not established"
 wait_for_log "$TMP/log" "done-after-delay: started" 30
 # The schema bounds the delays: a bad one is refused by the API server.
@@ -71,7 +71,7 @@ until_ok 10 has_finalizer t1 ||
   fail "t1 has no finalizer: $(K get task t1 -o json)"
 # (Not Done before its delay: checked by the time below, as a check of the
 # conditions here could race the 2 s on a loaded machine.)
-K wait --for=condition=Done task/t1 --timeout=20s >/dev/null ||
+K wait --for=condition=Done task/t1 --timeout=60s >/dev/null ||
   fail "t1 never Done: $(K get task t1 -o json)"
 done_at=$(date +%s)
 [ $((done_at - start)) -ge 2 ] || fail "t1 Done after $((done_at - start))s, before its 2s delay"

@@ -443,7 +443,7 @@ static void test_watchers_see_quota_and_pod(void **state) {
   assert_int_equal(cp_store_watch(f->ctx.store, "pods/q/", 7, now + 1,
                                   seen_cb, &sp, &wp), 0);
   pod_expect(f, "p1", NULL, 201, NULL);
-  for (i = 0; i < 1000 && (seen_count(&sq) < 1 || seen_count(&sp) < 1); i++)
+  for (i = 0; i < 3000 && (seen_count(&sq) < 1 || seen_count(&sp) < 1); i++)
     usleep(10000);
   assert_int_equal(seen_count(&sq), 1);
   assert_int_equal(seen_count(&sp), 1);

@@ -938,11 +938,11 @@ static void test_crd_versions_change(void **state) {
 #undef V2_WIDGETS
 }
 
-/* Polls GET path until it answers code; 0 when it did within 10 s. */
+/* Polls GET path until it answers code; 0 when it did within 30 s. */
 static int wait_code(struct api_fixture *f, const char *path, int code) {
   int i;
 
-  for (i = 0; i < 200; i++) {
+  for (i = 0; i < 600; i++) {
     struct cp_api_response rs = call(f, CP_API_GET, path, NULL, NULL);
 
     free(rs.body);
@@ -993,12 +993,12 @@ static void test_crd_sync(void **state) {
 }
 
 /* Polls GET path until the string at jpath is non-empty; 0 when it was
- * within 10 s. */
+ * within 30 s. */
 static int wait_set(struct api_fixture *f, const char *path, const char *jpath) {
   char buf[128];
   int i;
 
-  for (i = 0; i < 200; i++) {
+  for (i = 0; i < 600; i++) {
     struct cp_api_response rs = call(f, CP_API_GET, path, NULL, NULL);
     int set = rs.code == 200 && jq(rs.body, jpath, buf, sizeof buf)[0] != '\0';
 
@@ -1704,10 +1704,23 @@ static void *client_main(void *arg) {
              "Content-Length: %zu\r\n\r\n%s", strlen(body), body);
     r = http(c->port, req);
     if (r != NULL && strncmp(r + 8, " 201 ", 5) == 0)
-      c->ok++;
+      __atomic_add_fetch(&c->ok, 1, __ATOMIC_RELEASE);
     free(r);
   }
   return NULL;
+}
+
+/* Waits (30 s at most) until one of the n clients has created one. */
+static void wait_one_created(struct client *cl, int n) {
+  int i, t;
+
+  for (t = 0; t < 3000; t++) {
+    for (i = 0; i < n; i++)
+      if (__atomic_load_n(&cl[i].ok, __ATOMIC_ACQUIRE) > 0)
+        return;
+    usleep(10000);
+  }
+  fail_msg("no client created a ConfigMap in 30 s");
 }
 
 static void test_http_server(void **state) {
@@ -1747,7 +1760,10 @@ static void test_http_server(void **state) {
     pthread_create(&th[i], NULL, client_main, &cl[i]);
   }
   /* A watch from the current state: ends at its timeout with the events
-   * of the writes made meanwhile. */
+   * of the writes made meanwhile, and at least one ADDED, of the initial
+   * state, once a create is done (on a loaded machine the clients may
+   * make none within the watch's second). */
+  wait_one_created(cl, 4);
   r = http(port, "GET " NS_CM "?watch=1&timeoutSeconds=1 HTTP/1.0\r\n\r\n");
   for (i = 0; i < 4; i++) {
     pthread_join(th[i], NULL);
@@ -1808,14 +1824,15 @@ static void test_http_server(void **state) {
 }
 
 /* GET path from the server on port until the status line says code;
- * 0 when it did within 10 s. */
+ * 0 when it did within 30 s (a loaded machine under TSan needs more than
+ * 10 s at times). */
 static int http_wait(int port, const char *path, int code) {
   char req[512], want[16];
   int i;
 
   snprintf(req, sizeof req, "GET %s HTTP/1.0\r\n\r\n", path);
   snprintf(want, sizeof want, " %d ", code);
-  for (i = 0; i < 200; i++) {
+  for (i = 0; i < 600; i++) {
     char *r = http(port, req);
     int ok = r != NULL && strlen(r) > 13 && strncmp(r + 8, want, 5) == 0;
 
@@ -1900,12 +1917,12 @@ static void test_crd_two_servers(void **state) {
 }
 
 /* POSTs custom resources through port (a new name each time) until one
- * is refused with 405; 0 when that happened within 5 s. */
+ * is refused with 405; 0 when that happened within 30 s. */
 static int http_wait_refused(int port, const char *path) {
   char body[128];
   int i, code;
 
-  for (i = 0; i < 100; i++) {
+  for (i = 0; i < 600; i++) {
     snprintf(body, sizeof body, "{\"metadata\":{\"name\":\"try-%d\"}}", i);
     if ((code = http_send(port, "POST", path, body)) == 405)
       return 0;

@@ -225,7 +225,7 @@ static void install_webhook(int port, struct hook *h) {
            "\"admissionReviewVersions\":[\"v1\"]}]}",
            h->port);
   assert_int_equal(post(port, WEBHOOKS, body), 201);
-  for (i = 0; i < 200 && hook_accepted(h) == 0; i++) {
+  for (i = 0; i < 600 && hook_accepted(h) == 0; i++) { /* 30 s+ */
     snprintf(path, sizeof path, "{\"metadata\":{\"name\":\"probe-%d\"}}", i);
     assert_int_equal(post(port, NS_CM, path), 201);
     if (hook_accepted(h) == 0)

@@ -89,7 +89,7 @@ static int setup(void **state) {
   cc.server = f->url;
   cc.ca_file = f->ca;
   cc.token = "sekret";
-  cc.timeout_ms = 5000;
+  cc.timeout_ms = 30000; /* a loaded TSan run, not a bound */
   if (cp_client_new(&cc, &f->client, &err) != 0)
     fail_msg("%s", err);
   *state = f;

@@ -303,7 +303,7 @@ static void metrics_text(struct cp_registry *reg, char **text) {
 static void wait_blocked(struct stuck_fixture *s, int want) {
   int i;
 
-  for (i = 0; i < 500 && s->blocked() != want; i++)
+  for (i = 0; i < 3000 && s->blocked() != want; i++)
     usleep(10000);
   assert_int_equal(s->blocked(), want);
 }
@@ -311,17 +311,26 @@ static void wait_blocked(struct stuck_fixture *s, int want) {
 static void test_stuck_reconcile_reported_while_stuck(void **state) {
   struct stuck_fixture s;
   char *text = NULL;
-  int i;
+  uint64_t t0;
+  size_t watched;
+  int i, ready;
 
   (void)state;
   stuck_start(&s);
+  t0 = cp_inflight_now_ns();
   assert_int_equal(cp_informer_upsert(s.p->informers[0],
                                       configmap("stuck-1")), 0);
   wait_blocked(&s, 1);
-  /* Running, but not past its 200 ms bound yet. */
-  assert_int_equal(cp_registry_watch(&s.reg), 0);
-  assert_int_equal(ready_text(&s.reg, &text), 1);
-  assert_non_null(strstr(text, "[+]plugin stuck ok"));
+  /* Running, but not past its 200 ms bound yet: asserted only when the
+   * checks ended within 200 ms of the upsert (a loaded machine may
+   * stall longer, and then the call may rightly be past its bound). */
+  watched = cp_registry_watch(&s.reg);
+  ready = ready_text(&s.reg, &text);
+  if (cp_inflight_now_ns() - t0 < 200 * 1000000ull) {
+    assert_int_equal(watched, 0);
+    assert_int_equal(ready, 1);
+    assert_non_null(strstr(text, "[+]plugin stuck ok"));
+  }
   free(text);
   usleep(300000);
   /* Past it: the watchdog's tick reports it (once), readiness fails
@@ -340,13 +349,13 @@ static void test_stuck_reconcile_reported_while_stuck(void **state) {
   /* Other keys still run on the other worker. */
   assert_int_equal(cp_informer_upsert(s.p->informers[0], configmap("ok-1")),
                    0);
-  for (i = 0; i < 500 && atomic_load(&s.p->reconciles) < 1; i++)
+  for (i = 0; i < 3000 && atomic_load(&s.p->reconciles) < 1; i++)
     usleep(10000);
   assert_int_equal(atomic_load(&s.p->reconciles), 1);
   /* Once it returns, it is neither stuck nor failing readiness. */
   s.release();
   wait_blocked(&s, 0);
-  for (i = 0; i < 500 && atomic_load(&s.p->reconciles) < 2; i++)
+  for (i = 0; i < 3000 && atomic_load(&s.p->reconciles) < 2; i++)
     usleep(10000);
   assert_int_equal(cp_registry_watch(&s.reg), 0);
   assert_int_equal(ready_text(&s.reg, &text), 1);
@@ -379,14 +388,14 @@ static void test_reload_keeps_stuck_plugin(void **state) {
   assert_int_equal(cp_informer_upsert(s.p->informers[0],
                                       configmap("stuck-2")), 0);
   wait_blocked(&s, 1);
-  for (i = 0; i < 500 && cp_inflight_stuck(&s.p->inflight,
+  for (i = 0; i < 3000 && cp_inflight_stuck(&s.p->inflight,
                                            cp_inflight_now_ns()) == 0; i++)
     usleep(10000);
   assert_int_equal(cp_registry_reload(&s.reg, off, dir, &err), 0);
   assert_int_equal(s.p->state, CP_PLUGIN_RUNNING);
   s.release();
   wait_blocked(&s, 0);
-  for (i = 0; i < 500 && cp_inflight_stuck(&s.p->inflight,
+  for (i = 0; i < 3000 && cp_inflight_stuck(&s.p->inflight,
                                            cp_inflight_now_ns()) != 0; i++)
     usleep(10000);
   assert_int_equal(cp_registry_reload(&s.reg, off, dir, &err), 1);

@@ -435,7 +435,7 @@ static void reset_keys(void) {
 static int wait_key(const char *key) {
   int i;
 
-  for (i = 0; i < 500 && !seen_key(key); i++)
+  for (i = 0; i < 3000 && !seen_key(key); i++)
     usleep(10000);
   return seen_key(key);
 }

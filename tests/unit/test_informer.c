@@ -240,7 +240,7 @@ static const struct cp_informer_handler_ops rec_ops = {on_add, on_update,
                                                        on_delete};
 
 static void wait_events(struct rec *r, size_t n) {
-  uint64_t deadline = now_ms() + 5000;
+  uint64_t deadline = now_ms() + 30000;
 
   pthread_mutex_lock(&r->mu);
   while (r->n < n && now_ms() < deadline) {
@@ -275,7 +275,7 @@ static void set_gate(struct rec *r, int closed) {
 
 /* Waits until a callback is inside the gate. */
 static void wait_in_callback(struct rec *r) {
-  uint64_t deadline = now_ms() + 5000;
+  uint64_t deadline = now_ms() + 30000;
 
   pthread_mutex_lock(&r->mu);
   while (!r->in_callback && now_ms() < deadline) {
@@ -785,9 +785,12 @@ static void test_backpressure(void **state) {
   assert_int_equal(cp_informer_start(inf), CPLANE_OK);
   assert_int_equal(pthread_create(&t, NULL, feed_main, &f), 0);
   wait_in_callback(r);
-  sleep_ms(50);
   /* One event in the callback, four buffered, the feeder stuck on the
-   * sixth. */
+   * sixth: waited for (a loaded machine may feed slowly), then given
+   * 50 ms to go wrong. */
+  for (i = 0; i < 30000 && atomic_load(&f.fed) < 5; i++)
+    sleep_ms(1);
+  sleep_ms(50);
   assert_int_equal(atomic_load(&f.fed), 5);
   cp_informer_handler_stats(h, &st);
   assert_int_equal(st.depth, 4);
@@ -1084,7 +1087,8 @@ static void test_remove_handler(void **state) {
   upsert(inf, pod("a", "z1", "1", NULL, NULL, NULL));
   upsert(inf, pod("a", "z2", "2", NULL, NULL, NULL));
   upsert(inf, pod("a", "z3", "3", NULL, NULL, NULL));
-  sleep_ms(30);
+  wait_events(r, 3);
+  sleep_ms(30); /* and no fourth */
   assert_int_equal(rec_count(r), 3);
   cp_informer_free(inf);
   rec_destroy(r);

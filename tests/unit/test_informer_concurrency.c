@@ -228,7 +228,7 @@ static int model_matches(struct model *m, const struct feeder *f) {
 static void wait_model(struct model *m, const struct feeder *f) {
   int i;
 
-  for (i = 0; i < 10000 && !model_matches(m, f); i++) {
+  for (i = 0; i < 30000 && !model_matches(m, f); i++) { /* 30 s+ */
     struct timespec ts = {0, 1000000};
 
     nanosleep(&ts, NULL);

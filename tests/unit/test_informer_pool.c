@@ -178,7 +178,7 @@ static void test_order_and_few_threads(void **state) {
   assert_int_equal(cp_informer_start(inf), CPLANE_OK);
   feed(inf, 1, N);
   for (i = 0; i < H; i++) {
-    assert_true(wait_events(&v[i], N, 10000));
+    assert_true(wait_events(&v[i], N, 30000));
     assert_int_equal(atomic_load(&v[i].overlapped), 0);
     assert_int_equal(atomic_load(&v[i].disorder), 0);
   }
@@ -209,7 +209,7 @@ static void test_stalled_handlers_do_not_stall_others(void **state) {
   feed(inf, 1, N);
   t0 = now_ms();
   for (i = STUCK; i < H; i++)
-    assert_true(wait_events(&v[i], N, 5000));
+    assert_true(wait_events(&v[i], N, 30000));
   /* Two watch periods per stuck thread to find and replace it, and
    * room for a loaded machine. */
   assert_true(now_ms() - t0 < 3000);
@@ -220,7 +220,7 @@ static void test_stalled_handlers_do_not_stall_others(void **state) {
   for (i = 0; i < STUCK; i++)
     set_gate(&v[i], 0);
   for (i = 0; i < H; i++) {
-    assert_true(wait_events(&v[i], N, 5000));
+    assert_true(wait_events(&v[i], N, 30000));
     assert_int_equal(atomic_load(&v[i].overlapped), 0);
     assert_int_equal(atomic_load(&v[i].disorder), 0);
   }
@@ -257,8 +257,8 @@ static void test_remove_from_callbacks(void **state) {
     set_gate(&v[i], 0);
   feed(inf, 1, N);
   for (i = 3; i < H; i++)
-    assert_true(wait_events(&v[i], N, 10000));
-  assert_true(wait_events(&v[1], N, 10000));
+    assert_true(wait_events(&v[i], N, 30000));
+  assert_true(wait_events(&v[1], N, 30000));
   assert_int_equal(atomic_load(&v[0].events), 100);
   assert_int_equal(atomic_load(&v[2].events), 150);
   for (i = 0; i < H; i++) {
@@ -297,7 +297,7 @@ static void test_stop_drains_all(void **state) {
     assert_int_equal(atomic_load(&v[i].events), N);
   assert_int_equal(cp_informer_start(inf), CPLANE_OK);
   for (i = 0; i < H; i++) {
-    assert_true(wait_events(&v[i], 2 * N, 10000));
+    assert_true(wait_events(&v[i], 2 * N, 30000));
     assert_int_equal(atomic_load(&v[i].disorder), 0);
   }
   cp_informer_free(inf);

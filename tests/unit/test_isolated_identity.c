@@ -177,7 +177,7 @@ static void test_prepare_and_renew(void **state) {
   cc.server = kc.server;
   cc.ca_file = kc.ca_file;
   cc.token_file = kc.token_file;
-  cc.timeout_ms = 5000;
+  cc.timeout_ms = 30000; /* a loaded TSan run, not a bound */
   if (cp_client_new(&cc, &child, &err) != 0)
     fail_msg("%s", err);
   user = whoami(child);

@@ -24,13 +24,14 @@
 
 struct item {
   int id, processed;
+  int taken; /* under mu: its batch is at the gate or past it */
   struct cp_quota_batch_entry e;
   pthread_t th;
 };
 
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
-static int gate_open, joined, batches, mixed, out_of_order;
+static int gate_open, batches, mixed, out_of_order;
 static size_t sizes[ALL];
 static void *args_of[ALL];
 static char arg1, arg2;
@@ -40,6 +41,8 @@ static void process(void *arg, struct cp_quota_batch_entry **b, size_t n) {
   size_t i;
 
   pthread_mutex_lock(&mu);
+  for (i = 0; i < n; i++)
+    ((struct item *)b[i]->data)->taken = 1;
   while (!gate_open)
     pthread_cond_wait(&cv, &mu);
   for (i = 0; i < n; i++) {
@@ -60,12 +63,26 @@ static void *joiner(void *p) {
   struct item *it = p;
   void *arg = it->id > WAITERS + OTHER_NS ? &arg2 : &arg1;
 
-  pthread_mutex_lock(&mu);
-  joined++;
-  pthread_cond_broadcast(&cv);
-  pthread_mutex_unlock(&mu);
   cp_quota_batch_join(&it->e, process, arg);
   return NULL;
+}
+
+/* Starts item it and returns once it waits in its namespace's queue or
+ * its batch has reached the gate, so that the next joins after it. The
+ * deadline only ends a hung run (a loaded TSan run needs milliseconds). */
+static void start_and_wait_joined(struct item *it) {
+  int i, taken;
+
+  assert_int_equal(pthread_create(&it->th, NULL, joiner, it), 0);
+  for (i = 0; i < 60000; i++) {
+    pthread_mutex_lock(&mu);
+    taken = it->taken;
+    pthread_mutex_unlock(&mu);
+    if (taken || cp_quota_batch_queued(&it->e))
+      return;
+    usleep(1000);
+  }
+  fail_msg("item %d neither queued nor taken after 60 s", it->id);
 }
 
 static void test_waiting_writes_are_led_together(void **state) {
@@ -78,24 +95,14 @@ static void test_waiting_writes_are_led_together(void **state) {
     items[i].e.ns = i > WAITERS && i <= WAITERS + OTHER_NS ? "other" : "team";
     items[i].e.data = &items[i];
   }
-  /* The first leads a batch that waits at the gate... */
-  assert_int_equal(pthread_create(&items[0].th, NULL, joiner, &items[0]), 0);
-  pthread_mutex_lock(&mu);
-  while (joined < 1)
-    pthread_cond_wait(&cv, &mu);
-  pthread_mutex_unlock(&mu);
-  usleep(100000);
-  /* ...while the others join, one at a time (join order = id order). */
-  for (i = 1; i < ALL; i++) {
-    assert_int_equal(pthread_create(&items[i].th, NULL, joiner, &items[i]),
-                     0);
-    pthread_mutex_lock(&mu);
-    while (joined < i + 1)
-      pthread_cond_wait(&cv, &mu);
-    pthread_mutex_unlock(&mu);
-    usleep(20000);
-  }
-  usleep(300000);
+  /* The first leads a batch that waits at the gate (taken)... */
+  start_and_wait_joined(&items[0]);
+  assert_true(items[0].taken);
+  /* ...while the others join, one at a time (join order = id order);
+   * each queues behind it, or leads its own batch to the gate when its
+   * namespace hashes to another stripe. */
+  for (i = 1; i < ALL; i++)
+    start_and_wait_joined(&items[i]);
   pthread_mutex_lock(&mu);
   gate_open = 1;
   pthread_cond_broadcast(&cv);

@@ -255,11 +255,11 @@ static void fake_stop(struct fake *f) {
   free(f);
 }
 
-/* Waits (20 s at most) until the server has seen n requests. */
+/* Waits (30 s at most) until the server has seen n requests. */
 static void wait_requests(struct fake *f, int n) {
   int i, have = 0;
 
-  for (i = 0; i < 2000; i++) {
+  for (i = 0; i < 3000; i++) {
     pthread_mutex_lock(&f->mu);
     have = f->n;
     pthread_mutex_unlock(&f->mu);

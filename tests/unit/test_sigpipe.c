@@ -16,6 +16,7 @@
 
 #include <cmocka.h>
 
+#include "health/health.h"
 #include "net/sigpipe.h"
 
 static volatile sig_atomic_t handled;
@@ -78,6 +79,35 @@ static int without_the_call(void) {
   return write_to_closed_peer();
 }
 
+static int no_checks(void *userdata, FILE *out) {
+  (void)userdata;
+  (void)out;
+  return 1;
+}
+
+/* A server embedded by a program that left SIGPIPE alone (a unit test)
+ * writes responses to clients that may have gone: starting it ignores
+ * SIGPIPE, as the etcd store and the client do. */
+static int server_started(void) {
+  const struct cp_health_ops ops = {no_checks, no_checks};
+  struct cp_health *h = NULL;
+  struct sigaction sa;
+  char *err = NULL;
+
+  signal(SIGPIPE, SIG_DFL);
+  if (cp_health_start("127.0.0.1:0", &ops, NULL, &h, &err) != 0)
+    return 6;
+  cp_health_stop(h);
+  if (sigaction(SIGPIPE, NULL, &sa) != 0 || sa.sa_handler != SIG_IGN)
+    return 1;
+  return write_to_closed_peer();
+}
+
+static void test_server_start_ignores(void **state) {
+  (void)state;
+  assert_int_equal(in_child(server_started), 0);
+}
+
 static void test_default_becomes_ignored(void **state) {
   (void)state;
   assert_int_equal(in_child(default_disposition), 0);
@@ -99,6 +129,7 @@ int main(void) {
       cmocka_unit_test(test_default_becomes_ignored),
       cmocka_unit_test(test_program_handler_kept),
       cmocka_unit_test(test_default_kills_without_call),
+      cmocka_unit_test(test_server_start_ignores),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -220,7 +220,7 @@ static void feed(struct fixture *f, const char *name, int rv, int sleep_ms) {
 static void wait_for(atomic_int *counter, int want) {
   int i;
 
-  for (i = 0; i < 1000 && atomic_load(counter) < want; i++)
+  for (i = 0; i < 3000 && atomic_load(counter) < want; i++)
     usleep(10000);
   assert_true(atomic_load(counter) >= want);
 }

@@ -398,9 +398,11 @@ static void test_slow_reader(void **state) {
 }
 
 /* HTTP/1.0 has no chunks: the body is the lines themselves, and the
- * server closes the connection at the end. The stream's timeout (5 s)
- * leaves room for the 20 creates on a loaded machine under ASan (2 s
- * did not: the stream could end before the last of them). */
+ * server closes the connection at the end. The 20 creates are made
+ * before the watch opens, from the revision before them: the stream's
+ * timeout then only has to outlast their replay, not the creates (a 2 s
+ * and then a 5 s timeout ended streams before the last create on a
+ * loaded machine under ASan). */
 static void test_http10_lines(void **state) {
   struct fixture *f = *state;
   struct wclient c;
@@ -409,12 +411,11 @@ static void test_http10_lines(void **state) {
 
   snprintf(q, sizeof q, "watch=1&resourceVersion=%lld&timeoutSeconds=5",
            current_rev(f));
-  wc_open(&c, f->port, 0, q, 1);
-  usleep(200000);
   for (i = 0; i < 20; i++) {
     snprintf(name, sizeof name, "h-%d", i);
     create_cm(f->port, name, 10);
   }
+  wc_open(&c, f->port, 0, q, 1);
   assert_int_equal(wc_read(&c, 20, 60000), 20);
   assert_true(c.body[0] == '{');
   expect_added(&c, "h", 20, 10);

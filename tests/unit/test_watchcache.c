@@ -480,7 +480,7 @@ static void check_one_copy(cp_store *st, int same_as_store) {
                                    created, &updated, NULL),
                    0);
   assert_true(updated - base < 256);
-  for (i = 0; i < 1000 && (where_count(direct) < 102 ||
+  for (i = 0; i < 3000 && (where_count(direct) < 102 ||
                            where_count(cached) < 102);
        i++)
     usleep(10000);

@@ -102,7 +102,7 @@ static struct counts *wait_counts(struct cp_watched_set *s, size_t n0,
   struct timespec ms10 = {0, 10000000};
   int i;
 
-  for (i = 0; i < 1000; i++) {
+  for (i = 0; i < 3000; i++) {
     struct counts *c = (struct counts *)cp_watched_set_acquire(s);
 
     if (c != NULL && c->n[0] == n0 && c->n[1] == n1)
@@ -119,7 +119,7 @@ static void wait_int(atomic_int *v, int want) {
   struct timespec ms10 = {0, 10000000};
   int i;
 
-  for (i = 0; i < 1000 && atomic_load(v) < want; i++)
+  for (i = 0; i < 3000 && atomic_load(v) < want; i++)
     nanosleep(&ms10, NULL);
   assert_int_equal(atomic_load(v), want);
 }

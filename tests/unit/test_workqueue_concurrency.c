@@ -85,7 +85,7 @@ static void wait_idle(struct cp_workqueue *q) {
   struct timespec ts = {0, 1000000};
   int i;
 
-  for (i = 0; i < 20000; i++) {
+  for (i = 0; i < 30000; i++) {
     cp_workqueue_stats(q, &st);
     if (st.depth == 0 && st.processing == 0 && st.waiting == 0)
       return;

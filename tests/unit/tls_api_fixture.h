@@ -94,7 +94,7 @@ static inline int tls_api_fixture_setup(void **state, int tokens) {
   cc.server = f->url;
   cc.ca_file = f->ca_crt;
   cc.token = "sekret";
-  cc.timeout_ms = 5000;
+  cc.timeout_ms = 30000; /* a loaded TSan run, not a bound */
   if (cp_client_new(&cc, &f->host, &err) != 0)
     fail_msg("%s", err);
   *state = f;

@@ -26,9 +26,18 @@ trap cleanup EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 pass() { echo "ok: $*"; }
 
+# wait_limit SECONDS: how long a wait for a state may last: SECONDS, but
+# never less than WAIT_FLOOR (30 s unless set). The seconds a test names
+# are what a quiet machine needs; a loaded one (ASan, TSan, load 10+)
+# may need many times that, and a wait that succeeds returns no later.
+# Not for bounds that are themselves the assertion.
+WAIT_FLOOR=${WAIT_FLOOR:-30}
+wait_limit() { echo $(($1 < WAIT_FLOOR ? WAIT_FLOOR : $1)); }
+
 # wait_for_log FILE PATTERN [SECONDS]: waits until FILE has a line matching.
 wait_for_log() {
-  local file=$1 pattern=$2 limit=${3:-20} i
+  local file=$1 pattern=$2 limit i
+  limit=$(wait_limit "${3:-20}")
   for ((i = 0; i < limit * 10; i++)); do
     grep -q -- "$pattern" "$file" 2>/dev/null && return 0
     sleep 0.1
@@ -64,10 +73,65 @@ variant_flag() {
   case "$VARIANT" in asan) echo "SAN=1" ;; tsan) echo "TSAN=1" ;; *) echo "" ;; esac
 }
 
+# free_port: a TCP port on 127.0.0.1 the kernel just handed out. It is
+# free again once printed: another process may take it before it is
+# bound (start_etcd retries for that).
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# start_etcd: one etcd member, data in $TMP/etcd, log appended to
+# $TMP/etcd.log; sets ETCD_PORT (client), ETCD_PEER_PORT and ETCD (its
+# pid, appended to PIDS once it serves) and returns once it serves. The first start picks
+# free ports; when etcd could not bind one (taken between the pick and
+# the bind, by any process on the machine) it tries new ones, three times.
+# It is ready when its own log says it serves on the port, not when the
+# port answers (another etcd may have it). A restart keeps its ports.
+start_etcd() {
+  local attempt i fresh=0 ready=0 before
+  [ -n "${ETCD_PORT:-}" ] || fresh=1
+  for attempt in 1 2 3; do
+    if [ "$fresh" = 1 ]; then
+      ETCD_PORT=$(free_port)
+      ETCD_PEER_PORT=$(free_port)
+    fi
+    before=$(grep -c "serving insecure client requests on 127.0.0.1:$ETCD_PORT," \
+      "$TMP/etcd.log" 2>/dev/null || true)
+    before=${before:-0}
+    /usr/bin/etcd --name m0 --data-dir "$TMP/etcd" \
+      --listen-client-urls "http://127.0.0.1:$ETCD_PORT" \
+      --advertise-client-urls "http://127.0.0.1:$ETCD_PORT" \
+      --listen-peer-urls "http://127.0.0.1:$ETCD_PEER_PORT" \
+      --initial-advertise-peer-urls "http://127.0.0.1:$ETCD_PEER_PORT" \
+      --initial-cluster "m0=http://127.0.0.1:$ETCD_PEER_PORT" \
+      >>"$TMP/etcd.log" 2>&1 &
+    ETCD=$!
+    for ((i = 0; i < 600; i++)); do
+      kill -0 "$ETCD" 2>/dev/null || break # it exited: a port was taken
+      ready=$(grep -c "serving insecure client requests on 127.0.0.1:$ETCD_PORT," \
+        "$TMP/etcd.log" 2>/dev/null || true)
+      if [ "${ready:-0}" -gt "$before" ] &&
+        curl -sf "http://127.0.0.1:$ETCD_PORT/health" >/dev/null 2>&1; then
+        PIDS+=($ETCD) # only the one that serves: scripts count on PIDS[0]
+        return 0
+      fi
+      sleep 0.1
+    done
+    kill -9 "$ETCD" 2>/dev/null || true
+    wait "$ETCD" 2>/dev/null || true
+    [ "$fresh" = 1 ] || break
+    rm -rf "$TMP/etcd"
+    echo "--- etcd did not start on $ETCD_PORT/$ETCD_PEER_PORT: new ports" >>"$TMP/etcd.log"
+  done
+  cat "$TMP/etcd.log" >&2
+  fail "etcd did not start and serve in 60 s"
+}
+
 # wait_until SECONDS CMD...: runs CMD every 0.1 s until it succeeds; fails
-# the test (naming CMD) after SECONDS.
+# the test (naming CMD) after SECONDS (see wait_limit).
 wait_until() {
-  local limit=$1 i
+  local limit i
+  limit=$(wait_limit "$1")
   shift
   for ((i = 0; i < limit * 10; i++)); do
     "$@" >/dev/null 2>&1 && return 0
