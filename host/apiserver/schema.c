@@ -1223,10 +1223,8 @@ static const char *go_json_name(json_object *o) {
   }
 }
 
-/* The Go type behind s, as kube-apiserver's decoding errors name it; the
- * schema type for objects and arrays, whose Go struct names the schema
- * does not keep. */
-static const char *go_type_name(const struct cp_schema *s) {
+/* The Go type of a scalar schema, as reflect names it; NULL for others. */
+static const char *go_scalar_name(const struct cp_schema *s) {
   if (s->int_or_string)
     return "intstr.IntOrString";
   switch (s->type) {
@@ -1240,8 +1238,46 @@ static const char *go_type_name(const struct cp_schema *s) {
   case T_STRING:
     return "string";
   default:
-    return type_name(s->type);
+    return NULL;
   }
+}
+
+/* "map[string]E" / "[]E" for the scalars a built-in map or list holds
+ * (labels, finalizers, a ConfigMap's data, args...). */
+static const char *go_composite_name(const char *elem, int map) {
+  static const char *const elems[] = {"string", "int32",  "int64",
+                                      "float64", "bool"};
+  static const char *const maps[] = {"map[string]string",
+                                     "map[string]int32", "map[string]int64",
+                                     "map[string]float64", "map[string]bool"};
+  static const char *const lists[] = {"[]string", "[]int32", "[]int64",
+                                      "[]float64", "[]bool"};
+  size_t i;
+
+  for (i = 0; elem != NULL && i < sizeof elems / sizeof elems[0]; i++)
+    if (strcmp(elem, elems[i]) == 0)
+      return map ? maps[i] : lists[i];
+  return NULL;
+}
+
+/* The Go type behind s, as kube-apiserver's decoding errors name it:
+ * scalars, and maps and lists of scalars, as reflect writes them; the
+ * schema type for structs and lists of structs, whose Go names the
+ * schema does not keep. */
+static const char *go_type_name(const struct cp_schema *s) {
+  const struct cp_schema *e = NULL;
+  const char *name = go_scalar_name(s);
+
+  if (name != NULL)
+    return name;
+  if (s->type == T_OBJECT && s->n_props == 0 && s->additional != NULL)
+    e = deref(s->additional);
+  else if (s->type == T_ARRAY && s->items != NULL)
+    e = deref(s->items);
+  if (e != NULL &&
+      (name = go_composite_name(go_scalar_name(e), s->type == T_OBJECT)))
+    return name;
+  return type_name(s->type);
 }
 
 static int type_ok(const struct cp_schema *s, json_object *o) {

@@ -328,15 +328,33 @@ first_type_error(const struct cp_schema_result *r) {
   return NULL;
 }
 
+/* The Go struct that holds the field at path (indices dropped), as Go's
+ * UnmarshalTypeError names it: ObjectMeta and the structs inside it are
+ * known; elsewhere the schema keeps no struct names, so the kind's. */
+static const char *go_struct_of(const struct cp_resource_type *t,
+                                const char *path) {
+  if (strncmp(path, "metadata.ownerReferences.", 25) == 0)
+    return "OwnerReference";
+  if (strncmp(path, "metadata.managedFields.", 23) == 0)
+    return "ManagedFieldsEntry";
+  if (strncmp(path, "metadata.", 9) == 0)
+    return "ObjectMeta";
+  return t->kind;
+}
+
 /* "Deployment in version "v1" cannot be handled as a Deployment: json:
  * cannot unmarshal string into Go struct field Deployment.spec.replicas
- * of type int32" (Go names the innermost struct; the schema keeps only
- * the kind's name). Go's path has no list indices. */
+ * of type int32" (Go names the innermost struct: known for metadata,
+ * the kind's name elsewhere). prefix is put before e->field (the path
+ * of what was validated: "metadata." when only ObjectMeta was). Go's
+ * path has no list indices. */
 static void undecodable(struct cp_api_response *rs,
-                        const struct cp_resource_type *t,
+                        const struct cp_resource_type *t, const char *prefix,
                         const struct cp_schema_error *e) {
-  char *path = strdup(e->field), *p, *q;
+  char *path = NULL, *p, *q;
 
+  if (asprintf(&path, "%s%s", prefix, e->field) < 0)
+    path = NULL;
   for (p = q = path; p != NULL && *p != '\0'; p++) {
     if (*p == '[') {
       while (*p != '\0' && *p != ']')
@@ -355,10 +373,47 @@ static void undecodable(struct cp_api_response *rs,
                                 "%s in version \"%s\" cannot be handled "
                                 "as a %s: json: cannot unmarshal %s into "
                                 "Go struct field %s.%s of type %s",
-                                t->kind, t->version, t->kind, e->got, t->kind,
-                                path, e->want)
+                                t->kind, t->version, t->kind, e->got,
+                                go_struct_of(t, path), path,
+                                strcmp(path, "metadata") == 0
+                                    ? "v1.ObjectMeta"
+                                    : e->want)
            : NULL);
   free(path);
+}
+
+/* kube decodes a built-in kind's body into its Go type before anything
+ * reads it, so a value of the wrong type in metadata (a name of 5) is
+ * that 400, not a missing name or a mismatch found later. Only
+ * ObjectMeta here: it is small and read by every step below; the rest
+ * of the object is checked by schema_validate and answered the same
+ * way. Returns -1 having answered. */
+static int metadata_decodes(const struct cp_resource_type *t, json_object *o,
+                            struct cp_api_response *rs) {
+  json_object *md = get(o, "metadata");
+  struct cp_schema_result r = {0};
+  const struct cp_schema_error *e;
+  struct cp_schema_error whole = {0};
+  int rc = 0;
+
+  if (!t->builtin || md == NULL || json_object_is_type(md, json_type_null))
+    return 0;
+  if (!json_object_is_type(md, json_type_object)) {
+    whole.field = (char *)"";
+    whole.got = json_object_is_type(md, json_type_array)     ? "array"
+                : json_object_is_type(md, json_type_string)  ? "string"
+                : json_object_is_type(md, json_type_boolean) ? "bool"
+                                                              : "number";
+    undecodable(rs, t, "metadata", &whole);
+    return -1;
+  }
+  cp_schema_validate(cp_schema_object_meta(), md, &r);
+  if ((e = first_type_error(&r)) != NULL) {
+    undecodable(rs, t, "metadata.", e);
+    rc = -1;
+  }
+  cp_schema_result_clear(&r);
+  return rc;
 }
 
 /* Whether Go decodes o into its built-in kind t: no value of a wrong
@@ -407,7 +462,7 @@ static int schema_validate(struct cp_api_ctx *ctx,
     cp_schema_rules_check(s, o, old, &r);
   if (r.n_errors > 0) {
     if (body && t->builtin && (e = first_type_error(&r)) != NULL)
-      undecodable(rs, t, e);
+      undecodable(rs, t, "", e);
     else
       invalid_fields(rs, t, get_str(get(o, "metadata"), "name"), &r);
     rc = -1;
@@ -570,6 +625,7 @@ static void create_object(struct cp_api_ctx *ctx, struct cp_api_request *rq,
   }
   if (field_validation(rq, &fv, rs) < 0 ||
       cp_managed_fields_check_options(rq, apply, rs) < 0 ||
+      metadata_decodes(rq->type, o, rs) < 0 ||
       check_kind(rq->type, o, rs) < 0 || check_namespace(rq, o, rs) < 0 ||
       schema_decode(ctx, rq, o, fv, dups, rs) < 0)
     goto out;
@@ -994,6 +1050,8 @@ void cp_verb_update(struct cp_api_ctx *ctx, struct cp_api_request *rq,
     cp_api_respond_status(rs, 500, NULL);
     goto out;
   }
+  if (!is_scale && metadata_decodes(rq->type, in, rs) < 0)
+    goto out;
   name = get_str(get(in, "metadata"), "name");
   if (name != NULL && strcmp(name, rq->name) != 0) {
     cp_api_respond_status(

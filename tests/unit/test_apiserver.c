@@ -395,6 +395,45 @@ static void test_update_conflict_and_generation(void **state) {
                       "ConfigMap: json: cannot unmarshal number into Go "
                       "struct field ConfigMap.data.k of type string");
   free(rs.body);
+  /* metadata is decoded before anything reads it: a name of the wrong
+   * type is that 400 (not "name or generateName is required"), on
+   * update too (not a name mismatch); Go names ObjectMeta and the
+   * field's own type. */
+  rs = call(f, CP_API_POST, NS_CM, J, "{\"metadata\":{\"name\":5}}");
+  assert_int_equal(rs.code, 400);
+  assert_string_equal(jq(rs.body, "message", buf, sizeof buf),
+                      "ConfigMap in version \"v1\" cannot be handled as a "
+                      "ConfigMap: json: cannot unmarshal number into Go "
+                      "struct field ObjectMeta.metadata.name of type string");
+  free(rs.body);
+  rs = call(f, CP_API_POST, NS_CM, J,
+            "{\"metadata\":{\"name\":\"tl\",\"labels\":\"a=b\"}}");
+  assert_int_equal(rs.code, 400);
+  assert_non_null(strstr(rs.body, "into Go struct field "
+                                  "ObjectMeta.metadata.labels of type "
+                                  "map[string]string"));
+  free(rs.body);
+  rs = call(f, CP_API_POST, NS_CM, J, "{\"metadata\":[]}");
+  assert_int_equal(rs.code, 400);
+  assert_non_null(strstr(rs.body, "cannot unmarshal array into Go struct "
+                                  "field ConfigMap.metadata of type "
+                                  "v1.ObjectMeta"));
+  free(rs.body);
+  rs = call(f, CP_API_PUT, DEP, J,
+            "{\"metadata\":{\"name\":\"d\",\"finalizers\":\"x\"},"
+            "\"spec\":{\"replicas\":1," DSPEC "}}");
+  assert_int_equal(rs.code, 400);
+  assert_non_null(strstr(rs.body, "into Go struct field "
+                                  "ObjectMeta.metadata.finalizers of type "
+                                  "[]string"));
+  free(rs.body);
+  rs = call(f, CP_API_PUT, DEP, J,
+            "{\"metadata\":{\"name\":7},\"spec\":{\"replicas\":1,"
+            DSPEC "}}");
+  assert_int_equal(rs.code, 400);
+  assert_non_null(strstr(rs.body, "into Go struct field "
+                                  "ObjectMeta.metadata.name of type string"));
+  free(rs.body);
   rs = call(f, CP_API_PUT, DEP, J,
             "{\"metadata\":{\"name\":\"d\"},\"spec\":{\"replicas\":1,"
             "\"paused\":\"yes\"," DSPEC "}}");
