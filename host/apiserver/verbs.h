@@ -110,6 +110,17 @@ void cp_verbs_invalid(struct cp_api_response *rs,
                       const struct cp_resource_type *t, const char *name,
                       const char *field, const char *reason,
                       const char *detail);
+/* kube decodes a built-in kind's body into its Go type before anything
+ * reads it, so a value of the wrong type in metadata (a name of 5) is a
+ * 400 then ("<kind> in version "<version>" cannot be handled as a
+ * <kind>: json: cannot unmarshal number into Go struct field
+ * ObjectMeta.metadata.name of type string"), not a missing name or a
+ * mismatch found later. Checks only o's metadata (small, and read by
+ * every step after decoding; the rest is the schema's): 0, or -1
+ * having answered. */
+int cp_verbs_metadata_decodes(const char *kind, const char *version,
+                              struct json_object *o,
+                              struct cp_api_response *rs);
 /* 422 for a bad request option ("ListOptions.meta.k8s.io ..."). */
 void cp_verbs_options_invalid(struct cp_api_response *rs, const char *kind,
                               const char *field, const char *reason,

@@ -409,6 +409,8 @@ static int parse_eviction(struct eviction *e) {
                                              err ? err : "not an object"));
     goto out;
   }
+  if (cp_verbs_metadata_decodes("Eviction", "v1", ev, e->rs) < 0)
+    goto out; /* not decoded: not logged either */
   cp_audit_subresource_object(e->rq, ev); /* as decoded, before checks */
   if (!str_eq(get_str(get(ev, "metadata"), "name"), e->rq->name)) {
     cp_api_respond_status(e->rs, 400,

@@ -331,15 +331,14 @@ first_type_error(const struct cp_schema_result *r) {
 /* The Go struct that holds the field at path (indices dropped), as Go's
  * UnmarshalTypeError names it: ObjectMeta and the structs inside it are
  * known; elsewhere the schema keeps no struct names, so the kind's. */
-static const char *go_struct_of(const struct cp_resource_type *t,
-                                const char *path) {
+static const char *go_struct_of(const char *kind, const char *path) {
   if (strncmp(path, "metadata.ownerReferences.", 25) == 0)
     return "OwnerReference";
   if (strncmp(path, "metadata.managedFields.", 23) == 0)
     return "ManagedFieldsEntry";
   if (strncmp(path, "metadata.", 9) == 0)
     return "ObjectMeta";
-  return t->kind;
+  return kind;
 }
 
 /* "Deployment in version "v1" cannot be handled as a Deployment: json:
@@ -348,8 +347,8 @@ static const char *go_struct_of(const struct cp_resource_type *t,
  * the kind's name elsewhere). prefix is put before e->field (the path
  * of what was validated: "metadata." when only ObjectMeta was). Go's
  * path has no list indices. */
-static void undecodable(struct cp_api_response *rs,
-                        const struct cp_resource_type *t, const char *prefix,
+static void undecodable(struct cp_api_response *rs, const char *kind,
+                        const char *version, const char *prefix,
                         const struct cp_schema_error *e) {
   char *path = NULL, *p, *q;
 
@@ -373,8 +372,8 @@ static void undecodable(struct cp_api_response *rs,
                                 "%s in version \"%s\" cannot be handled "
                                 "as a %s: json: cannot unmarshal %s into "
                                 "Go struct field %s.%s of type %s",
-                                t->kind, t->version, t->kind, e->got,
-                                go_struct_of(t, path), path,
+                                kind, version, kind, e->got,
+                                go_struct_of(kind, path), path,
                                 strcmp(path, "metadata") == 0
                                     ? "v1.ObjectMeta"
                                     : e->want)
@@ -382,21 +381,15 @@ static void undecodable(struct cp_api_response *rs,
   free(path);
 }
 
-/* kube decodes a built-in kind's body into its Go type before anything
- * reads it, so a value of the wrong type in metadata (a name of 5) is
- * that 400, not a missing name or a mismatch found later. Only
- * ObjectMeta here: it is small and read by every step below; the rest
- * of the object is checked by schema_validate and answered the same
- * way. Returns -1 having answered. */
-static int metadata_decodes(const struct cp_resource_type *t, json_object *o,
-                            struct cp_api_response *rs) {
+int cp_verbs_metadata_decodes(const char *kind, const char *version,
+                              json_object *o, struct cp_api_response *rs) {
   json_object *md = get(o, "metadata");
   struct cp_schema_result r = {0};
   const struct cp_schema_error *e;
   struct cp_schema_error whole = {0};
   int rc = 0;
 
-  if (!t->builtin || md == NULL || json_object_is_type(md, json_type_null))
+  if (md == NULL || json_object_is_type(md, json_type_null))
     return 0;
   if (!json_object_is_type(md, json_type_object)) {
     whole.field = (char *)"";
@@ -404,16 +397,25 @@ static int metadata_decodes(const struct cp_resource_type *t, json_object *o,
                 : json_object_is_type(md, json_type_string)  ? "string"
                 : json_object_is_type(md, json_type_boolean) ? "bool"
                                                               : "number";
-    undecodable(rs, t, "metadata", &whole);
+    undecodable(rs, kind, version, "metadata", &whole);
     return -1;
   }
   cp_schema_validate(cp_schema_object_meta(), md, &r);
   if ((e = first_type_error(&r)) != NULL) {
-    undecodable(rs, t, "metadata.", e);
+    undecodable(rs, kind, version, "metadata.", e);
     rc = -1;
   }
   cp_schema_result_clear(&r);
   return rc;
+}
+
+/* A built-in kind's metadata, decoded before anything reads it
+ * (cp_verbs_metadata_decodes); a custom resource decodes as
+ * unstructured, its metadata checked by validation. */
+static int metadata_decodes(const struct cp_resource_type *t, json_object *o,
+                            struct cp_api_response *rs) {
+  return t->builtin ? cp_verbs_metadata_decodes(t->kind, t->version, o, rs)
+                    : 0;
 }
 
 /* Whether Go decodes o into its built-in kind t: no value of a wrong
@@ -462,7 +464,7 @@ static int schema_validate(struct cp_api_ctx *ctx,
     cp_schema_rules_check(s, o, old, &r);
   if (r.n_errors > 0) {
     if (body && t->builtin && (e = first_type_error(&r)) != NULL)
-      undecodable(rs, t, "", e);
+      undecodable(rs, t->kind, t->version, "", e);
     else
       invalid_fields(rs, t, get_str(get(o, "metadata"), "name"), &r);
     rc = -1;
@@ -1313,6 +1315,8 @@ void cp_verb_binding(struct cp_api_ctx *ctx, struct cp_api_request *rq,
   int rc;
 
   b = cp_verbs_parse_body(rq->body, rq->body_len, &err);
+  if (cp_verbs_metadata_decodes("Binding", "v1", b, rs) < 0)
+    goto out; /* not decoded: not logged either */
   cp_audit_subresource_object(rq, b); /* as decoded, before checks */
   node = get_str(get(b, "target"), "name");
   if (b == NULL || node == NULL || node[0] == '\0' || key == NULL) {

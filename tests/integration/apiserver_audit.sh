@@ -317,6 +317,16 @@ expect_ro delcol-bad 400 none
 [ "$(call tok-bad POST /api/v1/namespaces/default/serviceaccounts/default/token \
   '{"spec":{"expirationSeconds":"1h"}}')" = 400 ] || fail "tok-bad: $(cat "$TMP/call.out")"
 expect_ro tok-bad 400 none
+[ "$(call evict-bad POST $PODS/ev1/eviction \
+  '{"apiVersion":"policy/v1","kind":"Eviction","metadata":{"name":"ev1","labels":"x"}}')" = 400 ] ||
+  fail "evict-bad: $(cat "$TMP/call.out")"
+grep 'Go struct field ObjectMeta.metadata.labels of type map\[string\]string' \
+  "$TMP/call.out" >/dev/null || fail "evict-bad message: $(cat "$TMP/call.out")"
+expect_ro evict-bad 400 none
+[ "$(call bind-bad POST $PODS/bind1/binding \
+  '{"apiVersion":"v1","kind":"Binding","metadata":{"name":5},"target":{"name":"n1"}}')" = 400 ] ||
+  fail "bind-bad: $(cat "$TMP/call.out")"
+expect_ro bind-bad 400 none
 pass "a body that does not decode has no requestObject"
 
 # DELETE: the DeleteOptions as kube's meta scheme writes them
