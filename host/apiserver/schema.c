@@ -1206,8 +1206,7 @@ static const char *type_name(enum stype t) {
   return names[t];
 }
 
-/* How Go's encoding/json names a JSON value's type in its errors. */
-static const char *go_json_name(json_object *o) {
+const char *cp_schema_go_json_name(json_object *o) {
   switch (json_object_get_type(o)) {
   case json_type_boolean:
     return "bool";
@@ -1813,7 +1812,7 @@ static void validate_node(struct walk *w, const struct cp_schema *s,
               s->int_or_string ? "integer-or-string" : type_name(s->type),
               json_type_name(o));
     if (w->r->n_errors > n) {
-      w->r->errors[n].got = go_json_name(o);
+      w->r->errors[n].got = cp_schema_go_json_name(o);
       w->r->errors[n].want = go_type_name(s);
     }
     return;

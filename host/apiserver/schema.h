@@ -85,6 +85,11 @@ struct cp_schema_result {
 
 void cp_schema_result_clear(struct cp_schema_result *r);
 
+/* How Go's encoding/json names a JSON value's type in its errors
+ * ("string", "number", "bool", "array", "object"): what a
+ * cp_schema_error's got says. */
+const char *cp_schema_go_json_name(struct json_object *o);
+
 /* Walks object o (a whole object: apiVersion, kind and metadata are always
  * known at its top, metadata checked as ObjectMeta) and records every
  * field s does not know in r->unknown; with prune, removes them from o.

@@ -393,10 +393,7 @@ int cp_verbs_metadata_decodes(const char *kind, const char *version,
     return 0;
   if (!json_object_is_type(md, json_type_object)) {
     whole.field = (char *)"";
-    whole.got = json_object_is_type(md, json_type_array)     ? "array"
-                : json_object_is_type(md, json_type_string)  ? "string"
-                : json_object_is_type(md, json_type_boolean) ? "bool"
-                                                              : "number";
+    whole.got = cp_schema_go_json_name(md);
     undecodable(rs, kind, version, "metadata", &whole);
     return -1;
   }
