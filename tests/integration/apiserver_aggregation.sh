@@ -128,13 +128,9 @@ kubectl --kubeconfig "$TMP/data/admin.kubeconfig" --cache-dir "$TMP/cache" \
   get widgets -n default --watch -o name >"$TMP/kwatch.out" 2>&1 &
 KWATCH_PID=$!
 PIDS+=($KWATCH_PID)
-for i in $(seq 300); do
-  grep -q '^widget.example.cplane.io/w3$' "$TMP/kwatch.out" && break
-  sleep 0.1
-done
+wait_for_log "$TMP/kwatch.out" '^widget.example.cplane.io/w3$' 30
 kill "$KWATCH_PID" 2>/dev/null || true
 wait "$KWATCH_PID" 2>/dev/null || true
-grep -q '^widget.example.cplane.io/w3$' "$TMP/kwatch.out" || fail "kubectl get --watch: $(cat "$TMP/kwatch.out")"
 wait_until 10 test -e "$TMP/ext.port.watch-closed"
 pass "kubectl get --watch on an aggregated resource shows events as they come"
 

@@ -116,8 +116,7 @@ wpid=$!
 wait_until 30 grep '^NAME' "$TMP/watch"
 printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: watched}\n' |
   K create -f - >/dev/null || fail "create watched"
-for i in $(seq 300); do grep -q '^watched' "$TMP/watch" && break; sleep 0.1; done
-grep -q '^watched' "$TMP/watch" || { cat "$TMP/watch"; fail "watch saw no event"; }
+wait_for_log "$TMP/watch" '^watched' 30 # watch saw no event? the file is printed
 kill "$wpid" 2>/dev/null || true
 pass "kubectl get -w sees a new object"
 
@@ -196,15 +195,9 @@ K patch crd widgets.example.com --type=json -p '[{"op":"add","path":"/spec/versi
   fail "w1 through v2: $(K get widgets.v2.example.com w1 -o json 2>&1)"
 K get widgets.v2.example.com -w --output-watch-events -o json >"$TMP/w2.watch" 2>&1 &
 wpid=$!
-for _ in $(seq 100); do # the watch has listed: the label comes after
-  grep -q '"ADDED"' "$TMP/w2.watch" && break
-  sleep 0.1
-done
+wait_for_log "$TMP/w2.watch" '"ADDED"' # the watch has listed: the label comes after
 K label widgets.v1.example.com w1 seen=yes >/dev/null || fail "label w1 through v1"
-for _ in $(seq 100); do
-  grep -q '"seen": "yes"' "$TMP/w2.watch" && break
-  sleep 0.1
-done
+wait_for_log "$TMP/w2.watch" '"seen": *"yes"'
 kill "$wpid" 2>/dev/null || true
 wait "$wpid" 2>/dev/null || true
 jq -e -s 'map(select(.type == "MODIFIED")) | .[-1].object |

@@ -44,8 +44,7 @@ wpid=$!
 wait_until 30 grep '^NAME' "$TMP/watch"
 printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: shared}\ndata: {k: v}\n' |
   A create -f - >/dev/null || fail "create through a"
-for i in $(seq 300); do grep -q '^shared' "$TMP/watch" && break; sleep 0.1; done
-grep -q '^shared' "$TMP/watch" || { cat "$TMP/watch"; fail "b's watcher missed a's write"; }
+wait_for_log "$TMP/watch" '^shared' 30 # b's watcher missed a's write? the file is printed
 kill "$wpid" 2>/dev/null || true
 [ "$(Bk get cm shared -o jsonpath='{.data.k}')" = v ] || fail "b cannot read a's write"
 A label cm shared via=a >/dev/null || fail "label through a"
