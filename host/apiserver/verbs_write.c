@@ -19,6 +19,7 @@
 #include "apiserver/dry_run.h"
 #include "apiserver/managed_fields.h"
 #include "apiserver/patch.h"
+#include "apiserver/rv_text.h"
 #include "apiserver/scale_admission.h"
 #include "apiserver/schema.h"
 #include "apiserver/schema_rules.h"
@@ -599,7 +600,8 @@ static void create_object(struct cp_api_ctx *ctx, struct cp_api_request *rq,
                           struct cp_json_strict_dups *dups, char *err,
                           struct cp_api_response *rs) {
   json_object *md;
-  char *key = NULL, *text = NULL, ts[32], uid[40];
+  char *key = NULL, *reply, ts[32], uid[40];
+  struct cp_rv_text text = {0};
   const char *name, *gen;
   int64_t rev = 0;
   enum field_validation fv;
@@ -692,10 +694,10 @@ static void create_object(struct cp_api_ctx *ctx, struct cp_api_request *rq,
     if (validate_meta(rq->type, o, rs) < 0)
       goto out;
     free(key);
-    free(text);
+    cp_rv_text_clear(&text);
     key = cp_api_key(rq->type, rq->ns, name);
-    text = cp_verbs_stored_text(o);
-    if (key == NULL || text == NULL) {
+    /* The reply's text too, while o is in the cache (rv_text.h). */
+    if (key == NULL || cp_rv_text_make(&text, o) < 0) {
       cp_api_respond_status(rs, 500, NULL);
       goto out;
     }
@@ -703,15 +705,18 @@ static void create_object(struct cp_api_ctx *ctx, struct cp_api_request *rq,
      * Else ResourceQuota's charge goes in with the create. */
     rc = cp_verbs_dry_run(rq)
              ? cp_dry_run_create(ctx->store, key)
-             : cp_admission_quota_create(ctx, rq, o, key, text, &rev, rs);
+             : cp_admission_quota_create(ctx, rq, o, key, text.stored, &rev,
+                                         rs);
     if (rc == CP_ADMISSION_QUOTA_RESPONDED)
       goto out;
     if (rc == CPLANE_OK) {
-      if (!cp_verbs_dry_run(rq)) {
-        cp_verbs_set_rv(o, rev);
-        stored(ctx, rq, o);
+      if (cp_verbs_dry_run(rq)) {
+        cp_verbs_respond_text(rs, 201, cp_api_to_text(o));
+        goto out;
       }
-      cp_verbs_respond_text(rs, 201, cp_api_to_text(o));
+      reply = cp_rv_text_reply(&text, o, rev);
+      stored(ctx, rq, o);
+      cp_verbs_respond_text(rs, 201, reply);
       goto out;
     }
     if (rc != CP_STORE_EEXISTS) {
@@ -730,7 +735,7 @@ out:
     cp_json_strict_dups_clear(dups);
   free(err);
   free(key);
-  free(text);
+  cp_rv_text_clear(&text);
   json_object_put(o);
 }
 
@@ -835,8 +840,12 @@ static json_object *merge_update(const struct cp_resource_type *t,
 /* The reply text of a write of o: its Scale for the scale subresource
  * (stored, unchanged or dry run alike: kube always answers a Scale
  * there), else o. */
+static int is_scale(const struct cp_api_request *rq) {
+  return rq->subresource != NULL && strcmp(rq->subresource, "scale") == 0;
+}
+
 static char *scale_or_object(struct cp_api_request *rq, json_object *o) {
-  if (rq->subresource != NULL && strcmp(rq->subresource, "scale") == 0)
+  if (is_scale(rq))
     return cp_verbs_scale_text(rq->type, o);
   return cp_api_to_text(o);
 }
@@ -847,7 +856,8 @@ static char *scale_or_object(struct cp_api_request *rq, json_object *o) {
 int cp_verbs_write_over(struct cp_api_ctx *ctx, struct cp_api_request *rq,
                         const char *key, json_object *next, int64_t cur_rev,
                         struct cp_api_response *rs, int respond_conflict) {
-  char *text;
+  struct cp_rv_text text;
+  char *reply;
   int64_t rev = 0;
   int rc;
 
@@ -866,19 +876,25 @@ int cp_verbs_write_over(struct cp_api_ctx *ctx, struct cp_api_request *rq,
       return rc;
     }
   } else {
-    if ((text = cp_verbs_stored_text(next)) == NULL) {
+    /* The reply's text too, while next is in the cache (rv_text.h). */
+    if (cp_rv_text_make(&text, next) < 0) {
       cp_api_respond_status(rs, 500, NULL);
       return CPLANE_ENOMEM;
     }
-    rc = cp_store_update(ctx->store, key, strlen(key), text, strlen(text),
+    rc = cp_store_update(ctx->store, key, strlen(key), text.stored, text.len,
                          cur_rev, &rev, NULL);
-    free(text);
     if (rc == CPLANE_OK) {
-      cp_verbs_set_rv(next, rev);
+      reply = is_scale(rq) ? NULL : cp_rv_text_reply(&text, next, rev);
+      cp_rv_text_clear(&text);
+      if (reply == NULL) { /* the Scale, or out of memory: serialized */
+        cp_verbs_set_rv(next, rev);
+        reply = scale_or_object(rq, next);
+      }
       stored(ctx, rq, next);
-      cp_verbs_respond_text(rs, 200, scale_or_object(rq, next));
+      cp_verbs_respond_text(rs, 200, reply);
       return rc;
     }
+    cp_rv_text_clear(&text);
   }
   if (rc == CP_STORE_ECONFLICT || rc == CPLANE_ENOENT) {
     if (respond_conflict || rc == CPLANE_ENOENT)
