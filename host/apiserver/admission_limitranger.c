@@ -258,8 +258,8 @@ static void check_pod_item(struct msgs *m, json_object *item, const char *type,
 
       n = cs != NULL ? json_object_array_length(cs) : 0;
       for (i = 0; i < n && i < CPLANE_QUOTA_MAX_CONTAINERS; i++) {
-        json_object *r = cp_field_obj(json_object_array_get_idx(cs, i),
-                                      "resources");
+        json_object *r = cp_field_typed(json_object_array_get_idx(cs, i),
+                                        "resources", json_type_object);
         struct json_rr rr = {json_object_object_get(r, "requests"),
                              json_object_object_get(r, "limits")};
 

@@ -250,7 +250,7 @@ static int pod_constraints(json_object *pod, json_object *hard,
       for (i = 0; i < n && i < CPLANE_QUOTA_MAX_CONTAINERS; i++) {
         json_object *c = json_object_array_get_idx(cs, i);
         json_object *rl = json_object_object_get(
-            cp_field_obj(c, "resources"), from);
+            cp_field_typed(c, "resources", json_type_object), from);
 
         if (json_object_is_type(rl, json_type_object) &&
             json_object_object_get(rl, what) != NULL)

@@ -375,8 +375,9 @@ int cp_admission_serviceaccount(const struct cp_strategy_write *w,
   if (ctx == NULL || ns == NULL || w->op != CP_OP_CREATE ||
       w->subresource != NULL || (ctx->admission_off & CP_ADMISSION_OFF_SA))
     return 0;
-  if (get(cp_field_obj(pod, "metadata.annotations"), MIRROR_ANNOTATION) !=
-      NULL)
+  /* Read without creating: kube stores no empty annotations. */
+  if (get(cp_field_typed(pod, "metadata.annotations", json_type_object),
+          MIRROR_ANNOTATION) != NULL)
     return mirror_pod(pod, rs);
   sa = cp_field_str(pod, "spec.serviceAccountName");
   if (sa == NULL || sa[0] == '\0') {

@@ -178,6 +178,9 @@ static void test_through_the_server(void **state) {
   assert_string_equal(str_at(o, "spec.serviceAccountName"), "default");
   assert_string_equal(str_at(o, "spec.imagePullSecrets.0.name"), "reg");
   assert_non_null(strstr(str_at(o, "spec.volumes.0.name"), "kube-api-access-"));
+  /* Looking for the mirror-pod annotation adds no empty annotations
+   * (kube's omitempty). */
+  assert_null(strstr(body, "\"annotations\""));
   json_object_put(o);
   free(body);
   /* A named one that is missing: refused without the retries. */
