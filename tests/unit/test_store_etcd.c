@@ -146,6 +146,8 @@ typedef struct gap_writer {
   cp_store *s;
   int id;
   int stop;          /* atomic */
+  int64_t killed_ms;  /* atomic: when the leader was killed, 0 before */
+  int ok_after;       /* atomic: writes that succeeded after that */
   int64_t max_gap_ms; /* writer thread until joined */
   int ok, failed;
 } gap_writer;
@@ -161,10 +163,14 @@ static void *gap_writer_main(void *p) {
     if (cp_store_create(g->s, S(key), S("v"), &rev) == 0) {
       int64_t now = mono_ms();
 
+      int64_t killed = __atomic_load_n(&g->killed_ms, __ATOMIC_ACQUIRE);
+
       if (now - last > g->max_gap_ms)
         g->max_gap_ms = now - last;
       last = now;
       g->ok++;
+      if (killed > 0 && now > killed)
+        __atomic_add_fetch(&g->ok_after, 1, __ATOMIC_RELEASE);
     } else {
       g->failed++;
     }
@@ -218,7 +224,16 @@ static void test_leader_kill_write_gap(void **state) {
     pthread_create(&th[i], NULL, gap_writer_main, &g[i]);
   usleep(1000000);
   etcd_cluster_kill(&c, leader);
-  usleep(4000000);
+  t0 = mono_ms();
+  for (i = 0; i < 2; i++)
+    __atomic_store_n(&g[i].killed_ms, t0, __ATOMIC_RELEASE);
+  /* Until both write again (a few times) after the kill: at least 4 s,
+   * at most 30 (an election on a loaded machine takes what it takes). */
+  while (mono_ms() - t0 < 4000 ||
+         (mono_ms() - t0 < 30000 &&
+          (__atomic_load_n(&g[0].ok_after, __ATOMIC_ACQUIRE) < 3 ||
+           __atomic_load_n(&g[1].ok_after, __ATOMIC_ACQUIRE) < 3)))
+    usleep(100000);
   for (i = 0; i < 2; i++) {
     __atomic_store_n(&g[i].stop, 1, __ATOMIC_RELEASE);
     pthread_join(th[i], NULL);
@@ -231,13 +246,15 @@ static void test_leader_kill_write_gap(void **state) {
     cp_store_close(g[i].s);
   etcd_cluster_stop(&c);
   for (i = 0; i < 2; i++) {
-    assert_true(g[i].ok > 0);
+    /* The old code: a write held the whole 5 s request timeout and
+     * failed (503). No failed write is what tells it apart, and writes
+     * going on after the kill that the store recovered; the gap is the
+     * figure printed above (1.3 s idle, 2.0 s seen at load 18 under
+     * ASan), not asserted tightly: a loaded CI machine's election takes
+     * what it takes. A write stuck past three timeouts is a hang. */
+    assert_true(g[i].ok_after >= 3);
     assert_int_equal(g[i].failed, 0);
-    /* The old code: 5 s and a failed write. Loose against a loaded CI
-     * machine (2.0 s seen at load 18 under ASan, against 1.3 s idle);
-     * the figure above is what counts, and no failed write is what
-     * tells the old code apart. */
-    assert_true(g[i].max_gap_ms < 4500);
+    assert_true(g[i].max_gap_ms < 15000);
   }
 }
 
