@@ -970,7 +970,7 @@ static void add_verror(struct cp_schema_result *r, const char *field,
   r->errors = e;
   e = &r->errors[r->n_errors];
   e->reason = reason;
-  e->got = e->want = NULL;
+  e->got = e->want = e->go_struct = NULL;
   e->field = strdup(field);
   n = vasprintf(&e->message, fmt, ap);
   if (n < 0 || e->field == NULL) {
@@ -1061,6 +1061,11 @@ struct walk {
   int prune;
   size_t steps; /* nodes visited by validation, for MAX_STEPS */
   int too_complex;
+  /* Validation: the Go struct whose fields are being walked, as Go's
+   * decoder names it in a type error (the last segment of the
+   * definition a "$ref" led into); NULL at the root and below schemas
+   * that name none. Points into the schema. */
+  const char *go_struct;
 };
 
 static void prune_node(struct walk *w, const struct cp_schema *s,
@@ -1123,7 +1128,7 @@ static void prune_node(struct walk *w, const struct cp_schema *s,
 
 void cp_schema_prune(const struct cp_schema *s, json_object *o, int prune,
                      struct cp_schema_result *r) {
-  struct walk w = {{NULL, 0, 0, 0}, r, prune, 0, 0};
+  struct walk w = {{NULL, 0, 0, 0}, r, prune, 0, 0, NULL};
 
   s = deref(s);
   if (s != NULL && json_object_is_type(o, json_type_object))
@@ -1785,8 +1790,24 @@ static int has_junctors(const struct cp_schema *s) {
          s->not_of != NULL;
 }
 
+/* The Go struct a "$ref" to an object with properties names: its
+ * definition's last segment ("DeploymentSpec"); NULL for any other
+ * node (maps and inline objects are not named). */
+static const char *go_struct_named(const struct cp_schema *ref,
+                                   const struct cp_schema *s) {
+  const char *dot;
+
+  if (ref->ref == NULL || s->n_props == 0)
+    return NULL;
+  dot = strrchr(ref->ref, '.');
+  return dot != NULL ? dot + 1 : NULL;
+}
+
 static void validate_node(struct walk *w, const struct cp_schema *s,
                           json_object *o, int resource, int depth) {
+  const struct cp_schema *ref = s;
+  const char *outer = w->go_struct;
+
   s = deref(s);
   if (s == NULL || depth > 64)
     return;
@@ -1814,14 +1835,20 @@ static void validate_node(struct walk *w, const struct cp_schema *s,
     if (w->r->n_errors > n) {
       w->r->errors[n].got = cp_schema_go_json_name(o);
       w->r->errors[n].want = go_type_name(s);
+      w->r->errors[n].go_struct = w->go_struct;
     }
     return;
   }
   if (has_junctors(s))
     check_junctors(w, s, o, depth);
-  if (json_object_is_type(o, json_type_object))
+  if (json_object_is_type(o, json_type_object)) {
+    /* Its fields belong to the struct the ref names (a map's to the
+     * struct holding the map, as in Go). */
+    if (go_struct_named(ref, s) != NULL)
+      w->go_struct = go_struct_named(ref, s);
     validate_object(w, s, o, resource, depth);
-  else if (json_object_is_type(o, json_type_array))
+    w->go_struct = outer;
+  } else if (json_object_is_type(o, json_type_array))
     validate_array(w, s, o, depth);
   else
     check_scalar(w, s, o);
@@ -1829,7 +1856,7 @@ static void validate_node(struct walk *w, const struct cp_schema *s,
 
 size_t cp_schema_validate(const struct cp_schema *s, json_object *o,
                           struct cp_schema_result *r) {
-  struct walk w = {{NULL, 0, 0, 0}, r, 0, 0, 0};
+  struct walk w = {{NULL, 0, 0, 0}, r, 0, 0, 0, NULL};
   size_t before = r->n_errors;
 
   validate_node(&w, s, o, 1, 0);

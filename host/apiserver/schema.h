@@ -73,6 +73,11 @@ struct cp_schema_error {
    * them: the value's JSON type ("string", "number", "bool", "object",
    * "array") and the field's type ("int32", "string", "bool", ...). */
   const char *got, *want;
+  /* FieldValueTypeInvalid only: the Go struct holding the field, as
+   * Go's decoder names it ("DeploymentSpec"), when the schema's
+   * definitions name one; NULL at the root (the kind's) or when none
+   * does. Points into the schema (lives as long as it). */
+  const char *go_struct;
 };
 
 struct cp_schema_result {

@@ -330,9 +330,13 @@ first_type_error(const struct cp_schema_result *r) {
 }
 
 /* The Go struct that holds the field at path (indices dropped), as Go's
- * UnmarshalTypeError names it: ObjectMeta and the structs inside it are
- * known; elsewhere the schema keeps no struct names, so the kind's. */
-static const char *go_struct_of(const char *kind, const char *path) {
+ * UnmarshalTypeError names it: the one the schema's definitions name
+ * (e->go_struct), else ObjectMeta and the structs inside it, else the
+ * kind's (the root's fields, and objects the schema inlines). */
+static const char *go_struct_of(const char *kind, const char *path,
+                                const struct cp_schema_error *e) {
+  if (e->go_struct != NULL)
+    return e->go_struct;
   if (strncmp(path, "metadata.ownerReferences.", 25) == 0)
     return "OwnerReference";
   if (strncmp(path, "metadata.managedFields.", 23) == 0)
@@ -343,9 +347,8 @@ static const char *go_struct_of(const char *kind, const char *path) {
 }
 
 /* "Deployment in version "v1" cannot be handled as a Deployment: json:
- * cannot unmarshal string into Go struct field Deployment.spec.replicas
- * of type int32" (Go names the innermost struct: known for metadata,
- * the kind's name elsewhere). prefix is put before e->field (the path
+ * cannot unmarshal string into Go struct field DeploymentSpec.spec.replicas
+ * of type int32" (Go names the innermost struct: go_struct_of). prefix is put before e->field (the path
  * of what was validated: "metadata." when only ObjectMeta was). Go's
  * path has no list indices. */
 static void undecodable(struct cp_api_response *rs, const char *kind,
@@ -374,7 +377,7 @@ static void undecodable(struct cp_api_response *rs, const char *kind,
                                 "as a %s: json: cannot unmarshal %s into "
                                 "Go struct field %s.%s of type %s",
                                 kind, version, kind, e->got,
-                                go_struct_of(kind, path), path,
+                                go_struct_of(kind, path, e), path,
                                 strcmp(path, "metadata") == 0
                                     ? "v1.ObjectMeta"
                                     : e->want)

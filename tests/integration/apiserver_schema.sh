@@ -124,7 +124,7 @@ if out=$(K apply --validate=false -f "$TMP/three.yaml" 2>&1); then
   fail "string replicas: $out"
 fi
 # kube answers a body Go cannot decode into the typed object with 400.
-grep -q 'Error from server (BadRequest).*Deployment in version "v1" cannot be handled as a Deployment: json: cannot unmarshal string into Go struct field Deployment.spec.replicas of type int32' \
+grep -q 'Error from server (BadRequest).*Deployment in version "v1" cannot be handled as a Deployment: json: cannot unmarshal string into Go struct field DeploymentSpec.spec.replicas of type int32' \
   <<<"$out" || fail "type error: $out"
 printf '{"apiVersion":"v1","kind":"Pod","metadata":{"name":"noimg"},"spec":{"containers":[{"name":"c"}]}}' \
   >"$TMP/noimg.json"

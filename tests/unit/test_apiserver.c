@@ -381,7 +381,8 @@ static void test_update_conflict_and_generation(void **state) {
   assert_string_equal(jq(rs.body, "message", buf, sizeof buf),
                       "Deployment in version \"v1\" cannot be handled as a "
                       "Deployment: json: cannot unmarshal string into Go "
-                      "struct field Deployment.spec.replicas of type int32");
+                      "struct field DeploymentSpec.spec.replicas of type "
+                      "int32");
   free(rs.body);
   expect_code(call(f, CP_API_GET,
                    "/apis/apps/v1/namespaces/default/deployments/t", NULL,
@@ -439,7 +440,28 @@ static void test_update_conflict_and_generation(void **state) {
             "\"paused\":\"yes\"," DSPEC "}}");
   assert_int_equal(rs.code, 400);
   assert_non_null(strstr(rs.body, "cannot unmarshal string into Go struct "
-                                  "field Deployment.spec.paused of type bool"));
+                                  "field DeploymentSpec.spec.paused of type "
+                                  "bool"));
+  free(rs.body);
+  /* Go names the innermost struct, through the template to a container
+   * (list indices dropped); a field that is itself a struct is named
+   * in its parent, with its own type. */
+  rs = call(f, CP_API_PUT, DEP, J,
+            "{\"metadata\":{\"name\":\"d\"},\"spec\":{\"replicas\":1,"
+            "\"selector\":{\"matchLabels\":{\"app\":\"x\"}},\"template\":{"
+            "\"metadata\":{\"labels\":{\"app\":\"x\"}},\"spec\":{"
+            "\"containers\":[{\"name\":\"c\",\"image\":\"i\","
+            "\"tty\":\"yes\"}]}}}}");
+  assert_int_equal(rs.code, 400);
+  assert_non_null(strstr(rs.body, "cannot unmarshal string into Go struct "
+                                  "field Container.spec.template.spec."
+                                  "containers.tty of type bool"));
+  free(rs.body);
+  rs = call(f, CP_API_PUT, DEP, J,
+            "{\"metadata\":{\"name\":\"d\"},\"spec\":5}");
+  assert_int_equal(rs.code, 400);
+  assert_non_null(strstr(rs.body, "cannot unmarshal number into Go struct "
+                                  "field Deployment.spec of type "));
   free(rs.body);
   rs = call(f, CP_API_PATCH, DEP, "application/merge-patch+json",
             "{\"spec\":{\"replicas\":\"x\"}}");
