@@ -47,6 +47,9 @@
  * BENCH_AUTHZ_DISABLE lists admission plugins to turn off in (b)-(d)
  * (the INI's disable_admission_plugins: ServiceAccount, PodSecurity),
  * BENCH_AUTHZ_NO_QUOTA=1 leaves the ResourceQuota out: what a step costs.
+ * BENCH_AUTHZ_ROUNDS=N (3 to 15) runs N rounds and prints, beside the
+ * best of each, the median and range of b/a2 over the rounds' pairs:
+ * on a shared machine a single pair's ratio moves by 15%.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -629,7 +632,10 @@ static double run_creates(const struct target *t, int n, int round,
 
 static const int client_counts[] = {1, 16};
 #define N_COUNTS 2
-#define ROUNDS 2
+/* Rounds: 2, or BENCH_AUTHZ_ROUNDS (up to ROUNDS_MAX) for the paired
+ * figures' median. */
+#define ROUNDS_MAX 15
+static int rounds = 2;
 
 /* One configuration on a fresh server: rates[i] for client_counts[i]. */
 static int run_config(char kind, const char *dir, int round,
@@ -681,8 +687,57 @@ static int wanted(int argc, char **argv, int k) {
   return argc < 2;
 }
 
-static double best(const double *r) { return r[0] > r[1] ? r[0] : r[1]; }
-static double least(const double *r) { return r[0] < r[1] ? r[0] : r[1]; }
+typedef double figs[N_CONFIGS][ROUNDS_MAX][N_COUNTS];
+
+/* The best rate and least CPU per create of configuration k over the
+ * rounds, at client count i. */
+static double best(figs r, int k, int i) {
+  double v = 0;
+  int j;
+
+  for (j = 0; j < rounds; j++)
+    if (r[k][j][i] > v)
+      v = r[k][j][i];
+  return v;
+}
+
+static double least(figs r, int k, int i) {
+  double v = 0;
+  int j;
+
+  for (j = 0; j < rounds; j++)
+    if (r[k][j][i] > 0 && (v == 0 || r[k][j][i] < v))
+      v = r[k][j][i];
+  return v;
+}
+
+static int by_value(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+
+  return (x > y) - (x < y);
+}
+
+/* With 3 rounds or more: the ratio of (b) to (a2) round by round (each
+ * pair ran back to back, so the machine's load sways both alike), as
+ * median and range: a steadier figure than the best of each. */
+static void print_paired(figs r, figs cpu, int i) {
+  double rate[ROUNDS_MAX], c[ROUNDS_MAX];
+  int j, n = 0;
+
+  for (j = 0; j < rounds; j++)
+    if (r[4][j][i] > 0 && r[1][j][i] > 0 && cpu[4][j][i] > 0) {
+      rate[n] = r[1][j][i] / r[4][j][i];
+      c[n++] = cpu[1][j][i] / cpu[4][j][i];
+    }
+  if (n < 3)
+    return;
+  qsort(rate, (size_t)n, sizeof rate[0], by_value);
+  qsort(c, (size_t)n, sizeof c[0], by_value);
+  printf("  %2d client(s), %d pairs: b/a2 median %.2f (%.2f-%.2f); CPU per "
+         "create b/a2 median %.2f (%.2f-%.2f)\n",
+         client_counts[i], n, rate[n / 2], rate[0], rate[n - 1], c[n / 2],
+         c[0], c[n - 1]);
+}
 
 static const char *const names[] = {
     "(a) HTTP, no authn/authz, no policy",
@@ -692,7 +747,13 @@ static const char *const names[] = {
     "(a2) TLS, token (system:masters), admission chain, no policy",
 };
 
-typedef double figs[N_CONFIGS][ROUNDS][N_COUNTS];
+
+static void print_runs(figs r, int k, int i) {
+  int j;
+
+  for (j = 0; j < rounds; j++)
+    printf("%s %4.0f", j ? "," : "", r[k][j][i]);
+}
 
 static void print_figures(figs r, figs cpu, const int *ran) {
   int j, k, i;
@@ -702,36 +763,35 @@ static void print_figures(figs r, figs cpu, const int *ran) {
     if (!ran[k])
       continue;
     printf("  %s\n", names[k]);
-    for (i = 0; i < N_COUNTS; i++)
-      printf("    %2d client(s): %6.0f/s (runs %4.0f, %4.0f), CPU %5.0f us "
-             "per create (runs %4.0f, %4.0f)\n",
-             client_counts[i], best((double[]){r[k][0][i], r[k][1][i]}),
-             r[k][0][i], r[k][1][i],
-             least((double[]){cpu[k][0][i], cpu[k][1][i]}), cpu[k][0][i],
-             cpu[k][1][i]);
+    for (i = 0; i < N_COUNTS; i++) {
+      printf("    %2d client(s): %6.0f/s (runs", client_counts[i],
+             best(r, k, i));
+      print_runs(r, k, i);
+      printf("), CPU %5.0f us per create (runs", least(cpu, k, i));
+      print_runs(cpu, k, i);
+      printf(")\n");
+    }
   }
   for (i = 0; i < N_COUNTS; i++) {
-    double a = best((double[]){r[0][0][i], r[0][1][i]});
-    double b = best((double[]){r[1][0][i], r[1][1][i]});
-    double ca = least((double[]){cpu[0][0][i], cpu[0][1][i]});
-    double cb = least((double[]){cpu[1][0][i], cpu[1][1][i]});
-    double a2 = best((double[]){r[4][0][i], r[4][1][i]});
-    double ca2 = least((double[]){cpu[4][0][i], cpu[4][1][i]});
+    double a = best(r, 0, i), b = best(r, 1, i), a2 = best(r, 4, i);
+    double ca = least(cpu, 0, i), cb = least(cpu, 1, i);
+    double ca2 = least(cpu, 4, i);
     int n = client_counts[i];
 
     /* The issue's figure: what RBAC and the admission chain cost once
      * TLS and a token are paid in both. */
-    if (ran[4] && ran[1])
+    if (ran[4] && ran[1]) {
       printf("  %2d client(s): b/a2 %.2f (the issue's bound >= 0.90: %s); "
              "CPU per create b/a2 %.2f\n",
              n, b / a2, b / a2 >= 0.90 ? "within" : "OUTSIDE", cb / ca2);
+      print_paired(r, cpu, i);
+    }
     if (ran[0] && ran[1])
       printf("  %2d client(s): b/a %.2f (TLS and the token too); CPU per "
              "create b/a %.2f\n",
              n, b / a, cb / ca);
     for (k = 2; k < 4; k++) {
-      double c = best((double[]){r[k][0][i], r[k][1][i]});
-      double cc = least((double[]){cpu[k][0][i], cpu[k][1][i]});
+      double c = best(r, k, i), cc = least(cpu, k, i);
 
       if (!ran[1] || !ran[k] || c <= 0 || b <= 0)
         continue;
@@ -760,7 +820,7 @@ static void print_load(const char *when) {
 
 int main(int argc, char **argv) {
   char dir[] = "/tmp/cp-bench-authz-XXXXXX", whdir[300], cmd[160];
-  double rates[N_CONFIGS][ROUNDS][N_COUNTS], cpu[N_CONFIGS][ROUNDS][N_COUNTS];
+  static figs rates, cpu;
   int ran[N_CONFIGS] = {0}, j, k, round, rc = 1;
   struct webhook w;
   const char *ms = getenv("BENCH_AUTHZ_MS");
@@ -770,6 +830,13 @@ int main(int argc, char **argv) {
   evthread_use_pthreads();
   if (ms != NULL && atoi(ms) > 0)
     run_ms = atoi(ms);
+  if (getenv("BENCH_AUTHZ_ROUNDS") != NULL)
+    rounds = atoi(getenv("BENCH_AUTHZ_ROUNDS"));
+  if (rounds < 1 || rounds > ROUNDS_MAX) {
+    fprintf(stderr, "bench_authz: BENCH_AUTHZ_ROUNDS is 1 to %d\n",
+            ROUNDS_MAX);
+    return 2;
+  }
   if (getenv("BENCH_AUTHZ_CLIENTS") != NULL)
     only_clients = atoi(getenv("BENCH_AUTHZ_CLIENTS"));
   memset(rates, 0, sizeof rates);
@@ -782,9 +849,9 @@ int main(int argc, char **argv) {
   printf("authz: pod creates over HTTP(S), SQLite (durable), keep-alive "
          "clients, best of %d runs of %d ms (each run's figure in "
          "brackets)\n",
-         ROUNDS, run_ms);
+         rounds, run_ms);
   print_load("before");
-  for (round = 0; round < ROUNDS; round++)
+  for (round = 0; round < rounds; round++)
     for (j = 0; j < N_CONFIGS; j++) {
       k = run_order[j];
       if (!wanted(argc, argv, k))
