@@ -27,6 +27,7 @@
 #include <cplane/version.h>
 
 #include "apiserver/schema.h"
+#include "object/double_int.h"
 #include "object/json_strict.h"
 
 #define MAX_DEPTH 64
@@ -156,12 +157,12 @@ static int ints_equal(struct json_object *a, struct json_object *b) {
 /* Whether integer i and double d are the same number, without converting
  * an out-of-range double to an integer (undefined behaviour). */
 static int int_equals_double(struct json_object *i, double d) {
-  int64_t x = json_object_get_int64(i);
+  int64_t x = json_object_get_int64(i), t;
   uint64_t u;
 
+
   if (x != INT64_MAX)
-    return d >= -0x1p63 && d < 0x1p63 && (int64_t)d == x &&
-           (double)(int64_t)d == d;
+    return cp_double_int64(d, &t) && t == x && (double)t == d;
   u = json_object_get_uint64(i);
   return d >= 0 && d < 0x1p64 && (uint64_t)d == u && (double)(uint64_t)d == d;
 }

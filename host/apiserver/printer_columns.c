@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "apiserver/table.h"
+#include "object/double_int.h"
 
 /* Bounds on what a definition may declare (kube bounds the CRD's size;
  * these keep one row's work small whatever it says). */
@@ -548,9 +549,14 @@ static json_object *cell(const struct column *c, json_object *v,
   if (v == NULL)
     return NULL;
   if (strcmp(c->type, "integer") == 0) {
-    if (json_object_is_type(v, json_type_int) ||
-        json_object_is_type(v, json_type_double))
-      return json_object_new_int64((int64_t)json_object_get_double(v));
+    int64_t n;
+
+    if (json_object_is_type(v, json_type_int))
+      return json_object_new_int64(json_object_get_int64(v));
+    if (json_object_is_type(v, json_type_double))
+      return cp_double_int64(json_object_get_double(v), &n)
+                 ? json_object_new_int64(n)
+                 : json_object_new_double(json_object_get_double(v));
   } else if (strcmp(c->type, "number") == 0) {
     if (json_object_is_type(v, json_type_int) ||
         json_object_is_type(v, json_type_double))

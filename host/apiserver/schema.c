@@ -448,7 +448,6 @@ static int compile_map_keys(struct cp_schema *s, json_object *j,
 static int compile_ext(struct cp_schema *s, json_object *j, const char *at,
                        char **err) {
   json_object *ap = member(j, "additionalProperties");
-  int has;
 
   if (str_member(j, "format", &s->format, at, err) < 0 ||
       bool_member(j, "nullable", &s->nullable, at, err) < 0 ||
@@ -474,14 +473,11 @@ static int compile_ext(struct cp_schema *s, json_object *j, const char *at,
   if (s->enum_vals != NULL && !json_object_is_type(s->enum_vals,
                                                    json_type_array))
     return errf(err, "%s.enum: must be a list", at);
-  {
-    double ml = 0;
-
-    if (num_member(j, "maxLength", &has, &ml, at, err) < 0)
-      return -1;
-    s->has_max_len = has;
-    s->max_len = (long long)ml;
-  }
+  /* A count like minLength: 1e3082 or -1 refuses the schema (it was
+   * cast to long long: undefined beyond its range). */
+  if (count_member(j, "maxLength", &s->max_len, at, err) < 0)
+    return -1;
+  s->has_max_len = s->max_len >= 0;
   if (ap != NULL && json_object_is_type(ap, json_type_boolean))
     s->additional_any = json_object_get_boolean(ap);
   else if (ap != NULL && !json_object_is_type(ap, json_type_object))

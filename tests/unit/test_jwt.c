@@ -292,7 +292,15 @@ static void test_claims_refused(void **state) {
   /* A private claim of the wrong type, or none. */
   json_object_object_add(c, "exp", json_object_new_string("soon"));
   assert_int_equal(check(c, 1000, NULL, 0, &out, why), -1);
+  /* A date no int64 holds (was converted anyway: undefined behaviour,
+   * UBSan's abort), or none at all. */
+  json_object_object_add(c, "exp", json_object_new_double(1e300));
+  assert_int_equal(check(c, 1000, NULL, 0, &out, why), -1);
+  json_object_object_add(c, "nbf", json_object_new_double(-1e300));
   json_object_object_add(c, "exp", json_object_new_int64(5000));
+  assert_int_equal(check(c, 1000, NULL, 0, &out, why), -1);
+  json_object_object_add(c, "nbf", json_object_new_double(1000.5));
+  assert_int_equal(check(c, 1000, NULL, 0, &out, why), 0);
   assert_true(json_object_object_get_ex(c, "kubernetes.io", &k));
   json_object_object_add(k, "serviceaccount", json_object_new_int(1));
   assert_int_equal(check(c, 1000, NULL, 0, &out, why), -1);

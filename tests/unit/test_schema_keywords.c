@@ -108,6 +108,29 @@ static void test_strings(void **state) {
          1,
          "spec.x|FieldValueInvalid|Invalid value: \"\": spec.x in body should "
          "be at least 1 chars long");
+  /* maxLength is a count as minLength is: one no integer holds (found by
+   * fuzz_schema: it was cast from a double, UBSan's abort) or a negative
+   * one refuses the schema. */
+  {
+    static const char *const bad[] = {"1e3082", "-1", "2.5", "\"5\""};
+    size_t i;
+
+    for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+      char *text = NULL, *err = NULL;
+      json_object *j;
+
+      assert_true(asprintf(&text, "{\"type\":\"object\",\"properties\":{"
+                                  "\"a\":{\"anyOf\":[{\"maxLength\":%s}]}}}",
+                           bad[i]) > 0);
+      j = parse(text);
+      assert_null(cp_schema_doc_compile(j, &err));
+      assert_non_null(strstr(err, "maxLength: must be a non-negative "
+                                  "integer"));
+      free(err);
+      free(text);
+      json_object_put(j);
+    }
+  }
 }
 
 static void test_numbers(void **state) {
@@ -474,6 +497,28 @@ static void test_printer_columns(void **state) {
   assert_string_equal(
       json_object_to_json_string_ext(entry, JSON_C_TO_STRING_PLAIN),
       "{\"categories\":[\"all\",\"things\"]}");
+  /* An integer column holding a number no int64 holds shows it as it
+   * is (it was converted anyway: undefined behaviour); a fraction is
+   * cut. */
+  {
+    json_object *big = parse("{\"metadata\":{\"name\":\"w2\"},\"spec\":"
+                             "{\"replicas\":1e300,\"list\":[]}}");
+    json_object *c = cp_printer_columns_cells(&t, big, now);
+
+    assert_non_null(c);
+    assert_true(json_object_is_type(json_object_array_get_idx(c, 2),
+                                    json_type_double));
+    json_object_put(c);
+    json_object_object_add(json_object_object_get(big, "spec"), "replicas",
+                           json_object_new_double(2.7));
+    c = cp_printer_columns_cells(&t, big, now);
+    assert_int_equal(json_object_get_int(json_object_array_get_idx(c, 2)),
+                     2);
+    assert_true(json_object_is_type(json_object_array_get_idx(c, 2),
+                                    json_type_int));
+    json_object_put(c);
+    json_object_put(big);
+  }
   /* A type without its own columns: the caller's default. */
   assert_null(cp_printer_columns_definitions(&other));
   assert_null(cp_printer_columns_cells(&other, obj, now));

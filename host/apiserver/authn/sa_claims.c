@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "object/double_int.h"
+
 #define LEGACY_PREFIX "kubernetes.io/serviceaccount/"
 
 static void add_str(json_object *o, const char *k, const char *v) {
@@ -104,9 +106,10 @@ static int date_of(json_object *o, const char *k, int64_t *t) {
   if (!json_object_is_type(v, json_type_int) &&
       !json_object_is_type(v, json_type_double))
     return -1;
-  *t = json_object_is_type(v, json_type_int)
-           ? json_object_get_int64(v)
-           : (int64_t)json_object_get_double(v);
+  if (json_object_is_type(v, json_type_int))
+    *t = json_object_get_int64(v);
+  else if (!cp_double_int64(json_object_get_double(v), t))
+    return -1; /* 1e300: no time Go's int64 NumericDate holds */
   return 1;
 }
 
