@@ -160,7 +160,6 @@ static int int_equals_double(struct json_object *i, double d) {
   int64_t x = json_object_get_int64(i), t;
   uint64_t u;
 
-
   if (x != INT64_MAX)
     return cp_double_int64(d, &t) && t == x && (double)t == d;
   u = json_object_get_uint64(i);

@@ -1802,7 +1802,7 @@ static const char *go_struct_named(const struct cp_schema *ref,
 static void validate_node(struct walk *w, const struct cp_schema *s,
                           json_object *o, int resource, int depth) {
   const struct cp_schema *ref = s;
-  const char *outer = w->go_struct;
+  const char *outer = w->go_struct, *named;
 
   s = deref(s);
   if (s == NULL || depth > 64)
@@ -1840,8 +1840,8 @@ static void validate_node(struct walk *w, const struct cp_schema *s,
   if (json_object_is_type(o, json_type_object)) {
     /* Its fields belong to the struct the ref names (a map's to the
      * struct holding the map, as in Go). */
-    if (go_struct_named(ref, s) != NULL)
-      w->go_struct = go_struct_named(ref, s);
+    if ((named = go_struct_named(ref, s)) != NULL)
+      w->go_struct = named;
     validate_object(w, s, o, resource, depth);
     w->go_struct = outer;
   } else if (json_object_is_type(o, json_type_array))

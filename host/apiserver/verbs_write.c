@@ -347,10 +347,11 @@ static const char *go_struct_of(const char *kind, const char *path,
 }
 
 /* "Deployment in version "v1" cannot be handled as a Deployment: json:
- * cannot unmarshal string into Go struct field DeploymentSpec.spec.replicas
- * of type int32" (Go names the innermost struct: go_struct_of). prefix is put before e->field (the path
- * of what was validated: "metadata." when only ObjectMeta was). Go's
- * path has no list indices. */
+ * cannot unmarshal string into Go struct field
+ * DeploymentSpec.spec.replicas of type int32" (Go names the innermost
+ * struct: go_struct_of). prefix is put before e->field (the path of
+ * what was validated: "metadata." when only ObjectMeta was). Go's path
+ * has no list indices. */
 static void undecodable(struct cp_api_response *rs, const char *kind,
                         const char *version, const char *prefix,
                         const struct cp_schema_error *e) {
@@ -840,13 +841,13 @@ static json_object *merge_update(const struct cp_resource_type *t,
   return out;
 }
 
-/* The reply text of a write of o: its Scale for the scale subresource
- * (stored, unchanged or dry run alike: kube always answers a Scale
- * there), else o. */
 static int is_scale(const struct cp_api_request *rq) {
   return rq->subresource != NULL && strcmp(rq->subresource, "scale") == 0;
 }
 
+/* The reply text of a write of o: its Scale for the scale subresource
+ * (stored, unchanged or dry run alike: kube always answers a Scale
+ * there), else o. */
 static char *scale_or_object(struct cp_api_request *rq, json_object *o) {
   if (is_scale(rq))
     return cp_verbs_scale_text(rq->type, o);

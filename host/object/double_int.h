@@ -2,8 +2,8 @@
  * double_int - a JSON number read as a double, turned into an int64
  * only when it fits. Converting a double outside int64's range (1e300,
  * infinity, NaN) is undefined behaviour in C, and a client chooses the
- * numbers in its bodies and tokens: every such conversion goes through
- * here.
+ * numbers in its bodies and tokens. (CEL keeps its own checks: its
+ * bounds and errors are the language's.)
  *
  * Pure: safe from any thread.
  */

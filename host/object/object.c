@@ -18,6 +18,7 @@
  */
 #include "object/object.h"
 
+#include "object/double_int.h"
 #include "object/json_buf.h"
 
 #include <errno.h>
@@ -860,10 +861,7 @@ int cp_object_int(const cplane_object *obj, const char *path, int64_t *out) {
   /* A number written 3.0 or too large for int64. */
   if (n->v.d != floor(n->v.d))
     return CPLANE_ETYPE;
-  if (!(n->v.d >= -9223372036854775808.0 && n->v.d < 9223372036854775808.0))
-    return CPLANE_ERANGE;
-  *out = (int64_t)n->v.d;
-  return CPLANE_OK;
+  return cp_double_int64(n->v.d, out) ? CPLANE_OK : CPLANE_ERANGE;
 }
 
 int cp_object_double(const cplane_object *obj, const char *path,
