@@ -47,8 +47,8 @@
  * BENCH_AUTHZ_DISABLE lists admission plugins to turn off in (b)-(d)
  * (the INI's disable_admission_plugins: ServiceAccount, PodSecurity),
  * BENCH_AUTHZ_NO_QUOTA=1 leaves the ResourceQuota out: what a step costs.
- * BENCH_AUTHZ_ROUNDS=N (3 to 15) runs N rounds and prints, beside the
- * best of each, the median and range of b/a2 over the rounds' pairs:
+ * BENCH_AUTHZ_ROUNDS=N (1 to 15) runs N rounds and prints, from 3 on,
+ * beside the best of each, the median and range of b/a2 over the pairs:
  * on a shared machine a single pair's ratio moves by 15%.
  */
 #include <arpa/inet.h>
@@ -747,7 +747,7 @@ static const char *const names[] = {
     "(a2) TLS, token (system:masters), admission chain, no policy",
 };
 
-
+/* Each round's figure of configuration k at client count i. */
 static void print_runs(figs r, int k, int i) {
   int j;
 

@@ -161,9 +161,8 @@ static void *gap_writer_main(void *p) {
   while (!__atomic_load_n(&g->stop, __ATOMIC_ACQUIRE)) {
     snprintf(key, sizeof key, "g/%d/%06d", g->id, i++);
     if (cp_store_create(g->s, S(key), S("v"), &rev) == 0) {
-      int64_t now = mono_ms();
-
-      int64_t killed = __atomic_load_n(&g->killed_ms, __ATOMIC_ACQUIRE);
+      int64_t now = mono_ms(),
+              killed = __atomic_load_n(&g->killed_ms, __ATOMIC_ACQUIRE);
 
       if (now - last > g->max_gap_ms)
         g->max_gap_ms = now - last;
